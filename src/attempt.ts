@@ -1,0 +1,113 @@
+// One `go mod download` under a watchdog: killed, with its whole tree, when it runs past
+// its time limit or stops making progress.
+import path from 'node:path'
+import { treeBytes } from './files.ts'
+import { type Exit, spawnGroup } from './process.ts'
+
+export type EndedBy = 'exit' | 'timeout' | 'stall'
+
+export interface AttemptOutcome {
+  exit: Exit
+  endedBy: EndedBy
+  durationMs: number
+  /** The last lines go printed other than -x's request lines: its errors. */
+  errors: string[]
+  /** Requests started and not answered when the attempt ended: where go was stuck. */
+  waitingOn: string[]
+  /** Module zips fetched in this attempt (from -x's `# get …zip: 200` lines). */
+  zips: number
+}
+
+export interface AttemptOptions {
+  go: string
+  cwd: string
+  env: Record<string, string>
+  modcache: string
+  timeoutMs: number
+  stallTimeoutMs: number
+  onLine?: (line: string) => void
+}
+
+const TAIL_LINES = 60
+// `-x` prints `# get URL` when a request starts and `# get URL: 200 OK (0.1s)` when it ends.
+const REQUEST = /^# get (\S+?)(:\s.*)?$/
+const ZIP_FETCHED = /^# get \S+\.zip: 200 /
+
+export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
+  const started = performance.now()
+  const downloadDir = path.join(options.modcache, 'cache', 'download')
+  const errors: string[] = []
+  const open = new Set<string>()
+  let zips = 0
+  let lastProgress = started
+  let lastBytes = await treeBytes(downloadDir)
+
+  const child = spawnGroup(options.go, ['mod', 'download', '-x'], {
+    cwd: options.cwd,
+    env: options.env,
+    onLine: line => {
+      options.onLine?.(line)
+      const request = REQUEST.exec(line)
+      if (request && request[2] === undefined) {
+        // A request started: not progress until it ends.
+        open.add(request[1] as string)
+        return
+      }
+      lastProgress = performance.now()
+      if (request) open.delete(request[1] as string)
+      else {
+        errors.push(line)
+        if (errors.length > TAIL_LINES) errors.shift()
+      }
+      if (ZIP_FETCHED.test(line)) zips++
+    }
+  })
+
+  let endedBy: EndedBy = 'exit'
+  const tick = Math.min(1000, Math.max(50, options.stallTimeoutMs / 5))
+  let checking = false
+  const watchdog = setInterval(async () => {
+    if (checking) return
+    checking = true
+    const now = performance.now()
+    if (now - started > options.timeoutMs) {
+      endedBy = 'timeout'
+      void child.kill()
+    } else if (now - lastProgress > tick) {
+      // No completed request lately: bytes still arriving in the download cache count as progress.
+      const bytes = await treeBytes(downloadDir)
+      if (bytes !== lastBytes) {
+        lastBytes = bytes
+        lastProgress = performance.now()
+      } else if (performance.now() - lastProgress > options.stallTimeoutMs) {
+        endedBy = 'stall'
+        void child.kill()
+      }
+    }
+    checking = false
+  }, tick)
+
+  try {
+    const exit = await child.exited
+    return { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open], zips }
+  } finally {
+    clearInterval(watchdog)
+  }
+}
+
+/** The environment of a download: the chain, a writable module cache, and guards for git. */
+export function downloadEnv(base: Record<string, string>, goproxy: string): Record<string, string> {
+  const goflags = (base.GOFLAGS ?? '').split(/\s+/).filter(f => f !== '')
+  if (!goflags.some(f => f === '-modcacherw' || f.startsWith('-modcacherw='))) goflags.push('-modcacherw')
+  const guards: Record<string, string> = {
+    GIT_TERMINAL_PROMPT: '0',
+    GCM_INTERACTIVE: 'never',
+    // git aborts a transfer slower than 1 KB/s for 30 s instead of hanging on it.
+    GIT_HTTP_LOW_SPEED_LIMIT: '1000',
+    GIT_HTTP_LOW_SPEED_TIME: '30'
+  }
+  if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
+    guards.GIT_SSH_COMMAND = 'ssh -o BatchMode=yes -o ConnectTimeout=30'
+  }
+  return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: goflags.join(' ') }
+}

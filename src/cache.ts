@@ -1,0 +1,125 @@
+// The module cache: its key, and restore and save that can neither fail the job nor hang it.
+import * as cache from '@actions/cache'
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { makeDirsWritable, treeBytes } from './files.ts'
+
+export const KEY_PREFIX = 'go-mod-download'
+
+export interface KeyFacts {
+  os: string
+  arch: string
+  goVersion: string
+  /** The dependency files (go.sum, go.work.sum…), with paths relative to the workspace. */
+  files: { path: string; content: Buffer }[]
+  /** go.mod or go.work: its `go` and `toolchain` lines decide which toolchain fetches. */
+  goModText: string
+}
+
+export interface CacheKeys {
+  key: string
+  /** The key without its hash: a partial cache is better than none, the download fills the gaps. */
+  restoreKeys: string[]
+}
+
+export function goDirectives(goModText: string): string[] {
+  return goModText
+    .split('\n')
+    .map(l => l.trim())
+    .filter(l => /^(go|toolchain)\s+\S+$/.test(l))
+}
+
+export function cacheKeys(facts: KeyFacts): CacheKeys {
+  const hash = createHash('sha256')
+  for (const file of [...facts.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    hash.update(`${file.path}\0${createHash('sha256').update(file.content).digest('hex')}\n`)
+  }
+  hash.update(goDirectives(facts.goModText).join('\n'))
+  const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.goVersion}-`
+  return { key: base + hash.digest('hex'), restoreKeys: [base] }
+}
+
+export type RestoreState = 'exact' | 'partial' | 'miss' | 'disabled' | 'unavailable' | 'failed'
+
+export interface RestoreReport {
+  state: RestoreState
+  matchedKey?: string
+  durationMs?: number
+  bytes?: number
+  warning?: string
+}
+
+export type SaveState = 'saved' | 'skipped' | 'failed'
+
+export interface SaveReport {
+  state: SaveState
+  why: string
+  durationMs?: number
+  bytes?: number
+}
+
+class Deadline extends Error {}
+
+/** @actions/cache's own segment timeout is ten minutes; a step must not wait that long on a cache. */
+async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  const controller = new AbortController()
+  const deadline = sleep(ms, undefined, { signal: controller.signal, ref: false }).then(() => {
+    throw new Deadline(`${what} took longer than ${Math.round(ms / 1000)}s and was abandoned`)
+  })
+  try {
+    return await Promise.race([work, deadline])
+  } finally {
+    controller.abort()
+    deadline.catch(() => undefined)
+  }
+}
+
+export async function restoreModCache(dir: string, keys: CacheKeys, limitMs: number): Promise<RestoreReport> {
+  if (!cache.isFeatureAvailable()) {
+    return { state: 'unavailable', warning: 'The cache service is not available here; going on without a cache.' }
+  }
+  const started = performance.now()
+  try {
+    // A self-hosted runner may hold a read-only module cache from an earlier run.
+    await makeDirsWritable(dir)
+    const matchedKey = await withDeadline(cache.restoreCache([dir], keys.key, keys.restoreKeys), limitMs, 'Cache restore')
+    const durationMs = performance.now() - started
+    if (!matchedKey) return { state: 'miss', durationMs }
+    return {
+      state: matchedKey === keys.key ? 'exact' : 'partial',
+      matchedKey,
+      durationMs,
+      bytes: await treeBytes(dir)
+    }
+  } catch (e) {
+    return { state: 'failed', durationMs: performance.now() - started, warning: `Cache restore failed: ${(e as Error).message}` }
+  }
+}
+
+/** Saving is for complete, verified downloads only, and pointless when the exact key came back. */
+export function saveDecision(facts: {
+  cacheEnabled: boolean
+  saveCache: boolean
+  downloadOk: boolean
+  restore: RestoreState
+}): { save: boolean; why: string } {
+  if (!facts.cacheEnabled) return { save: false, why: 'cache is off' }
+  if (!facts.downloadOk) return { save: false, why: 'the download did not complete' }
+  if (!facts.saveCache) return { save: false, why: 'save-cache is false' }
+  if (facts.restore === 'exact') return { save: false, why: 'the exact key was restored' }
+  if (facts.restore === 'unavailable') return { save: false, why: 'no cache service' }
+  return { save: true, why: '' }
+}
+
+export async function saveModCache(dir: string, key: string, limitMs: number): Promise<SaveReport> {
+  const started = performance.now()
+  try {
+    // saveCache logs its own failures (a key another job saved first among them) and returns -1.
+    const id = await withDeadline(cache.saveCache([dir], key), limitMs, 'Cache save')
+    const durationMs = performance.now() - started
+    if (id === -1) return { state: 'failed', why: 'not saved (the log says why)', durationMs }
+    return { state: 'saved', why: 'saved', durationMs, bytes: await treeBytes(dir) }
+  } catch (e) {
+    return { state: 'failed', why: `save failed: ${(e as Error).message}`, durationMs: performance.now() - started }
+  }
+}

@@ -1,0 +1,91 @@
+// GOPROXY entries: parsing the candidates, and assembling the chain that go is given.
+import { redactUrl } from './credentials.ts'
+
+export interface Candidate {
+  /** What go is given: a URL (credentials included), `direct` or `off`. */
+  spec: string
+  /** What people are shown: the URL with its credentials masked. */
+  display: string
+  /** `direct` and `off` are kept where given but are not probed or rotated. */
+  keyword: boolean
+}
+
+export const KEYWORDS = new Set(['direct', 'off'])
+export const MAX_CANDIDATES = 16
+
+/** Splits on newlines, commas and `|` (GOPROXY's own separators); throws a message on a bad entry. */
+export function parseCandidates(text: string): Candidate[] {
+  const entries = text
+    .split(/[\n\r,|]+/)
+    .map(e => e.trim())
+    .filter(e => e !== '')
+  if (entries.length === 0) throw new Error('no proxy given')
+  if (entries.length > MAX_CANDIDATES) {
+    throw new Error(`${entries.length} candidates given; at most ${MAX_CANDIDATES} are allowed`)
+  }
+  const seen = new Set<string>()
+  const candidates: Candidate[] = []
+  for (const entry of entries) {
+    const candidate = parseCandidate(entry)
+    if (seen.has(candidate.spec)) continue
+    seen.add(candidate.spec)
+    candidates.push(candidate)
+  }
+  return candidates
+}
+
+function parseCandidate(entry: string): Candidate {
+  if (KEYWORDS.has(entry)) return { spec: entry, display: entry, keyword: true }
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
+    throw new Error(`"${redactUrl(entry)}" contains a space or a control character`)
+  }
+  let url: URL
+  try {
+    url = new URL(entry)
+  } catch {
+    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`)
+  }
+  const spec = entry.replace(/\/+$/, '')
+  return { spec, display: redactUrl(spec), keyword: false }
+}
+
+/**
+ * The chain go is given: the chosen URLs in order, each keyword kept at its place among
+ * the URLs it followed. Candidates left out of `chosen` (unhealthy) are dropped.
+ */
+export function assembleChain(candidates: Candidate[], chosen: Candidate[]): Candidate[] {
+  const queue = [...chosen]
+  const chain: Candidate[] = []
+  let slots = 0
+  for (const candidate of candidates) {
+    if (candidate.keyword) {
+      chain.push(candidate)
+    } else if (slots < chosen.length) {
+      chain.push(queue.shift() as Candidate)
+      slots++
+    }
+  }
+  return chain
+}
+
+/** The chain with its URLs rotated by `turns`, so that a retry puts the next one first. */
+export function rotateChain(chain: Candidate[], turns: number): Candidate[] {
+  const urls = chain.filter(c => !c.keyword)
+  if (urls.length === 0) return chain
+  const shift = turns % urls.length
+  const rotated = [...urls.slice(shift), ...urls.slice(0, shift)]
+  return chain.map(c => (c.keyword ? c : (rotated.shift() as Candidate)))
+}
+
+/** `|` makes go move on after any error from an entry, not only after 404 or 410. */
+export function goproxyValue(chain: Candidate[]): string {
+  return chain.map(c => c.spec).join('|')
+}
+
+export function goproxyDisplay(chain: Candidate[]): string {
+  return chain.map(c => c.display).join('|')
+}

@@ -1,0 +1,61 @@
+// One GET with a bounded body, following redirects as go does. node:http rather than fetch:
+// fetch refuses some ports outright (its "bad ports"), which go does not.
+import http from 'node:http'
+import https from 'node:https'
+
+export interface HttpAnswer {
+  status: number
+  contentType: string
+  body: Buffer
+}
+
+export interface GetOptions {
+  signal: AbortSignal
+  maxBytes: number
+  authorization?: string
+  redirects?: number
+}
+
+export function httpGet(url: string, options: GetOptions): Promise<HttpAnswer> {
+  const target = new URL(url)
+  const client = target.protocol === 'https:' ? https : http
+  return new Promise((resolve, reject) => {
+    const request = client.get(
+      target,
+      { signal: options.signal, headers: options.authorization ? { authorization: options.authorization } : {} },
+      response => {
+        const status = response.statusCode ?? 0
+        const location = response.headers.location
+        if (status >= 300 && status < 400 && location) {
+          response.resume()
+          const next = new URL(location, target)
+          const left = options.redirects ?? 10
+          if (left === 0) return reject(new Error('too many redirects'))
+          // Credentials stay with the host they were given for.
+          const { authorization, ...rest } = options
+          const carry = next.host === target.host && authorization ? { authorization } : {}
+          return resolve(httpGet(next.toString(), { ...rest, ...carry, redirects: left - 1 }))
+        }
+        const chunks: Buffer[] = []
+        let size = 0
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          if (size > options.maxBytes) request.destroy(new Error(`answer larger than ${options.maxBytes} bytes`))
+          else chunks.push(chunk)
+        })
+        response.on('end', () => resolve({ status, contentType: response.headers['content-type'] ?? '', body: Buffer.concat(chunks) }))
+        response.on('error', reject)
+      }
+    )
+    request.on('error', reject)
+  })
+}
+
+/** A failed request in words: a timeout, a refused or reset connection, or the error itself. */
+export function describeHttpError(e: unknown, timeoutText: string): string {
+  const error = e as Error & { code?: string }
+  if (error.name === 'AbortError' || error.name === 'TimeoutError') return `no complete answer within ${timeoutText}`
+  if (error.code === 'ECONNREFUSED') return 'connection refused'
+  if (error.code === 'ECONNRESET') return 'connection reset'
+  return error.code && !error.message.includes(error.code) ? `${error.message} (${error.code})` : error.message
+}

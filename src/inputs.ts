@@ -1,0 +1,121 @@
+// The action's inputs: read, defaulted, validated. Every error names its input and comes
+// before any network request.
+import { existsSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { parseDuration } from './duration.ts'
+import { type Candidate, parseCandidates } from './goproxy.ts'
+
+export type Selection = 'ordered' | 'fastest'
+
+export interface Settings {
+  /** Undefined when `proxies` is blank: go's own GOPROXY is read later. */
+  candidates: Candidate[] | undefined
+  selection: Selection
+  probeTimeoutMs: number
+  timeoutMs: number
+  stallTimeoutMs: number
+  retries: number
+  workingDirectory: string
+  cache: boolean
+  cacheDependencyPath: string[]
+  saveCache: boolean
+}
+
+/** Mirrors action.yml's defaults (a test keeps them equal), for blank inputs and local runs. */
+export const DEFAULTS = {
+  proxies: '',
+  selection: 'ordered',
+  'probe-timeout': '5s',
+  timeout: '10m',
+  'stall-timeout': '60s',
+  retries: '3',
+  'working-directory': '.',
+  cache: 'true',
+  'cache-dependency-path': '',
+  'save-cache': 'true'
+} as const
+
+export type InputName = keyof typeof DEFAULTS
+
+export const MAX_RETRIES = 20
+
+export class InputError extends Error {
+  readonly input: string
+  constructor(input: string, problem: string) {
+    super(`Input "${input}": ${problem}`)
+    this.name = 'InputError'
+    this.input = input
+  }
+}
+
+export type ReadInput = (name: InputName) => string
+
+export function parseSettings(read: ReadInput, workspace: string): Settings {
+  const value = (name: InputName) => read(name).trim() || DEFAULTS[name]
+  const workingDirectory = path.resolve(workspace, value('working-directory'))
+  return {
+    candidates: read('proxies').trim() === '' ? undefined : candidatesFrom('proxies', value('proxies')),
+    selection: selection(value('selection')),
+    probeTimeoutMs: duration('probe-timeout', value('probe-timeout')),
+    timeoutMs: duration('timeout', value('timeout')),
+    stallTimeoutMs: duration('stall-timeout', value('stall-timeout')),
+    retries: retries(value('retries')),
+    workingDirectory: goModuleDir(workingDirectory),
+    cache: boolean('cache', value('cache')),
+    cacheDependencyPath: value('cache-dependency-path')
+      .split('\n')
+      .map(l => l.trim())
+      .filter(l => l !== ''),
+    saveCache: boolean('save-cache', value('save-cache'))
+  }
+}
+
+/** Parses a candidate list, blaming `input` (also used for the GOPROXY that go reports). */
+export function candidatesFrom(input: string, text: string): Candidate[] {
+  try {
+    return parseCandidates(text)
+  } catch (e) {
+    throw new InputError(input, (e as Error).message)
+  }
+}
+
+function selection(text: string): Selection {
+  if (text === 'ordered' || text === 'fastest') return text
+  throw new InputError('selection', `"${text}" is not one of: ordered, fastest`)
+}
+
+function duration(input: InputName, text: string): number {
+  const ms = parseDuration(text)
+  if (ms === undefined) {
+    throw new InputError(input, `"${text}" is not a duration; write it like 90s, 1m30s, 10m or a number of seconds`)
+  }
+  if (ms <= 0) throw new InputError(input, `"${text}" must be longer than zero`)
+  return ms
+}
+
+function retries(text: string): number {
+  if (!/^\d+$/.test(text)) throw new InputError('retries', `"${text}" is not a whole number of zero or more`)
+  const n = Number(text)
+  if (n > MAX_RETRIES) throw new InputError('retries', `${n} is more than the ${MAX_RETRIES} allowed`)
+  return n
+}
+
+// YAML 1.2 core booleans, as @actions/core's getBooleanInput accepts them.
+const TRUE = ['true', 'True', 'TRUE']
+const FALSE = ['false', 'False', 'FALSE']
+
+function boolean(input: InputName, text: string): boolean {
+  if (TRUE.includes(text)) return true
+  if (FALSE.includes(text)) return false
+  throw new InputError(input, `"${text}" is not true or false`)
+}
+
+function goModuleDir(dir: string): string {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new InputError('working-directory', `${dir} is not a directory`)
+  }
+  if (!existsSync(path.join(dir, 'go.mod')) && !existsSync(path.join(dir, 'go.work'))) {
+    throw new InputError('working-directory', `${dir} holds neither go.mod nor go.work`)
+  }
+  return dir
+}

@@ -1,0 +1,142 @@
+// The action: restore → probe → download → save → report.
+import * as core from '@actions/core'
+import { existsSync, readdirSync } from 'node:fs'
+import path from 'node:path'
+import { downloadEnv, runAttempt } from './attempt.ts'
+import { cacheKeys, restoreModCache, type RestoreReport, saveDecision, saveModCache } from './cache.ts'
+import { secretsIn } from './credentials.ts'
+import { readDependencyFiles } from './depfiles.ts'
+import { formatDuration } from './duration.ts'
+import { findGo, type GoEnv, processEnv, readGoEnv } from './goenv.ts'
+import { assembleChain, type Candidate, goproxyDisplay, goproxyValue } from './goproxy.ts'
+import { probeTarget } from './gosum.ts'
+import { candidatesFrom, parseSettings, type Settings } from './inputs.ts'
+import { privateMatcher } from './private.ts'
+import { modRequest, probeAll, protocolRequest } from './probe.ts'
+import { killTreesOnSignals } from './process.ts'
+import { rankHealthy } from './ranking.ts'
+import { downloadWithRetries } from './retry.ts'
+import { writeReport } from './report.ts'
+import { describeFailure, type RunFacts } from './summary.ts'
+
+const CACHE_LIMIT_MS = 5 * 60_000
+const BACKOFF_MS = 1000
+
+export async function run(): Promise<void> {
+  killTreesOnSignals()
+  const facts: RunFacts = { ok: false, probes: [], restore: { state: 'disabled' }, attempts: [] }
+  const secrets: string[] = []
+  try {
+    const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
+    const settings = parseSettings(name => core.getInput(name), workspace)
+    const go = await findGo()
+    const env = await readGoEnv(go, settings.workingDirectory)
+    const candidates = settings.candidates ?? candidatesFrom('proxies (from go env GOPROXY)', env.GOPROXY)
+    for (const secret of candidates.flatMap(c => secretsIn(c.spec))) {
+      core.setSecret(secret)
+      secrets.push(secret)
+    }
+    await download(go, env, settings, workspace, candidates, facts)
+    if (!facts.ok) core.setFailed(facts.failure ?? 'go mod download failed')
+  } catch (e) {
+    facts.failure = (e as Error).message
+    core.setFailed(facts.failure)
+  } finally {
+    await writeReport(facts, secrets)
+  }
+}
+
+async function download(
+  go: string,
+  env: GoEnv,
+  settings: Settings,
+  workspace: string,
+  candidates: Candidate[],
+  facts: RunFacts
+): Promise<void> {
+  const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath)
+  const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: env.GOVERSION, files: deps.files, goModText: deps.goModText })
+  facts.cacheKey = keys.key
+  if (settings.cache) {
+    facts.restore = await core.group('Restore the module cache', () => restoreModCache(env.GOMODCACHE, keys, CACHE_LIMIT_MS))
+    if (facts.restore.warning) core.warning(facts.restore.warning)
+    core.info(describeRestore(facts.restore))
+  }
+
+  const attempt = (goproxy: string) =>
+    runAttempt({
+      go,
+      cwd: settings.workingDirectory,
+      env: downloadEnv(processEnv(), goproxy),
+      modcache: env.GOMODCACHE,
+      timeoutMs: settings.timeoutMs,
+      stallTimeoutMs: settings.stallTimeoutMs,
+      onLine: line => core.info(line)
+    })
+
+  // With every module already in the module cache, no proxy needs to be asked anything.
+  if (hasDownloads(env.GOMODCACHE)) {
+    const offline = await core.group('Check the module cache (GOPROXY=off)', () => attempt('off'))
+    if (offline.endedBy === 'exit' && offline.exit.code === 0) {
+      facts.ok = true
+      facts.probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`
+      facts.attempts = [{ number: 1, first: 'module cache', goproxy: 'off', reason: 'ok', detail: 'all modules cached', durationMs: offline.durationMs, zips: 0 }]
+      facts.exported = goproxyDisplay(candidates)
+      core.exportVariable('GOPROXY', goproxyValue(candidates))
+      core.info(facts.probeNote)
+      return
+    }
+  }
+
+  const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY)
+  const target = probeTarget(deps.sumLines, isPrivate)
+  facts.probes = await core.group('Probe the proxies', async () => {
+    const probes = await probeAll(candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs)
+    for (const p of probes) {
+      core.info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === undefined ? '' : ` in ${formatDuration(p.latencyMs)}`} (${p.reason})`)
+    }
+    return probes
+  })
+  const ranked = rankHealthy(facts.probes, settings.selection)
+  let chain = assembleChain(candidates, ranked)
+  if (ranked.length === 0 && candidates.some(c => !c.keyword)) {
+    facts.probeNote = 'No candidate passed its probe; trying them all in the given order, since a probe can be wrong.'
+    core.warning(facts.probeNote)
+    chain = candidates
+  }
+
+  const result = await downloadWithRetries(
+    chain,
+    c => core.group(`go mod download (GOPROXY=${goproxyDisplay(c)})`, () => attempt(goproxyValue(c))),
+    {
+      retries: settings.retries,
+      backoffMs: BACKOFF_MS,
+      onAttemptEnd: (record, next) => {
+        const how = `Attempt ${record.number} (${record.first} first): ${record.reason} after ${formatDuration(record.durationMs)}`
+        if (record.reason === 'ok') core.info(how)
+        else core.warning(`${how}${record.detail ? ` — ${record.detail}` : ''}${next ? `; next, ${next} first` : ''}`)
+      }
+    }
+  )
+  facts.attempts = result.attempts
+  facts.ok = result.ok
+  facts.exported = goproxyDisplay(result.chain)
+  core.exportVariable('GOPROXY', goproxyValue(result.chain))
+  if (result.ok) facts.chosen = result.chain[0]?.display
+  else facts.failure = describeFailure(facts.probes, facts.attempts)
+
+  const decision = saveDecision({ cacheEnabled: settings.cache, saveCache: settings.saveCache, downloadOk: result.ok, restore: facts.restore.state })
+  facts.save = decision.save
+    ? await core.group('Save the module cache', () => saveModCache(env.GOMODCACHE, keys.key, CACHE_LIMIT_MS))
+    : { state: 'skipped', why: `not saved: ${decision.why}` }
+  if (facts.save.state === 'failed') core.warning(`Cache ${facts.save.why}`)
+}
+
+function describeRestore(restore: RestoreReport): string {
+  return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`
+}
+
+function hasDownloads(modcache: string): boolean {
+  const dir = path.join(modcache, 'cache', 'download')
+  return existsSync(dir) && readdirSync(dir).length > 0
+}

@@ -1,0 +1,90 @@
+// Probing a candidate: does it serve real module bytes, and how fast?
+import { splitCredentials } from './credentials.ts'
+import { describeHttpError, httpGet } from './http.ts'
+import { formatDuration } from './duration.ts'
+import type { Candidate } from './goproxy.ts'
+import { escapePath, goModHash, type SumLine } from './gosum.ts'
+
+export type Verdict = 'healthy' | 'unhealthy' | 'not probed'
+
+export interface ProbeResult {
+  candidate: Candidate
+  verdict: Verdict
+  latencyMs?: number
+  reason: string
+}
+
+/** What to ask every candidate, and how to judge its answer (undefined = good, else why not). */
+export interface ProbeRequest {
+  path: string
+  describe: string
+  judge: (status: number, contentType: string, body: Buffer) => string | undefined
+}
+
+const MAX_BODY = 4 << 20
+
+/** The .mod of a go.sum module: only a server of real module bytes matches go.sum's hash. */
+export function modRequest(target: SumLine): ProbeRequest {
+  const what = `${target.module}@${target.version} .mod`
+  return {
+    path: `/${escapePath(target.module)}/@v/${escapePath(target.version)}.mod`,
+    describe: what,
+    judge: (status, contentType, body) => {
+      if (status !== 200) return `HTTP ${status} for ${what}`
+      if (goModHash(body) === target.hash) return undefined
+      if (/html/i.test(contentType) || /^\s*<(!doctype|html)/i.test(body.toString('utf8', 0, 200))) {
+        return `200 with an HTML page instead of ${what}`
+      }
+      return `wrong bytes for ${what}: hash differs from go.sum`
+    }
+  }
+}
+
+/**
+ * With no go.sum line to check, a version list still proves the protocol: every line a
+ * version, never a page. A plain 404/410 is how a proxy says it lacks a module.
+ */
+export function protocolRequest(module = 'golang.org/toolchain'): ProbeRequest {
+  const what = `${module} version list`
+  return {
+    path: `/${escapePath(module)}/@v/list`,
+    describe: what,
+    judge: (status, contentType, body) => {
+      const html = /html/i.test(contentType)
+      if ((status === 404 || status === 410) && !html) return undefined
+      if (status !== 200) return `HTTP ${status} for ${what}`
+      const lines = body.toString('utf8').split('\n').filter(l => l.trim() !== '')
+      if (!html && lines.every(l => /^v\d+\.\d+\.\d+\S*$/.test(l.trim()))) return undefined
+      return `answer to ${what} is not a version list${html ? ' (an HTML page)' : ''}`
+    }
+  }
+}
+
+export function probeAll(candidates: Candidate[], request: ProbeRequest, timeoutMs: number): Promise<ProbeResult[]> {
+  return Promise.all(
+    candidates.map(candidate =>
+      candidate.keyword
+        ? Promise.resolve<ProbeResult>({ candidate, verdict: 'not probed', reason: `${candidate.spec} is used as given` })
+        : probeCandidate(candidate, request, timeoutMs)
+    )
+  )
+}
+
+export async function probeCandidate(candidate: Candidate, request: ProbeRequest, timeoutMs: number): Promise<ProbeResult> {
+  const { url, authorization } = splitCredentials(candidate.spec)
+  const started = performance.now()
+  try {
+    const answer = await httpGet(url.replace(/\/+$/, '') + request.path, {
+      signal: AbortSignal.timeout(timeoutMs),
+      maxBytes: MAX_BODY,
+      ...(authorization ? { authorization } : {})
+    })
+    const latencyMs = performance.now() - started
+    const problem = request.judge(answer.status, answer.contentType, answer.body)
+    return problem
+      ? { candidate, verdict: 'unhealthy', latencyMs, reason: problem }
+      : { candidate, verdict: 'healthy', latencyMs, reason: `served ${request.describe}` }
+  } catch (e) {
+    return { candidate, verdict: 'unhealthy', reason: describeHttpError(e, formatDuration(timeoutMs)) }
+  }
+}

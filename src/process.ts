@@ -1,0 +1,74 @@
+// A child in its own process group, so that it and everything it starts (git, ssh) can be
+// killed together; and cleanup when the step itself is cancelled.
+import { spawn, spawnSync } from 'node:child_process'
+import { createInterface } from 'node:readline'
+
+export interface Exit {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+export interface GroupChild {
+  pid: number
+  exited: Promise<Exit>
+  /** Kills the whole tree; resolves once the leader has exited. */
+  kill: () => Promise<Exit>
+}
+
+const live = new Set<number>()
+
+export function spawnGroup(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; onLine: (line: string) => void }
+): GroupChild {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    // POSIX: a new process group led by the child. Windows has no groups; taskkill /T walks the tree.
+    detached: process.platform !== 'win32',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    windowsHide: true
+  })
+  const exited = new Promise<Exit>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code, signal) => resolve({ code, signal }))
+  })
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream, crlfDelay: Infinity }).on('line', options.onLine)
+  }
+  const pid = child.pid
+  if (pid === undefined) return { pid: -1, exited, kill: () => exited }
+  live.add(pid)
+  void exited.finally(() => live.delete(pid)).catch(() => undefined)
+  return {
+    pid,
+    exited,
+    kill: () => {
+      killTree(pid)
+      return exited
+    }
+  }
+}
+
+export function killTree(pid: number): void {
+  if (process.platform === 'win32') {
+    spawnSync('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true })
+    return
+  }
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/** A cancelled job sends SIGINT/SIGTERM: take every live go tree down, then exit. */
+export function killTreesOnSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const pid of live) killTree(pid)
+      process.exit(signal === 'SIGINT' ? 130 : 143)
+    })
+  }
+}

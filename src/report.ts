@@ -1,0 +1,16 @@
+// What the step leaves behind: outputs and the job summary, with credentials masked.
+import * as core from '@actions/core'
+import { maskSecrets } from './credentials.ts'
+import { buildSummary, renderSummary, type RunFacts } from './summary.ts'
+
+export async function writeReport(facts: RunFacts, secrets: string[]): Promise<void> {
+  const mask = (text: string) => maskSecrets(text, secrets)
+  core.setOutput('proxy', mask(facts.chosen ?? ''))
+  core.setOutput('goproxy', mask(facts.exported ?? ''))
+  core.setOutput('cache-hit', String(facts.restore.state === 'exact'))
+  core.setOutput('cache-key', facts.cacheKey ?? '')
+  core.setOutput('attempts', String(facts.attempts.length))
+  const markdown = mask(renderSummary(buildSummary(facts)))
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write()
+  else core.info(markdown)
+}
