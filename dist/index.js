@@ -28093,7 +28093,6 @@ var Summary = class {
   }
 };
 var _summary = new Summary();
-var summary = _summary;
 
 // node_modules/@actions/core/lib/platform.js
 import os4 from "os";
@@ -29062,7 +29061,10 @@ function killTree(pid) {
   } catch {
   }
 }
+var handling = false;
 function killTreesOnSignals() {
+  if (handling) return;
+  handling = true;
   for (const signal of ["SIGINT", "SIGTERM"]) {
     process.once(signal, () => {
       for (const pid of live) killTree(pid);
@@ -69908,6 +69910,9 @@ async function downloadWithRetries(initial, runOne, options) {
   }
 }
 
+// src/report.ts
+import { appendFile as appendFile2 } from "node:fs/promises";
+
 // src/summary.ts
 var VERDICT_ICON = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", "not probed": "\u2796 not probed" };
 var RESTORE_WORDS = {
@@ -69992,7 +69997,8 @@ async function writeReport(facts, secrets) {
   setOutput("cache-key", facts.cacheKey ?? "");
   setOutput("attempts", String(facts.attempts.length));
   const markdown = mask(renderSummary(buildSummary(facts)));
-  if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(markdown).write();
+  const file = process.env.GITHUB_STEP_SUMMARY;
+  if (file) await appendFile2(file, markdown);
   else info(markdown);
 }
 

@@ -64,7 +64,11 @@ export function killTree(pid: number): void {
 }
 
 /** A cancelled job sends SIGINT/SIGTERM: take every live go tree down, then exit. */
+let handling = false
+
 export function killTreesOnSignals(): void {
+  if (handling) return
+  handling = true
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       for (const pid of live) killTree(pid)

@@ -1,5 +1,6 @@
 // What the step leaves behind: outputs and the job summary, with credentials masked.
 import * as core from '@actions/core'
+import { appendFile } from 'node:fs/promises'
 import { maskSecrets } from './credentials.ts'
 import { buildSummary, renderSummary, type RunFacts } from './summary.ts'
 
@@ -11,6 +12,8 @@ export async function writeReport(facts: RunFacts, secrets: string[]): Promise<v
   core.setOutput('cache-key', facts.cacheKey ?? '')
   core.setOutput('attempts', String(facts.attempts.length))
   const markdown = mask(renderSummary(buildSummary(facts)))
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write()
+  // Appended directly: core.summary remembers the first file it wrote, which a second run in one process must not reuse.
+  const file = process.env.GITHUB_STEP_SUMMARY
+  if (file) await appendFile(file, markdown)
   else core.info(markdown)
 }

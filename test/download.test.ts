@@ -1,0 +1,154 @@
+// The action against real loopback proxies with the real go: a faulty candidate first, a
+// healthy one second, and what must come out of it.
+import { mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { type ActionRun, processesWithEnv, runInProcess } from './support/action.ts'
+import { offlineGoEnv } from './support/go.ts'
+import { type Fault, healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
+import { makeUniverse, moduleCacheHas, type Universe } from './support/universe.ts'
+
+let universe: Universe
+const servers: ProxyServer[] = []
+
+beforeAll(async () => {
+  universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 6 })
+})
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map(s => s.close()))
+})
+
+async function proxy(fault: Fault): Promise<ProxyServer> {
+  const server = await startProxy(universe.proxyDir, fault)
+  servers.push(server)
+  return server
+}
+
+/** Inputs that keep a test quick but leave every mechanism in play. */
+const quick = { 'probe-timeout': '1s', 'stall-timeout': '2s', timeout: '60s', retries: '2' }
+
+async function runAction(inputs: Record<string, string>): Promise<ActionRun & { modcache: string }> {
+  const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
+  const result = await runInProcess(
+    { 'working-directory': 'sample', ...quick, ...inputs },
+    path.dirname(universe.sampleDir),
+    offlineGoEnv(modcache)
+  )
+  return { ...result, modcache }
+}
+
+function expectComplete(modcache: string): void {
+  for (const module of universe.modules) expect(moduleCacheHas(modcache, module), module.path).toBe(true)
+}
+
+const faults: [string, Fault][] = [
+  ['never answers', { kind: 'hang' }],
+  ['resets the connection', { kind: 'reset' }],
+  ['answers HTTP 500', { kind: 'status', status: 500 }],
+  ['answers 200 with an HTML page', { kind: 'html' }]
+]
+
+describe('a faulty first candidate and a healthy second', () => {
+  it.each(faults)('first one %s: succeeds through the healthy one', async (_, fault) => {
+    const bad = await proxy(fault)
+    const good = await proxy(healthy)
+    const run = await runAction({ proxies: `${bad.url}\n${good.url}` })
+
+    expect(run.failed, run.log).toBe(false)
+    expectComplete(run.modcache)
+    expect(run.outputs.proxy).toBe(good.url)
+    expect(run.exported.GOPROXY).toBe(good.url)
+    expect(run.outputs.attempts).toBe('1')
+    expect(run.summary).toMatch(new RegExp(`\\| ${bad.url} \\| ❌ unhealthy \\|`))
+    expect(run.summary).toMatch(new RegExp(`\\| ${good.url} \\| ✅ healthy \\|`))
+    // The probe found the fault; go never had to wait on it.
+    expect(bad.requests.length).toBeLessThanOrEqual(1)
+    expect(good.requests.some(r => r.endsWith('.zip'))).toBe(true)
+  })
+
+  it('first one stalls after a few requests: the stalled attempt is killed and the next goes through the healthy one', async () => {
+    const stalling = await proxy({ kind: 'stall-after', after: 3 })
+    const good = await proxy(healthy)
+    const run = await runAction({ proxies: `${stalling.url},${good.url}` })
+
+    expect(run.failed, run.log).toBe(false)
+    expectComplete(run.modcache)
+    expect(run.outputs.attempts).toBe('2')
+    expect(run.outputs.proxy).toBe(good.url)
+    expect(run.exported.GOPROXY).toBe(`${good.url}|${stalling.url}`)
+    expect(run.summary).toMatch(new RegExp(`\\| 1 \\| ${stalling.url} \\| ❌ stall \\|`))
+    expect(run.summary).toMatch(new RegExp(`\\| 2 \\| ${good.url} \\| ✅ ok \\|`))
+    expect(processesWithEnv(`GOMODCACHE=${run.modcache}`)).toEqual([])
+  })
+
+  it('first one serves tampered zips: that candidate is dropped, the healthy one completes the download', async () => {
+    const tampering = await proxy({ kind: 'tamper-zip' })
+    const good = await proxy(healthy)
+    const run = await runAction({ proxies: `${tampering.url},${good.url}` })
+
+    expect(run.failed, run.log).toBe(false)
+    expectComplete(run.modcache)
+    expect(run.summary).toMatch(/❌ checksum mismatch/)
+    expect(run.exported.GOPROXY).toBe(good.url)
+  })
+})
+
+describe('when nothing can work', () => {
+  it('every candidate bad: a bounded failure that names each candidate, and no go left running', async () => {
+    const hanging = await proxy({ kind: 'hang' })
+    const failing = await proxy({ kind: 'status', status: 503 })
+    const started = Date.now()
+    const run = await runAction({ proxies: `${hanging.url},${failing.url}`, retries: '1' })
+
+    expect(run.failed).toBe(true)
+    expect(Date.now() - started).toBeLessThan(45_000)
+    expect(run.log).toContain(`${hanging.url}: unhealthy, no complete answer within 1.0s`)
+    expect(run.log).toContain(`${failing.url}: unhealthy, HTTP 503`)
+    expect(run.summary).toContain('❌ Go modules could not be downloaded')
+    expect(run.summary).toContain('No candidate passed its probe')
+    expect(run.outputs.attempts).toBe('2')
+    expect(run.outputs.proxy).toBe('')
+    expect(run.summary).toMatch(/not saved: the download did not complete/)
+    expect(processesWithEnv(`GOMODCACHE=${run.modcache}`)).toEqual([])
+  })
+
+  it('a module missing from every candidate stops at once instead of retrying', async () => {
+    const empty = await startProxy(mkdtempSync(path.join(os.tmpdir(), 'empty-proxy-')))
+    servers.push(empty)
+    const run = await runAction({ proxies: empty.url, retries: '3' })
+
+    expect(run.failed).toBe(true)
+    expect(run.outputs.attempts).toBe('1')
+    expect(run.summary).toMatch(/❌ not found/)
+  })
+
+  it('a bad input fails before any request, naming the input', async () => {
+    const good = await proxy(healthy)
+    const run = await runAction({ proxies: good.url, 'stall-timeout': '10 minutes' })
+
+    expect(run.failed).toBe(true)
+    expect(run.log).toContain('Input "stall-timeout": "10 minutes" is not a duration')
+    expect(good.requests).toEqual([])
+  })
+})
+
+describe('a module cache that already holds everything', () => {
+  it('is checked offline and no proxy is asked anything', async () => {
+    const good = await proxy(healthy)
+    const first = await runAction({ proxies: good.url, cache: 'false' })
+    expect(first.failed, first.log).toBe(false)
+    const asked = good.requests.length
+
+    const again = await runInProcess(
+      { 'working-directory': 'sample', ...quick, proxies: good.url, cache: 'false' },
+      path.dirname(universe.sampleDir),
+      offlineGoEnv(first.modcache)
+    )
+    expect(again.failed, again.log).toBe(false)
+    expect(good.requests.length).toBe(asked)
+    expect(again.summary).toContain('Every module was already in the module cache')
+    expect(again.exported.GOPROXY).toBe(good.url)
+  })
+})

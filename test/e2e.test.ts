@@ -1,0 +1,69 @@
+// The bundled dist/index.js, run as the runner runs it: action.yml's defaults as INPUT_*
+// variables, and the command files read back.
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { processesWithEnv, runBundled } from './support/action.ts'
+import { offlineGoEnv } from './support/go.ts'
+import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
+import { makeUniverse, moduleCacheHas, type Universe } from './support/universe.ts'
+
+let universe: Universe
+let hanging: ProxyServer
+let good: ProxyServer
+
+beforeAll(async () => {
+  universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 4 })
+  hanging = await startProxy(universe.proxyDir, { kind: 'hang' })
+  good = await startProxy(universe.proxyDir, healthy)
+})
+
+afterAll(async () => {
+  await Promise.all([hanging?.close(), good?.close()])
+})
+
+// The runner's node24, and the host's Node (a runner emulator may use it) when it is older.
+const hostNode = '/usr/bin/node'
+const nodes = [process.execPath, ...(existsSync(hostNode) && hostNode !== process.execPath ? [hostNode] : [])]
+
+describe.each(nodes)('dist/index.js under %s', node => {
+  it(`with a never-answering proxy first and a healthy one second (node ${execFileSync(node, ['--version']).toString().trim()})`, async () => {
+    const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
+    const run = await runBundled(
+      node,
+      // Only what a workflow would write; everything else comes from action.yml's defaults.
+      { proxies: `${hanging.url}\n${good.url}`, 'working-directory': 'sample', 'probe-timeout': '2s' },
+      path.dirname(universe.sampleDir),
+      offlineGoEnv(modcache)
+    )
+
+    expect(run.exitCode, run.log).toBe(0)
+    for (const module of universe.modules) expect(moduleCacheHas(modcache, module)).toBe(true)
+    expect(run.outputs).toMatchObject({ proxy: good.url, goproxy: good.url, 'cache-hit': 'false', attempts: '1' })
+    expect(run.outputs['cache-key']).toMatch(/^go-mod-download-linux-amd64-go1\.\d+(\.\d+)?-[0-9a-f]{64}$/)
+    expect(run.exported.GOPROXY?.startsWith(good.url)).toBe(true)
+    expect(run.summary).toContain('| Candidate | Verdict | Latency | Reason |')
+    expect(run.summary).toContain(`| ${hanging.url} | ❌ unhealthy |  | no complete answer within 2.0s |`)
+    expect(run.summary).toMatch(new RegExp(`\\| ${good.url} \\| ✅ healthy \\| \\d+ms \\| served example.com/`))
+    // No cache service here: a warning, not a failure.
+    expect(run.log).toContain('::warning::The cache service is not available here')
+    // Everything happens in this one step; nothing is left for a post step.
+    expect(run.state).toBe('')
+    expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
+  })
+
+  it('a bad input fails the step before any request, naming the input', async () => {
+    const before = good.requests.length
+    const run = await runBundled(
+      node,
+      { proxies: `ftp://mirror.example.com`, 'working-directory': 'sample' },
+      path.dirname(universe.sampleDir),
+      offlineGoEnv(mkdtempSync(path.join(os.tmpdir(), 'modcache-')))
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.log).toContain('::error::Input "proxies": "ftp://mirror.example.com" uses ftp; only http and https proxies are supported')
+    expect(good.requests.length).toBe(before)
+  })
+})

@@ -1,0 +1,83 @@
+// A real module proxy on loopback, serving a universe directory, that can misbehave on purpose.
+import { createReadStream, existsSync, statSync } from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import path from 'node:path'
+import { TAMPERED } from './universe.ts'
+
+export type Fault =
+  | { kind: 'none' }
+  /** Accepts the connection, reads the request, never answers. */
+  | { kind: 'hang' }
+  /** Resets the connection (TCP RST) on every request. */
+  | { kind: 'reset' }
+  | { kind: 'status'; status: number }
+  /** 200 with a captive portal's HTML page for every path. */
+  | { kind: 'html' }
+  /** Serves `after` requests, then never answers again. */
+  | { kind: 'stall-after'; after: number }
+  /** Serves everything, but each .zip is a valid zip with content that differs from go.sum's. */
+  | { kind: 'tamper-zip' }
+
+export const healthy: Fault = { kind: 'none' }
+
+export interface ProxyServer {
+  url: string
+  /** Paths requested, in order. */
+  requests: string[]
+  close: () => Promise<void>
+}
+
+export async function startProxy(root: string, fault: Fault = healthy): Promise<ProxyServer> {
+  const requests: string[] = []
+  const sockets = new Set<Socket>()
+  const server = http.createServer((request, response) => {
+    const urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)
+    requests.push(urlPath)
+    switch (fault.kind) {
+      case 'hang':
+        return
+      case 'reset':
+        return request.socket.resetAndDestroy()
+      case 'status':
+        response.writeHead(fault.status, { 'content-type': 'text/plain' })
+        return response.end(`${fault.status} from a misbehaving proxy\n`)
+      case 'html':
+        response.writeHead(200, { 'content-type': 'text/html' })
+        return response.end('<!DOCTYPE html><html><body><h1>Sign in to the guest network</h1></body></html>\n')
+      case 'stall-after':
+        if (requests.length > fault.after) return
+        break
+    }
+    serveFile(root, urlPath, response, fault.kind === 'tamper-zip')
+  })
+  server.on('connection', socket => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>(resolve => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      })
+  }
+}
+
+function serveFile(root: string, urlPath: string, response: http.ServerResponse, tamperZip: boolean): void {
+  const wanted = path.join(root, path.normalize(urlPath))
+  // A tampered zip is a valid zip whose content differs: only go.sum can tell.
+  const file = tamperZip && wanted.endsWith('.zip') ? `${wanted}${TAMPERED}` : wanted
+  if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+    response.writeHead(404, { 'content-type': 'text/plain' })
+    response.end(`not found: ${urlPath}\n`)
+    return
+  }
+  const type = file.endsWith('.info') ? 'application/json' : file.endsWith('.mod') ? 'text/plain' : 'application/zip'
+  response.writeHead(200, { 'content-type': type, 'content-length': statSync(file).size })
+  createReadStream(file).pipe(response)
+}

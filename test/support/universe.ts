@@ -1,0 +1,81 @@
+// A module universe made for the tests: module zips in a GOPROXY directory layout, and a
+// sample module that requires them all, whose go.sum go itself writes.
+import { zipSync } from 'fflate'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { escapePath } from '../../src/gosum.ts'
+import { go, offlineGoEnv } from './go.ts'
+
+/** Suffix of the valid-but-altered zip a tampering proxy serves instead. */
+export const TAMPERED = '.tampered'
+
+export interface Module {
+  path: string
+  version: string
+  pkg: string
+}
+
+export interface Universe {
+  /** GOPROXY layout: <escaped path>/@v/{list,<v>.info,<v>.mod,<v>.zip}. */
+  proxyDir: string
+  modules: Module[]
+  /** A module that imports every package of the universe, with go.mod and go.sum. */
+  sampleDir: string
+}
+
+export interface UniverseOptions {
+  count: number
+  /** Bytes of source per module, so zips have realistic sizes. */
+  sourceBytes?: number
+}
+
+export async function makeUniverse(root: string, options: UniverseOptions): Promise<Universe> {
+  const proxyDir = path.join(root, 'proxy')
+  const modules: Module[] = Array.from({ length: options.count }, (_, i) => {
+    const n = String(i + 1).padStart(3, '0')
+    // One path with capitals, to exercise the protocol's case encoding.
+    return { path: i === 0 ? `example.com/Fixture/m${n}` : `example.com/fixture/m${n}`, version: 'v1.0.0', pkg: `m${n}` }
+  })
+  for (const module of modules) writeModule(proxyDir, module, options.sourceBytes ?? 2048)
+
+  const sampleDir = path.join(root, 'sample')
+  mkdirSync(sampleDir, { recursive: true })
+  writeFileSync(
+    path.join(sampleDir, 'go.mod'),
+    `module example.com/sample\n\ngo 1.21\n\nrequire (\n${modules.map(m => `\t${m.path} ${m.version}\n`).join('')})\n`
+  )
+  writeFileSync(
+    path.join(sampleDir, 'main.go'),
+    `package main\n\nimport (\n\t"fmt"\n${modules.map(m => `\t"${m.path}"\n`).join('')})\n\nfunc main() {\n${modules.map(m => `\tfmt.Println(${m.pkg}.Name())\n`).join('')}}\n`
+  )
+  // go writes go.sum itself, fetching from the directory through a file:// proxy.
+  await go(['mod', 'tidy'], sampleDir, { ...offlineGoEnv(path.join(root, 'tidy-modcache')), GOPROXY: `file://${proxyDir}` })
+  return { proxyDir, modules, sampleDir }
+}
+
+function writeModule(proxyDir: string, module: Module, sourceBytes: number): void {
+  const dir = path.join(proxyDir, escapePath(module.path), '@v')
+  mkdirSync(dir, { recursive: true })
+  const goMod = `module ${module.path}\n\ngo 1.21\n`
+  const filler = `// ${'x'.repeat(70)}\n`.repeat(Math.ceil(sourceBytes / 74))
+  const source = `package ${module.pkg}\n\n${filler}\nfunc Name() string { return "${module.path}" }\n`
+  const prefix = `${module.path}@${module.version}/`
+  const zip = (text: string) => zipSync({ [`${prefix}go.mod`]: Buffer.from(goMod), [`${prefix}${module.pkg}.go`]: Buffer.from(text) })
+  writeFileSync(path.join(dir, 'list'), `${module.version}\n`)
+  writeFileSync(path.join(dir, `${module.version}.info`), JSON.stringify({ Version: module.version, Time: '2024-01-01T00:00:00Z' }))
+  writeFileSync(path.join(dir, `${module.version}.mod`), goMod)
+  writeFileSync(path.join(dir, `${module.version}.zip`), zip(source))
+  writeFileSync(path.join(dir, `${module.version}.zip${TAMPERED}`), zip(source.replace('return "', 'return "tampered ')))
+}
+
+/** The files go leaves in a module cache for a module it downloaded and extracted. */
+export function moduleCacheHas(modcache: string, module: Module): boolean {
+  try {
+    const escaped = escapePath(module.path)
+    readFileSync(path.join(modcache, 'cache', 'download', escaped, '@v', `${module.version}.ziphash`))
+    readFileSync(path.join(modcache, `${escaped}@${module.version}`, `${module.pkg}.go`))
+    return true
+  } catch {
+    return false
+  }
+}
