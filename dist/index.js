@@ -69914,49 +69914,58 @@ async function downloadWithRetries(initial, runOne, options) {
 import { appendFile as appendFile2 } from "node:fs/promises";
 
 // src/summary.ts
-var VERDICT_ICON = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", "not probed": "\u2796 not probed" };
+var VERDICT = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", "not probed": "\u2796 not probed" };
 var RESTORE_WORDS = {
-  exact: "hit",
-  partial: "partial (restored by prefix)",
+  exact: "\u2705 hit",
+  partial: "\u{1F7E1} partial (restored by prefix)",
   miss: "miss",
   disabled: "off",
   unavailable: "no cache service",
-  failed: "restore failed"
+  failed: "\u26A0\uFE0F restore failed"
 };
 var size = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
+var joined = (...parts) => parts.filter(Boolean).join(", ");
 function buildSummary(facts) {
   const modules = facts.attempts.reduce((n, a) => n + a.zips, 0);
   const title = facts.ok ? `\u2705 Go modules ready: ${modules} downloaded${facts.chosen ? ` through ${facts.chosen}` : ""}` : "\u274C Go modules could not be downloaded";
-  return {
-    title,
-    ...facts.failure === void 0 ? {} : { failure: facts.failure },
-    probes: facts.probes.map((p) => [
-      p.candidate.display,
-      VERDICT_ICON[p.verdict],
-      p.latencyMs === void 0 ? "" : formatDuration(p.latencyMs),
-      p.reason
-    ]),
-    ...facts.probeNote === void 0 ? {} : { probeNote: facts.probeNote },
-    choice: [
-      ["Chosen proxy", facts.chosen ?? ""],
-      ["Exported GOPROXY", facts.exported ?? ""],
-      ["Modules downloaded", String(modules)]
-    ],
-    cache: [
-      ["Key", facts.cacheKey ?? ""],
-      ["Restored key", facts.restore.matchedKey ?? ""],
-      ["Restore", [RESTORE_WORDS[facts.restore.state], size(facts.restore.bytes), time(facts.restore.durationMs)].filter(Boolean).join(", ")],
-      ["Save", facts.save ? [facts.save.why, size(facts.save.bytes), time(facts.save.durationMs)].filter(Boolean).join(", ") : ""]
-    ],
-    attempts: facts.attempts.map((a) => [
-      String(a.number),
-      a.first,
-      a.reason === "ok" ? "\u2705 ok" : `\u274C ${a.reason}`,
-      formatDuration(a.durationMs),
-      a.detail
-    ])
-  };
+  const sections = [
+    {
+      heading: "Result",
+      header: ["Chosen proxy", "Exported GOPROXY", "Modules downloaded", "Attempts"],
+      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", String(modules), String(facts.attempts.length)]]
+    },
+    {
+      heading: "Proxies",
+      header: ["Candidate", "Verdict", "Latency", "Reason"],
+      rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.reason]),
+      ...facts.probeNote === void 0 ? {} : { note: facts.probeNote }
+    },
+    {
+      heading: "Attempts",
+      header: ["Attempt", "First in line", "Outcome", "Duration", "Why it ended"],
+      rows: facts.attempts.map((a) => [
+        String(a.number),
+        a.first,
+        a.reason === "ok" ? "\u2705 ok" : `\u274C ${a.reason}`,
+        formatDuration(a.durationMs),
+        a.detail || "completed"
+      ])
+    },
+    {
+      heading: "Cache",
+      header: ["Restore", "Key", "Restored key", "Save"],
+      rows: [
+        [
+          joined(RESTORE_WORDS[facts.restore.state], size(facts.restore.bytes), time(facts.restore.durationMs)),
+          facts.cacheKey ?? "",
+          facts.restore.matchedKey ?? "\u2014",
+          facts.save ? joined(facts.save.why, size(facts.save.bytes), time(facts.save.durationMs)) : "\u2014"
+        ]
+      ]
+    }
+  ];
+  return { title, ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
 }
 var cell = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 function table(header, rows) {
@@ -69965,15 +69974,12 @@ function table(header, rows) {
 function renderSummary(model) {
   const parts = [`### ${model.title}`];
   if (model.failure) parts.push("```text\n" + model.failure + "\n```");
-  parts.push("#### Proxies");
-  if (model.probes.length > 0) parts.push(table(["Candidate", "Verdict", "Latency", "Reason"], model.probes));
-  if (model.probeNote) parts.push(`> ${model.probeNote}`);
-  parts.push(table(["", ""], model.choice));
-  parts.push("#### Cache", table(["", ""], model.cache));
-  parts.push("#### Attempts");
-  parts.push(
-    model.attempts.length > 0 ? table(["Attempt", "First in line", "Outcome", "Duration", "Why it ended"], model.attempts) : "No download ran."
-  );
+  for (const section of model.sections) {
+    parts.push(`#### ${section.heading}`);
+    if (section.rows.length > 0) parts.push(table(section.header, section.rows));
+    if (section.note) parts.push(`> ${section.note}`);
+    else if (section.rows.length === 0) parts.push("_None._");
+  }
   return parts.join("\n\n") + "\n";
 }
 function describeFailure(probes, attempts) {

@@ -18,63 +18,76 @@ export interface RunFacts {
   attempts: AttemptRecord[]
 }
 
+export interface Section {
+  heading: string
+  header: string[]
+  rows: string[][]
+  /** Shown under the table: why rows are missing or were overruled. */
+  note?: string
+}
+
 export interface SummaryModel {
   title: string
   failure?: string
-  probes: string[][]
-  probeNote?: string
-  choice: string[][]
-  cache: string[][]
-  attempts: string[][]
+  sections: Section[]
 }
 
-const VERDICT_ICON = { healthy: '✅ healthy', unhealthy: '❌ unhealthy', 'not probed': '➖ not probed' }
+const VERDICT = { healthy: '✅ healthy', unhealthy: '❌ unhealthy', 'not probed': '➖ not probed' }
 const RESTORE_WORDS = {
-  exact: 'hit',
-  partial: 'partial (restored by prefix)',
+  exact: '✅ hit',
+  partial: '🟡 partial (restored by prefix)',
   miss: 'miss',
   disabled: 'off',
   unavailable: 'no cache service',
-  failed: 'restore failed'
+  failed: '⚠️ restore failed'
 }
 
 const size = (bytes: number | undefined) => (bytes === undefined ? '' : `${(bytes / (1 << 20)).toFixed(1)} MiB`)
 const time = (ms: number | undefined) => (ms === undefined ? '' : formatDuration(ms))
+const joined = (...parts: string[]) => parts.filter(Boolean).join(', ')
 
 export function buildSummary(facts: RunFacts): SummaryModel {
   const modules = facts.attempts.reduce((n, a) => n + a.zips, 0)
   const title = facts.ok
     ? `✅ Go modules ready: ${modules} downloaded${facts.chosen ? ` through ${facts.chosen}` : ''}`
     : '❌ Go modules could not be downloaded'
-  return {
-    title,
-    ...(facts.failure === undefined ? {} : { failure: facts.failure }),
-    probes: facts.probes.map(p => [
-      p.candidate.display,
-      VERDICT_ICON[p.verdict],
-      p.latencyMs === undefined ? '' : formatDuration(p.latencyMs),
-      p.reason
-    ]),
-    ...(facts.probeNote === undefined ? {} : { probeNote: facts.probeNote }),
-    choice: [
-      ['Chosen proxy', facts.chosen ?? ''],
-      ['Exported GOPROXY', facts.exported ?? ''],
-      ['Modules downloaded', String(modules)]
-    ],
-    cache: [
-      ['Key', facts.cacheKey ?? ''],
-      ['Restored key', facts.restore.matchedKey ?? ''],
-      ['Restore', [RESTORE_WORDS[facts.restore.state], size(facts.restore.bytes), time(facts.restore.durationMs)].filter(Boolean).join(', ')],
-      ['Save', facts.save ? [facts.save.why, size(facts.save.bytes), time(facts.save.durationMs)].filter(Boolean).join(', ') : '']
-    ],
-    attempts: facts.attempts.map(a => [
-      String(a.number),
-      a.first,
-      a.reason === 'ok' ? '✅ ok' : `❌ ${a.reason}`,
-      formatDuration(a.durationMs),
-      a.detail
-    ])
-  }
+  const sections: Section[] = [
+    {
+      heading: 'Result',
+      header: ['Chosen proxy', 'Exported GOPROXY', 'Modules downloaded', 'Attempts'],
+      rows: [[facts.chosen ?? '—', facts.exported ?? '—', String(modules), String(facts.attempts.length)]]
+    },
+    {
+      heading: 'Proxies',
+      header: ['Candidate', 'Verdict', 'Latency', 'Reason'],
+      rows: facts.probes.map(p => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.reason]),
+      ...(facts.probeNote === undefined ? {} : { note: facts.probeNote })
+    },
+    {
+      heading: 'Attempts',
+      header: ['Attempt', 'First in line', 'Outcome', 'Duration', 'Why it ended'],
+      rows: facts.attempts.map(a => [
+        String(a.number),
+        a.first,
+        a.reason === 'ok' ? '✅ ok' : `❌ ${a.reason}`,
+        formatDuration(a.durationMs),
+        a.detail || 'completed'
+      ])
+    },
+    {
+      heading: 'Cache',
+      header: ['Restore', 'Key', 'Restored key', 'Save'],
+      rows: [
+        [
+          joined(RESTORE_WORDS[facts.restore.state], size(facts.restore.bytes), time(facts.restore.durationMs)),
+          facts.cacheKey ?? '',
+          facts.restore.matchedKey ?? '—',
+          facts.save ? joined(facts.save.why, size(facts.save.bytes), time(facts.save.durationMs)) : '—'
+        ]
+      ]
+    }
+  ]
+  return { title, ...(facts.failure === undefined ? {} : { failure: facts.failure }), sections }
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
@@ -86,17 +99,12 @@ function table(header: string[], rows: string[][]): string {
 export function renderSummary(model: SummaryModel): string {
   const parts = [`### ${model.title}`]
   if (model.failure) parts.push('```text\n' + model.failure + '\n```')
-  parts.push('#### Proxies')
-  if (model.probes.length > 0) parts.push(table(['Candidate', 'Verdict', 'Latency', 'Reason'], model.probes))
-  if (model.probeNote) parts.push(`> ${model.probeNote}`)
-  parts.push(table(['', ''], model.choice))
-  parts.push('#### Cache', table(['', ''], model.cache))
-  parts.push('#### Attempts')
-  parts.push(
-    model.attempts.length > 0
-      ? table(['Attempt', 'First in line', 'Outcome', 'Duration', 'Why it ended'], model.attempts)
-      : 'No download ran.'
-  )
+  for (const section of model.sections) {
+    parts.push(`#### ${section.heading}`)
+    if (section.rows.length > 0) parts.push(table(section.header, section.rows))
+    if (section.note) parts.push(`> ${section.note}`)
+    else if (section.rows.length === 0) parts.push('_None._')
+  }
   return parts.join('\n\n') + '\n'
 }
 

@@ -1,0 +1,33 @@
+// `npm run demo`: the action's main job on this machine. A sample module and its module
+// zips are generated, two loopback proxies are started (the first never answers, the
+// second is healthy), and the bundled action runs as the runner runs it. It prints the
+// step's log and then its job summary.
+import { mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { runBundled } from '../test/support/action.ts'
+import { offlineGoEnv } from '../test/support/go.ts'
+import { healthy, startProxy } from '../test/support/proxy-server.ts'
+import { makeUniverse } from '../test/support/universe.ts'
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'go-mod-download-demo-'))
+const universe = await makeUniverse(root, { count: 12, sourceBytes: 16_384 })
+const hanging = await startProxy(universe.proxyDir, { kind: 'hang' })
+const good = await startProxy(universe.proxyDir, healthy)
+try {
+  const run = await runBundled(
+    process.execPath,
+    { proxies: `${hanging.url}\n${good.url}`, 'working-directory': 'sample', 'probe-timeout': '2s' },
+    root,
+    offlineGoEnv(path.join(root, 'modcache'))
+  )
+  console.log(run.log)
+  console.log('──────── job summary ────────')
+  console.log(run.summary)
+  console.log('──────── outputs ────────')
+  console.log(run.outputs)
+  console.log(`GOPROXY exported to later steps: ${run.exported.GOPROXY}`)
+  process.exitCode = run.exitCode ?? 1
+} finally {
+  await Promise.all([hanging.close(), good.close()])
+}

@@ -1,0 +1,48 @@
+// The messages below are what go 1.26 printed against the test proxies.
+import { describe, expect, it } from 'vitest'
+import { classify } from '../src/classify.ts'
+
+const failed = (...errors: string[]) => classify({ exit: { code: 1, signal: null }, endedBy: 'exit', errors, waitingOn: [] })
+
+describe('classify', () => {
+  it('a clean exit is done', () => {
+    expect(classify({ exit: { code: 0, signal: null }, endedBy: 'exit', errors: [], waitingOn: [] })).toEqual({ reason: 'ok', next: 'done', detail: '' })
+  })
+
+  it('a watchdog kill is retried with the next candidate, naming the request it was stuck on', () => {
+    const c = classify({ exit: { code: null, signal: 'SIGKILL' }, endedBy: 'stall', errors: [], waitingOn: ['http://127.0.0.1:1/a/@v/v1.0.0.zip'] })
+    expect(c).toEqual({ reason: 'stall', next: 'rotate', detail: 'waiting on http://127.0.0.1:1/a/@v/v1.0.0.zip' })
+    expect(classify({ exit: { code: null, signal: 'SIGKILL' }, endedBy: 'timeout', errors: [], waitingOn: [] }).reason).toBe('timeout')
+  })
+
+  it('a checksum mismatch drops the candidate that served the bytes', () => {
+    const c = failed(
+      'verifying example.com/fixture/m002@v1.0.0: checksum mismatch',
+      '\tdownloaded: h1:HC0MLCdGI+QLCLwc69/tuQ6Hoa5fkpckEh2EzIqFCiE=',
+      '\tgo.sum:     h1:aXFOvd+J1fDjW/0feK1CavqDxnMDXZGkzV7r2q6BqYM=',
+      '',
+      'SECURITY ERROR'
+    )
+    expect(c).toEqual({ reason: 'checksum mismatch', next: 'drop-first', detail: 'verifying example.com/fixture/m002@v1.0.0: checksum mismatch' })
+  })
+
+  it.each([
+    ['go: example.com/Fixture/m001@v1.0.0: reading http://127.0.0.1:41165/example.com/%21fixture/m001/@v/v1.0.0.mod: 503 Service Unavailable', 'network'],
+    ['go: example.com/Fixture/m001@v1.0.0: Get "http://127.0.0.1:41843/x.mod": read tcp 127.0.0.1:53054->127.0.0.1:41843: read: connection reset by peer', 'network'],
+    ['go: example.com/a@v1.0.0: Get "https://mirror.example.com/a/@v/v1.0.0.mod": dial tcp: lookup mirror.example.com: no such host', 'network'],
+    ['go: something nobody has seen before', 'error']
+  ])('retries %s as %s', (line, reason) => {
+    expect(failed(line)).toMatchObject({ reason, next: 'rotate', detail: line })
+  })
+
+  it.each([
+    ['go: example.com/Fixture/m001@v1.0.0: reading http://127.0.0.1:37171/example.com/%21fixture/m001/@v/v1.0.0.mod: 404 Not Found', 'not found'],
+    ['go: example.com/a@v1.0.0: reading https://mirror.example.com/a/@v/v1.0.0.info: 410 Gone', 'not found'],
+    ['go: example.com/Fixture/m001@v1.0.0: module lookup disabled by GOPROXY=off', 'proxy disabled'],
+    ['go.mod:4: unknown directive: frobnicate', 'invalid go.mod'],
+    ['go: github.com/acme/x@v1.2.3: invalid version: unknown revision v1.2.3', 'unknown revision'],
+    ['go: example.com/a@v1.0.0: missing go.sum entry for go.mod file', 'missing go.sum entry']
+  ])('stops at once on %s (%s)', (line, reason) => {
+    expect(failed(line)).toMatchObject({ reason, next: 'stop' })
+  })
+})

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest'
+import { formatDuration, parseDuration } from '../src/duration.ts'
+
+describe('parseDuration', () => {
+  it.each([
+    ['90s', 90_000],
+    ['1m30s', 90_000],
+    ['10m', 600_000],
+    ['1.5h', 5_400_000],
+    ['250ms', 250],
+    ['2h45m10s', 9_910_000],
+    ['1500us', 1.5],
+    ['30', 30_000],
+    ['0.5', 500],
+    [' 5s ', 5000],
+    ['0', 0]
+  ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms))
+
+  it.each(['', 's', '5 s', '-5s', '5d', '1m-30s', 'abc', '5s5', '1e3s'])('rejects %j', text =>
+    expect(parseDuration(text)).toBeUndefined()
+  )
+})
+
+describe('formatDuration', () => {
+  it.each([
+    [850, '850ms'],
+    [12_400, '12.4s'],
+    [185_000, '3m05s']
+  ])('%d ms reads %s', (ms, text) => expect(formatDuration(ms)).toBe(text))
+})

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest'
+import { maskSecrets, redactUrl, secretsIn, splitCredentials } from '../src/credentials.ts'
+import { assembleChain, type Candidate, goproxyDisplay, goproxyValue, parseCandidates, rotateChain } from '../src/goproxy.ts'
+
+const specs = (chain: Candidate[]) => chain.map(c => c.spec)
+
+describe('parseCandidates', () => {
+  it('splits on newlines, commas and pipes, drops blanks, duplicates and trailing slashes', () => {
+    const candidates = parseCandidates('https://a.example.com/,\n  https://b.example.com/go | direct\n\nhttps://a.example.com\noff')
+    expect(specs(candidates)).toEqual(['https://a.example.com', 'https://b.example.com/go', 'direct', 'off'])
+    expect(candidates.map(c => c.keyword)).toEqual([false, false, true, true])
+  })
+
+  it('shows credentials masked but keeps them for go', () => {
+    const [candidate] = parseCandidates('https://ci:t0ken@goproxy.example.com')
+    expect(candidate).toEqual({ spec: 'https://ci:t0ken@goproxy.example.com', display: 'https://ci:***@goproxy.example.com', keyword: false })
+  })
+})
+
+describe('the chain', () => {
+  const [a, b, direct, c] = parseCandidates('https://a.example.com,https://b.example.com,direct,https://c.example.com') as Candidate[]
+  const all = [a, b, direct, c] as Candidate[]
+
+  it('keeps keywords where they were given and drops unhealthy URLs', () => {
+    expect(specs(assembleChain(all, [c as Candidate, a as Candidate]))).toEqual(['https://c.example.com', 'https://a.example.com', 'direct'])
+    expect(specs(assembleChain(all, [b as Candidate]))).toEqual(['https://b.example.com', 'direct'])
+    expect(specs(assembleChain(all, []))).toEqual(['direct'])
+  })
+
+  it('rotates only the URLs, so a retry puts the next one first', () => {
+    const chain = assembleChain(all, [a, b, c] as Candidate[])
+    expect(specs(rotateChain(chain, 1))).toEqual(['https://b.example.com', 'https://c.example.com', 'direct', 'https://a.example.com'])
+    expect(specs(rotateChain(chain, 3))).toEqual(specs(chain))
+    expect(specs(rotateChain([direct as Candidate], 1))).toEqual(['direct'])
+  })
+
+  it('joins with | so that go moves on after any error', () => {
+    const chain = parseCandidates('https://u:p@a.example.com,direct')
+    expect(goproxyValue(chain)).toBe('https://u:p@a.example.com|direct')
+    expect(goproxyDisplay(chain)).toBe('https://u:***@a.example.com|direct')
+  })
+})
+
+describe('credentials', () => {
+  it('redacts the password, or a lone username (a token), and leaves the rest as written', () => {
+    expect(redactUrl('https://user:pa%40ss@host.example.com/go/')).toBe('https://user:***@host.example.com/go/')
+    expect(redactUrl('https://ghp_abc123@host.example.com')).toBe('https://***@host.example.com')
+    expect(redactUrl('https://host.example.com/a@b')).toBe('https://host.example.com/a@b')
+  })
+
+  it('lists the secret as written and decoded, for log masking', () => {
+    expect(secretsIn('https://user:pa%40ss@host.example.com')).toEqual(['pa%40ss', 'pa@ss'])
+    expect(secretsIn('https://tok@host.example.com')).toEqual(['tok'])
+    expect(secretsIn('https://host.example.com')).toEqual([])
+  })
+
+  it('moves credentials into a Basic authorization header', () => {
+    expect(splitCredentials('https://user:pa%40ss@host.example.com/go')).toEqual({
+      url: 'https://host.example.com/go',
+      authorization: `Basic ${Buffer.from('user:pa@ss').toString('base64')}`
+    })
+    expect(splitCredentials('https://host.example.com')).toEqual({ url: 'https://host.example.com' })
+  })
+
+  it('masks every secret in a text', () => {
+    expect(maskSecrets('GOPROXY=https://u:tok@h|https://u:tok@g', ['tok', ''])).toBe('GOPROXY=https://u:***@h|https://u:***@g')
+  })
+})

@@ -1,0 +1,94 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { DEFAULTS, type InputName, InputError, MAX_RETRIES, parseSettings } from '../src/inputs.ts'
+import { actionDefaults } from './support/action.ts'
+
+const workspace = mkdtempSync(path.join(os.tmpdir(), 'inputs-'))
+writeFileSync(path.join(workspace, 'go.mod'), 'module example.com/x\n\ngo 1.22\n')
+
+const settings = (inputs: Partial<Record<InputName, string>>) => parseSettings(name => inputs[name] ?? '', workspace)
+
+function failure(inputs: Partial<Record<InputName, string>>): InputError {
+  try {
+    settings(inputs)
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError)
+    return e as InputError
+  }
+  throw new Error('expected an InputError')
+}
+
+describe('parseSettings', () => {
+  it('keeps the same defaults as action.yml', () => {
+    expect(actionDefaults()).toEqual(DEFAULTS)
+  })
+
+  it('turns blank inputs into the defaults', () => {
+    expect(settings({})).toEqual({
+      candidates: undefined,
+      selection: 'ordered',
+      probeTimeoutMs: 5000,
+      timeoutMs: 600_000,
+      stallTimeoutMs: 60_000,
+      retries: 3,
+      workingDirectory: workspace,
+      cache: true,
+      cacheDependencyPath: [],
+      saveCache: true
+    })
+  })
+
+  it('reads every input', () => {
+    const s = settings({
+      proxies: 'https://goproxy.cn\nhttps://mirror.example.com, direct',
+      selection: 'fastest',
+      'probe-timeout': '1.5',
+      timeout: '1m30s',
+      'stall-timeout': '45s',
+      retries: '0',
+      cache: 'False',
+      'cache-dependency-path': 'a/go.sum\n\n  b/go.sum  \n',
+      'save-cache': 'FALSE'
+    })
+    expect(s.candidates?.map(c => c.spec)).toEqual(['https://goproxy.cn', 'https://mirror.example.com', 'direct'])
+    expect(s).toMatchObject({ selection: 'fastest', probeTimeoutMs: 1500, timeoutMs: 90_000, stallTimeoutMs: 45_000, retries: 0 })
+    expect(s).toMatchObject({ cache: false, saveCache: false, cacheDependencyPath: ['a/go.sum', 'b/go.sum'] })
+  })
+
+  it.each<[Partial<Record<InputName, string>>, string, RegExp]>([
+    [{ timeout: 'ten minutes' }, 'timeout', /"ten minutes" is not a duration/],
+    [{ 'stall-timeout': '5x' }, 'stall-timeout', /not a duration/],
+    [{ 'probe-timeout': '0s' }, 'probe-timeout', /longer than zero/],
+    [{ timeout: '-1m' }, 'timeout', /not a duration/],
+    [{ retries: '-1' }, 'retries', /not a whole number/],
+    [{ retries: '2.5' }, 'retries', /not a whole number/],
+    [{ retries: String(MAX_RETRIES + 1) }, 'retries', /more than the 20 allowed/],
+    [{ selection: 'random' }, 'selection', /"random" is not one of: ordered, fastest/],
+    [{ cache: 'yes' }, 'cache', /"yes" is not true or false/],
+    [{ 'save-cache': '1' }, 'save-cache', /not true or false/],
+    [{ proxies: 'file:///srv/goproxy' }, 'proxies', /uses file; only http and https/],
+    [{ proxies: 'goproxy.cn' }, 'proxies', /is not a URL, "direct" or "off"/],
+    [{ proxies: 'https://mirror.example.com/go proxy' }, 'proxies', /contains a space or a control character/],
+    [{ proxies: 'https://mirror.example.com/\u0007' }, 'proxies', /control character/],
+    [{ proxies: Array.from({ length: 17 }, (_, i) => `https://m${i}.example.com`).join(',') }, 'proxies', /at most 16/],
+    [{ 'working-directory': 'missing' }, 'working-directory', /is not a directory/]
+  ])('rejects %o naming %s', (inputs, input, message) => {
+    const error = failure(inputs)
+    expect(error.input).toBe(input)
+    expect(error.message).toMatch(new RegExp(`^Input "${input}": `))
+    expect(error.message).toMatch(message)
+  })
+
+  it('rejects a directory with neither go.mod nor go.work', () => {
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'empty-'))
+    expect(failure({ 'working-directory': empty }).message).toMatch(/holds neither go.mod nor go.work/)
+  })
+
+  it('never prints a credential in its error', () => {
+    const error = failure({ proxies: 'ftp://user:s3cret@mirror.example.com' })
+    expect(error.message).not.toContain('s3cret')
+    expect(error.message).toContain('ftp://user:***@mirror.example.com')
+  })
+})

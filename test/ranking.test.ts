@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest'
+import { parseCandidates } from '../src/goproxy.ts'
+import type { ProbeResult } from '../src/probe.ts'
+import { rankHealthy } from '../src/ranking.ts'
+
+const [a, b, c, direct] = parseCandidates('https://a.example.com,https://b.example.com,https://c.example.com,direct')
+const results: ProbeResult[] = [
+  { candidate: a!, verdict: 'healthy', latencyMs: 300, reason: '' },
+  { candidate: b!, verdict: 'unhealthy', latencyMs: 5, reason: 'HTTP 500' },
+  { candidate: c!, verdict: 'healthy', latencyMs: 40, reason: '' },
+  { candidate: direct!, verdict: 'not probed', reason: '' }
+]
+
+describe('rankHealthy', () => {
+  it('ordered: healthy candidates in the given order', () => {
+    expect(rankHealthy(results, 'ordered').map(c => c.spec)).toEqual(['https://a.example.com', 'https://c.example.com'])
+  })
+
+  it('fastest: healthy candidates by probe latency, never an unhealthy fast one', () => {
+    expect(rankHealthy(results, 'fastest').map(c => c.spec)).toEqual(['https://c.example.com', 'https://a.example.com'])
+  })
+
+  it('nothing healthy, nothing ranked', () => {
+    expect(rankHealthy(results.filter(r => r.verdict !== 'healthy'), 'fastest')).toEqual([])
+  })
+})

@@ -1,0 +1,83 @@
+// The retry sequence with scripted attempt outcomes: which candidate goes first, when to
+// wait, when to stop. (The real attempt runs go; see download.test.ts.)
+import { describe, expect, it } from 'vitest'
+import type { AttemptOutcome } from '../src/attempt.ts'
+import { type Candidate, goproxyValue, parseCandidates } from '../src/goproxy.ts'
+import { backoffDelay, downloadWithRetries } from '../src/retry.ts'
+
+const ok: AttemptOutcome = { exit: { code: 0, signal: null }, endedBy: 'exit', durationMs: 10, errors: [], waitingOn: [], zips: 3 }
+const stall: AttemptOutcome = { ...ok, exit: { code: null, signal: 'SIGKILL' }, endedBy: 'stall', zips: 0 }
+const error = (line: string): AttemptOutcome => ({ ...ok, exit: { code: 1, signal: null }, errors: [line], zips: 0 })
+const unavailable = error('go: a@v1.0.0: reading https://a.example.com/a/@v/v1.0.0.mod: 503 Service Unavailable')
+
+const chain = parseCandidates('https://a.example.com,https://b.example.com,direct')
+
+/** Runs the retries with scripted outcomes, recording the GOPROXY of each attempt. */
+async function script(outcomes: AttemptOutcome[], retries: number, initial: Candidate[] = chain) {
+  const seen: string[] = []
+  const result = await downloadWithRetries(
+    initial,
+    async c => {
+      seen.push(goproxyValue(c))
+      return outcomes.shift() ?? ok
+    },
+    { retries, backoffMs: 1 }
+  )
+  return { result, seen }
+}
+
+describe('downloadWithRetries', () => {
+  it('succeeds on the first attempt without retrying', async () => {
+    const { result, seen } = await script([ok], 3)
+    expect(result.ok).toBe(true)
+    expect(seen).toEqual(['https://a.example.com|https://b.example.com|direct'])
+    expect(result.attempts.map(a => [a.number, a.first, a.reason])).toEqual([[1, 'https://a.example.com', 'ok']])
+  })
+
+  it('puts the next candidate first after a stall, and keeps the chain that worked', async () => {
+    const { result, seen } = await script([stall, ok], 3)
+    expect(seen).toEqual(['https://a.example.com|https://b.example.com|direct', 'https://b.example.com|https://a.example.com|direct'])
+    expect(result).toMatchObject({ ok: true, chain: parseCandidates('https://b.example.com,https://a.example.com,direct') })
+    expect(result.attempts.map(a => a.reason)).toEqual(['stall', 'ok'])
+  })
+
+  it('gives up after the retries, cycling through the candidates', async () => {
+    const { result, seen } = await script([unavailable, stall, unavailable, stall], 2)
+    expect(result.ok).toBe(false)
+    expect(seen.map(s => s.split('|')[0])).toEqual(['https://a.example.com', 'https://b.example.com', 'https://a.example.com'])
+    expect(result.attempts.map(a => a.reason)).toEqual(['network', 'stall', 'network'])
+  })
+
+  it('stops at once on an error no retry can fix', async () => {
+    const { result, seen } = await script([error('go: a@v9.9.9: invalid version: unknown revision v9.9.9')], 5)
+    expect(result.ok).toBe(false)
+    expect(seen).toHaveLength(1)
+    expect(result.attempts[0]).toMatchObject({ reason: 'unknown revision', detail: 'go: a@v9.9.9: invalid version: unknown revision v9.9.9' })
+  })
+
+  it('never gives a candidate that served bad bytes another turn', async () => {
+    const mismatch = error('verifying a@v1.0.0: checksum mismatch')
+    const { result, seen } = await script([mismatch, unavailable, ok], 5)
+    expect(seen).toEqual(['https://a.example.com|https://b.example.com|direct', 'https://b.example.com|direct', 'https://b.example.com|direct'])
+    expect(result.ok).toBe(true)
+  })
+
+  it('stops when bad bytes came from the only candidate left', async () => {
+    const { result, seen } = await script([error('verifying a@v1.0.0: checksum mismatch')], 5, parseCandidates('https://a.example.com'))
+    expect(result.ok).toBe(false)
+    expect(seen).toHaveLength(1)
+  })
+})
+
+describe('backoffDelay', () => {
+  it('costs nothing when a fresh candidate goes first', () => {
+    expect(backoffDelay(0, 1000, () => 0.5)).toBe(0)
+  })
+
+  it('grows exponentially with jitter between 1x and 2x, capped at 30 s', () => {
+    expect(backoffDelay(1, 1000, () => 0)).toBe(1000)
+    expect(backoffDelay(1, 1000, () => 0.999)).toBeCloseTo(1999)
+    expect(backoffDelay(3, 1000, () => 0.5)).toBe(6000)
+    expect(backoffDelay(10, 1000, () => 0.5)).toBe(30_000)
+  })
+})

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import { parseCandidates } from '../src/goproxy.ts'
+import type { ProbeResult } from '../src/probe.ts'
+import type { AttemptRecord } from '../src/retry.ts'
+import { buildSummary, describeFailure, renderSummary, type RunFacts } from '../src/summary.ts'
+
+const [stalling, good, direct] = parseCandidates('https://ci:t0k@stall.example.com,https://good.example.com,direct')
+const probes: ProbeResult[] = [
+  { candidate: stalling!, verdict: 'healthy', latencyMs: 12, reason: 'served example.com/a@v1.0.0 .mod' },
+  { candidate: good!, verdict: 'healthy', latencyMs: 30, reason: 'served example.com/a@v1.0.0 .mod' },
+  { candidate: direct!, verdict: 'not probed', reason: 'direct is used as given' }
+]
+const attempts: AttemptRecord[] = [
+  { number: 1, first: stalling!.display, goproxy: '', reason: 'stall', detail: 'waiting on https://stall.example.com/a/@v/v1.0.0.zip', durationMs: 61_200, zips: 4 },
+  { number: 2, first: good!.display, goproxy: '', reason: 'ok', detail: '', durationMs: 3400, zips: 10 }
+]
+const facts: RunFacts = {
+  ok: true,
+  probes,
+  chosen: good!.display,
+  exported: 'https://good.example.com|https://ci:***@stall.example.com|direct',
+  cacheKey: 'go-mod-download-linux-amd64-go1.26.8-abc',
+  restore: { state: 'partial', matchedKey: 'go-mod-download-linux-amd64-go1.26.8-old', durationMs: 2100, bytes: 50 << 20 },
+  save: { state: 'saved', why: 'saved', durationMs: 5200, bytes: 60 << 20 },
+  attempts
+}
+
+describe('buildSummary', () => {
+  const model = buildSummary(facts)
+
+  it('heads with the outcome, the modules and the chosen proxy', () => {
+    expect(model.title).toBe('✅ Go modules ready: 14 downloaded through https://good.example.com')
+  })
+
+  it('has one row per candidate, attempt, and the cache', () => {
+    const section = (heading: string) => model.sections.find(s => s.heading === heading)?.rows
+    expect(section('Proxies')).toEqual([
+      ['https://ci:***@stall.example.com', '✅ healthy', '12ms', 'served example.com/a@v1.0.0 .mod'],
+      ['https://good.example.com', '✅ healthy', '30ms', 'served example.com/a@v1.0.0 .mod'],
+      ['direct', '➖ not probed', '', 'direct is used as given']
+    ])
+    expect(section('Attempts')).toEqual([
+      ['1', 'https://ci:***@stall.example.com', '❌ stall', '1m01s', 'waiting on https://stall.example.com/a/@v/v1.0.0.zip'],
+      ['2', 'https://good.example.com', '✅ ok', '3.4s', 'completed']
+    ])
+    expect(section('Cache')).toEqual([
+      ['🟡 partial (restored by prefix), 50.0 MiB, 2.1s', 'go-mod-download-linux-amd64-go1.26.8-abc', 'go-mod-download-linux-amd64-go1.26.8-old', 'saved, 60.0 MiB, 5.2s']
+    ])
+    expect(section('Result')).toEqual([['https://good.example.com', facts.exported, '14', '2']])
+  })
+})
+
+describe('renderSummary', () => {
+  it('renders markdown tables, escaping the | of a GOPROXY inside a cell', () => {
+    const markdown = renderSummary(buildSummary(facts))
+    expect(markdown).toContain('| https://good.example.com | https://good.example.com\\|https://ci:***@stall.example.com\\|direct | 14 | 2 |')
+    expect(markdown).toContain('| Attempt | First in line | Outcome | Duration | Why it ended |\n| --- | --- | --- | --- | --- |')
+    expect(markdown).not.toContain('t0k')
+  })
+
+  it('shows the failure first, and says when a table has no rows', () => {
+    const markdown = renderSummary(buildSummary({ ok: false, failure: 'go mod download failed after 0 attempts.', probes: [], restore: { state: 'disabled' }, attempts: [] }))
+    expect(markdown.indexOf('```text\ngo mod download failed')).toBeLessThan(markdown.indexOf('#### Proxies'))
+    expect(markdown).toContain('#### Attempts\n\n_None._')
+  })
+})
+
+describe('describeFailure', () => {
+  it('names each candidate with its probe verdict and how its attempts ended', () => {
+    const text = describeFailure(probes.slice(0, 2), [attempts[0]!, { ...attempts[1]!, reason: 'network', detail: 'go: 503 Service Unavailable' }])
+    expect(text.split('\n')).toEqual([
+      'go mod download failed after 2 attempts.',
+      '- https://ci:***@stall.example.com: healthy, served example.com/a@v1.0.0 .mod; attempt 1: stall (waiting on https://stall.example.com/a/@v/v1.0.0.zip)',
+      '- https://good.example.com: healthy, served example.com/a@v1.0.0 .mod; attempt 2: network (go: 503 Service Unavailable)',
+      'Last error: network: go: 503 Service Unavailable'
+    ])
+  })
+})
