@@ -1,12 +1,16 @@
+import path from 'node:path'
 import { defineConfig } from 'vitest/config'
+import { goBinary } from './test/support/go.ts'
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Integration tests run the real go against loopback servers; keep them apart
-    // from each other's environment variables and give them room to prove "no hang".
+    // Each file in its own process: integration tests set environment variables and run go.
     pool: 'forks',
+    // Generous: tests bound time only to prove that nothing hangs.
     testTimeout: 120_000,
-    hookTimeout: 120_000
+    hookTimeout: 120_000,
+    // The action looks for go on PATH, as on a runner; a fresh machine may not have it there.
+    env: { PATH: [path.dirname(goBinary()), process.env.PATH].join(path.delimiter) }
   }
 })

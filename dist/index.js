@@ -29085,6 +29085,7 @@ async function runAttempt(options) {
   let zips = 0;
   let lastProgress = started;
   let lastBytes = await treeBytes(downloadDir);
+  let measuredAt = performance.now();
   const child2 = spawnGroup(options.go, ["mod", "download", "-x"], {
     cwd: options.cwd,
     env: options.env,
@@ -29108,7 +29109,7 @@ async function runAttempt(options) {
   const tick = Math.min(1e3, Math.max(50, options.stallTimeoutMs / 5));
   let checking = false;
   const watchdog = setInterval(async () => {
-    if (checking) return;
+    if (checking || endedBy !== "exit") return;
     checking = true;
     const now = performance.now();
     if (now - started > options.timeoutMs) {
@@ -29116,10 +29117,11 @@ async function runAttempt(options) {
       void child2.kill();
     } else if (now - lastProgress > tick) {
       const bytes = await treeBytes(downloadDir);
-      if (bytes !== lastBytes) {
-        lastBytes = bytes;
-        lastProgress = performance.now();
-      } else if (performance.now() - lastProgress > options.stallTimeoutMs) {
+      const comparable = measuredAt > lastProgress;
+      measuredAt = performance.now();
+      if (comparable && bytes !== lastBytes) lastProgress = measuredAt;
+      lastBytes = bytes;
+      if (measuredAt - lastProgress > options.stallTimeoutMs) {
         endedBy = "stall";
         void child2.kill();
       }

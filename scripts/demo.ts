@@ -1,7 +1,7 @@
 // `npm run demo`: the action's main job on this machine. A sample module and its module
-// zips are generated, two loopback proxies are started (the first never answers, the
-// second is healthy), and the bundled action runs as the runner runs it. It prints the
-// step's log and then its job summary.
+// zips are generated, three loopback proxies are started (one never answers, one stalls
+// partway through the download, one is healthy), and the bundled action runs as the
+// runner runs it. It prints the step's log, then its job summary and outputs.
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -13,11 +13,17 @@ import { makeUniverse } from '../test/support/universe.ts'
 const root = mkdtempSync(path.join(os.tmpdir(), 'go-mod-download-demo-'))
 const universe = await makeUniverse(root, { count: 12, sourceBytes: 16_384 })
 const hanging = await startProxy(universe.proxyDir, { kind: 'hang' })
+const stalling = await startProxy(universe.proxyDir, { kind: 'stall-after', after: 8 })
 const good = await startProxy(universe.proxyDir, healthy)
 try {
   const run = await runBundled(
     process.execPath,
-    { proxies: `${hanging.url}\n${good.url}`, 'working-directory': 'sample', 'probe-timeout': '2s' },
+    {
+      proxies: `${hanging.url}\n${stalling.url}\n${good.url}`,
+      'working-directory': 'sample',
+      'probe-timeout': '2s',
+      'stall-timeout': '3s'
+    },
     root,
     offlineGoEnv(path.join(root, 'modcache'))
   )
@@ -29,5 +35,5 @@ try {
   console.log(`GOPROXY exported to later steps: ${run.exported.GOPROXY}`)
   process.exitCode = run.exitCode ?? 1
 } finally {
-  await Promise.all([hanging.close(), good.close()])
+  await Promise.all([hanging.close(), stalling.close(), good.close()])
 }

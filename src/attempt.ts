@@ -41,6 +41,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   let zips = 0
   let lastProgress = started
   let lastBytes = await treeBytes(downloadDir)
+  let measuredAt = performance.now()
 
   const child = spawnGroup(options.go, ['mod', 'download', '-x'], {
     cwd: options.cwd,
@@ -67,19 +68,21 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   const tick = Math.min(1000, Math.max(50, options.stallTimeoutMs / 5))
   let checking = false
   const watchdog = setInterval(async () => {
-    if (checking) return
+    if (checking || endedBy !== 'exit') return
     checking = true
     const now = performance.now()
     if (now - started > options.timeoutMs) {
       endedBy = 'timeout'
       void child.kill()
     } else if (now - lastProgress > tick) {
-      // No completed request lately: bytes still arriving in the download cache count as progress.
+      // No completed request lately: bytes still arriving in the download cache count as
+      // progress, but only against a count taken after the last completed request.
       const bytes = await treeBytes(downloadDir)
-      if (bytes !== lastBytes) {
-        lastBytes = bytes
-        lastProgress = performance.now()
-      } else if (performance.now() - lastProgress > options.stallTimeoutMs) {
+      const comparable = measuredAt > lastProgress
+      measuredAt = performance.now()
+      if (comparable && bytes !== lastBytes) lastProgress = measuredAt
+      lastBytes = bytes
+      if (measuredAt - lastProgress > options.stallTimeoutMs) {
         endedBy = 'stall'
         void child.kill()
       }

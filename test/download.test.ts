@@ -95,6 +95,30 @@ describe('a faulty first candidate and a healthy second', () => {
   })
 })
 
+describe('the watchdog', () => {
+  it('lets a slow download that keeps receiving bytes finish', async () => {
+    // Each zip takes about 3 s to arrive, with no completed request meanwhile: longer than the stall timeout.
+    const slow = await proxy({ kind: 'drip-zip', bytes: 128, everyMs: 250 })
+    const run = await runAction({ proxies: slow.url, 'stall-timeout': '2s' })
+
+    expect(run.failed, run.log).toBe(false)
+    expect(run.outputs.attempts).toBe('1')
+    expectComplete(run.modcache)
+  })
+
+  it('kills an attempt that runs past its timeout, even while it progresses', async () => {
+    const slow = await proxy({ kind: 'drip-zip', bytes: 128, everyMs: 250 })
+    const good = await proxy(healthy)
+    const run = await runAction({ proxies: `${slow.url},${good.url}`, timeout: '1s', 'stall-timeout': '30s' })
+
+    expect(run.failed, run.log).toBe(false)
+    expect(run.summary).toMatch(new RegExp(`\\| 1 \\| ${slow.url} \\| ❌ timeout \\|`))
+    expect(run.outputs.proxy).toBe(good.url)
+    expectComplete(run.modcache)
+    expect(processesWithEnv(`GOMODCACHE=${run.modcache}`)).toEqual([])
+  })
+})
+
 describe('when nothing can work', () => {
   it('every candidate bad: a bounded failure that names each candidate, and no go left running', async () => {
     const hanging = await proxy({ kind: 'hang' })

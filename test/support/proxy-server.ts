@@ -1,5 +1,5 @@
 // A real module proxy on loopback, serving a universe directory, that can misbehave on purpose.
-import { createReadStream, existsSync, statSync } from 'node:fs'
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import path from 'node:path'
@@ -16,6 +16,8 @@ export type Fault =
   | { kind: 'html' }
   /** Serves `after` requests, then never answers again. */
   | { kind: 'stall-after'; after: number }
+  /** Sends each .zip `bytes` at a time, one chunk every `everyMs`: slow, but never stalled. */
+  | { kind: 'drip-zip'; bytes: number; everyMs: number }
   /** Serves everything, but each .zip is a valid zip with content that differs from go.sum's. */
   | { kind: 'tamper-zip' }
 
@@ -49,7 +51,7 @@ export async function startProxy(root: string, fault: Fault = healthy): Promise<
         if (requests.length > fault.after) return
         break
     }
-    serveFile(root, urlPath, response, fault.kind === 'tamper-zip')
+    serveFile(root, urlPath, response, fault)
   })
   server.on('connection', socket => {
     sockets.add(socket)
@@ -68,10 +70,11 @@ export async function startProxy(root: string, fault: Fault = healthy): Promise<
   }
 }
 
-function serveFile(root: string, urlPath: string, response: http.ServerResponse, tamperZip: boolean): void {
+function serveFile(root: string, urlPath: string, response: http.ServerResponse, fault: Fault): void {
   const wanted = path.join(root, path.normalize(urlPath))
+  const zip = wanted.endsWith('.zip')
   // A tampered zip is a valid zip whose content differs: only go.sum can tell.
-  const file = tamperZip && wanted.endsWith('.zip') ? `${wanted}${TAMPERED}` : wanted
+  const file = fault.kind === 'tamper-zip' && zip ? `${wanted}${TAMPERED}` : wanted
   if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
     response.writeHead(404, { 'content-type': 'text/plain' })
     response.end(`not found: ${urlPath}\n`)
@@ -79,5 +82,19 @@ function serveFile(root: string, urlPath: string, response: http.ServerResponse,
   }
   const type = file.endsWith('.info') ? 'application/json' : file.endsWith('.mod') ? 'text/plain' : 'application/zip'
   response.writeHead(200, { 'content-type': type, 'content-length': statSync(file).size })
+  if (fault.kind === 'drip-zip' && zip) return drip(readFileSync(file), response, fault.bytes, fault.everyMs)
   createReadStream(file).pipe(response)
+}
+
+function drip(content: Buffer, response: http.ServerResponse, bytes: number, everyMs: number): void {
+  let sent = 0
+  const timer = setInterval(() => {
+    if (response.destroyed) return clearInterval(timer)
+    response.write(content.subarray(sent, sent + bytes))
+    sent += bytes
+    if (sent >= content.length) {
+      clearInterval(timer)
+      response.end()
+    }
+  }, everyMs)
 }

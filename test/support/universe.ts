@@ -1,6 +1,7 @@
 // A module universe made for the tests: module zips in a GOPROXY directory layout, and a
 // sample module that requires them all, whose go.sum go itself writes.
 import { zipSync } from 'fflate'
+import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { escapePath } from '../../src/gosum.ts'
@@ -57,7 +58,10 @@ function writeModule(proxyDir: string, module: Module, sourceBytes: number): voi
   const dir = path.join(proxyDir, escapePath(module.path), '@v')
   mkdirSync(dir, { recursive: true })
   const goMod = `module ${module.path}\n\ngo 1.21\n`
-  const filler = `// ${'x'.repeat(70)}\n`.repeat(Math.ceil(sourceBytes / 74))
+  // Hex comment lines that do not compress away, so zips have the size asked for.
+  const filler = Array.from({ length: Math.ceil(sourceBytes / 68) }, (_, i) =>
+    `// ${createHash('sha256').update(`${module.path}:${i}`).digest('hex')}\n`
+  ).join('')
   const source = `package ${module.pkg}\n\n${filler}\nfunc Name() string { return "${module.path}" }\n`
   const prefix = `${module.path}@${module.version}/`
   const zip = (text: string) => zipSync({ [`${prefix}go.mod`]: Buffer.from(goMod), [`${prefix}${module.pkg}.go`]: Buffer.from(text) })
