@@ -69315,6 +69315,9 @@ function parseCandidate(entry) {
   if (url2.protocol !== "http:" && url2.protocol !== "https:") {
     throw new Error(`"${redactUrl(entry)}" uses ${url2.protocol.slice(0, -1)}; only http and https proxies are supported`);
   }
+  if (url2.protocol === "http:" && (url2.username || url2.password)) {
+    throw new Error(`"${redactUrl(entry)}" carries credentials over plain http; use https`);
+  }
   const spec = entry.replace(/\/+$/, "");
   return { spec, display: redactUrl(spec), keyword: false };
 }

@@ -49,6 +49,10 @@ function parseCandidate(entry: string): Candidate {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`)
   }
+  if (url.protocol === 'http:' && (url.username || url.password)) {
+    // go refuses them too ("refusing to pass credentials to insecure URL").
+    throw new Error(`"${redactUrl(entry)}" carries credentials over plain http; use https`)
+  }
   const spec = entry.replace(/\/+$/, '')
   return { spec, display: redactUrl(spec), keyword: false }
 }

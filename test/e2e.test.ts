@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { processesWithEnv, runBundled } from './support/action.ts'
 import { offlineGoEnv } from './support/go.ts'
 import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
+import { loopbackCertificate } from './support/tls.ts'
 import { makeUniverse, moduleCacheHas, type Universe } from './support/universe.ts'
 
 let universe: Universe
@@ -52,6 +53,35 @@ describe.each(nodes)('dist/index.js under %s', node => {
     // Everything happens in this one step; nothing is left for a post step.
     expect(run.state).toBe('')
     expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
+  })
+
+  it('a private https proxy with credentials: they reach go, and nothing the step writes shows them', async () => {
+    const token = 's3cr3t-t0ken'
+    const cert = loopbackCertificate()
+    const privateProxy = await startProxy(universe.proxyDir, healthy, { tls: cert, basicAuth: `ci:${token}` })
+    try {
+      const withCredentials = privateProxy.url.replace('https://', `https://ci:${token}@`)
+      const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
+      const run = await runBundled(
+        node,
+        { proxies: `${withCredentials},${hanging.url}`, 'working-directory': 'sample', 'probe-timeout': '2s' },
+        path.dirname(universe.sampleDir),
+        { ...offlineGoEnv(modcache), SSL_CERT_FILE: cert.certFile, NODE_EXTRA_CA_CERTS: cert.certFile }
+      )
+
+      expect(run.exitCode, run.log).toBe(0)
+      for (const module of universe.modules) expect(moduleCacheHas(modcache, module)).toBe(true)
+      const masked = privateProxy.url.replace('https://', 'https://ci:***@')
+      expect(run.outputs).toMatchObject({ proxy: masked, goproxy: masked })
+      // Later steps need the real credentials; the runner keeps GITHUB_ENV values out of logs.
+      expect(run.exported.GOPROXY).toBe(withCredentials)
+      expect(run.log).toContain(`::add-mask::${token}`)
+      const written = [run.log.replace(`::add-mask::${token}`, ''), run.summary, JSON.stringify(run.outputs), run.state]
+      for (const text of written) expect(text).not.toContain(token)
+      expect(run.summary).toContain(`| ${masked} | ✅ healthy |`)
+    } finally {
+      await privateProxy.close()
+    }
   })
 
   it('a bad input fails the step before any request, naming the input', async () => {

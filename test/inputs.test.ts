@@ -73,6 +73,7 @@ describe('parseSettings', () => {
     [{ proxies: 'https://mirror.example.com/go proxy' }, 'proxies', /contains a space or a control character/],
     [{ proxies: 'https://mirror.example.com/\u0007' }, 'proxies', /control character/],
     [{ proxies: Array.from({ length: 17 }, (_, i) => `https://m${i}.example.com`).join(',') }, 'proxies', /at most 16/],
+    [{ proxies: 'http://ci:t0ken@mirror.example.com' }, 'proxies', /credentials over plain http; use https/],
     [{ 'working-directory': 'missing' }, 'working-directory', /is not a directory/]
   ])('rejects %o naming %s', (inputs, input, message) => {
     const error = failure(inputs)

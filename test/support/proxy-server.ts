@@ -1,6 +1,7 @@
 // A real module proxy on loopback, serving a universe directory, that can misbehave on purpose.
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
 import http from 'node:http'
+import https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import path from 'node:path'
 import { TAMPERED } from './universe.ts'
@@ -30,12 +31,23 @@ export interface ProxyServer {
   close: () => Promise<void>
 }
 
-export async function startProxy(root: string, fault: Fault = healthy): Promise<ProxyServer> {
+export interface ProxyOptions {
+  /** Serve https with this key and certificate. */
+  tls?: { key: string; cert: string }
+  /** Require these Basic credentials (`user:password`); anything else gets 401. */
+  basicAuth?: string
+}
+
+export async function startProxy(root: string, fault: Fault = healthy, options: ProxyOptions = {}): Promise<ProxyServer> {
   const requests: string[] = []
   const sockets = new Set<Socket>()
-  const server = http.createServer((request, response) => {
+  const handler: http.RequestListener = (request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)
     requests.push(urlPath)
+    if (options.basicAuth && request.headers.authorization !== `Basic ${Buffer.from(options.basicAuth).toString('base64')}`) {
+      response.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="modules"' })
+      return response.end('unauthorized\n')
+    }
     switch (fault.kind) {
       case 'hang':
         return
@@ -52,7 +64,8 @@ export async function startProxy(root: string, fault: Fault = healthy): Promise<
         break
     }
     serveFile(root, urlPath, response, fault)
-  })
+  }
+  const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler)
   server.on('connection', socket => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
@@ -60,7 +73,7 @@ export async function startProxy(root: string, fault: Fault = healthy): Promise<
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     close: () =>
       new Promise<void>(resolve => {
