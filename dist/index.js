@@ -29135,9 +29135,9 @@ async function runAttempt(options) {
     clearInterval(watchdog);
   }
 }
-function downloadEnv(base, goproxy) {
-  const goflags = (base.GOFLAGS ?? "").split(/\s+/).filter((f) => f !== "");
-  if (!goflags.some((f) => f === "-modcacherw" || f.startsWith("-modcacherw="))) goflags.push("-modcacherw");
+function downloadEnv(base, goproxy, goflags) {
+  const flags = goflags.split(/\s+/).filter((f) => f !== "");
+  if (!flags.some((f) => f === "-modcacherw" || f.startsWith("-modcacherw="))) flags.push("-modcacherw");
   const guards = {
     GIT_TERMINAL_PROMPT: "0",
     GCM_INTERACTIVE: "never",
@@ -29148,7 +29148,7 @@ function downloadEnv(base, goproxy) {
   if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
     guards.GIT_SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30";
   }
-  return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: goflags.join(" ") };
+  return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(" ") };
 }
 
 // node_modules/@actions/cache/lib/cache.js
@@ -68993,12 +68993,10 @@ function cacheKeys(facts) {
   const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.goVersion}-`;
   return { key: base + hash.digest("hex"), restoreKeys: [base] };
 }
-var Deadline = class extends Error {
-};
 async function withDeadline(work, ms, what) {
   const controller = new AbortController();
   const deadline = sleep2(ms, void 0, { signal: controller.signal, ref: false }).then(() => {
-    throw new Deadline(`${what} took longer than ${Math.round(ms / 1e3)}s and was abandoned`);
+    throw new Error(`${what} took longer than ${Math.round(ms / 1e3)}s and was abandoned`);
   });
   try {
     return await Promise.race([work, deadline]);
@@ -69849,11 +69847,9 @@ function classify(outcome) {
 
 // src/retry.ts
 var AttemptFailed = class extends Error {
-  classification;
   constructor(classification) {
     super(`${classification.reason}: ${classification.detail}`);
     this.name = "AttemptFailed";
-    this.classification = classification;
   }
 };
 var MAX_BACKOFF_MS = 3e4;
@@ -69882,12 +69878,13 @@ async function downloadWithRetries(initial, runOne, options) {
         timesFirst.set(first, before + 1);
         await sleep3(backoffDelay(before, options.backoffMs));
         tried = chain;
-        const outcome = await runOne(chain);
+        const outcome = await runOne(chain).catch((e) => {
+          throw new AbortError3(e);
+        });
         const classification = classify(outcome);
         const record = {
           number,
           first: chain[0]?.display ?? "",
-          goproxy: goproxyDisplay(chain),
           reason: classification.reason,
           detail: classification.detail,
           durationMs: outcome.durationMs,
@@ -70051,7 +70048,7 @@ async function download(go, env, settings, workspace, candidates, facts) {
   const attempt = (goproxy) => runAttempt({
     go,
     cwd: settings.workingDirectory,
-    env: downloadEnv(processEnv(), goproxy),
+    env: downloadEnv(processEnv(), goproxy, env.GOFLAGS),
     modcache: env.GOMODCACHE,
     timeoutMs: settings.timeoutMs,
     stallTimeoutMs: settings.stallTimeoutMs,
@@ -70062,12 +70059,13 @@ async function download(go, env, settings, workspace, candidates, facts) {
     if (offline.endedBy === "exit" && offline.exit.code === 0) {
       facts.ok = true;
       facts.probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`;
-      facts.attempts = [{ number: 1, first: "module cache", goproxy: "off", reason: "ok", detail: "all modules cached", durationMs: offline.durationMs, zips: 0 }];
+      facts.attempts = [{ number: 1, first: "module cache", reason: "ok", detail: "all modules cached", durationMs: offline.durationMs, zips: 0 }];
       facts.exported = goproxyDisplay(candidates);
       exportVariable("GOPROXY", goproxyValue(candidates));
       info(facts.probeNote);
       return;
     }
+    info("Some modules are not in the module cache yet; probing the proxies.");
   }
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY);
   const target = probeTarget(deps.sumLines, isPrivate);

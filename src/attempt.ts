@@ -98,10 +98,13 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   }
 }
 
-/** The environment of a download: the chain, a writable module cache, and guards for git. */
-export function downloadEnv(base: Record<string, string>, goproxy: string): Record<string, string> {
-  const goflags = (base.GOFLAGS ?? '').split(/\s+/).filter(f => f !== '')
-  if (!goflags.some(f => f === '-modcacherw' || f.startsWith('-modcacherw='))) goflags.push('-modcacherw')
+/**
+ * The environment of a download: the chain, a writable module cache, and guards for git.
+ * `goflags` is what `go env GOFLAGS` reports, so flags set with `go env -w` are kept too.
+ */
+export function downloadEnv(base: Record<string, string>, goproxy: string, goflags: string): Record<string, string> {
+  const flags = goflags.split(/\s+/).filter(f => f !== '')
+  if (!flags.some(f => f === '-modcacherw' || f.startsWith('-modcacherw='))) flags.push('-modcacherw')
   const guards: Record<string, string> = {
     GIT_TERMINAL_PROMPT: '0',
     GCM_INTERACTIVE: 'never',
@@ -112,5 +115,5 @@ export function downloadEnv(base: Record<string, string>, goproxy: string): Reco
   if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
     guards.GIT_SSH_COMMAND = 'ssh -o BatchMode=yes -o ConnectTimeout=30'
   }
-  return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: goflags.join(' ') }
+  return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(' ') }
 }

@@ -58,13 +58,11 @@ export interface SaveReport {
   bytes?: number
 }
 
-class Deadline extends Error {}
-
 /** @actions/cache's own segment timeout is ten minutes; a step must not wait that long on a cache. */
 async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   const controller = new AbortController()
   const deadline = sleep(ms, undefined, { signal: controller.signal, ref: false }).then(() => {
-    throw new Deadline(`${what} took longer than ${Math.round(ms / 1000)}s and was abandoned`)
+    throw new Error(`${what} took longer than ${Math.round(ms / 1000)}s and was abandoned`)
   })
   try {
     return await Promise.race([work, deadline])

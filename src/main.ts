@@ -67,7 +67,7 @@ async function download(
     runAttempt({
       go,
       cwd: settings.workingDirectory,
-      env: downloadEnv(processEnv(), goproxy),
+      env: downloadEnv(processEnv(), goproxy, env.GOFLAGS),
       modcache: env.GOMODCACHE,
       timeoutMs: settings.timeoutMs,
       stallTimeoutMs: settings.stallTimeoutMs,
@@ -80,12 +80,13 @@ async function download(
     if (offline.endedBy === 'exit' && offline.exit.code === 0) {
       facts.ok = true
       facts.probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`
-      facts.attempts = [{ number: 1, first: 'module cache', goproxy: 'off', reason: 'ok', detail: 'all modules cached', durationMs: offline.durationMs, zips: 0 }]
+      facts.attempts = [{ number: 1, first: 'module cache', reason: 'ok', detail: 'all modules cached', durationMs: offline.durationMs, zips: 0 }]
       facts.exported = goproxyDisplay(candidates)
       core.exportVariable('GOPROXY', goproxyValue(candidates))
       core.info(facts.probeNote)
       return
     }
+    core.info('Some modules are not in the module cache yet; probing the proxies.')
   }
 
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY)

@@ -4,13 +4,12 @@ import pRetry, { AbortError } from 'p-retry'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AttemptOutcome } from './attempt.ts'
 import { type Classification, classify, type EndReason } from './classify.ts'
-import { type Candidate, goproxyDisplay, rotateChain } from './goproxy.ts'
+import { type Candidate, rotateChain } from './goproxy.ts'
 
 export interface AttemptRecord {
   number: number
   /** The entry go tried first in this attempt. */
   first: string
-  goproxy: string
   reason: EndReason
   detail: string
   durationMs: number
@@ -32,11 +31,9 @@ export interface RetryOptions {
 }
 
 class AttemptFailed extends Error {
-  readonly classification: Classification
   constructor(classification: Classification) {
     super(`${classification.reason}: ${classification.detail}`)
     this.name = 'AttemptFailed'
-    this.classification = classification
   }
 }
 
@@ -78,12 +75,14 @@ export async function downloadWithRetries(
         timesFirst.set(first, before + 1)
         await sleep(backoffDelay(before, options.backoffMs))
         tried = chain
-        const outcome = await runOne(chain)
+        // An attempt that could not even start (go missing, say) is not worth repeating.
+        const outcome = await runOne(chain).catch((e: Error) => {
+          throw new AbortError(e)
+        })
         const classification = classify(outcome)
         const record: AttemptRecord = {
           number,
           first: chain[0]?.display ?? '',
-          goproxy: goproxyDisplay(chain),
           reason: classification.reason,
           detail: classification.detail,
           durationMs: outcome.durationMs,

@@ -81,3 +81,19 @@ describe('backoffDelay', () => {
     expect(backoffDelay(10, 1000, () => 0.5)).toBe(30_000)
   })
 })
+
+describe('an attempt that cannot start', () => {
+  it('is not retried: its error is the step error', async () => {
+    let calls = 0
+    const run = downloadWithRetries(
+      chain,
+      async () => {
+        calls++
+        throw Object.assign(new Error('spawn /opt/go/bin/go ENOENT'), { code: 'ENOENT' })
+      },
+      { retries: 3, backoffMs: 1 }
+    )
+    await expect(run).rejects.toThrow('spawn /opt/go/bin/go ENOENT')
+    expect(calls).toBe(1)
+  })
+})

@@ -11,8 +11,8 @@ const probes: ProbeResult[] = [
   { candidate: direct!, verdict: 'not probed', reason: 'direct is used as given' }
 ]
 const attempts: AttemptRecord[] = [
-  { number: 1, first: stalling!.display, goproxy: '', reason: 'stall', detail: 'waiting on https://stall.example.com/a/@v/v1.0.0.zip', durationMs: 61_200, zips: 4 },
-  { number: 2, first: good!.display, goproxy: '', reason: 'ok', detail: '', durationMs: 3400, zips: 10 }
+  { number: 1, first: stalling!.display, reason: 'stall', detail: 'waiting on https://stall.example.com/a/@v/v1.0.0.zip', durationMs: 61_200, zips: 4 },
+  { number: 2, first: good!.display, reason: 'ok', detail: '', durationMs: 3400, zips: 10 }
 ]
 const facts: RunFacts = {
   ok: true,

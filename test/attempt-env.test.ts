@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest'
+import { downloadEnv } from '../src/attempt.ts'
+
+describe('downloadEnv', () => {
+  it('sets the chain, adds -modcacherw to the GOFLAGS go reports, and guards git', () => {
+    const env = downloadEnv({ PATH: '/bin', GOPROXY: 'https://ignored.example.com', GOFLAGS: '-mod=mod' }, 'https://a.example.com|direct', '-mod=mod -tags=ci')
+    expect(env).toEqual({
+      PATH: '/bin',
+      GOPROXY: 'https://a.example.com|direct',
+      GOFLAGS: '-mod=mod -tags=ci -modcacherw',
+      GIT_TERMINAL_PROMPT: '0',
+      GCM_INTERACTIVE: 'never',
+      GIT_HTTP_LOW_SPEED_LIMIT: '1000',
+      GIT_HTTP_LOW_SPEED_TIME: '30',
+      GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o ConnectTimeout=30'
+    })
+  })
+
+  it("keeps the user's own git settings and an explicit -modcacherw", () => {
+    const user = { GIT_TERMINAL_PROMPT: '1', GIT_HTTP_LOW_SPEED_TIME: '300', GIT_SSH: '/usr/bin/my-ssh' }
+    const env = downloadEnv(user, 'off', '-modcacherw=false')
+    expect(env).toMatchObject({ ...user, GOFLAGS: '-modcacherw=false' })
+    expect(env.GIT_SSH_COMMAND).toBeUndefined()
+  })
+})
