@@ -69481,8 +69481,11 @@ function httpGet(url2, options) {
         let size2 = 0;
         response.on("data", (chunk) => {
           size2 += chunk.length;
-          if (size2 > options.maxBytes) request.destroy(new Error(`answer larger than ${options.maxBytes} bytes`));
-          else chunks.push(chunk);
+          chunks.push(chunk);
+          if (size2 > options.maxBytes) {
+            reject(new Error(`answer larger than ${options.maxBytes} bytes`));
+            response.destroy();
+          }
         });
         response.on("end", () => resolve3({ status, contentType: response.headers["content-type"] ?? "", body: Buffer.concat(chunks) }));
         response.on("error", reject);

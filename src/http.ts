@@ -40,8 +40,12 @@ export function httpGet(url: string, options: GetOptions): Promise<HttpAnswer> {
         let size = 0
         response.on('data', (chunk: Buffer) => {
           size += chunk.length
-          if (size > options.maxBytes) request.destroy(new Error(`answer larger than ${options.maxBytes} bytes`))
-          else chunks.push(chunk)
+          chunks.push(chunk)
+          if (size > options.maxBytes) {
+            // Rejecting first makes the 'end' that may still follow a no-op.
+            reject(new Error(`answer larger than ${options.maxBytes} bytes`))
+            response.destroy()
+          }
         })
         response.on('end', () => resolve({ status, contentType: response.headers['content-type'] ?? '', body: Buffer.concat(chunks) }))
         response.on('error', reject)

@@ -1,6 +1,6 @@
 // The action against real loopback proxies with the real go: a faulty candidate first, a
 // healthy one second, and what must come out of it.
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -155,6 +155,22 @@ describe('when nothing can work', () => {
     expect(run.failed).toBe(true)
     expect(run.log).toContain('Input "stall-timeout": "10 minutes" is not a duration')
     expect(good.requests).toEqual([])
+  })
+})
+
+describe('a module without dependencies', () => {
+  it('has no go.sum line to check, so the probe asks for a version list; nothing to download', async () => {
+    const workspace = mkdtempSync(path.join(os.tmpdir(), 'nodeps-'))
+    writeFileSync(path.join(workspace, 'go.mod'), 'module example.com/nodeps\n\ngo 1.21\n')
+    const good = await proxy(healthy)
+    const portal = await proxy({ kind: 'html' })
+    const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
+    const run = await runInProcess({ ...quick, proxies: `${portal.url},${good.url}` }, workspace, offlineGoEnv(modcache))
+
+    expect(run.failed, run.log).toBe(false)
+    expect(good.requests).toEqual(['/golang.org/toolchain/@v/list'])
+    expect(run.outputs.proxy).toBe(good.url)
+    expect(run.summary).toContain('answer to golang.org/toolchain version list is not a version list (an HTML page)')
   })
 })
 

@@ -1,12 +1,12 @@
 // The bundled dist/index.js, run as the runner runs it: action.yml's defaults as INPUT_*
 // variables, and the command files read back.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { processesWithEnv, runBundled } from './support/action.ts'
-import { offlineGoEnv } from './support/go.ts'
+import { goBinary, offlineGoEnv } from './support/go.ts'
 import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
 import { loopbackCertificate } from './support/tls.ts'
 import { makeUniverse, moduleCacheHas, type Universe } from './support/universe.ts'
@@ -82,6 +82,25 @@ describe.each(nodes)('dist/index.js under %s', node => {
     } finally {
       await privateProxy.close()
     }
+  })
+
+  it("finds go in the runner's tool cache when it is not on PATH", async () => {
+    const toolCache = mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
+    // The layout setup-go leaves: <tool cache>/go/<version>/<arch>/bin/go, and <arch>.complete beside it.
+    const version = execFileSync(goBinary(), ['env', 'GOVERSION']).toString().trim().replace(/^go/, '')
+    const arch = path.join(toolCache, 'go', version, os.arch())
+    mkdirSync(path.join(arch, 'bin'), { recursive: true })
+    symlinkSync(goBinary(), path.join(arch, 'bin', 'go'))
+    writeFileSync(`${arch}.complete`, '')
+    const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
+    const run = await runBundled(
+      node,
+      { proxies: good.url, 'working-directory': 'sample' },
+      path.dirname(universe.sampleDir),
+      { ...offlineGoEnv(modcache), PATH: '/usr/bin:/bin', RUNNER_TOOL_CACHE: toolCache }
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    for (const module of universe.modules) expect(moduleCacheHas(modcache, module)).toBe(true)
   })
 
   it('a bad input fails the step before any request, naming the input', async () => {

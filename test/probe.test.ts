@@ -1,0 +1,120 @@
+// Probes against real loopback servers.
+import { mkdtempSync, readFileSync } from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseCandidates } from '../src/goproxy.ts'
+import { parseGoSum, probeTarget } from '../src/gosum.ts'
+import { httpGet } from '../src/http.ts'
+import { modRequest, probeAll, protocolRequest } from '../src/probe.ts'
+import { type Fault, healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
+import { makeUniverse, type Universe } from './support/universe.ts'
+
+let universe: Universe
+const servers: ProxyServer[] = []
+
+beforeAll(async () => {
+  universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'probe-')), { count: 2 })
+})
+afterAll(async () => {
+  await Promise.all(servers.map(s => s.close()))
+})
+
+async function proxy(fault: Fault): Promise<string> {
+  const server = await startProxy(universe.proxyDir, fault)
+  servers.push(server)
+  return server.url
+}
+
+const target = () => probeTarget(parseGoSum(readFileSync(path.join(universe.sampleDir, 'go.sum'), 'utf8')), () => false)!
+
+describe('the .mod probe', () => {
+  it('judges each candidate by what it serves, in parallel, within the timeout', async () => {
+    const urls = [await proxy(healthy), await proxy({ kind: 'html' }), await proxy({ kind: 'tamper-zip' }), await proxy({ kind: 'hang' }), await proxy({ kind: 'status', status: 403 })]
+    const started = Date.now()
+    const results = await probeAll(parseCandidates([...urls, 'direct'].join(',')), modRequest(target()), 800)
+    expect(Date.now() - started).toBeLessThan(5000)
+    const what = `${target().module}@v1.0.0 .mod`
+    expect(results.map(r => [r.verdict, r.reason])).toEqual([
+      ['healthy', `served ${what}`],
+      ['unhealthy', `200 with an HTML page instead of ${what}`],
+      // A tampered zip is not visible in the .mod: the download's checksum check catches it.
+      ['healthy', `served ${what}`],
+      ['unhealthy', 'no complete answer within 800ms'],
+      ['unhealthy', `HTTP 403 for ${what}`],
+      ['not probed', 'direct is used as given']
+    ])
+    expect(results[0]!.latencyMs).toBeGreaterThan(0)
+  })
+
+  it('calls wrong bytes wrong bytes', async () => {
+    const url = await proxy(healthy)
+    const wrong = { ...target(), hash: 'h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' }
+    const [result] = await probeAll(parseCandidates(url), modRequest(wrong), 2000)
+    expect(result).toMatchObject({ verdict: 'unhealthy', reason: `wrong bytes for ${wrong.module}@v1.0.0 .mod: hash differs from go.sum` })
+  })
+
+  it('reports a refused or reset connection', async () => {
+    const refused = 'http://127.0.0.1:9'
+    const results = await probeAll(parseCandidates(`${refused},${await proxy({ kind: 'reset' })}`), modRequest(target()), 2000)
+    expect(results.map(r => r.reason)).toEqual(['connection refused', 'connection reset'])
+  })
+})
+
+describe('the protocol probe (no go.sum line to check)', () => {
+  it('accepts a version list or a plain not-found, and rejects a portal page', async () => {
+    const results = await probeAll(parseCandidates(`${await proxy(healthy)},${await proxy({ kind: 'html' })}`), protocolRequest(), 2000)
+    expect(results.map(r => r.verdict)).toEqual(['healthy', 'unhealthy'])
+    expect(results[1]!.reason).toBe('answer to golang.org/toolchain version list is not a version list (an HTML page)')
+  })
+
+  it('reads a real version list', async () => {
+    const [result] = await probeAll(parseCandidates(await proxy(healthy)), protocolRequest(target().module), 2000)
+    expect(result).toMatchObject({ verdict: 'healthy', reason: `served ${target().module} version list` })
+  })
+})
+
+describe('httpGet', () => {
+  const seen: Record<'a' | 'b', (string | undefined)[]> = { a: [], b: [] }
+  const started: http.Server[] = []
+  let a = ''
+  let b = ''
+
+  async function serve(handler: http.RequestListener): Promise<string> {
+    const server = http.createServer(handler)
+    started.push(server)
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+
+  beforeAll(async () => {
+    b = await serve((request, response) => {
+      seen.b.push(request.headers.authorization)
+      response.end('from b')
+    })
+    a = await serve((request, response) => {
+      seen.a.push(request.headers.authorization)
+      const location = request.url === '/same' ? '/other-host' : request.url === '/other-host' ? `${b}/x` : '/loop'
+      response.writeHead(302, { location })
+      response.end()
+    })
+  })
+  afterAll(() => Promise.all(started.map(s => new Promise(resolve => s.close(resolve)))))
+
+  it('follows them, and keeps credentials on the host they were given for', async () => {
+    const answer = await httpGet(`${a}/same`, { signal: AbortSignal.timeout(2000), maxBytes: 1024, authorization: 'Basic Y2k6dG9r' })
+    expect(answer).toMatchObject({ status: 200, body: Buffer.from('from b') })
+    expect(seen.a).toEqual(['Basic Y2k6dG9r', 'Basic Y2k6dG9r'])
+    expect(seen.b).toEqual([undefined])
+  })
+
+  it('gives up on a redirect loop', async () => {
+    await expect(httpGet(`${a}/loop`, { signal: AbortSignal.timeout(2000), maxBytes: 1024 })).rejects.toThrow('too many redirects')
+  })
+
+  it('refuses an answer larger than asked for', async () => {
+    await expect(httpGet(`${b}/x`, { signal: AbortSignal.timeout(2000), maxBytes: 3 })).rejects.toThrow('answer larger than 3 bytes')
+  })
+})
