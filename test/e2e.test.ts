@@ -103,6 +103,34 @@ describe.each(nodes)('dist/index.js under %s', node => {
     for (const module of universe.modules) expect(moduleCacheHas(modcache, module)).toBe(true)
   })
 
+  it('a cancelled job (SIGTERM) takes its go tree down and exits promptly', async () => {
+    const stalling = await startProxy(universe.proxyDir, { kind: 'stall-after', after: 2 })
+    try {
+      const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
+      let signalled = 0
+      const run = await runBundled(
+        node,
+        { proxies: stalling.url, 'working-directory': 'sample', 'stall-timeout': '10m' },
+        path.dirname(universe.sampleDir),
+        offlineGoEnv(modcache),
+        (log, step) => {
+          // Once go is stuck on the stalled proxy, cancel the step as the runner does.
+          if (!signalled && /\n# get \S+\n/.test(log.slice(log.indexOf('::group::go mod download')))) {
+            signalled = Date.now()
+            expect(processesWithEnv(`GOMODCACHE=${modcache}`).length).toBeGreaterThan(0)
+            step.kill('SIGTERM')
+          }
+        }
+      )
+      expect(signalled).toBeGreaterThan(0)
+      expect(run.exitCode).toBe(143)
+      expect(Date.now() - signalled).toBeLessThan(10_000)
+      expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
+    } finally {
+      await stalling.close()
+    }
+  })
+
   it('a bad input fails the step before any request, naming the input', async () => {
     const before = good.requests.length
     const run = await runBundled(

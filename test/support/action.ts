@@ -1,6 +1,6 @@
 // Runs the action as the runner does: inputs as INPUT_* variables, and the command files
 // (GITHUB_OUTPUT, GITHUB_ENV, GITHUB_STEP_SUMMARY, GITHUB_STATE) read back afterwards.
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -94,8 +94,10 @@ export function runBundled(
   node: string,
   inputs: Record<string, string>,
   workspace: string,
-  env: Record<string, string>
-): Promise<ActionRun & { exitCode: number | null }> {
+  env: Record<string, string>,
+  /** Sees the log as it grows, with the step's process: to signal it mid-run. */
+  watch?: (log: string, step: ChildProcess) => void
+): Promise<ActionRun & { exitCode: number | null; signal: NodeJS.Signals | null }> {
   const step = { ...stepEnv(inputs, workspace), ...env }
   const child = spawn(node, [path.join(import.meta.dirname, '../../dist/index.js')], {
     cwd: workspace,
@@ -103,11 +105,15 @@ export function runBundled(
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const chunks: string[] = []
-  child.stdout.on('data', c => chunks.push(String(c)))
-  child.stderr.on('data', c => chunks.push(String(c)))
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on('data', c => {
+      chunks.push(String(c))
+      watch?.(chunks.join(''), child)
+    })
+  }
   return new Promise((resolve, reject) => {
     child.on('error', reject)
-    child.on('close', code => resolve({ ...readStep(step, chunks.join(''), code !== 0), exitCode: code }))
+    child.on('close', (code, signal) => resolve({ ...readStep(step, chunks.join(''), code !== 0), exitCode: code, signal }))
   })
 }
 
