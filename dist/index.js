@@ -69114,14 +69114,38 @@ function probeTarget(lines, isPrivate) {
 }
 
 // src/depfiles.ts
+function workspaceUses(goWork) {
+  const uses = [];
+  let inBlock = false;
+  for (const raw of goWork.split("\n")) {
+    const line = raw.replace(/\/\/.*$/, "").trim();
+    const single = /^use\s+(?!\()(\S+)$/.exec(line);
+    if (inBlock && line === ")") inBlock = false;
+    else if (inBlock && line !== "") uses.push(unquote(line));
+    else if (/^use\s*\($/.test(line)) inBlock = true;
+    else if (single) uses.push(unquote(single[1]));
+  }
+  return uses;
+}
+var unquote = (s) => s.replace(/^["`](.*)["`]$/, "$1");
 async function readDependencyFiles(workspace, workingDirectory, patterns) {
-  const found = patterns.length > 0 ? await (await create(patterns.map((p) => path14.resolve(workspace, p)).join("\n"))).glob() : ["go.sum", "go.work.sum"].map((f) => path14.join(workingDirectory, f)).filter((f) => existsSync4(f));
+  const goWork = await fs9.readFile(path14.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs9.readFile(path14.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    found.sort().map(async (f) => ({ path: path14.relative(workspace, f).split(path14.sep).join("/"), content: await fs9.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path14.relative(workspace, f).split(path14.sep).join("/"), content: await fs9.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
-  const goMod = ["go.mod", "go.work"].map((f) => path14.join(workingDirectory, f)).find((f) => existsSync4(f));
-  return { files, sumLines, goModText: goMod ? await fs9.readFile(goMod, "utf8") : "" };
+  return { files, sumLines, goModText: goWork ?? goMod };
+}
+function defaultFiles(workingDirectory, goWork) {
+  const uses = goWork === void 0 ? [] : workspaceUses(goWork).map((dir) => path14.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path14.resolve(workingDirectory, f)).filter((f) => existsSync4(f));
+}
+async function globFiles(workspace, patterns) {
+  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path14.resolve(workspace, p.slice(1))}` : path14.resolve(workspace, p));
+  const globber = await create(resolved.join("\n"), { matchDirectories: false });
+  return globber.glob();
 }
 
 // src/duration.ts

@@ -8,20 +8,50 @@ export interface DependencyFiles {
   /** Paths relative to the workspace, for a key that does not depend on where the runner checks out. */
   files: { path: string; content: Buffer }[]
   sumLines: SumLine[]
-  /** go.mod, else go.work: the source of the `go` and `toolchain` lines. */
+  /** go.work, else go.mod (go prefers the workspace too): the source of the `go` and `toolchain` lines. */
   goModText: string
 }
 
-/** User globs are relative to the workspace, like hashFiles(); the default is go.sum and go.work.sum in the module. */
+/** The module directories a go.work `use`s, in the one-line and the block form. */
+export function workspaceUses(goWork: string): string[] {
+  const uses: string[] = []
+  let inBlock = false
+  for (const raw of goWork.split('\n')) {
+    const line = raw.replace(/\/\/.*$/, '').trim()
+    const single = /^use\s+(?!\()(\S+)$/.exec(line)
+    if (inBlock && line === ')') inBlock = false
+    else if (inBlock && line !== '') uses.push(unquote(line))
+    else if (/^use\s*\($/.test(line)) inBlock = true
+    else if (single) uses.push(unquote(single[1] as string))
+  }
+  return uses
+}
+
+const unquote = (s: string) => s.replace(/^["`](.*)["`]$/, '$1')
+
+/**
+ * User globs are relative to the workspace, like hashFiles(). By default: go.sum and
+ * go.work.sum in the working directory, and the go.sum of every module a go.work uses.
+ */
 export async function readDependencyFiles(workspace: string, workingDirectory: string, patterns: string[]): Promise<DependencyFiles> {
-  const found =
-    patterns.length > 0
-      ? await (await glob.create(patterns.map(p => path.resolve(workspace, p)).join('\n'))).glob()
-      : ['go.sum', 'go.work.sum'].map(f => path.join(workingDirectory, f)).filter(f => existsSync(f))
+  const goWork = await fs.readFile(path.join(workingDirectory, 'go.work'), 'utf8').catch(() => undefined)
+  const goMod = await fs.readFile(path.join(workingDirectory, 'go.mod'), 'utf8').catch(() => '')
+  const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork)
   const files = await Promise.all(
-    found.sort().map(async f => ({ path: path.relative(workspace, f).split(path.sep).join('/'), content: await fs.readFile(f) }))
+    [...new Set(found)].sort().map(async f => ({ path: path.relative(workspace, f).split(path.sep).join('/'), content: await fs.readFile(f) }))
   )
   const sumLines = files.filter(f => f.path.endsWith('.sum')).flatMap(f => parseGoSum(f.content.toString('utf8')))
-  const goMod = ['go.mod', 'go.work'].map(f => path.join(workingDirectory, f)).find(f => existsSync(f))
-  return { files, sumLines, goModText: goMod ? await fs.readFile(goMod, 'utf8') : '' }
+  return { files, sumLines, goModText: goWork ?? goMod }
+}
+
+function defaultFiles(workingDirectory: string, goWork: string | undefined): string[] {
+  const uses = goWork === undefined ? [] : workspaceUses(goWork).map(dir => path.join(dir, 'go.sum'))
+  return ['go.sum', 'go.work.sum', ...uses].map(f => path.resolve(workingDirectory, f)).filter(f => existsSync(f))
+}
+
+async function globFiles(workspace: string, patterns: string[]): Promise<string[]> {
+  // A leading `!` excludes, as in @actions/glob; it stays in front of the resolved path.
+  const resolved = patterns.map(p => (p.startsWith('!') ? `!${path.resolve(workspace, p.slice(1))}` : path.resolve(workspace, p)))
+  const globber = await glob.create(resolved.join('\n'), { matchDirectories: false })
+  return globber.glob()
 }

@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type ActionRun, processesWithEnv, runInProcess } from './support/action.ts'
 import { offlineGoEnv } from './support/go.ts'
 import { type Fault, healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
-import { makeUniverse, moduleCacheHas, type Universe } from './support/universe.ts'
+import { makeUniverse, moduleCacheHas, type Universe, writeSample } from './support/universe.ts'
 
 let universe: Universe
 const servers: ProxyServer[] = []
@@ -40,6 +40,7 @@ async function runAction(inputs: Record<string, string>): Promise<ActionRun & { 
 }
 
 function expectComplete(modcache: string): void {
+  expect(universe.modules.length).toBeGreaterThan(0)
   for (const module of universe.modules) expect(moduleCacheHas(modcache, module), module.path).toBe(true)
 }
 
@@ -171,6 +172,22 @@ describe('a module without dependencies', () => {
     expect(good.requests).toEqual(['/golang.org/toolchain/@v/list'])
     expect(run.outputs.proxy).toBe(good.url)
     expect(run.summary).toContain('answer to golang.org/toolchain version list is not a version list (an HTML page)')
+  })
+})
+
+describe('a go.work workspace', () => {
+  it('downloads what every used module needs', async () => {
+    const workspace = mkdtempSync(path.join(os.tmpdir(), 'workspace-'))
+    await writeSample(path.join(workspace, 'a'), 'example.com/a', universe.modules.slice(0, 3), universe.proxyDir)
+    await writeSample(path.join(workspace, 'b'), 'example.com/b', universe.modules.slice(3), universe.proxyDir)
+    writeFileSync(path.join(workspace, 'go.work'), 'go 1.21\n\nuse (\n\t./a\n\t./b\n)\n')
+    const good = await proxy(healthy)
+    const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
+    const run = await runInProcess({ ...quick, proxies: good.url }, workspace, offlineGoEnv(modcache))
+
+    expect(run.failed, run.log).toBe(false)
+    expectComplete(modcache)
+    expect(run.summary).toMatch(/served example\.com\/Fixture\/m001@v1\.0\.0 \.mod/)
   })
 })
 

@@ -40,18 +40,23 @@ export async function makeUniverse(root: string, options: UniverseOptions): Prom
   for (const module of modules) writeModule(proxyDir, module, options.sourceBytes ?? 2048)
 
   const sampleDir = path.join(root, 'sample')
-  mkdirSync(sampleDir, { recursive: true })
+  await writeSample(sampleDir, 'example.com/sample', modules, proxyDir)
+  return { proxyDir, modules, sampleDir }
+}
+
+/** A main module at dir importing every package of `modules`; go writes its go.sum. */
+export async function writeSample(dir: string, modulePath: string, modules: Module[], proxyDir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true })
   writeFileSync(
-    path.join(sampleDir, 'go.mod'),
-    `module example.com/sample\n\ngo 1.21\n\nrequire (\n${modules.map(m => `\t${m.path} ${m.version}\n`).join('')})\n`
+    path.join(dir, 'go.mod'),
+    `module ${modulePath}\n\ngo 1.21\n\nrequire (\n${modules.map(m => `\t${m.path} ${m.version}\n`).join('')})\n`
   )
   writeFileSync(
-    path.join(sampleDir, 'main.go'),
+    path.join(dir, 'main.go'),
     `package main\n\nimport (\n\t"fmt"\n${modules.map(m => `\t"${m.path}"\n`).join('')})\n\nfunc main() {\n${modules.map(m => `\tfmt.Println(${m.pkg}.Name())\n`).join('')}}\n`
   )
   // go writes go.sum itself, fetching from the directory through a file:// proxy.
-  await go(['mod', 'tidy'], sampleDir, { ...offlineGoEnv(path.join(root, 'tidy-modcache')), GOPROXY: `file://${proxyDir}` })
-  return { proxyDir, modules, sampleDir }
+  await go(['mod', 'tidy'], dir, { ...offlineGoEnv(path.join(proxyDir, '..', 'tidy-modcache')), GOPROXY: `file://${proxyDir}` })
 }
 
 function writeModule(proxyDir: string, module: Module, sourceBytes: number): void {
