@@ -29079,12 +29079,12 @@ var REQUEST = /^# get (\S+?)(:\s.*)?$/;
 var ZIP_FETCHED = /^# get \S+\.zip: 200 /;
 async function runAttempt(options) {
   const started = performance.now();
-  const downloadDir = path5.join(options.modcache, "cache", "download");
+  const cacheDir = path5.join(options.modcache, "cache");
   const errors = [];
   const open2 = /* @__PURE__ */ new Set();
   let zips = 0;
   let lastProgress = started;
-  let lastBytes = await treeBytes(downloadDir);
+  let lastBytes = await treeBytes(cacheDir);
   let measuredAt = performance.now();
   const child2 = spawnGroup(options.go, ["mod", "download", "-x"], {
     cwd: options.cwd,
@@ -29116,7 +29116,7 @@ async function runAttempt(options) {
       endedBy = "timeout";
       void child2.kill();
     } else if (now - lastProgress > tick) {
-      const bytes = await treeBytes(downloadDir);
+      const bytes = await treeBytes(cacheDir);
       const comparable = measuredAt > lastProgress;
       measuredAt = performance.now();
       if (comparable && bytes !== lastBytes) lastProgress = measuredAt;

@@ -35,12 +35,13 @@ const ZIP_FETCHED = /^# get \S+\.zip: 200 /
 
 export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
   const started = performance.now()
-  const downloadDir = path.join(options.modcache, 'cache', 'download')
+  // cache/download receives proxy downloads, cache/vcs the git clones of direct fetches.
+  const cacheDir = path.join(options.modcache, 'cache')
   const errors: string[] = []
   const open = new Set<string>()
   let zips = 0
   let lastProgress = started
-  let lastBytes = await treeBytes(downloadDir)
+  let lastBytes = await treeBytes(cacheDir)
   let measuredAt = performance.now()
 
   const child = spawnGroup(options.go, ['mod', 'download', '-x'], {
@@ -75,9 +76,9 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
       endedBy = 'timeout'
       void child.kill()
     } else if (now - lastProgress > tick) {
-      // No completed request lately: bytes still arriving in the download cache count as
+      // No completed request lately: bytes still arriving in the module cache count as
       // progress, but only against a count taken after the last completed request.
-      const bytes = await treeBytes(downloadDir)
+      const bytes = await treeBytes(cacheDir)
       const comparable = measuredAt > lastProgress
       measuredAt = performance.now()
       if (comparable && bytes !== lastBytes) lastProgress = measuredAt
