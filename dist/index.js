@@ -29039,11 +29039,10 @@ function spawnGroup(command, args, options) {
     createInterface({ input: stream2, crlfDelay: Infinity }).on("line", options.onLine);
   }
   const pid = child2.pid;
-  if (pid === void 0) return { pid: -1, exited, kill: () => exited };
+  if (pid === void 0) return { exited, kill: () => exited };
   live.add(pid);
   void exited.finally(() => live.delete(pid)).catch(() => void 0);
   return {
-    pid,
     exited,
     kill: () => {
       killTree(pid);

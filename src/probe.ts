@@ -70,7 +70,7 @@ export function probeAll(candidates: Candidate[], request: ProbeRequest, timeout
   )
 }
 
-export async function probeCandidate(candidate: Candidate, request: ProbeRequest, timeoutMs: number): Promise<ProbeResult> {
+async function probeCandidate(candidate: Candidate, request: ProbeRequest, timeoutMs: number): Promise<ProbeResult> {
   const { url, authorization } = splitCredentials(candidate.spec)
   const started = performance.now()
   try {

@@ -9,7 +9,6 @@ export interface Exit {
 }
 
 export interface GroupChild {
-  pid: number
   exited: Promise<Exit>
   /** Kills the whole tree; resolves once the leader has exited. */
   kill: () => Promise<Exit>
@@ -38,11 +37,10 @@ export function spawnGroup(
     createInterface({ input: stream, crlfDelay: Infinity }).on('line', options.onLine)
   }
   const pid = child.pid
-  if (pid === undefined) return { pid: -1, exited, kill: () => exited }
+  if (pid === undefined) return { exited, kill: () => exited }
   live.add(pid)
   void exited.finally(() => live.delete(pid)).catch(() => undefined)
   return {
-    pid,
     exited,
     kill: () => {
       killTree(pid)
@@ -63,9 +61,9 @@ export function killTree(pid: number): void {
   }
 }
 
-/** A cancelled job sends SIGINT/SIGTERM: take every live go tree down, then exit. */
 let handling = false
 
+/** A cancelled job sends SIGINT/SIGTERM: take every live go tree down, then exit. */
 export function killTreesOnSignals(): void {
   if (handling) return
   handling = true
