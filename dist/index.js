@@ -29083,8 +29083,8 @@ async function runAttempt(options) {
   const open2 = /* @__PURE__ */ new Set();
   let zips = 0;
   let lastProgress = started;
-  let lastBytes = await treeBytes(cacheDir);
-  let measuredAt = performance.now();
+  let lastBytes = 0;
+  let measuredAt = started;
   const child2 = spawnGroup(options.go, ["mod", "download", "-x"], {
     cwd: options.cwd,
     env: options.env,

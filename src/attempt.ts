@@ -41,8 +41,9 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   const open = new Set<string>()
   let zips = 0
   let lastProgress = started
-  let lastBytes = await treeBytes(cacheDir)
-  let measuredAt = performance.now()
+  // No walk before go starts: the first check takes the baseline (see `comparable` below).
+  let lastBytes = 0
+  let measuredAt = started
 
   const child = spawnGroup(options.go, ['mod', 'download', '-x'], {
     cwd: options.cwd,
