@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { runBundled } from '../test/support/action.ts'
-import { goBinary, offlineGoEnv } from '../test/support/go.ts'
+import { goBinary, offlineGoEnv, tempModcache } from '../test/support/go.ts'
 import { type Fault, healthy, startProxy } from '../test/support/proxy-server.ts'
 import { makeUniverse } from '../test/support/universe.ts'
 
@@ -15,7 +15,7 @@ const STALL_TIMEOUT = '5s'
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'bench-'))
 const universe = await makeUniverse(root, { count: 40, sourceBytes: 16_384 })
-const freshCache = () => offlineGoEnv(mkdtempSync(path.join(os.tmpdir(), 'bench-modcache-')))
+const freshCache = () => offlineGoEnv(tempModcache())
 
 function plainGo(goproxy: string): Promise<string> {
   const started = performance.now()

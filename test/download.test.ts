@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type ActionRun, processesWithEnv, runInProcess } from './support/action.ts'
-import { offlineGoEnv } from './support/go.ts'
+import { offlineGoEnv, tempModcache } from './support/go.ts'
 import { type Fault, healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
 import { makeUniverse, moduleCacheHas, type Universe, writeSample } from './support/universe.ts'
 
@@ -29,11 +29,16 @@ async function proxy(fault: Fault): Promise<ProxyServer> {
 /** Inputs that keep a test quick but leave every mechanism in play. */
 const quick = { 'probe-timeout': '1s', 'stall-timeout': '2s', timeout: '60s', retries: '2' }
 
-async function runAction(inputs: Record<string, string>): Promise<ActionRun & { modcache: string }> {
-  const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
+/** Runs the action in process; by default in the universe's sample module with a new module cache. */
+async function runAction(
+  inputs: Record<string, string>,
+  where: { workspace?: string; modcache?: string } = {}
+): Promise<ActionRun & { modcache: string }> {
+  const modcache = where.modcache ?? tempModcache()
+  const inSample: Record<string, string> = where.workspace === undefined ? { 'working-directory': 'sample' } : {}
   const result = await runInProcess(
-    { 'working-directory': 'sample', ...quick, ...inputs },
-    path.dirname(universe.sampleDir),
+    { ...inSample, ...quick, ...inputs },
+    where.workspace ?? path.dirname(universe.sampleDir),
     offlineGoEnv(modcache)
   )
   return { ...result, modcache }
@@ -165,8 +170,7 @@ describe('a module without dependencies', () => {
     writeFileSync(path.join(workspace, 'go.mod'), 'module example.com/nodeps\n\ngo 1.21\n')
     const good = await proxy(healthy)
     const portal = await proxy({ kind: 'html' })
-    const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
-    const run = await runInProcess({ ...quick, proxies: `${portal.url},${good.url}` }, workspace, offlineGoEnv(modcache))
+    const run = await runAction({ proxies: `${portal.url},${good.url}` }, { workspace })
 
     expect(run.failed, run.log).toBe(false)
     expect(good.requests).toEqual(['/golang.org/toolchain/@v/list'])
@@ -182,11 +186,10 @@ describe('a go.work workspace', () => {
     await writeSample(path.join(workspace, 'b'), 'example.com/b', universe.modules.slice(3), universe.proxyDir)
     writeFileSync(path.join(workspace, 'go.work'), 'go 1.21\n\nuse (\n\t./a\n\t./b\n)\n')
     const good = await proxy(healthy)
-    const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
-    const run = await runInProcess({ ...quick, proxies: good.url }, workspace, offlineGoEnv(modcache))
+    const run = await runAction({ proxies: good.url }, { workspace })
 
     expect(run.failed, run.log).toBe(false)
-    expectComplete(modcache)
+    expectComplete(run.modcache)
     expect(run.summary).toMatch(/served example\.com\/Fixture\/m001@v1\.0\.0 \.mod/)
   })
 })
@@ -198,11 +201,7 @@ describe('a module cache that already holds everything', () => {
     expect(first.failed, first.log).toBe(false)
     const asked = good.requests.length
 
-    const again = await runInProcess(
-      { 'working-directory': 'sample', ...quick, proxies: good.url, cache: 'false' },
-      path.dirname(universe.sampleDir),
-      offlineGoEnv(first.modcache)
-    )
+    const again = await runAction({ proxies: good.url, cache: 'false' }, { modcache: first.modcache })
     expect(again.failed, again.log).toBe(false)
     expect(good.requests.length).toBe(asked)
     expect(again.summary).toContain('Every module was already in the module cache')

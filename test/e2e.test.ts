@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { processesWithEnv, runBundled } from './support/action.ts'
-import { goBinary, offlineGoEnv } from './support/go.ts'
+import { goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
 import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
 import { loopbackCertificate } from './support/tls.ts'
 import { makeUniverse, moduleCacheHas, type Universe } from './support/universe.ts'
@@ -31,7 +31,7 @@ const nodes = [process.execPath, ...(existsSync(hostNode) && hostNode !== proces
 
 describe.each(nodes)('dist/index.js under %s', node => {
   it(`with a never-answering proxy first and a healthy one second (node ${execFileSync(node, ['--version']).toString().trim()})`, async () => {
-    const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
+    const modcache = tempModcache()
     const run = await runBundled(
       node,
       // Only what a workflow would write; everything else comes from action.yml's defaults.
@@ -61,7 +61,7 @@ describe.each(nodes)('dist/index.js under %s', node => {
     const privateProxy = await startProxy(universe.proxyDir, healthy, { tls: cert, basicAuth: `ci:${token}` })
     try {
       const withCredentials = privateProxy.url.replace('https://', `https://ci:${token}@`)
-      const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
+      const modcache = tempModcache()
       const run = await runBundled(
         node,
         { proxies: `${withCredentials},${hanging.url}`, 'working-directory': 'sample', 'probe-timeout': '2s' },
@@ -92,7 +92,7 @@ describe.each(nodes)('dist/index.js under %s', node => {
     mkdirSync(path.join(arch, 'bin'), { recursive: true })
     symlinkSync(goBinary(), path.join(arch, 'bin', 'go'))
     writeFileSync(`${arch}.complete`, '')
-    const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
+    const modcache = tempModcache()
     const run = await runBundled(
       node,
       { proxies: good.url, 'working-directory': 'sample' },
@@ -106,7 +106,7 @@ describe.each(nodes)('dist/index.js under %s', node => {
   it('a cancelled job (SIGTERM) takes its go tree down and exits promptly', async () => {
     const stalling = await startProxy(universe.proxyDir, { kind: 'stall-after', after: 2 })
     try {
-      const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
+      const modcache = tempModcache()
       let signalled = 0
       const run = await runBundled(
         node,
@@ -137,7 +137,7 @@ describe.each(nodes)('dist/index.js under %s', node => {
       node,
       { proxies: `ftp://mirror.example.com`, 'working-directory': 'sample' },
       path.dirname(universe.sampleDir),
-      offlineGoEnv(mkdtempSync(path.join(os.tmpdir(), 'modcache-')))
+      offlineGoEnv(tempModcache())
     )
     expect(run.exitCode).toBe(1)
     expect(run.log).toContain('::error::Input "proxies": "ftp://mirror.example.com" uses ftp; only http and https proxies are supported')

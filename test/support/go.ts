@@ -1,6 +1,7 @@
 // The real go, run the way the tests need it: offline except for loopback, no toolchain switch.
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 
@@ -12,6 +13,11 @@ export function goBinary(): string {
     if (existsSync(path.join(dir, 'go'))) return path.join(dir, 'go')
   }
   return '/usr/local/go/bin/go'
+}
+
+/** A new, empty GOMODCACHE for one run. */
+export function tempModcache(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
 }
 
 /** Environment under which go can never reach beyond loopback. */
