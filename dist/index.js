@@ -68978,6 +68978,43 @@ function saveCacheV2(paths_1, key_1, options_1) {
 // src/cache.ts
 import { createHash as createHash2 } from "node:crypto";
 import { setTimeout as sleep2 } from "node:timers/promises";
+
+// src/duration.ts
+var UNIT_MS = {
+  ns: 1e-6,
+  us: 1e-3,
+  \u00B5s: 1e-3,
+  \u03BCs: 1e-3,
+  ms: 1,
+  s: 1e3,
+  m: 6e4,
+  h: 36e5
+};
+var PLAIN_SECONDS = /^\d+(\.\d+)?$/;
+var GO_DURATION = /^(\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+function parseDuration(text) {
+  const s = text.trim();
+  if (PLAIN_SECONDS.test(s)) return Number(s) * 1e3;
+  if (s === "") return void 0;
+  let rest = s;
+  let total = 0;
+  while (rest !== "") {
+    const m = GO_DURATION.exec(rest);
+    if (!m) return void 0;
+    total += Number(m[1]) * UNIT_MS[m[3]];
+    rest = rest.slice(m[0].length);
+  }
+  return total;
+}
+function formatDuration(ms) {
+  if (ms < 1e3) return `${Math.round(ms)}ms`;
+  if (ms < 6e4) return `${(ms / 1e3).toFixed(1)}s`;
+  const minutes = Math.floor(ms / 6e4);
+  const seconds = Math.round(ms % 6e4 / 1e3);
+  return `${minutes}m${String(seconds).padStart(2, "0")}s`;
+}
+
+// src/cache.ts
 var KEY_PREFIX = "go-mod-download";
 function goDirectives(goModText) {
   return goModText.split("\n").map((l) => l.trim()).filter((l) => /^(go|toolchain)\s+\S+$/.test(l));
@@ -68992,10 +69029,16 @@ function cacheKeys(facts) {
   const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.goVersion}-`;
   return { key: base + hash.digest("hex"), restoreKeys: [base] };
 }
+var DeadlineError = class extends Error {
+  constructor(what, ms) {
+    super(`${what} took longer than ${formatDuration(ms)} and was abandoned`);
+    this.name = "DeadlineError";
+  }
+};
 async function withDeadline(work, ms, what) {
   const controller = new AbortController();
   const deadline = sleep2(ms, void 0, { signal: controller.signal, ref: false }).then(() => {
-    throw new Error(`${what} took longer than ${Math.round(ms / 1e3)}s and was abandoned`);
+    throw new DeadlineError(what, ms);
   });
   try {
     return await Promise.race([work, deadline]);
@@ -69015,14 +69058,18 @@ async function restoreModCache(dir, keys, limitMs) {
     const durationMs = performance.now() - started;
     if (!matchedKey) return { state: "miss", durationMs };
     return {
-      state: matchedKey === keys.key ? "exact" : "partial",
+      state: sameKey(matchedKey, keys.key) ? "exact" : "partial",
       matchedKey,
       durationMs,
       bytes: await treeBytes(dir)
     };
   } catch (e) {
-    return { state: "failed", durationMs: performance.now() - started, warning: `Cache restore failed: ${e.message}` };
+    const state3 = e instanceof DeadlineError ? "timed-out" : "failed";
+    return { state: state3, durationMs: performance.now() - started, warning: `Cache restore failed: ${e.message}` };
   }
+}
+function sameKey(a, b) {
+  return a.localeCompare(b, void 0, { sensitivity: "accent" }) === 0;
 }
 function saveDecision(facts) {
   if (!facts.cacheEnabled) return { save: false, why: "cache is off" };
@@ -69030,6 +69077,7 @@ function saveDecision(facts) {
   if (!facts.saveCache) return { save: false, why: "save-cache is false" };
   if (facts.restore === "exact") return { save: false, why: "the exact key was restored" };
   if (facts.restore === "unavailable") return { save: false, why: "no cache service" };
+  if (facts.restore === "timed-out") return { save: false, why: "the cache service did not answer the restore in time" };
   return { save: true, why: "" };
 }
 async function saveModCache(dir, key, limitMs) {
@@ -69145,41 +69193,6 @@ async function globFiles(workspace, patterns) {
   const resolved = patterns.map((p) => p.startsWith("!") ? `!${path14.resolve(workspace, p.slice(1))}` : path14.resolve(workspace, p));
   const globber = await create(resolved.join("\n"), { matchDirectories: false });
   return globber.glob();
-}
-
-// src/duration.ts
-var UNIT_MS = {
-  ns: 1e-6,
-  us: 1e-3,
-  \u00B5s: 1e-3,
-  \u03BCs: 1e-3,
-  ms: 1,
-  s: 1e3,
-  m: 6e4,
-  h: 36e5
-};
-var PLAIN_SECONDS = /^\d+(\.\d+)?$/;
-var GO_DURATION = /^(\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
-function parseDuration(text) {
-  const s = text.trim();
-  if (PLAIN_SECONDS.test(s)) return Number(s) * 1e3;
-  if (s === "") return void 0;
-  let rest = s;
-  let total = 0;
-  while (rest !== "") {
-    const m = GO_DURATION.exec(rest);
-    if (!m) return void 0;
-    total += Number(m[1]) * UNIT_MS[m[3]];
-    rest = rest.slice(m[0].length);
-  }
-  return total;
-}
-function formatDuration(ms) {
-  if (ms < 1e3) return `${Math.round(ms)}ms`;
-  if (ms < 6e4) return `${(ms / 1e3).toFixed(1)}s`;
-  const minutes = Math.floor(ms / 6e4);
-  const seconds = Math.round(ms % 6e4 / 1e3);
-  return `${minutes}m${String(seconds).padStart(2, "0")}s`;
 }
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -69383,7 +69396,8 @@ var DEFAULTS = {
   "working-directory": ".",
   cache: "true",
   "cache-dependency-path": "",
-  "save-cache": "true"
+  "save-cache": "true",
+  "cache-timeout": "5m"
 };
 var MAX_RETRIES = 20;
 var InputError = class extends Error {
@@ -69407,7 +69421,8 @@ function parseSettings(read2, workspace) {
     workingDirectory: goModuleDir(workingDirectory),
     cache: boolean("cache", value("cache")),
     cacheDependencyPath: value("cache-dependency-path").split("\n").map((l) => l.trim()).filter((l) => l !== ""),
-    saveCache: boolean("save-cache", value("save-cache"))
+    saveCache: boolean("save-cache", value("save-cache")),
+    cacheTimeoutMs: duration2("cache-timeout", value("cache-timeout"))
   };
 }
 function candidatesFrom(input, text) {
@@ -69949,7 +69964,8 @@ var RESTORE_WORDS = {
   miss: "miss",
   disabled: "off",
   unavailable: "no cache service",
-  failed: "\u26A0\uFE0F restore failed"
+  failed: "\u26A0\uFE0F restore failed",
+  "timed-out": "\u26A0\uFE0F restore timed out"
 };
 var size = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
@@ -70037,7 +70053,6 @@ async function writeReport(facts, secrets) {
 }
 
 // src/main.ts
-var CACHE_LIMIT_MS = 5 * 6e4;
 var BACKOFF_MS = 1e3;
 async function run() {
   killTreesOnSignals();
@@ -70067,7 +70082,7 @@ async function download(go, env, settings, workspace, candidates, facts) {
   const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: env.GOVERSION, files: deps.files, goModText: deps.goModText });
   facts.cacheKey = keys.key;
   if (settings.cache) {
-    facts.restore = await group("Restore the module cache", () => restoreModCache(env.GOMODCACHE, keys, CACHE_LIMIT_MS));
+    facts.restore = await group("Restore the module cache", () => restoreModCache(env.GOMODCACHE, keys, settings.cacheTimeoutMs));
     if (facts.restore.warning) warning(facts.restore.warning);
     info(describeRestore(facts.restore));
   }
@@ -70080,21 +70095,29 @@ async function download(go, env, settings, workspace, candidates, facts) {
     stallTimeoutMs: settings.stallTimeoutMs,
     onLine: (line) => info(line)
   });
-  if (hasDownloads(env.GOMODCACHE)) {
-    const offline = await group("Check the module cache (GOPROXY=off)", () => attempt("off"));
-    if (offline.endedBy === "exit" && offline.exit.code === 0) {
-      facts.ok = true;
-      facts.probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`;
-      facts.attempts = [{ number: 1, first: "module cache", reason: "ok", detail: "all modules cached", durationMs: offline.durationMs, zips: 0 }];
-      facts.exported = goproxyDisplay(candidates);
-      exportVariable("GOPROXY", goproxyValue(candidates));
-      info(facts.probeNote);
-      return;
-    }
+  const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(attempt, candidates, facts);
+  if (!cached) await probeAndDownload(attempt, deps.sumLines, env, settings, candidates, facts);
+  const decision = saveDecision({ cacheEnabled: settings.cache, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state });
+  facts.save = decision.save ? await group("Save the module cache", () => saveModCache(env.GOMODCACHE, keys.key, settings.cacheTimeoutMs)) : { state: "skipped", why: `not saved: ${decision.why}` };
+  if (facts.save.state === "failed") warning(`Cache ${facts.save.why}`);
+}
+async function checkModuleCache(attempt, candidates, facts) {
+  const offline = await group("Check the module cache (GOPROXY=off)", () => attempt("off"));
+  if (offline.endedBy !== "exit" || offline.exit.code !== 0) {
     info("Some modules are not in the module cache yet; probing the proxies.");
+    return false;
   }
+  facts.ok = true;
+  facts.probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`;
+  facts.attempts = [{ number: 1, first: "module cache", reason: "ok", detail: "all modules cached", durationMs: offline.durationMs, zips: 0 }];
+  facts.exported = goproxyDisplay(candidates);
+  exportVariable("GOPROXY", goproxyValue(candidates));
+  info(facts.probeNote);
+  return true;
+}
+async function probeAndDownload(attempt, sumLines, env, settings, candidates, facts) {
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY);
-  const target = probeTarget(deps.sumLines, isPrivate);
+  const target = probeTarget(sumLines, isPrivate);
   facts.probes = await group("Probe the proxies", async () => {
     const probes = await probeAll(candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs);
     for (const p of probes) {
@@ -70128,9 +70151,6 @@ async function download(go, env, settings, workspace, candidates, facts) {
   exportVariable("GOPROXY", goproxyValue(result.chain));
   if (result.ok) facts.chosen = result.chain[0]?.display;
   else facts.failure = describeFailure(facts.probes, facts.attempts);
-  const decision = saveDecision({ cacheEnabled: settings.cache, saveCache: settings.saveCache, downloadOk: result.ok, restore: facts.restore.state });
-  facts.save = decision.save ? await group("Save the module cache", () => saveModCache(env.GOMODCACHE, keys.key, CACHE_LIMIT_MS)) : { state: "skipped", why: `not saved: ${decision.why}` };
-  if (facts.save.state === "failed") warning(`Cache ${facts.save.why}`);
 }
 function describeRestore(restore) {
   return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`;

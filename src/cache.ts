@@ -2,6 +2,7 @@
 import * as cache from '@actions/cache'
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { formatDuration } from './duration.ts'
 import { makeDirsWritable, treeBytes } from './files.ts'
 
 export const KEY_PREFIX = 'go-mod-download'
@@ -39,7 +40,7 @@ export function cacheKeys(facts: KeyFacts): CacheKeys {
   return { key: base + hash.digest('hex'), restoreKeys: [base] }
 }
 
-export type RestoreState = 'exact' | 'partial' | 'miss' | 'disabled' | 'unavailable' | 'failed'
+export type RestoreState = 'exact' | 'partial' | 'miss' | 'disabled' | 'unavailable' | 'failed' | 'timed-out'
 
 export interface RestoreReport {
   state: RestoreState
@@ -58,11 +59,18 @@ export interface SaveReport {
   bytes?: number
 }
 
-/** @actions/cache's own segment timeout is ten minutes; a step must not wait that long on a cache. */
+class DeadlineError extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what} took longer than ${formatDuration(ms)} and was abandoned`)
+    this.name = 'DeadlineError'
+  }
+}
+
+/** @actions/cache's own segment timeout is ten minutes and its lookup has none; a step must not wait on a cache. */
 async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   const controller = new AbortController()
   const deadline = sleep(ms, undefined, { signal: controller.signal, ref: false }).then(() => {
-    throw new Error(`${what} took longer than ${Math.round(ms / 1000)}s and was abandoned`)
+    throw new DeadlineError(what, ms)
   })
   try {
     return await Promise.race([work, deadline])
@@ -84,14 +92,20 @@ export async function restoreModCache(dir: string, keys: CacheKeys, limitMs: num
     const durationMs = performance.now() - started
     if (!matchedKey) return { state: 'miss', durationMs }
     return {
-      state: matchedKey === keys.key ? 'exact' : 'partial',
+      state: sameKey(matchedKey, keys.key) ? 'exact' : 'partial',
       matchedKey,
       durationMs,
       bytes: await treeBytes(dir)
     }
   } catch (e) {
-    return { state: 'failed', durationMs: performance.now() - started, warning: `Cache restore failed: ${(e as Error).message}` }
+    const state = e instanceof DeadlineError ? 'timed-out' : 'failed'
+    return { state, durationMs: performance.now() - started, warning: `Cache restore failed: ${(e as Error).message}` }
   }
+}
+
+/** Cache services match keys case-insensitively (act's lowercases them), as actions/cache compares them. */
+function sameKey(a: string, b: string): boolean {
+  return a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0
 }
 
 /** Saving is for complete, verified downloads only, and pointless when the exact key came back. */
@@ -106,6 +120,8 @@ export function saveDecision(facts: {
   if (!facts.saveCache) return { save: false, why: 'save-cache is false' }
   if (facts.restore === 'exact') return { save: false, why: 'the exact key was restored' }
   if (facts.restore === 'unavailable') return { save: false, why: 'no cache service' }
+  // A save would wait just as long on a service that did not answer the restore.
+  if (facts.restore === 'timed-out') return { save: false, why: 'the cache service did not answer the restore in time' }
   return { save: true, why: '' }
 }
 

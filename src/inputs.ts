@@ -19,6 +19,8 @@ export interface Settings {
   cache: boolean
   cacheDependencyPath: string[]
   saveCache: boolean
+  /** Bounds each of restore and save: a cache service must not hold the job. */
+  cacheTimeoutMs: number
 }
 
 /** Mirrors action.yml's defaults (a test keeps them equal), for blank inputs and local runs. */
@@ -32,7 +34,8 @@ export const DEFAULTS = {
   'working-directory': '.',
   cache: 'true',
   'cache-dependency-path': '',
-  'save-cache': 'true'
+  'save-cache': 'true',
+  'cache-timeout': '5m'
 } as const
 
 export type InputName = keyof typeof DEFAULTS
@@ -66,7 +69,8 @@ export function parseSettings(read: ReadInput, workspace: string): Settings {
       .split('\n')
       .map(l => l.trim())
       .filter(l => l !== ''),
-    saveCache: boolean('save-cache', value('save-cache'))
+    saveCache: boolean('save-cache', value('save-cache')),
+    cacheTimeoutMs: duration('cache-timeout', value('cache-timeout'))
   }
 }
 

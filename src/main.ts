@@ -9,7 +9,7 @@ import { readDependencyFiles } from './depfiles.ts'
 import { formatDuration } from './duration.ts'
 import { findGo, type GoEnv, processEnv, readGoEnv } from './goenv.ts'
 import { assembleChain, type Candidate, goproxyDisplay, goproxyValue } from './goproxy.ts'
-import { probeTarget } from './gosum.ts'
+import { probeTarget, type SumLine } from './gosum.ts'
 import { candidatesFrom, parseSettings, type Settings } from './inputs.ts'
 import { privateMatcher } from './private.ts'
 import { modRequest, probeAll, protocolRequest } from './probe.ts'
@@ -19,7 +19,6 @@ import { downloadWithRetries } from './retry.ts'
 import { writeReport } from './report.ts'
 import { describeFailure, type RunFacts } from './summary.ts'
 
-const CACHE_LIMIT_MS = 5 * 60_000
 const BACKOFF_MS = 1000
 
 export async function run(): Promise<void> {
@@ -58,7 +57,7 @@ async function download(
   const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: env.GOVERSION, files: deps.files, goModText: deps.goModText })
   facts.cacheKey = keys.key
   if (settings.cache) {
-    facts.restore = await core.group('Restore the module cache', () => restoreModCache(env.GOMODCACHE, keys, CACHE_LIMIT_MS))
+    facts.restore = await core.group('Restore the module cache', () => restoreModCache(env.GOMODCACHE, keys, settings.cacheTimeoutMs))
     if (facts.restore.warning) core.warning(facts.restore.warning)
     core.info(describeRestore(facts.restore))
   }
@@ -75,22 +74,44 @@ async function download(
     })
 
   // With every module already in the module cache, no proxy needs to be asked anything.
-  if (hasDownloads(env.GOMODCACHE)) {
-    const offline = await core.group('Check the module cache (GOPROXY=off)', () => attempt('off'))
-    if (offline.endedBy === 'exit' && offline.exit.code === 0) {
-      facts.ok = true
-      facts.probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`
-      facts.attempts = [{ number: 1, first: 'module cache', reason: 'ok', detail: 'all modules cached', durationMs: offline.durationMs, zips: 0 }]
-      facts.exported = goproxyDisplay(candidates)
-      core.exportVariable('GOPROXY', goproxyValue(candidates))
-      core.info(facts.probeNote)
-      return
-    }
-    core.info('Some modules are not in the module cache yet; probing the proxies.')
-  }
+  const cached = hasDownloads(env.GOMODCACHE) && (await checkModuleCache(attempt, candidates, facts))
+  if (!cached) await probeAndDownload(attempt, deps.sumLines, env, settings, candidates, facts)
 
+  const decision = saveDecision({ cacheEnabled: settings.cache, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state })
+  facts.save = decision.save
+    ? await core.group('Save the module cache', () => saveModCache(env.GOMODCACHE, keys.key, settings.cacheTimeoutMs))
+    : { state: 'skipped', why: `not saved: ${decision.why}` }
+  if (facts.save.state === 'failed') core.warning(`Cache ${facts.save.why}`)
+}
+
+type Attempt = (goproxy: string) => ReturnType<typeof runAttempt>
+
+/** `GOPROXY=off go mod download`: true when the module cache already held every module. */
+async function checkModuleCache(attempt: Attempt, candidates: Candidate[], facts: RunFacts): Promise<boolean> {
+  const offline = await core.group('Check the module cache (GOPROXY=off)', () => attempt('off'))
+  if (offline.endedBy !== 'exit' || offline.exit.code !== 0) {
+    core.info('Some modules are not in the module cache yet; probing the proxies.')
+    return false
+  }
+  facts.ok = true
+  facts.probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`
+  facts.attempts = [{ number: 1, first: 'module cache', reason: 'ok', detail: 'all modules cached', durationMs: offline.durationMs, zips: 0 }]
+  facts.exported = goproxyDisplay(candidates)
+  core.exportVariable('GOPROXY', goproxyValue(candidates))
+  core.info(facts.probeNote)
+  return true
+}
+
+async function probeAndDownload(
+  attempt: Attempt,
+  sumLines: SumLine[],
+  env: GoEnv,
+  settings: Settings,
+  candidates: Candidate[],
+  facts: RunFacts
+): Promise<void> {
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY)
-  const target = probeTarget(deps.sumLines, isPrivate)
+  const target = probeTarget(sumLines, isPrivate)
   facts.probes = await core.group('Probe the proxies', async () => {
     const probes = await probeAll(candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs)
     for (const p of probes) {
@@ -125,12 +146,6 @@ async function download(
   core.exportVariable('GOPROXY', goproxyValue(result.chain))
   if (result.ok) facts.chosen = result.chain[0]?.display
   else facts.failure = describeFailure(facts.probes, facts.attempts)
-
-  const decision = saveDecision({ cacheEnabled: settings.cache, saveCache: settings.saveCache, downloadOk: result.ok, restore: facts.restore.state })
-  facts.save = decision.save
-    ? await core.group('Save the module cache', () => saveModCache(env.GOMODCACHE, keys.key, CACHE_LIMIT_MS))
-    : { state: 'skipped', why: `not saved: ${decision.why}` }
-  if (facts.save.state === 'failed') core.warning(`Cache ${facts.save.why}`)
 }
 
 function describeRestore(restore: RestoreReport): string {

@@ -39,7 +39,8 @@ const RESTORE_WORDS = {
   miss: 'miss',
   disabled: 'off',
   unavailable: 'no cache service',
-  failed: '⚠️ restore failed'
+  failed: '⚠️ restore failed',
+  'timed-out': '⚠️ restore timed out'
 }
 
 const size = (bytes: number | undefined) => (bytes === undefined ? '' : `${(bytes / (1 << 20)).toFixed(1)} MiB`)

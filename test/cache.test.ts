@@ -55,7 +55,8 @@ describe('saveDecision', () => {
     ['not when the exact key was restored', { restore: 'exact' }, false, 'the exact key was restored'],
     ['not when save-cache is false', { saveCache: false }, false, 'save-cache is false'],
     ['not when the cache is off', { cacheEnabled: false }, false, 'cache is off'],
-    ['not without a cache service', { restore: 'unavailable' }, false, 'no cache service']
+    ['not without a cache service', { restore: 'unavailable' }, false, 'no cache service'],
+    ['not after the restore timed out', { restore: 'timed-out' }, false, 'the cache service did not answer the restore in time']
   ])('%s', (_, change, save, why) => {
     expect(saveDecision({ ...base, ...change } as Parameters<typeof saveDecision>[0])).toEqual({ save, why })
   })

@@ -36,7 +36,8 @@ describe('parseSettings', () => {
       workingDirectory: workspace,
       cache: true,
       cacheDependencyPath: [],
-      saveCache: true
+      saveCache: true,
+      cacheTimeoutMs: 300_000
     })
   })
 
@@ -50,11 +51,12 @@ describe('parseSettings', () => {
       retries: '0',
       cache: 'False',
       'cache-dependency-path': 'a/go.sum\n\n  b/go.sum  \n',
-      'save-cache': 'FALSE'
+      'save-cache': 'FALSE',
+      'cache-timeout': '2m'
     })
     expect(s.candidates?.map(c => c.spec)).toEqual(['https://goproxy.cn', 'https://mirror.example.com', 'direct'])
     expect(s).toMatchObject({ selection: 'fastest', probeTimeoutMs: 1500, timeoutMs: 90_000, stallTimeoutMs: 45_000, retries: 0 })
-    expect(s).toMatchObject({ cache: false, saveCache: false, cacheDependencyPath: ['a/go.sum', 'b/go.sum'] })
+    expect(s).toMatchObject({ cache: false, saveCache: false, cacheDependencyPath: ['a/go.sum', 'b/go.sum'], cacheTimeoutMs: 120_000 })
   })
 
   it.each<[Partial<Record<InputName, string>>, string, RegExp]>([
@@ -68,6 +70,7 @@ describe('parseSettings', () => {
     [{ selection: 'random' }, 'selection', /"random" is not one of: ordered, fastest/],
     [{ cache: 'yes' }, 'cache', /"yes" is not true or false/],
     [{ 'save-cache': '1' }, 'save-cache', /not true or false/],
+    [{ 'cache-timeout': '0' }, 'cache-timeout', /longer than zero/],
     [{ proxies: 'file:///srv/goproxy' }, 'proxies', /uses file; only http and https/],
     [{ proxies: 'goproxy.cn' }, 'proxies', /is not a URL, "direct" or "off"/],
     [{ proxies: 'https://mirror.example.com/go proxy' }, 'proxies', /contains a space or a control character/],
