@@ -5,6 +5,8 @@ import { goBinary } from './test/support/go.ts'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Builds act and the cache server (first run only; about a minute).
+    globalSetup: ['test/support/global-setup.ts'],
     // Each file in its own process: integration tests set environment variables and run go.
     pool: 'forks',
     // Generous: tests bound time only to prove that nothing hangs.

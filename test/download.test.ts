@@ -4,10 +4,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type ActionRun, processesWithEnv, runInProcess } from './support/action.ts'
-import { offlineGoEnv, tempModcache } from './support/go.ts'
+import { processesWithEnv } from './support/action.ts'
 import { type Fault, healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
-import { makeUniverse, moduleCacheHas, type Universe, writeSample } from './support/universe.ts'
+import { expectComplete as expectCompleteCache, runScenario, type Where } from './support/scenario.ts'
+import { makeUniverse, type Universe, writeSample } from './support/universe.ts'
 
 let universe: Universe
 const servers: ProxyServer[] = []
@@ -26,28 +26,8 @@ async function proxy(fault: Fault): Promise<ProxyServer> {
   return server
 }
 
-/** Inputs that keep a test quick but leave every mechanism in play. */
-const quick = { 'probe-timeout': '1s', 'stall-timeout': '2s', timeout: '60s', retries: '2' }
-
-/** Runs the action in process; by default in the universe's sample module with a new module cache. */
-async function runAction(
-  inputs: Record<string, string>,
-  where: { workspace?: string; modcache?: string } = {}
-): Promise<ActionRun & { modcache: string }> {
-  const modcache = where.modcache ?? tempModcache()
-  const inSample: Record<string, string> = where.workspace === undefined ? { 'working-directory': 'sample' } : {}
-  const result = await runInProcess(
-    { ...inSample, ...quick, ...inputs },
-    where.workspace ?? path.dirname(universe.sampleDir),
-    offlineGoEnv(modcache)
-  )
-  return { ...result, modcache }
-}
-
-function expectComplete(modcache: string): void {
-  expect(universe.modules.length).toBeGreaterThan(0)
-  for (const module of universe.modules) expect(moduleCacheHas(modcache, module), module.path).toBe(true)
-}
+const runAction = (inputs: Record<string, string>, where?: Where) => runScenario(universe, inputs, where)
+const expectComplete = (modcache: string) => expectCompleteCache(modcache, universe.modules)
 
 const faults: [string, Fault][] = [
   ['never answers', { kind: 'hang' }],

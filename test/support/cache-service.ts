@@ -1,0 +1,54 @@
+// A real Actions cache service on loopback (act's implementation, built by tools.ts), with
+// the environment that points @actions/cache at it.
+import { execFile, spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+import { promisify } from 'node:util'
+import { tools } from './tools.ts'
+
+export interface CacheEntry {
+  key: string
+  version: string
+  cacheSize: number
+}
+
+export interface CacheService {
+  /** Environment for the step: @actions/cache's v1 protocol, as GHES and act runners provide it. */
+  env: Record<string, string>
+  /** The committed entries, as the server's own database holds them. */
+  entries: () => Promise<CacheEntry[]>
+  close: () => Promise<void>
+}
+
+/** The step environment that points @actions/cache at `url` (which ends with a slash). */
+export function cacheEnv(url: string): Record<string, string> {
+  return { ACTIONS_CACHE_URL: url, ACTIONS_RUNTIME_TOKEN: 'test-token', ACTIONS_CACHE_SERVICE_V2: '' }
+}
+
+export async function startCacheService(): Promise<CacheService> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cache-service-'))
+  // The server lives while its stdin is open: it cannot outlive the test process.
+  const child = spawn(tools.cacheServer, ['serve', dir], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const exited = new Promise<void>(resolve => child.on('exit', () => resolve()))
+  const [url] = await Promise.race([
+    createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then(line => [line.value as string | undefined]),
+    exited.then(() => [undefined])
+  ])
+  if (!url) throw new Error('cache-server did not start')
+  return {
+    env: cacheEnv(url),
+    entries: async () => {
+      const { stdout } = await promisify(execFile)(tools.cacheServer, ['list', dir])
+      return stdout
+        .split('\n')
+        .filter(Boolean)
+        .map(line => JSON.parse(line) as CacheEntry)
+    },
+    close: async () => {
+      child.stdin.end()
+      await exited
+    }
+  }
+}
