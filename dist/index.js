@@ -1078,14 +1078,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path19 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path20 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path19 && path19[0] !== "/") {
-          path19 = `/${path19}`;
+        if (path20 && path20[0] !== "/") {
+          path20 = `/${path20}`;
         }
-        return new URL(`${origin}${path19}`);
+        return new URL(`${origin}${path20}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1536,39 +1536,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path19, origin }
+          request: { method, path: path20, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path19);
+        debuglog("sending request to %s %s/%s", method, origin, path20);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path19, origin },
+          request: { method, path: path20, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path19,
+          path20,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path19, origin }
+          request: { method, path: path20, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path19);
+        debuglog("trailers received from %s %s/%s", method, origin, path20);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path19, origin },
+          request: { method, path: path20, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path19,
+          path20,
           error2.message
         );
       });
@@ -1617,9 +1617,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path19, origin }
+            request: { method, path: path20, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path19);
+          debuglog("sending request to %s %s/%s", method, origin, path20);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1682,7 +1682,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path19,
+        path: path20,
         method,
         body: body2,
         headers,
@@ -1697,11 +1697,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path19 !== "string") {
+        if (typeof path20 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path19[0] !== "/" && !(path19.startsWith("http://") || path19.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path20[0] !== "/" && !(path20.startsWith("http://") || path20.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path19)) {
+        } else if (invalidPathRegex.test(path20)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1767,7 +1767,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path19, query) : path19;
+        this.path = query ? buildURL(path20, query) : path20;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6460,7 +6460,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path19, host, upgrade, blocking, reset } = request;
+      const { method, path: path20, host, upgrade, blocking, reset } = request;
       let { body: body2, headers, contentLength: contentLength2 } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util5.isFormDataLike(body2)) {
@@ -6541,7 +6541,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path19} HTTP/1.1\r
+      let header = `${method} ${path20} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7070,7 +7070,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path19, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path20, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body: body2 } = request;
       if (upgrade) {
         util5.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7167,7 +7167,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path19;
+      headers[HTTP2_HEADER_PATH] = path20;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -7520,9 +7520,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util5.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path19 = search ? `${pathname}${search}` : pathname;
+        const path20 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path19;
+        this.opts.path = path20;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8761,10 +8761,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path19 = "/",
+          path: path20 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path19;
+        opts.path = origin + path20;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL3(origin);
           headers.host = host;
@@ -10736,20 +10736,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path19) {
-      if (typeof path19 !== "string") {
-        return path19;
+    function safeUrl(path20) {
+      if (typeof path20 !== "string") {
+        return path20;
       }
-      const pathSegments = path19.split("?");
+      const pathSegments = path20.split("?");
       if (pathSegments.length !== 2) {
-        return path19;
+        return path20;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path19, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path19);
+    function matchKey(mockDispatch2, { path: path20, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path20);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10771,7 +10771,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path19 }) => matchValue(safeUrl(path19), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path20 }) => matchValue(safeUrl(path20), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10809,9 +10809,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path19, method, body: body2, headers, query } = opts;
+      const { path: path20, method, body: body2, headers, query } = opts;
       return {
-        path: path19,
+        path: path20,
         method,
         body: body2,
         headers,
@@ -11274,10 +11274,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path19, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path20, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path19,
+            Path: path20,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16156,9 +16156,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path19) {
-      for (let i = 0; i < path19.length; ++i) {
-        const code = path19.charCodeAt(i);
+    function validateCookiePath(path20) {
+      for (let i = 0; i < path20.length; ++i) {
+        const code = path20.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19078,11 +19078,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path19 = opts.path;
+          let path20 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path19 = `/${path19}`;
+            path20 = `/${path20}`;
           }
-          url2 = new URL(util5.parseOrigin(url2).origin + path19);
+          url2 = new URL(util5.parseOrigin(url2).origin + path20);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -28980,7 +28980,7 @@ function group(name, fn) {
 
 // src/main.ts
 import { existsSync as existsSync7, readdirSync as readdirSync2 } from "node:fs";
-import path18 from "node:path";
+import path19 from "node:path";
 
 // src/attempt.ts
 import path5 from "node:path";
@@ -31535,8 +31535,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path19, level) {
-    this.path = path19;
+  constructor(path20, level) {
+    this.path = path20;
     this.level = level;
   }
 };
@@ -36087,15 +36087,15 @@ function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObjec
   let isAbsolutePath = false;
   let requestUrl = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
-    let path19 = replaceAll(operationSpec.path, urlReplacements);
-    if (operationSpec.path === "/{nextLink}" && path19.startsWith("/")) {
-      path19 = path19.substring(1);
+    let path20 = replaceAll(operationSpec.path, urlReplacements);
+    if (operationSpec.path === "/{nextLink}" && path20.startsWith("/")) {
+      path20 = path20.substring(1);
     }
-    if (isAbsoluteUrl(path19)) {
-      requestUrl = path19;
+    if (isAbsoluteUrl(path20)) {
+      requestUrl = path20;
       isAbsolutePath = true;
     } else {
-      requestUrl = appendPath(requestUrl, path19);
+      requestUrl = appendPath(requestUrl, path20);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
@@ -36141,9 +36141,9 @@ function appendPath(url2, pathToAppend) {
   }
   const searchStart = pathToAppend.indexOf("?");
   if (searchStart !== -1) {
-    const path19 = pathToAppend.substring(0, searchStart);
+    const path20 = pathToAppend.substring(0, searchStart);
     const search = pathToAppend.substring(searchStart + 1);
-    newPath = newPath + path19;
+    newPath = newPath + path20;
     if (search) {
       parsedUrl.search = parsedUrl.search ? `${parsedUrl.search}&${search}` : search;
     }
@@ -39020,16 +39020,16 @@ var MatcherView = class {
    * @returns {string|undefined}
    */
   getCurrentTag() {
-    const path19 = this._matcher.path;
-    return path19.length > 0 ? path19[path19.length - 1].tag : void 0;
+    const path20 = this._matcher.path;
+    return path20.length > 0 ? path20[path20.length - 1].tag : void 0;
   }
   /**
    * Get current namespace.
    * @returns {string|undefined}
    */
   getCurrentNamespace() {
-    const path19 = this._matcher.path;
-    return path19.length > 0 ? path19[path19.length - 1].namespace : void 0;
+    const path20 = this._matcher.path;
+    return path20.length > 0 ? path20[path20.length - 1].namespace : void 0;
   }
   /**
    * Get current node's attribute value.
@@ -39037,9 +39037,9 @@ var MatcherView = class {
    * @returns {*}
    */
   getAttrValue(attrName) {
-    const path19 = this._matcher.path;
-    if (path19.length === 0) return void 0;
-    return path19[path19.length - 1].values?.[attrName];
+    const path20 = this._matcher.path;
+    if (path20.length === 0) return void 0;
+    return path20[path20.length - 1].values?.[attrName];
   }
   /**
    * Check if current node has an attribute.
@@ -39047,9 +39047,9 @@ var MatcherView = class {
    * @returns {boolean}
    */
   hasAttr(attrName) {
-    const path19 = this._matcher.path;
-    if (path19.length === 0) return false;
-    const current = path19[path19.length - 1];
+    const path20 = this._matcher.path;
+    if (path20.length === 0) return false;
+    const current = path20[path20.length - 1];
     return current.values !== void 0 && attrName in current.values;
   }
   /**
@@ -39075,18 +39075,18 @@ var MatcherView = class {
    * @returns {number}
    */
   getPosition() {
-    const path19 = this._matcher.path;
-    if (path19.length === 0) return -1;
-    return path19[path19.length - 1].position ?? 0;
+    const path20 = this._matcher.path;
+    if (path20.length === 0) return -1;
+    return path20[path20.length - 1].position ?? 0;
   }
   /**
    * Get current node's repeat counter (occurrence count of this tag name).
    * @returns {number}
    */
   getCounter() {
-    const path19 = this._matcher.path;
-    if (path19.length === 0) return -1;
-    return path19[path19.length - 1].counter ?? 0;
+    const path20 = this._matcher.path;
+    if (path20.length === 0) return -1;
+    return path20[path20.length - 1].counter ?? 0;
   }
   /**
    * Get current node's sibling index (alias for getPosition).
@@ -42348,11 +42348,11 @@ var NativeCRC64 = (() => {
       throw new Error("Module.ENVIRONMENT has been deprecated. To force the environment, use the ENVIRONMENT compile-time option (for example, -sENVIRONMENT=web or -sENVIRONMENT=node)");
     }
     var scriptDirectory = "";
-    function locateFile(path19) {
+    function locateFile(path20) {
       if (Module["locateFile"]) {
-        return Module["locateFile"](path19, scriptDirectory);
+        return Module["locateFile"](path20, scriptDirectory);
       }
-      return scriptDirectory + path19;
+      return scriptDirectory + path20;
     }
     var read_, readAsync, readBinary, setWindowTitle;
     function logExceptionOnExit(e) {
@@ -45439,9 +45439,9 @@ var StorageSharedKeyCredentialPolicy = class extends CredentialPolicy {
    * @param request -
    */
   getCanonicalizedResourceString(request) {
-    const path19 = getURLPath(request.url) || "/";
+    const path20 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${this.factory.accountName}${path19}`;
+    canonicalizedResourceString += `/${this.factory.accountName}${path20}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -45923,9 +45923,9 @@ function storageSharedKeyCredentialPolicy(options) {
     return canonicalizedHeadersStringToSign;
   }
   function getCanonicalizedResourceString(request) {
-    const path19 = getURLPath(request.url) || "/";
+    const path20 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${options.accountName}${path19}`;
+    canonicalizedResourceString += `/${options.accountName}${path20}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -59866,10 +59866,10 @@ var StorageContextClient = class extends StorageClient {
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url2) {
   const urlParsed = new URL(url2);
-  let path19 = urlParsed.pathname;
-  path19 = path19 || "/";
-  path19 = escape2(path19);
-  urlParsed.pathname = path19;
+  let path20 = urlParsed.pathname;
+  path20 = path20 || "/";
+  path20 = escape2(path20);
+  urlParsed.pathname = path20;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -59954,9 +59954,9 @@ function escape2(text) {
 }
 function appendToURLPath(url2, name) {
   const urlParsed = new URL(url2);
-  let path19 = urlParsed.pathname;
-  path19 = path19 ? path19.endsWith("/") ? `${path19}${name}` : `${path19}/${name}` : name;
-  urlParsed.pathname = path19;
+  let path20 = urlParsed.pathname;
+  path20 = path20 ? path20.endsWith("/") ? `${path20}${name}` : `${path20}/${name}` : name;
+  urlParsed.pathname = path20;
   return urlParsed.toString();
 }
 function setURLParameter2(url2, name, value) {
@@ -68978,6 +68978,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
 // src/cache.ts
 import { createHash as createHash2 } from "node:crypto";
 import { setTimeout as sleep2 } from "node:timers/promises";
+import path14 from "node:path";
 
 // src/duration.ts
 var UNIT_MS = {
@@ -69028,6 +69029,9 @@ function cacheKeys(facts) {
   hash.update(goDirectives(facts.goModText).join("\n"));
   const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.goVersion}-`;
   return { key: base + hash.digest("hex"), restoreKeys: [base] };
+}
+function cachePath(modcache, contents) {
+  return contents === "downloads" ? path14.join(modcache, "cache", "download") : modcache;
 }
 var DeadlineError = class extends Error {
   constructor(what, ms) {
@@ -69130,7 +69134,7 @@ function maskSecrets(text, secrets) {
 
 // src/depfiles.ts
 import { existsSync as existsSync4, promises as fs9 } from "node:fs";
-import path14 from "node:path";
+import path15 from "node:path";
 
 // src/gosum.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -69153,8 +69157,8 @@ function goModHash(content) {
 `;
   return `h1:${sha256(summary2).digest("base64")}`;
 }
-function escapePath(path19) {
-  return path19.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+function escapePath(path20) {
+  return path20.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
 function probeTarget(lines, isPrivate) {
   return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
@@ -69176,21 +69180,21 @@ function workspaceUses(goWork) {
 }
 var unquote = (s) => s.replace(/^["`](.*)["`]$/, "$1");
 async function readDependencyFiles(workspace, workingDirectory, patterns) {
-  const goWork = await fs9.readFile(path14.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs9.readFile(path14.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs9.readFile(path15.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs9.readFile(path15.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path14.relative(workspace, f).split(path14.sep).join("/"), content: await fs9.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path15.relative(workspace, f).split(path15.sep).join("/"), content: await fs9.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   return { files, sumLines, goModText: goWork ?? goMod };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : workspaceUses(goWork).map((dir) => path14.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path14.resolve(workingDirectory, f)).filter((f) => existsSync4(f));
+  const uses = goWork === void 0 ? [] : workspaceUses(goWork).map((dir) => path15.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path15.resolve(workingDirectory, f)).filter((f) => existsSync4(f));
 }
 async function globFiles(workspace, patterns) {
-  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path14.resolve(workspace, p.slice(1))}` : path14.resolve(workspace, p));
+  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path15.resolve(workspace, p.slice(1))}` : path15.resolve(workspace, p));
   const globber = await create(resolved.join("\n"), { matchDirectories: false });
   return globber.glob();
 }
@@ -69203,7 +69207,7 @@ var semver2 = __toESM(require_semver2(), 1);
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as os8 from "os";
-import * as path15 from "path";
+import * as path16 from "path";
 var semver3 = __toESM(require_semver2(), 1);
 import { ok as ok2 } from "assert";
 var IS_WINDOWS9 = process.platform === "win32";
@@ -69224,11 +69228,11 @@ function find(toolName, versionSpec, arch3) {
   let toolPath = "";
   if (versionSpec) {
     versionSpec = semver3.clean(versionSpec) || "";
-    const cachePath = path15.join(_getCacheDirectory(), toolName, versionSpec, arch3);
-    debug(`checking cache: ${cachePath}`);
-    if (fs10.existsSync(cachePath) && fs10.existsSync(`${cachePath}.complete`)) {
+    const cachePath2 = path16.join(_getCacheDirectory(), toolName, versionSpec, arch3);
+    debug(`checking cache: ${cachePath2}`);
+    if (fs10.existsSync(cachePath2) && fs10.existsSync(`${cachePath2}.complete`)) {
       debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
-      toolPath = cachePath;
+      toolPath = cachePath2;
     } else {
       debug("not found");
     }
@@ -69238,12 +69242,12 @@ function find(toolName, versionSpec, arch3) {
 function findAllVersions(toolName, arch3) {
   const versions = [];
   arch3 = arch3 || os8.arch();
-  const toolPath = path15.join(_getCacheDirectory(), toolName);
+  const toolPath = path16.join(_getCacheDirectory(), toolName);
   if (fs10.existsSync(toolPath)) {
     const children = fs10.readdirSync(toolPath);
     for (const child2 of children) {
       if (isExplicitVersion(child2)) {
-        const fullPath = path15.join(toolPath, child2, arch3 || "");
+        const fullPath = path16.join(toolPath, child2, arch3 || "");
         if (fs10.existsSync(fullPath) && fs10.existsSync(`${fullPath}.complete`)) {
           versions.push(child2);
         }
@@ -69290,7 +69294,7 @@ function _getCacheDirectory() {
 }
 
 // src/goenv.ts
-import path16 from "node:path";
+import path17 from "node:path";
 var NAMES = ["GOPROXY", "GOMODCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY"];
 async function findGo() {
   const onPath = await which("go", false);
@@ -69299,7 +69303,7 @@ async function findGo() {
   const newest = versions.sort((a, b) => b.localeCompare(a, void 0, { numeric: true }))[0];
   if (newest) {
     const exe = process.platform === "win32" ? "go.exe" : "go";
-    return path16.join(find("go", newest), "bin", exe);
+    return path17.join(find("go", newest), "bin", exe);
   }
   throw new Error("go was not found on PATH nor in the tool cache; run actions/setup-go before this action");
 }
@@ -69385,7 +69389,7 @@ function goproxyDisplay(chain) {
 
 // src/inputs.ts
 import { existsSync as existsSync6, statSync as statSync3 } from "node:fs";
-import path17 from "node:path";
+import path18 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -69397,6 +69401,7 @@ var DEFAULTS = {
   cache: "true",
   "cache-dependency-path": "",
   "save-cache": "true",
+  "cache-contents": "everything",
   "cache-timeout": "5m"
 };
 var MAX_RETRIES = 20;
@@ -69410,10 +69415,10 @@ var InputError = class extends Error {
 };
 function parseSettings(read2, workspace) {
   const value = (name) => read2(name).trim() || DEFAULTS[name];
-  const workingDirectory = path17.resolve(workspace, value("working-directory"));
+  const workingDirectory = path18.resolve(workspace, value("working-directory"));
   return {
     candidates: read2("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
-    selection: selection(value("selection")),
+    selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
     probeTimeoutMs: duration2("probe-timeout", value("probe-timeout")),
     timeoutMs: duration2("timeout", value("timeout")),
     stallTimeoutMs: duration2("stall-timeout", value("stall-timeout")),
@@ -69422,6 +69427,7 @@ function parseSettings(read2, workspace) {
     cache: boolean("cache", value("cache")),
     cacheDependencyPath: value("cache-dependency-path").split("\n").map((l) => l.trim()).filter((l) => l !== ""),
     saveCache: boolean("save-cache", value("save-cache")),
+    cacheContents: oneOf("cache-contents", value("cache-contents"), ["everything", "downloads"]),
     cacheTimeoutMs: duration2("cache-timeout", value("cache-timeout"))
   };
 }
@@ -69432,9 +69438,9 @@ function candidatesFrom(input, text) {
     throw new InputError(input, e.message);
   }
 }
-function selection(text) {
-  if (text === "ordered" || text === "fastest") return text;
-  throw new InputError("selection", `"${text}" is not one of: ordered, fastest`);
+function oneOf(input, text, allowed) {
+  if (allowed.includes(text)) return text;
+  throw new InputError(input, `"${text}" is not one of: ${allowed.join(", ")}`);
 }
 function duration2(input, text) {
   const ms = parseDuration(text);
@@ -69461,7 +69467,7 @@ function goModuleDir(dir) {
   if (!existsSync6(dir) || !statSync3(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync6(path17.join(dir, "go.mod")) && !existsSync6(path17.join(dir, "go.work"))) {
+  if (!existsSync6(path18.join(dir, "go.mod")) && !existsSync6(path18.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -69597,9 +69603,9 @@ async function probeCandidate(candidate, request, timeoutMs) {
 }
 
 // src/ranking.ts
-function rankHealthy(results, selection2) {
+function rankHealthy(results, selection) {
   const healthy = results.filter((r) => r.verdict === "healthy");
-  const ranked = selection2 === "fastest" ? [...healthy].sort((a, b) => (a.latencyMs ?? 0) - (b.latencyMs ?? 0)) : healthy;
+  const ranked = selection === "fastest" ? [...healthy].sort((a, b) => (a.latencyMs ?? 0) - (b.latencyMs ?? 0)) : healthy;
   return ranked.map((r) => r.candidate);
 }
 
@@ -70081,8 +70087,9 @@ async function download(go, env, settings, workspace, candidates, facts) {
   const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath);
   const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: env.GOVERSION, files: deps.files, goModText: deps.goModText });
   facts.cacheKey = keys.key;
+  const archived = cachePath(env.GOMODCACHE, settings.cacheContents);
   if (settings.cache) {
-    facts.restore = await group("Restore the module cache", () => restoreModCache(env.GOMODCACHE, keys, settings.cacheTimeoutMs));
+    facts.restore = await group("Restore the module cache", () => restoreModCache(archived, keys, settings.cacheTimeoutMs));
     if (facts.restore.warning) warning(facts.restore.warning);
     info(describeRestore(facts.restore));
   }
@@ -70098,7 +70105,7 @@ async function download(go, env, settings, workspace, candidates, facts) {
   const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(attempt, candidates, facts);
   if (!cached) await probeAndDownload(attempt, deps.sumLines, env, settings, candidates, facts);
   const decision = saveDecision({ cacheEnabled: settings.cache, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state });
-  facts.save = decision.save ? await group("Save the module cache", () => saveModCache(env.GOMODCACHE, keys.key, settings.cacheTimeoutMs)) : { state: "skipped", why: `not saved: ${decision.why}` };
+  facts.save = decision.save ? await group("Save the module cache", () => saveModCache(archived, keys.key, settings.cacheTimeoutMs)) : { state: "skipped", why: `not saved: ${decision.why}` };
   if (facts.save.state === "failed") warning(`Cache ${facts.save.why}`);
 }
 async function checkModuleCache(attempt, candidates, facts) {
@@ -70156,7 +70163,7 @@ function describeRestore(restore) {
   return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`;
 }
 function hasDownloads(modcache) {
-  const dir = path18.join(modcache, "cache", "download");
+  const dir = path19.join(modcache, "cache", "download");
   return existsSync7(dir) && readdirSync2(dir).length > 0;
 }
 

@@ -2,8 +2,10 @@
 import * as cache from '@actions/cache'
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import path from 'node:path'
 import { formatDuration } from './duration.ts'
 import { makeDirsWritable, treeBytes } from './files.ts'
+import type { CacheContents } from './inputs.ts'
 
 export const KEY_PREFIX = 'go-mod-download'
 
@@ -38,6 +40,11 @@ export function cacheKeys(facts: KeyFacts): CacheKeys {
   hash.update(goDirectives(facts.goModText).join('\n'))
   const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.goVersion}-`
   return { key: base + hash.digest('hex'), restoreKeys: [base] }
+}
+
+/** What is archived: the whole module cache (go needs nothing more), or only its download cache (half the size; go extracts it). */
+export function cachePath(modcache: string, contents: CacheContents): string {
+  return contents === 'downloads' ? path.join(modcache, 'cache', 'download') : modcache
 }
 
 export type RestoreState = 'exact' | 'partial' | 'miss' | 'disabled' | 'unavailable' | 'failed' | 'timed-out'

@@ -6,6 +6,7 @@ import { parseDuration } from './duration.ts'
 import { type Candidate, parseCandidates } from './goproxy.ts'
 
 export type Selection = 'ordered' | 'fastest'
+export type CacheContents = 'everything' | 'downloads'
 
 export interface Settings {
   /** Undefined when `proxies` is blank: go's own GOPROXY is read later. */
@@ -19,6 +20,7 @@ export interface Settings {
   cache: boolean
   cacheDependencyPath: string[]
   saveCache: boolean
+  cacheContents: CacheContents
   /** Bounds each of restore and save: a cache service must not hold the job. */
   cacheTimeoutMs: number
 }
@@ -35,6 +37,7 @@ export const DEFAULTS = {
   cache: 'true',
   'cache-dependency-path': '',
   'save-cache': 'true',
+  'cache-contents': 'everything',
   'cache-timeout': '5m'
 } as const
 
@@ -58,7 +61,7 @@ export function parseSettings(read: ReadInput, workspace: string): Settings {
   const workingDirectory = path.resolve(workspace, value('working-directory'))
   return {
     candidates: read('proxies').trim() === '' ? undefined : candidatesFrom('proxies', value('proxies')),
-    selection: selection(value('selection')),
+    selection: oneOf('selection', value('selection'), ['ordered', 'fastest']),
     probeTimeoutMs: duration('probe-timeout', value('probe-timeout')),
     timeoutMs: duration('timeout', value('timeout')),
     stallTimeoutMs: duration('stall-timeout', value('stall-timeout')),
@@ -70,6 +73,7 @@ export function parseSettings(read: ReadInput, workspace: string): Settings {
       .map(l => l.trim())
       .filter(l => l !== ''),
     saveCache: boolean('save-cache', value('save-cache')),
+    cacheContents: oneOf('cache-contents', value('cache-contents'), ['everything', 'downloads']),
     cacheTimeoutMs: duration('cache-timeout', value('cache-timeout'))
   }
 }
@@ -83,9 +87,9 @@ export function candidatesFrom(input: string, text: string): Candidate[] {
   }
 }
 
-function selection(text: string): Selection {
-  if (text === 'ordered' || text === 'fastest') return text
-  throw new InputError('selection', `"${text}" is not one of: ordered, fastest`)
+function oneOf<T extends string>(input: InputName, text: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(text)) return text as T
+  throw new InputError(input, `"${text}" is not one of: ${allowed.join(', ')}`)
 }
 
 function duration(input: InputName, text: string): number {

@@ -3,7 +3,7 @@ import * as core from '@actions/core'
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { downloadEnv, runAttempt } from './attempt.ts'
-import { cacheKeys, restoreModCache, type RestoreReport, saveDecision, saveModCache } from './cache.ts'
+import { cacheKeys, cachePath, restoreModCache, type RestoreReport, saveDecision, saveModCache } from './cache.ts'
 import { secretsIn } from './credentials.ts'
 import { readDependencyFiles } from './depfiles.ts'
 import { formatDuration } from './duration.ts'
@@ -56,8 +56,9 @@ async function download(
   const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath)
   const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: env.GOVERSION, files: deps.files, goModText: deps.goModText })
   facts.cacheKey = keys.key
+  const archived = cachePath(env.GOMODCACHE, settings.cacheContents)
   if (settings.cache) {
-    facts.restore = await core.group('Restore the module cache', () => restoreModCache(env.GOMODCACHE, keys, settings.cacheTimeoutMs))
+    facts.restore = await core.group('Restore the module cache', () => restoreModCache(archived, keys, settings.cacheTimeoutMs))
     if (facts.restore.warning) core.warning(facts.restore.warning)
     core.info(describeRestore(facts.restore))
   }
@@ -79,7 +80,7 @@ async function download(
 
   const decision = saveDecision({ cacheEnabled: settings.cache, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state })
   facts.save = decision.save
-    ? await core.group('Save the module cache', () => saveModCache(env.GOMODCACHE, keys.key, settings.cacheTimeoutMs))
+    ? await core.group('Save the module cache', () => saveModCache(archived, keys.key, settings.cacheTimeoutMs))
     : { state: 'skipped', why: `not saved: ${decision.why}` }
   if (facts.save.state === 'failed') core.warning(`Cache ${facts.save.why}`)
 }

@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type CacheService, cacheEnv, startCacheService } from './support/cache-service.ts'
+import { type CacheEntry, type CacheService, cacheEnv, startCacheService } from './support/cache-service.ts'
 import { go, offlineGoEnv, tempModcache } from './support/go.ts'
 import { type Fault, healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
 import { expectComplete, runScenario, type Where } from './support/scenario.ts'
@@ -44,20 +44,24 @@ function emptied(modcache: string): string {
 const zipsAsked = (server: ProxyServer) => server.requests.filter(r => r.endsWith('.zip'))
 
 describe('a real cache service', () => {
-  it('cold run saves one entry under the cache key; a warm run restores it and asks no proxy anything', async () => {
+  it.each(['everything', 'downloads'])('cache-contents %s: a cold run saves one entry under the cache key; a warm run restores it and asks no proxy anything', async contents => {
     const service = await cacheService()
     const modcache = tempModcache()
-    const cold = await runAction({ proxies: (await proxy()).url }, { modcache, env: service.env })
+    const cold = await runAction({ proxies: (await proxy()).url, 'cache-contents': contents }, { modcache, env: service.env })
 
     expect(cold.failed, cold.log).toBe(false)
     expect(cold.outputs['cache-hit']).toBe('false')
     const entries = await service.entries()
     expect(entries.map(e => e.key)).toEqual([cold.outputs['cache-key']?.toLowerCase()])
     expect(entries[0]?.cacheSize).toBeGreaterThan(0)
+    const members = await service.archiveMembers(entries[0] as CacheEntry)
+    const extracted = members.filter(m => m.endsWith('/example.com/fixture/m002@v1.0.0/m002.go'))
+    expect(members.filter(m => m.endsWith('/cache/download/example.com/fixture/m002/@v/v1.0.0.zip'))).toHaveLength(1)
+    expect(extracted).toHaveLength(contents === 'everything' ? 1 : 0)
     expect(cold.summary).toMatch(/\| miss, [^|]*\| \S+ \| — \| saved/)
 
     const fresh = [await proxy(), await proxy()]
-    const warm = await runAction({ proxies: fresh.map(p => p.url).join(',') }, { modcache: emptied(modcache), env: service.env })
+    const warm = await runAction({ proxies: fresh.map(p => p.url).join(','), 'cache-contents': contents }, { modcache: emptied(modcache), env: service.env })
 
     expect(warm.failed, warm.log).toBe(false)
     expect(warm.outputs['cache-hit']).toBe('true')

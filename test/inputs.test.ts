@@ -37,6 +37,7 @@ describe('parseSettings', () => {
       cache: true,
       cacheDependencyPath: [],
       saveCache: true,
+      cacheContents: 'everything',
       cacheTimeoutMs: 300_000
     })
   })
@@ -52,11 +53,12 @@ describe('parseSettings', () => {
       cache: 'False',
       'cache-dependency-path': 'a/go.sum\n\n  b/go.sum  \n',
       'save-cache': 'FALSE',
-      'cache-timeout': '2m'
+      'cache-timeout': '2m',
+      'cache-contents': 'downloads'
     })
     expect(s.candidates?.map(c => c.spec)).toEqual(['https://goproxy.cn', 'https://mirror.example.com', 'direct'])
     expect(s).toMatchObject({ selection: 'fastest', probeTimeoutMs: 1500, timeoutMs: 90_000, stallTimeoutMs: 45_000, retries: 0 })
-    expect(s).toMatchObject({ cache: false, saveCache: false, cacheDependencyPath: ['a/go.sum', 'b/go.sum'], cacheTimeoutMs: 120_000 })
+    expect(s).toMatchObject({ cache: false, saveCache: false, cacheDependencyPath: ['a/go.sum', 'b/go.sum'], cacheTimeoutMs: 120_000, cacheContents: 'downloads' })
   })
 
   it.each<[Partial<Record<InputName, string>>, string, RegExp]>([
@@ -71,6 +73,7 @@ describe('parseSettings', () => {
     [{ cache: 'yes' }, 'cache', /"yes" is not true or false/],
     [{ 'save-cache': '1' }, 'save-cache', /not true or false/],
     [{ 'cache-timeout': '0' }, 'cache-timeout', /longer than zero/],
+    [{ 'cache-contents': 'zips' }, 'cache-contents', /"zips" is not one of: everything, downloads/],
     [{ proxies: 'file:///srv/goproxy' }, 'proxies', /uses file; only http and https/],
     [{ proxies: 'goproxy.cn' }, 'proxies', /is not a URL, "direct" or "off"/],
     [{ proxies: 'https://mirror.example.com/go proxy' }, 'proxies', /contains a space or a control character/],

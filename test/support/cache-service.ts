@@ -9,6 +9,7 @@ import { promisify } from 'node:util'
 import { tools } from './tools.ts'
 
 export interface CacheEntry {
+  id: number
   key: string
   version: string
   cacheSize: number
@@ -19,6 +20,8 @@ export interface CacheService {
   env: Record<string, string>
   /** The committed entries, as the server's own database holds them. */
   entries: () => Promise<CacheEntry[]>
+  /** The paths inside an entry's archive, as tar lists them. */
+  archiveMembers: (entry: CacheEntry) => Promise<string[]>
   close: () => Promise<void>
 }
 
@@ -45,6 +48,12 @@ export async function startCacheService(): Promise<CacheService> {
         .split('\n')
         .filter(Boolean)
         .map(line => JSON.parse(line) as CacheEntry)
+    },
+    archiveMembers: async entry => {
+      // act's storage layout: cache/<id mod 255, two hex digits>/<id>.
+      const archive = path.join(dir, 'cache', (entry.id % 0xff).toString(16).padStart(2, '0'), String(entry.id))
+      const { stdout } = await promisify(execFile)('tar', ['-tf', archive], { maxBuffer: 64 << 20 })
+      return stdout.split('\n').filter(Boolean)
     },
     close: async () => {
       child.stdin.end()

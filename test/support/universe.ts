@@ -26,8 +26,21 @@ export interface Universe {
 
 export interface UniverseOptions {
   count: number
-  /** Bytes of source per module, so zips have realistic sizes. */
-  sourceBytes?: number
+  /** Bytes of source per module (default 2 KiB), or `spread` for a realistic mix of sizes. */
+  sourceBytes?: number | 'spread'
+}
+
+/** Files of a module hold at most this much source, so big modules have many files, as real ones do. */
+const FILE_BYTES = 8192
+
+/**
+ * Source bytes of module i under `spread`: log-normal around 160 KiB (σ = 1.5: about one
+ * module in twenty passes 1.5 MiB, the largest reach several MiB), deterministic per i.
+ */
+export function spreadBytes(i: number): number {
+  const uniform = (salt: string) => (createHash('sha256').update(`${i}:${salt}`).digest().readUInt32BE(0) + 1) / 2 ** 32
+  const normal = Math.sqrt(-2 * Math.log(uniform('a'))) * Math.cos(2 * Math.PI * uniform('b'))
+  return Math.round(Math.min(16 << 20, Math.max(1024, 160 * 1024 * Math.exp(1.5 * normal))))
 }
 
 export async function makeUniverse(root: string, options: UniverseOptions): Promise<Universe> {
@@ -37,7 +50,10 @@ export async function makeUniverse(root: string, options: UniverseOptions): Prom
     // One path with capitals, to exercise the protocol's case encoding.
     return { path: i === 0 ? `example.com/Fixture/m${n}` : `example.com/fixture/m${n}`, version: 'v1.0.0', pkg: `m${n}` }
   })
-  for (const module of modules) writeModule(proxyDir, module, options.sourceBytes ?? 2048)
+  modules.forEach((module, i) => {
+    const bytes = options.sourceBytes === 'spread' ? spreadBytes(i) : (options.sourceBytes ?? 2048)
+    writeModule(proxyDir, module, bytes)
+  })
 
   const sampleDir = path.join(root, 'sample')
   await writeSample(sampleDir, 'example.com/sample', modules, proxyDir)
@@ -64,12 +80,22 @@ function writeModule(proxyDir: string, module: Module, sourceBytes: number): voi
   mkdirSync(dir, { recursive: true })
   const goMod = `module ${module.path}\n\ngo 1.21\n`
   // Hex comment lines that do not compress away, so zips have the size asked for.
-  const filler = Array.from({ length: Math.ceil(sourceBytes / 68) }, (_, i) =>
+  const lines = Array.from({ length: Math.ceil(sourceBytes / 68) }, (_, i) =>
     `// ${createHash('sha256').update(`${module.path}:${i}`).digest('hex')}\n`
-  ).join('')
-  const source = `package ${module.pkg}\n\n${filler}\nfunc Name() string { return "${module.path}" }\n`
+  )
+  const perFile = Math.floor(FILE_BYTES / 68)
+  const extra: Record<string, Uint8Array> = {}
+  for (let f = 1; f * perFile < lines.length; f++) {
+    extra[`${module.pkg}_${f}.go`] = Buffer.from(`package ${module.pkg}\n\n${lines.slice(f * perFile, (f + 1) * perFile).join('')}`)
+  }
+  const source = `package ${module.pkg}\n\n${lines.slice(0, perFile).join('')}\nfunc Name() string { return "${module.path}" }\n`
   const prefix = `${module.path}@${module.version}/`
-  const zip = (text: string) => zipSync({ [`${prefix}go.mod`]: Buffer.from(goMod), [`${prefix}${module.pkg}.go`]: Buffer.from(text) })
+  const zip = (main: string) =>
+    zipSync(
+      Object.fromEntries(
+        Object.entries({ 'go.mod': Buffer.from(goMod), [`${module.pkg}.go`]: Buffer.from(main), ...extra }).map(([name, data]) => [prefix + name, data])
+      )
+    )
   writeFileSync(path.join(dir, 'list'), `${module.version}\n`)
   writeFileSync(path.join(dir, `${module.version}.info`), JSON.stringify({ Version: module.version, Time: '2024-01-01T00:00:00Z' }))
   writeFileSync(path.join(dir, `${module.version}.mod`), goMod)
