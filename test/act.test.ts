@@ -1,0 +1,100 @@
+// The action under a real workflow runner: act in host mode runs test/fixtures/act/workflow.yml
+// with the bundled action, loopback proxies and act's own cache service, twice.
+import { execFileSync, spawn } from 'node:child_process'
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeAll, expect, it } from 'vitest'
+import { goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
+import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
+import { tools } from './support/tools.ts'
+import { makeUniverse, type Universe } from './support/universe.ts'
+
+const root = path.join(import.meta.dirname, '..')
+let universe: Universe
+let repo: string
+const servers: ProxyServer[] = []
+
+beforeAll(async () => {
+  universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 4 })
+  // A throwaway repository: this action at its root, as `uses: ./` expects, and the sample module.
+  repo = mkdtempSync(path.join(os.tmpdir(), 'act-repo-'))
+  cpSync(path.join(root, 'action.yml'), path.join(repo, 'action.yml'))
+  cpSync(path.join(root, 'dist'), path.join(repo, 'dist'), { recursive: true })
+  cpSync(path.join(root, 'test/fixtures/act/workflow.yml'), path.join(repo, '.github/workflows/act.yml'))
+  cpSync(universe.sampleDir, path.join(repo, 'sample'), { recursive: true })
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { cwd: repo })
+  git('init', '-q')
+  git('add', '-A')
+  git('commit', '-q', '-m', 'fixture')
+})
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map(s => s.close()))
+})
+
+async function proxy(fault = healthy): Promise<ProxyServer> {
+  const server = await startProxy(universe.proxyDir, fault)
+  servers.push(server)
+  return server
+}
+
+interface ActRun {
+  code: number | null
+  log: string
+  /** What the workflow's later steps saw: GOPROXY, the outputs, and whether go build succeeded. */
+  seen: Record<string, string>
+}
+
+function runAct(proxies: string[], modcache: string, cacheDir: string): Promise<ActRun> {
+  const resultFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'act-result-')), 'seen')
+  const stepEnv = { ...offlineGoEnv(modcache), GOPROXY: '', TEST_PROXIES: proxies.join(','), RESULT_FILE: resultFile }
+  const args = [
+    'push',
+    '-P', 'ubuntu-latest=-self-hosted',
+    '--cache-server-addr', '127.0.0.1',
+    '--cache-server-path', cacheDir,
+    ...Object.entries(stepEnv).flatMap(([name, value]) => ['--env', `${name}=${value}`])
+  ]
+  // Host mode runs the action with the node and go found on PATH: Node 24 and this go.
+  const PATH = [path.dirname(process.execPath), path.dirname(goBinary()), process.env.PATH].join(path.delimiter)
+  // act keeps its working copies under XDG_CACHE_HOME: a temporary one, not the user's.
+  const XDG_CACHE_HOME = mkdtempSync(path.join(os.tmpdir(), 'act-home-'))
+  const child = spawn(tools.act, args, { cwd: repo, env: { ...process.env, PATH, XDG_CACHE_HOME, ACT_DISABLE_VERSION_CHECK: '1' } })
+  const chunks: string[] = []
+  child.stdout.on('data', c => chunks.push(String(c)))
+  child.stderr.on('data', c => chunks.push(String(c)))
+  return new Promise(resolve =>
+    child.on('close', code => {
+      let seen: Record<string, string> = {}
+      try {
+        seen = Object.fromEntries(readFileSync(resultFile, 'utf8').trim().split('\n').map(l => l.split(/=(.*)/s).slice(0, 2) as [string, string]))
+      } catch {
+        // The step never ran; the assertions say so.
+      }
+      resolve({ code, log: chunks.join(''), seen })
+    })
+  )
+}
+
+it('runs under act: later steps see the exported GOPROXY and outputs; a second run restores from act’s cache and asks no proxy', async () => {
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'act-cache-'))
+  const modcache = tempModcache()
+  const hanging = await proxy({ kind: 'hang' })
+  const good = await proxy()
+
+  const first = await runAct([hanging.url, good.url], modcache, cacheDir)
+  expect(first.code, first.log).toBe(0)
+  expect(first.seen).toEqual({ GOPROXY: good.url, proxy: good.url, 'cache-hit': 'false', attempts: '1', built: 'yes' })
+  expect(good.requests.filter(r => r.endsWith('.zip'))).toHaveLength(universe.modules.length)
+  expect(first.log).toContain('Cache saved successfully')
+
+  // A fresh runner: the same module cache path, empty.
+  rmSync(modcache, { recursive: true, force: true })
+  const fresh = [await proxy(), await proxy()]
+  const second = await runAct(fresh.map(p => p.url), modcache, cacheDir)
+  expect(second.code, second.log).toBe(0)
+  expect(second.seen).toMatchObject({ 'cache-hit': 'true', proxy: '', built: 'yes' })
+  expect(fresh.map(p => p.requests)).toEqual([[], []])
+  expect(second.log).toMatch(/Restored go-mod-download-\S+ \(exact\)/)
+})
