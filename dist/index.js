@@ -29076,11 +29076,13 @@ function killTreesOnSignals() {
 var TAIL_LINES = 60;
 var REQUEST = /^# get (\S+?)(:\s.*)?$/;
 var ZIP_FETCHED = /^# get \S+\.zip: 200 /;
+var ANSWERED = /^: (2\d\d|404|410) /;
 async function runAttempt(options) {
   const started = performance.now();
   const cacheDir = path5.join(options.modcache, "cache");
   const errors = [];
   const open2 = /* @__PURE__ */ new Set();
+  const failedRequests = [];
   let zips = 0;
   let lastProgress = started;
   let lastBytes = 0;
@@ -29096,8 +29098,10 @@ async function runAttempt(options) {
         return;
       }
       lastProgress = performance.now();
-      if (request) open2.delete(request[1]);
-      else {
+      if (request) {
+        open2.delete(request[1]);
+        if (!ANSWERED.test(request[2])) failedRequests.push(request[1]);
+      } else {
         errors.push(line);
         if (errors.length > TAIL_LINES) errors.shift();
       }
@@ -29129,7 +29133,7 @@ async function runAttempt(options) {
   }, tick);
   try {
     const exit = await child2.exited;
-    return { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open2], zips };
+    return { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open2], zips, failedRequests };
   } finally {
     clearInterval(watchdog);
   }
@@ -69380,6 +69384,24 @@ function rotateChain(chain, turns) {
   const rotated = [...urls.slice(shift), ...urls.slice(0, shift)];
   return chain.map((c) => c.keyword ? c : rotated.shift());
 }
+function demoteFailing(chain, failedRequests) {
+  const failed = (c) => !c.keyword && failedRequests.some((url2) => requestBase(url2).startsWith(`${requestBase(c.spec).replace(/\/$/, "")}/`));
+  const demoted = chain.filter(failed);
+  if (demoted.length === 0 || demoted.length === chain.filter((c) => !c.keyword).length) return { chain, demoted: [] };
+  const kept = chain.filter((c) => !c.keyword && !failed(c));
+  const order = [...kept, ...demoted];
+  return { chain: chain.map((c) => c.keyword ? c : order.shift()), demoted };
+}
+function requestBase(url2) {
+  try {
+    const u = new URL(url2);
+    u.username = "";
+    u.password = "";
+    return u.href;
+  } catch {
+    return url2;
+  }
+}
 function goproxyValue(chain) {
   return chain.map((c) => c.spec).join("|");
 }
@@ -69917,6 +69939,7 @@ async function downloadWithRetries(initial, runOne, options) {
   const timesFirst = /* @__PURE__ */ new Map();
   let chain = initial;
   let tried = initial;
+  let failedRequests = [];
   try {
     await pRetry(
       async (number) => {
@@ -69939,6 +69962,7 @@ async function downloadWithRetries(initial, runOne, options) {
         };
         attempts.push(record);
         if (classification.next === "done") {
+          failedRequests = outcome.failedRequests;
           options.onAttemptEnd?.(record, void 0);
           return;
         }
@@ -69952,10 +69976,10 @@ async function downloadWithRetries(initial, runOne, options) {
       // Backoff is paid in the attempt itself, where it is known whether the candidate is fresh.
       { retries: options.retries, minTimeout: 0 }
     );
-    return { ok: true, attempts, chain: tried };
+    return { ok: true, attempts, ...demoteFailing(tried, failedRequests) };
   } catch (e) {
     if (!(e instanceof AttemptFailed)) throw e;
-    return { ok: false, attempts, chain: tried };
+    return { ok: false, attempts, chain: tried, demoted: [] };
   }
 }
 
@@ -70154,6 +70178,9 @@ async function probeAndDownload(attempt, sumLines, env, settings, candidates, fa
   );
   facts.attempts = result.attempts;
   facts.ok = result.ok;
+  for (const candidate of result.demoted) {
+    warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`);
+  }
   facts.exported = goproxyDisplay(result.chain);
   exportVariable("GOPROXY", goproxyValue(result.chain));
   if (result.ok) facts.chosen = result.chain[0]?.display;

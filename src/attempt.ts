@@ -16,6 +16,8 @@ export interface AttemptOutcome {
   waitingOn: string[]
   /** Module zips fetched in this attempt (from -x's `# get …zip: 200` lines). */
   zips: number
+  /** Requests that ended in an error or an HTTP status other than 2xx, 404 and 410 (go's own fall-through signals). */
+  failedRequests: string[]
 }
 
 export interface AttemptOptions {
@@ -32,6 +34,7 @@ const TAIL_LINES = 60
 // `-x` prints `# get URL` when a request starts and `# get URL: 200 OK (0.1s)` when it ends.
 const REQUEST = /^# get (\S+?)(:\s.*)?$/
 const ZIP_FETCHED = /^# get \S+\.zip: 200 /
+const ANSWERED = /^: (2\d\d|404|410) /
 
 export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
   const started = performance.now()
@@ -39,6 +42,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   const cacheDir = path.join(options.modcache, 'cache')
   const errors: string[] = []
   const open = new Set<string>()
+  const failedRequests: string[] = []
   let zips = 0
   let lastProgress = started
   // No walk before go starts: the first check takes the baseline (see `comparable` below).
@@ -57,8 +61,10 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
         return
       }
       lastProgress = performance.now()
-      if (request) open.delete(request[1] as string)
-      else {
+      if (request) {
+        open.delete(request[1] as string)
+        if (!ANSWERED.test(request[2] as string)) failedRequests.push(request[1] as string)
+      } else {
         errors.push(line)
         if (errors.length > TAIL_LINES) errors.shift()
       }
@@ -94,7 +100,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
 
   try {
     const exit = await child.exited
-    return { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open], zips }
+    return { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open], zips, failedRequests }
   } finally {
     clearInterval(watchdog)
   }

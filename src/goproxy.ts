@@ -85,6 +85,31 @@ export function rotateChain(chain: Candidate[], turns: number): Candidate[] {
   return chain.map(c => (c.keyword ? c : (rotated.shift() as Candidate)))
 }
 
+/**
+ * After a download that succeeded only because `|` let go move past errors, the entries
+ * that caused them go behind the others in the chain handed to later steps.
+ */
+export function demoteFailing(chain: Candidate[], failedRequests: string[]): { chain: Candidate[]; demoted: Candidate[] } {
+  const failed = (c: Candidate) => !c.keyword && failedRequests.some(url => requestBase(url).startsWith(`${requestBase(c.spec).replace(/\/$/, '')}/`))
+  const demoted = chain.filter(failed)
+  if (demoted.length === 0 || demoted.length === chain.filter(c => !c.keyword).length) return { chain, demoted: [] }
+  const kept = chain.filter(c => !c.keyword && !failed(c))
+  const order = [...kept, ...demoted]
+  return { chain: chain.map(c => (c.keyword ? c : (order.shift() as Candidate))), demoted }
+}
+
+/** A URL without credentials, as go prints it in -x lines. */
+function requestBase(url: string): string {
+  try {
+    const u = new URL(url)
+    u.username = ''
+    u.password = ''
+    return u.href
+  } catch {
+    return url
+  }
+}
+
 /** `|` makes go move on after any error from an entry, not only after 404 or 410. */
 export function goproxyValue(chain: Candidate[]): string {
   return chain.map(c => c.spec).join('|')

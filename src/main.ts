@@ -143,6 +143,9 @@ async function probeAndDownload(
   )
   facts.attempts = result.attempts
   facts.ok = result.ok
+  for (const candidate of result.demoted) {
+    core.warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`)
+  }
   facts.exported = goproxyDisplay(result.chain)
   core.exportVariable('GOPROXY', goproxyValue(result.chain))
   if (result.ok) facts.chosen = result.chain[0]?.display

@@ -4,7 +4,7 @@ import pRetry, { AbortError } from 'p-retry'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AttemptOutcome } from './attempt.ts'
 import { type Classification, classify, type EndReason } from './classify.ts'
-import { type Candidate, rotateChain } from './goproxy.ts'
+import { type Candidate, demoteFailing, rotateChain } from './goproxy.ts'
 
 export interface AttemptRecord {
   number: number
@@ -21,6 +21,8 @@ export interface DownloadResult {
   attempts: AttemptRecord[]
   /** The chain of the last attempt: on success, the one to hand to later steps. */
   chain: Candidate[]
+  /** Entries that answered requests of the successful attempt with errors: moved to the back of `chain`. */
+  demoted: Candidate[]
 }
 
 export interface RetryOptions {
@@ -67,6 +69,7 @@ export async function downloadWithRetries(
   const timesFirst = new Map<string, number>()
   let chain = initial
   let tried = initial
+  let failedRequests: string[] = []
   try {
     await pRetry(
       async number => {
@@ -90,6 +93,7 @@ export async function downloadWithRetries(
         }
         attempts.push(record)
         if (classification.next === 'done') {
+          failedRequests = outcome.failedRequests
           options.onAttemptEnd?.(record, undefined)
           return
         }
@@ -103,9 +107,9 @@ export async function downloadWithRetries(
       // Backoff is paid in the attempt itself, where it is known whether the candidate is fresh.
       { retries: options.retries, minTimeout: 0 }
     )
-    return { ok: true, attempts, chain: tried }
+    return { ok: true, attempts, ...demoteFailing(tried, failedRequests) }
   } catch (e) {
     if (!(e instanceof AttemptFailed)) throw e
-    return { ok: false, attempts, chain: tried }
+    return { ok: false, attempts, chain: tried, demoted: [] }
   }
 }

@@ -5,7 +5,7 @@ import type { AttemptOutcome } from '../src/attempt.ts'
 import { type Candidate, goproxyValue, parseCandidates } from '../src/goproxy.ts'
 import { backoffDelay, downloadWithRetries } from '../src/retry.ts'
 
-const ok: AttemptOutcome = { exit: { code: 0, signal: null }, endedBy: 'exit', durationMs: 10, errors: [], waitingOn: [], zips: 3 }
+const ok: AttemptOutcome = { exit: { code: 0, signal: null }, endedBy: 'exit', durationMs: 10, errors: [], waitingOn: [], zips: 3, failedRequests: [] }
 const stall: AttemptOutcome = { ...ok, exit: { code: null, signal: 'SIGKILL' }, endedBy: 'stall', zips: 0 }
 const error = (line: string): AttemptOutcome => ({ ...ok, exit: { code: 1, signal: null }, errors: [line], zips: 0 })
 const unavailable = error('go: a@v1.0.0: reading https://a.example.com/a/@v/v1.0.0.mod: 503 Service Unavailable')
