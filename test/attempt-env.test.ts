@@ -22,4 +22,9 @@ describe('downloadEnv', () => {
     expect(env).toMatchObject({ ...user, GOFLAGS: '-modcacherw=false' })
     expect(env.GIT_SSH_COMMAND).toBeUndefined()
   })
+
+  it("passes the user's privacy and checksum settings through untouched", () => {
+    const user = { GOPRIVATE: 'corp.example.com/*', GONOPROXY: 'corp.example.com/tools', GONOSUMDB: 'corp.example.com', GOINSECURE: 'lab.example.com', GOSUMDB: 'sum.example.com' }
+    expect(downloadEnv(user, 'https://a.example.com', '')).toMatchObject(user)
+  })
 })

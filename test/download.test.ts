@@ -1,10 +1,11 @@
 // The action against real loopback proxies with the real go: a faulty candidate first, a
 // healthy one second, and what must come out of it.
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { processesWithEnv } from './support/action.ts'
+import { go, offlineGoEnv, tempModcache } from './support/go.ts'
 import { type Fault, healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
 import { expectComplete as expectCompleteCache, runScenario, type Where } from './support/scenario.ts'
 import { makeUniverse, type Universe, writeSample } from './support/universe.ts'
@@ -84,7 +85,7 @@ describe('a faulty first candidate and a healthy second', () => {
 describe('the watchdog', () => {
   it('lets a slow download that keeps receiving bytes finish', async () => {
     // Each zip takes about 3 s to arrive, with no completed request meanwhile: longer than the stall timeout.
-    const slow = await proxy({ kind: 'drip-zip', bytes: 128, everyMs: 250 })
+    const slow = await proxy({ kind: 'drip', bytes: 128, everyMs: 250, zipOnly: true })
     const run = await runAction({ proxies: slow.url, 'stall-timeout': '2s' })
 
     expect(run.failed, run.log).toBe(false)
@@ -93,7 +94,7 @@ describe('the watchdog', () => {
   })
 
   it('kills an attempt that runs past its timeout, even while it progresses', async () => {
-    const slow = await proxy({ kind: 'drip-zip', bytes: 128, everyMs: 250 })
+    const slow = await proxy({ kind: 'drip', bytes: 128, everyMs: 250, zipOnly: true })
     const good = await proxy(healthy)
     const run = await runAction({ proxies: `${slow.url},${good.url}`, timeout: '1s', 'stall-timeout': '30s' })
 
@@ -101,6 +102,24 @@ describe('the watchdog', () => {
     expect(run.summary).toMatch(new RegExp(`\\| 1 \\| ${slow.url} \\| ❌ timeout \\|`))
     expect(run.outputs.proxy).toBe(good.url)
     expectComplete(run.modcache)
+    expect(processesWithEnv(`GOMODCACHE=${run.modcache}`)).toEqual([])
+  })
+
+  it('kills git children of a direct fetch too, even a git that ignores SIGTERM', async () => {
+    // A git that hangs and shrugs off polite signals, first on PATH: go runs it for `direct`.
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'hanging-git-'))
+    const ran = path.join(bin, 'ran')
+    writeFileSync(path.join(bin, 'git'), `#!/bin/sh\ntrap '' TERM INT HUP\necho "$*" >> ${ran}\nsleep 600\n`, { mode: 0o755 })
+    const workspace = mkdtempSync(path.join(os.tmpdir(), 'direct-'))
+    writeFileSync(path.join(workspace, 'go.mod'), 'module example.com/direct\n\ngo 1.21\n\nrequire example.com/hang/repo.git v1.0.0\n')
+    const run = await runAction(
+      { proxies: 'direct', retries: '0' },
+      { workspace, env: { PATH: [bin, process.env.PATH].join(path.delimiter) } }
+    )
+
+    expect(run.failed).toBe(true)
+    expect(readFileSync(ran, 'utf8')).toContain('ls-remote')
+    expect(run.summary).toMatch(/\| 1 \| direct \| ❌ stall \|/)
     expect(processesWithEnv(`GOMODCACHE=${run.modcache}`)).toEqual([])
   })
 })
@@ -141,6 +160,23 @@ describe('when nothing can work', () => {
     expect(run.failed).toBe(true)
     expect(run.log).toContain('Input "stall-timeout": "10 minutes" is not a duration')
     expect(good.requests).toEqual([])
+  })
+})
+
+describe('private modules', () => {
+  it('are never requested from a public candidate, nor probed there', async () => {
+    // The private module sorts first, so it is what a careless probe would ask for.
+    const [secret] = universe.modules
+    const modcache = tempModcache()
+    // Already fetched by other means (a restored cache, say): go must not ask the proxy for it.
+    await go(['mod', 'download', `${secret?.path}@${secret?.version}`], universe.sampleDir, { ...offlineGoEnv(modcache), GOPROXY: `file://${universe.proxyDir}` })
+    const good = await proxy(healthy)
+    const run = await runAction({ proxies: good.url }, { modcache, env: { GOPRIVATE: secret?.path ?? '', GONOSUMDB: secret?.path ?? '' } })
+
+    expect(run.failed, run.log).toBe(false)
+    expectComplete(run.modcache)
+    expect(good.requests.filter(r => r.toLowerCase().includes('/!fixture/'))).toEqual([])
+    expect(run.summary).toMatch(/served example\.com\/fixture\/m002@v1\.0\.0 \.mod/)
   })
 })
 

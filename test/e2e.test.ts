@@ -103,7 +103,10 @@ describe.each(nodes)('dist/index.js under %s', node => {
     for (const module of universe.modules) expect(moduleCacheHas(modcache, module)).toBe(true)
   })
 
-  it('a cancelled job (SIGTERM) takes its go tree down and exits promptly', async () => {
+  it.each<[NodeJS.Signals, number]>([
+    ['SIGTERM', 143],
+    ['SIGINT', 130]
+  ])('a cancelled job (%s) takes its go tree down and exits promptly', async (signal, exitCode) => {
     const stalling = await startProxy(universe.proxyDir, { kind: 'stall-after', after: 2 })
     try {
       const modcache = tempModcache()
@@ -118,12 +121,12 @@ describe.each(nodes)('dist/index.js under %s', node => {
           if (!signalled && /\n# get \S+\n/.test(log.slice(log.indexOf('::group::go mod download')))) {
             signalled = Date.now()
             expect(processesWithEnv(`GOMODCACHE=${modcache}`).length).toBeGreaterThan(0)
-            step.kill('SIGTERM')
+            step.kill(signal)
           }
         }
       )
       expect(signalled).toBeGreaterThan(0)
-      expect(run.exitCode).toBe(143)
+      expect(run.exitCode).toBe(exitCode)
       expect(Date.now() - signalled).toBeLessThan(10_000)
       expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
     } finally {

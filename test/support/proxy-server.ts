@@ -1,8 +1,8 @@
 // A real module proxy on loopback, serving a universe directory, that can misbehave on purpose.
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
-import type { AddressInfo, Socket } from 'node:net'
+import net, { type AddressInfo, type Socket } from 'node:net'
 import path from 'node:path'
 import { TAMPERED } from './universe.ts'
 
@@ -10,17 +10,31 @@ export type Fault =
   | { kind: 'none' }
   /** Accepts the connection, reads the request, never answers. */
   | { kind: 'hang' }
+  /** Nothing listens: every connection is refused. */
+  | { kind: 'refused' }
   /** Resets the connection (TCP RST) on every request. */
   | { kind: 'reset' }
-  | { kind: 'status'; status: number }
+  | { kind: 'status'; status: number; headers?: Record<string, string> }
   /** 200 with a captive portal's HTML page for every path. */
   | { kind: 'html' }
   /** Serves `after` requests, then never answers again. */
   | { kind: 'stall-after'; after: number }
-  /** Sends each .zip `bytes` at a time, one chunk every `everyMs`: slow, but never stalled. */
-  | { kind: 'drip-zip'; bytes: number; everyMs: number }
+  /** Serves everything but .zip files, which it never answers. */
+  | { kind: 'stall-zip' }
+  /** Answers every `every`th request with HTTP 500. */
+  | { kind: 'fail-every'; every: number }
+  /** Sends bodies `bytes` at a time, one chunk every `everyMs`: slow, but never stalled. Only .zip files with `zipOnly`. */
+  | { kind: 'drip'; bytes: number; everyMs: number; zipOnly?: boolean }
   /** Serves everything, but each .zip is a valid zip with content that differs from go.sum's. */
   | { kind: 'tamper-zip' }
+  /** Serves everything, but each .mod is a valid go.mod that differs from go.sum's. */
+  | { kind: 'tamper-mod' }
+  /** Announces the full Content-Length, sends half the body, closes the connection. */
+  | { kind: 'truncate' }
+  /** Redirects every request to an address where nothing listens. */
+  | { kind: 'redirect-dead' }
+  /** Accepts TCP connections on an https URL and never starts the TLS handshake. */
+  | { kind: 'tls-hang' }
 
 export const healthy: Fault = { kind: 'none' }
 
@@ -38,8 +52,21 @@ export interface ProxyOptions {
   basicAuth?: string
 }
 
+/** A loopback port where nothing listens (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>(resolve => server.close(() => resolve()))
+  return port
+}
+
 export async function startProxy(root: string, fault: Fault = healthy, options: ProxyOptions = {}): Promise<ProxyServer> {
   const requests: string[] = []
+  if (fault.kind === 'refused') {
+    return { url: `http://127.0.0.1:${await closedPort()}`, requests, close: async () => undefined }
+  }
+  const deadEnd = fault.kind === 'redirect-dead' ? `http://127.0.0.1:${await closedPort()}` : ''
   const sockets = new Set<Socket>()
   const handler: http.RequestListener = (request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)
@@ -54,8 +81,20 @@ export async function startProxy(root: string, fault: Fault = healthy, options: 
       case 'reset':
         return request.socket.resetAndDestroy()
       case 'status':
-        response.writeHead(fault.status, { 'content-type': 'text/plain' })
+        response.writeHead(fault.status, { 'content-type': 'text/plain', ...fault.headers })
         return response.end(`${fault.status} from a misbehaving proxy\n`)
+      case 'fail-every':
+        if (requests.length % fault.every === 0) {
+          response.writeHead(500, { 'content-type': 'text/plain' })
+          return response.end('500 from a flaky proxy\n')
+        }
+        break
+      case 'stall-zip':
+        if (urlPath.endsWith('.zip')) return
+        break
+      case 'redirect-dead':
+        response.writeHead(302, { location: deadEnd + urlPath })
+        return response.end()
       case 'html':
         response.writeHead(200, { 'content-type': 'text/html' })
         return response.end('<!DOCTYPE html><html><body><h1>Sign in to the guest network</h1></body></html>\n')
@@ -65,7 +104,12 @@ export async function startProxy(root: string, fault: Fault = healthy, options: 
     }
     serveFile(root, urlPath, response, fault)
   }
-  const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler)
+  const server =
+    fault.kind === 'tls-hang'
+      ? net.createServer(socket => socket.on('data', () => requests.push('(TLS ClientHello, never answered)')))
+      : options.tls
+        ? https.createServer(options.tls, handler)
+        : http.createServer(handler)
   server.on('connection', socket => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
@@ -73,7 +117,7 @@ export async function startProxy(root: string, fault: Fault = healthy, options: 
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
-    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    url: `${options.tls || fault.kind === 'tls-hang' ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     close: () =>
       new Promise<void>(resolve => {
@@ -93,10 +137,15 @@ function serveFile(root: string, urlPath: string, response: http.ServerResponse,
     response.end(`not found: ${urlPath}\n`)
     return
   }
+  let content = readFileSync(file)
+  if (fault.kind === 'tamper-mod' && file.endsWith('.mod')) content = Buffer.concat([content, Buffer.from('// tampered\n')])
   const type = file.endsWith('.info') ? 'application/json' : file.endsWith('.mod') ? 'text/plain' : 'application/zip'
-  response.writeHead(200, { 'content-type': type, 'content-length': statSync(file).size })
-  if (fault.kind === 'drip-zip' && zip) return drip(readFileSync(file), response, fault.bytes, fault.everyMs)
-  createReadStream(file).pipe(response)
+  response.writeHead(200, { 'content-type': type, 'content-length': content.length })
+  if (fault.kind === 'drip' && (zip || !fault.zipOnly)) return drip(content, response, fault.bytes, fault.everyMs)
+  if (fault.kind === 'truncate') {
+    return void response.write(content.subarray(0, Math.floor(content.length / 2)), () => response.socket?.destroy())
+  }
+  response.end(content)
 }
 
 function drip(content: Buffer, response: http.ServerResponse, bytes: number, everyMs: number): void {
