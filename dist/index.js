@@ -69600,19 +69600,41 @@ function protocolRequest(module = "golang.org/toolchain") {
     }
   };
 }
-function probeAll(candidates, request, timeoutMs) {
-  return Promise.all(
-    candidates.map(
-      (candidate) => candidate.keyword ? Promise.resolve({ candidate, verdict: "not probed", reason: `${candidate.spec} is used as given` }) : probeCandidate(candidate, request, timeoutMs)
-    )
-  );
+var HEDGE_FLOOR_MS = 500;
+var HEDGE_FACTOR = 4;
+function hedgeDeadlineMs(firstHealthyMs, timeoutMs) {
+  return Math.min(timeoutMs, Math.max(HEDGE_FLOOR_MS, HEDGE_FACTOR * firstHealthyMs));
 }
-async function probeCandidate(candidate, request, timeoutMs) {
+async function probeAll(candidates, request, timeoutMs) {
+  const started = performance.now();
+  const hedge = new AbortController();
+  let hedgeTimer;
+  const onHealthy = (result) => {
+    if (hedgeTimer || result.latencyMs === void 0) return;
+    const deadline = hedgeDeadlineMs(result.latencyMs, timeoutMs);
+    const reason = `no answer within ${formatDuration(deadline)}, while ${result.candidate.display} answered in ${formatDuration(result.latencyMs)}`;
+    hedgeTimer = setTimeout(() => hedge.abort(reason), Math.max(0, started + deadline - performance.now()));
+    hedgeTimer.unref();
+  };
+  try {
+    return await Promise.all(
+      candidates.map(async (candidate) => {
+        if (candidate.keyword) return { candidate, verdict: "not probed", reason: `${candidate.spec} is used as given` };
+        const result = await probeCandidate(candidate, request, timeoutMs, hedge.signal);
+        if (result.verdict === "healthy") onHealthy(result);
+        return result;
+      })
+    );
+  } finally {
+    clearTimeout(hedgeTimer);
+  }
+}
+async function probeCandidate(candidate, request, timeoutMs, hedge) {
   const { url: url2, authorization } = splitCredentials(candidate.spec);
   const started = performance.now();
   try {
     const answer = await httpGet(url2.replace(/\/+$/, "") + request.path, {
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), hedge]),
       maxBytes: MAX_BODY,
       ...authorization ? { authorization } : {}
     });
@@ -69620,6 +69642,7 @@ async function probeCandidate(candidate, request, timeoutMs) {
     const problem = request.judge(answer.status, answer.contentType, answer.body);
     return problem ? { candidate, verdict: "unhealthy", latencyMs, reason: problem } : { candidate, verdict: "healthy", latencyMs, reason: `served ${request.describe}` };
   } catch (e) {
+    if (hedge.aborted) return { candidate, verdict: "slow", reason: String(hedge.reason) };
     return { candidate, verdict: "unhealthy", reason: describeHttpError(e, formatDuration(timeoutMs)) };
   }
 }
@@ -69987,7 +70010,7 @@ async function downloadWithRetries(initial, runOne, options) {
 import { appendFile as appendFile2 } from "node:fs/promises";
 
 // src/summary.ts
-var VERDICT = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", "not probed": "\u2796 not probed" };
+var VERDICT = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", slow: "\u{1F422} too slow", "not probed": "\u2796 not probed" };
 var RESTORE_WORDS = {
   exact: "\u2705 hit",
   partial: "\u{1F7E1} partial (restored by prefix)",

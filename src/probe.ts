@@ -5,7 +5,7 @@ import { formatDuration } from './duration.ts'
 import type { Candidate } from './goproxy.ts'
 import { escapePath, goModHash, type SumLine } from './gosum.ts'
 
-export type Verdict = 'healthy' | 'unhealthy' | 'not probed'
+export type Verdict = 'healthy' | 'unhealthy' | 'slow' | 'not probed'
 
 export interface ProbeResult {
   candidate: Candidate
@@ -60,22 +60,50 @@ export function protocolRequest(module = 'golang.org/toolchain'): ProbeRequest {
   }
 }
 
-export function probeAll(candidates: Candidate[], request: ProbeRequest, timeoutMs: number): Promise<ProbeResult[]> {
-  return Promise.all(
-    candidates.map(candidate =>
-      candidate.keyword
-        ? Promise.resolve<ProbeResult>({ candidate, verdict: 'not probed', reason: `${candidate.spec} is used as given` })
-        : probeCandidate(candidate, request, timeoutMs)
-    )
-  )
+/** Hedging: once one candidate has proven healthy, the others get this much longer at most. */
+export const HEDGE_FLOOR_MS = 500
+export const HEDGE_FACTOR = 4
+
+/**
+ * How long, from the start, the probe waits for the remaining candidates once the first
+ * healthy answer came in `firstHealthyMs`: a never-answering candidate must not cost the
+ * whole probe timeout when another has already answered.
+ */
+export function hedgeDeadlineMs(firstHealthyMs: number, timeoutMs: number): number {
+  return Math.min(timeoutMs, Math.max(HEDGE_FLOOR_MS, HEDGE_FACTOR * firstHealthyMs))
 }
 
-async function probeCandidate(candidate: Candidate, request: ProbeRequest, timeoutMs: number): Promise<ProbeResult> {
+export async function probeAll(candidates: Candidate[], request: ProbeRequest, timeoutMs: number): Promise<ProbeResult[]> {
+  const started = performance.now()
+  const hedge = new AbortController()
+  let hedgeTimer: NodeJS.Timeout | undefined
+  const onHealthy = (result: ProbeResult) => {
+    if (hedgeTimer || result.latencyMs === undefined) return
+    const deadline = hedgeDeadlineMs(result.latencyMs, timeoutMs)
+    const reason = `no answer within ${formatDuration(deadline)}, while ${result.candidate.display} answered in ${formatDuration(result.latencyMs)}`
+    hedgeTimer = setTimeout(() => hedge.abort(reason), Math.max(0, started + deadline - performance.now()))
+    hedgeTimer.unref()
+  }
+  try {
+    return await Promise.all(
+      candidates.map(async candidate => {
+        if (candidate.keyword) return { candidate, verdict: 'not probed', reason: `${candidate.spec} is used as given` } as ProbeResult
+        const result = await probeCandidate(candidate, request, timeoutMs, hedge.signal)
+        if (result.verdict === 'healthy') onHealthy(result)
+        return result
+      })
+    )
+  } finally {
+    clearTimeout(hedgeTimer)
+  }
+}
+
+async function probeCandidate(candidate: Candidate, request: ProbeRequest, timeoutMs: number, hedge: AbortSignal): Promise<ProbeResult> {
   const { url, authorization } = splitCredentials(candidate.spec)
   const started = performance.now()
   try {
     const answer = await httpGet(url.replace(/\/+$/, '') + request.path, {
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), hedge]),
       maxBytes: MAX_BODY,
       ...(authorization ? { authorization } : {})
     })
@@ -85,6 +113,7 @@ async function probeCandidate(candidate: Candidate, request: ProbeRequest, timeo
       ? { candidate, verdict: 'unhealthy', latencyMs, reason: problem }
       : { candidate, verdict: 'healthy', latencyMs, reason: `served ${request.describe}` }
   } catch (e) {
+    if (hedge.aborted) return { candidate, verdict: 'slow', reason: String(hedge.reason) }
     return { candidate, verdict: 'unhealthy', reason: describeHttpError(e, formatDuration(timeoutMs)) }
   }
 }

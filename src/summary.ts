@@ -32,7 +32,7 @@ export interface SummaryModel {
   sections: Section[]
 }
 
-const VERDICT = { healthy: '✅ healthy', unhealthy: '❌ unhealthy', 'not probed': '➖ not probed' }
+const VERDICT = { healthy: '✅ healthy', unhealthy: '❌ unhealthy', slow: '🐢 too slow', 'not probed': '➖ not probed' }
 const RESTORE_WORDS = {
   exact: '✅ hit',
   partial: '🟡 partial (restored by prefix)',

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseCandidates } from '../src/goproxy.ts'
 import { parseGoSum, probeTarget } from '../src/gosum.ts'
 import { httpGet } from '../src/http.ts'
-import { modRequest, probeAll, protocolRequest } from '../src/probe.ts'
+import { hedgeDeadlineMs, modRequest, probeAll, protocolRequest } from '../src/probe.ts'
 import { type Fault, healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
 
@@ -30,6 +30,15 @@ async function proxy(fault: Fault): Promise<string> {
 
 const target = () => probeTarget(parseGoSum(readFileSync(path.join(universe.sampleDir, 'go.sum'), 'utf8')), () => false)!
 
+describe('hedgeDeadlineMs', () => {
+  it('is four times the first healthy answer, at least 500ms, at most the probe timeout', () => {
+    expect(hedgeDeadlineMs(10, 5000)).toBe(500)
+    expect(hedgeDeadlineMs(300, 5000)).toBe(1200)
+    expect(hedgeDeadlineMs(2000, 5000)).toBe(5000)
+    expect(hedgeDeadlineMs(10, 300)).toBe(300)
+  })
+})
+
 describe('the .mod probe', () => {
   it('judges each candidate by what it serves, in parallel, within the timeout', async () => {
     const urls = [await proxy(healthy), await proxy({ kind: 'html' }), await proxy({ kind: 'tamper-zip' }), await proxy({ kind: 'hang' }), await proxy({ kind: 'status', status: 403 })]
@@ -42,11 +51,27 @@ describe('the .mod probe', () => {
       ['unhealthy', `200 with an HTML page instead of ${what}`],
       // A tampered zip is not visible in the .mod: the download's checksum check catches it.
       ['healthy', `served ${what}`],
-      ['unhealthy', 'no complete answer within 800ms'],
+      ['slow', expect.stringMatching(new RegExp(`^no answer within 500ms, while ${urls[0]} answered in \\d+ms$`))],
       ['unhealthy', `HTTP 403 for ${what}`],
       ['not probed', 'direct is used as given']
     ])
     expect(results[0]!.latencyMs).toBeGreaterThan(0)
+  })
+
+  it('hedges: once one candidate is healthy, a never-answering one costs the hedge, not the timeout', async () => {
+    const urls = [await proxy({ kind: 'hang' }), await proxy(healthy)]
+    const started = Date.now()
+    const results = await probeAll(parseCandidates(urls.join(',')), modRequest(target()), 60_000)
+    expect(Date.now() - started).toBeLessThan(30_000)
+    expect(results.map(r => r.verdict)).toEqual(['slow', 'healthy'])
+  })
+
+  it('waits the whole timeout when nothing has answered healthy', async () => {
+    const results = await probeAll(parseCandidates([await proxy({ kind: 'hang' }), await proxy({ kind: 'status', status: 500 })].join(',')), modRequest(target()), 700)
+    expect(results.map(r => [r.verdict, r.reason])).toEqual([
+      ['unhealthy', 'no complete answer within 700ms'],
+      ['unhealthy', `HTTP 500 for ${target().module}@v1.0.0 .mod`]
+    ])
   })
 
   it('calls wrong bytes wrong bytes', async () => {
