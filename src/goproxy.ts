@@ -85,16 +85,19 @@ export function rotateChain(chain: Candidate[], turns: number): Candidate[] {
   return chain.map(c => (c.keyword ? c : (rotated.shift() as Candidate)))
 }
 
+/** The entries of the chain that requests (URLs as go's -x prints them) went to. */
+export function candidatesOf(chain: Candidate[], requests: string[]): Candidate[] {
+  return chain.filter(c => !c.keyword && requests.some(url => requestBase(url).startsWith(`${requestBase(c.spec).replace(/\/$/, '')}/`)))
+}
+
 /**
- * After a download that succeeded only because `|` let go move past errors, the entries
- * that caused them go behind the others in the chain handed to later steps.
+ * Entries that misbehaved (failed requests that `|` or the prefetch worked around) go
+ * behind the others; when every URL entry misbehaved, the order stays, as nothing is better.
  */
-export function demoteFailing(chain: Candidate[], failedRequests: string[]): { chain: Candidate[]; demoted: Candidate[] } {
-  const failed = (c: Candidate) => !c.keyword && failedRequests.some(url => requestBase(url).startsWith(`${requestBase(c.spec).replace(/\/$/, '')}/`))
-  const demoted = chain.filter(failed)
+export function demote(chain: Candidate[], troubled: Candidate[]): { chain: Candidate[]; demoted: Candidate[] } {
+  const demoted = chain.filter(c => troubled.includes(c))
   if (demoted.length === 0 || demoted.length === chain.filter(c => !c.keyword).length) return { chain, demoted: [] }
-  const kept = chain.filter(c => !c.keyword && !failed(c))
-  const order = [...kept, ...demoted]
+  const order = [...chain.filter(c => !c.keyword && !demoted.includes(c)), ...demoted]
   return { chain: chain.map(c => (c.keyword ? c : (order.shift() as Candidate))), demoted }
 }
 

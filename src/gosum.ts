@@ -1,4 +1,5 @@
-// go.sum lines and the `h1:` hash go records for a module's go.mod.
+// go.sum lines and the `h1:` hashes go records: of a module's go.mod, and of its zip.
+import { unzipSync } from 'fflate'
 import { createHash } from 'node:crypto'
 
 export interface SumLine {
@@ -25,10 +26,26 @@ export function parseGoSum(text: string): SumLine[] {
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data)
 
-/** dirhash's Hash1 over a single file named go.mod: what go.sum's `/go.mod` lines hold. */
-export function goModHash(content: Uint8Array): string {
-  const summary = `${sha256(content).digest('hex')}  go.mod\n`
+/** dirhash's Hash1: a sha256 over `<sha256 hex>  <name>\n` for each file, by name. */
+function hash1(files: [name: string, content: Uint8Array][]): string {
+  const summary = [...files]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, content]) => {
+      if (name.includes('\n')) throw new Error(`file name with a newline: ${JSON.stringify(name)}`)
+      return `${sha256(content).digest('hex')}  ${name}\n`
+    })
+    .join('')
   return `h1:${sha256(summary).digest('base64')}`
+}
+
+/** Hash1 over a single file named go.mod: what go.sum's `/go.mod` lines hold. */
+export function goModHash(content: Uint8Array): string {
+  return hash1([['go.mod', content]])
+}
+
+/** Hash1 over every file of a module zip, named as in the zip: what go.sum's module lines hold. Throws on a broken zip. */
+export function zipHash(zip: Uint8Array): string {
+  return hash1(Object.entries(unzipSync(zip)))
 }
 
 /** The module proxy protocol's case encoding: each capital letter becomes `!` + its lower case. */

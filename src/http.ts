@@ -14,16 +14,25 @@ export interface GetOptions {
   maxBytes: number
   authorization?: string
   redirects?: number
+  /** Keep-alive agents to reuse connections, one per scheme. */
+  agents?: { http: http.Agent; https: https.Agent }
+  /** Fails the request when the connection stays silent this long (before or during the answer). */
+  idleMs?: number
+  /** Called when the answer's headers arrive: the first byte, for hedging. */
+  onHeaders?: () => void
 }
 
 export function httpGet(url: string, options: GetOptions): Promise<HttpAnswer> {
   const target = new URL(url)
-  const client = target.protocol === 'https:' ? https : http
+  const secure = target.protocol === 'https:'
+  const client = secure ? https : http
+  const agent = options.agents ? (secure ? options.agents.https : options.agents.http) : undefined
   return new Promise((resolve, reject) => {
     const request = client.get(
       target,
-      { signal: options.signal, headers: options.authorization ? { authorization: options.authorization } : {} },
+      { signal: options.signal, headers: options.authorization ? { authorization: options.authorization } : {}, ...(agent ? { agent } : {}) },
       response => {
+        options.onHeaders?.()
         const status = response.statusCode ?? 0
         const location = response.headers.location
         if (status >= 300 && status < 400 && location) {
@@ -52,7 +61,17 @@ export function httpGet(url: string, options: GetOptions): Promise<HttpAnswer> {
       }
     )
     request.on('error', reject)
+    if (options.idleMs) {
+      request.setTimeout(options.idleMs, () => request.destroy(new IdleError(options.idleMs as number)))
+    }
   })
+}
+
+export class IdleError extends Error {
+  constructor(ms: number) {
+    super(`connection silent for ${Math.round(ms)}ms`)
+    this.name = 'IdleError'
+  }
 }
 
 /** A failed request in words: a timeout, a refused or reset connection, or the error itself. */

@@ -21,6 +21,8 @@ export interface Settings {
   cacheDependencyPath: string[]
   saveCache: boolean
   cacheContents: CacheContents
+  prefetch: boolean
+  concurrency: number
   /** Bounds each of restore and save: a cache service must not hold the job. */
   cacheTimeoutMs: number
 }
@@ -38,12 +40,15 @@ export const DEFAULTS = {
   'cache-dependency-path': '',
   'save-cache': 'true',
   'cache-contents': 'everything',
+  prefetch: 'true',
+  concurrency: '64',
   'cache-timeout': '5m'
 } as const
 
 export type InputName = keyof typeof DEFAULTS
 
 export const MAX_RETRIES = 20
+export const MAX_CONCURRENCY = 256
 
 export class InputError extends Error {
   readonly input: string
@@ -65,7 +70,7 @@ export function parseSettings(read: ReadInput, workspace: string): Settings {
     probeTimeoutMs: duration('probe-timeout', value('probe-timeout')),
     timeoutMs: duration('timeout', value('timeout')),
     stallTimeoutMs: duration('stall-timeout', value('stall-timeout')),
-    retries: retries(value('retries')),
+    retries: wholeNumber('retries', value('retries'), 0, MAX_RETRIES),
     workingDirectory: goModuleDir(workingDirectory),
     cache: boolean('cache', value('cache')),
     cacheDependencyPath: value('cache-dependency-path')
@@ -74,6 +79,8 @@ export function parseSettings(read: ReadInput, workspace: string): Settings {
       .filter(l => l !== ''),
     saveCache: boolean('save-cache', value('save-cache')),
     cacheContents: oneOf('cache-contents', value('cache-contents'), ['everything', 'downloads']),
+    prefetch: boolean('prefetch', value('prefetch')),
+    concurrency: wholeNumber('concurrency', value('concurrency'), 1, MAX_CONCURRENCY),
     cacheTimeoutMs: duration('cache-timeout', value('cache-timeout'))
   }
 }
@@ -101,10 +108,11 @@ function duration(input: InputName, text: string): number {
   return ms
 }
 
-function retries(text: string): number {
-  if (!/^\d+$/.test(text)) throw new InputError('retries', `"${text}" is not a whole number of zero or more`)
+function wholeNumber(input: InputName, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text)) throw new InputError(input, `"${text}" is not a whole number of ${min === 0 ? 'zero' : min} or more`)
   const n = Number(text)
-  if (n > MAX_RETRIES) throw new InputError('retries', `${n} is more than the ${MAX_RETRIES} allowed`)
+  if (n < min) throw new InputError(input, `${n} is less than ${min}`)
+  if (n > max) throw new InputError(input, `${n} is more than the ${max} allowed`)
   return n
 }
 

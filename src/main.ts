@@ -8,10 +8,11 @@ import { secretsIn } from './credentials.ts'
 import { readDependencyFiles } from './depfiles.ts'
 import { formatDuration } from './duration.ts'
 import { findGo, type GoEnv, processEnv, readGoEnv } from './goenv.ts'
-import { assembleChain, type Candidate, goproxyDisplay, goproxyValue } from './goproxy.ts'
+import { assembleChain, type Candidate, demote, goproxyDisplay, goproxyValue } from './goproxy.ts'
 import { probeTarget, type SumLine } from './gosum.ts'
 import { candidatesFrom, parseSettings, type Settings } from './inputs.ts'
 import { privateMatcher } from './private.ts'
+import { prefetch, type PrefetchReport } from './prefetch.ts'
 import { modRequest, probeAll, protocolRequest } from './probe.ts'
 import { killTreesOnSignals } from './process.ts'
 import { rankHealthy } from './ranking.ts'
@@ -20,6 +21,8 @@ import { writeReport } from './report.ts'
 import { describeFailure, type RunFacts } from './summary.ts'
 
 const BACKOFF_MS = 1000
+const PREFETCH_ROUNDS = 3
+const PREFETCH_BACKOFF_MS = 250
 
 export async function run(): Promise<void> {
   killTreesOnSignals()
@@ -128,6 +131,27 @@ async function probeAndDownload(
     chain = candidates
   }
 
+  if (settings.prefetch && ranked.length > 0) {
+    const latency = new Map(facts.probes.map(p => [p.candidate, p.latencyMs ?? 0]))
+    facts.prefetch = await core.group('Prefetch, verified against go.sum', () =>
+      prefetch({
+        candidates: chain.filter(c => ranked.includes(c)).map(candidate => ({ candidate, latencyMs: latency.get(candidate) ?? 0 })),
+        lines: sumLines,
+        isPrivate,
+        modcache: env.GOMODCACHE,
+        concurrency: settings.concurrency,
+        rounds: PREFETCH_ROUNDS,
+        backoffMs: PREFETCH_BACKOFF_MS,
+        stallTimeoutMs: settings.stallTimeoutMs,
+        timeoutMs: settings.timeoutMs
+      })
+    )
+    core.info(describePrefetch(facts.prefetch))
+    const reordered = demote(chain, facts.prefetch.troubled)
+    for (const candidate of reordered.demoted) core.warning(`${candidate.display} misbehaved during the prefetch; it goes behind the others.`)
+    chain = reordered.chain
+  }
+
   const result = await downloadWithRetries(
     chain,
     c => core.group(`go mod download (GOPROXY=${goproxyDisplay(c)})`, () => attempt(goproxyValue(c))),
@@ -150,6 +174,12 @@ async function probeAndDownload(
   core.exportVariable('GOPROXY', goproxyValue(result.chain))
   if (result.ok) facts.chosen = result.chain[0]?.display
   else facts.failure = describeFailure(facts.probes, facts.attempts)
+}
+
+function describePrefetch(p: PrefetchReport): string {
+  const left = p.missed ? `; ${p.missed} left to go mod download` : ''
+  const stopped = p.stopped ? ` (stopped: ${p.stopped})` : ''
+  return `Prefetched ${p.files} files (${(p.bytes / 2 ** 20).toFixed(1)} MiB) in ${formatDuration(p.durationMs)}: ${p.retries} retries, ${p.hedges} hedges, ${p.rejected} rejected${left}${stopped}`
 }
 
 function describeRestore(restore: RestoreReport): string {

@@ -4,7 +4,7 @@ import pRetry, { AbortError } from 'p-retry'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AttemptOutcome } from './attempt.ts'
 import { type Classification, classify, type EndReason } from './classify.ts'
-import { type Candidate, demoteFailing, rotateChain } from './goproxy.ts'
+import { type Candidate, candidatesOf, demote, rotateChain } from './goproxy.ts'
 
 export interface AttemptRecord {
   number: number
@@ -107,7 +107,7 @@ export async function downloadWithRetries(
       // Backoff is paid in the attempt itself, where it is known whether the candidate is fresh.
       { retries: options.retries, minTimeout: 0 }
     )
-    return { ok: true, attempts, ...demoteFailing(tried, failedRequests) }
+    return { ok: true, attempts, ...demote(tried, candidatesOf(tried, failedRequests)) }
   } catch (e) {
     if (!(e instanceof AttemptFailed)) throw e
     return { ok: false, attempts, chain: tried, demoted: [] }

@@ -1,6 +1,7 @@
 // The job summary: first a model of what happened (pure data), then its markdown.
 import type { RestoreReport, SaveReport } from './cache.ts'
 import { formatDuration } from './duration.ts'
+import type { PrefetchReport } from './prefetch.ts'
 import type { ProbeResult } from './probe.ts'
 import type { AttemptRecord } from './retry.ts'
 
@@ -16,6 +17,7 @@ export interface RunFacts {
   restore: RestoreReport
   save?: SaveReport
   attempts: AttemptRecord[]
+  prefetch?: PrefetchReport
 }
 
 export interface Section {
@@ -48,7 +50,7 @@ const time = (ms: number | undefined) => (ms === undefined ? '' : formatDuration
 const joined = (...parts: string[]) => parts.filter(Boolean).join(', ')
 
 export function buildSummary(facts: RunFacts): SummaryModel {
-  const modules = facts.attempts.reduce((n, a) => n + a.zips, 0)
+  const modules = facts.attempts.reduce((n, a) => n + a.zips, facts.prefetch?.zips ?? 0)
   const title = facts.ok
     ? `✅ Go modules ready: ${modules} downloaded${facts.chosen ? ` through ${facts.chosen}` : ''}`
     : '❌ Go modules could not be downloaded'
@@ -64,6 +66,7 @@ export function buildSummary(facts: RunFacts): SummaryModel {
       rows: facts.probes.map(p => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.reason]),
       ...(facts.probeNote === undefined ? {} : { note: facts.probeNote })
     },
+    ...(facts.prefetch ? [prefetchSection(facts.prefetch)] : []),
     {
       heading: 'Attempts',
       header: ['Attempt', 'First in line', 'Outcome', 'Duration', 'Why it ended'],
@@ -89,6 +92,15 @@ export function buildSummary(facts: RunFacts): SummaryModel {
     }
   ]
   return { title, ...(facts.failure === undefined ? {} : { failure: facts.failure }), sections }
+}
+
+function prefetchSection(p: PrefetchReport): Section {
+  return {
+    heading: 'Prefetch',
+    header: ['Files', 'Data', 'Time', 'Retries', 'Hedges', 'Rejected (wrong bytes)', 'Left to go'],
+    rows: [[String(p.files), size(p.bytes), formatDuration(p.durationMs), String(p.retries), String(p.hedges), String(p.rejected), String(p.missed)]],
+    ...(p.stopped ? { note: `Stopped early: ${p.stopped}; go mod download fetched the rest.` } : {})
+  }
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ')

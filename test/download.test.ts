@@ -59,7 +59,8 @@ describe('a faulty first candidate and a healthy second', () => {
   it('first one stalls after a few requests: the stalled attempt is killed and the next goes through the healthy one', async () => {
     const stalling = await proxy({ kind: 'stall-after', after: 3 })
     const good = await proxy(healthy)
-    const run = await runAction({ proxies: `${stalling.url},${good.url}` })
+    // Without the prefetch, which would fetch around the stall before go starts.
+    const run = await runAction({ proxies: `${stalling.url},${good.url}`, prefetch: 'false' })
 
     expect(run.failed, run.log).toBe(false)
     expectComplete(run.modcache)
@@ -74,7 +75,7 @@ describe('a faulty first candidate and a healthy second', () => {
   it('first one serves tampered zips: that candidate is dropped, the healthy one completes the download', async () => {
     const tampering = await proxy({ kind: 'tamper-zip' })
     const good = await proxy(healthy)
-    const run = await runAction({ proxies: `${tampering.url},${good.url}` })
+    const run = await runAction({ proxies: `${tampering.url},${good.url}`, prefetch: 'false' })
 
     expect(run.failed, run.log).toBe(false)
     expectComplete(run.modcache)
@@ -87,7 +88,7 @@ describe('the watchdog', () => {
   it('lets a slow download that keeps receiving bytes finish', async () => {
     // Each zip takes about 3 s to arrive, with no completed request meanwhile: longer than the stall timeout.
     const slow = await proxy({ kind: 'drip', bytes: 128, everyMs: 250, zipOnly: true })
-    const run = await runAction({ proxies: slow.url, 'stall-timeout': '2s' })
+    const run = await runAction({ proxies: slow.url, 'stall-timeout': '2s', prefetch: 'false' })
 
     expect(run.failed, run.log).toBe(false)
     expect(run.outputs.attempts).toBe('1')
@@ -97,7 +98,7 @@ describe('the watchdog', () => {
   it('kills an attempt that runs past its timeout, even while it progresses', async () => {
     const slow = await proxy({ kind: 'drip', bytes: 128, everyMs: 250, zipOnly: true })
     const good = await proxy(healthy)
-    const run = await runAction({ proxies: `${slow.url},${good.url}`, timeout: '1s', 'stall-timeout': '30s' })
+    const run = await runAction({ proxies: `${slow.url},${good.url}`, timeout: '1s', 'stall-timeout': '30s', prefetch: 'false' })
 
     expect(run.failed, run.log).toBe(false)
     expect(run.summary).toMatch(new RegExp(`\\| 1 \\| ${slow.url} \\| ❌ timeout \\|`))

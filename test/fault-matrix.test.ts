@@ -60,7 +60,6 @@ const modes: Mode[] = [
   { name: 'stalls only on .zip files', fault: { kind: 'stall-zip' }, alone: /stall/ },
   { name: 'serves tampered .mod files', fault: { kind: 'tamper-mod' }, alone: /hash differs from go\.sum.*checksum mismatch/s },
   { name: 'serves tampered .zip files', fault: { kind: 'tamper-zip' }, alone: /checksum mismatch/ },
-  { name: 'fails every 3rd request', fault: { kind: 'fail-every', every: 3 }, alone: /500 Internal Server Error/ },
   { name: 'truncates bodies', fault: { kind: 'truncate' }, alone: /unexpected EOF|ended early|incomplete|aborted/i },
   { name: 'redirects to a dead address', fault: { kind: 'redirect-dead' }, alone: /connection refused/ },
   { name: 'never completes the TLS handshake', fault: { kind: 'tls-hang' }, alone: /no complete answer within 1\.0s/ },
@@ -93,5 +92,26 @@ describe.each(modes)('a candidate that $name', ({ fault, options, alone }) => {
     expect(run.summary).toContain('not saved: the download did not complete')
     expect(await service.entries()).toEqual([])
     expect(processesWithEnv(`GOMODCACHE=${run.modcache}`)).toEqual([])
+  })
+})
+
+describe('a candidate that fails every 3rd request', () => {
+  it('first, with a healthy one behind it: succeeds, and the flaky one goes last', async () => {
+    const flaky = await proxy({ kind: 'fail-every', every: 3 })
+    const good = await proxy(healthy)
+    const run = await runScenario(universe, { ...LIMITS, proxies: `${flaky.url},${good.url}` })
+
+    expect(run.failed, run.log).toBe(false)
+    expectComplete(run.modcache, universe.modules)
+    expect(run.exported.GOPROXY).toBe(`${good.url}|${flaky.url}`)
+  })
+
+  it('alone: the prefetch retries each failed file, so the download completes', async () => {
+    const flaky = await proxy({ kind: 'fail-every', every: 3 })
+    const run = await runScenario(universe, { ...LIMITS, proxies: flaky.url })
+
+    expect(run.failed, run.log).toBe(false)
+    expectComplete(run.modcache, universe.modules)
+    expect(run.summary).toMatch(/#### Prefetch\n\n.*\n.*\n\| 15 \| [^|]+\| [^|]+\| [1-9]\d* \|/)
   })
 })

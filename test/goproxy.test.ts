@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { maskSecrets, redactUrl, secretsIn, splitCredentials } from '../src/credentials.ts'
-import { assembleChain, type Candidate, demoteFailing, goproxyDisplay, goproxyValue, parseCandidates, rotateChain } from '../src/goproxy.ts'
+import { assembleChain, type Candidate, candidatesOf, demote, goproxyDisplay, goproxyValue, parseCandidates, rotateChain } from '../src/goproxy.ts'
 
 const specs = (chain: Candidate[]) => chain.map(c => c.spec)
 
@@ -37,13 +37,13 @@ describe('the chain', () => {
   it('moves entries whose requests failed during a successful download to the back', () => {
     const chain = parseCandidates('https://u:p@a.example.com/go,direct,https://b.example.com')
     const failed = ['https://a.example.com/go/example.com/m/@v/v1.0.0.zip']
-    const result = demoteFailing(chain, failed)
+    const result = demote(chain, candidatesOf(chain, failed))
     expect(specs(result.chain)).toEqual(['https://b.example.com', 'direct', 'https://u:p@a.example.com/go'])
     expect(specs(result.demoted)).toEqual(['https://u:p@a.example.com/go'])
     // A path prefix is not a match: /go is not /gox.
-    expect(demoteFailing(chain, ['https://a.example.com/gox/m/@v/list']).demoted).toEqual([])
+    expect(candidatesOf(chain, ['https://a.example.com/gox/m/@v/list'])).toEqual([])
     // When every URL failed somewhere, the order stays: there is nothing better to put first.
-    expect(specs(demoteFailing(chain, [...failed, 'https://b.example.com/m/@v/list']).chain)).toEqual(specs(chain))
+    expect(specs(demote(chain, candidatesOf(chain, [...failed, 'https://b.example.com/m/@v/list'])).chain)).toEqual(specs(chain))
   })
 
   it('joins with | so that go moves on after any error', () => {

@@ -38,6 +38,8 @@ describe('parseSettings', () => {
       cacheDependencyPath: [],
       saveCache: true,
       cacheContents: 'everything',
+      prefetch: true,
+      concurrency: 64,
       cacheTimeoutMs: 300_000
     })
   })
@@ -54,11 +56,13 @@ describe('parseSettings', () => {
       'cache-dependency-path': 'a/go.sum\n\n  b/go.sum  \n',
       'save-cache': 'FALSE',
       'cache-timeout': '2m',
-      'cache-contents': 'downloads'
+      'cache-contents': 'downloads',
+      prefetch: 'false',
+      concurrency: '8'
     })
     expect(s.candidates?.map(c => c.spec)).toEqual(['https://goproxy.cn', 'https://mirror.example.com', 'direct'])
     expect(s).toMatchObject({ selection: 'fastest', probeTimeoutMs: 1500, timeoutMs: 90_000, stallTimeoutMs: 45_000, retries: 0 })
-    expect(s).toMatchObject({ cache: false, saveCache: false, cacheDependencyPath: ['a/go.sum', 'b/go.sum'], cacheTimeoutMs: 120_000, cacheContents: 'downloads' })
+    expect(s).toMatchObject({ cache: false, saveCache: false, cacheDependencyPath: ['a/go.sum', 'b/go.sum'], cacheTimeoutMs: 120_000, cacheContents: 'downloads', prefetch: false, concurrency: 8 })
   })
 
   it.each<[Partial<Record<InputName, string>>, string, RegExp]>([
@@ -73,6 +77,9 @@ describe('parseSettings', () => {
     [{ cache: 'yes' }, 'cache', /"yes" is not true or false/],
     [{ 'save-cache': '1' }, 'save-cache', /not true or false/],
     [{ 'cache-timeout': '0' }, 'cache-timeout', /longer than zero/],
+    [{ concurrency: '0' }, 'concurrency', /0 is less than 1/],
+    [{ concurrency: '1000' }, 'concurrency', /more than the 256 allowed/],
+    [{ prefetch: 'maybe' }, 'prefetch', /not true or false/],
     [{ 'cache-contents': 'zips' }, 'cache-contents', /"zips" is not one of: everything, downloads/],
     [{ proxies: 'file:///srv/goproxy' }, 'proxies', /uses file; only http and https/],
     [{ proxies: 'goproxy.cn' }, 'proxies', /is not a URL, "direct" or "off"/],

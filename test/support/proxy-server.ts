@@ -50,6 +50,8 @@ export interface ProxyOptions {
   tls?: { key: string; cert: string }
   /** Require these Basic credentials (`user:password`); anything else gets 401. */
   basicAuth?: string
+  /** Delay every answer this long, like a proxy across a network. */
+  latencyMs?: number
 }
 
 /** A loopback port where nothing listens (bound, then released). */
@@ -69,6 +71,10 @@ export async function startProxy(root: string, fault: Fault = healthy, options: 
   const deadEnd = fault.kind === 'redirect-dead' ? `http://127.0.0.1:${await closedPort()}` : ''
   const sockets = new Set<Socket>()
   const handler: http.RequestListener = (request, response) => {
+    if (options.latencyMs) setTimeout(() => answer(request, response), options.latencyMs)
+    else answer(request, response)
+  }
+  const answer: http.RequestListener = (request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)
     requests.push(urlPath)
     if (options.basicAuth && request.headers.authorization !== `Basic ${Buffer.from(options.basicAuth).toString('base64')}`) {
