@@ -69916,7 +69916,7 @@ var DEFAULTS = {
   cache: "true",
   "cache-dependency-path": "",
   "save-cache": "true",
-  "cache-contents": "everything",
+  "cache-contents": "downloads",
   prefetch: "true",
   concurrency: "64",
   "cache-timeout": "5m"
@@ -69945,7 +69945,7 @@ function parseSettings(read2, workspace) {
     cache: boolean("cache", value("cache")),
     cacheDependencyPath: value("cache-dependency-path").split("\n").map((l) => l.trim()).filter((l) => l !== ""),
     saveCache: boolean("save-cache", value("save-cache")),
-    cacheContents: oneOf("cache-contents", value("cache-contents"), ["everything", "downloads"]),
+    cacheContents: oneOf("cache-contents", value("cache-contents"), ["downloads", "everything"]),
     prefetch: boolean("prefetch", value("prefetch")),
     concurrency: wholeNumber("concurrency", value("concurrency"), 1, MAX_CONCURRENCY),
     cacheTimeoutMs: duration2("cache-timeout", value("cache-timeout"))

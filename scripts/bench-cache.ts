@@ -58,6 +58,8 @@ interface Sample {
 const samples: Record<Layout, Sample[]> = { everything: [], downloads: [] }
 
 async function seconds(work: () => Promise<unknown>): Promise<number> {
+  // Dirty pages of the step before would otherwise be written back during this one.
+  execFileSync('sync')
   const started = performance.now()
   await work()
   return (performance.now() - started) / 1000

@@ -39,7 +39,7 @@ export const DEFAULTS = {
   cache: 'true',
   'cache-dependency-path': '',
   'save-cache': 'true',
-  'cache-contents': 'everything',
+  'cache-contents': 'downloads',
   prefetch: 'true',
   concurrency: '64',
   'cache-timeout': '5m'
@@ -78,7 +78,7 @@ export function parseSettings(read: ReadInput, workspace: string): Settings {
       .map(l => l.trim())
       .filter(l => l !== ''),
     saveCache: boolean('save-cache', value('save-cache')),
-    cacheContents: oneOf('cache-contents', value('cache-contents'), ['everything', 'downloads']),
+    cacheContents: oneOf('cache-contents', value('cache-contents'), ['downloads', 'everything']),
     prefetch: boolean('prefetch', value('prefetch')),
     concurrency: wholeNumber('concurrency', value('concurrency'), 1, MAX_CONCURRENCY),
     cacheTimeoutMs: duration('cache-timeout', value('cache-timeout'))

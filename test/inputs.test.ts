@@ -37,7 +37,7 @@ describe('parseSettings', () => {
       cache: true,
       cacheDependencyPath: [],
       saveCache: true,
-      cacheContents: 'everything',
+      cacheContents: 'downloads',
       prefetch: true,
       concurrency: 64,
       cacheTimeoutMs: 300_000
@@ -56,13 +56,13 @@ describe('parseSettings', () => {
       'cache-dependency-path': 'a/go.sum\n\n  b/go.sum  \n',
       'save-cache': 'FALSE',
       'cache-timeout': '2m',
-      'cache-contents': 'downloads',
+      'cache-contents': 'everything',
       prefetch: 'false',
       concurrency: '8'
     })
     expect(s.candidates?.map(c => c.spec)).toEqual(['https://goproxy.cn', 'https://mirror.example.com', 'direct'])
     expect(s).toMatchObject({ selection: 'fastest', probeTimeoutMs: 1500, timeoutMs: 90_000, stallTimeoutMs: 45_000, retries: 0 })
-    expect(s).toMatchObject({ cache: false, saveCache: false, cacheDependencyPath: ['a/go.sum', 'b/go.sum'], cacheTimeoutMs: 120_000, cacheContents: 'downloads', prefetch: false, concurrency: 8 })
+    expect(s).toMatchObject({ cache: false, saveCache: false, cacheDependencyPath: ['a/go.sum', 'b/go.sum'], cacheTimeoutMs: 120_000, cacheContents: 'everything', prefetch: false, concurrency: 8 })
   })
 
   it.each<[Partial<Record<InputName, string>>, string, RegExp]>([
@@ -80,7 +80,7 @@ describe('parseSettings', () => {
     [{ concurrency: '0' }, 'concurrency', /0 is less than 1/],
     [{ concurrency: '1000' }, 'concurrency', /more than the 256 allowed/],
     [{ prefetch: 'maybe' }, 'prefetch', /not true or false/],
-    [{ 'cache-contents': 'zips' }, 'cache-contents', /"zips" is not one of: everything, downloads/],
+    [{ 'cache-contents': 'zips' }, 'cache-contents', /"zips" is not one of: downloads, everything/],
     [{ proxies: 'file:///srv/goproxy' }, 'proxies', /uses file; only http and https/],
     [{ proxies: 'goproxy.cn' }, 'proxies', /is not a URL, "direct" or "off"/],
     [{ proxies: 'https://mirror.example.com/go proxy' }, 'proxies', /contains a space or a control character/],
