@@ -29109,7 +29109,7 @@ async function runAttempt(options) {
     }
   });
   let endedBy = "exit";
-  const tick = Math.min(1e3, Math.max(50, options.stallTimeoutMs / 5));
+  const tick = Math.min(500, Math.max(50, options.stallTimeoutMs / 10));
   let checking = false;
   const watchdog = setInterval(async () => {
     if (checking || endedBy !== "exit") return;
@@ -70547,7 +70547,9 @@ async function fetchVerified(fetcher, job) {
   return void 0;
 }
 function raceCandidates(fetcher, job) {
-  const candidates = fetcher.options.candidates.map((c) => c.candidate);
+  const all = fetcher.options.candidates.map((c) => c.candidate);
+  const troubled = (c) => isTroubled(fetcher.records.get(c));
+  const candidates = [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
   const requests = [];
   let next = 0;
   let pending = 0;

@@ -73,7 +73,8 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   })
 
   let endedBy: EndedBy = 'exit'
-  const tick = Math.min(1000, Math.max(50, options.stallTimeoutMs / 5))
+  // Ten checks per stall timeout, at most half a second apart: a stall is seen within 0.5 s.
+  const tick = Math.min(500, Math.max(50, options.stallTimeoutMs / 10))
   let checking = false
   const watchdog = setInterval(async () => {
     if (checking || endedBy !== 'exit') return

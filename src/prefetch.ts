@@ -136,7 +136,10 @@ async function fetchVerified(fetcher: Fetcher, job: PrefetchJob): Promise<Buffer
  * asked beside it (a hedge). The first verified answer wins and the others are cancelled.
  */
 function raceCandidates(fetcher: Fetcher, job: PrefetchJob): Promise<Buffer | undefined> {
-  const candidates = fetcher.options.candidates.map(c => c.candidate)
+  // A candidate that has shown trouble is asked last from then on, not first for every file.
+  const all = fetcher.options.candidates.map(c => c.candidate)
+  const troubled = (c: Candidate) => isTroubled(fetcher.records.get(c) as CandidateRecord)
+  const candidates = [...all.filter(c => !troubled(c)), ...all.filter(troubled)]
   const requests: AbortController[] = []
   let next = 0
   let pending = 0
