@@ -67,7 +67,7 @@ export function httpGet(url: string, options: GetOptions): Promise<HttpAnswer> {
   })
 }
 
-export class IdleError extends Error {
+class IdleError extends Error {
   constructor(ms: number) {
     super(`connection silent for ${Math.round(ms)}ms`)
     this.name = 'IdleError'
