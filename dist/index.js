@@ -70482,6 +70482,7 @@ async function downloadWithRetries(initial, runOne, options) {
 
 // src/prefetch.ts
 var MAX_FILE_BYTES = 512 << 20;
+var SAMPLE_WINDOW = 32;
 async function prefetch(options) {
   const started = performance.now();
   const root = path19.join(options.modcache, "cache", "download");
@@ -70507,8 +70508,12 @@ async function prefetch(options) {
       const job = queue.shift();
       if (!job) return;
       const body2 = await fetchVerified(fetcher, job);
-      if (body2) {
-        await store(root, job, body2);
+      const stored = body2 && await store(root, job, body2).then(
+        () => true,
+        // The prefetch only saves time: a module cache it cannot write is go's to report.
+        (e) => stop.abort(`could not write ${job.path}: ${e.message}`)
+      );
+      if (body2 && stored) {
         report.files++;
         if (job.kind === "zip") report.zips++;
         report.bytes += body2.length;
@@ -70584,7 +70589,9 @@ function raceCandidates(fetcher, job) {
       const started = performance.now();
       requestOne(fetcher, candidate, job, request.signal, silenceLimitMs(typical, fetcher.options.stallTimeoutMs), () => {
         clearTimeout(hedge);
-        fetcher.samples.get(candidate)?.push(performance.now() - started);
+        const samples = fetcher.samples.get(candidate);
+        samples.push(performance.now() - started);
+        if (samples.length > SAMPLE_WINDOW) samples.shift();
       }).then((body2) => {
         pending--;
         if (body2) finish(body2);

@@ -50,6 +50,7 @@ export interface PrefetchReport {
 }
 
 const MAX_FILE_BYTES = 512 << 20
+const SAMPLE_WINDOW = 32
 
 export async function prefetch(options: PrefetchOptions): Promise<PrefetchReport> {
   const started = performance.now()
@@ -78,8 +79,12 @@ export async function prefetch(options: PrefetchOptions): Promise<PrefetchReport
       const job = queue.shift()
       if (!job) return
       const body = await fetchVerified(fetcher, job)
-      if (body) {
-        await store(root, job, body)
+      const stored = body && (await store(root, job, body).then(
+        () => true,
+        // The prefetch only saves time: a module cache it cannot write is go's to report.
+        (e: Error) => stop.abort(`could not write ${job.path}: ${e.message}`)
+      ))
+      if (body && stored) {
         report.files++
         if (job.kind === 'zip') report.zips++
         report.bytes += body.length
@@ -174,7 +179,10 @@ function raceCandidates(fetcher: Fetcher, job: PrefetchJob): Promise<Buffer | un
       const started = performance.now()
       requestOne(fetcher, candidate, job, request.signal, silenceLimitMs(typical, fetcher.options.stallTimeoutMs), () => {
         clearTimeout(hedge)
-        fetcher.samples.get(candidate)?.push(performance.now() - started)
+        const samples = fetcher.samples.get(candidate) as number[]
+        samples.push(performance.now() - started)
+        // The recent past is what counts, and the median stays cheap.
+        if (samples.length > SAMPLE_WINDOW) samples.shift()
       }).then(body => {
         pending--
         if (body) finish(body)

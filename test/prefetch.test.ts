@@ -1,5 +1,5 @@
 // The verified parallel prefetch against real loopback proxies, checked by the real go.
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -153,6 +153,17 @@ describe('prefetch', () => {
     expectComplete(modcache, universe.modules)
     // go asked only for what the prefetch had missed.
     expect(zips(good).length).toBeLessThan(8)
+  })
+
+  it('stops, without throwing, when it cannot write the module cache', async () => {
+    const modcache = tempModcache()
+    // A file where a directory must go: as root, permissions would not stop the write.
+    mkdirSync(path.join(modcache, 'cache', 'download'), { recursive: true })
+    writeFileSync(path.join(modcache, 'cache', 'download', 'example.com'), 'not a directory')
+    const report = await prefetch(options([(await proxy()).url], modcache))
+    expect(report.files).toBe(0)
+    expect(report.missed).toBe(24)
+    expect(report.stopped).toMatch(/^could not write example\.com\/.*(ENOTDIR|not a directory)/)
   })
 
   it('stops when no file completes for stall-timeout, leaving everything to go', async () => {
