@@ -49,7 +49,7 @@ var require_tunnel = __commonJS({
     var https5 = __require("https");
     var events2 = __require("events");
     var assert4 = __require("assert");
-    var util5 = __require("util");
+    var util4 = __require("util");
     exports2.httpOverHttp = httpOverHttp2;
     exports2.httpsOverHttp = httpsOverHttp2;
     exports2.httpOverHttps = httpOverHttps2;
@@ -99,7 +99,7 @@ var require_tunnel = __commonJS({
         self2.removeSocket(socket);
       });
     }
-    util5.inherits(TunnelingAgent, events2.EventEmitter);
+    util4.inherits(TunnelingAgent, events2.EventEmitter);
     TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
       var self2 = this;
       var options = mergeOptions({ request: req }, self2.options, toOptions(host, port, localAddress));
@@ -969,7 +969,7 @@ var require_util = __commonJS({
     var assert4 = __require("node:assert");
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
     var { IncomingMessage } = __require("node:http");
-    var stream2 = __require("node:stream");
+    var stream = __require("node:stream");
     var net = __require("node:net");
     var { Blob: Blob2 } = __require("node:buffer");
     var nodeUtil = __require("node:util");
@@ -1143,24 +1143,24 @@ var require_util = __commonJS({
       return null;
     }
     function isDestroyed(body2) {
-      return body2 && !!(body2.destroyed || body2[kDestroyed] || stream2.isDestroyed?.(body2));
+      return body2 && !!(body2.destroyed || body2[kDestroyed] || stream.isDestroyed?.(body2));
     }
-    function destroy2(stream3, err2) {
-      if (stream3 == null || !isStream(stream3) || isDestroyed(stream3)) {
+    function destroy2(stream2, err2) {
+      if (stream2 == null || !isStream(stream2) || isDestroyed(stream2)) {
         return;
       }
-      if (typeof stream3.destroy === "function") {
-        if (Object.getPrototypeOf(stream3).constructor === IncomingMessage) {
-          stream3.socket = null;
+      if (typeof stream2.destroy === "function") {
+        if (Object.getPrototypeOf(stream2).constructor === IncomingMessage) {
+          stream2.socket = null;
         }
-        stream3.destroy(err2);
+        stream2.destroy(err2);
       } else if (err2) {
         queueMicrotask(() => {
-          stream3.emit("error", err2);
+          stream2.emit("error", err2);
         });
       }
-      if (stream3.destroyed !== true) {
-        stream3[kDestroyed] = true;
+      if (stream2.destroyed !== true) {
+        stream2[kDestroyed] = true;
       }
     }
     var KEEPALIVE_TIMEOUT_EXPR = /timeout=(\d+)/;
@@ -1226,8 +1226,8 @@ var require_util = __commonJS({
       }
       return ret;
     }
-    function isBuffer(buffer3) {
-      return buffer3 instanceof Uint8Array || Buffer.isBuffer(buffer3);
+    function isBuffer(buffer2) {
+      return buffer2 instanceof Uint8Array || Buffer.isBuffer(buffer2);
     }
     function validateHandler(handler, method, upgrade) {
       if (!handler || typeof handler !== "object") {
@@ -1259,13 +1259,13 @@ var require_util = __commonJS({
       }
     }
     function isDisturbed(body2) {
-      return !!(body2 && (stream2.isDisturbed(body2) || body2[kBodyUsed]));
+      return !!(body2 && (stream.isDisturbed(body2) || body2[kBodyUsed]));
     }
     function isErrored(body2) {
-      return !!(body2 && stream2.isErrored(body2));
+      return !!(body2 && stream.isErrored(body2));
     }
     function isReadable(body2) {
-      return !!(body2 && stream2.isReadable(body2));
+      return !!(body2 && stream.isReadable(body2));
     }
     function getSocketInfo(socket) {
       return {
@@ -1473,10 +1473,10 @@ var require_diagnostics = __commonJS({
   "node_modules/undici/lib/core/diagnostics.js"(exports2, module) {
     "use strict";
     var diagnosticsChannel = __require("node:diagnostics_channel");
-    var util5 = __require("node:util");
-    var undiciDebugLog = util5.debuglog("undici");
-    var fetchDebuglog = util5.debuglog("fetch");
-    var websocketDebuglog = util5.debuglog("websocket");
+    var util4 = __require("node:util");
+    var undiciDebugLog = util4.debuglog("undici");
+    var fetchDebuglog = util4.debuglog("fetch");
+    var websocketDebuglog = util4.debuglog("websocket");
     var isClientSet = false;
     var channels = {
       // Client
@@ -2108,7 +2108,7 @@ var require_dispatcher = __commonJS({
 var require_dispatcher_base = __commonJS({
   "node_modules/undici/lib/dispatcher/dispatcher-base.js"(exports2, module) {
     "use strict";
-    var buffer3 = __require("node:buffer");
+    var buffer2 = __require("node:buffer");
     var Dispatcher = require_dispatcher();
     var {
       ClientDestroyedError,
@@ -2139,7 +2139,7 @@ var require_dispatcher_base = __commonJS({
       }
       get eventSourceOptions() {
         return {
-          maxEventSize: this[kEventSourceOptions].maxEventSize ?? buffer3.kStringMaxLength
+          maxEventSize: this[kEventSourceOptions].maxEventSize ?? buffer2.kStringMaxLength
         };
       }
       get destroyed() {
@@ -2518,7 +2518,7 @@ var require_connect = __commonJS({
     "use strict";
     var net = __require("node:net");
     var assert4 = __require("node:assert");
-    var util5 = require_util();
+    var util4 = require_util();
     var { InvalidArgumentError, ConnectTimeoutError } = require_errors();
     var timers = require_timers();
     function noop() {
@@ -2587,7 +2587,7 @@ var require_connect = __commonJS({
           if (!tls) {
             tls = __require("node:tls");
           }
-          servername = servername || options.servername || util5.getServerName(host) || null;
+          servername = servername || options.servername || util4.getServerName(host) || null;
           const sessionKey = servername || hostname;
           assert4(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
@@ -2686,7 +2686,7 @@ var require_connect = __commonJS({
         message += ` (attempted address: ${opts.hostname}:${opts.port},`;
       }
       message += ` timeout: ${opts.timeout}ms)`;
-      util5.destroy(socket, new ConnectTimeoutError(message));
+      util4.destroy(socket, new ConnectTimeoutError(message));
     }
     module.exports = buildConnector;
   }
@@ -3511,8 +3511,8 @@ var require_data_url = __commonJS({
       if (/[^+/0-9A-Za-z]/.test(data.length === dataLength ? data : data.substring(0, dataLength))) {
         return "failure";
       }
-      const buffer3 = Buffer.from(data, "base64");
-      return new Uint8Array(buffer3.buffer, buffer3.byteOffset, buffer3.byteLength);
+      const buffer2 = Buffer.from(data, "base64");
+      return new Uint8Array(buffer2.buffer, buffer2.byteOffset, buffer2.byteLength);
     }
     function collectAnHTTPQuotedString(input, position, extractValue) {
       const positionStart = position.position;
@@ -4642,8 +4642,8 @@ var require_util2 = __commonJS({
         errorSteps(e);
       }
     }
-    function isReadableStreamLike(stream2) {
-      return stream2 instanceof ReadableStream || stream2[Symbol.toStringTag] === "ReadableStream" && typeof stream2.tee === "function";
+    function isReadableStreamLike(stream) {
+      return stream instanceof ReadableStream || stream[Symbol.toStringTag] === "ReadableStream" && typeof stream.tee === "function";
     }
     function readableStreamClose(controller) {
       try {
@@ -4867,14 +4867,14 @@ var require_util2 = __commonJS({
       return gettingDecodingSplitting(value);
     }
     var textDecoder = new TextDecoder();
-    function utf8DecodeBytes(buffer3) {
-      if (buffer3.length === 0) {
+    function utf8DecodeBytes(buffer2) {
+      if (buffer2.length === 0) {
         return "";
       }
-      if (buffer3[0] === 239 && buffer3[1] === 187 && buffer3[2] === 191) {
-        buffer3 = buffer3.subarray(3);
+      if (buffer2[0] === 239 && buffer2[1] === 187 && buffer2[2] === 191) {
+        buffer2 = buffer2.subarray(3);
       }
-      const output = textDecoder.decode(buffer3);
+      const output = textDecoder.decode(buffer2);
       return output;
     }
     var EnvironmentSettingsObjectBase = class {
@@ -5403,12 +5403,12 @@ var require_formdata_parser = __commonJS({
       }
       return lead === 0 && trail === buf.length - 1 ? buf : buf.subarray(lead, trail + 1);
     }
-    function bufferStartsWith(buffer3, start, position) {
-      if (buffer3.length < start.length) {
+    function bufferStartsWith(buffer2, start, position) {
+      if (buffer2.length < start.length) {
         return false;
       }
       for (let i2 = 0; i2 < start.length; i2++) {
-        if (start[i2] !== buffer3[position.position + i2]) {
+        if (start[i2] !== buffer2[position.position + i2]) {
           return false;
         }
       }
@@ -5425,7 +5425,7 @@ var require_formdata_parser = __commonJS({
 var require_body = __commonJS({
   "node_modules/undici/lib/web/fetch/body.js"(exports2, module) {
     "use strict";
-    var util5 = require_util();
+    var util4 = require_util();
     var {
       ReadableStreamFrom,
       isBlobLike,
@@ -5459,24 +5459,24 @@ var require_body = __commonJS({
     var streamRegistry;
     if (hasFinalizationRegistry) {
       streamRegistry = new FinalizationRegistry((weakRef) => {
-        const stream2 = weakRef.deref();
-        if (stream2 && !stream2.locked && !isDisturbed(stream2) && !isErrored(stream2)) {
-          stream2.cancel("Response object has been garbage collected").catch(noop);
+        const stream = weakRef.deref();
+        if (stream && !stream.locked && !isDisturbed(stream) && !isErrored(stream)) {
+          stream.cancel("Response object has been garbage collected").catch(noop);
         }
       });
     }
     function extractBody(object, keepalive = false) {
-      let stream2 = null;
+      let stream = null;
       if (object instanceof ReadableStream) {
-        stream2 = object;
+        stream = object;
       } else if (isBlobLike(object)) {
-        stream2 = object.stream();
+        stream = object.stream();
       } else {
-        stream2 = new ReadableStream({
+        stream = new ReadableStream({
           async pull(controller) {
-            const buffer3 = typeof source === "string" ? textEncoder.encode(source) : source;
-            if (buffer3.byteLength) {
-              controller.enqueue(buffer3);
+            const buffer2 = typeof source === "string" ? textEncoder.encode(source) : source;
+            if (buffer2.byteLength) {
+              controller.enqueue(buffer2);
             }
             queueMicrotask(() => readableStreamClose(controller));
           },
@@ -5485,7 +5485,7 @@ var require_body = __commonJS({
           type: "bytes"
         });
       }
-      assert4(isReadableStreamLike(stream2));
+      assert4(isReadableStreamLike(stream));
       let action5 = null;
       let source = null;
       let length = null;
@@ -5500,7 +5500,7 @@ var require_body = __commonJS({
         source = new Uint8Array(object.slice());
       } else if (ArrayBuffer.isView(object)) {
         source = new Uint8Array(object.buffer.slice(object.byteOffset, object.byteOffset + object.byteLength));
-      } else if (util5.isFormDataLike(object)) {
+      } else if (util4.isFormDataLike(object)) {
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix2 = `--${boundary}\r
 Content-Disposition: form-data`;
@@ -5559,19 +5559,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         if (keepalive) {
           throw new TypeError("keepalive");
         }
-        if (util5.isDisturbed(object) || object.locked) {
+        if (util4.isDisturbed(object) || object.locked) {
           throw new TypeError(
             "Response body object should not be disturbed or locked"
           );
         }
-        stream2 = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
+        stream = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
       }
-      if (typeof source === "string" || util5.isBuffer(source)) {
+      if (typeof source === "string" || util4.isBuffer(source)) {
         length = Buffer.byteLength(source);
       }
       if (action5 != null) {
         let iterator;
-        stream2 = new ReadableStream({
+        stream = new ReadableStream({
           async start() {
             iterator = action5(object)[Symbol.asyncIterator]();
           },
@@ -5583,10 +5583,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 controller.byobRequest?.respond(0);
               });
             } else {
-              if (!isErrored(stream2)) {
-                const buffer3 = new Uint8Array(value);
-                if (buffer3.byteLength) {
-                  controller.enqueue(buffer3);
+              if (!isErrored(stream)) {
+                const buffer2 = new Uint8Array(value);
+                if (buffer2.byteLength) {
+                  controller.enqueue(buffer2);
                 }
               }
             }
@@ -5598,12 +5598,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           type: "bytes"
         });
       }
-      const body2 = { stream: stream2, source, length };
+      const body2 = { stream, source, length };
       return [body2, type];
     }
     function safelyExtractBody(object, keepalive = false) {
       if (object instanceof ReadableStream) {
-        assert4(!util5.isDisturbed(object), "The body has already been consumed.");
+        assert4(!util4.isDisturbed(object), "The body has already been consumed.");
         assert4(!object.locked, "The stream is locked.");
       }
       return extractBody(object, keepalive);
@@ -5710,7 +5710,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     function bodyUnusable(object) {
       const body2 = object[kState].body;
-      return body2 != null && (body2.stream.locked || util5.isDisturbed(body2.stream));
+      return body2 != null && (body2.stream.locked || util4.isDisturbed(body2.stream));
     }
     function parseJSONFromBytes(bytes) {
       return JSON.parse(utf8DecodeBytes(bytes));
@@ -5740,7 +5740,7 @@ var require_client_h1 = __commonJS({
   "node_modules/undici/lib/dispatcher/client-h1.js"(exports2, module) {
     "use strict";
     var assert4 = __require("node:assert");
-    var util5 = require_util();
+    var util4 = require_util();
     var { channels } = require_diagnostics();
     var timers = require_timers();
     var {
@@ -5789,11 +5789,11 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants2();
+    var constants3 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
-    var addListener = util5.addListener;
-    var removeAllListeners = util5.removeAllListeners;
+    var addListener = util4.addListener;
+    var removeAllListeners = util4.removeAllListeners;
     var kIdleSocketValidation = /* @__PURE__ */ Symbol("kIdleSocketValidation");
     var kIdleSocketValidationTimeout = /* @__PURE__ */ Symbol("kIdleSocketValidationTimeout");
     var kSocketUsed = /* @__PURE__ */ Symbol("kSocketUsed");
@@ -5864,7 +5864,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert4(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5959,11 +5959,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants3.ERROR.OK) {
             const body2 = data.subarray(offset);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body2);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants3.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body2);
             } else {
@@ -5971,7 +5971,7 @@ var require_client_h1 = __commonJS({
             }
           }
         } catch (err2) {
-          util5.destroy(socket, err2);
+          util4.destroy(socket, err2);
         }
       }
       finish() {
@@ -5986,10 +5986,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants3.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6006,7 +6006,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants4.ERROR[ret], data);
+        return new HTTPParserError(message, constants3.ERROR[ret], data);
       }
       destroy() {
         assert4(this.ptr != null);
@@ -6028,7 +6028,7 @@ var require_client_h1 = __commonJS({
           return -1;
         }
         if (client[kRunning] === 0) {
-          util5.destroy(socket, new SocketError("bad response", util5.getSocketInfo(socket)));
+          util4.destroy(socket, new SocketError("bad response", util4.getSocketInfo(socket)));
           return -1;
         }
         const request = client[kQueue][client[kRunningIdx]];
@@ -6056,13 +6056,13 @@ var require_client_h1 = __commonJS({
         }
         const key = this.headers[len - 2];
         if (key.length === 10) {
-          const headerName = util5.bufferToLowerCasedHeaderName(key);
+          const headerName = util4.bufferToLowerCasedHeaderName(key);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key.length === 14 && util5.bufferToLowerCasedHeaderName(key) === "content-length") {
+        } else if (key.length === 14 && util4.bufferToLowerCasedHeaderName(key) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -6070,7 +6070,7 @@ var require_client_h1 = __commonJS({
       trackHeader(len) {
         this.headersSize += len;
         if (this.headersSize >= this.headersMaxSize) {
-          util5.destroy(this.socket, new HeadersOverflowError());
+          util4.destroy(this.socket, new HeadersOverflowError());
         }
       }
       onUpgrade(head) {
@@ -6101,8 +6101,8 @@ var require_client_h1 = __commonJS({
         try {
           request.onUpgrade(statusCode, headers, socket, statusText);
         } catch (error2) {
-          util5.errorRequest(client, request, error2);
-          util5.destroy(socket, error2);
+          util4.errorRequest(client, request, error2);
+          util4.destroy(socket, error2);
         }
         client[kResume]();
       }
@@ -6112,7 +6112,7 @@ var require_client_h1 = __commonJS({
           return -1;
         }
         if (client[kRunning] === 0) {
-          util5.destroy(socket, new SocketError("bad response", util5.getSocketInfo(socket)));
+          util4.destroy(socket, new SocketError("bad response", util4.getSocketInfo(socket)));
           return -1;
         }
         const request = client[kQueue][client[kRunningIdx]];
@@ -6122,11 +6122,11 @@ var require_client_h1 = __commonJS({
         assert4(!this.upgrade);
         assert4(this.statusCode < 200);
         if (statusCode === 100) {
-          util5.destroy(socket, new SocketError("bad response", util5.getSocketInfo(socket)));
+          util4.destroy(socket, new SocketError("bad response", util4.getSocketInfo(socket)));
           return -1;
         }
         if (upgrade && !request.upgrade) {
-          util5.destroy(socket, new SocketError("bad upgrade", util5.getSocketInfo(socket)));
+          util4.destroy(socket, new SocketError("bad upgrade", util4.getSocketInfo(socket)));
           return -1;
         }
         assert4(this.timeoutType === TIMEOUT_HEADERS);
@@ -6155,7 +6155,7 @@ var require_client_h1 = __commonJS({
         this.headers = [];
         this.headersSize = 0;
         if (this.shouldKeepAlive && client[kPipelining]) {
-          const keepAliveTimeout = this.keepAlive ? util5.parseKeepAliveTimeout(this.keepAlive) : null;
+          const keepAliveTimeout = this.keepAlive ? util4.parseKeepAliveTimeout(this.keepAlive) : null;
           if (keepAliveTimeout != null) {
             const timeout = Math.min(
               keepAliveTimeout - client[kKeepAliveTimeoutThreshold],
@@ -6186,7 +6186,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants3.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6203,12 +6203,12 @@ var require_client_h1 = __commonJS({
         }
         assert4(statusCode >= 200);
         if (maxResponseSize > -1 && this.bytesRead + buf.length > maxResponseSize) {
-          util5.destroy(socket, new ResponseExceededMaxSizeError());
+          util4.destroy(socket, new ResponseExceededMaxSizeError());
           return -1;
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6235,7 +6235,7 @@ var require_client_h1 = __commonJS({
           return;
         }
         if (request.method !== "HEAD" && contentLength2 && bytesRead !== parseInt(contentLength2, 10)) {
-          util5.destroy(socket, new ResponseContentLengthMismatchError());
+          util4.destroy(socket, new ResponseContentLengthMismatchError());
           return -1;
         }
         request.onComplete(headers);
@@ -6243,14 +6243,14 @@ var require_client_h1 = __commonJS({
         socket[kSocketUsed] = true;
         if (socket[kWriting]) {
           assert4(client[kRunning] === 0);
-          util5.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          util4.destroy(socket, new InformationalError("reset"));
+          return constants3.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
-          util5.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          util4.destroy(socket, new InformationalError("reset"));
+          return constants3.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
-          util5.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          util4.destroy(socket, new InformationalError("reset"));
+          return constants3.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6263,15 +6263,15 @@ var require_client_h1 = __commonJS({
       if (timeoutType === TIMEOUT_HEADERS) {
         if (!socket[kWriting] || socket.writableNeedDrain || client[kRunning] > 1) {
           assert4(!paused, "cannot be paused while waiting for headers");
-          util5.destroy(socket, new HeadersTimeoutError());
+          util4.destroy(socket, new HeadersTimeoutError());
         }
       } else if (timeoutType === TIMEOUT_BODY) {
         if (!paused) {
-          util5.destroy(socket, new BodyTimeoutError());
+          util4.destroy(socket, new BodyTimeoutError());
         }
       } else if (timeoutType === TIMEOUT_KEEP_ALIVE) {
         assert4(client[kRunning] === 0 && client[kKeepAliveTimeoutValue]);
-        util5.destroy(socket, new InformationalError("socket idle timeout"));
+        util4.destroy(socket, new InformationalError("socket idle timeout"));
       }
     }
     async function connectH1(client, socket) {
@@ -6312,11 +6312,11 @@ var require_client_h1 = __commonJS({
         if (parser.statusCode && !parser.shouldKeepAlive) {
           const parserErr = parser.finish();
           if (parserErr) {
-            util5.destroy(this, parserErr);
+            util4.destroy(this, parserErr);
           }
           return;
         }
-        util5.destroy(this, new SocketError("other side closed", util5.getSocketInfo(this)));
+        util4.destroy(this, new SocketError("other side closed", util4.getSocketInfo(this)));
       });
       addListener(socket, "close", function() {
         const client2 = this[kClient];
@@ -6329,7 +6329,7 @@ var require_client_h1 = __commonJS({
           this[kParser].destroy();
           this[kParser] = null;
         }
-        const err2 = this[kError] || new SocketError("closed", util5.getSocketInfo(this));
+        const err2 = this[kError] || new SocketError("closed", util4.getSocketInfo(this));
         client2[kSocket] = null;
         client2[kHTTPContext] = null;
         if (client2.destroyed) {
@@ -6337,12 +6337,12 @@ var require_client_h1 = __commonJS({
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
           for (let i2 = 0; i2 < requests.length; i2++) {
             const request = requests[i2];
-            util5.errorRequest(client2, request, err2);
+            util4.errorRequest(client2, request, err2);
           }
         } else if (client2[kRunning] > 0 && err2.code !== "UND_ERR_INFO") {
           const request = client2[kQueue][client2[kRunningIdx]];
           client2[kQueue][client2[kRunningIdx]++] = null;
-          util5.errorRequest(client2, request, err2);
+          util4.errorRequest(client2, request, err2);
         }
         client2[kPendingIdx] = client2[kRunningIdx];
         assert4(client2[kRunning] === 0);
@@ -6383,7 +6383,7 @@ var require_client_h1 = __commonJS({
             if (client[kRunning] > 0 && (request.upgrade || request.method === "CONNECT")) {
               return true;
             }
-            if (client[kRunning] > 0 && util5.bodyLength(request.body) !== 0 && (util5.isStream(request.body) || util5.isAsyncIterable(request.body) || util5.isFormDataLike(request.body))) {
+            if (client[kRunning] > 0 && util4.bodyLength(request.body) !== 0 && (util4.isStream(request.body) || util4.isAsyncIterable(request.body) || util4.isFormDataLike(request.body))) {
               return true;
             }
           }
@@ -6463,7 +6463,7 @@ var require_client_h1 = __commonJS({
       const { method, path: path21, host, upgrade, blocking, reset } = request;
       let { body: body2, headers, contentLength: contentLength2 } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
-      if (util5.isFormDataLike(body2)) {
+      if (util4.isFormDataLike(body2)) {
         if (!extractBody) {
           extractBody = require_body().extractBody;
         }
@@ -6473,12 +6473,12 @@ var require_client_h1 = __commonJS({
         }
         body2 = bodyStream.stream;
         contentLength2 = bodyStream.length;
-      } else if (util5.isBlobLike(body2) && request.contentType == null) {
+      } else if (util4.isBlobLike(body2) && request.contentType == null) {
         const contentType2 = body2.type;
         if (contentType2) {
           const contentTypeValue = `${contentType2}`;
-          if (!util5.isValidHeaderValue(contentTypeValue)) {
-            util5.errorRequest(client, request, new InvalidArgumentError("invalid content-type header"));
+          if (!util4.isValidHeaderValue(contentTypeValue)) {
+            util4.errorRequest(client, request, new InvalidArgumentError("invalid content-type header"));
             return false;
           }
           headers.push("content-type", contentTypeValue);
@@ -6487,7 +6487,7 @@ var require_client_h1 = __commonJS({
       if (body2 && typeof body2.read === "function") {
         body2.read(0);
       }
-      const bodyLength = util5.bodyLength(body2);
+      const bodyLength = util4.bodyLength(body2);
       contentLength2 = bodyLength ?? contentLength2;
       if (contentLength2 === null) {
         contentLength2 = request.contentLength;
@@ -6497,7 +6497,7 @@ var require_client_h1 = __commonJS({
       }
       if (shouldSendContentLength(method) && contentLength2 > 0 && request.contentLength !== null && request.contentLength !== contentLength2) {
         if (client[kStrictContentLength]) {
-          util5.errorRequest(client, request, new RequestContentLengthMismatchError());
+          util4.errorRequest(client, request, new RequestContentLengthMismatchError());
           return false;
         }
         process.emitWarning(new RequestContentLengthMismatchError());
@@ -6510,18 +6510,18 @@ var require_client_h1 = __commonJS({
         }
         if (request.completed) {
           if (request.upgrade || request.method === "CONNECT") {
-            util5.destroy(socket, new InformationalError("aborted"));
+            util4.destroy(socket, new InformationalError("aborted"));
           }
           return;
         }
-        util5.errorRequest(client, request, error2 || new RequestAbortedError());
-        util5.destroy(body2);
-        util5.destroy(socket, new InformationalError("aborted"));
+        util4.errorRequest(client, request, error2 || new RequestAbortedError());
+        util4.destroy(body2);
+        util4.destroy(socket, new InformationalError("aborted"));
       };
       try {
         request.onConnect(abort);
       } catch (err2) {
-        util5.errorRequest(client, request, err2);
+        util4.errorRequest(client, request, err2);
       }
       if (request.aborted) {
         return false;
@@ -6578,17 +6578,17 @@ upgrade: ${upgrade}\r
       }
       if (!body2 || bodyLength === 0) {
         writeBuffer(abort, null, client, request, socket, contentLength2, header, expectsPayload);
-      } else if (util5.isBuffer(body2)) {
+      } else if (util4.isBuffer(body2)) {
         writeBuffer(abort, body2, client, request, socket, contentLength2, header, expectsPayload);
-      } else if (util5.isBlobLike(body2)) {
+      } else if (util4.isBlobLike(body2)) {
         if (typeof body2.stream === "function") {
           writeIterable(abort, body2.stream(), client, request, socket, contentLength2, header, expectsPayload);
         } else {
           writeBlob(abort, body2, client, request, socket, contentLength2, header, expectsPayload);
         }
-      } else if (util5.isStream(body2)) {
+      } else if (util4.isStream(body2)) {
         writeStream(abort, body2, client, request, socket, contentLength2, header, expectsPayload);
-      } else if (util5.isIterable(body2)) {
+      } else if (util4.isIterable(body2)) {
         writeIterable(abort, body2, client, request, socket, contentLength2, header, expectsPayload);
       } else {
         assert4(false);
@@ -6608,7 +6608,7 @@ upgrade: ${upgrade}\r
             this.pause();
           }
         } catch (err2) {
-          util5.destroy(this, err2);
+          util4.destroy(this, err2);
         }
       };
       const onDrain = function() {
@@ -6645,9 +6645,9 @@ upgrade: ${upgrade}\r
         }
         writer.destroy(err2);
         if (err2 && (err2.code !== "UND_ERR_INFO" || err2.message !== "reset")) {
-          util5.destroy(body2, err2);
+          util4.destroy(body2, err2);
         } else {
-          util5.destroy(body2);
+          util4.destroy(body2);
         }
       };
       body2.on("data", onData).on("end", onFinished).on("error", onFinished).on("close", onClose);
@@ -6676,7 +6676,7 @@ upgrade: ${upgrade}\r
             socket.write(`${header}\r
 `, "latin1");
           }
-        } else if (util5.isBuffer(body2)) {
+        } else if (util4.isBuffer(body2)) {
           assert4(contentLength2 === body2.byteLength, "buffer body must have content length");
           socket.cork();
           socket.write(`${header}content-length: ${contentLength2}\r
@@ -6701,14 +6701,14 @@ upgrade: ${upgrade}\r
         if (contentLength2 != null && contentLength2 !== body2.size) {
           throw new RequestContentLengthMismatchError();
         }
-        const buffer3 = Buffer.from(await body2.arrayBuffer());
+        const buffer2 = Buffer.from(await body2.arrayBuffer());
         socket.cork();
         socket.write(`${header}content-length: ${contentLength2}\r
 \r
 `, "latin1");
-        socket.write(buffer3);
+        socket.write(buffer2);
         socket.uncork();
-        request.onBodySent(buffer3);
+        request.onBodySent(buffer2);
         request.onRequestSent();
         if (!expectsPayload && request.reset !== false) {
           socket[kReset] = true;
@@ -6871,8 +6871,8 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert4 = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline2 } = __require("node:stream");
-    var util5 = require_util();
+    var { pipeline } = __require("node:stream");
+    var util4 = require_util();
     var {
       RequestContentLengthMismatchError,
       RequestAbortedError,
@@ -6950,36 +6950,36 @@ var require_client_h2 = __commonJS({
       session[kOpenStreams] = 0;
       session[kClient] = client;
       session[kSocket] = socket;
-      util5.addListener(session, "error", onHttp2SessionError);
-      util5.addListener(session, "frameError", onHttp2FrameError);
-      util5.addListener(session, "end", onHttp2SessionEnd);
-      util5.addListener(session, "goaway", onHTTP2GoAway);
-      util5.addListener(session, "close", function() {
+      util4.addListener(session, "error", onHttp2SessionError);
+      util4.addListener(session, "frameError", onHttp2FrameError);
+      util4.addListener(session, "end", onHttp2SessionEnd);
+      util4.addListener(session, "goaway", onHTTP2GoAway);
+      util4.addListener(session, "close", function() {
         const { [kClient]: client2 } = this;
         const { [kSocket]: socket2 } = client2;
-        const err2 = this[kSocket][kError] || this[kError] || new SocketError("closed", util5.getSocketInfo(socket2));
+        const err2 = this[kSocket][kError] || this[kError] || new SocketError("closed", util4.getSocketInfo(socket2));
         client2[kHTTP2Session] = null;
         if (client2.destroyed) {
           assert4(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
           for (let i2 = 0; i2 < requests.length; i2++) {
             const request = requests[i2];
-            util5.errorRequest(client2, request, err2);
+            util4.errorRequest(client2, request, err2);
           }
         }
       });
       session.unref();
       client[kHTTP2Session] = session;
       socket[kHTTP2Session] = session;
-      util5.addListener(socket, "error", function(err2) {
+      util4.addListener(socket, "error", function(err2) {
         this[kError] = err2;
         this[kClient][kOnError](err2);
       });
-      util5.addListener(socket, "end", function() {
-        util5.destroy(this, new SocketError("other side closed", util5.getSocketInfo(this)));
+      util4.addListener(socket, "end", function() {
+        util4.destroy(this, new SocketError("other side closed", util4.getSocketInfo(this)));
       });
-      util5.addListener(socket, "close", function() {
-        const err2 = this[kError] || new SocketError("closed", util5.getSocketInfo(this));
+      util4.addListener(socket, "close", function() {
+        const err2 = this[kError] || new SocketError("closed", util4.getSocketInfo(this));
         client[kSocket] = null;
         if (this[kHTTP2Session] != null) {
           this[kHTTP2Session].destroy(err2);
@@ -7041,12 +7041,12 @@ var require_client_h2 = __commonJS({
       }
     }
     function onHttp2SessionEnd() {
-      const err2 = new SocketError("other side closed", util5.getSocketInfo(this[kSocket]));
+      const err2 = new SocketError("other side closed", util4.getSocketInfo(this[kSocket]));
       this.destroy(err2);
-      util5.destroy(this[kSocket], err2);
+      util4.destroy(this[kSocket], err2);
     }
     function onHTTP2GoAway(code) {
-      const err2 = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util5.getSocketInfo(this));
+      const err2 = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util4.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
@@ -7054,11 +7054,11 @@ var require_client_h2 = __commonJS({
         this[kHTTP2Session].destroy(err2);
         this[kHTTP2Session] = null;
       }
-      util5.destroy(this[kSocket], err2);
+      util4.destroy(this[kSocket], err2);
       if (client[kRunningIdx] < client[kQueue].length) {
         const request = client[kQueue][client[kRunningIdx]];
         client[kQueue][client[kRunningIdx]++] = null;
-        util5.errorRequest(client, request, err2);
+        util4.errorRequest(client, request, err2);
         client[kPendingIdx] = client[kRunningIdx];
       }
       assert4(client[kRunning] === 0);
@@ -7073,7 +7073,7 @@ var require_client_h2 = __commonJS({
       const { method, path: path21, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body: body2 } = request;
       if (upgrade) {
-        util5.errorRequest(client, request, new Error("Upgrade not supported for H2"));
+        util4.errorRequest(client, request, new Error("Upgrade not supported for H2"));
         return false;
       }
       const headers = {};
@@ -7092,7 +7092,7 @@ var require_client_h2 = __commonJS({
           headers[key] = val;
         }
       }
-      let stream2;
+      let stream;
       const { hostname, port } = client[kUrl];
       headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname}${port ? `:${port}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method;
@@ -7101,66 +7101,66 @@ var require_client_h2 = __commonJS({
           return;
         }
         if (request.completed) {
-          if (method === "CONNECT" && stream2 != null) {
-            util5.destroy(stream2, error2 || new RequestAbortedError());
+          if (method === "CONNECT" && stream != null) {
+            util4.destroy(stream, error2 || new RequestAbortedError());
           }
           return;
         }
         error2 = error2 || new RequestAbortedError();
-        util5.errorRequest(client, request, error2);
-        if (stream2 != null) {
-          util5.destroy(stream2, error2);
+        util4.errorRequest(client, request, error2);
+        if (stream != null) {
+          util4.destroy(stream, error2);
         }
-        util5.destroy(body2, error2);
+        util4.destroy(body2, error2);
         client[kQueue][client[kRunningIdx]++] = null;
         client[kResume]();
       };
       try {
         request.onConnect(abort);
       } catch (err2) {
-        util5.errorRequest(client, request, err2);
+        util4.errorRequest(client, request, err2);
       }
       if (request.aborted) {
         return false;
       }
       if (method === "CONNECT") {
         session.ref();
-        stream2 = session.request(headers, { endStream: false, signal });
+        stream = session.request(headers, { endStream: false, signal });
         let upgradeResponseFinished = false;
         const onResponse = (headers2) => {
           upgradeResponseFinished = true;
-          stream2.off(errorMonitor, onUpgradeError);
+          stream.off(errorMonitor, onUpgradeError);
           request.onUpgradeResponse(Number(headers2[HTTP2_HEADER_STATUS]), headers2, parseH2ResponseHeaders);
         };
         const onUpgradeError = (error2) => {
           upgradeResponseFinished = true;
-          stream2.off("response", onResponse);
+          stream.off("response", onResponse);
           request.onUpgradeError(error2);
         };
         const onReady = () => {
           try {
-            request.onUpgrade(null, null, stream2);
+            request.onUpgrade(null, null, stream);
           } catch (error2) {
-            stream2.off("response", onResponse);
+            stream.off("response", onResponse);
             abort(error2);
             return;
           }
           if (request.aborted) {
             return;
           }
-          stream2.off("error", abort);
-          stream2.once(errorMonitor, onUpgradeError);
+          stream.off("error", abort);
+          stream.once(errorMonitor, onUpgradeError);
           client[kQueue][client[kRunningIdx]++] = null;
         };
-        stream2.once("response", onResponse);
-        stream2.once("error", abort);
+        stream.once("response", onResponse);
+        stream.once("error", abort);
         ++session[kOpenStreams];
         onReady();
-        stream2.once("close", () => {
+        stream.once("close", () => {
           if (!upgradeResponseFinished && request.completed) {
-            stream2.off("response", onResponse);
-            stream2.off(errorMonitor, onUpgradeError);
-            request.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream2.rstCode}`));
+            stream.off("response", onResponse);
+            stream.off(errorMonitor, onUpgradeError);
+            request.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream.rstCode}`));
           }
           session[kOpenStreams] -= 1;
           if (session[kOpenStreams] === 0) session.unref();
@@ -7173,8 +7173,8 @@ var require_client_h2 = __commonJS({
       if (body2 && typeof body2.read === "function") {
         body2.read(0);
       }
-      let contentLength2 = util5.bodyLength(body2);
-      if (util5.isFormDataLike(body2)) {
+      let contentLength2 = util4.bodyLength(body2);
+      if (util4.isFormDataLike(body2)) {
         extractBody ??= require_body().extractBody;
         const [bodyStream, contentType2] = extractBody(body2);
         headers["content-type"] = contentType2;
@@ -7189,7 +7189,7 @@ var require_client_h2 = __commonJS({
       }
       if (shouldSendContentLength(method) && contentLength2 > 0 && request.contentLength != null && request.contentLength !== contentLength2) {
         if (client[kStrictContentLength]) {
-          util5.errorRequest(client, request, new RequestContentLengthMismatchError());
+          util4.errorRequest(client, request, new RequestContentLengthMismatchError());
           return false;
         }
         process.emitWarning(new RequestContentLengthMismatchError());
@@ -7202,36 +7202,36 @@ var require_client_h2 = __commonJS({
       const shouldEndStream = method === "GET" || method === "HEAD" || body2 === null;
       if (expectContinue) {
         headers[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream2 = session.request(headers, { endStream: shouldEndStream, signal });
-        stream2.once("continue", writeBodyH2);
+        stream = session.request(headers, { endStream: shouldEndStream, signal });
+        stream.once("continue", writeBodyH2);
       } else {
-        stream2 = session.request(headers, {
+        stream = session.request(headers, {
           endStream: shouldEndStream,
           signal
         });
         writeBodyH2();
       }
       ++session[kOpenStreams];
-      stream2.once("response", (headers2) => {
+      stream.once("response", (headers2) => {
         const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
         request.onResponseStarted();
         if (request.aborted) {
           const err2 = new RequestAbortedError();
-          util5.errorRequest(client, request, err2);
-          util5.destroy(stream2, err2);
+          util4.errorRequest(client, request, err2);
+          util4.destroy(stream, err2);
           return;
         }
-        if (request.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream2.resume.bind(stream2), "") === false) {
-          stream2.pause();
+        if (request.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
+          stream.pause();
         }
-        stream2.on("data", (chunk) => {
+        stream.on("data", (chunk) => {
           if (request.onData(chunk) === false) {
-            stream2.pause();
+            stream.pause();
           }
         });
       });
-      stream2.once("end", () => {
-        if (stream2.state?.state == null || stream2.state.state < 6) {
+      stream.once("end", () => {
+        if (stream.state?.state == null || stream.state.state < 6) {
           request.onComplete([]);
         }
         if (session[kOpenStreams] === 0) {
@@ -7242,16 +7242,16 @@ var require_client_h2 = __commonJS({
         client[kPendingIdx] = client[kRunningIdx];
         client[kResume]();
       });
-      stream2.once("close", () => {
+      stream.once("close", () => {
         session[kOpenStreams] -= 1;
         if (session[kOpenStreams] === 0) {
           session.unref();
         }
       });
-      stream2.once("error", function(err2) {
+      stream.once("error", function(err2) {
         abort(err2);
       });
-      stream2.once("frameError", (type, code) => {
+      stream.once("frameError", (type, code) => {
         abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`));
       });
       return true;
@@ -7259,7 +7259,7 @@ var require_client_h2 = __commonJS({
         if (!body2 || contentLength2 === 0) {
           writeBuffer(
             abort,
-            stream2,
+            stream,
             null,
             client,
             request,
@@ -7267,10 +7267,10 @@ var require_client_h2 = __commonJS({
             contentLength2,
             expectsPayload
           );
-        } else if (util5.isBuffer(body2)) {
+        } else if (util4.isBuffer(body2)) {
           writeBuffer(
             abort,
-            stream2,
+            stream,
             body2,
             client,
             request,
@@ -7278,11 +7278,11 @@ var require_client_h2 = __commonJS({
             contentLength2,
             expectsPayload
           );
-        } else if (util5.isBlobLike(body2)) {
+        } else if (util4.isBlobLike(body2)) {
           if (typeof body2.stream === "function") {
             writeIterable(
               abort,
-              stream2,
+              stream,
               body2.stream(),
               client,
               request,
@@ -7293,7 +7293,7 @@ var require_client_h2 = __commonJS({
           } else {
             writeBlob(
               abort,
-              stream2,
+              stream,
               body2,
               client,
               request,
@@ -7302,21 +7302,21 @@ var require_client_h2 = __commonJS({
               expectsPayload
             );
           }
-        } else if (util5.isStream(body2)) {
+        } else if (util4.isStream(body2)) {
           writeStream(
             abort,
             client[kSocket],
             expectsPayload,
-            stream2,
+            stream,
             body2,
             client,
             request,
             contentLength2
           );
-        } else if (util5.isIterable(body2)) {
+        } else if (util4.isIterable(body2)) {
           writeIterable(
             abort,
-            stream2,
+            stream,
             body2,
             client,
             request,
@@ -7331,7 +7331,7 @@ var require_client_h2 = __commonJS({
     }
     function writeBuffer(abort, h2stream, body2, client, request, socket, contentLength2, expectsPayload) {
       try {
-        if (body2 != null && util5.isBuffer(body2)) {
+        if (body2 != null && util4.isBuffer(body2)) {
           assert4(contentLength2 === body2.byteLength, "buffer body must have content length");
           h2stream.cork();
           h2stream.write(body2);
@@ -7350,15 +7350,15 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body2, client, request, contentLength2) {
       assert4(contentLength2 !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline2(
+      const pipe = pipeline(
         body2,
         h2stream,
         (err2) => {
           if (err2) {
-            util5.destroy(pipe, err2);
+            util4.destroy(pipe, err2);
             abort(err2);
           } else {
-            util5.removeAllListeners(pipe);
+            util4.removeAllListeners(pipe);
             request.onRequestSent();
             if (!expectsPayload) {
               socket[kReset] = true;
@@ -7367,7 +7367,7 @@ var require_client_h2 = __commonJS({
           }
         }
       );
-      util5.addListener(pipe, "data", onPipeData);
+      util4.addListener(pipe, "data", onPipeData);
       function onPipeData(chunk) {
         request.onBodySent(chunk);
       }
@@ -7378,12 +7378,12 @@ var require_client_h2 = __commonJS({
         if (contentLength2 != null && contentLength2 !== body2.size) {
           throw new RequestContentLengthMismatchError();
         }
-        const buffer3 = Buffer.from(await body2.arrayBuffer());
+        const buffer2 = Buffer.from(await body2.arrayBuffer());
         h2stream.cork();
-        h2stream.write(buffer3);
+        h2stream.write(buffer2);
         h2stream.uncork();
         h2stream.end();
-        request.onBodySent(buffer3);
+        request.onBodySent(buffer2);
         request.onRequestSent();
         if (!expectsPayload) {
           socket[kReset] = true;
@@ -7443,7 +7443,7 @@ var require_client_h2 = __commonJS({
 var require_redirect_handler = __commonJS({
   "node_modules/undici/lib/handler/redirect-handler.js"(exports2, module) {
     "use strict";
-    var util5 = require_util();
+    var util4 = require_util();
     var { kBodyUsed } = require_symbols();
     var assert4 = __require("node:assert");
     var { InvalidArgumentError } = require_errors();
@@ -7466,7 +7466,7 @@ var require_redirect_handler = __commonJS({
         if (maxRedirections != null && (!Number.isInteger(maxRedirections) || maxRedirections < 0)) {
           throw new InvalidArgumentError("maxRedirections must be a positive number");
         }
-        util5.validateHandler(handler, opts.method, opts.upgrade);
+        util4.validateHandler(handler, opts.method, opts.upgrade);
         this.dispatch = dispatch;
         this.location = null;
         this.abort = null;
@@ -7475,8 +7475,8 @@ var require_redirect_handler = __commonJS({
         this.handler = handler;
         this.history = [];
         this.redirectionLimitReached = false;
-        if (util5.isStream(this.opts.body)) {
-          if (util5.bodyLength(this.opts.body) === 0) {
+        if (util4.isStream(this.opts.body)) {
+          if (util4.bodyLength(this.opts.body) === 0) {
             this.opts.body.on("data", function() {
               assert4(false);
             });
@@ -7489,7 +7489,7 @@ var require_redirect_handler = __commonJS({
           }
         } else if (this.opts.body && typeof this.opts.body.pipeTo === "function") {
           this.opts.body = new BodyAsyncIterable(this.opts.body);
-        } else if (this.opts.body && typeof this.opts.body !== "string" && !ArrayBuffer.isView(this.opts.body) && util5.isIterable(this.opts.body)) {
+        } else if (this.opts.body && typeof this.opts.body !== "string" && !ArrayBuffer.isView(this.opts.body) && util4.isIterable(this.opts.body)) {
           this.opts.body = new BodyAsyncIterable(this.opts.body);
         }
       }
@@ -7504,7 +7504,7 @@ var require_redirect_handler = __commonJS({
         this.handler.onError(error2);
       }
       onHeaders(statusCode, headers, resume, statusText) {
-        this.location = this.history.length >= this.maxRedirections || util5.isDisturbed(this.opts.body) ? null : parseLocation(statusCode, headers);
+        this.location = this.history.length >= this.maxRedirections || util4.isDisturbed(this.opts.body) ? null : parseLocation(statusCode, headers);
         if (this.opts.throwOnMaxRedirect && this.history.length >= this.maxRedirections) {
           if (this.request) {
             this.request.abort(new Error("max redirects"));
@@ -7519,7 +7519,7 @@ var require_redirect_handler = __commonJS({
         if (!this.location) {
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
-        const { origin, pathname, search } = util5.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
+        const { origin, pathname, search } = util4.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
         const path21 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
         this.opts.path = path21;
@@ -7557,20 +7557,20 @@ var require_redirect_handler = __commonJS({
         return null;
       }
       for (let i2 = 0; i2 < headers.length; i2 += 2) {
-        if (headers[i2].length === 8 && util5.headerNameToString(headers[i2]) === "location") {
+        if (headers[i2].length === 8 && util4.headerNameToString(headers[i2]) === "location") {
           return headers[i2 + 1];
         }
       }
     }
     function shouldRemoveHeader(header, removeContent, unknownOrigin) {
       if (header.length === 4) {
-        return util5.headerNameToString(header) === "host";
+        return util4.headerNameToString(header) === "host";
       }
-      if (removeContent && util5.headerNameToString(header).startsWith("content-")) {
+      if (removeContent && util4.headerNameToString(header).startsWith("content-")) {
         return true;
       }
       if (unknownOrigin && (header.length === 13 || header.length === 6 || header.length === 19)) {
-        const name = util5.headerNameToString(header);
+        const name = util4.headerNameToString(header);
         return name === "authorization" || name === "cookie" || name === "proxy-authorization";
       }
       return false;
@@ -7627,7 +7627,7 @@ var require_client = __commonJS({
     var assert4 = __require("node:assert");
     var net = __require("node:net");
     var http5 = __require("node:http");
-    var util5 = require_util();
+    var util4 = require_util();
     var { channels } = require_diagnostics();
     var Request = require_request();
     var DispatcherBase = require_dispatcher_base();
@@ -7812,7 +7812,7 @@ var require_client = __commonJS({
         } else {
           this[kInterceptors] = [createRedirectInterceptor({ maxRedirections })];
         }
-        this[kUrl] = util5.parseOrigin(url2);
+        this[kUrl] = util4.parseOrigin(url2);
         this[kConnector] = connect2;
         this[kPipelining] = pipelining != null ? pipelining : 1;
         this[kMaxHeadersSize] = maxHeaderSize || http5.maxHeaderSize;
@@ -7875,7 +7875,7 @@ var require_client = __commonJS({
         const request = new Request(origin, opts, handler);
         this[kQueue].push(request);
         if (this[kResuming]) {
-        } else if (util5.bodyLength(request.body) == null && util5.isIterable(request.body)) {
+        } else if (util4.bodyLength(request.body) == null && util4.isIterable(request.body)) {
           this[kResuming] = 1;
           queueMicrotask(() => resume(this));
         } else {
@@ -7900,7 +7900,7 @@ var require_client = __commonJS({
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i2 = 0; i2 < requests.length; i2++) {
             const request = requests[i2];
-            util5.errorRequest(this, request, err2);
+            util4.errorRequest(this, request, err2);
           }
           const callback = () => {
             if (this[kClosedResolve]) {
@@ -7926,7 +7926,7 @@ var require_client = __commonJS({
         const requests = client[kQueue].splice(client[kRunningIdx]);
         for (let i2 = 0; i2 < requests.length; i2++) {
           const request = requests[i2];
-          util5.errorRequest(client, request, err2);
+          util4.errorRequest(client, request, err2);
         }
         assert4(client[kSize] === 0);
       }
@@ -7975,7 +7975,7 @@ var require_client = __commonJS({
           });
         });
         if (client.destroyed) {
-          util5.destroy(socket.on("error", noop), new ClientDestroyedError());
+          util4.destroy(socket.on("error", noop), new ClientDestroyedError());
           return;
         }
         assert4(socket);
@@ -8030,7 +8030,7 @@ var require_client = __commonJS({
           assert4(client[kRunning] === 0);
           while (client[kPending] > 0 && client[kQueue][client[kPendingIdx]].servername === client[kServerName]) {
             const request = client[kQueue][client[kPendingIdx]++];
-            util5.errorRequest(client, request, err2);
+            util4.errorRequest(client, request, err2);
           }
         } else {
           onError(client, err2);
@@ -8381,7 +8381,7 @@ var require_pool = __commonJS({
     var {
       InvalidArgumentError
     } = require_errors();
-    var util5 = require_util();
+    var util4 = require_util();
     var { kUrl, kInterceptors } = require_symbols();
     var buildConnector = require_connect();
     var kOptions = /* @__PURE__ */ Symbol("options");
@@ -8427,8 +8427,8 @@ var require_pool = __commonJS({
         super(options);
         this[kInterceptors] = options.interceptors?.Pool && Array.isArray(options.interceptors.Pool) ? options.interceptors.Pool : [];
         this[kConnections] = connections || null;
-        this[kUrl] = util5.parseOrigin(origin);
-        this[kOptions] = { ...util5.deepClone(options), connect, allowH2 };
+        this[kUrl] = util4.parseOrigin(origin);
+        this[kOptions] = { ...util4.deepClone(options), connect, allowH2 };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kFactory] = factory;
         this.on("connectionError", (origin2, targets, error2) => {
@@ -8610,7 +8610,7 @@ var require_agent = __commonJS({
     var DispatcherBase = require_dispatcher_base();
     var Pool = require_pool();
     var Client = require_client();
-    var util5 = require_util();
+    var util4 = require_util();
     var createRedirectInterceptor = require_redirect_interceptor();
     var kOnConnect = /* @__PURE__ */ Symbol("onConnect");
     var kOnDisconnect = /* @__PURE__ */ Symbol("onDisconnect");
@@ -8641,7 +8641,7 @@ var require_agent = __commonJS({
           tls = { ...tls };
         }
         this[kInterceptors] = options.interceptors?.Agent && Array.isArray(options.interceptors.Agent) ? options.interceptors.Agent : [createRedirectInterceptor({ maxRedirections })];
-        this[kOptions] = { ...util5.deepClone(options), connect, tls };
+        this[kOptions] = { ...util4.deepClone(options), connect, tls };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kMaxRedirections] = maxRedirections;
         this[kFactory] = factory;
@@ -8706,7 +8706,7 @@ var require_proxy_agent = __commonJS({
   "node_modules/undici/lib/dispatcher/proxy-agent.js"(exports2, module) {
     "use strict";
     var { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = require_symbols();
-    var { URL: URL3 } = __require("node:url");
+    var { URL: URL2 } = __require("node:url");
     var Agent3 = require_agent();
     var Pool = require_pool();
     var DispatcherBase = require_dispatcher_base();
@@ -8766,7 +8766,7 @@ var require_proxy_agent = __commonJS({
         } = opts;
         opts.path = origin + path21;
         if (!("host" in headers) && !("Host" in headers)) {
-          const { host } = new URL3(origin);
+          const { host } = new URL2(origin);
           headers.host = host;
         }
         opts.headers = { ...this[kProxyHeaders], ...headers };
@@ -8782,7 +8782,7 @@ var require_proxy_agent = __commonJS({
     var ProxyAgent2 = class extends DispatcherBase {
       constructor(opts) {
         super();
-        if (!opts || typeof opts === "object" && !(opts instanceof URL3) && !opts.uri) {
+        if (!opts || typeof opts === "object" && !(opts instanceof URL2) && !opts.uri) {
           throw new InvalidArgumentError("Proxy uri is mandatory");
         }
         const { clientFactory = defaultFactory } = opts;
@@ -8811,7 +8811,7 @@ var require_proxy_agent = __commonJS({
         this[kConnectEndpoint] = buildConnector({ ...opts.requestTls });
         const agentFactory = opts.factory || defaultAgentFactory;
         const factory = (origin2, options) => {
-          const { protocol: protocol2 } = new URL3(origin2);
+          const { protocol: protocol2 } = new URL2(origin2);
           if (!this[kTunnelProxy] && protocol2 === "http:" && this[kProxy].protocol === "http:") {
             return new Http1ProxyWrapper(this[kProxy].uri, {
               headers: this[kProxyHeaders],
@@ -8871,7 +8871,7 @@ var require_proxy_agent = __commonJS({
         const headers = buildHeaders(opts.headers);
         throwIfProxyAuthIsSent(headers);
         if (headers && !("host" in headers) && !("Host" in headers)) {
-          const { host } = new URL3(opts.origin);
+          const { host } = new URL2(opts.origin);
           headers.host = host;
         }
         return this[kAgent].dispatch(
@@ -8888,11 +8888,11 @@ var require_proxy_agent = __commonJS({
        */
       #getUrl(opts) {
         if (typeof opts === "string") {
-          return new URL3(opts);
-        } else if (opts instanceof URL3) {
+          return new URL2(opts);
+        } else if (opts instanceof URL2) {
           return opts;
         } else {
-          return new URL3(opts.uri);
+          return new URL2(opts.uri);
         }
       }
       async [kClose]() {
@@ -9451,7 +9451,7 @@ var require_readable = __commonJS({
     var assert4 = __require("node:assert");
     var { Readable: Readable5 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError: AbortError4 } = require_errors();
-    var util5 = require_util();
+    var util4 = require_util();
     var { ReadableStreamFrom } = require_util();
     var kConsume = /* @__PURE__ */ Symbol("kConsume");
     var kReading = /* @__PURE__ */ Symbol("kReading");
@@ -9553,7 +9553,7 @@ var require_readable = __commonJS({
       }
       // https://fetch.spec.whatwg.org/#dom-body-bodyused
       get bodyUsed() {
-        return util5.isDisturbed(this);
+        return util4.isDisturbed(this);
       }
       // https://fetch.spec.whatwg.org/#dom-body-body
       get body() {
@@ -9604,15 +9604,15 @@ var require_readable = __commonJS({
       return self2[kBody] && self2[kBody].locked === true || self2[kConsume];
     }
     function isUnusable(self2) {
-      return util5.isDisturbed(self2) || isLocked(self2);
+      return util4.isDisturbed(self2) || isLocked(self2);
     }
-    async function consume(stream2, type) {
-      assert4(!stream2[kConsume]);
+    async function consume(stream, type) {
+      assert4(!stream[kConsume]);
       return new Promise((resolve3, reject) => {
-        if (isUnusable(stream2)) {
-          const rState = stream2._readableState;
+        if (isUnusable(stream)) {
+          const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
-            stream2.on("error", (err2) => {
+            stream.on("error", (err2) => {
               reject(err2);
             }).on("close", () => {
               reject(new TypeError("unusable"));
@@ -9622,22 +9622,22 @@ var require_readable = __commonJS({
           }
         } else {
           queueMicrotask(() => {
-            stream2[kConsume] = {
+            stream[kConsume] = {
               type,
-              stream: stream2,
+              stream,
               resolve: resolve3,
               reject,
               length: 0,
               body: []
             };
-            stream2.on("error", function(err2) {
+            stream.on("error", function(err2) {
               consumeFinish(this[kConsume], err2);
             }).on("close", function() {
               if (this[kConsume].body !== null) {
                 consumeFinish(this[kConsume], new RequestAbortedError());
               }
             });
-            consumeStart(stream2[kConsume]);
+            consumeStart(stream[kConsume]);
           });
         }
       });
@@ -9673,10 +9673,10 @@ var require_readable = __commonJS({
       if (chunks.length === 0 || length === 0) {
         return "";
       }
-      const buffer3 = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
-      const bufferLength = buffer3.length;
-      const start = bufferLength > 2 && buffer3[0] === 239 && buffer3[1] === 187 && buffer3[2] === 191 ? 3 : 0;
-      return buffer3.utf8Slice(start, bufferLength);
+      const buffer2 = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
+      const bufferLength = buffer2.length;
+      const start = bufferLength > 2 && buffer2[0] === 239 && buffer2[1] === 187 && buffer2[2] === 191 ? 3 : 0;
+      return buffer2.utf8Slice(start, bufferLength);
     }
     function chunksConcat(chunks, length) {
       if (chunks.length === 0 || length === 0) {
@@ -9685,17 +9685,17 @@ var require_readable = __commonJS({
       if (chunks.length === 1) {
         return new Uint8Array(chunks[0]);
       }
-      const buffer3 = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer);
+      const buffer2 = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer);
       let offset = 0;
       for (let i2 = 0; i2 < chunks.length; ++i2) {
         const chunk = chunks[i2];
-        buffer3.set(chunk, offset);
+        buffer2.set(chunk, offset);
         offset += chunk.length;
       }
-      return buffer3;
+      return buffer2;
     }
     function consumeEnd(consume2) {
-      const { type, body: body2, resolve: resolve3, stream: stream2, length } = consume2;
+      const { type, body: body2, resolve: resolve3, stream, length } = consume2;
       try {
         if (type === "text") {
           resolve3(chunksDecode(body2, length));
@@ -9704,13 +9704,13 @@ var require_readable = __commonJS({
         } else if (type === "arrayBuffer") {
           resolve3(chunksConcat(body2, length).buffer);
         } else if (type === "blob") {
-          resolve3(new Blob(body2, { type: stream2[kContentType] }));
+          resolve3(new Blob(body2, { type: stream[kContentType] }));
         } else if (type === "bytes") {
           resolve3(chunksConcat(body2, length));
         }
         consumeFinish(consume2);
       } catch (err2) {
-        stream2.destroy(err2);
+        stream.destroy(err2);
       }
     }
     function consumePush(consume2, chunk) {
@@ -9805,7 +9805,7 @@ var require_api_request = __commonJS({
     var assert4 = __require("node:assert");
     var { Readable: Readable5 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
-    var util5 = require_util();
+    var util4 = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
     var { AsyncResource } = __require("node:async_hooks");
     var RequestHandler = class extends AsyncResource {
@@ -9832,8 +9832,8 @@ var require_api_request = __commonJS({
           }
           super("UNDICI_REQUEST");
         } catch (err2) {
-          if (util5.isStream(body2)) {
-            util5.destroy(body2.on("error", util5.nop), err2);
+          if (util4.isStream(body2)) {
+            util4.destroy(body2.on("error", util4.nop), err2);
           }
           throw err2;
         }
@@ -9852,7 +9852,7 @@ var require_api_request = __commonJS({
         this.signal = signal;
         this.reason = null;
         this.removeAbortListener = null;
-        if (util5.isStream(body2)) {
+        if (util4.isStream(body2)) {
           body2.on("error", (err2) => {
             this.onError(err2);
           });
@@ -9861,10 +9861,10 @@ var require_api_request = __commonJS({
           if (this.signal.aborted) {
             this.reason = this.signal.reason ?? new RequestAbortedError();
           } else {
-            this.removeAbortListener = util5.addAbortListener(this.signal, () => {
+            this.removeAbortListener = util4.addAbortListener(this.signal, () => {
               this.reason = this.signal.reason ?? new RequestAbortedError();
               if (this.res) {
-                util5.destroy(this.res.on("error", util5.nop), this.reason);
+                util4.destroy(this.res.on("error", util4.nop), this.reason);
               } else if (this.abort) {
                 this.abort(this.reason);
               }
@@ -9888,14 +9888,14 @@ var require_api_request = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { callback, opaque, abort, context: context3, responseHeaders, highWaterMark } = this;
-        const headers = responseHeaders === "raw" ? util5.parseRawHeaders(rawHeaders) : util5.parseHeaders(rawHeaders);
+        const headers = responseHeaders === "raw" ? util4.parseRawHeaders(rawHeaders) : util4.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
             this.onInfo({ statusCode, headers });
           }
           return;
         }
-        const parsedHeaders = responseHeaders === "raw" ? util5.parseHeaders(rawHeaders) : headers;
+        const parsedHeaders = responseHeaders === "raw" ? util4.parseHeaders(rawHeaders) : headers;
         const contentType2 = parsedHeaders["content-type"];
         const contentLength2 = parsedHeaders["content-length"];
         const res = new Readable5({
@@ -9933,7 +9933,7 @@ var require_api_request = __commonJS({
         return this.res.push(chunk);
       }
       onComplete(trailers) {
-        util5.parseHeaders(trailers, this.trailers);
+        util4.parseHeaders(trailers, this.trailers);
         this.res.push(null);
       }
       onError(err2) {
@@ -9947,12 +9947,12 @@ var require_api_request = __commonJS({
         if (res) {
           this.res = null;
           queueMicrotask(() => {
-            util5.destroy(res, err2);
+            util4.destroy(res, err2);
           });
         }
         if (body2) {
           this.body = null;
-          util5.destroy(body2, err2);
+          util4.destroy(body2, err2);
         }
         if (this.removeAbortListener) {
           res?.off("close", this.removeAbortListener);
@@ -10042,7 +10042,7 @@ var require_api_stream = __commonJS({
     var assert4 = __require("node:assert");
     var { finished, PassThrough } = __require("node:stream");
     var { InvalidArgumentError, InvalidReturnValueError } = require_errors();
-    var util5 = require_util();
+    var util4 = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
@@ -10070,8 +10070,8 @@ var require_api_stream = __commonJS({
           }
           super("UNDICI_STREAM");
         } catch (err2) {
-          if (util5.isStream(body2)) {
-            util5.destroy(body2.on("error", util5.nop), err2);
+          if (util4.isStream(body2)) {
+            util4.destroy(body2.on("error", util4.nop), err2);
           }
           throw err2;
         }
@@ -10086,7 +10086,7 @@ var require_api_stream = __commonJS({
         this.body = body2;
         this.onInfo = onInfo || null;
         this.throwOnError = throwOnError || false;
-        if (util5.isStream(body2)) {
+        if (util4.isStream(body2)) {
           body2.on("error", (err2) => {
             this.onError(err2);
           });
@@ -10104,7 +10104,7 @@ var require_api_stream = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { factory, opaque, context: context3, callback, responseHeaders } = this;
-        const headers = responseHeaders === "raw" ? util5.parseRawHeaders(rawHeaders) : util5.parseHeaders(rawHeaders);
+        const headers = responseHeaders === "raw" ? util4.parseRawHeaders(rawHeaders) : util4.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
             this.onInfo({ statusCode, headers });
@@ -10114,7 +10114,7 @@ var require_api_stream = __commonJS({
         this.factory = null;
         let res;
         if (this.throwOnError && statusCode >= 400) {
-          const parsedHeaders = responseHeaders === "raw" ? util5.parseHeaders(rawHeaders) : headers;
+          const parsedHeaders = responseHeaders === "raw" ? util4.parseHeaders(rawHeaders) : headers;
           const contentType2 = parsedHeaders["content-type"];
           res = new PassThrough();
           this.callback = null;
@@ -10140,7 +10140,7 @@ var require_api_stream = __commonJS({
             const { callback: callback2, res: res2, opaque: opaque2, trailers, abort } = this;
             this.res = null;
             if (err2 || !res2.readable) {
-              util5.destroy(res2, err2);
+              util4.destroy(res2, err2);
             }
             this.callback = null;
             this.runInAsyncScope(callback2, null, err2 || null, { opaque: opaque2, trailers });
@@ -10164,7 +10164,7 @@ var require_api_stream = __commonJS({
         if (!res) {
           return;
         }
-        this.trailers = util5.parseHeaders(trailers);
+        this.trailers = util4.parseHeaders(trailers);
         res.end();
       }
       onError(err2) {
@@ -10173,7 +10173,7 @@ var require_api_stream = __commonJS({
         this.factory = null;
         if (res) {
           this.res = null;
-          util5.destroy(res, err2);
+          util4.destroy(res, err2);
         } else if (callback) {
           this.callback = null;
           queueMicrotask(() => {
@@ -10182,14 +10182,14 @@ var require_api_stream = __commonJS({
         }
         if (body2) {
           this.body = null;
-          util5.destroy(body2, err2);
+          util4.destroy(body2, err2);
         }
       }
     };
-    function stream2(opts, factory, callback) {
+    function stream(opts, factory, callback) {
       if (callback === void 0) {
         return new Promise((resolve3, reject) => {
-          stream2.call(this, opts, factory, (err2, data) => {
+          stream.call(this, opts, factory, (err2, data) => {
             return err2 ? reject(err2) : resolve3(data);
           });
         });
@@ -10204,7 +10204,7 @@ var require_api_stream = __commonJS({
         queueMicrotask(() => callback(err2, { opaque }));
       }
     }
-    module.exports = stream2;
+    module.exports = stream;
   }
 });
 
@@ -10222,7 +10222,7 @@ var require_api_pipeline = __commonJS({
       InvalidReturnValueError,
       RequestAbortedError
     } = require_errors();
-    var util5 = require_util();
+    var util4 = require_util();
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
     var assert4 = __require("node:assert");
@@ -10284,7 +10284,7 @@ var require_api_pipeline = __commonJS({
         this.abort = null;
         this.context = null;
         this.onInfo = onInfo || null;
-        this.req = new PipelineRequest().on("error", util5.nop);
+        this.req = new PipelineRequest().on("error", util4.nop);
         this.ret = new Duplex({
           readableObjectMode: opts.objectMode,
           autoDestroy: true,
@@ -10310,9 +10310,9 @@ var require_api_pipeline = __commonJS({
             if (abort && err2) {
               abort();
             }
-            util5.destroy(body2, err2);
-            util5.destroy(req, err2);
-            util5.destroy(res, err2);
+            util4.destroy(body2, err2);
+            util4.destroy(req, err2);
+            util4.destroy(res, err2);
             removeSignal(this);
             callback(err2);
           }
@@ -10338,7 +10338,7 @@ var require_api_pipeline = __commonJS({
         const { opaque, handler, context: context3 } = this;
         if (statusCode < 200) {
           if (this.onInfo) {
-            const headers = this.responseHeaders === "raw" ? util5.parseRawHeaders(rawHeaders) : util5.parseHeaders(rawHeaders);
+            const headers = this.responseHeaders === "raw" ? util4.parseRawHeaders(rawHeaders) : util4.parseHeaders(rawHeaders);
             this.onInfo({ statusCode, headers });
           }
           return;
@@ -10347,7 +10347,7 @@ var require_api_pipeline = __commonJS({
         let body2;
         try {
           this.handler = null;
-          const headers = this.responseHeaders === "raw" ? util5.parseRawHeaders(rawHeaders) : util5.parseHeaders(rawHeaders);
+          const headers = this.responseHeaders === "raw" ? util4.parseRawHeaders(rawHeaders) : util4.parseHeaders(rawHeaders);
           body2 = this.runInAsyncScope(handler, null, {
             statusCode,
             headers,
@@ -10356,7 +10356,7 @@ var require_api_pipeline = __commonJS({
             context: context3
           });
         } catch (err2) {
-          this.res.on("error", util5.nop);
+          this.res.on("error", util4.nop);
           throw err2;
         }
         if (!body2 || typeof body2.on !== "function") {
@@ -10369,14 +10369,14 @@ var require_api_pipeline = __commonJS({
           }
         }).on("error", (err2) => {
           const { ret } = this;
-          util5.destroy(ret, err2);
+          util4.destroy(ret, err2);
         }).on("end", () => {
           const { ret } = this;
           ret.push(null);
         }).on("close", () => {
           const { ret } = this;
           if (!ret._readableState.ended) {
-            util5.destroy(ret, new RequestAbortedError());
+            util4.destroy(ret, new RequestAbortedError());
           }
         });
         this.body = body2;
@@ -10392,10 +10392,10 @@ var require_api_pipeline = __commonJS({
       onError(err2) {
         const { ret } = this;
         this.handler = null;
-        util5.destroy(ret, err2);
+        util4.destroy(ret, err2);
       }
     };
-    function pipeline2(opts, handler) {
+    function pipeline(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -10404,7 +10404,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err2);
       }
     }
-    module.exports = pipeline2;
+    module.exports = pipeline;
   }
 });
 
@@ -10414,7 +10414,7 @@ var require_api_upgrade = __commonJS({
     "use strict";
     var { InvalidArgumentError, SocketError } = require_errors();
     var { AsyncResource } = __require("node:async_hooks");
-    var util5 = require_util();
+    var util4 = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
     var assert4 = __require("node:assert");
     var UpgradeHandler = class extends AsyncResource {
@@ -10454,7 +10454,7 @@ var require_api_upgrade = __commonJS({
         const { callback, opaque, context: context3 } = this;
         removeSignal(this);
         this.callback = null;
-        const headers = this.responseHeaders === "raw" ? util5.parseRawHeaders(rawHeaders) : util5.parseHeaders(rawHeaders);
+        const headers = this.responseHeaders === "raw" ? util4.parseRawHeaders(rawHeaders) : util4.parseHeaders(rawHeaders);
         this.runInAsyncScope(callback, null, null, {
           headers,
           socket,
@@ -10507,7 +10507,7 @@ var require_api_connect = __commonJS({
     var assert4 = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
     var { InvalidArgumentError, SocketError } = require_errors();
-    var util5 = require_util();
+    var util4 = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
     var ConnectHandler = class extends AsyncResource {
       constructor(opts, callback) {
@@ -10546,7 +10546,7 @@ var require_api_connect = __commonJS({
         this.callback = null;
         let headers = rawHeaders;
         if (headers != null) {
-          headers = this.responseHeaders === "raw" ? util5.parseRawHeaders(rawHeaders) : util5.parseHeaders(rawHeaders);
+          headers = this.responseHeaders === "raw" ? util4.parseRawHeaders(rawHeaders) : util4.parseHeaders(rawHeaders);
         }
         this.runInAsyncScope(callback, null, null, {
           statusCode,
@@ -11117,7 +11117,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports2, module) {
     "use strict";
-    var { promisify: promisify3 } = __require("node:util");
+    var { promisify: promisify2 } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11157,7 +11157,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify3(this[kOriginalClose])();
+        await promisify2(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11170,7 +11170,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports2, module) {
     "use strict";
-    var { promisify: promisify3 } = __require("node:util");
+    var { promisify: promisify2 } = __require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11210,7 +11210,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify3(this[kOriginalClose])();
+        await promisify2(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11546,7 +11546,7 @@ var require_retry = __commonJS({
 var require_dump = __commonJS({
   "node_modules/undici/lib/interceptor/dump.js"(exports2, module) {
     "use strict";
-    var util5 = require_util();
+    var util4 = require_util();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var DecoratorHandler = require_decorator_handler();
     var DumpHandler = class extends DecoratorHandler {
@@ -11575,7 +11575,7 @@ var require_dump = __commonJS({
       }
       // TODO: will require adjustment after new hooks are out
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
-        const headers = util5.parseHeaders(rawHeaders);
+        const headers = util4.parseHeaders(rawHeaders);
         const contentLength2 = headers["content-length"];
         if (contentLength2 != null && contentLength2 > this.#maxSize) {
           throw new RequestAbortedError(
@@ -11942,7 +11942,7 @@ var require_headers = __commonJS({
     } = require_util2();
     var { webidl } = require_webidl();
     var assert4 = __require("node:assert");
-    var util5 = __require("node:util");
+    var util4 = __require("node:util");
     var kHeadersMap = /* @__PURE__ */ Symbol("headers map");
     var kHeadersSortedMap = /* @__PURE__ */ Symbol("headers map sorted");
     function isHTTPWhiteSpaceCharCode(code) {
@@ -12301,9 +12301,9 @@ var require_headers = __commonJS({
         }
         return this.#headersList[kHeadersSortedMap] = headers;
       }
-      [util5.inspect.custom](depth, options) {
+      [util4.inspect.custom](depth, options) {
         options.depth ??= depth;
-        return `Headers ${util5.formatWithOptions(options, this.#headersList.entries)}`;
+        return `Headers ${util4.formatWithOptions(options, this.#headersList.entries)}`;
       }
       static getHeadersGuard(o) {
         return o.#guard;
@@ -12335,14 +12335,14 @@ var require_headers = __commonJS({
         value: "Headers",
         configurable: true
       },
-      [util5.inspect.custom]: {
+      [util4.inspect.custom]: {
         enumerable: false
       }
     });
     webidl.converters.HeadersInit = function(V, prefix2, argument) {
       if (webidl.util.Type(V) === "Object") {
         const iterator = Reflect.get(V, Symbol.iterator);
-        if (!util5.types.isProxy(V) && iterator === Headers2.prototype.entries) {
+        if (!util4.types.isProxy(V) && iterator === Headers2.prototype.entries) {
           try {
             return getHeadersList(V).entriesList;
           } catch {
@@ -12379,9 +12379,9 @@ var require_response = __commonJS({
     "use strict";
     var { Headers: Headers2, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = require_headers();
     var { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = require_body();
-    var util5 = require_util();
+    var util4 = require_util();
     var nodeUtil = __require("node:util");
-    var { kEnumerableProperty } = util5;
+    var { kEnumerableProperty } = util4;
     var {
       isValidReasonPhrase,
       isCancelled,
@@ -12511,7 +12511,7 @@ var require_response = __commonJS({
       }
       get bodyUsed() {
         webidl.brandCheck(this, _Response);
-        return !!this[kState].body && util5.isDisturbed(this[kState].body.stream);
+        return !!this[kState].body && util4.isDisturbed(this[kState].body.stream);
       }
       // Returns a clone of response.
       clone() {
@@ -12726,7 +12726,7 @@ var require_response = __commonJS({
       if (ArrayBuffer.isView(V) || types2.isArrayBuffer(V)) {
         return webidl.converters.BufferSource(V, prefix2, name);
       }
-      if (util5.isFormDataLike(V)) {
+      if (util4.isFormDataLike(V)) {
         return webidl.converters.FormData(V, prefix2, name, { strict: false });
       }
       if (V instanceof URLSearchParams) {
@@ -12821,7 +12821,7 @@ var require_request2 = __commonJS({
     var { extractBody, mixinBody, cloneBody, bodyUnusable } = require_body();
     var { Headers: Headers2, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = require_headers();
     var { FinalizationRegistry: FinalizationRegistry2 } = require_dispatcher_weakref()();
-    var util5 = require_util();
+    var util4 = require_util();
     var nodeUtil = __require("node:util");
     var {
       isValidHTTPToken,
@@ -12838,7 +12838,7 @@ var require_request2 = __commonJS({
       requestCache,
       requestDuplex
     } = require_constants3();
-    var { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util5;
+    var { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util4;
     var { kHeaders, kSignal, kState, kDispatcher } = require_symbols2();
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
@@ -13083,7 +13083,7 @@ var require_request2 = __commonJS({
               }
             } catch {
             }
-            util5.addAbortListener(signal, abort);
+            util4.addAbortListener(signal, abort);
             requestFinalizer.register(ac, { signal, abort }, abort);
           }
         }
@@ -13266,7 +13266,7 @@ var require_request2 = __commonJS({
       }
       get bodyUsed() {
         webidl.brandCheck(this, _Request);
-        return !!this[kState].body && util5.isDisturbed(this[kState].body.stream);
+        return !!this[kState].body && util4.isDisturbed(this[kState].body.stream);
       }
       get duplex() {
         webidl.brandCheck(this, _Request);
@@ -13290,7 +13290,7 @@ var require_request2 = __commonJS({
           }
           const acRef = new WeakRef(ac);
           list.add(acRef);
-          util5.addAbortListener(
+          util4.addAbortListener(
             ac.signal,
             buildAbort(acRef)
           );
@@ -13569,7 +13569,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable5, pipeline: pipeline2, finished } = __require("node:stream");
+    var { Readable: Readable5, pipeline, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -14354,7 +14354,7 @@ var require_fetch = __commonJS({
           fetchParams.controller.abort(reason);
         }
       };
-      const stream2 = new ReadableStream(
+      const stream = new ReadableStream(
         {
           async start(controller) {
             fetchParams.controller.controller = controller;
@@ -14368,7 +14368,7 @@ var require_fetch = __commonJS({
           type: "bytes"
         }
       );
-      response.body = { stream: stream2, source: null, length: null };
+      response.body = { stream, source: null, length: null };
       if (!fetchParams.controller.resume) {
         fetchParams.controller.on("terminated", onAborted);
       }
@@ -14400,11 +14400,11 @@ var require_fetch = __commonJS({
             fetchParams.controller.terminate(bytes);
             return;
           }
-          const buffer3 = new Uint8Array(bytes);
-          if (buffer3.byteLength) {
-            fetchParams.controller.controller.enqueue(buffer3);
+          const buffer2 = new Uint8Array(bytes);
+          if (buffer2.byteLength) {
+            fetchParams.controller.controller.enqueue(buffer2);
           }
-          if (isErrored(stream2)) {
+          if (isErrored(stream)) {
             fetchParams.controller.terminate();
             return;
           }
@@ -14416,13 +14416,13 @@ var require_fetch = __commonJS({
       function onAborted(reason) {
         if (isAborted(fetchParams)) {
           response.aborted = true;
-          if (isReadable(stream2)) {
+          if (isReadable(stream)) {
             fetchParams.controller.controller.error(
               fetchParams.controller.serializedAbortReason
             );
           }
         } else {
-          if (isReadable(stream2)) {
+          if (isReadable(stream)) {
             fetchParams.controller.controller.error(new TypeError("terminated", {
               cause: isErrorLike(reason) ? reason : void 0
             }));
@@ -14514,7 +14514,7 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline2(this.body, ...decoders, (err2) => {
+                body: decoders.length ? pipeline(this.body, ...decoders, (err2) => {
                   if (err2) {
                     this.onError(err2);
                   }
@@ -14972,8 +14972,8 @@ var require_util4 = __commonJS({
       fr[kState] = "loading";
       fr[kResult] = null;
       fr[kError] = null;
-      const stream2 = blob.stream();
-      const reader = stream2.getReader();
+      const stream = blob.stream();
+      const reader = stream.getReader();
       const bytes = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
@@ -15632,8 +15632,8 @@ var require_cache = __commonJS({
         const clonedResponse = cloneResponse(innerResponse);
         const bodyReadPromise = createDeferredPromise();
         if (innerResponse.body != null) {
-          const stream2 = innerResponse.body.stream;
-          const reader = stream2.getReader();
+          const stream = innerResponse.body.stream;
+          const reader = stream.getReader();
           readAllBytes(reader).then(bodyReadPromise.resolve, bodyReadPromise.reject);
         } else {
           bodyReadPromise.resolve(void 0);
@@ -16957,11 +16957,11 @@ var require_util7 = __commonJS({
         data: dataForEvent
       });
     }
-    function toArrayBuffer(buffer3) {
-      if (buffer3.byteLength === buffer3.buffer.byteLength) {
-        return buffer3.buffer;
+    function toArrayBuffer(buffer2) {
+      if (buffer2.byteLength === buffer2.buffer.byteLength) {
+        return buffer2.buffer;
       }
-      return buffer3.buffer.slice(buffer3.byteOffset, buffer3.byteOffset + buffer3.byteLength);
+      return buffer2.buffer.slice(buffer2.byteOffset, buffer2.byteOffset + buffer2.byteLength);
     }
     function isValidSubprotocol(protocol) {
       if (protocol.length === 0) {
@@ -17054,9 +17054,9 @@ var require_util7 = __commonJS({
     }
     var hasIntl = typeof process.versions.icu === "string";
     var fatalDecoder = hasIntl ? new TextDecoder("utf-8", { fatal: true }) : void 0;
-    var utf8Decode = hasIntl ? fatalDecoder.decode.bind(fatalDecoder) : function(buffer3) {
-      if (isUtf8(buffer3)) {
-        return buffer3.toString("utf-8");
+    var utf8Decode = hasIntl ? fatalDecoder.decode.bind(fatalDecoder) : function(buffer2) {
+      if (isUtf8(buffer2)) {
+        return buffer2.toString("utf-8");
       }
       throw new TypeError("Invalid utf-8 received.");
     };
@@ -17088,27 +17088,27 @@ var require_frame = __commonJS({
     var { maxUnsigned16Bit } = require_constants5();
     var BUFFER_SIZE = 16386;
     var crypto4;
-    var buffer3 = null;
+    var buffer2 = null;
     var bufIdx = BUFFER_SIZE;
     try {
       crypto4 = __require("node:crypto");
     } catch {
       crypto4 = {
         // not full compatibility, but minimum.
-        randomFillSync: function randomFillSync(buffer4, _offset, _size) {
-          for (let i2 = 0; i2 < buffer4.length; ++i2) {
-            buffer4[i2] = Math.random() * 255 | 0;
+        randomFillSync: function randomFillSync(buffer3, _offset, _size) {
+          for (let i2 = 0; i2 < buffer3.length; ++i2) {
+            buffer3[i2] = Math.random() * 255 | 0;
           }
-          return buffer4;
+          return buffer3;
         }
       };
     }
     function generateMask() {
       if (bufIdx === BUFFER_SIZE) {
         bufIdx = 0;
-        crypto4.randomFillSync(buffer3 ??= Buffer.allocUnsafe(BUFFER_SIZE), 0, BUFFER_SIZE);
+        crypto4.randomFillSync(buffer2 ??= Buffer.allocUnsafe(BUFFER_SIZE), 0, BUFFER_SIZE);
       }
-      return [buffer3[bufIdx++], buffer3[bufIdx++], buffer3[bufIdx++], buffer3[bufIdx++]];
+      return [buffer2[bufIdx++], buffer2[bufIdx++], buffer2[bufIdx++], buffer2[bufIdx++]];
     }
     var WebsocketFrameSend = class {
       /**
@@ -17130,26 +17130,26 @@ var require_frame = __commonJS({
           offset += 2;
           payloadLength = 126;
         }
-        const buffer4 = Buffer.allocUnsafe(bodyLength + offset);
-        buffer4[0] = buffer4[1] = 0;
-        buffer4[0] |= 128;
-        buffer4[0] = (buffer4[0] & 240) + opcode;
-        buffer4[offset - 4] = maskKey[0];
-        buffer4[offset - 3] = maskKey[1];
-        buffer4[offset - 2] = maskKey[2];
-        buffer4[offset - 1] = maskKey[3];
-        buffer4[1] = payloadLength;
+        const buffer3 = Buffer.allocUnsafe(bodyLength + offset);
+        buffer3[0] = buffer3[1] = 0;
+        buffer3[0] |= 128;
+        buffer3[0] = (buffer3[0] & 240) + opcode;
+        buffer3[offset - 4] = maskKey[0];
+        buffer3[offset - 3] = maskKey[1];
+        buffer3[offset - 2] = maskKey[2];
+        buffer3[offset - 1] = maskKey[3];
+        buffer3[1] = payloadLength;
         if (payloadLength === 126) {
-          buffer4.writeUInt16BE(bodyLength, 2);
+          buffer3.writeUInt16BE(bodyLength, 2);
         } else if (payloadLength === 127) {
-          buffer4[2] = buffer4[3] = 0;
-          buffer4.writeUIntBE(bodyLength, 4, 6);
+          buffer3[2] = buffer3[3] = 0;
+          buffer3.writeUIntBE(bodyLength, 4, 6);
         }
-        buffer4[1] |= 128;
+        buffer3[1] |= 128;
         for (let i2 = 0; i2 < bodyLength; ++i2) {
-          buffer4[offset + i2] = frameData[i2] ^ maskKey[i2 & 3];
+          buffer3[offset + i2] = frameData[i2] ^ maskKey[i2 & 3];
         }
-        return buffer4;
+        return buffer3;
       }
     };
     module.exports = {
@@ -17509,15 +17509,15 @@ var require_receiver = __commonJS({
             if (this.#byteOffset < 2) {
               return callback();
             }
-            const buffer3 = this.consume(2);
-            const fin = (buffer3[0] & 128) !== 0;
-            const opcode = buffer3[0] & 15;
-            const masked = (buffer3[1] & 128) === 128;
+            const buffer2 = this.consume(2);
+            const fin = (buffer2[0] & 128) !== 0;
+            const opcode = buffer2[0] & 15;
+            const masked = (buffer2[1] & 128) === 128;
             const fragmented = !fin && opcode !== opcodes.CONTINUATION;
-            const payloadLength = buffer3[1] & 127;
-            const rsv1 = buffer3[0] & 64;
-            const rsv2 = buffer3[0] & 32;
-            const rsv3 = buffer3[0] & 16;
+            const payloadLength = buffer2[1] & 127;
+            const rsv1 = buffer2[0] & 64;
+            const rsv2 = buffer2[0] & 32;
+            const rsv3 = buffer2[0] & 16;
             if (!isValidOpcode(opcode)) {
               failWebsocketConnection(this.ws, "Invalid opcode received");
               return callback();
@@ -17577,8 +17577,8 @@ var require_receiver = __commonJS({
             if (this.#byteOffset < 2) {
               return callback();
             }
-            const buffer3 = this.consume(2);
-            this.#info.payloadLength = buffer3.readUInt16BE(0);
+            const buffer2 = this.consume(2);
+            this.#info.payloadLength = buffer2.readUInt16BE(0);
             this.#state = parserStates.READ_DATA;
             if (!this.#validatePayloadLength()) {
               return;
@@ -17587,9 +17587,9 @@ var require_receiver = __commonJS({
             if (this.#byteOffset < 8) {
               return callback();
             }
-            const buffer3 = this.consume(8);
-            const upper = buffer3.readUInt32BE(0);
-            const lower = buffer3.readUInt32BE(4);
+            const buffer2 = this.consume(8);
+            const upper = buffer2.readUInt32BE(0);
+            const lower = buffer2.readUInt32BE(4);
             if (upper !== 0 || lower > 2 ** 31 - 1) {
               failWebsocketConnection(this.ws, "Received payload length > 2^31 bytes.");
               return;
@@ -17681,25 +17681,25 @@ var require_receiver = __commonJS({
           this.#byteOffset -= this.#buffers[0].length;
           return this.#buffers.shift();
         }
-        const buffer3 = Buffer.allocUnsafe(n);
+        const buffer2 = Buffer.allocUnsafe(n);
         let offset = 0;
         while (offset !== n) {
           const next = this.#buffers[0];
           const { length } = next;
           if (length + offset === n) {
-            buffer3.set(this.#buffers.shift(), offset);
+            buffer2.set(this.#buffers.shift(), offset);
             break;
           } else if (length + offset > n) {
-            buffer3.set(next.subarray(0, n - offset), offset);
+            buffer2.set(next.subarray(0, n - offset), offset);
             this.#buffers[0] = next.subarray(n - offset);
             break;
           } else {
-            buffer3.set(this.#buffers.shift(), offset);
+            buffer2.set(this.#buffers.shift(), offset);
             offset += next.length;
           }
         }
         this.#byteOffset -= n;
-        return buffer3;
+        return buffer2;
       }
       writeFragments(fragment) {
         if (this.#maxFragments > 0 && this.#fragments.length === this.#maxFragments) {
@@ -18310,7 +18310,7 @@ var require_util8 = __commonJS({
 var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports2, module) {
     "use strict";
-    var buffer3 = __require("node:buffer");
+    var buffer2 = __require("node:buffer");
     var { Transform: Transform2 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
@@ -18318,7 +18318,7 @@ var require_eventsource_stream = __commonJS({
     var CR = 13;
     var COLON = 58;
     var SPACE = 32;
-    var defaultMaxEventSize = buffer3.kStringMaxLength;
+    var defaultMaxEventSize = buffer2.kStringMaxLength;
     var DATA = Buffer.from("data");
     var EVENT = Buffer.from("event");
     var ID2 = Buffer.from("id");
@@ -18326,20 +18326,20 @@ var require_eventsource_stream = __commonJS({
     var minParserItems = 1024;
     var maxParserItems = 131072;
     var bytesPerParserItem = 128;
-    function isASCIINumberBytes(buffer4, start) {
-      if (start >= buffer4.length) {
+    function isASCIINumberBytes(buffer3, start) {
+      if (start >= buffer3.length) {
         return false;
       }
-      for (let i2 = start; i2 < buffer4.length; i2++) {
-        if (buffer4[i2] < 48 || buffer4[i2] > 57) {
+      for (let i2 = start; i2 < buffer3.length; i2++) {
+        if (buffer3[i2] < 48 || buffer3[i2] > 57) {
           return false;
         }
       }
       return true;
     }
-    function isValidLastEventIdBytes(buffer4, start) {
-      for (let i2 = start; i2 < buffer4.length; i2++) {
-        if (buffer4[i2] === 0) {
+    function isValidLastEventIdBytes(buffer3, start) {
+      for (let i2 = start; i2 < buffer3.length; i2++) {
+        if (buffer3[i2] === 0) {
           return false;
         }
       }
@@ -18715,7 +18715,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports2, module) {
     "use strict";
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -18875,7 +18875,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline2(
+          pipeline(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -19024,7 +19024,7 @@ var require_undici = __commonJS({
     var EnvHttpProxyAgent = require_env_http_proxy_agent();
     var RetryAgent = require_retry_agent();
     var errors = require_errors();
-    var util5 = require_util();
+    var util4 = require_util();
     var { InvalidArgumentError } = errors;
     var api = require_api();
     var buildConnector = require_connect();
@@ -19059,8 +19059,8 @@ var require_undici = __commonJS({
     module.exports.buildConnector = buildConnector;
     module.exports.errors = errors;
     module.exports.util = {
-      parseHeaders: util5.parseHeaders,
-      headerNameToString: util5.headerNameToString
+      parseHeaders: util4.parseHeaders,
+      headerNameToString: util4.headerNameToString
     };
     function makeDispatcher(fn) {
       return (url2, opts, handler) => {
@@ -19082,12 +19082,12 @@ var require_undici = __commonJS({
           if (!opts.path.startsWith("/")) {
             path21 = `/${path21}`;
           }
-          url2 = new URL(util5.parseOrigin(url2).origin + path21);
+          url2 = new URL(util4.parseOrigin(url2).origin + path21);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
           }
-          url2 = util5.parseURL(url2);
+          url2 = util4.parseURL(url2);
         }
         const { agent, dispatcher = getGlobalDispatcher() } = opts;
         if (agent) {
@@ -20031,10 +20031,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module) {
     "use strict";
     var parse2 = require_parse2();
-    var constants4 = require_constants6();
+    var constants3 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version3, truncation, options) => {
-      if (!constants4.RELEASE_TYPES.includes(truncation)) {
+      if (!constants3.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version3, options);
@@ -21274,7 +21274,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module) {
     "use strict";
     var internalRe = require_re();
-    var constants4 = require_constants6();
+    var constants3 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse2 = require_parse2();
@@ -21358,8 +21358,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants4.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants3.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -21833,14 +21833,14 @@ var require_browser = __commonJS({
 var require_node = __commonJS({
   "node_modules/debug/src/node.js"(exports2, module) {
     var tty = __require("tty");
-    var util5 = __require("util");
+    var util4 = __require("util");
     exports2.init = init;
     exports2.log = log2;
     exports2.formatArgs = formatArgs;
     exports2.save = save;
     exports2.load = load;
     exports2.useColors = useColors;
-    exports2.destroy = util5.deprecate(
+    exports2.destroy = util4.deprecate(
       () => {
       },
       "Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`."
@@ -21971,7 +21971,7 @@ var require_node = __commonJS({
       return (/* @__PURE__ */ new Date()).toISOString() + " ";
     }
     function log2(...args) {
-      return process.stderr.write(util5.formatWithOptions(exports2.inspectOpts, ...args) + "\n");
+      return process.stderr.write(util4.formatWithOptions(exports2.inspectOpts, ...args) + "\n");
     }
     function save(namespaces) {
       if (namespaces) {
@@ -21994,11 +21994,11 @@ var require_node = __commonJS({
     var { formatters } = module.exports;
     formatters.o = function(v) {
       this.inspectOpts.colors = this.useColors;
-      return util5.inspect(v, this.inspectOpts).split("\n").map((str) => str.trim()).join(" ");
+      return util4.inspect(v, this.inspectOpts).split("\n").map((str) => str.trim()).join(" ");
     };
     formatters.O = function(v) {
       this.inspectOpts.colors = this.useColors;
-      return util5.inspect(v, this.inspectOpts);
+      return util4.inspect(v, this.inspectOpts);
     };
   }
 });
@@ -22049,18 +22049,18 @@ var require_helpers = __commonJS({
     exports2.req = exports2.json = exports2.toBuffer = void 0;
     var http5 = __importStar(__require("http"));
     var https5 = __importStar(__require("https"));
-    async function toBuffer(stream2) {
+    async function toBuffer(stream) {
       let length = 0;
       const chunks = [];
-      for await (const chunk of stream2) {
+      for await (const chunk of stream) {
         length += chunk.length;
         chunks.push(chunk);
       }
       return Buffer.concat(chunks, length);
     }
     exports2.toBuffer = toBuffer;
-    async function json(stream2) {
-      const buf = await toBuffer(stream2);
+    async function json(stream) {
+      const buf = await toBuffer(stream);
       const str = buf.toString("utf8");
       try {
         return JSON.parse(str);
@@ -26192,7 +26192,7 @@ var require_rpc_output_stream = __commonJS({
 var require_unary_call = __commonJS({
   "node_modules/@protobuf-ts/runtime-rpc/build/commonjs/unary-call.js"(exports2) {
     "use strict";
-    var __awaiter19 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
+    var __awaiter18 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
@@ -26239,7 +26239,7 @@ var require_unary_call = __commonJS({
         return this.promiseFinished().then((value) => onfulfilled ? Promise.resolve(onfulfilled(value)) : value, (reason) => onrejected ? Promise.resolve(onrejected(reason)) : Promise.reject(reason));
       }
       promiseFinished() {
-        return __awaiter19(this, void 0, void 0, function* () {
+        return __awaiter18(this, void 0, void 0, function* () {
           let [headers, response, status, trailers] = yield Promise.all([this.headers, this.response, this.status, this.trailers]);
           return {
             method: this.method,
@@ -26261,7 +26261,7 @@ var require_unary_call = __commonJS({
 var require_server_streaming_call = __commonJS({
   "node_modules/@protobuf-ts/runtime-rpc/build/commonjs/server-streaming-call.js"(exports2) {
     "use strict";
-    var __awaiter19 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
+    var __awaiter18 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
@@ -26310,7 +26310,7 @@ var require_server_streaming_call = __commonJS({
         return this.promiseFinished().then((value) => onfulfilled ? Promise.resolve(onfulfilled(value)) : value, (reason) => onrejected ? Promise.resolve(onrejected(reason)) : Promise.reject(reason));
       }
       promiseFinished() {
-        return __awaiter19(this, void 0, void 0, function* () {
+        return __awaiter18(this, void 0, void 0, function* () {
           let [headers, status, trailers] = yield Promise.all([this.headers, this.status, this.trailers]);
           return {
             method: this.method,
@@ -26331,7 +26331,7 @@ var require_server_streaming_call = __commonJS({
 var require_client_streaming_call = __commonJS({
   "node_modules/@protobuf-ts/runtime-rpc/build/commonjs/client-streaming-call.js"(exports2) {
     "use strict";
-    var __awaiter19 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
+    var __awaiter18 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
@@ -26379,7 +26379,7 @@ var require_client_streaming_call = __commonJS({
         return this.promiseFinished().then((value) => onfulfilled ? Promise.resolve(onfulfilled(value)) : value, (reason) => onrejected ? Promise.resolve(onrejected(reason)) : Promise.reject(reason));
       }
       promiseFinished() {
-        return __awaiter19(this, void 0, void 0, function* () {
+        return __awaiter18(this, void 0, void 0, function* () {
           let [headers, response, status, trailers] = yield Promise.all([this.headers, this.response, this.status, this.trailers]);
           return {
             method: this.method,
@@ -26400,7 +26400,7 @@ var require_client_streaming_call = __commonJS({
 var require_duplex_streaming_call = __commonJS({
   "node_modules/@protobuf-ts/runtime-rpc/build/commonjs/duplex-streaming-call.js"(exports2) {
     "use strict";
-    var __awaiter19 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
+    var __awaiter18 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
@@ -26448,7 +26448,7 @@ var require_duplex_streaming_call = __commonJS({
         return this.promiseFinished().then((value) => onfulfilled ? Promise.resolve(onfulfilled(value)) : value, (reason) => onrejected ? Promise.resolve(onrejected(reason)) : Promise.reject(reason));
       }
       promiseFinished() {
-        return __awaiter19(this, void 0, void 0, function* () {
+        return __awaiter18(this, void 0, void 0, function* () {
           let [headers, status, trailers] = yield Promise.all([this.headers, this.status, this.trailers]);
           return {
             method: this.method,
@@ -26468,7 +26468,7 @@ var require_duplex_streaming_call = __commonJS({
 var require_test_transport = __commonJS({
   "node_modules/@protobuf-ts/runtime-rpc/build/commonjs/test-transport.js"(exports2) {
     "use strict";
-    var __awaiter19 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
+    var __awaiter18 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
@@ -26571,8 +26571,8 @@ var require_test_transport = __commonJS({
        * The returned promise resolves when the stream is closed. It should
        * not reject. If it does, code is broken.
        */
-      streamResponses(method, stream2, abort) {
-        return __awaiter19(this, void 0, void 0, function* () {
+      streamResponses(method, stream, abort) {
+        return __awaiter18(this, void 0, void 0, function* () {
           const messages = [];
           if (this.data.response === void 0) {
             messages.push(method.O.create());
@@ -26588,31 +26588,31 @@ var require_test_transport = __commonJS({
           try {
             yield delay4(this.responseDelay, abort)(void 0);
           } catch (error2) {
-            stream2.notifyError(error2);
+            stream.notifyError(error2);
             return;
           }
           if (this.data.response instanceof rpc_error_1.RpcError) {
-            stream2.notifyError(this.data.response);
+            stream.notifyError(this.data.response);
             return;
           }
           for (let msg of messages) {
-            stream2.notifyMessage(msg);
+            stream.notifyMessage(msg);
             try {
               yield delay4(this.betweenResponseDelay, abort)(void 0);
             } catch (error2) {
-              stream2.notifyError(error2);
+              stream.notifyError(error2);
               return;
             }
           }
           if (this.data.status instanceof rpc_error_1.RpcError) {
-            stream2.notifyError(this.data.status);
+            stream.notifyError(this.data.status);
             return;
           }
           if (this.data.trailers instanceof rpc_error_1.RpcError) {
-            stream2.notifyError(this.data.trailers);
+            stream.notifyError(this.data.trailers);
             return;
           }
-          stream2.notifyComplete();
+          stream.notifyComplete();
         });
       }
       // Creates a promise for response status from the mock data.
@@ -27324,9 +27324,9 @@ var HttpClient = class {
       return this.request("HEAD", requestUrl, null, additionalHeaders || {});
     });
   }
-  sendStream(verb, requestUrl, stream2, additionalHeaders) {
+  sendStream(verb, requestUrl, stream, additionalHeaders) {
     return __awaiter(this, void 0, void 0, function* () {
-      return this.request(verb, requestUrl, stream2, additionalHeaders);
+      return this.request(verb, requestUrl, stream, additionalHeaders);
     });
   }
   /**
@@ -29035,8 +29035,8 @@ function spawnGroup(command, args, options) {
     child2.once("error", reject);
     child2.once("close", (code, signal) => resolve3({ code, signal }));
   });
-  for (const stream2 of [child2.stdout, child2.stderr]) {
-    createInterface({ input: stream2, crlfDelay: Infinity }).on("line", options.onLine);
+  for (const stream of [child2.stdout, child2.stderr]) {
+    createInterface({ input: stream, crlfDelay: Infinity }).on("line", options.onLine);
   }
   const pid = child2.pid;
   if (pid === void 0) return { exited, kill: () => exited };
@@ -31842,13 +31842,11 @@ var ArchiveToolType;
 })(ArchiveToolType || (ArchiveToolType = {}));
 var DefaultRetryAttempts = 2;
 var DefaultRetryDelay = 5e3;
-var SocketTimeout = 5e3;
 var GnuTarPathOnWindows = `${process.env["PROGRAMFILES"]}\\Git\\usr\\bin\\tar.exe`;
 var SystemTarPathOnWindows = `${process.env["SYSTEMDRIVE"]}\\Windows\\System32\\tar.exe`;
 var TarFilename = "cache.tar";
 var ManifestFilename = "manifest.txt";
 var CacheFileSizeLimit = 10 * Math.pow(1024, 3);
-var CacheReadDeniedMessagePrefix = "cache read denied:";
 
 // node_modules/@actions/cache/lib/internal/cacheUtils.js
 var __awaiter11 = function(thisArg, _arguments, P, generator) {
@@ -32034,8 +32032,7 @@ function getRuntimeToken() {
 }
 
 // node_modules/@actions/cache/lib/internal/cacheHttpClient.js
-import * as fs8 from "fs";
-import { URL as URL2 } from "url";
+import * as fs7 from "fs";
 
 // node_modules/@typespec/ts-http-runtime/dist/esm/abort-controller/AbortError.js
 var AbortError = class extends Error {
@@ -32486,12 +32483,12 @@ var HttpPipeline = class _HttpPipeline {
   }
   sendRequest(httpClient, request) {
     const policies = this.getOrderedPolicies();
-    const pipeline2 = policies.reduceRight((next, policy) => {
+    const pipeline = policies.reduceRight((next, policy) => {
       return (req) => {
         return policy.sendRequest(req, next);
       };
     }, (req) => httpClient.sendRequest(req));
-    return pipeline2(request);
+    return pipeline(request);
   }
   getOrderedPolicies() {
     if (!this._orderedPolicies) {
@@ -32872,20 +32869,20 @@ var DEFAULT_TLS_SETTINGS = {};
 function isReadableStream(body2) {
   return body2 && typeof body2.pipe === "function";
 }
-function isStreamComplete(stream2) {
-  if (stream2.readable === false) {
+function isStreamComplete(stream) {
+  if (stream.readable === false) {
     return Promise.resolve();
   }
   return new Promise((resolve3) => {
     const handler = () => {
       resolve3();
-      stream2.removeListener("close", handler);
-      stream2.removeListener("end", handler);
-      stream2.removeListener("error", handler);
+      stream.removeListener("close", handler);
+      stream.removeListener("end", handler);
+      stream.removeListener("error", handler);
     };
-    stream2.on("close", handler);
-    stream2.on("end", handler);
-    stream2.on("error", handler);
+    stream.on("close", handler);
+    stream.on("end", handler);
+    stream.on("error", handler);
   });
 }
 function isArrayBuffer(body2) {
@@ -33104,33 +33101,33 @@ function getResponseHeaders(res) {
   }
   return headers;
 }
-function getDecodedResponseStream(stream2, headers) {
+function getDecodedResponseStream(stream, headers) {
   const contentEncoding = headers.get("Content-Encoding");
   if (contentEncoding === "gzip") {
     const unzip = zlib.createGunzip();
-    stream2.pipe(unzip);
+    stream.pipe(unzip);
     return unzip;
   } else if (contentEncoding === "deflate") {
     const inflate = zlib.createInflate();
-    stream2.pipe(inflate);
+    stream.pipe(inflate);
     return inflate;
   }
-  return stream2;
+  return stream;
 }
-function streamToText(stream2) {
+function streamToText(stream) {
   return new Promise((resolve3, reject) => {
-    const buffer3 = [];
-    stream2.on("data", (chunk) => {
+    const buffer2 = [];
+    stream.on("data", (chunk) => {
       if (Buffer.isBuffer(chunk)) {
-        buffer3.push(chunk);
+        buffer2.push(chunk);
       } else {
-        buffer3.push(Buffer.from(chunk));
+        buffer2.push(Buffer.from(chunk));
       }
     });
-    stream2.on("end", () => {
-      resolve3(Buffer.concat(buffer3).toString("utf8"));
+    stream.on("end", () => {
+      resolve3(Buffer.concat(buffer2).toString("utf8"));
     });
-    stream2.on("error", (e) => {
+    stream.on("error", (e) => {
       if (e && e?.name === "AbortError") {
         reject(e);
       } else {
@@ -33772,12 +33769,12 @@ function makeAsyncIterable(webStream) {
     webStream.values = streamAsyncIterator.bind(webStream);
   }
 }
-function ensureNodeStream(stream2) {
-  if (stream2 instanceof ReadableStream) {
-    makeAsyncIterable(stream2);
-    return Readable.fromWeb(stream2);
+function ensureNodeStream(stream) {
+  if (stream instanceof ReadableStream) {
+    makeAsyncIterable(stream);
+    return Readable.fromWeb(stream);
   } else {
-    return stream2;
+    return stream;
   }
 }
 function toStream(source) {
@@ -33793,8 +33790,8 @@ async function concat(sources) {
   return function() {
     const streams = sources.map((x2) => typeof x2 === "function" ? x2() : x2).map(toStream);
     return Readable.from((async function* () {
-      for (const stream2 of streams) {
-        for await (const chunk of stream2) {
+      for (const stream of streams) {
+        for await (const chunk of stream) {
           yield chunk;
         }
       }
@@ -34451,31 +34448,31 @@ function wrapAbortSignalLikePolicy() {
 
 // node_modules/@azure/core-rest-pipeline/dist/esm/createPipelineFromOptions.js
 function createPipelineFromOptions2(options) {
-  const pipeline2 = createEmptyPipeline2();
+  const pipeline = createEmptyPipeline2();
   if (isNodeLike2) {
     if (options.agent) {
-      pipeline2.addPolicy(agentPolicy2(options.agent));
+      pipeline.addPolicy(agentPolicy2(options.agent));
     }
     if (options.tlsOptions) {
-      pipeline2.addPolicy(tlsPolicy2(options.tlsOptions));
+      pipeline.addPolicy(tlsPolicy2(options.tlsOptions));
     }
-    pipeline2.addPolicy(proxyPolicy2(options.proxyOptions));
-    pipeline2.addPolicy(decompressResponsePolicy2());
+    pipeline.addPolicy(proxyPolicy2(options.proxyOptions));
+    pipeline.addPolicy(decompressResponsePolicy2());
   }
-  pipeline2.addPolicy(wrapAbortSignalLikePolicy());
-  pipeline2.addPolicy(formDataPolicy2(), { beforePolicies: [multipartPolicyName2] });
-  pipeline2.addPolicy(userAgentPolicy2(options.userAgentOptions));
-  pipeline2.addPolicy(setClientRequestIdPolicy(options.telemetryOptions?.clientRequestIdHeaderName));
-  pipeline2.addPolicy(multipartPolicy2(), { afterPhase: "Deserialize" });
-  pipeline2.addPolicy(defaultRetryPolicy2(options.retryOptions), { phase: "Retry" });
-  pipeline2.addPolicy(tracingPolicy({ ...options.userAgentOptions, ...options.loggingOptions }), {
+  pipeline.addPolicy(wrapAbortSignalLikePolicy());
+  pipeline.addPolicy(formDataPolicy2(), { beforePolicies: [multipartPolicyName2] });
+  pipeline.addPolicy(userAgentPolicy2(options.userAgentOptions));
+  pipeline.addPolicy(setClientRequestIdPolicy(options.telemetryOptions?.clientRequestIdHeaderName));
+  pipeline.addPolicy(multipartPolicy2(), { afterPhase: "Deserialize" });
+  pipeline.addPolicy(defaultRetryPolicy2(options.retryOptions), { phase: "Retry" });
+  pipeline.addPolicy(tracingPolicy({ ...options.userAgentOptions, ...options.loggingOptions }), {
     afterPhase: "Retry"
   });
   if (isNodeLike2) {
-    pipeline2.addPolicy(redirectPolicy2(options.redirectOptions), { afterPhase: "Retry" });
+    pipeline.addPolicy(redirectPolicy2(options.redirectOptions), { afterPhase: "Retry" });
   }
-  pipeline2.addPolicy(logPolicy2(options.loggingOptions), { afterPhase: "Sign" });
-  return pipeline2;
+  pipeline.addPolicy(logPolicy2(options.loggingOptions), { afterPhase: "Sign" });
+  return pipeline;
 }
 
 // node_modules/@azure/core-rest-pipeline/dist/esm/defaultHttpClient.js
@@ -34799,8 +34796,8 @@ function createDisableKeepAlivePolicy() {
     }
   };
 }
-function pipelineContainsDisableKeepAlivePolicy(pipeline2) {
-  return pipeline2.getOrderedPolicies().some((policy) => policy.name === disableKeepAlivePolicyName);
+function pipelineContainsDisableKeepAlivePolicy(pipeline) {
+  return pipeline.getOrderedPolicies().some((policy) => policy.name === disableKeepAlivePolicyName);
 }
 
 // node_modules/@azure/core-client/dist/esm/base64.js
@@ -35096,14 +35093,14 @@ function trimEnd(str, ch) {
   }
   return str.substr(0, len);
 }
-function bufferToBase64Url(buffer3) {
-  if (!buffer3) {
+function bufferToBase64Url(buffer2) {
+  if (!buffer2) {
     return void 0;
   }
-  if (!(buffer3 instanceof Uint8Array)) {
+  if (!(buffer2 instanceof Uint8Array)) {
     throw new Error(`Please provide an input of type Uint8Array for converting to Base64Url.`);
   }
-  const str = encodeByteArray(buffer3);
+  const str = encodeByteArray(buffer2);
   return trimEnd(str, "=").replace(/\+/g, "-").replace(/\//g, "_");
 }
 function base64UrlToByteArray(str) {
@@ -36055,18 +36052,18 @@ function prepareXMLRootList(obj, elementName, xmlNamespaceKey, xmlNamespace) {
 
 // node_modules/@azure/core-client/dist/esm/pipeline.js
 function createClientPipeline(options = {}) {
-  const pipeline2 = createPipelineFromOptions2(options ?? {});
+  const pipeline = createPipelineFromOptions2(options ?? {});
   if (options.credentialOptions) {
-    pipeline2.addPolicy(bearerTokenAuthenticationPolicy({
+    pipeline.addPolicy(bearerTokenAuthenticationPolicy({
       credential: options.credentialOptions.credential,
       scopes: options.credentialOptions.credentialScopes
     }));
   }
-  pipeline2.addPolicy(serializationPolicy(options.serializationOptions), { phase: "Serialize" });
-  pipeline2.addPolicy(deserializationPolicy(options.deserializationOptions), {
+  pipeline.addPolicy(serializationPolicy(options.serializationOptions), { phase: "Serialize" });
+  pipeline.addPolicy(deserializationPolicy(options.deserializationOptions), {
     phase: "Deserialize"
   });
-  return pipeline2;
+  return pipeline;
 }
 
 // node_modules/@azure/core-client/dist/esm/httpClientCache.js
@@ -42196,8 +42193,8 @@ var BufferScheduler = class {
         }
         if (this.isStreamEnd && this.executingOutgoingHandlers === 0) {
           if (this.unresolvedLength > 0 && this.unresolvedLength < this.bufferSize) {
-            const buffer3 = this.shiftBufferFromUnresolvedDataArray();
-            this.outgoingHandler(() => buffer3.getReadableStream(), buffer3.size, this.offset).then(resolve3).catch(reject);
+            const buffer2 = this.shiftBufferFromUnresolvedDataArray();
+            this.outgoingHandler(() => buffer2.getReadableStream(), buffer2.size, this.offset).then(resolve3).catch(reject);
           } else if (this.unresolvedLength >= this.bufferSize) {
             return;
           } else {
@@ -42221,14 +42218,14 @@ var BufferScheduler = class {
    * than blockSize when data in unresolvedDataArray is less than bufferSize.
    *
    */
-  shiftBufferFromUnresolvedDataArray(buffer3) {
-    if (!buffer3) {
-      buffer3 = new PooledBuffer(this.bufferSize, this.unresolvedDataArray, this.unresolvedLength);
+  shiftBufferFromUnresolvedDataArray(buffer2) {
+    if (!buffer2) {
+      buffer2 = new PooledBuffer(this.bufferSize, this.unresolvedDataArray, this.unresolvedLength);
     } else {
-      buffer3.fill(this.unresolvedDataArray, this.unresolvedLength);
+      buffer2.fill(this.unresolvedDataArray, this.unresolvedLength);
     }
-    this.unresolvedLength -= buffer3.size;
-    return buffer3;
+    this.unresolvedLength -= buffer2.size;
+    return buffer2;
   }
   /**
    * Resolve data in unresolvedDataArray. For every buffer with size in blockSize
@@ -42241,19 +42238,19 @@ var BufferScheduler = class {
    */
   resolveData() {
     while (this.unresolvedLength >= this.bufferSize) {
-      let buffer3;
+      let buffer2;
       if (this.incoming.length > 0) {
-        buffer3 = this.incoming.shift();
-        this.shiftBufferFromUnresolvedDataArray(buffer3);
+        buffer2 = this.incoming.shift();
+        this.shiftBufferFromUnresolvedDataArray(buffer2);
       } else {
         if (this.numBuffers < this.maxBuffers) {
-          buffer3 = this.shiftBufferFromUnresolvedDataArray();
+          buffer2 = this.shiftBufferFromUnresolvedDataArray();
           this.numBuffers++;
         } else {
           return false;
         }
       }
-      this.outgoing.push(buffer3);
+      this.outgoing.push(buffer2);
       this.triggerOutgoingHandlers();
     }
     return true;
@@ -42263,34 +42260,34 @@ var BufferScheduler = class {
    * concurrency reaches.
    */
   async triggerOutgoingHandlers() {
-    let buffer3;
+    let buffer2;
     do {
       if (this.executingOutgoingHandlers >= this.concurrency) {
         return;
       }
-      buffer3 = this.outgoing.shift();
-      if (buffer3) {
-        this.triggerOutgoingHandler(buffer3);
+      buffer2 = this.outgoing.shift();
+      if (buffer2) {
+        this.triggerOutgoingHandler(buffer2);
       }
-    } while (buffer3);
+    } while (buffer2);
   }
   /**
    * Trigger a outgoing handler for a buffer shifted from outgoing.
    *
    * @param buffer -
    */
-  async triggerOutgoingHandler(buffer3) {
-    const bufferLength = buffer3.size;
+  async triggerOutgoingHandler(buffer2) {
+    const bufferLength = buffer2.size;
     this.executingOutgoingHandlers++;
     this.offset += bufferLength;
     try {
-      await this.outgoingHandler(() => buffer3.getReadableStream(), bufferLength, this.offset - bufferLength);
+      await this.outgoingHandler(() => buffer2.getReadableStream(), bufferLength, this.offset - bufferLength);
     } catch (err2) {
       this.emitter.emit("error", err2);
       return;
     }
     this.executingOutgoingHandlers--;
-    this.reuseBuffer(buffer3);
+    this.reuseBuffer(buffer2);
     this.emitter.emit("checkEnd");
   }
   /**
@@ -42298,8 +42295,8 @@ var BufferScheduler = class {
    *
    * @param buffer -
    */
-  reuseBuffer(buffer3) {
-    this.incoming.push(buffer3);
+  reuseBuffer(buffer2) {
+    this.incoming.push(buffer2);
     if (!this.isError && this.resolveData() && !this.isStreamEnd) {
       this.readable.resume();
     }
@@ -42369,7 +42366,7 @@ var NativeCRC64 = (() => {
     }
     if (ENVIRONMENT_IS_NODE) {
       if (typeof process == "undefined" || !process.release || process.release.name !== "node") throw new Error("not compiled for this environment (did you build to HTML and try to run it not on the web, or set ENVIRONMENT to something - like node - and run it someplace else - like on the web?)");
-      var fs11 = require2("fs");
+      var fs10 = require2("fs");
       var nodePath = require2("path");
       if (ENVIRONMENT_IS_WORKER) {
         scriptDirectory = nodePath.dirname(scriptDirectory) + "/";
@@ -42378,7 +42375,7 @@ var NativeCRC64 = (() => {
       }
       read_ = (filename, binary) => {
         filename = isFileURI(filename) ? new URL(filename) : nodePath.normalize(filename);
-        return fs11.readFileSync(filename, binary ? void 0 : "utf8");
+        return fs10.readFileSync(filename, binary ? void 0 : "utf8");
       };
       readBinary = (filename) => {
         var ret = read_(filename, true);
@@ -42390,7 +42387,7 @@ var NativeCRC64 = (() => {
       };
       readAsync = (filename, onload, onerror) => {
         filename = isFileURI(filename) ? new URL(filename) : nodePath.normalize(filename);
-        fs11.readFile(filename, function(err3, data) {
+        fs10.readFile(filename, function(err3, data) {
           if (err3) onerror(err3);
           else onload(data.buffer);
         });
@@ -42736,9 +42733,9 @@ var NativeCRC64 = (() => {
       }
       return len;
     }
-    var HEAP, buffer3, HEAP8, HEAPU8, HEAP16, HEAPU16, HEAP32, HEAPU32, HEAPF32, HEAPF64;
+    var HEAP, buffer2, HEAP8, HEAPU8, HEAP16, HEAPU16, HEAP32, HEAPU32, HEAPF32, HEAPF64;
     function updateGlobalBufferAndViews(buf) {
-      buffer3 = buf;
+      buffer2 = buf;
       Module["HEAP8"] = HEAP8 = new Int8Array(buf);
       Module["HEAP16"] = HEAP16 = new Int16Array(buf);
       Module["HEAP32"] = HEAP32 = new Int32Array(buf);
@@ -43761,11 +43758,11 @@ var NativeCRC64 = (() => {
     }
     function emscripten_realloc_buffer(size2) {
       try {
-        wasmMemory.grow(size2 - buffer3.byteLength + 65535 >>> 16);
+        wasmMemory.grow(size2 - buffer2.byteLength + 65535 >>> 16);
         updateGlobalBufferAndViews(wasmMemory.buffer);
         return 1;
       } catch (e) {
-        err2("emscripten_realloc_buffer: Attempted to grow heap from " + buffer3.byteLength + " bytes to " + size2 + " bytes, but got error: " + e);
+        err2("emscripten_realloc_buffer: Attempted to grow heap from " + buffer2.byteLength + " bytes to " + size2 + " bytes, but got error: " + e);
       }
     }
     function _emscripten_resize_heap(requestedSize) {
@@ -43811,14 +43808,14 @@ var NativeCRC64 = (() => {
       return 70;
     }
     var printCharBuffers = [null, [], []];
-    function printChar(stream2, curr) {
-      var buffer4 = printCharBuffers[stream2];
-      assert4(buffer4);
+    function printChar(stream, curr) {
+      var buffer3 = printCharBuffers[stream];
+      assert4(buffer3);
       if (curr === 0 || curr === 10) {
-        (stream2 === 1 ? out : err2)(UTF8ArrayToString(buffer4, 0));
-        buffer4.length = 0;
+        (stream === 1 ? out : err2)(UTF8ArrayToString(buffer3, 0));
+        buffer3.length = 0;
       } else {
-        buffer4.push(curr);
+        buffer3.push(curr);
       }
     }
     function flush_NO_FILESYSTEM() {
@@ -46199,11 +46196,11 @@ var PathStylePorts2 = [
 ];
 
 // node_modules/@azure/storage-blob/dist/esm/Pipeline.js
-function isPipelineLike(pipeline2) {
-  if (!pipeline2 || typeof pipeline2 !== "object") {
+function isPipelineLike(pipeline) {
+  if (!pipeline || typeof pipeline !== "object") {
     return false;
   }
-  const castPipeline = pipeline2;
+  const castPipeline = pipeline;
   return Array.isArray(castPipeline.factories) && typeof castPipeline.options === "object" && typeof castPipeline.toServiceClientOptions === "function";
 }
 var Pipeline = class {
@@ -46242,11 +46239,11 @@ function newPipeline(credential, pipelineOptions = {}) {
   if (!credential) {
     credential = new AnonymousCredential();
   }
-  const pipeline2 = new Pipeline([], pipelineOptions);
-  pipeline2._credential = credential;
-  return pipeline2;
+  const pipeline = new Pipeline([], pipelineOptions);
+  pipeline._credential = credential;
+  return pipeline;
 }
-function processDownlevelPipeline(pipeline2) {
+function processDownlevelPipeline(pipeline) {
   const knownFactoryFunctions = [
     isAnonymousCredential,
     isStorageSharedKeyCredential,
@@ -46256,8 +46253,8 @@ function processDownlevelPipeline(pipeline2) {
     isStorageTelemetryPolicyFactory,
     isCoreHttpPolicyFactory
   ];
-  if (pipeline2.factories.length) {
-    const novelFactories = pipeline2.factories.filter((factory) => {
+  if (pipeline.factories.length) {
+    const novelFactories = pipeline.factories.filter((factory) => {
       return !knownFactoryFunctions.some((knownFactory) => knownFactory(factory));
     });
     if (novelFactories.length) {
@@ -46270,14 +46267,14 @@ function processDownlevelPipeline(pipeline2) {
   }
   return void 0;
 }
-function getCoreClientOptions(pipeline2) {
-  const { httpClient: v1Client, ...restOptions } = pipeline2.options;
-  let httpClient = pipeline2._coreHttpClient;
+function getCoreClientOptions(pipeline) {
+  const { httpClient: v1Client, ...restOptions } = pipeline.options;
+  let httpClient = pipeline._coreHttpClient;
   if (!httpClient) {
     httpClient = v1Client ? convertHttpClient(v1Client) : getCachedDefaultHttpClient2();
-    pipeline2._coreHttpClient = httpClient;
+    pipeline._coreHttpClient = httpClient;
   }
-  let corePipeline = pipeline2._corePipeline;
+  let corePipeline = pipeline._corePipeline;
   if (!corePipeline) {
     const packageDetails = `azsdk-js-azure-storage-blob/${SDK_VERSION4}`;
     const userAgentPrefix = restOptions.userAgentOptions && restOptions.userAgentOptions.userAgentPrefix ? `${restOptions.userAgentOptions.userAgentPrefix} ${packageDetails}` : `${packageDetails}`;
@@ -46318,11 +46315,11 @@ function getCoreClientOptions(pipeline2) {
     corePipeline.addPolicy(storageRetryPolicy(restOptions.retryOptions), { phase: "Retry" });
     corePipeline.addPolicy(storageRequestFailureDetailsParserPolicy());
     corePipeline.addPolicy(storageBrowserPolicy());
-    const downlevelResults = processDownlevelPipeline(pipeline2);
+    const downlevelResults = processDownlevelPipeline(pipeline);
     if (downlevelResults) {
       corePipeline.addPolicy(downlevelResults.wrappedPolicies, downlevelResults.afterRetry ? { afterPhase: "Retry" } : void 0);
     }
-    const credential = getCredentialFromPipeline(pipeline2);
+    const credential = getCredentialFromPipeline(pipeline);
     if (isTokenCredential(credential)) {
       corePipeline.addPolicy(bearerTokenAuthenticationPolicy({
         credential,
@@ -46335,7 +46332,7 @@ function getCoreClientOptions(pipeline2) {
         accountKey: credential.accountKey
       }), { phase: "Sign" });
     }
-    pipeline2._corePipeline = corePipeline;
+    pipeline._corePipeline = corePipeline;
   }
   return {
     ...restOptions,
@@ -46344,12 +46341,12 @@ function getCoreClientOptions(pipeline2) {
     pipeline: corePipeline
   };
 }
-function getCredentialFromPipeline(pipeline2) {
-  if (pipeline2._credential) {
-    return pipeline2._credential;
+function getCredentialFromPipeline(pipeline) {
+  if (pipeline._credential) {
+    return pipeline._credential;
   }
   let credential = new AnonymousCredential();
-  for (const factory of pipeline2.factories) {
+  for (const factory of pipeline.factories) {
     if (isTokenCredential(factory.credential)) {
       credential = factory.credential;
     } else if (isStorageSharedKeyCredential(factory)) {
@@ -60259,13 +60256,13 @@ var StorageClient2 = class {
    * @param url - url to resource
    * @param pipeline - request policy pipeline.
    */
-  constructor(url2, pipeline2) {
+  constructor(url2, pipeline) {
     this.url = escapeURLPath(url2);
     this.accountName = getAccountNameFromUrl(url2);
-    this.pipeline = pipeline2;
-    this.storageClientContext = new StorageContextClient(this.url, getCoreClientOptions(pipeline2));
+    this.pipeline = pipeline;
+    this.storageClientContext = new StorageContextClient(this.url, getCoreClientOptions(pipeline));
     this.isHttps = iEqual(getURLScheme(this.url) || "", "https");
-    this.credential = getCredentialFromPipeline(pipeline2);
+    this.credential = getCredentialFromPipeline(pipeline);
     const storageClientContext = this.storageClientContext;
     storageClientContext.requestContentType = void 0;
   }
@@ -62224,8 +62221,8 @@ var AvroParser = class _AvroParser {
    * @param length -
    * @param options -
    */
-  static async readFixedBytes(stream2, length, options = {}) {
-    const bytes = await stream2.read(length, { abortSignal: options.abortSignal });
+  static async readFixedBytes(stream, length, options = {}) {
+    const bytes = await stream.read(length, { abortSignal: options.abortSignal });
     if (bytes.length !== length) {
       throw new Error("Hit stream end.");
     }
@@ -62237,19 +62234,19 @@ var AvroParser = class _AvroParser {
    * @param stream -
    * @param options -
    */
-  static async readByte(stream2, options = {}) {
-    const buf = await _AvroParser.readFixedBytes(stream2, 1, options);
+  static async readByte(stream, options = {}) {
+    const buf = await _AvroParser.readFixedBytes(stream, 1, options);
     return buf[0];
   }
   // int and long are stored in variable-length zig-zag coding.
   // variable-length: https://lucene.apache.org/core/3_5_0/fileformats.html#VInt
   // zig-zag: https://developers.google.com/protocol-buffers/docs/encoding?csw=1#types
-  static async readZigZagLong(stream2, options = {}) {
+  static async readZigZagLong(stream, options = {}) {
     let zigZagEncoded = 0;
     let significanceInBit = 0;
     let byte, haveMoreByte, significanceInFloat;
     do {
-      byte = await _AvroParser.readByte(stream2, options);
+      byte = await _AvroParser.readByte(stream, options);
       haveMoreByte = byte & 128;
       zigZagEncoded |= (byte & 127) << significanceInBit;
       significanceInBit += 7;
@@ -62258,7 +62255,7 @@ var AvroParser = class _AvroParser {
       zigZagEncoded = zigZagEncoded;
       significanceInFloat = 268435456;
       do {
-        byte = await _AvroParser.readByte(stream2, options);
+        byte = await _AvroParser.readByte(stream, options);
         zigZagEncoded += (byte & 127) * significanceInFloat;
         significanceInFloat *= 128;
       } while (byte & 128);
@@ -62270,17 +62267,17 @@ var AvroParser = class _AvroParser {
     }
     return zigZagEncoded >> 1 ^ -(zigZagEncoded & 1);
   }
-  static async readLong(stream2, options = {}) {
-    return _AvroParser.readZigZagLong(stream2, options);
+  static async readLong(stream, options = {}) {
+    return _AvroParser.readZigZagLong(stream, options);
   }
-  static async readInt(stream2, options = {}) {
-    return _AvroParser.readZigZagLong(stream2, options);
+  static async readInt(stream, options = {}) {
+    return _AvroParser.readZigZagLong(stream, options);
   }
   static async readNull() {
     return null;
   }
-  static async readBoolean(stream2, options = {}) {
-    const b = await _AvroParser.readByte(stream2, options);
+  static async readBoolean(stream, options = {}) {
+    const b = await _AvroParser.readByte(stream, options);
     if (b === 1) {
       return true;
     } else if (b === 0) {
@@ -62289,53 +62286,53 @@ var AvroParser = class _AvroParser {
       throw new Error("Byte was not a boolean.");
     }
   }
-  static async readFloat(stream2, options = {}) {
-    const u8arr = await _AvroParser.readFixedBytes(stream2, 4, options);
+  static async readFloat(stream, options = {}) {
+    const u8arr = await _AvroParser.readFixedBytes(stream, 4, options);
     const view = new DataView(u8arr.buffer, u8arr.byteOffset, u8arr.byteLength);
     return view.getFloat32(0, true);
   }
-  static async readDouble(stream2, options = {}) {
-    const u8arr = await _AvroParser.readFixedBytes(stream2, 8, options);
+  static async readDouble(stream, options = {}) {
+    const u8arr = await _AvroParser.readFixedBytes(stream, 8, options);
     const view = new DataView(u8arr.buffer, u8arr.byteOffset, u8arr.byteLength);
     return view.getFloat64(0, true);
   }
-  static async readBytes(stream2, options = {}) {
-    const size2 = await _AvroParser.readLong(stream2, options);
+  static async readBytes(stream, options = {}) {
+    const size2 = await _AvroParser.readLong(stream, options);
     if (size2 < 0) {
       throw new Error("Bytes size was negative.");
     }
-    return stream2.read(size2, { abortSignal: options.abortSignal });
+    return stream.read(size2, { abortSignal: options.abortSignal });
   }
-  static async readString(stream2, options = {}) {
-    const u8arr = await _AvroParser.readBytes(stream2, options);
+  static async readString(stream, options = {}) {
+    const u8arr = await _AvroParser.readBytes(stream, options);
     const utf8decoder = new TextDecoder();
     return utf8decoder.decode(u8arr);
   }
-  static async readMapPair(stream2, readItemMethod, options = {}) {
-    const key = await _AvroParser.readString(stream2, options);
-    const value = await readItemMethod(stream2, options);
+  static async readMapPair(stream, readItemMethod, options = {}) {
+    const key = await _AvroParser.readString(stream, options);
+    const value = await readItemMethod(stream, options);
     return { key, value };
   }
-  static async readMap(stream2, readItemMethod, options = {}) {
+  static async readMap(stream, readItemMethod, options = {}) {
     const readPairMethod = (s, opts = {}) => {
       return _AvroParser.readMapPair(s, readItemMethod, opts);
     };
-    const pairs = await _AvroParser.readArray(stream2, readPairMethod, options);
+    const pairs = await _AvroParser.readArray(stream, readPairMethod, options);
     const dict = {};
     for (const pair of pairs) {
       dict[pair.key] = pair.value;
     }
     return dict;
   }
-  static async readArray(stream2, readItemMethod, options = {}) {
+  static async readArray(stream, readItemMethod, options = {}) {
     const items = [];
-    for (let count = await _AvroParser.readLong(stream2, options); count !== 0; count = await _AvroParser.readLong(stream2, options)) {
+    for (let count = await _AvroParser.readLong(stream, options); count !== 0; count = await _AvroParser.readLong(stream, options)) {
       if (count < 0) {
-        await _AvroParser.readLong(stream2, options);
+        await _AvroParser.readLong(stream, options);
         count = -count;
       }
       while (count--) {
-        const item = await readItemMethod(stream2, options);
+        const item = await readItemMethod(stream, options);
         items.push(item);
       }
     }
@@ -62445,24 +62442,24 @@ var AvroPrimitiveType = class extends AvroType {
     this._primitive = primitive;
   }
   // eslint-disable-next-line @typescript-eslint/no-wrapper-object-types
-  read(stream2, options = {}) {
+  read(stream, options = {}) {
     switch (this._primitive) {
       case AvroPrimitive.NULL:
         return AvroParser.readNull();
       case AvroPrimitive.BOOLEAN:
-        return AvroParser.readBoolean(stream2, options);
+        return AvroParser.readBoolean(stream, options);
       case AvroPrimitive.INT:
-        return AvroParser.readInt(stream2, options);
+        return AvroParser.readInt(stream, options);
       case AvroPrimitive.LONG:
-        return AvroParser.readLong(stream2, options);
+        return AvroParser.readLong(stream, options);
       case AvroPrimitive.FLOAT:
-        return AvroParser.readFloat(stream2, options);
+        return AvroParser.readFloat(stream, options);
       case AvroPrimitive.DOUBLE:
-        return AvroParser.readDouble(stream2, options);
+        return AvroParser.readDouble(stream, options);
       case AvroPrimitive.BYTES:
-        return AvroParser.readBytes(stream2, options);
+        return AvroParser.readBytes(stream, options);
       case AvroPrimitive.STRING:
-        return AvroParser.readString(stream2, options);
+        return AvroParser.readString(stream, options);
       default:
         throw new Error("Unknown Avro Primitive");
     }
@@ -62475,8 +62472,8 @@ var AvroEnumType = class extends AvroType {
     this._symbols = symbols;
   }
   // eslint-disable-next-line @typescript-eslint/no-wrapper-object-types
-  async read(stream2, options = {}) {
-    const value = await AvroParser.readInt(stream2, options);
+  async read(stream, options = {}) {
+    const value = await AvroParser.readInt(stream, options);
     return this._symbols[value];
   }
 };
@@ -62486,9 +62483,9 @@ var AvroUnionType = class extends AvroType {
     super();
     this._types = types2;
   }
-  async read(stream2, options = {}) {
-    const typeIndex = await AvroParser.readInt(stream2, options);
-    return this._types[typeIndex].read(stream2, options);
+  async read(stream, options = {}) {
+    const typeIndex = await AvroParser.readInt(stream, options);
+    return this._types[typeIndex].read(stream, options);
   }
 };
 var AvroMapType = class extends AvroType {
@@ -62498,11 +62495,11 @@ var AvroMapType = class extends AvroType {
     this._itemType = itemType;
   }
   // eslint-disable-next-line @typescript-eslint/no-wrapper-object-types
-  read(stream2, options = {}) {
+  read(stream, options = {}) {
     const readItemMethod = (s, opts) => {
       return this._itemType.read(s, opts);
     };
-    return AvroParser.readMap(stream2, readItemMethod, options);
+    return AvroParser.readMap(stream, readItemMethod, options);
   }
 };
 var AvroRecordType = class extends AvroType {
@@ -62514,12 +62511,12 @@ var AvroRecordType = class extends AvroType {
     this._name = name;
   }
   // eslint-disable-next-line @typescript-eslint/no-wrapper-object-types
-  async read(stream2, options = {}) {
+  async read(stream, options = {}) {
     const record = {};
     record["$schema"] = this._name;
     for (const key in this._fields) {
       if (Object.prototype.hasOwnProperty.call(this._fields, key)) {
-        record[key] = await this._fields[key].read(stream2, options);
+        record[key] = await this._fields[key].read(stream, options);
       }
     }
     return record;
@@ -63796,18 +63793,18 @@ var Batch = class {
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.js
 import fs6 from "node:fs";
 import util3 from "node:util";
-async function streamToBuffer(stream2, buffer3, offset, end, encoding) {
+async function streamToBuffer(stream, buffer2, offset, end, encoding) {
   let pos = 0;
   const count = end - offset;
   return new Promise((resolve3, reject) => {
     const timeout = setTimeout(() => reject(new Error(`The operation cannot be completed in timeout.`)), REQUEST_TIMEOUT);
-    stream2.on("readable", () => {
+    stream.on("readable", () => {
       if (pos >= count) {
         clearTimeout(timeout);
         resolve3();
         return;
       }
-      let chunk = stream2.read();
+      let chunk = stream.read();
       if (!chunk) {
         return;
       }
@@ -63815,17 +63812,17 @@ async function streamToBuffer(stream2, buffer3, offset, end, encoding) {
         chunk = Buffer.from(chunk, encoding);
       }
       const chunkLength = pos + chunk.length > count ? count - pos : chunk.length;
-      buffer3.fill(chunk.slice(0, chunkLength), offset + pos, offset + pos + chunkLength);
+      buffer2.fill(chunk.slice(0, chunkLength), offset + pos, offset + pos + chunkLength);
       pos += chunkLength;
     });
-    stream2.on("end", () => {
+    stream.on("end", () => {
       clearTimeout(timeout);
       if (pos < count) {
         reject(new Error(`Stream drains before getting enough data needed. Data read: ${pos}, data need: ${count}`));
       }
       resolve3();
     });
-    stream2.on("error", (msg) => {
+    stream.on("error", (msg) => {
       clearTimeout(timeout);
       reject(msg);
     });
@@ -63871,21 +63868,21 @@ var BlobClient = class _BlobClient extends StorageClient2 {
   }
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
     options = options || {};
-    let pipeline2;
+    let pipeline;
     let url2;
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline2 = credentialOrPipelineOrContainerName;
+      pipeline = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline2 = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
       if (blobNameOrOptions && typeof blobNameOrOptions !== "string") {
         options = blobNameOrOptions;
       }
-      pipeline2 = newPipeline(new AnonymousCredential(), options);
+      pipeline = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -63897,20 +63894,20 @@ var BlobClient = class _BlobClient extends StorageClient2 {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline2 = newPipeline(sharedKeyCredential, options);
+          pipeline = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline2 = newPipeline(new AnonymousCredential(), options);
+        pipeline = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline2);
+    super(url2, pipeline);
     ({ blobName: this._name, containerName: this._containerName } = this.getBlobAndContainerNamesFromUrl());
     this.blobContext = this.storageClientContext.blob;
     this._snapshot = getURLParameter(this.url, URLConstants2.Parameters.SNAPSHOT);
@@ -64562,12 +64559,12 @@ var BlobClient = class _BlobClient extends StorageClient2 {
     });
   }
   async downloadToBuffer(param1, param2, param3, param4 = {}) {
-    let buffer3;
+    let buffer2;
     let offset = 0;
     let count = 0;
     let options = param4;
     if (param1 instanceof Buffer) {
-      buffer3 = param1;
+      buffer2 = param1;
       offset = param2 || 0;
       count = typeof param3 === "number" ? param3 : 0;
     } else {
@@ -64602,14 +64599,14 @@ var BlobClient = class _BlobClient extends StorageClient2 {
           throw new RangeError(`offset ${offset} shouldn't be larger than blob size ${response.contentLength}`);
         }
       }
-      if (!buffer3) {
+      if (!buffer2) {
         try {
-          buffer3 = Buffer.alloc(count);
+          buffer2 = Buffer.alloc(count);
         } catch (error2) {
           throw new Error(`Unable to allocate the buffer of size: ${count}(in bytes). Please try passing your own buffer to the "downloadToBuffer" method or try using other methods like "download" or "downloadToFile".	 ${error2.message}`);
         }
       }
-      if (buffer3.length < count) {
+      if (buffer2.length < count) {
         throw new RangeError(`The buffer's size should be equal to or larger than the request count of bytes: ${count}`);
       }
       let transferProgress = 0;
@@ -64627,8 +64624,8 @@ var BlobClient = class _BlobClient extends StorageClient2 {
             customerProvidedKey: options.customerProvidedKey,
             tracingOptions: updatedOptions.tracingOptions
           });
-          const stream2 = response.readableStreamBody;
-          await streamToBuffer(stream2, buffer3, off - offset, chunkEnd - offset);
+          const stream = response.readableStreamBody;
+          await streamToBuffer(stream, buffer2, off - offset, chunkEnd - offset);
           transferProgress += chunkEnd - off;
           if (options.onProgress) {
             options.onProgress({ loadedBytes: transferProgress });
@@ -64636,7 +64633,7 @@ var BlobClient = class _BlobClient extends StorageClient2 {
         });
       }
       await batch.do();
-      return buffer3;
+      return buffer2;
     });
   }
   /**
@@ -64897,19 +64894,19 @@ var AppendBlobClient = class _AppendBlobClient extends BlobClient {
    */
   appendBlobContext;
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
-    let pipeline2;
+    let pipeline;
     let url2;
     options = options || {};
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline2 = credentialOrPipelineOrContainerName;
+      pipeline = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline2 = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
-      pipeline2 = newPipeline(new AnonymousCredential(), options);
+      pipeline = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -64921,20 +64918,20 @@ var AppendBlobClient = class _AppendBlobClient extends BlobClient {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline2 = newPipeline(sharedKeyCredential, options);
+          pipeline = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline2 = newPipeline(new AnonymousCredential(), options);
+        pipeline = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline2);
+    super(url2, pipeline);
     this.appendBlobContext = this.storageClientContext.appendBlob;
   }
   /**
@@ -65169,22 +65166,22 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
    */
   blockBlobContext;
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
-    let pipeline2;
+    let pipeline;
     let url2;
     options = options || {};
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline2 = credentialOrPipelineOrContainerName;
+      pipeline = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline2 = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
       if (blobNameOrOptions && typeof blobNameOrOptions !== "string") {
         options = blobNameOrOptions;
       }
-      pipeline2 = newPipeline(new AnonymousCredential(), options);
+      pipeline = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -65196,20 +65193,20 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline2 = newPipeline(sharedKeyCredential, options);
+          pipeline = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline2 = newPipeline(new AnonymousCredential(), options);
+        pipeline = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline2);
+    super(url2, pipeline);
     this.blockBlobContext = this.storageClientContext.blockBlob;
     this._blobContext = this.storageClientContext.blob;
   }
@@ -65566,16 +65563,16 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
   async uploadData(data, options = {}) {
     return tracingClient.withSpan("BlockBlobClient-uploadData", options, async (updatedOptions) => {
       if (isNodeLike2) {
-        let buffer3;
+        let buffer2;
         if (data instanceof Buffer) {
-          buffer3 = data;
+          buffer2 = data;
         } else if (data instanceof ArrayBuffer) {
-          buffer3 = Buffer.from(data);
+          buffer2 = Buffer.from(data);
         } else {
           data = data;
-          buffer3 = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+          buffer2 = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
         }
-        return this.uploadSeekableInternal((offset, size2) => buffer3.slice(offset, offset + size2), buffer3.byteLength, updatedOptions);
+        return this.uploadSeekableInternal((offset, size2) => buffer2.slice(offset, offset + size2), buffer2.byteLength, updatedOptions);
       } else {
         const browserBlob = new Blob([data]);
         return this.uploadSeekableInternal((offset, size2) => browserBlob.slice(offset, offset + size2), browserBlob.size, updatedOptions);
@@ -65729,7 +65726,7 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
    * @param options - Options to Upload Stream to Block Blob operation.
    * @returns Response data for the Blob Upload operation.
    */
-  async uploadStream(stream2, bufferSize = DEFAULT_BLOCK_BUFFER_SIZE_BYTES, maxConcurrency = 5, options = {}) {
+  async uploadStream(stream, bufferSize = DEFAULT_BLOCK_BUFFER_SIZE_BYTES, maxConcurrency = 5, options = {}) {
     if (!options.blobHTTPHeaders) {
       options.blobHTTPHeaders = {};
     }
@@ -65742,7 +65739,7 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
       let transferProgress = 0;
       const blockList = [];
       const scheduler = new BufferScheduler(
-        stream2,
+        stream,
         bufferSize,
         maxConcurrency,
         async (body2, length) => {
@@ -65780,19 +65777,19 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    */
   pageBlobContext;
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
-    let pipeline2;
+    let pipeline;
     let url2;
     options = options || {};
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline2 = credentialOrPipelineOrContainerName;
+      pipeline = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline2 = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
-      pipeline2 = newPipeline(new AnonymousCredential(), options);
+      pipeline = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -65804,20 +65801,20 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline2 = newPipeline(sharedKeyCredential, options);
+          pipeline = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline2 = newPipeline(new AnonymousCredential(), options);
+        pipeline = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline2);
+    super(url2, pipeline);
     this.pageBlobContext = this.storageClientContext.pageBlob;
   }
   /**
@@ -66702,12 +66699,6 @@ function uploadCacheArchiveSDK(signedUploadURL, archivePath, options) {
   });
 }
 
-// node_modules/@actions/cache/lib/internal/downloadUtils.js
-import * as buffer2 from "buffer";
-import * as fs7 from "fs";
-import * as stream from "stream";
-import * as util4 from "util";
-
 // node_modules/@actions/cache/lib/internal/requestUtils.js
 var __awaiter13 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
@@ -66833,317 +66824,6 @@ function retryHttpClientResponse(name_1, method_1) {
   });
 }
 
-// node_modules/@actions/cache/lib/internal/downloadUtils.js
-var __awaiter14 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve3, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-function pipeResponseToStream(response, output) {
-  return __awaiter14(this, void 0, void 0, function* () {
-    const pipeline2 = util4.promisify(stream.pipeline);
-    yield pipeline2(response.message, output);
-  });
-}
-var DownloadProgress = class {
-  constructor(contentLength2) {
-    this.contentLength = contentLength2;
-    this.segmentIndex = 0;
-    this.segmentSize = 0;
-    this.segmentOffset = 0;
-    this.receivedBytes = 0;
-    this.displayedComplete = false;
-    this.startTime = Date.now();
-  }
-  /**
-   * Progress to the next segment. Only call this method when the previous segment
-   * is complete.
-   *
-   * @param segmentSize the length of the next segment
-   */
-  nextSegment(segmentSize) {
-    this.segmentOffset = this.segmentOffset + this.segmentSize;
-    this.segmentIndex = this.segmentIndex + 1;
-    this.segmentSize = segmentSize;
-    this.receivedBytes = 0;
-    debug(`Downloading segment at offset ${this.segmentOffset} with length ${this.segmentSize}...`);
-  }
-  /**
-   * Sets the number of bytes received for the current segment.
-   *
-   * @param receivedBytes the number of bytes received
-   */
-  setReceivedBytes(receivedBytes) {
-    this.receivedBytes = receivedBytes;
-  }
-  /**
-   * Returns the total number of bytes transferred.
-   */
-  getTransferredBytes() {
-    return this.segmentOffset + this.receivedBytes;
-  }
-  /**
-   * Returns true if the download is complete.
-   */
-  isDone() {
-    return this.getTransferredBytes() === this.contentLength;
-  }
-  /**
-   * Prints the current download stats. Once the download completes, this will print one
-   * last line and then stop.
-   */
-  display() {
-    if (this.displayedComplete) {
-      return;
-    }
-    const transferredBytes = this.segmentOffset + this.receivedBytes;
-    const percentage = (100 * (transferredBytes / this.contentLength)).toFixed(1);
-    const elapsedTime = Date.now() - this.startTime;
-    const downloadSpeed = (transferredBytes / (1024 * 1024) / (elapsedTime / 1e3)).toFixed(1);
-    info(`Received ${transferredBytes} of ${this.contentLength} (${percentage}%), ${downloadSpeed} MBs/sec`);
-    if (this.isDone()) {
-      this.displayedComplete = true;
-    }
-  }
-  /**
-   * Returns a function used to handle TransferProgressEvents.
-   */
-  onProgress() {
-    return (progress) => {
-      this.setReceivedBytes(progress.loadedBytes);
-    };
-  }
-  /**
-   * Starts the timer that displays the stats.
-   *
-   * @param delayInMs the delay between each write
-   */
-  startDisplayTimer(delayInMs = 1e3) {
-    const displayCallback = () => {
-      this.display();
-      if (!this.isDone()) {
-        this.timeoutHandle = setTimeout(displayCallback, delayInMs);
-      }
-    };
-    this.timeoutHandle = setTimeout(displayCallback, delayInMs);
-  }
-  /**
-   * Stops the timer that displays the stats. As this typically indicates the download
-   * is complete, this will display one last line, unless the last line has already
-   * been written.
-   */
-  stopDisplayTimer() {
-    if (this.timeoutHandle) {
-      clearTimeout(this.timeoutHandle);
-      this.timeoutHandle = void 0;
-    }
-    this.display();
-  }
-};
-function downloadCacheHttpClient(archiveLocation, archivePath) {
-  return __awaiter14(this, void 0, void 0, function* () {
-    const writeStream = fs7.createWriteStream(archivePath);
-    const httpClient = new HttpClient("actions/cache");
-    const downloadResponse = yield retryHttpClientResponse("downloadCache", () => __awaiter14(this, void 0, void 0, function* () {
-      return httpClient.get(archiveLocation);
-    }));
-    downloadResponse.message.socket.setTimeout(SocketTimeout, () => {
-      downloadResponse.message.destroy();
-      debug(`Aborting download, socket timed out after ${SocketTimeout} ms`);
-    });
-    yield pipeResponseToStream(downloadResponse, writeStream);
-    const contentLengthHeader = downloadResponse.message.headers["content-length"];
-    if (contentLengthHeader) {
-      const expectedLength = parseInt(contentLengthHeader);
-      const actualLength = getArchiveFileSizeInBytes(archivePath);
-      if (actualLength !== expectedLength) {
-        throw new Error(`Incomplete download. Expected file size: ${expectedLength}, actual file size: ${actualLength}`);
-      }
-    } else {
-      debug("Unable to validate download, no Content-Length header");
-    }
-  });
-}
-function downloadCacheHttpClientConcurrent(archiveLocation, archivePath, options) {
-  return __awaiter14(this, void 0, void 0, function* () {
-    var _a3;
-    const archiveDescriptor = yield fs7.promises.open(archivePath, "w");
-    const httpClient = new HttpClient("actions/cache", void 0, {
-      socketTimeout: options.timeoutInMs,
-      keepAlive: true
-    });
-    try {
-      const res = yield retryHttpClientResponse("downloadCacheMetadata", () => __awaiter14(this, void 0, void 0, function* () {
-        return yield httpClient.request("HEAD", archiveLocation, null, {});
-      }));
-      const lengthHeader = res.message.headers["content-length"];
-      if (lengthHeader === void 0 || lengthHeader === null) {
-        throw new Error("Content-Length not found on blob response");
-      }
-      const length = parseInt(lengthHeader);
-      if (Number.isNaN(length)) {
-        throw new Error(`Could not interpret Content-Length: ${length}`);
-      }
-      const downloads = [];
-      const blockSize = 4 * 1024 * 1024;
-      for (let offset = 0; offset < length; offset += blockSize) {
-        const count = Math.min(blockSize, length - offset);
-        downloads.push({
-          offset,
-          promiseGetter: () => __awaiter14(this, void 0, void 0, function* () {
-            return yield downloadSegmentRetry(httpClient, archiveLocation, offset, count);
-          })
-        });
-      }
-      downloads.reverse();
-      let actives = 0;
-      let bytesDownloaded = 0;
-      const progress = new DownloadProgress(length);
-      progress.startDisplayTimer();
-      const progressFn = progress.onProgress();
-      const activeDownloads = [];
-      let nextDownload;
-      const waitAndWrite = () => __awaiter14(this, void 0, void 0, function* () {
-        const segment = yield Promise.race(Object.values(activeDownloads));
-        yield archiveDescriptor.write(segment.buffer, 0, segment.count, segment.offset);
-        actives--;
-        delete activeDownloads[segment.offset];
-        bytesDownloaded += segment.count;
-        progressFn({ loadedBytes: bytesDownloaded });
-      });
-      while (nextDownload = downloads.pop()) {
-        activeDownloads[nextDownload.offset] = nextDownload.promiseGetter();
-        actives++;
-        if (actives >= ((_a3 = options.downloadConcurrency) !== null && _a3 !== void 0 ? _a3 : 10)) {
-          yield waitAndWrite();
-        }
-      }
-      while (actives > 0) {
-        yield waitAndWrite();
-      }
-    } finally {
-      httpClient.dispose();
-      yield archiveDescriptor.close();
-    }
-  });
-}
-function downloadSegmentRetry(httpClient, archiveLocation, offset, count) {
-  return __awaiter14(this, void 0, void 0, function* () {
-    const retries = 5;
-    let failures = 0;
-    while (true) {
-      try {
-        const timeout = 3e4;
-        const result = yield promiseWithTimeout(timeout, downloadSegment(httpClient, archiveLocation, offset, count));
-        if (typeof result === "string") {
-          throw new Error("downloadSegmentRetry failed due to timeout");
-        }
-        return result;
-      } catch (err2) {
-        if (failures >= retries) {
-          throw err2;
-        }
-        failures++;
-      }
-    }
-  });
-}
-function downloadSegment(httpClient, archiveLocation, offset, count) {
-  return __awaiter14(this, void 0, void 0, function* () {
-    const partRes = yield retryHttpClientResponse("downloadCachePart", () => __awaiter14(this, void 0, void 0, function* () {
-      return yield httpClient.get(archiveLocation, {
-        Range: `bytes=${offset}-${offset + count - 1}`
-      });
-    }));
-    if (!partRes.readBodyBuffer) {
-      throw new Error("Expected HttpClientResponse to implement readBodyBuffer");
-    }
-    return {
-      offset,
-      count,
-      buffer: yield partRes.readBodyBuffer()
-    };
-  });
-}
-function downloadCacheStorageSDK(archiveLocation, archivePath, options) {
-  return __awaiter14(this, void 0, void 0, function* () {
-    var _a3;
-    const client = new BlockBlobClient(archiveLocation, void 0, {
-      retryOptions: {
-        // Override the timeout used when downloading each 4 MB chunk
-        // The default is 2 min / MB, which is way too slow
-        tryTimeoutInMs: options.timeoutInMs
-      }
-    });
-    const properties = yield client.getProperties();
-    const contentLength2 = (_a3 = properties.contentLength) !== null && _a3 !== void 0 ? _a3 : -1;
-    if (contentLength2 < 0) {
-      debug("Unable to determine content length, downloading file with http-client...");
-      yield downloadCacheHttpClient(archiveLocation, archivePath);
-    } else {
-      const maxSegmentSize = Math.min(134217728, buffer2.constants.MAX_LENGTH);
-      const downloadProgress = new DownloadProgress(contentLength2);
-      const fd2 = fs7.openSync(archivePath, "w");
-      try {
-        downloadProgress.startDisplayTimer();
-        const controller = new AbortController();
-        const abortSignal = controller.signal;
-        while (!downloadProgress.isDone()) {
-          const segmentStart = downloadProgress.segmentOffset + downloadProgress.segmentSize;
-          const segmentSize = Math.min(maxSegmentSize, contentLength2 - segmentStart);
-          downloadProgress.nextSegment(segmentSize);
-          const result = yield promiseWithTimeout(options.segmentTimeoutInMs || 36e5, client.downloadToBuffer(segmentStart, segmentSize, {
-            abortSignal,
-            concurrency: options.downloadConcurrency,
-            onProgress: downloadProgress.onProgress()
-          }));
-          if (result === "timeout") {
-            controller.abort();
-            throw new Error("Aborting cache download as the download time exceeded the timeout.");
-          } else if (Buffer.isBuffer(result)) {
-            fs7.writeFileSync(fd2, result);
-          }
-        }
-      } finally {
-        downloadProgress.stopDisplayTimer();
-        fs7.closeSync(fd2);
-      }
-    }
-  });
-}
-var promiseWithTimeout = (timeoutMs, promise) => __awaiter14(void 0, void 0, void 0, function* () {
-  let timeoutHandle;
-  const timeoutPromise = new Promise((resolve3) => {
-    timeoutHandle = setTimeout(() => resolve3("timeout"), timeoutMs);
-  });
-  return Promise.race([promise, timeoutPromise]).then((result) => {
-    clearTimeout(timeoutHandle);
-    return result;
-  });
-});
-
 // node_modules/@actions/cache/lib/options.js
 function getUploadOptions(copy) {
   const result = {
@@ -67169,47 +66849,6 @@ function getUploadOptions(copy) {
   debug(`Upload chunk size: ${result.uploadChunkSize}`);
   return result;
 }
-function getDownloadOptions(copy) {
-  const result = {
-    useAzureSdk: false,
-    concurrentBlobDownloads: true,
-    downloadConcurrency: 8,
-    timeoutInMs: 3e4,
-    segmentTimeoutInMs: 6e5,
-    lookupOnly: false
-  };
-  if (copy) {
-    if (typeof copy.useAzureSdk === "boolean") {
-      result.useAzureSdk = copy.useAzureSdk;
-    }
-    if (typeof copy.concurrentBlobDownloads === "boolean") {
-      result.concurrentBlobDownloads = copy.concurrentBlobDownloads;
-    }
-    if (typeof copy.downloadConcurrency === "number") {
-      result.downloadConcurrency = copy.downloadConcurrency;
-    }
-    if (typeof copy.timeoutInMs === "number") {
-      result.timeoutInMs = copy.timeoutInMs;
-    }
-    if (typeof copy.segmentTimeoutInMs === "number") {
-      result.segmentTimeoutInMs = copy.segmentTimeoutInMs;
-    }
-    if (typeof copy.lookupOnly === "boolean") {
-      result.lookupOnly = copy.lookupOnly;
-    }
-  }
-  const segmentDownloadTimeoutMins = process.env["SEGMENT_DOWNLOAD_TIMEOUT_MINS"];
-  if (segmentDownloadTimeoutMins && !isNaN(Number(segmentDownloadTimeoutMins)) && isFinite(Number(segmentDownloadTimeoutMins))) {
-    result.segmentTimeoutInMs = Number(segmentDownloadTimeoutMins) * 60 * 1e3;
-  }
-  debug(`Use Azure SDK: ${result.useAzureSdk}`);
-  debug(`Download concurrency: ${result.downloadConcurrency}`);
-  debug(`Request timeout (ms): ${result.timeoutInMs}`);
-  debug(`Cache segment download timeout mins env var: ${process.env["SEGMENT_DOWNLOAD_TIMEOUT_MINS"]}`);
-  debug(`Segment download timeout (ms): ${result.segmentTimeoutInMs}`);
-  debug(`Lookup only: ${result.lookupOnly}`);
-  return result;
-}
 
 // node_modules/@actions/cache/lib/internal/config.js
 function isGhes() {
@@ -67228,11 +66867,6 @@ function getCacheServiceVersion() {
 var KNOWN_CACHE_MODES = ["none", "read", "write", "write-only"];
 function getCacheMode() {
   return (process.env["ACTIONS_CACHE_MODE"] || "").trim().toLowerCase();
-}
-function isCacheReadable(mode) {
-  if (!KNOWN_CACHE_MODES.includes(mode))
-    return true;
-  return mode === "read" || mode === "write";
 }
 function isCacheWritable(mode) {
   if (!KNOWN_CACHE_MODES.includes(mode))
@@ -67258,7 +66892,7 @@ function getUserAgentString2() {
 }
 
 // node_modules/@actions/cache/lib/internal/cacheHttpClient.js
-var __awaiter15 = function(thisArg, _arguments, P, generator) {
+var __awaiter14 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve3) {
       resolve3(value);
@@ -67310,77 +66944,8 @@ function createHttpClient() {
   const bearerCredentialHandler = new BearerCredentialHandler(token);
   return new HttpClient(getUserAgentString2(), [bearerCredentialHandler], getRequestOptions());
 }
-function getCacheEntry(keys, paths, options) {
-  return __awaiter15(this, void 0, void 0, function* () {
-    var _a3;
-    const httpClient = createHttpClient();
-    const version3 = getCacheVersion(paths, options === null || options === void 0 ? void 0 : options.compressionMethod, options === null || options === void 0 ? void 0 : options.enableCrossOsArchive);
-    const resource = `cache?keys=${encodeURIComponent(keys.join(","))}&version=${version3}`;
-    const response = yield retryTypedResponse("getCacheEntry", () => __awaiter15(this, void 0, void 0, function* () {
-      return httpClient.getJson(getCacheApiUrl(resource));
-    }));
-    if (response.statusCode === 204) {
-      if (isDebug()) {
-        yield printCachesListForDiagnostics(keys[0], httpClient, version3);
-      }
-      return null;
-    }
-    if (!isSuccessStatusCode(response.statusCode)) {
-      const errorMessage = (_a3 = response.error) === null || _a3 === void 0 ? void 0 : _a3.message;
-      if (errorMessage === null || errorMessage === void 0 ? void 0 : errorMessage.includes(CacheReadDeniedMessagePrefix)) {
-        throw new Error(errorMessage);
-      }
-      throw new Error(`Cache service responded with ${response.statusCode}`);
-    }
-    const cacheResult = response.result;
-    const cacheDownloadUrl = cacheResult === null || cacheResult === void 0 ? void 0 : cacheResult.archiveLocation;
-    if (!cacheDownloadUrl) {
-      throw new Error("Cache not found.");
-    }
-    setSecret(cacheDownloadUrl);
-    debug(`Cache Result:`);
-    debug(JSON.stringify(cacheResult));
-    return cacheResult;
-  });
-}
-function printCachesListForDiagnostics(key, httpClient, version3) {
-  return __awaiter15(this, void 0, void 0, function* () {
-    const resource = `caches?key=${encodeURIComponent(key)}`;
-    const response = yield retryTypedResponse("listCache", () => __awaiter15(this, void 0, void 0, function* () {
-      return httpClient.getJson(getCacheApiUrl(resource));
-    }));
-    if (response.statusCode === 200) {
-      const cacheListResult = response.result;
-      const totalCount = cacheListResult === null || cacheListResult === void 0 ? void 0 : cacheListResult.totalCount;
-      if (totalCount && totalCount > 0) {
-        debug(`No matching cache found for cache key '${key}', version '${version3} and scope ${process.env["GITHUB_REF"]}. There exist one or more cache(s) with similar key but they have different version or scope. See more info on cache matching here: https://docs.github.com/en/actions/using-workflows/caching-dependencies-to-speed-up-workflows#matching-a-cache-key 
-Other caches with similar key:`);
-        for (const cacheEntry of (cacheListResult === null || cacheListResult === void 0 ? void 0 : cacheListResult.artifactCaches) || []) {
-          debug(`Cache Key: ${cacheEntry === null || cacheEntry === void 0 ? void 0 : cacheEntry.cacheKey}, Cache Version: ${cacheEntry === null || cacheEntry === void 0 ? void 0 : cacheEntry.cacheVersion}, Cache Scope: ${cacheEntry === null || cacheEntry === void 0 ? void 0 : cacheEntry.scope}, Cache Created: ${cacheEntry === null || cacheEntry === void 0 ? void 0 : cacheEntry.creationTime}`);
-        }
-      }
-    }
-  });
-}
-function downloadCache(archiveLocation, archivePath, options) {
-  return __awaiter15(this, void 0, void 0, function* () {
-    const archiveUrl = new URL2(archiveLocation);
-    const downloadOptions = getDownloadOptions(options);
-    if (archiveUrl.hostname.endsWith(".blob.core.windows.net")) {
-      if (downloadOptions.useAzureSdk) {
-        yield downloadCacheStorageSDK(archiveLocation, archivePath, downloadOptions);
-      } else if (downloadOptions.concurrentBlobDownloads) {
-        yield downloadCacheHttpClientConcurrent(archiveLocation, archivePath, downloadOptions);
-      } else {
-        yield downloadCacheHttpClient(archiveLocation, archivePath);
-      }
-    } else {
-      yield downloadCacheHttpClient(archiveLocation, archivePath);
-    }
-  });
-}
 function reserveCache(key, paths, options) {
-  return __awaiter15(this, void 0, void 0, function* () {
+  return __awaiter14(this, void 0, void 0, function* () {
     const httpClient = createHttpClient();
     const version3 = getCacheVersion(paths, options === null || options === void 0 ? void 0 : options.compressionMethod, options === null || options === void 0 ? void 0 : options.enableCrossOsArchive);
     const reserveCacheRequest = {
@@ -67388,7 +66953,7 @@ function reserveCache(key, paths, options) {
       version: version3,
       cacheSize: options === null || options === void 0 ? void 0 : options.cacheSize
     };
-    const response = yield retryTypedResponse("reserveCache", () => __awaiter15(this, void 0, void 0, function* () {
+    const response = yield retryTypedResponse("reserveCache", () => __awaiter14(this, void 0, void 0, function* () {
       return httpClient.postJson(getCacheApiUrl("caches"), reserveCacheRequest);
     }));
     return response;
@@ -67398,13 +66963,13 @@ function getContentRange(start, end) {
   return `bytes ${start}-${end}/*`;
 }
 function uploadChunk(httpClient, resourceUrl, openStream, start, end) {
-  return __awaiter15(this, void 0, void 0, function* () {
+  return __awaiter14(this, void 0, void 0, function* () {
     debug(`Uploading chunk of size ${end - start + 1} bytes at offset ${start} with content range: ${getContentRange(start, end)}`);
     const additionalHeaders = {
       "Content-Type": "application/octet-stream",
       "Content-Range": getContentRange(start, end)
     };
-    const uploadChunkResponse = yield retryHttpClientResponse(`uploadChunk (start: ${start}, end: ${end})`, () => __awaiter15(this, void 0, void 0, function* () {
+    const uploadChunkResponse = yield retryHttpClientResponse(`uploadChunk (start: ${start}, end: ${end})`, () => __awaiter14(this, void 0, void 0, function* () {
       return httpClient.sendStream("PATCH", resourceUrl, openStream(), additionalHeaders);
     }));
     if (!isSuccessStatusCode(uploadChunkResponse.message.statusCode)) {
@@ -67413,10 +66978,10 @@ function uploadChunk(httpClient, resourceUrl, openStream, start, end) {
   });
 }
 function uploadFile(httpClient, cacheId, archivePath, options) {
-  return __awaiter15(this, void 0, void 0, function* () {
+  return __awaiter14(this, void 0, void 0, function* () {
     const fileSize = getArchiveFileSizeInBytes(archivePath);
     const resourceUrl = getCacheApiUrl(`caches/${cacheId.toString()}`);
-    const fd2 = fs8.openSync(archivePath, "r");
+    const fd2 = fs7.openSync(archivePath, "r");
     const uploadOptions = getUploadOptions(options);
     const concurrency = assertDefined("uploadConcurrency", uploadOptions.uploadConcurrency);
     const maxChunkSize = assertDefined("uploadChunkSize", uploadOptions.uploadChunkSize);
@@ -67424,13 +66989,13 @@ function uploadFile(httpClient, cacheId, archivePath, options) {
     debug("Awaiting all uploads");
     let offset = 0;
     try {
-      yield Promise.all(parallelUploads.map(() => __awaiter15(this, void 0, void 0, function* () {
+      yield Promise.all(parallelUploads.map(() => __awaiter14(this, void 0, void 0, function* () {
         while (offset < fileSize) {
           const chunkSize = Math.min(fileSize - offset, maxChunkSize);
           const start = offset;
           const end = offset + chunkSize - 1;
           offset += maxChunkSize;
-          yield uploadChunk(httpClient, resourceUrl, () => fs8.createReadStream(archivePath, {
+          yield uploadChunk(httpClient, resourceUrl, () => fs7.createReadStream(archivePath, {
             fd: fd2,
             start,
             end,
@@ -67441,21 +67006,21 @@ function uploadFile(httpClient, cacheId, archivePath, options) {
         }
       })));
     } finally {
-      fs8.closeSync(fd2);
+      fs7.closeSync(fd2);
     }
     return;
   });
 }
 function commitCache(httpClient, cacheId, filesize) {
-  return __awaiter15(this, void 0, void 0, function* () {
+  return __awaiter14(this, void 0, void 0, function* () {
     const commitCacheRequest = { size: filesize };
-    return yield retryTypedResponse("commitCache", () => __awaiter15(this, void 0, void 0, function* () {
+    return yield retryTypedResponse("commitCache", () => __awaiter14(this, void 0, void 0, function* () {
       return httpClient.postJson(getCacheApiUrl(`caches/${cacheId.toString()}`), commitCacheRequest);
     }));
   });
 }
 function saveCache(cacheId, archivePath, signedUploadURL, options) {
-  return __awaiter15(this, void 0, void 0, function* () {
+  return __awaiter14(this, void 0, void 0, function* () {
     const uploadOptions = getUploadOptions(options);
     if (uploadOptions.useAzureSdk) {
       if (!signedUploadURL) {
@@ -68155,7 +67720,7 @@ function maskSecretUrls(body2) {
 }
 
 // node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js
-var __awaiter16 = function(thisArg, _arguments, P, generator) {
+var __awaiter15 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve3) {
       resolve3(value);
@@ -68205,14 +67770,14 @@ var CacheServiceClient = class {
   // This function satisfies the Rpc interface. It is compatible with the JSON
   // JSON generated client.
   request(service, method, contentType2, data) {
-    return __awaiter16(this, void 0, void 0, function* () {
+    return __awaiter15(this, void 0, void 0, function* () {
       const url2 = new URL(`/twirp/${service}/${method}`, this.baseUrl).href;
       debug(`[Request] ${method} ${url2}`);
       const headers = {
         "Content-Type": contentType2
       };
       try {
-        const { body: body2 } = yield this.retryableRequest(() => __awaiter16(this, void 0, void 0, function* () {
+        const { body: body2 } = yield this.retryableRequest(() => __awaiter15(this, void 0, void 0, function* () {
           return this.httpClient.post(url2, JSON.stringify(data), headers);
         }));
         return body2;
@@ -68222,7 +67787,7 @@ var CacheServiceClient = class {
     });
   }
   retryableRequest(operation) {
-    return __awaiter16(this, void 0, void 0, function* () {
+    return __awaiter15(this, void 0, void 0, function* () {
       let attempt = 0;
       let errorMessage = "";
       let rawBody = "";
@@ -68305,7 +67870,7 @@ var CacheServiceClient = class {
     return retryableStatusCodes.includes(statusCode);
   }
   sleep(milliseconds) {
-    return __awaiter16(this, void 0, void 0, function* () {
+    return __awaiter15(this, void 0, void 0, function* () {
       return new Promise((resolve3) => setTimeout(resolve3, milliseconds));
     });
   }
@@ -68327,9 +67892,9 @@ function internalCacheTwirpClient(options) {
 }
 
 // node_modules/@actions/cache/lib/internal/tar.js
-import { existsSync as existsSync3, writeFileSync as writeFileSync2 } from "fs";
+import { existsSync as existsSync3, writeFileSync } from "fs";
 import * as path12 from "path";
-var __awaiter17 = function(thisArg, _arguments, P, generator) {
+var __awaiter16 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve3) {
       resolve3(value);
@@ -68358,7 +67923,7 @@ var __awaiter17 = function(thisArg, _arguments, P, generator) {
 };
 var IS_WINDOWS8 = process.platform === "win32";
 function getTarPath() {
-  return __awaiter17(this, void 0, void 0, function* () {
+  return __awaiter16(this, void 0, void 0, function* () {
     switch (process.platform) {
       case "win32": {
         const gnuTar = yield getGnuTarPathOnWindows();
@@ -68391,7 +67956,7 @@ function getTarPath() {
   });
 }
 function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
-  return __awaiter17(this, arguments, void 0, function* (tarPath, compressionMethod, type, archivePath = "") {
+  return __awaiter16(this, arguments, void 0, function* (tarPath, compressionMethod, type, archivePath = "") {
     const args = [`"${tarPath.path}"`];
     const cacheFileName = getCacheFileName(compressionMethod);
     const tarFile = "cache.tar";
@@ -68422,7 +67987,7 @@ function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
   });
 }
 function getCommands(compressionMethod_1, type_1) {
-  return __awaiter17(this, arguments, void 0, function* (compressionMethod, type, archivePath = "") {
+  return __awaiter16(this, arguments, void 0, function* (compressionMethod, type, archivePath = "") {
     let args;
     const tarPath = yield getTarPath();
     const tarArgs = yield getTarArgs(tarPath, compressionMethod, type, archivePath);
@@ -68447,7 +68012,7 @@ function quoteAbsolutePath(filePath) {
   return `"${path12.resolve(filePath).replace(new RegExp(`\\${path12.sep}`, "g"), "/")}"`;
 }
 function getDecompressionProgram(tarPath, compressionMethod, archivePath) {
-  return __awaiter17(this, void 0, void 0, function* () {
+  return __awaiter16(this, void 0, void 0, function* () {
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS8;
     switch (compressionMethod) {
       case CompressionMethod.Zstd:
@@ -68467,7 +68032,7 @@ function getDecompressionProgram(tarPath, compressionMethod, archivePath) {
   });
 }
 function getCompressionProgram(tarPath, compressionMethod) {
-  return __awaiter17(this, void 0, void 0, function* () {
+  return __awaiter16(this, void 0, void 0, function* () {
     const cacheFileName = getCacheFileName(compressionMethod);
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS8;
     switch (compressionMethod) {
@@ -68492,7 +68057,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
   });
 }
 function execCommands(commands, cwd) {
-  return __awaiter17(this, void 0, void 0, function* () {
+  return __awaiter16(this, void 0, void 0, function* () {
     for (const command of commands) {
       try {
         yield exec(command, void 0, {
@@ -68506,7 +68071,7 @@ function execCommands(commands, cwd) {
   });
 }
 function execReadCommands(archivePath, compressionMethod, type) {
-  return __awaiter17(this, void 0, void 0, function* () {
+  return __awaiter16(this, void 0, void 0, function* () {
     const { commands, requiresTempDirectory } = yield getCommands(compressionMethod, type, archivePath);
     const tempDirectory = requiresTempDirectory ? yield createTempDirectory() : void 0;
     try {
@@ -68523,27 +68088,20 @@ function execReadCommands(archivePath, compressionMethod, type) {
   });
 }
 function listTar(archivePath, compressionMethod) {
-  return __awaiter17(this, void 0, void 0, function* () {
+  return __awaiter16(this, void 0, void 0, function* () {
     yield execReadCommands(archivePath, compressionMethod, "list");
   });
 }
-function extractTar(archivePath, compressionMethod) {
-  return __awaiter17(this, void 0, void 0, function* () {
-    const workingDirectory = getWorkingDirectory();
-    yield mkdirP(workingDirectory);
-    yield execReadCommands(archivePath, compressionMethod, "extract");
-  });
-}
 function createTar(archiveFolder, sourceDirectories, compressionMethod) {
-  return __awaiter17(this, void 0, void 0, function* () {
-    writeFileSync2(path12.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
+  return __awaiter16(this, void 0, void 0, function* () {
+    writeFileSync(path12.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
     const { commands } = yield getCommands(compressionMethod, "create");
     yield execCommands(commands, archiveFolder);
   });
 }
 
 // node_modules/@actions/cache/lib/cache.js
-var __awaiter18 = function(thisArg, _arguments, P, generator) {
+var __awaiter17 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve3) {
       resolve3(value);
@@ -68592,14 +68150,6 @@ var CacheWriteDeniedError = class _CacheWriteDeniedError extends ReserveCacheErr
     Object.setPrototypeOf(this, _CacheWriteDeniedError.prototype);
   }
 };
-var CACHE_READ_DENIED_PREFIX = CacheReadDeniedMessagePrefix;
-var CacheReadDeniedError = class _CacheReadDeniedError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "CacheReadDeniedError";
-    Object.setPrototypeOf(this, _CacheReadDeniedError.prototype);
-  }
-};
 var FinalizeCacheError = class _FinalizeCacheError extends Error {
   constructor(message) {
     super(message);
@@ -68631,178 +68181,8 @@ function isFeatureAvailable() {
       return !!process.env["ACTIONS_CACHE_URL"];
   }
 }
-function restoreCache(paths_1, primaryKey_1, restoreKeys_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
-    const cacheServiceVersion = getCacheServiceVersion();
-    debug(`Cache service version: ${cacheServiceVersion}`);
-    checkPaths(paths);
-    const cacheMode = getCacheMode();
-    if (!isCacheReadable(cacheMode)) {
-      info(`Cache restore skipped: the effective cache-mode '${cacheMode}' does not permit reads.`);
-      debug(`Skipped restore for paths [${paths.join(", ")}] with primary key '${primaryKey}'.`);
-      return void 0;
-    }
-    switch (cacheServiceVersion) {
-      case "v2":
-        return yield restoreCacheV2(paths, primaryKey, restoreKeys, options, enableCrossOsArchive);
-      case "v1":
-      default:
-        return yield restoreCacheV1(paths, primaryKey, restoreKeys, options, enableCrossOsArchive);
-    }
-  });
-}
-function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
-    var _a3;
-    restoreKeys = restoreKeys || [];
-    const keys = [primaryKey, ...restoreKeys];
-    debug("Resolved Keys:");
-    debug(JSON.stringify(keys));
-    if (keys.length > 10) {
-      throw new ValidationError(`Key Validation Error: Keys are limited to a maximum of 10.`);
-    }
-    for (const key of keys) {
-      checkKey(key);
-    }
-    const compressionMethod = yield getCompressionMethod();
-    let archivePath = "";
-    try {
-      let cacheEntry;
-      try {
-        cacheEntry = yield getCacheEntry(keys, paths, {
-          compressionMethod,
-          enableCrossOsArchive
-        });
-      } catch (error2) {
-        const errorMessage = (_a3 = error2 === null || error2 === void 0 ? void 0 : error2.message) !== null && _a3 !== void 0 ? _a3 : "";
-        if (errorMessage.includes(CACHE_READ_DENIED_PREFIX)) {
-          throw new CacheReadDeniedError(errorMessage);
-        }
-        throw error2;
-      }
-      if (!(cacheEntry === null || cacheEntry === void 0 ? void 0 : cacheEntry.archiveLocation)) {
-        return void 0;
-      }
-      if (options === null || options === void 0 ? void 0 : options.lookupOnly) {
-        info("Lookup only - skipping download");
-        return cacheEntry.cacheKey;
-      }
-      archivePath = path13.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
-      debug(`Archive Path: ${archivePath}`);
-      yield downloadCache(cacheEntry.archiveLocation, archivePath, options);
-      if (isDebug()) {
-        yield listTar(archivePath, compressionMethod);
-      }
-      const archiveFileSize = getArchiveFileSizeInBytes(archivePath);
-      info(`Cache Size: ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B)`);
-      yield extractTar(archivePath, compressionMethod);
-      info("Cache restored successfully");
-      return cacheEntry.cacheKey;
-    } catch (error2) {
-      const typedError = error2;
-      if (typedError.name === ValidationError.name) {
-        throw error2;
-      } else {
-        if (typedError instanceof HttpClientError && typeof typedError.statusCode === "number" && typedError.statusCode >= 500) {
-          error(`Failed to restore: ${error2.message}`);
-        } else {
-          warning(`Failed to restore: ${error2.message}`);
-        }
-      }
-    } finally {
-      try {
-        yield unlinkFile(archivePath);
-      } catch (error2) {
-        debug(`Failed to delete archive: ${error2}`);
-      }
-    }
-    return void 0;
-  });
-}
-function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
-    var _a3;
-    options = Object.assign(Object.assign({}, options), { useAzureSdk: true });
-    restoreKeys = restoreKeys || [];
-    const keys = [primaryKey, ...restoreKeys];
-    debug("Resolved Keys:");
-    debug(JSON.stringify(keys));
-    if (keys.length > 10) {
-      throw new ValidationError(`Key Validation Error: Keys are limited to a maximum of 10.`);
-    }
-    for (const key of keys) {
-      checkKey(key);
-    }
-    let archivePath = "";
-    try {
-      const twirpClient = internalCacheTwirpClient();
-      const compressionMethod = yield getCompressionMethod();
-      const request = {
-        key: primaryKey,
-        restoreKeys,
-        version: getCacheVersion(paths, compressionMethod, enableCrossOsArchive)
-      };
-      let response;
-      try {
-        response = yield twirpClient.GetCacheEntryDownloadURL(request);
-      } catch (error2) {
-        const errorMessage = (_a3 = error2 === null || error2 === void 0 ? void 0 : error2.message) !== null && _a3 !== void 0 ? _a3 : "";
-        if (errorMessage.includes(CACHE_READ_DENIED_PREFIX)) {
-          throw new CacheReadDeniedError(errorMessage);
-        }
-        throw error2;
-      }
-      if (!response.ok) {
-        debug(`Cache not found for version ${request.version} of keys: ${keys.join(", ")}`);
-        return void 0;
-      }
-      const isRestoreKeyMatch = request.key !== response.matchedKey;
-      if (isRestoreKeyMatch) {
-        info(`Cache hit for restore-key: ${response.matchedKey}`);
-      } else {
-        info(`Cache hit for: ${response.matchedKey}`);
-      }
-      if (options === null || options === void 0 ? void 0 : options.lookupOnly) {
-        info("Lookup only - skipping download");
-        return response.matchedKey;
-      }
-      archivePath = path13.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
-      debug(`Archive path: ${archivePath}`);
-      debug(`Starting download of archive to: ${archivePath}`);
-      yield downloadCache(response.signedDownloadUrl, archivePath, options);
-      const archiveFileSize = getArchiveFileSizeInBytes(archivePath);
-      info(`Cache Size: ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B)`);
-      if (isDebug()) {
-        yield listTar(archivePath, compressionMethod);
-      }
-      yield extractTar(archivePath, compressionMethod);
-      info("Cache restored successfully");
-      return response.matchedKey;
-    } catch (error2) {
-      const typedError = error2;
-      if (typedError.name === ValidationError.name) {
-        throw error2;
-      } else {
-        if (typedError instanceof HttpClientError && typeof typedError.statusCode === "number" && typedError.statusCode >= 500) {
-          error(`Failed to restore: ${error2.message}`);
-        } else {
-          warning(`Failed to restore: ${error2.message}`);
-        }
-      }
-    } finally {
-      try {
-        if (archivePath) {
-          yield unlinkFile(archivePath);
-        }
-      } catch (error2) {
-        debug(`Failed to delete archive: ${error2}`);
-      }
-    }
-    return void 0;
-  });
-}
 function saveCache2(paths_1, key_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, key, options, enableCrossOsArchive = false) {
+  return __awaiter17(this, arguments, void 0, function* (paths, key, options, enableCrossOsArchive = false) {
     const cacheServiceVersion = getCacheServiceVersion();
     debug(`Cache service version: ${cacheServiceVersion}`);
     checkPaths(paths);
@@ -68823,7 +68203,7 @@ function saveCache2(paths_1, key_1, options_1) {
   });
 }
 function saveCacheV1(paths_1, key_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, key, options, enableCrossOsArchive = false) {
+  return __awaiter17(this, arguments, void 0, function* (paths, key, options, enableCrossOsArchive = false) {
     var _a3, _b2, _c, _d, _e, _f;
     const compressionMethod = yield getCompressionMethod();
     let cacheId = -1;
@@ -68890,7 +68270,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
   });
 }
 function saveCacheV2(paths_1, key_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, key, options, enableCrossOsArchive = false) {
+  return __awaiter17(this, arguments, void 0, function* (paths, key, options, enableCrossOsArchive = false) {
     var _a3;
     options = Object.assign(Object.assign({}, options), { uploadChunkSize: 64 * 1024 * 1024, uploadConcurrency: 8, useAzureSdk: true });
     const compressionMethod = yield getCompressionMethod();
@@ -68983,6 +68363,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
 import { createHash as createHash2 } from "node:crypto";
 import { setTimeout as sleep2 } from "node:timers/promises";
 import path14 from "node:path";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/duration.ts
 var UNIT_MS = {
@@ -69018,6 +68399,9 @@ function formatDuration(ms) {
   const seconds = Math.round(ms % 6e4 / 1e3);
   return `${minutes}m${String(seconds).padStart(2, "0")}s`;
 }
+
+// src/restore-child.ts
+var RESULT_MARKER = "go-mod-download restore result: ";
 
 // src/cache.ts
 var KEY_PREFIX = "go-mod-download";
@@ -69062,7 +68446,7 @@ async function restoreModCache(dir, keys, limitMs) {
   const started = performance.now();
   try {
     await makeDirsWritable(dir);
-    const matchedKey = await withDeadline(restoreCache([dir], keys.key, keys.restoreKeys), limitMs, "Cache restore");
+    const matchedKey = await restoreInChild(dir, keys, limitMs);
     const durationMs = performance.now() - started;
     if (!matchedKey) return { state: "miss", durationMs };
     return {
@@ -69075,6 +68459,32 @@ async function restoreModCache(dir, keys, limitMs) {
     const state3 = e instanceof DeadlineError ? "timed-out" : "failed";
     return { state: state3, durationMs: performance.now() - started, warning: `Cache restore failed: ${e.message}` };
   }
+}
+var RESTORE_ENTRY = fileURLToPath2(new URL(import.meta.url.endsWith(".ts") ? "./restore.ts" : "./restore.js", import.meta.url));
+async function restoreInChild(dir, keys, limitMs) {
+  let result;
+  const errors = [];
+  const child2 = spawnGroup(process.execPath, [RESTORE_ENTRY, dir, keys.key, ...keys.restoreKeys], {
+    cwd: process.cwd(),
+    env: Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== void 0)),
+    onLine: (line) => {
+      if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length));
+      else {
+        process.stdout.write(`${line}
+`);
+        errors.push(line);
+        if (errors.length > 5) errors.shift();
+      }
+    }
+  });
+  const timer = sleep2(limitMs, "deadline", { ref: false });
+  const outcome = await Promise.race([child2.exited, timer]);
+  if (outcome === "deadline") {
+    await child2.kill();
+    throw new DeadlineError("Cache restore", limitMs);
+  }
+  if (outcome.code !== 0 || !result) throw new Error(`the restore process ended with ${outcome.code ?? outcome.signal}: ${errors.join(" / ")}`);
+  return result.matchedKey ?? void 0;
 }
 function sameKey(a, b) {
   return a.localeCompare(b, void 0, { sensitivity: "accent" }) === 0;
@@ -69137,7 +68547,7 @@ function maskSecrets(text, secrets) {
 }
 
 // src/depfiles.ts
-import { existsSync as existsSync4, promises as fs9 } from "node:fs";
+import { existsSync as existsSync4, promises as fs8 } from "node:fs";
 import path15 from "node:path";
 
 // node_modules/fflate/esm/index.mjs
@@ -69676,11 +69086,11 @@ function workspaceUses(goWork) {
 }
 var unquote = (s) => s.replace(/^["`](.*)["`]$/, "$1");
 async function readDependencyFiles(workspace, workingDirectory, patterns) {
-  const goWork = await fs9.readFile(path15.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs9.readFile(path15.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs8.readFile(path15.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs8.readFile(path15.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path15.relative(workspace, f).split(path15.sep).join("/"), content: await fs9.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path15.relative(workspace, f).split(path15.sep).join("/"), content: await fs8.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   return { files, sumLines, goModText: goWork ?? goMod };
@@ -69696,7 +69106,7 @@ async function globFiles(workspace, patterns) {
 }
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as fs10 from "fs";
+import * as fs9 from "fs";
 
 // node_modules/@actions/tool-cache/lib/manifest.js
 var semver2 = __toESM(require_semver2(), 1);
@@ -69726,7 +69136,7 @@ function find(toolName, versionSpec, arch3) {
     versionSpec = semver3.clean(versionSpec) || "";
     const cachePath2 = path16.join(_getCacheDirectory(), toolName, versionSpec, arch3);
     debug(`checking cache: ${cachePath2}`);
-    if (fs10.existsSync(cachePath2) && fs10.existsSync(`${cachePath2}.complete`)) {
+    if (fs9.existsSync(cachePath2) && fs9.existsSync(`${cachePath2}.complete`)) {
       debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
       toolPath = cachePath2;
     } else {
@@ -69739,12 +69149,12 @@ function findAllVersions(toolName, arch3) {
   const versions = [];
   arch3 = arch3 || os8.arch();
   const toolPath = path16.join(_getCacheDirectory(), toolName);
-  if (fs10.existsSync(toolPath)) {
-    const children = fs10.readdirSync(toolPath);
+  if (fs9.existsSync(toolPath)) {
+    const children = fs9.readdirSync(toolPath);
     for (const child2 of children) {
       if (isExplicitVersion(child2)) {
         const fullPath = path16.join(toolPath, child2, arch3 || "");
-        if (fs10.existsSync(fullPath) && fs10.existsSync(`${fullPath}.complete`)) {
+        if (fs9.existsSync(fullPath) && fs9.existsSync(`${fullPath}.complete`)) {
           versions.push(child2);
         }
       }

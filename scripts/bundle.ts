@@ -1,9 +1,10 @@
-// Builds dist/index.js, the file the runner executes, from src/. CI checks that it is current.
+// Builds dist/index.js, the file the runner executes, and dist/restore.js, the cache restore's
+// own process, from src/. CI checks that they are current.
 import { build } from 'esbuild'
 
 await build({
-  entryPoints: ['src/index.ts'],
-  outfile: 'dist/index.js',
+  entryPoints: { index: 'src/index.ts', restore: 'src/restore.ts' },
+  outdir: 'dist',
   bundle: true,
   platform: 'node',
   format: 'esm',

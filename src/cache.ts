@@ -3,9 +3,12 @@ import * as cache from '@actions/cache'
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { formatDuration } from './duration.ts'
 import { makeDirsWritable, treeBytes } from './files.ts'
 import type { CacheContents } from './inputs.ts'
+import { spawnGroup } from './process.ts'
+import { RESULT_MARKER } from './restore-child.ts'
 
 export const KEY_PREFIX = 'go-mod-download'
 
@@ -95,7 +98,7 @@ export async function restoreModCache(dir: string, keys: CacheKeys, limitMs: num
   try {
     // A self-hosted runner may hold a read-only module cache from an earlier run.
     await makeDirsWritable(dir)
-    const matchedKey = await withDeadline(cache.restoreCache([dir], keys.key, keys.restoreKeys), limitMs, 'Cache restore')
+    const matchedKey = await restoreInChild(dir, keys, limitMs)
     const durationMs = performance.now() - started
     if (!matchedKey) return { state: 'miss', durationMs }
     return {
@@ -108,6 +111,39 @@ export async function restoreModCache(dir: string, keys: CacheKeys, limitMs: num
     const state = e instanceof DeadlineError ? 'timed-out' : 'failed'
     return { state, durationMs: performance.now() - started, warning: `Cache restore failed: ${(e as Error).message}` }
   }
+}
+
+// Bundled, this module is dist/index.js beside dist/restore.js; from source (tests), src/restore.ts.
+const RESTORE_ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './restore.ts' : './restore.js', import.meta.url))
+
+/**
+ * The restore runs in its own process group: past its deadline it is killed with its tar, so
+ * nothing is extracted into the module cache after the step has moved on.
+ */
+async function restoreInChild(dir: string, keys: CacheKeys, limitMs: number): Promise<string | undefined> {
+  let result: { matchedKey: string | null } | undefined
+  const errors: string[] = []
+  const child = spawnGroup(process.execPath, [RESTORE_ENTRY, dir, keys.key, ...keys.restoreKeys], {
+    cwd: process.cwd(),
+    env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+    onLine: line => {
+      if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length)) as { matchedKey: string | null }
+      else {
+        // The child's log lines (workflow commands included) are the step's.
+        process.stdout.write(`${line}\n`)
+        errors.push(line)
+        if (errors.length > 5) errors.shift()
+      }
+    }
+  })
+  const timer = sleep(limitMs, 'deadline' as const, { ref: false })
+  const outcome = await Promise.race([child.exited, timer])
+  if (outcome === 'deadline') {
+    await child.kill()
+    throw new DeadlineError('Cache restore', limitMs)
+  }
+  if (outcome.code !== 0 || !result) throw new Error(`the restore process ended with ${outcome.code ?? outcome.signal}: ${errors.join(' / ')}`)
+  return result.matchedKey ?? undefined
 }
 
 /** Cache services match keys case-insensitively (act's lowercases them), as actions/cache compares them. */

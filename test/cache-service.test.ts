@@ -4,6 +4,8 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { processesWithEnv } from './support/action.ts'
 import { type CacheEntry, type CacheService, cacheEnv, startCacheService } from './support/cache-service.ts'
 import { go, offlineGoEnv, tempModcache } from './support/go.ts'
 import { type Fault, healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
@@ -136,6 +138,20 @@ describe('a real cache service', () => {
   })
 })
 
+/** What this process prints while `work` runs and for a moment after. */
+async function outputWhile(work: () => Promise<unknown>): Promise<string> {
+  const chunks: string[] = []
+  const write = process.stdout.write
+  process.stdout.write = ((chunk: string | Uint8Array) => chunks.push(String(chunk)) > 0) as typeof process.stdout.write
+  try {
+    await work()
+    await sleep(500)
+  } finally {
+    process.stdout.write = write
+  }
+  return chunks.join('')
+}
+
 function makeReadOnly(dir: string): void {
   for (const name of readdirSync(dir)) {
     const child = path.join(dir, name)
@@ -166,5 +182,9 @@ describe('a cache service that misbehaves', () => {
     expect(run.outputs['cache-hit']).toBe('false')
     // Restore and save each bounded by cache-timeout; the rest is generous slack for go.
     expect(Date.now() - started).toBeLessThan(6_000 + 30_000)
+    // The restore ran in its own process, killed at its deadline: nothing of it lives on to
+    // extract into the module cache later, nor to log once the service finally lets go.
+    expect(processesWithEnv(`GOMODCACHE=${run.modcache}`)).toEqual([])
+    expect(await outputWhile(() => Promise.all(closers.splice(0).map(close => close())))).not.toMatch(/cache|restore/i)
   })
 })
