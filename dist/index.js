@@ -68362,7 +68362,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
 // src/cache.ts
 import { createHash as createHash2 } from "node:crypto";
 import { setTimeout as sleep2 } from "node:timers/promises";
-import path14 from "node:path";
+import path16 from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/duration.ts
@@ -68400,6 +68400,127 @@ function formatDuration(ms) {
   return `${minutes}m${String(seconds).padStart(2, "0")}s`;
 }
 
+// node_modules/@actions/tool-cache/lib/tool-cache.js
+import * as fs8 from "fs";
+
+// node_modules/@actions/tool-cache/lib/manifest.js
+var semver2 = __toESM(require_semver2(), 1);
+
+// node_modules/@actions/tool-cache/lib/tool-cache.js
+import * as os8 from "os";
+import * as path14 from "path";
+var semver3 = __toESM(require_semver2(), 1);
+import { ok as ok2 } from "assert";
+var IS_WINDOWS9 = process.platform === "win32";
+var IS_MAC = process.platform === "darwin";
+function find(toolName, versionSpec, arch3) {
+  if (!toolName) {
+    throw new Error("toolName parameter is required");
+  }
+  if (!versionSpec) {
+    throw new Error("versionSpec parameter is required");
+  }
+  arch3 = arch3 || os8.arch();
+  if (!isExplicitVersion(versionSpec)) {
+    const localVersions = findAllVersions(toolName, arch3);
+    const match3 = evaluateVersions(localVersions, versionSpec);
+    versionSpec = match3;
+  }
+  let toolPath = "";
+  if (versionSpec) {
+    versionSpec = semver3.clean(versionSpec) || "";
+    const cachePath2 = path14.join(_getCacheDirectory(), toolName, versionSpec, arch3);
+    debug(`checking cache: ${cachePath2}`);
+    if (fs8.existsSync(cachePath2) && fs8.existsSync(`${cachePath2}.complete`)) {
+      debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
+      toolPath = cachePath2;
+    } else {
+      debug("not found");
+    }
+  }
+  return toolPath;
+}
+function findAllVersions(toolName, arch3) {
+  const versions = [];
+  arch3 = arch3 || os8.arch();
+  const toolPath = path14.join(_getCacheDirectory(), toolName);
+  if (fs8.existsSync(toolPath)) {
+    const children = fs8.readdirSync(toolPath);
+    for (const child2 of children) {
+      if (isExplicitVersion(child2)) {
+        const fullPath = path14.join(toolPath, child2, arch3 || "");
+        if (fs8.existsSync(fullPath) && fs8.existsSync(`${fullPath}.complete`)) {
+          versions.push(child2);
+        }
+      }
+    }
+  }
+  return versions;
+}
+function isExplicitVersion(versionSpec) {
+  const c = semver3.clean(versionSpec) || "";
+  debug(`isExplicit: ${c}`);
+  const valid2 = semver3.valid(c) != null;
+  debug(`explicit? ${valid2}`);
+  return valid2;
+}
+function evaluateVersions(versions, versionSpec) {
+  let version3 = "";
+  debug(`evaluating ${versions.length} versions`);
+  versions = versions.sort((a, b) => {
+    if (semver3.gt(a, b)) {
+      return 1;
+    }
+    return -1;
+  });
+  for (let i2 = versions.length - 1; i2 >= 0; i2--) {
+    const potential = versions[i2];
+    const satisfied = semver3.satisfies(potential, versionSpec);
+    if (satisfied) {
+      version3 = potential;
+      break;
+    }
+  }
+  if (version3) {
+    debug(`matched: ${version3}`);
+  } else {
+    debug("match not found");
+  }
+  return version3;
+}
+function _getCacheDirectory() {
+  const cacheDirectory = process.env["RUNNER_TOOL_CACHE"] || "";
+  ok2(cacheDirectory, "Expected RUNNER_TOOL_CACHE to be defined");
+  return cacheDirectory;
+}
+
+// src/goenv.ts
+import path15 from "node:path";
+var NAMES = ["GOPROXY", "GOMODCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY"];
+async function findGo() {
+  const onPath = await which("go", false);
+  if (onPath) return onPath;
+  const versions = findAllVersions("go");
+  const newest = versions.sort((a, b) => b.localeCompare(a, void 0, { numeric: true }))[0];
+  if (newest) {
+    const exe = process.platform === "win32" ? "go.exe" : "go";
+    return path15.join(find("go", newest), "bin", exe);
+  }
+  throw new Error("go was not found on PATH nor in the tool cache; run actions/setup-go before this action");
+}
+async function readGoEnv(go, cwd) {
+  const { stdout } = await getExecOutput(go, ["env", "-json", ...NAMES], {
+    cwd,
+    silent: true,
+    env: { ...processEnv(), GOTOOLCHAIN: "local" }
+  });
+  const parsed = JSON.parse(stdout);
+  return Object.fromEntries(NAMES.map((n) => [n, parsed[n] ?? ""]));
+}
+function processEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== void 0));
+}
+
 // src/restore-child.ts
 var RESULT_MARKER = "go-mod-download restore result: ";
 
@@ -68419,7 +68540,7 @@ function cacheKeys(facts) {
   return { key: base + hash.digest("hex"), restoreKeys: [base] };
 }
 function cachePath(modcache, contents) {
-  return contents === "downloads" ? path14.join(modcache, "cache", "download") : modcache;
+  return contents === "downloads" ? path16.join(modcache, "cache", "download") : modcache;
 }
 var DeadlineError = class extends Error {
   constructor(what, ms) {
@@ -68466,7 +68587,7 @@ async function restoreInChild(dir, keys, limitMs) {
   const errors = [];
   const child2 = spawnGroup(process.execPath, [RESTORE_ENTRY, dir, keys.key, ...keys.restoreKeys], {
     cwd: process.cwd(),
-    env: Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== void 0)),
+    env: processEnv(),
     onLine: (line) => {
       if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length));
       else {
@@ -68477,12 +68598,10 @@ async function restoreInChild(dir, keys, limitMs) {
       }
     }
   });
-  const timer = sleep2(limitMs, "deadline", { ref: false });
-  const outcome = await Promise.race([child2.exited, timer]);
-  if (outcome === "deadline") {
-    await child2.kill();
-    throw new DeadlineError("Cache restore", limitMs);
-  }
+  const outcome = await withDeadline(child2.exited, limitMs, "Cache restore").catch(async (e) => {
+    if (e instanceof DeadlineError) await child2.kill();
+    throw e;
+  });
   if (outcome.code !== 0 || !result) throw new Error(`the restore process ended with ${outcome.code ?? outcome.signal}: ${errors.join(" / ")}`);
   return result.matchedKey ?? void 0;
 }
@@ -68547,8 +68666,8 @@ function maskSecrets(text, secrets) {
 }
 
 // src/depfiles.ts
-import { existsSync as existsSync4, promises as fs8 } from "node:fs";
-import path15 from "node:path";
+import { existsSync as existsSync5, promises as fs9 } from "node:fs";
+import path17 from "node:path";
 
 // node_modules/fflate/esm/index.mjs
 import { createRequire as createRequire2 } from "module";
@@ -69086,144 +69205,23 @@ function workspaceUses(goWork) {
 }
 var unquote = (s) => s.replace(/^["`](.*)["`]$/, "$1");
 async function readDependencyFiles(workspace, workingDirectory, patterns) {
-  const goWork = await fs8.readFile(path15.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs8.readFile(path15.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs9.readFile(path17.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs9.readFile(path17.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path15.relative(workspace, f).split(path15.sep).join("/"), content: await fs8.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path17.relative(workspace, f).split(path17.sep).join("/"), content: await fs9.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   return { files, sumLines, goModText: goWork ?? goMod };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : workspaceUses(goWork).map((dir) => path15.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path15.resolve(workingDirectory, f)).filter((f) => existsSync4(f));
+  const uses = goWork === void 0 ? [] : workspaceUses(goWork).map((dir) => path17.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path17.resolve(workingDirectory, f)).filter((f) => existsSync5(f));
 }
 async function globFiles(workspace, patterns) {
-  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path15.resolve(workspace, p.slice(1))}` : path15.resolve(workspace, p));
+  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path17.resolve(workspace, p.slice(1))}` : path17.resolve(workspace, p));
   const globber = await create(resolved.join("\n"), { matchDirectories: false });
   return globber.glob();
-}
-
-// node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as fs9 from "fs";
-
-// node_modules/@actions/tool-cache/lib/manifest.js
-var semver2 = __toESM(require_semver2(), 1);
-
-// node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as os8 from "os";
-import * as path16 from "path";
-var semver3 = __toESM(require_semver2(), 1);
-import { ok as ok2 } from "assert";
-var IS_WINDOWS9 = process.platform === "win32";
-var IS_MAC = process.platform === "darwin";
-function find(toolName, versionSpec, arch3) {
-  if (!toolName) {
-    throw new Error("toolName parameter is required");
-  }
-  if (!versionSpec) {
-    throw new Error("versionSpec parameter is required");
-  }
-  arch3 = arch3 || os8.arch();
-  if (!isExplicitVersion(versionSpec)) {
-    const localVersions = findAllVersions(toolName, arch3);
-    const match3 = evaluateVersions(localVersions, versionSpec);
-    versionSpec = match3;
-  }
-  let toolPath = "";
-  if (versionSpec) {
-    versionSpec = semver3.clean(versionSpec) || "";
-    const cachePath2 = path16.join(_getCacheDirectory(), toolName, versionSpec, arch3);
-    debug(`checking cache: ${cachePath2}`);
-    if (fs9.existsSync(cachePath2) && fs9.existsSync(`${cachePath2}.complete`)) {
-      debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
-      toolPath = cachePath2;
-    } else {
-      debug("not found");
-    }
-  }
-  return toolPath;
-}
-function findAllVersions(toolName, arch3) {
-  const versions = [];
-  arch3 = arch3 || os8.arch();
-  const toolPath = path16.join(_getCacheDirectory(), toolName);
-  if (fs9.existsSync(toolPath)) {
-    const children = fs9.readdirSync(toolPath);
-    for (const child2 of children) {
-      if (isExplicitVersion(child2)) {
-        const fullPath = path16.join(toolPath, child2, arch3 || "");
-        if (fs9.existsSync(fullPath) && fs9.existsSync(`${fullPath}.complete`)) {
-          versions.push(child2);
-        }
-      }
-    }
-  }
-  return versions;
-}
-function isExplicitVersion(versionSpec) {
-  const c = semver3.clean(versionSpec) || "";
-  debug(`isExplicit: ${c}`);
-  const valid2 = semver3.valid(c) != null;
-  debug(`explicit? ${valid2}`);
-  return valid2;
-}
-function evaluateVersions(versions, versionSpec) {
-  let version3 = "";
-  debug(`evaluating ${versions.length} versions`);
-  versions = versions.sort((a, b) => {
-    if (semver3.gt(a, b)) {
-      return 1;
-    }
-    return -1;
-  });
-  for (let i2 = versions.length - 1; i2 >= 0; i2--) {
-    const potential = versions[i2];
-    const satisfied = semver3.satisfies(potential, versionSpec);
-    if (satisfied) {
-      version3 = potential;
-      break;
-    }
-  }
-  if (version3) {
-    debug(`matched: ${version3}`);
-  } else {
-    debug("match not found");
-  }
-  return version3;
-}
-function _getCacheDirectory() {
-  const cacheDirectory = process.env["RUNNER_TOOL_CACHE"] || "";
-  ok2(cacheDirectory, "Expected RUNNER_TOOL_CACHE to be defined");
-  return cacheDirectory;
-}
-
-// src/goenv.ts
-import path17 from "node:path";
-var NAMES = ["GOPROXY", "GOMODCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY"];
-async function findGo() {
-  const onPath = await which("go", false);
-  if (onPath) return onPath;
-  const versions = findAllVersions("go");
-  const newest = versions.sort((a, b) => b.localeCompare(a, void 0, { numeric: true }))[0];
-  if (newest) {
-    const exe = process.platform === "win32" ? "go.exe" : "go";
-    return path17.join(find("go", newest), "bin", exe);
-  }
-  throw new Error("go was not found on PATH nor in the tool cache; run actions/setup-go before this action");
-}
-async function readGoEnv(go, cwd) {
-  const { stdout } = await getExecOutput(go, ["env", "-json", ...NAMES], {
-    cwd,
-    silent: true,
-    env: { ...processEnv(), GOTOOLCHAIN: "local" }
-  });
-  const parsed = JSON.parse(stdout);
-  return Object.fromEntries(NAMES.map((n) => [n, parsed[n] ?? ""]));
-}
-function processEnv() {
-  return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== void 0));
 }
 
 // src/goproxy.ts
@@ -70338,27 +70336,7 @@ async function probeAndDownload(attempt, sumLines, env, settings, candidates, fa
     warning(facts.probeNote);
     chain = candidates;
   }
-  if (settings.prefetch && ranked.length > 0) {
-    const latency = new Map(facts.probes.map((p) => [p.candidate, p.latencyMs ?? 0]));
-    facts.prefetch = await group(
-      "Prefetch, verified against go.sum",
-      () => prefetch({
-        candidates: chain.filter((c) => ranked.includes(c)).map((candidate) => ({ candidate, latencyMs: latency.get(candidate) ?? 0 })),
-        lines: sumLines,
-        isPrivate,
-        modcache: env.GOMODCACHE,
-        concurrency: settings.concurrency,
-        rounds: PREFETCH_ROUNDS,
-        backoffMs: PREFETCH_BACKOFF_MS,
-        stallTimeoutMs: settings.stallTimeoutMs,
-        timeoutMs: settings.timeoutMs
-      })
-    );
-    info(describePrefetch(facts.prefetch));
-    const reordered = demote(chain, facts.prefetch.troubled);
-    for (const candidate of reordered.demoted) warning(`${candidate.display} misbehaved during the prefetch; it goes behind the others.`);
-    chain = reordered.chain;
-  }
+  if (settings.prefetch && ranked.length > 0) chain = await prefetchThenReorder(chain, sumLines, isPrivate, env, settings, facts);
   const result = await downloadWithRetries(
     chain,
     (c) => group(`go mod download (GOPROXY=${goproxyDisplay(c)})`, () => attempt(goproxyValue(c))),
@@ -70381,6 +70359,28 @@ async function probeAndDownload(attempt, sumLines, env, settings, candidates, fa
   exportVariable("GOPROXY", goproxyValue(result.chain));
   if (result.ok) facts.chosen = result.chain[0]?.display;
   else facts.failure = describeFailure(facts.probes, facts.attempts);
+}
+async function prefetchThenReorder(chain, lines, isPrivate, env, settings, facts) {
+  const healthy = facts.probes.filter((p) => p.verdict === "healthy");
+  const report = await group(
+    "Prefetch, verified against go.sum",
+    () => prefetch({
+      candidates: chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
+      lines,
+      isPrivate,
+      modcache: env.GOMODCACHE,
+      concurrency: settings.concurrency,
+      rounds: PREFETCH_ROUNDS,
+      backoffMs: PREFETCH_BACKOFF_MS,
+      stallTimeoutMs: settings.stallTimeoutMs,
+      timeoutMs: settings.timeoutMs
+    })
+  );
+  facts.prefetch = report;
+  info(describePrefetch(report));
+  const reordered = demote(chain, report.troubled);
+  for (const candidate of reordered.demoted) warning(`${candidate.display} misbehaved during the prefetch; it goes behind the others.`);
+  return reordered.chain;
 }
 function describePrefetch(p) {
   const left = p.missed ? `; ${p.missed} left to go mod download` : "";

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { formatDuration } from './duration.ts'
 import { makeDirsWritable, treeBytes } from './files.ts'
 import type { CacheContents } from './inputs.ts'
+import { processEnv } from './goenv.ts'
 import { spawnGroup } from './process.ts'
 import { RESULT_MARKER } from './restore-child.ts'
 
@@ -125,7 +126,7 @@ async function restoreInChild(dir: string, keys: CacheKeys, limitMs: number): Pr
   const errors: string[] = []
   const child = spawnGroup(process.execPath, [RESTORE_ENTRY, dir, keys.key, ...keys.restoreKeys], {
     cwd: process.cwd(),
-    env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+    env: processEnv(),
     onLine: line => {
       if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length)) as { matchedKey: string | null }
       else {
@@ -136,12 +137,10 @@ async function restoreInChild(dir: string, keys: CacheKeys, limitMs: number): Pr
       }
     }
   })
-  const timer = sleep(limitMs, 'deadline' as const, { ref: false })
-  const outcome = await Promise.race([child.exited, timer])
-  if (outcome === 'deadline') {
-    await child.kill()
-    throw new DeadlineError('Cache restore', limitMs)
-  }
+  const outcome = await withDeadline(child.exited, limitMs, 'Cache restore').catch(async (e: Error) => {
+    if (e instanceof DeadlineError) await child.kill()
+    throw e
+  })
   if (outcome.code !== 0 || !result) throw new Error(`the restore process ended with ${outcome.code ?? outcome.signal}: ${errors.join(' / ')}`)
   return result.matchedKey ?? undefined
 }

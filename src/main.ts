@@ -131,26 +131,7 @@ async function probeAndDownload(
     chain = candidates
   }
 
-  if (settings.prefetch && ranked.length > 0) {
-    const latency = new Map(facts.probes.map(p => [p.candidate, p.latencyMs ?? 0]))
-    facts.prefetch = await core.group('Prefetch, verified against go.sum', () =>
-      prefetch({
-        candidates: chain.filter(c => ranked.includes(c)).map(candidate => ({ candidate, latencyMs: latency.get(candidate) ?? 0 })),
-        lines: sumLines,
-        isPrivate,
-        modcache: env.GOMODCACHE,
-        concurrency: settings.concurrency,
-        rounds: PREFETCH_ROUNDS,
-        backoffMs: PREFETCH_BACKOFF_MS,
-        stallTimeoutMs: settings.stallTimeoutMs,
-        timeoutMs: settings.timeoutMs
-      })
-    )
-    core.info(describePrefetch(facts.prefetch))
-    const reordered = demote(chain, facts.prefetch.troubled)
-    for (const candidate of reordered.demoted) core.warning(`${candidate.display} misbehaved during the prefetch; it goes behind the others.`)
-    chain = reordered.chain
-  }
+  if (settings.prefetch && ranked.length > 0) chain = await prefetchThenReorder(chain, sumLines, isPrivate, env, settings, facts)
 
   const result = await downloadWithRetries(
     chain,
@@ -174,6 +155,36 @@ async function probeAndDownload(
   core.exportVariable('GOPROXY', goproxyValue(result.chain))
   if (result.ok) facts.chosen = result.chain[0]?.display
   else facts.failure = describeFailure(facts.probes, facts.attempts)
+}
+
+/** The verified prefetch from the healthy entries of the chain; what misbehaved goes behind the others for go. */
+async function prefetchThenReorder(
+  chain: Candidate[],
+  lines: SumLine[],
+  isPrivate: (module: string) => boolean,
+  env: GoEnv,
+  settings: Settings,
+  facts: RunFacts
+): Promise<Candidate[]> {
+  const healthy = facts.probes.filter(p => p.verdict === 'healthy')
+  const report = await core.group('Prefetch, verified against go.sum', () =>
+    prefetch({
+      candidates: chain.flatMap(c => healthy.filter(p => p.candidate === c).map(p => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
+      lines,
+      isPrivate,
+      modcache: env.GOMODCACHE,
+      concurrency: settings.concurrency,
+      rounds: PREFETCH_ROUNDS,
+      backoffMs: PREFETCH_BACKOFF_MS,
+      stallTimeoutMs: settings.stallTimeoutMs,
+      timeoutMs: settings.timeoutMs
+    })
+  )
+  facts.prefetch = report
+  core.info(describePrefetch(report))
+  const reordered = demote(chain, report.troubled)
+  for (const candidate of reordered.demoted) core.warning(`${candidate.display} misbehaved during the prefetch; it goes behind the others.`)
+  return reordered.chain
 }
 
 function describePrefetch(p: PrefetchReport): string {
