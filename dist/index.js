@@ -69524,9 +69524,8 @@ var FIRST_BYTE_FACTOR = 20;
 function isTroubled(record) {
   return record.rejected > 0 || record.failures >= 3 && record.failures * 10 >= record.requests;
 }
-function typicalMs(samples) {
-  if (samples.length === 0) return void 0;
-  const sorted = [...samples].sort((a, b) => a - b);
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }
 function hedgeAfterMs(typical) {
@@ -69983,7 +69982,7 @@ function raceCandidates(fetcher, job) {
         return;
       }
       const candidate = candidates[next++];
-      const typical = typicalMs(fetcher.samples.get(candidate) ?? []) ?? 0;
+      const typical = median(fetcher.samples.get(candidate) ?? []) ?? 0;
       const request = new AbortController();
       requests.push(request);
       pending++;

@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process'
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { median } from '../src/prefetch-plan.ts'
 import { startCacheService } from '../test/support/cache-service.ts'
 import { go, offlineGoEnv } from '../test/support/go.ts'
 import { ensureTools } from '../test/support/tools.ts'
@@ -90,10 +91,6 @@ for (let round = 1; round <= ROUNDS; round++) {
 }
 await service.close()
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] as number
-}
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`
 }
@@ -102,7 +99,7 @@ console.log(`\nmedians of ${ROUNDS} alternating rounds, on loopback\n`)
 console.log('| cached | archive | save | restore | then go mod download | restore + download |')
 console.log('|---|---|---|---|---|---|')
 for (const layout of Object.keys(layouts) as Layout[]) {
-  const m = (pick: (s: Sample) => number) => median(samples[layout].map(pick))
+  const m = (pick: (s: Sample) => number) => median(samples[layout].map(pick)) as number
   const s = (pick: (s: Sample) => number) => `${m(pick).toFixed(2)}s`
   console.log(
     `| ${layout} | ${mib(m(x => x.archiveBytes))} | ${s(x => x.saveS)} | ${s(x => x.restoreS)} | ${s(x => x.downloadS)} | ${s(x => x.restoreS + x.downloadS)} |`

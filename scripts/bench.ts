@@ -11,6 +11,7 @@ import { promisify } from 'node:util'
 import { type Candidate, parseCandidates } from '../src/goproxy.ts'
 import { parseGoSum } from '../src/gosum.ts'
 import { prefetch } from '../src/prefetch.ts'
+import { median } from '../src/prefetch-plan.ts'
 import { runBundled } from '../test/support/action.ts'
 import { startCacheService } from '../test/support/cache-service.ts'
 import { goBinary, offlineGoEnv, tempModcache } from '../test/support/go.ts'
@@ -58,11 +59,6 @@ function action(proxies: () => string[], inputs: Record<string, string> = {}, wh
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] as number
-}
-
 /** Runs the contenders in turn, ROUNDS times, alternating who goes first; medians in seconds. */
 async function sideBySide(contenders: Contender[]): Promise<number[]> {
   const samples: number[][] = contenders.map(() => [])
@@ -71,7 +67,7 @@ async function sideBySide(contenders: Contender[]): Promise<number[]> {
     if (round % 2) order.reverse()
     for (const i of order) samples[i]?.push(await (contenders[i] as Contender)())
   }
-  return samples.map(median)
+  return samples.map(values => median(values) as number)
 }
 
 async function proxyWith(fault: Fault, latencyMs: number): Promise<{ url: string; close: () => Promise<void> }> {

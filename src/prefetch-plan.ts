@@ -69,10 +69,9 @@ export function isTroubled(record: CandidateRecord): boolean {
   return record.rejected > 0 || (record.failures >= 3 && record.failures * 10 >= record.requests)
 }
 
-/** The typical time to first byte of a candidate: the median of what it has shown so far. */
-export function typicalMs(samples: number[]): number | undefined {
-  if (samples.length === 0) return undefined
-  const sorted = [...samples].sort((a, b) => a - b)
+/** The middle value (the upper one of an even count); what is typical of a candidate's first bytes. */
+export function median(values: number[]): number | undefined {
+  const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)]
 }
 

@@ -13,7 +13,7 @@ import { splitCredentials } from './credentials.ts'
 import type { Candidate } from './goproxy.ts'
 import { goModHash, type SumLine, zipHash } from './gosum.ts'
 import { httpGet } from './http.ts'
-import { type CandidateRecord, hedgeAfterMs, isTroubled, type PrefetchJob, prefetchPlan, silenceLimitMs, typicalMs } from './prefetch-plan.ts'
+import { type CandidateRecord, hedgeAfterMs, isTroubled, median, type PrefetchJob, prefetchPlan, silenceLimitMs } from './prefetch-plan.ts'
 import { backoffDelay } from './retry.ts'
 
 export interface PrefetchOptions {
@@ -165,7 +165,7 @@ function raceCandidates(fetcher: Fetcher, job: PrefetchJob): Promise<Buffer | un
         return
       }
       const candidate = candidates[next++] as Candidate
-      const typical = typicalMs(fetcher.samples.get(candidate) ?? []) ?? 0
+      const typical = median(fetcher.samples.get(candidate) ?? []) ?? 0
       const request = new AbortController()
       requests.push(request)
       pending++

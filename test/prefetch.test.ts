@@ -11,8 +11,8 @@ import {
   hedgeAfterMs,
   isTroubled,
   prefetchPlan,
-  silenceLimitMs,
-  typicalMs
+  median,
+  silenceLimitMs
 } from '../src/prefetch-plan.ts'
 import { go, offlineGoEnv, tempModcache } from './support/go.ts'
 import { type Fault, healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
@@ -74,8 +74,9 @@ describe('the plan', () => {
   })
 
   it('hedges after four times the usual first byte, at least 250 ms; gives up on silence after twenty, 3 s to stall-timeout', () => {
-    expect(typicalMs([])).toBeUndefined()
-    expect(typicalMs([40, 10, 30])).toBe(30)
+    expect(median([])).toBeUndefined()
+    expect(median([40, 10, 30])).toBe(30)
+    expect(median([40, 10, 30, 20])).toBe(30)
     expect(hedgeAfterMs(10)).toBe(250)
     expect(hedgeAfterMs(100)).toBe(400)
     expect(silenceLimitMs(10, 60_000)).toBe(3000)
