@@ -6,14 +6,15 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, expect, it } from 'vitest'
 import { goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
-import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
+import { healthy, proxyPool } from './support/proxy-server.ts'
 import { tools } from './support/tools.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
 
 const root = path.join(import.meta.dirname, '..')
 let universe: Universe
 let repo: string
-const servers: ProxyServer[] = []
+const proxies = proxyPool(() => universe.proxyDir)
+const proxy = (fault = healthy) => proxies.start(fault)
 
 beforeAll(async () => {
   universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 4 })
@@ -29,15 +30,7 @@ beforeAll(async () => {
   git('commit', '-q', '-m', 'fixture')
 })
 
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map(s => s.close()))
-})
-
-async function proxy(fault = healthy): Promise<ProxyServer> {
-  const server = await startProxy(universe.proxyDir, fault)
-  servers.push(server)
-  return server
-}
+afterEach(proxies.closeAll)
 
 interface ActRun {
   code: number | null

@@ -8,30 +8,26 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { processesWithEnv } from './support/action.ts'
 import { type CacheEntry, type CacheService, cacheEnv, startCacheService } from './support/cache-service.ts'
 import { go, offlineGoEnv, tempModcache } from './support/go.ts'
-import { type Fault, healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
+import { type Fault, healthy, type ProxyServer, proxyPool } from './support/proxy-server.ts'
 import { expectComplete, runScenario, type Where } from './support/scenario.ts'
 import { makeUniverse, type Universe, writeSample } from './support/universe.ts'
 
 let universe: Universe
-const closers: (() => Promise<void>)[] = []
+const proxies = proxyPool(() => universe.proxyDir)
+const proxy = (fault: Fault = healthy) => proxies.start(fault)
+const services: CacheService[] = []
 
 beforeAll(async () => {
   universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 7 })
 })
 
 afterEach(async () => {
-  await Promise.all(closers.splice(0).map(close => close()))
+  await Promise.all([proxies.closeAll(), ...services.splice(0).map(s => s.close())])
 })
-
-async function proxy(fault: Fault = healthy): Promise<ProxyServer> {
-  const server = await startProxy(universe.proxyDir, fault)
-  closers.push(server.close)
-  return server
-}
 
 async function cacheService(): Promise<CacheService> {
   const service = await startCacheService()
-  closers.push(service.close)
+  services.push(service)
   return service
 }
 
@@ -161,13 +157,8 @@ function makeReadOnly(dir: string): void {
 }
 
 describe('a cache service that misbehaves', () => {
-  const closedPort = async () => {
-    const server = await startProxy(universe.proxyDir)
-    await server.close()
-    return server.url
-  }
   it.each<[string, () => Promise<string>]>([
-    ['is down (port closed)', closedPort],
+    ['is down (port closed)', async () => (await proxy({ kind: 'refused' })).url],
     ['answers HTTP 500', async () => (await proxy({ kind: 'status', status: 500 })).url],
     ['never answers', async () => (await proxy({ kind: 'hang' })).url]
   ])('%s: a warning, the download succeeds, the cache costs at most its timeout twice', async (_, serviceUrl) => {
@@ -185,6 +176,6 @@ describe('a cache service that misbehaves', () => {
     // The restore ran in its own process, killed at its deadline: nothing of it lives on to
     // extract into the module cache later, nor to log once the service finally lets go.
     expect(processesWithEnv(`GOMODCACHE=${run.modcache}`)).toEqual([])
-    expect(await outputWhile(() => Promise.all(closers.splice(0).map(close => close())))).not.toMatch(/cache|restore/i)
+    expect(await outputWhile(proxies.closeAll)).not.toMatch(/cache|restore/i)
   })
 })

@@ -6,26 +6,19 @@ import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { processesWithEnv } from './support/action.ts'
 import { go, offlineGoEnv, tempModcache } from './support/go.ts'
-import { type Fault, healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
+import { type Fault, healthy, proxyPool } from './support/proxy-server.ts'
 import { expectComplete as expectCompleteCache, runScenario, type Where } from './support/scenario.ts'
 import { makeUniverse, type Universe, writeSample } from './support/universe.ts'
 
 let universe: Universe
-const servers: ProxyServer[] = []
+const proxies = proxyPool(() => universe.proxyDir)
+const proxy = (fault: Fault) => proxies.start(fault)
 
 beforeAll(async () => {
   universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 6 })
 })
 
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map(s => s.close()))
-})
-
-async function proxy(fault: Fault): Promise<ProxyServer> {
-  const server = await startProxy(universe.proxyDir, fault)
-  servers.push(server)
-  return server
-}
+afterEach(proxies.closeAll)
 
 const runAction = (inputs: Record<string, string>, where?: Where) => runScenario(universe, inputs, where)
 const expectComplete = (modcache: string) => expectCompleteCache(modcache, universe.modules)
@@ -146,8 +139,7 @@ describe('when nothing can work', () => {
   })
 
   it('a module missing from every candidate stops at once instead of retrying', async () => {
-    const empty = await startProxy(mkdtempSync(path.join(os.tmpdir(), 'empty-proxy-')))
-    servers.push(empty)
+    const empty = await proxies.start(healthy, {}, mkdtempSync(path.join(os.tmpdir(), 'empty-proxy-')))
     const run = await runAction({ proxies: empty.url, retries: '3' })
 
     expect(run.failed).toBe(true)

@@ -7,29 +7,22 @@ import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { processesWithEnv } from './support/action.ts'
 import { type CacheService, startCacheService } from './support/cache-service.ts'
-import { type Fault, healthy, type ProxyOptions, type ProxyServer, startProxy } from './support/proxy-server.ts'
+import { type Fault, healthy, type ProxyOptions, proxyPool } from './support/proxy-server.ts'
 import { expectComplete, runScenario } from './support/scenario.ts'
 import { loopbackCertificate } from './support/tls.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
 
 let universe: Universe
 let service: CacheService
-const servers: ProxyServer[] = []
+const proxies = proxyPool(() => universe.proxyDir)
+const proxy = (fault: Fault, options?: ProxyOptions) => proxies.start(fault, options)
 
 beforeAll(async () => {
   universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 5 })
   service = await startCacheService()
 })
 afterAll(() => service.close())
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map(s => s.close()))
-})
-
-async function proxy(fault: Fault, options?: ProxyOptions): Promise<ProxyServer> {
-  const server = await startProxy(universe.proxyDir, fault, options)
-  servers.push(server)
-  return server
-}
+afterEach(proxies.closeAll)
 
 /** Short limits, so that every mode ends in seconds; the bound below follows from them. */
 const LIMITS = { 'probe-timeout': '1s', 'stall-timeout': '2s', timeout: '6s', retries: '1' }

@@ -15,27 +15,20 @@ import {
   silenceLimitMs
 } from '../src/prefetch-plan.ts'
 import { go, offlineGoEnv, tempModcache } from './support/go.ts'
-import { type Fault, healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
+import { type Fault, healthy, type ProxyServer, proxyPool } from './support/proxy-server.ts'
 import { expectComplete } from './support/scenario.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
 
 let universe: Universe
 let lines: SumLine[]
-const servers: ProxyServer[] = []
+const proxies = proxyPool(() => universe.proxyDir)
+const proxy = (fault: Fault = healthy) => proxies.start(fault)
 
 beforeAll(async () => {
   universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 8, sourceBytes: 20_000 })
   lines = parseGoSum(readFileSync(path.join(universe.sampleDir, 'go.sum'), 'utf8'))
 })
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map(s => s.close()))
-})
-
-async function proxy(fault: Fault = healthy): Promise<ProxyServer> {
-  const server = await startProxy(universe.proxyDir, fault)
-  servers.push(server)
-  return server
-}
+afterEach(proxies.closeAll)
 
 function options(urls: string[], modcache: string, change: Partial<PrefetchOptions> = {}): PrefetchOptions {
   return {

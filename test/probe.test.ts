@@ -9,24 +9,18 @@ import { parseCandidates } from '../src/goproxy.ts'
 import { parseGoSum, probeTarget } from '../src/gosum.ts'
 import { httpGet } from '../src/http.ts'
 import { hedgeDeadlineMs, modRequest, probeAll, protocolRequest } from '../src/probe.ts'
-import { type Fault, healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
+import { type Fault, healthy, proxyPool } from './support/proxy-server.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
 
 let universe: Universe
-const servers: ProxyServer[] = []
+const proxies = proxyPool(() => universe.proxyDir)
 
 beforeAll(async () => {
   universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'probe-')), { count: 2 })
 })
-afterAll(async () => {
-  await Promise.all(servers.map(s => s.close()))
-})
+afterAll(proxies.closeAll)
 
-async function proxy(fault: Fault): Promise<string> {
-  const server = await startProxy(universe.proxyDir, fault)
-  servers.push(server)
-  return server.url
-}
+const proxy = async (fault: Fault) => (await proxies.start(fault)).url
 
 const target = () => probeTarget(parseGoSum(readFileSync(path.join(universe.sampleDir, 'go.sum'), 'utf8')), () => false)!
 

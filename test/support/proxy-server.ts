@@ -166,3 +166,24 @@ function drip(content: Buffer, response: http.ServerResponse, bytes: number, eve
     }
   }, everyMs)
 }
+
+export interface ProxyPool {
+  start: (fault?: Fault, options?: ProxyOptions, root?: string) => Promise<ProxyServer>
+  /** Closes every proxy started so far: a test file's afterEach. */
+  closeAll: () => Promise<void>
+}
+
+/** The proxies of one test file, over a universe made later (in beforeAll), hence `root` as a function. */
+export function proxyPool(root: () => string): ProxyPool {
+  const open: ProxyServer[] = []
+  return {
+    start: async (fault = healthy, options = {}, dir = root()) => {
+      const server = await startProxy(dir, fault, options)
+      open.push(server)
+      return server
+    },
+    closeAll: async () => {
+      await Promise.all(open.splice(0).map(s => s.close()))
+    }
+  }
+}
