@@ -8294,8 +8294,8 @@ var require_pool_base = __commonJS({
       }
       get [kSize]() {
         let ret = this[kQueued];
-        for (const { [kSize]: size2 } of this[kClients]) {
-          ret += size2;
+        for (const { [kSize]: size } of this[kClients]) {
+          ret += size;
         }
         return ret;
       }
@@ -9286,7 +9286,7 @@ var require_retry_handler = __commonJS({
             this.abort(contentLengthError);
             return false;
           }
-          const { start, size: size2, end = size2 - 1 } = contentRange;
+          const { start, size, end = size - 1 } = contentRange;
           if (this.start !== start || this.end != null && this.end !== end) {
             this.abort(
               new RequestRetryError("Content-Range mismatch", statusCode, {
@@ -9316,7 +9316,7 @@ var require_retry_handler = __commonJS({
               this.abort(contentLengthError);
               return false;
             }
-            const { start, size: size2, end = size2 - 1 } = range3;
+            const { start, size, end = size - 1 } = range3;
             assert4(
               start != null && Number.isFinite(start),
               "content-range mismatch"
@@ -12122,17 +12122,17 @@ var require_headers = __commonJS({
       }
       // https://fetch.spec.whatwg.org/#convert-header-names-to-a-sorted-lowercase-set
       toSortedArray() {
-        const size2 = this[kHeadersMap].size;
-        const array = new Array(size2);
-        if (size2 <= 32) {
-          if (size2 === 0) {
+        const size = this[kHeadersMap].size;
+        const array = new Array(size);
+        if (size <= 32) {
+          if (size === 0) {
             return array;
           }
           const iterator = this[kHeadersMap][Symbol.iterator]();
           const firstValue = iterator.next().value;
           array[0] = [firstValue[0], firstValue[1].value];
           assert4(firstValue[1].value !== null);
-          for (let i2 = 1, j = 0, right = 0, left = 0, pivot = 0, x2, value; i2 < size2; ++i2) {
+          for (let i2 = 1, j = 0, right = 0, left = 0, pivot = 0, x2, value; i2 < size; ++i2) {
             value = iterator.next().value;
             x2 = array[i2] = [value[0], value[1].value];
             assert4(x2[1] !== null);
@@ -15110,7 +15110,7 @@ var require_util4 = __commonJS({
       return null;
     }
     function combineByteSequences(sequences) {
-      const size2 = sequences.reduce((a, b) => {
+      const size = sequences.reduce((a, b) => {
         return a + b.byteLength;
       }, 0);
       let offset = 0;
@@ -15118,7 +15118,7 @@ var require_util4 = __commonJS({
         a.set(b, offset);
         offset += b.byteLength;
         return a;
-      }, new Uint8Array(size2));
+      }, new Uint8Array(size));
     }
     module.exports = {
       staticPropertyDescriptors,
@@ -18551,13 +18551,13 @@ ${value}`;
           }
         }
       }
-      setEventFieldSize(field, size2) {
-        const eventSize = this.eventSize - this.eventFieldSizes[field] + size2;
+      setEventFieldSize(field, size) {
+        const eventSize = this.eventSize - this.eventFieldSizes[field] + size;
         if (this.maxEventSize > 0 && eventSize > this.maxEventSize) {
           throw createMaxEventSizeExceededError();
         }
         this.eventSize = eventSize;
-        this.eventFieldSizes[field] = size2;
+        this.eventFieldSizes[field] = size;
       }
       /**
        * @param {EventSourceStreamEvent} event
@@ -29077,6 +29077,9 @@ var TAIL_LINES = 60;
 var REQUEST = /^# get (\S+?)(:\s.*)?$/;
 var ZIP_FETCHED = /^# get \S+\.zip: 200 /;
 var ANSWERED = /^: (2\d\d|404|410) /;
+function stallCheckEveryMs(stallTimeoutMs) {
+  return Math.min(500, Math.max(50, stallTimeoutMs / 10));
+}
 async function runAttempt(options) {
   const started = performance.now();
   const cacheDir = path5.join(options.modcache, "cache");
@@ -29109,7 +29112,7 @@ async function runAttempt(options) {
     }
   });
   let endedBy = "exit";
-  const tick = Math.min(500, Math.max(50, options.stallTimeoutMs / 10));
+  const tick = stallCheckEveryMs(options.stallTimeoutMs);
   let checking = false;
   const watchdog = setInterval(async () => {
     if (checking || endedBy !== "exit") return;
@@ -41938,25 +41941,25 @@ var BuffersStream = class extends Readable2 {
    *
    * @param size - Optional. The size of data to be read
    */
-  _read(size2) {
+  _read(size) {
     if (this.pushedBytesLength >= this.byteLength) {
       this.push(null);
     }
-    if (!size2) {
-      size2 = this.readableHighWaterMark;
+    if (!size) {
+      size = this.readableHighWaterMark;
     }
     const outBuffers = [];
     let i2 = 0;
-    while (i2 < size2 && this.pushedBytesLength < this.byteLength) {
+    while (i2 < size && this.pushedBytesLength < this.byteLength) {
       const remainingDataInAllBuffers = this.byteLength - this.pushedBytesLength;
       const remainingCapacityInThisBuffer = this.buffers[this.bufferIndex].byteLength - this.byteOffsetInCurrentBuffer;
       const remaining = Math.min(remainingCapacityInThisBuffer, remainingDataInAllBuffers);
-      if (remaining > size2 - i2) {
-        const end = this.byteOffsetInCurrentBuffer + size2 - i2;
+      if (remaining > size - i2) {
+        const end = this.byteOffsetInCurrentBuffer + size - i2;
         outBuffers.push(this.buffers[this.bufferIndex].slice(this.byteOffsetInCurrentBuffer, end));
-        this.pushedBytesLength += size2 - i2;
+        this.pushedBytesLength += size - i2;
         this.byteOffsetInCurrentBuffer = end;
-        i2 = size2;
+        i2 = size;
         break;
       } else {
         const end = this.byteOffsetInCurrentBuffer + remaining;
@@ -43671,8 +43674,8 @@ var NativeCRC64 = (() => {
     var tempDouble;
     var tempI64;
     var ASM_CONSTS = {};
-    function array_bounds_check_error(idx, size2) {
-      throw "Array index " + idx + " out of bounds: [0," + size2 + ")";
+    function array_bounds_check_error(idx, size) {
+      throw "Array index " + idx + " out of bounds: [0," + size + ")";
     }
     function ExitStatus(status) {
       this.name = "ExitStatus";
@@ -43756,13 +43759,13 @@ var NativeCRC64 = (() => {
     function getHeapMax() {
       return 2147483648;
     }
-    function emscripten_realloc_buffer(size2) {
+    function emscripten_realloc_buffer(size) {
       try {
-        wasmMemory.grow(size2 - buffer2.byteLength + 65535 >>> 16);
+        wasmMemory.grow(size - buffer2.byteLength + 65535 >>> 16);
         updateGlobalBufferAndViews(wasmMemory.buffer);
         return 1;
       } catch (e) {
-        err2("emscripten_realloc_buffer: Attempted to grow heap from " + buffer2.byteLength + " bytes to " + size2 + " bytes, but got error: " + e);
+        err2("emscripten_realloc_buffer: Attempted to grow heap from " + buffer2.byteLength + " bytes to " + size + " bytes, but got error: " + e);
       }
     }
     function _emscripten_resize_heap(requestedSize) {
@@ -62297,11 +62300,11 @@ var AvroParser = class _AvroParser {
     return view.getFloat64(0, true);
   }
   static async readBytes(stream, options = {}) {
-    const size2 = await _AvroParser.readLong(stream, options);
-    if (size2 < 0) {
+    const size = await _AvroParser.readLong(stream, options);
+    if (size < 0) {
       throw new Error("Bytes size was negative.");
     }
-    return stream.read(size2, { abortSignal: options.abortSignal });
+    return stream.read(size, { abortSignal: options.abortSignal });
   }
   static async readString(stream, options = {}) {
     const u8arr = await _AvroParser.readBytes(stream, options);
@@ -62663,20 +62666,20 @@ var AvroReadableFromStream = class extends AvroReadable {
   get position() {
     return this._position;
   }
-  async read(size2, options = {}) {
+  async read(size, options = {}) {
     if (options.abortSignal?.aborted) {
       throw ABORT_ERROR;
     }
-    if (size2 < 0) {
-      throw new Error(`size parameter should be positive: ${size2}`);
+    if (size < 0) {
+      throw new Error(`size parameter should be positive: ${size}`);
     }
-    if (size2 === 0) {
+    if (size === 0) {
       return new Uint8Array();
     }
     if (!this._readable.readable) {
       throw new Error("Stream no longer readable.");
     }
-    const chunk = this._readable.read(size2);
+    const chunk = this._readable.read(size);
     if (chunk) {
       this._position += chunk.length;
       return this.toUint8Array(chunk);
@@ -62692,7 +62695,7 @@ var AvroReadableFromStream = class extends AvroReadable {
           }
         };
         const readableCallback = () => {
-          const callbackChunk = this._readable.read(size2);
+          const callbackChunk = this._readable.read(size);
           if (callbackChunk) {
             this._position += callbackChunk.length;
             cleanUp();
@@ -65572,10 +65575,10 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
           data = data;
           buffer2 = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
         }
-        return this.uploadSeekableInternal((offset, size2) => buffer2.slice(offset, offset + size2), buffer2.byteLength, updatedOptions);
+        return this.uploadSeekableInternal((offset, size) => buffer2.slice(offset, offset + size), buffer2.byteLength, updatedOptions);
       } else {
         const browserBlob = new Blob([data]);
-        return this.uploadSeekableInternal((offset, size2) => browserBlob.slice(offset, offset + size2), browserBlob.size, updatedOptions);
+        return this.uploadSeekableInternal((offset, size) => browserBlob.slice(offset, offset + size), browserBlob.size, updatedOptions);
       }
     });
   }
@@ -65601,7 +65604,7 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
   async uploadBrowserData(browserData, options = {}) {
     return tracingClient.withSpan("BlockBlobClient-uploadBrowserData", options, async (updatedOptions) => {
       const browserBlob = new Blob([browserData]);
-      return this.uploadSeekableInternal((offset, size2) => browserBlob.slice(offset, offset + size2), browserBlob.size, updatedOptions);
+      return this.uploadSeekableInternal((offset, size) => browserBlob.slice(offset, offset + size), browserBlob.size, updatedOptions);
     });
   }
   /**
@@ -65619,7 +65622,7 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
    * @param options - Options to Upload to Block Blob operation.
    * @returns Response data for the Blob Upload operation.
    */
-  async uploadSeekableInternal(bodyFactory, size2, options = {}) {
+  async uploadSeekableInternal(bodyFactory, size, options = {}) {
     let blockSize = options.blockSize ?? 0;
     if (blockSize < 0 || blockSize > BLOCK_BLOB_MAX_STAGE_BLOCK_BYTES) {
       throw new RangeError(`blockSize option must be >= 0 and <= ${BLOCK_BLOB_MAX_STAGE_BLOCK_BYTES}`);
@@ -65629,11 +65632,11 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
       throw new RangeError(`maxSingleShotSize option must be >= 0 and <= ${BLOCK_BLOB_MAX_UPLOAD_BLOB_BYTES}`);
     }
     if (blockSize === 0) {
-      if (size2 > BLOCK_BLOB_MAX_STAGE_BLOCK_BYTES * BLOCK_BLOB_MAX_BLOCKS) {
-        throw new RangeError(`${size2} is too larger to upload to a block blob.`);
+      if (size > BLOCK_BLOB_MAX_STAGE_BLOCK_BYTES * BLOCK_BLOB_MAX_BLOCKS) {
+        throw new RangeError(`${size} is too larger to upload to a block blob.`);
       }
-      if (size2 > maxSingleShotSize) {
-        blockSize = Math.ceil(size2 / BLOCK_BLOB_MAX_BLOCKS);
+      if (size > maxSingleShotSize) {
+        blockSize = Math.ceil(size / BLOCK_BLOB_MAX_BLOCKS);
         if (blockSize < DEFAULT_BLOB_DOWNLOAD_BLOCK_BYTES) {
           blockSize = DEFAULT_BLOB_DOWNLOAD_BLOCK_BYTES;
         }
@@ -65646,10 +65649,10 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
       options.conditions = {};
     }
     return tracingClient.withSpan("BlockBlobClient-uploadSeekableInternal", options, async (updatedOptions) => {
-      if (size2 <= maxSingleShotSize) {
-        return assertResponse(await this.upload(bodyFactory(0, size2), size2, updatedOptions));
+      if (size <= maxSingleShotSize) {
+        return assertResponse(await this.upload(bodyFactory(0, size), size, updatedOptions));
       }
-      const numBlocks = Math.floor((size2 - 1) / blockSize) + 1;
+      const numBlocks = Math.floor((size - 1) / blockSize) + 1;
       if (numBlocks > BLOCK_BLOB_MAX_BLOCKS) {
         throw new RangeError(`The buffer's size is too big or the BlockSize is too small;the number of blocks must be <= ${BLOCK_BLOB_MAX_BLOCKS}`);
       }
@@ -65661,7 +65664,7 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
         batch.addOperation(async () => {
           const blockID = generateBlockID(blockIDPrefix, i2);
           const start = blockSize * i2;
-          const end = i2 === numBlocks - 1 ? size2 : start + blockSize;
+          const end = i2 === numBlocks - 1 ? size : start + blockSize;
           const contentLength2 = end - start;
           blockList.push(blockID);
           await this.stageBlock(blockID, bodyFactory(start, contentLength2), contentLength2, {
@@ -65697,14 +65700,14 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
    */
   async uploadFile(filePath, options = {}) {
     return tracingClient.withSpan("BlockBlobClient-uploadFile", options, async (updatedOptions) => {
-      const size2 = (await fsStat(filePath)).size;
+      const size = (await fsStat(filePath)).size;
       return this.uploadSeekableInternal((offset, count) => {
         return () => fsCreateReadStream(filePath, {
           autoClose: true,
           end: count ? offset + count - 1 : Infinity,
           start: offset
         });
-      }, size2, {
+      }, size, {
         ...options,
         tracingOptions: updatedOptions.tracingOptions
       });
@@ -65837,11 +65840,11 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param options - Options to the Page Blob Create operation.
    * @returns Response data for the Page Blob Create operation.
    */
-  async create(size2, options = {}) {
+  async create(size, options = {}) {
     options.conditions = options.conditions || {};
     ensureCpkIfSpecified(options.customerProvidedKey, this.isHttps);
     return tracingClient.withSpan("PageBlobClient-create", options, async (updatedOptions) => {
-      return assertResponse(await this.pageBlobContext.create(0, size2, {
+      return assertResponse(await this.pageBlobContext.create(0, size, {
         abortSignal: options.abortSignal,
         blobHttpHeaders: options.blobHTTPHeaders,
         blobSequenceNumber: options.blobSequenceNumber,
@@ -65871,11 +65874,11 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param size - size of the page blob.
    * @param options -
    */
-  async createIfNotExists(size2, options = {}) {
+  async createIfNotExists(size, options = {}) {
     return tracingClient.withSpan("PageBlobClient-createIfNotExists", options, async (updatedOptions) => {
       try {
         const conditions = { ifNoneMatch: ETagAny };
-        const res = assertResponse(await this.create(size2, {
+        const res = assertResponse(await this.create(size, {
           ...options,
           conditions,
           tracingOptions: updatedOptions.tracingOptions
@@ -66435,10 +66438,10 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param options - Options to the Page Blob Resize operation.
    * @returns Response data for the Page Blob Resize operation.
    */
-  async resize(size2, options = {}) {
+  async resize(size, options = {}) {
     options.conditions = options.conditions || {};
     return tracingClient.withSpan("PageBlobClient-resize", options, async (updatedOptions) => {
-      return assertResponse(await this.pageBlobContext.resize(size2, {
+      return assertResponse(await this.pageBlobContext.resize(size, {
         abortSignal: options.abortSignal,
         leaseAccessConditions: options.conditions,
         modifiedAccessConditions: {
@@ -69309,6 +69312,11 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
+function requestTo(candidate, path21) {
+  const { url: url2, authorization } = splitCredentials(candidate.spec);
+  const target = `${url2.replace(/\/+$/, "")}/${path21.replace(/^\/+/, "")}`;
+  return authorization ? { url: target, authorization } : { url: target };
+}
 
 // src/inputs.ts
 import { existsSync as existsSync6, statSync as statSync3 } from "node:fs";
@@ -69463,11 +69471,11 @@ function httpGet(url2, options) {
           return resolve3(httpGet(next.toString(), { ...rest, ...carry, redirects: left - 1 }));
         }
         const chunks = [];
-        let size2 = 0;
+        let size = 0;
         response.on("data", (chunk) => {
-          size2 += chunk.length;
+          size += chunk.length;
           chunks.push(chunk);
-          if (size2 > options.maxBytes) {
+          if (size > options.maxBytes) {
             reject(new Error(`answer larger than ${options.maxBytes} bytes`));
             response.destroy();
           }
@@ -69907,7 +69915,7 @@ async function prefetch(options) {
     const now = performance.now();
     if (now - lastDone > options.stallTimeoutMs) stop.abort(`no file completed for ${Math.round(options.stallTimeoutMs / 1e3)}s`);
     else if (now - started > options.timeoutMs) stop.abort(`ran past ${Math.round(options.timeoutMs / 1e3)}s`);
-  }, Math.min(1e3, options.stallTimeoutMs / 5));
+  }, stallCheckEveryMs(options.stallTimeoutMs));
   const fetcher = { options, agents, samples, records, report, stop: stop.signal };
   const queue = [...jobs];
   const worker = async () => {
@@ -70009,12 +70017,12 @@ function raceCandidates(fetcher, job) {
   });
 }
 async function requestOne(fetcher, candidate, job, signal, silenceMs, onHeaders) {
-  const { url: url2, authorization } = splitCredentials(candidate.spec);
+  const { url: url2, authorization } = requestTo(candidate, job.path);
   const record = fetcher.records.get(candidate);
   let answered = false;
   record.requests++;
   try {
-    const answer = await httpGet(`${url2.replace(/\/+$/, "")}/${job.path}`, {
+    const answer = await httpGet(url2, {
       signal: AbortSignal.any([signal, fetcher.stop]),
       maxBytes: MAX_FILE_BYTES,
       agents: fetcher.agents,
@@ -70120,10 +70128,10 @@ async function probeAll(candidates, request, timeoutMs) {
   }
 }
 async function probeCandidate(candidate, request, timeoutMs, hedge) {
-  const { url: url2, authorization } = splitCredentials(candidate.spec);
+  const { url: url2, authorization } = requestTo(candidate, request.path);
   const started = performance.now();
   try {
-    const answer = await httpGet(url2.replace(/\/+$/, "") + request.path, {
+    const answer = await httpGet(url2, {
       signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), hedge]),
       maxBytes: MAX_BODY,
       ...authorization ? { authorization } : {}
@@ -70158,7 +70166,7 @@ var RESTORE_WORDS = {
   failed: "\u26A0\uFE0F restore failed",
   "timed-out": "\u26A0\uFE0F restore timed out"
 };
-var size = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
 var joined = (...parts) => parts.filter(Boolean).join(", ");
 function buildSummary(facts) {
@@ -70193,10 +70201,10 @@ function buildSummary(facts) {
       header: ["Restore", "Key", "Restored key", "Save"],
       rows: [
         [
-          joined(RESTORE_WORDS[facts.restore.state], size(facts.restore.bytes), time(facts.restore.durationMs)),
+          joined(RESTORE_WORDS[facts.restore.state], formatSize(facts.restore.bytes), time(facts.restore.durationMs)),
           facts.cacheKey ?? "",
           facts.restore.matchedKey ?? "\u2014",
-          facts.save ? joined(facts.save.why, size(facts.save.bytes), time(facts.save.durationMs)) : "\u2014"
+          facts.save ? joined(facts.save.why, formatSize(facts.save.bytes), time(facts.save.durationMs)) : "\u2014"
         ]
       ]
     }
@@ -70207,7 +70215,7 @@ function prefetchSection(p) {
   return {
     heading: "Prefetch",
     header: ["Files", "Data", "Time", "Retries", "Hedges", "Rejected (wrong bytes)", "Left to go"],
-    rows: [[String(p.files), size(p.bytes), formatDuration(p.durationMs), String(p.retries), String(p.hedges), String(p.rejected), String(p.missed)]],
+    rows: [[String(p.files), formatSize(p.bytes), formatDuration(p.durationMs), String(p.retries), String(p.hedges), String(p.rejected), String(p.missed)]],
     ...p.stopped ? { note: `Stopped early: ${p.stopped}; go mod download fetched the rest.` } : {}
   };
 }
@@ -70384,7 +70392,7 @@ async function prefetchThenReorder(chain, lines, isPrivate, env, settings, facts
 function describePrefetch(p) {
   const left = p.missed ? `; ${p.missed} left to go mod download` : "";
   const stopped = p.stopped ? ` (stopped: ${p.stopped})` : "";
-  return `Prefetched ${p.files} files (${(p.bytes / 2 ** 20).toFixed(1)} MiB) in ${formatDuration(p.durationMs)}: ${p.retries} retries, ${p.hedges} hedges, ${p.rejected} rejected${left}${stopped}`;
+  return `Prefetched ${p.files} files (${formatSize(p.bytes)}) in ${formatDuration(p.durationMs)}: ${p.retries} retries, ${p.hedges} hedges, ${p.rejected} rejected${left}${stopped}`;
 }
 function describeRestore(restore) {
   return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`;

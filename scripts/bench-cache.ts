@@ -12,6 +12,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { median } from '../src/prefetch-plan.ts'
+import { formatSize } from '../src/summary.ts'
 import { startCacheService } from '../test/support/cache-service.ts'
 import { go, offlineGoEnv } from '../test/support/go.ts'
 import { ensureTools } from '../test/support/tools.ts'
@@ -30,8 +31,8 @@ await go(['mod', 'download'], universe.sampleDir, { ...offlineGoEnv(reference), 
 const du = (dir: string) => execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]
 const files = (dir: string) => execFileSync('find', [dir, '-type', 'f'], { encoding: 'utf8' }).split('\n').length - 1
 console.log(
-  `${universe.modules.length} modules; module cache ${mib(Number(du(reference)))} in ${files(reference)} files, ` +
-    `of which cache/download ${mib(Number(du(path.join(reference, 'cache', 'download'))))}`
+  `${universe.modules.length} modules; module cache ${formatSize(Number(du(reference)))} in ${files(reference)} files, ` +
+    `of which cache/download ${formatSize(Number(du(path.join(reference, 'cache', 'download'))))}`
 )
 
 /** @actions/core writes its ::debug:: lines to stdout; a table reads better without them. */
@@ -91,9 +92,6 @@ for (let round = 1; round <= ROUNDS; round++) {
 }
 await service.close()
 
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`
-}
 
 console.log(`\nmedians of ${ROUNDS} alternating rounds, on loopback\n`)
 console.log('| cached | archive | save | restore | then go mod download | restore + download |')
@@ -102,7 +100,7 @@ for (const layout of Object.keys(layouts) as Layout[]) {
   const m = (pick: (s: Sample) => number) => median(samples[layout].map(pick)) as number
   const s = (pick: (s: Sample) => number) => `${m(pick).toFixed(2)}s`
   console.log(
-    `| ${layout} | ${mib(m(x => x.archiveBytes))} | ${s(x => x.saveS)} | ${s(x => x.restoreS)} | ${s(x => x.downloadS)} | ${s(x => x.restoreS + x.downloadS)} |`
+    `| ${layout} | ${formatSize(m(x => x.archiveBytes))} | ${s(x => x.saveS)} | ${s(x => x.restoreS)} | ${s(x => x.downloadS)} | ${s(x => x.restoreS + x.downloadS)} |`
   )
 }
 rmSync(root, { recursive: true, force: true })

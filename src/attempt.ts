@@ -36,6 +36,11 @@ const REQUEST = /^# get (\S+?)(:\s.*)?$/
 const ZIP_FETCHED = /^# get \S+\.zip: 200 /
 const ANSWERED = /^: (2\d\d|404|410) /
 
+/** Ten checks per stall timeout, at most half a second apart: a stall is seen within 0.5 s. */
+export function stallCheckEveryMs(stallTimeoutMs: number): number {
+  return Math.min(500, Math.max(50, stallTimeoutMs / 10))
+}
+
 export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
   const started = performance.now()
   // cache/download receives proxy downloads, cache/vcs the git clones of direct fetches.
@@ -73,8 +78,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   })
 
   let endedBy: EndedBy = 'exit'
-  // Ten checks per stall timeout, at most half a second apart: a stall is seen within 0.5 s.
-  const tick = Math.min(500, Math.max(50, options.stallTimeoutMs / 10))
+  const tick = stallCheckEveryMs(options.stallTimeoutMs)
   let checking = false
   const watchdog = setInterval(async () => {
     if (checking || endedBy !== 'exit') return

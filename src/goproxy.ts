@@ -1,5 +1,5 @@
 // GOPROXY entries: parsing the candidates, and assembling the chain that go is given.
-import { redactUrl } from './credentials.ts'
+import { redactUrl, splitCredentials } from './credentials.ts'
 
 export interface Candidate {
   /** What go is given: a URL (credentials included), `direct` or `off`. */
@@ -120,4 +120,11 @@ export function goproxyValue(chain: Candidate[]): string {
 
 export function goproxyDisplay(chain: Candidate[]): string {
   return chain.map(c => c.display).join('|')
+}
+
+/** A request to a candidate: its URL with `path` (under the candidate's own path), credentials as a Basic header. */
+export function requestTo(candidate: Candidate, path: string): { url: string; authorization?: string } {
+  const { url, authorization } = splitCredentials(candidate.spec)
+  const target = `${url.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`
+  return authorization ? { url: target, authorization } : { url: target }
 }

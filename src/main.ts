@@ -18,7 +18,7 @@ import { killTreesOnSignals } from './process.ts'
 import { rankHealthy } from './ranking.ts'
 import { downloadWithRetries } from './retry.ts'
 import { writeReport } from './report.ts'
-import { describeFailure, type RunFacts } from './summary.ts'
+import { describeFailure, formatSize, type RunFacts } from './summary.ts'
 
 const BACKOFF_MS = 1000
 const PREFETCH_ROUNDS = 3
@@ -190,7 +190,7 @@ async function prefetchThenReorder(
 function describePrefetch(p: PrefetchReport): string {
   const left = p.missed ? `; ${p.missed} left to go mod download` : ''
   const stopped = p.stopped ? ` (stopped: ${p.stopped})` : ''
-  return `Prefetched ${p.files} files (${(p.bytes / 2 ** 20).toFixed(1)} MiB) in ${formatDuration(p.durationMs)}: ${p.retries} retries, ${p.hedges} hedges, ${p.rejected} rejected${left}${stopped}`
+  return `Prefetched ${p.files} files (${formatSize(p.bytes)}) in ${formatDuration(p.durationMs)}: ${p.retries} retries, ${p.hedges} hedges, ${p.rejected} rejected${left}${stopped}`
 }
 
 function describeRestore(restore: RestoreReport): string {

@@ -9,8 +9,8 @@ import http from 'node:http'
 import https from 'node:https'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { splitCredentials } from './credentials.ts'
-import type { Candidate } from './goproxy.ts'
+import { stallCheckEveryMs } from './attempt.ts'
+import { type Candidate, requestTo } from './goproxy.ts'
 import { goModHash, type SumLine, zipHash } from './gosum.ts'
 import { httpGet } from './http.ts'
 import { type CandidateRecord, hedgeAfterMs, isTroubled, median, type PrefetchJob, prefetchPlan, silenceLimitMs } from './prefetch-plan.ts'
@@ -70,7 +70,7 @@ export async function prefetch(options: PrefetchOptions): Promise<PrefetchReport
     const now = performance.now()
     if (now - lastDone > options.stallTimeoutMs) stop.abort(`no file completed for ${Math.round(options.stallTimeoutMs / 1000)}s`)
     else if (now - started > options.timeoutMs) stop.abort(`ran past ${Math.round(options.timeoutMs / 1000)}s`)
-  }, Math.min(1000, options.stallTimeoutMs / 5))
+  }, stallCheckEveryMs(options.stallTimeoutMs))
 
   const fetcher: Fetcher = { options, agents, samples, records, report, stop: stop.signal }
   const queue = [...jobs]
@@ -201,12 +201,12 @@ async function requestOne(
   silenceMs: number,
   onHeaders: () => void
 ): Promise<Buffer | undefined> {
-  const { url, authorization } = splitCredentials(candidate.spec)
+  const { url, authorization } = requestTo(candidate, job.path)
   const record = fetcher.records.get(candidate) as CandidateRecord
   let answered = false
   record.requests++
   try {
-    const answer = await httpGet(`${url.replace(/\/+$/, '')}/${job.path}`, {
+    const answer = await httpGet(url, {
       signal: AbortSignal.any([signal, fetcher.stop]),
       maxBytes: MAX_FILE_BYTES,
       agents: fetcher.agents,

@@ -1,8 +1,7 @@
 // Probing a candidate: does it serve real module bytes, and how fast?
-import { splitCredentials } from './credentials.ts'
 import { describeHttpError, httpGet } from './http.ts'
 import { formatDuration } from './duration.ts'
-import type { Candidate } from './goproxy.ts'
+import { type Candidate, requestTo } from './goproxy.ts'
 import { escapePath, goModHash, type SumLine } from './gosum.ts'
 
 export type Verdict = 'healthy' | 'unhealthy' | 'slow' | 'not probed'
@@ -99,10 +98,10 @@ export async function probeAll(candidates: Candidate[], request: ProbeRequest, t
 }
 
 async function probeCandidate(candidate: Candidate, request: ProbeRequest, timeoutMs: number, hedge: AbortSignal): Promise<ProbeResult> {
-  const { url, authorization } = splitCredentials(candidate.spec)
+  const { url, authorization } = requestTo(candidate, request.path)
   const started = performance.now()
   try {
-    const answer = await httpGet(url.replace(/\/+$/, '') + request.path, {
+    const answer = await httpGet(url, {
       signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), hedge]),
       maxBytes: MAX_BODY,
       ...(authorization ? { authorization } : {})

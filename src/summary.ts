@@ -45,7 +45,7 @@ const RESTORE_WORDS = {
   'timed-out': '⚠️ restore timed out'
 }
 
-const size = (bytes: number | undefined) => (bytes === undefined ? '' : `${(bytes / (1 << 20)).toFixed(1)} MiB`)
+export const formatSize = (bytes: number | undefined) => (bytes === undefined ? '' : `${(bytes / (1 << 20)).toFixed(1)} MiB`)
 const time = (ms: number | undefined) => (ms === undefined ? '' : formatDuration(ms))
 const joined = (...parts: string[]) => parts.filter(Boolean).join(', ')
 
@@ -83,10 +83,10 @@ export function buildSummary(facts: RunFacts): SummaryModel {
       header: ['Restore', 'Key', 'Restored key', 'Save'],
       rows: [
         [
-          joined(RESTORE_WORDS[facts.restore.state], size(facts.restore.bytes), time(facts.restore.durationMs)),
+          joined(RESTORE_WORDS[facts.restore.state], formatSize(facts.restore.bytes), time(facts.restore.durationMs)),
           facts.cacheKey ?? '',
           facts.restore.matchedKey ?? '—',
-          facts.save ? joined(facts.save.why, size(facts.save.bytes), time(facts.save.durationMs)) : '—'
+          facts.save ? joined(facts.save.why, formatSize(facts.save.bytes), time(facts.save.durationMs)) : '—'
         ]
       ]
     }
@@ -98,7 +98,7 @@ function prefetchSection(p: PrefetchReport): Section {
   return {
     heading: 'Prefetch',
     header: ['Files', 'Data', 'Time', 'Retries', 'Hedges', 'Rejected (wrong bytes)', 'Left to go'],
-    rows: [[String(p.files), size(p.bytes), formatDuration(p.durationMs), String(p.retries), String(p.hedges), String(p.rejected), String(p.missed)]],
+    rows: [[String(p.files), formatSize(p.bytes), formatDuration(p.durationMs), String(p.retries), String(p.hedges), String(p.rejected), String(p.missed)]],
     ...(p.stopped ? { note: `Stopped early: ${p.stopped}; go mod download fetched the rest.` } : {})
   }
 }

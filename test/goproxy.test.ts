@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { maskSecrets, redactUrl, secretsIn, splitCredentials } from '../src/credentials.ts'
-import { assembleChain, type Candidate, candidatesOf, demote, goproxyDisplay, goproxyValue, parseCandidates, rotateChain } from '../src/goproxy.ts'
+import { assembleChain, type Candidate, candidatesOf, demote, goproxyDisplay, goproxyValue, parseCandidates, requestTo, rotateChain } from '../src/goproxy.ts'
 
 const specs = (chain: Candidate[]) => chain.map(c => c.spec)
 
@@ -44,6 +44,15 @@ describe('the chain', () => {
     expect(candidatesOf(chain, ['https://a.example.com/gox/m/@v/list'])).toEqual([])
     // When every URL failed somewhere, the order stays: there is nothing better to put first.
     expect(specs(demote(chain, candidatesOf(chain, [...failed, 'https://b.example.com/m/@v/list'])).chain)).toEqual(specs(chain))
+  })
+
+  it('addresses a request under the candidate\'s own path, credentials as a Basic header', () => {
+    const [plain, secret] = parseCandidates('https://mirror.example.com/go,https://ci:t0ken@goproxy.example.com')
+    expect(requestTo(plain as Candidate, '/m/@v/list')).toEqual({ url: 'https://mirror.example.com/go/m/@v/list' })
+    expect(requestTo(secret as Candidate, 'm/@v/v1.0.0.zip')).toEqual({
+      url: 'https://goproxy.example.com/m/@v/v1.0.0.zip',
+      authorization: `Basic ${Buffer.from('ci:t0ken').toString('base64')}`
+    })
   })
 
   it('joins with | so that go moves on after any error', () => {
