@@ -7,14 +7,13 @@ import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { type Candidate, parseCandidates } from '../src/goproxy.ts'
 import { parseGoSum } from '../src/gosum.ts'
 import { prefetch } from '../src/prefetch.ts'
 import { median } from '../src/prefetch-plan.ts'
 import { runBundled } from '../test/support/action.ts'
 import { startCacheService } from '../test/support/cache-service.ts'
-import { goBinary, offlineGoEnv, tempModcache } from '../test/support/go.ts'
+import { go, goBinary, offlineGoEnv, tempModcache } from '../test/support/go.ts'
 import { type Fault, healthy, startProxy } from '../test/support/proxy-server.ts'
 import { ensureTools } from '../test/support/tools.ts'
 import { makeUniverse } from '../test/support/universe.ts'
@@ -201,7 +200,7 @@ const sweep: string[] = []
       timeoutMs: 600_000
     })
     if (report.missed) throw new Error(`prefetch missed ${report.missed} files`)
-    await promisify(execFile)(goBinary(), ['mod', 'download'], { cwd: universe.sampleDir, env: { ...process.env, ...offlineGoEnv(modcache) } })
+    await go(['mod', 'download'], universe.sampleDir, offlineGoEnv(modcache))
     return (performance.now() - started) / 1000
   }
   const medians = await sideBySide(levels.map(timed))
