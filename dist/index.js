@@ -43,12 +43,12 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 var require_tunnel = __commonJS({
   "node_modules/tunnel/lib/tunnel.js"(exports2) {
     "use strict";
-    var net = __require("net");
-    var tls = __require("tls");
+    var net5 = __require("net");
+    var tls5 = __require("tls");
     var http5 = __require("http");
-    var https5 = __require("https");
+    var https4 = __require("https");
     var events2 = __require("events");
-    var assert4 = __require("assert");
+    var assert5 = __require("assert");
     var util4 = __require("util");
     exports2.httpOverHttp = httpOverHttp2;
     exports2.httpsOverHttp = httpsOverHttp2;
@@ -68,12 +68,12 @@ var require_tunnel = __commonJS({
     }
     function httpOverHttps2(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = https5.request;
+      agent.request = https4.request;
       return agent;
     }
     function httpsOverHttps2(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = https5.request;
+      agent.request = https4.request;
       agent.createSocket = createSecureSocket;
       agent.defaultPort = 443;
       return agent;
@@ -142,7 +142,7 @@ var require_tunnel = __commonJS({
         connectOptions.headers = connectOptions.headers || {};
         connectOptions.headers["Proxy-Authorization"] = "Basic " + new Buffer(connectOptions.proxyAuth).toString("base64");
       }
-      debug2("making CONNECT request");
+      debug5("making CONNECT request");
       var connectReq = self2.request(connectOptions);
       connectReq.useChunkedEncodingByDefault = false;
       connectReq.once("response", onResponse);
@@ -162,7 +162,7 @@ var require_tunnel = __commonJS({
         connectReq.removeAllListeners();
         socket.removeAllListeners();
         if (res.statusCode !== 200) {
-          debug2(
+          debug5(
             "tunneling socket could not be established, statusCode=%d",
             res.statusCode
           );
@@ -174,7 +174,7 @@ var require_tunnel = __commonJS({
           return;
         }
         if (head.length > 0) {
-          debug2("got illegal response body from proxy");
+          debug5("got illegal response body from proxy");
           socket.destroy();
           var error2 = new Error("got illegal response body from proxy");
           error2.code = "ECONNRESET";
@@ -182,13 +182,13 @@ var require_tunnel = __commonJS({
           self2.removeSocket(placeholder);
           return;
         }
-        debug2("tunneling connection has established");
+        debug5("tunneling connection has established");
         self2.sockets[self2.sockets.indexOf(placeholder)] = socket;
         return cb(socket);
       }
       function onError(cause) {
         connectReq.removeAllListeners();
-        debug2(
+        debug5(
           "tunneling socket could not be established, cause=%s\n",
           cause.message,
           cause.stack
@@ -220,7 +220,7 @@ var require_tunnel = __commonJS({
           socket,
           servername: hostHeader ? hostHeader.replace(/:.*$/, "") : options.host
         });
-        var secureSocket = tls.connect(0, tlsOptions);
+        var secureSocket = tls5.connect(0, tlsOptions);
         self2.sockets[self2.sockets.indexOf(socket)] = secureSocket;
         cb(secureSocket);
       });
@@ -250,9 +250,9 @@ var require_tunnel = __commonJS({
       }
       return target;
     }
-    var debug2;
+    var debug5;
     if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
-      debug2 = function() {
+      debug5 = function() {
         var args = Array.prototype.slice.call(arguments);
         if (typeof args[0] === "string") {
           args[0] = "TUNNEL: " + args[0];
@@ -262,10 +262,10 @@ var require_tunnel = __commonJS({
         console.error.apply(console, args);
       };
     } else {
-      debug2 = function() {
+      debug5 = function() {
       };
     }
-    exports2.debug = debug2;
+    exports2.debug = debug5;
   }
 });
 
@@ -966,11 +966,11 @@ var require_tree = __commonJS({
 var require_util = __commonJS({
   "node_modules/undici/lib/core/util.js"(exports2, module) {
     "use strict";
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
     var { IncomingMessage } = __require("node:http");
     var stream = __require("node:stream");
-    var net = __require("node:net");
+    var net5 = __require("node:net");
     var { Blob: Blob2 } = __require("node:buffer");
     var nodeUtil = __require("node:util");
     var { stringify } = __require("node:querystring");
@@ -985,7 +985,7 @@ var require_util = __commonJS({
         this[kBodyUsed] = false;
       }
       async *[Symbol.asyncIterator]() {
-        assert4(!this[kBodyUsed], "disturbed");
+        assert5(!this[kBodyUsed], "disturbed");
         this[kBodyUsed] = true;
         yield* this[kBody];
       }
@@ -994,7 +994,7 @@ var require_util = __commonJS({
       if (isStream(body2)) {
         if (bodyLength(body2) === 0) {
           body2.on("data", function() {
-            assert4(false);
+            assert5(false);
           });
         }
         if (typeof body2.readableDidRead !== "boolean") {
@@ -1078,14 +1078,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path21 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path23 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path21 && path21[0] !== "/") {
-          path21 = `/${path21}`;
+        if (path23 && path23[0] !== "/") {
+          path23 = `/${path23}`;
         }
-        return new URL(`${origin}${path21}`);
+        return new URL(`${origin}${path23}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1102,7 +1102,7 @@ var require_util = __commonJS({
     function getHostname(host) {
       if (host[0] === "[") {
         const idx2 = host.indexOf("]");
-        assert4(idx2 !== -1);
+        assert5(idx2 !== -1);
         return host.substring(1, idx2);
       }
       const idx = host.indexOf(":");
@@ -1113,9 +1113,9 @@ var require_util = __commonJS({
       if (!host) {
         return null;
       }
-      assert4(typeof host === "string");
+      assert5(typeof host === "string");
       const servername = getHostname(host);
-      if (net.isIP(servername)) {
+      if (net5.isIP(servername)) {
         return "";
       }
       return servername;
@@ -1390,7 +1390,7 @@ var require_util = __commonJS({
     function errorRequest(client, request, err2) {
       try {
         request.onError(err2);
-        assert4(request.aborted);
+        assert5(request.aborted);
       } catch (err3) {
         client.emit("error", err3);
       }
@@ -1536,39 +1536,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path21, origin }
+          request: { method, path: path23, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path21);
+        debuglog("sending request to %s %s/%s", method, origin, path23);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path21, origin },
+          request: { method, path: path23, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path21,
+          path23,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path21, origin }
+          request: { method, path: path23, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path21);
+        debuglog("trailers received from %s %s/%s", method, origin, path23);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path21, origin },
+          request: { method, path: path23, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path21,
+          path23,
           error2.message
         );
       });
@@ -1617,9 +1617,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path21, origin }
+            request: { method, path: path23, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path21);
+          debuglog("sending request to %s %s/%s", method, origin, path23);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1661,7 +1661,7 @@ var require_request = __commonJS({
       InvalidArgumentError,
       NotSupportedError
     } = require_errors();
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var {
       isValidHTTPToken,
       isValidHeaderValue,
@@ -1682,7 +1682,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path21,
+        path: path23,
         method,
         body: body2,
         headers,
@@ -1697,11 +1697,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path21 !== "string") {
+        if (typeof path23 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path21[0] !== "/" && !(path21.startsWith("http://") || path21.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path23[0] !== "/" && !(path23.startsWith("http://") || path23.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path21)) {
+        } else if (invalidPathRegex.test(path23)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1767,7 +1767,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path21, query) : path21;
+        this.path = query ? buildURL(path23, query) : path23;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -1830,8 +1830,8 @@ var require_request = __commonJS({
         }
       }
       onConnect(abort) {
-        assert4(!this.aborted);
-        assert4(!this.completed);
+        assert5(!this.aborted);
+        assert5(!this.completed);
         if (this.error) {
           abort(this.error);
         } else {
@@ -1842,21 +1842,21 @@ var require_request = __commonJS({
       onResponseStarted() {
         return this[kHandler].onResponseStarted?.();
       }
-      onHeaders(statusCode, headers, resume, statusText) {
-        assert4(!this.aborted);
-        assert4(!this.completed);
+      onHeaders(statusCode, headers, resume2, statusText) {
+        assert5(!this.aborted);
+        assert5(!this.completed);
         if (channels.headers.hasSubscribers) {
           channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
         }
         try {
-          return this[kHandler].onHeaders(statusCode, headers, resume, statusText);
+          return this[kHandler].onHeaders(statusCode, headers, resume2, statusText);
         } catch (err2) {
           this.abort(err2);
         }
       }
       onData(chunk) {
-        assert4(!this.aborted);
-        assert4(!this.completed);
+        assert5(!this.aborted);
+        assert5(!this.completed);
         try {
           return this[kHandler].onData(chunk);
         } catch (err2) {
@@ -1872,8 +1872,8 @@ var require_request = __commonJS({
        */
       onUpgrade(statusCode, headers, socket, statusText = "") {
         this.onFinally();
-        assert4(!this.aborted);
-        assert4(!this.completed);
+        assert5(!this.aborted);
+        assert5(!this.completed);
         if (statusCode !== null) {
           this.#publishUpgradeHeaders(statusCode, headers, statusText);
         }
@@ -1893,8 +1893,8 @@ var require_request = __commonJS({
        * @param {string} [statusText]
        */
       onUpgradeResponse(statusCode, headers, parseHeaders, statusText = "") {
-        assert4(!this.aborted);
-        assert4(this.completed);
+        assert5(!this.aborted);
+        assert5(this.completed);
         if (channels.headers.hasSubscribers) {
           this.#publishUpgradeHeaders(statusCode, parseHeaders(headers), statusText);
         }
@@ -1904,8 +1904,8 @@ var require_request = __commonJS({
        * @param {Error} error
        */
       onUpgradeError(error2) {
-        assert4(!this.aborted);
-        assert4(this.completed);
+        assert5(!this.aborted);
+        assert5(this.completed);
         if (channels.error.hasSubscribers) {
           channels.error.publish({ request: this, error: error2 });
         }
@@ -1927,7 +1927,7 @@ var require_request = __commonJS({
       }
       onComplete(trailers) {
         this.onFinally();
-        assert4(!this.aborted);
+        assert5(!this.aborted);
         this.completed = true;
         if (channels.trailers.hasSubscribers) {
           channels.trailers.publish({ request: this, trailers });
@@ -2516,14 +2516,14 @@ var require_timers = __commonJS({
 var require_connect = __commonJS({
   "node_modules/undici/lib/core/connect.js"(exports2, module) {
     "use strict";
-    var net = __require("node:net");
-    var assert4 = __require("node:assert");
+    var net5 = __require("node:net");
+    var assert5 = __require("node:assert");
     var util4 = require_util();
     var { InvalidArgumentError, ConnectTimeoutError } = require_errors();
     var timers = require_timers();
     function noop() {
     }
-    var tls;
+    var tls5;
     var SessionCache;
     if (global.FinalizationRegistry && !(process.env.NODE_V8_COVERAGE || process.env.UNDICI_NO_FG)) {
       SessionCache = class WeakSessionCache {
@@ -2581,18 +2581,18 @@ var require_connect = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
-      return function connect({ hostname, host, protocol, port, servername, localAddress, httpSocket }, callback) {
+      return function connect5({ hostname, host, protocol, port, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
-          if (!tls) {
-            tls = __require("node:tls");
+          if (!tls5) {
+            tls5 = __require("node:tls");
           }
           servername = servername || options.servername || util4.getServerName(host) || null;
           const sessionKey = servername || hostname;
-          assert4(sessionKey);
+          assert5(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
           port = port || 443;
-          socket = tls.connect({
+          socket = tls5.connect({
             highWaterMark: 16384,
             // TLS in node can't have bigger HWM anyway...
             ...options,
@@ -2610,9 +2610,9 @@ var require_connect = __commonJS({
             sessionCache.set(sessionKey, session2);
           });
         } else {
-          assert4(!httpSocket, "httpSocket can only be sent on TLS update");
+          assert5(!httpSocket, "httpSocket can only be sent on TLS update");
           port = port || 80;
-          socket = net.connect({
+          socket = net5.connect({
             highWaterMark: 64 * 1024,
             // Same as nodejs fs streams.
             ...options,
@@ -3309,14 +3309,14 @@ var require_global = __commonJS({
 var require_data_url = __commonJS({
   "node_modules/undici/lib/web/fetch/data-url.js"(exports2, module) {
     "use strict";
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var encoder = new TextEncoder();
     var HTTP_TOKEN_CODEPOINTS = /^[!#$%&'*+\-.^_|~A-Za-z0-9]+$/;
     var HTTP_WHITESPACE_REGEX = /[\u000A\u000D\u0009\u0020]/;
     var ASCII_WHITESPACE_REPLACE_REGEX = /[\u0009\u000A\u000C\u000D\u0020]/g;
     var HTTP_QUOTED_STRING_TOKENS = /^[\u0009\u0020-\u007E\u0080-\u00FF]+$/;
     function dataURLProcessor(dataURL) {
-      assert4(dataURL.protocol === "data:");
+      assert5(dataURL.protocol === "data:");
       let input = URLSerializer(dataURL, true);
       input = input.slice(5);
       const position = { position: 0 };
@@ -3517,7 +3517,7 @@ var require_data_url = __commonJS({
     function collectAnHTTPQuotedString(input, position, extractValue) {
       const positionStart = position.position;
       let value = "";
-      assert4(input[position.position] === '"');
+      assert5(input[position.position] === '"');
       position.position++;
       while (true) {
         value += collectASequenceOfCodePoints(
@@ -3538,7 +3538,7 @@ var require_data_url = __commonJS({
           value += input[position.position];
           position.position++;
         } else {
-          assert4(quoteOrBackslash === '"');
+          assert5(quoteOrBackslash === '"');
           break;
         }
       }
@@ -3548,7 +3548,7 @@ var require_data_url = __commonJS({
       return input.slice(positionStart, position.position);
     }
     function serializeAMimeType(mimeType) {
-      assert4(mimeType !== "failure");
+      assert5(mimeType !== "failure");
       const { parameters, essence } = mimeType;
       let serialization = essence;
       for (let [name, value] of parameters.entries()) {
@@ -4087,7 +4087,7 @@ var require_util2 = __commonJS({
     var { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = require_data_url();
     var { performance: performance2 } = __require("node:perf_hooks");
     var { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = require_util();
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { isUint8Array } = __require("node:util/types");
     var { webidl } = require_webidl();
     var supportedHashes = [];
@@ -4273,7 +4273,7 @@ var require_util2 = __commonJS({
     }
     function determineRequestsReferrer(request) {
       const policy = request.referrerPolicy;
-      assert4(policy);
+      assert5(policy);
       let referrerSource = null;
       if (request.referrer === "client") {
         const globalOrigin = getGlobalOrigin();
@@ -4331,7 +4331,7 @@ var require_util2 = __commonJS({
       }
     }
     function stripURLForReferrer(url2, originOnly) {
-      assert4(url2 instanceof URL);
+      assert5(url2 instanceof URL);
       url2 = new URL(url2);
       if (url2.protocol === "file:" || url2.protocol === "about:" || url2.protocol === "blank:") {
         return "no-referrer";
@@ -4496,7 +4496,7 @@ var require_util2 = __commonJS({
       if (result === void 0) {
         throw new TypeError("Value is not JSON serializable");
       }
-      assert4(typeof result === "string");
+      assert5(typeof result === "string");
       return result;
     }
     var esIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
@@ -4657,7 +4657,7 @@ var require_util2 = __commonJS({
     }
     var invalidIsomorphicEncodeValueRegex = /[^\x00-\xFF]/;
     function isomorphicEncode(input) {
-      assert4(!invalidIsomorphicEncodeValueRegex.test(input));
+      assert5(!invalidIsomorphicEncodeValueRegex.test(input));
       return input;
     }
     async function readAllBytes(reader) {
@@ -4676,7 +4676,7 @@ var require_util2 = __commonJS({
       }
     }
     function urlIsLocal(url2) {
-      assert4("protocol" in url2);
+      assert5("protocol" in url2);
       const protocol = url2.protocol;
       return protocol === "about:" || protocol === "blob:" || protocol === "data:";
     }
@@ -4684,7 +4684,7 @@ var require_util2 = __commonJS({
       return typeof url2 === "string" && url2[5] === ":" && url2[0] === "h" && url2[1] === "t" && url2[2] === "t" && url2[3] === "p" && url2[4] === "s" || url2.protocol === "https:";
     }
     function urlIsHttpHttpsScheme(url2) {
-      assert4("protocol" in url2);
+      assert5("protocol" in url2);
       const protocol = url2.protocol;
       return protocol === "http:" || protocol === "https:";
     }
@@ -4849,7 +4849,7 @@ var require_util2 = __commonJS({
               continue;
             }
           } else {
-            assert4(input.charCodeAt(position.position) === 44);
+            assert5(input.charCodeAt(position.position) === 44);
             position.position++;
           }
         }
@@ -5179,7 +5179,7 @@ var require_formdata_parser = __commonJS({
     var { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = require_data_url();
     var { isFileLike } = require_file();
     var { makeEntry } = require_formdata();
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { File: NodeFile } = __require("node:buffer");
     var File2 = globalThis.File ?? NodeFile;
     var formDataNameBuffer = Buffer.from('form-data; name="');
@@ -5208,7 +5208,7 @@ var require_formdata_parser = __commonJS({
       return true;
     }
     function multipartFormDataParser(input, mimeType) {
-      assert4(mimeType !== "failure" && mimeType.essence === "multipart/form-data");
+      assert5(mimeType !== "failure" && mimeType.essence === "multipart/form-data");
       const boundaryString = mimeType.parameters.get("boundary");
       if (boundaryString === void 0) {
         return "failure";
@@ -5272,8 +5272,8 @@ var require_formdata_parser = __commonJS({
         } else {
           value = utf8DecodeBytes(Buffer.from(body2));
         }
-        assert4(isUSVString(name));
-        assert4(typeof value === "string" && isUSVString(value) || isFileLike(value));
+        assert5(isUSVString(name));
+        assert5(typeof value === "string" && isUSVString(value) || isFileLike(value));
         entryList.push(makeEntry(name, value, filename));
       }
     }
@@ -5371,7 +5371,7 @@ var require_formdata_parser = __commonJS({
       }
     }
     function parseMultipartFormDataName(input, position) {
-      assert4(input[position.position - 1] === 34);
+      assert5(input[position.position - 1] === 34);
       let name = collectASequenceOfBytes(
         (char) => char !== 10 && char !== 13 && char !== 34,
         input,
@@ -5440,7 +5440,7 @@ var require_body = __commonJS({
     var { kState } = require_symbols2();
     var { webidl } = require_webidl();
     var { Blob: Blob2 } = __require("node:buffer");
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { isErrored, isDisturbed } = __require("node:stream");
     var { isArrayBuffer: isArrayBuffer2 } = __require("node:util/types");
     var { serializeAMimeType } = require_data_url();
@@ -5485,7 +5485,7 @@ var require_body = __commonJS({
           type: "bytes"
         });
       }
-      assert4(isReadableStreamLike(stream));
+      assert5(isReadableStreamLike(stream));
       let action5 = null;
       let source = null;
       let length = null;
@@ -5603,8 +5603,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     function safelyExtractBody(object, keepalive = false) {
       if (object instanceof ReadableStream) {
-        assert4(!util4.isDisturbed(object), "The body has already been consumed.");
-        assert4(!object.locked, "The stream is locked.");
+        assert5(!util4.isDisturbed(object), "The body has already been consumed.");
+        assert5(!object.locked, "The stream is locked.");
       }
       return extractBody(object, keepalive);
     }
@@ -5739,7 +5739,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
 var require_client_h1 = __commonJS({
   "node_modules/undici/lib/dispatcher/client-h1.js"(exports2, module) {
     "use strict";
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var util4 = require_util();
     var { channels } = require_diagnostics();
     var timers = require_timers();
@@ -5813,35 +5813,35 @@ var require_client_h1 = __commonJS({
             return 0;
           },
           wasm_on_status: (p, at, len) => {
-            assert4(currentParser.ptr === p);
+            assert5(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onStatus(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_message_begin: (p) => {
-            assert4(currentParser.ptr === p);
+            assert5(currentParser.ptr === p);
             return currentParser.onMessageBegin() || 0;
           },
           wasm_on_header_field: (p, at, len) => {
-            assert4(currentParser.ptr === p);
+            assert5(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderField(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_header_value: (p, at, len) => {
-            assert4(currentParser.ptr === p);
+            assert5(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderValue(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_headers_complete: (p, statusCode, upgrade, shouldKeepAlive) => {
-            assert4(currentParser.ptr === p);
+            assert5(currentParser.ptr === p);
             return currentParser.onHeadersComplete(statusCode, Boolean(upgrade), Boolean(shouldKeepAlive)) || 0;
           },
           wasm_on_body: (p, at, len) => {
-            assert4(currentParser.ptr === p);
+            assert5(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onBody(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_message_complete: (p) => {
-            assert4(currentParser.ptr === p);
+            assert5(currentParser.ptr === p);
             return currentParser.onMessageComplete() || 0;
           }
           /* eslint-enable camelcase */
@@ -5862,7 +5862,7 @@ var require_client_h1 = __commonJS({
     var TIMEOUT_KEEP_ALIVE = 8 | USE_NATIVE_TIMER;
     var Parser = class {
       constructor(client, socket, { exports: exports3 }) {
-        assert4(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
+        assert5(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
         this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
         this.client = client;
@@ -5911,10 +5911,10 @@ var require_client_h1 = __commonJS({
         if (this.socket.destroyed || !this.paused) {
           return;
         }
-        assert4(this.ptr != null);
-        assert4(currentParser == null);
+        assert5(this.ptr != null);
+        assert5(currentParser == null);
         this.llhttp.llhttp_resume(this.ptr);
-        assert4(this.timeoutType === TIMEOUT_BODY);
+        assert5(this.timeoutType === TIMEOUT_BODY);
         if (this.timeout) {
           if (this.timeout.refresh) {
             this.timeout.refresh();
@@ -5934,9 +5934,9 @@ var require_client_h1 = __commonJS({
         }
       }
       execute(data) {
-        assert4(this.ptr != null);
-        assert4(currentParser == null);
-        assert4(!this.paused);
+        assert5(this.ptr != null);
+        assert5(currentParser == null);
+        assert5(!this.paused);
         const { socket, llhttp } = this;
         if (data.length > currentBufferSize) {
           if (currentBufferPtr) {
@@ -5975,9 +5975,9 @@ var require_client_h1 = __commonJS({
         }
       }
       finish() {
-        assert4(currentParser === null);
-        assert4(this.ptr != null);
-        assert4(!this.paused);
+        assert5(currentParser === null);
+        assert5(this.ptr != null);
+        assert5(!this.paused);
         const { llhttp } = this;
         let ret;
         try {
@@ -6009,8 +6009,8 @@ var require_client_h1 = __commonJS({
         return new HTTPParserError(message, constants3.ERROR[ret], data);
       }
       destroy() {
-        assert4(this.ptr != null);
-        assert4(currentParser == null);
+        assert5(this.ptr != null);
+        assert5(currentParser == null);
         this.llhttp.llhttp_free(this.ptr);
         this.ptr = null;
         this.timeout && timers.clearTimeout(this.timeout);
@@ -6075,14 +6075,14 @@ var require_client_h1 = __commonJS({
       }
       onUpgrade(head) {
         const { upgrade, client, socket, headers, statusCode, statusText } = this;
-        assert4(upgrade);
-        assert4(client[kSocket] === socket);
-        assert4(!socket.destroyed);
-        assert4(!this.paused);
-        assert4((headers.length & 1) === 0);
+        assert5(upgrade);
+        assert5(client[kSocket] === socket);
+        assert5(!socket.destroyed);
+        assert5(!this.paused);
+        assert5((headers.length & 1) === 0);
         const request = client[kQueue][client[kRunningIdx]];
-        assert4(request);
-        assert4(request.upgrade || request.method === "CONNECT");
+        assert5(request);
+        assert5(request.upgrade || request.method === "CONNECT");
         this.statusCode = null;
         this.statusText = "";
         this.shouldKeepAlive = null;
@@ -6119,8 +6119,8 @@ var require_client_h1 = __commonJS({
         if (!request) {
           return -1;
         }
-        assert4(!this.upgrade);
-        assert4(this.statusCode < 200);
+        assert5(!this.upgrade);
+        assert5(this.statusCode < 200);
         if (statusCode === 100) {
           util4.destroy(socket, new SocketError("bad response", util4.getSocketInfo(socket)));
           return -1;
@@ -6129,7 +6129,7 @@ var require_client_h1 = __commonJS({
           util4.destroy(socket, new SocketError("bad upgrade", util4.getSocketInfo(socket)));
           return -1;
         }
-        assert4(this.timeoutType === TIMEOUT_HEADERS);
+        assert5(this.timeoutType === TIMEOUT_HEADERS);
         this.statusCode = statusCode;
         this.shouldKeepAlive = shouldKeepAlive || // Override llhttp value which does not allow keepAlive for HEAD.
         request.method === "HEAD" && !socket[kReset] && this.connection.toLowerCase() === "keep-alive";
@@ -6142,16 +6142,16 @@ var require_client_h1 = __commonJS({
           }
         }
         if (request.method === "CONNECT") {
-          assert4(client[kRunning] === 1);
+          assert5(client[kRunning] === 1);
           this.upgrade = true;
           return 2;
         }
         if (upgrade) {
-          assert4(client[kRunning] === 1);
+          assert5(client[kRunning] === 1);
           this.upgrade = true;
           return 2;
         }
-        assert4((this.headers.length & 1) === 0);
+        assert5((this.headers.length & 1) === 0);
         this.headers = [];
         this.headersSize = 0;
         if (this.shouldKeepAlive && client[kPipelining]) {
@@ -6194,14 +6194,14 @@ var require_client_h1 = __commonJS({
           return -1;
         }
         const request = client[kQueue][client[kRunningIdx]];
-        assert4(request);
-        assert4(this.timeoutType === TIMEOUT_BODY);
+        assert5(request);
+        assert5(this.timeoutType === TIMEOUT_BODY);
         if (this.timeout) {
           if (this.timeout.refresh) {
             this.timeout.refresh();
           }
         }
-        assert4(statusCode >= 200);
+        assert5(statusCode >= 200);
         if (maxResponseSize > -1 && this.bytesRead + buf.length > maxResponseSize) {
           util4.destroy(socket, new ResponseExceededMaxSizeError());
           return -1;
@@ -6219,10 +6219,10 @@ var require_client_h1 = __commonJS({
         if (upgrade) {
           return;
         }
-        assert4(statusCode >= 100);
-        assert4((this.headers.length & 1) === 0);
+        assert5(statusCode >= 100);
+        assert5((this.headers.length & 1) === 0);
         const request = client[kQueue][client[kRunningIdx]];
-        assert4(request);
+        assert5(request);
         this.statusCode = null;
         this.statusText = "";
         this.bytesRead = 0;
@@ -6242,7 +6242,7 @@ var require_client_h1 = __commonJS({
         client[kQueue][client[kRunningIdx]++] = null;
         socket[kSocketUsed] = true;
         if (socket[kWriting]) {
-          assert4(client[kRunning] === 0);
+          assert5(client[kRunning] === 0);
           util4.destroy(socket, new InformationalError("reset"));
           return constants3.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
@@ -6262,7 +6262,7 @@ var require_client_h1 = __commonJS({
       const { socket, timeoutType, client, paused } = parser.deref();
       if (timeoutType === TIMEOUT_HEADERS) {
         if (!socket[kWriting] || socket.writableNeedDrain || client[kRunning] > 1) {
-          assert4(!paused, "cannot be paused while waiting for headers");
+          assert5(!paused, "cannot be paused while waiting for headers");
           util4.destroy(socket, new HeadersTimeoutError());
         }
       } else if (timeoutType === TIMEOUT_BODY) {
@@ -6270,7 +6270,7 @@ var require_client_h1 = __commonJS({
           util4.destroy(socket, new BodyTimeoutError());
         }
       } else if (timeoutType === TIMEOUT_KEEP_ALIVE) {
-        assert4(client[kRunning] === 0 && client[kKeepAliveTimeoutValue]);
+        assert5(client[kRunning] === 0 && client[kKeepAliveTimeoutValue]);
         util4.destroy(socket, new InformationalError("socket idle timeout"));
       }
     }
@@ -6333,7 +6333,7 @@ var require_client_h1 = __commonJS({
         client2[kSocket] = null;
         client2[kHTTPContext] = null;
         if (client2.destroyed) {
-          assert4(client2[kPending] === 0);
+          assert5(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
           for (let i2 = 0; i2 < requests.length; i2++) {
             const request = requests[i2];
@@ -6345,7 +6345,7 @@ var require_client_h1 = __commonJS({
           util4.errorRequest(client2, request, err2);
         }
         client2[kPendingIdx] = client2[kRunningIdx];
-        assert4(client2[kRunning] === 0);
+        assert5(client2[kRunning] === 0);
         client2.emit("disconnect", client2[kUrl], [client2], err2);
         client2[kResume]();
       });
@@ -6460,7 +6460,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path21, host, upgrade, blocking, reset } = request;
+      const { method, path: path23, host, upgrade, blocking, reset } = request;
       let { body: body2, headers, contentLength: contentLength2 } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util4.isFormDataLike(body2)) {
@@ -6541,7 +6541,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path21} HTTP/1.1\r
+      let header = `${method} ${path23} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -6591,12 +6591,12 @@ upgrade: ${upgrade}\r
       } else if (util4.isIterable(body2)) {
         writeIterable(abort, body2, client, request, socket, contentLength2, header, expectsPayload);
       } else {
-        assert4(false);
+        assert5(false);
       }
       return true;
     }
     function writeStream(abort, body2, client, request, socket, contentLength2, header, expectsPayload) {
-      assert4(contentLength2 !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
+      assert5(contentLength2 !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished = false;
       const writer = new AsyncWriter({ abort, socket, request, contentLength: contentLength2, client, expectsPayload, header });
       const onData = function(chunk) {
@@ -6633,7 +6633,7 @@ upgrade: ${upgrade}\r
           return;
         }
         finished = true;
-        assert4(socket.destroyed || socket[kWriting] && client[kRunning] <= 1);
+        assert5(socket.destroyed || socket[kWriting] && client[kRunning] <= 1);
         socket.off("drain", onDrain).off("error", onFinished);
         body2.removeListener("data", onData).removeListener("end", onFinished).removeListener("close", onClose);
         if (!err2) {
@@ -6672,12 +6672,12 @@ upgrade: ${upgrade}\r
 \r
 `, "latin1");
           } else {
-            assert4(contentLength2 === null, "no body must not have content length");
+            assert5(contentLength2 === null, "no body must not have content length");
             socket.write(`${header}\r
 `, "latin1");
           }
         } else if (util4.isBuffer(body2)) {
-          assert4(contentLength2 === body2.byteLength, "buffer body must have content length");
+          assert5(contentLength2 === body2.byteLength, "buffer body must have content length");
           socket.cork();
           socket.write(`${header}content-length: ${contentLength2}\r
 \r
@@ -6696,7 +6696,7 @@ upgrade: ${upgrade}\r
       }
     }
     async function writeBlob(abort, body2, client, request, socket, contentLength2, header, expectsPayload) {
-      assert4(contentLength2 === body2.size, "blob body must have content length");
+      assert5(contentLength2 === body2.size, "blob body must have content length");
       try {
         if (contentLength2 != null && contentLength2 !== body2.size) {
           throw new RequestContentLengthMismatchError();
@@ -6719,7 +6719,7 @@ upgrade: ${upgrade}\r
       }
     }
     async function writeIterable(abort, body2, client, request, socket, contentLength2, header, expectsPayload) {
-      assert4(contentLength2 !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
+      assert5(contentLength2 !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
       let callback = null;
       function onDrain() {
         if (callback) {
@@ -6729,7 +6729,7 @@ upgrade: ${upgrade}\r
         }
       }
       const waitForDrain = () => new Promise((resolve3, reject) => {
-        assert4(callback === null);
+        assert5(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
@@ -6856,7 +6856,7 @@ ${len.toString(16)}\r
         const { socket, client, abort } = this;
         socket[kWriting] = false;
         if (err2) {
-          assert4(client[kRunning] <= 1, "pipeline should only contain this request");
+          assert5(client[kRunning] <= 1, "pipeline should only contain this request");
           abort(err2);
         }
       }
@@ -6869,7 +6869,7 @@ ${len.toString(16)}\r
 var require_client_h2 = __commonJS({
   "node_modules/undici/lib/dispatcher/client-h2.js"(exports2, module) {
     "use strict";
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { errorMonitor } = __require("node:events");
     var { pipeline } = __require("node:stream");
     var util4 = require_util();
@@ -6960,7 +6960,7 @@ var require_client_h2 = __commonJS({
         const err2 = this[kSocket][kError] || this[kError] || new SocketError("closed", util4.getSocketInfo(socket2));
         client2[kHTTP2Session] = null;
         if (client2.destroyed) {
-          assert4(client2[kPending] === 0);
+          assert5(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
           for (let i2 = 0; i2 < requests.length; i2++) {
             const request = requests[i2];
@@ -6985,7 +6985,7 @@ var require_client_h2 = __commonJS({
           this[kHTTP2Session].destroy(err2);
         }
         client[kPendingIdx] = client[kRunningIdx];
-        assert4(client[kRunning] === 0);
+        assert5(client[kRunning] === 0);
         client.emit("disconnect", client[kUrl], [client], err2);
         client[kResume]();
       });
@@ -7061,7 +7061,7 @@ var require_client_h2 = __commonJS({
         util4.errorRequest(client, request, err2);
         client[kPendingIdx] = client[kRunningIdx];
       }
-      assert4(client[kRunning] === 0);
+      assert5(client[kRunning] === 0);
       client.emit("disconnect", client[kUrl], [client], err2);
       client[kResume]();
     }
@@ -7070,7 +7070,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path21, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path23, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body: body2 } = request;
       if (upgrade) {
         util4.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7167,7 +7167,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path21;
+      headers[HTTP2_HEADER_PATH] = path23;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -7195,7 +7195,7 @@ var require_client_h2 = __commonJS({
         process.emitWarning(new RequestContentLengthMismatchError());
       }
       if (contentLength2 != null) {
-        assert4(body2, "no body must not have content length");
+        assert5(body2, "no body must not have content length");
         headers[HTTP2_HEADER_CONTENT_LENGTH] = `${contentLength2}`;
       }
       session.ref();
@@ -7325,14 +7325,14 @@ var require_client_h2 = __commonJS({
             expectsPayload
           );
         } else {
-          assert4(false);
+          assert5(false);
         }
       }
     }
     function writeBuffer(abort, h2stream, body2, client, request, socket, contentLength2, expectsPayload) {
       try {
         if (body2 != null && util4.isBuffer(body2)) {
-          assert4(contentLength2 === body2.byteLength, "buffer body must have content length");
+          assert5(contentLength2 === body2.byteLength, "buffer body must have content length");
           h2stream.cork();
           h2stream.write(body2);
           h2stream.uncork();
@@ -7349,7 +7349,7 @@ var require_client_h2 = __commonJS({
       }
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body2, client, request, contentLength2) {
-      assert4(contentLength2 !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
+      assert5(contentLength2 !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       const pipe = pipeline(
         body2,
         h2stream,
@@ -7373,7 +7373,7 @@ var require_client_h2 = __commonJS({
       }
     }
     async function writeBlob(abort, h2stream, body2, client, request, socket, contentLength2, expectsPayload) {
-      assert4(contentLength2 === body2.size, "blob body must have content length");
+      assert5(contentLength2 === body2.size, "blob body must have content length");
       try {
         if (contentLength2 != null && contentLength2 !== body2.size) {
           throw new RequestContentLengthMismatchError();
@@ -7394,7 +7394,7 @@ var require_client_h2 = __commonJS({
       }
     }
     async function writeIterable(abort, h2stream, body2, client, request, socket, contentLength2, expectsPayload) {
-      assert4(contentLength2 !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
+      assert5(contentLength2 !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
       let callback = null;
       function onDrain() {
         if (callback) {
@@ -7404,7 +7404,7 @@ var require_client_h2 = __commonJS({
         }
       }
       const waitForDrain = () => new Promise((resolve3, reject) => {
-        assert4(callback === null);
+        assert5(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
@@ -7445,7 +7445,7 @@ var require_redirect_handler = __commonJS({
     "use strict";
     var util4 = require_util();
     var { kBodyUsed } = require_symbols();
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { InvalidArgumentError } = require_errors();
     var EE = __require("node:events");
     var redirectableStatusCodes = [300, 301, 302, 303, 307, 308];
@@ -7456,7 +7456,7 @@ var require_redirect_handler = __commonJS({
         this[kBodyUsed] = false;
       }
       async *[Symbol.asyncIterator]() {
-        assert4(!this[kBodyUsed], "disturbed");
+        assert5(!this[kBodyUsed], "disturbed");
         this[kBodyUsed] = true;
         yield* this[kBody];
       }
@@ -7478,7 +7478,7 @@ var require_redirect_handler = __commonJS({
         if (util4.isStream(this.opts.body)) {
           if (util4.bodyLength(this.opts.body) === 0) {
             this.opts.body.on("data", function() {
-              assert4(false);
+              assert5(false);
             });
           }
           if (typeof this.opts.body.readableDidRead !== "boolean") {
@@ -7503,7 +7503,7 @@ var require_redirect_handler = __commonJS({
       onError(error2) {
         this.handler.onError(error2);
       }
-      onHeaders(statusCode, headers, resume, statusText) {
+      onHeaders(statusCode, headers, resume2, statusText) {
         this.location = this.history.length >= this.maxRedirections || util4.isDisturbed(this.opts.body) ? null : parseLocation(statusCode, headers);
         if (this.opts.throwOnMaxRedirect && this.history.length >= this.maxRedirections) {
           if (this.request) {
@@ -7517,12 +7517,12 @@ var require_redirect_handler = __commonJS({
           this.history.push(new URL(this.opts.path, this.opts.origin));
         }
         if (!this.location) {
-          return this.handler.onHeaders(statusCode, headers, resume, statusText);
+          return this.handler.onHeaders(statusCode, headers, resume2, statusText);
         }
         const { origin, pathname, search } = util4.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path21 = search ? `${pathname}${search}` : pathname;
+        const path23 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path21;
+        this.opts.path = path23;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -7590,7 +7590,7 @@ var require_redirect_handler = __commonJS({
           }
         }
       } else {
-        assert4(headers == null, "headers must be an object or an array");
+        assert5(headers == null, "headers must be an object or an array");
       }
       return ret;
     }
@@ -7624,8 +7624,8 @@ var require_redirect_interceptor = __commonJS({
 var require_client = __commonJS({
   "node_modules/undici/lib/dispatcher/client.js"(exports2, module) {
     "use strict";
-    var assert4 = __require("node:assert");
-    var net = __require("node:net");
+    var assert5 = __require("node:assert");
+    var net5 = __require("node:net");
     var http5 = __require("node:http");
     var util4 = require_util();
     var { channels } = require_diagnostics();
@@ -7710,11 +7710,11 @@ var require_client = __commonJS({
         keepAliveTimeoutThreshold,
         socketPath,
         pipelining,
-        tls,
+        tls: tls5,
         strictContentLength,
         maxCachedSessions,
         maxRedirections,
-        connect: connect2,
+        connect: connect6,
         maxRequestsPerClient,
         localAddress,
         maxResponseSize,
@@ -7766,7 +7766,7 @@ var require_client = __commonJS({
         if (bodyTimeout != null && (!Number.isInteger(bodyTimeout) || bodyTimeout < 0)) {
           throw new InvalidArgumentError("bodyTimeout must be a positive integer or zero");
         }
-        if (connect2 != null && typeof connect2 !== "function" && typeof connect2 !== "object") {
+        if (connect6 != null && typeof connect6 !== "function" && typeof connect6 !== "object") {
           throw new InvalidArgumentError("connect must be a function or an object");
         }
         if (maxRedirections != null && (!Number.isInteger(maxRedirections) || maxRedirections < 0)) {
@@ -7775,7 +7775,7 @@ var require_client = __commonJS({
         if (maxRequestsPerClient != null && (!Number.isInteger(maxRequestsPerClient) || maxRequestsPerClient < 0)) {
           throw new InvalidArgumentError("maxRequestsPerClient must be a positive number");
         }
-        if (localAddress != null && (typeof localAddress !== "string" || net.isIP(localAddress) === 0)) {
+        if (localAddress != null && (typeof localAddress !== "string" || net5.isIP(localAddress) === 0)) {
           throw new InvalidArgumentError("localAddress must be valid string IP address");
         }
         if (maxResponseSize != null && (!Number.isInteger(maxResponseSize) || maxResponseSize < -1)) {
@@ -7790,15 +7790,15 @@ var require_client = __commonJS({
         if (maxConcurrentStreams != null && (typeof maxConcurrentStreams !== "number" || maxConcurrentStreams < 1)) {
           throw new InvalidArgumentError("maxConcurrentStreams must be a positive integer, greater than 0");
         }
-        if (typeof connect2 !== "function") {
-          connect2 = buildConnector({
-            ...tls,
+        if (typeof connect6 !== "function") {
+          connect6 = buildConnector({
+            ...tls5,
             maxCachedSessions,
             allowH2,
             socketPath,
             timeout: connectTimeout,
             ...autoSelectFamily ? { autoSelectFamily, autoSelectFamilyAttemptTimeout } : void 0,
-            ...connect2
+            ...connect6
           });
         }
         if (interceptors?.Client && Array.isArray(interceptors.Client)) {
@@ -7813,7 +7813,7 @@ var require_client = __commonJS({
           this[kInterceptors] = [createRedirectInterceptor({ maxRedirections })];
         }
         this[kUrl] = util4.parseOrigin(url2);
-        this[kConnector] = connect2;
+        this[kConnector] = connect6;
         this[kPipelining] = pipelining != null ? pipelining : 1;
         this[kMaxHeadersSize] = maxHeaderSize || http5.maxHeaderSize;
         this[kKeepAliveDefaultTimeout] = keepAliveTimeout == null ? 4e3 : keepAliveTimeout;
@@ -7838,7 +7838,7 @@ var require_client = __commonJS({
         this[kQueue] = [];
         this[kRunningIdx] = 0;
         this[kPendingIdx] = 0;
-        this[kResume] = (sync) => resume(this, sync);
+        this[kResume] = (sync) => resume2(this, sync);
         this[kOnError] = (err2) => onError(this, err2);
       }
       get pipelining() {
@@ -7867,7 +7867,7 @@ var require_client = __commonJS({
       }
       /* istanbul ignore: only used for test */
       [kConnect](cb) {
-        connect(this);
+        connect5(this);
         this.once("connect", cb);
       }
       [kDispatch](opts, handler) {
@@ -7877,7 +7877,7 @@ var require_client = __commonJS({
         if (this[kResuming]) {
         } else if (util4.bodyLength(request.body) == null && util4.isIterable(request.body)) {
           this[kResuming] = 1;
-          queueMicrotask(() => resume(this));
+          queueMicrotask(() => resume2(this));
         } else {
           this[kResume](true);
         }
@@ -7922,24 +7922,24 @@ var require_client = __commonJS({
     var createRedirectInterceptor = require_redirect_interceptor();
     function onError(client, err2) {
       if (client[kRunning] === 0 && err2.code !== "UND_ERR_INFO" && err2.code !== "UND_ERR_SOCKET") {
-        assert4(client[kPendingIdx] === client[kRunningIdx]);
+        assert5(client[kPendingIdx] === client[kRunningIdx]);
         const requests = client[kQueue].splice(client[kRunningIdx]);
         for (let i2 = 0; i2 < requests.length; i2++) {
           const request = requests[i2];
           util4.errorRequest(client, request, err2);
         }
-        assert4(client[kSize] === 0);
+        assert5(client[kSize] === 0);
       }
     }
-    async function connect(client) {
-      assert4(!client[kConnecting]);
-      assert4(!client[kHTTPContext]);
+    async function connect5(client) {
+      assert5(!client[kConnecting]);
+      assert5(!client[kHTTPContext]);
       let { host, hostname, protocol, port } = client[kUrl];
       if (hostname[0] === "[") {
         const idx = hostname.indexOf("]");
-        assert4(idx !== -1);
+        assert5(idx !== -1);
         const ip = hostname.substring(1, idx);
-        assert4(net.isIP(ip));
+        assert5(net5.isIP(ip));
         hostname = ip;
       }
       client[kConnecting] = true;
@@ -7978,7 +7978,7 @@ var require_client = __commonJS({
           util4.destroy(socket.on("error", noop), new ClientDestroyedError());
           return;
         }
-        assert4(socket);
+        assert5(socket);
         try {
           client[kHTTPContext] = socket.alpnProtocol === "h2" ? await connectH2(client, socket) : await connectH1(client, socket);
         } catch (err2) {
@@ -8027,7 +8027,7 @@ var require_client = __commonJS({
           });
         }
         if (err2.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
-          assert4(client[kRunning] === 0);
+          assert5(client[kRunning] === 0);
           while (client[kPending] > 0 && client[kQueue][client[kPendingIdx]].servername === client[kServerName]) {
             const request = client[kQueue][client[kPendingIdx]++];
             util4.errorRequest(client, request, err2);
@@ -8043,7 +8043,7 @@ var require_client = __commonJS({
       client[kNeedDrain] = 0;
       client.emit("drain", client[kUrl], [client]);
     }
-    function resume(client, sync) {
+    function resume2(client, sync) {
       if (client[kResuming] === 2) {
         return;
       }
@@ -8059,7 +8059,7 @@ var require_client = __commonJS({
     function _resume(client, sync) {
       while (true) {
         if (client.destroyed) {
-          assert4(client[kPending] === 0);
+          assert5(client[kPending] === 0);
           return;
         }
         if (client[kClosedResolve] && !client[kSize]) {
@@ -8095,14 +8095,14 @@ var require_client = __commonJS({
           client[kServerName] = request.servername;
           client[kHTTPContext]?.destroy(new InformationalError("servername changed"), () => {
             client[kHTTPContext] = null;
-            resume(client);
+            resume2(client);
           });
         }
         if (client[kConnecting]) {
           return;
         }
         if (!client[kHTTPContext]) {
-          connect(client);
+          connect5(client);
           return;
         }
         if (client[kHTTPContext].destroyed) {
@@ -8394,9 +8394,9 @@ var require_pool = __commonJS({
       constructor(origin, {
         connections,
         factory = defaultFactory,
-        connect,
+        connect: connect5,
         connectTimeout,
-        tls,
+        tls: tls5,
         maxCachedSessions,
         socketPath,
         autoSelectFamily,
@@ -8410,25 +8410,25 @@ var require_pool = __commonJS({
         if (typeof factory !== "function") {
           throw new InvalidArgumentError("factory must be a function.");
         }
-        if (connect != null && typeof connect !== "function" && typeof connect !== "object") {
+        if (connect5 != null && typeof connect5 !== "function" && typeof connect5 !== "object") {
           throw new InvalidArgumentError("connect must be a function or an object");
         }
-        if (typeof connect !== "function") {
-          connect = buildConnector({
-            ...tls,
+        if (typeof connect5 !== "function") {
+          connect5 = buildConnector({
+            ...tls5,
             maxCachedSessions,
             allowH2,
             socketPath,
             timeout: connectTimeout,
             ...autoSelectFamily ? { autoSelectFamily, autoSelectFamilyAttemptTimeout } : void 0,
-            ...connect
+            ...connect5
           });
         }
         super(options);
         this[kInterceptors] = options.interceptors?.Pool && Array.isArray(options.interceptors.Pool) ? options.interceptors.Pool : [];
         this[kConnections] = connections || null;
         this[kUrl] = util4.parseOrigin(origin);
-        this[kOptions] = { ...util4.deepClone(options), connect, allowH2 };
+        this[kOptions] = { ...util4.deepClone(options), connect: connect5, allowH2 };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kFactory] = factory;
         this.on("connectionError", (origin2, targets, error2) => {
@@ -8622,26 +8622,26 @@ var require_agent = __commonJS({
     function defaultFactory(origin, opts) {
       return opts && opts.connections === 1 ? new Client(origin, opts) : new Pool(origin, opts);
     }
-    var Agent3 = class extends DispatcherBase {
-      constructor({ factory = defaultFactory, maxRedirections = 0, connect, tls, ...options } = {}) {
+    var Agent5 = class extends DispatcherBase {
+      constructor({ factory = defaultFactory, maxRedirections = 0, connect: connect5, tls: tls5, ...options } = {}) {
         if (typeof factory !== "function") {
           throw new InvalidArgumentError("factory must be a function.");
         }
-        if (connect != null && typeof connect !== "function" && typeof connect !== "object") {
+        if (connect5 != null && typeof connect5 !== "function" && typeof connect5 !== "object") {
           throw new InvalidArgumentError("connect must be a function or an object");
         }
         if (!Number.isInteger(maxRedirections) || maxRedirections < 0) {
           throw new InvalidArgumentError("maxRedirections must be a positive number");
         }
         super(options);
-        if (connect && typeof connect !== "function") {
-          connect = { ...connect };
+        if (connect5 && typeof connect5 !== "function") {
+          connect5 = { ...connect5 };
         }
-        if (tls && typeof tls !== "function") {
-          tls = { ...tls };
+        if (tls5 && typeof tls5 !== "function") {
+          tls5 = { ...tls5 };
         }
         this[kInterceptors] = options.interceptors?.Agent && Array.isArray(options.interceptors.Agent) ? options.interceptors.Agent : [createRedirectInterceptor({ maxRedirections })];
-        this[kOptions] = { ...util4.deepClone(options), connect, tls };
+        this[kOptions] = { ...util4.deepClone(options), connect: connect5, tls: tls5 };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kMaxRedirections] = maxRedirections;
         this[kFactory] = factory;
@@ -8697,7 +8697,7 @@ var require_agent = __commonJS({
         await Promise.all(destroyPromises);
       }
     };
-    module.exports = Agent3;
+    module.exports = Agent5;
   }
 });
 
@@ -8706,8 +8706,8 @@ var require_proxy_agent = __commonJS({
   "node_modules/undici/lib/dispatcher/proxy-agent.js"(exports2, module) {
     "use strict";
     var { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = require_symbols();
-    var { URL: URL2 } = __require("node:url");
-    var Agent3 = require_agent();
+    var { URL: URL4 } = __require("node:url");
+    var Agent5 = require_agent();
     var Pool = require_pool();
     var DispatcherBase = require_dispatcher_base();
     var { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = require_errors();
@@ -8736,37 +8736,37 @@ var require_proxy_agent = __commonJS({
     }
     var Http1ProxyWrapper = class extends DispatcherBase {
       #client;
-      constructor(proxyUrl, { headers = {}, connect, factory }) {
+      constructor(proxyUrl, { headers = {}, connect: connect5, factory }) {
         super();
         if (!proxyUrl) {
           throw new InvalidArgumentError("Proxy URL is mandatory");
         }
         this[kProxyHeaders] = headers;
         if (factory) {
-          this.#client = factory(proxyUrl, { connect });
+          this.#client = factory(proxyUrl, { connect: connect5 });
         } else {
-          this.#client = new Client(proxyUrl, { connect });
+          this.#client = new Client(proxyUrl, { connect: connect5 });
         }
       }
       [kDispatch](opts, handler) {
         const onHeaders = handler.onHeaders;
-        handler.onHeaders = function(statusCode, data, resume) {
+        handler.onHeaders = function(statusCode, data, resume2) {
           if (statusCode === 407) {
             if (typeof handler.onError === "function") {
               handler.onError(new InvalidArgumentError("Proxy Authentication Required (407)"));
             }
             return;
           }
-          if (onHeaders) onHeaders.call(this, statusCode, data, resume);
+          if (onHeaders) onHeaders.call(this, statusCode, data, resume2);
         };
         const {
           origin,
-          path: path21 = "/",
+          path: path23 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path21;
+        opts.path = origin + path23;
         if (!("host" in headers) && !("Host" in headers)) {
-          const { host } = new URL2(origin);
+          const { host } = new URL4(origin);
           headers.host = host;
         }
         opts.headers = { ...this[kProxyHeaders], ...headers };
@@ -8782,7 +8782,7 @@ var require_proxy_agent = __commonJS({
     var ProxyAgent2 = class extends DispatcherBase {
       constructor(opts) {
         super();
-        if (!opts || typeof opts === "object" && !(opts instanceof URL2) && !opts.uri) {
+        if (!opts || typeof opts === "object" && !(opts instanceof URL4) && !opts.uri) {
           throw new InvalidArgumentError("Proxy uri is mandatory");
         }
         const { clientFactory = defaultFactory } = opts;
@@ -8807,22 +8807,22 @@ var require_proxy_agent = __commonJS({
         } else if (username && password) {
           this[kProxyHeaders]["proxy-authorization"] = `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString("base64")}`;
         }
-        const connect = buildConnector({ ...opts.proxyTls });
+        const connect5 = buildConnector({ ...opts.proxyTls });
         this[kConnectEndpoint] = buildConnector({ ...opts.requestTls });
         const agentFactory = opts.factory || defaultAgentFactory;
         const factory = (origin2, options) => {
-          const { protocol: protocol2 } = new URL2(origin2);
+          const { protocol: protocol2 } = new URL4(origin2);
           if (!this[kTunnelProxy] && protocol2 === "http:" && this[kProxy].protocol === "http:") {
             return new Http1ProxyWrapper(this[kProxy].uri, {
               headers: this[kProxyHeaders],
-              connect,
+              connect: connect5,
               factory: agentFactory
             });
           }
           return agentFactory(origin2, options);
         };
-        this[kClient] = clientFactory(url2, { connect });
-        this[kAgent] = new Agent3({
+        this[kClient] = clientFactory(url2, { connect: connect5 });
+        this[kAgent] = new Agent5({
           ...opts,
           factory,
           connect: async (opts2, callback) => {
@@ -8871,7 +8871,7 @@ var require_proxy_agent = __commonJS({
         const headers = buildHeaders(opts.headers);
         throwIfProxyAuthIsSent(headers);
         if (headers && !("host" in headers) && !("Host" in headers)) {
-          const { host } = new URL2(opts.origin);
+          const { host } = new URL4(opts.origin);
           headers.host = host;
         }
         return this[kAgent].dispatch(
@@ -8888,11 +8888,11 @@ var require_proxy_agent = __commonJS({
        */
       #getUrl(opts) {
         if (typeof opts === "string") {
-          return new URL2(opts);
-        } else if (opts instanceof URL2) {
+          return new URL4(opts);
+        } else if (opts instanceof URL4) {
           return opts;
         } else {
-          return new URL2(opts.uri);
+          return new URL4(opts.uri);
         }
       }
       async [kClose]() {
@@ -8931,7 +8931,7 @@ var require_env_http_proxy_agent = __commonJS({
     var DispatcherBase = require_dispatcher_base();
     var { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = require_symbols();
     var ProxyAgent2 = require_proxy_agent();
-    var Agent3 = require_agent();
+    var Agent5 = require_agent();
     var DEFAULT_PORTS = {
       "http:": 80,
       "https:": 443
@@ -8951,7 +8951,7 @@ var require_env_http_proxy_agent = __commonJS({
           });
         }
         const { httpProxy, httpsProxy, noProxy, ...agentOpts } = opts;
-        this[kNoProxyAgent] = new Agent3(agentOpts);
+        this[kNoProxyAgent] = new Agent5(agentOpts);
         const HTTP_PROXY2 = httpProxy ?? process.env.http_proxy ?? process.env.HTTP_PROXY;
         if (HTTP_PROXY2) {
           this[kHttpProxyAgent] = new ProxyAgent2({ ...agentOpts, uri: HTTP_PROXY2 });
@@ -9064,7 +9064,7 @@ var require_env_http_proxy_agent = __commonJS({
 var require_retry_handler = __commonJS({
   "node_modules/undici/lib/handler/retry-handler.js"(exports2, module) {
     "use strict";
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { kRetryHandlerDefaultRetry } = require_symbols();
     var { RequestRetryError } = require_errors();
     var {
@@ -9158,16 +9158,16 @@ var require_retry_handler = __commonJS({
           }
         });
       }
-      checkpointResponseEnd(headers, resume) {
+      checkpointResponseEnd(headers, resume2) {
         if (this.end == null && this.opts.method !== "HEAD") {
           const contentLength2 = headers["content-length"];
           this.end = contentLength2 != null ? Number(contentLength2) - 1 : null;
-          assert4(
+          assert5(
             this.end == null || Number.isFinite(this.end),
             "invalid content-length"
           );
         }
-        this.resume = this.end != null ? resume : null;
+        this.resume = this.end != null ? resume2 : null;
       }
       onRequestSent() {
         if (this.handler.onRequestSent) {
@@ -9226,17 +9226,17 @@ var require_retry_handler = __commonJS({
         const retryTimeout = retryAfterHeader > 0 ? Math.min(retryAfterHeader, maxTimeout) : Math.min(minTimeout * timeoutFactor ** (counter - 1), maxTimeout);
         setTimeout(() => cb(null), retryTimeout);
       }
-      onHeaders(statusCode, rawHeaders, resume, statusMessage) {
+      onHeaders(statusCode, rawHeaders, resume2, statusMessage) {
         const headers = parseHeaders(rawHeaders);
         this.retryCount += 1;
         if (statusCode >= 300) {
           if (!this.headersSent && this.retryOpts.statusCodes.includes(statusCode) === false) {
             this.headersSent = true;
-            this.checkpointResponseEnd(headers, resume);
+            this.checkpointResponseEnd(headers, resume2);
             return this.handler.onHeaders(
               statusCode,
               rawHeaders,
-              resume,
+              resume2,
               statusMessage
             );
           } else {
@@ -9296,7 +9296,7 @@ var require_retry_handler = __commonJS({
             );
             return false;
           }
-          this.resume = resume;
+          this.resume = resume2;
           return true;
         }
         if (this.end == null) {
@@ -9307,7 +9307,7 @@ var require_retry_handler = __commonJS({
               return this.handler.onHeaders(
                 statusCode,
                 rawHeaders,
-                resume,
+                resume2,
                 statusMessage
               );
             }
@@ -9317,11 +9317,11 @@ var require_retry_handler = __commonJS({
               return false;
             }
             const { start, size, end = size - 1 } = range3;
-            assert4(
+            assert5(
               start != null && Number.isFinite(start),
               "content-range mismatch"
             );
-            assert4(end != null && Number.isFinite(end), "invalid content-length");
+            assert5(end != null && Number.isFinite(end), "invalid content-length");
             this.start = start;
             this.end = end;
           }
@@ -9329,12 +9329,12 @@ var require_retry_handler = __commonJS({
             const contentLength2 = headers["content-length"];
             this.end = contentLength2 != null ? Number(contentLength2) - 1 : null;
           }
-          assert4(Number.isFinite(this.start));
-          assert4(
+          assert5(Number.isFinite(this.start));
+          assert5(
             this.end == null || Number.isFinite(this.end),
             "invalid content-length"
           );
-          this.resume = resume;
+          this.resume = resume2;
           this.headersSent = true;
           this.etag = headers.etag != null ? headers.etag : null;
           if (this.etag != null && this.etag.startsWith("W/")) {
@@ -9343,7 +9343,7 @@ var require_retry_handler = __commonJS({
           return this.handler.onHeaders(
             statusCode,
             rawHeaders,
-            resume,
+            resume2,
             statusMessage
           );
         }
@@ -9448,7 +9448,7 @@ var require_retry_agent = __commonJS({
 var require_readable = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports2, module) {
     "use strict";
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { Readable: Readable5 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError: AbortError4 } = require_errors();
     var util4 = require_util();
@@ -9463,7 +9463,7 @@ var require_readable = __commonJS({
     };
     var BodyReadable = class extends Readable5 {
       constructor({
-        resume,
+        resume: resume2,
         abort,
         contentType: contentType2 = "",
         contentLength: contentLength2,
@@ -9472,7 +9472,7 @@ var require_readable = __commonJS({
       }) {
         super({
           autoDestroy: true,
-          read: resume,
+          read: resume2,
           highWaterMark
         });
         this._readableState.dataEmitted = false;
@@ -9561,7 +9561,7 @@ var require_readable = __commonJS({
           this[kBody] = ReadableStreamFrom(this);
           if (this[kConsume]) {
             this[kBody].getReader();
-            assert4(this[kBody].locked);
+            assert5(this[kBody].locked);
           }
         }
         return this[kBody];
@@ -9607,7 +9607,7 @@ var require_readable = __commonJS({
       return util4.isDisturbed(self2) || isLocked(self2);
     }
     async function consume(stream, type) {
-      assert4(!stream[kConsume]);
+      assert5(!stream[kConsume]);
       return new Promise((resolve3, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
@@ -9740,14 +9740,14 @@ var require_readable = __commonJS({
 // node_modules/undici/lib/api/util.js
 var require_util3 = __commonJS({
   "node_modules/undici/lib/api/util.js"(exports2, module) {
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var {
       ResponseStatusCodeError
     } = require_errors();
     var { chunksDecode } = require_readable();
     var CHUNK_LIMIT = 128 * 1024;
     async function getResolveErrorBodyCallback({ callback, body: body2, contentType: contentType2, statusCode, statusMessage, headers }) {
-      assert4(body2);
+      assert5(body2);
       let chunks = [];
       let length = 0;
       try {
@@ -9802,7 +9802,7 @@ var require_util3 = __commonJS({
 var require_api_request = __commonJS({
   "node_modules/undici/lib/api/api-request.js"(exports2, module) {
     "use strict";
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { Readable: Readable5 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var util4 = require_util();
@@ -9882,11 +9882,11 @@ var require_api_request = __commonJS({
           abort(this.reason);
           return;
         }
-        assert4(this.callback);
+        assert5(this.callback);
         this.abort = abort;
         this.context = context3;
       }
-      onHeaders(statusCode, rawHeaders, resume, statusMessage) {
+      onHeaders(statusCode, rawHeaders, resume2, statusMessage) {
         const { callback, opaque, abort, context: context3, responseHeaders, highWaterMark } = this;
         const headers = responseHeaders === "raw" ? util4.parseRawHeaders(rawHeaders) : util4.parseHeaders(rawHeaders);
         if (statusCode < 200) {
@@ -9899,7 +9899,7 @@ var require_api_request = __commonJS({
         const contentType2 = parsedHeaders["content-type"];
         const contentLength2 = parsedHeaders["content-length"];
         const res = new Readable5({
-          resume,
+          resume: resume2,
           abort,
           contentType: contentType2,
           contentLength: this.method !== "HEAD" && contentLength2 ? Number(contentLength2) : null,
@@ -10039,7 +10039,7 @@ var require_abort_signal = __commonJS({
 var require_api_stream = __commonJS({
   "node_modules/undici/lib/api/api-stream.js"(exports2, module) {
     "use strict";
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { finished, PassThrough } = __require("node:stream");
     var { InvalidArgumentError, InvalidReturnValueError } = require_errors();
     var util4 = require_util();
@@ -10098,11 +10098,11 @@ var require_api_stream = __commonJS({
           abort(this.reason);
           return;
         }
-        assert4(this.callback);
+        assert5(this.callback);
         this.abort = abort;
         this.context = context3;
       }
-      onHeaders(statusCode, rawHeaders, resume, statusMessage) {
+      onHeaders(statusCode, rawHeaders, resume2, statusMessage) {
         const { factory, opaque, context: context3, callback, responseHeaders } = this;
         const headers = responseHeaders === "raw" ? util4.parseRawHeaders(rawHeaders) : util4.parseHeaders(rawHeaders);
         if (statusCode < 200) {
@@ -10149,7 +10149,7 @@ var require_api_stream = __commonJS({
             }
           });
         }
-        res.on("drain", resume);
+        res.on("drain", resume2);
         this.res = res;
         const needDrain = res.writableNeedDrain !== void 0 ? res.writableNeedDrain : res._writableState?.needDrain;
         return needDrain !== true;
@@ -10225,7 +10225,7 @@ var require_api_pipeline = __commonJS({
     var util4 = require_util();
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
     var PipelineRequest = class extends Readable5 {
       constructor() {
@@ -10233,10 +10233,10 @@ var require_api_pipeline = __commonJS({
         this[kResume] = null;
       }
       _read() {
-        const { [kResume]: resume } = this;
-        if (resume) {
+        const { [kResume]: resume2 } = this;
+        if (resume2) {
           this[kResume] = null;
-          resume();
+          resume2();
         }
       }
       _destroy(err2, callback) {
@@ -10245,9 +10245,9 @@ var require_api_pipeline = __commonJS({
       }
     };
     var PipelineResponse = class extends Readable5 {
-      constructor(resume) {
+      constructor(resume2) {
         super({ autoDestroy: true });
-        this[kResume] = resume;
+        this[kResume] = resume2;
       }
       _read() {
         this[kResume]();
@@ -10329,12 +10329,12 @@ var require_api_pipeline = __commonJS({
           abort(this.reason);
           return;
         }
-        assert4(!res, "pipeline cannot be retried");
-        assert4(!ret.destroyed);
+        assert5(!res, "pipeline cannot be retried");
+        assert5(!ret.destroyed);
         this.abort = abort;
         this.context = context3;
       }
-      onHeaders(statusCode, rawHeaders, resume) {
+      onHeaders(statusCode, rawHeaders, resume2) {
         const { opaque, handler, context: context3 } = this;
         if (statusCode < 200) {
           if (this.onInfo) {
@@ -10343,7 +10343,7 @@ var require_api_pipeline = __commonJS({
           }
           return;
         }
-        this.res = new PipelineResponse(resume);
+        this.res = new PipelineResponse(resume2);
         let body2;
         try {
           this.handler = null;
@@ -10416,7 +10416,7 @@ var require_api_upgrade = __commonJS({
     var { AsyncResource } = __require("node:async_hooks");
     var util4 = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var UpgradeHandler = class extends AsyncResource {
       constructor(opts, callback) {
         if (!opts || typeof opts !== "object") {
@@ -10442,7 +10442,7 @@ var require_api_upgrade = __commonJS({
           abort(this.reason);
           return;
         }
-        assert4(this.callback);
+        assert5(this.callback);
         this.abort = abort;
         this.context = null;
       }
@@ -10450,7 +10450,7 @@ var require_api_upgrade = __commonJS({
         throw new SocketError("bad upgrade", null);
       }
       onUpgrade(statusCode, rawHeaders, socket) {
-        assert4(statusCode === 101);
+        assert5(statusCode === 101);
         const { callback, opaque, context: context3 } = this;
         removeSignal(this);
         this.callback = null;
@@ -10504,7 +10504,7 @@ var require_api_upgrade = __commonJS({
 var require_api_connect = __commonJS({
   "node_modules/undici/lib/api/api-connect.js"(exports2, module) {
     "use strict";
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
     var { InvalidArgumentError, SocketError } = require_errors();
     var util4 = require_util();
@@ -10533,7 +10533,7 @@ var require_api_connect = __commonJS({
           abort(this.reason);
           return;
         }
-        assert4(this.callback);
+        assert5(this.callback);
         this.abort = abort;
         this.context = context3;
       }
@@ -10567,10 +10567,10 @@ var require_api_connect = __commonJS({
         }
       }
     };
-    function connect(opts, callback) {
+    function connect5(opts, callback) {
       if (callback === void 0) {
         return new Promise((resolve3, reject) => {
-          connect.call(this, opts, (err2, data) => {
+          connect5.call(this, opts, (err2, data) => {
             return err2 ? reject(err2) : resolve3(data);
           });
         });
@@ -10586,7 +10586,7 @@ var require_api_connect = __commonJS({
         queueMicrotask(() => callback(err2, { opaque }));
       }
     }
-    module.exports = connect;
+    module.exports = connect5;
   }
 });
 
@@ -10736,20 +10736,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path21) {
-      if (typeof path21 !== "string") {
-        return path21;
+    function safeUrl(path23) {
+      if (typeof path23 !== "string") {
+        return path23;
       }
-      const pathSegments = path21.split("?");
+      const pathSegments = path23.split("?");
       if (pathSegments.length !== 2) {
-        return path21;
+        return path23;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path21, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path21);
+    function matchKey(mockDispatch2, { path: path23, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path23);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10771,7 +10771,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path21 }) => matchValue(safeUrl(path21), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path23 }) => matchValue(safeUrl(path23), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10809,9 +10809,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path21, method, body: body2, headers, query } = opts;
+      const { path: path23, method, body: body2, headers, query } = opts;
       return {
-        path: path21,
+        path: path23,
         method,
         body: body2,
         headers,
@@ -10879,12 +10879,12 @@ var require_mock_utils = __commonJS({
         const responseHeaders = generateKeyValues(headers);
         const responseTrailers = generateKeyValues(trailers);
         handler.onConnect?.((err2) => handler.onError(err2), null);
-        handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
+        handler.onHeaders?.(statusCode, responseHeaders, resume2, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
         handler.onComplete?.(responseTrailers);
         deleteMockDispatch(mockDispatches, key);
       }
-      function resume() {
+      function resume2() {
       }
       return true;
     }
@@ -11274,10 +11274,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path21, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path23, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path21,
+            Path: path23,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -11296,7 +11296,7 @@ var require_mock_agent = __commonJS({
   "node_modules/undici/lib/mock/mock-agent.js"(exports2, module) {
     "use strict";
     var { kClients } = require_symbols();
-    var Agent3 = require_agent();
+    var Agent5 = require_agent();
     var {
       kAgent,
       kMockAgentSet,
@@ -11323,7 +11323,7 @@ var require_mock_agent = __commonJS({
         if (opts?.agent && typeof opts.agent.dispatch !== "function") {
           throw new InvalidArgumentError("Argument opts.agent must implement Agent");
         }
-        const agent = opts?.agent ? opts.agent : new Agent3(opts);
+        const agent = opts?.agent ? opts.agent : new Agent5(opts);
         this[kAgent] = agent;
         this[kClients] = agent[kClients];
         this[kOptions] = buildMockOptions(opts);
@@ -11427,9 +11427,9 @@ var require_global2 = __commonJS({
     "use strict";
     var globalDispatcher = /* @__PURE__ */ Symbol.for("undici.globalDispatcher.1");
     var { InvalidArgumentError } = require_errors();
-    var Agent3 = require_agent();
+    var Agent5 = require_agent();
     if (getGlobalDispatcher() === void 0) {
-      setGlobalDispatcher(new Agent3());
+      setGlobalDispatcher(new Agent5());
     }
     function setGlobalDispatcher(agent) {
       if (!agent || typeof agent.dispatch !== "function") {
@@ -11574,7 +11574,7 @@ var require_dump = __commonJS({
         this.#reason = reason;
       }
       // TODO: will require adjustment after new hooks are out
-      onHeaders(statusCode, rawHeaders, resume, statusMessage) {
+      onHeaders(statusCode, rawHeaders, resume2, statusMessage) {
         const headers = util4.parseHeaders(rawHeaders);
         const contentLength2 = headers["content-length"];
         if (contentLength2 != null && contentLength2 > this.#maxSize) {
@@ -11588,7 +11588,7 @@ var require_dump = __commonJS({
         return this.#handler.onHeaders(
           statusCode,
           rawHeaders,
-          resume,
+          resume2,
           statusMessage
         );
       }
@@ -11644,7 +11644,7 @@ var require_dump = __commonJS({
 var require_dns = __commonJS({
   "node_modules/undici/lib/interceptor/dns.js"(exports2, module) {
     "use strict";
-    var { isIP } = __require("node:net");
+    var { isIP: isIP2 } = __require("node:net");
     var { lookup } = __require("node:dns");
     var DecoratorHandler = require_decorator_handler();
     var { InvalidArgumentError, InformationalError } = require_errors();
@@ -11899,7 +11899,7 @@ var require_dns = __commonJS({
       return (dispatch) => {
         return function dnsInterceptor(origDispatchOpts, handler) {
           const origin = origDispatchOpts.origin.constructor === URL ? origDispatchOpts.origin : new URL(origDispatchOpts.origin);
-          if (isIP(origin.hostname) !== 0) {
+          if (isIP2(origin.hostname) !== 0) {
             return dispatch(origDispatchOpts, handler);
           }
           instance.runLookup(origin, origDispatchOpts, (err2, newOrigin) => {
@@ -11941,7 +11941,7 @@ var require_headers = __commonJS({
       isValidHeaderValue
     } = require_util2();
     var { webidl } = require_webidl();
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var util4 = __require("node:util");
     var kHeadersMap = /* @__PURE__ */ Symbol("headers map");
     var kHeadersSortedMap = /* @__PURE__ */ Symbol("headers map sorted");
@@ -12131,11 +12131,11 @@ var require_headers = __commonJS({
           const iterator = this[kHeadersMap][Symbol.iterator]();
           const firstValue = iterator.next().value;
           array[0] = [firstValue[0], firstValue[1].value];
-          assert4(firstValue[1].value !== null);
+          assert5(firstValue[1].value !== null);
           for (let i2 = 1, j = 0, right = 0, left = 0, pivot = 0, x2, value; i2 < size; ++i2) {
             value = iterator.next().value;
             x2 = array[i2] = [value[0], value[1].value];
-            assert4(x2[1] !== null);
+            assert5(x2[1] !== null);
             left = 0;
             right = i2;
             while (left < right) {
@@ -12162,7 +12162,7 @@ var require_headers = __commonJS({
           let i2 = 0;
           for (const { 0: name, 1: { value } } of this[kHeadersMap]) {
             array[i2++] = [name, value];
-            assert4(value !== null);
+            assert5(value !== null);
           }
           return array.sort(compareHeaderName);
         }
@@ -12401,7 +12401,7 @@ var require_response = __commonJS({
     var { FormData: FormData2 } = require_formdata();
     var { URLSerializer } = require_data_url();
     var { kConstruct } = require_symbols();
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { types: types2 } = __require("node:util");
     var textEncoder = new TextEncoder("utf-8");
     var Response2 = class _Response {
@@ -12624,7 +12624,7 @@ var require_response = __commonJS({
           return p in state3 ? state3[p] : target[p];
         },
         set(target, p, value) {
-          assert4(!(p in state3));
+          assert5(!(p in state3));
           target[p] = value;
           return true;
         }
@@ -12658,11 +12658,11 @@ var require_response = __commonJS({
           body: null
         });
       } else {
-        assert4(false);
+        assert5(false);
       }
     }
     function makeAppropriateNetworkError(fetchParams, err2 = null) {
-      assert4(isCancelled(fetchParams));
+      assert5(isCancelled(fetchParams));
       return isAborted(fetchParams) ? makeNetworkError(Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: err2 })) : makeNetworkError(Object.assign(new DOMException("Request was cancelled."), { cause: err2 }));
     }
     function initializeResponse(response, init, body2) {
@@ -12843,7 +12843,7 @@ var require_request2 = __commonJS({
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
     var { kConstruct } = require_symbols();
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __require("node:events");
     var kAbortController = /* @__PURE__ */ Symbol("abortController");
     var requestFinalizer = new FinalizationRegistry2(({ signal, abort }) => {
@@ -12907,7 +12907,7 @@ var require_request2 = __commonJS({
           fallbackMode = "cors";
         } else {
           this[kDispatcher] = init.dispatcher || input[kDispatcher];
-          assert4(input instanceof _Request);
+          assert5(input instanceof _Request);
           request = input[kState];
           signal = input[kSignal];
         }
@@ -13559,7 +13559,7 @@ var require_fetch = __commonJS({
       extractMimeType
     } = require_util2();
     var { kState, kDispatcher } = require_symbols2();
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { safelyExtractBody, extractBody } = require_body();
     var {
       redirectStatusSet,
@@ -13637,7 +13637,7 @@ var require_fetch = __commonJS({
         requestObject.signal,
         () => {
           locallyAborted = true;
-          assert4(controller != null);
+          assert5(controller != null);
           controller.abort(requestObject.signal.reason);
           const realResponse = responseObject?.deref();
           abortFetch(p, request, realResponse, requestObject.signal.reason);
@@ -13737,7 +13737,7 @@ var require_fetch = __commonJS({
       dispatcher = getGlobalDispatcher()
       // undici
     }) {
-      assert4(dispatcher);
+      assert5(dispatcher);
       let taskDestination = null;
       let crossOriginIsolatedCapability = false;
       if (request.client != null) {
@@ -13760,7 +13760,7 @@ var require_fetch = __commonJS({
         taskDestination,
         crossOriginIsolatedCapability
       };
-      assert4(!request.body || request.body.stream);
+      assert5(!request.body || request.body.stream);
       if (request.window === "client") {
         request.window = request.client?.globalObject?.constructor?.name === "Window" ? request.client : "no-window";
       }
@@ -13853,7 +13853,7 @@ var require_fetch = __commonJS({
         } else if (request.responseTainting === "opaque") {
           response = filterResponse(response, "opaque");
         } else {
-          assert4(false);
+          assert5(false);
         }
       }
       let internalResponse = response.status === 0 ? response : response.internalResponse;
@@ -14080,7 +14080,7 @@ var require_fetch = __commonJS({
         } else if (request.redirect === "follow") {
           response = await httpRedirectFetch(fetchParams, response);
         } else {
-          assert4(false);
+          assert5(false);
         }
       }
       response.timingInfo = timingInfo;
@@ -14133,7 +14133,7 @@ var require_fetch = __commonJS({
         request.headersList.delete("host", true);
       }
       if (request.body != null) {
-        assert4(request.body.source != null);
+        assert5(request.body.source != null);
         request.body = safelyExtractBody(request.body.source)[0];
       }
       const timingInfo = fetchParams.timingInfo;
@@ -14266,7 +14266,7 @@ var require_fetch = __commonJS({
       return response;
     }
     async function httpNetworkFetch(fetchParams, includeCredentials = false, forceNewConnection = false) {
-      assert4(!fetchParams.controller.connection || fetchParams.controller.connection.destroyed);
+      assert5(!fetchParams.controller.connection || fetchParams.controller.connection.destroyed);
       fetchParams.controller.connection = {
         abort: null,
         destroyed: false,
@@ -14461,7 +14461,7 @@ var require_fetch = __commonJS({
             onResponseStarted() {
               timingInfo.finalNetworkResponseStartTime = coarsenedSharedCurrentTime(fetchParams.crossOriginIsolatedCapability);
             },
-            onHeaders(status, rawHeaders, resume, statusText) {
+            onHeaders(status, rawHeaders, resume2, statusText) {
               if (status < 200) {
                 return;
               }
@@ -14508,7 +14508,7 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable5({ read: resume });
+              this.body = new Readable5({ read: resume2 });
               const onError = this.onError.bind(this);
               resolve3({
                 status,
@@ -15401,7 +15401,7 @@ var require_symbols4 = __commonJS({
 var require_util5 = __commonJS({
   "node_modules/undici/lib/web/cache/util.js"(exports2, module) {
     "use strict";
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { URLSerializer } = require_data_url();
     var { isValidHeaderName } = require_util2();
     function urlEquals(A, B, excludeFragment = false) {
@@ -15410,7 +15410,7 @@ var require_util5 = __commonJS({
       return serializedA === serializedB;
     }
     function getFieldValues(header) {
-      assert4(header !== null);
+      assert5(header !== null);
       const values = [];
       for (let value of header.split(",")) {
         value = value.trim();
@@ -15440,7 +15440,7 @@ var require_cache = __commonJS({
     var { kState } = require_symbols2();
     var { fetching } = require_fetch();
     var { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = require_util2();
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var Cache = class _Cache {
       /**
        * @see https://w3c.github.io/ServiceWorker/#dfn-relevant-request-response-list
@@ -15681,7 +15681,7 @@ var require_cache = __commonJS({
             return false;
           }
         } else {
-          assert4(typeof request === "string");
+          assert5(typeof request === "string");
           r = new Request(request)[kState];
         }
         const operations = [];
@@ -15791,7 +15791,7 @@ var require_cache = __commonJS({
               }
               for (const requestResponse of requestResponses) {
                 const idx = cache.indexOf(requestResponse);
-                assert4(idx !== -1);
+                assert5(idx !== -1);
                 cache.splice(idx, 1);
               }
             } else if (operation.type === "put") {
@@ -15823,7 +15823,7 @@ var require_cache = __commonJS({
               requestResponses = this.#queryCache(operation.request);
               for (const requestResponse of requestResponses) {
                 const idx = cache.indexOf(requestResponse);
-                assert4(idx !== -1);
+                assert5(idx !== -1);
                 cache.splice(idx, 1);
               }
               cache.push([operation.request, operation.response]);
@@ -16156,9 +16156,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path21) {
-      for (let i2 = 0; i2 < path21.length; ++i2) {
-        const code = path21.charCodeAt(i2);
+    function validateCookiePath(path23) {
+      for (let i2 = 0; i2 < path23.length; ++i2) {
+        const code = path23.charCodeAt(i2);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -16310,7 +16310,7 @@ var require_parse = __commonJS({
     var { maxNameValuePairSize, maxAttributeValueSize } = require_constants4();
     var { isCTLExcludingHtab } = require_util6();
     var { collectASequenceOfCodePointsFast } = require_data_url();
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     function parseSetCookie(header) {
       if (isCTLExcludingHtab(header)) {
         return null;
@@ -16352,7 +16352,7 @@ var require_parse = __commonJS({
       if (unparsedAttributes.length === 0) {
         return cookieAttributeList;
       }
-      assert4(unparsedAttributes[0] === ";");
+      assert5(unparsedAttributes[0] === ";");
       unparsedAttributes = unparsedAttributes.slice(1);
       let cookieAv = "";
       if (unparsedAttributes.includes(";")) {
@@ -17430,7 +17430,7 @@ var require_receiver = __commonJS({
   "node_modules/undici/lib/web/websocket/receiver.js"(exports2, module) {
     "use strict";
     var { Writable } = __require("node:stream");
-    var assert4 = __require("node:assert");
+    var assert5 = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants5();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
     var { channels } = require_diagnostics();
@@ -17722,7 +17722,7 @@ var require_receiver = __commonJS({
         return output;
       }
       parseCloseBody(data) {
-        assert4(data.length !== 1);
+        assert5(data.length !== 1);
         let code;
         if (data.length >= 2) {
           code = data.readUInt16BE(0);
@@ -19019,7 +19019,7 @@ var require_undici = __commonJS({
     var Dispatcher = require_dispatcher();
     var Pool = require_pool();
     var BalancedPool = require_balanced_pool();
-    var Agent3 = require_agent();
+    var Agent5 = require_agent();
     var ProxyAgent2 = require_proxy_agent();
     var EnvHttpProxyAgent = require_env_http_proxy_agent();
     var RetryAgent = require_retry_agent();
@@ -19042,7 +19042,7 @@ var require_undici = __commonJS({
     module.exports.Client = Client;
     module.exports.Pool = Pool;
     module.exports.BalancedPool = BalancedPool;
-    module.exports.Agent = Agent3;
+    module.exports.Agent = Agent5;
     module.exports.ProxyAgent = ProxyAgent2;
     module.exports.EnvHttpProxyAgent = EnvHttpProxyAgent;
     module.exports.RetryAgent = RetryAgent;
@@ -19078,11 +19078,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path21 = opts.path;
+          let path23 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path21 = `/${path21}`;
+            path23 = `/${path23}`;
           }
-          url2 = new URL(util4.parseOrigin(url2).origin + path21);
+          url2 = new URL(util4.parseOrigin(url2).origin + path23);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19217,9 +19217,9 @@ var require_constants6 = __commonJS({
 var require_debug = __commonJS({
   "node_modules/semver/internal/debug.js"(exports2, module) {
     "use strict";
-    var debug2 = typeof process === "object" && process.env && process.env.NODE_DEBUG && /\bsemver\b/i.test(process.env.NODE_DEBUG) ? (...args) => console.error("SEMVER", ...args) : () => {
+    var debug5 = typeof process === "object" && process.env && process.env.NODE_DEBUG && /\bsemver\b/i.test(process.env.NODE_DEBUG) ? (...args) => console.error("SEMVER", ...args) : () => {
     };
-    module.exports = debug2;
+    module.exports = debug5;
   }
 });
 
@@ -19232,7 +19232,7 @@ var require_re = __commonJS({
       MAX_SAFE_BUILD_LENGTH,
       MAX_LENGTH
     } = require_constants6();
-    var debug2 = require_debug();
+    var debug5 = require_debug();
     exports2 = module.exports = {};
     var re = exports2.re = [];
     var safeRe = exports2.safeRe = [];
@@ -19255,7 +19255,7 @@ var require_re = __commonJS({
     var createToken = (name, value, isGlobal) => {
       const safe = makeSafeRegex(value);
       const index = R++;
-      debug2(name, index, value);
+      debug5(name, index, value);
       t[name] = index;
       src[index] = value;
       safeSrc[index] = safe;
@@ -19359,7 +19359,7 @@ var require_identifiers = __commonJS({
 var require_semver = __commonJS({
   "node_modules/semver/classes/semver.js"(exports2, module) {
     "use strict";
-    var debug2 = require_debug();
+    var debug5 = require_debug();
     var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants6();
     var { safeRe: re, t } = require_re();
     var parseOptions = require_parse_options();
@@ -19393,7 +19393,7 @@ var require_semver = __commonJS({
             `version is longer than ${MAX_LENGTH} characters`
           );
         }
-        debug2("SemVer", version3, options);
+        debug5("SemVer", version3, options);
         this.options = options;
         this.loose = !!options.loose;
         this.includePrerelease = !!options.includePrerelease;
@@ -19441,7 +19441,7 @@ var require_semver = __commonJS({
         return this.version;
       }
       compare(other) {
-        debug2("SemVer.compare", this.version, this.options, other);
+        debug5("SemVer.compare", this.version, this.options, other);
         if (!(other instanceof _SemVer)) {
           if (typeof other === "string" && other === this.version) {
             return 0;
@@ -19492,7 +19492,7 @@ var require_semver = __commonJS({
         do {
           const a = this.prerelease[i2];
           const b = other.prerelease[i2];
-          debug2("prerelease compare", i2, a, b);
+          debug5("prerelease compare", i2, a, b);
           if (a === void 0 && b === void 0) {
             return 0;
           } else if (b === void 0) {
@@ -19514,7 +19514,7 @@ var require_semver = __commonJS({
         do {
           const a = this.build[i2];
           const b = other.build[i2];
-          debug2("build compare", i2, a, b);
+          debug5("build compare", i2, a, b);
           if (a === void 0 && b === void 0) {
             return 0;
           } else if (b === void 0) {
@@ -20376,21 +20376,21 @@ var require_range = __commonJS({
         const loose = this.options.loose;
         const hr = loose ? re[t.HYPHENRANGELOOSE] : re[t.HYPHENRANGE];
         range3 = range3.replace(hr, hyphenReplace(this.options.includePrerelease));
-        debug2("hyphen replace", range3);
+        debug5("hyphen replace", range3);
         range3 = trimComparatorWhitespace(range3);
-        debug2("comparator trim", range3);
+        debug5("comparator trim", range3);
         range3 = range3.replace(re[t.TILDETRIM], tildeTrimReplace);
-        debug2("tilde trim", range3);
+        debug5("tilde trim", range3);
         range3 = range3.replace(re[t.CARETTRIM], caretTrimReplace);
-        debug2("caret trim", range3);
+        debug5("caret trim", range3);
         let rangeList = range3.split(" ").map((comp26) => parseComparator(comp26, this.options)).join(" ").split(/\s+/).map((comp26) => replaceGTE0(comp26, this.options));
         if (loose) {
           rangeList = rangeList.filter((comp26) => {
-            debug2("loose invalid filter", comp26, this.options);
+            debug5("loose invalid filter", comp26, this.options);
             return !!comp26.match(re[t.COMPARATORLOOSE]);
           });
         }
-        debug2("range list", rangeList);
+        debug5("range list", rangeList);
         const rangeMap = /* @__PURE__ */ new Map();
         const comparators = rangeList.map((comp26) => new Comparator(comp26, this.options));
         for (const comp26 of comparators) {
@@ -20445,7 +20445,7 @@ var require_range = __commonJS({
     var cache = new LRU();
     var parseOptions = require_parse_options();
     var Comparator = require_comparator();
-    var debug2 = require_debug();
+    var debug5 = require_debug();
     var SemVer = require_semver();
     var trimComparatorWhitespace = require_trim_comparator_whitespace();
     var {
@@ -20473,15 +20473,15 @@ var require_range = __commonJS({
     };
     var parseComparator = (comp26, options) => {
       comp26 = comp26.replace(re[t.BUILD], "");
-      debug2("comp", comp26, options);
+      debug5("comp", comp26, options);
       comp26 = replaceCarets(comp26, options);
-      debug2("caret", comp26);
+      debug5("caret", comp26);
       comp26 = replaceTildes(comp26, options);
-      debug2("tildes", comp26);
+      debug5("tildes", comp26);
       comp26 = replaceXRanges(comp26, options);
-      debug2("xrange", comp26);
+      debug5("xrange", comp26);
       comp26 = replaceStars(comp26, options);
-      debug2("stars", comp26);
+      debug5("stars", comp26);
       return comp26;
     };
     var isX = (id) => !id || id.toLowerCase() === "x" || id === "*";
@@ -20493,7 +20493,7 @@ var require_range = __commonJS({
       const r = options.loose ? re[t.TILDELOOSE] : re[t.TILDE];
       const z = options.includePrerelease ? "-0" : "";
       return comp26.replace(r, (_, M, m, p, pr) => {
-        debug2("tilde", comp26, _, M, m, p, pr);
+        debug5("tilde", comp26, _, M, m, p, pr);
         let ret;
         if (isX(M)) {
           ret = "";
@@ -20502,12 +20502,12 @@ var require_range = __commonJS({
         } else if (isX(p)) {
           ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`;
         } else if (pr) {
-          debug2("replaceTilde pr", pr);
+          debug5("replaceTilde pr", pr);
           ret = `>=${M}.${m}.${p}-${pr} <${M}.${+m + 1}.0-0`;
         } else {
           ret = `>=${M}.${m}.${p} <${M}.${+m + 1}.0-0`;
         }
-        debug2("tilde return", ret);
+        debug5("tilde return", ret);
         return ret;
       });
     };
@@ -20515,11 +20515,11 @@ var require_range = __commonJS({
       return comp26.trim().split(/\s+/).map((c) => replaceCaret(c, options)).join(" ");
     };
     var replaceCaret = (comp26, options) => {
-      debug2("caret", comp26, options);
+      debug5("caret", comp26, options);
       const r = options.loose ? re[t.CARETLOOSE] : re[t.CARET];
       const z = options.includePrerelease ? "-0" : "";
       return comp26.replace(r, (_, M, m, p, pr) => {
-        debug2("caret", comp26, _, M, m, p, pr);
+        debug5("caret", comp26, _, M, m, p, pr);
         let ret;
         if (isX(M)) {
           ret = "";
@@ -20532,7 +20532,7 @@ var require_range = __commonJS({
             ret = `>=${M}.${m}.0${z} <${+M + 1}.0.0-0`;
           }
         } else if (pr) {
-          debug2("replaceCaret pr", pr);
+          debug5("replaceCaret pr", pr);
           if (M === "0") {
             if (m === "0") {
               ret = `>=${M}.${m}.${p}-${pr} <${M}.${m}.${+p + 1}-0`;
@@ -20543,7 +20543,7 @@ var require_range = __commonJS({
             ret = `>=${M}.${m}.${p}-${pr} <${+M + 1}.0.0-0`;
           }
         } else {
-          debug2("no pr");
+          debug5("no pr");
           if (M === "0") {
             if (m === "0") {
               ret = `>=${M}.${m}.${p} <${M}.${m}.${+p + 1}-0`;
@@ -20554,19 +20554,19 @@ var require_range = __commonJS({
             ret = `>=${M}.${m}.${p} <${+M + 1}.0.0-0`;
           }
         }
-        debug2("caret return", ret);
+        debug5("caret return", ret);
         return ret;
       });
     };
     var replaceXRanges = (comp26, options) => {
-      debug2("replaceXRanges", comp26, options);
+      debug5("replaceXRanges", comp26, options);
       return comp26.split(/\s+/).map((c) => replaceXRange(c, options)).join(" ");
     };
     var replaceXRange = (comp26, options) => {
       comp26 = comp26.trim();
       const r = options.loose ? re[t.XRANGELOOSE] : re[t.XRANGE];
       return comp26.replace(r, (ret, gtlt, M, m, p, pr) => {
-        debug2("xRange", comp26, ret, gtlt, M, m, p, pr);
+        debug5("xRange", comp26, ret, gtlt, M, m, p, pr);
         if (invalidXRangeOrder(M, m, p)) {
           return comp26;
         }
@@ -20616,16 +20616,16 @@ var require_range = __commonJS({
         } else if (xp) {
           ret = `>=${M}.${m}.0${pr} <${M}.${+m + 1}.0-0`;
         }
-        debug2("xRange return", ret);
+        debug5("xRange return", ret);
         return ret;
       });
     };
     var replaceStars = (comp26, options) => {
-      debug2("replaceStars", comp26, options);
+      debug5("replaceStars", comp26, options);
       return comp26.trim().replace(re[t.STAR], "");
     };
     var replaceGTE0 = (comp26, options) => {
-      debug2("replaceGTE0", comp26, options);
+      debug5("replaceGTE0", comp26, options);
       return comp26.trim().replace(re[options.includePrerelease ? t.GTE0PRE : t.GTE0], "");
     };
     var hyphenReplace = (incPr) => ($0, from, fM, fm, fp, fpr, fb, to, tM, tm, tp, tpr) => {
@@ -20663,7 +20663,7 @@ var require_range = __commonJS({
       }
       if (version3.prerelease.length && !options.includePrerelease) {
         for (let i2 = 0; i2 < set.length; i2++) {
-          debug2(set[i2].semver);
+          debug5(set[i2].semver);
           if (set[i2].semver === Comparator.ANY) {
             continue;
           }
@@ -20700,7 +20700,7 @@ var require_comparator = __commonJS({
           }
         }
         comp26 = comp26.trim().split(/\s+/).join(" ");
-        debug2("comparator", comp26, options);
+        debug5("comparator", comp26, options);
         this.options = options;
         this.loose = !!options.loose;
         this.parse(comp26);
@@ -20709,7 +20709,7 @@ var require_comparator = __commonJS({
         } else {
           this.value = this.operator + this.semver.version;
         }
-        debug2("comp", this);
+        debug5("comp", this);
       }
       parse(comp26) {
         const r = this.options.loose ? re[t.COMPARATORLOOSE] : re[t.COMPARATOR];
@@ -20731,7 +20731,7 @@ var require_comparator = __commonJS({
         return this.value;
       }
       test(version3) {
-        debug2("Comparator.test", version3, this.options.loose);
+        debug5("Comparator.test", version3, this.options.loose);
         if (this.semver === ANY || version3 === ANY) {
           return true;
         }
@@ -20788,7 +20788,7 @@ var require_comparator = __commonJS({
     var parseOptions = require_parse_options();
     var { safeRe: re, t } = require_re();
     var cmp = require_cmp();
-    var debug2 = require_debug();
+    var debug5 = require_debug();
     var SemVer = require_semver();
     var Range = require_range();
   }
@@ -21486,46 +21486,46 @@ var require_ms = __commonJS({
 var require_common = __commonJS({
   "node_modules/debug/src/common.js"(exports2, module) {
     function setup(env) {
-      createDebug.debug = createDebug;
-      createDebug.default = createDebug;
-      createDebug.coerce = coerce;
-      createDebug.disable = disable2;
-      createDebug.enable = enable2;
-      createDebug.enabled = enabled2;
-      createDebug.humanize = require_ms();
-      createDebug.destroy = destroy2;
+      createDebug4.debug = createDebug4;
+      createDebug4.default = createDebug4;
+      createDebug4.coerce = coerce;
+      createDebug4.disable = disable2;
+      createDebug4.enable = enable2;
+      createDebug4.enabled = enabled2;
+      createDebug4.humanize = require_ms();
+      createDebug4.destroy = destroy2;
       Object.keys(env).forEach((key) => {
-        createDebug[key] = env[key];
+        createDebug4[key] = env[key];
       });
-      createDebug.names = [];
-      createDebug.skips = [];
-      createDebug.formatters = {};
+      createDebug4.names = [];
+      createDebug4.skips = [];
+      createDebug4.formatters = {};
       function selectColor(namespace) {
         let hash = 0;
         for (let i2 = 0; i2 < namespace.length; i2++) {
           hash = (hash << 5) - hash + namespace.charCodeAt(i2);
           hash |= 0;
         }
-        return createDebug.colors[Math.abs(hash) % createDebug.colors.length];
+        return createDebug4.colors[Math.abs(hash) % createDebug4.colors.length];
       }
-      createDebug.selectColor = selectColor;
-      function createDebug(namespace) {
+      createDebug4.selectColor = selectColor;
+      function createDebug4(namespace) {
         let prevTime;
         let enableOverride = null;
         let namespacesCache;
         let enabledCache;
-        function debug2(...args) {
-          if (!debug2.enabled) {
+        function debug5(...args) {
+          if (!debug5.enabled) {
             return;
           }
-          const self2 = debug2;
+          const self2 = debug5;
           const curr = Number(/* @__PURE__ */ new Date());
           const ms = curr - (prevTime || curr);
           self2.diff = ms;
           self2.prev = prevTime;
           self2.curr = curr;
           prevTime = curr;
-          args[0] = createDebug.coerce(args[0]);
+          args[0] = createDebug4.coerce(args[0]);
           if (typeof args[0] !== "string") {
             args.unshift("%O");
           }
@@ -21535,7 +21535,7 @@ var require_common = __commonJS({
               return "%";
             }
             index++;
-            const formatter = createDebug.formatters[format];
+            const formatter = createDebug4.formatters[format];
             if (typeof formatter === "function") {
               const val = args[index];
               match3 = formatter.call(self2, val);
@@ -21544,25 +21544,25 @@ var require_common = __commonJS({
             }
             return match3;
           });
-          createDebug.formatArgs.call(self2, args);
-          const logFn = self2.log || createDebug.log;
+          createDebug4.formatArgs.call(self2, args);
+          const logFn = self2.log || createDebug4.log;
           logFn.apply(self2, args);
         }
-        debug2.namespace = namespace;
-        debug2.useColors = createDebug.useColors();
-        debug2.color = createDebug.selectColor(namespace);
-        debug2.extend = extend2;
-        debug2.destroy = createDebug.destroy;
-        Object.defineProperty(debug2, "enabled", {
+        debug5.namespace = namespace;
+        debug5.useColors = createDebug4.useColors();
+        debug5.color = createDebug4.selectColor(namespace);
+        debug5.extend = extend2;
+        debug5.destroy = createDebug4.destroy;
+        Object.defineProperty(debug5, "enabled", {
           enumerable: true,
           configurable: false,
           get: () => {
             if (enableOverride !== null) {
               return enableOverride;
             }
-            if (namespacesCache !== createDebug.namespaces) {
-              namespacesCache = createDebug.namespaces;
-              enabledCache = createDebug.enabled(namespace);
+            if (namespacesCache !== createDebug4.namespaces) {
+              namespacesCache = createDebug4.namespaces;
+              enabledCache = createDebug4.enabled(namespace);
             }
             return enabledCache;
           },
@@ -21570,27 +21570,27 @@ var require_common = __commonJS({
             enableOverride = v;
           }
         });
-        if (typeof createDebug.init === "function") {
-          createDebug.init(debug2);
+        if (typeof createDebug4.init === "function") {
+          createDebug4.init(debug5);
         }
-        return debug2;
+        return debug5;
       }
       function extend2(namespace, delimiter3) {
-        const newDebug = createDebug(this.namespace + (typeof delimiter3 === "undefined" ? ":" : delimiter3) + namespace);
+        const newDebug = createDebug4(this.namespace + (typeof delimiter3 === "undefined" ? ":" : delimiter3) + namespace);
         newDebug.log = this.log;
         return newDebug;
       }
       function enable2(namespaces) {
-        createDebug.save(namespaces);
-        createDebug.namespaces = namespaces;
-        createDebug.names = [];
-        createDebug.skips = [];
+        createDebug4.save(namespaces);
+        createDebug4.namespaces = namespaces;
+        createDebug4.names = [];
+        createDebug4.skips = [];
         const split = (typeof namespaces === "string" ? namespaces : "").trim().replace(/\s+/g, ",").split(",").filter(Boolean);
         for (const ns of split) {
           if (ns[0] === "-") {
-            createDebug.skips.push(ns.slice(1));
+            createDebug4.skips.push(ns.slice(1));
           } else {
-            createDebug.names.push(ns);
+            createDebug4.names.push(ns);
           }
         }
       }
@@ -21624,19 +21624,19 @@ var require_common = __commonJS({
       }
       function disable2() {
         const namespaces = [
-          ...createDebug.names,
-          ...createDebug.skips.map((namespace) => "-" + namespace)
+          ...createDebug4.names,
+          ...createDebug4.skips.map((namespace) => "-" + namespace)
         ].join(",");
-        createDebug.enable("");
+        createDebug4.enable("");
         return namespaces;
       }
       function enabled2(name) {
-        for (const skip of createDebug.skips) {
+        for (const skip of createDebug4.skips) {
           if (matchesTemplate(name, skip)) {
             return false;
           }
         }
-        for (const ns of createDebug.names) {
+        for (const ns of createDebug4.names) {
           if (matchesTemplate(name, ns)) {
             return true;
           }
@@ -21652,8 +21652,8 @@ var require_common = __commonJS({
       function destroy2() {
         console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
       }
-      createDebug.enable(createDebug.load());
-      return createDebug;
+      createDebug4.enable(createDebug4.load());
+      return createDebug4;
     }
     module.exports = setup;
   }
@@ -21983,11 +21983,11 @@ var require_node = __commonJS({
     function load() {
       return process.env.DEBUG;
     }
-    function init(debug2) {
-      debug2.inspectOpts = {};
+    function init(debug5) {
+      debug5.inspectOpts = {};
       const keys = Object.keys(exports2.inspectOpts);
       for (let i2 = 0; i2 < keys.length; i2++) {
-        debug2.inspectOpts[keys[i2]] = exports2.inspectOpts[keys[i2]];
+        debug5.inspectOpts[keys[i2]] = exports2.inspectOpts[keys[i2]];
       }
     }
     module.exports = require_common()(exports2);
@@ -22014,9 +22014,9 @@ var require_src = __commonJS({
   }
 });
 
-// node_modules/agent-base/dist/helpers.js
+// node_modules/@typespec/ts-http-runtime/node_modules/agent-base/dist/helpers.js
 var require_helpers = __commonJS({
-  "node_modules/agent-base/dist/helpers.js"(exports2) {
+  "node_modules/@typespec/ts-http-runtime/node_modules/agent-base/dist/helpers.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
       if (k2 === void 0) k2 = k;
@@ -22048,7 +22048,7 @@ var require_helpers = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.req = exports2.json = exports2.toBuffer = void 0;
     var http5 = __importStar(__require("http"));
-    var https5 = __importStar(__require("https"));
+    var https4 = __importStar(__require("https"));
     async function toBuffer(stream) {
       let length = 0;
       const chunks = [];
@@ -22073,7 +22073,7 @@ var require_helpers = __commonJS({
     exports2.json = json;
     function req(url2, opts = {}) {
       const href = typeof url2 === "string" ? url2 : url2.href;
-      const req2 = (href.startsWith("https:") ? https5 : http5).request(url2, opts);
+      const req2 = (href.startsWith("https:") ? https4 : http5).request(url2, opts);
       const promise = new Promise((resolve3, reject) => {
         req2.once("response", resolve3).once("error", reject).end();
       });
@@ -22084,9 +22084,9 @@ var require_helpers = __commonJS({
   }
 });
 
-// node_modules/agent-base/dist/index.js
+// node_modules/@typespec/ts-http-runtime/node_modules/agent-base/dist/index.js
 var require_dist = __commonJS({
-  "node_modules/agent-base/dist/index.js"(exports2) {
+  "node_modules/@typespec/ts-http-runtime/node_modules/agent-base/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
       if (k2 === void 0) k2 = k;
@@ -22120,15 +22120,15 @@ var require_dist = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Agent = void 0;
-    var net = __importStar(__require("net"));
+    var net5 = __importStar(__require("net"));
     var http5 = __importStar(__require("http"));
     var https_1 = __require("https");
     __exportStar(require_helpers(), exports2);
-    var INTERNAL = /* @__PURE__ */ Symbol("AgentBaseInternalState");
-    var Agent3 = class extends http5.Agent {
+    var INTERNAL2 = /* @__PURE__ */ Symbol("AgentBaseInternalState");
+    var Agent5 = class extends http5.Agent {
       constructor(opts) {
         super(opts);
-        this[INTERNAL] = {};
+        this[INTERNAL2] = {};
       }
       /**
        * Determine whether this is an `http` or `https` request.
@@ -22160,7 +22160,7 @@ var require_dist = __commonJS({
         if (!this.sockets[name]) {
           this.sockets[name] = [];
         }
-        const fakeSocket = new net.Socket({ writable: false });
+        const fakeSocket = new net5.Socket({ writable: false });
         this.sockets[name].push(fakeSocket);
         this.totalSocketCount++;
         return fakeSocket;
@@ -22204,7 +22204,7 @@ var require_dist = __commonJS({
               return cb(err2);
             }
           }
-          this[INTERNAL].currentSocket = socket;
+          this[INTERNAL2].currentSocket = socket;
           super.createSocket(req, options, cb);
         }, (err2) => {
           this.decrementSockets(name, fakeSocket);
@@ -22212,37 +22212,37 @@ var require_dist = __commonJS({
         });
       }
       createConnection() {
-        const socket = this[INTERNAL].currentSocket;
-        this[INTERNAL].currentSocket = void 0;
+        const socket = this[INTERNAL2].currentSocket;
+        this[INTERNAL2].currentSocket = void 0;
         if (!socket) {
           throw new Error("No socket was returned in the `connect()` function");
         }
         return socket;
       }
       get defaultPort() {
-        return this[INTERNAL].defaultPort ?? (this.protocol === "https:" ? 443 : 80);
+        return this[INTERNAL2].defaultPort ?? (this.protocol === "https:" ? 443 : 80);
       }
       set defaultPort(v) {
-        if (this[INTERNAL]) {
-          this[INTERNAL].defaultPort = v;
+        if (this[INTERNAL2]) {
+          this[INTERNAL2].defaultPort = v;
         }
       }
       get protocol() {
-        return this[INTERNAL].protocol ?? (this.isSecureEndpoint() ? "https:" : "http:");
+        return this[INTERNAL2].protocol ?? (this.isSecureEndpoint() ? "https:" : "http:");
       }
       set protocol(v) {
-        if (this[INTERNAL]) {
-          this[INTERNAL].protocol = v;
+        if (this[INTERNAL2]) {
+          this[INTERNAL2].protocol = v;
         }
       }
     };
-    exports2.Agent = Agent3;
+    exports2.Agent = Agent5;
   }
 });
 
-// node_modules/https-proxy-agent/dist/parse-proxy-response.js
+// node_modules/@typespec/ts-http-runtime/node_modules/https-proxy-agent/dist/parse-proxy-response.js
 var require_parse_proxy_response = __commonJS({
-  "node_modules/https-proxy-agent/dist/parse-proxy-response.js"(exports2) {
+  "node_modules/@typespec/ts-http-runtime/node_modules/https-proxy-agent/dist/parse-proxy-response.js"(exports2) {
     "use strict";
     var __importDefault = exports2 && exports2.__importDefault || function(mod) {
       return mod && mod.__esModule ? mod : { "default": mod };
@@ -22250,8 +22250,8 @@ var require_parse_proxy_response = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.parseProxyResponse = void 0;
     var debug_1 = __importDefault(require_src());
-    var debug2 = (0, debug_1.default)("https-proxy-agent:parse-proxy-response");
-    function parseProxyResponse(socket) {
+    var debug5 = (0, debug_1.default)("https-proxy-agent:parse-proxy-response");
+    function parseProxyResponse2(socket) {
       return new Promise((resolve3, reject) => {
         let buffersLength = 0;
         const buffers = [];
@@ -22269,12 +22269,12 @@ var require_parse_proxy_response = __commonJS({
         }
         function onend() {
           cleanup();
-          debug2("onend");
+          debug5("onend");
           reject(new Error("Proxy connection ended before receiving CONNECT response"));
         }
         function onerror(err2) {
           cleanup();
-          debug2("onerror %o", err2);
+          debug5("onerror %o", err2);
           reject(err2);
         }
         function ondata(b) {
@@ -22283,7 +22283,7 @@ var require_parse_proxy_response = __commonJS({
           const buffered = Buffer.concat(buffers, buffersLength);
           const endOfHeaders = buffered.indexOf("\r\n\r\n");
           if (endOfHeaders === -1) {
-            debug2("have not received end of HTTP headers yet...");
+            debug5("have not received end of HTTP headers yet...");
             read2();
             return;
           }
@@ -22316,7 +22316,7 @@ var require_parse_proxy_response = __commonJS({
               headers[key] = value;
             }
           }
-          debug2("got proxy server response: %o %o", firstLine, headers);
+          debug5("got proxy server response: %o %o", firstLine, headers);
           cleanup();
           resolve3({
             connect: {
@@ -22332,13 +22332,13 @@ var require_parse_proxy_response = __commonJS({
         read2();
       });
     }
-    exports2.parseProxyResponse = parseProxyResponse;
+    exports2.parseProxyResponse = parseProxyResponse2;
   }
 });
 
-// node_modules/https-proxy-agent/dist/index.js
+// node_modules/@typespec/ts-http-runtime/node_modules/https-proxy-agent/dist/index.js
 var require_dist2 = __commonJS({
-  "node_modules/https-proxy-agent/dist/index.js"(exports2) {
+  "node_modules/@typespec/ts-http-runtime/node_modules/https-proxy-agent/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
       if (k2 === void 0) k2 = k;
@@ -22372,16 +22372,16 @@ var require_dist2 = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.HttpsProxyAgent = void 0;
-    var net = __importStar(__require("net"));
-    var tls = __importStar(__require("tls"));
+    var net5 = __importStar(__require("net"));
+    var tls5 = __importStar(__require("tls"));
     var assert_1 = __importDefault(__require("assert"));
     var debug_1 = __importDefault(require_src());
     var agent_base_1 = require_dist();
     var url_1 = __require("url");
     var parse_proxy_response_1 = require_parse_proxy_response();
-    var debug2 = (0, debug_1.default)("https-proxy-agent");
-    var setServernameFromNonIpHost = (options) => {
-      if (options.servername === void 0 && options.host && !net.isIP(options.host)) {
+    var debug5 = (0, debug_1.default)("https-proxy-agent");
+    var setServernameFromNonIpHost2 = (options) => {
+      if (options.servername === void 0 && options.host && !net5.isIP(options.host)) {
         return {
           ...options,
           servername: options.host
@@ -22389,19 +22389,19 @@ var require_dist2 = __commonJS({
       }
       return options;
     };
-    var HttpsProxyAgent2 = class extends agent_base_1.Agent {
+    var HttpsProxyAgent3 = class extends agent_base_1.Agent {
       constructor(proxy, opts) {
         super(opts);
         this.options = { path: void 0 };
         this.proxy = typeof proxy === "string" ? new url_1.URL(proxy) : proxy;
         this.proxyHeaders = opts?.headers ?? {};
-        debug2("Creating new HttpsProxyAgent instance: %o", this.proxy.href);
+        debug5("Creating new HttpsProxyAgent instance: %o", this.proxy.href);
         const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
         const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
         this.connectOpts = {
           // Attempt to negotiate http/1.1 for proxy servers that support http/2
           ALPNProtocols: ["http/1.1"],
-          ...opts ? omit(opts, "headers") : null,
+          ...opts ? omit3(opts, "headers") : null,
           host,
           port
         };
@@ -22417,14 +22417,14 @@ var require_dist2 = __commonJS({
         }
         let socket;
         if (proxy.protocol === "https:") {
-          debug2("Creating `tls.Socket`: %o", this.connectOpts);
-          socket = tls.connect(setServernameFromNonIpHost(this.connectOpts));
+          debug5("Creating `tls.Socket`: %o", this.connectOpts);
+          socket = tls5.connect(setServernameFromNonIpHost2(this.connectOpts));
         } else {
-          debug2("Creating `net.Socket`: %o", this.connectOpts);
-          socket = net.connect(this.connectOpts);
+          debug5("Creating `net.Socket`: %o", this.connectOpts);
+          socket = net5.connect(this.connectOpts);
         }
         const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
-        const host = net.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
+        const host = net5.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
         let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
 `;
         if (proxy.username || proxy.password) {
@@ -22442,25 +22442,25 @@ var require_dist2 = __commonJS({
         const proxyResponsePromise = (0, parse_proxy_response_1.parseProxyResponse)(socket);
         socket.write(`${payload}\r
 `);
-        const { connect, buffered } = await proxyResponsePromise;
-        req.emit("proxyConnect", connect);
-        this.emit("proxyConnect", connect, req);
-        if (connect.statusCode === 200) {
-          req.once("socket", resume);
+        const { connect: connect5, buffered } = await proxyResponsePromise;
+        req.emit("proxyConnect", connect5);
+        this.emit("proxyConnect", connect5, req);
+        if (connect5.statusCode === 200) {
+          req.once("socket", resume2);
           if (opts.secureEndpoint) {
-            debug2("Upgrading socket connection to TLS");
-            return tls.connect({
-              ...omit(setServernameFromNonIpHost(opts), "host", "path", "port"),
+            debug5("Upgrading socket connection to TLS");
+            return tls5.connect({
+              ...omit3(setServernameFromNonIpHost2(opts), "host", "path", "port"),
               socket
             });
           }
           return socket;
         }
         socket.destroy();
-        const fakeSocket = new net.Socket({ writable: false });
+        const fakeSocket = new net5.Socket({ writable: false });
         fakeSocket.readable = true;
         req.once("socket", (s) => {
-          debug2("Replaying proxy buffer for failed request");
+          debug5("Replaying proxy buffer for failed request");
           (0, assert_1.default)(s.listenerCount("data") > 0);
           s.push(buffered);
           s.push(null);
@@ -22468,12 +22468,12 @@ var require_dist2 = __commonJS({
         return fakeSocket;
       }
     };
-    HttpsProxyAgent2.protocols = ["http", "https"];
-    exports2.HttpsProxyAgent = HttpsProxyAgent2;
-    function resume(socket) {
+    HttpsProxyAgent3.protocols = ["http", "https"];
+    exports2.HttpsProxyAgent = HttpsProxyAgent3;
+    function resume2(socket) {
       socket.resume();
     }
-    function omit(obj, ...keys) {
+    function omit3(obj, ...keys) {
       const ret = {};
       let key;
       for (key in obj) {
@@ -22486,9 +22486,9 @@ var require_dist2 = __commonJS({
   }
 });
 
-// node_modules/http-proxy-agent/dist/index.js
+// node_modules/@typespec/ts-http-runtime/node_modules/http-proxy-agent/dist/index.js
 var require_dist3 = __commonJS({
-  "node_modules/http-proxy-agent/dist/index.js"(exports2) {
+  "node_modules/@typespec/ts-http-runtime/node_modules/http-proxy-agent/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
       if (k2 === void 0) k2 = k;
@@ -22522,23 +22522,23 @@ var require_dist3 = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.HttpProxyAgent = void 0;
-    var net = __importStar(__require("net"));
-    var tls = __importStar(__require("tls"));
+    var net5 = __importStar(__require("net"));
+    var tls5 = __importStar(__require("tls"));
     var debug_1 = __importDefault(require_src());
     var events_1 = __require("events");
     var agent_base_1 = require_dist();
     var url_1 = __require("url");
-    var debug2 = (0, debug_1.default)("http-proxy-agent");
-    var HttpProxyAgent2 = class extends agent_base_1.Agent {
+    var debug5 = (0, debug_1.default)("http-proxy-agent");
+    var HttpProxyAgent3 = class extends agent_base_1.Agent {
       constructor(proxy, opts) {
         super(opts);
         this.proxy = typeof proxy === "string" ? new url_1.URL(proxy) : proxy;
         this.proxyHeaders = opts?.headers ?? {};
-        debug2("Creating new HttpProxyAgent instance: %o", this.proxy.href);
+        debug5("Creating new HttpProxyAgent instance: %o", this.proxy.href);
         const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
         const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
         this.connectOpts = {
-          ...opts ? omit(opts, "headers") : null,
+          ...opts ? omit3(opts, "headers") : null,
           host,
           port
         };
@@ -22580,30 +22580,30 @@ var require_dist3 = __commonJS({
         }
         let first;
         let endOfHeaders;
-        debug2("Regenerating stored HTTP header string for request");
+        debug5("Regenerating stored HTTP header string for request");
         req._implicitHeader();
         if (req.outputData && req.outputData.length > 0) {
-          debug2("Patching connection write() output buffer with updated header");
+          debug5("Patching connection write() output buffer with updated header");
           first = req.outputData[0].data;
           endOfHeaders = first.indexOf("\r\n\r\n") + 4;
           req.outputData[0].data = req._header + first.substring(endOfHeaders);
-          debug2("Output buffer: %o", req.outputData[0].data);
+          debug5("Output buffer: %o", req.outputData[0].data);
         }
         let socket;
         if (this.proxy.protocol === "https:") {
-          debug2("Creating `tls.Socket`: %o", this.connectOpts);
-          socket = tls.connect(this.connectOpts);
+          debug5("Creating `tls.Socket`: %o", this.connectOpts);
+          socket = tls5.connect(this.connectOpts);
         } else {
-          debug2("Creating `net.Socket`: %o", this.connectOpts);
-          socket = net.connect(this.connectOpts);
+          debug5("Creating `net.Socket`: %o", this.connectOpts);
+          socket = net5.connect(this.connectOpts);
         }
         await (0, events_1.once)(socket, "connect");
         return socket;
       }
     };
-    HttpProxyAgent2.protocols = ["http", "https"];
-    exports2.HttpProxyAgent = HttpProxyAgent2;
-    function omit(obj, ...keys) {
+    HttpProxyAgent3.protocols = ["http", "https"];
+    exports2.HttpProxyAgent = HttpProxyAgent3;
+    function omit3(obj, ...keys) {
       const ret = {};
       let key;
       for (key in obj) {
@@ -23508,12 +23508,12 @@ var require_assert = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.assertFloat32 = exports2.assertUInt32 = exports2.assertInt32 = exports2.assertNever = exports2.assert = void 0;
-    function assert4(condition, msg) {
+    function assert5(condition, msg) {
       if (!condition) {
         throw new Error(msg);
       }
     }
-    exports2.assert = assert4;
+    exports2.assert = assert5;
     function assertNever(value, msg) {
       throw new Error(msg !== null && msg !== void 0 ? msg : "Unexpected object: " + value);
     }
@@ -27289,44 +27289,44 @@ var HttpClient = class {
       }
     }
   }
-  options(requestUrl, additionalHeaders) {
+  options(requestUrl2, additionalHeaders) {
     return __awaiter(this, void 0, void 0, function* () {
-      return this.request("OPTIONS", requestUrl, null, additionalHeaders || {});
+      return this.request("OPTIONS", requestUrl2, null, additionalHeaders || {});
     });
   }
-  get(requestUrl, additionalHeaders) {
+  get(requestUrl2, additionalHeaders) {
     return __awaiter(this, void 0, void 0, function* () {
-      return this.request("GET", requestUrl, null, additionalHeaders || {});
+      return this.request("GET", requestUrl2, null, additionalHeaders || {});
     });
   }
-  del(requestUrl, additionalHeaders) {
+  del(requestUrl2, additionalHeaders) {
     return __awaiter(this, void 0, void 0, function* () {
-      return this.request("DELETE", requestUrl, null, additionalHeaders || {});
+      return this.request("DELETE", requestUrl2, null, additionalHeaders || {});
     });
   }
-  post(requestUrl, data, additionalHeaders) {
+  post(requestUrl2, data, additionalHeaders) {
     return __awaiter(this, void 0, void 0, function* () {
-      return this.request("POST", requestUrl, data, additionalHeaders || {});
+      return this.request("POST", requestUrl2, data, additionalHeaders || {});
     });
   }
-  patch(requestUrl, data, additionalHeaders) {
+  patch(requestUrl2, data, additionalHeaders) {
     return __awaiter(this, void 0, void 0, function* () {
-      return this.request("PATCH", requestUrl, data, additionalHeaders || {});
+      return this.request("PATCH", requestUrl2, data, additionalHeaders || {});
     });
   }
-  put(requestUrl, data, additionalHeaders) {
+  put(requestUrl2, data, additionalHeaders) {
     return __awaiter(this, void 0, void 0, function* () {
-      return this.request("PUT", requestUrl, data, additionalHeaders || {});
+      return this.request("PUT", requestUrl2, data, additionalHeaders || {});
     });
   }
-  head(requestUrl, additionalHeaders) {
+  head(requestUrl2, additionalHeaders) {
     return __awaiter(this, void 0, void 0, function* () {
-      return this.request("HEAD", requestUrl, null, additionalHeaders || {});
+      return this.request("HEAD", requestUrl2, null, additionalHeaders || {});
     });
   }
-  sendStream(verb, requestUrl, stream, additionalHeaders) {
+  sendStream(verb, requestUrl2, stream, additionalHeaders) {
     return __awaiter(this, void 0, void 0, function* () {
-      return this.request(verb, requestUrl, stream, additionalHeaders);
+      return this.request(verb, requestUrl2, stream, additionalHeaders);
     });
   }
   /**
@@ -27334,36 +27334,36 @@ var HttpClient = class {
    * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
    */
   getJson(requestUrl_1) {
-    return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+    return __awaiter(this, arguments, void 0, function* (requestUrl2, additionalHeaders = {}) {
       additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-      const res = yield this.get(requestUrl, additionalHeaders);
+      const res = yield this.get(requestUrl2, additionalHeaders);
       return this._processResponse(res, this.requestOptions);
     });
   }
   postJson(requestUrl_1, obj_1) {
-    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+    return __awaiter(this, arguments, void 0, function* (requestUrl2, obj, additionalHeaders = {}) {
       const data = JSON.stringify(obj, null, 2);
       additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
       additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-      const res = yield this.post(requestUrl, data, additionalHeaders);
+      const res = yield this.post(requestUrl2, data, additionalHeaders);
       return this._processResponse(res, this.requestOptions);
     });
   }
   putJson(requestUrl_1, obj_1) {
-    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+    return __awaiter(this, arguments, void 0, function* (requestUrl2, obj, additionalHeaders = {}) {
       const data = JSON.stringify(obj, null, 2);
       additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
       additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-      const res = yield this.put(requestUrl, data, additionalHeaders);
+      const res = yield this.put(requestUrl2, data, additionalHeaders);
       return this._processResponse(res, this.requestOptions);
     });
   }
   patchJson(requestUrl_1, obj_1) {
-    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+    return __awaiter(this, arguments, void 0, function* (requestUrl2, obj, additionalHeaders = {}) {
       const data = JSON.stringify(obj, null, 2);
       additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
       additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-      const res = yield this.patch(requestUrl, data, additionalHeaders);
+      const res = yield this.patch(requestUrl2, data, additionalHeaders);
       return this._processResponse(res, this.requestOptions);
     });
   }
@@ -27372,12 +27372,12 @@ var HttpClient = class {
    * All other methods such as get, post, patch, and request ultimately call this.
    * Prefer get, del, post and patch
    */
-  request(verb, requestUrl, data, headers) {
+  request(verb, requestUrl2, data, headers) {
     return __awaiter(this, void 0, void 0, function* () {
       if (this._disposed) {
         throw new Error("Client has already been disposed.");
       }
-      const parsedUrl = new URL(requestUrl);
+      const parsedUrl = new URL(requestUrl2);
       let info2 = this._prepareRequest(verb, parsedUrl, headers);
       const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb) ? this._maxRetries + 1 : 1;
       let numTries = 0;
@@ -27529,9 +27529,9 @@ var HttpClient = class {
     }
     return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
   }
-  _prepareRequest(method, requestUrl, headers) {
+  _prepareRequest(method, requestUrl2, headers) {
     const info2 = {};
-    info2.parsedUrl = requestUrl;
+    info2.parsedUrl = requestUrl2;
     const usingSsl = info2.parsedUrl.protocol === "https:";
     info2.httpModule = usingSsl ? https : http;
     const defaultPort = usingSsl ? 443 : 80;
@@ -28979,8 +28979,8 @@ function group(name, fn) {
 }
 
 // src/main.ts
-import { existsSync as existsSync8, readdirSync as readdirSync2 } from "node:fs";
-import path20 from "node:path";
+import { existsSync as existsSync8, readdirSync as readdirSync3 } from "node:fs";
+import path22 from "node:path";
 
 // src/attempt.ts
 import path5 from "node:path";
@@ -31542,8 +31542,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path21, level) {
-    this.path = path21;
+  constructor(path23, level) {
+    this.path = path23;
     this.level = level;
   }
 };
@@ -31613,13 +31613,13 @@ var __asyncGenerator = function(thisArg, _arguments, generator) {
     if (g[n]) {
       i2[n] = function(v) {
         return new Promise(function(a, b) {
-          q.push([n, v, a, b]) > 1 || resume(n, v);
+          q.push([n, v, a, b]) > 1 || resume2(n, v);
         });
       };
       if (f) i2[n] = f(i2[n]);
     }
   }
-  function resume(n, v) {
+  function resume2(n, v) {
     try {
       step(g[n](v));
     } catch (e) {
@@ -31630,13 +31630,13 @@ var __asyncGenerator = function(thisArg, _arguments, generator) {
     r.value instanceof __await ? Promise.resolve(r.value.v).then(fulfill, reject) : settle(q[0][2], r);
   }
   function fulfill(value) {
-    resume("next", value);
+    resume2("next", value);
   }
   function reject(value) {
-    resume("throw", value);
+    resume2("throw", value);
   }
   function settle(f, v) {
-    if (f(v), q.shift(), q.length) resume(q[0][0], q[0][1]);
+    if (f(v), q.shift(), q.length) resume2(q[0][0], q[0][1]);
   }
 };
 var IS_WINDOWS7 = process.platform === "win32";
@@ -32186,14 +32186,14 @@ function disable() {
   return result;
 }
 function createDebugger(namespace) {
-  const newDebugger = Object.assign(debug2, {
+  const newDebugger = Object.assign(debug5, {
     enabled: enabled(namespace),
     destroy,
     log: debugObj.log,
     namespace,
     extend
   });
-  function debug2(...args) {
+  function debug5(...args) {
     if (!newDebugger.enabled) {
       return;
     }
@@ -36089,22 +36089,22 @@ var CollectionFormatToDelimiterMap = {
 function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObject) {
   const urlReplacements = calculateUrlReplacements(operationSpec, operationArguments, fallbackObject);
   let isAbsolutePath = false;
-  let requestUrl = replaceAll(baseUri, urlReplacements);
+  let requestUrl2 = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
-    let path21 = replaceAll(operationSpec.path, urlReplacements);
-    if (operationSpec.path === "/{nextLink}" && path21.startsWith("/")) {
-      path21 = path21.substring(1);
+    let path23 = replaceAll(operationSpec.path, urlReplacements);
+    if (operationSpec.path === "/{nextLink}" && path23.startsWith("/")) {
+      path23 = path23.substring(1);
     }
-    if (isAbsoluteUrl(path21)) {
-      requestUrl = path21;
+    if (isAbsoluteUrl(path23)) {
+      requestUrl2 = path23;
       isAbsolutePath = true;
     } else {
-      requestUrl = appendPath(requestUrl, path21);
+      requestUrl2 = appendPath(requestUrl2, path23);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
-  requestUrl = appendQueryParams(requestUrl, queryParams, sequenceParams, isAbsolutePath);
-  return requestUrl;
+  requestUrl2 = appendQueryParams(requestUrl2, queryParams, sequenceParams, isAbsolutePath);
+  return requestUrl2;
 }
 function replaceAll(input, replacements) {
   let result = input;
@@ -36145,9 +36145,9 @@ function appendPath(url2, pathToAppend) {
   }
   const searchStart = pathToAppend.indexOf("?");
   if (searchStart !== -1) {
-    const path21 = pathToAppend.substring(0, searchStart);
+    const path23 = pathToAppend.substring(0, searchStart);
     const search = pathToAppend.substring(searchStart + 1);
-    newPath = newPath + path21;
+    newPath = newPath + path23;
     if (search) {
       parsedUrl.search = parsedUrl.search ? `${parsedUrl.search}&${search}` : search;
     }
@@ -39024,16 +39024,16 @@ var MatcherView = class {
    * @returns {string|undefined}
    */
   getCurrentTag() {
-    const path21 = this._matcher.path;
-    return path21.length > 0 ? path21[path21.length - 1].tag : void 0;
+    const path23 = this._matcher.path;
+    return path23.length > 0 ? path23[path23.length - 1].tag : void 0;
   }
   /**
    * Get current namespace.
    * @returns {string|undefined}
    */
   getCurrentNamespace() {
-    const path21 = this._matcher.path;
-    return path21.length > 0 ? path21[path21.length - 1].namespace : void 0;
+    const path23 = this._matcher.path;
+    return path23.length > 0 ? path23[path23.length - 1].namespace : void 0;
   }
   /**
    * Get current node's attribute value.
@@ -39041,9 +39041,9 @@ var MatcherView = class {
    * @returns {*}
    */
   getAttrValue(attrName) {
-    const path21 = this._matcher.path;
-    if (path21.length === 0) return void 0;
-    return path21[path21.length - 1].values?.[attrName];
+    const path23 = this._matcher.path;
+    if (path23.length === 0) return void 0;
+    return path23[path23.length - 1].values?.[attrName];
   }
   /**
    * Check if current node has an attribute.
@@ -39051,9 +39051,9 @@ var MatcherView = class {
    * @returns {boolean}
    */
   hasAttr(attrName) {
-    const path21 = this._matcher.path;
-    if (path21.length === 0) return false;
-    const current = path21[path21.length - 1];
+    const path23 = this._matcher.path;
+    if (path23.length === 0) return false;
+    const current = path23[path23.length - 1];
     return current.values !== void 0 && attrName in current.values;
   }
   /**
@@ -39079,18 +39079,18 @@ var MatcherView = class {
    * @returns {number}
    */
   getPosition() {
-    const path21 = this._matcher.path;
-    if (path21.length === 0) return -1;
-    return path21[path21.length - 1].position ?? 0;
+    const path23 = this._matcher.path;
+    if (path23.length === 0) return -1;
+    return path23[path23.length - 1].position ?? 0;
   }
   /**
    * Get current node's repeat counter (occurrence count of this tag name).
    * @returns {number}
    */
   getCounter() {
-    const path21 = this._matcher.path;
-    if (path21.length === 0) return -1;
-    return path21[path21.length - 1].counter ?? 0;
+    const path23 = this._matcher.path;
+    if (path23.length === 0) return -1;
+    return path23[path23.length - 1].counter ?? 0;
   }
   /**
    * Get current node's sibling index (alias for getPosition).
@@ -42352,11 +42352,11 @@ var NativeCRC64 = (() => {
       throw new Error("Module.ENVIRONMENT has been deprecated. To force the environment, use the ENVIRONMENT compile-time option (for example, -sENVIRONMENT=web or -sENVIRONMENT=node)");
     }
     var scriptDirectory = "";
-    function locateFile(path21) {
+    function locateFile(path23) {
       if (Module["locateFile"]) {
-        return Module["locateFile"](path21, scriptDirectory);
+        return Module["locateFile"](path23, scriptDirectory);
       }
-      return scriptDirectory + path21;
+      return scriptDirectory + path23;
     }
     var read_, readAsync, readBinary, setWindowTitle;
     function logExceptionOnExit(e) {
@@ -42385,7 +42385,7 @@ var NativeCRC64 = (() => {
         if (!ret.buffer) {
           ret = new Uint8Array(ret);
         }
-        assert4(ret.buffer);
+        assert5(ret.buffer);
         return ret;
       };
       readAsync = (filename, onload, onerror) => {
@@ -42431,7 +42431,7 @@ var NativeCRC64 = (() => {
           return new Uint8Array(readbuffer(f));
         }
         data = read(f, "binary");
-        assert4(typeof data == "object");
+        assert5(typeof data == "object");
         return data;
       };
       readAsync = function readAsync2(f, onload, onerror) {
@@ -42520,15 +42520,15 @@ var NativeCRC64 = (() => {
     legacyModuleProp("thisProgram", "thisProgram");
     if (Module["quit"]) quit_ = Module["quit"];
     legacyModuleProp("quit", "quit_");
-    assert4(typeof Module["memoryInitializerPrefixURL"] == "undefined", "Module.memoryInitializerPrefixURL option was removed, use Module.locateFile instead");
-    assert4(typeof Module["pthreadMainPrefixURL"] == "undefined", "Module.pthreadMainPrefixURL option was removed, use Module.locateFile instead");
-    assert4(typeof Module["cdInitializerPrefixURL"] == "undefined", "Module.cdInitializerPrefixURL option was removed, use Module.locateFile instead");
-    assert4(typeof Module["filePackagePrefixURL"] == "undefined", "Module.filePackagePrefixURL option was removed, use Module.locateFile instead");
-    assert4(typeof Module["read"] == "undefined", "Module.read option was removed (modify read_ in JS)");
-    assert4(typeof Module["readAsync"] == "undefined", "Module.readAsync option was removed (modify readAsync in JS)");
-    assert4(typeof Module["readBinary"] == "undefined", "Module.readBinary option was removed (modify readBinary in JS)");
-    assert4(typeof Module["setWindowTitle"] == "undefined", "Module.setWindowTitle option was removed (modify setWindowTitle in JS)");
-    assert4(typeof Module["TOTAL_MEMORY"] == "undefined", "Module.TOTAL_MEMORY has been renamed Module.INITIAL_MEMORY");
+    assert5(typeof Module["memoryInitializerPrefixURL"] == "undefined", "Module.memoryInitializerPrefixURL option was removed, use Module.locateFile instead");
+    assert5(typeof Module["pthreadMainPrefixURL"] == "undefined", "Module.pthreadMainPrefixURL option was removed, use Module.locateFile instead");
+    assert5(typeof Module["cdInitializerPrefixURL"] == "undefined", "Module.cdInitializerPrefixURL option was removed, use Module.locateFile instead");
+    assert5(typeof Module["filePackagePrefixURL"] == "undefined", "Module.filePackagePrefixURL option was removed, use Module.locateFile instead");
+    assert5(typeof Module["read"] == "undefined", "Module.read option was removed (modify read_ in JS)");
+    assert5(typeof Module["readAsync"] == "undefined", "Module.readAsync option was removed (modify readAsync in JS)");
+    assert5(typeof Module["readBinary"] == "undefined", "Module.readBinary option was removed (modify readBinary in JS)");
+    assert5(typeof Module["setWindowTitle"] == "undefined", "Module.setWindowTitle option was removed (modify setWindowTitle in JS)");
+    assert5(typeof Module["TOTAL_MEMORY"] == "undefined", "Module.TOTAL_MEMORY has been renamed Module.INITIAL_MEMORY");
     legacyModuleProp("read", "read_");
     legacyModuleProp("readAsync", "readAsync");
     legacyModuleProp("readBinary", "readBinary");
@@ -42537,7 +42537,7 @@ var NativeCRC64 = (() => {
     var PROXYFS = "PROXYFS is no longer included by default; build with -lproxyfs.js";
     var WORKERFS = "WORKERFS is no longer included by default; build with -lworkerfs.js";
     var NODEFS = "NODEFS is no longer included by default; build with -lnodefs.js";
-    assert4(!ENVIRONMENT_IS_SHELL, "shell environment detected but not enabled at build time.  Add 'shell' to `-sENVIRONMENT` to enable.");
+    assert5(!ENVIRONMENT_IS_SHELL, "shell environment detected but not enabled at build time.  Add 'shell' to `-sENVIRONMENT` to enable.");
     var STACK_ALIGN = 16;
     var POINTER_SIZE = 4;
     function getNativeTypeSize(type) {
@@ -42565,7 +42565,7 @@ var NativeCRC64 = (() => {
           }
           if (type[0] === "i") {
             const bits2 = Number(type.substr(1));
-            assert4(bits2 % 8 === 0, "getNativeTypeSize invalid bits " + bits2 + ", type " + type);
+            assert5(bits2 % 8 === 0, "getNativeTypeSize invalid bits " + bits2 + ", type " + type);
             return bits2 / 8;
           }
           return 0;
@@ -42636,7 +42636,7 @@ var NativeCRC64 = (() => {
     var wasmMemory;
     var ABORT = false;
     var EXITSTATUS;
-    function assert4(condition, text) {
+    function assert5(condition, text) {
       if (!condition) {
         abort("Assertion failed" + (text ? ": " + text : ""));
       }
@@ -42716,7 +42716,7 @@ var NativeCRC64 = (() => {
       return outIdx - startIdx;
     }
     function stringToUTF8(str, outPtr, maxBytesToWrite) {
-      assert4(typeof maxBytesToWrite == "number", "stringToUTF8(str, outPtr, maxBytesToWrite) is missing the third parameter that specifies the length of the output buffer!");
+      assert5(typeof maxBytesToWrite == "number", "stringToUTF8(str, outPtr, maxBytesToWrite) is missing the third parameter that specifies the length of the output buffer!");
       return stringToUTF8Array(str, HEAPU8, outPtr, maxBytesToWrite);
     }
     function lengthBytesUTF8(str) {
@@ -42749,20 +42749,20 @@ var NativeCRC64 = (() => {
       Module["HEAPF64"] = HEAPF64 = new Float64Array(buf);
     }
     var STACK_SIZE = 5242880;
-    if (Module["STACK_SIZE"]) assert4(STACK_SIZE === Module["STACK_SIZE"], "the stack size can no longer be determined at runtime");
+    if (Module["STACK_SIZE"]) assert5(STACK_SIZE === Module["STACK_SIZE"], "the stack size can no longer be determined at runtime");
     var INITIAL_MEMORY = Module["INITIAL_MEMORY"] || 16777216;
     legacyModuleProp("INITIAL_MEMORY", "INITIAL_MEMORY");
-    assert4(INITIAL_MEMORY >= STACK_SIZE, "INITIAL_MEMORY should be larger than STACK_SIZE, was " + INITIAL_MEMORY + "! (STACK_SIZE=" + STACK_SIZE + ")");
-    assert4(
+    assert5(INITIAL_MEMORY >= STACK_SIZE, "INITIAL_MEMORY should be larger than STACK_SIZE, was " + INITIAL_MEMORY + "! (STACK_SIZE=" + STACK_SIZE + ")");
+    assert5(
       typeof Int32Array != "undefined" && typeof Float64Array !== "undefined" && Int32Array.prototype.subarray != void 0 && Int32Array.prototype.set != void 0,
       "JS engine does not provide full typed array support"
     );
-    assert4(!Module["wasmMemory"], "Use of `wasmMemory` detected.  Use -sIMPORTED_MEMORY to define wasmMemory externally");
-    assert4(INITIAL_MEMORY == 16777216, "Detected runtime INITIAL_MEMORY setting.  Use -sIMPORTED_MEMORY to define wasmMemory dynamically");
+    assert5(!Module["wasmMemory"], "Use of `wasmMemory` detected.  Use -sIMPORTED_MEMORY to define wasmMemory externally");
+    assert5(INITIAL_MEMORY == 16777216, "Detected runtime INITIAL_MEMORY setting.  Use -sIMPORTED_MEMORY to define wasmMemory dynamically");
     var wasmTable;
     function writeStackCookie() {
       var max2 = _emscripten_stack_get_end();
-      assert4((max2 & 3) == 0);
+      assert5((max2 & 3) == 0);
       if (max2 == 0) {
         max2 += 4;
       }
@@ -42809,7 +42809,7 @@ var NativeCRC64 = (() => {
       callRuntimeCallbacks(__ATPRERUN__);
     }
     function initRuntime() {
-      assert4(!runtimeInitialized);
+      assert5(!runtimeInitialized);
       runtimeInitialized = true;
       checkStackCookie();
       callRuntimeCallbacks(__ATINIT__);
@@ -42835,10 +42835,10 @@ var NativeCRC64 = (() => {
     function addOnPostRun(cb) {
       __ATPOSTRUN__.unshift(cb);
     }
-    assert4(Math.imul, "This browser does not support Math.imul(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
-    assert4(Math.fround, "This browser does not support Math.fround(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
-    assert4(Math.clz32, "This browser does not support Math.clz32(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
-    assert4(Math.trunc, "This browser does not support Math.trunc(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
+    assert5(Math.imul, "This browser does not support Math.imul(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
+    assert5(Math.fround, "This browser does not support Math.fround(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
+    assert5(Math.clz32, "This browser does not support Math.clz32(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
+    assert5(Math.trunc, "This browser does not support Math.trunc(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
     var runDependencies = 0;
     var runDependencyWatcher = null;
     var dependenciesFulfilled = null;
@@ -42856,7 +42856,7 @@ var NativeCRC64 = (() => {
         Module["monitorRunDependencies"](runDependencies);
       }
       if (id) {
-        assert4(!runDependencyTracking[id]);
+        assert5(!runDependencyTracking[id]);
         runDependencyTracking[id] = 1;
         if (runDependencyWatcher === null && typeof setInterval != "undefined") {
           runDependencyWatcher = setInterval(function() {
@@ -42888,7 +42888,7 @@ var NativeCRC64 = (() => {
         Module["monitorRunDependencies"](runDependencies);
       }
       if (id) {
-        assert4(runDependencyTracking[id]);
+        assert5(runDependencyTracking[id]);
         delete runDependencyTracking[id];
       } else {
         err2("warning: run dependency removed without ID");
@@ -42968,9 +42968,9 @@ var NativeCRC64 = (() => {
         if (!fixedasm) {
           asm2 = Module["asm"];
         }
-        assert4(runtimeInitialized, "native function `" + displayName + "` called before runtime initialization");
+        assert5(runtimeInitialized, "native function `" + displayName + "` called before runtime initialization");
         if (!asm2[name]) {
-          assert4(asm2[name], "exported native function `" + displayName + "` not found");
+          assert5(asm2[name], "exported native function `" + displayName + "` not found");
         }
         return asm2[name].apply(null, arguments);
       };
@@ -43629,17 +43629,17 @@ var NativeCRC64 = (() => {
         var exports3 = instance.exports;
         Module["asm"] = exports3;
         wasmMemory = Module["asm"]["memory"];
-        assert4(wasmMemory, "memory not found in wasm exports");
+        assert5(wasmMemory, "memory not found in wasm exports");
         updateGlobalBufferAndViews(wasmMemory.buffer);
         wasmTable = Module["asm"]["__indirect_function_table"];
-        assert4(wasmTable, "table not found in wasm exports");
+        assert5(wasmTable, "table not found in wasm exports");
         addOnInit(Module["asm"]["__wasm_call_ctors"]);
         removeRunDependency("wasm-instantiate");
       }
       addRunDependency("wasm-instantiate");
       var trueModule = Module;
       function receiveInstantiationResult(result) {
-        assert4(Module === trueModule, "the Module object should not be replaced during async compilation - perhaps the order of HTML elements is wrong?");
+        assert5(Module === trueModule, "the Module object should not be replaced during async compilation - perhaps the order of HTML elements is wrong?");
         trueModule = null;
         receiveInstance(result["instance"]);
       }
@@ -43771,7 +43771,7 @@ var NativeCRC64 = (() => {
     function _emscripten_resize_heap(requestedSize) {
       var oldSize = HEAPU8.length;
       requestedSize = requestedSize >>> 0;
-      assert4(requestedSize > oldSize);
+      assert5(requestedSize > oldSize);
       var maxHeapSize = getHeapMax();
       if (requestedSize > maxHeapSize) {
         err2("Cannot enlarge memory, asked to go up to " + requestedSize + " bytes, but the limit is " + maxHeapSize + " bytes!");
@@ -43791,7 +43791,7 @@ var NativeCRC64 = (() => {
       return false;
     }
     var SYSCALLS = { varargs: void 0, get: function() {
-      assert4(SYSCALLS.varargs != void 0);
+      assert5(SYSCALLS.varargs != void 0);
       SYSCALLS.varargs += 4;
       var ret = HEAP32[SYSCALLS.varargs - 4 >> 2];
       return ret;
@@ -43803,8 +43803,8 @@ var NativeCRC64 = (() => {
       abort("fd_close called without SYSCALLS_REQUIRE_FILESYSTEM");
     }
     function convertI32PairToI53Checked(lo, hi) {
-      assert4(lo == lo >>> 0 || lo == (lo | 0));
-      assert4(hi === (hi | 0));
+      assert5(lo == lo >>> 0 || lo == (lo | 0));
+      assert5(hi === (hi | 0));
       return hi + 2097152 >>> 0 < 4194305 - !!lo ? (lo >>> 0) + hi * 4294967296 : NaN;
     }
     function _fd_seek(fd2, offset_low, offset_high, whence, newOffset) {
@@ -43813,7 +43813,7 @@ var NativeCRC64 = (() => {
     var printCharBuffers = [null, [], []];
     function printChar(stream, curr) {
       var buffer3 = printCharBuffers[stream];
-      assert4(buffer3);
+      assert5(buffer3);
       if (curr === 0 || curr === 10) {
         (stream === 1 ? out : err2)(UTF8ArrayToString(buffer3, 0));
         buffer3.length = 0;
@@ -44318,7 +44318,7 @@ var NativeCRC64 = (() => {
         initRuntime();
         readyPromiseResolve(Module);
         if (Module["onRuntimeInitialized"]) Module["onRuntimeInitialized"]();
-        assert4(!Module["_main"], 'compiled without a main, but one is present. if you added it from JS, use Module["onRuntimeInitialized"]');
+        assert5(!Module["_main"], 'compiled without a main, but one is present. if you added it from JS, use Module["onRuntimeInitialized"]');
         postRun();
       }
       if (Module["setStatus"]) {
@@ -44427,18 +44427,18 @@ var NativeCRC64 = (() => {
         if (!ensureCache.buffer) {
           ensureCache.size += 128;
           ensureCache.buffer = Module["_malloc"](ensureCache.size);
-          assert4(ensureCache.buffer);
+          assert5(ensureCache.buffer);
         }
         ensureCache.pos = 0;
       },
       alloc: function(array, view) {
-        assert4(ensureCache.buffer);
+        assert5(ensureCache.buffer);
         var bytes = view.BYTES_PER_ELEMENT;
         var len = array.length * bytes;
         len = len + 7 & -8;
         var ret;
         if (ensureCache.pos + len >= ensureCache.size) {
-          assert4(len > 0);
+          assert5(len > 0);
           ensureCache.needed += len;
           ret = Module["_malloc"](len);
           ensureCache.temps.push(ret);
@@ -45443,9 +45443,9 @@ var StorageSharedKeyCredentialPolicy = class extends CredentialPolicy {
    * @param request -
    */
   getCanonicalizedResourceString(request) {
-    const path21 = getURLPath(request.url) || "/";
+    const path23 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${this.factory.accountName}${path21}`;
+    canonicalizedResourceString += `/${this.factory.accountName}${path23}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -45927,9 +45927,9 @@ function storageSharedKeyCredentialPolicy(options) {
     return canonicalizedHeadersStringToSign;
   }
   function getCanonicalizedResourceString(request) {
-    const path21 = getURLPath(request.url) || "/";
+    const path23 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${options.accountName}${path21}`;
+    canonicalizedResourceString += `/${options.accountName}${path23}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -59870,10 +59870,10 @@ var StorageContextClient = class extends StorageClient {
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url2) {
   const urlParsed = new URL(url2);
-  let path21 = urlParsed.pathname;
-  path21 = path21 || "/";
-  path21 = escape2(path21);
-  urlParsed.pathname = path21;
+  let path23 = urlParsed.pathname;
+  path23 = path23 || "/";
+  path23 = escape2(path23);
+  urlParsed.pathname = path23;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -59958,9 +59958,9 @@ function escape2(text) {
 }
 function appendToURLPath(url2, name) {
   const urlParsed = new URL(url2);
-  let path21 = urlParsed.pathname;
-  path21 = path21 ? path21.endsWith("/") ? `${path21}${name}` : `${path21}/${name}` : name;
-  urlParsed.pathname = path21;
+  let path23 = urlParsed.pathname;
+  path23 = path23 ? path23.endsWith("/") ? `${path23}${name}` : `${path23}/${name}` : name;
+  urlParsed.pathname = path23;
   return urlParsed.toString();
 }
 function setURLParameter2(url2, name, value) {
@@ -68499,7 +68499,7 @@ function _getCacheDirectory() {
 
 // src/goenv.ts
 import path15 from "node:path";
-var NAMES = ["GOPROXY", "GOMODCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY"];
+var NAMES = ["GOPROXY", "GOMODCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GOAUTH"];
 async function findGo() {
   const onPath = await which("go", false);
   if (onPath) return onPath;
@@ -68654,15 +68654,6 @@ function secretsIn(raw) {
   if (!info2) return [];
   const secret = info2.password || info2.username;
   return [.../* @__PURE__ */ new Set([secret, decodeURIComponent(secret)])];
-}
-function splitCredentials(raw) {
-  const info2 = userinfo(raw);
-  if (!info2) return { url: raw };
-  const url2 = new URL(raw);
-  url2.username = "";
-  url2.password = "";
-  const pair = `${decodeURIComponent(info2.username)}:${decodeURIComponent(info2.password)}`;
-  return { url: url2.toString(), authorization: `Basic ${Buffer.from(pair).toString("base64")}` };
 }
 function maskSecrets(text, secrets) {
   return secrets.filter((s) => s !== "").reduce((t, s) => t.split(s).join("***"), text);
@@ -69185,8 +69176,8 @@ function goModHash(content) {
 function zipHash(zip) {
   return hash1(Object.entries(unzipSync(zip)));
 }
-function escapePath(path21) {
-  return path21.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+function escapePath(path23) {
+  return path23.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
 function probeTarget(lines, isPrivate) {
   return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
@@ -69312,10 +69303,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestTo(candidate, path21) {
-  const { url: url2, authorization } = splitCredentials(candidate.spec);
-  const target = `${url2.replace(/\/+$/, "")}/${path21.replace(/^\/+/, "")}`;
-  return authorization ? { url: target, authorization } : { url: target };
+function requestUrl(candidate, path23) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${path23.replace(/^\/+/, "")}`;
 }
 
 // src/inputs.ts
@@ -69440,69 +69429,8 @@ function privateMatcher(...patternLists) {
 import { randomBytes } from "node:crypto";
 import { existsSync as existsSync7 } from "node:fs";
 import { mkdir as mkdir2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
-import http4 from "node:http";
-import https4 from "node:https";
 import path19 from "node:path";
 import { setTimeout as sleep4 } from "node:timers/promises";
-
-// src/http.ts
-import http3 from "node:http";
-import https3 from "node:https";
-function httpGet(url2, options) {
-  const target = new URL(url2);
-  const secure = target.protocol === "https:";
-  const client = secure ? https3 : http3;
-  const agent = options.agents ? secure ? options.agents.https : options.agents.http : void 0;
-  return new Promise((resolve3, reject) => {
-    const request = client.get(
-      target,
-      { signal: options.signal, headers: options.authorization ? { authorization: options.authorization } : {}, ...agent ? { agent } : {} },
-      (response) => {
-        options.onHeaders?.();
-        const status = response.statusCode ?? 0;
-        const location = response.headers.location;
-        if (status >= 300 && status < 400 && location) {
-          response.resume();
-          const next = new URL(location, target);
-          const left = options.redirects ?? 10;
-          if (left === 0) return reject(new Error("too many redirects"));
-          const { authorization, ...rest } = options;
-          const carry = next.host === target.host && authorization ? { authorization } : {};
-          return resolve3(httpGet(next.toString(), { ...rest, ...carry, redirects: left - 1 }));
-        }
-        const chunks = [];
-        let size = 0;
-        response.on("data", (chunk) => {
-          size += chunk.length;
-          chunks.push(chunk);
-          if (size > options.maxBytes) {
-            reject(new Error(`answer larger than ${options.maxBytes} bytes`));
-            response.destroy();
-          }
-        });
-        response.on("end", () => resolve3({ status, contentType: response.headers["content-type"] ?? "", body: Buffer.concat(chunks) }));
-        response.on("error", reject);
-      }
-    );
-    request.on("error", reject);
-    if (options.idleMs) {
-      request.setTimeout(options.idleMs, () => request.destroy(new IdleError(options.idleMs)));
-    }
-  });
-}
-var IdleError = class extends Error {
-  constructor(ms) {
-    super(`connection silent for ${Math.round(ms)}ms`);
-    this.name = "IdleError";
-  }
-};
-function describeHttpError(e, timeoutText) {
-  const error2 = e;
-  if (error2.name === "AbortError" || error2.name === "TimeoutError") return `no complete answer within ${timeoutText}`;
-  if (error2.code === "ECONNREFUSED") return "connection refused";
-  if (error2.code === "ECONNRESET") return "connection reset";
-  return error2.code && !error2.message.includes(error2.code) ? `${error2.message} (${error2.code})` : error2.message;
-}
 
 // src/prefetch-plan.ts
 function downloadPath(module, version3, kind) {
@@ -69903,10 +69831,6 @@ async function prefetch(options) {
   const root = path19.join(options.modcache, "cache", "download");
   const jobs = prefetchPlan(options.lines, options.isPrivate, (job) => isCached(root, job));
   const report = { files: 0, zips: 0, bytes: 0, durationMs: 0, missed: 0, retries: 0, hedges: 0, rejected: 0, troubled: [] };
-  const agents = {
-    http: new http4.Agent({ keepAlive: true, maxSockets: options.concurrency }),
-    https: new https4.Agent({ keepAlive: true, maxSockets: options.concurrency })
-  };
   const samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
   const records = new Map(options.candidates.map((c) => [c.candidate, { requests: 0, failures: 0, rejected: 0 }]));
   const stop = new AbortController();
@@ -69916,7 +69840,7 @@ async function prefetch(options) {
     if (now - lastDone > options.stallTimeoutMs) stop.abort(`no file completed for ${Math.round(options.stallTimeoutMs / 1e3)}s`);
     else if (now - started > options.timeoutMs) stop.abort(`ran past ${Math.round(options.timeoutMs / 1e3)}s`);
   }, stallCheckEveryMs(options.stallTimeoutMs));
-  const fetcher = { options, agents, samples, records, report, stop: stop.signal };
+  const fetcher = { options, samples, records, report, stop: stop.signal };
   const queue = [...jobs];
   const worker = async () => {
     while (!stop.signal.aborted) {
@@ -69940,8 +69864,6 @@ async function prefetch(options) {
     await Promise.all(Array.from({ length: Math.min(options.concurrency, jobs.length) }, worker));
   } finally {
     clearInterval(watchdog);
-    agents.http.destroy();
-    agents.https.destroy();
   }
   if (stop.signal.aborted) {
     report.stopped = String(stop.signal.reason);
@@ -70017,21 +69939,19 @@ function raceCandidates(fetcher, job) {
   });
 }
 async function requestOne(fetcher, candidate, job, signal, silenceMs, onHeaders) {
-  const { url: url2, authorization } = requestTo(candidate, job.path);
+  const url2 = requestUrl(candidate, job.path);
   const record = fetcher.records.get(candidate);
-  let answered = false;
+  let answered2 = false;
   record.requests++;
   try {
-    const answer = await httpGet(url2, {
+    const answer = await fetcher.options.client.get(url2, {
       signal: AbortSignal.any([signal, fetcher.stop]),
       maxBytes: MAX_FILE_BYTES,
-      agents: fetcher.agents,
       idleMs: silenceMs,
       onHeaders: () => {
-        answered = true;
+        answered2 = true;
         onHeaders();
-      },
-      ...authorization ? { authorization } : {}
+      }
     });
     if (answer.status === 404 || answer.status === 410) return void 0;
     if (answer.status !== 200) record.failures++;
@@ -70041,7 +69961,7 @@ async function requestOne(fetcher, candidate, job, signal, silenceMs, onHeaders)
     } else return answer.body;
     return void 0;
   } catch {
-    if (!fetcher.stop.aborted && !(signal.aborted && answered)) record.failures++;
+    if (!fetcher.stop.aborted && !(signal.aborted && answered2)) record.failures++;
     return void 0;
   }
 }
@@ -70064,6 +69984,49 @@ async function store(root, job, body2) {
   };
   await write(file, body2);
   if (job.kind === "zip") await write(`${file}hash`, job.hash);
+}
+
+// src/net/errors.ts
+var NetError = class extends Error {
+  kind;
+  constructor(kind, message, options) {
+    super(message, options);
+    this.name = "NetError";
+    this.kind = kind;
+  }
+};
+var IdleError = class extends NetError {
+  constructor(ms) {
+    super("silent", `connection silent for ${Math.round(ms)}ms`);
+  }
+};
+var TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_OSSL_)/;
+function classifyError(e, via) {
+  if (e instanceof NetError) return e;
+  const error2 = e;
+  const code = error2.code ?? "";
+  const message = error2.code && !error2.message.includes(error2.code) ? `${error2.message} (${error2.code})` : error2.message;
+  let kind = "other";
+  if (error2.name === "AbortError" || error2.name === "TimeoutError") kind = "silent";
+  else if (code === "ECONNREFUSED") kind = "refused";
+  else if (code === "ECONNRESET" || code === "EPIPE" || /socket hang up/.test(error2.message)) kind = "reset";
+  else if (code === "ENOTFOUND" || code === "EAI_AGAIN") kind = "dns";
+  else if (TLS_CODES.test(code) || /certificate|SSL routines|TLS/i.test(error2.message)) kind = "tls";
+  if (via && (kind === "refused" || kind === "dns" || kind === "reset")) {
+    return new NetError("proxy", `forward proxy ${via}: ${describeKind(kind, message)}`, { cause: e });
+  }
+  return new NetError(kind, describeKind(kind, message), { cause: e });
+}
+function describeKind(kind, message) {
+  if (kind === "refused") return "connection refused";
+  if (kind === "reset") return "connection reset";
+  return message;
+}
+function answered(kind) {
+  return kind !== "silent";
+}
+function goMayNotShare(kind) {
+  return kind === "tls" || kind === "proxy";
 }
 
 // src/probe.ts
@@ -70103,7 +70066,7 @@ var HEDGE_FACTOR = 4;
 function hedgeDeadlineMs(firstHealthyMs, timeoutMs) {
   return Math.min(timeoutMs, Math.max(HEDGE_FLOOR_MS, HEDGE_FACTOR * firstHealthyMs));
 }
-async function probeAll(candidates, request, timeoutMs) {
+async function probeAll(client, candidates, request, timeoutMs) {
   const started = performance.now();
   const hedge = new AbortController();
   let hedgeTimer;
@@ -70118,7 +70081,7 @@ async function probeAll(candidates, request, timeoutMs) {
     return await Promise.all(
       candidates.map(async (candidate) => {
         if (candidate.keyword) return { candidate, verdict: "not probed", reason: `${candidate.spec} is used as given` };
-        const result = await probeCandidate(candidate, request, timeoutMs, hedge.signal);
+        const result = await probeCandidate(client, candidate, request, timeoutMs, hedge.signal);
         if (result.verdict === "healthy") onHealthy(result);
         return result;
       })
@@ -70127,29 +70090,1073 @@ async function probeAll(candidates, request, timeoutMs) {
     clearTimeout(hedgeTimer);
   }
 }
-async function probeCandidate(candidate, request, timeoutMs, hedge) {
-  const { url: url2, authorization } = requestTo(candidate, request.path);
+async function probeCandidate(client, candidate, request, timeoutMs, hedge) {
+  const url2 = requestUrl(candidate, request.path);
+  const via = route(client, url2);
   const started = performance.now();
   try {
-    const answer = await httpGet(url2, {
-      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), hedge]),
-      maxBytes: MAX_BODY,
-      ...authorization ? { authorization } : {}
-    });
+    const answer = await client.get(url2, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), hedge]), maxBytes: MAX_BODY });
     const latencyMs = performance.now() - started;
     const problem = request.judge(answer.status, answer.contentType, answer.body);
-    return problem ? { candidate, verdict: "unhealthy", latencyMs, reason: problem } : { candidate, verdict: "healthy", latencyMs, reason: `served ${request.describe}` };
+    return problem ? { candidate, verdict: "unhealthy", latencyMs, reason: problem, failure: "http", ...via } : { candidate, verdict: "healthy", latencyMs, reason: `served ${request.describe}`, ...via };
   } catch (e) {
-    if (hedge.aborted) return { candidate, verdict: "slow", reason: String(hedge.reason) };
-    return { candidate, verdict: "unhealthy", reason: describeHttpError(e, formatDuration(timeoutMs)) };
+    if (hedge.aborted) return { candidate, verdict: "slow", reason: String(hedge.reason), failure: "silent", ...via };
+    const error2 = classifyError(e);
+    const reason = error2.kind === "silent" ? `no complete answer within ${formatDuration(timeoutMs)}` : error2.message;
+    return { candidate, verdict: "unhealthy", reason, failure: error2.kind, ...via };
   }
 }
+function route(client, url2) {
+  try {
+    const proxy = client.route(url2);
+    return proxy ? { via: `${proxy.from} ${redactUrl(proxy.url.href).replace(/\/$/, "")}` } : {};
+  } catch {
+    return {};
+  }
+}
+
+// src/net/client.ts
+import http4 from "node:http";
+import https3 from "node:https";
+import tls4 from "node:tls";
+
+// node_modules/http-proxy-agent/dist/index.js
+var import_debug2 = __toESM(require_src(), 1);
+import * as net2 from "net";
+import * as tls from "tls";
+import { once } from "events";
+
+// node_modules/agent-base/dist/index.js
+import * as net from "net";
+import * as http3 from "http";
+import { Agent as HttpsAgent } from "https";
+var INTERNAL = /* @__PURE__ */ Symbol("AgentBaseInternalState");
+var Agent4 = class extends http3.Agent {
+  constructor(opts) {
+    super(opts);
+    this[INTERNAL] = {};
+  }
+  /**
+   * Determine whether this is an `http` or `https` request.
+   */
+  isSecureEndpoint(options) {
+    if (options) {
+      if (typeof options.secureEndpoint === "boolean") {
+        return options.secureEndpoint;
+      }
+      if (typeof options.protocol === "string") {
+        return options.protocol === "https:";
+      }
+    }
+    const { stack } = new Error();
+    if (typeof stack !== "string")
+      return false;
+    return stack.split("\n").some((l) => l.indexOf("(https.js:") !== -1 || l.indexOf("node:https:") !== -1);
+  }
+  // In order to support async signatures in `connect()` and Node's native
+  // connection pooling in `http.Agent`, the array of sockets for each origin
+  // has to be updated synchronously. This is so the length of the array is
+  // accurate when `addRequest()` is next called. We achieve this by creating a
+  // fake socket and adding it to `sockets[origin]` and incrementing
+  // `totalSocketCount`.
+  incrementSockets(name) {
+    if (this.maxSockets === Infinity && this.maxTotalSockets === Infinity) {
+      return null;
+    }
+    if (!this.sockets[name]) {
+      this.sockets[name] = [];
+    }
+    const fakeSocket = new net.Socket({ writable: false });
+    this.sockets[name].push(fakeSocket);
+    this.totalSocketCount++;
+    return fakeSocket;
+  }
+  decrementSockets(name, socket) {
+    if (!this.sockets[name] || socket === null) {
+      return;
+    }
+    const sockets = this.sockets[name];
+    const index = sockets.indexOf(socket);
+    if (index !== -1) {
+      sockets.splice(index, 1);
+      this.totalSocketCount--;
+      if (sockets.length === 0) {
+        delete this.sockets[name];
+      }
+    }
+  }
+  // In order to properly update the socket pool, we need to call `getName()` on
+  // the core `https.Agent` if it is a secureEndpoint.
+  getName(options) {
+    const secureEndpoint = this.isSecureEndpoint(options);
+    if (secureEndpoint) {
+      return HttpsAgent.prototype.getName.call(this, options);
+    }
+    return super.getName(options);
+  }
+  createSocket(req, options, cb) {
+    const connectOpts = {
+      ...options,
+      secureEndpoint: this.isSecureEndpoint(options)
+    };
+    const name = this.getName(connectOpts);
+    const fakeSocket = this.incrementSockets(name);
+    Promise.resolve().then(() => this.connect(req, connectOpts)).then((socket) => {
+      this.decrementSockets(name, fakeSocket);
+      if (typeof socket.addRequest === "function") {
+        try {
+          return socket.addRequest(req, connectOpts);
+        } catch (err2) {
+          return cb(err2);
+        }
+      }
+      this[INTERNAL].currentSocket = socket;
+      super.createSocket(req, options, cb);
+    }, (err2) => {
+      this.decrementSockets(name, fakeSocket);
+      cb(err2);
+    });
+  }
+  createConnection() {
+    const socket = this[INTERNAL].currentSocket;
+    this[INTERNAL].currentSocket = void 0;
+    if (!socket) {
+      throw new Error("No socket was returned in the `connect()` function");
+    }
+    return socket;
+  }
+  get defaultPort() {
+    return this[INTERNAL].defaultPort ?? (this.protocol === "https:" ? 443 : 80);
+  }
+  set defaultPort(v) {
+    if (this[INTERNAL]) {
+      this[INTERNAL].defaultPort = v;
+    }
+  }
+  get protocol() {
+    return this[INTERNAL].protocol ?? (this.isSecureEndpoint() ? "https:" : "http:");
+  }
+  set protocol(v) {
+    if (this[INTERNAL]) {
+      this[INTERNAL].protocol = v;
+    }
+  }
+};
+
+// node_modules/http-proxy-agent/dist/index.js
+import { URL as URL2 } from "url";
+
+// node_modules/proxy-agent-negotiate/dist/index.js
+function createNegotiateAuth() {
+  return async ({ response, scheme }) => {
+    if (scheme.toLowerCase() !== "negotiate") {
+      throw new Error(`Expected Negotiate scheme but got "${scheme}"`);
+    }
+    let kerberos;
+    try {
+      kerberos = await import("kerberos");
+    } catch {
+      throw new Error('The "kerberos" package is required for Negotiate proxy authentication. Install it with: npm install kerberos');
+    }
+    const proxyAuthenticate = response.headers["proxy-authenticate"] || "";
+    const challengeHeader = Array.isArray(proxyAuthenticate) ? proxyAuthenticate[0] : proxyAuthenticate;
+    const serverToken = typeof challengeHeader === "string" && challengeHeader.includes(" ") ? challengeHeader.split(" ").slice(1).join(" ") : void 0;
+    const client = await kerberos.initializeClient("HTTP@proxy", {
+      mechOID: kerberos.GSS_MECH_OID_SPNEGO
+    });
+    const token = await client.step(serverToken || "");
+    if (!token) {
+      throw new Error("Kerberos client.step() returned no token");
+    }
+    return {
+      headers: {
+        "Proxy-Authorization": `Negotiate ${token}`
+      }
+    };
+  };
+}
+
+// node_modules/http-proxy-agent/dist/index.js
+var debug2 = (0, import_debug2.default)("http-proxy-agent");
+var HttpProxyAgent2 = class extends Agent4 {
+  constructor(proxy, opts) {
+    super(opts);
+    this.proxy = typeof proxy === "string" ? new URL2(proxy) : proxy;
+    this.proxyHeaders = opts?.headers ?? {};
+    debug2("Creating new HttpProxyAgent instance: %o", this.proxy.href);
+    if (opts?.negotiate) {
+      this.onProxyAuth = createNegotiateAuth();
+    } else if (opts?.onProxyAuth) {
+      this.onProxyAuth = opts.onProxyAuth;
+    }
+    const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
+    const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
+    this.connectOpts = {
+      ...opts ? omit(opts, "headers", "onProxyAuth", "negotiate") : null,
+      host,
+      port
+    };
+  }
+  addRequest(req, opts) {
+    req._header = null;
+    this.setRequestProps(req, opts);
+    super.addRequest(req, opts);
+  }
+  setRequestProps(req, opts) {
+    const { proxy } = this;
+    const protocol = opts.secureEndpoint ? "https:" : "http:";
+    const hostname = req.getHeader("host") || "localhost";
+    const base = `${protocol}//${hostname}`;
+    const url2 = new URL2(req.path, base);
+    if (opts.port !== 80) {
+      url2.port = String(opts.port);
+    }
+    req.path = String(url2);
+    const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
+    if (proxy.username || proxy.password) {
+      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+      headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
+    }
+    if (!headers["Proxy-Connection"]) {
+      headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
+    }
+    for (const name of Object.keys(headers)) {
+      const value = headers[name];
+      if (value) {
+        req.setHeader(name, value);
+      }
+    }
+  }
+  async connect(req, opts) {
+    req._header = null;
+    if (!req.path.includes("://")) {
+      this.setRequestProps(req, opts);
+    }
+    let first;
+    let endOfHeaders;
+    debug2("Regenerating stored HTTP header string for request");
+    req._implicitHeader();
+    if (req.outputData && req.outputData.length > 0) {
+      debug2("Patching connection write() output buffer with updated header");
+      first = req.outputData[0].data;
+      endOfHeaders = first.indexOf("\r\n\r\n") + 4;
+      req.outputData[0].data = req._header + first.substring(endOfHeaders);
+      debug2("Output buffer: %o", req.outputData[0].data);
+    }
+    let socket;
+    if (this.proxy.protocol === "https:") {
+      debug2("Creating `tls.Socket`: %o", this.connectOpts);
+      socket = tls.connect(this.connectOpts);
+    } else {
+      debug2("Creating `net.Socket`: %o", this.connectOpts);
+      socket = net2.connect(this.connectOpts);
+    }
+    await once(socket, "connect");
+    const connect5 = { socket };
+    req.emit("proxyConnect", connect5);
+    this.emit("proxyConnect", connect5, req);
+    req.emit("proxy", { proxy: this.proxy.href, socket });
+    return socket;
+  }
+};
+HttpProxyAgent2.protocols = ["http", "https"];
+function omit(obj, ...keys) {
+  const ret = {};
+  let key;
+  for (key in obj) {
+    if (!keys.includes(key)) {
+      ret[key] = obj[key];
+    }
+  }
+  return ret;
+}
+
+// node_modules/https-proxy-agent/dist/index.js
+var import_debug4 = __toESM(require_src(), 1);
+import * as net3 from "net";
+import * as tls2 from "tls";
+import assert4 from "assert";
+import { URL as URL3 } from "url";
+
+// node_modules/https-proxy-agent/dist/parse-proxy-response.js
+var import_debug3 = __toESM(require_src(), 1);
+var debug3 = (0, import_debug3.default)("https-proxy-agent:parse-proxy-response");
+function parseProxyResponse(socket) {
+  return new Promise((resolve3, reject) => {
+    let buffersLength = 0;
+    const buffers = [];
+    function read2() {
+      const b = socket.read();
+      if (b)
+        ondata(b);
+      else
+        socket.once("readable", read2);
+    }
+    function cleanup() {
+      socket.removeListener("end", onend);
+      socket.removeListener("error", onerror);
+      socket.removeListener("readable", read2);
+    }
+    function onend() {
+      cleanup();
+      debug3("onend");
+      reject(new Error("Proxy connection ended before receiving CONNECT response"));
+    }
+    function onerror(err2) {
+      cleanup();
+      debug3("onerror %o", err2);
+      reject(err2);
+    }
+    function ondata(b) {
+      buffers.push(b);
+      buffersLength += b.length;
+      const buffered = Buffer.concat(buffers, buffersLength);
+      const endOfHeaders = buffered.indexOf("\r\n\r\n");
+      if (endOfHeaders === -1) {
+        debug3("have not received end of HTTP headers yet...");
+        read2();
+        return;
+      }
+      const headerParts = buffered.slice(0, endOfHeaders).toString("ascii").split("\r\n");
+      const firstLine = headerParts.shift();
+      if (!firstLine) {
+        socket.destroy();
+        return reject(new Error("No header received from proxy CONNECT response"));
+      }
+      const firstLineParts = firstLine.split(" ");
+      const statusCode = +firstLineParts[1];
+      const statusText = firstLineParts.slice(2).join(" ");
+      const headers = {};
+      for (const header of headerParts) {
+        if (!header)
+          continue;
+        const firstColon = header.indexOf(":");
+        if (firstColon === -1) {
+          socket.destroy();
+          return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
+        }
+        const key = header.slice(0, firstColon).toLowerCase();
+        const value = header.slice(firstColon + 1).trimStart();
+        const current = headers[key];
+        if (typeof current === "string") {
+          headers[key] = [current, value];
+        } else if (Array.isArray(current)) {
+          current.push(value);
+        } else {
+          headers[key] = value;
+        }
+      }
+      debug3("got proxy server response: %o %o", firstLine, headers);
+      cleanup();
+      resolve3({
+        connect: {
+          statusCode,
+          statusText,
+          headers
+        },
+        buffered
+      });
+    }
+    socket.on("error", onerror);
+    socket.on("end", onend);
+    read2();
+  });
+}
+
+// node_modules/https-proxy-agent/dist/index.js
+var debug4 = (0, import_debug4.default)("https-proxy-agent");
+var setServernameFromNonIpHost = (options) => {
+  if (options.servername === void 0 && options.host && !net3.isIP(options.host)) {
+    return {
+      ...options,
+      servername: options.host
+    };
+  }
+  return options;
+};
+var HttpsProxyAgent2 = class extends Agent4 {
+  constructor(proxy, opts) {
+    super(opts);
+    this.options = { path: void 0 };
+    this.proxy = typeof proxy === "string" ? new URL3(proxy) : proxy;
+    this.proxyHeaders = opts?.headers ?? {};
+    debug4("Creating new HttpsProxyAgent instance: %o", this.proxy.href);
+    if (opts?.negotiate) {
+      this.onProxyAuth = createNegotiateAuth();
+    } else if (opts?.onProxyAuth) {
+      this.onProxyAuth = opts.onProxyAuth;
+    }
+    const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
+    const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
+    this.connectOpts = {
+      // Attempt to negotiate http/1.1 for proxy servers that support http/2
+      ALPNProtocols: ["http/1.1"],
+      ...opts ? omit2(opts, "headers", "onProxyAuth", "negotiate") : null,
+      host,
+      port
+    };
+  }
+  /**
+   * Called when the node-core HTTP client library is creating a
+   * new HTTP request.
+   */
+  async connect(req, opts) {
+    const { proxy } = this;
+    if (!opts.host) {
+      throw new TypeError('No "host" provided');
+    }
+    let socket;
+    if (proxy.protocol === "https:") {
+      debug4("Creating `tls.Socket`: %o", this.connectOpts);
+      socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
+    } else {
+      debug4("Creating `net.Socket`: %o", this.connectOpts);
+      socket = net3.connect(this.connectOpts);
+    }
+    const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
+    const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
+    let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
+`;
+    if (proxy.username || proxy.password) {
+      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+      headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
+    }
+    headers.Host = `${host}:${opts.port}`;
+    if (!headers["Proxy-Connection"]) {
+      headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
+    }
+    for (const name of Object.keys(headers)) {
+      payload += `${name}: ${headers[name]}\r
+`;
+    }
+    const proxyResponsePromise = parseProxyResponse(socket);
+    socket.write(`${payload}\r
+`);
+    const { connect: connect5, buffered } = await proxyResponsePromise;
+    req.emit("proxyConnect", connect5);
+    this.emit("proxyConnect", connect5, req);
+    req.emit("proxy", { proxy: this.proxy.href, socket });
+    if (connect5.statusCode === 200) {
+      req.once("socket", resume);
+      if (opts.secureEndpoint) {
+        debug4("Upgrading socket connection to TLS");
+        return tls2.connect({
+          ...omit2(setServernameFromNonIpHost(opts), "host", "path", "port"),
+          socket
+        });
+      }
+      return socket;
+    }
+    if (connect5.statusCode === 407 && this.onProxyAuth) {
+      debug4("Got 407 response, invoking onProxyAuth callback");
+      socket.destroy();
+      const proxyAuthenticate = connect5.headers["proxy-authenticate"] || "";
+      const scheme = Array.isArray(proxyAuthenticate) ? proxyAuthenticate[0].split(/\s/)[0] : proxyAuthenticate.split(/\s/)[0];
+      const authResponse = await this.onProxyAuth({
+        response: connect5,
+        scheme
+      });
+      return this._connectWithAuth(req, opts, authResponse.headers);
+    }
+    socket.destroy();
+    const fakeSocket = new net3.Socket({ writable: false });
+    fakeSocket.readable = true;
+    req.once("socket", (s) => {
+      debug4("Replaying proxy buffer for failed request");
+      assert4(s.listenerCount("data") > 0);
+      s.push(buffered);
+      s.push(null);
+    });
+    return fakeSocket;
+  }
+  /**
+   * Retry a CONNECT request with additional auth headers.
+   */
+  async _connectWithAuth(req, opts, authHeaders) {
+    const { proxy } = this;
+    let socket;
+    if (proxy.protocol === "https:") {
+      socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
+    } else {
+      socket = net3.connect(this.connectOpts);
+    }
+    const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
+    const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
+    let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
+`;
+    if (proxy.username || proxy.password) {
+      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+      headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
+    }
+    Object.assign(headers, authHeaders);
+    headers.Host = `${host}:${opts.port}`;
+    if (!headers["Proxy-Connection"]) {
+      headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
+    }
+    for (const name of Object.keys(headers)) {
+      payload += `${name}: ${headers[name]}\r
+`;
+    }
+    const proxyResponsePromise = parseProxyResponse(socket);
+    socket.write(`${payload}\r
+`);
+    const { connect: connect5 } = await proxyResponsePromise;
+    req.emit("proxyConnect", connect5);
+    this.emit("proxyConnect", connect5, req);
+    if (connect5.statusCode === 200) {
+      req.once("socket", resume);
+      if (opts.secureEndpoint) {
+        debug4("Upgrading socket connection to TLS");
+        return tls2.connect({
+          ...omit2(setServernameFromNonIpHost(opts), "host", "path", "port"),
+          socket
+        });
+      }
+      return socket;
+    }
+    socket.destroy();
+    throw new Error(`Proxy authentication failed with status ${connect5.statusCode} after retry`);
+  }
+};
+HttpsProxyAgent2.protocols = ["http", "https"];
+function resume(socket) {
+  setImmediate(() => {
+    socket.resume();
+  });
+}
+function omit2(obj, ...keys) {
+  const ret = {};
+  let key;
+  for (key in obj) {
+    if (!keys.includes(key)) {
+      ret[key] = obj[key];
+    }
+  }
+  return ret;
+}
+
+// src/net/goauth.ts
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+// src/net/netrc.ts
+import path20 from "node:path";
+function parseNetrc(text) {
+  const entries = [];
+  let entry = { machine: "", login: "", password: "" };
+  let inMacro = false;
+  for (const line of text.split("\n")) {
+    if (inMacro) {
+      if (line === "") inMacro = false;
+      continue;
+    }
+    const fields = line.split(/[ \t\r\v\f]+/).filter((f) => f !== "");
+    let i2 = 0;
+    for (; i2 < fields.length - 1; i2 += 2) {
+      const [token, value] = [fields[i2], fields[i2 + 1]];
+      if (token === "machine") entry = { machine: value, login: "", password: "" };
+      else if (token === "login") entry.login = value;
+      else if (token === "password") entry.password = value;
+      else if (token === "macdef") inMacro = true;
+      if (entry.machine && entry.login && entry.password) {
+        entries.push(entry);
+        entry = { machine: "", login: "", password: "" };
+      }
+    }
+    if (fields[i2] === "default") break;
+  }
+  return entries;
+}
+function netrcPath(env, platform2 = process.platform) {
+  if (env.NETRC) return env.NETRC;
+  const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
+  if (!home) return void 0;
+  return path20.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+}
+
+// src/net/goauth.ts
+function splitQuoted(text) {
+  const words = [];
+  let i2 = 0;
+  while (i2 < text.length) {
+    while (i2 < text.length && /\s/.test(text[i2])) i2++;
+    if (i2 >= text.length) break;
+    const quote = text[i2];
+    if (quote === '"' || quote === "'") {
+      const end = text.indexOf(quote, i2 + 1);
+      if (end < 0) throw new Error(`unterminated ${quote} string`);
+      words.push(text.slice(i2 + 1, end));
+      i2 = end + 1;
+    } else {
+      const start = i2;
+      while (i2 < text.length && !/\s/.test(text[i2])) i2++;
+      words.push(text.slice(start, i2));
+    }
+  }
+  return words;
+}
+function parseAuthOutput(text) {
+  const credentials = /* @__PURE__ */ new Map();
+  const lines = text.split("\n").map((l) => l.replace(/\r$/, ""));
+  let i2 = 0;
+  while (i2 < lines.length && !(i2 === lines.length - 1 && lines[i2] === "")) {
+    const prefixes = [];
+    for (; ; i2++) {
+      const line = lines[i2];
+      if (line === void 0) throw new Error("invalid format: expected url prefix or empty line");
+      if (line.trim() !== line) throw new Error("invalid format: leading or trailing white space");
+      if (line === "") break;
+      if (!line.startsWith("https://")) throw new Error("invalid format: expected url prefix or empty line");
+      prefixes.push(line);
+    }
+    i2++;
+    if (prefixes.length === 0) throw new Error("invalid format: expected url prefix");
+    const headers = {};
+    for (; i2 < lines.length && lines[i2] !== ""; i2++) {
+      const line = lines[i2];
+      const colon = line.indexOf(":");
+      if (colon <= 0) throw new Error(`malformed header line: ${JSON.stringify(line.slice(0, 40))}`);
+      const name = line.slice(0, colon).trim();
+      (headers[name] ??= []).push(line.slice(colon + 1).trim());
+    }
+    i2++;
+    for (const prefix2 of prefixes) credentials.set(trimPrefix(prefix2), headers);
+  }
+  return credentials;
+}
+var trimPrefix = (prefix2) => prefix2.replace(/^https:\/\//, "").replace(/\/$/, "");
+var COMMAND_TIMEOUT_MS = 6e4;
+function runCommand(words, env, url2, status) {
+  const args = [...words.slice(1), ...url2 ? [url2.href] : []];
+  return new Promise((resolve3, reject) => {
+    const child2 = execFile(
+      words[0],
+      args,
+      { env, timeout: COMMAND_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 1 << 20 },
+      (error2, stdout) => {
+        if (error2) return reject(new Error(`GOAUTH command ${words[0]} failed: ${error2.message.split("\n")[0]}`));
+        try {
+          resolve3(parseAuthOutput(stdout));
+        } catch (e) {
+          reject(new Error(`cannot parse output of GOAUTH command ${words[0]}: ${e.message}`));
+        }
+      }
+    );
+    child2.stdin?.on("error", () => void 0);
+    child2.stdin?.end(status ? `HTTP/1.1 ${status}
+
+` : "");
+  });
+}
+async function loadGoAuth(goauth, env, platform2 = process.platform) {
+  const cache = /* @__PURE__ */ new Map();
+  const store2 = (prefix2, headers) => {
+    cache.set(prefix2, headers);
+    for (const values of Object.values(headers)) for (const v of values) for (const secret of [v, ...secretParts(v)]) secrets.add(secret);
+  };
+  const secrets = /* @__PURE__ */ new Set();
+  const unsupported = [];
+  const commands = [];
+  const methods = goauth.split(";").map((m) => m.trim());
+  if (methods.includes("off") && methods.length > 1) throw new Error(`GOAUTH=off cannot be combined with other authentication commands (GOAUTH=${goauth})`);
+  const run2 = async (url2, status) => {
+    for (const method of [...methods].reverse()) {
+      const words = splitQuoted(method);
+      if (words.length === 0) throw new Error(`GOAUTH has an empty command (GOAUTH=${goauth})`);
+      if (words[0] === "off") return;
+      if (words[0] === "netrc") {
+        if (url2) continue;
+        const file = netrcPath(env, platform2);
+        const text = file === void 0 ? "" : readOptional(file);
+        const basic = (login, password) => ({ Authorization: [`Basic ${Buffer.from(`${login}:${password}`).toString("base64")}`] });
+        for (const entry of parseNetrc(text).reverse()) store2(trimPrefix(entry.machine), basic(entry.login, entry.password));
+      } else if (words[0] === "git" || words[0] === "mtls") {
+        if (!url2 && !unsupported.includes(method)) unsupported.push(method);
+      } else {
+        if (!url2) commands.push(words);
+        const found = await runCommand(words, env, url2, status).catch(() => /* @__PURE__ */ new Map());
+        for (const [prefix2, headers] of found) {
+          if (Object.keys(headers).length === 0) cache.delete(prefix2);
+          else store2(prefix2, headers);
+        }
+      }
+    }
+  };
+  await run2();
+  return {
+    headersFor: (url2) => {
+      if (url2.protocol !== "https:" || url2.username || url2.password) return void 0;
+      let prefix2 = trimPrefix(url2.href);
+      for (; ; ) {
+        const headers = cache.get(prefix2);
+        if (headers) return headers;
+        const slash = prefix2.lastIndexOf("/");
+        if (slash < 0) return void 0;
+        prefix2 = prefix2.slice(0, slash);
+      }
+    },
+    refresh: async (url2, status) => {
+      if (commands.length === 0) return false;
+      await run2(url2, status);
+      return true;
+    },
+    secrets: () => [...secrets],
+    unsupported
+  };
+}
+function secretParts(value) {
+  const [scheme, token] = value.split(/\s+/, 2);
+  if (!token) return [];
+  if (scheme?.toLowerCase() !== "basic") return [token];
+  const pair = Buffer.from(token, "base64").toString("utf8");
+  const colon = pair.indexOf(":");
+  return colon < 0 ? [token] : [token, pair.slice(colon + 1)];
+}
+function readOptional(file) {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    if (e.code === "ENOENT") return "";
+    throw new Error(`cannot read ${file} (GOAUTH=netrc): ${e.message}`, { cause: e });
+  }
+}
+
+// src/net/proxy-env.ts
+import net4 from "node:net";
+import { domainToASCII } from "node:url";
+function firstSet(env, names) {
+  for (const name of names) {
+    const value = env[name];
+    if (value) return { value, from: name };
+  }
+  return void 0;
+}
+var PROXY_SCHEMES = /* @__PURE__ */ new Set(["http:", "https:", "socks5:", "socks5h:"]);
+function parseProxyUrl(value) {
+  let url2;
+  try {
+    url2 = new URL(value);
+  } catch {
+    url2 = void 0;
+  }
+  if (url2 && PROXY_SCHEMES.has(url2.protocol)) return url2;
+  try {
+    return new URL(`http://${value}`);
+  } catch {
+    return void 0;
+  }
+}
+function proxyRules(env) {
+  const choice = (names) => {
+    const set = firstSet(env, names);
+    const url2 = set && parseProxyUrl(set.value);
+    return set && url2 ? { url: url2, from: set.from } : void 0;
+  };
+  const http5 = choice(["HTTP_PROXY", "http_proxy"]);
+  const https4 = choice(["HTTPS_PROXY", "https_proxy"]);
+  return {
+    ...http5 ? { http: http5 } : {},
+    ...https4 ? { https: https4 } : {},
+    cgi: Boolean(env.REQUEST_METHOD),
+    exempt: noProxyMatcher(firstSet(env, ["NO_PROXY", "no_proxy"])?.value ?? "")
+  };
+}
+var CgiProxyError = class extends Error {
+  constructor() {
+    super("refusing to use HTTP_PROXY value in CGI environment (REQUEST_METHOD is set), as go does");
+    this.name = "CgiProxyError";
+  }
+};
+function proxyFor(rules, url2) {
+  const proxy = url2.protocol === "https:" ? rules.https : url2.protocol === "http:" ? rules.http : void 0;
+  if (proxy && url2.protocol === "http:" && rules.cgi) throw new CgiProxyError();
+  if (!proxy) return void 0;
+  const host = bareHost(url2.hostname).toLowerCase();
+  if (host === "") return proxy;
+  const port = url2.port || (url2.protocol === "https:" ? "443" : "80");
+  const ip = net4.isIP(host) !== 0;
+  if (host === "localhost" || ip && isLoopback(host)) return void 0;
+  return rules.exempt(host, port, ip) ? void 0 : proxy;
+}
+var bareHost = (host) => host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+function isLoopback(ip) {
+  if (net4.isIPv4(ip)) return ip.startsWith("127.");
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1].startsWith("127.");
+  return normalizeIp(ip) === "::1";
+}
+function normalizeIp(ip) {
+  return new net4.SocketAddress({ address: ip, family: net4.isIPv6(ip) ? "ipv6" : "ipv4" }).address;
+}
+function splitHostPort(entry) {
+  if (entry.startsWith("[")) {
+    const end = entry.indexOf("]");
+    if (end < 0 || entry[end + 1] !== ":") return void 0;
+    return { host: entry.slice(1, end), port: entry.slice(end + 2) };
+  }
+  const colon = entry.indexOf(":");
+  if (colon < 0 || entry.indexOf(":", colon + 1) >= 0) return void 0;
+  return { host: entry.slice(0, colon), port: entry.slice(colon + 1) };
+}
+function noProxyMatcher(noProxy) {
+  const ipMatchers = [];
+  const domainMatchers = [];
+  for (const raw of noProxy.split(",")) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === "") continue;
+    if (entry === "*") return () => true;
+    const cidr = parseCidr(entry);
+    if (cidr) {
+      ipMatchers.push((host2, _port, ip) => ip && cidr.check(host2, net4.isIPv6(host2) ? "ipv6" : "ipv4"));
+      continue;
+    }
+    const split = splitHostPort(entry);
+    if (split && split.host === "") continue;
+    const host = split?.host ?? entry;
+    const port = split?.port ?? "";
+    if (net4.isIP(host)) {
+      const want = normalizeIp(host);
+      ipMatchers.push((candidate, candidatePort, ip) => ip && normalizeIp(candidate) === want && (port === "" || port === candidatePort));
+      continue;
+    }
+    if (host === "") continue;
+    const name = host.startsWith("*.") ? host.slice(1) : host;
+    const matchHost = !name.startsWith(".");
+    const bare = matchHost ? name : name.slice(1);
+    const suffix = `.${domainToASCII(bare) || bare}`;
+    domainMatchers.push(
+      (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port === "" || port === candidatePort)
+    );
+  }
+  return (host, port, ip) => ip && ipMatchers.some((m) => m(host, port, ip)) || domainMatchers.some((m) => m(host, port, ip));
+}
+function parseCidr(entry) {
+  const slash = entry.indexOf("/");
+  if (slash < 0) return void 0;
+  const address = entry.slice(0, slash);
+  const bits2 = entry.slice(slash + 1);
+  const family = net4.isIP(address);
+  if (family === 0 || !/^\d+$/.test(bits2) || Number(bits2) > (family === 4 ? 32 : 128)) return void 0;
+  const list = new net4.BlockList();
+  list.addSubnet(address, Number(bits2), family === 4 ? "ipv4" : "ipv6");
+  return list;
+}
+
+// src/net/trust.ts
+import { X509Certificate } from "node:crypto";
+import { readdirSync as readdirSync2, readFileSync as readFileSync2, readlinkSync, lstatSync } from "node:fs";
+import path21 from "node:path";
+import tls3 from "node:tls";
+var SYSTEM_CERT_FILES = [
+  "/etc/ssl/certs/ca-certificates.crt",
+  "/etc/pki/tls/certs/ca-bundle.crt",
+  "/etc/ssl/ca-bundle.pem",
+  "/etc/pki/tls/cacert.pem",
+  "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+  "/etc/ssl/cert.pem"
+];
+var SYSTEM_CERT_DIRS = ["/etc/ssl/certs", "/etc/pki/tls/certs"];
+var PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+function certificatesIn(text) {
+  return (text.match(PEM) ?? []).filter((pem) => {
+    try {
+      new X509Certificate(pem);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+var readText = (file) => {
+  try {
+    return readFileSync2(file, "latin1");
+  } catch {
+    return void 0;
+  }
+};
+function directoryFiles(dir) {
+  let names;
+  try {
+    names = readdirSync2(dir);
+  } catch {
+    return [];
+  }
+  return names.map((name) => path21.join(dir, name)).filter((file) => {
+    try {
+      return !(lstatSync(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
+    } catch {
+      return false;
+    }
+  });
+}
+function unixTrust(env) {
+  const certificates = [];
+  const sources = [];
+  const files = env.SSL_CERT_FILE ? [env.SSL_CERT_FILE] : SYSTEM_CERT_FILES;
+  for (const file of files) {
+    const text = readText(file);
+    if (text === void 0) continue;
+    certificates.push(...certificatesIn(text));
+    sources.push(env.SSL_CERT_FILE ? `SSL_CERT_FILE=${file}` : file);
+    break;
+  }
+  const dirs = env.SSL_CERT_DIR ? env.SSL_CERT_DIR.split(":") : SYSTEM_CERT_DIRS;
+  for (const dir of dirs) {
+    const found = directoryFiles(dir).flatMap((file) => certificatesIn(readText(file) ?? ""));
+    if (found.length === 0) continue;
+    certificates.push(...found);
+    sources.push(env.SSL_CERT_DIR ? `SSL_CERT_DIR ${dir}` : dir);
+  }
+  return { certificates, sources };
+}
+function osTrust() {
+  const system = typeof tls3.getCACertificates === "function" ? tls3.getCACertificates("system") : [];
+  return system.length > 0 ? { certificates: [...system], sources: ["the system store"] } : { certificates: [...tls3.rootCertificates], sources: ["node's bundled list (this node cannot read the system store)"] };
+}
+function loadTrust(env, platform2 = process.platform) {
+  const trust = platform2 === "darwin" || platform2 === "win32" ? osTrust() : unixTrust(env);
+  const extra = env.NODE_EXTRA_CA_CERTS;
+  const extraCerts = extra ? certificatesIn(readText(extra) ?? "") : [];
+  if (extraCerts.length > 0) trust.sources.push(`NODE_EXTRA_CA_CERTS=${extra}`);
+  return { certificates: [...new Set([...trust.certificates, ...extraCerts].map((c) => c.trim()))], sources: trust.sources };
+}
+
+// src/net/client.ts
+async function loadNetworkView(env, goauth) {
+  return { trust: loadTrust(env), proxies: proxyRules(env), auth: await loadGoAuth(goauth || "netrc", env) };
+}
+var MAX_REDIRECTS = 10;
+var HttpClient2 = class {
+  view;
+  secureContext;
+  agents = /* @__PURE__ */ new Map();
+  maxSockets;
+  constructor(view, options = {}) {
+    this.view = view;
+    this.maxSockets = options.maxSockets ?? Infinity;
+    this.secureContext = tls4.createSecureContext({ ca: view.trust.certificates });
+  }
+  /** The forward proxy a request to url goes through (undefined: a direct connection). */
+  route(url2) {
+    return proxyFor(this.view.proxies, typeof url2 === "string" ? new URL(url2) : url2);
+  }
+  /** `url` may carry `user:password@`: sent as Basic credentials, as go sends them. */
+  async get(url2, options) {
+    let target = new URL(url2);
+    let headers = this.credentials(target);
+    target.username = "";
+    target.password = "";
+    let refreshed = false;
+    for (let redirects = 0; ; redirects++) {
+      const answer = await this.once(target, headers, options);
+      if (answer.location) {
+        if (redirects >= MAX_REDIRECTS) throw new NetError("http", `stopped after ${MAX_REDIRECTS} redirects`);
+        const next = new URL(answer.location, target);
+        if (target.protocol === "https:" && next.protocol !== "https:") {
+          throw new NetError("http", `redirected from secure URL ${redactUrl(target.href)} to insecure URL ${redactUrl(next.href)}`);
+        }
+        if (next.host !== target.host) headers = {};
+        target = next;
+        continue;
+      }
+      if (!refreshed && answer.status >= 400 && answer.status < 500 && target.protocol === "https:") {
+        refreshed = true;
+        if (await this.view.auth.refresh(target, String(answer.status))) {
+          headers = this.credentials(target);
+          continue;
+        }
+      }
+      return answer;
+    }
+  }
+  /** Destroys the pooled connections. */
+  close() {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+  credentials(url2) {
+    if (url2.username || url2.password) {
+      const pair = `${decodeURIComponent(url2.username)}:${decodeURIComponent(url2.password)}`;
+      return { authorization: [`Basic ${Buffer.from(pair).toString("base64")}`] };
+    }
+    return this.view.auth.headersFor(url2) ?? {};
+  }
+  agentFor(url2, proxy) {
+    const secure = url2.protocol === "https:";
+    const key = `${url2.protocol}|${proxy?.url.href ?? "direct"}`;
+    let agent = this.agents.get(key);
+    if (agent) return agent;
+    const pool = { keepAlive: true, maxSockets: this.maxSockets };
+    if (!proxy) agent = secure ? new https3.Agent(pool) : new http4.Agent(pool);
+    else {
+      if (proxy.url.protocol !== "http:" && proxy.url.protocol !== "https:") {
+        throw new NetError("proxy", `${proxy.from} is ${redactUrl(proxy.url.href)}: the action's own requests cannot use a ${proxy.url.protocol.slice(0, -1)} proxy (go can)`);
+      }
+      const toProxy = { ...pool, secureContext: this.secureContext };
+      agent = secure ? new HttpsProxyAgent2(proxy.url, toProxy) : new HttpProxyAgent2(proxy.url, toProxy);
+    }
+    this.agents.set(key, agent);
+    return agent;
+  }
+  once(url2, headers, options) {
+    let proxy;
+    let agent;
+    try {
+      proxy = this.route(url2);
+      agent = this.agentFor(url2, proxy);
+    } catch (e) {
+      return Promise.reject(classifyError(e));
+    }
+    const via = proxy && `${redactUrl(proxy.url.href).replace(/\/$/, "")} (${proxy.from})`;
+    const secure = url2.protocol === "https:";
+    return new Promise((resolve3, reject) => {
+      const fail = (e) => reject(classifyError(e, via));
+      const request = (secure ? https3 : http4).get(
+        url2,
+        { signal: options.signal, headers, agent, ...secure ? { secureContext: this.secureContext } : {} },
+        (response) => {
+          options.onHeaders?.();
+          const status = response.statusCode ?? 0;
+          if (status === 407 && via) {
+            response.resume();
+            return reject(new NetError("proxy", `forward proxy ${via} answered 407 Proxy Authentication Required; give its credentials in the proxy URL (http://user:password@host:port)`));
+          }
+          const location = response.headers.location;
+          if (status >= 300 && status < 400 && location) {
+            response.resume();
+            return resolve3({ status, contentType: "", body: Buffer.alloc(0), location });
+          }
+          const chunks = [];
+          let size = 0;
+          response.on("data", (chunk) => {
+            size += chunk.length;
+            chunks.push(chunk);
+            if (size > options.maxBytes) {
+              reject(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
+              response.destroy();
+            }
+          });
+          response.on("end", () => resolve3({ status, contentType: response.headers["content-type"] ?? "", body: Buffer.concat(chunks) }));
+          response.on("error", fail);
+        }
+      );
+      request.on("error", fail);
+      if (options.idleMs) {
+        request.setTimeout(options.idleMs, () => request.destroy(new IdleError(options.idleMs)));
+      }
+    });
+  }
+};
 
 // src/ranking.ts
 function rankHealthy(results, selection) {
   const healthy = results.filter((r) => r.verdict === "healthy");
   const ranked = selection === "fastest" ? [...healthy].sort((a, b) => (a.latencyMs ?? 0) - (b.latencyMs ?? 0)) : healthy;
   return ranked.map((r) => r.candidate);
+}
+function fallbackOrder(results) {
+  const urls = results.filter((r) => !r.candidate.keyword);
+  return [...urls.filter((r) => answered(r.failure)), ...urls.filter((r) => !answered(r.failure))].map((r) => r.candidate);
 }
 
 // src/report.ts
@@ -70181,8 +71188,8 @@ function buildSummary(facts) {
     {
       heading: "Proxies",
       header: ["Candidate", "Verdict", "Latency", "Reason"],
-      rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.reason]),
-      ...facts.probeNote === void 0 ? {} : { note: facts.probeNote }
+      rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? `${p.reason}, through ${p.via}` : p.reason]),
+      notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...runnerNotes(facts)]
     },
     ...facts.prefetch ? [prefetchSection(facts.prefetch)] : [],
     {
@@ -70211,12 +71218,17 @@ function buildSummary(facts) {
   ];
   return { title, ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
 }
+function runnerNotes(facts) {
+  return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
+    (p) => p.failure === "tls" ? `\u26A0\uFE0F ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).` : `\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
+  );
+}
 function prefetchSection(p) {
   return {
     heading: "Prefetch",
     header: ["Files", "Data", "Time", "Retries", "Hedges", "Rejected (wrong bytes)", "Left to go"],
     rows: [[String(p.files), formatSize(p.bytes), formatDuration(p.durationMs), String(p.retries), String(p.hedges), String(p.rejected), String(p.missed)]],
-    ...p.stopped ? { note: `Stopped early: ${p.stopped}; go mod download fetched the rest.` } : {}
+    ...p.stopped ? { notes: [`Stopped early: ${p.stopped}; go mod download fetched the rest.`] } : {}
   };
 }
 var cell = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -70229,8 +71241,8 @@ function renderSummary(model) {
   for (const section of model.sections) {
     parts.push(`#### ${section.heading}`);
     if (section.rows.length > 0) parts.push(table(section.header, section.rows));
-    if (section.note) parts.push(`> ${section.note}`);
-    else if (section.rows.length === 0) parts.push("_None._");
+    for (const note of section.notes ?? []) parts.push(`> ${note}`);
+    if (section.rows.length === 0 && !section.notes?.length) parts.push("_None._");
   }
   return parts.join("\n\n") + "\n";
 }
@@ -70268,27 +71280,35 @@ async function run() {
   killTreesOnSignals();
   const facts = { ok: false, probes: [], restore: { state: "disabled" }, attempts: [] };
   const secrets = [];
+  let client;
   try {
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
     const settings = parseSettings((name) => getInput(name), workspace);
     const go = await findGo();
     const env = await readGoEnv(go, settings.workingDirectory);
     const candidates = settings.candidates ?? candidatesFrom("proxies (from go env GOPROXY)", env.GOPROXY);
-    for (const secret of candidates.flatMap((c) => secretsIn(c.spec))) {
+    const network = await loadNetworkView(processEnv(), env.GOAUTH);
+    const proxies = [network.proxies.http, network.proxies.https].flatMap((p) => p ? [p.url.href] : []);
+    for (const secret of /* @__PURE__ */ new Set([...candidates.flatMap((c) => secretsIn(c.spec)), ...proxies.flatMap(secretsIn), ...network.auth.secrets()])) {
       setSecret(secret);
       secrets.push(secret);
     }
-    await download(go, env, settings, workspace, candidates, facts);
+    for (const method of network.auth.unsupported) info(`GOAUTH method "${method.split(/\s/)[0]}" is go's alone; the action's own requests go without it.`);
+    facts.trust = network.trust.sources;
+    client = new HttpClient2(network, { maxSockets: settings.concurrency });
+    await download({ go, env, settings, workspace, candidates, client, facts });
     if (!facts.ok) setFailed(facts.failure ?? "go mod download failed");
   } catch (e) {
     facts.failure = e.message;
     setFailed(facts.failure);
   } finally {
+    client?.close();
     await writeReport(facts, secrets);
   }
 }
-async function download(go, env, settings, workspace, candidates, facts) {
-  const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath);
+async function download(ctx) {
+  const { env, settings, facts } = ctx;
+  const deps = await readDependencyFiles(ctx.workspace, settings.workingDirectory, settings.cacheDependencyPath);
   const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: env.GOVERSION, files: deps.files, goModText: deps.goModText });
   facts.cacheKey = keys.key;
   const archived = cachePath(env.GOMODCACHE, settings.cacheContents);
@@ -70298,7 +71318,7 @@ async function download(go, env, settings, workspace, candidates, facts) {
     info(describeRestore(facts.restore));
   }
   const attempt = (goproxy) => runAttempt({
-    go,
+    go: ctx.go,
     cwd: settings.workingDirectory,
     env: downloadEnv(processEnv(), goproxy, env.GOFLAGS),
     modcache: env.GOMODCACHE,
@@ -70306,8 +71326,8 @@ async function download(go, env, settings, workspace, candidates, facts) {
     stallTimeoutMs: settings.stallTimeoutMs,
     onLine: (line) => info(line)
   });
-  const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(attempt, candidates, facts);
-  if (!cached) await probeAndDownload(attempt, deps.sumLines, env, settings, candidates, facts);
+  const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(attempt, ctx.candidates, facts);
+  if (!cached) await probeAndDownload(ctx, attempt, deps.sumLines);
   const decision = saveDecision({ cacheEnabled: settings.cache, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state });
   facts.save = decision.save ? await group("Save the module cache", () => saveModCache(archived, keys.key, settings.cacheTimeoutMs)) : { state: "skipped", why: `not saved: ${decision.why}` };
   if (facts.save.state === "failed") warning(`Cache ${facts.save.why}`);
@@ -70326,24 +71346,26 @@ async function checkModuleCache(attempt, candidates, facts) {
   info(facts.probeNote);
   return true;
 }
-async function probeAndDownload(attempt, sumLines, env, settings, candidates, facts) {
+async function probeAndDownload(ctx, attempt, sumLines) {
+  const { env, settings, candidates, facts } = ctx;
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY);
   const target = probeTarget(sumLines, isPrivate);
   facts.probes = await group("Probe the proxies", async () => {
-    const probes = await probeAll(candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs);
+    const probes = await probeAll(ctx.client, candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs);
     for (const p of probes) {
-      info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason})`);
+      const via = p.via ? `, through ${p.via}` : "";
+      info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`);
     }
     return probes;
   });
   const ranked = rankHealthy(facts.probes, settings.selection);
   let chain = assembleChain(candidates, ranked);
   if (ranked.length === 0 && candidates.some((c) => !c.keyword)) {
-    facts.probeNote = "No candidate passed its probe; trying them all in the given order, since a probe can be wrong.";
+    facts.probeNote = "No candidate passed its probe; trying them all, those that answered before those that did not, since a probe can be wrong.";
     warning(facts.probeNote);
-    chain = candidates;
+    chain = assembleChain(candidates, fallbackOrder(facts.probes));
   }
-  if (settings.prefetch && ranked.length > 0) chain = await prefetchThenReorder(chain, sumLines, isPrivate, env, settings, facts);
+  if (settings.prefetch && ranked.length > 0) chain = await prefetchThenReorder(ctx, chain, sumLines, isPrivate);
   const result = await downloadWithRetries(
     chain,
     (c) => group(`go mod download (GOPROXY=${goproxyDisplay(c)})`, () => attempt(goproxyValue(c))),
@@ -70367,11 +71389,13 @@ async function probeAndDownload(attempt, sumLines, env, settings, candidates, fa
   if (result.ok) facts.chosen = result.chain[0]?.display;
   else facts.failure = describeFailure(facts.probes, facts.attempts);
 }
-async function prefetchThenReorder(chain, lines, isPrivate, env, settings, facts) {
+async function prefetchThenReorder(ctx, chain, lines, isPrivate) {
+  const { env, settings, facts } = ctx;
   const healthy = facts.probes.filter((p) => p.verdict === "healthy");
   const report = await group(
     "Prefetch, verified against go.sum",
     () => prefetch({
+      client: ctx.client,
       candidates: chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
       lines,
       isPrivate,
@@ -70398,8 +71422,8 @@ function describeRestore(restore) {
   return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`;
 }
 function hasDownloads(modcache) {
-  const dir = path20.join(modcache, "cache", "download");
-  return existsSync8(dir) && readdirSync2(dir).length > 0;
+  const dir = path22.join(modcache, "cache", "download");
+  return existsSync8(dir) && readdirSync3(dir).length > 0;
 }
 
 // src/index.ts

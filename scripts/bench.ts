@@ -14,6 +14,7 @@ import { median } from '../src/prefetch-plan.ts'
 import { runBundled } from '../test/support/action.ts'
 import { startCacheService } from '../test/support/cache-service.ts'
 import { go, goBinary, offlineGoEnv, tempModcache } from '../test/support/go.ts'
+import { networkClient } from '../test/support/net.ts'
 import { type Fault, healthy, startProxy } from '../test/support/proxy-server.ts'
 import { ensureTools } from '../test/support/tools.ts'
 import { makeUniverse } from '../test/support/universe.ts'
@@ -188,8 +189,9 @@ const sweep: string[] = []
   const timed = (concurrency: number): Contender => async () => {
     const modcache = tempModcache()
     const started = performance.now()
+    const client = await networkClient({}, 'off', concurrency)
     const report = await prefetch({
-      candidates: [{ candidate: candidate as Candidate, latencyMs: 50 }],
+      client,
       lines,
       isPrivate: () => false,
       modcache,
@@ -197,8 +199,10 @@ const sweep: string[] = []
       rounds: 3,
       backoffMs: 250,
       stallTimeoutMs: 60_000,
-      timeoutMs: 600_000
+      timeoutMs: 600_000,
+      candidates: [{ candidate: candidate as Candidate, latencyMs: 50 }]
     })
+    client.close()
     if (report.missed) throw new Error(`prefetch missed ${report.missed} files`)
     await go(['mod', 'download'], universe.sampleDir, offlineGoEnv(modcache))
     return (performance.now() - started) / 1000

@@ -28,17 +28,6 @@ export function secretsIn(raw: string): string[] {
   return [...new Set([secret, decodeURIComponent(secret)])]
 }
 
-/** Node's fetch refuses URLs with credentials; go sends them as Basic auth, so do the same. */
-export function splitCredentials(raw: string): { url: string; authorization?: string } {
-  const info = userinfo(raw)
-  if (!info) return { url: raw }
-  const url = new URL(raw)
-  url.username = ''
-  url.password = ''
-  const pair = `${decodeURIComponent(info.username)}:${decodeURIComponent(info.password)}`
-  return { url: url.toString(), authorization: `Basic ${Buffer.from(pair).toString('base64')}` }
-}
-
 /** Replaces every secret in text by `***` (for what the runner does not mask: summary, outputs). */
 export function maskSecrets(text: string, secrets: string[]): string {
   return secrets.filter(s => s !== '').reduce((t, s) => t.split(s).join('***'), text)

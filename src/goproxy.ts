@@ -1,5 +1,5 @@
 // GOPROXY entries: parsing the candidates, and assembling the chain that go is given.
-import { redactUrl, splitCredentials } from './credentials.ts'
+import { redactUrl } from './credentials.ts'
 
 export interface Candidate {
   /** What go is given: a URL (credentials included), `direct` or `off`. */
@@ -122,9 +122,7 @@ export function goproxyDisplay(chain: Candidate[]): string {
   return chain.map(c => c.display).join('|')
 }
 
-/** A request to a candidate: its URL with `path` (under the candidate's own path), credentials as a Basic header. */
-export function requestTo(candidate: Candidate, path: string): { url: string; authorization?: string } {
-  const { url, authorization } = splitCredentials(candidate.spec)
-  const target = `${url.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`
-  return authorization ? { url: target, authorization } : { url: target }
+/** A candidate's URL for `path` (under the candidate's own path), its credentials kept for the HTTP client to send. */
+export function requestUrl(candidate: Candidate, path: string): string {
+  return `${candidate.spec.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`
 }

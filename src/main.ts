@@ -15,7 +15,8 @@ import { privateMatcher } from './private.ts'
 import { prefetch, type PrefetchReport } from './prefetch.ts'
 import { modRequest, probeAll, protocolRequest } from './probe.ts'
 import { killTreesOnSignals } from './process.ts'
-import { rankHealthy } from './ranking.ts'
+import { HttpClient, loadNetworkView } from './net/client.ts'
+import { fallbackOrder, rankHealthy } from './ranking.ts'
 import { downloadWithRetries } from './retry.ts'
 import { writeReport } from './report.ts'
 import { describeFailure, formatSize, type RunFacts } from './summary.ts'
@@ -24,39 +25,52 @@ const BACKOFF_MS = 1000
 const PREFETCH_ROUNDS = 3
 const PREFETCH_BACKOFF_MS = 250
 
+/** What every stage of one run needs: decided once, read by all. */
+interface RunContext {
+  go: string
+  env: GoEnv
+  settings: Settings
+  workspace: string
+  candidates: Candidate[]
+  /** The action's own HTTP, seeing the network as go does. */
+  client: HttpClient
+  facts: RunFacts
+}
+
 export async function run(): Promise<void> {
   killTreesOnSignals()
   const facts: RunFacts = { ok: false, probes: [], restore: { state: 'disabled' }, attempts: [] }
   const secrets: string[] = []
+  let client: HttpClient | undefined
   try {
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
     const settings = parseSettings(name => core.getInput(name), workspace)
     const go = await findGo()
     const env = await readGoEnv(go, settings.workingDirectory)
     const candidates = settings.candidates ?? candidatesFrom('proxies (from go env GOPROXY)', env.GOPROXY)
-    for (const secret of candidates.flatMap(c => secretsIn(c.spec))) {
+    const network = await loadNetworkView(processEnv(), env.GOAUTH)
+    const proxies = [network.proxies.http, network.proxies.https].flatMap(p => (p ? [p.url.href] : []))
+    for (const secret of new Set([...candidates.flatMap(c => secretsIn(c.spec)), ...proxies.flatMap(secretsIn), ...network.auth.secrets()])) {
       core.setSecret(secret)
       secrets.push(secret)
     }
-    await download(go, env, settings, workspace, candidates, facts)
+    for (const method of network.auth.unsupported) core.info(`GOAUTH method "${method.split(/\s/)[0]}" is go's alone; the action's own requests go without it.`)
+    facts.trust = network.trust.sources
+    client = new HttpClient(network, { maxSockets: settings.concurrency })
+    await download({ go, env, settings, workspace, candidates, client, facts })
     if (!facts.ok) core.setFailed(facts.failure ?? 'go mod download failed')
   } catch (e) {
     facts.failure = (e as Error).message
     core.setFailed(facts.failure)
   } finally {
+    client?.close()
     await writeReport(facts, secrets)
   }
 }
 
-async function download(
-  go: string,
-  env: GoEnv,
-  settings: Settings,
-  workspace: string,
-  candidates: Candidate[],
-  facts: RunFacts
-): Promise<void> {
-  const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath)
+async function download(ctx: RunContext): Promise<void> {
+  const { env, settings, facts } = ctx
+  const deps = await readDependencyFiles(ctx.workspace, settings.workingDirectory, settings.cacheDependencyPath)
   const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: env.GOVERSION, files: deps.files, goModText: deps.goModText })
   facts.cacheKey = keys.key
   const archived = cachePath(env.GOMODCACHE, settings.cacheContents)
@@ -68,7 +82,7 @@ async function download(
 
   const attempt = (goproxy: string) =>
     runAttempt({
-      go,
+      go: ctx.go,
       cwd: settings.workingDirectory,
       env: downloadEnv(processEnv(), goproxy, env.GOFLAGS),
       modcache: env.GOMODCACHE,
@@ -78,8 +92,8 @@ async function download(
     })
 
   // With every module already in the module cache, no proxy needs to be asked anything.
-  const cached = hasDownloads(env.GOMODCACHE) && (await checkModuleCache(attempt, candidates, facts))
-  if (!cached) await probeAndDownload(attempt, deps.sumLines, env, settings, candidates, facts)
+  const cached = hasDownloads(env.GOMODCACHE) && (await checkModuleCache(attempt, ctx.candidates, facts))
+  if (!cached) await probeAndDownload(ctx, attempt, deps.sumLines)
 
   const decision = saveDecision({ cacheEnabled: settings.cache, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state })
   facts.save = decision.save
@@ -106,32 +120,27 @@ async function checkModuleCache(attempt: Attempt, candidates: Candidate[], facts
   return true
 }
 
-async function probeAndDownload(
-  attempt: Attempt,
-  sumLines: SumLine[],
-  env: GoEnv,
-  settings: Settings,
-  candidates: Candidate[],
-  facts: RunFacts
-): Promise<void> {
+async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: SumLine[]): Promise<void> {
+  const { env, settings, candidates, facts } = ctx
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY)
   const target = probeTarget(sumLines, isPrivate)
   facts.probes = await core.group('Probe the proxies', async () => {
-    const probes = await probeAll(candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs)
+    const probes = await probeAll(ctx.client, candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs)
     for (const p of probes) {
-      core.info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === undefined ? '' : ` in ${formatDuration(p.latencyMs)}`} (${p.reason})`)
+      const via = p.via ? `, through ${p.via}` : ''
+      core.info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === undefined ? '' : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`)
     }
     return probes
   })
   const ranked = rankHealthy(facts.probes, settings.selection)
   let chain = assembleChain(candidates, ranked)
   if (ranked.length === 0 && candidates.some(c => !c.keyword)) {
-    facts.probeNote = 'No candidate passed its probe; trying them all in the given order, since a probe can be wrong.'
+    facts.probeNote = 'No candidate passed its probe; trying them all, those that answered before those that did not, since a probe can be wrong.'
     core.warning(facts.probeNote)
-    chain = candidates
+    chain = assembleChain(candidates, fallbackOrder(facts.probes))
   }
 
-  if (settings.prefetch && ranked.length > 0) chain = await prefetchThenReorder(chain, sumLines, isPrivate, env, settings, facts)
+  if (settings.prefetch && ranked.length > 0) chain = await prefetchThenReorder(ctx, chain, sumLines, isPrivate)
 
   const result = await downloadWithRetries(
     chain,
@@ -158,17 +167,12 @@ async function probeAndDownload(
 }
 
 /** The verified prefetch from the healthy entries of the chain; what misbehaved goes behind the others for go. */
-async function prefetchThenReorder(
-  chain: Candidate[],
-  lines: SumLine[],
-  isPrivate: (module: string) => boolean,
-  env: GoEnv,
-  settings: Settings,
-  facts: RunFacts
-): Promise<Candidate[]> {
+async function prefetchThenReorder(ctx: RunContext, chain: Candidate[], lines: SumLine[], isPrivate: (module: string) => boolean): Promise<Candidate[]> {
+  const { env, settings, facts } = ctx
   const healthy = facts.probes.filter(p => p.verdict === 'healthy')
   const report = await core.group('Prefetch, verified against go.sum', () =>
     prefetch({
+      client: ctx.client,
       candidates: chain.flatMap(c => healthy.filter(p => p.candidate === c).map(p => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
       lines,
       isPrivate,

@@ -5,18 +5,18 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
-import http from 'node:http'
-import https from 'node:https'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { stallCheckEveryMs } from './attempt.ts'
-import { type Candidate, requestTo } from './goproxy.ts'
+import { type Candidate, requestUrl } from './goproxy.ts'
 import { goModHash, type SumLine, zipHash } from './gosum.ts'
-import { httpGet } from './http.ts'
+import type { HttpClient } from './net/client.ts'
 import { type CandidateRecord, hedgeAfterMs, isTroubled, median, type PrefetchJob, prefetchPlan, silenceLimitMs } from './prefetch-plan.ts'
 import { backoffDelay } from './retry.ts'
 
 export interface PrefetchOptions {
+  /** The run's HTTP client: go's view of the network, keep-alive connections `concurrency` wide. */
+  client: HttpClient
   /** Healthy URL candidates in chain order, each with its probe latency. */
   candidates: { candidate: Candidate; latencyMs: number }[]
   lines: SumLine[]
@@ -57,10 +57,6 @@ export async function prefetch(options: PrefetchOptions): Promise<PrefetchReport
   const root = path.join(options.modcache, 'cache', 'download')
   const jobs = prefetchPlan(options.lines, options.isPrivate, job => isCached(root, job))
   const report: PrefetchReport = { files: 0, zips: 0, bytes: 0, durationMs: 0, missed: 0, retries: 0, hedges: 0, rejected: 0, troubled: [] }
-  const agents = {
-    http: new http.Agent({ keepAlive: true, maxSockets: options.concurrency }),
-    https: new https.Agent({ keepAlive: true, maxSockets: options.concurrency })
-  }
   // Time to first byte per candidate, seeded with its probe latency.
   const samples = new Map(options.candidates.map(c => [c.candidate, [c.latencyMs]]))
   const records = new Map<Candidate, CandidateRecord>(options.candidates.map(c => [c.candidate, { requests: 0, failures: 0, rejected: 0 }]))
@@ -72,7 +68,7 @@ export async function prefetch(options: PrefetchOptions): Promise<PrefetchReport
     else if (now - started > options.timeoutMs) stop.abort(`ran past ${Math.round(options.timeoutMs / 1000)}s`)
   }, stallCheckEveryMs(options.stallTimeoutMs))
 
-  const fetcher: Fetcher = { options, agents, samples, records, report, stop: stop.signal }
+  const fetcher: Fetcher = { options, samples, records, report, stop: stop.signal }
   const queue = [...jobs]
   const worker = async () => {
     while (!stop.signal.aborted) {
@@ -96,8 +92,6 @@ export async function prefetch(options: PrefetchOptions): Promise<PrefetchReport
     await Promise.all(Array.from({ length: Math.min(options.concurrency, jobs.length) }, worker))
   } finally {
     clearInterval(watchdog)
-    agents.http.destroy()
-    agents.https.destroy()
   }
   if (stop.signal.aborted) {
     report.stopped = String(stop.signal.reason)
@@ -116,7 +110,6 @@ function isCached(root: string, job: PrefetchJob): boolean {
 
 interface Fetcher {
   options: PrefetchOptions
-  agents: { http: http.Agent; https: https.Agent }
   samples: Map<Candidate, number[]>
   records: Map<Candidate, CandidateRecord>
   report: PrefetchReport
@@ -201,21 +194,19 @@ async function requestOne(
   silenceMs: number,
   onHeaders: () => void
 ): Promise<Buffer | undefined> {
-  const { url, authorization } = requestTo(candidate, job.path)
+  const url = requestUrl(candidate, job.path)
   const record = fetcher.records.get(candidate) as CandidateRecord
   let answered = false
   record.requests++
   try {
-    const answer = await httpGet(url, {
+    const answer = await fetcher.options.client.get(url, {
       signal: AbortSignal.any([signal, fetcher.stop]),
       maxBytes: MAX_FILE_BYTES,
-      agents: fetcher.agents,
       idleMs: silenceMs,
       onHeaders: () => {
         answered = true
         onHeaders()
-      },
-      ...(authorization ? { authorization } : {})
+      }
     })
     // 404 and 410 are how a proxy says it lacks a module: no fault of its own.
     if (answer.status === 404 || answer.status === 410) return undefined

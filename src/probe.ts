@@ -1,8 +1,11 @@
-// Probing a candidate: does it serve real module bytes, and how fast?
-import { describeHttpError, httpGet } from './http.ts'
+// Probing a candidate: does it serve real module bytes, and how fast? Through the same
+// network view as go (trust roots, forward proxy, credentials), so its verdict is go's.
+import { redactUrl } from './credentials.ts'
 import { formatDuration } from './duration.ts'
-import { type Candidate, requestTo } from './goproxy.ts'
+import { type Candidate, requestUrl } from './goproxy.ts'
 import { escapePath, goModHash, type SumLine } from './gosum.ts'
+import type { HttpClient } from './net/client.ts'
+import { classifyError, type FailureKind } from './net/errors.ts'
 
 export type Verdict = 'healthy' | 'unhealthy' | 'slow' | 'not probed'
 
@@ -11,6 +14,10 @@ export interface ProbeResult {
   verdict: Verdict
   latencyMs?: number
   reason: string
+  /** Why a probe failed, in classes: what orders the fallback and what the summary explains. */
+  failure?: FailureKind
+  /** The forward proxy the probe went through, for people (credentials masked). */
+  via?: string
 }
 
 /** What to ask every candidate, and how to judge its answer (undefined = good, else why not). */
@@ -72,7 +79,7 @@ export function hedgeDeadlineMs(firstHealthyMs: number, timeoutMs: number): numb
   return Math.min(timeoutMs, Math.max(HEDGE_FLOOR_MS, HEDGE_FACTOR * firstHealthyMs))
 }
 
-export async function probeAll(candidates: Candidate[], request: ProbeRequest, timeoutMs: number): Promise<ProbeResult[]> {
+export async function probeAll(client: HttpClient, candidates: Candidate[], request: ProbeRequest, timeoutMs: number): Promise<ProbeResult[]> {
   const started = performance.now()
   const hedge = new AbortController()
   let hedgeTimer: NodeJS.Timeout | undefined
@@ -87,7 +94,7 @@ export async function probeAll(candidates: Candidate[], request: ProbeRequest, t
     return await Promise.all(
       candidates.map(async candidate => {
         if (candidate.keyword) return { candidate, verdict: 'not probed', reason: `${candidate.spec} is used as given` } as ProbeResult
-        const result = await probeCandidate(candidate, request, timeoutMs, hedge.signal)
+        const result = await probeCandidate(client, candidate, request, timeoutMs, hedge.signal)
         if (result.verdict === 'healthy') onHealthy(result)
         return result
       })
@@ -97,22 +104,37 @@ export async function probeAll(candidates: Candidate[], request: ProbeRequest, t
   }
 }
 
-async function probeCandidate(candidate: Candidate, request: ProbeRequest, timeoutMs: number, hedge: AbortSignal): Promise<ProbeResult> {
-  const { url, authorization } = requestTo(candidate, request.path)
+async function probeCandidate(
+  client: HttpClient,
+  candidate: Candidate,
+  request: ProbeRequest,
+  timeoutMs: number,
+  hedge: AbortSignal
+): Promise<ProbeResult> {
+  const url = requestUrl(candidate, request.path)
+  const via = route(client, url)
   const started = performance.now()
   try {
-    const answer = await httpGet(url, {
-      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), hedge]),
-      maxBytes: MAX_BODY,
-      ...(authorization ? { authorization } : {})
-    })
+    const answer = await client.get(url, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), hedge]), maxBytes: MAX_BODY })
     const latencyMs = performance.now() - started
     const problem = request.judge(answer.status, answer.contentType, answer.body)
     return problem
-      ? { candidate, verdict: 'unhealthy', latencyMs, reason: problem }
-      : { candidate, verdict: 'healthy', latencyMs, reason: `served ${request.describe}` }
+      ? { candidate, verdict: 'unhealthy', latencyMs, reason: problem, failure: 'http', ...via }
+      : { candidate, verdict: 'healthy', latencyMs, reason: `served ${request.describe}`, ...via }
   } catch (e) {
-    if (hedge.aborted) return { candidate, verdict: 'slow', reason: String(hedge.reason) }
-    return { candidate, verdict: 'unhealthy', reason: describeHttpError(e, formatDuration(timeoutMs)) }
+    if (hedge.aborted) return { candidate, verdict: 'slow', reason: String(hedge.reason), failure: 'silent', ...via }
+    const error = classifyError(e)
+    const reason = error.kind === 'silent' ? `no complete answer within ${formatDuration(timeoutMs)}` : error.message
+    return { candidate, verdict: 'unhealthy', reason, failure: error.kind, ...via }
+  }
+}
+
+/** The forward proxy a candidate is reached through, as people should see it. */
+function route(client: HttpClient, url: string): { via?: string } {
+  try {
+    const proxy = client.route(url)
+    return proxy ? { via: `${proxy.from} ${redactUrl(proxy.url.href).replace(/\/$/, '')}` } : {}
+  } catch {
+    return {}
   }
 }

@@ -1,6 +1,7 @@
 // The job summary: first a model of what happened (pure data), then its markdown.
 import type { RestoreReport, SaveReport } from './cache.ts'
 import { formatDuration } from './duration.ts'
+import { goMayNotShare } from './net/errors.ts'
 import type { PrefetchReport } from './prefetch.ts'
 import type { ProbeResult } from './probe.ts'
 import type { AttemptRecord } from './retry.ts'
@@ -18,14 +19,16 @@ export interface RunFacts {
   save?: SaveReport
   attempts: AttemptRecord[]
   prefetch?: PrefetchReport
+  /** Where the certificates the action trusted came from (go's sources on this runner). */
+  trust?: string[]
 }
 
 export interface Section {
   heading: string
   header: string[]
   rows: string[][]
-  /** Shown under the table: why rows are missing or were overruled. */
-  note?: string
+  /** Shown under the table: why rows are missing or were overruled, and what a reader can fix. */
+  notes?: string[]
 }
 
 export interface SummaryModel {
@@ -63,8 +66,8 @@ export function buildSummary(facts: RunFacts): SummaryModel {
     {
       heading: 'Proxies',
       header: ['Candidate', 'Verdict', 'Latency', 'Reason'],
-      rows: facts.probes.map(p => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.reason]),
-      ...(facts.probeNote === undefined ? {} : { note: facts.probeNote })
+      rows: facts.probes.map(p => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? `${p.reason}, through ${p.via}` : p.reason]),
+      notes: [...(facts.probeNote === undefined ? [] : [facts.probeNote]), ...runnerNotes(facts)]
     },
     ...(facts.prefetch ? [prefetchSection(facts.prefetch)] : []),
     {
@@ -94,12 +97,27 @@ export function buildSummary(facts: RunFacts): SummaryModel {
   return { title, ...(facts.failure === undefined ? {} : { failure: facts.failure }), sections }
 }
 
+/**
+ * Probe failures go may not share, said so that a reader can fix the runner: the action trusts
+ * the certificates go trusts and takes the forward proxy go takes, so such a failure is the
+ * runner's setup (or, if go still gets through, a difference worth reporting).
+ */
+function runnerNotes(facts: RunFacts): string[] {
+  return facts.probes
+    .filter(p => goMayNotShare(p.failure))
+    .map(p =>
+      p.failure === 'tls'
+        ? `⚠️ ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(', ') || 'no certificates found'}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).`
+        : `⚠️ ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
+    )
+}
+
 function prefetchSection(p: PrefetchReport): Section {
   return {
     heading: 'Prefetch',
     header: ['Files', 'Data', 'Time', 'Retries', 'Hedges', 'Rejected (wrong bytes)', 'Left to go'],
     rows: [[String(p.files), formatSize(p.bytes), formatDuration(p.durationMs), String(p.retries), String(p.hedges), String(p.rejected), String(p.missed)]],
-    ...(p.stopped ? { note: `Stopped early: ${p.stopped}; go mod download fetched the rest.` } : {})
+    ...(p.stopped ? { notes: [`Stopped early: ${p.stopped}; go mod download fetched the rest.`] } : {})
   }
 }
 
@@ -115,8 +133,8 @@ export function renderSummary(model: SummaryModel): string {
   for (const section of model.sections) {
     parts.push(`#### ${section.heading}`)
     if (section.rows.length > 0) parts.push(table(section.header, section.rows))
-    if (section.note) parts.push(`> ${section.note}`)
-    else if (section.rows.length === 0) parts.push('_None._')
+    for (const note of section.notes ?? []) parts.push(`> ${note}`)
+    if (section.rows.length === 0 && !section.notes?.length) parts.push('_None._')
   }
   return parts.join('\n\n') + '\n'
 }

@@ -2,8 +2,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { parseCandidates } from '../src/goproxy.ts'
+import type { HttpClient } from '../src/net/client.ts'
 import { parseGoSum, type SumLine } from '../src/gosum.ts'
 import { prefetch, type PrefetchOptions, verified } from '../src/prefetch.ts'
 import {
@@ -17,6 +18,7 @@ import {
 import { go, offlineGoEnv, tempModcache } from './support/go.ts'
 import { type Fault, healthy, type ProxyServer, proxyPool } from './support/proxy-server.ts'
 import { expectComplete } from './support/scenario.ts'
+import { networkClient } from './support/net.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
 
 let universe: Universe
@@ -30,8 +32,15 @@ beforeAll(async () => {
 })
 afterEach(proxies.closeAll)
 
+let client: HttpClient
+beforeAll(async () => {
+  client = await networkClient()
+})
+afterAll(() => client.close())
+
 function options(urls: string[], modcache: string, change: Partial<PrefetchOptions> = {}): PrefetchOptions {
   return {
+    client,
     candidates: parseCandidates(urls.join(',')).map(candidate => ({ candidate, latencyMs: 5 })),
     lines,
     isPrivate: () => false,

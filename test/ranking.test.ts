@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseCandidates } from '../src/goproxy.ts'
 import type { ProbeResult } from '../src/probe.ts'
-import { rankHealthy } from '../src/ranking.ts'
+import { fallbackOrder, rankHealthy } from '../src/ranking.ts'
 
 const [a, b, c, direct] = parseCandidates('https://a.example.com,https://b.example.com,https://c.example.com,direct')
 const results: ProbeResult[] = [
@@ -22,5 +22,14 @@ describe('rankHealthy', () => {
 
   it('nothing healthy, nothing ranked', () => {
     expect(rankHealthy(results.filter(r => r.verdict !== 'healthy'), 'fastest')).toEqual([])
+  })
+})
+
+describe('fallbackOrder, when no candidate passed', () => {
+  it('puts those that answered (HTTP, TLS, refused, the forward proxy) before those that said nothing, each in the given order', () => {
+    const [s1, h, t, s2, r, p] = parseCandidates('https://s1.example.com,https://h.example.com,https://t.example.com,https://s2.example.com,https://r.example.com,https://p.example.com')
+    const failed = (candidate: typeof s1, failure: ProbeResult['failure'], verdict: ProbeResult['verdict'] = 'unhealthy'): ProbeResult => ({ candidate: candidate!, verdict, reason: '', failure })
+    const order = fallbackOrder([failed(s1, 'silent'), failed(h, 'http'), failed(t, 'tls'), failed(s2, 'silent', 'slow'), failed(r, 'refused'), failed(p, 'proxy'), { candidate: direct!, verdict: 'not probed', reason: '' }])
+    expect(order.map(c => c.spec)).toEqual(['https://h.example.com', 'https://t.example.com', 'https://r.example.com', 'https://p.example.com', 'https://s1.example.com', 'https://s2.example.com'])
   })
 })

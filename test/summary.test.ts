@@ -76,3 +76,27 @@ describe('describeFailure', () => {
     ])
   })
 })
+
+describe('probe failures go may not share', () => {
+  it('shows the route, and says how to fix a TLS or forward-proxy failure', () => {
+    const [tls, viaProxy, silent] = parseCandidates('https://tls.example.com,https://behind.example.com,https://silent.example.com')
+    const model = buildSummary({
+      ok: false,
+      restore: { state: 'disabled' },
+      attempts: [],
+      trust: ['SSL_CERT_FILE=/etc/corp/ca.pem'],
+      probes: [
+        { candidate: tls!, verdict: 'unhealthy', reason: 'self-signed certificate in certificate chain (SELF_SIGNED_CERT_IN_CHAIN)', failure: 'tls' },
+        { candidate: viaProxy!, verdict: 'unhealthy', reason: 'forward proxy http://proxy.example.com:3128 (HTTPS_PROXY) answered 407', failure: 'proxy', via: 'HTTPS_PROXY http://proxy.example.com:3128' },
+        { candidate: silent!, verdict: 'unhealthy', reason: 'no complete answer within 5.0s', failure: 'silent' }
+      ]
+    })
+    const proxies = model.sections.find(s => s.heading === 'Proxies')!
+    expect(proxies.rows[1]?.[3]).toBe('forward proxy http://proxy.example.com:3128 (HTTPS_PROXY) answered 407, through HTTPS_PROXY http://proxy.example.com:3128')
+    expect(proxies.notes).toEqual([
+      expect.stringMatching(/^⚠️ https:\/\/tls\.example\.com failed on TLS: self-signed .*trusts what go trusts on this runner \(SSL_CERT_FILE=\/etc\/corp\/ca\.pem\)/),
+      expect.stringMatching(/^⚠️ https:\/\/behind\.example\.com failed at the forward proxy: .*HTTP_PROXY, HTTPS_PROXY, NO_PROXY/)
+    ])
+    expect(renderSummary(model)).toContain('> ⚠️ https://tls.example.com failed on TLS')
+  })
+})

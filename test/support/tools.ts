@@ -1,6 +1,7 @@
-// Test tools built from source with go: act (a real workflow runner) and cache-server (act's
-// implementation of the Actions cache service). Both are pinned by test/cache-server/go.mod and
-// kept in .tools/bin (git-ignored), rebuilt only when their sources change.
+// Test tools built from source with go: act (a real workflow runner), cache-server (act's
+// implementation of the Actions cache service) and proxyfor (go's own proxy choice, to compare
+// the action's with). All are pinned by test/cache-server/go.mod and kept in .tools/bin
+// (git-ignored), rebuilt only when their sources change.
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -15,12 +16,15 @@ const stampFile = path.join(root, '.tools/stamp')
 
 export const tools = {
   act: path.join(bin, 'act'),
-  cacheServer: path.join(bin, 'cache-server')
+  cacheServer: path.join(bin, 'cache-server'),
+  proxyFor: path.join(bin, 'proxyfor')
 }
+
+const SOURCES = ['go.mod', 'go.sum', 'main.go', 'proxyfor/main.go']
 
 function sourceStamp(): string {
   const hash = createHash('sha256')
-  for (const file of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(path.join(source, file)))
+  for (const file of SOURCES) hash.update(readFileSync(path.join(source, file)))
   return hash.digest('hex')
 }
 
@@ -30,7 +34,7 @@ export async function ensureTools(): Promise<void> {
   if (built) return
   mkdirSync(bin, { recursive: true })
   // `tool` is go.mod's tool meta-pattern: act, pinned beside the cache server's own dependencies.
-  await promisify(execFile)(goBinary(), ['build', '-o', bin + path.sep, '.', 'tool'], {
+  await promisify(execFile)(goBinary(), ['build', '-o', bin + path.sep, '.', './proxyfor', 'tool'], {
     cwd: source,
     env: { ...process.env, GOFLAGS: '-mod=readonly', GOTOOLCHAIN: 'local' },
     maxBuffer: 16 * 1024 * 1024

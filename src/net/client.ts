@@ -1,0 +1,180 @@
+// Every request the action makes, seeing the network as the go binary on the runner sees it:
+// go's trust roots, go's forward-proxy choice (CONNECT tunnels for https, absolute URLs for
+// http, credentials from the proxy URL), and go's credentials (URL userinfo, else GOAUTH),
+// sent only over https. node:http rather than fetch: fetch refuses some ports outright (its
+// "bad ports"), which go does not. The tunnels are https-proxy-agent and http-proxy-agent
+// (maintained, keep-alive pooling); which proxy, if any, is decided here by go's own rules.
+import http from 'node:http'
+import https from 'node:https'
+import tls from 'node:tls'
+import { HttpProxyAgent } from 'http-proxy-agent'
+import { HttpsProxyAgent } from 'https-proxy-agent'
+import { redactUrl } from '../credentials.ts'
+import { classifyError, IdleError, NetError } from './errors.ts'
+import { type GoAuth, type Headers, loadGoAuth } from './goauth.ts'
+import { type Env, type ProxyChoice, proxyFor, type ProxyRules, proxyRules } from './proxy-env.ts'
+import { loadTrust, type Trust } from './trust.ts'
+
+/** The runner's network as go sees it, read once per run. */
+export interface NetworkView {
+  trust: Trust
+  proxies: ProxyRules
+  auth: GoAuth
+}
+
+/** `goauth` is what `go env GOAUTH` reports (it may come from `go env -w`). */
+export async function loadNetworkView(env: Env, goauth: string): Promise<NetworkView> {
+  return { trust: loadTrust(env), proxies: proxyRules(env), auth: await loadGoAuth(goauth || 'netrc', env) }
+}
+
+export interface HttpAnswer {
+  status: number
+  contentType: string
+  body: Buffer
+}
+
+export interface GetOptions {
+  signal: AbortSignal
+  maxBytes: number
+  /** Fails the request when the connection stays silent this long (before or during the answer). */
+  idleMs?: number
+  /** Called when the answer's headers arrive: the first byte, for hedging. */
+  onHeaders?: () => void
+}
+
+/** go's securityPreservingHTTPClient: at most 10 redirects, never from https to http. */
+const MAX_REDIRECTS = 10
+
+export class HttpClient {
+  readonly view: NetworkView
+  private readonly secureContext: tls.SecureContext
+  private readonly agents = new Map<string, http.Agent>()
+  private readonly maxSockets: number
+
+  constructor(view: NetworkView, options: { maxSockets?: number } = {}) {
+    this.view = view
+    this.maxSockets = options.maxSockets ?? Infinity
+    // One context for every connection: parsing hundreds of roots per handshake would cost more than the request.
+    this.secureContext = tls.createSecureContext({ ca: view.trust.certificates })
+  }
+
+  /** The forward proxy a request to url goes through (undefined: a direct connection). */
+  route(url: string | URL): ProxyChoice | undefined {
+    return proxyFor(this.view.proxies, typeof url === 'string' ? new URL(url) : url)
+  }
+
+  /** `url` may carry `user:password@`: sent as Basic credentials, as go sends them. */
+  async get(url: string, options: GetOptions): Promise<HttpAnswer> {
+    let target = new URL(url)
+    let headers = this.credentials(target)
+    target.username = ''
+    target.password = ''
+    let refreshed = false
+    for (let redirects = 0; ; redirects++) {
+      const answer = await this.once(target, headers, options)
+      if (answer.location) {
+        if (redirects >= MAX_REDIRECTS) throw new NetError('http', `stopped after ${MAX_REDIRECTS} redirects`)
+        const next = new URL(answer.location, target)
+        if (target.protocol === 'https:' && next.protocol !== 'https:') {
+          throw new NetError('http', `redirected from secure URL ${redactUrl(target.href)} to insecure URL ${redactUrl(next.href)}`)
+        }
+        // Credentials stay with the host they were given for.
+        if (next.host !== target.host) headers = {}
+        target = next
+        continue
+      }
+      // go asks its GOAUTH commands again, with the URL, after a 4xx, and retries once.
+      if (!refreshed && answer.status >= 400 && answer.status < 500 && target.protocol === 'https:') {
+        refreshed = true
+        if (await this.view.auth.refresh(target, String(answer.status))) {
+          headers = this.credentials(target)
+          continue
+        }
+      }
+      return answer
+    }
+  }
+
+  /** Destroys the pooled connections. */
+  close(): void {
+    for (const agent of this.agents.values()) agent.destroy()
+    this.agents.clear()
+  }
+
+  private credentials(url: URL): Headers {
+    if (url.username || url.password) {
+      const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
+      return { authorization: [`Basic ${Buffer.from(pair).toString('base64')}`] }
+    }
+    return this.view.auth.headersFor(url) ?? {}
+  }
+
+  private agentFor(url: URL, proxy: ProxyChoice | undefined): http.Agent {
+    const secure = url.protocol === 'https:'
+    const key = `${url.protocol}|${proxy?.url.href ?? 'direct'}`
+    let agent = this.agents.get(key)
+    if (agent) return agent
+    const pool = { keepAlive: true, maxSockets: this.maxSockets }
+    if (!proxy) agent = secure ? new https.Agent(pool) : new http.Agent(pool)
+    else {
+      if (proxy.url.protocol !== 'http:' && proxy.url.protocol !== 'https:') {
+        throw new NetError('proxy', `${proxy.from} is ${redactUrl(proxy.url.href)}: the action's own requests cannot use a ${proxy.url.protocol.slice(0, -1)} proxy (go can)`)
+      }
+      // An https proxy is itself reached over TLS, trusted as go trusts it.
+      const toProxy = { ...pool, secureContext: this.secureContext }
+      agent = secure ? new HttpsProxyAgent(proxy.url, toProxy) : new HttpProxyAgent(proxy.url, toProxy)
+    }
+    this.agents.set(key, agent)
+    return agent
+  }
+
+  private once(url: URL, headers: Headers, options: GetOptions): Promise<HttpAnswer & { location?: string }> {
+    let proxy: ProxyChoice | undefined
+    let agent: http.Agent
+    try {
+      proxy = this.route(url)
+      agent = this.agentFor(url, proxy)
+    } catch (e) {
+      return Promise.reject(classifyError(e))
+    }
+    const via = proxy && `${redactUrl(proxy.url.href).replace(/\/$/, '')} (${proxy.from})`
+    const secure = url.protocol === 'https:'
+    return new Promise((resolve, reject) => {
+      const fail = (e: unknown) => reject(classifyError(e, via))
+      const request = (secure ? https : http).get(
+        url,
+        { signal: options.signal, headers, agent, ...(secure ? { secureContext: this.secureContext } : {}) },
+        response => {
+          options.onHeaders?.()
+          const status = response.statusCode ?? 0
+          if (status === 407 && via) {
+            response.resume()
+            return reject(new NetError('proxy', `forward proxy ${via} answered 407 Proxy Authentication Required; give its credentials in the proxy URL (http://user:password@host:port)`))
+          }
+          const location = response.headers.location
+          if (status >= 300 && status < 400 && location) {
+            response.resume()
+            return resolve({ status, contentType: '', body: Buffer.alloc(0), location })
+          }
+          const chunks: Buffer[] = []
+          let size = 0
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length
+            chunks.push(chunk)
+            if (size > options.maxBytes) {
+              // Rejecting first makes the 'end' that may still follow a no-op.
+              reject(new NetError('http', `answer larger than ${options.maxBytes} bytes`))
+              response.destroy()
+            }
+          })
+          response.on('end', () => resolve({ status, contentType: response.headers['content-type'] ?? '', body: Buffer.concat(chunks) }))
+          response.on('error', fail)
+        }
+      )
+      request.on('error', fail)
+      if (options.idleMs) {
+        request.setTimeout(options.idleMs, () => request.destroy(new IdleError(options.idleMs as number)))
+      }
+    })
+  }
+}
