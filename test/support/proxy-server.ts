@@ -21,6 +21,8 @@ export type Fault =
   | { kind: 'stall-after'; after: number }
   /** Serves everything but .zip files, which it never answers. */
   | { kind: 'stall-zip' }
+  /** Answers the first `count` requests with HTTP 500, then serves: a probe sees an error that go never meets. */
+  | { kind: 'fail-first'; count: number }
   /** Answers every `every`th request with HTTP 500. */
   | { kind: 'fail-every'; every: number }
   /** Sends bodies `bytes` at a time, one chunk every `everyMs`: slow, but never stalled. Only .zip files with `zipOnly`. */
@@ -42,6 +44,8 @@ export interface ProxyServer {
   url: string
   /** Paths requested, in order. */
   requests: string[]
+  /** The Authorization header of each request, in the same order ('' when there was none). */
+  authorizations: string[]
   close: () => Promise<void>
 }
 
@@ -54,8 +58,8 @@ export interface ProxyOptions {
   latencyMs?: number
 }
 
-/** A loopback port where nothing listens (bound, then released). */
-async function closedPort(): Promise<number> {
+/** A loopback port where nothing listens (bound, then released): for a refused address, or a server to start on. */
+export async function closedPort(): Promise<number> {
   const server = net.createServer()
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
@@ -65,8 +69,9 @@ async function closedPort(): Promise<number> {
 
 export async function startProxy(root: string, fault: Fault = healthy, options: ProxyOptions = {}): Promise<ProxyServer> {
   const requests: string[] = []
+  const authorizations: string[] = []
   if (fault.kind === 'refused') {
-    return { url: `http://127.0.0.1:${await closedPort()}`, requests, close: async () => undefined }
+    return { url: `http://127.0.0.1:${await closedPort()}`, requests, authorizations, close: async () => undefined }
   }
   const deadEnd = fault.kind === 'redirect-dead' ? `http://127.0.0.1:${await closedPort()}` : ''
   const sockets = new Set<Socket>()
@@ -77,6 +82,7 @@ export async function startProxy(root: string, fault: Fault = healthy, options: 
   const answer: http.RequestListener = (request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)
     requests.push(urlPath)
+    authorizations.push(request.headers.authorization ?? '')
     if (options.basicAuth && request.headers.authorization !== `Basic ${Buffer.from(options.basicAuth).toString('base64')}`) {
       response.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="modules"' })
       return response.end('unauthorized\n')
@@ -89,6 +95,12 @@ export async function startProxy(root: string, fault: Fault = healthy, options: 
       case 'status':
         response.writeHead(fault.status, { 'content-type': 'text/plain', ...fault.headers })
         return response.end(`${fault.status} from a misbehaving proxy\n`)
+      case 'fail-first':
+        if (requests.length <= fault.count) {
+          response.writeHead(500, { 'content-type': 'text/plain' })
+          return response.end('500 from a proxy that is still warming up\n')
+        }
+        break
       case 'fail-every':
         if (requests.length % fault.every === 0) {
           response.writeHead(500, { 'content-type': 'text/plain' })
@@ -125,6 +137,7 @@ export async function startProxy(root: string, fault: Fault = healthy, options: 
   return {
     url: `${options.tls || fault.kind === 'tls-hang' ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
+    authorizations,
     close: () =>
       new Promise<void>(resolve => {
         for (const socket of sockets) socket.destroy()

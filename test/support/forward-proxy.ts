@@ -1,0 +1,114 @@
+// A real forward proxy, Debian's squid, on a free loopback port with a configuration the test
+// writes: names resolve only through its own hosts file (so a request that bypasses it fails),
+// optionally Basic credentials (407 without them), and its access log for what went through.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { closedPort } from './proxy-server.ts'
+
+export interface ForwardProxy {
+  /** http://127.0.0.1:PORT, credentials not included. */
+  url: string
+  /** The access log's request lines: `GET http://host:port/path`, `CONNECT host:port`, with squid's status. */
+  log: () => string[]
+  close: () => Promise<void>
+}
+
+export interface ForwardProxyOptions {
+  /** Names only the proxy can resolve, each to an address (127.0.0.1 for the test's servers). */
+  hosts: Record<string, string>
+  /** Require these Basic credentials; without them the proxy answers 407. */
+  credentials?: { user: string; password: string }
+}
+
+const SQUID = '/usr/sbin/squid'
+
+async function listening(port: number, child: ChildProcess, deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`squid exited with ${child.exitCode}`)
+    const open = await new Promise<boolean>(resolve => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false))
+      socket.unref()
+      socket.once('connect', () => socket.destroy())
+    })
+    if (open) return
+    await sleep(50)
+  }
+  throw new Error('squid did not start listening')
+}
+
+export async function startForwardProxy(options: ForwardProxyOptions): Promise<ForwardProxy> {
+  if (!existsSync(SQUID)) throw new Error('squid is not installed: apt-get install squid (.ci/run does)')
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'squid-'))
+  // squid started as root works as the `proxy` user: it must write its logs here.
+  chmodSync(dir, 0o777)
+  const file = (name: string) => path.join(dir, name)
+  writeFileSync(file('hosts'), Object.entries(options.hosts).map(([name, ip]) => `${ip} ${name}\n`).join(''), { mode: 0o644 })
+  const port = await closedPort()
+  const auth = options.credentials
+    ? (() => {
+        const hash = execFileSync('openssl', ['passwd', '-apr1', options.credentials.password], { encoding: 'utf8' }).trim()
+        writeFileSync(file('passwd'), `${options.credentials.user}:${hash}\n`, { mode: 0o644 })
+        return [
+          `auth_param basic program /usr/lib/squid/basic_ncsa_auth ${file('passwd')}`,
+          'auth_param basic children 2',
+          'auth_param basic realm test-proxy',
+          'acl authenticated proxy_auth REQUIRED',
+          'http_access allow authenticated',
+          'http_access deny all'
+        ]
+      })()
+    : ['http_access allow all']
+  writeFileSync(
+    file('squid.conf'),
+    [
+      `http_port 127.0.0.1:${port}`,
+      'visible_hostname forward-proxy.test',
+      `pid_filename ${file('squid.pid')}`,
+      `access_log stdio:${file('access.log')}`,
+      `cache_log ${file('cache.log')}`,
+      'cache_store_log none',
+      'cache deny all',
+      `hosts_file ${file('hosts')}`,
+      // Names missing from the hosts file must never be looked up beyond loopback.
+      'dns_nameservers 127.0.0.1',
+      'netdb_filename none',
+      'pinger_enable off',
+      `coredump_dir ${dir}`,
+      'shutdown_lifetime 0 seconds',
+      ...auth,
+      ''
+    ].join('\n')
+  )
+  const child = spawn(SQUID, ['-N', '-f', file('squid.conf')], { stdio: 'ignore', detached: true })
+  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
+  await listening(port, child, Date.now() + 15_000)
+  return {
+    url: `http://127.0.0.1:${port}`,
+    log: () => {
+      const text = existsSync(file('access.log')) ? readFileSync(file('access.log'), 'utf8') : ''
+      // `time elapsed client status/code bytes METHOD URL …` → `METHOD URL status/code`
+      return text
+        .split('\n')
+        // The readiness check's bare connection is logged as a transaction without a request.
+        .filter(line => line !== '' && !line.includes('error:transaction-end-before-headers'))
+        .map(line => {
+          const f = line.trim().split(/\s+/)
+          return `${f[5]} ${f[6]} ${f[3]}`
+        })
+    },
+    close: async () => {
+      if (child.exitCode === null && child.pid) {
+        try {
+          process.kill(-child.pid, 'SIGKILL')
+        } catch {
+          // already gone
+        }
+      }
+      await exited
+    }
+  }
+}
