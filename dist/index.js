@@ -37146,7 +37146,7 @@ function readAttributeStr(xmlData, i2) {
   };
 }
 function scanAttributeTokens(attrStr) {
-  const tokens = [];
+  const tokens2 = [];
   const len = attrStr.length;
   let i2 = 0;
   while (i2 < len) {
@@ -37188,9 +37188,9 @@ function scanAttributeTokens(attrStr) {
     token[4] = quoteChar !== void 0 ? true : void 0;
     token[5] = quoteChar;
     token[6] = value;
-    tokens.push(token);
+    tokens2.push(token);
   }
-  return tokens;
+  return tokens2;
 }
 function validateAttributeString(attrStr, options) {
   const matches = scanAttributeTokens(attrStr);
@@ -37598,10 +37598,10 @@ var EntityDecoder = class {
         i2++;
         continue;
       }
-      let replacement;
+      let replacement2;
       let tier2;
       if (this._removeSet.has(token)) {
-        replacement = "";
+        replacement2 = "";
         if (tier2 === void 0) {
           tier2 = LIMIT_TIER_EXTERNAL;
         }
@@ -37614,19 +37614,19 @@ var EntityDecoder = class {
           i2++;
           continue;
         }
-        replacement = ncrResult;
+        replacement2 = ncrResult;
         tier2 = LIMIT_TIER_BASE;
       } else {
         const resolved = this._resolveName(token);
-        replacement = resolved?.value;
+        replacement2 = resolved?.value;
         tier2 = resolved?.tier;
       }
-      if (replacement === void 0) {
+      if (replacement2 === void 0) {
         i2++;
         continue;
       }
       if (i2 > last) chunks.push(str.slice(last, i2));
-      chunks.push(replacement);
+      chunks.push(replacement2);
       last = j + 1;
       i2 = last;
       if (checkLimits && this._tierCounts(tier2)) {
@@ -37639,7 +37639,7 @@ var EntityDecoder = class {
           }
         }
         if (limitLength) {
-          const delta = replacement.length - (token.length + 2);
+          const delta = replacement2.length - (token.length + 2);
           if (delta > 0) {
             this._expandedLength += delta;
             if (this._expandedLength > this._maxExpandedLength) {
@@ -43782,8 +43782,8 @@ var NativeCRC64 = (() => {
         var overGrownHeapSize = oldSize * (1 + 0.2 / cutDown);
         overGrownHeapSize = Math.min(overGrownHeapSize, requestedSize + 100663296);
         var newSize = Math.min(maxHeapSize, alignUp(Math.max(requestedSize, overGrownHeapSize), 65536));
-        var replacement = emscripten_realloc_buffer(newSize);
-        if (replacement) {
+        var replacement2 = emscripten_realloc_buffer(newSize);
+        if (replacement2) {
           return true;
         }
       }
@@ -68499,7 +68499,7 @@ function _getCacheDirectory() {
 
 // src/goenv.ts
 import path15 from "node:path";
-var NAMES = ["GOPROXY", "GOMODCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GOAUTH"];
+var NAMES = ["GOPROXY", "GOMODCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GOAUTH", "GOWORK"];
 async function findGo() {
   const onPath = await which("go", false);
   if (onPath) return onPath;
@@ -68662,6 +68662,54 @@ function maskSecrets(text, secrets) {
 // src/depfiles.ts
 import { existsSync as existsSync5, promises as fs9 } from "node:fs";
 import path17 from "node:path";
+
+// src/gomod.ts
+function directives(text) {
+  const out = [];
+  let block;
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/\/\/.*$/, "").trim();
+    if (line === "") continue;
+    if (block !== void 0) {
+      if (line === ")") block = void 0;
+      else out.push({ verb: block, args: tokens(line) });
+      continue;
+    }
+    const [verb, ...args] = tokens(line);
+    if (!verb) continue;
+    if (args.length === 1 && args[0] === "(") block = verb;
+    else out.push({ verb, args });
+  }
+  return out;
+}
+function tokens(line) {
+  const words = [];
+  const pattern = /"((?:[^"\\]|\\.)*)"|`([^`]*)`|(\S+)/g;
+  for (let m = pattern.exec(line); m; m = pattern.exec(line)) {
+    words.push(m[1] !== void 0 ? JSON.parse(`"${m[1]}"`) : m[2] ?? m[3] ?? "");
+  }
+  return words;
+}
+function replacement(args) {
+  const arrow = args.indexOf("=>");
+  if (arrow < 1) return void 0;
+  const [fromPath, fromVersion] = args.slice(0, arrow);
+  const [toPath, toVersion] = args.slice(arrow + 1);
+  if (!fromPath || !toPath) return void 0;
+  return { from: { path: fromPath, ...fromVersion ? { version: fromVersion } : {} }, to: { path: toPath, ...toVersion ? { version: toVersion } : {} } };
+}
+function parseGoWork(text) {
+  const file = { use: [], replace: [] };
+  for (const { verb, args } of directives(text)) {
+    if (verb === "go" && args[0]) file.go = args[0];
+    else if (verb === "use" && args[0]) file.use.push(args[0]);
+    else if (verb === "replace") {
+      const r = replacement(args);
+      if (r) file.replace.push(r);
+    }
+  }
+  return file;
+}
 
 // node_modules/fflate/esm/index.mjs
 import { createRequire as createRequire2 } from "module";
@@ -69184,20 +69232,6 @@ function probeTarget(lines, isPrivate) {
 }
 
 // src/depfiles.ts
-function workspaceUses(goWork) {
-  const uses = [];
-  let inBlock = false;
-  for (const raw of goWork.split("\n")) {
-    const line = raw.replace(/\/\/.*$/, "").trim();
-    const single = /^use\s+(?!\()(\S+)$/.exec(line);
-    if (inBlock && line === ")") inBlock = false;
-    else if (inBlock && line !== "") uses.push(unquote(line));
-    else if (/^use\s*\($/.test(line)) inBlock = true;
-    else if (single) uses.push(unquote(single[1]));
-  }
-  return uses;
-}
-var unquote = (s) => s.replace(/^["`](.*)["`]$/, "$1");
 async function readDependencyFiles(workspace, workingDirectory, patterns) {
   const goWork = await fs9.readFile(path17.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
   const goMod = await fs9.readFile(path17.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
@@ -69209,7 +69243,7 @@ async function readDependencyFiles(workspace, workingDirectory, patterns) {
   return { files, sumLines, goModText: goWork ?? goMod };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : workspaceUses(goWork).map((dir) => path17.join(dir, "go.sum"));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path17.join(dir, "go.sum"));
   return ["go.sum", "go.work.sum", ...uses].map((f) => path17.resolve(workingDirectory, f)).filter((f) => existsSync5(f));
 }
 async function globFiles(workspace, patterns) {

@@ -2,6 +2,7 @@
 import * as glob from '@actions/glob'
 import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
+import { parseGoWork } from './gomod.ts'
 import { parseGoSum, type SumLine } from './gosum.ts'
 
 export interface DependencyFiles {
@@ -11,23 +12,6 @@ export interface DependencyFiles {
   /** go.work, else go.mod (go prefers the workspace too): the source of the `go` and `toolchain` lines. */
   goModText: string
 }
-
-/** The module directories a go.work `use`s, in the one-line and the block form. */
-export function workspaceUses(goWork: string): string[] {
-  const uses: string[] = []
-  let inBlock = false
-  for (const raw of goWork.split('\n')) {
-    const line = raw.replace(/\/\/.*$/, '').trim()
-    const single = /^use\s+(?!\()(\S+)$/.exec(line)
-    if (inBlock && line === ')') inBlock = false
-    else if (inBlock && line !== '') uses.push(unquote(line))
-    else if (/^use\s*\($/.test(line)) inBlock = true
-    else if (single) uses.push(unquote(single[1] as string))
-  }
-  return uses
-}
-
-const unquote = (s: string) => s.replace(/^["`](.*)["`]$/, '$1')
 
 /**
  * User globs are relative to the workspace, like hashFiles(). By default: go.sum and
@@ -45,7 +29,7 @@ export async function readDependencyFiles(workspace: string, workingDirectory: s
 }
 
 function defaultFiles(workingDirectory: string, goWork: string | undefined): string[] {
-  const uses = goWork === undefined ? [] : workspaceUses(goWork).map(dir => path.join(dir, 'go.sum'))
+  const uses = goWork === undefined ? [] : parseGoWork(goWork).use.map(dir => path.join(dir, 'go.sum'))
   return ['go.sum', 'go.work.sum', ...uses].map(f => path.resolve(workingDirectory, f)).filter(f => existsSync(f))
 }
 

@@ -15,9 +15,11 @@ export interface GoEnv {
   GONOPROXY: string
   /** How go finds credentials for https requests: the action's own requests use the same. */
   GOAUTH: string
+  /** The go.work in effect ('' for none, 'off'): a workspace downloads its whole build list. */
+  GOWORK: string
 }
 
-const NAMES: (keyof GoEnv)[] = ['GOPROXY', 'GOMODCACHE', 'GOVERSION', 'GOFLAGS', 'GOOS', 'GOARCH', 'GOPRIVATE', 'GONOPROXY', 'GOAUTH']
+const NAMES: (keyof GoEnv)[] = ['GOPROXY', 'GOMODCACHE', 'GOVERSION', 'GOFLAGS', 'GOOS', 'GOARCH', 'GOPRIVATE', 'GONOPROXY', 'GOAUTH', 'GOWORK']
 
 /** go on PATH, else the newest go that setup-go left in the runner's tool cache. */
 export async function findGo(): Promise<string> {

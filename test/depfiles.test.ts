@@ -2,12 +2,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { readDependencyFiles, workspaceUses } from '../src/depfiles.ts'
+import { readDependencyFiles } from '../src/depfiles.ts'
+import { parseGoWork } from '../src/gomod.ts'
 
-describe('workspaceUses', () => {
+describe('a go.work\'s use directives', () => {
   it('reads the one-line and the block form, with quotes and comments', () => {
     const goWork = ['go 1.22', '', 'use ./tools // the linters', 'use (', '\t./svc/api', '\t"./svc/a b"', '', '\t// ./old', ')', 'toolchain go1.26.8'].join('\n')
-    expect(workspaceUses(goWork)).toEqual(['./tools', './svc/api', './svc/a b'])
+    expect(parseGoWork(goWork).use).toEqual(['./tools', './svc/api', './svc/a b'])
   })
 })
 
