@@ -5,11 +5,11 @@ var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
 var __getOwnPropNames = Object.getOwnPropertyNames;
 var __getProtoOf = Object.getPrototypeOf;
 var __hasOwnProp = Object.prototype.hasOwnProperty;
-var __require = /* @__PURE__ */ ((x2) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x2, {
+var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x, {
   get: (a, b) => (typeof require !== "undefined" ? require : a)[b]
-}) : x2)(function(x2) {
+}) : x)(function(x) {
   if (typeof require !== "undefined") return require.apply(this, arguments);
-  throw Error('Dynamic require of "' + x2 + '" is not supported');
+  throw Error('Dynamic require of "' + x + '" is not supported');
 });
 var __commonJS = (cb, mod) => function __require2() {
   try {
@@ -24,9 +24,9 @@ var __export = (target, all) => {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+    for (let key2 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key2) && key2 !== except)
+        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
   }
   return to;
 };
@@ -45,7 +45,7 @@ var require_tunnel = __commonJS({
     "use strict";
     var net5 = __require("net");
     var tls5 = __require("tls");
-    var http5 = __require("http");
+    var http6 = __require("http");
     var https4 = __require("https");
     var events2 = __require("events");
     var assert5 = __require("assert");
@@ -56,12 +56,12 @@ var require_tunnel = __commonJS({
     exports2.httpsOverHttps = httpsOverHttps2;
     function httpOverHttp2(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = http5.request;
+      agent.request = http6.request;
       return agent;
     }
     function httpsOverHttp2(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = http5.request;
+      agent.request = http6.request;
       agent.createSocket = createSecureSocket;
       agent.defaultPort = 443;
       return agent;
@@ -82,15 +82,15 @@ var require_tunnel = __commonJS({
       var self2 = this;
       self2.options = options || {};
       self2.proxyOptions = self2.options.proxy || {};
-      self2.maxSockets = self2.options.maxSockets || http5.Agent.defaultMaxSockets;
+      self2.maxSockets = self2.options.maxSockets || http6.Agent.defaultMaxSockets;
       self2.requests = [];
       self2.sockets = [];
       self2.on("free", function onFree(socket, host, port, localAddress) {
         var options2 = toOptions(host, port, localAddress);
-        for (var i2 = 0, len = self2.requests.length; i2 < len; ++i2) {
-          var pending = self2.requests[i2];
+        for (var i = 0, len = self2.requests.length; i < len; ++i) {
+          var pending = self2.requests[i];
           if (pending.host === options2.host && pending.port === options2.port) {
-            self2.requests.splice(i2, 1);
+            self2.requests.splice(i, 1);
             pending.request.onSocket(socket);
             return;
           }
@@ -115,7 +115,7 @@ var require_tunnel = __commonJS({
         function onFree() {
           self2.emit("free", socket, options);
         }
-        function onCloseOrRemove(err2) {
+        function onCloseOrRemove(err) {
           self2.removeSocket(socket);
           socket.removeListener("free", onFree);
           socket.removeListener("close", onCloseOrRemove);
@@ -236,8 +236,8 @@ var require_tunnel = __commonJS({
       return host;
     }
     function mergeOptions(target) {
-      for (var i2 = 1, len = arguments.length; i2 < len; ++i2) {
-        var overrides = arguments[i2];
+      for (var i = 1, len = arguments.length; i < len; ++i) {
+        var overrides = arguments[i];
         if (typeof overrides === "object") {
           var keys = Object.keys(overrides);
           for (var j = 0, keyLen = keys.length; j < keyLen; ++j) {
@@ -809,10 +809,10 @@ var require_constants = __commonJS({
       "X-Requested-With",
       "X-XSS-Protection"
     ];
-    for (let i2 = 0; i2 < wellknownHeaderNames.length; ++i2) {
-      const key = wellknownHeaderNames[i2];
-      const lowerCasedKey = key.toLowerCase();
-      headerNameLowerCasedRecord[key] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
+    for (let i = 0; i < wellknownHeaderNames.length; ++i) {
+      const key2 = wellknownHeaderNames[i];
+      const lowerCasedKey = key2.toLowerCase();
+      headerNameLowerCasedRecord[key2] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
     Object.setPrototypeOf(headerNameLowerCasedRecord, null);
     module.exports = {
@@ -846,16 +846,16 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key, value, index) {
-        if (index === void 0 || index >= key.length) {
+      constructor(key2, value, index) {
+        if (index === void 0 || index >= key2.length) {
           throw new TypeError("Unreachable");
         }
-        const code = this.code = key.charCodeAt(index);
+        const code = this.code = key2.charCodeAt(index);
         if (code > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key.length !== ++index) {
-          this.middle = new _TstNode(key, value, index);
+        if (key2.length !== ++index) {
+          this.middle = new _TstNode(key2, value, index);
         } else {
           this.value = value;
         }
@@ -864,15 +864,15 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        */
-      add(key, value) {
-        const length = key.length;
+      add(key2, value) {
+        const length = key2.length;
         if (length === 0) {
           throw new TypeError("Unreachable");
         }
         let index = 0;
         let node = this;
         while (true) {
-          const code = key.charCodeAt(index);
+          const code = key2.charCodeAt(index);
           if (code > 127) {
             throw new TypeError("key must be ascii string");
           }
@@ -883,20 +883,20 @@ var require_tree = __commonJS({
             } else if (node.middle !== null) {
               node = node.middle;
             } else {
-              node.middle = new _TstNode(key, value, index);
+              node.middle = new _TstNode(key2, value, index);
               break;
             }
           } else if (node.code < code) {
             if (node.left !== null) {
               node = node.left;
             } else {
-              node.left = new _TstNode(key, value, index);
+              node.left = new _TstNode(key2, value, index);
               break;
             }
           } else if (node.right !== null) {
             node = node.right;
           } else {
-            node.right = new _TstNode(key, value, index);
+            node.right = new _TstNode(key2, value, index);
             break;
           }
         }
@@ -905,12 +905,12 @@ var require_tree = __commonJS({
        * @param {Uint8Array} key
        * @return {TstNode | null}
        */
-      search(key) {
-        const keylength = key.length;
+      search(key2) {
+        const keylength = key2.length;
         let index = 0;
         let node = this;
         while (node !== null && index < keylength) {
-          let code = key[index];
+          let code = key2[index];
           if (code <= 90 && code >= 65) {
             code |= 32;
           }
@@ -935,25 +935,25 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        * */
-      insert(key, value) {
+      insert(key2, value) {
         if (this.node === null) {
-          this.node = new TstNode(key, value, 0);
+          this.node = new TstNode(key2, value, 0);
         } else {
-          this.node.add(key, value);
+          this.node.add(key2, value);
         }
       }
       /**
        * @param {Uint8Array} key
        * @return {any}
        */
-      lookup(key) {
-        return this.node?.search(key)?.value ?? null;
+      lookup(key2) {
+        return this.node?.search(key2)?.value ?? null;
       }
     };
     var tree = new TernarySearchTree();
-    for (let i2 = 0; i2 < wellknownHeaderNames.length; ++i2) {
-      const key = headerNameLowerCasedRecord[wellknownHeaderNames[i2]];
-      tree.insert(key, key);
+    for (let i = 0; i < wellknownHeaderNames.length; ++i) {
+      const key2 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
+      tree.insert(key2, key2);
     }
     module.exports = {
       TernarySearchTree,
@@ -1078,14 +1078,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path23 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path25 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path23 && path23[0] !== "/") {
-          path23 = `/${path23}`;
+        if (path25 && path25[0] !== "/") {
+          path25 = `/${path25}`;
         }
-        return new URL(`${origin}${path23}`);
+        return new URL(`${origin}${path25}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1145,7 +1145,7 @@ var require_util = __commonJS({
     function isDestroyed(body2) {
       return body2 && !!(body2.destroyed || body2[kDestroyed] || stream.isDestroyed?.(body2));
     }
-    function destroy2(stream2, err2) {
+    function destroy2(stream2, err) {
       if (stream2 == null || !isStream(stream2) || isDestroyed(stream2)) {
         return;
       }
@@ -1153,10 +1153,10 @@ var require_util = __commonJS({
         if (Object.getPrototypeOf(stream2).constructor === IncomingMessage) {
           stream2.socket = null;
         }
-        stream2.destroy(err2);
-      } else if (err2) {
+        stream2.destroy(err);
+      } else if (err) {
         queueMicrotask(() => {
-          stream2.emit("error", err2);
+          stream2.emit("error", err);
         });
       }
       if (stream2.destroyed !== true) {
@@ -1176,21 +1176,21 @@ var require_util = __commonJS({
     }
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
-      for (let i2 = 0; i2 < headers.length; i2 += 2) {
-        const key = headerNameToString(headers[i2]);
-        let val = obj[key];
+      for (let i = 0; i < headers.length; i += 2) {
+        const key2 = headerNameToString(headers[i]);
+        let val = obj[key2];
         if (val) {
           if (typeof val === "string") {
             val = [val];
-            obj[key] = val;
+            obj[key2] = val;
           }
-          val.push(headers[i2 + 1].toString("utf8"));
+          val.push(headers[i + 1].toString("utf8"));
         } else {
-          const headersValue = headers[i2 + 1];
+          const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
-            obj[key] = headersValue;
+            obj[key2] = headersValue;
           } else {
-            obj[key] = Array.isArray(headersValue) ? headersValue.map((x2) => x2.toString("utf8")) : headersValue.toString("utf8");
+            obj[key2] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
@@ -1204,21 +1204,21 @@ var require_util = __commonJS({
       const ret = new Array(len);
       let hasContentLength = false;
       let contentDispositionIdx = -1;
-      let key;
+      let key2;
       let val;
       let kLen = 0;
       for (let n = 0; n < headers.length; n += 2) {
-        key = headers[n];
+        key2 = headers[n];
         val = headers[n + 1];
-        typeof key !== "string" && (key = key.toString());
+        typeof key2 !== "string" && (key2 = key2.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
-        kLen = key.length;
-        if (kLen === 14 && key[7] === "-" && (key === "content-length" || key.toLowerCase() === "content-length")) {
+        kLen = key2.length;
+        if (kLen === 14 && key2[7] === "-" && (key2 === "content-length" || key2.toLowerCase() === "content-length")) {
           hasContentLength = true;
-        } else if (kLen === 19 && key[7] === "-" && (key === "content-disposition" || key.toLowerCase() === "content-disposition")) {
+        } else if (kLen === 19 && key2[7] === "-" && (key2 === "content-disposition" || key2.toLowerCase() === "content-disposition")) {
           contentDispositionIdx = n + 1;
         }
-        ret[n] = key;
+        ret[n] = key2;
         ret[n + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
@@ -1355,8 +1355,8 @@ var require_util = __commonJS({
       if (characters.length === 0) {
         return false;
       }
-      for (let i2 = 0; i2 < characters.length; ++i2) {
-        if (!isTokenCharCode(characters.charCodeAt(i2))) {
+      for (let i = 0; i < characters.length; ++i) {
+        if (!isTokenCharCode(characters.charCodeAt(i))) {
           return false;
         }
       }
@@ -1387,12 +1387,12 @@ var require_util = __commonJS({
       }
       obj[kListeners] = null;
     }
-    function errorRequest(client, request, err2) {
+    function errorRequest(client, request, err) {
       try {
-        request.onError(err2);
+        request.onError(err);
         assert5(request.aborted);
-      } catch (err3) {
-        client.emit("error", err3);
+      } catch (err2) {
+        client.emit("error", err2);
       }
     }
     var kEnumerableProperty = /* @__PURE__ */ Object.create(null);
@@ -1536,39 +1536,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path23, origin }
+          request: { method, path: path25, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path23);
+        debuglog("sending request to %s %s/%s", method, origin, path25);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path23, origin },
+          request: { method, path: path25, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path23,
+          path25,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path23, origin }
+          request: { method, path: path25, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path23);
+        debuglog("trailers received from %s %s/%s", method, origin, path25);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path23, origin },
+          request: { method, path: path25, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path23,
+          path25,
           error2.message
         );
       });
@@ -1617,9 +1617,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path23, origin }
+            request: { method, path: path25, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path23);
+          debuglog("sending request to %s %s/%s", method, origin, path25);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1637,8 +1637,8 @@ var require_diagnostics = __commonJS({
           reason
         );
       });
-      diagnosticsChannel.channel("undici:websocket:socket_error").subscribe((err2) => {
-        websocketDebuglog("connection errored - %s", err2.message);
+      diagnosticsChannel.channel("undici:websocket:socket_error").subscribe((err) => {
+        websocketDebuglog("connection errored - %s", err.message);
       });
       diagnosticsChannel.channel("undici:websocket:ping").subscribe((evt) => {
         websocketDebuglog("ping received");
@@ -1682,7 +1682,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path23,
+        path: path25,
         method,
         body: body2,
         headers,
@@ -1697,11 +1697,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path23 !== "string") {
+        if (typeof path25 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path23[0] !== "/" && !(path23.startsWith("http://") || path23.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path25[0] !== "/" && !(path25.startsWith("http://") || path25.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path23)) {
+        } else if (invalidPathRegex.test(path25)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1743,11 +1743,11 @@ var require_request = __commonJS({
             };
             this.body.on("end", this.endHandler);
           }
-          this.errorHandler = (err2) => {
+          this.errorHandler = (err) => {
             if (this.abort) {
-              this.abort(err2);
+              this.abort(err);
             } else {
-              this.error = err2;
+              this.error = err;
             }
           };
           this.body.on("error", this.errorHandler);
@@ -1767,7 +1767,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path23, query) : path23;
+        this.path = query ? buildURL(path25, query) : path25;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -1781,8 +1781,8 @@ var require_request = __commonJS({
           if (headers.length % 2 !== 0) {
             throw new InvalidArgumentError("headers array must be even");
           }
-          for (let i2 = 0; i2 < headers.length; i2 += 2) {
-            processHeader(this, headers[i2], headers[i2 + 1]);
+          for (let i = 0; i < headers.length; i += 2) {
+            processHeader(this, headers[i], headers[i + 1]);
           }
         } else if (headers && typeof headers === "object") {
           if (headers[Symbol.iterator]) {
@@ -1794,8 +1794,8 @@ var require_request = __commonJS({
             }
           } else {
             const keys = Object.keys(headers);
-            for (let i2 = 0; i2 < keys.length; ++i2) {
-              processHeader(this, keys[i2], headers[keys[i2]]);
+            for (let i = 0; i < keys.length; ++i) {
+              processHeader(this, keys[i], headers[keys[i]]);
             }
           }
         } else if (headers != null) {
@@ -1812,8 +1812,8 @@ var require_request = __commonJS({
         if (this[kHandler].onBodySent) {
           try {
             return this[kHandler].onBodySent(chunk);
-          } catch (err2) {
-            this.abort(err2);
+          } catch (err) {
+            this.abort(err);
           }
         }
       }
@@ -1824,8 +1824,8 @@ var require_request = __commonJS({
         if (this[kHandler].onRequestSent) {
           try {
             return this[kHandler].onRequestSent();
-          } catch (err2) {
-            this.abort(err2);
+          } catch (err) {
+            this.abort(err);
           }
         }
       }
@@ -1850,8 +1850,8 @@ var require_request = __commonJS({
         }
         try {
           return this[kHandler].onHeaders(statusCode, headers, resume2, statusText);
-        } catch (err2) {
-          this.abort(err2);
+        } catch (err) {
+          this.abort(err);
         }
       }
       onData(chunk) {
@@ -1859,8 +1859,8 @@ var require_request = __commonJS({
         assert5(!this.completed);
         try {
           return this[kHandler].onData(chunk);
-        } catch (err2) {
-          this.abort(err2);
+        } catch (err) {
+          this.abort(err);
           return false;
         }
       }
@@ -1934,8 +1934,8 @@ var require_request = __commonJS({
         }
         try {
           return this[kHandler].onComplete(trailers);
-        } catch (err2) {
-          this.onError(err2);
+        } catch (err) {
+          this.onError(err);
         }
       }
       onError(error2) {
@@ -1959,40 +1959,40 @@ var require_request = __commonJS({
           this.endHandler = null;
         }
       }
-      addHeader(key, value) {
-        processHeader(this, key, value);
+      addHeader(key2, value) {
+        processHeader(this, key2, value);
         return this;
       }
     };
-    function processHeader(request, key, val) {
+    function processHeader(request, key2, val) {
       if (val && (typeof val === "object" && !Array.isArray(val))) {
-        throw new InvalidArgumentError(`invalid ${key} header`);
+        throw new InvalidArgumentError(`invalid ${key2} header`);
       } else if (val === void 0) {
         return;
       }
-      let headerName = headerNameLowerCasedRecord[key];
+      let headerName = headerNameLowerCasedRecord[key2];
       if (headerName === void 0) {
-        headerName = key.toLowerCase();
+        headerName = key2.toLowerCase();
         if (headerNameLowerCasedRecord[headerName] === void 0 && !isValidHTTPToken(headerName)) {
           throw new InvalidArgumentError("invalid header key");
         }
       }
       if (Array.isArray(val)) {
         const arr = [];
-        for (let i2 = 0; i2 < val.length; i2++) {
-          if (typeof val[i2] === "string") {
-            if (!isValidHeaderValue(val[i2])) {
-              throw new InvalidArgumentError(`invalid ${key} header`);
+        for (let i = 0; i < val.length; i++) {
+          if (typeof val[i] === "string") {
+            if (!isValidHeaderValue(val[i])) {
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
-            arr.push(val[i2]);
-          } else if (val[i2] === null) {
+            arr.push(val[i]);
+          } else if (val[i] === null) {
             arr.push("");
-          } else if (typeof val[i2] === "object") {
-            throw new InvalidArgumentError(`invalid ${key} header`);
+          } else if (typeof val[i] === "object") {
+            throw new InvalidArgumentError(`invalid ${key2} header`);
           } else {
-            const str = `${val[i2]}`;
+            const str = `${val[i]}`;
             if (!isValidHeaderValue(str)) {
-              throw new InvalidArgumentError(`invalid ${key} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(str);
           }
@@ -2000,14 +2000,14 @@ var require_request = __commonJS({
         val = arr;
       } else if (typeof val === "string") {
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       } else if (val === null) {
         val = "";
       } else {
         val = `${val}`;
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       }
       if (headerName === "host") {
@@ -2028,7 +2028,7 @@ var require_request = __commonJS({
         }
       } else if (request.contentType === null && headerName === "content-type") {
         request.contentType = val;
-        request.headers.push(key, val);
+        request.headers.push(key2, val);
       } else if (headerName === "transfer-encoding" || headerName === "keep-alive" || headerName === "upgrade") {
         throw new InvalidArgumentError(`invalid ${headerName} header`);
       } else if (headerName === "connection") {
@@ -2042,7 +2042,7 @@ var require_request = __commonJS({
       } else if (headerName === "expect") {
         throw new NotSupportedError("expect header not supported");
       } else {
-        request.headers.push(key, val);
+        request.headers.push(key2, val);
       }
     }
     module.exports = Request;
@@ -2153,8 +2153,8 @@ var require_dispatcher_base = __commonJS({
       }
       set interceptors(newInterceptors) {
         if (newInterceptors) {
-          for (let i2 = newInterceptors.length - 1; i2 >= 0; i2--) {
-            const interceptor = this[kInterceptors][i2];
+          for (let i = newInterceptors.length - 1; i >= 0; i--) {
+            const interceptor = this[kInterceptors][i];
             if (typeof interceptor !== "function") {
               throw new InvalidArgumentError("interceptor must be an function");
             }
@@ -2165,8 +2165,8 @@ var require_dispatcher_base = __commonJS({
       close(callback) {
         if (callback === void 0) {
           return new Promise((resolve3, reject) => {
-            this.close((err2, data) => {
-              return err2 ? reject(err2) : resolve3(data);
+            this.close((err, data) => {
+              return err ? reject(err) : resolve3(data);
             });
           });
         }
@@ -2190,25 +2190,25 @@ var require_dispatcher_base = __commonJS({
         const onClosed = () => {
           const callbacks = this[kOnClosed];
           this[kOnClosed] = null;
-          for (let i2 = 0; i2 < callbacks.length; i2++) {
-            callbacks[i2](null, null);
+          for (let i = 0; i < callbacks.length; i++) {
+            callbacks[i](null, null);
           }
         };
         this[kClose]().then(() => this.destroy()).then(() => {
           queueMicrotask(onClosed);
         });
       }
-      destroy(err2, callback) {
-        if (typeof err2 === "function") {
-          callback = err2;
-          err2 = null;
+      destroy(err, callback) {
+        if (typeof err === "function") {
+          callback = err;
+          err = null;
         }
         if (callback === void 0) {
           return new Promise((resolve3, reject) => {
-            this.destroy(err2, (err3, data) => {
-              return err3 ? (
+            this.destroy(err, (err2, data) => {
+              return err2 ? (
                 /* istanbul ignore next: should never error */
-                reject(err3)
+                reject(err2)
               ) : resolve3(data);
             });
           });
@@ -2224,8 +2224,8 @@ var require_dispatcher_base = __commonJS({
           }
           return;
         }
-        if (!err2) {
-          err2 = new ClientDestroyedError();
+        if (!err) {
+          err = new ClientDestroyedError();
         }
         this[kDestroyed] = true;
         this[kOnDestroyed] = this[kOnDestroyed] || [];
@@ -2233,11 +2233,11 @@ var require_dispatcher_base = __commonJS({
         const onDestroyed = () => {
           const callbacks = this[kOnDestroyed];
           this[kOnDestroyed] = null;
-          for (let i2 = 0; i2 < callbacks.length; i2++) {
-            callbacks[i2](null, null);
+          for (let i = 0; i < callbacks.length; i++) {
+            callbacks[i](null, null);
           }
         };
-        this[kDestroy](err2).then(() => {
+        this[kDestroy](err).then(() => {
           queueMicrotask(onDestroyed);
         });
       }
@@ -2247,8 +2247,8 @@ var require_dispatcher_base = __commonJS({
           return this[kDispatch](opts, handler);
         }
         let dispatch = this[kDispatch].bind(this);
-        for (let i2 = this[kInterceptors].length - 1; i2 >= 0; i2--) {
-          dispatch = this[kInterceptors][i2](dispatch);
+        for (let i = this[kInterceptors].length - 1; i >= 0; i--) {
+          dispatch = this[kInterceptors][i](dispatch);
         }
         this[kInterceptedDispatch] = dispatch;
         return dispatch(opts, handler);
@@ -2268,11 +2268,11 @@ var require_dispatcher_base = __commonJS({
             throw new ClientClosedError();
           }
           return this[kInterceptedDispatch](opts, handler);
-        } catch (err2) {
+        } catch (err) {
           if (typeof handler.onError !== "function") {
             throw new InvalidArgumentError("invalid onError method");
           }
-          handler.onError(err2);
+          handler.onError(err);
           return false;
         }
       }
@@ -2530,13 +2530,13 @@ var require_connect = __commonJS({
         constructor(maxCachedSessions) {
           this._maxCachedSessions = maxCachedSessions;
           this._sessionCache = /* @__PURE__ */ new Map();
-          this._sessionRegistry = new global.FinalizationRegistry((key) => {
+          this._sessionRegistry = new global.FinalizationRegistry((key2) => {
             if (this._sessionCache.size < this._maxCachedSessions) {
               return;
             }
-            const ref = this._sessionCache.get(key);
+            const ref = this._sessionCache.get(key2);
             if (ref !== void 0 && ref.deref() === void 0) {
-              this._sessionCache.delete(key);
+              this._sessionCache.delete(key2);
             }
           });
         }
@@ -2633,12 +2633,12 @@ var require_connect = __commonJS({
             callback = null;
             cb(null, this);
           }
-        }).on("error", function(err2) {
+        }).on("error", function(err) {
           queueMicrotask(clearConnectTimeout);
           if (callback) {
             const cb = callback;
             callback = null;
-            cb(err2);
+            cb(err);
           }
         });
         return socket;
@@ -2700,10 +2700,10 @@ var require_utils = __commonJS({
     exports2.enumToMap = void 0;
     function enumToMap(obj) {
       const res = {};
-      Object.keys(obj).forEach((key) => {
-        const value = obj[key];
+      Object.keys(obj).forEach((key2) => {
+        const value = obj[key2];
         if (typeof value === "number") {
-          res[key] = value;
+          res[key2] = value;
         }
       });
       return res;
@@ -2880,9 +2880,9 @@ var require_constants2 = __commonJS({
     ];
     exports2.METHOD_MAP = utils_1.enumToMap(METHODS);
     exports2.H_METHOD_MAP = {};
-    Object.keys(exports2.METHOD_MAP).forEach((key) => {
-      if (/^H/.test(key)) {
-        exports2.H_METHOD_MAP[key] = exports2.METHOD_MAP[key];
+    Object.keys(exports2.METHOD_MAP).forEach((key2) => {
+      if (/^H/.test(key2)) {
+        exports2.H_METHOD_MAP[key2] = exports2.METHOD_MAP[key2];
       }
     });
     var FINISH;
@@ -2892,9 +2892,9 @@ var require_constants2 = __commonJS({
       FINISH2[FINISH2["UNSAFE"] = 2] = "UNSAFE";
     })(FINISH = exports2.FINISH || (exports2.FINISH = {}));
     exports2.ALPHA = [];
-    for (let i2 = "A".charCodeAt(0); i2 <= "Z".charCodeAt(0); i2++) {
-      exports2.ALPHA.push(String.fromCharCode(i2));
-      exports2.ALPHA.push(String.fromCharCode(i2 + 32));
+    for (let i = "A".charCodeAt(0); i <= "Z".charCodeAt(0); i++) {
+      exports2.ALPHA.push(String.fromCharCode(i));
+      exports2.ALPHA.push(String.fromCharCode(i + 32));
     }
     exports2.NUM_MAP = {
       0: 0,
@@ -2980,8 +2980,8 @@ var require_constants2 = __commonJS({
       "~"
     ].concat(exports2.ALPHANUM);
     exports2.URL_CHAR = exports2.STRICT_URL_CHAR.concat(["	", "\f"]);
-    for (let i2 = 128; i2 <= 255; i2++) {
-      exports2.URL_CHAR.push(i2);
+    for (let i = 128; i <= 255; i++) {
+      exports2.URL_CHAR.push(i);
     }
     exports2.HEX = exports2.NUM.concat(["a", "b", "c", "d", "e", "f", "A", "B", "C", "D", "E", "F"]);
     exports2.STRICT_TOKEN = [
@@ -3003,9 +3003,9 @@ var require_constants2 = __commonJS({
     ].concat(exports2.ALPHANUM);
     exports2.TOKEN = exports2.STRICT_TOKEN.concat([" "]);
     exports2.HEADER_CHARS = ["	"];
-    for (let i2 = 32; i2 <= 255; i2++) {
-      if (i2 !== 127) {
-        exports2.HEADER_CHARS.push(i2);
+    for (let i = 32; i <= 255; i++) {
+      if (i !== 127) {
+        exports2.HEADER_CHARS.push(i);
       }
     }
     exports2.CONNECTION_TOKEN_CHARS = exports2.HEADER_CHARS.filter((c) => c !== 44);
@@ -3399,15 +3399,15 @@ var require_data_url = __commonJS({
       const length = input.length;
       const output = new Uint8Array(length);
       let j = 0;
-      for (let i2 = 0; i2 < length; ++i2) {
-        const byte = input[i2];
+      for (let i = 0; i < length; ++i) {
+        const byte = input[i];
         if (byte !== 37) {
           output[j++] = byte;
-        } else if (byte === 37 && !(isHexCharByte(input[i2 + 1]) && isHexCharByte(input[i2 + 2]))) {
+        } else if (byte === 37 && !(isHexCharByte(input[i + 1]) && isHexCharByte(input[i + 2]))) {
           output[j++] = 37;
         } else {
-          output[j++] = hexByteToNumber(input[i2 + 1]) << 4 | hexByteToNumber(input[i2 + 2]);
-          i2 += 2;
+          output[j++] = hexByteToNumber(input[i + 1]) << 4 | hexByteToNumber(input[i + 2]);
+          i += 2;
         }
       }
       return length === j ? output : output.subarray(0, j);
@@ -3593,13 +3593,13 @@ var require_data_url = __commonJS({
         return String.fromCharCode.apply(null, input);
       }
       let result = "";
-      let i2 = 0;
+      let i = 0;
       let addition = (2 << 15) - 1;
-      while (i2 < length) {
-        if (i2 + addition > length) {
-          addition = length - i2;
+      while (i < length) {
+        if (i + addition > length) {
+          addition = length - i;
         }
-        result += String.fromCharCode.apply(null, input.subarray(i2, i2 += addition));
+        result += String.fromCharCode.apply(null, input.subarray(i, i += addition));
       }
       return result;
     }
@@ -3688,15 +3688,15 @@ var require_webidl = __commonJS({
     webidl.brandCheck = function(V, I, opts) {
       if (opts?.strict !== false) {
         if (!(V instanceof I)) {
-          const err2 = new TypeError("Illegal invocation");
-          err2.code = "ERR_INVALID_THIS";
-          throw err2;
+          const err = new TypeError("Illegal invocation");
+          err.code = "ERR_INVALID_THIS";
+          throw err;
         }
       } else {
         if (V?.[Symbol.toStringTag] !== I.prototype[Symbol.toStringTag]) {
-          const err2 = new TypeError("Illegal invocation");
-          err2.code = "ERR_INVALID_THIS";
-          throw err2;
+          const err = new TypeError("Illegal invocation");
+          err.code = "ERR_INVALID_THIS";
+          throw err;
         }
       }
     };
@@ -3756,44 +3756,44 @@ var require_webidl = __commonJS({
         lowerBound = Math.pow(-2, bitLength) - 1;
         upperBound = Math.pow(2, bitLength - 1) - 1;
       }
-      let x2 = Number(V);
-      if (x2 === 0) {
-        x2 = 0;
+      let x = Number(V);
+      if (x === 0) {
+        x = 0;
       }
       if (opts?.enforceRange === true) {
-        if (Number.isNaN(x2) || x2 === Number.POSITIVE_INFINITY || x2 === Number.NEGATIVE_INFINITY) {
+        if (Number.isNaN(x) || x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY) {
           throw webidl.errors.exception({
             header: "Integer conversion",
             message: `Could not convert ${webidl.util.Stringify(V)} to an integer.`
           });
         }
-        x2 = webidl.util.IntegerPart(x2);
-        if (x2 < lowerBound || x2 > upperBound) {
+        x = webidl.util.IntegerPart(x);
+        if (x < lowerBound || x > upperBound) {
           throw webidl.errors.exception({
             header: "Integer conversion",
-            message: `Value must be between ${lowerBound}-${upperBound}, got ${x2}.`
+            message: `Value must be between ${lowerBound}-${upperBound}, got ${x}.`
           });
         }
-        return x2;
+        return x;
       }
-      if (!Number.isNaN(x2) && opts?.clamp === true) {
-        x2 = Math.min(Math.max(x2, lowerBound), upperBound);
-        if (Math.floor(x2) % 2 === 0) {
-          x2 = Math.floor(x2);
+      if (!Number.isNaN(x) && opts?.clamp === true) {
+        x = Math.min(Math.max(x, lowerBound), upperBound);
+        if (Math.floor(x) % 2 === 0) {
+          x = Math.floor(x);
         } else {
-          x2 = Math.ceil(x2);
+          x = Math.ceil(x);
         }
-        return x2;
+        return x;
       }
-      if (Number.isNaN(x2) || x2 === 0 && Object.is(0, x2) || x2 === Number.POSITIVE_INFINITY || x2 === Number.NEGATIVE_INFINITY) {
+      if (Number.isNaN(x) || x === 0 && Object.is(0, x) || x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY) {
         return 0;
       }
-      x2 = webidl.util.IntegerPart(x2);
-      x2 = x2 % Math.pow(2, bitLength);
-      if (signedness === "signed" && x2 >= Math.pow(2, bitLength) - 1) {
-        return x2 - Math.pow(2, bitLength);
+      x = webidl.util.IntegerPart(x);
+      x = x % Math.pow(2, bitLength);
+      if (signedness === "signed" && x >= Math.pow(2, bitLength) - 1) {
+        return x - Math.pow(2, bitLength);
       }
-      return x2;
+      return x;
     };
     webidl.util.IntegerPart = function(n) {
       const r = Math.floor(Math.abs(n));
@@ -3853,31 +3853,31 @@ var require_webidl = __commonJS({
         const result = {};
         if (!types2.isProxy(O)) {
           const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
-          for (const key of keys2) {
-            const typedKey = keyConverter(key, prefix2, argument);
-            const typedValue = valueConverter(O[key], prefix2, argument);
+          for (const key2 of keys2) {
+            const typedKey = keyConverter(key2, prefix2, argument);
+            const typedValue = valueConverter(O[key2], prefix2, argument);
             result[typedKey] = typedValue;
           }
           return result;
         }
         const keys = Reflect.ownKeys(O);
-        for (const key of keys) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key);
+        for (const key2 of keys) {
+          const desc = Reflect.getOwnPropertyDescriptor(O, key2);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key, prefix2, argument);
-            const typedValue = valueConverter(O[key], prefix2, argument);
+            const typedKey = keyConverter(key2, prefix2, argument);
+            const typedValue = valueConverter(O[key2], prefix2, argument);
             result[typedKey] = typedValue;
           }
         }
         return result;
       };
     };
-    webidl.interfaceConverter = function(i2) {
+    webidl.interfaceConverter = function(i) {
       return (V, prefix2, argument, opts) => {
-        if (opts?.strict !== false && !(V instanceof i2)) {
+        if (opts?.strict !== false && !(V instanceof i)) {
           throw webidl.errors.exception({
             header: prefix2,
-            message: `Expected ${argument} ("${webidl.util.Stringify(V)}") to be an instance of ${i2.name}.`
+            message: `Expected ${argument} ("${webidl.util.Stringify(V)}") to be an instance of ${i.name}.`
           });
         }
         return V;
@@ -3896,29 +3896,29 @@ var require_webidl = __commonJS({
           });
         }
         for (const options of converters) {
-          const { key, defaultValue, required, converter } = options;
+          const { key: key2, defaultValue, required, converter } = options;
           if (required === true) {
-            if (!Object.hasOwn(dictionary, key)) {
+            if (!Object.hasOwn(dictionary, key2)) {
               throw webidl.errors.exception({
                 header: prefix2,
-                message: `Missing required key "${key}".`
+                message: `Missing required key "${key2}".`
               });
             }
           }
-          let value = dictionary[key];
+          let value = dictionary[key2];
           const hasDefault = Object.hasOwn(options, "defaultValue");
           if (hasDefault && value !== null) {
             value ??= defaultValue();
           }
           if (required || hasDefault || value !== void 0) {
-            value = converter(value, prefix2, `${argument}.${key}`);
+            value = converter(value, prefix2, `${argument}.${key2}`);
             if (options.allowedValues && !options.allowedValues.includes(value)) {
               throw webidl.errors.exception({
                 header: prefix2,
                 message: `${value} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
               });
             }
-            dict[key] = value;
+            dict[key2] = value;
           }
         }
         return dict;
@@ -3945,39 +3945,39 @@ var require_webidl = __commonJS({
       return String(V);
     };
     webidl.converters.ByteString = function(V, prefix2, argument) {
-      const x2 = webidl.converters.DOMString(V, prefix2, argument);
-      for (let index = 0; index < x2.length; index++) {
-        if (x2.charCodeAt(index) > 255) {
+      const x = webidl.converters.DOMString(V, prefix2, argument);
+      for (let index = 0; index < x.length; index++) {
+        if (x.charCodeAt(index) > 255) {
           throw new TypeError(
-            `Cannot convert argument to a ByteString because the character at index ${index} has a value of ${x2.charCodeAt(index)} which is greater than 255.`
+            `Cannot convert argument to a ByteString because the character at index ${index} has a value of ${x.charCodeAt(index)} which is greater than 255.`
           );
         }
       }
-      return x2;
+      return x;
     };
     webidl.converters.USVString = toUSVString;
     webidl.converters.boolean = function(V) {
-      const x2 = Boolean(V);
-      return x2;
+      const x = Boolean(V);
+      return x;
     };
     webidl.converters.any = function(V) {
       return V;
     };
     webidl.converters["long long"] = function(V, prefix2, argument) {
-      const x2 = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix2, argument);
-      return x2;
+      const x = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix2, argument);
+      return x;
     };
     webidl.converters["unsigned long long"] = function(V, prefix2, argument) {
-      const x2 = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix2, argument);
-      return x2;
+      const x = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix2, argument);
+      return x;
     };
     webidl.converters["unsigned long"] = function(V, prefix2, argument) {
-      const x2 = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix2, argument);
-      return x2;
+      const x = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix2, argument);
+      return x;
     };
     webidl.converters["unsigned short"] = function(V, prefix2, argument, opts) {
-      const x2 = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix2, argument);
-      return x2;
+      const x = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix2, argument);
+      return x;
     };
     webidl.converters.ArrayBuffer = function(V, prefix2, argument, opts) {
       if (webidl.util.Type(V) !== "Object" || !types2.isAnyArrayBuffer(V)) {
@@ -4080,7 +4080,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports2, module) {
     "use strict";
-    var { Transform: Transform2 } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var zlib2 = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
@@ -4120,8 +4120,8 @@ var require_util2 = __commonJS({
       return location;
     }
     function isValidEncodedURL(url2) {
-      for (let i2 = 0; i2 < url2.length; ++i2) {
-        const code = url2.charCodeAt(i2);
+      for (let i = 0; i < url2.length; ++i) {
+        const code = url2.charCodeAt(i);
         if (code > 126 || // Non-US-ASCII + DEL
         code < 32) {
           return false;
@@ -4146,8 +4146,8 @@ var require_util2 = __commonJS({
       return object instanceof Error || (object?.constructor?.name === "Error" || object?.constructor?.name === "DOMException");
     }
     function isValidReasonPhrase(statusText) {
-      for (let i2 = 0; i2 < statusText.length; ++i2) {
-        const c = statusText.charCodeAt(i2);
+      for (let i = 0; i < statusText.length; ++i) {
+        const c = statusText.charCodeAt(i);
         if (!(c === 9 || // HTAB
         c >= 32 && c <= 126 || // SP / VCHAR
         c >= 128 && c <= 255)) {
@@ -4165,8 +4165,8 @@ var require_util2 = __commonJS({
       const policyHeader = (headersList.get("referrer-policy", true) ?? "").split(",");
       let policy = "";
       if (policyHeader.length > 0) {
-        for (let i2 = policyHeader.length; i2 !== 0; i2--) {
-          const token = policyHeader[i2 - 1].trim();
+        for (let i = policyHeader.length; i !== 0; i--) {
+          const token = policyHeader[i - 1].trim();
           if (referrerPolicyTokens.has(token)) {
             policy = token;
             break;
@@ -4422,8 +4422,8 @@ var require_util2 = __commonJS({
       if (algorithm[3] === "5") {
         return algorithm;
       }
-      for (let i2 = 1; i2 < metadataList.length; ++i2) {
-        const metadata2 = metadataList[i2];
+      for (let i = 1; i < metadataList.length; ++i) {
+        const metadata2 = metadataList[i];
         if (metadata2.algo[3] === "5") {
           algorithm = "sha512";
           break;
@@ -4440,9 +4440,9 @@ var require_util2 = __commonJS({
         return metadataList;
       }
       let pos = 0;
-      for (let i2 = 0; i2 < metadataList.length; ++i2) {
-        if (metadataList[i2].algo === algorithm) {
-          metadataList[pos++] = metadataList[i2];
+      for (let i = 0; i < metadataList.length; ++i) {
+        if (metadataList[i].algo === algorithm) {
+          metadataList[pos++] = metadataList[i];
         }
       }
       metadataList.length = pos;
@@ -4452,9 +4452,9 @@ var require_util2 = __commonJS({
       if (actualValue.length !== expectedValue.length) {
         return false;
       }
-      for (let i2 = 0; i2 < actualValue.length; ++i2) {
-        if (actualValue[i2] !== expectedValue[i2]) {
-          if (actualValue[i2] === "+" && expectedValue[i2] === "-" || actualValue[i2] === "/" && expectedValue[i2] === "_") {
+      for (let i = 0; i < actualValue.length; ++i) {
+        if (actualValue[i] !== expectedValue[i]) {
+          if (actualValue[i] === "+" && expectedValue[i] === "-" || actualValue[i] === "/" && expectedValue[i] === "_") {
             continue;
           }
           return false;
@@ -4533,18 +4533,18 @@ var require_util2 = __commonJS({
               done: true
             };
           }
-          const { [keyIndex]: key, [valueIndex]: value } = values[index];
+          const { [keyIndex]: key2, [valueIndex]: value } = values[index];
           this.#index = index + 1;
           let result;
           switch (this.#kind) {
             case "key":
-              result = key;
+              result = key2;
               break;
             case "value":
               result = value;
               break;
             case "key+value":
-              result = [key, value];
+              result = [key2, value];
               break;
           }
           return {
@@ -4593,7 +4593,7 @@ var require_util2 = __commonJS({
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function entries() {
+          value: function entries2() {
             webidl.brandCheck(this, object);
             return makeIterator(this, "key+value");
           }
@@ -4610,8 +4610,8 @@ var require_util2 = __commonJS({
                 `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
               );
             }
-            for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
-              callbackfn.call(thisArg, value, key, this);
+            for (const { 0: key2, 1: value } of makeIterator(this, "key+value")) {
+              callbackfn.call(thisArg, value, key2, this);
             }
           }
         }
@@ -4649,9 +4649,9 @@ var require_util2 = __commonJS({
       try {
         controller.close();
         controller.byobRequest?.respond(0);
-      } catch (err2) {
-        if (!err2.message.includes("Controller is already closed") && !err2.message.includes("ReadableStream is already closed")) {
-          throw err2;
+      } catch (err) {
+        if (!err.message.includes("Controller is already closed") && !err.message.includes("ReadableStream is already closed")) {
+          throw err;
         }
       }
     }
@@ -4768,7 +4768,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform2 {
+    var InflateStream = class extends Transform3 {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -4784,7 +4784,7 @@ var require_util2 = __commonJS({
           this._inflateStream = (chunk[0] & 15) === 8 ? zlib2.createInflate(this.#zlibOptions) : zlib2.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
-          this._inflateStream.on("error", (err2) => this.destroy(err2));
+          this._inflateStream.on("error", (err) => this.destroy(err));
         }
         this._inflateStream.write(chunk, encoding, callback);
       }
@@ -5187,8 +5187,8 @@ var require_formdata_parser = __commonJS({
     var dd = Buffer.from("--");
     var ddcrlf = Buffer.from("--\r\n");
     function isAsciiString(chars) {
-      for (let i2 = 0; i2 < chars.length; ++i2) {
-        if ((chars.charCodeAt(i2) & ~127) !== 0) {
+      for (let i = 0; i < chars.length; ++i) {
+        if ((chars.charCodeAt(i) & ~127) !== 0) {
           return false;
         }
       }
@@ -5199,8 +5199,8 @@ var require_formdata_parser = __commonJS({
       if (length < 27 || length > 70) {
         return false;
       }
-      for (let i2 = 0; i2 < length; ++i2) {
-        const cp2 = boundary.charCodeAt(i2);
+      for (let i = 0; i < length; ++i) {
+        const cp2 = boundary.charCodeAt(i);
         if (!(cp2 >= 48 && cp2 <= 57 || cp2 >= 65 && cp2 <= 90 || cp2 >= 97 && cp2 <= 122 || cp2 === 39 || cp2 === 45 || cp2 === 95)) {
           return false;
         }
@@ -5407,8 +5407,8 @@ var require_formdata_parser = __commonJS({
       if (buffer2.length < start.length) {
         return false;
       }
-      for (let i2 = 0; i2 < start.length; i2++) {
-        if (start[i2] !== buffer2[position.position + i2]) {
+      for (let i = 0; i < start.length; i++) {
+        if (start[i] !== buffer2[position.position + i]) {
           return false;
         }
       }
@@ -5448,9 +5448,9 @@ var require_body = __commonJS({
     var random;
     try {
       const crypto4 = __require("node:crypto");
-      random = (max2) => crypto4.randomInt(0, max2);
+      random = (max) => crypto4.randomInt(0, max);
     } catch {
-      random = (max2) => Math.floor(Math.random(max2));
+      random = (max) => Math.floor(Math.random(max));
     }
     var textEncoder = new TextEncoder();
     function noop() {
@@ -5474,7 +5474,7 @@ var require_body = __commonJS({
       } else {
         stream = new ReadableStream({
           async pull(controller) {
-            const buffer2 = typeof source === "string" ? textEncoder.encode(source) : source;
+            const buffer2 = typeof source2 === "string" ? textEncoder.encode(source2) : source2;
             if (buffer2.byteLength) {
               controller.enqueue(buffer2);
             }
@@ -5487,19 +5487,19 @@ var require_body = __commonJS({
       }
       assert5(isReadableStreamLike(stream));
       let action5 = null;
-      let source = null;
+      let source2 = null;
       let length = null;
       let type = null;
       if (typeof object === "string") {
-        source = object;
+        source2 = object;
         type = "text/plain;charset=UTF-8";
       } else if (object instanceof URLSearchParams) {
-        source = object.toString();
+        source2 = object.toString();
         type = "application/x-www-form-urlencoded;charset=UTF-8";
       } else if (isArrayBuffer2(object)) {
-        source = new Uint8Array(object.slice());
+        source2 = new Uint8Array(object.slice());
       } else if (ArrayBuffer.isView(object)) {
-        source = new Uint8Array(object.buffer.slice(object.byteOffset, object.byteOffset + object.byteLength));
+        source2 = new Uint8Array(object.buffer.slice(object.byteOffset, object.byteOffset + object.byteLength));
       } else if (util4.isFormDataLike(object)) {
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix2 = `--${boundary}\r
@@ -5538,7 +5538,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         if (hasUnknownSizeValue) {
           length = null;
         }
-        source = object;
+        source2 = object;
         action5 = async function* () {
           for (const part of blobParts) {
             if (part.stream) {
@@ -5550,7 +5550,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         };
         type = `multipart/form-data; boundary=${boundary}`;
       } else if (isBlobLike(object)) {
-        source = object;
+        source2 = object;
         length = object.size;
         if (object.type) {
           type = object.type;
@@ -5566,8 +5566,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         }
         stream = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
       }
-      if (typeof source === "string" || util4.isBuffer(source)) {
-        length = Buffer.byteLength(source);
+      if (typeof source2 === "string" || util4.isBuffer(source2)) {
+        length = Buffer.byteLength(source2);
       }
       if (action5 != null) {
         let iterator;
@@ -5598,7 +5598,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           type: "bytes"
         });
       }
-      const body2 = { stream, source, length };
+      const body2 = { stream, source: source2, length };
       return [body2, type];
     }
     function safelyExtractBody(object, keepalive = false) {
@@ -5656,17 +5656,17 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   if (parsed === "failure") {
                     throw new TypeError("Failed to parse body as FormData.");
                   }
-                  const fd2 = new FormData2();
-                  fd2[kState] = parsed;
-                  return fd2;
+                  const fd = new FormData2();
+                  fd[kState] = parsed;
+                  return fd;
                 }
                 case "application/x-www-form-urlencoded": {
-                  const entries = new URLSearchParams(value.toString());
-                  const fd2 = new FormData2();
-                  for (const [name, value2] of entries) {
-                    fd2.append(name, value2);
+                  const entries2 = new URLSearchParams(value.toString());
+                  const fd = new FormData2();
+                  for (const [name, value2] of entries2) {
+                    fd.append(name, value2);
                   }
-                  return fd2;
+                  return fd;
                 }
               }
             }
@@ -5952,8 +5952,8 @@ var require_client_h1 = __commonJS({
             currentBufferRef = data;
             currentParser = this;
             ret = llhttp.llhttp_execute(this.ptr, currentBufferPtr, data.length);
-          } catch (err2) {
-            throw err2;
+          } catch (err) {
+            throw err;
           } finally {
             currentParser = null;
             currentBufferRef = null;
@@ -5970,8 +5970,8 @@ var require_client_h1 = __commonJS({
               throw this.createError(ret, body2);
             }
           }
-        } catch (err2) {
-          util4.destroy(socket, err2);
+        } catch (err) {
+          util4.destroy(socket, err);
         }
       }
       finish() {
@@ -6054,15 +6054,15 @@ var require_client_h1 = __commonJS({
         } else {
           this.headers[len - 1] = Buffer.concat([this.headers[len - 1], buf]);
         }
-        const key = this.headers[len - 2];
-        if (key.length === 10) {
-          const headerName = util4.bufferToLowerCasedHeaderName(key);
+        const key2 = this.headers[len - 2];
+        if (key2.length === 10) {
+          const headerName = util4.bufferToLowerCasedHeaderName(key2);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key.length === 14 && util4.bufferToLowerCasedHeaderName(key) === "content-length") {
+        } else if (key2.length === 14 && util4.bufferToLowerCasedHeaderName(key2) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -6288,9 +6288,9 @@ var require_client_h1 = __commonJS({
       socket[kIdleSocketValidationTimeout] = null;
       socket[kSocketUsed] = false;
       socket[kParser] = new Parser(client, socket, llhttpInstance);
-      addListener(socket, "error", function(err2) {
+      addListener(socket, "error", function(err) {
         const parser = this[kParser];
-        if (err2.code === "ECONNRESET" && parser.statusCode && !parser.shouldKeepAlive) {
+        if (err.code === "ECONNRESET" && parser.statusCode && !parser.shouldKeepAlive) {
           const parserErr = parser.finish();
           if (parserErr) {
             this[kError] = parserErr;
@@ -6298,8 +6298,8 @@ var require_client_h1 = __commonJS({
           }
           return;
         }
-        this[kError] = err2;
-        this[kClient][kOnError](err2);
+        this[kError] = err;
+        this[kClient][kOnError](err);
       });
       addListener(socket, "readable", function() {
         const parser = this[kParser];
@@ -6329,24 +6329,24 @@ var require_client_h1 = __commonJS({
           this[kParser].destroy();
           this[kParser] = null;
         }
-        const err2 = this[kError] || new SocketError("closed", util4.getSocketInfo(this));
+        const err = this[kError] || new SocketError("closed", util4.getSocketInfo(this));
         client2[kSocket] = null;
         client2[kHTTPContext] = null;
         if (client2.destroyed) {
           assert5(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
-          for (let i2 = 0; i2 < requests.length; i2++) {
-            const request = requests[i2];
-            util4.errorRequest(client2, request, err2);
+          for (let i = 0; i < requests.length; i++) {
+            const request = requests[i];
+            util4.errorRequest(client2, request, err);
           }
-        } else if (client2[kRunning] > 0 && err2.code !== "UND_ERR_INFO") {
+        } else if (client2[kRunning] > 0 && err.code !== "UND_ERR_INFO") {
           const request = client2[kQueue][client2[kRunningIdx]];
           client2[kQueue][client2[kRunningIdx]++] = null;
-          util4.errorRequest(client2, request, err2);
+          util4.errorRequest(client2, request, err);
         }
         client2[kPendingIdx] = client2[kRunningIdx];
         assert5(client2[kRunning] === 0);
-        client2.emit("disconnect", client2[kUrl], [client2], err2);
+        client2.emit("disconnect", client2[kUrl], [client2], err);
         client2[kResume]();
       });
       let closed = false;
@@ -6362,11 +6362,11 @@ var require_client_h1 = __commonJS({
         resume() {
           resumeH1(client);
         },
-        destroy(err2, callback) {
+        destroy(err, callback) {
           if (closed) {
             queueMicrotask(callback);
           } else {
-            socket.destroy(err2).on("close", callback);
+            socket.destroy(err).on("close", callback);
           }
         },
         get destroyed() {
@@ -6460,7 +6460,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path23, host, upgrade, blocking, reset } = request;
+      const { method, path: path25, host, upgrade, blocking, reset } = request;
       let { body: body2, headers, contentLength: contentLength2 } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util4.isFormDataLike(body2)) {
@@ -6520,8 +6520,8 @@ var require_client_h1 = __commonJS({
       };
       try {
         request.onConnect(abort);
-      } catch (err2) {
-        util4.errorRequest(client, request, err2);
+      } catch (err) {
+        util4.errorRequest(client, request, err);
       }
       if (request.aborted) {
         return false;
@@ -6541,7 +6541,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path23} HTTP/1.1\r
+      let header = `${method} ${path25} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -6560,15 +6560,15 @@ upgrade: ${upgrade}\r
       }
       if (Array.isArray(headers)) {
         for (let n = 0; n < headers.length; n += 2) {
-          const key = headers[n + 0];
+          const key2 = headers[n + 0];
           const val = headers[n + 1];
           if (Array.isArray(val)) {
-            for (let i2 = 0; i2 < val.length; i2++) {
-              header += `${key}: ${val[i2]}\r
+            for (let i = 0; i < val.length; i++) {
+              header += `${key2}: ${val[i]}\r
 `;
             }
           } else {
-            header += `${key}: ${val}\r
+            header += `${key2}: ${val}\r
 `;
           }
         }
@@ -6607,8 +6607,8 @@ upgrade: ${upgrade}\r
           if (!writer.write(chunk) && this.pause) {
             this.pause();
           }
-        } catch (err2) {
-          util4.destroy(this, err2);
+        } catch (err) {
+          util4.destroy(this, err);
         }
       };
       const onDrain = function() {
@@ -6624,11 +6624,11 @@ upgrade: ${upgrade}\r
           body2.removeListener("error", onFinished);
         });
         if (!finished) {
-          const err2 = new RequestAbortedError();
-          queueMicrotask(() => onFinished(err2));
+          const err = new RequestAbortedError();
+          queueMicrotask(() => onFinished(err));
         }
       };
-      const onFinished = function(err2) {
+      const onFinished = function(err) {
         if (finished) {
           return;
         }
@@ -6636,16 +6636,16 @@ upgrade: ${upgrade}\r
         assert5(socket.destroyed || socket[kWriting] && client[kRunning] <= 1);
         socket.off("drain", onDrain).off("error", onFinished);
         body2.removeListener("data", onData).removeListener("end", onFinished).removeListener("close", onClose);
-        if (!err2) {
+        if (!err) {
           try {
             writer.end();
           } catch (er) {
-            err2 = er;
+            err = er;
           }
         }
-        writer.destroy(err2);
-        if (err2 && (err2.code !== "UND_ERR_INFO" || err2.message !== "reset")) {
-          util4.destroy(body2, err2);
+        writer.destroy(err);
+        if (err && (err.code !== "UND_ERR_INFO" || err.message !== "reset")) {
+          util4.destroy(body2, err);
         } else {
           util4.destroy(body2);
         }
@@ -6691,8 +6691,8 @@ upgrade: ${upgrade}\r
         }
         request.onRequestSent();
         client[kResume]();
-      } catch (err2) {
-        abort(err2);
+      } catch (err) {
+        abort(err);
       }
     }
     async function writeBlob(abort, body2, client, request, socket, contentLength2, header, expectsPayload) {
@@ -6714,8 +6714,8 @@ upgrade: ${upgrade}\r
           socket[kReset] = true;
         }
         client[kResume]();
-      } catch (err2) {
-        abort(err2);
+      } catch (err) {
+        abort(err);
       }
     }
     async function writeIterable(abort, body2, client, request, socket, contentLength2, header, expectsPayload) {
@@ -6748,8 +6748,8 @@ upgrade: ${upgrade}\r
           }
         }
         writer.end();
-      } catch (err2) {
-        writer.destroy(err2);
+      } catch (err) {
+        writer.destroy(err);
       } finally {
         socket.off("close", onDrain).off("drain", onDrain);
       }
@@ -6852,12 +6852,12 @@ ${len.toString(16)}\r
         }
         client[kResume]();
       }
-      destroy(err2) {
+      destroy(err) {
         const { socket, client, abort } = this;
         socket[kWriting] = false;
-        if (err2) {
+        if (err) {
           assert5(client[kRunning] <= 1, "pipeline should only contain this request");
-          abort(err2);
+          abort(err);
         }
       }
     };
@@ -6871,7 +6871,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert5 = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline } = __require("node:stream");
+    var { pipeline: pipeline3 } = __require("node:stream");
     var util4 = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -6957,36 +6957,36 @@ var require_client_h2 = __commonJS({
       util4.addListener(session, "close", function() {
         const { [kClient]: client2 } = this;
         const { [kSocket]: socket2 } = client2;
-        const err2 = this[kSocket][kError] || this[kError] || new SocketError("closed", util4.getSocketInfo(socket2));
+        const err = this[kSocket][kError] || this[kError] || new SocketError("closed", util4.getSocketInfo(socket2));
         client2[kHTTP2Session] = null;
         if (client2.destroyed) {
           assert5(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
-          for (let i2 = 0; i2 < requests.length; i2++) {
-            const request = requests[i2];
-            util4.errorRequest(client2, request, err2);
+          for (let i = 0; i < requests.length; i++) {
+            const request = requests[i];
+            util4.errorRequest(client2, request, err);
           }
         }
       });
       session.unref();
       client[kHTTP2Session] = session;
       socket[kHTTP2Session] = session;
-      util4.addListener(socket, "error", function(err2) {
-        this[kError] = err2;
-        this[kClient][kOnError](err2);
+      util4.addListener(socket, "error", function(err) {
+        this[kError] = err;
+        this[kClient][kOnError](err);
       });
       util4.addListener(socket, "end", function() {
         util4.destroy(this, new SocketError("other side closed", util4.getSocketInfo(this)));
       });
       util4.addListener(socket, "close", function() {
-        const err2 = this[kError] || new SocketError("closed", util4.getSocketInfo(this));
+        const err = this[kError] || new SocketError("closed", util4.getSocketInfo(this));
         client[kSocket] = null;
         if (this[kHTTP2Session] != null) {
-          this[kHTTP2Session].destroy(err2);
+          this[kHTTP2Session].destroy(err);
         }
         client[kPendingIdx] = client[kRunningIdx];
         assert5(client[kRunning] === 0);
-        client.emit("disconnect", client[kUrl], [client], err2);
+        client.emit("disconnect", client[kUrl], [client], err);
         client[kResume]();
       });
       let closed = false;
@@ -7002,11 +7002,11 @@ var require_client_h2 = __commonJS({
         resume() {
           resumeH2(client);
         },
-        destroy(err2, callback) {
+        destroy(err, callback) {
           if (closed) {
             queueMicrotask(callback);
           } else {
-            socket.destroy(err2).on("close", callback);
+            socket.destroy(err).on("close", callback);
           }
         },
         get destroyed() {
@@ -7029,40 +7029,40 @@ var require_client_h2 = __commonJS({
         }
       }
     }
-    function onHttp2SessionError(err2) {
-      this[kSocket][kError] = err2;
-      this[kClient][kOnError](err2);
+    function onHttp2SessionError(err) {
+      this[kSocket][kError] = err;
+      this[kClient][kOnError](err);
     }
     function onHttp2FrameError(type, code, id) {
       if (id === 0) {
-        const err2 = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`);
-        this[kSocket][kError] = err2;
-        this[kClient][kOnError](err2);
+        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`);
+        this[kSocket][kError] = err;
+        this[kClient][kOnError](err);
       }
     }
     function onHttp2SessionEnd() {
-      const err2 = new SocketError("other side closed", util4.getSocketInfo(this[kSocket]));
-      this.destroy(err2);
-      util4.destroy(this[kSocket], err2);
+      const err = new SocketError("other side closed", util4.getSocketInfo(this[kSocket]));
+      this.destroy(err);
+      util4.destroy(this[kSocket], err);
     }
     function onHTTP2GoAway(code) {
-      const err2 = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util4.getSocketInfo(this));
+      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util4.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
       if (this[kHTTP2Session] != null) {
-        this[kHTTP2Session].destroy(err2);
+        this[kHTTP2Session].destroy(err);
         this[kHTTP2Session] = null;
       }
-      util4.destroy(this[kSocket], err2);
+      util4.destroy(this[kSocket], err);
       if (client[kRunningIdx] < client[kQueue].length) {
         const request = client[kQueue][client[kRunningIdx]];
         client[kQueue][client[kRunningIdx]++] = null;
-        util4.errorRequest(client, request, err2);
+        util4.errorRequest(client, request, err);
         client[kPendingIdx] = client[kRunningIdx];
       }
       assert5(client[kRunning] === 0);
-      client.emit("disconnect", client[kUrl], [client], err2);
+      client.emit("disconnect", client[kUrl], [client], err);
       client[kResume]();
     }
     function shouldSendContentLength(method) {
@@ -7070,7 +7070,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path23, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path25, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body: body2 } = request;
       if (upgrade) {
         util4.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7078,18 +7078,18 @@ var require_client_h2 = __commonJS({
       }
       const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key = reqHeaders[n + 0];
+        const key2 = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (Array.isArray(val)) {
-          for (let i2 = 0; i2 < val.length; i2++) {
-            if (headers[key]) {
-              headers[key] += `,${val[i2]}`;
+          for (let i = 0; i < val.length; i++) {
+            if (headers[key2]) {
+              headers[key2] += `,${val[i]}`;
             } else {
-              headers[key] = val[i2];
+              headers[key2] = val[i];
             }
           }
         } else {
-          headers[key] = val;
+          headers[key2] = val;
         }
       }
       let stream;
@@ -7117,8 +7117,8 @@ var require_client_h2 = __commonJS({
       };
       try {
         request.onConnect(abort);
-      } catch (err2) {
-        util4.errorRequest(client, request, err2);
+      } catch (err) {
+        util4.errorRequest(client, request, err);
       }
       if (request.aborted) {
         return false;
@@ -7167,7 +7167,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path23;
+      headers[HTTP2_HEADER_PATH] = path25;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -7216,9 +7216,9 @@ var require_client_h2 = __commonJS({
         const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
         request.onResponseStarted();
         if (request.aborted) {
-          const err2 = new RequestAbortedError();
-          util4.errorRequest(client, request, err2);
-          util4.destroy(stream, err2);
+          const err = new RequestAbortedError();
+          util4.errorRequest(client, request, err);
+          util4.destroy(stream, err);
           return;
         }
         if (request.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
@@ -7248,8 +7248,8 @@ var require_client_h2 = __commonJS({
           session.unref();
         }
       });
-      stream.once("error", function(err2) {
-        abort(err2);
+      stream.once("error", function(err) {
+        abort(err);
       });
       stream.once("frameError", (type, code) => {
         abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`));
@@ -7350,13 +7350,13 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body2, client, request, contentLength2) {
       assert5(contentLength2 !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline(
+      const pipe = pipeline3(
         body2,
         h2stream,
-        (err2) => {
-          if (err2) {
-            util4.destroy(pipe, err2);
-            abort(err2);
+        (err) => {
+          if (err) {
+            util4.destroy(pipe, err);
+            abort(err);
           } else {
             util4.removeAllListeners(pipe);
             request.onRequestSent();
@@ -7389,8 +7389,8 @@ var require_client_h2 = __commonJS({
           socket[kReset] = true;
         }
         client[kResume]();
-      } catch (err2) {
-        abort(err2);
+      } catch (err) {
+        abort(err);
       }
     }
     async function writeIterable(abort, h2stream, body2, client, request, socket, contentLength2, expectsPayload) {
@@ -7429,8 +7429,8 @@ var require_client_h2 = __commonJS({
           socket[kReset] = true;
         }
         client[kResume]();
-      } catch (err2) {
-        abort(err2);
+      } catch (err) {
+        abort(err);
       } finally {
         h2stream.off("close", onDrain).off("drain", onDrain);
       }
@@ -7520,9 +7520,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume2, statusText);
         }
         const { origin, pathname, search } = util4.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path23 = search ? `${pathname}${search}` : pathname;
+        const path25 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path23;
+        this.opts.path = path25;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -7556,9 +7556,9 @@ var require_redirect_handler = __commonJS({
       if (redirectableStatusCodes.indexOf(statusCode) === -1) {
         return null;
       }
-      for (let i2 = 0; i2 < headers.length; i2 += 2) {
-        if (headers[i2].length === 8 && util4.headerNameToString(headers[i2]) === "location") {
-          return headers[i2 + 1];
+      for (let i = 0; i < headers.length; i += 2) {
+        if (headers[i].length === 8 && util4.headerNameToString(headers[i]) === "location") {
+          return headers[i + 1];
         }
       }
     }
@@ -7578,15 +7578,15 @@ var require_redirect_handler = __commonJS({
     function cleanRequestHeaders(headers, removeContent, unknownOrigin) {
       const ret = [];
       if (Array.isArray(headers)) {
-        for (let i2 = 0; i2 < headers.length; i2 += 2) {
-          if (!shouldRemoveHeader(headers[i2], removeContent, unknownOrigin)) {
-            ret.push(headers[i2], headers[i2 + 1]);
+        for (let i = 0; i < headers.length; i += 2) {
+          if (!shouldRemoveHeader(headers[i], removeContent, unknownOrigin)) {
+            ret.push(headers[i], headers[i + 1]);
           }
         }
       } else if (headers && typeof headers === "object") {
-        for (const key of Object.keys(headers)) {
-          if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
-            ret.push(key, headers[key]);
+        for (const key2 of Object.keys(headers)) {
+          if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
+            ret.push(key2, headers[key2]);
           }
         }
       } else {
@@ -7626,7 +7626,7 @@ var require_client = __commonJS({
     "use strict";
     var assert5 = __require("node:assert");
     var net5 = __require("node:net");
-    var http5 = __require("node:http");
+    var http6 = __require("node:http");
     var util4 = require_util();
     var { channels } = require_diagnostics();
     var Request = require_request();
@@ -7815,7 +7815,7 @@ var require_client = __commonJS({
         this[kUrl] = util4.parseOrigin(url2);
         this[kConnector] = connect6;
         this[kPipelining] = pipelining != null ? pipelining : 1;
-        this[kMaxHeadersSize] = maxHeaderSize || http5.maxHeaderSize;
+        this[kMaxHeadersSize] = maxHeaderSize || http6.maxHeaderSize;
         this[kKeepAliveDefaultTimeout] = keepAliveTimeout == null ? 4e3 : keepAliveTimeout;
         this[kKeepAliveMaxTimeout] = keepAliveMaxTimeout == null ? 6e5 : keepAliveMaxTimeout;
         this[kKeepAliveTimeoutThreshold] = keepAliveTimeoutThreshold == null ? 2e3 : keepAliveTimeoutThreshold;
@@ -7839,7 +7839,7 @@ var require_client = __commonJS({
         this[kRunningIdx] = 0;
         this[kPendingIdx] = 0;
         this[kResume] = (sync) => resume2(this, sync);
-        this[kOnError] = (err2) => onError(this, err2);
+        this[kOnError] = (err) => onError(this, err);
       }
       get pipelining() {
         return this[kPipelining];
@@ -7895,12 +7895,12 @@ var require_client = __commonJS({
           }
         });
       }
-      async [kDestroy](err2) {
+      async [kDestroy](err) {
         return new Promise((resolve3) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
-          for (let i2 = 0; i2 < requests.length; i2++) {
-            const request = requests[i2];
-            util4.errorRequest(this, request, err2);
+          for (let i = 0; i < requests.length; i++) {
+            const request = requests[i];
+            util4.errorRequest(this, request, err);
           }
           const callback = () => {
             if (this[kClosedResolve]) {
@@ -7910,7 +7910,7 @@ var require_client = __commonJS({
             resolve3(null);
           };
           if (this[kHTTPContext]) {
-            this[kHTTPContext].destroy(err2, callback);
+            this[kHTTPContext].destroy(err, callback);
             this[kHTTPContext] = null;
           } else {
             queueMicrotask(callback);
@@ -7920,13 +7920,13 @@ var require_client = __commonJS({
       }
     };
     var createRedirectInterceptor = require_redirect_interceptor();
-    function onError(client, err2) {
-      if (client[kRunning] === 0 && err2.code !== "UND_ERR_INFO" && err2.code !== "UND_ERR_SOCKET") {
+    function onError(client, err) {
+      if (client[kRunning] === 0 && err.code !== "UND_ERR_INFO" && err.code !== "UND_ERR_SOCKET") {
         assert5(client[kPendingIdx] === client[kRunningIdx]);
         const requests = client[kQueue].splice(client[kRunningIdx]);
-        for (let i2 = 0; i2 < requests.length; i2++) {
-          const request = requests[i2];
-          util4.errorRequest(client, request, err2);
+        for (let i = 0; i < requests.length; i++) {
+          const request = requests[i];
+          util4.errorRequest(client, request, err);
         }
         assert5(client[kSize] === 0);
       }
@@ -7966,9 +7966,9 @@ var require_client = __commonJS({
             port,
             servername: client[kServerName],
             localAddress: client[kLocalAddress]
-          }, (err2, socket2) => {
-            if (err2) {
-              reject(err2);
+          }, (err, socket2) => {
+            if (err) {
+              reject(err);
             } else {
               resolve3(socket2);
             }
@@ -7981,9 +7981,9 @@ var require_client = __commonJS({
         assert5(socket);
         try {
           client[kHTTPContext] = socket.alpnProtocol === "h2" ? await connectH2(client, socket) : await connectH1(client, socket);
-        } catch (err2) {
+        } catch (err) {
           socket.destroy().on("error", noop);
-          throw err2;
+          throw err;
         }
         client[kConnecting] = false;
         socket[kCounter] = 0;
@@ -8006,7 +8006,7 @@ var require_client = __commonJS({
           });
         }
         client.emit("connect", client[kUrl], [client]);
-      } catch (err2) {
+      } catch (err) {
         if (client.destroyed) {
           return;
         }
@@ -8023,19 +8023,19 @@ var require_client = __commonJS({
               localAddress: client[kLocalAddress]
             },
             connector: client[kConnector],
-            error: err2
+            error: err
           });
         }
-        if (err2.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+        if (err.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
           assert5(client[kRunning] === 0);
           while (client[kPending] > 0 && client[kQueue][client[kPendingIdx]].servername === client[kServerName]) {
             const request = client[kQueue][client[kPendingIdx]++];
-            util4.errorRequest(client, request, err2);
+            util4.errorRequest(client, request, err);
           }
         } else {
-          onError(client, err2);
+          onError(client, err);
         }
-        client.emit("connectionError", client[kUrl], [client], err2);
+        client.emit("connectionError", client[kUrl], [client], err);
       }
       client[kResume]();
     }
@@ -8261,11 +8261,11 @@ var require_pool_base = __commonJS({
         this[kOnConnect] = (origin, targets) => {
           pool.emit("connect", origin, [pool, ...targets]);
         };
-        this[kOnDisconnect] = (origin, targets, err2) => {
-          pool.emit("disconnect", origin, [pool, ...targets], err2);
+        this[kOnDisconnect] = (origin, targets, err) => {
+          pool.emit("disconnect", origin, [pool, ...targets], err);
         };
-        this[kOnConnectionError] = (origin, targets, err2) => {
-          pool.emit("connectionError", origin, [pool, ...targets], err2);
+        this[kOnConnectionError] = (origin, targets, err) => {
+          pool.emit("connectionError", origin, [pool, ...targets], err);
         };
         this[kStats] = new PoolStats(this);
       }
@@ -8311,15 +8311,15 @@ var require_pool_base = __commonJS({
           });
         }
       }
-      async [kDestroy](err2) {
+      async [kDestroy](err) {
         while (true) {
           const item = this[kQueue].shift();
           if (!item) {
             break;
           }
-          item.handler.onError(err2);
+          item.handler.onError(err);
         }
-        await Promise.all(this[kClients].map((c) => c.destroy(err2)));
+        await Promise.all(this[kClients].map((c) => c.destroy(err)));
       }
       [kDispatch](opts, handler) {
         const dispatcher = this[kGetDispatcher]();
@@ -8532,8 +8532,8 @@ var require_balanced_pool = __commonJS({
           this._updateBalancedPoolStats();
         });
         pool.on("disconnect", (...args) => {
-          const err2 = args[2];
-          if (err2 && err2.code === "UND_ERR_SOCKET") {
+          const err = args[2];
+          if (err && err.code === "UND_ERR_SOCKET") {
             pool[kWeight] = Math.max(1, pool[kWeight] - this[kErrorPenalty]);
             this._updateBalancedPoolStats();
           }
@@ -8546,8 +8546,8 @@ var require_balanced_pool = __commonJS({
       }
       _updateBalancedPoolStats() {
         let result = 0;
-        for (let i2 = 0; i2 < this[kClients].length; i2++) {
-          result = getGreatestCommonDivisor(this[kClients][i2][kWeight], result);
+        for (let i = 0; i < this[kClients].length; i++) {
+          result = getGreatestCommonDivisor(this[kClients][i][kWeight], result);
         }
         this[kGreatestCommonDivisor] = result;
       }
@@ -8652,11 +8652,11 @@ var require_agent = __commonJS({
         this[kOnConnect] = (origin, targets) => {
           this.emit("connect", origin, [this, ...targets]);
         };
-        this[kOnDisconnect] = (origin, targets, err2) => {
-          this.emit("disconnect", origin, [this, ...targets], err2);
+        this[kOnDisconnect] = (origin, targets, err) => {
+          this.emit("disconnect", origin, [this, ...targets], err);
         };
-        this[kOnConnectionError] = (origin, targets, err2) => {
-          this.emit("connectionError", origin, [this, ...targets], err2);
+        this[kOnConnectionError] = (origin, targets, err) => {
+          this.emit("connectionError", origin, [this, ...targets], err);
         };
       }
       get [kRunning]() {
@@ -8667,16 +8667,16 @@ var require_agent = __commonJS({
         return ret;
       }
       [kDispatch](opts, handler) {
-        let key;
+        let key2;
         if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key = String(opts.origin);
+          key2 = String(opts.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
-        let dispatcher = this[kClients].get(key);
+        let dispatcher = this[kClients].get(key2);
         if (!dispatcher) {
           dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
-          this[kClients].set(key, dispatcher);
+          this[kClients].set(key2, dispatcher);
         }
         return dispatcher.dispatch(opts, handler);
       }
@@ -8688,10 +8688,10 @@ var require_agent = __commonJS({
         this[kClients].clear();
         await Promise.all(closePromises);
       }
-      async [kDestroy](err2) {
+      async [kDestroy](err) {
         const destroyPromises = [];
         for (const client of this[kClients].values()) {
-          destroyPromises.push(client.destroy(err2));
+          destroyPromises.push(client.destroy(err));
         }
         this[kClients].clear();
         await Promise.all(destroyPromises);
@@ -8761,10 +8761,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path23 = "/",
+          path: path25 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path23;
+        opts.path = origin + path25;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL4(origin);
           headers.host = host;
@@ -8775,8 +8775,8 @@ var require_proxy_agent = __commonJS({
       async [kClose]() {
         return this.#client.close();
       }
-      async [kDestroy](err2) {
-        return this.#client.destroy(err2);
+      async [kDestroy](err) {
+        return this.#client.destroy(err);
       }
     };
     var ProxyAgent2 = class extends DispatcherBase {
@@ -8857,11 +8857,11 @@ var require_proxy_agent = __commonJS({
                 servername = opts2.servername;
               }
               this[kConnectEndpoint]({ ...opts2, servername, httpSocket: socket }, callback);
-            } catch (err2) {
-              if (err2.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
-                callback(new SecureProxyConnectionError(err2));
+            } catch (err) {
+              if (err.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+                callback(new SecureProxyConnectionError(err));
               } else {
-                callback(err2);
+                callback(err);
               }
             }
           }
@@ -8907,15 +8907,15 @@ var require_proxy_agent = __commonJS({
     function buildHeaders(headers) {
       if (Array.isArray(headers)) {
         const headersPair = {};
-        for (let i2 = 0; i2 < headers.length; i2 += 2) {
-          headersPair[headers[i2]] = headers[i2 + 1];
+        for (let i = 0; i < headers.length; i += 2) {
+          headersPair[headers[i]] = headers[i + 1];
         }
         return headersPair;
       }
       return headers;
     }
     function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
+      const existProxyAuth = headers && Object.keys(headers).find((key2) => key2.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -8980,13 +8980,13 @@ var require_env_http_proxy_agent = __commonJS({
           await this[kHttpsProxyAgent].close();
         }
       }
-      async [kDestroy](err2) {
-        await this[kNoProxyAgent].destroy(err2);
+      async [kDestroy](err) {
+        await this[kNoProxyAgent].destroy(err);
         if (!this[kHttpProxyAgent][kDestroyed]) {
-          await this[kHttpProxyAgent].destroy(err2);
+          await this[kHttpProxyAgent].destroy(err);
         }
         if (!this[kHttpsProxyAgent][kDestroyed]) {
-          await this[kHttpsProxyAgent].destroy(err2);
+          await this[kHttpsProxyAgent].destroy(err);
         }
       }
       #getProxyAgentForUrl(url2) {
@@ -9011,8 +9011,8 @@ var require_env_http_proxy_agent = __commonJS({
         if (this.#noProxyValue === "*") {
           return false;
         }
-        for (let i2 = 0; i2 < this.#noProxyEntries.length; i2++) {
-          const entry = this.#noProxyEntries[i2];
+        for (let i = 0; i < this.#noProxyEntries.length; i++) {
+          const entry = this.#noProxyEntries[i];
           if (entry.port && entry.port !== port) {
             continue;
           }
@@ -9032,8 +9032,8 @@ var require_env_http_proxy_agent = __commonJS({
         const noProxyValue = this.#opts.noProxy ?? this.#noProxyEnv;
         const noProxySplit = noProxyValue.split(/[,\s]/);
         const noProxyEntries = [];
-        for (let i2 = 0; i2 < noProxySplit.length; i2++) {
-          const entry = noProxySplit[i2];
+        for (let i = 0; i < noProxySplit.length; i++) {
+          const entry = noProxySplit[i];
           if (!entry) {
             continue;
           }
@@ -9189,8 +9189,8 @@ var require_retry_handler = __commonJS({
       onBodySent(chunk) {
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
-      static [kRetryHandlerDefaultRetry](err2, { state: state3, opts }, cb) {
-        const { statusCode, code, headers } = err2;
+      static [kRetryHandlerDefaultRetry](err, { state: state3, opts }, cb) {
+        const { statusCode, code, headers } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -9203,19 +9203,19 @@ var require_retry_handler = __commonJS({
         } = retryOptions;
         const { counter } = state3;
         if (code && code !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code)) {
-          cb(err2);
+          cb(err);
           return;
         }
         if (Array.isArray(methods) && !methods.includes(method)) {
-          cb(err2);
+          cb(err);
           return;
         }
         if (statusCode != null && Array.isArray(statusCodes) && !statusCodes.includes(statusCode)) {
-          cb(err2);
+          cb(err);
           return;
         }
         if (counter > maxRetries) {
-          cb(err2);
+          cb(err);
           return;
         }
         let retryAfterHeader = headers?.["retry-after"];
@@ -9347,11 +9347,11 @@ var require_retry_handler = __commonJS({
             statusMessage
           );
         }
-        const err2 = new RequestRetryError("Request failed", statusCode, {
+        const err = new RequestRetryError("Request failed", statusCode, {
           headers,
           data: { count: this.retryCount }
         });
-        this.abort(err2);
+        this.abort(err);
         return false;
       }
       onData(chunk) {
@@ -9362,9 +9362,9 @@ var require_retry_handler = __commonJS({
         this.retryCount = 0;
         return this.handler.onComplete(rawTrailers);
       }
-      onError(err2) {
+      onError(err) {
         if (this.aborted || isDisturbed(this.opts.body) || this.headersSent && this.resume == null) {
-          return this.handler.onError(err2);
+          return this.handler.onError(err);
         }
         if (this.retryCount - this.retryCountCheckpoint > 0) {
           this.retryCount = this.retryCountCheckpoint + (this.retryCount - this.retryCountCheckpoint);
@@ -9372,16 +9372,16 @@ var require_retry_handler = __commonJS({
           this.retryCount += 1;
         }
         this.retryOpts.retry(
-          err2,
+          err,
           {
             state: { counter: this.retryCount },
             opts: { retryOptions: this.retryOpts, ...this.opts }
           },
           onRetry.bind(this)
         );
-        function onRetry(err3) {
-          if (err3 != null || this.aborted || isDisturbed(this.opts.body)) {
-            return this.handler.onError(err3);
+        function onRetry(err2) {
+          if (err2 != null || this.aborted || isDisturbed(this.opts.body)) {
+            return this.handler.onError(err2);
           }
           if (this.start !== 0) {
             const headers = { range: `bytes=${this.start}-${this.end ?? ""}` };
@@ -9399,8 +9399,8 @@ var require_retry_handler = __commonJS({
           try {
             this.retryCountCheckpoint = this.retryCount;
             this.dispatch(this.opts, this);
-          } catch (err4) {
-            this.handler.onError(err4);
+          } catch (err3) {
+            this.handler.onError(err3);
           }
         }
       }
@@ -9483,22 +9483,22 @@ var require_readable = __commonJS({
         this[kContentLength] = contentLength2;
         this[kReading] = false;
       }
-      destroy(err2) {
-        if (!err2 && !this._readableState.endEmitted) {
-          err2 = new RequestAbortedError();
+      destroy(err) {
+        if (!err && !this._readableState.endEmitted) {
+          err = new RequestAbortedError();
         }
-        if (err2) {
+        if (err) {
           this[kAbort]();
         }
-        return super.destroy(err2);
+        return super.destroy(err);
       }
-      _destroy(err2, callback) {
+      _destroy(err, callback) {
         if (!this[kReading]) {
           setImmediate(() => {
-            callback(err2);
+            callback(err);
           });
         } else {
-          callback(err2);
+          callback(err);
         }
       }
       on(ev, ...args) {
@@ -9612,8 +9612,8 @@ var require_readable = __commonJS({
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
-            stream.on("error", (err2) => {
-              reject(err2);
+            stream.on("error", (err) => {
+              reject(err);
             }).on("close", () => {
               reject(new TypeError("unusable"));
             });
@@ -9630,8 +9630,8 @@ var require_readable = __commonJS({
               length: 0,
               body: []
             };
-            stream.on("error", function(err2) {
-              consumeFinish(this[kConsume], err2);
+            stream.on("error", function(err) {
+              consumeFinish(this[kConsume], err);
             }).on("close", function() {
               if (this[kConsume].body !== null) {
                 consumeFinish(this[kConsume], new RequestAbortedError());
@@ -9687,8 +9687,8 @@ var require_readable = __commonJS({
       }
       const buffer2 = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer);
       let offset = 0;
-      for (let i2 = 0; i2 < chunks.length; ++i2) {
-        const chunk = chunks[i2];
+      for (let i = 0; i < chunks.length; ++i) {
+        const chunk = chunks[i];
         buffer2.set(chunk, offset);
         offset += chunk.length;
       }
@@ -9709,20 +9709,20 @@ var require_readable = __commonJS({
           resolve3(chunksConcat(body2, length));
         }
         consumeFinish(consume2);
-      } catch (err2) {
-        stream.destroy(err2);
+      } catch (err) {
+        stream.destroy(err);
       }
     }
     function consumePush(consume2, chunk) {
       consume2.length += chunk.length;
       consume2.body.push(chunk);
     }
-    function consumeFinish(consume2, err2) {
+    function consumeFinish(consume2, err) {
       if (consume2.body === null) {
         return;
       }
-      if (err2) {
-        consume2.reject(err2);
+      if (err) {
+        consume2.reject(err);
       } else {
         consume2.resolve();
       }
@@ -9831,11 +9831,11 @@ var require_api_request = __commonJS({
             throw new InvalidArgumentError("invalid onInfo callback");
           }
           super("UNDICI_REQUEST");
-        } catch (err2) {
+        } catch (err) {
           if (util4.isStream(body2)) {
-            util4.destroy(body2.on("error", util4.nop), err2);
+            util4.destroy(body2.on("error", util4.nop), err);
           }
-          throw err2;
+          throw err;
         }
         this.method = method;
         this.responseHeaders = responseHeaders || null;
@@ -9853,8 +9853,8 @@ var require_api_request = __commonJS({
         this.reason = null;
         this.removeAbortListener = null;
         if (util4.isStream(body2)) {
-          body2.on("error", (err2) => {
-            this.onError(err2);
+          body2.on("error", (err) => {
+            this.onError(err);
           });
         }
         if (this.signal) {
@@ -9936,23 +9936,23 @@ var require_api_request = __commonJS({
         util4.parseHeaders(trailers, this.trailers);
         this.res.push(null);
       }
-      onError(err2) {
+      onError(err) {
         const { res, callback, body: body2, opaque } = this;
         if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err2, { opaque });
+            this.runInAsyncScope(callback, null, err, { opaque });
           });
         }
         if (res) {
           this.res = null;
           queueMicrotask(() => {
-            util4.destroy(res, err2);
+            util4.destroy(res, err);
           });
         }
         if (body2) {
           this.body = null;
-          util4.destroy(body2, err2);
+          util4.destroy(body2, err);
         }
         if (this.removeAbortListener) {
           res?.off("close", this.removeAbortListener);
@@ -9964,19 +9964,19 @@ var require_api_request = __commonJS({
     function request(opts, callback) {
       if (callback === void 0) {
         return new Promise((resolve3, reject) => {
-          request.call(this, opts, (err2, data) => {
-            return err2 ? reject(err2) : resolve3(data);
+          request.call(this, opts, (err, data) => {
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
       try {
         this.dispatch(opts, new RequestHandler(opts, callback));
-      } catch (err2) {
+      } catch (err) {
         if (typeof callback !== "function") {
-          throw err2;
+          throw err;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err2, { opaque }));
+        queueMicrotask(() => callback(err, { opaque }));
       }
     }
     module.exports = request;
@@ -10069,11 +10069,11 @@ var require_api_stream = __commonJS({
             throw new InvalidArgumentError("invalid onInfo callback");
           }
           super("UNDICI_STREAM");
-        } catch (err2) {
+        } catch (err) {
           if (util4.isStream(body2)) {
-            util4.destroy(body2.on("error", util4.nop), err2);
+            util4.destroy(body2.on("error", util4.nop), err);
           }
-          throw err2;
+          throw err;
         }
         this.responseHeaders = responseHeaders || null;
         this.opaque = opaque || null;
@@ -10087,8 +10087,8 @@ var require_api_stream = __commonJS({
         this.onInfo = onInfo || null;
         this.throwOnError = throwOnError || false;
         if (util4.isStream(body2)) {
-          body2.on("error", (err2) => {
-            this.onError(err2);
+          body2.on("error", (err) => {
+            this.onError(err);
           });
         }
         addSignal(this, signal);
@@ -10136,15 +10136,15 @@ var require_api_stream = __commonJS({
           if (!res || typeof res.write !== "function" || typeof res.end !== "function" || typeof res.on !== "function") {
             throw new InvalidReturnValueError("expected Writable");
           }
-          finished(res, { readable: false }, (err2) => {
+          finished(res, { readable: false }, (err) => {
             const { callback: callback2, res: res2, opaque: opaque2, trailers, abort } = this;
             this.res = null;
-            if (err2 || !res2.readable) {
-              util4.destroy(res2, err2);
+            if (err || !res2.readable) {
+              util4.destroy(res2, err);
             }
             this.callback = null;
-            this.runInAsyncScope(callback2, null, err2 || null, { opaque: opaque2, trailers });
-            if (err2) {
+            this.runInAsyncScope(callback2, null, err || null, { opaque: opaque2, trailers });
+            if (err) {
               abort();
             }
           });
@@ -10167,41 +10167,41 @@ var require_api_stream = __commonJS({
         this.trailers = util4.parseHeaders(trailers);
         res.end();
       }
-      onError(err2) {
+      onError(err) {
         const { res, callback, opaque, body: body2 } = this;
         removeSignal(this);
         this.factory = null;
         if (res) {
           this.res = null;
-          util4.destroy(res, err2);
+          util4.destroy(res, err);
         } else if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err2, { opaque });
+            this.runInAsyncScope(callback, null, err, { opaque });
           });
         }
         if (body2) {
           this.body = null;
-          util4.destroy(body2, err2);
+          util4.destroy(body2, err);
         }
       }
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
         return new Promise((resolve3, reject) => {
-          stream.call(this, opts, factory, (err2, data) => {
-            return err2 ? reject(err2) : resolve3(data);
+          stream.call(this, opts, factory, (err, data) => {
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
       try {
         this.dispatch(opts, new StreamHandler(opts, factory, callback));
-      } catch (err2) {
+      } catch (err) {
         if (typeof callback !== "function") {
-          throw err2;
+          throw err;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err2, { opaque }));
+        queueMicrotask(() => callback(err, { opaque }));
       }
     }
     module.exports = stream;
@@ -10239,9 +10239,9 @@ var require_api_pipeline = __commonJS({
           resume2();
         }
       }
-      _destroy(err2, callback) {
+      _destroy(err, callback) {
         this._read();
-        callback(err2);
+        callback(err);
       }
     };
     var PipelineResponse = class extends Readable5 {
@@ -10252,11 +10252,11 @@ var require_api_pipeline = __commonJS({
       _read() {
         this[kResume]();
       }
-      _destroy(err2, callback) {
-        if (!err2 && !this._readableState.endEmitted) {
-          err2 = new RequestAbortedError();
+      _destroy(err, callback) {
+        if (!err && !this._readableState.endEmitted) {
+          err = new RequestAbortedError();
         }
-        callback(err2);
+        callback(err);
       }
     };
     var PipelineHandler = class extends AsyncResource {
@@ -10302,19 +10302,19 @@ var require_api_pipeline = __commonJS({
               req[kResume] = callback;
             }
           },
-          destroy: (err2, callback) => {
+          destroy: (err, callback) => {
             const { body: body2, req, res, ret, abort } = this;
-            if (!err2 && !ret._readableState.endEmitted) {
-              err2 = new RequestAbortedError();
+            if (!err && !ret._readableState.endEmitted) {
+              err = new RequestAbortedError();
             }
-            if (abort && err2) {
+            if (abort && err) {
               abort();
             }
-            util4.destroy(body2, err2);
-            util4.destroy(req, err2);
-            util4.destroy(res, err2);
+            util4.destroy(body2, err);
+            util4.destroy(req, err);
+            util4.destroy(res, err);
             removeSignal(this);
-            callback(err2);
+            callback(err);
           }
         }).on("prefinish", () => {
           const { req } = this;
@@ -10355,9 +10355,9 @@ var require_api_pipeline = __commonJS({
             body: this.res,
             context: context3
           });
-        } catch (err2) {
+        } catch (err) {
           this.res.on("error", util4.nop);
-          throw err2;
+          throw err;
         }
         if (!body2 || typeof body2.on !== "function") {
           throw new InvalidReturnValueError("expected Readable");
@@ -10367,9 +10367,9 @@ var require_api_pipeline = __commonJS({
           if (!ret.push(chunk) && body3.pause) {
             body3.pause();
           }
-        }).on("error", (err2) => {
+        }).on("error", (err) => {
           const { ret } = this;
-          util4.destroy(ret, err2);
+          util4.destroy(ret, err);
         }).on("end", () => {
           const { ret } = this;
           ret.push(null);
@@ -10389,22 +10389,22 @@ var require_api_pipeline = __commonJS({
         const { res } = this;
         res.push(null);
       }
-      onError(err2) {
+      onError(err) {
         const { ret } = this;
         this.handler = null;
-        util4.destroy(ret, err2);
+        util4.destroy(ret, err);
       }
     };
-    function pipeline(opts, handler) {
+    function pipeline3(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
         return pipelineHandler.ret;
-      } catch (err2) {
-        return new PassThrough().destroy(err2);
+      } catch (err) {
+        return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline;
+    module.exports = pipeline3;
   }
 });
 
@@ -10462,13 +10462,13 @@ var require_api_upgrade = __commonJS({
           context: context3
         });
       }
-      onError(err2) {
+      onError(err) {
         const { callback, opaque } = this;
         removeSignal(this);
         if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err2, { opaque });
+            this.runInAsyncScope(callback, null, err, { opaque });
           });
         }
       }
@@ -10476,8 +10476,8 @@ var require_api_upgrade = __commonJS({
     function upgrade(opts, callback) {
       if (callback === void 0) {
         return new Promise((resolve3, reject) => {
-          upgrade.call(this, opts, (err2, data) => {
-            return err2 ? reject(err2) : resolve3(data);
+          upgrade.call(this, opts, (err, data) => {
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10488,12 +10488,12 @@ var require_api_upgrade = __commonJS({
           method: opts.method || "GET",
           upgrade: opts.protocol || "Websocket"
         }, upgradeHandler);
-      } catch (err2) {
+      } catch (err) {
         if (typeof callback !== "function") {
-          throw err2;
+          throw err;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err2, { opaque }));
+        queueMicrotask(() => callback(err, { opaque }));
       }
     }
     module.exports = upgrade;
@@ -10556,13 +10556,13 @@ var require_api_connect = __commonJS({
           context: context3
         });
       }
-      onError(err2) {
+      onError(err) {
         const { callback, opaque } = this;
         removeSignal(this);
         if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err2, { opaque });
+            this.runInAsyncScope(callback, null, err, { opaque });
           });
         }
       }
@@ -10570,20 +10570,20 @@ var require_api_connect = __commonJS({
     function connect5(opts, callback) {
       if (callback === void 0) {
         return new Promise((resolve3, reject) => {
-          connect5.call(this, opts, (err2, data) => {
-            return err2 ? reject(err2) : resolve3(data);
+          connect5.call(this, opts, (err, data) => {
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
       try {
         const connectHandler = new ConnectHandler(opts, callback);
         this.dispatch({ ...opts, method: "CONNECT" }, connectHandler);
-      } catch (err2) {
+      } catch (err) {
         if (typeof callback !== "function") {
-          throw err2;
+          throw err;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err2, { opaque }));
+        queueMicrotask(() => callback(err, { opaque }));
       }
     }
     module.exports = connect5;
@@ -10693,27 +10693,27 @@ var require_mock_utils = __commonJS({
         })
       );
     }
-    function getHeaderByName(headers, key) {
+    function getHeaderByName(headers, key2) {
       if (Array.isArray(headers)) {
-        for (let i2 = 0; i2 < headers.length; i2 += 2) {
-          if (headers[i2].toLocaleLowerCase() === key.toLocaleLowerCase()) {
-            return headers[i2 + 1];
+        for (let i = 0; i < headers.length; i += 2) {
+          if (headers[i].toLocaleLowerCase() === key2.toLocaleLowerCase()) {
+            return headers[i + 1];
           }
         }
         return void 0;
       } else if (typeof headers.get === "function") {
-        return headers.get(key);
+        return headers.get(key2);
       } else {
-        return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key2.toLocaleLowerCase()];
       }
     }
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
-      const entries = [];
+      const entries2 = [];
       for (let index = 0; index < clone.length; index += 2) {
-        entries.push([clone[index], clone[index + 1]]);
+        entries2.push([clone[index], clone[index + 1]]);
       }
-      return Object.fromEntries(entries);
+      return Object.fromEntries(entries2);
     }
     function matchHeaders(mockDispatch2, headers) {
       if (typeof mockDispatch2.headers === "function") {
@@ -10736,20 +10736,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path23) {
-      if (typeof path23 !== "string") {
-        return path23;
+    function safeUrl(path25) {
+      if (typeof path25 !== "string") {
+        return path25;
       }
-      const pathSegments = path23.split("?");
+      const pathSegments = path25.split("?");
       if (pathSegments.length !== 2) {
-        return path23;
+        return path25;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path23, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path23);
+    function matchKey(mockDispatch2, { path: path25, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path25);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10768,50 +10768,50 @@ var require_mock_utils = __commonJS({
         return data.toString();
       }
     }
-    function getMockDispatch(mockDispatches, key) {
-      const basePath = key.query ? buildURL(key.path, key.query) : key.path;
+    function getMockDispatch(mockDispatches, key2) {
+      const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path23 }) => matchValue(safeUrl(path23), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path25 }) => matchValue(safeUrl(path25), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key.method));
+      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key2.method));
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key.method}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key2.method}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ body: body2 }) => typeof body2 !== "undefined" ? matchValue(body2, key.body) : true);
+      matchedMockDispatches = matchedMockDispatches.filter(({ body: body2 }) => typeof body2 !== "undefined" ? matchValue(body2, key2.body) : true);
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key.body}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key2.body}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key.headers));
+      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key2.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
+        const headers = typeof key2.headers === "object" ? JSON.stringify(key2.headers) : key2.headers;
         throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
-    function addMockDispatch(mockDispatches, key, data) {
+    function addMockDispatch(mockDispatches, key2, data) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false };
       const replyData = typeof data === "function" ? { callback: data } : { ...data };
-      const newMockDispatch = { ...baseData, ...key, pending: true, data: { error: null, ...replyData } };
+      const newMockDispatch = { ...baseData, ...key2, pending: true, data: { error: null, ...replyData } };
       mockDispatches.push(newMockDispatch);
       return newMockDispatch;
     }
-    function deleteMockDispatch(mockDispatches, key) {
+    function deleteMockDispatch(mockDispatches, key2) {
       const index = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
           return false;
         }
-        return matchKey(dispatch, key);
+        return matchKey(dispatch, key2);
       });
       if (index !== -1) {
         mockDispatches.splice(index, 1);
       }
     }
     function buildKey(opts) {
-      const { path: path23, method, body: body2, headers, query } = opts;
+      const { path: path25, method, body: body2, headers, query } = opts;
       return {
-        path: path23,
+        path: path25,
         method,
         body: body2,
         headers,
@@ -10821,10 +10821,10 @@ var require_mock_utils = __commonJS({
     function generateKeyValues(data) {
       const keys = Object.keys(data);
       const result = [];
-      for (let i2 = 0; i2 < keys.length; ++i2) {
-        const key = keys[i2];
-        const value = data[key];
-        const name = Buffer.from(`${key}`);
+      for (let i = 0; i < keys.length; ++i) {
+        const key2 = keys[i];
+        const value = data[key2];
+        const name = Buffer.from(`${key2}`);
         if (Array.isArray(value)) {
           for (let j = 0; j < value.length; ++j) {
             result.push(name, Buffer.from(`${value[j]}`));
@@ -10846,8 +10846,8 @@ var require_mock_utils = __commonJS({
       return Buffer.concat(buffers).toString("utf8");
     }
     function mockDispatch(opts, handler) {
-      const key = buildKey(opts);
-      const mockDispatch2 = getMockDispatch(this[kDispatches], key);
+      const key2 = buildKey(opts);
+      const mockDispatch2 = getMockDispatch(this[kDispatches], key2);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
@@ -10857,7 +10857,7 @@ var require_mock_utils = __commonJS({
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
       if (error2 !== null) {
-        deleteMockDispatch(this[kDispatches], key);
+        deleteMockDispatch(this[kDispatches], key2);
         handler.onError(error2);
         return true;
       }
@@ -10878,11 +10878,11 @@ var require_mock_utils = __commonJS({
         const responseData = getResponseData(body2);
         const responseHeaders = generateKeyValues(headers);
         const responseTrailers = generateKeyValues(trailers);
-        handler.onConnect?.((err2) => handler.onError(err2), null);
+        handler.onConnect?.((err) => handler.onError(err), null);
         handler.onHeaders?.(statusCode, responseHeaders, resume2, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
         handler.onComplete?.(responseTrailers);
-        deleteMockDispatch(mockDispatches, key);
+        deleteMockDispatch(mockDispatches, key2);
       }
       function resume2() {
       }
@@ -11117,7 +11117,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports2, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify: promisify3 } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11157,7 +11157,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify3(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11170,7 +11170,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports2, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify: promisify3 } = __require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11210,7 +11210,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify3(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11254,13 +11254,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports2, module) {
     "use strict";
-    var { Transform: Transform2 } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform2({
+        this.transform = new Transform3({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -11274,10 +11274,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path23, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path25, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path23,
+            Path: path25,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -11592,12 +11592,12 @@ var require_dump = __commonJS({
           statusMessage
         );
       }
-      onError(err2) {
+      onError(err) {
         if (this.#dumped) {
           return;
         }
-        err2 = this.#reason ?? err2;
-        this.#handler.onError(err2);
+        err = this.#reason ?? err;
+        this.#handler.onError(err);
       }
       onData(chunk) {
         this.#size = this.#size + chunk.length;
@@ -11684,9 +11684,9 @@ var require_dns = __commonJS({
           maxItems: this.#maxItems
         };
         if (ips == null) {
-          this.lookup(origin, newOpts, (err2, addresses) => {
-            if (err2 || addresses == null || addresses.length === 0) {
-              cb(err2 ?? new InformationalError("No DNS entries found"));
+          this.lookup(origin, newOpts, (err, addresses) => {
+            if (err || addresses == null || addresses.length === 0) {
+              cb(err ?? new InformationalError("No DNS entries found"));
               return;
             }
             this.setRecords(origin, addresses);
@@ -11742,9 +11742,9 @@ var require_dns = __commonJS({
             family: this.dualStack === false ? this.affinity : 0,
             order: "ipv4first"
           },
-          (err2, addresses) => {
-            if (err2) {
-              return cb(err2);
+          (err, addresses) => {
+            if (err) {
+              return cb(err);
             }
             const results = /* @__PURE__ */ new Map();
             for (const addr of addresses) {
@@ -11829,14 +11829,14 @@ var require_dns = __commonJS({
         this.#state = state3;
         this.#dispatch = dispatch;
       }
-      onError(err2) {
-        switch (err2.code) {
+      onError(err) {
+        switch (err.code) {
           case "ETIMEDOUT":
           case "ECONNREFUSED": {
             if (this.#state.dualStack) {
-              this.#state.runLookup(this.#origin, this.#opts, (err3, newOrigin) => {
-                if (err3) {
-                  return this.#handler.onError(err3);
+              this.#state.runLookup(this.#origin, this.#opts, (err2, newOrigin) => {
+                if (err2) {
+                  return this.#handler.onError(err2);
                 }
                 const dispatchOpts = {
                   ...this.#opts,
@@ -11846,14 +11846,14 @@ var require_dns = __commonJS({
               });
               return;
             }
-            this.#handler.onError(err2);
+            this.#handler.onError(err);
             return;
           }
           case "ENOTFOUND":
             this.#state.deleteRecord(this.#origin);
           // eslint-disable-next-line no-fallthrough
           default:
-            this.#handler.onError(err2);
+            this.#handler.onError(err);
             break;
         }
       }
@@ -11902,9 +11902,9 @@ var require_dns = __commonJS({
           if (isIP2(origin.hostname) !== 0) {
             return dispatch(origDispatchOpts, handler);
           }
-          instance.runLookup(origin, origDispatchOpts, (err2, newOrigin) => {
-            if (err2) {
-              return handler.onError(err2);
+          instance.runLookup(origin, origDispatchOpts, (err, newOrigin) => {
+            if (err) {
+              return handler.onError(err);
             }
             let dispatchOpts = null;
             dispatchOpts = {
@@ -11949,16 +11949,16 @@ var require_headers = __commonJS({
       return code === 10 || code === 13 || code === 9 || code === 32;
     }
     function headerValueNormalize(potentialValue) {
-      let i2 = 0;
+      let i = 0;
       let j = potentialValue.length;
-      while (j > i2 && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(j - 1))) --j;
-      while (j > i2 && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i2))) ++i2;
-      return i2 === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i2, j);
+      while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(j - 1))) --j;
+      while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
+      return i === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i, j);
     }
     function fill(headers, object) {
       if (Array.isArray(object)) {
-        for (let i2 = 0; i2 < object.length; ++i2) {
-          const header = object[i2];
+        for (let i = 0; i < object.length; ++i) {
+          const header = object[i];
           if (header.length !== 2) {
             throw webidl.errors.exception({
               header: "Headers constructor",
@@ -11969,8 +11969,8 @@ var require_headers = __commonJS({
         }
       } else if (typeof object === "object" && object !== null) {
         const keys = Object.keys(object);
-        for (let i2 = 0; i2 < keys.length; ++i2) {
-          appendHeader(headers, keys[i2], object[keys[i2]]);
+        for (let i = 0; i < keys.length; ++i) {
+          appendHeader(headers, keys[i], object[keys[i]]);
         }
       } else {
         throw webidl.errors.conversionFailed({
@@ -12132,26 +12132,26 @@ var require_headers = __commonJS({
           const firstValue = iterator.next().value;
           array[0] = [firstValue[0], firstValue[1].value];
           assert5(firstValue[1].value !== null);
-          for (let i2 = 1, j = 0, right = 0, left = 0, pivot = 0, x2, value; i2 < size; ++i2) {
+          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
             value = iterator.next().value;
-            x2 = array[i2] = [value[0], value[1].value];
-            assert5(x2[1] !== null);
+            x = array[i] = [value[0], value[1].value];
+            assert5(x[1] !== null);
             left = 0;
-            right = i2;
+            right = i;
             while (left < right) {
               pivot = left + (right - left >> 1);
-              if (array[pivot][0] <= x2[0]) {
+              if (array[pivot][0] <= x[0]) {
                 left = pivot + 1;
               } else {
                 right = pivot;
               }
             }
-            if (i2 !== pivot) {
-              j = i2;
+            if (i !== pivot) {
+              j = i;
               while (j > left) {
                 array[j] = array[--j];
               }
-              array[left] = x2;
+              array[left] = x;
             }
           }
           if (!iterator.next().done) {
@@ -12159,9 +12159,9 @@ var require_headers = __commonJS({
           }
           return array;
         } else {
-          let i2 = 0;
+          let i = 0;
           for (const { 0: name, 1: { value } } of this[kHeadersMap]) {
-            array[i2++] = [name, value];
+            array[i++] = [name, value];
             assert5(value !== null);
           }
           return array.sort(compareHeaderName);
@@ -12289,8 +12289,8 @@ var require_headers = __commonJS({
         if (cookies === null || cookies.length === 1) {
           return this.#headersList[kHeadersSortedMap] = names;
         }
-        for (let i2 = 0; i2 < names.length; ++i2) {
-          const { 0: name, 1: value } = names[i2];
+        for (let i = 0; i < names.length; ++i) {
+          const { 0: name, 1: value } = names[i];
           if (name === "set-cookie") {
             for (let j = 0; j < cookies.length; ++j) {
               headers.push([name, cookies[j]]);
@@ -12432,8 +12432,8 @@ var require_response = __commonJS({
         let parsedURL;
         try {
           parsedURL = new URL(url2, relevantRealm.settingsObject.baseUrl);
-        } catch (err2) {
-          throw new TypeError(`Failed to parse URL from ${url2}`, { cause: err2 });
+        } catch (err) {
+          throw new TypeError(`Failed to parse URL from ${url2}`, { cause: err });
         }
         if (!redirectStatusSet.has(status)) {
           throw new RangeError(`Invalid status code ${status}`);
@@ -12661,9 +12661,9 @@ var require_response = __commonJS({
         assert5(false);
       }
     }
-    function makeAppropriateNetworkError(fetchParams, err2 = null) {
+    function makeAppropriateNetworkError(fetchParams, err = null) {
       assert5(isCancelled(fetchParams));
-      return isAborted(fetchParams) ? makeNetworkError(Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: err2 })) : makeNetworkError(Object.assign(new DOMException("Request was cancelled."), { cause: err2 }));
+      return isAborted(fetchParams) ? makeNetworkError(Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: err })) : makeNetworkError(Object.assign(new DOMException("Request was cancelled."), { cause: err }));
     }
     function initializeResponse(response, init, body2) {
       if (init.status !== null && (init.status < 200 || init.status > 599)) {
@@ -12789,16 +12789,16 @@ var require_dispatcher_weakref = __commonJS({
       constructor(finalizer) {
         this.finalizer = finalizer;
       }
-      register(dispatcher, key) {
+      register(dispatcher, key2) {
         if (dispatcher.on) {
           dispatcher.on("disconnect", () => {
             if (dispatcher[kConnected] === 0 && dispatcher[kSize] === 0) {
-              this.finalizer(key);
+              this.finalizer(key2);
             }
           });
         }
       }
-      unregister(key) {
+      unregister(key2) {
       }
     };
     module.exports = function() {
@@ -12895,8 +12895,8 @@ var require_request2 = __commonJS({
           let parsedURL;
           try {
             parsedURL = new URL(input, baseUrl);
-          } catch (err2) {
-            throw new TypeError("Failed to parse URL from " + input, { cause: err2 });
+          } catch (err) {
+            throw new TypeError("Failed to parse URL from " + input, { cause: err });
           }
           if (parsedURL.username || parsedURL.password) {
             throw new TypeError(
@@ -12986,8 +12986,8 @@ var require_request2 = __commonJS({
             let parsedReferrer;
             try {
               parsedReferrer = new URL(referrer, baseUrl);
-            } catch (err2) {
-              throw new TypeError(`Referrer "${referrer}" is not a valid URL.`, { cause: err2 });
+            } catch (err) {
+              throw new TypeError(`Referrer "${referrer}" is not a valid URL.`, { cause: err });
             }
             if (parsedReferrer.protocol === "about:" && parsedReferrer.hostname === "client" || origin && !sameOrigin(parsedReferrer, environmentSettingsObject.settingsObject.baseUrl)) {
               request.referrer = "client";
@@ -13569,7 +13569,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable5, pipeline, finished } = __require("node:stream");
+    var { Readable: Readable5, pipeline: pipeline3, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -13706,11 +13706,11 @@ var require_fetch = __commonJS({
         p.reject(error2);
       }
       if (request.body != null && isReadable(request.body?.stream)) {
-        request.body.stream.cancel(error2).catch((err2) => {
-          if (err2.code === "ERR_INVALID_STATE") {
+        request.body.stream.cancel(error2).catch((err) => {
+          if (err.code === "ERR_INVALID_STATE") {
             return;
           }
-          throw err2;
+          throw err;
         });
       }
       if (responseObject == null) {
@@ -13718,11 +13718,11 @@ var require_fetch = __commonJS({
       }
       const response = responseObject[kState];
       if (response.body != null && isReadable(response.body?.stream)) {
-        response.body.stream.cancel(error2).catch((err2) => {
-          if (err2.code === "ERR_INVALID_STATE") {
+        response.body.stream.cancel(error2).catch((err) => {
+          if (err.code === "ERR_INVALID_STATE") {
             return;
           }
-          throw err2;
+          throw err;
         });
       }
     }
@@ -13787,8 +13787,8 @@ var require_fetch = __commonJS({
       }
       if (subresourceSet.has(request.destination)) {
       }
-      mainFetch(fetchParams).catch((err2) => {
-        fetchParams.controller.terminate(err2);
+      mainFetch(fetchParams).catch((err) => {
+        fetchParams.controller.terminate(err);
       });
       return fetchParams.controller;
     }
@@ -13973,7 +13973,7 @@ var require_fetch = __commonJS({
         }
         case "http:":
         case "https:": {
-          return httpFetch(fetchParams).catch((err2) => makeNetworkError(err2));
+          return httpFetch(fetchParams).catch((err) => makeNetworkError(err));
         }
         default: {
           return Promise.resolve(makeNetworkError("unknown scheme"));
@@ -14098,8 +14098,8 @@ var require_fetch = __commonJS({
         if (locationURL == null) {
           return response;
         }
-      } catch (err2) {
-        return Promise.resolve(makeNetworkError(err2));
+      } catch (err) {
+        return Promise.resolve(makeNetworkError(err));
       }
       if (!urlIsHttpHttpsScheme(locationURL)) {
         return Promise.resolve(makeNetworkError("URL scheme must be a HTTP(S) scheme"));
@@ -14270,11 +14270,11 @@ var require_fetch = __commonJS({
       fetchParams.controller.connection = {
         abort: null,
         destroyed: false,
-        destroy(err2, abort = true) {
+        destroy(err, abort = true) {
           if (!this.destroyed) {
             this.destroyed = true;
             if (abort) {
-              this.abort?.(err2 ?? new DOMException("The operation was aborted.", "AbortError"));
+              this.abort?.(err ?? new DOMException("The operation was aborted.", "AbortError"));
             }
           }
         }
@@ -14325,8 +14325,8 @@ var require_fetch = __commonJS({
               yield* processBodyChunk(bytes);
             }
             processEndOfBody();
-          } catch (err2) {
-            processBodyError(err2);
+          } catch (err) {
+            processBodyError(err);
           }
         })();
       }
@@ -14339,12 +14339,12 @@ var require_fetch = __commonJS({
           fetchParams.controller.next = () => iterator.next();
           response = makeResponse({ status, statusText, headersList });
         }
-      } catch (err2) {
-        if (err2.name === "AbortError") {
+      } catch (err) {
+        if (err.name === "AbortError") {
           fetchParams.controller.connection.destroy();
-          return makeAppropriateNetworkError(fetchParams, err2);
+          return makeAppropriateNetworkError(fetchParams, err);
         }
-        return makeNetworkError(err2);
+        return makeNetworkError(err);
       }
       const pullAlgorithm = async () => {
         await fetchParams.controller.resume();
@@ -14382,11 +14382,11 @@ var require_fetch = __commonJS({
               break;
             }
             bytes = done ? void 0 : value;
-          } catch (err2) {
+          } catch (err) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
               bytes = void 0;
             } else {
-              bytes = err2;
+              bytes = err;
               isFailure = true;
             }
           }
@@ -14467,8 +14467,8 @@ var require_fetch = __commonJS({
               }
               let location = "";
               const headersList = new HeadersList();
-              for (let i2 = 0; i2 < rawHeaders.length; i2 += 2) {
-                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i2]), rawHeaders[i2 + 1].toString("latin1"), true);
+              for (let i = 0; i < rawHeaders.length; i += 2) {
+                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
               location = headersList.get("location", true);
               const decoders = [];
@@ -14481,8 +14481,8 @@ var require_fetch = __commonJS({
                   this.abort(new Error(`too many content-encodings in response: ${codings.length}, maximum allowed is ${maxContentEncodings}`));
                   return true;
                 }
-                for (let i2 = codings.length - 1; i2 >= 0; --i2) {
-                  const coding = codings[i2].trim();
+                for (let i = codings.length - 1; i >= 0; --i) {
+                  const coding = codings[i].trim();
                   if (coding === "x-gzip" || coding === "gzip") {
                     decoders.push(zlib2.createGunzip({
                       // Be less strict when decoding compressed responses, since sometimes
@@ -14514,9 +14514,9 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline(this.body, ...decoders, (err2) => {
-                  if (err2) {
-                    this.onError(err2);
+                body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
+                  if (err) {
+                    this.onError(err);
                   }
                 }).on("error", onError) : this.body.on("error", onError)
               });
@@ -14550,8 +14550,8 @@ var require_fetch = __commonJS({
                 return;
               }
               const headersList = new HeadersList();
-              for (let i2 = 0; i2 < rawHeaders.length; i2 += 2) {
-                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i2]), rawHeaders[i2 + 1].toString("latin1"), true);
+              for (let i = 0; i < rawHeaders.length; i += 2) {
+                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
               resolve3({
                 status,
@@ -16100,8 +16100,8 @@ var require_util6 = __commonJS({
   "node_modules/undici/lib/web/cookies/util.js"(exports2, module) {
     "use strict";
     function isCTLExcludingHtab(value) {
-      for (let i2 = 0; i2 < value.length; ++i2) {
-        const code = value.charCodeAt(i2);
+      for (let i = 0; i < value.length; ++i) {
+        const code = value.charCodeAt(i);
         if (code >= 0 && code <= 8 || code >= 10 && code <= 31 || code === 127) {
           return true;
         }
@@ -16109,8 +16109,8 @@ var require_util6 = __commonJS({
       return false;
     }
     function validateCookieName(name) {
-      for (let i2 = 0; i2 < name.length; ++i2) {
-        const code = name.charCodeAt(i2);
+      for (let i = 0; i < name.length; ++i) {
+        const code = name.charCodeAt(i);
         if (code < 33 || // exclude CTLs (0-31), SP and HT
         code > 126 || // exclude non-ascii and DEL
         code === 34 || // "
@@ -16136,16 +16136,16 @@ var require_util6 = __commonJS({
     }
     function validateCookieValue(value) {
       let len = value.length;
-      let i2 = 0;
+      let i = 0;
       if (value[0] === '"') {
         if (len === 1 || value[len - 1] !== '"') {
           throw new Error("Invalid cookie value");
         }
         --len;
-        ++i2;
+        ++i;
       }
-      while (i2 < len) {
-        const code = value.charCodeAt(i2++);
+      while (i < len) {
+        const code = value.charCodeAt(i++);
         if (code < 33 || // exclude CTLs (0-31)
         code > 126 || // non-ascii and DEL (127)
         code === 34 || // "
@@ -16156,9 +16156,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path23) {
-      for (let i2 = 0; i2 < path23.length; ++i2) {
-        const code = path23.charCodeAt(i2);
+    function validateCookiePath(path25) {
+      for (let i = 0; i < path25.length; ++i) {
+        const code = path25.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -16179,13 +16179,13 @@ var require_util6 = __commonJS({
         throw new Error("Invalid cookie domain");
       }
       let labelLength = 0;
-      for (let i2 = 0; i2 < domain.length; ++i2) {
-        const code = domain.charCodeAt(i2);
+      for (let i = 0; i < domain.length; ++i) {
+        const code = domain.charCodeAt(i);
         if (code === 46) {
           if (labelLength === 0) {
             throw new Error("Invalid cookie domain");
           }
-          if (domain.charCodeAt(i2 - 1) === 45) {
+          if (domain.charCodeAt(i - 1) === 45) {
             throw new Error("Invalid cookie domain");
           }
           labelLength = 0;
@@ -16228,7 +16228,7 @@ var require_util6 = __commonJS({
       "Nov",
       "Dec"
     ];
-    var IMFPaddedNumbers = Array(61).fill(0).map((_, i2) => i2.toString().padStart(2, "0"));
+    var IMFPaddedNumbers = Array(61).fill(0).map((_, i) => i.toString().padStart(2, "0"));
     function toIMFDate(date) {
       if (typeof date === "number") {
         date = new Date(date);
@@ -16283,8 +16283,8 @@ var require_util6 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key, ...value] = part.split("=");
-        const trimmedKey = key.trim();
+        const [key2, ...value] = part.split("=");
+        const trimmedKey = key2.trim();
         const joinedValue = value.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
@@ -16615,7 +16615,7 @@ var require_events = __commonJS({
         }
         return this.#eventInit.ports;
       }
-      initMessageEvent(type, bubbles = false, cancelable = false, data = null, origin = "", lastEventId = "", source = null, ports = []) {
+      initMessageEvent(type, bubbles = false, cancelable = false, data = null, origin = "", lastEventId = "", source2 = null, ports = []) {
         webidl.brandCheck(this, _MessageEvent);
         webidl.argumentLengthCheck(arguments, 1, "MessageEvent.initMessageEvent");
         return new _MessageEvent(type, {
@@ -16624,7 +16624,7 @@ var require_events = __commonJS({
           data,
           origin,
           lastEventId,
-          source,
+          source: source2,
           ports
         });
       }
@@ -16967,8 +16967,8 @@ var require_util7 = __commonJS({
       if (protocol.length === 0) {
         return false;
       }
-      for (let i2 = 0; i2 < protocol.length; ++i2) {
-        const code = protocol.charCodeAt(i2);
+      for (let i = 0; i < protocol.length; ++i) {
+        const code = protocol.charCodeAt(i);
         if (code < 33 || // CTL, contains SP (0x20) and HT (0x09)
         code > 126 || code === 34 || // "
         code === 40 || // (
@@ -17043,8 +17043,8 @@ var require_util7 = __commonJS({
       if (value.length === 0) {
         return false;
       }
-      for (let i2 = 0; i2 < value.length; i2++) {
-        const byte = value.charCodeAt(i2);
+      for (let i = 0; i < value.length; i++) {
+        const byte = value.charCodeAt(i);
         if (byte < 48 || byte > 57) {
           return false;
         }
@@ -17096,8 +17096,8 @@ var require_frame = __commonJS({
       crypto4 = {
         // not full compatibility, but minimum.
         randomFillSync: function randomFillSync(buffer3, _offset, _size) {
-          for (let i2 = 0; i2 < buffer3.length; ++i2) {
-            buffer3[i2] = Math.random() * 255 | 0;
+          for (let i = 0; i < buffer3.length; ++i) {
+            buffer3[i] = Math.random() * 255 | 0;
           }
           return buffer3;
         }
@@ -17146,8 +17146,8 @@ var require_frame = __commonJS({
           buffer3.writeUIntBE(bodyLength, 4, 6);
         }
         buffer3[1] |= 128;
-        for (let i2 = 0; i2 < bodyLength; ++i2) {
-          buffer3[offset + i2] = frameData[i2] ^ maskKey[i2 & 3];
+        for (let i = 0; i < bodyLength; ++i) {
+          buffer3[offset + i] = frameData[i] ^ maskKey[i & 3];
         }
         return buffer3;
       }
@@ -17347,7 +17347,7 @@ var require_connection = __commonJS({
 var require_permessage_deflate = __commonJS({
   "node_modules/undici/lib/web/websocket/permessage-deflate.js"(exports2, module) {
     "use strict";
-    var { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __require("node:zlib");
+    var { createInflateRaw: createInflateRaw2, Z_DEFAULT_WINDOWBITS } = __require("node:zlib");
     var { isValidClientWindowBits } = require_util7();
     var { MessageSizeExceededError } = require_errors();
     var tail = Buffer.from([0, 0, 255, 255]);
@@ -17383,9 +17383,9 @@ var require_permessage_deflate = __commonJS({
             windowBits = Number.parseInt(this.#options.serverMaxWindowBits);
           }
           try {
-            this.#inflate = createInflateRaw({ windowBits });
-          } catch (err2) {
-            callback(err2);
+            this.#inflate = createInflateRaw2({ windowBits });
+          } catch (err) {
+            callback(err);
             return;
           }
           this.#inflate[kBuffer] = [];
@@ -17401,9 +17401,9 @@ var require_permessage_deflate = __commonJS({
             }
             this.#inflate[kBuffer].push(data);
           });
-          this.#inflate.on("error", (err2) => {
+          this.#inflate.on("error", (err) => {
             this.#inflate = null;
-            callback(err2);
+            callback(err);
           });
         }
         this.#inflate.write(chunk);
@@ -17768,8 +17768,8 @@ var require_receiver = __commonJS({
             const closeFrame = new WebsocketFrameSend(body3);
             this.ws[kResponse].socket.write(
               closeFrame.createFrame(opcodes.CLOSE),
-              (err2) => {
-                if (!err2) {
+              (err) => {
+                if (!err) {
                   this.ws[kSentClose] = sentCloseFrameState.SENT;
                 }
               }
@@ -18261,16 +18261,16 @@ var require_websocket = __commonJS({
     function onParserDrain() {
       this.ws[kResponse].socket.resume();
     }
-    function onParserError(err2) {
+    function onParserError(err) {
       let message;
       let code;
-      if (err2 instanceof CloseEvent) {
-        message = err2.reason;
-        code = err2.code;
+      if (err instanceof CloseEvent) {
+        message = err.reason;
+        code = err.code;
       } else {
-        message = err2.message;
+        message = err.message;
       }
-      fireEvent("error", this, () => new ErrorEvent("error", { error: err2, message }));
+      fireEvent("error", this, () => new ErrorEvent("error", { error: err, message }));
       closeWebSocketConnection(this, code);
     }
     module.exports = {
@@ -18288,8 +18288,8 @@ var require_util8 = __commonJS({
     }
     function isASCIINumber(value) {
       if (value.length === 0) return false;
-      for (let i2 = 0; i2 < value.length; i2++) {
-        if (value.charCodeAt(i2) < 48 || value.charCodeAt(i2) > 57) return false;
+      for (let i = 0; i < value.length; i++) {
+        if (value.charCodeAt(i) < 48 || value.charCodeAt(i) > 57) return false;
       }
       return true;
     }
@@ -18311,7 +18311,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports2, module) {
     "use strict";
     var buffer2 = __require("node:buffer");
-    var { Transform: Transform2 } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -18330,16 +18330,16 @@ var require_eventsource_stream = __commonJS({
       if (start >= buffer3.length) {
         return false;
       }
-      for (let i2 = start; i2 < buffer3.length; i2++) {
-        if (buffer3[i2] < 48 || buffer3[i2] > 57) {
+      for (let i = start; i < buffer3.length; i++) {
+        if (buffer3[i] < 48 || buffer3[i] > 57) {
           return false;
         }
       }
       return true;
     }
     function isValidLastEventIdBytes(buffer3, start) {
-      for (let i2 = start; i2 < buffer3.length; i2++) {
-        if (buffer3[i2] === 0) {
+      for (let i = start; i < buffer3.length; i++) {
+        if (buffer3[i] === 0) {
           return false;
         }
       }
@@ -18349,8 +18349,8 @@ var require_eventsource_stream = __commonJS({
       if (length !== field.length) {
         return false;
       }
-      for (let i2 = 0; i2 < length; i2++) {
-        if (line[i2] !== field[i2]) {
+      for (let i = 0; i < length; i++) {
+        if (line[i] !== field[i]) {
           return false;
         }
       }
@@ -18361,7 +18361,7 @@ var require_eventsource_stream = __commonJS({
       error2.aborted = false;
       return error2;
     }
-    var EventSourceStream = class extends Transform2 {
+    var EventSourceStream = class extends Transform3 {
       /**
        * @type {eventSourceSettings}
        */
@@ -18639,10 +18639,10 @@ ${value}`;
         }
         const chunks = [];
         let length = 0;
-        for (let i2 = this.lineChunkIndex; i2 <= this.chunkIndex; i2++) {
-          const chunk = this.chunks[i2];
-          const start = i2 === this.lineChunkIndex ? this.linePos : 0;
-          const end = i2 === this.chunkIndex ? this.pos : chunk.length;
+        for (let i = this.lineChunkIndex; i <= this.chunkIndex; i++) {
+          const chunk = this.chunks[i];
+          const start = i === this.lineChunkIndex ? this.linePos : 0;
+          const end = i === this.chunkIndex ? this.pos : chunk.length;
           const slice = chunk.subarray(start, end);
           length += slice.length;
           chunks.push(slice);
@@ -18715,7 +18715,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports2, module) {
     "use strict";
-    var { pipeline } = __require("node:stream");
+    var { pipeline: pipeline3 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -18875,7 +18875,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline(
+          pipeline3(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -19078,11 +19078,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path23 = opts.path;
+          let path25 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path23 = `/${path23}`;
+            path25 = `/${path25}`;
           }
-          url2 = new URL(util4.parseOrigin(url2).origin + path23);
+          url2 = new URL(util4.parseOrigin(url2).origin + path25);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19107,11 +19107,11 @@ var require_undici = __commonJS({
     module.exports.fetch = async function fetch(init, options = void 0) {
       try {
         return await fetchImpl(init, options);
-      } catch (err2) {
-        if (err2 && typeof err2 === "object") {
-          Error.captureStackTrace(err2);
+      } catch (err) {
+        if (err && typeof err === "object") {
+          Error.captureStackTrace(err);
         }
-        throw err2;
+        throw err;
       }
     };
     module.exports.Headers = require_headers().Headers;
@@ -19247,8 +19247,8 @@ var require_re = __commonJS({
       [LETTERDASHNUMBER, MAX_SAFE_BUILD_LENGTH]
     ];
     var makeSafeRegex = (value) => {
-      for (const [token, max2] of safeRegexReplacements) {
-        value = value.split(`${token}*`).join(`${token}{0,${max2}}`).split(`${token}+`).join(`${token}{1,${max2}}`);
+      for (const [token, max] of safeRegexReplacements) {
+        value = value.split(`${token}*`).join(`${token}{0,${max}}`).split(`${token}+`).join(`${token}{1,${max}}`);
       }
       return value;
     };
@@ -19369,8 +19369,8 @@ var require_semver = __commonJS({
       if (identifiers.length > prerelease.length) {
         return false;
       }
-      for (let i2 = 0; i2 < identifiers.length; i2++) {
-        if (compareIdentifiers(prerelease[i2], identifiers[i2]) !== 0) {
+      for (let i = 0; i < identifiers.length; i++) {
+        if (compareIdentifiers(prerelease[i], identifiers[i]) !== 0) {
           return false;
         }
       }
@@ -19488,11 +19488,11 @@ var require_semver = __commonJS({
         } else if (!this.prerelease.length && !other.prerelease.length) {
           return 0;
         }
-        let i2 = 0;
+        let i = 0;
         do {
-          const a = this.prerelease[i2];
-          const b = other.prerelease[i2];
-          debug5("prerelease compare", i2, a, b);
+          const a = this.prerelease[i];
+          const b = other.prerelease[i];
+          debug5("prerelease compare", i, a, b);
           if (a === void 0 && b === void 0) {
             return 0;
           } else if (b === void 0) {
@@ -19504,17 +19504,17 @@ var require_semver = __commonJS({
           } else {
             return compareIdentifiers(a, b);
           }
-        } while (++i2);
+        } while (++i);
       }
       compareBuild(other) {
         if (!(other instanceof _SemVer)) {
           other = new _SemVer(other, this.options);
         }
-        let i2 = 0;
+        let i = 0;
         do {
-          const a = this.build[i2];
-          const b = other.build[i2];
-          debug5("build compare", i2, a, b);
+          const a = this.build[i];
+          const b = other.build[i];
+          debug5("build compare", i, a, b);
           if (a === void 0 && b === void 0) {
             return 0;
           } else if (b === void 0) {
@@ -19526,7 +19526,7 @@ var require_semver = __commonJS({
           } else {
             return compareIdentifiers(a, b);
           }
-        } while (++i2);
+        } while (++i);
       }
       // preminor will bump the version up to the next minor release, and immediately
       // down to pre-release. premajor and prepatch work the same way.
@@ -19603,14 +19603,14 @@ var require_semver = __commonJS({
             if (this.prerelease.length === 0) {
               this.prerelease = [base];
             } else {
-              let i2 = this.prerelease.length;
-              while (--i2 >= 0) {
-                if (typeof this.prerelease[i2] === "number") {
-                  this.prerelease[i2]++;
-                  i2 = -2;
+              let i = this.prerelease.length;
+              while (--i >= 0) {
+                if (typeof this.prerelease[i] === "number") {
+                  this.prerelease[i]++;
+                  i = -2;
                 }
               }
-              if (i2 === -1) {
+              if (i === -1) {
                 if (identifier === this.prerelease.join(".") && identifierBase === false) {
                   throw new Error("invalid increment argument: identifier already exists");
                 }
@@ -19652,7 +19652,7 @@ var require_parse2 = __commonJS({
   "node_modules/semver/functions/parse.js"(exports2, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse2 = (version3, options, throwErrors = false) => {
+    var parse3 = (version3, options, throwErrors = false) => {
       if (version3 instanceof SemVer) {
         return version3;
       }
@@ -19665,7 +19665,7 @@ var require_parse2 = __commonJS({
         throw er;
       }
     };
-    module.exports = parse2;
+    module.exports = parse3;
   }
 });
 
@@ -19673,9 +19673,9 @@ var require_parse2 = __commonJS({
 var require_valid = __commonJS({
   "node_modules/semver/functions/valid.js"(exports2, module) {
     "use strict";
-    var parse2 = require_parse2();
+    var parse3 = require_parse2();
     var valid2 = (version3, options) => {
-      const v = parse2(version3, options);
+      const v = parse3(version3, options);
       return v ? v.version : null;
     };
     module.exports = valid2;
@@ -19686,9 +19686,9 @@ var require_valid = __commonJS({
 var require_clean = __commonJS({
   "node_modules/semver/functions/clean.js"(exports2, module) {
     "use strict";
-    var parse2 = require_parse2();
+    var parse3 = require_parse2();
     var clean3 = (version3, options) => {
-      const s = parse2(version3.trim().replace(/^[=v]+/, ""), options);
+      const s = parse3(version3.trim().replace(/^[=v]+/, ""), options);
       return s ? s.version : null;
     };
     module.exports = clean3;
@@ -19723,10 +19723,10 @@ var require_inc = __commonJS({
 var require_diff = __commonJS({
   "node_modules/semver/functions/diff.js"(exports2, module) {
     "use strict";
-    var parse2 = require_parse2();
+    var parse3 = require_parse2();
     var diff = (version1, version22) => {
-      const v1 = parse2(version1, null, true);
-      const v2 = parse2(version22, null, true);
+      const v1 = parse3(version1, null, true);
+      const v2 = parse3(version22, null, true);
       const comparison = v1.compare(v2);
       if (comparison === 0) {
         return null;
@@ -19797,9 +19797,9 @@ var require_patch = __commonJS({
 var require_prerelease = __commonJS({
   "node_modules/semver/functions/prerelease.js"(exports2, module) {
     "use strict";
-    var parse2 = require_parse2();
+    var parse3 = require_parse2();
     var prerelease = (version3, options) => {
-      const parsed = parse2(version3, options);
+      const parsed = parse3(version3, options);
       return parsed && parsed.prerelease.length ? parsed.prerelease : null;
     };
     module.exports = prerelease;
@@ -19985,7 +19985,7 @@ var require_coerce = __commonJS({
   "node_modules/semver/functions/coerce.js"(exports2, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse2 = require_parse2();
+    var parse3 = require_parse2();
     var { safeRe: re, t } = require_re();
     var coerce = (version3, options) => {
       if (version3 instanceof SemVer) {
@@ -20020,7 +20020,7 @@ var require_coerce = __commonJS({
       const patch = match3[4] || "0";
       const prerelease = options.includePrerelease && match3[5] ? `-${match3[5]}` : "";
       const build = options.includePrerelease && match3[6] ? `+${match3[6]}` : "";
-      return parse2(`${major}.${minor}.${patch}${prerelease}${build}`, options);
+      return parse3(`${major}.${minor}.${patch}${prerelease}${build}`, options);
     };
     module.exports = coerce;
   }
@@ -20030,7 +20030,7 @@ var require_coerce = __commonJS({
 var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module) {
     "use strict";
-    var parse2 = require_parse2();
+    var parse3 = require_parse2();
     var constants3 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version3, truncation, options) => {
@@ -20042,7 +20042,7 @@ var require_truncate = __commonJS({
     };
     var cloneInputVersion = (version3, options) => {
       const versionStringToParse = version3 instanceof SemVer ? version3.version : version3;
-      return parse2(versionStringToParse, options);
+      return parse3(versionStringToParse, options);
     };
     var doTruncation = (version3, truncation) => {
       if (isPrerelease(truncation)) {
@@ -20076,27 +20076,27 @@ var require_lrucache = __commonJS({
         this.max = 1e3;
         this.map = /* @__PURE__ */ new Map();
       }
-      get(key) {
-        const value = this.map.get(key);
+      get(key2) {
+        const value = this.map.get(key2);
         if (value === void 0) {
           return void 0;
         } else {
-          this.map.delete(key);
-          this.map.set(key, value);
+          this.map.delete(key2);
+          this.map.set(key2, value);
           return value;
         }
       }
-      delete(key) {
-        return this.map.delete(key);
+      delete(key2) {
+        return this.map.delete(key2);
       }
-      set(key, value) {
-        const deleted = this.delete(key);
+      set(key2, value) {
+        const deleted = this.delete(key2);
         if (!deleted && value !== void 0) {
           if (this.map.size >= this.max) {
             const firstKey = this.map.keys().next().value;
             this.delete(firstKey);
           }
-          this.map.set(key, value);
+          this.map.set(key2, value);
         }
         return this;
       }
@@ -20344,11 +20344,11 @@ var require_range = __commonJS({
       get range() {
         if (this.formatted === void 0) {
           this.formatted = "";
-          for (let i2 = 0; i2 < this.set.length; i2++) {
-            if (i2 > 0) {
+          for (let i = 0; i < this.set.length; i++) {
+            if (i > 0) {
               this.formatted += "||";
             }
-            const comps = this.set[i2];
+            const comps = this.set[i];
             for (let k = 0; k < comps.length; k++) {
               if (k > 0) {
                 this.formatted += " ";
@@ -20432,8 +20432,8 @@ var require_range = __commonJS({
             return false;
           }
         }
-        for (let i2 = 0; i2 < this.set.length; i2++) {
-          if (testSet(this.set[i2], version3, this.options)) {
+        for (let i = 0; i < this.set.length; i++) {
+          if (testSet(this.set[i], version3, this.options)) {
             return true;
           }
         }
@@ -20656,19 +20656,19 @@ var require_range = __commonJS({
       return `${from} ${to}`.trim();
     };
     var testSet = (set, version3, options) => {
-      for (let i2 = 0; i2 < set.length; i2++) {
-        if (!set[i2].test(version3)) {
+      for (let i = 0; i < set.length; i++) {
+        if (!set[i].test(version3)) {
           return false;
         }
       }
       if (version3.prerelease.length && !options.includePrerelease) {
-        for (let i2 = 0; i2 < set.length; i2++) {
-          debug5(set[i2].semver);
-          if (set[i2].semver === Comparator.ANY) {
+        for (let i = 0; i < set.length; i++) {
+          debug5(set[i].semver);
+          if (set[i].semver === Comparator.ANY) {
             continue;
           }
-          if (set[i2].semver.prerelease.length > 0) {
-            const allowed = set[i2].semver;
+          if (set[i].semver.prerelease.length > 0) {
+            const allowed = set[i].semver;
             if (allowed.major === version3.major && allowed.minor === version3.minor && allowed.patch === version3.patch) {
               return true;
             }
@@ -20828,7 +20828,7 @@ var require_max_satisfying = __commonJS({
     var SemVer = require_semver();
     var Range = require_range();
     var maxSatisfying = (versions, range3, options) => {
-      let max2 = null;
+      let max = null;
       let maxSV = null;
       let rangeObj = null;
       try {
@@ -20838,13 +20838,13 @@ var require_max_satisfying = __commonJS({
       }
       versions.forEach((v) => {
         if (rangeObj.test(v)) {
-          if (!max2 || maxSV.compare(v) === -1) {
-            max2 = v;
-            maxSV = new SemVer(max2, options);
+          if (!max || maxSV.compare(v) === -1) {
+            max = v;
+            maxSV = new SemVer(max, options);
           }
         }
       });
-      return max2;
+      return max;
     };
     module.exports = maxSatisfying;
   }
@@ -20897,8 +20897,8 @@ var require_min_version = __commonJS({
         return minver;
       }
       minver = null;
-      for (let i2 = 0; i2 < range3.set.length; ++i2) {
-        const comparators = range3.set[i2];
+      for (let i = 0; i < range3.set.length; ++i) {
+        const comparators = range3.set[i];
         let setMin = null;
         comparators.forEach((comparator) => {
           const compver = new SemVer(comparator.semver.version);
@@ -20992,8 +20992,8 @@ var require_outside = __commonJS({
       if (satisfies3(version3, range3, options)) {
         return false;
       }
-      for (let i2 = 0; i2 < range3.set.length; ++i2) {
-        const comparators = range3.set[i2];
+      for (let i = 0; i < range3.set.length; ++i) {
+        const comparators = range3.set[i];
         let high = null;
         let low = null;
         comparators.forEach((comparator) => {
@@ -21087,17 +21087,17 @@ var require_simplify = __commonJS({
         set.push([first, null]);
       }
       const ranges = [];
-      for (const [min, max2] of set) {
-        if (min === max2) {
+      for (const [min, max] of set) {
+        if (min === max) {
           ranges.push(min);
-        } else if (!max2 && min === v[0]) {
+        } else if (!max && min === v[0]) {
           ranges.push("*");
-        } else if (!max2) {
+        } else if (!max) {
           ranges.push(`>=${min}`);
         } else if (min === v[0]) {
-          ranges.push(`<=${max2}`);
+          ranges.push(`<=${max}`);
         } else {
-          ranges.push(`${min} - ${max2}`);
+          ranges.push(`${min} - ${max}`);
         }
       }
       const simplified = ranges.join(" || ");
@@ -21277,7 +21277,7 @@ var require_semver2 = __commonJS({
     var constants3 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
-    var parse2 = require_parse2();
+    var parse3 = require_parse2();
     var valid2 = require_valid();
     var clean3 = require_clean();
     var inc = require_inc();
@@ -21316,7 +21316,7 @@ var require_semver2 = __commonJS({
     var simplifyRange = require_simplify();
     var subset = require_subset();
     module.exports = {
-      parse: parse2,
+      parse: parse3,
       valid: valid2,
       clean: clean3,
       inc,
@@ -21379,7 +21379,7 @@ var require_ms = __commonJS({
       options = options || {};
       var type = typeof val;
       if (type === "string" && val.length > 0) {
-        return parse2(val);
+        return parse3(val);
       } else if (type === "number" && isFinite(val)) {
         return options.long ? fmtLong(val) : fmtShort(val);
       }
@@ -21387,7 +21387,7 @@ var require_ms = __commonJS({
         "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
       );
     };
-    function parse2(str) {
+    function parse3(str) {
       str = String(str);
       if (str.length > 100) {
         return;
@@ -21494,16 +21494,16 @@ var require_common = __commonJS({
       createDebug4.enabled = enabled2;
       createDebug4.humanize = require_ms();
       createDebug4.destroy = destroy2;
-      Object.keys(env).forEach((key) => {
-        createDebug4[key] = env[key];
+      Object.keys(env).forEach((key2) => {
+        createDebug4[key2] = env[key2];
       });
       createDebug4.names = [];
       createDebug4.skips = [];
       createDebug4.formatters = {};
       function selectColor(namespace) {
         let hash = 0;
-        for (let i2 = 0; i2 < namespace.length; i2++) {
-          hash = (hash << 5) - hash + namespace.charCodeAt(i2);
+        for (let i = 0; i < namespace.length; i++) {
+          hash = (hash << 5) - hash + namespace.charCodeAt(i);
           hash |= 0;
         }
         return createDebug4.colors[Math.abs(hash) % createDebug4.colors.length];
@@ -21930,13 +21930,13 @@ var require_node = __commonJS({
       }
     } catch (error2) {
     }
-    exports2.inspectOpts = Object.keys(process.env).filter((key) => {
-      return /^debug_/i.test(key);
-    }).reduce((obj, key) => {
-      const prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
+    exports2.inspectOpts = Object.keys(process.env).filter((key2) => {
+      return /^debug_/i.test(key2);
+    }).reduce((obj, key2) => {
+      const prop = key2.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
         return k.toUpperCase();
       });
-      let val = process.env[key];
+      let val = process.env[key2];
       if (/^(yes|on|true|enabled)$/i.test(val)) {
         val = true;
       } else if (/^(no|off|false|disabled)$/i.test(val)) {
@@ -21986,8 +21986,8 @@ var require_node = __commonJS({
     function init(debug5) {
       debug5.inspectOpts = {};
       const keys = Object.keys(exports2.inspectOpts);
-      for (let i2 = 0; i2 < keys.length; i2++) {
-        debug5.inspectOpts[keys[i2]] = exports2.inspectOpts[keys[i2]];
+      for (let i = 0; i < keys.length; i++) {
+        debug5.inspectOpts[keys[i]] = exports2.inspectOpts[keys[i]];
       }
     }
     module.exports = require_common()(exports2);
@@ -22047,7 +22047,7 @@ var require_helpers = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.req = exports2.json = exports2.toBuffer = void 0;
-    var http5 = __importStar(__require("http"));
+    var http6 = __importStar(__require("http"));
     var https4 = __importStar(__require("https"));
     async function toBuffer(stream) {
       let length = 0;
@@ -22065,15 +22065,15 @@ var require_helpers = __commonJS({
       try {
         return JSON.parse(str);
       } catch (_err) {
-        const err2 = _err;
-        err2.message += ` (input: ${str})`;
-        throw err2;
+        const err = _err;
+        err.message += ` (input: ${str})`;
+        throw err;
       }
     }
     exports2.json = json;
     function req(url2, opts = {}) {
       const href = typeof url2 === "string" ? url2 : url2.href;
-      const req2 = (href.startsWith("https:") ? https4 : http5).request(url2, opts);
+      const req2 = (href.startsWith("https:") ? https4 : http6).request(url2, opts);
       const promise = new Promise((resolve3, reject) => {
         req2.once("response", resolve3).once("error", reject).end();
       });
@@ -22121,11 +22121,11 @@ var require_dist = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Agent = void 0;
     var net5 = __importStar(__require("net"));
-    var http5 = __importStar(__require("http"));
+    var http6 = __importStar(__require("http"));
     var https_1 = __require("https");
     __exportStar(require_helpers(), exports2);
     var INTERNAL2 = /* @__PURE__ */ Symbol("AgentBaseInternalState");
-    var Agent5 = class extends http5.Agent {
+    var Agent5 = class extends http6.Agent {
       constructor(opts) {
         super(opts);
         this[INTERNAL2] = {};
@@ -22197,18 +22197,18 @@ var require_dist = __commonJS({
         const fakeSocket = this.incrementSockets(name);
         Promise.resolve().then(() => this.connect(req, connectOpts)).then((socket) => {
           this.decrementSockets(name, fakeSocket);
-          if (socket instanceof http5.Agent) {
+          if (socket instanceof http6.Agent) {
             try {
               return socket.addRequest(req, connectOpts);
-            } catch (err2) {
-              return cb(err2);
+            } catch (err) {
+              return cb(err);
             }
           }
           this[INTERNAL2].currentSocket = socket;
           super.createSocket(req, options, cb);
-        }, (err2) => {
+        }, (err) => {
           this.decrementSockets(name, fakeSocket);
-          cb(err2);
+          cb(err);
         });
       }
       createConnection() {
@@ -22272,10 +22272,10 @@ var require_parse_proxy_response = __commonJS({
           debug5("onend");
           reject(new Error("Proxy connection ended before receiving CONNECT response"));
         }
-        function onerror(err2) {
+        function onerror(err) {
           cleanup();
-          debug5("onerror %o", err2);
-          reject(err2);
+          debug5("onerror %o", err);
+          reject(err);
         }
         function ondata(b) {
           buffers.push(b);
@@ -22305,15 +22305,15 @@ var require_parse_proxy_response = __commonJS({
               socket.destroy();
               return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
             }
-            const key = header.slice(0, firstColon).toLowerCase();
+            const key2 = header.slice(0, firstColon).toLowerCase();
             const value = header.slice(firstColon + 1).trimStart();
-            const current = headers[key];
+            const current = headers[key2];
             if (typeof current === "string") {
-              headers[key] = [current, value];
+              headers[key2] = [current, value];
             } else if (Array.isArray(current)) {
               current.push(value);
             } else {
-              headers[key] = value;
+              headers[key2] = value;
             }
           }
           debug5("got proxy server response: %o %o", firstLine, headers);
@@ -22475,10 +22475,10 @@ var require_dist2 = __commonJS({
     }
     function omit3(obj, ...keys) {
       const ret = {};
-      let key;
-      for (key in obj) {
-        if (!keys.includes(key)) {
-          ret[key] = obj[key];
+      let key2;
+      for (key2 in obj) {
+        if (!keys.includes(key2)) {
+          ret[key2] = obj[key2];
         }
       }
       return ret;
@@ -22605,10 +22605,10 @@ var require_dist3 = __commonJS({
     exports2.HttpProxyAgent = HttpProxyAgent3;
     function omit3(obj, ...keys) {
       const ret = {};
-      let key;
-      for (key in obj) {
-        if (!keys.includes(key)) {
-          ret[key] = obj[key];
+      let key2;
+      for (key2 in obj) {
+        if (!keys.includes(key2)) {
+          ret[key2] = obj[key2];
         }
       }
       return ret;
@@ -22752,8 +22752,8 @@ var require_base64 = __commonJS({
     exports2.base64encode = exports2.base64decode = void 0;
     var encTable = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".split("");
     var decTable = [];
-    for (let i2 = 0; i2 < encTable.length; i2++)
-      decTable[encTable[i2].charCodeAt(0)] = i2;
+    for (let i = 0; i < encTable.length; i++)
+      decTable[encTable[i].charCodeAt(0)] = i;
     decTable["-".charCodeAt(0)] = encTable.indexOf("+");
     decTable["_".charCodeAt(0)] = encTable.indexOf("/");
     function base64decode(base64Str) {
@@ -22763,10 +22763,10 @@ var require_base64 = __commonJS({
       else if (base64Str[base64Str.length - 1] == "=")
         es -= 1;
       let bytes = new Uint8Array(es), bytePos = 0, groupPos = 0, b, p = 0;
-      for (let i2 = 0; i2 < base64Str.length; i2++) {
-        b = decTable[base64Str.charCodeAt(i2)];
+      for (let i = 0; i < base64Str.length; i++) {
+        b = decTable[base64Str.charCodeAt(i)];
         if (b === void 0) {
-          switch (base64Str[i2]) {
+          switch (base64Str[i]) {
             case "=":
               groupPos = 0;
             // reset state when padding found
@@ -22808,8 +22808,8 @@ var require_base64 = __commonJS({
     exports2.base64decode = base64decode;
     function base64encode2(bytes) {
       let base64 = "", groupPos = 0, b, p = 0;
-      for (let i2 = 0; i2 < bytes.length; i2++) {
-        b = bytes[i2];
+      for (let i = 0; i < bytes.length; i++) {
+        b = bytes[i];
         switch (groupPos) {
           case 0:
             base64 += encTable[b >> 2];
@@ -22850,31 +22850,31 @@ var require_protobufjs_utf8 = __commonJS({
     function utf8read(bytes) {
       if (bytes.length < 1)
         return "";
-      let pos = 0, parts = [], chunk = [], i2 = 0, t;
+      let pos = 0, parts = [], chunk = [], i = 0, t;
       let len = bytes.length;
       while (pos < len) {
         t = bytes[pos++];
         if (t < 128)
-          chunk[i2++] = t;
+          chunk[i++] = t;
         else if (t > 191 && t < 224)
-          chunk[i2++] = (t & 31) << 6 | bytes[pos++] & 63;
+          chunk[i++] = (t & 31) << 6 | bytes[pos++] & 63;
         else if (t > 239 && t < 365) {
           t = ((t & 7) << 18 | (bytes[pos++] & 63) << 12 | (bytes[pos++] & 63) << 6 | bytes[pos++] & 63) - 65536;
-          chunk[i2++] = 55296 + (t >> 10);
-          chunk[i2++] = 56320 + (t & 1023);
+          chunk[i++] = 55296 + (t >> 10);
+          chunk[i++] = 56320 + (t & 1023);
         } else
-          chunk[i2++] = (t & 15) << 12 | (bytes[pos++] & 63) << 6 | bytes[pos++] & 63;
-        if (i2 > 8191) {
+          chunk[i++] = (t & 15) << 12 | (bytes[pos++] & 63) << 6 | bytes[pos++] & 63;
+        if (i > 8191) {
           parts.push(fromCharCodes(chunk));
-          i2 = 0;
+          i = 0;
         }
       }
       if (parts.length) {
-        if (i2)
-          parts.push(fromCharCodes(chunk.slice(0, i2)));
+        if (i)
+          parts.push(fromCharCodes(chunk.slice(0, i)));
         return parts.join("");
       }
-      return fromCharCodes(chunk.slice(0, i2));
+      return fromCharCodes(chunk.slice(0, i));
     }
     exports2.utf8read = utf8read;
   }
@@ -22959,8 +22959,8 @@ var require_goog_varint = __commonJS({
     }
     exports2.varint64read = varint64read;
     function varint64write(lo, hi, bytes) {
-      for (let i2 = 0; i2 < 28; i2 = i2 + 7) {
-        const shift = lo >>> i2;
+      for (let i = 0; i < 28; i = i + 7) {
+        const shift = lo >>> i;
         const hasNext = !(shift >>> 7 == 0 && hi == 0);
         const byte = (hasNext ? shift | 128 : shift) & 255;
         bytes.push(byte);
@@ -22974,8 +22974,8 @@ var require_goog_varint = __commonJS({
       if (!hasMoreBits) {
         return;
       }
-      for (let i2 = 3; i2 < 31; i2 = i2 + 7) {
-        const shift = hi >>> i2;
+      for (let i = 3; i < 31; i = i + 7) {
+        const shift = hi >>> i;
         const hasNext = !(shift >>> 7 == 0);
         const byte = (hasNext ? shift | 128 : shift) & 255;
         bytes.push(byte);
@@ -23061,7 +23061,7 @@ var require_goog_varint = __commonJS({
         }
         bytes.push(value);
       } else {
-        for (let i2 = 0; i2 < 9; i2++) {
+        for (let i = 0; i < 9; i++) {
           bytes.push(value & 127 | 128);
           value = value >> 7;
         }
@@ -23579,13 +23579,13 @@ var require_binary_writer = __commonJS({
       finish() {
         this.chunks.push(new Uint8Array(this.buf));
         let len = 0;
-        for (let i2 = 0; i2 < this.chunks.length; i2++)
-          len += this.chunks[i2].length;
+        for (let i = 0; i < this.chunks.length; i++)
+          len += this.chunks[i].length;
         let bytes = new Uint8Array(len);
         let offset = 0;
-        for (let i2 = 0; i2 < this.chunks.length; i2++) {
-          bytes.set(this.chunks[i2], offset);
-          offset += this.chunks[i2].length;
+        for (let i = 0; i < this.chunks.length; i++) {
+          bytes.set(this.chunks[i], offset);
+          offset += this.chunks[i].length;
         }
         this.chunks = [];
         return bytes;
@@ -23798,9 +23798,9 @@ var require_json_format_contract = __commonJS({
     }
     exports2.jsonWriteOptions = jsonWriteOptions;
     function mergeJsonOptions(a, b) {
-      var _a3, _b2;
+      var _a2, _b;
       let c = Object.assign(Object.assign({}, a), b);
-      c.typeRegistry = [...(_a3 = a === null || a === void 0 ? void 0 : a.typeRegistry) !== null && _a3 !== void 0 ? _a3 : [], ...(_b2 = b === null || b === void 0 ? void 0 : b.typeRegistry) !== null && _b2 !== void 0 ? _b2 : []];
+      c.typeRegistry = [...(_a2 = a === null || a === void 0 ? void 0 : a.typeRegistry) !== null && _a2 !== void 0 ? _a2 : [], ...(_b = b === null || b === void 0 ? void 0 : b.typeRegistry) !== null && _b !== void 0 ? _b : []];
       return c;
     }
     exports2.mergeJsonOptions = mergeJsonOptions;
@@ -23826,8 +23826,8 @@ var require_lower_camel_case = __commonJS({
     function lowerCamelCase(snakeCase) {
       let capNext = false;
       const sb = [];
-      for (let i2 = 0; i2 < snakeCase.length; i2++) {
-        let next = snakeCase.charAt(i2);
+      for (let i = 0; i < snakeCase.length; i++) {
+        let next = snakeCase.charAt(i);
         if (next == "_") {
           capNext = true;
         } else if (/\d/.test(next)) {
@@ -23836,7 +23836,7 @@ var require_lower_camel_case = __commonJS({
         } else if (capNext) {
           sb.push(next.toUpperCase());
           capNext = false;
-        } else if (i2 == 0) {
+        } else if (i == 0) {
           sb.push(next.toLowerCase());
         } else {
           sb.push(next);
@@ -23886,23 +23886,23 @@ var require_reflection_info = __commonJS({
       RepeatType2[RepeatType2["UNPACKED"] = 2] = "UNPACKED";
     })(RepeatType = exports2.RepeatType || (exports2.RepeatType = {}));
     function normalizeFieldInfo(field) {
-      var _a3, _b2, _c, _d;
-      field.localName = (_a3 = field.localName) !== null && _a3 !== void 0 ? _a3 : lower_camel_case_1.lowerCamelCase(field.name);
-      field.jsonName = (_b2 = field.jsonName) !== null && _b2 !== void 0 ? _b2 : lower_camel_case_1.lowerCamelCase(field.name);
+      var _a2, _b, _c, _d;
+      field.localName = (_a2 = field.localName) !== null && _a2 !== void 0 ? _a2 : lower_camel_case_1.lowerCamelCase(field.name);
+      field.jsonName = (_b = field.jsonName) !== null && _b !== void 0 ? _b : lower_camel_case_1.lowerCamelCase(field.name);
       field.repeat = (_c = field.repeat) !== null && _c !== void 0 ? _c : RepeatType.NO;
       field.opt = (_d = field.opt) !== null && _d !== void 0 ? _d : field.repeat ? false : field.oneof ? false : field.kind == "message";
       return field;
     }
     exports2.normalizeFieldInfo = normalizeFieldInfo;
     function readFieldOptions(messageType, fieldName, extensionName, extensionType) {
-      var _a3;
-      const options = (_a3 = messageType.fields.find((m, i2) => m.localName == fieldName || i2 == fieldName)) === null || _a3 === void 0 ? void 0 : _a3.options;
+      var _a2;
+      const options = (_a2 = messageType.fields.find((m, i) => m.localName == fieldName || i == fieldName)) === null || _a2 === void 0 ? void 0 : _a2.options;
       return options && options[extensionName] ? extensionType.fromJson(options[extensionName]) : void 0;
     }
     exports2.readFieldOptions = readFieldOptions;
     function readFieldOption(messageType, fieldName, extensionName, extensionType) {
-      var _a3;
-      const options = (_a3 = messageType.fields.find((m, i2) => m.localName == fieldName || i2 == fieldName)) === null || _a3 === void 0 ? void 0 : _a3.options;
+      var _a2;
+      const options = (_a2 = messageType.fields.find((m, i) => m.localName == fieldName || i == fieldName)) === null || _a2 === void 0 ? void 0 : _a2.options;
       if (!options) {
         return void 0;
       }
@@ -23998,8 +23998,8 @@ var require_reflection_type_check = __commonJS({
     var oneof_1 = require_oneof();
     var ReflectionTypeCheck = class {
       constructor(info2) {
-        var _a3;
-        this.fields = (_a3 = info2.fields) !== null && _a3 !== void 0 ? _a3 : [];
+        var _a2;
+        this.fields = (_a2 = info2.fields) !== null && _a2 !== void 0 ? _a2 : [];
       }
       prepare() {
         if (this.data)
@@ -24140,12 +24140,12 @@ var require_reflection_type_check = __commonJS({
         if (depth < 2)
           return true;
         if (allowExcessProperties) {
-          for (let i2 = 0; i2 < arg.length && i2 < depth; i2++)
-            if (!type.isAssignable(arg[i2], depth - 1))
+          for (let i = 0; i < arg.length && i < depth; i++)
+            if (!type.isAssignable(arg[i], depth - 1))
               return false;
         } else {
-          for (let i2 = 0; i2 < arg.length && i2 < depth; i2++)
-            if (!type.is(arg[i2], depth - 1))
+          for (let i = 0; i < arg.length && i < depth; i++)
+            if (!type.is(arg[i], depth - 1))
               return false;
         }
         return true;
@@ -24185,8 +24185,8 @@ var require_reflection_type_check = __commonJS({
         if (depth < 2)
           return true;
         if (Array.isArray(arg)) {
-          for (let i2 = 0; i2 < arg.length && i2 < depth; i2++)
-            if (!this.scalar(arg[i2], type, longType))
+          for (let i = 0; i < arg.length && i < depth; i++)
+            if (!this.scalar(arg[i], type, longType))
               return false;
         }
         return true;
@@ -24249,10 +24249,10 @@ var require_reflection_json_reader = __commonJS({
         this.info = info2;
       }
       prepare() {
-        var _a3;
+        var _a2;
         if (this.fMap === void 0) {
           this.fMap = {};
-          const fieldsInput = (_a3 = this.info.fields) !== null && _a3 !== void 0 ? _a3 : [];
+          const fieldsInput = (_a2 = this.info.fields) !== null && _a2 !== void 0 ? _a2 : [];
           for (const field of fieldsInput) {
             this.fMap[field.name] = field;
             this.fMap[field.jsonName] = field;
@@ -24326,11 +24326,11 @@ var require_reflection_json_reader = __commonJS({
                   break;
               }
               this.assert(val !== void 0, field.name + " map value", jsonObjValue);
-              let key = jsonObjKey;
+              let key2 = jsonObjKey;
               if (field.K == reflection_info_1.ScalarType.BOOL)
-                key = key == "true" ? true : key == "false" ? false : key;
-              key = this.scalar(key, field.K, reflection_info_1.LongType.STRING, field.name).toString();
-              fieldObj[key] = val;
+                key2 = key2 == "true" ? true : key2 == "false" ? false : key2;
+              key2 = this.scalar(key2, field.K, reflection_info_1.LongType.STRING, field.name).toString();
+              fieldObj[key2] = val;
             }
           } else if (field.repeat) {
             if (jsonValue === null)
@@ -24543,22 +24543,22 @@ var require_reflection_json_writer = __commonJS({
     var assert_1 = require_assert();
     var ReflectionJsonWriter = class {
       constructor(info2) {
-        var _a3;
-        this.fields = (_a3 = info2.fields) !== null && _a3 !== void 0 ? _a3 : [];
+        var _a2;
+        this.fields = (_a2 = info2.fields) !== null && _a2 !== void 0 ? _a2 : [];
       }
       /**
        * Converts the message to a JSON object, based on the field descriptors.
        */
       write(message, options) {
-        const json = {}, source = message;
+        const json = {}, source2 = message;
         for (const field of this.fields) {
           if (!field.oneof) {
-            let jsonValue2 = this.field(field, source[field.localName], options);
+            let jsonValue2 = this.field(field, source2[field.localName], options);
             if (jsonValue2 !== void 0)
               json[options.useProtoFieldName ? field.name : field.jsonName] = jsonValue2;
             continue;
           }
-          const group2 = source[field.oneof];
+          const group2 = source2[field.oneof];
           if (group2.oneofKind !== field.localName)
             continue;
           const opt = field.kind == "scalar" || field.kind == "enum" ? Object.assign(Object.assign({}, options), { emitDefaultValues: true }) : options;
@@ -24606,25 +24606,25 @@ var require_reflection_json_writer = __commonJS({
           const jsonArr = [];
           switch (field.kind) {
             case "scalar":
-              for (let i2 = 0; i2 < value.length; i2++) {
-                const val = this.scalar(field.T, value[i2], field.name, field.opt, true);
+              for (let i = 0; i < value.length; i++) {
+                const val = this.scalar(field.T, value[i], field.name, field.opt, true);
                 assert_1.assert(val !== void 0);
                 jsonArr.push(val);
               }
               break;
             case "enum":
               const enumInfo = field.T();
-              for (let i2 = 0; i2 < value.length; i2++) {
-                assert_1.assert(value[i2] === void 0 || typeof value[i2] == "number");
-                const val = this.enum(enumInfo, value[i2], field.name, field.opt, true, options.enumAsInteger);
+              for (let i = 0; i < value.length; i++) {
+                assert_1.assert(value[i] === void 0 || typeof value[i] == "number");
+                const val = this.enum(enumInfo, value[i], field.name, field.opt, true, options.enumAsInteger);
                 assert_1.assert(val !== void 0);
                 jsonArr.push(val);
               }
               break;
             case "message":
               const messageType = field.T();
-              for (let i2 = 0; i2 < value.length; i2++) {
-                const val = this.message(messageType, value[i2], field.name, options);
+              for (let i = 0; i < value.length; i++) {
+                const val = this.message(messageType, value[i], field.name, options);
                 assert_1.assert(val !== void 0);
                 jsonArr.push(val);
               }
@@ -24801,9 +24801,9 @@ var require_reflection_binary_reader = __commonJS({
         this.info = info2;
       }
       prepare() {
-        var _a3;
+        var _a2;
         if (!this.fieldNoToField) {
-          const fieldsInput = (_a3 = this.info.fields) !== null && _a3 !== void 0 ? _a3 : [];
+          const fieldsInput = (_a2 = this.info.fields) !== null && _a2 !== void 0 ? _a2 : [];
           this.fieldNoToField = new Map(fieldsInput.map((field) => [field.no, field]));
         }
       }
@@ -24875,16 +24875,16 @@ var require_reflection_binary_reader = __commonJS({
       mapEntry(field, reader, options) {
         let length = reader.uint32();
         let end = reader.pos + length;
-        let key = void 0;
+        let key2 = void 0;
         let val = void 0;
         while (reader.pos < end) {
           let [fieldNo, wireType] = reader.tag();
           switch (fieldNo) {
             case 1:
               if (field.K == reflection_info_1.ScalarType.BOOL)
-                key = reader.bool().toString();
+                key2 = reader.bool().toString();
               else
-                key = this.scalar(reader, field.K, reflection_info_1.LongType.STRING);
+                key2 = this.scalar(reader, field.K, reflection_info_1.LongType.STRING);
               break;
             case 2:
               switch (field.V.kind) {
@@ -24903,9 +24903,9 @@ var require_reflection_binary_reader = __commonJS({
               throw new Error(`Unknown field ${fieldNo} (wire type ${wireType}) in map entry for ${this.info.typeName}#${field.name}`);
           }
         }
-        if (key === void 0) {
+        if (key2 === void 0) {
           let keyRaw = reflection_scalar_default_1.reflectionScalarDefault(field.K);
-          key = field.K == reflection_info_1.ScalarType.BOOL ? keyRaw.toString() : keyRaw;
+          key2 = field.K == reflection_info_1.ScalarType.BOOL ? keyRaw.toString() : keyRaw;
         }
         if (val === void 0)
           switch (field.V.kind) {
@@ -24919,7 +24919,7 @@ var require_reflection_binary_reader = __commonJS({
               val = field.V.T().create();
               break;
           }
-        return [key, val];
+        return [key2, val];
       }
       scalar(reader, type, longType) {
         switch (type) {
@@ -25024,8 +25024,8 @@ var require_reflection_binary_writer = __commonJS({
               break;
             case "map":
               assert_1.assert(typeof value == "object" && value !== null);
-              for (const [key, val] of Object.entries(value))
-                this.mapEntry(writer, options, field, key, val);
+              for (const [key2, val] of Object.entries(value))
+                this.mapEntry(writer, options, field, key2, val);
               break;
           }
         }
@@ -25033,21 +25033,21 @@ var require_reflection_binary_writer = __commonJS({
         if (u !== false)
           (u === true ? binary_format_contract_1.UnknownFieldHandler.onWrite : u)(this.info.typeName, message, writer);
       }
-      mapEntry(writer, options, field, key, value) {
+      mapEntry(writer, options, field, key2, value) {
         writer.tag(field.no, binary_format_contract_1.WireType.LengthDelimited);
         writer.fork();
-        let keyValue = key;
+        let keyValue = key2;
         switch (field.K) {
           case reflection_info_1.ScalarType.INT32:
           case reflection_info_1.ScalarType.FIXED32:
           case reflection_info_1.ScalarType.UINT32:
           case reflection_info_1.ScalarType.SFIXED32:
           case reflection_info_1.ScalarType.SINT32:
-            keyValue = Number.parseInt(key);
+            keyValue = Number.parseInt(key2);
             break;
           case reflection_info_1.ScalarType.BOOL:
-            assert_1.assert(key == "true" || key == "false");
-            keyValue = key == "true";
+            assert_1.assert(key2 == "true" || key2 == "false");
+            keyValue = key2 == "true";
             break;
         }
         this.scalar(writer, field.K, 1, keyValue, true);
@@ -25090,8 +25090,8 @@ var require_reflection_binary_writer = __commonJS({
         writer.tag(fieldNo, binary_format_contract_1.WireType.LengthDelimited);
         writer.fork();
         let [, method] = this.scalarInfo(type);
-        for (let i2 = 0; i2 < value.length; i2++)
-          writer[method](value[i2]);
+        for (let i = 0; i < value.length; i++)
+          writer[method](value[i]);
         writer.join();
       }
       /**
@@ -25107,14 +25107,14 @@ var require_reflection_binary_writer = __commonJS({
       scalarInfo(type, value) {
         let t = binary_format_contract_1.WireType.Varint;
         let m;
-        let i2 = value === void 0;
+        let i = value === void 0;
         let d = value === 0;
         switch (type) {
           case reflection_info_1.ScalarType.INT32:
             m = "int32";
             break;
           case reflection_info_1.ScalarType.STRING:
-            d = i2 || !value.length;
+            d = i || !value.length;
             t = binary_format_contract_1.WireType.LengthDelimited;
             m = "string";
             break;
@@ -25134,20 +25134,20 @@ var require_reflection_binary_writer = __commonJS({
             m = "float";
             break;
           case reflection_info_1.ScalarType.INT64:
-            d = i2 || pb_long_1.PbLong.from(value).isZero();
+            d = i || pb_long_1.PbLong.from(value).isZero();
             m = "int64";
             break;
           case reflection_info_1.ScalarType.UINT64:
-            d = i2 || pb_long_1.PbULong.from(value).isZero();
+            d = i || pb_long_1.PbULong.from(value).isZero();
             m = "uint64";
             break;
           case reflection_info_1.ScalarType.FIXED64:
-            d = i2 || pb_long_1.PbULong.from(value).isZero();
+            d = i || pb_long_1.PbULong.from(value).isZero();
             t = binary_format_contract_1.WireType.Bit64;
             m = "fixed64";
             break;
           case reflection_info_1.ScalarType.BYTES:
-            d = i2 || !value.byteLength;
+            d = i || !value.byteLength;
             t = binary_format_contract_1.WireType.LengthDelimited;
             m = "bytes";
             break;
@@ -25160,7 +25160,7 @@ var require_reflection_binary_writer = __commonJS({
             m = "sfixed32";
             break;
           case reflection_info_1.ScalarType.SFIXED64:
-            d = i2 || pb_long_1.PbLong.from(value).isZero();
+            d = i || pb_long_1.PbLong.from(value).isZero();
             t = binary_format_contract_1.WireType.Bit64;
             m = "sfixed64";
             break;
@@ -25168,11 +25168,11 @@ var require_reflection_binary_writer = __commonJS({
             m = "sint32";
             break;
           case reflection_info_1.ScalarType.SINT64:
-            d = i2 || pb_long_1.PbLong.from(value).isZero();
+            d = i || pb_long_1.PbLong.from(value).isZero();
             m = "sint64";
             break;
         }
-        return [t, m, i2 || d];
+        return [t, m, i || d];
       }
     };
     exports2.ReflectionBinaryWriter = ReflectionBinaryWriter;
@@ -25222,8 +25222,8 @@ var require_reflection_merge_partial = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.reflectionMergePartial = void 0;
-    function reflectionMergePartial4(info2, target, source) {
-      let fieldValue, input = source, output;
+    function reflectionMergePartial4(info2, target, source2) {
+      let fieldValue, input = source2, output;
       for (let field of info2.fields) {
         let name = field.localName;
         if (field.oneof) {
@@ -25251,16 +25251,16 @@ var require_reflection_merge_partial = __commonJS({
           case "scalar":
           case "enum":
             if (field.repeat)
-              for (let i2 = 0; i2 < fieldValue.length; i2++)
-                output[name][i2] = fieldValue[i2];
+              for (let i = 0; i < fieldValue.length; i++)
+                output[name][i] = fieldValue[i];
             else
               output[name] = fieldValue;
             break;
           case "message":
             let T = field.T();
             if (field.repeat)
-              for (let i2 = 0; i2 < fieldValue.length; i2++)
-                output[name][i2] = T.create(fieldValue[i2]);
+              for (let i = 0; i < fieldValue.length; i++)
+                output[name][i] = T.create(fieldValue[i]);
             else if (output[name] === void 0)
               output[name] = T.create(fieldValue);
             else
@@ -25333,24 +25333,24 @@ var require_reflection_equals = __commonJS({
       let bb = b;
       if (ba.length !== bb.length)
         return false;
-      for (let i2 = 0; i2 < ba.length; i2++)
-        if (ba[i2] != bb[i2])
+      for (let i = 0; i < ba.length; i++)
+        if (ba[i] != bb[i])
           return false;
       return true;
     }
     function repeatedPrimitiveEq(type, a, b) {
       if (a.length !== b.length)
         return false;
-      for (let i2 = 0; i2 < a.length; i2++)
-        if (!primitiveEq(type, a[i2], b[i2]))
+      for (let i = 0; i < a.length; i++)
+        if (!primitiveEq(type, a[i], b[i]))
           return false;
       return true;
     }
     function repeatedMsgEq(type, a, b) {
       if (a.length !== b.length)
         return false;
-      for (let i2 = 0; i2 < a.length; i2++)
-        if (!type.equals(a[i2], b[i2]))
+      for (let i = 0; i < a.length; i++)
+        if (!type.equals(a[i], b[i]))
           return false;
       return true;
     }
@@ -25436,8 +25436,8 @@ var require_message_type = __commonJS({
       /**
        * Copy partial data into the target message.
        */
-      mergePartial(target, source) {
-        reflection_merge_partial_1.reflectionMergePartial(this, target, source);
+      mergePartial(target, source2) {
+        reflection_merge_partial_1.reflectionMergePartial(this, target, source2);
       }
       /**
        * Create a new message from binary format.
@@ -25471,9 +25471,9 @@ var require_message_type = __commonJS({
        * This is equivalent to `JSON.stringify(T.toJson(t))`
        */
       toJsonString(message, options) {
-        var _a3;
+        var _a2;
         let value = this.toJson(message, options);
-        return JSON.stringify(value, null, (_a3 = options === null || options === void 0 ? void 0 : options.prettySpaces) !== null && _a3 !== void 0 ? _a3 : 0);
+        return JSON.stringify(value, null, (_a2 = options === null || options === void 0 ? void 0 : options.prettySpaces) !== null && _a2 !== void 0 ? _a2 : 0);
       }
       /**
        * Write the message to binary format.
@@ -25799,26 +25799,26 @@ var require_reflection_info2 = __commonJS({
     exports2.readServiceOption = exports2.readMethodOption = exports2.readMethodOptions = exports2.normalizeMethodInfo = void 0;
     var runtime_1 = require_commonjs();
     function normalizeMethodInfo(method, service) {
-      var _a3, _b2, _c;
+      var _a2, _b, _c;
       let m = method;
       m.service = service;
-      m.localName = (_a3 = m.localName) !== null && _a3 !== void 0 ? _a3 : runtime_1.lowerCamelCase(m.name);
+      m.localName = (_a2 = m.localName) !== null && _a2 !== void 0 ? _a2 : runtime_1.lowerCamelCase(m.name);
       m.serverStreaming = !!m.serverStreaming;
       m.clientStreaming = !!m.clientStreaming;
-      m.options = (_b2 = m.options) !== null && _b2 !== void 0 ? _b2 : {};
+      m.options = (_b = m.options) !== null && _b !== void 0 ? _b : {};
       m.idempotency = (_c = m.idempotency) !== null && _c !== void 0 ? _c : void 0;
       return m;
     }
     exports2.normalizeMethodInfo = normalizeMethodInfo;
     function readMethodOptions(service, methodName, extensionName, extensionType) {
-      var _a3;
-      const options = (_a3 = service.methods.find((m, i2) => m.localName === methodName || i2 === methodName)) === null || _a3 === void 0 ? void 0 : _a3.options;
+      var _a2;
+      const options = (_a2 = service.methods.find((m, i) => m.localName === methodName || i === methodName)) === null || _a2 === void 0 ? void 0 : _a2.options;
       return options && options[extensionName] ? extensionType.fromJson(options[extensionName]) : void 0;
     }
     exports2.readMethodOptions = readMethodOptions;
     function readMethodOption(service, methodName, extensionName, extensionType) {
-      var _a3;
-      const options = (_a3 = service.methods.find((m, i2) => m.localName === methodName || i2 === methodName)) === null || _a3 === void 0 ? void 0 : _a3.options;
+      var _a2;
+      const options = (_a2 = service.methods.find((m, i) => m.localName === methodName || i === methodName)) === null || _a2 === void 0 ? void 0 : _a2.options;
       if (!options) {
         return void 0;
       }
@@ -25854,7 +25854,7 @@ var require_service_type = __commonJS({
     var ServiceType2 = class {
       constructor(typeName, methods, options) {
         this.typeName = typeName;
-        this.methods = methods.map((i2) => reflection_info_1.normalizeMethodInfo(i2, this));
+        this.methods = methods.map((i) => reflection_info_1.normalizeMethodInfo(i, this));
         this.options = options !== null && options !== void 0 ? options : {};
       }
     };
@@ -25913,9 +25913,9 @@ var require_rpc_options = __commonJS({
       let o = {};
       copy(defaults2, o);
       copy(options, o);
-      for (let key of Object.keys(options)) {
-        let val = options[key];
-        switch (key) {
+      for (let key2 of Object.keys(options)) {
+        let val = options[key2];
+        switch (key2) {
           case "jsonOptions":
             o.jsonOptions = runtime_1.mergeJsonOptions(defaults2.jsonOptions, o.jsonOptions);
             break;
@@ -26071,9 +26071,9 @@ var require_rpc_output_stream = __commonJS({
       addLis(callback, list) {
         list.push(callback);
         return () => {
-          let i2 = list.indexOf(callback);
-          if (i2 >= 0)
-            list.splice(i2, 1);
+          let i = list.indexOf(callback);
+          if (i >= 0)
+            list.splice(i, 1);
         };
       }
       // remove all listeners
@@ -26541,8 +26541,8 @@ var require_test_transport = __commonJS({
       }
       // Creates a promise for response headers from the mock data.
       promiseHeaders() {
-        var _a3;
-        const headers = (_a3 = this.data.headers) !== null && _a3 !== void 0 ? _a3 : _TestTransport.defaultHeaders;
+        var _a2;
+        const headers = (_a2 = this.data.headers) !== null && _a2 !== void 0 ? _a2 : _TestTransport.defaultHeaders;
         return headers instanceof rpc_error_1.RpcError ? Promise.reject(headers) : Promise.resolve(headers);
       }
       // Creates a promise for a single, valid, message from the mock data.
@@ -26617,14 +26617,14 @@ var require_test_transport = __commonJS({
       }
       // Creates a promise for response status from the mock data.
       promiseStatus() {
-        var _a3;
-        const status = (_a3 = this.data.status) !== null && _a3 !== void 0 ? _a3 : _TestTransport.defaultStatus;
+        var _a2;
+        const status = (_a2 = this.data.status) !== null && _a2 !== void 0 ? _a2 : _TestTransport.defaultStatus;
         return status instanceof rpc_error_1.RpcError ? Promise.reject(status) : Promise.resolve(status);
       }
       // Creates a promise for response trailers from the mock data.
       promiseTrailers() {
-        var _a3;
-        const trailers = (_a3 = this.data.trailers) !== null && _a3 !== void 0 ? _a3 : _TestTransport.defaultTrailers;
+        var _a2;
+        const trailers = (_a2 = this.data.trailers) !== null && _a2 !== void 0 ? _a2 : _TestTransport.defaultTrailers;
         return trailers instanceof rpc_error_1.RpcError ? Promise.reject(trailers) : Promise.resolve(trailers);
       }
       maybeSuppressUncaught(...promise) {
@@ -26639,8 +26639,8 @@ var require_test_transport = __commonJS({
         return rpc_options_1.mergeRpcOptions({}, options);
       }
       unary(method, input, options) {
-        var _a3;
-        const requestHeaders = (_a3 = options.meta) !== null && _a3 !== void 0 ? _a3 : {}, headersPromise = this.promiseHeaders().then(delay4(this.headerDelay, options.abort)), responsePromise = headersPromise.catch((_) => {
+        var _a2;
+        const requestHeaders = (_a2 = options.meta) !== null && _a2 !== void 0 ? _a2 : {}, headersPromise = this.promiseHeaders().then(delay4(this.headerDelay, options.abort)), responsePromise = headersPromise.catch((_) => {
         }).then(delay4(this.responseDelay, options.abort)).then((_) => this.promiseSingleResponse(method)), statusPromise = responsePromise.catch((_) => {
         }).then(delay4(this.afterResponseDelay, options.abort)).then((_) => this.promiseStatus()), trailersPromise = responsePromise.catch((_) => {
         }).then(delay4(this.afterResponseDelay, options.abort)).then((_) => this.promiseTrailers());
@@ -26649,16 +26649,16 @@ var require_test_transport = __commonJS({
         return new unary_call_1.UnaryCall(method, requestHeaders, input, headersPromise, responsePromise, statusPromise, trailersPromise);
       }
       serverStreaming(method, input, options) {
-        var _a3;
-        const requestHeaders = (_a3 = options.meta) !== null && _a3 !== void 0 ? _a3 : {}, headersPromise = this.promiseHeaders().then(delay4(this.headerDelay, options.abort)), outputStream = new rpc_output_stream_1.RpcOutputStreamController(), responseStreamClosedPromise = headersPromise.then(delay4(this.responseDelay, options.abort)).catch(() => {
+        var _a2;
+        const requestHeaders = (_a2 = options.meta) !== null && _a2 !== void 0 ? _a2 : {}, headersPromise = this.promiseHeaders().then(delay4(this.headerDelay, options.abort)), outputStream = new rpc_output_stream_1.RpcOutputStreamController(), responseStreamClosedPromise = headersPromise.then(delay4(this.responseDelay, options.abort)).catch(() => {
         }).then(() => this.streamResponses(method, outputStream, options.abort)).then(delay4(this.afterResponseDelay, options.abort)), statusPromise = responseStreamClosedPromise.then(() => this.promiseStatus()), trailersPromise = responseStreamClosedPromise.then(() => this.promiseTrailers());
         this.maybeSuppressUncaught(statusPromise, trailersPromise);
         this.lastInput = { single: input };
         return new server_streaming_call_1.ServerStreamingCall(method, requestHeaders, input, headersPromise, outputStream, statusPromise, trailersPromise);
       }
       clientStreaming(method, options) {
-        var _a3;
-        const requestHeaders = (_a3 = options.meta) !== null && _a3 !== void 0 ? _a3 : {}, headersPromise = this.promiseHeaders().then(delay4(this.headerDelay, options.abort)), responsePromise = headersPromise.catch((_) => {
+        var _a2;
+        const requestHeaders = (_a2 = options.meta) !== null && _a2 !== void 0 ? _a2 : {}, headersPromise = this.promiseHeaders().then(delay4(this.headerDelay, options.abort)), responsePromise = headersPromise.catch((_) => {
         }).then(delay4(this.responseDelay, options.abort)).then((_) => this.promiseSingleResponse(method)), statusPromise = responsePromise.catch((_) => {
         }).then(delay4(this.afterResponseDelay, options.abort)).then((_) => this.promiseStatus()), trailersPromise = responsePromise.catch((_) => {
         }).then(delay4(this.afterResponseDelay, options.abort)).then((_) => this.promiseTrailers());
@@ -26667,8 +26667,8 @@ var require_test_transport = __commonJS({
         return new client_streaming_call_1.ClientStreamingCall(method, requestHeaders, this.lastInput, headersPromise, responsePromise, statusPromise, trailersPromise);
       }
       duplex(method, options) {
-        var _a3;
-        const requestHeaders = (_a3 = options.meta) !== null && _a3 !== void 0 ? _a3 : {}, headersPromise = this.promiseHeaders().then(delay4(this.headerDelay, options.abort)), outputStream = new rpc_output_stream_1.RpcOutputStreamController(), responseStreamClosedPromise = headersPromise.then(delay4(this.responseDelay, options.abort)).catch(() => {
+        var _a2;
+        const requestHeaders = (_a2 = options.meta) !== null && _a2 !== void 0 ? _a2 : {}, headersPromise = this.promiseHeaders().then(delay4(this.headerDelay, options.abort)), outputStream = new rpc_output_stream_1.RpcOutputStreamController(), responseStreamClosedPromise = headersPromise.then(delay4(this.responseDelay, options.abort)).catch(() => {
         }).then(() => this.streamResponses(method, outputStream, options.abort)).then(delay4(this.afterResponseDelay, options.abort)), statusPromise = responseStreamClosedPromise.then(() => this.promiseStatus()), trailersPromise = responseStreamClosedPromise.then(() => this.promiseTrailers());
         this.maybeSuppressUncaught(statusPromise, trailersPromise);
         this.lastInput = new TestInputStream(this.data, options.abort);
@@ -26744,10 +26744,10 @@ var require_rpc_interceptor = __commonJS({
     exports2.stackDuplexStreamingInterceptors = exports2.stackClientStreamingInterceptors = exports2.stackServerStreamingInterceptors = exports2.stackUnaryInterceptors = exports2.stackIntercept = void 0;
     var runtime_1 = require_commonjs();
     function stackIntercept(kind, transport, method, options, input) {
-      var _a3, _b2, _c, _d;
+      var _a2, _b, _c, _d;
       if (kind == "unary") {
         let tail = (mtd, inp, opt) => transport.unary(mtd, inp, opt);
-        for (const curr of ((_a3 = options.interceptors) !== null && _a3 !== void 0 ? _a3 : []).filter((i2) => i2.interceptUnary).reverse()) {
+        for (const curr of ((_a2 = options.interceptors) !== null && _a2 !== void 0 ? _a2 : []).filter((i) => i.interceptUnary).reverse()) {
           const next = tail;
           tail = (mtd, inp, opt) => curr.interceptUnary(next, mtd, inp, opt);
         }
@@ -26755,7 +26755,7 @@ var require_rpc_interceptor = __commonJS({
       }
       if (kind == "serverStreaming") {
         let tail = (mtd, inp, opt) => transport.serverStreaming(mtd, inp, opt);
-        for (const curr of ((_b2 = options.interceptors) !== null && _b2 !== void 0 ? _b2 : []).filter((i2) => i2.interceptServerStreaming).reverse()) {
+        for (const curr of ((_b = options.interceptors) !== null && _b !== void 0 ? _b : []).filter((i) => i.interceptServerStreaming).reverse()) {
           const next = tail;
           tail = (mtd, inp, opt) => curr.interceptServerStreaming(next, mtd, inp, opt);
         }
@@ -26763,7 +26763,7 @@ var require_rpc_interceptor = __commonJS({
       }
       if (kind == "clientStreaming") {
         let tail = (mtd, opt) => transport.clientStreaming(mtd, opt);
-        for (const curr of ((_c = options.interceptors) !== null && _c !== void 0 ? _c : []).filter((i2) => i2.interceptClientStreaming).reverse()) {
+        for (const curr of ((_c = options.interceptors) !== null && _c !== void 0 ? _c : []).filter((i) => i.interceptClientStreaming).reverse()) {
           const next = tail;
           tail = (mtd, opt) => curr.interceptClientStreaming(next, mtd, opt);
         }
@@ -26771,7 +26771,7 @@ var require_rpc_interceptor = __commonJS({
       }
       if (kind == "duplex") {
         let tail = (mtd, opt) => transport.duplex(mtd, opt);
-        for (const curr of ((_d = options.interceptors) !== null && _d !== void 0 ? _d : []).filter((i2) => i2.interceptDuplex).reverse()) {
+        for (const curr of ((_d = options.interceptors) !== null && _d !== void 0 ? _d : []).filter((i) => i.interceptDuplex).reverse()) {
           const next = tail;
           tail = (mtd, opt) => curr.interceptDuplex(next, mtd, opt);
         }
@@ -26855,9 +26855,9 @@ var require_server_call_context = __commonJS({
         const l = this._listeners;
         l.push(callback);
         return () => {
-          let i2 = l.indexOf(callback);
-          if (i2 >= 0)
-            l.splice(i2, 1);
+          let i = l.indexOf(callback);
+          if (i >= 0)
+            l.splice(i, 1);
         };
       }
     };
@@ -26995,16 +26995,16 @@ var Command = class {
     if (this.properties && Object.keys(this.properties).length > 0) {
       cmdStr += " ";
       let first = true;
-      for (const key in this.properties) {
-        if (this.properties.hasOwnProperty(key)) {
-          const val = this.properties[key];
+      for (const key2 in this.properties) {
+        if (this.properties.hasOwnProperty(key2)) {
+          const val = this.properties[key2];
           if (val) {
             if (first) {
               first = false;
             } else {
               cmdStr += ",";
             }
-            cmdStr += `${key}=${escapeProperty(val)}`;
+            cmdStr += `${key2}=${escapeProperty(val)}`;
           }
         }
       }
@@ -27025,27 +27025,27 @@ import * as crypto2 from "crypto";
 import * as fs from "fs";
 import * as os2 from "os";
 function issueFileCommand(command, message) {
-  const filePath = process.env[`GITHUB_${command}`];
-  if (!filePath) {
+  const filePath2 = process.env[`GITHUB_${command}`];
+  if (!filePath2) {
     throw new Error(`Unable to find environment variable for file command ${command}`);
   }
-  if (!fs.existsSync(filePath)) {
-    throw new Error(`Missing file at path: ${filePath}`);
+  if (!fs.existsSync(filePath2)) {
+    throw new Error(`Missing file at path: ${filePath2}`);
   }
-  fs.appendFileSync(filePath, `${toCommandValue(message)}${os2.EOL}`, {
+  fs.appendFileSync(filePath2, `${toCommandValue(message)}${os2.EOL}`, {
     encoding: "utf8"
   });
 }
-function prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key2, value) {
   const delimiter3 = `ghadelimiter_${crypto2.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key.includes(delimiter3)) {
+  if (key2.includes(delimiter3)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter3}"`);
   }
   if (convertedValue.includes(delimiter3)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter3}"`);
   }
-  return `${key}<<${delimiter3}${os2.EOL}${convertedValue}${os2.EOL}${delimiter3}`;
+  return `${key2}<<${delimiter3}${os2.EOL}${convertedValue}${os2.EOL}${delimiter3}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -27071,7 +27071,7 @@ function getProxyUrl(reqUrl) {
   if (proxyVar) {
     try {
       return new DecodedURL(proxyVar);
-    } catch (_a3) {
+    } catch (_a2) {
       if (!proxyVar.startsWith("http://") && !proxyVar.startsWith("https://"))
         return new DecodedURL(`http://${proxyVar}`);
     }
@@ -27103,8 +27103,8 @@ function checkBypass(reqUrl) {
   if (typeof reqPort === "number") {
     upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
   }
-  for (const upperNoProxyItem of noProxy.split(",").map((x2) => x2.trim().toUpperCase()).filter((x2) => x2)) {
-    if (upperNoProxyItem === "*" || upperReqHosts.some((x2) => x2 === upperNoProxyItem || x2.endsWith(`.${upperNoProxyItem}`) || upperNoProxyItem.startsWith(".") && x2.endsWith(`${upperNoProxyItem}`))) {
+  for (const upperNoProxyItem of noProxy.split(",").map((x) => x.trim().toUpperCase()).filter((x) => x)) {
+    if (upperNoProxyItem === "*" || upperReqHosts.some((x) => x === upperNoProxyItem || x.endsWith(`.${upperNoProxyItem}`) || upperNoProxyItem.startsWith(".") && x.endsWith(`${upperNoProxyItem}`))) {
       return true;
     }
   }
@@ -27449,9 +27449,9 @@ var HttpClient = class {
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
       return new Promise((resolve3, reject) => {
-        function callbackForResult(err2, res) {
-          if (err2) {
-            reject(err2);
+        function callbackForResult(err, res) {
+          if (err) {
+            reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
@@ -27476,10 +27476,10 @@ var HttpClient = class {
       info2.options.headers["Content-Length"] = Buffer.byteLength(data, "utf8");
     }
     let callbackCalled = false;
-    function handleResult(err2, res) {
+    function handleResult(err, res) {
       if (!callbackCalled) {
         callbackCalled = true;
-        onResult(err2, res);
+        onResult(err, res);
       }
     }
     const req = info2.httpModule.request(info2.options, (msg) => {
@@ -27496,8 +27496,8 @@ var HttpClient = class {
       }
       handleResult(new Error(`Request timeout: ${info2.options.path}`));
     });
-    req.on("error", function(err2) {
-      handleResult(err2);
+    req.on("error", function(err) {
+      handleResult(err);
     });
     if (data && typeof data === "string") {
       req.write(data, "utf8");
@@ -27714,7 +27714,7 @@ var HttpClient = class {
         if (statusCode === HttpCodes.NotFound) {
           resolve3(response);
         }
-        function dateTimeDeserializer(key, value) {
+        function dateTimeDeserializer(key2, value) {
           if (typeof value === "string") {
             const a = new Date(value);
             if (!isNaN(a.valueOf())) {
@@ -27736,7 +27736,7 @@ var HttpClient = class {
             response.result = obj;
           }
           response.headers = res.message.headers;
-        } catch (err2) {
+        } catch (err) {
         }
         if (statusCode > 299) {
           let msg;
@@ -27747,9 +27747,9 @@ var HttpClient = class {
           } else {
             msg = `Failed request: (${statusCode})`;
           }
-          const err2 = new HttpClientError(msg, statusCode);
-          err2.result = response.result;
-          reject(err2);
+          const err = new HttpClientError(msg, statusCode);
+          err.result = response.result;
+          reject(err);
         } else {
           resolve3(response);
         }
@@ -27863,7 +27863,7 @@ var Summary = class {
       }
       try {
         yield access(pathFromEnv, constants.R_OK | constants.W_OK);
-      } catch (_a3) {
+      } catch (_a2) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
       this._filePath = pathFromEnv;
@@ -27880,7 +27880,7 @@ var Summary = class {
    * @returns {string} content wrapped in HTML element
    */
   wrap(tag, content, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
+    const htmlAttrs = Object.entries(attrs).map(([key2, value]) => ` ${key2}="${value}"`).join("");
     if (!content) {
       return `<${tag}${htmlAttrs}>`;
     }
@@ -27896,9 +27896,9 @@ var Summary = class {
   write(options) {
     return __awaiter3(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-      const filePath = yield this.filePath();
+      const filePath2 = yield this.filePath();
       const writeFunc = overwrite ? writeFile : appendFile;
-      yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
+      yield writeFunc(filePath2, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });
   }
@@ -28147,11 +28147,11 @@ function exists(fsPath) {
   return __awaiter4(this, void 0, void 0, function* () {
     try {
       yield stat(fsPath);
-    } catch (err2) {
-      if (err2.code === "ENOENT") {
+    } catch (err) {
+      if (err.code === "ENOENT") {
         return false;
       }
-      throw err2;
+      throw err;
     }
     return true;
   });
@@ -28166,57 +28166,57 @@ function isRooted(p) {
   }
   return p.startsWith("/");
 }
-function tryGetExecutablePath(filePath, extensions) {
+function tryGetExecutablePath(filePath2, extensions) {
   return __awaiter4(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat(filePath);
-    } catch (err2) {
-      if (err2.code !== "ENOENT") {
-        console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err2}`);
+      stats = yield stat(filePath2);
+    } catch (err) {
+      if (err.code !== "ENOENT") {
+        console.log(`Unexpected error attempting to determine if executable file exists '${filePath2}': ${err}`);
       }
     }
     if (stats && stats.isFile()) {
       if (IS_WINDOWS) {
-        const upperExt = path.extname(filePath).toUpperCase();
+        const upperExt = path.extname(filePath2).toUpperCase();
         if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
-          return filePath;
+          return filePath2;
         }
       } else {
         if (isUnixExecutable(stats)) {
-          return filePath;
+          return filePath2;
         }
       }
     }
-    const originalFilePath = filePath;
+    const originalFilePath = filePath2;
     for (const extension of extensions) {
-      filePath = originalFilePath + extension;
+      filePath2 = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat(filePath);
-      } catch (err2) {
-        if (err2.code !== "ENOENT") {
-          console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err2}`);
+        stats = yield stat(filePath2);
+      } catch (err) {
+        if (err.code !== "ENOENT") {
+          console.log(`Unexpected error attempting to determine if executable file exists '${filePath2}': ${err}`);
         }
       }
       if (stats && stats.isFile()) {
         if (IS_WINDOWS) {
           try {
-            const directory = path.dirname(filePath);
-            const upperName = path.basename(filePath).toUpperCase();
+            const directory = path.dirname(filePath2);
+            const upperName = path.basename(filePath2).toUpperCase();
             for (const actualName of yield readdir(directory)) {
               if (upperName === actualName.toUpperCase()) {
-                filePath = path.join(directory, actualName);
+                filePath2 = path.join(directory, actualName);
                 break;
               }
             }
-          } catch (err2) {
-            console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err2}`);
+          } catch (err) {
+            console.log(`Unexpected error attempting to determine the actual case of the file '${filePath2}': ${err}`);
           }
-          return filePath;
+          return filePath2;
         } else {
           if (isUnixExecutable(stats)) {
-            return filePath;
+            return filePath2;
           }
         }
       }
@@ -28278,8 +28278,8 @@ function rmRF(inputPath) {
         recursive: true,
         retryDelay: 300
       });
-    } catch (err2) {
-      throw new Error(`File was unable to be removed ${err2}`);
+    } catch (err) {
+      throw new Error(`File was unable to be removed ${err}`);
     }
   });
 }
@@ -28326,9 +28326,9 @@ function findInPath(tool) {
       }
     }
     if (isRooted(tool)) {
-      const filePath = yield tryGetExecutablePath(tool, extensions);
-      if (filePath) {
-        return [filePath];
+      const filePath2 = yield tryGetExecutablePath(tool, extensions);
+      if (filePath2) {
+        return [filePath2];
       }
       return [];
     }
@@ -28345,9 +28345,9 @@ function findInPath(tool) {
     }
     const matches = [];
     for (const directory of directories) {
-      const filePath = yield tryGetExecutablePath(path2.join(directory, tool), extensions);
-      if (filePath) {
-        matches.push(filePath);
+      const filePath2 = yield tryGetExecutablePath(path2.join(directory, tool), extensions);
+      if (filePath2) {
+        matches.push(filePath2);
       }
     }
     return matches;
@@ -28439,8 +28439,8 @@ var ToolRunner = class extends events.EventEmitter {
         n = s.indexOf(os3.EOL);
       }
       return s;
-    } catch (err2) {
-      this._debug(`error processing line. Failed with error ${err2}`);
+    } catch (err) {
+      this._debug(`error processing line. Failed with error ${err}`);
       return "";
     }
   }
@@ -28506,7 +28506,7 @@ var ToolRunner = class extends events.EventEmitter {
     ];
     let needsQuotes = false;
     for (const char of arg) {
-      if (cmdSpecialChars.some((x2) => x2 === char)) {
+      if (cmdSpecialChars.some((x) => x === char)) {
         needsQuotes = true;
         break;
       }
@@ -28516,11 +28516,11 @@ var ToolRunner = class extends events.EventEmitter {
     }
     let reverse = '"';
     let quoteHit = true;
-    for (let i2 = arg.length; i2 > 0; i2--) {
-      reverse += arg[i2 - 1];
-      if (quoteHit && arg[i2 - 1] === "\\") {
+    for (let i = arg.length; i > 0; i--) {
+      reverse += arg[i - 1];
+      if (quoteHit && arg[i - 1] === "\\") {
         reverse += "\\";
-      } else if (arg[i2 - 1] === '"') {
+      } else if (arg[i - 1] === '"') {
         quoteHit = true;
         reverse += '"';
       } else {
@@ -28542,11 +28542,11 @@ var ToolRunner = class extends events.EventEmitter {
     }
     let reverse = '"';
     let quoteHit = true;
-    for (let i2 = arg.length; i2 > 0; i2--) {
-      reverse += arg[i2 - 1];
-      if (quoteHit && arg[i2 - 1] === "\\") {
+    for (let i = arg.length; i > 0; i--) {
+      reverse += arg[i - 1];
+      if (quoteHit && arg[i - 1] === "\\") {
         reverse += "\\";
-      } else if (arg[i2 - 1] === '"') {
+      } else if (arg[i - 1] === '"') {
         quoteHit = true;
         reverse += "\\";
       } else {
@@ -28650,8 +28650,8 @@ var ToolRunner = class extends events.EventEmitter {
             });
           });
         }
-        cp2.on("error", (err2) => {
-          state3.processError = err2.message;
+        cp2.on("error", (err) => {
+          state3.processError = err.message;
           state3.processExited = true;
           state3.processClosed = true;
           state3.CheckComplete();
@@ -28705,8 +28705,8 @@ function argStringToArray(argString) {
     arg += c;
     escaped = false;
   }
-  for (let i2 = 0; i2 < argString.length; i2++) {
-    const c = argString.charAt(i2);
+  for (let i = 0; i < argString.length; i++) {
+    const c = argString.charAt(i);
     if (c === '"') {
       if (!escaped) {
         inQuotes = !inQuotes;
@@ -28842,13 +28842,13 @@ function exec(commandLine, args, options) {
 }
 function getExecOutput(commandLine, args, options) {
   return __awaiter7(this, void 0, void 0, function* () {
-    var _a3, _b2;
+    var _a2, _b;
     let stdout = "";
     let stderr = "";
     const stdoutDecoder = new StringDecoder("utf8");
     const stderrDecoder = new StringDecoder("utf8");
-    const originalStdoutListener = (_a3 = options === null || options === void 0 ? void 0 : options.listeners) === null || _a3 === void 0 ? void 0 : _a3.stdout;
-    const originalStdErrListener = (_b2 = options === null || options === void 0 ? void 0 : options.listeners) === null || _b2 === void 0 ? void 0 : _b2.stderr;
+    const originalStdoutListener = (_a2 = options === null || options === void 0 ? void 0 : options.listeners) === null || _a2 === void 0 ? void 0 : _a2.stdout;
+    const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
     const stdErrListener = (data) => {
       stderr += stderrDecoder.write(data);
       if (originalStdErrListener) {
@@ -28913,8 +28913,8 @@ var ExitCode;
 function exportVariable(name, val) {
   const convertedVal = toCommandValue(val);
   process.env[name] = convertedVal;
-  const filePath = process.env["GITHUB_ENV"] || "";
-  if (filePath) {
+  const filePath2 = process.env["GITHUB_ENV"] || "";
+  if (filePath2) {
     return issueFileCommand("ENV", prepareKeyValueMessage(name, val));
   }
   issueCommand("set-env", { name }, convertedVal);
@@ -28933,8 +28933,8 @@ function getInput(name, options) {
   return val.trim();
 }
 function setOutput(name, value) {
-  const filePath = process.env["GITHUB_OUTPUT"] || "";
-  if (filePath) {
+  const filePath2 = process.env["GITHUB_OUTPUT"] || "";
+  if (filePath2) {
     return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
   }
   process.stdout.write(os5.EOL);
@@ -28979,8 +28979,8 @@ function group(name, fn) {
 }
 
 // src/main.ts
-import { existsSync as existsSync8, readdirSync as readdirSync3 } from "node:fs";
-import path22 from "node:path";
+import { existsSync as existsSync9, readdirSync as readdirSync3 } from "node:fs";
+import path24 from "node:path";
 
 // src/attempt.ts
 import path5 from "node:path";
@@ -28989,14 +28989,14 @@ import path5 from "node:path";
 import { promises as fs3 } from "node:fs";
 import path4 from "node:path";
 async function treeBytes(dir) {
-  let entries;
+  let entries2;
   try {
-    entries = await fs3.readdir(dir, { withFileTypes: true });
+    entries2 = await fs3.readdir(dir, { withFileTypes: true });
   } catch {
     return 0;
   }
   let total = 0;
-  for (const entry of entries) {
+  for (const entry of entries2) {
     const full = path4.join(dir, entry.name);
     if (entry.isDirectory()) total += await treeBytes(full);
     else if (entry.isFile()) total += await fs3.stat(full).then((s) => s.size, () => 0);
@@ -29004,16 +29004,16 @@ async function treeBytes(dir) {
   return total;
 }
 async function makeDirsWritable(dir) {
-  let stat2;
+  let stat3;
   try {
-    stat2 = await fs3.stat(dir);
+    stat3 = await fs3.stat(dir);
   } catch {
     return;
   }
-  if (!stat2.isDirectory()) return;
-  if ((stat2.mode & 128) === 0) await fs3.chmod(dir, stat2.mode | 128);
-  const entries = await fs3.readdir(dir, { withFileTypes: true });
-  for (const entry of entries) {
+  if (!stat3.isDirectory()) return;
+  if ((stat3.mode & 128) === 0) await fs3.chmod(dir, stat3.mode | 128);
+  const entries2 = await fs3.readdir(dir, { withFileTypes: true });
+  for (const entry of entries2) {
     if (entry.isDirectory()) await makeDirsWritable(path4.join(dir, entry.name));
   }
 }
@@ -29072,19 +29072,101 @@ function killTreesOnSignals() {
   }
 }
 
+// src/timing.ts
+import { setTimeout as sleep } from "node:timers/promises";
+
+// src/duration.ts
+var UNIT_MS = {
+  ns: 1e-6,
+  us: 1e-3,
+  \u00B5s: 1e-3,
+  \u03BCs: 1e-3,
+  ms: 1,
+  s: 1e3,
+  m: 6e4,
+  h: 36e5
+};
+var PLAIN_SECONDS = /^\d+(\.\d+)?$/;
+var GO_DURATION = /^(\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+function parseDuration(text) {
+  const s = text.trim();
+  if (PLAIN_SECONDS.test(s)) return Number(s) * 1e3;
+  if (s === "") return void 0;
+  let rest = s;
+  let total = 0;
+  while (rest !== "") {
+    const m = GO_DURATION.exec(rest);
+    if (!m) return void 0;
+    total += Number(m[1]) * UNIT_MS[m[3]];
+    rest = rest.slice(m[0].length);
+  }
+  return total;
+}
+function formatDuration(ms) {
+  if (ms < 1e3) return `${Math.round(ms)}ms`;
+  if (ms < 6e4) return `${(ms / 1e3).toFixed(1)}s`;
+  const minutes = Math.floor(ms / 6e4);
+  const seconds = Math.round(ms % 6e4 / 1e3);
+  return `${minutes}m${String(seconds).padStart(2, "0")}s`;
+}
+
+// src/timing.ts
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+var PROBE_CUTOFF_FLOOR_MS = 500;
+var PROBE_CUTOFF_FACTOR = 4;
+function probeCutoffMs(firstHealthyMs, timeoutMs) {
+  return Math.min(timeoutMs, Math.max(PROBE_CUTOFF_FLOOR_MS, PROBE_CUTOFF_FACTOR * firstHealthyMs));
+}
+var HEDGE_AFTER_MIN_MS = 250;
+var HEDGE_AFTER_FACTOR = 4;
+var SILENCE_MIN_MS = 3e3;
+var SILENCE_FACTOR = 20;
+function hedgeAfterMs(typicalFirstByteMs) {
+  return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
+}
+function silenceLimitMs(typicalFirstByteMs, stallTimeoutMs) {
+  return Math.min(stallTimeoutMs, Math.max(SILENCE_MIN_MS, SILENCE_FACTOR * typicalFirstByteMs));
+}
+function stallCheckEveryMs(stallTimeoutMs) {
+  return Math.min(500, Math.max(50, stallTimeoutMs / 10));
+}
+var MAX_BACKOFF_MS = 3e4;
+function backoffDelay(timesFirstBefore, baseMs, random = Math.random) {
+  if (timesFirstBefore === 0) return 0;
+  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (timesFirstBefore - 1) * (1 + random()));
+}
+var DeadlineError = class extends Error {
+  constructor(what, ms) {
+    super(`${what} took longer than ${formatDuration(ms)} and was abandoned`);
+    this.name = "DeadlineError";
+  }
+};
+async function withDeadline(work, ms, what) {
+  const controller = new AbortController();
+  const deadline = sleep(ms, void 0, { signal: controller.signal, ref: false }).then(() => {
+    throw new DeadlineError(what, ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    controller.abort();
+    deadline.catch(() => void 0);
+  }
+}
+
 // src/attempt.ts
 var TAIL_LINES = 60;
 var REQUEST = /^# get (\S+?)(:\s.*)?$/;
 var ZIP_FETCHED = /^# get \S+\.zip: 200 /;
 var ANSWERED = /^: (2\d\d|404|410) /;
-function stallCheckEveryMs(stallTimeoutMs) {
-  return Math.min(500, Math.max(50, stallTimeoutMs / 10));
-}
 async function runAttempt(options) {
   const started = performance.now();
   const cacheDir = path5.join(options.modcache, "cache");
   const errors = [];
-  const open2 = /* @__PURE__ */ new Set();
+  const open3 = /* @__PURE__ */ new Set();
   const failedRequests = [];
   let zips = 0;
   let lastProgress = started;
@@ -29097,12 +29179,12 @@ async function runAttempt(options) {
       options.onLine?.(line);
       const request = REQUEST.exec(line);
       if (request && request[2] === void 0) {
-        open2.add(request[1]);
+        open3.add(request[1]);
         return;
       }
       lastProgress = performance.now();
       if (request) {
-        open2.delete(request[1]);
+        open3.delete(request[1]);
         if (!ANSWERED.test(request[2])) failedRequests.push(request[1]);
       } else {
         errors.push(line);
@@ -29122,7 +29204,7 @@ async function runAttempt(options) {
       endedBy = "timeout";
       void child2.kill();
     } else if (now - lastProgress > tick) {
-      const bytes = await treeBytes(cacheDir);
+      const bytes = await treeBytes(cacheDir) + (options.progress?.() ?? 0);
       const comparable = measuredAt > lastProgress;
       measuredAt = performance.now();
       if (comparable && bytes !== lastBytes) lastProgress = measuredAt;
@@ -29136,7 +29218,7 @@ async function runAttempt(options) {
   }, tick);
   try {
     const exit = await child2.exited;
-    return { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open2], zips, failedRequests };
+    return { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open3], zips, failedRequests };
   } finally {
     clearInterval(watchdog);
   }
@@ -29304,20 +29386,20 @@ var MatchKind;
 // node_modules/@actions/glob/lib/internal-pattern-helper.js
 var IS_WINDOWS4 = process.platform === "win32";
 function getSearchPaths(patterns) {
-  patterns = patterns.filter((x2) => !x2.negate);
+  patterns = patterns.filter((x) => !x.negate);
   const searchPathMap = {};
   for (const pattern of patterns) {
-    const key = IS_WINDOWS4 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
-    searchPathMap[key] = "candidate";
+    const key2 = IS_WINDOWS4 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
+    searchPathMap[key2] = "candidate";
   }
   const result = [];
   for (const pattern of patterns) {
-    const key = IS_WINDOWS4 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
-    if (searchPathMap[key] === "included") {
+    const key2 = IS_WINDOWS4 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
+    if (searchPathMap[key2] === "included") {
       continue;
     }
     let foundAncestor = false;
-    let tempKey = key;
+    let tempKey = key2;
     let parent = dirname4(tempKey);
     while (parent !== tempKey) {
       if (searchPathMap[parent]) {
@@ -29329,7 +29411,7 @@ function getSearchPaths(patterns) {
     }
     if (!foundAncestor) {
       result.push(pattern.searchPath);
-      searchPathMap[key] = "included";
+      searchPathMap[key2] = "included";
     }
   }
   return result;
@@ -29346,7 +29428,7 @@ function match(patterns, itemPath) {
   return result;
 }
 function partialMatch(patterns, itemPath) {
-  return patterns.some((x2) => !x2.negate && x2.partialMatch(itemPath));
+  return patterns.some((x) => !x.negate && x.partialMatch(itemPath));
 }
 
 // node_modules/@actions/glob/lib/internal-pattern.js
@@ -29359,17 +29441,17 @@ var range = (a, b, str) => {
   let begs, beg, left, right = void 0, result;
   let ai = str.indexOf(a);
   let bi = str.indexOf(b, ai + 1);
-  let i2 = ai;
+  let i = ai;
   if (ai >= 0 && bi > 0) {
     if (a === b) {
       return [ai, bi];
     }
     begs = [];
     left = str.length;
-    while (i2 >= 0 && !result) {
-      if (i2 === ai) {
-        begs.push(i2);
-        ai = str.indexOf(a, i2 + 1);
+    while (i >= 0 && !result) {
+      if (i === ai) {
+        begs.push(i);
+        ai = str.indexOf(a, i + 1);
       } else if (begs.length === 1) {
         const r = begs.pop();
         if (r !== void 0)
@@ -29380,9 +29462,9 @@ var range = (a, b, str) => {
           left = beg;
           right = bi;
         }
-        bi = str.indexOf(b, i2 + 1);
+        bi = str.indexOf(b, i + 1);
       }
-      i2 = ai < bi && ai >= 0 ? ai : bi;
+      i = ai < bi && ai >= 0 ? ai : bi;
     }
     if (begs.length && right !== void 0) {
       result = [left, right];
@@ -29423,8 +29505,8 @@ function unescapeBraces(str) {
   return str.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
 }
 function pushAll(target, items) {
-  for (let i2 = 0; i2 < items.length; i2++) {
-    target.push(items[i2]);
+  for (let i = 0; i < items.length; i++) {
+    target.push(items[i]);
   }
 }
 function balancedWithBudget(str, masked, budget) {
@@ -29447,19 +29529,19 @@ function balancedWithBudget(str, masked, budget) {
 }
 function maskUnmatchedOpens(masked, budget) {
   budget.remaining -= masked.length;
-  const open2 = [];
-  for (let i2 = 0; i2 < masked.length; i2++) {
-    const c = masked.charCodeAt(i2);
+  const open3 = [];
+  for (let i = 0; i < masked.length; i++) {
+    const c = masked.charCodeAt(i);
     if (c === 123) {
-      open2.push(i2);
-    } else if (c === 125 && open2.length) {
-      open2.pop();
+      open3.push(i);
+    } else if (c === 125 && open3.length) {
+      open3.pop();
     }
   }
   let out = "";
   let last = 0;
-  for (let i2 = 0; i2 < open2.length; i2++) {
-    const at = open2[i2];
+  for (let i = 0; i < open3.length; i++) {
+    const at = open3[i];
     out += masked.slice(last, at) + "\0";
     last = at + 1;
   }
@@ -29471,13 +29553,13 @@ function commaSetFollows(str, budget) {
     return false;
   }
   let close = false;
-  for (let i2 = str.length - 1; i2 >= 0; i2--) {
-    const c = str.charCodeAt(i2);
+  for (let i = str.length - 1; i >= 0; i--) {
+    const c = str.charCodeAt(i);
     if (c === 125) {
       close = true;
     } else if (c === 10 || c === 13 || c === 8232 || c === 8233) {
       close = false;
-    } else if (c === 44 && close && str.charCodeAt(i2 + 1) !== 44) {
+    } else if (c === 44 && close && str.charCodeAt(i + 1) !== 44) {
       return true;
     }
   }
@@ -29517,7 +29599,7 @@ function expand(str, options = {}) {
   if (!str) {
     return [];
   }
-  const max2 = bound(options.max, EXPANSION_MAX);
+  const max = bound(options.max, EXPANSION_MAX);
   const maxLength = bound(options.maxLength, EXPANSION_MAX_LENGTH);
   const maxDepth = bound(options.maxDepth, EXPANSION_MAX_DEPTH);
   const maxRewrites = bound(options.maxRewrites, EXPANSION_MAX_REWRITES);
@@ -29525,7 +29607,7 @@ function expand(str, options = {}) {
   if (str.slice(0, 2) === "{}") {
     str = "\\{\\}" + str.slice(2);
   }
-  return expand_(escapeBraces(str), max2, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
+  return expand_(escapeBraces(str), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
 }
 function embrace(str) {
   return "{" + str + "}";
@@ -29533,13 +29615,13 @@ function embrace(str) {
 function isPadded(el) {
   return /^-?0\d/.test(el);
 }
-function lte(i2, y) {
-  return i2 <= y;
+function lte(i, y) {
+  return i <= y;
 }
-function gte(i2, y) {
-  return i2 >= y;
+function gte(i, y) {
+  return i >= y;
 }
-function combine(acc, pre, values, max2, maxLength, dropEmpties, budget) {
+function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
   const out = [];
   let length = 0;
   let nonEmpty;
@@ -29552,7 +29634,7 @@ function combine(acc, pre, values, max2, maxLength, dropEmpties, budget) {
       vs = nonEmpty;
     }
     for (let v = 0; v < vs.length; v++) {
-      if (out.length >= max2)
+      if (out.length >= max)
         break outer;
       const expansion = prefix2 + vs[v];
       if (length + expansion.length > maxLength)
@@ -29564,18 +29646,18 @@ function combine(acc, pre, values, max2, maxLength, dropEmpties, budget) {
   budget.remaining -= out.length;
   return out;
 }
-function expandSequence(body2, isAlphaSequence, max2, maxLength, budget) {
+function expandSequence(body2, isAlphaSequence, max, maxLength, budget) {
   const n = body2.split(/\.\./);
   const N = [];
   if (n[0] === void 0 || n[1] === void 0) {
     return N;
   }
-  const x2 = numeric(n[0]);
+  const x = numeric(n[0]);
   const y = numeric(n[1]);
   const width = Math.max(n[0].length, n[1].length);
   let incr = n.length === 3 && n[2] !== void 0 ? Math.max(Math.abs(numeric(n[2])), 1) : 1;
   let test = lte;
-  const reverse = y < x2;
+  const reverse = y < x;
   if (reverse) {
     incr *= -1;
     test = gte;
@@ -29583,24 +29665,24 @@ function expandSequence(body2, isAlphaSequence, max2, maxLength, budget) {
   const pad = n.some(isPadded);
   const cost = pad ? width : 1;
   let length = 0;
-  for (let i2 = x2; test(i2, y) && N.length < max2; i2 += incr) {
+  for (let i = x; test(i, y) && N.length < max; i += incr) {
     budget.remaining -= cost;
     if (budget.remaining < 0) {
       return void 0;
     }
     let c;
     if (isAlphaSequence) {
-      c = String.fromCharCode(i2);
+      c = String.fromCharCode(i);
       if (c === "\\") {
         c = "";
       }
     } else {
-      c = String(i2);
+      c = String(i);
       if (pad) {
         const need = width - c.length;
         if (need > 0) {
           const z = new Array(need + 1).join("0");
-          if (i2 < 0) {
+          if (i < 0) {
             c = "-" + z + c.slice(1);
           } else {
             c = z + c;
@@ -29615,7 +29697,7 @@ function expandSequence(body2, isAlphaSequence, max2, maxLength, budget) {
   }
   return N;
 }
-function expand_(str, max2, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
+function expand_(str, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
   budget.remaining -= CALL_STEPS;
   if (depth > maxDepth) {
     return [str];
@@ -29628,15 +29710,15 @@ function expand_(str, max2, maxLength, maxDepth, depth, maxRewrites, budget, isT
   for (; ; ) {
     const m = balancedWithBudget(str, masked, budget);
     if (!m) {
-      return combine(acc, str, [""], max2, maxLength, dropEmpties, budget);
+      return combine(acc, str, [""], max, maxLength, dropEmpties, budget);
     }
     if (m.unmatched) {
       masked = maskUnmatchedOpens(masked, budget);
     }
     const pre = m.pre;
-    const literal = () => combine(acc, pre + "{" + m.body + "}" + m.post, [""], max2, maxLength, dropEmpties, budget);
+    const literal = () => combine(acc, pre + "{" + m.body + "}" + m.post, [""], max, maxLength, dropEmpties, budget);
     if (/\$$/.test(pre)) {
-      acc = combine(acc, pre + "{" + m.body + "}", [""], max2, maxLength, dropEmpties && !m.post.length, budget);
+      acc = combine(acc, pre + "{" + m.body + "}", [""], max, maxLength, dropEmpties && !m.post.length, budget);
       firstGroup = false;
       if (!m.post.length)
         break;
@@ -29664,7 +29746,7 @@ function expand_(str, max2, maxLength, maxDepth, depth, maxRewrites, budget, isT
     }
     let values;
     if (isSequence) {
-      values = expandSequence(m.body, isAlphaSequence, max2, maxLength, budget);
+      values = expandSequence(m.body, isAlphaSequence, max, maxLength, budget);
       if (!values) {
         return literal();
       }
@@ -29674,12 +29756,12 @@ function expand_(str, max2, maxLength, maxDepth, depth, maxRewrites, budget, isT
         return literal();
       }
       if (n.length === 1 && n[0] !== void 0) {
-        n = expand_(n[0], max2, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
+        n = expand_(n[0], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
         if (budget.remaining < 0) {
           return literal();
         }
         if (n.length === 1) {
-          const next2 = combine(acc, pre + n[0], [""], max2, maxLength, dropEmpties && !m.post.length, budget);
+          const next2 = combine(acc, pre + n[0], [""], max, maxLength, dropEmpties && !m.post.length, budget);
           if (budget.remaining < 0) {
             return literal();
           }
@@ -29700,7 +29782,7 @@ function expand_(str, max2, maxLength, maxDepth, depth, maxRewrites, budget, isT
       values = [];
       let valuesLength = 0;
       outer: for (let j = 0; j < n.length; j++) {
-        const expanded = expand_(n[j], max2, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
+        const expanded = expand_(n[j], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
         if (budget.remaining < 0) {
           return literal();
         }
@@ -29708,7 +29790,7 @@ function expand_(str, max2, maxLength, maxDepth, depth, maxRewrites, budget, isT
           const v = expanded[k];
           if (dropsEmpties && !v)
             continue;
-          if (values.length >= max2 || valuesLength + v.length > maxLength) {
+          if (values.length >= max || valuesLength + v.length > maxLength) {
             break outer;
           }
           values.push(v);
@@ -29716,7 +29798,7 @@ function expand_(str, max2, maxLength, maxDepth, depth, maxRewrites, budget, isT
         }
       }
     }
-    const next = combine(acc, pre, values, max2, maxLength, dropEmpties && !m.post.length, budget);
+    const next = combine(acc, pre, values, max, maxLength, dropEmpties && !m.post.length, budget);
     if (budget.remaining < 0) {
       return literal();
     }
@@ -29767,39 +29849,39 @@ var parseClass = (glob, position) => {
   }
   const ranges = [];
   const negs = [];
-  let i2 = pos + 1;
+  let i = pos + 1;
   let sawStart = false;
   let uflag = false;
   let escaping = false;
   let negate = false;
   let endPos = pos;
   let rangeStart = "";
-  WHILE: while (i2 < glob.length) {
-    const c = glob.charAt(i2);
-    if ((c === "!" || c === "^") && i2 === pos + 1) {
+  WHILE: while (i < glob.length) {
+    const c = glob.charAt(i);
+    if ((c === "!" || c === "^") && i === pos + 1) {
       negate = true;
-      i2++;
+      i++;
       continue;
     }
     if (c === "]" && sawStart && !escaping) {
-      endPos = i2 + 1;
+      endPos = i + 1;
       break;
     }
     sawStart = true;
     if (c === "\\") {
       if (!escaping) {
         escaping = true;
-        i2++;
+        i++;
         continue;
       }
     }
     if (c === "[" && !escaping) {
       for (const [cls, [unip, u, neg]] of Object.entries(posixClasses)) {
-        if (glob.startsWith(cls, i2)) {
+        if (glob.startsWith(cls, i)) {
           if (rangeStart) {
             return ["$.", false, glob.length - pos, true];
           }
-          i2 += cls.length;
+          i += cls.length;
           if (neg)
             negs.push(unip);
           else
@@ -29817,23 +29899,23 @@ var parseClass = (glob, position) => {
         ranges.push(braceEscape(c));
       }
       rangeStart = "";
-      i2++;
+      i++;
       continue;
     }
-    if (glob.startsWith("-]", i2 + 1)) {
+    if (glob.startsWith("-]", i + 1)) {
       ranges.push(braceEscape(c + "-"));
-      i2 += 2;
+      i += 2;
       continue;
     }
-    if (glob.startsWith("-", i2 + 1)) {
+    if (glob.startsWith("-", i + 1)) {
       rangeStart = c;
-      i2 += 2;
+      i += 2;
       continue;
     }
     ranges.push(braceEscape(c));
-    i2++;
+    i++;
   }
-  if (endPos < i2) {
+  if (endPos < i) {
     return ["", false, 0, false];
   }
   if (!ranges.length && !negs.length) {
@@ -29990,12 +30072,12 @@ var AST = class {
       let p = n;
       let pp = p.#parent;
       while (pp) {
-        for (let i2 = p.#parentIndex + 1; !pp.type && i2 < pp.#parts.length; i2++) {
+        for (let i = p.#parentIndex + 1; !pp.type && i < pp.#parts.length; i++) {
           for (const part of n.#parts) {
             if (typeof part === "string") {
               throw new Error("string part in extglob AST??");
             }
-            part.copyIn(pp.#parts[i2]);
+            part.copyIn(pp.#parts[i]);
           }
         }
         p = pp;
@@ -30031,8 +30113,8 @@ var AST = class {
     if (this.#parentIndex === 0)
       return true;
     const p = this.#parent;
-    for (let i2 = 0; i2 < this.#parentIndex; i2++) {
-      const pp = p.#parts[i2];
+    for (let i = 0; i < this.#parentIndex; i++) {
+      const pp = p.#parts[i];
       if (!(pp instanceof _a && pp.type === "!")) {
         return false;
       }
@@ -30071,75 +30153,75 @@ var AST = class {
     let braceStart = -1;
     let braceNeg = false;
     if (ast.type === null) {
-      let i3 = pos;
+      let i2 = pos;
       let acc2 = "";
-      while (i3 < str.length) {
-        const c = str.charAt(i3++);
+      while (i2 < str.length) {
+        const c = str.charAt(i2++);
         if (escaping || c === "\\") {
           escaping = !escaping;
           acc2 += c;
           continue;
         }
         if (inBrace) {
-          if (i3 === braceStart + 1) {
+          if (i2 === braceStart + 1) {
             if (c === "^" || c === "!") {
               braceNeg = true;
             }
-          } else if (c === "]" && !(i3 === braceStart + 2 && braceNeg)) {
+          } else if (c === "]" && !(i2 === braceStart + 2 && braceNeg)) {
             inBrace = false;
           }
           acc2 += c;
           continue;
         } else if (c === "[") {
           inBrace = true;
-          braceStart = i3;
+          braceStart = i2;
           braceNeg = false;
           acc2 += c;
           continue;
         }
-        const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i3) === "(" && extDepth <= maxDepth;
+        const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i2) === "(" && extDepth <= maxDepth;
         if (doRecurse) {
           ast.push(acc2);
           acc2 = "";
           const ext2 = new _a(c, ast);
-          i3 = _a.#parseAST(str, ext2, i3, opt, extDepth + 1);
+          i2 = _a.#parseAST(str, ext2, i2, opt, extDepth + 1);
           ast.push(ext2);
           continue;
         }
         acc2 += c;
       }
       ast.push(acc2);
-      return i3;
+      return i2;
     }
-    let i2 = pos + 1;
+    let i = pos + 1;
     let part = new _a(null, ast);
     const parts = [];
     let acc = "";
-    while (i2 < str.length) {
-      const c = str.charAt(i2++);
+    while (i < str.length) {
+      const c = str.charAt(i++);
       if (escaping || c === "\\") {
         escaping = !escaping;
         acc += c;
         continue;
       }
       if (inBrace) {
-        if (i2 === braceStart + 1) {
+        if (i === braceStart + 1) {
           if (c === "^" || c === "!") {
             braceNeg = true;
           }
-        } else if (c === "]" && !(i2 === braceStart + 2 && braceNeg)) {
+        } else if (c === "]" && !(i === braceStart + 2 && braceNeg)) {
           inBrace = false;
         }
         acc += c;
         continue;
       } else if (c === "[") {
         inBrace = true;
-        braceStart = i2;
+        braceStart = i;
         braceNeg = false;
         acc += c;
         continue;
       }
-      const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i2) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
+      const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
       (extDepth <= maxDepth || ast && ast.#canAdoptType(c));
       if (doRecurse) {
         const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
@@ -30147,7 +30229,7 @@ var AST = class {
         acc = "";
         const ext2 = new _a(c, part);
         part.push(ext2);
-        i2 = _a.#parseAST(str, ext2, i2, opt, extDepth + depthAdd);
+        i = _a.#parseAST(str, ext2, i, opt, extDepth + depthAdd);
         continue;
       }
       if (c === "|") {
@@ -30164,14 +30246,14 @@ var AST = class {
         part.push(acc);
         acc = "";
         ast.push(...parts, part);
-        return i2;
+        return i;
       }
       acc += c;
     }
     ast.type = null;
     ast.#hasMagic = void 0;
     ast.#parts = [str.substring(pos - 1)];
-    return i2;
+    return i;
   }
   #canAdoptWithSpace(child2) {
     return this.#canAdopt(child2, adoptionWithSpaceMap);
@@ -30419,16 +30501,16 @@ var AST = class {
       let done = false;
       do {
         done = true;
-        for (let i2 = 0; i2 < this.#parts.length; i2++) {
-          const c = this.#parts[i2];
+        for (let i = 0; i < this.#parts.length; i++) {
+          const c = this.#parts[i];
           if (typeof c === "object") {
             c.#flatten();
             if (this.#canAdopt(c)) {
               done = false;
-              this.#adopt(c, i2);
+              this.#adopt(c, i);
             } else if (this.#canAdoptWithSpace(c)) {
               done = false;
-              this.#adoptWithSpace(c, i2);
+              this.#adoptWithSpace(c, i);
             } else if (this.#canUsurp(c)) {
               done = false;
               this.#usurp(c);
@@ -30454,8 +30536,8 @@ var AST = class {
     let re = "";
     let uflag = false;
     let inStar = false;
-    for (let i2 = 0; i2 < glob.length; i2++) {
-      const c = glob.charAt(i2);
+    for (let i = 0; i < glob.length; i++) {
+      const c = glob.charAt(i);
       if (escaping) {
         escaping = false;
         re += (reSpecials.has(c) ? "\\" : "") + c;
@@ -30472,7 +30554,7 @@ var AST = class {
         inStar = false;
       }
       if (c === "\\") {
-        if (i2 === glob.length - 1) {
+        if (i === glob.length - 1) {
           re += "\\\\";
         } else {
           escaping = true;
@@ -30480,11 +30562,11 @@ var AST = class {
         continue;
       }
       if (c === "[") {
-        const [src, needUflag, consumed, magic] = parseClass(glob, i2);
+        const [src, needUflag, consumed, magic] = parseClass(glob, i);
         if (consumed) {
           re += src;
           uflag = uflag || needUflag;
-          i2 += consumed - 1;
+          i += consumed - 1;
           hasMagic = hasMagic || magic;
           continue;
         }
@@ -30739,9 +30821,9 @@ var Minimatch = class {
     this.debug(this.pattern, set);
     this.set = set.filter((s) => s.indexOf(false) === -1);
     if (this.isWindows) {
-      for (let i2 = 0; i2 < this.set.length; i2++) {
-        const p = this.set[i2];
-        if (p[0] === "" && p[1] === "" && this.globParts[i2][2] === "?" && typeof p[3] === "string" && /^[a-z]:$/i.test(p[3])) {
+      for (let i = 0; i < this.set.length; i++) {
+        const p = this.set[i];
+        if (p[0] === "" && p[1] === "" && this.globParts[i][2] === "?" && typeof p[3] === "string" && /^[a-z]:$/i.test(p[3])) {
           p[2] = "?";
         }
       }
@@ -30779,12 +30861,12 @@ var Minimatch = class {
     return globParts.map((parts) => {
       let gs = -1;
       while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
-        let i2 = gs;
-        while (parts[i2 + 1] === "**") {
-          i2++;
+        let i = gs;
+        while (parts[i + 1] === "**") {
+          i++;
         }
-        if (i2 !== gs) {
-          parts.splice(gs, i2 - gs);
+        if (i !== gs) {
+          parts.splice(gs, i - gs);
         }
       }
       return parts;
@@ -30818,14 +30900,14 @@ var Minimatch = class {
     do {
       didSomething = false;
       if (!this.preserveMultipleSlashes) {
-        for (let i2 = 1; i2 < parts.length - 1; i2++) {
-          const p = parts[i2];
-          if (i2 === 1 && p === "" && parts[0] === "")
+        for (let i = 1; i < parts.length - 1; i++) {
+          const p = parts[i];
+          if (i === 1 && p === "" && parts[0] === "")
             continue;
           if (p === "." || p === "") {
             didSomething = true;
-            parts.splice(i2, 1);
-            i2--;
+            parts.splice(i, 1);
+            i--;
           }
         }
         if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
@@ -30893,14 +30975,14 @@ var Minimatch = class {
           gs--;
         }
         if (!this.preserveMultipleSlashes) {
-          for (let i2 = 1; i2 < parts.length - 1; i2++) {
-            const p = parts[i2];
-            if (i2 === 1 && p === "" && parts[0] === "")
+          for (let i = 1; i < parts.length - 1; i++) {
+            const p = parts[i];
+            if (i === 1 && p === "" && parts[0] === "")
               continue;
             if (p === "." || p === "") {
               didSomething = true;
-              parts.splice(i2, 1);
-              i2--;
+              parts.splice(i, 1);
+              i--;
             }
           }
           if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
@@ -30933,11 +31015,11 @@ var Minimatch = class {
   // {<pre>/**/<rest>,<pre>/**/<p>/<rest>} -> <pre>/**/<rest>
   // ^-- not valid because ** doens't follow symlinks
   secondPhasePreProcess(globParts) {
-    for (let i2 = 0; i2 < globParts.length - 1; i2++) {
-      for (let j = i2 + 1; j < globParts.length; j++) {
-        const matched = this.partsMatch(globParts[i2], globParts[j], !this.preserveMultipleSlashes);
+    for (let i = 0; i < globParts.length - 1; i++) {
+      for (let j = i + 1; j < globParts.length; j++) {
+        const matched = this.partsMatch(globParts[i], globParts[j], !this.preserveMultipleSlashes);
         if (matched) {
-          globParts[i2] = [];
+          globParts[i] = [];
           globParts[j] = matched;
           break;
         }
@@ -30987,7 +31069,7 @@ var Minimatch = class {
     const pattern = this.pattern;
     let negate = false;
     let negateOffset = 0;
-    for (let i2 = 0; i2 < pattern.length && pattern.charAt(i2) === "!"; i2++) {
+    for (let i = 0; i < pattern.length && pattern.charAt(i) === "!"; i++) {
       negate = !negate;
       negateOffset++;
     }
@@ -31011,12 +31093,12 @@ var Minimatch = class {
       const fdi = fileUNC ? 3 : fileDrive ? 0 : void 0;
       const pdi = patternUNC ? 3 : patternDrive ? 0 : void 0;
       if (typeof fdi === "number" && typeof pdi === "number") {
-        const [fd2, pd] = [
+        const [fd, pd] = [
           file[fdi],
           pattern[pdi]
         ];
-        if (fd2.toLowerCase() === pd.toLowerCase()) {
-          pattern[pdi] = fd2;
+        if (fd.toLowerCase() === pd.toLowerCase()) {
+          pattern[pdi] = fd;
           patternStartIndex = pdi;
           fileStartIndex = fdi;
         }
@@ -31071,8 +31153,8 @@ var Minimatch = class {
     }
     if (!body2.length) {
       let sawSome = !!fileTailMatch;
-      for (let i3 = fileIndex; i3 < file.length - fileTailMatch; i3++) {
-        const f = String(file[i3]);
+      for (let i2 = fileIndex; i2 < file.length - fileTailMatch; i2++) {
+        const f = String(file[i2]);
         sawSome = true;
         if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
           return false;
@@ -31094,10 +31176,10 @@ var Minimatch = class {
         nonGsParts++;
       }
     }
-    let i2 = bodySegments.length - 1;
+    let i = bodySegments.length - 1;
     const fileLength = file.length - fileTailMatch;
     for (const b of bodySegments) {
-      b[1] = fileLength - (nonGsPartsSums[i2--] + b[0].length);
+      b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
     }
     return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
   }
@@ -31106,9 +31188,9 @@ var Minimatch = class {
   #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
     const bs = bodySegments[bodyIndex];
     if (!bs) {
-      for (let i2 = fileIndex; i2 < file.length; i2++) {
+      for (let i = fileIndex; i < file.length; i++) {
         sawTail = true;
-        const f = file[i2];
+        const f = file[i];
         if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
           return false;
         }
@@ -31136,8 +31218,8 @@ var Minimatch = class {
     let fi;
     let pi;
     let pl;
-    let fl2;
-    for (fi = fileIndex, pi = patternIndex, fl2 = file.length, pl = pattern.length; fi < fl2 && pi < pl; fi++, pi++) {
+    let fl;
+    for (fi = fileIndex, pi = patternIndex, fl = file.length, pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
       this.debug("matchOne loop");
       let p = pattern[pi];
       let f = file[fi];
@@ -31156,12 +31238,12 @@ var Minimatch = class {
       if (!hit)
         return false;
     }
-    if (fi === fl2 && pi === pl) {
+    if (fi === fl && pi === pl) {
       return true;
-    } else if (fi === fl2) {
+    } else if (fi === fl) {
       return partial;
     } else if (pi === pl) {
-      return fi === fl2 - 1 && file[fi] === "";
+      return fi === fl - 1 && file[fi] === "";
     } else {
       throw new Error("wtf?");
     }
@@ -31214,39 +31296,39 @@ var Minimatch = class {
         }
         return typeof p === "string" ? regExpEscape2(p) : p === GLOBSTAR ? GLOBSTAR : p._src;
       });
-      pp.forEach((p, i2) => {
-        const next = pp[i2 + 1];
-        const prev = pp[i2 - 1];
+      pp.forEach((p, i) => {
+        const next = pp[i + 1];
+        const prev = pp[i - 1];
         if (p !== GLOBSTAR || prev === GLOBSTAR) {
           return;
         }
         if (prev === void 0) {
           if (next !== void 0 && next !== GLOBSTAR) {
-            pp[i2 + 1] = "(?:\\/|" + twoStar + "\\/)?" + next;
+            pp[i + 1] = "(?:\\/|" + twoStar + "\\/)?" + next;
           } else {
-            pp[i2] = twoStar;
+            pp[i] = twoStar;
           }
         } else if (next === void 0) {
-          pp[i2 - 1] = prev + "(?:\\/|\\/" + twoStar + ")?";
+          pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + ")?";
         } else if (next !== GLOBSTAR) {
-          pp[i2 - 1] = prev + "(?:\\/|\\/" + twoStar + "\\/)" + next;
-          pp[i2 + 1] = GLOBSTAR;
+          pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + "\\/)" + next;
+          pp[i + 1] = GLOBSTAR;
         }
       });
       const filtered = pp.filter((p) => p !== GLOBSTAR);
       if (this.partial && filtered.length >= 1) {
         const prefixes = [];
-        for (let i2 = 1; i2 <= filtered.length; i2++) {
-          prefixes.push(filtered.slice(0, i2).join("/"));
+        for (let i = 1; i <= filtered.length; i++) {
+          prefixes.push(filtered.slice(0, i).join("/"));
         }
         return "(?:" + prefixes.join("|") + ")";
       }
       return filtered.join("/");
     }).join("|");
-    const [open2, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-    re = "^" + open2 + re + close + "$";
+    const [open3, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+    re = "^" + open3 + re + close + "$";
     if (this.partial) {
-      re = "^(?:\\/|" + open2 + re.slice(1, -1) + close + ")$";
+      re = "^(?:\\/|" + open3 + re.slice(1, -1) + close + ")$";
     }
     if (this.negate)
       re = "^(?!" + re + ").+$";
@@ -31287,8 +31369,8 @@ var Minimatch = class {
     this.debug(this.pattern, "set", set);
     let filename = ff[ff.length - 1];
     if (!filename) {
-      for (let i2 = ff.length - 2; !filename && i2 >= 0; i2--) {
-        filename = ff[i2];
+      for (let i = ff.length - 2; !filename && i >= 0; i--) {
+        filename = ff[i];
       }
     }
     for (const pattern of set) {
@@ -31347,11 +31429,11 @@ var Path = class {
       }
     } else {
       assert2(itemPath.length > 0, `Parameter 'itemPath' must not be an empty array`);
-      for (let i2 = 0; i2 < itemPath.length; i2++) {
-        let segment = itemPath[i2];
+      for (let i = 0; i < itemPath.length; i++) {
+        let segment = itemPath[i];
         assert2(segment, `Parameter 'itemPath' must not contain any empty segments`);
-        segment = normalizeSeparators2(itemPath[i2]);
-        if (i2 === 0 && hasRoot(segment)) {
+        segment = normalizeSeparators2(itemPath[i]);
+        if (i === 0 && hasRoot(segment)) {
           segment = safeTrimTrailingSeparator(segment);
           assert2(segment === dirname4(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
@@ -31368,13 +31450,13 @@ var Path = class {
   toString() {
     let result = this.segments[0];
     let skipSlash = result.endsWith(path8.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
-    for (let i2 = 1; i2 < this.segments.length; i2++) {
+    for (let i = 1; i < this.segments.length; i++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
         result += path8.sep;
       }
-      result += this.segments[i2];
+      result += this.segments[i];
     }
     return result;
   }
@@ -31407,7 +31489,7 @@ var Pattern = class _Pattern {
     this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path9.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
-    const searchSegments = this.segments.map((x2) => _Pattern.getLiteral(x2)).filter((x2) => !foundGlob && !(foundGlob = x2 === ""));
+    const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
     this.searchPath = new Path(searchSegments).toString();
     this.rootRegExp = new RegExp(_Pattern.regExpEscape(searchSegments[0]), IS_WINDOWS6 ? "i" : "");
     this.isImplicitPattern = isImplicitPattern;
@@ -31460,8 +31542,8 @@ var Pattern = class _Pattern {
    */
   static fixupPattern(pattern, homedir2) {
     assert3(pattern, "pattern cannot be empty");
-    const literalSegments = new Path(pattern).segments.map((x2) => _Pattern.getLiteral(x2));
-    assert3(literalSegments.every((x2, i2) => (x2 !== "." || i2 === 0) && x2 !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
+    const literalSegments = new Path(pattern).segments.map((x) => _Pattern.getLiteral(x));
+    assert3(literalSegments.every((x, i) => (x !== "." || i === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert3(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators2(pattern);
     if (pattern === "." || pattern.startsWith(`.${path9.sep}`)) {
@@ -31494,23 +31576,23 @@ var Pattern = class _Pattern {
    */
   static getLiteral(segment) {
     let literal = "";
-    for (let i2 = 0; i2 < segment.length; i2++) {
-      const c = segment[i2];
-      if (c === "\\" && !IS_WINDOWS6 && i2 + 1 < segment.length) {
-        literal += segment[++i2];
+    for (let i = 0; i < segment.length; i++) {
+      const c = segment[i];
+      if (c === "\\" && !IS_WINDOWS6 && i + 1 < segment.length) {
+        literal += segment[++i];
         continue;
       } else if (c === "*" || c === "?") {
         return "";
-      } else if (c === "[" && i2 + 1 < segment.length) {
+      } else if (c === "[" && i + 1 < segment.length) {
         let set = "";
         let closed = -1;
-        for (let i22 = i2 + 1; i22 < segment.length; i22++) {
-          const c2 = segment[i22];
-          if (c2 === "\\" && !IS_WINDOWS6 && i22 + 1 < segment.length) {
-            set += segment[++i22];
+        for (let i2 = i + 1; i2 < segment.length; i2++) {
+          const c2 = segment[i2];
+          if (c2 === "\\" && !IS_WINDOWS6 && i2 + 1 < segment.length) {
+            set += segment[++i2];
             continue;
           } else if (c2 === "]") {
-            closed = i22;
+            closed = i2;
             break;
           } else {
             set += c2;
@@ -31522,7 +31604,7 @@ var Pattern = class _Pattern {
           }
           if (set) {
             literal += set;
-            i2 = closed;
+            i = closed;
             continue;
           }
         }
@@ -31542,8 +31624,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path23, level) {
-    this.path = path23;
+  constructor(path25, level) {
+    this.path = path25;
     this.level = level;
   }
 };
@@ -31578,12 +31660,12 @@ var __awaiter9 = function(thisArg, _arguments, P, generator) {
 };
 var __asyncValues = function(o) {
   if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
-  var m = o[Symbol.asyncIterator], i2;
-  return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i2 = {}, verb("next"), verb("throw"), verb("return"), i2[Symbol.asyncIterator] = function() {
+  var m = o[Symbol.asyncIterator], i;
+  return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function() {
     return this;
-  }, i2);
+  }, i);
   function verb(n) {
-    i2[n] = o[n] && function(v) {
+    i[n] = o[n] && function(v) {
       return new Promise(function(resolve3, reject) {
         v = o[n](v), settle(resolve3, reject, v.done, v.value);
       });
@@ -31600,10 +31682,10 @@ var __await = function(v) {
 };
 var __asyncGenerator = function(thisArg, _arguments, generator) {
   if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
-  var g = generator.apply(thisArg, _arguments || []), i2, q = [];
-  return i2 = Object.create((typeof AsyncIterator === "function" ? AsyncIterator : Object).prototype), verb("next"), verb("throw"), verb("return", awaitReturn), i2[Symbol.asyncIterator] = function() {
+  var g = generator.apply(thisArg, _arguments || []), i, q = [];
+  return i = Object.create((typeof AsyncIterator === "function" ? AsyncIterator : Object).prototype), verb("next"), verb("throw"), verb("return", awaitReturn), i[Symbol.asyncIterator] = function() {
     return this;
-  }, i2;
+  }, i;
   function awaitReturn(f) {
     return function(v) {
       return Promise.resolve(v).then(f, reject);
@@ -31611,12 +31693,12 @@ var __asyncGenerator = function(thisArg, _arguments, generator) {
   }
   function verb(n, f) {
     if (g[n]) {
-      i2[n] = function(v) {
+      i[n] = function(v) {
         return new Promise(function(a, b) {
           q.push([n, v, a, b]) > 1 || resume2(n, v);
         });
       };
-      if (f) i2[n] = f(i2[n]);
+      if (f) i[n] = f(i[n]);
     }
   }
   function resume2(n, v) {
@@ -31651,10 +31733,10 @@ var DefaultGlobber = class _DefaultGlobber {
   }
   glob() {
     return __awaiter9(this, void 0, void 0, function* () {
-      var _a3, e_1, _b2, _c;
+      var _a2, e_1, _b, _c;
       const result = [];
       try {
-        for (var _d = true, _e = __asyncValues(this.globGenerator()), _f; _f = yield _e.next(), _a3 = _f.done, !_a3; _d = true) {
+        for (var _d = true, _e = __asyncValues(this.globGenerator()), _f; _f = yield _e.next(), _a2 = _f.done, !_a2; _d = true) {
           _c = _f.value;
           _d = false;
           const itemPath = _c;
@@ -31664,7 +31746,7 @@ var DefaultGlobber = class _DefaultGlobber {
         e_1 = { error: e_1_1 };
       } finally {
         try {
-          if (!_d && !_a3 && (_b2 = _e.return)) yield _b2.call(_e);
+          if (!_d && !_a2 && (_b = _e.return)) yield _b.call(_e);
         } finally {
           if (e_1) throw e_1.error;
         }
@@ -31687,11 +31769,11 @@ var DefaultGlobber = class _DefaultGlobber {
         debug(`Search path '${searchPath}'`);
         try {
           yield __await(fs4.promises.lstat(searchPath));
-        } catch (err2) {
-          if (err2.code === "ENOENT") {
+        } catch (err) {
+          if (err.code === "ENOENT") {
             continue;
           }
-          throw err2;
+          throw err;
         }
         stack.unshift(new SearchState(searchPath, 1));
       }
@@ -31720,7 +31802,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs4.promises.readdir(item.path))).map((x2) => new SearchState(path10.join(item.path, x2), childLevel));
+          const childItems = (yield __await(fs4.promises.readdir(item.path))).map((x) => new SearchState(path10.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match3 & MatchKind.File) {
           yield yield __await(item.path);
@@ -31738,7 +31820,7 @@ var DefaultGlobber = class _DefaultGlobber {
         patterns = patterns.replace(/\r\n/g, "\n");
         patterns = patterns.replace(/\r/g, "\n");
       }
-      const lines = patterns.split("\n").map((x2) => x2.trim());
+      const lines = patterns.split("\n").map((x) => x.trim());
       for (const line of lines) {
         if (!line || line.startsWith("#")) {
           continue;
@@ -31756,15 +31838,15 @@ var DefaultGlobber = class _DefaultGlobber {
       if (options.followSymbolicLinks) {
         try {
           stats = yield fs4.promises.stat(item.path);
-        } catch (err2) {
-          if (err2.code === "ENOENT") {
+        } catch (err) {
+          if (err.code === "ENOENT") {
             if (options.omitBrokenSymbolicLinks) {
               debug(`Broken symlink '${item.path}'`);
               return void 0;
             }
             throw new Error(`No information found for the path '${item.path}'. This may indicate a broken symbolic link.`);
           }
-          throw err2;
+          throw err;
         }
       } else {
         stats = yield fs4.promises.lstat(item.path);
@@ -31774,7 +31856,7 @@ var DefaultGlobber = class _DefaultGlobber {
         while (traversalChain.length >= item.level) {
           traversalChain.pop();
         }
-        if (traversalChain.some((x2) => x2 === realPath)) {
+        if (traversalChain.some((x) => x === realPath)) {
           debug(`Symlink cycle detected for path '${item.path}' and realpath '${realPath}'`);
           return void 0;
         }
@@ -31881,12 +31963,12 @@ var __awaiter11 = function(thisArg, _arguments, P, generator) {
 };
 var __asyncValues2 = function(o) {
   if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
-  var m = o[Symbol.asyncIterator], i2;
-  return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i2 = {}, verb("next"), verb("throw"), verb("return"), i2[Symbol.asyncIterator] = function() {
+  var m = o[Symbol.asyncIterator], i;
+  return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function() {
     return this;
-  }, i2);
+  }, i);
   function verb(n) {
-    i2[n] = o[n] && function(v) {
+    i[n] = o[n] && function(v) {
       return new Promise(function(resolve3, reject) {
         v = o[n](v), settle(resolve3, reject, v.done, v.value);
       });
@@ -31921,12 +32003,12 @@ function createTempDirectory() {
     return dest;
   });
 }
-function getArchiveFileSizeInBytes(filePath) {
-  return fs5.statSync(filePath).size;
+function getArchiveFileSizeInBytes(filePath2) {
+  return fs5.statSync(filePath2).size;
 }
 function resolvePaths(patterns) {
   return __awaiter11(this, void 0, void 0, function* () {
-    var _a3, e_1, _b2, _c;
+    var _a2, e_1, _b, _c;
     var _d;
     const paths = [];
     const workspace = (_d = process.env["GITHUB_WORKSPACE"]) !== null && _d !== void 0 ? _d : process.cwd();
@@ -31934,7 +32016,7 @@ function resolvePaths(patterns) {
       implicitDescendants: false
     });
     try {
-      for (var _e = true, _f = __asyncValues2(globber.globGenerator()), _g; _g = yield _f.next(), _a3 = _g.done, !_a3; _e = true) {
+      for (var _e = true, _f = __asyncValues2(globber.globGenerator()), _g; _g = yield _f.next(), _a2 = _g.done, !_a2; _e = true) {
         _c = _g.value;
         _e = false;
         const file = _c;
@@ -31950,7 +32032,7 @@ function resolvePaths(patterns) {
       e_1 = { error: e_1_1 };
     } finally {
       try {
-        if (!_e && !_a3 && (_b2 = _f.return)) yield _b2.call(_f);
+        if (!_e && !_a2 && (_b = _f.return)) yield _b.call(_f);
       } finally {
         if (e_1) throw e_1.error;
       }
@@ -31958,9 +32040,9 @@ function resolvePaths(patterns) {
     return paths;
   });
 }
-function unlinkFile(filePath) {
+function unlinkFile(filePath2) {
   return __awaiter11(this, void 0, void 0, function* () {
-    return util.promisify(fs5.unlink)(filePath);
+    return util.promisify(fs5.unlink)(filePath2);
   });
 }
 function getVersion(app_1) {
@@ -31977,8 +32059,8 @@ function getVersion(app_1) {
           stderr: (data) => versionOutput += data.toString()
         }
       });
-    } catch (err2) {
-      debug(err2.message);
+    } catch (err) {
+      debug(err.message);
     }
     versionOutput = versionOutput.trim();
     debug(versionOutput);
@@ -32486,12 +32568,12 @@ var HttpPipeline = class _HttpPipeline {
   }
   sendRequest(httpClient, request) {
     const policies = this.getOrderedPolicies();
-    const pipeline = policies.reduceRight((next, policy) => {
+    const pipeline3 = policies.reduceRight((next, policy) => {
       return (req) => {
         return policy.sendRequest(req, next);
       };
     }, (req) => httpClient.sendRequest(req));
-    return pipeline(request);
+    return pipeline3(request);
   }
   getOrderedPolicies() {
     if (!this._orderedPolicies) {
@@ -32706,7 +32788,7 @@ var Sanitizer = class {
    */
   sanitize(obj) {
     const seen = /* @__PURE__ */ new Set();
-    return JSON.stringify(obj, (key, value) => {
+    return JSON.stringify(obj, (key2, value) => {
       if (value instanceof Error) {
         return {
           ...value,
@@ -32714,17 +32796,17 @@ var Sanitizer = class {
           message: value.message
         };
       }
-      if (key === "headers" && isObject(value)) {
+      if (key2 === "headers" && isObject(value)) {
         return this.sanitizeHeaders(value);
-      } else if (key === "url" && typeof value === "string") {
+      } else if (key2 === "url" && typeof value === "string") {
         return this.sanitizeUrl(value);
-      } else if (key === "query" && isObject(value)) {
+      } else if (key2 === "query" && isObject(value)) {
         return this.sanitizeQuery(value);
-      } else if (key === "body") {
+      } else if (key2 === "body") {
         return void 0;
-      } else if (key === "response") {
+      } else if (key2 === "response") {
         return void 0;
-      } else if (key === "operationSpec") {
+      } else if (key2 === "operationSpec") {
         return void 0;
       } else if (Array.isArray(value) || isObject(value)) {
         if (seen.has(value)) {
@@ -32748,20 +32830,20 @@ var Sanitizer = class {
     if (!url2.search) {
       return value;
     }
-    for (const [key] of url2.searchParams) {
-      if (!this.allowedQueryParameters.has(key.toLowerCase())) {
-        url2.searchParams.set(key, RedactedString);
+    for (const [key2] of url2.searchParams) {
+      if (!this.allowedQueryParameters.has(key2.toLowerCase())) {
+        url2.searchParams.set(key2, RedactedString);
       }
     }
     return url2.toString();
   }
   sanitizeHeaders(obj) {
     const sanitized = {};
-    for (const key of Object.keys(obj)) {
-      if (this.allowedHeaderNames.has(key.toLowerCase())) {
-        sanitized[key] = obj[key];
+    for (const key2 of Object.keys(obj)) {
+      if (this.allowedHeaderNames.has(key2.toLowerCase())) {
+        sanitized[key2] = obj[key2];
       } else {
-        sanitized[key] = RedactedString;
+        sanitized[key2] = RedactedString;
       }
     }
     return sanitized;
@@ -33035,8 +33117,8 @@ var NodeHttpClient = class {
     };
     return new Promise((resolve3, reject) => {
       const req = isInsecure ? http2.request(options, resolve3) : https2.request(options, resolve3);
-      req.once("error", (err2) => {
-        reject(new RestError(err2.message, { code: err2.code ?? RestError.REQUEST_SEND_ERROR, request }));
+      req.once("error", (err) => {
+        reject(new RestError(err.message, { code: err.code ?? RestError.REQUEST_SEND_ERROR, request }));
       });
       abortController.signal.addEventListener("abort", () => {
         const abortError = new AbortError("The operation was aborted. Rejecting from abort signal callback while making request.");
@@ -33111,9 +33193,9 @@ function getDecodedResponseStream(stream, headers) {
     stream.pipe(unzip);
     return unzip;
   } else if (contentEncoding === "deflate") {
-    const inflate = zlib.createInflate();
-    stream.pipe(inflate);
-    return inflate;
+    const inflate2 = zlib.createInflate();
+    stream.pipe(inflate2);
+    return inflate2;
   }
   return stream;
 }
@@ -33205,10 +33287,10 @@ function getUserAgentHeaderName() {
 var UserAgentHeaderName = getUserAgentHeaderName();
 
 // node_modules/@typespec/ts-http-runtime/dist/esm/util/random.js
-function getRandomIntegerInclusive(min, max2) {
+function getRandomIntegerInclusive(min, max) {
   min = Math.ceil(min);
-  max2 = Math.floor(max2);
-  const offset = Math.floor(Math.random() * (max2 - min + 1));
+  max = Math.floor(max);
+  const offset = Math.floor(Math.random() * (max - min + 1));
   return offset + min;
 }
 
@@ -33335,11 +33417,11 @@ function exponentialRetryStrategy(options = {}) {
 function isExponentialRetryResponse(response) {
   return Boolean(response && response.status !== void 0 && (response.status >= 500 || response.status === 408) && response.status !== 501 && response.status !== 505);
 }
-function isSystemError(err2) {
-  if (!err2) {
+function isSystemError(err) {
+  if (!err) {
     return false;
   }
-  return err2.code === "ETIMEDOUT" || err2.code === "ESOCKETTIMEDOUT" || err2.code === "ECONNREFUSED" || err2.code === "ECONNRESET" || err2.code === "ENOENT" || err2.code === "ENOTFOUND";
+  return err.code === "ETIMEDOUT" || err.code === "ESOCKETTIMEDOUT" || err.code === "ECONNREFUSED" || err.code === "ECONNRESET" || err.code === "ENOENT" || err.code === "ENOTFOUND";
 }
 
 // node_modules/@typespec/ts-http-runtime/dist/esm/policies/retryPolicy.js
@@ -33441,12 +33523,12 @@ function defaultRetryPolicy(options = {}) {
 function convertBodyToFormDataMap(body2) {
   if (typeof FormData !== "undefined" && body2 instanceof FormData) {
     const formDataMap = {};
-    for (const [key, value] of body2.entries()) {
-      const existing = formDataMap[key];
+    for (const [key2, value] of body2.entries()) {
+      const existing = formDataMap[key2];
       if (Array.isArray(existing)) {
         existing.push(value);
       } else {
-        formDataMap[key] = existing !== void 0 ? [existing, value] : [value];
+        formDataMap[key2] = existing !== void 0 ? [existing, value] : [value];
       }
     }
     return formDataMap;
@@ -33480,13 +33562,13 @@ function formDataPolicy() {
 }
 function wwwFormUrlEncode(formData) {
   const urlSearchParams = new URLSearchParams();
-  for (const [key, value] of Object.entries(formData)) {
+  for (const [key2, value] of Object.entries(formData)) {
     if (Array.isArray(value)) {
       for (const subValue of value) {
-        urlSearchParams.append(key, subValue.toString());
+        urlSearchParams.append(key2, subValue.toString());
       }
     } else {
-      urlSearchParams.append(key, value.toString());
+      urlSearchParams.append(key2, value.toString());
     }
   }
   return urlSearchParams.toString();
@@ -33744,8 +33826,8 @@ async function handleRedirect(next, response, maxRetries, allowCrossOriginRedire
 }
 
 // node_modules/@typespec/ts-http-runtime/dist/esm/util/typeGuards.js
-function isBlob(x2) {
-  return x2 instanceof Blob;
+function isBlob(x) {
+  return x instanceof Blob;
 }
 
 // node_modules/@typespec/ts-http-runtime/dist/esm/util/concat.js
@@ -33780,18 +33862,18 @@ function ensureNodeStream(stream) {
     return stream;
   }
 }
-function toStream(source) {
-  if (source instanceof Uint8Array) {
-    return Readable.from(Buffer.from(source));
-  } else if (isBlob(source)) {
-    return ensureNodeStream(source.stream());
+function toStream(source2) {
+  if (source2 instanceof Uint8Array) {
+    return Readable.from(Buffer.from(source2));
+  } else if (isBlob(source2)) {
+    return ensureNodeStream(source2.stream());
   } else {
-    return ensureNodeStream(source);
+    return ensureNodeStream(source2);
   }
 }
 async function concat(sources) {
   return function() {
-    const streams = sources.map((x2) => typeof x2 === "function" ? x2() : x2).map(toStream);
+    const streams = sources.map((x) => typeof x === "function" ? x() : x).map(toStream);
     return Readable.from((async function* () {
       for (const stream of streams) {
         for await (const chunk of stream) {
@@ -33808,25 +33890,25 @@ function generateBoundary() {
 }
 function encodeHeaders(headers) {
   let result = "";
-  for (const [key, value] of headers) {
-    result += `${key}: ${value}\r
+  for (const [key2, value] of headers) {
+    result += `${key2}: ${value}\r
 `;
   }
   return result;
 }
-function getLength(source) {
-  if (source instanceof Uint8Array) {
-    return source.byteLength;
-  } else if (isBlob(source)) {
-    return source.size === -1 ? void 0 : source.size;
+function getLength(source2) {
+  if (source2 instanceof Uint8Array) {
+    return source2.byteLength;
+  } else if (isBlob(source2)) {
+    return source2.size === -1 ? void 0 : source2.size;
   } else {
     return void 0;
   }
 }
 function getTotalLength(sources) {
   let total = 0;
-  for (const source of sources) {
-    const partLength = getLength(source);
+  for (const source2 of sources) {
+    const partLength = getLength(source2);
     if (partLength === void 0) {
       return void 0;
     } else {
@@ -33861,7 +33943,7 @@ function assertValidBoundary(boundary) {
   if (boundary.length > maxBoundaryLength) {
     throw new Error(`Multipart boundary "${boundary}" exceeds maximum length of 70 characters`);
   }
-  if (Array.from(boundary).some((x2) => !validBoundaryCharacters.has(x2))) {
+  if (Array.from(boundary).some((x) => !validBoundaryCharacters.has(x))) {
     throw new Error(`Multipart boundary "${boundary}" contains invalid characters`);
   }
 }
@@ -33957,8 +34039,8 @@ var SDK_VERSION2 = "1.22.3";
 // node_modules/@azure/core-rest-pipeline/dist/esm/util/userAgent.js
 function getUserAgentString(telemetryInfo) {
   const parts = [];
-  for (const [key, value] of telemetryInfo) {
-    const token = value ? `${key}/${value}` : key;
+  for (const [key2, value] of telemetryInfo) {
+    const token = value ? `${key2}/${value}` : key2;
     parts.push(token);
   }
   return parts.join(" ");
@@ -34018,15 +34100,15 @@ function createAbortablePromise(buildPromise, options) {
       return rejectOnAbort();
     }
     try {
-      buildPromise((x2) => {
+      buildPromise((x) => {
         removeListeners();
-        resolve3(x2);
-      }, (x2) => {
+        resolve3(x);
+      }, (x) => {
         removeListeners();
-        reject(x2);
+        reject(x);
       });
-    } catch (err2) {
-      reject(err2);
+    } catch (err) {
+      reject(err);
     }
     abortSignal?.addEventListener("abort", onAbort);
   });
@@ -34058,7 +34140,7 @@ function getErrorMessage(e) {
       } else {
         stringified = String(e);
       }
-    } catch (err2) {
+    } catch (err) {
       stringified = "[unable to stringify input]";
     }
     return `Unknown error ${stringified}`;
@@ -34082,8 +34164,8 @@ function stringToUint8Array2(value, format) {
 
 // node_modules/@azure/core-rest-pipeline/dist/esm/util/file.js
 var rawContent = /* @__PURE__ */ Symbol("rawContent");
-function hasRawContent(x2) {
-  return typeof x2[rawContent] === "function";
+function hasRawContent(x) {
+  return typeof x[rawContent] === "function";
 }
 function getRawContent(blob) {
   if (hasRawContent(blob)) {
@@ -34180,17 +34262,17 @@ var TracingContextImpl = class _TracingContextImpl {
   constructor(initialContext) {
     this._contextMap = initialContext instanceof _TracingContextImpl ? new Map(initialContext._contextMap) : /* @__PURE__ */ new Map();
   }
-  setValue(key, value) {
+  setValue(key2, value) {
     const newContext = new _TracingContextImpl(this);
-    newContext._contextMap.set(key, value);
+    newContext._contextMap.set(key2, value);
     return newContext;
   }
-  getValue(key) {
-    return this._contextMap.get(key);
+  getValue(key2) {
+    return this._contextMap.get(key2);
   }
-  deleteValue(key) {
+  deleteValue(key2) {
     const newContext = new _TracingContextImpl(this);
-    newContext._contextMap.delete(key);
+    newContext._contextMap.delete(key2);
     return newContext;
   }
 };
@@ -34271,9 +34353,9 @@ function createTracingClient(options) {
       const result = await withContext(updatedOptions.tracingOptions.tracingContext, () => Promise.resolve(callback(updatedOptions, span)));
       span.setStatus({ status: "success" });
       return result;
-    } catch (err2) {
-      span.setStatus({ status: "error", error: err2 });
-      throw err2;
+    } catch (err) {
+      span.setStatus({ status: "error", error: err });
+      throw err;
     } finally {
       span.end();
     }
@@ -34334,9 +34416,9 @@ function tracingPolicy(options = {}) {
         const response = await tracingClient2.withContext(tracingContext, next, request);
         tryProcessResponse(span, response);
         return response;
-      } catch (err2) {
-        tryProcessError(span, err2);
-        throw err2;
+      } catch (err) {
+        tryProcessError(span, err);
+        throw err;
       }
     }
   };
@@ -34364,8 +34446,8 @@ function tryCreateSpan(tracingClient2, request, spanAttributes) {
       return void 0;
     }
     const headers = tracingClient2.createRequestHeaders(updatedOptions.tracingOptions.tracingContext);
-    for (const [key, value] of Object.entries(headers)) {
-      request.headers.set(key, value);
+    for (const [key2, value] of Object.entries(headers)) {
+      request.headers.set(key2, value);
     }
     return { span, tracingContext: updatedOptions.tracingOptions.tracingContext };
   } catch (e) {
@@ -34451,31 +34533,31 @@ function wrapAbortSignalLikePolicy() {
 
 // node_modules/@azure/core-rest-pipeline/dist/esm/createPipelineFromOptions.js
 function createPipelineFromOptions2(options) {
-  const pipeline = createEmptyPipeline2();
+  const pipeline3 = createEmptyPipeline2();
   if (isNodeLike2) {
     if (options.agent) {
-      pipeline.addPolicy(agentPolicy2(options.agent));
+      pipeline3.addPolicy(agentPolicy2(options.agent));
     }
     if (options.tlsOptions) {
-      pipeline.addPolicy(tlsPolicy2(options.tlsOptions));
+      pipeline3.addPolicy(tlsPolicy2(options.tlsOptions));
     }
-    pipeline.addPolicy(proxyPolicy2(options.proxyOptions));
-    pipeline.addPolicy(decompressResponsePolicy2());
+    pipeline3.addPolicy(proxyPolicy2(options.proxyOptions));
+    pipeline3.addPolicy(decompressResponsePolicy2());
   }
-  pipeline.addPolicy(wrapAbortSignalLikePolicy());
-  pipeline.addPolicy(formDataPolicy2(), { beforePolicies: [multipartPolicyName2] });
-  pipeline.addPolicy(userAgentPolicy2(options.userAgentOptions));
-  pipeline.addPolicy(setClientRequestIdPolicy(options.telemetryOptions?.clientRequestIdHeaderName));
-  pipeline.addPolicy(multipartPolicy2(), { afterPhase: "Deserialize" });
-  pipeline.addPolicy(defaultRetryPolicy2(options.retryOptions), { phase: "Retry" });
-  pipeline.addPolicy(tracingPolicy({ ...options.userAgentOptions, ...options.loggingOptions }), {
+  pipeline3.addPolicy(wrapAbortSignalLikePolicy());
+  pipeline3.addPolicy(formDataPolicy2(), { beforePolicies: [multipartPolicyName2] });
+  pipeline3.addPolicy(userAgentPolicy2(options.userAgentOptions));
+  pipeline3.addPolicy(setClientRequestIdPolicy(options.telemetryOptions?.clientRequestIdHeaderName));
+  pipeline3.addPolicy(multipartPolicy2(), { afterPhase: "Deserialize" });
+  pipeline3.addPolicy(defaultRetryPolicy2(options.retryOptions), { phase: "Retry" });
+  pipeline3.addPolicy(tracingPolicy({ ...options.userAgentOptions, ...options.loggingOptions }), {
     afterPhase: "Retry"
   });
   if (isNodeLike2) {
-    pipeline.addPolicy(redirectPolicy2(options.redirectOptions), { afterPhase: "Retry" });
+    pipeline3.addPolicy(redirectPolicy2(options.redirectOptions), { afterPhase: "Retry" });
   }
-  pipeline.addPolicy(logPolicy2(options.loggingOptions), { afterPhase: "Sign" });
-  return pipeline;
+  pipeline3.addPolicy(logPolicy2(options.loggingOptions), { afterPhase: "Sign" });
+  return pipeline3;
 }
 
 // node_modules/@azure/core-rest-pipeline/dist/esm/defaultHttpClient.js
@@ -34779,7 +34861,7 @@ function getCaeChallengeClaims(challenges) {
     return;
   }
   const parsedChallenges = parseChallenges(challenges);
-  return parsedChallenges.find((x2) => x2.scheme === "Bearer" && x2.params.claims && x2.params.error === "insufficient_claims")?.params.claims;
+  return parsedChallenges.find((x) => x.scheme === "Bearer" && x.params.claims && x.params.error === "insufficient_claims")?.params.claims;
 }
 
 // node_modules/@azure/core-auth/dist/esm/tokenCredential.js
@@ -34799,8 +34881,8 @@ function createDisableKeepAlivePolicy() {
     }
   };
 }
-function pipelineContainsDisableKeepAlivePolicy(pipeline) {
-  return pipeline.getOrderedPolicies().some((policy) => policy.name === disableKeepAlivePolicyName);
+function pipelineContainsDisableKeepAlivePolicy(pipeline3) {
+  return pipeline3.getOrderedPolicies().some((policy) => policy.name === disableKeepAlivePolicyName);
 }
 
 // node_modules/@azure/core-client/dist/esm/base64.js
@@ -34863,14 +34945,14 @@ function flattenResponse(fullResponse, responseSpec) {
   const isPageableResponse = Object.keys(modelProperties).some((k) => modelProperties[k].serializedName === "");
   if (expectedBodyTypeName === "Sequence" || isPageableResponse) {
     const arrayResponse = fullResponse.parsedBody ?? [];
-    for (const key of Object.keys(modelProperties)) {
-      if (modelProperties[key].serializedName) {
-        arrayResponse[key] = fullResponse.parsedBody?.[key];
+    for (const key2 of Object.keys(modelProperties)) {
+      if (modelProperties[key2].serializedName) {
+        arrayResponse[key2] = fullResponse.parsedBody?.[key2];
       }
     }
     if (parsedHeaders) {
-      for (const key of Object.keys(parsedHeaders)) {
-        arrayResponse[key] = parsedHeaders[key];
+      for (const key2 of Object.keys(parsedHeaders)) {
+        arrayResponse[key2] = parsedHeaders[key2];
       }
     }
     return isNullable && !fullResponse.parsedBody && !parsedHeaders && Object.getOwnPropertyNames(modelProperties).length === 0 ? null : arrayResponse;
@@ -34933,7 +35015,7 @@ var SerializerImpl = class {
           failValidation("Pattern", Pattern2);
         }
       }
-      if (UniqueItems && value.some((item, i2, ar) => ar.indexOf(item) !== i2)) {
+      if (UniqueItems && value.some((item, i, ar) => ar.indexOf(item) !== i)) {
         failValidation("UniqueItems", UniqueItems);
       }
     }
@@ -35253,20 +35335,20 @@ function serializeSequenceType(serializer, mapper, object, objectName, isXml, op
     elementType = serializer.modelMappers[elementType.type.className] ?? elementType;
   }
   const tempArray = [];
-  for (let i2 = 0; i2 < object.length; i2++) {
-    const serializedValue = serializer.serialize(elementType, object[i2], objectName, options);
+  for (let i = 0; i < object.length; i++) {
+    const serializedValue = serializer.serialize(elementType, object[i], objectName, options);
     if (isXml && elementType.xmlNamespace) {
       const xmlnsKey = elementType.xmlNamespacePrefix ? `xmlns:${elementType.xmlNamespacePrefix}` : "xmlns";
       if (elementType.type.name === "Composite") {
-        tempArray[i2] = { ...serializedValue };
-        tempArray[i2][XML_ATTRKEY] = { [xmlnsKey]: elementType.xmlNamespace };
+        tempArray[i] = { ...serializedValue };
+        tempArray[i][XML_ATTRKEY] = { [xmlnsKey]: elementType.xmlNamespace };
       } else {
-        tempArray[i2] = {};
-        tempArray[i2][options.xml.xmlCharKey] = serializedValue;
-        tempArray[i2][XML_ATTRKEY] = { [xmlnsKey]: elementType.xmlNamespace };
+        tempArray[i] = {};
+        tempArray[i][options.xml.xmlCharKey] = serializedValue;
+        tempArray[i][XML_ATTRKEY] = { [xmlnsKey]: elementType.xmlNamespace };
       }
     } else {
-      tempArray[i2] = serializedValue;
+      tempArray[i] = serializedValue;
     }
   }
   return tempArray;
@@ -35280,9 +35362,9 @@ function serializeDictionaryType(serializer, mapper, object, objectName, isXml, 
     throw new Error(`"value" metadata for a Dictionary must be defined in the mapper and it must of type "object" in ${objectName}.`);
   }
   const tempDictionary = {};
-  for (const key of Object.keys(object)) {
-    const serializedValue = serializer.serialize(valueType, object[key], objectName, options);
-    tempDictionary[key] = getXmlObjectValue(valueType, serializedValue, isXml, options);
+  for (const key2 of Object.keys(object)) {
+    const serializedValue = serializer.serialize(valueType, object[key2], objectName, options);
+    tempDictionary[key2] = getXmlObjectValue(valueType, serializedValue, isXml, options);
   }
   if (isXml && mapper.xmlNamespace) {
     const xmlnsKey = mapper.xmlNamespacePrefix ? `xmlns:${mapper.xmlNamespacePrefix}` : "xmlns";
@@ -35328,8 +35410,8 @@ function serializeCompositeType(serializer, mapper, object, objectName, isXml, o
   if (object !== void 0 && object !== null) {
     const payload = {};
     const modelProps = resolveModelProperties(serializer, mapper, objectName);
-    for (const key of Object.keys(modelProps)) {
-      const propertyMapper = modelProps[key];
+    for (const key2 of Object.keys(modelProps)) {
+      const propertyMapper = modelProps[key2];
       if (propertyMapper.readOnly) {
         continue;
       }
@@ -35346,7 +35428,7 @@ function serializeCompositeType(serializer, mapper, object, objectName, isXml, o
         propName3 = paths.pop();
         for (const pathName of paths) {
           const childObject = parentObject[pathName];
-          if ((childObject === void 0 || childObject === null) && (object[key] !== void 0 && object[key] !== null || propertyMapper.defaultValue !== void 0)) {
+          if ((childObject === void 0 || childObject === null) && (object[key2] !== void 0 && object[key2] !== null || propertyMapper.defaultValue !== void 0)) {
             parentObject[pathName] = {};
           }
           parentObject = parentObject[pathName];
@@ -35361,9 +35443,9 @@ function serializeCompositeType(serializer, mapper, object, objectName, isXml, o
           };
         }
         const propertyObjectName = propertyMapper.serializedName !== "" ? objectName + "." + propertyMapper.serializedName : objectName;
-        let toSerialize = object[key];
+        let toSerialize = object[key2];
         const polymorphicDiscriminator = getPolymorphicDiscriminatorRecursively(serializer, mapper);
-        if (polymorphicDiscriminator && polymorphicDiscriminator.clientName === key && (toSerialize === void 0 || toSerialize === null)) {
+        if (polymorphicDiscriminator && polymorphicDiscriminator.clientName === key2 && (toSerialize === void 0 || toSerialize === null)) {
           toSerialize = mapper.serializedName;
         }
         const serializedValue = serializer.serialize(propertyMapper, toSerialize, propertyObjectName, options);
@@ -35430,9 +35512,9 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
   const modelProps = resolveModelProperties(serializer, mapper, objectName);
   let instance = {};
   const handledPropertyNames = [];
-  for (const key of Object.keys(modelProps)) {
-    const propertyMapper = modelProps[key];
-    const paths = splitSerializeName(modelProps[key].serializedName);
+  for (const key2 of Object.keys(modelProps)) {
+    const propertyMapper = modelProps[key2];
+    const paths = splitSerializeName(modelProps[key2].serializedName);
     handledPropertyNames.push(paths[0]);
     const { serializedName, xmlName, xmlElementName } = propertyMapper;
     let propertyObjectName = objectName;
@@ -35448,22 +35530,22 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
         }
         handledPropertyNames.push(headerKey);
       }
-      instance[key] = dictionary;
+      instance[key2] = dictionary;
     } else if (serializer.isXML) {
       if (propertyMapper.xmlIsAttribute && responseBody[XML_ATTRKEY]) {
-        instance[key] = serializer.deserialize(propertyMapper, responseBody[XML_ATTRKEY][xmlName], propertyObjectName, options);
+        instance[key2] = serializer.deserialize(propertyMapper, responseBody[XML_ATTRKEY][xmlName], propertyObjectName, options);
       } else if (propertyMapper.xmlIsMsText) {
         if (responseBody[xmlCharKey] !== void 0) {
-          instance[key] = responseBody[xmlCharKey];
+          instance[key2] = responseBody[xmlCharKey];
         } else if (typeof responseBody === "string") {
-          instance[key] = responseBody;
+          instance[key2] = responseBody;
         }
       } else {
         const propertyName = xmlElementName || xmlName || serializedName;
         if (propertyMapper.xmlIsWrapped) {
           const wrapped = responseBody[xmlName];
           const elementList = wrapped?.[xmlElementName] ?? [];
-          Object.defineProperty(instance, key, {
+          Object.defineProperty(instance, key2, {
             value: serializer.deserialize(propertyMapper, elementList, propertyObjectName, options),
             enumerable: true,
             configurable: true,
@@ -35472,7 +35554,7 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
           handledPropertyNames.push(xmlName);
         } else {
           const property = responseBody[propertyName];
-          instance[key] = serializer.deserialize(propertyMapper, property, propertyObjectName, options);
+          instance[key2] = serializer.deserialize(propertyMapper, property, propertyObjectName, options);
           handledPropertyNames.push(propertyName);
         }
       }
@@ -35491,12 +35573,12 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
       }
       propertyInstance = res;
       const polymorphicDiscriminator = mapper.type.polymorphicDiscriminator;
-      if (polymorphicDiscriminator && key === polymorphicDiscriminator.clientName && (propertyInstance === void 0 || propertyInstance === null)) {
+      if (polymorphicDiscriminator && key2 === polymorphicDiscriminator.clientName && (propertyInstance === void 0 || propertyInstance === null)) {
         propertyInstance = mapper.serializedName;
       }
       let serializedValue;
-      if (Array.isArray(responseBody[key]) && modelProps[key].serializedName === "") {
-        propertyInstance = responseBody[key];
+      if (Array.isArray(responseBody[key2]) && modelProps[key2].serializedName === "") {
+        propertyInstance = responseBody[key2];
         const arrayInstance = serializer.deserialize(propertyMapper, propertyInstance, propertyObjectName, options);
         for (const [k, v] of Object.entries(instance)) {
           if (!Object.prototype.hasOwnProperty.call(arrayInstance, k)) {
@@ -35506,7 +35588,7 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
         instance = arrayInstance;
       } else if (propertyInstance !== void 0 || propertyMapper.defaultValue !== void 0) {
         serializedValue = serializer.deserialize(propertyMapper, propertyInstance, propertyObjectName, options);
-        instance[key] = serializedValue;
+        instance[key2] = serializedValue;
       }
     }
   }
@@ -35533,10 +35615,10 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
       }
     }
   } else if (responseBody && !options.ignoreUnknownProperties) {
-    for (const key of Object.keys(responseBody)) {
-      if (instance[key] === void 0 && !handledPropertyNames.includes(key) && !isSpecialXmlProperty(key, options)) {
-        Object.defineProperty(instance, key, {
-          value: responseBody[key],
+    for (const key2 of Object.keys(responseBody)) {
+      if (instance[key2] === void 0 && !handledPropertyNames.includes(key2) && !isSpecialXmlProperty(key2, options)) {
+        Object.defineProperty(instance, key2, {
+          value: responseBody[key2],
           enumerable: true,
           configurable: true,
           writable: true
@@ -35553,8 +35635,8 @@ function deserializeDictionaryType(serializer, mapper, responseBody, objectName,
   }
   if (responseBody) {
     const tempDictionary = {};
-    for (const key of Object.keys(responseBody)) {
-      tempDictionary[key] = serializer.deserialize(value, responseBody[key], objectName, options);
+    for (const key2 of Object.keys(responseBody)) {
+      tempDictionary[key2] = serializer.deserialize(value, responseBody[key2], objectName, options);
     }
     return tempDictionary;
   }
@@ -35573,8 +35655,8 @@ function deserializeSequenceType(serializer, mapper, responseBody, objectName, o
       element = serializer.modelMappers[element.type.className] ?? element;
     }
     const tempArray = [];
-    for (let i2 = 0; i2 < responseBody.length; i2++) {
-      tempArray[i2] = serializer.deserialize(element, responseBody[i2], `${objectName}[${i2}]`, options);
+    for (let i = 0; i < responseBody.length; i++) {
+      tempArray[i] = serializer.deserialize(element, responseBody[i], `${objectName}[${i}]`, options);
     }
     return tempArray;
   }
@@ -35697,16 +35779,16 @@ function getOperationArgumentValueFromParameter(operationArguments, parameter, f
 }
 function getPropertyFromParameterPath(parent, parameterPath) {
   const result = { propertyFound: false };
-  let i2 = 0;
-  for (; i2 < parameterPath.length; ++i2) {
-    const parameterPathPart = parameterPath[i2];
+  let i = 0;
+  for (; i < parameterPath.length; ++i) {
+    const parameterPathPart = parameterPath[i];
     if (parent && parameterPathPart in parent) {
       parent = parent[parameterPathPart];
     } else {
       break;
     }
   }
-  if (i2 === parameterPath.length) {
+  if (i === parameterPath.length) {
     result.propertyValue = parent;
     result.propertyFound = true;
   }
@@ -35899,9 +35981,9 @@ async function parse(jsonContentTypes, xmlContentTypes, operationResponse, opts,
         operationResponse.parsedBody = body2;
         return operationResponse;
       }
-    } catch (err2) {
-      const msg = `Error "${err2}" occurred while parsing the response body - ${operationResponse.bodyAsText}.`;
-      const errCode = err2.code || RestError2.PARSE_ERROR;
+    } catch (err) {
+      const msg = `Error "${err}" occurred while parsing the response body - ${operationResponse.bodyAsText}.`;
+      const errCode = err.code || RestError2.PARSE_ERROR;
       const e = new RestError2(msg, {
         code: errCode,
         statusCode: operationResponse.status,
@@ -35963,8 +36045,8 @@ function serializeHeaders(request, operationArguments, operationSpec) {
         headerValue = operationSpec.serializer.serialize(headerParameter.mapper, headerValue, getPathStringFromParameter(headerParameter));
         const headerCollectionPrefix = headerParameter.mapper.headerCollectionPrefix;
         if (headerCollectionPrefix) {
-          for (const key of Object.keys(headerValue)) {
-            request.headers.set(headerCollectionPrefix + key, headerValue[key]);
+          for (const key2 of Object.keys(headerValue)) {
+            request.headers.set(headerCollectionPrefix + key2, headerValue[key2]);
           }
         } else {
           request.headers.set(headerParameter.mapper.serializedName || getPathStringFromParameter(headerParameter), headerValue);
@@ -36055,18 +36137,18 @@ function prepareXMLRootList(obj, elementName, xmlNamespaceKey, xmlNamespace) {
 
 // node_modules/@azure/core-client/dist/esm/pipeline.js
 function createClientPipeline(options = {}) {
-  const pipeline = createPipelineFromOptions2(options ?? {});
+  const pipeline3 = createPipelineFromOptions2(options ?? {});
   if (options.credentialOptions) {
-    pipeline.addPolicy(bearerTokenAuthenticationPolicy({
+    pipeline3.addPolicy(bearerTokenAuthenticationPolicy({
       credential: options.credentialOptions.credential,
       scopes: options.credentialOptions.credentialScopes
     }));
   }
-  pipeline.addPolicy(serializationPolicy(options.serializationOptions), { phase: "Serialize" });
-  pipeline.addPolicy(deserializationPolicy(options.deserializationOptions), {
+  pipeline3.addPolicy(serializationPolicy(options.serializationOptions), { phase: "Serialize" });
+  pipeline3.addPolicy(deserializationPolicy(options.deserializationOptions), {
     phase: "Deserialize"
   });
-  return pipeline;
+  return pipeline3;
 }
 
 // node_modules/@azure/core-client/dist/esm/httpClientCache.js
@@ -36091,15 +36173,15 @@ function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObjec
   let isAbsolutePath = false;
   let requestUrl2 = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
-    let path23 = replaceAll(operationSpec.path, urlReplacements);
-    if (operationSpec.path === "/{nextLink}" && path23.startsWith("/")) {
-      path23 = path23.substring(1);
+    let path25 = replaceAll(operationSpec.path, urlReplacements);
+    if (operationSpec.path === "/{nextLink}" && path25.startsWith("/")) {
+      path25 = path25.substring(1);
     }
-    if (isAbsoluteUrl(path23)) {
-      requestUrl2 = path23;
+    if (isAbsoluteUrl(path25)) {
+      requestUrl2 = path25;
       isAbsolutePath = true;
     } else {
-      requestUrl2 = appendPath(requestUrl2, path23);
+      requestUrl2 = appendPath(requestUrl2, path25);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
@@ -36145,9 +36227,9 @@ function appendPath(url2, pathToAppend) {
   }
   const searchStart = pathToAppend.indexOf("?");
   if (searchStart !== -1) {
-    const path23 = pathToAppend.substring(0, searchStart);
+    const path25 = pathToAppend.substring(0, searchStart);
     const search = pathToAppend.substring(searchStart + 1);
-    newPath = newPath + path23;
+    newPath = newPath + path25;
     if (search) {
       parsedUrl.search = parsedUrl.search ? `${parsedUrl.search}&${search}` : search;
     }
@@ -36492,8 +36574,8 @@ function getChallenge(response) {
 }
 function parseChallenge(challenge) {
   const bearerChallenge = challenge.slice("Bearer ".length);
-  const challengeParts = `${bearerChallenge.trim()} `.split(" ").filter((x2) => x2);
-  const keyValuePairs = challengeParts.map((keyValue) => (([key, value]) => ({ [key]: value }))(keyValue.trim().split("=")));
+  const challengeParts = `${bearerChallenge.trim()} `.split(" ").filter((x) => x);
+  const keyValuePairs = challengeParts.map((keyValue) => (([key2, value]) => ({ [key2]: value }))(keyValue.trim().split("=")));
   return keyValuePairs.reduce((a, b) => ({ ...a, ...b }), {});
 }
 function requestToOptions(request) {
@@ -36689,8 +36771,8 @@ var HttpHeaders = class _HttpHeaders {
   headerNames() {
     const headerNames = [];
     const headers = this.headersArray();
-    for (let i2 = 0; i2 < headers.length; ++i2) {
-      headerNames.push(headers[i2].name);
+    for (let i = 0; i < headers.length; ++i) {
+      headerNames.push(headers[i].name);
     }
     return headerNames;
   }
@@ -36700,8 +36782,8 @@ var HttpHeaders = class _HttpHeaders {
   headerValues() {
     const headerValues = [];
     const headers = this.headersArray();
-    for (let i2 = 0; i2 < headers.length; ++i2) {
-      headerValues.push(headers[i2].value);
+    for (let i = 0; i < headers.length; ++i) {
+      headerValues.push(headers[i].value);
     }
     return headerValues;
   }
@@ -36937,31 +37019,31 @@ function validate(xmlData, options) {
   if (xmlData[0] === "\uFEFF") {
     xmlData = xmlData.substr(1);
   }
-  for (let i2 = 0; i2 < xmlData.length; i2++) {
-    if (xmlData[i2] === "<" && xmlData[i2 + 1] === "?") {
-      i2 += 2;
-      i2 = readPI(xmlData, i2);
-      if (i2.err) return i2;
-    } else if (xmlData[i2] === "<") {
-      let tagStartPos = i2;
-      i2++;
-      if (xmlData[i2] === "!") {
-        i2 = readCommentAndCDATA(xmlData, i2);
+  for (let i = 0; i < xmlData.length; i++) {
+    if (xmlData[i] === "<" && xmlData[i + 1] === "?") {
+      i += 2;
+      i = readPI(xmlData, i);
+      if (i.err) return i;
+    } else if (xmlData[i] === "<") {
+      let tagStartPos = i;
+      i++;
+      if (xmlData[i] === "!") {
+        i = readCommentAndCDATA(xmlData, i);
         continue;
       } else {
         let closingTag = false;
-        if (xmlData[i2] === "/") {
+        if (xmlData[i] === "/") {
           closingTag = true;
-          i2++;
+          i++;
         }
         let tagName = "";
-        for (; i2 < xmlData.length && xmlData[i2] !== ">" && xmlData[i2] !== " " && xmlData[i2] !== "	" && xmlData[i2] !== "\n" && xmlData[i2] !== "\r"; i2++) {
-          tagName += xmlData[i2];
+        for (; i < xmlData.length && xmlData[i] !== ">" && xmlData[i] !== " " && xmlData[i] !== "	" && xmlData[i] !== "\n" && xmlData[i] !== "\r"; i++) {
+          tagName += xmlData[i];
         }
         tagName = tagName.trim();
         if (tagName[tagName.length - 1] === "/") {
           tagName = tagName.substring(0, tagName.length - 1);
-          i2--;
+          i--;
         }
         if (!validateTagName(tagName)) {
           let msg;
@@ -36970,16 +37052,16 @@ function validate(xmlData, options) {
           } else {
             msg = "Tag '" + tagName + "' is an invalid name.";
           }
-          return getErrorObject("InvalidTag", msg, getLineNumberForPosition(xmlData, i2));
+          return getErrorObject("InvalidTag", msg, getLineNumberForPosition(xmlData, i));
         }
-        const result = readAttributeStr(xmlData, i2);
+        const result = readAttributeStr(xmlData, i);
         if (result === false) {
-          return getErrorObject("InvalidAttr", "Attributes for '" + tagName + "' have open quote.", getLineNumberForPosition(xmlData, i2));
+          return getErrorObject("InvalidAttr", "Attributes for '" + tagName + "' have open quote.", getLineNumberForPosition(xmlData, i));
         }
         let attrStr = result.value;
-        i2 = result.index;
+        i = result.index;
         if (attrStr[attrStr.length - 1] === "/") {
-          const attrStrStart = i2 - attrStr.length;
+          const attrStrStart = i - attrStr.length;
           attrStr = attrStr.substring(0, attrStr.length - 1);
           const isValid = validateAttributeString(attrStr, options);
           if (isValid === true) {
@@ -36989,7 +37071,7 @@ function validate(xmlData, options) {
           }
         } else if (closingTag) {
           if (!result.tagClosed) {
-            return getErrorObject("InvalidTag", "Closing tag '" + tagName + "' doesn't have proper closing.", getLineNumberForPosition(xmlData, i2));
+            return getErrorObject("InvalidTag", "Closing tag '" + tagName + "' doesn't have proper closing.", getLineNumberForPosition(xmlData, i));
           } else if (attrStr.trim().length > 0) {
             return getErrorObject("InvalidTag", "Closing tag '" + tagName + "' can't have attributes or invalid starting.", getLineNumberForPosition(xmlData, tagStartPos));
           } else if (tags2.length === 0) {
@@ -37011,48 +37093,48 @@ function validate(xmlData, options) {
         } else {
           const isValid = validateAttributeString(attrStr, options);
           if (isValid !== true) {
-            return getErrorObject(isValid.err.code, isValid.err.msg, getLineNumberForPosition(xmlData, i2 - attrStr.length + isValid.err.line));
+            return getErrorObject(isValid.err.code, isValid.err.msg, getLineNumberForPosition(xmlData, i - attrStr.length + isValid.err.line));
           }
           if (reachedRoot === true) {
-            return getErrorObject("InvalidXml", "Multiple possible root nodes found.", getLineNumberForPosition(xmlData, i2));
+            return getErrorObject("InvalidXml", "Multiple possible root nodes found.", getLineNumberForPosition(xmlData, i));
           } else if (options.unpairedTags.indexOf(tagName) !== -1) {
           } else {
             tags2.push({ tagName, tagStartPos });
           }
           tagFound = true;
         }
-        for (i2++; i2 < xmlData.length; i2++) {
-          if (xmlData[i2] === "<") {
-            if (xmlData[i2 + 1] === "!") {
-              i2++;
-              i2 = readCommentAndCDATA(xmlData, i2);
+        for (i++; i < xmlData.length; i++) {
+          if (xmlData[i] === "<") {
+            if (xmlData[i + 1] === "!") {
+              i++;
+              i = readCommentAndCDATA(xmlData, i);
               continue;
-            } else if (xmlData[i2 + 1] === "?") {
-              i2 = readPI(xmlData, ++i2);
-              if (i2.err) return i2;
+            } else if (xmlData[i + 1] === "?") {
+              i = readPI(xmlData, ++i);
+              if (i.err) return i;
             } else {
               break;
             }
-          } else if (xmlData[i2] === "&") {
-            const afterAmp = validateAmpersand(xmlData, i2);
+          } else if (xmlData[i] === "&") {
+            const afterAmp = validateAmpersand(xmlData, i);
             if (afterAmp == -1)
-              return getErrorObject("InvalidChar", "char '&' is not expected.", getLineNumberForPosition(xmlData, i2));
-            i2 = afterAmp;
+              return getErrorObject("InvalidChar", "char '&' is not expected.", getLineNumberForPosition(xmlData, i));
+            i = afterAmp;
           } else {
-            if (reachedRoot === true && !isWhiteSpace(xmlData[i2])) {
-              return getErrorObject("InvalidXml", "Extra text at the end", getLineNumberForPosition(xmlData, i2));
+            if (reachedRoot === true && !isWhiteSpace(xmlData[i])) {
+              return getErrorObject("InvalidXml", "Extra text at the end", getLineNumberForPosition(xmlData, i));
             }
           }
         }
-        if (xmlData[i2] === "<") {
-          i2--;
+        if (xmlData[i] === "<") {
+          i--;
         }
       }
     } else {
-      if (isWhiteSpace(xmlData[i2])) {
+      if (isWhiteSpace(xmlData[i])) {
         continue;
       }
-      return getErrorObject("InvalidChar", "char '" + xmlData[i2] + "' is not expected.", getLineNumberForPosition(xmlData, i2));
+      return getErrorObject("InvalidChar", "char '" + xmlData[i] + "' is not expected.", getLineNumberForPosition(xmlData, i));
     }
   }
   if (!tagFound) {
@@ -37067,110 +37149,110 @@ function validate(xmlData, options) {
 function isWhiteSpace(char) {
   return char === " " || char === "	" || char === "\n" || char === "\r";
 }
-function readPI(xmlData, i2) {
-  const start = i2;
-  for (; i2 < xmlData.length; i2++) {
-    if (xmlData[i2] == "?" || xmlData[i2] == " ") {
-      const tagname = xmlData.substr(start, i2 - start);
-      if (i2 > 5 && tagname === "xml") {
-        return getErrorObject("InvalidXml", "XML declaration allowed only at the start of the document.", getLineNumberForPosition(xmlData, i2));
-      } else if (xmlData[i2] == "?" && xmlData[i2 + 1] == ">") {
-        i2++;
+function readPI(xmlData, i) {
+  const start = i;
+  for (; i < xmlData.length; i++) {
+    if (xmlData[i] == "?" || xmlData[i] == " ") {
+      const tagname = xmlData.substr(start, i - start);
+      if (i > 5 && tagname === "xml") {
+        return getErrorObject("InvalidXml", "XML declaration allowed only at the start of the document.", getLineNumberForPosition(xmlData, i));
+      } else if (xmlData[i] == "?" && xmlData[i + 1] == ">") {
+        i++;
         break;
       } else {
         continue;
       }
     }
   }
-  return i2;
+  return i;
 }
-function readCommentAndCDATA(xmlData, i2) {
-  if (xmlData.length > i2 + 5 && xmlData[i2 + 1] === "-" && xmlData[i2 + 2] === "-") {
-    for (i2 += 3; i2 < xmlData.length; i2++) {
-      if (xmlData[i2] === "-" && xmlData[i2 + 1] === "-" && xmlData[i2 + 2] === ">") {
-        i2 += 2;
+function readCommentAndCDATA(xmlData, i) {
+  if (xmlData.length > i + 5 && xmlData[i + 1] === "-" && xmlData[i + 2] === "-") {
+    for (i += 3; i < xmlData.length; i++) {
+      if (xmlData[i] === "-" && xmlData[i + 1] === "-" && xmlData[i + 2] === ">") {
+        i += 2;
         break;
       }
     }
-  } else if (xmlData.length > i2 + 8 && xmlData[i2 + 1] === "D" && xmlData[i2 + 2] === "O" && xmlData[i2 + 3] === "C" && xmlData[i2 + 4] === "T" && xmlData[i2 + 5] === "Y" && xmlData[i2 + 6] === "P" && xmlData[i2 + 7] === "E") {
+  } else if (xmlData.length > i + 8 && xmlData[i + 1] === "D" && xmlData[i + 2] === "O" && xmlData[i + 3] === "C" && xmlData[i + 4] === "T" && xmlData[i + 5] === "Y" && xmlData[i + 6] === "P" && xmlData[i + 7] === "E") {
     let angleBracketsCount = 1;
-    for (i2 += 8; i2 < xmlData.length; i2++) {
-      if (xmlData[i2] === "<") {
+    for (i += 8; i < xmlData.length; i++) {
+      if (xmlData[i] === "<") {
         angleBracketsCount++;
-      } else if (xmlData[i2] === ">") {
+      } else if (xmlData[i] === ">") {
         angleBracketsCount--;
         if (angleBracketsCount === 0) {
           break;
         }
       }
     }
-  } else if (xmlData.length > i2 + 9 && xmlData[i2 + 1] === "[" && xmlData[i2 + 2] === "C" && xmlData[i2 + 3] === "D" && xmlData[i2 + 4] === "A" && xmlData[i2 + 5] === "T" && xmlData[i2 + 6] === "A" && xmlData[i2 + 7] === "[") {
-    for (i2 += 8; i2 < xmlData.length; i2++) {
-      if (xmlData[i2] === "]" && xmlData[i2 + 1] === "]" && xmlData[i2 + 2] === ">") {
-        i2 += 2;
+  } else if (xmlData.length > i + 9 && xmlData[i + 1] === "[" && xmlData[i + 2] === "C" && xmlData[i + 3] === "D" && xmlData[i + 4] === "A" && xmlData[i + 5] === "T" && xmlData[i + 6] === "A" && xmlData[i + 7] === "[") {
+    for (i += 8; i < xmlData.length; i++) {
+      if (xmlData[i] === "]" && xmlData[i + 1] === "]" && xmlData[i + 2] === ">") {
+        i += 2;
         break;
       }
     }
   }
-  return i2;
+  return i;
 }
 var doubleQuote = '"';
 var singleQuote = "'";
-function readAttributeStr(xmlData, i2) {
+function readAttributeStr(xmlData, i) {
   let attrStr = "";
   let startChar = "";
   let tagClosed = false;
-  for (; i2 < xmlData.length; i2++) {
-    if (xmlData[i2] === doubleQuote || xmlData[i2] === singleQuote) {
+  for (; i < xmlData.length; i++) {
+    if (xmlData[i] === doubleQuote || xmlData[i] === singleQuote) {
       if (startChar === "") {
-        startChar = xmlData[i2];
-      } else if (startChar !== xmlData[i2]) {
+        startChar = xmlData[i];
+      } else if (startChar !== xmlData[i]) {
       } else {
         startChar = "";
       }
-    } else if (xmlData[i2] === ">") {
+    } else if (xmlData[i] === ">") {
       if (startChar === "") {
         tagClosed = true;
         break;
       }
     }
-    attrStr += xmlData[i2];
+    attrStr += xmlData[i];
   }
   if (startChar !== "") {
     return false;
   }
   return {
     value: attrStr,
-    index: i2,
+    index: i,
     tagClosed
   };
 }
 function scanAttributeTokens(attrStr) {
   const tokens2 = [];
   const len = attrStr.length;
-  let i2 = 0;
-  while (i2 < len) {
-    const tokenStart = i2;
-    while (i2 < len && isWhiteSpace(attrStr[i2])) i2++;
-    if (i2 >= len) break;
-    if (attrStr[i2] === "=") {
-      i2++;
+  let i = 0;
+  while (i < len) {
+    const tokenStart = i;
+    while (i < len && isWhiteSpace(attrStr[i])) i++;
+    if (i >= len) break;
+    if (attrStr[i] === "=") {
+      i++;
       continue;
     }
-    const leadingWs = attrStr.slice(tokenStart, i2);
-    const nameStart = i2;
-    while (i2 < len && !isWhiteSpace(attrStr[i2]) && attrStr[i2] !== "=") i2++;
-    const name = attrStr.slice(nameStart, i2);
+    const leadingWs = attrStr.slice(tokenStart, i);
+    const nameStart = i;
+    while (i < len && !isWhiteSpace(attrStr[i]) && attrStr[i] !== "=") i++;
+    const name = attrStr.slice(nameStart, i);
     let equalsGroup;
-    let j = i2;
+    let j = i;
     while (j < len && isWhiteSpace(attrStr[j])) j++;
     if (j < len && attrStr[j] === "=") {
-      equalsGroup = attrStr.slice(i2, j + 1);
-      i2 = j + 1;
+      equalsGroup = attrStr.slice(i, j + 1);
+      i = j + 1;
     }
     let quoteChar;
     let value;
-    let k = i2;
+    let k = i;
     while (k < len && isWhiteSpace(attrStr[k])) k++;
     if (k < len && (attrStr[k] === '"' || attrStr[k] === "'")) {
       const valueStart = k + 1;
@@ -37178,7 +37260,7 @@ function scanAttributeTokens(attrStr) {
       if (closeIdx !== -1) {
         quoteChar = attrStr[k];
         value = attrStr.slice(valueStart, closeIdx);
-        i2 = closeIdx + 1;
+        i = closeIdx + 1;
       }
     }
     const token = { startIndex: tokenStart };
@@ -37195,57 +37277,57 @@ function scanAttributeTokens(attrStr) {
 function validateAttributeString(attrStr, options) {
   const matches = scanAttributeTokens(attrStr);
   const attrNames = {};
-  for (let i2 = 0; i2 < matches.length; i2++) {
-    if (matches[i2][1].length === 0) {
-      return getErrorObject("InvalidAttr", "Attribute '" + matches[i2][2] + "' has no space in starting.", getPositionFromMatch(matches[i2]));
-    } else if (matches[i2][3] !== void 0 && matches[i2][4] === void 0) {
-      return getErrorObject("InvalidAttr", "Attribute '" + matches[i2][2] + "' is without value.", getPositionFromMatch(matches[i2]));
-    } else if (matches[i2][3] === void 0 && !options.allowBooleanAttributes) {
-      return getErrorObject("InvalidAttr", "boolean attribute '" + matches[i2][2] + "' is not allowed.", getPositionFromMatch(matches[i2]));
+  for (let i = 0; i < matches.length; i++) {
+    if (matches[i][1].length === 0) {
+      return getErrorObject("InvalidAttr", "Attribute '" + matches[i][2] + "' has no space in starting.", getPositionFromMatch(matches[i]));
+    } else if (matches[i][3] !== void 0 && matches[i][4] === void 0) {
+      return getErrorObject("InvalidAttr", "Attribute '" + matches[i][2] + "' is without value.", getPositionFromMatch(matches[i]));
+    } else if (matches[i][3] === void 0 && !options.allowBooleanAttributes) {
+      return getErrorObject("InvalidAttr", "boolean attribute '" + matches[i][2] + "' is not allowed.", getPositionFromMatch(matches[i]));
     }
-    const attrName = matches[i2][2];
+    const attrName = matches[i][2];
     if (!validateAttrName(attrName)) {
-      return getErrorObject("InvalidAttr", "Attribute '" + attrName + "' is an invalid name.", getPositionFromMatch(matches[i2]));
+      return getErrorObject("InvalidAttr", "Attribute '" + attrName + "' is an invalid name.", getPositionFromMatch(matches[i]));
     }
     if (!Object.prototype.hasOwnProperty.call(attrNames, attrName)) {
       attrNames[attrName] = 1;
     } else {
-      return getErrorObject("InvalidAttr", "Attribute '" + attrName + "' is repeated.", getPositionFromMatch(matches[i2]));
+      return getErrorObject("InvalidAttr", "Attribute '" + attrName + "' is repeated.", getPositionFromMatch(matches[i]));
     }
   }
   return true;
 }
-function validateNumberAmpersand(xmlData, i2) {
+function validateNumberAmpersand(xmlData, i) {
   let re = /\d/;
-  if (xmlData[i2] === "x") {
-    i2++;
+  if (xmlData[i] === "x") {
+    i++;
     re = /[\da-fA-F]/;
   }
-  for (; i2 < xmlData.length; i2++) {
-    if (xmlData[i2] === ";")
-      return i2;
-    if (!xmlData[i2].match(re))
+  for (; i < xmlData.length; i++) {
+    if (xmlData[i] === ";")
+      return i;
+    if (!xmlData[i].match(re))
       break;
   }
   return -1;
 }
-function validateAmpersand(xmlData, i2) {
-  i2++;
-  if (xmlData[i2] === ";")
+function validateAmpersand(xmlData, i) {
+  i++;
+  if (xmlData[i] === ";")
     return -1;
-  if (xmlData[i2] === "#") {
-    i2++;
-    return validateNumberAmpersand(xmlData, i2);
+  if (xmlData[i] === "#") {
+    i++;
+    return validateNumberAmpersand(xmlData, i);
   }
   let count = 0;
-  for (; i2 < xmlData.length; i2++, count++) {
-    if (xmlData[i2].match(/\w/) && count < 20)
+  for (; i < xmlData.length; i++, count++) {
+    if (xmlData[i].match(/\w/) && count < 20)
       continue;
-    if (xmlData[i2] === ";")
+    if (xmlData[i] === ";")
       break;
     return -1;
   }
-  return i2;
+  return i;
 }
 function getErrorObject(code, message, lineNumber) {
   return {
@@ -37348,14 +37430,14 @@ function mergeEntityMaps(...maps) {
   const out = /* @__PURE__ */ Object.create(null);
   for (const map of maps) {
     if (!map) continue;
-    for (const key of Object.keys(map)) {
-      const raw = map[key];
+    for (const key2 of Object.keys(map)) {
+      const raw = map[key2];
       if (typeof raw === "string") {
-        out[key] = raw;
+        out[key2] = raw;
       } else if (raw && typeof raw === "object" && raw.val !== void 0) {
         const val = raw.val;
         if (typeof val === "string") {
-          out[key] = val;
+          out[key2] = val;
         }
       }
     }
@@ -37479,8 +37561,8 @@ var EntityDecoder = class {
    */
   setExternalEntities(map) {
     if (map) {
-      for (const key of Object.keys(map)) {
-        validateEntityName(key);
+      for (const key2 of Object.keys(map)) {
+        validateEntityName(key2);
       }
     }
     if (!this._onExternalEntity) {
@@ -37503,11 +37585,11 @@ var EntityDecoder = class {
    * @param {string} key
    * @param {string} value
    */
-  addExternalEntity(key, value) {
-    validateEntityName(key);
+  addExternalEntity(key2, value) {
+    validateEntityName(key2);
     if (typeof value === "string" && value.indexOf("&") === -1) {
-      if (this._applyRegistrationHook(this._onExternalEntity, key, value, "external")) {
-        this._externalMap[key] = value;
+      if (this._applyRegistrationHook(this._onExternalEntity, key2, value, "external")) {
+        this._externalMap[key2] = value;
       }
     }
   }
@@ -37578,24 +37660,24 @@ var EntityDecoder = class {
     const chunks = [];
     const len = str.length;
     let last = 0;
-    let i2 = 0;
+    let i = 0;
     const limitExpansions = this._maxTotalExpansions > 0;
     const limitLength = this._maxExpandedLength > 0;
     const checkLimits = limitExpansions || limitLength;
-    while (i2 < len) {
-      if (str.charCodeAt(i2) !== 38) {
-        i2++;
+    while (i < len) {
+      if (str.charCodeAt(i) !== 38) {
+        i++;
         continue;
       }
-      let j = i2 + 1;
-      while (j < len && str.charCodeAt(j) !== 59 && j - i2 <= 32) j++;
+      let j = i + 1;
+      while (j < len && str.charCodeAt(j) !== 59 && j - i <= 32) j++;
       if (j >= len || str.charCodeAt(j) !== 59) {
-        i2++;
+        i++;
         continue;
       }
-      const token = str.slice(i2 + 1, j);
+      const token = str.slice(i + 1, j);
       if (token.length === 0) {
-        i2++;
+        i++;
         continue;
       }
       let replacement2;
@@ -37606,12 +37688,12 @@ var EntityDecoder = class {
           tier2 = LIMIT_TIER_EXTERNAL;
         }
       } else if (this._leaveSet.has(token)) {
-        i2++;
+        i++;
         continue;
       } else if (token.charCodeAt(0) === 35) {
         const ncrResult = this._resolveNCR(token);
         if (ncrResult === void 0) {
-          i2++;
+          i++;
           continue;
         }
         replacement2 = ncrResult;
@@ -37622,13 +37704,13 @@ var EntityDecoder = class {
         tier2 = resolved?.tier;
       }
       if (replacement2 === void 0) {
-        i2++;
+        i++;
         continue;
       }
-      if (i2 > last) chunks.push(str.slice(last, i2));
+      if (i > last) chunks.push(str.slice(last, i));
       chunks.push(replacement2);
       last = j + 1;
-      i2 = last;
+      i = last;
       if (checkLimits && this._tierCounts(tier2)) {
         if (limitExpansions) {
           this._totalExpansions++;
@@ -37915,9 +37997,9 @@ var XmlNode = class {
     this.child = [];
     this[":@"] = /* @__PURE__ */ Object.create(null);
   }
-  add(key, val) {
-    if (key === "__proto__") key = "#__proto__";
-    this.child.push({ [key]: val });
+  add(key2, val) {
+    if (key2 === "__proto__") key2 = "#__proto__";
+    this.child.push({ [key2]: val });
   }
   addChild(node, startIndex) {
     if (node.tagname === "__proto__") node.tagname = "#__proto__";
@@ -38004,31 +38086,31 @@ var DocTypeReader = class {
   setXmlVersion(xmlVersion = 1) {
     this.xmlVersion = xmlVersion;
   }
-  readDocType(xmlData, i2) {
+  readDocType(xmlData, i) {
     const entities = /* @__PURE__ */ Object.create(null);
     let entityCount = 0;
-    if (xmlData[i2 + 3] === "O" && xmlData[i2 + 4] === "C" && xmlData[i2 + 5] === "T" && xmlData[i2 + 6] === "Y" && xmlData[i2 + 7] === "P" && xmlData[i2 + 8] === "E") {
-      i2 = i2 + 9;
+    if (xmlData[i + 3] === "O" && xmlData[i + 4] === "C" && xmlData[i + 5] === "T" && xmlData[i + 6] === "Y" && xmlData[i + 7] === "P" && xmlData[i + 8] === "E") {
+      i = i + 9;
       let angleBracketsCount = 1;
       let hasBody = false, comment = false;
       let quoteChar = null;
       let exp = "";
-      for (; i2 < xmlData.length; i2++) {
+      for (; i < xmlData.length; i++) {
         if (quoteChar !== null) {
-          if (xmlData[i2] === quoteChar) quoteChar = null;
-          exp += xmlData[i2];
+          if (xmlData[i] === quoteChar) quoteChar = null;
+          exp += xmlData[i];
           continue;
         }
-        if (!hasBody && !comment && (xmlData[i2] === '"' || xmlData[i2] === "'")) {
-          quoteChar = xmlData[i2];
-          exp += xmlData[i2];
+        if (!hasBody && !comment && (xmlData[i] === '"' || xmlData[i] === "'")) {
+          quoteChar = xmlData[i];
+          exp += xmlData[i];
           continue;
         }
-        if (xmlData[i2] === "<" && !comment) {
-          if (hasBody && hasSeq(xmlData, "!ENTITY", i2)) {
-            i2 += 7;
+        if (xmlData[i] === "<" && !comment) {
+          if (hasBody && hasSeq(xmlData, "!ENTITY", i)) {
+            i += 7;
             let entityName, val;
-            [entityName, val, i2] = this.readEntityExp(xmlData, i2 + 1, this.suppressValidationErr);
+            [entityName, val, i] = this.readEntityExp(xmlData, i + 1, this.suppressValidationErr);
             if (val.indexOf("&") === -1) {
               if (this.options.enabled !== false && this.options.maxEntityCount != null && entityCount >= this.options.maxEntityCount) {
                 throw new Error(
@@ -38038,23 +38120,23 @@ var DocTypeReader = class {
               entities[entityName] = val;
               entityCount++;
             }
-          } else if (hasBody && hasSeq(xmlData, "!ELEMENT", i2)) {
-            i2 += 8;
-            const { index } = this.readElementExp(xmlData, i2 + 1);
-            i2 = index;
-          } else if (hasBody && hasSeq(xmlData, "!ATTLIST", i2)) {
-            i2 += 8;
-          } else if (hasBody && hasSeq(xmlData, "!NOTATION", i2)) {
-            i2 += 9;
-            const { index } = this.readNotationExp(xmlData, i2 + 1, this.suppressValidationErr);
-            i2 = index;
-          } else if (hasSeq(xmlData, "!--", i2)) comment = true;
+          } else if (hasBody && hasSeq(xmlData, "!ELEMENT", i)) {
+            i += 8;
+            const { index } = this.readElementExp(xmlData, i + 1);
+            i = index;
+          } else if (hasBody && hasSeq(xmlData, "!ATTLIST", i)) {
+            i += 8;
+          } else if (hasBody && hasSeq(xmlData, "!NOTATION", i)) {
+            i += 9;
+            const { index } = this.readNotationExp(xmlData, i + 1, this.suppressValidationErr);
+            i = index;
+          } else if (hasSeq(xmlData, "!--", i)) comment = true;
           else throw new Error(`Invalid DOCTYPE`);
           angleBracketsCount++;
           exp = "";
-        } else if (xmlData[i2] === ">") {
+        } else if (xmlData[i] === ">") {
           if (comment) {
-            if (xmlData[i2 - 1] === "-" && xmlData[i2 - 2] === "-") {
+            if (xmlData[i - 1] === "-" && xmlData[i - 2] === "-") {
               comment = false;
               angleBracketsCount--;
             }
@@ -38064,10 +38146,10 @@ var DocTypeReader = class {
           if (angleBracketsCount === 0) {
             break;
           }
-        } else if (xmlData[i2] === "[") {
+        } else if (xmlData[i] === "[") {
           hasBody = true;
         } else {
-          exp += xmlData[i2];
+          exp += xmlData[i];
         }
       }
       if (quoteChar !== null || angleBracketsCount !== 0) {
@@ -38076,193 +38158,193 @@ var DocTypeReader = class {
     } else {
       throw new Error(`Invalid Tag instead of DOCTYPE`);
     }
-    return { entities, i: i2 };
+    return { entities, i };
   }
-  readEntityExp(xmlData, i2) {
-    i2 = skipWhitespace(xmlData, i2);
-    const startIndex = i2;
-    while (i2 < xmlData.length && !/\s/.test(xmlData[i2]) && xmlData[i2] !== '"' && xmlData[i2] !== "'") {
-      i2++;
+  readEntityExp(xmlData, i) {
+    i = skipWhitespace(xmlData, i);
+    const startIndex = i;
+    while (i < xmlData.length && !/\s/.test(xmlData[i]) && xmlData[i] !== '"' && xmlData[i] !== "'") {
+      i++;
     }
-    let entityName = xmlData.substring(startIndex, i2);
+    let entityName = xmlData.substring(startIndex, i);
     validateEntityName2(entityName, { xmlVersion: this.xmlVersion });
-    i2 = skipWhitespace(xmlData, i2);
+    i = skipWhitespace(xmlData, i);
     if (!this.suppressValidationErr) {
-      if (xmlData.substring(i2, i2 + 6).toUpperCase() === "SYSTEM") {
+      if (xmlData.substring(i, i + 6).toUpperCase() === "SYSTEM") {
         throw new Error("External entities are not supported");
-      } else if (xmlData[i2] === "%") {
+      } else if (xmlData[i] === "%") {
         throw new Error("Parameter entities are not supported");
       }
     }
     let entityValue = "";
-    [i2, entityValue] = this.readIdentifierVal(xmlData, i2, "entity");
+    [i, entityValue] = this.readIdentifierVal(xmlData, i, "entity");
     if (this.options.enabled !== false && this.options.maxEntitySize != null && entityValue.length > this.options.maxEntitySize) {
       throw new Error(
         `Entity "${entityName}" size (${entityValue.length}) exceeds maximum allowed size (${this.options.maxEntitySize})`
       );
     }
-    i2--;
-    return [entityName, entityValue, i2];
+    i--;
+    return [entityName, entityValue, i];
   }
-  readNotationExp(xmlData, i2) {
-    i2 = skipWhitespace(xmlData, i2);
-    const startIndex = i2;
-    while (i2 < xmlData.length && !/\s/.test(xmlData[i2])) {
-      i2++;
+  readNotationExp(xmlData, i) {
+    i = skipWhitespace(xmlData, i);
+    const startIndex = i;
+    while (i < xmlData.length && !/\s/.test(xmlData[i])) {
+      i++;
     }
-    let notationName = xmlData.substring(startIndex, i2);
+    let notationName = xmlData.substring(startIndex, i);
     !this.suppressValidationErr && validateEntityName2(notationName, { xmlVersion: this.xmlVersion });
-    i2 = skipWhitespace(xmlData, i2);
-    const identifierType = xmlData.substring(i2, i2 + 6).toUpperCase();
+    i = skipWhitespace(xmlData, i);
+    const identifierType = xmlData.substring(i, i + 6).toUpperCase();
     if (!this.suppressValidationErr && identifierType !== "SYSTEM" && identifierType !== "PUBLIC") {
       throw new Error(`Expected SYSTEM or PUBLIC, found "${identifierType}"`);
     }
-    i2 += identifierType.length;
-    i2 = skipWhitespace(xmlData, i2);
+    i += identifierType.length;
+    i = skipWhitespace(xmlData, i);
     let publicIdentifier = null;
     let systemIdentifier = null;
     if (identifierType === "PUBLIC") {
-      [i2, publicIdentifier] = this.readIdentifierVal(xmlData, i2, "publicIdentifier");
-      i2 = skipWhitespace(xmlData, i2);
-      if (xmlData[i2] === '"' || xmlData[i2] === "'") {
-        [i2, systemIdentifier] = this.readIdentifierVal(xmlData, i2, "systemIdentifier");
+      [i, publicIdentifier] = this.readIdentifierVal(xmlData, i, "publicIdentifier");
+      i = skipWhitespace(xmlData, i);
+      if (xmlData[i] === '"' || xmlData[i] === "'") {
+        [i, systemIdentifier] = this.readIdentifierVal(xmlData, i, "systemIdentifier");
       }
     } else if (identifierType === "SYSTEM") {
-      [i2, systemIdentifier] = this.readIdentifierVal(xmlData, i2, "systemIdentifier");
+      [i, systemIdentifier] = this.readIdentifierVal(xmlData, i, "systemIdentifier");
       if (!this.suppressValidationErr && !systemIdentifier) {
         throw new Error("Missing mandatory system identifier for SYSTEM notation");
       }
     }
-    return { notationName, publicIdentifier, systemIdentifier, index: --i2 };
+    return { notationName, publicIdentifier, systemIdentifier, index: --i };
   }
-  readIdentifierVal(xmlData, i2, type) {
+  readIdentifierVal(xmlData, i, type) {
     let identifierVal = "";
-    const startChar = xmlData[i2];
+    const startChar = xmlData[i];
     if (startChar !== '"' && startChar !== "'") {
       throw new Error(`Expected quoted string, found "${startChar}"`);
     }
-    i2++;
-    const startIndex = i2;
-    while (i2 < xmlData.length && xmlData[i2] !== startChar) {
-      i2++;
+    i++;
+    const startIndex = i;
+    while (i < xmlData.length && xmlData[i] !== startChar) {
+      i++;
     }
-    identifierVal = xmlData.substring(startIndex, i2);
-    if (xmlData[i2] !== startChar) {
+    identifierVal = xmlData.substring(startIndex, i);
+    if (xmlData[i] !== startChar) {
       throw new Error(`Unterminated ${type} value`);
     }
-    i2++;
-    return [i2, identifierVal];
+    i++;
+    return [i, identifierVal];
   }
-  readElementExp(xmlData, i2) {
-    i2 = skipWhitespace(xmlData, i2);
-    const startIndex = i2;
-    while (i2 < xmlData.length && !/\s/.test(xmlData[i2])) {
-      i2++;
+  readElementExp(xmlData, i) {
+    i = skipWhitespace(xmlData, i);
+    const startIndex = i;
+    while (i < xmlData.length && !/\s/.test(xmlData[i])) {
+      i++;
     }
-    let elementName = xmlData.substring(startIndex, i2);
+    let elementName = xmlData.substring(startIndex, i);
     if (!this.suppressValidationErr && !qName(elementName, { xmlVersion: this.xmlVersion })) {
       throw new Error(`Invalid element name: "${elementName}"`);
     }
-    i2 = skipWhitespace(xmlData, i2);
+    i = skipWhitespace(xmlData, i);
     let contentModel = "";
-    if (xmlData[i2] === "E" && hasSeq(xmlData, "MPTY", i2)) i2 += 4;
-    else if (xmlData[i2] === "A" && hasSeq(xmlData, "NY", i2)) i2 += 2;
-    else if (xmlData[i2] === "(") {
-      i2++;
-      const startIndex2 = i2;
-      while (i2 < xmlData.length && xmlData[i2] !== ")") {
-        i2++;
+    if (xmlData[i] === "E" && hasSeq(xmlData, "MPTY", i)) i += 4;
+    else if (xmlData[i] === "A" && hasSeq(xmlData, "NY", i)) i += 2;
+    else if (xmlData[i] === "(") {
+      i++;
+      const startIndex2 = i;
+      while (i < xmlData.length && xmlData[i] !== ")") {
+        i++;
       }
-      contentModel = xmlData.substring(startIndex2, i2);
-      if (xmlData[i2] !== ")") {
+      contentModel = xmlData.substring(startIndex2, i);
+      if (xmlData[i] !== ")") {
         throw new Error("Unterminated content model");
       }
     } else if (!this.suppressValidationErr) {
-      throw new Error(`Invalid Element Expression, found "${xmlData[i2]}"`);
+      throw new Error(`Invalid Element Expression, found "${xmlData[i]}"`);
     }
     return {
       elementName,
       contentModel: contentModel.trim(),
-      index: i2
+      index: i
     };
   }
-  readAttlistExp(xmlData, i2) {
-    i2 = skipWhitespace(xmlData, i2);
-    let startIndex = i2;
-    while (i2 < xmlData.length && !/\s/.test(xmlData[i2])) {
-      i2++;
+  readAttlistExp(xmlData, i) {
+    i = skipWhitespace(xmlData, i);
+    let startIndex = i;
+    while (i < xmlData.length && !/\s/.test(xmlData[i])) {
+      i++;
     }
-    let elementName = xmlData.substring(startIndex, i2);
+    let elementName = xmlData.substring(startIndex, i);
     validateEntityName2(elementName, { xmlVersion: this.xmlVersion });
-    i2 = skipWhitespace(xmlData, i2);
-    startIndex = i2;
-    while (i2 < xmlData.length && !/\s/.test(xmlData[i2])) {
-      i2++;
+    i = skipWhitespace(xmlData, i);
+    startIndex = i;
+    while (i < xmlData.length && !/\s/.test(xmlData[i])) {
+      i++;
     }
-    let attributeName = xmlData.substring(startIndex, i2);
+    let attributeName = xmlData.substring(startIndex, i);
     if (!validateEntityName2(attributeName, { xmlVersion: this.xmlVersion })) {
       throw new Error(`Invalid attribute name: "${attributeName}"`);
     }
-    i2 = skipWhitespace(xmlData, i2);
+    i = skipWhitespace(xmlData, i);
     let attributeType = "";
-    if (xmlData.substring(i2, i2 + 8).toUpperCase() === "NOTATION") {
+    if (xmlData.substring(i, i + 8).toUpperCase() === "NOTATION") {
       attributeType = "NOTATION";
-      i2 += 8;
-      i2 = skipWhitespace(xmlData, i2);
-      if (xmlData[i2] !== "(") {
-        throw new Error(`Expected '(', found "${xmlData[i2]}"`);
+      i += 8;
+      i = skipWhitespace(xmlData, i);
+      if (xmlData[i] !== "(") {
+        throw new Error(`Expected '(', found "${xmlData[i]}"`);
       }
-      i2++;
+      i++;
       let allowedNotations = [];
-      while (i2 < xmlData.length && xmlData[i2] !== ")") {
-        const startIndex2 = i2;
-        while (i2 < xmlData.length && xmlData[i2] !== "|" && xmlData[i2] !== ")") {
-          i2++;
+      while (i < xmlData.length && xmlData[i] !== ")") {
+        const startIndex2 = i;
+        while (i < xmlData.length && xmlData[i] !== "|" && xmlData[i] !== ")") {
+          i++;
         }
-        let notation = xmlData.substring(startIndex2, i2);
+        let notation = xmlData.substring(startIndex2, i);
         notation = notation.trim();
         if (!validateEntityName2(notation, { xmlVersion: this.xmlVersion })) {
           throw new Error(`Invalid notation name: "${notation}"`);
         }
         allowedNotations.push(notation);
-        if (xmlData[i2] === "|") {
-          i2++;
-          i2 = skipWhitespace(xmlData, i2);
+        if (xmlData[i] === "|") {
+          i++;
+          i = skipWhitespace(xmlData, i);
         }
       }
-      if (xmlData[i2] !== ")") {
+      if (xmlData[i] !== ")") {
         throw new Error("Unterminated list of notations");
       }
-      i2++;
+      i++;
       attributeType += " (" + allowedNotations.join("|") + ")";
     } else {
-      const startIndex2 = i2;
-      while (i2 < xmlData.length && !/\s/.test(xmlData[i2])) {
-        i2++;
+      const startIndex2 = i;
+      while (i < xmlData.length && !/\s/.test(xmlData[i])) {
+        i++;
       }
-      attributeType += xmlData.substring(startIndex2, i2);
+      attributeType += xmlData.substring(startIndex2, i);
       const validTypes = ["CDATA", "ID", "IDREF", "IDREFS", "ENTITY", "ENTITIES", "NMTOKEN", "NMTOKENS"];
       if (!this.suppressValidationErr && !validTypes.includes(attributeType.toUpperCase())) {
         throw new Error(`Invalid attribute type: "${attributeType}"`);
       }
     }
-    i2 = skipWhitespace(xmlData, i2);
+    i = skipWhitespace(xmlData, i);
     let defaultValue = "";
-    if (xmlData.substring(i2, i2 + 8).toUpperCase() === "#REQUIRED") {
+    if (xmlData.substring(i, i + 8).toUpperCase() === "#REQUIRED") {
       defaultValue = "#REQUIRED";
-      i2 += 8;
-    } else if (xmlData.substring(i2, i2 + 7).toUpperCase() === "#IMPLIED") {
+      i += 8;
+    } else if (xmlData.substring(i, i + 7).toUpperCase() === "#IMPLIED") {
       defaultValue = "#IMPLIED";
-      i2 += 7;
+      i += 7;
     } else {
-      [i2, defaultValue] = this.readIdentifierVal(xmlData, i2, "ATTLIST");
+      [i, defaultValue] = this.readIdentifierVal(xmlData, i, "ATTLIST");
     }
     return {
       elementName,
       attributeName,
       attributeType,
       defaultValue,
-      index: i2
+      index: i
     };
   }
 };
@@ -38272,9 +38354,9 @@ var skipWhitespace = (data, index) => {
   }
   return index;
 };
-function hasSeq(data, seq, i2) {
+function hasSeq(data, seq, i) {
   for (let j = 0; j < seq.length; j++) {
-    if (seq[j] !== data[i2 + j + 1]) return false;
+    if (seq[j] !== data[i + j + 1]) return false;
   }
   return true;
 }
@@ -38445,23 +38527,23 @@ function anynum(str) {
   const len = str.length;
   if (len === 0) return str;
   let firstHit = -1;
-  for (let i2 = 0; i2 < len; i2++) {
-    const cc = str.charCodeAt(i2);
+  for (let i = 0; i < len; i++) {
+    const cc = str.charCodeAt(i);
     if (cc >= CHAR_0 && cc <= CHAR_9 || cc === CHAR_MINUS) continue;
     if (cc < TABLE_OFFSET) {
       if (MINUS_SET.has(cc)) {
-        firstHit = i2;
+        firstHit = i;
         break;
       }
       continue;
     }
     if (cc >= 55296 && cc <= 56319) {
-      if (i2 + 1 < len) {
-        const low = str.charCodeAt(i2 + 1);
+      if (i + 1 < len) {
+        const low = str.charCodeAt(i + 1);
         if (low >= 56320 && low <= 57343) {
           const cp2 = 65536 + (cc - 55296 << 10) + (low - 56320);
           if (HIGH_MAP.has(cp2)) {
-            firstHit = i2;
+            firstHit = i;
             break;
           }
         }
@@ -38469,37 +38551,37 @@ function anynum(str) {
       continue;
     }
     if (TABLE[cc - TABLE_OFFSET] !== NOT_DIGIT || MINUS_SET.has(cc)) {
-      firstHit = i2;
+      firstHit = i;
       break;
     }
   }
   if (firstHit === -1) return str;
   const chars = [];
   if (firstHit > 0) chars.push(str.slice(0, firstHit));
-  for (let i2 = firstHit; i2 < len; i2++) {
-    const cc = str.charCodeAt(i2);
+  for (let i = firstHit; i < len; i++) {
+    const cc = str.charCodeAt(i);
     if (cc >= CHAR_0 && cc <= CHAR_9 || cc === CHAR_MINUS) {
-      chars.push(str[i2]);
+      chars.push(str[i]);
       continue;
     }
     if (cc < TABLE_OFFSET) {
-      chars.push(MINUS_SET.has(cc) ? "-" : str[i2]);
+      chars.push(MINUS_SET.has(cc) ? "-" : str[i]);
       continue;
     }
     if (cc >= 55296 && cc <= 56319) {
-      if (i2 + 1 < len) {
-        const low = str.charCodeAt(i2 + 1);
+      if (i + 1 < len) {
+        const low = str.charCodeAt(i + 1);
         if (low >= 56320 && low <= 57343) {
           const cp2 = 65536 + (cc - 55296 << 10) + (low - 56320);
           const d2 = HIGH_MAP.get(cp2);
           if (d2 !== void 0) {
             chars.push(String.fromCharCode(d2 + 48));
-            i2++;
+            i++;
             continue;
           }
         }
       }
-      chars.push(str[i2]);
+      chars.push(str[i]);
       continue;
     }
     if (MINUS_SET.has(cc)) {
@@ -38507,7 +38589,7 @@ function anynum(str) {
       continue;
     }
     const d = TABLE[cc - TABLE_OFFSET];
-    chars.push(d !== NOT_DIGIT ? String.fromCharCode(d + 48) : str[i2]);
+    chars.push(d !== NOT_DIGIT ? String.fromCharCode(d + 48) : str[i]);
   }
   return chars.join("");
 }
@@ -38697,27 +38779,27 @@ var Expression = class {
    */
   _parse(pattern) {
     const segments = [];
-    let i2 = 0;
+    let i = 0;
     let currentPart = "";
-    while (i2 < pattern.length) {
-      if (pattern[i2] === this.separator) {
-        if (i2 + 1 < pattern.length && pattern[i2 + 1] === this.separator) {
+    while (i < pattern.length) {
+      if (pattern[i] === this.separator) {
+        if (i + 1 < pattern.length && pattern[i + 1] === this.separator) {
           if (currentPart.trim()) {
             segments.push(this._parseSegment(currentPart.trim()));
             currentPart = "";
           }
           segments.push({ type: "deep-wildcard" });
-          i2 += 2;
+          i += 2;
         } else {
           if (currentPart.trim()) {
             segments.push(this._parseSegment(currentPart.trim()));
           }
           currentPart = "";
-          i2++;
+          i++;
         }
       } else {
-        currentPart += pattern[i2];
-        i2++;
+        currentPart += pattern[i];
+        i++;
       }
     }
     if (currentPart.trim()) {
@@ -38883,9 +38965,9 @@ var ExpressionSet = class {
       if (!this._wildcardByDepth.has(depth)) this._wildcardByDepth.set(depth, []);
       this._wildcardByDepth.get(depth).push(expression);
     } else {
-      const key = `${depth}:${tag}`;
-      if (!this._byDepthAndTag.has(key)) this._byDepthAndTag.set(key, []);
-      this._byDepthAndTag.get(key).push(expression);
+      const key2 = `${depth}:${tag}`;
+      if (!this._byDepthAndTag.has(key2)) this._byDepthAndTag.set(key2, []);
+      this._byDepthAndTag.get(key2).push(expression);
     }
     return this;
   }
@@ -38981,24 +39063,24 @@ var ExpressionSet = class {
     const exactKey = `${depth}:${tag}`;
     const exactBucket = this._byDepthAndTag.get(exactKey);
     if (exactBucket) {
-      for (let i2 = 0; i2 < exactBucket.length; i2++) {
-        if (matcher.matches(exactBucket[i2])) return exactBucket[i2];
+      for (let i = 0; i < exactBucket.length; i++) {
+        if (matcher.matches(exactBucket[i])) return exactBucket[i];
       }
     }
     const wildcardBucket = this._wildcardByDepth.get(depth);
     if (wildcardBucket) {
-      for (let i2 = 0; i2 < wildcardBucket.length; i2++) {
-        if (matcher.matches(wildcardBucket[i2])) return wildcardBucket[i2];
+      for (let i = 0; i < wildcardBucket.length; i++) {
+        if (matcher.matches(wildcardBucket[i])) return wildcardBucket[i];
       }
     }
     const deepBucket = this._deepByTerminalTag.get(tag);
     if (deepBucket) {
-      for (let i2 = 0; i2 < deepBucket.length; i2++) {
-        if (matcher.matches(deepBucket[i2])) return deepBucket[i2];
+      for (let i = 0; i < deepBucket.length; i++) {
+        if (matcher.matches(deepBucket[i])) return deepBucket[i];
       }
     }
-    for (let i2 = 0; i2 < this._deepWildcards.length; i2++) {
-      if (matcher.matches(this._deepWildcards[i2])) return this._deepWildcards[i2];
+    for (let i = 0; i < this._deepWildcards.length; i++) {
+      if (matcher.matches(this._deepWildcards[i])) return this._deepWildcards[i];
     }
     return null;
   }
@@ -39024,16 +39106,16 @@ var MatcherView = class {
    * @returns {string|undefined}
    */
   getCurrentTag() {
-    const path23 = this._matcher.path;
-    return path23.length > 0 ? path23[path23.length - 1].tag : void 0;
+    const path25 = this._matcher.path;
+    return path25.length > 0 ? path25[path25.length - 1].tag : void 0;
   }
   /**
    * Get current namespace.
    * @returns {string|undefined}
    */
   getCurrentNamespace() {
-    const path23 = this._matcher.path;
-    return path23.length > 0 ? path23[path23.length - 1].namespace : void 0;
+    const path25 = this._matcher.path;
+    return path25.length > 0 ? path25[path25.length - 1].namespace : void 0;
   }
   /**
    * Get current node's attribute value.
@@ -39041,9 +39123,9 @@ var MatcherView = class {
    * @returns {*}
    */
   getAttrValue(attrName) {
-    const path23 = this._matcher.path;
-    if (path23.length === 0) return void 0;
-    return path23[path23.length - 1].values?.[attrName];
+    const path25 = this._matcher.path;
+    if (path25.length === 0) return void 0;
+    return path25[path25.length - 1].values?.[attrName];
   }
   /**
    * Check if current node has an attribute.
@@ -39051,9 +39133,9 @@ var MatcherView = class {
    * @returns {boolean}
    */
   hasAttr(attrName) {
-    const path23 = this._matcher.path;
-    if (path23.length === 0) return false;
-    const current = path23[path23.length - 1];
+    const path25 = this._matcher.path;
+    if (path25.length === 0) return false;
+    const current = path25[path25.length - 1];
     return current.values !== void 0 && attrName in current.values;
   }
   /**
@@ -39079,18 +39161,18 @@ var MatcherView = class {
    * @returns {number}
    */
   getPosition() {
-    const path23 = this._matcher.path;
-    if (path23.length === 0) return -1;
-    return path23[path23.length - 1].position ?? 0;
+    const path25 = this._matcher.path;
+    if (path25.length === 0) return -1;
+    return path25[path25.length - 1].position ?? 0;
   }
   /**
    * Get current node's repeat counter (occurrence count of this tag name).
    * @returns {number}
    */
   getCounter() {
-    const path23 = this._matcher.path;
-    if (path23.length === 0) return -1;
-    return path23[path23.length - 1].counter ?? 0;
+    const path25 = this._matcher.path;
+    if (path25.length === 0) return -1;
+    return path25[path25.length - 1].counter ?? 0;
   }
   /**
    * Get current node's sibling index (alias for getPosition).
@@ -39193,8 +39275,8 @@ var Matcher = class {
     const depth = this.path.length;
     const keep = options !== null ? options.keep : null;
     if (keep !== null && keep !== void 0 && keep.length > 0 && attrValues) {
-      for (let i2 = 0; i2 < keep.length; i2++) {
-        const name = keep[i2];
+      for (let i = 0; i < keep.length; i++) {
+        const name = keep[i];
         if (attrValues[name] !== void 0) {
           this._keptAttrs.push({ depth, name, value: attrValues[name] });
         }
@@ -39276,8 +39358,8 @@ var Matcher = class {
    */
   getAnyParentAttr(attrName) {
     const kept = this._keptAttrs;
-    for (let i2 = kept.length - 1; i2 >= 0; i2--) {
-      if (kept[i2].name === attrName) return kept[i2].value;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      if (kept[i].name === attrName) return kept[i].value;
     }
     return void 0;
   }
@@ -39289,8 +39371,8 @@ var Matcher = class {
    */
   hasAnyParentAttr(attrName) {
     const kept = this._keptAttrs;
-    for (let i2 = kept.length - 1; i2 >= 0; i2--) {
-      if (kept[i2].name === attrName) return true;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      if (kept[i].name === attrName) return true;
     }
     return false;
   }
@@ -39386,8 +39468,8 @@ var Matcher = class {
     if (this.path.length !== segments.length) {
       return false;
     }
-    for (let i2 = 0; i2 < segments.length; i2++) {
-      if (!this._matchSegment(segments[i2], this.path[i2], i2 === this.path.length - 1)) {
+    for (let i = 0; i < segments.length; i++) {
+      if (!this._matchSegment(segments[i], this.path[i], i === this.path.length - 1)) {
         return false;
       }
     }
@@ -39408,9 +39490,9 @@ var Matcher = class {
         }
         const nextSeg = segments[segIdx];
         let found = false;
-        for (let i2 = pathIdx; i2 >= 0; i2--) {
-          if (this._matchSegment(nextSeg, this.path[i2], i2 === this.path.length - 1)) {
-            pathIdx = i2 - 1;
+        for (let i = pathIdx; i >= 0; i--) {
+          if (this._matchSegment(nextSeg, this.path[i], i === this.path.length - 1)) {
+            pathIdx = i - 1;
             segIdx--;
             found = true;
             break;
@@ -40276,12 +40358,12 @@ function extractRawAttributes(prefixedAttrs, options) {
   const attrs = options.attributesGroupName ? prefixedAttrs[options.attributesGroupName] : prefixedAttrs;
   if (!attrs) return {};
   const rawAttrs = {};
-  for (const key in attrs) {
-    if (key.startsWith(options.attributeNamePrefix)) {
-      const rawName = key.substring(options.attributeNamePrefix.length);
-      rawAttrs[rawName] = attrs[key];
+  for (const key2 in attrs) {
+    if (key2.startsWith(options.attributeNamePrefix)) {
+      const rawName = key2.substring(options.attributeNamePrefix.length);
+      rawAttrs[rawName] = attrs[key2];
     } else {
-      rawAttrs[key] = attrs[key];
+      rawAttrs[key2] = attrs[key2];
     }
   }
   return rawAttrs;
@@ -40343,8 +40425,8 @@ var OrderedObjParser = class {
     this.stopNodeExpressionsSet = new ExpressionSet();
     const stopNodesOpts = this.options.stopNodes;
     if (stopNodesOpts && stopNodesOpts.length > 0) {
-      for (let i2 = 0; i2 < stopNodesOpts.length; i2++) {
-        const stopNodeExp = stopNodesOpts[i2];
+      for (let i = 0; i < stopNodesOpts.length; i++) {
+        const stopNodeExp = stopNodesOpts[i];
         if (typeof stopNodeExp === "string") {
           this.stopNodeExpressionsSet.add(new Expression(stopNodeExp));
         } else if (stopNodeExp instanceof Expression) {
@@ -40408,14 +40490,14 @@ function buildAttributesMap(attrStr, jPath, tagName, force = false) {
     const processedVals = new Array(len);
     let hasRawAttrs = false;
     const rawAttrsForMatcher = {};
-    for (let i2 = 0; i2 < len; i2++) {
-      const attrName = this.resolveNameSpace(matches[i2][1]);
-      const oldVal = attrValue(matches[i2]);
+    for (let i = 0; i < len; i++) {
+      const attrName = this.resolveNameSpace(matches[i][1]);
+      const oldVal = attrValue(matches[i]);
       if (attrName.length && oldVal !== void 0) {
         let val = oldVal;
         if (options.trimValues) val = val.trim();
         val = this.replaceEntitiesValue(val, tagName, this.readonlyMatcher);
-        processedVals[i2] = val;
+        processedVals[i] = val;
         rawAttrsForMatcher[attrName] = val;
         hasRawAttrs = true;
       }
@@ -40425,8 +40507,8 @@ function buildAttributesMap(attrStr, jPath, tagName, force = false) {
     }
     const jPathStr = options.jPath ? jPath.toString() : this.readonlyMatcher;
     let hasAttrs = false;
-    for (let i2 = 0; i2 < len; i2++) {
-      const attrName = this.resolveNameSpace(matches[i2][1]);
+    for (let i = 0; i < len; i++) {
+      const attrName = this.resolveNameSpace(matches[i][1]);
       if (this.ignoreAttributesFn(attrName, jPathStr)) continue;
       let aName = options.attributeNamePrefix + attrName;
       if (attrName.length) {
@@ -40434,8 +40516,8 @@ function buildAttributesMap(attrStr, jPath, tagName, force = false) {
           aName = options.transformAttributeName(aName);
         }
         aName = sanitizeName(aName, options);
-        if (attrValue(matches[i2]) !== void 0) {
-          const oldVal = processedVals[i2];
+        if (attrValue(matches[i]) !== void 0) {
+          const oldVal = processedVals[i];
           const newVal = options.attributeValueProcessor(attrName, oldVal, jPathStr);
           if (newVal === null || newVal === void 0) {
             attrs[aName] = oldVal;
@@ -40479,13 +40561,13 @@ var parseXml = function(xmlData) {
   this.doctypefound = false;
   const docTypeReader = new DocTypeReader(options.processEntities);
   const xmlLen = xmlData.length;
-  for (let i2 = 0; i2 < xmlLen; i2++) {
-    const ch = xmlData[i2];
+  for (let i = 0; i < xmlLen; i++) {
+    const ch = xmlData[i];
     if (ch === "<") {
-      const c1 = xmlData.charCodeAt(i2 + 1);
+      const c1 = xmlData.charCodeAt(i + 1);
       if (c1 === 47) {
-        const closeIndex = findClosingIndex(xmlData, ">", i2, "Closing Tag is not closed.");
-        let tagName = xmlData.substring(i2 + 2, closeIndex).trim();
+        const closeIndex = findClosingIndex(xmlData, ">", i, "Closing Tag is not closed.");
+        let tagName = xmlData.substring(i + 2, closeIndex).trim();
         if (options.removeNSPrefix) {
           const colonIndex = tagName.indexOf(":");
           if (colonIndex !== -1) {
@@ -40511,9 +40593,9 @@ var parseXml = function(xmlData) {
           currentNode.addEndIndex(getOriginalIndex(closeIndex + 1, crlfPositions));
         }
         textData = "";
-        i2 = closeIndex;
+        i = closeIndex;
       } else if (c1 === 63) {
-        let tagData = readTagExp(xmlData, i2, false, "?>");
+        let tagData = readTagExp(xmlData, i, false, "?>");
         if (!tagData) throw new Error("Pi Tag is not closed.");
         textData = this.saveTextToParentTag(textData, currentNode, this.readonlyMatcher);
         const attsMap = this.buildAttributesMap(tagData.tagExp, this.matcher, tagData.tagName, true);
@@ -40529,30 +40611,30 @@ var parseXml = function(xmlData) {
           if (tagData.tagName !== tagData.tagExp && tagData.attrExpPresent && options.ignoreAttributes !== true) {
             childNode[":@"] = attsMap;
           }
-          const startIndex = options.captureMetaData ? getOriginalIndex(i2, crlfPositions) : i2;
+          const startIndex = options.captureMetaData ? getOriginalIndex(i, crlfPositions) : i;
           this.addChild(currentNode, childNode, this.readonlyMatcher, startIndex);
           if (options.captureMetaData) {
             currentNode.addEndIndex(getOriginalIndex(tagData.closeIndex + 2, crlfPositions));
           }
         }
-        i2 = tagData.closeIndex + 1;
-      } else if (c1 === 33 && xmlData.charCodeAt(i2 + 2) === 45 && xmlData.charCodeAt(i2 + 3) === 45) {
-        const endIndex = findClosingIndex(xmlData, "-->", i2 + 4, "Comment is not closed.");
+        i = tagData.closeIndex + 1;
+      } else if (c1 === 33 && xmlData.charCodeAt(i + 2) === 45 && xmlData.charCodeAt(i + 3) === 45) {
+        const endIndex = findClosingIndex(xmlData, "-->", i + 4, "Comment is not closed.");
         if (options.commentPropName) {
-          const comment = xmlData.substring(i2 + 4, endIndex - 2);
+          const comment = xmlData.substring(i + 4, endIndex - 2);
           textData = this.saveTextToParentTag(textData, currentNode, this.readonlyMatcher);
           currentNode.add(options.commentPropName, [{ [options.textNodeName]: comment }]);
         }
-        i2 = endIndex;
-      } else if (c1 === 33 && xmlData.charCodeAt(i2 + 2) === 68) {
+        i = endIndex;
+      } else if (c1 === 33 && xmlData.charCodeAt(i + 2) === 68) {
         if (this.doctypefound) throw new Error("Multiple DOCTYPE declarations found.");
         this.doctypefound = true;
-        const result = docTypeReader.readDocType(xmlData, i2);
+        const result = docTypeReader.readDocType(xmlData, i);
         this.entityDecoder.addInputEntities(result.entities);
-        i2 = result.i;
-      } else if (c1 === 33 && xmlData.charCodeAt(i2 + 2) === 91) {
-        const closeIndex = findClosingIndex(xmlData, "]]>", i2, "CDATA is not closed.") - 2;
-        const tagExp = xmlData.substring(i2 + 9, closeIndex);
+        i = result.i;
+      } else if (c1 === 33 && xmlData.charCodeAt(i + 2) === 91) {
+        const closeIndex = findClosingIndex(xmlData, "]]>", i, "CDATA is not closed.") - 2;
+        const tagExp = xmlData.substring(i + 9, closeIndex);
         textData = this.saveTextToParentTag(textData, currentNode, this.readonlyMatcher);
         let val = this.parseTextData(tagExp, currentNode.tagname, this.readonlyMatcher, true, false, true, true);
         if (val == void 0) val = "";
@@ -40561,12 +40643,12 @@ var parseXml = function(xmlData) {
         } else {
           currentNode.add(options.textNodeName, val);
         }
-        i2 = closeIndex + 2;
+        i = closeIndex + 2;
       } else {
-        let result = readTagExp(xmlData, i2, options.removeNSPrefix);
+        let result = readTagExp(xmlData, i, options.removeNSPrefix);
         if (!result) {
-          const context3 = xmlData.substring(Math.max(0, i2 - 50), Math.min(xmlLen, i2 + 50));
-          throw new Error(`readTagExp returned undefined at position ${i2}. Context: "${context3}"`);
+          const context3 = xmlData.substring(Math.max(0, i - 50), Math.min(xmlLen, i + 50));
+          throw new Error(`readTagExp returned undefined at position ${i}. Context: "${context3}"`);
         }
         let tagName = result.tagName;
         const rawTagName = result.rawTagName;
@@ -40614,17 +40696,17 @@ var parseXml = function(xmlData) {
         if (tagName !== xmlObj.tagname) {
           this.isCurrentNodeStopNode = this.isItStopNode();
         }
-        const startIndex = options.captureMetaData ? getOriginalIndex(i2, crlfPositions) : i2;
+        const startIndex = options.captureMetaData ? getOriginalIndex(i, crlfPositions) : i;
         if (this.isCurrentNodeStopNode) {
           let tagContent = "";
           if (isSelfClosing) {
-            i2 = result.closeIndex;
+            i = result.closeIndex;
           } else if (options.unpairedTagsSet.has(tagName)) {
-            i2 = result.closeIndex;
+            i = result.closeIndex;
           } else {
             const result2 = this.readStopNodeData(xmlData, rawTagName, closeIndex + 1);
             if (!result2) throw new Error(`Unexpected end of ${rawTagName}`);
-            i2 = result2.i;
+            i = result2.i;
             tagContent = result2.tagContent;
           }
           const childNode = new XmlNode(tagName);
@@ -40636,7 +40718,7 @@ var parseXml = function(xmlData) {
           this.isCurrentNodeStopNode = false;
           this.addChild(currentNode, childNode, this.readonlyMatcher, startIndex);
           if (options.captureMetaData) {
-            currentNode.addEndIndex(getOriginalIndex(i2 + 1, crlfPositions));
+            currentNode.addEndIndex(getOriginalIndex(i + 1, crlfPositions));
           }
         } else {
           if (isSelfClosing) {
@@ -40662,7 +40744,7 @@ var parseXml = function(xmlData) {
             }
             this.matcher.pop();
             this.isCurrentNodeStopNode = false;
-            i2 = result.closeIndex;
+            i = result.closeIndex;
             continue;
           } else {
             const childNode = new XmlNode(tagName);
@@ -40677,11 +40759,11 @@ var parseXml = function(xmlData) {
             currentNode = childNode;
           }
           textData = "";
-          i2 = closeIndex;
+          i = closeIndex;
         }
       }
     } else {
-      textData += xmlData[i2];
+      textData += xmlData[i];
     }
   }
   return xmlObj.child;
@@ -40749,13 +40831,13 @@ function isItStopNode() {
   if (this.stopNodeExpressionsSet.size === 0) return false;
   return this.matcher.matchesAny(this.stopNodeExpressionsSet);
 }
-function tagExpWithClosingIndex(xmlData, i2, closingChar = ">") {
+function tagExpWithClosingIndex(xmlData, i, closingChar = ">") {
   const len = xmlData.length;
   const closeCode0 = closingChar.charCodeAt(0);
   const closeCode1 = closingChar.length > 1 ? closingChar.charCodeAt(1) : -1;
   let result = "";
-  let segmentStart = i2;
-  for (let index = i2; index < len; index++) {
+  let segmentStart = i;
+  for (let index = i; index < len; index++) {
     const code = xmlData.charCodeAt(index);
     if (code === 34 || code === 39) {
       index = xmlData.indexOf(xmlData[index], index + 1);
@@ -40776,21 +40858,21 @@ function tagExpWithClosingIndex(xmlData, i2, closingChar = ">") {
     }
   }
 }
-function findClosingIndex(xmlData, str, i2, errMsg) {
-  const closingIndex = xmlData.indexOf(str, i2);
+function findClosingIndex(xmlData, str, i, errMsg) {
+  const closingIndex = xmlData.indexOf(str, i);
   if (closingIndex === -1) {
     throw new Error(errMsg);
   } else {
     return closingIndex + str.length - 1;
   }
 }
-function findClosingChar(xmlData, char, i2, errMsg) {
-  const closingIndex = xmlData.indexOf(char, i2);
+function findClosingChar(xmlData, char, i, errMsg) {
+  const closingIndex = xmlData.indexOf(char, i);
   if (closingIndex === -1) throw new Error(errMsg);
   return closingIndex;
 }
-function readTagExp(xmlData, i2, removeNSPrefix, closingChar = ">") {
-  const result = tagExpWithClosingIndex(xmlData, i2 + 1, closingChar);
+function readTagExp(xmlData, i, removeNSPrefix, closingChar = ">") {
+  const result = tagExpWithClosingIndex(xmlData, i + 1, closingChar);
   if (!result) return;
   let tagExp = result.data;
   const closeIndex = result.index;
@@ -40817,58 +40899,58 @@ function readTagExp(xmlData, i2, removeNSPrefix, closingChar = ">") {
     rawTagName
   };
 }
-function readStopNodeData(xmlData, tagName, i2) {
-  const startIndex = i2;
+function readStopNodeData(xmlData, tagName, i) {
+  const startIndex = i;
   let openTagCount = 1;
   let lenient = false;
   let nextGt = -1;
   const xmllen = xmlData.length;
-  for (; i2 < xmllen; i2++) {
-    if (xmlData[i2] === "<") {
-      const c1 = xmlData.charCodeAt(i2 + 1);
+  for (; i < xmllen; i++) {
+    if (xmlData[i] === "<") {
+      const c1 = xmlData.charCodeAt(i + 1);
       if (c1 === 47) {
-        const closeIndex = findClosingChar(xmlData, ">", i2, `${tagName} is not closed`);
-        let closeTagName = xmlData.substring(i2 + 2, closeIndex).trim();
+        const closeIndex = findClosingChar(xmlData, ">", i, `${tagName} is not closed`);
+        let closeTagName = xmlData.substring(i + 2, closeIndex).trim();
         if (closeTagName === tagName) {
           openTagCount--;
           if (openTagCount === 0) {
             return {
-              tagContent: xmlData.substring(startIndex, i2),
+              tagContent: xmlData.substring(startIndex, i),
               i: closeIndex
             };
           }
         }
-        i2 = closeIndex;
+        i = closeIndex;
       } else if (c1 === 63) {
-        const closeIndex = findClosingIndex(xmlData, "?>", i2 + 1, "StopNode is not closed.");
-        i2 = closeIndex;
-      } else if (c1 === 33 && xmlData.charCodeAt(i2 + 2) === 45 && xmlData.charCodeAt(i2 + 3) === 45) {
-        const closeIndex = findClosingIndex(xmlData, "-->", i2 + 3, "StopNode is not closed.");
-        i2 = closeIndex;
-      } else if (c1 === 33 && xmlData.charCodeAt(i2 + 2) === 91) {
-        const closeIndex = findClosingIndex(xmlData, "]]>", i2, "StopNode is not closed.") - 2;
-        i2 = closeIndex;
+        const closeIndex = findClosingIndex(xmlData, "?>", i + 1, "StopNode is not closed.");
+        i = closeIndex;
+      } else if (c1 === 33 && xmlData.charCodeAt(i + 2) === 45 && xmlData.charCodeAt(i + 3) === 45) {
+        const closeIndex = findClosingIndex(xmlData, "-->", i + 3, "StopNode is not closed.");
+        i = closeIndex;
+      } else if (c1 === 33 && xmlData.charCodeAt(i + 2) === 91) {
+        const closeIndex = findClosingIndex(xmlData, "]]>", i, "StopNode is not closed.") - 2;
+        i = closeIndex;
       } else {
-        const tagData = lenient ? void 0 : readTagExp(xmlData, i2, false);
+        const tagData = lenient ? void 0 : readTagExp(xmlData, i, false);
         if (tagData) {
           const openTagName = tagData.tagName;
           if (openTagName === tagName && tagData.tagExp[tagData.tagExp.length - 1] !== "/") {
             openTagCount++;
           }
-          i2 = tagData.closeIndex;
+          i = tagData.closeIndex;
         } else {
           lenient = true;
-          if (nextGt < i2) {
-            nextGt = xmlData.indexOf(">", i2);
+          if (nextGt < i) {
+            nextGt = xmlData.indexOf(">", i);
             if (nextGt === -1) return;
           }
-          const nextLt = xmlData.indexOf("<", i2 + 1);
+          const nextLt = xmlData.indexOf("<", i + 1);
           if (nextLt === -1 || nextLt > nextGt) {
-            const exp = xmlData.substring(i2 + 1, nextGt);
+            const exp = xmlData.substring(i + 1, nextGt);
             const sep9 = exp.search(/\s/);
             const name = sep9 === -1 ? exp : exp.substring(0, sep9);
             if (name === tagName && exp[exp.length - 1] !== "/") openTagCount++;
-            i2 = nextGt;
+            i = nextGt;
           }
         }
       }
@@ -40915,12 +40997,12 @@ function stripAttributePrefix(attrs, prefix2) {
   if (!attrs || typeof attrs !== "object") return {};
   if (!prefix2) return attrs;
   const rawAttrs = {};
-  for (const key in attrs) {
-    if (key.startsWith(prefix2)) {
-      const rawName = key.substring(prefix2.length);
-      rawAttrs[rawName] = attrs[key];
+  for (const key2 in attrs) {
+    if (key2.startsWith(prefix2)) {
+      const rawName = key2.substring(prefix2.length);
+      rawAttrs[rawName] = attrs[key2];
     } else {
-      rawAttrs[key] = attrs[key];
+      rawAttrs[key2] = attrs[key2];
     }
   }
   return rawAttrs;
@@ -40931,8 +41013,8 @@ function prettify(node, options, matcher, readonlyMatcher) {
 function compress(arr, options, matcher, readonlyMatcher) {
   let text;
   const compressedObj = {};
-  for (let i2 = 0; i2 < arr.length; i2++) {
-    const tagObj = arr[i2];
+  for (let i = 0; i < arr.length; i++) {
+    const tagObj = arr[i];
     const property = propName(tagObj);
     if (property !== void 0 && property !== options.textNodeName) {
       const rawAttrs = stripAttributePrefix(
@@ -40988,17 +41070,17 @@ function compress(arr, options, matcher, readonlyMatcher) {
 }
 function propName(obj) {
   const keys = Object.keys(obj);
-  for (let i2 = 0; i2 < keys.length; i2++) {
-    const key = keys[i2];
-    if (key !== ":@") return key;
+  for (let i = 0; i < keys.length; i++) {
+    const key2 = keys[i];
+    if (key2 !== ":@") return key2;
   }
 }
 function assignAttributes(obj, attrMap, readonlyMatcher, options) {
   if (attrMap) {
     const keys = Object.keys(attrMap);
     const len = keys.length;
-    for (let i2 = 0; i2 < len; i2++) {
-      const atrrName = keys[i2];
+    for (let i = 0; i < len; i++) {
+      const atrrName = keys[i];
       const rawAttrName = atrrName.startsWith(options.attributeNamePrefix) ? atrrName.substring(options.attributeNamePrefix.length) : atrrName;
       const jPathOrMatcher = options.jPath ? readonlyMatcher.toString() + "." + rawAttrName : readonlyMatcher;
       if (options.isArray(atrrName, jPathOrMatcher, true, true)) {
@@ -41059,15 +41141,15 @@ var XMLParser = class {
    * @param {string} key 
    * @param {string} value 
    */
-  addEntity(key, value) {
+  addEntity(key2, value) {
     if (value.indexOf("&") !== -1) {
       throw new Error("Entity value can't have '&'");
-    } else if (key.indexOf("&") !== -1 || key.indexOf(";") !== -1) {
+    } else if (key2.indexOf("&") !== -1 || key2.indexOf(";") !== -1) {
       throw new Error("An entity must be set without '&' and ';'. Eg. use '#xD' for '&#xD;'");
     } else if (value === "&") {
       throw new Error("An entity with value '&' is not permitted");
     } else {
-      this.externalEntities[key] = value;
+      this.externalEntities[key2] = value;
     }
   }
   /**
@@ -41132,8 +41214,8 @@ function toXml(jArray, options) {
   }
   const stopNodeExpressions = [];
   if (options.stopNodes && Array.isArray(options.stopNodes)) {
-    for (let i2 = 0; i2 < options.stopNodes.length; i2++) {
-      const node = options.stopNodes[i2];
+    for (let i = 0; i < options.stopNodes.length; i++) {
+      const node = options.stopNodes[i];
       if (typeof node === "string") {
         stopNodeExpressions.push(new Expression(node));
       } else if (node instanceof Expression) {
@@ -41160,8 +41242,8 @@ function arrToStr(arr, options, indentation, matcher, stopNodeExpressions, qName
     }
     return "";
   }
-  for (let i2 = 0; i2 < arr.length; i2++) {
-    const tagObj = arr[i2];
+  for (let i = 0; i < arr.length; i++) {
+    const tagObj = arr[i];
     const rawTagName = propName2(tagObj);
     if (rawTagName === void 0) continue;
     const isSpecialName = rawTagName === options.textNodeName || rawTagName === options.cdataPropName || rawTagName === options.commentPropName;
@@ -41264,8 +41346,8 @@ function getRawContent2(arr, options, depth = 0) {
     return "";
   }
   let content = "";
-  for (let i2 = 0; i2 < arr.length; i2++) {
-    const item = arr[i2];
+  for (let i = 0; i < arr.length; i++) {
+    const item = arr[i];
     const tagName = propName2(item);
     if (tagName === options.textNodeName) {
       content += valToStr(item[tagName]);
@@ -41304,10 +41386,10 @@ function attr_to_str_raw(attrMap, options) {
 }
 function propName2(obj) {
   const keys = Object.keys(obj);
-  for (let i2 = 0; i2 < keys.length; i2++) {
-    const key = keys[i2];
-    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
-    if (key !== ":@") return key;
+  for (let i = 0; i < keys.length; i++) {
+    const key2 = keys[i];
+    if (!Object.prototype.hasOwnProperty.call(obj, key2)) continue;
+    if (key2 !== ":@") return key2;
   }
 }
 function attr_to_str(attrMap, options, isStopNode, matcher, qNameValidator) {
@@ -41335,8 +41417,8 @@ function attr_to_str(attrMap, options, isStopNode, matcher, qNameValidator) {
 }
 function checkStopNode(matcher, stopNodeExpressions) {
   if (!stopNodeExpressions || stopNodeExpressions.length === 0) return false;
-  for (let i2 = 0; i2 < stopNodeExpressions.length; i2++) {
-    if (matcher.matches(stopNodeExpressions[i2])) {
+  for (let i = 0; i < stopNodeExpressions.length; i++) {
+    if (matcher.matches(stopNodeExpressions[i])) {
       return true;
     }
   }
@@ -41344,8 +41426,8 @@ function checkStopNode(matcher, stopNodeExpressions) {
 }
 function replaceEntitiesValue2(textValue, options) {
   if (textValue && textValue.length > 0 && options.processEntities) {
-    for (let i2 = 0; i2 < options.entities.length; i2++) {
-      const entity = options.entities[i2];
+    for (let i = 0; i < options.entities.length; i++) {
+      const entity = options.entities[i];
       textValue = textValue.replace(entity.regex, entity.val);
     }
   }
@@ -41384,7 +41466,7 @@ var defaultOptions3 = {
   suppressEmptyNode: false,
   suppressUnpairedNode: true,
   suppressBooleanAttributes: true,
-  tagValueProcessor: function(key, a) {
+  tagValueProcessor: function(key2, a) {
     return a;
   },
   attributeValueProcessor: function(attrName, a) {
@@ -41427,8 +41509,8 @@ function Builder(options) {
   }
   this.stopNodeExpressions = [];
   if (this.options.stopNodes && Array.isArray(this.options.stopNodes)) {
-    for (let i2 = 0; i2 < this.options.stopNodes.length; i2++) {
-      const node = this.options.stopNodes[i2];
+    for (let i = 0; i < this.options.stopNodes.length; i++) {
+      const node = this.options.stopNodes[i];
       if (typeof node === "string") {
         this.stopNodeExpressions.push(new Expression(node));
       } else if (node instanceof Expression) {
@@ -41493,16 +41575,16 @@ Builder.prototype.j2x = function(jObj, level, matcher, qNameValidator) {
   }
   const jPath = this.options.jPath ? matcher.toString() : matcher;
   const isCurrentStopNode = this.checkStopNode(matcher);
-  for (let key in jObj) {
-    if (!Object.prototype.hasOwnProperty.call(jObj, key)) continue;
-    const isSpecialKey = key === this.options.textNodeName || key === this.options.cdataPropName || key === this.options.commentPropName || this.options.attributesGroupName && key === this.options.attributesGroupName || this.isAttribute(key);
-    const resolvedKey = isSpecialKey ? key : resolveName(key, false, this.options, matcher, qNameValidator);
-    if (typeof jObj[key] === "undefined") {
-      if (this.isAttribute(key)) {
+  for (let key2 in jObj) {
+    if (!Object.prototype.hasOwnProperty.call(jObj, key2)) continue;
+    const isSpecialKey = key2 === this.options.textNodeName || key2 === this.options.cdataPropName || key2 === this.options.commentPropName || this.options.attributesGroupName && key2 === this.options.attributesGroupName || this.isAttribute(key2);
+    const resolvedKey = isSpecialKey ? key2 : resolveName(key2, false, this.options, matcher, qNameValidator);
+    if (typeof jObj[key2] === "undefined") {
+      if (this.isAttribute(key2)) {
         val += "";
       }
-    } else if (jObj[key] === null) {
-      if (this.isAttribute(key)) {
+    } else if (jObj[key2] === null) {
+      if (this.isAttribute(key2)) {
         val += "";
       } else if (resolvedKey === this.options.cdataPropName || resolvedKey === this.options.commentPropName) {
         val += "";
@@ -41511,39 +41593,39 @@ Builder.prototype.j2x = function(jObj, level, matcher, qNameValidator) {
       } else {
         val += this.indentate(level) + "<" + resolvedKey + "/" + this.tagEndChar;
       }
-    } else if (jObj[key] instanceof Date) {
-      val += this.buildTextValNode(jObj[key], resolvedKey, "", level, matcher);
-    } else if (typeof jObj[key] !== "object") {
-      const attr = this.isAttribute(key);
+    } else if (jObj[key2] instanceof Date) {
+      val += this.buildTextValNode(jObj[key2], resolvedKey, "", level, matcher);
+    } else if (typeof jObj[key2] !== "object") {
+      const attr = this.isAttribute(key2);
       if (attr && !this.ignoreAttributesFn(attr, jPath)) {
         const resolvedAttr = resolveName(attr, true, this.options, matcher, qNameValidator);
-        attrStr += this.buildAttrPairStr(resolvedAttr, valToStr(jObj[key]), isCurrentStopNode);
+        attrStr += this.buildAttrPairStr(resolvedAttr, valToStr(jObj[key2]), isCurrentStopNode);
       } else if (!attr) {
-        if (key === this.options.textNodeName) {
-          let newval = this.options.tagValueProcessor(key, valToStr(jObj[key]));
+        if (key2 === this.options.textNodeName) {
+          let newval = this.options.tagValueProcessor(key2, valToStr(jObj[key2]));
           val += this.replaceEntitiesValue(newval);
         } else {
           matcher.push(resolvedKey);
           const isStopNode = this.checkStopNode(matcher);
           matcher.pop();
           if (isStopNode) {
-            const textValue = valToStr(jObj[key]);
+            const textValue = valToStr(jObj[key2]);
             if (textValue === "") {
               val += this.indentate(level) + "<" + resolvedKey + this.closeTag(resolvedKey) + this.tagEndChar;
             } else {
               val += this.indentate(level) + "<" + resolvedKey + ">" + textValue + "</" + resolvedKey + this.tagEndChar;
             }
           } else {
-            val += this.buildTextValNode(jObj[key], resolvedKey, "", level, matcher);
+            val += this.buildTextValNode(jObj[key2], resolvedKey, "", level, matcher);
           }
         }
       }
-    } else if (Array.isArray(jObj[key])) {
-      const arrLen = jObj[key].length;
+    } else if (Array.isArray(jObj[key2])) {
+      const arrLen = jObj[key2].length;
       let listTagVal = "";
       let listTagAttr = "";
       for (let j = 0; j < arrLen; j++) {
-        const item = jObj[key][j];
+        const item = jObj[key2][j];
         if (typeof item === "undefined") {
         } else if (item === null) {
           if (resolvedKey[0] === "?") val += this.indentate(level) + "<" + resolvedKey + "?" + this.tagEndChar;
@@ -41588,15 +41670,15 @@ Builder.prototype.j2x = function(jObj, level, matcher, qNameValidator) {
       }
       val += listTagVal;
     } else {
-      if (this.options.attributesGroupName && key === this.options.attributesGroupName) {
-        const Ks = Object.keys(jObj[key]);
+      if (this.options.attributesGroupName && key2 === this.options.attributesGroupName) {
+        const Ks = Object.keys(jObj[key2]);
         const L = Ks.length;
         for (let j = 0; j < L; j++) {
           const resolvedAttr = resolveName(Ks[j], true, this.options, matcher, qNameValidator);
-          attrStr += this.buildAttrPairStr(resolvedAttr, valToStr(jObj[key][Ks[j]]), isCurrentStopNode);
+          attrStr += this.buildAttrPairStr(resolvedAttr, valToStr(jObj[key2][Ks[j]]), isCurrentStopNode);
         }
       } else {
-        val += this.processTextOrObjNode(jObj[key], resolvedKey, level, matcher, qNameValidator);
+        val += this.processTextOrObjNode(jObj[key2], resolvedKey, level, matcher, qNameValidator);
       }
     }
   }
@@ -41611,24 +41693,24 @@ Builder.prototype.buildAttrPairStr = function(attrName, val, isStopNode) {
     return " " + attrName;
   } else return " " + attrName + '="' + escapeAttribute(val) + '"';
 };
-function processTextOrObjNode(object, key, level, matcher, qNameValidator) {
+function processTextOrObjNode(object, key2, level, matcher, qNameValidator) {
   const attrValues = this.extractAttributes(object);
-  matcher.push(key, attrValues);
+  matcher.push(key2, attrValues);
   const isStopNode = this.checkStopNode(matcher);
   if (isStopNode) {
     const rawContent2 = this.buildRawContent(object, matcher.getDepth());
     const attrStr = this.buildAttributesForStopNode(object);
     matcher.pop();
-    return this.buildObjectNode(rawContent2, key, attrStr, level);
+    return this.buildObjectNode(rawContent2, key2, attrStr, level);
   }
   const result = this.j2x(object, level + 1, matcher, qNameValidator);
   matcher.pop();
-  if (key[0] === "?") {
-    return this.buildTextValNode("", key, result.attrStr, level, matcher);
+  if (key2[0] === "?") {
+    return this.buildTextValNode("", key2, result.attrStr, level, matcher);
   } else if (object[this.options.textNodeName] !== void 0 && Object.keys(object).length === 1) {
-    return this.buildTextValNode(object[this.options.textNodeName], key, result.attrStr, level, matcher);
+    return this.buildTextValNode(object[this.options.textNodeName], key2, result.attrStr, level, matcher);
   } else {
-    return this.buildObjectNode(result.val, key, result.attrStr, level);
+    return this.buildObjectNode(result.val, key2, result.attrStr, level);
   }
 }
 Builder.prototype.extractAttributes = function(obj) {
@@ -41644,11 +41726,11 @@ Builder.prototype.extractAttributes = function(obj) {
       hasAttrs = true;
     }
   } else {
-    for (let key in obj) {
-      if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
-      const attr = this.isAttribute(key);
+    for (let key2 in obj) {
+      if (!Object.prototype.hasOwnProperty.call(obj, key2)) continue;
+      const attr = this.isAttribute(key2);
       if (attr) {
-        attrValues[attr] = escapeAttribute(obj[key]);
+        attrValues[attr] = escapeAttribute(obj[key2]);
         hasAttrs = true;
       }
     }
@@ -41669,24 +41751,24 @@ Builder.prototype.buildRawContent = function(obj, depth = 0) {
     return obj[this.options.textNodeName];
   }
   let content = "";
-  for (let key in obj) {
-    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
-    if (this.isAttribute(key)) continue;
-    if (this.options.attributesGroupName && key === this.options.attributesGroupName) continue;
-    const value = obj[key];
-    if (key === this.options.textNodeName) {
+  for (let key2 in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, key2)) continue;
+    if (this.isAttribute(key2)) continue;
+    if (this.options.attributesGroupName && key2 === this.options.attributesGroupName) continue;
+    const value = obj[key2];
+    if (key2 === this.options.textNodeName) {
       content += value;
     } else if (Array.isArray(value)) {
       for (let item of value) {
         if (typeof item === "string" || typeof item === "number") {
-          content += `<${key}>${item}</${key}>`;
+          content += `<${key2}>${item}</${key2}>`;
         } else if (typeof item === "object" && item !== null) {
           const nestedContent = this.buildRawContent(item, depth + 1);
           const nestedAttrs = this.buildAttributesForStopNode(item);
           if (nestedContent === "") {
-            content += `<${key}${nestedAttrs}/>`;
+            content += `<${key2}${nestedAttrs}/>`;
           } else {
-            content += `<${key}${nestedAttrs}>${nestedContent}</${key}>`;
+            content += `<${key2}${nestedAttrs}>${nestedContent}</${key2}>`;
           }
         }
       }
@@ -41694,12 +41776,12 @@ Builder.prototype.buildRawContent = function(obj, depth = 0) {
       const nestedContent = this.buildRawContent(value, depth + 1);
       const nestedAttrs = this.buildAttributesForStopNode(value);
       if (nestedContent === "") {
-        content += `<${key}${nestedAttrs}/>`;
+        content += `<${key2}${nestedAttrs}/>`;
       } else {
-        content += `<${key}${nestedAttrs}>${nestedContent}</${key}>`;
+        content += `<${key2}${nestedAttrs}>${nestedContent}</${key2}>`;
       }
     } else {
-      content += `<${key}>${value}</${key}>`;
+      content += `<${key2}>${value}</${key2}>`;
     }
   }
   return content;
@@ -41720,11 +41802,11 @@ Builder.prototype.buildAttributesForStopNode = function(obj) {
       }
     }
   } else {
-    for (let key in obj) {
-      if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
-      const attr = this.isAttribute(key);
+    for (let key2 in obj) {
+      if (!Object.prototype.hasOwnProperty.call(obj, key2)) continue;
+      const attr = this.isAttribute(key2);
       if (attr) {
-        const val = obj[key];
+        const val = obj[key2];
         if (val === true && this.options.suppressBooleanAttributes) {
           attrStr += " " + attr;
         } else {
@@ -41735,74 +41817,74 @@ Builder.prototype.buildAttributesForStopNode = function(obj) {
   }
   return attrStr;
 };
-Builder.prototype.buildObjectNode = function(val, key, attrStr, level) {
+Builder.prototype.buildObjectNode = function(val, key2, attrStr, level) {
   if (val === "") {
-    if (key[0] === "?") return this.indentate(level) + "<" + key + attrStr + "?" + this.tagEndChar;
+    if (key2[0] === "?") return this.indentate(level) + "<" + key2 + attrStr + "?" + this.tagEndChar;
     else {
-      return this.indentate(level) + "<" + key + attrStr + this.closeTag(key) + this.tagEndChar;
+      return this.indentate(level) + "<" + key2 + attrStr + this.closeTag(key2) + this.tagEndChar;
     }
-  } else if (key[0] === "?") {
-    return this.indentate(level) + "<" + key + attrStr + "?" + this.tagEndChar;
+  } else if (key2[0] === "?") {
+    return this.indentate(level) + "<" + key2 + attrStr + "?" + this.tagEndChar;
   } else {
-    let tagEndExp = "</" + key + this.tagEndChar;
+    let tagEndExp = "</" + key2 + this.tagEndChar;
     let piClosingChar = "";
-    if (key[0] === "?") {
+    if (key2[0] === "?") {
       piClosingChar = "?";
       tagEndExp = "";
     }
     if ((attrStr || attrStr === "") && val.indexOf("<") === -1) {
-      return this.indentate(level) + "<" + key + attrStr + piClosingChar + ">" + val + tagEndExp;
-    } else if (this.options.commentPropName !== false && key === this.options.commentPropName && piClosingChar.length === 0) {
+      return this.indentate(level) + "<" + key2 + attrStr + piClosingChar + ">" + val + tagEndExp;
+    } else if (this.options.commentPropName !== false && key2 === this.options.commentPropName && piClosingChar.length === 0) {
       return this.indentate(level) + `<!--${safeComment(val)}-->` + this.newLine;
     } else {
-      return this.indentate(level) + "<" + key + attrStr + piClosingChar + this.tagEndChar + val + this.indentate(level) + tagEndExp;
+      return this.indentate(level) + "<" + key2 + attrStr + piClosingChar + this.tagEndChar + val + this.indentate(level) + tagEndExp;
     }
   }
 };
-Builder.prototype.closeTag = function(key) {
+Builder.prototype.closeTag = function(key2) {
   let closeTag = "";
-  if (this.options.unpairedTags.indexOf(key) !== -1) {
+  if (this.options.unpairedTags.indexOf(key2) !== -1) {
     if (!this.options.suppressUnpairedNode) closeTag = "/";
   } else if (this.options.suppressEmptyNode) {
     closeTag = "/";
   } else {
-    closeTag = `></${key}`;
+    closeTag = `></${key2}`;
   }
   return closeTag;
 };
 Builder.prototype.checkStopNode = function(matcher) {
   if (!this.stopNodeExpressions || this.stopNodeExpressions.length === 0) return false;
-  for (let i2 = 0; i2 < this.stopNodeExpressions.length; i2++) {
-    if (matcher.matches(this.stopNodeExpressions[i2])) {
+  for (let i = 0; i < this.stopNodeExpressions.length; i++) {
+    if (matcher.matches(this.stopNodeExpressions[i])) {
       return true;
     }
   }
   return false;
 };
-Builder.prototype.buildTextValNode = function(val, key, attrStr, level, matcher) {
-  if (this.options.cdataPropName !== false && key === this.options.cdataPropName) {
+Builder.prototype.buildTextValNode = function(val, key2, attrStr, level, matcher) {
+  if (this.options.cdataPropName !== false && key2 === this.options.cdataPropName) {
     const safeVal = safeCdata(val);
     return this.indentate(level) + `<![CDATA[${safeVal}]]>` + this.newLine;
-  } else if (this.options.commentPropName !== false && key === this.options.commentPropName) {
+  } else if (this.options.commentPropName !== false && key2 === this.options.commentPropName) {
     const safeVal = safeComment(val);
     return this.indentate(level) + `<!--${safeVal}-->` + this.newLine;
-  } else if (key[0] === "?") {
-    return this.indentate(level) + "<" + key + attrStr + "?" + this.tagEndChar;
+  } else if (key2[0] === "?") {
+    return this.indentate(level) + "<" + key2 + attrStr + "?" + this.tagEndChar;
   } else {
-    let textValue = this.options.tagValueProcessor(key, val);
+    let textValue = this.options.tagValueProcessor(key2, val);
     textValue = this.replaceEntitiesValue(textValue);
     textValue = valToStr(textValue);
     if (textValue === "") {
-      return this.indentate(level) + "<" + key + attrStr + this.closeTag(key) + this.tagEndChar;
+      return this.indentate(level) + "<" + key2 + attrStr + this.closeTag(key2) + this.tagEndChar;
     } else {
-      return this.indentate(level) + "<" + key + attrStr + ">" + textValue + "</" + key + this.tagEndChar;
+      return this.indentate(level) + "<" + key2 + attrStr + ">" + textValue + "</" + key2 + this.tagEndChar;
     }
   }
 };
 Builder.prototype.replaceEntitiesValue = function(textValue) {
   if (textValue && textValue.length > 0 && this.options.processEntities) {
-    for (let i2 = 0; i2 < this.options.entities.length; i2++) {
-      const entity = this.options.entities[i2];
+    for (let i = 0; i < this.options.entities.length; i++) {
+      const entity = this.options.entities[i];
       textValue = textValue.replace(entity.regex, entity.val);
     }
   }
@@ -41883,8 +41965,8 @@ async function parseXML(str, opts = {}) {
     delete parsedXml["?xml"];
   }
   if (!opts.includeRoot) {
-    for (const key of Object.keys(parsedXml)) {
-      const value = parsedXml[key];
+    for (const key2 of Object.keys(parsedXml)) {
+      const value = parsedXml[key2];
       return typeof value === "object" ? { ...value } : value;
     }
   }
@@ -41949,17 +42031,17 @@ var BuffersStream = class extends Readable2 {
       size = this.readableHighWaterMark;
     }
     const outBuffers = [];
-    let i2 = 0;
-    while (i2 < size && this.pushedBytesLength < this.byteLength) {
+    let i = 0;
+    while (i < size && this.pushedBytesLength < this.byteLength) {
       const remainingDataInAllBuffers = this.byteLength - this.pushedBytesLength;
       const remainingCapacityInThisBuffer = this.buffers[this.bufferIndex].byteLength - this.byteOffsetInCurrentBuffer;
       const remaining = Math.min(remainingCapacityInThisBuffer, remainingDataInAllBuffers);
-      if (remaining > size - i2) {
-        const end = this.byteOffsetInCurrentBuffer + size - i2;
+      if (remaining > size - i) {
+        const end = this.byteOffsetInCurrentBuffer + size - i;
         outBuffers.push(this.buffers[this.bufferIndex].slice(this.byteOffsetInCurrentBuffer, end));
-        this.pushedBytesLength += size - i2;
+        this.pushedBytesLength += size - i;
         this.byteOffsetInCurrentBuffer = end;
-        i2 = size;
+        i = size;
         break;
       } else {
         const end = this.byteOffsetInCurrentBuffer + remaining;
@@ -41971,7 +42053,7 @@ var BuffersStream = class extends Readable2 {
           this.byteOffsetInCurrentBuffer = end;
         }
         this.pushedBytesLength += remaining;
-        i2 += remaining;
+        i += remaining;
       }
     }
     if (outBuffers.length > 1) {
@@ -42009,8 +42091,8 @@ var PooledBuffer = class {
     this.capacity = capacity;
     this._size = 0;
     const bufferNum = Math.ceil(capacity / maxBufferLength);
-    for (let i2 = 0; i2 < bufferNum; i2++) {
-      let len = i2 === bufferNum - 1 ? capacity % maxBufferLength : maxBufferLength;
+    for (let i = 0; i < bufferNum; i++) {
+      let len = i === bufferNum - 1 ? capacity % maxBufferLength : maxBufferLength;
       if (len === 0) {
         len = maxBufferLength;
       }
@@ -42031,16 +42113,16 @@ var PooledBuffer = class {
    */
   fill(buffers, totalLength) {
     this._size = Math.min(this.capacity, totalLength);
-    let i2 = 0, j = 0, targetOffset = 0, sourceOffset = 0, totalCopiedNum = 0;
+    let i = 0, j = 0, targetOffset = 0, sourceOffset = 0, totalCopiedNum = 0;
     while (totalCopiedNum < this._size) {
-      const source = buffers[i2];
+      const source2 = buffers[i];
       const target = this.buffers[j];
-      const copiedNum = source.copy(target, targetOffset, sourceOffset);
+      const copiedNum = source2.copy(target, targetOffset, sourceOffset);
       totalCopiedNum += copiedNum;
       sourceOffset += copiedNum;
       targetOffset += copiedNum;
-      if (sourceOffset === source.length) {
-        i2++;
+      if (sourceOffset === source2.length) {
+        i++;
         sourceOffset = 0;
       }
       if (targetOffset === target.length) {
@@ -42048,7 +42130,7 @@ var PooledBuffer = class {
         targetOffset = 0;
       }
     }
-    buffers.splice(0, i2);
+    buffers.splice(0, i);
     if (buffers.length > 0) {
       buffers[0] = buffers[0].slice(sourceOffset);
     }
@@ -42177,17 +42259,17 @@ var BufferScheduler = class {
           this.readable.pause();
         }
       });
-      this.readable.on("error", (err2) => {
-        this.emitter.emit("error", err2);
+      this.readable.on("error", (err) => {
+        this.emitter.emit("error", err);
       });
       this.readable.on("end", () => {
         this.isStreamEnd = true;
         this.emitter.emit("checkEnd");
       });
-      this.emitter.on("error", (err2) => {
+      this.emitter.on("error", (err) => {
         this.isError = true;
         this.readable.pause();
-        reject(err2);
+        reject(err);
       });
       this.emitter.on("checkEnd", () => {
         if (this.outgoing.length > 0) {
@@ -42285,8 +42367,8 @@ var BufferScheduler = class {
     this.offset += bufferLength;
     try {
       await this.outgoingHandler(() => buffer2.getReadableStream(), bufferLength, this.offset - bufferLength);
-    } catch (err2) {
-      this.emitter.emit("error", err2);
+    } catch (err) {
+      this.emitter.emit("error", err);
       return;
     }
     this.executingOutgoingHandlers--;
@@ -42352,11 +42434,11 @@ var NativeCRC64 = (() => {
       throw new Error("Module.ENVIRONMENT has been deprecated. To force the environment, use the ENVIRONMENT compile-time option (for example, -sENVIRONMENT=web or -sENVIRONMENT=node)");
     }
     var scriptDirectory = "";
-    function locateFile(path23) {
+    function locateFile(path25) {
       if (Module["locateFile"]) {
-        return Module["locateFile"](path23, scriptDirectory);
+        return Module["locateFile"](path25, scriptDirectory);
       }
-      return scriptDirectory + path23;
+      return scriptDirectory + path25;
     }
     var read_, readAsync, readBinary, setWindowTitle;
     function logExceptionOnExit(e) {
@@ -42365,11 +42447,11 @@ var NativeCRC64 = (() => {
       if (e && typeof e == "object" && e.stack) {
         toLog = [e, e.stack];
       }
-      err2("exiting due to exception: " + toLog);
+      err("exiting due to exception: " + toLog);
     }
     if (ENVIRONMENT_IS_NODE) {
       if (typeof process == "undefined" || !process.release || process.release.name !== "node") throw new Error("not compiled for this environment (did you build to HTML and try to run it not on the web, or set ENVIRONMENT to something - like node - and run it someplace else - like on the web?)");
-      var fs10 = require2("fs");
+      var fs11 = require2("fs");
       var nodePath = require2("path");
       if (ENVIRONMENT_IS_WORKER) {
         scriptDirectory = nodePath.dirname(scriptDirectory) + "/";
@@ -42378,7 +42460,7 @@ var NativeCRC64 = (() => {
       }
       read_ = (filename, binary) => {
         filename = isFileURI(filename) ? new URL(filename) : nodePath.normalize(filename);
-        return fs10.readFileSync(filename, binary ? void 0 : "utf8");
+        return fs11.readFileSync(filename, binary ? void 0 : "utf8");
       };
       readBinary = (filename) => {
         var ret = read_(filename, true);
@@ -42390,8 +42472,8 @@ var NativeCRC64 = (() => {
       };
       readAsync = (filename, onload, onerror) => {
         filename = isFileURI(filename) ? new URL(filename) : nodePath.normalize(filename);
-        fs10.readFile(filename, function(err3, data) {
-          if (err3) onerror(err3);
+        fs11.readFile(filename, function(err2, data) {
+          if (err2) onerror(err2);
           else onload(data.buffer);
         });
       };
@@ -42510,7 +42592,7 @@ var NativeCRC64 = (() => {
       throw new Error("environment detection error");
     }
     var out = Module["print"] || console.log.bind(console);
-    var err2 = Module["printErr"] || console.warn.bind(console);
+    var err = Module["printErr"] || console.warn.bind(console);
     Object.assign(Module, moduleOverrides);
     moduleOverrides = null;
     checkIncomingModuleAPI();
@@ -42564,9 +42646,9 @@ var NativeCRC64 = (() => {
             return POINTER_SIZE;
           }
           if (type[0] === "i") {
-            const bits2 = Number(type.substr(1));
-            assert5(bits2 % 8 === 0, "getNativeTypeSize invalid bits " + bits2 + ", type " + type);
-            return bits2 / 8;
+            const bits = Number(type.substr(1));
+            assert5(bits % 8 === 0, "getNativeTypeSize invalid bits " + bits + ", type " + type);
+            return bits / 8;
           }
           return 0;
         }
@@ -42685,10 +42767,10 @@ var NativeCRC64 = (() => {
         return 0;
       var startIdx = outIdx;
       var endIdx = outIdx + maxBytesToWrite - 1;
-      for (var i2 = 0; i2 < str.length; ++i2) {
-        var u = str.charCodeAt(i2);
+      for (var i = 0; i < str.length; ++i) {
+        var u = str.charCodeAt(i);
         if (u >= 55296 && u <= 57343) {
-          var u1 = str.charCodeAt(++i2);
+          var u1 = str.charCodeAt(++i);
           u = 65536 + ((u & 1023) << 10) | u1 & 1023;
         }
         if (u <= 127) {
@@ -42721,15 +42803,15 @@ var NativeCRC64 = (() => {
     }
     function lengthBytesUTF8(str) {
       var len = 0;
-      for (var i2 = 0; i2 < str.length; ++i2) {
-        var c = str.charCodeAt(i2);
+      for (var i = 0; i < str.length; ++i) {
+        var c = str.charCodeAt(i);
         if (c <= 127) {
           len++;
         } else if (c <= 2047) {
           len += 2;
         } else if (c >= 55296 && c <= 57343) {
           len += 4;
-          ++i2;
+          ++i;
         } else {
           len += 3;
         }
@@ -42761,25 +42843,25 @@ var NativeCRC64 = (() => {
     assert5(INITIAL_MEMORY == 16777216, "Detected runtime INITIAL_MEMORY setting.  Use -sIMPORTED_MEMORY to define wasmMemory dynamically");
     var wasmTable;
     function writeStackCookie() {
-      var max2 = _emscripten_stack_get_end();
-      assert5((max2 & 3) == 0);
-      if (max2 == 0) {
-        max2 += 4;
+      var max = _emscripten_stack_get_end();
+      assert5((max & 3) == 0);
+      if (max == 0) {
+        max += 4;
       }
-      HEAPU32[max2 >> 2] = 34821223;
-      HEAPU32[max2 + 4 >> 2] = 2310721022;
+      HEAPU32[max >> 2] = 34821223;
+      HEAPU32[max + 4 >> 2] = 2310721022;
       HEAPU32[0] = 1668509029;
     }
     function checkStackCookie() {
       if (ABORT) return;
-      var max2 = _emscripten_stack_get_end();
-      if (max2 == 0) {
-        max2 += 4;
+      var max = _emscripten_stack_get_end();
+      if (max == 0) {
+        max += 4;
       }
-      var cookie1 = HEAPU32[max2 >> 2];
-      var cookie2 = HEAPU32[max2 + 4 >> 2];
+      var cookie1 = HEAPU32[max >> 2];
+      var cookie2 = HEAPU32[max + 4 >> 2];
       if (cookie1 != 34821223 || cookie2 != 2310721022) {
-        abort("Stack overflow! Stack cookie has been overwritten at " + ptrToString(max2) + ", expected hex dwords 0x89BACDFE and 0x2135467, but received " + ptrToString(cookie2) + " " + ptrToString(cookie1));
+        abort("Stack overflow! Stack cookie has been overwritten at " + ptrToString(max) + ", expected hex dwords 0x89BACDFE and 0x2135467, but received " + ptrToString(cookie2) + " " + ptrToString(cookie1));
       }
       if (HEAPU32[0] !== 1668509029) {
         abort("Runtime error: The application has corrupted its heap memory area (address zero)!");
@@ -42869,17 +42951,17 @@ var NativeCRC64 = (() => {
             for (var dep in runDependencyTracking) {
               if (!shown) {
                 shown = true;
-                err2("still waiting on run dependencies:");
+                err("still waiting on run dependencies:");
               }
-              err2("dependency: " + dep);
+              err("dependency: " + dep);
             }
             if (shown) {
-              err2("(end of list)");
+              err("(end of list)");
             }
           }, 1e4);
         }
       } else {
-        err2("warning: run dependency added without ID");
+        err("warning: run dependency added without ID");
       }
     }
     function removeRunDependency(id) {
@@ -42891,7 +42973,7 @@ var NativeCRC64 = (() => {
         assert5(runDependencyTracking[id]);
         delete runDependencyTracking[id];
       } else {
-        err2("warning: run dependency removed without ID");
+        err("warning: run dependency removed without ID");
       }
       if (runDependencies == 0) {
         if (runDependencyWatcher !== null) {
@@ -42910,7 +42992,7 @@ var NativeCRC64 = (() => {
         Module["onAbort"](what);
       }
       what = "Aborted(" + what + ")";
-      err2(what);
+      err(what);
       ABORT = true;
       EXITSTATUS = 1;
       var e = new WebAssembly.RuntimeError(what);
@@ -43603,8 +43685,8 @@ var NativeCRC64 = (() => {
       var binary_string = window.atob(base64);
       var len = binary_string.length;
       var bytes = new Uint8Array(len);
-      for (var i2 = 0; i2 < len; i2++) {
-        bytes[i2] = binary_string.charCodeAt(i2);
+      for (var i = 0; i < len; i++) {
+        bytes[i] = binary_string.charCodeAt(i);
       }
       return bytes;
     }
@@ -43649,9 +43731,9 @@ var NativeCRC64 = (() => {
         }).then(function(instance) {
           return instance;
         }).then(receiver, function(reason) {
-          err2("failed to asynchronously prepare wasm: " + reason);
+          err("failed to asynchronously prepare wasm: " + reason);
           if (isFileURI(wasmBinaryFile)) {
-            err2("warning: Loading from a file URI (" + wasmBinaryFile + ") is not supported in most browsers. See https://emscripten.org/docs/getting_started/FAQ.html#how-do-i-run-a-local-webserver-for-testing-why-does-my-program-stall-in-downloading-or-preparing");
+            err("warning: Loading from a file URI (" + wasmBinaryFile + ") is not supported in most browsers. See https://emscripten.org/docs/getting_started/FAQ.html#how-do-i-run-a-local-webserver-for-testing-why-does-my-program-stall-in-downloading-or-preparing");
           }
           abort(reason);
         });
@@ -43664,7 +43746,7 @@ var NativeCRC64 = (() => {
           var exports2 = Module["instantiateWasm"](info2, receiveInstance);
           return exports2;
         } catch (e) {
-          err2("Module.instantiateWasm callback failed with error: " + e);
+          err("Module.instantiateWasm callback failed with error: " + e);
           readyPromiseReject(e);
         }
       }
@@ -43750,7 +43832,7 @@ var NativeCRC64 = (() => {
       if (!warnOnce.shown[text]) {
         warnOnce.shown[text] = 1;
         if (ENVIRONMENT_IS_NODE) text = "warning: " + text;
-        err2(text);
+        err(text);
       }
     }
     function _abort() {
@@ -43765,7 +43847,7 @@ var NativeCRC64 = (() => {
         updateGlobalBufferAndViews(wasmMemory.buffer);
         return 1;
       } catch (e) {
-        err2("emscripten_realloc_buffer: Attempted to grow heap from " + buffer2.byteLength + " bytes to " + size + " bytes, but got error: " + e);
+        err("emscripten_realloc_buffer: Attempted to grow heap from " + buffer2.byteLength + " bytes to " + size + " bytes, but got error: " + e);
       }
     }
     function _emscripten_resize_heap(requestedSize) {
@@ -43774,10 +43856,10 @@ var NativeCRC64 = (() => {
       assert5(requestedSize > oldSize);
       var maxHeapSize = getHeapMax();
       if (requestedSize > maxHeapSize) {
-        err2("Cannot enlarge memory, asked to go up to " + requestedSize + " bytes, but the limit is " + maxHeapSize + " bytes!");
+        err("Cannot enlarge memory, asked to go up to " + requestedSize + " bytes, but the limit is " + maxHeapSize + " bytes!");
         return false;
       }
-      let alignUp = (x2, multiple) => x2 + (multiple - x2 % multiple) % multiple;
+      let alignUp = (x, multiple) => x + (multiple - x % multiple) % multiple;
       for (var cutDown = 1; cutDown <= 4; cutDown *= 2) {
         var overGrownHeapSize = oldSize * (1 + 0.2 / cutDown);
         overGrownHeapSize = Math.min(overGrownHeapSize, requestedSize + 100663296);
@@ -43787,7 +43869,7 @@ var NativeCRC64 = (() => {
           return true;
         }
       }
-      err2("Failed to grow the heap from " + oldSize + " bytes to " + newSize + " bytes, not enough memory!");
+      err("Failed to grow the heap from " + oldSize + " bytes to " + newSize + " bytes, not enough memory!");
       return false;
     }
     var SYSCALLS = { varargs: void 0, get: function() {
@@ -43799,7 +43881,7 @@ var NativeCRC64 = (() => {
       var ret = UTF8ToString(ptr);
       return ret;
     } };
-    function _fd_close(fd2) {
+    function _fd_close(fd) {
       abort("fd_close called without SYSCALLS_REQUIRE_FILESYSTEM");
     }
     function convertI32PairToI53Checked(lo, hi) {
@@ -43807,7 +43889,7 @@ var NativeCRC64 = (() => {
       assert5(hi === (hi | 0));
       return hi + 2097152 >>> 0 < 4194305 - !!lo ? (lo >>> 0) + hi * 4294967296 : NaN;
     }
-    function _fd_seek(fd2, offset_low, offset_high, whence, newOffset) {
+    function _fd_seek(fd, offset_low, offset_high, whence, newOffset) {
       return 70;
     }
     var printCharBuffers = [null, [], []];
@@ -43815,7 +43897,7 @@ var NativeCRC64 = (() => {
       var buffer3 = printCharBuffers[stream];
       assert5(buffer3);
       if (curr === 0 || curr === 10) {
-        (stream === 1 ? out : err2)(UTF8ArrayToString(buffer3, 0));
+        (stream === 1 ? out : err)(UTF8ArrayToString(buffer3, 0));
         buffer3.length = 0;
       } else {
         buffer3.push(curr);
@@ -43826,14 +43908,14 @@ var NativeCRC64 = (() => {
       if (printCharBuffers[1].length) printChar(1, 10);
       if (printCharBuffers[2].length) printChar(2, 10);
     }
-    function _fd_write(fd2, iov, iovcnt, pnum) {
+    function _fd_write(fd, iov, iovcnt, pnum) {
       var num = 0;
-      for (var i2 = 0; i2 < iovcnt; i2++) {
+      for (var i = 0; i < iovcnt; i++) {
         var ptr = HEAPU32[iov >> 2];
         var len = HEAPU32[iov + 4 >> 2];
         iov += 8;
         for (var j = 0; j < len; j++) {
-          printChar(fd2, HEAPU8[ptr + j]);
+          printChar(fd, HEAPU8[ptr + j]);
         }
         num += len;
       }
@@ -44336,9 +44418,9 @@ var NativeCRC64 = (() => {
     }
     function checkUnflushedContent() {
       var oldOut = out;
-      var oldErr = err2;
+      var oldErr = err;
       var has = false;
-      out = err2 = (x2) => {
+      out = err = (x) => {
         has = true;
       };
       try {
@@ -44346,7 +44428,7 @@ var NativeCRC64 = (() => {
       } catch (e) {
       }
       out = oldOut;
-      err2 = oldErr;
+      err = oldErr;
       if (has) {
         warnOnce("stdio streams had content in them that was not flushed. you should set EXIT_RUNTIME to 1 (see the FAQ), or make sure to emit a newline when you printf etc.");
         warnOnce("(this may also be due to not including full filesystem support - try building with -sFORCE_FILESYSTEM)");
@@ -44415,8 +44497,8 @@ var NativeCRC64 = (() => {
       // the total size we need next time
       prepare: function() {
         if (ensureCache.needed) {
-          for (var i2 = 0; i2 < ensureCache.temps.length; i2++) {
-            Module["_free"](ensureCache.temps[i2]);
+          for (var i = 0; i < ensureCache.temps.length; i++) {
+            Module["_free"](ensureCache.temps[i]);
           }
           ensureCache.temps.length = 0;
           Module["_free"](ensureCache.buffer);
@@ -44462,8 +44544,8 @@ var NativeCRC64 = (() => {
             offset >>>= 3;
             break;
         }
-        for (var i2 = 0; i2 < array.length; i2++) {
-          view[offset + i2] = array[i2];
+        for (var i = 0; i < array.length; i++) {
+          view[offset + i] = array[i];
         }
       }
     };
@@ -44849,8 +44931,8 @@ function setURLParameter(url2, name, value) {
   const searchPieces = [];
   for (const pair of searchString.slice(1).split("&")) {
     if (pair) {
-      const [key] = pair.split("=", 2);
-      if (key !== encodedName) {
+      const [key2] = pair.split("=", 2);
+      if (key2 !== encodedName) {
         searchPieces.push(pair);
       }
     }
@@ -44890,9 +44972,9 @@ function getURLQueries(url2) {
   const queries = {};
   for (const querySubString of querySubStrings) {
     const splitResults = querySubString.split("=");
-    const key = splitResults[0];
+    const key2 = splitResults[0];
     const value = splitResults[1];
-    queries[key] = value;
+    queries[key2] = value;
   }
   return queries;
 }
@@ -45317,23 +45399,23 @@ function compareHeader(lhs, rhs) {
 function isLessThan(lhs, rhs) {
   const tables = [table_lv0, table_lv2, table_lv4];
   let curr_level = 0;
-  let i2 = 0;
+  let i = 0;
   let j = 0;
   while (curr_level < tables.length) {
-    if (curr_level === tables.length - 1 && i2 !== j) {
-      return i2 > j;
+    if (curr_level === tables.length - 1 && i !== j) {
+      return i > j;
     }
-    const weight1 = i2 < lhs.length ? tables[curr_level][lhs[i2].charCodeAt(0)] : 1;
+    const weight1 = i < lhs.length ? tables[curr_level][lhs[i].charCodeAt(0)] : 1;
     const weight2 = j < rhs.length ? tables[curr_level][rhs[j].charCodeAt(0)] : 1;
     if (weight1 === 1 && weight2 === 1) {
-      i2 = 0;
+      i = 0;
       j = 0;
       ++curr_level;
     } else if (weight1 === weight2) {
-      ++i2;
+      ++i;
       ++j;
     } else if (weight1 === 0) {
-      ++i2;
+      ++i;
     } else if (weight2 === 0) {
       ++j;
     } else {
@@ -45443,24 +45525,24 @@ var StorageSharedKeyCredentialPolicy = class extends CredentialPolicy {
    * @param request -
    */
   getCanonicalizedResourceString(request) {
-    const path23 = getURLPath(request.url) || "/";
+    const path25 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${this.factory.accountName}${path23}`;
+    canonicalizedResourceString += `/${this.factory.accountName}${path25}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
       const queryKeys = [];
-      for (const key in queries) {
-        if (Object.prototype.hasOwnProperty.call(queries, key)) {
-          const lowercaseKey = key.toLowerCase();
-          lowercaseQueries[lowercaseKey] = queries[key];
+      for (const key2 in queries) {
+        if (Object.prototype.hasOwnProperty.call(queries, key2)) {
+          const lowercaseKey = key2.toLowerCase();
+          lowercaseQueries[lowercaseKey] = queries[key2];
           queryKeys.push(lowercaseKey);
         }
       }
       queryKeys.sort();
-      for (const key of queryKeys) {
+      for (const key2 of queryKeys) {
         canonicalizedResourceString += `
-${key}:${decodeURIComponent(lowercaseQueries[key])}`;
+${key2}:${decodeURIComponent(lowercaseQueries[key2])}`;
       }
     }
     return canonicalizedResourceString;
@@ -45585,10 +45667,10 @@ var StorageRetryPolicy = class extends BaseRequestPolicy {
         return response;
       }
       secondaryHas404 = secondaryHas404 || !isPrimaryRetry && response.status === 404;
-    } catch (err2) {
-      logger6.error(`RetryPolicy: Caught error, message: ${err2.message}, code: ${err2.code}`);
-      if (!this.shouldRetry(isPrimaryRetry, attempt, response, err2)) {
-        throw err2;
+    } catch (err) {
+      logger6.error(`RetryPolicy: Caught error, message: ${err.message}, code: ${err.code}`);
+      if (!this.shouldRetry(isPrimaryRetry, attempt, response, err)) {
+        throw err;
       }
     }
     await this.delay(isPrimaryRetry, attempt, request.abortSignal);
@@ -45602,7 +45684,7 @@ var StorageRetryPolicy = class extends BaseRequestPolicy {
    * @param response -
    * @param err -
    */
-  shouldRetry(isPrimaryRetry, attempt, response, err2) {
+  shouldRetry(isPrimaryRetry, attempt, response, err) {
     if (attempt >= this.retryOptions.maxTries) {
       logger6.info(`RetryPolicy: Attempt(s) ${attempt} >= maxTries ${this.retryOptions.maxTries}, no further try.`);
       return false;
@@ -45619,16 +45701,16 @@ var StorageRetryPolicy = class extends BaseRequestPolicy {
       "REQUEST_SEND_ERROR"
       // For default xhr based http client provided in ms-rest-js
     ];
-    if (err2) {
+    if (err) {
       for (const retriableError of retriableErrors2) {
-        if (err2.name.toUpperCase().includes(retriableError) || err2.message.toUpperCase().includes(retriableError) || err2.code && err2.code.toString().toUpperCase() === retriableError) {
+        if (err.name.toUpperCase().includes(retriableError) || err.message.toUpperCase().includes(retriableError) || err.code && err.code.toString().toUpperCase() === retriableError) {
           logger6.info(`RetryPolicy: Network error ${retriableError} found, will retry.`);
           return true;
         }
       }
     }
-    if (response || err2) {
-      const statusCode = response ? response.status : err2 ? err2.statusCode : 0;
+    if (response || err) {
+      const statusCode = response ? response.status : err ? err.statusCode : 0;
       if (!isPrimaryRetry && statusCode === 404) {
         logger6.info(`RetryPolicy: Secondary access with 404, will retry.`);
         return true;
@@ -45651,7 +45733,7 @@ var StorageRetryPolicy = class extends BaseRequestPolicy {
         }
       }
     }
-    if (err2?.code === "PARSE_ERROR" && err2?.message.startsWith(`Error "Error: Unclosed root tag`)) {
+    if (err?.code === "PARSE_ERROR" && err?.message.startsWith(`Error "Error: Unclosed root tag`)) {
       logger6.info("RetryPolicy: Incomplete XML response likely due to service timeout, will retry.");
       return true;
     }
@@ -45927,24 +46009,24 @@ function storageSharedKeyCredentialPolicy(options) {
     return canonicalizedHeadersStringToSign;
   }
   function getCanonicalizedResourceString(request) {
-    const path23 = getURLPath(request.url) || "/";
+    const path25 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${options.accountName}${path23}`;
+    canonicalizedResourceString += `/${options.accountName}${path25}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
       const queryKeys = [];
-      for (const key in queries) {
-        if (Object.prototype.hasOwnProperty.call(queries, key)) {
-          const lowercaseKey = key.toLowerCase();
-          lowercaseQueries[lowercaseKey] = queries[key];
+      for (const key2 in queries) {
+        if (Object.prototype.hasOwnProperty.call(queries, key2)) {
+          const lowercaseKey = key2.toLowerCase();
+          lowercaseQueries[lowercaseKey] = queries[key2];
           queryKeys.push(lowercaseKey);
         }
       }
       queryKeys.sort();
-      for (const key of queryKeys) {
+      for (const key2 of queryKeys) {
         canonicalizedResourceString += `
-${key}:${decodeURIComponent(lowercaseQueries[key])}`;
+${key2}:${decodeURIComponent(lowercaseQueries[key2])}`;
       }
     }
     return canonicalizedResourceString;
@@ -45967,13 +46049,13 @@ function storageRequestFailureDetailsParserPolicy() {
       try {
         const response = await next(request);
         return response;
-      } catch (err2) {
-        if (typeof err2 === "object" && err2 !== null && err2.response && err2.response.parsedBody) {
-          if (err2.response.parsedBody.code === "InvalidHeaderValue" && err2.response.parsedBody.HeaderName === "x-ms-version") {
-            err2.message = "The provided service version is not enabled on this storage account. Please see https://learn.microsoft.com/rest/api/storageservices/versioning-for-the-azure-storage-services for additional information.\n";
+      } catch (err) {
+        if (typeof err === "object" && err !== null && err.response && err.response.parsedBody) {
+          if (err.response.parsedBody.code === "InvalidHeaderValue" && err.response.parsedBody.HeaderName === "x-ms-version") {
+            err.message = "The provided service version is not enabled on this storage account. Please see https://learn.microsoft.com/rest/api/storageservices/versioning-for-the-azure-storage-services for additional information.\n";
           }
         }
-        throw err2;
+        throw err;
       }
     }
   };
@@ -46199,11 +46281,11 @@ var PathStylePorts2 = [
 ];
 
 // node_modules/@azure/storage-blob/dist/esm/Pipeline.js
-function isPipelineLike(pipeline) {
-  if (!pipeline || typeof pipeline !== "object") {
+function isPipelineLike(pipeline3) {
+  if (!pipeline3 || typeof pipeline3 !== "object") {
     return false;
   }
-  const castPipeline = pipeline;
+  const castPipeline = pipeline3;
   return Array.isArray(castPipeline.factories) && typeof castPipeline.options === "object" && typeof castPipeline.toServiceClientOptions === "function";
 }
 var Pipeline = class {
@@ -46242,11 +46324,11 @@ function newPipeline(credential, pipelineOptions = {}) {
   if (!credential) {
     credential = new AnonymousCredential();
   }
-  const pipeline = new Pipeline([], pipelineOptions);
-  pipeline._credential = credential;
-  return pipeline;
+  const pipeline3 = new Pipeline([], pipelineOptions);
+  pipeline3._credential = credential;
+  return pipeline3;
 }
-function processDownlevelPipeline(pipeline) {
+function processDownlevelPipeline(pipeline3) {
   const knownFactoryFunctions = [
     isAnonymousCredential,
     isStorageSharedKeyCredential,
@@ -46256,8 +46338,8 @@ function processDownlevelPipeline(pipeline) {
     isStorageTelemetryPolicyFactory,
     isCoreHttpPolicyFactory
   ];
-  if (pipeline.factories.length) {
-    const novelFactories = pipeline.factories.filter((factory) => {
+  if (pipeline3.factories.length) {
+    const novelFactories = pipeline3.factories.filter((factory) => {
       return !knownFactoryFunctions.some((knownFactory) => knownFactory(factory));
     });
     if (novelFactories.length) {
@@ -46270,14 +46352,14 @@ function processDownlevelPipeline(pipeline) {
   }
   return void 0;
 }
-function getCoreClientOptions(pipeline) {
-  const { httpClient: v1Client, ...restOptions } = pipeline.options;
-  let httpClient = pipeline._coreHttpClient;
+function getCoreClientOptions(pipeline3) {
+  const { httpClient: v1Client, ...restOptions } = pipeline3.options;
+  let httpClient = pipeline3._coreHttpClient;
   if (!httpClient) {
     httpClient = v1Client ? convertHttpClient(v1Client) : getCachedDefaultHttpClient2();
-    pipeline._coreHttpClient = httpClient;
+    pipeline3._coreHttpClient = httpClient;
   }
-  let corePipeline = pipeline._corePipeline;
+  let corePipeline = pipeline3._corePipeline;
   if (!corePipeline) {
     const packageDetails = `azsdk-js-azure-storage-blob/${SDK_VERSION4}`;
     const userAgentPrefix = restOptions.userAgentOptions && restOptions.userAgentOptions.userAgentPrefix ? `${restOptions.userAgentOptions.userAgentPrefix} ${packageDetails}` : `${packageDetails}`;
@@ -46318,11 +46400,11 @@ function getCoreClientOptions(pipeline) {
     corePipeline.addPolicy(storageRetryPolicy(restOptions.retryOptions), { phase: "Retry" });
     corePipeline.addPolicy(storageRequestFailureDetailsParserPolicy());
     corePipeline.addPolicy(storageBrowserPolicy());
-    const downlevelResults = processDownlevelPipeline(pipeline);
+    const downlevelResults = processDownlevelPipeline(pipeline3);
     if (downlevelResults) {
       corePipeline.addPolicy(downlevelResults.wrappedPolicies, downlevelResults.afterRetry ? { afterPhase: "Retry" } : void 0);
     }
-    const credential = getCredentialFromPipeline(pipeline);
+    const credential = getCredentialFromPipeline(pipeline3);
     if (isTokenCredential(credential)) {
       corePipeline.addPolicy(bearerTokenAuthenticationPolicy({
         credential,
@@ -46335,7 +46417,7 @@ function getCoreClientOptions(pipeline) {
         accountKey: credential.accountKey
       }), { phase: "Sign" });
     }
-    pipeline._corePipeline = corePipeline;
+    pipeline3._corePipeline = corePipeline;
   }
   return {
     ...restOptions,
@@ -46344,12 +46426,12 @@ function getCoreClientOptions(pipeline) {
     pipeline: corePipeline
   };
 }
-function getCredentialFromPipeline(pipeline) {
-  if (pipeline._credential) {
-    return pipeline._credential;
+function getCredentialFromPipeline(pipeline3) {
+  if (pipeline3._credential) {
+    return pipeline3._credential;
   }
   let credential = new AnonymousCredential();
-  for (const factory of pipeline.factories) {
+  for (const factory of pipeline3.factories) {
     if (isTokenCredential(factory.credential)) {
       credential = factory.credential;
     } else if (isStorageSharedKeyCredential(factory)) {
@@ -59870,10 +59952,10 @@ var StorageContextClient = class extends StorageClient {
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url2) {
   const urlParsed = new URL(url2);
-  let path23 = urlParsed.pathname;
-  path23 = path23 || "/";
-  path23 = escape2(path23);
-  urlParsed.pathname = path23;
+  let path25 = urlParsed.pathname;
+  path25 = path25 || "/";
+  path25 = escape2(path25);
+  urlParsed.pathname = path25;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -59958,9 +60040,9 @@ function escape2(text) {
 }
 function appendToURLPath(url2, name) {
   const urlParsed = new URL(url2);
-  let path23 = urlParsed.pathname;
-  path23 = path23 ? path23.endsWith("/") ? `${path23}${name}` : `${path23}/${name}` : name;
-  urlParsed.pathname = path23;
+  let path25 = urlParsed.pathname;
+  path25 = path25 ? path25.endsWith("/") ? `${path25}${name}` : `${path25}/${name}` : name;
+  urlParsed.pathname = path25;
   return urlParsed.toString();
 }
 function setURLParameter2(url2, name, value) {
@@ -59971,8 +60053,8 @@ function setURLParameter2(url2, name, value) {
   const searchPieces = [];
   for (const pair of searchString.slice(1).split("&")) {
     if (pair) {
-      const [key] = pair.split("=", 2);
-      if (key !== encodedName) {
+      const [key2] = pair.split("=", 2);
+      if (key2 !== encodedName) {
         searchPieces.push(pair);
       }
     }
@@ -60066,10 +60148,10 @@ function toBlobTagsString(tags2) {
     return void 0;
   }
   const tagPairs = [];
-  for (const key in tags2) {
-    if (Object.prototype.hasOwnProperty.call(tags2, key)) {
-      const value = tags2[key];
-      tagPairs.push(`${encodeURIComponent(key)}=${encodeURIComponent(value)}`);
+  for (const key2 in tags2) {
+    if (Object.prototype.hasOwnProperty.call(tags2, key2)) {
+      const value = tags2[key2];
+      tagPairs.push(`${encodeURIComponent(key2)}=${encodeURIComponent(value)}`);
     }
   }
   return tagPairs.join("&");
@@ -60081,11 +60163,11 @@ function toBlobTags(tags2) {
   const res = {
     blobTagSet: []
   };
-  for (const key in tags2) {
-    if (Object.prototype.hasOwnProperty.call(tags2, key)) {
-      const value = tags2[key];
+  for (const key2 in tags2) {
+    if (Object.prototype.hasOwnProperty.call(tags2, key2)) {
+      const value = tags2[key2];
       res.blobTagSet.push({
-        key,
+        key: key2,
         value
       });
     }
@@ -60156,15 +60238,15 @@ function parseObjectReplicationRecord(objectReplicationRecord) {
     return void 0;
   }
   const orProperties = [];
-  for (const key in objectReplicationRecord) {
-    const ids = key.split("_");
+  for (const key2 in objectReplicationRecord) {
+    const ids = key2.split("_");
     const policyPrefix = "or-";
     if (ids[0].startsWith(policyPrefix)) {
       ids[0] = ids[0].substring(policyPrefix.length);
     }
     const rule = {
       ruleId: ids[1],
-      replicationStatus: objectReplicationRecord[key]
+      replicationStatus: objectReplicationRecord[key2]
     };
     const policyIndex = orProperties.findIndex((policy) => policy.policyId === ids[0]);
     if (policyIndex > -1) {
@@ -60259,13 +60341,13 @@ var StorageClient2 = class {
    * @param url - url to resource
    * @param pipeline - request policy pipeline.
    */
-  constructor(url2, pipeline) {
+  constructor(url2, pipeline3) {
     this.url = escapeURLPath(url2);
     this.accountName = getAccountNameFromUrl(url2);
-    this.pipeline = pipeline;
-    this.storageClientContext = new StorageContextClient(this.url, getCoreClientOptions(pipeline));
+    this.pipeline = pipeline3;
+    this.storageClientContext = new StorageContextClient(this.url, getCoreClientOptions(pipeline3));
     this.isHttps = iEqual(getURLScheme(this.url) || "", "https");
-    this.credential = getCredentialFromPipeline(pipeline);
+    this.credential = getCredentialFromPipeline(pipeline3);
     const storageClientContext = this.storageClientContext;
     storageClientContext.requestContentType = void 0;
   }
@@ -61012,14 +61094,14 @@ var SASQueryParameters = class {
    * @param key -
    * @param value -
    */
-  tryAppendQueryParameter(queries, key, value) {
+  tryAppendQueryParameter(queries, key2, value) {
     if (!value) {
       return;
     }
-    key = encodeURIComponent(key);
+    key2 = encodeURIComponent(key2);
     value = encodeURIComponent(value);
-    if (key.length > 0 && value.length > 0) {
-      queries.push(`${key}=${value}`);
+    if (key2.length > 0 && value.length > 0) {
+      queries.push(`${key2}=${value}`);
     }
   }
 };
@@ -61675,10 +61757,10 @@ var RetriableReadableStream = class extends Readable3 {
    * @param count - How much data in original data source to read
    * @param options -
    */
-  constructor(source, getter, offset, count, options = {}) {
+  constructor(source2, getter, offset, count, options = {}) {
     super({ highWaterMark: options.highWaterMark });
     this.getter = getter;
-    this.source = source;
+    this.source = source2;
     this.start = offset;
     this.offset = offset;
     this.end = offset + count - 1;
@@ -61722,9 +61804,9 @@ var RetriableReadableStream = class extends Readable3 {
     const abortError = new AbortError2("The operation was aborted.");
     this.destroy(abortError);
   };
-  sourceErrorOrEndHandler = (err2) => {
-    if (err2 && err2.name === "AbortError") {
-      this.destroy(err2);
+  sourceErrorOrEndHandler = (err) => {
+    if (err && err.name === "AbortError") {
+      this.destroy(err);
       return;
     }
     this.removeSourceEventHandlers();
@@ -62312,9 +62394,9 @@ var AvroParser = class _AvroParser {
     return utf8decoder.decode(u8arr);
   }
   static async readMapPair(stream, readItemMethod, options = {}) {
-    const key = await _AvroParser.readString(stream, options);
+    const key2 = await _AvroParser.readString(stream, options);
     const value = await readItemMethod(stream, options);
-    return { key, value };
+    return { key: key2, value };
   }
   static async readMap(stream, readItemMethod, options = {}) {
     const readPairMethod = (s, opts = {}) => {
@@ -62517,9 +62599,9 @@ var AvroRecordType = class extends AvroType {
   async read(stream, options = {}) {
     const record = {};
     record["$schema"] = this._name;
-    for (const key in this._fields) {
-      if (Object.prototype.hasOwnProperty.call(this._fields, key)) {
-        record[key] = await this._fields[key].read(stream, options);
+    for (const key2 in this._fields) {
+      if (Object.prototype.hasOwnProperty.call(this._fields, key2)) {
+        record[key2] = await this._fields[key2].read(stream, options);
       }
     }
     return record;
@@ -62534,8 +62616,8 @@ function arraysEqual(a, b) {
     return false;
   if (a.length !== b.length)
     return false;
-  for (let i2 = 0; i2 < a.length; ++i2) {
-    if (a[i2] !== b[i2])
+  for (let i = 0; i < a.length; ++i) {
+    if (a[i] !== b[i])
       return false;
   }
   return true;
@@ -62598,7 +62680,7 @@ var AvroReader = class {
     await AvroParser.readLong(this._dataStream, { abortSignal: options.abortSignal });
     this._initialized = true;
     if (this._objectIndex && this._objectIndex > 0) {
-      for (let i2 = 0; i2 < this._objectIndex; i2++) {
+      for (let i = 0; i < this._objectIndex; i++) {
         await this._itemType.read(this._dataStream, { abortSignal: options.abortSignal });
         this._itemsRemainingInBlock--;
       }
@@ -62736,9 +62818,9 @@ var BlobQuickQueryStream = class extends Readable4 {
    * @param source - The current ReadableStream returned from getter
    * @param options -
    */
-  constructor(source, options = {}) {
+  constructor(source2, options = {}) {
     super();
-    this.source = source;
+    this.source = source2;
     this.onProgress = options.onProgress;
     this.onError = options.onError;
     this.avroReader = new AvroReader(new AvroReadableFromStream(this.source));
@@ -62746,8 +62828,8 @@ var BlobQuickQueryStream = class extends Readable4 {
   }
   _read() {
     if (this.avroPaused) {
-      this.readInternal().catch((err2) => {
-        this.emit("error", err2);
+      this.readInternal().catch((err) => {
+        this.emit("error", err);
       });
     }
   }
@@ -63234,13 +63316,13 @@ var StorageBlobAudience;
 
 // node_modules/@azure/storage-blob/dist/esm/PageBlobRangeResponse.js
 function rangeResponseFromModel(response) {
-  const pageRange = (response._response.parsedBody.pageRange || []).map((x2) => ({
-    offset: x2.start,
-    count: x2.end - x2.start
+  const pageRange = (response._response.parsedBody.pageRange || []).map((x) => ({
+    offset: x.start,
+    count: x.end - x.start
   }));
-  const clearRange = (response._response.parsedBody.clearRange || []).map((x2) => ({
-    offset: x2.start,
-    count: x2.end - x2.start
+  const clearRange = (response._response.parsedBody.clearRange || []).map((x) => ({
+    offset: x.start,
+    count: x.end - x.start
   }));
   return {
     ...response,
@@ -63641,16 +63723,16 @@ var update = async function update2(options = {}) {
         state3.error = new Error(`Blob copy failed with reason: "${result.copyStatusDescription || "unknown"}"`);
         state3.isCompleted = true;
       }
-    } catch (err2) {
-      state3.error = err2;
+    } catch (err) {
+      state3.error = err;
       state3.isCompleted = true;
     }
   }
   return makeBlobBeginCopyFromURLPollOperation(state3);
 };
 var toString = function toString2() {
-  return JSON.stringify({ state: this.state }, (key, value) => {
-    if (key === "blobClient") {
+  return JSON.stringify({ state: this.state }, (key2, value) => {
+    if (key2 === "blobClient") {
       return void 0;
     }
     return value;
@@ -63834,11 +63916,11 @@ async function streamToBuffer(stream, buffer2, offset, end, encoding) {
 async function readStreamToLocalFile(rs, file) {
   return new Promise((resolve3, reject) => {
     const ws = fs6.createWriteStream(file);
-    rs.on("error", (err2) => {
-      reject(err2);
+    rs.on("error", (err) => {
+      reject(err);
     });
-    ws.on("error", (err2) => {
-      reject(err2);
+    ws.on("error", (err) => {
+      reject(err);
     });
     ws.on("close", resolve3);
     rs.pipe(ws);
@@ -63871,21 +63953,21 @@ var BlobClient = class _BlobClient extends StorageClient2 {
   }
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
     options = options || {};
-    let pipeline;
+    let pipeline3;
     let url2;
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline = credentialOrPipelineOrContainerName;
+      pipeline3 = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline3 = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
       if (blobNameOrOptions && typeof blobNameOrOptions !== "string") {
         options = blobNameOrOptions;
       }
-      pipeline = newPipeline(new AnonymousCredential(), options);
+      pipeline3 = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -63897,20 +63979,20 @@ var BlobClient = class _BlobClient extends StorageClient2 {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline = newPipeline(sharedKeyCredential, options);
+          pipeline3 = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline = newPipeline(new AnonymousCredential(), options);
+        pipeline3 = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline);
+    super(url2, pipeline3);
     ({ blobName: this._name, containerName: this._containerName } = this.getBlobAndContainerNamesFromUrl());
     this.blobContext = this.storageClientContext.blob;
     this._snapshot = getURLParameter(this.url, URLConstants2.Parameters.SNAPSHOT);
@@ -64655,14 +64737,14 @@ var BlobClient = class _BlobClient extends StorageClient2 {
    *                                                 content is already read and written into a local file
    *                                                 at the specified path.
    */
-  async downloadToFile(filePath, offset = 0, count, options = {}) {
+  async downloadToFile(filePath2, offset = 0, count, options = {}) {
     return tracingClient.withSpan("BlobClient-downloadToFile", options, async (updatedOptions) => {
       const response = await this.download(offset, count, {
         ...options,
         tracingOptions: updatedOptions.tracingOptions
       });
       if (response.readableStreamBody) {
-        await readStreamToLocalFile(response.readableStreamBody, filePath);
+        await readStreamToLocalFile(response.readableStreamBody, filePath2);
       }
       response.blobDownloadStream = void 0;
       return response;
@@ -64897,19 +64979,19 @@ var AppendBlobClient = class _AppendBlobClient extends BlobClient {
    */
   appendBlobContext;
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
-    let pipeline;
+    let pipeline3;
     let url2;
     options = options || {};
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline = credentialOrPipelineOrContainerName;
+      pipeline3 = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline3 = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
-      pipeline = newPipeline(new AnonymousCredential(), options);
+      pipeline3 = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -64921,20 +65003,20 @@ var AppendBlobClient = class _AppendBlobClient extends BlobClient {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline = newPipeline(sharedKeyCredential, options);
+          pipeline3 = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline = newPipeline(new AnonymousCredential(), options);
+        pipeline3 = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline);
+    super(url2, pipeline3);
     this.appendBlobContext = this.storageClientContext.appendBlob;
   }
   /**
@@ -65169,22 +65251,22 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
    */
   blockBlobContext;
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
-    let pipeline;
+    let pipeline3;
     let url2;
     options = options || {};
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline = credentialOrPipelineOrContainerName;
+      pipeline3 = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline3 = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
       if (blobNameOrOptions && typeof blobNameOrOptions !== "string") {
         options = blobNameOrOptions;
       }
-      pipeline = newPipeline(new AnonymousCredential(), options);
+      pipeline3 = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -65196,20 +65278,20 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline = newPipeline(sharedKeyCredential, options);
+          pipeline3 = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline = newPipeline(new AnonymousCredential(), options);
+        pipeline3 = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline);
+    super(url2, pipeline3);
     this.blockBlobContext = this.storageClientContext.blockBlob;
     this._blobContext = this.storageClientContext.blob;
   }
@@ -65660,11 +65742,11 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
       const blockIDPrefix = randomUUID4();
       let transferProgress = 0;
       const batch = new Batch(options.concurrency);
-      for (let i2 = 0; i2 < numBlocks; i2++) {
+      for (let i = 0; i < numBlocks; i++) {
         batch.addOperation(async () => {
-          const blockID = generateBlockID(blockIDPrefix, i2);
-          const start = blockSize * i2;
-          const end = i2 === numBlocks - 1 ? size : start + blockSize;
+          const blockID = generateBlockID(blockIDPrefix, i);
+          const start = blockSize * i;
+          const end = i === numBlocks - 1 ? size : start + blockSize;
           const contentLength2 = end - start;
           blockList.push(blockID);
           await this.stageBlock(blockID, bodyFactory(start, contentLength2), contentLength2, {
@@ -65698,11 +65780,11 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
    * @param options - Options to Upload to Block Blob operation.
    * @returns Response data for the Blob Upload operation.
    */
-  async uploadFile(filePath, options = {}) {
+  async uploadFile(filePath2, options = {}) {
     return tracingClient.withSpan("BlockBlobClient-uploadFile", options, async (updatedOptions) => {
-      const size = (await fsStat(filePath)).size;
+      const size = (await fsStat(filePath2)).size;
       return this.uploadSeekableInternal((offset, count) => {
-        return () => fsCreateReadStream(filePath, {
+        return () => fsCreateReadStream(filePath2, {
           autoClose: true,
           end: count ? offset + count - 1 : Infinity,
           start: offset
@@ -65780,19 +65862,19 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    */
   pageBlobContext;
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
-    let pipeline;
+    let pipeline3;
     let url2;
     options = options || {};
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline = credentialOrPipelineOrContainerName;
+      pipeline3 = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline3 = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
-      pipeline = newPipeline(new AnonymousCredential(), options);
+      pipeline3 = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -65804,20 +65886,20 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline = newPipeline(sharedKeyCredential, options);
+          pipeline3 = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline = newPipeline(new AnonymousCredential(), options);
+        pipeline3 = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline);
+    super(url2, pipeline3);
     this.pageBlobContext = this.storageClientContext.pageBlob;
   }
   /**
@@ -66673,10 +66755,10 @@ var UploadProgress = class {
 };
 function uploadCacheArchiveSDK(signedUploadURL, archivePath, options) {
   return __awaiter12(this, void 0, void 0, function* () {
-    var _a3;
+    var _a2;
     const blobClient = new BlobClient(signedUploadURL);
     const blockBlobClient = blobClient.getBlockBlobClient();
-    const uploadProgress = new UploadProgress((_a3 = options === null || options === void 0 ? void 0 : options.archiveSizeBytes) !== null && _a3 !== void 0 ? _a3 : 0);
+    const uploadProgress = new UploadProgress((_a2 = options === null || options === void 0 ? void 0 : options.archiveSizeBytes) !== null && _a2 !== void 0 ? _a2 : 0);
     const uploadOptions = {
       blockSize: options === null || options === void 0 ? void 0 : options.uploadChunkSize,
       concurrency: options === null || options === void 0 ? void 0 : options.uploadConcurrency,
@@ -66753,7 +66835,7 @@ function isRetryableStatusCode(statusCode) {
   ];
   return retryableStatusCodes.includes(statusCode);
 }
-function sleep(milliseconds) {
+function sleep2(milliseconds) {
   return __awaiter13(this, void 0, void 0, function* () {
     return new Promise((resolve3) => setTimeout(resolve3, milliseconds));
   });
@@ -66790,7 +66872,7 @@ function retry(name_1, method_1, getStatusCode_1) {
         debug(`${name} - Error is not retryable`);
         break;
       }
-      yield sleep(delay4);
+      yield sleep2(delay4);
       attempt++;
     }
     throw Error(`${name} failed: ${errorMessage}`);
@@ -66947,12 +67029,12 @@ function createHttpClient() {
   const bearerCredentialHandler = new BearerCredentialHandler(token);
   return new HttpClient(getUserAgentString2(), [bearerCredentialHandler], getRequestOptions());
 }
-function reserveCache(key, paths, options) {
+function reserveCache(key2, paths, options) {
   return __awaiter14(this, void 0, void 0, function* () {
     const httpClient = createHttpClient();
     const version3 = getCacheVersion(paths, options === null || options === void 0 ? void 0 : options.compressionMethod, options === null || options === void 0 ? void 0 : options.enableCrossOsArchive);
     const reserveCacheRequest = {
-      key,
+      key: key2,
       version: version3,
       cacheSize: options === null || options === void 0 ? void 0 : options.cacheSize
     };
@@ -66984,7 +67066,7 @@ function uploadFile(httpClient, cacheId, archivePath, options) {
   return __awaiter14(this, void 0, void 0, function* () {
     const fileSize = getArchiveFileSizeInBytes(archivePath);
     const resourceUrl = getCacheApiUrl(`caches/${cacheId.toString()}`);
-    const fd2 = fs7.openSync(archivePath, "r");
+    const fd = fs7.openSync(archivePath, "r");
     const uploadOptions = getUploadOptions(options);
     const concurrency = assertDefined("uploadConcurrency", uploadOptions.uploadConcurrency);
     const maxChunkSize = assertDefined("uploadChunkSize", uploadOptions.uploadChunkSize);
@@ -66999,7 +67081,7 @@ function uploadFile(httpClient, cacheId, archivePath, options) {
           const end = offset + chunkSize - 1;
           offset += maxChunkSize;
           yield uploadChunk(httpClient, resourceUrl, () => fs7.createReadStream(archivePath, {
-            fd: fd2,
+            fd,
             start,
             end,
             autoClose: false
@@ -67009,7 +67091,7 @@ function uploadFile(httpClient, cacheId, archivePath, options) {
         }
       })));
     } finally {
-      fs7.closeSync(fd2);
+      fs7.closeSync(fd);
     }
     return;
   });
@@ -67178,8 +67260,8 @@ var CacheMetadata$Type = class extends import_runtime10.MessageType {
   internalBinaryWrite(message, writer, options) {
     if (message.repositoryId !== "0")
       writer.tag(1, import_runtime6.WireType.Varint).int64(message.repositoryId);
-    for (let i2 = 0; i2 < message.scope.length; i2++)
-      CacheScope.internalBinaryWrite(message.scope[i2], writer.tag(2, import_runtime6.WireType.LengthDelimited).fork(), options).join();
+    for (let i = 0; i < message.scope.length; i++)
+      CacheScope.internalBinaryWrite(message.scope[i], writer.tag(2, import_runtime6.WireType.LengthDelimited).fork(), options).join();
     let u = options.writeUnknownFields;
     if (u !== false)
       (u == true ? import_runtime7.UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -67562,8 +67644,8 @@ var GetCacheEntryDownloadURLRequest$Type = class extends import_runtime15.Messag
       CacheMetadata.internalBinaryWrite(message.metadata, writer.tag(1, import_runtime11.WireType.LengthDelimited).fork(), options).join();
     if (message.key !== "")
       writer.tag(2, import_runtime11.WireType.LengthDelimited).string(message.key);
-    for (let i2 = 0; i2 < message.restoreKeys.length; i2++)
-      writer.tag(3, import_runtime11.WireType.LengthDelimited).string(message.restoreKeys[i2]);
+    for (let i = 0; i < message.restoreKeys.length; i++)
+      writer.tag(3, import_runtime11.WireType.LengthDelimited).string(message.restoreKeys[i]);
     if (message.version !== "")
       writer.tag(4, import_runtime11.WireType.LengthDelimited).string(message.version);
     let u = options.writeUnknownFields;
@@ -68008,11 +68090,11 @@ function getCommands(compressionMethod_1, type_1) {
   });
 }
 function getWorkingDirectory() {
-  var _a3;
-  return (_a3 = process.env["GITHUB_WORKSPACE"]) !== null && _a3 !== void 0 ? _a3 : process.cwd();
+  var _a2;
+  return (_a2 = process.env["GITHUB_WORKSPACE"]) !== null && _a2 !== void 0 ? _a2 : process.cwd();
 }
-function quoteAbsolutePath(filePath) {
-  return `"${path12.resolve(filePath).replace(new RegExp(`\\${path12.sep}`, "g"), "/")}"`;
+function quoteAbsolutePath(filePath2) {
+  return `"${path12.resolve(filePath2).replace(new RegExp(`\\${path12.sep}`, "g"), "/")}"`;
 }
 function getDecompressionProgram(tarPath, compressionMethod, archivePath) {
   return __awaiter16(this, void 0, void 0, function* () {
@@ -68165,13 +68247,13 @@ function checkPaths(paths) {
     throw new ValidationError(`Path Validation Error: At least one directory or file path is required`);
   }
 }
-function checkKey(key) {
-  if (key.length > 512) {
-    throw new ValidationError(`Key Validation Error: ${key} cannot be larger than 512 characters.`);
+function checkKey(key2) {
+  if (key2.length > 512) {
+    throw new ValidationError(`Key Validation Error: ${key2} cannot be larger than 512 characters.`);
   }
   const regex = /^[^,]*$/;
-  if (!regex.test(key)) {
-    throw new ValidationError(`Key Validation Error: ${key} cannot contain commas.`);
+  if (!regex.test(key2)) {
+    throw new ValidationError(`Key Validation Error: ${key2} cannot contain commas.`);
   }
 }
 function isFeatureAvailable() {
@@ -68185,29 +68267,29 @@ function isFeatureAvailable() {
   }
 }
 function saveCache2(paths_1, key_1, options_1) {
-  return __awaiter17(this, arguments, void 0, function* (paths, key, options, enableCrossOsArchive = false) {
+  return __awaiter17(this, arguments, void 0, function* (paths, key2, options, enableCrossOsArchive = false) {
     const cacheServiceVersion = getCacheServiceVersion();
     debug(`Cache service version: ${cacheServiceVersion}`);
     checkPaths(paths);
-    checkKey(key);
+    checkKey(key2);
     const cacheMode = getCacheMode();
     if (!isCacheWritable(cacheMode)) {
       info(`Cache save skipped: the effective cache-mode '${cacheMode}' does not permit writes.`);
-      debug(`Skipped save for paths [${paths.join(", ")}] with key '${key}'.`);
+      debug(`Skipped save for paths [${paths.join(", ")}] with key '${key2}'.`);
       return -1;
     }
     switch (cacheServiceVersion) {
       case "v2":
-        return yield saveCacheV2(paths, key, options, enableCrossOsArchive);
+        return yield saveCacheV2(paths, key2, options, enableCrossOsArchive);
       case "v1":
       default:
-        return yield saveCacheV1(paths, key, options, enableCrossOsArchive);
+        return yield saveCacheV1(paths, key2, options, enableCrossOsArchive);
     }
   });
 }
 function saveCacheV1(paths_1, key_1, options_1) {
-  return __awaiter17(this, arguments, void 0, function* (paths, key, options, enableCrossOsArchive = false) {
-    var _a3, _b2, _c, _d, _e, _f;
+  return __awaiter17(this, arguments, void 0, function* (paths, key2, options, enableCrossOsArchive = false) {
+    var _a2, _b, _c, _d, _e, _f;
     const compressionMethod = yield getCompressionMethod();
     let cacheId = -1;
     const cachePaths = yield resolvePaths(paths);
@@ -68231,21 +68313,21 @@ function saveCacheV1(paths_1, key_1, options_1) {
         throw new Error(`Cache size of ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B) is over the 10GB limit, not saving cache.`);
       }
       debug("Reserving Cache");
-      const reserveCacheResponse = yield reserveCache(key, paths, {
+      const reserveCacheResponse = yield reserveCache(key2, paths, {
         compressionMethod,
         enableCrossOsArchive,
         cacheSize: archiveFileSize
       });
-      if ((_a3 = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.result) === null || _a3 === void 0 ? void 0 : _a3.cacheId) {
-        cacheId = (_b2 = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.result) === null || _b2 === void 0 ? void 0 : _b2.cacheId;
+      if ((_a2 = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.result) === null || _a2 === void 0 ? void 0 : _a2.cacheId) {
+        cacheId = (_b = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.result) === null || _b === void 0 ? void 0 : _b.cacheId;
       } else if ((reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.statusCode) === 400) {
         throw new Error((_d = (_c = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.error) === null || _c === void 0 ? void 0 : _c.message) !== null && _d !== void 0 ? _d : `Cache size of ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B) is over the data cap limit, not saving cache.`);
       } else {
         const detailMessage = (_e = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.error) === null || _e === void 0 ? void 0 : _e.message;
         if (detailMessage === null || detailMessage === void 0 ? void 0 : detailMessage.startsWith(CACHE_WRITE_DENIED_PREFIX)) {
-          throw new CacheWriteDeniedError(`Unable to reserve cache with key ${key}. More details: ${detailMessage}`);
+          throw new CacheWriteDeniedError(`Unable to reserve cache with key ${key2}. More details: ${detailMessage}`);
         }
-        throw new ReserveCacheError(`Unable to reserve cache with key ${key}, another job may be creating this cache. More details: ${(_f = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.error) === null || _f === void 0 ? void 0 : _f.message}`);
+        throw new ReserveCacheError(`Unable to reserve cache with key ${key2}, another job may be creating this cache. More details: ${(_f = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.error) === null || _f === void 0 ? void 0 : _f.message}`);
       }
       debug(`Saving Cache (ID: ${cacheId})`);
       yield saveCache(cacheId, archivePath, "", options);
@@ -68273,8 +68355,8 @@ function saveCacheV1(paths_1, key_1, options_1) {
   });
 }
 function saveCacheV2(paths_1, key_1, options_1) {
-  return __awaiter17(this, arguments, void 0, function* (paths, key, options, enableCrossOsArchive = false) {
-    var _a3;
+  return __awaiter17(this, arguments, void 0, function* (paths, key2, options, enableCrossOsArchive = false) {
+    var _a2;
     options = Object.assign(Object.assign({}, options), { uploadChunkSize: 64 * 1024 * 1024, uploadConcurrency: 8, useAzureSdk: true });
     const compressionMethod = yield getCompressionMethod();
     const twirpClient = internalCacheTwirpClient();
@@ -68299,7 +68381,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
       debug("Reserving Cache");
       const version3 = getCacheVersion(paths, compressionMethod, enableCrossOsArchive);
       const request = {
-        key,
+        key: key2,
         version: version3
       };
       let signedUploadUrl;
@@ -68314,16 +68396,16 @@ function saveCacheV2(paths_1, key_1, options_1) {
         signedUploadUrl = response.signedUploadUrl;
       } catch (error2) {
         debug(`Failed to reserve cache: ${error2}`);
-        const errorMessage = (_a3 = error2 === null || error2 === void 0 ? void 0 : error2.message) !== null && _a3 !== void 0 ? _a3 : "";
+        const errorMessage = (_a2 = error2 === null || error2 === void 0 ? void 0 : error2.message) !== null && _a2 !== void 0 ? _a2 : "";
         if (errorMessage.startsWith(CACHE_WRITE_DENIED_PREFIX)) {
-          throw new CacheWriteDeniedError(`Unable to reserve cache with key ${key}. More details: ${errorMessage}`);
+          throw new CacheWriteDeniedError(`Unable to reserve cache with key ${key2}. More details: ${errorMessage}`);
         }
-        throw new ReserveCacheError(`Unable to reserve cache with key ${key}, another job may be creating this cache.`);
+        throw new ReserveCacheError(`Unable to reserve cache with key ${key2}, another job may be creating this cache.`);
       }
       debug(`Attempting to upload cache located at: ${archivePath}`);
       yield saveCache(cacheId, archivePath, signedUploadUrl, options);
       const finalizeRequest = {
-        key,
+        key: key2,
         version: version3,
         sizeBytes: `${archiveFileSize}`
       };
@@ -68333,7 +68415,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
         if (finalizeResponse.message) {
           throw new FinalizeCacheError(finalizeResponse.message);
         }
-        throw new Error(`Unable to finalize cache with key ${key}, another job may be finalizing this cache.`);
+        throw new Error(`Unable to finalize cache with key ${key2}, another job may be finalizing this cache.`);
       }
       cacheId = parseInt(finalizeResponse.entryId);
     } catch (error2) {
@@ -68364,44 +68446,8 @@ function saveCacheV2(paths_1, key_1, options_1) {
 
 // src/cache.ts
 import { createHash as createHash2 } from "node:crypto";
-import { setTimeout as sleep2 } from "node:timers/promises";
 import path16 from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
-
-// src/duration.ts
-var UNIT_MS = {
-  ns: 1e-6,
-  us: 1e-3,
-  \u00B5s: 1e-3,
-  \u03BCs: 1e-3,
-  ms: 1,
-  s: 1e3,
-  m: 6e4,
-  h: 36e5
-};
-var PLAIN_SECONDS = /^\d+(\.\d+)?$/;
-var GO_DURATION = /^(\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
-function parseDuration(text) {
-  const s = text.trim();
-  if (PLAIN_SECONDS.test(s)) return Number(s) * 1e3;
-  if (s === "") return void 0;
-  let rest = s;
-  let total = 0;
-  while (rest !== "") {
-    const m = GO_DURATION.exec(rest);
-    if (!m) return void 0;
-    total += Number(m[1]) * UNIT_MS[m[3]];
-    rest = rest.slice(m[0].length);
-  }
-  return total;
-}
-function formatDuration(ms) {
-  if (ms < 1e3) return `${Math.round(ms)}ms`;
-  if (ms < 6e4) return `${(ms / 1e3).toFixed(1)}s`;
-  const minutes = Math.floor(ms / 6e4);
-  const seconds = Math.round(ms % 6e4 / 1e3);
-  return `${minutes}m${String(seconds).padStart(2, "0")}s`;
-}
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as fs8 from "fs";
@@ -68476,8 +68522,8 @@ function evaluateVersions(versions, versionSpec) {
     }
     return -1;
   });
-  for (let i2 = versions.length - 1; i2 >= 0; i2--) {
-    const potential = versions[i2];
+  for (let i = versions.length - 1; i >= 0; i--) {
+    const potential = versions[i];
     const satisfied = semver3.satisfies(potential, versionSpec);
     if (satisfied) {
       version3 = potential;
@@ -68545,24 +68591,6 @@ function cacheKeys(facts) {
 function cachePath(modcache, contents) {
   return contents === "downloads" ? path16.join(modcache, "cache", "download") : modcache;
 }
-var DeadlineError = class extends Error {
-  constructor(what, ms) {
-    super(`${what} took longer than ${formatDuration(ms)} and was abandoned`);
-    this.name = "DeadlineError";
-  }
-};
-async function withDeadline(work, ms, what) {
-  const controller = new AbortController();
-  const deadline = sleep2(ms, void 0, { signal: controller.signal, ref: false }).then(() => {
-    throw new DeadlineError(what, ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    controller.abort();
-    deadline.catch(() => void 0);
-  }
-}
 async function restoreModCache(dir, keys, limitMs) {
   if (!isFeatureAvailable()) {
     return { state: "unavailable", warning: "The cache service is not available here; going on without a cache." };
@@ -68620,10 +68648,10 @@ function saveDecision(facts) {
   if (facts.restore === "timed-out") return { save: false, why: "the cache service did not answer the restore in time" };
   return { save: true, why: "" };
 }
-async function saveModCache(dir, key, limitMs) {
+async function saveModCache(dir, key2, limitMs) {
   const started = performance.now();
   try {
-    const id = await withDeadline(saveCache2([dir], key), limitMs, "Cache save");
+    const id = await withDeadline(saveCache2([dir], key2), limitMs, "Cache save");
     const durationMs = performance.now() - started;
     if (id === -1) return { state: "failed", why: "not saved (the log says why)", durationMs };
     return { state: "saved", why: "saved", durationMs, bytes: await treeBytes(dir) };
@@ -68698,6 +68726,22 @@ function replacement(args) {
   if (!fromPath || !toPath) return void 0;
   return { from: { path: fromPath, ...fromVersion ? { version: fromVersion } : {} }, to: { path: toPath, ...toVersion ? { version: toVersion } : {} } };
 }
+function parseGoMod(text) {
+  const file = { module: "", require: [], replace: [], exclude: [] };
+  for (const { verb, args } of directives(text)) {
+    const [first, second] = args;
+    if (verb === "module" && first) file.module = first;
+    else if (verb === "go" && first) file.go = first;
+    else if (verb === "toolchain" && first) file.toolchain = first;
+    else if (verb === "require" && first && second) file.require.push({ path: first, version: second });
+    else if (verb === "exclude" && first && second) file.exclude.push({ path: first, version: second });
+    else if (verb === "replace") {
+      const r = replacement(args);
+      if (r) file.replace.push(r);
+    }
+  }
+  return file;
+}
 function parseGoWork(text) {
   const file = { use: [], replace: [] };
   for (const { verb, args } of directives(text)) {
@@ -68710,488 +68754,8 @@ function parseGoWork(text) {
   }
   return file;
 }
-
-// node_modules/fflate/esm/index.mjs
-import { createRequire as createRequire2 } from "module";
-var require3 = createRequire2("/");
-var _a2;
-var Worker;
-var isMarkedAsUntransferable;
-try {
-  _a2 = require3("worker_threads"), Worker = _a2.Worker, isMarkedAsUntransferable = _a2.isMarkedAsUntransferable;
-} catch (e) {
-}
-var u8 = Uint8Array;
-var u16 = Uint16Array;
-var i32 = Int32Array;
-var fleb = new u8([
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  1,
-  1,
-  1,
-  1,
-  2,
-  2,
-  2,
-  2,
-  3,
-  3,
-  3,
-  3,
-  4,
-  4,
-  4,
-  4,
-  5,
-  5,
-  5,
-  5,
-  0,
-  /* unused */
-  0,
-  0,
-  /* impossible */
-  0
-]);
-var fdeb = new u8([
-  0,
-  0,
-  0,
-  0,
-  1,
-  1,
-  2,
-  2,
-  3,
-  3,
-  4,
-  4,
-  5,
-  5,
-  6,
-  6,
-  7,
-  7,
-  8,
-  8,
-  9,
-  9,
-  10,
-  10,
-  11,
-  11,
-  12,
-  12,
-  13,
-  13,
-  /* unused */
-  0,
-  0
-]);
-var clim = new u8([16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]);
-var freb = function(eb, start) {
-  var b = new u16(31);
-  for (var i2 = 0; i2 < 31; ++i2) {
-    b[i2] = start += 1 << eb[i2 - 1];
-  }
-  var r = new i32(b[30]);
-  for (var i2 = 1; i2 < 30; ++i2) {
-    for (var j = b[i2]; j < b[i2 + 1]; ++j) {
-      r[j] = j - b[i2] << 5 | i2;
-    }
-  }
-  return { b, r };
-};
-var _a2 = freb(fleb, 2);
-var fl = _a2.b;
-var revfl = _a2.r;
-fl[28] = 258, revfl[258] = 28;
-var _b = freb(fdeb, 0);
-var fd = _b.b;
-var revfd = _b.r;
-var rev = new u16(32768);
-for (i = 0; i < 32768; ++i) {
-  x = (i & 43690) >> 1 | (i & 21845) << 1;
-  x = (x & 52428) >> 2 | (x & 13107) << 2;
-  x = (x & 61680) >> 4 | (x & 3855) << 4;
-  rev[i] = ((x & 65280) >> 8 | (x & 255) << 8) >> 1;
-}
-var x;
-var i;
-var hMap = (function(cd, mb, r) {
-  var s = cd.length;
-  var i2 = 0;
-  var l = new u16(mb);
-  for (; i2 < s; ++i2) {
-    if (cd[i2])
-      ++l[cd[i2] - 1];
-  }
-  var le = new u16(mb);
-  for (i2 = 1; i2 < mb; ++i2) {
-    le[i2] = le[i2 - 1] + l[i2 - 1] << 1;
-  }
-  var co;
-  if (r) {
-    co = new u16(1 << mb);
-    var rvb = 15 - mb;
-    for (i2 = 0; i2 < s; ++i2) {
-      if (cd[i2]) {
-        var sv = i2 << 4 | cd[i2];
-        var r_1 = mb - cd[i2];
-        var v = le[cd[i2] - 1]++ << r_1;
-        for (var m = v | (1 << r_1) - 1; v <= m; ++v) {
-          co[rev[v] >> rvb] = sv;
-        }
-      }
-    }
-  } else {
-    co = new u16(s);
-    for (i2 = 0; i2 < s; ++i2) {
-      if (cd[i2]) {
-        co[i2] = rev[le[cd[i2] - 1]++] >> 15 - cd[i2];
-      }
-    }
-  }
-  return co;
-});
-var flt = new u8(288);
-for (i = 0; i < 144; ++i)
-  flt[i] = 8;
-var i;
-for (i = 144; i < 256; ++i)
-  flt[i] = 9;
-var i;
-for (i = 256; i < 280; ++i)
-  flt[i] = 7;
-var i;
-for (i = 280; i < 288; ++i)
-  flt[i] = 8;
-var i;
-var fdt = new u8(32);
-for (i = 0; i < 32; ++i)
-  fdt[i] = 5;
-var i;
-var flrm = /* @__PURE__ */ hMap(flt, 9, 1);
-var fdrm = /* @__PURE__ */ hMap(fdt, 5, 1);
-var max = function(a) {
-  var m = a[0];
-  for (var i2 = 1; i2 < a.length; ++i2) {
-    if (a[i2] > m)
-      m = a[i2];
-  }
-  return m;
-};
-var bits = function(d, p, m) {
-  var o = p / 8 | 0;
-  return (d[o] | d[o + 1] << 8) >> (p & 7) & m;
-};
-var bits16 = function(d, p) {
-  var o = p / 8 | 0;
-  return (d[o] | d[o + 1] << 8 | d[o + 2] << 16) >> (p & 7);
-};
-var shft = function(p) {
-  return (p + 7) / 8 | 0;
-};
-var slc = function(v, s, e) {
-  if (s == null || s < 0)
-    s = 0;
-  if (e == null || e > v.length)
-    e = v.length;
-  return new u8(v.subarray(s, e));
-};
-var ec = [
-  "unexpected EOF",
-  "invalid block type",
-  "invalid length/literal",
-  "invalid distance",
-  "stream finished",
-  "no stream handler",
-  ,
-  // determined by compression function
-  "no callback",
-  "invalid UTF-8 data",
-  "extra field too long",
-  "date not in range 1980-2099",
-  "filename too long",
-  "stream finishing",
-  "invalid zip data"
-  // determined by unknown compression method
-];
-var err = function(ind, msg, nt) {
-  var e = new Error(msg || ec[ind]);
-  e.code = ind;
-  if (Error.captureStackTrace)
-    Error.captureStackTrace(e, err);
-  if (!nt)
-    throw e;
-  return e;
-};
-var inflt = function(dat, st, buf, dict) {
-  var sl = dat.length, dl = dict ? dict.length : 0;
-  if (!sl || st.f && !st.l)
-    return buf || new u8(0);
-  var noBuf = !buf;
-  var resize = noBuf || st.i != 2;
-  var noSt = st.i;
-  if (noBuf)
-    buf = new u8(sl * 3);
-  var cbuf = function(l2) {
-    var bl = buf.length;
-    if (l2 > bl) {
-      var nbuf = new u8(Math.max(bl * 2, l2));
-      nbuf.set(buf);
-      buf = nbuf;
-    }
-  };
-  var final = st.f || 0, pos = st.p || 0, bt = st.b || 0, lm = st.l, dm = st.d, lbt = st.m, dbt = st.n;
-  var tbts = sl * 8;
-  do {
-    if (!lm) {
-      final = bits(dat, pos, 1);
-      var type = bits(dat, pos + 1, 3);
-      pos += 3;
-      if (!type) {
-        var s = shft(pos) + 4, l = dat[s - 4] | dat[s - 3] << 8, t = s + l;
-        if (t > sl) {
-          if (noSt)
-            err(0);
-          break;
-        }
-        if (resize)
-          cbuf(bt + l);
-        buf.set(dat.subarray(s, t), bt);
-        st.b = bt += l, st.p = pos = t * 8, st.f = final;
-        continue;
-      } else if (type == 1)
-        lm = flrm, dm = fdrm, lbt = 9, dbt = 5;
-      else if (type == 2) {
-        var hLit = bits(dat, pos, 31) + 257, hcLen = bits(dat, pos + 10, 15) + 4;
-        var tl = hLit + bits(dat, pos + 5, 31) + 1;
-        pos += 14;
-        var ldt = new u8(tl);
-        var clt = new u8(19);
-        for (var i2 = 0; i2 < hcLen; ++i2) {
-          clt[clim[i2]] = bits(dat, pos + i2 * 3, 7);
-        }
-        pos += hcLen * 3;
-        var clb = max(clt), clbmsk = (1 << clb) - 1;
-        var clm = hMap(clt, clb, 1);
-        for (var i2 = 0; i2 < tl; ) {
-          var r = clm[bits(dat, pos, clbmsk)];
-          pos += r & 15;
-          var s = r >> 4;
-          if (s < 16) {
-            ldt[i2++] = s;
-          } else {
-            var c = 0, n = 0;
-            if (s == 16)
-              n = 3 + bits(dat, pos, 3), pos += 2, c = ldt[i2 - 1];
-            else if (s == 17)
-              n = 3 + bits(dat, pos, 7), pos += 3;
-            else if (s == 18)
-              n = 11 + bits(dat, pos, 127), pos += 7;
-            while (n--)
-              ldt[i2++] = c;
-          }
-        }
-        var lt = ldt.subarray(0, hLit), dt = ldt.subarray(hLit);
-        lbt = max(lt);
-        dbt = max(dt);
-        lm = hMap(lt, lbt, 1);
-        dm = hMap(dt, dbt, 1);
-      } else
-        err(1);
-      if (pos > tbts) {
-        if (noSt)
-          err(0);
-        break;
-      }
-    }
-    if (resize)
-      cbuf(bt + 131072);
-    var lms = (1 << lbt) - 1, dms = (1 << dbt) - 1;
-    var lpos = pos;
-    for (; ; lpos = pos) {
-      var c = lm[bits16(dat, pos) & lms], sym = c >> 4;
-      pos += c & 15;
-      if (pos > tbts) {
-        if (noSt)
-          err(0);
-        break;
-      }
-      if (!c)
-        err(2);
-      if (sym < 256)
-        buf[bt++] = sym;
-      else if (sym == 256) {
-        lpos = pos, lm = null;
-        break;
-      } else {
-        var add = sym - 254;
-        if (sym > 264) {
-          var i2 = sym - 257, b = fleb[i2];
-          add = bits(dat, pos, (1 << b) - 1) + fl[i2];
-          pos += b;
-        }
-        var d = dm[bits16(dat, pos) & dms], dsym = d >> 4;
-        if (!d)
-          err(3);
-        pos += d & 15;
-        var dt = fd[dsym];
-        if (dsym > 3) {
-          var b = fdeb[dsym];
-          dt += bits16(dat, pos) & (1 << b) - 1, pos += b;
-        }
-        if (pos > tbts) {
-          if (noSt)
-            err(0);
-          break;
-        }
-        if (resize)
-          cbuf(bt + 131072);
-        var end = bt + add;
-        if (bt < dt) {
-          var shift = dl - dt, dend = Math.min(dt, end);
-          if (shift + bt < 0)
-            err(3);
-          for (; bt < dend; ++bt)
-            buf[bt] = dict[shift + bt];
-        }
-        for (; bt < end; ++bt)
-          buf[bt] = buf[bt - dt];
-      }
-    }
-    st.l = lm, st.p = lpos, st.b = bt, st.f = final;
-    if (lm)
-      final = 1, st.m = lbt, st.d = dm, st.n = dbt;
-  } while (!final);
-  return bt != buf.length && noBuf ? slc(buf, 0, bt) : buf.subarray(0, bt);
-};
-var et = /* @__PURE__ */ new u8(0);
-var b2 = function(d, b) {
-  return d[b] | d[b + 1] << 8;
-};
-var b4 = function(d, b) {
-  return (d[b] | d[b + 1] << 8 | d[b + 2] << 16 | d[b + 3] << 24) >>> 0;
-};
-var b8 = function(d, b) {
-  return b4(d, b) + b4(d, b + 4) * 4294967296;
-};
-function inflateSync(data, opts) {
-  return inflt(data, { i: 2 }, opts && opts.out, opts && opts.dictionary);
-}
-var td = typeof TextDecoder != "undefined" && /* @__PURE__ */ new TextDecoder();
-var tds = 0;
-try {
-  td.decode(et, { stream: true });
-  tds = 1;
-} catch (e) {
-}
-var dutf8 = function(d) {
-  for (var r = "", i2 = 0; ; ) {
-    var c = d[i2++];
-    var eb = (c > 127) + (c > 223) + (c > 239);
-    if (i2 + eb > d.length)
-      return { s: r, r: slc(d, i2 - 1) };
-    if (!eb)
-      r += String.fromCharCode(c);
-    else if (eb == 3) {
-      c = ((c & 15) << 18 | (d[i2++] & 63) << 12 | (d[i2++] & 63) << 6 | d[i2++] & 63) - 65536, r += String.fromCharCode(55296 | c >> 10, 56320 | c & 1023);
-    } else if (eb & 1)
-      r += String.fromCharCode((c & 31) << 6 | d[i2++] & 63);
-    else
-      r += String.fromCharCode((c & 15) << 12 | (d[i2++] & 63) << 6 | d[i2++] & 63);
-  }
-};
-function strFromU8(dat, latin1) {
-  if (latin1) {
-    var r = "";
-    for (var i2 = 0; i2 < dat.length; i2 += 16384)
-      r += String.fromCharCode.apply(null, dat.subarray(i2, i2 + 16384));
-    return r;
-  } else if (td) {
-    return td.decode(dat);
-  } else {
-    var _a3 = dutf8(dat), s = _a3.s, r = _a3.r;
-    if (r.length)
-      err(8);
-    return s;
-  }
-}
-var slzh = function(d, b) {
-  return b + 30 + b2(d, b + 26) + b2(d, b + 28);
-};
-var zh = function(d, b, z) {
-  var fnl = b2(d, b + 28), efl = b2(d, b + 30), fn = strFromU8(d.subarray(b + 46, b + 46 + fnl), !(b2(d, b + 8) & 2048)), es = b + 46 + fnl;
-  var _a3 = z64hs(d, es, efl, z, b4(d, b + 20), b4(d, b + 24), b4(d, b + 42)), sc = _a3[0], su = _a3[1], off = _a3[2];
-  return [b2(d, b + 10), sc, su, fn, es + efl + b2(d, b + 32), off];
-};
-var z64hs = function(d, b, l, z, sc, su, off) {
-  var nsc = sc == 4294967295, nsu = su == 4294967295, noff = off == 4294967295, e = b + l;
-  var nf = nsc + nsu + noff;
-  if (z && nf) {
-    for (; b + 4 < e; b += 4 + b2(d, b + 2)) {
-      if (b2(d, b) == 1) {
-        return [
-          nsc ? b8(d, b + 4 + 8 * nsu) : sc,
-          nsu ? b8(d, b + 4) : su,
-          noff ? b8(d, b + 4 + 8 * (nsu + nsc)) : off,
-          1
-        ];
-      }
-    }
-    if (z < 2)
-      err(13);
-  }
-  return [sc, su, off, 0];
-};
-function unzipSync(data, opts) {
-  var files = {};
-  var e = data.length - 22;
-  for (; b4(data, e) != 101010256; --e) {
-    if (!e || data.length - e > 65558)
-      err(13);
-  }
-  ;
-  var c = b2(data, e + 8);
-  if (!c)
-    return {};
-  var o = b4(data, e + 16);
-  var z = b4(data, e - 20) == 117853008;
-  if (z) {
-    var ze = b4(data, e - 12);
-    z = b4(data, ze) == 101075792;
-    if (z) {
-      c = b4(data, ze + 32);
-      o = b4(data, ze + 48);
-    }
-  }
-  var fltr = opts && opts.filter;
-  for (var i2 = 0; i2 < c; ++i2) {
-    var _a3 = zh(data, o, z), c_2 = _a3[0], sc = _a3[1], su = _a3[2], fn = _a3[3], no = _a3[4], off = _a3[5], b = slzh(data, off);
-    o = no;
-    if (!fltr || fltr({
-      name: fn,
-      size: sc,
-      originalSize: su,
-      compression: c_2
-    })) {
-      if (!c_2)
-        files[fn] = slc(data, b, b + sc);
-      else if (c_2 == 8)
-        files[fn] = inflateSync(data.subarray(b, b + sc), { out: new u8(su) });
-      else
-        err(14, "unknown compression type " + c_2);
-    }
-  }
-  return files;
+function isLocalPath(path25) {
+  return path25.startsWith("./") || path25.startsWith("../") || path25.startsWith("/") || path25 === "." || path25 === ".." || /^[A-Za-z]:[\\/]/.test(path25) || path25.startsWith(".\\") || path25.startsWith("..\\");
 }
 
 // src/gosum.ts
@@ -69221,11 +68785,8 @@ function hash1(files) {
 function goModHash(content) {
   return hash1([["go.mod", content]]);
 }
-function zipHash(zip) {
-  return hash1(Object.entries(unzipSync(zip)));
-}
-function escapePath(path23) {
-  return path23.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+function escapePath(path25) {
+  return path25.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
 function probeTarget(lines, isPrivate) {
   return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
@@ -69256,14 +68817,14 @@ async function globFiles(workspace, patterns) {
 var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
 var MAX_CANDIDATES = 16;
 function parseCandidates(text) {
-  const entries = text.split(/[\n\r,|]+/).map((e) => e.trim()).filter((e) => e !== "");
-  if (entries.length === 0) throw new Error("no proxy given");
-  if (entries.length > MAX_CANDIDATES) {
-    throw new Error(`${entries.length} candidates given; at most ${MAX_CANDIDATES} are allowed`);
+  const entries2 = text.split(/[\n\r,|]+/).map((e) => e.trim()).filter((e) => e !== "");
+  if (entries2.length === 0) throw new Error("no proxy given");
+  if (entries2.length > MAX_CANDIDATES) {
+    throw new Error(`${entries2.length} candidates given; at most ${MAX_CANDIDATES} are allowed`);
   }
   const seen = /* @__PURE__ */ new Set();
   const candidates = [];
-  for (const entry of entries) {
+  for (const entry of entries2) {
     const candidate = parseCandidate(entry);
     if (seen.has(candidate.spec)) continue;
     seen.add(candidate.spec);
@@ -69337,8 +68898,11 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path23) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path23.replace(/^\/+/, "")}`;
+function downloadPath(module, version3, kind) {
+  return `${escapePath(module)}/@v/${escapePath(version3)}.${kind}`;
+}
+function requestUrl(candidate, path25) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${path25.replace(/^\/+/, "")}`;
 }
 
 // src/inputs.ts
@@ -69409,11 +68973,11 @@ function duration2(input, text) {
   if (ms <= 0) throw new InputError(input, `"${text}" must be longer than zero`);
   return ms;
 }
-function wholeNumber(input, text, min, max2) {
+function wholeNumber(input, text, min, max) {
   if (!/^\d+$/.test(text)) throw new InputError(input, `"${text}" is not a whole number of ${min === 0 ? "zero" : min} or more`);
   const n = Number(text);
   if (n < min) throw new InputError(input, `${n} is less than ${min}`);
-  if (n > max2) throw new InputError(input, `${n} is more than the ${max2} allowed`);
+  if (n > max) throw new InputError(input, `${n} is more than the ${max} allowed`);
   return n;
 }
 var TRUE = ["true", "True", "TRUE"];
@@ -69435,589 +68999,754 @@ function goModuleDir(dir) {
 
 // src/private.ts
 function elementPattern(glob) {
-  let source = "";
-  for (let i2 = 0; i2 < glob.length; i2++) {
-    const c = glob[i2];
-    if (c === "*") source += "[^/]*";
-    else if (c === "?") source += "[^/]";
+  let source2 = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*") source2 += "[^/]*";
+    else if (c === "?") source2 += "[^/]";
     else if (c === "[") {
-      const end = glob.indexOf("]", i2 + 1);
+      const end = glob.indexOf("]", i + 1);
       if (end < 0) return /(?!)/;
-      source += `[${glob.slice(i2 + 1, end)}]`;
-      i2 = end;
-    } else source += c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      source2 += `[${glob.slice(i + 1, end)}]`;
+      i = end;
+    } else source2 += c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   }
-  return new RegExp(`^${source}$`);
+  return new RegExp(`^${source2}$`);
 }
 function privateMatcher(...patternLists) {
   const patterns = patternLists.flatMap((list) => list.split(",")).map((p) => p.trim().replace(/\/+$/, "")).filter((p) => p !== "").map((p) => p.split("/").map(elementPattern));
   return (module) => {
     const elements = module.split("/");
     return patterns.some(
-      (pattern) => pattern.length <= elements.length && pattern.every((re, i2) => re.test(elements[i2]))
+      (pattern) => pattern.length <= elements.length && pattern.every((re, i) => re.test(elements[i]))
     );
   };
 }
 
-// src/prefetch.ts
+// src/fetch/stage.ts
+import { existsSync as existsSync8, mkdtempSync, readFileSync } from "node:fs";
+import { rm as rm4 } from "node:fs/promises";
+import os9 from "node:os";
+import path21 from "node:path";
+
+// src/fetch/concurrency.ts
+var START_LIMIT = 8;
+var WINDOW_MS = 300;
+var GAIN = 1.15;
+var HOLD_WINDOWS = 8;
+function nextLimit(state3, delivered, busy, ceiling) {
+  if (!busy) return state3;
+  const { before } = state3;
+  if (before && state3.limit > before.limit && delivered < before.delivered * GAIN) {
+    return { limit: before.limit, hold: HOLD_WINDOWS };
+  }
+  if (state3.hold > 0) return { ...state3, hold: state3.hold - 1 };
+  if (state3.limit >= ceiling) return { limit: ceiling, hold: 0 };
+  return { limit: Math.min(ceiling, state3.limit * 2), before: { limit: state3.limit, delivered }, hold: 0 };
+}
+var Limiter = class {
+  limit;
+  active = 0;
+  waiting = [];
+  constructor(limit) {
+    this.limit = limit;
+  }
+  async acquire() {
+    if (this.active >= this.limit) await new Promise((resolve3) => this.waiting.push(resolve3));
+    this.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.active--;
+      this.wake();
+    };
+  }
+  setLimit(limit) {
+    this.limit = limit;
+    this.wake();
+  }
+  wake() {
+    while (this.active < this.limit && this.waiting.length > 0) this.waiting.shift()();
+  }
+};
+
+// src/fetch/fetcher.ts
 import { randomBytes } from "node:crypto";
 import { existsSync as existsSync7 } from "node:fs";
-import { mkdir as mkdir2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir2, readFile, rename as rename2, rm as rm2, stat as stat2 } from "node:fs/promises";
 import path19 from "node:path";
-import { setTimeout as sleep4 } from "node:timers/promises";
-
-// src/prefetch-plan.ts
-function downloadPath(module, version3, kind) {
-  return `${escapePath(module)}/@v/${escapePath(version3)}.${kind}`;
-}
-function prefetchPlan(lines, isPrivate, isCached2) {
-  const jobs = /* @__PURE__ */ new Map();
-  const add = (line, kind, hash) => {
-    const job = { module: line.module, version: line.version, kind, path: downloadPath(line.module, line.version, kind) };
-    if (hash) job.hash = hash;
-    if (!jobs.has(job.path) && !isCached2(job)) jobs.set(job.path, job);
-  };
-  for (const line of lines) {
-    if (isPrivate(line.module)) continue;
-    if (line.goMod) add(line, "mod", line.hash);
-    else {
-      add(line, "zip", line.hash);
-      add(line, "info");
-    }
-  }
-  return [...jobs.values()].sort((a, b) => Number(b.kind === "zip") - Number(a.kind === "zip"));
-}
-var HEDGE_AFTER_MIN_MS = 250;
-var HEDGE_AFTER_FACTOR = 4;
-var FIRST_BYTE_MIN_MS = 3e3;
-var FIRST_BYTE_FACTOR = 20;
-function isTroubled(record) {
-  return record.rejected > 0 || record.failures >= 3 && record.failures * 10 >= record.requests;
-}
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-function hedgeAfterMs(typical) {
-  return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typical);
-}
-function silenceLimitMs(typical, stallTimeoutMs) {
-  return Math.min(stallTimeoutMs, Math.max(FIRST_BYTE_MIN_MS, FIRST_BYTE_FACTOR * typical));
-}
-
-// node_modules/is-network-error/index.js
-var objectToString = Object.prototype.toString;
-var isError3 = (value) => objectToString.call(value) === "[object Error]";
-var errorMessages = /* @__PURE__ */ new Set([
-  "network error",
-  // Chrome
-  "NetworkError when attempting to fetch resource.",
-  // Firefox
-  "The Internet connection appears to be offline.",
-  // Safari 16
-  "Network request failed",
-  // `cross-fetch`
-  "fetch failed",
-  // Undici (Node.js)
-  "terminated",
-  // Undici (Node.js)
-  " A network error occurred.",
-  // Bun (WebKit)
-  "Network connection lost"
-  // Cloudflare Workers (fetch)
-]);
-function isNetworkError(error2) {
-  const isValid = error2 && isError3(error2) && error2.name === "TypeError" && typeof error2.message === "string";
-  if (!isValid) {
-    return false;
-  }
-  const { message, stack } = error2;
-  if (message === "Load failed" || message.startsWith("Load failed (") && message.endsWith(")")) {
-    return stack === void 0 || "__sentry_captured__" in error2;
-  }
-  if (message.startsWith("error sending request for url")) {
-    return true;
-  }
-  if (message === "Failed to fetch" || message.startsWith("Failed to fetch (") && message.endsWith(")")) {
-    return true;
-  }
-  return errorMessages.has(message);
-}
-
-// node_modules/p-retry/index.js
-function validateRetries(retries) {
-  if (typeof retries === "number") {
-    if (retries < 0) {
-      throw new TypeError("Expected `retries` to be a non-negative number.");
-    }
-    if (Number.isNaN(retries)) {
-      throw new TypeError("Expected `retries` to be a valid number or Infinity, got NaN.");
-    }
-    if (Number.isFinite(retries) && !Number.isInteger(retries)) {
-      throw new TypeError("Expected `retries` to be a non-negative integer or Infinity.");
-    }
-  } else if (retries !== void 0) {
-    throw new TypeError("Expected `retries` to be a number or Infinity.");
-  }
-}
-function validateNumberOption(name, value, { allowInfinity = false } = {}) {
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? " or Infinity" : ""}.`);
-  }
-  if (!allowInfinity && !Number.isFinite(value)) {
-    throw new TypeError(`Expected \`${name}\` to be a finite number.`);
-  }
-  if (value < 0) {
-    throw new TypeError(`Expected \`${name}\` to be \u2265 0.`);
-  }
-}
-function validateOption(name, value, type) {
-  if (value === void 0 || value === null) {
-    return;
-  }
-  if (typeof value !== type) {
-    throw new TypeError(`Expected \`${name}\` to be a ${type}.`);
-  }
-}
-function validateSignal(value) {
-  if (value === void 0 || value === null) {
-    return;
-  }
-  if (typeof value.throwIfAborted !== "function" || typeof value.addEventListener !== "function" || typeof value.removeEventListener !== "function") {
-    throw new TypeError("Expected `signal` to be an AbortSignal.");
-  }
-}
-var AbortError3 = class _AbortError extends Error {
-  constructor(message) {
-    super(typeof message === "string" ? message : void 0);
-    this.name = "AbortError";
-    if (message instanceof Error) {
-      this.originalError = message;
-      ({ message } = message);
-    } else {
-      this.originalError = new Error(message);
-      ({ message } = this.originalError);
-      Error.captureStackTrace?.(this.originalError, _AbortError);
-    }
-    this.message = message;
-  }
-};
-var maximumDelay = 2 ** 31 - 1;
-function calculateDelay(retriesConsumed, options) {
-  if (options.minTimeout === 0) {
-    return 0;
-  }
-  const attempt = retriesConsumed + 1;
-  const random = options.randomize ? Math.random() + 1 : 1;
-  const timeout = Math.round(random * options.minTimeout * options.factor ** (attempt - 1));
-  return Math.min(timeout, Math.ceil(options.maxTimeout), maximumDelay);
-}
-function calculateRemainingTime(start, max2) {
-  return Number.isFinite(max2) ? max2 - (performance.now() - start) : max2;
-}
-async function delayForRetry(delay4, options) {
-  if (delay4 <= 0) {
-    return;
-  }
-  await new Promise((resolve3, reject) => {
-    const onAbort = () => {
-      clearTimeout(timeoutToken);
-      reject(options.signal.reason);
-    };
-    const timeoutToken = setTimeout(() => {
-      options.signal?.removeEventListener("abort", onAbort);
-      resolve3();
-    }, delay4);
-    if (options.unref) {
-      timeoutToken.unref?.();
-    }
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-function stringifyThrownValue(value) {
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-function unwrapAbortError(error2) {
-  let cause = error2;
-  while (cause instanceof AbortError3 && cause.originalError instanceof Error) {
-    cause = cause.originalError;
-  }
-  return cause;
-}
-async function onAttemptFailure({ error: error2, attemptNumber, retriesConsumed, startTime, options }) {
-  const abortIfNeeded = () => {
-    options.signal?.throwIfAborted();
-  };
-  const normalizedError = error2 instanceof Error ? error2 : new TypeError(`Non-error was thrown: "${stringifyThrownValue(error2)}". You should only throw errors.`);
-  abortIfNeeded();
-  if (normalizedError instanceof AbortError3) {
-    throw unwrapAbortError(normalizedError);
-  }
-  const retriesLeft = options.retries - retriesConsumed;
-  const isRetriableError = !(normalizedError instanceof TypeError) || isNetworkError(normalizedError);
-  const timeLeft = calculateRemainingTime(startTime, options.maxRetryTime);
-  const delayTime = isRetriableError && timeLeft > 0 && retriesLeft > 0 ? calculateDelay(retriesConsumed, options) : 0;
-  const consumeRetryContext = Object.freeze({
-    error: normalizedError,
-    attemptNumber,
-    retriesLeft,
-    retriesConsumed,
-    retryDelay: delayTime
-  });
-  const consumeRetry = await options.shouldConsumeRetry(consumeRetryContext) ?? true;
-  abortIfNeeded();
-  const effectiveDelay = consumeRetry ? delayTime : 0;
-  const context3 = Object.freeze({
-    error: normalizedError,
-    attemptNumber,
-    retriesLeft,
-    retriesConsumed,
-    retryDelay: effectiveDelay
-  });
-  await options.onFailedAttempt(context3);
-  abortIfNeeded();
-  const remainingTime = calculateRemainingTime(startTime, options.maxRetryTime);
-  if (!isRetriableError || remainingTime <= 0 || retriesLeft <= 0) {
-    throw normalizedError;
-  }
-  const shouldRetry = await options.shouldRetry(context3);
-  abortIfNeeded();
-  if (!shouldRetry) {
-    throw normalizedError;
-  }
-  const remainingTimeAfterShouldRetry = calculateRemainingTime(startTime, options.maxRetryTime);
-  if (remainingTimeAfterShouldRetry <= 0) {
-    throw normalizedError;
-  }
-  if (!consumeRetry) {
-    return false;
-  }
-  await delayForRetry(Math.min(effectiveDelay, remainingTimeAfterShouldRetry), options);
-  return true;
-}
-async function pRetry(input, options = {}) {
-  options = { ...options };
-  options.retries ??= 10;
-  validateRetries(options.retries);
-  if (Object.hasOwn(options, "forever")) {
-    throw new Error("The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.");
-  }
-  options.factor ??= 2;
-  options.minTimeout ??= 1e3;
-  options.maxTimeout ??= Infinity;
-  options.maxRetryTime ??= Infinity;
-  options.randomize ??= false;
-  options.onFailedAttempt ??= () => {
-  };
-  options.shouldRetry ??= () => true;
-  options.shouldConsumeRetry ??= () => true;
-  validateOption("onFailedAttempt", options.onFailedAttempt, "function");
-  validateOption("shouldRetry", options.shouldRetry, "function");
-  validateOption("shouldConsumeRetry", options.shouldConsumeRetry, "function");
-  validateOption("randomize", options.randomize, "boolean");
-  validateOption("unref", options.unref, "boolean");
-  validateSignal(options.signal);
-  validateNumberOption("factor", options.factor);
-  validateNumberOption("minTimeout", options.minTimeout);
-  validateNumberOption("maxTimeout", options.maxTimeout, { allowInfinity: true });
-  validateNumberOption("maxRetryTime", options.maxRetryTime, { allowInfinity: true });
-  if (options.factor === 0) {
-    options.factor = 1;
-  }
-  options.signal?.throwIfAborted();
-  let attemptNumber = 0;
-  let retriesConsumed = 0;
-  const startTime = performance.now();
-  while (retriesConsumed <= options.retries) {
-    attemptNumber++;
-    try {
-      options.signal?.throwIfAborted();
-      const result = await input(attemptNumber);
-      options.signal?.throwIfAborted();
-      return result;
-    } catch (error2) {
-      if (await onAttemptFailure({
-        error: error2,
-        attemptNumber,
-        retriesConsumed,
-        startTime,
-        options
-      })) {
-        retriesConsumed++;
-      }
-    }
-  }
-  throw new Error("Retry attempts exhausted without throwing an error.");
-}
-
-// src/retry.ts
 import { setTimeout as sleep3 } from "node:timers/promises";
 
-// src/classify.ts
-var RULES = [
-  // A mirror served bytes that go.sum disagrees with: that candidate is never trusted again.
-  { reason: "checksum mismatch", next: "drop-first", pattern: /checksum mismatch|SECURITY ERROR/ },
-  { reason: "invalid go.mod", next: "stop", pattern: /errors parsing go\.mod|go\.mod:\d+:|go\.mod file not found|updates to go\.mod needed/ },
-  { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
-  { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
-  { reason: "unknown revision", next: "stop", pattern: /unknown revision|invalid version: /i },
-  // With `|`, go reports "not found" only when no candidate had the module.
-  { reason: "not found", next: "stop", pattern: /: (404 Not Found|410 Gone)\b|server response: not found/ },
+// src/fetch/stats.ts
+var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
+function isTroubled(s) {
+  const bad = s.failures + s.stalls;
+  return s.rejected > 0 || bad >= 3 && bad * 10 >= s.requests;
+}
+function movedBecause(s) {
+  if (!isTroubled(s)) return void 0;
+  if (s.rejected > 0) return `served bytes go.sum disagrees with (${s.rejected}\xD7); moved behind`;
+  const parts = [s.stalls > 0 ? `stalled on ${s.stalls}` : "", s.failures > 0 ? `failed ${s.failures}` : ""].filter(Boolean);
+  return `${parts.join(" and ")} of ${s.requests} requests; moved behind`;
+}
+
+// src/fetch/zip-hash.ts
+import { createHash as createHash4 } from "node:crypto";
+import { createReadStream as createReadStream2 } from "node:fs";
+import { open as open2 } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import { promisify as promisify2 } from "node:util";
+import { createInflateRaw, inflateRaw } from "node:zlib";
+var inflate = promisify2(inflateRaw);
+var EOCD = 101010256;
+var CENTRAL = 33639248;
+var LOCAL = 67324752;
+var MAX_UNZIPPED = 500 << 20;
+var PARALLEL_ENTRIES = 32;
+async function readAt(handle, offset, length, upTo = false) {
+  const buffer2 = Buffer.allocUnsafe(length);
+  const { bytesRead } = await handle.read(buffer2, 0, length, offset);
+  if (bytesRead !== length && !upTo) throw new Error("zip is cut short");
+  return buffer2.subarray(0, bytesRead);
+}
+async function entries(handle) {
   {
-    reason: "network",
-    next: "rotate",
-    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|: 5\d\d |unexpected status/
+    const { size } = await handle.stat();
+    const tailLength = Math.min(size, 22 + 65535);
+    const tail = await readAt(handle, size - tailLength, tailLength);
+    let end = -1;
+    for (let i = tail.length - 22; i >= 0; i--) {
+      if (tail.readUInt32LE(i) === EOCD) {
+        end = i;
+        break;
+      }
+    }
+    if (end < 0) throw new Error("not a zip: no end of central directory");
+    const count = tail.readUInt16LE(end + 10);
+    const directorySize = tail.readUInt32LE(end + 12);
+    const directoryOffset = tail.readUInt32LE(end + 16);
+    if (count === 65535 || directoryOffset === 4294967295) throw new Error("zip64 archives are left to go");
+    const directory = await readAt(handle, directoryOffset, directorySize);
+    const list = [];
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      if (directory.readUInt32LE(at) !== CENTRAL) throw new Error("corrupt central directory");
+      const nameLength = directory.readUInt16LE(at + 28);
+      const skip = nameLength + directory.readUInt16LE(at + 30) + directory.readUInt16LE(at + 32);
+      const entry = {
+        method: directory.readUInt16LE(at + 10),
+        compressedSize: directory.readUInt32LE(at + 20),
+        size: directory.readUInt32LE(at + 24),
+        localOffset: directory.readUInt32LE(at + 42),
+        name: Buffer.from(directory.subarray(at + 46, at + 46 + nameLength))
+      };
+      list.push(entry);
+      at += 46 + skip;
+    }
+    return list;
   }
-];
-function classify(outcome) {
-  if (outcome.endedBy !== "exit") {
-    const waiting = outcome.waitingOn.slice(0, 3).join(", ");
-    return { reason: outcome.endedBy, next: "rotate", detail: waiting ? `waiting on ${waiting}` : "no progress" };
-  }
-  if (outcome.exit.code === 0) return { reason: "ok", next: "done", detail: "" };
-  const errors = outcome.errors;
-  for (const rule of RULES) {
-    const line = errors.find((l) => rule.pattern.test(l));
-    if (line !== void 0) return { reason: rule.reason, next: rule.next, detail: line.trim() };
-  }
-  const last = errors.filter((l) => l.trim() !== "").at(-1) ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
-  return { reason: "error", next: "rotate", detail: last.trim() };
 }
-
-// src/retry.ts
-var AttemptFailed = class extends Error {
-  constructor(classification) {
-    super(`${classification.reason}: ${classification.detail}`);
-    this.name = "AttemptFailed";
+var SMALL_ENTRY = 1 << 20;
+var HEADER_SLACK = 64;
+async function contentHash(file, handle, entry) {
+  const hash = createHash4("sha256");
+  if (entry.compressedSize === 0) {
+    if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
+    return hash.digest("hex");
   }
-};
-var MAX_BACKOFF_MS = 3e4;
-function backoffDelay(timesFirstBefore, baseMs, random = Math.random) {
-  if (timesFirstBefore === 0) return 0;
-  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (timesFirstBefore - 1) * (1 + random()));
-}
-function nextChain(chain, classification) {
-  if (classification.next === "rotate") return rotateChain(chain, 1);
-  if (classification.next === "drop-first") {
-    const rest = chain.slice(1);
-    return rest.length > 0 ? rest : void 0;
+  let size = 0;
+  const take = (chunk) => {
+    size += chunk.length;
+    if (size > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`);
+    hash.update(chunk);
+  };
+  if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
+  const small = entry.compressedSize <= SMALL_ENTRY;
+  const guess = 30 + entry.name.length + HEADER_SLACK;
+  const head = await readAt(handle, entry.localOffset, small ? guess + entry.compressedSize : 30, true);
+  if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
+  const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+  if (small) {
+    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : await readAt(handle, entry.localOffset + dataAt, entry.compressedSize);
+    take(entry.method === 8 ? await inflate(raw, { maxOutputLength: Math.max(1, entry.size) + 1 }) : raw);
+  } else {
+    const start = entry.localOffset + dataAt;
+    const raw = createReadStream2(file, { start, end: start + entry.compressedSize - 1 });
+    const sink = async (source2) => {
+      for await (const chunk of source2) take(chunk);
+    };
+    if (entry.method === 8) await pipeline(raw, createInflateRaw(), sink);
+    else await pipeline(raw, sink);
   }
-  return void 0;
+  if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
+  return hash.digest("hex");
 }
-async function downloadWithRetries(initial, runOne, options) {
-  const attempts = [];
-  const timesFirst = /* @__PURE__ */ new Map();
-  let chain = initial;
-  let tried = initial;
-  let failedRequests = [];
+async function zipFileHash(file) {
+  const handle = await open2(file, "r");
   try {
-    await pRetry(
-      async (number) => {
-        const first = chain[0]?.spec ?? "";
-        const before = timesFirst.get(first) ?? 0;
-        timesFirst.set(first, before + 1);
-        await sleep3(backoffDelay(before, options.backoffMs));
-        tried = chain;
-        const outcome = await runOne(chain).catch((e) => {
-          throw new AbortError3(e);
-        });
-        const classification = classify(outcome);
-        const record = {
-          number,
-          first: chain[0]?.display ?? "",
-          reason: classification.reason,
-          detail: classification.detail,
-          durationMs: outcome.durationMs,
-          zips: outcome.zips
-        };
-        attempts.push(record);
-        if (classification.next === "done") {
-          failedRequests = outcome.failedRequests;
-          options.onAttemptEnd?.(record, void 0);
-          return;
-        }
-        const next = nextChain(chain, classification);
-        const last = next === void 0 || number > options.retries;
-        options.onAttemptEnd?.(record, last ? void 0 : next?.[0]?.display);
-        if (next === void 0) throw new AbortError3(new AttemptFailed(classification));
-        chain = next;
-        throw new AttemptFailed(classification);
-      },
-      // Backoff is paid in the attempt itself, where it is known whether the candidate is fresh.
-      { retries: options.retries, minTimeout: 0 }
-    );
-    return { ok: true, attempts, ...demote(tried, candidatesOf(tried, failedRequests)) };
-  } catch (e) {
-    if (!(e instanceof AttemptFailed)) throw e;
-    return { ok: false, attempts, chain: tried, demoted: [] };
+    return await hashEntries(file, handle, await entries(handle));
+  } finally {
+    await handle.close();
   }
 }
+async function hashEntries(file, handle, list) {
+  if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
+  if (list.some((e) => e.name.includes(10))) throw new Error("file name with a newline");
+  const hashed = [];
+  for (let i = 0; i < list.length; i += PARALLEL_ENTRIES) {
+    const batch = list.slice(i, i + PARALLEL_ENTRIES);
+    hashed.push(...await Promise.all(batch.map(async (entry) => ({ name: entry.name, hex: await contentHash(file, handle, entry) }))));
+  }
+  hashed.sort((a, b) => Buffer.compare(a.name, b.name));
+  const summary2 = createHash4("sha256");
+  for (const { name, hex } of hashed) summary2.update(`${hex}  `).update(name).update("\n");
+  return `h1:${summary2.digest("base64")}`;
+}
+function goModHashFromSha256(contentSha256) {
+  return `h1:${createHash4("sha256").update(`${contentSha256}  go.mod
+`).digest("base64")}`;
+}
 
-// src/prefetch.ts
+// src/fetch/fetcher.ts
 var MAX_FILE_BYTES = 512 << 20;
 var SAMPLE_WINDOW = 32;
-async function prefetch(options) {
-  const started = performance.now();
-  const root = path19.join(options.modcache, "cache", "download");
-  const jobs = prefetchPlan(options.lines, options.isPrivate, (job) => isCached(root, job));
-  const report = { files: 0, zips: 0, bytes: 0, durationMs: 0, missed: 0, retries: 0, hedges: 0, rejected: 0, troubled: [] };
-  const samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
-  const records = new Map(options.candidates.map((c) => [c.candidate, { requests: 0, failures: 0, rejected: 0 }]));
-  const stop = new AbortController();
-  let lastDone = performance.now();
-  const watchdog = setInterval(() => {
-    const now = performance.now();
-    if (now - lastDone > options.stallTimeoutMs) stop.abort(`no file completed for ${Math.round(options.stallTimeoutMs / 1e3)}s`);
-    else if (now - started > options.timeoutMs) stop.abort(`ran past ${Math.round(options.timeoutMs / 1e3)}s`);
-  }, stallCheckEveryMs(options.stallTimeoutMs));
-  const fetcher = { options, samples, records, report, stop: stop.signal };
-  const queue = [...jobs];
-  const worker = async () => {
-    while (!stop.signal.aborted) {
-      const job = queue.shift();
-      if (!job) return;
-      const body2 = await fetchVerified(fetcher, job);
-      const stored = body2 && await store(root, job, body2).then(
-        () => true,
-        // The prefetch only saves time: a module cache it cannot write is go's to report.
-        (e) => stop.abort(`could not write ${job.path}: ${e.message}`)
-      );
-      if (body2 && stored) {
-        report.files++;
-        if (job.kind === "zip") report.zips++;
-        report.bytes += body2.length;
-        lastDone = performance.now();
-      } else report.missed++;
+var Fetcher = class {
+  stats;
+  /** Bytes received from candidates so far: progress, whatever finishes. */
+  bytes = 0;
+  /** Files fetched, verified and kept. */
+  files = 0;
+  retries = 0;
+  hedges = 0;
+  rejected = 0;
+  options;
+  samples;
+  inFlight = /* @__PURE__ */ new Map();
+  stop = new AbortController();
+  constructor(options) {
+    this.options = options;
+    this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
+    this.samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
+  }
+  /** A file: from the store, joined with a fetch under way, or fetched now. */
+  get(job) {
+    if (job.transient) return this.fetch(job, path19.join(this.options.storeDir, ".transient", randomBytes(8).toString("hex")));
+    const running = this.inFlight.get(job.path);
+    if (running) return running;
+    const file = path19.join(this.options.storeDir, job.path);
+    const fetching = (existsSync7(file) ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file)).finally(
+      () => this.inFlight.delete(job.path)
+    );
+    this.inFlight.set(job.path, fetching);
+    return fetching;
+  }
+  /** Ends every request under way; later calls fail at once. */
+  close() {
+    this.stop.abort("the fetch was closed");
+  }
+  /** Candidates in the order to ask them: those that showed trouble last. */
+  order() {
+    const all = this.options.candidates.map((c) => c.candidate);
+    const troubled = (c) => isTroubled(this.stats.get(c));
+    return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
+  }
+  async fetch(job, file) {
+    let last = { kind: "failed", why: "no candidate to ask" };
+    for (let round = 0; round < this.options.rounds && !this.stop.signal.aborted; round++) {
+      if (round > 0) {
+        this.retries++;
+        await sleep3(backoffDelay(round, this.options.backoffMs), void 0, { signal: this.stop.signal }).catch(() => void 0);
+      }
+      last = await this.race(job, file);
+      if (last.kind !== "failed") return last;
     }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, jobs.length) }, worker));
-  } finally {
-    clearInterval(watchdog);
+    return last;
   }
-  if (stop.signal.aborted) {
-    report.stopped = String(stop.signal.reason);
-    report.missed += queue.length;
-  }
-  report.troubled = options.candidates.map((c) => c.candidate).filter((c) => isTroubled(records.get(c)));
-  report.durationMs = performance.now() - started;
-  return report;
-}
-function isCached(root, job) {
-  const file = path19.join(root, job.path);
-  return existsSync7(file) && (job.kind !== "zip" || existsSync7(`${file}hash`));
-}
-async function fetchVerified(fetcher, job) {
-  for (let round = 0; round < fetcher.options.rounds && !fetcher.stop.aborted; round++) {
-    if (round > 0) {
-      fetcher.report.retries++;
-      await sleep4(backoffDelay(round, fetcher.options.backoffMs), void 0, { signal: fetcher.stop }).catch(() => void 0);
-    }
-    const body2 = await raceCandidates(fetcher, job);
-    if (body2) return body2;
-  }
-  return void 0;
-}
-function raceCandidates(fetcher, job) {
-  const all = fetcher.options.candidates.map((c) => c.candidate);
-  const troubled = (c) => isTroubled(fetcher.records.get(c));
-  const candidates = [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
-  const requests = [];
-  let next = 0;
-  let pending = 0;
-  let done = false;
-  let hedge;
-  return new Promise((resolve3) => {
-    const finish = (body2) => {
-      if (done) return;
-      done = true;
-      clearTimeout(hedge);
-      for (const request of requests) request.abort();
-      resolve3(body2);
-    };
-    const launch = () => {
-      if (done) return;
-      if (next >= candidates.length || fetcher.stop.aborted) {
-        if (pending === 0) finish(void 0);
-        return;
-      }
-      const candidate = candidates[next++];
-      const typical = median(fetcher.samples.get(candidate) ?? []) ?? 0;
-      const request = new AbortController();
-      requests.push(request);
-      pending++;
-      clearTimeout(hedge);
-      if (next < candidates.length) {
-        hedge = setTimeout(() => {
-          fetcher.report.hedges++;
-          launch();
-        }, hedgeAfterMs(typical));
-      }
-      const started = performance.now();
-      requestOne(fetcher, candidate, job, request.signal, silenceLimitMs(typical, fetcher.options.stallTimeoutMs), () => {
-        clearTimeout(hedge);
-        const samples = fetcher.samples.get(candidate);
-        samples.push(performance.now() - started);
-        if (samples.length > SAMPLE_WINDOW) samples.shift();
-      }).then((body2) => {
-        pending--;
-        if (body2) finish(body2);
-        else launch();
-      });
-    };
-    launch();
-  });
-}
-async function requestOne(fetcher, candidate, job, signal, silenceMs, onHeaders) {
-  const url2 = requestUrl(candidate, job.path);
-  const record = fetcher.records.get(candidate);
-  let answered2 = false;
-  record.requests++;
-  try {
-    const answer = await fetcher.options.client.get(url2, {
-      signal: AbortSignal.any([signal, fetcher.stop]),
-      maxBytes: MAX_FILE_BYTES,
-      idleMs: silenceMs,
-      onHeaders: () => {
-        answered2 = true;
-        onHeaders();
-      }
+  /**
+   * One round: the first candidate is asked; when it fails, the next at once (failover); when it
+   * is slower to answer than its usual by a clear margin, the next beside it (a hedge). The first
+   * verified answer wins and the others are cancelled. All saying 404/410 is an answer too.
+   */
+  race(job, file) {
+    const candidates = this.order();
+    const requests = [];
+    const absent = [];
+    const why = [];
+    let next = 0;
+    let pending = 0;
+    let done = false;
+    let hedgeTimer;
+    return new Promise((resolve3) => {
+      const finish = (outcome, winner) => {
+        if (done) return;
+        done = true;
+        clearTimeout(hedgeTimer);
+        for (const r of requests) {
+          if (r.candidate === winner) {
+            if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
+          } else if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
+          r.controller.abort();
+        }
+        resolve3(outcome);
+      };
+      const launch = (hedge) => {
+        if (done) return;
+        if (next >= candidates.length || this.stop.signal.aborted) {
+          if (pending > 0) return;
+          if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
+          else finish({ kind: "failed", why: why.join("; ") || "no candidate to ask" });
+          return;
+        }
+        const candidate = candidates[next++];
+        const typical = median(this.samples.get(candidate) ?? []) ?? 0;
+        const controller = new AbortController();
+        requests.push({ candidate, controller, hedge });
+        pending++;
+        clearTimeout(hedgeTimer);
+        if (next < candidates.length) {
+          hedgeTimer = setTimeout(() => {
+            this.hedges++;
+            launch(true);
+          }, hedgeAfterMs(typical));
+        }
+        const started = performance.now();
+        this.requestOne(candidate, job, file, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), () => {
+          clearTimeout(hedgeTimer);
+          const samples = this.samples.get(candidate);
+          samples.push(performance.now() - started);
+          if (samples.length > SAMPLE_WINDOW) samples.shift();
+        }).then((result) => {
+          pending--;
+          if (result.kind === "file") return finish(result, candidate);
+          if (result.kind === "absent") absent.push(result.status);
+          else why.push(`${candidate.display}: ${result.why}`);
+          launch(false);
+        });
+      };
+      launch(false);
     });
-    if (answer.status === 404 || answer.status === 410) return void 0;
-    if (answer.status !== 200) record.failures++;
-    else if (!verified(job, answer.body)) {
-      record.rejected++;
-      fetcher.report.rejected++;
-    } else return answer.body;
-    return void 0;
-  } catch {
-    if (!fetcher.stop.aborted && !(signal.aborted && answered2)) record.failures++;
-    return void 0;
   }
-}
-function verified(job, body2) {
+  async requestOne(candidate, job, file, signal, silenceMs, onHeaders) {
+    const stats = this.stats.get(candidate);
+    const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+    let answered2 = false;
+    stats.requests++;
+    try {
+      await mkdir2(path19.dirname(file), { recursive: true });
+      const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
+        signal: AbortSignal.any([signal, this.stop.signal]),
+        maxBytes: MAX_FILE_BYTES,
+        idleMs: silenceMs,
+        onHeaders: () => {
+          answered2 = true;
+          onHeaders();
+        },
+        onData: (bytes) => {
+          this.bytes += bytes;
+          stats.bytes += bytes;
+        }
+      });
+      if (answer2.status === 404 || answer2.status === 410) {
+        stats.notFound++;
+        return { kind: "absent", status: answer2.status };
+      }
+      if (answer2.status !== 200) {
+        stats.failures++;
+        return { kind: "failed", why: `HTTP ${answer2.status}` };
+      }
+      const problem = await verify(job, temp, answer2.sha256);
+      if (problem) {
+        stats.rejected++;
+        this.rejected++;
+        return { kind: "failed", why: problem };
+      }
+      await rename2(temp, file);
+      stats.served++;
+      this.files++;
+      return { kind: "file", file, size: answer2.size };
+    } catch (e) {
+      if (!this.stop.signal.aborted && !(signal.aborted && answered2)) {
+        if (e.kind === "silent") stats.stalls++;
+        else stats.failures++;
+      }
+      return { kind: "failed", why: e.message };
+    } finally {
+      await rm2(temp, { force: true });
+    }
+  }
+};
+async function verify(job, file, sha2562) {
   try {
-    if (job.kind === "mod") return goModHash(body2) === job.hash;
-    if (job.kind === "zip") return zipHash(body2) === job.hash;
-    return JSON.parse(body2.toString("utf8")).Version === job.version;
-  } catch {
-    return false;
+    if (job.kind === "other") return void 0;
+    if (job.kind === "mod") return job.hash === void 0 || goModHashFromSha256(sha2562) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "zip") return job.hash === void 0 || await zipFileHash(file) === job.hash ? void 0 : "zip does not match go.sum";
+    const info2 = JSON.parse(await readFile(file, "utf8"));
+    return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
+  } catch (e) {
+    return `${job.kind} unreadable: ${e.message}`;
   }
 }
-async function store(root, job, body2) {
-  const file = path19.join(root, job.path);
-  await mkdir2(path19.dirname(file), { recursive: true });
-  const write = async (target, data) => {
-    const temp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-    await writeFile2(temp, data);
-    await rename2(temp, target);
+
+// src/fetch/local-proxy.ts
+import { createReadStream as createReadStream3 } from "node:fs";
+import { rm as rm3 } from "node:fs/promises";
+import http3 from "node:http";
+var CONTENT_TYPE = {
+  info: "application/json",
+  mod: "text/plain; charset=utf-8",
+  zip: "application/zip"
+};
+async function startLocalProxy(fetcher, jobFor2) {
+  const sockets = /* @__PURE__ */ new Set();
+  const proxy = { url: "", requests: 0, served: 0, close: async () => void 0 };
+  const server = http3.createServer((request, response) => {
+    proxy.requests++;
+    let urlPath;
+    try {
+      urlPath = decodeURIComponent(new URL(request.url ?? "/", "http://local").pathname.replace(/^\/+/, ""));
+    } catch {
+      return fail(response, 400, "malformed path");
+    }
+    const job = jobFor2(urlPath);
+    void fetcher.get(job).then(
+      (outcome) => answer(outcome, job, response, () => proxy.served++),
+      (e) => fail(response, 502, e.message)
+    );
+  });
+  server.keepAliveTimeout = 3e4;
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise((resolve3) => server.listen(0, "127.0.0.1", resolve3));
+  proxy.url = `http://127.0.0.1:${server.address().port}`;
+  proxy.close = () => new Promise((resolve3) => {
+    for (const socket of sockets) socket.destroy();
+    server.close(() => resolve3());
+  });
+  return proxy;
+}
+function answer(outcome, job, response, onServed) {
+  if (outcome.kind === "absent") return fail(response, outcome.status, `not found: ${job.module}@${job.version}`);
+  if (outcome.kind === "failed") return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`);
+  response.writeHead(200, { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size });
+  const stream = createReadStream3(outcome.file);
+  stream.on("error", () => response.destroy());
+  stream.on("end", () => {
+    onServed();
+    if (job.transient) void rm3(outcome.file, { force: true });
+  });
+  stream.pipe(response);
+}
+function fail(response, status, text) {
+  if (response.headersSent) return void response.destroy();
+  response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  response.end(`${text}
+`);
+}
+
+// src/fetch/resolve.ts
+import { promises as fs10 } from "node:fs";
+import path20 from "node:path";
+
+// src/semver.ts
+function parse2(version3) {
+  const m = /^v(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version3);
+  if (!m) return void 0;
+  return { numbers: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], prerelease: m[4] ? m[4].split(".") : [] };
+}
+function comparePrerelease(a, b) {
+  if (a.length === 0 || b.length === 0) return a.length === 0 ? b.length === 0 ? 0 : 1 : -1;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === void 0 || y === void 0) return x === void 0 ? -1 : 1;
+    if (x === y) continue;
+    const xn = /^\d+$/.test(x);
+    const yn = /^\d+$/.test(y);
+    if (xn && yn) return x.length !== y.length ? x.length - y.length : x < y ? -1 : 1;
+    if (xn !== yn) return xn ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+function compareVersions(a, b) {
+  const pa = parse2(a);
+  const pb = parse2(b);
+  if (!pa || !pb) return pa ? 1 : pb ? -1 : a < b ? -1 : a > b ? 1 : 0;
+  for (let i = 0; i < 3; i++) {
+    const d = pa.numbers[i] - pb.numbers[i];
+    if (d !== 0) return d;
+  }
+  return comparePrerelease(pa.prerelease, pb.prerelease);
+}
+function compareGoVersions(a, b) {
+  const key2 = (v) => {
+    const m = v && /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(v);
+    if (!m) return [0, 0, -2, 0, 0];
+    const kind = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : m[3] !== void 0 ? 2 : -1;
+    return [Number(m[1]), Number(m[2] ?? 0), m[3] !== void 0 ? Number(m[3]) : -1, kind, Number(m[5] ?? 0)];
   };
-  await write(file, body2);
-  if (job.kind === "zip") await write(`${file}hash`, job.hash);
+  const ka = key2(a);
+  const kb = key2(b);
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
+  return 0;
+}
+
+// src/fetch/download-set.ts
+var PRUNING_SINCE = "1.17";
+var key = (m) => `${m.path}@${m.version}`;
+function planDownloads(input, loaded) {
+  const mainPaths = new Set(input.mains.map((m) => m.mod.module));
+  const excluded = new Set(input.mains.flatMap((m) => m.mod.exclude.map(key)));
+  const replace = replacer(input);
+  const unprunedMain = !input.workspace && compareGoVersions(input.mains[0]?.mod.go, PRUNING_SINCE) < 0;
+  const nodes = /* @__PURE__ */ new Map();
+  const missing = /* @__PURE__ */ new Map();
+  const loadedKeys = /* @__PURE__ */ new Set();
+  const seen = /* @__PURE__ */ new Set();
+  const keep = (m) => m.version !== "none" && !excluded.has(key(m)) && !mainPaths.has(m.path);
+  const visit = (m, unpruned) => {
+    const id = `${key(m)}|${unpruned}`;
+    if (seen.has(id)) return;
+    seen.add(id);
+    nodes.set(key(m), m);
+    const summary2 = loaded.get(key(m));
+    if (!summary2) {
+      missing.set(key(m), source(m, replace));
+      return;
+    }
+    loadedKeys.add(key(m));
+    const required = summary2.require.filter(keep);
+    for (const r of required) nodes.set(key(r), r);
+    const summaryUnpruned = compareGoVersions(summary2.go, PRUNING_SINCE) < 0;
+    if (unpruned || summaryUnpruned) for (const r of required) visit(r, true);
+  };
+  for (const main of input.mains) for (const r of main.mod.require.filter(keep)) visit(r, unprunedMain);
+  const selected = /* @__PURE__ */ new Map();
+  for (const m of nodes.values()) {
+    const current = selected.get(m.path);
+    if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
+  }
+  const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
+  const downloads = listed.flatMap((path25) => {
+    const version3 = selected.get(path25);
+    if (version3 === void 0) return [];
+    const to = replace({ path: path25, version: version3 });
+    return to && to.kind === "proxy" ? [to.module] : [];
+  });
+  const graphMods = [...loadedKeys].flatMap((k) => {
+    const from = source(nodes.get(k), replace);
+    return from.kind === "proxy" ? [from.module] : [];
+  });
+  return {
+    missing: [...missing].map(([k, s]) => ({ key: k, source: s })),
+    graphMods: unique(graphMods),
+    downloads: unique(downloads).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : compareVersions(a.version, b.version))
+  };
+}
+function unique(list) {
+  return [...new Map(list.map((m) => [key(m), m])).values()];
+}
+function replacer(input) {
+  const rules = [...input.workReplace.map((r) => ({ r, dir: "" })), ...input.mains.flatMap((m) => m.mod.replace.map((r) => ({ r, dir: m.dir })))];
+  return (m) => {
+    const rule = rules.find(({ r }) => r.from.path === m.path && r.from.version === m.version) ?? rules.find(({ r }) => r.from.path === m.path && r.from.version === void 0);
+    if (!rule) return { kind: "proxy", module: m };
+    const to = rule.r.to;
+    if (isLocalPath(to.path) || to.version === void 0) return { kind: "dir", dir: to.path.startsWith("/") || !rule.dir ? to.path : `${rule.dir}/${to.path}` };
+    return { kind: "proxy", module: { path: to.path, version: to.version } };
+  };
+}
+function source(m, replace) {
+  return replace(m) ?? { kind: "proxy", module: m };
+}
+
+// src/fetch/resolve.ts
+async function readProject(dir, gowork) {
+  const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
+  if (workFile) {
+    const work = parseGoWork(await fs10.readFile(workFile, "utf8"));
+    const root = path20.dirname(workFile);
+    const mains = await Promise.all(work.use.map(async (use) => mainModule(path20.resolve(root, use))));
+    return { mains, workspace: true, workReplace: work.replace };
+  }
+  return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
+}
+async function mainModule(dir) {
+  return { dir, mod: parseGoMod(await fs10.readFile(path20.join(dir, "go.mod"), "utf8")) };
+}
+var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
+async function resolveDownloads(input, fetchMod) {
+  const loaded = /* @__PURE__ */ new Map();
+  const unresolved = [];
+  for (; ; ) {
+    const plan = planDownloads(input, loaded);
+    if (plan.missing.length === 0) return { ...plan, unresolved };
+    await Promise.all(
+      plan.missing.map(async ({ key: key2, source: source2 }) => {
+        const text = source2.kind === "dir" ? await fs10.readFile(path20.join(path20.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        if (text === void 0) unresolved.push(key2);
+        loaded.set(key2, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
+      })
+    );
+  }
+}
+
+// src/fetch/stage.ts
+var GO_FINISHED = "go finished";
+var unescape2 = (text) => text.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
+var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
+function knownFiles(lines, isPrivate) {
+  const known = /* @__PURE__ */ new Map();
+  for (const line of lines) {
+    if (isPrivate(line.module)) continue;
+    const m = { path: line.module, version: line.version };
+    const add = (kind, hash) => known.set(filePath(m, kind), { module: m.path, version: m.version, kind, path: filePath(m, kind), ...hash ? { hash } : {} });
+    if (line.goMod) add("mod", line.hash);
+    else {
+      add("zip", line.hash);
+      add("info");
+    }
+  }
+  return known;
+}
+function jobFor(known, requestPath) {
+  const found = known.get(requestPath);
+  if (found) return found;
+  const m = /^(.+)\/@v\/(.+)\.(info|mod|zip)$/.exec(requestPath);
+  const kind = m ? m[3] : "other";
+  return {
+    module: m ? unescape2(m[1]) : requestPath,
+    version: m ? unescape2(m[2]) : "",
+    // An .info names its version, so it can be checked; a .mod or .zip go.sum does not name is go's to check.
+    kind: kind === "info" ? "info" : "other",
+    path: requestPath,
+    transient: kind !== "info"
+  };
+}
+async function startFetch(options) {
+  const started = performance.now();
+  const storeDir = options.storeDir ?? mkdtempSync(path21.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
+  const known = knownFiles(options.sumLines, options.isPrivate);
+  const fetcher = new Fetcher({ client: options.client, candidates: options.candidates, storeDir, rounds: options.rounds, backoffMs: options.backoffMs, stallTimeoutMs: options.stallTimeoutMs });
+  const local = await startLocalProxy(fetcher, (p) => jobFor(known, p));
+  const report = {
+    planned: 0,
+    plannedZips: 0,
+    sumLines: options.sumLines.length,
+    files: 0,
+    bytes: 0,
+    durationMs: 0,
+    retries: 0,
+    hedges: 0,
+    rejected: 0,
+    requests: 0,
+    served: 0,
+    peakLimit: 0,
+    unresolved: 0,
+    candidates: [],
+    troubled: []
+  };
+  const speculative = speculate(fetcher, known, options, report);
+  return {
+    url: local.url,
+    progress: () => fetcher.bytes,
+    finish: async () => {
+      speculative.stop(GO_FINISHED);
+      fetcher.close();
+      await Promise.all([speculative.done, local.close()]);
+      await rm4(storeDir, { recursive: true, force: true });
+      report.durationMs = performance.now() - started;
+      report.files = fetcher.files;
+      report.bytes = fetcher.bytes;
+      report.retries = fetcher.retries;
+      report.hedges = fetcher.hedges;
+      report.rejected = fetcher.rejected;
+      report.requests = local.requests;
+      report.served = local.served;
+      report.candidates = options.candidates.map(({ candidate }) => {
+        const stats = fetcher.stats.get(candidate);
+        const moved = movedBecause(stats);
+        return { candidate, stats, ...moved ? { moved } : {} };
+      });
+      report.troubled = report.candidates.filter((c) => isTroubled(c.stats)).map((c) => c.candidate);
+      return report;
+    }
+  };
+}
+function speculate(fetcher, known, options, report) {
+  const stop = new AbortController();
+  const limiter = new Limiter(Math.min(options.concurrency, START_LIMIT));
+  report.peakLimit = limiter.limit;
+  let climb = { limit: limiter.limit, hold: 0 };
+  let delivered = 0;
+  let busy = false;
+  let lastDone = performance.now();
+  const adapt = setInterval(() => {
+    climb = nextLimit(climb, delivered, busy, options.concurrency);
+    limiter.setLimit(climb.limit);
+    report.peakLimit = Math.max(report.peakLimit, climb.limit);
+    delivered = 0;
+    busy = false;
+  }, WINDOW_MS);
+  const halt = (why) => {
+    if (stop.signal.aborted) return;
+    stop.abort(why);
+    if (why !== GO_FINISHED) report.stopped = why;
+  };
+  const watchdog = setInterval(() => {
+    if (performance.now() - lastDone > options.stallTimeoutMs) halt(`no file completed for ${Math.round(options.stallTimeoutMs / 1e3)}s`);
+  }, stallCheckEveryMs(options.stallTimeoutMs));
+  const fetchOne = async (job) => {
+    if (stop.signal.aborted) return;
+    const release = await limiter.acquire();
+    busy ||= limiter.active >= limiter.limit;
+    try {
+      if (stop.signal.aborted) return;
+      const before = fetcher.bytes;
+      const outcome = await fetcher.get(job);
+      if (outcome.kind === "file") {
+        lastDone = performance.now();
+        delivered += fetcher.bytes - before + 16384;
+      }
+    } finally {
+      release();
+    }
+  };
+  const inModcache = (job) => {
+    const file = path21.join(options.modcache, "cache", "download", job.path);
+    return existsSync8(file) && (job.kind !== "zip" || existsSync8(`${file}hash`));
+  };
+  const fetchMod = async (m) => {
+    const job = known.get(filePath(m, "mod"));
+    if (options.isPrivate(m.path) || !job) return void 0;
+    if (inModcache(job)) return readFileSync(path21.join(options.modcache, "cache", "download", job.path), "utf8");
+    await fetchOne(job);
+    const outcome = await fetcher.get(job);
+    return outcome.kind === "file" ? readFileSync(outcome.file, "utf8") : void 0;
+  };
+  const done = (async () => {
+    try {
+      const plan = await resolveDownloads(options.project, fetchMod);
+      report.unresolved = plan.unresolved.length;
+      const jobs = [
+        ...plan.graphMods.map((m) => filePath(m, "mod")),
+        ...plan.downloads.flatMap((m) => ["info", "mod", "zip"].map((kind) => filePath(m, kind)))
+      ].filter((p, i, all) => all.indexOf(p) === i).flatMap((p) => known.get(p) ?? []);
+      report.planned = jobs.length;
+      report.plannedZips = jobs.filter((j) => j.kind === "zip").length;
+      await Promise.all(jobs.map((job) => inModcache(job) ? void 0 : fetchOne(job)));
+    } finally {
+      clearInterval(adapt);
+      clearInterval(watchdog);
+    }
+  })();
+  return {
+    done: done.catch(() => void 0),
+    stop: halt
+  };
 }
 
 // src/net/errors.ts
@@ -70095,46 +69824,41 @@ function protocolRequest(module = "golang.org/toolchain") {
     }
   };
 }
-var HEDGE_FLOOR_MS = 500;
-var HEDGE_FACTOR = 4;
-function hedgeDeadlineMs(firstHealthyMs, timeoutMs) {
-  return Math.min(timeoutMs, Math.max(HEDGE_FLOOR_MS, HEDGE_FACTOR * firstHealthyMs));
-}
 async function probeAll(client, candidates, request, timeoutMs) {
   const started = performance.now();
-  const hedge = new AbortController();
-  let hedgeTimer;
+  const cutoff = new AbortController();
+  let cutoffTimer;
   const onHealthy = (result) => {
-    if (hedgeTimer || result.latencyMs === void 0) return;
-    const deadline = hedgeDeadlineMs(result.latencyMs, timeoutMs);
+    if (cutoffTimer || result.latencyMs === void 0) return;
+    const deadline = probeCutoffMs(result.latencyMs, timeoutMs);
     const reason = `no answer within ${formatDuration(deadline)}, while ${result.candidate.display} answered in ${formatDuration(result.latencyMs)}`;
-    hedgeTimer = setTimeout(() => hedge.abort(reason), Math.max(0, started + deadline - performance.now()));
-    hedgeTimer.unref();
+    cutoffTimer = setTimeout(() => cutoff.abort(reason), Math.max(0, started + deadline - performance.now()));
+    cutoffTimer.unref();
   };
   try {
     return await Promise.all(
       candidates.map(async (candidate) => {
         if (candidate.keyword) return { candidate, verdict: "not probed", reason: `${candidate.spec} is used as given` };
-        const result = await probeCandidate(client, candidate, request, timeoutMs, hedge.signal);
+        const result = await probeCandidate(client, candidate, request, timeoutMs, cutoff.signal);
         if (result.verdict === "healthy") onHealthy(result);
         return result;
       })
     );
   } finally {
-    clearTimeout(hedgeTimer);
+    clearTimeout(cutoffTimer);
   }
 }
-async function probeCandidate(client, candidate, request, timeoutMs, hedge) {
+async function probeCandidate(client, candidate, request, timeoutMs, cutoff) {
   const url2 = requestUrl(candidate, request.path);
   const via = route(client, url2);
   const started = performance.now();
   try {
-    const answer = await client.get(url2, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), hedge]), maxBytes: MAX_BODY });
+    const answer2 = await client.get(url2, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), cutoff]), maxBytes: MAX_BODY });
     const latencyMs = performance.now() - started;
-    const problem = request.judge(answer.status, answer.contentType, answer.body);
+    const problem = request.judge(answer2.status, answer2.contentType, answer2.body);
     return problem ? { candidate, verdict: "unhealthy", latencyMs, reason: problem, failure: "http", ...via } : { candidate, verdict: "healthy", latencyMs, reason: `served ${request.describe}`, ...via };
   } catch (e) {
-    if (hedge.aborted) return { candidate, verdict: "slow", reason: String(hedge.reason), failure: "silent", ...via };
+    if (cutoff.aborted) return { candidate, verdict: "slow", reason: String(cutoff.reason), failure: "silent", ...via };
     const error2 = classifyError(e);
     const reason = error2.kind === "silent" ? `no complete answer within ${formatDuration(timeoutMs)}` : error2.message;
     return { candidate, verdict: "unhealthy", reason, failure: error2.kind, ...via };
@@ -70150,8 +69874,12 @@ function route(client, url2) {
 }
 
 // src/net/client.ts
-import http4 from "node:http";
+import { createHash as createHash5 } from "node:crypto";
+import { createWriteStream as createWriteStream2 } from "node:fs";
+import http5 from "node:http";
 import https3 from "node:https";
+import { Transform as Transform2 } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream/promises";
 import tls4 from "node:tls";
 
 // node_modules/http-proxy-agent/dist/index.js
@@ -70162,10 +69890,10 @@ import { once } from "events";
 
 // node_modules/agent-base/dist/index.js
 import * as net from "net";
-import * as http3 from "http";
+import * as http4 from "http";
 import { Agent as HttpsAgent } from "https";
 var INTERNAL = /* @__PURE__ */ Symbol("AgentBaseInternalState");
-var Agent4 = class extends http3.Agent {
+var Agent4 = class extends http4.Agent {
   constructor(opts) {
     super(opts);
     this[INTERNAL] = {};
@@ -70240,15 +69968,15 @@ var Agent4 = class extends http3.Agent {
       if (typeof socket.addRequest === "function") {
         try {
           return socket.addRequest(req, connectOpts);
-        } catch (err2) {
-          return cb(err2);
+        } catch (err) {
+          return cb(err);
         }
       }
       this[INTERNAL].currentSocket = socket;
       super.createSocket(req, options, cb);
-    }, (err2) => {
+    }, (err) => {
       this.decrementSockets(name, fakeSocket);
-      cb(err2);
+      cb(err);
     });
   }
   createConnection() {
@@ -70396,10 +70124,10 @@ var HttpProxyAgent2 = class extends Agent4 {
 HttpProxyAgent2.protocols = ["http", "https"];
 function omit(obj, ...keys) {
   const ret = {};
-  let key;
-  for (key in obj) {
-    if (!keys.includes(key)) {
-      ret[key] = obj[key];
+  let key2;
+  for (key2 in obj) {
+    if (!keys.includes(key2)) {
+      ret[key2] = obj[key2];
     }
   }
   return ret;
@@ -70436,10 +70164,10 @@ function parseProxyResponse(socket) {
       debug3("onend");
       reject(new Error("Proxy connection ended before receiving CONNECT response"));
     }
-    function onerror(err2) {
+    function onerror(err) {
       cleanup();
-      debug3("onerror %o", err2);
-      reject(err2);
+      debug3("onerror %o", err);
+      reject(err);
     }
     function ondata(b) {
       buffers.push(b);
@@ -70469,15 +70197,15 @@ function parseProxyResponse(socket) {
           socket.destroy();
           return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
         }
-        const key = header.slice(0, firstColon).toLowerCase();
+        const key2 = header.slice(0, firstColon).toLowerCase();
         const value = header.slice(firstColon + 1).trimStart();
-        const current = headers[key];
+        const current = headers[key2];
         if (typeof current === "string") {
-          headers[key] = [current, value];
+          headers[key2] = [current, value];
         } else if (Array.isArray(current)) {
           current.push(value);
         } else {
-          headers[key] = value;
+          headers[key2] = value;
         }
       }
       debug3("got proxy server response: %o %o", firstLine, headers);
@@ -70660,10 +70388,10 @@ function resume(socket) {
 }
 function omit2(obj, ...keys) {
   const ret = {};
-  let key;
-  for (key in obj) {
-    if (!keys.includes(key)) {
-      ret[key] = obj[key];
+  let key2;
+  for (key2 in obj) {
+    if (!keys.includes(key2)) {
+      ret[key2] = obj[key2];
     }
   }
   return ret;
@@ -70671,12 +70399,12 @@ function omit2(obj, ...keys) {
 
 // src/net/goauth.ts
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 
 // src/net/netrc.ts
-import path20 from "node:path";
+import path22 from "node:path";
 function parseNetrc(text) {
-  const entries = [];
+  const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
   let inMacro = false;
   for (const line of text.split("\n")) {
@@ -70685,46 +70413,46 @@ function parseNetrc(text) {
       continue;
     }
     const fields = line.split(/[ \t\r\v\f]+/).filter((f) => f !== "");
-    let i2 = 0;
-    for (; i2 < fields.length - 1; i2 += 2) {
-      const [token, value] = [fields[i2], fields[i2 + 1]];
+    let i = 0;
+    for (; i < fields.length - 1; i += 2) {
+      const [token, value] = [fields[i], fields[i + 1]];
       if (token === "machine") entry = { machine: value, login: "", password: "" };
       else if (token === "login") entry.login = value;
       else if (token === "password") entry.password = value;
       else if (token === "macdef") inMacro = true;
       if (entry.machine && entry.login && entry.password) {
-        entries.push(entry);
+        entries2.push(entry);
         entry = { machine: "", login: "", password: "" };
       }
     }
-    if (fields[i2] === "default") break;
+    if (fields[i] === "default") break;
   }
-  return entries;
+  return entries2;
 }
 function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path20.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path22.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
 function splitQuoted(text) {
   const words = [];
-  let i2 = 0;
-  while (i2 < text.length) {
-    while (i2 < text.length && /\s/.test(text[i2])) i2++;
-    if (i2 >= text.length) break;
-    const quote = text[i2];
+  let i = 0;
+  while (i < text.length) {
+    while (i < text.length && /\s/.test(text[i])) i++;
+    if (i >= text.length) break;
+    const quote = text[i];
     if (quote === '"' || quote === "'") {
-      const end = text.indexOf(quote, i2 + 1);
+      const end = text.indexOf(quote, i + 1);
       if (end < 0) throw new Error(`unterminated ${quote} string`);
-      words.push(text.slice(i2 + 1, end));
-      i2 = end + 1;
+      words.push(text.slice(i + 1, end));
+      i = end + 1;
     } else {
-      const start = i2;
-      while (i2 < text.length && !/\s/.test(text[i2])) i2++;
-      words.push(text.slice(start, i2));
+      const start = i;
+      while (i < text.length && !/\s/.test(text[i])) i++;
+      words.push(text.slice(start, i));
     }
   }
   return words;
@@ -70732,28 +70460,28 @@ function splitQuoted(text) {
 function parseAuthOutput(text) {
   const credentials = /* @__PURE__ */ new Map();
   const lines = text.split("\n").map((l) => l.replace(/\r$/, ""));
-  let i2 = 0;
-  while (i2 < lines.length && !(i2 === lines.length - 1 && lines[i2] === "")) {
+  let i = 0;
+  while (i < lines.length && !(i === lines.length - 1 && lines[i] === "")) {
     const prefixes = [];
-    for (; ; i2++) {
-      const line = lines[i2];
+    for (; ; i++) {
+      const line = lines[i];
       if (line === void 0) throw new Error("invalid format: expected url prefix or empty line");
       if (line.trim() !== line) throw new Error("invalid format: leading or trailing white space");
       if (line === "") break;
       if (!line.startsWith("https://")) throw new Error("invalid format: expected url prefix or empty line");
       prefixes.push(line);
     }
-    i2++;
+    i++;
     if (prefixes.length === 0) throw new Error("invalid format: expected url prefix");
     const headers = {};
-    for (; i2 < lines.length && lines[i2] !== ""; i2++) {
-      const line = lines[i2];
+    for (; i < lines.length && lines[i] !== ""; i++) {
+      const line = lines[i];
       const colon = line.indexOf(":");
       if (colon <= 0) throw new Error(`malformed header line: ${JSON.stringify(line.slice(0, 40))}`);
       const name = line.slice(0, colon).trim();
       (headers[name] ??= []).push(line.slice(colon + 1).trim());
     }
-    i2++;
+    i++;
     for (const prefix2 of prefixes) credentials.set(trimPrefix(prefix2), headers);
   }
   return credentials;
@@ -70784,7 +70512,7 @@ function runCommand(words, env, url2, status) {
 }
 async function loadGoAuth(goauth, env, platform2 = process.platform) {
   const cache = /* @__PURE__ */ new Map();
-  const store2 = (prefix2, headers) => {
+  const store = (prefix2, headers) => {
     cache.set(prefix2, headers);
     for (const values of Object.values(headers)) for (const v of values) for (const secret of [v, ...secretParts(v)]) secrets.add(secret);
   };
@@ -70803,7 +70531,7 @@ async function loadGoAuth(goauth, env, platform2 = process.platform) {
         const file = netrcPath(env, platform2);
         const text = file === void 0 ? "" : readOptional(file);
         const basic = (login, password) => ({ Authorization: [`Basic ${Buffer.from(`${login}:${password}`).toString("base64")}`] });
-        for (const entry of parseNetrc(text).reverse()) store2(trimPrefix(entry.machine), basic(entry.login, entry.password));
+        for (const entry of parseNetrc(text).reverse()) store(trimPrefix(entry.machine), basic(entry.login, entry.password));
       } else if (words[0] === "git" || words[0] === "mtls") {
         if (!url2 && !unsupported.includes(method)) unsupported.push(method);
       } else {
@@ -70811,7 +70539,7 @@ async function loadGoAuth(goauth, env, platform2 = process.platform) {
         const found = await runCommand(words, env, url2, status).catch(() => /* @__PURE__ */ new Map());
         for (const [prefix2, headers] of found) {
           if (Object.keys(headers).length === 0) cache.delete(prefix2);
-          else store2(prefix2, headers);
+          else store(prefix2, headers);
         }
       }
     }
@@ -70848,7 +70576,7 @@ function secretParts(value) {
 }
 function readOptional(file) {
   try {
-    return readFileSync(file, "utf8");
+    return readFileSync2(file, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file} (GOAUTH=netrc): ${e.message}`, { cause: e });
@@ -70886,10 +70614,10 @@ function proxyRules(env) {
     const url2 = set && parseProxyUrl(set.value);
     return set && url2 ? { url: url2, from: set.from } : void 0;
   };
-  const http5 = choice(["HTTP_PROXY", "http_proxy"]);
+  const http6 = choice(["HTTP_PROXY", "http_proxy"]);
   const https4 = choice(["HTTPS_PROXY", "https_proxy"]);
   return {
-    ...http5 ? { http: http5 } : {},
+    ...http6 ? { http: http6 } : {},
     ...https4 ? { https: https4 } : {},
     cgi: Boolean(env.REQUEST_METHOD),
     exempt: noProxyMatcher(firstSet(env, ["NO_PROXY", "no_proxy"])?.value ?? "")
@@ -70968,18 +70696,18 @@ function parseCidr(entry) {
   const slash = entry.indexOf("/");
   if (slash < 0) return void 0;
   const address = entry.slice(0, slash);
-  const bits2 = entry.slice(slash + 1);
+  const bits = entry.slice(slash + 1);
   const family = net4.isIP(address);
-  if (family === 0 || !/^\d+$/.test(bits2) || Number(bits2) > (family === 4 ? 32 : 128)) return void 0;
+  if (family === 0 || !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) return void 0;
   const list = new net4.BlockList();
-  list.addSubnet(address, Number(bits2), family === 4 ? "ipv4" : "ipv6");
+  list.addSubnet(address, Number(bits), family === 4 ? "ipv4" : "ipv6");
   return list;
 }
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync2, readFileSync as readFileSync2, readlinkSync, lstatSync } from "node:fs";
-import path21 from "node:path";
+import { readdirSync as readdirSync2, readFileSync as readFileSync3, readlinkSync, lstatSync } from "node:fs";
+import path23 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -71003,7 +70731,7 @@ function certificatesIn(text) {
 }
 var readText = (file) => {
   try {
-    return readFileSync2(file, "latin1");
+    return readFileSync3(file, "latin1");
   } catch {
     return void 0;
   }
@@ -71015,7 +70743,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path21.join(dir, name)).filter((file) => {
+  return names.map((name) => path23.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
     } catch {
@@ -71075,17 +70803,60 @@ var HttpClient2 = class {
     return proxyFor(this.view.proxies, typeof url2 === "string" ? new URL(url2) : url2);
   }
   /** `url` may carry `user:password@`: sent as Basic credentials, as go sends them. */
-  async get(url2, options) {
+  get(url2, options) {
+    return this.request(
+      url2,
+      options,
+      (response, status, contentType2) => new Promise((resolve3, reject) => {
+        const chunks = [];
+        let size = 0;
+        response.on("data", (chunk) => {
+          size += chunk.length;
+          options.onData?.(chunk.length);
+          chunks.push(chunk);
+          if (size > options.maxBytes) {
+            reject(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
+            response.destroy();
+          }
+        });
+        response.on("end", () => resolve3({ status, contentType: contentType2, body: Buffer.concat(chunks) }));
+        response.on("error", reject);
+      })
+    );
+  }
+  /** Like get, but a 200's body goes to `file` as it arrives, hashed on the way; other answers' bodies are dropped. */
+  download(url2, file, options) {
+    return this.request(url2, options, async (response, status, contentType2) => {
+      if (status !== 200) {
+        response.resume();
+        return { status, contentType: contentType2, size: 0, sha256: "" };
+      }
+      const hash = createHash5("sha256");
+      let size = 0;
+      const meter = new Transform2({
+        transform(chunk, _encoding, done) {
+          size += chunk.length;
+          if (size > options.maxBytes) return done(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
+          options.onData?.(chunk.length);
+          hash.update(chunk);
+          done(null, chunk);
+        }
+      });
+      await pipeline2(response, meter, createWriteStream2(file));
+      return { status, contentType: contentType2, size, sha256: hash.digest("hex") };
+    });
+  }
+  async request(url2, options, consume) {
     let target = new URL(url2);
     let headers = this.credentials(target);
     target.username = "";
     target.password = "";
     let refreshed = false;
     for (let redirects = 0; ; redirects++) {
-      const answer = await this.once(target, headers, options);
-      if (answer.location) {
+      const answer2 = await this.once(target, headers, options, consume);
+      if ("location" in answer2) {
         if (redirects >= MAX_REDIRECTS) throw new NetError("http", `stopped after ${MAX_REDIRECTS} redirects`);
-        const next = new URL(answer.location, target);
+        const next = new URL(answer2.location, target);
         if (target.protocol === "https:" && next.protocol !== "https:") {
           throw new NetError("http", `redirected from secure URL ${redactUrl(target.href)} to insecure URL ${redactUrl(next.href)}`);
         }
@@ -71093,14 +70864,14 @@ var HttpClient2 = class {
         target = next;
         continue;
       }
-      if (!refreshed && answer.status >= 400 && answer.status < 500 && target.protocol === "https:") {
+      if (!refreshed && answer2.status >= 400 && answer2.status < 500 && target.protocol === "https:") {
         refreshed = true;
-        if (await this.view.auth.refresh(target, String(answer.status))) {
+        if (await this.view.auth.refresh(target, String(answer2.status))) {
           headers = this.credentials(target);
           continue;
         }
       }
-      return answer;
+      return answer2.result;
     }
   }
   /** Destroys the pooled connections. */
@@ -71117,11 +70888,11 @@ var HttpClient2 = class {
   }
   agentFor(url2, proxy) {
     const secure = url2.protocol === "https:";
-    const key = `${url2.protocol}|${proxy?.url.href ?? "direct"}`;
-    let agent = this.agents.get(key);
+    const key2 = `${url2.protocol}|${proxy?.url.href ?? "direct"}`;
+    let agent = this.agents.get(key2);
     if (agent) return agent;
     const pool = { keepAlive: true, maxSockets: this.maxSockets };
-    if (!proxy) agent = secure ? new https3.Agent(pool) : new http4.Agent(pool);
+    if (!proxy) agent = secure ? new https3.Agent(pool) : new http5.Agent(pool);
     else {
       if (proxy.url.protocol !== "http:" && proxy.url.protocol !== "https:") {
         throw new NetError("proxy", `${proxy.from} is ${redactUrl(proxy.url.href)}: the action's own requests cannot use a ${proxy.url.protocol.slice(0, -1)} proxy (go can)`);
@@ -71129,10 +70900,10 @@ var HttpClient2 = class {
       const toProxy = { ...pool, secureContext: this.secureContext };
       agent = secure ? new HttpsProxyAgent2(proxy.url, toProxy) : new HttpProxyAgent2(proxy.url, toProxy);
     }
-    this.agents.set(key, agent);
+    this.agents.set(key2, agent);
     return agent;
   }
-  once(url2, headers, options) {
+  once(url2, headers, options, consume) {
     let proxy;
     let agent;
     try {
@@ -71144,8 +70915,8 @@ var HttpClient2 = class {
     const via = proxy && `${redactUrl(proxy.url.href).replace(/\/$/, "")} (${proxy.from})`;
     const secure = url2.protocol === "https:";
     return new Promise((resolve3, reject) => {
-      const fail = (e) => reject(classifyError(e, via));
-      const request = (secure ? https3 : http4).get(
+      const fail2 = (e) => reject(classifyError(e, via));
+      const request = (secure ? https3 : http5).get(
         url2,
         { signal: options.signal, headers, agent, ...secure ? { secureContext: this.secureContext } : {} },
         (response) => {
@@ -71158,23 +70929,12 @@ var HttpClient2 = class {
           const location = response.headers.location;
           if (status >= 300 && status < 400 && location) {
             response.resume();
-            return resolve3({ status, contentType: "", body: Buffer.alloc(0), location });
+            return resolve3({ location });
           }
-          const chunks = [];
-          let size = 0;
-          response.on("data", (chunk) => {
-            size += chunk.length;
-            chunks.push(chunk);
-            if (size > options.maxBytes) {
-              reject(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
-              response.destroy();
-            }
-          });
-          response.on("end", () => resolve3({ status, contentType: response.headers["content-type"] ?? "", body: Buffer.concat(chunks) }));
-          response.on("error", fail);
+          consume(response, status, response.headers["content-type"] ?? "").then((result) => resolve3({ status, result }), fail2);
         }
       );
-      request.on("error", fail);
+      request.on("error", fail2);
       if (options.idleMs) {
         request.setTimeout(options.idleMs, () => request.destroy(new IdleError(options.idleMs)));
       }
@@ -71191,6 +70951,353 @@ function rankHealthy(results, selection) {
 function fallbackOrder(results) {
   const urls = results.filter((r) => !r.candidate.keyword);
   return [...urls.filter((r) => answered(r.failure)), ...urls.filter((r) => !answered(r.failure))].map((r) => r.candidate);
+}
+
+// node_modules/is-network-error/index.js
+var objectToString = Object.prototype.toString;
+var isError3 = (value) => objectToString.call(value) === "[object Error]";
+var errorMessages = /* @__PURE__ */ new Set([
+  "network error",
+  // Chrome
+  "NetworkError when attempting to fetch resource.",
+  // Firefox
+  "The Internet connection appears to be offline.",
+  // Safari 16
+  "Network request failed",
+  // `cross-fetch`
+  "fetch failed",
+  // Undici (Node.js)
+  "terminated",
+  // Undici (Node.js)
+  " A network error occurred.",
+  // Bun (WebKit)
+  "Network connection lost"
+  // Cloudflare Workers (fetch)
+]);
+function isNetworkError(error2) {
+  const isValid = error2 && isError3(error2) && error2.name === "TypeError" && typeof error2.message === "string";
+  if (!isValid) {
+    return false;
+  }
+  const { message, stack } = error2;
+  if (message === "Load failed" || message.startsWith("Load failed (") && message.endsWith(")")) {
+    return stack === void 0 || "__sentry_captured__" in error2;
+  }
+  if (message.startsWith("error sending request for url")) {
+    return true;
+  }
+  if (message === "Failed to fetch" || message.startsWith("Failed to fetch (") && message.endsWith(")")) {
+    return true;
+  }
+  return errorMessages.has(message);
+}
+
+// node_modules/p-retry/index.js
+function validateRetries(retries) {
+  if (typeof retries === "number") {
+    if (retries < 0) {
+      throw new TypeError("Expected `retries` to be a non-negative number.");
+    }
+    if (Number.isNaN(retries)) {
+      throw new TypeError("Expected `retries` to be a valid number or Infinity, got NaN.");
+    }
+    if (Number.isFinite(retries) && !Number.isInteger(retries)) {
+      throw new TypeError("Expected `retries` to be a non-negative integer or Infinity.");
+    }
+  } else if (retries !== void 0) {
+    throw new TypeError("Expected `retries` to be a number or Infinity.");
+  }
+}
+function validateNumberOption(name, value, { allowInfinity = false } = {}) {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? " or Infinity" : ""}.`);
+  }
+  if (!allowInfinity && !Number.isFinite(value)) {
+    throw new TypeError(`Expected \`${name}\` to be a finite number.`);
+  }
+  if (value < 0) {
+    throw new TypeError(`Expected \`${name}\` to be \u2265 0.`);
+  }
+}
+function validateOption(name, value, type) {
+  if (value === void 0 || value === null) {
+    return;
+  }
+  if (typeof value !== type) {
+    throw new TypeError(`Expected \`${name}\` to be a ${type}.`);
+  }
+}
+function validateSignal(value) {
+  if (value === void 0 || value === null) {
+    return;
+  }
+  if (typeof value.throwIfAborted !== "function" || typeof value.addEventListener !== "function" || typeof value.removeEventListener !== "function") {
+    throw new TypeError("Expected `signal` to be an AbortSignal.");
+  }
+}
+var AbortError3 = class _AbortError extends Error {
+  constructor(message) {
+    super(typeof message === "string" ? message : void 0);
+    this.name = "AbortError";
+    if (message instanceof Error) {
+      this.originalError = message;
+      ({ message } = message);
+    } else {
+      this.originalError = new Error(message);
+      ({ message } = this.originalError);
+      Error.captureStackTrace?.(this.originalError, _AbortError);
+    }
+    this.message = message;
+  }
+};
+var maximumDelay = 2 ** 31 - 1;
+function calculateDelay(retriesConsumed, options) {
+  if (options.minTimeout === 0) {
+    return 0;
+  }
+  const attempt = retriesConsumed + 1;
+  const random = options.randomize ? Math.random() + 1 : 1;
+  const timeout = Math.round(random * options.minTimeout * options.factor ** (attempt - 1));
+  return Math.min(timeout, Math.ceil(options.maxTimeout), maximumDelay);
+}
+function calculateRemainingTime(start, max) {
+  return Number.isFinite(max) ? max - (performance.now() - start) : max;
+}
+async function delayForRetry(delay4, options) {
+  if (delay4 <= 0) {
+    return;
+  }
+  await new Promise((resolve3, reject) => {
+    const onAbort = () => {
+      clearTimeout(timeoutToken);
+      reject(options.signal.reason);
+    };
+    const timeoutToken = setTimeout(() => {
+      options.signal?.removeEventListener("abort", onAbort);
+      resolve3();
+    }, delay4);
+    if (options.unref) {
+      timeoutToken.unref?.();
+    }
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+function stringifyThrownValue(value) {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+function unwrapAbortError(error2) {
+  let cause = error2;
+  while (cause instanceof AbortError3 && cause.originalError instanceof Error) {
+    cause = cause.originalError;
+  }
+  return cause;
+}
+async function onAttemptFailure({ error: error2, attemptNumber, retriesConsumed, startTime, options }) {
+  const abortIfNeeded = () => {
+    options.signal?.throwIfAborted();
+  };
+  const normalizedError = error2 instanceof Error ? error2 : new TypeError(`Non-error was thrown: "${stringifyThrownValue(error2)}". You should only throw errors.`);
+  abortIfNeeded();
+  if (normalizedError instanceof AbortError3) {
+    throw unwrapAbortError(normalizedError);
+  }
+  const retriesLeft = options.retries - retriesConsumed;
+  const isRetriableError = !(normalizedError instanceof TypeError) || isNetworkError(normalizedError);
+  const timeLeft = calculateRemainingTime(startTime, options.maxRetryTime);
+  const delayTime = isRetriableError && timeLeft > 0 && retriesLeft > 0 ? calculateDelay(retriesConsumed, options) : 0;
+  const consumeRetryContext = Object.freeze({
+    error: normalizedError,
+    attemptNumber,
+    retriesLeft,
+    retriesConsumed,
+    retryDelay: delayTime
+  });
+  const consumeRetry = await options.shouldConsumeRetry(consumeRetryContext) ?? true;
+  abortIfNeeded();
+  const effectiveDelay = consumeRetry ? delayTime : 0;
+  const context3 = Object.freeze({
+    error: normalizedError,
+    attemptNumber,
+    retriesLeft,
+    retriesConsumed,
+    retryDelay: effectiveDelay
+  });
+  await options.onFailedAttempt(context3);
+  abortIfNeeded();
+  const remainingTime = calculateRemainingTime(startTime, options.maxRetryTime);
+  if (!isRetriableError || remainingTime <= 0 || retriesLeft <= 0) {
+    throw normalizedError;
+  }
+  const shouldRetry = await options.shouldRetry(context3);
+  abortIfNeeded();
+  if (!shouldRetry) {
+    throw normalizedError;
+  }
+  const remainingTimeAfterShouldRetry = calculateRemainingTime(startTime, options.maxRetryTime);
+  if (remainingTimeAfterShouldRetry <= 0) {
+    throw normalizedError;
+  }
+  if (!consumeRetry) {
+    return false;
+  }
+  await delayForRetry(Math.min(effectiveDelay, remainingTimeAfterShouldRetry), options);
+  return true;
+}
+async function pRetry(input, options = {}) {
+  options = { ...options };
+  options.retries ??= 10;
+  validateRetries(options.retries);
+  if (Object.hasOwn(options, "forever")) {
+    throw new Error("The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.");
+  }
+  options.factor ??= 2;
+  options.minTimeout ??= 1e3;
+  options.maxTimeout ??= Infinity;
+  options.maxRetryTime ??= Infinity;
+  options.randomize ??= false;
+  options.onFailedAttempt ??= () => {
+  };
+  options.shouldRetry ??= () => true;
+  options.shouldConsumeRetry ??= () => true;
+  validateOption("onFailedAttempt", options.onFailedAttempt, "function");
+  validateOption("shouldRetry", options.shouldRetry, "function");
+  validateOption("shouldConsumeRetry", options.shouldConsumeRetry, "function");
+  validateOption("randomize", options.randomize, "boolean");
+  validateOption("unref", options.unref, "boolean");
+  validateSignal(options.signal);
+  validateNumberOption("factor", options.factor);
+  validateNumberOption("minTimeout", options.minTimeout);
+  validateNumberOption("maxTimeout", options.maxTimeout, { allowInfinity: true });
+  validateNumberOption("maxRetryTime", options.maxRetryTime, { allowInfinity: true });
+  if (options.factor === 0) {
+    options.factor = 1;
+  }
+  options.signal?.throwIfAborted();
+  let attemptNumber = 0;
+  let retriesConsumed = 0;
+  const startTime = performance.now();
+  while (retriesConsumed <= options.retries) {
+    attemptNumber++;
+    try {
+      options.signal?.throwIfAborted();
+      const result = await input(attemptNumber);
+      options.signal?.throwIfAborted();
+      return result;
+    } catch (error2) {
+      if (await onAttemptFailure({
+        error: error2,
+        attemptNumber,
+        retriesConsumed,
+        startTime,
+        options
+      })) {
+        retriesConsumed++;
+      }
+    }
+  }
+  throw new Error("Retry attempts exhausted without throwing an error.");
+}
+
+// src/retry.ts
+import { setTimeout as sleep4 } from "node:timers/promises";
+
+// src/classify.ts
+var RULES = [
+  // A mirror served bytes that go.sum disagrees with: that candidate is never trusted again.
+  { reason: "checksum mismatch", next: "drop-first", pattern: /checksum mismatch|SECURITY ERROR/ },
+  { reason: "invalid go.mod", next: "stop", pattern: /errors parsing go\.mod|go\.mod:\d+:|go\.mod file not found|updates to go\.mod needed/ },
+  { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
+  { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
+  { reason: "unknown revision", next: "stop", pattern: /unknown revision|invalid version: /i },
+  // With `|`, go reports "not found" only when no candidate had the module.
+  { reason: "not found", next: "stop", pattern: /: (404 Not Found|410 Gone)\b|server response: not found/ },
+  {
+    reason: "network",
+    next: "rotate",
+    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|: 5\d\d |unexpected status/
+  }
+];
+function classify(outcome) {
+  if (outcome.endedBy !== "exit") {
+    const waiting = outcome.waitingOn.slice(0, 3).join(", ");
+    return { reason: outcome.endedBy, next: "rotate", detail: waiting ? `waiting on ${waiting}` : "no progress" };
+  }
+  if (outcome.exit.code === 0) return { reason: "ok", next: "done", detail: "" };
+  const errors = outcome.errors;
+  for (const rule of RULES) {
+    const line = errors.find((l) => rule.pattern.test(l));
+    if (line !== void 0) return { reason: rule.reason, next: rule.next, detail: line.trim() };
+  }
+  const last = errors.filter((l) => l.trim() !== "").at(-1) ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
+  return { reason: "error", next: "rotate", detail: last.trim() };
+}
+
+// src/retry.ts
+var AttemptFailed = class extends Error {
+  constructor(classification) {
+    super(`${classification.reason}: ${classification.detail}`);
+    this.name = "AttemptFailed";
+  }
+};
+function nextChain(chain, classification) {
+  if (classification.next === "rotate") return rotateChain(chain, 1);
+  if (classification.next === "drop-first") {
+    const rest = chain.slice(1);
+    return rest.length > 0 ? rest : void 0;
+  }
+  return void 0;
+}
+async function downloadWithRetries(initial, runOne, options) {
+  const attempts = [];
+  const timesFirst = /* @__PURE__ */ new Map();
+  let chain = initial;
+  let tried = initial;
+  let failedRequests = [];
+  try {
+    await pRetry(
+      async (number) => {
+        const first = chain[0]?.spec ?? "";
+        const before = timesFirst.get(first) ?? 0;
+        timesFirst.set(first, before + 1);
+        await sleep4(backoffDelay(before, options.backoffMs));
+        tried = chain;
+        const outcome = await runOne(chain).catch((e) => {
+          throw new AbortError3(e);
+        });
+        const classification = classify(outcome);
+        const record = {
+          number,
+          first: chain[0]?.display ?? "",
+          reason: classification.reason,
+          detail: classification.detail,
+          durationMs: outcome.durationMs,
+          zips: outcome.zips
+        };
+        attempts.push(record);
+        if (classification.next === "done") {
+          failedRequests = outcome.failedRequests;
+          options.onAttemptEnd?.(record, void 0);
+          return;
+        }
+        const next = nextChain(chain, classification);
+        const last = next === void 0 || number > options.retries;
+        options.onAttemptEnd?.(record, last ? void 0 : next?.[0]?.display);
+        if (next === void 0) throw new AbortError3(new AttemptFailed(classification));
+        chain = next;
+        throw new AttemptFailed(classification);
+      },
+      // Backoff is paid in the attempt itself, where it is known whether the candidate is fresh.
+      { retries: options.retries, minTimeout: 0 }
+    );
+    return { ok: true, attempts, ...demote(tried, candidatesOf(tried, failedRequests)) };
+  } catch (e) {
+    if (!(e instanceof AttemptFailed)) throw e;
+    return { ok: false, attempts, chain: tried, demoted: [] };
+  }
 }
 
 // src/report.ts
@@ -71211,7 +71318,7 @@ var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFix
 var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
 var joined = (...parts) => parts.filter(Boolean).join(", ");
 function buildSummary(facts) {
-  const modules = facts.attempts.reduce((n, a) => n + a.zips, facts.prefetch?.zips ?? 0);
+  const modules = facts.attempts.reduce((n, a) => n + a.zips, 0);
   const title = facts.ok ? `\u2705 Go modules ready: ${modules} downloaded${facts.chosen ? ` through ${facts.chosen}` : ""}` : "\u274C Go modules could not be downloaded";
   const sections = [
     {
@@ -71225,7 +71332,7 @@ function buildSummary(facts) {
       rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? `${p.reason}, through ${p.via}` : p.reason]),
       notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...runnerNotes(facts)]
     },
-    ...facts.prefetch ? [prefetchSection(facts.prefetch)] : [],
+    ...facts.fetch ? fetchSections(facts.fetch) : [],
     {
       heading: "Attempts",
       header: ["Attempt", "First in line", "Outcome", "Duration", "Why it ended"],
@@ -71257,13 +71364,44 @@ function runnerNotes(facts) {
     (p) => p.failure === "tls" ? `\u26A0\uFE0F ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).` : `\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
   );
 }
-function prefetchSection(p) {
-  return {
-    heading: "Prefetch",
-    header: ["Files", "Data", "Time", "Retries", "Hedges", "Rejected (wrong bytes)", "Left to go"],
-    rows: [[String(p.files), formatSize(p.bytes), formatDuration(p.durationMs), String(p.retries), String(p.hedges), String(p.rejected), String(p.missed)]],
-    ...p.stopped ? { notes: [`Stopped early: ${p.stopped}; go mod download fetched the rest.`] } : {}
+function fetchSections(f) {
+  const totals = {
+    heading: "Fetch",
+    header: ["Files", "Zips", "Data", "Time", "go's requests (served)", "Retries", "Hedges", "Rejected (wrong bytes)", "Peak in flight"],
+    rows: [
+      [
+        `${f.files} of ${f.planned} planned`,
+        `${f.plannedZips} (go.sum has ${f.sumLines} lines)`,
+        formatSize(f.bytes),
+        formatDuration(f.durationMs),
+        `${f.requests} (${f.served})`,
+        String(f.retries),
+        String(f.hedges),
+        String(f.rejected),
+        String(f.peakLimit)
+      ]
+    ],
+    notes: [
+      ...f.stopped ? [`The speculative fetch stopped early: ${f.stopped}; go fetched the rest.`] : [],
+      ...f.unresolved ? [`${f.unresolved} go.mod files could not be read for the plan; go fetched around them itself.`] : []
+    ]
   };
+  const perCandidate = {
+    heading: "Fetch, by candidate",
+    header: ["Candidate", "Requests", "Data", "Served", "Failures", "Stalls", "Hedges won / lost", "Wrong bytes", "Moved"],
+    rows: f.candidates.map(({ candidate, stats: s, moved }) => [
+      candidate.display,
+      String(s.requests),
+      formatSize(s.bytes),
+      String(s.served),
+      String(s.failures),
+      String(s.stalls),
+      `${s.hedgesWon} / ${s.hedgesLost}`,
+      String(s.rejected),
+      moved ?? "\u2014"
+    ])
+  };
+  return [totals, perCandidate];
 }
 var cell = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 function table(header, rows) {
@@ -71308,8 +71446,8 @@ async function writeReport(facts, secrets) {
 
 // src/main.ts
 var BACKOFF_MS = 1e3;
-var PREFETCH_ROUNDS = 3;
-var PREFETCH_BACKOFF_MS = 250;
+var FETCH_ROUNDS = 3;
+var FETCH_BACKOFF_MS = 250;
 async function run() {
   killTreesOnSignals();
   const facts = { ok: false, probes: [], restore: { state: "disabled" }, attempts: [] };
@@ -71351,14 +71489,15 @@ async function download(ctx) {
     if (facts.restore.warning) warning(facts.restore.warning);
     info(describeRestore(facts.restore));
   }
-  const attempt = (goproxy) => runAttempt({
+  const attempt = (goproxy, progress) => runAttempt({
     go: ctx.go,
     cwd: settings.workingDirectory,
     env: downloadEnv(processEnv(), goproxy, env.GOFLAGS),
     modcache: env.GOMODCACHE,
     timeoutMs: settings.timeoutMs,
     stallTimeoutMs: settings.stallTimeoutMs,
-    onLine: (line) => info(line)
+    onLine: (line) => info(line),
+    ...progress ? { progress } : {}
   });
   const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(attempt, ctx.candidates, facts);
   if (!cached) await probeAndDownload(ctx, attempt, deps.sumLines);
@@ -71399,65 +71538,68 @@ async function probeAndDownload(ctx, attempt, sumLines) {
     warning(facts.probeNote);
     chain = assembleChain(candidates, fallbackOrder(facts.probes));
   }
-  if (settings.prefetch && ranked.length > 0) chain = await prefetchThenReorder(ctx, chain, sumLines, isPrivate);
-  const result = await downloadWithRetries(
-    chain,
-    (c) => group(`go mod download (GOPROXY=${goproxyDisplay(c)})`, () => attempt(goproxyValue(c))),
-    {
-      retries: settings.retries,
-      backoffMs: BACKOFF_MS,
-      onAttemptEnd: (record, next) => {
-        const how = `Attempt ${record.number} (${record.first} first): ${record.reason} after ${formatDuration(record.durationMs)}`;
-        if (record.reason === "ok") info(how);
-        else warning(`${how}${record.detail ? ` \u2014 ${record.detail}` : ""}${next ? `; next, ${next} first` : ""}`);
+  const fetch = settings.prefetch && ranked.length > 0 ? await startFetchStage(ctx, chain, sumLines, isPrivate) : void 0;
+  const goproxyFor = (c) => fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c);
+  let result;
+  try {
+    result = await downloadWithRetries(
+      chain,
+      (c) => group(`go mod download (GOPROXY=${fetch ? "the local proxy|" : ""}${goproxyDisplay(c)})`, () => attempt(goproxyFor(c), fetch?.progress)),
+      {
+        retries: settings.retries,
+        backoffMs: BACKOFF_MS,
+        onAttemptEnd: (record, next) => {
+          const how = `Attempt ${record.number} (${record.first} first): ${record.reason} after ${formatDuration(record.durationMs)}`;
+          if (record.reason === "ok") info(how);
+          else warning(`${how}${record.detail ? ` \u2014 ${record.detail}` : ""}${next ? `; next, ${next} first` : ""}`);
+        }
       }
+    );
+  } finally {
+    if (fetch) {
+      facts.fetch = await fetch.finish();
+      info(describeFetch(facts.fetch));
     }
-  );
+  }
   facts.attempts = result.attempts;
   facts.ok = result.ok;
   for (const candidate of result.demoted) {
     warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`);
   }
-  facts.exported = goproxyDisplay(result.chain);
-  exportVariable("GOPROXY", goproxyValue(result.chain));
-  if (result.ok) facts.chosen = result.chain[0]?.display;
+  const reordered = demote(result.chain, facts.fetch?.troubled ?? []);
+  for (const moved of facts.fetch?.candidates.filter((c) => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
+    warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`);
+  }
+  facts.exported = goproxyDisplay(reordered.chain);
+  exportVariable("GOPROXY", goproxyValue(reordered.chain));
+  if (result.ok) facts.chosen = reordered.chain.find((c) => !c.keyword)?.display;
   else facts.failure = describeFailure(facts.probes, facts.attempts);
 }
-async function prefetchThenReorder(ctx, chain, lines, isPrivate) {
-  const { env, settings, facts } = ctx;
-  const healthy = facts.probes.filter((p) => p.verdict === "healthy");
-  const report = await group(
-    "Prefetch, verified against go.sum",
-    () => prefetch({
-      client: ctx.client,
-      candidates: chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
-      lines,
-      isPrivate,
-      modcache: env.GOMODCACHE,
-      concurrency: settings.concurrency,
-      rounds: PREFETCH_ROUNDS,
-      backoffMs: PREFETCH_BACKOFF_MS,
-      stallTimeoutMs: settings.stallTimeoutMs,
-      timeoutMs: settings.timeoutMs
-    })
-  );
-  facts.prefetch = report;
-  info(describePrefetch(report));
-  const reordered = demote(chain, report.troubled);
-  for (const candidate of reordered.demoted) warning(`${candidate.display} misbehaved during the prefetch; it goes behind the others.`);
-  return reordered.chain;
+async function startFetchStage(ctx, chain, sumLines, isPrivate) {
+  const healthy = ctx.facts.probes.filter((p) => p.verdict === "healthy");
+  return startFetch({
+    client: ctx.client,
+    candidates: chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
+    sumLines,
+    isPrivate,
+    project: await readProject(ctx.settings.workingDirectory, ctx.env.GOWORK),
+    modcache: ctx.env.GOMODCACHE,
+    concurrency: ctx.settings.concurrency,
+    rounds: FETCH_ROUNDS,
+    backoffMs: FETCH_BACKOFF_MS,
+    stallTimeoutMs: ctx.settings.stallTimeoutMs
+  });
 }
-function describePrefetch(p) {
-  const left = p.missed ? `; ${p.missed} left to go mod download` : "";
-  const stopped = p.stopped ? ` (stopped: ${p.stopped})` : "";
-  return `Prefetched ${p.files} files (${formatSize(p.bytes)}) in ${formatDuration(p.durationMs)}: ${p.retries} retries, ${p.hedges} hedges, ${p.rejected} rejected${left}${stopped}`;
+function describeFetch(f) {
+  const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : "";
+  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`;
 }
 function describeRestore(restore) {
   return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`;
 }
 function hasDownloads(modcache) {
-  const dir = path22.join(modcache, "cache", "download");
-  return existsSync8(dir) && readdirSync3(dir).length > 0;
+  const dir = path24.join(modcache, "cache", "download");
+  return existsSync9(dir) && readdirSync3(dir).length > 0;
 }
 
 // src/index.ts

@@ -1,107 +1,94 @@
 // `npm run bench`: plain `go mod download` and the action, side by side in one run, over a
-// generated universe of 160 modules with realistic sizes, served by loopback proxies that
-// add a fixed latency to every answer. Contenders alternate within each round, and each
-// figure is the median of ROUNDS runs. It prints a markdown table with the goals and writes it
-// to docs/bench.md, with a chart in docs/bench.svg, for the README.
-import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+// generated universe of 160 modules with realistic sizes (and go.sum lines of 40 more that go no
+// longer needs), served by loopback proxies with a fixed latency per answer, or sharing a
+// limited bandwidth. Contenders alternate within each round; each figure is the median of
+// ROUNDS runs: time, bytes that crossed the link, and peak memory. It prints a markdown table
+// with the goals and writes it to docs/bench.md, with a chart in docs/bench.svg, for the README.
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { type Candidate, parseCandidates } from '../src/goproxy.ts'
-import { parseGoSum } from '../src/gosum.ts'
-import { prefetch } from '../src/prefetch.ts'
-import { median } from '../src/prefetch-plan.ts'
-import { runBundled } from '../test/support/action.ts'
 import { startCacheService } from '../test/support/cache-service.ts'
-import { go, goBinary, offlineGoEnv, tempModcache } from '../test/support/go.ts'
-import { networkClient } from '../test/support/net.ts'
-import { type Fault, healthy, startProxy } from '../test/support/proxy-server.ts'
+import { offlineGoEnv, tempModcache } from '../test/support/go.ts'
+import { type Fault, healthy, type ProxyOptions, type ProxyServer, startProxy } from '../test/support/proxy-server.ts'
 import { ensureTools } from '../test/support/tools.ts'
 import { makeUniverse } from '../test/support/universe.ts'
+import { bundledAction, type Contender, mib, plainGo, type Sample, secs, sideBySide } from './measure.ts'
 
 const ROUNDS = 3
 const MODULES = 160
-const PLAIN_GO_LIMIT_MS = 120_000
+const STALE = 40
 const STALL_TIMEOUT_S = 5
+const BANDWIDTH = 4 << 20
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'bench-'))
 const universe = await makeUniverse(root, { count: MODULES, sourceBytes: 'spread' })
+{
+  // Modules an older go.sum still names: their files are on the proxies, go needs none of them.
+  const stale = await makeUniverse(path.join(root, 'stale'), { count: STALE, sourceBytes: 'spread', pathPrefix: 'example.com/stale' })
+  cpSync(stale.proxyDir, universe.proxyDir, { recursive: true })
+  const goSum = path.join(universe.sampleDir, 'go.sum')
+  writeFileSync(goSum, readFileSync(goSum, 'utf8') + readFileSync(path.join(stale.sampleDir, 'go.sum'), 'utf8'))
+}
 await ensureTools()
 
-/** Seconds of one run; a failure is a benchmark error, not a figure. */
-type Contender = () => Promise<number>
-
-function plainGo(goproxy: string): Contender {
-  return () => {
-    const started = performance.now()
-    return new Promise((resolve, reject) =>
-      execFile(
-        goBinary(),
-        ['mod', 'download'],
-        { cwd: universe.sampleDir, timeout: PLAIN_GO_LIMIT_MS, killSignal: 'SIGKILL', env: { ...process.env, ...offlineGoEnv(tempModcache()), GOPROXY: goproxy } },
-        error => (error ? reject(new Error(`plain go failed: ${error.message}`)) : resolve((performance.now() - started) / 1000))
-      )
-    )
-  }
+/** Every proxy started, so that bytes are counted across all of them. */
+const servers: ProxyServer[] = []
+const served = () => servers.reduce((n, s) => n + s.bytesServed(), 0)
+async function proxyWith(fault: Fault, options: ProxyOptions): Promise<ProxyServer> {
+  const server = await startProxy(universe.proxyDir, fault, options)
+  servers.push(server)
+  return server
 }
+
+const goCold = (goproxy: string) => plainGo(universe.sampleDir, { ...offlineGoEnv(tempModcache()), GOPROXY: goproxy }, served)
 
 function action(proxies: () => string[], inputs: Record<string, string> = {}, where: { modcache?: () => string; env?: Record<string, string> } = {}): Contender {
-  return async () => {
-    const started = performance.now()
-    const run = await runBundled(
-      process.execPath,
-      { proxies: proxies().join('\n'), 'working-directory': 'sample', ...inputs },
+  return () => {
+    const before = served()
+    return bundledAction(
       root,
-      { ...offlineGoEnv((where.modcache ?? tempModcache)()), ...where.env }
-    )
-    if (run.exitCode !== 0) throw new Error(`the action failed:\n${run.log}`)
-    return (performance.now() - started) / 1000
+      { proxies: proxies().join('\n'), 'working-directory': 'sample', ...inputs },
+      () => ({ ...offlineGoEnv((where.modcache ?? tempModcache)()), ...where.env }),
+      () => served() - before
+    )()
   }
-}
-
-/** Runs the contenders in turn, ROUNDS times, alternating who goes first; medians in seconds. */
-async function sideBySide(contenders: Contender[]): Promise<number[]> {
-  const samples: number[][] = contenders.map(() => [])
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = contenders.map((_, i) => i)
-    if (round % 2) order.reverse()
-    for (const i of order) samples[i]?.push(await (contenders[i] as Contender)())
-  }
-  return samples.map(values => median(values) as number)
-}
-
-async function proxyWith(fault: Fault, latencyMs: number): Promise<{ url: string; close: () => Promise<void> }> {
-  return startProxy(universe.proxyDir, fault, { latencyMs })
 }
 
 interface Row {
   scenario: string
   plainLabel: string
-  plain: number
+  plain: Sample
   actionLabel: string
-  ours: number
+  ours: Sample
   /** The figure the goal is about, and whether it is met. */
   measure: string
   goal: string
   met: boolean
 }
 const rows: Row[] = []
-const s = (x: number) => `${x.toFixed(2)} s`
 
-for (const latency of [10, 50]) {
-  const good = await proxyWith(healthy, latency)
-  const [plain, ours] = await sideBySide([plainGo(good.url), action(() => [good.url])])
-  const ratio = (ours as number) / (plain as number)
-  const goal = latency === 50 ? 0.25 : 0.8
+for (const latencyMs of [10, 50]) {
+  const good = await proxyWith(healthy, { latencyMs })
+  const [plain, ours] = (await sideBySide([goCold(good.url), action(() => [good.url])], ROUNDS)) as [Sample, Sample]
+  const ratio = ours.seconds / plain.seconds
+  const goal = latencyMs === 50 ? 0.12 : 0.5
+  rows.push({ scenario: `cold, ${latencyMs} ms latency`, plainLabel: 'plain go', plain, actionLabel: 'the action', ours, measure: `${ratio.toFixed(2)}× plain go`, goal: `≤ ${goal}×`, met: ratio <= goal })
+  await good.close()
+}
+
+{
+  const good = await proxyWith(healthy, { latencyMs: 10, bandwidthBytesPerSec: BANDWIDTH })
+  const [plain, ours] = (await sideBySide([goCold(good.url), action(() => [good.url])], ROUNDS)) as [Sample, Sample]
+  const ratio = ours.seconds / plain.seconds
   rows.push({
-    scenario: `cold, ${latency} ms latency`,
+    scenario: `cold, ${BANDWIDTH >> 20} MiB/s shared by all connections, 10 ms latency`,
     plainLabel: 'plain go',
-    plain: plain as number,
+    plain,
     actionLabel: 'the action',
-    ours: ours as number,
-    measure: `${ratio.toFixed(2)}× plain go`,
-    goal: `≤ ${goal}×`,
-    met: ratio <= goal
+    ours,
+    measure: `${ratio.toFixed(2)}× plain go, ${(ours.bytes / plain.bytes).toFixed(2)}× its bytes`,
+    goal: '≤ 0.9×, bytes ≤ 1×',
+    met: ratio <= 0.9 && ours.bytes <= plain.bytes
   })
   await good.close()
 }
@@ -109,7 +96,7 @@ for (const latency of [10, 50]) {
 /** The action with its own new faulty proxy first (nothing carries over between runs) and `good` second. */
 function faultyFirst(fault: Fault, good: string, inputs: Record<string, string> = {}): Contender {
   return async () => {
-    const bad = await proxyWith(fault, 10)
+    const bad = await proxyWith(fault, { latencyMs: 10 })
     try {
       return await action(() => [bad.url, good], inputs)()
     } finally {
@@ -119,31 +106,31 @@ function faultyFirst(fault: Fault, good: string, inputs: Record<string, string> 
 }
 
 {
-  const good = await proxyWith(healthy, 10)
-  const [healthyOnly, silentFirst] = await sideBySide([action(() => [good.url]), faultyFirst({ kind: 'hang' }, good.url)])
-  const cost = (silentFirst as number) - (healthyOnly as number)
+  const good = await proxyWith(healthy, { latencyMs: 10 })
+  const [healthyOnly, silentFirst] = (await sideBySide([action(() => [good.url]), faultyFirst({ kind: 'hang' }, good.url)], ROUNDS)) as [Sample, Sample]
+  const cost = silentFirst.seconds - healthyOnly.seconds
   rows.push({
     scenario: 'a never-answering first candidate (defaults), 10 ms latency',
     plainLabel: 'the action, healthy only',
-    plain: healthyOnly as number,
+    plain: healthyOnly,
     actionLabel: 'silent first, healthy second',
-    ours: silentFirst as number,
-    measure: `+${cost.toFixed(2)} s`,
-    goal: '≤ +1 s',
-    met: cost <= 1
+    ours: silentFirst,
+    measure: `${cost >= 0 ? '+' : ''}${cost.toFixed(2)} s`,
+    goal: '≤ +0.5 s',
+    met: cost <= 0.5
   })
 
   for (const prefetch of ['true', 'false']) {
     const inputs = { 'stall-timeout': `${STALL_TIMEOUT_S}s`, prefetch }
-    const [healthyOnly2, stalled] = await sideBySide([action(() => [good.url], inputs), faultyFirst({ kind: 'stall-after', after: 10 }, good.url, inputs)])
-    const recovery = (stalled as number) - (healthyOnly2 as number)
+    const [healthyOnly2, stalled] = (await sideBySide([action(() => [good.url], inputs), faultyFirst({ kind: 'stall-after', after: 10 }, good.url, inputs)], ROUNDS)) as [Sample, Sample]
+    const recovery = stalled.seconds - healthyOnly2.seconds
     rows.push({
       scenario: `first candidate stalls after 10 requests, prefetch ${prefetch === 'true' ? 'on' : 'off'} (stall-timeout ${STALL_TIMEOUT_S}s)`,
       plainLabel: 'the action, healthy only',
-      plain: healthyOnly2 as number,
+      plain: healthyOnly2,
       actionLabel: 'stalling first, healthy second',
-      ours: stalled as number,
-      measure: `recovery +${recovery.toFixed(2)} s`,
+      ours: stalled,
+      measure: `recovery ${recovery >= 0 ? '+' : ''}${recovery.toFixed(2)} s`,
       goal: `≤ ${STALL_TIMEOUT_S + 1} s`,
       met: recovery <= STALL_TIMEOUT_S + 1
     })
@@ -154,7 +141,7 @@ function faultyFirst(fault: Fault, good: string, inputs: Record<string, string> 
 {
   // Warm: one cold run fills the real cache service, then each warm run starts from an empty
   // module cache at the same path (the cache version covers the path) and restores.
-  const good = await proxyWith(healthy, 50)
+  const good = await proxyWith(healthy, { latencyMs: 50 })
   const service = await startCacheService()
   const modcache = path.join(root, 'warm-modcache')
   await action(() => [good.url], {}, { modcache: () => modcache, env: service.env })()
@@ -162,66 +149,22 @@ function faultyFirst(fault: Fault, good: string, inputs: Record<string, string> 
     rmSync(modcache, { recursive: true, force: true })
     return modcache
   }
-  const [plain, warm] = await sideBySide([plainGo(good.url), action(() => [good.url], {}, { modcache: emptied, env: service.env })])
-  const ratio = (warm as number) / (plain as number)
-  rows.push({
-    scenario: 'warm: cache restore through the real cache service, 50 ms latency',
-    plainLabel: 'plain go, cold',
-    plain: plain as number,
-    actionLabel: 'the action, warm',
-    ours: warm as number,
-    measure: `${ratio.toFixed(2)}× plain go`,
-    goal: '—',
-    met: true
-  })
+  const [plain, warm] = (await sideBySide([goCold(good.url), action(() => [good.url], {}, { modcache: emptied, env: service.env })], ROUNDS)) as [Sample, Sample]
+  const ratio = warm.seconds / plain.seconds
+  rows.push({ scenario: 'warm: cache restore through the real cache service, 50 ms latency', plainLabel: 'plain go, cold', plain, actionLabel: 'the action, warm', ours: warm, measure: `${ratio.toFixed(2)}× plain go`, goal: '—', met: true })
   await service.close()
   await good.close()
 }
 
-// The prefetch's concurrency default, by measurement: the prefetch alone, then the offline
-// `go mod download` that verifies and extracts, at 50 ms latency.
-const sweep: string[] = []
-{
-  const good = await proxyWith(healthy, 50)
-  const lines = parseGoSum(readFileSync(path.join(universe.sampleDir, 'go.sum'), 'utf8'))
-  const [candidate] = parseCandidates(good.url)
-  const levels = [8, 16, 32, 64, 128]
-  const timed = (concurrency: number): Contender => async () => {
-    const modcache = tempModcache()
-    const started = performance.now()
-    const client = await networkClient({}, 'off', concurrency)
-    const report = await prefetch({
-      client,
-      lines,
-      isPrivate: () => false,
-      modcache,
-      concurrency,
-      rounds: 3,
-      backoffMs: 250,
-      stallTimeoutMs: 60_000,
-      timeoutMs: 600_000,
-      candidates: [{ candidate: candidate as Candidate, latencyMs: 50 }]
-    })
-    client.close()
-    if (report.missed) throw new Error(`prefetch missed ${report.missed} files`)
-    await go(['mod', 'download'], universe.sampleDir, offlineGoEnv(modcache))
-    return (performance.now() - started) / 1000
-  }
-  const medians = await sideBySide(levels.map(timed))
-  sweep.push('| concurrency | ' + levels.join(' | ') + ' |', '|---|' + levels.map(() => '---|').join(''), '| prefetch + offline go mod download | ' + medians.map(s).join(' | ') + ' |')
-  await good.close()
-}
-
 const table = [
-  `${MODULES} generated modules (log-normal sizes around 160 KiB of source), loopback proxies with a fixed latency per answer; medians of ${ROUNDS} alternating runs; ${os.cpus().length} cores.`,
+  `${MODULES} generated modules (log-normal sizes around 160 KiB of source), and go.sum lines of ${STALE} more that go no longer needs; loopback proxies; medians of ${ROUNDS} alternating runs; ${os.cpus().length} cores. Bytes are what the proxies sent; peak memory is go's for plain go and the step's node process for the action.`,
   '',
-  '| scenario | baseline | time | the action | time | figure | goal | met |',
-  '|---|---|---|---|---|---|---|---|',
-  ...rows.map(r => `| ${r.scenario} | ${r.plainLabel} | ${s(r.plain)} | ${r.actionLabel} | ${s(r.ours)} | ${r.measure} | ${r.goal} | ${r.met ? 'yes' : '**no**'} |`),
-  '',
-  'The prefetch alone at 50 ms latency, then the offline `go mod download` that verifies and extracts, by `concurrency`:',
-  '',
-  ...sweep
+  '| scenario | baseline | time | bytes | peak memory | the action | time | bytes | peak memory | figure | goal | met |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map(
+    r =>
+      `| ${r.scenario} | ${r.plainLabel} | ${secs(r.plain.seconds)} | ${mib(r.plain.bytes)} | ${r.plain.peakMiB.toFixed(0)} MiB | ${r.actionLabel} | ${secs(r.ours.seconds)} | ${mib(r.ours.bytes)} | ${r.ours.peakMiB.toFixed(0)} MiB | ${r.measure} | ${r.goal} | ${r.met ? 'yes' : '**no**'} |`
+  )
 ].join('\n')
 console.log(`\n${table}\n`)
 
@@ -236,17 +179,17 @@ function chart(data: Row[]): string {
   const width = 900
   const bar = 16
   const rowHeight = 18 + 2 * bar + 18
-  const max = Math.max(...data.flatMap(r => [r.plain, r.ours]))
+  const max = Math.max(...data.flatMap(r => [r.plain.seconds, r.ours.seconds]))
   const scale = (width - 320) / max
   const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;')
   const parts = data.map((r, i) => {
     const y = 36 + i * rowHeight
     return [
       `<text x="0" y="${y}" font-size="13" font-weight="bold">${esc(r.scenario)}: ${esc(r.measure)}</text>`,
-      `<rect x="0" y="${y + 6}" width="${(r.plain * scale).toFixed(1)}" height="${bar}" fill="#9aa0a6"/>`,
-      `<text x="${(r.plain * scale + 6).toFixed(1)}" y="${y + 18}" font-size="12">${esc(r.plainLabel)}: ${s(r.plain)}</text>`,
-      `<rect x="0" y="${y + 8 + bar}" width="${(r.ours * scale).toFixed(1)}" height="${bar}" fill="#1a73e8"/>`,
-      `<text x="${(r.ours * scale + 6).toFixed(1)}" y="${y + 20 + bar}" font-size="12">${esc(r.actionLabel)}: ${s(r.ours)}</text>`
+      `<rect x="0" y="${y + 6}" width="${(r.plain.seconds * scale).toFixed(1)}" height="${bar}" fill="#9aa0a6"/>`,
+      `<text x="${(r.plain.seconds * scale + 6).toFixed(1)}" y="${y + 18}" font-size="12">${esc(r.plainLabel)}: ${secs(r.plain.seconds)}</text>`,
+      `<rect x="0" y="${y + 8 + bar}" width="${(r.ours.seconds * scale).toFixed(1)}" height="${bar}" fill="#1a73e8"/>`,
+      `<text x="${(r.ours.seconds * scale + 6).toFixed(1)}" y="${y + 20 + bar}" font-size="12">${esc(r.actionLabel)}: ${secs(r.ours.seconds)}</text>`
     ].join('\n')
   })
   return [

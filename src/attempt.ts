@@ -3,6 +3,7 @@
 import path from 'node:path'
 import { treeBytes } from './files.ts'
 import { type Exit, spawnGroup } from './process.ts'
+import { stallCheckEveryMs } from './timing.ts'
 
 export type EndedBy = 'exit' | 'timeout' | 'stall'
 
@@ -28,6 +29,8 @@ export interface AttemptOptions {
   timeoutMs: number
   stallTimeoutMs: number
   onLine?: (line: string) => void
+  /** Bytes arriving elsewhere for go (the local proxy's upstream fetches): progress too, while go waits on them. */
+  progress?: () => number
 }
 
 const TAIL_LINES = 60
@@ -35,11 +38,6 @@ const TAIL_LINES = 60
 const REQUEST = /^# get (\S+?)(:\s.*)?$/
 const ZIP_FETCHED = /^# get \S+\.zip: 200 /
 const ANSWERED = /^: (2\d\d|404|410) /
-
-/** Ten checks per stall timeout, at most half a second apart: a stall is seen within 0.5 s. */
-export function stallCheckEveryMs(stallTimeoutMs: number): number {
-  return Math.min(500, Math.max(50, stallTimeoutMs / 10))
-}
 
 export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
   const started = performance.now()
@@ -90,7 +88,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
     } else if (now - lastProgress > tick) {
       // No completed request lately: bytes still arriving in the module cache count as
       // progress, but only against a count taken after the last completed request.
-      const bytes = await treeBytes(cacheDir)
+      const bytes = (await treeBytes(cacheDir)) + (options.progress?.() ?? 0)
       const comparable = measuredAt > lastProgress
       measuredAt = performance.now()
       if (comparable && bytes !== lastBytes) lastProgress = measuredAt

@@ -1,15 +1,14 @@
 // The module cache: its key, and restore and save that can neither fail the job nor hang it.
 import * as cache from '@actions/cache'
 import { createHash } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { formatDuration } from './duration.ts'
 import { makeDirsWritable, treeBytes } from './files.ts'
 import type { CacheContents } from './inputs.ts'
 import { processEnv } from './goenv.ts'
 import { spawnGroup } from './process.ts'
 import { RESULT_MARKER } from './restore-child.ts'
+import { DeadlineError, withDeadline } from './timing.ts'
 
 export const KEY_PREFIX = 'go-mod-download'
 
@@ -68,27 +67,6 @@ export interface SaveReport {
   why: string
   durationMs?: number
   bytes?: number
-}
-
-class DeadlineError extends Error {
-  constructor(what: string, ms: number) {
-    super(`${what} took longer than ${formatDuration(ms)} and was abandoned`)
-    this.name = 'DeadlineError'
-  }
-}
-
-/** @actions/cache's own segment timeout is ten minutes and its lookup has none; a step must not wait on a cache. */
-async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  const controller = new AbortController()
-  const deadline = sleep(ms, undefined, { signal: controller.signal, ref: false }).then(() => {
-    throw new DeadlineError(what, ms)
-  })
-  try {
-    return await Promise.race([work, deadline])
-  } finally {
-    controller.abort()
-    deadline.catch(() => undefined)
-  }
 }
 
 export async function restoreModCache(dir: string, keys: CacheKeys, limitMs: number): Promise<RestoreReport> {

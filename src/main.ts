@@ -12,18 +12,19 @@ import { assembleChain, type Candidate, demote, goproxyDisplay, goproxyValue } f
 import { probeTarget, type SumLine } from './gosum.ts'
 import { candidatesFrom, parseSettings, type Settings } from './inputs.ts'
 import { privateMatcher } from './private.ts'
-import { prefetch, type PrefetchReport } from './prefetch.ts'
+import { type FetchReport, type FetchStage, startFetch } from './fetch/stage.ts'
+import { readProject } from './fetch/resolve.ts'
 import { modRequest, probeAll, protocolRequest } from './probe.ts'
 import { killTreesOnSignals } from './process.ts'
 import { HttpClient, loadNetworkView } from './net/client.ts'
 import { fallbackOrder, rankHealthy } from './ranking.ts'
-import { downloadWithRetries } from './retry.ts'
+import { type DownloadResult, downloadWithRetries } from './retry.ts'
 import { writeReport } from './report.ts'
 import { describeFailure, formatSize, type RunFacts } from './summary.ts'
 
 const BACKOFF_MS = 1000
-const PREFETCH_ROUNDS = 3
-const PREFETCH_BACKOFF_MS = 250
+const FETCH_ROUNDS = 3
+const FETCH_BACKOFF_MS = 250
 
 /** What every stage of one run needs: decided once, read by all. */
 interface RunContext {
@@ -80,7 +81,7 @@ async function download(ctx: RunContext): Promise<void> {
     core.info(describeRestore(facts.restore))
   }
 
-  const attempt = (goproxy: string) =>
+  const attempt = (goproxy: string, progress?: () => number) =>
     runAttempt({
       go: ctx.go,
       cwd: settings.workingDirectory,
@@ -88,7 +89,8 @@ async function download(ctx: RunContext): Promise<void> {
       modcache: env.GOMODCACHE,
       timeoutMs: settings.timeoutMs,
       stallTimeoutMs: settings.stallTimeoutMs,
-      onLine: line => core.info(line)
+      onLine: line => core.info(line),
+      ...(progress ? { progress } : {})
     })
 
   // With every module already in the module cache, no proxy needs to be asked anything.
@@ -102,7 +104,7 @@ async function download(ctx: RunContext): Promise<void> {
   if (facts.save.state === 'failed') core.warning(`Cache ${facts.save.why}`)
 }
 
-type Attempt = (goproxy: string) => ReturnType<typeof runAttempt>
+type Attempt = (goproxy: string, progress?: () => number) => ReturnType<typeof runAttempt>
 
 /** `GOPROXY=off go mod download`: true when the module cache already held every module. */
 async function checkModuleCache(attempt: Attempt, candidates: Candidate[], facts: RunFacts): Promise<boolean> {
@@ -140,61 +142,66 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
     chain = assembleChain(candidates, fallbackOrder(facts.probes))
   }
 
-  if (settings.prefetch && ranked.length > 0) chain = await prefetchThenReorder(ctx, chain, sumLines, isPrivate)
-
-  const result = await downloadWithRetries(
-    chain,
-    c => core.group(`go mod download (GOPROXY=${goproxyDisplay(c)})`, () => attempt(goproxyValue(c))),
-    {
-      retries: settings.retries,
-      backoffMs: BACKOFF_MS,
-      onAttemptEnd: (record, next) => {
-        const how = `Attempt ${record.number} (${record.first} first): ${record.reason} after ${formatDuration(record.durationMs)}`
-        if (record.reason === 'ok') core.info(how)
-        else core.warning(`${how}${record.detail ? ` — ${record.detail}` : ''}${next ? `; next, ${next} first` : ''}`)
+  // go fetches through the local proxy, which serves go's download set verified, fetched while go works.
+  const fetch = settings.prefetch && ranked.length > 0 ? await startFetchStage(ctx, chain, sumLines, isPrivate) : undefined
+  const goproxyFor = (c: Candidate[]) => (fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c))
+  let result: DownloadResult
+  try {
+    result = await downloadWithRetries(
+      chain,
+      c => core.group(`go mod download (GOPROXY=${fetch ? 'the local proxy|' : ''}${goproxyDisplay(c)})`, () => attempt(goproxyFor(c), fetch?.progress)),
+      {
+        retries: settings.retries,
+        backoffMs: BACKOFF_MS,
+        onAttemptEnd: (record, next) => {
+          const how = `Attempt ${record.number} (${record.first} first): ${record.reason} after ${formatDuration(record.durationMs)}`
+          if (record.reason === 'ok') core.info(how)
+          else core.warning(`${how}${record.detail ? ` — ${record.detail}` : ''}${next ? `; next, ${next} first` : ''}`)
+        }
       }
+    )
+  } finally {
+    if (fetch) {
+      facts.fetch = await fetch.finish()
+      core.info(describeFetch(facts.fetch))
     }
-  )
+  }
   facts.attempts = result.attempts
   facts.ok = result.ok
   for (const candidate of result.demoted) {
     core.warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`)
   }
-  facts.exported = goproxyDisplay(result.chain)
-  core.exportVariable('GOPROXY', goproxyValue(result.chain))
-  if (result.ok) facts.chosen = result.chain[0]?.display
+  // A candidate that misbehaved for the fetch goes behind the others for later steps too.
+  const reordered = demote(result.chain, facts.fetch?.troubled ?? [])
+  for (const moved of facts.fetch?.candidates.filter(c => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
+    core.warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`)
+  }
+  facts.exported = goproxyDisplay(reordered.chain)
+  core.exportVariable('GOPROXY', goproxyValue(reordered.chain))
+  if (result.ok) facts.chosen = reordered.chain.find(c => !c.keyword)?.display
   else facts.failure = describeFailure(facts.probes, facts.attempts)
 }
 
-/** The verified prefetch from the healthy entries of the chain; what misbehaved goes behind the others for go. */
-async function prefetchThenReorder(ctx: RunContext, chain: Candidate[], lines: SumLine[], isPrivate: (module: string) => boolean): Promise<Candidate[]> {
-  const { env, settings, facts } = ctx
-  const healthy = facts.probes.filter(p => p.verdict === 'healthy')
-  const report = await core.group('Prefetch, verified against go.sum', () =>
-    prefetch({
-      client: ctx.client,
-      candidates: chain.flatMap(c => healthy.filter(p => p.candidate === c).map(p => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
-      lines,
-      isPrivate,
-      modcache: env.GOMODCACHE,
-      concurrency: settings.concurrency,
-      rounds: PREFETCH_ROUNDS,
-      backoffMs: PREFETCH_BACKOFF_MS,
-      stallTimeoutMs: settings.stallTimeoutMs,
-      timeoutMs: settings.timeoutMs
-    })
-  )
-  facts.prefetch = report
-  core.info(describePrefetch(report))
-  const reordered = demote(chain, report.troubled)
-  for (const candidate of reordered.demoted) core.warning(`${candidate.display} misbehaved during the prefetch; it goes behind the others.`)
-  return reordered.chain
+/** The local proxy and the speculative fetch of go's download set, from the healthy entries of the chain. */
+async function startFetchStage(ctx: RunContext, chain: Candidate[], sumLines: SumLine[], isPrivate: (module: string) => boolean): Promise<FetchStage> {
+  const healthy = ctx.facts.probes.filter(p => p.verdict === 'healthy')
+  return startFetch({
+    client: ctx.client,
+    candidates: chain.flatMap(c => healthy.filter(p => p.candidate === c).map(p => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
+    sumLines,
+    isPrivate,
+    project: await readProject(ctx.settings.workingDirectory, ctx.env.GOWORK),
+    modcache: ctx.env.GOMODCACHE,
+    concurrency: ctx.settings.concurrency,
+    rounds: FETCH_ROUNDS,
+    backoffMs: FETCH_BACKOFF_MS,
+    stallTimeoutMs: ctx.settings.stallTimeoutMs
+  })
 }
 
-function describePrefetch(p: PrefetchReport): string {
-  const left = p.missed ? `; ${p.missed} left to go mod download` : ''
-  const stopped = p.stopped ? ` (stopped: ${p.stopped})` : ''
-  return `Prefetched ${p.files} files (${formatSize(p.bytes)}) in ${formatDuration(p.durationMs)}: ${p.retries} retries, ${p.hedges} hedges, ${p.rejected} rejected${left}${stopped}`
+function describeFetch(f: FetchReport): string {
+  const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : ''
+  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`
 }
 
 function describeRestore(restore: RestoreReport): string {

@@ -6,6 +6,7 @@ import { type Candidate, requestUrl } from './goproxy.ts'
 import { escapePath, goModHash, type SumLine } from './gosum.ts'
 import type { HttpClient } from './net/client.ts'
 import { classifyError, type FailureKind } from './net/errors.ts'
+import { probeCutoffMs } from './timing.ts'
 
 export type Verdict = 'healthy' | 'unhealthy' | 'slow' | 'not probed'
 
@@ -66,41 +67,28 @@ export function protocolRequest(module = 'golang.org/toolchain'): ProbeRequest {
   }
 }
 
-/** Hedging: once one candidate has proven healthy, the others get this much longer at most. */
-export const HEDGE_FLOOR_MS = 500
-export const HEDGE_FACTOR = 4
-
-/**
- * How long, from the start, the probe waits for the remaining candidates once the first
- * healthy answer came in `firstHealthyMs`: a never-answering candidate must not cost the
- * whole probe timeout when another has already answered.
- */
-export function hedgeDeadlineMs(firstHealthyMs: number, timeoutMs: number): number {
-  return Math.min(timeoutMs, Math.max(HEDGE_FLOOR_MS, HEDGE_FACTOR * firstHealthyMs))
-}
-
 export async function probeAll(client: HttpClient, candidates: Candidate[], request: ProbeRequest, timeoutMs: number): Promise<ProbeResult[]> {
   const started = performance.now()
-  const hedge = new AbortController()
-  let hedgeTimer: NodeJS.Timeout | undefined
+  const cutoff = new AbortController()
+  let cutoffTimer: NodeJS.Timeout | undefined
   const onHealthy = (result: ProbeResult) => {
-    if (hedgeTimer || result.latencyMs === undefined) return
-    const deadline = hedgeDeadlineMs(result.latencyMs, timeoutMs)
+    if (cutoffTimer || result.latencyMs === undefined) return
+    const deadline = probeCutoffMs(result.latencyMs, timeoutMs)
     const reason = `no answer within ${formatDuration(deadline)}, while ${result.candidate.display} answered in ${formatDuration(result.latencyMs)}`
-    hedgeTimer = setTimeout(() => hedge.abort(reason), Math.max(0, started + deadline - performance.now()))
-    hedgeTimer.unref()
+    cutoffTimer = setTimeout(() => cutoff.abort(reason), Math.max(0, started + deadline - performance.now()))
+    cutoffTimer.unref()
   }
   try {
     return await Promise.all(
       candidates.map(async candidate => {
         if (candidate.keyword) return { candidate, verdict: 'not probed', reason: `${candidate.spec} is used as given` } as ProbeResult
-        const result = await probeCandidate(client, candidate, request, timeoutMs, hedge.signal)
+        const result = await probeCandidate(client, candidate, request, timeoutMs, cutoff.signal)
         if (result.verdict === 'healthy') onHealthy(result)
         return result
       })
     )
   } finally {
-    clearTimeout(hedgeTimer)
+    clearTimeout(cutoffTimer)
   }
 }
 
@@ -109,20 +97,20 @@ async function probeCandidate(
   candidate: Candidate,
   request: ProbeRequest,
   timeoutMs: number,
-  hedge: AbortSignal
+  cutoff: AbortSignal
 ): Promise<ProbeResult> {
   const url = requestUrl(candidate, request.path)
   const via = route(client, url)
   const started = performance.now()
   try {
-    const answer = await client.get(url, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), hedge]), maxBytes: MAX_BODY })
+    const answer = await client.get(url, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), cutoff]), maxBytes: MAX_BODY })
     const latencyMs = performance.now() - started
     const problem = request.judge(answer.status, answer.contentType, answer.body)
     return problem
       ? { candidate, verdict: 'unhealthy', latencyMs, reason: problem, failure: 'http', ...via }
       : { candidate, verdict: 'healthy', latencyMs, reason: `served ${request.describe}`, ...via }
   } catch (e) {
-    if (hedge.aborted) return { candidate, verdict: 'slow', reason: String(hedge.reason), failure: 'silent', ...via }
+    if (cutoff.aborted) return { candidate, verdict: 'slow', reason: String(cutoff.reason), failure: 'silent', ...via }
     const error = classifyError(e)
     const reason = error.kind === 'silent' ? `no complete answer within ${formatDuration(timeoutMs)}` : error.message
     return { candidate, verdict: 'unhealthy', reason, failure: error.kind, ...via }

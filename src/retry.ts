@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { AttemptOutcome } from './attempt.ts'
 import { type Classification, classify, type EndReason } from './classify.ts'
 import { type Candidate, candidatesOf, demote, rotateChain } from './goproxy.ts'
+import { backoffDelay } from './timing.ts'
 
 export interface AttemptRecord {
   number: number
@@ -37,17 +38,6 @@ class AttemptFailed extends Error {
     super(`${classification.reason}: ${classification.detail}`)
     this.name = 'AttemptFailed'
   }
-}
-
-const MAX_BACKOFF_MS = 30_000
-
-/**
- * Exponential backoff with jitter, paid only when the same candidate goes first again:
- * failing over to a fresh candidate needs no wait.
- */
-export function backoffDelay(timesFirstBefore: number, baseMs: number, random: () => number = Math.random): number {
-  if (timesFirstBefore === 0) return 0
-  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (timesFirstBefore - 1) * (1 + random()))
 }
 
 /** The chain for the next attempt, or undefined when nothing is left to try. */

@@ -2,7 +2,7 @@
 import type { RestoreReport, SaveReport } from './cache.ts'
 import { formatDuration } from './duration.ts'
 import { goMayNotShare } from './net/errors.ts'
-import type { PrefetchReport } from './prefetch.ts'
+import type { FetchReport } from './fetch/stage.ts'
 import type { ProbeResult } from './probe.ts'
 import type { AttemptRecord } from './retry.ts'
 
@@ -18,7 +18,8 @@ export interface RunFacts {
   restore: RestoreReport
   save?: SaveReport
   attempts: AttemptRecord[]
-  prefetch?: PrefetchReport
+  /** The local proxy and the speculative fetch behind it, when they ran. */
+  fetch?: FetchReport
   /** Where the certificates the action trusted came from (go's sources on this runner). */
   trust?: string[]
 }
@@ -53,7 +54,8 @@ const time = (ms: number | undefined) => (ms === undefined ? '' : formatDuration
 const joined = (...parts: string[]) => parts.filter(Boolean).join(', ')
 
 export function buildSummary(facts: RunFacts): SummaryModel {
-  const modules = facts.attempts.reduce((n, a) => n + a.zips, facts.prefetch?.zips ?? 0)
+  // Every zip reaches go's module cache through a request of go's, to the local proxy or the chain.
+  const modules = facts.attempts.reduce((n, a) => n + a.zips, 0)
   const title = facts.ok
     ? `✅ Go modules ready: ${modules} downloaded${facts.chosen ? ` through ${facts.chosen}` : ''}`
     : '❌ Go modules could not be downloaded'
@@ -69,7 +71,7 @@ export function buildSummary(facts: RunFacts): SummaryModel {
       rows: facts.probes.map(p => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? `${p.reason}, through ${p.via}` : p.reason]),
       notes: [...(facts.probeNote === undefined ? [] : [facts.probeNote]), ...runnerNotes(facts)]
     },
-    ...(facts.prefetch ? [prefetchSection(facts.prefetch)] : []),
+    ...(facts.fetch ? fetchSections(facts.fetch) : []),
     {
       heading: 'Attempts',
       header: ['Attempt', 'First in line', 'Outcome', 'Duration', 'Why it ended'],
@@ -112,13 +114,44 @@ function runnerNotes(facts: RunFacts): string[] {
     )
 }
 
-function prefetchSection(p: PrefetchReport): Section {
-  return {
-    heading: 'Prefetch',
-    header: ['Files', 'Data', 'Time', 'Retries', 'Hedges', 'Rejected (wrong bytes)', 'Left to go'],
-    rows: [[String(p.files), formatSize(p.bytes), formatDuration(p.durationMs), String(p.retries), String(p.hedges), String(p.rejected), String(p.missed)]],
-    ...(p.stopped ? { notes: [`Stopped early: ${p.stopped}; go mod download fetched the rest.`] } : {})
+function fetchSections(f: FetchReport): Section[] {
+  const totals: Section = {
+    heading: 'Fetch',
+    header: ['Files', 'Zips', 'Data', 'Time', "go's requests (served)", 'Retries', 'Hedges', 'Rejected (wrong bytes)', 'Peak in flight'],
+    rows: [
+      [
+        `${f.files} of ${f.planned} planned`,
+        `${f.plannedZips} (go.sum has ${f.sumLines} lines)`,
+        formatSize(f.bytes),
+        formatDuration(f.durationMs),
+        `${f.requests} (${f.served})`,
+        String(f.retries),
+        String(f.hedges),
+        String(f.rejected),
+        String(f.peakLimit)
+      ]
+    ],
+    notes: [
+      ...(f.stopped ? [`The speculative fetch stopped early: ${f.stopped}; go fetched the rest.`] : []),
+      ...(f.unresolved ? [`${f.unresolved} go.mod files could not be read for the plan; go fetched around them itself.`] : [])
+    ]
   }
+  const perCandidate: Section = {
+    heading: 'Fetch, by candidate',
+    header: ['Candidate', 'Requests', 'Data', 'Served', 'Failures', 'Stalls', 'Hedges won / lost', 'Wrong bytes', 'Moved'],
+    rows: f.candidates.map(({ candidate, stats: s, moved }) => [
+      candidate.display,
+      String(s.requests),
+      formatSize(s.bytes),
+      String(s.served),
+      String(s.failures),
+      String(s.stalls),
+      `${s.hedgesWon} / ${s.hedgesLost}`,
+      String(s.rejected),
+      moved ?? '—'
+    ])
+  }
+  return [totals, perCandidate]
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ')

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseCandidates } from '../src/goproxy.ts'
 import { parseGoSum, probeTarget } from '../src/gosum.ts'
 import type { HttpClient } from '../src/net/client.ts'
-import { hedgeDeadlineMs, modRequest, probeAll, protocolRequest } from '../src/probe.ts'
+import { modRequest, probeAll, protocolRequest } from '../src/probe.ts'
+import { probeCutoffMs } from '../src/timing.ts'
 import { networkClient } from './support/net.ts'
 import { type Fault, healthy, proxyPool } from './support/proxy-server.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
@@ -30,12 +31,12 @@ const proxy = async (fault: Fault) => (await proxies.start(fault)).url
 
 const target = () => probeTarget(parseGoSum(readFileSync(path.join(universe.sampleDir, 'go.sum'), 'utf8')), () => false)!
 
-describe('hedgeDeadlineMs', () => {
+describe('probeCutoffMs', () => {
   it('is four times the first healthy answer, at least 500ms, at most the probe timeout', () => {
-    expect(hedgeDeadlineMs(10, 5000)).toBe(500)
-    expect(hedgeDeadlineMs(300, 5000)).toBe(1200)
-    expect(hedgeDeadlineMs(2000, 5000)).toBe(5000)
-    expect(hedgeDeadlineMs(10, 300)).toBe(300)
+    expect(probeCutoffMs(10, 5000)).toBe(500)
+    expect(probeCutoffMs(300, 5000)).toBe(1200)
+    expect(probeCutoffMs(2000, 5000)).toBe(5000)
+    expect(probeCutoffMs(10, 300)).toBe(300)
   })
 })
 

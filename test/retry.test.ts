@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest'
 import type { AttemptOutcome } from '../src/attempt.ts'
 import { type Candidate, goproxyValue, parseCandidates } from '../src/goproxy.ts'
-import { backoffDelay, downloadWithRetries } from '../src/retry.ts'
+import { downloadWithRetries } from '../src/retry.ts'
+import { backoffDelay } from '../src/timing.ts'
 
 const ok: AttemptOutcome = { exit: { code: 0, signal: null }, endedBy: 'exit', durationMs: 10, errors: [], waitingOn: [], zips: 3, failedRequests: [] }
 const stall: AttemptOutcome = { ...ok, exit: { code: null, signal: 'SIGKILL' }, endedBy: 'stall', zips: 0 }

@@ -4,8 +4,12 @@
 // sent only over https. node:http rather than fetch: fetch refuses some ports outright (its
 // "bad ports"), which go does not. The tunnels are https-proxy-agent and http-proxy-agent
 // (maintained, keep-alive pooling); which proxy, if any, is decided here by go's own rules.
+import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import tls from 'node:tls'
 import { HttpProxyAgent } from 'http-proxy-agent'
 import { HttpsProxyAgent } from 'https-proxy-agent'
@@ -33,6 +37,15 @@ export interface HttpAnswer {
   body: Buffer
 }
 
+/** A body streamed to a file: never held in memory. */
+export interface Downloaded {
+  status: number
+  contentType: string
+  size: number
+  /** sha256 of the body as written. */
+  sha256: string
+}
+
 export interface GetOptions {
   signal: AbortSignal
   maxBytes: number
@@ -40,7 +53,12 @@ export interface GetOptions {
   idleMs?: number
   /** Called when the answer's headers arrive: the first byte, for hedging. */
   onHeaders?: () => void
+  /** Called with the size of each chunk received: progress, for the watchdog and throughput. */
+  onData?: (bytes: number) => void
 }
+
+/** What is done with an answer's body: read into memory, or streamed to a file. */
+type Consume<T> = (response: http.IncomingMessage, status: number, contentType: string) => Promise<T>
 
 /** go's securityPreservingHTTPClient: at most 10 redirects, never from https to http. */
 const MAX_REDIRECTS = 10
@@ -64,15 +82,58 @@ export class HttpClient {
   }
 
   /** `url` may carry `user:password@`: sent as Basic credentials, as go sends them. */
-  async get(url: string, options: GetOptions): Promise<HttpAnswer> {
+  get(url: string, options: GetOptions): Promise<HttpAnswer> {
+    return this.request(url, options, (response, status, contentType) =>
+      new Promise((resolve, reject) => {
+        const chunks: Buffer[] = []
+        let size = 0
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          options.onData?.(chunk.length)
+          chunks.push(chunk)
+          if (size > options.maxBytes) {
+            reject(new NetError('http', `answer larger than ${options.maxBytes} bytes`))
+            response.destroy()
+          }
+        })
+        response.on('end', () => resolve({ status, contentType, body: Buffer.concat(chunks) }))
+        response.on('error', reject)
+      })
+    )
+  }
+
+  /** Like get, but a 200's body goes to `file` as it arrives, hashed on the way; other answers' bodies are dropped. */
+  download(url: string, file: string, options: GetOptions): Promise<Downloaded> {
+    return this.request(url, options, async (response, status, contentType) => {
+      if (status !== 200) {
+        response.resume()
+        return { status, contentType, size: 0, sha256: '' }
+      }
+      const hash = createHash('sha256')
+      let size = 0
+      const meter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          size += chunk.length
+          if (size > options.maxBytes) return done(new NetError('http', `answer larger than ${options.maxBytes} bytes`))
+          options.onData?.(chunk.length)
+          hash.update(chunk)
+          done(null, chunk)
+        }
+      })
+      await pipeline(response, meter, createWriteStream(file))
+      return { status, contentType, size, sha256: hash.digest('hex') }
+    })
+  }
+
+  private async request<T>(url: string, options: GetOptions, consume: Consume<T>): Promise<T> {
     let target = new URL(url)
     let headers = this.credentials(target)
     target.username = ''
     target.password = ''
     let refreshed = false
     for (let redirects = 0; ; redirects++) {
-      const answer = await this.once(target, headers, options)
-      if (answer.location) {
+      const answer = await this.once(target, headers, options, consume)
+      if ('location' in answer) {
         if (redirects >= MAX_REDIRECTS) throw new NetError('http', `stopped after ${MAX_REDIRECTS} redirects`)
         const next = new URL(answer.location, target)
         if (target.protocol === 'https:' && next.protocol !== 'https:') {
@@ -91,7 +152,7 @@ export class HttpClient {
           continue
         }
       }
-      return answer
+      return answer.result
     }
   }
 
@@ -128,7 +189,7 @@ export class HttpClient {
     return agent
   }
 
-  private once(url: URL, headers: Headers, options: GetOptions): Promise<HttpAnswer & { location?: string }> {
+  private once<T>(url: URL, headers: Headers, options: GetOptions, consume: Consume<T>): Promise<{ location: string } | { status: number; result: T }> {
     let proxy: ProxyChoice | undefined
     let agent: http.Agent
     try {
@@ -154,21 +215,9 @@ export class HttpClient {
           const location = response.headers.location
           if (status >= 300 && status < 400 && location) {
             response.resume()
-            return resolve({ status, contentType: '', body: Buffer.alloc(0), location })
+            return resolve({ location })
           }
-          const chunks: Buffer[] = []
-          let size = 0
-          response.on('data', (chunk: Buffer) => {
-            size += chunk.length
-            chunks.push(chunk)
-            if (size > options.maxBytes) {
-              // Rejecting first makes the 'end' that may still follow a no-op.
-              reject(new NetError('http', `answer larger than ${options.maxBytes} bytes`))
-              response.destroy()
-            }
-          })
-          response.on('end', () => resolve({ status, contentType: response.headers['content-type'] ?? '', body: Buffer.concat(chunks) }))
-          response.on('error', fail)
+          consume(response, status, response.headers['content-type'] ?? '').then(result => resolve({ status, result }), fail)
         }
       )
       request.on('error', fail)

@@ -46,6 +46,8 @@ export interface ProxyServer {
   requests: string[]
   /** The Authorization header of each request, in the same order ('' when there was none). */
   authorizations: string[]
+  /** Body bytes of the files it served: what crossed the link. */
+  bytesServed: () => number
   close: () => Promise<void>
 }
 
@@ -56,6 +58,8 @@ export interface ProxyOptions {
   basicAuth?: string
   /** Delay every answer this long, like a proxy across a network. */
   latencyMs?: number
+  /** Share this many bytes per second among all answers, like a link of that bandwidth. */
+  bandwidthBytesPerSec?: number
 }
 
 /** A loopback port where nothing listens (bound, then released): for a refused address, or a server to start on. */
@@ -71,10 +75,11 @@ export async function startProxy(root: string, fault: Fault = healthy, options: 
   const requests: string[] = []
   const authorizations: string[] = []
   if (fault.kind === 'refused') {
-    return { url: `http://127.0.0.1:${await closedPort()}`, requests, authorizations, close: async () => undefined }
+    return { url: `http://127.0.0.1:${await closedPort()}`, requests, authorizations, bytesServed: () => 0, close: async () => undefined }
   }
   const deadEnd = fault.kind === 'redirect-dead' ? `http://127.0.0.1:${await closedPort()}` : ''
   const sockets = new Set<Socket>()
+  const link = { served: 0, bucket: options.bandwidthBytesPerSec ? tokenBucket(options.bandwidthBytesPerSec) : undefined }
   const handler: http.RequestListener = (request, response) => {
     if (options.latencyMs) setTimeout(() => answer(request, response), options.latencyMs)
     else answer(request, response)
@@ -120,7 +125,7 @@ export async function startProxy(root: string, fault: Fault = healthy, options: 
         if (requests.length > fault.after) return
         break
     }
-    serveFile(root, urlPath, response, fault)
+    serveFile(root, urlPath, response, fault, link)
   }
   const server =
     fault.kind === 'tls-hang'
@@ -138,6 +143,7 @@ export async function startProxy(root: string, fault: Fault = healthy, options: 
     url: `${options.tls || fault.kind === 'tls-hang' ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     authorizations,
+    bytesServed: () => link.served,
     close: () =>
       new Promise<void>(resolve => {
         for (const socket of sockets) socket.destroy()
@@ -146,7 +152,42 @@ export async function startProxy(root: string, fault: Fault = healthy, options: 
   }
 }
 
-function serveFile(root: string, urlPath: string, response: http.ServerResponse, fault: Fault): void {
+interface Link {
+  served: number
+  bucket: TokenBucket | undefined
+}
+
+interface TokenBucket {
+  /** Resolves when `bytes` may be sent. */
+  take: (bytes: number) => Promise<void>
+}
+
+/** One link's bandwidth, shared by every answer in flight: each chunk waits for its turn. */
+function tokenBucket(bytesPerSec: number): TokenBucket {
+  let nextFree = performance.now()
+  return {
+    take: async bytes => {
+      const now = performance.now()
+      const start = Math.max(now, nextFree)
+      nextFree = start + (bytes / bytesPerSec) * 1000
+      const wait = nextFree - now
+      if (wait > 1) await new Promise(resolve => setTimeout(resolve, wait))
+    }
+  }
+}
+
+const CHUNK = 16 * 1024
+
+async function paced(content: Buffer, response: http.ServerResponse, bucket: TokenBucket): Promise<void> {
+  for (let at = 0; at < content.length && !response.destroyed; at += CHUNK) {
+    const chunk = content.subarray(at, at + CHUNK)
+    await bucket.take(chunk.length)
+    if (!response.write(chunk)) await new Promise(resolve => response.once('drain', resolve))
+  }
+  response.end()
+}
+
+function serveFile(root: string, urlPath: string, response: http.ServerResponse, fault: Fault, link: Link): void {
   const wanted = path.join(root, path.normalize(urlPath))
   const zip = wanted.endsWith('.zip')
   // A tampered zip is a valid zip whose content differs: only go.sum can tell.
@@ -160,6 +201,8 @@ function serveFile(root: string, urlPath: string, response: http.ServerResponse,
   if (fault.kind === 'tamper-mod' && file.endsWith('.mod')) content = Buffer.concat([content, Buffer.from('// tampered\n')])
   const type = file.endsWith('.info') ? 'application/json' : file.endsWith('.mod') ? 'text/plain' : 'application/zip'
   response.writeHead(200, { 'content-type': type, 'content-length': content.length })
+  link.served += content.length
+  if (link.bucket) return void paced(content, response, link.bucket)
   if (fault.kind === 'drip' && (zip || !fault.zipOnly)) return drip(content, response, fault.bytes, fault.everyMs)
   if (fault.kind === 'truncate') {
     return void response.write(content.subarray(0, Math.floor(content.length / 2)), () => response.socket?.destroy())

@@ -28,6 +28,8 @@ export interface UniverseOptions {
   count: number
   /** Bytes of source per module (default 2 KiB), or `spread` for a realistic mix of sizes. */
   sourceBytes?: number | 'spread'
+  /** Module paths are `<prefix>/mNNN` (default example.com/fixture; the first gets a capital). */
+  pathPrefix?: string
 }
 
 /** Files of a module hold at most this much source, so big modules have many files, as real ones do. */
@@ -48,7 +50,8 @@ export async function makeUniverse(root: string, options: UniverseOptions): Prom
   const modules: Module[] = Array.from({ length: options.count }, (_, i) => {
     const n = String(i + 1).padStart(3, '0')
     // One path with capitals, to exercise the protocol's case encoding.
-    return { path: i === 0 ? `example.com/Fixture/m${n}` : `example.com/fixture/m${n}`, version: 'v1.0.0', pkg: `m${n}` }
+    const prefix = options.pathPrefix ?? 'example.com/fixture'
+    return { path: i === 0 ? prefix.replace(/\/(\w)(\w*)$/, (_, c: string, rest: string) => `/${c.toUpperCase()}${rest}`) + `/m${n}` : `${prefix}/m${n}`, version: 'v1.0.0', pkg: `m${n}` }
   })
   modules.forEach((module, i) => {
     const bytes = options.sourceBytes === 'spread' ? spreadBytes(i) : (options.sourceBytes ?? 2048)

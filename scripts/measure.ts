@@ -1,0 +1,81 @@
+// What the benchmarks measure of one run, and how runs are set side by side: the same
+// contenders alternating within each round, figures the median of the rounds.
+import { type ChildProcess, execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { median } from '../src/timing.ts'
+import { runBundled } from '../test/support/action.ts'
+import { goBinary } from '../test/support/go.ts'
+
+export interface Sample {
+  seconds: number
+  /** Bytes that crossed the link(s) during the run. */
+  bytes: number
+  /** Peak resident memory of the measured process (go's for plain go, the step's node for the action). */
+  peakMiB: number
+}
+
+export type Contender = () => Promise<Sample>
+
+/** Polls a process's peak resident set (VmHWM, which only grows) until it exits; 0 where /proc is missing. */
+export function watchPeak(pid: number | undefined): () => number {
+  let peak = 0
+  const read = () => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+      if (m) peak = Math.max(peak, Number(m[1]) / 1024)
+    } catch {
+      // Gone: the last reading stands.
+    }
+  }
+  read()
+  const timer = setInterval(read, 25)
+  return () => {
+    clearInterval(timer)
+    return peak
+  }
+}
+
+/** Plain `go mod download` in `dir`, its peak memory watched. */
+export function plainGo(dir: string, env: Record<string, string>, bytes: () => number, limitMs = 600_000): Contender {
+  return () => {
+    const started = performance.now()
+    const before = bytes()
+    return new Promise((resolve, reject) => {
+      const child = execFile(goBinary(), ['mod', 'download'], { cwd: dir, timeout: limitMs, killSignal: 'SIGKILL', env: { ...process.env, ...env } }, error => {
+        const peakMiB = stop()
+        if (error) reject(new Error(`plain go failed: ${error.message}`))
+        else resolve({ seconds: (performance.now() - started) / 1000, bytes: bytes() - before, peakMiB })
+      })
+      const stop = watchPeak(child.pid)
+    })
+  }
+}
+
+/** The bundled action, as a step runs it, its node's peak memory watched. */
+export function bundledAction(workspace: string, inputs: Record<string, string>, env: () => Record<string, string>, bytes: (summary: string) => number): Contender {
+  return async () => {
+    const started = performance.now()
+    let stop: (() => number) | undefined
+    const run = await runBundled(process.execPath, inputs, workspace, env(), (_log, step: ChildProcess) => {
+      stop ??= watchPeak(step.pid)
+    })
+    const peakMiB = stop?.() ?? 0
+    if (run.exitCode !== 0) throw new Error(`the action failed:\n${run.log}`)
+    return { seconds: (performance.now() - started) / 1000, bytes: bytes(run.summary), peakMiB }
+  }
+}
+
+/** Runs the contenders in turn, `rounds` times, alternating who goes first; the median of each measure. */
+export async function sideBySide(contenders: Contender[], rounds: number): Promise<Sample[]> {
+  const samples: Sample[][] = contenders.map(() => [])
+  for (let round = 0; round < rounds; round++) {
+    const order = contenders.map((_, i) => i)
+    if (round % 2) order.reverse()
+    for (const i of order) samples[i]?.push(await (contenders[i] as Contender)())
+  }
+  const mid = (values: number[]) => median(values) as number
+  return samples.map(list => ({ seconds: mid(list.map(s => s.seconds)), bytes: mid(list.map(s => s.bytes)), peakMiB: mid(list.map(s => s.peakMiB)) }))
+}
+
+export const mib = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`
+export const secs = (x: number) => `${x.toFixed(2)} s`

@@ -1,0 +1,238 @@
+// Fetches module files from the healthy candidates into a store of verified files: each file
+// once (a second request for it joins the first), hedged and failed over across candidates,
+// streamed to disk and checked against go.sum before it is kept. What it saw of each candidate
+// is kept for the summary and for the order of the chain.
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type Candidate, requestUrl } from '../goproxy.ts'
+import type { HttpClient } from '../net/client.ts'
+import { backoffDelay, hedgeAfterMs, median, silenceLimitMs } from '../timing.ts'
+import { type CandidateStats, emptyStats, isTroubled } from './stats.ts'
+import { goModHashFromSha256, zipFileHash } from './zip-hash.ts'
+
+/** `other`: a version list, `@latest`, or a file go.sum does not name: passed through for go to check. */
+export type FileKind = 'info' | 'mod' | 'zip' | 'other'
+
+export interface FileJob {
+  module: string
+  version: string
+  kind: FileKind
+  /** go.sum's h1: hash the bytes must match; absent for an .info, and for a file go.sum does not name. */
+  hash?: string
+  /** Under the store (and a proxy): `<escaped module>/@v/<escaped version>.<kind>`. */
+  path: string
+  /** Not kept: fetched for one request, into a file of its own that the caller removes. */
+  transient?: boolean
+}
+
+/** A file in the store, a proxy's "no such module" (404/410) from every candidate, or a failure. */
+export type Outcome = { kind: 'file'; file: string; size: number } | { kind: 'absent'; status: number } | { kind: 'failed'; why: string }
+
+export interface FetcherOptions {
+  client: HttpClient
+  /** Healthy URL candidates in chain order, each with its probe latency. */
+  candidates: { candidate: Candidate; latencyMs: number }[]
+  /** Where verified files are kept, in the proxy layout. */
+  storeDir: string
+  /** Rounds over the candidates per file. */
+  rounds: number
+  backoffMs: number
+  stallTimeoutMs: number
+}
+
+const MAX_FILE_BYTES = 512 << 20
+const SAMPLE_WINDOW = 32
+
+export class Fetcher {
+  readonly stats: Map<Candidate, CandidateStats>
+  /** Bytes received from candidates so far: progress, whatever finishes. */
+  bytes = 0
+  /** Files fetched, verified and kept. */
+  files = 0
+  retries = 0
+  hedges = 0
+  rejected = 0
+  private readonly options: FetcherOptions
+  private readonly samples: Map<Candidate, number[]>
+  private readonly inFlight = new Map<string, Promise<Outcome>>()
+  private readonly stop = new AbortController()
+
+  constructor(options: FetcherOptions) {
+    this.options = options
+    this.stats = new Map(options.candidates.map(c => [c.candidate, emptyStats()]))
+    // Time to first byte per candidate, seeded with its probe latency.
+    this.samples = new Map(options.candidates.map(c => [c.candidate, [c.latencyMs]]))
+  }
+
+  /** A file: from the store, joined with a fetch under way, or fetched now. */
+  get(job: FileJob): Promise<Outcome> {
+    if (job.transient) return this.fetch(job, path.join(this.options.storeDir, '.transient', randomBytes(8).toString('hex')))
+    const running = this.inFlight.get(job.path)
+    if (running) return running
+    const file = path.join(this.options.storeDir, job.path)
+    const fetching = (existsSync(file) ? stat(file).then(s => ({ kind: 'file', file, size: s.size }) as Outcome) : this.fetch(job, file)).finally(() =>
+      this.inFlight.delete(job.path)
+    )
+    this.inFlight.set(job.path, fetching)
+    return fetching
+  }
+
+  /** Ends every request under way; later calls fail at once. */
+  close(): void {
+    this.stop.abort('the fetch was closed')
+  }
+
+  /** Candidates in the order to ask them: those that showed trouble last. */
+  private order(): Candidate[] {
+    const all = this.options.candidates.map(c => c.candidate)
+    const troubled = (c: Candidate) => isTroubled(this.stats.get(c) as CandidateStats)
+    return [...all.filter(c => !troubled(c)), ...all.filter(troubled)]
+  }
+
+  private async fetch(job: FileJob, file: string): Promise<Outcome> {
+    let last: Outcome = { kind: 'failed', why: 'no candidate to ask' }
+    for (let round = 0; round < this.options.rounds && !this.stop.signal.aborted; round++) {
+      if (round > 0) {
+        this.retries++
+        await sleep(backoffDelay(round, this.options.backoffMs), undefined, { signal: this.stop.signal }).catch(() => undefined)
+      }
+      last = await this.race(job, file)
+      if (last.kind !== 'failed') return last
+    }
+    return last
+  }
+
+  /**
+   * One round: the first candidate is asked; when it fails, the next at once (failover); when it
+   * is slower to answer than its usual by a clear margin, the next beside it (a hedge). The first
+   * verified answer wins and the others are cancelled. All saying 404/410 is an answer too.
+   */
+  private race(job: FileJob, file: string): Promise<Outcome> {
+    const candidates = this.order()
+    const requests: { candidate: Candidate; controller: AbortController; hedge: boolean }[] = []
+    const absent: number[] = []
+    const why: string[] = []
+    let next = 0
+    let pending = 0
+    let done = false
+    let hedgeTimer: NodeJS.Timeout | undefined
+    return new Promise(resolve => {
+      const finish = (outcome: Outcome, winner?: Candidate) => {
+        if (done) return
+        done = true
+        clearTimeout(hedgeTimer)
+        for (const r of requests) {
+          if (r.candidate === winner) {
+            if (r.hedge) (this.stats.get(r.candidate) as CandidateStats).hedgesWon++
+          } else if (r.hedge && winner) (this.stats.get(r.candidate) as CandidateStats).hedgesLost++
+          r.controller.abort()
+        }
+        resolve(outcome)
+      }
+      const launch = (hedge: boolean) => {
+        if (done) return
+        if (next >= candidates.length || this.stop.signal.aborted) {
+          if (pending > 0) return
+          if (absent.length > 0 && absent.length === requests.length) finish({ kind: 'absent', status: absent[0] as number })
+          else finish({ kind: 'failed', why: why.join('; ') || 'no candidate to ask' })
+          return
+        }
+        const candidate = candidates[next++] as Candidate
+        const typical = median(this.samples.get(candidate) ?? []) ?? 0
+        const controller = new AbortController()
+        requests.push({ candidate, controller, hedge })
+        pending++
+        clearTimeout(hedgeTimer)
+        if (next < candidates.length) {
+          hedgeTimer = setTimeout(() => {
+            this.hedges++
+            launch(true)
+          }, hedgeAfterMs(typical))
+        }
+        const started = performance.now()
+        this.requestOne(candidate, job, file, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), () => {
+          clearTimeout(hedgeTimer)
+          const samples = this.samples.get(candidate) as number[]
+          samples.push(performance.now() - started)
+          // The recent past is what counts, and the median stays cheap.
+          if (samples.length > SAMPLE_WINDOW) samples.shift()
+        }).then(result => {
+          pending--
+          if (result.kind === 'file') return finish(result, candidate)
+          if (result.kind === 'absent') absent.push(result.status)
+          else why.push(`${candidate.display}: ${result.why}`)
+          launch(false)
+        })
+      }
+      launch(false)
+    })
+  }
+
+  private async requestOne(candidate: Candidate, job: FileJob, file: string, signal: AbortSignal, silenceMs: number, onHeaders: () => void): Promise<Outcome> {
+    const stats = this.stats.get(candidate) as CandidateStats
+    const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`
+    let answered = false
+    stats.requests++
+    try {
+      await mkdir(path.dirname(file), { recursive: true })
+      const answer = await this.options.client.download(requestUrl(candidate, job.path), temp, {
+        signal: AbortSignal.any([signal, this.stop.signal]),
+        maxBytes: MAX_FILE_BYTES,
+        idleMs: silenceMs,
+        onHeaders: () => {
+          answered = true
+          onHeaders()
+        },
+        onData: bytes => {
+          this.bytes += bytes
+          stats.bytes += bytes
+        }
+      })
+      // 404 and 410 are how a proxy says it lacks a module: no fault of its own.
+      if (answer.status === 404 || answer.status === 410) {
+        stats.notFound++
+        return { kind: 'absent', status: answer.status }
+      }
+      if (answer.status !== 200) {
+        stats.failures++
+        return { kind: 'failed', why: `HTTP ${answer.status}` }
+      }
+      const problem = await verify(job, temp, answer.sha256)
+      if (problem) {
+        stats.rejected++
+        this.rejected++
+        return { kind: 'failed', why: problem }
+      }
+      // Another request for the same file may have won meanwhile: the file is the same either way.
+      await rename(temp, file)
+      stats.served++
+      this.files++
+      return { kind: 'file', file, size: answer.size }
+    } catch (e) {
+      // Refused, reset, silent, or overtaken by a hedge after it answered; not when the fetch was closed.
+      if (!this.stop.signal.aborted && !(signal.aborted && answered)) {
+        if ((e as { kind?: string }).kind === 'silent') stats.stalls++
+        else stats.failures++
+      }
+      return { kind: 'failed', why: (e as Error).message }
+    } finally {
+      await rm(temp, { force: true })
+    }
+  }
+}
+
+/** Why the bytes at `file` are not what go.sum vouches for, or undefined when they are. */
+export async function verify(job: FileJob, file: string, sha256: string): Promise<string | undefined> {
+  try {
+    if (job.kind === 'other') return undefined
+    if (job.kind === 'mod') return job.hash === undefined || goModHashFromSha256(sha256) === job.hash ? undefined : 'go.mod does not match go.sum'
+    if (job.kind === 'zip') return job.hash === undefined || (await zipFileHash(file)) === job.hash ? undefined : 'zip does not match go.sum'
+    const info = JSON.parse(await readFile(file, 'utf8')) as { Version?: unknown }
+    return info.Version === job.version ? undefined : `.info names ${String(info.Version)}, not ${job.version}`
+  } catch (e) {
+    return `${job.kind} unreadable: ${(e as Error).message}`
+  }
+}

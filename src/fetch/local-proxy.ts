@@ -1,0 +1,78 @@
+// The module proxy go talks to during an attempt, on 127.0.0.1: it answers from files already
+// fetched and verified, joins a fetch under way, or fetches at once. A file go.sum names is only
+// ever served after it matched go.sum. Anything else (version lists, files go.sum does not
+// name) is passed through for go's own checks. When no candidate could serve a file it answers
+// 502, or the 404/410 they gave, so that go moves on to the real chain behind it (`|`).
+import { createReadStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import http from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Fetcher, FileJob, Outcome } from './fetcher.ts'
+
+export interface LocalProxy {
+  url: string
+  /** Requests go made of it, and how many were served from a file. */
+  requests: number
+  served: number
+  close: () => Promise<void>
+}
+
+const CONTENT_TYPE: Record<string, string> = {
+  info: 'application/json',
+  mod: 'text/plain; charset=utf-8',
+  zip: 'application/zip'
+}
+
+/** `jobFor` names the file a request path stands for, with its go.sum hash when go.sum has one. */
+export async function startLocalProxy(fetcher: Fetcher, jobFor: (path: string) => FileJob & { transient?: boolean }): Promise<LocalProxy> {
+  const sockets = new Set<Socket>()
+  const proxy: LocalProxy = { url: '', requests: 0, served: 0, close: async () => undefined }
+  const server = http.createServer((request, response) => {
+    proxy.requests++
+    // go percent-encodes the protocol's `!` (example.com/%21fixture): decoded, the path is the one go.sum's files are known by.
+    let urlPath: string
+    try {
+      urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://local').pathname.replace(/^\/+/, ''))
+    } catch {
+      return fail(response, 400, 'malformed path')
+    }
+    const job = jobFor(urlPath)
+    void fetcher.get(job).then(
+      outcome => answer(outcome, job, response, () => proxy.served++),
+      (e: Error) => fail(response, 502, e.message)
+    )
+  })
+  server.keepAliveTimeout = 30_000
+  server.on('connection', socket => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  proxy.close = () =>
+    new Promise(resolve => {
+      for (const socket of sockets) socket.destroy()
+      server.close(() => resolve())
+    })
+  return proxy
+}
+
+function answer(outcome: Outcome, job: FileJob & { transient?: boolean }, response: http.ServerResponse, onServed: () => void): void {
+  if (outcome.kind === 'absent') return fail(response, outcome.status, `not found: ${job.module}@${job.version}`)
+  if (outcome.kind === 'failed') return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`)
+  response.writeHead(200, { 'content-type': CONTENT_TYPE[job.kind] ?? 'text/plain; charset=utf-8', 'content-length': outcome.size })
+  const stream = createReadStream(outcome.file)
+  stream.on('error', () => response.destroy())
+  stream.on('end', () => {
+    onServed()
+    if (job.transient) void rm(outcome.file, { force: true })
+  })
+  stream.pipe(response)
+}
+
+function fail(response: http.ServerResponse, status: number, text: string): void {
+  if (response.headersSent) return void response.destroy()
+  // go quotes a text/plain body in its error: what went wrong reaches the log.
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' })
+  response.end(`${text}\n`)
+}

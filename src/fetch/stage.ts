@@ -1,0 +1,251 @@
+// The fetch stage: go's own download set, fetched from the healthy candidates while go works.
+// go is pointed at a local proxy (GOPROXY=local|chain) that serves verified files; behind it the
+// set is fetched speculatively, as wide as pays, so that go finds most files ready and verifies
+// and extracts while the rest still arrive. The stage never writes go's module cache: go does.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { type Candidate, downloadPath } from '../goproxy.ts'
+import type { ModuleVersion } from '../gomod.ts'
+import type { SumLine } from '../gosum.ts'
+import type { HttpClient } from '../net/client.ts'
+import { stallCheckEveryMs } from '../timing.ts'
+import { Limiter, nextLimit, START_LIMIT, type ClimbState, WINDOW_MS } from './concurrency.ts'
+import type { PlanInput } from './download-set.ts'
+import { Fetcher, type FileJob, type FileKind } from './fetcher.ts'
+import { type LocalProxy, startLocalProxy } from './local-proxy.ts'
+import { resolveDownloads } from './resolve.ts'
+import { type CandidateStats, isTroubled, movedBecause } from './stats.ts'
+
+export interface FetchOptions {
+  client: HttpClient
+  /** Healthy URL candidates in chain order, each with its probe latency. */
+  candidates: { candidate: Candidate; latencyMs: number }[]
+  sumLines: SumLine[]
+  isPrivate: (module: string) => boolean
+  project: PlanInput
+  /** go's module cache: what its download cache already holds is neither fetched nor asked for. */
+  modcache: string
+  /** The ceiling of speculative requests in flight. */
+  concurrency: number
+  rounds: number
+  backoffMs: number
+  /** The speculative fetch stops when no file completes for this long. */
+  stallTimeoutMs: number
+  /** Where verified files are kept for the step; a new temporary folder by default. */
+  storeDir?: string
+}
+
+export interface CandidateReport {
+  candidate: Candidate
+  stats: CandidateStats
+  /** Why it was moved behind the others, when it was. */
+  moved?: string
+}
+
+export interface FetchReport {
+  /** Files of go's download set (graph .mod files, and .info, .mod, .zip of each download). */
+  planned: number
+  plannedZips: number
+  /** go.sum lines, for comparison: what the old prefetch would have fetched. */
+  sumLines: number
+  /** Files fetched and verified, and the bytes received from candidates (hedged duplicates included). */
+  files: number
+  bytes: number
+  durationMs: number
+  retries: number
+  hedges: number
+  rejected: number
+  /** Requests go made of the local proxy, and how many it served from a verified file. */
+  requests: number
+  served: number
+  /** The most speculative requests the adaptive limit allowed at once. */
+  peakLimit: number
+  /** Set when the speculative fetch stopped early, and why. */
+  stopped?: string
+  /** go.mod files the plan could not read: go fetched around them itself. */
+  unresolved: number
+  candidates: CandidateReport[]
+  /** Candidates that misbehaved: they go behind the others in the chain. */
+  troubled: Candidate[]
+}
+
+export interface FetchStage {
+  /** The local proxy, to put first in the attempt's GOPROXY. */
+  url: string
+  /** Bytes received from candidates so far: progress for the watchdog while go waits on the local proxy. */
+  progress: () => number
+  /** Stops the speculative fetch and the local proxy, and reports. */
+  finish: () => Promise<FetchReport>
+}
+
+const GO_FINISHED = 'go finished'
+const unescape = (text: string) => text.replace(/!([a-z])/g, (_, c: string) => c.toUpperCase())
+const filePath = (m: ModuleVersion, kind: 'info' | 'mod' | 'zip') => downloadPath(m.path, m.version, kind)
+
+/** The files go.sum vouches for, by request path: a .mod for each `/go.mod` line, a .zip and .info for each module line. */
+export function knownFiles(lines: SumLine[], isPrivate: (module: string) => boolean): Map<string, FileJob> {
+  const known = new Map<string, FileJob>()
+  for (const line of lines) {
+    if (isPrivate(line.module)) continue
+    const m = { path: line.module, version: line.version }
+    const add = (kind: 'info' | 'mod' | 'zip', hash?: string) => known.set(filePath(m, kind), { module: m.path, version: m.version, kind, path: filePath(m, kind), ...(hash ? { hash } : {}) })
+    if (line.goMod) add('mod', line.hash)
+    else {
+      add('zip', line.hash)
+      add('info')
+    }
+  }
+  return known
+}
+
+/** What a request path stands for: a file go.sum names (verified), or anything else (passed through). */
+export function jobFor(known: Map<string, FileJob>, requestPath: string): FileJob {
+  const found = known.get(requestPath)
+  if (found) return found
+  const m = /^(.+)\/@v\/(.+)\.(info|mod|zip)$/.exec(requestPath)
+  const kind: FileKind = m ? (m[3] as FileKind) : 'other'
+  return {
+    module: m ? unescape(m[1] as string) : requestPath,
+    version: m ? unescape(m[2] as string) : '',
+    // An .info names its version, so it can be checked; a .mod or .zip go.sum does not name is go's to check.
+    kind: kind === 'info' ? 'info' : 'other',
+    path: requestPath,
+    transient: kind !== 'info'
+  }
+}
+
+export async function startFetch(options: FetchOptions): Promise<FetchStage> {
+  const started = performance.now()
+  const storeDir = options.storeDir ?? mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'go-mod-fetch-'))
+  const known = knownFiles(options.sumLines, options.isPrivate)
+  const fetcher = new Fetcher({ client: options.client, candidates: options.candidates, storeDir, rounds: options.rounds, backoffMs: options.backoffMs, stallTimeoutMs: options.stallTimeoutMs })
+  const local: LocalProxy = await startLocalProxy(fetcher, p => jobFor(known, p))
+  const report: FetchReport = {
+    planned: 0,
+    plannedZips: 0,
+    sumLines: options.sumLines.length,
+    files: 0,
+    bytes: 0,
+    durationMs: 0,
+    retries: 0,
+    hedges: 0,
+    rejected: 0,
+    requests: 0,
+    served: 0,
+    peakLimit: 0,
+    unresolved: 0,
+    candidates: [],
+    troubled: []
+  }
+  const speculative = speculate(fetcher, known, options, report)
+  return {
+    url: local.url,
+    progress: () => fetcher.bytes,
+    finish: async () => {
+      speculative.stop(GO_FINISHED)
+      fetcher.close()
+      await Promise.all([speculative.done, local.close()])
+      await rm(storeDir, { recursive: true, force: true })
+      report.durationMs = performance.now() - started
+      report.files = fetcher.files
+      report.bytes = fetcher.bytes
+      report.retries = fetcher.retries
+      report.hedges = fetcher.hedges
+      report.rejected = fetcher.rejected
+      report.requests = local.requests
+      report.served = local.served
+      report.candidates = options.candidates.map(({ candidate }) => {
+        const stats = fetcher.stats.get(candidate) as CandidateStats
+        const moved = movedBecause(stats)
+        return { candidate, stats, ...(moved ? { moved } : {}) }
+      })
+      report.troubled = report.candidates.filter(c => isTroubled(c.stats)).map(c => c.candidate)
+      return report
+    }
+  }
+}
+
+/** The plan, then its files, as many in flight as the adaptive limit allows; go's own requests do not wait for it. */
+function speculate(fetcher: Fetcher, known: Map<string, FileJob>, options: FetchOptions, report: FetchReport): { done: Promise<void>; stop: (why: string) => void } {
+  const stop = new AbortController()
+  const limiter = new Limiter(Math.min(options.concurrency, START_LIMIT))
+  report.peakLimit = limiter.limit
+  let climb: ClimbState = { limit: limiter.limit, hold: 0 }
+  let delivered = 0
+  let busy = false
+  let lastDone = performance.now()
+  const adapt = setInterval(() => {
+    climb = nextLimit(climb, delivered, busy, options.concurrency)
+    limiter.setLimit(climb.limit)
+    report.peakLimit = Math.max(report.peakLimit, climb.limit)
+    delivered = 0
+    busy = false
+  }, WINDOW_MS)
+  const halt = (why: string) => {
+    if (stop.signal.aborted) return
+    stop.abort(why)
+    if (why !== GO_FINISHED) report.stopped = why
+  }
+  const watchdog = setInterval(() => {
+    if (performance.now() - lastDone > options.stallTimeoutMs) halt(`no file completed for ${Math.round(options.stallTimeoutMs / 1000)}s`)
+  }, stallCheckEveryMs(options.stallTimeoutMs))
+
+  const fetchOne = async (job: FileJob) => {
+    if (stop.signal.aborted) return
+    const release = await limiter.acquire()
+    busy ||= limiter.active >= limiter.limit
+    try {
+      if (stop.signal.aborted) return
+      const before = fetcher.bytes
+      const outcome = await fetcher.get(job)
+      if (outcome.kind === 'file') {
+        lastDone = performance.now()
+        // A share per file, so that many small answers count as delivery too.
+        delivered += fetcher.bytes - before + 16_384
+      }
+    } finally {
+      release()
+    }
+  }
+  const inModcache = (job: FileJob) => {
+    const file = path.join(options.modcache, 'cache', 'download', job.path)
+    // go writes a zip's .ziphash last: a zip without one is not complete.
+    return existsSync(file) && (job.kind !== 'zip' || existsSync(`${file}hash`))
+  }
+  const fetchMod = async (m: ModuleVersion): Promise<string | undefined> => {
+    // A private module's go.mod is never asked of a public candidate: the plan goes around it.
+    const job = known.get(filePath(m, 'mod'))
+    if (options.isPrivate(m.path) || !job) return undefined
+    // go checked what its own cache holds when it wrote it.
+    if (inModcache(job)) return readFileSync(path.join(options.modcache, 'cache', 'download', job.path), 'utf8')
+    await fetchOne(job)
+    const outcome = await fetcher.get(job)
+    return outcome.kind === 'file' ? readFileSync(outcome.file, 'utf8') : undefined
+  }
+
+  const done = (async () => {
+    try {
+      const plan = await resolveDownloads(options.project, fetchMod)
+      report.unresolved = plan.unresolved.length
+      const jobs = [
+        ...plan.graphMods.map(m => filePath(m, 'mod')),
+        ...plan.downloads.flatMap(m => (['info', 'mod', 'zip'] as const).map(kind => filePath(m, kind)))
+      ]
+        .filter((p, i, all) => all.indexOf(p) === i)
+        .flatMap(p => known.get(p) ?? [])
+      report.planned = jobs.length
+      report.plannedZips = jobs.filter(j => j.kind === 'zip').length
+      // What go's cache holds (restored, or written by go meanwhile) is go's already.
+      await Promise.all(jobs.map(job => (inModcache(job) ? undefined : fetchOne(job))))
+    } finally {
+      clearInterval(adapt)
+      clearInterval(watchdog)
+    }
+  })()
+  return {
+    done: done.catch(() => undefined),
+    stop: halt
+  }
+}

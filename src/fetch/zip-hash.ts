@@ -1,0 +1,145 @@
+// go.sum's h1: hash of a module zip on disk (dirhash.HashZip): sha256 of each file's content,
+// then sha256 over `<hex>  <name>\n` lines in name order. The zip is read from disk, entry by
+// entry, and inflated by node's zlib on the thread pool: neither the zip nor a file of it is
+// ever whole in memory, and the main thread only moves buffers.
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { type FileHandle, open } from 'node:fs/promises'
+import { pipeline } from 'node:stream/promises'
+import { promisify } from 'node:util'
+import { createInflateRaw, inflateRaw } from 'node:zlib'
+
+const inflate = promisify(inflateRaw)
+
+interface Entry {
+  name: Buffer
+  method: number
+  compressedSize: number
+  size: number
+  /** Where the entry's local header starts; its data follows the header's own name and extra field. */
+  localOffset: number
+}
+
+const EOCD = 0x06054b50
+const CENTRAL = 0x02014b50
+const LOCAL = 0x04034b50
+/** Go refuses module zips whose files add up to more than this; so does the hash. */
+const MAX_UNZIPPED = 500 << 20
+const PARALLEL_ENTRIES = 32
+
+/** `length` bytes at `offset`; with `upTo`, fewer where the file ends sooner. */
+async function readAt(handle: FileHandle, offset: number, length: number, upTo = false): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length)
+  const { bytesRead } = await handle.read(buffer, 0, length, offset)
+  if (bytesRead !== length && !upTo) throw new Error('zip is cut short')
+  return buffer.subarray(0, bytesRead)
+}
+
+async function entries(handle: FileHandle): Promise<Entry[]> {
+  {
+    const { size } = await handle.stat()
+    const tailLength = Math.min(size, 22 + 0xffff)
+    const tail = await readAt(handle, size - tailLength, tailLength)
+    let end = -1
+    for (let i = tail.length - 22; i >= 0; i--) {
+      if (tail.readUInt32LE(i) === EOCD) {
+        end = i
+        break
+      }
+    }
+    if (end < 0) throw new Error('not a zip: no end of central directory')
+    const count = tail.readUInt16LE(end + 10)
+    const directorySize = tail.readUInt32LE(end + 12)
+    const directoryOffset = tail.readUInt32LE(end + 16)
+    if (count === 0xffff || directoryOffset === 0xffffffff) throw new Error('zip64 archives are left to go')
+    const directory = await readAt(handle, directoryOffset, directorySize)
+    const list: Entry[] = []
+    let at = 0
+    for (let i = 0; i < count; i++) {
+      if (directory.readUInt32LE(at) !== CENTRAL) throw new Error('corrupt central directory')
+      const nameLength = directory.readUInt16LE(at + 28)
+      const skip = nameLength + directory.readUInt16LE(at + 30) + directory.readUInt16LE(at + 32)
+      const entry = {
+        method: directory.readUInt16LE(at + 10),
+        compressedSize: directory.readUInt32LE(at + 20),
+        size: directory.readUInt32LE(at + 24),
+        localOffset: directory.readUInt32LE(at + 42),
+        name: Buffer.from(directory.subarray(at + 46, at + 46 + nameLength))
+      }
+      list.push(entry)
+      at += 46 + skip
+    }
+    return list
+  }
+}
+
+/** Entries this small are read whole with one positioned read; larger ones are streamed. */
+const SMALL_ENTRY = 1 << 20
+/** Room for a local header's extra field, usually as long as the directory's (often none). */
+const HEADER_SLACK = 64
+
+async function contentHash(file: string, handle: FileHandle, entry: Entry): Promise<string> {
+  const hash = createHash('sha256')
+  if (entry.compressedSize === 0) {
+    if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`)
+    return hash.digest('hex')
+  }
+  let size = 0
+  const take = (chunk: Buffer) => {
+    size += chunk.length
+    if (size > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`)
+    hash.update(chunk)
+  }
+  if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`)
+  // One positioned read for the local header and, for a small entry, its data: a read per
+  // header would cost a thread-pool round trip per file.
+  const small = entry.compressedSize <= SMALL_ENTRY
+  const guess = 30 + entry.name.length + HEADER_SLACK
+  const head = await readAt(handle, entry.localOffset, small ? guess + entry.compressedSize : 30, true)
+  if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error('corrupt local header')
+  const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28)
+  if (small) {
+    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : await readAt(handle, entry.localOffset + dataAt, entry.compressedSize)
+    take(entry.method === 8 ? await inflate(raw, { maxOutputLength: Math.max(1, entry.size) + 1 }) : raw)
+  } else {
+    const start = entry.localOffset + dataAt
+    const raw = createReadStream(file, { start, end: start + entry.compressedSize - 1 })
+    const sink = async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) take(chunk)
+    }
+    if (entry.method === 8) await pipeline(raw, createInflateRaw(), sink)
+    else await pipeline(raw, sink)
+  }
+  if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`)
+  return hash.digest('hex')
+}
+
+/** The h1: hash of the zip at `file`; throws on a zip that is broken or not one go would read. */
+export async function zipFileHash(file: string): Promise<string> {
+  const handle = await open(file, 'r')
+  try {
+    return await hashEntries(file, handle, await entries(handle))
+  } finally {
+    await handle.close()
+  }
+}
+
+async function hashEntries(file: string, handle: FileHandle, list: Entry[]): Promise<string> {
+  if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error('unzipped size over 500 MiB')
+  if (list.some(e => e.name.includes(0x0a))) throw new Error('file name with a newline')
+  const hashed: { name: Buffer; hex: string }[] = []
+  // A few entries at a time: a zip of thousands of files must not open thousands of streams.
+  for (let i = 0; i < list.length; i += PARALLEL_ENTRIES) {
+    const batch = list.slice(i, i + PARALLEL_ENTRIES)
+    hashed.push(...(await Promise.all(batch.map(async entry => ({ name: entry.name, hex: await contentHash(file, handle, entry) })))))
+  }
+  hashed.sort((a, b) => Buffer.compare(a.name, b.name))
+  const summary = createHash('sha256')
+  for (const { name, hex } of hashed) summary.update(`${hex}  `).update(name).update('\n')
+  return `h1:${summary.digest('base64')}`
+}
+
+/** The h1: hash of a go.mod whose content's sha256 is `contentSha256` (hex): what go.sum's `/go.mod` lines hold. */
+export function goModHashFromSha256(contentSha256: string): string {
+  return `h1:${createHash('sha256').update(`${contentSha256}  go.mod\n`).digest('base64')}`
+}

@@ -1,0 +1,222 @@
+// The fetch stage: the fetcher's verification, hedging and failover against real loopback
+// proxies; the local proxy go talks to; the adaptive limit; and what the summary says of each
+// candidate. go itself runs where the claim is about go.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { nextLimit } from '../src/fetch/concurrency.ts'
+import { readProject } from '../src/fetch/resolve.ts'
+import { type FetchOptions, jobFor, knownFiles, startFetch } from '../src/fetch/stage.ts'
+import { verify } from '../src/fetch/fetcher.ts'
+import { isTroubled, movedBecause, emptyStats } from '../src/fetch/stats.ts'
+import { createHash } from 'node:crypto'
+import { downloadPath, parseCandidates } from '../src/goproxy.ts'
+import { parseGoSum, type SumLine } from '../src/gosum.ts'
+import type { HttpClient } from '../src/net/client.ts'
+import { hedgeAfterMs, median, silenceLimitMs } from '../src/timing.ts'
+import { go, goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
+import { networkClient } from './support/net.ts'
+import { type Fault, healthy, type ProxyServer, proxyPool } from './support/proxy-server.ts'
+import { expectComplete, runScenario } from './support/scenario.ts'
+import { makeUniverse, type Universe } from './support/universe.ts'
+
+let universe: Universe
+let lines: SumLine[]
+let client: HttpClient
+const proxies = proxyPool(() => universe.proxyDir)
+const proxy = (fault: Fault = healthy) => proxies.start(fault)
+const zips = (server: ProxyServer) => server.requests.filter(r => r.endsWith('.zip'))
+
+beforeAll(async () => {
+  universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 8, sourceBytes: 20_000 })
+  lines = parseGoSum(readFileSync(path.join(universe.sampleDir, 'go.sum'), 'utf8'))
+  client = await networkClient()
+})
+afterEach(proxies.closeAll)
+afterAll(() => client.close())
+
+async function options(urls: string[], change: Partial<FetchOptions> = {}): Promise<FetchOptions> {
+  return {
+    client,
+    candidates: parseCandidates(urls.join(',')).map(candidate => ({ candidate, latencyMs: 5 })),
+    sumLines: lines,
+    isPrivate: () => false,
+    project: await readProject(universe.sampleDir, ''),
+    modcache: tempModcache(),
+    concurrency: 16,
+    rounds: 3,
+    backoffMs: 50,
+    stallTimeoutMs: 5_000,
+    ...change
+  }
+}
+
+/** go mod download with the stage's local proxy first, as an attempt runs it; `chain` behind it. */
+function goThrough(url: string, chain: string, modcache: string, onLine?: (line: string) => void): Promise<{ code: number | null; stderr: string }> {
+  return new Promise(resolve => {
+    const child = execFile(goBinary(), ['mod', 'download', '-x'], {
+      cwd: universe.sampleDir,
+      env: { ...process.env, ...offlineGoEnv(modcache), GOPROXY: `${url}|${chain}` }
+    }, (error, _stdout, stderr) => resolve({ code: error ? (error.code as number) ?? 1 : 0, stderr }))
+    child.stderr?.on('data', (chunk: Buffer) => onLine?.(chunk.toString()))
+  })
+}
+
+describe('rules', () => {
+  it('hedges after four times the usual first byte, at least 250 ms; gives up on silence after twenty, 3 s to stall-timeout', () => {
+    expect(median([])).toBeUndefined()
+    expect(median([40, 10, 30, 20])).toBe(30)
+    expect(hedgeAfterMs(10)).toBe(250)
+    expect(hedgeAfterMs(100)).toBe(400)
+    expect(silenceLimitMs(10, 60_000)).toBe(3000)
+    expect(silenceLimitMs(500, 2000)).toBe(2000)
+  })
+
+  it('moves a candidate behind after one wrong answer, or failures and stalls of at least 3 and a tenth of its requests, and says why', () => {
+    const stats = (change: Partial<ReturnType<typeof emptyStats>>) => ({ ...emptyStats(), ...change })
+    expect(isTroubled(stats({ requests: 400, rejected: 1 }))).toBe(true)
+    expect(isTroubled(stats({ requests: 10, failures: 1, stalls: 2 }))).toBe(true)
+    expect(isTroubled(stats({ requests: 400, failures: 5 }))).toBe(false)
+    expect(movedBecause(stats({ requests: 400, failures: 5 }))).toBeUndefined()
+    expect(movedBecause(stats({ requests: 25, stalls: 4 }))).toBe('stalled on 4 of 25 requests; moved behind')
+    expect(movedBecause(stats({ requests: 30, rejected: 8 }))).toBe('served bytes go.sum disagrees with (8×); moved behind')
+  })
+
+  it('grows the in-flight limit while delivery grows with it, falls back where growing did not pay, never past the ceiling', () => {
+    let state = { limit: 8, hold: 0 }
+    state = nextLimit(state, 100, true, 64)
+    expect(state.limit).toBe(16)
+    // Doubled, delivered twice as much: grow again.
+    state = nextLimit(state, 200, true, 64)
+    expect(state.limit).toBe(32)
+    // Doubled again, delivered the same: back to 16, held.
+    state = nextLimit(state, 205, true, 64)
+    expect(state).toMatchObject({ limit: 16, hold: 8 })
+    for (let i = 0; i < 8; i++) state = nextLimit(state, 205, true, 64)
+    expect(state.limit).toBe(16)
+    expect(nextLimit(state, 205, true, 64).limit).toBe(32)
+    // Demand below the limit says nothing about what more would deliver.
+    expect(nextLimit({ limit: 8, hold: 0 }, 100, false, 64).limit).toBe(8)
+    expect(nextLimit({ limit: 48, hold: 0 }, 100, true, 64).limit).toBe(64)
+    expect(nextLimit({ limit: 64, hold: 0 }, 100, true, 64).limit).toBe(64)
+  })
+
+  it('knows the files go.sum names by their request path; anything else passes through unkept', () => {
+    const known = knownFiles(lines, m => m.endsWith('m002'))
+    const [first] = universe.modules
+    const zip = downloadPath(first!.path, 'v1.0.0', 'zip')
+    expect(zip).toContain('!fixture')
+    expect(jobFor(known, zip)).toMatchObject({ kind: 'zip', hash: expect.stringMatching(/^h1:/) })
+    expect(jobFor(known, downloadPath(first!.path, 'v1.0.0', 'info'))).toMatchObject({ kind: 'info', version: 'v1.0.0' })
+    // A private module is never in the table: go does not ask a proxy for it, and neither does the action.
+    expect(known.has(downloadPath('example.com/fixture/m002', 'v1.0.0', 'zip'))).toBe(false)
+    expect(jobFor(known, 'example.com/other/@v/list')).toMatchObject({ kind: 'other', transient: true })
+    expect(jobFor(known, 'example.com/!other/@v/v2.0.0.zip')).toMatchObject({ kind: 'other', module: 'example.com/Other', transient: true })
+  })
+
+  it('checks bytes against go.sum, and an .info against its version', async () => {
+    const [module] = universe.modules
+    const file = (kind: string) => path.join(universe.proxyDir, downloadPath(module!.path, 'v1.0.0', 'zip').replace(/zip$/, kind))
+    const line = (goMod: boolean) => lines.find(l => l.module === module!.path && l.goMod === goMod)!
+    const job = (kind: 'zip' | 'mod' | 'info', hash?: string) => ({ module: module!.path, version: 'v1.0.0', kind, path: '', ...(hash ? { hash } : {}) })
+    const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex')
+    expect(await verify(job('zip', line(false).hash), file('zip'), '')).toBeUndefined()
+    expect(await verify(job('zip', line(false).hash), file('zip.tampered'), '')).toBe('zip does not match go.sum')
+    expect(await verify(job('zip', line(false).hash), file('mod'), '')).toMatch(/^zip unreadable: not a zip/)
+    expect(await verify(job('mod', line(true).hash), file('mod'), sha(file('mod')))).toBeUndefined()
+    expect(await verify(job('mod', line(true).hash), file('mod'), sha(file('zip')))).toBe('go.mod does not match go.sum')
+    expect(await verify(job('info'), file('info'), '')).toBeUndefined()
+    expect(await verify({ ...job('info'), version: 'v2.0.0' }, file('info'), '')).toBe('.info names v1.0.0, not v2.0.0')
+  })
+})
+
+describe('the fetch stage and its local proxy', () => {
+  it('serves go its download set, each file fetched once and verified', async () => {
+    const good = await proxy()
+    const stage = await startFetch(await options([good.url]))
+    const modcache = tempModcache()
+    const run = await goThrough(stage.url, 'off', modcache)
+    const report = await stage.finish()
+    expect(run.code, run.stderr).toBe(0)
+    expectComplete(modcache, universe.modules)
+    expect(report).toMatchObject({ planned: 24, plannedZips: 8, rejected: 0, troubled: [] })
+    expect(report.served).toBe(report.requests)
+    // Each file asked of the candidate once, whoever needed it first.
+    expect(new Set(good.requests).size).toBe(good.requests.length)
+  })
+
+  it('a tampering candidate first: go never receives its bytes, and every zip it extracted matches go.sum', async () => {
+    const tampering = await proxy({ kind: 'tamper-zip' })
+    const good = await proxy()
+    const run = await runScenario(universe, { proxies: `${tampering.url}\n${good.url}` })
+    expect(run.failed, run.log).toBe(false)
+    expectComplete(run.modcache, universe.modules)
+    expect(zips(tampering).length).toBeGreaterThan(0)
+    // go checked every zip against go.sum as it extracted it; go mod verify checks the trees again.
+    await go(['mod', 'verify'], universe.sampleDir, offlineGoEnv(run.modcache))
+    for (const module of universe.modules) {
+      const dir = path.join(run.modcache, `${module.path.replace('Fixture', '!fixture')}@v1.0.0`)
+      for (const name of readdirSync(dir)) expect(readFileSync(path.join(dir, name), 'utf8')).not.toContain('tampered')
+    }
+    expect(run.log).not.toMatch(/SECURITY ERROR|checksum mismatch/)
+    // Its zips (8) rejected; its .mod and .info files were right, and kept.
+    expect(run.summary).toMatch(new RegExp(`\\| ${tampering.url} \\| \\d+ \\| [^|]+ \\| \\d+ \\| 0 \\| 0 \\| [^|]+ \\| 8 \\| served bytes go.sum disagrees with \\(8×\\); moved behind \\|`))
+    expect(run.exported.GOPROXY).toBe(`${good.url}|${tampering.url}`)
+  })
+
+  it('hedges around a candidate that never answers zips, without waiting for its silence limit', async () => {
+    const stalling = await proxy({ kind: 'stall-zip' })
+    const good = await proxy()
+    const stage = await startFetch(await options([stalling.url, good.url], { stallTimeoutMs: 60_000 }))
+    const modcache = tempModcache()
+    const started = performance.now()
+    const run = await goThrough(stage.url, 'off', modcache)
+    const report = await stage.finish()
+    expect(run.code, run.stderr).toBe(0)
+    expect(performance.now() - started).toBeLessThan(20_000)
+    expect(report.hedges).toBeGreaterThanOrEqual(1)
+    expect(zips(good)).toHaveLength(8)
+  })
+
+  it('a stalling candidate is moved behind, and the summary says why', async () => {
+    const stalling = await proxy({ kind: 'stall-after', after: 4 })
+    const good = await proxy()
+    const run = await runScenario(universe, { proxies: `${stalling.url}\n${good.url}`, 'stall-timeout': '2s' })
+    expect(run.failed, run.log).toBe(false)
+    expectComplete(run.modcache, universe.modules)
+    expect(run.summary).toMatch(new RegExp(`\\| ${stalling.url} \\| \\d+ \\|.*\\| stalled on \\d+ of \\d+ requests; moved behind \\|`))
+    expect(run.exported.GOPROXY).toBe(`${good.url}|${stalling.url}`)
+    expect(run.log).toContain(`${stalling.url} stalled on`)
+  })
+
+  it('the local proxy dying mid-attempt: go falls through to the real chain at once', async () => {
+    const slow = await proxies.start(healthy, { latencyMs: 300 })
+    const good = await proxy()
+    const stage = await startFetch(await options([slow.url]))
+    const modcache = tempModcache()
+    let killed = false
+    const started = performance.now()
+    const run = await goThrough(stage.url, good.url, modcache, text => {
+      // After go's first answered request, the local proxy goes away.
+      if (!killed && /# get http:\/\/127\.0\.0\.1:\d+\/.*: 200/.test(text)) {
+        killed = true
+        void stage.finish()
+      }
+    })
+    expect(killed).toBe(true)
+    expect(run.code, run.stderr).toBe(0)
+    expectComplete(modcache, universe.modules)
+    expect(zips(good).length).toBeGreaterThan(0)
+    expect(performance.now() - started).toBeLessThan(20_000)
+  })
+
+  it('stops the speculative fetch when no file completes for stall-timeout, and says so', async () => {
+    const hanging = await proxy({ kind: 'hang' })
+    const stage = await startFetch(await options([hanging.url], { stallTimeoutMs: 1_000 }))
+    await new Promise(resolve => setTimeout(resolve, 1_800))
+    const report = await stage.finish()
+    expect(report).toMatchObject({ files: 0, stopped: 'no file completed for 1s' })
+  })
+})
