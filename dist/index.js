@@ -5789,7 +5789,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util4.addListener;
@@ -5864,7 +5864,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert5(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5959,11 +5959,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body2 = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body2);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body2);
             } else {
@@ -5986,10 +5986,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6006,7 +6006,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert5(this.ptr != null);
@@ -6186,7 +6186,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6208,7 +6208,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6244,13 +6244,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert5(client[kRunning] === 0);
           util4.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util4.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util4.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -20031,10 +20031,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module) {
     "use strict";
     var parse3 = require_parse2();
-    var constants3 = require_constants6();
+    var constants4 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version3, truncation, options) => {
-      if (!constants3.RELEASE_TYPES.includes(truncation)) {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version3, options);
@@ -21274,7 +21274,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module) {
     "use strict";
     var internalRe = require_re();
-    var constants3 = require_constants6();
+    var constants4 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse2();
@@ -21358,8 +21358,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants3.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -23030,11 +23030,11 @@ var require_goog_varint = __commonJS({
         digitB %= base;
       }
       function decimalFrom1e7(digit1e7, needLeadingZeros) {
-        let partial = digit1e7 ? String(digit1e7) : "";
+        let partial2 = digit1e7 ? String(digit1e7) : "";
         if (needLeadingZeros) {
-          return "0000000".slice(partial.length) + partial;
+          return "0000000".slice(partial2.length) + partial2;
         }
-        return partial;
+        return partial2;
       }
       return decimalFrom1e7(
         digitC,
@@ -29190,7 +29190,7 @@ async function runAttempt(options) {
         errors.push(line);
         if (errors.length > TAIL_LINES) errors.shift();
       }
-      if (ZIP_FETCHED.test(line)) zips++;
+      if (ZIP_FETCHED.test(line) && !(options.notCountingZipsFrom && line.startsWith(`# get ${options.notCountingZipsFrom}/`))) zips++;
     }
   });
   let endedBy = "exit";
@@ -31082,7 +31082,7 @@ var Minimatch = class {
   // Partial means, if you run out of file before you run
   // out of pattern, then that's fine, as long as all
   // the parts match.
-  matchOne(file, pattern, partial = false) {
+  matchOne(file, pattern, partial2 = false) {
     let fileStartIndex = 0;
     let patternStartIndex = 0;
     if (this.isWindows) {
@@ -31109,14 +31109,14 @@ var Minimatch = class {
       file = this.levelTwoFileOptimize(file);
     }
     if (pattern.includes(GLOBSTAR)) {
-      return this.#matchGlobstar(file, pattern, partial, fileStartIndex, patternStartIndex);
+      return this.#matchGlobstar(file, pattern, partial2, fileStartIndex, patternStartIndex);
     }
-    return this.#matchOne(file, pattern, partial, fileStartIndex, patternStartIndex);
+    return this.#matchOne(file, pattern, partial2, fileStartIndex, patternStartIndex);
   }
-  #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
+  #matchGlobstar(file, pattern, partial2, fileIndex, patternIndex) {
     const firstgs = pattern.indexOf(GLOBSTAR, patternIndex);
     const lastgs = pattern.lastIndexOf(GLOBSTAR);
-    const [head, body2, tail] = partial ? [
+    const [head, body2, tail] = partial2 ? [
       pattern.slice(patternIndex, firstgs),
       pattern.slice(firstgs + 1),
       []
@@ -31127,7 +31127,7 @@ var Minimatch = class {
     ];
     if (head.length) {
       const fileHead = file.slice(fileIndex, fileIndex + head.length);
-      if (!this.#matchOne(fileHead, head, partial, 0, 0)) {
+      if (!this.#matchOne(fileHead, head, partial2, 0, 0)) {
         return false;
       }
       fileIndex += head.length;
@@ -31138,14 +31138,14 @@ var Minimatch = class {
       if (tail.length + fileIndex > file.length)
         return false;
       let tailStart = file.length - tail.length;
-      if (this.#matchOne(file, tail, partial, tailStart, 0)) {
+      if (this.#matchOne(file, tail, partial2, tailStart, 0)) {
         fileTailMatch = tail.length;
       } else {
         if (file[file.length - 1] !== "" || fileIndex + tail.length === file.length) {
           return false;
         }
         tailStart--;
-        if (!this.#matchOne(file, tail, partial, tailStart, 0)) {
+        if (!this.#matchOne(file, tail, partial2, tailStart, 0)) {
           return false;
         }
         fileTailMatch = tail.length + 1;
@@ -31160,7 +31160,7 @@ var Minimatch = class {
           return false;
         }
       }
-      return partial || sawSome;
+      return partial2 || sawSome;
     }
     const bodySegments = [[[], 0]];
     let currentBody = bodySegments[0];
@@ -31181,11 +31181,11 @@ var Minimatch = class {
     for (const b of bodySegments) {
       b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
     }
-    return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
+    return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial2, 0, !!fileTailMatch);
   }
   // return false for "nope, not matching"
   // return null for "not matching, cannot keep trying"
-  #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
+  #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial2, globStarDepth, sawTail) {
     const bs = bodySegments[bodyIndex];
     if (!bs) {
       for (let i = fileIndex; i < file.length; i++) {
@@ -31199,9 +31199,9 @@ var Minimatch = class {
     }
     const [body2, after] = bs;
     while (fileIndex <= after) {
-      const m = this.#matchOne(file.slice(0, fileIndex + body2.length), body2, partial, fileIndex, 0);
+      const m = this.#matchOne(file.slice(0, fileIndex + body2.length), body2, partial2, fileIndex, 0);
       if (m && globStarDepth < this.maxGlobstarRecursion) {
-        const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body2.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
+        const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body2.length, bodyIndex + 1, partial2, globStarDepth + 1, sawTail);
         if (sub !== false) {
           return sub;
         }
@@ -31212,9 +31212,9 @@ var Minimatch = class {
       }
       fileIndex++;
     }
-    return partial || null;
+    return partial2 || null;
   }
-  #matchOne(file, pattern, partial, fileIndex, patternIndex) {
+  #matchOne(file, pattern, partial2, fileIndex, patternIndex) {
     let fi;
     let pi;
     let pl;
@@ -31241,7 +31241,7 @@ var Minimatch = class {
     if (fi === fl && pi === pl) {
       return true;
     } else if (fi === fl) {
-      return partial;
+      return partial2;
     } else if (pi === pl) {
       return fi === fl - 1 && file[fi] === "";
     } else {
@@ -31348,7 +31348,7 @@ var Minimatch = class {
       return p.split(/\/+/);
     }
   }
-  match(f, partial = this.partial) {
+  match(f, partial2 = this.partial) {
     this.debug("match", f, this.pattern);
     if (this.comment) {
       return false;
@@ -31356,7 +31356,7 @@ var Minimatch = class {
     if (this.empty) {
       return f === "";
     }
-    if (f === "/" && partial) {
+    if (f === "/" && partial2) {
       return true;
     }
     const options = this.options;
@@ -31378,7 +31378,7 @@ var Minimatch = class {
       if (options.matchBase && pattern.length === 1) {
         file = [filename];
       }
-      const hit = this.matchOne(file, pattern, partial);
+      const hit = this.matchOne(file, pattern, partial2);
       if (hit) {
         if (options.flipNegate) {
           return true;
@@ -69025,13 +69025,13 @@ function privateMatcher(...patternLists) {
 
 // src/fetch/stage.ts
 import { existsSync as existsSync8, mkdtempSync, readFileSync } from "node:fs";
-import { rm as rm4 } from "node:fs/promises";
+import { access as access3, constants as constants3, mkdir as mkdir3, rm as rm4 } from "node:fs/promises";
 import os9 from "node:os";
 import path21 from "node:path";
 
 // src/fetch/concurrency.ts
-var START_LIMIT = 8;
-var WINDOW_MS = 300;
+var START_LIMIT = 16;
+var WINDOW_MS = 200;
 var GAIN = 1.15;
 var HOLD_WINDOWS = 8;
 function nextLimit(state3, delivered, busy, ceiling) {
@@ -69074,7 +69074,7 @@ var Limiter = class {
 // src/fetch/fetcher.ts
 import { randomBytes } from "node:crypto";
 import { existsSync as existsSync7 } from "node:fs";
-import { mkdir as mkdir2, readFile, rename as rename2, rm as rm2, stat as stat2 } from "node:fs/promises";
+import { mkdir as mkdir2, readFile, rename as rename2, rm as rm2, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
 import path19 from "node:path";
 import { setTimeout as sleep3 } from "node:timers/promises";
 
@@ -69103,7 +69103,7 @@ var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
 var MAX_UNZIPPED = 500 << 20;
-var PARALLEL_ENTRIES = 32;
+var PARALLEL_ENTRIES = 8;
 async function readAt(handle, offset, length, upTo = false) {
   const buffer2 = Buffer.allocUnsafe(length);
   const { bytesRead } = await handle.read(buffer2, 0, length, offset);
@@ -69147,7 +69147,7 @@ async function entries(handle) {
     return list;
   }
 }
-var SMALL_ENTRY = 1 << 20;
+var SMALL_ENTRY = 256 << 10;
 var HEADER_SLACK = 64;
 async function contentHash(file, handle, entry) {
   const hash = createHash4("sha256");
@@ -69162,7 +69162,7 @@ async function contentHash(file, handle, entry) {
     hash.update(chunk);
   };
   if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
-  const small = entry.compressedSize <= SMALL_ENTRY;
+  const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY;
   const guess = 30 + entry.name.length + HEADER_SLACK;
   const head = await readAt(handle, entry.localOffset, small ? guess + entry.compressedSize : 30, true);
   if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
@@ -69215,8 +69215,9 @@ var Fetcher = class {
   stats;
   /** Bytes received from candidates so far: progress, whatever finishes. */
   bytes = 0;
-  /** Files fetched, verified and kept. */
+  /** Files fetched, verified and kept, and the zips among them. */
   files = 0;
+  zips = 0;
   retries = 0;
   hedges = 0;
   rejected = 0;
@@ -69224,6 +69225,8 @@ var Fetcher = class {
   samples;
   inFlight = /* @__PURE__ */ new Map();
   stop = new AbortController();
+  /** Zips verified at once: the hashing's memory is bounded whatever the number of downloads. */
+  verifying = new Limiter(4);
   constructor(options) {
     this.options = options;
     this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
@@ -69231,11 +69234,12 @@ var Fetcher = class {
   }
   /** A file: from the store, joined with a fetch under way, or fetched now. */
   get(job) {
-    if (job.transient) return this.fetch(job, path19.join(this.options.storeDir, ".transient", randomBytes(8).toString("hex")));
+    if (job.transient) return this.fetch(job, path19.join(this.options.transientDir, randomBytes(8).toString("hex")));
     const running = this.inFlight.get(job.path);
     if (running) return running;
     const file = path19.join(this.options.storeDir, job.path);
-    const fetching = (existsSync7(file) ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file)).finally(
+    const stored = existsSync7(file) && (job.kind !== "zip" || existsSync7(`${file}hash`));
+    const fetching = (stored ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file)).finally(
       () => this.inFlight.delete(job.path)
     );
     this.inFlight.set(job.path, fetching);
@@ -69329,7 +69333,7 @@ var Fetcher = class {
   }
   async requestOne(candidate, job, file, signal, silenceMs, onHeaders) {
     const stats = this.stats.get(candidate);
-    const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+    const temp = partial(file);
     let answered2 = false;
     stats.requests++;
     try {
@@ -69355,15 +69359,24 @@ var Fetcher = class {
         stats.failures++;
         return { kind: "failed", why: `HTTP ${answer2.status}` };
       }
-      const problem = await verify(job, temp, answer2.sha256);
+      const problem = await verify(job, temp, answer2.sha256, async (file2) => {
+        const release = await this.verifying.acquire();
+        try {
+          return await zipFileHash(file2);
+        } finally {
+          release();
+        }
+      });
       if (problem) {
         stats.rejected++;
         this.rejected++;
         return { kind: "failed", why: problem };
       }
       await rename2(temp, file);
+      if (job.kind === "zip" && job.hash) await writeAtomically(`${file}hash`, job.hash);
       stats.served++;
       this.files++;
+      if (job.kind === "zip") this.zips++;
       return { kind: "file", file, size: answer2.size };
     } catch (e) {
       if (!this.stop.signal.aborted && !(signal.aborted && answered2)) {
@@ -69376,11 +69389,17 @@ var Fetcher = class {
     }
   }
 };
-async function verify(job, file, sha2562) {
+var partial = (file) => `${file}.${randomBytes(6).toString("hex")}.partial`;
+async function writeAtomically(file, text) {
+  const temp = partial(file);
+  await writeFile2(temp, text);
+  await rename2(temp, file);
+}
+async function verify(job, file, sha2562, hashZip = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
     if (job.kind === "mod") return job.hash === void 0 || goModHashFromSha256(sha2562) === job.hash ? void 0 : "go.mod does not match go.sum";
-    if (job.kind === "zip") return job.hash === void 0 || await zipFileHash(file) === job.hash ? void 0 : "zip does not match go.sum";
+    if (job.kind === "zip") return job.hash === void 0 || await hashZip(file) === job.hash ? void 0 : "zip does not match go.sum";
     const info2 = JSON.parse(await readFile(file, "utf8"));
     return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
   } catch (e) {
@@ -69628,15 +69647,26 @@ function jobFor(known, requestPath) {
 }
 async function startFetch(options) {
   const started = performance.now();
-  const storeDir = options.storeDir ?? mkdtempSync(path21.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
+  const scratch = mkdtempSync(path21.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
+  const downloadCache2 = path21.join(options.modcache, "cache", "download");
+  const storeDir = await writable(downloadCache2) ? downloadCache2 : path21.join(scratch, "store");
   const known = knownFiles(options.sumLines, options.isPrivate);
-  const fetcher = new Fetcher({ client: options.client, candidates: options.candidates, storeDir, rounds: options.rounds, backoffMs: options.backoffMs, stallTimeoutMs: options.stallTimeoutMs });
+  const fetcher = new Fetcher({
+    client: options.client,
+    candidates: options.candidates,
+    storeDir,
+    transientDir: path21.join(scratch, "transient"),
+    rounds: options.rounds,
+    backoffMs: options.backoffMs,
+    stallTimeoutMs: options.stallTimeoutMs
+  });
   const local = await startLocalProxy(fetcher, (p) => jobFor(known, p));
   const report = {
     planned: 0,
     plannedZips: 0,
     sumLines: options.sumLines.length,
     files: 0,
+    zips: 0,
     bytes: 0,
     durationMs: 0,
     retries: 0,
@@ -69657,9 +69687,10 @@ async function startFetch(options) {
       speculative.stop(GO_FINISHED);
       fetcher.close();
       await Promise.all([speculative.done, local.close()]);
-      await rm4(storeDir, { recursive: true, force: true });
+      await rm4(scratch, { recursive: true, force: true });
       report.durationMs = performance.now() - started;
       report.files = fetcher.files;
+      report.zips = fetcher.zips;
       report.bytes = fetcher.bytes;
       report.retries = fetcher.retries;
       report.hedges = fetcher.hedges;
@@ -69675,6 +69706,15 @@ async function startFetch(options) {
       return report;
     }
   };
+}
+async function writable(dir) {
+  try {
+    await mkdir3(dir, { recursive: true });
+    await access3(dir, constants3.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 function speculate(fetcher, known, options, report) {
   const stop = new AbortController();
@@ -71318,7 +71358,7 @@ var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFix
 var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
 var joined = (...parts) => parts.filter(Boolean).join(", ");
 function buildSummary(facts) {
-  const modules = facts.attempts.reduce((n, a) => n + a.zips, 0);
+  const modules = facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0);
   const title = facts.ok ? `\u2705 Go modules ready: ${modules} downloaded${facts.chosen ? ` through ${facts.chosen}` : ""}` : "\u274C Go modules could not be downloaded";
   const sections = [
     {
@@ -71489,7 +71529,7 @@ async function download(ctx) {
     if (facts.restore.warning) warning(facts.restore.warning);
     info(describeRestore(facts.restore));
   }
-  const attempt = (goproxy, progress) => runAttempt({
+  const attempt = (goproxy, fetch) => runAttempt({
     go: ctx.go,
     cwd: settings.workingDirectory,
     env: downloadEnv(processEnv(), goproxy, env.GOFLAGS),
@@ -71497,7 +71537,7 @@ async function download(ctx) {
     timeoutMs: settings.timeoutMs,
     stallTimeoutMs: settings.stallTimeoutMs,
     onLine: (line) => info(line),
-    ...progress ? { progress } : {}
+    ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
   });
   const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(attempt, ctx.candidates, facts);
   if (!cached) await probeAndDownload(ctx, attempt, deps.sumLines);
@@ -71544,7 +71584,7 @@ async function probeAndDownload(ctx, attempt, sumLines) {
   try {
     result = await downloadWithRetries(
       chain,
-      (c) => group(`go mod download (GOPROXY=${fetch ? "the local proxy|" : ""}${goproxyDisplay(c)})`, () => attempt(goproxyFor(c), fetch?.progress)),
+      (c) => group(`go mod download (GOPROXY=${fetch ? "the local proxy|" : ""}${goproxyDisplay(c)})`, () => attempt(goproxyFor(c), fetch)),
       {
         retries: settings.retries,
         backoffMs: BACKOFF_MS,

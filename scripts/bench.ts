@@ -40,7 +40,7 @@ async function proxyWith(fault: Fault, options: ProxyOptions): Promise<ProxyServ
   return server
 }
 
-const goCold = (goproxy: string) => plainGo(universe.sampleDir, { ...offlineGoEnv(tempModcache()), GOPROXY: goproxy }, served)
+const goCold = (goproxy: string) => plainGo(universe.sampleDir, () => ({ ...offlineGoEnv(tempModcache()), GOPROXY: goproxy }), served)
 
 function action(proxies: () => string[], inputs: Record<string, string> = {}, where: { modcache?: () => string; env?: Record<string, string> } = {}): Contender {
   return () => {

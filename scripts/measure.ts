@@ -35,13 +35,14 @@ export function watchPeak(pid: number | undefined): () => number {
   }
 }
 
-/** Plain `go mod download` in `dir`, its peak memory watched. */
-export function plainGo(dir: string, env: Record<string, string>, bytes: () => number, limitMs = 600_000): Contender {
+/** Plain `go mod download` in `dir`, its peak memory watched; `env` is asked anew for each run (a fresh module cache). */
+export function plainGo(dir: string, env: () => Record<string, string>, bytes: () => number, limitMs = 600_000): Contender {
   return () => {
+    const runEnv = { ...process.env, ...env() }
     const started = performance.now()
     const before = bytes()
     return new Promise((resolve, reject) => {
-      const child = execFile(goBinary(), ['mod', 'download'], { cwd: dir, timeout: limitMs, killSignal: 'SIGKILL', env: { ...process.env, ...env } }, error => {
+      const child = execFile(goBinary(), ['mod', 'download'], { cwd: dir, timeout: limitMs, killSignal: 'SIGKILL', env: runEnv }, error => {
         const peakMiB = stop()
         if (error) reject(new Error(`plain go failed: ${error.message}`))
         else resolve({ seconds: (performance.now() - started) / 1000, bytes: bytes() - before, peakMiB })

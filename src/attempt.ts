@@ -15,7 +15,7 @@ export interface AttemptOutcome {
   errors: string[]
   /** Requests started and not answered when the attempt ended: where go was stuck. */
   waitingOn: string[]
-  /** Module zips fetched in this attempt (from -x's `# get …zip: 200` lines). */
+  /** Module zips go fetched in this attempt (from -x's `# get …zip: 200` lines), but for those from `notCountingZipsFrom`. */
   zips: number
   /** Requests that ended in an error or an HTTP status other than 2xx, 404 and 410 (go's own fall-through signals). */
   failedRequests: string[]
@@ -29,6 +29,8 @@ export interface AttemptOptions {
   timeoutMs: number
   stallTimeoutMs: number
   onLine?: (line: string) => void
+  /** Zips go fetched from here (the local proxy) were counted where they were fetched. */
+  notCountingZipsFrom?: string
   /** Bytes arriving elsewhere for go (the local proxy's upstream fetches): progress too, while go waits on them. */
   progress?: () => number
 }
@@ -71,7 +73,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
         errors.push(line)
         if (errors.length > TAIL_LINES) errors.shift()
       }
-      if (ZIP_FETCHED.test(line)) zips++
+      if (ZIP_FETCHED.test(line) && !(options.notCountingZipsFrom && line.startsWith(`# get ${options.notCountingZipsFrom}/`))) zips++
     }
   })
 

@@ -81,7 +81,7 @@ async function download(ctx: RunContext): Promise<void> {
     core.info(describeRestore(facts.restore))
   }
 
-  const attempt = (goproxy: string, progress?: () => number) =>
+  const attempt = (goproxy: string, fetch?: FetchStage) =>
     runAttempt({
       go: ctx.go,
       cwd: settings.workingDirectory,
@@ -90,7 +90,7 @@ async function download(ctx: RunContext): Promise<void> {
       timeoutMs: settings.timeoutMs,
       stallTimeoutMs: settings.stallTimeoutMs,
       onLine: line => core.info(line),
-      ...(progress ? { progress } : {})
+      ...(fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {})
     })
 
   // With every module already in the module cache, no proxy needs to be asked anything.
@@ -104,7 +104,7 @@ async function download(ctx: RunContext): Promise<void> {
   if (facts.save.state === 'failed') core.warning(`Cache ${facts.save.why}`)
 }
 
-type Attempt = (goproxy: string, progress?: () => number) => ReturnType<typeof runAttempt>
+type Attempt = (goproxy: string, fetch?: FetchStage) => ReturnType<typeof runAttempt>
 
 /** `GOPROXY=off go mod download`: true when the module cache already held every module. */
 async function checkModuleCache(attempt: Attempt, candidates: Candidate[], facts: RunFacts): Promise<boolean> {
@@ -149,7 +149,7 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
   try {
     result = await downloadWithRetries(
       chain,
-      c => core.group(`go mod download (GOPROXY=${fetch ? 'the local proxy|' : ''}${goproxyDisplay(c)})`, () => attempt(goproxyFor(c), fetch?.progress)),
+      c => core.group(`go mod download (GOPROXY=${fetch ? 'the local proxy|' : ''}${goproxyDisplay(c)})`, () => attempt(goproxyFor(c), fetch)),
       {
         retries: settings.retries,
         backoffMs: BACKOFF_MS,

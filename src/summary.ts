@@ -54,8 +54,8 @@ const time = (ms: number | undefined) => (ms === undefined ? '' : formatDuration
 const joined = (...parts: string[]) => parts.filter(Boolean).join(', ')
 
 export function buildSummary(facts: RunFacts): SummaryModel {
-  // Every zip reaches go's module cache through a request of go's, to the local proxy or the chain.
-  const modules = facts.attempts.reduce((n, a) => n + a.zips, 0)
+  // Zips the fetch put in go's cache (or served it), and those go fetched from the chain itself.
+  const modules = facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0)
   const title = facts.ok
     ? `✅ Go modules ready: ${modules} downloaded${facts.chosen ? ` through ${facts.chosen}` : ''}`
     : '❌ Go modules could not be downloaded'

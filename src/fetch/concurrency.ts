@@ -3,8 +3,8 @@
 // arrives late and go can start on none of them. The limit climbs while what is delivered grows
 // with it, and falls back where growing did not pay; `concurrency` is the ceiling.
 
-export const START_LIMIT = 8
-export const WINDOW_MS = 300
+export const START_LIMIT = 16
+export const WINDOW_MS = 200
 /** Growing must deliver this much more to count as paying. */
 const GAIN = 1.15
 /** Windows to hold a limit that did not pay before trying to grow again. */

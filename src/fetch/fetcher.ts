@@ -4,7 +4,7 @@
 // is kept for the summary and for the order of the chain.
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Candidate, requestUrl } from '../goproxy.ts'
@@ -12,6 +12,7 @@ import type { HttpClient } from '../net/client.ts'
 import { backoffDelay, hedgeAfterMs, median, silenceLimitMs } from '../timing.ts'
 import { type CandidateStats, emptyStats, isTroubled } from './stats.ts'
 import { goModHashFromSha256, zipFileHash } from './zip-hash.ts'
+import { Limiter } from './concurrency.ts'
 
 /** `other`: a version list, `@latest`, or a file go.sum does not name: passed through for go to check. */
 export type FileKind = 'info' | 'mod' | 'zip' | 'other'
@@ -35,8 +36,10 @@ export interface FetcherOptions {
   client: HttpClient
   /** Healthy URL candidates in chain order, each with its probe latency. */
   candidates: { candidate: Candidate; latencyMs: number }[]
-  /** Where verified files are kept, in the proxy layout. */
+  /** Where verified files are kept, in the proxy layout: go's own download cache, where it is writable. */
   storeDir: string
+  /** Where files fetched for one request only go (never go's cache). */
+  transientDir: string
   /** Rounds over the candidates per file. */
   rounds: number
   backoffMs: number
@@ -50,8 +53,9 @@ export class Fetcher {
   readonly stats: Map<Candidate, CandidateStats>
   /** Bytes received from candidates so far: progress, whatever finishes. */
   bytes = 0
-  /** Files fetched, verified and kept. */
+  /** Files fetched, verified and kept, and the zips among them. */
   files = 0
+  zips = 0
   retries = 0
   hedges = 0
   rejected = 0
@@ -59,6 +63,8 @@ export class Fetcher {
   private readonly samples: Map<Candidate, number[]>
   private readonly inFlight = new Map<string, Promise<Outcome>>()
   private readonly stop = new AbortController()
+  /** Zips verified at once: the hashing's memory is bounded whatever the number of downloads. */
+  private readonly verifying = new Limiter(4)
 
   constructor(options: FetcherOptions) {
     this.options = options
@@ -69,11 +75,13 @@ export class Fetcher {
 
   /** A file: from the store, joined with a fetch under way, or fetched now. */
   get(job: FileJob): Promise<Outcome> {
-    if (job.transient) return this.fetch(job, path.join(this.options.storeDir, '.transient', randomBytes(8).toString('hex')))
+    if (job.transient) return this.fetch(job, path.join(this.options.transientDir, randomBytes(8).toString('hex')))
     const running = this.inFlight.get(job.path)
     if (running) return running
     const file = path.join(this.options.storeDir, job.path)
-    const fetching = (existsSync(file) ? stat(file).then(s => ({ kind: 'file', file, size: s.size }) as Outcome) : this.fetch(job, file)).finally(() =>
+    // A zip is complete with its .ziphash, which go (and the fetch) writes last.
+    const stored = existsSync(file) && (job.kind !== 'zip' || existsSync(`${file}hash`))
+    const fetching = (stored ? stat(file).then(s => ({ kind: 'file', file, size: s.size }) as Outcome) : this.fetch(job, file)).finally(() =>
       this.inFlight.delete(job.path)
     )
     this.inFlight.set(job.path, fetching)
@@ -173,7 +181,7 @@ export class Fetcher {
 
   private async requestOne(candidate: Candidate, job: FileJob, file: string, signal: AbortSignal, silenceMs: number, onHeaders: () => void): Promise<Outcome> {
     const stats = this.stats.get(candidate) as CandidateStats
-    const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`
+    const temp = partial(file)
     let answered = false
     stats.requests++
     try {
@@ -200,7 +208,14 @@ export class Fetcher {
         stats.failures++
         return { kind: 'failed', why: `HTTP ${answer.status}` }
       }
-      const problem = await verify(job, temp, answer.sha256)
+      const problem = await verify(job, temp, answer.sha256, async file => {
+        const release = await this.verifying.acquire()
+        try {
+          return await zipFileHash(file)
+        } finally {
+          release()
+        }
+      })
       if (problem) {
         stats.rejected++
         this.rejected++
@@ -208,8 +223,11 @@ export class Fetcher {
       }
       // Another request for the same file may have won meanwhile: the file is the same either way.
       await rename(temp, file)
+      // As go writes its download cache: the zip's hash last, so that go trusts the zip only whole.
+      if (job.kind === 'zip' && job.hash) await writeAtomically(`${file}hash`, job.hash)
       stats.served++
       this.files++
+      if (job.kind === 'zip') this.zips++
       return { kind: 'file', file, size: answer.size }
     } catch (e) {
       // Refused, reset, silent, or overtaken by a hedge after it answered; not when the fetch was closed.
@@ -224,12 +242,24 @@ export class Fetcher {
   }
 }
 
+/**
+ * A temporary name beside `file`, for an atomic rename. Not `*.tmp`: go removes `<file>*.tmp`
+ * in its download cache as leftovers of its own while it holds the module's lock.
+ */
+const partial = (file: string) => `${file}.${randomBytes(6).toString('hex')}.partial`
+
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const temp = partial(file)
+  await writeFile(temp, text)
+  await rename(temp, file)
+}
+
 /** Why the bytes at `file` are not what go.sum vouches for, or undefined when they are. */
-export async function verify(job: FileJob, file: string, sha256: string): Promise<string | undefined> {
+export async function verify(job: FileJob, file: string, sha256: string, hashZip: (file: string) => Promise<string> = zipFileHash): Promise<string | undefined> {
   try {
     if (job.kind === 'other') return undefined
     if (job.kind === 'mod') return job.hash === undefined || goModHashFromSha256(sha256) === job.hash ? undefined : 'go.mod does not match go.sum'
-    if (job.kind === 'zip') return job.hash === undefined || (await zipFileHash(file)) === job.hash ? undefined : 'zip does not match go.sum'
+    if (job.kind === 'zip') return job.hash === undefined || (await hashZip(file)) === job.hash ? undefined : 'zip does not match go.sum'
     const info = JSON.parse(await readFile(file, 'utf8')) as { Version?: unknown }
     return info.Version === job.version ? undefined : `.info names ${String(info.Version)}, not ${job.version}`
   } catch (e) {

@@ -1,5 +1,6 @@
-// The module proxy go talks to during an attempt, on 127.0.0.1: it answers from files already
-// fetched and verified, joins a fetch under way, or fetches at once. A file go.sum names is only
+// The module proxy go talks to during an attempt, on 127.0.0.1, for what go needs before the
+// speculative fetch has put it in go's download cache: it answers from files already fetched
+// and verified, joins a fetch under way, or fetches at once. A file go.sum names is only
 // ever served after it matched go.sum. Anything else (version lists, files go.sum does not
 // name) is passed through for go's own checks. When no candidate could serve a file it answers
 // 502, or the 404/410 they gave, so that go moves on to the real chain behind it (`|`).

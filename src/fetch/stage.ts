@@ -3,7 +3,7 @@
 // set is fetched speculatively, as wide as pays, so that go finds most files ready and verifies
 // and extracts while the rest still arrive. The stage never writes go's module cache: go does.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { access, constants, mkdir, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { type Candidate, downloadPath } from '../goproxy.ts'
@@ -33,8 +33,6 @@ export interface FetchOptions {
   backoffMs: number
   /** The speculative fetch stops when no file completes for this long. */
   stallTimeoutMs: number
-  /** Where verified files are kept for the step; a new temporary folder by default. */
-  storeDir?: string
 }
 
 export interface CandidateReport {
@@ -50,8 +48,9 @@ export interface FetchReport {
   plannedZips: number
   /** go.sum lines, for comparison: what the old prefetch would have fetched. */
   sumLines: number
-  /** Files fetched and verified, and the bytes received from candidates (hedged duplicates included). */
+  /** Files fetched and verified (zips among them), and the bytes received from candidates (hedged duplicates included). */
   files: number
+  zips: number
   bytes: number
   durationMs: number
   retries: number
@@ -118,15 +117,28 @@ export function jobFor(known: Map<string, FileJob>, requestPath: string): FileJo
 
 export async function startFetch(options: FetchOptions): Promise<FetchStage> {
   const started = performance.now()
-  const storeDir = options.storeDir ?? mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'go-mod-fetch-'))
+  const scratch = mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'go-mod-fetch-'))
+  // Verified files go where go looks first, so that go finds them without asking; a module cache
+  // the step cannot write gets a store of its own, served to go through the local proxy only.
+  const downloadCache = path.join(options.modcache, 'cache', 'download')
+  const storeDir = (await writable(downloadCache)) ? downloadCache : path.join(scratch, 'store')
   const known = knownFiles(options.sumLines, options.isPrivate)
-  const fetcher = new Fetcher({ client: options.client, candidates: options.candidates, storeDir, rounds: options.rounds, backoffMs: options.backoffMs, stallTimeoutMs: options.stallTimeoutMs })
+  const fetcher = new Fetcher({
+    client: options.client,
+    candidates: options.candidates,
+    storeDir,
+    transientDir: path.join(scratch, 'transient'),
+    rounds: options.rounds,
+    backoffMs: options.backoffMs,
+    stallTimeoutMs: options.stallTimeoutMs
+  })
   const local: LocalProxy = await startLocalProxy(fetcher, p => jobFor(known, p))
   const report: FetchReport = {
     planned: 0,
     plannedZips: 0,
     sumLines: options.sumLines.length,
     files: 0,
+    zips: 0,
     bytes: 0,
     durationMs: 0,
     retries: 0,
@@ -147,9 +159,10 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
       speculative.stop(GO_FINISHED)
       fetcher.close()
       await Promise.all([speculative.done, local.close()])
-      await rm(storeDir, { recursive: true, force: true })
+      await rm(scratch, { recursive: true, force: true })
       report.durationMs = performance.now() - started
       report.files = fetcher.files
+      report.zips = fetcher.zips
       report.bytes = fetcher.bytes
       report.retries = fetcher.retries
       report.hedges = fetcher.hedges
@@ -164,6 +177,16 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
       report.troubled = report.candidates.filter(c => isTroubled(c.stats)).map(c => c.candidate)
       return report
     }
+  }
+}
+
+async function writable(dir: string): Promise<boolean> {
+  try {
+    await mkdir(dir, { recursive: true })
+    await access(dir, constants.W_OK)
+    return true
+  } catch {
+    return false
   }
 }
 

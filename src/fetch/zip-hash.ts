@@ -25,7 +25,7 @@ const CENTRAL = 0x02014b50
 const LOCAL = 0x04034b50
 /** Go refuses module zips whose files add up to more than this; so does the hash. */
 const MAX_UNZIPPED = 500 << 20
-const PARALLEL_ENTRIES = 32
+const PARALLEL_ENTRIES = 8
 
 /** `length` bytes at `offset`; with `upTo`, fewer where the file ends sooner. */
 async function readAt(handle: FileHandle, offset: number, length: number, upTo = false): Promise<Buffer> {
@@ -74,7 +74,7 @@ async function entries(handle: FileHandle): Promise<Entry[]> {
 }
 
 /** Entries this small are read whole with one positioned read; larger ones are streamed. */
-const SMALL_ENTRY = 1 << 20
+const SMALL_ENTRY = 256 << 10
 /** Room for a local header's extra field, usually as long as the directory's (often none). */
 const HEADER_SLACK = 64
 
@@ -93,7 +93,8 @@ async function contentHash(file: string, handle: FileHandle, entry: Entry): Prom
   if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`)
   // One positioned read for the local header and, for a small entry, its data: a read per
   // header would cost a thread-pool round trip per file.
-  const small = entry.compressedSize <= SMALL_ENTRY
+  // Small both ways: a highly compressed entry is streamed too, so no inflated file is whole in memory.
+  const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY
   const guess = 30 + entry.name.length + HEADER_SLACK
   const head = await readAt(handle, entry.localOffset, small ? guess + entry.compressedSize : 30, true)
   if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error('corrupt local header')

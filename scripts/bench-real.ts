@@ -1,0 +1,87 @@
+// `npm run bench:real` (opt-in: it leaves loopback, never part of npm test): a real public
+// project, its go.mod and go.sum only, through the runner's own `go env GOPROXY`: plain
+// `go mod download` and the action, each from a cold module cache, alternating, ROUNDS rounds.
+// It prints medians of time, bytes, zips and peak memory. BENCH_PROJECT=module@version picks
+// another project (the default has about 160 requirements and 570 go.sum lines).
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { goBinary } from '../test/support/go.ts'
+import { bundledAction, type Contender, mib, plainGo, type Sample, secs, sideBySide } from './measure.ts'
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const PROJECT = process.env.BENCH_PROJECT ?? 'github.com/cli/cli/v2@v2.63.0'
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'bench-real-'))
+const workspace = path.join(root, 'workspace')
+const projectDir = path.join(workspace, 'project')
+mkdirSync(projectDir, { recursive: true })
+{
+  // The project's own go.mod and go.sum, fetched as a module through the Go module proxy.
+  const fetchCache = path.join(root, 'fetch-cache')
+  const info = JSON.parse(
+    execFileSync(goBinary(), ['mod', 'download', '-json', PROJECT], { cwd: root, encoding: 'utf8', env: { ...process.env, GOMODCACHE: fetchCache, GOFLAGS: '-modcacherw' } })
+  ) as { Dir: string }
+  for (const file of ['go.mod', 'go.sum']) copyFileSync(path.join(info.Dir, file), path.join(projectDir, file))
+  rmSync(fetchCache, { recursive: true, force: true })
+}
+
+function tree(dir: string): { bytes: number; zips: number } {
+  let bytes = 0
+  let zips = 0
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name)
+      if (entry.isDirectory()) walk(full)
+      else if (/\.(zip|mod|info)$/.test(entry.name)) {
+        bytes += statSync(full).size
+        if (entry.name.endsWith('.zip')) zips++
+      }
+    }
+  }
+  try {
+    walk(dir)
+  } catch {
+    // Nothing downloaded.
+  }
+  return { bytes, zips }
+}
+
+const zipsOf: Record<string, number[]> = { plain: [], action: [] }
+let modcache = ''
+const fresh = () => {
+  if (modcache) rmSync(modcache, { recursive: true, force: true })
+  modcache = mkdtempSync(path.join(root, 'modcache-'))
+  return { GOMODCACHE: modcache, GOFLAGS: '-modcacherw' }
+}
+const downloaded = (who: string) => () => {
+  const found = tree(path.join(modcache, 'cache', 'download'))
+  zipsOf[who]?.push(found.zips)
+  return found.bytes
+}
+
+const plain: Contender = plainGo(projectDir, fresh, downloaded('plain'))
+
+/** The action's own upstream bytes: the Data of its Fetch table (what go fetched past the local proxy is in go's count). */
+const fetchedBytes = (summary: string) => {
+  const row = /#### Fetch\n\n.*\n.*\n\| [^|]+\| [^|]+\| ([\d.]+) MiB \|/.exec(summary)
+  downloaded('action')()
+  return row ? Number(row[1]) * (1 << 20) : NaN
+}
+const action: Contender = () => bundledAction(workspace, { 'working-directory': 'project', cache: 'false' }, fresh, fetchedBytes)()
+
+const [go, ours] = (await sideBySide([plain, action], ROUNDS)) as [Sample, Sample]
+const medianOf = (list: number[] = []) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
+const table = [
+  `${PROJECT} (its go.mod and go.sum), through \`go env GOPROXY\` on this runner, cold module cache, medians of ${ROUNDS} alternating rounds, ${os.cpus().length} cores.`,
+  '',
+  '| | time | bytes | zips | peak memory |',
+  '|---|---|---|---|---|',
+  `| plain go mod download | ${secs(go.seconds)} | ${mib(go.bytes)} (what it wrote) | ${medianOf(zipsOf.plain)} | ${go.peakMiB.toFixed(0)} MiB (go) |`,
+  `| the action | ${secs(ours.seconds)} | ${mib(ours.bytes)} (what it fetched) | ${medianOf(zipsOf.action)} | ${ours.peakMiB.toFixed(0)} MiB (node) |`,
+  '',
+  `The action took ${(ours.seconds / go.seconds).toFixed(2)}× plain go's time.`
+].join('\n')
+console.log(`\n${table}\n`)
+rmSync(root, { recursive: true, force: true })
