@@ -69030,19 +69030,23 @@ import os9 from "node:os";
 import path21 from "node:path";
 
 // src/fetch/concurrency.ts
-var START_LIMIT = 16;
-var WINDOW_MS = 200;
-var GAIN = 1.15;
-var HOLD_WINDOWS = 8;
+var START_LIMIT = 8;
+var MIN_LIMIT = 2;
+var WINDOW_MS = 300;
+var MARGIN = 0.12;
 function nextLimit(state3, delivered, busy, ceiling) {
   if (!busy) return state3;
+  let direction = state3.direction;
   const { before } = state3;
-  if (before && state3.limit > before.limit && delivered < before.delivered * GAIN) {
-    return { limit: before.limit, hold: HOLD_WINDOWS };
+  if (before && before.limit !== state3.limit) {
+    if (delivered < before.delivered * (1 - MARGIN)) {
+      return { limit: before.limit, direction: state3.limit > before.limit ? -1 : 1 };
+    }
+    if (delivered <= before.delivered * (1 + MARGIN)) direction = -1;
   }
-  if (state3.hold > 0) return { ...state3, hold: state3.hold - 1 };
-  if (state3.limit >= ceiling) return { limit: ceiling, hold: 0 };
-  return { limit: Math.min(ceiling, state3.limit * 2), before: { limit: state3.limit, delivered }, hold: 0 };
+  const limit = direction > 0 ? Math.min(ceiling, state3.limit * 2) : Math.max(MIN_LIMIT, Math.floor(state3.limit / 2));
+  if (limit === state3.limit) return { limit, direction: direction > 0 ? -1 : 1 };
+  return { limit, direction, before: { limit: state3.limit, delivered } };
 }
 var Limiter = class {
   limit;
@@ -69053,7 +69057,7 @@ var Limiter = class {
   }
   async acquire() {
     if (this.active >= this.limit) await new Promise((resolve3) => this.waiting.push(resolve3));
-    this.active++;
+    else this.active++;
     let released = false;
     return () => {
       if (released) return;
@@ -69067,7 +69071,10 @@ var Limiter = class {
     this.wake();
   }
   wake() {
-    while (this.active < this.limit && this.waiting.length > 0) this.waiting.shift()();
+    while (this.active < this.limit && this.waiting.length > 0) {
+      this.active++;
+      this.waiting.shift()();
+    }
   }
 };
 
@@ -69720,15 +69727,18 @@ function speculate(fetcher, known, options, report) {
   const stop = new AbortController();
   const limiter = new Limiter(Math.min(options.concurrency, START_LIMIT));
   report.peakLimit = limiter.limit;
-  let climb = { limit: limiter.limit, hold: 0 };
-  let delivered = 0;
+  let climb = { limit: limiter.limit, direction: 1 };
+  let windowStart = fetcher.bytes;
+  let completed = 0;
   let busy = false;
   let lastDone = performance.now();
   const adapt = setInterval(() => {
+    const delivered = fetcher.bytes - windowStart + completed * 16384;
     climb = nextLimit(climb, delivered, busy, options.concurrency);
     limiter.setLimit(climb.limit);
     report.peakLimit = Math.max(report.peakLimit, climb.limit);
-    delivered = 0;
+    windowStart = fetcher.bytes;
+    completed = 0;
     busy = false;
   }, WINDOW_MS);
   const halt = (why) => {
@@ -69745,11 +69755,10 @@ function speculate(fetcher, known, options, report) {
     busy ||= limiter.active >= limiter.limit;
     try {
       if (stop.signal.aborted) return;
-      const before = fetcher.bytes;
       const outcome = await fetcher.get(job);
       if (outcome.kind === "file") {
         lastDone = performance.now();
-        delivered += fetcher.bytes - before + 16384;
+        completed++;
       }
     } finally {
       release();

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { nextLimit } from '../src/fetch/concurrency.ts'
+import { type ClimbState, Limiter, nextLimit } from '../src/fetch/concurrency.ts'
 import { readProject } from '../src/fetch/resolve.ts'
 import { type FetchOptions, jobFor, knownFiles, startFetch } from '../src/fetch/stage.ts'
 import { verify } from '../src/fetch/fetcher.ts'
@@ -84,23 +84,43 @@ describe('rules', () => {
     expect(movedBecause(stats({ requests: 30, rejected: 8 }))).toBe('served bytes go.sum disagrees with (8×); moved behind')
   })
 
-  it('grows the in-flight limit while delivery grows with it, falls back where growing did not pay, never past the ceiling', () => {
-    let state = { limit: 8, hold: 0 }
+  it('moves the in-flight limit the way that delivers more: on while it pays, back when worse, fewer when it makes no difference', () => {
+    let state: ClimbState = { limit: 8, direction: 1 }
     state = nextLimit(state, 100, true, 64)
-    expect(state.limit).toBe(16)
-    // Doubled, delivered twice as much: grow again.
+    expect(state).toMatchObject({ limit: 16, direction: 1 })
+    // Doubled, delivered twice as much: on up.
     state = nextLimit(state, 200, true, 64)
     expect(state.limit).toBe(32)
-    // Doubled again, delivered the same: back to 16, held.
+    // Doubled again, delivered about the same: fewer connections do as well.
     state = nextLimit(state, 205, true, 64)
-    expect(state).toMatchObject({ limit: 16, hold: 8 })
-    for (let i = 0; i < 8; i++) state = nextLimit(state, 205, true, 64)
-    expect(state.limit).toBe(16)
-    expect(nextLimit(state, 205, true, 64).limit).toBe(32)
+    expect(state).toMatchObject({ limit: 16, direction: -1 })
+    // Fewer delivered clearly less: back up, and on up from there.
+    state = nextLimit(state, 150, true, 64)
+    expect(state).toMatchObject({ limit: 32, direction: 1 })
+    expect(nextLimit(state, 150, true, 64).limit).toBe(64)
     // Demand below the limit says nothing about what more would deliver.
-    expect(nextLimit({ limit: 8, hold: 0 }, 100, false, 64).limit).toBe(8)
-    expect(nextLimit({ limit: 48, hold: 0 }, 100, true, 64).limit).toBe(64)
-    expect(nextLimit({ limit: 64, hold: 0 }, 100, true, 64).limit).toBe(64)
+    expect(nextLimit({ limit: 8, direction: 1 }, 100, false, 64)).toEqual({ limit: 8, direction: 1 })
+    // At the ceiling, or at the floor, it turns.
+    expect(nextLimit({ limit: 64, direction: 1 }, 100, true, 64)).toEqual({ limit: 64, direction: -1 })
+    expect(nextLimit({ limit: 2, direction: -1 }, 100, true, 64)).toEqual({ limit: 2, direction: 1 })
+  })
+
+  it('never lets more through than its limit, however many wait', async () => {
+    const limiter = new Limiter(3)
+    let inside = 0
+    let most = 0
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const release = await limiter.acquire()
+        inside++
+        most = Math.max(most, inside)
+        await new Promise(resolve => setTimeout(resolve, 2))
+        inside--
+        release()
+      })
+    )
+    expect(most).toBe(3)
+    expect(limiter.active).toBe(0)
   })
 
   it('knows the files go.sum names by their request path; anything else passes through unkept', () => {
@@ -161,8 +181,8 @@ describe('the fetch stage and its local proxy', () => {
       for (const name of readdirSync(dir)) expect(readFileSync(path.join(dir, name), 'utf8')).not.toContain('tampered')
     }
     expect(run.log).not.toMatch(/SECURITY ERROR|checksum mismatch/)
-    // Its zips (8) rejected; its .mod and .info files were right, and kept.
-    expect(run.summary).toMatch(new RegExp(`\\| ${tampering.url} \\| \\d+ \\| [^|]+ \\| \\d+ \\| 0 \\| 0 \\| [^|]+ \\| 8 \\| served bytes go.sum disagrees with \\(8×\\); moved behind \\|`))
+    // Its zips rejected (once it has served one, it is asked last); its .mod and .info files were right, and kept.
+    expect(run.summary).toMatch(new RegExp(`\\| ${tampering.url} \\| \\d+ \\| [^|]+ \\| \\d+ \\| 0 \\| 0 \\| [^|]+ \\| ([1-9]\\d*) \\| served bytes go.sum disagrees with \\(\\1×\\); moved behind \\|`))
     expect(run.exported.GOPROXY).toBe(`${good.url}|${tampering.url}`)
   })
 

@@ -195,15 +195,19 @@ function speculate(fetcher: Fetcher, known: Map<string, FileJob>, options: Fetch
   const stop = new AbortController()
   const limiter = new Limiter(Math.min(options.concurrency, START_LIMIT))
   report.peakLimit = limiter.limit
-  let climb: ClimbState = { limit: limiter.limit, hold: 0 }
-  let delivered = 0
+  let climb: ClimbState = { limit: limiter.limit, direction: 1 }
+  let windowStart = fetcher.bytes
+  let completed = 0
   let busy = false
   let lastDone = performance.now()
   const adapt = setInterval(() => {
+    // Bytes received in the window, and a share per completed file, so that many small answers count too.
+    const delivered = fetcher.bytes - windowStart + completed * 16_384
     climb = nextLimit(climb, delivered, busy, options.concurrency)
     limiter.setLimit(climb.limit)
     report.peakLimit = Math.max(report.peakLimit, climb.limit)
-    delivered = 0
+    windowStart = fetcher.bytes
+    completed = 0
     busy = false
   }, WINDOW_MS)
   const halt = (why: string) => {
@@ -221,12 +225,10 @@ function speculate(fetcher: Fetcher, known: Map<string, FileJob>, options: Fetch
     busy ||= limiter.active >= limiter.limit
     try {
       if (stop.signal.aborted) return
-      const before = fetcher.bytes
       const outcome = await fetcher.get(job)
       if (outcome.kind === 'file') {
         lastDone = performance.now()
-        // A share per file, so that many small answers count as delivery too.
-        delivered += fetcher.bytes - before + 16_384
+        completed++
       }
     } finally {
       release()
