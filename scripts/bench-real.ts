@@ -71,7 +71,8 @@ const fetchedBytes = (summary: string) => {
 }
 const action: Contender = () => bundledAction(workspace, { 'working-directory': 'project', cache: 'false' }, fresh, fetchedBytes)()
 
-const [go, ours] = (await sideBySide([plain, action], ROUNDS)) as [Sample, Sample]
+const runs: Sample[][] = [[], []]
+const [go, ours] = (await sideBySide([plain, action], ROUNDS, runs)) as [Sample, Sample]
 const medianOf = (list: number[] = []) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
 const table = [
   `${PROJECT} (its go.mod and go.sum), through \`go env GOPROXY\` on this runner, cold module cache, medians of ${ROUNDS} alternating rounds, ${os.cpus().length} cores.`,
@@ -81,7 +82,7 @@ const table = [
   `| plain go mod download | ${secs(go.seconds)} | ${mib(go.bytes)} (what it wrote) | ${medianOf(zipsOf.plain)} | ${go.peakMiB.toFixed(0)} MiB (go) |`,
   `| the action | ${secs(ours.seconds)} | ${mib(ours.bytes)} (what it fetched) | ${medianOf(zipsOf.action)} | ${ours.peakMiB.toFixed(0)} MiB (node) |`,
   '',
-  `The action took ${(ours.seconds / go.seconds).toFixed(2)}× plain go's time.`
+  `The action took ${(ours.seconds / go.seconds).toFixed(2)}× plain go's time. Every round (plain go / the action): ${runs[0]?.map((r, i) => `${secs(r.seconds)} / ${secs(runs[1]?.[i]?.seconds ?? NaN)}`).join(', ')}.`
 ].join('\n')
 console.log(`\n${table}\n`)
 rmSync(root, { recursive: true, force: true })

@@ -66,9 +66,8 @@ export function bundledAction(workspace: string, inputs: Record<string, string>,
   }
 }
 
-/** Runs the contenders in turn, `rounds` times, alternating who goes first; the median of each measure. */
-export async function sideBySide(contenders: Contender[], rounds: number): Promise<Sample[]> {
-  const samples: Sample[][] = contenders.map(() => [])
+/** Runs the contenders in turn, `rounds` times, alternating who goes first; the median of each measure. `samples` keeps every run. */
+export async function sideBySide(contenders: Contender[], rounds: number, samples: Sample[][] = contenders.map(() => [])): Promise<Sample[]> {
   for (let round = 0; round < rounds; round++) {
     const order = contenders.map((_, i) => i)
     if (round % 2) order.reverse()

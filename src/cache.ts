@@ -1,5 +1,4 @@
 // The module cache: its key, and restore and save that can neither fail the job nor hang it.
-import * as cache from '@actions/cache'
 import { createHash } from 'node:crypto'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -7,7 +6,6 @@ import { makeDirsWritable, treeBytes } from './files.ts'
 import type { CacheContents } from './inputs.ts'
 import { processEnv } from './goenv.ts'
 import { spawnGroup } from './process.ts'
-import { RESULT_MARKER } from './restore-child.ts'
 import { DeadlineError, withDeadline } from './timing.ts'
 
 export const KEY_PREFIX = 'go-mod-download'
@@ -69,16 +67,36 @@ export interface SaveReport {
   bytes?: number
 }
 
+/** Starts the restore process's line that carries the result; everything else it prints is the log. */
+export const RESULT_MARKER = 'go-mod-download restore result: '
+
+export interface RestoreResult {
+  /** False when @actions/cache finds no usable service: nothing was restored. */
+  available: boolean
+  matchedKey: string | null
+}
+
+const UNAVAILABLE = 'The cache service is not available here; going on without a cache.'
+
+/**
+ * Whether a cache service is configured, without loading @actions/cache: the library costs the
+ * step about 50 MiB of memory, which the fetch would pay for nothing. It needs one of these to
+ * have a service at all; the restore process (which loads it) decides the rest.
+ */
+function serviceConfigured(): boolean {
+  return Boolean(process.env.ACTIONS_CACHE_URL || process.env.ACTIONS_RESULTS_URL)
+}
+
 export async function restoreModCache(dir: string, keys: CacheKeys, limitMs: number): Promise<RestoreReport> {
-  if (!cache.isFeatureAvailable()) {
-    return { state: 'unavailable', warning: 'The cache service is not available here; going on without a cache.' }
-  }
+  if (!serviceConfigured()) return { state: 'unavailable', warning: UNAVAILABLE }
   const started = performance.now()
   try {
     // A self-hosted runner may hold a read-only module cache from an earlier run.
     await makeDirsWritable(dir)
-    const matchedKey = await restoreInChild(dir, keys, limitMs)
+    const result = await restoreInChild(dir, keys, limitMs)
     const durationMs = performance.now() - started
+    if (!result.available) return { state: 'unavailable', warning: UNAVAILABLE }
+    const matchedKey = result.matchedKey ?? undefined
     if (!matchedKey) return { state: 'miss', durationMs }
     return {
       state: sameKey(matchedKey, keys.key) ? 'exact' : 'partial',
@@ -99,14 +117,14 @@ const RESTORE_ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '.
  * The restore runs in its own process group: past its deadline it is killed with its tar, so
  * nothing is extracted into the module cache after the step has moved on.
  */
-async function restoreInChild(dir: string, keys: CacheKeys, limitMs: number): Promise<string | undefined> {
-  let result: { matchedKey: string | null } | undefined
+async function restoreInChild(dir: string, keys: CacheKeys, limitMs: number): Promise<RestoreResult> {
+  let result: RestoreResult | undefined
   const errors: string[] = []
   const child = spawnGroup(process.execPath, [RESTORE_ENTRY, dir, keys.key, ...keys.restoreKeys], {
     cwd: process.cwd(),
     env: processEnv(),
     onLine: line => {
-      if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length)) as { matchedKey: string | null }
+      if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length)) as RestoreResult
       else {
         // The child's log lines (workflow commands included) are the step's.
         process.stdout.write(`${line}\n`)
@@ -120,7 +138,7 @@ async function restoreInChild(dir: string, keys: CacheKeys, limitMs: number): Pr
     throw e
   })
   if (outcome.code !== 0 || !result) throw new Error(`the restore process ended with ${outcome.code ?? outcome.signal}: ${errors.join(' / ')}`)
-  return result.matchedKey ?? undefined
+  return result
 }
 
 /** Cache services match keys case-insensitively (act's lowercases them), as actions/cache compares them. */
@@ -149,6 +167,8 @@ export async function saveModCache(dir: string, key: string, limitMs: number): P
   const started = performance.now()
   try {
     // saveCache logs its own failures (a key another job saved first among them) and returns -1.
+    // Loaded only now, when the fetch is over: see serviceConfigured.
+    const cache = await import('@actions/cache')
     const id = await withDeadline(cache.saveCache([dir], key), limitMs, 'Cache save')
     const durationMs = performance.now() - started
     if (id === -1) return { state: 'failed', why: 'not saved (the log says why)', durationMs }

@@ -84,20 +84,23 @@ describe('rules', () => {
     expect(movedBecause(stats({ requests: 30, rejected: 8 }))).toBe('served bytes go.sum disagrees with (8×); moved behind')
   })
 
-  it('moves the in-flight limit the way that delivers more: on while it pays, back when worse, fewer when it makes no difference', () => {
+  it('moves the in-flight limit the way that delivers more: on while it pays, back when worse, the larger when it makes no difference', () => {
     let state: ClimbState = { limit: 8, direction: 1 }
     state = nextLimit(state, 100, true, 64)
     expect(state).toMatchObject({ limit: 16, direction: 1 })
     // Doubled, delivered twice as much: on up.
     state = nextLimit(state, 200, true, 64)
     expect(state.limit).toBe(32)
-    // Doubled again, delivered about the same: fewer connections do as well.
-    state = nextLimit(state, 205, true, 64)
-    expect(state).toMatchObject({ limit: 16, direction: -1 })
-    // Fewer delivered clearly less: back up, and on up from there.
+    // Doubled again, delivered clearly less: back to 16, down next, after a few windows there.
     state = nextLimit(state, 150, true, 64)
-    expect(state).toMatchObject({ limit: 32, direction: 1 })
-    expect(nextLimit(state, 150, true, 64).limit).toBe(64)
+    expect(state).toMatchObject({ limit: 16, direction: -1, hold: 4 })
+    for (let i = 0; i < 4; i++) state = nextLimit(state, 200, true, 64)
+    expect(state.limit).toBe(16)
+    state = nextLimit(state, 200, true, 64)
+    expect(state).toMatchObject({ limit: 8, direction: -1 })
+    // Halved, delivered the same: the larger limit stays.
+    state = nextLimit(state, 195, true, 64)
+    expect(state).toMatchObject({ limit: 16, direction: 1, hold: 4 })
     // Demand below the limit says nothing about what more would deliver.
     expect(nextLimit({ limit: 8, direction: 1 }, 100, false, 64)).toEqual({ limit: 8, direction: 1 })
     // At the ceiling, or at the floor, it turns.

@@ -4,41 +4,43 @@
 // them. The limit moves the way that delivers more, measured window by window; `concurrency`
 // is the ceiling.
 
-export const START_LIMIT = 8
+export const START_LIMIT = 16
 export const MIN_LIMIT = 2
-export const WINDOW_MS = 300
+export const WINDOW_MS = 200
 /** A change must deliver this much more, or less, to count. */
 const MARGIN = 0.12
+/** Windows to stay at a limit found before trying another. */
+const HOLD_WINDOWS = 4
 
 export interface ClimbState {
   limit: number
-  /** The way the last change went: up (more in flight) or down. */
+  /** The way the next change goes: up (more in flight) or down. */
   direction: 1 | -1
   /** What was delivered per window at the limit before the last change. */
   before?: { limit: number; delivered: number }
+  /** Windows left to stay put. */
+  hold?: number
 }
 
 /**
  * The next limit after a window that delivered `delivered` (bytes, plus a share per completed
- * file so that many small answers count too), when demand filled the limit (`busy`). It keeps
- * going the way that delivered more, turns back when a change delivered less, and when a change
- * made no difference it prefers fewer connections: on a link that more requests only split,
- * each file then arrives sooner and go can start on it.
+ * file so that many small answers count too), when demand filled the limit (`busy`). A change
+ * that delivered clearly more is followed by another the same way; one that delivered clearly
+ * less is undone, and the other way is tried next; one that made no difference keeps the larger
+ * limit. Either way it then stays a few windows before trying again.
  */
 export function nextLimit(state: ClimbState, delivered: number, busy: boolean, ceiling: number): ClimbState {
   if (!busy) return state
-  let direction = state.direction
+  if (state.hold) return { limit: state.limit, direction: state.direction, hold: state.hold - 1 }
   const { before } = state
   if (before && before.limit !== state.limit) {
-    if (delivered < before.delivered * (1 - MARGIN)) {
-      // Worse: back to where it was, and try the other way next.
-      return { limit: before.limit, direction: state.limit > before.limit ? -1 : 1 }
-    }
-    if (delivered <= before.delivered * (1 + MARGIN)) direction = -1
+    const wentUp = state.limit > before.limit
+    if (delivered < before.delivered * (1 - MARGIN)) return { limit: before.limit, direction: wentUp ? -1 : 1, hold: HOLD_WINDOWS }
+    if (delivered <= before.delivered * (1 + MARGIN)) return { limit: Math.max(state.limit, before.limit), direction: 1, hold: HOLD_WINDOWS }
   }
-  const limit = direction > 0 ? Math.min(ceiling, state.limit * 2) : Math.max(MIN_LIMIT, Math.floor(state.limit / 2))
-  if (limit === state.limit) return { limit, direction: direction > 0 ? -1 : 1 }
-  return { limit, direction, before: { limit: state.limit, delivered } }
+  const limit = state.direction > 0 ? Math.min(ceiling, state.limit * 2) : Math.max(MIN_LIMIT, Math.floor(state.limit / 2))
+  if (limit === state.limit) return { limit, direction: state.direction > 0 ? -1 : 1 }
+  return { limit, direction: state.direction, before: { limit: state.limit, delivered } }
 }
 
 /** A counting semaphore whose size can change while it is used. */
