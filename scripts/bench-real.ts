@@ -2,7 +2,8 @@
 // project, its go.mod and go.sum only, through the runner's own `go env GOPROXY`: plain
 // `go mod download` and the action, each from a cold module cache, alternating, ROUNDS rounds.
 // It prints medians of time, bytes, zips and peak memory. BENCH_PROJECT=module@version picks
-// another project (the default has about 160 requirements and 570 go.sum lines).
+// another project (the default has about 160 requirements and 570 go.sum lines); BENCH_ROUNDS
+// and BENCH_CONCURRENCY the rounds and the action's concurrency input.
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
@@ -69,13 +70,15 @@ const fetchedBytes = (summary: string) => {
   downloaded('action')()
   return row ? Number(row[1]) * (1 << 20) : NaN
 }
-const action: Contender = () => bundledAction(workspace, { 'working-directory': 'project', cache: 'false' }, fresh, fetchedBytes)()
+// BENCH_CONCURRENCY sets the action's concurrency input, to compare ceilings on the same link.
+const extra: Record<string, string> = process.env.BENCH_CONCURRENCY ? { concurrency: process.env.BENCH_CONCURRENCY } : {}
+const action: Contender = () => bundledAction(workspace, { 'working-directory': 'project', cache: 'false', ...extra }, fresh, fetchedBytes)()
 
 const runs: Sample[][] = [[], []]
 const [go, ours] = (await sideBySide([plain, action], ROUNDS, runs)) as [Sample, Sample]
 const medianOf = (list: number[] = []) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
 const table = [
-  `${PROJECT} (its go.mod and go.sum), through \`go env GOPROXY\` on this runner, cold module cache, medians of ${ROUNDS} alternating rounds, ${os.cpus().length} cores.`,
+  `${PROJECT} (its go.mod and go.sum)${process.env.BENCH_CONCURRENCY ? `, concurrency ${process.env.BENCH_CONCURRENCY}` : ''}, through \`go env GOPROXY\` on this runner, cold module cache, medians of ${ROUNDS} alternating rounds, ${os.cpus().length} cores.`,
   '',
   '| | time | bytes | zips | peak memory |',
   '|---|---|---|---|---|',
