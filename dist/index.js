@@ -72158,17 +72158,19 @@ function parseGoSum(text) {
   }
   return lines;
 }
-var sha256 = (data) => createHash3("sha256").update(data);
 function hash1(files) {
-  const summary2 = [...files].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([name, content]) => {
-    if (name.includes("\n")) throw new Error(`file name with a newline: ${JSON.stringify(name)}`);
-    return `${sha256(content).digest("hex")}  ${name}
-`;
-  }).join("");
-  return `h1:${sha256(summary2).digest("base64")}`;
+  const summary2 = createHash3("sha256");
+  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
+    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
+    summary2.update(`${sha256Hex}  `).update(name).update("\n");
+  }
+  return `h1:${summary2.digest("base64")}`;
+}
+function goModHashOfSha256(sha256Hex) {
+  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
 }
 function goModHash(content) {
-  return hash1([["go.mod", content]]);
+  return goModHashOfSha256(createHash3("sha256").update(content).digest("hex"));
 }
 function escapePath(path25) {
   return path25.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
@@ -72584,20 +72586,12 @@ async function zipFileHash(file) {
 }
 async function hashEntries(file, handle, list) {
   if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
-  if (list.some((e) => e.name.includes(10))) throw new Error("file name with a newline");
   const hashed = [];
   for (let i = 0; i < list.length; i += PARALLEL_ENTRIES) {
     const batch = list.slice(i, i + PARALLEL_ENTRIES);
-    hashed.push(...await Promise.all(batch.map(async (entry) => ({ name: entry.name, hex: await contentHash(file, handle, entry) }))));
+    hashed.push(...await Promise.all(batch.map(async (entry) => ({ name: entry.name, sha256Hex: await contentHash(file, handle, entry) }))));
   }
-  hashed.sort((a, b) => Buffer.compare(a.name, b.name));
-  const summary2 = createHash4("sha256");
-  for (const { name, hex } of hashed) summary2.update(`${hex}  `).update(name).update("\n");
-  return `h1:${summary2.digest("base64")}`;
-}
-function goModHashFromSha256(contentSha256) {
-  return `h1:${createHash4("sha256").update(`${contentSha256}  go.mod
-`).digest("base64")}`;
+  return hash1(hashed);
 }
 
 // src/fetch/fetcher.ts
@@ -72787,10 +72781,10 @@ async function writeAtomically(file, text) {
   await writeFile2(temp, text);
   await rename2(temp, file);
 }
-async function verify(job, file, sha2562, hashZip = zipFileHash) {
+async function verify(job, file, sha256, hashZip = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHashFromSha256(sha2562) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "mod") return job.hash === void 0 || goModHashOfSha256(sha256) === job.hash ? void 0 : "go.mod does not match go.sum";
     if (job.kind === "zip") return job.hash === void 0 || await hashZip(file) === job.hash ? void 0 : "zip does not match go.sum";
     const info2 = JSON.parse(await readFile(file, "utf8"));
     return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;

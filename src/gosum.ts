@@ -1,5 +1,4 @@
 // go.sum lines and the `h1:` hashes go records: of a module's go.mod, and of its zip.
-import { unzipSync } from 'fflate'
 import { createHash } from 'node:crypto'
 
 export interface SumLine {
@@ -24,28 +23,27 @@ export function parseGoSum(text: string): SumLine[] {
   return lines
 }
 
-const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data)
-
-/** dirhash's Hash1: a sha256 over `<sha256 hex>  <name>\n` for each file, by name. */
-function hash1(files: [name: string, content: Uint8Array][]): string {
-  const summary = [...files]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, content]) => {
-      if (name.includes('\n')) throw new Error(`file name with a newline: ${JSON.stringify(name)}`)
-      return `${sha256(content).digest('hex')}  ${name}\n`
-    })
-    .join('')
-  return `h1:${sha256(summary).digest('base64')}`
+/**
+ * dirhash's Hash1 from each file's name and the sha256 of its content (hex): a sha256 over
+ * `<hex>  <name>\n` lines in byte order of the names, as go sorts them.
+ */
+export function hash1(files: { name: Buffer; sha256Hex: string }[]): string {
+  const summary = createHash('sha256')
+  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
+    if (name.includes(0x0a)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`)
+    summary.update(`${sha256Hex}  `).update(name).update('\n')
+  }
+  return `h1:${summary.digest('base64')}`
 }
 
-/** Hash1 over a single file named go.mod: what go.sum's `/go.mod` lines hold. */
+/** Hash1 over a single file named go.mod whose content's sha256 is `sha256Hex`: what go.sum's `/go.mod` lines hold. */
+export function goModHashOfSha256(sha256Hex: string): string {
+  return hash1([{ name: Buffer.from('go.mod'), sha256Hex }])
+}
+
+/** Hash1 over a go.mod's content. */
 export function goModHash(content: Uint8Array): string {
-  return hash1([['go.mod', content]])
-}
-
-/** Hash1 over every file of a module zip, named as in the zip: what go.sum's module lines hold. Throws on a broken zip. */
-export function zipHash(zip: Uint8Array): string {
-  return hash1(Object.entries(unzipSync(zip)))
+  return goModHashOfSha256(createHash('sha256').update(content).digest('hex'))
 }
 
 /** The module proxy protocol's case encoding: each capital letter becomes `!` + its lower case. */

@@ -8,10 +8,11 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Candidate, requestUrl } from '../goproxy.ts'
+import { goModHashOfSha256 } from '../gosum.ts'
 import type { HttpClient } from '../net/client.ts'
 import { backoffDelay, hedgeAfterMs, median, silenceLimitMs } from '../timing.ts'
 import { type CandidateStats, emptyStats, isTroubled } from './stats.ts'
-import { goModHashFromSha256, zipFileHash } from './zip-hash.ts'
+import { zipFileHash } from './zip-hash.ts'
 import { Limiter } from './concurrency.ts'
 
 /** `other`: a version list, `@latest`, or a file go.sum does not name: passed through for go to check. */
@@ -258,7 +259,7 @@ async function writeAtomically(file: string, text: string): Promise<void> {
 export async function verify(job: FileJob, file: string, sha256: string, hashZip: (file: string) => Promise<string> = zipFileHash): Promise<string | undefined> {
   try {
     if (job.kind === 'other') return undefined
-    if (job.kind === 'mod') return job.hash === undefined || goModHashFromSha256(sha256) === job.hash ? undefined : 'go.mod does not match go.sum'
+    if (job.kind === 'mod') return job.hash === undefined || goModHashOfSha256(sha256) === job.hash ? undefined : 'go.mod does not match go.sum'
     if (job.kind === 'zip') return job.hash === undefined || (await hashZip(file)) === job.hash ? undefined : 'zip does not match go.sum'
     const info = JSON.parse(await readFile(file, 'utf8')) as { Version?: unknown }
     return info.Version === job.version ? undefined : `.info names ${String(info.Version)}, not ${job.version}`

@@ -8,6 +8,7 @@ import { type FileHandle, open } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import { createInflateRaw, inflateRaw } from 'node:zlib'
+import { hash1 } from '../gosum.ts'
 
 const inflate = promisify(inflateRaw)
 
@@ -127,20 +128,11 @@ export async function zipFileHash(file: string): Promise<string> {
 
 async function hashEntries(file: string, handle: FileHandle, list: Entry[]): Promise<string> {
   if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error('unzipped size over 500 MiB')
-  if (list.some(e => e.name.includes(0x0a))) throw new Error('file name with a newline')
-  const hashed: { name: Buffer; hex: string }[] = []
+  const hashed: { name: Buffer; sha256Hex: string }[] = []
   // A few entries at a time: a zip of thousands of files must not open thousands of streams.
   for (let i = 0; i < list.length; i += PARALLEL_ENTRIES) {
     const batch = list.slice(i, i + PARALLEL_ENTRIES)
-    hashed.push(...(await Promise.all(batch.map(async entry => ({ name: entry.name, hex: await contentHash(file, handle, entry) })))))
+    hashed.push(...(await Promise.all(batch.map(async entry => ({ name: entry.name, sha256Hex: await contentHash(file, handle, entry) })))))
   }
-  hashed.sort((a, b) => Buffer.compare(a.name, b.name))
-  const summary = createHash('sha256')
-  for (const { name, hex } of hashed) summary.update(`${hex}  `).update(name).update('\n')
-  return `h1:${summary.digest('base64')}`
-}
-
-/** The h1: hash of a go.mod whose content's sha256 is `contentSha256` (hex): what go.sum's `/go.mod` lines hold. */
-export function goModHashFromSha256(contentSha256: string): string {
-  return `h1:${createHash('sha256').update(`${contentSha256}  go.mod\n`).digest('base64')}`
+  return hash1(hashed)
 }
