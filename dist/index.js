@@ -71551,7 +71551,7 @@ var init_cache3 = __esm({
 
 // src/main.ts
 init_core();
-import { existsSync as existsSync9, readdirSync as readdirSync3 } from "node:fs";
+import { existsSync as existsSync8, readdirSync as readdirSync3 } from "node:fs";
 import path24 from "node:path";
 
 // src/attempt.ts
@@ -72411,7 +72411,7 @@ function privateMatcher(...patternLists) {
 }
 
 // src/fetch/stage.ts
-import { existsSync as existsSync8, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { access as access3, constants as constants4, mkdir as mkdir3, rm as rm4 } from "node:fs/promises";
 import os9 from "node:os";
 import path21 from "node:path";
@@ -72452,6 +72452,15 @@ var Limiter = class {
       this.active--;
       this.wake();
     };
+  }
+  /** `work` in a slot of its own. */
+  async run(work) {
+    const release = await this.acquire();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
   }
   setLimit(limit) {
     this.limit = limit;
@@ -72624,8 +72633,7 @@ var Fetcher = class {
     const running = this.inFlight.get(job.path);
     if (running) return running;
     const file = path19.join(this.options.storeDir, job.path);
-    const stored = existsSync7(file) && (job.kind !== "zip" || existsSync7(`${file}hash`));
-    const fetching = (stored ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file)).finally(
+    const fetching = (isComplete(this.options.storeDir, job) ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file)).finally(
       () => this.inFlight.delete(job.path)
     );
     this.inFlight.set(job.path, fetching);
@@ -72745,14 +72753,7 @@ var Fetcher = class {
         stats.failures++;
         return { kind: "failed", why: `HTTP ${answer2.status}` };
       }
-      const problem = await verify(job, temp, answer2.sha256, async (file2) => {
-        const release = await this.verifying.acquire();
-        try {
-          return await zipFileHash(file2);
-        } finally {
-          release();
-        }
-      });
+      const problem = await verify(job, temp, answer2.sha256, (file2) => this.verifying.run(() => zipFileHash(file2)));
       if (problem) {
         stats.rejected++;
         this.rejected++;
@@ -72775,6 +72776,10 @@ var Fetcher = class {
     }
   }
 };
+function isComplete(dir, job) {
+  const file = path19.join(dir, job.path);
+  return existsSync7(file) && (job.kind !== "zip" || existsSync7(`${file}hash`));
+}
 var partial = (file) => `${file}.${randomBytes(6).toString("hex")}.partial`;
 async function writeAtomically(file, text) {
   const temp = partial(file);
@@ -73065,7 +73070,7 @@ async function startFetch(options) {
     candidates: [],
     troubled: []
   };
-  const speculative = speculate(fetcher, known, options, report);
+  const speculative = speculate(fetcher, known, downloadCache2, options, report);
   return {
     url: local.url,
     progress: () => fetcher.bytes,
@@ -73102,7 +73107,7 @@ async function writable(dir) {
     return false;
   }
 }
-function speculate(fetcher, known, options, report) {
+function speculate(fetcher, known, downloadCache2, options, report) {
   const stop = new AbortController();
   const limiter = new Limiter(Math.min(options.concurrency, START_LIMIT));
   report.peakLimit = limiter.limit;
@@ -73129,43 +73134,37 @@ function speculate(fetcher, known, options, report) {
     if (performance.now() - lastDone > options.stallTimeoutMs) halt(`no file completed for ${Math.round(options.stallTimeoutMs / 1e3)}s`);
   }, stallCheckEveryMs(options.stallTimeoutMs));
   const fetchOne = async (job) => {
-    if (stop.signal.aborted) return;
-    const release = await limiter.acquire();
-    busy ||= limiter.active >= limiter.limit;
-    try {
-      if (stop.signal.aborted) return;
+    if (stop.signal.aborted) return void 0;
+    return limiter.run(async () => {
+      busy ||= limiter.active >= limiter.limit;
+      if (stop.signal.aborted) return void 0;
       const outcome = await fetcher.get(job);
       if (outcome.kind === "file") {
         lastDone = performance.now();
         completed++;
       }
-    } finally {
-      release();
-    }
-  };
-  const inModcache = (job) => {
-    const file = path21.join(options.modcache, "cache", "download", job.path);
-    return existsSync8(file) && (job.kind !== "zip" || existsSync8(`${file}hash`));
+      return outcome;
+    });
   };
   const fetchMod = async (m) => {
     const job = known.get(filePath(m, "mod"));
     if (options.isPrivate(m.path) || !job) return void 0;
-    if (inModcache(job)) return readFileSync(path21.join(options.modcache, "cache", "download", job.path), "utf8");
-    await fetchOne(job);
-    const outcome = await fetcher.get(job);
-    return outcome.kind === "file" ? readFileSync(outcome.file, "utf8") : void 0;
+    if (isComplete(downloadCache2, job)) return readFileSync(path21.join(downloadCache2, job.path), "utf8");
+    const outcome = await fetchOne(job);
+    return outcome?.kind === "file" ? readFileSync(outcome.file, "utf8") : void 0;
   };
   const done = (async () => {
     try {
       const plan = await resolveDownloads(options.project, fetchMod);
       report.unresolved = plan.unresolved.length;
-      const jobs = [
+      const paths = /* @__PURE__ */ new Set([
         ...plan.graphMods.map((m) => filePath(m, "mod")),
         ...plan.downloads.flatMap((m) => ["info", "mod", "zip"].map((kind) => filePath(m, kind)))
-      ].filter((p, i, all) => all.indexOf(p) === i).flatMap((p) => known.get(p) ?? []);
+      ]);
+      const jobs = [...paths].flatMap((p) => known.get(p) ?? []);
       report.planned = jobs.length;
       report.plannedZips = jobs.filter((j) => j.kind === "zip").length;
-      await Promise.all(jobs.map((job) => inModcache(job) ? void 0 : fetchOne(job)));
+      await Promise.all(jobs.map((job) => isComplete(downloadCache2, job) ? void 0 : fetchOne(job)));
     } finally {
       clearInterval(adapt);
       clearInterval(watchdog);
@@ -75028,7 +75027,7 @@ function describeRestore(restore) {
 }
 function hasDownloads(modcache) {
   const dir = path24.join(modcache, "cache", "download");
-  return existsSync9(dir) && readdirSync3(dir).length > 0;
+  return existsSync8(dir) && readdirSync3(dir).length > 0;
 }
 
 // src/index.ts

@@ -80,9 +80,7 @@ export class Fetcher {
     const running = this.inFlight.get(job.path)
     if (running) return running
     const file = path.join(this.options.storeDir, job.path)
-    // A zip is complete with its .ziphash, which go (and the fetch) writes last.
-    const stored = existsSync(file) && (job.kind !== 'zip' || existsSync(`${file}hash`))
-    const fetching = (stored ? stat(file).then(s => ({ kind: 'file', file, size: s.size }) as Outcome) : this.fetch(job, file)).finally(() =>
+    const fetching = (isComplete(this.options.storeDir, job) ? stat(file).then(s => ({ kind: 'file', file, size: s.size }) as Outcome) : this.fetch(job, file)).finally(() =>
       this.inFlight.delete(job.path)
     )
     this.inFlight.set(job.path, fetching)
@@ -209,14 +207,7 @@ export class Fetcher {
         stats.failures++
         return { kind: 'failed', why: `HTTP ${answer.status}` }
       }
-      const problem = await verify(job, temp, answer.sha256, async file => {
-        const release = await this.verifying.acquire()
-        try {
-          return await zipFileHash(file)
-        } finally {
-          release()
-        }
-      })
+      const problem = await verify(job, temp, answer.sha256, file => this.verifying.run(() => zipFileHash(file)))
       if (problem) {
         stats.rejected++
         this.rejected++
@@ -241,6 +232,12 @@ export class Fetcher {
       await rm(temp, { force: true })
     }
   }
+}
+
+/** Whether `dir` (a download cache's layout) holds the job's file whole: a zip is whole with its .ziphash, which go (and the fetch) writes last. */
+export function isComplete(dir: string, job: FileJob): boolean {
+  const file = path.join(dir, job.path)
+  return existsSync(file) && (job.kind !== 'zip' || existsSync(`${file}hash`))
 }
 
 /**

@@ -2,7 +2,7 @@
 // go is pointed at a local proxy (GOPROXY=local|chain) that serves verified files; behind it the
 // set is fetched speculatively, as wide as pays, so that go finds most files ready and verifies
 // and extracts while the rest still arrive. The stage never writes go's module cache: go does.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { access, constants, mkdir, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -13,7 +13,7 @@ import type { HttpClient } from '../net/client.ts'
 import { stallCheckEveryMs } from '../timing.ts'
 import { Limiter, nextLimit, START_LIMIT, type ClimbState, WINDOW_MS } from './concurrency.ts'
 import type { PlanInput } from './download-set.ts'
-import { Fetcher, type FileJob, type FileKind } from './fetcher.ts'
+import { Fetcher, type FileJob, type FileKind, isComplete, type Outcome } from './fetcher.ts'
 import { type LocalProxy, startLocalProxy } from './local-proxy.ts'
 import { resolveDownloads } from './resolve.ts'
 import { type CandidateStats, isTroubled, movedBecause } from './stats.ts'
@@ -151,7 +151,7 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
     candidates: [],
     troubled: []
   }
-  const speculative = speculate(fetcher, known, options, report)
+  const speculative = speculate(fetcher, known, downloadCache, options, report)
   return {
     url: local.url,
     progress: () => fetcher.bytes,
@@ -190,8 +190,8 @@ async function writable(dir: string): Promise<boolean> {
   }
 }
 
-/** The plan, then its files, as many in flight as the adaptive limit allows; go's own requests do not wait for it. */
-function speculate(fetcher: Fetcher, known: Map<string, FileJob>, options: FetchOptions, report: FetchReport): { done: Promise<void>; stop: (why: string) => void } {
+/** The plan, then its files, as many in flight as the adaptive limit allows, but for what go's download cache already holds; go's own requests do not wait for it. */
+function speculate(fetcher: Fetcher, known: Map<string, FileJob>, downloadCache: string, options: FetchOptions, report: FetchReport): { done: Promise<void>; stop: (why: string) => void } {
   const stop = new AbortController()
   const limiter = new Limiter(Math.min(options.concurrency, START_LIMIT))
   report.peakLimit = limiter.limit
@@ -219,51 +219,42 @@ function speculate(fetcher: Fetcher, known: Map<string, FileJob>, options: Fetch
     if (performance.now() - lastDone > options.stallTimeoutMs) halt(`no file completed for ${Math.round(options.stallTimeoutMs / 1000)}s`)
   }, stallCheckEveryMs(options.stallTimeoutMs))
 
-  const fetchOne = async (job: FileJob) => {
-    if (stop.signal.aborted) return
-    const release = await limiter.acquire()
-    busy ||= limiter.active >= limiter.limit
-    try {
-      if (stop.signal.aborted) return
+  const fetchOne = async (job: FileJob): Promise<Outcome | undefined> => {
+    if (stop.signal.aborted) return undefined
+    return limiter.run(async () => {
+      busy ||= limiter.active >= limiter.limit
+      if (stop.signal.aborted) return undefined
       const outcome = await fetcher.get(job)
       if (outcome.kind === 'file') {
         lastDone = performance.now()
         completed++
       }
-    } finally {
-      release()
-    }
-  }
-  const inModcache = (job: FileJob) => {
-    const file = path.join(options.modcache, 'cache', 'download', job.path)
-    // go writes a zip's .ziphash last: a zip without one is not complete.
-    return existsSync(file) && (job.kind !== 'zip' || existsSync(`${file}hash`))
+      return outcome
+    })
   }
   const fetchMod = async (m: ModuleVersion): Promise<string | undefined> => {
     // A private module's go.mod is never asked of a public candidate: the plan goes around it.
     const job = known.get(filePath(m, 'mod'))
     if (options.isPrivate(m.path) || !job) return undefined
     // go checked what its own cache holds when it wrote it.
-    if (inModcache(job)) return readFileSync(path.join(options.modcache, 'cache', 'download', job.path), 'utf8')
-    await fetchOne(job)
-    const outcome = await fetcher.get(job)
-    return outcome.kind === 'file' ? readFileSync(outcome.file, 'utf8') : undefined
+    if (isComplete(downloadCache, job)) return readFileSync(path.join(downloadCache, job.path), 'utf8')
+    const outcome = await fetchOne(job)
+    return outcome?.kind === 'file' ? readFileSync(outcome.file, 'utf8') : undefined
   }
 
   const done = (async () => {
     try {
       const plan = await resolveDownloads(options.project, fetchMod)
       report.unresolved = plan.unresolved.length
-      const jobs = [
+      const paths = new Set([
         ...plan.graphMods.map(m => filePath(m, 'mod')),
         ...plan.downloads.flatMap(m => (['info', 'mod', 'zip'] as const).map(kind => filePath(m, kind)))
-      ]
-        .filter((p, i, all) => all.indexOf(p) === i)
-        .flatMap(p => known.get(p) ?? [])
+      ])
+      const jobs = [...paths].flatMap(p => known.get(p) ?? [])
       report.planned = jobs.length
       report.plannedZips = jobs.filter(j => j.kind === 'zip').length
       // What go's cache holds (restored, or written by go meanwhile) is go's already.
-      await Promise.all(jobs.map(job => (inModcache(job) ? undefined : fetchOne(job))))
+      await Promise.all(jobs.map(job => (isComplete(downloadCache, job) ? undefined : fetchOne(job))))
     } finally {
       clearInterval(adapt)
       clearInterval(watchdog)
