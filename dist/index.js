@@ -73957,8 +73957,7 @@ async function loadGoAuth(goauth, env, platform2 = process.platform) {
         if (url2) continue;
         const file = netrcPath(env, platform2);
         const text = file === void 0 ? "" : readOptional(file);
-        const basic = (login, password) => ({ Authorization: [`Basic ${Buffer.from(`${login}:${password}`).toString("base64")}`] });
-        for (const entry of parseNetrc(text).reverse()) store(trimPrefix(entry.machine), basic(entry.login, entry.password));
+        for (const entry of parseNetrc(text).reverse()) store(trimPrefix(entry.machine), { Authorization: [basicAuthorization(entry.login, entry.password)] });
       } else if (words[0] === "git" || words[0] === "mtls") {
         if (!url2 && !unsupported.includes(method)) unsupported.push(method);
       } else {
@@ -73992,6 +73991,9 @@ async function loadGoAuth(goauth, env, platform2 = process.platform) {
     secrets: () => [...secrets],
     unsupported
   };
+}
+function basicAuthorization(user, password) {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 }
 function secretParts(value) {
   const [scheme, token] = value.split(/\s+/, 2);
@@ -74307,10 +74309,7 @@ var HttpClient2 = class {
     this.agents.clear();
   }
   credentials(url2) {
-    if (url2.username || url2.password) {
-      const pair = `${decodeURIComponent(url2.username)}:${decodeURIComponent(url2.password)}`;
-      return { authorization: [`Basic ${Buffer.from(pair).toString("base64")}`] };
-    }
+    if (url2.username || url2.password) return { authorization: [basicAuthorization(decodeURIComponent(url2.username), decodeURIComponent(url2.password))] };
     return this.view.auth.headersFor(url2) ?? {};
   }
   agentFor(url2, proxy) {

@@ -15,7 +15,7 @@ import { HttpProxyAgent } from 'http-proxy-agent'
 import { HttpsProxyAgent } from 'https-proxy-agent'
 import { redactUrl } from '../credentials.ts'
 import { classifyError, IdleError, NetError } from './errors.ts'
-import { type GoAuth, type Headers, loadGoAuth } from './goauth.ts'
+import { basicAuthorization, type GoAuth, type Headers, loadGoAuth } from './goauth.ts'
 import { type Env, type ProxyChoice, proxyFor, type ProxyRules, proxyRules } from './proxy-env.ts'
 import { loadTrust, type Trust } from './trust.ts'
 
@@ -163,10 +163,7 @@ export class HttpClient {
   }
 
   private credentials(url: URL): Headers {
-    if (url.username || url.password) {
-      const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
-      return { authorization: [`Basic ${Buffer.from(pair).toString('base64')}`] }
-    }
+    if (url.username || url.password) return { authorization: [basicAuthorization(decodeURIComponent(url.username), decodeURIComponent(url.password))] }
     return this.view.auth.headersFor(url) ?? {}
   }
 

@@ -122,9 +122,8 @@ export async function loadGoAuth(goauth: string, env: Env, platform: NodeJS.Plat
         if (url) continue
         const file = netrcPath(env, platform)
         const text = file === undefined ? '' : readOptional(file)
-        const basic = (login: string, password: string) => ({ Authorization: [`Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`] })
         // Last to first, so that the first entry for a machine is the one kept.
-        for (const entry of parseNetrc(text).reverse()) store(trimPrefix(entry.machine), basic(entry.login, entry.password))
+        for (const entry of parseNetrc(text).reverse()) store(trimPrefix(entry.machine), { Authorization: [basicAuthorization(entry.login, entry.password)] })
       } else if (words[0] === 'git' || words[0] === 'mtls') {
         if (!url && !unsupported.includes(method)) unsupported.push(method)
       } else {
@@ -158,6 +157,11 @@ export async function loadGoAuth(goauth: string, env: Env, platform: NodeJS.Plat
     secrets: () => [...secrets],
     unsupported
   }
+}
+
+/** An Authorization header's value for a user and password, as go's SetBasicAuth writes it. */
+export function basicAuthorization(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
 }
 
 /** The token of `Basic xyz` / `Bearer xyz`, and a Basic pair's password, each maskable alone. */
