@@ -2,7 +2,7 @@
 // proxies; the local proxy go talks to; the adaptive limit; and what the summary says of each
 // candidate. go itself runs where the claim is about go.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -10,6 +10,7 @@ import { type ClimbState, Limiter, nextLimit } from '../src/fetch/concurrency.ts
 import { readProject } from '../src/fetch/resolve.ts'
 import { type FetchOptions, jobFor, knownFiles, startFetch } from '../src/fetch/stage.ts'
 import { verify } from '../src/fetch/fetcher.ts'
+import { ZipHashers } from '../src/fetch/zip-hashers.ts'
 import { isTroubled, movedBecause, emptyStats } from '../src/fetch/stats.ts'
 import { createHash } from 'node:crypto'
 import { downloadPath, parseCandidates } from '../src/goproxy.ts'
@@ -84,23 +85,26 @@ describe('rules', () => {
     expect(movedBecause(stats({ requests: 30, rejected: 8 }))).toBe('served bytes go.sum disagrees with (8×); moved behind')
   })
 
-  it('moves the in-flight limit the way that delivers more: on while it pays, back when worse, the larger when it makes no difference', () => {
+  it('moves the in-flight limit the way that delivers more, preferring fewer: up only while it clearly pays, down until it clearly costs', () => {
     let state: ClimbState = { limit: 8, direction: 1 }
     state = nextLimit(state, 100, true, 64)
     expect(state).toMatchObject({ limit: 16, direction: 1 })
     // Doubled, delivered twice as much: on up.
     state = nextLimit(state, 200, true, 64)
     expect(state.limit).toBe(32)
-    // Doubled again, delivered clearly less: back to 16, down next, after a few windows there.
-    state = nextLimit(state, 150, true, 64)
+    // Doubled again, delivered only a little more (noise, or a link already full): back to 16, down next, after a few windows there.
+    state = nextLimit(state, 230, true, 64)
     expect(state).toMatchObject({ limit: 16, direction: -1, hold: 4 })
     for (let i = 0; i < 4; i++) state = nextLimit(state, 200, true, 64)
     expect(state.limit).toBe(16)
     state = nextLimit(state, 200, true, 64)
     expect(state).toMatchObject({ limit: 8, direction: -1 })
-    // Halved, delivered the same: the larger limit stays.
-    state = nextLimit(state, 195, true, 64)
-    expect(state).toMatchObject({ limit: 16, direction: 1, hold: 4 })
+    // Halved, delivered about the same: fewer stays, and fewer still is tried.
+    state = nextLimit(state, 190, true, 64)
+    expect(state).toMatchObject({ limit: 4, direction: -1 })
+    // Halved again, delivered clearly less: back to 8, up next.
+    state = nextLimit(state, 150, true, 64)
+    expect(state).toMatchObject({ limit: 8, direction: 1, hold: 4 })
     // Demand below the limit says nothing about what more would deliver.
     expect(nextLimit({ limit: 8, direction: 1 }, 100, false, 64)).toEqual({ limit: 8, direction: 1 })
     // At the ceiling, or at the floor, it turns.
@@ -152,6 +156,24 @@ describe('rules', () => {
     expect(await verify(job('mod', line(true).hash), file('mod'), sha(file('zip')))).toBe('go.mod does not match go.sum')
     expect(await verify(job('info'), file('info'), '')).toBeUndefined()
     expect(await verify({ ...job('info'), version: 'v2.0.0' }, file('info'), '')).toBe('.info names v1.0.0, not v2.0.0')
+  })
+
+  it('hashes zips in a worker thread, as go.sum does, and says why a broken or cut-short zip has no hash', async () => {
+    const hashers = new ZipHashers()
+    try {
+      const zipOf = (i: number) => path.join(universe.proxyDir, downloadPath(universe.modules[i]!.path, 'v1.0.0', 'zip'))
+      const sums = universe.modules.map(m => lines.find(l => l.module === m.path && !l.goMod)!.hash)
+      // All at once: the pool queues them behind its thread, each answered with its own hash.
+      expect(await Promise.all(universe.modules.map((_, i) => hashers.hash(zipOf(i))))).toEqual(sums)
+      const whole = readFileSync(zipOf(0))
+      const cut = path.join(mkdtempSync(path.join(os.tmpdir(), 'cut-')), 'cut.zip')
+      writeFileSync(cut, whole.subarray(0, whole.length - 40))
+      await expect(hashers.hash(cut)).rejects.toThrow(/end of central directory|cut short|corrupt/)
+      await expect(hashers.hash(`${zipOf(0)}.tampered`)).resolves.not.toBe(sums[0])
+      expect(hashers.threaded).toBe(true)
+    } finally {
+      await hashers.close()
+    }
   })
 })
 

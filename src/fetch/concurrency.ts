@@ -7,10 +7,14 @@
 export const START_LIMIT = 16
 export const MIN_LIMIT = 2
 export const WINDOW_MS = 200
-/** A change must deliver this much more, or less, to count. */
-const MARGIN = 0.12
+/** More requests in flight must deliver this much more to be kept: on a link that noise moves by a fifth, a lucky window must not open more connections. */
+const UP_GAIN = 0.25
+/** Fewer requests in flight are kept unless they deliver this much less. */
+const DOWN_LOSS = 0.12
 /** Windows to stay at a limit found before trying another. */
 const HOLD_WINDOWS = 4
+/** Windows the first limit is held: new connections are still in their handshakes and slow start, so their windows would flatter any change. */
+export const WARM_UP_WINDOWS = 2
 
 export interface ClimbState {
   limit: number
@@ -24,10 +28,10 @@ export interface ClimbState {
 
 /**
  * The next limit after a window that delivered `delivered` (bytes, plus a share per completed
- * file so that many small answers count too), when demand filled the limit (`busy`). A change
- * that delivered clearly more is followed by another the same way; one that delivered clearly
- * less is undone, and the other way is tried next; one that made no difference keeps the larger
- * limit. Either way it then stays a few windows before trying again.
+ * file so that many small answers count too), when demand filled the limit (`busy`). Fewer is
+ * preferred: a step up is kept only when it delivered clearly more, and then another is tried;
+ * a step down is kept unless it delivered clearly less, and then another is tried. A step that
+ * is undone turns the direction, and the limit stays a few windows before trying again.
  */
 export function nextLimit(state: ClimbState, delivered: number, busy: boolean, ceiling: number): ClimbState {
   if (!busy) return state
@@ -35,8 +39,8 @@ export function nextLimit(state: ClimbState, delivered: number, busy: boolean, c
   const { before } = state
   if (before && before.limit !== state.limit) {
     const wentUp = state.limit > before.limit
-    if (delivered < before.delivered * (1 - MARGIN)) return { limit: before.limit, direction: wentUp ? -1 : 1, hold: HOLD_WINDOWS }
-    if (delivered <= before.delivered * (1 + MARGIN)) return { limit: Math.max(state.limit, before.limit), direction: 1, hold: HOLD_WINDOWS }
+    const undo = wentUp ? delivered < before.delivered * (1 + UP_GAIN) : delivered < before.delivered * (1 - DOWN_LOSS)
+    if (undo) return { limit: before.limit, direction: wentUp ? -1 : 1, hold: HOLD_WINDOWS }
   }
   const limit = state.direction > 0 ? Math.min(ceiling, state.limit * 2) : Math.max(MIN_LIMIT, Math.floor(state.limit / 2))
   if (limit === state.limit) return { limit, direction: state.direction > 0 ? -1 : 1 }

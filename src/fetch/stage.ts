@@ -11,7 +11,7 @@ import type { ModuleVersion } from '../gomod.ts'
 import type { SumLine } from '../gosum.ts'
 import type { HttpClient } from '../net/client.ts'
 import { stallCheckEveryMs } from '../timing.ts'
-import { Limiter, nextLimit, START_LIMIT, type ClimbState, WINDOW_MS } from './concurrency.ts'
+import { Limiter, nextLimit, START_LIMIT, type ClimbState, WARM_UP_WINDOWS, WINDOW_MS } from './concurrency.ts'
 import type { PlanInput } from './download-set.ts'
 import { Fetcher, type FileJob, type FileKind, isComplete, type Outcome } from './fetcher.ts'
 import { type LocalProxy, startLocalProxy } from './local-proxy.ts'
@@ -195,7 +195,7 @@ function speculate(fetcher: Fetcher, known: Map<string, FileJob>, downloadCache:
   const stop = new AbortController()
   const limiter = new Limiter(Math.min(options.concurrency, START_LIMIT))
   report.peakLimit = limiter.limit
-  let climb: ClimbState = { limit: limiter.limit, direction: 1 }
+  let climb: ClimbState = { limit: limiter.limit, direction: 1, hold: WARM_UP_WINDOWS }
   let windowStart = fetcher.bytes
   let completed = 0
   let busy = false
