@@ -11318,7 +11318,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports2, module) {
     "use strict";
-    var { promisify: promisify4 } = __require("node:util");
+    var { promisify: promisify3 } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11358,7 +11358,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify4(this[kOriginalClose])();
+        await promisify3(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11371,7 +11371,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports2, module) {
     "use strict";
-    var { promisify: promisify4 } = __require("node:util");
+    var { promisify: promisify3 } = __require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11411,7 +11411,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify4(this[kOriginalClose])();
+        await promisify3(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -23763,19 +23763,19 @@ function balancedWithBudget(str, masked, budget) {
 }
 function maskUnmatchedOpens(masked, budget) {
   budget.remaining -= masked.length;
-  const open3 = [];
+  const open2 = [];
   for (let i = 0; i < masked.length; i++) {
     const c = masked.charCodeAt(i);
     if (c === 123) {
-      open3.push(i);
-    } else if (c === 125 && open3.length) {
-      open3.pop();
+      open2.push(i);
+    } else if (c === 125 && open2.length) {
+      open2.pop();
     }
   }
   let out = "";
   let last = 0;
-  for (let i = 0; i < open3.length; i++) {
-    const at = open3[i];
+  for (let i = 0; i < open2.length; i++) {
+    const at = open2[i];
     out += masked.slice(last, at) + "\0";
     last = at + 1;
   }
@@ -25623,10 +25623,10 @@ var init_esm3 = __esm({
           }
           return filtered.join("/");
         }).join("|");
-        const [open3, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-        re = "^" + open3 + re + close + "$";
+        const [open2, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+        re = "^" + open2 + re + close + "$";
         if (this.partial) {
-          re = "^(?:\\/|" + open3 + re.slice(1, -1) + close + ")$";
+          re = "^(?:\\/|" + open2 + re.slice(1, -1) + close + ")$";
         }
         if (this.negate)
           re = "^(?!" + re + ").+$";
@@ -27436,9 +27436,9 @@ function getDecodedResponseStream(stream2, headers) {
     stream2.pipe(unzip);
     return unzip;
   } else if (contentEncoding === "deflate") {
-    const inflate2 = zlib.createInflate();
-    stream2.pipe(inflate2);
-    return inflate2;
+    const inflate = zlib.createInflate();
+    stream2.pipe(inflate);
+    return inflate;
   }
   return stream2;
 }
@@ -71738,7 +71738,7 @@ async function runAttempt(options) {
   const started = performance.now();
   const cacheDir = path5.join(options.modcache, "cache");
   const errors = [];
-  const open3 = /* @__PURE__ */ new Set();
+  const open2 = /* @__PURE__ */ new Set();
   const failedRequests = [];
   let zips = 0;
   let lastProgress = started;
@@ -71751,12 +71751,12 @@ async function runAttempt(options) {
       options.onLine?.(line);
       const request = REQUEST.exec(line);
       if (request && request[2] === void 0) {
-        open3.add(request[1]);
+        open2.add(request[1]);
         return;
       }
       lastProgress = performance.now();
       if (request) {
-        open3.delete(request[1]);
+        open2.delete(request[1]);
         if (!ANSWERED.test(request[2])) failedRequests.push(request[1]);
       } else {
         errors.push(line);
@@ -71790,7 +71790,7 @@ async function runAttempt(options) {
   }, tick);
   try {
     const exit = await child2.exited;
-    return { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open3], zips, failedRequests };
+    return { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open2], zips, failedRequests };
   } finally {
     clearInterval(watchdog);
   }
@@ -72420,16 +72420,18 @@ import path21 from "node:path";
 var START_LIMIT = 16;
 var MIN_LIMIT = 2;
 var WINDOW_MS = 200;
-var MARGIN = 0.12;
+var UP_GAIN = 0.25;
+var DOWN_LOSS = 0.12;
 var HOLD_WINDOWS = 4;
+var WARM_UP_WINDOWS = 2;
 function nextLimit(state3, delivered, busy, ceiling) {
   if (!busy) return state3;
   if (state3.hold) return { limit: state3.limit, direction: state3.direction, hold: state3.hold - 1 };
   const { before } = state3;
   if (before && before.limit !== state3.limit) {
     const wentUp = state3.limit > before.limit;
-    if (delivered < before.delivered * (1 - MARGIN)) return { limit: before.limit, direction: wentUp ? -1 : 1, hold: HOLD_WINDOWS };
-    if (delivered <= before.delivered * (1 + MARGIN)) return { limit: Math.max(state3.limit, before.limit), direction: 1, hold: HOLD_WINDOWS };
+    const undo = wentUp ? delivered < before.delivered * (1 + UP_GAIN) : delivered < before.delivered * (1 - DOWN_LOSS);
+    if (undo) return { limit: before.limit, direction: wentUp ? -1 : 1, hold: HOLD_WINDOWS };
   }
   const limit = state3.direction > 0 ? Math.min(ceiling, state3.limit * 2) : Math.max(MIN_LIMIT, Math.floor(state3.limit / 2));
   if (limit === state3.limit) return { limit, direction: state3.direction > 0 ? -1 : 1 };
@@ -72496,28 +72498,29 @@ function movedBecause(s) {
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash4 } from "node:crypto";
-import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open2 } from "node:fs/promises";
+import { closeSync as closeSync3, createReadStream as createReadStream2, fstatSync, openSync as openSync3, readSync } from "node:fs";
 import { pipeline as pipeline2 } from "node:stream/promises";
-import { promisify as promisify3 } from "node:util";
-import { createInflateRaw, inflateRaw } from "node:zlib";
-var inflate = promisify3(inflateRaw);
+import { createInflateRaw, inflateRawSync } from "node:zlib";
 var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
 var MAX_UNZIPPED = 500 << 20;
-var PARALLEL_ENTRIES = 8;
-async function readAt(handle, offset, length, upTo = false) {
+function readAt(fd, offset, length, upTo = false) {
   const buffer3 = Buffer.allocUnsafe(length);
-  const { bytesRead } = await handle.read(buffer3, 0, length, offset);
+  let bytesRead = 0;
+  while (bytesRead < length) {
+    const n = readSync(fd, buffer3, bytesRead, length - bytesRead, offset + bytesRead);
+    if (n === 0) break;
+    bytesRead += n;
+  }
   if (bytesRead !== length && !upTo) throw new Error("zip is cut short");
   return buffer3.subarray(0, bytesRead);
 }
-async function entries(handle) {
+function entries(fd) {
   {
-    const { size } = await handle.stat();
+    const { size } = fstatSync(fd);
     const tailLength = Math.min(size, 22 + 65535);
-    const tail = await readAt(handle, size - tailLength, tailLength);
+    const tail = readAt(fd, size - tailLength, tailLength);
     let end = -1;
     for (let i = tail.length - 22; i >= 0; i--) {
       if (tail.readUInt32LE(i) === EOCD) {
@@ -72530,7 +72533,7 @@ async function entries(handle) {
     const directorySize = tail.readUInt32LE(end + 12);
     const directoryOffset = tail.readUInt32LE(end + 16);
     if (count === 65535 || directoryOffset === 4294967295) throw new Error("zip64 archives are left to go");
-    const directory = await readAt(handle, directoryOffset, directorySize);
+    const directory = readAt(fd, directoryOffset, directorySize);
     const list = [];
     let at = 0;
     for (let i = 0; i < count; i++) {
@@ -72552,7 +72555,7 @@ async function entries(handle) {
 }
 var SMALL_ENTRY = 256 << 10;
 var HEADER_SLACK = 64;
-async function contentHash(file, handle, entry) {
+async function contentHash(file, fd, entry) {
   const hash = createHash4("sha256");
   if (entry.compressedSize === 0) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
@@ -72567,12 +72570,12 @@ async function contentHash(file, handle, entry) {
   if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
   const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY;
   const guess = 30 + entry.name.length + HEADER_SLACK;
-  const head = await readAt(handle, entry.localOffset, small ? guess + entry.compressedSize : 30, true);
+  const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true);
   if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
   const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
   if (small) {
-    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : await readAt(handle, entry.localOffset + dataAt, entry.compressedSize);
-    take(entry.method === 8 ? await inflate(raw, { maxOutputLength: Math.max(1, entry.size) + 1 }) : raw);
+    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, entry.localOffset + dataAt, entry.compressedSize);
+    take(entry.method === 8 ? inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) + 1 }) : raw);
   } else {
     const start = entry.localOffset + dataAt;
     const raw = createReadStream2(file, { start, end: start + entry.compressedSize - 1 });
@@ -72586,22 +72589,79 @@ async function contentHash(file, handle, entry) {
   return hash.digest("hex");
 }
 async function zipFileHash(file) {
-  const handle = await open2(file, "r");
+  const fd = openSync3(file, "r");
   try {
-    return await hashEntries(file, handle, await entries(handle));
+    const list = entries(fd);
+    if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
+    const hashed = [];
+    for (const entry of list) hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry) });
+    return hash1(hashed);
   } finally {
-    await handle.close();
+    closeSync3(fd);
   }
 }
-async function hashEntries(file, handle, list) {
-  if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
-  const hashed = [];
-  for (let i = 0; i < list.length; i += PARALLEL_ENTRIES) {
-    const batch = list.slice(i, i + PARALLEL_ENTRIES);
-    hashed.push(...await Promise.all(batch.map(async (entry) => ({ name: entry.name, sha256Hex: await contentHash(file, handle, entry) }))));
+
+// src/fetch/zip-hashers.ts
+import { Worker } from "node:worker_threads";
+var WORKER = new URL(import.meta.url.endsWith(".ts") ? "./zip-hash-worker.ts" : "./zip-hash-worker.js", import.meta.url);
+var ZipHashers = class {
+  slots = [];
+  queue = [];
+  broken = false;
+  nextId = 0;
+  size = 1;
+  /** Whether zips are being hashed off the main thread (false once a thread failed). */
+  get threaded() {
+    return !this.broken && this.slots.length > 0;
   }
-  return hash1(hashed);
-}
+  /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
+  hash(file) {
+    if (this.broken) return zipFileHash(file);
+    return new Promise((resolve3, reject) => {
+      this.queue.push({ file, resolve: resolve3, reject });
+      this.dispatch();
+    });
+  }
+  /** Ends the threads; zips still waiting are hashed on the main thread. */
+  async close() {
+    this.broken = true;
+    this.drainToMainThread();
+    await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
+  }
+  dispatch() {
+    while (this.queue.length > 0) {
+      const slot = this.slots.find((s) => !s.job) ?? this.spawn();
+      if (!slot) return;
+      const job = this.queue.shift();
+      slot.job = job;
+      slot.worker.ref();
+      slot.worker.postMessage({ id: this.nextId++, file: job.file });
+    }
+  }
+  spawn() {
+    if (this.slots.length >= this.size) return void 0;
+    const slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }) };
+    slot.worker.on("message", (answer2) => {
+      const job = slot.job;
+      slot.job = void 0;
+      slot.worker.unref();
+      if ("hash" in answer2) job.resolve(answer2.hash);
+      else job.reject(new Error(answer2.error));
+      this.dispatch();
+    });
+    slot.worker.on("error", () => {
+      this.broken = true;
+      if (slot.job) this.queue.unshift(slot.job);
+      slot.job = void 0;
+      this.drainToMainThread();
+    });
+    this.slots.push(slot);
+    return slot;
+  }
+  drainToMainThread() {
+    for (const job of this.queue.splice(0)) zipFileHash(job.file).then(job.resolve, job.reject);
+  }
+};
 
 // src/fetch/fetcher.ts
 var MAX_FILE_BYTES = 512 << 20;
@@ -72620,8 +72680,8 @@ var Fetcher = class {
   samples;
   inFlight = /* @__PURE__ */ new Map();
   stop = new AbortController();
-  /** Zips verified at once: the hashing's memory is bounded whatever the number of downloads. */
-  verifying = new Limiter(4);
+  /** Zips are verified in worker threads, a few at a time. */
+  hashers = new ZipHashers();
   constructor(options) {
     this.options = options;
     this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
@@ -72642,6 +72702,7 @@ var Fetcher = class {
   /** Ends every request under way; later calls fail at once. */
   close() {
     this.stop.abort("the fetch was closed");
+    void this.hashers.close();
   }
   /** Candidates in the order to ask them: those that showed trouble last. */
   order() {
@@ -72753,7 +72814,7 @@ var Fetcher = class {
         stats.failures++;
         return { kind: "failed", why: `HTTP ${answer2.status}` };
       }
-      const problem = await verify(job, temp, answer2.sha256, (file2) => this.verifying.run(() => zipFileHash(file2)));
+      const problem = await verify(job, temp, answer2.sha256, (file2) => this.hashers.hash(file2));
       if (problem) {
         stats.rejected++;
         this.rejected++;
@@ -73111,7 +73172,7 @@ function speculate(fetcher, known, downloadCache2, options, report) {
   const stop = new AbortController();
   const limiter = new Limiter(Math.min(options.concurrency, START_LIMIT));
   report.peakLimit = limiter.limit;
-  let climb = { limit: limiter.limit, direction: 1 };
+  let climb = { limit: limiter.limit, direction: 1, hold: WARM_UP_WINDOWS };
   let windowStart = fetcher.bytes;
   let completed = 0;
   let busy = false;

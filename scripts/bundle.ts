@@ -1,9 +1,10 @@
-// Builds dist/index.js, the file the runner executes, and dist/restore.js, the cache restore's
-// own process, from src/. CI checks that they are current.
+// Builds dist/index.js, the file the runner executes, dist/restore.js, the cache restore's own
+// process, and dist/zip-hash-worker.js, the zip verification's threads, from src/. CI checks
+// that they are current.
 import { build } from 'esbuild'
 
 await build({
-  entryPoints: { index: 'src/index.ts', restore: 'src/restore.ts' },
+  entryPoints: { index: 'src/index.ts', restore: 'src/restore.ts', 'zip-hash-worker': 'src/fetch/zip-hash-worker.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -13,7 +13,7 @@ import type { HttpClient } from '../net/client.ts'
 import { backoffDelay, hedgeAfterMs, median, silenceLimitMs } from '../timing.ts'
 import { type CandidateStats, emptyStats, isTroubled } from './stats.ts'
 import { zipFileHash } from './zip-hash.ts'
-import { Limiter } from './concurrency.ts'
+import { ZipHashers } from './zip-hashers.ts'
 
 /** `other`: a version list, `@latest`, or a file go.sum does not name: passed through for go to check. */
 export type FileKind = 'info' | 'mod' | 'zip' | 'other'
@@ -64,8 +64,8 @@ export class Fetcher {
   private readonly samples: Map<Candidate, number[]>
   private readonly inFlight = new Map<string, Promise<Outcome>>()
   private readonly stop = new AbortController()
-  /** Zips verified at once: the hashing's memory is bounded whatever the number of downloads. */
-  private readonly verifying = new Limiter(4)
+  /** Zips are verified in worker threads, a few at a time. */
+  private readonly hashers = new ZipHashers()
 
   constructor(options: FetcherOptions) {
     this.options = options
@@ -90,6 +90,7 @@ export class Fetcher {
   /** Ends every request under way; later calls fail at once. */
   close(): void {
     this.stop.abort('the fetch was closed')
+    void this.hashers.close()
   }
 
   /** Candidates in the order to ask them: those that showed trouble last. */
@@ -207,7 +208,7 @@ export class Fetcher {
         stats.failures++
         return { kind: 'failed', why: `HTTP ${answer.status}` }
       }
-      const problem = await verify(job, temp, answer.sha256, file => this.verifying.run(() => zipFileHash(file)))
+      const problem = await verify(job, temp, answer.sha256, file => this.hashers.hash(file))
       if (problem) {
         stats.rejected++
         this.rejected++

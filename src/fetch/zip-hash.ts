@@ -1,16 +1,15 @@
 // go.sum's h1: hash of a module zip on disk (dirhash.HashZip): sha256 of each file's content,
-// then sha256 over `<hex>  <name>\n` lines in name order. The zip is read from disk, entry by
-// entry, and inflated by node's zlib on the thread pool: neither the zip nor a file of it is
-// ever whole in memory, and the main thread only moves buffers.
+// then sha256 over `<hex>  <name>\n` lines in name order. The zip is read from disk entry by
+// entry. Small entries (nearly all of a module's files) are read and inflated synchronously, one
+// call each: an asynchronous inflate costs a thread-pool round trip per 16 KiB, which for tens of
+// thousands of small files costs more than the inflating. So this runs in a worker thread
+// (zip-hashers.ts), never on the fetch's main thread. Large entries are streamed, so neither the
+// zip nor a file of it is ever whole in memory.
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { type FileHandle, open } from 'node:fs/promises'
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
-import { promisify } from 'node:util'
-import { createInflateRaw, inflateRaw } from 'node:zlib'
+import { createInflateRaw, inflateRawSync } from 'node:zlib'
 import { hash1 } from '../gosum.ts'
-
-const inflate = promisify(inflateRaw)
 
 interface Entry {
   name: Buffer
@@ -26,21 +25,25 @@ const CENTRAL = 0x02014b50
 const LOCAL = 0x04034b50
 /** Go refuses module zips whose files add up to more than this; so does the hash. */
 const MAX_UNZIPPED = 500 << 20
-const PARALLEL_ENTRIES = 8
 
 /** `length` bytes at `offset`; with `upTo`, fewer where the file ends sooner. */
-async function readAt(handle: FileHandle, offset: number, length: number, upTo = false): Promise<Buffer> {
+function readAt(fd: number, offset: number, length: number, upTo = false): Buffer {
   const buffer = Buffer.allocUnsafe(length)
-  const { bytesRead } = await handle.read(buffer, 0, length, offset)
+  let bytesRead = 0
+  while (bytesRead < length) {
+    const n = readSync(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead)
+    if (n === 0) break
+    bytesRead += n
+  }
   if (bytesRead !== length && !upTo) throw new Error('zip is cut short')
   return buffer.subarray(0, bytesRead)
 }
 
-async function entries(handle: FileHandle): Promise<Entry[]> {
+function entries(fd: number): Entry[] {
   {
-    const { size } = await handle.stat()
+    const { size } = fstatSync(fd)
     const tailLength = Math.min(size, 22 + 0xffff)
-    const tail = await readAt(handle, size - tailLength, tailLength)
+    const tail = readAt(fd, size - tailLength, tailLength)
     let end = -1
     for (let i = tail.length - 22; i >= 0; i--) {
       if (tail.readUInt32LE(i) === EOCD) {
@@ -53,7 +56,7 @@ async function entries(handle: FileHandle): Promise<Entry[]> {
     const directorySize = tail.readUInt32LE(end + 12)
     const directoryOffset = tail.readUInt32LE(end + 16)
     if (count === 0xffff || directoryOffset === 0xffffffff) throw new Error('zip64 archives are left to go')
-    const directory = await readAt(handle, directoryOffset, directorySize)
+    const directory = readAt(fd, directoryOffset, directorySize)
     const list: Entry[] = []
     let at = 0
     for (let i = 0; i < count; i++) {
@@ -74,12 +77,12 @@ async function entries(handle: FileHandle): Promise<Entry[]> {
   }
 }
 
-/** Entries this small are read whole with one positioned read; larger ones are streamed. */
+/** Entries this small (compressed, and four times this inflated) are read and inflated whole; larger ones are streamed. */
 const SMALL_ENTRY = 256 << 10
 /** Room for a local header's extra field, usually as long as the directory's (often none). */
 const HEADER_SLACK = 64
 
-async function contentHash(file: string, handle: FileHandle, entry: Entry): Promise<string> {
+async function contentHash(file: string, fd: number, entry: Entry): Promise<string> {
   const hash = createHash('sha256')
   if (entry.compressedSize === 0) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`)
@@ -97,12 +100,12 @@ async function contentHash(file: string, handle: FileHandle, entry: Entry): Prom
   // Small both ways: a highly compressed entry is streamed too, so no inflated file is whole in memory.
   const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY
   const guess = 30 + entry.name.length + HEADER_SLACK
-  const head = await readAt(handle, entry.localOffset, small ? guess + entry.compressedSize : 30, true)
+  const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true)
   if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error('corrupt local header')
   const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28)
   if (small) {
-    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : await readAt(handle, entry.localOffset + dataAt, entry.compressedSize)
-    take(entry.method === 8 ? await inflate(raw, { maxOutputLength: Math.max(1, entry.size) + 1 }) : raw)
+    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, entry.localOffset + dataAt, entry.compressedSize)
+    take(entry.method === 8 ? inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) + 1 }) : raw)
   } else {
     const start = entry.localOffset + dataAt
     const raw = createReadStream(file, { start, end: start + entry.compressedSize - 1 })
@@ -118,21 +121,14 @@ async function contentHash(file: string, handle: FileHandle, entry: Entry): Prom
 
 /** The h1: hash of the zip at `file`; throws on a zip that is broken or not one go would read. */
 export async function zipFileHash(file: string): Promise<string> {
-  const handle = await open(file, 'r')
+  const fd = openSync(file, 'r')
   try {
-    return await hashEntries(file, handle, await entries(handle))
+    const list = entries(fd)
+    if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error('unzipped size over 500 MiB')
+    const hashed: { name: Buffer; sha256Hex: string }[] = []
+    for (const entry of list) hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry) })
+    return hash1(hashed)
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
-}
-
-async function hashEntries(file: string, handle: FileHandle, list: Entry[]): Promise<string> {
-  if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error('unzipped size over 500 MiB')
-  const hashed: { name: Buffer; sha256Hex: string }[] = []
-  // A few entries at a time: a zip of thousands of files must not open thousands of streams.
-  for (let i = 0; i < list.length; i += PARALLEL_ENTRIES) {
-    const batch = list.slice(i, i + PARALLEL_ENTRIES)
-    hashed.push(...(await Promise.all(batch.map(async entry => ({ name: entry.name, sha256Hex: await contentHash(file, handle, entry) })))))
-  }
-  return hash1(hashed)
 }

@@ -1,0 +1,91 @@
+// Zip verification off the main thread. The fetch's main thread moves bytes between sockets and
+// files; inflating and hashing every file of every zip would take it from them (and, done with
+// asynchronous zlib, costs a thread-pool round trip per 16 KiB). One worker thread, one zip at a
+// time: it hashes about as fast as go extracts, so a second only added a heap (60 MiB measured)
+// and took a core from go on a 2-core runner; memory stays bounded whatever the downloads. If a worker cannot
+// start or dies, its zips are hashed on the main thread instead: slower, never wrong.
+import { Worker } from 'node:worker_threads'
+import type { HashAnswer } from './zip-hash-worker.ts'
+import { zipFileHash } from './zip-hash.ts'
+
+// Bundled, this module is part of dist/index.js and the worker is dist/zip-hash-worker.js; run from source, it sits beside it.
+const WORKER = new URL(import.meta.url.endsWith('.ts') ? './zip-hash-worker.ts' : './zip-hash-worker.js', import.meta.url)
+
+interface Job {
+  file: string
+  resolve: (hash: string) => void
+  reject: (e: Error) => void
+}
+
+interface Slot {
+  worker: Worker
+  job?: Job
+}
+
+export class ZipHashers {
+  private readonly slots: Slot[] = []
+  private readonly queue: Job[] = []
+  private broken = false
+  private nextId = 0
+  private readonly size = 1
+
+  /** Whether zips are being hashed off the main thread (false once a thread failed). */
+  get threaded(): boolean {
+    return !this.broken && this.slots.length > 0
+  }
+
+  /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
+  hash(file: string): Promise<string> {
+    if (this.broken) return zipFileHash(file)
+    return new Promise((resolve, reject) => {
+      this.queue.push({ file, resolve, reject })
+      this.dispatch()
+    })
+  }
+
+  /** Ends the threads; zips still waiting are hashed on the main thread. */
+  async close(): Promise<void> {
+    this.broken = true
+    this.drainToMainThread()
+    await Promise.all(this.slots.splice(0).map(slot => slot.worker.terminate()))
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const slot = this.slots.find(s => !s.job) ?? this.spawn()
+      if (!slot) return
+      const job = this.queue.shift() as Job
+      slot.job = job
+      // Held open only while it works: an idle pool never keeps the step alive.
+      slot.worker.ref()
+      slot.worker.postMessage({ id: this.nextId++, file: job.file })
+    }
+  }
+
+  private spawn(): Slot | undefined {
+    if (this.slots.length >= this.size) return undefined
+    // A small heap: the thread holds one entry at a time, and garbage it leaves is collected soon rather than when it is large.
+    const slot: Slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }) }
+    slot.worker.on('message', (answer: HashAnswer) => {
+      const job = slot.job as Job
+      slot.job = undefined
+      slot.worker.unref()
+      if ('hash' in answer) job.resolve(answer.hash)
+      else job.reject(new Error(answer.error))
+      this.dispatch()
+    })
+    slot.worker.on('error', () => {
+      // A thread that cannot run: everything left, its own zip included, is hashed here.
+      this.broken = true
+      if (slot.job) this.queue.unshift(slot.job)
+      slot.job = undefined
+      this.drainToMainThread()
+    })
+    this.slots.push(slot)
+    return slot
+  }
+
+  private drainToMainThread(): void {
+    for (const job of this.queue.splice(0)) zipFileHash(job.file).then(job.resolve, job.reject)
+  }
+}
