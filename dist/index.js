@@ -72622,11 +72622,13 @@ var ZipHashers = class {
       this.dispatch();
     });
   }
-  /** Ends the threads; zips still waiting are hashed on the main thread. */
+  /** Ends the threads; zips still waiting, or being hashed, are hashed on the main thread: no caller is left waiting. */
   async close() {
     this.broken = true;
+    const slots = this.slots.splice(0);
+    for (const slot of slots) this.takeBack(slot);
     this.drainToMainThread();
-    await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
   dispatch() {
     while (this.queue.length > 0) {
@@ -72643,20 +72645,26 @@ var ZipHashers = class {
     const slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }) };
     slot.worker.on("message", (answer2) => {
       const job = slot.job;
+      if (!job) return;
       slot.job = void 0;
       slot.worker.unref();
       if ("hash" in answer2) job.resolve(answer2.hash);
       else job.reject(new Error(answer2.error));
       this.dispatch();
     });
-    slot.worker.on("error", () => {
+    const lost = () => {
       this.broken = true;
-      if (slot.job) this.queue.unshift(slot.job);
-      slot.job = void 0;
+      this.takeBack(slot);
       this.drainToMainThread();
-    });
+    };
+    slot.worker.on("error", lost);
+    slot.worker.on("exit", lost);
     this.slots.push(slot);
     return slot;
+  }
+  takeBack(slot) {
+    if (slot.job) this.queue.unshift(slot.job);
+    slot.job = void 0;
   }
   drainToMainThread() {
     for (const job of this.queue.splice(0)) zipFileHash(job.file).then(job.resolve, job.reject);

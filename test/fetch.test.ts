@@ -175,6 +175,16 @@ describe('rules', () => {
       await hashers.close()
     }
   })
+
+  it('closing the hashers while zips wait or are being hashed leaves no caller waiting', async () => {
+    const hashers = new ZipHashers()
+    const zipOf = (i: number) => path.join(universe.proxyDir, downloadPath(universe.modules[i]!.path, 'v1.0.0', 'zip'))
+    const sums = universe.modules.map(m => lines.find(l => l.module === m.path && !l.goMod)!.hash)
+    const pending = universe.modules.map((_, i) => hashers.hash(zipOf(i)))
+    await hashers.close()
+    expect(await Promise.all(pending)).toEqual(sums)
+    expect(hashers.threaded).toBe(false)
+  })
 })
 
 describe('the fetch stage and its local proxy', () => {

@@ -43,11 +43,13 @@ export class ZipHashers {
     })
   }
 
-  /** Ends the threads; zips still waiting are hashed on the main thread. */
+  /** Ends the threads; zips still waiting, or being hashed, are hashed on the main thread: no caller is left waiting. */
   async close(): Promise<void> {
     this.broken = true
+    const slots = this.slots.splice(0)
+    for (const slot of slots) this.takeBack(slot)
     this.drainToMainThread()
-    await Promise.all(this.slots.splice(0).map(slot => slot.worker.terminate()))
+    await Promise.all(slots.map(slot => slot.worker.terminate()))
   }
 
   private dispatch(): void {
@@ -67,22 +69,30 @@ export class ZipHashers {
     // A small heap: the thread holds one entry at a time, and garbage it leaves is collected soon rather than when it is large.
     const slot: Slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }) }
     slot.worker.on('message', (answer: HashAnswer) => {
-      const job = slot.job as Job
+      const job = slot.job
+      // Taken back by close() meanwhile: the main thread answers it.
+      if (!job) return
       slot.job = undefined
       slot.worker.unref()
       if ('hash' in answer) job.resolve(answer.hash)
       else job.reject(new Error(answer.error))
       this.dispatch()
     })
-    slot.worker.on('error', () => {
-      // A thread that cannot run: everything left, its own zip included, is hashed here.
+    // A thread that cannot run, or ends: everything left, its own zip included, is hashed here.
+    const lost = () => {
       this.broken = true
-      if (slot.job) this.queue.unshift(slot.job)
-      slot.job = undefined
+      this.takeBack(slot)
       this.drainToMainThread()
-    })
+    }
+    slot.worker.on('error', lost)
+    slot.worker.on('exit', lost)
     this.slots.push(slot)
     return slot
+  }
+
+  private takeBack(slot: Slot): void {
+    if (slot.job) this.queue.unshift(slot.job)
+    slot.job = undefined
   }
 
   private drainToMainThread(): void {
