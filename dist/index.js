@@ -72688,7 +72688,7 @@ var Fetcher = class {
   samples;
   inFlight = /* @__PURE__ */ new Map();
   stop = new AbortController();
-  /** Zips are verified in worker threads, a few at a time. */
+  /** Zips are verified off the main thread, one at a time. */
   hashers = new ZipHashers();
   constructor(options) {
     this.options = options;

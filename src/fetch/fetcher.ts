@@ -64,7 +64,7 @@ export class Fetcher {
   private readonly samples: Map<Candidate, number[]>
   private readonly inFlight = new Map<string, Promise<Outcome>>()
   private readonly stop = new AbortController()
-  /** Zips are verified in worker threads, a few at a time. */
+  /** Zips are verified off the main thread, one at a time. */
   private readonly hashers = new ZipHashers()
 
   constructor(options: FetcherOptions) {
