@@ -74285,6 +74285,10 @@ function loadTrust(env, platform2 = process.platform) {
 async function loadNetworkView(env, goauth) {
   return { trust: loadTrust(env), proxies: proxyRules(env), auth: await loadGoAuth(goauth || "netrc", env) };
 }
+function networkSecrets(view) {
+  const proxies = [view.proxies.http, view.proxies.https].flatMap((p) => p ? secretsIn(p.url.href) : []);
+  return [...proxies, ...view.auth.secrets()];
+}
 var MAX_REDIRECTS = 10;
 var HttpClient2 = class {
   view;
@@ -74956,8 +74960,7 @@ async function run() {
     const env = await readGoEnv(go, settings.workingDirectory);
     const candidates = settings.candidates ?? candidatesFrom("proxies (from go env GOPROXY)", env.GOPROXY);
     const network = await loadNetworkView(processEnv(), env.GOAUTH);
-    const proxies = [network.proxies.http, network.proxies.https].flatMap((p) => p ? [p.url.href] : []);
-    for (const secret of /* @__PURE__ */ new Set([...candidates.flatMap((c) => secretsIn(c.spec)), ...proxies.flatMap(secretsIn), ...network.auth.secrets()])) {
+    for (const secret of /* @__PURE__ */ new Set([...candidates.flatMap((c) => secretsIn(c.spec)), ...networkSecrets(network)])) {
       setSecret(secret);
       secrets.push(secret);
     }

@@ -16,7 +16,7 @@ import { type FetchReport, type FetchStage, startFetch } from './fetch/stage.ts'
 import { readProject } from './fetch/resolve.ts'
 import { modRequest, probeAll, protocolRequest } from './probe.ts'
 import { killTreesOnSignals } from './process.ts'
-import { HttpClient, loadNetworkView } from './net/client.ts'
+import { HttpClient, loadNetworkView, networkSecrets } from './net/client.ts'
 import { fallbackOrder, rankHealthy } from './ranking.ts'
 import { type DownloadResult, downloadWithRetries } from './retry.ts'
 import { writeReport } from './report.ts'
@@ -50,8 +50,7 @@ export async function run(): Promise<void> {
     const env = await readGoEnv(go, settings.workingDirectory)
     const candidates = settings.candidates ?? candidatesFrom('proxies (from go env GOPROXY)', env.GOPROXY)
     const network = await loadNetworkView(processEnv(), env.GOAUTH)
-    const proxies = [network.proxies.http, network.proxies.https].flatMap(p => (p ? [p.url.href] : []))
-    for (const secret of new Set([...candidates.flatMap(c => secretsIn(c.spec)), ...proxies.flatMap(secretsIn), ...network.auth.secrets()])) {
+    for (const secret of new Set([...candidates.flatMap(c => secretsIn(c.spec)), ...networkSecrets(network)])) {
       core.setSecret(secret)
       secrets.push(secret)
     }

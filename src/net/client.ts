@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises'
 import tls from 'node:tls'
 import { HttpProxyAgent } from 'http-proxy-agent'
 import { HttpsProxyAgent } from 'https-proxy-agent'
-import { redactUrl } from '../credentials.ts'
+import { redactUrl, secretsIn } from '../credentials.ts'
 import { classifyError, IdleError, NetError } from './errors.ts'
 import { basicAuthorization, type GoAuth, type Headers, loadGoAuth } from './goauth.ts'
 import { type Env, type ProxyChoice, proxyFor, type ProxyRules, proxyRules } from './proxy-env.ts'
@@ -29,6 +29,12 @@ export interface NetworkView {
 /** `goauth` is what `go env GOAUTH` reports (it may come from `go env -w`). */
 export async function loadNetworkView(env: Env, goauth: string): Promise<NetworkView> {
   return { trust: loadTrust(env), proxies: proxyRules(env), auth: await loadGoAuth(goauth || 'netrc', env) }
+}
+
+/** Every secret the view holds, to mask in logs: forward-proxy credentials and GOAUTH's. */
+export function networkSecrets(view: NetworkView): string[] {
+  const proxies = [view.proxies.http, view.proxies.https].flatMap(p => (p ? secretsIn(p.url.href) : []))
+  return [...proxies, ...view.auth.secrets()]
 }
 
 export interface HttpAnswer {
