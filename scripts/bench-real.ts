@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { median } from '../src/timing.ts'
 import { goBinary } from '../test/support/go.ts'
 import { bundledAction, type Contender, mib, plainGo, type Sample, secs, sideBySide } from './measure.ts'
 
@@ -76,14 +77,13 @@ const action: Contender = () => bundledAction(workspace, { 'working-directory': 
 
 const runs: Sample[][] = [[], []]
 const [go, ours] = (await sideBySide([plain, action], ROUNDS, runs)) as [Sample, Sample]
-const medianOf = (list: number[] = []) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
 const table = [
   `${PROJECT} (its go.mod and go.sum)${process.env.BENCH_CONCURRENCY ? `, concurrency ${process.env.BENCH_CONCURRENCY}` : ''}, through \`go env GOPROXY\` on this runner, cold module cache, medians of ${ROUNDS} alternating rounds, ${os.cpus().length} cores.`,
   '',
   '| | time | bytes | zips | peak memory |',
   '|---|---|---|---|---|',
-  `| plain go mod download | ${secs(go.seconds)} | ${mib(go.bytes)} (what it wrote) | ${medianOf(zipsOf.plain)} | ${go.peakMiB.toFixed(0)} MiB (go) |`,
-  `| the action | ${secs(ours.seconds)} | ${mib(ours.bytes)} (what it fetched) | ${medianOf(zipsOf.action)} | ${ours.peakMiB.toFixed(0)} MiB (node) |`,
+  `| plain go mod download | ${secs(go.seconds)} | ${mib(go.bytes)} (what it wrote) | ${median(zipsOf.plain ?? [])} | ${go.peakMiB.toFixed(0)} MiB (go) |`,
+  `| the action | ${secs(ours.seconds)} | ${mib(ours.bytes)} (what it fetched) | ${median(zipsOf.action ?? [])} | ${ours.peakMiB.toFixed(0)} MiB (node) |`,
   '',
   `The action took ${(ours.seconds / go.seconds).toFixed(2)}× plain go's time. Every round (plain go / the action): ${runs[0]?.map((r, i) => `${secs(r.seconds)} / ${secs(runs[1]?.[i]?.seconds ?? NaN)}`).join(', ')}.`
 ].join('\n')
