@@ -72608,7 +72608,6 @@ var ZipHashers = class {
   slots = [];
   queue = [];
   broken = false;
-  nextId = 0;
   size = 1;
   /** Whether zips are being hashed off the main thread (false once a thread failed). */
   get threaded() {
@@ -72637,7 +72636,7 @@ var ZipHashers = class {
       const job = this.queue.shift();
       slot.job = job;
       slot.worker.ref();
-      slot.worker.postMessage({ id: this.nextId++, file: job.file });
+      slot.worker.postMessage(job.file);
     }
   }
   spawn() {

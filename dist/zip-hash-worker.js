@@ -122,12 +122,12 @@ async function zipFileHash(file) {
 }
 
 // src/fetch/zip-hash-worker.ts
-parentPort?.on("message", async ({ id, file }) => {
+parentPort?.on("message", async (file) => {
   let answer;
   try {
-    answer = { id, hash: await zipFileHash(file) };
+    answer = { hash: await zipFileHash(file) };
   } catch (e) {
-    answer = { id, error: e.message };
+    answer = { error: e.message };
   }
   parentPort?.postMessage(answer);
 });

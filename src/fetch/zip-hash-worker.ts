@@ -2,19 +2,15 @@
 import { parentPort } from 'node:worker_threads'
 import { zipFileHash } from './zip-hash.ts'
 
-export interface HashRequest {
-  id: number
-  file: string
-}
+/** A thread has one zip at a time, so an answer needs no id: it is its thread's current zip's. */
+export type HashAnswer = { hash: string } | { error: string }
 
-export type HashAnswer = { id: number; hash: string } | { id: number; error: string }
-
-parentPort?.on('message', async ({ id, file }: HashRequest) => {
+parentPort?.on('message', async (file: string) => {
   let answer: HashAnswer
   try {
-    answer = { id, hash: await zipFileHash(file) }
+    answer = { hash: await zipFileHash(file) }
   } catch (e) {
-    answer = { id, error: (e as Error).message }
+    answer = { error: (e as Error).message }
   }
   parentPort?.postMessage(answer)
 })

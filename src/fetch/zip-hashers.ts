@@ -26,7 +26,6 @@ export class ZipHashers {
   private readonly slots: Slot[] = []
   private readonly queue: Job[] = []
   private broken = false
-  private nextId = 0
   private readonly size = 1
 
   /** Whether zips are being hashed off the main thread (false once a thread failed). */
@@ -60,7 +59,7 @@ export class ZipHashers {
       slot.job = job
       // Held open only while it works: an idle pool never keeps the step alive.
       slot.worker.ref()
-      slot.worker.postMessage({ id: this.nextId++, file: job.file })
+      slot.worker.postMessage(job.file)
     }
   }
 
