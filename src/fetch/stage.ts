@@ -1,7 +1,8 @@
 // The fetch stage: go's own download set, fetched from the healthy candidates while go works.
 // go is pointed at a local proxy (GOPROXY=local|chain) that serves verified files; behind it the
 // set is fetched speculatively, as wide as pays, so that go finds most files ready and verifies
-// and extracts while the rest still arrive. The stage never writes go's module cache: go does.
+// and extracts while the rest still arrive. Verified files go into go's download cache, as go
+// itself writes it (a zip's .ziphash last); go alone extracts them.
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { access, constants, mkdir, rm } from 'node:fs/promises'
 import os from 'node:os'
