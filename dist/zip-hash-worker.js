@@ -37,41 +37,39 @@ function readAt(fd, offset, length, upTo = false) {
   return buffer.subarray(0, bytesRead);
 }
 function entries(fd) {
-  {
-    const { size } = fstatSync(fd);
-    const tailLength = Math.min(size, 22 + 65535);
-    const tail = readAt(fd, size - tailLength, tailLength);
-    let end = -1;
-    for (let i = tail.length - 22; i >= 0; i--) {
-      if (tail.readUInt32LE(i) === EOCD) {
-        end = i;
-        break;
-      }
+  const { size } = fstatSync(fd);
+  const tailLength = Math.min(size, 22 + 65535);
+  const tail = readAt(fd, size - tailLength, tailLength);
+  let end = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === EOCD) {
+      end = i;
+      break;
     }
-    if (end < 0) throw new Error("not a zip: no end of central directory");
-    const count = tail.readUInt16LE(end + 10);
-    const directorySize = tail.readUInt32LE(end + 12);
-    const directoryOffset = tail.readUInt32LE(end + 16);
-    if (count === 65535 || directoryOffset === 4294967295) throw new Error("zip64 archives are left to go");
-    const directory = readAt(fd, directoryOffset, directorySize);
-    const list = [];
-    let at = 0;
-    for (let i = 0; i < count; i++) {
-      if (directory.readUInt32LE(at) !== CENTRAL) throw new Error("corrupt central directory");
-      const nameLength = directory.readUInt16LE(at + 28);
-      const skip = nameLength + directory.readUInt16LE(at + 30) + directory.readUInt16LE(at + 32);
-      const entry = {
-        method: directory.readUInt16LE(at + 10),
-        compressedSize: directory.readUInt32LE(at + 20),
-        size: directory.readUInt32LE(at + 24),
-        localOffset: directory.readUInt32LE(at + 42),
-        name: Buffer.from(directory.subarray(at + 46, at + 46 + nameLength))
-      };
-      list.push(entry);
-      at += 46 + skip;
-    }
-    return list;
   }
+  if (end < 0) throw new Error("not a zip: no end of central directory");
+  const count = tail.readUInt16LE(end + 10);
+  const directorySize = tail.readUInt32LE(end + 12);
+  const directoryOffset = tail.readUInt32LE(end + 16);
+  if (count === 65535 || directoryOffset === 4294967295) throw new Error("zip64 archives are left to go");
+  const directory = readAt(fd, directoryOffset, directorySize);
+  const list = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (directory.readUInt32LE(at) !== CENTRAL) throw new Error("corrupt central directory");
+    const nameLength = directory.readUInt16LE(at + 28);
+    const skip = nameLength + directory.readUInt16LE(at + 30) + directory.readUInt16LE(at + 32);
+    const entry = {
+      method: directory.readUInt16LE(at + 10),
+      compressedSize: directory.readUInt32LE(at + 20),
+      size: directory.readUInt32LE(at + 24),
+      localOffset: directory.readUInt32LE(at + 42),
+      name: Buffer.from(directory.subarray(at + 46, at + 46 + nameLength))
+    };
+    list.push(entry);
+    at += 46 + skip;
+  }
+  return list;
 }
 var SMALL_ENTRY = 256 << 10;
 var HEADER_SLACK = 64;
