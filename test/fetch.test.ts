@@ -2,7 +2,7 @@
 // proxies; the local proxy go talks to; the adaptive limit; and what the summary says of each
 // candidate. go itself runs where the claim is about go.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -10,11 +10,11 @@ import { type ClimbState, Limiter, nextLimit } from '../src/fetch/concurrency.ts
 import { readProject } from '../src/fetch/resolve.ts'
 import { type FetchOptions, jobFor, knownFiles, startFetch } from '../src/fetch/stage.ts'
 import { verify } from '../src/fetch/fetcher.ts'
-import { ZipHashers } from '../src/fetch/zip-hashers.ts'
+import { Hashers } from '../src/fetch/hashers.ts'
 import { isTroubled, movedBecause, emptyStats } from '../src/fetch/stats.ts'
 import { createHash } from 'node:crypto'
 import { downloadPath, parseCandidates } from '../src/goproxy.ts'
-import { parseGoSum, type SumLine } from '../src/gosum.ts'
+import { escapePath, parseGoSum, type SumLine } from '../src/gosum.ts'
 import type { HttpClient } from '../src/net/client.ts'
 import { hedgeAfterMs, median, silenceLimitMs } from '../src/timing.ts'
 import { go, goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
@@ -159,28 +159,45 @@ describe('rules', () => {
   })
 
   it('hashes zips in a worker thread, as go.sum does, and says why a broken or cut-short zip has no hash', async () => {
-    const hashers = new ZipHashers()
+    const hashers = new Hashers()
     try {
       const zipOf = (i: number) => path.join(universe.proxyDir, downloadPath(universe.modules[i]!.path, 'v1.0.0', 'zip'))
       const sums = universe.modules.map(m => lines.find(l => l.module === m.path && !l.goMod)!.hash)
       // All at once: the pool queues them behind its thread, each answered with its own hash.
-      expect(await Promise.all(universe.modules.map((_, i) => hashers.hash(zipOf(i))))).toEqual(sums)
+      expect(await Promise.all(universe.modules.map((_, i) => hashers.zip(zipOf(i))))).toEqual(sums)
       const whole = readFileSync(zipOf(0))
       const cut = path.join(mkdtempSync(path.join(os.tmpdir(), 'cut-')), 'cut.zip')
       writeFileSync(cut, whole.subarray(0, whole.length - 40))
-      await expect(hashers.hash(cut)).rejects.toThrow(/end of central directory|cut short|corrupt/)
-      await expect(hashers.hash(`${zipOf(0)}.tampered`)).resolves.not.toBe(sums[0])
+      await expect(hashers.zip(cut)).rejects.toThrow(/end of central directory|cut short|corrupt/)
+      await expect(hashers.zip(`${zipOf(0)}.tampered`)).resolves.not.toBe(sums[0])
       expect(hashers.threaded).toBe(true)
     } finally {
       await hashers.close()
     }
   })
 
+  it('hashes extracted trees as go mod verify does, on two threads, and refuses a symlink in a tree', async () => {
+    const modcache = tempModcache()
+    await go(['mod', 'download'], universe.sampleDir, { ...offlineGoEnv(modcache), GOPROXY: `file://${universe.proxyDir}` })
+    const treeOf = (i: number) => path.join(modcache, `${escapePath(universe.modules[i]!.path)}@v1.0.0`)
+    const sums = universe.modules.map(m => lines.find(l => l.module === m.path && !l.goMod)!.hash)
+    const hashers = new Hashers(2)
+    try {
+      expect(await Promise.all(universe.modules.map((m, i) => hashers.tree(treeOf(i), `${m.path}@v1.0.0`)))).toEqual(sums)
+      const copy = mkdtempSync(path.join(os.tmpdir(), 'tree-'))
+      cpSync(treeOf(0), copy, { recursive: true })
+      symlinkSync('/etc/hostname', path.join(copy, 'extra.go'))
+      await expect(hashers.tree(copy, `${universe.modules[0]!.path}@v1.0.0`)).rejects.toThrow(/extra.go is not a regular file/)
+    } finally {
+      await hashers.close()
+    }
+  })
+
   it('closing the hashers while zips wait or are being hashed leaves no caller waiting', async () => {
-    const hashers = new ZipHashers()
+    const hashers = new Hashers()
     const zipOf = (i: number) => path.join(universe.proxyDir, downloadPath(universe.modules[i]!.path, 'v1.0.0', 'zip'))
     const sums = universe.modules.map(m => lines.find(l => l.module === m.path && !l.goMod)!.hash)
-    const pending = universe.modules.map((_, i) => hashers.hash(zipOf(i)))
+    const pending = universe.modules.map((_, i) => hashers.zip(zipOf(i)))
     await hashers.close()
     expect(await Promise.all(pending)).toEqual(sums)
     expect(hashers.threaded).toBe(false)

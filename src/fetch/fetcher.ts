@@ -13,7 +13,7 @@ import type { HttpClient } from '../net/client.ts'
 import { backoffDelay, hedgeAfterMs, median, silenceLimitMs } from '../timing.ts'
 import { type CandidateStats, emptyStats, isTroubled } from './stats.ts'
 import { zipFileHash } from './zip-hash.ts'
-import { ZipHashers } from './zip-hashers.ts'
+import { Hashers } from './hashers.ts'
 
 /** `other`: a version list, `@latest`, or a file go.sum does not name: passed through for go to check. */
 export type FileKind = 'info' | 'mod' | 'zip' | 'other'
@@ -65,7 +65,7 @@ export class Fetcher {
   private readonly inFlight = new Map<string, Promise<Outcome>>()
   private readonly stop = new AbortController()
   /** Zips are verified off the main thread, one at a time. */
-  private readonly hashers = new ZipHashers()
+  private readonly hashers = new Hashers()
 
   constructor(options: FetcherOptions) {
     this.options = options
@@ -208,7 +208,7 @@ export class Fetcher {
         stats.failures++
         return { kind: 'failed', why: `HTTP ${answer.status}` }
       }
-      const problem = await verify(job, temp, answer.sha256, file => this.hashers.hash(file))
+      const problem = await verify(job, temp, answer.sha256, file => this.hashers.zip(file))
       if (problem) {
         stats.rejected++
         this.rejected++

@@ -3,7 +3,7 @@
 // entry. Small entries (nearly all of a module's files) are read and inflated synchronously, one
 // call each: an asynchronous inflate costs a thread-pool round trip per 16 KiB, which for tens of
 // thousands of small files costs more than the inflating. So the fetch runs this in a worker
-// thread (zip-hashers.ts), and on its main thread only when no thread can run. Large entries are
+// thread (hashers.ts), and on its main thread only when no thread can run. Large entries are
 // streamed, so neither the zip nor a file of it is ever whole in memory.
 import { createHash } from 'node:crypto'
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs'

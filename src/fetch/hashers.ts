@@ -1,0 +1,115 @@
+// Module hashing off the main thread. The fetch's main thread moves bytes between sockets and
+// files; inflating and hashing every file of every zip would take it from them (and, done with
+// asynchronous zlib, costs a thread-pool round trip per 16 KiB). During the fetch, one worker
+// thread, one zip at a time: it hashes about as fast as go extracts, so a second only added a heap
+// (60 MiB measured) and took a core from go on a 2-core runner. The check of a restored cache runs
+// before go, with nothing else to share the cores with, so it takes one thread per core. Memory
+// stays bounded whatever the downloads. If a worker cannot start or dies, its tasks are hashed on
+// the main thread instead: slower, never wrong.
+import { Worker } from 'node:worker_threads'
+import { type HashAnswer, type HashTask, hashOf } from './hash-worker.ts'
+
+// Bundled, this module is part of dist/index.js and the worker is dist/hash-worker.js; run from source, it sits beside it.
+const WORKER = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url)
+
+interface Job {
+  task: HashTask
+  resolve: (hash: string) => void
+  reject: (e: Error) => void
+}
+
+interface Slot {
+  worker: Worker
+  job?: Job
+}
+
+export class Hashers {
+  private readonly slots: Slot[] = []
+  private readonly queue: Job[] = []
+  private broken = false
+  private readonly threads: number
+
+  /** `threads`: how many worker threads at most, started as work arrives. */
+  constructor(threads = 1) {
+    this.threads = threads
+  }
+
+  /** Whether hashing runs off the main thread (false once a thread failed). */
+  get threaded(): boolean {
+    return !this.broken && this.slots.length > 0
+  }
+
+  /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
+  zip(file: string): Promise<string> {
+    return this.run({ zip: file })
+  }
+
+  /** The h1: hash of the extracted module tree at `dir`, as `go mod verify` computes it; `prefix` is `<module>@<version>`. */
+  tree(dir: string, prefix: string): Promise<string> {
+    return this.run({ tree: dir, prefix })
+  }
+
+  private run(task: HashTask): Promise<string> {
+    if (this.broken) return hashOf(task)
+    return new Promise((resolve, reject) => {
+      this.queue.push({ task, resolve, reject })
+      this.dispatch()
+    })
+  }
+
+  /** Ends the threads; tasks still waiting, or being hashed, are hashed on the main thread: no caller is left waiting. */
+  async close(): Promise<void> {
+    this.broken = true
+    const slots = this.slots.splice(0)
+    for (const slot of slots) this.takeBack(slot)
+    this.drainToMainThread()
+    await Promise.all(slots.map(slot => slot.worker.terminate()))
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const slot = this.slots.find(s => !s.job) ?? this.spawn()
+      if (!slot) return
+      const job = this.queue.shift() as Job
+      slot.job = job
+      // Held open only while it works: an idle pool never keeps the step alive.
+      slot.worker.ref()
+      slot.worker.postMessage(job.task)
+    }
+  }
+
+  private spawn(): Slot | undefined {
+    if (this.slots.length >= this.threads) return undefined
+    // A small heap: the thread holds one file at a time, and garbage it leaves is collected soon rather than when it is large.
+    const slot: Slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }) }
+    slot.worker.on('message', (answer: HashAnswer) => {
+      const job = slot.job
+      // Taken back by close() meanwhile: the main thread answers it.
+      if (!job) return
+      slot.job = undefined
+      slot.worker.unref()
+      if ('hash' in answer) job.resolve(answer.hash)
+      else job.reject(new Error(answer.error))
+      this.dispatch()
+    })
+    // A thread that cannot run, or ends: everything left, its own task included, is hashed here.
+    const lost = () => {
+      this.broken = true
+      this.takeBack(slot)
+      this.drainToMainThread()
+    }
+    slot.worker.on('error', lost)
+    slot.worker.on('exit', lost)
+    this.slots.push(slot)
+    return slot
+  }
+
+  private takeBack(slot: Slot): void {
+    if (slot.job) this.queue.unshift(slot.job)
+    slot.job = undefined
+  }
+
+  private drainToMainThread(): void {
+    for (const job of this.queue.splice(0)) hashOf(job.task).then(job.resolve, job.reject)
+  }
+}
