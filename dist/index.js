@@ -1279,14 +1279,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path25 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path28 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path25 && path25[0] !== "/") {
-          path25 = `/${path25}`;
+        if (path28 && path28[0] !== "/") {
+          path28 = `/${path28}`;
         }
-        return new URL(`${origin}${path25}`);
+        return new URL(`${origin}${path28}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1737,39 +1737,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path25, origin }
+          request: { method, path: path28, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path25);
+        debuglog("sending request to %s %s/%s", method, origin, path28);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path25, origin },
+          request: { method, path: path28, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path25,
+          path28,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path25, origin }
+          request: { method, path: path28, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path25);
+        debuglog("trailers received from %s %s/%s", method, origin, path28);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path25, origin },
+          request: { method, path: path28, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path25,
+          path28,
           error2.message
         );
       });
@@ -1818,9 +1818,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path25, origin }
+            request: { method, path: path28, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path25);
+          debuglog("sending request to %s %s/%s", method, origin, path28);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1883,7 +1883,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path25,
+        path: path28,
         method,
         body: body2,
         headers,
@@ -1898,11 +1898,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path25 !== "string") {
+        if (typeof path28 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path25[0] !== "/" && !(path25.startsWith("http://") || path25.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path28[0] !== "/" && !(path28.startsWith("http://") || path28.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path25)) {
+        } else if (invalidPathRegex.test(path28)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1968,7 +1968,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path25, query) : path25;
+        this.path = query ? buildURL(path28, query) : path28;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6661,7 +6661,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path25, host, upgrade, blocking, reset } = request;
+      const { method, path: path28, host, upgrade, blocking, reset } = request;
       let { body: body2, headers, contentLength: contentLength2 } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util5.isFormDataLike(body2)) {
@@ -6742,7 +6742,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path25} HTTP/1.1\r
+      let header = `${method} ${path28} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7271,7 +7271,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path25, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path28, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body: body2 } = request;
       if (upgrade) {
         util5.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7368,7 +7368,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path25;
+      headers[HTTP2_HEADER_PATH] = path28;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -7721,9 +7721,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume2, statusText);
         }
         const { origin, pathname, search } = util5.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path25 = search ? `${pathname}${search}` : pathname;
+        const path28 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path25;
+        this.opts.path = path28;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8962,10 +8962,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path25 = "/",
+          path: path28 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path25;
+        opts.path = origin + path28;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL5(origin);
           headers.host = host;
@@ -10937,20 +10937,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path25) {
-      if (typeof path25 !== "string") {
-        return path25;
+    function safeUrl(path28) {
+      if (typeof path28 !== "string") {
+        return path28;
       }
-      const pathSegments = path25.split("?");
+      const pathSegments = path28.split("?");
       if (pathSegments.length !== 2) {
-        return path25;
+        return path28;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path25, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path25);
+    function matchKey(mockDispatch2, { path: path28, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path28);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10972,7 +10972,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key2) {
       const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path25 }) => matchValue(safeUrl(path25), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path28 }) => matchValue(safeUrl(path28), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -11010,9 +11010,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path25, method, body: body2, headers, query } = opts;
+      const { path: path28, method, body: body2, headers, query } = opts;
       return {
-        path: path25,
+        path: path28,
         method,
         body: body2,
         headers,
@@ -11475,10 +11475,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path25, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path28, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path25,
+            Path: path28,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -12239,12 +12239,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists2 = this[kHeadersMap].get(lowercaseName);
-        if (exists2) {
+        const exists3 = this[kHeadersMap].get(lowercaseName);
+        if (exists3) {
           const delimiter3 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists2.name,
-            value: `${exists2.value}${delimiter3}${value}`
+            name: exists3.name,
+            value: `${exists3.value}${delimiter3}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -16357,9 +16357,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path25) {
-      for (let i = 0; i < path25.length; ++i) {
-        const code = path25.charCodeAt(i);
+    function validateCookiePath(path28) {
+      for (let i = 0; i < path28.length; ++i) {
+        const code = path28.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19279,11 +19279,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path25 = opts.path;
+          let path28 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path25 = `/${path25}`;
+            path28 = `/${path28}`;
           }
-          url2 = new URL(util5.parseOrigin(url2).origin + path25);
+          url2 = new URL(util5.parseOrigin(url2).origin + path28);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -23522,14 +23522,14 @@ var init_internal_glob_options_helper = __esm({
 });
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path8 from "path";
+import * as path9 from "path";
 import assert from "assert";
 function dirname5(p) {
   p = safeTrimTrailingSeparator(p);
   if (IS_WINDOWS4 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path8.dirname(p);
+  let result = path9.dirname(p);
   if (IS_WINDOWS4 && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -23566,7 +23566,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS4 && root.endsWith("\\")) {
   } else {
-    root += path8.sep;
+    root += path9.sep;
   }
   return root + itemPath;
 }
@@ -23600,10 +23600,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators2(p);
-  if (!p.endsWith(path8.sep)) {
+  if (!p.endsWith(path9.sep)) {
     return p;
   }
-  if (p === path8.sep) {
+  if (p === path9.sep) {
     return p;
   }
   if (IS_WINDOWS4 && /^[A-Z]:\\$/i.test(p)) {
@@ -24879,7 +24879,7 @@ var init_escape = __esm({
 });
 
 // node_modules/minimatch/dist/esm/index.js
-var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path9, sep3, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults, braceExpand, makeRe, match2, globMagic, regExpEscape2, Minimatch;
+var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path10, sep3, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults, braceExpand, makeRe, match2, globMagic, regExpEscape2, Minimatch;
 var init_esm3 = __esm({
   "node_modules/minimatch/dist/esm/index.js"() {
     init_esm2();
@@ -24948,11 +24948,11 @@ var init_esm3 = __esm({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    path9 = {
+    path10 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    sep3 = defaultPlatform === "win32" ? path9.win32.sep : path9.posix.sep;
+    sep3 = defaultPlatform === "win32" ? path10.win32.sep : path10.posix.sep;
     minimatch.sep = sep3;
     GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     minimatch.GLOBSTAR = GLOBSTAR;
@@ -25701,7 +25701,7 @@ var init_esm3 = __esm({
 });
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path10 from "path";
+import * as path11 from "path";
 import assert2 from "assert";
 var IS_WINDOWS6, Path;
 var init_internal_path = __esm({
@@ -25719,12 +25719,12 @@ var init_internal_path = __esm({
           assert2(itemPath, `Parameter 'itemPath' must not be empty`);
           itemPath = safeTrimTrailingSeparator(itemPath);
           if (!hasRoot(itemPath)) {
-            this.segments = itemPath.split(path10.sep);
+            this.segments = itemPath.split(path11.sep);
           } else {
             let remaining = itemPath;
             let dir = dirname5(remaining);
             while (dir !== remaining) {
-              const basename5 = path10.basename(remaining);
+              const basename5 = path11.basename(remaining);
               this.segments.unshift(basename5);
               remaining = dir;
               dir = dirname5(remaining);
@@ -25742,7 +25742,7 @@ var init_internal_path = __esm({
               assert2(segment === dirname5(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
               this.segments.push(segment);
             } else {
-              assert2(!segment.includes(path10.sep), `Parameter 'itemPath' contains unexpected path separators`);
+              assert2(!segment.includes(path11.sep), `Parameter 'itemPath' contains unexpected path separators`);
               this.segments.push(segment);
             }
           }
@@ -25753,12 +25753,12 @@ var init_internal_path = __esm({
        */
       toString() {
         let result = this.segments[0];
-        let skipSlash = result.endsWith(path10.sep) || IS_WINDOWS6 && /^[A-Z]:$/i.test(result);
+        let skipSlash = result.endsWith(path11.sep) || IS_WINDOWS6 && /^[A-Z]:$/i.test(result);
         for (let i = 1; i < this.segments.length; i++) {
           if (skipSlash) {
             skipSlash = false;
           } else {
-            result += path10.sep;
+            result += path11.sep;
           }
           result += this.segments[i];
         }
@@ -25770,7 +25770,7 @@ var init_internal_path = __esm({
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os7 from "os";
-import * as path11 from "path";
+import * as path12 from "path";
 import assert3 from "assert";
 var IS_WINDOWS7, Pattern;
 var init_internal_pattern = __esm({
@@ -25802,7 +25802,7 @@ var init_internal_pattern = __esm({
         }
         pattern = _Pattern.fixupPattern(pattern, homedir2);
         this.segments = new Path(pattern).segments;
-        this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path11.sep);
+        this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path12.sep);
         pattern = safeTrimTrailingSeparator(pattern);
         let foundGlob = false;
         const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -25826,8 +25826,8 @@ var init_internal_pattern = __esm({
       match(itemPath) {
         if (this.segments[this.segments.length - 1] === "**") {
           itemPath = normalizeSeparators2(itemPath);
-          if (!itemPath.endsWith(path11.sep) && this.isImplicitPattern === false) {
-            itemPath = `${itemPath}${path11.sep}`;
+          if (!itemPath.endsWith(path12.sep) && this.isImplicitPattern === false) {
+            itemPath = `${itemPath}${path12.sep}`;
           }
         } else {
           itemPath = safeTrimTrailingSeparator(itemPath);
@@ -25862,9 +25862,9 @@ var init_internal_pattern = __esm({
         assert3(literalSegments.every((x, i) => (x !== "." || i === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
         assert3(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
         pattern = normalizeSeparators2(pattern);
-        if (pattern === "." || pattern.startsWith(`.${path11.sep}`)) {
+        if (pattern === "." || pattern.startsWith(`.${path12.sep}`)) {
           pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-        } else if (pattern === "~" || pattern.startsWith(`~${path11.sep}`)) {
+        } else if (pattern === "~" || pattern.startsWith(`~${path12.sep}`)) {
           homedir2 = homedir2 || os7.homedir();
           assert3(homedir2, "Unable to determine HOME directory");
           assert3(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -25945,8 +25945,8 @@ var SearchState;
 var init_internal_search_state = __esm({
   "node_modules/@actions/glob/lib/internal-search-state.js"() {
     SearchState = class {
-      constructor(path25, level) {
-        this.path = path25;
+      constructor(path28, level) {
+        this.path = path28;
         this.level = level;
       }
     };
@@ -25954,8 +25954,8 @@ var init_internal_search_state = __esm({
 });
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as fs5 from "fs";
-import * as path12 from "path";
+import * as fs6 from "fs";
+import * as path13 from "path";
 var __awaiter9, __asyncValues, __await, __asyncGenerator, IS_WINDOWS8, DefaultGlobber;
 var init_internal_globber = __esm({
   "node_modules/@actions/glob/lib/internal-globber.js"() {
@@ -26102,7 +26102,7 @@ var init_internal_globber = __esm({
           for (const searchPath of getSearchPaths(patterns)) {
             debug(`Search path '${searchPath}'`);
             try {
-              yield __await(fs5.promises.lstat(searchPath));
+              yield __await(fs6.promises.lstat(searchPath));
             } catch (err) {
               if (err.code === "ENOENT") {
                 continue;
@@ -26126,7 +26126,7 @@ var init_internal_globber = __esm({
             if (!stats) {
               continue;
             }
-            if (options.excludeHiddenFiles && path12.basename(item.path).match(/^\./)) {
+            if (options.excludeHiddenFiles && path13.basename(item.path).match(/^\./)) {
               continue;
             }
             if (stats.isDirectory()) {
@@ -26136,7 +26136,7 @@ var init_internal_globber = __esm({
                 continue;
               }
               const childLevel = item.level + 1;
-              const childItems = (yield __await(fs5.promises.readdir(item.path))).map((x) => new SearchState(path12.join(item.path, x), childLevel));
+              const childItems = (yield __await(fs6.promises.readdir(item.path))).map((x) => new SearchState(path13.join(item.path, x), childLevel));
               stack.push(...childItems.reverse());
             } else if (match3 & MatchKind.File) {
               yield yield __await(item.path);
@@ -26171,7 +26171,7 @@ var init_internal_globber = __esm({
           let stats;
           if (options.followSymbolicLinks) {
             try {
-              stats = yield fs5.promises.stat(item.path);
+              stats = yield fs6.promises.stat(item.path);
             } catch (err) {
               if (err.code === "ENOENT") {
                 if (options.omitBrokenSymbolicLinks) {
@@ -26183,10 +26183,10 @@ var init_internal_globber = __esm({
               throw err;
             }
           } else {
-            stats = yield fs5.promises.lstat(item.path);
+            stats = yield fs6.promises.lstat(item.path);
           }
           if (stats.isDirectory() && options.followSymbolicLinks) {
-            const realPath = yield fs5.promises.realpath(item.path);
+            const realPath = yield fs6.promises.realpath(item.path);
             while (traversalChain.length >= item.level) {
               traversalChain.pop();
             }
@@ -26282,8 +26282,8 @@ var init_constants = __esm({
 
 // node_modules/@actions/cache/lib/internal/cacheUtils.js
 import * as crypto3 from "crypto";
-import * as fs6 from "fs";
-import * as path13 from "path";
+import * as fs7 from "fs";
+import * as path14 from "path";
 import * as util from "util";
 function createTempDirectory() {
   return __awaiter11(this, void 0, void 0, function* () {
@@ -26300,15 +26300,15 @@ function createTempDirectory() {
           baseLocation = "/home";
         }
       }
-      tempDirectory = path13.join(baseLocation, "actions", "temp");
+      tempDirectory = path14.join(baseLocation, "actions", "temp");
     }
-    const dest = path13.join(tempDirectory, crypto3.randomUUID());
+    const dest = path14.join(tempDirectory, crypto3.randomUUID());
     yield mkdirP(dest);
     return dest;
   });
 }
 function getArchiveFileSizeInBytes(filePath2) {
-  return fs6.statSync(filePath2).size;
+  return fs7.statSync(filePath2).size;
 }
 function resolvePaths(patterns) {
   return __awaiter11(this, void 0, void 0, function* () {
@@ -26324,7 +26324,7 @@ function resolvePaths(patterns) {
         _c = _g.value;
         _e = false;
         const file = _c;
-        const relativeFile = path13.relative(workspace, file).replace(new RegExp(`\\${path13.sep}`, "g"), "/");
+        const relativeFile = path14.relative(workspace, file).replace(new RegExp(`\\${path14.sep}`, "g"), "/");
         debug(`Matched: ${relativeFile}`);
         if (relativeFile === "") {
           paths.push(".");
@@ -26346,7 +26346,7 @@ function resolvePaths(patterns) {
 }
 function unlinkFile(filePath2) {
   return __awaiter11(this, void 0, void 0, function* () {
-    return util.promisify(fs6.unlink)(filePath2);
+    return util.promisify(fs7.unlink)(filePath2);
   });
 }
 function getVersion(app_1) {
@@ -26388,7 +26388,7 @@ function getCacheFileName(compressionMethod) {
 }
 function getGnuTarPathOnWindows() {
   return __awaiter11(this, void 0, void 0, function* () {
-    if (fs6.existsSync(GnuTarPathOnWindows)) {
+    if (fs7.existsSync(GnuTarPathOnWindows)) {
       return GnuTarPathOnWindows;
     }
     const versionOutput = yield getVersion("tar");
@@ -32717,15 +32717,15 @@ function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObjec
   let isAbsolutePath = false;
   let requestUrl2 = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
-    let path25 = replaceAll(operationSpec.path, urlReplacements);
-    if (operationSpec.path === "/{nextLink}" && path25.startsWith("/")) {
-      path25 = path25.substring(1);
+    let path28 = replaceAll(operationSpec.path, urlReplacements);
+    if (operationSpec.path === "/{nextLink}" && path28.startsWith("/")) {
+      path28 = path28.substring(1);
     }
-    if (isAbsoluteUrl(path25)) {
-      requestUrl2 = path25;
+    if (isAbsoluteUrl(path28)) {
+      requestUrl2 = path28;
       isAbsolutePath = true;
     } else {
-      requestUrl2 = appendPath(requestUrl2, path25);
+      requestUrl2 = appendPath(requestUrl2, path28);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
@@ -32771,9 +32771,9 @@ function appendPath(url2, pathToAppend) {
   }
   const searchStart = pathToAppend.indexOf("?");
   if (searchStart !== -1) {
-    const path25 = pathToAppend.substring(0, searchStart);
+    const path28 = pathToAppend.substring(0, searchStart);
     const search = pathToAppend.substring(searchStart + 1);
-    newPath = newPath + path25;
+    newPath = newPath + path28;
     if (search) {
       parsedUrl.search = parsedUrl.search ? `${parsedUrl.search}&${search}` : search;
     }
@@ -35845,16 +35845,16 @@ var init_Matcher = __esm({
        * @returns {string|undefined}
        */
       getCurrentTag() {
-        const path25 = this._matcher.path;
-        return path25.length > 0 ? path25[path25.length - 1].tag : void 0;
+        const path28 = this._matcher.path;
+        return path28.length > 0 ? path28[path28.length - 1].tag : void 0;
       }
       /**
        * Get current namespace.
        * @returns {string|undefined}
        */
       getCurrentNamespace() {
-        const path25 = this._matcher.path;
-        return path25.length > 0 ? path25[path25.length - 1].namespace : void 0;
+        const path28 = this._matcher.path;
+        return path28.length > 0 ? path28[path28.length - 1].namespace : void 0;
       }
       /**
        * Get current node's attribute value.
@@ -35862,9 +35862,9 @@ var init_Matcher = __esm({
        * @returns {*}
        */
       getAttrValue(attrName) {
-        const path25 = this._matcher.path;
-        if (path25.length === 0) return void 0;
-        return path25[path25.length - 1].values?.[attrName];
+        const path28 = this._matcher.path;
+        if (path28.length === 0) return void 0;
+        return path28[path28.length - 1].values?.[attrName];
       }
       /**
        * Check if current node has an attribute.
@@ -35872,9 +35872,9 @@ var init_Matcher = __esm({
        * @returns {boolean}
        */
       hasAttr(attrName) {
-        const path25 = this._matcher.path;
-        if (path25.length === 0) return false;
-        const current = path25[path25.length - 1];
+        const path28 = this._matcher.path;
+        if (path28.length === 0) return false;
+        const current = path28[path28.length - 1];
         return current.values !== void 0 && attrName in current.values;
       }
       /**
@@ -35900,18 +35900,18 @@ var init_Matcher = __esm({
        * @returns {number}
        */
       getPosition() {
-        const path25 = this._matcher.path;
-        if (path25.length === 0) return -1;
-        return path25[path25.length - 1].position ?? 0;
+        const path28 = this._matcher.path;
+        if (path28.length === 0) return -1;
+        return path28[path28.length - 1].position ?? 0;
       }
       /**
        * Get current node's repeat counter (occurrence count of this tag name).
        * @returns {number}
        */
       getCounter() {
-        const path25 = this._matcher.path;
-        if (path25.length === 0) return -1;
-        return path25[path25.length - 1].counter ?? 0;
+        const path28 = this._matcher.path;
+        if (path28.length === 0) return -1;
+        return path28[path28.length - 1].counter ?? 0;
       }
       /**
        * Get current node's sibling index (alias for getPosition).
@@ -39379,11 +39379,11 @@ var init_crc64 = __esm({
           throw new Error("Module.ENVIRONMENT has been deprecated. To force the environment, use the ENVIRONMENT compile-time option (for example, -sENVIRONMENT=web or -sENVIRONMENT=node)");
         }
         var scriptDirectory = "";
-        function locateFile(path25) {
+        function locateFile(path28) {
           if (Module["locateFile"]) {
-            return Module["locateFile"](path25, scriptDirectory);
+            return Module["locateFile"](path28, scriptDirectory);
           }
-          return scriptDirectory + path25;
+          return scriptDirectory + path28;
         }
         var read_, readAsync, readBinary, setWindowTitle;
         function logExceptionOnExit(e) {
@@ -39396,7 +39396,7 @@ var init_crc64 = __esm({
         }
         if (ENVIRONMENT_IS_NODE) {
           if (typeof process == "undefined" || !process.release || process.release.name !== "node") throw new Error("not compiled for this environment (did you build to HTML and try to run it not on the web, or set ENVIRONMENT to something - like node - and run it someplace else - like on the web?)");
-          var fs12 = require2("fs");
+          var fs14 = require2("fs");
           var nodePath = require2("path");
           if (ENVIRONMENT_IS_WORKER) {
             scriptDirectory = nodePath.dirname(scriptDirectory) + "/";
@@ -39405,7 +39405,7 @@ var init_crc64 = __esm({
           }
           read_ = (filename, binary) => {
             filename = isFileURI(filename) ? new URL(filename) : nodePath.normalize(filename);
-            return fs12.readFileSync(filename, binary ? void 0 : "utf8");
+            return fs14.readFileSync(filename, binary ? void 0 : "utf8");
           };
           readBinary = (filename) => {
             var ret = read_(filename, true);
@@ -39417,7 +39417,7 @@ var init_crc64 = __esm({
           };
           readAsync = (filename, onload, onerror) => {
             filename = isFileURI(filename) ? new URL(filename) : nodePath.normalize(filename);
-            fs12.readFile(filename, function(err2, data) {
+            fs14.readFile(filename, function(err2, data) {
               if (err2) onerror(err2);
               else onload(data.buffer);
             });
@@ -42860,9 +42860,9 @@ var init_StorageSharedKeyCredentialPolicy = __esm({
        * @param request -
        */
       getCanonicalizedResourceString(request) {
-        const path25 = getURLPath(request.url) || "/";
+        const path28 = getURLPath(request.url) || "/";
         let canonicalizedResourceString = "";
-        canonicalizedResourceString += `/${this.factory.accountName}${path25}`;
+        canonicalizedResourceString += `/${this.factory.accountName}${path28}`;
         const queries = getURLQueries(request.url);
         const lowercaseQueries = {};
         if (queries) {
@@ -43404,9 +43404,9 @@ function storageSharedKeyCredentialPolicy(options) {
     return canonicalizedHeadersStringToSign;
   }
   function getCanonicalizedResourceString(request) {
-    const path25 = getURLPath(request.url) || "/";
+    const path28 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${options.accountName}${path25}`;
+    canonicalizedResourceString += `/${options.accountName}${path28}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -57561,10 +57561,10 @@ var init_StorageContextClient = __esm({
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url2) {
   const urlParsed = new URL(url2);
-  let path25 = urlParsed.pathname;
-  path25 = path25 || "/";
-  path25 = escape2(path25);
-  urlParsed.pathname = path25;
+  let path28 = urlParsed.pathname;
+  path28 = path28 || "/";
+  path28 = escape2(path28);
+  urlParsed.pathname = path28;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -57649,9 +57649,9 @@ function escape2(text) {
 }
 function appendToURLPath(url2, name) {
   const urlParsed = new URL(url2);
-  let path25 = urlParsed.pathname;
-  path25 = path25 ? path25.endsWith("/") ? `${path25}${name}` : `${path25}/${name}` : name;
-  urlParsed.pathname = path25;
+  let path28 = urlParsed.pathname;
+  path28 = path28 ? path28.endsWith("/") ? `${path28}${name}` : `${path28}/${name}` : name;
+  urlParsed.pathname = path28;
   return urlParsed.toString();
 }
 function setURLParameter2(url2, name, value) {
@@ -61726,7 +61726,7 @@ var init_Batch = __esm({
 });
 
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.js
-import fs7 from "node:fs";
+import fs8 from "node:fs";
 import util3 from "node:util";
 async function streamToBuffer(stream2, buffer3, offset, end, encoding) {
   let pos = 0;
@@ -61765,7 +61765,7 @@ async function streamToBuffer(stream2, buffer3, offset, end, encoding) {
 }
 async function readStreamToLocalFile(rs, file) {
   return new Promise((resolve3, reject) => {
-    const ws = fs7.createWriteStream(file);
+    const ws = fs8.createWriteStream(file);
     rs.on("error", (err) => {
       reject(err);
     });
@@ -61780,8 +61780,8 @@ var fsStat, fsCreateReadStream;
 var init_utils3 = __esm({
   "node_modules/@azure/storage-blob/dist/esm/utils/utils.js"() {
     init_constants6();
-    fsStat = util3.promisify(fs7.stat);
-    fsCreateReadStream = fs7.createReadStream;
+    fsStat = util3.promisify(fs8.stat);
+    fsCreateReadStream = fs8.createReadStream;
   }
 });
 
@@ -64976,7 +64976,7 @@ var init_requestUtils = __esm({
 
 // node_modules/@actions/cache/lib/internal/downloadUtils.js
 import * as buffer2 from "buffer";
-import * as fs8 from "fs";
+import * as fs9 from "fs";
 import * as stream from "stream";
 import * as util4 from "util";
 function pipeResponseToStream(response, output) {
@@ -64987,7 +64987,7 @@ function pipeResponseToStream(response, output) {
 }
 function downloadCacheHttpClient(archiveLocation, archivePath) {
   return __awaiter14(this, void 0, void 0, function* () {
-    const writeStream = fs8.createWriteStream(archivePath);
+    const writeStream = fs9.createWriteStream(archivePath);
     const httpClient = new HttpClient("actions/cache");
     const downloadResponse = yield retryHttpClientResponse("downloadCache", () => __awaiter14(this, void 0, void 0, function* () {
       return httpClient.get(archiveLocation);
@@ -65012,7 +65012,7 @@ function downloadCacheHttpClient(archiveLocation, archivePath) {
 function downloadCacheHttpClientConcurrent(archiveLocation, archivePath, options) {
   return __awaiter14(this, void 0, void 0, function* () {
     var _a2;
-    const archiveDescriptor = yield fs8.promises.open(archivePath, "w");
+    const archiveDescriptor = yield fs9.promises.open(archivePath, "w");
     const httpClient = new HttpClient("actions/cache", void 0, {
       socketTimeout: options.timeoutInMs,
       keepAlive: true
@@ -65128,7 +65128,7 @@ function downloadCacheStorageSDK(archiveLocation, archivePath, options) {
     } else {
       const maxSegmentSize = Math.min(134217728, buffer2.constants.MAX_LENGTH);
       const downloadProgress = new DownloadProgress(contentLength2);
-      const fd = fs8.openSync(archivePath, "w");
+      const fd = fs9.openSync(archivePath, "w");
       try {
         downloadProgress.startDisplayTimer();
         const controller = new AbortController();
@@ -65146,12 +65146,12 @@ function downloadCacheStorageSDK(archiveLocation, archivePath, options) {
             controller.abort();
             throw new Error("Aborting cache download as the download time exceeded the timeout.");
           } else if (Buffer.isBuffer(result)) {
-            fs8.writeFileSync(fd, result);
+            fs9.writeFileSync(fd, result);
           }
         }
       } finally {
         downloadProgress.stopDisplayTimer();
-        fs8.closeSync(fd);
+        fs9.closeSync(fd);
       }
     }
   });
@@ -65509,7 +65509,7 @@ var init_user_agent = __esm({
 });
 
 // node_modules/@actions/cache/lib/internal/cacheHttpClient.js
-import * as fs9 from "fs";
+import * as fs10 from "fs";
 import { URL as URL2 } from "url";
 function getCacheApiUrl(resource) {
   const baseUrl = getCacheServiceURL();
@@ -65642,7 +65642,7 @@ function uploadFile(httpClient, cacheId, archivePath, options) {
   return __awaiter15(this, void 0, void 0, function* () {
     const fileSize = getArchiveFileSizeInBytes(archivePath);
     const resourceUrl = getCacheApiUrl(`caches/${cacheId.toString()}`);
-    const fd = fs9.openSync(archivePath, "r");
+    const fd = fs10.openSync(archivePath, "r");
     const uploadOptions = getUploadOptions(options);
     const concurrency = assertDefined("uploadConcurrency", uploadOptions.uploadConcurrency);
     const maxChunkSize = assertDefined("uploadChunkSize", uploadOptions.uploadChunkSize);
@@ -65656,7 +65656,7 @@ function uploadFile(httpClient, cacheId, archivePath, options) {
           const start = offset;
           const end = offset + chunkSize - 1;
           offset += maxChunkSize;
-          yield uploadChunk(httpClient, resourceUrl, () => fs9.createReadStream(archivePath, {
+          yield uploadChunk(httpClient, resourceUrl, () => fs10.createReadStream(archivePath, {
             fd,
             start,
             end,
@@ -65667,7 +65667,7 @@ function uploadFile(httpClient, cacheId, archivePath, options) {
         }
       })));
     } finally {
-      fs9.closeSync(fd);
+      fs10.closeSync(fd);
     }
     return;
   });
@@ -70861,7 +70861,7 @@ var init_cacheTwirpClient = __esm({
 
 // node_modules/@actions/cache/lib/internal/tar.js
 import { existsSync as existsSync4, writeFileSync as writeFileSync3 } from "fs";
-import * as path14 from "path";
+import * as path15 from "path";
 function getTarPath() {
   return __awaiter17(this, void 0, void 0, function* () {
     switch (process.platform) {
@@ -70904,13 +70904,13 @@ function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS9;
     switch (type) {
       case "create":
-        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path14.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path14.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path14.sep}`, "g"), "/"), "--files-from", ManifestFilename);
+        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "--files-from", ManifestFilename);
         break;
       case "extract":
-        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path14.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path14.sep}`, "g"), "/"));
+        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path15.sep}`, "g"), "/"));
         break;
       case "list":
-        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path14.sep}`, "g"), "/"), "-P");
+        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "-P");
         break;
     }
     if (tarPath.type === ArchiveToolType.GNU) {
@@ -70949,7 +70949,7 @@ function getWorkingDirectory() {
   return (_a2 = process.env["GITHUB_WORKSPACE"]) !== null && _a2 !== void 0 ? _a2 : process.cwd();
 }
 function quoteAbsolutePath(filePath2) {
-  return `"${path14.resolve(filePath2).replace(new RegExp(`\\${path14.sep}`, "g"), "/")}"`;
+  return `"${path15.resolve(filePath2).replace(new RegExp(`\\${path15.sep}`, "g"), "/")}"`;
 }
 function getDecompressionProgram(tarPath, compressionMethod, archivePath) {
   return __awaiter17(this, void 0, void 0, function* () {
@@ -70979,7 +70979,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.Zstd:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --long=30 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path14.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path15.sep}`, "g"), "/"),
           TarFilename
         ] : [
           "--use-compress-program",
@@ -70988,7 +70988,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.ZstdWithoutLong:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path14.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path15.sep}`, "g"), "/"),
           TarFilename
         ] : ["--use-compress-program", IS_WINDOWS9 ? '"zstd -T0"' : "zstdmt"];
       default:
@@ -71041,7 +71041,7 @@ function extractTar(archivePath, compressionMethod) {
 }
 function createTar(archiveFolder, sourceDirectories, compressionMethod) {
   return __awaiter17(this, void 0, void 0, function* () {
-    writeFileSync3(path14.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
+    writeFileSync3(path15.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
     const { commands } = yield getCommands(compressionMethod, "create");
     yield execCommands(commands, archiveFolder);
   });
@@ -71099,7 +71099,7 @@ __export(cache_exports, {
   restoreCache: () => restoreCache,
   saveCache: () => saveCache2
 });
-import * as path15 from "path";
+import * as path16 from "path";
 function checkPaths(paths) {
   if (!paths || paths.length === 0) {
     throw new ValidationError(`Path Validation Error: At least one directory or file path is required`);
@@ -71180,7 +71180,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return cacheEntry.cacheKey;
       }
-      archivePath = path15.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path16.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive Path: ${archivePath}`);
       yield downloadCache(cacheEntry.archiveLocation, archivePath, options);
       if (isDebug()) {
@@ -71259,7 +71259,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return response.matchedKey;
       }
-      archivePath = path15.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path16.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive path: ${archivePath}`);
       debug(`Starting download of archive to: ${archivePath}`);
       yield downloadCache(response.signedDownloadUrl, archivePath, options);
@@ -71327,7 +71327,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path15.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path16.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -71396,7 +71396,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path15.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path16.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -71551,8 +71551,8 @@ var init_cache3 = __esm({
 
 // src/main.ts
 init_core();
-import { existsSync as existsSync8, readdirSync as readdirSync3 } from "node:fs";
-import path24 from "node:path";
+import { existsSync as existsSync9, readdirSync as readdirSync4 } from "node:fs";
+import path27 from "node:path";
 
 // src/attempt.ts
 import path5 from "node:path";
@@ -71811,9 +71811,94 @@ function downloadEnv(base, goproxy, goflags) {
   return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(" ") };
 }
 
-// src/cache.ts
+// src/cache/keys.ts
+import { createHash } from "node:crypto";
+var KEY_PREFIX = "go-mod-download";
+function cacheKeys(facts) {
+  const hash = createHash("sha256");
+  for (const file of [...facts.files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) {
+    hash.update(`${file.path}\0${createHash("sha256").update(file.content).digest("hex")}
+`);
+  }
+  const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.contents}-`;
+  return { key: base + hash.digest("hex"), restoreKeys: [base] };
+}
+function saveDecision(facts) {
+  if (!facts.cacheEnabled) return { save: false, why: "cache is off" };
+  if (!facts.goSum) return { save: false, why: "there is no go.sum to check it against" };
+  if (!facts.downloadOk) return { save: false, why: "the download did not complete" };
+  if (!facts.saveCache) return { save: false, why: "save-cache is false" };
+  if (facts.restore === "exact") return { save: false, why: "the exact key was restored" };
+  if (facts.restore === "unavailable") return { save: false, why: "no cache service" };
+  if (facts.restore === "timed-out") return { save: false, why: "the cache service did not answer the restore in time" };
+  return { save: true, why: "" };
+}
+
+// src/gosum.ts
 import { createHash as createHash2 } from "node:crypto";
-import path16 from "node:path";
+function parseGoSum(text) {
+  const lines = [];
+  for (const raw of text.split("\n")) {
+    const fields = raw.trim().split(/\s+/);
+    if (fields.length !== 3) continue;
+    const [module, versionField, hash] = fields;
+    if (!hash.startsWith("h1:")) continue;
+    const goMod = versionField.endsWith("/go.mod");
+    const version3 = goMod ? versionField.slice(0, -"/go.mod".length) : versionField;
+    lines.push({ module, version: version3, goMod, hash });
+  }
+  return lines;
+}
+function hash1(files) {
+  const summary2 = createHash2("sha256");
+  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
+    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
+    summary2.update(`${sha256Hex}  `).update(name).update("\n");
+  }
+  return `h1:${summary2.digest("base64")}`;
+}
+function goModHashOfSha256(sha256Hex) {
+  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
+}
+function goModHash(content) {
+  return goModHashOfSha256(createHash2("sha256").update(content).digest("hex"));
+}
+function escapePath(path28) {
+  return path28.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+}
+function probeTarget(lines, isPrivate) {
+  return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
+}
+
+// src/cache/layout.ts
+var downloadBase = (module, version3) => `cache/download/${escapePath(module)}/@v/${escapePath(version3)}`;
+var treePath = (module, version3) => `${escapePath(module)}@${escapePath(version3)}`;
+function checksFor(lines) {
+  const checks = /* @__PURE__ */ new Map();
+  for (const { module, version: version3, goMod, hash } of lines) {
+    const base = downloadBase(module, version3);
+    const add = (what, path28) => checks.set(path28, { module, version: version3, what, path: path28, hash });
+    if (goMod) add("mod", `${base}.mod`);
+    else {
+      add("zip", `${base}.zip`);
+      add("tree", treePath(module, version3));
+    }
+  }
+  return [...checks.values()];
+}
+function savedPaths(lines, contents) {
+  const paths = /* @__PURE__ */ new Set();
+  for (const { module, version: version3, goMod } of lines) {
+    const base = downloadBase(module, version3);
+    paths.add(`${base}.mod`).add(`${base}.info`);
+    if (goMod) continue;
+    paths.add(`${base}.zip`).add(`${base}.ziphash`);
+    if (contents === "everything") paths.add(treePath(module, version3));
+  }
+  return [...paths].sort();
+}
+
+// src/cache/service.ts
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/goenv.ts
@@ -71859,11 +71944,11 @@ function find(toolName, versionSpec, arch3) {
   let toolPath = "";
   if (versionSpec) {
     versionSpec = semver2.clean(versionSpec) || "";
-    const cachePath2 = path6.join(_getCacheDirectory(), toolName, versionSpec, arch3);
-    debug(`checking cache: ${cachePath2}`);
-    if (fs4.existsSync(cachePath2) && fs4.existsSync(`${cachePath2}.complete`)) {
+    const cachePath = path6.join(_getCacheDirectory(), toolName, versionSpec, arch3);
+    debug(`checking cache: ${cachePath}`);
+    if (fs4.existsSync(cachePath) && fs4.existsSync(`${cachePath}.complete`)) {
       debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
-      toolPath = cachePath2;
+      toolPath = cachePath;
     } else {
       debug("not found");
     }
@@ -71951,51 +72036,113 @@ function processEnv() {
   return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== void 0));
 }
 
-// src/cache.ts
-var KEY_PREFIX = "go-mod-download";
-function goDirectives(goModText) {
-  return goModText.split("\n").map((l) => l.trim()).filter((l) => /^(go|toolchain)\s+\S+$/.test(l));
-}
-function cacheKeys(facts) {
-  const hash = createHash2("sha256");
-  for (const file of [...facts.files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) {
-    hash.update(`${file.path}\0${createHash2("sha256").update(file.content).digest("hex")}
-`);
+// src/cache/staging.ts
+import { promises as fs5 } from "node:fs";
+import path8 from "node:path";
+var STALE_MS = 60 * 60 * 1e3;
+var stagingDir = (modcache) => path8.join(modcache, "cache", "go-mod-download-staging");
+async function claimStaging(modcache) {
+  const dir = stagingDir(modcache);
+  await fs5.mkdir(path8.dirname(dir), { recursive: true });
+  for (let tries = 0; ; tries++) {
+    try {
+      await fs5.mkdir(dir);
+      break;
+    } catch (e) {
+      if (e.code !== "EEXIST" || tries > 0) throw e;
+      const age = Date.now() - (await fs5.stat(dir)).mtimeMs;
+      if (age < STALE_MS) throw new Error(`another job on this runner is using ${dir}`, { cause: e });
+      await remove(dir);
+    }
   }
-  hash.update(goDirectives(facts.goModText).join("\n"));
-  const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.goVersion}-`;
-  return { key: base + hash.digest("hex"), restoreKeys: [base] };
+  return { dir, release: () => remove(dir) };
 }
-function cachePath(modcache, contents) {
-  return contents === "downloads" ? path16.join(modcache, "cache", "download") : modcache;
+async function stage(modcache, dir, paths) {
+  let bytes = 0;
+  const link = async (from, to) => {
+    const info2 = await fs5.lstat(from).catch(() => void 0);
+    if (info2?.isDirectory()) {
+      await fs5.mkdir(to, { recursive: true });
+      for (const name of await fs5.readdir(from)) await link(path8.join(from, name), path8.join(to, name));
+    } else if (info2?.isFile()) {
+      await fs5.mkdir(path8.dirname(to), { recursive: true });
+      await fs5.link(from, to).catch(() => fs5.copyFile(from, to));
+      bytes += info2.size;
+    }
+  };
+  for (const rel of paths) await link(path8.join(modcache, rel), path8.join(dir, rel));
+  return bytes;
 }
+async function unstage(dir, modcache) {
+  await makeDirsWritable(dir);
+  await merge(dir, modcache);
+}
+async function merge(from, to) {
+  await makeWritable(to);
+  for (const entry of await fs5.readdir(from, { withFileTypes: true })) {
+    const source2 = path8.join(from, entry.name);
+    const target = path8.join(to, entry.name);
+    const there = await fs5.lstat(target).catch(() => void 0);
+    if (!there) await fs5.rename(source2, target).catch(() => fs5.cp(source2, target, { recursive: true }));
+    else if (there.isDirectory() && entry.isDirectory()) await merge(source2, target);
+  }
+}
+async function makeWritable(dir) {
+  await fs5.mkdir(dir, { recursive: true });
+  const { mode } = await fs5.stat(dir);
+  if ((mode & 128) === 0) await fs5.chmod(dir, mode | 128);
+}
+async function remove(dir) {
+  await makeDirsWritable(dir);
+  await fs5.rm(dir, { recursive: true, force: true });
+}
+
+// src/cache/service.ts
 var RESULT_MARKER = "go-mod-download restore result: ";
 var UNAVAILABLE = "The cache service is not available here; going on without a cache.";
 function serviceConfigured() {
   return Boolean(process.env.ACTIONS_CACHE_URL || process.env.ACTIONS_RESULTS_URL);
 }
-async function restoreModCache(dir, keys, limitMs) {
+async function restoreModCache(modcache, keys, limitMs) {
   if (!serviceConfigured()) return { state: "unavailable", warning: UNAVAILABLE };
   const started = performance.now();
   try {
-    await makeDirsWritable(dir);
-    const result = await restoreInChild(dir, keys, limitMs);
-    const durationMs = performance.now() - started;
-    if (!result.available) return { state: "unavailable", warning: UNAVAILABLE };
-    const matchedKey = result.matchedKey ?? void 0;
-    if (!matchedKey) return { state: "miss", durationMs };
-    return {
-      state: sameKey(matchedKey, keys.key) ? "exact" : "partial",
-      matchedKey,
-      durationMs,
-      bytes: await treeBytes(dir)
-    };
+    const staging = await claimStaging(modcache);
+    try {
+      const result = await restoreInChild(staging.dir, keys, limitMs);
+      if (!result.available) return { state: "unavailable", warning: UNAVAILABLE };
+      const matchedKey = result.matchedKey ?? void 0;
+      if (!matchedKey) return { state: "miss", durationMs: performance.now() - started };
+      const bytes = await treeBytes(staging.dir);
+      await unstage(staging.dir, modcache);
+      return { state: sameKey(matchedKey, keys.key) ? "exact" : "partial", matchedKey, durationMs: performance.now() - started, bytes };
+    } finally {
+      await staging.release();
+    }
   } catch (e) {
     const state3 = e instanceof DeadlineError ? "timed-out" : "failed";
     return { state: state3, durationMs: performance.now() - started, warning: `Cache restore failed: ${e.message}` };
   }
 }
-var RESTORE_ENTRY = fileURLToPath2(new URL(import.meta.url.endsWith(".ts") ? "./restore.ts" : "./restore.js", import.meta.url));
+async function saveModCache(modcache, key2, paths, limitMs) {
+  const started = performance.now();
+  try {
+    const staging = await claimStaging(modcache);
+    try {
+      const bytes = await stage(modcache, staging.dir, paths);
+      const cache = await Promise.resolve().then(() => (init_cache3(), cache_exports));
+      const id = await withDeadline(cache.saveCache([staging.dir], key2), limitMs, "Cache save");
+      const durationMs = performance.now() - started;
+      if (id === -1) return { state: "failed", why: "not saved (the log says why)", durationMs };
+      return { state: "saved", why: "saved", durationMs, bytes };
+    } finally {
+      await staging.release();
+    }
+  } catch (e) {
+    return { state: "failed", why: `save failed: ${e.message}`, durationMs: performance.now() - started };
+  }
+}
+var RESTORE_ENTRY = fileURLToPath2(new URL(import.meta.url.endsWith(".ts") ? "./restore-process.ts" : "./restore.js", import.meta.url));
 async function restoreInChild(dir, keys, limitMs) {
   let result;
   const errors = [];
@@ -72022,27 +72169,299 @@ async function restoreInChild(dir, keys, limitMs) {
 function sameKey(a, b) {
   return a.localeCompare(b, void 0, { sensitivity: "accent" }) === 0;
 }
-function saveDecision(facts) {
-  if (!facts.cacheEnabled) return { save: false, why: "cache is off" };
-  if (!facts.downloadOk) return { save: false, why: "the download did not complete" };
-  if (!facts.saveCache) return { save: false, why: "save-cache is false" };
-  if (facts.restore === "exact") return { save: false, why: "the exact key was restored" };
-  if (facts.restore === "unavailable") return { save: false, why: "no cache service" };
-  if (facts.restore === "timed-out") return { save: false, why: "the cache service did not answer the restore in time" };
-  return { save: true, why: "" };
-}
-async function saveModCache(dir, key2, limitMs) {
-  const started = performance.now();
+
+// src/cache/verify.ts
+import { promises as fs11 } from "node:fs";
+import { availableParallelism } from "node:os";
+import path18 from "node:path";
+
+// src/fetch/hashers.ts
+import { Worker } from "node:worker_threads";
+
+// src/fetch/hash-worker.ts
+import { parentPort } from "node:worker_threads";
+
+// src/fetch/tree-hash.ts
+import { createHash as createHash4 } from "node:crypto";
+import { closeSync as closeSync3, lstatSync, openSync as openSync3, readSync, readdirSync as readdirSync2 } from "node:fs";
+import path17 from "node:path";
+var CHUNK = 1 << 20;
+function fileSha256(file, buffer3) {
+  const hash = createHash4("sha256");
+  const fd = openSync3(file, "r");
   try {
-    const cache = await Promise.resolve().then(() => (init_cache3(), cache_exports));
-    const id = await withDeadline(cache.saveCache([dir], key2), limitMs, "Cache save");
-    const durationMs = performance.now() - started;
-    if (id === -1) return { state: "failed", why: "not saved (the log says why)", durationMs };
-    return { state: "saved", why: "saved", durationMs, bytes: await treeBytes(dir) };
-  } catch (e) {
-    return { state: "failed", why: `save failed: ${e.message}`, durationMs: performance.now() - started };
+    for (let n; (n = readSync(fd, buffer3, 0, buffer3.length, null)) > 0; ) hash.update(buffer3.subarray(0, n));
+  } finally {
+    closeSync3(fd);
+  }
+  return hash.digest("hex");
+}
+function treeHash(dir, prefix2) {
+  const buffer3 = Buffer.allocUnsafe(CHUNK);
+  const files = [];
+  const walk = (sub) => {
+    for (const entry of readdirSync2(path17.join(dir, sub), { withFileTypes: true })) {
+      const rel = sub ? `${sub}/${entry.name}` : entry.name;
+      const full = path17.join(dir, rel);
+      if (entry.isDirectory()) walk(rel);
+      else if (entry.isFile() && lstatSync(full).isFile()) files.push({ name: Buffer.from(`${prefix2}/${rel}`), sha256Hex: fileSha256(full, buffer3) });
+      else throw new Error(`${prefix2}/${rel} is not a regular file`);
+    }
+  };
+  walk("");
+  return hash1(files);
+}
+
+// src/fetch/zip-hash.ts
+import { createHash as createHash5 } from "node:crypto";
+import { closeSync as closeSync4, createReadStream as createReadStream2, fstatSync, openSync as openSync4, readSync as readSync2 } from "node:fs";
+import { pipeline as pipeline2 } from "node:stream/promises";
+import { createInflateRaw, inflateRawSync } from "node:zlib";
+var EOCD = 101010256;
+var CENTRAL = 33639248;
+var LOCAL = 67324752;
+var MAX_UNZIPPED = 500 << 20;
+function readAt(fd, offset, length, upTo = false) {
+  const buffer3 = Buffer.allocUnsafe(length);
+  let bytesRead = 0;
+  while (bytesRead < length) {
+    const n = readSync2(fd, buffer3, bytesRead, length - bytesRead, offset + bytesRead);
+    if (n === 0) break;
+    bytesRead += n;
+  }
+  if (bytesRead !== length && !upTo) throw new Error("zip is cut short");
+  return buffer3.subarray(0, bytesRead);
+}
+function entries(fd) {
+  const { size } = fstatSync(fd);
+  const tailLength = Math.min(size, 22 + 65535);
+  const tail = readAt(fd, size - tailLength, tailLength);
+  let end = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === EOCD) {
+      end = i;
+      break;
+    }
+  }
+  if (end < 0) throw new Error("not a zip: no end of central directory");
+  const count = tail.readUInt16LE(end + 10);
+  const directorySize = tail.readUInt32LE(end + 12);
+  const directoryOffset = tail.readUInt32LE(end + 16);
+  if (count === 65535 || directoryOffset === 4294967295) throw new Error("zip64 archives are left to go");
+  const directory = readAt(fd, directoryOffset, directorySize);
+  const list = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (directory.readUInt32LE(at) !== CENTRAL) throw new Error("corrupt central directory");
+    const nameLength = directory.readUInt16LE(at + 28);
+    const skip = nameLength + directory.readUInt16LE(at + 30) + directory.readUInt16LE(at + 32);
+    const entry = {
+      method: directory.readUInt16LE(at + 10),
+      compressedSize: directory.readUInt32LE(at + 20),
+      size: directory.readUInt32LE(at + 24),
+      localOffset: directory.readUInt32LE(at + 42),
+      name: Buffer.from(directory.subarray(at + 46, at + 46 + nameLength))
+    };
+    list.push(entry);
+    at += 46 + skip;
+  }
+  return list;
+}
+var SMALL_ENTRY = 256 << 10;
+var HEADER_SLACK = 64;
+async function contentHash(file, fd, entry) {
+  const hash = createHash5("sha256");
+  if (entry.compressedSize === 0) {
+    if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
+    return hash.digest("hex");
+  }
+  let size = 0;
+  const take = (chunk) => {
+    size += chunk.length;
+    if (size > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`);
+    hash.update(chunk);
+  };
+  if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
+  const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY;
+  const guess = 30 + entry.name.length + HEADER_SLACK;
+  const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true);
+  if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
+  const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+  if (small) {
+    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, entry.localOffset + dataAt, entry.compressedSize);
+    take(entry.method === 8 ? inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) + 1 }) : raw);
+  } else {
+    const start = entry.localOffset + dataAt;
+    const raw = createReadStream2(file, { start, end: start + entry.compressedSize - 1 });
+    const sink = async (source2) => {
+      for await (const chunk of source2) take(chunk);
+    };
+    if (entry.method === 8) await pipeline2(raw, createInflateRaw(), sink);
+    else await pipeline2(raw, sink);
+  }
+  if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
+  return hash.digest("hex");
+}
+async function zipFileHash(file) {
+  const fd = openSync4(file, "r");
+  try {
+    const list = entries(fd);
+    if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
+    const hashed = [];
+    for (const entry of list) hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry) });
+    return hash1(hashed);
+  } finally {
+    closeSync4(fd);
   }
 }
+
+// src/fetch/hash-worker.ts
+async function hashOf(task) {
+  return "zip" in task ? zipFileHash(task.zip) : treeHash(task.tree, task.prefix);
+}
+parentPort?.on("message", async (task) => {
+  let answer2;
+  try {
+    answer2 = { hash: await hashOf(task) };
+  } catch (e) {
+    answer2 = { error: e.message };
+  }
+  parentPort?.postMessage(answer2);
+});
+
+// src/fetch/hashers.ts
+var WORKER = new URL(import.meta.url.endsWith(".ts") ? "./hash-worker.ts" : "./hash-worker.js", import.meta.url);
+var Hashers = class {
+  slots = [];
+  queue = [];
+  broken = false;
+  threads;
+  /** `threads`: how many worker threads at most, started as work arrives. */
+  constructor(threads = 1) {
+    this.threads = threads;
+  }
+  /** Whether hashing runs off the main thread (false once a thread failed). */
+  get threaded() {
+    return !this.broken && this.slots.length > 0;
+  }
+  /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
+  zip(file) {
+    return this.run({ zip: file });
+  }
+  /** The h1: hash of the extracted module tree at `dir`, as `go mod verify` computes it; `prefix` is `<module>@<version>`. */
+  tree(dir, prefix2) {
+    return this.run({ tree: dir, prefix: prefix2 });
+  }
+  run(task) {
+    if (this.broken) return hashOf(task);
+    return new Promise((resolve3, reject) => {
+      this.queue.push({ task, resolve: resolve3, reject });
+      this.dispatch();
+    });
+  }
+  /** Ends the threads; tasks still waiting, or being hashed, are hashed on the main thread: no caller is left waiting. */
+  async close() {
+    this.broken = true;
+    const slots = this.slots.splice(0);
+    for (const slot of slots) this.takeBack(slot);
+    this.drainToMainThread();
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+  dispatch() {
+    while (this.queue.length > 0) {
+      const slot = this.slots.find((s) => !s.job) ?? this.spawn();
+      if (!slot) return;
+      const job = this.queue.shift();
+      slot.job = job;
+      slot.worker.ref();
+      slot.worker.postMessage(job.task);
+    }
+  }
+  spawn() {
+    if (this.slots.length >= this.threads) return void 0;
+    const slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }) };
+    slot.worker.on("message", (answer2) => {
+      const job = slot.job;
+      if (!job) return;
+      slot.job = void 0;
+      slot.worker.unref();
+      if ("hash" in answer2) job.resolve(answer2.hash);
+      else job.reject(new Error(answer2.error));
+      this.dispatch();
+    });
+    const lost = () => {
+      this.broken = true;
+      this.takeBack(slot);
+      this.drainToMainThread();
+    };
+    slot.worker.on("error", lost);
+    slot.worker.on("exit", lost);
+    this.slots.push(slot);
+    return slot;
+  }
+  takeBack(slot) {
+    if (slot.job) this.queue.unshift(slot.job);
+    slot.job = void 0;
+  }
+  drainToMainThread() {
+    for (const job of this.queue.splice(0)) hashOf(job.task).then(job.resolve, job.reject);
+  }
+};
+
+// src/cache/verify.ts
+var WHAT = { zip: "zip", tree: "extracted tree", mod: "go.mod" };
+async function verifyModuleCache(modcache, lines) {
+  const started = performance.now();
+  const present = (await Promise.all(checksFor(lines).map(async (c) => await exists2(path18.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
+  const hashers = new Hashers(Math.max(1, Math.min(4, availableParallelism())));
+  const report = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 };
+  try {
+    const problems = await Promise.all(present.map((c) => problemWith(c, modcache, hashers)));
+    const discarded = /* @__PURE__ */ new Map();
+    for (const [i, check] of present.entries()) {
+      report[`${check.what}s`]++;
+      const problem = problems[i];
+      if (problem) {
+        await discard(modcache, check);
+        const id = `${check.module}@${check.version}`;
+        const known = discarded.get(id);
+        if (known) known.why += `; ${problem}`;
+        else discarded.set(id, { module: check.module, version: check.version, why: problem });
+      } else if (check.what === "zip" && await keepZipHash(modcache, check)) report.repaired++;
+    }
+    report.discarded = [...discarded.values()];
+  } finally {
+    await hashers.close();
+  }
+  report.durationMs = performance.now() - started;
+  return report;
+}
+async function problemWith(check, modcache, hashers) {
+  const full = path18.join(modcache, check.path);
+  try {
+    const hash = check.what === "zip" ? await hashers.zip(full) : check.what === "tree" ? await hashers.tree(full, `${check.module}@${check.version}`) : goModHash(await fs11.readFile(full));
+    return hash === check.hash ? void 0 : `${WHAT[check.what]} does not match go.sum`;
+  } catch (e) {
+    return `${WHAT[check.what]} unreadable: ${e.message}`;
+  }
+}
+async function discard(modcache, check) {
+  const base = path18.join(modcache, downloadBase(check.module, check.version));
+  const tree = path18.join(modcache, treePath(check.module, check.version));
+  const doomed = check.what === "mod" ? [`${base}.mod`] : check.what === "tree" ? [tree] : [`${base}.zip`, `${base}.ziphash`, `${base}.info`, tree];
+  for (const target of doomed) {
+    await makeDirsWritable(target);
+    await fs11.rm(target, { recursive: true, force: true });
+  }
+}
+async function keepZipHash(modcache, check) {
+  const file = path18.join(modcache, `${downloadBase(check.module, check.version)}.ziphash`);
+  const text = await fs11.readFile(file, "utf8").catch(() => void 0);
+  if (text?.trim() === check.hash) return false;
+  await fs11.writeFile(file, check.hash);
+  return true;
+}
+var exists2 = (file) => fs11.lstat(file).then(() => true, () => false);
 
 // src/credentials.ts
 function userinfo(raw) {
@@ -72073,8 +72492,8 @@ function maskSecrets(text, secrets) {
 
 // src/depfiles.ts
 init_glob();
-import { existsSync as existsSync5, promises as fs10 } from "node:fs";
-import path17 from "node:path";
+import { existsSync as existsSync5, promises as fs12 } from "node:fs";
+import path19 from "node:path";
 
 // src/gomod.ts
 function directives(text) {
@@ -72139,63 +72558,34 @@ function parseGoWork(text) {
   }
   return file;
 }
-function isLocalPath(path25) {
-  return path25.startsWith("./") || path25.startsWith("../") || path25.startsWith("/") || path25 === "." || path25 === ".." || /^[A-Za-z]:[\\/]/.test(path25) || path25.startsWith(".\\") || path25.startsWith("..\\");
-}
-
-// src/gosum.ts
-import { createHash as createHash3 } from "node:crypto";
-function parseGoSum(text) {
-  const lines = [];
-  for (const raw of text.split("\n")) {
-    const fields = raw.trim().split(/\s+/);
-    if (fields.length !== 3) continue;
-    const [module, versionField, hash] = fields;
-    if (!hash.startsWith("h1:")) continue;
-    const goMod = versionField.endsWith("/go.mod");
-    const version3 = goMod ? versionField.slice(0, -"/go.mod".length) : versionField;
-    lines.push({ module, version: version3, goMod, hash });
-  }
-  return lines;
-}
-function hash1(files) {
-  const summary2 = createHash3("sha256");
-  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
-    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
-    summary2.update(`${sha256Hex}  `).update(name).update("\n");
-  }
-  return `h1:${summary2.digest("base64")}`;
-}
-function goModHashOfSha256(sha256Hex) {
-  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
-}
-function goModHash(content) {
-  return goModHashOfSha256(createHash3("sha256").update(content).digest("hex"));
-}
-function escapePath(path25) {
-  return path25.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
-}
-function probeTarget(lines, isPrivate) {
-  return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
+function isLocalPath(path28) {
+  return path28.startsWith("./") || path28.startsWith("../") || path28.startsWith("/") || path28 === "." || path28 === ".." || /^[A-Za-z]:[\\/]/.test(path28) || path28.startsWith(".\\") || path28.startsWith("..\\");
 }
 
 // src/depfiles.ts
 async function readDependencyFiles(workspace, workingDirectory, patterns) {
-  const goWork = await fs10.readFile(path17.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs10.readFile(path17.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs12.readFile(path19.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs12.readFile(path19.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path17.relative(workspace, f).split(path17.sep).join("/"), content: await fs10.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path19.relative(workspace, f).split(path19.sep).join("/"), content: await fs12.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
-  return { files, sumLines, goModText: goWork ?? goMod };
+  const mod = parseGoMod(goMod);
+  return {
+    files,
+    sumLines,
+    goModText: goWork ?? goMod,
+    goLine: mod.go,
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync5(path19.join(workingDirectory, "go.sum"))
+  };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path17.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path17.resolve(workingDirectory, f)).filter((f) => existsSync5(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path19.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path19.resolve(workingDirectory, f)).filter((f) => existsSync5(f));
 }
 async function globFiles(workspace, patterns) {
-  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path17.resolve(workspace, p.slice(1))}` : path17.resolve(workspace, p));
+  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path19.resolve(workspace, p.slice(1))}` : path19.resolve(workspace, p));
   const globber = await create(resolved.join("\n"), { matchDirectories: false });
   return globber.glob();
 }
@@ -72288,13 +72678,13 @@ function goproxyDisplay(chain) {
 function downloadPath(module, version3, kind) {
   return `${escapePath(module)}/@v/${escapePath(version3)}.${kind}`;
 }
-function requestUrl(candidate, path25) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path25.replace(/^\/+/, "")}`;
+function requestUrl(candidate, path28) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${path28.replace(/^\/+/, "")}`;
 }
 
 // src/inputs.ts
 import { existsSync as existsSync6, statSync as statSync3 } from "node:fs";
-import path18 from "node:path";
+import path20 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -72323,7 +72713,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read2, workspace) {
   const value = (name) => read2(name).trim() || DEFAULTS[name];
-  const workingDirectory = path18.resolve(workspace, value("working-directory"));
+  const workingDirectory = path20.resolve(workspace, value("working-directory"));
   return {
     candidates: read2("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -72378,7 +72768,7 @@ function goModuleDir(dir) {
   if (!existsSync6(dir) || !statSync3(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync6(path18.join(dir, "go.mod")) && !existsSync6(path18.join(dir, "go.work"))) {
+  if (!existsSync6(path20.join(dir, "go.mod")) && !existsSync6(path20.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -72414,7 +72804,7 @@ function privateMatcher(...patternLists) {
 import { mkdtempSync, readFileSync } from "node:fs";
 import { access as access3, constants as constants4, mkdir as mkdir3, rm as rm4 } from "node:fs/promises";
 import os9 from "node:os";
-import path21 from "node:path";
+import path23 from "node:path";
 
 // src/fetch/concurrency.ts
 var START_LIMIT = 16;
@@ -72480,7 +72870,7 @@ var Limiter = class {
 import { randomBytes } from "node:crypto";
 import { existsSync as existsSync7 } from "node:fs";
 import { mkdir as mkdir2, readFile, rename as rename2, rm as rm2, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
-import path19 from "node:path";
+import path21 from "node:path";
 import { setTimeout as sleep3 } from "node:timers/promises";
 
 // src/fetch/stats.ts
@@ -72495,178 +72885,6 @@ function movedBecause(s) {
   const parts = [s.stalls > 0 ? `stalled on ${s.stalls}` : "", s.failures > 0 ? `failed ${s.failures}` : ""].filter(Boolean);
   return `${parts.join(" and ")} of ${s.requests} requests; moved behind`;
 }
-
-// src/fetch/zip-hash.ts
-import { createHash as createHash4 } from "node:crypto";
-import { closeSync as closeSync3, createReadStream as createReadStream2, fstatSync, openSync as openSync3, readSync } from "node:fs";
-import { pipeline as pipeline2 } from "node:stream/promises";
-import { createInflateRaw, inflateRawSync } from "node:zlib";
-var EOCD = 101010256;
-var CENTRAL = 33639248;
-var LOCAL = 67324752;
-var MAX_UNZIPPED = 500 << 20;
-function readAt(fd, offset, length, upTo = false) {
-  const buffer3 = Buffer.allocUnsafe(length);
-  let bytesRead = 0;
-  while (bytesRead < length) {
-    const n = readSync(fd, buffer3, bytesRead, length - bytesRead, offset + bytesRead);
-    if (n === 0) break;
-    bytesRead += n;
-  }
-  if (bytesRead !== length && !upTo) throw new Error("zip is cut short");
-  return buffer3.subarray(0, bytesRead);
-}
-function entries(fd) {
-  const { size } = fstatSync(fd);
-  const tailLength = Math.min(size, 22 + 65535);
-  const tail = readAt(fd, size - tailLength, tailLength);
-  let end = -1;
-  for (let i = tail.length - 22; i >= 0; i--) {
-    if (tail.readUInt32LE(i) === EOCD) {
-      end = i;
-      break;
-    }
-  }
-  if (end < 0) throw new Error("not a zip: no end of central directory");
-  const count = tail.readUInt16LE(end + 10);
-  const directorySize = tail.readUInt32LE(end + 12);
-  const directoryOffset = tail.readUInt32LE(end + 16);
-  if (count === 65535 || directoryOffset === 4294967295) throw new Error("zip64 archives are left to go");
-  const directory = readAt(fd, directoryOffset, directorySize);
-  const list = [];
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    if (directory.readUInt32LE(at) !== CENTRAL) throw new Error("corrupt central directory");
-    const nameLength = directory.readUInt16LE(at + 28);
-    const skip = nameLength + directory.readUInt16LE(at + 30) + directory.readUInt16LE(at + 32);
-    const entry = {
-      method: directory.readUInt16LE(at + 10),
-      compressedSize: directory.readUInt32LE(at + 20),
-      size: directory.readUInt32LE(at + 24),
-      localOffset: directory.readUInt32LE(at + 42),
-      name: Buffer.from(directory.subarray(at + 46, at + 46 + nameLength))
-    };
-    list.push(entry);
-    at += 46 + skip;
-  }
-  return list;
-}
-var SMALL_ENTRY = 256 << 10;
-var HEADER_SLACK = 64;
-async function contentHash(file, fd, entry) {
-  const hash = createHash4("sha256");
-  if (entry.compressedSize === 0) {
-    if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
-    return hash.digest("hex");
-  }
-  let size = 0;
-  const take = (chunk) => {
-    size += chunk.length;
-    if (size > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`);
-    hash.update(chunk);
-  };
-  if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
-  const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY;
-  const guess = 30 + entry.name.length + HEADER_SLACK;
-  const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true);
-  if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
-  const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-  if (small) {
-    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, entry.localOffset + dataAt, entry.compressedSize);
-    take(entry.method === 8 ? inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) + 1 }) : raw);
-  } else {
-    const start = entry.localOffset + dataAt;
-    const raw = createReadStream2(file, { start, end: start + entry.compressedSize - 1 });
-    const sink = async (source2) => {
-      for await (const chunk of source2) take(chunk);
-    };
-    if (entry.method === 8) await pipeline2(raw, createInflateRaw(), sink);
-    else await pipeline2(raw, sink);
-  }
-  if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
-  return hash.digest("hex");
-}
-async function zipFileHash(file) {
-  const fd = openSync3(file, "r");
-  try {
-    const list = entries(fd);
-    if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
-    const hashed = [];
-    for (const entry of list) hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry) });
-    return hash1(hashed);
-  } finally {
-    closeSync3(fd);
-  }
-}
-
-// src/fetch/zip-hashers.ts
-import { Worker } from "node:worker_threads";
-var WORKER = new URL(import.meta.url.endsWith(".ts") ? "./zip-hash-worker.ts" : "./zip-hash-worker.js", import.meta.url);
-var ZipHashers = class {
-  slots = [];
-  queue = [];
-  broken = false;
-  size = 1;
-  /** Whether zips are being hashed off the main thread (false once a thread failed). */
-  get threaded() {
-    return !this.broken && this.slots.length > 0;
-  }
-  /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
-  hash(file) {
-    if (this.broken) return zipFileHash(file);
-    return new Promise((resolve3, reject) => {
-      this.queue.push({ file, resolve: resolve3, reject });
-      this.dispatch();
-    });
-  }
-  /** Ends the threads; zips still waiting, or being hashed, are hashed on the main thread: no caller is left waiting. */
-  async close() {
-    this.broken = true;
-    const slots = this.slots.splice(0);
-    for (const slot of slots) this.takeBack(slot);
-    this.drainToMainThread();
-    await Promise.all(slots.map((slot) => slot.worker.terminate()));
-  }
-  dispatch() {
-    while (this.queue.length > 0) {
-      const slot = this.slots.find((s) => !s.job) ?? this.spawn();
-      if (!slot) return;
-      const job = this.queue.shift();
-      slot.job = job;
-      slot.worker.ref();
-      slot.worker.postMessage(job.file);
-    }
-  }
-  spawn() {
-    if (this.slots.length >= this.size) return void 0;
-    const slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }) };
-    slot.worker.on("message", (answer2) => {
-      const job = slot.job;
-      if (!job) return;
-      slot.job = void 0;
-      slot.worker.unref();
-      if ("hash" in answer2) job.resolve(answer2.hash);
-      else job.reject(new Error(answer2.error));
-      this.dispatch();
-    });
-    const lost = () => {
-      this.broken = true;
-      this.takeBack(slot);
-      this.drainToMainThread();
-    };
-    slot.worker.on("error", lost);
-    slot.worker.on("exit", lost);
-    this.slots.push(slot);
-    return slot;
-  }
-  takeBack(slot) {
-    if (slot.job) this.queue.unshift(slot.job);
-    slot.job = void 0;
-  }
-  drainToMainThread() {
-    for (const job of this.queue.splice(0)) zipFileHash(job.file).then(job.resolve, job.reject);
-  }
-};
 
 // src/fetch/fetcher.ts
 var MAX_FILE_BYTES = 512 << 20;
@@ -72686,7 +72904,7 @@ var Fetcher = class {
   inFlight = /* @__PURE__ */ new Map();
   stop = new AbortController();
   /** Zips are verified off the main thread, one at a time. */
-  hashers = new ZipHashers();
+  hashers = new Hashers();
   constructor(options) {
     this.options = options;
     this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
@@ -72694,10 +72912,10 @@ var Fetcher = class {
   }
   /** A file: from the store, joined with a fetch under way, or fetched now. */
   get(job) {
-    if (job.transient) return this.fetch(job, path19.join(this.options.transientDir, randomBytes(8).toString("hex")));
+    if (job.transient) return this.fetch(job, path21.join(this.options.transientDir, randomBytes(8).toString("hex")));
     const running = this.inFlight.get(job.path);
     if (running) return running;
-    const file = path19.join(this.options.storeDir, job.path);
+    const file = path21.join(this.options.storeDir, job.path);
     const fetching = (isComplete(this.options.storeDir, job) ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file)).finally(
       () => this.inFlight.delete(job.path)
     );
@@ -72797,7 +73015,7 @@ var Fetcher = class {
     let answered2 = false;
     stats.requests++;
     try {
-      await mkdir2(path19.dirname(file), { recursive: true });
+      await mkdir2(path21.dirname(file), { recursive: true });
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: MAX_FILE_BYTES,
@@ -72819,7 +73037,7 @@ var Fetcher = class {
         stats.failures++;
         return { kind: "failed", why: `HTTP ${answer2.status}` };
       }
-      const problem = await verify(job, temp, answer2.sha256, (file2) => this.hashers.hash(file2));
+      const problem = await verify(job, temp, answer2.sha256, (file2) => this.hashers.zip(file2));
       if (problem) {
         stats.rejected++;
         this.rejected++;
@@ -72843,7 +73061,7 @@ var Fetcher = class {
   }
 };
 function isComplete(dir, job) {
-  const file = path19.join(dir, job.path);
+  const file = path21.join(dir, job.path);
   return existsSync7(file) && (job.kind !== "zip" || existsSync7(`${file}hash`));
 }
 var partial = (file) => `${file}.${randomBytes(6).toString("hex")}.partial`;
@@ -72923,8 +73141,8 @@ function fail(response, status, text) {
 }
 
 // src/fetch/resolve.ts
-import { promises as fs11 } from "node:fs";
-import path20 from "node:path";
+import { promises as fs13 } from "node:fs";
+import path22 from "node:path";
 
 // src/semver.ts
 function parse2(version3) {
@@ -73006,10 +73224,10 @@ function planDownloads(input, loaded) {
     if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path25) => {
-    const version3 = selected.get(path25);
+  const downloads = listed.flatMap((path28) => {
+    const version3 = selected.get(path28);
     if (version3 === void 0) return [];
-    const to = replace({ path: path25, version: version3 });
+    const to = replace({ path: path28, version: version3 });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -73043,15 +73261,15 @@ function source(m, replace) {
 async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
-    const work = parseGoWork(await fs11.readFile(workFile, "utf8"));
-    const root = path20.dirname(workFile);
-    const mains = await Promise.all(work.use.map(async (use) => mainModule(path20.resolve(root, use))));
+    const work = parseGoWork(await fs13.readFile(workFile, "utf8"));
+    const root = path22.dirname(workFile);
+    const mains = await Promise.all(work.use.map(async (use) => mainModule(path22.resolve(root, use))));
     return { mains, workspace: true, workReplace: work.replace };
   }
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs11.readFile(path20.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs13.readFile(path22.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -73062,7 +73280,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key2, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs11.readFile(path20.join(path20.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs13.readFile(path22.join(path22.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key2);
         loaded.set(key2, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -73104,15 +73322,15 @@ function jobFor(known, requestPath) {
 }
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync(path21.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
-  const downloadCache2 = path21.join(options.modcache, "cache", "download");
-  const storeDir = await writable(downloadCache2) ? downloadCache2 : path21.join(scratch, "store");
+  const scratch = mkdtempSync(path23.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
+  const downloadCache2 = path23.join(options.modcache, "cache", "download");
+  const storeDir = await writable(downloadCache2) ? downloadCache2 : path23.join(scratch, "store");
   const known = knownFiles(options.sumLines, options.isPrivate);
   const fetcher = new Fetcher({
     client: options.client,
     candidates: options.candidates,
     storeDir,
-    transientDir: path21.join(scratch, "transient"),
+    transientDir: path23.join(scratch, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -73215,7 +73433,7 @@ function speculate(fetcher, known, downloadCache2, options, report) {
   const fetchMod = async (m) => {
     const job = known.get(filePath(m, "mod"));
     if (options.isPrivate(m.path) || !job) return void 0;
-    if (isComplete(downloadCache2, job)) return readFileSync(path21.join(downloadCache2, job.path), "utf8");
+    if (isComplete(downloadCache2, job)) return readFileSync(path23.join(downloadCache2, job.path), "utf8");
     const outcome = await fetchOne(job);
     return outcome?.kind === "file" ? readFileSync(outcome.file, "utf8") : void 0;
   };
@@ -73367,7 +73585,7 @@ function route(client, url2) {
 }
 
 // src/net/client.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import http5 from "node:http";
 import https3 from "node:https";
@@ -73895,7 +74113,7 @@ import { execFile } from "node:child_process";
 import { readFileSync as readFileSync2 } from "node:fs";
 
 // src/net/netrc.ts
-import path22 from "node:path";
+import path24 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -73926,7 +74144,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path22.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path24.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -74201,8 +74419,8 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync2, readFileSync as readFileSync3, readlinkSync, lstatSync } from "node:fs";
-import path23 from "node:path";
+import { readdirSync as readdirSync3, readFileSync as readFileSync3, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
+import path25 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -74234,13 +74452,13 @@ var readText = (file) => {
 function directoryFiles(dir) {
   let names;
   try {
-    names = readdirSync2(dir);
+    names = readdirSync3(dir);
   } catch {
     return [];
   }
-  return names.map((name) => path23.join(dir, name)).filter((file) => {
+  return names.map((name) => path25.join(dir, name)).filter((file) => {
     try {
-      return !(lstatSync(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
+      return !(lstatSync2(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
     } catch {
       return false;
     }
@@ -74330,7 +74548,7 @@ var HttpClient2 = class {
         response.resume();
         return { status, contentType: contentType2, size: 0, sha256: "" };
       }
-      const hash = createHash5("sha256");
+      const hash = createHash6("sha256");
       let size = 0;
       const meter = new Transform2({
         transform(chunk, _encoding, done) {
@@ -74843,15 +75061,17 @@ function buildSummary(facts) {
     },
     {
       heading: "Cache",
-      header: ["Restore", "Key", "Restored key", "Save"],
+      header: ["Restore", "Checked against go.sum", "Key", "Restored key", "Save"],
       rows: [
         [
           joined(RESTORE_WORDS[facts.restore.state], formatSize(facts.restore.bytes), time(facts.restore.durationMs)),
+          facts.verify ? describeVerify(facts.verify) : "\u2014",
           facts.cacheKey ?? "",
           facts.restore.matchedKey ?? "\u2014",
           facts.save ? joined(facts.save.why, formatSize(facts.save.bytes), time(facts.save.durationMs)) : "\u2014"
         ]
-      ]
+      ],
+      notes: facts.verify ? verifyNotes(facts.verify) : []
     }
   ];
   return { title, ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
@@ -74860,6 +75080,17 @@ function runnerNotes(facts) {
   return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
     (p) => p.failure === "tls" ? `\u26A0\uFE0F ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).` : `\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
   );
+}
+function describeVerify(v) {
+  const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
+  const outcome = v.discarded.length === 0 ? "all match" : `${v.discarded.length} discarded`;
+  return `${counted} in ${formatDuration(v.durationMs)}: ${outcome}`;
+}
+function verifyNotes(v) {
+  return [
+    ...v.discarded.map((d) => `\u26A0\uFE0F discarded: ${d.module} ${d.version}, ${d.why}; fetched again.`),
+    ...v.repaired > 0 ? [`.ziphash rewritten for ${v.repaired} zip${v.repaired === 1 ? "" : "s"} that matched go.sum (it was missing or wrong).`] : []
+  ];
 }
 function fetchSections(f) {
   const totals = {
@@ -74941,6 +75172,22 @@ async function writeReport(facts, secrets) {
   else info(markdown);
 }
 
+// src/vendor.ts
+init_exec();
+import { existsSync as existsSync8 } from "node:fs";
+import path26 from "node:path";
+function buildsFromVendor(facts) {
+  if (!facts.hasModulesTxt || facts.workspace) return false;
+  const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
+  if (mod !== void 0) return mod === "vendor";
+  return compareGoVersions(facts.goLine, "1.14") >= 0;
+}
+var hasModulesTxt = (dir) => existsSync8(path26.join(dir, "vendor", "modules.txt"));
+async function vendorConsistent(go, dir, env) {
+  const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
+  return { ok: exitCode === 0, why: stderr.trim() };
+}
+
 // src/main.ts
 var BACKOFF_MS = 1e3;
 var FETCH_ROUNDS = 3;
@@ -74977,13 +75224,24 @@ async function run() {
 async function download(ctx) {
   const { env, settings, facts } = ctx;
   const deps = await readDependencyFiles(ctx.workspace, settings.workingDirectory, settings.cacheDependencyPath);
-  const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: env.GOVERSION, files: deps.files, goModText: deps.goModText });
+  if (await vendored(ctx, deps)) return;
+  const withoutGoSum = deps.missingGoSum;
+  if (withoutGoSum) {
+    facts.probeNote = NO_GO_SUM;
+    warning(NO_GO_SUM);
+  }
+  const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files });
   facts.cacheKey = keys.key;
-  const archived = cachePath(env.GOMODCACHE, settings.cacheContents);
-  if (settings.cache) {
-    facts.restore = await group("Restore the module cache", () => restoreModCache(archived, keys, settings.cacheTimeoutMs));
+  const cacheOn = settings.cache && !withoutGoSum;
+  if (cacheOn) {
+    facts.restore = await group("Restore the module cache", () => restoreModCache(env.GOMODCACHE, keys, settings.cacheTimeoutMs));
     if (facts.restore.warning) warning(facts.restore.warning);
     info(describeRestore(facts.restore));
+  }
+  if (deps.sumLines.length > 0 && hasDownloads(env.GOMODCACHE)) {
+    facts.verify = await group("Check the module cache against go.sum", () => verifyModuleCache(env.GOMODCACHE, deps.sumLines));
+    info(describeVerify(facts.verify));
+    for (const d of facts.verify.discarded) warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`);
   }
   const attempt = (goproxy, fetch) => runAttempt({
     go: ctx.go,
@@ -74996,10 +75254,27 @@ async function download(ctx) {
     ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
   });
   const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(attempt, ctx.candidates, facts);
-  if (!cached) await probeAndDownload(ctx, attempt, deps.sumLines);
-  const decision = saveDecision({ cacheEnabled: settings.cache, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state });
-  facts.save = decision.save ? await group("Save the module cache", () => saveModCache(archived, keys.key, settings.cacheTimeoutMs)) : { state: "skipped", why: `not saved: ${decision.why}` };
+  if (!cached) await probeAndDownload(ctx, attempt, deps.sumLines, !withoutGoSum);
+  const decision = saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state });
+  facts.save = decision.save ? await group("Save the module cache", () => saveModCache(env.GOMODCACHE, keys.key, savedPaths(deps.sumLines, settings.cacheContents), settings.cacheTimeoutMs)) : { state: "skipped", why: `not saved: ${decision.why}` };
   if (facts.save.state === "failed") warning(`Cache ${facts.save.why}`);
+}
+var NO_GO_SUM = "There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.";
+async function vendored(ctx, deps) {
+  const { env, settings, facts } = ctx;
+  if (!buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== "" && env.GOWORK !== "off" })) return false;
+  const check = await vendorConsistent(ctx.go, settings.workingDirectory, processEnv());
+  if (!check.ok) {
+    warning(`vendor/modules.txt does not agree with go.mod, so builds will fail until \`go mod vendor\` is run; downloading the modules meanwhile. go said: ${check.why}`);
+    return false;
+  }
+  facts.ok = true;
+  facts.probeNote = "go builds this module from vendor/ (vendor/modules.txt agrees with go.mod): nothing to download, so no proxy was probed and the module cache was neither restored nor saved.";
+  facts.save = { state: "skipped", why: "not saved: the module builds from vendor/" };
+  facts.exported = goproxyDisplay(ctx.candidates);
+  exportVariable("GOPROXY", goproxyValue(ctx.candidates));
+  info(facts.probeNote);
+  return true;
 }
 async function checkModuleCache(attempt, candidates, facts) {
   const offline = await group("Check the module cache (GOPROXY=off)", () => attempt("off"));
@@ -75015,7 +75290,7 @@ async function checkModuleCache(attempt, candidates, facts) {
   info(facts.probeNote);
   return true;
 }
-async function probeAndDownload(ctx, attempt, sumLines) {
+async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
   const { env, settings, candidates, facts } = ctx;
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY);
   const target = probeTarget(sumLines, isPrivate);
@@ -75034,7 +75309,7 @@ async function probeAndDownload(ctx, attempt, sumLines) {
     warning(facts.probeNote);
     chain = assembleChain(candidates, fallbackOrder(facts.probes));
   }
-  const fetch = settings.prefetch && ranked.length > 0 ? await startFetchStage(ctx, chain, sumLines, isPrivate) : void 0;
+  const fetch = prefetch && settings.prefetch && ranked.length > 0 ? await startFetchStage(ctx, chain, sumLines, isPrivate) : void 0;
   const goproxyFor = (c) => fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c);
   let result;
   try {
@@ -75094,8 +75369,8 @@ function describeRestore(restore) {
   return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`;
 }
 function hasDownloads(modcache) {
-  const dir = path24.join(modcache, "cache", "download");
-  return existsSync8(dir) && readdirSync3(dir).length > 0;
+  const dir = path27.join(modcache, "cache", "download");
+  return existsSync9(dir) && readdirSync4(dir).length > 0;
 }
 
 // src/index.ts

@@ -32,9 +32,9 @@ var __export = (target, all) => {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+    for (let key2 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key2) && key2 !== except)
+        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
   }
   return to;
 };
@@ -105,16 +105,16 @@ var init_command = __esm({
         if (this.properties && Object.keys(this.properties).length > 0) {
           cmdStr += " ";
           let first = true;
-          for (const key in this.properties) {
-            if (this.properties.hasOwnProperty(key)) {
-              const val = this.properties[key];
+          for (const key2 in this.properties) {
+            if (this.properties.hasOwnProperty(key2)) {
+              const val = this.properties[key2];
               if (val) {
                 if (first) {
                   first = false;
                 } else {
                   cmdStr += ",";
                 }
-                cmdStr += `${key}=${escapeProperty(val)}`;
+                cmdStr += `${key2}=${escapeProperty(val)}`;
               }
             }
           }
@@ -982,9 +982,9 @@ var require_constants = __commonJS({
       "X-XSS-Protection"
     ];
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = wellknownHeaderNames[i];
-      const lowerCasedKey = key.toLowerCase();
-      headerNameLowerCasedRecord[key] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
+      const key2 = wellknownHeaderNames[i];
+      const lowerCasedKey = key2.toLowerCase();
+      headerNameLowerCasedRecord[key2] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
     Object.setPrototypeOf(headerNameLowerCasedRecord, null);
     module.exports = {
@@ -1018,16 +1018,16 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key, value, index) {
-        if (index === void 0 || index >= key.length) {
+      constructor(key2, value, index) {
+        if (index === void 0 || index >= key2.length) {
           throw new TypeError("Unreachable");
         }
-        const code = this.code = key.charCodeAt(index);
+        const code = this.code = key2.charCodeAt(index);
         if (code > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key.length !== ++index) {
-          this.middle = new _TstNode(key, value, index);
+        if (key2.length !== ++index) {
+          this.middle = new _TstNode(key2, value, index);
         } else {
           this.value = value;
         }
@@ -1036,15 +1036,15 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        */
-      add(key, value) {
-        const length = key.length;
+      add(key2, value) {
+        const length = key2.length;
         if (length === 0) {
           throw new TypeError("Unreachable");
         }
         let index = 0;
         let node = this;
         while (true) {
-          const code = key.charCodeAt(index);
+          const code = key2.charCodeAt(index);
           if (code > 127) {
             throw new TypeError("key must be ascii string");
           }
@@ -1055,20 +1055,20 @@ var require_tree = __commonJS({
             } else if (node.middle !== null) {
               node = node.middle;
             } else {
-              node.middle = new _TstNode(key, value, index);
+              node.middle = new _TstNode(key2, value, index);
               break;
             }
           } else if (node.code < code) {
             if (node.left !== null) {
               node = node.left;
             } else {
-              node.left = new _TstNode(key, value, index);
+              node.left = new _TstNode(key2, value, index);
               break;
             }
           } else if (node.right !== null) {
             node = node.right;
           } else {
-            node.right = new _TstNode(key, value, index);
+            node.right = new _TstNode(key2, value, index);
             break;
           }
         }
@@ -1077,12 +1077,12 @@ var require_tree = __commonJS({
        * @param {Uint8Array} key
        * @return {TstNode | null}
        */
-      search(key) {
-        const keylength = key.length;
+      search(key2) {
+        const keylength = key2.length;
         let index = 0;
         let node = this;
         while (node !== null && index < keylength) {
-          let code = key[index];
+          let code = key2[index];
           if (code <= 90 && code >= 65) {
             code |= 32;
           }
@@ -1107,25 +1107,25 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        * */
-      insert(key, value) {
+      insert(key2, value) {
         if (this.node === null) {
-          this.node = new TstNode(key, value, 0);
+          this.node = new TstNode(key2, value, 0);
         } else {
-          this.node.add(key, value);
+          this.node.add(key2, value);
         }
       }
       /**
        * @param {Uint8Array} key
        * @return {any}
        */
-      lookup(key) {
-        return this.node?.search(key)?.value ?? null;
+      lookup(key2) {
+        return this.node?.search(key2)?.value ?? null;
       }
     };
     var tree = new TernarySearchTree();
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
-      tree.insert(key, key);
+      const key2 = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
+      tree.insert(key2, key2);
     }
     module.exports = {
       TernarySearchTree,
@@ -1349,20 +1349,20 @@ var require_util = __commonJS({
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
       for (let i = 0; i < headers.length; i += 2) {
-        const key = headerNameToString(headers[i]);
-        let val = obj[key];
+        const key2 = headerNameToString(headers[i]);
+        let val = obj[key2];
         if (val) {
           if (typeof val === "string") {
             val = [val];
-            obj[key] = val;
+            obj[key2] = val;
           }
           val.push(headers[i + 1].toString("utf8"));
         } else {
           const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
-            obj[key] = headersValue;
+            obj[key2] = headersValue;
           } else {
-            obj[key] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
+            obj[key2] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
@@ -1376,21 +1376,21 @@ var require_util = __commonJS({
       const ret = new Array(len);
       let hasContentLength = false;
       let contentDispositionIdx = -1;
-      let key;
+      let key2;
       let val;
       let kLen = 0;
       for (let n = 0; n < headers.length; n += 2) {
-        key = headers[n];
+        key2 = headers[n];
         val = headers[n + 1];
-        typeof key !== "string" && (key = key.toString());
+        typeof key2 !== "string" && (key2 = key2.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
-        kLen = key.length;
-        if (kLen === 14 && key[7] === "-" && (key === "content-length" || key.toLowerCase() === "content-length")) {
+        kLen = key2.length;
+        if (kLen === 14 && key2[7] === "-" && (key2 === "content-length" || key2.toLowerCase() === "content-length")) {
           hasContentLength = true;
-        } else if (kLen === 19 && key[7] === "-" && (key === "content-disposition" || key.toLowerCase() === "content-disposition")) {
+        } else if (kLen === 19 && key2[7] === "-" && (key2 === "content-disposition" || key2.toLowerCase() === "content-disposition")) {
           contentDispositionIdx = n + 1;
         }
-        ret[n] = key;
+        ret[n] = key2;
         ret[n + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
@@ -2049,14 +2049,14 @@ var require_request = __commonJS({
         if (statusCode !== null) {
           this.#publishUpgradeHeaders(statusCode, headers, statusText);
         }
-        const result = this[kHandler].onUpgrade(statusCode, headers, socket);
+        const result2 = this[kHandler].onUpgrade(statusCode, headers, socket);
         if (!this.aborted) {
           this.completed = true;
           if (statusCode !== null) {
             this.#publishUpgradeTrailers();
           }
         }
-        return result;
+        return result2;
       }
       /**
        * @param {number} statusCode
@@ -2131,20 +2131,20 @@ var require_request = __commonJS({
           this.endHandler = null;
         }
       }
-      addHeader(key, value) {
-        processHeader(this, key, value);
+      addHeader(key2, value) {
+        processHeader(this, key2, value);
         return this;
       }
     };
-    function processHeader(request, key, val) {
+    function processHeader(request, key2, val) {
       if (val && (typeof val === "object" && !Array.isArray(val))) {
-        throw new InvalidArgumentError(`invalid ${key} header`);
+        throw new InvalidArgumentError(`invalid ${key2} header`);
       } else if (val === void 0) {
         return;
       }
-      let headerName = headerNameLowerCasedRecord[key];
+      let headerName = headerNameLowerCasedRecord[key2];
       if (headerName === void 0) {
-        headerName = key.toLowerCase();
+        headerName = key2.toLowerCase();
         if (headerNameLowerCasedRecord[headerName] === void 0 && !isValidHTTPToken(headerName)) {
           throw new InvalidArgumentError("invalid header key");
         }
@@ -2154,17 +2154,17 @@ var require_request = __commonJS({
         for (let i = 0; i < val.length; i++) {
           if (typeof val[i] === "string") {
             if (!isValidHeaderValue(val[i])) {
-              throw new InvalidArgumentError(`invalid ${key} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(val[i]);
           } else if (val[i] === null) {
             arr.push("");
           } else if (typeof val[i] === "object") {
-            throw new InvalidArgumentError(`invalid ${key} header`);
+            throw new InvalidArgumentError(`invalid ${key2} header`);
           } else {
             const str = `${val[i]}`;
             if (!isValidHeaderValue(str)) {
-              throw new InvalidArgumentError(`invalid ${key} header`);
+              throw new InvalidArgumentError(`invalid ${key2} header`);
             }
             arr.push(str);
           }
@@ -2172,14 +2172,14 @@ var require_request = __commonJS({
         val = arr;
       } else if (typeof val === "string") {
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       } else if (val === null) {
         val = "";
       } else {
         val = `${val}`;
         if (!isValidHeaderValue(val)) {
-          throw new InvalidArgumentError(`invalid ${key} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
       }
       if (headerName === "host") {
@@ -2200,7 +2200,7 @@ var require_request = __commonJS({
         }
       } else if (request.contentType === null && headerName === "content-type") {
         request.contentType = val;
-        request.headers.push(key, val);
+        request.headers.push(key2, val);
       } else if (headerName === "transfer-encoding" || headerName === "keep-alive" || headerName === "upgrade") {
         throw new InvalidArgumentError(`invalid ${headerName} header`);
       } else if (headerName === "connection") {
@@ -2214,7 +2214,7 @@ var require_request = __commonJS({
       } else if (headerName === "expect") {
         throw new NotSupportedError("expect header not supported");
       } else {
-        request.headers.push(key, val);
+        request.headers.push(key2, val);
       }
     }
     module.exports = Request;
@@ -2702,13 +2702,13 @@ var require_connect = __commonJS({
         constructor(maxCachedSessions) {
           this._maxCachedSessions = maxCachedSessions;
           this._sessionCache = /* @__PURE__ */ new Map();
-          this._sessionRegistry = new global.FinalizationRegistry((key) => {
+          this._sessionRegistry = new global.FinalizationRegistry((key2) => {
             if (this._sessionCache.size < this._maxCachedSessions) {
               return;
             }
-            const ref = this._sessionCache.get(key);
+            const ref = this._sessionCache.get(key2);
             if (ref !== void 0 && ref.deref() === void 0) {
-              this._sessionCache.delete(key);
+              this._sessionCache.delete(key2);
             }
           });
         }
@@ -2872,10 +2872,10 @@ var require_utils = __commonJS({
     exports2.enumToMap = void 0;
     function enumToMap(obj) {
       const res = {};
-      Object.keys(obj).forEach((key) => {
-        const value = obj[key];
+      Object.keys(obj).forEach((key2) => {
+        const value = obj[key2];
         if (typeof value === "number") {
-          res[key] = value;
+          res[key2] = value;
         }
       });
       return res;
@@ -3052,9 +3052,9 @@ var require_constants2 = __commonJS({
     ];
     exports2.METHOD_MAP = utils_1.enumToMap(METHODS);
     exports2.H_METHOD_MAP = {};
-    Object.keys(exports2.METHOD_MAP).forEach((key) => {
-      if (/^H/.test(key)) {
-        exports2.H_METHOD_MAP[key] = exports2.METHOD_MAP[key];
+    Object.keys(exports2.METHOD_MAP).forEach((key2) => {
+      if (/^H/.test(key2)) {
+        exports2.H_METHOD_MAP[key2] = exports2.METHOD_MAP[key2];
       }
     });
     var FINISH;
@@ -3537,12 +3537,12 @@ var require_data_url = __commonJS({
       return serialized;
     }
     function collectASequenceOfCodePoints(condition, input, position) {
-      let result = "";
+      let result2 = "";
       while (position.position < input.length && condition(input[position.position])) {
-        result += input[position.position];
+        result2 += input[position.position];
         position.position++;
       }
-      return result;
+      return result2;
     }
     function collectASequenceOfCodePointsFast(char, input, position) {
       const idx = input.indexOf(char, position.position);
@@ -3764,16 +3764,16 @@ var require_data_url = __commonJS({
       if ((2 << 15) - 1 > length) {
         return String.fromCharCode.apply(null, input);
       }
-      let result = "";
+      let result2 = "";
       let i = 0;
       let addition = (2 << 15) - 1;
       while (i < length) {
         if (i + addition > length) {
           addition = length - i;
         }
-        result += String.fromCharCode.apply(null, input.subarray(i, i += addition));
+        result2 += String.fromCharCode.apply(null, input.subarray(i, i += addition));
       }
-      return result;
+      return result2;
     }
     function minimizeSupportedMimeType(mimeType) {
       switch (mimeType.essence) {
@@ -4022,26 +4022,26 @@ var require_webidl = __commonJS({
             message: `${argument} ("${webidl.util.Type(O)}") is not an Object.`
           });
         }
-        const result = {};
+        const result2 = {};
         if (!types2.isProxy(O)) {
           const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
-          for (const key of keys2) {
-            const typedKey = keyConverter(key, prefix2, argument);
-            const typedValue = valueConverter(O[key], prefix2, argument);
-            result[typedKey] = typedValue;
+          for (const key2 of keys2) {
+            const typedKey = keyConverter(key2, prefix2, argument);
+            const typedValue = valueConverter(O[key2], prefix2, argument);
+            result2[typedKey] = typedValue;
           }
-          return result;
+          return result2;
         }
         const keys = Reflect.ownKeys(O);
-        for (const key of keys) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key);
+        for (const key2 of keys) {
+          const desc = Reflect.getOwnPropertyDescriptor(O, key2);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key, prefix2, argument);
-            const typedValue = valueConverter(O[key], prefix2, argument);
-            result[typedKey] = typedValue;
+            const typedKey = keyConverter(key2, prefix2, argument);
+            const typedValue = valueConverter(O[key2], prefix2, argument);
+            result2[typedKey] = typedValue;
           }
         }
-        return result;
+        return result2;
       };
     };
     webidl.interfaceConverter = function(i) {
@@ -4068,29 +4068,29 @@ var require_webidl = __commonJS({
           });
         }
         for (const options of converters) {
-          const { key, defaultValue, required, converter } = options;
+          const { key: key2, defaultValue, required, converter } = options;
           if (required === true) {
-            if (!Object.hasOwn(dictionary, key)) {
+            if (!Object.hasOwn(dictionary, key2)) {
               throw webidl.errors.exception({
                 header: prefix2,
-                message: `Missing required key "${key}".`
+                message: `Missing required key "${key2}".`
               });
             }
           }
-          let value = dictionary[key];
+          let value = dictionary[key2];
           const hasDefault = Object.hasOwn(options, "defaultValue");
           if (hasDefault && value !== null) {
             value ??= defaultValue();
           }
           if (required || hasDefault || value !== void 0) {
-            value = converter(value, prefix2, `${argument}.${key}`);
+            value = converter(value, prefix2, `${argument}.${key2}`);
             if (options.allowedValues && !options.allowedValues.includes(value)) {
               throw webidl.errors.exception({
                 header: prefix2,
                 message: `${value} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
               });
             }
-            dict[key] = value;
+            dict[key2] = value;
           }
         }
         return dict;
@@ -4571,7 +4571,7 @@ var require_util2 = __commonJS({
     }
     var parseHashWithOptions = /(?<algo>sha256|sha384|sha512)-((?<hash>[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}(?:\s|$)( +[!-~]*)?)?/i;
     function parseMetadata(metadata2) {
-      const result = [];
+      const result2 = [];
       let empty = true;
       for (const token of metadata2.split(" ")) {
         empty = false;
@@ -4581,13 +4581,13 @@ var require_util2 = __commonJS({
         }
         const algorithm = parsedToken.groups.algo.toLowerCase();
         if (supportedHashes.includes(algorithm)) {
-          result.push(parsedToken.groups);
+          result2.push(parsedToken.groups);
         }
       }
       if (empty === true) {
         return "no metadata";
       }
-      return result;
+      return result2;
     }
     function getStrongestMetadata(metadataList) {
       let algorithm = metadataList[0].algo;
@@ -4664,12 +4664,12 @@ var require_util2 = __commonJS({
       return normalizedMethodRecordsBase[method.toLowerCase()] ?? method;
     }
     function serializeJavascriptValueToJSONString(value) {
-      const result = JSON.stringify(value);
-      if (result === void 0) {
+      const result2 = JSON.stringify(value);
+      if (result2 === void 0) {
         throw new TypeError("Value is not JSON serializable");
       }
-      assert(typeof result === "string");
-      return result;
+      assert(typeof result2 === "string");
+      return result2;
     }
     var esIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
     function createIterator(name, kInternalIterator, keyIndex = 0, valueIndex = 1) {
@@ -4705,22 +4705,22 @@ var require_util2 = __commonJS({
               done: true
             };
           }
-          const { [keyIndex]: key, [valueIndex]: value } = values[index];
+          const { [keyIndex]: key2, [valueIndex]: value } = values[index];
           this.#index = index + 1;
-          let result;
+          let result2;
           switch (this.#kind) {
             case "key":
-              result = key;
+              result2 = key2;
               break;
             case "value":
-              result = value;
+              result2 = value;
               break;
             case "key+value":
-              result = [key, value];
+              result2 = [key2, value];
               break;
           }
           return {
-            value: result,
+            value: result2,
             done: false
           };
         }
@@ -4782,8 +4782,8 @@ var require_util2 = __commonJS({
                 `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
               );
             }
-            for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
-              callbackfn.call(thisArg, value, key, this);
+            for (const { 0: key2, 1: value } of makeIterator(this, "key+value")) {
+              callbackfn.call(thisArg, value, key2, this);
             }
           }
         }
@@ -5411,11 +5411,11 @@ var require_formdata_parser = __commonJS({
           return "failure";
         }
         position.position += 2;
-        const result = parseMultipartFormDataHeaders(input, position);
-        if (result === "failure") {
+        const result2 = parseMultipartFormDataHeaders(input, position);
+        if (result2 === "failure") {
           return "failure";
         }
-        let { name, filename, contentType: contentType2, encoding } = result;
+        let { name, filename, contentType: contentType2, encoding } = result2;
         position.position += 2;
         let body2;
         {
@@ -6226,15 +6226,15 @@ var require_client_h1 = __commonJS({
         } else {
           this.headers[len - 1] = Buffer.concat([this.headers[len - 1], buf]);
         }
-        const key = this.headers[len - 2];
-        if (key.length === 10) {
-          const headerName = util5.bufferToLowerCasedHeaderName(key);
+        const key2 = this.headers[len - 2];
+        if (key2.length === 10) {
+          const headerName = util5.bufferToLowerCasedHeaderName(key2);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key.length === 14 && util5.bufferToLowerCasedHeaderName(key) === "content-length") {
+        } else if (key2.length === 14 && util5.bufferToLowerCasedHeaderName(key2) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -6732,15 +6732,15 @@ upgrade: ${upgrade}\r
       }
       if (Array.isArray(headers)) {
         for (let n = 0; n < headers.length; n += 2) {
-          const key = headers[n + 0];
+          const key2 = headers[n + 0];
           const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
-              header += `${key}: ${val[i]}\r
+              header += `${key2}: ${val[i]}\r
 `;
             }
           } else {
-            header += `${key}: ${val}\r
+            header += `${key2}: ${val}\r
 `;
           }
         }
@@ -7091,17 +7091,17 @@ var require_client_h2 = __commonJS({
       }
     } = http22;
     function parseH2Headers(headers) {
-      const result = [];
+      const result2 = [];
       for (const [name, value] of Object.entries(headers)) {
         if (Array.isArray(value)) {
           for (const subvalue of value) {
-            result.push(Buffer.from(name), Buffer.from(subvalue));
+            result2.push(Buffer.from(name), Buffer.from(subvalue));
           }
         } else {
-          result.push(Buffer.from(name), Buffer.from(value));
+          result2.push(Buffer.from(name), Buffer.from(value));
         }
       }
-      return result;
+      return result2;
     }
     function parseH2ResponseHeaders(headers) {
       const { [HTTP2_HEADER_STATUS]: _statusCode, ...realHeaders } = headers;
@@ -7250,18 +7250,18 @@ var require_client_h2 = __commonJS({
       }
       const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key = reqHeaders[n + 0];
+        const key2 = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers[key]) {
-              headers[key] += `,${val[i]}`;
+            if (headers[key2]) {
+              headers[key2] += `,${val[i]}`;
             } else {
-              headers[key] = val[i];
+              headers[key2] = val[i];
             }
           }
         } else {
-          headers[key] = val;
+          headers[key2] = val;
         }
       }
       let stream2;
@@ -7756,9 +7756,9 @@ var require_redirect_handler = __commonJS({
           }
         }
       } else if (headers && typeof headers === "object") {
-        for (const key of Object.keys(headers)) {
-          if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
-            ret.push(key, headers[key]);
+        for (const key2 of Object.keys(headers)) {
+          if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
+            ret.push(key2, headers[key2]);
           }
         }
       } else {
@@ -8717,11 +8717,11 @@ var require_balanced_pool = __commonJS({
         return this;
       }
       _updateBalancedPoolStats() {
-        let result = 0;
+        let result2 = 0;
         for (let i = 0; i < this[kClients].length; i++) {
-          result = getGreatestCommonDivisor(this[kClients][i][kWeight], result);
+          result2 = getGreatestCommonDivisor(this[kClients][i][kWeight], result2);
         }
-        this[kGreatestCommonDivisor] = result;
+        this[kGreatestCommonDivisor] = result2;
       }
       removeUpstream(upstream) {
         const upstreamOrigin = parseOrigin(upstream).origin;
@@ -8839,16 +8839,16 @@ var require_agent = __commonJS({
         return ret;
       }
       [kDispatch](opts, handler) {
-        let key;
+        let key2;
         if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key = String(opts.origin);
+          key2 = String(opts.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
-        let dispatcher = this[kClients].get(key);
+        let dispatcher = this[kClients].get(key2);
         if (!dispatcher) {
           dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
-          this[kClients].set(key, dispatcher);
+          this[kClients].set(key2, dispatcher);
         }
         return dispatcher.dispatch(opts, handler);
       }
@@ -9087,7 +9087,7 @@ var require_proxy_agent = __commonJS({
       return headers;
     }
     function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
+      const existProxyAuth = headers && Object.keys(headers).find((key2) => key2.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -10865,18 +10865,18 @@ var require_mock_utils = __commonJS({
         })
       );
     }
-    function getHeaderByName(headers, key) {
+    function getHeaderByName(headers, key2) {
       if (Array.isArray(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
+          if (headers[i].toLocaleLowerCase() === key2.toLocaleLowerCase()) {
             return headers[i + 1];
           }
         }
         return void 0;
       } else if (typeof headers.get === "function") {
-        return headers.get(key);
+        return headers.get(key2);
       } else {
-        return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key2.toLocaleLowerCase()];
       }
     }
     function buildHeadersFromArray(headers) {
@@ -10940,41 +10940,41 @@ var require_mock_utils = __commonJS({
         return data.toString();
       }
     }
-    function getMockDispatch(mockDispatches, key) {
-      const basePath = key.query ? buildURL(key.path, key.query) : key.path;
+    function getMockDispatch(mockDispatches, key2) {
+      const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path8 }) => matchValue(safeUrl(path8), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key.method));
+      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key2.method));
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key.method}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key2.method}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ body: body2 }) => typeof body2 !== "undefined" ? matchValue(body2, key.body) : true);
+      matchedMockDispatches = matchedMockDispatches.filter(({ body: body2 }) => typeof body2 !== "undefined" ? matchValue(body2, key2.body) : true);
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key.body}' on path '${resolvedPath}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key2.body}' on path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key.headers));
+      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key2.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
+        const headers = typeof key2.headers === "object" ? JSON.stringify(key2.headers) : key2.headers;
         throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
-    function addMockDispatch(mockDispatches, key, data) {
+    function addMockDispatch(mockDispatches, key2, data) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false };
       const replyData = typeof data === "function" ? { callback: data } : { ...data };
-      const newMockDispatch = { ...baseData, ...key, pending: true, data: { error: null, ...replyData } };
+      const newMockDispatch = { ...baseData, ...key2, pending: true, data: { error: null, ...replyData } };
       mockDispatches.push(newMockDispatch);
       return newMockDispatch;
     }
-    function deleteMockDispatch(mockDispatches, key) {
+    function deleteMockDispatch(mockDispatches, key2) {
       const index = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
           return false;
         }
-        return matchKey(dispatch, key);
+        return matchKey(dispatch, key2);
       });
       if (index !== -1) {
         mockDispatches.splice(index, 1);
@@ -10992,20 +10992,20 @@ var require_mock_utils = __commonJS({
     }
     function generateKeyValues(data) {
       const keys = Object.keys(data);
-      const result = [];
+      const result2 = [];
       for (let i = 0; i < keys.length; ++i) {
-        const key = keys[i];
-        const value = data[key];
-        const name = Buffer.from(`${key}`);
+        const key2 = keys[i];
+        const value = data[key2];
+        const name = Buffer.from(`${key2}`);
         if (Array.isArray(value)) {
           for (let j = 0; j < value.length; ++j) {
-            result.push(name, Buffer.from(`${value[j]}`));
+            result2.push(name, Buffer.from(`${value[j]}`));
           }
         } else {
-          result.push(name, Buffer.from(`${value}`));
+          result2.push(name, Buffer.from(`${value}`));
         }
       }
-      return result;
+      return result2;
     }
     function getStatusText(statusCode) {
       return STATUS_CODES[statusCode] || "unknown";
@@ -11018,8 +11018,8 @@ var require_mock_utils = __commonJS({
       return Buffer.concat(buffers).toString("utf8");
     }
     function mockDispatch(opts, handler) {
-      const key = buildKey(opts);
-      const mockDispatch2 = getMockDispatch(this[kDispatches], key);
+      const key2 = buildKey(opts);
+      const mockDispatch2 = getMockDispatch(this[kDispatches], key2);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
@@ -11029,7 +11029,7 @@ var require_mock_utils = __commonJS({
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
       if (error2 !== null) {
-        deleteMockDispatch(this[kDispatches], key);
+        deleteMockDispatch(this[kDispatches], key2);
         handler.onError(error2);
         return true;
       }
@@ -11054,7 +11054,7 @@ var require_mock_utils = __commonJS({
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
         handler.onComplete?.(responseTrailers);
-        deleteMockDispatch(mockDispatches, key);
+        deleteMockDispatch(mockDispatches, key2);
       }
       function resume() {
       }
@@ -12961,16 +12961,16 @@ var require_dispatcher_weakref = __commonJS({
       constructor(finalizer) {
         this.finalizer = finalizer;
       }
-      register(dispatcher, key) {
+      register(dispatcher, key2) {
         if (dispatcher.on) {
           dispatcher.on("disconnect", () => {
             if (dispatcher[kConnected] === 0 && dispatcher[kSize] === 0) {
-              this.finalizer(key);
+              this.finalizer(key2);
             }
           });
         }
       }
-      unregister(key) {
+      unregister(key2) {
       }
     };
     module.exports = function() {
@@ -15172,11 +15172,11 @@ var require_util4 = __commonJS({
               queueMicrotask(() => {
                 fr[kState] = "done";
                 try {
-                  const result = packageData(bytes, type, blob.type, encodingName);
+                  const result2 = packageData(bytes, type, blob.type, encodingName);
                   if (fr[kAborted]) {
                     return;
                   }
-                  fr[kResult] = result;
+                  fr[kResult] = result2;
                   fireAProgressEvent("load", fr);
                 } catch (error2) {
                   fr[kError] = error2;
@@ -16455,8 +16455,8 @@ var require_util6 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key, ...value] = part.split("=");
-        const trimmedKey = key.trim();
+        const [key2, ...value] = part.split("=");
+        const trimmedKey = key2.trim();
         const joinedValue = value.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
@@ -17479,10 +17479,10 @@ var require_connection = __commonJS({
       const wasClean = ws[kSentClose] === sentCloseFrameState.SENT && ws[kReceivedClose];
       let code = 1005;
       let reason = "";
-      const result = ws[kByteParser].closingInfo;
-      if (result && !result.error) {
-        code = result.code ?? 1005;
-        reason = result.reason;
+      const result2 = ws[kByteParser].closingInfo;
+      if (result2 && !result2.error) {
+        code = result2.code ?? 1005;
+        reason = result2.reason;
       } else if (!ws[kReceivedClose]) {
         code = 1006;
       }
@@ -19355,8 +19355,8 @@ var init_lib = __esm({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19914,7 +19914,7 @@ var init_lib = __esm({
             if (statusCode === HttpCodes.NotFound) {
               resolve3(response);
             }
-            function dateTimeDeserializer(key, value) {
+            function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
                 const a = new Date(value);
                 if (!isNaN(a.valueOf())) {
@@ -19986,8 +19986,8 @@ var init_auth = __esm({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20053,8 +20053,8 @@ var init_summary = __esm({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20099,7 +20099,7 @@ var init_summary = __esm({
        * @returns {string} content wrapped in HTML element
        */
       wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
+        const htmlAttrs = Object.entries(attrs).map(([key2, value]) => ` ${key2}="${value}"`).join("");
         if (!content) {
           return `<${tag}${htmlAttrs}>`;
         }
@@ -20440,8 +20440,8 @@ var init_io_util = __esm({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20486,15 +20486,15 @@ function which(tool, check) {
       throw new Error("parameter 'tool' is required");
     }
     if (check) {
-      const result = yield which(tool, false);
-      if (!result) {
+      const result2 = yield which(tool, false);
+      if (!result2) {
         if (IS_WINDOWS) {
           throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
         } else {
           throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
         }
       }
-      return result;
+      return result2;
     }
     const matches = yield findInPath(tool);
     if (matches && matches.length > 0) {
@@ -20569,8 +20569,8 @@ var init_io = __esm({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20654,8 +20654,8 @@ var init_toolrunner = __esm({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20835,7 +20835,7 @@ var init_toolrunner = __esm({
       }
       _cloneExecOptions(options) {
         options = options || {};
-        const result = {
+        const result2 = {
           cwd: options.cwd || process.cwd(),
           env: options.env || process.env,
           silent: options.silent || false,
@@ -20844,20 +20844,20 @@ var init_toolrunner = __esm({
           ignoreReturnCode: options.ignoreReturnCode || false,
           delay: options.delay || 1e4
         };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
+        result2.outStream = options.outStream || process.stdout;
+        result2.errStream = options.errStream || process.stderr;
+        return result2;
       }
       _getSpawnOptions(options, toolPath) {
         options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result["windowsVerbatimArguments"] = options.windowsVerbatimArguments || this._isCmdFile();
+        const result2 = {};
+        result2.cwd = options.cwd;
+        result2.env = options.env;
+        result2["windowsVerbatimArguments"] = options.windowsVerbatimArguments || this._isCmdFile();
         if (options.windowsVerbatimArguments) {
-          result.argv0 = `"${toolPath}"`;
+          result2.argv0 = `"${toolPath}"`;
         }
-        return result;
+        return result2;
       }
       /**
        * Exec a tool.
@@ -21073,8 +21073,8 @@ var init_exec = __esm({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -21174,7 +21174,7 @@ var range;
 var init_esm = __esm({
   "node_modules/balanced-match/dist/esm/index.js"() {
     range = (a, b, str) => {
-      let begs, beg, left, right = void 0, result;
+      let begs, beg, left, right = void 0, result2;
       let ai = str.indexOf(a);
       let bi = str.indexOf(b, ai + 1);
       let i = ai;
@@ -21184,14 +21184,14 @@ var init_esm = __esm({
         }
         begs = [];
         left = str.length;
-        while (i >= 0 && !result) {
+        while (i >= 0 && !result2) {
           if (i === ai) {
             begs.push(i);
             ai = str.indexOf(a, i + 1);
           } else if (begs.length === 1) {
             const r = begs.pop();
             if (r !== void 0)
-              result = [r, bi];
+              result2 = [r, bi];
           } else {
             beg = begs.pop();
             if (beg !== void 0 && beg < left) {
@@ -21203,10 +21203,10 @@ var init_esm = __esm({
           i = ai < bi && ai >= 0 ? ai : bi;
         }
         if (begs.length && right !== void 0) {
-          result = [left, right];
+          result2 = [left, right];
         }
       }
-      return result;
+      return result2;
     };
   }
 });
@@ -22811,38 +22811,38 @@ var init_esm3 = __esm({
       partsMatch(a, b, emptyGSMatch = false) {
         let ai = 0;
         let bi = 0;
-        let result = [];
+        let result2 = [];
         let which2 = "";
         while (ai < a.length && bi < b.length) {
           if (a[ai] === b[bi]) {
-            result.push(which2 === "b" ? b[bi] : a[ai]);
+            result2.push(which2 === "b" ? b[bi] : a[ai]);
             ai++;
             bi++;
           } else if (emptyGSMatch && a[ai] === "**" && b[bi] === a[ai + 1]) {
-            result.push(a[ai]);
+            result2.push(a[ai]);
             ai++;
           } else if (emptyGSMatch && b[bi] === "**" && a[ai] === b[bi + 1]) {
-            result.push(b[bi]);
+            result2.push(b[bi]);
             bi++;
           } else if (a[ai] === "*" && b[bi] && (this.options.dot || !b[bi].startsWith(".")) && b[bi] !== "**") {
             if (which2 === "b")
               return false;
             which2 = "a";
-            result.push(a[ai]);
+            result2.push(a[ai]);
             ai++;
             bi++;
           } else if (b[bi] === "*" && a[ai] && (this.options.dot || !a[ai].startsWith(".")) && a[ai] !== "**") {
             if (which2 === "a")
               return false;
             which2 = "b";
-            result.push(b[bi]);
+            result2.push(b[bi]);
             ai++;
             bi++;
           } else {
             return false;
           }
         }
-        return a.length === b.length && result;
+        return a.length === b.length && result2;
       }
       parseNegate() {
         if (this.nonegate)
@@ -24162,27 +24162,27 @@ var require_lrucache = __commonJS({
         this.max = 1e3;
         this.map = /* @__PURE__ */ new Map();
       }
-      get(key) {
-        const value = this.map.get(key);
+      get(key2) {
+        const value = this.map.get(key2);
         if (value === void 0) {
           return void 0;
         } else {
-          this.map.delete(key);
-          this.map.set(key, value);
+          this.map.delete(key2);
+          this.map.set(key2, value);
           return value;
         }
       }
-      delete(key) {
-        return this.map.delete(key);
+      delete(key2) {
+        return this.map.delete(key2);
       }
-      set(key, value) {
-        const deleted = this.delete(key);
+      set(key2, value) {
+        const deleted = this.delete(key2);
         if (!deleted && value !== void 0) {
           if (this.map.size >= this.max) {
             const firstKey = this.map.keys().next().value;
             this.delete(firstKey);
           }
-          this.map.set(key, value);
+          this.map.set(key2, value);
         }
         return this;
       }
@@ -24351,7 +24351,7 @@ var require_trim_comparator_whitespace = __commonJS({
       return isWhitespace(range3[position]) ? position : -1;
     };
     var trimComparatorWhitespace = (range3) => {
-      let result = "";
+      let result2 = "";
       let copyFrom = 0;
       let cursor = 0;
       const digitRuns = { start: -1, end: -1, previousStart: -1, previousEnd: -1 };
@@ -24371,12 +24371,12 @@ var require_trim_comparator_whitespace = __commonJS({
         }
         const whitespacePosition = findRemovableWhitespaceIndex(range3, matchStart);
         if (whitespacePosition !== -1) {
-          result += range3.slice(copyFrom, whitespacePosition);
+          result2 += range3.slice(copyFrom, whitespacePosition);
           copyFrom = whitespacePosition + 1;
         }
         cursor = findVersionEndIndex(range3, cursor, digitRuns);
       }
-      return result + range3.slice(copyFrom);
+      return result2 + range3.slice(copyFrom);
     };
     module.exports = trimComparatorWhitespace;
   }
@@ -24488,9 +24488,9 @@ var require_range = __commonJS({
         if (rangeMap.size > 1 && rangeMap.has("")) {
           rangeMap.delete("");
         }
-        const result = [...rangeMap.values()];
-        cache.set(memoKey, result);
-        return result;
+        const result2 = [...rangeMap.values()];
+        cache.set(memoKey, result2);
+        return result2;
       }
       intersects(range3, options) {
         if (!(range3 instanceof _Range)) {
@@ -24546,16 +24546,16 @@ var require_range = __commonJS({
     var isNullSet = (c) => c.value === "<0.0.0-0";
     var isAny = (c) => c.value === "";
     var isSatisfiable = (comparators, options) => {
-      let result = true;
+      let result2 = true;
       const remainingComparators = comparators.slice();
       let testComparator = remainingComparators.pop();
-      while (result && remainingComparators.length) {
-        result = remainingComparators.every((otherComparator) => {
+      while (result2 && remainingComparators.length) {
+        result2 = remainingComparators.every((otherComparator) => {
           return testComparator.intersects(otherComparator, options);
         });
         testComparator = remainingComparators.pop();
       }
-      return result;
+      return result2;
     };
     var parseComparator = (comp26, options) => {
       comp26 = comp26.replace(re[t.BUILD], "");
@@ -25610,8 +25610,8 @@ var init_cacheUtils = __esm({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -25762,9 +25762,9 @@ function namespaceMatches(namespace, patternToMatch) {
   return namespaceDone && (patternDone || trailingWildCard);
 }
 function disable() {
-  const result = enabledString || "";
+  const result2 = enabledString || "";
   enable("");
-  return result;
+  return result2;
 }
 function createDebugger(namespace) {
   const newDebugger = Object.assign(debug2, {
@@ -25981,17 +25981,17 @@ var init_httpHeaders = __esm({
        * Get the JSON object representation of this HTTP header collection.
        */
       toJSON(options = {}) {
-        const result = {};
+        const result2 = {};
         if (options.preserveCase) {
           for (const entry of this._headersMap.values()) {
-            result[entry.name] = entry.value;
+            result2[entry.name] = entry.value;
           }
         } else {
           for (const [normalizedName, entry] of this._headersMap) {
-            result[normalizedName] = entry.value;
+            result2[normalizedName] = entry.value;
           }
         }
-        return result;
+        return result2;
       }
       /**
        * Get the string representation of this HTTP header collection.
@@ -26138,7 +26138,7 @@ var init_pipeline = __esm({
         return new _HttpPipeline();
       }
       orderPolicies() {
-        const result = [];
+        const result2 = [];
         const policyMap = /* @__PURE__ */ new Map();
         function createPhase(name) {
           return {
@@ -26220,7 +26220,7 @@ var init_pipeline = __esm({
               continue;
             }
             if (node.dependsOn.size === 0) {
-              result.push(node.policy);
+              result2.push(node.policy);
               for (const dependant of node.dependants) {
                 dependant.dependsOn.delete(node);
               }
@@ -26246,13 +26246,13 @@ var init_pipeline = __esm({
         let iteration = 0;
         while (policyMap.size > 0) {
           iteration++;
-          const initialResultLength = result.length;
+          const initialResultLength = result2.length;
           walkPhases();
-          if (result.length <= initialResultLength && iteration > 1) {
+          if (result2.length <= initialResultLength && iteration > 1) {
             throw new Error("Cannot satisfy policy dependencies due to requirements cycle.");
           }
         }
-        return result;
+        return result2;
       }
     };
   }
@@ -26355,7 +26355,7 @@ var init_sanitizer = __esm({
        */
       sanitize(obj) {
         const seen = /* @__PURE__ */ new Set();
-        return JSON.stringify(obj, (key, value) => {
+        return JSON.stringify(obj, (key2, value) => {
           if (value instanceof Error) {
             return {
               ...value,
@@ -26363,17 +26363,17 @@ var init_sanitizer = __esm({
               message: value.message
             };
           }
-          if (key === "headers" && isObject(value)) {
+          if (key2 === "headers" && isObject(value)) {
             return this.sanitizeHeaders(value);
-          } else if (key === "url" && typeof value === "string") {
+          } else if (key2 === "url" && typeof value === "string") {
             return this.sanitizeUrl(value);
-          } else if (key === "query" && isObject(value)) {
+          } else if (key2 === "query" && isObject(value)) {
             return this.sanitizeQuery(value);
-          } else if (key === "body") {
+          } else if (key2 === "body") {
             return void 0;
-          } else if (key === "response") {
+          } else if (key2 === "response") {
             return void 0;
-          } else if (key === "operationSpec") {
+          } else if (key2 === "operationSpec") {
             return void 0;
           } else if (Array.isArray(value) || isObject(value)) {
             if (seen.has(value)) {
@@ -26397,20 +26397,20 @@ var init_sanitizer = __esm({
         if (!url2.search) {
           return value;
         }
-        for (const [key] of url2.searchParams) {
-          if (!this.allowedQueryParameters.has(key.toLowerCase())) {
-            url2.searchParams.set(key, RedactedString);
+        for (const [key2] of url2.searchParams) {
+          if (!this.allowedQueryParameters.has(key2.toLowerCase())) {
+            url2.searchParams.set(key2, RedactedString);
           }
         }
         return url2.toString();
       }
       sanitizeHeaders(obj) {
         const sanitized = {};
-        for (const key of Object.keys(obj)) {
-          if (this.allowedHeaderNames.has(key.toLowerCase())) {
-            sanitized[key] = obj[key];
+        for (const key2 of Object.keys(obj)) {
+          if (this.allowedHeaderNames.has(key2.toLowerCase())) {
+            sanitized[key2] = obj[key2];
           } else {
-            sanitized[key] = RedactedString;
+            sanitized[key2] = RedactedString;
           }
         }
         return sanitized;
@@ -27198,12 +27198,12 @@ var init_defaultRetryPolicy = __esm({
 function convertBodyToFormDataMap(body2) {
   if (typeof FormData !== "undefined" && body2 instanceof FormData) {
     const formDataMap = {};
-    for (const [key, value] of body2.entries()) {
-      const existing = formDataMap[key];
+    for (const [key2, value] of body2.entries()) {
+      const existing = formDataMap[key2];
       if (Array.isArray(existing)) {
         existing.push(value);
       } else {
-        formDataMap[key] = existing !== void 0 ? [existing, value] : [value];
+        formDataMap[key2] = existing !== void 0 ? [existing, value] : [value];
       }
     }
     return formDataMap;
@@ -27240,13 +27240,13 @@ function formDataPolicy() {
 }
 function wwwFormUrlEncode(formData) {
   const urlSearchParams = new URLSearchParams();
-  for (const [key, value] of Object.entries(formData)) {
+  for (const [key2, value] of Object.entries(formData)) {
     if (Array.isArray(value)) {
       for (const subValue of value) {
-        urlSearchParams.append(key, subValue.toString());
+        urlSearchParams.append(key2, subValue.toString());
       }
     } else {
-      urlSearchParams.append(key, value.toString());
+      urlSearchParams.append(key2, value.toString());
     }
   }
   return urlSearchParams.toString();
@@ -27459,8 +27459,8 @@ var require_common = __commonJS({
       createDebug.enabled = enabled2;
       createDebug.humanize = require_ms();
       createDebug.destroy = destroy2;
-      Object.keys(env).forEach((key) => {
-        createDebug[key] = env[key];
+      Object.keys(env).forEach((key2) => {
+        createDebug[key2] = env[key2];
       });
       createDebug.names = [];
       createDebug.skips = [];
@@ -27895,13 +27895,13 @@ var require_node = __commonJS({
       }
     } catch (error2) {
     }
-    exports2.inspectOpts = Object.keys(process.env).filter((key) => {
-      return /^debug_/i.test(key);
-    }).reduce((obj, key) => {
-      const prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
+    exports2.inspectOpts = Object.keys(process.env).filter((key2) => {
+      return /^debug_/i.test(key2);
+    }).reduce((obj, key2) => {
+      const prop = key2.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
         return k.toUpperCase();
       });
-      let val = process.env[key];
+      let val = process.env[key2];
       if (/^(yes|on|true|enabled)$/i.test(val)) {
         val = true;
       } else if (/^(no|off|false|disabled)$/i.test(val)) {
@@ -28003,12 +28003,12 @@ var require_helpers = __commonJS({
     });
     var __importStar = exports2 && exports2.__importStar || function(mod) {
       if (mod && mod.__esModule) return mod;
-      var result = {};
+      var result2 = {};
       if (mod != null) {
-        for (var k in mod) if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k)) __createBinding(result, mod, k);
+        for (var k in mod) if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k)) __createBinding(result2, mod, k);
       }
-      __setModuleDefault(result, mod);
-      return result;
+      __setModuleDefault(result2, mod);
+      return result2;
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.req = exports2.json = exports2.toBuffer = void 0;
@@ -28073,12 +28073,12 @@ var require_dist = __commonJS({
     });
     var __importStar = exports2 && exports2.__importStar || function(mod) {
       if (mod && mod.__esModule) return mod;
-      var result = {};
+      var result2 = {};
       if (mod != null) {
-        for (var k in mod) if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k)) __createBinding(result, mod, k);
+        for (var k in mod) if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k)) __createBinding(result2, mod, k);
       }
-      __setModuleDefault(result, mod);
-      return result;
+      __setModuleDefault(result2, mod);
+      return result2;
     };
     var __exportStar = exports2 && exports2.__exportStar || function(m, exports3) {
       for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports3, p)) __createBinding(exports3, m, p);
@@ -28270,15 +28270,15 @@ var require_parse_proxy_response = __commonJS({
               socket.destroy();
               return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
             }
-            const key = header.slice(0, firstColon).toLowerCase();
+            const key2 = header.slice(0, firstColon).toLowerCase();
             const value = header.slice(firstColon + 1).trimStart();
-            const current = headers[key];
+            const current = headers[key2];
             if (typeof current === "string") {
-              headers[key] = [current, value];
+              headers[key2] = [current, value];
             } else if (Array.isArray(current)) {
               current.push(value);
             } else {
-              headers[key] = value;
+              headers[key2] = value;
             }
           }
           debug2("got proxy server response: %o %o", firstLine, headers);
@@ -28325,12 +28325,12 @@ var require_dist2 = __commonJS({
     });
     var __importStar = exports2 && exports2.__importStar || function(mod) {
       if (mod && mod.__esModule) return mod;
-      var result = {};
+      var result2 = {};
       if (mod != null) {
-        for (var k in mod) if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k)) __createBinding(result, mod, k);
+        for (var k in mod) if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k)) __createBinding(result2, mod, k);
       }
-      __setModuleDefault(result, mod);
-      return result;
+      __setModuleDefault(result2, mod);
+      return result2;
     };
     var __importDefault = exports2 && exports2.__importDefault || function(mod) {
       return mod && mod.__esModule ? mod : { "default": mod };
@@ -28440,10 +28440,10 @@ var require_dist2 = __commonJS({
     }
     function omit(obj, ...keys) {
       const ret = {};
-      let key;
-      for (key in obj) {
-        if (!keys.includes(key)) {
-          ret[key] = obj[key];
+      let key2;
+      for (key2 in obj) {
+        if (!keys.includes(key2)) {
+          ret[key2] = obj[key2];
         }
       }
       return ret;
@@ -28475,12 +28475,12 @@ var require_dist3 = __commonJS({
     });
     var __importStar = exports2 && exports2.__importStar || function(mod) {
       if (mod && mod.__esModule) return mod;
-      var result = {};
+      var result2 = {};
       if (mod != null) {
-        for (var k in mod) if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k)) __createBinding(result, mod, k);
+        for (var k in mod) if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k)) __createBinding(result2, mod, k);
       }
-      __setModuleDefault(result, mod);
-      return result;
+      __setModuleDefault(result2, mod);
+      return result2;
     };
     var __importDefault = exports2 && exports2.__importDefault || function(mod) {
       return mod && mod.__esModule ? mod : { "default": mod };
@@ -28570,10 +28570,10 @@ var require_dist3 = __commonJS({
     exports2.HttpProxyAgent = HttpProxyAgent2;
     function omit(obj, ...keys) {
       const ret = {};
-      let key;
-      for (key in obj) {
-        if (!keys.includes(key)) {
-          ret[key] = obj[key];
+      let key2;
+      for (key2 in obj) {
+        if (!keys.includes(key2)) {
+          ret[key2] = obj[key2];
         }
       }
       return ret;
@@ -28880,12 +28880,12 @@ function generateBoundary() {
   return `----AzSDKFormBoundary${randomUUID2()}`;
 }
 function encodeHeaders(headers) {
-  let result = "";
-  for (const [key, value] of headers) {
-    result += `${key}: ${value}\r
+  let result2 = "";
+  for (const [key2, value] of headers) {
+    result2 += `${key2}: ${value}\r
 `;
   }
-  return result;
+  return result2;
 }
 function getLength(source) {
   if (source instanceof Uint8Array) {
@@ -29276,8 +29276,8 @@ var init_constants3 = __esm({
 // node_modules/@azure/core-rest-pipeline/dist/esm/util/userAgent.js
 function getUserAgentString(telemetryInfo) {
   const parts = [];
-  for (const [key, value] of telemetryInfo) {
-    const token = value ? `${key}/${value}` : key;
+  for (const [key2, value] of telemetryInfo) {
+    const token = value ? `${key2}/${value}` : key2;
     parts.push(token);
   }
   return parts.join(" ");
@@ -29636,17 +29636,17 @@ var init_tracingContext = __esm({
       constructor(initialContext) {
         this._contextMap = initialContext instanceof _TracingContextImpl ? new Map(initialContext._contextMap) : /* @__PURE__ */ new Map();
       }
-      setValue(key, value) {
+      setValue(key2, value) {
         const newContext = new _TracingContextImpl(this);
-        newContext._contextMap.set(key, value);
+        newContext._contextMap.set(key2, value);
         return newContext;
       }
-      getValue(key) {
-        return this._contextMap.get(key);
+      getValue(key2) {
+        return this._contextMap.get(key2);
       }
-      deleteValue(key) {
+      deleteValue(key2) {
         const newContext = new _TracingContextImpl(this);
-        newContext._contextMap.delete(key);
+        newContext._contextMap.delete(key2);
         return newContext;
       }
     };
@@ -29749,9 +29749,9 @@ function createTracingClient(options) {
   async function withSpan(name, operationOptions, callback, spanOptions) {
     const { span, updatedOptions } = startSpan(name, operationOptions, spanOptions);
     try {
-      const result = await withContext(updatedOptions.tracingOptions.tracingContext, () => Promise.resolve(callback(updatedOptions, span)));
+      const result2 = await withContext(updatedOptions.tracingOptions.tracingContext, () => Promise.resolve(callback(updatedOptions, span)));
       span.setStatus({ status: "success" });
-      return result;
+      return result2;
     } catch (err) {
       span.setStatus({ status: "error", error: err });
       throw err;
@@ -29864,8 +29864,8 @@ function tryCreateSpan(tracingClient2, request, spanAttributes) {
       return void 0;
     }
     const headers = tracingClient2.createRequestHeaders(updatedOptions.tracingOptions.tracingContext);
-    for (const [key, value] of Object.entries(headers)) {
-      request.headers.set(key, value);
+    for (const [key2, value] of Object.entries(headers)) {
+      request.headers.set(key2, value);
     }
     return { span, tracingContext: updatedOptions.tracingOptions.tracingContext };
   } catch (e) {
@@ -30565,14 +30565,14 @@ function flattenResponse(fullResponse, responseSpec) {
   const isPageableResponse = Object.keys(modelProperties).some((k) => modelProperties[k].serializedName === "");
   if (expectedBodyTypeName === "Sequence" || isPageableResponse) {
     const arrayResponse = fullResponse.parsedBody ?? [];
-    for (const key of Object.keys(modelProperties)) {
-      if (modelProperties[key].serializedName) {
-        arrayResponse[key] = fullResponse.parsedBody?.[key];
+    for (const key2 of Object.keys(modelProperties)) {
+      if (modelProperties[key2].serializedName) {
+        arrayResponse[key2] = fullResponse.parsedBody?.[key2];
       }
     }
     if (parsedHeaders) {
-      for (const key of Object.keys(parsedHeaders)) {
-        arrayResponse[key] = parsedHeaders[key];
+      for (const key2 of Object.keys(parsedHeaders)) {
+        arrayResponse[key2] = parsedHeaders[key2];
       }
     }
     return isNullable && !fullResponse.parsedBody && !parsedHeaders && Object.getOwnPropertyNames(modelProperties).length === 0 ? null : arrayResponse;
@@ -30787,15 +30787,15 @@ function serializeDictionaryType(serializer, mapper, object, objectName, isXml, 
     throw new Error(`"value" metadata for a Dictionary must be defined in the mapper and it must of type "object" in ${objectName}.`);
   }
   const tempDictionary = {};
-  for (const key of Object.keys(object)) {
-    const serializedValue = serializer.serialize(valueType, object[key], objectName, options);
-    tempDictionary[key] = getXmlObjectValue(valueType, serializedValue, isXml, options);
+  for (const key2 of Object.keys(object)) {
+    const serializedValue = serializer.serialize(valueType, object[key2], objectName, options);
+    tempDictionary[key2] = getXmlObjectValue(valueType, serializedValue, isXml, options);
   }
   if (isXml && mapper.xmlNamespace) {
     const xmlnsKey = mapper.xmlNamespacePrefix ? `xmlns:${mapper.xmlNamespacePrefix}` : "xmlns";
-    const result = tempDictionary;
-    result[XML_ATTRKEY] = { [xmlnsKey]: mapper.xmlNamespace };
-    return result;
+    const result2 = tempDictionary;
+    result2[XML_ATTRKEY] = { [xmlnsKey]: mapper.xmlNamespace };
+    return result2;
   }
   return tempDictionary;
 }
@@ -30835,8 +30835,8 @@ function serializeCompositeType(serializer, mapper, object, objectName, isXml, o
   if (object !== void 0 && object !== null) {
     const payload = {};
     const modelProps = resolveModelProperties(serializer, mapper, objectName);
-    for (const key of Object.keys(modelProps)) {
-      const propertyMapper = modelProps[key];
+    for (const key2 of Object.keys(modelProps)) {
+      const propertyMapper = modelProps[key2];
       if (propertyMapper.readOnly) {
         continue;
       }
@@ -30853,7 +30853,7 @@ function serializeCompositeType(serializer, mapper, object, objectName, isXml, o
         propName3 = paths.pop();
         for (const pathName of paths) {
           const childObject = parentObject[pathName];
-          if ((childObject === void 0 || childObject === null) && (object[key] !== void 0 && object[key] !== null || propertyMapper.defaultValue !== void 0)) {
+          if ((childObject === void 0 || childObject === null) && (object[key2] !== void 0 && object[key2] !== null || propertyMapper.defaultValue !== void 0)) {
             parentObject[pathName] = {};
           }
           parentObject = parentObject[pathName];
@@ -30868,9 +30868,9 @@ function serializeCompositeType(serializer, mapper, object, objectName, isXml, o
           };
         }
         const propertyObjectName = propertyMapper.serializedName !== "" ? objectName + "." + propertyMapper.serializedName : objectName;
-        let toSerialize = object[key];
+        let toSerialize = object[key2];
         const polymorphicDiscriminator = getPolymorphicDiscriminatorRecursively(serializer, mapper);
-        if (polymorphicDiscriminator && polymorphicDiscriminator.clientName === key && (toSerialize === void 0 || toSerialize === null)) {
+        if (polymorphicDiscriminator && polymorphicDiscriminator.clientName === key2 && (toSerialize === void 0 || toSerialize === null)) {
           toSerialize = mapper.serializedName;
         }
         const serializedValue = serializer.serialize(propertyMapper, toSerialize, propertyObjectName, options);
@@ -30916,15 +30916,15 @@ function getXmlObjectValue(propertyMapper, serializedValue, isXml, options) {
     if (serializedValue[XML_ATTRKEY]) {
       return serializedValue;
     } else {
-      const result2 = { ...serializedValue };
-      result2[XML_ATTRKEY] = xmlNamespace;
-      return result2;
+      const result3 = { ...serializedValue };
+      result3[XML_ATTRKEY] = xmlNamespace;
+      return result3;
     }
   }
-  const result = {};
-  result[options.xml.xmlCharKey] = serializedValue;
-  result[XML_ATTRKEY] = xmlNamespace;
-  return result;
+  const result2 = {};
+  result2[options.xml.xmlCharKey] = serializedValue;
+  result2[XML_ATTRKEY] = xmlNamespace;
+  return result2;
 }
 function isSpecialXmlProperty(propertyName, options) {
   return [XML_ATTRKEY, options.xml.xmlCharKey].includes(propertyName);
@@ -30937,9 +30937,9 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
   const modelProps = resolveModelProperties(serializer, mapper, objectName);
   let instance = {};
   const handledPropertyNames = [];
-  for (const key of Object.keys(modelProps)) {
-    const propertyMapper = modelProps[key];
-    const paths = splitSerializeName(modelProps[key].serializedName);
+  for (const key2 of Object.keys(modelProps)) {
+    const propertyMapper = modelProps[key2];
+    const paths = splitSerializeName(modelProps[key2].serializedName);
     handledPropertyNames.push(paths[0]);
     const { serializedName, xmlName, xmlElementName } = propertyMapper;
     let propertyObjectName = objectName;
@@ -30955,22 +30955,22 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
         }
         handledPropertyNames.push(headerKey);
       }
-      instance[key] = dictionary;
+      instance[key2] = dictionary;
     } else if (serializer.isXML) {
       if (propertyMapper.xmlIsAttribute && responseBody[XML_ATTRKEY]) {
-        instance[key] = serializer.deserialize(propertyMapper, responseBody[XML_ATTRKEY][xmlName], propertyObjectName, options);
+        instance[key2] = serializer.deserialize(propertyMapper, responseBody[XML_ATTRKEY][xmlName], propertyObjectName, options);
       } else if (propertyMapper.xmlIsMsText) {
         if (responseBody[xmlCharKey] !== void 0) {
-          instance[key] = responseBody[xmlCharKey];
+          instance[key2] = responseBody[xmlCharKey];
         } else if (typeof responseBody === "string") {
-          instance[key] = responseBody;
+          instance[key2] = responseBody;
         }
       } else {
         const propertyName = xmlElementName || xmlName || serializedName;
         if (propertyMapper.xmlIsWrapped) {
           const wrapped = responseBody[xmlName];
           const elementList = wrapped?.[xmlElementName] ?? [];
-          Object.defineProperty(instance, key, {
+          Object.defineProperty(instance, key2, {
             value: serializer.deserialize(propertyMapper, elementList, propertyObjectName, options),
             enumerable: true,
             configurable: true,
@@ -30979,7 +30979,7 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
           handledPropertyNames.push(xmlName);
         } else {
           const property = responseBody[propertyName];
-          instance[key] = serializer.deserialize(propertyMapper, property, propertyObjectName, options);
+          instance[key2] = serializer.deserialize(propertyMapper, property, propertyObjectName, options);
           handledPropertyNames.push(propertyName);
         }
       }
@@ -30998,12 +30998,12 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
       }
       propertyInstance = res;
       const polymorphicDiscriminator = mapper.type.polymorphicDiscriminator;
-      if (polymorphicDiscriminator && key === polymorphicDiscriminator.clientName && (propertyInstance === void 0 || propertyInstance === null)) {
+      if (polymorphicDiscriminator && key2 === polymorphicDiscriminator.clientName && (propertyInstance === void 0 || propertyInstance === null)) {
         propertyInstance = mapper.serializedName;
       }
       let serializedValue;
-      if (Array.isArray(responseBody[key]) && modelProps[key].serializedName === "") {
-        propertyInstance = responseBody[key];
+      if (Array.isArray(responseBody[key2]) && modelProps[key2].serializedName === "") {
+        propertyInstance = responseBody[key2];
         const arrayInstance = serializer.deserialize(propertyMapper, propertyInstance, propertyObjectName, options);
         for (const [k, v] of Object.entries(instance)) {
           if (!Object.prototype.hasOwnProperty.call(arrayInstance, k)) {
@@ -31013,7 +31013,7 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
         instance = arrayInstance;
       } else if (propertyInstance !== void 0 || propertyMapper.defaultValue !== void 0) {
         serializedValue = serializer.deserialize(propertyMapper, propertyInstance, propertyObjectName, options);
-        instance[key] = serializedValue;
+        instance[key2] = serializedValue;
       }
     }
   }
@@ -31040,10 +31040,10 @@ function deserializeCompositeType(serializer, mapper, responseBody, objectName, 
       }
     }
   } else if (responseBody && !options.ignoreUnknownProperties) {
-    for (const key of Object.keys(responseBody)) {
-      if (instance[key] === void 0 && !handledPropertyNames.includes(key) && !isSpecialXmlProperty(key, options)) {
-        Object.defineProperty(instance, key, {
-          value: responseBody[key],
+    for (const key2 of Object.keys(responseBody)) {
+      if (instance[key2] === void 0 && !handledPropertyNames.includes(key2) && !isSpecialXmlProperty(key2, options)) {
+        Object.defineProperty(instance, key2, {
+          value: responseBody[key2],
           enumerable: true,
           configurable: true,
           writable: true
@@ -31060,8 +31060,8 @@ function deserializeDictionaryType(serializer, mapper, responseBody, objectName,
   }
   if (responseBody) {
     const tempDictionary = {};
-    for (const key of Object.keys(responseBody)) {
-      tempDictionary[key] = serializer.deserialize(value, responseBody[key], objectName, options);
+    for (const key2 of Object.keys(responseBody)) {
+      tempDictionary[key2] = serializer.deserialize(value, responseBody[key2], objectName, options);
     }
     return tempDictionary;
   }
@@ -31430,7 +31430,7 @@ function getOperationArgumentValueFromParameter(operationArguments, parameter, f
   return value;
 }
 function getPropertyFromParameterPath(parent, parameterPath) {
-  const result = { propertyFound: false };
+  const result2 = { propertyFound: false };
   let i = 0;
   for (; i < parameterPath.length; ++i) {
     const parameterPathPart = parameterPath[i];
@@ -31441,10 +31441,10 @@ function getPropertyFromParameterPath(parent, parameterPath) {
     }
   }
   if (i === parameterPath.length) {
-    result.propertyValue = parent;
-    result.propertyFound = true;
+    result2.propertyValue = parent;
+    result2.propertyFound = true;
   }
-  return result;
+  return result2;
 }
 function hasOriginalRequest(request) {
   return originalRequestSymbol in request;
@@ -31490,32 +31490,32 @@ function deserializationPolicy(options = {}) {
   };
 }
 function getOperationResponseMap(parsedResponse) {
-  let result;
+  let result2;
   const request = parsedResponse.request;
   const operationInfo = getOperationRequestInfo(request);
   const operationSpec = operationInfo?.operationSpec;
   if (operationSpec) {
     if (!operationInfo?.operationResponseGetter) {
-      result = operationSpec.responses[parsedResponse.status];
+      result2 = operationSpec.responses[parsedResponse.status];
     } else {
-      result = operationInfo?.operationResponseGetter(operationSpec, parsedResponse);
+      result2 = operationInfo?.operationResponseGetter(operationSpec, parsedResponse);
     }
   }
-  return result;
+  return result2;
 }
 function shouldDeserializeResponse(parsedResponse) {
   const request = parsedResponse.request;
   const operationInfo = getOperationRequestInfo(request);
   const shouldDeserialize = operationInfo?.shouldDeserialize;
-  let result;
+  let result2;
   if (shouldDeserialize === void 0) {
-    result = true;
+    result2 = true;
   } else if (typeof shouldDeserialize === "boolean") {
-    result = shouldDeserialize;
+    result2 = shouldDeserialize;
   } else {
-    result = shouldDeserialize(parsedResponse);
+    result2 = shouldDeserialize(parsedResponse);
   }
-  return result;
+  return result2;
 }
 async function deserializeResponseBody(jsonContentTypes, xmlContentTypes, response, options, parseXML2) {
   const parsedResponse = await parse(jsonContentTypes, xmlContentTypes, response, options, parseXML2);
@@ -31665,25 +31665,25 @@ var init_deserializationPolicy = __esm({
 
 // node_modules/@azure/core-client/dist/esm/interfaceHelpers.js
 function getStreamingResponseStatusCodes(operationSpec) {
-  const result = /* @__PURE__ */ new Set();
+  const result2 = /* @__PURE__ */ new Set();
   for (const [statusCode, operationResponse] of Object.entries(operationSpec.responses)) {
     if (operationResponse.bodyMapper && operationResponse.bodyMapper.type.name === MapperTypeNames.Stream) {
-      result.add(Number(statusCode));
+      result2.add(Number(statusCode));
     }
   }
-  return result;
+  return result2;
 }
 function getPathStringFromParameter(parameter) {
   const { parameterPath, mapper } = parameter;
-  let result;
+  let result2;
   if (typeof parameterPath === "string") {
-    result = parameterPath;
+    result2 = parameterPath;
   } else if (Array.isArray(parameterPath)) {
-    result = parameterPath.join(".");
+    result2 = parameterPath.join(".");
   } else {
-    result = mapper.serializedName;
+    result2 = mapper.serializedName;
   }
-  return result;
+  return result2;
 }
 var init_interfaceHelpers = __esm({
   "node_modules/@azure/core-client/dist/esm/interfaceHelpers.js"() {
@@ -31716,8 +31716,8 @@ function serializeHeaders(request, operationArguments, operationSpec) {
         headerValue = operationSpec.serializer.serialize(headerParameter.mapper, headerValue, getPathStringFromParameter(headerParameter));
         const headerCollectionPrefix = headerParameter.mapper.headerCollectionPrefix;
         if (headerCollectionPrefix) {
-          for (const key of Object.keys(headerValue)) {
-            request.headers.set(headerCollectionPrefix + key, headerValue[key]);
+          for (const key2 of Object.keys(headerValue)) {
+            request.headers.set(headerCollectionPrefix + key2, headerValue[key2]);
           }
         } else {
           request.headers.set(headerParameter.mapper.serializedName || getPathStringFromParameter(headerParameter), headerValue);
@@ -31787,10 +31787,10 @@ function serializeRequestBody(request, operationArguments, operationSpec, string
 }
 function getXmlValueWithNamespace(xmlNamespace, xmlnsKey, typeName, serializedValue, options) {
   if (xmlNamespace && !["Composite", "Sequence", "Dictionary"].includes(typeName)) {
-    const result = {};
-    result[options.xml.xmlCharKey] = serializedValue;
-    result[XML_ATTRKEY] = { [xmlnsKey]: xmlNamespace };
-    return result;
+    const result2 = {};
+    result2[options.xml.xmlCharKey] = serializedValue;
+    result2[XML_ATTRKEY] = { [xmlnsKey]: xmlNamespace };
+    return result2;
   }
   return serializedValue;
 }
@@ -31801,9 +31801,9 @@ function prepareXMLRootList(obj, elementName, xmlNamespaceKey, xmlNamespace) {
   if (!xmlNamespaceKey || !xmlNamespace) {
     return { [elementName]: obj };
   }
-  const result = { [elementName]: obj };
-  result[XML_ATTRKEY] = { [xmlNamespaceKey]: xmlNamespace };
-  return result;
+  const result2 = { [elementName]: obj };
+  result2[XML_ATTRKEY] = { [xmlNamespaceKey]: xmlNamespace };
+  return result2;
 }
 var serializationPolicyName;
 var init_serializationPolicy = __esm({
@@ -31875,14 +31875,14 @@ function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObjec
   return requestUrl;
 }
 function replaceAll(input, replacements) {
-  let result = input;
+  let result2 = input;
   for (const [searchValue, replaceValue] of replacements) {
-    result = result.split(searchValue).join(replaceValue);
+    result2 = result2.split(searchValue).join(replaceValue);
   }
-  return result;
+  return result2;
 }
 function calculateUrlReplacements(operationSpec, operationArguments, fallbackObject) {
-  const result = /* @__PURE__ */ new Map();
+  const result2 = /* @__PURE__ */ new Map();
   if (operationSpec.urlParameters?.length) {
     for (const urlParameter of operationSpec.urlParameters) {
       let urlParameterValue = getOperationArgumentValueFromParameter(operationArguments, urlParameter, fallbackObject);
@@ -31891,10 +31891,10 @@ function calculateUrlReplacements(operationSpec, operationArguments, fallbackObj
       if (!urlParameter.skipEncoding) {
         urlParameterValue = encodeURIComponent(urlParameterValue);
       }
-      result.set(`{${urlParameter.mapper.serializedName || parameterPathString}}`, urlParameterValue);
+      result2.set(`{${urlParameter.mapper.serializedName || parameterPathString}}`, urlParameterValue);
     }
   }
-  return result;
+  return result2;
 }
 function isAbsoluteUrl(url2) {
   return url2.includes("://");
@@ -31926,7 +31926,7 @@ function appendPath(url2, pathToAppend) {
   return parsedUrl.toString();
 }
 function calculateQueryParameters(operationSpec, operationArguments, fallbackObject) {
-  const result = /* @__PURE__ */ new Map();
+  const result2 = /* @__PURE__ */ new Map();
   const sequenceParams = /* @__PURE__ */ new Set();
   if (operationSpec.queryParameters?.length) {
     for (const queryParameter of operationSpec.queryParameters) {
@@ -31962,36 +31962,36 @@ function calculateQueryParameters(operationSpec, operationArguments, fallbackObj
         if (Array.isArray(queryParameterValue) && (queryParameter.collectionFormat === "CSV" || queryParameter.collectionFormat === "Pipes")) {
           queryParameterValue = queryParameterValue.join(delimiter3);
         }
-        result.set(queryParameter.mapper.serializedName || getPathStringFromParameter(queryParameter), queryParameterValue);
+        result2.set(queryParameter.mapper.serializedName || getPathStringFromParameter(queryParameter), queryParameterValue);
       }
     }
   }
   return {
-    queryParams: result,
+    queryParams: result2,
     sequenceParams
   };
 }
 function simpleParseQueryParams(queryString) {
-  const result = /* @__PURE__ */ new Map();
+  const result2 = /* @__PURE__ */ new Map();
   if (!queryString || queryString[0] !== "?") {
-    return result;
+    return result2;
   }
   queryString = queryString.slice(1);
   const pairs = queryString.split("&");
   for (const pair of pairs) {
     const [name, value] = pair.split("=", 2);
-    const existingValue = result.get(name);
+    const existingValue = result2.get(name);
     if (existingValue) {
       if (Array.isArray(existingValue)) {
         existingValue.push(value);
       } else {
-        result.set(name, [existingValue, value]);
+        result2.set(name, [existingValue, value]);
       }
     } else {
-      result.set(name, value);
+      result2.set(name, value);
     }
   }
-  return result;
+  return result2;
 }
 function appendQueryParams(url2, queryParams, sequenceParams, noOverwrite = false) {
   if (queryParams.size === 0) {
@@ -32268,7 +32268,7 @@ function getChallenge(response) {
 function parseChallenge(challenge) {
   const bearerChallenge = challenge.slice("Bearer ".length);
   const challengeParts = `${bearerChallenge.trim()} `.split(" ").filter((x) => x);
-  const keyValuePairs = challengeParts.map((keyValue) => (([key, value]) => ({ [key]: value }))(keyValue.trim().split("=")));
+  const keyValuePairs = challengeParts.map((keyValue) => (([key2, value]) => ({ [key2]: value }))(keyValue.trim().split("=")));
   return keyValuePairs.reduce((a, b) => ({ ...a, ...b }), {});
 }
 function requestToOptions(request) {
@@ -32495,9 +32495,9 @@ var init_util = __esm({
        * @param headerName - The name of the header to remove.
        */
       remove(headerName) {
-        const result = this.contains(headerName);
+        const result2 = this.contains(headerName);
         delete this._headersMap[getHeaderKey(headerName)];
-        return result;
+        return result2;
       }
       /**
        * Get the headers that are contained this collection as an object.
@@ -32541,19 +32541,19 @@ var init_util = __esm({
        * Get the JSON object representation of this HTTP header collection.
        */
       toJson(options = {}) {
-        const result = {};
+        const result2 = {};
         if (options.preserveCase) {
           for (const headerKey in this._headersMap) {
             const header = this._headersMap[headerKey];
-            result[header.name] = header.value;
+            result2[header.name] = header.value;
           }
         } else {
           for (const headerKey in this._headersMap) {
             const header = this._headersMap[headerKey];
-            result[getHeaderKey(header.name)] = header.value;
+            result2[getHeaderKey(header.name)] = header.value;
           }
         }
-        return result;
+        return result2;
       }
       /**
        * Get the string representation of this HTTP header collection.
@@ -32673,13 +32673,13 @@ var init_extendedClient = __esm({
           ...operationArguments.options,
           onResponse
         };
-        const result = await super.sendOperationRequest(operationArguments, operationSpec);
+        const result2 = await super.sendOperationRequest(operationArguments, operationSpec);
         if (lastResponse) {
-          Object.defineProperty(result, "_response", {
+          Object.defineProperty(result2, "_response", {
             value: toCompatResponse(lastResponse)
           });
         }
-        return result;
+        return result2;
       }
     };
   }
@@ -32847,12 +32847,12 @@ function validate(xmlData, options) {
           }
           return getErrorObject("InvalidTag", msg, getLineNumberForPosition(xmlData, i));
         }
-        const result = readAttributeStr(xmlData, i);
-        if (result === false) {
+        const result2 = readAttributeStr(xmlData, i);
+        if (result2 === false) {
           return getErrorObject("InvalidAttr", "Attributes for '" + tagName + "' have open quote.", getLineNumberForPosition(xmlData, i));
         }
-        let attrStr = result.value;
-        i = result.index;
+        let attrStr = result2.value;
+        i = result2.index;
         if (attrStr[attrStr.length - 1] === "/") {
           const attrStrStart = i - attrStr.length;
           attrStr = attrStr.substring(0, attrStr.length - 1);
@@ -32863,7 +32863,7 @@ function validate(xmlData, options) {
             return getErrorObject(isValid.err.code, isValid.err.msg, getLineNumberForPosition(xmlData, attrStrStart + isValid.err.line));
           }
         } else if (closingTag) {
-          if (!result.tagClosed) {
+          if (!result2.tagClosed) {
             return getErrorObject("InvalidTag", "Closing tag '" + tagName + "' doesn't have proper closing.", getLineNumberForPosition(xmlData, i));
           } else if (attrStr.trim().length > 0) {
             return getErrorObject("InvalidTag", "Closing tag '" + tagName + "' can't have attributes or invalid starting.", getLineNumberForPosition(xmlData, tagStartPos));
@@ -33231,14 +33231,14 @@ function mergeEntityMaps(...maps) {
   const out = /* @__PURE__ */ Object.create(null);
   for (const map of maps) {
     if (!map) continue;
-    for (const key of Object.keys(map)) {
-      const raw = map[key];
+    for (const key2 of Object.keys(map)) {
+      const raw = map[key2];
       if (typeof raw === "string") {
-        out[key] = raw;
+        out[key2] = raw;
       } else if (raw && typeof raw === "object" && raw.val !== void 0) {
         const val = raw.val;
         if (typeof val === "string") {
-          out[key] = val;
+          out[key2] = val;
         }
       }
     }
@@ -33375,8 +33375,8 @@ var init_EntityDecoder = __esm({
        */
       setExternalEntities(map) {
         if (map) {
-          for (const key of Object.keys(map)) {
-            validateEntityName(key);
+          for (const key2 of Object.keys(map)) {
+            validateEntityName(key2);
           }
         }
         if (!this._onExternalEntity) {
@@ -33399,11 +33399,11 @@ var init_EntityDecoder = __esm({
        * @param {string} key
        * @param {string} value
        */
-      addExternalEntity(key, value) {
-        validateEntityName(key);
+      addExternalEntity(key2, value) {
+        validateEntityName(key2);
         if (typeof value === "string" && value.indexOf("&") === -1) {
-          if (this._applyRegistrationHook(this._onExternalEntity, key, value, "external")) {
-            this._externalMap[key] = value;
+          if (this._applyRegistrationHook(this._onExternalEntity, key2, value, "external")) {
+            this._externalMap[key2] = value;
           }
         }
       }
@@ -33548,8 +33548,8 @@ var init_EntityDecoder = __esm({
           }
         }
         if (last < len) chunks.push(str.slice(last));
-        const result = chunks.length === 0 ? str : chunks.join("");
-        return this._postCheck(result, original);
+        const result2 = chunks.length === 0 ? str : chunks.join("");
+        return this._postCheck(result2, original);
       }
       // -------------------------------------------------------------------------
       // Private: limit tier check
@@ -33830,9 +33830,9 @@ var init_xmlNode = __esm({
         this.child = [];
         this[":@"] = /* @__PURE__ */ Object.create(null);
       }
-      add(key, val) {
-        if (key === "__proto__") key = "#__proto__";
-        this.child.push({ [key]: val });
+      add(key2, val) {
+        if (key2 === "__proto__") key2 = "#__proto__";
+        this.child.push({ [key2]: val });
       }
       addChild(node, startIndex) {
         if (node.tagname === "__proto__") node.tagname = "#__proto__";
@@ -33904,9 +33904,9 @@ var init_src2 = __esm({
       const validator = (str) => {
         const cached = cache.get(str);
         if (cached !== void 0) return cached;
-        const result = regex.test(str);
-        if (cache.size < maxCacheSize) cache.set(str, result);
-        return result;
+        const result2 = regex.test(str);
+        if (cache.size < maxCacheSize) cache.set(str, result2);
+        return result2;
       };
       validator.reset = () => {
         cache = /* @__PURE__ */ new Map();
@@ -34841,9 +34841,9 @@ var init_ExpressionSet = __esm({
           if (!this._wildcardByDepth.has(depth)) this._wildcardByDepth.set(depth, []);
           this._wildcardByDepth.get(depth).push(expression);
         } else {
-          const key = `${depth}:${tag}`;
-          if (!this._byDepthAndTag.has(key)) this._byDepthAndTag.set(key, []);
-          this._byDepthAndTag.get(key).push(expression);
+          const key2 = `${depth}:${tag}`;
+          if (!this._byDepthAndTag.has(key2)) this._byDepthAndTag.set(key2, []);
+          this._byDepthAndTag.get(key2).push(expression);
         }
         return this;
       }
@@ -35301,11 +35301,11 @@ var init_Matcher = __esm({
           if (this._pathStringCache !== null) {
             return this._pathStringCache;
           }
-          const result = this.path.map(
+          const result2 = this.path.map(
             (n) => n.namespace ? `${n.namespace}:${n.tag}` : n.tag
           ).join(sep6);
-          this._pathStringCache = result;
-          return result;
+          this._pathStringCache = result2;
+          return result2;
         }
         return this.path.map(
           (n) => includeNamespace && n.namespace ? `${n.namespace}:${n.tag}` : n.tag
@@ -36318,12 +36318,12 @@ function extractRawAttributes(prefixedAttrs, options) {
   const attrs = options.attributesGroupName ? prefixedAttrs[options.attributesGroupName] : prefixedAttrs;
   if (!attrs) return {};
   const rawAttrs = {};
-  for (const key in attrs) {
-    if (key.startsWith(options.attributeNamePrefix)) {
-      const rawName = key.substring(options.attributeNamePrefix.length);
-      rawAttrs[rawName] = attrs[key];
+  for (const key2 in attrs) {
+    if (key2.startsWith(options.attributeNamePrefix)) {
+      const rawName = key2.substring(options.attributeNamePrefix.length);
+      rawAttrs[rawName] = attrs[key2];
     } else {
-      rawAttrs[key] = attrs[key];
+      rawAttrs[key2] = attrs[key2];
     }
   }
   return rawAttrs;
@@ -36456,10 +36456,10 @@ function getOriginalIndex(index, crlfPositions) {
 function addChild(currentNode, childNode, matcher, startIndex) {
   if (!this.options.captureMetaData) startIndex = void 0;
   const jPathOrMatcher = this.options.jPath ? matcher.toString() : matcher;
-  const result = this.options.updateTag(childNode.tagname, jPathOrMatcher, childNode[":@"]);
-  if (result === false) {
-  } else if (typeof result === "string") {
-    childNode.tagname = result;
+  const result2 = this.options.updateTag(childNode.tagname, jPathOrMatcher, childNode[":@"]);
+  if (result2 === false) {
+  } else if (typeof result2 === "string") {
+    childNode.tagname = result2;
     currentNode.addChild(childNode, startIndex);
   } else {
     currentNode.addChild(childNode, startIndex);
@@ -36510,7 +36510,7 @@ function tagExpWithClosingIndex(xmlData, i, closingChar = ">") {
   const len = xmlData.length;
   const closeCode0 = closingChar.charCodeAt(0);
   const closeCode1 = closingChar.length > 1 ? closingChar.charCodeAt(1) : -1;
-  let result = "";
+  let result2 = "";
   let segmentStart = i;
   for (let index = i; index < len; index++) {
     const code = xmlData.charCodeAt(index);
@@ -36520,15 +36520,15 @@ function tagExpWithClosingIndex(xmlData, i, closingChar = ">") {
     } else if (code === closeCode0) {
       if (closeCode1 !== -1) {
         if (xmlData.charCodeAt(index + 1) === closeCode1) {
-          result += xmlData.substring(segmentStart, index);
-          return { data: result, index };
+          result2 += xmlData.substring(segmentStart, index);
+          return { data: result2, index };
         }
       } else {
-        result += xmlData.substring(segmentStart, index);
-        return { data: result, index };
+        result2 += xmlData.substring(segmentStart, index);
+        return { data: result2, index };
       }
     } else if (code === 9) {
-      result += xmlData.substring(segmentStart, index) + " ";
+      result2 += xmlData.substring(segmentStart, index) + " ";
       segmentStart = index + 1;
     }
   }
@@ -36547,10 +36547,10 @@ function findClosingChar(xmlData, char, i, errMsg) {
   return closingIndex;
 }
 function readTagExp(xmlData, i, removeNSPrefix, closingChar = ">") {
-  const result = tagExpWithClosingIndex(xmlData, i + 1, closingChar);
-  if (!result) return;
-  let tagExp = result.data;
-  const closeIndex = result.index;
+  const result2 = tagExpWithClosingIndex(xmlData, i + 1, closingChar);
+  if (!result2) return;
+  let tagExp = result2.data;
+  const closeIndex = result2.index;
   const separatorIndex = tagExp.search(/\s/);
   let tagName = tagExp;
   let attrExpPresent = true;
@@ -36563,7 +36563,7 @@ function readTagExp(xmlData, i, removeNSPrefix, closingChar = ">") {
     const colonIndex = tagName.indexOf(":");
     if (colonIndex !== -1) {
       tagName = tagName.substr(colonIndex + 1);
-      attrExpPresent = tagName !== result.data.substr(colonIndex + 1);
+      attrExpPresent = tagName !== result2.data.substr(colonIndex + 1);
     }
   }
   return {
@@ -36824,9 +36824,9 @@ var init_OrderedObjParser = __esm({
           } else if (c1 === 33 && xmlData.charCodeAt(i + 2) === 68) {
             if (this.doctypefound) throw new Error("Multiple DOCTYPE declarations found.");
             this.doctypefound = true;
-            const result = docTypeReader.readDocType(xmlData, i);
-            this.entityDecoder.addInputEntities(result.entities);
-            i = result.i;
+            const result2 = docTypeReader.readDocType(xmlData, i);
+            this.entityDecoder.addInputEntities(result2.entities);
+            i = result2.i;
           } else if (c1 === 33 && xmlData.charCodeAt(i + 2) === 91) {
             const closeIndex = findClosingIndex(xmlData, "]]>", i, "CDATA is not closed.") - 2;
             const tagExp = xmlData.substring(i + 9, closeIndex);
@@ -36840,16 +36840,16 @@ var init_OrderedObjParser = __esm({
             }
             i = closeIndex + 2;
           } else {
-            let result = readTagExp(xmlData, i, options.removeNSPrefix);
-            if (!result) {
+            let result2 = readTagExp(xmlData, i, options.removeNSPrefix);
+            if (!result2) {
               const context3 = xmlData.substring(Math.max(0, i - 50), Math.min(xmlLen, i + 50));
               throw new Error(`readTagExp returned undefined at position ${i}. Context: "${context3}"`);
             }
-            let tagName = result.tagName;
-            const rawTagName = result.rawTagName;
-            let tagExp = result.tagExp;
-            let attrExpPresent = result.attrExpPresent;
-            let closeIndex = result.closeIndex;
+            let tagName = result2.tagName;
+            const rawTagName = result2.rawTagName;
+            let tagExp = result2.tagExp;
+            let attrExpPresent = result2.attrExpPresent;
+            let closeIndex = result2.closeIndex;
             ({ tagName, tagExp } = transformTagName(options.transformTagName, tagName, tagExp, options));
             if (options.strictReservedNames && (tagName === options.commentPropName || tagName === options.cdataPropName || tagName === options.textNodeName || tagName === options.attributesGroupName)) {
               throw new Error(`Invalid tag name: ${tagName}`);
@@ -36895,14 +36895,14 @@ var init_OrderedObjParser = __esm({
             if (this.isCurrentNodeStopNode) {
               let tagContent = "";
               if (isSelfClosing) {
-                i = result.closeIndex;
+                i = result2.closeIndex;
               } else if (options.unpairedTagsSet.has(tagName)) {
-                i = result.closeIndex;
+                i = result2.closeIndex;
               } else {
-                const result2 = this.readStopNodeData(xmlData, rawTagName, closeIndex + 1);
-                if (!result2) throw new Error(`Unexpected end of ${rawTagName}`);
-                i = result2.i;
-                tagContent = result2.tagContent;
+                const result3 = this.readStopNodeData(xmlData, rawTagName, closeIndex + 1);
+                if (!result3) throw new Error(`Unexpected end of ${rawTagName}`);
+                i = result3.i;
+                tagContent = result3.tagContent;
               }
               const childNode = new XmlNode(tagName);
               if (prefixedAttrs) {
@@ -36935,11 +36935,11 @@ var init_OrderedObjParser = __esm({
                 }
                 this.addChild(currentNode, childNode, this.readonlyMatcher, startIndex);
                 if (options.captureMetaData) {
-                  currentNode.addEndIndex(getOriginalIndex(result.closeIndex + 1, crlfPositions));
+                  currentNode.addEndIndex(getOriginalIndex(result2.closeIndex + 1, crlfPositions));
                 }
                 this.matcher.pop();
                 this.isCurrentNodeStopNode = false;
-                i = result.closeIndex;
+                i = result2.closeIndex;
                 continue;
               } else {
                 const childNode = new XmlNode(tagName);
@@ -36971,12 +36971,12 @@ function stripAttributePrefix(attrs, prefix2) {
   if (!attrs || typeof attrs !== "object") return {};
   if (!prefix2) return attrs;
   const rawAttrs = {};
-  for (const key in attrs) {
-    if (key.startsWith(prefix2)) {
-      const rawName = key.substring(prefix2.length);
-      rawAttrs[rawName] = attrs[key];
+  for (const key2 in attrs) {
+    if (key2.startsWith(prefix2)) {
+      const rawName = key2.substring(prefix2.length);
+      rawAttrs[rawName] = attrs[key2];
     } else {
-      rawAttrs[key] = attrs[key];
+      rawAttrs[key2] = attrs[key2];
     }
   }
   return rawAttrs;
@@ -37045,8 +37045,8 @@ function compress(arr, options, matcher, readonlyMatcher) {
 function propName(obj) {
   const keys = Object.keys(obj);
   for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    if (key !== ":@") return key;
+    const key2 = keys[i];
+    if (key2 !== ":@") return key2;
   }
 }
 function assignAttributes(obj, attrMap, readonlyMatcher, options) {
@@ -37116,9 +37116,9 @@ var init_XMLParser = __esm({
         }
         if (validationOption) {
           if (validationOption === true) validationOption = {};
-          const result = validate(xmlData, validationOption);
-          if (result !== true) {
-            throw Error(`${result.err.msg}:${result.err.line}:${result.err.col}`);
+          const result2 = validate(xmlData, validationOption);
+          if (result2 !== true) {
+            throw Error(`${result2.err.msg}:${result2.err.line}:${result2.err.col}`);
           }
         }
         const orderedObjParser = new OrderedObjParser(this.options, this.externalEntities);
@@ -37131,15 +37131,15 @@ var init_XMLParser = __esm({
        * @param {string} key 
        * @param {string} value 
        */
-      addEntity(key, value) {
+      addEntity(key2, value) {
         if (value.indexOf("&") !== -1) {
           throw new Error("Entity value can't have '&'");
-        } else if (key.indexOf("&") !== -1 || key.indexOf(";") !== -1) {
+        } else if (key2.indexOf("&") !== -1 || key2.indexOf(";") !== -1) {
           throw new Error("An entity must be set without '&' and ';'. Eg. use '#xD' for '&#xD;'");
         } else if (value === "&") {
           throw new Error("An entity with value '&' is not permitted");
         } else {
-          this.externalEntities[key] = value;
+          this.externalEntities[key2] = value;
         }
       }
       /**
@@ -37177,11 +37177,11 @@ function resolveName(name, isAttribute2, options, matcher, validator) {
   const isPI = !isAttribute2 && name[0] === "?";
   const bare = isPI ? name.slice(1) : name;
   if (validator(bare)) return name;
-  const result = options.sanitizeName(bare, { isAttribute: isAttribute2, matcher: matcher.readOnly() });
-  if (typeof result !== "string" || !validator(result)) {
+  const result2 = options.sanitizeName(bare, { isAttribute: isAttribute2, matcher: matcher.readOnly() });
+  if (typeof result2 !== "string" || !validator(result2)) {
     throw new Error(`sanitizeName returned an invalid XML name for "${bare}"`);
   }
-  return isPI ? "?" + result : result;
+  return isPI ? "?" + result2 : result2;
 }
 var init_util3 = __esm({
   "node_modules/fast-xml-builder/src/util.js"() {
@@ -37382,9 +37382,9 @@ function attr_to_str_raw(attrMap, options) {
 function propName2(obj) {
   const keys = Object.keys(obj);
   for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
-    if (key !== ":@") return key;
+    const key2 = keys[i];
+    if (!Object.prototype.hasOwnProperty.call(obj, key2)) continue;
+    if (key2 !== ":@") return key2;
   }
 }
 function attr_to_str(attrMap, options, isStopNode, matcher, qNameValidator) {
@@ -37518,24 +37518,24 @@ function detectXmlVersionFromObj(jObj, options) {
   }
   return "1.0";
 }
-function processTextOrObjNode(object, key, level, matcher, qNameValidator) {
+function processTextOrObjNode(object, key2, level, matcher, qNameValidator) {
   const attrValues = this.extractAttributes(object);
-  matcher.push(key, attrValues);
+  matcher.push(key2, attrValues);
   const isStopNode = this.checkStopNode(matcher);
   if (isStopNode) {
     const rawContent2 = this.buildRawContent(object, matcher.getDepth());
     const attrStr = this.buildAttributesForStopNode(object);
     matcher.pop();
-    return this.buildObjectNode(rawContent2, key, attrStr, level);
+    return this.buildObjectNode(rawContent2, key2, attrStr, level);
   }
-  const result = this.j2x(object, level + 1, matcher, qNameValidator);
+  const result2 = this.j2x(object, level + 1, matcher, qNameValidator);
   matcher.pop();
-  if (key[0] === "?") {
-    return this.buildTextValNode("", key, result.attrStr, level, matcher);
+  if (key2[0] === "?") {
+    return this.buildTextValNode("", key2, result2.attrStr, level, matcher);
   } else if (object[this.options.textNodeName] !== void 0 && Object.keys(object).length === 1) {
-    return this.buildTextValNode(object[this.options.textNodeName], key, result.attrStr, level, matcher);
+    return this.buildTextValNode(object[this.options.textNodeName], key2, result2.attrStr, level, matcher);
   } else {
-    return this.buildObjectNode(result.val, key, result.attrStr, level);
+    return this.buildObjectNode(result2.val, key2, result2.attrStr, level);
   }
 }
 function indentate(level) {
@@ -37568,7 +37568,7 @@ var init_fxb = __esm({
       suppressEmptyNode: false,
       suppressUnpairedNode: true,
       suppressBooleanAttributes: true,
-      tagValueProcessor: function(key, a) {
+      tagValueProcessor: function(key2, a) {
         return a;
       },
       attributeValueProcessor: function(attrName, a) {
@@ -37622,16 +37622,16 @@ var init_fxb = __esm({
       }
       const jPath = this.options.jPath ? matcher.toString() : matcher;
       const isCurrentStopNode = this.checkStopNode(matcher);
-      for (let key in jObj) {
-        if (!Object.prototype.hasOwnProperty.call(jObj, key)) continue;
-        const isSpecialKey = key === this.options.textNodeName || key === this.options.cdataPropName || key === this.options.commentPropName || this.options.attributesGroupName && key === this.options.attributesGroupName || this.isAttribute(key);
-        const resolvedKey = isSpecialKey ? key : resolveName(key, false, this.options, matcher, qNameValidator);
-        if (typeof jObj[key] === "undefined") {
-          if (this.isAttribute(key)) {
+      for (let key2 in jObj) {
+        if (!Object.prototype.hasOwnProperty.call(jObj, key2)) continue;
+        const isSpecialKey = key2 === this.options.textNodeName || key2 === this.options.cdataPropName || key2 === this.options.commentPropName || this.options.attributesGroupName && key2 === this.options.attributesGroupName || this.isAttribute(key2);
+        const resolvedKey = isSpecialKey ? key2 : resolveName(key2, false, this.options, matcher, qNameValidator);
+        if (typeof jObj[key2] === "undefined") {
+          if (this.isAttribute(key2)) {
             val += "";
           }
-        } else if (jObj[key] === null) {
-          if (this.isAttribute(key)) {
+        } else if (jObj[key2] === null) {
+          if (this.isAttribute(key2)) {
             val += "";
           } else if (resolvedKey === this.options.cdataPropName || resolvedKey === this.options.commentPropName) {
             val += "";
@@ -37640,39 +37640,39 @@ var init_fxb = __esm({
           } else {
             val += this.indentate(level) + "<" + resolvedKey + "/" + this.tagEndChar;
           }
-        } else if (jObj[key] instanceof Date) {
-          val += this.buildTextValNode(jObj[key], resolvedKey, "", level, matcher);
-        } else if (typeof jObj[key] !== "object") {
-          const attr = this.isAttribute(key);
+        } else if (jObj[key2] instanceof Date) {
+          val += this.buildTextValNode(jObj[key2], resolvedKey, "", level, matcher);
+        } else if (typeof jObj[key2] !== "object") {
+          const attr = this.isAttribute(key2);
           if (attr && !this.ignoreAttributesFn(attr, jPath)) {
             const resolvedAttr = resolveName(attr, true, this.options, matcher, qNameValidator);
-            attrStr += this.buildAttrPairStr(resolvedAttr, valToStr(jObj[key]), isCurrentStopNode);
+            attrStr += this.buildAttrPairStr(resolvedAttr, valToStr(jObj[key2]), isCurrentStopNode);
           } else if (!attr) {
-            if (key === this.options.textNodeName) {
-              let newval = this.options.tagValueProcessor(key, valToStr(jObj[key]));
+            if (key2 === this.options.textNodeName) {
+              let newval = this.options.tagValueProcessor(key2, valToStr(jObj[key2]));
               val += this.replaceEntitiesValue(newval);
             } else {
               matcher.push(resolvedKey);
               const isStopNode = this.checkStopNode(matcher);
               matcher.pop();
               if (isStopNode) {
-                const textValue = valToStr(jObj[key]);
+                const textValue = valToStr(jObj[key2]);
                 if (textValue === "") {
                   val += this.indentate(level) + "<" + resolvedKey + this.closeTag(resolvedKey) + this.tagEndChar;
                 } else {
                   val += this.indentate(level) + "<" + resolvedKey + ">" + textValue + "</" + resolvedKey + this.tagEndChar;
                 }
               } else {
-                val += this.buildTextValNode(jObj[key], resolvedKey, "", level, matcher);
+                val += this.buildTextValNode(jObj[key2], resolvedKey, "", level, matcher);
               }
             }
           }
-        } else if (Array.isArray(jObj[key])) {
-          const arrLen = jObj[key].length;
+        } else if (Array.isArray(jObj[key2])) {
+          const arrLen = jObj[key2].length;
           let listTagVal = "";
           let listTagAttr = "";
           for (let j = 0; j < arrLen; j++) {
-            const item = jObj[key][j];
+            const item = jObj[key2][j];
             if (typeof item === "undefined") {
             } else if (item === null) {
               if (resolvedKey[0] === "?") val += this.indentate(level) + "<" + resolvedKey + "?" + this.tagEndChar;
@@ -37680,11 +37680,11 @@ var init_fxb = __esm({
             } else if (typeof item === "object") {
               if (this.options.oneListGroup) {
                 matcher.push(resolvedKey);
-                const result = this.j2x(item, level + 1, matcher, qNameValidator);
+                const result2 = this.j2x(item, level + 1, matcher, qNameValidator);
                 matcher.pop();
-                listTagVal += result.val;
+                listTagVal += result2.val;
                 if (this.options.attributesGroupName && item.hasOwnProperty(this.options.attributesGroupName)) {
-                  listTagAttr += result.attrStr;
+                  listTagAttr += result2.attrStr;
                 }
               } else {
                 listTagVal += this.processTextOrObjNode(item, resolvedKey, level, matcher, qNameValidator);
@@ -37717,15 +37717,15 @@ var init_fxb = __esm({
           }
           val += listTagVal;
         } else {
-          if (this.options.attributesGroupName && key === this.options.attributesGroupName) {
-            const Ks = Object.keys(jObj[key]);
+          if (this.options.attributesGroupName && key2 === this.options.attributesGroupName) {
+            const Ks = Object.keys(jObj[key2]);
             const L = Ks.length;
             for (let j = 0; j < L; j++) {
               const resolvedAttr = resolveName(Ks[j], true, this.options, matcher, qNameValidator);
-              attrStr += this.buildAttrPairStr(resolvedAttr, valToStr(jObj[key][Ks[j]]), isCurrentStopNode);
+              attrStr += this.buildAttrPairStr(resolvedAttr, valToStr(jObj[key2][Ks[j]]), isCurrentStopNode);
             }
           } else {
-            val += this.processTextOrObjNode(jObj[key], resolvedKey, level, matcher, qNameValidator);
+            val += this.processTextOrObjNode(jObj[key2], resolvedKey, level, matcher, qNameValidator);
           }
         }
       }
@@ -37753,11 +37753,11 @@ var init_fxb = __esm({
           hasAttrs = true;
         }
       } else {
-        for (let key in obj) {
-          if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
-          const attr = this.isAttribute(key);
+        for (let key2 in obj) {
+          if (!Object.prototype.hasOwnProperty.call(obj, key2)) continue;
+          const attr = this.isAttribute(key2);
           if (attr) {
-            attrValues[attr] = escapeAttribute(obj[key]);
+            attrValues[attr] = escapeAttribute(obj[key2]);
             hasAttrs = true;
           }
         }
@@ -37778,24 +37778,24 @@ var init_fxb = __esm({
         return obj[this.options.textNodeName];
       }
       let content = "";
-      for (let key in obj) {
-        if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
-        if (this.isAttribute(key)) continue;
-        if (this.options.attributesGroupName && key === this.options.attributesGroupName) continue;
-        const value = obj[key];
-        if (key === this.options.textNodeName) {
+      for (let key2 in obj) {
+        if (!Object.prototype.hasOwnProperty.call(obj, key2)) continue;
+        if (this.isAttribute(key2)) continue;
+        if (this.options.attributesGroupName && key2 === this.options.attributesGroupName) continue;
+        const value = obj[key2];
+        if (key2 === this.options.textNodeName) {
           content += value;
         } else if (Array.isArray(value)) {
           for (let item of value) {
             if (typeof item === "string" || typeof item === "number") {
-              content += `<${key}>${item}</${key}>`;
+              content += `<${key2}>${item}</${key2}>`;
             } else if (typeof item === "object" && item !== null) {
               const nestedContent = this.buildRawContent(item, depth + 1);
               const nestedAttrs = this.buildAttributesForStopNode(item);
               if (nestedContent === "") {
-                content += `<${key}${nestedAttrs}/>`;
+                content += `<${key2}${nestedAttrs}/>`;
               } else {
-                content += `<${key}${nestedAttrs}>${nestedContent}</${key}>`;
+                content += `<${key2}${nestedAttrs}>${nestedContent}</${key2}>`;
               }
             }
           }
@@ -37803,12 +37803,12 @@ var init_fxb = __esm({
           const nestedContent = this.buildRawContent(value, depth + 1);
           const nestedAttrs = this.buildAttributesForStopNode(value);
           if (nestedContent === "") {
-            content += `<${key}${nestedAttrs}/>`;
+            content += `<${key2}${nestedAttrs}/>`;
           } else {
-            content += `<${key}${nestedAttrs}>${nestedContent}</${key}>`;
+            content += `<${key2}${nestedAttrs}>${nestedContent}</${key2}>`;
           }
         } else {
-          content += `<${key}>${value}</${key}>`;
+          content += `<${key2}>${value}</${key2}>`;
         }
       }
       return content;
@@ -37829,11 +37829,11 @@ var init_fxb = __esm({
           }
         }
       } else {
-        for (let key in obj) {
-          if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
-          const attr = this.isAttribute(key);
+        for (let key2 in obj) {
+          if (!Object.prototype.hasOwnProperty.call(obj, key2)) continue;
+          const attr = this.isAttribute(key2);
           if (attr) {
-            const val = obj[key];
+            const val = obj[key2];
             if (val === true && this.options.suppressBooleanAttributes) {
               attrStr += " " + attr;
             } else {
@@ -37844,38 +37844,38 @@ var init_fxb = __esm({
       }
       return attrStr;
     };
-    Builder.prototype.buildObjectNode = function(val, key, attrStr, level) {
+    Builder.prototype.buildObjectNode = function(val, key2, attrStr, level) {
       if (val === "") {
-        if (key[0] === "?") return this.indentate(level) + "<" + key + attrStr + "?" + this.tagEndChar;
+        if (key2[0] === "?") return this.indentate(level) + "<" + key2 + attrStr + "?" + this.tagEndChar;
         else {
-          return this.indentate(level) + "<" + key + attrStr + this.closeTag(key) + this.tagEndChar;
+          return this.indentate(level) + "<" + key2 + attrStr + this.closeTag(key2) + this.tagEndChar;
         }
-      } else if (key[0] === "?") {
-        return this.indentate(level) + "<" + key + attrStr + "?" + this.tagEndChar;
+      } else if (key2[0] === "?") {
+        return this.indentate(level) + "<" + key2 + attrStr + "?" + this.tagEndChar;
       } else {
-        let tagEndExp = "</" + key + this.tagEndChar;
+        let tagEndExp = "</" + key2 + this.tagEndChar;
         let piClosingChar = "";
-        if (key[0] === "?") {
+        if (key2[0] === "?") {
           piClosingChar = "?";
           tagEndExp = "";
         }
         if ((attrStr || attrStr === "") && val.indexOf("<") === -1) {
-          return this.indentate(level) + "<" + key + attrStr + piClosingChar + ">" + val + tagEndExp;
-        } else if (this.options.commentPropName !== false && key === this.options.commentPropName && piClosingChar.length === 0) {
+          return this.indentate(level) + "<" + key2 + attrStr + piClosingChar + ">" + val + tagEndExp;
+        } else if (this.options.commentPropName !== false && key2 === this.options.commentPropName && piClosingChar.length === 0) {
           return this.indentate(level) + `<!--${safeComment(val)}-->` + this.newLine;
         } else {
-          return this.indentate(level) + "<" + key + attrStr + piClosingChar + this.tagEndChar + val + this.indentate(level) + tagEndExp;
+          return this.indentate(level) + "<" + key2 + attrStr + piClosingChar + this.tagEndChar + val + this.indentate(level) + tagEndExp;
         }
       }
     };
-    Builder.prototype.closeTag = function(key) {
+    Builder.prototype.closeTag = function(key2) {
       let closeTag = "";
-      if (this.options.unpairedTags.indexOf(key) !== -1) {
+      if (this.options.unpairedTags.indexOf(key2) !== -1) {
         if (!this.options.suppressUnpairedNode) closeTag = "/";
       } else if (this.options.suppressEmptyNode) {
         closeTag = "/";
       } else {
-        closeTag = `></${key}`;
+        closeTag = `></${key2}`;
       }
       return closeTag;
     };
@@ -37888,23 +37888,23 @@ var init_fxb = __esm({
       }
       return false;
     };
-    Builder.prototype.buildTextValNode = function(val, key, attrStr, level, matcher) {
-      if (this.options.cdataPropName !== false && key === this.options.cdataPropName) {
+    Builder.prototype.buildTextValNode = function(val, key2, attrStr, level, matcher) {
+      if (this.options.cdataPropName !== false && key2 === this.options.cdataPropName) {
         const safeVal = safeCdata(val);
         return this.indentate(level) + `<![CDATA[${safeVal}]]>` + this.newLine;
-      } else if (this.options.commentPropName !== false && key === this.options.commentPropName) {
+      } else if (this.options.commentPropName !== false && key2 === this.options.commentPropName) {
         const safeVal = safeComment(val);
         return this.indentate(level) + `<!--${safeVal}-->` + this.newLine;
-      } else if (key[0] === "?") {
-        return this.indentate(level) + "<" + key + attrStr + "?" + this.tagEndChar;
+      } else if (key2[0] === "?") {
+        return this.indentate(level) + "<" + key2 + attrStr + "?" + this.tagEndChar;
       } else {
-        let textValue = this.options.tagValueProcessor(key, val);
+        let textValue = this.options.tagValueProcessor(key2, val);
         textValue = this.replaceEntitiesValue(textValue);
         textValue = valToStr(textValue);
         if (textValue === "") {
-          return this.indentate(level) + "<" + key + attrStr + this.closeTag(key) + this.tagEndChar;
+          return this.indentate(level) + "<" + key2 + attrStr + this.closeTag(key2) + this.tagEndChar;
         } else {
-          return this.indentate(level) + "<" + key + attrStr + ">" + textValue + "</" + key + this.tagEndChar;
+          return this.indentate(level) + "<" + key2 + attrStr + ">" + textValue + "</" + key2 + this.tagEndChar;
         }
       }
     };
@@ -38005,8 +38005,8 @@ async function parseXML(str, opts = {}) {
     delete parsedXml["?xml"];
   }
   if (!opts.includeRoot) {
-    for (const key of Object.keys(parsedXml)) {
-      const value = parsedXml[key];
+    for (const key2 of Object.keys(parsedXml)) {
+      const value = parsedXml[key2];
       return typeof value === "object" ? { ...value } : value;
     }
   }
@@ -39807,10 +39807,10 @@ var init_crc64 = __esm({
           }
           addRunDependency("wasm-instantiate");
           var trueModule = Module;
-          function receiveInstantiationResult(result) {
+          function receiveInstantiationResult(result2) {
             assert(Module === trueModule, "the Module object should not be replaced during async compilation - perhaps the order of HTML elements is wrong?");
             trueModule = null;
-            receiveInstance(result["instance"]);
+            receiveInstance(result2["instance"]);
           }
           function instantiateArrayBuffer(receiver) {
             return getBinaryPromise().then(function(binary) {
@@ -40718,12 +40718,12 @@ var init_crc64 = __esm({
         };
         ;
         Crc64Hash.prototype["OnFinal"] = Crc64Hash.prototype.OnFinal = /** @suppress {undefinedVars, duplicate} @this{Object} */
-        function(data, length, result) {
+        function(data, length, result2) {
           var self2 = this.ptr;
           if (data && typeof data === "object") data = data.ptr;
           if (length && typeof length === "object") length = length.ptr;
-          if (result && typeof result === "object") result = result.ptr;
-          _emscripten_bind_Crc64Hash_OnFinal_3(self2, data, length, result);
+          if (result2 && typeof result2 === "object") result2 = result2.ptr;
+          _emscripten_bind_Crc64Hash_OnFinal_3(self2, data, length, result2);
         };
         ;
         Crc64Hash.prototype["__destroy__"] = Crc64Hash.prototype.__destroy__ = /** @suppress {undefinedVars, duplicate} @this{Object} */
@@ -41389,8 +41389,8 @@ function setURLParameter(url2, name, value) {
   const searchPieces = [];
   for (const pair of searchString.slice(1).split("&")) {
     if (pair) {
-      const [key] = pair.split("=", 2);
-      if (key !== encodedName) {
+      const [key2] = pair.split("=", 2);
+      if (key2 !== encodedName) {
         searchPieces.push(pair);
       }
     }
@@ -41430,9 +41430,9 @@ function getURLQueries(url2) {
   const queries = {};
   for (const querySubString of querySubStrings) {
     const splitResults = querySubString.split("=");
-    const key = splitResults[0];
+    const key2 = splitResults[0];
     const value = splitResults[1];
-    queries[key] = value;
+    queries[key2] = value;
   }
   return queries;
 }
@@ -42009,17 +42009,17 @@ var init_StorageSharedKeyCredentialPolicy = __esm({
         const lowercaseQueries = {};
         if (queries) {
           const queryKeys = [];
-          for (const key in queries) {
-            if (Object.prototype.hasOwnProperty.call(queries, key)) {
-              const lowercaseKey = key.toLowerCase();
-              lowercaseQueries[lowercaseKey] = queries[key];
+          for (const key2 in queries) {
+            if (Object.prototype.hasOwnProperty.call(queries, key2)) {
+              const lowercaseKey = key2.toLowerCase();
+              lowercaseQueries[lowercaseKey] = queries[key2];
               queryKeys.push(lowercaseKey);
             }
           }
           queryKeys.sort();
-          for (const key of queryKeys) {
+          for (const key2 of queryKeys) {
             canonicalizedResourceString += `
-${key}:${decodeURIComponent(lowercaseQueries[key])}`;
+${key2}:${decodeURIComponent(lowercaseQueries[key2])}`;
           }
         }
         return canonicalizedResourceString;
@@ -42553,17 +42553,17 @@ function storageSharedKeyCredentialPolicy(options) {
     const lowercaseQueries = {};
     if (queries) {
       const queryKeys = [];
-      for (const key in queries) {
-        if (Object.prototype.hasOwnProperty.call(queries, key)) {
-          const lowercaseKey = key.toLowerCase();
-          lowercaseQueries[lowercaseKey] = queries[key];
+      for (const key2 in queries) {
+        if (Object.prototype.hasOwnProperty.call(queries, key2)) {
+          const lowercaseKey = key2.toLowerCase();
+          lowercaseQueries[lowercaseKey] = queries[key2];
           queryKeys.push(lowercaseKey);
         }
       }
       queryKeys.sort();
-      for (const key of queryKeys) {
+      for (const key2 of queryKeys) {
         canonicalizedResourceString += `
-${key}:${decodeURIComponent(lowercaseQueries[key])}`;
+${key2}:${decodeURIComponent(lowercaseQueries[key2])}`;
       }
     }
     return canonicalizedResourceString;
@@ -56804,8 +56804,8 @@ function setURLParameter2(url2, name, value) {
   const searchPieces = [];
   for (const pair of searchString.slice(1).split("&")) {
     if (pair) {
-      const [key] = pair.split("=", 2);
-      if (key !== encodedName) {
+      const [key2] = pair.split("=", 2);
+      if (key2 !== encodedName) {
         searchPieces.push(pair);
       }
     }
@@ -56899,10 +56899,10 @@ function toBlobTagsString(tags2) {
     return void 0;
   }
   const tagPairs = [];
-  for (const key in tags2) {
-    if (Object.prototype.hasOwnProperty.call(tags2, key)) {
-      const value = tags2[key];
-      tagPairs.push(`${encodeURIComponent(key)}=${encodeURIComponent(value)}`);
+  for (const key2 in tags2) {
+    if (Object.prototype.hasOwnProperty.call(tags2, key2)) {
+      const value = tags2[key2];
+      tagPairs.push(`${encodeURIComponent(key2)}=${encodeURIComponent(value)}`);
     }
   }
   return tagPairs.join("&");
@@ -56914,11 +56914,11 @@ function toBlobTags(tags2) {
   const res = {
     blobTagSet: []
   };
-  for (const key in tags2) {
-    if (Object.prototype.hasOwnProperty.call(tags2, key)) {
-      const value = tags2[key];
+  for (const key2 in tags2) {
+    if (Object.prototype.hasOwnProperty.call(tags2, key2)) {
+      const value = tags2[key2];
       res.blobTagSet.push({
-        key,
+        key: key2,
         value
       });
     }
@@ -56989,15 +56989,15 @@ function parseObjectReplicationRecord(objectReplicationRecord) {
     return void 0;
   }
   const orProperties = [];
-  for (const key in objectReplicationRecord) {
-    const ids = key.split("_");
+  for (const key2 in objectReplicationRecord) {
+    const ids = key2.split("_");
     const policyPrefix = "or-";
     if (ids[0].startsWith(policyPrefix)) {
       ids[0] = ids[0].substring(policyPrefix.length);
     }
     const rule = {
       ruleId: ids[1],
-      replicationStatus: objectReplicationRecord[key]
+      replicationStatus: objectReplicationRecord[key2]
     };
     const policyIndex = orProperties.findIndex((policy) => policy.policyId === ids[0]);
     if (policyIndex > -1) {
@@ -57885,14 +57885,14 @@ var init_SASQueryParameters = __esm({
        * @param key -
        * @param value -
        */
-      tryAppendQueryParameter(queries, key, value) {
+      tryAppendQueryParameter(queries, key2, value) {
         if (!value) {
           return;
         }
-        key = encodeURIComponent(key);
+        key2 = encodeURIComponent(key2);
         value = encodeURIComponent(value);
-        if (key.length > 0 && value.length > 0) {
-          queries.push(`${key}=${value}`);
+        if (key2.length > 0 && value.length > 0) {
+          queries.push(`${key2}=${value}`);
         }
       }
     };
@@ -59226,9 +59226,9 @@ var init_AvroParser = __esm({
         return utf8decoder.decode(u8arr);
       }
       static async readMapPair(stream2, readItemMethod, options = {}) {
-        const key = await _AvroParser.readString(stream2, options);
+        const key2 = await _AvroParser.readString(stream2, options);
         const value = await readItemMethod(stream2, options);
-        return { key, value };
+        return { key: key2, value };
       }
       static async readMap(stream2, readItemMethod, options = {}) {
         const readPairMethod = (s, opts = {}) => {
@@ -59429,9 +59429,9 @@ var init_AvroParser = __esm({
       async read(stream2, options = {}) {
         const record = {};
         record["$schema"] = this._name;
-        for (const key in this._fields) {
-          if (Object.prototype.hasOwnProperty.call(this._fields, key)) {
-            record[key] = await this._fields[key].read(stream2, options);
+        for (const key2 in this._fields) {
+          if (Object.prototype.hasOwnProperty.call(this._fields, key2)) {
+            record[key2] = await this._fields[key2].read(stream2, options);
           }
         }
         return record;
@@ -59536,7 +59536,7 @@ var init_AvroReader = __esm({
           await this.initialize(options);
         }
         while (this.hasNext()) {
-          const result = await this._itemType.read(this._dataStream, {
+          const result2 = await this._itemType.read(this._dataStream, {
             abortSignal: options.abortSignal
           });
           this._itemsRemainingInBlock--;
@@ -59561,7 +59561,7 @@ var init_AvroReader = __esm({
               await AvroParser.readLong(this._dataStream, { abortSignal: options.abortSignal });
             }
           }
-          yield result;
+          yield result2;
         }
       }
     };
@@ -60690,16 +60690,16 @@ var init_BlobStartCopyFromUrlPoller = __esm({
       const { blobClient, copySource: copySource2, startCopyFromURLOptions } = state3;
       if (!state3.isStarted) {
         state3.isStarted = true;
-        const result = await blobClient.startCopyFromURL(copySource2, startCopyFromURLOptions);
-        state3.copyId = result.copyId;
-        if (result.copyStatus === "success") {
-          state3.result = result;
+        const result2 = await blobClient.startCopyFromURL(copySource2, startCopyFromURLOptions);
+        state3.copyId = result2.copyId;
+        if (result2.copyStatus === "success") {
+          state3.result = result2;
           state3.isCompleted = true;
         }
       } else if (!state3.isCompleted) {
         try {
-          const result = await state3.blobClient.getProperties({ abortSignal: options.abortSignal });
-          const { copyStatus, copyProgress } = result;
+          const result2 = await state3.blobClient.getProperties({ abortSignal: options.abortSignal });
+          const { copyStatus, copyProgress } = result2;
           const prevCopyProgress = state3.copyProgress;
           if (copyProgress) {
             state3.copyProgress = copyProgress;
@@ -60707,10 +60707,10 @@ var init_BlobStartCopyFromUrlPoller = __esm({
           if (copyStatus === "pending" && copyProgress !== prevCopyProgress && typeof options.fireProgress === "function") {
             options.fireProgress(state3);
           } else if (copyStatus === "success") {
-            state3.result = result;
+            state3.result = result2;
             state3.isCompleted = true;
           } else if (copyStatus === "failed") {
-            state3.error = new Error(`Blob copy failed with reason: "${result.copyStatusDescription || "unknown"}"`);
+            state3.error = new Error(`Blob copy failed with reason: "${result2.copyStatusDescription || "unknown"}"`);
             state3.isCompleted = true;
           }
         } catch (err) {
@@ -60721,8 +60721,8 @@ var init_BlobStartCopyFromUrlPoller = __esm({
       return makeBlobBeginCopyFromURLPollOperation(state3);
     };
     toString = function toString2() {
-      return JSON.stringify({ state: this.state }, (key, value) => {
-        if (key === "blobClient") {
+      return JSON.stringify({ state: this.state }, (key2, value) => {
+        if (key2 === "blobClient") {
           return void 0;
         }
         return value;
@@ -63308,7 +63308,7 @@ var init_Clients = __esm({
       async getPageRangesDiff(offset, count, prevSnapshot, options = {}) {
         options.conditions = options.conditions || {};
         return tracingClient.withSpan("PageBlobClient-getPageRangesDiff", options, async (updatedOptions) => {
-          const result = assertResponse(await this.pageBlobContext.getPageRangesDiff({
+          const result2 = assertResponse(await this.pageBlobContext.getPageRangesDiff({
             abortSignal: options.abortSignal,
             leaseAccessConditions: options.conditions,
             modifiedAccessConditions: {
@@ -63319,7 +63319,7 @@ var init_Clients = __esm({
             range: rangeToString({ offset, count }),
             tracingOptions: updatedOptions.tracingOptions
           }));
-          return rangeResponseFromModel(result);
+          return rangeResponseFromModel(result2);
         });
       }
       /**
@@ -63964,8 +63964,8 @@ var init_requestUtils = __esm({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -64078,11 +64078,11 @@ function downloadSegmentRetry(httpClient, archiveLocation, offset, count) {
     while (true) {
       try {
         const timeout = 3e4;
-        const result = yield promiseWithTimeout(timeout, downloadSegment(httpClient, archiveLocation, offset, count));
-        if (typeof result === "string") {
+        const result2 = yield promiseWithTimeout(timeout, downloadSegment(httpClient, archiveLocation, offset, count));
+        if (typeof result2 === "string") {
           throw new Error("downloadSegmentRetry failed due to timeout");
         }
-        return result;
+        return result2;
       } catch (err) {
         if (failures >= retries) {
           throw err;
@@ -64136,16 +64136,16 @@ function downloadCacheStorageSDK(archiveLocation, archivePath, options) {
           const segmentStart = downloadProgress.segmentOffset + downloadProgress.segmentSize;
           const segmentSize = Math.min(maxSegmentSize, contentLength2 - segmentStart);
           downloadProgress.nextSegment(segmentSize);
-          const result = yield promiseWithTimeout(options.segmentTimeoutInMs || 36e5, client.downloadToBuffer(segmentStart, segmentSize, {
+          const result2 = yield promiseWithTimeout(options.segmentTimeoutInMs || 36e5, client.downloadToBuffer(segmentStart, segmentSize, {
             abortSignal,
             concurrency: options.downloadConcurrency,
             onProgress: downloadProgress.onProgress()
           }));
-          if (result === "timeout") {
+          if (result2 === "timeout") {
             controller.abort();
             throw new Error("Aborting cache download as the download time exceeded the timeout.");
-          } else if (Buffer.isBuffer(result)) {
-            fs4.writeFileSync(fd, result);
+          } else if (Buffer.isBuffer(result2)) {
+            fs4.writeFileSync(fd, result2);
           }
         }
       } finally {
@@ -64185,8 +64185,8 @@ var init_downloadUtils = __esm({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -64291,9 +64291,9 @@ var init_downloadUtils = __esm({
       const timeoutPromise = new Promise((resolve3) => {
         timeoutHandle = setTimeout(() => resolve3("timeout"), timeoutMs);
       });
-      return Promise.race([promise, timeoutPromise]).then((result) => {
+      return Promise.race([promise, timeoutPromise]).then((result2) => {
         clearTimeout(timeoutHandle);
-        return result;
+        return result2;
       });
     });
   }
@@ -64301,7 +64301,7 @@ var init_downloadUtils = __esm({
 
 // node_modules/@actions/cache/lib/options.js
 function getDownloadOptions(copy) {
-  const result = {
+  const result2 = {
     useAzureSdk: false,
     concurrentBlobDownloads: true,
     downloadConcurrency: 8,
@@ -64311,35 +64311,35 @@ function getDownloadOptions(copy) {
   };
   if (copy) {
     if (typeof copy.useAzureSdk === "boolean") {
-      result.useAzureSdk = copy.useAzureSdk;
+      result2.useAzureSdk = copy.useAzureSdk;
     }
     if (typeof copy.concurrentBlobDownloads === "boolean") {
-      result.concurrentBlobDownloads = copy.concurrentBlobDownloads;
+      result2.concurrentBlobDownloads = copy.concurrentBlobDownloads;
     }
     if (typeof copy.downloadConcurrency === "number") {
-      result.downloadConcurrency = copy.downloadConcurrency;
+      result2.downloadConcurrency = copy.downloadConcurrency;
     }
     if (typeof copy.timeoutInMs === "number") {
-      result.timeoutInMs = copy.timeoutInMs;
+      result2.timeoutInMs = copy.timeoutInMs;
     }
     if (typeof copy.segmentTimeoutInMs === "number") {
-      result.segmentTimeoutInMs = copy.segmentTimeoutInMs;
+      result2.segmentTimeoutInMs = copy.segmentTimeoutInMs;
     }
     if (typeof copy.lookupOnly === "boolean") {
-      result.lookupOnly = copy.lookupOnly;
+      result2.lookupOnly = copy.lookupOnly;
     }
   }
   const segmentDownloadTimeoutMins = process.env["SEGMENT_DOWNLOAD_TIMEOUT_MINS"];
   if (segmentDownloadTimeoutMins && !isNaN(Number(segmentDownloadTimeoutMins)) && isFinite(Number(segmentDownloadTimeoutMins))) {
-    result.segmentTimeoutInMs = Number(segmentDownloadTimeoutMins) * 60 * 1e3;
+    result2.segmentTimeoutInMs = Number(segmentDownloadTimeoutMins) * 60 * 1e3;
   }
-  debug(`Use Azure SDK: ${result.useAzureSdk}`);
-  debug(`Download concurrency: ${result.downloadConcurrency}`);
-  debug(`Request timeout (ms): ${result.timeoutInMs}`);
+  debug(`Use Azure SDK: ${result2.useAzureSdk}`);
+  debug(`Download concurrency: ${result2.downloadConcurrency}`);
+  debug(`Request timeout (ms): ${result2.timeoutInMs}`);
   debug(`Cache segment download timeout mins env var: ${process.env["SEGMENT_DOWNLOAD_TIMEOUT_MINS"]}`);
-  debug(`Segment download timeout (ms): ${result.segmentTimeoutInMs}`);
-  debug(`Lookup only: ${result.lookupOnly}`);
-  return result;
+  debug(`Segment download timeout (ms): ${result2.segmentTimeoutInMs}`);
+  debug(`Lookup only: ${result2.lookupOnly}`);
+  return result2;
 }
 var init_options = __esm({
   "node_modules/@actions/cache/lib/options.js"() {
@@ -64538,9 +64538,9 @@ function getCacheEntry(keys, paths, options) {
     return cacheResult;
   });
 }
-function printCachesListForDiagnostics(key, httpClient, version3) {
+function printCachesListForDiagnostics(key2, httpClient, version3) {
   return __awaiter11(this, void 0, void 0, function* () {
-    const resource = `caches?key=${encodeURIComponent(key)}`;
+    const resource = `caches?key=${encodeURIComponent(key2)}`;
     const response = yield retryTypedResponse("listCache", () => __awaiter11(this, void 0, void 0, function* () {
       return httpClient.getJson(getCacheApiUrl(resource));
     }));
@@ -64548,7 +64548,7 @@ function printCachesListForDiagnostics(key, httpClient, version3) {
       const cacheListResult = response.result;
       const totalCount = cacheListResult === null || cacheListResult === void 0 ? void 0 : cacheListResult.totalCount;
       if (totalCount && totalCount > 0) {
-        debug(`No matching cache found for cache key '${key}', version '${version3} and scope ${process.env["GITHUB_REF"]}. There exist one or more cache(s) with similar key but they have different version or scope. See more info on cache matching here: https://docs.github.com/en/actions/using-workflows/caching-dependencies-to-speed-up-workflows#matching-a-cache-key 
+        debug(`No matching cache found for cache key '${key2}', version '${version3} and scope ${process.env["GITHUB_REF"]}. There exist one or more cache(s) with similar key but they have different version or scope. See more info on cache matching here: https://docs.github.com/en/actions/using-workflows/caching-dependencies-to-speed-up-workflows#matching-a-cache-key 
 Other caches with similar key:`);
         for (const cacheEntry of (cacheListResult === null || cacheListResult === void 0 ? void 0 : cacheListResult.artifactCaches) || []) {
           debug(`Cache Key: ${cacheEntry === null || cacheEntry === void 0 ? void 0 : cacheEntry.cacheKey}, Cache Version: ${cacheEntry === null || cacheEntry === void 0 ? void 0 : cacheEntry.cacheVersion}, Cache Scope: ${cacheEntry === null || cacheEntry === void 0 ? void 0 : cacheEntry.scope}, Cache Created: ${cacheEntry === null || cacheEntry === void 0 ? void 0 : cacheEntry.creationTime}`);
@@ -64609,8 +64609,8 @@ var init_cacheHttpClient = __esm({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -64969,37 +64969,37 @@ var require_goog_varint = __commonJS({
     exports2.varint32write = varint32write;
     function varint32read() {
       let b = this.buf[this.pos++];
-      let result = b & 127;
+      let result2 = b & 127;
       if ((b & 128) == 0) {
         this.assertBounds();
-        return result;
+        return result2;
       }
       b = this.buf[this.pos++];
-      result |= (b & 127) << 7;
+      result2 |= (b & 127) << 7;
       if ((b & 128) == 0) {
         this.assertBounds();
-        return result;
+        return result2;
       }
       b = this.buf[this.pos++];
-      result |= (b & 127) << 14;
+      result2 |= (b & 127) << 14;
       if ((b & 128) == 0) {
         this.assertBounds();
-        return result;
+        return result2;
       }
       b = this.buf[this.pos++];
-      result |= (b & 127) << 21;
+      result2 |= (b & 127) << 21;
       if ((b & 128) == 0) {
         this.assertBounds();
-        return result;
+        return result2;
       }
       b = this.buf[this.pos++];
-      result |= (b & 15) << 28;
+      result2 |= (b & 15) << 28;
       for (let readBytes = 5; (b & 128) !== 0 && readBytes < 10; readBytes++)
         b = this.buf[this.pos++];
       if ((b & 128) != 0)
         throw new Error("invalid varint");
       this.assertBounds();
-      return result >>> 0;
+      return result2 >>> 0;
     }
     exports2.varint32read = varint32read;
   }
@@ -65052,10 +65052,10 @@ var require_pb_long = __commonJS({
        * Convert to a native number.
        */
       toNumber() {
-        let result = this.hi * TWO_PWR_32_DBL + (this.lo >>> 0);
-        if (!Number.isSafeInteger(result))
+        let result2 = this.hi * TWO_PWR_32_DBL + (this.lo >>> 0);
+        if (!Number.isSafeInteger(result2))
           throw new Error("cannot convert to safe number");
-        return result;
+        return result2;
       }
     };
     var PbULong = class _PbULong extends SharedPbLong {
@@ -66224,11 +66224,11 @@ var require_reflection_json_reader = __commonJS({
                   break;
               }
               this.assert(val !== void 0, field.name + " map value", jsonObjValue);
-              let key = jsonObjKey;
+              let key2 = jsonObjKey;
               if (field.K == reflection_info_1.ScalarType.BOOL)
-                key = key == "true" ? true : key == "false" ? false : key;
-              key = this.scalar(key, field.K, reflection_info_1.LongType.STRING, field.name).toString();
-              fieldObj[key] = val;
+                key2 = key2 == "true" ? true : key2 == "false" ? false : key2;
+              key2 = this.scalar(key2, field.K, reflection_info_1.LongType.STRING, field.name).toString();
+              fieldObj[key2] = val;
             }
           } else if (field.repeat) {
             if (jsonValue === null)
@@ -66773,16 +66773,16 @@ var require_reflection_binary_reader = __commonJS({
       mapEntry(field, reader, options) {
         let length = reader.uint32();
         let end = reader.pos + length;
-        let key = void 0;
+        let key2 = void 0;
         let val = void 0;
         while (reader.pos < end) {
           let [fieldNo, wireType] = reader.tag();
           switch (fieldNo) {
             case 1:
               if (field.K == reflection_info_1.ScalarType.BOOL)
-                key = reader.bool().toString();
+                key2 = reader.bool().toString();
               else
-                key = this.scalar(reader, field.K, reflection_info_1.LongType.STRING);
+                key2 = this.scalar(reader, field.K, reflection_info_1.LongType.STRING);
               break;
             case 2:
               switch (field.V.kind) {
@@ -66801,9 +66801,9 @@ var require_reflection_binary_reader = __commonJS({
               throw new Error(`Unknown field ${fieldNo} (wire type ${wireType}) in map entry for ${this.info.typeName}#${field.name}`);
           }
         }
-        if (key === void 0) {
+        if (key2 === void 0) {
           let keyRaw = reflection_scalar_default_1.reflectionScalarDefault(field.K);
-          key = field.K == reflection_info_1.ScalarType.BOOL ? keyRaw.toString() : keyRaw;
+          key2 = field.K == reflection_info_1.ScalarType.BOOL ? keyRaw.toString() : keyRaw;
         }
         if (val === void 0)
           switch (field.V.kind) {
@@ -66817,7 +66817,7 @@ var require_reflection_binary_reader = __commonJS({
               val = field.V.T().create();
               break;
           }
-        return [key, val];
+        return [key2, val];
       }
       scalar(reader, type, longType) {
         switch (type) {
@@ -66922,8 +66922,8 @@ var require_reflection_binary_writer = __commonJS({
               break;
             case "map":
               assert_1.assert(typeof value == "object" && value !== null);
-              for (const [key, val] of Object.entries(value))
-                this.mapEntry(writer, options, field, key, val);
+              for (const [key2, val] of Object.entries(value))
+                this.mapEntry(writer, options, field, key2, val);
               break;
           }
         }
@@ -66931,21 +66931,21 @@ var require_reflection_binary_writer = __commonJS({
         if (u !== false)
           (u === true ? binary_format_contract_1.UnknownFieldHandler.onWrite : u)(this.info.typeName, message, writer);
       }
-      mapEntry(writer, options, field, key, value) {
+      mapEntry(writer, options, field, key2, value) {
         writer.tag(field.no, binary_format_contract_1.WireType.LengthDelimited);
         writer.fork();
-        let keyValue = key;
+        let keyValue = key2;
         switch (field.K) {
           case reflection_info_1.ScalarType.INT32:
           case reflection_info_1.ScalarType.FIXED32:
           case reflection_info_1.ScalarType.UINT32:
           case reflection_info_1.ScalarType.SFIXED32:
           case reflection_info_1.ScalarType.SINT32:
-            keyValue = Number.parseInt(key);
+            keyValue = Number.parseInt(key2);
             break;
           case reflection_info_1.ScalarType.BOOL:
-            assert_1.assert(key == "true" || key == "false");
-            keyValue = key == "true";
+            assert_1.assert(key2 == "true" || key2 == "false");
+            keyValue = key2 == "true";
             break;
         }
         this.scalar(writer, field.K, 1, keyValue, true);
@@ -67811,9 +67811,9 @@ var require_rpc_options = __commonJS({
       let o = {};
       copy(defaults2, o);
       copy(options, o);
-      for (let key of Object.keys(options)) {
-        let val = options[key];
-        switch (key) {
+      for (let key2 of Object.keys(options)) {
+        let val = options[key2];
+        switch (key2) {
           case "jsonOptions":
             o.jsonOptions = runtime_1.mergeJsonOptions(defaults2.jsonOptions, o.jsonOptions);
             break;
@@ -68070,15 +68070,15 @@ var require_rpc_output_stream = __commonJS({
       }
       // "push" a new iterator result.
       // this either resolves a pending promise, or enqueues the result.
-      pushIt(result) {
+      pushIt(result2) {
         let state3 = this._itState;
         if (state3.p) {
           const p = state3.p;
           runtime_1.assert(p.state == deferred_1.DeferredState.PENDING, "iterator contract broken");
-          "value" in result ? p.resolve(result) : p.reject(result);
+          "value" in result2 ? p.resolve(result2) : p.reject(result2);
           delete state3.p;
         } else {
-          state3.q.push(result);
+          state3.q.push(result2);
         }
       }
     };
@@ -68111,8 +68111,8 @@ var require_unary_call = __commonJS({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -68180,8 +68180,8 @@ var require_server_streaming_call = __commonJS({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -68250,8 +68250,8 @@ var require_client_streaming_call = __commonJS({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -68319,8 +68319,8 @@ var require_duplex_streaming_call = __commonJS({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -68387,8 +68387,8 @@ var require_test_transport = __commonJS({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -69582,8 +69582,8 @@ var init_cacheTwirpClient = __esm({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -69939,8 +69939,8 @@ var init_tar = __esm({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -69956,13 +69956,13 @@ function checkPaths(paths) {
     throw new ValidationError(`Path Validation Error: At least one directory or file path is required`);
   }
 }
-function checkKey(key) {
-  if (key.length > 512) {
-    throw new ValidationError(`Key Validation Error: ${key} cannot be larger than 512 characters.`);
+function checkKey(key2) {
+  if (key2.length > 512) {
+    throw new ValidationError(`Key Validation Error: ${key2} cannot be larger than 512 characters.`);
   }
   const regex = /^[^,]*$/;
-  if (!regex.test(key)) {
-    throw new ValidationError(`Key Validation Error: ${key} cannot contain commas.`);
+  if (!regex.test(key2)) {
+    throw new ValidationError(`Key Validation Error: ${key2} cannot contain commas.`);
   }
 }
 function isFeatureAvailable() {
@@ -69976,7 +69976,7 @@ function isFeatureAvailable() {
   }
 }
 function restoreCache(paths_1, primaryKey_1, restoreKeys_1, options_1) {
-  return __awaiter14(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
+  return __awaiter14(this, arguments, void 0, function* (paths, primaryKey, restoreKeys2, options, enableCrossOsArchive = false) {
     const cacheServiceVersion = getCacheServiceVersion();
     debug(`Cache service version: ${cacheServiceVersion}`);
     checkPaths(paths);
@@ -69988,25 +69988,25 @@ function restoreCache(paths_1, primaryKey_1, restoreKeys_1, options_1) {
     }
     switch (cacheServiceVersion) {
       case "v2":
-        return yield restoreCacheV2(paths, primaryKey, restoreKeys, options, enableCrossOsArchive);
+        return yield restoreCacheV2(paths, primaryKey, restoreKeys2, options, enableCrossOsArchive);
       case "v1":
       default:
-        return yield restoreCacheV1(paths, primaryKey, restoreKeys, options, enableCrossOsArchive);
+        return yield restoreCacheV1(paths, primaryKey, restoreKeys2, options, enableCrossOsArchive);
     }
   });
 }
 function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
-  return __awaiter14(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
+  return __awaiter14(this, arguments, void 0, function* (paths, primaryKey, restoreKeys2, options, enableCrossOsArchive = false) {
     var _a2;
-    restoreKeys = restoreKeys || [];
-    const keys = [primaryKey, ...restoreKeys];
+    restoreKeys2 = restoreKeys2 || [];
+    const keys = [primaryKey, ...restoreKeys2];
     debug("Resolved Keys:");
     debug(JSON.stringify(keys));
     if (keys.length > 10) {
       throw new ValidationError(`Key Validation Error: Keys are limited to a maximum of 10.`);
     }
-    for (const key of keys) {
-      checkKey(key);
+    for (const key2 of keys) {
+      checkKey(key2);
     }
     const compressionMethod = yield getCompressionMethod();
     let archivePath = "";
@@ -70064,18 +70064,18 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
   });
 }
 function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
-  return __awaiter14(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
+  return __awaiter14(this, arguments, void 0, function* (paths, primaryKey, restoreKeys2, options, enableCrossOsArchive = false) {
     var _a2;
     options = Object.assign(Object.assign({}, options), { useAzureSdk: true });
-    restoreKeys = restoreKeys || [];
-    const keys = [primaryKey, ...restoreKeys];
+    restoreKeys2 = restoreKeys2 || [];
+    const keys = [primaryKey, ...restoreKeys2];
     debug("Resolved Keys:");
     debug(JSON.stringify(keys));
     if (keys.length > 10) {
       throw new ValidationError(`Key Validation Error: Keys are limited to a maximum of 10.`);
     }
-    for (const key of keys) {
-      checkKey(key);
+    for (const key2 of keys) {
+      checkKey(key2);
     }
     let archivePath = "";
     try {
@@ -70083,7 +70083,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
       const compressionMethod = yield getCompressionMethod();
       const request = {
         key: primaryKey,
-        restoreKeys,
+        restoreKeys: restoreKeys2,
         version: getCacheVersion(paths, compressionMethod, enableCrossOsArchive)
       };
       let response;
@@ -70177,8 +70177,8 @@ var init_cache3 = __esm({
             reject(e);
           }
         }
-        function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+        function step(result2) {
+          result2.done ? resolve3(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -70201,10 +70201,10 @@ var init_cache3 = __esm({
   }
 });
 
-// src/restore-child.ts
+// src/cache/restore-process.ts
 init_cache3();
 
-// src/cache.ts
+// src/cache/service.ts
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/goenv.ts
@@ -70231,19 +70231,17 @@ init_core();
 var IS_WINDOWS9 = process.platform === "win32";
 var IS_MAC = process.platform === "darwin";
 
-// src/cache.ts
+// src/cache/staging.ts
+var STALE_MS = 60 * 60 * 1e3;
+
+// src/cache/service.ts
 var RESULT_MARKER = "go-mod-download restore result: ";
-var RESTORE_ENTRY = fileURLToPath2(new URL(import.meta.url.endsWith(".ts") ? "./restore.ts" : "./restore.js", import.meta.url));
+var RESTORE_ENTRY = fileURLToPath2(new URL(import.meta.url.endsWith(".ts") ? "./restore-process.ts" : "./restore.js", import.meta.url));
 
-// src/restore-child.ts
-async function runRestore() {
-  const [dir, key, ...restoreKeys] = process.argv.slice(2);
-  if (!dir || !key) throw new Error("usage: restore <path> <key> [restore keys\u2026]");
-  const result = isFeatureAvailable() ? { available: true, matchedKey: await restoreCache([dir], key, restoreKeys) ?? null } : { available: false, matchedKey: null };
-  console.log(RESULT_MARKER + JSON.stringify(result));
-}
-
-// src/restore.ts
-await runRestore();
+// src/cache/restore-process.ts
+var [dir, key, ...restoreKeys] = process.argv.slice(2);
+if (!dir || !key) throw new Error("usage: restore <path> <key> [restore keys\u2026]");
+var result = isFeatureAvailable() ? { available: true, matchedKey: await restoreCache([dir], key, restoreKeys) ?? null } : { available: false, matchedKey: null };
+console.log(RESULT_MARKER + JSON.stringify(result));
 process.exit();
 /*! For license information please see restore.js.LEGAL.txt */

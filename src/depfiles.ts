@@ -2,7 +2,7 @@
 import * as glob from '@actions/glob'
 import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
-import { parseGoWork } from './gomod.ts'
+import { parseGoMod, parseGoWork } from './gomod.ts'
 import { parseGoSum, type SumLine } from './gosum.ts'
 
 export interface DependencyFiles {
@@ -11,6 +11,10 @@ export interface DependencyFiles {
   sumLines: SumLine[]
   /** go.work, else go.mod (go prefers the workspace too): the source of the `go` and `toolchain` lines. */
   goModText: string
+  /** go.mod's `go` line. */
+  goLine: string | undefined
+  /** A module with requirements and no go.sum beside its go.mod: nothing to check modules against. */
+  missingGoSum: boolean
 }
 
 /**
@@ -25,7 +29,14 @@ export async function readDependencyFiles(workspace: string, workingDirectory: s
     [...new Set(found)].sort().map(async f => ({ path: path.relative(workspace, f).split(path.sep).join('/'), content: await fs.readFile(f) }))
   )
   const sumLines = files.filter(f => f.path.endsWith('.sum')).flatMap(f => parseGoSum(f.content.toString('utf8')))
-  return { files, sumLines, goModText: goWork ?? goMod }
+  const mod = parseGoMod(goMod)
+  return {
+    files,
+    sumLines,
+    goModText: goWork ?? goMod,
+    goLine: mod.go,
+    missingGoSum: goWork === undefined && mod.require.length > 0 && !existsSync(path.join(workingDirectory, 'go.sum'))
+  }
 }
 
 function defaultFiles(workingDirectory: string, goWork: string | undefined): string[] {

@@ -3,9 +3,12 @@ import * as core from '@actions/core'
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { downloadEnv, runAttempt } from './attempt.ts'
-import { cacheKeys, cachePath, restoreModCache, type RestoreReport, saveDecision, saveModCache } from './cache.ts'
+import { cacheKeys, saveDecision } from './cache/keys.ts'
+import { savedPaths } from './cache/layout.ts'
+import { restoreModCache, type RestoreReport, saveModCache } from './cache/service.ts'
+import { verifyModuleCache } from './cache/verify.ts'
 import { secretsIn } from './credentials.ts'
-import { readDependencyFiles } from './depfiles.ts'
+import { type DependencyFiles, readDependencyFiles } from './depfiles.ts'
 import { formatDuration } from './duration.ts'
 import { findGo, type GoEnv, processEnv, readGoEnv } from './goenv.ts'
 import { assembleChain, type Candidate, demote, goproxyDisplay, goproxyValue } from './goproxy.ts'
@@ -20,7 +23,8 @@ import { HttpClient, loadNetworkView, networkSecrets } from './net/client.ts'
 import { fallbackOrder, rankHealthy } from './ranking.ts'
 import { type DownloadResult, downloadWithRetries } from './retry.ts'
 import { writeReport } from './report.ts'
-import { describeFailure, formatSize, type RunFacts } from './summary.ts'
+import { describeFailure, describeVerify, formatSize, type RunFacts } from './summary.ts'
+import { buildsFromVendor, hasModulesTxt, vendorConsistent } from './vendor.ts'
 
 const BACKOFF_MS = 1000
 const FETCH_ROUNDS = 3
@@ -71,13 +75,27 @@ export async function run(): Promise<void> {
 async function download(ctx: RunContext): Promise<void> {
   const { env, settings, facts } = ctx
   const deps = await readDependencyFiles(ctx.workspace, settings.workingDirectory, settings.cacheDependencyPath)
-  const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: env.GOVERSION, files: deps.files, goModText: deps.goModText })
+  if (await vendored(ctx, deps)) return
+  // Without go.sum nothing can check what a cache or a proxy hands over: go checks each module
+  // against the checksum database itself, and the cache is neither trusted nor fed.
+  const withoutGoSum = deps.missingGoSum
+  if (withoutGoSum) {
+    facts.probeNote = NO_GO_SUM
+    core.warning(NO_GO_SUM)
+  }
+  const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files })
   facts.cacheKey = keys.key
-  const archived = cachePath(env.GOMODCACHE, settings.cacheContents)
-  if (settings.cache) {
-    facts.restore = await core.group('Restore the module cache', () => restoreModCache(archived, keys, settings.cacheTimeoutMs))
+  const cacheOn = settings.cache && !withoutGoSum
+  if (cacheOn) {
+    facts.restore = await core.group('Restore the module cache', () => restoreModCache(env.GOMODCACHE, keys, settings.cacheTimeoutMs))
     if (facts.restore.warning) core.warning(facts.restore.warning)
     core.info(describeRestore(facts.restore))
+  }
+  // What go will trust without rehashing, restored or left on the runner, is checked first.
+  if (deps.sumLines.length > 0 && hasDownloads(env.GOMODCACHE)) {
+    facts.verify = await core.group('Check the module cache against go.sum', () => verifyModuleCache(env.GOMODCACHE, deps.sumLines))
+    core.info(describeVerify(facts.verify))
+    for (const d of facts.verify.discarded) core.warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`)
   }
 
   const attempt = (goproxy: string, fetch?: FetchStage) =>
@@ -94,13 +112,34 @@ async function download(ctx: RunContext): Promise<void> {
 
   // With every module already in the module cache, no proxy needs to be asked anything.
   const cached = hasDownloads(env.GOMODCACHE) && (await checkModuleCache(attempt, ctx.candidates, facts))
-  if (!cached) await probeAndDownload(ctx, attempt, deps.sumLines)
+  if (!cached) await probeAndDownload(ctx, attempt, deps.sumLines, !withoutGoSum)
 
-  const decision = saveDecision({ cacheEnabled: settings.cache, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state })
+  const decision = saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state })
   facts.save = decision.save
-    ? await core.group('Save the module cache', () => saveModCache(archived, keys.key, settings.cacheTimeoutMs))
+    ? await core.group('Save the module cache', () => saveModCache(env.GOMODCACHE, keys.key, savedPaths(deps.sumLines, settings.cacheContents), settings.cacheTimeoutMs))
     : { state: 'skipped', why: `not saved: ${decision.why}` }
   if (facts.save.state === 'failed') core.warning(`Cache ${facts.save.why}`)
+}
+
+const NO_GO_SUM =
+  'There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.'
+
+/** A module that builds from a consistent vendor/ needs no download: said so, and done. */
+async function vendored(ctx: RunContext, deps: DependencyFiles): Promise<boolean> {
+  const { env, settings, facts } = ctx
+  if (!buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== '' && env.GOWORK !== 'off' })) return false
+  const check = await vendorConsistent(ctx.go, settings.workingDirectory, processEnv())
+  if (!check.ok) {
+    core.warning(`vendor/modules.txt does not agree with go.mod, so builds will fail until \`go mod vendor\` is run; downloading the modules meanwhile. go said: ${check.why}`)
+    return false
+  }
+  facts.ok = true
+  facts.probeNote = 'go builds this module from vendor/ (vendor/modules.txt agrees with go.mod): nothing to download, so no proxy was probed and the module cache was neither restored nor saved.'
+  facts.save = { state: 'skipped', why: 'not saved: the module builds from vendor/' }
+  facts.exported = goproxyDisplay(ctx.candidates)
+  core.exportVariable('GOPROXY', goproxyValue(ctx.candidates))
+  core.info(facts.probeNote)
+  return true
 }
 
 type Attempt = (goproxy: string, fetch?: FetchStage) => ReturnType<typeof runAttempt>
@@ -121,7 +160,7 @@ async function checkModuleCache(attempt: Attempt, candidates: Candidate[], facts
   return true
 }
 
-async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: SumLine[]): Promise<void> {
+async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: SumLine[], prefetch: boolean): Promise<void> {
   const { env, settings, candidates, facts } = ctx
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY)
   const target = probeTarget(sumLines, isPrivate)
@@ -142,7 +181,7 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
   }
 
   // go fetches through the local proxy, which serves go's download set verified, fetched while go works.
-  const fetch = settings.prefetch && ranked.length > 0 ? await startFetchStage(ctx, chain, sumLines, isPrivate) : undefined
+  const fetch = prefetch && settings.prefetch && ranked.length > 0 ? await startFetchStage(ctx, chain, sumLines, isPrivate) : undefined
   const goproxyFor = (c: Candidate[]) => (fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c))
   let result: DownloadResult
   try {

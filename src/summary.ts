@@ -1,5 +1,6 @@
 // The job summary: first a model of what happened (pure data), then its markdown.
-import type { RestoreReport, SaveReport } from './cache.ts'
+import type { RestoreReport, SaveReport } from './cache/service.ts'
+import type { VerifyReport } from './cache/verify.ts'
 import { formatDuration } from './duration.ts'
 import { goMayNotShare } from './net/errors.ts'
 import type { FetchReport } from './fetch/stage.ts'
@@ -16,6 +17,8 @@ export interface RunFacts {
   exported?: string
   cacheKey?: string
   restore: RestoreReport
+  /** The check of the module cache the step started from, when it held anything go.sum names. */
+  verify?: VerifyReport
   save?: SaveReport
   attempts: AttemptRecord[]
   /** The local proxy and the speculative fetch behind it, when they ran. */
@@ -85,15 +88,17 @@ export function buildSummary(facts: RunFacts): SummaryModel {
     },
     {
       heading: 'Cache',
-      header: ['Restore', 'Key', 'Restored key', 'Save'],
+      header: ['Restore', 'Checked against go.sum', 'Key', 'Restored key', 'Save'],
       rows: [
         [
           joined(RESTORE_WORDS[facts.restore.state], formatSize(facts.restore.bytes), time(facts.restore.durationMs)),
+          facts.verify ? describeVerify(facts.verify) : '—',
           facts.cacheKey ?? '',
           facts.restore.matchedKey ?? '—',
           facts.save ? joined(facts.save.why, formatSize(facts.save.bytes), time(facts.save.durationMs)) : '—'
         ]
-      ]
+      ],
+      notes: facts.verify ? verifyNotes(facts.verify) : []
     }
   ]
   return { title, ...(facts.failure === undefined ? {} : { failure: facts.failure }), sections }
@@ -112,6 +117,20 @@ function runnerNotes(facts: RunFacts): string[] {
         ? `⚠️ ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(', ') || 'no certificates found'}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).`
         : `⚠️ ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
     )
+}
+
+/** What the check of the starting module cache hashed, in how long, and what it threw away. */
+export function describeVerify(v: VerifyReport): string {
+  const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(', ')
+  const outcome = v.discarded.length === 0 ? 'all match' : `${v.discarded.length} discarded`
+  return `${counted} in ${formatDuration(v.durationMs)}: ${outcome}`
+}
+
+function verifyNotes(v: VerifyReport): string[] {
+  return [
+    ...v.discarded.map(d => `⚠️ discarded: ${d.module} ${d.version}, ${d.why}; fetched again.`),
+    ...(v.repaired > 0 ? [`.ziphash rewritten for ${v.repaired} zip${v.repaired === 1 ? '' : 's'} that matched go.sum (it was missing or wrong).`] : [])
+  ]
 }
 
 function fetchSections(f: FetchReport): Section[] {

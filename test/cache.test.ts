@@ -1,22 +1,21 @@
 import { describe, expect, it } from 'vitest'
-import { cacheKeys, goDirectives, type KeyFacts, KEY_PREFIX, saveDecision } from '../src/cache.ts'
+import { cacheKeys, type KeyFacts, KEY_PREFIX, saveDecision } from '../src/cache/keys.ts'
 
 const facts: KeyFacts = {
   os: 'linux',
   arch: 'amd64',
-  goVersion: 'go1.26.8',
+  contents: 'downloads',
   files: [
     { path: 'go.sum', content: Buffer.from('example.com/a v1.0.0 h1:abc=\n') },
     { path: 'tools/go.sum', content: Buffer.from('example.com/b v1.0.0 h1:def=\n') }
-  ],
-  goModText: 'module example.com/x\n\ngo 1.22\n\ntoolchain go1.26.8\n\nrequire example.com/a v1.0.0\n'
+  ]
 }
 
 describe('cacheKeys', () => {
-  it('is prefix, platform and Go version, then a hash; the restore key is the same without the hash', () => {
+  it('is prefix, platform and contents, then a hash; the restore key is the same without the hash', () => {
     const { key, restoreKeys } = cacheKeys(facts)
-    expect(key).toMatch(new RegExp(`^${KEY_PREFIX}-linux-amd64-go1\\.26\\.8-[0-9a-f]{64}$`))
-    expect(restoreKeys).toEqual([`${KEY_PREFIX}-linux-amd64-go1.26.8-`])
+    expect(key).toMatch(new RegExp(`^${KEY_PREFIX}-linux-amd64-downloads-[0-9a-f]{64}$`))
+    expect(restoreKeys).toEqual([`${KEY_PREFIX}-linux-amd64-downloads-`])
     expect(key.startsWith(restoreKeys[0] as string)).toBe(true)
   })
 
@@ -26,27 +25,20 @@ describe('cacheKeys', () => {
 
   it.each<[string, Partial<KeyFacts>]>([
     ['a dependency file changes', { files: [{ path: 'go.sum', content: Buffer.from('example.com/a v1.0.1 h1:xyz=\n') }] }],
-    ['the go line changes', { goModText: facts.goModText.replace('go 1.22', 'go 1.23') }],
-    ['the toolchain line changes', { goModText: facts.goModText.replace('toolchain go1.26.8', 'toolchain go1.26.9') }],
-    ['the Go version changes', { goVersion: 'go1.27.0' }],
+    ['a dependency file is renamed', { files: facts.files.map(f => ({ ...f, path: `sub/${f.path}` })) }],
+    ['the contents change', { contents: 'everything' }],
     ['the platform changes', { os: 'darwin', arch: 'arm64' }]
   ])('changes when %s', (_, change) => {
     expect(cacheKeys({ ...facts, ...change }).key).not.toBe(cacheKeys(facts).key)
   })
 
-  it('ignores go.mod lines that go.sum already accounts for', () => {
-    expect(cacheKeys({ ...facts, goModText: facts.goModText.replace('require example.com/a v1.0.0', '// comment') }).key).toBe(cacheKeys(facts).key)
-  })
-})
-
-describe('goDirectives', () => {
-  it('keeps the go and toolchain lines', () => {
-    expect(goDirectives(facts.goModText)).toEqual(['go 1.22', 'toolchain go1.26.8'])
+  it('holds no Go version: zips, .mod files and extracted trees do not depend on it, so a new Go release restores the same entry', () => {
+    expect(cacheKeys(facts).key).not.toMatch(/go\d/)
   })
 })
 
 describe('saveDecision', () => {
-  const base = { cacheEnabled: true, saveCache: true, downloadOk: true, restore: 'miss' as const }
+  const base = { cacheEnabled: true, goSum: true, saveCache: true, downloadOk: true, restore: 'miss' as const }
 
   it.each<[string, Partial<typeof base> | { restore: string }, boolean, string]>([
     ['after a complete download on a miss', {}, true, ''],
@@ -55,6 +47,7 @@ describe('saveDecision', () => {
     ['not when the exact key was restored', { restore: 'exact' }, false, 'the exact key was restored'],
     ['not when save-cache is false', { saveCache: false }, false, 'save-cache is false'],
     ['not when the cache is off', { cacheEnabled: false }, false, 'cache is off'],
+    ['not without a go.sum', { goSum: false }, false, 'there is no go.sum to check it against'],
     ['not without a cache service', { restore: 'unavailable' }, false, 'no cache service'],
     ['not after the restore timed out', { restore: 'timed-out' }, false, 'the cache service did not answer the restore in time']
   ])('%s', (_, change, save, why) => {

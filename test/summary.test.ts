@@ -19,8 +19,9 @@ const facts: RunFacts = {
   probes,
   chosen: good!.display,
   exported: 'https://good.example.com|https://ci:***@stall.example.com|direct',
-  cacheKey: 'go-mod-download-linux-amd64-go1.26.8-abc',
-  restore: { state: 'partial', matchedKey: 'go-mod-download-linux-amd64-go1.26.8-old', durationMs: 2100, bytes: 50 << 20 },
+  cacheKey: 'go-mod-download-linux-amd64-downloads-abc',
+  restore: { state: 'partial', matchedKey: 'go-mod-download-linux-amd64-downloads-old', durationMs: 2100, bytes: 50 << 20 },
+  verify: { zips: 12, trees: 0, mods: 20, discarded: [{ module: 'example.com/m', version: 'v1.2.3', why: 'zip does not match go.sum' }], repaired: 2, durationMs: 800 },
   save: { state: 'saved', why: 'saved', durationMs: 5200, bytes: 60 << 20 },
   attempts
 }
@@ -44,7 +45,17 @@ describe('buildSummary', () => {
       ['2', 'https://good.example.com', '✅ ok', '3.4s', 'completed']
     ])
     expect(section('Cache')).toEqual([
-      ['🟡 partial (restored by prefix), 50.0 MiB, 2.1s', 'go-mod-download-linux-amd64-go1.26.8-abc', 'go-mod-download-linux-amd64-go1.26.8-old', 'saved, 60.0 MiB, 5.2s']
+      [
+        '🟡 partial (restored by prefix), 50.0 MiB, 2.1s',
+        '12 zips, 0 extracted trees, 20 go.mod files in 800ms: 1 discarded',
+        'go-mod-download-linux-amd64-downloads-abc',
+        'go-mod-download-linux-amd64-downloads-old',
+        'saved, 60.0 MiB, 5.2s'
+      ]
+    ])
+    expect(model.sections.find(s => s.heading === 'Cache')?.notes).toEqual([
+      '⚠️ discarded: example.com/m v1.2.3, zip does not match go.sum; fetched again.',
+      '.ziphash rewritten for 2 zips that matched go.sum (it was missing or wrong).'
     ])
     expect(section('Result')).toEqual([['https://good.example.com', facts.exported, '14', '2']])
   })

@@ -61,3 +61,18 @@ export async function startCacheService(): Promise<CacheService> {
     }
   }
 }
+
+/** Cache services a test file starts, all closed together after each test. */
+export function servicePool(): { start: () => Promise<CacheService>; closeAll: () => Promise<void> } {
+  const open: CacheService[] = []
+  return {
+    start: async () => {
+      const service = await startCacheService()
+      open.push(service)
+      return service
+    },
+    closeAll: async () => {
+      await Promise.all(open.splice(0).map(s => s.close()))
+    }
+  }
+}

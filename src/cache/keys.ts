@@ -1,0 +1,56 @@
+// The cache key, and whether a run saves: decisions from facts, no effects.
+import { createHash } from 'node:crypto'
+import type { CacheContents } from '../inputs.ts'
+import type { RestoreState } from './service.ts'
+
+export const KEY_PREFIX = 'go-mod-download'
+
+export interface KeyFacts {
+  os: string
+  arch: string
+  contents: CacheContents
+  /** The dependency files (go.sum, go.work.sum…), with paths relative to the workspace. */
+  files: { path: string; content: Buffer }[]
+}
+
+export interface CacheKeys {
+  key: string
+  /** The key without its hash: a partial cache is better than none, the download fills the gaps. */
+  restoreKeys: string[]
+}
+
+/**
+ * `<prefix>-<os>-<arch>-<contents>-<hash of the dependency files>`. No Go version: an entry holds
+ * module zips, .mod and .info files and trees extracted from them, none of which depends on the
+ * Go release, and all of which are checked against go.sum when restored; a patch release of Go
+ * must not start every project cold. The platform stays: a toolchain go switches to is a module
+ * of its own platform, and the cache service keeps entries apart by path style anyway.
+ */
+export function cacheKeys(facts: KeyFacts): CacheKeys {
+  const hash = createHash('sha256')
+  for (const file of [...facts.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    hash.update(`${file.path}\0${createHash('sha256').update(file.content).digest('hex')}\n`)
+  }
+  const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.contents}-`
+  return { key: base + hash.digest('hex'), restoreKeys: [base] }
+}
+
+/** Saving is for complete, verified downloads only, and pointless when the exact key came back. */
+export function saveDecision(facts: {
+  cacheEnabled: boolean
+  /** Without go.sum, nothing vouches for what would be saved. */
+  goSum: boolean
+  saveCache: boolean
+  downloadOk: boolean
+  restore: RestoreState
+}): { save: boolean; why: string } {
+  if (!facts.cacheEnabled) return { save: false, why: 'cache is off' }
+  if (!facts.goSum) return { save: false, why: 'there is no go.sum to check it against' }
+  if (!facts.downloadOk) return { save: false, why: 'the download did not complete' }
+  if (!facts.saveCache) return { save: false, why: 'save-cache is false' }
+  if (facts.restore === 'exact') return { save: false, why: 'the exact key was restored' }
+  if (facts.restore === 'unavailable') return { save: false, why: 'no cache service' }
+  // A save would wait just as long on a service that did not answer the restore.
+  if (facts.restore === 'timed-out') return { save: false, why: 'the cache service did not answer the restore in time' }
+  return { save: true, why: '' }
+}
