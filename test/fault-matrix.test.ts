@@ -67,7 +67,8 @@ describe.each(modes)('a candidate that $name', ({ fault, options, alone }) => {
 
     expect(run.failed, run.log).toBe(false)
     expectComplete(run.modcache, universe.modules)
-    expect(run.outputs.proxy).toBe(good.url)
+    // The summary says what the fetch saw of each candidate, should the order ever be wrong.
+    expect(run.outputs.proxy, run.summary).toBe(good.url)
     expect(run.exported.GOPROXY?.split('|')[0]).toBe(good.url)
     expect(processesWithEnv(`GOMODCACHE=${run.modcache}`)).toEqual([])
   })

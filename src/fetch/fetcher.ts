@@ -223,8 +223,11 @@ export class Fetcher {
       if (job.kind === 'zip') this.zips++
       return { kind: 'file', file, size: answer.size }
     } catch (e) {
-      // Refused, reset, silent, or overtaken by a hedge after it answered; not when the fetch was closed.
-      if (!this.stop.signal.aborted && !(signal.aborted && answered)) {
+      // Refused, reset, silent, or overtaken by a hedge before it answered. Not when it was
+      // overtaken after it answered, nor when only the fetch's close ended it: a request a hedge
+      // overtook counts even if the fetch closed before this line ran (go may finish first).
+      const overtaken = signal.aborted
+      if (overtaken ? !answered : !this.stop.signal.aborted) {
         if ((e as { kind?: string }).kind === 'silent') stats.stalls++
         else stats.failures++
       }
