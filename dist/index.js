@@ -1279,14 +1279,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path28 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path30 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path28 && path28[0] !== "/") {
-          path28 = `/${path28}`;
+        if (path30 && path30[0] !== "/") {
+          path30 = `/${path30}`;
         }
-        return new URL(`${origin}${path28}`);
+        return new URL(`${origin}${path30}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1737,39 +1737,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path28, origin }
+          request: { method, path: path30, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path28);
+        debuglog("sending request to %s %s/%s", method, origin, path30);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path28, origin },
+          request: { method, path: path30, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path28,
+          path30,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path28, origin }
+          request: { method, path: path30, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path28);
+        debuglog("trailers received from %s %s/%s", method, origin, path30);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path28, origin },
+          request: { method, path: path30, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path28,
+          path30,
           error2.message
         );
       });
@@ -1818,9 +1818,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path28, origin }
+            request: { method, path: path30, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path28);
+          debuglog("sending request to %s %s/%s", method, origin, path30);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1883,7 +1883,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path28,
+        path: path30,
         method,
         body: body2,
         headers,
@@ -1898,11 +1898,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path28 !== "string") {
+        if (typeof path30 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path28[0] !== "/" && !(path28.startsWith("http://") || path28.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path30[0] !== "/" && !(path30.startsWith("http://") || path30.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path28)) {
+        } else if (invalidPathRegex.test(path30)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1968,7 +1968,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path28, query) : path28;
+        this.path = query ? buildURL(path30, query) : path30;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6661,7 +6661,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path28, host, upgrade, blocking, reset } = request;
+      const { method, path: path30, host, upgrade, blocking, reset } = request;
       let { body: body2, headers, contentLength: contentLength2 } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util5.isFormDataLike(body2)) {
@@ -6742,7 +6742,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path28} HTTP/1.1\r
+      let header = `${method} ${path30} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7271,7 +7271,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path28, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path30, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body: body2 } = request;
       if (upgrade) {
         util5.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7368,7 +7368,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path28;
+      headers[HTTP2_HEADER_PATH] = path30;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -7721,9 +7721,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume2, statusText);
         }
         const { origin, pathname, search } = util5.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path28 = search ? `${pathname}${search}` : pathname;
+        const path30 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path28;
+        this.opts.path = path30;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8962,10 +8962,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path28 = "/",
+          path: path30 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path28;
+        opts.path = origin + path30;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL5(origin);
           headers.host = host;
@@ -10937,20 +10937,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path28) {
-      if (typeof path28 !== "string") {
-        return path28;
+    function safeUrl(path30) {
+      if (typeof path30 !== "string") {
+        return path30;
       }
-      const pathSegments = path28.split("?");
+      const pathSegments = path30.split("?");
       if (pathSegments.length !== 2) {
-        return path28;
+        return path30;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path28, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path28);
+    function matchKey(mockDispatch2, { path: path30, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path30);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10972,7 +10972,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key2) {
       const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path28 }) => matchValue(safeUrl(path28), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path30 }) => matchValue(safeUrl(path30), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -11010,9 +11010,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path28, method, body: body2, headers, query } = opts;
+      const { path: path30, method, body: body2, headers, query } = opts;
       return {
-        path: path28,
+        path: path30,
         method,
         body: body2,
         headers,
@@ -11475,10 +11475,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path28, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path30, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path28,
+            Path: path30,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16357,9 +16357,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path28) {
-      for (let i = 0; i < path28.length; ++i) {
-        const code = path28.charCodeAt(i);
+    function validateCookiePath(path30) {
+      for (let i = 0; i < path30.length; ++i) {
+        const code = path30.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19279,11 +19279,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path28 = opts.path;
+          let path30 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path28 = `/${path28}`;
+            path30 = `/${path30}`;
           }
-          url2 = new URL(util5.parseOrigin(url2).origin + path28);
+          url2 = new URL(util5.parseOrigin(url2).origin + path30);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -21223,6 +21223,13 @@ function group(name, fn) {
     }
     return result;
   });
+}
+function saveState(name, value) {
+  const filePath2 = process.env["GITHUB_STATE"] || "";
+  if (filePath2) {
+    return issueFileCommand("STATE", prepareKeyValueMessage(name, value));
+  }
+  issueCommand("save-state", { name }, toCommandValue(value));
 }
 var __awaiter8, ExitCode;
 var init_core = __esm({
@@ -25945,8 +25952,8 @@ var SearchState;
 var init_internal_search_state = __esm({
   "node_modules/@actions/glob/lib/internal-search-state.js"() {
     SearchState = class {
-      constructor(path28, level) {
-        this.path = path28;
+      constructor(path30, level) {
+        this.path = path30;
         this.level = level;
       }
     };
@@ -32717,15 +32724,15 @@ function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObjec
   let isAbsolutePath = false;
   let requestUrl2 = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
-    let path28 = replaceAll(operationSpec.path, urlReplacements);
-    if (operationSpec.path === "/{nextLink}" && path28.startsWith("/")) {
-      path28 = path28.substring(1);
+    let path30 = replaceAll(operationSpec.path, urlReplacements);
+    if (operationSpec.path === "/{nextLink}" && path30.startsWith("/")) {
+      path30 = path30.substring(1);
     }
-    if (isAbsoluteUrl(path28)) {
-      requestUrl2 = path28;
+    if (isAbsoluteUrl(path30)) {
+      requestUrl2 = path30;
       isAbsolutePath = true;
     } else {
-      requestUrl2 = appendPath(requestUrl2, path28);
+      requestUrl2 = appendPath(requestUrl2, path30);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
@@ -32771,9 +32778,9 @@ function appendPath(url2, pathToAppend) {
   }
   const searchStart = pathToAppend.indexOf("?");
   if (searchStart !== -1) {
-    const path28 = pathToAppend.substring(0, searchStart);
+    const path30 = pathToAppend.substring(0, searchStart);
     const search = pathToAppend.substring(searchStart + 1);
-    newPath = newPath + path28;
+    newPath = newPath + path30;
     if (search) {
       parsedUrl.search = parsedUrl.search ? `${parsedUrl.search}&${search}` : search;
     }
@@ -35845,16 +35852,16 @@ var init_Matcher = __esm({
        * @returns {string|undefined}
        */
       getCurrentTag() {
-        const path28 = this._matcher.path;
-        return path28.length > 0 ? path28[path28.length - 1].tag : void 0;
+        const path30 = this._matcher.path;
+        return path30.length > 0 ? path30[path30.length - 1].tag : void 0;
       }
       /**
        * Get current namespace.
        * @returns {string|undefined}
        */
       getCurrentNamespace() {
-        const path28 = this._matcher.path;
-        return path28.length > 0 ? path28[path28.length - 1].namespace : void 0;
+        const path30 = this._matcher.path;
+        return path30.length > 0 ? path30[path30.length - 1].namespace : void 0;
       }
       /**
        * Get current node's attribute value.
@@ -35862,9 +35869,9 @@ var init_Matcher = __esm({
        * @returns {*}
        */
       getAttrValue(attrName) {
-        const path28 = this._matcher.path;
-        if (path28.length === 0) return void 0;
-        return path28[path28.length - 1].values?.[attrName];
+        const path30 = this._matcher.path;
+        if (path30.length === 0) return void 0;
+        return path30[path30.length - 1].values?.[attrName];
       }
       /**
        * Check if current node has an attribute.
@@ -35872,9 +35879,9 @@ var init_Matcher = __esm({
        * @returns {boolean}
        */
       hasAttr(attrName) {
-        const path28 = this._matcher.path;
-        if (path28.length === 0) return false;
-        const current = path28[path28.length - 1];
+        const path30 = this._matcher.path;
+        if (path30.length === 0) return false;
+        const current = path30[path30.length - 1];
         return current.values !== void 0 && attrName in current.values;
       }
       /**
@@ -35900,18 +35907,18 @@ var init_Matcher = __esm({
        * @returns {number}
        */
       getPosition() {
-        const path28 = this._matcher.path;
-        if (path28.length === 0) return -1;
-        return path28[path28.length - 1].position ?? 0;
+        const path30 = this._matcher.path;
+        if (path30.length === 0) return -1;
+        return path30[path30.length - 1].position ?? 0;
       }
       /**
        * Get current node's repeat counter (occurrence count of this tag name).
        * @returns {number}
        */
       getCounter() {
-        const path28 = this._matcher.path;
-        if (path28.length === 0) return -1;
-        return path28[path28.length - 1].counter ?? 0;
+        const path30 = this._matcher.path;
+        if (path30.length === 0) return -1;
+        return path30[path30.length - 1].counter ?? 0;
       }
       /**
        * Get current node's sibling index (alias for getPosition).
@@ -39379,11 +39386,11 @@ var init_crc64 = __esm({
           throw new Error("Module.ENVIRONMENT has been deprecated. To force the environment, use the ENVIRONMENT compile-time option (for example, -sENVIRONMENT=web or -sENVIRONMENT=node)");
         }
         var scriptDirectory = "";
-        function locateFile(path28) {
+        function locateFile(path30) {
           if (Module["locateFile"]) {
-            return Module["locateFile"](path28, scriptDirectory);
+            return Module["locateFile"](path30, scriptDirectory);
           }
-          return scriptDirectory + path28;
+          return scriptDirectory + path30;
         }
         var read_, readAsync, readBinary, setWindowTitle;
         function logExceptionOnExit(e) {
@@ -39396,7 +39403,7 @@ var init_crc64 = __esm({
         }
         if (ENVIRONMENT_IS_NODE) {
           if (typeof process == "undefined" || !process.release || process.release.name !== "node") throw new Error("not compiled for this environment (did you build to HTML and try to run it not on the web, or set ENVIRONMENT to something - like node - and run it someplace else - like on the web?)");
-          var fs14 = require2("fs");
+          var fs15 = require2("fs");
           var nodePath = require2("path");
           if (ENVIRONMENT_IS_WORKER) {
             scriptDirectory = nodePath.dirname(scriptDirectory) + "/";
@@ -39405,7 +39412,7 @@ var init_crc64 = __esm({
           }
           read_ = (filename, binary) => {
             filename = isFileURI(filename) ? new URL(filename) : nodePath.normalize(filename);
-            return fs14.readFileSync(filename, binary ? void 0 : "utf8");
+            return fs15.readFileSync(filename, binary ? void 0 : "utf8");
           };
           readBinary = (filename) => {
             var ret = read_(filename, true);
@@ -39417,7 +39424,7 @@ var init_crc64 = __esm({
           };
           readAsync = (filename, onload, onerror) => {
             filename = isFileURI(filename) ? new URL(filename) : nodePath.normalize(filename);
-            fs14.readFile(filename, function(err2, data) {
+            fs15.readFile(filename, function(err2, data) {
               if (err2) onerror(err2);
               else onload(data.buffer);
             });
@@ -42860,9 +42867,9 @@ var init_StorageSharedKeyCredentialPolicy = __esm({
        * @param request -
        */
       getCanonicalizedResourceString(request) {
-        const path28 = getURLPath(request.url) || "/";
+        const path30 = getURLPath(request.url) || "/";
         let canonicalizedResourceString = "";
-        canonicalizedResourceString += `/${this.factory.accountName}${path28}`;
+        canonicalizedResourceString += `/${this.factory.accountName}${path30}`;
         const queries = getURLQueries(request.url);
         const lowercaseQueries = {};
         if (queries) {
@@ -43404,9 +43411,9 @@ function storageSharedKeyCredentialPolicy(options) {
     return canonicalizedHeadersStringToSign;
   }
   function getCanonicalizedResourceString(request) {
-    const path28 = getURLPath(request.url) || "/";
+    const path30 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${options.accountName}${path28}`;
+    canonicalizedResourceString += `/${options.accountName}${path30}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -57561,10 +57568,10 @@ var init_StorageContextClient = __esm({
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url2) {
   const urlParsed = new URL(url2);
-  let path28 = urlParsed.pathname;
-  path28 = path28 || "/";
-  path28 = escape2(path28);
-  urlParsed.pathname = path28;
+  let path30 = urlParsed.pathname;
+  path30 = path30 || "/";
+  path30 = escape2(path30);
+  urlParsed.pathname = path30;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -57649,9 +57656,9 @@ function escape2(text) {
 }
 function appendToURLPath(url2, name) {
   const urlParsed = new URL(url2);
-  let path28 = urlParsed.pathname;
-  path28 = path28 ? path28.endsWith("/") ? `${path28}${name}` : `${path28}/${name}` : name;
-  urlParsed.pathname = path28;
+  let path30 = urlParsed.pathname;
+  path30 = path30 ? path30.endsWith("/") ? `${path30}${name}` : `${path30}/${name}` : name;
+  urlParsed.pathname = path30;
   return urlParsed.toString();
 }
 function setURLParameter2(url2, name, value) {
@@ -71552,7 +71559,7 @@ var init_cache3 = __esm({
 // src/main.ts
 init_core();
 import { existsSync as existsSync9, readdirSync as readdirSync4 } from "node:fs";
-import path27 from "node:path";
+import path29 from "node:path";
 
 // src/attempt.ts
 import path5 from "node:path";
@@ -71811,17 +71818,24 @@ function downloadEnv(base, goproxy, goflags) {
   return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(" ") };
 }
 
+// src/cache/build.ts
+import { promises as fs11 } from "node:fs";
+import path17 from "node:path";
+
 // src/cache/keys.ts
 import { createHash } from "node:crypto";
 var KEY_PREFIX = "go-mod-download";
 function cacheKeys(facts) {
+  const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.contents}-`;
+  return { key: base + filesHash(facts.files), restoreKeys: [base] };
+}
+function filesHash(files) {
   const hash = createHash("sha256");
-  for (const file of [...facts.files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) {
+  for (const file of [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) {
     hash.update(`${file.path}\0${createHash("sha256").update(file.content).digest("hex")}
 `);
   }
-  const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.contents}-`;
-  return { key: base + hash.digest("hex"), restoreKeys: [base] };
+  return hash.digest("hex");
 }
 function saveDecision(facts) {
   if (!facts.cacheEnabled) return { save: false, why: "cache is off" };
@@ -71832,70 +71846,6 @@ function saveDecision(facts) {
   if (facts.restore === "unavailable") return { save: false, why: "no cache service" };
   if (facts.restore === "timed-out") return { save: false, why: "the cache service did not answer the restore in time" };
   return { save: true, why: "" };
-}
-
-// src/gosum.ts
-import { createHash as createHash2 } from "node:crypto";
-function parseGoSum(text) {
-  const lines = [];
-  for (const raw of text.split("\n")) {
-    const fields = raw.trim().split(/\s+/);
-    if (fields.length !== 3) continue;
-    const [module, versionField, hash] = fields;
-    if (!hash.startsWith("h1:")) continue;
-    const goMod = versionField.endsWith("/go.mod");
-    const version3 = goMod ? versionField.slice(0, -"/go.mod".length) : versionField;
-    lines.push({ module, version: version3, goMod, hash });
-  }
-  return lines;
-}
-function hash1(files) {
-  const summary2 = createHash2("sha256");
-  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
-    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
-    summary2.update(`${sha256Hex}  `).update(name).update("\n");
-  }
-  return `h1:${summary2.digest("base64")}`;
-}
-function goModHashOfSha256(sha256Hex) {
-  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
-}
-function goModHash(content) {
-  return goModHashOfSha256(createHash2("sha256").update(content).digest("hex"));
-}
-function escapePath(path28) {
-  return path28.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
-}
-function probeTarget(lines, isPrivate) {
-  return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
-}
-
-// src/cache/layout.ts
-var downloadBase = (module, version3) => `cache/download/${escapePath(module)}/@v/${escapePath(version3)}`;
-var treePath = (module, version3) => `${escapePath(module)}@${escapePath(version3)}`;
-function checksFor(lines) {
-  const checks = /* @__PURE__ */ new Map();
-  for (const { module, version: version3, goMod, hash } of lines) {
-    const base = downloadBase(module, version3);
-    const add = (what, path28) => checks.set(path28, { module, version: version3, what, path: path28, hash });
-    if (goMod) add("mod", `${base}.mod`);
-    else {
-      add("zip", `${base}.zip`);
-      add("tree", treePath(module, version3));
-    }
-  }
-  return [...checks.values()];
-}
-function savedPaths(lines, contents) {
-  const paths = /* @__PURE__ */ new Set();
-  for (const { module, version: version3, goMod } of lines) {
-    const base = downloadBase(module, version3);
-    paths.add(`${base}.mod`).add(`${base}.info`);
-    if (goMod) continue;
-    paths.add(`${base}.zip`).add(`${base}.ziphash`);
-    if (contents === "everything") paths.add(treePath(module, version3));
-  }
-  return [...paths].sort();
 }
 
 // src/cache/service.ts
@@ -72011,7 +71961,7 @@ function _getCacheDirectory() {
 
 // src/goenv.ts
 import path7 from "node:path";
-var NAMES = ["GOPROXY", "GOMODCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GOAUTH", "GOWORK"];
+var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GOAUTH", "GOWORK"];
 async function findGo() {
   const onPath = await which("go", false);
   if (onPath) return onPath;
@@ -72040,9 +71990,7 @@ function processEnv() {
 import { promises as fs5 } from "node:fs";
 import path8 from "node:path";
 var STALE_MS = 60 * 60 * 1e3;
-var stagingDir = (modcache) => path8.join(modcache, "cache", "go-mod-download-staging");
-async function claimStaging(modcache) {
-  const dir = stagingDir(modcache);
+async function claimStaging(dir) {
   await fs5.mkdir(path8.dirname(dir), { recursive: true });
   for (let tries = 0; ; tries++) {
     try {
@@ -72057,7 +72005,7 @@ async function claimStaging(modcache) {
   }
   return { dir, release: () => remove(dir) };
 }
-async function stage(modcache, dir, paths) {
+async function stage(root, dir, paths) {
   let bytes = 0;
   const link = async (from, to) => {
     const info2 = await fs5.lstat(from).catch(() => void 0);
@@ -72070,12 +72018,12 @@ async function stage(modcache, dir, paths) {
       bytes += info2.size;
     }
   };
-  for (const rel of paths) await link(path8.join(modcache, rel), path8.join(dir, rel));
+  for (const rel of paths) await link(path8.join(root, rel), path8.join(dir, rel));
   return bytes;
 }
-async function unstage(dir, modcache) {
+async function unstage(dir, root) {
   await makeDirsWritable(dir);
-  await merge(dir, modcache);
+  await merge(dir, root);
 }
 async function merge(from, to) {
   await makeWritable(to);
@@ -72103,18 +72051,19 @@ var UNAVAILABLE = "The cache service is not available here; going on without a c
 function serviceConfigured() {
   return Boolean(process.env.ACTIONS_CACHE_URL || process.env.ACTIONS_RESULTS_URL);
 }
-async function restoreModCache(modcache, keys, limitMs) {
+async function restoreEntry(stash, keys, limitMs, prepare) {
   if (!serviceConfigured()) return { state: "unavailable", warning: UNAVAILABLE };
   const started = performance.now();
   try {
-    const staging = await claimStaging(modcache);
+    const staging = await claimStaging(stash.staging);
     try {
       const result = await restoreInChild(staging.dir, keys, limitMs);
       if (!result.available) return { state: "unavailable", warning: UNAVAILABLE };
       const matchedKey = result.matchedKey ?? void 0;
       if (!matchedKey) return { state: "miss", durationMs: performance.now() - started };
       const bytes = await treeBytes(staging.dir);
-      await unstage(staging.dir, modcache);
+      await prepare?.(staging.dir);
+      await unstage(staging.dir, stash.root);
       return { state: sameKey(matchedKey, keys.key) ? "exact" : "partial", matchedKey, durationMs: performance.now() - started, bytes };
     } finally {
       await staging.release();
@@ -72124,12 +72073,12 @@ async function restoreModCache(modcache, keys, limitMs) {
     return { state: state3, durationMs: performance.now() - started, warning: `Cache restore failed: ${e.message}` };
   }
 }
-async function saveModCache(modcache, key2, paths, limitMs) {
+async function saveEntry(stash, key2, paths, limitMs) {
   const started = performance.now();
   try {
-    const staging = await claimStaging(modcache);
+    const staging = await claimStaging(stash.staging);
     try {
-      const bytes = await stage(modcache, staging.dir, paths);
+      const bytes = await stage(stash.root, staging.dir, paths);
       const cache = await Promise.resolve().then(() => (init_cache3(), cache_exports));
       const id = await withDeadline(cache.saveCache([staging.dir], key2), limitMs, "Cache save");
       const durationMs = performance.now() - started;
@@ -72170,10 +72119,102 @@ function sameKey(a, b) {
   return a.localeCompare(b, void 0, { sensitivity: "accent" }) === 0;
 }
 
-// src/cache/verify.ts
-import { promises as fs11 } from "node:fs";
-import { availableParallelism } from "node:os";
+// src/cache/build.ts
+var BUILD_KEY_PREFIX = "go-build";
+var BACKDATE_MS = 2 * 60 * 60 * 1e3;
+function buildCacheKeys(facts) {
+  const base = `${BUILD_KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.goVersion}-`;
+  const prefix2 = `${base}${filesHash(facts.files).slice(0, 16)}-`;
+  return { prefix: prefix2, restoreKeys: [prefix2, base] };
+}
+var buildStash = (gocache) => ({ root: gocache, staging: path17.join(gocache, "go-mod-download-staging") });
+async function restoreBuildCache(gocache, keys, limitMs) {
+  const backdated = new Date(Date.now() - BACKDATE_MS);
+  const report = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, (dir) => setMtimes(dir, backdated));
+  const hit = report.matchedKey?.toLowerCase().startsWith(keys.prefix.toLowerCase()) ?? false;
+  return { ...report, hit };
+}
+var BUILD_STATE = "build-cache";
+async function setMtimes(dir, when) {
+  for (const entry of await fs11.readdir(dir, { withFileTypes: true })) {
+    const full = path17.join(dir, entry.name);
+    if (entry.isDirectory()) await setMtimes(full, when);
+    else if (entry.isFile()) await fs11.utimes(full, when, when);
+  }
+}
+
+// src/cache/layout.ts
 import path18 from "node:path";
+
+// src/gosum.ts
+import { createHash as createHash3 } from "node:crypto";
+function parseGoSum(text) {
+  const lines = [];
+  for (const raw of text.split("\n")) {
+    const fields = raw.trim().split(/\s+/);
+    if (fields.length !== 3) continue;
+    const [module, versionField, hash] = fields;
+    if (!hash.startsWith("h1:")) continue;
+    const goMod = versionField.endsWith("/go.mod");
+    const version3 = goMod ? versionField.slice(0, -"/go.mod".length) : versionField;
+    lines.push({ module, version: version3, goMod, hash });
+  }
+  return lines;
+}
+function hash1(files) {
+  const summary2 = createHash3("sha256");
+  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
+    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
+    summary2.update(`${sha256Hex}  `).update(name).update("\n");
+  }
+  return `h1:${summary2.digest("base64")}`;
+}
+function goModHashOfSha256(sha256Hex) {
+  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
+}
+function goModHash(content) {
+  return goModHashOfSha256(createHash3("sha256").update(content).digest("hex"));
+}
+function escapePath(path30) {
+  return path30.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+}
+function probeTarget(lines, isPrivate) {
+  return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
+}
+
+// src/cache/layout.ts
+var moduleStash = (modcache) => ({ root: modcache, staging: path18.join(modcache, "cache", "go-mod-download-staging") });
+var downloadBase = (module, version3) => `cache/download/${escapePath(module)}/@v/${escapePath(version3)}`;
+var treePath = (module, version3) => `${escapePath(module)}@${escapePath(version3)}`;
+function checksFor(lines) {
+  const checks = /* @__PURE__ */ new Map();
+  for (const { module, version: version3, goMod, hash } of lines) {
+    const base = downloadBase(module, version3);
+    const add = (what, path30) => checks.set(path30, { module, version: version3, what, path: path30, hash });
+    if (goMod) add("mod", `${base}.mod`);
+    else {
+      add("zip", `${base}.zip`);
+      add("tree", treePath(module, version3));
+    }
+  }
+  return [...checks.values()];
+}
+function savedPaths(lines, contents) {
+  const paths = /* @__PURE__ */ new Set();
+  for (const { module, version: version3, goMod } of lines) {
+    const base = downloadBase(module, version3);
+    paths.add(`${base}.mod`).add(`${base}.info`);
+    if (goMod) continue;
+    paths.add(`${base}.zip`).add(`${base}.ziphash`);
+    if (contents === "everything") paths.add(treePath(module, version3));
+  }
+  return [...paths].sort();
+}
+
+// src/cache/verify.ts
+import { promises as fs12 } from "node:fs";
+import { availableParallelism } from "node:os";
+import path20 from "node:path";
 
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
@@ -72184,7 +72225,7 @@ import { parentPort } from "node:worker_threads";
 // src/fetch/tree-hash.ts
 import { createHash as createHash4 } from "node:crypto";
 import { closeSync as closeSync3, lstatSync, openSync as openSync3, readSync, readdirSync as readdirSync2 } from "node:fs";
-import path17 from "node:path";
+import path19 from "node:path";
 var CHUNK = 1 << 20;
 function fileSha256(file, buffer3) {
   const hash = createHash4("sha256");
@@ -72200,9 +72241,9 @@ function treeHash(dir, prefix2) {
   const buffer3 = Buffer.allocUnsafe(CHUNK);
   const files = [];
   const walk = (sub) => {
-    for (const entry of readdirSync2(path17.join(dir, sub), { withFileTypes: true })) {
+    for (const entry of readdirSync2(path19.join(dir, sub), { withFileTypes: true })) {
       const rel = sub ? `${sub}/${entry.name}` : entry.name;
-      const full = path17.join(dir, rel);
+      const full = path19.join(dir, rel);
       if (entry.isDirectory()) walk(rel);
       else if (entry.isFile() && lstatSync(full).isFile()) files.push({ name: Buffer.from(`${prefix2}/${rel}`), sha256Hex: fileSha256(full, buffer3) });
       else throw new Error(`${prefix2}/${rel} is not a regular file`);
@@ -72412,7 +72453,7 @@ var Hashers = class {
 var WHAT = { zip: "zip", tree: "extracted tree", mod: "go.mod" };
 async function verifyModuleCache(modcache, lines) {
   const started = performance.now();
-  const present = (await Promise.all(checksFor(lines).map(async (c) => await exists2(path18.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
+  const present = (await Promise.all(checksFor(lines).map(async (c) => await exists2(path20.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
   const hashers = new Hashers(Math.max(1, Math.min(4, availableParallelism())));
   const report = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 };
   try {
@@ -72437,31 +72478,31 @@ async function verifyModuleCache(modcache, lines) {
   return report;
 }
 async function problemWith(check, modcache, hashers) {
-  const full = path18.join(modcache, check.path);
+  const full = path20.join(modcache, check.path);
   try {
-    const hash = check.what === "zip" ? await hashers.zip(full) : check.what === "tree" ? await hashers.tree(full, `${check.module}@${check.version}`) : goModHash(await fs11.readFile(full));
+    const hash = check.what === "zip" ? await hashers.zip(full) : check.what === "tree" ? await hashers.tree(full, `${check.module}@${check.version}`) : goModHash(await fs12.readFile(full));
     return hash === check.hash ? void 0 : `${WHAT[check.what]} does not match go.sum`;
   } catch (e) {
     return `${WHAT[check.what]} unreadable: ${e.message}`;
   }
 }
 async function discard(modcache, check) {
-  const base = path18.join(modcache, downloadBase(check.module, check.version));
-  const tree = path18.join(modcache, treePath(check.module, check.version));
+  const base = path20.join(modcache, downloadBase(check.module, check.version));
+  const tree = path20.join(modcache, treePath(check.module, check.version));
   const doomed = check.what === "mod" ? [`${base}.mod`] : check.what === "tree" ? [tree] : [`${base}.zip`, `${base}.ziphash`, `${base}.info`, tree];
   for (const target of doomed) {
     await makeDirsWritable(target);
-    await fs11.rm(target, { recursive: true, force: true });
+    await fs12.rm(target, { recursive: true, force: true });
   }
 }
 async function keepZipHash(modcache, check) {
-  const file = path18.join(modcache, `${downloadBase(check.module, check.version)}.ziphash`);
-  const text = await fs11.readFile(file, "utf8").catch(() => void 0);
+  const file = path20.join(modcache, `${downloadBase(check.module, check.version)}.ziphash`);
+  const text = await fs12.readFile(file, "utf8").catch(() => void 0);
   if (text?.trim() === check.hash) return false;
-  await fs11.writeFile(file, check.hash);
+  await fs12.writeFile(file, check.hash);
   return true;
 }
-var exists2 = (file) => fs11.lstat(file).then(() => true, () => false);
+var exists2 = (file) => fs12.lstat(file).then(() => true, () => false);
 
 // src/credentials.ts
 function userinfo(raw) {
@@ -72492,8 +72533,8 @@ function maskSecrets(text, secrets) {
 
 // src/depfiles.ts
 init_glob();
-import { existsSync as existsSync5, promises as fs12 } from "node:fs";
-import path19 from "node:path";
+import { existsSync as existsSync5, promises as fs13 } from "node:fs";
+import path21 from "node:path";
 
 // src/gomod.ts
 function directives(text) {
@@ -72558,17 +72599,17 @@ function parseGoWork(text) {
   }
   return file;
 }
-function isLocalPath(path28) {
-  return path28.startsWith("./") || path28.startsWith("../") || path28.startsWith("/") || path28 === "." || path28 === ".." || /^[A-Za-z]:[\\/]/.test(path28) || path28.startsWith(".\\") || path28.startsWith("..\\");
+function isLocalPath(path30) {
+  return path30.startsWith("./") || path30.startsWith("../") || path30.startsWith("/") || path30 === "." || path30 === ".." || /^[A-Za-z]:[\\/]/.test(path30) || path30.startsWith(".\\") || path30.startsWith("..\\");
 }
 
 // src/depfiles.ts
 async function readDependencyFiles(workspace, workingDirectory, patterns) {
-  const goWork = await fs12.readFile(path19.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs12.readFile(path19.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs13.readFile(path21.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs13.readFile(path21.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path19.relative(workspace, f).split(path19.sep).join("/"), content: await fs12.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path21.relative(workspace, f).split(path21.sep).join("/"), content: await fs13.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -72577,15 +72618,15 @@ async function readDependencyFiles(workspace, workingDirectory, patterns) {
     sumLines,
     goModText: goWork ?? goMod,
     goLine: mod.go,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync5(path19.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync5(path21.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path19.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path19.resolve(workingDirectory, f)).filter((f) => existsSync5(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path21.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path21.resolve(workingDirectory, f)).filter((f) => existsSync5(f));
 }
 async function globFiles(workspace, patterns) {
-  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path19.resolve(workspace, p.slice(1))}` : path19.resolve(workspace, p));
+  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path21.resolve(workspace, p.slice(1))}` : path21.resolve(workspace, p));
   const globber = await create(resolved.join("\n"), { matchDirectories: false });
   return globber.glob();
 }
@@ -72678,13 +72719,13 @@ function goproxyDisplay(chain) {
 function downloadPath(module, version3, kind) {
   return `${escapePath(module)}/@v/${escapePath(version3)}.${kind}`;
 }
-function requestUrl(candidate, path28) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path28.replace(/^\/+/, "")}`;
+function requestUrl(candidate, path30) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${path30.replace(/^\/+/, "")}`;
 }
 
 // src/inputs.ts
 import { existsSync as existsSync6, statSync as statSync3 } from "node:fs";
-import path20 from "node:path";
+import path22 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -72697,6 +72738,7 @@ var DEFAULTS = {
   "cache-dependency-path": "",
   "save-cache": "true",
   "cache-contents": "downloads",
+  "build-cache": "false",
   prefetch: "true",
   concurrency: "64",
   "cache-timeout": "5m"
@@ -72713,7 +72755,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read2, workspace) {
   const value = (name) => read2(name).trim() || DEFAULTS[name];
-  const workingDirectory = path20.resolve(workspace, value("working-directory"));
+  const workingDirectory = path22.resolve(workspace, value("working-directory"));
   return {
     candidates: read2("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -72726,6 +72768,7 @@ function parseSettings(read2, workspace) {
     cacheDependencyPath: value("cache-dependency-path").split("\n").map((l) => l.trim()).filter((l) => l !== ""),
     saveCache: boolean("save-cache", value("save-cache")),
     cacheContents: oneOf("cache-contents", value("cache-contents"), ["downloads", "everything"]),
+    buildCache: boolean("build-cache", value("build-cache")),
     prefetch: boolean("prefetch", value("prefetch")),
     concurrency: wholeNumber("concurrency", value("concurrency"), 1, MAX_CONCURRENCY),
     cacheTimeoutMs: duration2("cache-timeout", value("cache-timeout"))
@@ -72768,7 +72811,7 @@ function goModuleDir(dir) {
   if (!existsSync6(dir) || !statSync3(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync6(path20.join(dir, "go.mod")) && !existsSync6(path20.join(dir, "go.work"))) {
+  if (!existsSync6(path22.join(dir, "go.mod")) && !existsSync6(path22.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -72804,7 +72847,7 @@ function privateMatcher(...patternLists) {
 import { mkdtempSync, readFileSync } from "node:fs";
 import { access as access3, constants as constants4, mkdir as mkdir3, rm as rm4 } from "node:fs/promises";
 import os9 from "node:os";
-import path23 from "node:path";
+import path25 from "node:path";
 
 // src/fetch/concurrency.ts
 var START_LIMIT = 16;
@@ -72870,7 +72913,7 @@ var Limiter = class {
 import { randomBytes } from "node:crypto";
 import { existsSync as existsSync7 } from "node:fs";
 import { mkdir as mkdir2, readFile, rename as rename2, rm as rm2, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
-import path21 from "node:path";
+import path23 from "node:path";
 import { setTimeout as sleep3 } from "node:timers/promises";
 
 // src/fetch/stats.ts
@@ -72912,10 +72955,10 @@ var Fetcher = class {
   }
   /** A file: from the store, joined with a fetch under way, or fetched now. */
   get(job) {
-    if (job.transient) return this.fetch(job, path21.join(this.options.transientDir, randomBytes(8).toString("hex")));
+    if (job.transient) return this.fetch(job, path23.join(this.options.transientDir, randomBytes(8).toString("hex")));
     const running = this.inFlight.get(job.path);
     if (running) return running;
-    const file = path21.join(this.options.storeDir, job.path);
+    const file = path23.join(this.options.storeDir, job.path);
     const fetching = (isComplete(this.options.storeDir, job) ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file)).finally(
       () => this.inFlight.delete(job.path)
     );
@@ -73015,7 +73058,7 @@ var Fetcher = class {
     let answered2 = false;
     stats.requests++;
     try {
-      await mkdir2(path21.dirname(file), { recursive: true });
+      await mkdir2(path23.dirname(file), { recursive: true });
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: MAX_FILE_BYTES,
@@ -73050,7 +73093,8 @@ var Fetcher = class {
       if (job.kind === "zip") this.zips++;
       return { kind: "file", file, size: answer2.size };
     } catch (e) {
-      if (!this.stop.signal.aborted && !(signal.aborted && answered2)) {
+      const overtaken = signal.aborted;
+      if (overtaken ? !answered2 : !this.stop.signal.aborted) {
         if (e.kind === "silent") stats.stalls++;
         else stats.failures++;
       }
@@ -73061,7 +73105,7 @@ var Fetcher = class {
   }
 };
 function isComplete(dir, job) {
-  const file = path21.join(dir, job.path);
+  const file = path23.join(dir, job.path);
   return existsSync7(file) && (job.kind !== "zip" || existsSync7(`${file}hash`));
 }
 var partial = (file) => `${file}.${randomBytes(6).toString("hex")}.partial`;
@@ -73141,8 +73185,8 @@ function fail(response, status, text) {
 }
 
 // src/fetch/resolve.ts
-import { promises as fs13 } from "node:fs";
-import path22 from "node:path";
+import { promises as fs14 } from "node:fs";
+import path24 from "node:path";
 
 // src/semver.ts
 function parse2(version3) {
@@ -73224,10 +73268,10 @@ function planDownloads(input, loaded) {
     if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path28) => {
-    const version3 = selected.get(path28);
+  const downloads = listed.flatMap((path30) => {
+    const version3 = selected.get(path30);
     if (version3 === void 0) return [];
-    const to = replace({ path: path28, version: version3 });
+    const to = replace({ path: path30, version: version3 });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -73261,15 +73305,15 @@ function source(m, replace) {
 async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
-    const work = parseGoWork(await fs13.readFile(workFile, "utf8"));
-    const root = path22.dirname(workFile);
-    const mains = await Promise.all(work.use.map(async (use) => mainModule(path22.resolve(root, use))));
+    const work = parseGoWork(await fs14.readFile(workFile, "utf8"));
+    const root = path24.dirname(workFile);
+    const mains = await Promise.all(work.use.map(async (use) => mainModule(path24.resolve(root, use))));
     return { mains, workspace: true, workReplace: work.replace };
   }
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs13.readFile(path22.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs14.readFile(path24.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -73280,7 +73324,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key2, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs13.readFile(path22.join(path22.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs14.readFile(path24.join(path24.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key2);
         loaded.set(key2, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -73322,15 +73366,15 @@ function jobFor(known, requestPath) {
 }
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync(path23.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
-  const downloadCache2 = path23.join(options.modcache, "cache", "download");
-  const storeDir = await writable(downloadCache2) ? downloadCache2 : path23.join(scratch, "store");
+  const scratch = mkdtempSync(path25.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
+  const downloadCache2 = path25.join(options.modcache, "cache", "download");
+  const storeDir = await writable(downloadCache2) ? downloadCache2 : path25.join(scratch, "store");
   const known = knownFiles(options.sumLines, options.isPrivate);
   const fetcher = new Fetcher({
     client: options.client,
     candidates: options.candidates,
     storeDir,
-    transientDir: path23.join(scratch, "transient"),
+    transientDir: path25.join(scratch, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -73433,7 +73477,7 @@ function speculate(fetcher, known, downloadCache2, options, report) {
   const fetchMod = async (m) => {
     const job = known.get(filePath(m, "mod"));
     if (options.isPrivate(m.path) || !job) return void 0;
-    if (isComplete(downloadCache2, job)) return readFileSync(path23.join(downloadCache2, job.path), "utf8");
+    if (isComplete(downloadCache2, job)) return readFileSync(path25.join(downloadCache2, job.path), "utf8");
     const outcome = await fetchOne(job);
     return outcome?.kind === "file" ? readFileSync(outcome.file, "utf8") : void 0;
   };
@@ -74113,7 +74157,7 @@ import { execFile } from "node:child_process";
 import { readFileSync as readFileSync2 } from "node:fs";
 
 // src/net/netrc.ts
-import path24 from "node:path";
+import path26 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -74144,7 +74188,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path24.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path26.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -74420,7 +74464,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync3, readFileSync as readFileSync3, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
-import path25 from "node:path";
+import path27 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -74456,7 +74500,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path25.join(dir, name)).filter((file) => {
+  return names.map((name) => path27.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
     } catch {
@@ -75072,7 +75116,8 @@ function buildSummary(facts) {
         ]
       ],
       notes: facts.verify ? verifyNotes(facts.verify) : []
-    }
+    },
+    ...facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : []
   ];
   return { title, ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
 }
@@ -75080,6 +75125,15 @@ function runnerNotes(facts) {
   return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
     (p) => p.failure === "tls" ? `\u26A0\uFE0F ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).` : `\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
   );
+}
+function buildCacheSection(b, save) {
+  const restore = b.hit ? "\u2705 hit" : RESTORE_WORDS[b.state];
+  return {
+    heading: "Build cache",
+    header: ["Restore", "Restored key", "Save"],
+    rows: [[joined(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ?? "\u2014", save ?? "\u2014"]],
+    notes: b.warning ? [b.warning] : []
+  };
 }
 function describeVerify(v) {
   const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
@@ -75165,6 +75219,7 @@ async function writeReport(facts, secrets) {
   setOutput("goproxy", mask(facts.exported ?? ""));
   setOutput("cache-hit", String(facts.restore.state === "exact"));
   setOutput("cache-key", facts.cacheKey ?? "");
+  setOutput("build-cache-hit", String(facts.buildCache?.hit ?? false));
   setOutput("attempts", String(facts.attempts.length));
   const markdown = mask(renderSummary(buildSummary(facts)));
   const file = process.env.GITHUB_STEP_SUMMARY;
@@ -75175,14 +75230,14 @@ async function writeReport(facts, secrets) {
 // src/vendor.ts
 init_exec();
 import { existsSync as existsSync8 } from "node:fs";
-import path26 from "node:path";
+import path28 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync8(path26.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync8(path28.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };
@@ -75211,7 +75266,15 @@ async function run() {
     for (const method of network.auth.unsupported) info(`GOAUTH method "${method.split(/\s/)[0]}" is go's alone; the action's own requests go without it.`);
     facts.trust = network.trust.sources;
     client = new HttpClient2(network, { maxSockets: settings.concurrency });
-    await download({ go, env, settings, workspace, candidates, client, facts });
+    const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath);
+    const ctx = { go, env, settings, workspace, deps, candidates, client, facts };
+    const build = settings.buildCache ? await restoreBuild(ctx) : void 0;
+    await download(ctx);
+    if (build) {
+      const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.buildCache?.state ?? "miss" });
+      facts.buildCacheSave = decision.save ? "by the post step, after the job\u2019s builds and tests" : `not saved: ${decision.why}`;
+      if (decision.save) saveState(BUILD_STATE, JSON.stringify(build));
+    }
     if (!facts.ok) setFailed(facts.failure ?? "go mod download failed");
   } catch (e) {
     facts.failure = e.message;
@@ -75222,9 +75285,8 @@ async function run() {
   }
 }
 async function download(ctx) {
-  const { env, settings, facts } = ctx;
-  const deps = await readDependencyFiles(ctx.workspace, settings.workingDirectory, settings.cacheDependencyPath);
-  if (await vendored(ctx, deps)) return;
+  const { env, settings, facts, deps } = ctx;
+  if (await vendored(ctx)) return;
   const withoutGoSum = deps.missingGoSum;
   if (withoutGoSum) {
     facts.probeNote = NO_GO_SUM;
@@ -75234,7 +75296,7 @@ async function download(ctx) {
   facts.cacheKey = keys.key;
   const cacheOn = settings.cache && !withoutGoSum;
   if (cacheOn) {
-    facts.restore = await group("Restore the module cache", () => restoreModCache(env.GOMODCACHE, keys, settings.cacheTimeoutMs));
+    facts.restore = await group("Restore the module cache", () => restoreEntry(moduleStash(env.GOMODCACHE), keys, settings.cacheTimeoutMs));
     if (facts.restore.warning) warning(facts.restore.warning);
     info(describeRestore(facts.restore));
   }
@@ -75256,12 +75318,12 @@ async function download(ctx) {
   const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(attempt, ctx.candidates, facts);
   if (!cached) await probeAndDownload(ctx, attempt, deps.sumLines, !withoutGoSum);
   const decision = saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state });
-  facts.save = decision.save ? await group("Save the module cache", () => saveModCache(env.GOMODCACHE, keys.key, savedPaths(deps.sumLines, settings.cacheContents), settings.cacheTimeoutMs)) : { state: "skipped", why: `not saved: ${decision.why}` };
+  facts.save = decision.save ? await group("Save the module cache", () => saveEntry(moduleStash(env.GOMODCACHE), keys.key, savedPaths(deps.sumLines, settings.cacheContents), settings.cacheTimeoutMs)) : { state: "skipped", why: `not saved: ${decision.why}` };
   if (facts.save.state === "failed") warning(`Cache ${facts.save.why}`);
 }
 var NO_GO_SUM = "There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.";
-async function vendored(ctx, deps) {
-  const { env, settings, facts } = ctx;
+async function vendored(ctx) {
+  const { env, settings, facts, deps } = ctx;
   if (!buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== "" && env.GOWORK !== "off" })) return false;
   const check = await vendorConsistent(ctx.go, settings.workingDirectory, processEnv());
   if (!check.ok) {
@@ -75275,6 +75337,20 @@ async function vendored(ctx, deps) {
   exportVariable("GOPROXY", goproxyValue(ctx.candidates));
   info(facts.probeNote);
   return true;
+}
+async function restoreBuild(ctx) {
+  const { env, settings, facts } = ctx;
+  if (!env.GOCACHE || env.GOCACHE === "off") {
+    facts.buildCache = { state: "disabled", hit: false, warning: "GOCACHE is off: there is no build cache to keep." };
+    return void 0;
+  }
+  const keys = buildCacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: env.GOVERSION, files: ctx.deps.files });
+  const sinceMs = Date.now();
+  const restored = await group("Restore the build cache", () => restoreBuildCache(env.GOCACHE, keys, settings.cacheTimeoutMs));
+  facts.buildCache = restored;
+  if (restored.warning) warning(restored.warning);
+  info(restored.matchedKey ? `Build cache: restored ${restored.matchedKey}${restored.hit ? "" : " (another go.sum)"}` : `Build cache: ${restored.state}`);
+  return { gocache: env.GOCACHE, prefix: keys.prefix, ...restored.matchedKey ? { matchedKey: restored.matchedKey } : {}, sinceMs, limitMs: settings.cacheTimeoutMs };
 }
 async function checkModuleCache(attempt, candidates, facts) {
   const offline = await group("Check the module cache (GOPROXY=off)", () => attempt("off"));
@@ -75369,7 +75445,7 @@ function describeRestore(restore) {
   return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`;
 }
 function hasDownloads(modcache) {
-  const dir = path27.join(modcache, "cache", "download");
+  const dir = path29.join(modcache, "cache", "download");
   return existsSync9(dir) && readdirSync4(dir).length > 0;
 }
 

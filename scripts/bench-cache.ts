@@ -1,16 +1,21 @@
 // `npm run bench:cache`: what the action should cache, decided by measurement. The same
-// module cache is saved and restored through the real cache service in two layouts, side by
-// side and alternating, three rounds each:
-//   everything  the whole GOMODCACHE, as setup-go caches it (zips and their extracted trees);
-//   downloads   only GOMODCACHE/cache/download (zips, .mod, .info), which `go mod download`
-//               then verifies and extracts without network.
-// It prints the medians of archive size, save time, restore time, and the time of the
-// `GOPROXY=off go mod download` that follows the restore.
-import * as cache from '@actions/cache'
+// module cache is saved and restored through the real cache service, by the action's own save
+// and restore, in its two layouts, side by side and alternating, three rounds each:
+//   everything  the extracted trees too, as setup-go caches them;
+//   downloads   only the download cache (zips, .mod, .info), which `go mod download` then
+//               extracts without network.
+// It prints the medians of archive size, save time, restore time, the check of what was
+// restored against go.sum (and its share of the restore), and the time of the
+// `GOPROXY=off go mod download` that follows.
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { moduleStash, savedPaths } from '../src/cache/layout.ts'
+import { restoreEntry, saveEntry } from '../src/cache/service.ts'
+import { verifyModuleCache } from '../src/cache/verify.ts'
+import { parseGoSum } from '../src/gosum.ts'
+import type { CacheContents } from '../src/inputs.ts'
 import { median } from '../src/timing.ts'
 import { formatSize } from '../src/summary.ts'
 import { startCacheService } from '../test/support/cache-service.ts'
@@ -46,18 +51,17 @@ async function quietly<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-const layouts = {
-  everything: (modcache: string) => modcache,
-  downloads: (modcache: string) => path.join(modcache, 'cache', 'download')
-}
-type Layout = keyof typeof layouts
+const sumLines = parseGoSum(readFileSync(path.join(universe.sampleDir, 'go.sum'), 'utf8'))
+const layouts: CacheContents[] = ['everything', 'downloads']
 interface Sample {
   archiveBytes: number
   saveS: number
   restoreS: number
+  verifyS: number
   downloadS: number
 }
-const samples: Record<Layout, Sample[]> = { everything: [], downloads: [] }
+const samples: Record<CacheContents, Sample[]> = { everything: [], downloads: [] }
+const LIMIT_MS = 10 * 60 * 1000
 
 async function seconds(work: () => Promise<unknown>): Promise<number> {
   // Dirty pages of the step before would otherwise be written back during this one.
@@ -67,40 +71,47 @@ async function seconds(work: () => Promise<unknown>): Promise<number> {
   return (performance.now() - started) / 1000
 }
 
-async function measure(layout: Layout, round: number): Promise<Sample> {
-  // The same path every round: @actions/cache's version covers the paths.
+async function measure(layout: CacheContents, round: number): Promise<Sample> {
+  // The same path every round: the entry's version covers the staging path, which is under it.
   const modcache = path.join(root, `modcache-${layout}`)
-  const cached = layouts[layout](modcache)
   const key = `bench-${layout}-${round}`
   rmSync(modcache, { recursive: true, force: true })
   cpSync(reference, modcache, { recursive: true })
-  const saveS = await seconds(() => quietly(() => cache.saveCache([cached], key)))
+  const saveS = await seconds(async () => {
+    const saved = await quietly(() => saveEntry(moduleStash(modcache), key, savedPaths(sumLines, layout), LIMIT_MS))
+    if (saved.state !== 'saved') throw new Error(`${key} was not saved: ${saved.why}`)
+  })
   const entry = (await service.entries()).find(e => e.key === key)
-  if (!entry) throw new Error(`${key} was not saved`)
+  if (!entry) throw new Error(`${key} is not in the cache service`)
 
   rmSync(modcache, { recursive: true, force: true })
   const restoreS = await seconds(async () => {
-    if ((await quietly(() => cache.restoreCache([cached], key))) !== key) throw new Error(`${key} was not restored`)
+    const restored = await quietly(() => restoreEntry(moduleStash(modcache), { key, restoreKeys: [] }, LIMIT_MS))
+    if (restored.state !== 'exact') throw new Error(`${key} was not restored: ${restored.state} ${restored.warning ?? ''}`)
+  })
+  const verifyS = await seconds(async () => {
+    const checked = await verifyModuleCache(modcache, sumLines)
+    if (checked.discarded.length > 0 || checked.zips !== universe.modules.length) throw new Error(`the check found ${checked.zips} zips, discarded ${checked.discarded.length}`)
   })
   const downloadS = await seconds(() => go(['mod', 'download'], universe.sampleDir, offlineGoEnv(modcache)))
-  return { archiveBytes: entry.cacheSize, saveS, restoreS, downloadS }
+  return { archiveBytes: entry.cacheSize, saveS, restoreS, verifyS, downloadS }
 }
 
 for (let round = 1; round <= ROUNDS; round++) {
-  const order: Layout[] = round % 2 ? ['everything', 'downloads'] : ['downloads', 'everything']
+  const order = round % 2 ? layouts : [...layouts].reverse()
   for (const layout of order) samples[layout].push(await measure(layout, round))
 }
 await service.close()
 
 
 console.log(`\nmedians of ${ROUNDS} alternating rounds, on loopback\n`)
-console.log('| cached | archive | save | restore | then go mod download | restore + download |')
-console.log('|---|---|---|---|---|---|')
-for (const layout of Object.keys(layouts) as Layout[]) {
+console.log('| cached | archive | save | restore | check against go.sum | check ÷ restore | then go mod download | restore + check + download |')
+console.log('|---|---|---|---|---|---|---|---|')
+for (const layout of layouts) {
   const m = (pick: (s: Sample) => number) => median(samples[layout].map(pick)) as number
   const s = (pick: (s: Sample) => number) => `${m(pick).toFixed(2)}s`
   console.log(
-    `| ${layout} | ${formatSize(m(x => x.archiveBytes))} | ${s(x => x.saveS)} | ${s(x => x.restoreS)} | ${s(x => x.downloadS)} | ${s(x => x.restoreS + x.downloadS)} |`
+    `| ${layout} | ${formatSize(m(x => x.archiveBytes))} | ${s(x => x.saveS)} | ${s(x => x.restoreS)} | ${s(x => x.verifyS)} | ${Math.round((m(x => x.verifyS) / m(x => x.restoreS)) * 100)} % | ${s(x => x.downloadS)} | ${s(x => x.restoreS + x.verifyS + x.downloadS)} |`
   )
 }
 rmSync(root, { recursive: true, force: true })

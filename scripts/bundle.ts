@@ -1,10 +1,10 @@
-// Builds dist/index.js, the file the runner executes, dist/restore.js, the cache restore's own
+// Builds dist/index.js, the file the runner executes, dist/post.js, its post step, dist/restore.js, the cache restore's own
 // process, and dist/hash-worker.js, the threads that hash zips and module trees, from src/. CI checks
 // that they are current.
 import { build } from 'esbuild'
 
 await build({
-  entryPoints: { index: 'src/index.ts', restore: 'src/cache/restore-process.ts', 'hash-worker': 'src/fetch/hash-worker.ts' },
+  entryPoints: { index: 'src/index.ts', post: 'src/post.ts', restore: 'src/cache/restore-process.ts', 'hash-worker': 'src/fetch/hash-worker.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

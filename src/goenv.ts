@@ -7,6 +7,8 @@ import path from 'node:path'
 export interface GoEnv {
   GOPROXY: string
   GOMODCACHE: string
+  /** The build cache: kept between jobs with the build-cache input. */
+  GOCACHE: string
   GOVERSION: string
   GOFLAGS: string
   GOOS: string
@@ -19,7 +21,7 @@ export interface GoEnv {
   GOWORK: string
 }
 
-const NAMES: (keyof GoEnv)[] = ['GOPROXY', 'GOMODCACHE', 'GOVERSION', 'GOFLAGS', 'GOOS', 'GOARCH', 'GOPRIVATE', 'GONOPROXY', 'GOAUTH', 'GOWORK']
+const NAMES: (keyof GoEnv)[] = ['GOPROXY', 'GOMODCACHE', 'GOCACHE', 'GOVERSION', 'GOFLAGS', 'GOOS', 'GOARCH', 'GOPRIVATE', 'GONOPROXY', 'GOAUTH', 'GOWORK']
 
 /** go on PATH, else the newest go that setup-go left in the runner's tool cache. */
 export async function findGo(): Promise<string> {

@@ -21,6 +21,8 @@ export interface Settings {
   cacheDependencyPath: string[]
   saveCache: boolean
   cacheContents: CacheContents
+  /** Keep GOCACHE between jobs: restored here, saved by the post step. */
+  buildCache: boolean
   prefetch: boolean
   concurrency: number
   /** Bounds each of restore and save: a cache service must not hold the job. */
@@ -40,6 +42,7 @@ export const DEFAULTS = {
   'cache-dependency-path': '',
   'save-cache': 'true',
   'cache-contents': 'downloads',
+  'build-cache': 'false',
   prefetch: 'true',
   concurrency: '64',
   'cache-timeout': '5m'
@@ -79,6 +82,7 @@ export function parseSettings(read: ReadInput, workspace: string): Settings {
       .filter(l => l !== ''),
     saveCache: boolean('save-cache', value('save-cache')),
     cacheContents: oneOf('cache-contents', value('cache-contents'), ['downloads', 'everything']),
+    buildCache: boolean('build-cache', value('build-cache')),
     prefetch: boolean('prefetch', value('prefetch')),
     concurrency: wholeNumber('concurrency', value('concurrency'), 1, MAX_CONCURRENCY),
     cacheTimeoutMs: duration('cache-timeout', value('cache-timeout'))

@@ -3,9 +3,10 @@ import * as core from '@actions/core'
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { downloadEnv, runAttempt } from './attempt.ts'
+import { BUILD_STATE, type BuildCacheState, buildCacheKeys, restoreBuildCache } from './cache/build.ts'
 import { cacheKeys, saveDecision } from './cache/keys.ts'
-import { savedPaths } from './cache/layout.ts'
-import { restoreModCache, type RestoreReport, saveModCache } from './cache/service.ts'
+import { moduleStash, savedPaths } from './cache/layout.ts'
+import { restoreEntry, type RestoreReport, saveEntry } from './cache/service.ts'
 import { verifyModuleCache } from './cache/verify.ts'
 import { secretsIn } from './credentials.ts'
 import { type DependencyFiles, readDependencyFiles } from './depfiles.ts'
@@ -36,6 +37,8 @@ interface RunContext {
   env: GoEnv
   settings: Settings
   workspace: string
+  /** go.sum and the other files whose content keys the caches. */
+  deps: DependencyFiles
   candidates: Candidate[]
   /** The action's own HTTP, seeing the network as go does. */
   client: HttpClient
@@ -61,7 +64,16 @@ export async function run(): Promise<void> {
     for (const method of network.auth.unsupported) core.info(`GOAUTH method "${method.split(/\s/)[0]}" is go's alone; the action's own requests go without it.`)
     facts.trust = network.trust.sources
     client = new HttpClient(network, { maxSockets: settings.concurrency })
-    await download({ go, env, settings, workspace, candidates, client, facts })
+    const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath)
+    const ctx: RunContext = { go, env, settings, workspace, deps, candidates, client, facts }
+    const build = settings.buildCache ? await restoreBuild(ctx) : undefined
+    await download(ctx)
+    if (build) {
+      // The post step saves the build cache after the job's builds and tests, on the same terms as the module cache.
+      const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.buildCache?.state ?? 'miss' })
+      facts.buildCacheSave = decision.save ? 'by the post step, after the job’s builds and tests' : `not saved: ${decision.why}`
+      if (decision.save) core.saveState(BUILD_STATE, JSON.stringify(build))
+    }
     if (!facts.ok) core.setFailed(facts.failure ?? 'go mod download failed')
   } catch (e) {
     facts.failure = (e as Error).message
@@ -73,9 +85,8 @@ export async function run(): Promise<void> {
 }
 
 async function download(ctx: RunContext): Promise<void> {
-  const { env, settings, facts } = ctx
-  const deps = await readDependencyFiles(ctx.workspace, settings.workingDirectory, settings.cacheDependencyPath)
-  if (await vendored(ctx, deps)) return
+  const { env, settings, facts, deps } = ctx
+  if (await vendored(ctx)) return
   // Without go.sum nothing can check what a cache or a proxy hands over: go checks each module
   // against the checksum database itself, and the cache is neither trusted nor fed.
   const withoutGoSum = deps.missingGoSum
@@ -87,7 +98,7 @@ async function download(ctx: RunContext): Promise<void> {
   facts.cacheKey = keys.key
   const cacheOn = settings.cache && !withoutGoSum
   if (cacheOn) {
-    facts.restore = await core.group('Restore the module cache', () => restoreModCache(env.GOMODCACHE, keys, settings.cacheTimeoutMs))
+    facts.restore = await core.group('Restore the module cache', () => restoreEntry(moduleStash(env.GOMODCACHE), keys, settings.cacheTimeoutMs))
     if (facts.restore.warning) core.warning(facts.restore.warning)
     core.info(describeRestore(facts.restore))
   }
@@ -116,7 +127,7 @@ async function download(ctx: RunContext): Promise<void> {
 
   const decision = saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state })
   facts.save = decision.save
-    ? await core.group('Save the module cache', () => saveModCache(env.GOMODCACHE, keys.key, savedPaths(deps.sumLines, settings.cacheContents), settings.cacheTimeoutMs))
+    ? await core.group('Save the module cache', () => saveEntry(moduleStash(env.GOMODCACHE), keys.key, savedPaths(deps.sumLines, settings.cacheContents), settings.cacheTimeoutMs))
     : { state: 'skipped', why: `not saved: ${decision.why}` }
   if (facts.save.state === 'failed') core.warning(`Cache ${facts.save.why}`)
 }
@@ -125,8 +136,8 @@ const NO_GO_SUM =
   'There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.'
 
 /** A module that builds from a consistent vendor/ needs no download: said so, and done. */
-async function vendored(ctx: RunContext, deps: DependencyFiles): Promise<boolean> {
-  const { env, settings, facts } = ctx
+async function vendored(ctx: RunContext): Promise<boolean> {
+  const { env, settings, facts, deps } = ctx
   if (!buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== '' && env.GOWORK !== 'off' })) return false
   const check = await vendorConsistent(ctx.go, settings.workingDirectory, processEnv())
   if (!check.ok) {
@@ -140,6 +151,22 @@ async function vendored(ctx: RunContext, deps: DependencyFiles): Promise<boolean
   core.exportVariable('GOPROXY', goproxyValue(ctx.candidates))
   core.info(facts.probeNote)
   return true
+}
+
+/** Restores GOCACHE; what the post step needs to save it (undefined when there is no build cache). */
+async function restoreBuild(ctx: RunContext): Promise<BuildCacheState | undefined> {
+  const { env, settings, facts } = ctx
+  if (!env.GOCACHE || env.GOCACHE === 'off') {
+    facts.buildCache = { state: 'disabled', hit: false, warning: 'GOCACHE is off: there is no build cache to keep.' }
+    return undefined
+  }
+  const keys = buildCacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: env.GOVERSION, files: ctx.deps.files })
+  const sinceMs = Date.now()
+  const restored = await core.group('Restore the build cache', () => restoreBuildCache(env.GOCACHE, keys, settings.cacheTimeoutMs))
+  facts.buildCache = restored
+  if (restored.warning) core.warning(restored.warning)
+  core.info(restored.matchedKey ? `Build cache: restored ${restored.matchedKey}${restored.hit ? '' : ' (another go.sum)'}` : `Build cache: ${restored.state}`)
+  return { gocache: env.GOCACHE, prefix: keys.prefix, ...(restored.matchedKey ? { matchedKey: restored.matchedKey } : {}), sinceMs, limitMs: settings.cacheTimeoutMs }
 }
 
 type Attempt = (goproxy: string, fetch?: FetchStage) => ReturnType<typeof runAttempt>

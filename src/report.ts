@@ -10,6 +10,7 @@ export async function writeReport(facts: RunFacts, secrets: string[]): Promise<v
   core.setOutput('goproxy', mask(facts.exported ?? ''))
   core.setOutput('cache-hit', String(facts.restore.state === 'exact'))
   core.setOutput('cache-key', facts.cacheKey ?? '')
+  core.setOutput('build-cache-hit', String(facts.buildCache?.hit ?? false))
   core.setOutput('attempts', String(facts.attempts.length))
   const markdown = mask(renderSummary(buildSummary(facts)))
   // Appended directly: core.summary remembers the first file it wrote, which a second run in one process must not reuse.

@@ -1,5 +1,6 @@
 // The job summary: first a model of what happened (pure data), then its markdown.
 import type { RestoreReport, SaveReport } from './cache/service.ts'
+import type { BuildRestoreReport } from './cache/build.ts'
 import type { VerifyReport } from './cache/verify.ts'
 import { formatDuration } from './duration.ts'
 import { goMayNotShare } from './net/errors.ts'
@@ -20,6 +21,10 @@ export interface RunFacts {
   /** The check of the module cache the step started from, when it held anything go.sum names. */
   verify?: VerifyReport
   save?: SaveReport
+  /** GOCACHE's restore, when the build-cache input asked for it; the post step saves it. */
+  buildCache?: BuildRestoreReport
+  /** Whether the post step will save it, or why not. */
+  buildCacheSave?: string
   attempts: AttemptRecord[]
   /** The local proxy and the speculative fetch behind it, when they ran. */
   fetch?: FetchReport
@@ -99,7 +104,8 @@ export function buildSummary(facts: RunFacts): SummaryModel {
         ]
       ],
       notes: facts.verify ? verifyNotes(facts.verify) : []
-    }
+    },
+    ...(facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : [])
   ]
   return { title, ...(facts.failure === undefined ? {} : { failure: facts.failure }), sections }
 }
@@ -117,6 +123,16 @@ function runnerNotes(facts: RunFacts): string[] {
         ? `⚠️ ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(', ') || 'no certificates found'}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).`
         : `⚠️ ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
     )
+}
+
+function buildCacheSection(b: BuildRestoreReport, save: string | undefined): Section {
+  const restore = b.hit ? '✅ hit' : RESTORE_WORDS[b.state]
+  return {
+    heading: 'Build cache',
+    header: ['Restore', 'Restored key', 'Save'],
+    rows: [[joined(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ?? '—', save ?? '—']],
+    notes: b.warning ? [b.warning] : []
+  }
 }
 
 /** What the check of the starting module cache hashed, in how long, and what it threw away. */

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFile
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { checksFor, savedPaths } from '../src/cache/layout.ts'
-import { claimStaging, stage, stagingDir, unstage } from '../src/cache/staging.ts'
+import { checksFor, moduleStash, savedPaths } from '../src/cache/layout.ts'
+import { claimStaging, stage, unstage } from '../src/cache/staging.ts'
 import { parseGoSum } from '../src/gosum.ts'
 import { buildsFromVendor, type VendorFacts } from '../src/vendor.ts'
 
@@ -73,11 +73,11 @@ describe('the staging folder', () => {
 
   it('stages only the paths asked for, as links, and a restore moves in what the module cache lacks, keeping what it has', async () => {
     const modcache = modcacheWith({ 'cache/download/a/@v/v1.zip': 'zip a', 'cache/download/b/@v/v1.zip': 'zip b', 'a@v1/a.go': 'package a' })
-    const staging = await claimStaging(modcache)
+    const staging = await claimStaging(moduleStash(modcache).staging)
     expect(await stage(modcache, staging.dir, ['cache/download/a/@v/v1.zip', 'cache/download/a/@v/v1.info', 'a@v1'])).toBe('zip a'.length + 'package a'.length)
     expect(existsSync(path.join(staging.dir, 'cache/download/b'))).toBe(false)
     await staging.release()
-    expect(existsSync(stagingDir(modcache))).toBe(false)
+    expect(existsSync(moduleStash(modcache).staging)).toBe(false)
 
     const target = modcacheWith({ 'cache/download/a/@v/v1.zip': 'kept' })
     const restored = modcacheWith({ 'cache/download/a/@v/v1.zip': 'zip a', 'cache/download/a/@v/v1.mod': 'mod a', 'a@v1/a.go': 'package a' })
@@ -89,11 +89,12 @@ describe('the staging folder', () => {
 
   it('is refused while another job holds it, and taken over when it is a leftover', async () => {
     const modcache = modcacheWith({})
-    const held = await claimStaging(modcache)
-    await expect(claimStaging(modcache)).rejects.toThrow(/another job on this runner is using/)
+    const { staging } = moduleStash(modcache)
+    const held = await claimStaging(staging)
+    await expect(claimStaging(staging)).rejects.toThrow(/another job on this runner is using/)
     const hourAgo = new Date(Date.now() - 61 * 60 * 1000)
     utimesSync(held.dir, hourAgo, hourAgo)
-    const taken = await claimStaging(modcache)
+    const taken = await claimStaging(staging)
     expect(taken.dir).toBe(held.dir)
     await taken.release()
   })

@@ -6,8 +6,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { savedPaths } from '../src/cache/layout.ts'
-import { saveModCache } from '../src/cache/service.ts'
+import { moduleStash, savedPaths } from '../src/cache/layout.ts'
+import { saveEntry } from '../src/cache/service.ts'
 import { escapePath, parseGoSum } from '../src/gosum.ts'
 import { processesWithEnv } from './support/action.ts'
 import { type CacheEntry, type CacheService, cacheEnv, servicePool } from './support/cache-service.ts'
@@ -235,12 +235,12 @@ async function expectRepaired(run: Awaited<ReturnType<typeof runAction>>, server
 }
 
 /** Saves `modcache`'s files for the sample's go.sum under `key`, as any workflow with write access to the cache could. */
-async function saveEntry(service: CacheService, modcache: string, key: string): Promise<void> {
+async function savePoisoned(service: CacheService, modcache: string, key: string): Promise<void> {
   const saved = { ...process.env }
   Object.assign(process.env, service.env, { GITHUB_WORKSPACE: workspaceOf() })
   try {
     const lines = parseGoSum(readFileSync(path.join(universe.sampleDir, 'go.sum'), 'utf8'))
-    const report = await saveModCache(modcache, key, savedPaths(lines, 'downloads'), 30_000)
+    const report = await saveEntry(moduleStash(modcache), key, savedPaths(lines, 'downloads'), 30_000)
     expect(report.state, report.why).toBe('saved')
   } finally {
     process.env = saved
@@ -255,7 +255,7 @@ describe('the module cache the step starts from', () => {
     expect(first.failed, first.log).toBe(false)
     damage(first.modcache, false)
     const prefix = (first.outputs['cache-key'] as string).replace(/[0-9a-f]{64}$/, '')
-    await saveEntry(service, first.modcache, `${prefix}poisoned`)
+    await savePoisoned(service, first.modcache, `${prefix}poisoned`)
 
     // A fresh runner: the same module cache path (the entry's version covers it), empty.
     const fresh = emptied(first.modcache)

@@ -38,6 +38,7 @@ describe('parseSettings', () => {
       cacheDependencyPath: [],
       saveCache: true,
       cacheContents: 'downloads',
+      buildCache: false,
       prefetch: true,
       concurrency: 64,
       cacheTimeoutMs: 300_000

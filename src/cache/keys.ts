@@ -27,12 +27,17 @@ export interface CacheKeys {
  * of its own platform, and the cache service keeps entries apart by path style anyway.
  */
 export function cacheKeys(facts: KeyFacts): CacheKeys {
+  const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.contents}-`
+  return { key: base + filesHash(facts.files), restoreKeys: [base] }
+}
+
+/** A hash of the dependency files' paths and contents, whatever order they were found in. */
+export function filesHash(files: KeyFacts['files']): string {
   const hash = createHash('sha256')
-  for (const file of [...facts.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+  for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     hash.update(`${file.path}\0${createHash('sha256').update(file.content).digest('hex')}\n`)
   }
-  const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.contents}-`
-  return { key: base + hash.digest('hex'), restoreKeys: [base] }
+  return hash.digest('hex')
 }
 
 /** Saving is for complete, verified downloads only, and pointless when the exact key came back. */

@@ -1,7 +1,12 @@
 // Where go keeps a module version in its module cache, and which of those files a go.sum vouches
 // for: what the check of a starting cache hashes, and what a save keeps. Pure.
+import path from 'node:path'
 import { escapePath, type SumLine } from '../gosum.ts'
 import type { CacheContents } from '../inputs.ts'
+import type { Stash } from './service.ts'
+
+/** The module cache's entries: their staging folder sits beside the download cache, where go looks for nothing. */
+export const moduleStash = (modcache: string): Stash => ({ root: modcache, staging: path.join(modcache, 'cache', 'go-mod-download-staging') })
 
 /** A file or tree go.sum's hash covers: a module's zip, its extracted tree, or its go.mod. */
 export interface Check {

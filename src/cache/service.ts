@@ -43,23 +43,33 @@ const UNAVAILABLE = 'The cache service is not available here; going on without a
  * step about 50 MiB of memory, which the fetch would pay for nothing. It needs one of these to
  * have a service at all; the restore process (which loads it) decides the rest.
  */
-function serviceConfigured(): boolean {
+export function serviceConfigured(): boolean {
   return Boolean(process.env.ACTIONS_CACHE_URL || process.env.ACTIONS_RESULTS_URL)
 }
 
-/** Restores the best entry for the keys into the staging folder, then moves it into the module cache. */
-export async function restoreModCache(modcache: string, keys: CacheKeys, limitMs: number): Promise<RestoreReport> {
+/** Where an entry's files live (a module cache, a build cache), and the folder of stable path it is saved from and restored into. */
+export interface Stash {
+  root: string
+  staging: string
+}
+
+/**
+ * Restores the best entry for the keys into the staging folder, lets `prepare` see it, then
+ * moves it under the root.
+ */
+export async function restoreEntry(stash: Stash, keys: CacheKeys, limitMs: number, prepare?: (dir: string) => Promise<void>): Promise<RestoreReport> {
   if (!serviceConfigured()) return { state: 'unavailable', warning: UNAVAILABLE }
   const started = performance.now()
   try {
-    const staging = await claimStaging(modcache)
+    const staging = await claimStaging(stash.staging)
     try {
       const result = await restoreInChild(staging.dir, keys, limitMs)
       if (!result.available) return { state: 'unavailable', warning: UNAVAILABLE }
       const matchedKey = result.matchedKey ?? undefined
       if (!matchedKey) return { state: 'miss', durationMs: performance.now() - started }
       const bytes = await treeBytes(staging.dir)
-      await unstage(staging.dir, modcache)
+      await prepare?.(staging.dir)
+      await unstage(staging.dir, stash.root)
       return { state: sameKey(matchedKey, keys.key) ? 'exact' : 'partial', matchedKey, durationMs: performance.now() - started, bytes }
     } finally {
       await staging.release()
@@ -70,13 +80,13 @@ export async function restoreModCache(modcache: string, keys: CacheKeys, limitMs
   }
 }
 
-/** Saves the files at `paths` (relative to modcache, those that exist) under `key`, through the staging folder. */
-export async function saveModCache(modcache: string, key: string, paths: string[], limitMs: number): Promise<SaveReport> {
+/** Saves the files at `paths` (relative to the root, those that exist) under `key`, through the staging folder. */
+export async function saveEntry(stash: Stash, key: string, paths: string[], limitMs: number): Promise<SaveReport> {
   const started = performance.now()
   try {
-    const staging = await claimStaging(modcache)
+    const staging = await claimStaging(stash.staging)
     try {
-      const bytes = await stage(modcache, staging.dir, paths)
+      const bytes = await stage(stash.root, staging.dir, paths)
       // saveCache logs its own failures (a key another job saved first among them) and returns -1.
       // Loaded only now, when the fetch is over: see serviceConfigured.
       const cache = await import('@actions/cache')

@@ -1,10 +1,11 @@
 // The folder an entry is saved from and restored into. The cache service ties an entry to the
 // paths it was saved with (its version hashes them), so the path must stay the same from run to
-// run; but a save must hold only what this go.sum implies, and must not delete anything from a
-// module cache that other projects share. So the entry is a staging folder beside go's cache:
-// a save hard-links the chosen files into it (no copy), a restore extracts into it and then
-// moves each file into the module cache where nothing is there yet. The folder is claimed while
-// in use, so that two jobs sharing a runner's module cache do not mix their entries.
+// run; but a save must hold only what this job needs (what go.sum implies, what the build used),
+// and must not delete anything from a cache that other projects share. So the entry is a
+// staging folder inside go's cache: a save hard-links the chosen files into it (no copy), a
+// restore extracts into it and then moves each file into go's cache where nothing is there yet.
+// The folder is claimed while in use, so that two jobs sharing a runner's caches do not mix
+// their entries.
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { makeDirsWritable } from '../files.ts'
@@ -17,11 +18,8 @@ export interface Staging {
   release: () => Promise<void>
 }
 
-export const stagingDir = (modcache: string) => path.join(modcache, 'cache', 'go-mod-download-staging')
-
-/** Takes the staging folder, empty; throws when another job has it. */
-export async function claimStaging(modcache: string): Promise<Staging> {
-  const dir = stagingDir(modcache)
+/** Takes the staging folder at `dir`, empty; throws when another job has it. */
+export async function claimStaging(dir: string): Promise<Staging> {
   await fs.mkdir(path.dirname(dir), { recursive: true })
   for (let tries = 0; ; tries++) {
     try {
@@ -37,8 +35,8 @@ export async function claimStaging(modcache: string): Promise<Staging> {
   return { dir, release: () => remove(dir) }
 }
 
-/** Links each path (a file or a tree, relative to modcache) that exists into the staging folder; returns the bytes staged. */
-export async function stage(modcache: string, dir: string, paths: string[]): Promise<number> {
+/** Links each path (a file or a tree, relative to root) that exists into the staging folder; returns the bytes staged. */
+export async function stage(root: string, dir: string, paths: string[]): Promise<number> {
   let bytes = 0
   const link = async (from: string, to: string): Promise<void> => {
     const info = await fs.lstat(from).catch(() => undefined)
@@ -52,15 +50,15 @@ export async function stage(modcache: string, dir: string, paths: string[]): Pro
       bytes += info.size
     }
   }
-  for (const rel of paths) await link(path.join(modcache, rel), path.join(dir, rel))
+  for (const rel of paths) await link(path.join(root, rel), path.join(dir, rel))
   return bytes
 }
 
-/** Moves what a restore left in the staging folder into the module cache, keeping whatever is there already (the check that follows hashes it). */
-export async function unstage(dir: string, modcache: string): Promise<void> {
+/** Moves what a restore left in the staging folder under root, keeping whatever is there already (for a module cache, the check that follows hashes it). */
+export async function unstage(dir: string, root: string): Promise<void> {
   // Moving a directory to another parent needs write permission on it; archives keep go's read-only modes.
   await makeDirsWritable(dir)
-  await merge(dir, modcache)
+  await merge(dir, root)
 }
 
 async function merge(from: string, to: string): Promise<void> {

@@ -117,6 +117,26 @@ export function runBundled(
   })
 }
 
+/**
+ * Runs the bundled post step (dist/post.js) as the runner does after the job's other steps:
+ * the main step's saved state as STATE_* variables, a summary file of its own.
+ */
+export function runPostBundled(main: ActionRun, workspace: string, env: Record<string, string>): Promise<ActionRun & { exitCode: number | null }> {
+  const state = Object.fromEntries(Object.entries(parseCommandFile(main.state)).map(([name, value]) => [`STATE_${name}`, value]))
+  const step = { ...stepEnv({}, workspace), ...state, ...env }
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, '../../dist/post.js')], {
+    cwd: workspace,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.homedir(), ...step },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const chunks: string[] = []
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', c => chunks.push(String(c)))
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', code => resolve({ ...readStep(step, chunks.join(''), code !== 0), exitCode: code }))
+  })
+}
+
 /** Processes still alive whose environment holds `entry` (e.g. a test's unique GOMODCACHE). */
 export function processesWithEnv(entry: string): number[] {
   const pids: number[] = []
