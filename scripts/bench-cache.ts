@@ -6,11 +6,13 @@
 //               extracts without network.
 // It prints the medians of archive size, save time, restore time, the check of what was
 // restored against go.sum (and its share of the restore), and the time of the
-// `GOPROXY=off go mod download` that follows.
+// `GOPROXY=off go mod download` that follows. Then the build cache: the sample's build from an
+// empty GOCACHE against a restore of what the post step saved and the same build.
 import { execFileSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { buildCacheKeys, restoreBuildCache, saveBuildCache } from '../src/cache/build.ts'
 import { moduleStash, savedPaths } from '../src/cache/layout.ts'
 import { restoreEntry, saveEntry } from '../src/cache/service.ts'
 import { verifyModuleCache } from '../src/cache/verify.ts'
@@ -101,6 +103,35 @@ for (let round = 1; round <= ROUNDS; round++) {
   const order = round % 2 ? layouts : [...layouts].reverse()
   for (const layout of order) samples[layout].push(await measure(layout, round))
 }
+
+// The build cache (build-cache: true): the sample's build from an empty GOCACHE against the
+// action's restore of the entry its post step saved, then the same build; alternating.
+const gocache = path.join(root, 'gocache')
+const buildEnv = { ...offlineGoEnv(reference), GOCACHE: gocache }
+const buildKeys = buildCacheKeys({ os: 'linux', arch: 'bench', goVersion: 'go', files: [] })
+const buildSample = () => go(['build', '-o', os.devNull, './...'], universe.sampleDir, buildEnv)
+rmSync(gocache, { recursive: true, force: true })
+const sinceMs = Date.now()
+await buildSample()
+const buildSaved = await quietly(() => saveBuildCache({ gocache, prefix: buildKeys.prefix, sinceMs, limitMs: LIMIT_MS }))
+if (buildSaved.state !== 'saved') throw new Error(`the build cache was not saved: ${buildSaved.why}`)
+const builds: { coldS: number; restoreS: number; warmS: number }[] = []
+for (let round = 1; round <= ROUNDS; round++) {
+  const cold = async () => {
+    rmSync(gocache, { recursive: true, force: true })
+    return seconds(buildSample)
+  }
+  const warm = async () => {
+    rmSync(gocache, { recursive: true, force: true })
+    const restoreS = await seconds(async () => {
+      const restored = await quietly(() => restoreBuildCache(gocache, buildKeys, LIMIT_MS))
+      if (!restored.hit) throw new Error(`the build cache was not restored: ${restored.state} ${restored.warning ?? ''}`)
+    })
+    return { restoreS, warmS: await seconds(buildSample) }
+  }
+  if (round % 2) builds.push({ coldS: await cold(), ...(await warm()) })
+  else builds.push({ ...(await warm()), coldS: await cold() })
+}
 await service.close()
 
 
@@ -114,4 +145,9 @@ for (const layout of layouts) {
     `| ${layout} | ${formatSize(m(x => x.archiveBytes))} | ${s(x => x.saveS)} | ${s(x => x.restoreS)} | ${s(x => x.verifyS)} | ${Math.round((m(x => x.verifyS) / m(x => x.restoreS)) * 100)} % | ${s(x => x.downloadS)} | ${s(x => x.restoreS + x.verifyS + x.downloadS)} |`
   )
 }
+const b = (pick: (x: (typeof builds)[number]) => number) => `${(median(builds.map(pick)) as number).toFixed(2)}s`
+console.log(`\nbuild cache: the sample's go build (${universe.modules.length} packages and what they import from std)\n`)
+console.log('| build cache | archive | entries | build from an empty GOCACHE | restore | then the build | restore + build |')
+console.log('|---|---|---|---|---|---|---|')
+console.log(`| build-cache: true | ${formatSize(buildSaved.bytes)} (as saved) | ${buildSaved.entries} | ${b(x => x.coldS)} | ${b(x => x.restoreS)} | ${b(x => x.warmS)} | ${b(x => x.restoreS + x.warmS)} |`)
 rmSync(root, { recursive: true, force: true })
