@@ -39,9 +39,9 @@ interface ActRun {
   seen: Record<string, string>
 }
 
-function runAct(proxies: string[], modcache: string, cacheDir: string): Promise<ActRun> {
+function runAct(proxies: string[], modcache: string, gocache: string, cacheDir: string): Promise<ActRun> {
   const resultFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'act-result-')), 'seen')
-  const stepEnv = { ...offlineGoEnv(modcache), GOPROXY: '', TEST_PROXIES: proxies.join(','), RESULT_FILE: resultFile }
+  const stepEnv = { ...offlineGoEnv(modcache), GOCACHE: gocache, GOPROXY: '', TEST_PROXIES: proxies.join(','), RESULT_FILE: resultFile }
   const args = [
     'push',
     '-P', 'ubuntu-latest=-self-hosted',
@@ -70,24 +70,25 @@ function runAct(proxies: string[], modcache: string, cacheDir: string): Promise<
   )
 }
 
-it('runs under act: later steps see the exported GOPROXY and outputs; a second run restores from act’s cache and asks no proxy', async () => {
+it('runs under act: later steps see the exported GOPROXY and outputs, the post step saves the build cache; a second run restores both from act’s cache and asks no proxy', async () => {
   const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'act-cache-'))
   const modcache = tempModcache()
+  const gocache = mkdtempSync(path.join(os.tmpdir(), 'act-gocache-'))
   const hanging = await proxy({ kind: 'hang' })
   const good = await proxy()
 
-  const first = await runAct([hanging.url, good.url], modcache, cacheDir)
+  const first = await runAct([hanging.url, good.url], modcache, gocache, cacheDir)
   expect(first.code, first.log).toBe(0)
-  expect(first.seen).toEqual({ GOPROXY: good.url, proxy: good.url, 'cache-hit': 'false', attempts: '1', built: 'yes' })
+  expect(first.seen).toEqual({ GOPROXY: good.url, proxy: good.url, 'cache-hit': 'false', attempts: '1', 'build-cache-hit': 'false', built: 'yes' })
   expect(good.requests.filter(r => r.endsWith('.zip'))).toHaveLength(universe.modules.length)
   expect(first.log).toContain('Cache saved successfully')
 
   // A fresh runner: the same module cache path, empty.
   rmSync(modcache, { recursive: true, force: true })
   const fresh = [await proxy(), await proxy()]
-  const second = await runAct(fresh.map(p => p.url), modcache, cacheDir)
+  const second = await runAct(fresh.map(p => p.url), modcache, gocache, cacheDir)
   expect(second.code, second.log).toBe(0)
-  expect(second.seen).toMatchObject({ 'cache-hit': 'true', proxy: '', built: 'yes' })
+  expect(second.seen).toMatchObject({ 'cache-hit': 'true', 'build-cache-hit': 'true', proxy: '', built: 'yes' })
   expect(fresh.map(p => p.requests)).toEqual([[], []])
   expect(second.log).toMatch(/Restored go-mod-download-\S+ \(exact\)/)
 })

@@ -11,7 +11,7 @@ import { saveEntry } from '../src/cache/service.ts'
 import { escapePath, parseGoSum } from '../src/gosum.ts'
 import { processesWithEnv } from './support/action.ts'
 import { type CacheEntry, type CacheService, cacheEnv, servicePool } from './support/cache-service.ts'
-import { go, offlineGoEnv, tempModcache } from './support/go.ts'
+import { go, goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
 import { type Fault, healthy, type ProxyServer, proxyPool } from './support/proxy-server.ts'
 import { expectComplete, runScenario, type Where } from './support/scenario.ts'
 import { type Module, TAMPERED, makeUniverse, type Universe, writeSample } from './support/universe.ts'
@@ -100,6 +100,28 @@ describe('a real cache service', () => {
     expectComplete(modcache, universe.modules)
     const keys = (await service.entries()).map(e => e.key).sort()
     expect(keys).toEqual([first.outputs['cache-key'], second.outputs['cache-key']].map(k => k?.toLowerCase()).sort())
+  })
+
+  it('a Go patch release restores the same entry: the key holds no Go version', async () => {
+    const service = await services.start()
+    const modcache = tempModcache()
+    const cold = await runAction({ proxies: (await proxy()).url }, { modcache, env: service.env })
+    expect(cold.failed, cold.log).toBe(false)
+
+    // The next patch release, as `go env` reports it: a go on PATH that says it is go1.99.1.
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'go-patch-'))
+    writeFileSync(
+      path.join(bin, 'go'),
+      `#!/bin/sh\nif [ "$1" = env ]; then "${goBinary()}" "$@" | sed 's/"GOVERSION": "[^"]*"/"GOVERSION": "go1.99.1"/'; exit 0; fi\nexec "${goBinary()}" "$@"\n`,
+      { mode: 0o755 }
+    )
+    const server = await proxy()
+    const warm = await runAction({ proxies: server.url }, { modcache: emptied(modcache), env: { ...service.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` } })
+
+    expect(warm.failed, warm.log).toBe(false)
+    expect(warm.outputs['cache-hit']).toBe('true')
+    expect(warm.outputs['cache-key']).toBe(cold.outputs['cache-key'])
+    expect(server.requests).toEqual([])
   })
 
   it('a failed download saves nothing', async () => {
