@@ -31,10 +31,11 @@ export function parseDuration(text: string): number | undefined {
   return total
 }
 
-/** Short human form for logs and the summary: `850ms`, `12.4s`, `3m05s`. */
+/** Short human form for logs and the summary: `850ms`, `12.4s`, `3m05s`, `2h00m`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`
+  if (ms >= 3_600_000) return `${Math.floor(ms / 3_600_000)}h${String(Math.round((ms % 3_600_000) / 60_000)).padStart(2, '0')}m`
   const minutes = Math.floor(ms / 60_000)
   const seconds = Math.round((ms % 60_000) / 1000)
   return `${minutes}m${String(seconds).padStart(2, '0')}s`

@@ -25,6 +25,8 @@ describe('formatDuration', () => {
   it.each([
     [850, '850ms'],
     [12_400, '12.4s'],
-    [185_000, '3m05s']
+    [185_000, '3m05s'],
+    [7_200_000, '2h00m'],
+    [5_400_000, '1h30m']
   ])('%d ms reads %s', (ms, text) => expect(formatDuration(ms)).toBe(text))
 })
