@@ -1279,14 +1279,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path30 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path31 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path30 && path30[0] !== "/") {
-          path30 = `/${path30}`;
+        if (path31 && path31[0] !== "/") {
+          path31 = `/${path31}`;
         }
-        return new URL(`${origin}${path30}`);
+        return new URL(`${origin}${path31}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1737,39 +1737,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path30, origin }
+          request: { method, path: path31, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path30);
+        debuglog("sending request to %s %s/%s", method, origin, path31);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path30, origin },
+          request: { method, path: path31, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path30,
+          path31,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path30, origin }
+          request: { method, path: path31, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path30);
+        debuglog("trailers received from %s %s/%s", method, origin, path31);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path30, origin },
+          request: { method, path: path31, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path30,
+          path31,
           error2.message
         );
       });
@@ -1818,9 +1818,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path30, origin }
+            request: { method, path: path31, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path30);
+          debuglog("sending request to %s %s/%s", method, origin, path31);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1883,7 +1883,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path30,
+        path: path31,
         method,
         body: body2,
         headers,
@@ -1898,11 +1898,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path30 !== "string") {
+        if (typeof path31 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path30[0] !== "/" && !(path30.startsWith("http://") || path30.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path31[0] !== "/" && !(path31.startsWith("http://") || path31.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path30)) {
+        } else if (invalidPathRegex.test(path31)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1968,7 +1968,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path30, query) : path30;
+        this.path = query ? buildURL(path31, query) : path31;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6661,7 +6661,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path30, host, upgrade, blocking, reset } = request;
+      const { method, path: path31, host, upgrade, blocking, reset } = request;
       let { body: body2, headers, contentLength: contentLength2 } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util5.isFormDataLike(body2)) {
@@ -6742,7 +6742,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path30} HTTP/1.1\r
+      let header = `${method} ${path31} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7271,7 +7271,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path30, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path31, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body: body2 } = request;
       if (upgrade) {
         util5.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7368,7 +7368,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path30;
+      headers[HTTP2_HEADER_PATH] = path31;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -7721,9 +7721,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume2, statusText);
         }
         const { origin, pathname, search } = util5.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path30 = search ? `${pathname}${search}` : pathname;
+        const path31 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path30;
+        this.opts.path = path31;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8962,10 +8962,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path30 = "/",
+          path: path31 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path30;
+        opts.path = origin + path31;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL5(origin);
           headers.host = host;
@@ -10937,20 +10937,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path30) {
-      if (typeof path30 !== "string") {
-        return path30;
+    function safeUrl(path31) {
+      if (typeof path31 !== "string") {
+        return path31;
       }
-      const pathSegments = path30.split("?");
+      const pathSegments = path31.split("?");
       if (pathSegments.length !== 2) {
-        return path30;
+        return path31;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path30, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path30);
+    function matchKey(mockDispatch2, { path: path31, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path31);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10972,7 +10972,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key2) {
       const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path30 }) => matchValue(safeUrl(path30), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path31 }) => matchValue(safeUrl(path31), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -11010,9 +11010,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path30, method, body: body2, headers, query } = opts;
+      const { path: path31, method, body: body2, headers, query } = opts;
       return {
-        path: path30,
+        path: path31,
         method,
         body: body2,
         headers,
@@ -11475,10 +11475,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path30, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path31, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path30,
+            Path: path31,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16357,9 +16357,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path30) {
-      for (let i = 0; i < path30.length; ++i) {
-        const code = path30.charCodeAt(i);
+    function validateCookiePath(path31) {
+      for (let i = 0; i < path31.length; ++i) {
+        const code = path31.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19279,11 +19279,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path30 = opts.path;
+          let path31 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path30 = `/${path30}`;
+            path31 = `/${path31}`;
           }
-          url2 = new URL(util5.parseOrigin(url2).origin + path30);
+          url2 = new URL(util5.parseOrigin(url2).origin + path31);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -25952,8 +25952,8 @@ var SearchState;
 var init_internal_search_state = __esm({
   "node_modules/@actions/glob/lib/internal-search-state.js"() {
     SearchState = class {
-      constructor(path30, level) {
-        this.path = path30;
+      constructor(path31, level) {
+        this.path = path31;
         this.level = level;
       }
     };
@@ -29118,12 +29118,12 @@ var require_parse_proxy_response = __commonJS({
             return;
           }
           const headerParts = buffered.slice(0, endOfHeaders).toString("ascii").split("\r\n");
-          const firstLine = headerParts.shift();
-          if (!firstLine) {
+          const firstLine2 = headerParts.shift();
+          if (!firstLine2) {
             socket.destroy();
             return reject(new Error("No header received from proxy CONNECT response"));
           }
-          const firstLineParts = firstLine.split(" ");
+          const firstLineParts = firstLine2.split(" ");
           const statusCode = +firstLineParts[1];
           const statusText = firstLineParts.slice(2).join(" ");
           const headers = {};
@@ -29146,7 +29146,7 @@ var require_parse_proxy_response = __commonJS({
               headers[key2] = value;
             }
           }
-          debug5("got proxy server response: %o %o", firstLine, headers);
+          debug5("got proxy server response: %o %o", firstLine2, headers);
           cleanup();
           resolve3({
             connect: {
@@ -32724,15 +32724,15 @@ function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObjec
   let isAbsolutePath = false;
   let requestUrl2 = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
-    let path30 = replaceAll(operationSpec.path, urlReplacements);
-    if (operationSpec.path === "/{nextLink}" && path30.startsWith("/")) {
-      path30 = path30.substring(1);
+    let path31 = replaceAll(operationSpec.path, urlReplacements);
+    if (operationSpec.path === "/{nextLink}" && path31.startsWith("/")) {
+      path31 = path31.substring(1);
     }
-    if (isAbsoluteUrl(path30)) {
-      requestUrl2 = path30;
+    if (isAbsoluteUrl(path31)) {
+      requestUrl2 = path31;
       isAbsolutePath = true;
     } else {
-      requestUrl2 = appendPath(requestUrl2, path30);
+      requestUrl2 = appendPath(requestUrl2, path31);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
@@ -32778,9 +32778,9 @@ function appendPath(url2, pathToAppend) {
   }
   const searchStart = pathToAppend.indexOf("?");
   if (searchStart !== -1) {
-    const path30 = pathToAppend.substring(0, searchStart);
+    const path31 = pathToAppend.substring(0, searchStart);
     const search = pathToAppend.substring(searchStart + 1);
-    newPath = newPath + path30;
+    newPath = newPath + path31;
     if (search) {
       parsedUrl.search = parsedUrl.search ? `${parsedUrl.search}&${search}` : search;
     }
@@ -35852,16 +35852,16 @@ var init_Matcher = __esm({
        * @returns {string|undefined}
        */
       getCurrentTag() {
-        const path30 = this._matcher.path;
-        return path30.length > 0 ? path30[path30.length - 1].tag : void 0;
+        const path31 = this._matcher.path;
+        return path31.length > 0 ? path31[path31.length - 1].tag : void 0;
       }
       /**
        * Get current namespace.
        * @returns {string|undefined}
        */
       getCurrentNamespace() {
-        const path30 = this._matcher.path;
-        return path30.length > 0 ? path30[path30.length - 1].namespace : void 0;
+        const path31 = this._matcher.path;
+        return path31.length > 0 ? path31[path31.length - 1].namespace : void 0;
       }
       /**
        * Get current node's attribute value.
@@ -35869,9 +35869,9 @@ var init_Matcher = __esm({
        * @returns {*}
        */
       getAttrValue(attrName) {
-        const path30 = this._matcher.path;
-        if (path30.length === 0) return void 0;
-        return path30[path30.length - 1].values?.[attrName];
+        const path31 = this._matcher.path;
+        if (path31.length === 0) return void 0;
+        return path31[path31.length - 1].values?.[attrName];
       }
       /**
        * Check if current node has an attribute.
@@ -35879,9 +35879,9 @@ var init_Matcher = __esm({
        * @returns {boolean}
        */
       hasAttr(attrName) {
-        const path30 = this._matcher.path;
-        if (path30.length === 0) return false;
-        const current = path30[path30.length - 1];
+        const path31 = this._matcher.path;
+        if (path31.length === 0) return false;
+        const current = path31[path31.length - 1];
         return current.values !== void 0 && attrName in current.values;
       }
       /**
@@ -35907,18 +35907,18 @@ var init_Matcher = __esm({
        * @returns {number}
        */
       getPosition() {
-        const path30 = this._matcher.path;
-        if (path30.length === 0) return -1;
-        return path30[path30.length - 1].position ?? 0;
+        const path31 = this._matcher.path;
+        if (path31.length === 0) return -1;
+        return path31[path31.length - 1].position ?? 0;
       }
       /**
        * Get current node's repeat counter (occurrence count of this tag name).
        * @returns {number}
        */
       getCounter() {
-        const path30 = this._matcher.path;
-        if (path30.length === 0) return -1;
-        return path30[path30.length - 1].counter ?? 0;
+        const path31 = this._matcher.path;
+        if (path31.length === 0) return -1;
+        return path31[path31.length - 1].counter ?? 0;
       }
       /**
        * Get current node's sibling index (alias for getPosition).
@@ -39386,11 +39386,11 @@ var init_crc64 = __esm({
           throw new Error("Module.ENVIRONMENT has been deprecated. To force the environment, use the ENVIRONMENT compile-time option (for example, -sENVIRONMENT=web or -sENVIRONMENT=node)");
         }
         var scriptDirectory = "";
-        function locateFile(path30) {
+        function locateFile(path31) {
           if (Module["locateFile"]) {
-            return Module["locateFile"](path30, scriptDirectory);
+            return Module["locateFile"](path31, scriptDirectory);
           }
-          return scriptDirectory + path30;
+          return scriptDirectory + path31;
         }
         var read_, readAsync, readBinary, setWindowTitle;
         function logExceptionOnExit(e) {
@@ -42867,9 +42867,9 @@ var init_StorageSharedKeyCredentialPolicy = __esm({
        * @param request -
        */
       getCanonicalizedResourceString(request) {
-        const path30 = getURLPath(request.url) || "/";
+        const path31 = getURLPath(request.url) || "/";
         let canonicalizedResourceString = "";
-        canonicalizedResourceString += `/${this.factory.accountName}${path30}`;
+        canonicalizedResourceString += `/${this.factory.accountName}${path31}`;
         const queries = getURLQueries(request.url);
         const lowercaseQueries = {};
         if (queries) {
@@ -43411,9 +43411,9 @@ function storageSharedKeyCredentialPolicy(options) {
     return canonicalizedHeadersStringToSign;
   }
   function getCanonicalizedResourceString(request) {
-    const path30 = getURLPath(request.url) || "/";
+    const path31 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${options.accountName}${path30}`;
+    canonicalizedResourceString += `/${options.accountName}${path31}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -57568,10 +57568,10 @@ var init_StorageContextClient = __esm({
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url2) {
   const urlParsed = new URL(url2);
-  let path30 = urlParsed.pathname;
-  path30 = path30 || "/";
-  path30 = escape2(path30);
-  urlParsed.pathname = path30;
+  let path31 = urlParsed.pathname;
+  path31 = path31 || "/";
+  path31 = escape2(path31);
+  urlParsed.pathname = path31;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -57656,9 +57656,9 @@ function escape2(text) {
 }
 function appendToURLPath(url2, name) {
   const urlParsed = new URL(url2);
-  let path30 = urlParsed.pathname;
-  path30 = path30 ? path30.endsWith("/") ? `${path30}${name}` : `${path30}/${name}` : name;
-  urlParsed.pathname = path30;
+  let path31 = urlParsed.pathname;
+  path31 = path31 ? path31.endsWith("/") ? `${path31}${name}` : `${path31}/${name}` : name;
+  urlParsed.pathname = path31;
   return urlParsed.toString();
 }
 function setURLParameter2(url2, name, value) {
@@ -71559,7 +71559,7 @@ var init_cache3 = __esm({
 // src/main.ts
 init_core();
 import { existsSync as existsSync9, readdirSync as readdirSync4 } from "node:fs";
-import path29 from "node:path";
+import path30 from "node:path";
 
 // src/attempt.ts
 import path5 from "node:path";
@@ -71684,6 +71684,7 @@ function parseDuration(text) {
 function formatDuration(ms) {
   if (ms < 1e3) return `${Math.round(ms)}ms`;
   if (ms < 6e4) return `${(ms / 1e3).toFixed(1)}s`;
+  if (ms >= 36e5) return `${Math.floor(ms / 36e5)}h${String(Math.round(ms % 36e5 / 6e4)).padStart(2, "0")}m`;
   const minutes = Math.floor(ms / 6e4);
   const seconds = Math.round(ms % 6e4 / 1e3);
   return `${minutes}m${String(seconds).padStart(2, "0")}s`;
@@ -72143,8 +72144,64 @@ async function setMtimes(dir, when) {
   }
 }
 
-// src/cache/layout.ts
+// src/later/config.ts
+var LATER_STEPS_STATE = "later-steps";
+
+// src/later/start.ts
+import { spawn as spawn3 } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync as writeFileSync4 } from "node:fs";
+import os9 from "node:os";
 import path18 from "node:path";
+import { createInterface as createInterface2 } from "node:readline";
+import { fileURLToPath as fileURLToPath3 } from "node:url";
+
+// src/later/stop.ts
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+  }
+}
+
+// src/later/start.ts
+var ENTRY = fileURLToPath3(new URL(import.meta.url.endsWith(".ts") ? "./job-proxy.ts" : "./job-proxy.js", import.meta.url));
+var READY_WITHIN_MS = 1e4;
+async function startJobProxy(options) {
+  const { entry = ENTRY, ...given } = options;
+  const workDir = mkdtempSync(path18.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-download-later-"));
+  const secret = randomBytes(18).toString("base64url");
+  const config = {
+    ...given,
+    secret,
+    // The runner's process that started this step: when it is gone, so is the job.
+    watchPid: process.ppid,
+    workDir,
+    statsFile: path18.join(workDir, "stats.json")
+  };
+  const configFile = path18.join(workDir, "config.json");
+  writeFileSync4(configFile, JSON.stringify(config), { mode: 384 });
+  const child2 = spawn3(process.execPath, [entry, configFile], { cwd: workDir, detached: true, stdio: ["ignore", "pipe", "ignore"], env: processEnv() });
+  try {
+    const line = await withDeadline(firstLine(child2.stdout), READY_WITHIN_MS, "The later-steps proxy start");
+    const url2 = /^ready (\S+)$/.exec(line ?? "")?.[1];
+    if (!url2 || child2.pid === void 0) throw new Error(`the later-steps proxy did not start${line ? `: ${line}` : ""}`);
+    return { url: url2, secret, pid: child2.pid, statsFile: config.statsFile };
+  } catch (e) {
+    if (child2.pid !== void 0) signalGroup(child2.pid, "SIGKILL");
+    throw e;
+  } finally {
+    child2.stdout.destroy();
+    child2.unref();
+  }
+}
+async function firstLine(stream2) {
+  for await (const line of createInterface2({ input: stream2 })) return line;
+  return void 0;
+}
+
+// src/cache/layout.ts
+import path19 from "node:path";
 
 // src/gosum.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -72175,22 +72232,22 @@ function goModHashOfSha256(sha256Hex) {
 function goModHash(content) {
   return goModHashOfSha256(createHash3("sha256").update(content).digest("hex"));
 }
-function escapePath(path30) {
-  return path30.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+function escapePath(path31) {
+  return path31.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
 function probeTarget(lines, isPrivate) {
   return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
 }
 
 // src/cache/layout.ts
-var moduleStash = (modcache) => ({ root: modcache, staging: path18.join(modcache, "cache", "go-mod-download-staging") });
+var moduleStash = (modcache) => ({ root: modcache, staging: path19.join(modcache, "cache", "go-mod-download-staging") });
 var downloadBase = (module, version3) => `cache/download/${escapePath(module)}/@v/${escapePath(version3)}`;
 var treePath = (module, version3) => `${escapePath(module)}@${escapePath(version3)}`;
 function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version: version3, goMod, hash } of lines) {
     const base = downloadBase(module, version3);
-    const add = (what, path30) => checks.set(path30, { module, version: version3, what, path: path30, hash });
+    const add = (what, path31) => checks.set(path31, { module, version: version3, what, path: path31, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -72214,7 +72271,7 @@ function savedPaths(lines, contents) {
 // src/cache/verify.ts
 import { promises as fs12 } from "node:fs";
 import { availableParallelism } from "node:os";
-import path20 from "node:path";
+import path21 from "node:path";
 
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
@@ -72225,7 +72282,7 @@ import { parentPort } from "node:worker_threads";
 // src/fetch/tree-hash.ts
 import { createHash as createHash4 } from "node:crypto";
 import { closeSync as closeSync3, lstatSync, openSync as openSync3, readSync, readdirSync as readdirSync2 } from "node:fs";
-import path19 from "node:path";
+import path20 from "node:path";
 var CHUNK = 1 << 20;
 function fileSha256(file, buffer3) {
   const hash = createHash4("sha256");
@@ -72241,9 +72298,9 @@ function treeHash(dir, prefix2) {
   const buffer3 = Buffer.allocUnsafe(CHUNK);
   const files = [];
   const walk = (sub) => {
-    for (const entry of readdirSync2(path19.join(dir, sub), { withFileTypes: true })) {
+    for (const entry of readdirSync2(path20.join(dir, sub), { withFileTypes: true })) {
       const rel = sub ? `${sub}/${entry.name}` : entry.name;
-      const full = path19.join(dir, rel);
+      const full = path20.join(dir, rel);
       if (entry.isDirectory()) walk(rel);
       else if (entry.isFile() && lstatSync(full).isFile()) files.push({ name: Buffer.from(`${prefix2}/${rel}`), sha256Hex: fileSha256(full, buffer3) });
       else throw new Error(`${prefix2}/${rel} is not a regular file`);
@@ -72453,7 +72510,7 @@ var Hashers = class {
 var WHAT = { zip: "zip", tree: "extracted tree", mod: "go.mod" };
 async function verifyModuleCache(modcache, lines) {
   const started = performance.now();
-  const present = (await Promise.all(checksFor(lines).map(async (c) => await exists2(path20.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
+  const present = (await Promise.all(checksFor(lines).map(async (c) => await exists2(path21.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
   const hashers = new Hashers(Math.max(1, Math.min(4, availableParallelism())));
   const report = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 };
   try {
@@ -72478,7 +72535,7 @@ async function verifyModuleCache(modcache, lines) {
   return report;
 }
 async function problemWith(check, modcache, hashers) {
-  const full = path20.join(modcache, check.path);
+  const full = path21.join(modcache, check.path);
   try {
     const hash = check.what === "zip" ? await hashers.zip(full) : check.what === "tree" ? await hashers.tree(full, `${check.module}@${check.version}`) : goModHash(await fs12.readFile(full));
     return hash === check.hash ? void 0 : `${WHAT[check.what]} does not match go.sum`;
@@ -72487,8 +72544,8 @@ async function problemWith(check, modcache, hashers) {
   }
 }
 async function discard(modcache, check) {
-  const base = path20.join(modcache, downloadBase(check.module, check.version));
-  const tree = path20.join(modcache, treePath(check.module, check.version));
+  const base = path21.join(modcache, downloadBase(check.module, check.version));
+  const tree = path21.join(modcache, treePath(check.module, check.version));
   const doomed = check.what === "mod" ? [`${base}.mod`] : check.what === "tree" ? [tree] : [`${base}.zip`, `${base}.ziphash`, `${base}.info`, tree];
   for (const target of doomed) {
     await makeDirsWritable(target);
@@ -72496,7 +72553,7 @@ async function discard(modcache, check) {
   }
 }
 async function keepZipHash(modcache, check) {
-  const file = path20.join(modcache, `${downloadBase(check.module, check.version)}.ziphash`);
+  const file = path21.join(modcache, `${downloadBase(check.module, check.version)}.ziphash`);
   const text = await fs12.readFile(file, "utf8").catch(() => void 0);
   if (text?.trim() === check.hash) return false;
   await fs12.writeFile(file, check.hash);
@@ -72534,7 +72591,7 @@ function maskSecrets(text, secrets) {
 // src/depfiles.ts
 init_glob();
 import { existsSync as existsSync5, promises as fs13 } from "node:fs";
-import path21 from "node:path";
+import path22 from "node:path";
 
 // src/gomod.ts
 function directives(text) {
@@ -72599,17 +72656,17 @@ function parseGoWork(text) {
   }
   return file;
 }
-function isLocalPath(path30) {
-  return path30.startsWith("./") || path30.startsWith("../") || path30.startsWith("/") || path30 === "." || path30 === ".." || /^[A-Za-z]:[\\/]/.test(path30) || path30.startsWith(".\\") || path30.startsWith("..\\");
+function isLocalPath(path31) {
+  return path31.startsWith("./") || path31.startsWith("../") || path31.startsWith("/") || path31 === "." || path31 === ".." || /^[A-Za-z]:[\\/]/.test(path31) || path31.startsWith(".\\") || path31.startsWith("..\\");
 }
 
 // src/depfiles.ts
 async function readDependencyFiles(workspace, workingDirectory, patterns) {
-  const goWork = await fs13.readFile(path21.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs13.readFile(path21.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs13.readFile(path22.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs13.readFile(path22.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path21.relative(workspace, f).split(path21.sep).join("/"), content: await fs13.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path22.relative(workspace, f).split(path22.sep).join("/"), content: await fs13.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -72618,15 +72675,15 @@ async function readDependencyFiles(workspace, workingDirectory, patterns) {
     sumLines,
     goModText: goWork ?? goMod,
     goLine: mod.go,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync5(path21.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync5(path22.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path21.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path21.resolve(workingDirectory, f)).filter((f) => existsSync5(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path22.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path22.resolve(workingDirectory, f)).filter((f) => existsSync5(f));
 }
 async function globFiles(workspace, patterns) {
-  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path21.resolve(workspace, p.slice(1))}` : path21.resolve(workspace, p));
+  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path22.resolve(workspace, p.slice(1))}` : path22.resolve(workspace, p));
   const globber = await create(resolved.join("\n"), { matchDirectories: false });
   return globber.glob();
 }
@@ -72719,13 +72776,13 @@ function goproxyDisplay(chain) {
 function downloadPath(module, version3, kind) {
   return `${escapePath(module)}/@v/${escapePath(version3)}.${kind}`;
 }
-function requestUrl(candidate, path30) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path30.replace(/^\/+/, "")}`;
+function requestUrl(candidate, path31) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${path31.replace(/^\/+/, "")}`;
 }
 
 // src/inputs.ts
 import { existsSync as existsSync6, statSync as statSync3 } from "node:fs";
-import path22 from "node:path";
+import path23 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -72741,7 +72798,9 @@ var DEFAULTS = {
   "build-cache": "false",
   prefetch: "true",
   concurrency: "64",
-  "cache-timeout": "5m"
+  "cache-timeout": "5m",
+  "protect-later-steps": "true",
+  "later-steps-idle-timeout": "2h"
 };
 var MAX_RETRIES = 20;
 var MAX_CONCURRENCY = 256;
@@ -72755,7 +72814,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read2, workspace) {
   const value = (name) => read2(name).trim() || DEFAULTS[name];
-  const workingDirectory = path22.resolve(workspace, value("working-directory"));
+  const workingDirectory = path23.resolve(workspace, value("working-directory"));
   return {
     candidates: read2("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -72771,7 +72830,9 @@ function parseSettings(read2, workspace) {
     buildCache: boolean("build-cache", value("build-cache")),
     prefetch: boolean("prefetch", value("prefetch")),
     concurrency: wholeNumber("concurrency", value("concurrency"), 1, MAX_CONCURRENCY),
-    cacheTimeoutMs: duration2("cache-timeout", value("cache-timeout"))
+    cacheTimeoutMs: duration2("cache-timeout", value("cache-timeout")),
+    protectLaterSteps: boolean("protect-later-steps", value("protect-later-steps")),
+    laterStepsIdleMs: duration2("later-steps-idle-timeout", value("later-steps-idle-timeout"))
   };
 }
 function candidatesFrom(input, text) {
@@ -72811,7 +72872,7 @@ function goModuleDir(dir) {
   if (!existsSync6(dir) || !statSync3(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync6(path22.join(dir, "go.mod")) && !existsSync6(path22.join(dir, "go.work"))) {
+  if (!existsSync6(path23.join(dir, "go.mod")) && !existsSync6(path23.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -72844,10 +72905,10 @@ function privateMatcher(...patternLists) {
 }
 
 // src/fetch/stage.ts
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync as mkdtempSync2, readFileSync } from "node:fs";
 import { access as access3, constants as constants4, mkdir as mkdir3, rm as rm4 } from "node:fs/promises";
-import os9 from "node:os";
-import path25 from "node:path";
+import os10 from "node:os";
+import path26 from "node:path";
 
 // src/fetch/concurrency.ts
 var START_LIMIT = 16;
@@ -72910,10 +72971,10 @@ var Limiter = class {
 };
 
 // src/fetch/fetcher.ts
-import { randomBytes } from "node:crypto";
+import { randomBytes as randomBytes2 } from "node:crypto";
 import { existsSync as existsSync7 } from "node:fs";
 import { mkdir as mkdir2, readFile, rename as rename2, rm as rm2, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
-import path23 from "node:path";
+import path24 from "node:path";
 import { setTimeout as sleep3 } from "node:timers/promises";
 
 // src/fetch/stats.ts
@@ -72955,10 +73016,10 @@ var Fetcher = class {
   }
   /** A file: from the store, joined with a fetch under way, or fetched now. */
   get(job) {
-    if (job.transient) return this.fetch(job, path23.join(this.options.transientDir, randomBytes(8).toString("hex")));
+    if (job.transient) return this.fetch(job, path24.join(this.options.transientDir, randomBytes2(8).toString("hex")));
     const running = this.inFlight.get(job.path);
     if (running) return running;
-    const file = path23.join(this.options.storeDir, job.path);
+    const file = path24.join(this.options.storeDir, job.path);
     const fetching = (isComplete(this.options.storeDir, job) ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file)).finally(
       () => this.inFlight.delete(job.path)
     );
@@ -73058,7 +73119,7 @@ var Fetcher = class {
     let answered2 = false;
     stats.requests++;
     try {
-      await mkdir2(path23.dirname(file), { recursive: true });
+      await mkdir2(path24.dirname(file), { recursive: true });
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: MAX_FILE_BYTES,
@@ -73105,10 +73166,10 @@ var Fetcher = class {
   }
 };
 function isComplete(dir, job) {
-  const file = path23.join(dir, job.path);
+  const file = path24.join(dir, job.path);
   return existsSync7(file) && (job.kind !== "zip" || existsSync7(`${file}hash`));
 }
-var partial = (file) => `${file}.${randomBytes(6).toString("hex")}.partial`;
+var partial = (file) => `${file}.${randomBytes2(6).toString("hex")}.partial`;
 async function writeAtomically(file, text) {
   const temp = partial(file);
   await writeFile2(temp, text);
@@ -73135,9 +73196,9 @@ var CONTENT_TYPE = {
   mod: "text/plain; charset=utf-8",
   zip: "application/zip"
 };
-async function startLocalProxy(fetcher, jobFor2) {
+async function startLocalProxy(fetcher, jobFor2, secret) {
   const sockets = /* @__PURE__ */ new Set();
-  const proxy = { url: "", requests: 0, served: 0, close: async () => void 0 };
+  const proxy = { url: "", requests: 0, served: 0, refused: 0, close: async () => void 0 };
   const server = http3.createServer((request, response) => {
     proxy.requests++;
     let urlPath;
@@ -73145,6 +73206,13 @@ async function startLocalProxy(fetcher, jobFor2) {
       urlPath = decodeURIComponent(new URL(request.url ?? "/", "http://local").pathname.replace(/^\/+/, ""));
     } catch {
       return fail(response, 400, "malformed path");
+    }
+    if (secret !== void 0) {
+      if (!urlPath.startsWith(`${secret}/`)) {
+        proxy.refused++;
+        return fail(response, 403, "forbidden");
+      }
+      urlPath = urlPath.slice(secret.length + 1);
     }
     const job = jobFor2(urlPath);
     void fetcher.get(job).then(
@@ -73158,7 +73226,7 @@ async function startLocalProxy(fetcher, jobFor2) {
     socket.on("close", () => sockets.delete(socket));
   });
   await new Promise((resolve3) => server.listen(0, "127.0.0.1", resolve3));
-  proxy.url = `http://127.0.0.1:${server.address().port}`;
+  proxy.url = `http://127.0.0.1:${server.address().port}${secret === void 0 ? "" : `/${secret}`}`;
   proxy.close = () => new Promise((resolve3) => {
     for (const socket of sockets) socket.destroy();
     server.close(() => resolve3());
@@ -73186,7 +73254,7 @@ function fail(response, status, text) {
 
 // src/fetch/resolve.ts
 import { promises as fs14 } from "node:fs";
-import path24 from "node:path";
+import path25 from "node:path";
 
 // src/semver.ts
 function parse2(version3) {
@@ -73268,10 +73336,10 @@ function planDownloads(input, loaded) {
     if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path30) => {
-    const version3 = selected.get(path30);
+  const downloads = listed.flatMap((path31) => {
+    const version3 = selected.get(path31);
     if (version3 === void 0) return [];
-    const to = replace({ path: path30, version: version3 });
+    const to = replace({ path: path31, version: version3 });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -73306,14 +73374,14 @@ async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
     const work = parseGoWork(await fs14.readFile(workFile, "utf8"));
-    const root = path24.dirname(workFile);
-    const mains = await Promise.all(work.use.map(async (use) => mainModule(path24.resolve(root, use))));
+    const root = path25.dirname(workFile);
+    const mains = await Promise.all(work.use.map(async (use) => mainModule(path25.resolve(root, use))));
     return { mains, workspace: true, workReplace: work.replace };
   }
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs14.readFile(path24.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs14.readFile(path25.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -73324,7 +73392,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key2, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs14.readFile(path24.join(path24.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs14.readFile(path25.join(path25.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key2);
         loaded.set(key2, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -73366,15 +73434,15 @@ function jobFor(known, requestPath) {
 }
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync(path25.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
-  const downloadCache2 = path25.join(options.modcache, "cache", "download");
-  const storeDir = await writable(downloadCache2) ? downloadCache2 : path25.join(scratch, "store");
+  const scratch = mkdtempSync2(path26.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
+  const downloadCache2 = path26.join(options.modcache, "cache", "download");
+  const storeDir = await writable(downloadCache2) ? downloadCache2 : path26.join(scratch, "store");
   const known = knownFiles(options.sumLines, options.isPrivate);
   const fetcher = new Fetcher({
     client: options.client,
     candidates: options.candidates,
     storeDir,
-    transientDir: path25.join(scratch, "transient"),
+    transientDir: path26.join(scratch, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -73477,7 +73545,7 @@ function speculate(fetcher, known, downloadCache2, options, report) {
   const fetchMod = async (m) => {
     const job = known.get(filePath(m, "mod"));
     if (options.isPrivate(m.path) || !job) return void 0;
-    if (isComplete(downloadCache2, job)) return readFileSync(path25.join(downloadCache2, job.path), "utf8");
+    if (isComplete(downloadCache2, job)) return readFileSync(path26.join(downloadCache2, job.path), "utf8");
     const outcome = await fetchOne(job);
     return outcome?.kind === "file" ? readFileSync(outcome.file, "utf8") : void 0;
   };
@@ -73935,12 +74003,12 @@ function parseProxyResponse(socket) {
         return;
       }
       const headerParts = buffered.slice(0, endOfHeaders).toString("ascii").split("\r\n");
-      const firstLine = headerParts.shift();
-      if (!firstLine) {
+      const firstLine2 = headerParts.shift();
+      if (!firstLine2) {
         socket.destroy();
         return reject(new Error("No header received from proxy CONNECT response"));
       }
-      const firstLineParts = firstLine.split(" ");
+      const firstLineParts = firstLine2.split(" ");
       const statusCode = +firstLineParts[1];
       const statusText = firstLineParts.slice(2).join(" ");
       const headers = {};
@@ -73963,7 +74031,7 @@ function parseProxyResponse(socket) {
           headers[key2] = value;
         }
       }
-      debug3("got proxy server response: %o %o", firstLine, headers);
+      debug3("got proxy server response: %o %o", firstLine2, headers);
       cleanup();
       resolve3({
         connect: {
@@ -74157,7 +74225,7 @@ import { execFile } from "node:child_process";
 import { readFileSync as readFileSync2 } from "node:fs";
 
 // src/net/netrc.ts
-import path26 from "node:path";
+import path27 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -74188,7 +74256,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path26.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path27.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -74464,7 +74532,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync3, readFileSync as readFileSync3, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
-import path27 from "node:path";
+import path28 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -74500,7 +74568,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path27.join(dir, name)).filter((file) => {
+  return names.map((name) => path28.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
     } catch {
@@ -75083,7 +75151,8 @@ function buildSummary(facts) {
     {
       heading: "Result",
       header: ["Chosen proxy", "Exported GOPROXY", "Modules downloaded", "Attempts"],
-      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", String(modules), String(facts.attempts.length)]]
+      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", String(modules), String(facts.attempts.length)]],
+      notes: facts.laterSteps ? [facts.laterSteps] : []
     },
     {
       heading: "Proxies",
@@ -75230,14 +75299,14 @@ async function writeReport(facts, secrets) {
 // src/vendor.ts
 init_exec();
 import { existsSync as existsSync8 } from "node:fs";
-import path28 from "node:path";
+import path29 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync8(path28.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync8(path29.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };
@@ -75269,7 +75338,7 @@ async function run() {
     const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath);
     const ctx = { go, env, settings, workspace, deps, candidates, client, facts };
     const build = settings.buildCache ? await restoreBuild(ctx) : void 0;
-    await download(ctx);
+    await exportChain(ctx, await download(ctx));
     if (build) {
       const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.buildCache?.state ?? "miss" });
       facts.buildCacheSave = decision.save ? "by the post step, after the job\u2019s builds and tests" : `not saved: ${decision.why}`;
@@ -75286,7 +75355,7 @@ async function run() {
 }
 async function download(ctx) {
   const { env, settings, facts, deps } = ctx;
-  if (await vendored(ctx)) return;
+  if (await vendored(ctx)) return ctx.candidates;
   const withoutGoSum = deps.missingGoSum;
   if (withoutGoSum) {
     facts.probeNote = NO_GO_SUM;
@@ -75315,11 +75384,37 @@ async function download(ctx) {
     onLine: (line) => info(line),
     ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
   });
-  const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(attempt, ctx.candidates, facts);
-  if (!cached) await probeAndDownload(ctx, attempt, deps.sumLines, !withoutGoSum);
+  const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(attempt, facts);
+  const chain = cached ? ctx.candidates : await probeAndDownload(ctx, attempt, deps.sumLines, !withoutGoSum);
   const decision = saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state });
   facts.save = decision.save ? await group("Save the module cache", () => saveEntry(moduleStash(env.GOMODCACHE), keys.key, savedPaths(deps.sumLines, settings.cacheContents), settings.cacheTimeoutMs)) : { state: "skipped", why: `not saved: ${decision.why}` };
   if (facts.save.state === "failed") warning(`Cache ${facts.save.why}`);
+  return chain;
+}
+async function exportChain(ctx, chain) {
+  const { settings, facts } = ctx;
+  const urls = chain.filter((c) => !c.keyword);
+  let front;
+  if (facts.ok && settings.protectLaterSteps && urls.length > 0) {
+    try {
+      const proxy = await startJobProxy({
+        candidates: urls.map((c) => ({ spec: c.spec, latencyMs: facts.probes.find((p) => p.candidate === c)?.latencyMs ?? 0 })),
+        sumLines: ctx.deps.sumLines,
+        goauth: ctx.env.GOAUTH,
+        idleMs: settings.laterStepsIdleMs,
+        stallTimeoutMs: settings.stallTimeoutMs
+      });
+      setSecret(proxy.secret);
+      saveState(LATER_STEPS_STATE, JSON.stringify({ pid: proxy.pid, statsFile: proxy.statsFile }));
+      front = { url: proxy.url, display: proxy.url.replace(proxy.secret, "***") };
+      facts.laterSteps = `Later steps reach the action\u2019s proxy first (${front.display}; stopped by the post step, or after ${formatDuration(settings.laterStepsIdleMs)} idle), with the same hedging, failover and go.sum checks; if it is gone, go moves straight on to the chain behind it.`;
+    } catch (e) {
+      facts.laterSteps = `Later steps are not protected: ${e.message}. They use the chain as exported.`;
+      warning(facts.laterSteps);
+    }
+  }
+  facts.exported = [...front ? [front.display] : [], goproxyDisplay(chain)].join("|");
+  exportVariable("GOPROXY", [...front ? [front.url] : [], goproxyValue(chain)].join("|"));
 }
 var NO_GO_SUM = "There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.";
 async function vendored(ctx) {
@@ -75333,8 +75428,6 @@ async function vendored(ctx) {
   facts.ok = true;
   facts.probeNote = "go builds this module from vendor/ (vendor/modules.txt agrees with go.mod): nothing to download, so no proxy was probed and the module cache was neither restored nor saved.";
   facts.save = { state: "skipped", why: "not saved: the module builds from vendor/" };
-  facts.exported = goproxyDisplay(ctx.candidates);
-  exportVariable("GOPROXY", goproxyValue(ctx.candidates));
   info(facts.probeNote);
   return true;
 }
@@ -75352,7 +75445,7 @@ async function restoreBuild(ctx) {
   info(restored.matchedKey ? `Build cache: restored ${restored.matchedKey}${restored.hit ? "" : " (another go.sum)"}` : `Build cache: ${restored.state}`);
   return { gocache: env.GOCACHE, prefix: keys.prefix, ...restored.matchedKey ? { matchedKey: restored.matchedKey } : {}, sinceMs, limitMs: settings.cacheTimeoutMs };
 }
-async function checkModuleCache(attempt, candidates, facts) {
+async function checkModuleCache(attempt, facts) {
   const offline = await group("Check the module cache (GOPROXY=off)", () => attempt("off"));
   if (offline.endedBy !== "exit" || offline.exit.code !== 0) {
     info("Some modules are not in the module cache yet; probing the proxies.");
@@ -75361,8 +75454,6 @@ async function checkModuleCache(attempt, candidates, facts) {
   facts.ok = true;
   facts.probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`;
   facts.attempts = [{ number: 1, first: "module cache", reason: "ok", detail: "all modules cached", durationMs: offline.durationMs, zips: 0 }];
-  facts.exported = goproxyDisplay(candidates);
-  exportVariable("GOPROXY", goproxyValue(candidates));
   info(facts.probeNote);
   return true;
 }
@@ -75417,10 +75508,9 @@ async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
   for (const moved of facts.fetch?.candidates.filter((c) => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
     warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`);
   }
-  facts.exported = goproxyDisplay(reordered.chain);
-  exportVariable("GOPROXY", goproxyValue(reordered.chain));
   if (result.ok) facts.chosen = reordered.chain.find((c) => !c.keyword)?.display;
   else facts.failure = describeFailure(facts.probes, facts.attempts);
+  return reordered.chain;
 }
 async function startFetchStage(ctx, chain, sumLines, isPrivate) {
   const healthy = ctx.facts.probes.filter((p) => p.verdict === "healthy");
@@ -75445,7 +75535,7 @@ function describeRestore(restore) {
   return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`;
 }
 function hasDownloads(modcache) {
-  const dir = path29.join(modcache, "cache", "download");
+  const dir = path30.join(modcache, "cache", "download");
   return existsSync9(dir) && readdirSync4(dir).length > 0;
 }
 

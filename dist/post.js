@@ -1253,14 +1253,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path15 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path16 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path15 && path15[0] !== "/") {
-          path15 = `/${path15}`;
+        if (path16 && path16[0] !== "/") {
+          path16 = `/${path16}`;
         }
-        return new URL(`${origin}${path15}`);
+        return new URL(`${origin}${path16}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1711,39 +1711,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path15, origin }
+          request: { method, path: path16, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path15);
+        debuglog("sending request to %s %s/%s", method, origin, path16);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path15, origin },
+          request: { method, path: path16, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path15,
+          path16,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path15, origin }
+          request: { method, path: path16, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path15);
+        debuglog("trailers received from %s %s/%s", method, origin, path16);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path15, origin },
+          request: { method, path: path16, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path15,
+          path16,
           error2.message
         );
       });
@@ -1792,9 +1792,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path15, origin }
+            request: { method, path: path16, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path15);
+          debuglog("sending request to %s %s/%s", method, origin, path16);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1857,7 +1857,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path15,
+        path: path16,
         method,
         body: body2,
         headers,
@@ -1872,11 +1872,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path15 !== "string") {
+        if (typeof path16 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path15[0] !== "/" && !(path15.startsWith("http://") || path15.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path16[0] !== "/" && !(path16.startsWith("http://") || path16.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path15)) {
+        } else if (invalidPathRegex.test(path16)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1942,7 +1942,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path15, query) : path15;
+        this.path = query ? buildURL(path16, query) : path16;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6635,7 +6635,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path15, host, upgrade, blocking, reset } = request;
+      const { method, path: path16, host, upgrade, blocking, reset } = request;
       let { body: body2, headers, contentLength: contentLength2 } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util5.isFormDataLike(body2)) {
@@ -6716,7 +6716,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path15} HTTP/1.1\r
+      let header = `${method} ${path16} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7245,7 +7245,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path15, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path16, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body: body2 } = request;
       if (upgrade) {
         util5.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7342,7 +7342,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path15;
+      headers[HTTP2_HEADER_PATH] = path16;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -7695,9 +7695,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util5.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path15 = search ? `${pathname}${search}` : pathname;
+        const path16 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path15;
+        this.opts.path = path16;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8936,10 +8936,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path15 = "/",
+          path: path16 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path15;
+        opts.path = origin + path16;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL3(origin);
           headers.host = host;
@@ -10911,20 +10911,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path15) {
-      if (typeof path15 !== "string") {
-        return path15;
+    function safeUrl(path16) {
+      if (typeof path16 !== "string") {
+        return path16;
       }
-      const pathSegments = path15.split("?");
+      const pathSegments = path16.split("?");
       if (pathSegments.length !== 2) {
-        return path15;
+        return path16;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path15, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path15);
+    function matchKey(mockDispatch2, { path: path16, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path16);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10946,7 +10946,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path15 }) => matchValue(safeUrl(path15), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path16 }) => matchValue(safeUrl(path16), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10984,9 +10984,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path15, method, body: body2, headers, query } = opts;
+      const { path: path16, method, body: body2, headers, query } = opts;
       return {
-        path: path15,
+        path: path16,
         method,
         body: body2,
         headers,
@@ -11449,10 +11449,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path15, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path16, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path15,
+            Path: path16,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16331,9 +16331,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path15) {
-      for (let i = 0; i < path15.length; ++i) {
-        const code = path15.charCodeAt(i);
+    function validateCookiePath(path16) {
+      for (let i = 0; i < path16.length; ++i) {
+        const code = path16.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19253,11 +19253,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path15 = opts.path;
+          let path16 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path15 = `/${path15}`;
+            path16 = `/${path16}`;
           }
-          url2 = new URL(util5.parseOrigin(url2).origin + path15);
+          url2 = new URL(util5.parseOrigin(url2).origin + path16);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -25858,8 +25858,8 @@ var SearchState;
 var init_internal_search_state = __esm({
   "node_modules/@actions/glob/lib/internal-search-state.js"() {
     SearchState = class {
-      constructor(path15, level) {
-        this.path = path15;
+      constructor(path16, level) {
+        this.path = path16;
         this.level = level;
       }
     };
@@ -32630,15 +32630,15 @@ function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObjec
   let isAbsolutePath = false;
   let requestUrl = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
-    let path15 = replaceAll(operationSpec.path, urlReplacements);
-    if (operationSpec.path === "/{nextLink}" && path15.startsWith("/")) {
-      path15 = path15.substring(1);
+    let path16 = replaceAll(operationSpec.path, urlReplacements);
+    if (operationSpec.path === "/{nextLink}" && path16.startsWith("/")) {
+      path16 = path16.substring(1);
     }
-    if (isAbsoluteUrl(path15)) {
-      requestUrl = path15;
+    if (isAbsoluteUrl(path16)) {
+      requestUrl = path16;
       isAbsolutePath = true;
     } else {
-      requestUrl = appendPath(requestUrl, path15);
+      requestUrl = appendPath(requestUrl, path16);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
@@ -32684,9 +32684,9 @@ function appendPath(url2, pathToAppend) {
   }
   const searchStart = pathToAppend.indexOf("?");
   if (searchStart !== -1) {
-    const path15 = pathToAppend.substring(0, searchStart);
+    const path16 = pathToAppend.substring(0, searchStart);
     const search = pathToAppend.substring(searchStart + 1);
-    newPath = newPath + path15;
+    newPath = newPath + path16;
     if (search) {
       parsedUrl.search = parsedUrl.search ? `${parsedUrl.search}&${search}` : search;
     }
@@ -35758,16 +35758,16 @@ var init_Matcher = __esm({
        * @returns {string|undefined}
        */
       getCurrentTag() {
-        const path15 = this._matcher.path;
-        return path15.length > 0 ? path15[path15.length - 1].tag : void 0;
+        const path16 = this._matcher.path;
+        return path16.length > 0 ? path16[path16.length - 1].tag : void 0;
       }
       /**
        * Get current namespace.
        * @returns {string|undefined}
        */
       getCurrentNamespace() {
-        const path15 = this._matcher.path;
-        return path15.length > 0 ? path15[path15.length - 1].namespace : void 0;
+        const path16 = this._matcher.path;
+        return path16.length > 0 ? path16[path16.length - 1].namespace : void 0;
       }
       /**
        * Get current node's attribute value.
@@ -35775,9 +35775,9 @@ var init_Matcher = __esm({
        * @returns {*}
        */
       getAttrValue(attrName) {
-        const path15 = this._matcher.path;
-        if (path15.length === 0) return void 0;
-        return path15[path15.length - 1].values?.[attrName];
+        const path16 = this._matcher.path;
+        if (path16.length === 0) return void 0;
+        return path16[path16.length - 1].values?.[attrName];
       }
       /**
        * Check if current node has an attribute.
@@ -35785,9 +35785,9 @@ var init_Matcher = __esm({
        * @returns {boolean}
        */
       hasAttr(attrName) {
-        const path15 = this._matcher.path;
-        if (path15.length === 0) return false;
-        const current = path15[path15.length - 1];
+        const path16 = this._matcher.path;
+        if (path16.length === 0) return false;
+        const current = path16[path16.length - 1];
         return current.values !== void 0 && attrName in current.values;
       }
       /**
@@ -35813,18 +35813,18 @@ var init_Matcher = __esm({
        * @returns {number}
        */
       getPosition() {
-        const path15 = this._matcher.path;
-        if (path15.length === 0) return -1;
-        return path15[path15.length - 1].position ?? 0;
+        const path16 = this._matcher.path;
+        if (path16.length === 0) return -1;
+        return path16[path16.length - 1].position ?? 0;
       }
       /**
        * Get current node's repeat counter (occurrence count of this tag name).
        * @returns {number}
        */
       getCounter() {
-        const path15 = this._matcher.path;
-        if (path15.length === 0) return -1;
-        return path15[path15.length - 1].counter ?? 0;
+        const path16 = this._matcher.path;
+        if (path16.length === 0) return -1;
+        return path16[path16.length - 1].counter ?? 0;
       }
       /**
        * Get current node's sibling index (alias for getPosition).
@@ -39292,11 +39292,11 @@ var init_crc64 = __esm({
           throw new Error("Module.ENVIRONMENT has been deprecated. To force the environment, use the ENVIRONMENT compile-time option (for example, -sENVIRONMENT=web or -sENVIRONMENT=node)");
         }
         var scriptDirectory = "";
-        function locateFile(path15) {
+        function locateFile(path16) {
           if (Module["locateFile"]) {
-            return Module["locateFile"](path15, scriptDirectory);
+            return Module["locateFile"](path16, scriptDirectory);
           }
-          return scriptDirectory + path15;
+          return scriptDirectory + path16;
         }
         var read_, readAsync, readBinary, setWindowTitle;
         function logExceptionOnExit(e) {
@@ -39309,7 +39309,7 @@ var init_crc64 = __esm({
         }
         if (ENVIRONMENT_IS_NODE) {
           if (typeof process == "undefined" || !process.release || process.release.name !== "node") throw new Error("not compiled for this environment (did you build to HTML and try to run it not on the web, or set ENVIRONMENT to something - like node - and run it someplace else - like on the web?)");
-          var fs10 = require2("fs");
+          var fs11 = require2("fs");
           var nodePath = require2("path");
           if (ENVIRONMENT_IS_WORKER) {
             scriptDirectory = nodePath.dirname(scriptDirectory) + "/";
@@ -39318,7 +39318,7 @@ var init_crc64 = __esm({
           }
           read_ = (filename, binary) => {
             filename = isFileURI(filename) ? new URL(filename) : nodePath.normalize(filename);
-            return fs10.readFileSync(filename, binary ? void 0 : "utf8");
+            return fs11.readFileSync(filename, binary ? void 0 : "utf8");
           };
           readBinary = (filename) => {
             var ret = read_(filename, true);
@@ -39330,7 +39330,7 @@ var init_crc64 = __esm({
           };
           readAsync = (filename, onload, onerror) => {
             filename = isFileURI(filename) ? new URL(filename) : nodePath.normalize(filename);
-            fs10.readFile(filename, function(err2, data) {
+            fs11.readFile(filename, function(err2, data) {
               if (err2) onerror(err2);
               else onload(data.buffer);
             });
@@ -42773,9 +42773,9 @@ var init_StorageSharedKeyCredentialPolicy = __esm({
        * @param request -
        */
       getCanonicalizedResourceString(request) {
-        const path15 = getURLPath(request.url) || "/";
+        const path16 = getURLPath(request.url) || "/";
         let canonicalizedResourceString = "";
-        canonicalizedResourceString += `/${this.factory.accountName}${path15}`;
+        canonicalizedResourceString += `/${this.factory.accountName}${path16}`;
         const queries = getURLQueries(request.url);
         const lowercaseQueries = {};
         if (queries) {
@@ -43317,9 +43317,9 @@ function storageSharedKeyCredentialPolicy(options) {
     return canonicalizedHeadersStringToSign;
   }
   function getCanonicalizedResourceString(request) {
-    const path15 = getURLPath(request.url) || "/";
+    const path16 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${options.accountName}${path15}`;
+    canonicalizedResourceString += `/${options.accountName}${path16}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -57474,10 +57474,10 @@ var init_StorageContextClient = __esm({
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url2) {
   const urlParsed = new URL(url2);
-  let path15 = urlParsed.pathname;
-  path15 = path15 || "/";
-  path15 = escape2(path15);
-  urlParsed.pathname = path15;
+  let path16 = urlParsed.pathname;
+  path16 = path16 || "/";
+  path16 = escape2(path16);
+  urlParsed.pathname = path16;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -57562,9 +57562,9 @@ function escape2(text) {
 }
 function appendToURLPath(url2, name) {
   const urlParsed = new URL(url2);
-  let path15 = urlParsed.pathname;
-  path15 = path15 ? path15.endsWith("/") ? `${path15}${name}` : `${path15}/${name}` : name;
-  urlParsed.pathname = path15;
+  let path16 = urlParsed.pathname;
+  path16 = path16 ? path16.endsWith("/") ? `${path16}${name}` : `${path16}/${name}` : name;
+  urlParsed.pathname = path16;
   return urlParsed.toString();
 }
 function setURLParameter2(url2, name, value) {
@@ -71523,6 +71523,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 function formatDuration(ms) {
   if (ms < 1e3) return `${Math.round(ms)}ms`;
   if (ms < 6e4) return `${(ms / 1e3).toFixed(1)}s`;
+  if (ms >= 36e5) return `${Math.floor(ms / 36e5)}h${String(Math.round(ms % 36e5 / 6e4)).padStart(2, "0")}m`;
   const minutes = Math.floor(ms / 6e4);
   const seconds = Math.round(ms % 6e4 / 1e3);
   return `${minutes}m${String(seconds).padStart(2, "0")}s`;
@@ -71635,30 +71636,102 @@ async function entriesUsedSince(gocache, sinceMs) {
   return used;
 }
 
+// src/later/config.ts
+var LATER_STEPS_STATE = "later-steps";
+
 // src/summary.ts
 var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 
+// src/later/report.ts
+function laterStepsMarkdown(end) {
+  const lines = ["#### Later steps, through the action\u2019s proxy", ""];
+  const s = end.stats;
+  if (s) {
+    lines.push(
+      "| go\u2019s requests | Served | Files fetched (zips) | Data from upstreams | Hedges | Retries | Wrong bytes rejected | Refused (no secret) |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- |",
+      `| ${s.requests} | ${s.served} | ${s.files} (${s.zips}) | ${formatSize(s.bytes)} | ${s.hedges} | ${s.retries} | ${s.rejected} | ${s.refused} |`,
+      "",
+      "| Upstream | Requests | Data | Served | Failures | Stalls | Hedges won / lost |",
+      "| --- | --- | --- | --- | --- | --- | --- |",
+      ...s.candidates.map(
+        ({ display, stats: c }) => `| ${display.replace(/\|/g, "\\|")} | ${c.requests} | ${formatSize(c.bytes)} | ${c.served} | ${c.failures} | ${c.stalls} | ${c.hedgesWon} / ${c.hedgesLost} |`
+      ),
+      ""
+    );
+  }
+  if (!end.wasRunning) {
+    const why = s?.stopped ? ` (${s.stopped})` : " (it was killed)";
+    lines.push(`> \u26A0\uFE0F It had stopped before the end of the job${why}; go commands after that went straight to the chain.`, "");
+  } else if (!s) lines.push("> It reported nothing.", "");
+  return lines.join("\n");
+}
+
+// src/later/stop.ts
+import { promises as fs10 } from "node:fs";
+import path15 from "node:path";
+import { setTimeout as sleep3 } from "node:timers/promises";
+var GRACE_MS = 3e3;
+async function stopJobProxy(state3) {
+  const wasRunning = alive(state3.pid);
+  if (wasRunning) {
+    signalGroup(state3.pid, "SIGTERM");
+    const deadline = Date.now() + GRACE_MS;
+    while (alive(state3.pid) && Date.now() < deadline) await sleep3(50);
+    if (alive(state3.pid)) signalGroup(state3.pid, "SIGKILL");
+  }
+  const stats = await fs10.readFile(state3.statsFile, "utf8").then((text) => JSON.parse(text), () => void 0);
+  await fs10.rm(path15.dirname(state3.statsFile), { recursive: true, force: true });
+  return { wasRunning, ...stats ? { stats } : {} };
+}
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+  }
+}
+
 // src/post-job.ts
 async function runPost() {
-  const state3 = getState(BUILD_STATE);
-  if (!state3) return;
+  const proxy = getState(LATER_STEPS_STATE);
+  const build = getState(BUILD_STATE);
+  const parts = [];
+  if (proxy) parts.push(await stopProxy(JSON.parse(proxy)));
+  if (build) parts.push(await saveBuild(JSON.parse(build)));
+  const file = process.env.GITHUB_STEP_SUMMARY;
+  if (file && parts.length > 0) await appendFile2(file, parts.join("\n"));
+}
+async function stopProxy(state3) {
+  const end = await stopJobProxy(state3);
+  if (!end.wasRunning) warning(`The action's proxy for later steps had stopped before the end of the job${end.stats?.stopped ? ` (${end.stats.stopped})` : ""}.`);
+  info(`Later steps asked the action's proxy ${end.stats?.requests ?? 0} times.`);
+  return laterStepsMarkdown(end);
+}
+async function saveBuild(state3) {
   let report;
   try {
-    report = await group("Save the build cache", () => saveBuildCache(JSON.parse(state3)));
+    report = await group("Save the build cache", () => saveBuildCache(state3));
   } catch (e) {
     report = { state: "failed", why: `save failed: ${e.message}`, entries: 0 };
   }
   if (report.state === "failed") warning(`Build cache ${report.why}`);
   else info(`Build cache: ${report.why}`);
-  const markdown = [
+  return [
     "#### Build cache, saved after the job",
+    "",
     "| Save | Key | Entries used or written by the job |",
     "| --- | --- | --- |",
     `| ${[report.why, formatSize(report.bytes), report.durationMs === void 0 ? "" : formatDuration(report.durationMs)].filter(Boolean).join(", ")} | ${report.key ?? "\u2014"} | ${report.entries} |`,
     ""
   ].join("\n");
-  const file = process.env.GITHUB_STEP_SUMMARY;
-  if (file) await appendFile2(file, markdown);
 }
 
 // src/post.ts

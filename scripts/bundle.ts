@@ -1,10 +1,10 @@
-// Builds dist/index.js, the file the runner executes, dist/post.js, its post step, dist/restore.js, the cache restore's own
-// process, and dist/hash-worker.js, the threads that hash zips and module trees, from src/. CI checks
-// that they are current.
+// Builds dist/ from src/: index.js, the file the runner executes; post.js, its post step;
+// restore.js, the cache restore's own process; hash-worker.js, the threads that hash zips and
+// module trees; job-proxy.js, the proxy later steps reach. CI checks that they are current.
 import { build } from 'esbuild'
 
 await build({
-  entryPoints: { index: 'src/index.ts', post: 'src/post.ts', restore: 'src/cache/restore-process.ts', 'hash-worker': 'src/fetch/hash-worker.ts' },
+  entryPoints: { index: 'src/index.ts', post: 'src/post.ts', restore: 'src/cache/restore-process.ts', 'hash-worker': 'src/fetch/hash-worker.ts', 'job-proxy': 'src/later/job-proxy.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -1,11 +1,13 @@
 // `npm run demo`: the action's main job on this machine. A sample module and its module
 // zips are generated, three loopback proxies are started (one never answers, one stalls
 // partway through the download, one is healthy), and the bundled action runs as the
-// runner runs it. It prints the step's log, then its job summary and outputs.
+// runner runs it: the main step, then (the job's other steps having nothing to do here) its
+// post step, which stops the proxy the main step left for later steps. It prints the step's
+// log, its job summary and outputs, then the post step's summary.
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { runBundled } from '../test/support/action.ts'
+import { runBundled, runPostBundled } from '../test/support/action.ts'
 import { offlineGoEnv } from '../test/support/go.ts'
 import { healthy, startProxy } from '../test/support/proxy-server.ts'
 import { makeUniverse } from '../test/support/universe.ts'
@@ -33,7 +35,10 @@ try {
   console.log('──────── outputs ────────')
   console.log(run.outputs)
   console.log(`GOPROXY exported to later steps: ${run.exported.GOPROXY}`)
-  process.exitCode = run.exitCode ?? 1
+  const post = await runPostBundled(run, root, {})
+  console.log('──────── post step: job summary ────────')
+  console.log(post.summary)
+  process.exitCode = run.exitCode || post.exitCode || 0
 } finally {
   await Promise.all([hanging.close(), stalling.close(), good.close()])
 }

@@ -27,6 +27,10 @@ export interface Settings {
   concurrency: number
   /** Bounds each of restore and save: a cache service must not hold the job. */
   cacheTimeoutMs: number
+  /** Keep the action's proxy in front of the exported chain for the rest of the job. */
+  protectLaterSteps: boolean
+  /** It stops after this long without a request. */
+  laterStepsIdleMs: number
 }
 
 /** Mirrors action.yml's defaults (a test keeps them equal), for blank inputs and local runs. */
@@ -45,7 +49,9 @@ export const DEFAULTS = {
   'build-cache': 'false',
   prefetch: 'true',
   concurrency: '64',
-  'cache-timeout': '5m'
+  'cache-timeout': '5m',
+  'protect-later-steps': 'true',
+  'later-steps-idle-timeout': '2h'
 } as const
 
 export type InputName = keyof typeof DEFAULTS
@@ -85,7 +91,9 @@ export function parseSettings(read: ReadInput, workspace: string): Settings {
     buildCache: boolean('build-cache', value('build-cache')),
     prefetch: boolean('prefetch', value('prefetch')),
     concurrency: wholeNumber('concurrency', value('concurrency'), 1, MAX_CONCURRENCY),
-    cacheTimeoutMs: duration('cache-timeout', value('cache-timeout'))
+    cacheTimeoutMs: duration('cache-timeout', value('cache-timeout')),
+    protectLaterSteps: boolean('protect-later-steps', value('protect-later-steps')),
+    laterStepsIdleMs: duration('later-steps-idle-timeout', value('later-steps-idle-timeout'))
   }
 }
 

@@ -5,6 +5,8 @@ import path from 'node:path'
 import { downloadEnv, runAttempt } from './attempt.ts'
 import { BUILD_STATE, type BuildCacheState, buildCacheKeys, restoreBuildCache } from './cache/build.ts'
 import { cacheKeys, saveDecision } from './cache/keys.ts'
+import { type JobProxyState, LATER_STEPS_STATE } from './later/config.ts'
+import { startJobProxy } from './later/start.ts'
 import { moduleStash, savedPaths } from './cache/layout.ts'
 import { restoreEntry, type RestoreReport, saveEntry } from './cache/service.ts'
 import { verifyModuleCache } from './cache/verify.ts'
@@ -67,7 +69,7 @@ export async function run(): Promise<void> {
     const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath)
     const ctx: RunContext = { go, env, settings, workspace, deps, candidates, client, facts }
     const build = settings.buildCache ? await restoreBuild(ctx) : undefined
-    await download(ctx)
+    await exportChain(ctx, await download(ctx))
     if (build) {
       // The post step saves the build cache after the job's builds and tests, on the same terms as the module cache.
       const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.buildCache?.state ?? 'miss' })
@@ -84,9 +86,10 @@ export async function run(): Promise<void> {
   }
 }
 
-async function download(ctx: RunContext): Promise<void> {
+/** Restore, check, download, save; the chain later steps should use. */
+async function download(ctx: RunContext): Promise<Candidate[]> {
   const { env, settings, facts, deps } = ctx
-  if (await vendored(ctx)) return
+  if (await vendored(ctx)) return ctx.candidates
   // Without go.sum nothing can check what a cache or a proxy hands over: go checks each module
   // against the checksum database itself, and the cache is neither trusted nor fed.
   const withoutGoSum = deps.missingGoSum
@@ -122,14 +125,45 @@ async function download(ctx: RunContext): Promise<void> {
     })
 
   // With every module already in the module cache, no proxy needs to be asked anything.
-  const cached = hasDownloads(env.GOMODCACHE) && (await checkModuleCache(attempt, ctx.candidates, facts))
-  if (!cached) await probeAndDownload(ctx, attempt, deps.sumLines, !withoutGoSum)
+  const cached = hasDownloads(env.GOMODCACHE) && (await checkModuleCache(attempt, facts))
+  const chain = cached ? ctx.candidates : await probeAndDownload(ctx, attempt, deps.sumLines, !withoutGoSum)
 
   const decision = saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state })
   facts.save = decision.save
     ? await core.group('Save the module cache', () => saveEntry(moduleStash(env.GOMODCACHE), keys.key, savedPaths(deps.sumLines, settings.cacheContents), settings.cacheTimeoutMs))
     : { state: 'skipped', why: `not saved: ${decision.why}` }
   if (facts.save.state === 'failed') core.warning(`Cache ${facts.save.why}`)
+  return chain
+}
+
+/**
+ * Exports the chain to later steps: after a successful download, behind the job's proxy (unless
+ * protect-later-steps is false), so that their go commands get the same protection.
+ */
+async function exportChain(ctx: RunContext, chain: Candidate[]): Promise<void> {
+  const { settings, facts } = ctx
+  const urls = chain.filter(c => !c.keyword)
+  let front: { url: string; display: string } | undefined
+  if (facts.ok && settings.protectLaterSteps && urls.length > 0) {
+    try {
+      const proxy = await startJobProxy({
+        candidates: urls.map(c => ({ spec: c.spec, latencyMs: facts.probes.find(p => p.candidate === c)?.latencyMs ?? 0 })),
+        sumLines: ctx.deps.sumLines,
+        goauth: ctx.env.GOAUTH,
+        idleMs: settings.laterStepsIdleMs,
+        stallTimeoutMs: settings.stallTimeoutMs
+      })
+      core.setSecret(proxy.secret)
+      core.saveState(LATER_STEPS_STATE, JSON.stringify({ pid: proxy.pid, statsFile: proxy.statsFile } satisfies JobProxyState))
+      front = { url: proxy.url, display: proxy.url.replace(proxy.secret, '***') }
+      facts.laterSteps = `Later steps reach the action’s proxy first (${front.display}; stopped by the post step, or after ${formatDuration(settings.laterStepsIdleMs)} idle), with the same hedging, failover and go.sum checks; if it is gone, go moves straight on to the chain behind it.`
+    } catch (e) {
+      facts.laterSteps = `Later steps are not protected: ${(e as Error).message}. They use the chain as exported.`
+      core.warning(facts.laterSteps)
+    }
+  }
+  facts.exported = [...(front ? [front.display] : []), goproxyDisplay(chain)].join('|')
+  core.exportVariable('GOPROXY', [...(front ? [front.url] : []), goproxyValue(chain)].join('|'))
 }
 
 const NO_GO_SUM =
@@ -147,8 +181,6 @@ async function vendored(ctx: RunContext): Promise<boolean> {
   facts.ok = true
   facts.probeNote = 'go builds this module from vendor/ (vendor/modules.txt agrees with go.mod): nothing to download, so no proxy was probed and the module cache was neither restored nor saved.'
   facts.save = { state: 'skipped', why: 'not saved: the module builds from vendor/' }
-  facts.exported = goproxyDisplay(ctx.candidates)
-  core.exportVariable('GOPROXY', goproxyValue(ctx.candidates))
   core.info(facts.probeNote)
   return true
 }
@@ -172,7 +204,7 @@ async function restoreBuild(ctx: RunContext): Promise<BuildCacheState | undefine
 type Attempt = (goproxy: string, fetch?: FetchStage) => ReturnType<typeof runAttempt>
 
 /** `GOPROXY=off go mod download`: true when the module cache already held every module. */
-async function checkModuleCache(attempt: Attempt, candidates: Candidate[], facts: RunFacts): Promise<boolean> {
+async function checkModuleCache(attempt: Attempt, facts: RunFacts): Promise<boolean> {
   const offline = await core.group('Check the module cache (GOPROXY=off)', () => attempt('off'))
   if (offline.endedBy !== 'exit' || offline.exit.code !== 0) {
     core.info('Some modules are not in the module cache yet; probing the proxies.')
@@ -181,13 +213,11 @@ async function checkModuleCache(attempt: Attempt, candidates: Candidate[], facts
   facts.ok = true
   facts.probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`
   facts.attempts = [{ number: 1, first: 'module cache', reason: 'ok', detail: 'all modules cached', durationMs: offline.durationMs, zips: 0 }]
-  facts.exported = goproxyDisplay(candidates)
-  core.exportVariable('GOPROXY', goproxyValue(candidates))
   core.info(facts.probeNote)
   return true
 }
 
-async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: SumLine[], prefetch: boolean): Promise<void> {
+async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: SumLine[], prefetch: boolean): Promise<Candidate[]> {
   const { env, settings, candidates, facts } = ctx
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY)
   const target = probeTarget(sumLines, isPrivate)
@@ -241,10 +271,9 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
   for (const moved of facts.fetch?.candidates.filter(c => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
     core.warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`)
   }
-  facts.exported = goproxyDisplay(reordered.chain)
-  core.exportVariable('GOPROXY', goproxyValue(reordered.chain))
   if (result.ok) facts.chosen = reordered.chain.find(c => !c.keyword)?.display
   else facts.failure = describeFailure(facts.probes, facts.attempts)
+  return reordered.chain
 }
 
 /** The local proxy and the speculative fetch of go's download set, from the healthy entries of the chain. */

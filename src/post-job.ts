@@ -1,30 +1,48 @@
-// The post step: after the job's builds and tests, it saves the build cache the main step
-// restored. A failure only warns: the job's work is done by now.
+// The post step, after the job's other steps: it stops the job's proxy and says what later
+// steps fetched through it, then saves the build cache the main step restored. A failure only
+// warns: the job's work is done by now.
 import * as core from '@actions/core'
 import { appendFile } from 'node:fs/promises'
 import { BUILD_STATE, type BuildCacheState, type BuildSaveReport, saveBuildCache } from './cache/build.ts'
 import { formatDuration } from './duration.ts'
+import { type JobProxyState, LATER_STEPS_STATE } from './later/config.ts'
+import { laterStepsMarkdown } from './later/report.ts'
+import { stopJobProxy } from './later/stop.ts'
 import { formatSize } from './summary.ts'
 
 export async function runPost(): Promise<void> {
-  const state = core.getState(BUILD_STATE)
-  // The main step leaves no state when there is nothing to save (the input is off, or it failed).
-  if (!state) return
+  // The main step leaves no state for what it did not start (or when it failed).
+  const proxy = core.getState(LATER_STEPS_STATE)
+  const build = core.getState(BUILD_STATE)
+  const parts: string[] = []
+  if (proxy) parts.push(await stopProxy(JSON.parse(proxy) as JobProxyState))
+  if (build) parts.push(await saveBuild(JSON.parse(build) as BuildCacheState))
+  const file = process.env.GITHUB_STEP_SUMMARY
+  if (file && parts.length > 0) await appendFile(file, parts.join('\n'))
+}
+
+async function stopProxy(state: JobProxyState): Promise<string> {
+  const end = await stopJobProxy(state)
+  if (!end.wasRunning) core.warning(`The action's proxy for later steps had stopped before the end of the job${end.stats?.stopped ? ` (${end.stats.stopped})` : ''}.`)
+  core.info(`Later steps asked the action's proxy ${end.stats?.requests ?? 0} times.`)
+  return laterStepsMarkdown(end)
+}
+
+async function saveBuild(state: BuildCacheState): Promise<string> {
   let report: BuildSaveReport
   try {
-    report = await core.group('Save the build cache', () => saveBuildCache(JSON.parse(state) as BuildCacheState))
+    report = await core.group('Save the build cache', () => saveBuildCache(state))
   } catch (e) {
     report = { state: 'failed', why: `save failed: ${(e as Error).message}`, entries: 0 }
   }
   if (report.state === 'failed') core.warning(`Build cache ${report.why}`)
   else core.info(`Build cache: ${report.why}`)
-  const markdown = [
+  return [
     '#### Build cache, saved after the job',
+    '',
     '| Save | Key | Entries used or written by the job |',
     '| --- | --- | --- |',
     `| ${[report.why, formatSize(report.bytes), report.durationMs === undefined ? '' : formatDuration(report.durationMs)].filter(Boolean).join(', ')} | ${report.key ?? '—'} | ${report.entries} |`,
     ''
   ].join('\n')
-  const file = process.env.GITHUB_STEP_SUMMARY
-  if (file) await appendFile(file, markdown)
 }

@@ -16,6 +16,8 @@ export interface RunFacts {
   probeNote?: string
   chosen?: string
   exported?: string
+  /** Whether later steps reach the action's proxy first, or why not. */
+  laterSteps?: string
   cacheKey?: string
   restore: RestoreReport
   /** The check of the module cache the step started from, when it held anything go.sum names. */
@@ -71,7 +73,8 @@ export function buildSummary(facts: RunFacts): SummaryModel {
     {
       heading: 'Result',
       header: ['Chosen proxy', 'Exported GOPROXY', 'Modules downloaded', 'Attempts'],
-      rows: [[facts.chosen ?? '—', facts.exported ?? '—', String(modules), String(facts.attempts.length)]]
+      rows: [[facts.chosen ?? '—', facts.exported ?? '—', String(modules), String(facts.attempts.length)]],
+      notes: facts.laterSteps ? [facts.laterSteps] : []
     },
     {
       heading: 'Proxies',

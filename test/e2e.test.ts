@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from '
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { processesWithEnv, runBundled } from './support/action.ts'
+import { escapePath } from '../src/gosum.ts'
+import { processesWithEnv, runBundled, runPostBundled } from './support/action.ts'
 import { goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
 import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
 import { loopbackCertificate } from './support/tls.ts'
@@ -42,9 +43,11 @@ describe.each(nodes)('dist/index.js under %s', node => {
 
     expect(run.exitCode, run.log).toBe(0)
     for (const module of universe.modules) expect(moduleCacheHas(modcache, module)).toBe(true)
-    expect(run.outputs).toMatchObject({ proxy: good.url, goproxy: good.url, 'cache-hit': 'false', attempts: '1' })
+    expect(run.outputs).toMatchObject({ proxy: good.url, 'cache-hit': 'false', attempts: '1' })
     expect(run.outputs['cache-key']).toMatch(/^go-mod-download-linux-amd64-downloads-[0-9a-f]{64}$/)
-    expect(run.exported.GOPROXY?.startsWith(good.url)).toBe(true)
+    // By default later steps reach the action's proxy first, its secret path masked in what the step shows.
+    expect(run.exported.GOPROXY).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/[\\w-]{24}\\|${good.url}$`))
+    expect(run.outputs.goproxy).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/\\*\\*\\*\\|${good.url}$`))
     expect(run.summary).toContain('| Candidate | Verdict | Latency | Reason |')
     // Hedged: once the healthy one answered, the silent one was waited for only 500 ms.
     expect(run.summary).toMatch(new RegExp(`\\| ${hanging.url} \\| 🐢 too slow \\|  \\| no answer within 500ms, while ${good.url} answered in \\d+ms \\|`))
@@ -52,8 +55,11 @@ describe.each(nodes)('dist/index.js under %s', node => {
     expect(run.summary).toMatch(new RegExp(`\\| ${good.url} \\| ✅ healthy \\| \\d+ms \\| served example.com/`))
     // No cache service here: a warning, not a failure.
     expect(run.log).toContain('::warning::The cache service is not available here')
-    // Everything happens in this one step; nothing is left for a post step.
-    expect(run.state).toBe('')
+    // The proxy for later steps outlives the step; the bundled post step stops it and leaves nothing running.
+    expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toHaveLength(1)
+    const post = await runPostBundled(run, path.dirname(universe.sampleDir), {})
+    expect(post.exitCode, post.log).toBe(0)
+    expect(post.summary).toContain('#### Later steps, through the action’s proxy')
     expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
   })
 
@@ -75,13 +81,22 @@ describe.each(nodes)('dist/index.js under %s', node => {
       expect(run.exitCode, run.log).toBe(0)
       for (const module of universe.modules) expect(moduleCacheHas(modcache, module)).toBe(true)
       const masked = privateProxy.url.replace('https://', 'https://ci:***@')
-      expect(run.outputs).toMatchObject({ proxy: masked, goproxy: masked })
+      expect(run.outputs.proxy).toBe(masked)
+      expect(run.outputs.goproxy).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\*\*\*\|/)
+      expect(run.outputs.goproxy?.endsWith(`|${masked}`)).toBe(true)
       // Later steps need the real credentials; the runner keeps GITHUB_ENV values out of logs.
-      expect(run.exported.GOPROXY).toBe(withCredentials)
+      expect(run.exported.GOPROXY?.endsWith(`|${withCredentials}`)).toBe(true)
       expect(run.log).toContain(`::add-mask::${token}`)
-      const written = [run.log.replace(`::add-mask::${token}`, ''), run.summary, JSON.stringify(run.outputs), run.state]
+      // The proxy for later steps reaches the private proxy as go would: its trust, its credentials.
+      const later = (run.exported.GOPROXY as string).split('|')[0] as string
+      const module = universe.modules[0]!
+      expect((await fetch(`${later}/${escapePath(module.path)}/@v/${module.version}.info`)).status).toBe(200)
+      const post = await runPostBundled(run, path.dirname(universe.sampleDir), {})
+      const written = [run.log.replace(`::add-mask::${token}`, ''), run.summary, JSON.stringify(run.outputs), run.state, post.log, post.summary]
       for (const text of written) expect(text).not.toContain(token)
       expect(run.summary).toContain(`| ${masked} | ✅ healthy |`)
+      expect(post.summary).toContain(`| ${masked} | 1 |`)
+      expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
     } finally {
       await privateProxy.close()
     }
@@ -98,7 +113,7 @@ describe.each(nodes)('dist/index.js under %s', node => {
     const modcache = tempModcache()
     const run = await runBundled(
       node,
-      { proxies: good.url, 'working-directory': 'sample' },
+      { proxies: good.url, 'working-directory': 'sample', 'protect-later-steps': 'false' },
       path.dirname(universe.sampleDir),
       { ...offlineGoEnv(modcache), PATH: '/usr/bin:/bin', RUNNER_TOOL_CACHE: toolCache }
     )

@@ -39,6 +39,8 @@ describe('parseSettings', () => {
       saveCache: true,
       cacheContents: 'downloads',
       buildCache: false,
+      protectLaterSteps: true,
+      laterStepsIdleMs: 7_200_000,
       prefetch: true,
       concurrency: 64,
       cacheTimeoutMs: 300_000

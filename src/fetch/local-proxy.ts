@@ -11,10 +11,13 @@ import type { AddressInfo, Socket } from 'node:net'
 import type { Fetcher, FileJob, Outcome } from './fetcher.ts'
 
 export interface LocalProxy {
+  /** Where go reaches it: with the secret path prefix, when it has one. */
   url: string
   /** Requests go made of it, and how many were served from a file. */
   requests: number
   served: number
+  /** Requests without the secret path prefix, refused. */
+  refused: number
   close: () => Promise<void>
 }
 
@@ -24,10 +27,14 @@ const CONTENT_TYPE: Record<string, string> = {
   zip: 'application/zip'
 }
 
-/** `jobFor` names the file a request path stands for, with its go.sum hash when go.sum has one. */
-export async function startLocalProxy(fetcher: Fetcher, jobFor: (path: string) => FileJob & { transient?: boolean }): Promise<LocalProxy> {
+/**
+ * `jobFor` names the file a request path stands for, with its go.sum hash when go.sum has one.
+ * With `secret`, only requests under `/<secret>/` are served: on a shared runner, a port on
+ * 127.0.0.1 is open to every user of the machine, the secret only to the job that exported it.
+ */
+export async function startLocalProxy(fetcher: Fetcher, jobFor: (path: string) => FileJob & { transient?: boolean }, secret?: string): Promise<LocalProxy> {
   const sockets = new Set<Socket>()
-  const proxy: LocalProxy = { url: '', requests: 0, served: 0, close: async () => undefined }
+  const proxy: LocalProxy = { url: '', requests: 0, served: 0, refused: 0, close: async () => undefined }
   const server = http.createServer((request, response) => {
     proxy.requests++
     // go percent-encodes the protocol's `!` (example.com/%21fixture): decoded, the path is the one go.sum's files are known by.
@@ -36,6 +43,13 @@ export async function startLocalProxy(fetcher: Fetcher, jobFor: (path: string) =
       urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://local').pathname.replace(/^\/+/, ''))
     } catch {
       return fail(response, 400, 'malformed path')
+    }
+    if (secret !== undefined) {
+      if (!urlPath.startsWith(`${secret}/`)) {
+        proxy.refused++
+        return fail(response, 403, 'forbidden')
+      }
+      urlPath = urlPath.slice(secret.length + 1)
     }
     const job = jobFor(urlPath)
     void fetcher.get(job).then(
@@ -49,7 +63,7 @@ export async function startLocalProxy(fetcher: Fetcher, jobFor: (path: string) =
     socket.on('close', () => sockets.delete(socket))
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${secret === undefined ? '' : `/${secret}`}`
   proxy.close = () =>
     new Promise(resolve => {
       for (const socket of sockets) socket.destroy()

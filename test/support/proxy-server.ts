@@ -21,6 +21,8 @@ export type Fault =
   | { kind: 'stall-after'; after: number }
   /** Serves everything but .zip files, which it never answers. */
   | { kind: 'stall-zip' }
+  /** Never answers requests for paths that contain one of `parts`; serves the rest. */
+  | { kind: 'hang-on'; parts: string[] }
   /** Answers the first `count` requests with HTTP 500, then serves: a probe sees an error that go never meets. */
   | { kind: 'fail-first'; count: number }
   /** Answers every `every`th request with HTTP 500. */
@@ -48,6 +50,8 @@ export interface ProxyServer {
   authorizations: string[]
   /** Body bytes of the files it served: what crossed the link. */
   bytesServed: () => number
+  /** Misbehaves from now on as `fault` says (a fault of answers, not of how it listens): a proxy that goes silent midway through a job. */
+  setFault: (fault: Fault) => void
   close: () => Promise<void>
 }
 
@@ -71,11 +75,12 @@ export async function closedPort(): Promise<number> {
   return port
 }
 
-export async function startProxy(root: string, fault: Fault = healthy, options: ProxyOptions = {}): Promise<ProxyServer> {
+export async function startProxy(root: string, initial: Fault = healthy, options: ProxyOptions = {}): Promise<ProxyServer> {
+  let fault = initial
   const requests: string[] = []
   const authorizations: string[] = []
   if (fault.kind === 'refused') {
-    return { url: `http://127.0.0.1:${await closedPort()}`, requests, authorizations, bytesServed: () => 0, close: async () => undefined }
+    return { url: `http://127.0.0.1:${await closedPort()}`, requests, authorizations, bytesServed: () => 0, setFault: () => undefined, close: async () => undefined }
   }
   const deadEnd = fault.kind === 'redirect-dead' ? `http://127.0.0.1:${await closedPort()}` : ''
   const sockets = new Set<Socket>()
@@ -124,6 +129,9 @@ export async function startProxy(root: string, fault: Fault = healthy, options: 
       case 'stall-after':
         if (requests.length > fault.after) return
         break
+      case 'hang-on':
+        if (fault.parts.some(part => urlPath.includes(part))) return
+        break
     }
     serveFile(root, urlPath, response, fault, link)
   }
@@ -144,6 +152,9 @@ export async function startProxy(root: string, fault: Fault = healthy, options: 
     requests,
     authorizations,
     bytesServed: () => link.served,
+    setFault: next => {
+      fault = next
+    },
     close: () =>
       new Promise<void>(resolve => {
         for (const socket of sockets) socket.destroy()

@@ -6,8 +6,12 @@ import { type ActionRun, runInProcess } from './action.ts'
 import { offlineGoEnv, tempModcache } from './go.ts'
 import { moduleCacheHas, type Module, type Universe } from './universe.ts'
 
-/** Inputs that keep a test quick but leave every mechanism in play. */
-export const QUICK = { 'probe-timeout': '1s', 'stall-timeout': '2s', timeout: '60s', retries: '2' }
+/**
+ * Inputs that keep a test quick but leave every mechanism in play. The proxy for later steps
+ * outlives the step until a post step stops it: only the tests of it (and the end-to-end test)
+ * start it, and they stop it.
+ */
+export const QUICK = { 'probe-timeout': '1s', 'stall-timeout': '2s', timeout: '60s', retries: '2', 'protect-later-steps': 'false' }
 
 export interface Where {
   /** Defaults to the directory holding the universe's sample module, with working-directory `sample`. */

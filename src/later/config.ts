@@ -1,0 +1,45 @@
+// What the main step hands the job's proxy process, and what that process reports back.
+import type { CandidateStats } from '../fetch/stats.ts'
+import type { SumLine } from '../gosum.ts'
+
+export interface JobProxyConfig {
+  /** The exported chain's URL candidates, in order, credentials included, with their probe latency when probed. */
+  candidates: { spec: string; latencyMs: number }[]
+  sumLines: SumLine[]
+  /** go's GOAUTH, so the process's own requests carry the credentials go's would. */
+  goauth: string
+  /** The path prefix every request must start with. */
+  secret: string
+  /** The process ends after this long without a request. */
+  idleMs: number
+  /** The process ends when this process (the runner's, which started the step) is gone. */
+  watchPid: number
+  stallTimeoutMs: number
+  /** Where the process keeps verified files (never go's module cache) and writes its report. */
+  workDir: string
+  statsFile: string
+}
+
+export interface JobProxyStats {
+  requests: number
+  served: number
+  refused: number
+  /** Files fetched and verified (zips among them), and bytes received from candidates. */
+  files: number
+  zips: number
+  bytes: number
+  hedges: number
+  retries: number
+  rejected: number
+  candidates: { display: string; stats: CandidateStats }[]
+  /** Why it stopped, once it did. */
+  stopped?: string
+}
+
+/** The state the main step leaves for the post step. */
+export interface JobProxyState {
+  pid: number
+  statsFile: string
+}
+
+export const LATER_STEPS_STATE = 'later-steps'

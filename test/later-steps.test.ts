@@ -1,0 +1,137 @@
+// The job's proxy (protect-later-steps, on by default): after the step, later go commands reach
+// it first and get the step's protection; the post step stops it. Loopback only, the real go.
+import { execFile } from 'node:child_process'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { zipSync } from 'fflate'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { parseCommandFile, processesWithEnv, runPostBundled, type ActionRun } from './support/action.ts'
+import { goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
+import { healthy, proxyPool } from './support/proxy-server.ts'
+import { expectComplete, runScenario } from './support/scenario.ts'
+import { makeUniverse, moduleCacheHas, type Universe, writeSample } from './support/universe.ts'
+
+let universe: Universe
+let workspace: string
+const proxies = proxyPool(() => universe.proxyDir)
+const started: { main: ActionRun; modcache: string }[] = []
+
+beforeAll(async () => {
+  universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 7 })
+  // The step downloads the first four modules; a later step needs the other three, and a tool.
+  workspace = mkdtempSync(path.join(os.tmpdir(), 'later-'))
+  await writeSample(path.join(workspace, 'sample'), 'example.com/sample', universe.modules.slice(0, 4), universe.proxyDir)
+  await writeSample(path.join(workspace, 'later'), 'example.com/later', universe.modules.slice(4), universe.proxyDir)
+  writeTool(universe.proxyDir)
+})
+
+afterEach(async () => {
+  // A test that failed before its post step still leaves nothing running.
+  for (const { main, modcache } of started.splice(0)) {
+    await runPostBundled(main, workspace, {})
+    expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
+  }
+  await proxies.closeAll()
+})
+
+/** example.com/tool v1.0.0, a command, in the universe's proxy layout. */
+function writeTool(proxyDir: string): void {
+  const dir = path.join(proxyDir, 'example.com', 'tool', '@v')
+  mkdirSync(dir, { recursive: true })
+  const goMod = 'module example.com/tool\n\ngo 1.21\n'
+  writeFileSync(path.join(dir, 'list'), 'v1.0.0\n')
+  writeFileSync(path.join(dir, 'v1.0.0.info'), JSON.stringify({ Version: 'v1.0.0', Time: '2024-01-01T00:00:00Z' }))
+  writeFileSync(path.join(dir, 'v1.0.0.mod'), goMod)
+  const main = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("tool v1.0.0") }\n'
+  writeFileSync(path.join(dir, 'v1.0.0.zip'), zipSync({ 'example.com/tool@v1.0.0/go.mod': Buffer.from(goMod), 'example.com/tool@v1.0.0/main.go': Buffer.from(main) }))
+}
+
+async function step(proxyUrls: string[], inputs: Record<string, string> = {}) {
+  const modcache = tempModcache()
+  const main = await runScenario(universe, { proxies: proxyUrls.join(','), 'working-directory': 'sample', 'protect-later-steps': 'true', ...inputs }, { workspace, modcache })
+  started.push({ main, modcache })
+  expect(main.failed, main.log).toBe(false)
+  return { main, modcache }
+}
+
+/** A later step's go command, with what the step exported; killed (and failed) past `limitMs`. */
+async function later(args: string[], dir: string, modcache: string, main: ActionRun, limitMs: number, extra: Record<string, string> = {}) {
+  const began = Date.now()
+  await promisify(execFile)(goBinary(), args, {
+    cwd: dir,
+    timeout: limitMs,
+    env: { ...process.env, ...offlineGoEnv(modcache), GOPROXY: main.exported.GOPROXY as string, ...extra }
+  })
+  return Date.now() - began
+}
+
+const zipRequests = (requests: string[]) => requests.filter(r => r.endsWith('.zip'))
+
+describe('the action’s proxy for later steps', () => {
+  it('a later go mod download of new modules, with the first proxy gone silent, succeeds in seconds; the post step reports it and leaves no process', async () => {
+    const [first, second] = [await proxies.start(healthy), await proxies.start(healthy)]
+    const { main, modcache } = await step([first!.url, second!.url])
+    expect(main.exported.GOPROXY).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/[\\w-]{24}\\|${first!.url}\\|${second!.url}$`))
+    expect(main.outputs.goproxy).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\*\*\*\|/)
+    expect(main.summary).toContain('Later steps reach the action’s proxy first')
+
+    first!.setFault({ kind: 'hang' })
+    const ms = await later(['mod', 'download'], path.join(workspace, 'later'), modcache, main, 20_000)
+    expect(ms).toBeLessThan(10_000)
+    expectComplete(modcache, universe.modules.slice(4))
+    expect(zipRequests(second!.requests).sort()).toEqual(universe.modules.slice(4).map(m => `/${m.path}/@v/${m.version}.zip`).sort())
+
+    const post = await runPostBundled(main, workspace, {})
+    started.splice(0)
+    expect(post.exitCode, post.log).toBe(0)
+    expect(post.summary).toContain('#### Later steps, through the action’s proxy')
+    expect(post.summary).toMatch(new RegExp(`\\| ${second!.url} \\| \\d+ \\| [^|]+ \\| [1-9]\\d* \\|`))
+    expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
+  })
+
+  it('without it, the same later step hangs on the silent proxy (what the action protects against)', async () => {
+    const [first, second] = [await proxies.start(healthy), await proxies.start(healthy)]
+    const { main, modcache } = await step([first!.url, second!.url], { 'protect-later-steps': 'false' })
+    expect(main.exported.GOPROXY).toBe(`${first!.url}|${second!.url}`)
+    first!.setFault({ kind: 'hang' })
+    await expect(later(['mod', 'download'], path.join(workspace, 'later'), modcache, main, 4000)).rejects.toThrow()
+    expect(universe.modules.slice(4).some(m => moduleCacheHas(modcache, m))).toBe(false)
+  })
+
+  it('a later go install tool@version works through it', async () => {
+    const { main, modcache } = await step([(await proxies.start(healthy)).url])
+    const gobin = mkdtempSync(path.join(os.tmpdir(), 'gobin-'))
+    await later(['install', 'example.com/tool@v1.0.0'], os.tmpdir(), modcache, main, 30_000, { GOBIN: gobin })
+    const { stdout } = await promisify(execFile)(path.join(gobin, 'tool'))
+    expect(stdout).toBe('tool v1.0.0\n')
+  })
+
+  it('killed mid-job: later go commands fall through to the chain at once', async () => {
+    const good = await proxies.start(healthy)
+    const { main, modcache } = await step([good.url])
+    const { pid } = JSON.parse(parseCommandFile(main.state)['later-steps'] as string) as { pid: number }
+    process.kill(-pid, 'SIGKILL')
+    const ms = await later(['mod', 'download'], path.join(workspace, 'later'), modcache, main, 20_000)
+    expect(ms).toBeLessThan(5_000)
+    expectComplete(modcache, universe.modules.slice(4))
+
+    const post = await runPostBundled(main, workspace, {})
+    started.splice(0)
+    expect(post.summary).toMatch(/It had stopped before the end of the job/)
+    expect(post.log).toMatch(/::warning::The action's proxy for later steps had stopped/)
+  })
+
+  it('refuses a request without the secret path prefix', async () => {
+    const { main } = await step([(await proxies.start(healthy)).url])
+    const front = (main.exported.GOPROXY as string).split('|')[0] as string
+    const module = universe.modules[5]!
+    const withSecret = await fetch(`${front}/${module.path}/@v/list`)
+    expect(withSecret.status).toBe(200)
+    expect(await withSecret.text()).toBe(`${module.version}\n`)
+    const origin = new URL(front).origin
+    expect((await fetch(`${origin}/${module.path}/@v/list`)).status).toBe(403)
+    expect((await fetch(`${origin}/wrong-secret/${module.path}/@v/list`)).status).toBe(403)
+  })
+})
