@@ -3,7 +3,7 @@
 import { type ChildProcess, execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { median } from '../src/timing.ts'
-import { runBundled } from '../test/support/action.ts'
+import { runBundled, runPostBundled } from '../test/support/action.ts'
 import { goBinary } from '../test/support/go.ts'
 
 export interface Sample {
@@ -61,8 +61,11 @@ export function bundledAction(workspace: string, inputs: Record<string, string>,
       stop ??= watchPeak(step.pid)
     })
     const peakMiB = stop?.() ?? 0
+    const seconds = (performance.now() - started) / 1000
     if (run.exitCode !== 0) throw new Error(`the action failed:\n${run.log}`)
-    return { seconds: (performance.now() - started) / 1000, bytes: bytes(run.summary), peakMiB }
+    // The job's end, untimed: the post step stops the proxy the step left for later steps.
+    await runPostBundled(run, workspace, {})
+    return { seconds, bytes: bytes(run.summary), peakMiB }
   }
 }
 
