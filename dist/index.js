@@ -1279,14 +1279,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path31 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path32 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path31 && path31[0] !== "/") {
-          path31 = `/${path31}`;
+        if (path32 && path32[0] !== "/") {
+          path32 = `/${path32}`;
         }
-        return new URL(`${origin}${path31}`);
+        return new URL(`${origin}${path32}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1737,39 +1737,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path31, origin }
+          request: { method, path: path32, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path31);
+        debuglog("sending request to %s %s/%s", method, origin, path32);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path31, origin },
+          request: { method, path: path32, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path31,
+          path32,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path31, origin }
+          request: { method, path: path32, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path31);
+        debuglog("trailers received from %s %s/%s", method, origin, path32);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path31, origin },
+          request: { method, path: path32, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path31,
+          path32,
           error2.message
         );
       });
@@ -1818,9 +1818,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path31, origin }
+            request: { method, path: path32, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path31);
+          debuglog("sending request to %s %s/%s", method, origin, path32);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1883,7 +1883,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path31,
+        path: path32,
         method,
         body: body2,
         headers,
@@ -1898,11 +1898,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path31 !== "string") {
+        if (typeof path32 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path31[0] !== "/" && !(path31.startsWith("http://") || path31.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path32[0] !== "/" && !(path32.startsWith("http://") || path32.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path31)) {
+        } else if (invalidPathRegex.test(path32)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1968,7 +1968,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path31, query) : path31;
+        this.path = query ? buildURL(path32, query) : path32;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6661,7 +6661,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path31, host, upgrade, blocking, reset } = request;
+      const { method, path: path32, host, upgrade, blocking, reset } = request;
       let { body: body2, headers, contentLength: contentLength2 } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util5.isFormDataLike(body2)) {
@@ -6742,7 +6742,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path31} HTTP/1.1\r
+      let header = `${method} ${path32} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7271,7 +7271,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path31, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path32, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body: body2 } = request;
       if (upgrade) {
         util5.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7368,7 +7368,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path31;
+      headers[HTTP2_HEADER_PATH] = path32;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -7721,9 +7721,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume2, statusText);
         }
         const { origin, pathname, search } = util5.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path31 = search ? `${pathname}${search}` : pathname;
+        const path32 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path31;
+        this.opts.path = path32;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8962,10 +8962,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path31 = "/",
+          path: path32 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path31;
+        opts.path = origin + path32;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL5(origin);
           headers.host = host;
@@ -10937,20 +10937,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path31) {
-      if (typeof path31 !== "string") {
-        return path31;
+    function safeUrl(path32) {
+      if (typeof path32 !== "string") {
+        return path32;
       }
-      const pathSegments = path31.split("?");
+      const pathSegments = path32.split("?");
       if (pathSegments.length !== 2) {
-        return path31;
+        return path32;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path31, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path31);
+    function matchKey(mockDispatch2, { path: path32, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path32);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10972,7 +10972,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key2) {
       const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path31 }) => matchValue(safeUrl(path31), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path32 }) => matchValue(safeUrl(path32), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -11010,9 +11010,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path31, method, body: body2, headers, query } = opts;
+      const { path: path32, method, body: body2, headers, query } = opts;
       return {
-        path: path31,
+        path: path32,
         method,
         body: body2,
         headers,
@@ -11475,10 +11475,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path31, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path32, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path31,
+            Path: path32,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16357,9 +16357,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path31) {
-      for (let i = 0; i < path31.length; ++i) {
-        const code = path31.charCodeAt(i);
+    function validateCookiePath(path32) {
+      for (let i = 0; i < path32.length; ++i) {
+        const code = path32.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19279,11 +19279,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path31 = opts.path;
+          let path32 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path31 = `/${path31}`;
+            path32 = `/${path32}`;
           }
-          url2 = new URL(util5.parseOrigin(url2).origin + path31);
+          url2 = new URL(util5.parseOrigin(url2).origin + path32);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -25952,8 +25952,8 @@ var SearchState;
 var init_internal_search_state = __esm({
   "node_modules/@actions/glob/lib/internal-search-state.js"() {
     SearchState = class {
-      constructor(path31, level) {
-        this.path = path31;
+      constructor(path32, level) {
+        this.path = path32;
         this.level = level;
       }
     };
@@ -32724,15 +32724,15 @@ function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObjec
   let isAbsolutePath = false;
   let requestUrl2 = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
-    let path31 = replaceAll(operationSpec.path, urlReplacements);
-    if (operationSpec.path === "/{nextLink}" && path31.startsWith("/")) {
-      path31 = path31.substring(1);
+    let path32 = replaceAll(operationSpec.path, urlReplacements);
+    if (operationSpec.path === "/{nextLink}" && path32.startsWith("/")) {
+      path32 = path32.substring(1);
     }
-    if (isAbsoluteUrl(path31)) {
-      requestUrl2 = path31;
+    if (isAbsoluteUrl(path32)) {
+      requestUrl2 = path32;
       isAbsolutePath = true;
     } else {
-      requestUrl2 = appendPath(requestUrl2, path31);
+      requestUrl2 = appendPath(requestUrl2, path32);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
@@ -32778,9 +32778,9 @@ function appendPath(url2, pathToAppend) {
   }
   const searchStart = pathToAppend.indexOf("?");
   if (searchStart !== -1) {
-    const path31 = pathToAppend.substring(0, searchStart);
+    const path32 = pathToAppend.substring(0, searchStart);
     const search = pathToAppend.substring(searchStart + 1);
-    newPath = newPath + path31;
+    newPath = newPath + path32;
     if (search) {
       parsedUrl.search = parsedUrl.search ? `${parsedUrl.search}&${search}` : search;
     }
@@ -35852,16 +35852,16 @@ var init_Matcher = __esm({
        * @returns {string|undefined}
        */
       getCurrentTag() {
-        const path31 = this._matcher.path;
-        return path31.length > 0 ? path31[path31.length - 1].tag : void 0;
+        const path32 = this._matcher.path;
+        return path32.length > 0 ? path32[path32.length - 1].tag : void 0;
       }
       /**
        * Get current namespace.
        * @returns {string|undefined}
        */
       getCurrentNamespace() {
-        const path31 = this._matcher.path;
-        return path31.length > 0 ? path31[path31.length - 1].namespace : void 0;
+        const path32 = this._matcher.path;
+        return path32.length > 0 ? path32[path32.length - 1].namespace : void 0;
       }
       /**
        * Get current node's attribute value.
@@ -35869,9 +35869,9 @@ var init_Matcher = __esm({
        * @returns {*}
        */
       getAttrValue(attrName) {
-        const path31 = this._matcher.path;
-        if (path31.length === 0) return void 0;
-        return path31[path31.length - 1].values?.[attrName];
+        const path32 = this._matcher.path;
+        if (path32.length === 0) return void 0;
+        return path32[path32.length - 1].values?.[attrName];
       }
       /**
        * Check if current node has an attribute.
@@ -35879,9 +35879,9 @@ var init_Matcher = __esm({
        * @returns {boolean}
        */
       hasAttr(attrName) {
-        const path31 = this._matcher.path;
-        if (path31.length === 0) return false;
-        const current = path31[path31.length - 1];
+        const path32 = this._matcher.path;
+        if (path32.length === 0) return false;
+        const current = path32[path32.length - 1];
         return current.values !== void 0 && attrName in current.values;
       }
       /**
@@ -35907,18 +35907,18 @@ var init_Matcher = __esm({
        * @returns {number}
        */
       getPosition() {
-        const path31 = this._matcher.path;
-        if (path31.length === 0) return -1;
-        return path31[path31.length - 1].position ?? 0;
+        const path32 = this._matcher.path;
+        if (path32.length === 0) return -1;
+        return path32[path32.length - 1].position ?? 0;
       }
       /**
        * Get current node's repeat counter (occurrence count of this tag name).
        * @returns {number}
        */
       getCounter() {
-        const path31 = this._matcher.path;
-        if (path31.length === 0) return -1;
-        return path31[path31.length - 1].counter ?? 0;
+        const path32 = this._matcher.path;
+        if (path32.length === 0) return -1;
+        return path32[path32.length - 1].counter ?? 0;
       }
       /**
        * Get current node's sibling index (alias for getPosition).
@@ -39386,11 +39386,11 @@ var init_crc64 = __esm({
           throw new Error("Module.ENVIRONMENT has been deprecated. To force the environment, use the ENVIRONMENT compile-time option (for example, -sENVIRONMENT=web or -sENVIRONMENT=node)");
         }
         var scriptDirectory = "";
-        function locateFile(path31) {
+        function locateFile(path32) {
           if (Module["locateFile"]) {
-            return Module["locateFile"](path31, scriptDirectory);
+            return Module["locateFile"](path32, scriptDirectory);
           }
-          return scriptDirectory + path31;
+          return scriptDirectory + path32;
         }
         var read_, readAsync, readBinary, setWindowTitle;
         function logExceptionOnExit(e) {
@@ -42867,9 +42867,9 @@ var init_StorageSharedKeyCredentialPolicy = __esm({
        * @param request -
        */
       getCanonicalizedResourceString(request) {
-        const path31 = getURLPath(request.url) || "/";
+        const path32 = getURLPath(request.url) || "/";
         let canonicalizedResourceString = "";
-        canonicalizedResourceString += `/${this.factory.accountName}${path31}`;
+        canonicalizedResourceString += `/${this.factory.accountName}${path32}`;
         const queries = getURLQueries(request.url);
         const lowercaseQueries = {};
         if (queries) {
@@ -43411,9 +43411,9 @@ function storageSharedKeyCredentialPolicy(options) {
     return canonicalizedHeadersStringToSign;
   }
   function getCanonicalizedResourceString(request) {
-    const path31 = getURLPath(request.url) || "/";
+    const path32 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${options.accountName}${path31}`;
+    canonicalizedResourceString += `/${options.accountName}${path32}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -57568,10 +57568,10 @@ var init_StorageContextClient = __esm({
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url2) {
   const urlParsed = new URL(url2);
-  let path31 = urlParsed.pathname;
-  path31 = path31 || "/";
-  path31 = escape2(path31);
-  urlParsed.pathname = path31;
+  let path32 = urlParsed.pathname;
+  path32 = path32 || "/";
+  path32 = escape2(path32);
+  urlParsed.pathname = path32;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -57656,9 +57656,9 @@ function escape2(text) {
 }
 function appendToURLPath(url2, name) {
   const urlParsed = new URL(url2);
-  let path31 = urlParsed.pathname;
-  path31 = path31 ? path31.endsWith("/") ? `${path31}${name}` : `${path31}/${name}` : name;
-  urlParsed.pathname = path31;
+  let path32 = urlParsed.pathname;
+  path32 = path32 ? path32.endsWith("/") ? `${path32}${name}` : `${path32}/${name}` : name;
+  urlParsed.pathname = path32;
   return urlParsed.toString();
 }
 function setURLParameter2(url2, name, value) {
@@ -71559,7 +71559,7 @@ var init_cache3 = __esm({
 // src/main.ts
 init_core();
 import { existsSync as existsSync9, readdirSync as readdirSync4 } from "node:fs";
-import path30 from "node:path";
+import path31 from "node:path";
 
 // src/attempt.ts
 import path5 from "node:path";
@@ -71803,7 +71803,7 @@ async function runAttempt(options) {
     clearInterval(watchdog);
   }
 }
-function downloadEnv(base, goproxy, goflags) {
+function downloadEnv(base, goproxy, goflags, http1 = false) {
   const flags = goflags.split(/\s+/).filter((f) => f !== "");
   if (!flags.some((f) => f === "-modcacherw" || f.startsWith("-modcacherw="))) flags.push("-modcacherw");
   const guards = {
@@ -71816,7 +71816,45 @@ function downloadEnv(base, goproxy, goflags) {
   if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
     guards.GIT_SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30";
   }
-  return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(" ") };
+  return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(" "), ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
+}
+function withHttp1(godebug) {
+  return [godebug, "http2client=0"].filter(Boolean).join(",");
+}
+
+// src/classify.ts
+var RULES = [
+  // A mirror served bytes that go.sum disagrees with: that candidate is never trusted again.
+  { reason: "checksum mismatch", next: "drop-first", pattern: /checksum mismatch|SECURITY ERROR/ },
+  { reason: "invalid go.mod", next: "stop", pattern: /errors parsing go\.mod|go\.mod:\d+:|go\.mod file not found|updates to go\.mod needed/ },
+  { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
+  { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
+  // The installed go is older than go.mod asks, and may not switch: no proxy can change that.
+  { reason: "go too old", next: "stop", pattern: /requires go >= / },
+  { reason: "unknown revision", next: "stop", pattern: /unknown revision|invalid version: /i },
+  // With `|`, go reports "not found" only when no candidate had the module.
+  { reason: "not found", next: "stop", pattern: /: (404 Not Found|410 Gone)\b|server response: not found/ },
+  // golang/go#51323: proxies that reset HTTP/2 streams; the next attempt speaks HTTP/1.1.
+  { reason: "http2 stream error", next: "rotate", pattern: /stream error|INTERNAL_ERROR|http2: / },
+  {
+    reason: "network",
+    next: "rotate",
+    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|: 5\d\d |unexpected status/
+  }
+];
+function classify(outcome) {
+  if (outcome.endedBy !== "exit") {
+    const waiting = outcome.waitingOn.slice(0, 3).join(", ");
+    return { reason: outcome.endedBy, next: "rotate", detail: waiting ? `waiting on ${waiting}` : "no progress" };
+  }
+  if (outcome.exit.code === 0) return { reason: "ok", next: "done", detail: "" };
+  const errors = outcome.errors;
+  for (const rule of RULES) {
+    const line = errors.find((l) => rule.pattern.test(l));
+    if (line !== void 0) return { reason: rule.reason, next: rule.next, detail: line.trim() };
+  }
+  const last = errors.filter((l) => l.trim() !== "").at(-1) ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
+  return { reason: "error", next: "rotate", detail: last.trim() };
 }
 
 // src/cache/build.ts
@@ -71962,7 +72000,7 @@ function _getCacheDirectory() {
 
 // src/goenv.ts
 import path7 from "node:path";
-var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GOAUTH", "GOWORK"];
+var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GOAUTH", "GOWORK", "GOENV", "GOROOT"];
 async function findGo() {
   const onPath = await which("go", false);
   if (onPath) return onPath;
@@ -72232,8 +72270,8 @@ function goModHashOfSha256(sha256Hex) {
 function goModHash(content) {
   return goModHashOfSha256(createHash3("sha256").update(content).digest("hex"));
 }
-function escapePath(path31) {
-  return path31.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+function escapePath(path32) {
+  return path32.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
 function probeTarget(lines, isPrivate) {
   return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
@@ -72247,7 +72285,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version: version3, goMod, hash } of lines) {
     const base = downloadBase(module, version3);
-    const add = (what, path31) => checks.set(path31, { module, version: version3, what, path: path31, hash });
+    const add = (what, path32) => checks.set(path32, { module, version: version3, what, path: path32, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -72656,8 +72694,8 @@ function parseGoWork(text) {
   }
   return file;
 }
-function isLocalPath(path31) {
-  return path31.startsWith("./") || path31.startsWith("../") || path31.startsWith("/") || path31 === "." || path31 === ".." || /^[A-Za-z]:[\\/]/.test(path31) || path31.startsWith(".\\") || path31.startsWith("..\\");
+function isLocalPath(path32) {
+  return path32.startsWith("./") || path32.startsWith("../") || path32.startsWith("/") || path32 === "." || path32 === ".." || /^[A-Za-z]:[\\/]/.test(path32) || path32.startsWith(".\\") || path32.startsWith("..\\");
 }
 
 // src/depfiles.ts
@@ -72776,8 +72814,8 @@ function goproxyDisplay(chain) {
 function downloadPath(module, version3, kind) {
   return `${escapePath(module)}/@v/${escapePath(version3)}.${kind}`;
 }
-function requestUrl(candidate, path31) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path31.replace(/^\/+/, "")}`;
+function requestUrl(candidate, path32) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${path32.replace(/^\/+/, "")}`;
 }
 
 // src/inputs.ts
@@ -73336,10 +73374,10 @@ function planDownloads(input, loaded) {
     if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path31) => {
-    const version3 = selected.get(path31);
+  const downloads = listed.flatMap((path32) => {
+    const version3 = selected.get(path32);
     if (version3 === void 0) return [];
-    const to = replace({ path: path31, version: version3 });
+    const to = replace({ path: path32, version: version3 });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -75030,39 +75068,6 @@ async function pRetry(input, options = {}) {
 
 // src/retry.ts
 import { setTimeout as sleep4 } from "node:timers/promises";
-
-// src/classify.ts
-var RULES = [
-  // A mirror served bytes that go.sum disagrees with: that candidate is never trusted again.
-  { reason: "checksum mismatch", next: "drop-first", pattern: /checksum mismatch|SECURITY ERROR/ },
-  { reason: "invalid go.mod", next: "stop", pattern: /errors parsing go\.mod|go\.mod:\d+:|go\.mod file not found|updates to go\.mod needed/ },
-  { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
-  { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
-  { reason: "unknown revision", next: "stop", pattern: /unknown revision|invalid version: /i },
-  // With `|`, go reports "not found" only when no candidate had the module.
-  { reason: "not found", next: "stop", pattern: /: (404 Not Found|410 Gone)\b|server response: not found/ },
-  {
-    reason: "network",
-    next: "rotate",
-    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|: 5\d\d |unexpected status/
-  }
-];
-function classify(outcome) {
-  if (outcome.endedBy !== "exit") {
-    const waiting = outcome.waitingOn.slice(0, 3).join(", ");
-    return { reason: outcome.endedBy, next: "rotate", detail: waiting ? `waiting on ${waiting}` : "no progress" };
-  }
-  if (outcome.exit.code === 0) return { reason: "ok", next: "done", detail: "" };
-  const errors = outcome.errors;
-  for (const rule of RULES) {
-    const line = errors.find((l) => rule.pattern.test(l));
-    if (line !== void 0) return { reason: rule.reason, next: rule.next, detail: line.trim() };
-  }
-  const last = errors.filter((l) => l.trim() !== "").at(-1) ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
-  return { reason: "error", next: "rotate", detail: last.trim() };
-}
-
-// src/retry.ts
 var AttemptFailed = class extends Error {
   constructor(classification) {
     super(`${classification.reason}: ${classification.detail}`);
@@ -75296,17 +75301,55 @@ async function writeReport(facts, secrets) {
   else info(markdown);
 }
 
+// src/toolchain.ts
+import { readFileSync as readFileSync4 } from "node:fs";
+import path29 from "node:path";
+function toolchainProblem(f) {
+  const installed = /^go(\S+?)(?:\s|$)/.exec(f.installed)?.[1] ?? f.installed;
+  const setting = f.gotoolchain.trim();
+  const fix = `Install go ${f.goLine} or later before this step (actions/setup-go with go-version-file: go.mod).`;
+  if (setting === "local" && f.goLine && compareGoVersions(f.goLine, installed) > 0) {
+    return `go.mod requires go >= ${f.goLine}, but the installed go is ${installed} and GOTOOLCHAIN=local forbids go to switch. ${fix}`;
+  }
+  const pinned = /^go(\d[^+]*)$/.exec(setting)?.[1];
+  if (pinned && compareGoVersions(pinned, installed) !== 0) {
+    return `GOTOOLCHAIN=${setting} makes go fetch toolchain go${pinned} in place of the installed go ${installed}, a download the action cannot protect yet. Install go ${pinned} before this step (actions/setup-go), or set GOTOOLCHAIN=local.`;
+  }
+  return void 0;
+}
+function userToolchain(env, goenvFile, goroot) {
+  if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
+  for (const file of [goenvFile, path29.join(goroot, "go.env")]) {
+    const value = settingIn(file, "GOTOOLCHAIN");
+    if (value) return value;
+  }
+  return "auto";
+}
+function settingIn(file, name) {
+  let text;
+  try {
+    text = readFileSync4(file, "utf8");
+  } catch {
+    return void 0;
+  }
+  for (const line of text.split("\n")) {
+    const m = new RegExp(`^\\s*${name}=(.*)$`).exec(line);
+    if (m) return m[1]?.trim();
+  }
+  return void 0;
+}
+
 // src/vendor.ts
 init_exec();
 import { existsSync as existsSync8 } from "node:fs";
-import path29 from "node:path";
+import path30 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync8(path29.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync8(path30.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };
@@ -75336,6 +75379,8 @@ async function run() {
     facts.trust = network.trust.sources;
     client = new HttpClient2(network, { maxSockets: settings.concurrency });
     const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath);
+    const toolchain = toolchainProblem({ goLine: deps.goLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) });
+    if (toolchain) throw new Error(toolchain);
     const ctx = { go, env, settings, workspace, deps, candidates, client, facts };
     const build = settings.buildCache ? await restoreBuild(ctx) : void 0;
     await exportChain(ctx, await download(ctx));
@@ -75374,18 +75419,27 @@ async function download(ctx) {
     info(describeVerify(facts.verify));
     for (const d of facts.verify.discarded) warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`);
   }
-  const attempt = (goproxy, fetch) => runAttempt({
-    go: ctx.go,
-    cwd: settings.workingDirectory,
-    env: downloadEnv(processEnv(), goproxy, env.GOFLAGS),
-    modcache: env.GOMODCACHE,
-    timeoutMs: settings.timeoutMs,
-    stallTimeoutMs: settings.stallTimeoutMs,
-    onLine: (line) => info(line),
-    ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
-  });
+  let http1 = false;
+  const attempt = async (goproxy, fetch) => {
+    const outcome = await runAttempt({
+      go: ctx.go,
+      cwd: settings.workingDirectory,
+      env: downloadEnv(processEnv(), goproxy, env.GOFLAGS, http1),
+      modcache: env.GOMODCACHE,
+      timeoutMs: settings.timeoutMs,
+      stallTimeoutMs: settings.stallTimeoutMs,
+      onLine: (line) => info(line),
+      ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
+    });
+    if (!http1 && classify(outcome).reason === "http2 stream error") {
+      http1 = true;
+      info("go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).");
+    }
+    return outcome;
+  };
   const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(attempt, facts);
   const chain = cached ? ctx.candidates : await probeAndDownload(ctx, attempt, deps.sumLines, !withoutGoSum);
+  if (http1) exportVariable("GODEBUG", withHttp1(process.env.GODEBUG));
   const decision = saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state });
   facts.save = decision.save ? await group("Save the module cache", () => saveEntry(moduleStash(env.GOMODCACHE), keys.key, savedPaths(deps.sumLines, settings.cacheContents), settings.cacheTimeoutMs)) : { state: "skipped", why: `not saved: ${decision.why}` };
   if (facts.save.state === "failed") warning(`Cache ${facts.save.why}`);
@@ -75535,7 +75589,7 @@ function describeRestore(restore) {
   return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`;
 }
 function hasDownloads(modcache) {
-  const dir = path30.join(modcache, "cache", "download");
+  const dir = path31.join(modcache, "cache", "download");
   return existsSync9(dir) && readdirSync4(dir).length > 0;
 }
 

@@ -112,10 +112,11 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
 }
 
 /**
- * The environment of a download: the chain, a writable module cache, and guards for git.
+ * The environment of a download: the chain, a writable module cache, guards for git, and
+ * with `http1`, go's HTTP/2 client off.
  * `goflags` is what `go env GOFLAGS` reports, so flags set with `go env -w` are kept too.
  */
-export function downloadEnv(base: Record<string, string>, goproxy: string, goflags: string): Record<string, string> {
+export function downloadEnv(base: Record<string, string>, goproxy: string, goflags: string, http1 = false): Record<string, string> {
   const flags = goflags.split(/\s+/).filter(f => f !== '')
   if (!flags.some(f => f === '-modcacherw' || f.startsWith('-modcacherw='))) flags.push('-modcacherw')
   const guards: Record<string, string> = {
@@ -128,5 +129,10 @@ export function downloadEnv(base: Record<string, string>, goproxy: string, gofla
   if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
     guards.GIT_SSH_COMMAND = 'ssh -o BatchMode=yes -o ConnectTimeout=30'
   }
-  return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(' ') }
+  return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(' '), ...(http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {}) }
+}
+
+/** The user's GODEBUG with go's HTTP/2 client turned off: proxies that reset streams (golang/go#51323) are then spoken to in HTTP/1.1. */
+export function withHttp1(godebug: string | undefined): string {
+  return [godebug, 'http2client=0'].filter(Boolean).join(',')
 }

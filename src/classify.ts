@@ -12,6 +12,8 @@ export type EndReason =
   | 'invalid go.mod'
   | 'missing go.sum entry'
   | 'proxy disabled'
+  | 'go too old'
+  | 'http2 stream error'
   | 'network'
   | 'error'
 
@@ -31,9 +33,13 @@ const RULES: { reason: EndReason; next: NextStep; pattern: RegExp }[] = [
   { reason: 'invalid go.mod', next: 'stop', pattern: /errors parsing go\.mod|go\.mod:\d+:|go\.mod file not found|updates to go\.mod needed/ },
   { reason: 'missing go.sum entry', next: 'stop', pattern: /missing go\.sum entry/ },
   { reason: 'proxy disabled', next: 'stop', pattern: /disabled by GOPROXY=off/ },
+  // The installed go is older than go.mod asks, and may not switch: no proxy can change that.
+  { reason: 'go too old', next: 'stop', pattern: /requires go >= / },
   { reason: 'unknown revision', next: 'stop', pattern: /unknown revision|invalid version: /i },
   // With `|`, go reports "not found" only when no candidate had the module.
   { reason: 'not found', next: 'stop', pattern: /: (404 Not Found|410 Gone)\b|server response: not found/ },
+  // golang/go#51323: proxies that reset HTTP/2 streams; the next attempt speaks HTTP/1.1.
+  { reason: 'http2 stream error', next: 'rotate', pattern: /stream error|INTERNAL_ERROR|http2: / },
   {
     reason: 'network',
     next: 'rotate',

@@ -19,9 +19,12 @@ export interface GoEnv {
   GOAUTH: string
   /** The go.work in effect ('' for none, 'off'): a workspace downloads its whole build list. */
   GOWORK: string
+  /** go's settings file, and its installation: where the user's GOTOOLCHAIN is read from. */
+  GOENV: string
+  GOROOT: string
 }
 
-const NAMES: (keyof GoEnv)[] = ['GOPROXY', 'GOMODCACHE', 'GOCACHE', 'GOVERSION', 'GOFLAGS', 'GOOS', 'GOARCH', 'GOPRIVATE', 'GONOPROXY', 'GOAUTH', 'GOWORK']
+const NAMES: (keyof GoEnv)[] = ['GOPROXY', 'GOMODCACHE', 'GOCACHE', 'GOVERSION', 'GOFLAGS', 'GOOS', 'GOARCH', 'GOPRIVATE', 'GONOPROXY', 'GOAUTH', 'GOWORK', 'GOENV', 'GOROOT']
 
 /** go on PATH, else the newest go that setup-go left in the runner's tool cache. */
 export async function findGo(): Promise<string> {

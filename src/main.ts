@@ -2,7 +2,8 @@
 import * as core from '@actions/core'
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
-import { downloadEnv, runAttempt } from './attempt.ts'
+import { downloadEnv, runAttempt, withHttp1 } from './attempt.ts'
+import { classify } from './classify.ts'
 import { BUILD_STATE, type BuildCacheState, buildCacheKeys, restoreBuildCache } from './cache/build.ts'
 import { cacheKeys, saveDecision } from './cache/keys.ts'
 import { type JobProxyState, LATER_STEPS_STATE } from './later/config.ts'
@@ -27,6 +28,7 @@ import { fallbackOrder, rankHealthy } from './ranking.ts'
 import { type DownloadResult, downloadWithRetries } from './retry.ts'
 import { writeReport } from './report.ts'
 import { describeFailure, describeVerify, formatSize, type RunFacts } from './summary.ts'
+import { toolchainProblem, userToolchain } from './toolchain.ts'
 import { buildsFromVendor, hasModulesTxt, vendorConsistent } from './vendor.ts'
 
 const BACKOFF_MS = 1000
@@ -67,6 +69,9 @@ export async function run(): Promise<void> {
     facts.trust = network.trust.sources
     client = new HttpClient(network, { maxSockets: settings.concurrency })
     const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath)
+    // Before any request: a toolchain go would refuse, or fetch unprotected.
+    const toolchain = toolchainProblem({ goLine: deps.goLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) })
+    if (toolchain) throw new Error(toolchain)
     const ctx: RunContext = { go, env, settings, workspace, deps, candidates, client, facts }
     const build = settings.buildCache ? await restoreBuild(ctx) : undefined
     await exportChain(ctx, await download(ctx))
@@ -112,21 +117,30 @@ async function download(ctx: RunContext): Promise<Candidate[]> {
     for (const d of facts.verify.discarded) core.warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`)
   }
 
-  const attempt = (goproxy: string, fetch?: FetchStage) =>
-    runAttempt({
+  // Once go met HTTP/2 stream errors, its later attempts (and later steps) speak HTTP/1.1.
+  let http1 = false
+  const attempt = async (goproxy: string, fetch?: FetchStage) => {
+    const outcome = await runAttempt({
       go: ctx.go,
       cwd: settings.workingDirectory,
-      env: downloadEnv(processEnv(), goproxy, env.GOFLAGS),
+      env: downloadEnv(processEnv(), goproxy, env.GOFLAGS, http1),
       modcache: env.GOMODCACHE,
       timeoutMs: settings.timeoutMs,
       stallTimeoutMs: settings.stallTimeoutMs,
       onLine: line => core.info(line),
       ...(fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {})
     })
+    if (!http1 && classify(outcome).reason === 'http2 stream error') {
+      http1 = true
+      core.info('go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).')
+    }
+    return outcome
+  }
 
   // With every module already in the module cache, no proxy needs to be asked anything.
   const cached = hasDownloads(env.GOMODCACHE) && (await checkModuleCache(attempt, facts))
   const chain = cached ? ctx.candidates : await probeAndDownload(ctx, attempt, deps.sumLines, !withoutGoSum)
+  if (http1) core.exportVariable('GODEBUG', withHttp1(process.env.GODEBUG))
 
   const decision = saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state })
   facts.save = decision.save

@@ -27,4 +27,10 @@ describe('downloadEnv', () => {
     const user = { GOPRIVATE: 'corp.example.com/*', GONOPROXY: 'corp.example.com/tools', GONOSUMDB: 'corp.example.com', GOINSECURE: 'lab.example.com', GOSUMDB: 'sum.example.com' }
     expect(downloadEnv(user, 'https://a.example.com', '')).toMatchObject(user)
   })
+
+  it("after HTTP/2 stream errors, turns go's HTTP/2 client off, keeping the user's GODEBUG", () => {
+    expect(downloadEnv({ GODEBUG: 'netdns=go' }, 'https://a.example.com', '', true).GODEBUG).toBe('netdns=go,http2client=0')
+    expect(downloadEnv({}, 'https://a.example.com', '', true).GODEBUG).toBe('http2client=0')
+    expect(downloadEnv({ GODEBUG: 'netdns=go' }, 'https://a.example.com', '').GODEBUG).toBe('netdns=go')
+  })
 })

@@ -30,6 +30,7 @@ describe('classify', () => {
     ['go: example.com/Fixture/m001@v1.0.0: reading http://127.0.0.1:41165/example.com/%21fixture/m001/@v/v1.0.0.mod: 503 Service Unavailable', 'network'],
     ['go: example.com/Fixture/m001@v1.0.0: Get "http://127.0.0.1:41843/x.mod": read tcp 127.0.0.1:53054->127.0.0.1:41843: read: connection reset by peer', 'network'],
     ['go: example.com/a@v1.0.0: Get "https://mirror.example.com/a/@v/v1.0.0.mod": dial tcp: lookup mirror.example.com: no such host', 'network'],
+    ['go: example.com/a@v1.0.0: Get "https://127.0.0.1:40001/a/@v/v1.0.0.mod": stream error: stream ID 1; INTERNAL_ERROR; received from peer', 'http2 stream error'],
     ['go: something nobody has seen before', 'error']
   ])('retries %s as %s', (line, reason) => {
     expect(failed(line)).toMatchObject({ reason, next: 'rotate', detail: line })
@@ -41,7 +42,8 @@ describe('classify', () => {
     ['go: example.com/Fixture/m001@v1.0.0: module lookup disabled by GOPROXY=off', 'proxy disabled'],
     ['go.mod:4: unknown directive: frobnicate', 'invalid go.mod'],
     ['go: github.com/acme/x@v1.2.3: invalid version: unknown revision v1.2.3', 'unknown revision'],
-    ['go: example.com/a@v1.0.0: missing go.sum entry for go.mod file', 'missing go.sum entry']
+    ['go: example.com/a@v1.0.0: missing go.sum entry for go.mod file', 'missing go.sum entry'],
+    ['go: go.mod requires go >= 1.99 (running go 1.26.8; GOTOOLCHAIN=local)', 'go too old']
   ])('stops at once on %s (%s)', (line, reason) => {
     expect(failed(line)).toMatchObject({ reason, next: 'stop' })
   })
