@@ -71629,6 +71629,10 @@ function spawnGroup(command, args, options) {
     }
   };
 }
+function killGroupOnCancel(pid) {
+  live.add(pid);
+  return () => live.delete(pid);
+}
 function killTree(pid) {
   if (process.platform === "win32") {
     spawnSync("taskkill", ["/pid", String(pid), "/T", "/F"], { stdio: "ignore", windowsHide: true });
@@ -72188,7 +72192,7 @@ var LATER_STEPS_STATE = "later-steps";
 // src/later/start.ts
 import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync as writeFileSync4 } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os9 from "node:os";
 import path18 from "node:path";
 import { createInterface as createInterface2 } from "node:readline";
@@ -72205,33 +72209,57 @@ function signalGroup(pid, signal) {
 // src/later/start.ts
 var ENTRY = fileURLToPath3(new URL(import.meta.url.endsWith(".ts") ? "./job-proxy.ts" : "./job-proxy.js", import.meta.url));
 var READY_WITHIN_MS = 1e4;
-async function startJobProxy(options) {
-  const { entry = ENTRY, ...given } = options;
-  const workDir = mkdtempSync(path18.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-download-later-"));
-  const secret = randomBytes(18).toString("base64url");
-  const config = {
-    ...given,
-    secret,
-    // The runner's process that started this step: when it is gone, so is the job.
-    watchPid: process.ppid,
-    workDir,
-    statsFile: path18.join(workDir, "stats.json")
-  };
-  const configFile = path18.join(workDir, "config.json");
-  writeFileSync4(configFile, JSON.stringify(config), { mode: 384 });
-  const child2 = spawn3(process.execPath, [entry, configFile], { cwd: workDir, detached: true, stdio: ["ignore", "pipe", "ignore"], env: processEnv() });
-  try {
-    const line = await withDeadline(firstLine(child2.stdout), READY_WITHIN_MS, "The later-steps proxy start");
-    const url2 = /^ready (\S+)$/.exec(line ?? "")?.[1];
-    if (!url2 || child2.pid === void 0) throw new Error(`the later-steps proxy did not start${line ? `: ${line}` : ""}`);
-    return { url: url2, secret, pid: child2.pid, statsFile: config.statsFile };
-  } catch (e) {
-    if (child2.pid !== void 0) signalGroup(child2.pid, "SIGKILL");
-    throw e;
-  } finally {
+function launchJobProxy(entry = ENTRY) {
+  const child2 = spawn3(process.execPath, [entry], {
+    detached: true,
+    cwd: os9.tmpdir(),
+    stdio: ["pipe", "pipe", "ignore"],
+    env: processEnv()
+  });
+  child2.stdin.on("error", () => void 0);
+  child2.on("error", () => void 0);
+  const forget = child2.pid === void 0 ? () => void 0 : killGroupOnCancel(child2.pid);
+  let started = false;
+  const letGo = () => {
+    forget();
     child2.stdout.destroy();
+    child2.stdin.destroy();
     child2.unref();
-  }
+  };
+  return {
+    async start(options) {
+      const workDir = mkdtempSync(path18.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-download-later-"));
+      const secret = randomBytes(18).toString("base64url");
+      const config = {
+        ...options,
+        secret,
+        // The runner's process that started this step: when it is gone, so is the job.
+        watchPid: process.ppid,
+        workDir,
+        statsFile: path18.join(workDir, "stats.json")
+      };
+      try {
+        const line = firstLine(child2.stdout);
+        child2.stdin.end(JSON.stringify(config));
+        const ready = await withDeadline(line, READY_WITHIN_MS, "The later-steps proxy start");
+        const url2 = /^ready (\S+)$/.exec(ready ?? "")?.[1];
+        if (!url2 || child2.pid === void 0) throw new Error(`the later-steps proxy did not start${ready ? `: ${ready}` : ""}`);
+        started = true;
+        return { url: url2, secret, pid: child2.pid, statsFile: config.statsFile };
+      } catch (e) {
+        this.abandon();
+        rmSync(workDir, { recursive: true, force: true });
+        throw e;
+      } finally {
+        letGo();
+      }
+    },
+    abandon() {
+      if (started) return;
+      if (child2.pid !== void 0 && child2.exitCode === null) signalGroup(child2.pid, "SIGKILL");
+      letGo();
+    }
+  };
 }
 async function firstLine(stream2) {
   for await (const line of createInterface2({ input: stream2 })) return line;
@@ -74647,8 +74675,8 @@ function loadTrust(env, platform2 = process.platform) {
 }
 
 // src/net/client.ts
-async function loadNetworkView(env, goauth) {
-  return { trust: loadTrust(env), proxies: proxyRules(env), auth: await loadGoAuth(goauth || "netrc", env) };
+async function loadNetworkView(env, goauth, trust = loadTrust(env)) {
+  return { trust, proxies: proxyRules(env), auth: await loadGoAuth(goauth || "netrc", env) };
 }
 function networkSecrets(view) {
   const proxies = [view.proxies.http, view.proxies.https].flatMap((p) => p ? secretsIn(p.url.href) : []);
@@ -75364,6 +75392,7 @@ async function run() {
   const facts = { ok: false, probes: [], restore: { state: "disabled" }, attempts: [] };
   const secrets = [];
   let client;
+  let later;
   try {
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
     const settings = parseSettings((name) => getInput(name), workspace);
@@ -75382,8 +75411,9 @@ async function run() {
     const toolchain = toolchainProblem({ goLine: deps.goLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) });
     if (toolchain) throw new Error(toolchain);
     const ctx = { go, env, settings, workspace, deps, candidates, client, facts };
+    later = settings.protectLaterSteps ? launchJobProxy() : void 0;
     const build = settings.buildCache ? await restoreBuild(ctx) : void 0;
-    await exportChain(ctx, await download(ctx));
+    await exportChain(ctx, await download(ctx), later);
     if (build) {
       const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.buildCache?.state ?? "miss" });
       facts.buildCacheSave = decision.save ? "by the post step, after the job\u2019s builds and tests" : `not saved: ${decision.why}`;
@@ -75394,6 +75424,7 @@ async function run() {
     facts.failure = e.message;
     setFailed(facts.failure);
   } finally {
+    later?.abandon();
     client?.close();
     await writeReport(facts, secrets);
   }
@@ -75445,13 +75476,13 @@ async function download(ctx) {
   if (facts.save.state === "failed") warning(`Cache ${facts.save.why}`);
   return chain;
 }
-async function exportChain(ctx, chain) {
+async function exportChain(ctx, chain, later) {
   const { settings, facts } = ctx;
   const urls = chain.filter((c) => !c.keyword);
   let front;
-  if (facts.ok && settings.protectLaterSteps && urls.length > 0) {
+  if (later && facts.ok && urls.length > 0) {
     try {
-      const proxy = await startJobProxy({
+      const proxy = await later.start({
         candidates: urls.map((c) => ({ spec: c.spec, latencyMs: facts.probes.find((p) => p.candidate === c)?.latencyMs ?? 0 })),
         sumLines: ctx.deps.sumLines,
         goauth: ctx.env.GOAUTH,

@@ -22011,7 +22011,8 @@ var require_src = __commonJS({
 });
 
 // src/later/job-proxy.ts
-import { readFileSync as readFileSync3, rmSync, writeFileSync, renameSync } from "node:fs";
+import { rmSync, writeFileSync, renameSync } from "node:fs";
+import { text } from "node:stream/consumers";
 import path5 from "node:path";
 
 // src/fetch/fetcher.ts
@@ -22050,8 +22051,8 @@ function escapePath(path6) {
 // src/goproxy.ts
 var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
 var MAX_CANDIDATES = 16;
-function parseCandidates(text) {
-  const entries2 = text.split(/[\n\r,|]+/).map((e) => e.trim()).filter((e) => e !== "");
+function parseCandidates(text2) {
+  const entries2 = text2.split(/[\n\r,|]+/).map((e) => e.trim()).filter((e) => e !== "");
   if (entries2.length === 0) throw new Error("no proxy given");
   if (entries2.length > MAX_CANDIDATES) {
     throw new Error(`${entries2.length} candidates given; at most ${MAX_CANDIDATES} are allowed`);
@@ -22534,9 +22535,9 @@ function isComplete(dir, job) {
   return existsSync(file) && (job.kind !== "zip" || existsSync(`${file}hash`));
 }
 var partial = (file) => `${file}.${randomBytes(6).toString("hex")}.partial`;
-async function writeAtomically(file, text) {
+async function writeAtomically(file, text2) {
   const temp = partial(file);
-  await writeFile(temp, text);
+  await writeFile(temp, text2);
   await rename(temp, file);
 }
 async function verify(job, file, sha256, hashZip = zipFileHash) {
@@ -22609,15 +22610,15 @@ function answer(outcome, job, response, onServed) {
   });
   stream.pipe(response);
 }
-function fail(response, status, text) {
+function fail(response, status, text2) {
   if (response.headersSent) return void response.destroy();
   response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
-  response.end(`${text}
+  response.end(`${text2}
 `);
 }
 
 // src/fetch/stage.ts
-var unescape = (text) => text.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
+var unescape = (text2) => text2.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
 var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
 function knownFiles(lines, isPrivate) {
   const known2 = /* @__PURE__ */ new Map();
@@ -22847,8 +22848,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text, addEOL = false) {
-    this._buffer += text;
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -22944,10 +22945,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text, level) {
+  addHeading(text2, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text);
+    const element = this.wrap(allowedTag, text2);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -22976,9 +22977,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text, cite) {
+  addQuote(text2, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text, attrs);
+    const element = this.wrap("blockquote", text2, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -22989,8 +22990,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text, href) {
-    const element = this.wrap("a", text, { href });
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -23588,11 +23589,11 @@ import { readFileSync } from "node:fs";
 
 // src/net/netrc.ts
 import path3 from "node:path";
-function parseNetrc(text) {
+function parseNetrc(text2) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
   let inMacro = false;
-  for (const line of text.split("\n")) {
+  for (const line of text2.split("\n")) {
     if (inMacro) {
       if (line === "") inMacro = false;
       continue;
@@ -23622,29 +23623,29 @@ function netrcPath(env, platform2 = process.platform) {
 }
 
 // src/net/goauth.ts
-function splitQuoted(text) {
+function splitQuoted(text2) {
   const words = [];
   let i = 0;
-  while (i < text.length) {
-    while (i < text.length && /\s/.test(text[i])) i++;
-    if (i >= text.length) break;
-    const quote = text[i];
+  while (i < text2.length) {
+    while (i < text2.length && /\s/.test(text2[i])) i++;
+    if (i >= text2.length) break;
+    const quote = text2[i];
     if (quote === '"' || quote === "'") {
-      const end = text.indexOf(quote, i + 1);
+      const end = text2.indexOf(quote, i + 1);
       if (end < 0) throw new Error(`unterminated ${quote} string`);
-      words.push(text.slice(i + 1, end));
+      words.push(text2.slice(i + 1, end));
       i = end + 1;
     } else {
       const start = i;
-      while (i < text.length && !/\s/.test(text[i])) i++;
-      words.push(text.slice(start, i));
+      while (i < text2.length && !/\s/.test(text2[i])) i++;
+      words.push(text2.slice(start, i));
     }
   }
   return words;
 }
-function parseAuthOutput(text) {
+function parseAuthOutput(text2) {
   const credentials = /* @__PURE__ */ new Map();
-  const lines = text.split("\n").map((l) => l.replace(/\r$/, ""));
+  const lines = text2.split("\n").map((l) => l.replace(/\r$/, ""));
   let i = 0;
   while (i < lines.length && !(i === lines.length - 1 && lines[i] === "")) {
     const prefixes = [];
@@ -23714,8 +23715,8 @@ async function loadGoAuth(goauth, env, platform2 = process.platform) {
       if (words[0] === "netrc") {
         if (url) continue;
         const file = netrcPath(env, platform2);
-        const text = file === void 0 ? "" : readOptional(file);
-        for (const entry of parseNetrc(text).reverse()) store(trimPrefix(entry.machine), { Authorization: [basicAuthorization(entry.login, entry.password)] });
+        const text2 = file === void 0 ? "" : readOptional(file);
+        for (const entry of parseNetrc(text2).reverse()) store(trimPrefix(entry.machine), { Authorization: [basicAuthorization(entry.login, entry.password)] });
       } else if (words[0] === "git" || words[0] === "mtls") {
         if (!url && !unsupported.includes(method)) unsupported.push(method);
       } else {
@@ -23906,8 +23907,8 @@ var SYSTEM_CERT_FILES = [
 ];
 var SYSTEM_CERT_DIRS = ["/etc/ssl/certs", "/etc/pki/tls/certs"];
 var PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-function certificatesIn(text) {
-  return (text.match(PEM) ?? []).filter((pem) => {
+function certificatesIn(text2) {
+  return (text2.match(PEM) ?? []).filter((pem) => {
     try {
       new X509Certificate(pem);
       return true;
@@ -23943,9 +23944,9 @@ function unixTrust(env) {
   const sources = [];
   const files = env.SSL_CERT_FILE ? [env.SSL_CERT_FILE] : SYSTEM_CERT_FILES;
   for (const file of files) {
-    const text = readText(file);
-    if (text === void 0) continue;
-    certificates.push(...certificatesIn(text));
+    const text2 = readText(file);
+    if (text2 === void 0) continue;
+    certificates.push(...certificatesIn(text2));
     sources.push(env.SSL_CERT_FILE ? `SSL_CERT_FILE=${file}` : file);
     break;
   }
@@ -23963,16 +23964,16 @@ function osTrust() {
   return system.length > 0 ? { certificates: [...system], sources: ["the system store"] } : { certificates: [...tls3.rootCertificates], sources: ["node's bundled list (this node cannot read the system store)"] };
 }
 function loadTrust(env, platform2 = process.platform) {
-  const trust = platform2 === "darwin" || platform2 === "win32" ? osTrust() : unixTrust(env);
+  const trust2 = platform2 === "darwin" || platform2 === "win32" ? osTrust() : unixTrust(env);
   const extra = env.NODE_EXTRA_CA_CERTS;
   const extraCerts = extra ? certificatesIn(readText(extra) ?? "") : [];
-  if (extraCerts.length > 0) trust.sources.push(`NODE_EXTRA_CA_CERTS=${extra}`);
-  return { certificates: [...new Set([...trust.certificates, ...extraCerts].map((c) => c.trim()))], sources: trust.sources };
+  if (extraCerts.length > 0) trust2.sources.push(`NODE_EXTRA_CA_CERTS=${extra}`);
+  return { certificates: [...new Set([...trust2.certificates, ...extraCerts].map((c) => c.trim()))], sources: trust2.sources };
 }
 
 // src/net/client.ts
-async function loadNetworkView(env, goauth) {
-  return { trust: loadTrust(env), proxies: proxyRules(env), auth: await loadGoAuth(goauth || "netrc", env) };
+async function loadNetworkView(env, goauth, trust2 = loadTrust(env)) {
+  return { trust: trust2, proxies: proxyRules(env), auth: await loadGoAuth(goauth || "netrc", env) };
 }
 var MAX_REDIRECTS = 10;
 var HttpClient2 = class {
@@ -24133,10 +24134,11 @@ var ROUNDS = 3;
 var BACKOFF_MS = 250;
 var MAX_SOCKETS = 32;
 process.stdout.on("error", () => void 0);
-var configFile = process.argv[2];
-var config = JSON.parse(readFileSync3(configFile, "utf8"));
-rmSync(configFile, { force: true });
-var network = await loadNetworkView(processEnv(), config.goauth);
+var trust = loadTrust(processEnv());
+var given = await text(process.stdin);
+if (!given) process.exit(0);
+var config = JSON.parse(given);
+var network = await loadNetworkView(processEnv(), config.goauth, trust);
 var client = new HttpClient2(network, { maxSockets: MAX_SOCKETS });
 var candidates = parseCandidates(config.candidates.map((c) => c.spec).join(","));
 var fetcher = new Fetcher({

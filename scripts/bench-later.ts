@@ -10,7 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
-import { startJobProxy } from '../src/later/start.ts'
+import { launchJobProxy } from '../src/later/start.ts'
 import { stopJobProxy } from '../src/later/stop.ts'
 import { parseGoSum } from '../src/gosum.ts'
 import { median } from '../src/timing.ts'
@@ -52,14 +52,13 @@ let idleCpuS = 0
 for (let round = 1; round <= ROUNDS; round++) {
   const first = await startProxy(universe.proxyDir, healthy)
   const second = await startProxy(universe.proxyDir, healthy)
-  const proxy = await startJobProxy({
+  // What a runner runs: the bundle, not the sources.
+  const proxy = await launchJobProxy(path.join(import.meta.dirname, '..', 'dist', 'job-proxy.js')).start({
     candidates: [first, second].map(p => ({ spec: p.url, latencyMs: 1 })),
     sumLines,
     goauth: '',
     idleMs: 60 * 60 * 1000,
-    stallTimeoutMs: 60_000,
-    // What a runner runs: the bundle, not the sources.
-    entry: path.join(import.meta.dirname, '..', 'dist', 'job-proxy.js')
+    stallTimeoutMs: 60_000
   })
   await sleep(500)
   const startedMiB = footprint(proxy.pid).rssMiB

@@ -7,7 +7,7 @@ import { classify } from './classify.ts'
 import { BUILD_STATE, type BuildCacheState, buildCacheKeys, restoreBuildCache } from './cache/build.ts'
 import { cacheKeys, saveDecision } from './cache/keys.ts'
 import { type JobProxyState, LATER_STEPS_STATE } from './later/config.ts'
-import { startJobProxy } from './later/start.ts'
+import { type JobProxyLaunch, launchJobProxy } from './later/start.ts'
 import { moduleStash, savedPaths } from './cache/layout.ts'
 import { restoreEntry, type RestoreReport, saveEntry } from './cache/service.ts'
 import { verifyModuleCache } from './cache/verify.ts'
@@ -54,6 +54,7 @@ export async function run(): Promise<void> {
   const facts: RunFacts = { ok: false, probes: [], restore: { state: 'disabled' }, attempts: [] }
   const secrets: string[] = []
   let client: HttpClient | undefined
+  let later: JobProxyLaunch | undefined
   try {
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
     const settings = parseSettings(name => core.getInput(name), workspace)
@@ -73,8 +74,10 @@ export async function run(): Promise<void> {
     const toolchain = toolchainProblem({ goLine: deps.goLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) })
     if (toolchain) throw new Error(toolchain)
     const ctx: RunContext = { go, env, settings, workspace, deps, candidates, client, facts }
+    // Launched now so that its start overlaps the download; configured only if the download succeeds.
+    later = settings.protectLaterSteps ? launchJobProxy() : undefined
     const build = settings.buildCache ? await restoreBuild(ctx) : undefined
-    await exportChain(ctx, await download(ctx))
+    await exportChain(ctx, await download(ctx), later)
     if (build) {
       // The post step saves the build cache after the job's builds and tests, on the same terms as the module cache.
       const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.buildCache?.state ?? 'miss' })
@@ -86,6 +89,7 @@ export async function run(): Promise<void> {
     facts.failure = (e as Error).message
     core.setFailed(facts.failure)
   } finally {
+    later?.abandon()
     client?.close()
     await writeReport(facts, secrets)
   }
@@ -154,13 +158,13 @@ async function download(ctx: RunContext): Promise<Candidate[]> {
  * Exports the chain to later steps: after a successful download, behind the job's proxy (unless
  * protect-later-steps is false), so that their go commands get the same protection.
  */
-async function exportChain(ctx: RunContext, chain: Candidate[]): Promise<void> {
+async function exportChain(ctx: RunContext, chain: Candidate[], later: JobProxyLaunch | undefined): Promise<void> {
   const { settings, facts } = ctx
   const urls = chain.filter(c => !c.keyword)
   let front: { url: string; display: string } | undefined
-  if (facts.ok && settings.protectLaterSteps && urls.length > 0) {
+  if (later && facts.ok && urls.length > 0) {
     try {
-      const proxy = await startJobProxy({
+      const proxy = await later.start({
         candidates: urls.map(c => ({ spec: c.spec, latencyMs: facts.probes.find(p => p.candidate === c)?.latencyMs ?? 0 })),
         sumLines: ctx.deps.sumLines,
         goauth: ctx.env.GOAUTH,

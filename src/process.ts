@@ -49,6 +49,12 @@ export function spawnGroup(
   }
 }
 
+/** Also kills this process group if the step is cancelled, until the returned function is called. */
+export function killGroupOnCancel(pid: number): () => void {
+  live.add(pid)
+  return () => live.delete(pid)
+}
+
 export function killTree(pid: number): void {
   if (process.platform === 'win32') {
     spawnSync('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true })

@@ -100,6 +100,16 @@ describe('the action’s proxy for later steps', () => {
     expect(universe.modules.slice(4).some(m => moduleCacheHas(modcache, m))).toBe(false)
   })
 
+  it('a failed step exports no proxy and leaves no process of it (it was launched before the download)', async () => {
+    const broken = await proxies.start({ kind: 'status', status: 500 })
+    const modcache = tempModcache()
+    const main = await runScenario(universe, { proxies: broken.url, 'working-directory': 'sample', 'protect-later-steps': 'true', retries: '0' }, { workspace, modcache })
+    expect(main.failed).toBe(true)
+    expect(main.exported.GOPROXY ?? '').not.toMatch(/127\.0\.0\.1:\d+\/[\w-]{24}/)
+    expect(parseCommandFile(main.state)['later-steps']).toBeUndefined()
+    expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
+  })
+
   it('a later go install tool@version works through it', async () => {
     const { main, modcache } = await step([(await proxies.start(healthy)).url])
     const gobin = mkdtempSync(path.join(os.tmpdir(), 'gobin-'))

@@ -4,7 +4,8 @@
 // files go.sum names only after they matched it. It writes nothing to the job's log; it
 // reports to a file the post step reads, and ends when the post step stops it, when it has
 // been idle for the configured time, or when the runner process that started the step is gone.
-import { readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs'
+import { rmSync, writeFileSync, renameSync } from 'node:fs'
+import { text } from 'node:stream/consumers'
 import path from 'node:path'
 import { Fetcher } from '../fetch/fetcher.ts'
 import { startLocalProxy } from '../fetch/local-proxy.ts'
@@ -13,6 +14,7 @@ import type { CandidateStats } from '../fetch/stats.ts'
 import { processEnv } from '../goenv.ts'
 import { parseCandidates } from '../goproxy.ts'
 import { HttpClient, loadNetworkView } from '../net/client.ts'
+import { loadTrust } from '../net/trust.ts'
 import type { JobProxyConfig, JobProxyStats } from './config.ts'
 
 const REPORT_EVERY_MS = 2000
@@ -24,12 +26,15 @@ const MAX_SOCKETS = 32
 // The step stops reading this process's output once it is ready: nothing written later may crash it.
 process.stdout.on('error', () => undefined)
 
-const configFile = process.argv[2] as string
-const config = JSON.parse(readFileSync(configFile, 'utf8')) as JobProxyConfig
-// It holds the candidates' credentials: read once, then gone from disk.
-rmSync(configFile, { force: true })
+// Launched before the download ends, it does what it can ahead (the system's trust store), then
+// waits for its configuration (credentials included, never on disk); stdin closing without one
+// means the step did not need it, or is gone.
+const trust = loadTrust(processEnv())
+const given = await text(process.stdin)
+if (!given) process.exit(0)
+const config = JSON.parse(given) as JobProxyConfig
 
-const network = await loadNetworkView(processEnv(), config.goauth)
+const network = await loadNetworkView(processEnv(), config.goauth, trust)
 const client = new HttpClient(network, { maxSockets: MAX_SOCKETS })
 const candidates = parseCandidates(config.candidates.map(c => c.spec).join(','))
 const fetcher = new Fetcher({

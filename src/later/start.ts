@@ -1,13 +1,18 @@
 // Starts the job's proxy (job-proxy.ts) detached from the step: its own process group, no
-// inherited output, not waited for; the step reads one line (its URL) and lets it go.
-import { spawn } from 'node:child_process'
+// inherited output, not waited for. The process is launched early, so that node's start and
+// the bundle's load overlap the download instead of following it; it waits for its
+// configuration on stdin (credentials never touch the disk), answers one line (its URL) and
+// the step lets it go. Abandoned, or if the step dies, its stdin closes unconfigured and it exits.
+import { type ChildProcessByStdio, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
+import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { processEnv } from '../goenv.ts'
+import { killGroupOnCancel } from '../process.ts'
 import type { SumLine } from '../gosum.ts'
 import { withDeadline } from '../timing.ts'
 import type { JobProxyConfig, JobProxyState } from './config.ts'
@@ -23,40 +28,74 @@ export interface JobProxy extends JobProxyState {
   secret: string
 }
 
-export async function startJobProxy(options: {
+export interface JobProxyOptions {
   candidates: { spec: string; latencyMs: number }[]
   sumLines: SumLine[]
   goauth: string
   idleMs: number
   stallTimeoutMs: number
-  /** The script to run; by default the one beside this module (a benchmark runs dist's from source). */
-  entry?: string
-}): Promise<JobProxy> {
-  const { entry = ENTRY, ...given } = options
-  const workDir = mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'go-mod-download-later-'))
-  const secret = randomBytes(18).toString('base64url')
-  const config: JobProxyConfig = {
-    ...given,
-    secret,
-    // The runner's process that started this step: when it is gone, so is the job.
-    watchPid: process.ppid,
-    workDir,
-    statsFile: path.join(workDir, 'stats.json')
-  }
-  const configFile = path.join(workDir, 'config.json')
-  writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 })
-  const child = spawn(process.execPath, [entry, configFile], { cwd: workDir, detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: processEnv() })
-  try {
-    const line = await withDeadline(firstLine(child.stdout), READY_WITHIN_MS, 'The later-steps proxy start')
-    const url = /^ready (\S+)$/.exec(line ?? '')?.[1]
-    if (!url || child.pid === undefined) throw new Error(`the later-steps proxy did not start${line ? `: ${line}` : ''}`)
-    return { url, secret, pid: child.pid, statsFile: config.statsFile }
-  } catch (e) {
-    if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL')
-    throw e
-  } finally {
+}
+
+/** A launched, not yet configured job proxy: start() hands it its configuration, abandon() ends it. */
+export interface JobProxyLaunch {
+  start(options: JobProxyOptions): Promise<JobProxy>
+  /** Ends the process unless start() succeeded; safe to call more than once. */
+  abandon(): void
+}
+
+/** Launches the process now; `entry` is the script to run (a benchmark runs dist's from source). */
+export function launchJobProxy(entry = ENTRY): JobProxyLaunch {
+  const child: ChildProcessByStdio<Writable, Readable, null> = spawn(process.execPath, [entry], {
+    detached: true,
+    cwd: os.tmpdir(),
+    stdio: ['pipe', 'pipe', 'ignore'],
+    env: processEnv()
+  })
+  // A process that died before it was configured fails start() through its output's end, not here.
+  child.stdin.on('error', () => undefined)
+  child.on('error', () => undefined)
+  // Cancelled before it was configured, the step takes it down with go's trees.
+  const forget = child.pid === undefined ? () => undefined : killGroupOnCancel(child.pid)
+  let started = false
+  const letGo = () => {
+    forget()
     child.stdout.destroy()
+    child.stdin.destroy()
     child.unref()
+  }
+  return {
+    async start(options) {
+      const workDir = mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'go-mod-download-later-'))
+      const secret = randomBytes(18).toString('base64url')
+      const config: JobProxyConfig = {
+        ...options,
+        secret,
+        // The runner's process that started this step: when it is gone, so is the job.
+        watchPid: process.ppid,
+        workDir,
+        statsFile: path.join(workDir, 'stats.json')
+      }
+      try {
+        const line = firstLine(child.stdout)
+        child.stdin.end(JSON.stringify(config))
+        const ready = await withDeadline(line, READY_WITHIN_MS, 'The later-steps proxy start')
+        const url = /^ready (\S+)$/.exec(ready ?? '')?.[1]
+        if (!url || child.pid === undefined) throw new Error(`the later-steps proxy did not start${ready ? `: ${ready}` : ''}`)
+        started = true
+        return { url, secret, pid: child.pid, statsFile: config.statsFile }
+      } catch (e) {
+        this.abandon()
+        rmSync(workDir, { recursive: true, force: true })
+        throw e
+      } finally {
+        letGo()
+      }
+    },
+    abandon() {
+      if (started) return
+      if (child.pid !== undefined && child.exitCode === null) signalGroup(child.pid, 'SIGKILL')
+      letGo()
+    }
   }
 }
 

@@ -26,9 +26,12 @@ export interface NetworkView {
   auth: GoAuth
 }
 
-/** `goauth` is what `go env GOAUTH` reports (it may come from `go env -w`). */
-export async function loadNetworkView(env: Env, goauth: string): Promise<NetworkView> {
-  return { trust: loadTrust(env), proxies: proxyRules(env), auth: await loadGoAuth(goauth || 'netrc', env) }
+/**
+ * `goauth` is what `go env GOAUTH` reports (it may come from `go env -w`). `trust` may be loaded
+ * ahead (it depends on the environment alone, and reading the system's store takes a while).
+ */
+export async function loadNetworkView(env: Env, goauth: string, trust: Trust = loadTrust(env)): Promise<NetworkView> {
+  return { trust, proxies: proxyRules(env), auth: await loadGoAuth(goauth || 'netrc', env) }
 }
 
 /** Every secret the view holds, to mask in logs: forward-proxy credentials and GOAUTH's. */
