@@ -146,15 +146,15 @@ function issueFileCommand(command, message) {
   });
 }
 function prepareKeyValueMessage(key2, value) {
-  const delimiter3 = `ghadelimiter_${crypto2.randomUUID()}`;
+  const delimiter4 = `ghadelimiter_${crypto2.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key2.includes(delimiter3)) {
-    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter3}"`);
+  if (key2.includes(delimiter4)) {
+    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter4}"`);
   }
-  if (convertedValue.includes(delimiter3)) {
-    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter3}"`);
+  if (convertedValue.includes(delimiter4)) {
+    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter4}"`);
   }
-  return `${key2}<<${delimiter3}${os2.EOL}${convertedValue}${os2.EOL}${delimiter3}`;
+  return `${key2}<<${delimiter4}${os2.EOL}${convertedValue}${os2.EOL}${delimiter4}`;
 }
 var init_file_command = __esm({
   "node_modules/@actions/core/lib/file-command.js"() {
@@ -1279,14 +1279,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path32 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path34 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path32 && path32[0] !== "/") {
-          path32 = `/${path32}`;
+        if (path34 && path34[0] !== "/") {
+          path34 = `/${path34}`;
         }
-        return new URL(`${origin}${path32}`);
+        return new URL(`${origin}${path34}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1737,39 +1737,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path32, origin }
+          request: { method, path: path34, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path32);
+        debuglog("sending request to %s %s/%s", method, origin, path34);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path32, origin },
+          request: { method, path: path34, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path32,
+          path34,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path32, origin }
+          request: { method, path: path34, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path32);
+        debuglog("trailers received from %s %s/%s", method, origin, path34);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path32, origin },
+          request: { method, path: path34, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path32,
+          path34,
           error2.message
         );
       });
@@ -1818,9 +1818,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path32, origin }
+            request: { method, path: path34, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path32);
+          debuglog("sending request to %s %s/%s", method, origin, path34);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1883,7 +1883,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path32,
+        path: path34,
         method,
         body: body2,
         headers,
@@ -1898,11 +1898,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path32 !== "string") {
+        if (typeof path34 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path32[0] !== "/" && !(path32.startsWith("http://") || path32.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path34[0] !== "/" && !(path34.startsWith("http://") || path34.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path32)) {
+        } else if (invalidPathRegex.test(path34)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1968,7 +1968,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path32, query) : path32;
+        this.path = query ? buildURL(path34, query) : path34;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6661,7 +6661,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path32, host, upgrade, blocking, reset } = request;
+      const { method, path: path34, host, upgrade, blocking, reset } = request;
       let { body: body2, headers, contentLength: contentLength2 } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util5.isFormDataLike(body2)) {
@@ -6742,7 +6742,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path32} HTTP/1.1\r
+      let header = `${method} ${path34} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7271,7 +7271,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path32, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path34, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body: body2 } = request;
       if (upgrade) {
         util5.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7368,7 +7368,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path32;
+      headers[HTTP2_HEADER_PATH] = path34;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -7721,9 +7721,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume2, statusText);
         }
         const { origin, pathname, search } = util5.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path32 = search ? `${pathname}${search}` : pathname;
+        const path34 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path32;
+        this.opts.path = path34;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8962,10 +8962,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path32 = "/",
+          path: path34 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path32;
+        opts.path = origin + path34;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL5(origin);
           headers.host = host;
@@ -10937,20 +10937,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path32) {
-      if (typeof path32 !== "string") {
-        return path32;
+    function safeUrl(path34) {
+      if (typeof path34 !== "string") {
+        return path34;
       }
-      const pathSegments = path32.split("?");
+      const pathSegments = path34.split("?");
       if (pathSegments.length !== 2) {
-        return path32;
+        return path34;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path32, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path32);
+    function matchKey(mockDispatch2, { path: path34, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path34);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10972,7 +10972,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key2) {
       const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path32 }) => matchValue(safeUrl(path32), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path34 }) => matchValue(safeUrl(path34), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -11010,9 +11010,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path32, method, body: body2, headers, query } = opts;
+      const { path: path34, method, body: body2, headers, query } = opts;
       return {
-        path: path32,
+        path: path34,
         method,
         body: body2,
         headers,
@@ -11475,10 +11475,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path32, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path34, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path32,
+            Path: path34,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -12241,10 +12241,10 @@ var require_headers = __commonJS({
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
         const exists3 = this[kHeadersMap].get(lowercaseName);
         if (exists3) {
-          const delimiter3 = lowercaseName === "cookie" ? "; " : ", ";
+          const delimiter4 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
             name: exists3.name,
-            value: `${exists3.value}${delimiter3}${value}`
+            value: `${exists3.value}${delimiter4}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -16357,9 +16357,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path32) {
-      for (let i = 0; i < path32.length; ++i) {
-        const code = path32.charCodeAt(i);
+    function validateCookiePath(path34) {
+      for (let i = 0; i < path34.length; ++i) {
+        const code = path34.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19279,11 +19279,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path32 = opts.path;
+          let path34 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path32 = `/${path32}`;
+            path34 = `/${path34}`;
           }
-          url2 = new URL(util5.parseOrigin(url2).origin + path32);
+          url2 = new URL(util5.parseOrigin(url2).origin + path34);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19364,7 +19364,7 @@ var init_lib = __esm({
     tunnel = __toESM(require_tunnel2(), 1);
     import_undici = __toESM(require_undici(), 1);
     __awaiter = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -19385,7 +19385,7 @@ var init_lib = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19995,7 +19995,7 @@ var __awaiter2, BearerCredentialHandler;
 var init_auth = __esm({
   "node_modules/@actions/http-client/lib/auth.js"() {
     __awaiter2 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -20016,7 +20016,7 @@ var init_auth = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20062,7 +20062,7 @@ var __awaiter3, access, appendFile, writeFile, SUMMARY_ENV_VAR, Summary, _summar
 var init_summary = __esm({
   "node_modules/@actions/core/lib/summary.js"() {
     __awaiter3 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -20083,7 +20083,7 @@ var init_summary = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20353,6 +20353,15 @@ var init_path_utils = __esm({
 // node_modules/@actions/io/lib/io-util.js
 import * as fs2 from "fs";
 import * as path from "path";
+function readlink(fsPath) {
+  return __awaiter4(this, void 0, void 0, function* () {
+    const result = yield fs2.promises.readlink(fsPath);
+    if (IS_WINDOWS && !result.endsWith("\\")) {
+      return `${result}\\`;
+    }
+    return result;
+  });
+}
 function exists(fsPath) {
   return __awaiter4(this, void 0, void 0, function* () {
     try {
@@ -20449,7 +20458,7 @@ var __awaiter4, chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir,
 var init_io_util = __esm({
   "node_modules/@actions/io/lib/io-util.js"() {
     __awaiter4 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -20470,7 +20479,7 @@ var init_io_util = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20484,6 +20493,32 @@ var init_io_util = __esm({
 // node_modules/@actions/io/lib/io.js
 import { ok } from "assert";
 import * as path2 from "path";
+function cp(source_1, dest_1) {
+  return __awaiter5(this, arguments, void 0, function* (source2, dest, options = {}) {
+    const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+    const destStat = (yield exists(dest)) ? yield stat(dest) : null;
+    if (destStat && destStat.isFile() && !force) {
+      return;
+    }
+    const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path2.join(dest, path2.basename(source2)) : dest;
+    if (!(yield exists(source2))) {
+      throw new Error(`no such file or directory: ${source2}`);
+    }
+    const sourceStat = yield stat(source2);
+    if (sourceStat.isDirectory()) {
+      if (!recursive) {
+        throw new Error(`Failed to copy. ${source2} is a directory, but tried to copy without recursive flag.`);
+      } else {
+        yield cpDirRecursive(source2, newDest, 0, force);
+      }
+    } else {
+      if (path2.relative(source2, newDest) === "") {
+        throw new Error(`'${newDest}' and '${source2}' are the same file`);
+      }
+      yield copyFile2(source2, newDest, force);
+    }
+  });
+}
 function rmRF(inputPath) {
   return __awaiter5(this, void 0, void 0, function* () {
     if (IS_WINDOWS) {
@@ -20573,12 +20608,57 @@ function findInPath(tool) {
     return matches;
   });
 }
+function readCopyOptions(options) {
+  const force = options.force == null ? true : options.force;
+  const recursive = Boolean(options.recursive);
+  const copySourceDirectory = options.copySourceDirectory == null ? true : Boolean(options.copySourceDirectory);
+  return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+  return __awaiter5(this, void 0, void 0, function* () {
+    if (currentDepth >= 255)
+      return;
+    currentDepth++;
+    yield mkdirP(destDir);
+    const files = yield readdir(sourceDir);
+    for (const fileName of files) {
+      const srcFile = `${sourceDir}/${fileName}`;
+      const destFile = `${destDir}/${fileName}`;
+      const srcFileStat = yield lstat(srcFile);
+      if (srcFileStat.isDirectory()) {
+        yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+      } else {
+        yield copyFile2(srcFile, destFile, force);
+      }
+    }
+    yield chmod(destDir, (yield stat(sourceDir)).mode);
+  });
+}
+function copyFile2(srcFile, destFile, force) {
+  return __awaiter5(this, void 0, void 0, function* () {
+    if ((yield lstat(srcFile)).isSymbolicLink()) {
+      try {
+        yield lstat(destFile);
+        yield unlink(destFile);
+      } catch (e) {
+        if (e.code === "EPERM") {
+          yield chmod(destFile, "0666");
+          yield unlink(destFile);
+        }
+      }
+      const symlinkFull = yield readlink(srcFile);
+      yield symlink(symlinkFull, destFile, IS_WINDOWS ? "junction" : null);
+    } else if (!(yield exists(destFile)) || force) {
+      yield copyFile(srcFile, destFile);
+    }
+  });
+}
 var __awaiter5;
 var init_io = __esm({
   "node_modules/@actions/io/lib/io.js"() {
     init_io_util();
     __awaiter5 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -20599,7 +20679,7 @@ var init_io = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20663,7 +20743,7 @@ var init_toolrunner = __esm({
     init_io();
     init_io_util();
     __awaiter6 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -20684,7 +20764,7 @@ var init_toolrunner = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -21115,7 +21195,7 @@ var init_exec = __esm({
   "node_modules/@actions/exec/lib/exec.js"() {
     init_toolrunner();
     __awaiter7 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -21136,7 +21216,7 @@ var init_exec = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -21157,6 +21237,7 @@ var init_platform = __esm({
 
 // node_modules/@actions/core/lib/core.js
 import * as os5 from "os";
+import * as path4 from "path";
 function exportVariable(name, val) {
   const convertedVal = toCommandValue(val);
   process.env[name] = convertedVal;
@@ -21168,6 +21249,15 @@ function exportVariable(name, val) {
 }
 function setSecret(secret) {
   issueCommand("add-mask", {}, secret);
+}
+function addPath(inputPath) {
+  const filePath2 = process.env["GITHUB_PATH"] || "";
+  if (filePath2) {
+    issueFileCommand("PATH", inputPath);
+  } else {
+    issueCommand("add-path", {}, inputPath);
+  }
+  process.env["PATH"] = `${inputPath}${path4.delimiter}${process.env["PATH"]}`;
 }
 function getInput(name, options) {
   const val = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] || "";
@@ -21243,7 +21333,7 @@ var init_core = __esm({
     init_path_utils();
     init_platform();
     __awaiter8 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -21264,7 +21354,7 @@ var init_core = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -23529,14 +23619,14 @@ var init_internal_glob_options_helper = __esm({
 });
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path9 from "path";
+import * as path10 from "path";
 import assert from "assert";
 function dirname5(p) {
   p = safeTrimTrailingSeparator(p);
   if (IS_WINDOWS4 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path9.dirname(p);
+  let result = path10.dirname(p);
   if (IS_WINDOWS4 && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -23573,7 +23663,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS4 && root.endsWith("\\")) {
   } else {
-    root += path9.sep;
+    root += path10.sep;
   }
   return root + itemPath;
 }
@@ -23607,10 +23697,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators2(p);
-  if (!p.endsWith(path9.sep)) {
+  if (!p.endsWith(path10.sep)) {
     return p;
   }
-  if (p === path9.sep) {
+  if (p === path10.sep) {
     return p;
   }
   if (IS_WINDOWS4 && /^[A-Z]:\\$/i.test(p)) {
@@ -24886,7 +24976,7 @@ var init_escape = __esm({
 });
 
 // node_modules/minimatch/dist/esm/index.js
-var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path10, sep3, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults, braceExpand, makeRe, match2, globMagic, regExpEscape2, Minimatch;
+var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path11, sep3, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults, braceExpand, makeRe, match2, globMagic, regExpEscape2, Minimatch;
 var init_esm3 = __esm({
   "node_modules/minimatch/dist/esm/index.js"() {
     init_esm2();
@@ -24955,11 +25045,11 @@ var init_esm3 = __esm({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    path10 = {
+    path11 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    sep3 = defaultPlatform === "win32" ? path10.win32.sep : path10.posix.sep;
+    sep3 = defaultPlatform === "win32" ? path11.win32.sep : path11.posix.sep;
     minimatch.sep = sep3;
     GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     minimatch.GLOBSTAR = GLOBSTAR;
@@ -25708,7 +25798,7 @@ var init_esm3 = __esm({
 });
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path11 from "path";
+import * as path12 from "path";
 import assert2 from "assert";
 var IS_WINDOWS6, Path;
 var init_internal_path = __esm({
@@ -25726,12 +25816,12 @@ var init_internal_path = __esm({
           assert2(itemPath, `Parameter 'itemPath' must not be empty`);
           itemPath = safeTrimTrailingSeparator(itemPath);
           if (!hasRoot(itemPath)) {
-            this.segments = itemPath.split(path11.sep);
+            this.segments = itemPath.split(path12.sep);
           } else {
             let remaining = itemPath;
             let dir = dirname5(remaining);
             while (dir !== remaining) {
-              const basename5 = path11.basename(remaining);
+              const basename5 = path12.basename(remaining);
               this.segments.unshift(basename5);
               remaining = dir;
               dir = dirname5(remaining);
@@ -25749,7 +25839,7 @@ var init_internal_path = __esm({
               assert2(segment === dirname5(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
               this.segments.push(segment);
             } else {
-              assert2(!segment.includes(path11.sep), `Parameter 'itemPath' contains unexpected path separators`);
+              assert2(!segment.includes(path12.sep), `Parameter 'itemPath' contains unexpected path separators`);
               this.segments.push(segment);
             }
           }
@@ -25760,12 +25850,12 @@ var init_internal_path = __esm({
        */
       toString() {
         let result = this.segments[0];
-        let skipSlash = result.endsWith(path11.sep) || IS_WINDOWS6 && /^[A-Z]:$/i.test(result);
+        let skipSlash = result.endsWith(path12.sep) || IS_WINDOWS6 && /^[A-Z]:$/i.test(result);
         for (let i = 1; i < this.segments.length; i++) {
           if (skipSlash) {
             skipSlash = false;
           } else {
-            result += path11.sep;
+            result += path12.sep;
           }
           result += this.segments[i];
         }
@@ -25777,7 +25867,7 @@ var init_internal_path = __esm({
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os7 from "os";
-import * as path12 from "path";
+import * as path13 from "path";
 import assert3 from "assert";
 var IS_WINDOWS7, Pattern;
 var init_internal_pattern = __esm({
@@ -25809,7 +25899,7 @@ var init_internal_pattern = __esm({
         }
         pattern = _Pattern.fixupPattern(pattern, homedir2);
         this.segments = new Path(pattern).segments;
-        this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path12.sep);
+        this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path13.sep);
         pattern = safeTrimTrailingSeparator(pattern);
         let foundGlob = false;
         const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -25833,8 +25923,8 @@ var init_internal_pattern = __esm({
       match(itemPath) {
         if (this.segments[this.segments.length - 1] === "**") {
           itemPath = normalizeSeparators2(itemPath);
-          if (!itemPath.endsWith(path12.sep) && this.isImplicitPattern === false) {
-            itemPath = `${itemPath}${path12.sep}`;
+          if (!itemPath.endsWith(path13.sep) && this.isImplicitPattern === false) {
+            itemPath = `${itemPath}${path13.sep}`;
           }
         } else {
           itemPath = safeTrimTrailingSeparator(itemPath);
@@ -25869,9 +25959,9 @@ var init_internal_pattern = __esm({
         assert3(literalSegments.every((x, i) => (x !== "." || i === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
         assert3(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
         pattern = normalizeSeparators2(pattern);
-        if (pattern === "." || pattern.startsWith(`.${path12.sep}`)) {
+        if (pattern === "." || pattern.startsWith(`.${path13.sep}`)) {
           pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-        } else if (pattern === "~" || pattern.startsWith(`~${path12.sep}`)) {
+        } else if (pattern === "~" || pattern.startsWith(`~${path13.sep}`)) {
           homedir2 = homedir2 || os7.homedir();
           assert3(homedir2, "Unable to determine HOME directory");
           assert3(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -25952,8 +26042,8 @@ var SearchState;
 var init_internal_search_state = __esm({
   "node_modules/@actions/glob/lib/internal-search-state.js"() {
     SearchState = class {
-      constructor(path32, level) {
-        this.path = path32;
+      constructor(path34, level) {
+        this.path = path34;
         this.level = level;
       }
     };
@@ -25962,8 +26052,8 @@ var init_internal_search_state = __esm({
 
 // node_modules/@actions/glob/lib/internal-globber.js
 import * as fs6 from "fs";
-import * as path13 from "path";
-var __awaiter9, __asyncValues, __await, __asyncGenerator, IS_WINDOWS8, DefaultGlobber;
+import * as path14 from "path";
+var __awaiter10, __asyncValues, __await, __asyncGenerator, IS_WINDOWS8, DefaultGlobber;
 var init_internal_globber = __esm({
   "node_modules/@actions/glob/lib/internal-globber.js"() {
     init_core();
@@ -25972,8 +26062,8 @@ var init_internal_globber = __esm({
     init_internal_match_kind();
     init_internal_pattern();
     init_internal_search_state();
-    __awaiter9 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    __awaiter10 = function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -25994,7 +26084,7 @@ var init_internal_globber = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -26073,7 +26163,7 @@ var init_internal_globber = __esm({
         return this.searchPaths.slice();
       }
       glob() {
-        return __awaiter9(this, void 0, void 0, function* () {
+        return __awaiter10(this, void 0, void 0, function* () {
           var _a2, e_1, _b, _c;
           const result = [];
           try {
@@ -26133,7 +26223,7 @@ var init_internal_globber = __esm({
             if (!stats) {
               continue;
             }
-            if (options.excludeHiddenFiles && path13.basename(item.path).match(/^\./)) {
+            if (options.excludeHiddenFiles && path14.basename(item.path).match(/^\./)) {
               continue;
             }
             if (stats.isDirectory()) {
@@ -26143,7 +26233,7 @@ var init_internal_globber = __esm({
                 continue;
               }
               const childLevel = item.level + 1;
-              const childItems = (yield __await(fs6.promises.readdir(item.path))).map((x) => new SearchState(path13.join(item.path, x), childLevel));
+              const childItems = (yield __await(fs6.promises.readdir(item.path))).map((x) => new SearchState(path14.join(item.path, x), childLevel));
               stack.push(...childItems.reverse());
             } else if (match3 & MatchKind.File) {
               yield yield __await(item.path);
@@ -26155,7 +26245,7 @@ var init_internal_globber = __esm({
        * Constructs a DefaultGlobber
        */
       static create(patterns, options) {
-        return __awaiter9(this, void 0, void 0, function* () {
+        return __awaiter10(this, void 0, void 0, function* () {
           const result = new _DefaultGlobber(options);
           if (IS_WINDOWS8) {
             patterns = patterns.replace(/\r\n/g, "\n");
@@ -26174,7 +26264,7 @@ var init_internal_globber = __esm({
         });
       }
       static stat(item, options, traversalChain) {
-        return __awaiter9(this, void 0, void 0, function* () {
+        return __awaiter10(this, void 0, void 0, function* () {
           let stats;
           if (options.followSymbolicLinks) {
             try {
@@ -26219,17 +26309,17 @@ var init_internal_hash_files = __esm({
 
 // node_modules/@actions/glob/lib/glob.js
 function create(patterns, options) {
-  return __awaiter10(this, void 0, void 0, function* () {
+  return __awaiter11(this, void 0, void 0, function* () {
     return yield DefaultGlobber.create(patterns, options);
   });
 }
-var __awaiter10;
+var __awaiter11;
 var init_glob = __esm({
   "node_modules/@actions/glob/lib/glob.js"() {
     init_internal_globber();
     init_internal_hash_files();
-    __awaiter10 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    __awaiter11 = function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -26250,7 +26340,7 @@ var init_glob = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -26290,10 +26380,10 @@ var init_constants = __esm({
 // node_modules/@actions/cache/lib/internal/cacheUtils.js
 import * as crypto3 from "crypto";
 import * as fs7 from "fs";
-import * as path14 from "path";
+import * as path15 from "path";
 import * as util from "util";
 function createTempDirectory() {
-  return __awaiter11(this, void 0, void 0, function* () {
+  return __awaiter12(this, void 0, void 0, function* () {
     const IS_WINDOWS10 = process.platform === "win32";
     let tempDirectory = process.env["RUNNER_TEMP"] || "";
     if (!tempDirectory) {
@@ -26307,9 +26397,9 @@ function createTempDirectory() {
           baseLocation = "/home";
         }
       }
-      tempDirectory = path14.join(baseLocation, "actions", "temp");
+      tempDirectory = path15.join(baseLocation, "actions", "temp");
     }
-    const dest = path14.join(tempDirectory, crypto3.randomUUID());
+    const dest = path15.join(tempDirectory, crypto3.randomUUID());
     yield mkdirP(dest);
     return dest;
   });
@@ -26318,7 +26408,7 @@ function getArchiveFileSizeInBytes(filePath2) {
   return fs7.statSync(filePath2).size;
 }
 function resolvePaths(patterns) {
-  return __awaiter11(this, void 0, void 0, function* () {
+  return __awaiter12(this, void 0, void 0, function* () {
     var _a2, e_1, _b, _c;
     var _d;
     const paths = [];
@@ -26331,7 +26421,7 @@ function resolvePaths(patterns) {
         _c = _g.value;
         _e = false;
         const file = _c;
-        const relativeFile = path14.relative(workspace, file).replace(new RegExp(`\\${path14.sep}`, "g"), "/");
+        const relativeFile = path15.relative(workspace, file).replace(new RegExp(`\\${path15.sep}`, "g"), "/");
         debug(`Matched: ${relativeFile}`);
         if (relativeFile === "") {
           paths.push(".");
@@ -26352,12 +26442,12 @@ function resolvePaths(patterns) {
   });
 }
 function unlinkFile(filePath2) {
-  return __awaiter11(this, void 0, void 0, function* () {
+  return __awaiter12(this, void 0, void 0, function* () {
     return util.promisify(fs7.unlink)(filePath2);
   });
 }
 function getVersion(app_1) {
-  return __awaiter11(this, arguments, void 0, function* (app, additionalArgs = []) {
+  return __awaiter12(this, arguments, void 0, function* (app, additionalArgs = []) {
     let versionOutput = "";
     additionalArgs.push("--version");
     debug(`Checking ${app} ${additionalArgs.join(" ")}`);
@@ -26379,7 +26469,7 @@ function getVersion(app_1) {
   });
 }
 function getCompressionMethod() {
-  return __awaiter11(this, void 0, void 0, function* () {
+  return __awaiter12(this, void 0, void 0, function* () {
     const versionOutput = yield getVersion("zstd", ["--quiet"]);
     const version3 = semver3.clean(versionOutput);
     debug(`zstd version: ${version3}`);
@@ -26394,7 +26484,7 @@ function getCacheFileName(compressionMethod) {
   return compressionMethod === CompressionMethod.Gzip ? CacheFilename.Gzip : CacheFilename.Zstd;
 }
 function getGnuTarPathOnWindows() {
-  return __awaiter11(this, void 0, void 0, function* () {
+  return __awaiter12(this, void 0, void 0, function* () {
     if (fs7.existsSync(GnuTarPathOnWindows)) {
       return GnuTarPathOnWindows;
     }
@@ -26426,7 +26516,7 @@ function getRuntimeToken() {
   }
   return token;
 }
-var semver3, __awaiter11, __asyncValues2, versionSalt;
+var semver3, __awaiter12, __asyncValues2, versionSalt;
 var init_cacheUtils = __esm({
   "node_modules/@actions/cache/lib/internal/cacheUtils.js"() {
     init_core();
@@ -26435,8 +26525,8 @@ var init_cacheUtils = __esm({
     init_io();
     semver3 = __toESM(require_semver2(), 1);
     init_constants();
-    __awaiter11 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    __awaiter12 = function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -26457,7 +26547,7 @@ var init_cacheUtils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -28405,8 +28495,8 @@ var require_common = __commonJS({
         }
         return debug5;
       }
-      function extend2(namespace, delimiter3) {
-        const newDebug = createDebug4(this.namespace + (typeof delimiter3 === "undefined" ? ":" : delimiter3) + namespace);
+      function extend2(namespace, delimiter4) {
+        const newDebug = createDebug4(this.namespace + (typeof delimiter4 === "undefined" ? ":" : delimiter4) + namespace);
         newDebug.log = this.log;
         return newDebug;
       }
@@ -32724,15 +32814,15 @@ function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObjec
   let isAbsolutePath = false;
   let requestUrl2 = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
-    let path32 = replaceAll(operationSpec.path, urlReplacements);
-    if (operationSpec.path === "/{nextLink}" && path32.startsWith("/")) {
-      path32 = path32.substring(1);
+    let path34 = replaceAll(operationSpec.path, urlReplacements);
+    if (operationSpec.path === "/{nextLink}" && path34.startsWith("/")) {
+      path34 = path34.substring(1);
     }
-    if (isAbsoluteUrl(path32)) {
-      requestUrl2 = path32;
+    if (isAbsoluteUrl(path34)) {
+      requestUrl2 = path34;
       isAbsolutePath = true;
     } else {
-      requestUrl2 = appendPath(requestUrl2, path32);
+      requestUrl2 = appendPath(requestUrl2, path34);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
@@ -32778,9 +32868,9 @@ function appendPath(url2, pathToAppend) {
   }
   const searchStart = pathToAppend.indexOf("?");
   if (searchStart !== -1) {
-    const path32 = pathToAppend.substring(0, searchStart);
+    const path34 = pathToAppend.substring(0, searchStart);
     const search = pathToAppend.substring(searchStart + 1);
-    newPath = newPath + path32;
+    newPath = newPath + path34;
     if (search) {
       parsedUrl.search = parsedUrl.search ? `${parsedUrl.search}&${search}` : search;
     }
@@ -32801,7 +32891,7 @@ function calculateQueryParameters(operationSpec, operationArguments, fallbackObj
       let queryParameterValue = getOperationArgumentValueFromParameter(operationArguments, queryParameter, fallbackObject);
       if (queryParameterValue !== void 0 && queryParameterValue !== null || queryParameter.mapper.required) {
         queryParameterValue = operationSpec.serializer.serialize(queryParameter.mapper, queryParameterValue, getPathStringFromParameter(queryParameter));
-        const delimiter3 = queryParameter.collectionFormat ? CollectionFormatToDelimiterMap[queryParameter.collectionFormat] : "";
+        const delimiter4 = queryParameter.collectionFormat ? CollectionFormatToDelimiterMap[queryParameter.collectionFormat] : "";
         if (Array.isArray(queryParameterValue)) {
           queryParameterValue = queryParameterValue.map((item) => {
             if (item === null || item === void 0) {
@@ -32813,7 +32903,7 @@ function calculateQueryParameters(operationSpec, operationArguments, fallbackObj
         if (queryParameter.collectionFormat === "Multi" && queryParameterValue.length === 0) {
           continue;
         } else if (Array.isArray(queryParameterValue) && (queryParameter.collectionFormat === "SSV" || queryParameter.collectionFormat === "TSV")) {
-          queryParameterValue = queryParameterValue.join(delimiter3);
+          queryParameterValue = queryParameterValue.join(delimiter4);
         }
         if (!queryParameter.skipEncoding) {
           if (Array.isArray(queryParameterValue)) {
@@ -32825,7 +32915,7 @@ function calculateQueryParameters(operationSpec, operationArguments, fallbackObj
           }
         }
         if (Array.isArray(queryParameterValue) && (queryParameter.collectionFormat === "CSV" || queryParameter.collectionFormat === "Pipes")) {
-          queryParameterValue = queryParameterValue.join(delimiter3);
+          queryParameterValue = queryParameterValue.join(delimiter4);
         }
         result.set(queryParameter.mapper.serializedName || getPathStringFromParameter(queryParameter), queryParameterValue);
       }
@@ -35852,16 +35942,16 @@ var init_Matcher = __esm({
        * @returns {string|undefined}
        */
       getCurrentTag() {
-        const path32 = this._matcher.path;
-        return path32.length > 0 ? path32[path32.length - 1].tag : void 0;
+        const path34 = this._matcher.path;
+        return path34.length > 0 ? path34[path34.length - 1].tag : void 0;
       }
       /**
        * Get current namespace.
        * @returns {string|undefined}
        */
       getCurrentNamespace() {
-        const path32 = this._matcher.path;
-        return path32.length > 0 ? path32[path32.length - 1].namespace : void 0;
+        const path34 = this._matcher.path;
+        return path34.length > 0 ? path34[path34.length - 1].namespace : void 0;
       }
       /**
        * Get current node's attribute value.
@@ -35869,9 +35959,9 @@ var init_Matcher = __esm({
        * @returns {*}
        */
       getAttrValue(attrName) {
-        const path32 = this._matcher.path;
-        if (path32.length === 0) return void 0;
-        return path32[path32.length - 1].values?.[attrName];
+        const path34 = this._matcher.path;
+        if (path34.length === 0) return void 0;
+        return path34[path34.length - 1].values?.[attrName];
       }
       /**
        * Check if current node has an attribute.
@@ -35879,9 +35969,9 @@ var init_Matcher = __esm({
        * @returns {boolean}
        */
       hasAttr(attrName) {
-        const path32 = this._matcher.path;
-        if (path32.length === 0) return false;
-        const current = path32[path32.length - 1];
+        const path34 = this._matcher.path;
+        if (path34.length === 0) return false;
+        const current = path34[path34.length - 1];
         return current.values !== void 0 && attrName in current.values;
       }
       /**
@@ -35907,18 +35997,18 @@ var init_Matcher = __esm({
        * @returns {number}
        */
       getPosition() {
-        const path32 = this._matcher.path;
-        if (path32.length === 0) return -1;
-        return path32[path32.length - 1].position ?? 0;
+        const path34 = this._matcher.path;
+        if (path34.length === 0) return -1;
+        return path34[path34.length - 1].position ?? 0;
       }
       /**
        * Get current node's repeat counter (occurrence count of this tag name).
        * @returns {number}
        */
       getCounter() {
-        const path32 = this._matcher.path;
-        if (path32.length === 0) return -1;
-        return path32[path32.length - 1].counter ?? 0;
+        const path34 = this._matcher.path;
+        if (path34.length === 0) return -1;
+        return path34[path34.length - 1].counter ?? 0;
       }
       /**
        * Get current node's sibling index (alias for getPosition).
@@ -39386,11 +39476,11 @@ var init_crc64 = __esm({
           throw new Error("Module.ENVIRONMENT has been deprecated. To force the environment, use the ENVIRONMENT compile-time option (for example, -sENVIRONMENT=web or -sENVIRONMENT=node)");
         }
         var scriptDirectory = "";
-        function locateFile(path32) {
+        function locateFile(path34) {
           if (Module["locateFile"]) {
-            return Module["locateFile"](path32, scriptDirectory);
+            return Module["locateFile"](path34, scriptDirectory);
           }
-          return scriptDirectory + path32;
+          return scriptDirectory + path34;
         }
         var read_, readAsync, readBinary, setWindowTitle;
         function logExceptionOnExit(e) {
@@ -39403,7 +39493,7 @@ var init_crc64 = __esm({
         }
         if (ENVIRONMENT_IS_NODE) {
           if (typeof process == "undefined" || !process.release || process.release.name !== "node") throw new Error("not compiled for this environment (did you build to HTML and try to run it not on the web, or set ENVIRONMENT to something - like node - and run it someplace else - like on the web?)");
-          var fs15 = require2("fs");
+          var fs16 = require2("fs");
           var nodePath = require2("path");
           if (ENVIRONMENT_IS_WORKER) {
             scriptDirectory = nodePath.dirname(scriptDirectory) + "/";
@@ -39412,7 +39502,7 @@ var init_crc64 = __esm({
           }
           read_ = (filename, binary) => {
             filename = isFileURI(filename) ? new URL(filename) : nodePath.normalize(filename);
-            return fs15.readFileSync(filename, binary ? void 0 : "utf8");
+            return fs16.readFileSync(filename, binary ? void 0 : "utf8");
           };
           readBinary = (filename) => {
             var ret = read_(filename, true);
@@ -39424,7 +39514,7 @@ var init_crc64 = __esm({
           };
           readAsync = (filename, onload, onerror) => {
             filename = isFileURI(filename) ? new URL(filename) : nodePath.normalize(filename);
-            fs15.readFile(filename, function(err2, data) {
+            fs16.readFile(filename, function(err2, data) {
               if (err2) onerror(err2);
               else onload(data.buffer);
             });
@@ -42867,9 +42957,9 @@ var init_StorageSharedKeyCredentialPolicy = __esm({
        * @param request -
        */
       getCanonicalizedResourceString(request) {
-        const path32 = getURLPath(request.url) || "/";
+        const path34 = getURLPath(request.url) || "/";
         let canonicalizedResourceString = "";
-        canonicalizedResourceString += `/${this.factory.accountName}${path32}`;
+        canonicalizedResourceString += `/${this.factory.accountName}${path34}`;
         const queries = getURLQueries(request.url);
         const lowercaseQueries = {};
         if (queries) {
@@ -43411,9 +43501,9 @@ function storageSharedKeyCredentialPolicy(options) {
     return canonicalizedHeadersStringToSign;
   }
   function getCanonicalizedResourceString(request) {
-    const path32 = getURLPath(request.url) || "/";
+    const path34 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${options.accountName}${path32}`;
+    canonicalizedResourceString += `/${options.accountName}${path34}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -52627,7 +52717,7 @@ var init_mappers = __esm({
 });
 
 // node_modules/@azure/storage-blob/dist/esm/generated/src/models/parameters.js
-var contentType, blobServiceProperties, accept, url, restype, comp, timeoutInSeconds, version, requestId, accept1, comp1, comp2, prefix, marker, maxPageSize, include, keyInfo, comp3, restype1, body, comp4, contentLength, multipartContentType, comp5, where, restype2, metadata, access2, defaultEncryptionScope, preventEncryptionScopeOverride, leaseId, ifModifiedSince, ifUnmodifiedSince, comp6, comp7, containerAcl, comp8, deletedContainerName, deletedContainerVersion, comp9, sourceContainerName, sourceLeaseId, comp10, action, duration, proposedLeaseId, action1, leaseId1, action2, action3, breakPeriod, action4, proposedLeaseId1, include1, startFrom, delimiter2, snapshot, versionId, range2, rangeGetContentMD5, rangeGetContentCRC64, encryptionKey, encryptionKeySha256, encryptionAlgorithm, ifMatch, ifNoneMatch, ifTags, deleteSnapshots, blobDeleteType, comp11, expiryOptions, expiresOn, blobCacheControl, blobContentType, blobContentMD5, blobContentEncoding, blobContentLanguage, blobContentDisposition, comp12, immutabilityPolicyExpiry, immutabilityPolicyMode, comp13, legalHold, encryptionScope, comp14, tier, rehydratePriority, sourceIfModifiedSince, sourceIfUnmodifiedSince, sourceIfMatch, sourceIfNoneMatch, sourceIfTags, copySource, blobTagsString, sealBlob, legalHold1, xMsRequiresSync, sourceContentMD5, copySourceAuthorization, copySourceTags, fileRequestIntent, comp15, copyActionAbortConstant, copyId, comp16, tier1, queryRequest, comp17, comp18, ifModifiedSince1, ifUnmodifiedSince1, ifMatch1, ifNoneMatch1, tags, transactionalContentMD5, transactionalContentCrc64, blobType, blobContentLength, blobSequenceNumber, contentType1, body1, accept2, comp19, pageWrite, ifSequenceNumberLessThanOrEqualTo, ifSequenceNumberLessThan, ifSequenceNumberEqualTo, pageWrite1, sourceUrl, sourceRange, sourceContentCrc64, range1, comp20, prevsnapshot, prevSnapshotUrl, sequenceNumberAction, comp21, blobType1, comp22, maxSize, appendPosition, sourceRange1, comp23, blobType2, copySourceBlobProperties, comp24, blockId, blocks, comp25, listType;
+var contentType, blobServiceProperties, accept, url, restype, comp, timeoutInSeconds, version, requestId, accept1, comp1, comp2, prefix, marker, maxPageSize, include, keyInfo, comp3, restype1, body, comp4, contentLength, multipartContentType, comp5, where, restype2, metadata, access2, defaultEncryptionScope, preventEncryptionScopeOverride, leaseId, ifModifiedSince, ifUnmodifiedSince, comp6, comp7, containerAcl, comp8, deletedContainerName, deletedContainerVersion, comp9, sourceContainerName, sourceLeaseId, comp10, action, duration, proposedLeaseId, action1, leaseId1, action2, action3, breakPeriod, action4, proposedLeaseId1, include1, startFrom, delimiter3, snapshot, versionId, range2, rangeGetContentMD5, rangeGetContentCRC64, encryptionKey, encryptionKeySha256, encryptionAlgorithm, ifMatch, ifNoneMatch, ifTags, deleteSnapshots, blobDeleteType, comp11, expiryOptions, expiresOn, blobCacheControl, blobContentType, blobContentMD5, blobContentEncoding, blobContentLanguage, blobContentDisposition, comp12, immutabilityPolicyExpiry, immutabilityPolicyMode, comp13, legalHold, encryptionScope, comp14, tier, rehydratePriority, sourceIfModifiedSince, sourceIfUnmodifiedSince, sourceIfMatch, sourceIfNoneMatch, sourceIfTags, copySource, blobTagsString, sealBlob, legalHold1, xMsRequiresSync, sourceContentMD5, copySourceAuthorization, copySourceTags, fileRequestIntent, comp15, copyActionAbortConstant, copyId, comp16, tier1, queryRequest, comp17, comp18, ifModifiedSince1, ifUnmodifiedSince1, ifMatch1, ifNoneMatch1, tags, transactionalContentMD5, transactionalContentCrc64, blobType, blobContentLength, blobSequenceNumber, contentType1, body1, accept2, comp19, pageWrite, ifSequenceNumberLessThanOrEqualTo, ifSequenceNumberLessThan, ifSequenceNumberEqualTo, pageWrite1, sourceUrl, sourceRange, sourceContentCrc64, range1, comp20, prevsnapshot, prevSnapshotUrl, sequenceNumberAction, comp21, blobType1, comp22, maxSize, appendPosition, sourceRange1, comp23, blobType2, copySourceBlobProperties, comp24, blockId, blocks, comp25, listType;
 var init_parameters = __esm({
   "node_modules/@azure/storage-blob/dist/esm/generated/src/models/parameters.js"() {
     init_mappers();
@@ -53252,7 +53342,7 @@ var init_parameters = __esm({
         }
       }
     };
-    delimiter2 = {
+    delimiter3 = {
       parameterPath: "delimiter",
       mapper: {
         serializedName: "delimiter",
@@ -54782,8 +54872,8 @@ var init_container = __esm({
        *                  character or a string.
        * @param options The options parameters.
        */
-      listBlobHierarchySegment(delimiter3, options) {
-        return this.client.sendOperationRequest({ delimiter: delimiter3, options }, listBlobHierarchySegmentOperationSpec);
+      listBlobHierarchySegment(delimiter4, options) {
+        return this.client.sendOperationRequest({ delimiter: delimiter4, options }, listBlobHierarchySegmentOperationSpec);
       }
       /**
        * Returns the sku name and account kind
@@ -55301,7 +55391,7 @@ var init_container = __esm({
         restype2,
         include1,
         startFrom,
-        delimiter2
+        delimiter3
       ],
       urlParameters: [url],
       headerParameters: [
@@ -57568,10 +57658,10 @@ var init_StorageContextClient = __esm({
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url2) {
   const urlParsed = new URL(url2);
-  let path32 = urlParsed.pathname;
-  path32 = path32 || "/";
-  path32 = escape2(path32);
-  urlParsed.pathname = path32;
+  let path34 = urlParsed.pathname;
+  path34 = path34 || "/";
+  path34 = escape2(path34);
+  urlParsed.pathname = path34;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -57656,9 +57746,9 @@ function escape2(text) {
 }
 function appendToURLPath(url2, name) {
   const urlParsed = new URL(url2);
-  let path32 = urlParsed.pathname;
-  path32 = path32 ? path32.endsWith("/") ? `${path32}${name}` : `${path32}/${name}` : name;
-  urlParsed.pathname = path32;
+  let path34 = urlParsed.pathname;
+  path34 = path34 ? path34.endsWith("/") ? `${path34}${name}` : `${path34}/${name}` : name;
+  urlParsed.pathname = path34;
   return urlParsed.toString();
 }
 function setURLParameter2(url2, name, value) {
@@ -64704,7 +64794,7 @@ More info on storage limits: https://docs.github.com/en/billing/managing-billing
 
 // node_modules/@actions/cache/lib/internal/uploadUtils.js
 function uploadCacheArchiveSDK(signedUploadURL, archivePath, options) {
-  return __awaiter12(this, void 0, void 0, function* () {
+  return __awaiter13(this, void 0, void 0, function* () {
     var _a2;
     const blobClient = new BlobClient(signedUploadURL);
     const blockBlobClient = blobClient.getBlockBlobClient();
@@ -64733,14 +64823,14 @@ function uploadCacheArchiveSDK(signedUploadURL, archivePath, options) {
     }
   });
 }
-var __awaiter12, UploadProgress;
+var __awaiter13, UploadProgress;
 var init_uploadUtils = __esm({
   "node_modules/@actions/cache/lib/internal/uploadUtils.js"() {
     init_core();
     init_esm17();
     init_errors();
-    __awaiter12 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    __awaiter13 = function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -64761,7 +64851,7 @@ var init_uploadUtils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -64873,12 +64963,12 @@ function isRetryableStatusCode(statusCode) {
   return retryableStatusCodes.includes(statusCode);
 }
 function sleep2(milliseconds) {
-  return __awaiter13(this, void 0, void 0, function* () {
+  return __awaiter14(this, void 0, void 0, function* () {
     return new Promise((resolve3) => setTimeout(resolve3, milliseconds));
   });
 }
 function retry(name_1, method_1, getStatusCode_1) {
-  return __awaiter13(this, arguments, void 0, function* (name, method, getStatusCode, maxAttempts = DefaultRetryAttempts, delay4 = DefaultRetryDelay, onError = void 0) {
+  return __awaiter14(this, arguments, void 0, function* (name, method, getStatusCode, maxAttempts = DefaultRetryAttempts, delay4 = DefaultRetryDelay, onError = void 0) {
     let errorMessage = "";
     let attempt = 1;
     while (attempt <= maxAttempts) {
@@ -64916,7 +65006,7 @@ function retry(name_1, method_1, getStatusCode_1) {
   });
 }
 function retryTypedResponse(name_1, method_1) {
-  return __awaiter13(this, arguments, void 0, function* (name, method, maxAttempts = DefaultRetryAttempts, delay4 = DefaultRetryDelay) {
+  return __awaiter14(this, arguments, void 0, function* (name, method, maxAttempts = DefaultRetryAttempts, delay4 = DefaultRetryDelay) {
     return yield retry(
       name,
       method,
@@ -64941,18 +65031,18 @@ function retryTypedResponse(name_1, method_1) {
   });
 }
 function retryHttpClientResponse(name_1, method_1) {
-  return __awaiter13(this, arguments, void 0, function* (name, method, maxAttempts = DefaultRetryAttempts, delay4 = DefaultRetryDelay) {
+  return __awaiter14(this, arguments, void 0, function* (name, method, maxAttempts = DefaultRetryAttempts, delay4 = DefaultRetryDelay) {
     return yield retry(name, method, (response) => response.message.statusCode, maxAttempts, delay4);
   });
 }
-var __awaiter13;
+var __awaiter14;
 var init_requestUtils = __esm({
   "node_modules/@actions/cache/lib/internal/requestUtils.js"() {
     init_core();
     init_lib();
     init_constants();
-    __awaiter13 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    __awaiter14 = function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -64973,7 +65063,7 @@ var init_requestUtils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -64987,16 +65077,16 @@ import * as fs9 from "fs";
 import * as stream from "stream";
 import * as util4 from "util";
 function pipeResponseToStream(response, output) {
-  return __awaiter14(this, void 0, void 0, function* () {
+  return __awaiter15(this, void 0, void 0, function* () {
     const pipeline4 = util4.promisify(stream.pipeline);
     yield pipeline4(response.message, output);
   });
 }
 function downloadCacheHttpClient(archiveLocation, archivePath) {
-  return __awaiter14(this, void 0, void 0, function* () {
+  return __awaiter15(this, void 0, void 0, function* () {
     const writeStream = fs9.createWriteStream(archivePath);
     const httpClient = new HttpClient("actions/cache");
-    const downloadResponse = yield retryHttpClientResponse("downloadCache", () => __awaiter14(this, void 0, void 0, function* () {
+    const downloadResponse = yield retryHttpClientResponse("downloadCache", () => __awaiter15(this, void 0, void 0, function* () {
       return httpClient.get(archiveLocation);
     }));
     downloadResponse.message.socket.setTimeout(SocketTimeout, () => {
@@ -65017,7 +65107,7 @@ function downloadCacheHttpClient(archiveLocation, archivePath) {
   });
 }
 function downloadCacheHttpClientConcurrent(archiveLocation, archivePath, options) {
-  return __awaiter14(this, void 0, void 0, function* () {
+  return __awaiter15(this, void 0, void 0, function* () {
     var _a2;
     const archiveDescriptor = yield fs9.promises.open(archivePath, "w");
     const httpClient = new HttpClient("actions/cache", void 0, {
@@ -65025,7 +65115,7 @@ function downloadCacheHttpClientConcurrent(archiveLocation, archivePath, options
       keepAlive: true
     });
     try {
-      const res = yield retryHttpClientResponse("downloadCacheMetadata", () => __awaiter14(this, void 0, void 0, function* () {
+      const res = yield retryHttpClientResponse("downloadCacheMetadata", () => __awaiter15(this, void 0, void 0, function* () {
         return yield httpClient.request("HEAD", archiveLocation, null, {});
       }));
       const lengthHeader = res.message.headers["content-length"];
@@ -65042,7 +65132,7 @@ function downloadCacheHttpClientConcurrent(archiveLocation, archivePath, options
         const count = Math.min(blockSize, length - offset);
         downloads.push({
           offset,
-          promiseGetter: () => __awaiter14(this, void 0, void 0, function* () {
+          promiseGetter: () => __awaiter15(this, void 0, void 0, function* () {
             return yield downloadSegmentRetry(httpClient, archiveLocation, offset, count);
           })
         });
@@ -65055,7 +65145,7 @@ function downloadCacheHttpClientConcurrent(archiveLocation, archivePath, options
       const progressFn = progress.onProgress();
       const activeDownloads = [];
       let nextDownload;
-      const waitAndWrite = () => __awaiter14(this, void 0, void 0, function* () {
+      const waitAndWrite = () => __awaiter15(this, void 0, void 0, function* () {
         const segment = yield Promise.race(Object.values(activeDownloads));
         yield archiveDescriptor.write(segment.buffer, 0, segment.count, segment.offset);
         actives--;
@@ -65080,7 +65170,7 @@ function downloadCacheHttpClientConcurrent(archiveLocation, archivePath, options
   });
 }
 function downloadSegmentRetry(httpClient, archiveLocation, offset, count) {
-  return __awaiter14(this, void 0, void 0, function* () {
+  return __awaiter15(this, void 0, void 0, function* () {
     const retries = 5;
     let failures = 0;
     while (true) {
@@ -65101,8 +65191,8 @@ function downloadSegmentRetry(httpClient, archiveLocation, offset, count) {
   });
 }
 function downloadSegment(httpClient, archiveLocation, offset, count) {
-  return __awaiter14(this, void 0, void 0, function* () {
-    const partRes = yield retryHttpClientResponse("downloadCachePart", () => __awaiter14(this, void 0, void 0, function* () {
+  return __awaiter15(this, void 0, void 0, function* () {
+    const partRes = yield retryHttpClientResponse("downloadCachePart", () => __awaiter15(this, void 0, void 0, function* () {
       return yield httpClient.get(archiveLocation, {
         Range: `bytes=${offset}-${offset + count - 1}`
       });
@@ -65118,7 +65208,7 @@ function downloadSegment(httpClient, archiveLocation, offset, count) {
   });
 }
 function downloadCacheStorageSDK(archiveLocation, archivePath, options) {
-  return __awaiter14(this, void 0, void 0, function* () {
+  return __awaiter15(this, void 0, void 0, function* () {
     var _a2;
     const client = new BlockBlobClient(archiveLocation, void 0, {
       retryOptions: {
@@ -65163,7 +65253,7 @@ function downloadCacheStorageSDK(archiveLocation, archivePath, options) {
     }
   });
 }
-var __awaiter14, DownloadProgress, promiseWithTimeout;
+var __awaiter15, DownloadProgress, promiseWithTimeout;
 var init_downloadUtils = __esm({
   "node_modules/@actions/cache/lib/internal/downloadUtils.js"() {
     init_core();
@@ -65172,8 +65262,8 @@ var init_downloadUtils = __esm({
     init_cacheUtils();
     init_constants();
     init_requestUtils();
-    __awaiter14 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    __awaiter15 = function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -65194,7 +65284,7 @@ var init_downloadUtils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -65294,7 +65384,7 @@ var init_downloadUtils = __esm({
         this.display();
       }
     };
-    promiseWithTimeout = (timeoutMs, promise) => __awaiter14(void 0, void 0, void 0, function* () {
+    promiseWithTimeout = (timeoutMs, promise) => __awaiter15(void 0, void 0, void 0, function* () {
       let timeoutHandle;
       const timeoutPromise = new Promise((resolve3) => {
         timeoutHandle = setTimeout(() => resolve3("timeout"), timeoutMs);
@@ -65544,12 +65634,12 @@ function createHttpClient() {
   return new HttpClient(getUserAgentString2(), [bearerCredentialHandler], getRequestOptions());
 }
 function getCacheEntry(keys, paths, options) {
-  return __awaiter15(this, void 0, void 0, function* () {
+  return __awaiter16(this, void 0, void 0, function* () {
     var _a2;
     const httpClient = createHttpClient();
     const version3 = getCacheVersion(paths, options === null || options === void 0 ? void 0 : options.compressionMethod, options === null || options === void 0 ? void 0 : options.enableCrossOsArchive);
     const resource = `cache?keys=${encodeURIComponent(keys.join(","))}&version=${version3}`;
-    const response = yield retryTypedResponse("getCacheEntry", () => __awaiter15(this, void 0, void 0, function* () {
+    const response = yield retryTypedResponse("getCacheEntry", () => __awaiter16(this, void 0, void 0, function* () {
       return httpClient.getJson(getCacheApiUrl(resource));
     }));
     if (response.statusCode === 204) {
@@ -65577,9 +65667,9 @@ function getCacheEntry(keys, paths, options) {
   });
 }
 function printCachesListForDiagnostics(key2, httpClient, version3) {
-  return __awaiter15(this, void 0, void 0, function* () {
+  return __awaiter16(this, void 0, void 0, function* () {
     const resource = `caches?key=${encodeURIComponent(key2)}`;
-    const response = yield retryTypedResponse("listCache", () => __awaiter15(this, void 0, void 0, function* () {
+    const response = yield retryTypedResponse("listCache", () => __awaiter16(this, void 0, void 0, function* () {
       return httpClient.getJson(getCacheApiUrl(resource));
     }));
     if (response.statusCode === 200) {
@@ -65596,7 +65686,7 @@ Other caches with similar key:`);
   });
 }
 function downloadCache(archiveLocation, archivePath, options) {
-  return __awaiter15(this, void 0, void 0, function* () {
+  return __awaiter16(this, void 0, void 0, function* () {
     const archiveUrl = new URL2(archiveLocation);
     const downloadOptions = getDownloadOptions(options);
     if (archiveUrl.hostname.endsWith(".blob.core.windows.net")) {
@@ -65613,7 +65703,7 @@ function downloadCache(archiveLocation, archivePath, options) {
   });
 }
 function reserveCache(key2, paths, options) {
-  return __awaiter15(this, void 0, void 0, function* () {
+  return __awaiter16(this, void 0, void 0, function* () {
     const httpClient = createHttpClient();
     const version3 = getCacheVersion(paths, options === null || options === void 0 ? void 0 : options.compressionMethod, options === null || options === void 0 ? void 0 : options.enableCrossOsArchive);
     const reserveCacheRequest = {
@@ -65621,7 +65711,7 @@ function reserveCache(key2, paths, options) {
       version: version3,
       cacheSize: options === null || options === void 0 ? void 0 : options.cacheSize
     };
-    const response = yield retryTypedResponse("reserveCache", () => __awaiter15(this, void 0, void 0, function* () {
+    const response = yield retryTypedResponse("reserveCache", () => __awaiter16(this, void 0, void 0, function* () {
       return httpClient.postJson(getCacheApiUrl("caches"), reserveCacheRequest);
     }));
     return response;
@@ -65631,13 +65721,13 @@ function getContentRange(start, end) {
   return `bytes ${start}-${end}/*`;
 }
 function uploadChunk(httpClient, resourceUrl, openStream, start, end) {
-  return __awaiter15(this, void 0, void 0, function* () {
+  return __awaiter16(this, void 0, void 0, function* () {
     debug(`Uploading chunk of size ${end - start + 1} bytes at offset ${start} with content range: ${getContentRange(start, end)}`);
     const additionalHeaders = {
       "Content-Type": "application/octet-stream",
       "Content-Range": getContentRange(start, end)
     };
-    const uploadChunkResponse = yield retryHttpClientResponse(`uploadChunk (start: ${start}, end: ${end})`, () => __awaiter15(this, void 0, void 0, function* () {
+    const uploadChunkResponse = yield retryHttpClientResponse(`uploadChunk (start: ${start}, end: ${end})`, () => __awaiter16(this, void 0, void 0, function* () {
       return httpClient.sendStream("PATCH", resourceUrl, openStream(), additionalHeaders);
     }));
     if (!isSuccessStatusCode(uploadChunkResponse.message.statusCode)) {
@@ -65646,7 +65736,7 @@ function uploadChunk(httpClient, resourceUrl, openStream, start, end) {
   });
 }
 function uploadFile(httpClient, cacheId, archivePath, options) {
-  return __awaiter15(this, void 0, void 0, function* () {
+  return __awaiter16(this, void 0, void 0, function* () {
     const fileSize = getArchiveFileSizeInBytes(archivePath);
     const resourceUrl = getCacheApiUrl(`caches/${cacheId.toString()}`);
     const fd = fs10.openSync(archivePath, "r");
@@ -65657,7 +65747,7 @@ function uploadFile(httpClient, cacheId, archivePath, options) {
     debug("Awaiting all uploads");
     let offset = 0;
     try {
-      yield Promise.all(parallelUploads.map(() => __awaiter15(this, void 0, void 0, function* () {
+      yield Promise.all(parallelUploads.map(() => __awaiter16(this, void 0, void 0, function* () {
         while (offset < fileSize) {
           const chunkSize = Math.min(fileSize - offset, maxChunkSize);
           const start = offset;
@@ -65680,15 +65770,15 @@ function uploadFile(httpClient, cacheId, archivePath, options) {
   });
 }
 function commitCache(httpClient, cacheId, filesize) {
-  return __awaiter15(this, void 0, void 0, function* () {
+  return __awaiter16(this, void 0, void 0, function* () {
     const commitCacheRequest = { size: filesize };
-    return yield retryTypedResponse("commitCache", () => __awaiter15(this, void 0, void 0, function* () {
+    return yield retryTypedResponse("commitCache", () => __awaiter16(this, void 0, void 0, function* () {
       return httpClient.postJson(getCacheApiUrl(`caches/${cacheId.toString()}`), commitCacheRequest);
     }));
   });
 }
 function saveCache(cacheId, archivePath, signedUploadURL, options) {
-  return __awaiter15(this, void 0, void 0, function* () {
+  return __awaiter16(this, void 0, void 0, function* () {
     const uploadOptions = getUploadOptions(options);
     if (uploadOptions.useAzureSdk) {
       if (!signedUploadURL) {
@@ -65710,7 +65800,7 @@ function saveCache(cacheId, archivePath, signedUploadURL, options) {
     }
   });
 }
-var __awaiter15;
+var __awaiter16;
 var init_cacheHttpClient = __esm({
   "node_modules/@actions/cache/lib/internal/cacheHttpClient.js"() {
     init_core();
@@ -65724,8 +65814,8 @@ var init_cacheHttpClient = __esm({
     init_config();
     init_constants();
     init_user_agent();
-    __awaiter15 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    __awaiter16 = function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -65746,7 +65836,7 @@ var init_cacheHttpClient = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -69226,8 +69316,8 @@ var require_rpc_output_stream = __commonJS({
 var require_unary_call = __commonJS({
   "node_modules/@protobuf-ts/runtime-rpc/build/commonjs/unary-call.js"(exports2) {
     "use strict";
-    var __awaiter19 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    var __awaiter20 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -69248,7 +69338,7 @@ var require_unary_call = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -69273,7 +69363,7 @@ var require_unary_call = __commonJS({
         return this.promiseFinished().then((value) => onfulfilled ? Promise.resolve(onfulfilled(value)) : value, (reason) => onrejected ? Promise.resolve(onrejected(reason)) : Promise.reject(reason));
       }
       promiseFinished() {
-        return __awaiter19(this, void 0, void 0, function* () {
+        return __awaiter20(this, void 0, void 0, function* () {
           let [headers, response, status, trailers] = yield Promise.all([this.headers, this.response, this.status, this.trailers]);
           return {
             method: this.method,
@@ -69295,8 +69385,8 @@ var require_unary_call = __commonJS({
 var require_server_streaming_call = __commonJS({
   "node_modules/@protobuf-ts/runtime-rpc/build/commonjs/server-streaming-call.js"(exports2) {
     "use strict";
-    var __awaiter19 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    var __awaiter20 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -69317,7 +69407,7 @@ var require_server_streaming_call = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -69344,7 +69434,7 @@ var require_server_streaming_call = __commonJS({
         return this.promiseFinished().then((value) => onfulfilled ? Promise.resolve(onfulfilled(value)) : value, (reason) => onrejected ? Promise.resolve(onrejected(reason)) : Promise.reject(reason));
       }
       promiseFinished() {
-        return __awaiter19(this, void 0, void 0, function* () {
+        return __awaiter20(this, void 0, void 0, function* () {
           let [headers, status, trailers] = yield Promise.all([this.headers, this.status, this.trailers]);
           return {
             method: this.method,
@@ -69365,8 +69455,8 @@ var require_server_streaming_call = __commonJS({
 var require_client_streaming_call = __commonJS({
   "node_modules/@protobuf-ts/runtime-rpc/build/commonjs/client-streaming-call.js"(exports2) {
     "use strict";
-    var __awaiter19 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    var __awaiter20 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -69387,7 +69477,7 @@ var require_client_streaming_call = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -69413,7 +69503,7 @@ var require_client_streaming_call = __commonJS({
         return this.promiseFinished().then((value) => onfulfilled ? Promise.resolve(onfulfilled(value)) : value, (reason) => onrejected ? Promise.resolve(onrejected(reason)) : Promise.reject(reason));
       }
       promiseFinished() {
-        return __awaiter19(this, void 0, void 0, function* () {
+        return __awaiter20(this, void 0, void 0, function* () {
           let [headers, response, status, trailers] = yield Promise.all([this.headers, this.response, this.status, this.trailers]);
           return {
             method: this.method,
@@ -69434,8 +69524,8 @@ var require_client_streaming_call = __commonJS({
 var require_duplex_streaming_call = __commonJS({
   "node_modules/@protobuf-ts/runtime-rpc/build/commonjs/duplex-streaming-call.js"(exports2) {
     "use strict";
-    var __awaiter19 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    var __awaiter20 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -69456,7 +69546,7 @@ var require_duplex_streaming_call = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -69482,7 +69572,7 @@ var require_duplex_streaming_call = __commonJS({
         return this.promiseFinished().then((value) => onfulfilled ? Promise.resolve(onfulfilled(value)) : value, (reason) => onrejected ? Promise.resolve(onrejected(reason)) : Promise.reject(reason));
       }
       promiseFinished() {
-        return __awaiter19(this, void 0, void 0, function* () {
+        return __awaiter20(this, void 0, void 0, function* () {
           let [headers, status, trailers] = yield Promise.all([this.headers, this.status, this.trailers]);
           return {
             method: this.method,
@@ -69502,8 +69592,8 @@ var require_duplex_streaming_call = __commonJS({
 var require_test_transport = __commonJS({
   "node_modules/@protobuf-ts/runtime-rpc/build/commonjs/test-transport.js"(exports2) {
     "use strict";
-    var __awaiter19 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    var __awaiter20 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -69524,7 +69614,7 @@ var require_test_transport = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -69606,7 +69696,7 @@ var require_test_transport = __commonJS({
        * not reject. If it does, code is broken.
        */
       streamResponses(method, stream2, abort) {
-        return __awaiter19(this, void 0, void 0, function* () {
+        return __awaiter20(this, void 0, void 0, function* () {
           const messages = [];
           if (this.data.response === void 0) {
             messages.push(method.O.create());
@@ -70685,7 +70775,7 @@ function internalCacheTwirpClient(options) {
   const client = new CacheServiceClient(getUserAgentString2(), options === null || options === void 0 ? void 0 : options.maxAttempts, options === null || options === void 0 ? void 0 : options.retryIntervalMs, options === null || options === void 0 ? void 0 : options.retryMultiplier);
   return new CacheServiceClientJSON(client);
 }
-var __awaiter16, CacheServiceClient;
+var __awaiter17, CacheServiceClient;
 var init_cacheTwirpClient = __esm({
   "node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js"() {
     init_core();
@@ -70697,8 +70787,8 @@ var init_cacheTwirpClient = __esm({
     init_lib();
     init_cache_twirp_client();
     init_util4();
-    __awaiter16 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    __awaiter17 = function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -70719,7 +70809,7 @@ var init_cacheTwirpClient = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -70747,14 +70837,14 @@ var init_cacheTwirpClient = __esm({
       // This function satisfies the Rpc interface. It is compatible with the JSON
       // JSON generated client.
       request(service, method, contentType2, data) {
-        return __awaiter16(this, void 0, void 0, function* () {
+        return __awaiter17(this, void 0, void 0, function* () {
           const url2 = new URL(`/twirp/${service}/${method}`, this.baseUrl).href;
           debug(`[Request] ${method} ${url2}`);
           const headers = {
             "Content-Type": contentType2
           };
           try {
-            const { body: body2 } = yield this.retryableRequest(() => __awaiter16(this, void 0, void 0, function* () {
+            const { body: body2 } = yield this.retryableRequest(() => __awaiter17(this, void 0, void 0, function* () {
               return this.httpClient.post(url2, JSON.stringify(data), headers);
             }));
             return body2;
@@ -70764,7 +70854,7 @@ var init_cacheTwirpClient = __esm({
         });
       }
       retryableRequest(operation) {
-        return __awaiter16(this, void 0, void 0, function* () {
+        return __awaiter17(this, void 0, void 0, function* () {
           let attempt = 0;
           let errorMessage = "";
           let rawBody = "";
@@ -70847,7 +70937,7 @@ var init_cacheTwirpClient = __esm({
         return retryableStatusCodes.includes(statusCode);
       }
       sleep(milliseconds) {
-        return __awaiter16(this, void 0, void 0, function* () {
+        return __awaiter17(this, void 0, void 0, function* () {
           return new Promise((resolve3) => setTimeout(resolve3, milliseconds));
         });
       }
@@ -70868,9 +70958,9 @@ var init_cacheTwirpClient = __esm({
 
 // node_modules/@actions/cache/lib/internal/tar.js
 import { existsSync as existsSync4, writeFileSync as writeFileSync3 } from "fs";
-import * as path15 from "path";
+import * as path16 from "path";
 function getTarPath() {
-  return __awaiter17(this, void 0, void 0, function* () {
+  return __awaiter18(this, void 0, void 0, function* () {
     switch (process.platform) {
       case "win32": {
         const gnuTar = yield getGnuTarPathOnWindows();
@@ -70903,7 +70993,7 @@ function getTarPath() {
   });
 }
 function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
-  return __awaiter17(this, arguments, void 0, function* (tarPath, compressionMethod, type, archivePath = "") {
+  return __awaiter18(this, arguments, void 0, function* (tarPath, compressionMethod, type, archivePath = "") {
     const args = [`"${tarPath.path}"`];
     const cacheFileName = getCacheFileName(compressionMethod);
     const tarFile = "cache.tar";
@@ -70911,13 +71001,13 @@ function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS9;
     switch (type) {
       case "create":
-        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "--files-from", ManifestFilename);
+        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path16.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path16.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path16.sep}`, "g"), "/"), "--files-from", ManifestFilename);
         break;
       case "extract":
-        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path15.sep}`, "g"), "/"));
+        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path16.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path16.sep}`, "g"), "/"));
         break;
       case "list":
-        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "-P");
+        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path16.sep}`, "g"), "/"), "-P");
         break;
     }
     if (tarPath.type === ArchiveToolType.GNU) {
@@ -70934,7 +71024,7 @@ function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
   });
 }
 function getCommands(compressionMethod_1, type_1) {
-  return __awaiter17(this, arguments, void 0, function* (compressionMethod, type, archivePath = "") {
+  return __awaiter18(this, arguments, void 0, function* (compressionMethod, type, archivePath = "") {
     let args;
     const tarPath = yield getTarPath();
     const tarArgs = yield getTarArgs(tarPath, compressionMethod, type, archivePath);
@@ -70956,10 +71046,10 @@ function getWorkingDirectory() {
   return (_a2 = process.env["GITHUB_WORKSPACE"]) !== null && _a2 !== void 0 ? _a2 : process.cwd();
 }
 function quoteAbsolutePath(filePath2) {
-  return `"${path15.resolve(filePath2).replace(new RegExp(`\\${path15.sep}`, "g"), "/")}"`;
+  return `"${path16.resolve(filePath2).replace(new RegExp(`\\${path16.sep}`, "g"), "/")}"`;
 }
 function getDecompressionProgram(tarPath, compressionMethod, archivePath) {
-  return __awaiter17(this, void 0, void 0, function* () {
+  return __awaiter18(this, void 0, void 0, function* () {
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS9;
     switch (compressionMethod) {
       case CompressionMethod.Zstd:
@@ -70979,14 +71069,14 @@ function getDecompressionProgram(tarPath, compressionMethod, archivePath) {
   });
 }
 function getCompressionProgram(tarPath, compressionMethod) {
-  return __awaiter17(this, void 0, void 0, function* () {
+  return __awaiter18(this, void 0, void 0, function* () {
     const cacheFileName = getCacheFileName(compressionMethod);
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS9;
     switch (compressionMethod) {
       case CompressionMethod.Zstd:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --long=30 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path15.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path16.sep}`, "g"), "/"),
           TarFilename
         ] : [
           "--use-compress-program",
@@ -70995,7 +71085,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.ZstdWithoutLong:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path15.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path16.sep}`, "g"), "/"),
           TarFilename
         ] : ["--use-compress-program", IS_WINDOWS9 ? '"zstd -T0"' : "zstdmt"];
       default:
@@ -71004,7 +71094,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
   });
 }
 function execCommands(commands, cwd) {
-  return __awaiter17(this, void 0, void 0, function* () {
+  return __awaiter18(this, void 0, void 0, function* () {
     for (const command of commands) {
       try {
         yield exec(command, void 0, {
@@ -71018,7 +71108,7 @@ function execCommands(commands, cwd) {
   });
 }
 function execReadCommands(archivePath, compressionMethod, type) {
-  return __awaiter17(this, void 0, void 0, function* () {
+  return __awaiter18(this, void 0, void 0, function* () {
     const { commands, requiresTempDirectory } = yield getCommands(compressionMethod, type, archivePath);
     const tempDirectory = requiresTempDirectory ? yield createTempDirectory() : void 0;
     try {
@@ -71035,25 +71125,25 @@ function execReadCommands(archivePath, compressionMethod, type) {
   });
 }
 function listTar(archivePath, compressionMethod) {
-  return __awaiter17(this, void 0, void 0, function* () {
+  return __awaiter18(this, void 0, void 0, function* () {
     yield execReadCommands(archivePath, compressionMethod, "list");
   });
 }
 function extractTar(archivePath, compressionMethod) {
-  return __awaiter17(this, void 0, void 0, function* () {
+  return __awaiter18(this, void 0, void 0, function* () {
     const workingDirectory = getWorkingDirectory();
     yield mkdirP(workingDirectory);
     yield execReadCommands(archivePath, compressionMethod, "extract");
   });
 }
 function createTar(archiveFolder, sourceDirectories, compressionMethod) {
-  return __awaiter17(this, void 0, void 0, function* () {
-    writeFileSync3(path15.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
+  return __awaiter18(this, void 0, void 0, function* () {
+    writeFileSync3(path16.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
     const { commands } = yield getCommands(compressionMethod, "create");
     yield execCommands(commands, archiveFolder);
   });
 }
-var __awaiter17, IS_WINDOWS9;
+var __awaiter18, IS_WINDOWS9;
 var init_tar = __esm({
   "node_modules/@actions/cache/lib/internal/tar.js"() {
     init_core();
@@ -71061,8 +71151,8 @@ var init_tar = __esm({
     init_io();
     init_cacheUtils();
     init_constants();
-    __awaiter17 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    __awaiter18 = function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -71083,7 +71173,7 @@ var init_tar = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -71106,7 +71196,7 @@ __export(cache_exports, {
   restoreCache: () => restoreCache,
   saveCache: () => saveCache2
 });
-import * as path16 from "path";
+import * as path17 from "path";
 function checkPaths(paths) {
   if (!paths || paths.length === 0) {
     throw new ValidationError(`Path Validation Error: At least one directory or file path is required`);
@@ -71132,7 +71222,7 @@ function isFeatureAvailable() {
   }
 }
 function restoreCache(paths_1, primaryKey_1, restoreKeys_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
+  return __awaiter19(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
     const cacheServiceVersion = getCacheServiceVersion();
     debug(`Cache service version: ${cacheServiceVersion}`);
     checkPaths(paths);
@@ -71152,7 +71242,7 @@ function restoreCache(paths_1, primaryKey_1, restoreKeys_1, options_1) {
   });
 }
 function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
+  return __awaiter19(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
     var _a2;
     restoreKeys = restoreKeys || [];
     const keys = [primaryKey, ...restoreKeys];
@@ -71187,7 +71277,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return cacheEntry.cacheKey;
       }
-      archivePath = path16.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path17.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive Path: ${archivePath}`);
       yield downloadCache(cacheEntry.archiveLocation, archivePath, options);
       if (isDebug()) {
@@ -71220,7 +71310,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
   });
 }
 function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
+  return __awaiter19(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
     var _a2;
     options = Object.assign(Object.assign({}, options), { useAzureSdk: true });
     restoreKeys = restoreKeys || [];
@@ -71266,7 +71356,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return response.matchedKey;
       }
-      archivePath = path16.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path17.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive path: ${archivePath}`);
       debug(`Starting download of archive to: ${archivePath}`);
       yield downloadCache(response.signedDownloadUrl, archivePath, options);
@@ -71302,7 +71392,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
   });
 }
 function saveCache2(paths_1, key_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, key2, options, enableCrossOsArchive = false) {
+  return __awaiter19(this, arguments, void 0, function* (paths, key2, options, enableCrossOsArchive = false) {
     const cacheServiceVersion = getCacheServiceVersion();
     debug(`Cache service version: ${cacheServiceVersion}`);
     checkPaths(paths);
@@ -71323,7 +71413,7 @@ function saveCache2(paths_1, key_1, options_1) {
   });
 }
 function saveCacheV1(paths_1, key_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, key2, options, enableCrossOsArchive = false) {
+  return __awaiter19(this, arguments, void 0, function* (paths, key2, options, enableCrossOsArchive = false) {
     var _a2, _b, _c, _d, _e, _f;
     const compressionMethod = yield getCompressionMethod();
     let cacheId = -1;
@@ -71334,7 +71424,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path16.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path17.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -71390,7 +71480,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
   });
 }
 function saveCacheV2(paths_1, key_1, options_1) {
-  return __awaiter18(this, arguments, void 0, function* (paths, key2, options, enableCrossOsArchive = false) {
+  return __awaiter19(this, arguments, void 0, function* (paths, key2, options, enableCrossOsArchive = false) {
     var _a2;
     options = Object.assign(Object.assign({}, options), { uploadChunkSize: 64 * 1024 * 1024, uploadConcurrency: 8, useAzureSdk: true });
     const compressionMethod = yield getCompressionMethod();
@@ -71403,7 +71493,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path16.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path17.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -71478,7 +71568,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
     return cacheId;
   });
 }
-var __awaiter18, ValidationError, ReserveCacheError, CACHE_WRITE_DENIED_PREFIX, CacheWriteDeniedError, CACHE_READ_DENIED_PREFIX, CacheReadDeniedError, FinalizeCacheError;
+var __awaiter19, ValidationError, ReserveCacheError, CACHE_WRITE_DENIED_PREFIX, CacheWriteDeniedError, CACHE_READ_DENIED_PREFIX, CacheReadDeniedError, FinalizeCacheError;
 var init_cache3 = __esm({
   "node_modules/@actions/cache/lib/cache.js"() {
     init_core();
@@ -71489,8 +71579,8 @@ var init_cache3 = __esm({
     init_tar();
     init_lib();
     init_constants();
-    __awaiter18 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
+    __awaiter19 = function(thisArg, _arguments, P, generator) {
+      function adopt2(value) {
         return value instanceof P ? value : new P(function(resolve3) {
           resolve3(value);
         });
@@ -71511,7 +71601,7 @@ var init_cache3 = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -71559,14 +71649,15 @@ var init_cache3 = __esm({
 // src/main.ts
 init_core();
 import { existsSync as existsSync9, readdirSync as readdirSync4 } from "node:fs";
-import path31 from "node:path";
+import os12 from "node:os";
+import path33 from "node:path";
 
 // src/attempt.ts
-import path5 from "node:path";
+import path6 from "node:path";
 
 // src/files.ts
 import { promises as fs3 } from "node:fs";
-import path4 from "node:path";
+import path5 from "node:path";
 async function treeBytes(dir) {
   let entries2;
   try {
@@ -71576,7 +71667,7 @@ async function treeBytes(dir) {
   }
   let total = 0;
   for (const entry of entries2) {
-    const full = path4.join(dir, entry.name);
+    const full = path5.join(dir, entry.name);
     if (entry.isDirectory()) total += await treeBytes(full);
     else if (entry.isFile()) total += await fs3.stat(full).then((s) => s.size, () => 0);
   }
@@ -71593,7 +71684,7 @@ async function makeDirsWritable(dir) {
   if ((stat3.mode & 128) === 0) await fs3.chmod(dir, stat3.mode | 128);
   const entries2 = await fs3.readdir(dir, { withFileTypes: true });
   for (const entry of entries2) {
-    if (entry.isDirectory()) await makeDirsWritable(path4.join(dir, entry.name));
+    if (entry.isDirectory()) await makeDirsWritable(path5.join(dir, entry.name));
   }
 }
 
@@ -71748,7 +71839,7 @@ var ZIP_FETCHED = /^# get \S+\.zip: 200 /;
 var ANSWERED = /^: (2\d\d|404|410) /;
 async function runAttempt(options) {
   const started = performance.now();
-  const cacheDir = path5.join(options.modcache, "cache");
+  const cacheDir2 = path6.join(options.modcache, "cache");
   const errors = [];
   const open2 = /* @__PURE__ */ new Set();
   const failedRequests = [];
@@ -71756,7 +71847,7 @@ async function runAttempt(options) {
   let lastProgress = started;
   let lastBytes = 0;
   let measuredAt = started;
-  const child2 = spawnGroup(options.go, ["mod", "download", "-x"], {
+  const child2 = spawnGroup(options.go, ["mod", "download", "-x", ...options.modules ?? []], {
     cwd: options.cwd,
     env: options.env,
     onLine: (line) => {
@@ -71788,7 +71879,7 @@ async function runAttempt(options) {
       endedBy = "timeout";
       void child2.kill();
     } else if (now - lastProgress > tick) {
-      const bytes = await treeBytes(cacheDir) + (options.progress?.() ?? 0);
+      const bytes = await treeBytes(cacheDir2) + (options.progress?.() ?? 0);
       const comparable = measuredAt > lastProgress;
       measuredAt = performance.now();
       if (comparable && bytes !== lastBytes) lastProgress = measuredAt;
@@ -71863,7 +71954,7 @@ function classify(outcome) {
 
 // src/cache/build.ts
 import { promises as fs11 } from "node:fs";
-import path17 from "node:path";
+import path18 from "node:path";
 
 // src/cache/keys.ts
 import { createHash } from "node:crypto";
@@ -71911,7 +72002,7 @@ init_core();
 init_lib();
 var semver2 = __toESM(require_semver2(), 1);
 import * as os6 from "os";
-import * as path6 from "path";
+import * as path7 from "path";
 init_exec();
 import { ok as ok2 } from "assert";
 
@@ -71919,8 +72010,53 @@ import { ok as ok2 } from "assert";
 init_core();
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
+var __awaiter9 = function(thisArg, _arguments, P, generator) {
+  function adopt2(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve3(result.value) : adopt2(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
 var IS_WINDOWS3 = process.platform === "win32";
 var IS_MAC = process.platform === "darwin";
+function cacheDir(sourceDir, tool, version3, arch3) {
+  return __awaiter9(this, void 0, void 0, function* () {
+    version3 = semver2.clean(version3) || version3;
+    arch3 = arch3 || os6.arch();
+    debug(`Caching tool ${tool} ${version3} ${arch3}`);
+    debug(`source dir: ${sourceDir}`);
+    if (!fs4.statSync(sourceDir).isDirectory()) {
+      throw new Error("sourceDir is not a directory");
+    }
+    const destPath = yield _createToolPath(tool, version3, arch3);
+    for (const itemName of fs4.readdirSync(sourceDir)) {
+      const s = path7.join(sourceDir, itemName);
+      yield cp(s, destPath, { recursive: true });
+    }
+    _completeToolPath(tool, version3, arch3);
+    return destPath;
+  });
+}
 function find(toolName, versionSpec, arch3) {
   if (!toolName) {
     throw new Error("toolName parameter is required");
@@ -71937,7 +72073,7 @@ function find(toolName, versionSpec, arch3) {
   let toolPath = "";
   if (versionSpec) {
     versionSpec = semver2.clean(versionSpec) || "";
-    const cachePath = path6.join(_getCacheDirectory(), toolName, versionSpec, arch3);
+    const cachePath = path7.join(_getCacheDirectory(), toolName, versionSpec, arch3);
     debug(`checking cache: ${cachePath}`);
     if (fs4.existsSync(cachePath) && fs4.existsSync(`${cachePath}.complete`)) {
       debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
@@ -71951,12 +72087,12 @@ function find(toolName, versionSpec, arch3) {
 function findAllVersions(toolName, arch3) {
   const versions = [];
   arch3 = arch3 || os6.arch();
-  const toolPath = path6.join(_getCacheDirectory(), toolName);
+  const toolPath = path7.join(_getCacheDirectory(), toolName);
   if (fs4.existsSync(toolPath)) {
     const children = fs4.readdirSync(toolPath);
     for (const child2 of children) {
       if (isExplicitVersion(child2)) {
-        const fullPath = path6.join(toolPath, child2, arch3 || "");
+        const fullPath = path7.join(toolPath, child2, arch3 || "");
         if (fs4.existsSync(fullPath) && fs4.existsSync(`${fullPath}.complete`)) {
           versions.push(child2);
         }
@@ -71964,6 +72100,23 @@ function findAllVersions(toolName, arch3) {
     }
   }
   return versions;
+}
+function _createToolPath(tool, version3, arch3) {
+  return __awaiter9(this, void 0, void 0, function* () {
+    const folderPath = path7.join(_getCacheDirectory(), tool, semver2.clean(version3) || version3, arch3 || "");
+    debug(`destination ${folderPath}`);
+    const markerPath = `${folderPath}.complete`;
+    yield rmRF(folderPath);
+    yield rmRF(markerPath);
+    yield mkdirP(folderPath);
+    return folderPath;
+  });
+}
+function _completeToolPath(tool, version3, arch3) {
+  const folderPath = path7.join(_getCacheDirectory(), tool, semver2.clean(version3) || version3, arch3 || "");
+  const markerPath = `${folderPath}.complete`;
+  fs4.writeFileSync(markerPath, "");
+  debug("finished caching tool");
 }
 function isExplicitVersion(versionSpec) {
   const c = semver2.clean(versionSpec) || "";
@@ -72003,8 +72156,8 @@ function _getCacheDirectory() {
 }
 
 // src/goenv.ts
-import path7 from "node:path";
-var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GOAUTH", "GOWORK", "GOENV", "GOROOT"];
+import path8 from "node:path";
+var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GOAUTH", "GOWORK", "GOENV", "GOROOT", "GOHOSTOS", "GOHOSTARCH"];
 async function findGo() {
   const onPath = await which("go", false);
   if (onPath) return onPath;
@@ -72012,7 +72165,7 @@ async function findGo() {
   const newest = versions.sort((a, b) => b.localeCompare(a, void 0, { numeric: true }))[0];
   if (newest) {
     const exe = process.platform === "win32" ? "go.exe" : "go";
-    return path7.join(find("go", newest), "bin", exe);
+    return path8.join(find("go", newest), "bin", exe);
   }
   throw new Error("go was not found on PATH nor in the tool cache; run actions/setup-go before this action");
 }
@@ -72031,10 +72184,10 @@ function processEnv() {
 
 // src/cache/staging.ts
 import { promises as fs5 } from "node:fs";
-import path8 from "node:path";
+import path9 from "node:path";
 var STALE_MS = 60 * 60 * 1e3;
 async function claimStaging(dir) {
-  await fs5.mkdir(path8.dirname(dir), { recursive: true });
+  await fs5.mkdir(path9.dirname(dir), { recursive: true });
   for (let tries = 0; ; tries++) {
     try {
       await fs5.mkdir(dir);
@@ -72054,14 +72207,14 @@ async function stage(root, dir, paths) {
     const info2 = await fs5.lstat(from).catch(() => void 0);
     if (info2?.isDirectory()) {
       await fs5.mkdir(to, { recursive: true });
-      for (const name of await fs5.readdir(from)) await link(path8.join(from, name), path8.join(to, name));
+      for (const name of await fs5.readdir(from)) await link(path9.join(from, name), path9.join(to, name));
     } else if (info2?.isFile()) {
-      await fs5.mkdir(path8.dirname(to), { recursive: true });
+      await fs5.mkdir(path9.dirname(to), { recursive: true });
       await fs5.link(from, to).catch(() => fs5.copyFile(from, to));
       bytes += info2.size;
     }
   };
-  for (const rel of paths) await link(path8.join(root, rel), path8.join(dir, rel));
+  for (const rel of paths) await link(path9.join(root, rel), path9.join(dir, rel));
   return bytes;
 }
 async function unstage(dir, root) {
@@ -72071,8 +72224,8 @@ async function unstage(dir, root) {
 async function merge(from, to) {
   await makeWritable(to);
   for (const entry of await fs5.readdir(from, { withFileTypes: true })) {
-    const source2 = path8.join(from, entry.name);
-    const target = path8.join(to, entry.name);
+    const source2 = path9.join(from, entry.name);
+    const target = path9.join(to, entry.name);
     const there = await fs5.lstat(target).catch(() => void 0);
     if (!there) await fs5.rename(source2, target).catch(() => fs5.cp(source2, target, { recursive: true }));
     else if (there.isDirectory() && entry.isDirectory()) await merge(source2, target);
@@ -72170,7 +72323,7 @@ function buildCacheKeys(facts) {
   const prefix2 = `${base}${filesHash(facts.files).slice(0, 16)}-`;
   return { prefix: prefix2, restoreKeys: [prefix2, base] };
 }
-var buildStash = (gocache) => ({ root: gocache, staging: path17.join(gocache, "go-mod-download-staging") });
+var buildStash = (gocache) => ({ root: gocache, staging: path18.join(gocache, "go-mod-download-staging") });
 async function restoreBuildCache(gocache, keys, limitMs) {
   const backdated = new Date(Date.now() - BACKDATE_MS);
   const report = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, (dir) => setMtimes(dir, backdated));
@@ -72180,7 +72333,7 @@ async function restoreBuildCache(gocache, keys, limitMs) {
 var BUILD_STATE = "build-cache";
 async function setMtimes(dir, when) {
   for (const entry of await fs11.readdir(dir, { withFileTypes: true })) {
-    const full = path17.join(dir, entry.name);
+    const full = path18.join(dir, entry.name);
     if (entry.isDirectory()) await setMtimes(full, when);
     else if (entry.isFile()) await fs11.utimes(full, when, when);
   }
@@ -72194,7 +72347,7 @@ import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os9 from "node:os";
-import path18 from "node:path";
+import path19 from "node:path";
 import { createInterface as createInterface2 } from "node:readline";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 
@@ -72228,7 +72381,7 @@ function launchJobProxy(entry = ENTRY) {
   };
   return {
     async start(options) {
-      const workDir = mkdtempSync(path18.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-download-later-"));
+      const workDir = mkdtempSync(path19.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-download-later-"));
       const secret = randomBytes(18).toString("base64url");
       const config = {
         ...options,
@@ -72236,7 +72389,7 @@ function launchJobProxy(entry = ENTRY) {
         // The runner's process that started this step: when it is gone, so is the job.
         watchPid: process.ppid,
         workDir,
-        statsFile: path18.join(workDir, "stats.json")
+        statsFile: path19.join(workDir, "stats.json")
       };
       try {
         const line = firstLine(child2.stdout);
@@ -72267,7 +72420,7 @@ async function firstLine(stream2) {
 }
 
 // src/cache/layout.ts
-import path19 from "node:path";
+import path20 from "node:path";
 
 // src/gosum.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -72298,22 +72451,22 @@ function goModHashOfSha256(sha256Hex) {
 function goModHash(content) {
   return goModHashOfSha256(createHash3("sha256").update(content).digest("hex"));
 }
-function escapePath(path32) {
-  return path32.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+function escapePath(path34) {
+  return path34.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
 function probeTarget(lines, isPrivate) {
   return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
 }
 
 // src/cache/layout.ts
-var moduleStash = (modcache) => ({ root: modcache, staging: path19.join(modcache, "cache", "go-mod-download-staging") });
+var moduleStash = (modcache) => ({ root: modcache, staging: path20.join(modcache, "cache", "go-mod-download-staging") });
 var downloadBase = (module, version3) => `cache/download/${escapePath(module)}/@v/${escapePath(version3)}`;
 var treePath = (module, version3) => `${escapePath(module)}@${escapePath(version3)}`;
 function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version: version3, goMod, hash } of lines) {
     const base = downloadBase(module, version3);
-    const add = (what, path32) => checks.set(path32, { module, version: version3, what, path: path32, hash });
+    const add = (what, path34) => checks.set(path34, { module, version: version3, what, path: path34, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -72337,7 +72490,7 @@ function savedPaths(lines, contents) {
 // src/cache/verify.ts
 import { promises as fs12 } from "node:fs";
 import { availableParallelism } from "node:os";
-import path21 from "node:path";
+import path22 from "node:path";
 
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
@@ -72348,7 +72501,7 @@ import { parentPort } from "node:worker_threads";
 // src/fetch/tree-hash.ts
 import { createHash as createHash4 } from "node:crypto";
 import { closeSync as closeSync3, lstatSync, openSync as openSync3, readSync, readdirSync as readdirSync2 } from "node:fs";
-import path20 from "node:path";
+import path21 from "node:path";
 var CHUNK = 1 << 20;
 function fileSha256(file, buffer3) {
   const hash = createHash4("sha256");
@@ -72364,9 +72517,9 @@ function treeHash(dir, prefix2) {
   const buffer3 = Buffer.allocUnsafe(CHUNK);
   const files = [];
   const walk = (sub) => {
-    for (const entry of readdirSync2(path20.join(dir, sub), { withFileTypes: true })) {
+    for (const entry of readdirSync2(path21.join(dir, sub), { withFileTypes: true })) {
       const rel = sub ? `${sub}/${entry.name}` : entry.name;
-      const full = path20.join(dir, rel);
+      const full = path21.join(dir, rel);
       if (entry.isDirectory()) walk(rel);
       else if (entry.isFile() && lstatSync(full).isFile()) files.push({ name: Buffer.from(`${prefix2}/${rel}`), sha256Hex: fileSha256(full, buffer3) });
       else throw new Error(`${prefix2}/${rel} is not a regular file`);
@@ -72576,7 +72729,7 @@ var Hashers = class {
 var WHAT = { zip: "zip", tree: "extracted tree", mod: "go.mod" };
 async function verifyModuleCache(modcache, lines) {
   const started = performance.now();
-  const present = (await Promise.all(checksFor(lines).map(async (c) => await exists2(path21.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
+  const present = (await Promise.all(checksFor(lines).map(async (c) => await exists2(path22.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
   const hashers = new Hashers(Math.max(1, Math.min(4, availableParallelism())));
   const report = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 };
   try {
@@ -72601,7 +72754,7 @@ async function verifyModuleCache(modcache, lines) {
   return report;
 }
 async function problemWith(check, modcache, hashers) {
-  const full = path21.join(modcache, check.path);
+  const full = path22.join(modcache, check.path);
   try {
     const hash = check.what === "zip" ? await hashers.zip(full) : check.what === "tree" ? await hashers.tree(full, `${check.module}@${check.version}`) : goModHash(await fs12.readFile(full));
     return hash === check.hash ? void 0 : `${WHAT[check.what]} does not match go.sum`;
@@ -72610,8 +72763,8 @@ async function problemWith(check, modcache, hashers) {
   }
 }
 async function discard(modcache, check) {
-  const base = path21.join(modcache, downloadBase(check.module, check.version));
-  const tree = path21.join(modcache, treePath(check.module, check.version));
+  const base = path22.join(modcache, downloadBase(check.module, check.version));
+  const tree = path22.join(modcache, treePath(check.module, check.version));
   const doomed = check.what === "mod" ? [`${base}.mod`] : check.what === "tree" ? [tree] : [`${base}.zip`, `${base}.ziphash`, `${base}.info`, tree];
   for (const target of doomed) {
     await makeDirsWritable(target);
@@ -72619,7 +72772,7 @@ async function discard(modcache, check) {
   }
 }
 async function keepZipHash(modcache, check) {
-  const file = path21.join(modcache, `${downloadBase(check.module, check.version)}.ziphash`);
+  const file = path22.join(modcache, `${downloadBase(check.module, check.version)}.ziphash`);
   const text = await fs12.readFile(file, "utf8").catch(() => void 0);
   if (text?.trim() === check.hash) return false;
   await fs12.writeFile(file, check.hash);
@@ -72657,7 +72810,7 @@ function maskSecrets(text, secrets) {
 // src/depfiles.ts
 init_glob();
 import { existsSync as existsSync5, promises as fs13 } from "node:fs";
-import path22 from "node:path";
+import path23 from "node:path";
 
 // src/gomod.ts
 function directives(text) {
@@ -72714,6 +72867,7 @@ function parseGoWork(text) {
   const file = { use: [], replace: [] };
   for (const { verb, args } of directives(text)) {
     if (verb === "go" && args[0]) file.go = args[0];
+    else if (verb === "toolchain" && args[0]) file.toolchain = args[0];
     else if (verb === "use" && args[0]) file.use.push(args[0]);
     else if (verb === "replace") {
       const r = replacement(args);
@@ -72722,34 +72876,36 @@ function parseGoWork(text) {
   }
   return file;
 }
-function isLocalPath(path32) {
-  return path32.startsWith("./") || path32.startsWith("../") || path32.startsWith("/") || path32 === "." || path32 === ".." || /^[A-Za-z]:[\\/]/.test(path32) || path32.startsWith(".\\") || path32.startsWith("..\\");
+function isLocalPath(path34) {
+  return path34.startsWith("./") || path34.startsWith("../") || path34.startsWith("/") || path34 === "." || path34 === ".." || /^[A-Za-z]:[\\/]/.test(path34) || path34.startsWith(".\\") || path34.startsWith("..\\");
 }
 
 // src/depfiles.ts
 async function readDependencyFiles(workspace, workingDirectory, patterns) {
-  const goWork = await fs13.readFile(path22.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs13.readFile(path22.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs13.readFile(path23.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs13.readFile(path23.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path22.relative(workspace, f).split(path22.sep).join("/"), content: await fs13.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path23.relative(workspace, f).split(path23.sep).join("/"), content: await fs13.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
+  const lines = goWork === void 0 ? mod : parseGoWork(goWork);
   return {
     files,
     sumLines,
     goModText: goWork ?? goMod,
-    goLine: mod.go,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync5(path22.join(workingDirectory, "go.sum"))
+    goLine: lines.go,
+    toolchainLine: lines.toolchain,
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync5(path23.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path22.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path22.resolve(workingDirectory, f)).filter((f) => existsSync5(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path23.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path23.resolve(workingDirectory, f)).filter((f) => existsSync5(f));
 }
 async function globFiles(workspace, patterns) {
-  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path22.resolve(workspace, p.slice(1))}` : path22.resolve(workspace, p));
+  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path23.resolve(workspace, p.slice(1))}` : path23.resolve(workspace, p));
   const globber = await create(resolved.join("\n"), { matchDirectories: false });
   return globber.glob();
 }
@@ -72842,13 +72998,13 @@ function goproxyDisplay(chain) {
 function downloadPath(module, version3, kind) {
   return `${escapePath(module)}/@v/${escapePath(version3)}.${kind}`;
 }
-function requestUrl(candidate, path32) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path32.replace(/^\/+/, "")}`;
+function requestUrl(candidate, path34) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${path34.replace(/^\/+/, "")}`;
 }
 
 // src/inputs.ts
 import { existsSync as existsSync6, statSync as statSync3 } from "node:fs";
-import path23 from "node:path";
+import path24 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -72880,7 +73036,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read2, workspace) {
   const value = (name) => read2(name).trim() || DEFAULTS[name];
-  const workingDirectory = path23.resolve(workspace, value("working-directory"));
+  const workingDirectory = path24.resolve(workspace, value("working-directory"));
   return {
     candidates: read2("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -72938,7 +73094,7 @@ function goModuleDir(dir) {
   if (!existsSync6(dir) || !statSync3(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync6(path23.join(dir, "go.mod")) && !existsSync6(path23.join(dir, "go.work"))) {
+  if (!existsSync6(path24.join(dir, "go.mod")) && !existsSync6(path24.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -72974,7 +73130,7 @@ function privateMatcher(...patternLists) {
 import { mkdtempSync as mkdtempSync2, readFileSync } from "node:fs";
 import { access as access3, constants as constants4, mkdir as mkdir3, rm as rm4 } from "node:fs/promises";
 import os10 from "node:os";
-import path26 from "node:path";
+import path27 from "node:path";
 
 // src/fetch/concurrency.ts
 var START_LIMIT = 16;
@@ -73040,7 +73196,7 @@ var Limiter = class {
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { existsSync as existsSync7 } from "node:fs";
 import { mkdir as mkdir2, readFile, rename as rename2, rm as rm2, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
-import path24 from "node:path";
+import path25 from "node:path";
 import { setTimeout as sleep3 } from "node:timers/promises";
 
 // src/fetch/stats.ts
@@ -73082,10 +73238,10 @@ var Fetcher = class {
   }
   /** A file: from the store, joined with a fetch under way, or fetched now. */
   get(job) {
-    if (job.transient) return this.fetch(job, path24.join(this.options.transientDir, randomBytes2(8).toString("hex")));
+    if (job.transient) return this.fetch(job, path25.join(this.options.transientDir, randomBytes2(8).toString("hex")));
     const running = this.inFlight.get(job.path);
     if (running) return running;
-    const file = path24.join(this.options.storeDir, job.path);
+    const file = path25.join(this.options.storeDir, job.path);
     const fetching = (isComplete(this.options.storeDir, job) ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file)).finally(
       () => this.inFlight.delete(job.path)
     );
@@ -73185,7 +73341,7 @@ var Fetcher = class {
     let answered2 = false;
     stats.requests++;
     try {
-      await mkdir2(path24.dirname(file), { recursive: true });
+      await mkdir2(path25.dirname(file), { recursive: true });
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: MAX_FILE_BYTES,
@@ -73232,7 +73388,7 @@ var Fetcher = class {
   }
 };
 function isComplete(dir, job) {
-  const file = path24.join(dir, job.path);
+  const file = path25.join(dir, job.path);
   return existsSync7(file) && (job.kind !== "zip" || existsSync7(`${file}hash`));
 }
 var partial = (file) => `${file}.${randomBytes2(6).toString("hex")}.partial`;
@@ -73320,7 +73476,7 @@ function fail(response, status, text) {
 
 // src/fetch/resolve.ts
 import { promises as fs14 } from "node:fs";
-import path25 from "node:path";
+import path26 from "node:path";
 
 // src/semver.ts
 function parse2(version3) {
@@ -73402,10 +73558,10 @@ function planDownloads(input, loaded) {
     if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path32) => {
-    const version3 = selected.get(path32);
+  const downloads = listed.flatMap((path34) => {
+    const version3 = selected.get(path34);
     if (version3 === void 0) return [];
-    const to = replace({ path: path32, version: version3 });
+    const to = replace({ path: path34, version: version3 });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -73440,14 +73596,14 @@ async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
     const work = parseGoWork(await fs14.readFile(workFile, "utf8"));
-    const root = path25.dirname(workFile);
-    const mains = await Promise.all(work.use.map(async (use) => mainModule(path25.resolve(root, use))));
+    const root = path26.dirname(workFile);
+    const mains = await Promise.all(work.use.map(async (use) => mainModule(path26.resolve(root, use))));
     return { mains, workspace: true, workReplace: work.replace };
   }
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs14.readFile(path25.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs14.readFile(path26.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -73458,7 +73614,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key2, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs14.readFile(path25.join(path25.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs14.readFile(path26.join(path26.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key2);
         loaded.set(key2, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -73500,15 +73656,15 @@ function jobFor(known, requestPath) {
 }
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path26.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
-  const downloadCache2 = path26.join(options.modcache, "cache", "download");
-  const storeDir = await writable(downloadCache2) ? downloadCache2 : path26.join(scratch, "store");
+  const scratch = mkdtempSync2(path27.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
+  const downloadCache2 = path27.join(options.modcache, "cache", "download");
+  const storeDir = await writable(downloadCache2) ? downloadCache2 : path27.join(scratch, "store");
   const known = knownFiles(options.sumLines, options.isPrivate);
   const fetcher = new Fetcher({
     client: options.client,
     candidates: options.candidates,
     storeDir,
-    transientDir: path26.join(scratch, "transient"),
+    transientDir: path27.join(scratch, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -73611,7 +73767,7 @@ function speculate(fetcher, known, downloadCache2, options, report) {
   const fetchMod = async (m) => {
     const job = known.get(filePath(m, "mod"));
     if (options.isPrivate(m.path) || !job) return void 0;
-    if (isComplete(downloadCache2, job)) return readFileSync(path26.join(downloadCache2, job.path), "utf8");
+    if (isComplete(downloadCache2, job)) return readFileSync(path27.join(downloadCache2, job.path), "utf8");
     const outcome = await fetchOne(job);
     return outcome?.kind === "file" ? readFileSync(outcome.file, "utf8") : void 0;
   };
@@ -74291,7 +74447,7 @@ import { execFile } from "node:child_process";
 import { readFileSync as readFileSync2 } from "node:fs";
 
 // src/net/netrc.ts
-import path27 from "node:path";
+import path28 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -74322,7 +74478,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path27.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path28.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -74598,7 +74754,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync3, readFileSync as readFileSync3, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
-import path28 from "node:path";
+import path29 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -74634,7 +74790,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path28.join(dir, name)).filter((file) => {
+  return names.map((name) => path29.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
     } catch {
@@ -75194,6 +75350,7 @@ function buildSummary(facts) {
       notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...runnerNotes(facts)]
     },
     ...facts.fetch ? fetchSections(facts.fetch) : [],
+    ...facts.toolchain ? [toolchainSection(facts.toolchain)] : [],
     {
       heading: "Attempts",
       header: ["Attempt", "First in line", "Outcome", "Duration", "Why it ended"],
@@ -75227,6 +75384,14 @@ function runnerNotes(facts) {
   return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
     (p) => p.failure === "tls" ? `\u26A0\uFE0F ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).` : `\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
   );
+}
+function toolchainSection(t) {
+  return {
+    heading: "Toolchain",
+    header: ["Wanted", "Installed", "Source", "Time"],
+    rows: [[t.wanted, t.installed, t.source === "tool cache" ? "the runner\u2019s tool cache" : "fetched through the chain, now in the tool cache", formatDuration(t.durationMs)]],
+    notes: [`go.mod asks for ${t.wanted}: go finds it on PATH under that name, in this step and later ones, and fetches nothing.`]
+  };
 }
 function buildCacheSection(b, save) {
   const restore = b.hit ? "\u2705 hit" : RESTORE_WORDS[b.state];
@@ -75329,25 +75494,39 @@ async function writeReport(facts, secrets) {
   else info(markdown);
 }
 
-// src/toolchain.ts
+// src/toolchain/select.ts
 import { readFileSync as readFileSync4 } from "node:fs";
-import path29 from "node:path";
+import path30 from "node:path";
+function toolchainVersion(name) {
+  return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
+}
 function toolchainProblem(f) {
-  const installed = /^go(\S+?)(?:\s|$)/.exec(f.installed)?.[1] ?? f.installed;
-  const setting = f.gotoolchain.trim();
+  const choice = chooseToolchain(f);
+  if (choice.mode !== "" || !f.goLine || compareGoVersions(f.goLine, choice.version) <= 0) return void 0;
   const fix = `Install go ${f.goLine} or later before this step (actions/setup-go with go-version-file: go.mod).`;
-  if (setting === "local" && f.goLine && compareGoVersions(f.goLine, installed) > 0) {
-    return `go.mod requires go >= ${f.goLine}, but the installed go is ${installed} and GOTOOLCHAIN=local forbids go to switch. ${fix}`;
+  const setting = f.gotoolchain.trim();
+  return setting === "local" ? `go.mod requires go >= ${f.goLine}, but the installed go is ${choice.version} and GOTOOLCHAIN=local forbids go to switch. ${fix}` : `go.mod requires go >= ${f.goLine}, but GOTOOLCHAIN=${setting} makes go run ${choice.name} and forbids it to switch further. ${fix}`;
+}
+function chooseToolchain(f) {
+  const local = `go${toolchainVersion(f.installed) ?? f.installed.trim()}`;
+  const setting = f.gotoolchain.trim() || "auto";
+  const [minimum, suffix] = setting === "auto" || setting === "path" ? ["local", setting] : setting.split("+", 2);
+  const mode = suffix === "auto" || suffix === "path" ? suffix : "";
+  let name = minimum === "local" || !minimum ? local : minimum;
+  let version3 = toolchainVersion(name) ?? "";
+  if (mode) {
+    const wanted = f.toolchainLine && f.toolchainLine !== "default" ? toolchainVersion(f.toolchainLine) : void 0;
+    if (wanted && compareGoVersions(wanted, version3) > 0) [name, version3] = [f.toolchainLine, wanted];
+    if (f.goLine && compareGoVersions(f.goLine, version3) > 0) {
+      const release = /^\d+\.\d+$/.test(f.goLine) && compareGoVersions(f.goLine, "1.21") >= 0 ? `${f.goLine}.0` : f.goLine;
+      [name, version3] = [`go${release}`, f.goLine];
+    }
   }
-  const pinned = /^go(\d[^+]*)$/.exec(setting)?.[1];
-  if (pinned && compareGoVersions(pinned, installed) !== 0) {
-    return `GOTOOLCHAIN=${setting} makes go fetch toolchain go${pinned} in place of the installed go ${installed}, a download the action cannot protect yet. Install go ${pinned} before this step (actions/setup-go), or set GOTOOLCHAIN=local.`;
-  }
-  return void 0;
+  return { name, version: toolchainVersion(name) ?? version3, switches: name !== local, mode };
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file of [goenvFile, path29.join(goroot, "go.env")]) {
+  for (const file of [goenvFile, path30.join(goroot, "go.env")]) {
     const value = settingIn(file, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -75367,17 +75546,89 @@ function settingIn(file, name) {
   return void 0;
 }
 
+// src/toolchain/provide.ts
+init_core();
+import { promises as fs15 } from "node:fs";
+import os11 from "node:os";
+import path31 from "node:path";
+var TOOL = "go";
+var LINKS_DIR = "go-mod-download-toolchains";
+function toolchainModule(name, hostOS, hostArch) {
+  return { path: "golang.org/toolchain", version: `v0.0.1-${name}.${hostOS}-${hostArch}` };
+}
+function toolCacheVersion(version3) {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(version3);
+  if (!m) return version3;
+  const release = `${m[1]}.${m[2]}.${m[3] ?? 0}`;
+  return m[4] ? `${release}-${m[4]}.${m[5]}` : release;
+}
+async function toolchainFromToolCache(choice, installed) {
+  const started = performance.now();
+  const goroot = find(TOOL, toolCacheVersion(choice.version));
+  if (!goroot) return void 0;
+  await putOnPath(choice.name, goroot);
+  return { wanted: choice.name, installed, source: "tool cache", durationMs: performance.now() - started, goroot };
+}
+async function fetchToolchain(f) {
+  const started = performance.now();
+  const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
+  const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
+  if (!result.ok) return { result };
+  const extracted = path31.join(f.modcache, `${module.path}@${module.version}`);
+  return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
+}
+async function installFetched(choice, installed, extracted, fetchMs) {
+  const started = performance.now();
+  const goroot = await adopt(extracted, toolCacheVersion(choice.version));
+  await allowExec(goroot);
+  await putOnPath(choice.name, goroot);
+  return { wanted: choice.name, installed, source: "fetched", durationMs: fetchMs + performance.now() - started, goroot };
+}
+async function adopt(extracted, version3) {
+  const toolCache = process.env.RUNNER_TOOL_CACHE;
+  if (!toolCache) return extracted;
+  const dest = path31.join(toolCache, TOOL, version3, os11.arch());
+  await fs15.rm(`${dest}.complete`, { force: true });
+  await fs15.rm(dest, { recursive: true, force: true });
+  await fs15.mkdir(path31.dirname(dest), { recursive: true });
+  try {
+    await fs15.rename(extracted, dest);
+  } catch (e) {
+    if (e.code !== "EXDEV") throw e;
+    return cacheDir(extracted, TOOL, version3);
+  }
+  await fs15.writeFile(`${dest}.complete`, "");
+  return dest;
+}
+async function allowExec(goroot) {
+  const toolDirs = await fs15.readdir(path31.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path31.join(goroot, "bin"), ...toolDirs.map((d) => path31.join(goroot, "pkg", "tool", d))]) {
+    for (const entry of await fs15.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (entry.isFile()) await fs15.chmod(path31.join(dir, entry.name), 493);
+    }
+  }
+}
+async function putOnPath(name, goroot) {
+  const dir = path31.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
+  await fs15.mkdir(dir, { recursive: true });
+  const exe = process.platform === "win32" ? ".exe" : "";
+  const link = path31.join(dir, `${name}${exe}`);
+  await fs15.rm(link, { force: true });
+  await fs15.symlink(path31.join(goroot, "bin", `go${exe}`), link);
+  addPath(dir);
+}
+
 // src/vendor.ts
 init_exec();
 import { existsSync as existsSync8 } from "node:fs";
-import path30 from "node:path";
+import path32 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync8(path30.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync8(path32.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };
@@ -75408,9 +75659,10 @@ async function run() {
     facts.trust = network.trust.sources;
     client = new HttpClient2(network, { maxSockets: settings.concurrency });
     const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath);
-    const toolchain = toolchainProblem({ goLine: deps.goLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) });
-    if (toolchain) throw new Error(toolchain);
-    const ctx = { go, env, settings, workspace, deps, candidates, client, facts };
+    const toolchainFacts = { goLine: deps.goLine, toolchainLine: deps.toolchainLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) };
+    const problem = toolchainProblem(toolchainFacts);
+    if (problem) throw new Error(problem);
+    const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts), facts };
     later = settings.protectLaterSteps ? launchJobProxy() : void 0;
     const build = settings.buildCache ? await restoreBuild(ctx) : void 0;
     await exportChain(ctx, await download(ctx), later);
@@ -75431,6 +75683,10 @@ async function run() {
 }
 async function download(ctx) {
   const { env, settings, facts, deps } = ctx;
+  if (ctx.toolchain.switches) {
+    facts.toolchain = await toolchainFromToolCache(ctx.toolchain, env.GOVERSION);
+    if (facts.toolchain) info(describeToolchain(facts.toolchain));
+  }
   if (await vendored(ctx)) return ctx.candidates;
   const withoutGoSum = deps.missingGoSum;
   if (withoutGoSum) {
@@ -75451,11 +75707,13 @@ async function download(ctx) {
     for (const d of facts.verify.discarded) warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`);
   }
   let http1 = false;
-  const attempt = async (goproxy, fetch) => {
+  const attempt = async (goproxy, fetch, modules) => {
     const outcome = await runAttempt({
       go: ctx.go,
-      cwd: settings.workingDirectory,
-      env: downloadEnv(processEnv(), goproxy, env.GOFLAGS, http1),
+      // Named modules (a toolchain) are fetched outside the project, by the installed go.
+      cwd: modules ? os12.tmpdir() : settings.workingDirectory,
+      env: { ...downloadEnv(processEnv(), goproxy, env.GOFLAGS, http1), ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {} },
+      ...modules ? { modules } : {},
       modcache: env.GOMODCACHE,
       timeoutMs: settings.timeoutMs,
       stallTimeoutMs: settings.stallTimeoutMs,
@@ -75522,7 +75780,7 @@ async function restoreBuild(ctx) {
     facts.buildCache = { state: "disabled", hit: false, warning: "GOCACHE is off: there is no build cache to keep." };
     return void 0;
   }
-  const keys = buildCacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: env.GOVERSION, files: ctx.deps.files });
+  const keys = buildCacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: ctx.deps.files });
   const sinceMs = Date.now();
   const restored = await group("Restore the build cache", () => restoreBuildCache(env.GOCACHE, keys, settings.cacheTimeoutMs));
   facts.buildCache = restored;
@@ -75565,6 +75823,10 @@ async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
   const goproxyFor = (c) => fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c);
   let result;
   try {
+    if (ctx.toolchain.switches && !facts.toolchain) {
+      const provided = await provideToolchain(ctx, chain, attempt);
+      if (!provided) return chain;
+    }
     result = await downloadWithRetries(
       chain,
       (c) => group(`go mod download (GOPROXY=${fetch ? "the local proxy|" : ""}${goproxyDisplay(c)})`, () => attempt(goproxyFor(c), fetch)),
@@ -75584,7 +75846,7 @@ async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
       info(describeFetch(facts.fetch));
     }
   }
-  facts.attempts = result.attempts;
+  facts.attempts = [...facts.attempts, ...result.attempts];
   facts.ok = result.ok;
   for (const candidate of result.demoted) {
     warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`);
@@ -75596,6 +75858,30 @@ async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
   if (result.ok) facts.chosen = reordered.chain.find((c) => !c.keyword)?.display;
   else facts.failure = describeFailure(facts.probes, facts.attempts);
   return reordered.chain;
+}
+async function provideToolchain(ctx, chain, attempt) {
+  const { env, settings, facts } = ctx;
+  const { report, result } = await fetchToolchain({
+    choice: ctx.toolchain,
+    installed: env.GOVERSION,
+    hostOS: env.GOHOSTOS,
+    hostArch: env.GOHOSTARCH,
+    modcache: env.GOMODCACHE,
+    chain,
+    run: (c, modules) => group(`Fetch toolchain ${ctx.toolchain.name} (GOPROXY=${goproxyDisplay(c)})`, () => attempt(goproxyValue(c), void 0, modules)),
+    retry: { retries: settings.retries, backoffMs: BACKOFF_MS }
+  });
+  facts.attempts = result.attempts.map((a) => ({ ...a, zips: 0, detail: `toolchain ${ctx.toolchain.name}${a.detail ? `: ${a.detail}` : ""}` }));
+  if (!report) {
+    facts.failure = `go switches to toolchain ${ctx.toolchain.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(facts.probes, facts.attempts)}`;
+    return false;
+  }
+  facts.toolchain = report;
+  info(describeToolchain(report));
+  return true;
+}
+function describeToolchain(t) {
+  return `Toolchain ${t.wanted} (installed: ${t.installed}): ${t.source === "tool cache" ? "from the runner\u2019s tool cache" : "fetched through the chain and put in the tool cache"} in ${formatDuration(t.durationMs)}; go finds it on PATH as ${t.wanted}.`;
 }
 async function startFetchStage(ctx, chain, sumLines, isPrivate) {
   const healthy = ctx.facts.probes.filter((p) => p.verdict === "healthy");
@@ -75620,7 +75906,7 @@ function describeRestore(restore) {
   return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`;
 }
 function hasDownloads(modcache) {
-  const dir = path31.join(modcache, "cache", "download");
+  const dir = path33.join(modcache, "cache", "download");
   return existsSync9(dir) && readdirSync4(dir).length > 0;
 }
 

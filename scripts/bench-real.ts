@@ -3,9 +3,12 @@
 // `go mod download` and the action, each from a cold module cache, alternating, ROUNDS rounds.
 // It prints medians of time, bytes, zips and peak memory. BENCH_PROJECT=module@version picks
 // another project (the default has about 160 requirements and 570 go.sum lines); BENCH_ROUNDS
-// and BENCH_CONCURRENCY the rounds and the action's concurrency input.
+// and BENCH_CONCURRENCY the rounds and the action's concurrency input. BENCH_TOOLCHAIN=go1.X.Y
+// adds that `toolchain` line to go.mod (a release newer than the installed go): both then switch
+// to it under GOTOOLCHAIN=auto, plain go fetching it itself, the action providing it from a
+// fresh tool cache each round (so that it fetches it every time, as on a new runner).
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { median } from '../src/timing.ts'
@@ -14,6 +17,7 @@ import { bundledAction, type Contender, mib, plainGo, type Sample, secs, sideByS
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const PROJECT = process.env.BENCH_PROJECT ?? 'github.com/cli/cli/v2@v2.63.0'
+const TOOLCHAIN = process.env.BENCH_TOOLCHAIN
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'bench-real-'))
 const workspace = path.join(root, 'workspace')
@@ -26,6 +30,11 @@ mkdirSync(projectDir, { recursive: true })
     execFileSync(goBinary(), ['mod', 'download', '-json', PROJECT], { cwd: root, encoding: 'utf8', env: { ...process.env, GOMODCACHE: fetchCache, GOFLAGS: '-modcacherw' } })
   ) as { Dir: string }
   for (const file of ['go.mod', 'go.sum']) copyFileSync(path.join(info.Dir, file), path.join(projectDir, file))
+  if (TOOLCHAIN) {
+    const goMod = path.join(projectDir, 'go.mod')
+    const text = readFileSync(goMod, 'utf8')
+    writeFileSync(goMod, /^toolchain .*$/m.test(text) ? text.replace(/^toolchain .*$/m, `toolchain ${TOOLCHAIN}`) : `${text}\ntoolchain ${TOOLCHAIN}\n`)
+  }
   rmSync(fetchCache, { recursive: true, force: true })
 }
 
@@ -55,7 +64,13 @@ let modcache = ''
 const fresh = () => {
   if (modcache) rmSync(modcache, { recursive: true, force: true })
   modcache = mkdtempSync(path.join(root, 'modcache-'))
-  return { GOMODCACHE: modcache, GOFLAGS: '-modcacherw' }
+  return { GOMODCACHE: modcache, GOFLAGS: '-modcacherw', ...(TOOLCHAIN ? { GOTOOLCHAIN: 'auto' } : {}) }
+}
+let toolCache = ''
+const freshRunner = () => {
+  if (toolCache) rmSync(toolCache, { recursive: true, force: true })
+  toolCache = mkdtempSync(path.join(root, 'toolcache-'))
+  return { ...fresh(), RUNNER_TOOL_CACHE: toolCache }
 }
 const downloaded = (who: string) => () => {
   const found = tree(path.join(modcache, 'cache', 'download'))
@@ -73,12 +88,12 @@ const fetchedBytes = (summary: string) => {
 }
 // BENCH_CONCURRENCY sets the action's concurrency input, to compare ceilings on the same link.
 const extra: Record<string, string> = process.env.BENCH_CONCURRENCY ? { concurrency: process.env.BENCH_CONCURRENCY } : {}
-const action: Contender = () => bundledAction(workspace, { 'working-directory': 'project', cache: 'false', ...extra }, fresh, fetchedBytes)()
+const action: Contender = () => bundledAction(workspace, { 'working-directory': 'project', cache: 'false', ...extra }, freshRunner, fetchedBytes)()
 
 const runs: Sample[][] = [[], []]
 const [go, ours] = (await sideBySide([plain, action], ROUNDS, runs)) as [Sample, Sample]
 const table = [
-  `${PROJECT} (its go.mod and go.sum)${process.env.BENCH_CONCURRENCY ? `, concurrency ${process.env.BENCH_CONCURRENCY}` : ''}, through \`go env GOPROXY\` on this runner, cold module cache, medians of ${ROUNDS} alternating rounds, ${os.cpus().length} cores.`,
+  `${PROJECT} (its go.mod and go.sum${TOOLCHAIN ? `, and \`toolchain ${TOOLCHAIN}\`: both switch to it, fetching it` : ''})${process.env.BENCH_CONCURRENCY ? `, concurrency ${process.env.BENCH_CONCURRENCY}` : ''}, through \`go env GOPROXY\` on this runner, cold module cache, medians of ${ROUNDS} alternating rounds, ${os.cpus().length} cores.`,
   '',
   '| | time | bytes | zips | peak memory |',
   '|---|---|---|---|---|',

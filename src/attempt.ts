@@ -33,6 +33,8 @@ export interface AttemptOptions {
   notCountingZipsFrom?: string
   /** Bytes arriving elsewhere for go (the local proxy's upstream fetches): progress too, while go waits on them. */
   progress?: () => number
+  /** What to download (`path@version`); by default, the main module's needs. */
+  modules?: string[]
 }
 
 const TAIL_LINES = 60
@@ -54,7 +56,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   let lastBytes = 0
   let measuredAt = started
 
-  const child = spawnGroup(options.go, ['mod', 'download', '-x'], {
+  const child = spawnGroup(options.go, ['mod', 'download', '-x', ...(options.modules ?? [])], {
     cwd: options.cwd,
     env: options.env,
     onLine: line => {

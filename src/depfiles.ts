@@ -11,8 +11,10 @@ export interface DependencyFiles {
   sumLines: SumLine[]
   /** go.work, else go.mod (go prefers the workspace too): the source of the `go` and `toolchain` lines. */
   goModText: string
-  /** go.mod's `go` line. */
+  /** go.work's `go` line, else go.mod's (go prefers the workspace's). */
   goLine: string | undefined
+  /** go.work's `toolchain` line, else go.mod's. */
+  toolchainLine: string | undefined
   /** A module with requirements and no go.sum beside its go.mod: nothing to check modules against. */
   missingGoSum: boolean
 }
@@ -30,11 +32,13 @@ export async function readDependencyFiles(workspace: string, workingDirectory: s
   )
   const sumLines = files.filter(f => f.path.endsWith('.sum')).flatMap(f => parseGoSum(f.content.toString('utf8')))
   const mod = parseGoMod(goMod)
+  const lines = goWork === undefined ? mod : parseGoWork(goWork)
   return {
     files,
     sumLines,
     goModText: goWork ?? goMod,
-    goLine: mod.go,
+    goLine: lines.go,
+    toolchainLine: lines.toolchain,
     missingGoSum: goWork === undefined && mod.require.length > 0 && !existsSync(path.join(workingDirectory, 'go.sum'))
   }
 }

@@ -22,9 +22,12 @@ export interface GoEnv {
   /** go's settings file, and its installation: where the user's GOTOOLCHAIN is read from. */
   GOENV: string
   GOROOT: string
+  /** The machine go runs on (GOOS and GOARCH may name a cross-compile target): the toolchain go switches to is built for it. */
+  GOHOSTOS: string
+  GOHOSTARCH: string
 }
 
-const NAMES: (keyof GoEnv)[] = ['GOPROXY', 'GOMODCACHE', 'GOCACHE', 'GOVERSION', 'GOFLAGS', 'GOOS', 'GOARCH', 'GOPRIVATE', 'GONOPROXY', 'GOAUTH', 'GOWORK', 'GOENV', 'GOROOT']
+const NAMES: (keyof GoEnv)[] = ['GOPROXY', 'GOMODCACHE', 'GOCACHE', 'GOVERSION', 'GOFLAGS', 'GOOS', 'GOARCH', 'GOPRIVATE', 'GONOPROXY', 'GOAUTH', 'GOWORK', 'GOENV', 'GOROOT', 'GOHOSTOS', 'GOHOSTARCH']
 
 /** go on PATH, else the newest go that setup-go left in the runner's tool cache. */
 export async function findGo(): Promise<string> {

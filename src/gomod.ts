@@ -26,6 +26,7 @@ export interface GoModFile {
 
 export interface GoWorkFile {
   go?: string
+  toolchain?: string
   use: string[]
   replace: Replacement[]
 }
@@ -90,6 +91,7 @@ export function parseGoWork(text: string): GoWorkFile {
   const file: GoWorkFile = { use: [], replace: [] }
   for (const { verb, args } of directives(text)) {
     if (verb === 'go' && args[0]) file.go = args[0]
+    else if (verb === 'toolchain' && args[0]) file.toolchain = args[0]
     else if (verb === 'use' && args[0]) file.use.push(args[0])
     else if (verb === 'replace') {
       const r = replacement(args)

@@ -1,6 +1,7 @@
 // The action: restore → probe → download → save → report.
 import * as core from '@actions/core'
 import { existsSync, readdirSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { downloadEnv, runAttempt, withHttp1 } from './attempt.ts'
 import { classify } from './classify.ts'
@@ -28,7 +29,8 @@ import { fallbackOrder, rankHealthy } from './ranking.ts'
 import { type DownloadResult, downloadWithRetries } from './retry.ts'
 import { writeReport } from './report.ts'
 import { describeFailure, describeVerify, formatSize, type RunFacts } from './summary.ts'
-import { toolchainProblem, userToolchain } from './toolchain.ts'
+import { chooseToolchain, type ToolchainChoice, toolchainProblem, userToolchain } from './toolchain/select.ts'
+import { fetchToolchain, type ToolchainReport, toolchainFromToolCache } from './toolchain/provide.ts'
 import { buildsFromVendor, hasModulesTxt, vendorConsistent } from './vendor.ts'
 
 const BACKOFF_MS = 1000
@@ -46,6 +48,8 @@ interface RunContext {
   candidates: Candidate[]
   /** The action's own HTTP, seeing the network as go does. */
   client: HttpClient
+  /** The toolchain go runs for this module: the installed one, or the one it switches to. */
+  toolchain: ToolchainChoice
   facts: RunFacts
 }
 
@@ -71,9 +75,10 @@ export async function run(): Promise<void> {
     client = new HttpClient(network, { maxSockets: settings.concurrency })
     const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath)
     // Before any request: a toolchain go would refuse, or fetch unprotected.
-    const toolchain = toolchainProblem({ goLine: deps.goLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) })
-    if (toolchain) throw new Error(toolchain)
-    const ctx: RunContext = { go, env, settings, workspace, deps, candidates, client, facts }
+    const toolchainFacts = { goLine: deps.goLine, toolchainLine: deps.toolchainLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) }
+    const problem = toolchainProblem(toolchainFacts)
+    if (problem) throw new Error(problem)
+    const ctx: RunContext = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts), facts }
     // Launched now so that its start overlaps the download; configured only if the download succeeds.
     later = settings.protectLaterSteps ? launchJobProxy() : undefined
     const build = settings.buildCache ? await restoreBuild(ctx) : undefined
@@ -98,6 +103,11 @@ export async function run(): Promise<void> {
 /** Restore, check, download, save; the chain later steps should use. */
 async function download(ctx: RunContext): Promise<Candidate[]> {
   const { env, settings, facts, deps } = ctx
+  // A toolchain go switches to, already on this runner, is on PATH before go first runs.
+  if (ctx.toolchain.switches) {
+    facts.toolchain = await toolchainFromToolCache(ctx.toolchain, env.GOVERSION)
+    if (facts.toolchain) core.info(describeToolchain(facts.toolchain))
+  }
   if (await vendored(ctx)) return ctx.candidates
   // Without go.sum nothing can check what a cache or a proxy hands over: go checks each module
   // against the checksum database itself, and the cache is neither trusted nor fed.
@@ -123,11 +133,13 @@ async function download(ctx: RunContext): Promise<Candidate[]> {
 
   // Once go met HTTP/2 stream errors, its later attempts (and later steps) speak HTTP/1.1.
   let http1 = false
-  const attempt = async (goproxy: string, fetch?: FetchStage) => {
+  const attempt: Attempt = async (goproxy, fetch, modules) => {
     const outcome = await runAttempt({
       go: ctx.go,
-      cwd: settings.workingDirectory,
-      env: downloadEnv(processEnv(), goproxy, env.GOFLAGS, http1),
+      // Named modules (a toolchain) are fetched outside the project, by the installed go.
+      cwd: modules ? os.tmpdir() : settings.workingDirectory,
+      env: { ...downloadEnv(processEnv(), goproxy, env.GOFLAGS, http1), ...(modules ? { GOTOOLCHAIN: 'local', GOWORK: 'off' } : {}) },
+      ...(modules ? { modules } : {}),
       modcache: env.GOMODCACHE,
       timeoutMs: settings.timeoutMs,
       stallTimeoutMs: settings.stallTimeoutMs,
@@ -210,7 +222,7 @@ async function restoreBuild(ctx: RunContext): Promise<BuildCacheState | undefine
     facts.buildCache = { state: 'disabled', hit: false, warning: 'GOCACHE is off: there is no build cache to keep.' }
     return undefined
   }
-  const keys = buildCacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: env.GOVERSION, files: ctx.deps.files })
+  const keys = buildCacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: ctx.deps.files })
   const sinceMs = Date.now()
   const restored = await core.group('Restore the build cache', () => restoreBuildCache(env.GOCACHE, keys, settings.cacheTimeoutMs))
   facts.buildCache = restored
@@ -219,7 +231,7 @@ async function restoreBuild(ctx: RunContext): Promise<BuildCacheState | undefine
   return { gocache: env.GOCACHE, prefix: keys.prefix, ...(restored.matchedKey ? { matchedKey: restored.matchedKey } : {}), sinceMs, limitMs: settings.cacheTimeoutMs }
 }
 
-type Attempt = (goproxy: string, fetch?: FetchStage) => ReturnType<typeof runAttempt>
+type Attempt = (goproxy: string, fetch?: FetchStage, modules?: string[]) => ReturnType<typeof runAttempt>
 
 /** `GOPROXY=off go mod download`: true when the module cache already held every module. */
 async function checkModuleCache(attempt: Attempt, facts: RunFacts): Promise<boolean> {
@@ -260,6 +272,10 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
   const goproxyFor = (c: Candidate[]) => (fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c))
   let result: DownloadResult
   try {
+    if (ctx.toolchain.switches && !facts.toolchain) {
+      const provided = await provideToolchain(ctx, chain, attempt)
+      if (!provided) return chain
+    }
     result = await downloadWithRetries(
       chain,
       c => core.group(`go mod download (GOPROXY=${fetch ? 'the local proxy|' : ''}${goproxyDisplay(c)})`, () => attempt(goproxyFor(c), fetch)),
@@ -279,7 +295,7 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
       core.info(describeFetch(facts.fetch))
     }
   }
-  facts.attempts = result.attempts
+  facts.attempts = [...facts.attempts, ...result.attempts]
   facts.ok = result.ok
   for (const candidate of result.demoted) {
     core.warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`)
@@ -292,6 +308,40 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
   if (result.ok) facts.chosen = reordered.chain.find(c => !c.keyword)?.display
   else facts.failure = describeFailure(facts.probes, facts.attempts)
   return reordered.chain
+}
+
+/**
+ * go fetches the toolchain it will switch to through the chain, watched, retried and failed
+ * over like the modules (the speculative fetch of the modules goes on meanwhile); then it is
+ * installed. Not through the local proxy: it cannot check a toolchain (go.sum does not name it;
+ * go checks it against the checksum database), and relaying its 70 MiB cost 1.5 s on a real
+ * link. A candidate that serves a wrong toolchain fails go's check and goes behind the others.
+ */
+async function provideToolchain(ctx: RunContext, chain: Candidate[], attempt: Attempt): Promise<boolean> {
+  const { env, settings, facts } = ctx
+  const { report, result } = await fetchToolchain({
+    choice: ctx.toolchain,
+    installed: env.GOVERSION,
+    hostOS: env.GOHOSTOS,
+    hostArch: env.GOHOSTARCH,
+    modcache: env.GOMODCACHE,
+    chain,
+    run: (c, modules) => core.group(`Fetch toolchain ${ctx.toolchain.name} (GOPROXY=${goproxyDisplay(c)})`, () => attempt(goproxyValue(c), undefined, modules)),
+    retry: { retries: settings.retries, backoffMs: BACKOFF_MS }
+  })
+  // Listed with the download's attempts; its zip is a toolchain, not a module.
+  facts.attempts = result.attempts.map(a => ({ ...a, zips: 0, detail: `toolchain ${ctx.toolchain.name}${a.detail ? `: ${a.detail}` : ''}` }))
+  if (!report) {
+    facts.failure = `go switches to toolchain ${ctx.toolchain.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(facts.probes, facts.attempts)}`
+    return false
+  }
+  facts.toolchain = report
+  core.info(describeToolchain(report))
+  return true
+}
+
+function describeToolchain(t: ToolchainReport): string {
+  return `Toolchain ${t.wanted} (installed: ${t.installed}): ${t.source === 'tool cache' ? 'from the runner’s tool cache' : 'fetched through the chain and put in the tool cache'} in ${formatDuration(t.durationMs)}; go finds it on PATH as ${t.wanted}.`
 }
 
 /** The local proxy and the speculative fetch of go's download set, from the healthy entries of the chain. */

@@ -7,6 +7,7 @@ import { goMayNotShare } from './net/errors.ts'
 import type { FetchReport } from './fetch/stage.ts'
 import type { ProbeResult } from './probe.ts'
 import type { AttemptRecord } from './retry.ts'
+import type { ToolchainReport } from './toolchain/provide.ts'
 
 export interface RunFacts {
   ok: boolean
@@ -32,6 +33,8 @@ export interface RunFacts {
   fetch?: FetchReport
   /** Where the certificates the action trusted came from (go's sources on this runner). */
   trust?: string[]
+  /** The toolchain go switches to for this module, when it does: where it came from. */
+  toolchain?: ToolchainReport
 }
 
 export interface Section {
@@ -83,6 +86,7 @@ export function buildSummary(facts: RunFacts): SummaryModel {
       notes: [...(facts.probeNote === undefined ? [] : [facts.probeNote]), ...runnerNotes(facts)]
     },
     ...(facts.fetch ? fetchSections(facts.fetch) : []),
+    ...(facts.toolchain ? [toolchainSection(facts.toolchain)] : []),
     {
       heading: 'Attempts',
       header: ['Attempt', 'First in line', 'Outcome', 'Duration', 'Why it ended'],
@@ -126,6 +130,15 @@ function runnerNotes(facts: RunFacts): string[] {
         ? `⚠️ ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(', ') || 'no certificates found'}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).`
         : `⚠️ ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
     )
+}
+
+function toolchainSection(t: ToolchainReport): Section {
+  return {
+    heading: 'Toolchain',
+    header: ['Wanted', 'Installed', 'Source', 'Time'],
+    rows: [[t.wanted, t.installed, t.source === 'tool cache' ? 'the runner’s tool cache' : 'fetched through the chain, now in the tool cache', formatDuration(t.durationMs)]],
+    notes: [`go.mod asks for ${t.wanted}: go finds it on PATH under that name, in this step and later ones, and fetches nothing.`]
+  }
 }
 
 function buildCacheSection(b: BuildRestoreReport, save: string | undefined): Section {

@@ -6,6 +6,7 @@ require (
 	github.com/nektos/act v0.2.89
 	github.com/timshannon/bolthold v0.0.0-20240314194003-30aac6950928
 	go.etcd.io/bbolt v1.4.3
+	golang.org/x/mod v0.34.0
 )
 
 require (

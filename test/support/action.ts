@@ -1,5 +1,5 @@
 // Runs the action as the runner does: inputs as INPUT_* variables, and the command files
-// (GITHUB_OUTPUT, GITHUB_ENV, GITHUB_STEP_SUMMARY, GITHUB_STATE) read back afterwards.
+// (GITHUB_OUTPUT, GITHUB_ENV, GITHUB_PATH, GITHUB_STEP_SUMMARY, GITHUB_STATE) read back afterwards.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -10,13 +10,15 @@ export interface ActionRun {
   outputs: Record<string, string>
   /** What the step exported to later steps. */
   exported: Record<string, string>
+  /** Directories the step added to PATH for later steps. */
+  paths: string[]
   summary: string
   state: string
   log: string
   failed: boolean
 }
 
-const FILES = ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_STEP_SUMMARY', 'GITHUB_STATE'] as const
+const FILES = ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY', 'GITHUB_STATE'] as const
 
 /** action.yml's defaults, as the runner passes them when a workflow leaves an input out. */
 export function actionDefaults(): Record<string, string> {
@@ -58,6 +60,7 @@ function readStep(env: Record<string, string>, log: string, failed: boolean): Ac
   return {
     outputs: parseCommandFile(read('GITHUB_OUTPUT')),
     exported: parseCommandFile(read('GITHUB_ENV')),
+    paths: read('GITHUB_PATH').split('\n').filter(Boolean),
     summary: read('GITHUB_STEP_SUMMARY'),
     state: read('GITHUB_STATE'),
     log,
