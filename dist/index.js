@@ -72157,7 +72157,7 @@ function _getCacheDirectory() {
 
 // src/goenv.ts
 import path8 from "node:path";
-var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GOAUTH", "GOWORK", "GOENV", "GOROOT", "GOHOSTOS", "GOHOSTARCH"];
+var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GOAUTH", "GOWORK", "GOENV", "GOROOT", "GOHOSTOS", "GOHOSTARCH", "GOSUMDB"];
 async function findGo() {
   const onPath = await which("go", false);
   if (onPath) return onPath;
@@ -73002,6 +73002,96 @@ function requestUrl(candidate, path34) {
   return `${candidate.spec.replace(/\/+$/, "")}/${path34.replace(/^\/+/, "")}`;
 }
 
+// src/net/errors.ts
+var NetError = class extends Error {
+  kind;
+  constructor(kind, message, options) {
+    super(message, options);
+    this.name = "NetError";
+    this.kind = kind;
+  }
+};
+var IdleError = class extends NetError {
+  constructor(ms) {
+    super("silent", `connection silent for ${Math.round(ms)}ms`);
+  }
+};
+var TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_OSSL_)/;
+function classifyError(e, via) {
+  if (e instanceof NetError) return e;
+  const error2 = e;
+  const code = error2.code ?? "";
+  const message = error2.code && !error2.message.includes(error2.code) ? `${error2.message} (${error2.code})` : error2.message;
+  let kind = "other";
+  if (error2.name === "AbortError" || error2.name === "TimeoutError") kind = "silent";
+  else if (code === "ECONNREFUSED") kind = "refused";
+  else if (code === "ECONNRESET" || code === "EPIPE" || /socket hang up/.test(error2.message)) kind = "reset";
+  else if (code === "ENOTFOUND" || code === "EAI_AGAIN") kind = "dns";
+  else if (TLS_CODES.test(code) || /certificate|SSL routines|TLS/i.test(error2.message)) kind = "tls";
+  if (via && (kind === "refused" || kind === "dns" || kind === "reset")) {
+    return new NetError("proxy", `forward proxy ${via}: ${describeKind(kind, message)}`, { cause: e });
+  }
+  return new NetError(kind, describeKind(kind, message), { cause: e });
+}
+function describeKind(kind, message) {
+  if (kind === "refused") return "connection refused";
+  if (kind === "reset") return "connection reset";
+  return message;
+}
+function answered(kind) {
+  return kind !== "silent";
+}
+function goMayNotShare(kind) {
+  return kind === "tls" || kind === "proxy";
+}
+
+// src/sumdb.ts
+function parseGosumdb(value) {
+  const [key2, url2] = value.trim().split(/\s+/);
+  if (!key2 || key2 === "off") return void 0;
+  const name = key2.split("+")[0];
+  return { key: key2, name, url: (url2 ?? `https://${name}`).replace(/\/+$/, ""), explicit: url2 !== void 0 };
+}
+var MAX_BODY = 64 << 10;
+async function probeSumdb(client, candidates, route2, timeoutMs) {
+  const asked = await Promise.all(
+    candidates.filter((c) => !c.keyword && !route2.explicit).map(async (candidate) => {
+      const answer2 = await ask(client, requestUrl(candidate, `sumdb/${route2.name}/supported`), timeoutMs);
+      const proxies = answer2.status === 200;
+      const reason = proxies ? `proxies it (${formatDuration(answer2.ms)})` : answer2.status ? `does not proxy it (HTTP ${answer2.status})` : answer2.error;
+      return { candidate, proxies, reason };
+    })
+  );
+  const probe = { route: route2, proxiedBy: asked.filter((a) => a.proxies).map((a) => a.candidate), candidates: asked };
+  if (probe.proxiedBy.length === 0) {
+    const answer2 = await ask(client, `${route2.url}/latest`, timeoutMs);
+    probe.direct = answer2.status === 200 && answer2.body?.startsWith("go.sum database tree") ? { ok: true, reason: `answered directly in ${formatDuration(answer2.ms)}` } : { ok: false, reason: answer2.status ? `HTTP ${answer2.status} from ${route2.url}/latest` : answer2.error };
+  }
+  return probe;
+}
+async function ask(client, url2, timeoutMs) {
+  const started = performance.now();
+  try {
+    const answer2 = await client.get(url2, { signal: AbortSignal.timeout(timeoutMs), maxBytes: MAX_BODY });
+    return { status: answer2.status, body: answer2.body.toString("utf8", 0, 64), ms: performance.now() - started };
+  } catch (e) {
+    const error2 = classifyError(e);
+    return { ms: performance.now() - started, error: error2.kind === "silent" ? `no answer within ${formatDuration(timeoutMs)}` : error2.message };
+  }
+}
+function sumdbCandidates(route2, proxiedBy) {
+  return [
+    ...proxiedBy.filter(() => !route2.explicit).map((c) => ({ spec: `${c.spec.replace(/\/+$/, "")}/sumdb/${route2.name}`, display: `${c.display.replace(/\/+$/, "")}/sumdb/${route2.name}`, keyword: false })),
+    { spec: route2.url, display: route2.url, keyword: false }
+  ];
+}
+function describeSumdb(p, relayed) {
+  const routes = p.route.explicit ? ["GOSUMDB names its URL, so go asks it alone"] : p.candidates.map((c) => `${c.candidate.display} ${c.reason}`);
+  const direct = p.direct ? [`${p.route.url} ${p.direct.ok ? p.direct.reason : `did not answer: ${p.direct.reason}`}`] : [];
+  const how = relayed ? ` go's lookups went through the local proxy, ${p.proxiedBy.length > 0 ? "over the candidates that proxy it, then the database itself" : "to the database itself"}, with the same limits and failover as module files.` : "";
+  return `Checksum database ${p.route.name} (asked for modules go.sum lacks): ${[...routes, ...direct].join("; ")}.${how}`;
+}
+
 // src/inputs.ts
 import { existsSync as existsSync6, statSync as statSync3 } from "node:fs";
 import path24 from "node:path";
@@ -73418,7 +73508,8 @@ var CONTENT_TYPE = {
   mod: "text/plain; charset=utf-8",
   zip: "application/zip"
 };
-async function startLocalProxy(fetcher, jobFor2, secret) {
+async function startLocalProxy(fetcher, jobFor2, options = {}) {
+  const { secret, sumdb } = options;
   const sockets = /* @__PURE__ */ new Set();
   const proxy = { url: "", requests: 0, served: 0, refused: 0, close: async () => void 0 };
   const server = http3.createServer((request, response) => {
@@ -73436,8 +73527,13 @@ async function startLocalProxy(fetcher, jobFor2, secret) {
       }
       urlPath = urlPath.slice(secret.length + 1);
     }
-    const job = jobFor2(urlPath);
-    void fetcher.get(job).then(
+    const sumdbPath = sumdb && urlPath.startsWith(`sumdb/${sumdb.name}/`) ? urlPath.slice(`sumdb/${sumdb.name}/`.length) : void 0;
+    if (sumdbPath === "supported") {
+      response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+      return response.end();
+    }
+    const job = sumdbPath === void 0 ? jobFor2(urlPath) : { module: `checksum database ${sumdb?.name}`, version: "", kind: "other", path: sumdbPath, transient: true };
+    void (sumdbPath === void 0 ? fetcher : sumdb.fetcher).get(job).then(
       (outcome) => answer(outcome, job, response, () => proxy.served++),
       (e) => fail(response, 502, e.message)
     );
@@ -73669,7 +73765,8 @@ async function startFetch(options) {
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
   });
-  const local = await startLocalProxy(fetcher, (p) => jobFor(known, p));
+  const sumdb = options.sumdb ? { name: options.sumdb.name, fetcher: relayFetcher(options, options.sumdb.routes, path27.join(scratch, "sumdb")) } : void 0;
+  const local = await startLocalProxy(fetcher, (p) => jobFor(known, p), sumdb ? { sumdb } : {});
   const report = {
     planned: 0,
     plannedZips: 0,
@@ -73691,10 +73788,12 @@ async function startFetch(options) {
   const speculative = speculate(fetcher, known, downloadCache2, options, report);
   return {
     url: local.url,
+    ...sumdb ? { sumdbUrl: `${local.url}/sumdb/${sumdb.name}` } : {},
     progress: () => fetcher.bytes,
     finish: async () => {
       speculative.stop(GO_FINISHED);
       fetcher.close();
+      sumdb?.fetcher.close();
       await Promise.all([speculative.done, local.close()]);
       await rm4(scratch, { recursive: true, force: true });
       report.durationMs = performance.now() - started;
@@ -73715,6 +73814,17 @@ async function startFetch(options) {
       return report;
     }
   };
+}
+function relayFetcher(options, routes, dir) {
+  return new Fetcher({
+    client: options.client,
+    candidates: routes.map((candidate) => ({ candidate, latencyMs: 0 })),
+    storeDir: path27.join(dir, "store"),
+    transientDir: path27.join(dir, "transient"),
+    rounds: options.rounds,
+    backoffMs: options.backoffMs,
+    stallTimeoutMs: options.stallTimeoutMs
+  });
 }
 async function writable(dir) {
   try {
@@ -73794,51 +73904,8 @@ function speculate(fetcher, known, downloadCache2, options, report) {
   };
 }
 
-// src/net/errors.ts
-var NetError = class extends Error {
-  kind;
-  constructor(kind, message, options) {
-    super(message, options);
-    this.name = "NetError";
-    this.kind = kind;
-  }
-};
-var IdleError = class extends NetError {
-  constructor(ms) {
-    super("silent", `connection silent for ${Math.round(ms)}ms`);
-  }
-};
-var TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_OSSL_)/;
-function classifyError(e, via) {
-  if (e instanceof NetError) return e;
-  const error2 = e;
-  const code = error2.code ?? "";
-  const message = error2.code && !error2.message.includes(error2.code) ? `${error2.message} (${error2.code})` : error2.message;
-  let kind = "other";
-  if (error2.name === "AbortError" || error2.name === "TimeoutError") kind = "silent";
-  else if (code === "ECONNREFUSED") kind = "refused";
-  else if (code === "ECONNRESET" || code === "EPIPE" || /socket hang up/.test(error2.message)) kind = "reset";
-  else if (code === "ENOTFOUND" || code === "EAI_AGAIN") kind = "dns";
-  else if (TLS_CODES.test(code) || /certificate|SSL routines|TLS/i.test(error2.message)) kind = "tls";
-  if (via && (kind === "refused" || kind === "dns" || kind === "reset")) {
-    return new NetError("proxy", `forward proxy ${via}: ${describeKind(kind, message)}`, { cause: e });
-  }
-  return new NetError(kind, describeKind(kind, message), { cause: e });
-}
-function describeKind(kind, message) {
-  if (kind === "refused") return "connection refused";
-  if (kind === "reset") return "connection reset";
-  return message;
-}
-function answered(kind) {
-  return kind !== "silent";
-}
-function goMayNotShare(kind) {
-  return kind === "tls" || kind === "proxy";
-}
-
 // src/probe.ts
-var MAX_BODY = 4 << 20;
+var MAX_BODY2 = 4 << 20;
 function modRequest(target) {
   const what = `${target.module}@${target.version} .mod`;
   return {
@@ -73898,7 +73965,7 @@ async function probeCandidate(client, candidate, request, timeoutMs, cutoff) {
   const via = route(client, url2);
   const started = performance.now();
   try {
-    const answer2 = await client.get(url2, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), cutoff]), maxBytes: MAX_BODY });
+    const answer2 = await client.get(url2, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), cutoff]), maxBytes: MAX_BODY2 });
     const latencyMs = performance.now() - started;
     const problem = request.judge(answer2.status, answer2.contentType, answer2.body);
     return problem ? { candidate, verdict: "unhealthy", latencyMs, reason: problem, failure: "http", ...via } : { candidate, verdict: "healthy", latencyMs, reason: `served ${request.describe}`, ...via };
@@ -75347,7 +75414,7 @@ function buildSummary(facts) {
       heading: "Proxies",
       header: ["Candidate", "Verdict", "Latency", "Reason"],
       rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? `${p.reason}, through ${p.via}` : p.reason]),
-      notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...runnerNotes(facts)]
+      notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== void 0)] : [], ...runnerNotes(facts)]
     },
     ...facts.fetch ? fetchSections(facts.fetch) : [],
     ...facts.toolchain ? [toolchainSection(facts.toolchain)] : [],
@@ -75712,7 +75779,12 @@ async function download(ctx) {
       go: ctx.go,
       // Named modules (a toolchain) are fetched outside the project, by the installed go.
       cwd: modules ? os12.tmpdir() : settings.workingDirectory,
-      env: { ...downloadEnv(processEnv(), goproxy, env.GOFLAGS, http1), ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {} },
+      env: {
+        ...downloadEnv(processEnv(), goproxy, env.GOFLAGS, http1),
+        ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {},
+        // go asks the local proxy for what go.sum lacks; it relays over the routes go would take.
+        ...fetch?.sumdbUrl && facts.sumdb ? { GOSUMDB: `${facts.sumdb.route.key} ${fetch.sumdbUrl}` } : {}
+      },
       ...modules ? { modules } : {},
       modcache: env.GOMODCACHE,
       timeoutMs: settings.timeoutMs,
@@ -75745,7 +75817,9 @@ async function exportChain(ctx, chain, later) {
         sumLines: ctx.deps.sumLines,
         goauth: ctx.env.GOAUTH,
         idleMs: settings.laterStepsIdleMs,
-        stallTimeoutMs: settings.stallTimeoutMs
+        stallTimeoutMs: settings.stallTimeoutMs,
+        // A GOSUMDB with its own URL is asked directly by go, never through a proxy.
+        ...facts.sumdb && !facts.sumdb.route.explicit ? { sumdb: { name: facts.sumdb.route.name, routes: sumdbCandidates(facts.sumdb.route, facts.sumdb.proxiedBy).map((c) => c.spec) } } : {}
       });
       setSecret(proxy.secret);
       saveState(LATER_STEPS_STATE, JSON.stringify({ pid: proxy.pid, statsFile: proxy.statsFile }));
@@ -75804,11 +75878,19 @@ async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
   const { env, settings, candidates, facts } = ctx;
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY);
   const target = probeTarget(sumLines, isPrivate);
+  const sumdbRoute = parseGosumdb(env.GOSUMDB);
   facts.probes = await group("Probe the proxies", async () => {
-    const probes = await probeAll(ctx.client, candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs);
+    const [probes, sumdb] = await Promise.all([
+      probeAll(ctx.client, candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs),
+      sumdbRoute ? probeSumdb(ctx.client, candidates, sumdbRoute, settings.probeTimeoutMs) : void 0
+    ]);
     for (const p of probes) {
       const via = p.via ? `, through ${p.via}` : "";
       info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`);
+    }
+    if (sumdb) {
+      facts.sumdb = sumdb;
+      info(describeSumdb(sumdb, false));
     }
     return probes;
   });
@@ -75892,6 +75974,7 @@ async function startFetchStage(ctx, chain, sumLines, isPrivate) {
     isPrivate,
     project: await readProject(ctx.settings.workingDirectory, ctx.env.GOWORK),
     modcache: ctx.env.GOMODCACHE,
+    ...ctx.facts.sumdb ? { sumdb: { name: ctx.facts.sumdb.route.name, routes: sumdbCandidates(ctx.facts.sumdb.route, ctx.facts.sumdb.proxiedBy) } } : {},
     concurrency: ctx.settings.concurrency,
     rounds: FETCH_ROUNDS,
     backoffMs: FETCH_BACKOFF_MS,

@@ -1074,14 +1074,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path6 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path7 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path6 && path6[0] !== "/") {
-          path6 = `/${path6}`;
+        if (path7 && path7[0] !== "/") {
+          path7 = `/${path7}`;
         }
-        return new URL(`${origin}${path6}`);
+        return new URL(`${origin}${path7}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1532,39 +1532,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path6, origin }
+          request: { method, path: path7, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path6);
+        debuglog("sending request to %s %s/%s", method, origin, path7);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path6, origin },
+          request: { method, path: path7, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path6,
+          path7,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path6, origin }
+          request: { method, path: path7, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path6);
+        debuglog("trailers received from %s %s/%s", method, origin, path7);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path6, origin },
+          request: { method, path: path7, origin },
           error
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path6,
+          path7,
           error.message
         );
       });
@@ -1613,9 +1613,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path6, origin }
+            request: { method, path: path7, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path6);
+          debuglog("sending request to %s %s/%s", method, origin, path7);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1678,7 +1678,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path6,
+        path: path7,
         method,
         body,
         headers,
@@ -1693,11 +1693,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path6 !== "string") {
+        if (typeof path7 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path6[0] !== "/" && !(path6.startsWith("http://") || path6.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path7[0] !== "/" && !(path7.startsWith("http://") || path7.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path6)) {
+        } else if (invalidPathRegex.test(path7)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1763,7 +1763,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path6, query) : path6;
+        this.path = query ? buildURL(path7, query) : path7;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6456,7 +6456,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client2, request) {
-      const { method, path: path6, host, upgrade, blocking, reset } = request;
+      const { method, path: path7, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6537,7 +6537,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path6} HTTP/1.1\r
+      let header = `${method} ${path7} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7066,7 +7066,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client2, request) {
       const session = client2[kHTTP2Session];
-      const { method, path: path6, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path7, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client2, request, new Error("Upgrade not supported for H2"));
@@ -7163,7 +7163,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path6;
+      headers[HTTP2_HEADER_PATH] = path7;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7516,9 +7516,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume2, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path6 = search ? `${pathname}${search}` : pathname;
+        const path7 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path6;
+        this.opts.path = path7;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8757,10 +8757,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path6 = "/",
+          path: path7 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path6;
+        opts.path = origin + path7;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL4(origin);
           headers.host = host;
@@ -10732,20 +10732,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path6) {
-      if (typeof path6 !== "string") {
-        return path6;
+    function safeUrl(path7) {
+      if (typeof path7 !== "string") {
+        return path7;
       }
-      const pathSegments = path6.split("?");
+      const pathSegments = path7.split("?");
       if (pathSegments.length !== 2) {
-        return path6;
+        return path7;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path6, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path6);
+    function matchKey(mockDispatch2, { path: path7, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path7);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10767,7 +10767,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path6 }) => matchValue(safeUrl(path6), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path7 }) => matchValue(safeUrl(path7), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10805,9 +10805,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path6, method, body, headers, query } = opts;
+      const { path: path7, method, body, headers, query } = opts;
       return {
-        path: path6,
+        path: path7,
         method,
         body,
         headers,
@@ -11270,10 +11270,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path6, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path7, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path6,
+            Path: path7,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16152,9 +16152,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path6) {
-      for (let i = 0; i < path6.length; ++i) {
-        const code = path6.charCodeAt(i);
+    function validateCookiePath(path7) {
+      for (let i = 0; i < path7.length; ++i) {
+        const code = path7.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19074,11 +19074,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path6 = opts.path;
+          let path7 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path6 = `/${path6}`;
+            path7 = `/${path7}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path6);
+          url = new URL(util.parseOrigin(url).origin + path7);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -22013,7 +22013,7 @@ var require_src = __commonJS({
 // src/later/job-proxy.ts
 import { rmSync, writeFileSync, renameSync } from "node:fs";
 import { text } from "node:stream/consumers";
-import path5 from "node:path";
+import path6 from "node:path";
 
 // src/fetch/fetcher.ts
 import { randomBytes } from "node:crypto";
@@ -22044,8 +22044,8 @@ function hash1(files) {
 function goModHashOfSha256(sha256Hex) {
   return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
 }
-function escapePath(path6) {
-  return path6.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+function escapePath(path7) {
+  return path7.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
 
 // src/goproxy.ts
@@ -22090,8 +22090,8 @@ function parseCandidate(entry) {
 function downloadPath(module, version, kind) {
   return `${escapePath(module)}/@v/${escapePath(version)}.${kind}`;
 }
-function requestUrl(candidate, path6) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path6.replace(/^\/+/, "")}`;
+function requestUrl(candidate, path7) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${path7.replace(/^\/+/, "")}`;
 }
 
 // src/timing.ts
@@ -22561,7 +22561,8 @@ var CONTENT_TYPE = {
   mod: "text/plain; charset=utf-8",
   zip: "application/zip"
 };
-async function startLocalProxy(fetcher2, jobFor2, secret) {
+async function startLocalProxy(fetcher2, jobFor2, options = {}) {
+  const { secret, sumdb: sumdb2 } = options;
   const sockets = /* @__PURE__ */ new Set();
   const proxy = { url: "", requests: 0, served: 0, refused: 0, close: async () => void 0 };
   const server = http.createServer((request, response) => {
@@ -22579,8 +22580,13 @@ async function startLocalProxy(fetcher2, jobFor2, secret) {
       }
       urlPath = urlPath.slice(secret.length + 1);
     }
-    const job = jobFor2(urlPath);
-    void fetcher2.get(job).then(
+    const sumdbPath = sumdb2 && urlPath.startsWith(`sumdb/${sumdb2.name}/`) ? urlPath.slice(`sumdb/${sumdb2.name}/`.length) : void 0;
+    if (sumdbPath === "supported") {
+      response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+      return response.end();
+    }
+    const job = sumdbPath === void 0 ? jobFor2(urlPath) : { module: `checksum database ${sumdb2?.name}`, version: "", kind: "other", path: sumdbPath, transient: true };
+    void (sumdbPath === void 0 ? fetcher2 : sumdb2.fetcher).get(job).then(
       (outcome) => answer(outcome, job, response, () => proxy.served++),
       (e) => fail(response, 502, e.message)
     );
@@ -22618,6 +22624,7 @@ function fail(response, status, text2) {
 }
 
 // src/fetch/stage.ts
+import path3 from "node:path";
 var unescape = (text2) => text2.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
 var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
 function knownFiles(lines, isPrivate) {
@@ -22647,6 +22654,17 @@ function jobFor(known2, requestPath) {
     path: requestPath,
     transient: kind !== "info"
   };
+}
+function relayFetcher(options, routes, dir) {
+  return new Fetcher({
+    client: options.client,
+    candidates: routes.map((candidate) => ({ candidate, latencyMs: 0 })),
+    storeDir: path3.join(dir, "store"),
+    transientDir: path3.join(dir, "transient"),
+    rounds: options.rounds,
+    backoffMs: options.backoffMs,
+    stallTimeoutMs: options.stallTimeoutMs
+  });
 }
 
 // node_modules/@actions/io/lib/io-util.js
@@ -23588,7 +23606,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 
 // src/net/netrc.ts
-import path3 from "node:path";
+import path4 from "node:path";
 function parseNetrc(text2) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -23619,7 +23637,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path3.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path4.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -23895,7 +23913,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync2, readFileSync as readFileSync2, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
-import path4 from "node:path";
+import path5 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -23931,7 +23949,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path4.join(dir, name)).filter((file) => {
+  return names.map((name) => path5.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
     } catch {
@@ -24144,14 +24162,15 @@ var candidates = parseCandidates(config.candidates.map((c) => c.spec).join(","))
 var fetcher = new Fetcher({
   client,
   candidates: candidates.map((candidate, i) => ({ candidate, latencyMs: config.candidates[i]?.latencyMs ?? 0 })),
-  storeDir: path5.join(config.workDir, "store"),
-  transientDir: path5.join(config.workDir, "transient"),
+  storeDir: path6.join(config.workDir, "store"),
+  transientDir: path6.join(config.workDir, "transient"),
   rounds: ROUNDS,
   backoffMs: BACKOFF_MS,
   stallTimeoutMs: config.stallTimeoutMs
 });
 var known = knownFiles(config.sumLines, () => false);
-var local = await startLocalProxy(fetcher, (p) => jobFor(known, p), config.secret);
+var sumdb = config.sumdb ? { name: config.sumdb.name, fetcher: relayFetcher({ client, rounds: ROUNDS, backoffMs: BACKOFF_MS, stallTimeoutMs: config.stallTimeoutMs }, parseCandidates(config.sumdb.routes.join(",")), path6.join(config.workDir, "sumdb")) } : void 0;
+var local = await startLocalProxy(fetcher, (p) => jobFor(known, p), { secret: config.secret, ...sumdb ? { sumdb } : {} });
 var stats = (stopped) => ({
   requests: local.requests,
   served: local.served,
@@ -24175,10 +24194,11 @@ var stop = async (why) => {
   if (stopping) return;
   stopping = true;
   fetcher.close();
+  sumdb?.fetcher.close();
   await local.close();
   client.close();
   report(why);
-  rmSync(path5.join(config.workDir, "store"), { recursive: true, force: true });
+  rmSync(path6.join(config.workDir, "store"), { recursive: true, force: true });
   process.exit(0);
 };
 var lastRequests = -1;

@@ -19492,44 +19492,44 @@ var init_lib = __esm({
           }
         }
       }
-      options(requestUrl, additionalHeaders) {
+      options(requestUrl2, additionalHeaders) {
         return __awaiter(this, void 0, void 0, function* () {
-          return this.request("OPTIONS", requestUrl, null, additionalHeaders || {});
+          return this.request("OPTIONS", requestUrl2, null, additionalHeaders || {});
         });
       }
-      get(requestUrl, additionalHeaders) {
+      get(requestUrl2, additionalHeaders) {
         return __awaiter(this, void 0, void 0, function* () {
-          return this.request("GET", requestUrl, null, additionalHeaders || {});
+          return this.request("GET", requestUrl2, null, additionalHeaders || {});
         });
       }
-      del(requestUrl, additionalHeaders) {
+      del(requestUrl2, additionalHeaders) {
         return __awaiter(this, void 0, void 0, function* () {
-          return this.request("DELETE", requestUrl, null, additionalHeaders || {});
+          return this.request("DELETE", requestUrl2, null, additionalHeaders || {});
         });
       }
-      post(requestUrl, data, additionalHeaders) {
+      post(requestUrl2, data, additionalHeaders) {
         return __awaiter(this, void 0, void 0, function* () {
-          return this.request("POST", requestUrl, data, additionalHeaders || {});
+          return this.request("POST", requestUrl2, data, additionalHeaders || {});
         });
       }
-      patch(requestUrl, data, additionalHeaders) {
+      patch(requestUrl2, data, additionalHeaders) {
         return __awaiter(this, void 0, void 0, function* () {
-          return this.request("PATCH", requestUrl, data, additionalHeaders || {});
+          return this.request("PATCH", requestUrl2, data, additionalHeaders || {});
         });
       }
-      put(requestUrl, data, additionalHeaders) {
+      put(requestUrl2, data, additionalHeaders) {
         return __awaiter(this, void 0, void 0, function* () {
-          return this.request("PUT", requestUrl, data, additionalHeaders || {});
+          return this.request("PUT", requestUrl2, data, additionalHeaders || {});
         });
       }
-      head(requestUrl, additionalHeaders) {
+      head(requestUrl2, additionalHeaders) {
         return __awaiter(this, void 0, void 0, function* () {
-          return this.request("HEAD", requestUrl, null, additionalHeaders || {});
+          return this.request("HEAD", requestUrl2, null, additionalHeaders || {});
         });
       }
-      sendStream(verb, requestUrl, stream2, additionalHeaders) {
+      sendStream(verb, requestUrl2, stream2, additionalHeaders) {
         return __awaiter(this, void 0, void 0, function* () {
-          return this.request(verb, requestUrl, stream2, additionalHeaders);
+          return this.request(verb, requestUrl2, stream2, additionalHeaders);
         });
       }
       /**
@@ -19537,36 +19537,36 @@ var init_lib = __esm({
        * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
        */
       getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl2, additionalHeaders = {}) {
           additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-          const res = yield this.get(requestUrl, additionalHeaders);
+          const res = yield this.get(requestUrl2, additionalHeaders);
           return this._processResponse(res, this.requestOptions);
         });
       }
       postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl2, obj, additionalHeaders = {}) {
           const data = JSON.stringify(obj, null, 2);
           additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
           additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-          const res = yield this.post(requestUrl, data, additionalHeaders);
+          const res = yield this.post(requestUrl2, data, additionalHeaders);
           return this._processResponse(res, this.requestOptions);
         });
       }
       putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl2, obj, additionalHeaders = {}) {
           const data = JSON.stringify(obj, null, 2);
           additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
           additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-          const res = yield this.put(requestUrl, data, additionalHeaders);
+          const res = yield this.put(requestUrl2, data, additionalHeaders);
           return this._processResponse(res, this.requestOptions);
         });
       }
       patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl2, obj, additionalHeaders = {}) {
           const data = JSON.stringify(obj, null, 2);
           additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
           additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-          const res = yield this.patch(requestUrl, data, additionalHeaders);
+          const res = yield this.patch(requestUrl2, data, additionalHeaders);
           return this._processResponse(res, this.requestOptions);
         });
       }
@@ -19575,12 +19575,12 @@ var init_lib = __esm({
        * All other methods such as get, post, patch, and request ultimately call this.
        * Prefer get, del, post and patch
        */
-      request(verb, requestUrl, data, headers) {
+      request(verb, requestUrl2, data, headers) {
         return __awaiter(this, void 0, void 0, function* () {
           if (this._disposed) {
             throw new Error("Client has already been disposed.");
           }
-          const parsedUrl = new URL(requestUrl);
+          const parsedUrl = new URL(requestUrl2);
           let info2 = this._prepareRequest(verb, parsedUrl, headers);
           const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb) ? this._maxRetries + 1 : 1;
           let numTries = 0;
@@ -19732,9 +19732,9 @@ var init_lib = __esm({
         }
         return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
       }
-      _prepareRequest(method, requestUrl, headers) {
+      _prepareRequest(method, requestUrl2, headers) {
         const info2 = {};
-        info2.parsedUrl = requestUrl;
+        info2.parsedUrl = requestUrl2;
         const usingSsl = info2.parsedUrl.protocol === "https:";
         info2.httpModule = usingSsl ? https : http;
         const defaultPort = usingSsl ? 443 : 80;
@@ -32628,22 +32628,22 @@ var init_httpClientCache = __esm({
 function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObject) {
   const urlReplacements = calculateUrlReplacements(operationSpec, operationArguments, fallbackObject);
   let isAbsolutePath = false;
-  let requestUrl = replaceAll(baseUri, urlReplacements);
+  let requestUrl2 = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
     let path16 = replaceAll(operationSpec.path, urlReplacements);
     if (operationSpec.path === "/{nextLink}" && path16.startsWith("/")) {
       path16 = path16.substring(1);
     }
     if (isAbsoluteUrl(path16)) {
-      requestUrl = path16;
+      requestUrl2 = path16;
       isAbsolutePath = true;
     } else {
-      requestUrl = appendPath(requestUrl, path16);
+      requestUrl2 = appendPath(requestUrl2, path16);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
-  requestUrl = appendQueryParams(requestUrl, queryParams, sequenceParams, isAbsolutePath);
-  return requestUrl;
+  requestUrl2 = appendQueryParams(requestUrl2, queryParams, sequenceParams, isAbsolutePath);
+  return requestUrl2;
 }
 function replaceAll(input, replacements) {
   let result = input;
@@ -71638,6 +71638,9 @@ async function entriesUsedSince(gocache, sinceMs) {
 
 // src/later/config.ts
 var LATER_STEPS_STATE = "later-steps";
+
+// src/sumdb.ts
+var MAX_BODY = 64 << 10;
 
 // src/summary.ts
 var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;

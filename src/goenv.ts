@@ -25,9 +25,11 @@ export interface GoEnv {
   /** The machine go runs on (GOOS and GOARCH may name a cross-compile target): the toolchain go switches to is built for it. */
   GOHOSTOS: string
   GOHOSTARCH: string
+  /** The checksum database go asks for modules go.sum lacks ('off' for none). */
+  GOSUMDB: string
 }
 
-const NAMES: (keyof GoEnv)[] = ['GOPROXY', 'GOMODCACHE', 'GOCACHE', 'GOVERSION', 'GOFLAGS', 'GOOS', 'GOARCH', 'GOPRIVATE', 'GONOPROXY', 'GOAUTH', 'GOWORK', 'GOENV', 'GOROOT', 'GOHOSTOS', 'GOHOSTARCH']
+const NAMES: (keyof GoEnv)[] = ['GOPROXY', 'GOMODCACHE', 'GOCACHE', 'GOVERSION', 'GOFLAGS', 'GOOS', 'GOARCH', 'GOPRIVATE', 'GONOPROXY', 'GOAUTH', 'GOWORK', 'GOENV', 'GOROOT', 'GOHOSTOS', 'GOHOSTARCH', 'GOSUMDB']
 
 /** go on PATH, else the newest go that setup-go left in the runner's tool cache. */
 export async function findGo(): Promise<string> {

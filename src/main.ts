@@ -18,6 +18,7 @@ import { formatDuration } from './duration.ts'
 import { findGo, type GoEnv, processEnv, readGoEnv } from './goenv.ts'
 import { assembleChain, type Candidate, demote, goproxyDisplay, goproxyValue } from './goproxy.ts'
 import { probeTarget, type SumLine } from './gosum.ts'
+import { describeSumdb, parseGosumdb, probeSumdb, sumdbCandidates } from './sumdb.ts'
 import { candidatesFrom, parseSettings, type Settings } from './inputs.ts'
 import { privateMatcher } from './private.ts'
 import { type FetchReport, type FetchStage, startFetch } from './fetch/stage.ts'
@@ -138,7 +139,12 @@ async function download(ctx: RunContext): Promise<Candidate[]> {
       go: ctx.go,
       // Named modules (a toolchain) are fetched outside the project, by the installed go.
       cwd: modules ? os.tmpdir() : settings.workingDirectory,
-      env: { ...downloadEnv(processEnv(), goproxy, env.GOFLAGS, http1), ...(modules ? { GOTOOLCHAIN: 'local', GOWORK: 'off' } : {}) },
+      env: {
+        ...downloadEnv(processEnv(), goproxy, env.GOFLAGS, http1),
+        ...(modules ? { GOTOOLCHAIN: 'local', GOWORK: 'off' } : {}),
+        // go asks the local proxy for what go.sum lacks; it relays over the routes go would take.
+        ...(fetch?.sumdbUrl && facts.sumdb ? { GOSUMDB: `${facts.sumdb.route.key} ${fetch.sumdbUrl}` } : {})
+      },
       ...(modules ? { modules } : {}),
       modcache: env.GOMODCACHE,
       timeoutMs: settings.timeoutMs,
@@ -181,7 +187,11 @@ async function exportChain(ctx: RunContext, chain: Candidate[], later: JobProxyL
         sumLines: ctx.deps.sumLines,
         goauth: ctx.env.GOAUTH,
         idleMs: settings.laterStepsIdleMs,
-        stallTimeoutMs: settings.stallTimeoutMs
+        stallTimeoutMs: settings.stallTimeoutMs,
+        // A GOSUMDB with its own URL is asked directly by go, never through a proxy.
+        ...(facts.sumdb && !facts.sumdb.route.explicit
+          ? { sumdb: { name: facts.sumdb.route.name, routes: sumdbCandidates(facts.sumdb.route, facts.sumdb.proxiedBy).map(c => c.spec) } }
+          : {})
       })
       core.setSecret(proxy.secret)
       core.saveState(LATER_STEPS_STATE, JSON.stringify({ pid: proxy.pid, statsFile: proxy.statsFile } satisfies JobProxyState))
@@ -251,11 +261,20 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
   const { env, settings, candidates, facts } = ctx
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY)
   const target = probeTarget(sumLines, isPrivate)
+  const sumdbRoute = parseGosumdb(env.GOSUMDB)
   facts.probes = await core.group('Probe the proxies', async () => {
-    const probes = await probeAll(ctx.client, candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs)
+    // The routes to the checksum database are probed beside the modules (it is asked for what go.sum lacks).
+    const [probes, sumdb] = await Promise.all([
+      probeAll(ctx.client, candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs),
+      sumdbRoute ? probeSumdb(ctx.client, candidates, sumdbRoute, settings.probeTimeoutMs) : undefined
+    ])
     for (const p of probes) {
       const via = p.via ? `, through ${p.via}` : ''
       core.info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === undefined ? '' : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`)
+    }
+    if (sumdb) {
+      facts.sumdb = sumdb
+      core.info(describeSumdb(sumdb, false))
     }
     return probes
   })
@@ -354,6 +373,7 @@ async function startFetchStage(ctx: RunContext, chain: Candidate[], sumLines: Su
     isPrivate,
     project: await readProject(ctx.settings.workingDirectory, ctx.env.GOWORK),
     modcache: ctx.env.GOMODCACHE,
+    ...(ctx.facts.sumdb ? { sumdb: { name: ctx.facts.sumdb.route.name, routes: sumdbCandidates(ctx.facts.sumdb.route, ctx.facts.sumdb.proxiedBy) } } : {}),
     concurrency: ctx.settings.concurrency,
     rounds: FETCH_ROUNDS,
     backoffMs: FETCH_BACKOFF_MS,

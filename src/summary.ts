@@ -7,6 +7,7 @@ import { goMayNotShare } from './net/errors.ts'
 import type { FetchReport } from './fetch/stage.ts'
 import type { ProbeResult } from './probe.ts'
 import type { AttemptRecord } from './retry.ts'
+import { describeSumdb, type SumdbProbe } from './sumdb.ts'
 import type { ToolchainReport } from './toolchain/provide.ts'
 
 export interface RunFacts {
@@ -35,6 +36,8 @@ export interface RunFacts {
   trust?: string[]
   /** The toolchain go switches to for this module, when it does: where it came from. */
   toolchain?: ToolchainReport
+  /** The routes to the checksum database, when go has one (GOSUMDB). */
+  sumdb?: SumdbProbe
 }
 
 export interface Section {
@@ -83,7 +86,7 @@ export function buildSummary(facts: RunFacts): SummaryModel {
       heading: 'Proxies',
       header: ['Candidate', 'Verdict', 'Latency', 'Reason'],
       rows: facts.probes.map(p => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? `${p.reason}, through ${p.via}` : p.reason]),
-      notes: [...(facts.probeNote === undefined ? [] : [facts.probeNote]), ...runnerNotes(facts)]
+      notes: [...(facts.probeNote === undefined ? [] : [facts.probeNote]), ...(facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== undefined)] : []), ...runnerNotes(facts)]
     },
     ...(facts.fetch ? fetchSections(facts.fetch) : []),
     ...(facts.toolchain ? [toolchainSection(facts.toolchain)] : []),

@@ -3,7 +3,8 @@
 // and verified, joins a fetch under way, or fetches at once. A file go.sum names is only
 // ever served after it matched go.sum. Anything else (version lists, files go.sum does not
 // name) is passed through for go's own checks. When no candidate could serve a file it answers
-// 502, or the 404/410 they gave, so that go moves on to the real chain behind it (`|`).
+// 502, or the 404/410 they gave, so that go moves on to the real chain behind it (`|`). Given a
+// checksum database, it says it proxies it, and relays go's lookups over the routes to it.
 import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import http from 'node:http'
@@ -27,12 +28,23 @@ const CONTENT_TYPE: Record<string, string> = {
   zip: 'application/zip'
 }
 
+/** The checksum database go asks, and a fetcher whose candidates are the routes to it (sumdb.ts). */
+export interface SumdbRelay {
+  name: string
+  fetcher: Fetcher
+}
+
 /**
  * `jobFor` names the file a request path stands for, with its go.sum hash when go.sum has one.
  * With `secret`, only requests under `/<secret>/` are served: on a shared runner, a port on
  * 127.0.0.1 is open to every user of the machine, the secret only to the job that exported it.
  */
-export async function startLocalProxy(fetcher: Fetcher, jobFor: (path: string) => FileJob & { transient?: boolean }, secret?: string): Promise<LocalProxy> {
+export async function startLocalProxy(
+  fetcher: Fetcher,
+  jobFor: (path: string) => FileJob & { transient?: boolean },
+  options: { secret?: string; sumdb?: SumdbRelay } = {}
+): Promise<LocalProxy> {
+  const { secret, sumdb } = options
   const sockets = new Set<Socket>()
   const proxy: LocalProxy = { url: '', requests: 0, served: 0, refused: 0, close: async () => undefined }
   const server = http.createServer((request, response) => {
@@ -51,8 +63,14 @@ export async function startLocalProxy(fetcher: Fetcher, jobFor: (path: string) =
       }
       urlPath = urlPath.slice(secret.length + 1)
     }
-    const job = jobFor(urlPath)
-    void fetcher.get(job).then(
+    const sumdbPath = sumdb && urlPath.startsWith(`sumdb/${sumdb.name}/`) ? urlPath.slice(`sumdb/${sumdb.name}/`.length) : undefined
+    if (sumdbPath === 'supported') {
+      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
+      return response.end()
+    }
+    // A lookup, tile or tree head: signed, and checked by go.
+    const job = sumdbPath === undefined ? jobFor(urlPath) : { module: `checksum database ${sumdb?.name}`, version: '', kind: 'other' as const, path: sumdbPath, transient: true }
+    void (sumdbPath === undefined ? fetcher : (sumdb as SumdbRelay).fetcher).get(job).then(
       outcome => answer(outcome, job, response, () => proxy.served++),
       (e: Error) => fail(response, 502, e.message)
     )

@@ -34,6 +34,8 @@ export interface FetchOptions {
   backoffMs: number
   /** The speculative fetch stops when no file completes for this long. */
   stallTimeoutMs: number
+  /** The checksum database go asks for modules go.sum lacks, and its routes, best first (sumdb.ts). */
+  sumdb?: { name: string; routes: Candidate[] }
 }
 
 export interface CandidateReport {
@@ -74,6 +76,8 @@ export interface FetchReport {
 export interface FetchStage {
   /** The local proxy, to put first in the attempt's GOPROXY. */
   url: string
+  /** The checksum database's URL at the local proxy, for the attempt's GOSUMDB, when it relays one. */
+  sumdbUrl?: string
   /** Bytes received from candidates so far: progress for the watchdog while go waits on the local proxy. */
   progress: () => number
   /** Stops the speculative fetch and the local proxy, and reports. */
@@ -133,7 +137,8 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
   })
-  const local: LocalProxy = await startLocalProxy(fetcher, p => jobFor(known, p))
+  const sumdb = options.sumdb ? { name: options.sumdb.name, fetcher: relayFetcher(options, options.sumdb.routes, path.join(scratch, 'sumdb')) } : undefined
+  const local: LocalProxy = await startLocalProxy(fetcher, p => jobFor(known, p), sumdb ? { sumdb } : {})
   const report: FetchReport = {
     planned: 0,
     plannedZips: 0,
@@ -155,10 +160,12 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
   const speculative = speculate(fetcher, known, downloadCache, options, report)
   return {
     url: local.url,
+    ...(sumdb ? { sumdbUrl: `${local.url}/sumdb/${sumdb.name}` } : {}),
     progress: () => fetcher.bytes,
     finish: async () => {
       speculative.stop(GO_FINISHED)
       fetcher.close()
+      sumdb?.fetcher.close()
       await Promise.all([speculative.done, local.close()])
       await rm(scratch, { recursive: true, force: true })
       report.durationMs = performance.now() - started
@@ -179,6 +186,19 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
       return report
     }
   }
+}
+
+/** A fetcher for answers nothing here checks (the checksum database's, signed for go): hedged and failed over, with the same limits. */
+export function relayFetcher(options: Pick<FetchOptions, 'client' | 'rounds' | 'backoffMs' | 'stallTimeoutMs'>, routes: Candidate[], dir: string): Fetcher {
+  return new Fetcher({
+    client: options.client,
+    candidates: routes.map(candidate => ({ candidate, latencyMs: 0 })),
+    storeDir: path.join(dir, 'store'),
+    transientDir: path.join(dir, 'transient'),
+    rounds: options.rounds,
+    backoffMs: options.backoffMs,
+    stallTimeoutMs: options.stallTimeoutMs
+  })
 }
 
 async function writable(dir: string): Promise<boolean> {

@@ -9,7 +9,7 @@ import { text } from 'node:stream/consumers'
 import path from 'node:path'
 import { Fetcher } from '../fetch/fetcher.ts'
 import { startLocalProxy } from '../fetch/local-proxy.ts'
-import { jobFor, knownFiles } from '../fetch/stage.ts'
+import { jobFor, knownFiles, relayFetcher } from '../fetch/stage.ts'
 import type { CandidateStats } from '../fetch/stats.ts'
 import { processEnv } from '../goenv.ts'
 import { parseCandidates } from '../goproxy.ts'
@@ -48,7 +48,11 @@ const fetcher = new Fetcher({
 })
 // go never asks a proxy for a private module, so nothing is excluded here.
 const known = knownFiles(config.sumLines, () => false)
-const local = await startLocalProxy(fetcher, p => jobFor(known, p), config.secret)
+// go asks it whether it proxies the checksum database (GOSUMDB without a URL): yes, over the routes the step probed.
+const sumdb = config.sumdb
+  ? { name: config.sumdb.name, fetcher: relayFetcher({ client, rounds: ROUNDS, backoffMs: BACKOFF_MS, stallTimeoutMs: config.stallTimeoutMs }, parseCandidates(config.sumdb.routes.join(',')), path.join(config.workDir, 'sumdb')) }
+  : undefined
+const local = await startLocalProxy(fetcher, p => jobFor(known, p), { secret: config.secret, ...(sumdb ? { sumdb } : {}) })
 
 const stats = (stopped?: string): JobProxyStats => ({
   requests: local.requests,
@@ -74,6 +78,7 @@ const stop = async (why: string) => {
   if (stopping) return
   stopping = true
   fetcher.close()
+  sumdb?.fetcher.close()
   await local.close()
   client.close()
   report(why)

@@ -34,6 +34,7 @@ export interface JobProxyOptions {
   goauth: string
   idleMs: number
   stallTimeoutMs: number
+  sumdb?: { name: string; routes: string[] }
 }
 
 /** A launched, not yet configured job proxy: start() hands it its configuration, abandon() ends it. */

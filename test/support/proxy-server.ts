@@ -64,6 +64,8 @@ export interface ProxyOptions {
   latencyMs?: number
   /** Share this many bytes per second among all answers, like a link of that bandwidth. */
   bandwidthBytesPerSec?: number
+  /** Proxy this checksum database: `/sumdb/<name>/supported` answers 200, the rest is relayed to `url`. */
+  sumdb?: { name: string; url: string }
 }
 
 /** A loopback port where nothing listens (bound, then released): for a refused address, or a server to start on. */
@@ -133,6 +135,8 @@ export async function startProxy(root: string, initial: Fault = healthy, options
         if (fault.parts.some(part => urlPath.includes(part))) return
         break
     }
+    const sumdbPrefix = options.sumdb && `/sumdb/${options.sumdb.name}/`
+    if (sumdbPrefix && urlPath.startsWith(sumdbPrefix)) return relaySumdb(urlPath.slice(sumdbPrefix.length), (options.sumdb as { url: string }).url, response)
     serveFile(root, urlPath, response, fault, link)
   }
   const server =
@@ -196,6 +200,20 @@ async function paced(content: Buffer, response: http.ServerResponse, bucket: Tok
     if (!response.write(chunk)) await new Promise(resolve => response.once('drain', resolve))
   }
   response.end()
+}
+
+function relaySumdb(rest: string, url: string, response: http.ServerResponse): void {
+  if (rest === 'supported') {
+    response.writeHead(200)
+    return void response.end()
+  }
+  void fetch(`${url}/${rest}`).then(
+    async answer => {
+      response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' })
+      response.end(Buffer.from(await answer.arrayBuffer()))
+    },
+    () => response.destroy()
+  )
 }
 
 function serveFile(root: string, urlPath: string, response: http.ServerResponse, fault: Fault, link: Link): void {
