@@ -8,6 +8,7 @@
 // restored against go.sum (and its share of the restore), and the time of the
 // `GOPROXY=off go mod download` that follows. Then the build cache: the sample's build from an
 // empty GOCACHE against a restore of what the post step saved and the same build.
+import './scratch.ts'
 import { execFileSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'

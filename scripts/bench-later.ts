@@ -4,6 +4,7 @@
 // alone (what go does without it: it waits on the silent proxy, here until a limit kills it).
 // Then the proxy's own footprint: resident memory once started, after serving, and the CPU it
 // uses while idle (of dist/job-proxy.js, as a runner runs it). Loopback only.
+import './scratch.ts'
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'

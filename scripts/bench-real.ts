@@ -7,6 +7,7 @@
 // adds that `toolchain` line to go.mod (a release newer than the installed go): both then switch
 // to it under GOTOOLCHAIN=auto, plain go fetching it itself, the action providing it from a
 // fresh tool cache each round (so that it fetches it every time, as on a new runner).
+import './scratch.ts'
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'

@@ -4,6 +4,7 @@
 // limited bandwidth. Contenders alternate within each round; each figure is the median of
 // ROUNDS runs: time, bytes that crossed the link, and peak memory. It prints a markdown table
 // with the goals and writes it to docs/bench.md, with a chart in docs/bench.svg, for the README.
+import './scratch.ts'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'

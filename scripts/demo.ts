@@ -4,6 +4,7 @@
 // runner runs it: the main step, then (the job's other steps having nothing to do here) its
 // post step, which stops the proxy the main step left for later steps. It prints the step's
 // log, its job summary and outputs, then the post step's summary.
+import './scratch.ts'
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
