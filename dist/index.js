@@ -71691,7 +71691,8 @@ async function makeDirsWritable(dir) {
 // src/process.ts
 import { spawn as spawn2, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
-var live = /* @__PURE__ */ new Set();
+var live = /* @__PURE__ */ new Map();
+var REAP_WAIT_MS = 2e3;
 function spawnGroup(command, args, options) {
   const child2 = spawn2(command, args, {
     cwd: options.cwd,
@@ -71710,7 +71711,10 @@ function spawnGroup(command, args, options) {
   }
   const pid = child2.pid;
   if (pid === void 0) return { exited, kill: () => exited };
-  live.add(pid);
+  live.set(
+    pid,
+    exited.catch(() => void 0)
+  );
   void exited.finally(() => live.delete(pid)).catch(() => void 0);
   return {
     exited,
@@ -71720,8 +71724,8 @@ function spawnGroup(command, args, options) {
     }
   };
 }
-function killGroupOnCancel(pid) {
-  live.add(pid);
+function killGroupOnCancel(pid, exited) {
+  live.set(pid, exited);
   return () => live.delete(pid);
 }
 function killTree(pid) {
@@ -71740,8 +71744,10 @@ function killTreesOnSignals() {
   handling = true;
   for (const signal of ["SIGINT", "SIGTERM"]) {
     process.once(signal, () => {
-      for (const pid of live) killTree(pid);
-      process.exit(signal === "SIGINT" ? 130 : 143);
+      const gone = [...live.values()];
+      for (const pid of live.keys()) killTree(pid);
+      const limit = new Promise((resolve3) => setTimeout(resolve3, REAP_WAIT_MS));
+      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(signal === "SIGINT" ? 130 : 143));
     });
   }
 }
@@ -72371,7 +72377,8 @@ function launchJobProxy(entry = ENTRY) {
   });
   child2.stdin.on("error", () => void 0);
   child2.on("error", () => void 0);
-  const forget = child2.pid === void 0 ? () => void 0 : killGroupOnCancel(child2.pid);
+  const exited = new Promise((resolve3) => child2.once("exit", resolve3));
+  const forget = child2.pid === void 0 ? () => void 0 : killGroupOnCancel(child2.pid, exited);
   let started = false;
   const letGo = () => {
     forget();

@@ -14,7 +14,10 @@ export interface GroupChild {
   kill: () => Promise<Exit>
 }
 
-const live = new Set<number>()
+/** Process groups to take down if the step is cancelled, each with the leader's exit. */
+const live = new Map<number, Promise<unknown>>()
+/** How long a cancelled step waits for what it killed to be gone before it exits. */
+const REAP_WAIT_MS = 2000
 
 export function spawnGroup(
   command: string,
@@ -38,7 +41,10 @@ export function spawnGroup(
   }
   const pid = child.pid
   if (pid === undefined) return { exited, kill: () => exited }
-  live.add(pid)
+  live.set(
+    pid,
+    exited.catch(() => undefined)
+  )
   void exited.finally(() => live.delete(pid)).catch(() => undefined)
   return {
     exited,
@@ -50,8 +56,8 @@ export function spawnGroup(
 }
 
 /** Also kills this process group if the step is cancelled, until the returned function is called. */
-export function killGroupOnCancel(pid: number): () => void {
-  live.add(pid)
+export function killGroupOnCancel(pid: number, exited: Promise<unknown>): () => void {
+  live.set(pid, exited)
   return () => live.delete(pid)
 }
 
@@ -75,8 +81,11 @@ export function killTreesOnSignals(): void {
   handling = true
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      for (const pid of live) killTree(pid)
-      process.exit(signal === 'SIGINT' ? 130 : 143)
+      const gone = [...live.values()]
+      for (const pid of live.keys()) killTree(pid)
+      // Killed is not yet gone: the step exits once its children are (bounded), so none outlives it.
+      const limit = new Promise(resolve => setTimeout(resolve, REAP_WAIT_MS))
+      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(signal === 'SIGINT' ? 130 : 143))
     })
   }
 }

@@ -56,7 +56,8 @@ export function launchJobProxy(entry = ENTRY): JobProxyLaunch {
   child.stdin.on('error', () => undefined)
   child.on('error', () => undefined)
   // Cancelled before it was configured, the step takes it down with go's trees.
-  const forget = child.pid === undefined ? () => undefined : killGroupOnCancel(child.pid)
+  const exited = new Promise(resolve => child.once('exit', resolve))
+  const forget = child.pid === undefined ? () => undefined : killGroupOnCancel(child.pid, exited)
   let started = false
   const letGo = () => {
     forget()
