@@ -73323,6 +73323,8 @@ var Fetcher = class {
   hedges = 0;
   rejected = 0;
   options;
+  /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
+  candidates;
   samples;
   inFlight = /* @__PURE__ */ new Map();
   stop = new AbortController();
@@ -73330,8 +73332,24 @@ var Fetcher = class {
   hashers = new Hashers();
   constructor(options) {
     this.options = options;
+    this.candidates = options.candidates;
     this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
     this.samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
+  }
+  /**
+   * The healthy candidates once the probe is over (the fetch may start as soon as one answered):
+   * requests from now on ask them in this order; what each did so far is kept.
+   */
+  useCandidates(candidates) {
+    for (const c of candidates) {
+      if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats());
+      if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs]);
+    }
+    this.candidates = candidates;
+  }
+  /** The candidates in use, in chain order. */
+  get current() {
+    return this.candidates.map((c) => c.candidate);
   }
   /** A file: from the store, joined with a fetch under way, or fetched now. */
   get(job) {
@@ -73352,7 +73370,7 @@ var Fetcher = class {
   }
   /** Candidates in the order to ask them: those that showed trouble last. */
   order() {
-    const all = this.options.candidates.map((c) => c.candidate);
+    const all = this.current;
     const troubled = (c) => isTroubled(this.stats.get(c));
     return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
   }
@@ -73374,11 +73392,10 @@ var Fetcher = class {
    * verified answer wins and the others are cancelled. All saying 404/410 is an answer too.
    */
   race(job, file) {
-    const candidates = this.order();
     const requests = [];
     const absent = [];
     const why = [];
-    let next = 0;
+    const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
     let pending = 0;
     let done = false;
     let hedgeTimer;
@@ -73397,24 +73414,26 @@ var Fetcher = class {
       };
       const launch = (hedge) => {
         if (done) return;
-        if (next >= candidates.length || this.stop.signal.aborted) {
+        const candidate = this.stop.signal.aborted ? void 0 : next();
+        if (!candidate) {
           if (pending > 0) return;
           if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
           else finish({ kind: "failed", why: why.join("; ") || "no candidate to ask" });
           return;
         }
-        const candidate = candidates[next++];
         const typical = median(this.samples.get(candidate) ?? []) ?? 0;
         const controller = new AbortController();
         requests.push({ candidate, controller, hedge });
         pending++;
         clearTimeout(hedgeTimer);
-        if (next < candidates.length) {
+        const armHedge = () => {
           hedgeTimer = setTimeout(() => {
+            if (!next()) return armHedge();
             this.hedges++;
             launch(true);
           }, hedgeAfterMs(typical));
-        }
+        };
+        armHedge();
         const started = performance.now();
         this.requestOne(candidate, job, file, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), () => {
           clearTimeout(hedgeTimer);
@@ -73516,7 +73535,7 @@ var CONTENT_TYPE = {
   zip: "application/zip"
 };
 async function startLocalProxy(fetcher, jobFor2, options = {}) {
-  const { secret, sumdb } = options;
+  const { secret } = options;
   const sockets = /* @__PURE__ */ new Set();
   const proxy = { url: "", requests: 0, served: 0, refused: 0, close: async () => void 0 };
   const server = http3.createServer((request, response) => {
@@ -73534,6 +73553,7 @@ async function startLocalProxy(fetcher, jobFor2, options = {}) {
       }
       urlPath = urlPath.slice(secret.length + 1);
     }
+    const sumdb = options.sumdb?.();
     const sumdbPath = sumdb && urlPath.startsWith(`sumdb/${sumdb.name}/`) ? urlPath.slice(`sumdb/${sumdb.name}/`.length) : void 0;
     if (sumdbPath === "supported") {
       response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
@@ -73772,8 +73792,8 @@ async function startFetch(options) {
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
   });
-  const sumdb = options.sumdb ? { name: options.sumdb.name, fetcher: relayFetcher(options, options.sumdb.routes, path27.join(scratch, "sumdb")) } : void 0;
-  const local = await startLocalProxy(fetcher, (p) => jobFor(known, p), sumdb ? { sumdb } : {});
+  let sumdb;
+  const local = await startLocalProxy(fetcher, (p) => jobFor(known, p), { sumdb: () => sumdb });
   const report = {
     planned: 0,
     plannedZips: 0,
@@ -73793,9 +73813,14 @@ async function startFetch(options) {
     troubled: []
   };
   const speculative = speculate(fetcher, known, downloadCache2, options, report);
-  return {
+  const stage2 = {
     url: local.url,
-    ...sumdb ? { sumdbUrl: `${local.url}/sumdb/${sumdb.name}` } : {},
+    probed: (candidates, database) => {
+      fetcher.useCandidates(candidates);
+      if (!database) return;
+      sumdb = { name: database.name, fetcher: relayFetcher(options, database.routes, path27.join(scratch, "sumdb")) };
+      stage2.sumdbUrl = `${local.url}/sumdb/${database.name}`;
+    },
     progress: () => fetcher.bytes,
     finish: async () => {
       speculative.stop(GO_FINISHED);
@@ -73812,7 +73837,7 @@ async function startFetch(options) {
       report.rejected = fetcher.rejected;
       report.requests = local.requests;
       report.served = local.served;
-      report.candidates = options.candidates.map(({ candidate }) => {
+      report.candidates = fetcher.current.map((candidate) => {
         const stats = fetcher.stats.get(candidate);
         const moved = movedBecause(stats);
         return { candidate, stats, ...moved ? { moved } : {} };
@@ -73821,6 +73846,7 @@ async function startFetch(options) {
       return report;
     }
   };
+  return stage2;
 }
 function relayFetcher(options, routes, dir) {
   return new Fetcher({
@@ -73943,11 +73969,11 @@ function protocolRequest(module = "golang.org/toolchain") {
     }
   };
 }
-async function probeAll(client, candidates, request, timeoutMs) {
+async function probeAll(client, candidates, request, timeoutMs, onHealthy) {
   const started = performance.now();
   const cutoff = new AbortController();
   let cutoffTimer;
-  const onHealthy = (result) => {
+  const cutOffOthers = (result) => {
     if (cutoffTimer || result.latencyMs === void 0) return;
     const deadline = probeCutoffMs(result.latencyMs, timeoutMs);
     const reason = `no answer within ${formatDuration(deadline)}, while ${result.candidate.display} answered in ${formatDuration(result.latencyMs)}`;
@@ -73959,7 +73985,10 @@ async function probeAll(client, candidates, request, timeoutMs) {
       candidates.map(async (candidate) => {
         if (candidate.keyword) return { candidate, verdict: "not probed", reason: `${candidate.spec} is used as given` };
         const result = await probeCandidate(client, candidate, request, timeoutMs, cutoff.signal);
-        if (result.verdict === "healthy") onHealthy(result);
+        if (result.verdict === "healthy") {
+          cutOffOthers(result);
+          onHealthy?.(result);
+        }
         return result;
       })
     );
@@ -75886,9 +75915,15 @@ async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY);
   const target = probeTarget(sumLines, isPrivate);
   const sumdbRoute = parseGosumdb(env.GOSUMDB);
+  let early;
+  const startEarly = (first) => {
+    if (early) return;
+    early = startFetchStage(ctx, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], sumLines, isPrivate);
+    early.catch(() => void 0);
+  };
   facts.probes = await group("Probe the proxies", async () => {
     const [probes, sumdb] = await Promise.all([
-      probeAll(ctx.client, candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs),
+      probeAll(ctx.client, candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs, prefetch && settings.prefetch ? startEarly : void 0),
       sumdbRoute ? probeSumdb(ctx.client, candidates, sumdbRoute, settings.probeTimeoutMs) : void 0
     ]);
     for (const p of probes) {
@@ -75908,7 +75943,12 @@ async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
     warning(facts.probeNote);
     chain = assembleChain(candidates, fallbackOrder(facts.probes));
   }
-  const fetch = prefetch && settings.prefetch && ranked.length > 0 ? await startFetchStage(ctx, chain, sumLines, isPrivate) : void 0;
+  const fetch = early ? await early : void 0;
+  const healthy = facts.probes.filter((p) => p.verdict === "healthy");
+  fetch?.probed(
+    chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
+    facts.sumdb ? { name: facts.sumdb.route.name, routes: sumdbCandidates(facts.sumdb.route, facts.sumdb.proxiedBy) } : void 0
+  );
   const goproxyFor = (c) => fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c);
   let result;
   try {
@@ -75972,16 +76012,14 @@ async function provideToolchain(ctx, chain, attempt) {
 function describeToolchain(t) {
   return `Toolchain ${t.wanted} (installed: ${t.installed}): ${t.source === "tool cache" ? "from the runner\u2019s tool cache" : "fetched through the chain and put in the tool cache"} in ${formatDuration(t.durationMs)}; go finds it on PATH as ${t.wanted}.`;
 }
-async function startFetchStage(ctx, chain, sumLines, isPrivate) {
-  const healthy = ctx.facts.probes.filter((p) => p.verdict === "healthy");
+async function startFetchStage(ctx, candidates, sumLines, isPrivate) {
   return startFetch({
     client: ctx.client,
-    candidates: chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
+    candidates,
     sumLines,
     isPrivate,
     project: await readProject(ctx.settings.workingDirectory, ctx.env.GOWORK),
     modcache: ctx.env.GOMODCACHE,
-    ...ctx.facts.sumdb ? { sumdb: { name: ctx.facts.sumdb.route.name, routes: sumdbCandidates(ctx.facts.sumdb.route, ctx.facts.sumdb.proxiedBy) } } : {},
     concurrency: ctx.settings.concurrency,
     rounds: FETCH_ROUNDS,
     backoffMs: FETCH_BACKOFF_MS,

@@ -22369,6 +22369,8 @@ var Fetcher = class {
   hedges = 0;
   rejected = 0;
   options;
+  /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
+  candidates;
   samples;
   inFlight = /* @__PURE__ */ new Map();
   stop = new AbortController();
@@ -22376,8 +22378,24 @@ var Fetcher = class {
   hashers = new Hashers();
   constructor(options) {
     this.options = options;
+    this.candidates = options.candidates;
     this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
     this.samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
+  }
+  /**
+   * The healthy candidates once the probe is over (the fetch may start as soon as one answered):
+   * requests from now on ask them in this order; what each did so far is kept.
+   */
+  useCandidates(candidates2) {
+    for (const c of candidates2) {
+      if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats());
+      if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs]);
+    }
+    this.candidates = candidates2;
+  }
+  /** The candidates in use, in chain order. */
+  get current() {
+    return this.candidates.map((c) => c.candidate);
   }
   /** A file: from the store, joined with a fetch under way, or fetched now. */
   get(job) {
@@ -22398,7 +22416,7 @@ var Fetcher = class {
   }
   /** Candidates in the order to ask them: those that showed trouble last. */
   order() {
-    const all = this.options.candidates.map((c) => c.candidate);
+    const all = this.current;
     const troubled = (c) => isTroubled(this.stats.get(c));
     return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
   }
@@ -22420,11 +22438,10 @@ var Fetcher = class {
    * verified answer wins and the others are cancelled. All saying 404/410 is an answer too.
    */
   race(job, file) {
-    const candidates2 = this.order();
     const requests = [];
     const absent = [];
     const why = [];
-    let next = 0;
+    const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
     let pending = 0;
     let done = false;
     let hedgeTimer;
@@ -22443,24 +22460,26 @@ var Fetcher = class {
       };
       const launch = (hedge) => {
         if (done) return;
-        if (next >= candidates2.length || this.stop.signal.aborted) {
+        const candidate = this.stop.signal.aborted ? void 0 : next();
+        if (!candidate) {
           if (pending > 0) return;
           if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
           else finish({ kind: "failed", why: why.join("; ") || "no candidate to ask" });
           return;
         }
-        const candidate = candidates2[next++];
         const typical = median(this.samples.get(candidate) ?? []) ?? 0;
         const controller = new AbortController();
         requests.push({ candidate, controller, hedge });
         pending++;
         clearTimeout(hedgeTimer);
-        if (next < candidates2.length) {
+        const armHedge = () => {
           hedgeTimer = setTimeout(() => {
+            if (!next()) return armHedge();
             this.hedges++;
             launch(true);
           }, hedgeAfterMs(typical));
-        }
+        };
+        armHedge();
         const started = performance.now();
         this.requestOne(candidate, job, file, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), () => {
           clearTimeout(hedgeTimer);
@@ -22562,7 +22581,7 @@ var CONTENT_TYPE = {
   zip: "application/zip"
 };
 async function startLocalProxy(fetcher2, jobFor2, options = {}) {
-  const { secret, sumdb: sumdb2 } = options;
+  const { secret } = options;
   const sockets = /* @__PURE__ */ new Set();
   const proxy = { url: "", requests: 0, served: 0, refused: 0, close: async () => void 0 };
   const server = http.createServer((request, response) => {
@@ -22580,6 +22599,7 @@ async function startLocalProxy(fetcher2, jobFor2, options = {}) {
       }
       urlPath = urlPath.slice(secret.length + 1);
     }
+    const sumdb2 = options.sumdb?.();
     const sumdbPath = sumdb2 && urlPath.startsWith(`sumdb/${sumdb2.name}/`) ? urlPath.slice(`sumdb/${sumdb2.name}/`.length) : void 0;
     if (sumdbPath === "supported") {
       response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
@@ -24170,7 +24190,7 @@ var fetcher = new Fetcher({
 });
 var known = knownFiles(config.sumLines, () => false);
 var sumdb = config.sumdb ? { name: config.sumdb.name, fetcher: relayFetcher({ client, rounds: ROUNDS, backoffMs: BACKOFF_MS, stallTimeoutMs: config.stallTimeoutMs }, parseCandidates(config.sumdb.routes.join(",")), path6.join(config.workDir, "sumdb")) } : void 0;
-var local = await startLocalProxy(fetcher, (p) => jobFor(known, p), { secret: config.secret, ...sumdb ? { sumdb } : {} });
+var local = await startLocalProxy(fetcher, (p) => jobFor(known, p), { secret: config.secret, sumdb: () => sumdb });
 var stats = (stopped) => ({
   requests: local.requests,
   served: local.served,

@@ -21,9 +21,9 @@ import { probeTarget, type SumLine } from './gosum.ts'
 import { describeSumdb, parseGosumdb, probeSumdb, sumdbCandidates } from './sumdb.ts'
 import { candidatesFrom, parseSettings, type Settings } from './inputs.ts'
 import { privateMatcher } from './private.ts'
-import { type FetchReport, type FetchStage, startFetch } from './fetch/stage.ts'
+import { type FetchOptions, type FetchReport, type FetchStage, startFetch } from './fetch/stage.ts'
 import { readProject } from './fetch/resolve.ts'
-import { modRequest, probeAll, protocolRequest } from './probe.ts'
+import { modRequest, probeAll, type ProbeResult, protocolRequest } from './probe.ts'
 import { killTreesOnSignals } from './process.ts'
 import { HttpClient, loadNetworkView, networkSecrets } from './net/client.ts'
 import { fallbackOrder, rankHealthy } from './ranking.ts'
@@ -262,10 +262,19 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY)
   const target = probeTarget(sumLines, isPrivate)
   const sumdbRoute = parseGosumdb(env.GOSUMDB)
+  // The fetch starts with the first healthy candidate, while the probe waits for the others (at
+  // most its cut-off): its files are checked against go.sum, whoever serves them.
+  let early: Promise<FetchStage> | undefined
+  const startEarly = (first: ProbeResult) => {
+    if (early) return
+    early = startFetchStage(ctx, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], sumLines, isPrivate)
+    // Awaited once the probe is over; a failure to start is reported there, not as an unhandled rejection now.
+    early.catch(() => undefined)
+  }
   facts.probes = await core.group('Probe the proxies', async () => {
     // The routes to the checksum database are probed beside the modules (it is asked for what go.sum lacks).
     const [probes, sumdb] = await Promise.all([
-      probeAll(ctx.client, candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs),
+      probeAll(ctx.client, candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs, prefetch && settings.prefetch ? startEarly : undefined),
       sumdbRoute ? probeSumdb(ctx.client, candidates, sumdbRoute, settings.probeTimeoutMs) : undefined
     ])
     for (const p of probes) {
@@ -287,7 +296,12 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
   }
 
   // go fetches through the local proxy, which serves go's download set verified, fetched while go works.
-  const fetch = prefetch && settings.prefetch && ranked.length > 0 ? await startFetchStage(ctx, chain, sumLines, isPrivate) : undefined
+  const fetch = early ? await early : undefined
+  const healthy = facts.probes.filter(p => p.verdict === 'healthy')
+  fetch?.probed(
+    chain.flatMap(c => healthy.filter(p => p.candidate === c).map(p => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
+    facts.sumdb ? { name: facts.sumdb.route.name, routes: sumdbCandidates(facts.sumdb.route, facts.sumdb.proxiedBy) } : undefined
+  )
   const goproxyFor = (c: Candidate[]) => (fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c))
   let result: DownloadResult
   try {
@@ -364,16 +378,14 @@ function describeToolchain(t: ToolchainReport): string {
 }
 
 /** The local proxy and the speculative fetch of go's download set, from the healthy entries of the chain. */
-async function startFetchStage(ctx: RunContext, chain: Candidate[], sumLines: SumLine[], isPrivate: (module: string) => boolean): Promise<FetchStage> {
-  const healthy = ctx.facts.probes.filter(p => p.verdict === 'healthy')
+async function startFetchStage(ctx: RunContext, candidates: FetchOptions['candidates'], sumLines: SumLine[], isPrivate: (module: string) => boolean): Promise<FetchStage> {
   return startFetch({
     client: ctx.client,
-    candidates: chain.flatMap(c => healthy.filter(p => p.candidate === c).map(p => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
+    candidates,
     sumLines,
     isPrivate,
     project: await readProject(ctx.settings.workingDirectory, ctx.env.GOWORK),
     modcache: ctx.env.GOMODCACHE,
-    ...(ctx.facts.sumdb ? { sumdb: { name: ctx.facts.sumdb.route.name, routes: sumdbCandidates(ctx.facts.sumdb.route, ctx.facts.sumdb.proxiedBy) } } : {}),
     concurrency: ctx.settings.concurrency,
     rounds: FETCH_ROUNDS,
     backoffMs: FETCH_BACKOFF_MS,

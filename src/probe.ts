@@ -67,11 +67,18 @@ export function protocolRequest(module = 'golang.org/toolchain'): ProbeRequest {
   }
 }
 
-export async function probeAll(client: HttpClient, candidates: Candidate[], request: ProbeRequest, timeoutMs: number): Promise<ProbeResult[]> {
+/** `onHealthy` hears of each healthy candidate as it answers, before the others are settled. */
+export async function probeAll(
+  client: HttpClient,
+  candidates: Candidate[],
+  request: ProbeRequest,
+  timeoutMs: number,
+  onHealthy?: (result: ProbeResult) => void
+): Promise<ProbeResult[]> {
   const started = performance.now()
   const cutoff = new AbortController()
   let cutoffTimer: NodeJS.Timeout | undefined
-  const onHealthy = (result: ProbeResult) => {
+  const cutOffOthers = (result: ProbeResult) => {
     if (cutoffTimer || result.latencyMs === undefined) return
     const deadline = probeCutoffMs(result.latencyMs, timeoutMs)
     const reason = `no answer within ${formatDuration(deadline)}, while ${result.candidate.display} answered in ${formatDuration(result.latencyMs)}`
@@ -83,7 +90,10 @@ export async function probeAll(client: HttpClient, candidates: Candidate[], requ
       candidates.map(async candidate => {
         if (candidate.keyword) return { candidate, verdict: 'not probed', reason: `${candidate.spec} is used as given` } as ProbeResult
         const result = await probeCandidate(client, candidate, request, timeoutMs, cutoff.signal)
-        if (result.verdict === 'healthy') onHealthy(result)
+        if (result.verdict === 'healthy') {
+          cutOffOthers(result)
+          onHealthy?.(result)
+        }
         return result
       })
     )

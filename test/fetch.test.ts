@@ -252,6 +252,23 @@ describe('the fetch stage and its local proxy', () => {
     expect(zips(good)).toHaveLength(8)
   })
 
+  it('started with the first candidate to answer its probe, it takes the others once the probe is over: requests already waiting hedge to them', async () => {
+    const stalling = await proxy({ kind: 'stall-zip' })
+    const good = await proxy()
+    const [first, second] = parseCandidates([stalling.url, good.url].join(','))
+    const stage = await startFetch(await options([stalling.url], { stallTimeoutMs: 60_000, candidates: [{ candidate: first!, latencyMs: 5 }] }))
+    // Zip requests are now waiting on the silent candidate, with no other to hedge to.
+    await new Promise(resolve => setTimeout(resolve, 300))
+    expect(zips(stalling).length).toBeGreaterThan(0)
+    stage.probed([{ candidate: first!, latencyMs: 5 }, { candidate: second!, latencyMs: 5 }])
+    const run = await goThrough(stage.url, 'off', tempModcache())
+    const report = await stage.finish()
+    expect(run.code, run.stderr).toBe(0)
+    expect(zips(good)).toHaveLength(8)
+    expect(report.hedges).toBeGreaterThanOrEqual(1)
+    expect(report.candidates.map(c => c.candidate.display)).toEqual([stalling.url, good.url])
+  })
+
   it('a stalling candidate is moved behind, and the summary says why', async () => {
     const stalling = await proxy({ kind: 'stall-after', after: 4 })
     const good = await proxy()

@@ -61,6 +61,8 @@ export class Fetcher {
   hedges = 0
   rejected = 0
   private readonly options: FetcherOptions
+  /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
+  private candidates: FetcherOptions['candidates']
   private readonly samples: Map<Candidate, number[]>
   private readonly inFlight = new Map<string, Promise<Outcome>>()
   private readonly stop = new AbortController()
@@ -69,9 +71,27 @@ export class Fetcher {
 
   constructor(options: FetcherOptions) {
     this.options = options
+    this.candidates = options.candidates
     this.stats = new Map(options.candidates.map(c => [c.candidate, emptyStats()]))
     // Time to first byte per candidate, seeded with its probe latency.
     this.samples = new Map(options.candidates.map(c => [c.candidate, [c.latencyMs]]))
+  }
+
+  /**
+   * The healthy candidates once the probe is over (the fetch may start as soon as one answered):
+   * requests from now on ask them in this order; what each did so far is kept.
+   */
+  useCandidates(candidates: FetcherOptions['candidates']): void {
+    for (const c of candidates) {
+      if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats())
+      if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs])
+    }
+    this.candidates = candidates
+  }
+
+  /** The candidates in use, in chain order. */
+  get current(): Candidate[] {
+    return this.candidates.map(c => c.candidate)
   }
 
   /** A file: from the store, joined with a fetch under way, or fetched now. */
@@ -95,7 +115,7 @@ export class Fetcher {
 
   /** Candidates in the order to ask them: those that showed trouble last. */
   private order(): Candidate[] {
-    const all = this.options.candidates.map(c => c.candidate)
+    const all = this.current
     const troubled = (c: Candidate) => isTroubled(this.stats.get(c) as CandidateStats)
     return [...all.filter(c => !troubled(c)), ...all.filter(troubled)]
   }
@@ -119,11 +139,11 @@ export class Fetcher {
    * verified answer wins and the others are cancelled. All saying 404/410 is an answer too.
    */
   private race(job: FileJob, file: string): Promise<Outcome> {
-    const candidates = this.order()
     const requests: { candidate: Candidate; controller: AbortController; hedge: boolean }[] = []
     const absent: number[] = []
     const why: string[] = []
-    let next = 0
+    // Read anew at each step: candidates the probe adds while a request waits can take over.
+    const next = () => this.order().find(c => !requests.some(r => r.candidate === c))
     let pending = 0
     let done = false
     let hedgeTimer: NodeJS.Timeout | undefined
@@ -142,24 +162,27 @@ export class Fetcher {
       }
       const launch = (hedge: boolean) => {
         if (done) return
-        if (next >= candidates.length || this.stop.signal.aborted) {
+        const candidate = this.stop.signal.aborted ? undefined : next()
+        if (!candidate) {
           if (pending > 0) return
           if (absent.length > 0 && absent.length === requests.length) finish({ kind: 'absent', status: absent[0] as number })
           else finish({ kind: 'failed', why: why.join('; ') || 'no candidate to ask' })
           return
         }
-        const candidate = candidates[next++] as Candidate
         const typical = median(this.samples.get(candidate) ?? []) ?? 0
         const controller = new AbortController()
         requests.push({ candidate, controller, hedge })
         pending++
         clearTimeout(hedgeTimer)
-        if (next < candidates.length) {
+        // Until the answer starts: the next candidate beside it, as soon as there is one.
+        const armHedge = () => {
           hedgeTimer = setTimeout(() => {
+            if (!next()) return armHedge()
             this.hedges++
             launch(true)
           }, hedgeAfterMs(typical))
         }
+        armHedge()
         const started = performance.now()
         this.requestOne(candidate, job, file, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), () => {
           clearTimeout(hedgeTimer)

@@ -42,9 +42,9 @@ export interface SumdbRelay {
 export async function startLocalProxy(
   fetcher: Fetcher,
   jobFor: (path: string) => FileJob & { transient?: boolean },
-  options: { secret?: string; sumdb?: SumdbRelay } = {}
+  options: { secret?: string; sumdb?: () => SumdbRelay | undefined } = {}
 ): Promise<LocalProxy> {
-  const { secret, sumdb } = options
+  const { secret } = options
   const sockets = new Set<Socket>()
   const proxy: LocalProxy = { url: '', requests: 0, served: 0, refused: 0, close: async () => undefined }
   const server = http.createServer((request, response) => {
@@ -63,6 +63,7 @@ export async function startLocalProxy(
       }
       urlPath = urlPath.slice(secret.length + 1)
     }
+    const sumdb = options.sumdb?.()
     const sumdbPath = sumdb && urlPath.startsWith(`sumdb/${sumdb.name}/`) ? urlPath.slice(`sumdb/${sumdb.name}/`.length) : undefined
     if (sumdbPath === 'supported') {
       response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })

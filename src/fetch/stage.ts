@@ -15,7 +15,7 @@ import { stallCheckEveryMs } from '../timing.ts'
 import { Limiter, nextLimit, START_LIMIT, type ClimbState, WARM_UP_WINDOWS, WINDOW_MS } from './concurrency.ts'
 import type { PlanInput } from './download-set.ts'
 import { Fetcher, type FileJob, type FileKind, isComplete, type Outcome } from './fetcher.ts'
-import { type LocalProxy, startLocalProxy } from './local-proxy.ts'
+import { type LocalProxy, startLocalProxy, type SumdbRelay } from './local-proxy.ts'
 import { resolveDownloads } from './resolve.ts'
 import { type CandidateStats, isTroubled, movedBecause } from './stats.ts'
 
@@ -34,8 +34,6 @@ export interface FetchOptions {
   backoffMs: number
   /** The speculative fetch stops when no file completes for this long. */
   stallTimeoutMs: number
-  /** The checksum database go asks for modules go.sum lacks, and its routes, best first (sumdb.ts). */
-  sumdb?: { name: string; routes: Candidate[] }
 }
 
 export interface CandidateReport {
@@ -76,7 +74,13 @@ export interface FetchReport {
 export interface FetchStage {
   /** The local proxy, to put first in the attempt's GOPROXY. */
   url: string
-  /** The checksum database's URL at the local proxy, for the attempt's GOSUMDB, when it relays one. */
+  /**
+   * The probe is over: the healthy candidates in chain order (the stage may have started with
+   * the first that answered), and the checksum database go asks for what go.sum lacks, with its
+   * routes best first (sumdb.ts).
+   */
+  probed: (candidates: FetchOptions['candidates'], sumdb?: { name: string; routes: Candidate[] }) => void
+  /** The checksum database's URL at the local proxy, for the attempt's GOSUMDB, once probed() named one. */
   sumdbUrl?: string
   /** Bytes received from candidates so far: progress for the watchdog while go waits on the local proxy. */
   progress: () => number
@@ -137,8 +141,8 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
   })
-  const sumdb = options.sumdb ? { name: options.sumdb.name, fetcher: relayFetcher(options, options.sumdb.routes, path.join(scratch, 'sumdb')) } : undefined
-  const local: LocalProxy = await startLocalProxy(fetcher, p => jobFor(known, p), sumdb ? { sumdb } : {})
+  let sumdb: SumdbRelay | undefined
+  const local: LocalProxy = await startLocalProxy(fetcher, p => jobFor(known, p), { sumdb: () => sumdb })
   const report: FetchReport = {
     planned: 0,
     plannedZips: 0,
@@ -158,9 +162,14 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
     troubled: []
   }
   const speculative = speculate(fetcher, known, downloadCache, options, report)
-  return {
+  const stage: FetchStage = {
     url: local.url,
-    ...(sumdb ? { sumdbUrl: `${local.url}/sumdb/${sumdb.name}` } : {}),
+    probed: (candidates, database) => {
+      fetcher.useCandidates(candidates)
+      if (!database) return
+      sumdb = { name: database.name, fetcher: relayFetcher(options, database.routes, path.join(scratch, 'sumdb')) }
+      stage.sumdbUrl = `${local.url}/sumdb/${database.name}`
+    },
     progress: () => fetcher.bytes,
     finish: async () => {
       speculative.stop(GO_FINISHED)
@@ -177,7 +186,7 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
       report.rejected = fetcher.rejected
       report.requests = local.requests
       report.served = local.served
-      report.candidates = options.candidates.map(({ candidate }) => {
+      report.candidates = fetcher.current.map(candidate => {
         const stats = fetcher.stats.get(candidate) as CandidateStats
         const moved = movedBecause(stats)
         return { candidate, stats, ...(moved ? { moved } : {}) }
@@ -186,6 +195,7 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
       return report
     }
   }
+  return stage
 }
 
 /** A fetcher for answers nothing here checks (the checksum database's, signed for go): hedged and failed over, with the same limits. */

@@ -52,7 +52,7 @@ const known = knownFiles(config.sumLines, () => false)
 const sumdb = config.sumdb
   ? { name: config.sumdb.name, fetcher: relayFetcher({ client, rounds: ROUNDS, backoffMs: BACKOFF_MS, stallTimeoutMs: config.stallTimeoutMs }, parseCandidates(config.sumdb.routes.join(',')), path.join(config.workDir, 'sumdb')) }
   : undefined
-const local = await startLocalProxy(fetcher, p => jobFor(known, p), { secret: config.secret, ...(sumdb ? { sumdb } : {}) })
+const local = await startLocalProxy(fetcher, p => jobFor(known, p), { secret: config.secret, sumdb: () => sumdb })
 
 const stats = (stopped?: string): JobProxyStats => ({
   requests: local.requests,
