@@ -71711,11 +71711,8 @@ function spawnGroup(command, args, options) {
   }
   const pid = child2.pid;
   if (pid === void 0) return { exited, kill: () => exited };
-  live.set(
-    pid,
-    exited.catch(() => void 0)
-  );
-  void exited.finally(() => live.delete(pid)).catch(() => void 0);
+  const forget = killGroupOnCancel(pid, exited.catch(() => void 0));
+  void exited.finally(forget).catch(() => void 0);
   return {
     exited,
     kill: () => {
@@ -71733,8 +71730,11 @@ function killTree(pid) {
     spawnSync("taskkill", ["/pid", String(pid), "/T", "/F"], { stdio: "ignore", windowsHide: true });
     return;
   }
+  signalGroup(pid, "SIGKILL");
+}
+function signalGroup(pid, signal) {
   try {
-    process.kill(-pid, "SIGKILL");
+    process.kill(-pid, signal);
   } catch {
   }
 }
@@ -72356,16 +72356,6 @@ import os9 from "node:os";
 import path19 from "node:path";
 import { createInterface as createInterface2 } from "node:readline";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
-
-// src/later/stop.ts
-function signalGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-  }
-}
-
-// src/later/start.ts
 var ENTRY = fileURLToPath3(new URL(import.meta.url.endsWith(".ts") ? "./job-proxy.ts" : "./job-proxy.js", import.meta.url));
 var READY_WITHIN_MS = 1e4;
 function launchJobProxy(entry = ENTRY) {
@@ -72405,18 +72395,17 @@ function launchJobProxy(entry = ENTRY) {
         const url2 = /^ready (\S+)$/.exec(ready ?? "")?.[1];
         if (!url2 || child2.pid === void 0) throw new Error(`the later-steps proxy did not start${ready ? `: ${ready}` : ""}`);
         started = true;
+        letGo();
         return { url: url2, secret, pid: child2.pid, statsFile: config.statsFile };
       } catch (e) {
         this.abandon();
         rmSync(workDir, { recursive: true, force: true });
         throw e;
-      } finally {
-        letGo();
       }
     },
     abandon() {
       if (started) return;
-      if (child2.pid !== void 0 && child2.exitCode === null) signalGroup(child2.pid, "SIGKILL");
+      if (child2.pid !== void 0 && child2.exitCode === null) killTree(child2.pid);
       letGo();
     }
   };
@@ -73086,11 +73075,16 @@ async function ask(client, url2, timeoutMs) {
     return { ms: performance.now() - started, error: error2.kind === "silent" ? `no answer within ${formatDuration(timeoutMs)}` : error2.message };
   }
 }
-function sumdbCandidates(route2, proxiedBy) {
-  return [
-    ...proxiedBy.filter(() => !route2.explicit).map((c) => ({ spec: `${c.spec.replace(/\/+$/, "")}/sumdb/${route2.name}`, display: `${c.display.replace(/\/+$/, "")}/sumdb/${route2.name}`, keyword: false })),
-    { spec: route2.url, display: route2.url, keyword: false }
-  ];
+function sumdbRelay(p) {
+  const { route: route2 } = p;
+  const proxied = route2.explicit ? [] : p.proxiedBy;
+  return {
+    name: route2.name,
+    routes: [
+      ...proxied.map((c) => ({ spec: `${c.spec.replace(/\/+$/, "")}/sumdb/${route2.name}`, display: `${c.display.replace(/\/+$/, "")}/sumdb/${route2.name}`, keyword: false })),
+      { spec: route2.url, display: route2.url, keyword: false }
+    ]
+  };
 }
 function describeSumdb(p, relayed) {
   const routes = p.route.explicit ? ["GOSUMDB names its URL, so go asks it alone"] : p.candidates.map((c) => `${c.candidate.display} ${c.reason}`);
@@ -73818,7 +73812,8 @@ async function startFetch(options) {
     probed: (candidates, database) => {
       fetcher.useCandidates(candidates);
       if (!database) return;
-      sumdb = { name: database.name, fetcher: relayFetcher(options, database.routes, path27.join(scratch, "sumdb")) };
+      const routes = database.routes.map((candidate) => ({ candidate, latencyMs: 0 }));
+      sumdb = { name: database.name, fetcher: fetcherIn(path27.join(scratch, "sumdb"), routes, options) };
       stage2.sumdbUrl = `${local.url}/sumdb/${database.name}`;
     },
     progress: () => fetcher.bytes,
@@ -73848,10 +73843,10 @@ async function startFetch(options) {
   };
   return stage2;
 }
-function relayFetcher(options, routes, dir) {
+function fetcherIn(dir, candidates, options) {
   return new Fetcher({
     client: options.client,
-    candidates: routes.map((candidate) => ({ candidate, latencyMs: 0 })),
+    candidates,
     storeDir: path27.join(dir, "store"),
     transientDir: path27.join(dir, "transient"),
     rounds: options.rounds,
@@ -75855,7 +75850,7 @@ async function exportChain(ctx, chain, later) {
         idleMs: settings.laterStepsIdleMs,
         stallTimeoutMs: settings.stallTimeoutMs,
         // A GOSUMDB with its own URL is asked directly by go, never through a proxy.
-        ...facts.sumdb && !facts.sumdb.route.explicit ? { sumdb: { name: facts.sumdb.route.name, routes: sumdbCandidates(facts.sumdb.route, facts.sumdb.proxiedBy).map((c) => c.spec) } } : {}
+        ...facts.sumdb && !facts.sumdb.route.explicit ? { sumdb: { name: facts.sumdb.route.name, routes: sumdbRelay(facts.sumdb).routes.map((c) => c.spec) } } : {}
       });
       setSecret(proxy.secret);
       saveState(LATER_STEPS_STATE, JSON.stringify({ pid: proxy.pid, statsFile: proxy.statsFile }));
@@ -75947,7 +75942,7 @@ async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
   const healthy = facts.probes.filter((p) => p.verdict === "healthy");
   fetch?.probed(
     chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
-    facts.sumdb ? { name: facts.sumdb.route.name, routes: sumdbCandidates(facts.sumdb.route, facts.sumdb.proxiedBy) } : void 0
+    facts.sumdb ? sumdbRelay(facts.sumdb) : void 0
   );
   const goproxyFor = (c) => fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c);
   let result;

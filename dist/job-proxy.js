@@ -22015,12 +22015,80 @@ import { rmSync, writeFileSync, renameSync } from "node:fs";
 import { text } from "node:stream/consumers";
 import path6 from "node:path";
 
-// src/fetch/fetcher.ts
-import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import path2 from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+// src/fetch/local-proxy.ts
+import { createReadStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import http from "node:http";
+var CONTENT_TYPE = {
+  info: "application/json",
+  mod: "text/plain; charset=utf-8",
+  zip: "application/zip"
+};
+async function startLocalProxy(fetcher2, jobFor2, options = {}) {
+  const { secret } = options;
+  const sockets = /* @__PURE__ */ new Set();
+  const proxy = { url: "", requests: 0, served: 0, refused: 0, close: async () => void 0 };
+  const server = http.createServer((request, response) => {
+    proxy.requests++;
+    let urlPath;
+    try {
+      urlPath = decodeURIComponent(new URL(request.url ?? "/", "http://local").pathname.replace(/^\/+/, ""));
+    } catch {
+      return fail(response, 400, "malformed path");
+    }
+    if (secret !== void 0) {
+      if (!urlPath.startsWith(`${secret}/`)) {
+        proxy.refused++;
+        return fail(response, 403, "forbidden");
+      }
+      urlPath = urlPath.slice(secret.length + 1);
+    }
+    const sumdb2 = options.sumdb?.();
+    const sumdbPath = sumdb2 && urlPath.startsWith(`sumdb/${sumdb2.name}/`) ? urlPath.slice(`sumdb/${sumdb2.name}/`.length) : void 0;
+    if (sumdbPath === "supported") {
+      response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+      return response.end();
+    }
+    const job = sumdbPath === void 0 ? jobFor2(urlPath) : { module: `checksum database ${sumdb2?.name}`, version: "", kind: "other", path: sumdbPath, transient: true };
+    void (sumdbPath === void 0 ? fetcher2 : sumdb2.fetcher).get(job).then(
+      (outcome) => answer(outcome, job, response, () => proxy.served++),
+      (e) => fail(response, 502, e.message)
+    );
+  });
+  server.keepAliveTimeout = 3e4;
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  proxy.url = `http://127.0.0.1:${server.address().port}${secret === void 0 ? "" : `/${secret}`}`;
+  proxy.close = () => new Promise((resolve) => {
+    for (const socket of sockets) socket.destroy();
+    server.close(() => resolve());
+  });
+  return proxy;
+}
+function answer(outcome, job, response, onServed) {
+  if (outcome.kind === "absent") return fail(response, outcome.status, `not found: ${job.module}@${job.version}`);
+  if (outcome.kind === "failed") return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`);
+  response.writeHead(200, { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size });
+  const stream = createReadStream(outcome.file);
+  stream.on("error", () => response.destroy());
+  stream.on("end", () => {
+    onServed();
+    if (job.transient) void rm(outcome.file, { force: true });
+  });
+  stream.pipe(response);
+}
+function fail(response, status, text2) {
+  if (response.headersSent) return void response.destroy();
+  response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  response.end(`${text2}
+`);
+}
+
+// src/fetch/stage.ts
+import path3 from "node:path";
 
 // src/credentials.ts
 var USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i;
@@ -22115,6 +22183,13 @@ function backoffDelay(timesFirstBefore, baseMs, random = Math.random) {
   return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (timesFirstBefore - 1) * (1 + random()));
 }
 
+// src/fetch/fetcher.ts
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, rm as rm2, stat, writeFile } from "node:fs/promises";
+import path2 from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
 // src/fetch/stats.ts
 var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
 function isTroubled(s) {
@@ -22124,7 +22199,7 @@ function isTroubled(s) {
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash2 } from "node:crypto";
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, createReadStream as createReadStream2, fstatSync, openSync, readSync } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { createInflateRaw, inflateRawSync } from "node:zlib";
 var EOCD = 101010256;
@@ -22202,7 +22277,7 @@ async function contentHash(file, fd, entry) {
     take(entry.method === 8 ? inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) + 1 }) : raw);
   } else {
     const start = entry.localOffset + dataAt;
-    const raw = createReadStream(file, { start, end: start + entry.compressedSize - 1 });
+    const raw = createReadStream2(file, { start, end: start + entry.compressedSize - 1 });
     const sink = async (source) => {
       for await (const chunk of source) take(chunk);
     };
@@ -22545,7 +22620,7 @@ var Fetcher = class {
       }
       return { kind: "failed", why: e.message };
     } finally {
-      await rm(temp, { force: true });
+      await rm2(temp, { force: true });
     }
   }
 };
@@ -22571,80 +22646,7 @@ async function verify(job, file, sha256, hashZip = zipFileHash) {
   }
 }
 
-// src/fetch/local-proxy.ts
-import { createReadStream as createReadStream2 } from "node:fs";
-import { rm as rm2 } from "node:fs/promises";
-import http from "node:http";
-var CONTENT_TYPE = {
-  info: "application/json",
-  mod: "text/plain; charset=utf-8",
-  zip: "application/zip"
-};
-async function startLocalProxy(fetcher2, jobFor2, options = {}) {
-  const { secret } = options;
-  const sockets = /* @__PURE__ */ new Set();
-  const proxy = { url: "", requests: 0, served: 0, refused: 0, close: async () => void 0 };
-  const server = http.createServer((request, response) => {
-    proxy.requests++;
-    let urlPath;
-    try {
-      urlPath = decodeURIComponent(new URL(request.url ?? "/", "http://local").pathname.replace(/^\/+/, ""));
-    } catch {
-      return fail(response, 400, "malformed path");
-    }
-    if (secret !== void 0) {
-      if (!urlPath.startsWith(`${secret}/`)) {
-        proxy.refused++;
-        return fail(response, 403, "forbidden");
-      }
-      urlPath = urlPath.slice(secret.length + 1);
-    }
-    const sumdb2 = options.sumdb?.();
-    const sumdbPath = sumdb2 && urlPath.startsWith(`sumdb/${sumdb2.name}/`) ? urlPath.slice(`sumdb/${sumdb2.name}/`.length) : void 0;
-    if (sumdbPath === "supported") {
-      response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-      return response.end();
-    }
-    const job = sumdbPath === void 0 ? jobFor2(urlPath) : { module: `checksum database ${sumdb2?.name}`, version: "", kind: "other", path: sumdbPath, transient: true };
-    void (sumdbPath === void 0 ? fetcher2 : sumdb2.fetcher).get(job).then(
-      (outcome) => answer(outcome, job, response, () => proxy.served++),
-      (e) => fail(response, 502, e.message)
-    );
-  });
-  server.keepAliveTimeout = 3e4;
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  proxy.url = `http://127.0.0.1:${server.address().port}${secret === void 0 ? "" : `/${secret}`}`;
-  proxy.close = () => new Promise((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  });
-  return proxy;
-}
-function answer(outcome, job, response, onServed) {
-  if (outcome.kind === "absent") return fail(response, outcome.status, `not found: ${job.module}@${job.version}`);
-  if (outcome.kind === "failed") return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`);
-  response.writeHead(200, { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size });
-  const stream = createReadStream2(outcome.file);
-  stream.on("error", () => response.destroy());
-  stream.on("end", () => {
-    onServed();
-    if (job.transient) void rm2(outcome.file, { force: true });
-  });
-  stream.pipe(response);
-}
-function fail(response, status, text2) {
-  if (response.headersSent) return void response.destroy();
-  response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
-  response.end(`${text2}
-`);
-}
-
 // src/fetch/stage.ts
-import path3 from "node:path";
 var unescape = (text2) => text2.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
 var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
 function knownFiles(lines, isPrivate) {
@@ -22675,10 +22677,10 @@ function jobFor(known2, requestPath) {
     transient: kind !== "info"
   };
 }
-function relayFetcher(options, routes, dir) {
+function fetcherIn(dir, candidates2, options) {
   return new Fetcher({
     client: options.client,
-    candidates: routes.map((candidate) => ({ candidate, latencyMs: 0 })),
+    candidates: candidates2,
     storeDir: path3.join(dir, "store"),
     transientDir: path3.join(dir, "transient"),
     rounds: options.rounds,
@@ -24179,17 +24181,21 @@ var config = JSON.parse(given);
 var network = await loadNetworkView(processEnv(), config.goauth, trust);
 var client = new HttpClient2(network, { maxSockets: MAX_SOCKETS });
 var candidates = parseCandidates(config.candidates.map((c) => c.spec).join(","));
-var fetcher = new Fetcher({
-  client,
-  candidates: candidates.map((candidate, i) => ({ candidate, latencyMs: config.candidates[i]?.latencyMs ?? 0 })),
-  storeDir: path6.join(config.workDir, "store"),
-  transientDir: path6.join(config.workDir, "transient"),
-  rounds: ROUNDS,
-  backoffMs: BACKOFF_MS,
-  stallTimeoutMs: config.stallTimeoutMs
-});
+var limits = { client, rounds: ROUNDS, backoffMs: BACKOFF_MS, stallTimeoutMs: config.stallTimeoutMs };
+var fetcher = fetcherIn(
+  config.workDir,
+  candidates.map((candidate, i) => ({ candidate, latencyMs: config.candidates[i]?.latencyMs ?? 0 })),
+  limits
+);
 var known = knownFiles(config.sumLines, () => false);
-var sumdb = config.sumdb ? { name: config.sumdb.name, fetcher: relayFetcher({ client, rounds: ROUNDS, backoffMs: BACKOFF_MS, stallTimeoutMs: config.stallTimeoutMs }, parseCandidates(config.sumdb.routes.join(",")), path6.join(config.workDir, "sumdb")) } : void 0;
+var sumdb = config.sumdb ? {
+  name: config.sumdb.name,
+  fetcher: fetcherIn(
+    path6.join(config.workDir, "sumdb"),
+    parseCandidates(config.sumdb.routes.join(",")).map((candidate) => ({ candidate, latencyMs: 0 })),
+    limits
+  )
+} : void 0;
 var local = await startLocalProxy(fetcher, (p) => jobFor(known, p), { secret: config.secret, sumdb: () => sumdb });
 var stats = (stopped) => ({
   requests: local.requests,

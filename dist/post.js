@@ -71516,6 +71516,14 @@ init_core();
 var IS_WINDOWS3 = process.platform === "win32";
 var IS_MAC = process.platform === "darwin";
 
+// src/process.ts
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+  }
+}
+
 // src/timing.ts
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -71693,12 +71701,6 @@ function alive(pid) {
     return true;
   } catch {
     return false;
-  }
-}
-function signalGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
   }
 }
 

@@ -18,7 +18,7 @@ import { formatDuration } from './duration.ts'
 import { findGo, type GoEnv, processEnv, readGoEnv } from './goenv.ts'
 import { assembleChain, type Candidate, demote, goproxyDisplay, goproxyValue } from './goproxy.ts'
 import { probeTarget, type SumLine } from './gosum.ts'
-import { describeSumdb, parseGosumdb, probeSumdb, sumdbCandidates } from './sumdb.ts'
+import { describeSumdb, parseGosumdb, probeSumdb, sumdbRelay } from './sumdb.ts'
 import { candidatesFrom, parseSettings, type Settings } from './inputs.ts'
 import { privateMatcher } from './private.ts'
 import { type FetchOptions, type FetchReport, type FetchStage, startFetch } from './fetch/stage.ts'
@@ -190,7 +190,7 @@ async function exportChain(ctx: RunContext, chain: Candidate[], later: JobProxyL
         stallTimeoutMs: settings.stallTimeoutMs,
         // A GOSUMDB with its own URL is asked directly by go, never through a proxy.
         ...(facts.sumdb && !facts.sumdb.route.explicit
-          ? { sumdb: { name: facts.sumdb.route.name, routes: sumdbCandidates(facts.sumdb.route, facts.sumdb.proxiedBy).map(c => c.spec) } }
+          ? { sumdb: { name: facts.sumdb.route.name, routes: sumdbRelay(facts.sumdb).routes.map(c => c.spec) } }
           : {})
       })
       core.setSecret(proxy.secret)
@@ -300,7 +300,7 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
   const healthy = facts.probes.filter(p => p.verdict === 'healthy')
   fetch?.probed(
     chain.flatMap(c => healthy.filter(p => p.candidate === c).map(p => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
-    facts.sumdb ? { name: facts.sumdb.route.name, routes: sumdbCandidates(facts.sumdb.route, facts.sumdb.proxiedBy) } : undefined
+    facts.sumdb ? sumdbRelay(facts.sumdb) : undefined
   )
   const goproxyFor = (c: Candidate[]) => (fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c))
   let result: DownloadResult
@@ -377,7 +377,7 @@ function describeToolchain(t: ToolchainReport): string {
   return `Toolchain ${t.wanted} (installed: ${t.installed}): ${t.source === 'tool cache' ? 'from the runner’s tool cache' : 'fetched through the chain and put in the tool cache'} in ${formatDuration(t.durationMs)}; go finds it on PATH as ${t.wanted}.`
 }
 
-/** The local proxy and the speculative fetch of go's download set, from the healthy entries of the chain. */
+/** The local proxy and the speculative fetch of go's download set, from `candidates` (healthy, in chain order). */
 async function startFetchStage(ctx: RunContext, candidates: FetchOptions['candidates'], sumLines: SumLine[], isPrivate: (module: string) => boolean): Promise<FetchStage> {
   return startFetch({
     client: ctx.client,

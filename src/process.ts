@@ -41,11 +41,8 @@ export function spawnGroup(
   }
   const pid = child.pid
   if (pid === undefined) return { exited, kill: () => exited }
-  live.set(
-    pid,
-    exited.catch(() => undefined)
-  )
-  void exited.finally(() => live.delete(pid)).catch(() => undefined)
+  const forget = killGroupOnCancel(pid, exited.catch(() => undefined))
+  void exited.finally(forget).catch(() => undefined)
   return {
     exited,
     kill: () => {
@@ -66,8 +63,13 @@ export function killTree(pid: number): void {
     spawnSync('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true })
     return
   }
+  signalGroup(pid, 'SIGKILL')
+}
+
+/** The process and anything it started: it leads its own group (POSIX). Gone already is fine. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-pid, 'SIGKILL')
+    process.kill(-pid, signal)
   } catch {
     // The group is already gone.
   }

@@ -79,14 +79,19 @@ async function ask(client: HttpClient, url: string, timeoutMs: number): Promise<
 }
 
 /**
- * The routes the local proxy relays go's lookups over, best first: the candidates that proxy
- * the database (their /sumdb/<name>/ as a base), then the database itself.
+ * What the local proxy relays go's lookups over: the database's name and its routes, best first:
+ * the candidates that proxy it (their /sumdb/<name>/ as a base), then the database itself.
  */
-export function sumdbCandidates(route: SumdbRoute, proxiedBy: Candidate[]): Candidate[] {
-  return [
-    ...proxiedBy.filter(() => !route.explicit).map(c => ({ spec: `${c.spec.replace(/\/+$/, '')}/sumdb/${route.name}`, display: `${c.display.replace(/\/+$/, '')}/sumdb/${route.name}`, keyword: false })),
-    { spec: route.url, display: route.url, keyword: false }
-  ]
+export function sumdbRelay(p: SumdbProbe): { name: string; routes: Candidate[] } {
+  const { route } = p
+  const proxied = route.explicit ? [] : p.proxiedBy
+  return {
+    name: route.name,
+    routes: [
+      ...proxied.map(c => ({ spec: `${c.spec.replace(/\/+$/, '')}/sumdb/${route.name}`, display: `${c.display.replace(/\/+$/, '')}/sumdb/${route.name}`, keyword: false })),
+      { spec: route.url, display: route.url, keyword: false }
+    ]
+  }
 }
 
 /** One line for the summary: the routes, and (`relayed`, when the local proxy ran) how go's lookups took them. */

@@ -167,7 +167,8 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
     probed: (candidates, database) => {
       fetcher.useCandidates(candidates)
       if (!database) return
-      sumdb = { name: database.name, fetcher: relayFetcher(options, database.routes, path.join(scratch, 'sumdb')) }
+      const routes = database.routes.map(candidate => ({ candidate, latencyMs: 0 }))
+      sumdb = { name: database.name, fetcher: fetcherIn(path.join(scratch, 'sumdb'), routes, options) }
       stage.sumdbUrl = `${local.url}/sumdb/${database.name}`
     },
     progress: () => fetcher.bytes,
@@ -198,11 +199,14 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
   return stage
 }
 
-/** A fetcher for answers nothing here checks (the checksum database's, signed for go): hedged and failed over, with the same limits. */
-export function relayFetcher(options: Pick<FetchOptions, 'client' | 'rounds' | 'backoffMs' | 'stallTimeoutMs'>, routes: Candidate[], dir: string): Fetcher {
+/**
+ * A fetcher whose files are kept under `dir` alone (not in go's download cache): the job's
+ * proxy, and the relay of checksum-database answers (signed, and checked by go).
+ */
+export function fetcherIn(dir: string, candidates: FetchOptions['candidates'], options: Pick<FetchOptions, 'client' | 'rounds' | 'backoffMs' | 'stallTimeoutMs'>): Fetcher {
   return new Fetcher({
     client: options.client,
-    candidates: routes.map(candidate => ({ candidate, latencyMs: 0 })),
+    candidates,
     storeDir: path.join(dir, 'store'),
     transientDir: path.join(dir, 'transient'),
     rounds: options.rounds,

@@ -7,9 +7,8 @@
 import { rmSync, writeFileSync, renameSync } from 'node:fs'
 import { text } from 'node:stream/consumers'
 import path from 'node:path'
-import { Fetcher } from '../fetch/fetcher.ts'
 import { startLocalProxy } from '../fetch/local-proxy.ts'
-import { jobFor, knownFiles, relayFetcher } from '../fetch/stage.ts'
+import { fetcherIn, jobFor, knownFiles } from '../fetch/stage.ts'
 import type { CandidateStats } from '../fetch/stats.ts'
 import { processEnv } from '../goenv.ts'
 import { parseCandidates } from '../goproxy.ts'
@@ -37,20 +36,24 @@ const config = JSON.parse(given) as JobProxyConfig
 const network = await loadNetworkView(processEnv(), config.goauth, trust)
 const client = new HttpClient(network, { maxSockets: MAX_SOCKETS })
 const candidates = parseCandidates(config.candidates.map(c => c.spec).join(','))
-const fetcher = new Fetcher({
-  client,
-  candidates: candidates.map((candidate, i) => ({ candidate, latencyMs: config.candidates[i]?.latencyMs ?? 0 })),
-  storeDir: path.join(config.workDir, 'store'),
-  transientDir: path.join(config.workDir, 'transient'),
-  rounds: ROUNDS,
-  backoffMs: BACKOFF_MS,
-  stallTimeoutMs: config.stallTimeoutMs
-})
+const limits = { client, rounds: ROUNDS, backoffMs: BACKOFF_MS, stallTimeoutMs: config.stallTimeoutMs }
+const fetcher = fetcherIn(
+  config.workDir,
+  candidates.map((candidate, i) => ({ candidate, latencyMs: config.candidates[i]?.latencyMs ?? 0 })),
+  limits
+)
 // go never asks a proxy for a private module, so nothing is excluded here.
 const known = knownFiles(config.sumLines, () => false)
 // go asks it whether it proxies the checksum database (GOSUMDB without a URL): yes, over the routes the step probed.
 const sumdb = config.sumdb
-  ? { name: config.sumdb.name, fetcher: relayFetcher({ client, rounds: ROUNDS, backoffMs: BACKOFF_MS, stallTimeoutMs: config.stallTimeoutMs }, parseCandidates(config.sumdb.routes.join(',')), path.join(config.workDir, 'sumdb')) }
+  ? {
+      name: config.sumdb.name,
+      fetcher: fetcherIn(
+        path.join(config.workDir, 'sumdb'),
+        parseCandidates(config.sumdb.routes.join(',')).map(candidate => ({ candidate, latencyMs: 0 })),
+        limits
+      )
+    }
   : undefined
 const local = await startLocalProxy(fetcher, p => jobFor(known, p), { secret: config.secret, sumdb: () => sumdb })
 

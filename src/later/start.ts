@@ -12,11 +12,10 @@ import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { processEnv } from '../goenv.ts'
-import { killGroupOnCancel } from '../process.ts'
+import { killGroupOnCancel, killTree } from '../process.ts'
 import type { SumLine } from '../gosum.ts'
 import { withDeadline } from '../timing.ts'
 import type { JobProxyConfig, JobProxyState } from './config.ts'
-import { signalGroup } from './stop.ts'
 
 // Bundled, this module is part of dist/index.js beside dist/job-proxy.js; from source, job-proxy.ts sits beside it.
 const ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './job-proxy.ts' : './job-proxy.js', import.meta.url))
@@ -84,18 +83,17 @@ export function launchJobProxy(entry = ENTRY): JobProxyLaunch {
         const url = /^ready (\S+)$/.exec(ready ?? '')?.[1]
         if (!url || child.pid === undefined) throw new Error(`the later-steps proxy did not start${ready ? `: ${ready}` : ''}`)
         started = true
+        letGo()
         return { url, secret, pid: child.pid, statsFile: config.statsFile }
       } catch (e) {
         this.abandon()
         rmSync(workDir, { recursive: true, force: true })
         throw e
-      } finally {
-        letGo()
       }
     },
     abandon() {
       if (started) return
-      if (child.pid !== undefined && child.exitCode === null) signalGroup(child.pid, 'SIGKILL')
+      if (child.pid !== undefined && child.exitCode === null) killTree(child.pid)
       letGo()
     }
   }

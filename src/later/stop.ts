@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { signalGroup } from '../process.ts'
 import type { JobProxyState, JobProxyStats } from './config.ts'
 
 const GRACE_MS = 3000
@@ -31,14 +32,5 @@ function alive(pid: number): boolean {
     return true
   } catch {
     return false
-  }
-}
-
-/** The process and anything it started: it leads its own group. Gone already is fine. */
-export function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal)
-  } catch {
-    // Already gone.
   }
 }
