@@ -25,6 +25,7 @@ import { startCacheService } from '../test/support/cache-service.ts'
 import { go, offlineGoEnv } from '../test/support/go.ts'
 import { ensureTools } from '../test/support/tools.ts'
 import { makeUniverse } from '../test/support/universe.ts'
+import { setAside } from './measure.ts'
 
 const ROUNDS = 3
 const root = mkdtempSync(path.join(os.tmpdir(), 'bench-cache-'))
@@ -78,7 +79,7 @@ async function measure(layout: CacheContents, round: number): Promise<Sample> {
   // The same path every round: the entry's version covers the staging path, which is under it.
   const modcache = path.join(root, `modcache-${layout}`)
   const key = `bench-${layout}-${round}`
-  rmSync(modcache, { recursive: true, force: true })
+  setAside(modcache, root)
   cpSync(reference, modcache, { recursive: true })
   const saveS = await seconds(async () => {
     const saved = await quietly(() => saveEntry(moduleStash(modcache), key, savedPaths(sumLines, layout), LIMIT_MS))
@@ -87,7 +88,7 @@ async function measure(layout: CacheContents, round: number): Promise<Sample> {
   const entry = (await service.entries()).find(e => e.key === key)
   if (!entry) throw new Error(`${key} is not in the cache service`)
 
-  rmSync(modcache, { recursive: true, force: true })
+  setAside(modcache, root)
   const restoreS = await seconds(async () => {
     const restored = await quietly(() => restoreEntry(moduleStash(modcache), { key, restoreKeys: [] }, LIMIT_MS))
     if (restored.state !== 'exact') throw new Error(`${key} was not restored: ${restored.state} ${restored.warning ?? ''}`)
@@ -111,7 +112,7 @@ const gocache = path.join(root, 'gocache')
 const buildEnv = { ...offlineGoEnv(reference), GOCACHE: gocache }
 const buildKeys = buildCacheKeys({ os: 'linux', arch: 'bench', goVersion: 'go', files: [] })
 const buildSample = () => go(['build', '-o', os.devNull, './...'], universe.sampleDir, buildEnv)
-rmSync(gocache, { recursive: true, force: true })
+setAside(gocache, root)
 const sinceMs = Date.now()
 await buildSample()
 const buildSaved = await quietly(() => saveBuildCache({ gocache, prefix: buildKeys.prefix, sinceMs, limitMs: LIMIT_MS }))
@@ -119,11 +120,11 @@ if (buildSaved.state !== 'saved') throw new Error(`the build cache was not saved
 const builds: { coldS: number; restoreS: number; warmS: number }[] = []
 for (let round = 1; round <= ROUNDS; round++) {
   const cold = async () => {
-    rmSync(gocache, { recursive: true, force: true })
+    setAside(gocache, root)
     return seconds(buildSample)
   }
   const warm = async () => {
-    rmSync(gocache, { recursive: true, force: true })
+    setAside(gocache, root)
     const restoreS = await seconds(async () => {
       const restored = await quietly(() => restoreBuildCache(gocache, buildKeys, LIMIT_MS))
       if (!restored.hit) throw new Error(`the build cache was not restored: ${restored.state} ${restored.warning ?? ''}`)

@@ -33,6 +33,7 @@ function footprint(pid: number): { rssMiB: number; cpuS: number } {
   return { rssMiB: rss, cpuS: (Number(fields[11]) + Number(fields[12])) / 100 }
 }
 
+// Each later step's module cache is new, and kept until the end (measure.ts, setAside).
 async function laterStep(goproxy: string): Promise<number | undefined> {
   const modcache = mkdtempSync(path.join(root, 'modcache-'))
   const began = performance.now()
@@ -41,8 +42,6 @@ async function laterStep(goproxy: string): Promise<number | undefined> {
     return performance.now() - began
   } catch {
     return undefined
-  } finally {
-    rmSync(modcache, { recursive: true, force: true })
   }
 }
 

@@ -61,18 +61,13 @@ function tree(dir: string): { bytes: number; zips: number } {
 }
 
 const zipsOf: Record<string, number[]> = { plain: [], action: [] }
+// Each run's directories are new, and kept until the end (measure.ts, setAside).
 let modcache = ''
 const fresh = () => {
-  if (modcache) rmSync(modcache, { recursive: true, force: true })
   modcache = mkdtempSync(path.join(root, 'modcache-'))
   return { GOMODCACHE: modcache, GOFLAGS: '-modcacherw', ...(TOOLCHAIN ? { GOTOOLCHAIN: 'auto' } : {}) }
 }
-let toolCache = ''
-const freshRunner = () => {
-  if (toolCache) rmSync(toolCache, { recursive: true, force: true })
-  toolCache = mkdtempSync(path.join(root, 'toolcache-'))
-  return { ...fresh(), RUNNER_TOOL_CACHE: toolCache }
-}
+const freshRunner = () => ({ ...fresh(), RUNNER_TOOL_CACHE: mkdtempSync(path.join(root, 'toolcache-')) })
 const downloaded = (who: string) => () => {
   const found = tree(path.join(modcache, 'cache', 'download'))
   zipsOf[who]?.push(found.zips)

@@ -13,7 +13,7 @@ import { offlineGoEnv, tempModcache } from '../test/support/go.ts'
 import { type Fault, healthy, type ProxyOptions, type ProxyServer, startProxy } from '../test/support/proxy-server.ts'
 import { ensureTools } from '../test/support/tools.ts'
 import { makeUniverse } from '../test/support/universe.ts'
-import { bundledAction, type Contender, mib, plainGo, type Sample, secs, sideBySide } from './measure.ts'
+import { bundledAction, type Contender, mib, plainGo, type Sample, secs, setAside, sideBySide } from './measure.ts'
 
 const ROUNDS = 3
 const MODULES = 160
@@ -148,7 +148,7 @@ function faultyFirst(fault: Fault, good: string, inputs: Record<string, string> 
   const modcache = path.join(root, 'warm-modcache')
   await action(() => [good.url], {}, { modcache: () => modcache, env: service.env })()
   const emptied = () => {
-    rmSync(modcache, { recursive: true, force: true })
+    setAside(modcache, root)
     return modcache
   }
   const [plain, warm] = (await sideBySide([goCold(good.url), action(() => [good.url], {}, { modcache: emptied, env: service.env })], ROUNDS)) as [Sample, Sample]

@@ -1,7 +1,8 @@
 // What the benchmarks measure of one run, and how runs are set side by side: the same
 // contenders alternating within each round, figures the median of the rounds.
 import { type ChildProcess, execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, renameSync } from 'node:fs'
+import path from 'node:path'
 import { median } from '../src/timing.ts'
 import { runBundled, runPostBundled } from '../test/support/action.ts'
 import { goBinary } from '../test/support/go.ts'
@@ -15,6 +16,22 @@ export interface Sample {
 }
 
 export type Contender = () => Promise<Sample>
+
+/**
+ * Moves `dir` out of the way, under `root`, instead of deleting it: the benchmark's directories
+ * are deleted only when it ends. ext4 does not reuse an inode for a minute or more after it was
+ * freed, and finds one by scanning past every recently freed one: after deleting a module cache
+ * (25,000 files on a real project) the next run's file creation took most of its time in that
+ * scan (perf: ext4's recently_deleted), and go's extraction ran at half speed. A new runner has
+ * no such history.
+ */
+export function setAside(dir: string, root: string): void {
+  try {
+    renameSync(dir, path.join(mkdtempSync(path.join(root, 'set-aside-')), 'dir'))
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+  }
+}
 
 /** Polls a process's peak resident set (VmHWM, which only grows) until it exits; 0 where /proc is missing. */
 export function watchPeak(pid: number | undefined): () => number {
