@@ -49,9 +49,107 @@ function treeHash(dir, prefix) {
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync2, createReadStream, fstatSync, openSync as openSync2, readSync as readSync2 } from "node:fs";
+import { closeSync as closeSync3, createReadStream, fstatSync, openSync as openSync3, readSync as readSync2 } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { createInflateRaw, inflateRawSync } from "node:zlib";
+
+// src/fetch/zip-extract.ts
+import { closeSync as closeSync2, mkdirSync, openSync as openSync2, writeSync } from "node:fs";
+import path2 from "node:path";
+function extractionPaths(names, prefix) {
+  const files = /* @__PURE__ */ new Set();
+  const dirs = /* @__PURE__ */ new Set();
+  const paths = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) return void 0;
+    const rel = name.slice(prefix.length);
+    const isDir = rel === "" || rel.endsWith("/");
+    const clean = isDir ? rel.slice(0, -1) : rel;
+    if (clean !== "" && !isCleanPath(clean)) return void 0;
+    const segments = clean === "" ? [] : clean.split("/");
+    const folded = clean.toLowerCase();
+    if (isDir) {
+      if (files.has(folded)) return void 0;
+      paths.push(void 0);
+    } else {
+      if (files.has(folded) || dirs.has(folded)) return void 0;
+      if (segments.some((s, i) => s.toLowerCase() === "go.mod" && (i > 0 || s !== "go.mod"))) return void 0;
+      files.add(folded);
+      paths.push(clean);
+    }
+    for (let i = 1; i < segments.length + (isDir ? 1 : 0); i++) {
+      const parent = segments.slice(0, i).join("/").toLowerCase();
+      if (files.has(parent)) return void 0;
+      dirs.add(parent);
+    }
+  }
+  return paths;
+}
+function isCleanPath(rel) {
+  if (rel.startsWith("/") || rel.includes("\\") || rel.includes("\0")) return false;
+  return rel.split("/").every((s) => s !== "" && s !== "." && s !== "..");
+}
+var TreeWriter = class {
+  root;
+  made = /* @__PURE__ */ new Set();
+  fd;
+  /** Why writing stopped, once it did. */
+  failed;
+  constructor(root) {
+    this.root = root;
+    this.attempt(() => {
+      mkdirSync(path2.dirname(root), { recursive: true, mode: 511 });
+      mkdirSync(root, { mode: 511 });
+      this.made.add("");
+    });
+  }
+  /** Starts the file at `rel`; it must not exist. */
+  open(rel) {
+    this.attempt(() => {
+      const parent = path2.posix.dirname(rel);
+      if (parent !== "." && !this.made.has(parent)) {
+        mkdirSync(path2.join(this.root, parent), { recursive: true, mode: 511 });
+        for (let p = parent; p !== "." && !this.made.has(p); p = path2.posix.dirname(p)) this.made.add(p);
+      }
+      this.fd = openSync2(path2.join(this.root, rel), "wx", 292);
+    });
+  }
+  write(chunk) {
+    if (this.fd === void 0) return;
+    const fd = this.fd;
+    this.attempt(() => {
+      for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+    });
+  }
+  close() {
+    const fd = this.fd;
+    this.fd = void 0;
+    if (fd !== void 0) this.attempt(() => closeSync2(fd));
+  }
+  /** The directories made, relative to the root ('' for the root), deepest first: the order to make them read-only in. */
+  dirs() {
+    const depth = (p) => p === "" ? 0 : p.split("/").length;
+    return [...this.made].sort((a, b) => depth(b) - depth(a));
+  }
+  attempt(work) {
+    if (this.failed !== void 0) return;
+    try {
+      work();
+    } catch (e) {
+      this.failed = e.message;
+      if (this.fd !== void 0) {
+        const fd = this.fd;
+        this.fd = void 0;
+        try {
+          closeSync2(fd);
+        } catch {
+        }
+      }
+    }
+  }
+};
+
+// src/fetch/zip-hash.ts
 var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
@@ -104,7 +202,7 @@ function entries(fd) {
 }
 var SMALL_ENTRY = 256 << 10;
 var HEADER_SLACK = 64;
-async function contentHash(file, fd, entry) {
+async function contentHash(file, fd, entry, out) {
   const hash = createHash3("sha256");
   if (entry.compressedSize === 0) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
@@ -115,6 +213,7 @@ async function contentHash(file, fd, entry) {
     size += chunk.length;
     if (size > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`);
     hash.update(chunk);
+    out?.write(chunk);
   };
   if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
   const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY;
@@ -137,27 +236,37 @@ async function contentHash(file, fd, entry) {
   if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
   return hash.digest("hex");
 }
-async function zipFileHash(file) {
-  const fd = openSync2(file, "r");
+async function hashZip(file, into) {
+  const fd = openSync3(file, "r");
   try {
     const list = entries(fd);
     if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
+    const paths = into && extractionPaths(list.map((e) => e.name.toString()), into.prefix);
+    const out = paths && new TreeWriter(into.dir);
     const hashed = [];
-    for (const entry of list) hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry) });
-    return hash1(hashed);
+    for (const [i, entry] of list.entries()) {
+      const rel = paths?.[i];
+      if (rel !== void 0) out?.open(rel);
+      try {
+        hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry, rel === void 0 ? void 0 : out) });
+      } finally {
+        out?.close();
+      }
+    }
+    return { hash: hash1(hashed), ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };
   } finally {
-    closeSync2(fd);
+    closeSync3(fd);
   }
 }
 
 // src/fetch/hash-worker.ts
 async function hashOf(task) {
-  return "zip" in task ? zipFileHash(task.zip) : treeHash(task.tree, task.prefix);
+  return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
 }
 parentPort?.on("message", async (task) => {
   let answer;
   try {
-    answer = { hash: await hashOf(task) };
+    answer = await hashOf(task);
   } catch (e) {
     answer = { error: e.message };
   }

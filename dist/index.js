@@ -1279,14 +1279,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path34 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path35 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path34 && path34[0] !== "/") {
-          path34 = `/${path34}`;
+        if (path35 && path35[0] !== "/") {
+          path35 = `/${path35}`;
         }
-        return new URL(`${origin}${path34}`);
+        return new URL(`${origin}${path35}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1737,39 +1737,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path34, origin }
+          request: { method, path: path35, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path34);
+        debuglog("sending request to %s %s/%s", method, origin, path35);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path34, origin },
+          request: { method, path: path35, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path34,
+          path35,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path34, origin }
+          request: { method, path: path35, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path34);
+        debuglog("trailers received from %s %s/%s", method, origin, path35);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path34, origin },
+          request: { method, path: path35, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path34,
+          path35,
           error2.message
         );
       });
@@ -1818,9 +1818,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path34, origin }
+            request: { method, path: path35, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path34);
+          debuglog("sending request to %s %s/%s", method, origin, path35);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1883,7 +1883,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path34,
+        path: path35,
         method,
         body: body2,
         headers,
@@ -1898,11 +1898,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path34 !== "string") {
+        if (typeof path35 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path34[0] !== "/" && !(path34.startsWith("http://") || path34.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path35[0] !== "/" && !(path35.startsWith("http://") || path35.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path34)) {
+        } else if (invalidPathRegex.test(path35)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1968,7 +1968,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path34, query) : path34;
+        this.path = query ? buildURL(path35, query) : path35;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6661,7 +6661,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path34, host, upgrade, blocking, reset } = request;
+      const { method, path: path35, host, upgrade, blocking, reset } = request;
       let { body: body2, headers, contentLength: contentLength2 } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util5.isFormDataLike(body2)) {
@@ -6742,7 +6742,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path34} HTTP/1.1\r
+      let header = `${method} ${path35} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7271,7 +7271,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path34, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path35, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body: body2 } = request;
       if (upgrade) {
         util5.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7368,7 +7368,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path34;
+      headers[HTTP2_HEADER_PATH] = path35;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -7721,9 +7721,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume2, statusText);
         }
         const { origin, pathname, search } = util5.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path34 = search ? `${pathname}${search}` : pathname;
+        const path35 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path34;
+        this.opts.path = path35;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8962,10 +8962,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path34 = "/",
+          path: path35 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path34;
+        opts.path = origin + path35;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL5(origin);
           headers.host = host;
@@ -10937,20 +10937,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path34) {
-      if (typeof path34 !== "string") {
-        return path34;
+    function safeUrl(path35) {
+      if (typeof path35 !== "string") {
+        return path35;
       }
-      const pathSegments = path34.split("?");
+      const pathSegments = path35.split("?");
       if (pathSegments.length !== 2) {
-        return path34;
+        return path35;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path34, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path34);
+    function matchKey(mockDispatch2, { path: path35, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path35);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10972,7 +10972,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key2) {
       const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path34 }) => matchValue(safeUrl(path34), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path35 }) => matchValue(safeUrl(path35), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -11010,9 +11010,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path34, method, body: body2, headers, query } = opts;
+      const { path: path35, method, body: body2, headers, query } = opts;
       return {
-        path: path34,
+        path: path35,
         method,
         body: body2,
         headers,
@@ -11475,10 +11475,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path34, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path35, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path34,
+            Path: path35,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16357,9 +16357,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path34) {
-      for (let i = 0; i < path34.length; ++i) {
-        const code = path34.charCodeAt(i);
+    function validateCookiePath(path35) {
+      for (let i = 0; i < path35.length; ++i) {
+        const code = path35.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19279,11 +19279,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path34 = opts.path;
+          let path35 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path34 = `/${path34}`;
+            path35 = `/${path35}`;
           }
-          url2 = new URL(util5.parseOrigin(url2).origin + path34);
+          url2 = new URL(util5.parseOrigin(url2).origin + path35);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -26042,8 +26042,8 @@ var SearchState;
 var init_internal_search_state = __esm({
   "node_modules/@actions/glob/lib/internal-search-state.js"() {
     SearchState = class {
-      constructor(path34, level) {
-        this.path = path34;
+      constructor(path35, level) {
+        this.path = path35;
         this.level = level;
       }
     };
@@ -32814,15 +32814,15 @@ function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObjec
   let isAbsolutePath = false;
   let requestUrl2 = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
-    let path34 = replaceAll(operationSpec.path, urlReplacements);
-    if (operationSpec.path === "/{nextLink}" && path34.startsWith("/")) {
-      path34 = path34.substring(1);
+    let path35 = replaceAll(operationSpec.path, urlReplacements);
+    if (operationSpec.path === "/{nextLink}" && path35.startsWith("/")) {
+      path35 = path35.substring(1);
     }
-    if (isAbsoluteUrl(path34)) {
-      requestUrl2 = path34;
+    if (isAbsoluteUrl(path35)) {
+      requestUrl2 = path35;
       isAbsolutePath = true;
     } else {
-      requestUrl2 = appendPath(requestUrl2, path34);
+      requestUrl2 = appendPath(requestUrl2, path35);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
@@ -32868,9 +32868,9 @@ function appendPath(url2, pathToAppend) {
   }
   const searchStart = pathToAppend.indexOf("?");
   if (searchStart !== -1) {
-    const path34 = pathToAppend.substring(0, searchStart);
+    const path35 = pathToAppend.substring(0, searchStart);
     const search = pathToAppend.substring(searchStart + 1);
-    newPath = newPath + path34;
+    newPath = newPath + path35;
     if (search) {
       parsedUrl.search = parsedUrl.search ? `${parsedUrl.search}&${search}` : search;
     }
@@ -35942,16 +35942,16 @@ var init_Matcher = __esm({
        * @returns {string|undefined}
        */
       getCurrentTag() {
-        const path34 = this._matcher.path;
-        return path34.length > 0 ? path34[path34.length - 1].tag : void 0;
+        const path35 = this._matcher.path;
+        return path35.length > 0 ? path35[path35.length - 1].tag : void 0;
       }
       /**
        * Get current namespace.
        * @returns {string|undefined}
        */
       getCurrentNamespace() {
-        const path34 = this._matcher.path;
-        return path34.length > 0 ? path34[path34.length - 1].namespace : void 0;
+        const path35 = this._matcher.path;
+        return path35.length > 0 ? path35[path35.length - 1].namespace : void 0;
       }
       /**
        * Get current node's attribute value.
@@ -35959,9 +35959,9 @@ var init_Matcher = __esm({
        * @returns {*}
        */
       getAttrValue(attrName) {
-        const path34 = this._matcher.path;
-        if (path34.length === 0) return void 0;
-        return path34[path34.length - 1].values?.[attrName];
+        const path35 = this._matcher.path;
+        if (path35.length === 0) return void 0;
+        return path35[path35.length - 1].values?.[attrName];
       }
       /**
        * Check if current node has an attribute.
@@ -35969,9 +35969,9 @@ var init_Matcher = __esm({
        * @returns {boolean}
        */
       hasAttr(attrName) {
-        const path34 = this._matcher.path;
-        if (path34.length === 0) return false;
-        const current = path34[path34.length - 1];
+        const path35 = this._matcher.path;
+        if (path35.length === 0) return false;
+        const current = path35[path35.length - 1];
         return current.values !== void 0 && attrName in current.values;
       }
       /**
@@ -35997,18 +35997,18 @@ var init_Matcher = __esm({
        * @returns {number}
        */
       getPosition() {
-        const path34 = this._matcher.path;
-        if (path34.length === 0) return -1;
-        return path34[path34.length - 1].position ?? 0;
+        const path35 = this._matcher.path;
+        if (path35.length === 0) return -1;
+        return path35[path35.length - 1].position ?? 0;
       }
       /**
        * Get current node's repeat counter (occurrence count of this tag name).
        * @returns {number}
        */
       getCounter() {
-        const path34 = this._matcher.path;
-        if (path34.length === 0) return -1;
-        return path34[path34.length - 1].counter ?? 0;
+        const path35 = this._matcher.path;
+        if (path35.length === 0) return -1;
+        return path35[path35.length - 1].counter ?? 0;
       }
       /**
        * Get current node's sibling index (alias for getPosition).
@@ -39476,11 +39476,11 @@ var init_crc64 = __esm({
           throw new Error("Module.ENVIRONMENT has been deprecated. To force the environment, use the ENVIRONMENT compile-time option (for example, -sENVIRONMENT=web or -sENVIRONMENT=node)");
         }
         var scriptDirectory = "";
-        function locateFile(path34) {
+        function locateFile(path35) {
           if (Module["locateFile"]) {
-            return Module["locateFile"](path34, scriptDirectory);
+            return Module["locateFile"](path35, scriptDirectory);
           }
-          return scriptDirectory + path34;
+          return scriptDirectory + path35;
         }
         var read_, readAsync, readBinary, setWindowTitle;
         function logExceptionOnExit(e) {
@@ -42957,9 +42957,9 @@ var init_StorageSharedKeyCredentialPolicy = __esm({
        * @param request -
        */
       getCanonicalizedResourceString(request) {
-        const path34 = getURLPath(request.url) || "/";
+        const path35 = getURLPath(request.url) || "/";
         let canonicalizedResourceString = "";
-        canonicalizedResourceString += `/${this.factory.accountName}${path34}`;
+        canonicalizedResourceString += `/${this.factory.accountName}${path35}`;
         const queries = getURLQueries(request.url);
         const lowercaseQueries = {};
         if (queries) {
@@ -43501,9 +43501,9 @@ function storageSharedKeyCredentialPolicy(options) {
     return canonicalizedHeadersStringToSign;
   }
   function getCanonicalizedResourceString(request) {
-    const path34 = getURLPath(request.url) || "/";
+    const path35 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${options.accountName}${path34}`;
+    canonicalizedResourceString += `/${options.accountName}${path35}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -57658,10 +57658,10 @@ var init_StorageContextClient = __esm({
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url2) {
   const urlParsed = new URL(url2);
-  let path34 = urlParsed.pathname;
-  path34 = path34 || "/";
-  path34 = escape2(path34);
-  urlParsed.pathname = path34;
+  let path35 = urlParsed.pathname;
+  path35 = path35 || "/";
+  path35 = escape2(path35);
+  urlParsed.pathname = path35;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -57746,9 +57746,9 @@ function escape2(text) {
 }
 function appendToURLPath(url2, name) {
   const urlParsed = new URL(url2);
-  let path34 = urlParsed.pathname;
-  path34 = path34 ? path34.endsWith("/") ? `${path34}${name}` : `${path34}/${name}` : name;
-  urlParsed.pathname = path34;
+  let path35 = urlParsed.pathname;
+  path35 = path35 ? path35.endsWith("/") ? `${path35}${name}` : `${path35}/${name}` : name;
+  urlParsed.pathname = path35;
   return urlParsed.toString();
 }
 function setURLParameter2(url2, name, value) {
@@ -71650,7 +71650,7 @@ var init_cache3 = __esm({
 init_core();
 import { existsSync as existsSync9, readdirSync as readdirSync4 } from "node:fs";
 import os12 from "node:os";
-import path33 from "node:path";
+import path34 from "node:path";
 
 // src/attempt.ts
 import path6 from "node:path";
@@ -71904,9 +71904,10 @@ async function runAttempt(options) {
     clearInterval(watchdog);
   }
 }
+var isModcacherw = (flag) => /^--?modcacherw(=|$)/.test(flag);
 function downloadEnv(base, goproxy, goflags, http1 = false) {
   const flags = goflags.split(/\s+/).filter((f) => f !== "");
-  if (!flags.some((f) => f === "-modcacherw" || f.startsWith("-modcacherw="))) flags.push("-modcacherw");
+  if (!flags.some(isModcacherw)) flags.push("-modcacherw");
   const guards = {
     GIT_TERMINAL_PROMPT: "0",
     GCM_INTERACTIVE: "never",
@@ -71918,6 +71919,10 @@ function downloadEnv(base, goproxy, goflags, http1 = false) {
     guards.GIT_SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30";
   }
   return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(" "), ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
+}
+function extractsWritable(goflags) {
+  const last = goflags.split(/\s+/).filter(isModcacherw).pop();
+  return last === void 0 || !/=(false|0|f|F|FALSE|False)$/.test(last);
 }
 function withHttp1(godebug) {
   return [godebug, "http2client=0"].filter(Boolean).join(",");
@@ -72447,8 +72452,8 @@ function goModHashOfSha256(sha256Hex) {
 function goModHash(content) {
   return goModHashOfSha256(createHash3("sha256").update(content).digest("hex"));
 }
-function escapePath(path34) {
-  return path34.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+function escapePath(path35) {
+  return path35.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
 function probeTarget(lines, isPrivate) {
   return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
@@ -72462,7 +72467,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version: version3, goMod, hash } of lines) {
     const base = downloadBase(module, version3);
-    const add = (what, path34) => checks.set(path34, { module, version: version3, what, path: path34, hash });
+    const add = (what, path35) => checks.set(path35, { module, version: version3, what, path: path35, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -72486,7 +72491,7 @@ function savedPaths(lines, contents) {
 // src/cache/verify.ts
 import { promises as fs12 } from "node:fs";
 import { availableParallelism } from "node:os";
-import path22 from "node:path";
+import path23 from "node:path";
 
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
@@ -72527,9 +72532,107 @@ function treeHash(dir, prefix2) {
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash5 } from "node:crypto";
-import { closeSync as closeSync4, createReadStream as createReadStream2, fstatSync, openSync as openSync4, readSync as readSync2 } from "node:fs";
+import { closeSync as closeSync5, createReadStream as createReadStream2, fstatSync, openSync as openSync5, readSync as readSync2 } from "node:fs";
 import { pipeline as pipeline2 } from "node:stream/promises";
 import { createInflateRaw, inflateRawSync } from "node:zlib";
+
+// src/fetch/zip-extract.ts
+import { closeSync as closeSync4, mkdirSync, openSync as openSync4, writeSync } from "node:fs";
+import path22 from "node:path";
+function extractionPaths(names, prefix2) {
+  const files = /* @__PURE__ */ new Set();
+  const dirs = /* @__PURE__ */ new Set();
+  const paths = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix2)) return void 0;
+    const rel = name.slice(prefix2.length);
+    const isDir = rel === "" || rel.endsWith("/");
+    const clean3 = isDir ? rel.slice(0, -1) : rel;
+    if (clean3 !== "" && !isCleanPath(clean3)) return void 0;
+    const segments = clean3 === "" ? [] : clean3.split("/");
+    const folded = clean3.toLowerCase();
+    if (isDir) {
+      if (files.has(folded)) return void 0;
+      paths.push(void 0);
+    } else {
+      if (files.has(folded) || dirs.has(folded)) return void 0;
+      if (segments.some((s, i) => s.toLowerCase() === "go.mod" && (i > 0 || s !== "go.mod"))) return void 0;
+      files.add(folded);
+      paths.push(clean3);
+    }
+    for (let i = 1; i < segments.length + (isDir ? 1 : 0); i++) {
+      const parent = segments.slice(0, i).join("/").toLowerCase();
+      if (files.has(parent)) return void 0;
+      dirs.add(parent);
+    }
+  }
+  return paths;
+}
+function isCleanPath(rel) {
+  if (rel.startsWith("/") || rel.includes("\\") || rel.includes("\0")) return false;
+  return rel.split("/").every((s) => s !== "" && s !== "." && s !== "..");
+}
+var TreeWriter = class {
+  root;
+  made = /* @__PURE__ */ new Set();
+  fd;
+  /** Why writing stopped, once it did. */
+  failed;
+  constructor(root) {
+    this.root = root;
+    this.attempt(() => {
+      mkdirSync(path22.dirname(root), { recursive: true, mode: 511 });
+      mkdirSync(root, { mode: 511 });
+      this.made.add("");
+    });
+  }
+  /** Starts the file at `rel`; it must not exist. */
+  open(rel) {
+    this.attempt(() => {
+      const parent = path22.posix.dirname(rel);
+      if (parent !== "." && !this.made.has(parent)) {
+        mkdirSync(path22.join(this.root, parent), { recursive: true, mode: 511 });
+        for (let p = parent; p !== "." && !this.made.has(p); p = path22.posix.dirname(p)) this.made.add(p);
+      }
+      this.fd = openSync4(path22.join(this.root, rel), "wx", 292);
+    });
+  }
+  write(chunk) {
+    if (this.fd === void 0) return;
+    const fd = this.fd;
+    this.attempt(() => {
+      for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+    });
+  }
+  close() {
+    const fd = this.fd;
+    this.fd = void 0;
+    if (fd !== void 0) this.attempt(() => closeSync4(fd));
+  }
+  /** The directories made, relative to the root ('' for the root), deepest first: the order to make them read-only in. */
+  dirs() {
+    const depth = (p) => p === "" ? 0 : p.split("/").length;
+    return [...this.made].sort((a, b) => depth(b) - depth(a));
+  }
+  attempt(work) {
+    if (this.failed !== void 0) return;
+    try {
+      work();
+    } catch (e) {
+      this.failed = e.message;
+      if (this.fd !== void 0) {
+        const fd = this.fd;
+        this.fd = void 0;
+        try {
+          closeSync4(fd);
+        } catch {
+        }
+      }
+    }
+  }
+};
+
+// src/fetch/zip-hash.ts
 var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
@@ -72582,7 +72685,7 @@ function entries(fd) {
 }
 var SMALL_ENTRY = 256 << 10;
 var HEADER_SLACK = 64;
-async function contentHash(file, fd, entry) {
+async function contentHash(file, fd, entry, out) {
   const hash = createHash5("sha256");
   if (entry.compressedSize === 0) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
@@ -72593,6 +72696,7 @@ async function contentHash(file, fd, entry) {
     size += chunk.length;
     if (size > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`);
     hash.update(chunk);
+    out?.write(chunk);
   };
   if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
   const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY;
@@ -72616,26 +72720,39 @@ async function contentHash(file, fd, entry) {
   return hash.digest("hex");
 }
 async function zipFileHash(file) {
-  const fd = openSync4(file, "r");
+  return (await hashZip(file)).hash;
+}
+async function hashZip(file, into) {
+  const fd = openSync5(file, "r");
   try {
     const list = entries(fd);
     if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
+    const paths = into && extractionPaths(list.map((e) => e.name.toString()), into.prefix);
+    const out = paths && new TreeWriter(into.dir);
     const hashed = [];
-    for (const entry of list) hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry) });
-    return hash1(hashed);
+    for (const [i, entry] of list.entries()) {
+      const rel = paths?.[i];
+      if (rel !== void 0) out?.open(rel);
+      try {
+        hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry, rel === void 0 ? void 0 : out) });
+      } finally {
+        out?.close();
+      }
+    }
+    return { hash: hash1(hashed), ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };
   } finally {
-    closeSync4(fd);
+    closeSync5(fd);
   }
 }
 
 // src/fetch/hash-worker.ts
 async function hashOf(task) {
-  return "zip" in task ? zipFileHash(task.zip) : treeHash(task.tree, task.prefix);
+  return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
 }
 parentPort?.on("message", async (task) => {
   let answer2;
   try {
-    answer2 = { hash: await hashOf(task) };
+    answer2 = await hashOf(task);
   } catch (e) {
     answer2 = { error: e.message };
   }
@@ -72658,12 +72775,16 @@ var Hashers = class {
     return !this.broken && this.slots.length > 0;
   }
   /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
-  zip(file) {
-    return this.run({ zip: file });
+  async zip(file) {
+    return (await this.run({ zip: file })).hash;
+  }
+  /** The zip's h1: hash, its files written under `into.dir` on the way unless go's checks might refuse it (zip-hash.ts). */
+  zipInto(file, into) {
+    return this.run({ zip: file, into });
   }
   /** The h1: hash of the extracted module tree at `dir`, as `go mod verify` computes it; `prefix` is `<module>@<version>`. */
-  tree(dir, prefix2) {
-    return this.run({ tree: dir, prefix: prefix2 });
+  async tree(dir, prefix2) {
+    return (await this.run({ tree: dir, prefix: prefix2 })).hash;
   }
   run(task) {
     if (this.broken) return hashOf(task);
@@ -72698,7 +72819,7 @@ var Hashers = class {
       if (!job) return;
       slot.job = void 0;
       slot.worker.unref();
-      if ("hash" in answer2) job.resolve(answer2.hash);
+      if ("hash" in answer2) job.resolve(answer2);
       else job.reject(new Error(answer2.error));
       this.dispatch();
     });
@@ -72725,7 +72846,7 @@ var Hashers = class {
 var WHAT = { zip: "zip", tree: "extracted tree", mod: "go.mod" };
 async function verifyModuleCache(modcache, lines) {
   const started = performance.now();
-  const present = (await Promise.all(checksFor(lines).map(async (c) => await exists2(path22.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
+  const present = (await Promise.all(checksFor(lines).map(async (c) => await exists2(path23.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
   const hashers = new Hashers(Math.max(1, Math.min(4, availableParallelism())));
   const report = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 };
   try {
@@ -72750,7 +72871,7 @@ async function verifyModuleCache(modcache, lines) {
   return report;
 }
 async function problemWith(check, modcache, hashers) {
-  const full = path22.join(modcache, check.path);
+  const full = path23.join(modcache, check.path);
   try {
     const hash = check.what === "zip" ? await hashers.zip(full) : check.what === "tree" ? await hashers.tree(full, `${check.module}@${check.version}`) : goModHash(await fs12.readFile(full));
     return hash === check.hash ? void 0 : `${WHAT[check.what]} does not match go.sum`;
@@ -72759,8 +72880,8 @@ async function problemWith(check, modcache, hashers) {
   }
 }
 async function discard(modcache, check) {
-  const base = path22.join(modcache, downloadBase(check.module, check.version));
-  const tree = path22.join(modcache, treePath(check.module, check.version));
+  const base = path23.join(modcache, downloadBase(check.module, check.version));
+  const tree = path23.join(modcache, treePath(check.module, check.version));
   const doomed = check.what === "mod" ? [`${base}.mod`] : check.what === "tree" ? [tree] : [`${base}.zip`, `${base}.ziphash`, `${base}.info`, tree];
   for (const target of doomed) {
     await makeDirsWritable(target);
@@ -72768,7 +72889,7 @@ async function discard(modcache, check) {
   }
 }
 async function keepZipHash(modcache, check) {
-  const file = path22.join(modcache, `${downloadBase(check.module, check.version)}.ziphash`);
+  const file = path23.join(modcache, `${downloadBase(check.module, check.version)}.ziphash`);
   const text = await fs12.readFile(file, "utf8").catch(() => void 0);
   if (text?.trim() === check.hash) return false;
   await fs12.writeFile(file, check.hash);
@@ -72806,7 +72927,7 @@ function maskSecrets(text, secrets) {
 // src/depfiles.ts
 init_glob();
 import { existsSync as existsSync5, promises as fs13 } from "node:fs";
-import path23 from "node:path";
+import path24 from "node:path";
 
 // src/gomod.ts
 function directives(text) {
@@ -72872,17 +72993,17 @@ function parseGoWork(text) {
   }
   return file;
 }
-function isLocalPath(path34) {
-  return path34.startsWith("./") || path34.startsWith("../") || path34.startsWith("/") || path34 === "." || path34 === ".." || /^[A-Za-z]:[\\/]/.test(path34) || path34.startsWith(".\\") || path34.startsWith("..\\");
+function isLocalPath(path35) {
+  return path35.startsWith("./") || path35.startsWith("../") || path35.startsWith("/") || path35 === "." || path35 === ".." || /^[A-Za-z]:[\\/]/.test(path35) || path35.startsWith(".\\") || path35.startsWith("..\\");
 }
 
 // src/depfiles.ts
 async function readDependencyFiles(workspace, workingDirectory, patterns) {
-  const goWork = await fs13.readFile(path23.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs13.readFile(path23.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs13.readFile(path24.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs13.readFile(path24.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path23.relative(workspace, f).split(path23.sep).join("/"), content: await fs13.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path24.relative(workspace, f).split(path24.sep).join("/"), content: await fs13.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -72893,15 +73014,15 @@ async function readDependencyFiles(workspace, workingDirectory, patterns) {
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync5(path23.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync5(path24.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path23.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path23.resolve(workingDirectory, f)).filter((f) => existsSync5(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path24.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path24.resolve(workingDirectory, f)).filter((f) => existsSync5(f));
 }
 async function globFiles(workspace, patterns) {
-  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path23.resolve(workspace, p.slice(1))}` : path23.resolve(workspace, p));
+  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path24.resolve(workspace, p.slice(1))}` : path24.resolve(workspace, p));
   const globber = await create(resolved.join("\n"), { matchDirectories: false });
   return globber.glob();
 }
@@ -72994,8 +73115,8 @@ function goproxyDisplay(chain) {
 function downloadPath(module, version3, kind) {
   return `${escapePath(module)}/@v/${escapePath(version3)}.${kind}`;
 }
-function requestUrl(candidate, path34) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path34.replace(/^\/+/, "")}`;
+function requestUrl(candidate, path35) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${path35.replace(/^\/+/, "")}`;
 }
 
 // src/net/errors.ts
@@ -73095,7 +73216,7 @@ function describeSumdb(p, relayed) {
 
 // src/inputs.ts
 import { existsSync as existsSync6, statSync as statSync3 } from "node:fs";
-import path24 from "node:path";
+import path25 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -73127,7 +73248,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read2, workspace) {
   const value = (name) => read2(name).trim() || DEFAULTS[name];
-  const workingDirectory = path24.resolve(workspace, value("working-directory"));
+  const workingDirectory = path25.resolve(workspace, value("working-directory"));
   return {
     candidates: read2("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -73185,7 +73306,7 @@ function goModuleDir(dir) {
   if (!existsSync6(dir) || !statSync3(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync6(path24.join(dir, "go.mod")) && !existsSync6(path24.join(dir, "go.work"))) {
+  if (!existsSync6(path25.join(dir, "go.mod")) && !existsSync6(path25.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -73221,7 +73342,7 @@ function privateMatcher(...patternLists) {
 import { mkdtempSync as mkdtempSync2, readFileSync } from "node:fs";
 import { access as access3, constants as constants4, mkdir as mkdir3, rm as rm4 } from "node:fs/promises";
 import os10 from "node:os";
-import path27 from "node:path";
+import path28 from "node:path";
 
 // src/fetch/concurrency.ts
 var START_LIMIT = 16;
@@ -73286,8 +73407,8 @@ var Limiter = class {
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { existsSync as existsSync7 } from "node:fs";
-import { mkdir as mkdir2, readFile, rename as rename2, rm as rm2, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
-import path25 from "node:path";
+import { chmod as chmod2, mkdir as mkdir2, readFile, rename as rename2, rm as rm2, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
+import path26 from "node:path";
 import { setTimeout as sleep3 } from "node:timers/promises";
 
 // src/fetch/stats.ts
@@ -73316,16 +73437,19 @@ var Fetcher = class {
   retries = 0;
   hedges = 0;
   rejected = 0;
+  /** Zips whose files were written out for go (it then skips their extraction). */
+  extracted = 0;
   options;
   /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
   candidates;
   samples;
   inFlight = /* @__PURE__ */ new Map();
   stop = new AbortController();
-  /** Zips are verified off the main thread, one at a time. */
-  hashers = new Hashers();
+  /** Zips are verified off the main thread, one per hashing thread at a time. */
+  hashers;
   constructor(options) {
     this.options = options;
+    this.hashers = new Hashers(options.hashThreads);
     this.candidates = options.candidates;
     this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
     this.samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
@@ -73347,10 +73471,10 @@ var Fetcher = class {
   }
   /** A file: from the store, joined with a fetch under way, or fetched now. */
   get(job) {
-    if (job.transient) return this.fetch(job, path25.join(this.options.transientDir, randomBytes2(8).toString("hex")));
+    if (job.transient) return this.fetch(job, path26.join(this.options.transientDir, randomBytes2(8).toString("hex")));
     const running = this.inFlight.get(job.path);
     if (running) return running;
-    const file = path25.join(this.options.storeDir, job.path);
+    const file = path26.join(this.options.storeDir, job.path);
     const fetching = (isComplete(this.options.storeDir, job) ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file)).finally(
       () => this.inFlight.delete(job.path)
     );
@@ -73448,10 +73572,11 @@ var Fetcher = class {
   async requestOne(candidate, job, file, signal, silenceMs, onHeaders) {
     const stats = this.stats.get(candidate);
     const temp = partial(file);
+    const tree = job.kind === "zip" && job.hash && this.options.extractTo ? treeFor(this.options.extractTo.modcache, job) : void 0;
     let answered2 = false;
     stats.requests++;
     try {
-      await mkdir2(path25.dirname(file), { recursive: true });
+      await mkdir2(path26.dirname(file), { recursive: true });
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: MAX_FILE_BYTES,
@@ -73473,12 +73598,19 @@ var Fetcher = class {
         stats.failures++;
         return { kind: "failed", why: `HTTP ${answer2.status}` };
       }
-      const problem = await verify(job, temp, answer2.sha256, (file2) => this.hashers.zip(file2));
+      let dirs;
+      const problem = await verify(job, temp, answer2.sha256, async (zip) => {
+        if (!tree) return this.hashers.zip(zip);
+        const hashed = await this.hashers.zipInto(zip, { dir: tree.temp, prefix: `${job.module}@${job.version}/` });
+        dirs = hashed.dirs;
+        return hashed.hash;
+      });
       if (problem) {
         stats.rejected++;
         this.rejected++;
         return { kind: "failed", why: problem };
       }
+      if (tree && dirs && await placeTree(tree, dirs, this.options.extractTo?.writable ?? true)) this.extracted++;
       await rename2(temp, file);
       if (job.kind === "zip" && job.hash) await writeAtomically(`${file}hash`, job.hash);
       stats.served++;
@@ -73494,11 +73626,30 @@ var Fetcher = class {
       return { kind: "failed", why: e.message };
     } finally {
       await rm2(temp, { force: true });
+      if (tree) await rm2(tree.temp, { recursive: true, force: true });
     }
   }
 };
+function treeFor(modcache, job) {
+  const final = path26.join(modcache, `${escapePath(job.module)}@${escapePath(job.version)}`);
+  return { final, temp: `${final}.tmp-${randomBytes2(6).toString("hex")}` };
+}
+async function placeTree(tree, dirs, writable2) {
+  try {
+    await rename2(tree.temp, tree.final);
+  } catch {
+    return false;
+  }
+  if (!writable2) {
+    for (const dir of dirs) {
+      const full = path26.join(tree.final, dir);
+      await chmod2(full, (await stat2(full)).mode & ~146);
+    }
+  }
+  return true;
+}
 function isComplete(dir, job) {
-  const file = path25.join(dir, job.path);
+  const file = path26.join(dir, job.path);
   return existsSync7(file) && (job.kind !== "zip" || existsSync7(`${file}hash`));
 }
 var partial = (file) => `${file}.${randomBytes2(6).toString("hex")}.partial`;
@@ -73507,11 +73658,11 @@ async function writeAtomically(file, text) {
   await writeFile2(temp, text);
   await rename2(temp, file);
 }
-async function verify(job, file, sha256, hashZip = zipFileHash) {
+async function verify(job, file, sha256, hashZip2 = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
     if (job.kind === "mod") return job.hash === void 0 || goModHashOfSha256(sha256) === job.hash ? void 0 : "go.mod does not match go.sum";
-    if (job.kind === "zip") return job.hash === void 0 || await hashZip(file) === job.hash ? void 0 : "zip does not match go.sum";
+    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
     const info2 = JSON.parse(await readFile(file, "utf8"));
     return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
   } catch (e) {
@@ -73593,7 +73744,7 @@ function fail(response, status, text) {
 
 // src/fetch/resolve.ts
 import { promises as fs14 } from "node:fs";
-import path26 from "node:path";
+import path27 from "node:path";
 
 // src/semver.ts
 function parse2(version3) {
@@ -73675,10 +73826,10 @@ function planDownloads(input, loaded) {
     if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path34) => {
-    const version3 = selected.get(path34);
+  const downloads = listed.flatMap((path35) => {
+    const version3 = selected.get(path35);
     if (version3 === void 0) return [];
-    const to = replace({ path: path34, version: version3 });
+    const to = replace({ path: path35, version: version3 });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -73713,14 +73864,14 @@ async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
     const work = parseGoWork(await fs14.readFile(workFile, "utf8"));
-    const root = path26.dirname(workFile);
-    const mains = await Promise.all(work.use.map(async (use) => mainModule(path26.resolve(root, use))));
+    const root = path27.dirname(workFile);
+    const mains = await Promise.all(work.use.map(async (use) => mainModule(path27.resolve(root, use))));
     return { mains, workspace: true, workReplace: work.replace };
   }
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs14.readFile(path26.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs14.readFile(path27.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -73731,7 +73882,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key2, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs14.readFile(path26.join(path26.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs14.readFile(path27.join(path27.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key2);
         loaded.set(key2, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -73773,15 +73924,19 @@ function jobFor(known, requestPath) {
 }
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path27.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
-  const downloadCache2 = path27.join(options.modcache, "cache", "download");
-  const storeDir = await writable(downloadCache2) ? downloadCache2 : path27.join(scratch, "store");
+  const scratch = mkdtempSync2(path28.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
+  const downloadCache2 = path28.join(options.modcache, "cache", "download");
+  const storeDir = await writable(downloadCache2) ? downloadCache2 : path28.join(scratch, "store");
   const known = knownFiles(options.sumLines, options.isPrivate);
   const fetcher = new Fetcher({
     client: options.client,
     candidates: options.candidates,
     storeDir,
-    transientDir: path27.join(scratch, "transient"),
+    transientDir: path28.join(scratch, "transient"),
+    // go extracts in place on Windows, where a scanner holding a new file open makes renaming a fresh directory fail.
+    ...storeDir === downloadCache2 && process.platform !== "win32" ? { extractTo: { modcache: options.modcache, writable: options.writableTrees } } : {},
+    // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
+    hashThreads: Math.min(2, os10.availableParallelism()),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -73794,6 +73949,7 @@ async function startFetch(options) {
     sumLines: options.sumLines.length,
     files: 0,
     zips: 0,
+    extracted: 0,
     bytes: 0,
     durationMs: 0,
     retries: 0,
@@ -73813,7 +73969,7 @@ async function startFetch(options) {
       fetcher.useCandidates(candidates);
       if (!database) return;
       const routes = database.routes.map((candidate) => ({ candidate, latencyMs: 0 }));
-      sumdb = { name: database.name, fetcher: fetcherIn(path27.join(scratch, "sumdb"), routes, options) };
+      sumdb = { name: database.name, fetcher: fetcherIn(path28.join(scratch, "sumdb"), routes, options) };
       stage2.sumdbUrl = `${local.url}/sumdb/${database.name}`;
     },
     progress: () => fetcher.bytes,
@@ -73826,6 +73982,7 @@ async function startFetch(options) {
       report.durationMs = performance.now() - started;
       report.files = fetcher.files;
       report.zips = fetcher.zips;
+      report.extracted = fetcher.extracted;
       report.bytes = fetcher.bytes;
       report.retries = fetcher.retries;
       report.hedges = fetcher.hedges;
@@ -73847,8 +74004,8 @@ function fetcherIn(dir, candidates, options) {
   return new Fetcher({
     client: options.client,
     candidates,
-    storeDir: path27.join(dir, "store"),
-    transientDir: path27.join(dir, "transient"),
+    storeDir: path28.join(dir, "store"),
+    transientDir: path28.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -73905,7 +74062,7 @@ function speculate(fetcher, known, downloadCache2, options, report) {
   const fetchMod = async (m) => {
     const job = known.get(filePath(m, "mod"));
     if (options.isPrivate(m.path) || !job) return void 0;
-    if (isComplete(downloadCache2, job)) return readFileSync(path27.join(downloadCache2, job.path), "utf8");
+    if (isComplete(downloadCache2, job)) return readFileSync(path28.join(downloadCache2, job.path), "utf8");
     const outcome = await fetchOne(job);
     return outcome?.kind === "file" ? readFileSync(outcome.file, "utf8") : void 0;
   };
@@ -74545,7 +74702,7 @@ import { execFile } from "node:child_process";
 import { readFileSync as readFileSync2 } from "node:fs";
 
 // src/net/netrc.ts
-import path28 from "node:path";
+import path29 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -74576,7 +74733,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path28.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path29.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -74852,7 +75009,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync3, readFileSync as readFileSync3, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
-import path29 from "node:path";
+import path30 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -74888,7 +75045,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path29.join(dir, name)).filter((file) => {
+  return names.map((name) => path30.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
     } catch {
@@ -75529,6 +75686,7 @@ function fetchSections(f) {
       ]
     ],
     notes: [
+      ...f.extracted > 0 ? [`${f.extracted} of the zips were extracted as they were verified, so go did not extract them again.`] : [],
       ...f.stopped ? [`The speculative fetch stopped early: ${f.stopped}; go fetched the rest.`] : [],
       ...f.unresolved ? [`${f.unresolved} go.mod files could not be read for the plan; go fetched around them itself.`] : []
     ]
@@ -75594,7 +75752,7 @@ async function writeReport(facts, secrets) {
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync4 } from "node:fs";
-import path30 from "node:path";
+import path31 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -75624,7 +75782,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file of [goenvFile, path30.join(goroot, "go.env")]) {
+  for (const file of [goenvFile, path31.join(goroot, "go.env")]) {
     const value = settingIn(file, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -75648,7 +75806,7 @@ function settingIn(file, name) {
 init_core();
 import { promises as fs15 } from "node:fs";
 import os11 from "node:os";
-import path31 from "node:path";
+import path32 from "node:path";
 var TOOL = "go";
 var LINKS_DIR = "go-mod-download-toolchains";
 function toolchainModule(name, hostOS, hostArch) {
@@ -75672,7 +75830,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path31.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path32.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -75685,10 +75843,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version3) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path31.join(toolCache, TOOL, version3, os11.arch());
+  const dest = path32.join(toolCache, TOOL, version3, os11.arch());
   await fs15.rm(`${dest}.complete`, { force: true });
   await fs15.rm(dest, { recursive: true, force: true });
-  await fs15.mkdir(path31.dirname(dest), { recursive: true });
+  await fs15.mkdir(path32.dirname(dest), { recursive: true });
   try {
     await fs15.rename(extracted, dest);
   } catch (e) {
@@ -75699,34 +75857,34 @@ async function adopt(extracted, version3) {
   return dest;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs15.readdir(path31.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path31.join(goroot, "bin"), ...toolDirs.map((d) => path31.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs15.readdir(path32.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path32.join(goroot, "bin"), ...toolDirs.map((d) => path32.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs15.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs15.chmod(path31.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs15.chmod(path32.join(dir, entry.name), 493);
     }
   }
 }
 async function putOnPath(name, goroot) {
-  const dir = path31.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
+  const dir = path32.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
   await fs15.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path31.join(dir, `${name}${exe}`);
+  const link = path32.join(dir, `${name}${exe}`);
   await fs15.rm(link, { force: true });
-  await fs15.symlink(path31.join(goroot, "bin", `go${exe}`), link);
+  await fs15.symlink(path32.join(goroot, "bin", `go${exe}`), link);
   addPath(dir);
 }
 
 // src/vendor.ts
 init_exec();
 import { existsSync as existsSync8 } from "node:fs";
-import path32 from "node:path";
+import path33 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync8(path32.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync8(path33.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };
@@ -76015,6 +76173,7 @@ async function startFetchStage(ctx, candidates, sumLines, isPrivate) {
     isPrivate,
     project: await readProject(ctx.settings.workingDirectory, ctx.env.GOWORK),
     modcache: ctx.env.GOMODCACHE,
+    writableTrees: extractsWritable(ctx.env.GOFLAGS),
     concurrency: ctx.settings.concurrency,
     rounds: FETCH_ROUNDS,
     backoffMs: FETCH_BACKOFF_MS,
@@ -76023,13 +76182,13 @@ async function startFetchStage(ctx, candidates, sumLines, isPrivate) {
 }
 function describeFetch(f) {
   const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : "";
-  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`;
+  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips, ${f.extracted} of them extracted for go; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`;
 }
 function describeRestore(restore) {
   return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`;
 }
 function hasDownloads(modcache) {
-  const dir = path33.join(modcache, "cache", "download");
+  const dir = path34.join(modcache, "cache", "download");
   return existsSync9(dir) && readdirSync4(dir).length > 0;
 }
 

@@ -1074,14 +1074,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path7 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path8 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path7 && path7[0] !== "/") {
-          path7 = `/${path7}`;
+        if (path8 && path8[0] !== "/") {
+          path8 = `/${path8}`;
         }
-        return new URL(`${origin}${path7}`);
+        return new URL(`${origin}${path8}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1532,39 +1532,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin }
+          request: { method, path: path8, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path7);
+        debuglog("sending request to %s %s/%s", method, origin, path8);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin },
+          request: { method, path: path8, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path7,
+          path8,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin }
+          request: { method, path: path8, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path7);
+        debuglog("trailers received from %s %s/%s", method, origin, path8);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin },
+          request: { method, path: path8, origin },
           error
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path7,
+          path8,
           error.message
         );
       });
@@ -1613,9 +1613,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path7, origin }
+            request: { method, path: path8, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path7);
+          debuglog("sending request to %s %s/%s", method, origin, path8);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1678,7 +1678,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path7,
+        path: path8,
         method,
         body,
         headers,
@@ -1693,11 +1693,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path7 !== "string") {
+        if (typeof path8 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path7[0] !== "/" && !(path7.startsWith("http://") || path7.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path8[0] !== "/" && !(path8.startsWith("http://") || path8.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path7)) {
+        } else if (invalidPathRegex.test(path8)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1763,7 +1763,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path7, query) : path7;
+        this.path = query ? buildURL(path8, query) : path8;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6456,7 +6456,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client2, request) {
-      const { method, path: path7, host, upgrade, blocking, reset } = request;
+      const { method, path: path8, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6537,7 +6537,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path7} HTTP/1.1\r
+      let header = `${method} ${path8} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7066,7 +7066,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client2, request) {
       const session = client2[kHTTP2Session];
-      const { method, path: path7, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path8, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client2, request, new Error("Upgrade not supported for H2"));
@@ -7163,7 +7163,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path7;
+      headers[HTTP2_HEADER_PATH] = path8;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7516,9 +7516,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume2, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path7 = search ? `${pathname}${search}` : pathname;
+        const path8 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path7;
+        this.opts.path = path8;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8757,10 +8757,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path7 = "/",
+          path: path8 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path7;
+        opts.path = origin + path8;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL4(origin);
           headers.host = host;
@@ -10732,20 +10732,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path7) {
-      if (typeof path7 !== "string") {
-        return path7;
+    function safeUrl(path8) {
+      if (typeof path8 !== "string") {
+        return path8;
       }
-      const pathSegments = path7.split("?");
+      const pathSegments = path8.split("?");
       if (pathSegments.length !== 2) {
-        return path7;
+        return path8;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path7, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path7);
+    function matchKey(mockDispatch2, { path: path8, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path8);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10767,7 +10767,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path7 }) => matchValue(safeUrl(path7), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path8 }) => matchValue(safeUrl(path8), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10805,9 +10805,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path7, method, body, headers, query } = opts;
+      const { path: path8, method, body, headers, query } = opts;
       return {
-        path: path7,
+        path: path8,
         method,
         body,
         headers,
@@ -11270,10 +11270,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path7, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path8, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path7,
+            Path: path8,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16152,9 +16152,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path7) {
-      for (let i = 0; i < path7.length; ++i) {
-        const code = path7.charCodeAt(i);
+    function validateCookiePath(path8) {
+      for (let i = 0; i < path8.length; ++i) {
+        const code = path8.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19074,11 +19074,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path7 = opts.path;
+          let path8 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path7 = `/${path7}`;
+            path8 = `/${path8}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path7);
+          url = new URL(util.parseOrigin(url).origin + path8);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -22013,7 +22013,7 @@ var require_src = __commonJS({
 // src/later/job-proxy.ts
 import { rmSync, writeFileSync, renameSync } from "node:fs";
 import { text } from "node:stream/consumers";
-import path6 from "node:path";
+import path7 from "node:path";
 
 // src/fetch/local-proxy.ts
 import { createReadStream } from "node:fs";
@@ -22088,7 +22088,7 @@ function fail(response, status, text2) {
 }
 
 // src/fetch/stage.ts
-import path3 from "node:path";
+import path4 from "node:path";
 
 // src/credentials.ts
 var USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i;
@@ -22112,8 +22112,8 @@ function hash1(files) {
 function goModHashOfSha256(sha256Hex) {
   return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
 }
-function escapePath(path7) {
-  return path7.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+function escapePath(path8) {
+  return path8.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
 
 // src/goproxy.ts
@@ -22158,8 +22158,8 @@ function parseCandidate(entry) {
 function downloadPath(module, version, kind) {
   return `${escapePath(module)}/@v/${escapePath(version)}.${kind}`;
 }
-function requestUrl(candidate, path7) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path7.replace(/^\/+/, "")}`;
+function requestUrl(candidate, path8) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${path8.replace(/^\/+/, "")}`;
 }
 
 // src/timing.ts
@@ -22186,8 +22186,8 @@ function backoffDelay(timesFirstBefore, baseMs, random = Math.random) {
 // src/fetch/fetcher.ts
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm as rm2, stat, writeFile } from "node:fs/promises";
-import path2 from "node:path";
+import { chmod, mkdir, readFile, rename, rm as rm2, stat, writeFile } from "node:fs/promises";
+import path3 from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 // src/fetch/stats.ts
@@ -22199,9 +22199,107 @@ function isTroubled(s) {
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash2 } from "node:crypto";
-import { closeSync, createReadStream as createReadStream2, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync as closeSync2, createReadStream as createReadStream2, fstatSync, openSync as openSync2, readSync } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { createInflateRaw, inflateRawSync } from "node:zlib";
+
+// src/fetch/zip-extract.ts
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import path from "node:path";
+function extractionPaths(names, prefix) {
+  const files = /* @__PURE__ */ new Set();
+  const dirs = /* @__PURE__ */ new Set();
+  const paths = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) return void 0;
+    const rel = name.slice(prefix.length);
+    const isDir = rel === "" || rel.endsWith("/");
+    const clean2 = isDir ? rel.slice(0, -1) : rel;
+    if (clean2 !== "" && !isCleanPath(clean2)) return void 0;
+    const segments = clean2 === "" ? [] : clean2.split("/");
+    const folded = clean2.toLowerCase();
+    if (isDir) {
+      if (files.has(folded)) return void 0;
+      paths.push(void 0);
+    } else {
+      if (files.has(folded) || dirs.has(folded)) return void 0;
+      if (segments.some((s, i) => s.toLowerCase() === "go.mod" && (i > 0 || s !== "go.mod"))) return void 0;
+      files.add(folded);
+      paths.push(clean2);
+    }
+    for (let i = 1; i < segments.length + (isDir ? 1 : 0); i++) {
+      const parent = segments.slice(0, i).join("/").toLowerCase();
+      if (files.has(parent)) return void 0;
+      dirs.add(parent);
+    }
+  }
+  return paths;
+}
+function isCleanPath(rel) {
+  if (rel.startsWith("/") || rel.includes("\\") || rel.includes("\0")) return false;
+  return rel.split("/").every((s) => s !== "" && s !== "." && s !== "..");
+}
+var TreeWriter = class {
+  root;
+  made = /* @__PURE__ */ new Set();
+  fd;
+  /** Why writing stopped, once it did. */
+  failed;
+  constructor(root) {
+    this.root = root;
+    this.attempt(() => {
+      mkdirSync(path.dirname(root), { recursive: true, mode: 511 });
+      mkdirSync(root, { mode: 511 });
+      this.made.add("");
+    });
+  }
+  /** Starts the file at `rel`; it must not exist. */
+  open(rel) {
+    this.attempt(() => {
+      const parent = path.posix.dirname(rel);
+      if (parent !== "." && !this.made.has(parent)) {
+        mkdirSync(path.join(this.root, parent), { recursive: true, mode: 511 });
+        for (let p = parent; p !== "." && !this.made.has(p); p = path.posix.dirname(p)) this.made.add(p);
+      }
+      this.fd = openSync(path.join(this.root, rel), "wx", 292);
+    });
+  }
+  write(chunk) {
+    if (this.fd === void 0) return;
+    const fd = this.fd;
+    this.attempt(() => {
+      for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+    });
+  }
+  close() {
+    const fd = this.fd;
+    this.fd = void 0;
+    if (fd !== void 0) this.attempt(() => closeSync(fd));
+  }
+  /** The directories made, relative to the root ('' for the root), deepest first: the order to make them read-only in. */
+  dirs() {
+    const depth = (p) => p === "" ? 0 : p.split("/").length;
+    return [...this.made].sort((a, b) => depth(b) - depth(a));
+  }
+  attempt(work) {
+    if (this.failed !== void 0) return;
+    try {
+      work();
+    } catch (e) {
+      this.failed = e.message;
+      if (this.fd !== void 0) {
+        const fd = this.fd;
+        this.fd = void 0;
+        try {
+          closeSync(fd);
+        } catch {
+        }
+      }
+    }
+  }
+};
+
+// src/fetch/zip-hash.ts
 var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
@@ -22254,7 +22352,7 @@ function entries(fd) {
 }
 var SMALL_ENTRY = 256 << 10;
 var HEADER_SLACK = 64;
-async function contentHash(file, fd, entry) {
+async function contentHash(file, fd, entry, out) {
   const hash = createHash2("sha256");
   if (entry.compressedSize === 0) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
@@ -22265,6 +22363,7 @@ async function contentHash(file, fd, entry) {
     size += chunk.length;
     if (size > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`);
     hash.update(chunk);
+    out?.write(chunk);
   };
   if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
   const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY;
@@ -22288,15 +22387,28 @@ async function contentHash(file, fd, entry) {
   return hash.digest("hex");
 }
 async function zipFileHash(file) {
-  const fd = openSync(file, "r");
+  return (await hashZip(file)).hash;
+}
+async function hashZip(file, into) {
+  const fd = openSync2(file, "r");
   try {
     const list = entries(fd);
     if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
+    const paths = into && extractionPaths(list.map((e) => e.name.toString()), into.prefix);
+    const out = paths && new TreeWriter(into.dir);
     const hashed = [];
-    for (const entry of list) hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry) });
-    return hash1(hashed);
+    for (const [i, entry] of list.entries()) {
+      const rel = paths?.[i];
+      if (rel !== void 0) out?.open(rel);
+      try {
+        hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry, rel === void 0 ? void 0 : out) });
+      } finally {
+        out?.close();
+      }
+    }
+    return { hash: hash1(hashed), ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };
   } finally {
-    closeSync(fd);
+    closeSync2(fd);
   }
 }
 
@@ -22308,16 +22420,16 @@ import { parentPort } from "node:worker_threads";
 
 // src/fetch/tree-hash.ts
 import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync2, lstatSync, openSync as openSync2, readSync as readSync2, readdirSync } from "node:fs";
-import path from "node:path";
+import { closeSync as closeSync3, lstatSync, openSync as openSync3, readSync as readSync2, readdirSync } from "node:fs";
+import path2 from "node:path";
 var CHUNK = 1 << 20;
 function fileSha256(file, buffer) {
   const hash = createHash3("sha256");
-  const fd = openSync2(file, "r");
+  const fd = openSync3(file, "r");
   try {
     for (let n; (n = readSync2(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
   } finally {
-    closeSync2(fd);
+    closeSync3(fd);
   }
   return hash.digest("hex");
 }
@@ -22325,9 +22437,9 @@ function treeHash(dir, prefix) {
   const buffer = Buffer.allocUnsafe(CHUNK);
   const files = [];
   const walk = (sub) => {
-    for (const entry of readdirSync(path.join(dir, sub), { withFileTypes: true })) {
+    for (const entry of readdirSync(path2.join(dir, sub), { withFileTypes: true })) {
       const rel = sub ? `${sub}/${entry.name}` : entry.name;
-      const full = path.join(dir, rel);
+      const full = path2.join(dir, rel);
       if (entry.isDirectory()) walk(rel);
       else if (entry.isFile() && lstatSync(full).isFile()) files.push({ name: Buffer.from(`${prefix}/${rel}`), sha256Hex: fileSha256(full, buffer) });
       else throw new Error(`${prefix}/${rel} is not a regular file`);
@@ -22339,12 +22451,12 @@ function treeHash(dir, prefix) {
 
 // src/fetch/hash-worker.ts
 async function hashOf(task) {
-  return "zip" in task ? zipFileHash(task.zip) : treeHash(task.tree, task.prefix);
+  return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
 }
 parentPort?.on("message", async (task) => {
   let answer2;
   try {
-    answer2 = { hash: await hashOf(task) };
+    answer2 = await hashOf(task);
   } catch (e) {
     answer2 = { error: e.message };
   }
@@ -22367,12 +22479,16 @@ var Hashers = class {
     return !this.broken && this.slots.length > 0;
   }
   /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
-  zip(file) {
-    return this.run({ zip: file });
+  async zip(file) {
+    return (await this.run({ zip: file })).hash;
+  }
+  /** The zip's h1: hash, its files written under `into.dir` on the way unless go's checks might refuse it (zip-hash.ts). */
+  zipInto(file, into) {
+    return this.run({ zip: file, into });
   }
   /** The h1: hash of the extracted module tree at `dir`, as `go mod verify` computes it; `prefix` is `<module>@<version>`. */
-  tree(dir, prefix) {
-    return this.run({ tree: dir, prefix });
+  async tree(dir, prefix) {
+    return (await this.run({ tree: dir, prefix })).hash;
   }
   run(task) {
     if (this.broken) return hashOf(task);
@@ -22407,7 +22523,7 @@ var Hashers = class {
       if (!job) return;
       slot.job = void 0;
       slot.worker.unref();
-      if ("hash" in answer2) job.resolve(answer2.hash);
+      if ("hash" in answer2) job.resolve(answer2);
       else job.reject(new Error(answer2.error));
       this.dispatch();
     });
@@ -22443,16 +22559,19 @@ var Fetcher = class {
   retries = 0;
   hedges = 0;
   rejected = 0;
+  /** Zips whose files were written out for go (it then skips their extraction). */
+  extracted = 0;
   options;
   /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
   candidates;
   samples;
   inFlight = /* @__PURE__ */ new Map();
   stop = new AbortController();
-  /** Zips are verified off the main thread, one at a time. */
-  hashers = new Hashers();
+  /** Zips are verified off the main thread, one per hashing thread at a time. */
+  hashers;
   constructor(options) {
     this.options = options;
+    this.hashers = new Hashers(options.hashThreads);
     this.candidates = options.candidates;
     this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
     this.samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
@@ -22474,10 +22593,10 @@ var Fetcher = class {
   }
   /** A file: from the store, joined with a fetch under way, or fetched now. */
   get(job) {
-    if (job.transient) return this.fetch(job, path2.join(this.options.transientDir, randomBytes(8).toString("hex")));
+    if (job.transient) return this.fetch(job, path3.join(this.options.transientDir, randomBytes(8).toString("hex")));
     const running = this.inFlight.get(job.path);
     if (running) return running;
-    const file = path2.join(this.options.storeDir, job.path);
+    const file = path3.join(this.options.storeDir, job.path);
     const fetching = (isComplete(this.options.storeDir, job) ? stat(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file)).finally(
       () => this.inFlight.delete(job.path)
     );
@@ -22575,10 +22694,11 @@ var Fetcher = class {
   async requestOne(candidate, job, file, signal, silenceMs, onHeaders) {
     const stats2 = this.stats.get(candidate);
     const temp = partial(file);
+    const tree = job.kind === "zip" && job.hash && this.options.extractTo ? treeFor(this.options.extractTo.modcache, job) : void 0;
     let answered = false;
     stats2.requests++;
     try {
-      await mkdir(path2.dirname(file), { recursive: true });
+      await mkdir(path3.dirname(file), { recursive: true });
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: MAX_FILE_BYTES,
@@ -22600,12 +22720,19 @@ var Fetcher = class {
         stats2.failures++;
         return { kind: "failed", why: `HTTP ${answer2.status}` };
       }
-      const problem = await verify(job, temp, answer2.sha256, (file2) => this.hashers.zip(file2));
+      let dirs;
+      const problem = await verify(job, temp, answer2.sha256, async (zip) => {
+        if (!tree) return this.hashers.zip(zip);
+        const hashed = await this.hashers.zipInto(zip, { dir: tree.temp, prefix: `${job.module}@${job.version}/` });
+        dirs = hashed.dirs;
+        return hashed.hash;
+      });
       if (problem) {
         stats2.rejected++;
         this.rejected++;
         return { kind: "failed", why: problem };
       }
+      if (tree && dirs && await placeTree(tree, dirs, this.options.extractTo?.writable ?? true)) this.extracted++;
       await rename(temp, file);
       if (job.kind === "zip" && job.hash) await writeAtomically(`${file}hash`, job.hash);
       stats2.served++;
@@ -22621,11 +22748,30 @@ var Fetcher = class {
       return { kind: "failed", why: e.message };
     } finally {
       await rm2(temp, { force: true });
+      if (tree) await rm2(tree.temp, { recursive: true, force: true });
     }
   }
 };
+function treeFor(modcache, job) {
+  const final = path3.join(modcache, `${escapePath(job.module)}@${escapePath(job.version)}`);
+  return { final, temp: `${final}.tmp-${randomBytes(6).toString("hex")}` };
+}
+async function placeTree(tree, dirs, writable) {
+  try {
+    await rename(tree.temp, tree.final);
+  } catch {
+    return false;
+  }
+  if (!writable) {
+    for (const dir of dirs) {
+      const full = path3.join(tree.final, dir);
+      await chmod(full, (await stat(full)).mode & ~146);
+    }
+  }
+  return true;
+}
 function isComplete(dir, job) {
-  const file = path2.join(dir, job.path);
+  const file = path3.join(dir, job.path);
   return existsSync(file) && (job.kind !== "zip" || existsSync(`${file}hash`));
 }
 var partial = (file) => `${file}.${randomBytes(6).toString("hex")}.partial`;
@@ -22634,11 +22780,11 @@ async function writeAtomically(file, text2) {
   await writeFile(temp, text2);
   await rename(temp, file);
 }
-async function verify(job, file, sha256, hashZip = zipFileHash) {
+async function verify(job, file, sha256, hashZip2 = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
     if (job.kind === "mod") return job.hash === void 0 || goModHashOfSha256(sha256) === job.hash ? void 0 : "go.mod does not match go.sum";
-    if (job.kind === "zip") return job.hash === void 0 || await hashZip(file) === job.hash ? void 0 : "zip does not match go.sum";
+    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
     const info2 = JSON.parse(await readFile(file, "utf8"));
     return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
   } catch (e) {
@@ -22681,8 +22827,8 @@ function fetcherIn(dir, candidates2, options) {
   return new Fetcher({
     client: options.client,
     candidates: candidates2,
-    storeDir: path3.join(dir, "store"),
-    transientDir: path3.join(dir, "transient"),
+    storeDir: path4.join(dir, "store"),
+    transientDir: path4.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -22691,7 +22837,7 @@ function fetcherIn(dir, candidates2, options) {
 
 // node_modules/@actions/io/lib/io-util.js
 import * as fs from "fs";
-var { chmod, copyFile, lstat, mkdir: mkdir2, open, readdir, rename: rename2, rm: rm3, rmdir, stat: stat2, symlink, unlink } = fs.promises;
+var { chmod: chmod2, copyFile, lstat, mkdir: mkdir2, open, readdir, rename: rename2, rm: rm3, rmdir, stat: stat2, symlink, unlink } = fs.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs.constants.O_RDONLY;
 
@@ -23628,7 +23774,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 
 // src/net/netrc.ts
-import path4 from "node:path";
+import path5 from "node:path";
 function parseNetrc(text2) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -23659,7 +23805,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path4.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path5.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -23935,7 +24081,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync2, readFileSync as readFileSync2, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
-import path5 from "node:path";
+import path6 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -23971,7 +24117,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path5.join(dir, name)).filter((file) => {
+  return names.map((name) => path6.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
     } catch {
@@ -24191,7 +24337,7 @@ var known = knownFiles(config.sumLines, () => false);
 var sumdb = config.sumdb ? {
   name: config.sumdb.name,
   fetcher: fetcherIn(
-    path6.join(config.workDir, "sumdb"),
+    path7.join(config.workDir, "sumdb"),
     parseCandidates(config.sumdb.routes.join(",")).map((candidate) => ({ candidate, latencyMs: 0 })),
     limits
   )
@@ -24224,7 +24370,7 @@ var stop = async (why) => {
   await local.close();
   client.close();
   report(why);
-  rmSync(path6.join(config.workDir, "store"), { recursive: true, force: true });
+  rmSync(path7.join(config.workDir, "store"), { recursive: true, force: true });
   process.exit(0);
 };
 var lastRequests = -1;

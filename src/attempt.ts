@@ -113,6 +113,8 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   }
 }
 
+const isModcacherw = (flag: string) => /^--?modcacherw(=|$)/.test(flag)
+
 /**
  * The environment of a download: the chain, a writable module cache, guards for git, and
  * with `http1`, go's HTTP/2 client off.
@@ -120,7 +122,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
  */
 export function downloadEnv(base: Record<string, string>, goproxy: string, goflags: string, http1 = false): Record<string, string> {
   const flags = goflags.split(/\s+/).filter(f => f !== '')
-  if (!flags.some(f => f === '-modcacherw' || f.startsWith('-modcacherw='))) flags.push('-modcacherw')
+  if (!flags.some(isModcacherw)) flags.push('-modcacherw')
   const guards: Record<string, string> = {
     GIT_TERMINAL_PROMPT: '0',
     GCM_INTERACTIVE: 'never',
@@ -132,6 +134,12 @@ export function downloadEnv(base: Record<string, string>, goproxy: string, gofla
     guards.GIT_SSH_COMMAND = 'ssh -o BatchMode=yes -o ConnectTimeout=30'
   }
   return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(' '), ...(http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {}) }
+}
+
+/** Whether go, run by downloadEnv with these GOFLAGS, leaves the directories it extracts writable: unless the user set -modcacherw=false. */
+export function extractsWritable(goflags: string): boolean {
+  const last = goflags.split(/\s+/).filter(isModcacherw).pop()
+  return last === undefined || !/=(false|0|f|F|FALSE|False)$/.test(last)
 }
 
 /** The user's GODEBUG with go's HTTP/2 client turned off: proxies that reset streams (golang/go#51323) are then spoken to in HTTP/1.1. */

@@ -3,7 +3,7 @@ import * as core from '@actions/core'
 import { existsSync, readdirSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { downloadEnv, runAttempt, withHttp1 } from './attempt.ts'
+import { downloadEnv, extractsWritable, runAttempt, withHttp1 } from './attempt.ts'
 import { classify } from './classify.ts'
 import { BUILD_STATE, type BuildCacheState, buildCacheKeys, restoreBuildCache } from './cache/build.ts'
 import { cacheKeys, saveDecision } from './cache/keys.ts'
@@ -386,6 +386,7 @@ async function startFetchStage(ctx: RunContext, candidates: FetchOptions['candid
     isPrivate,
     project: await readProject(ctx.settings.workingDirectory, ctx.env.GOWORK),
     modcache: ctx.env.GOMODCACHE,
+    writableTrees: extractsWritable(ctx.env.GOFLAGS),
     concurrency: ctx.settings.concurrency,
     rounds: FETCH_ROUNDS,
     backoffMs: FETCH_BACKOFF_MS,
@@ -395,7 +396,7 @@ async function startFetchStage(ctx: RunContext, candidates: FetchOptions['candid
 
 function describeFetch(f: FetchReport): string {
   const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : ''
-  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`
+  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips, ${f.extracted} of them extracted for go; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`
 }
 
 function describeRestore(restore: RestoreReport): string {

@@ -186,6 +186,7 @@ function fetchSections(f: FetchReport): Section[] {
       ]
     ],
     notes: [
+      ...(f.extracted > 0 ? [`${f.extracted} of the zips were extracted as they were verified, so go did not extract them again.`] : []),
       ...(f.stopped ? [`The speculative fetch stopped early: ${f.stopped}; go fetched the rest.`] : []),
       ...(f.unresolved ? [`${f.unresolved} go.mod files could not be read for the plan; go fetched around them itself.`] : [])
     ]

@@ -46,6 +46,7 @@ async function options(urls: string[], change: Partial<FetchOptions> = {}): Prom
     isPrivate: () => false,
     project: await readProject(universe.sampleDir, ''),
     modcache: tempModcache(),
+    writableTrees: true,
     concurrency: 16,
     rounds: 3,
     backoffMs: 50,

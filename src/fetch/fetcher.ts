@@ -4,11 +4,11 @@
 // is kept for the summary and for the order of the chain.
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Candidate, requestUrl } from '../goproxy.ts'
-import { goModHashOfSha256 } from '../gosum.ts'
+import { escapePath, goModHashOfSha256 } from '../gosum.ts'
 import type { HttpClient } from '../net/client.ts'
 import { backoffDelay, hedgeAfterMs, median, silenceLimitMs } from '../timing.ts'
 import { type CandidateStats, emptyStats, isTroubled } from './stats.ts'
@@ -41,6 +41,13 @@ export interface FetcherOptions {
   storeDir: string
   /** Where files fetched for one request only go (never go's cache). */
   transientDir: string
+  /**
+   * When the store is go's download cache: go's module cache, where each verified zip's files
+   * are written out as go would extract them, and whether go would leave its directories writable.
+   */
+  extractTo?: { modcache: string; writable: boolean }
+  /** Threads that hash (and write out) zips; one unless given. */
+  hashThreads?: number
   /** Rounds over the candidates per file. */
   rounds: number
   backoffMs: number
@@ -60,17 +67,20 @@ export class Fetcher {
   retries = 0
   hedges = 0
   rejected = 0
+  /** Zips whose files were written out for go (it then skips their extraction). */
+  extracted = 0
   private readonly options: FetcherOptions
   /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
   private candidates: FetcherOptions['candidates']
   private readonly samples: Map<Candidate, number[]>
   private readonly inFlight = new Map<string, Promise<Outcome>>()
   private readonly stop = new AbortController()
-  /** Zips are verified off the main thread, one at a time. */
-  private readonly hashers = new Hashers()
+  /** Zips are verified off the main thread, one per hashing thread at a time. */
+  private readonly hashers: Hashers
 
   constructor(options: FetcherOptions) {
     this.options = options
+    this.hashers = new Hashers(options.hashThreads)
     this.candidates = options.candidates
     this.stats = new Map(options.candidates.map(c => [c.candidate, emptyStats()]))
     // Time to first byte per candidate, seeded with its probe latency.
@@ -205,6 +215,7 @@ export class Fetcher {
   private async requestOne(candidate: Candidate, job: FileJob, file: string, signal: AbortSignal, silenceMs: number, onHeaders: () => void): Promise<Outcome> {
     const stats = this.stats.get(candidate) as CandidateStats
     const temp = partial(file)
+    const tree = job.kind === 'zip' && job.hash && this.options.extractTo ? treeFor(this.options.extractTo.modcache, job) : undefined
     let answered = false
     stats.requests++
     try {
@@ -231,12 +242,20 @@ export class Fetcher {
         stats.failures++
         return { kind: 'failed', why: `HTTP ${answer.status}` }
       }
-      const problem = await verify(job, temp, answer.sha256, file => this.hashers.zip(file))
+      let dirs: string[] | undefined
+      const problem = await verify(job, temp, answer.sha256, async zip => {
+        if (!tree) return this.hashers.zip(zip)
+        const hashed = await this.hashers.zipInto(zip, { dir: tree.temp, prefix: `${job.module}@${job.version}/` })
+        dirs = hashed.dirs
+        return hashed.hash
+      })
       if (problem) {
         stats.rejected++
         this.rejected++
         return { kind: 'failed', why: problem }
       }
+      // The module's files before its zip and .ziphash: go looks for them only once it has both.
+      if (tree && dirs && (await placeTree(tree, dirs, this.options.extractTo?.writable ?? true))) this.extracted++
       // Another request for the same file may have won meanwhile: the file is the same either way.
       await rename(temp, file)
       // As go writes its download cache: the zip's hash last, so that go trusts the zip only whole.
@@ -257,8 +276,39 @@ export class Fetcher {
       return { kind: 'failed', why: (e as Error).message }
     } finally {
       await rm(temp, { force: true })
+      if (tree) await rm(tree.temp, { recursive: true, force: true })
     }
   }
+}
+
+/**
+ * Where go extracts the job's module, and a directory beside it to write the files into first.
+ * Named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the
+ * module itself.
+ */
+function treeFor(modcache: string, job: FileJob): { final: string; temp: string } {
+  const final = path.join(modcache, `${escapePath(job.module)}@${escapePath(job.version)}`)
+  return { final, temp: `${final}.tmp-${randomBytes(6).toString('hex')}` }
+}
+
+/**
+ * Moves a verified module's files into place, made read-only as go makes them unless they stay
+ * writable. False when the module's directory is there already (another request's, or go's):
+ * that one stays.
+ */
+async function placeTree(tree: { final: string; temp: string }, dirs: string[], writable: boolean): Promise<boolean> {
+  try {
+    await rename(tree.temp, tree.final)
+  } catch {
+    return false
+  }
+  if (!writable) {
+    for (const dir of dirs) {
+      const full = path.join(tree.final, dir)
+      await chmod(full, (await stat(full)).mode & ~0o222)
+    }
+  }
+  return true
 }
 
 /** Whether `dir` (a download cache's layout) holds the job's file whole: a zip is whole with its .ziphash, which go (and the fetch) writes last. */

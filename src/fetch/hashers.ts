@@ -1,20 +1,21 @@
 // Module hashing off the main thread. The fetch's main thread moves bytes between sockets and
 // files; inflating and hashing every file of every zip would take it from them (and, done with
-// asynchronous zlib, costs a thread-pool round trip per 16 KiB). During the fetch, one worker
-// thread, one zip at a time: it hashes about as fast as go extracts, so a second only added a heap
-// (60 MiB measured) and took a core from go on a 2-core runner. The check of a restored cache runs
-// before go, with nothing else to share the cores with, so it takes one thread per core. Memory
+// asynchronous zlib, costs a thread-pool round trip per 16 KiB). Each thread takes one zip at a
+// time. The fetch writes out the zips it verifies, so go extracts none of them: it takes a thread
+// per core, at most two (the proxy for later steps, whose go extracts, one). The check of a
+// restored cache runs before go, with nothing else to share the cores with: one per core. Memory
 // stays bounded whatever the downloads. If a worker cannot start or dies, its tasks are hashed on
 // the main thread instead: slower, never wrong.
 import { Worker } from 'node:worker_threads'
-import { type HashAnswer, type HashTask, hashOf } from './hash-worker.ts'
+import { type HashAnswer, type Hashed, type HashTask, hashOf } from './hash-worker.ts'
+import type { ExtractTarget } from './zip-extract.ts'
 
 // Bundled, this module is part of dist/index.js and the worker is dist/hash-worker.js; run from source, it sits beside it.
 const WORKER = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url)
 
 interface Job {
   task: HashTask
-  resolve: (hash: string) => void
+  resolve: (hashed: Hashed) => void
   reject: (e: Error) => void
 }
 
@@ -40,16 +41,21 @@ export class Hashers {
   }
 
   /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
-  zip(file: string): Promise<string> {
-    return this.run({ zip: file })
+  async zip(file: string): Promise<string> {
+    return (await this.run({ zip: file })).hash
+  }
+
+  /** The zip's h1: hash, its files written under `into.dir` on the way unless go's checks might refuse it (zip-hash.ts). */
+  zipInto(file: string, into: ExtractTarget): Promise<Hashed> {
+    return this.run({ zip: file, into })
   }
 
   /** The h1: hash of the extracted module tree at `dir`, as `go mod verify` computes it; `prefix` is `<module>@<version>`. */
-  tree(dir: string, prefix: string): Promise<string> {
-    return this.run({ tree: dir, prefix })
+  async tree(dir: string, prefix: string): Promise<string> {
+    return (await this.run({ tree: dir, prefix })).hash
   }
 
-  private run(task: HashTask): Promise<string> {
+  private run(task: HashTask): Promise<Hashed> {
     if (this.broken) return hashOf(task)
     return new Promise((resolve, reject) => {
       this.queue.push({ task, resolve, reject })
@@ -88,7 +94,7 @@ export class Hashers {
       if (!job) return
       slot.job = undefined
       slot.worker.unref()
-      if ('hash' in answer) job.resolve(answer.hash)
+      if ('hash' in answer) job.resolve(answer)
       else job.reject(new Error(answer.error))
       this.dispatch()
     })

@@ -1,8 +1,9 @@
 // The fetch stage: go's own download set, fetched from the healthy candidates while go works.
 // go is pointed at a local proxy (GOPROXY=local|chain) that serves verified files; behind it the
-// set is fetched speculatively, as wide as pays, so that go finds most files ready and verifies
-// and extracts while the rest still arrive. Verified files go into go's download cache, as go
-// itself writes it (a zip's .ziphash last); go alone extracts them.
+// set is fetched speculatively, as wide as pays, so that go finds most files ready while the
+// rest still arrive. Verified files go into go's download cache, as go
+// itself writes it (a zip's .ziphash last), and each zip's files are written out as it is verified,
+// so that go finds its modules extracted.
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { access, constants, mkdir, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -28,6 +29,8 @@ export interface FetchOptions {
   project: PlanInput
   /** go's module cache: what its download cache already holds is neither fetched nor asked for. */
   modcache: string
+  /** Whether go leaves the directories it extracts writable (-modcacherw): the fetch writes them out as go would. */
+  writableTrees: boolean
   /** The ceiling of speculative requests in flight. */
   concurrency: number
   rounds: number
@@ -52,6 +55,8 @@ export interface FetchReport {
   /** Files fetched and verified (zips among them), and the bytes received from candidates (hedged duplicates included). */
   files: number
   zips: number
+  /** Zips whose files the fetch wrote out as it verified them, so that go did not extract them. */
+  extracted: number
   bytes: number
   durationMs: number
   retries: number
@@ -137,6 +142,10 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
     candidates: options.candidates,
     storeDir,
     transientDir: path.join(scratch, 'transient'),
+    // go extracts in place on Windows, where a scanner holding a new file open makes renaming a fresh directory fail.
+    ...(storeDir === downloadCache && process.platform !== 'win32' ? { extractTo: { modcache: options.modcache, writable: options.writableTrees } } : {}),
+    // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
+    hashThreads: Math.min(2, os.availableParallelism()),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -149,6 +158,7 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
     sumLines: options.sumLines.length,
     files: 0,
     zips: 0,
+    extracted: 0,
     bytes: 0,
     durationMs: 0,
     retries: 0,
@@ -181,6 +191,7 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
       report.durationMs = performance.now() - started
       report.files = fetcher.files
       report.zips = fetcher.zips
+      report.extracted = fetcher.extracted
       report.bytes = fetcher.bytes
       report.retries = fetcher.retries
       report.hedges = fetcher.hedges

@@ -10,6 +10,7 @@ import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node
 import { pipeline } from 'node:stream/promises'
 import { createInflateRaw, inflateRawSync } from 'node:zlib'
 import { hash1 } from '../gosum.ts'
+import { type ExtractTarget, extractionPaths, TreeWriter } from './zip-extract.ts'
 
 interface Entry {
   name: Buffer
@@ -80,7 +81,8 @@ const SMALL_ENTRY = 256 << 10
 /** Room for a local header's extra field, usually as long as the directory's (often none). */
 const HEADER_SLACK = 64
 
-async function contentHash(file: string, fd: number, entry: Entry): Promise<string> {
+/** The sha256 of an entry's content; with `out`, the content is written there too. */
+async function contentHash(file: string, fd: number, entry: Entry, out?: TreeWriter): Promise<string> {
   const hash = createHash('sha256')
   if (entry.compressedSize === 0) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`)
@@ -91,6 +93,7 @@ async function contentHash(file: string, fd: number, entry: Entry): Promise<stri
     size += chunk.length
     if (size > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`)
     hash.update(chunk)
+    out?.write(chunk)
   }
   if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`)
   // One positioned read for the local header and, for a small entry, its data: a read per
@@ -119,13 +122,32 @@ async function contentHash(file: string, fd: number, entry: Entry): Promise<stri
 
 /** The h1: hash of the zip at `file`; throws on a zip that is broken or not one go would read. */
 export async function zipFileHash(file: string): Promise<string> {
+  return (await hashZip(file)).hash
+}
+
+/**
+ * The h1: hash of the zip at `file`, its files written under `into.dir` on the way (zip-extract.ts).
+ * `dirs` lists the directories made, deepest first; it is absent when the zip was only hashed,
+ * because go's checks might refuse it. The caller removes `into.dir` unless it keeps it.
+ */
+export async function hashZip(file: string, into?: ExtractTarget): Promise<{ hash: string; dirs?: string[] }> {
   const fd = openSync(file, 'r')
   try {
     const list = entries(fd)
     if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error('unzipped size over 500 MiB')
+    const paths = into && extractionPaths(list.map(e => e.name.toString()), into.prefix)
+    const out = paths && new TreeWriter(into.dir)
     const hashed: { name: Buffer; sha256Hex: string }[] = []
-    for (const entry of list) hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry) })
-    return hash1(hashed)
+    for (const [i, entry] of list.entries()) {
+      const rel = paths?.[i]
+      if (rel !== undefined) out?.open(rel)
+      try {
+        hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry, rel === undefined ? undefined : out) })
+      } finally {
+        out?.close()
+      }
+    }
+    return { hash: hash1(hashed), ...(out && out.failed === undefined ? { dirs: out.dirs() } : {}) }
   } finally {
     closeSync(fd)
   }

@@ -1,0 +1,144 @@
+// The fetch writes each verified zip's files where go extracts them (zip-extract.ts): what go
+// then finds must be what go's own extraction writes, file for file, mode for mode.
+import { zipSync } from 'fflate'
+import { randomBytes } from 'node:crypto'
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { escapePath } from '../src/gosum.ts'
+import { extractsWritable } from '../src/attempt.ts'
+import { extractionPaths } from '../src/fetch/zip-extract.ts'
+import { hashZip } from '../src/fetch/zip-hash.ts'
+import { go, offlineGoEnv, tempModcache } from './support/go.ts'
+import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
+import { runScenario } from './support/scenario.ts'
+import { makeUniverse, type Module, type Universe, writeSample } from './support/universe.ts'
+
+describe('which zips are written out, and where', () => {
+  const prefix = 'example.com/m@v1.0.0/'
+  it('writes every file of a zip go would extract, and leaves to go any zip its checks could refuse', () => {
+    expect(extractionPaths([`${prefix}go.mod`, `${prefix}a/b/c.go`, `${prefix}a/`, prefix, `${prefix}LICENSE`], prefix)).toEqual(['go.mod', 'a/b/c.go', undefined, undefined, 'LICENSE'])
+    for (const names of [
+      ['example.com/other@v1.0.0/x.go'],
+      [`${prefix}../x.go`],
+      [`${prefix}a//x.go`],
+      [`${prefix}./x.go`],
+      [`${prefix}a\\x.go`],
+      [`${prefix}/x.go`],
+      [`${prefix}X.go`, `${prefix}x.go`],
+      [`${prefix}a`, `${prefix}A/b.go`],
+      [`${prefix}a/b.go`, `${prefix}A`],
+      [`${prefix}sub/go.mod`],
+      [`${prefix}GO.MOD`]
+    ]) {
+      expect(extractionPaths(names, prefix), names.join(' ')).toBeUndefined()
+    }
+  })
+
+  it('hashes a zip as go.sum does while writing its files, read-only, and writes nothing of a zip it leaves to go', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'extract-'))
+    const zip = path.join(dir, 'm.zip')
+    const large = randomBytes(400 << 10)
+    writeFileSync(zip, zipSync({ [`${prefix}go.mod`]: Buffer.from('module example.com/m\n'), [`${prefix}a/b/c.go`]: Buffer.from('package b\n'), [`${prefix}empty`]: new Uint8Array(0), [`${prefix}big.bin`]: large }))
+    const plain = await hashZip(zip)
+    const written = await hashZip(zip, { dir: path.join(dir, 'tree', 'm@v1.0.0'), prefix })
+    expect(written.hash).toBe(plain.hash)
+    expect(written.dirs).toEqual(['a/b', 'a', ''])
+    const tree = path.join(dir, 'tree', 'm@v1.0.0')
+    expect(readFileSync(path.join(tree, 'a/b/c.go'), 'utf8')).toBe('package b\n')
+    expect(readFileSync(path.join(tree, 'big.bin')).equals(large)).toBe(true)
+    expect(statSync(path.join(tree, 'empty')).size).toBe(0)
+    expect(statSync(path.join(tree, 'go.mod')).mode & 0o777).toBe(0o444)
+    const refused = await hashZip(zip, { dir: path.join(dir, 'refused'), prefix: 'example.com/other@v1.0.0/' })
+    expect(refused).toEqual({ hash: plain.hash })
+    expect(readdirSync(dir).sort()).toEqual(['m.zip', 'tree'])
+  })
+
+  it('knows when go leaves the directories it extracts writable', () => {
+    expect(extractsWritable('')).toBe(true)
+    expect(extractsWritable('-mod=mod')).toBe(true)
+    expect(extractsWritable('-modcacherw=false')).toBe(false)
+    expect(extractsWritable('-modcacherw=false -modcacherw')).toBe(true)
+    expect(extractsWritable('--modcacherw=0')).toBe(false)
+  })
+})
+
+describe('the module cache go finds after the fetch', () => {
+  let universe: Universe
+  let sampleDir: string
+  let modules: Module[]
+  let proxy: ProxyServer
+
+  beforeAll(async () => {
+    universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 3, sourceBytes: 20_000 })
+    // A module with nested directories, an empty file and a file too large to inflate in one piece.
+    const nested: Module = { path: 'example.com/Nested', version: 'v1.2.0', pkg: 'nested' }
+    const at = path.join(universe.proxyDir, escapePath(nested.path), '@v')
+    mkdirSync(at, { recursive: true })
+    const goMod = `module ${nested.path}\n\ngo 1.21\n`
+    const files: Record<string, Uint8Array> = {
+      'go.mod': Buffer.from(goMod),
+      'nested.go': Buffer.from('package nested\n\nimport _ "example.com/Nested/internal/deep"\n'),
+      'internal/deep/deep.go': Buffer.from('package deep\n'),
+      'testdata/blob.bin': randomBytes(400 << 10),
+      'docs/empty.txt': new Uint8Array(0)
+    }
+    writeFileSync(path.join(at, 'list'), `${nested.version}\n`)
+    writeFileSync(path.join(at, `${nested.version}.info`), JSON.stringify({ Version: nested.version, Time: '2024-01-01T00:00:00Z' }))
+    writeFileSync(path.join(at, `${nested.version}.mod`), goMod)
+    writeFileSync(path.join(at, `${nested.version}.zip`), zipSync(Object.fromEntries(Object.entries(files).map(([name, data]) => [`${nested.path}@${nested.version}/${name}`, data]))))
+    modules = [...universe.modules, nested]
+    sampleDir = path.join(path.dirname(universe.sampleDir), 'nested-sample')
+    await writeSample(sampleDir, 'example.com/nestedsample', modules, universe.proxyDir)
+    proxy = await startProxy(universe.proxyDir, healthy)
+  })
+  afterAll(() => proxy.close())
+
+  /** Every file and directory under a module cache's extracted modules, with its mode, and each file's content. */
+  function trees(modcache: string): Map<string, string> {
+    const found = new Map<string, string>()
+    const walk = (rel: string) => {
+      for (const entry of readdirSync(path.join(modcache, rel), { withFileTypes: true })) {
+        const child = rel ? `${rel}/${entry.name}` : entry.name
+        if (child === 'cache') continue
+        const full = path.join(modcache, child)
+        const mode = (lstatSync(full).mode & 0o7777).toString(8)
+        if (entry.isDirectory()) {
+          found.set(`${child}/`, mode)
+          walk(child)
+        } else found.set(child, `${mode} ${entry.isFile() ? readFileSync(full).toString('base64') : 'not a file'}`)
+      }
+    }
+    walk('')
+    return found
+  }
+
+  /** Writable again, so that the test's temporary files can be removed. */
+  function writable(dir: string): void {
+    chmodSync(dir, 0o755)
+    for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) writable(path.join(dir, entry.name))
+  }
+
+  for (const goflags of ['-modcacherw', '-modcacherw=false']) {
+    it(`holds exactly what go's own extraction writes (GOFLAGS=${goflags}), and go mod verify agrees`, async () => {
+      const byGo = tempModcache()
+      await go(['mod', 'download'], sampleDir, { ...offlineGoEnv(byGo), GOPROXY: `file://${universe.proxyDir}`, GOFLAGS: goflags })
+      const run = await runScenario(universe, { proxies: proxy.url, 'working-directory': 'nested-sample' }, { workspace: path.dirname(sampleDir), env: { GOFLAGS: goflags } })
+      expect(run.failed, run.log).toBe(false)
+      try {
+        expect(run.log).toContain(`(${modules.length} zips, ${modules.length} of them extracted for go;`)
+        expect(run.summary).toContain(`${modules.length} of the zips were extracted as they were verified, so go did not extract them again.`)
+        const expected = trees(byGo)
+        expect([...expected.keys()]).toContain('example.com/!nested@v1.2.0/internal/deep/deep.go')
+        expect(expected.get('example.com/!nested@v1.2.0/internal/')).toMatch(goflags === '-modcacherw' ? /^7/ : /^555$/)
+        expect(trees(run.modcache)).toEqual(expected)
+        await go(['mod', 'verify'], sampleDir, offlineGoEnv(run.modcache))
+        expect(readdirSync(path.join(run.modcache, 'example.com')).filter(name => name.includes('.tmp-'))).toEqual([])
+      } finally {
+        writable(byGo)
+        writable(run.modcache)
+      }
+    })
+  }
+})
