@@ -22304,8 +22304,8 @@ var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
 var MAX_UNZIPPED = 500 << 20;
-function readAt(fd, offset, length, upTo = false) {
-  const buffer = Buffer.allocUnsafe(length);
+function readAt(fd, offset, length, upTo = false, scratch) {
+  const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
   let bytesRead = 0;
   while (bytesRead < length) {
     const n = readSync(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
@@ -22352,7 +22352,7 @@ function entries(fd) {
 }
 var SMALL_ENTRY = 256 << 10;
 var HEADER_SLACK = 64;
-async function contentHash(file, fd, entry, out) {
+async function contentHash(file, fd, entry, scratch, out) {
   const hash = createHash2("sha256");
   if (entry.compressedSize === 0) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
@@ -22368,12 +22368,12 @@ async function contentHash(file, fd, entry, out) {
   if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
   const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY;
   const guess = 30 + entry.name.length + HEADER_SLACK;
-  const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true);
+  const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true, scratch);
   if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
   const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
   if (small) {
     const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, entry.localOffset + dataAt, entry.compressedSize);
-    take(entry.method === 8 ? inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) + 1 }) : raw);
+    take(entry.method === 8 ? inflateRawSync(raw, { chunkSize: Math.max(64, entry.size + 1), maxOutputLength: Math.max(1, entry.size) + 1 }) : raw);
   } else {
     const start = entry.localOffset + dataAt;
     const raw = createReadStream2(file, { start, end: start + entry.compressedSize - 1 });
@@ -22397,11 +22397,12 @@ async function hashZip(file, into) {
     const paths = into && extractionPaths(list.map((e) => e.name.toString()), into.prefix);
     const out = paths && new TreeWriter(into.dir);
     const hashed = [];
+    const scratch = Buffer.allocUnsafe(SMALL_ENTRY + 30 + 65535 + HEADER_SLACK);
     for (const [i, entry] of list.entries()) {
       const rel = paths?.[i];
       if (rel !== void 0) out?.open(rel);
       try {
-        hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry, rel === void 0 ? void 0 : out) });
+        hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry, scratch, rel === void 0 ? void 0 : out) });
       } finally {
         out?.close();
       }

@@ -27,9 +27,9 @@ const LOCAL = 0x04034b50
 /** Go refuses module zips whose files add up to more than this; so does the hash. */
 const MAX_UNZIPPED = 500 << 20
 
-/** `length` bytes at `offset`; with `upTo`, fewer where the file ends sooner. */
-function readAt(fd: number, offset: number, length: number, upTo = false): Buffer {
-  const buffer = Buffer.allocUnsafe(length)
+/** `length` bytes at `offset`; with `upTo`, fewer where the file ends sooner. Read into `scratch` when it is large enough. */
+function readAt(fd: number, offset: number, length: number, upTo = false, scratch?: Buffer): Buffer {
+  const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length)
   let bytesRead = 0
   while (bytesRead < length) {
     const n = readSync(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead)
@@ -81,8 +81,13 @@ const SMALL_ENTRY = 256 << 10
 /** Room for a local header's extra field, usually as long as the directory's (often none). */
 const HEADER_SLACK = 64
 
-/** The sha256 of an entry's content; with `out`, the content is written there too. */
-async function contentHash(file: string, fd: number, entry: Entry, out?: TreeWriter): Promise<string> {
+/**
+ * The sha256 of an entry's content; with `out`, the content is written there too. A small entry
+ * is read into `scratch` (reused for each entry of a zip), and inflated into a buffer of its own
+ * size: with node's default, each file cost a 16 KiB buffer whatever its size, and the garbage
+ * of tens of thousands of them kept the collector busy and the heap large.
+ */
+async function contentHash(file: string, fd: number, entry: Entry, scratch: Buffer, out?: TreeWriter): Promise<string> {
   const hash = createHash('sha256')
   if (entry.compressedSize === 0) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`)
@@ -101,12 +106,13 @@ async function contentHash(file: string, fd: number, entry: Entry, out?: TreeWri
   // Small both ways: a highly compressed entry is streamed too, so no inflated file is whole in memory.
   const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY
   const guess = 30 + entry.name.length + HEADER_SLACK
-  const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true)
+  const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true, scratch)
   if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error('corrupt local header')
   const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28)
   if (small) {
     const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, entry.localOffset + dataAt, entry.compressedSize)
-    take(entry.method === 8 ? inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) + 1 }) : raw)
+    // A byte to spare: an output that fills its buffer exactly makes zlib allocate another.
+    take(entry.method === 8 ? inflateRawSync(raw, { chunkSize: Math.max(64, entry.size + 1), maxOutputLength: Math.max(1, entry.size) + 1 }) : raw)
   } else {
     const start = entry.localOffset + dataAt
     const raw = createReadStream(file, { start, end: start + entry.compressedSize - 1 })
@@ -138,11 +144,12 @@ export async function hashZip(file: string, into?: ExtractTarget): Promise<{ has
     const paths = into && extractionPaths(list.map(e => e.name.toString()), into.prefix)
     const out = paths && new TreeWriter(into.dir)
     const hashed: { name: Buffer; sha256Hex: string }[] = []
+    const scratch = Buffer.allocUnsafe(SMALL_ENTRY + 30 + 0xffff + HEADER_SLACK)
     for (const [i, entry] of list.entries()) {
       const rel = paths?.[i]
       if (rel !== undefined) out?.open(rel)
       try {
-        hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry, rel === undefined ? undefined : out) })
+        hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry, scratch, rel === undefined ? undefined : out) })
       } finally {
         out?.close()
       }
