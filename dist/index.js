@@ -73632,7 +73632,7 @@ var Fetcher = class {
   }
 };
 function treeFor(modcache, job) {
-  const final = path26.join(modcache, `${escapePath(job.module)}@${escapePath(job.version)}`);
+  const final = path26.join(modcache, treePath(job.module, job.version));
   return { final, temp: `${final}.tmp-${randomBytes2(6).toString("hex")}` };
 }
 async function placeTree(tree, dirs, writable2) {

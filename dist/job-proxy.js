@@ -22190,6 +22190,9 @@ import { chmod, mkdir, readFile, rename, rm as rm2, stat, writeFile } from "node
 import path3 from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
+// src/cache/layout.ts
+var treePath = (module, version) => `${escapePath(module)}@${escapePath(version)}`;
+
 // src/fetch/stats.ts
 var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
 function isTroubled(s) {
@@ -22754,7 +22757,7 @@ var Fetcher = class {
   }
 };
 function treeFor(modcache, job) {
-  const final = path3.join(modcache, `${escapePath(job.module)}@${escapePath(job.version)}`);
+  const final = path3.join(modcache, treePath(job.module, job.version));
   return { final, temp: `${final}.tmp-${randomBytes(6).toString("hex")}` };
 }
 async function placeTree(tree, dirs, writable) {

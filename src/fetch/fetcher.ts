@@ -8,7 +8,8 @@ import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/pro
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Candidate, requestUrl } from '../goproxy.ts'
-import { escapePath, goModHashOfSha256 } from '../gosum.ts'
+import { treePath } from '../cache/layout.ts'
+import { goModHashOfSha256 } from '../gosum.ts'
 import type { HttpClient } from '../net/client.ts'
 import { backoffDelay, hedgeAfterMs, median, silenceLimitMs } from '../timing.ts'
 import { type CandidateStats, emptyStats, isTroubled } from './stats.ts'
@@ -287,7 +288,7 @@ export class Fetcher {
  * module itself.
  */
 function treeFor(modcache: string, job: FileJob): { final: string; temp: string } {
-  const final = path.join(modcache, `${escapePath(job.module)}@${escapePath(job.version)}`)
+  const final = path.join(modcache, treePath(job.module, job.version))
   return { final, temp: `${final}.tmp-${randomBytes(6).toString('hex')}` }
 }
 
