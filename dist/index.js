@@ -73600,7 +73600,7 @@ var Fetcher = class {
         return { kind: "failed", why: `HTTP ${answer2.status}` };
       }
       let dirs;
-      const problem = await verify(job, temp, answer2.sha256, async (zip) => {
+      const problem = await verify(job, temp, async (zip) => {
         if (!tree) return this.hashers.zip(zip);
         const hashed = await this.hashers.zipInto(zip, { dir: tree.temp, prefix: `${job.module}@${job.version}/` });
         dirs = hashed.dirs;
@@ -73659,10 +73659,10 @@ async function writeAtomically(file, text) {
   await writeFile2(temp, text);
   await rename2(temp, file);
 }
-async function verify(job, file, sha256, hashZip2 = zipFileHash) {
+async function verify(job, file, hashZip2 = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHashOfSha256(sha256) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(await readFile(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
     if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
     const info2 = JSON.parse(await readFile(file, "utf8"));
     return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
@@ -74175,7 +74175,6 @@ function route(client, url2) {
 }
 
 // src/net/client.ts
-import { createHash as createHash6 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import http5 from "node:http";
 import https3 from "node:https";
@@ -75131,26 +75130,24 @@ var HttpClient2 = class {
       })
     );
   }
-  /** Like get, but a 200's body goes to `file` as it arrives, hashed on the way; other answers' bodies are dropped. */
+  /** Like get, but a 200's body goes to `file` as it arrives; other answers' bodies are dropped. */
   download(url2, file, options) {
     return this.request(url2, options, async (response, status, contentType2) => {
       if (status !== 200) {
         response.resume();
-        return { status, contentType: contentType2, size: 0, sha256: "" };
+        return { status, contentType: contentType2, size: 0 };
       }
-      const hash = createHash6("sha256");
       let size = 0;
       const meter = new Transform2({
         transform(chunk, _encoding, done) {
           size += chunk.length;
           if (size > options.maxBytes) return done(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
           options.onData?.(chunk.length);
-          hash.update(chunk);
           done(null, chunk);
         }
       });
       await pipeline3(response, meter, createWriteStream3(file));
-      return { status, contentType: contentType2, size, sha256: hash.digest("hex") };
+      return { status, contentType: contentType2, size };
     });
   }
   async request(url2, options, consume) {

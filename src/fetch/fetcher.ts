@@ -9,7 +9,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Candidate, requestUrl } from '../goproxy.ts'
 import { treePath } from '../cache/layout.ts'
-import { goModHashOfSha256 } from '../gosum.ts'
+import { goModHash } from '../gosum.ts'
 import type { HttpClient } from '../net/client.ts'
 import { backoffDelay, hedgeAfterMs, median, silenceLimitMs } from '../timing.ts'
 import { type CandidateStats, emptyStats, isTroubled } from './stats.ts'
@@ -244,7 +244,7 @@ export class Fetcher {
         return { kind: 'failed', why: `HTTP ${answer.status}` }
       }
       let dirs: string[] | undefined
-      const problem = await verify(job, temp, answer.sha256, async zip => {
+      const problem = await verify(job, temp, async zip => {
         if (!tree) return this.hashers.zip(zip)
         const hashed = await this.hashers.zipInto(zip, { dir: tree.temp, prefix: `${job.module}@${job.version}/` })
         dirs = hashed.dirs
@@ -331,10 +331,10 @@ async function writeAtomically(file: string, text: string): Promise<void> {
 }
 
 /** Why the bytes at `file` are not what go.sum vouches for, or undefined when they are. */
-export async function verify(job: FileJob, file: string, sha256: string, hashZip: (file: string) => Promise<string> = zipFileHash): Promise<string | undefined> {
+export async function verify(job: FileJob, file: string, hashZip: (file: string) => Promise<string> = zipFileHash): Promise<string | undefined> {
   try {
     if (job.kind === 'other') return undefined
-    if (job.kind === 'mod') return job.hash === undefined || goModHashOfSha256(sha256) === job.hash ? undefined : 'go.mod does not match go.sum'
+    if (job.kind === 'mod') return job.hash === undefined || goModHash(await readFile(file)) === job.hash ? undefined : 'go.mod does not match go.sum'
     if (job.kind === 'zip') return job.hash === undefined || (await hashZip(file)) === job.hash ? undefined : 'zip does not match go.sum'
     const info = JSON.parse(await readFile(file, 'utf8')) as { Version?: unknown }
     return info.Version === job.version ? undefined : `.info names ${String(info.Version)}, not ${job.version}`

@@ -4,7 +4,6 @@
 // sent only over https. node:http rather than fetch: fetch refuses some ports outright (its
 // "bad ports"), which go does not. The tunnels are https-proxy-agent and http-proxy-agent
 // (maintained, keep-alive pooling); which proxy, if any, is decided here by go's own rules.
-import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
@@ -51,8 +50,6 @@ export interface Downloaded {
   status: number
   contentType: string
   size: number
-  /** sha256 of the body as written. */
-  sha256: string
 }
 
 export interface GetOptions {
@@ -111,26 +108,24 @@ export class HttpClient {
     )
   }
 
-  /** Like get, but a 200's body goes to `file` as it arrives, hashed on the way; other answers' bodies are dropped. */
+  /** Like get, but a 200's body goes to `file` as it arrives; other answers' bodies are dropped. */
   download(url: string, file: string, options: GetOptions): Promise<Downloaded> {
     return this.request(url, options, async (response, status, contentType) => {
       if (status !== 200) {
         response.resume()
-        return { status, contentType, size: 0, sha256: '' }
+        return { status, contentType, size: 0 }
       }
-      const hash = createHash('sha256')
       let size = 0
       const meter = new Transform({
         transform(chunk: Buffer, _encoding, done) {
           size += chunk.length
           if (size > options.maxBytes) return done(new NetError('http', `answer larger than ${options.maxBytes} bytes`))
           options.onData?.(chunk.length)
-          hash.update(chunk)
           done(null, chunk)
         }
       })
       await pipeline(response, meter, createWriteStream(file))
-      return { status, contentType, size, sha256: hash.digest('hex') }
+      return { status, contentType, size }
     })
   }
 
