@@ -91,10 +91,10 @@ const [go, ours] = (await sideBySide([plain, action], ROUNDS, runs)) as [Sample,
 const table = [
   `${PROJECT} (its go.mod and go.sum${TOOLCHAIN ? `, and \`toolchain ${TOOLCHAIN}\`: both switch to it, fetching it` : ''})${process.env.BENCH_CONCURRENCY ? `, concurrency ${process.env.BENCH_CONCURRENCY}` : ''}, through \`go env GOPROXY\` on this runner, cold module cache, medians of ${ROUNDS} alternating rounds, ${os.cpus().length} cores.`,
   '',
-  '| | time | bytes | zips | peak memory |',
-  '|---|---|---|---|---|',
-  `| plain go mod download | ${secs(go.seconds)} | ${mib(go.bytes)} (what it wrote) | ${median(zipsOf.plain ?? [])} | ${go.peakMiB.toFixed(0)} MiB (go) |`,
-  `| the action | ${secs(ours.seconds)} | ${mib(ours.bytes)} (what it fetched) | ${median(zipsOf.action ?? [])} | ${ours.peakMiB.toFixed(0)} MiB (node) |`,
+  '| | time | CPU (user + system) | bytes | zips | peak memory |',
+  '|---|---|---|---|---|---|',
+  `| plain go mod download | ${secs(go.seconds)} | ${secs(go.cpuSeconds)} | ${mib(go.bytes)} (what it wrote) | ${median(zipsOf.plain ?? [])} | ${go.peakMiB.toFixed(0)} MiB (go) |`,
+  `| the action | ${secs(ours.seconds)} | ${secs(ours.cpuSeconds)} (its go included) | ${mib(ours.bytes)} (what it fetched) | ${median(zipsOf.action ?? [])} | ${ours.peakMiB.toFixed(0)} MiB (node) |`,
   '',
   `The action took ${(ours.seconds / go.seconds).toFixed(2)}× plain go's time. Every round (plain go / the action): ${runs[0]?.map((r, i) => `${secs(r.seconds)} / ${secs(runs[1]?.[i]?.seconds ?? NaN)}`).join(', ')}.`
 ].join('\n')

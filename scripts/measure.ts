@@ -13,6 +13,8 @@ export interface Sample {
   bytes: number
   /** Peak resident memory of the measured process (go's for plain go, the step's node for the action). */
   peakMiB: number
+  /** CPU time (user and system) of the measured process and everything it started and waited for; NaN where /proc is missing. */
+  cpuSeconds: number
 }
 
 export type Contender = () => Promise<Sample>
@@ -30,6 +32,23 @@ export function setAside(dir: string, root: string): void {
     renameSync(dir, path.join(mkdtempSync(path.join(root, 'set-aside-')), 'dir'))
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+  }
+}
+
+/**
+ * CPU seconds used so far by this process's children that have ended, and their own children
+ * (cutime and cstime in /proc/self/stat: a child's time is added when it is waited for, and
+ * includes what it waited for). The difference across one run is that run's CPU, go's
+ * processes included. NaN without /proc.
+ */
+export function childrenCpuSeconds(): number {
+  try {
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ')
+    // cutime and cstime are fields 16 and 17 of stat, 14 and 15 after the name; in clock ticks, 100 a second on Linux.
+    return (Number(fields[13]) + Number(fields[14])) / 100
+  } catch {
+    return NaN
   }
 }
 
@@ -58,11 +77,12 @@ export function plainGo(dir: string, env: () => Record<string, string>, bytes: (
     const runEnv = { ...process.env, ...env() }
     const started = performance.now()
     const before = bytes()
+    const cpuBefore = childrenCpuSeconds()
     return new Promise((resolve, reject) => {
       const child = execFile(goBinary(), ['mod', 'download'], { cwd: dir, timeout: limitMs, killSignal: 'SIGKILL', env: runEnv }, error => {
         const peakMiB = stop()
         if (error) reject(new Error(`plain go failed: ${error.message}`))
-        else resolve({ seconds: (performance.now() - started) / 1000, bytes: bytes() - before, peakMiB })
+        else resolve({ seconds: (performance.now() - started) / 1000, bytes: bytes() - before, peakMiB, cpuSeconds: childrenCpuSeconds() - cpuBefore })
       })
       const stop = watchPeak(child.pid)
     })
@@ -73,16 +93,18 @@ export function plainGo(dir: string, env: () => Record<string, string>, bytes: (
 export function bundledAction(workspace: string, inputs: Record<string, string>, env: () => Record<string, string>, bytes: (summary: string) => number): Contender {
   return async () => {
     const started = performance.now()
+    const cpuBefore = childrenCpuSeconds()
     let stop: (() => number) | undefined
     const run = await runBundled(process.execPath, inputs, workspace, env(), (_log, step: ChildProcess) => {
       stop ??= watchPeak(step.pid)
     })
     const peakMiB = stop?.() ?? 0
     const seconds = (performance.now() - started) / 1000
+    const cpuSeconds = childrenCpuSeconds() - cpuBefore
     if (run.exitCode !== 0) throw new Error(`the action failed:\n${run.log}`)
     // The job's end, untimed: the post step stops the proxy the step left for later steps.
     await runPostBundled(run, workspace, {})
-    return { seconds, bytes: bytes(run.summary), peakMiB }
+    return { seconds, bytes: bytes(run.summary), peakMiB, cpuSeconds }
   }
 }
 
@@ -94,7 +116,12 @@ export async function sideBySide(contenders: Contender[], rounds: number, sample
     for (const i of order) samples[i]?.push(await (contenders[i] as Contender)())
   }
   const mid = (values: number[]) => median(values) as number
-  return samples.map(list => ({ seconds: mid(list.map(s => s.seconds)), bytes: mid(list.map(s => s.bytes)), peakMiB: mid(list.map(s => s.peakMiB)) }))
+  return samples.map(list => ({
+    seconds: mid(list.map(s => s.seconds)),
+    bytes: mid(list.map(s => s.bytes)),
+    peakMiB: mid(list.map(s => s.peakMiB)),
+    cpuSeconds: mid(list.map(s => s.cpuSeconds))
+  }))
 }
 
 export const mib = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`
