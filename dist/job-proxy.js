@@ -23775,6 +23775,44 @@ function describeKind(kind, message) {
   return message;
 }
 
+// src/net/lookups.ts
+import dns from "node:dns";
+var LOOKUP_REUSE_MS = 3e4;
+function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
+  const kept = /* @__PURE__ */ new Map();
+  const addressesOf = (hostname, family, hints) => {
+    const key = `${hostname}|${family}|${hints}`;
+    const hit = kept.get(key);
+    if (hit && hit.until > now()) return hit.addresses;
+    const addresses = new Promise(
+      (ok, fail2) => resolve(hostname, { all: true, family, hints }, (err, found) => err ? fail2(err) : ok(found))
+    );
+    const entry = { addresses, until: Infinity };
+    kept.set(key, entry);
+    addresses.then(
+      () => {
+        entry.until = now() + LOOKUP_REUSE_MS;
+      },
+      () => {
+        if (kept.get(key) === entry) kept.delete(key);
+      }
+    );
+    return addresses;
+  };
+  return (hostname, options, callback) => {
+    const family = typeof options.family === "number" ? options.family : options.family === "IPv4" ? 4 : options.family === "IPv6" ? 6 : 0;
+    addressesOf(hostname, family, options.hints ?? 0).then(
+      (addresses) => {
+        if (options.all) return callback(null, addresses);
+        const first = addresses[0];
+        if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: "ENOTFOUND" }), "", 0);
+        callback(null, first.address, first.family);
+      },
+      (err) => callback(err, "", 0)
+    );
+  };
+}
+
 // src/net/goauth.ts
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -24173,6 +24211,8 @@ var HttpClient2 = class {
   secureContext;
   agents = /* @__PURE__ */ new Map();
   maxSockets;
+  /** Every connection's DNS lookup: one per host at a time (lookups.ts). */
+  lookup = sharedLookup();
   constructor(view, options = {}) {
     this.view = view;
     this.maxSockets = options.maxSockets ?? Infinity;
@@ -24266,7 +24306,7 @@ var HttpClient2 = class {
     const key = `${url.protocol}|${proxy?.url.href ?? "direct"}`;
     let agent = this.agents.get(key);
     if (agent) return agent;
-    const pool = { keepAlive: true, maxSockets: this.maxSockets };
+    const pool = { keepAlive: true, maxSockets: this.maxSockets, lookup: this.lookup };
     if (!proxy) agent = secure ? new https.Agent(pool) : new http3.Agent(pool);
     else {
       if (proxy.url.protocol !== "http:" && proxy.url.protocol !== "https:") {

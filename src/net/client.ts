@@ -14,6 +14,7 @@ import { HttpProxyAgent } from 'http-proxy-agent'
 import { HttpsProxyAgent } from 'https-proxy-agent'
 import { redactUrl, secretsIn } from '../credentials.ts'
 import { classifyError, IdleError, NetError } from './errors.ts'
+import { sharedLookup } from './lookups.ts'
 import { basicAuthorization, type GoAuth, type Headers, loadGoAuth } from './goauth.ts'
 import { type Env, type ProxyChoice, proxyFor, type ProxyRules, proxyRules } from './proxy-env.ts'
 import { loadTrust, type Trust } from './trust.ts'
@@ -74,6 +75,8 @@ export class HttpClient {
   private readonly secureContext: tls.SecureContext
   private readonly agents = new Map<string, http.Agent>()
   private readonly maxSockets: number
+  /** Every connection's DNS lookup: one per host at a time (lookups.ts). */
+  private readonly lookup = sharedLookup()
 
   constructor(view: NetworkView, options: { maxSockets?: number } = {}) {
     this.view = view
@@ -176,7 +179,7 @@ export class HttpClient {
     const key = `${url.protocol}|${proxy?.url.href ?? 'direct'}`
     let agent = this.agents.get(key)
     if (agent) return agent
-    const pool = { keepAlive: true, maxSockets: this.maxSockets }
+    const pool = { keepAlive: true, maxSockets: this.maxSockets, lookup: this.lookup }
     if (!proxy) agent = secure ? new https.Agent(pool) : new http.Agent(pool)
     else {
       if (proxy.url.protocol !== 'http:' && proxy.url.protocol !== 'https:') {
