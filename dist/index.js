@@ -72776,21 +72776,26 @@ var Hashers = class {
     return !this.broken && this.slots.length > 0;
   }
   /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
-  async zip(file) {
-    return (await this.run({ zip: file })).hash;
+  async zip(file, precedence = {}) {
+    return (await this.run({ zip: file }, precedence)).hash;
   }
   /** The zip's h1: hash, its files written under `into.dir` on the way unless go's checks might refuse it (zip-hash.ts). */
-  zipInto(file, into) {
-    return this.run({ zip: file, into });
+  zipInto(file, into, precedence = {}) {
+    return this.run({ zip: file, into }, precedence);
+  }
+  /** The waiting task for the zip at `file`, if any, goes before all but those already urgent. */
+  hurry(file) {
+    const job = this.queue.find((j) => "zip" in j.task && j.task.zip === file);
+    if (job) job.precedence.urgent = true;
   }
   /** The h1: hash of the extracted module tree at `dir`, as `go mod verify` computes it; `prefix` is `<module>@<version>`. */
   async tree(dir, prefix2) {
     return (await this.run({ tree: dir, prefix: prefix2 })).hash;
   }
-  run(task) {
+  run(task, precedence = {}) {
     if (this.broken) return hashOf(task);
     return new Promise((resolve3, reject) => {
-      this.queue.push({ task, resolve: resolve3, reject });
+      this.queue.push({ task, precedence: { size: precedence.size ?? 0, urgent: precedence.urgent ?? false }, resolve: resolve3, reject });
       this.dispatch();
     });
   }
@@ -72806,7 +72811,7 @@ var Hashers = class {
     while (this.queue.length > 0) {
       const slot = this.slots.find((s) => !s.job) ?? this.spawn();
       if (!slot) return;
-      const job = this.queue.shift();
+      const job = this.queue.splice(nextIndex(this.queue), 1)[0];
       slot.job = job;
       slot.worker.ref();
       slot.worker.postMessage(job.task);
@@ -72842,6 +72847,15 @@ var Hashers = class {
     for (const job of this.queue.splice(0)) hashOf(job.task).then(job.resolve, job.reject);
   }
 };
+function nextIndex(queue) {
+  let best = 0;
+  for (let i = 1; i < queue.length; i++) {
+    const a = queue[i].precedence;
+    const b = queue[best].precedence;
+    if (a.urgent !== b.urgent ? a.urgent : a.size > b.size) best = i;
+  }
+  return best;
+}
 
 // src/cache/verify.ts
 var WHAT = { zip: "zip", tree: "extracted tree", mod: "go.mod" };
@@ -73384,15 +73398,6 @@ var Limiter = class {
       this.wake();
     };
   }
-  /** `work` in a slot of its own. */
-  async run(work) {
-    const release = await this.acquire();
-    try {
-      return await work();
-    } finally {
-      release();
-    }
-  }
   setLimit(limit) {
     this.limit = limit;
     this.wake();
@@ -73448,6 +73453,10 @@ var Fetcher = class {
   stop = new AbortController();
   /** Zips are verified off the main thread, one per hashing thread at a time. */
   hashers;
+  /** Files go waits for (by path): their zips are hashed before the speculative ones. */
+  urgent = /* @__PURE__ */ new Set();
+  /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
+  hashing = /* @__PURE__ */ new Map();
   constructor(options) {
     this.options = options;
     this.hashers = new Hashers(options.hashThreads);
@@ -73470,13 +73479,25 @@ var Fetcher = class {
   get current() {
     return this.candidates.map((c) => c.candidate);
   }
-  /** A file: from the store, joined with a fetch under way, or fetched now. */
-  get(job) {
-    if (job.transient) return this.fetch(job, path26.join(this.options.transientDir, randomBytes2(8).toString("hex")));
+  /**
+   * A file: from the store, joined with a fetch under way, or fetched now. A `speculative` caller
+   * (the fetch of go's download set) is told by `onFetched` when the bytes are on disk, or the
+   * fetch is over, so that it can start the next request while this one is verified; anyone
+   * else is go, waiting: what it asks for is hashed first.
+   */
+  get(job, use = {}) {
+    const urgent = !use.speculative;
+    if (job.transient) return this.fetch(job, path26.join(this.options.transientDir, randomBytes2(8).toString("hex")), urgent, use.onFetched);
     const running = this.inFlight.get(job.path);
-    if (running) return running;
+    if (running) {
+      use.onFetched?.();
+      if (urgent) this.hurry(job.path);
+      return running;
+    }
     const file = path26.join(this.options.storeDir, job.path);
-    const fetching = (isComplete(this.options.storeDir, job) ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file)).finally(
+    const stored = isComplete(this.options.storeDir, job);
+    if (stored) use.onFetched?.();
+    const fetching = (stored ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file, urgent, use.onFetched)).finally(
       () => this.inFlight.delete(job.path)
     );
     this.inFlight.set(job.path, fetching);
@@ -73493,24 +73514,42 @@ var Fetcher = class {
     const troubled = (c) => isTroubled(this.stats.get(c));
     return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
   }
-  async fetch(job, file) {
+  /** go waits for this file now: if its zip waits to be hashed, it goes first. */
+  hurry(jobPath) {
+    this.urgent.add(jobPath);
+    const zip = this.hashing.get(jobPath);
+    if (zip) this.hashers.hurry(zip);
+  }
+  async fetch(job, file, urgent, onFetched = () => {
+  }) {
+    let fetched = false;
+    const once2 = () => {
+      if (!fetched) onFetched();
+      fetched = true;
+    };
+    if (urgent) this.urgent.add(job.path);
     let last = { kind: "failed", why: "no candidate to ask" };
-    for (let round = 0; round < this.options.rounds && !this.stop.signal.aborted; round++) {
-      if (round > 0) {
-        this.retries++;
-        await sleep3(backoffDelay(round, this.options.backoffMs), void 0, { signal: this.stop.signal }).catch(() => void 0);
+    try {
+      for (let round = 0; round < this.options.rounds && !this.stop.signal.aborted; round++) {
+        if (round > 0) {
+          this.retries++;
+          await sleep3(backoffDelay(round, this.options.backoffMs), void 0, { signal: this.stop.signal }).catch(() => void 0);
+        }
+        last = await this.race(job, file, once2);
+        if (last.kind !== "failed") return last;
       }
-      last = await this.race(job, file);
-      if (last.kind !== "failed") return last;
+      return last;
+    } finally {
+      this.urgent.delete(job.path);
+      once2();
     }
-    return last;
   }
   /**
    * One round: the first candidate is asked; when it fails, the next at once (failover); when it
    * is slower to answer than its usual by a clear margin, the next beside it (a hedge). The first
    * verified answer wins and the others are cancelled. All saying 404/410 is an answer too.
    */
-  race(job, file) {
+  race(job, file, onBody) {
     const requests = [];
     const absent = [];
     const why = [];
@@ -73554,7 +73593,7 @@ var Fetcher = class {
         };
         armHedge();
         const started = performance.now();
-        this.requestOne(candidate, job, file, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), () => {
+        this.requestOne(candidate, job, file, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), onBody, () => {
           clearTimeout(hedgeTimer);
           const samples = this.samples.get(candidate);
           samples.push(performance.now() - started);
@@ -73570,7 +73609,7 @@ var Fetcher = class {
       launch(false);
     });
   }
-  async requestOne(candidate, job, file, signal, silenceMs, onHeaders) {
+  async requestOne(candidate, job, file, signal, silenceMs, onBody, onHeaders) {
     const stats = this.stats.get(candidate);
     const temp = partial(file);
     const tree = job.kind === "zip" && job.hash && this.options.extractTo ? treeFor(this.options.extractTo.modcache, job) : void 0;
@@ -73599,12 +73638,19 @@ var Fetcher = class {
         stats.failures++;
         return { kind: "failed", why: `HTTP ${answer2.status}` };
       }
+      onBody();
       let dirs;
       const problem = await verify(job, temp, async (zip) => {
-        if (!tree) return this.hashers.zip(zip);
-        const hashed = await this.hashers.zipInto(zip, { dir: tree.temp, prefix: `${job.module}@${job.version}/` });
-        dirs = hashed.dirs;
-        return hashed.hash;
+        this.hashing.set(job.path, zip);
+        const precedence = { size: answer2.size, urgent: this.urgent.has(job.path) };
+        try {
+          if (!tree) return await this.hashers.zip(zip, precedence);
+          const hashed = await this.hashers.zipInto(zip, { dir: tree.temp, prefix: `${job.module}@${job.version}/` }, precedence);
+          dirs = hashed.dirs;
+          return hashed.hash;
+        } finally {
+          if (this.hashing.get(job.path) === zip) this.hashing.delete(job.path);
+        }
       });
       if (problem) {
         stats.rejected++;
@@ -74049,16 +74095,19 @@ function speculate(fetcher, known, downloadCache2, options, report) {
   }, stallCheckEveryMs(options.stallTimeoutMs));
   const fetchOne = async (job) => {
     if (stop.signal.aborted) return void 0;
-    return limiter.run(async () => {
+    const release = await limiter.acquire();
+    try {
       busy ||= limiter.active >= limiter.limit;
       if (stop.signal.aborted) return void 0;
-      const outcome = await fetcher.get(job);
+      const outcome = await fetcher.get(job, { speculative: true, onFetched: release });
       if (outcome.kind === "file") {
         lastDone = performance.now();
         completed++;
       }
       return outcome;
-    });
+    } finally {
+      release();
+    }
   };
   const fetchMod = async (m) => {
     const job = known.get(filePath(m, "mod"));

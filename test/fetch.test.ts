@@ -2,14 +2,14 @@
 // proxies; the local proxy go talks to; the adaptive limit; and what the summary says of each
 // candidate. go itself runs where the claim is about go.
 import { execFile } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type ClimbState, Limiter, nextLimit } from '../src/fetch/concurrency.ts'
 import { readProject } from '../src/fetch/resolve.ts'
 import { type FetchOptions, jobFor, knownFiles, startFetch } from '../src/fetch/stage.ts'
-import { verify } from '../src/fetch/fetcher.ts'
+import { Fetcher, verify } from '../src/fetch/fetcher.ts'
 import { Hashers } from '../src/fetch/hashers.ts'
 import { isTroubled, movedBecause, emptyStats } from '../src/fetch/stats.ts'
 import { downloadPath, parseCandidates } from '../src/goproxy.ts'
@@ -189,6 +189,57 @@ describe('rules', () => {
       await expect(hashers.tree(copy, `${universe.modules[0]!.path}@v1.0.0`)).rejects.toThrow(/extra.go is not a regular file/)
     } finally {
       await hashers.close()
+    }
+  })
+
+  it('takes waiting zips in order of need: those go waits for, then the largest', async () => {
+    const hashers = new Hashers()
+    const zipOf = (i: number) => path.join(universe.proxyDir, downloadPath(universe.modules[i]!.path, 'v1.0.0', 'zip'))
+    const order: number[] = []
+    const hash = (i: number, precedence = {}) => hashers.zip(zipOf(i), precedence).then(() => order.push(i))
+    try {
+      // The first is taken at once; the others wait behind the one thread.
+      const all = [hash(0), hash(1, { size: 10 }), hash(2, { size: 30 }), hash(3, { size: 20 }), hash(4, { size: 5 }), hash(5, { size: 30 })]
+      hashers.hurry(zipOf(4))
+      await Promise.all(all)
+      // go's first; then the largest, the earlier of two the same size first.
+      expect(order).toEqual([0, 4, 2, 5, 3, 1])
+    } finally {
+      await hashers.close()
+    }
+  })
+
+  it('frees a speculative request once its bytes are on disk, before they are verified; a caller joining it needs no request', async () => {
+    const good = await proxy()
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fetcher-'))
+    const fetcher = new Fetcher({
+      client,
+      candidates: parseCandidates(good.url).map(candidate => ({ candidate, latencyMs: 5 })),
+      storeDir: path.join(dir, 'store'),
+      transientDir: path.join(dir, 'transient'),
+      rounds: 1,
+      backoffMs: 10,
+      stallTimeoutMs: 5_000
+    })
+    try {
+      const known = knownFiles(lines, () => false)
+      const zip = jobFor(known, downloadPath(universe.modules[0]!.path, 'v1.0.0', 'zip'))
+      const kept = path.join(dir, 'store', zip.path)
+      const events: string[] = []
+      const first = fetcher.get(zip, { speculative: true, onFetched: () => events.push(existsSync(kept) ? 'freed after verifying' : 'freed before verifying') })
+      const joined = fetcher.get(zip, { onFetched: () => events.push('joined') })
+      expect(events).toEqual(['joined'])
+      expect(await first).toMatchObject({ kind: 'file', file: kept })
+      expect(await joined).toEqual(await first)
+      expect(events).toEqual(['joined', 'freed before verifying'])
+      // A file no candidate has frees its request too, once.
+      const missing = { ...jobFor(known, downloadPath(universe.modules[1]!.path, 'v1.0.0', 'info')), path: downloadPath('example.com/none', 'v1.0.0', 'info') }
+      let freed = 0
+      expect(await fetcher.get(missing, { speculative: true, onFetched: () => freed++ })).toMatchObject({ kind: 'absent', status: 404 })
+      expect(freed).toBe(1)
+      expect(zips(good)).toHaveLength(1)
+    } finally {
+      fetcher.close()
     }
   })
 

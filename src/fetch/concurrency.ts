@@ -70,16 +70,6 @@ export class Limiter {
     }
   }
 
-  /** `work` in a slot of its own. */
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    const release = await this.acquire()
-    try {
-      return await work()
-    } finally {
-      release()
-    }
-  }
-
   setLimit(limit: number): void {
     this.limit = limit
     this.wake()

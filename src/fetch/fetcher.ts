@@ -78,6 +78,10 @@ export class Fetcher {
   private readonly stop = new AbortController()
   /** Zips are verified off the main thread, one per hashing thread at a time. */
   private readonly hashers: Hashers
+  /** Files go waits for (by path): their zips are hashed before the speculative ones. */
+  private readonly urgent = new Set<string>()
+  /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
+  private readonly hashing = new Map<string, string>()
 
   constructor(options: FetcherOptions) {
     this.options = options
@@ -105,13 +109,26 @@ export class Fetcher {
     return this.candidates.map(c => c.candidate)
   }
 
-  /** A file: from the store, joined with a fetch under way, or fetched now. */
-  get(job: FileJob): Promise<Outcome> {
-    if (job.transient) return this.fetch(job, path.join(this.options.transientDir, randomBytes(8).toString('hex')))
+  /**
+   * A file: from the store, joined with a fetch under way, or fetched now. A `speculative` caller
+   * (the fetch of go's download set) is told by `onFetched` when the bytes are on disk, or the
+   * fetch is over, so that it can start the next request while this one is verified; anyone
+   * else is go, waiting: what it asks for is hashed first.
+   */
+  get(job: FileJob, use: { speculative?: boolean; onFetched?: () => void } = {}): Promise<Outcome> {
+    const urgent = !use.speculative
+    if (job.transient) return this.fetch(job, path.join(this.options.transientDir, randomBytes(8).toString('hex')), urgent, use.onFetched)
     const running = this.inFlight.get(job.path)
-    if (running) return running
+    if (running) {
+      // Another caller's fetch: it needs no request of this caller's.
+      use.onFetched?.()
+      if (urgent) this.hurry(job.path)
+      return running
+    }
     const file = path.join(this.options.storeDir, job.path)
-    const fetching = (isComplete(this.options.storeDir, job) ? stat(file).then(s => ({ kind: 'file', file, size: s.size }) as Outcome) : this.fetch(job, file)).finally(() =>
+    const stored = isComplete(this.options.storeDir, job)
+    if (stored) use.onFetched?.()
+    const fetching = (stored ? stat(file).then(s => ({ kind: 'file', file, size: s.size }) as Outcome) : this.fetch(job, file, urgent, use.onFetched)).finally(() =>
       this.inFlight.delete(job.path)
     )
     this.inFlight.set(job.path, fetching)
@@ -131,17 +148,35 @@ export class Fetcher {
     return [...all.filter(c => !troubled(c)), ...all.filter(troubled)]
   }
 
-  private async fetch(job: FileJob, file: string): Promise<Outcome> {
-    let last: Outcome = { kind: 'failed', why: 'no candidate to ask' }
-    for (let round = 0; round < this.options.rounds && !this.stop.signal.aborted; round++) {
-      if (round > 0) {
-        this.retries++
-        await sleep(backoffDelay(round, this.options.backoffMs), undefined, { signal: this.stop.signal }).catch(() => undefined)
-      }
-      last = await this.race(job, file)
-      if (last.kind !== 'failed') return last
+  /** go waits for this file now: if its zip waits to be hashed, it goes first. */
+  private hurry(jobPath: string): void {
+    this.urgent.add(jobPath)
+    const zip = this.hashing.get(jobPath)
+    if (zip) this.hashers.hurry(zip)
+  }
+
+  private async fetch(job: FileJob, file: string, urgent: boolean, onFetched = () => {}): Promise<Outcome> {
+    let fetched = false
+    const once = () => {
+      if (!fetched) onFetched()
+      fetched = true
     }
-    return last
+    if (urgent) this.urgent.add(job.path)
+    let last: Outcome = { kind: 'failed', why: 'no candidate to ask' }
+    try {
+      for (let round = 0; round < this.options.rounds && !this.stop.signal.aborted; round++) {
+        if (round > 0) {
+          this.retries++
+          await sleep(backoffDelay(round, this.options.backoffMs), undefined, { signal: this.stop.signal }).catch(() => undefined)
+        }
+        last = await this.race(job, file, once)
+        if (last.kind !== 'failed') return last
+      }
+      return last
+    } finally {
+      this.urgent.delete(job.path)
+      once()
+    }
   }
 
   /**
@@ -149,7 +184,7 @@ export class Fetcher {
    * is slower to answer than its usual by a clear margin, the next beside it (a hedge). The first
    * verified answer wins and the others are cancelled. All saying 404/410 is an answer too.
    */
-  private race(job: FileJob, file: string): Promise<Outcome> {
+  private race(job: FileJob, file: string, onBody: () => void): Promise<Outcome> {
     const requests: { candidate: Candidate; controller: AbortController; hedge: boolean }[] = []
     const absent: number[] = []
     const why: string[] = []
@@ -195,7 +230,7 @@ export class Fetcher {
         }
         armHedge()
         const started = performance.now()
-        this.requestOne(candidate, job, file, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), () => {
+        this.requestOne(candidate, job, file, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), onBody, () => {
           clearTimeout(hedgeTimer)
           const samples = this.samples.get(candidate) as number[]
           samples.push(performance.now() - started)
@@ -213,7 +248,7 @@ export class Fetcher {
     })
   }
 
-  private async requestOne(candidate: Candidate, job: FileJob, file: string, signal: AbortSignal, silenceMs: number, onHeaders: () => void): Promise<Outcome> {
+  private async requestOne(candidate: Candidate, job: FileJob, file: string, signal: AbortSignal, silenceMs: number, onBody: () => void, onHeaders: () => void): Promise<Outcome> {
     const stats = this.stats.get(candidate) as CandidateStats
     const temp = partial(file)
     const tree = job.kind === 'zip' && job.hash && this.options.extractTo ? treeFor(this.options.extractTo.modcache, job) : undefined
@@ -243,12 +278,19 @@ export class Fetcher {
         stats.failures++
         return { kind: 'failed', why: `HTTP ${answer.status}` }
       }
+      onBody()
       let dirs: string[] | undefined
       const problem = await verify(job, temp, async zip => {
-        if (!tree) return this.hashers.zip(zip)
-        const hashed = await this.hashers.zipInto(zip, { dir: tree.temp, prefix: `${job.module}@${job.version}/` })
-        dirs = hashed.dirs
-        return hashed.hash
+        this.hashing.set(job.path, zip)
+        const precedence = { size: answer.size, urgent: this.urgent.has(job.path) }
+        try {
+          if (!tree) return await this.hashers.zip(zip, precedence)
+          const hashed = await this.hashers.zipInto(zip, { dir: tree.temp, prefix: `${job.module}@${job.version}/` }, precedence)
+          dirs = hashed.dirs
+          return hashed.hash
+        } finally {
+          if (this.hashing.get(job.path) === zip) this.hashing.delete(job.path)
+        }
       })
       if (problem) {
         stats.rejected++

@@ -6,6 +6,10 @@
 // restored cache runs before go, with nothing else to share the cores with: one per core. Memory
 // stays bounded whatever the downloads. If a worker cannot start or dies, its tasks are hashed on
 // the main thread instead: slower, never wrong.
+//
+// Waiting tasks are taken in order of need: first those go waits for, then the largest. The
+// fetch frees its requests once the bytes are on disk, so many zips can wait here; taking the
+// largest first keeps one big module from being hashed alone, on one thread, at the end.
 import { Worker } from 'node:worker_threads'
 import { type HashAnswer, type Hashed, type HashTask, hashOf } from './hash-worker.ts'
 import type { ExtractTarget } from './zip-extract.ts'
@@ -13,8 +17,16 @@ import type { ExtractTarget } from './zip-extract.ts'
 // Bundled, this module is part of dist/index.js and the worker is dist/hash-worker.js; run from source, it sits beside it.
 const WORKER = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url)
 
+/** Which waiting task goes first: one `urgent` (go waits for it), then the larger. */
+export interface Precedence {
+  /** Bytes of the zip (on disk); larger goes first. */
+  size?: number
+  urgent?: boolean
+}
+
 interface Job {
   task: HashTask
+  precedence: Required<Precedence>
   resolve: (hashed: Hashed) => void
   reject: (e: Error) => void
 }
@@ -41,13 +53,19 @@ export class Hashers {
   }
 
   /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
-  async zip(file: string): Promise<string> {
-    return (await this.run({ zip: file })).hash
+  async zip(file: string, precedence: Precedence = {}): Promise<string> {
+    return (await this.run({ zip: file }, precedence)).hash
   }
 
   /** The zip's h1: hash, its files written under `into.dir` on the way unless go's checks might refuse it (zip-hash.ts). */
-  zipInto(file: string, into: ExtractTarget): Promise<Hashed> {
-    return this.run({ zip: file, into })
+  zipInto(file: string, into: ExtractTarget, precedence: Precedence = {}): Promise<Hashed> {
+    return this.run({ zip: file, into }, precedence)
+  }
+
+  /** The waiting task for the zip at `file`, if any, goes before all but those already urgent. */
+  hurry(file: string): void {
+    const job = this.queue.find(j => 'zip' in j.task && j.task.zip === file)
+    if (job) job.precedence.urgent = true
   }
 
   /** The h1: hash of the extracted module tree at `dir`, as `go mod verify` computes it; `prefix` is `<module>@<version>`. */
@@ -55,10 +73,10 @@ export class Hashers {
     return (await this.run({ tree: dir, prefix })).hash
   }
 
-  private run(task: HashTask): Promise<Hashed> {
+  private run(task: HashTask, precedence: Precedence = {}): Promise<Hashed> {
     if (this.broken) return hashOf(task)
     return new Promise((resolve, reject) => {
-      this.queue.push({ task, resolve, reject })
+      this.queue.push({ task, precedence: { size: precedence.size ?? 0, urgent: precedence.urgent ?? false }, resolve, reject })
       this.dispatch()
     })
   }
@@ -76,7 +94,7 @@ export class Hashers {
     while (this.queue.length > 0) {
       const slot = this.slots.find(s => !s.job) ?? this.spawn()
       if (!slot) return
-      const job = this.queue.shift() as Job
+      const job = this.queue.splice(nextIndex(this.queue), 1)[0] as Job
       slot.job = job
       // Held open only while it works: an idle pool never keeps the step alive.
       slot.worker.ref()
@@ -118,4 +136,15 @@ export class Hashers {
   private drainToMainThread(): void {
     for (const job of this.queue.splice(0)) hashOf(job.task).then(job.resolve, job.reject)
   }
+}
+
+/** The waiting task to take next: the first urgent one, else the first of the largest (the queue keeps arrival order). */
+function nextIndex(queue: Job[]): number {
+  let best = 0
+  for (let i = 1; i < queue.length; i++) {
+    const a = (queue[i] as Job).precedence
+    const b = (queue[best] as Job).precedence
+    if (a.urgent !== b.urgent ? a.urgent : a.size > b.size) best = i
+  }
+  return best
 }

@@ -267,16 +267,20 @@ function speculate(fetcher: Fetcher, known: Map<string, FileJob>, downloadCache:
 
   const fetchOne = async (job: FileJob): Promise<Outcome | undefined> => {
     if (stop.signal.aborted) return undefined
-    return limiter.run(async () => {
+    // The slot is the request's: freed once the bytes are on disk, while they are verified.
+    const release = await limiter.acquire()
+    try {
       busy ||= limiter.active >= limiter.limit
       if (stop.signal.aborted) return undefined
-      const outcome = await fetcher.get(job)
+      const outcome = await fetcher.get(job, { speculative: true, onFetched: release })
       if (outcome.kind === 'file') {
         lastDone = performance.now()
         completed++
       }
       return outcome
-    })
+    } finally {
+      release()
+    }
   }
   const fetchMod = async (m: ModuleVersion): Promise<string | undefined> => {
     // A private module's go.mod is never asked of a public candidate: the plan goes around it.
