@@ -74139,7 +74139,10 @@ function speculate(fetcher, known, downloadCache2, options, report) {
   };
 }
 
-// src/probe.ts
+// src/probe/stage.ts
+init_core();
+
+// src/probe/probe.ts
 var MAX_BODY2 = 4 << 20;
 function modRequest(target) {
   const what = `${target.module}@${target.version} .mod`;
@@ -74221,6 +74224,41 @@ function route(client, url2) {
   } catch {
     return {};
   }
+}
+
+// src/probe/ranking.ts
+function rankHealthy(results, selection) {
+  const healthy = results.filter((r) => r.verdict === "healthy");
+  const ranked = selection === "fastest" ? [...healthy].sort((a, b) => (a.latencyMs ?? 0) - (b.latencyMs ?? 0)) : healthy;
+  return ranked.map((r) => r.candidate);
+}
+function fallbackOrder(results) {
+  const urls = results.filter((r) => !r.candidate.keyword);
+  return [...urls.filter((r) => answered(r.failure)), ...urls.filter((r) => !answered(r.failure))].map((r) => r.candidate);
+}
+
+// src/probe/stage.ts
+async function runProbe(options) {
+  const { client, candidates, timeoutMs } = options;
+  const target = probeTarget(options.sumLines, options.isPrivate);
+  const sumdbRoute = parseGosumdb(options.gosumdb);
+  const report = await group("Probe the proxies", async () => {
+    const [probes, sumdb] = await Promise.all([
+      probeAll(client, candidates, target ? modRequest(target) : protocolRequest(), timeoutMs, options.onFirstHealthy),
+      sumdbRoute ? probeSumdb(client, candidates, sumdbRoute, timeoutMs) : void 0
+    ]);
+    for (const p of probes) {
+      const via = p.via ? `, through ${p.via}` : "";
+      info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`);
+    }
+    if (sumdb) info(describeSumdb(sumdb, false));
+    return { probes, ...sumdb ? { sumdb } : {} };
+  });
+  const ranked = rankHealthy(report.probes, options.selection);
+  if (ranked.length > 0 || !candidates.some((c) => !c.keyword)) return { ...report, chain: assembleChain(candidates, ranked) };
+  const note = "No candidate passed its probe; trying them all, those that answered before those that did not, since a probe can be wrong.";
+  warning(note);
+  return { ...report, chain: assembleChain(candidates, fallbackOrder(report.probes)), note };
 }
 
 // src/net/client.ts
@@ -75332,17 +75370,6 @@ var HttpClient2 = class {
   }
 };
 
-// src/ranking.ts
-function rankHealthy(results, selection) {
-  const healthy = results.filter((r) => r.verdict === "healthy");
-  const ranked = selection === "fastest" ? [...healthy].sort((a, b) => (a.latencyMs ?? 0) - (b.latencyMs ?? 0)) : healthy;
-  return ranked.map((r) => r.candidate);
-}
-function fallbackOrder(results) {
-  const urls = results.filter((r) => !r.candidate.keyword);
-  return [...urls.filter((r) => answered(r.failure)), ...urls.filter((r) => !answered(r.failure))].map((r) => r.candidate);
-}
-
 // node_modules/is-network-error/index.js
 var objectToString = Object.prototype.toString;
 var isError3 = (value) => objectToString.call(value) === "[object Error]";
@@ -76153,36 +76180,26 @@ async function checkModuleCache(attempt, facts) {
 async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
   const { env, settings, candidates, facts } = ctx;
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY);
-  const target = probeTarget(sumLines, isPrivate);
-  const sumdbRoute = parseGosumdb(env.GOSUMDB);
   let early;
   const startEarly = (first) => {
     if (early) return;
     early = startFetchStage(ctx, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], sumLines, isPrivate);
     early.catch(() => void 0);
   };
-  facts.probes = await group("Probe the proxies", async () => {
-    const [probes, sumdb] = await Promise.all([
-      probeAll(ctx.client, candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs, prefetch && settings.prefetch ? startEarly : void 0),
-      sumdbRoute ? probeSumdb(ctx.client, candidates, sumdbRoute, settings.probeTimeoutMs) : void 0
-    ]);
-    for (const p of probes) {
-      const via = p.via ? `, through ${p.via}` : "";
-      info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`);
-    }
-    if (sumdb) {
-      facts.sumdb = sumdb;
-      info(describeSumdb(sumdb, false));
-    }
-    return probes;
+  const probe = await runProbe({
+    client: ctx.client,
+    candidates,
+    sumLines,
+    isPrivate,
+    gosumdb: env.GOSUMDB,
+    timeoutMs: settings.probeTimeoutMs,
+    selection: settings.selection,
+    ...prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {}
   });
-  const ranked = rankHealthy(facts.probes, settings.selection);
-  let chain = assembleChain(candidates, ranked);
-  if (ranked.length === 0 && candidates.some((c) => !c.keyword)) {
-    facts.probeNote = "No candidate passed its probe; trying them all, those that answered before those that did not, since a probe can be wrong.";
-    warning(facts.probeNote);
-    chain = assembleChain(candidates, fallbackOrder(facts.probes));
-  }
+  facts.probes = probe.probes;
+  if (probe.sumdb) facts.sumdb = probe.sumdb;
+  if (probe.note) facts.probeNote = probe.note;
+  const { chain } = probe;
   const fetch = early ? await early : void 0;
   const healthy = facts.probes.filter((p) => p.verdict === "healthy");
   fetch?.probed(

@@ -12,7 +12,7 @@ import { processEnv } from '../src/goenv.ts'
 import { parseCandidates, requestUrl } from '../src/goproxy.ts'
 import { parseGoSum, probeTarget } from '../src/gosum.ts'
 import { HttpClient, loadNetworkView } from '../src/net/client.ts'
-import { modRequest, probeAll } from '../src/probe.ts'
+import { modRequest, probeAll } from '../src/probe/probe.ts'
 import { goBinary } from '../test/support/go.ts'
 
 if (process.env.NODE_EXTRA_CA_CERTS) {

@@ -16,17 +16,17 @@ import { secretsIn } from './credentials.ts'
 import { type DependencyFiles, readDependencyFiles } from './depfiles.ts'
 import { formatDuration } from './duration.ts'
 import { findGo, type GoEnv, processEnv, readGoEnv } from './goenv.ts'
-import { assembleChain, type Candidate, demote, goproxyDisplay, goproxyValue } from './goproxy.ts'
-import { probeTarget, type SumLine } from './gosum.ts'
-import { describeSumdb, parseGosumdb, probeSumdb, sumdbRelay } from './sumdb.ts'
+import { type Candidate, demote, goproxyDisplay, goproxyValue } from './goproxy.ts'
+import type { SumLine } from './gosum.ts'
+import { sumdbRelay } from './sumdb.ts'
 import { candidatesFrom, parseSettings, type Settings } from './inputs.ts'
 import { privateMatcher } from './private.ts'
 import { type FetchOptions, type FetchReport, type FetchStage, startFetch } from './fetch/stage.ts'
 import { readProject } from './fetch/resolve.ts'
-import { modRequest, probeAll, type ProbeResult, protocolRequest } from './probe.ts'
+import type { ProbeResult } from './probe/probe.ts'
+import { runProbe } from './probe/stage.ts'
 import { killTreesOnSignals } from './process.ts'
 import { HttpClient, loadNetworkView, networkSecrets } from './net/client.ts'
-import { fallbackOrder, rankHealthy } from './ranking.ts'
 import { type DownloadResult, downloadWithRetries } from './retry.ts'
 import { writeReport } from './report.ts'
 import { describeFailure, describeVerify, formatSize, type RunFacts } from './summary.ts'
@@ -260,8 +260,6 @@ async function checkModuleCache(attempt: Attempt, facts: RunFacts): Promise<bool
 async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: SumLine[], prefetch: boolean): Promise<Candidate[]> {
   const { env, settings, candidates, facts } = ctx
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY)
-  const target = probeTarget(sumLines, isPrivate)
-  const sumdbRoute = parseGosumdb(env.GOSUMDB)
   // The fetch starts with the first healthy candidate, while the probe waits for the others (at
   // most its cut-off): its files are checked against go.sum, whoever serves them.
   let early: Promise<FetchStage> | undefined
@@ -271,29 +269,20 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
     // Awaited once the probe is over; a failure to start is reported there, not as an unhandled rejection now.
     early.catch(() => undefined)
   }
-  facts.probes = await core.group('Probe the proxies', async () => {
-    // The routes to the checksum database are probed beside the modules (it is asked for what go.sum lacks).
-    const [probes, sumdb] = await Promise.all([
-      probeAll(ctx.client, candidates, target ? modRequest(target) : protocolRequest(), settings.probeTimeoutMs, prefetch && settings.prefetch ? startEarly : undefined),
-      sumdbRoute ? probeSumdb(ctx.client, candidates, sumdbRoute, settings.probeTimeoutMs) : undefined
-    ])
-    for (const p of probes) {
-      const via = p.via ? `, through ${p.via}` : ''
-      core.info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === undefined ? '' : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`)
-    }
-    if (sumdb) {
-      facts.sumdb = sumdb
-      core.info(describeSumdb(sumdb, false))
-    }
-    return probes
+  const probe = await runProbe({
+    client: ctx.client,
+    candidates,
+    sumLines,
+    isPrivate,
+    gosumdb: env.GOSUMDB,
+    timeoutMs: settings.probeTimeoutMs,
+    selection: settings.selection,
+    ...(prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {})
   })
-  const ranked = rankHealthy(facts.probes, settings.selection)
-  let chain = assembleChain(candidates, ranked)
-  if (ranked.length === 0 && candidates.some(c => !c.keyword)) {
-    facts.probeNote = 'No candidate passed its probe; trying them all, those that answered before those that did not, since a probe can be wrong.'
-    core.warning(facts.probeNote)
-    chain = assembleChain(candidates, fallbackOrder(facts.probes))
-  }
+  facts.probes = probe.probes
+  if (probe.sumdb) facts.sumdb = probe.sumdb
+  if (probe.note) facts.probeNote = probe.note
+  const { chain } = probe
 
   // go fetches through the local proxy, which serves go's download set verified, fetched while go works.
   const fetch = early ? await early : undefined

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseCandidates } from '../src/goproxy.ts'
-import type { ProbeResult } from '../src/probe.ts'
-import { fallbackOrder, rankHealthy } from '../src/ranking.ts'
+import type { ProbeResult } from '../src/probe/probe.ts'
+import { fallbackOrder, rankHealthy } from '../src/probe/ranking.ts'
 
 const [a, b, c, direct] = parseCandidates('https://a.example.com,https://b.example.com,https://c.example.com,direct')
 const results: ProbeResult[] = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseCandidates } from '../src/goproxy.ts'
-import type { ProbeResult } from '../src/probe.ts'
+import type { ProbeResult } from '../src/probe/probe.ts'
 import type { AttemptRecord } from '../src/retry.ts'
 import { buildSummary, describeFailure, renderSummary, type RunFacts } from '../src/summary.ts'
 

@@ -1,12 +1,12 @@
 // Probing a candidate: does it serve real module bytes, and how fast? Through the same
 // network view as go (trust roots, forward proxy, credentials), so its verdict is go's.
-import { redactUrl } from './credentials.ts'
-import { formatDuration } from './duration.ts'
-import { type Candidate, requestUrl } from './goproxy.ts'
-import { escapePath, goModHash, type SumLine } from './gosum.ts'
-import type { HttpClient } from './net/client.ts'
-import { classifyError, type FailureKind } from './net/errors.ts'
-import { probeCutoffMs } from './timing.ts'
+import { redactUrl } from '../credentials.ts'
+import { formatDuration } from '../duration.ts'
+import { type Candidate, requestUrl } from '../goproxy.ts'
+import { escapePath, goModHash, type SumLine } from '../gosum.ts'
+import type { HttpClient } from '../net/client.ts'
+import { classifyError, type FailureKind } from '../net/errors.ts'
+import { probeCutoffMs } from '../timing.ts'
 
 export type Verdict = 'healthy' | 'unhealthy' | 'slow' | 'not probed'
 

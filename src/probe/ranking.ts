@@ -1,7 +1,7 @@
 // Which healthy candidates go first.
-import type { Candidate } from './goproxy.ts'
-import type { Selection } from './inputs.ts'
-import { answered } from './net/errors.ts'
+import type { Candidate } from '../goproxy.ts'
+import type { Selection } from '../inputs.ts'
+import { answered } from '../net/errors.ts'
 import type { ProbeResult } from './probe.ts'
 
 /** Healthy URL candidates: in the given order, or by probe latency (ties keep the given order). */
