@@ -74139,6 +74139,531 @@ function speculate(fetcher, known, downloadCache2, options, report) {
   };
 }
 
+// src/download/stage.ts
+init_core();
+
+// node_modules/is-network-error/index.js
+var objectToString = Object.prototype.toString;
+var isError3 = (value) => objectToString.call(value) === "[object Error]";
+var errorMessages = /* @__PURE__ */ new Set([
+  "network error",
+  // Chrome
+  "NetworkError when attempting to fetch resource.",
+  // Firefox
+  "The Internet connection appears to be offline.",
+  // Safari 16
+  "Network request failed",
+  // `cross-fetch`
+  "fetch failed",
+  // Undici (Node.js)
+  "terminated",
+  // Undici (Node.js)
+  " A network error occurred.",
+  // Bun (WebKit)
+  "Network connection lost"
+  // Cloudflare Workers (fetch)
+]);
+function isNetworkError(error2) {
+  const isValid = error2 && isError3(error2) && error2.name === "TypeError" && typeof error2.message === "string";
+  if (!isValid) {
+    return false;
+  }
+  const { message, stack } = error2;
+  if (message === "Load failed" || message.startsWith("Load failed (") && message.endsWith(")")) {
+    return stack === void 0 || "__sentry_captured__" in error2;
+  }
+  if (message.startsWith("error sending request for url")) {
+    return true;
+  }
+  if (message === "Failed to fetch" || message.startsWith("Failed to fetch (") && message.endsWith(")")) {
+    return true;
+  }
+  return errorMessages.has(message);
+}
+
+// node_modules/p-retry/index.js
+function validateRetries(retries) {
+  if (typeof retries === "number") {
+    if (retries < 0) {
+      throw new TypeError("Expected `retries` to be a non-negative number.");
+    }
+    if (Number.isNaN(retries)) {
+      throw new TypeError("Expected `retries` to be a valid number or Infinity, got NaN.");
+    }
+    if (Number.isFinite(retries) && !Number.isInteger(retries)) {
+      throw new TypeError("Expected `retries` to be a non-negative integer or Infinity.");
+    }
+  } else if (retries !== void 0) {
+    throw new TypeError("Expected `retries` to be a number or Infinity.");
+  }
+}
+function validateNumberOption(name, value, { allowInfinity = false } = {}) {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? " or Infinity" : ""}.`);
+  }
+  if (!allowInfinity && !Number.isFinite(value)) {
+    throw new TypeError(`Expected \`${name}\` to be a finite number.`);
+  }
+  if (value < 0) {
+    throw new TypeError(`Expected \`${name}\` to be \u2265 0.`);
+  }
+}
+function validateOption(name, value, type) {
+  if (value === void 0 || value === null) {
+    return;
+  }
+  if (typeof value !== type) {
+    throw new TypeError(`Expected \`${name}\` to be a ${type}.`);
+  }
+}
+function validateSignal(value) {
+  if (value === void 0 || value === null) {
+    return;
+  }
+  if (typeof value.throwIfAborted !== "function" || typeof value.addEventListener !== "function" || typeof value.removeEventListener !== "function") {
+    throw new TypeError("Expected `signal` to be an AbortSignal.");
+  }
+}
+var AbortError3 = class _AbortError extends Error {
+  constructor(message) {
+    super(typeof message === "string" ? message : void 0);
+    this.name = "AbortError";
+    if (message instanceof Error) {
+      this.originalError = message;
+      ({ message } = message);
+    } else {
+      this.originalError = new Error(message);
+      ({ message } = this.originalError);
+      Error.captureStackTrace?.(this.originalError, _AbortError);
+    }
+    this.message = message;
+  }
+};
+var maximumDelay = 2 ** 31 - 1;
+function calculateDelay(retriesConsumed, options) {
+  if (options.minTimeout === 0) {
+    return 0;
+  }
+  const attempt = retriesConsumed + 1;
+  const random = options.randomize ? Math.random() + 1 : 1;
+  const timeout = Math.round(random * options.minTimeout * options.factor ** (attempt - 1));
+  return Math.min(timeout, Math.ceil(options.maxTimeout), maximumDelay);
+}
+function calculateRemainingTime(start, max) {
+  return Number.isFinite(max) ? max - (performance.now() - start) : max;
+}
+async function delayForRetry(delay4, options) {
+  if (delay4 <= 0) {
+    return;
+  }
+  await new Promise((resolve3, reject) => {
+    const onAbort = () => {
+      clearTimeout(timeoutToken);
+      reject(options.signal.reason);
+    };
+    const timeoutToken = setTimeout(() => {
+      options.signal?.removeEventListener("abort", onAbort);
+      resolve3();
+    }, delay4);
+    if (options.unref) {
+      timeoutToken.unref?.();
+    }
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+function stringifyThrownValue(value) {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+function unwrapAbortError(error2) {
+  let cause = error2;
+  while (cause instanceof AbortError3 && cause.originalError instanceof Error) {
+    cause = cause.originalError;
+  }
+  return cause;
+}
+async function onAttemptFailure({ error: error2, attemptNumber, retriesConsumed, startTime, options }) {
+  const abortIfNeeded = () => {
+    options.signal?.throwIfAborted();
+  };
+  const normalizedError = error2 instanceof Error ? error2 : new TypeError(`Non-error was thrown: "${stringifyThrownValue(error2)}". You should only throw errors.`);
+  abortIfNeeded();
+  if (normalizedError instanceof AbortError3) {
+    throw unwrapAbortError(normalizedError);
+  }
+  const retriesLeft = options.retries - retriesConsumed;
+  const isRetriableError = !(normalizedError instanceof TypeError) || isNetworkError(normalizedError);
+  const timeLeft = calculateRemainingTime(startTime, options.maxRetryTime);
+  const delayTime = isRetriableError && timeLeft > 0 && retriesLeft > 0 ? calculateDelay(retriesConsumed, options) : 0;
+  const consumeRetryContext = Object.freeze({
+    error: normalizedError,
+    attemptNumber,
+    retriesLeft,
+    retriesConsumed,
+    retryDelay: delayTime
+  });
+  const consumeRetry = await options.shouldConsumeRetry(consumeRetryContext) ?? true;
+  abortIfNeeded();
+  const effectiveDelay = consumeRetry ? delayTime : 0;
+  const context3 = Object.freeze({
+    error: normalizedError,
+    attemptNumber,
+    retriesLeft,
+    retriesConsumed,
+    retryDelay: effectiveDelay
+  });
+  await options.onFailedAttempt(context3);
+  abortIfNeeded();
+  const remainingTime = calculateRemainingTime(startTime, options.maxRetryTime);
+  if (!isRetriableError || remainingTime <= 0 || retriesLeft <= 0) {
+    throw normalizedError;
+  }
+  const shouldRetry = await options.shouldRetry(context3);
+  abortIfNeeded();
+  if (!shouldRetry) {
+    throw normalizedError;
+  }
+  const remainingTimeAfterShouldRetry = calculateRemainingTime(startTime, options.maxRetryTime);
+  if (remainingTimeAfterShouldRetry <= 0) {
+    throw normalizedError;
+  }
+  if (!consumeRetry) {
+    return false;
+  }
+  await delayForRetry(Math.min(effectiveDelay, remainingTimeAfterShouldRetry), options);
+  return true;
+}
+async function pRetry(input, options = {}) {
+  options = { ...options };
+  options.retries ??= 10;
+  validateRetries(options.retries);
+  if (Object.hasOwn(options, "forever")) {
+    throw new Error("The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.");
+  }
+  options.factor ??= 2;
+  options.minTimeout ??= 1e3;
+  options.maxTimeout ??= Infinity;
+  options.maxRetryTime ??= Infinity;
+  options.randomize ??= false;
+  options.onFailedAttempt ??= () => {
+  };
+  options.shouldRetry ??= () => true;
+  options.shouldConsumeRetry ??= () => true;
+  validateOption("onFailedAttempt", options.onFailedAttempt, "function");
+  validateOption("shouldRetry", options.shouldRetry, "function");
+  validateOption("shouldConsumeRetry", options.shouldConsumeRetry, "function");
+  validateOption("randomize", options.randomize, "boolean");
+  validateOption("unref", options.unref, "boolean");
+  validateSignal(options.signal);
+  validateNumberOption("factor", options.factor);
+  validateNumberOption("minTimeout", options.minTimeout);
+  validateNumberOption("maxTimeout", options.maxTimeout, { allowInfinity: true });
+  validateNumberOption("maxRetryTime", options.maxRetryTime, { allowInfinity: true });
+  if (options.factor === 0) {
+    options.factor = 1;
+  }
+  options.signal?.throwIfAborted();
+  let attemptNumber = 0;
+  let retriesConsumed = 0;
+  const startTime = performance.now();
+  while (retriesConsumed <= options.retries) {
+    attemptNumber++;
+    try {
+      options.signal?.throwIfAborted();
+      const result = await input(attemptNumber);
+      options.signal?.throwIfAborted();
+      return result;
+    } catch (error2) {
+      if (await onAttemptFailure({
+        error: error2,
+        attemptNumber,
+        retriesConsumed,
+        startTime,
+        options
+      })) {
+        retriesConsumed++;
+      }
+    }
+  }
+  throw new Error("Retry attempts exhausted without throwing an error.");
+}
+
+// src/retry.ts
+import { setTimeout as sleep4 } from "node:timers/promises";
+var AttemptFailed = class extends Error {
+  constructor(classification) {
+    super(`${classification.reason}: ${classification.detail}`);
+    this.name = "AttemptFailed";
+  }
+};
+function nextChain(chain, classification) {
+  if (classification.next === "rotate") return rotateChain(chain, 1);
+  if (classification.next === "drop-first") {
+    const rest = chain.slice(1);
+    return rest.length > 0 ? rest : void 0;
+  }
+  return void 0;
+}
+async function downloadWithRetries(initial, runOne, options) {
+  const attempts = [];
+  const timesFirst = /* @__PURE__ */ new Map();
+  let chain = initial;
+  let tried = initial;
+  let failedRequests = [];
+  try {
+    await pRetry(
+      async (number) => {
+        const first = chain[0]?.spec ?? "";
+        const before = timesFirst.get(first) ?? 0;
+        timesFirst.set(first, before + 1);
+        await sleep4(backoffDelay(before, options.backoffMs));
+        tried = chain;
+        const outcome = await runOne(chain).catch((e) => {
+          throw new AbortError3(e);
+        });
+        const classification = classify(outcome);
+        const record = {
+          number,
+          first: chain[0]?.display ?? "",
+          reason: classification.reason,
+          detail: classification.detail,
+          durationMs: outcome.durationMs,
+          zips: outcome.zips
+        };
+        attempts.push(record);
+        if (classification.next === "done") {
+          failedRequests = outcome.failedRequests;
+          options.onAttemptEnd?.(record, void 0);
+          return;
+        }
+        const next = nextChain(chain, classification);
+        const last = next === void 0 || number > options.retries;
+        options.onAttemptEnd?.(record, last ? void 0 : next?.[0]?.display);
+        if (next === void 0) throw new AbortError3(new AttemptFailed(classification));
+        chain = next;
+        throw new AttemptFailed(classification);
+      },
+      // Backoff is paid in the attempt itself, where it is known whether the candidate is fresh.
+      { retries: options.retries, minTimeout: 0 }
+    );
+    return { ok: true, attempts, ...demote(tried, candidatesOf(tried, failedRequests)) };
+  } catch (e) {
+    if (!(e instanceof AttemptFailed)) throw e;
+    return { ok: false, attempts, chain: tried, demoted: [] };
+  }
+}
+
+// src/summary.ts
+var VERDICT = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", slow: "\u{1F422} too slow", "not probed": "\u2796 not probed" };
+var RESTORE_WORDS = {
+  exact: "\u2705 hit",
+  partial: "\u{1F7E1} partial (restored by prefix)",
+  miss: "miss",
+  disabled: "off",
+  unavailable: "no cache service",
+  failed: "\u26A0\uFE0F restore failed",
+  "timed-out": "\u26A0\uFE0F restore timed out"
+};
+var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
+var joined = (...parts) => parts.filter(Boolean).join(", ");
+function buildSummary(facts) {
+  const modules = facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0);
+  const title = facts.ok ? `\u2705 Go modules ready: ${modules} downloaded${facts.chosen ? ` through ${facts.chosen}` : ""}` : "\u274C Go modules could not be downloaded";
+  const sections = [
+    {
+      heading: "Result",
+      header: ["Chosen proxy", "Exported GOPROXY", "Modules downloaded", "Attempts"],
+      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", String(modules), String(facts.attempts.length)]],
+      notes: facts.laterSteps ? [facts.laterSteps] : []
+    },
+    {
+      heading: "Proxies",
+      header: ["Candidate", "Verdict", "Latency", "Reason"],
+      rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? `${p.reason}, through ${p.via}` : p.reason]),
+      notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== void 0)] : [], ...runnerNotes(facts)]
+    },
+    ...facts.fetch ? fetchSections(facts.fetch) : [],
+    ...facts.toolchain ? [toolchainSection(facts.toolchain)] : [],
+    {
+      heading: "Attempts",
+      header: ["Attempt", "First in line", "Outcome", "Duration", "Why it ended"],
+      rows: facts.attempts.map((a) => [
+        String(a.number),
+        a.first,
+        a.reason === "ok" ? "\u2705 ok" : `\u274C ${a.reason}`,
+        formatDuration(a.durationMs),
+        a.detail || "completed"
+      ])
+    },
+    {
+      heading: "Cache",
+      header: ["Restore", "Checked against go.sum", "Key", "Restored key", "Save"],
+      rows: [
+        [
+          joined(RESTORE_WORDS[facts.restore.state], formatSize(facts.restore.bytes), time(facts.restore.durationMs)),
+          facts.verify ? describeVerify(facts.verify) : "\u2014",
+          facts.cacheKey ?? "",
+          facts.restore.matchedKey ?? "\u2014",
+          facts.save ? joined(facts.save.why, formatSize(facts.save.bytes), time(facts.save.durationMs)) : "\u2014"
+        ]
+      ],
+      notes: facts.verify ? verifyNotes(facts.verify) : []
+    },
+    ...facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : []
+  ];
+  return { title, ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
+}
+function runnerNotes(facts) {
+  return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
+    (p) => p.failure === "tls" ? `\u26A0\uFE0F ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).` : `\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
+  );
+}
+function toolchainSection(t) {
+  return {
+    heading: "Toolchain",
+    header: ["Wanted", "Installed", "Source", "Time"],
+    rows: [[t.wanted, t.installed, t.source === "tool cache" ? "the runner\u2019s tool cache" : "fetched through the chain, now in the tool cache", formatDuration(t.durationMs)]],
+    notes: [`go.mod asks for ${t.wanted}: go finds it on PATH under that name, in this step and later ones, and fetches nothing.`]
+  };
+}
+function buildCacheSection(b, save) {
+  const restore = b.hit ? "\u2705 hit" : RESTORE_WORDS[b.state];
+  return {
+    heading: "Build cache",
+    header: ["Restore", "Restored key", "Save"],
+    rows: [[joined(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ?? "\u2014", save ?? "\u2014"]],
+    notes: b.warning ? [b.warning] : []
+  };
+}
+function describeVerify(v) {
+  const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
+  const outcome = v.discarded.length === 0 ? "all match" : `${v.discarded.length} discarded`;
+  return `${counted} in ${formatDuration(v.durationMs)}: ${outcome}`;
+}
+function verifyNotes(v) {
+  return [
+    ...v.discarded.map((d) => `\u26A0\uFE0F discarded: ${d.module} ${d.version}, ${d.why}; fetched again.`),
+    ...v.repaired > 0 ? [`.ziphash rewritten for ${v.repaired} zip${v.repaired === 1 ? "" : "s"} that matched go.sum (it was missing or wrong).`] : []
+  ];
+}
+function fetchSections(f) {
+  const totals = {
+    heading: "Fetch",
+    header: ["Files", "Zips", "Data", "Time", "go's requests (served)", "Retries", "Hedges", "Rejected (wrong bytes)", "Peak in flight"],
+    rows: [
+      [
+        `${f.files} of ${f.planned} planned`,
+        `${f.plannedZips} (go.sum has ${f.sumLines} lines)`,
+        formatSize(f.bytes),
+        formatDuration(f.durationMs),
+        `${f.requests} (${f.served})`,
+        String(f.retries),
+        String(f.hedges),
+        String(f.rejected),
+        String(f.peakLimit)
+      ]
+    ],
+    notes: [
+      ...f.extracted > 0 ? [`${f.extracted} of the zips were extracted as they were verified, so go did not extract them again.`] : [],
+      ...f.stopped ? [`The speculative fetch stopped early: ${f.stopped}; go fetched the rest.`] : [],
+      ...f.unresolved ? [`${f.unresolved} go.mod files could not be read for the plan; go fetched around them itself.`] : []
+    ]
+  };
+  const perCandidate = {
+    heading: "Fetch, by candidate",
+    header: ["Candidate", "Requests", "Data", "Served", "Failures", "Stalls", "Hedges won / lost", "Wrong bytes", "Moved"],
+    rows: f.candidates.map(({ candidate, stats: s, moved }) => [
+      candidate.display,
+      String(s.requests),
+      formatSize(s.bytes),
+      String(s.served),
+      String(s.failures),
+      String(s.stalls),
+      `${s.hedgesWon} / ${s.hedgesLost}`,
+      String(s.rejected),
+      moved ?? "\u2014"
+    ])
+  };
+  return [totals, perCandidate];
+}
+var cell = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+function table(header, rows) {
+  return [header, header.map(() => "---"), ...rows].map((r) => `| ${r.map(cell).join(" | ")} |`).join("\n");
+}
+function renderSummary(model) {
+  const parts = [`### ${model.title}`];
+  if (model.failure) parts.push("```text\n" + model.failure + "\n```");
+  for (const section of model.sections) {
+    parts.push(`#### ${section.heading}`);
+    if (section.rows.length > 0) parts.push(table(section.header, section.rows));
+    for (const note of section.notes ?? []) parts.push(`> ${note}`);
+    if (section.rows.length === 0 && !section.notes?.length) parts.push("_None._");
+  }
+  return parts.join("\n\n") + "\n";
+}
+function describeFailure(probes, attempts) {
+  const lines = [`go mod download failed after ${attempts.length} attempt${attempts.length === 1 ? "" : "s"}.`];
+  for (const probe of probes) {
+    const own = attempts.filter((a) => a.first === probe.candidate.display);
+    const tried = own.map((a) => `attempt ${a.number}: ${a.reason}${a.detail ? ` (${a.detail})` : ""}`);
+    lines.push(`- ${probe.candidate.display}: ${probe.verdict}, ${probe.reason}${tried.length ? `; ${tried.join("; ")}` : ""}`);
+  }
+  const last = attempts.at(-1);
+  if (last) lines.push(`Last error: ${last.reason}${last.detail ? `: ${last.detail}` : ""}`);
+  return lines.join("\n");
+}
+
+// src/download/stage.ts
+async function runDownload(options) {
+  const { fetch } = options;
+  const goproxyFor = (c) => fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c);
+  let fetchReport;
+  let result;
+  let error2;
+  try {
+    const ready = options.prepare ? await options.prepare() : true;
+    if (ready) result = await downloadWithRetries(
+      options.chain,
+      (c) => group(`go mod download (GOPROXY=${fetch ? "the local proxy|" : ""}${goproxyDisplay(c)})`, () => options.attempt(goproxyFor(c), fetch)),
+      {
+        retries: options.retries,
+        backoffMs: options.backoffMs,
+        onAttemptEnd: (record, next) => {
+          const how = `Attempt ${record.number} (${record.first} first): ${record.reason} after ${formatDuration(record.durationMs)}`;
+          if (record.reason === "ok") info(how);
+          else warning(`${how}${record.detail ? ` \u2014 ${record.detail}` : ""}${next ? `; next, ${next} first` : ""}`);
+        }
+      }
+    );
+  } catch (e) {
+    error2 = e;
+  } finally {
+    if (fetch) {
+      fetchReport = await fetch.finish();
+      info(describeFetch(fetchReport));
+    }
+  }
+  const withFetch = fetchReport ? { fetch: fetchReport } : {};
+  if (!result) return { ok: false, ran: false, attempts: [], chain: options.chain, ...withFetch, ...error2 ? { error: error2 } : {} };
+  for (const candidate of result.demoted) {
+    warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`);
+  }
+  const reordered = demote(result.chain, fetchReport?.troubled ?? []);
+  for (const moved of fetchReport?.candidates.filter((c) => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
+    warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`);
+  }
+  const chosen = result.ok ? reordered.chain.find((c) => !c.keyword)?.display : void 0;
+  return { ok: result.ok, ran: true, attempts: result.attempts, chain: reordered.chain, ...withFetch, ...chosen ? { chosen } : {} };
+}
+function describeFetch(f) {
+  const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : "";
+  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips, ${f.extracted} of them extracted for go; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`;
+}
+
 // src/probe/stage.ts
 init_core();
 
@@ -75370,486 +75895,9 @@ var HttpClient2 = class {
   }
 };
 
-// node_modules/is-network-error/index.js
-var objectToString = Object.prototype.toString;
-var isError3 = (value) => objectToString.call(value) === "[object Error]";
-var errorMessages = /* @__PURE__ */ new Set([
-  "network error",
-  // Chrome
-  "NetworkError when attempting to fetch resource.",
-  // Firefox
-  "The Internet connection appears to be offline.",
-  // Safari 16
-  "Network request failed",
-  // `cross-fetch`
-  "fetch failed",
-  // Undici (Node.js)
-  "terminated",
-  // Undici (Node.js)
-  " A network error occurred.",
-  // Bun (WebKit)
-  "Network connection lost"
-  // Cloudflare Workers (fetch)
-]);
-function isNetworkError(error2) {
-  const isValid = error2 && isError3(error2) && error2.name === "TypeError" && typeof error2.message === "string";
-  if (!isValid) {
-    return false;
-  }
-  const { message, stack } = error2;
-  if (message === "Load failed" || message.startsWith("Load failed (") && message.endsWith(")")) {
-    return stack === void 0 || "__sentry_captured__" in error2;
-  }
-  if (message.startsWith("error sending request for url")) {
-    return true;
-  }
-  if (message === "Failed to fetch" || message.startsWith("Failed to fetch (") && message.endsWith(")")) {
-    return true;
-  }
-  return errorMessages.has(message);
-}
-
-// node_modules/p-retry/index.js
-function validateRetries(retries) {
-  if (typeof retries === "number") {
-    if (retries < 0) {
-      throw new TypeError("Expected `retries` to be a non-negative number.");
-    }
-    if (Number.isNaN(retries)) {
-      throw new TypeError("Expected `retries` to be a valid number or Infinity, got NaN.");
-    }
-    if (Number.isFinite(retries) && !Number.isInteger(retries)) {
-      throw new TypeError("Expected `retries` to be a non-negative integer or Infinity.");
-    }
-  } else if (retries !== void 0) {
-    throw new TypeError("Expected `retries` to be a number or Infinity.");
-  }
-}
-function validateNumberOption(name, value, { allowInfinity = false } = {}) {
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? " or Infinity" : ""}.`);
-  }
-  if (!allowInfinity && !Number.isFinite(value)) {
-    throw new TypeError(`Expected \`${name}\` to be a finite number.`);
-  }
-  if (value < 0) {
-    throw new TypeError(`Expected \`${name}\` to be \u2265 0.`);
-  }
-}
-function validateOption(name, value, type) {
-  if (value === void 0 || value === null) {
-    return;
-  }
-  if (typeof value !== type) {
-    throw new TypeError(`Expected \`${name}\` to be a ${type}.`);
-  }
-}
-function validateSignal(value) {
-  if (value === void 0 || value === null) {
-    return;
-  }
-  if (typeof value.throwIfAborted !== "function" || typeof value.addEventListener !== "function" || typeof value.removeEventListener !== "function") {
-    throw new TypeError("Expected `signal` to be an AbortSignal.");
-  }
-}
-var AbortError3 = class _AbortError extends Error {
-  constructor(message) {
-    super(typeof message === "string" ? message : void 0);
-    this.name = "AbortError";
-    if (message instanceof Error) {
-      this.originalError = message;
-      ({ message } = message);
-    } else {
-      this.originalError = new Error(message);
-      ({ message } = this.originalError);
-      Error.captureStackTrace?.(this.originalError, _AbortError);
-    }
-    this.message = message;
-  }
-};
-var maximumDelay = 2 ** 31 - 1;
-function calculateDelay(retriesConsumed, options) {
-  if (options.minTimeout === 0) {
-    return 0;
-  }
-  const attempt = retriesConsumed + 1;
-  const random = options.randomize ? Math.random() + 1 : 1;
-  const timeout = Math.round(random * options.minTimeout * options.factor ** (attempt - 1));
-  return Math.min(timeout, Math.ceil(options.maxTimeout), maximumDelay);
-}
-function calculateRemainingTime(start, max) {
-  return Number.isFinite(max) ? max - (performance.now() - start) : max;
-}
-async function delayForRetry(delay4, options) {
-  if (delay4 <= 0) {
-    return;
-  }
-  await new Promise((resolve3, reject) => {
-    const onAbort = () => {
-      clearTimeout(timeoutToken);
-      reject(options.signal.reason);
-    };
-    const timeoutToken = setTimeout(() => {
-      options.signal?.removeEventListener("abort", onAbort);
-      resolve3();
-    }, delay4);
-    if (options.unref) {
-      timeoutToken.unref?.();
-    }
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-function stringifyThrownValue(value) {
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-function unwrapAbortError(error2) {
-  let cause = error2;
-  while (cause instanceof AbortError3 && cause.originalError instanceof Error) {
-    cause = cause.originalError;
-  }
-  return cause;
-}
-async function onAttemptFailure({ error: error2, attemptNumber, retriesConsumed, startTime, options }) {
-  const abortIfNeeded = () => {
-    options.signal?.throwIfAborted();
-  };
-  const normalizedError = error2 instanceof Error ? error2 : new TypeError(`Non-error was thrown: "${stringifyThrownValue(error2)}". You should only throw errors.`);
-  abortIfNeeded();
-  if (normalizedError instanceof AbortError3) {
-    throw unwrapAbortError(normalizedError);
-  }
-  const retriesLeft = options.retries - retriesConsumed;
-  const isRetriableError = !(normalizedError instanceof TypeError) || isNetworkError(normalizedError);
-  const timeLeft = calculateRemainingTime(startTime, options.maxRetryTime);
-  const delayTime = isRetriableError && timeLeft > 0 && retriesLeft > 0 ? calculateDelay(retriesConsumed, options) : 0;
-  const consumeRetryContext = Object.freeze({
-    error: normalizedError,
-    attemptNumber,
-    retriesLeft,
-    retriesConsumed,
-    retryDelay: delayTime
-  });
-  const consumeRetry = await options.shouldConsumeRetry(consumeRetryContext) ?? true;
-  abortIfNeeded();
-  const effectiveDelay = consumeRetry ? delayTime : 0;
-  const context3 = Object.freeze({
-    error: normalizedError,
-    attemptNumber,
-    retriesLeft,
-    retriesConsumed,
-    retryDelay: effectiveDelay
-  });
-  await options.onFailedAttempt(context3);
-  abortIfNeeded();
-  const remainingTime = calculateRemainingTime(startTime, options.maxRetryTime);
-  if (!isRetriableError || remainingTime <= 0 || retriesLeft <= 0) {
-    throw normalizedError;
-  }
-  const shouldRetry = await options.shouldRetry(context3);
-  abortIfNeeded();
-  if (!shouldRetry) {
-    throw normalizedError;
-  }
-  const remainingTimeAfterShouldRetry = calculateRemainingTime(startTime, options.maxRetryTime);
-  if (remainingTimeAfterShouldRetry <= 0) {
-    throw normalizedError;
-  }
-  if (!consumeRetry) {
-    return false;
-  }
-  await delayForRetry(Math.min(effectiveDelay, remainingTimeAfterShouldRetry), options);
-  return true;
-}
-async function pRetry(input, options = {}) {
-  options = { ...options };
-  options.retries ??= 10;
-  validateRetries(options.retries);
-  if (Object.hasOwn(options, "forever")) {
-    throw new Error("The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.");
-  }
-  options.factor ??= 2;
-  options.minTimeout ??= 1e3;
-  options.maxTimeout ??= Infinity;
-  options.maxRetryTime ??= Infinity;
-  options.randomize ??= false;
-  options.onFailedAttempt ??= () => {
-  };
-  options.shouldRetry ??= () => true;
-  options.shouldConsumeRetry ??= () => true;
-  validateOption("onFailedAttempt", options.onFailedAttempt, "function");
-  validateOption("shouldRetry", options.shouldRetry, "function");
-  validateOption("shouldConsumeRetry", options.shouldConsumeRetry, "function");
-  validateOption("randomize", options.randomize, "boolean");
-  validateOption("unref", options.unref, "boolean");
-  validateSignal(options.signal);
-  validateNumberOption("factor", options.factor);
-  validateNumberOption("minTimeout", options.minTimeout);
-  validateNumberOption("maxTimeout", options.maxTimeout, { allowInfinity: true });
-  validateNumberOption("maxRetryTime", options.maxRetryTime, { allowInfinity: true });
-  if (options.factor === 0) {
-    options.factor = 1;
-  }
-  options.signal?.throwIfAborted();
-  let attemptNumber = 0;
-  let retriesConsumed = 0;
-  const startTime = performance.now();
-  while (retriesConsumed <= options.retries) {
-    attemptNumber++;
-    try {
-      options.signal?.throwIfAborted();
-      const result = await input(attemptNumber);
-      options.signal?.throwIfAborted();
-      return result;
-    } catch (error2) {
-      if (await onAttemptFailure({
-        error: error2,
-        attemptNumber,
-        retriesConsumed,
-        startTime,
-        options
-      })) {
-        retriesConsumed++;
-      }
-    }
-  }
-  throw new Error("Retry attempts exhausted without throwing an error.");
-}
-
-// src/retry.ts
-import { setTimeout as sleep4 } from "node:timers/promises";
-var AttemptFailed = class extends Error {
-  constructor(classification) {
-    super(`${classification.reason}: ${classification.detail}`);
-    this.name = "AttemptFailed";
-  }
-};
-function nextChain(chain, classification) {
-  if (classification.next === "rotate") return rotateChain(chain, 1);
-  if (classification.next === "drop-first") {
-    const rest = chain.slice(1);
-    return rest.length > 0 ? rest : void 0;
-  }
-  return void 0;
-}
-async function downloadWithRetries(initial, runOne, options) {
-  const attempts = [];
-  const timesFirst = /* @__PURE__ */ new Map();
-  let chain = initial;
-  let tried = initial;
-  let failedRequests = [];
-  try {
-    await pRetry(
-      async (number) => {
-        const first = chain[0]?.spec ?? "";
-        const before = timesFirst.get(first) ?? 0;
-        timesFirst.set(first, before + 1);
-        await sleep4(backoffDelay(before, options.backoffMs));
-        tried = chain;
-        const outcome = await runOne(chain).catch((e) => {
-          throw new AbortError3(e);
-        });
-        const classification = classify(outcome);
-        const record = {
-          number,
-          first: chain[0]?.display ?? "",
-          reason: classification.reason,
-          detail: classification.detail,
-          durationMs: outcome.durationMs,
-          zips: outcome.zips
-        };
-        attempts.push(record);
-        if (classification.next === "done") {
-          failedRequests = outcome.failedRequests;
-          options.onAttemptEnd?.(record, void 0);
-          return;
-        }
-        const next = nextChain(chain, classification);
-        const last = next === void 0 || number > options.retries;
-        options.onAttemptEnd?.(record, last ? void 0 : next?.[0]?.display);
-        if (next === void 0) throw new AbortError3(new AttemptFailed(classification));
-        chain = next;
-        throw new AttemptFailed(classification);
-      },
-      // Backoff is paid in the attempt itself, where it is known whether the candidate is fresh.
-      { retries: options.retries, minTimeout: 0 }
-    );
-    return { ok: true, attempts, ...demote(tried, candidatesOf(tried, failedRequests)) };
-  } catch (e) {
-    if (!(e instanceof AttemptFailed)) throw e;
-    return { ok: false, attempts, chain: tried, demoted: [] };
-  }
-}
-
 // src/report.ts
 init_core();
 import { appendFile as appendFile2 } from "node:fs/promises";
-
-// src/summary.ts
-var VERDICT = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", slow: "\u{1F422} too slow", "not probed": "\u2796 not probed" };
-var RESTORE_WORDS = {
-  exact: "\u2705 hit",
-  partial: "\u{1F7E1} partial (restored by prefix)",
-  miss: "miss",
-  disabled: "off",
-  unavailable: "no cache service",
-  failed: "\u26A0\uFE0F restore failed",
-  "timed-out": "\u26A0\uFE0F restore timed out"
-};
-var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
-var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
-var joined = (...parts) => parts.filter(Boolean).join(", ");
-function buildSummary(facts) {
-  const modules = facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0);
-  const title = facts.ok ? `\u2705 Go modules ready: ${modules} downloaded${facts.chosen ? ` through ${facts.chosen}` : ""}` : "\u274C Go modules could not be downloaded";
-  const sections = [
-    {
-      heading: "Result",
-      header: ["Chosen proxy", "Exported GOPROXY", "Modules downloaded", "Attempts"],
-      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", String(modules), String(facts.attempts.length)]],
-      notes: facts.laterSteps ? [facts.laterSteps] : []
-    },
-    {
-      heading: "Proxies",
-      header: ["Candidate", "Verdict", "Latency", "Reason"],
-      rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? `${p.reason}, through ${p.via}` : p.reason]),
-      notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== void 0)] : [], ...runnerNotes(facts)]
-    },
-    ...facts.fetch ? fetchSections(facts.fetch) : [],
-    ...facts.toolchain ? [toolchainSection(facts.toolchain)] : [],
-    {
-      heading: "Attempts",
-      header: ["Attempt", "First in line", "Outcome", "Duration", "Why it ended"],
-      rows: facts.attempts.map((a) => [
-        String(a.number),
-        a.first,
-        a.reason === "ok" ? "\u2705 ok" : `\u274C ${a.reason}`,
-        formatDuration(a.durationMs),
-        a.detail || "completed"
-      ])
-    },
-    {
-      heading: "Cache",
-      header: ["Restore", "Checked against go.sum", "Key", "Restored key", "Save"],
-      rows: [
-        [
-          joined(RESTORE_WORDS[facts.restore.state], formatSize(facts.restore.bytes), time(facts.restore.durationMs)),
-          facts.verify ? describeVerify(facts.verify) : "\u2014",
-          facts.cacheKey ?? "",
-          facts.restore.matchedKey ?? "\u2014",
-          facts.save ? joined(facts.save.why, formatSize(facts.save.bytes), time(facts.save.durationMs)) : "\u2014"
-        ]
-      ],
-      notes: facts.verify ? verifyNotes(facts.verify) : []
-    },
-    ...facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : []
-  ];
-  return { title, ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
-}
-function runnerNotes(facts) {
-  return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
-    (p) => p.failure === "tls" ? `\u26A0\uFE0F ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).` : `\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
-  );
-}
-function toolchainSection(t) {
-  return {
-    heading: "Toolchain",
-    header: ["Wanted", "Installed", "Source", "Time"],
-    rows: [[t.wanted, t.installed, t.source === "tool cache" ? "the runner\u2019s tool cache" : "fetched through the chain, now in the tool cache", formatDuration(t.durationMs)]],
-    notes: [`go.mod asks for ${t.wanted}: go finds it on PATH under that name, in this step and later ones, and fetches nothing.`]
-  };
-}
-function buildCacheSection(b, save) {
-  const restore = b.hit ? "\u2705 hit" : RESTORE_WORDS[b.state];
-  return {
-    heading: "Build cache",
-    header: ["Restore", "Restored key", "Save"],
-    rows: [[joined(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ?? "\u2014", save ?? "\u2014"]],
-    notes: b.warning ? [b.warning] : []
-  };
-}
-function describeVerify(v) {
-  const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
-  const outcome = v.discarded.length === 0 ? "all match" : `${v.discarded.length} discarded`;
-  return `${counted} in ${formatDuration(v.durationMs)}: ${outcome}`;
-}
-function verifyNotes(v) {
-  return [
-    ...v.discarded.map((d) => `\u26A0\uFE0F discarded: ${d.module} ${d.version}, ${d.why}; fetched again.`),
-    ...v.repaired > 0 ? [`.ziphash rewritten for ${v.repaired} zip${v.repaired === 1 ? "" : "s"} that matched go.sum (it was missing or wrong).`] : []
-  ];
-}
-function fetchSections(f) {
-  const totals = {
-    heading: "Fetch",
-    header: ["Files", "Zips", "Data", "Time", "go's requests (served)", "Retries", "Hedges", "Rejected (wrong bytes)", "Peak in flight"],
-    rows: [
-      [
-        `${f.files} of ${f.planned} planned`,
-        `${f.plannedZips} (go.sum has ${f.sumLines} lines)`,
-        formatSize(f.bytes),
-        formatDuration(f.durationMs),
-        `${f.requests} (${f.served})`,
-        String(f.retries),
-        String(f.hedges),
-        String(f.rejected),
-        String(f.peakLimit)
-      ]
-    ],
-    notes: [
-      ...f.extracted > 0 ? [`${f.extracted} of the zips were extracted as they were verified, so go did not extract them again.`] : [],
-      ...f.stopped ? [`The speculative fetch stopped early: ${f.stopped}; go fetched the rest.`] : [],
-      ...f.unresolved ? [`${f.unresolved} go.mod files could not be read for the plan; go fetched around them itself.`] : []
-    ]
-  };
-  const perCandidate = {
-    heading: "Fetch, by candidate",
-    header: ["Candidate", "Requests", "Data", "Served", "Failures", "Stalls", "Hedges won / lost", "Wrong bytes", "Moved"],
-    rows: f.candidates.map(({ candidate, stats: s, moved }) => [
-      candidate.display,
-      String(s.requests),
-      formatSize(s.bytes),
-      String(s.served),
-      String(s.failures),
-      String(s.stalls),
-      `${s.hedgesWon} / ${s.hedgesLost}`,
-      String(s.rejected),
-      moved ?? "\u2014"
-    ])
-  };
-  return [totals, perCandidate];
-}
-var cell = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
-function table(header, rows) {
-  return [header, header.map(() => "---"), ...rows].map((r) => `| ${r.map(cell).join(" | ")} |`).join("\n");
-}
-function renderSummary(model) {
-  const parts = [`### ${model.title}`];
-  if (model.failure) parts.push("```text\n" + model.failure + "\n```");
-  for (const section of model.sections) {
-    parts.push(`#### ${section.heading}`);
-    if (section.rows.length > 0) parts.push(table(section.header, section.rows));
-    for (const note of section.notes ?? []) parts.push(`> ${note}`);
-    if (section.rows.length === 0 && !section.notes?.length) parts.push("_None._");
-  }
-  return parts.join("\n\n") + "\n";
-}
-function describeFailure(probes, attempts) {
-  const lines = [`go mod download failed after ${attempts.length} attempt${attempts.length === 1 ? "" : "s"}.`];
-  for (const probe of probes) {
-    const own = attempts.filter((a) => a.first === probe.candidate.display);
-    const tried = own.map((a) => `attempt ${a.number}: ${a.reason}${a.detail ? ` (${a.detail})` : ""}`);
-    lines.push(`- ${probe.candidate.display}: ${probe.verdict}, ${probe.reason}${tried.length ? `; ${tried.join("; ")}` : ""}`);
-  }
-  const last = attempts.at(-1);
-  if (last) lines.push(`Last error: ${last.reason}${last.detail ? `: ${last.detail}` : ""}`);
-  return lines.join("\n");
-}
-
-// src/report.ts
 async function writeReport(facts, secrets) {
   const mask = (text) => maskSecrets(text, secrets);
   setOutput("proxy", mask(facts.chosen ?? ""));
@@ -76206,44 +76254,22 @@ async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
     chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
     facts.sumdb ? sumdbRelay(facts.sumdb) : void 0
   );
-  const goproxyFor = (c) => fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c);
-  let result;
-  try {
-    if (ctx.toolchain.switches && !facts.toolchain) {
-      const provided = await provideToolchain(ctx, chain, attempt);
-      if (!provided) return chain;
-    }
-    result = await downloadWithRetries(
-      chain,
-      (c) => group(`go mod download (GOPROXY=${fetch ? "the local proxy|" : ""}${goproxyDisplay(c)})`, () => attempt(goproxyFor(c), fetch)),
-      {
-        retries: settings.retries,
-        backoffMs: BACKOFF_MS,
-        onAttemptEnd: (record, next) => {
-          const how = `Attempt ${record.number} (${record.first} first): ${record.reason} after ${formatDuration(record.durationMs)}`;
-          if (record.reason === "ok") info(how);
-          else warning(`${how}${record.detail ? ` \u2014 ${record.detail}` : ""}${next ? `; next, ${next} first` : ""}`);
-        }
-      }
-    );
-  } finally {
-    if (fetch) {
-      facts.fetch = await fetch.finish();
-      info(describeFetch(facts.fetch));
-    }
-  }
-  facts.attempts = [...facts.attempts, ...result.attempts];
-  facts.ok = result.ok;
-  for (const candidate of result.demoted) {
-    warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`);
-  }
-  const reordered = demote(result.chain, facts.fetch?.troubled ?? []);
-  for (const moved of facts.fetch?.candidates.filter((c) => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
-    warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`);
-  }
-  if (result.ok) facts.chosen = reordered.chain.find((c) => !c.keyword)?.display;
-  else facts.failure = describeFailure(facts.probes, facts.attempts);
-  return reordered.chain;
+  const download2 = await runDownload({
+    chain,
+    ...fetch ? { fetch } : {},
+    attempt,
+    retries: settings.retries,
+    backoffMs: BACKOFF_MS,
+    ...ctx.toolchain.switches && !facts.toolchain ? { prepare: () => provideToolchain(ctx, chain, attempt) } : {}
+  });
+  if (download2.fetch) facts.fetch = download2.fetch;
+  if (download2.error) throw download2.error;
+  if (!download2.ran) return chain;
+  facts.attempts = [...facts.attempts, ...download2.attempts];
+  facts.ok = download2.ok;
+  if (download2.chosen) facts.chosen = download2.chosen;
+  if (!download2.ok) facts.failure = describeFailure(facts.probes, facts.attempts);
+  return download2.chain;
 }
 async function provideToolchain(ctx, chain, attempt) {
   const { env, settings, facts } = ctx;
@@ -76283,10 +76309,6 @@ async function startFetchStage(ctx, candidates, sumLines, isPrivate) {
     backoffMs: FETCH_BACKOFF_MS,
     stallTimeoutMs: ctx.settings.stallTimeoutMs
   });
-}
-function describeFetch(f) {
-  const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : "";
-  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips, ${f.extracted} of them extracted for go; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`;
 }
 function describeRestore(restore) {
   return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`;

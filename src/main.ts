@@ -16,20 +16,20 @@ import { secretsIn } from './credentials.ts'
 import { type DependencyFiles, readDependencyFiles } from './depfiles.ts'
 import { formatDuration } from './duration.ts'
 import { findGo, type GoEnv, processEnv, readGoEnv } from './goenv.ts'
-import { type Candidate, demote, goproxyDisplay, goproxyValue } from './goproxy.ts'
+import { type Candidate, goproxyDisplay, goproxyValue } from './goproxy.ts'
 import type { SumLine } from './gosum.ts'
 import { sumdbRelay } from './sumdb.ts'
 import { candidatesFrom, parseSettings, type Settings } from './inputs.ts'
 import { privateMatcher } from './private.ts'
-import { type FetchOptions, type FetchReport, type FetchStage, startFetch } from './fetch/stage.ts'
+import { type FetchOptions, type FetchStage, startFetch } from './fetch/stage.ts'
+import { runDownload } from './download/stage.ts'
 import { readProject } from './fetch/resolve.ts'
 import type { ProbeResult } from './probe/probe.ts'
 import { runProbe } from './probe/stage.ts'
 import { killTreesOnSignals } from './process.ts'
 import { HttpClient, loadNetworkView, networkSecrets } from './net/client.ts'
-import { type DownloadResult, downloadWithRetries } from './retry.ts'
 import { writeReport } from './report.ts'
-import { describeFailure, describeVerify, formatSize, type RunFacts } from './summary.ts'
+import { describeFailure, describeVerify, type RunFacts } from './summary.ts'
 import { chooseToolchain, type ToolchainChoice, toolchainProblem, userToolchain } from './toolchain/select.ts'
 import { fetchToolchain, type ToolchainReport, toolchainFromToolCache } from './toolchain/provide.ts'
 import { buildsFromVendor, hasModulesTxt, vendorConsistent } from './vendor.ts'
@@ -291,45 +291,22 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
     chain.flatMap(c => healthy.filter(p => p.candidate === c).map(p => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
     facts.sumdb ? sumdbRelay(facts.sumdb) : undefined
   )
-  const goproxyFor = (c: Candidate[]) => (fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c))
-  let result: DownloadResult
-  try {
-    if (ctx.toolchain.switches && !facts.toolchain) {
-      const provided = await provideToolchain(ctx, chain, attempt)
-      if (!provided) return chain
-    }
-    result = await downloadWithRetries(
-      chain,
-      c => core.group(`go mod download (GOPROXY=${fetch ? 'the local proxy|' : ''}${goproxyDisplay(c)})`, () => attempt(goproxyFor(c), fetch)),
-      {
-        retries: settings.retries,
-        backoffMs: BACKOFF_MS,
-        onAttemptEnd: (record, next) => {
-          const how = `Attempt ${record.number} (${record.first} first): ${record.reason} after ${formatDuration(record.durationMs)}`
-          if (record.reason === 'ok') core.info(how)
-          else core.warning(`${how}${record.detail ? ` — ${record.detail}` : ''}${next ? `; next, ${next} first` : ''}`)
-        }
-      }
-    )
-  } finally {
-    if (fetch) {
-      facts.fetch = await fetch.finish()
-      core.info(describeFetch(facts.fetch))
-    }
-  }
-  facts.attempts = [...facts.attempts, ...result.attempts]
-  facts.ok = result.ok
-  for (const candidate of result.demoted) {
-    core.warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`)
-  }
-  // A candidate that misbehaved for the fetch goes behind the others for later steps too.
-  const reordered = demote(result.chain, facts.fetch?.troubled ?? [])
-  for (const moved of facts.fetch?.candidates.filter(c => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
-    core.warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`)
-  }
-  if (result.ok) facts.chosen = reordered.chain.find(c => !c.keyword)?.display
-  else facts.failure = describeFailure(facts.probes, facts.attempts)
-  return reordered.chain
+  const download = await runDownload({
+    chain,
+    ...(fetch ? { fetch } : {}),
+    attempt,
+    retries: settings.retries,
+    backoffMs: BACKOFF_MS,
+    ...(ctx.toolchain.switches && !facts.toolchain ? { prepare: () => provideToolchain(ctx, chain, attempt) } : {})
+  })
+  if (download.fetch) facts.fetch = download.fetch
+  if (download.error) throw download.error
+  if (!download.ran) return chain
+  facts.attempts = [...facts.attempts, ...download.attempts]
+  facts.ok = download.ok
+  if (download.chosen) facts.chosen = download.chosen
+  if (!download.ok) facts.failure = describeFailure(facts.probes, facts.attempts)
+  return download.chain
 }
 
 /**
@@ -381,11 +358,6 @@ async function startFetchStage(ctx: RunContext, candidates: FetchOptions['candid
     backoffMs: FETCH_BACKOFF_MS,
     stallTimeoutMs: ctx.settings.stallTimeoutMs
   })
-}
-
-function describeFetch(f: FetchReport): string {
-  const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : ''
-  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips, ${f.extracted} of them extracted for go; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`
 }
 
 function describeRestore(restore: RestoreReport): string {

@@ -1,0 +1,86 @@
+// The download stage: go mod download, watched, retried and failed over along the chain, with
+// the local proxy (when the fetch runs) in front of it; then the chain to hand to later steps,
+// with every candidate that misbehaved moved behind the others. It logs its own lines and
+// returns its report; the fetch stage, started earlier, is finished here whatever happens.
+import * as core from '@actions/core'
+import type { AttemptOutcome } from '../attempt.ts'
+import { formatDuration } from '../duration.ts'
+import type { FetchReport, FetchStage } from '../fetch/stage.ts'
+import { type Candidate, demote, goproxyDisplay, goproxyValue } from '../goproxy.ts'
+import { type AttemptRecord, downloadWithRetries } from '../retry.ts'
+import { formatSize } from '../summary.ts'
+
+export interface DownloadOptions {
+  /** The chain in the order to try, after the probe. */
+  chain: Candidate[]
+  /** The local proxy and the speculative fetch behind it, when they run. */
+  fetch?: FetchStage
+  /** One run of go mod download with GOPROXY set to `goproxy`. */
+  attempt: (goproxy: string, fetch?: FetchStage) => Promise<AttemptOutcome>
+  retries: number
+  backoffMs: number
+  /** What must be in place before go runs (the toolchain it switches to); false ends the stage without an attempt. */
+  prepare?: () => Promise<boolean>
+}
+
+export interface DownloadReport {
+  ok: boolean
+  /** False when `prepare` failed, or an attempt could not run at all (`error`). */
+  ran: boolean
+  /** What kept an attempt from running (go missing, say): the run fails with it, the fetch's report kept. */
+  error?: Error
+  attempts: AttemptRecord[]
+  fetch?: FetchReport
+  /** The chain for later steps: candidates that answered go with errors, or misbehaved for the fetch, behind the others. */
+  chain: Candidate[]
+  /** The first URL candidate of that chain, after a successful download. */
+  chosen?: string
+}
+
+export async function runDownload(options: DownloadOptions): Promise<DownloadReport> {
+  const { fetch } = options
+  const goproxyFor = (c: Candidate[]) => (fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c))
+  let fetchReport: FetchReport | undefined
+  let result: Awaited<ReturnType<typeof downloadWithRetries>> | undefined
+  let error: Error | undefined
+  try {
+    const ready = options.prepare ? await options.prepare() : true
+    if (ready) result = await downloadWithRetries(
+      options.chain,
+      c => core.group(`go mod download (GOPROXY=${fetch ? 'the local proxy|' : ''}${goproxyDisplay(c)})`, () => options.attempt(goproxyFor(c), fetch)),
+      {
+        retries: options.retries,
+        backoffMs: options.backoffMs,
+        onAttemptEnd: (record, next) => {
+          const how = `Attempt ${record.number} (${record.first} first): ${record.reason} after ${formatDuration(record.durationMs)}`
+          if (record.reason === 'ok') core.info(how)
+          else core.warning(`${how}${record.detail ? ` — ${record.detail}` : ''}${next ? `; next, ${next} first` : ''}`)
+        }
+      }
+    )
+  } catch (e) {
+    error = e as Error
+  } finally {
+    if (fetch) {
+      fetchReport = await fetch.finish()
+      core.info(describeFetch(fetchReport))
+    }
+  }
+  const withFetch = fetchReport ? { fetch: fetchReport } : {}
+  if (!result) return { ok: false, ran: false, attempts: [], chain: options.chain, ...withFetch, ...(error ? { error } : {}) }
+  for (const candidate of result.demoted) {
+    core.warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`)
+  }
+  // A candidate that misbehaved for the fetch goes behind the others for later steps too.
+  const reordered = demote(result.chain, fetchReport?.troubled ?? [])
+  for (const moved of fetchReport?.candidates.filter(c => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
+    core.warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`)
+  }
+  const chosen = result.ok ? reordered.chain.find(c => !c.keyword)?.display : undefined
+  return { ok: result.ok, ran: true, attempts: result.attempts, chain: reordered.chain, ...withFetch, ...(chosen ? { chosen } : {}) }
+}
+
+function describeFetch(f: FetchReport): string {
+  const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : ''
+  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips, ${f.extracted} of them extracted for go; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`
+}
