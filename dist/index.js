@@ -71646,6 +71646,10 @@ var init_cache3 = __esm({
   }
 });
 
+// src/young-generation.ts
+import v8 from "node:v8";
+v8.setFlagsFromString("--semi-space-growth-factor=1");
+
 // src/main.ts
 init_core();
 import { existsSync as existsSync9, readdirSync as readdirSync4 } from "node:fs";

@@ -22010,6 +22010,10 @@ var require_src = __commonJS({
   }
 });
 
+// src/young-generation.ts
+import v8 from "node:v8";
+v8.setFlagsFromString("--semi-space-growth-factor=1");
+
 // src/later/job-proxy.ts
 import { rmSync, writeFileSync, renameSync } from "node:fs";
 import { text } from "node:stream/consumers";

@@ -4,6 +4,7 @@
 // files go.sum names only after they matched it. It writes nothing to the job's log; it
 // reports to a file the post step reads, and ends when the post step stops it, when it has
 // been idle for the configured time, or when the runner process that started the step is gone.
+import '../young-generation.ts'
 import { rmSync, writeFileSync, renameSync } from 'node:fs'
 import { text } from 'node:stream/consumers'
 import path from 'node:path'
