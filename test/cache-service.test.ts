@@ -1,7 +1,10 @@
 // The module cache through a real cache service (act's, on loopback) with @actions/cache's
 // real client and tar: what is saved, under which key, what a later run gets back, and what
 // it trusts of it.
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -197,6 +200,44 @@ describe('a cache service that misbehaves', () => {
     // extract into the module cache later, nor to log once the service finally lets go.
     expect(processesWithEnv(`GOMODCACHE=${run.modcache}`)).toEqual([])
     expect(await outputWhile(proxies.closeAll)).not.toMatch(/cache|restore/i)
+  })
+
+  it("refuses a chunk of a large entry (HTTP 500): the save is reported failed, and the library's stray error ends no process of the step's", async () => {
+    // Reserves the entry, answers the first chunk 500 and never reads the second: the library
+    // returns the reserved id as if it had saved, closes the archive while the second chunk is
+    // still read from it, and throws that read's EBADF later, from an event handler, where
+    // nothing can catch it (in the step's own process, it ended the step).
+    const ranges: string[] = []
+    const service = http.createServer((request, response) => {
+      if (request.method === 'POST' && request.url?.endsWith('/caches')) {
+        request.resume()
+        request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ cacheId: 7 })))
+      } else if (request.method === 'PATCH') {
+        const range = String(request.headers['content-range'])
+        ranges.push(range)
+        if (!range.startsWith('bytes 0-')) return request.pause()
+        request.resume()
+        request.on('end', () => response.writeHead(500).end())
+      } else response.writeHead(404).end()
+    })
+    await new Promise<void>(resolve => service.listen(0, '127.0.0.1', resolve))
+    const root = mkdtempSync(path.join(os.tmpdir(), 'large-entry-'))
+    mkdirSync(path.join(root, 'cache', 'download'), { recursive: true })
+    // More than one 32 MiB chunk, however well the archive compresses.
+    writeFileSync(path.join(root, 'cache', 'download', 'large'), randomBytes(40 << 20))
+    const saved = { ...process.env }
+    Object.assign(process.env, cacheEnv(`http://127.0.0.1:${(service.address() as AddressInfo).port}/`), { GITHUB_WORKSPACE: root })
+    try {
+      const report = await saveEntry(moduleStash(root), 'go-mod-large', ['cache/download'], 30_000)
+      expect(report).toMatchObject({ state: 'failed', why: 'not saved (the log says why)' })
+      expect(ranges.length).toBeGreaterThanOrEqual(2)
+      // The stray error has had time to be thrown: this process is still here to see it was not.
+      await sleep(500)
+    } finally {
+      process.env = saved
+      service.closeAllConnections()
+      await new Promise(resolve => service.close(resolve))
+    }
   })
 })
 

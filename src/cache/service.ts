@@ -1,5 +1,5 @@
-// The cache service: restore and save through @actions/cache, by way of the staging folder,
-// neither of which may fail the job or hang it.
+// The cache service: restore and save through @actions/cache, each in a process of its own, by
+// way of the staging folder; neither may fail the job or hang it.
 import { fileURLToPath } from 'node:url'
 import { treeBytes } from '../files.ts'
 import { processEnv } from '../goenv.ts'
@@ -27,13 +27,18 @@ export interface SaveReport {
   bytes?: number
 }
 
-/** Starts the restore process's line that carries the result; everything else it prints is the log. */
-export const RESULT_MARKER = 'go-mod-download restore result: '
+/** Starts the line of a restore or save process that carries its result; everything else it prints is the log. */
+export const RESULT_MARKER = 'go-mod-download cache result: '
 
 export interface RestoreResult {
   /** False when @actions/cache finds no usable service: nothing was restored. */
   available: boolean
   matchedKey: string | null
+}
+
+export interface SaveResult {
+  /** The entry's id, or -1 when @actions/cache did not save it (it logged why). */
+  id: number
 }
 
 const UNAVAILABLE = 'The cache service is not available here; going on without a cache.'
@@ -87,12 +92,10 @@ export async function saveEntry(stash: Stash, key: string, paths: string[], limi
     const staging = await claimStaging(stash.staging)
     try {
       const bytes = await stage(stash.root, staging.dir, paths)
-      // saveCache logs its own failures (a key another job saved first among them) and returns -1.
-      // Loaded only now, when the fetch is over: see serviceConfigured.
-      const cache = await import('@actions/cache')
-      const id = await withDeadline(cache.saveCache([staging.dir], key), limitMs, 'Cache save')
+      const { result, log } = await inChild<SaveResult>(SAVE_ENTRY, [staging.dir, key], limitMs, 'Cache save')
       const durationMs = performance.now() - started
-      if (id === -1) return { state: 'failed', why: 'not saved (the log says why)', durationMs }
+      // Once the entry is reserved, saveCache returns its id even when the upload then failed; it says so only in the log.
+      if (result.id === -1 || log.some(line => /^::(warning|error)::Failed to save/.test(line))) return { state: 'failed', why: 'not saved (the log says why)', durationMs }
       return { state: 'saved', why: 'saved', durationMs, bytes }
     } finally {
       await staging.release()
@@ -102,35 +105,48 @@ export async function saveEntry(stash: Stash, key: string, paths: string[], limi
   }
 }
 
-// Bundled, this module is dist/index.js beside dist/restore.js; from source (tests), src/cache/restore-process.ts.
-const RESTORE_ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './restore-process.ts' : './restore.js', import.meta.url))
+// Bundled, this module is part of dist/index.js beside dist/restore.js and dist/save.js; from source (tests), beside the .ts entries.
+const fromSource = import.meta.url.endsWith('.ts')
+const RESTORE_ENTRY = fileURLToPath(new URL(fromSource ? './restore-process.ts' : './restore.js', import.meta.url))
+const SAVE_ENTRY = fileURLToPath(new URL(fromSource ? './save-process.ts' : './save.js', import.meta.url))
 
 /**
  * The restore runs in its own process group: past its deadline it is killed with its tar, so
  * nothing is extracted into the module cache after the step has moved on.
  */
 async function restoreInChild(dir: string, keys: CacheKeys, limitMs: number): Promise<RestoreResult> {
-  let result: RestoreResult | undefined
+  return (await inChild<RestoreResult>(RESTORE_ENTRY, [dir, keys.key, ...keys.restoreKeys], limitMs, 'Cache restore')).result
+}
+
+/**
+ * A restore or save process (it loads @actions/cache, 50 MiB the step never pays), in its own
+ * process group: killed with its tar past the deadline; a crash of its own is an error here.
+ * Its result, and its log lines, which are the step's too.
+ */
+async function inChild<T>(entry: string, args: string[], limitMs: number, what: string): Promise<{ result: T; log: string[] }> {
+  let result: T | undefined
+  const log: string[] = []
   const errors: string[] = []
-  const child = spawnGroup(process.execPath, [RESTORE_ENTRY, dir, keys.key, ...keys.restoreKeys], {
+  const child = spawnGroup(process.execPath, [entry, ...args], {
     cwd: process.cwd(),
     env: processEnv(),
     onLine: line => {
-      if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length)) as RestoreResult
+      if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length)) as T
       else {
         // The child's log lines (workflow commands included) are the step's.
         process.stdout.write(`${line}\n`)
+        log.push(line)
         errors.push(line)
         if (errors.length > 5) errors.shift()
       }
     }
   })
-  const outcome = await withDeadline(child.exited, limitMs, 'Cache restore').catch(async (e: Error) => {
+  const outcome = await withDeadline(child.exited, limitMs, what).catch(async (e: Error) => {
     if (e instanceof DeadlineError) await child.kill()
     throw e
   })
-  if (outcome.code !== 0 || !result) throw new Error(`the restore process ended with ${outcome.code ?? outcome.signal}: ${errors.join(' / ')}`)
-  return result
+  if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${errors.join(' / ')}`)
+  return { result, log }
 }
 
 /** Cache services match keys case-insensitively (act's lowercases them), as actions/cache compares them. */

@@ -1,0 +1,15 @@
+// The cache save's own process. @actions/cache can end the process that calls it: when the
+// service refuses one chunk of a large entry (HTTP 500), it closes the archive while another
+// chunk is still being read, and that read's EBADF is thrown from an event handler, where no
+// caller can catch it. Here that ends this process alone, and the step goes on with a warning;
+// past its deadline the save is killed with its tar. argv: the path to save, the key; the
+// result goes out on one marked line.
+import * as cache from '@actions/cache'
+import { RESULT_MARKER, type SaveResult } from './service.ts'
+
+const [dir, key] = process.argv.slice(2)
+if (!dir || !key) throw new Error('usage: save <path> <key>')
+// saveCache logs its own failures (a key another job saved first among them) and returns -1.
+const result: SaveResult = { id: await cache.saveCache([dir], key) }
+console.log(RESULT_MARKER + JSON.stringify(result))
+process.exit()
