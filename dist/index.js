@@ -24081,7 +24081,6 @@ async function restoreInChild(dir, keys, limitMs) {
 async function inChild(entry, args, limitMs, what) {
   let result;
   const log = [];
-  const errors = [];
   const child2 = spawnGroup(process.execPath, [entry, ...args], {
     cwd: process.cwd(),
     env: processEnv(),
@@ -24091,8 +24090,6 @@ async function inChild(entry, args, limitMs, what) {
         process.stdout.write(`${line}
 `);
         log.push(line);
-        errors.push(line);
-        if (errors.length > 5) errors.shift();
       }
     }
   });
@@ -24100,7 +24097,7 @@ async function inChild(entry, args, limitMs, what) {
     if (e instanceof DeadlineError) await child2.kill();
     throw e;
   });
-  if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${errors.join(" / ")}`);
+  if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${log.slice(-5).join(" / ")}`);
   return { result, log };
 }
 function sameKey(a, b) {
@@ -30684,7 +30681,7 @@ async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
     chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
     facts.sumdb ? sumdbRelay(facts.sumdb) : void 0
   );
-  const download2 = await runDownload({
+  const downloaded = await runDownload({
     chain,
     ...fetch ? { fetch } : {},
     attempt,
@@ -30692,14 +30689,14 @@ async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
     backoffMs: BACKOFF_MS,
     ...ctx.toolchain.switches && !facts.toolchain ? { prepare: () => provideToolchain(ctx, chain, attempt) } : {}
   });
-  if (download2.fetch) facts.fetch = download2.fetch;
-  if (download2.error) throw download2.error;
-  if (!download2.ran) return chain;
-  facts.attempts = [...facts.attempts, ...download2.attempts];
-  facts.ok = download2.ok;
-  if (download2.chosen) facts.chosen = download2.chosen;
-  if (!download2.ok) facts.failure = describeFailure(facts.probes, facts.attempts);
-  return download2.chain;
+  if (downloaded.fetch) facts.fetch = downloaded.fetch;
+  if (downloaded.error) throw downloaded.error;
+  if (!downloaded.ran) return chain;
+  facts.attempts = [...facts.attempts, ...downloaded.attempts];
+  facts.ok = downloaded.ok;
+  if (downloaded.chosen) facts.chosen = downloaded.chosen;
+  if (!downloaded.ok) facts.failure = describeFailure(facts.probes, facts.attempts);
+  return downloaded.chain;
 }
 async function provideToolchain(ctx, chain, attempt) {
   const { env, settings, facts } = ctx;

@@ -22045,7 +22045,6 @@ var SAVE_ENTRY = fileURLToPath(new URL(fromSource ? "./save-process.ts" : "./sav
 async function inChild(entry, args, limitMs, what) {
   let result;
   const log = [];
-  const errors = [];
   const child = spawnGroup(process.execPath, [entry, ...args], {
     cwd: process.cwd(),
     env: processEnv(),
@@ -22055,8 +22054,6 @@ async function inChild(entry, args, limitMs, what) {
         process.stdout.write(`${line}
 `);
         log.push(line);
-        errors.push(line);
-        if (errors.length > 5) errors.shift();
       }
     }
   });
@@ -22064,7 +22061,7 @@ async function inChild(entry, args, limitMs, what) {
     if (e instanceof DeadlineError) await child.kill();
     throw e;
   });
-  if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${errors.join(" / ")}`);
+  if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${log.slice(-5).join(" / ")}`);
   return { result, log };
 }
 

@@ -291,7 +291,7 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
     chain.flatMap(c => healthy.filter(p => p.candidate === c).map(p => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
     facts.sumdb ? sumdbRelay(facts.sumdb) : undefined
   )
-  const download = await runDownload({
+  const downloaded = await runDownload({
     chain,
     ...(fetch ? { fetch } : {}),
     attempt,
@@ -299,14 +299,14 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
     backoffMs: BACKOFF_MS,
     ...(ctx.toolchain.switches && !facts.toolchain ? { prepare: () => provideToolchain(ctx, chain, attempt) } : {})
   })
-  if (download.fetch) facts.fetch = download.fetch
-  if (download.error) throw download.error
-  if (!download.ran) return chain
-  facts.attempts = [...facts.attempts, ...download.attempts]
-  facts.ok = download.ok
-  if (download.chosen) facts.chosen = download.chosen
-  if (!download.ok) facts.failure = describeFailure(facts.probes, facts.attempts)
-  return download.chain
+  if (downloaded.fetch) facts.fetch = downloaded.fetch
+  if (downloaded.error) throw downloaded.error
+  if (!downloaded.ran) return chain
+  facts.attempts = [...facts.attempts, ...downloaded.attempts]
+  facts.ok = downloaded.ok
+  if (downloaded.chosen) facts.chosen = downloaded.chosen
+  if (!downloaded.ok) facts.failure = describeFailure(facts.probes, facts.attempts)
+  return downloaded.chain
 }
 
 /**

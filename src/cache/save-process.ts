@@ -9,7 +9,8 @@ import { RESULT_MARKER, type SaveResult } from './service.ts'
 
 const [dir, key] = process.argv.slice(2)
 if (!dir || !key) throw new Error('usage: save <path> <key>')
-// saveCache logs its own failures (a key another job saved first among them) and returns -1.
+// saveCache logs its own failures: before the entry is reserved (a key another job saved first
+// among them) it returns -1; after, it returns the entry's id anyway, and saveEntry reads the log.
 const result: SaveResult = { id: await cache.saveCache([dir], key) }
 console.log(RESULT_MARKER + JSON.stringify(result))
 process.exit()

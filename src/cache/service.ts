@@ -126,7 +126,6 @@ async function restoreInChild(dir: string, keys: CacheKeys, limitMs: number): Pr
 async function inChild<T>(entry: string, args: string[], limitMs: number, what: string): Promise<{ result: T; log: string[] }> {
   let result: T | undefined
   const log: string[] = []
-  const errors: string[] = []
   const child = spawnGroup(process.execPath, [entry, ...args], {
     cwd: process.cwd(),
     env: processEnv(),
@@ -136,8 +135,6 @@ async function inChild<T>(entry: string, args: string[], limitMs: number, what: 
         // The child's log lines (workflow commands included) are the step's.
         process.stdout.write(`${line}\n`)
         log.push(line)
-        errors.push(line)
-        if (errors.length > 5) errors.shift()
       }
     }
   })
@@ -145,7 +142,7 @@ async function inChild<T>(entry: string, args: string[], limitMs: number, what: 
     if (e instanceof DeadlineError) await child.kill()
     throw e
   })
-  if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${errors.join(' / ')}`)
+  if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${log.slice(-5).join(' / ')}`)
   return { result, log }
 }
 
