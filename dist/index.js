@@ -4076,7 +4076,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform: Transform2 } = __require("node:stream");
+    var { Transform } = __require("node:stream");
     var zlib = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
@@ -4764,7 +4764,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform2 {
+    var InflateStream = class extends Transform {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -6867,7 +6867,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert5 = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline: pipeline2 } = __require("node:stream");
     var util = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -7346,7 +7346,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request, contentLength) {
       assert5(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline3(
+      const pipe = pipeline2(
         body,
         h2stream,
         (err) => {
@@ -10391,7 +10391,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline3(opts, handler) {
+    function pipeline2(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -10400,7 +10400,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline3;
+    module.exports = pipeline2;
   }
 });
 
@@ -11250,13 +11250,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform: Transform2 } = __require("node:stream");
+    var { Transform } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform2({
+        this.transform = new Transform({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -13565,7 +13565,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable, pipeline: pipeline3, finished } = __require("node:stream");
+    var { Readable, pipeline: pipeline2, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -14510,7 +14510,7 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -18307,7 +18307,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform: Transform2 } = __require("node:stream");
+    var { Transform } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -18357,7 +18357,7 @@ var require_eventsource_stream = __commonJS({
       error2.aborted = false;
       return error2;
     }
-    var EventSourceStream = class extends Transform2 {
+    var EventSourceStream = class extends Transform {
       /**
        * @type {eventSourceSettings}
        */
@@ -18711,7 +18711,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline: pipeline2 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -18871,7 +18871,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline3(
+          pipeline2(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -27790,8 +27790,8 @@ function privateMatcher(...patternLists) {
 }
 
 // src/fetch/stage.ts
-import { mkdtempSync as mkdtempSync2, readFileSync } from "node:fs";
-import { access as access2, constants as constants3, mkdir as mkdir3, rm as rm4 } from "node:fs/promises";
+import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync2 } from "node:fs";
+import { access as access2, constants as constants3, mkdir as mkdir2, rm as rm3 } from "node:fs/promises";
 import os9 from "node:os";
 import path25 from "node:path";
 
@@ -27848,8 +27848,8 @@ var Limiter = class {
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { existsSync as existsSync5 } from "node:fs";
-import { chmod as chmod2, mkdir as mkdir2, readFile, rename as rename2, rm as rm2, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
+import { chmodSync, existsSync as existsSync5, mkdirSync as mkdirSync2, readFileSync, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { stat as stat2 } from "node:fs/promises";
 import path23 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 
@@ -28052,7 +28052,7 @@ var Fetcher = class {
     let answered2 = false;
     stats.requests++;
     try {
-      await mkdir2(path23.dirname(file), { recursive: true });
+      mkdirSync2(path23.dirname(file), { recursive: true });
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: MAX_FILE_BYTES,
@@ -28093,9 +28093,9 @@ var Fetcher = class {
         this.rejected++;
         return { kind: "failed", why: problem };
       }
-      if (tree && dirs && await placeTree(tree, dirs, this.options.extractTo?.writable ?? true)) this.extracted++;
-      await rename2(temp, file);
-      if (job.kind === "zip" && job.hash) await writeAtomically(`${file}hash`, job.hash);
+      if (tree && dirs && placeTree(tree, dirs, this.options.extractTo?.writable ?? true)) this.extracted++;
+      renameSync(temp, file);
+      if (job.kind === "zip" && job.hash) writeAtomically(`${file}hash`, job.hash);
       stats.served++;
       this.files++;
       if (job.kind === "zip") this.zips++;
@@ -28108,8 +28108,8 @@ var Fetcher = class {
       }
       return { kind: "failed", why: e.message };
     } finally {
-      await rm2(temp, { force: true });
-      if (tree) await rm2(tree.temp, { recursive: true, force: true });
+      rmSync2(temp, { force: true });
+      if (tree) rmSync2(tree.temp, { recursive: true, force: true });
     }
   }
 };
@@ -28117,16 +28117,16 @@ function treeFor(modcache, job) {
   const final = path23.join(modcache, treePath(job.module, job.version));
   return { final, temp: `${final}.tmp-${randomBytes2(6).toString("hex")}` };
 }
-async function placeTree(tree, dirs, writable2) {
+function placeTree(tree, dirs, writable2) {
   try {
-    await rename2(tree.temp, tree.final);
+    renameSync(tree.temp, tree.final);
   } catch {
     return false;
   }
   if (!writable2) {
     for (const dir of dirs) {
       const full = path23.join(tree.final, dir);
-      await chmod2(full, (await stat2(full)).mode & ~146);
+      chmodSync(full, statSync3(full).mode & ~146);
     }
   }
   return true;
@@ -28136,17 +28136,17 @@ function isComplete(dir, job) {
   return existsSync5(file) && (job.kind !== "zip" || existsSync5(`${file}hash`));
 }
 var partial = (file) => `${file}.${randomBytes2(6).toString("hex")}.partial`;
-async function writeAtomically(file, text) {
+function writeAtomically(file, text) {
   const temp = partial(file);
-  await writeFile2(temp, text);
-  await rename2(temp, file);
+  writeFileSync2(temp, text);
+  renameSync(temp, file);
 }
 async function verify(job, file, hashZip2 = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHash(await readFile(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
     if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
-    const info2 = JSON.parse(await readFile(file, "utf8"));
+    const info2 = JSON.parse(readFileSync(file, "utf8"));
     return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
   } catch (e) {
     return `${job.kind} unreadable: ${e.message}`;
@@ -28155,7 +28155,7 @@ async function verify(job, file, hashZip2 = zipFileHash) {
 
 // src/fetch/local-proxy.ts
 import { createReadStream as createReadStream2 } from "node:fs";
-import { rm as rm3 } from "node:fs/promises";
+import { rm as rm2 } from "node:fs/promises";
 import http from "node:http";
 var CONTENT_TYPE = {
   info: "application/json",
@@ -28214,7 +28214,7 @@ function answer(outcome, job, response, onServed) {
   stream.on("error", () => response.destroy());
   stream.on("end", () => {
     onServed();
-    if (job.transient) void rm3(outcome.file, { force: true });
+    if (job.transient) void rm2(outcome.file, { force: true });
   });
   stream.pipe(response);
 }
@@ -28461,7 +28461,7 @@ async function startFetch(options) {
       fetcher.close();
       sumdb?.fetcher.close();
       await Promise.all([speculative.done, local.close()]);
-      await rm4(scratch, { recursive: true, force: true });
+      await rm3(scratch, { recursive: true, force: true });
       report.durationMs = performance.now() - started;
       report.files = fetcher.files;
       report.zips = fetcher.zips;
@@ -28496,7 +28496,7 @@ function fetcherIn(dir, candidates, options) {
 }
 async function writable(dir) {
   try {
-    await mkdir3(dir, { recursive: true });
+    await mkdir2(dir, { recursive: true });
     await access2(dir, constants3.W_OK);
     return true;
   } catch {
@@ -28548,9 +28548,9 @@ function speculate(fetcher, known, downloadCache, options, report) {
   const fetchMod = async (m) => {
     const job = known.get(filePath(m, "mod"));
     if (options.isPrivate(m.path) || !job) return void 0;
-    if (isComplete(downloadCache, job)) return readFileSync(path25.join(downloadCache, job.path), "utf8");
+    if (isComplete(downloadCache, job)) return readFileSync2(path25.join(downloadCache, job.path), "utf8");
     const outcome = await fetchOne(job);
-    return outcome?.kind === "file" ? readFileSync(outcome.file, "utf8") : void 0;
+    return outcome?.kind === "file" ? readFileSync2(outcome.file, "utf8") : void 0;
   };
   const done = (async () => {
     try {
@@ -29217,11 +29217,9 @@ async function runProbe(options) {
 }
 
 // src/net/client.ts
-import { createWriteStream as createWriteStream2 } from "node:fs";
+import { closeSync as closeSync4, openSync as openSync4, writeSync as writeSync2 } from "node:fs";
 import http3 from "node:http";
 import https from "node:https";
-import { Transform } from "node:stream";
-import { pipeline as pipeline2 } from "node:stream/promises";
 import tls4 from "node:tls";
 
 // node_modules/http-proxy-agent/dist/index.js
@@ -29779,7 +29777,7 @@ function sharedLookup(resolve2 = dns.lookup, now = () => performance.now()) {
 
 // src/net/goauth.ts
 import { execFile } from "node:child_process";
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 
 // src/net/netrc.ts
 import path26 from "node:path";
@@ -29958,7 +29956,7 @@ function secretParts(value) {
 }
 function readOptional(file) {
   try {
-    return readFileSync2(file, "utf8");
+    return readFileSync3(file, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file} (GOAUTH=netrc): ${e.message}`, { cause: e });
@@ -30088,7 +30086,7 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync3, readFileSync as readFileSync3, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
+import { readdirSync as readdirSync3, readFileSync as readFileSync4, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
 import path27 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
@@ -30113,7 +30111,7 @@ function certificatesIn(text) {
 }
 var readText = (file) => {
   try {
-    return readFileSync3(file, "latin1");
+    return readFileSync4(file, "latin1");
   } catch {
     return void 0;
   }
@@ -30212,7 +30210,13 @@ var HttpClient2 = class {
       })
     );
   }
-  /** Like get, but a 200's body goes to `file` as it arrives; other answers' bodies are dropped. */
+  /**
+   * Like get, but a 200's body goes to `file` as it arrives; other answers' bodies are dropped.
+   * Each chunk is written at once, synchronously: a write to the page cache takes microseconds,
+   * while an asynchronous one wakes a thread-pool thread per chunk, which on 2 busy cores cost
+   * several times the write itself (the hashing threads need those cores), and kept chunks
+   * waiting in memory meanwhile.
+   */
   download(url, file, options) {
     return this.request(url, options, async (response, status, contentType) => {
       if (status !== 200) {
@@ -30220,15 +30224,20 @@ var HttpClient2 = class {
         return { status, contentType, size: 0 };
       }
       let size = 0;
-      const meter = new Transform({
-        transform(chunk, _encoding, done) {
+      const fd = openSync4(file, "w");
+      try {
+        for await (const chunk of response) {
           size += chunk.length;
-          if (size > options.maxBytes) return done(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
+          if (size > options.maxBytes) {
+            response.destroy();
+            throw new NetError("http", `answer larger than ${options.maxBytes} bytes`);
+          }
           options.onData?.(chunk.length);
-          done(null, chunk);
+          for (let at = 0; at < chunk.length; ) at += writeSync2(fd, chunk, at);
         }
-      });
-      await pipeline2(response, meter, createWriteStream2(file));
+      } finally {
+        closeSync4(fd);
+      }
       return { status, contentType, size };
     });
   }
@@ -30342,7 +30351,7 @@ async function writeReport(facts, secrets) {
 }
 
 // src/toolchain/select.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 import path28 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
@@ -30382,7 +30391,7 @@ function userToolchain(env, goenvFile, goroot) {
 function settingIn(file, name) {
   let text;
   try {
-    text = readFileSync4(file, "utf8");
+    text = readFileSync5(file, "utf8");
   } catch {
     return void 0;
   }

@@ -4076,7 +4076,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform: Transform2 } = __require("node:stream");
+    var { Transform } = __require("node:stream");
     var zlib = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
@@ -4764,7 +4764,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform2 {
+    var InflateStream = class extends Transform {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -6867,7 +6867,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert2 = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline: pipeline2 } = __require("node:stream");
     var util = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -7346,7 +7346,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client2, request, contentLength) {
       assert2(contentLength !== 0 || client2[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline3(
+      const pipe = pipeline2(
         body,
         h2stream,
         (err) => {
@@ -10391,7 +10391,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline3(opts, handler) {
+    function pipeline2(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -10400,7 +10400,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline3;
+    module.exports = pipeline2;
   }
 });
 
@@ -11250,13 +11250,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform: Transform2 } = __require("node:stream");
+    var { Transform } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform2({
+        this.transform = new Transform({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -13565,7 +13565,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable, pipeline: pipeline3, finished } = __require("node:stream");
+    var { Readable, pipeline: pipeline2, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -14510,7 +14510,7 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -18307,7 +18307,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform: Transform2 } = __require("node:stream");
+    var { Transform } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -18357,7 +18357,7 @@ var require_eventsource_stream = __commonJS({
       error.aborted = false;
       return error;
     }
-    var EventSourceStream = class extends Transform2 {
+    var EventSourceStream = class extends Transform {
       /**
        * @type {eventSourceSettings}
        */
@@ -18711,7 +18711,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline: pipeline2 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -18871,7 +18871,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline3(
+          pipeline2(
             response.body.stream,
             eventSourceStream,
             (error) => {
@@ -22015,7 +22015,7 @@ import v8 from "node:v8";
 v8.setFlagsFromString("--semi-space-growth-factor=1");
 
 // src/later/job-proxy.ts
-import { rmSync, writeFileSync, renameSync } from "node:fs";
+import { rmSync as rmSync2, writeFileSync as writeFileSync2, renameSync as renameSync2 } from "node:fs";
 import { text } from "node:stream/consumers";
 import path7 from "node:path";
 
@@ -22192,8 +22192,8 @@ function backoffDelay(timesFirstBefore, baseMs, random = Math.random) {
 
 // src/fetch/fetcher.ts
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, rename, rm as rm2, stat, writeFile } from "node:fs/promises";
+import { chmodSync, existsSync, mkdirSync as mkdirSync2, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import path3 from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -22757,7 +22757,7 @@ var Fetcher = class {
     let answered = false;
     stats2.requests++;
     try {
-      await mkdir(path3.dirname(file), { recursive: true });
+      mkdirSync2(path3.dirname(file), { recursive: true });
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: MAX_FILE_BYTES,
@@ -22798,9 +22798,9 @@ var Fetcher = class {
         this.rejected++;
         return { kind: "failed", why: problem };
       }
-      if (tree && dirs && await placeTree(tree, dirs, this.options.extractTo?.writable ?? true)) this.extracted++;
-      await rename(temp, file);
-      if (job.kind === "zip" && job.hash) await writeAtomically(`${file}hash`, job.hash);
+      if (tree && dirs && placeTree(tree, dirs, this.options.extractTo?.writable ?? true)) this.extracted++;
+      renameSync(temp, file);
+      if (job.kind === "zip" && job.hash) writeAtomically(`${file}hash`, job.hash);
       stats2.served++;
       this.files++;
       if (job.kind === "zip") this.zips++;
@@ -22813,8 +22813,8 @@ var Fetcher = class {
       }
       return { kind: "failed", why: e.message };
     } finally {
-      await rm2(temp, { force: true });
-      if (tree) await rm2(tree.temp, { recursive: true, force: true });
+      rmSync(temp, { force: true });
+      if (tree) rmSync(tree.temp, { recursive: true, force: true });
     }
   }
 };
@@ -22822,16 +22822,16 @@ function treeFor(modcache, job) {
   const final = path3.join(modcache, treePath(job.module, job.version));
   return { final, temp: `${final}.tmp-${randomBytes(6).toString("hex")}` };
 }
-async function placeTree(tree, dirs, writable) {
+function placeTree(tree, dirs, writable) {
   try {
-    await rename(tree.temp, tree.final);
+    renameSync(tree.temp, tree.final);
   } catch {
     return false;
   }
   if (!writable) {
     for (const dir of dirs) {
       const full = path3.join(tree.final, dir);
-      await chmod(full, (await stat(full)).mode & ~146);
+      chmodSync(full, statSync(full).mode & ~146);
     }
   }
   return true;
@@ -22841,17 +22841,17 @@ function isComplete(dir, job) {
   return existsSync(file) && (job.kind !== "zip" || existsSync(`${file}hash`));
 }
 var partial = (file) => `${file}.${randomBytes(6).toString("hex")}.partial`;
-async function writeAtomically(file, text2) {
+function writeAtomically(file, text2) {
   const temp = partial(file);
-  await writeFile(temp, text2);
-  await rename(temp, file);
+  writeFileSync(temp, text2);
+  renameSync(temp, file);
 }
 async function verify(job, file, hashZip2 = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHash(await readFile(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
     if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
-    const info2 = JSON.parse(await readFile(file, "utf8"));
+    const info2 = JSON.parse(readFileSync(file, "utf8"));
     return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
   } catch (e) {
     return `${job.kind} unreadable: ${e.message}`;
@@ -22903,7 +22903,7 @@ function fetcherIn(dir, candidates2, options) {
 
 // node_modules/@actions/io/lib/io-util.js
 import * as fs from "fs";
-var { chmod: chmod2, copyFile, lstat, mkdir: mkdir2, open, readdir, rename: rename2, rm: rm3, rmdir, stat: stat2, symlink, unlink } = fs.promises;
+var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm: rm2, rmdir, stat: stat2, symlink, unlink } = fs.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs.constants.O_RDONLY;
 
@@ -22995,7 +22995,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access, appendFile, writeFile: writeFile2 } = promises2;
+var { access, appendFile, writeFile } = promises2;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -23052,7 +23052,7 @@ var Summary = class {
     return __awaiter(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath2 = yield this.filePath();
-      const writeFunc = overwrite ? writeFile2 : appendFile;
+      const writeFunc = overwrite ? writeFile : appendFile;
       yield writeFunc(filePath2, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });
@@ -23275,11 +23275,9 @@ function processEnv() {
 }
 
 // src/net/client.ts
-import { createWriteStream } from "node:fs";
+import { closeSync as closeSync4, openSync as openSync4, writeSync as writeSync2 } from "node:fs";
 import http3 from "node:http";
 import https from "node:https";
-import { Transform } from "node:stream";
-import { pipeline as pipeline2 } from "node:stream/promises";
 import tls4 from "node:tls";
 
 // node_modules/http-proxy-agent/dist/index.js
@@ -23874,7 +23872,7 @@ function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
 
 // src/net/goauth.ts
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 
 // src/net/netrc.ts
 import path5 from "node:path";
@@ -24053,7 +24051,7 @@ function secretParts(value) {
 }
 function readOptional(file) {
   try {
-    return readFileSync(file, "utf8");
+    return readFileSync2(file, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file} (GOAUTH=netrc): ${e.message}`, { cause: e });
@@ -24183,7 +24181,7 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync2, readFileSync as readFileSync2, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
+import { readdirSync as readdirSync2, readFileSync as readFileSync3, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
 import path6 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
@@ -24208,7 +24206,7 @@ function certificatesIn(text2) {
 }
 var readText = (file) => {
   try {
-    return readFileSync2(file, "latin1");
+    return readFileSync3(file, "latin1");
   } catch {
     return void 0;
   }
@@ -24303,7 +24301,13 @@ var HttpClient2 = class {
       })
     );
   }
-  /** Like get, but a 200's body goes to `file` as it arrives; other answers' bodies are dropped. */
+  /**
+   * Like get, but a 200's body goes to `file` as it arrives; other answers' bodies are dropped.
+   * Each chunk is written at once, synchronously: a write to the page cache takes microseconds,
+   * while an asynchronous one wakes a thread-pool thread per chunk, which on 2 busy cores cost
+   * several times the write itself (the hashing threads need those cores), and kept chunks
+   * waiting in memory meanwhile.
+   */
   download(url, file, options) {
     return this.request(url, options, async (response, status, contentType) => {
       if (status !== 200) {
@@ -24311,15 +24315,20 @@ var HttpClient2 = class {
         return { status, contentType, size: 0 };
       }
       let size = 0;
-      const meter = new Transform({
-        transform(chunk, _encoding, done) {
+      const fd = openSync4(file, "w");
+      try {
+        for await (const chunk of response) {
           size += chunk.length;
-          if (size > options.maxBytes) return done(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
+          if (size > options.maxBytes) {
+            response.destroy();
+            throw new NetError("http", `answer larger than ${options.maxBytes} bytes`);
+          }
           options.onData?.(chunk.length);
-          done(null, chunk);
+          for (let at = 0; at < chunk.length; ) at += writeSync2(fd, chunk, at);
         }
-      });
-      await pipeline2(response, meter, createWriteStream(file));
+      } finally {
+        closeSync4(fd);
+      }
       return { status, contentType, size };
     });
   }
@@ -24461,8 +24470,8 @@ var stats = (stopped) => ({
 });
 var report = (stopped) => {
   const temp = `${config.statsFile}.partial`;
-  writeFileSync(temp, JSON.stringify(stats(stopped)));
-  renameSync(temp, config.statsFile);
+  writeFileSync2(temp, JSON.stringify(stats(stopped)));
+  renameSync2(temp, config.statsFile);
 };
 var stopping = false;
 var stop = async (why) => {
@@ -24473,7 +24482,7 @@ var stop = async (why) => {
   await local.close();
   client.close();
   report(why);
-  rmSync(path7.join(config.workDir, "store"), { recursive: true, force: true });
+  rmSync2(path7.join(config.workDir, "store"), { recursive: true, force: true });
   process.exit(0);
 };
 var lastRequests = -1;

@@ -1,10 +1,12 @@
 // Fetches module files from the healthy candidates into a store of verified files: each file
 // once (a second request for it joins the first), hedged and failed over across candidates,
 // streamed to disk and checked against go.sum before it is kept. What it saw of each candidate
-// is kept for the summary and for the order of the chain.
+// is kept for the summary and for the order of the chain. Its file operations are synchronous:
+// each takes microseconds on a local disk, while an asynchronous one wakes a thread-pool thread,
+// which on 2 busy cores costs several times as much (the hashing threads need those cores).
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Candidate, requestUrl } from '../goproxy.ts'
@@ -255,7 +257,7 @@ export class Fetcher {
     let answered = false
     stats.requests++
     try {
-      await mkdir(path.dirname(file), { recursive: true })
+      mkdirSync(path.dirname(file), { recursive: true })
       const answer = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: MAX_FILE_BYTES,
@@ -298,11 +300,11 @@ export class Fetcher {
         return { kind: 'failed', why: problem }
       }
       // The module's files before its zip and .ziphash: go looks for them only once it has both.
-      if (tree && dirs && (await placeTree(tree, dirs, this.options.extractTo?.writable ?? true))) this.extracted++
+      if (tree && dirs && placeTree(tree, dirs, this.options.extractTo?.writable ?? true)) this.extracted++
       // Another request for the same file may have won meanwhile: the file is the same either way.
-      await rename(temp, file)
+      renameSync(temp, file)
       // As go writes its download cache: the zip's hash last, so that go trusts the zip only whole.
-      if (job.kind === 'zip' && job.hash) await writeAtomically(`${file}hash`, job.hash)
+      if (job.kind === 'zip' && job.hash) writeAtomically(`${file}hash`, job.hash)
       stats.served++
       this.files++
       if (job.kind === 'zip') this.zips++
@@ -318,8 +320,8 @@ export class Fetcher {
       }
       return { kind: 'failed', why: (e as Error).message }
     } finally {
-      await rm(temp, { force: true })
-      if (tree) await rm(tree.temp, { recursive: true, force: true })
+      rmSync(temp, { force: true })
+      if (tree) rmSync(tree.temp, { recursive: true, force: true })
     }
   }
 }
@@ -339,16 +341,16 @@ function treeFor(modcache: string, job: FileJob): { final: string; temp: string 
  * writable. False when the module's directory is there already (another request's, or go's):
  * that one stays.
  */
-async function placeTree(tree: { final: string; temp: string }, dirs: string[], writable: boolean): Promise<boolean> {
+function placeTree(tree: { final: string; temp: string }, dirs: string[], writable: boolean): boolean {
   try {
-    await rename(tree.temp, tree.final)
+    renameSync(tree.temp, tree.final)
   } catch {
     return false
   }
   if (!writable) {
     for (const dir of dirs) {
       const full = path.join(tree.final, dir)
-      await chmod(full, (await stat(full)).mode & ~0o222)
+      chmodSync(full, statSync(full).mode & ~0o222)
     }
   }
   return true
@@ -366,19 +368,19 @@ export function isComplete(dir: string, job: FileJob): boolean {
  */
 const partial = (file: string) => `${file}.${randomBytes(6).toString('hex')}.partial`
 
-async function writeAtomically(file: string, text: string): Promise<void> {
+function writeAtomically(file: string, text: string): void {
   const temp = partial(file)
-  await writeFile(temp, text)
-  await rename(temp, file)
+  writeFileSync(temp, text)
+  renameSync(temp, file)
 }
 
 /** Why the bytes at `file` are not what go.sum vouches for, or undefined when they are. */
 export async function verify(job: FileJob, file: string, hashZip: (file: string) => Promise<string> = zipFileHash): Promise<string | undefined> {
   try {
     if (job.kind === 'other') return undefined
-    if (job.kind === 'mod') return job.hash === undefined || goModHash(await readFile(file)) === job.hash ? undefined : 'go.mod does not match go.sum'
+    if (job.kind === 'mod') return job.hash === undefined || goModHash(readFileSync(file)) === job.hash ? undefined : 'go.mod does not match go.sum'
     if (job.kind === 'zip') return job.hash === undefined || (await hashZip(file)) === job.hash ? undefined : 'zip does not match go.sum'
-    const info = JSON.parse(await readFile(file, 'utf8')) as { Version?: unknown }
+    const info = JSON.parse(readFileSync(file, 'utf8')) as { Version?: unknown }
     return info.Version === job.version ? undefined : `.info names ${String(info.Version)}, not ${job.version}`
   } catch (e) {
     return `${job.kind} unreadable: ${(e as Error).message}`
