@@ -27796,7 +27796,10 @@ import os9 from "node:os";
 import path25 from "node:path";
 
 // src/fetch/concurrency.ts
-var START_LIMIT = 16;
+var SLOW_ANSWER_MS = 40;
+function startLimit(latencyMs, ceiling) {
+  return Math.min(ceiling, latencyMs >= SLOW_ANSWER_MS ? 32 : 16);
+}
 var MIN_LIMIT = 2;
 var WINDOW_MS = 200;
 var UP_GAIN = 0.25;
@@ -28505,7 +28508,7 @@ async function writable(dir) {
 }
 function speculate(fetcher, known, downloadCache, options, report) {
   const stop = new AbortController();
-  const limiter = new Limiter(Math.min(options.concurrency, START_LIMIT));
+  const limiter = new Limiter(startLimit(options.candidates[0]?.latencyMs ?? 0, options.concurrency));
   report.peakLimit = limiter.limit;
   let climb = { limit: limiter.limit, direction: 1, hold: WARM_UP_WINDOWS };
   let windowStart = fetcher.bytes;

@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, symlinkSync
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type ClimbState, Limiter, nextLimit } from '../src/fetch/concurrency.ts'
+import { type ClimbState, Limiter, nextLimit, startLimit } from '../src/fetch/concurrency.ts'
 import { readProject } from '../src/fetch/resolve.ts'
 import { type FetchOptions, jobFor, knownFiles, startFetch } from '../src/fetch/stage.ts'
 import { Fetcher, verify } from '../src/fetch/fetcher.ts'
@@ -110,6 +110,13 @@ describe('rules', () => {
     // At the ceiling, or at the floor, it turns.
     expect(nextLimit({ limit: 64, direction: 1 }, 100, true, 64)).toEqual({ limit: 64, direction: -1 })
     expect(nextLimit({ limit: 2, direction: -1 }, 100, true, 64)).toEqual({ limit: 2, direction: 1 })
+  })
+
+  it('starts with more requests in flight when the first candidate answers slowly, never above the ceiling', () => {
+    expect(startLimit(12, 64)).toBe(16)
+    expect(startLimit(55, 64)).toBe(32)
+    expect(startLimit(55, 20)).toBe(20)
+    expect(startLimit(12, 4)).toBe(4)
   })
 
   it('never lets more through than its limit, however many wait', async () => {

@@ -4,7 +4,18 @@
 // them. The limit moves the way that delivers more, measured window by window; `concurrency`
 // is the ceiling.
 
-export const START_LIMIT = 16
+/** From this first-answer time on, a link is latency-bound enough for the larger start. */
+const SLOW_ANSWER_MS = 40
+/**
+ * Requests in flight to start with, before any window is measured: what a link needs in flight
+ * grows with its latency (throughput × latency). Measured side by side: at 50 ms per answer 32
+ * finished a 160-module fetch 10% sooner than 16; on this machine's real proxy (about 20 ms)
+ * 32 was 7% slower, the extra connections' handshakes and split bandwidth costing more than
+ * they overlapped; at 10 ms, and on a 4 MiB/s link, the two were level.
+ */
+export function startLimit(latencyMs: number, ceiling: number): number {
+  return Math.min(ceiling, latencyMs >= SLOW_ANSWER_MS ? 32 : 16)
+}
 export const MIN_LIMIT = 2
 export const WINDOW_MS = 200
 /** More requests in flight must deliver this much more to be kept: on a link that noise moves by a fifth, a lucky window must not open more connections. */

@@ -13,7 +13,7 @@ import type { ModuleVersion } from '../gomod.ts'
 import type { SumLine } from '../gosum.ts'
 import type { HttpClient } from '../net/client.ts'
 import { stallCheckEveryMs } from '../timing.ts'
-import { Limiter, nextLimit, START_LIMIT, type ClimbState, WARM_UP_WINDOWS, WINDOW_MS } from './concurrency.ts'
+import { Limiter, nextLimit, startLimit, type ClimbState, WARM_UP_WINDOWS, WINDOW_MS } from './concurrency.ts'
 import type { PlanInput } from './download-set.ts'
 import { Fetcher, type FileJob, type FileKind, isComplete, type Outcome } from './fetcher.ts'
 import { type LocalProxy, startLocalProxy, type SumdbRelay } from './local-proxy.ts'
@@ -239,7 +239,8 @@ async function writable(dir: string): Promise<boolean> {
 /** The plan, then its files, as many in flight as the adaptive limit allows, but for what go's download cache already holds; go's own requests do not wait for it. */
 function speculate(fetcher: Fetcher, known: Map<string, FileJob>, downloadCache: string, options: FetchOptions, report: FetchReport): { done: Promise<void>; stop: (why: string) => void } {
   const stop = new AbortController()
-  const limiter = new Limiter(Math.min(options.concurrency, START_LIMIT))
+  // The first candidate's probe latency: the one asked first.
+  const limiter = new Limiter(startLimit(options.candidates[0]?.latencyMs ?? 0, options.concurrency))
   report.peakLimit = limiter.limit
   let climb: ClimbState = { limit: limiter.limit, direction: 1, hold: WARM_UP_WINDOWS }
   let windowStart = fetcher.bytes
