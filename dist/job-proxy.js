@@ -22361,6 +22361,7 @@ function entries(fd) {
   return list;
 }
 var SMALL_ENTRY = 256 << 10;
+var STREAM_CHUNK = 256 << 10;
 var HEADER_SLACK = 64;
 async function contentHash(file, fd, entry, scratch, out) {
   const hash = createHash2("sha256");
@@ -22386,11 +22387,11 @@ async function contentHash(file, fd, entry, scratch, out) {
     take(entry.method === 8 ? inflateRawSync(raw, { chunkSize: Math.max(64, entry.size + 1), maxOutputLength: Math.max(1, entry.size) + 1 }) : raw);
   } else {
     const start = entry.localOffset + dataAt;
-    const raw = createReadStream2(file, { start, end: start + entry.compressedSize - 1 });
+    const raw = createReadStream2(file, { start, end: start + entry.compressedSize - 1, highWaterMark: STREAM_CHUNK });
     const sink = async (source) => {
       for await (const chunk of source) take(chunk);
     };
-    if (entry.method === 8) await pipeline(raw, createInflateRaw(), sink);
+    if (entry.method === 8) await pipeline(raw, createInflateRaw({ chunkSize: STREAM_CHUNK }), sink);
     else await pipeline(raw, sink);
   }
   if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);

@@ -78,6 +78,11 @@ function entries(fd: number): Entry[] {
 
 /** Entries this small (compressed, and four times this inflated) are read and inflated whole; larger ones are streamed. */
 const SMALL_ENTRY = 256 << 10
+/**
+ * A large entry's pieces, read and inflated: each is a round trip through the thread pool, which
+ * at node's defaults (64 KiB read, 16 KiB inflated) came to thousands for one large module.
+ */
+const STREAM_CHUNK = 256 << 10
 /** Room for a local header's extra field, usually as long as the directory's (often none). */
 const HEADER_SLACK = 64
 
@@ -115,11 +120,11 @@ async function contentHash(file: string, fd: number, entry: Entry, scratch: Buff
     take(entry.method === 8 ? inflateRawSync(raw, { chunkSize: Math.max(64, entry.size + 1), maxOutputLength: Math.max(1, entry.size) + 1 }) : raw)
   } else {
     const start = entry.localOffset + dataAt
-    const raw = createReadStream(file, { start, end: start + entry.compressedSize - 1 })
+    const raw = createReadStream(file, { start, end: start + entry.compressedSize - 1, highWaterMark: STREAM_CHUNK })
     const sink = async (source: AsyncIterable<Buffer>) => {
       for await (const chunk of source) take(chunk)
     }
-    if (entry.method === 8) await pipeline(raw, createInflateRaw(), sink)
+    if (entry.method === 8) await pipeline(raw, createInflateRaw({ chunkSize: STREAM_CHUNK }), sink)
     else await pipeline(raw, sink)
   }
   if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`)
