@@ -23437,9 +23437,7 @@ function saveState(name, value) {
 }
 
 // src/main.ts
-import { existsSync as existsSync7, readdirSync as readdirSync4 } from "node:fs";
 import os11 from "node:os";
-import path31 from "node:path";
 
 // src/attempt.ts
 import path6 from "node:path";
@@ -23752,10 +23750,6 @@ function classify(outcome) {
   return { reason: "error", next: "rotate", detail: last.trim() };
 }
 
-// src/cache/build.ts
-import { promises as fs6 } from "node:fs";
-import path10 from "node:path";
-
 // src/cache/keys.ts
 import { createHash } from "node:crypto";
 var KEY_PREFIX = "go-mod-download";
@@ -23782,7 +23776,16 @@ function saveDecision(facts) {
   return { save: true, why: "" };
 }
 
-// src/cache/service.ts
+// src/later/config.ts
+var LATER_STEPS_STATE = "later-steps";
+
+// src/later/start.ts
+import { spawn as spawn3 } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os7 from "node:os";
+import path9 from "node:path";
+import { createInterface as createInterface2 } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -23968,12 +23971,494 @@ function processEnv() {
   return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== void 0));
 }
 
+// src/later/start.ts
+var ENTRY = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./job-proxy.ts" : "./job-proxy.js", import.meta.url));
+var READY_WITHIN_MS = 1e4;
+function launchJobProxy(entry = ENTRY) {
+  const child2 = spawn3(process.execPath, [entry], {
+    detached: true,
+    cwd: os7.tmpdir(),
+    stdio: ["pipe", "pipe", "ignore"],
+    env: processEnv()
+  });
+  child2.stdin.on("error", () => void 0);
+  child2.on("error", () => void 0);
+  const exited = new Promise((resolve2) => child2.once("exit", resolve2));
+  const forget = child2.pid === void 0 ? () => void 0 : killGroupOnCancel(child2.pid, exited);
+  let started = false;
+  const letGo = () => {
+    forget();
+    child2.stdout.destroy();
+    child2.stdin.destroy();
+    child2.unref();
+  };
+  return {
+    async start(options) {
+      const workDir = mkdtempSync(path9.join(process.env.RUNNER_TEMP || os7.tmpdir(), "go-mod-download-later-"));
+      const secret = randomBytes(18).toString("base64url");
+      const config = {
+        ...options,
+        secret,
+        // The runner's process that started this step: when it is gone, so is the job.
+        watchPid: process.ppid,
+        workDir,
+        statsFile: path9.join(workDir, "stats.json")
+      };
+      try {
+        const line = firstLine(child2.stdout);
+        child2.stdin.end(JSON.stringify(config));
+        const ready = await withDeadline(line, READY_WITHIN_MS, "The later-steps proxy start");
+        const url = /^ready (\S+)$/.exec(ready ?? "")?.[1];
+        if (!url || child2.pid === void 0) throw new Error(`the later-steps proxy did not start${ready ? `: ${ready}` : ""}`);
+        started = true;
+        letGo();
+        return { url, secret, pid: child2.pid, statsFile: config.statsFile };
+      } catch (e) {
+        this.abandon();
+        rmSync(workDir, { recursive: true, force: true });
+        throw e;
+      }
+    },
+    abandon() {
+      if (started) return;
+      if (child2.pid !== void 0 && child2.exitCode === null) killTree(child2.pid);
+      letGo();
+    }
+  };
+}
+async function firstLine(stream) {
+  for await (const line of createInterface2({ input: stream })) return line;
+  return void 0;
+}
+
+// src/cache/stage.ts
+import { existsSync as existsSync3, readdirSync as readdirSync3 } from "node:fs";
+import path16 from "node:path";
+
+// src/net/errors.ts
+var NetError = class extends Error {
+  kind;
+  constructor(kind, message, options) {
+    super(message, options);
+    this.name = "NetError";
+    this.kind = kind;
+  }
+};
+var IdleError = class extends NetError {
+  constructor(ms) {
+    super("silent", `connection silent for ${Math.round(ms)}ms`);
+  }
+};
+var TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_OSSL_)/;
+function classifyError(e, via) {
+  if (e instanceof NetError) return e;
+  const error2 = e;
+  const code = error2.code ?? "";
+  const message = error2.code && !error2.message.includes(error2.code) ? `${error2.message} (${error2.code})` : error2.message;
+  let kind = "other";
+  if (error2.name === "AbortError" || error2.name === "TimeoutError") kind = "silent";
+  else if (code === "ECONNREFUSED") kind = "refused";
+  else if (code === "ECONNRESET" || code === "EPIPE" || /socket hang up/.test(error2.message)) kind = "reset";
+  else if (code === "ENOTFOUND" || code === "EAI_AGAIN") kind = "dns";
+  else if (TLS_CODES.test(code) || /certificate|SSL routines|TLS/i.test(error2.message)) kind = "tls";
+  if (via && (kind === "refused" || kind === "dns" || kind === "reset")) {
+    return new NetError("proxy", `forward proxy ${via}: ${describeKind(kind, message)}`, { cause: e });
+  }
+  return new NetError(kind, describeKind(kind, message), { cause: e });
+}
+function describeKind(kind, message) {
+  if (kind === "refused") return "connection refused";
+  if (kind === "reset") return "connection reset";
+  return message;
+}
+function answered(kind) {
+  return kind !== "silent";
+}
+function goMayNotShare(kind) {
+  return kind === "tls" || kind === "proxy";
+}
+
+// src/credentials.ts
+function userinfo(raw) {
+  try {
+    const url = new URL(raw);
+    if (!url.username && !url.password) return void 0;
+    return { username: url.username, password: url.password };
+  } catch {
+    return void 0;
+  }
+}
+var USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i;
+function redactUrl(raw) {
+  return raw.replace(USERINFO, (_, scheme, info2) => {
+    const colon = info2.indexOf(":");
+    return colon < 0 ? `${scheme}***@` : `${scheme}${info2.slice(0, colon)}:***@`;
+  });
+}
+function secretsIn(raw) {
+  const info2 = userinfo(raw);
+  if (!info2) return [];
+  const secret = info2.password || info2.username;
+  return [.../* @__PURE__ */ new Set([secret, decodeURIComponent(secret)])];
+}
+function maskSecrets(text, secrets) {
+  return secrets.filter((s) => s !== "").reduce((t, s) => t.split(s).join("***"), text);
+}
+
+// src/gosum.ts
+import { createHash as createHash2 } from "node:crypto";
+function parseGoSum(text) {
+  const lines = [];
+  for (const raw of text.split("\n")) {
+    const fields = raw.trim().split(/\s+/);
+    if (fields.length !== 3) continue;
+    const [module, versionField, hash] = fields;
+    if (!hash.startsWith("h1:")) continue;
+    const goMod = versionField.endsWith("/go.mod");
+    const version = goMod ? versionField.slice(0, -"/go.mod".length) : versionField;
+    lines.push({ module, version, goMod, hash });
+  }
+  return lines;
+}
+function hash1(files) {
+  const summary2 = createHash2("sha256");
+  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
+    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
+    summary2.update(`${sha256Hex}  `).update(name).update("\n");
+  }
+  return `h1:${summary2.digest("base64")}`;
+}
+function goModHashOfSha256(sha256Hex) {
+  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
+}
+function goModHash(content) {
+  return goModHashOfSha256(createHash2("sha256").update(content).digest("hex"));
+}
+function escapePath(path32) {
+  return path32.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+}
+function probeTarget(lines, isPrivate) {
+  return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
+}
+
+// src/goproxy.ts
+var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
+var MAX_CANDIDATES = 16;
+function parseCandidates(text) {
+  const entries2 = text.split(/[\n\r,|]+/).map((e) => e.trim()).filter((e) => e !== "");
+  if (entries2.length === 0) throw new Error("no proxy given");
+  if (entries2.length > MAX_CANDIDATES) {
+    throw new Error(`${entries2.length} candidates given; at most ${MAX_CANDIDATES} are allowed`);
+  }
+  const seen = /* @__PURE__ */ new Set();
+  const candidates = [];
+  for (const entry of entries2) {
+    const candidate = parseCandidate(entry);
+    if (seen.has(candidate.spec)) continue;
+    seen.add(candidate.spec);
+    candidates.push(candidate);
+  }
+  return candidates;
+}
+function parseCandidate(entry) {
+  if (KEYWORDS.has(entry)) return { spec: entry, display: entry, keyword: true };
+  if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
+    throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
+  }
+  let url;
+  try {
+    url = new URL(entry);
+  } catch {
+    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`);
+  }
+  if (url.protocol === "http:" && (url.username || url.password)) {
+    throw new Error(`"${redactUrl(entry)}" carries credentials over plain http; use https`);
+  }
+  const spec = entry.replace(/\/+$/, "");
+  return { spec, display: redactUrl(spec), keyword: false };
+}
+function assembleChain(candidates, chosen) {
+  const queue = [...chosen];
+  const chain = [];
+  let slots = 0;
+  for (const candidate of candidates) {
+    if (candidate.keyword) {
+      chain.push(candidate);
+    } else if (slots < chosen.length) {
+      chain.push(queue.shift());
+      slots++;
+    }
+  }
+  return chain;
+}
+function rotateChain(chain, turns) {
+  const urls = chain.filter((c) => !c.keyword);
+  if (urls.length === 0) return chain;
+  const shift = turns % urls.length;
+  const rotated = [...urls.slice(shift), ...urls.slice(0, shift)];
+  return chain.map((c) => c.keyword ? c : rotated.shift());
+}
+function candidatesOf(chain, requests) {
+  return chain.filter((c) => !c.keyword && requests.some((url) => requestBase(url).startsWith(`${requestBase(c.spec).replace(/\/$/, "")}/`)));
+}
+function demote(chain, troubled) {
+  const demoted = chain.filter((c) => troubled.includes(c));
+  if (demoted.length === 0 || demoted.length === chain.filter((c) => !c.keyword).length) return { chain, demoted: [] };
+  const order = [...chain.filter((c) => !c.keyword && !demoted.includes(c)), ...demoted];
+  return { chain: chain.map((c) => c.keyword ? c : order.shift()), demoted };
+}
+function requestBase(url) {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.href;
+  } catch {
+    return url;
+  }
+}
+function goproxyValue(chain) {
+  return chain.map((c) => c.spec).join("|");
+}
+function goproxyDisplay(chain) {
+  return chain.map((c) => c.display).join("|");
+}
+function downloadPath(module, version, kind) {
+  return `${escapePath(module)}/@v/${escapePath(version)}.${kind}`;
+}
+function requestUrl(candidate, path32) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${path32.replace(/^\/+/, "")}`;
+}
+
+// src/sumdb.ts
+function parseGosumdb(value) {
+  const [key2, url] = value.trim().split(/\s+/);
+  if (!key2 || key2 === "off") return void 0;
+  const name = key2.split("+")[0];
+  return { key: key2, name, url: (url ?? `https://${name}`).replace(/\/+$/, ""), explicit: url !== void 0 };
+}
+var MAX_BODY = 64 << 10;
+async function probeSumdb(client, candidates, route2, timeoutMs) {
+  const asked = await Promise.all(
+    candidates.filter((c) => !c.keyword && !route2.explicit).map(async (candidate) => {
+      const answer2 = await ask(client, requestUrl(candidate, `sumdb/${route2.name}/supported`), timeoutMs);
+      const proxies = answer2.status === 200;
+      const reason = proxies ? `proxies it (${formatDuration(answer2.ms)})` : answer2.status ? `does not proxy it (HTTP ${answer2.status})` : answer2.error;
+      return { candidate, proxies, reason };
+    })
+  );
+  const probe = { route: route2, proxiedBy: asked.filter((a) => a.proxies).map((a) => a.candidate), candidates: asked };
+  if (probe.proxiedBy.length === 0) {
+    const answer2 = await ask(client, `${route2.url}/latest`, timeoutMs);
+    probe.direct = answer2.status === 200 && answer2.body?.startsWith("go.sum database tree") ? { ok: true, reason: `answered directly in ${formatDuration(answer2.ms)}` } : { ok: false, reason: answer2.status ? `HTTP ${answer2.status} from ${route2.url}/latest` : answer2.error };
+  }
+  return probe;
+}
+async function ask(client, url, timeoutMs) {
+  const started = performance.now();
+  try {
+    const answer2 = await client.get(url, { signal: AbortSignal.timeout(timeoutMs), maxBytes: MAX_BODY });
+    return { status: answer2.status, body: answer2.body.toString("utf8", 0, 64), ms: performance.now() - started };
+  } catch (e) {
+    const error2 = classifyError(e);
+    return { ms: performance.now() - started, error: error2.kind === "silent" ? `no answer within ${formatDuration(timeoutMs)}` : error2.message };
+  }
+}
+function sumdbRelay(p) {
+  const { route: route2 } = p;
+  const proxied = route2.explicit ? [] : p.proxiedBy;
+  return {
+    name: route2.name,
+    routes: [
+      ...proxied.map((c) => ({ spec: `${c.spec.replace(/\/+$/, "")}/sumdb/${route2.name}`, display: `${c.display.replace(/\/+$/, "")}/sumdb/${route2.name}`, keyword: false })),
+      { spec: route2.url, display: route2.url, keyword: false }
+    ]
+  };
+}
+function describeSumdb(p, relayed) {
+  const routes = p.route.explicit ? ["GOSUMDB names its URL, so go asks it alone"] : p.candidates.map((c) => `${c.candidate.display} ${c.reason}`);
+  const direct = p.direct ? [`${p.route.url} ${p.direct.ok ? p.direct.reason : `did not answer: ${p.direct.reason}`}`] : [];
+  const how = relayed ? ` go's lookups went through the local proxy, ${p.proxiedBy.length > 0 ? "over the candidates that proxy it, then the database itself" : "to the database itself"}, with the same limits and failover as module files.` : "";
+  return `Checksum database ${p.route.name} (asked for modules go.sum lacks): ${[...routes, ...direct].join("; ")}.${how}`;
+}
+
+// src/summary.ts
+var VERDICT = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", slow: "\u{1F422} too slow", "not probed": "\u2796 not probed" };
+var RESTORE_WORDS = {
+  exact: "\u2705 hit",
+  partial: "\u{1F7E1} partial (restored by prefix)",
+  miss: "miss",
+  disabled: "off",
+  unavailable: "no cache service",
+  failed: "\u26A0\uFE0F restore failed",
+  "timed-out": "\u26A0\uFE0F restore timed out"
+};
+var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
+var joined = (...parts) => parts.filter(Boolean).join(", ");
+function buildSummary(facts) {
+  const modules = facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0);
+  const title = facts.ok ? `\u2705 Go modules ready: ${modules} downloaded${facts.chosen ? ` through ${facts.chosen}` : ""}` : "\u274C Go modules could not be downloaded";
+  const sections = [
+    {
+      heading: "Result",
+      header: ["Chosen proxy", "Exported GOPROXY", "Modules downloaded", "Attempts"],
+      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", String(modules), String(facts.attempts.length)]],
+      notes: facts.laterSteps ? [facts.laterSteps] : []
+    },
+    {
+      heading: "Proxies",
+      header: ["Candidate", "Verdict", "Latency", "Reason"],
+      rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? `${p.reason}, through ${p.via}` : p.reason]),
+      notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== void 0)] : [], ...runnerNotes(facts)]
+    },
+    ...facts.fetch ? fetchSections(facts.fetch) : [],
+    ...facts.toolchain ? [toolchainSection(facts.toolchain)] : [],
+    {
+      heading: "Attempts",
+      header: ["Attempt", "First in line", "Outcome", "Duration", "Why it ended"],
+      rows: facts.attempts.map((a) => [
+        String(a.number),
+        a.first,
+        a.reason === "ok" ? "\u2705 ok" : `\u274C ${a.reason}`,
+        formatDuration(a.durationMs),
+        a.detail || "completed"
+      ])
+    },
+    {
+      heading: "Cache",
+      header: ["Restore", "Checked against go.sum", "Key", "Restored key", "Save"],
+      rows: [
+        [
+          joined(RESTORE_WORDS[facts.restore.state], formatSize(facts.restore.bytes), time(facts.restore.durationMs)),
+          facts.verify ? describeVerify(facts.verify) : "\u2014",
+          facts.cacheKey ?? "",
+          facts.restore.matchedKey ?? "\u2014",
+          facts.save ? joined(facts.save.why, formatSize(facts.save.bytes), time(facts.save.durationMs)) : "\u2014"
+        ]
+      ],
+      notes: facts.verify ? verifyNotes(facts.verify) : []
+    },
+    ...facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : []
+  ];
+  return { title, ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
+}
+function runnerNotes(facts) {
+  return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
+    (p) => p.failure === "tls" ? `\u26A0\uFE0F ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).` : `\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
+  );
+}
+function toolchainSection(t) {
+  return {
+    heading: "Toolchain",
+    header: ["Wanted", "Installed", "Source", "Time"],
+    rows: [[t.wanted, t.installed, t.source === "tool cache" ? "the runner\u2019s tool cache" : "fetched through the chain, now in the tool cache", formatDuration(t.durationMs)]],
+    notes: [`go.mod asks for ${t.wanted}: go finds it on PATH under that name, in this step and later ones, and fetches nothing.`]
+  };
+}
+function buildCacheSection(b, save) {
+  const restore = b.hit ? "\u2705 hit" : RESTORE_WORDS[b.state];
+  return {
+    heading: "Build cache",
+    header: ["Restore", "Restored key", "Save"],
+    rows: [[joined(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ?? "\u2014", save ?? "\u2014"]],
+    notes: b.warning ? [b.warning] : []
+  };
+}
+function describeVerify(v) {
+  const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
+  const outcome = v.discarded.length === 0 ? "all match" : `${v.discarded.length} discarded`;
+  return `${counted} in ${formatDuration(v.durationMs)}: ${outcome}`;
+}
+function verifyNotes(v) {
+  return [
+    ...v.discarded.map((d) => `\u26A0\uFE0F discarded: ${d.module} ${d.version}, ${d.why}; fetched again.`),
+    ...v.repaired > 0 ? [`.ziphash rewritten for ${v.repaired} zip${v.repaired === 1 ? "" : "s"} that matched go.sum (it was missing or wrong).`] : []
+  ];
+}
+function fetchSections(f) {
+  const totals = {
+    heading: "Fetch",
+    header: ["Files", "Zips", "Data", "Time", "go's requests (served)", "Retries", "Hedges", "Rejected (wrong bytes)", "Peak in flight"],
+    rows: [
+      [
+        `${f.files} of ${f.planned} planned`,
+        `${f.plannedZips} (go.sum has ${f.sumLines} lines)`,
+        formatSize(f.bytes),
+        formatDuration(f.durationMs),
+        `${f.requests} (${f.served})`,
+        String(f.retries),
+        String(f.hedges),
+        String(f.rejected),
+        String(f.peakLimit)
+      ]
+    ],
+    notes: [
+      ...f.extracted > 0 ? [`${f.extracted} of the zips were extracted as they were verified, so go did not extract them again.`] : [],
+      ...f.stopped ? [`The speculative fetch stopped early: ${f.stopped}; go fetched the rest.`] : [],
+      ...f.unresolved ? [`${f.unresolved} go.mod files could not be read for the plan; go fetched around them itself.`] : []
+    ]
+  };
+  const perCandidate = {
+    heading: "Fetch, by candidate",
+    header: ["Candidate", "Requests", "Data", "Served", "Failures", "Stalls", "Hedges won / lost", "Wrong bytes", "Moved"],
+    rows: f.candidates.map(({ candidate, stats: s, moved }) => [
+      candidate.display,
+      String(s.requests),
+      formatSize(s.bytes),
+      String(s.served),
+      String(s.failures),
+      String(s.stalls),
+      `${s.hedgesWon} / ${s.hedgesLost}`,
+      String(s.rejected),
+      moved ?? "\u2014"
+    ])
+  };
+  return [totals, perCandidate];
+}
+var cell = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+function table(header, rows) {
+  return [header, header.map(() => "---"), ...rows].map((r) => `| ${r.map(cell).join(" | ")} |`).join("\n");
+}
+function renderSummary(model) {
+  const parts = [`### ${model.title}`];
+  if (model.failure) parts.push("```text\n" + model.failure + "\n```");
+  for (const section of model.sections) {
+    parts.push(`#### ${section.heading}`);
+    if (section.rows.length > 0) parts.push(table(section.header, section.rows));
+    for (const note of section.notes ?? []) parts.push(`> ${note}`);
+    if (section.rows.length === 0 && !section.notes?.length) parts.push("_None._");
+  }
+  return parts.join("\n\n") + "\n";
+}
+function describeFailure(probes, attempts) {
+  const lines = [`go mod download failed after ${attempts.length} attempt${attempts.length === 1 ? "" : "s"}.`];
+  for (const probe of probes) {
+    const own = attempts.filter((a) => a.first === probe.candidate.display);
+    const tried = own.map((a) => `attempt ${a.number}: ${a.reason}${a.detail ? ` (${a.detail})` : ""}`);
+    lines.push(`- ${probe.candidate.display}: ${probe.verdict}, ${probe.reason}${tried.length ? `; ${tried.join("; ")}` : ""}`);
+  }
+  const last = attempts.at(-1);
+  if (last) lines.push(`Last error: ${last.reason}${last.detail ? `: ${last.detail}` : ""}`);
+  return lines.join("\n");
+}
+
+// src/cache/build.ts
+import { promises as fs6 } from "node:fs";
+import path11 from "node:path";
+
+// src/cache/service.ts
+import { fileURLToPath as fileURLToPath2 } from "node:url";
+
 // src/cache/staging.ts
 import { promises as fs5 } from "node:fs";
-import path9 from "node:path";
+import path10 from "node:path";
 var STALE_MS = 60 * 60 * 1e3;
 async function claimStaging(dir) {
-  await fs5.mkdir(path9.dirname(dir), { recursive: true });
+  await fs5.mkdir(path10.dirname(dir), { recursive: true });
   for (let tries = 0; ; tries++) {
     try {
       await fs5.mkdir(dir);
@@ -23993,14 +24478,14 @@ async function stage(root, dir, paths) {
     const info2 = await fs5.lstat(from).catch(() => void 0);
     if (info2?.isDirectory()) {
       await fs5.mkdir(to, { recursive: true });
-      for (const name of await fs5.readdir(from)) await link(path9.join(from, name), path9.join(to, name));
+      for (const name of await fs5.readdir(from)) await link(path10.join(from, name), path10.join(to, name));
     } else if (info2?.isFile()) {
-      await fs5.mkdir(path9.dirname(to), { recursive: true });
+      await fs5.mkdir(path10.dirname(to), { recursive: true });
       await fs5.link(from, to).catch(() => fs5.copyFile(from, to));
       bytes += info2.size;
     }
   };
-  for (const rel of paths) await link(path9.join(root, rel), path9.join(dir, rel));
+  for (const rel of paths) await link(path10.join(root, rel), path10.join(dir, rel));
   return bytes;
 }
 async function unstage(dir, root) {
@@ -24010,8 +24495,8 @@ async function unstage(dir, root) {
 async function merge(from, to) {
   await makeWritable(to);
   for (const entry of await fs5.readdir(from, { withFileTypes: true })) {
-    const source2 = path9.join(from, entry.name);
-    const target = path9.join(to, entry.name);
+    const source2 = path10.join(from, entry.name);
+    const target = path10.join(to, entry.name);
     const there = await fs5.lstat(target).catch(() => void 0);
     if (!there) await fs5.rename(source2, target).catch(() => fs5.cp(source2, target, { recursive: true }));
     else if (there.isDirectory() && entry.isDirectory()) await merge(source2, target);
@@ -24073,8 +24558,8 @@ async function saveEntry(stash, key2, paths, limitMs) {
   }
 }
 var fromSource = import.meta.url.endsWith(".ts");
-var RESTORE_ENTRY = fileURLToPath(new URL(fromSource ? "./restore-process.ts" : "./restore.js", import.meta.url));
-var SAVE_ENTRY = fileURLToPath(new URL(fromSource ? "./save-process.ts" : "./save.js", import.meta.url));
+var RESTORE_ENTRY = fileURLToPath2(new URL(fromSource ? "./restore-process.ts" : "./restore.js", import.meta.url));
+var SAVE_ENTRY = fileURLToPath2(new URL(fromSource ? "./save-process.ts" : "./save.js", import.meta.url));
 async function restoreInChild(dir, keys, limitMs) {
   return (await inChild(RESTORE_ENTRY, [dir, keys.key, ...keys.restoreKeys], limitMs, "Cache restore")).result;
 }
@@ -24112,7 +24597,7 @@ function buildCacheKeys(facts) {
   const prefix = `${base}${filesHash(facts.files).slice(0, 16)}-`;
   return { prefix, restoreKeys: [prefix, base] };
 }
-var buildStash = (gocache) => ({ root: gocache, staging: path10.join(gocache, "go-mod-download-staging") });
+var buildStash = (gocache) => ({ root: gocache, staging: path11.join(gocache, "go-mod-download-staging") });
 async function restoreBuildCache(gocache, keys, limitMs) {
   const backdated = new Date(Date.now() - BACKDATE_MS);
   const report = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, (dir) => setMtimes(dir, backdated));
@@ -24122,122 +24607,14 @@ async function restoreBuildCache(gocache, keys, limitMs) {
 var BUILD_STATE = "build-cache";
 async function setMtimes(dir, when) {
   for (const entry of await fs6.readdir(dir, { withFileTypes: true })) {
-    const full = path10.join(dir, entry.name);
+    const full = path11.join(dir, entry.name);
     if (entry.isDirectory()) await setMtimes(full, when);
     else if (entry.isFile()) await fs6.utimes(full, when, when);
   }
 }
 
-// src/later/config.ts
-var LATER_STEPS_STATE = "later-steps";
-
-// src/later/start.ts
-import { spawn as spawn3 } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import os7 from "node:os";
-import path11 from "node:path";
-import { createInterface as createInterface2 } from "node:readline";
-import { fileURLToPath as fileURLToPath2 } from "node:url";
-var ENTRY = fileURLToPath2(new URL(import.meta.url.endsWith(".ts") ? "./job-proxy.ts" : "./job-proxy.js", import.meta.url));
-var READY_WITHIN_MS = 1e4;
-function launchJobProxy(entry = ENTRY) {
-  const child2 = spawn3(process.execPath, [entry], {
-    detached: true,
-    cwd: os7.tmpdir(),
-    stdio: ["pipe", "pipe", "ignore"],
-    env: processEnv()
-  });
-  child2.stdin.on("error", () => void 0);
-  child2.on("error", () => void 0);
-  const exited = new Promise((resolve2) => child2.once("exit", resolve2));
-  const forget = child2.pid === void 0 ? () => void 0 : killGroupOnCancel(child2.pid, exited);
-  let started = false;
-  const letGo = () => {
-    forget();
-    child2.stdout.destroy();
-    child2.stdin.destroy();
-    child2.unref();
-  };
-  return {
-    async start(options) {
-      const workDir = mkdtempSync(path11.join(process.env.RUNNER_TEMP || os7.tmpdir(), "go-mod-download-later-"));
-      const secret = randomBytes(18).toString("base64url");
-      const config = {
-        ...options,
-        secret,
-        // The runner's process that started this step: when it is gone, so is the job.
-        watchPid: process.ppid,
-        workDir,
-        statsFile: path11.join(workDir, "stats.json")
-      };
-      try {
-        const line = firstLine(child2.stdout);
-        child2.stdin.end(JSON.stringify(config));
-        const ready = await withDeadline(line, READY_WITHIN_MS, "The later-steps proxy start");
-        const url = /^ready (\S+)$/.exec(ready ?? "")?.[1];
-        if (!url || child2.pid === void 0) throw new Error(`the later-steps proxy did not start${ready ? `: ${ready}` : ""}`);
-        started = true;
-        letGo();
-        return { url, secret, pid: child2.pid, statsFile: config.statsFile };
-      } catch (e) {
-        this.abandon();
-        rmSync(workDir, { recursive: true, force: true });
-        throw e;
-      }
-    },
-    abandon() {
-      if (started) return;
-      if (child2.pid !== void 0 && child2.exitCode === null) killTree(child2.pid);
-      letGo();
-    }
-  };
-}
-async function firstLine(stream) {
-  for await (const line of createInterface2({ input: stream })) return line;
-  return void 0;
-}
-
 // src/cache/layout.ts
 import path12 from "node:path";
-
-// src/gosum.ts
-import { createHash as createHash2 } from "node:crypto";
-function parseGoSum(text) {
-  const lines = [];
-  for (const raw of text.split("\n")) {
-    const fields = raw.trim().split(/\s+/);
-    if (fields.length !== 3) continue;
-    const [module, versionField, hash] = fields;
-    if (!hash.startsWith("h1:")) continue;
-    const goMod = versionField.endsWith("/go.mod");
-    const version = goMod ? versionField.slice(0, -"/go.mod".length) : versionField;
-    lines.push({ module, version, goMod, hash });
-  }
-  return lines;
-}
-function hash1(files) {
-  const summary2 = createHash2("sha256");
-  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
-    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
-    summary2.update(`${sha256Hex}  `).update(name).update("\n");
-  }
-  return `h1:${summary2.digest("base64")}`;
-}
-function goModHashOfSha256(sha256Hex) {
-  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
-}
-function goModHash(content) {
-  return goModHashOfSha256(createHash2("sha256").update(content).digest("hex"));
-}
-function escapePath(path32) {
-  return path32.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
-}
-function probeTarget(lines, isPrivate) {
-  return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
-}
-
-// src/cache/layout.ts
 var moduleStash = (modcache) => ({ root: modcache, staging: path12.join(modcache, "cache", "go-mod-download-staging") });
 var downloadBase = (module, version) => `cache/download/${escapePath(module)}/@v/${escapePath(version)}`;
 var treePath = (module, version) => `${escapePath(module)}@${escapePath(version)}`;
@@ -24691,31 +25068,44 @@ async function keepZipHash(modcache, check) {
 }
 var exists2 = (file) => fs7.lstat(file).then(() => true, () => false);
 
-// src/credentials.ts
-function userinfo(raw) {
-  try {
-    const url = new URL(raw);
-    if (!url.username && !url.password) return void 0;
-    return { username: url.username, password: url.password };
-  } catch {
-    return void 0;
+// src/cache/stage.ts
+async function startModuleCache(o) {
+  let restore = { state: "disabled" };
+  if (o.restore) {
+    restore = await group("Restore the module cache", () => restoreEntry(moduleStash(o.modcache), o.keys, o.timeoutMs));
+    if (restore.warning) warning(restore.warning);
+    info(restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`);
   }
+  if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore };
+  const verify2 = await group("Check the module cache against go.sum", () => verifyModuleCache(o.modcache, o.sumLines));
+  info(describeVerify(verify2));
+  for (const d of verify2.discarded) warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`);
+  return { restore, verify: verify2 };
 }
-var USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i;
-function redactUrl(raw) {
-  return raw.replace(USERINFO, (_, scheme, info2) => {
-    const colon = info2.indexOf(":");
-    return colon < 0 ? `${scheme}***@` : `${scheme}${info2.slice(0, colon)}:***@`;
-  });
+async function saveModuleCache(o) {
+  if (!o.decision.save) return { state: "skipped", why: `not saved: ${o.decision.why}` };
+  const saved = await group("Save the module cache", () => saveEntry(moduleStash(o.modcache), o.key, savedPaths(o.sumLines, o.contents), o.timeoutMs));
+  if (saved.state === "failed") warning(`Cache ${saved.why}`);
+  return saved;
 }
-function secretsIn(raw) {
-  const info2 = userinfo(raw);
-  if (!info2) return [];
-  const secret = info2.password || info2.username;
-  return [.../* @__PURE__ */ new Set([secret, decodeURIComponent(secret)])];
+async function startBuildCache(o) {
+  if (!o.gocache || o.gocache === "off") return { report: { state: "disabled", hit: false, warning: "GOCACHE is off: there is no build cache to keep." } };
+  const keys = buildCacheKeys(o.keys);
+  const sinceMs = Date.now();
+  const report = await group("Restore the build cache", () => restoreBuildCache(o.gocache, keys, o.timeoutMs));
+  if (report.warning) warning(report.warning);
+  info(report.matchedKey ? `Build cache: restored ${report.matchedKey}${report.hit ? "" : " (another go.sum)"}` : `Build cache: ${report.state}`);
+  return { report, state: { gocache: o.gocache, prefix: keys.prefix, ...report.matchedKey ? { matchedKey: report.matchedKey } : {}, sinceMs, limitMs: o.timeoutMs } };
 }
-function maskSecrets(text, secrets) {
-  return secrets.filter((s) => s !== "").reduce((t, s) => t.split(s).join("***"), text);
+function handBuildCacheOn(state, o) {
+  const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: o.saveCache, downloadOk: o.downloadOk, restore: o.restore });
+  if (!decision.save) return `not saved: ${decision.why}`;
+  saveState(BUILD_STATE, JSON.stringify(state));
+  return "by the post step, after the job\u2019s builds and tests";
+}
+function hasDownloads(modcache) {
+  const dir = path16.join(modcache, "cache", "download");
+  return existsSync3(dir) && readdirSync3(dir).length > 0;
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
@@ -24756,10 +25146,10 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path20 from "path";
+import * as path21 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path16 from "path";
+import * as path17 from "path";
 import assert from "assert";
 var IS_WINDOWS4 = process.platform === "win32";
 function dirname5(p) {
@@ -24767,7 +25157,7 @@ function dirname5(p) {
   if (IS_WINDOWS4 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path16.dirname(p);
+  let result = path17.dirname(p);
   if (IS_WINDOWS4 && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -24804,7 +25194,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS4 && root.endsWith("\\")) {
   } else {
-    root += path16.sep;
+    root += path17.sep;
   }
   return root + itemPath;
 }
@@ -24838,10 +25228,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators2(p);
-  if (!p.endsWith(path16.sep)) {
+  if (!p.endsWith(path17.sep)) {
     return p;
   }
-  if (p === path16.sep) {
+  if (p === path17.sep) {
     return p;
   }
   if (IS_WINDOWS4 && /^[A-Z]:\\$/i.test(p)) {
@@ -24909,7 +25299,7 @@ function partialMatch(patterns, itemPath) {
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os8 from "os";
-import * as path19 from "path";
+import * as path20 from "path";
 import assert3 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
@@ -26126,11 +26516,11 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path17 = {
+var path18 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep3 = defaultPlatform === "win32" ? path17.win32.sep : path17.posix.sep;
+var sep3 = defaultPlatform === "win32" ? path18.win32.sep : path18.posix.sep;
 minimatch.sep = sep3;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -26877,7 +27267,7 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path18 from "path";
+import * as path19 from "path";
 import assert2 from "assert";
 var IS_WINDOWS6 = process.platform === "win32";
 var Path = class {
@@ -26891,12 +27281,12 @@ var Path = class {
       assert2(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path18.sep);
+        this.segments = itemPath.split(path19.sep);
       } else {
         let remaining = itemPath;
         let dir = dirname5(remaining);
         while (dir !== remaining) {
-          const basename5 = path18.basename(remaining);
+          const basename5 = path19.basename(remaining);
           this.segments.unshift(basename5);
           remaining = dir;
           dir = dirname5(remaining);
@@ -26914,7 +27304,7 @@ var Path = class {
           assert2(segment === dirname5(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert2(!segment.includes(path18.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert2(!segment.includes(path19.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -26925,12 +27315,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path18.sep) || IS_WINDOWS6 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path19.sep) || IS_WINDOWS6 && /^[A-Z]:$/i.test(result);
     for (let i = 1; i < this.segments.length; i++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path18.sep;
+        result += path19.sep;
       }
       result += this.segments[i];
     }
@@ -26962,7 +27352,7 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path19.sep);
+    this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path20.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -26986,8 +27376,8 @@ var Pattern = class _Pattern {
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
       itemPath = normalizeSeparators2(itemPath);
-      if (!itemPath.endsWith(path19.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path19.sep}`;
+      if (!itemPath.endsWith(path20.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path20.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -27022,9 +27412,9 @@ var Pattern = class _Pattern {
     assert3(literalSegments.every((x, i) => (x !== "." || i === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert3(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators2(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path19.sep}`)) {
+    if (pattern === "." || pattern.startsWith(`.${path20.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path19.sep}`)) {
+    } else if (pattern === "~" || pattern.startsWith(`~${path20.sep}`)) {
       homedir2 = homedir2 || os8.homedir();
       assert3(homedir2, "Unable to determine HOME directory");
       assert3(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -27268,7 +27658,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path20.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path21.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -27278,7 +27668,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs8.promises.readdir(item.path))).map((x) => new SearchState(path20.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs8.promises.readdir(item.path))).map((x) => new SearchState(path21.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match3 & MatchKind.File) {
           yield yield __await(item.path);
@@ -27378,8 +27768,8 @@ function create(patterns, options) {
 }
 
 // src/depfiles.ts
-import { existsSync as existsSync3, promises as fs9 } from "node:fs";
-import path21 from "node:path";
+import { existsSync as existsSync4, promises as fs9 } from "node:fs";
+import path22 from "node:path";
 
 // src/gomod.ts
 function directives(text) {
@@ -27451,11 +27841,11 @@ function isLocalPath(path32) {
 
 // src/depfiles.ts
 async function readDependencyFiles(workspace, workingDirectory, patterns) {
-  const goWork = await fs9.readFile(path21.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs9.readFile(path21.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs9.readFile(path22.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs9.readFile(path22.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path21.relative(workspace, f).split(path21.sep).join("/"), content: await fs9.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path22.relative(workspace, f).split(path22.sep).join("/"), content: await fs9.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -27466,209 +27856,22 @@ async function readDependencyFiles(workspace, workingDirectory, patterns) {
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync3(path21.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync4(path22.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path21.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path21.resolve(workingDirectory, f)).filter((f) => existsSync3(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path22.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path22.resolve(workingDirectory, f)).filter((f) => existsSync4(f));
 }
 async function globFiles(workspace, patterns) {
-  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path21.resolve(workspace, p.slice(1))}` : path21.resolve(workspace, p));
+  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path22.resolve(workspace, p.slice(1))}` : path22.resolve(workspace, p));
   const globber = await create(resolved.join("\n"), { matchDirectories: false });
   return globber.glob();
 }
 
-// src/goproxy.ts
-var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
-var MAX_CANDIDATES = 16;
-function parseCandidates(text) {
-  const entries2 = text.split(/[\n\r,|]+/).map((e) => e.trim()).filter((e) => e !== "");
-  if (entries2.length === 0) throw new Error("no proxy given");
-  if (entries2.length > MAX_CANDIDATES) {
-    throw new Error(`${entries2.length} candidates given; at most ${MAX_CANDIDATES} are allowed`);
-  }
-  const seen = /* @__PURE__ */ new Set();
-  const candidates = [];
-  for (const entry of entries2) {
-    const candidate = parseCandidate(entry);
-    if (seen.has(candidate.spec)) continue;
-    seen.add(candidate.spec);
-    candidates.push(candidate);
-  }
-  return candidates;
-}
-function parseCandidate(entry) {
-  if (KEYWORDS.has(entry)) return { spec: entry, display: entry, keyword: true };
-  if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
-    throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
-  }
-  let url;
-  try {
-    url = new URL(entry);
-  } catch {
-    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`);
-  }
-  if (url.protocol === "http:" && (url.username || url.password)) {
-    throw new Error(`"${redactUrl(entry)}" carries credentials over plain http; use https`);
-  }
-  const spec = entry.replace(/\/+$/, "");
-  return { spec, display: redactUrl(spec), keyword: false };
-}
-function assembleChain(candidates, chosen) {
-  const queue = [...chosen];
-  const chain = [];
-  let slots = 0;
-  for (const candidate of candidates) {
-    if (candidate.keyword) {
-      chain.push(candidate);
-    } else if (slots < chosen.length) {
-      chain.push(queue.shift());
-      slots++;
-    }
-  }
-  return chain;
-}
-function rotateChain(chain, turns) {
-  const urls = chain.filter((c) => !c.keyword);
-  if (urls.length === 0) return chain;
-  const shift = turns % urls.length;
-  const rotated = [...urls.slice(shift), ...urls.slice(0, shift)];
-  return chain.map((c) => c.keyword ? c : rotated.shift());
-}
-function candidatesOf(chain, requests) {
-  return chain.filter((c) => !c.keyword && requests.some((url) => requestBase(url).startsWith(`${requestBase(c.spec).replace(/\/$/, "")}/`)));
-}
-function demote(chain, troubled) {
-  const demoted = chain.filter((c) => troubled.includes(c));
-  if (demoted.length === 0 || demoted.length === chain.filter((c) => !c.keyword).length) return { chain, demoted: [] };
-  const order = [...chain.filter((c) => !c.keyword && !demoted.includes(c)), ...demoted];
-  return { chain: chain.map((c) => c.keyword ? c : order.shift()), demoted };
-}
-function requestBase(url) {
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    return u.href;
-  } catch {
-    return url;
-  }
-}
-function goproxyValue(chain) {
-  return chain.map((c) => c.spec).join("|");
-}
-function goproxyDisplay(chain) {
-  return chain.map((c) => c.display).join("|");
-}
-function downloadPath(module, version, kind) {
-  return `${escapePath(module)}/@v/${escapePath(version)}.${kind}`;
-}
-function requestUrl(candidate, path32) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path32.replace(/^\/+/, "")}`;
-}
-
-// src/net/errors.ts
-var NetError = class extends Error {
-  kind;
-  constructor(kind, message, options) {
-    super(message, options);
-    this.name = "NetError";
-    this.kind = kind;
-  }
-};
-var IdleError = class extends NetError {
-  constructor(ms) {
-    super("silent", `connection silent for ${Math.round(ms)}ms`);
-  }
-};
-var TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_OSSL_)/;
-function classifyError(e, via) {
-  if (e instanceof NetError) return e;
-  const error2 = e;
-  const code = error2.code ?? "";
-  const message = error2.code && !error2.message.includes(error2.code) ? `${error2.message} (${error2.code})` : error2.message;
-  let kind = "other";
-  if (error2.name === "AbortError" || error2.name === "TimeoutError") kind = "silent";
-  else if (code === "ECONNREFUSED") kind = "refused";
-  else if (code === "ECONNRESET" || code === "EPIPE" || /socket hang up/.test(error2.message)) kind = "reset";
-  else if (code === "ENOTFOUND" || code === "EAI_AGAIN") kind = "dns";
-  else if (TLS_CODES.test(code) || /certificate|SSL routines|TLS/i.test(error2.message)) kind = "tls";
-  if (via && (kind === "refused" || kind === "dns" || kind === "reset")) {
-    return new NetError("proxy", `forward proxy ${via}: ${describeKind(kind, message)}`, { cause: e });
-  }
-  return new NetError(kind, describeKind(kind, message), { cause: e });
-}
-function describeKind(kind, message) {
-  if (kind === "refused") return "connection refused";
-  if (kind === "reset") return "connection reset";
-  return message;
-}
-function answered(kind) {
-  return kind !== "silent";
-}
-function goMayNotShare(kind) {
-  return kind === "tls" || kind === "proxy";
-}
-
-// src/sumdb.ts
-function parseGosumdb(value) {
-  const [key2, url] = value.trim().split(/\s+/);
-  if (!key2 || key2 === "off") return void 0;
-  const name = key2.split("+")[0];
-  return { key: key2, name, url: (url ?? `https://${name}`).replace(/\/+$/, ""), explicit: url !== void 0 };
-}
-var MAX_BODY = 64 << 10;
-async function probeSumdb(client, candidates, route2, timeoutMs) {
-  const asked = await Promise.all(
-    candidates.filter((c) => !c.keyword && !route2.explicit).map(async (candidate) => {
-      const answer2 = await ask(client, requestUrl(candidate, `sumdb/${route2.name}/supported`), timeoutMs);
-      const proxies = answer2.status === 200;
-      const reason = proxies ? `proxies it (${formatDuration(answer2.ms)})` : answer2.status ? `does not proxy it (HTTP ${answer2.status})` : answer2.error;
-      return { candidate, proxies, reason };
-    })
-  );
-  const probe = { route: route2, proxiedBy: asked.filter((a) => a.proxies).map((a) => a.candidate), candidates: asked };
-  if (probe.proxiedBy.length === 0) {
-    const answer2 = await ask(client, `${route2.url}/latest`, timeoutMs);
-    probe.direct = answer2.status === 200 && answer2.body?.startsWith("go.sum database tree") ? { ok: true, reason: `answered directly in ${formatDuration(answer2.ms)}` } : { ok: false, reason: answer2.status ? `HTTP ${answer2.status} from ${route2.url}/latest` : answer2.error };
-  }
-  return probe;
-}
-async function ask(client, url, timeoutMs) {
-  const started = performance.now();
-  try {
-    const answer2 = await client.get(url, { signal: AbortSignal.timeout(timeoutMs), maxBytes: MAX_BODY });
-    return { status: answer2.status, body: answer2.body.toString("utf8", 0, 64), ms: performance.now() - started };
-  } catch (e) {
-    const error2 = classifyError(e);
-    return { ms: performance.now() - started, error: error2.kind === "silent" ? `no answer within ${formatDuration(timeoutMs)}` : error2.message };
-  }
-}
-function sumdbRelay(p) {
-  const { route: route2 } = p;
-  const proxied = route2.explicit ? [] : p.proxiedBy;
-  return {
-    name: route2.name,
-    routes: [
-      ...proxied.map((c) => ({ spec: `${c.spec.replace(/\/+$/, "")}/sumdb/${route2.name}`, display: `${c.display.replace(/\/+$/, "")}/sumdb/${route2.name}`, keyword: false })),
-      { spec: route2.url, display: route2.url, keyword: false }
-    ]
-  };
-}
-function describeSumdb(p, relayed) {
-  const routes = p.route.explicit ? ["GOSUMDB names its URL, so go asks it alone"] : p.candidates.map((c) => `${c.candidate.display} ${c.reason}`);
-  const direct = p.direct ? [`${p.route.url} ${p.direct.ok ? p.direct.reason : `did not answer: ${p.direct.reason}`}`] : [];
-  const how = relayed ? ` go's lookups went through the local proxy, ${p.proxiedBy.length > 0 ? "over the candidates that proxy it, then the database itself" : "to the database itself"}, with the same limits and failover as module files.` : "";
-  return `Checksum database ${p.route.name} (asked for modules go.sum lacks): ${[...routes, ...direct].join("; ")}.${how}`;
-}
-
 // src/inputs.ts
-import { existsSync as existsSync4, statSync as statSync2 } from "node:fs";
-import path22 from "node:path";
+import { existsSync as existsSync5, statSync as statSync2 } from "node:fs";
+import path23 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -27700,7 +27903,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read, workspace) {
   const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path22.resolve(workspace, value("working-directory"));
+  const workingDirectory = path23.resolve(workspace, value("working-directory"));
   return {
     candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -27755,10 +27958,10 @@ function boolean(input, text) {
   throw new InputError(input, `"${text}" is not true or false`);
 }
 function goModuleDir(dir) {
-  if (!existsSync4(dir) || !statSync2(dir).isDirectory()) {
+  if (!existsSync5(dir) || !statSync2(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync4(path22.join(dir, "go.mod")) && !existsSync4(path22.join(dir, "go.work"))) {
+  if (!existsSync5(path23.join(dir, "go.mod")) && !existsSync5(path23.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -27794,7 +27997,7 @@ function privateMatcher(...patternLists) {
 import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync2 } from "node:fs";
 import { access as access2, constants as constants3, mkdir as mkdir2, rm as rm3 } from "node:fs/promises";
 import os9 from "node:os";
-import path25 from "node:path";
+import path26 from "node:path";
 
 // src/fetch/concurrency.ts
 var SLOW_ANSWER_MS = 40;
@@ -27852,9 +28055,9 @@ var Limiter = class {
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { chmodSync, existsSync as existsSync5, mkdirSync as mkdirSync2, readFileSync, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { chmodSync, existsSync as existsSync6, mkdirSync as mkdirSync2, readFileSync, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { stat as stat2 } from "node:fs/promises";
-import path23 from "node:path";
+import path24 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 
 // src/fetch/stats.ts
@@ -27927,14 +28130,14 @@ var Fetcher = class {
    */
   get(job, use = {}) {
     const urgent = !use.speculative;
-    if (job.transient) return this.fetch(job, path23.join(this.options.transientDir, randomBytes2(8).toString("hex")), urgent, use.onFetched);
+    if (job.transient) return this.fetch(job, path24.join(this.options.transientDir, randomBytes2(8).toString("hex")), urgent, use.onFetched);
     const running = this.inFlight.get(job.path);
     if (running) {
       use.onFetched?.();
       if (urgent) this.hurry(job.path);
       return running;
     }
-    const file = path23.join(this.options.storeDir, job.path);
+    const file = path24.join(this.options.storeDir, job.path);
     const stored = isComplete(this.options.storeDir, job);
     if (stored) use.onFetched?.();
     const fetching = (stored ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file, urgent, use.onFetched)).finally(
@@ -28056,7 +28259,7 @@ var Fetcher = class {
     let answered2 = false;
     stats.requests++;
     try {
-      mkdirSync2(path23.dirname(file), { recursive: true });
+      mkdirSync2(path24.dirname(file), { recursive: true });
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: MAX_FILE_BYTES,
@@ -28118,7 +28321,7 @@ var Fetcher = class {
   }
 };
 function treeFor(modcache, job) {
-  const final = path23.join(modcache, treePath(job.module, job.version));
+  const final = path24.join(modcache, treePath(job.module, job.version));
   return { final, temp: `${final}.tmp-${randomBytes2(6).toString("hex")}` };
 }
 function placeTree(tree, dirs, writable2) {
@@ -28129,15 +28332,15 @@ function placeTree(tree, dirs, writable2) {
   }
   if (!writable2) {
     for (const dir of dirs) {
-      const full = path23.join(tree.final, dir);
+      const full = path24.join(tree.final, dir);
       chmodSync(full, statSync3(full).mode & ~146);
     }
   }
   return true;
 }
 function isComplete(dir, job) {
-  const file = path23.join(dir, job.path);
-  return existsSync5(file) && (job.kind !== "zip" || existsSync5(`${file}hash`));
+  const file = path24.join(dir, job.path);
+  return existsSync6(file) && (job.kind !== "zip" || existsSync6(`${file}hash`));
 }
 var partial = (file) => `${file}.${randomBytes2(6).toString("hex")}.partial`;
 function writeAtomically(file, text) {
@@ -28231,7 +28434,7 @@ function fail(response, status, text) {
 
 // src/fetch/resolve.ts
 import { promises as fs10 } from "node:fs";
-import path24 from "node:path";
+import path25 from "node:path";
 
 // src/semver.ts
 function parse(version) {
@@ -28351,14 +28554,14 @@ async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
     const work = parseGoWork(await fs10.readFile(workFile, "utf8"));
-    const root = path24.dirname(workFile);
-    const mains = await Promise.all(work.use.map(async (use) => mainModule(path24.resolve(root, use))));
+    const root = path25.dirname(workFile);
+    const mains = await Promise.all(work.use.map(async (use) => mainModule(path25.resolve(root, use))));
     return { mains, workspace: true, workReplace: work.replace };
   }
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs10.readFile(path24.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs10.readFile(path25.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -28369,7 +28572,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key2, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs10.readFile(path24.join(path24.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs10.readFile(path25.join(path25.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key2);
         loaded.set(key2, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -28411,15 +28614,15 @@ function jobFor(known, requestPath) {
 }
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path25.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
-  const downloadCache = path25.join(options.modcache, "cache", "download");
-  const storeDir = await writable(downloadCache) ? downloadCache : path25.join(scratch, "store");
+  const scratch = mkdtempSync2(path26.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
+  const downloadCache = path26.join(options.modcache, "cache", "download");
+  const storeDir = await writable(downloadCache) ? downloadCache : path26.join(scratch, "store");
   const known = knownFiles(options.sumLines, options.isPrivate);
   const fetcher = new Fetcher({
     client: options.client,
     candidates: options.candidates,
     storeDir,
-    transientDir: path25.join(scratch, "transient"),
+    transientDir: path26.join(scratch, "transient"),
     // go extracts in place on Windows, where a scanner holding a new file open makes renaming a fresh directory fail.
     ...storeDir === downloadCache && process.platform !== "win32" ? { extractTo: { modcache: options.modcache, writable: options.writableTrees } } : {},
     // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
@@ -28456,7 +28659,7 @@ async function startFetch(options) {
       fetcher.useCandidates(candidates);
       if (!database) return;
       const routes = database.routes.map((candidate) => ({ candidate, latencyMs: 0 }));
-      sumdb = { name: database.name, fetcher: fetcherIn(path25.join(scratch, "sumdb"), routes, options) };
+      sumdb = { name: database.name, fetcher: fetcherIn(path26.join(scratch, "sumdb"), routes, options) };
       stage2.sumdbUrl = `${local.url}/sumdb/${database.name}`;
     },
     progress: () => fetcher.bytes,
@@ -28491,8 +28694,8 @@ function fetcherIn(dir, candidates, options) {
   return new Fetcher({
     client: options.client,
     candidates,
-    storeDir: path25.join(dir, "store"),
-    transientDir: path25.join(dir, "transient"),
+    storeDir: path26.join(dir, "store"),
+    transientDir: path26.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -28552,7 +28755,7 @@ function speculate(fetcher, known, downloadCache, options, report) {
   const fetchMod = async (m) => {
     const job = known.get(filePath(m, "mod"));
     if (options.isPrivate(m.path) || !job) return void 0;
-    if (isComplete(downloadCache, job)) return readFileSync2(path25.join(downloadCache, job.path), "utf8");
+    if (isComplete(downloadCache, job)) return readFileSync2(path26.join(downloadCache, job.path), "utf8");
     const outcome = await fetchOne(job);
     return outcome?.kind === "file" ? readFileSync2(outcome.file, "utf8") : void 0;
   };
@@ -28891,167 +29094,6 @@ async function downloadWithRetries(initial, runOne, options) {
     if (!(e instanceof AttemptFailed)) throw e;
     return { ok: false, attempts, chain: tried, demoted: [] };
   }
-}
-
-// src/summary.ts
-var VERDICT = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", slow: "\u{1F422} too slow", "not probed": "\u2796 not probed" };
-var RESTORE_WORDS = {
-  exact: "\u2705 hit",
-  partial: "\u{1F7E1} partial (restored by prefix)",
-  miss: "miss",
-  disabled: "off",
-  unavailable: "no cache service",
-  failed: "\u26A0\uFE0F restore failed",
-  "timed-out": "\u26A0\uFE0F restore timed out"
-};
-var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
-var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
-var joined = (...parts) => parts.filter(Boolean).join(", ");
-function buildSummary(facts) {
-  const modules = facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0);
-  const title = facts.ok ? `\u2705 Go modules ready: ${modules} downloaded${facts.chosen ? ` through ${facts.chosen}` : ""}` : "\u274C Go modules could not be downloaded";
-  const sections = [
-    {
-      heading: "Result",
-      header: ["Chosen proxy", "Exported GOPROXY", "Modules downloaded", "Attempts"],
-      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", String(modules), String(facts.attempts.length)]],
-      notes: facts.laterSteps ? [facts.laterSteps] : []
-    },
-    {
-      heading: "Proxies",
-      header: ["Candidate", "Verdict", "Latency", "Reason"],
-      rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? `${p.reason}, through ${p.via}` : p.reason]),
-      notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== void 0)] : [], ...runnerNotes(facts)]
-    },
-    ...facts.fetch ? fetchSections(facts.fetch) : [],
-    ...facts.toolchain ? [toolchainSection(facts.toolchain)] : [],
-    {
-      heading: "Attempts",
-      header: ["Attempt", "First in line", "Outcome", "Duration", "Why it ended"],
-      rows: facts.attempts.map((a) => [
-        String(a.number),
-        a.first,
-        a.reason === "ok" ? "\u2705 ok" : `\u274C ${a.reason}`,
-        formatDuration(a.durationMs),
-        a.detail || "completed"
-      ])
-    },
-    {
-      heading: "Cache",
-      header: ["Restore", "Checked against go.sum", "Key", "Restored key", "Save"],
-      rows: [
-        [
-          joined(RESTORE_WORDS[facts.restore.state], formatSize(facts.restore.bytes), time(facts.restore.durationMs)),
-          facts.verify ? describeVerify(facts.verify) : "\u2014",
-          facts.cacheKey ?? "",
-          facts.restore.matchedKey ?? "\u2014",
-          facts.save ? joined(facts.save.why, formatSize(facts.save.bytes), time(facts.save.durationMs)) : "\u2014"
-        ]
-      ],
-      notes: facts.verify ? verifyNotes(facts.verify) : []
-    },
-    ...facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : []
-  ];
-  return { title, ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
-}
-function runnerNotes(facts) {
-  return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
-    (p) => p.failure === "tls" ? `\u26A0\uFE0F ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).` : `\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
-  );
-}
-function toolchainSection(t) {
-  return {
-    heading: "Toolchain",
-    header: ["Wanted", "Installed", "Source", "Time"],
-    rows: [[t.wanted, t.installed, t.source === "tool cache" ? "the runner\u2019s tool cache" : "fetched through the chain, now in the tool cache", formatDuration(t.durationMs)]],
-    notes: [`go.mod asks for ${t.wanted}: go finds it on PATH under that name, in this step and later ones, and fetches nothing.`]
-  };
-}
-function buildCacheSection(b, save) {
-  const restore = b.hit ? "\u2705 hit" : RESTORE_WORDS[b.state];
-  return {
-    heading: "Build cache",
-    header: ["Restore", "Restored key", "Save"],
-    rows: [[joined(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ?? "\u2014", save ?? "\u2014"]],
-    notes: b.warning ? [b.warning] : []
-  };
-}
-function describeVerify(v) {
-  const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
-  const outcome = v.discarded.length === 0 ? "all match" : `${v.discarded.length} discarded`;
-  return `${counted} in ${formatDuration(v.durationMs)}: ${outcome}`;
-}
-function verifyNotes(v) {
-  return [
-    ...v.discarded.map((d) => `\u26A0\uFE0F discarded: ${d.module} ${d.version}, ${d.why}; fetched again.`),
-    ...v.repaired > 0 ? [`.ziphash rewritten for ${v.repaired} zip${v.repaired === 1 ? "" : "s"} that matched go.sum (it was missing or wrong).`] : []
-  ];
-}
-function fetchSections(f) {
-  const totals = {
-    heading: "Fetch",
-    header: ["Files", "Zips", "Data", "Time", "go's requests (served)", "Retries", "Hedges", "Rejected (wrong bytes)", "Peak in flight"],
-    rows: [
-      [
-        `${f.files} of ${f.planned} planned`,
-        `${f.plannedZips} (go.sum has ${f.sumLines} lines)`,
-        formatSize(f.bytes),
-        formatDuration(f.durationMs),
-        `${f.requests} (${f.served})`,
-        String(f.retries),
-        String(f.hedges),
-        String(f.rejected),
-        String(f.peakLimit)
-      ]
-    ],
-    notes: [
-      ...f.extracted > 0 ? [`${f.extracted} of the zips were extracted as they were verified, so go did not extract them again.`] : [],
-      ...f.stopped ? [`The speculative fetch stopped early: ${f.stopped}; go fetched the rest.`] : [],
-      ...f.unresolved ? [`${f.unresolved} go.mod files could not be read for the plan; go fetched around them itself.`] : []
-    ]
-  };
-  const perCandidate = {
-    heading: "Fetch, by candidate",
-    header: ["Candidate", "Requests", "Data", "Served", "Failures", "Stalls", "Hedges won / lost", "Wrong bytes", "Moved"],
-    rows: f.candidates.map(({ candidate, stats: s, moved }) => [
-      candidate.display,
-      String(s.requests),
-      formatSize(s.bytes),
-      String(s.served),
-      String(s.failures),
-      String(s.stalls),
-      `${s.hedgesWon} / ${s.hedgesLost}`,
-      String(s.rejected),
-      moved ?? "\u2014"
-    ])
-  };
-  return [totals, perCandidate];
-}
-var cell = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
-function table(header, rows) {
-  return [header, header.map(() => "---"), ...rows].map((r) => `| ${r.map(cell).join(" | ")} |`).join("\n");
-}
-function renderSummary(model) {
-  const parts = [`### ${model.title}`];
-  if (model.failure) parts.push("```text\n" + model.failure + "\n```");
-  for (const section of model.sections) {
-    parts.push(`#### ${section.heading}`);
-    if (section.rows.length > 0) parts.push(table(section.header, section.rows));
-    for (const note of section.notes ?? []) parts.push(`> ${note}`);
-    if (section.rows.length === 0 && !section.notes?.length) parts.push("_None._");
-  }
-  return parts.join("\n\n") + "\n";
-}
-function describeFailure(probes, attempts) {
-  const lines = [`go mod download failed after ${attempts.length} attempt${attempts.length === 1 ? "" : "s"}.`];
-  for (const probe of probes) {
-    const own = attempts.filter((a) => a.first === probe.candidate.display);
-    const tried = own.map((a) => `attempt ${a.number}: ${a.reason}${a.detail ? ` (${a.detail})` : ""}`);
-    lines.push(`- ${probe.candidate.display}: ${probe.verdict}, ${probe.reason}${tried.length ? `; ${tried.join("; ")}` : ""}`);
-  }
-  const last = attempts.at(-1);
-  if (last) lines.push(`Last error: ${last.reason}${last.detail ? `: ${last.detail}` : ""}`);
-  return lines.join("\n");
 }
 
 // src/download/stage.ts
@@ -29784,7 +29826,7 @@ import { execFile } from "node:child_process";
 import { readFileSync as readFileSync3 } from "node:fs";
 
 // src/net/netrc.ts
-import path26 from "node:path";
+import path27 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -29815,7 +29857,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path26.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path27.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -30090,8 +30132,8 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync3, readFileSync as readFileSync4, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
-import path27 from "node:path";
+import { readdirSync as readdirSync4, readFileSync as readFileSync4, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
+import path28 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -30123,11 +30165,11 @@ var readText = (file) => {
 function directoryFiles(dir) {
   let names;
   try {
-    names = readdirSync3(dir);
+    names = readdirSync4(dir);
   } catch {
     return [];
   }
-  return names.map((name) => path27.join(dir, name)).filter((file) => {
+  return names.map((name) => path28.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
     } catch {
@@ -30356,7 +30398,7 @@ async function writeReport(facts, secrets) {
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync5 } from "node:fs";
-import path28 from "node:path";
+import path29 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -30386,7 +30428,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file of [goenvFile, path28.join(goroot, "go.env")]) {
+  for (const file of [goenvFile, path29.join(goroot, "go.env")]) {
     const value = settingIn(file, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -30409,7 +30451,7 @@ function settingIn(file, name) {
 // src/toolchain/provide.ts
 import { promises as fs11 } from "node:fs";
 import os10 from "node:os";
-import path29 from "node:path";
+import path30 from "node:path";
 var TOOL = "go";
 var LINKS_DIR = "go-mod-download-toolchains";
 function toolchainModule(name, hostOS, hostArch) {
@@ -30433,7 +30475,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path29.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path30.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -30446,10 +30488,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path29.join(toolCache, TOOL, version, os10.arch());
+  const dest = path30.join(toolCache, TOOL, version, os10.arch());
   await fs11.rm(`${dest}.complete`, { force: true });
   await fs11.rm(dest, { recursive: true, force: true });
-  await fs11.mkdir(path29.dirname(dest), { recursive: true });
+  await fs11.mkdir(path30.dirname(dest), { recursive: true });
   try {
     await fs11.rename(extracted, dest);
   } catch (e) {
@@ -30460,33 +30502,49 @@ async function adopt(extracted, version) {
   return dest;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs11.readdir(path29.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path29.join(goroot, "bin"), ...toolDirs.map((d) => path29.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs11.readdir(path30.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path30.join(goroot, "bin"), ...toolDirs.map((d) => path30.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs11.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs11.chmod(path29.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs11.chmod(path30.join(dir, entry.name), 493);
     }
   }
 }
 async function putOnPath(name, goroot) {
-  const dir = path29.join(process.env.RUNNER_TEMP || os10.tmpdir(), LINKS_DIR);
+  const dir = path30.join(process.env.RUNNER_TEMP || os10.tmpdir(), LINKS_DIR);
   await fs11.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path29.join(dir, `${name}${exe}`);
+  const link = path30.join(dir, `${name}${exe}`);
   await fs11.rm(link, { force: true });
-  await fs11.symlink(path29.join(goroot, "bin", `go${exe}`), link);
+  await fs11.symlink(path30.join(goroot, "bin", `go${exe}`), link);
   addPath(dir);
 }
 
+// src/toolchain/stage.ts
+async function toolchainOnRunner(choice, installed) {
+  const report = await toolchainFromToolCache(choice, installed);
+  if (report) info(describeToolchain(report));
+  return report;
+}
+async function toolchainThroughChain(o) {
+  const { report, result } = await fetchToolchain(o);
+  const attempts = result.attempts.map((a) => ({ ...a, zips: 0, detail: `toolchain ${o.choice.name}${a.detail ? `: ${a.detail}` : ""}` }));
+  if (report) info(describeToolchain(report));
+  return { ...report ? { report } : {}, attempts };
+}
+function describeToolchain(t) {
+  return `Toolchain ${t.wanted} (installed: ${t.installed}): ${t.source === "tool cache" ? "from the runner\u2019s tool cache" : "fetched through the chain and put in the tool cache"} in ${formatDuration(t.durationMs)}; go finds it on PATH as ${t.wanted}.`;
+}
+
 // src/vendor.ts
-import { existsSync as existsSync6 } from "node:fs";
-import path30 from "node:path";
+import { existsSync as existsSync7 } from "node:fs";
+import path31 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync6(path30.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync7(path31.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };
@@ -30522,13 +30580,10 @@ async function run() {
     if (problem) throw new Error(problem);
     const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts), facts };
     later = settings.protectLaterSteps ? launchJobProxy() : void 0;
-    const build = settings.buildCache ? await restoreBuild(ctx) : void 0;
+    const build = settings.buildCache ? await startBuildCache({ gocache: env.GOCACHE, keys: { os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: deps.files }, timeoutMs: settings.cacheTimeoutMs }) : void 0;
+    if (build) facts.buildCache = build.report;
     await exportChain(ctx, await download(ctx), later);
-    if (build) {
-      const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.buildCache?.state ?? "miss" });
-      facts.buildCacheSave = decision.save ? "by the post step, after the job\u2019s builds and tests" : `not saved: ${decision.why}`;
-      if (decision.save) saveState(BUILD_STATE, JSON.stringify(build));
-    }
+    if (build?.state) facts.buildCacheSave = handBuildCacheOn(build.state, { saveCache: settings.saveCache, downloadOk: facts.ok, restore: build.report.state });
     if (!facts.ok) setFailed(facts.failure ?? "go mod download failed");
   } catch (e) {
     facts.failure = e.message;
@@ -30542,8 +30597,8 @@ async function run() {
 async function download(ctx) {
   const { env, settings, facts, deps } = ctx;
   if (ctx.toolchain.switches) {
-    facts.toolchain = await toolchainFromToolCache(ctx.toolchain, env.GOVERSION);
-    if (facts.toolchain) info(describeToolchain(facts.toolchain));
+    const onRunner = await toolchainOnRunner(ctx.toolchain, env.GOVERSION);
+    if (onRunner) facts.toolchain = onRunner;
   }
   if (await vendored(ctx)) return ctx.candidates;
   const withoutGoSum = deps.missingGoSum;
@@ -30553,17 +30608,9 @@ async function download(ctx) {
   }
   const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files });
   facts.cacheKey = keys.key;
-  const cacheOn = settings.cache && !withoutGoSum;
-  if (cacheOn) {
-    facts.restore = await group("Restore the module cache", () => restoreEntry(moduleStash(env.GOMODCACHE), keys, settings.cacheTimeoutMs));
-    if (facts.restore.warning) warning(facts.restore.warning);
-    info(describeRestore(facts.restore));
-  }
-  if (deps.sumLines.length > 0 && hasDownloads(env.GOMODCACHE)) {
-    facts.verify = await group("Check the module cache against go.sum", () => verifyModuleCache(env.GOMODCACHE, deps.sumLines));
-    info(describeVerify(facts.verify));
-    for (const d of facts.verify.discarded) warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`);
-  }
+  const start = await startModuleCache({ modcache: env.GOMODCACHE, keys, restore: settings.cache && !withoutGoSum, timeoutMs: settings.cacheTimeoutMs, sumLines: deps.sumLines });
+  facts.restore = start.restore;
+  if (start.verify) facts.verify = start.verify;
   let http1 = false;
   const attempt = async (goproxy, fetch, modules) => {
     const outcome = await runAttempt({
@@ -30592,9 +30639,14 @@ async function download(ctx) {
   const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(attempt, facts);
   const chain = cached ? ctx.candidates : await probeAndDownload(ctx, attempt, deps.sumLines, !withoutGoSum);
   if (http1) exportVariable("GODEBUG", withHttp1(process.env.GODEBUG));
-  const decision = saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state });
-  facts.save = decision.save ? await group("Save the module cache", () => saveEntry(moduleStash(env.GOMODCACHE), keys.key, savedPaths(deps.sumLines, settings.cacheContents), settings.cacheTimeoutMs)) : { state: "skipped", why: `not saved: ${decision.why}` };
-  if (facts.save.state === "failed") warning(`Cache ${facts.save.why}`);
+  facts.save = await saveModuleCache({
+    modcache: env.GOMODCACHE,
+    key: keys.key,
+    sumLines: deps.sumLines,
+    contents: settings.cacheContents,
+    timeoutMs: settings.cacheTimeoutMs,
+    decision: saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state })
+  });
   return chain;
 }
 async function exportChain(ctx, chain, later) {
@@ -30638,20 +30690,6 @@ async function vendored(ctx) {
   facts.save = { state: "skipped", why: "not saved: the module builds from vendor/" };
   info(facts.probeNote);
   return true;
-}
-async function restoreBuild(ctx) {
-  const { env, settings, facts } = ctx;
-  if (!env.GOCACHE || env.GOCACHE === "off") {
-    facts.buildCache = { state: "disabled", hit: false, warning: "GOCACHE is off: there is no build cache to keep." };
-    return void 0;
-  }
-  const keys = buildCacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: ctx.deps.files });
-  const sinceMs = Date.now();
-  const restored = await group("Restore the build cache", () => restoreBuildCache(env.GOCACHE, keys, settings.cacheTimeoutMs));
-  facts.buildCache = restored;
-  if (restored.warning) warning(restored.warning);
-  info(restored.matchedKey ? `Build cache: restored ${restored.matchedKey}${restored.hit ? "" : " (another go.sum)"}` : `Build cache: ${restored.state}`);
-  return { gocache: env.GOCACHE, prefix: keys.prefix, ...restored.matchedKey ? { matchedKey: restored.matchedKey } : {}, sinceMs, limitMs: settings.cacheTimeoutMs };
 }
 async function checkModuleCache(attempt, facts) {
   const offline = await group("Check the module cache (GOPROXY=off)", () => attempt("off"));
@@ -30713,7 +30751,7 @@ async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
 }
 async function provideToolchain(ctx, chain, attempt) {
   const { env, settings, facts } = ctx;
-  const { report, result } = await fetchToolchain({
+  const { report, attempts } = await toolchainThroughChain({
     choice: ctx.toolchain,
     installed: env.GOVERSION,
     hostOS: env.GOHOSTOS,
@@ -30723,17 +30761,13 @@ async function provideToolchain(ctx, chain, attempt) {
     run: (c, modules) => group(`Fetch toolchain ${ctx.toolchain.name} (GOPROXY=${goproxyDisplay(c)})`, () => attempt(goproxyValue(c), void 0, modules)),
     retry: { retries: settings.retries, backoffMs: BACKOFF_MS }
   });
-  facts.attempts = result.attempts.map((a) => ({ ...a, zips: 0, detail: `toolchain ${ctx.toolchain.name}${a.detail ? `: ${a.detail}` : ""}` }));
+  facts.attempts = attempts;
   if (!report) {
     facts.failure = `go switches to toolchain ${ctx.toolchain.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(facts.probes, facts.attempts)}`;
     return false;
   }
   facts.toolchain = report;
-  info(describeToolchain(report));
   return true;
-}
-function describeToolchain(t) {
-  return `Toolchain ${t.wanted} (installed: ${t.installed}): ${t.source === "tool cache" ? "from the runner\u2019s tool cache" : "fetched through the chain and put in the tool cache"} in ${formatDuration(t.durationMs)}; go finds it on PATH as ${t.wanted}.`;
 }
 async function startFetchStage(ctx, candidates, sumLines, isPrivate) {
   return startFetch({
@@ -30749,13 +30783,6 @@ async function startFetchStage(ctx, candidates, sumLines, isPrivate) {
     backoffMs: FETCH_BACKOFF_MS,
     stallTimeoutMs: ctx.settings.stallTimeoutMs
   });
-}
-function describeRestore(restore) {
-  return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`;
-}
-function hasDownloads(modcache) {
-  const dir = path31.join(modcache, "cache", "download");
-  return existsSync7(dir) && readdirSync4(dir).length > 0;
 }
 
 // src/index.ts

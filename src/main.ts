@@ -1,17 +1,12 @@
 // The action: restore → probe → download → save → report.
 import * as core from '@actions/core'
-import { existsSync, readdirSync } from 'node:fs'
 import os from 'node:os'
-import path from 'node:path'
 import { downloadEnv, extractsWritable, runAttempt, withHttp1 } from './attempt.ts'
 import { classify } from './classify.ts'
-import { BUILD_STATE, type BuildCacheState, buildCacheKeys, restoreBuildCache } from './cache/build.ts'
 import { cacheKeys, saveDecision } from './cache/keys.ts'
 import { type JobProxyState, LATER_STEPS_STATE } from './later/config.ts'
 import { type JobProxyLaunch, launchJobProxy } from './later/start.ts'
-import { moduleStash, savedPaths } from './cache/layout.ts'
-import { restoreEntry, type RestoreReport, saveEntry } from './cache/service.ts'
-import { verifyModuleCache } from './cache/verify.ts'
+import { handBuildCacheOn, hasDownloads, saveModuleCache, startBuildCache, startModuleCache } from './cache/stage.ts'
 import { secretsIn } from './credentials.ts'
 import { type DependencyFiles, readDependencyFiles } from './depfiles.ts'
 import { formatDuration } from './duration.ts'
@@ -29,9 +24,9 @@ import { runProbe } from './probe/stage.ts'
 import { killTreesOnSignals } from './process.ts'
 import { HttpClient, loadNetworkView, networkSecrets } from './net/client.ts'
 import { writeReport } from './report.ts'
-import { describeFailure, describeVerify, type RunFacts } from './summary.ts'
+import { describeFailure, type RunFacts } from './summary.ts'
 import { chooseToolchain, type ToolchainChoice, toolchainProblem, userToolchain } from './toolchain/select.ts'
-import { fetchToolchain, type ToolchainReport, toolchainFromToolCache } from './toolchain/provide.ts'
+import { toolchainOnRunner, toolchainThroughChain } from './toolchain/stage.ts'
 import { buildsFromVendor, hasModulesTxt, vendorConsistent } from './vendor.ts'
 
 const BACKOFF_MS = 1000
@@ -82,14 +77,12 @@ export async function run(): Promise<void> {
     const ctx: RunContext = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts), facts }
     // Launched now so that its start overlaps the download; configured only if the download succeeds.
     later = settings.protectLaterSteps ? launchJobProxy() : undefined
-    const build = settings.buildCache ? await restoreBuild(ctx) : undefined
+    const build = settings.buildCache
+      ? await startBuildCache({ gocache: env.GOCACHE, keys: { os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: deps.files }, timeoutMs: settings.cacheTimeoutMs })
+      : undefined
+    if (build) facts.buildCache = build.report
     await exportChain(ctx, await download(ctx), later)
-    if (build) {
-      // The post step saves the build cache after the job's builds and tests, on the same terms as the module cache.
-      const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.buildCache?.state ?? 'miss' })
-      facts.buildCacheSave = decision.save ? 'by the post step, after the job’s builds and tests' : `not saved: ${decision.why}`
-      if (decision.save) core.saveState(BUILD_STATE, JSON.stringify(build))
-    }
+    if (build?.state) facts.buildCacheSave = handBuildCacheOn(build.state, { saveCache: settings.saveCache, downloadOk: facts.ok, restore: build.report.state })
     if (!facts.ok) core.setFailed(facts.failure ?? 'go mod download failed')
   } catch (e) {
     facts.failure = (e as Error).message
@@ -106,8 +99,8 @@ async function download(ctx: RunContext): Promise<Candidate[]> {
   const { env, settings, facts, deps } = ctx
   // A toolchain go switches to, already on this runner, is on PATH before go first runs.
   if (ctx.toolchain.switches) {
-    facts.toolchain = await toolchainFromToolCache(ctx.toolchain, env.GOVERSION)
-    if (facts.toolchain) core.info(describeToolchain(facts.toolchain))
+    const onRunner = await toolchainOnRunner(ctx.toolchain, env.GOVERSION)
+    if (onRunner) facts.toolchain = onRunner
   }
   if (await vendored(ctx)) return ctx.candidates
   // Without go.sum nothing can check what a cache or a proxy hands over: go checks each module
@@ -119,18 +112,9 @@ async function download(ctx: RunContext): Promise<Candidate[]> {
   }
   const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files })
   facts.cacheKey = keys.key
-  const cacheOn = settings.cache && !withoutGoSum
-  if (cacheOn) {
-    facts.restore = await core.group('Restore the module cache', () => restoreEntry(moduleStash(env.GOMODCACHE), keys, settings.cacheTimeoutMs))
-    if (facts.restore.warning) core.warning(facts.restore.warning)
-    core.info(describeRestore(facts.restore))
-  }
-  // What go will trust without rehashing, restored or left on the runner, is checked first.
-  if (deps.sumLines.length > 0 && hasDownloads(env.GOMODCACHE)) {
-    facts.verify = await core.group('Check the module cache against go.sum', () => verifyModuleCache(env.GOMODCACHE, deps.sumLines))
-    core.info(describeVerify(facts.verify))
-    for (const d of facts.verify.discarded) core.warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`)
-  }
+  const start = await startModuleCache({ modcache: env.GOMODCACHE, keys, restore: settings.cache && !withoutGoSum, timeoutMs: settings.cacheTimeoutMs, sumLines: deps.sumLines })
+  facts.restore = start.restore
+  if (start.verify) facts.verify = start.verify
 
   // Once go met HTTP/2 stream errors, its later attempts (and later steps) speak HTTP/1.1.
   let http1 = false
@@ -164,11 +148,14 @@ async function download(ctx: RunContext): Promise<Candidate[]> {
   const chain = cached ? ctx.candidates : await probeAndDownload(ctx, attempt, deps.sumLines, !withoutGoSum)
   if (http1) core.exportVariable('GODEBUG', withHttp1(process.env.GODEBUG))
 
-  const decision = saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state })
-  facts.save = decision.save
-    ? await core.group('Save the module cache', () => saveEntry(moduleStash(env.GOMODCACHE), keys.key, savedPaths(deps.sumLines, settings.cacheContents), settings.cacheTimeoutMs))
-    : { state: 'skipped', why: `not saved: ${decision.why}` }
-  if (facts.save.state === 'failed') core.warning(`Cache ${facts.save.why}`)
+  facts.save = await saveModuleCache({
+    modcache: env.GOMODCACHE,
+    key: keys.key,
+    sumLines: deps.sumLines,
+    contents: settings.cacheContents,
+    timeoutMs: settings.cacheTimeoutMs,
+    decision: saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state })
+  })
   return chain
 }
 
@@ -223,22 +210,6 @@ async function vendored(ctx: RunContext): Promise<boolean> {
   facts.save = { state: 'skipped', why: 'not saved: the module builds from vendor/' }
   core.info(facts.probeNote)
   return true
-}
-
-/** Restores GOCACHE; what the post step needs to save it (undefined when there is no build cache). */
-async function restoreBuild(ctx: RunContext): Promise<BuildCacheState | undefined> {
-  const { env, settings, facts } = ctx
-  if (!env.GOCACHE || env.GOCACHE === 'off') {
-    facts.buildCache = { state: 'disabled', hit: false, warning: 'GOCACHE is off: there is no build cache to keep.' }
-    return undefined
-  }
-  const keys = buildCacheKeys({ os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: ctx.deps.files })
-  const sinceMs = Date.now()
-  const restored = await core.group('Restore the build cache', () => restoreBuildCache(env.GOCACHE, keys, settings.cacheTimeoutMs))
-  facts.buildCache = restored
-  if (restored.warning) core.warning(restored.warning)
-  core.info(restored.matchedKey ? `Build cache: restored ${restored.matchedKey}${restored.hit ? '' : ' (another go.sum)'}` : `Build cache: ${restored.state}`)
-  return { gocache: env.GOCACHE, prefix: keys.prefix, ...(restored.matchedKey ? { matchedKey: restored.matchedKey } : {}), sinceMs, limitMs: settings.cacheTimeoutMs }
 }
 
 type Attempt = (goproxy: string, fetch?: FetchStage, modules?: string[]) => ReturnType<typeof runAttempt>
@@ -309,16 +280,10 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
   return downloaded.chain
 }
 
-/**
- * go fetches the toolchain it will switch to through the chain, watched, retried and failed
- * over like the modules (the speculative fetch of the modules goes on meanwhile); then it is
- * installed. Not through the local proxy: it cannot check a toolchain (go.sum does not name it;
- * go checks it against the checksum database), and relaying its 70 MiB cost 1.5 s on a real
- * link. A candidate that serves a wrong toolchain fails go's check and goes behind the others.
- */
+/** The toolchain go switches to, fetched through the chain before go's attempts: false when it could not be. */
 async function provideToolchain(ctx: RunContext, chain: Candidate[], attempt: Attempt): Promise<boolean> {
   const { env, settings, facts } = ctx
-  const { report, result } = await fetchToolchain({
+  const { report, attempts } = await toolchainThroughChain({
     choice: ctx.toolchain,
     installed: env.GOVERSION,
     hostOS: env.GOHOSTOS,
@@ -328,19 +293,13 @@ async function provideToolchain(ctx: RunContext, chain: Candidate[], attempt: At
     run: (c, modules) => core.group(`Fetch toolchain ${ctx.toolchain.name} (GOPROXY=${goproxyDisplay(c)})`, () => attempt(goproxyValue(c), undefined, modules)),
     retry: { retries: settings.retries, backoffMs: BACKOFF_MS }
   })
-  // Listed with the download's attempts; its zip is a toolchain, not a module.
-  facts.attempts = result.attempts.map(a => ({ ...a, zips: 0, detail: `toolchain ${ctx.toolchain.name}${a.detail ? `: ${a.detail}` : ''}` }))
+  facts.attempts = attempts
   if (!report) {
     facts.failure = `go switches to toolchain ${ctx.toolchain.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(facts.probes, facts.attempts)}`
     return false
   }
   facts.toolchain = report
-  core.info(describeToolchain(report))
   return true
-}
-
-function describeToolchain(t: ToolchainReport): string {
-  return `Toolchain ${t.wanted} (installed: ${t.installed}): ${t.source === 'tool cache' ? 'from the runner’s tool cache' : 'fetched through the chain and put in the tool cache'} in ${formatDuration(t.durationMs)}; go finds it on PATH as ${t.wanted}.`
 }
 
 /** The local proxy and the speculative fetch of go's download set, from `candidates` (healthy, in chain order). */
@@ -358,13 +317,4 @@ async function startFetchStage(ctx: RunContext, candidates: FetchOptions['candid
     backoffMs: FETCH_BACKOFF_MS,
     stallTimeoutMs: ctx.settings.stallTimeoutMs
   })
-}
-
-function describeRestore(restore: RestoreReport): string {
-  return restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`
-}
-
-function hasDownloads(modcache: string): boolean {
-  const dir = path.join(modcache, 'cache', 'download')
-  return existsSync(dir) && readdirSync(dir).length > 0
 }

@@ -1,0 +1,81 @@
+// The caches' stages around the download: the module cache restored and checked against go.sum
+// before go runs, saved only after a complete download; the build cache restored for the job's
+// builds (its post step saves it). Each returns its report and writes its own log lines.
+import * as core from '@actions/core'
+import { existsSync, readdirSync } from 'node:fs'
+import path from 'node:path'
+import type { SumLine } from '../gosum.ts'
+import { describeVerify } from '../summary.ts'
+import { BUILD_STATE, type BuildCacheState, buildCacheKeys, type BuildRestoreReport, restoreBuildCache } from './build.ts'
+import { type CacheKeys, type KeyFacts, saveDecision } from './keys.ts'
+import { moduleStash, savedPaths } from './layout.ts'
+import { restoreEntry, type RestoreReport, type SaveReport, saveEntry } from './service.ts'
+import { type VerifyReport, verifyModuleCache } from './verify.ts'
+
+export interface ModuleCacheStart {
+  restore: RestoreReport
+  /** The check of what the step starts from, when the module cache held anything go.sum names. */
+  verify?: VerifyReport
+}
+
+/**
+ * The module cache go starts from: restored when `restore` is on, then, whatever it holds
+ * (restored, or left on a self-hosted runner), checked against go.sum, since go trusts it
+ * without rehashing. What does not match is discarded, and go fetches it again.
+ */
+export async function startModuleCache(o: { modcache: string; keys: CacheKeys; restore: boolean; timeoutMs: number; sumLines: SumLine[] }): Promise<ModuleCacheStart> {
+  let restore: RestoreReport = { state: 'disabled' }
+  if (o.restore) {
+    restore = await core.group('Restore the module cache', () => restoreEntry(moduleStash(o.modcache), o.keys, o.timeoutMs))
+    if (restore.warning) core.warning(restore.warning)
+    core.info(restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`)
+  }
+  if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore }
+  const verify = await core.group('Check the module cache against go.sum', () => verifyModuleCache(o.modcache, o.sumLines))
+  core.info(describeVerify(verify))
+  for (const d of verify.discarded) core.warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`)
+  return { restore, verify }
+}
+
+/** Saves the module cache when the decision (saveDecision) allows: only after a complete download. */
+export async function saveModuleCache(o: {
+  modcache: string
+  key: string
+  sumLines: SumLine[]
+  contents: KeyFacts['contents']
+  timeoutMs: number
+  decision: { save: boolean; why: string }
+}): Promise<SaveReport> {
+  if (!o.decision.save) return { state: 'skipped', why: `not saved: ${o.decision.why}` }
+  const saved = await core.group('Save the module cache', () => saveEntry(moduleStash(o.modcache), o.key, savedPaths(o.sumLines, o.contents), o.timeoutMs))
+  if (saved.state === 'failed') core.warning(`Cache ${saved.why}`)
+  return saved
+}
+
+/** GOCACHE restored for the job's builds, and what the post step needs to save it (none when there is no build cache). */
+export async function startBuildCache(o: { gocache: string; keys: Omit<KeyFacts, 'contents'> & { goVersion: string }; timeoutMs: number }): Promise<{ report: BuildRestoreReport; state?: BuildCacheState }> {
+  if (!o.gocache || o.gocache === 'off') return { report: { state: 'disabled', hit: false, warning: 'GOCACHE is off: there is no build cache to keep.' } }
+  const keys = buildCacheKeys(o.keys)
+  const sinceMs = Date.now()
+  const report = await core.group('Restore the build cache', () => restoreBuildCache(o.gocache, keys, o.timeoutMs))
+  if (report.warning) core.warning(report.warning)
+  core.info(report.matchedKey ? `Build cache: restored ${report.matchedKey}${report.hit ? '' : ' (another go.sum)'}` : `Build cache: ${report.state}`)
+  return { report, state: { gocache: o.gocache, prefix: keys.prefix, ...(report.matchedKey ? { matchedKey: report.matchedKey } : {}), sinceMs, limitMs: o.timeoutMs } }
+}
+
+/**
+ * Hands the build cache to the post step, which saves it after the job's builds and tests, on the
+ * same terms as the module cache; says whether it will.
+ */
+export function handBuildCacheOn(state: BuildCacheState, o: { saveCache: boolean; downloadOk: boolean; restore: RestoreReport['state'] }): string {
+  const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: o.saveCache, downloadOk: o.downloadOk, restore: o.restore })
+  if (!decision.save) return `not saved: ${decision.why}`
+  core.saveState(BUILD_STATE, JSON.stringify(state))
+  return 'by the post step, after the job’s builds and tests'
+}
+
+/** Whether go's download cache holds anything at all. */
+export function hasDownloads(modcache: string): boolean {
+  const dir = path.join(modcache, 'cache', 'download')
+  return existsSync(dir) && readdirSync(dir).length > 0
+}
