@@ -23436,9 +23436,6 @@ function saveState(name, value) {
   issueCommand("save-state", { name }, toCommandValue(value));
 }
 
-// src/main.ts
-import os11 from "node:os";
-
 // src/attempt.ts
 import path6 from "node:path";
 
@@ -23713,41 +23710,6 @@ function extractsWritable(goflags) {
 }
 function withHttp1(godebug) {
   return [godebug, "http2client=0"].filter(Boolean).join(",");
-}
-
-// src/classify.ts
-var RULES = [
-  // A mirror served bytes that go.sum disagrees with: that candidate is never trusted again.
-  { reason: "checksum mismatch", next: "drop-first", pattern: /checksum mismatch|SECURITY ERROR/ },
-  { reason: "invalid go.mod", next: "stop", pattern: /errors parsing go\.mod|go\.mod:\d+:|go\.mod file not found|updates to go\.mod needed/ },
-  { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
-  { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
-  // The installed go is older than go.mod asks, and may not switch: no proxy can change that.
-  { reason: "go too old", next: "stop", pattern: /requires go >= / },
-  { reason: "unknown revision", next: "stop", pattern: /unknown revision|invalid version: /i },
-  // With `|`, go reports "not found" only when no candidate had the module.
-  { reason: "not found", next: "stop", pattern: /: (404 Not Found|410 Gone)\b|server response: not found/ },
-  // golang/go#51323: proxies that reset HTTP/2 streams; the next attempt speaks HTTP/1.1.
-  { reason: "http2 stream error", next: "rotate", pattern: /stream error|INTERNAL_ERROR|http2: / },
-  {
-    reason: "network",
-    next: "rotate",
-    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|: 5\d\d |unexpected status/
-  }
-];
-function classify(outcome) {
-  if (outcome.endedBy !== "exit") {
-    const waiting = outcome.waitingOn.slice(0, 3).join(", ");
-    return { reason: outcome.endedBy, next: "rotate", detail: waiting ? `waiting on ${waiting}` : "no progress" };
-  }
-  if (outcome.exit.code === 0) return { reason: "ok", next: "done", detail: "" };
-  const errors = outcome.errors;
-  for (const rule of RULES) {
-    const line = errors.find((l) => rule.pattern.test(l));
-    if (line !== void 0) return { reason: rule.reason, next: rule.next, detail: line.trim() };
-  }
-  const last = errors.filter((l) => l.trim() !== "").at(-1) ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
-  return { reason: "error", next: "rotate", detail: last.trim() };
 }
 
 // src/cache/keys.ts
@@ -28782,6 +28744,78 @@ function speculate(fetcher, known, downloadCache, options, report) {
   };
 }
 
+// src/download/go-runs.ts
+import os10 from "node:os";
+
+// src/classify.ts
+var RULES = [
+  // A mirror served bytes that go.sum disagrees with: that candidate is never trusted again.
+  { reason: "checksum mismatch", next: "drop-first", pattern: /checksum mismatch|SECURITY ERROR/ },
+  { reason: "invalid go.mod", next: "stop", pattern: /errors parsing go\.mod|go\.mod:\d+:|go\.mod file not found|updates to go\.mod needed/ },
+  { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
+  { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
+  // The installed go is older than go.mod asks, and may not switch: no proxy can change that.
+  { reason: "go too old", next: "stop", pattern: /requires go >= / },
+  { reason: "unknown revision", next: "stop", pattern: /unknown revision|invalid version: /i },
+  // With `|`, go reports "not found" only when no candidate had the module.
+  { reason: "not found", next: "stop", pattern: /: (404 Not Found|410 Gone)\b|server response: not found/ },
+  // golang/go#51323: proxies that reset HTTP/2 streams; the next attempt speaks HTTP/1.1.
+  { reason: "http2 stream error", next: "rotate", pattern: /stream error|INTERNAL_ERROR|http2: / },
+  {
+    reason: "network",
+    next: "rotate",
+    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|: 5\d\d |unexpected status/
+  }
+];
+function classify(outcome) {
+  if (outcome.endedBy !== "exit") {
+    const waiting = outcome.waitingOn.slice(0, 3).join(", ");
+    return { reason: outcome.endedBy, next: "rotate", detail: waiting ? `waiting on ${waiting}` : "no progress" };
+  }
+  if (outcome.exit.code === 0) return { reason: "ok", next: "done", detail: "" };
+  const errors = outcome.errors;
+  for (const rule of RULES) {
+    const line = errors.find((l) => rule.pattern.test(l));
+    if (line !== void 0) return { reason: rule.reason, next: rule.next, detail: line.trim() };
+  }
+  const last = errors.filter((l) => l.trim() !== "").at(-1) ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
+  return { reason: "error", next: "rotate", detail: last.trim() };
+}
+
+// src/download/go-runs.ts
+function goRuns(o) {
+  let http1 = false;
+  const run2 = async (goproxy, fetch, modules) => {
+    const sumdbKey = o.sumdbKey();
+    const outcome = await runAttempt({
+      go: o.go,
+      // Named modules (a toolchain) are fetched outside the project, by the installed go.
+      cwd: modules ? os10.tmpdir() : o.workingDirectory,
+      env: {
+        ...downloadEnv(processEnv(), goproxy, o.goflags, http1),
+        ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {},
+        // go asks the local proxy for what go.sum lacks; it relays over the routes go would take.
+        ...fetch?.sumdbUrl && sumdbKey ? { GOSUMDB: `${sumdbKey} ${fetch.sumdbUrl}` } : {}
+      },
+      ...modules ? { modules } : {},
+      modcache: o.modcache,
+      timeoutMs: o.timeoutMs,
+      stallTimeoutMs: o.stallTimeoutMs,
+      onLine: (line) => info(line),
+      ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
+    });
+    if (!http1 && classify(outcome).reason === "http2 stream error") {
+      http1 = true;
+      info("go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).");
+    }
+    return outcome;
+  };
+  const exportForLaterSteps = () => {
+    if (http1) exportVariable("GODEBUG", withHttp1(process.env.GODEBUG));
+  };
+  return { run: run2, exportForLaterSteps };
+}
+
 // node_modules/is-network-error/index.js
 var objectToString = Object.prototype.toString;
 var isError = (value) => objectToString.call(value) === "[object Error]";
@@ -30450,7 +30484,7 @@ function settingIn(file, name) {
 
 // src/toolchain/provide.ts
 import { promises as fs11 } from "node:fs";
-import os10 from "node:os";
+import os11 from "node:os";
 import path30 from "node:path";
 var TOOL = "go";
 var LINKS_DIR = "go-mod-download-toolchains";
@@ -30488,7 +30522,7 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path30.join(toolCache, TOOL, version, os10.arch());
+  const dest = path30.join(toolCache, TOOL, version, os11.arch());
   await fs11.rm(`${dest}.complete`, { force: true });
   await fs11.rm(dest, { recursive: true, force: true });
   await fs11.mkdir(path30.dirname(dest), { recursive: true });
@@ -30510,7 +30544,7 @@ async function allowExec(goroot) {
   }
 }
 async function putOnPath(name, goroot) {
-  const dir = path30.join(process.env.RUNNER_TEMP || os10.tmpdir(), LINKS_DIR);
+  const dir = path30.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
   await fs11.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
   const link = path30.join(dir, `${name}${exe}`);
@@ -30611,34 +30645,18 @@ async function download(ctx) {
   const start = await startModuleCache({ modcache: env.GOMODCACHE, keys, restore: settings.cache && !withoutGoSum, timeoutMs: settings.cacheTimeoutMs, sumLines: deps.sumLines });
   facts.restore = start.restore;
   if (start.verify) facts.verify = start.verify;
-  let http1 = false;
-  const attempt = async (goproxy, fetch, modules) => {
-    const outcome = await runAttempt({
-      go: ctx.go,
-      // Named modules (a toolchain) are fetched outside the project, by the installed go.
-      cwd: modules ? os11.tmpdir() : settings.workingDirectory,
-      env: {
-        ...downloadEnv(processEnv(), goproxy, env.GOFLAGS, http1),
-        ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {},
-        // go asks the local proxy for what go.sum lacks; it relays over the routes go would take.
-        ...fetch?.sumdbUrl && facts.sumdb ? { GOSUMDB: `${facts.sumdb.route.key} ${fetch.sumdbUrl}` } : {}
-      },
-      ...modules ? { modules } : {},
-      modcache: env.GOMODCACHE,
-      timeoutMs: settings.timeoutMs,
-      stallTimeoutMs: settings.stallTimeoutMs,
-      onLine: (line) => info(line),
-      ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
-    });
-    if (!http1 && classify(outcome).reason === "http2 stream error") {
-      http1 = true;
-      info("go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).");
-    }
-    return outcome;
-  };
-  const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(attempt, facts);
-  const chain = cached ? ctx.candidates : await probeAndDownload(ctx, attempt, deps.sumLines, !withoutGoSum);
-  if (http1) exportVariable("GODEBUG", withHttp1(process.env.GODEBUG));
+  const runs = goRuns({
+    go: ctx.go,
+    workingDirectory: settings.workingDirectory,
+    goflags: env.GOFLAGS,
+    modcache: env.GOMODCACHE,
+    timeoutMs: settings.timeoutMs,
+    stallTimeoutMs: settings.stallTimeoutMs,
+    sumdbKey: () => facts.sumdb?.route.key
+  });
+  const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(runs.run, facts);
+  const chain = cached ? ctx.candidates : await probeAndDownload(ctx, runs.run, deps.sumLines, !withoutGoSum);
+  runs.exportForLaterSteps();
   facts.save = await saveModuleCache({
     modcache: env.GOMODCACHE,
     key: keys.key,

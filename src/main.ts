@@ -1,8 +1,6 @@
 // The action: restore → probe → download → save → report.
 import * as core from '@actions/core'
-import os from 'node:os'
-import { downloadEnv, extractsWritable, runAttempt, withHttp1 } from './attempt.ts'
-import { classify } from './classify.ts'
+import { extractsWritable } from './attempt.ts'
 import { cacheKeys, saveDecision } from './cache/keys.ts'
 import { type JobProxyState, LATER_STEPS_STATE } from './later/config.ts'
 import { type JobProxyLaunch, launchJobProxy } from './later/start.ts'
@@ -17,6 +15,7 @@ import { sumdbRelay } from './sumdb.ts'
 import { candidatesFrom, parseSettings, type Settings } from './inputs.ts'
 import { privateMatcher } from './private.ts'
 import { type FetchOptions, type FetchStage, startFetch } from './fetch/stage.ts'
+import { goRuns, type GoRun } from './download/go-runs.ts'
 import { runDownload } from './download/stage.ts'
 import { readProject } from './fetch/resolve.ts'
 import type { ProbeResult } from './probe/probe.ts'
@@ -116,37 +115,19 @@ async function download(ctx: RunContext): Promise<Candidate[]> {
   facts.restore = start.restore
   if (start.verify) facts.verify = start.verify
 
-  // Once go met HTTP/2 stream errors, its later attempts (and later steps) speak HTTP/1.1.
-  let http1 = false
-  const attempt: Attempt = async (goproxy, fetch, modules) => {
-    const outcome = await runAttempt({
-      go: ctx.go,
-      // Named modules (a toolchain) are fetched outside the project, by the installed go.
-      cwd: modules ? os.tmpdir() : settings.workingDirectory,
-      env: {
-        ...downloadEnv(processEnv(), goproxy, env.GOFLAGS, http1),
-        ...(modules ? { GOTOOLCHAIN: 'local', GOWORK: 'off' } : {}),
-        // go asks the local proxy for what go.sum lacks; it relays over the routes go would take.
-        ...(fetch?.sumdbUrl && facts.sumdb ? { GOSUMDB: `${facts.sumdb.route.key} ${fetch.sumdbUrl}` } : {})
-      },
-      ...(modules ? { modules } : {}),
-      modcache: env.GOMODCACHE,
-      timeoutMs: settings.timeoutMs,
-      stallTimeoutMs: settings.stallTimeoutMs,
-      onLine: line => core.info(line),
-      ...(fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {})
-    })
-    if (!http1 && classify(outcome).reason === 'http2 stream error') {
-      http1 = true
-      core.info('go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).')
-    }
-    return outcome
-  }
-
+  const runs = goRuns({
+    go: ctx.go,
+    workingDirectory: settings.workingDirectory,
+    goflags: env.GOFLAGS,
+    modcache: env.GOMODCACHE,
+    timeoutMs: settings.timeoutMs,
+    stallTimeoutMs: settings.stallTimeoutMs,
+    sumdbKey: () => facts.sumdb?.route.key
+  })
   // With every module already in the module cache, no proxy needs to be asked anything.
-  const cached = hasDownloads(env.GOMODCACHE) && (await checkModuleCache(attempt, facts))
-  const chain = cached ? ctx.candidates : await probeAndDownload(ctx, attempt, deps.sumLines, !withoutGoSum)
-  if (http1) core.exportVariable('GODEBUG', withHttp1(process.env.GODEBUG))
+  const cached = hasDownloads(env.GOMODCACHE) && (await checkModuleCache(runs.run, facts))
+  const chain = cached ? ctx.candidates : await probeAndDownload(ctx, runs.run, deps.sumLines, !withoutGoSum)
+  runs.exportForLaterSteps()
 
   facts.save = await saveModuleCache({
     modcache: env.GOMODCACHE,
@@ -212,10 +193,8 @@ async function vendored(ctx: RunContext): Promise<boolean> {
   return true
 }
 
-type Attempt = (goproxy: string, fetch?: FetchStage, modules?: string[]) => ReturnType<typeof runAttempt>
-
 /** `GOPROXY=off go mod download`: true when the module cache already held every module. */
-async function checkModuleCache(attempt: Attempt, facts: RunFacts): Promise<boolean> {
+async function checkModuleCache(attempt: GoRun, facts: RunFacts): Promise<boolean> {
   const offline = await core.group('Check the module cache (GOPROXY=off)', () => attempt('off'))
   if (offline.endedBy !== 'exit' || offline.exit.code !== 0) {
     core.info('Some modules are not in the module cache yet; probing the proxies.')
@@ -228,7 +207,7 @@ async function checkModuleCache(attempt: Attempt, facts: RunFacts): Promise<bool
   return true
 }
 
-async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: SumLine[], prefetch: boolean): Promise<Candidate[]> {
+async function probeAndDownload(ctx: RunContext, attempt: GoRun, sumLines: SumLine[], prefetch: boolean): Promise<Candidate[]> {
   const { env, settings, candidates, facts } = ctx
   const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY)
   // The fetch starts with the first healthy candidate, while the probe waits for the others (at
@@ -281,7 +260,7 @@ async function probeAndDownload(ctx: RunContext, attempt: Attempt, sumLines: Sum
 }
 
 /** The toolchain go switches to, fetched through the chain before go's attempts: false when it could not be. */
-async function provideToolchain(ctx: RunContext, chain: Candidate[], attempt: Attempt): Promise<boolean> {
+async function provideToolchain(ctx: RunContext, chain: Candidate[], attempt: GoRun): Promise<boolean> {
   const { env, settings, facts } = ctx
   const { report, attempts } = await toolchainThroughChain({
     choice: ctx.toolchain,
