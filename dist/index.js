@@ -9079,7 +9079,7 @@ function privateMatcher(...patternLists) {
 
 // src/fetch/stage.ts
 import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync2 } from "node:fs";
-import { access as access2, constants as constants3, mkdir as mkdir2, rm as rm3 } from "node:fs/promises";
+import { access as access2, constants as constants3, mkdir as mkdir2, rm as rm4 } from "node:fs/promises";
 import os9 from "node:os";
 import path26 from "node:path";
 
@@ -9140,7 +9140,7 @@ var Limiter = class {
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { chmodSync, existsSync as existsSync6, mkdirSync as mkdirSync2, readFileSync, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync2 } from "node:fs";
-import { stat as stat2 } from "node:fs/promises";
+import { rm as rm2, stat as stat2 } from "node:fs/promises";
 import path24 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 
@@ -9400,7 +9400,7 @@ var Fetcher = class {
       return { kind: "failed", why: e.message };
     } finally {
       rmSync2(temp, { force: true });
-      if (tree) rmSync2(tree.temp, { recursive: true, force: true });
+      if (tree) await rm2(tree.temp, { recursive: true, force: true });
     }
   }
 };
@@ -9446,7 +9446,7 @@ async function verify(job, file, hashZip2 = zipFileHash) {
 
 // src/fetch/local-proxy.ts
 import { createReadStream as createReadStream2 } from "node:fs";
-import { rm as rm2 } from "node:fs/promises";
+import { rm as rm3 } from "node:fs/promises";
 import http from "node:http";
 var CONTENT_TYPE = {
   info: "application/json",
@@ -9505,7 +9505,7 @@ function answer(outcome, job, response, onServed) {
   stream.on("error", () => response.destroy());
   stream.on("end", () => {
     onServed();
-    if (job.transient) void rm2(outcome.file, { force: true });
+    if (job.transient) void rm3(outcome.file, { force: true });
   });
   stream.pipe(response);
 }
@@ -9752,7 +9752,7 @@ async function startFetch(options) {
       fetcher.close();
       sumdb?.fetcher.close();
       await Promise.all([speculative.done, local.close()]);
-      await rm3(scratch, { recursive: true, force: true });
+      await rm4(scratch, { recursive: true, force: true });
       report.durationMs = performance.now() - started;
       report.files = fetcher.files;
       report.zips = fetcher.zips;

@@ -3316,7 +3316,7 @@ function backoffDelay(timesFirstBefore, baseMs, random = Math.random) {
 // src/fetch/fetcher.ts
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync as mkdirSync2, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { stat } from "node:fs/promises";
+import { rm as rm2, stat } from "node:fs/promises";
 import path3 from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -3938,7 +3938,7 @@ var Fetcher = class {
       return { kind: "failed", why: e.message };
     } finally {
       rmSync(temp, { force: true });
-      if (tree) rmSync(tree.temp, { recursive: true, force: true });
+      if (tree) await rm2(tree.temp, { recursive: true, force: true });
     }
   }
 };
@@ -4027,7 +4027,7 @@ function fetcherIn(dir, candidates2, options) {
 
 // node_modules/@actions/io/lib/io-util.js
 import * as fs from "fs";
-var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm: rm2, rmdir, stat: stat2, symlink, unlink } = fs.promises;
+var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm: rm3, rmdir, stat: stat2, symlink, unlink } = fs.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs.constants.O_RDONLY;
 

@@ -6,7 +6,7 @@
 // which on 2 busy cores costs several times as much (the hashing threads need those cores).
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Candidate, requestUrl } from '../goproxy.ts'
@@ -321,7 +321,8 @@ export class Fetcher {
       return { kind: 'failed', why: (e as Error).message }
     } finally {
       rmSync(temp, { force: true })
-      if (tree) rmSync(tree.temp, { recursive: true, force: true })
+      // Left when the zip was refused, or the module was in place already: a whole module's files, too many to remove on the main thread.
+      if (tree) await rm(tree.temp, { recursive: true, force: true })
     }
   }
 }
