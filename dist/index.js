@@ -4860,8 +4860,287 @@ function saveDecision(facts) {
   return { save: true, why: "" };
 }
 
+// src/credentials.ts
+function userinfo(raw) {
+  try {
+    const url = new URL(raw);
+    if (!url.username && !url.password) return void 0;
+    return { username: url.username, password: url.password };
+  } catch {
+    return void 0;
+  }
+}
+var USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i;
+function redactUrl(raw) {
+  return raw.replace(USERINFO, (_, scheme, info2) => {
+    const colon = info2.indexOf(":");
+    return colon < 0 ? `${scheme}***@` : `${scheme}${info2.slice(0, colon)}:***@`;
+  });
+}
+function secretsIn(raw) {
+  const info2 = userinfo(raw);
+  if (!info2) return [];
+  const secret = info2.password || info2.username;
+  return [.../* @__PURE__ */ new Set([secret, decodeURIComponent(secret)])];
+}
+function maskSecrets(text, secrets) {
+  return secrets.filter((s) => s !== "").reduce((t, s) => t.split(s).join("***"), text);
+}
+
+// src/gosum.ts
+import { createHash as createHash2 } from "node:crypto";
+function parseGoSum(text) {
+  const lines = [];
+  for (const raw of text.split("\n")) {
+    const fields = raw.trim().split(/\s+/);
+    if (fields.length !== 3) continue;
+    const [module, versionField, hash] = fields;
+    if (!hash.startsWith("h1:")) continue;
+    const goMod = versionField.endsWith("/go.mod");
+    const version = goMod ? versionField.slice(0, -"/go.mod".length) : versionField;
+    lines.push({ module, version, goMod, hash });
+  }
+  return lines;
+}
+function hash1(files) {
+  const summary2 = createHash2("sha256");
+  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
+    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
+    summary2.update(`${sha256Hex}  `).update(name).update("\n");
+  }
+  return `h1:${summary2.digest("base64")}`;
+}
+function goModHashOfSha256(sha256Hex) {
+  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
+}
+function goModHash(content) {
+  return goModHashOfSha256(createHash2("sha256").update(content).digest("hex"));
+}
+function escapePath(path32) {
+  return path32.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+}
+function probeTarget(lines, isPrivate) {
+  return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
+}
+
+// src/goproxy.ts
+var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
+var MAX_CANDIDATES = 16;
+function parseCandidates(text) {
+  const entries2 = text.split(/[\n\r,|]+/).map((e) => e.trim()).filter((e) => e !== "");
+  if (entries2.length === 0) throw new Error("no proxy given");
+  if (entries2.length > MAX_CANDIDATES) {
+    throw new Error(`${entries2.length} candidates given; at most ${MAX_CANDIDATES} are allowed`);
+  }
+  const seen = /* @__PURE__ */ new Set();
+  const candidates = [];
+  for (const entry of entries2) {
+    const candidate = parseCandidate(entry);
+    if (seen.has(candidate.spec)) continue;
+    seen.add(candidate.spec);
+    candidates.push(candidate);
+  }
+  return candidates;
+}
+function parseCandidate(entry) {
+  if (KEYWORDS.has(entry)) return { spec: entry, display: entry, keyword: true };
+  if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
+    throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
+  }
+  let url;
+  try {
+    url = new URL(entry);
+  } catch {
+    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`);
+  }
+  if (url.protocol === "http:" && (url.username || url.password)) {
+    throw new Error(`"${redactUrl(entry)}" carries credentials over plain http; use https`);
+  }
+  const spec = entry.replace(/\/+$/, "");
+  return { spec, display: redactUrl(spec), keyword: false };
+}
+function assembleChain(candidates, chosen) {
+  const queue = [...chosen];
+  const chain = [];
+  let slots = 0;
+  for (const candidate of candidates) {
+    if (candidate.keyword) {
+      chain.push(candidate);
+    } else if (slots < chosen.length) {
+      chain.push(queue.shift());
+      slots++;
+    }
+  }
+  return chain;
+}
+function rotateChain(chain, turns) {
+  const urls = chain.filter((c) => !c.keyword);
+  if (urls.length === 0) return chain;
+  const shift = turns % urls.length;
+  const rotated = [...urls.slice(shift), ...urls.slice(0, shift)];
+  return chain.map((c) => c.keyword ? c : rotated.shift());
+}
+function candidatesOf(chain, requests) {
+  return chain.filter((c) => !c.keyword && requests.some((url) => requestBase(url).startsWith(`${requestBase(c.spec).replace(/\/$/, "")}/`)));
+}
+function demote(chain, troubled) {
+  const demoted = chain.filter((c) => troubled.includes(c));
+  if (demoted.length === 0 || demoted.length === chain.filter((c) => !c.keyword).length) return { chain, demoted: [] };
+  const order = [...chain.filter((c) => !c.keyword && !demoted.includes(c)), ...demoted];
+  return { chain: chain.map((c) => c.keyword ? c : order.shift()), demoted };
+}
+function requestBase(url) {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.href;
+  } catch {
+    return url;
+  }
+}
+function goproxyValue(chain) {
+  return chain.map((c) => c.spec).join("|");
+}
+function goproxyDisplay(chain) {
+  return chain.map((c) => c.display).join("|");
+}
+function downloadPath(module, version, kind) {
+  return `${escapePath(module)}/@v/${escapePath(version)}.${kind}`;
+}
+function requestUrl(candidate, path32) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${path32.replace(/^\/+/, "")}`;
+}
+
+// src/net/errors.ts
+var NetError = class extends Error {
+  kind;
+  constructor(kind, message, options) {
+    super(message, options);
+    this.name = "NetError";
+    this.kind = kind;
+  }
+};
+var IdleError = class extends NetError {
+  constructor(ms) {
+    super("silent", `connection silent for ${Math.round(ms)}ms`);
+  }
+};
+var TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_OSSL_)/;
+function classifyError(e, via) {
+  if (e instanceof NetError) return e;
+  const error2 = e;
+  const code = error2.code ?? "";
+  const message = error2.code && !error2.message.includes(error2.code) ? `${error2.message} (${error2.code})` : error2.message;
+  let kind = "other";
+  if (error2.name === "AbortError" || error2.name === "TimeoutError") kind = "silent";
+  else if (code === "ECONNREFUSED") kind = "refused";
+  else if (code === "ECONNRESET" || code === "EPIPE" || /socket hang up/.test(error2.message)) kind = "reset";
+  else if (code === "ENOTFOUND" || code === "EAI_AGAIN") kind = "dns";
+  else if (TLS_CODES.test(code) || /certificate|SSL routines|TLS/i.test(error2.message)) kind = "tls";
+  if (via && (kind === "refused" || kind === "dns" || kind === "reset")) {
+    return new NetError("proxy", `forward proxy ${via}: ${describeKind(kind, message)}`, { cause: e });
+  }
+  return new NetError(kind, describeKind(kind, message), { cause: e });
+}
+function describeKind(kind, message) {
+  if (kind === "refused") return "connection refused";
+  if (kind === "reset") return "connection reset";
+  return message;
+}
+function answered(kind) {
+  return kind !== "silent";
+}
+function goMayNotShare(kind) {
+  return kind === "tls" || kind === "proxy";
+}
+
+// src/sumdb.ts
+function parseGosumdb(value) {
+  const [key2, url] = value.trim().split(/\s+/);
+  if (!key2 || key2 === "off") return void 0;
+  const name = key2.split("+")[0];
+  return { key: key2, name, url: (url ?? `https://${name}`).replace(/\/+$/, ""), explicit: url !== void 0 };
+}
+var MAX_BODY = 64 << 10;
+async function probeSumdb(client, candidates, route2, timeoutMs) {
+  const asked = await Promise.all(
+    candidates.filter((c) => !c.keyword && !route2.explicit).map(async (candidate) => {
+      const answer2 = await ask(client, requestUrl(candidate, `sumdb/${route2.name}/supported`), timeoutMs);
+      const proxies = answer2.status === 200;
+      const reason = proxies ? `proxies it (${formatDuration(answer2.ms)})` : answer2.status ? `does not proxy it (HTTP ${answer2.status})` : answer2.error;
+      return { candidate, proxies, reason };
+    })
+  );
+  const probe = { route: route2, proxiedBy: asked.filter((a) => a.proxies).map((a) => a.candidate), candidates: asked };
+  if (probe.proxiedBy.length === 0) {
+    const answer2 = await ask(client, `${route2.url}/latest`, timeoutMs);
+    probe.direct = answer2.status === 200 && answer2.body?.startsWith("go.sum database tree") ? { ok: true, reason: `answered directly in ${formatDuration(answer2.ms)}` } : { ok: false, reason: answer2.status ? `HTTP ${answer2.status} from ${route2.url}/latest` : answer2.error };
+  }
+  return probe;
+}
+async function ask(client, url, timeoutMs) {
+  const started = performance.now();
+  try {
+    const answer2 = await client.get(url, { signal: AbortSignal.timeout(timeoutMs), maxBytes: MAX_BODY });
+    return { status: answer2.status, body: answer2.body.toString("utf8", 0, 64), ms: performance.now() - started };
+  } catch (e) {
+    const error2 = classifyError(e);
+    return { ms: performance.now() - started, error: error2.kind === "silent" ? `no answer within ${formatDuration(timeoutMs)}` : error2.message };
+  }
+}
+function sumdbRelay(p) {
+  const { route: route2 } = p;
+  const proxied = route2.explicit ? [] : p.proxiedBy;
+  return {
+    name: route2.name,
+    routes: [
+      ...proxied.map((c) => ({ spec: `${c.spec.replace(/\/+$/, "")}/sumdb/${route2.name}`, display: `${c.display.replace(/\/+$/, "")}/sumdb/${route2.name}`, keyword: false })),
+      { spec: route2.url, display: route2.url, keyword: false }
+    ]
+  };
+}
+function describeSumdb(p, relayed) {
+  const routes = p.route.explicit ? ["GOSUMDB names its URL, so go asks it alone"] : p.candidates.map((c) => `${c.candidate.display} ${c.reason}`);
+  const direct = p.direct ? [`${p.route.url} ${p.direct.ok ? p.direct.reason : `did not answer: ${p.direct.reason}`}`] : [];
+  const how = relayed ? ` go's lookups went through the local proxy, ${p.proxiedBy.length > 0 ? "over the candidates that proxy it, then the database itself" : "to the database itself"}, with the same limits and failover as module files.` : "";
+  return `Checksum database ${p.route.name} (asked for modules go.sum lacks): ${[...routes, ...direct].join("; ")}.${how}`;
+}
+
 // src/later/config.ts
 var LATER_STEPS_STATE = "later-steps";
+
+// src/later/export.ts
+async function exportChain(o) {
+  const urls = o.chain.filter((c) => !c.keyword);
+  let front;
+  let laterSteps;
+  if (o.later && o.downloadOk && urls.length > 0) {
+    try {
+      const proxy = await o.later.start({
+        candidates: urls.map((c) => ({ spec: c.spec, latencyMs: o.probes.find((p) => p.candidate === c)?.latencyMs ?? 0 })),
+        sumLines: o.sumLines,
+        goauth: o.goauth,
+        idleMs: o.idleMs,
+        stallTimeoutMs: o.stallTimeoutMs,
+        // A GOSUMDB with its own URL is asked directly by go, never through a proxy.
+        ...o.sumdb && !o.sumdb.route.explicit ? { sumdb: { name: o.sumdb.route.name, routes: sumdbRelay(o.sumdb).routes.map((c) => c.spec) } } : {}
+      });
+      setSecret(proxy.secret);
+      saveState(LATER_STEPS_STATE, JSON.stringify({ pid: proxy.pid, statsFile: proxy.statsFile }));
+      front = { url: proxy.url, display: proxy.url.replace(proxy.secret, "***") };
+      laterSteps = `Later steps reach the action\u2019s proxy first (${front.display}; stopped by the post step, or after ${formatDuration(o.idleMs)} idle), with the same hedging, failover and go.sum checks; if it is gone, go moves straight on to the chain behind it.`;
+    } catch (e) {
+      laterSteps = `Later steps are not protected: ${e.message}. They use the chain as exported.`;
+      warning(laterSteps);
+    }
+  }
+  exportVariable("GOPROXY", [...front ? [front.url] : [], goproxyValue(o.chain)].join("|"));
+  return { exported: [...front ? [front.display] : [], goproxyDisplay(o.chain)].join("|"), ...laterSteps ? { laterSteps } : {} };
+}
 
 // src/later/start.ts
 import { spawn as spawn3 } from "node:child_process";
@@ -5118,256 +5397,6 @@ async function firstLine(stream) {
 // src/cache/stage.ts
 import { existsSync as existsSync3, readdirSync as readdirSync3 } from "node:fs";
 import path16 from "node:path";
-
-// src/net/errors.ts
-var NetError = class extends Error {
-  kind;
-  constructor(kind, message, options) {
-    super(message, options);
-    this.name = "NetError";
-    this.kind = kind;
-  }
-};
-var IdleError = class extends NetError {
-  constructor(ms) {
-    super("silent", `connection silent for ${Math.round(ms)}ms`);
-  }
-};
-var TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_OSSL_)/;
-function classifyError(e, via) {
-  if (e instanceof NetError) return e;
-  const error2 = e;
-  const code = error2.code ?? "";
-  const message = error2.code && !error2.message.includes(error2.code) ? `${error2.message} (${error2.code})` : error2.message;
-  let kind = "other";
-  if (error2.name === "AbortError" || error2.name === "TimeoutError") kind = "silent";
-  else if (code === "ECONNREFUSED") kind = "refused";
-  else if (code === "ECONNRESET" || code === "EPIPE" || /socket hang up/.test(error2.message)) kind = "reset";
-  else if (code === "ENOTFOUND" || code === "EAI_AGAIN") kind = "dns";
-  else if (TLS_CODES.test(code) || /certificate|SSL routines|TLS/i.test(error2.message)) kind = "tls";
-  if (via && (kind === "refused" || kind === "dns" || kind === "reset")) {
-    return new NetError("proxy", `forward proxy ${via}: ${describeKind(kind, message)}`, { cause: e });
-  }
-  return new NetError(kind, describeKind(kind, message), { cause: e });
-}
-function describeKind(kind, message) {
-  if (kind === "refused") return "connection refused";
-  if (kind === "reset") return "connection reset";
-  return message;
-}
-function answered(kind) {
-  return kind !== "silent";
-}
-function goMayNotShare(kind) {
-  return kind === "tls" || kind === "proxy";
-}
-
-// src/credentials.ts
-function userinfo(raw) {
-  try {
-    const url = new URL(raw);
-    if (!url.username && !url.password) return void 0;
-    return { username: url.username, password: url.password };
-  } catch {
-    return void 0;
-  }
-}
-var USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i;
-function redactUrl(raw) {
-  return raw.replace(USERINFO, (_, scheme, info2) => {
-    const colon = info2.indexOf(":");
-    return colon < 0 ? `${scheme}***@` : `${scheme}${info2.slice(0, colon)}:***@`;
-  });
-}
-function secretsIn(raw) {
-  const info2 = userinfo(raw);
-  if (!info2) return [];
-  const secret = info2.password || info2.username;
-  return [.../* @__PURE__ */ new Set([secret, decodeURIComponent(secret)])];
-}
-function maskSecrets(text, secrets) {
-  return secrets.filter((s) => s !== "").reduce((t, s) => t.split(s).join("***"), text);
-}
-
-// src/gosum.ts
-import { createHash as createHash2 } from "node:crypto";
-function parseGoSum(text) {
-  const lines = [];
-  for (const raw of text.split("\n")) {
-    const fields = raw.trim().split(/\s+/);
-    if (fields.length !== 3) continue;
-    const [module, versionField, hash] = fields;
-    if (!hash.startsWith("h1:")) continue;
-    const goMod = versionField.endsWith("/go.mod");
-    const version = goMod ? versionField.slice(0, -"/go.mod".length) : versionField;
-    lines.push({ module, version, goMod, hash });
-  }
-  return lines;
-}
-function hash1(files) {
-  const summary2 = createHash2("sha256");
-  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
-    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
-    summary2.update(`${sha256Hex}  `).update(name).update("\n");
-  }
-  return `h1:${summary2.digest("base64")}`;
-}
-function goModHashOfSha256(sha256Hex) {
-  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
-}
-function goModHash(content) {
-  return goModHashOfSha256(createHash2("sha256").update(content).digest("hex"));
-}
-function escapePath(path32) {
-  return path32.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
-}
-function probeTarget(lines, isPrivate) {
-  return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
-}
-
-// src/goproxy.ts
-var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
-var MAX_CANDIDATES = 16;
-function parseCandidates(text) {
-  const entries2 = text.split(/[\n\r,|]+/).map((e) => e.trim()).filter((e) => e !== "");
-  if (entries2.length === 0) throw new Error("no proxy given");
-  if (entries2.length > MAX_CANDIDATES) {
-    throw new Error(`${entries2.length} candidates given; at most ${MAX_CANDIDATES} are allowed`);
-  }
-  const seen = /* @__PURE__ */ new Set();
-  const candidates = [];
-  for (const entry of entries2) {
-    const candidate = parseCandidate(entry);
-    if (seen.has(candidate.spec)) continue;
-    seen.add(candidate.spec);
-    candidates.push(candidate);
-  }
-  return candidates;
-}
-function parseCandidate(entry) {
-  if (KEYWORDS.has(entry)) return { spec: entry, display: entry, keyword: true };
-  if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
-    throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
-  }
-  let url;
-  try {
-    url = new URL(entry);
-  } catch {
-    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`);
-  }
-  if (url.protocol === "http:" && (url.username || url.password)) {
-    throw new Error(`"${redactUrl(entry)}" carries credentials over plain http; use https`);
-  }
-  const spec = entry.replace(/\/+$/, "");
-  return { spec, display: redactUrl(spec), keyword: false };
-}
-function assembleChain(candidates, chosen) {
-  const queue = [...chosen];
-  const chain = [];
-  let slots = 0;
-  for (const candidate of candidates) {
-    if (candidate.keyword) {
-      chain.push(candidate);
-    } else if (slots < chosen.length) {
-      chain.push(queue.shift());
-      slots++;
-    }
-  }
-  return chain;
-}
-function rotateChain(chain, turns) {
-  const urls = chain.filter((c) => !c.keyword);
-  if (urls.length === 0) return chain;
-  const shift = turns % urls.length;
-  const rotated = [...urls.slice(shift), ...urls.slice(0, shift)];
-  return chain.map((c) => c.keyword ? c : rotated.shift());
-}
-function candidatesOf(chain, requests) {
-  return chain.filter((c) => !c.keyword && requests.some((url) => requestBase(url).startsWith(`${requestBase(c.spec).replace(/\/$/, "")}/`)));
-}
-function demote(chain, troubled) {
-  const demoted = chain.filter((c) => troubled.includes(c));
-  if (demoted.length === 0 || demoted.length === chain.filter((c) => !c.keyword).length) return { chain, demoted: [] };
-  const order = [...chain.filter((c) => !c.keyword && !demoted.includes(c)), ...demoted];
-  return { chain: chain.map((c) => c.keyword ? c : order.shift()), demoted };
-}
-function requestBase(url) {
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    return u.href;
-  } catch {
-    return url;
-  }
-}
-function goproxyValue(chain) {
-  return chain.map((c) => c.spec).join("|");
-}
-function goproxyDisplay(chain) {
-  return chain.map((c) => c.display).join("|");
-}
-function downloadPath(module, version, kind) {
-  return `${escapePath(module)}/@v/${escapePath(version)}.${kind}`;
-}
-function requestUrl(candidate, path32) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path32.replace(/^\/+/, "")}`;
-}
-
-// src/sumdb.ts
-function parseGosumdb(value) {
-  const [key2, url] = value.trim().split(/\s+/);
-  if (!key2 || key2 === "off") return void 0;
-  const name = key2.split("+")[0];
-  return { key: key2, name, url: (url ?? `https://${name}`).replace(/\/+$/, ""), explicit: url !== void 0 };
-}
-var MAX_BODY = 64 << 10;
-async function probeSumdb(client, candidates, route2, timeoutMs) {
-  const asked = await Promise.all(
-    candidates.filter((c) => !c.keyword && !route2.explicit).map(async (candidate) => {
-      const answer2 = await ask(client, requestUrl(candidate, `sumdb/${route2.name}/supported`), timeoutMs);
-      const proxies = answer2.status === 200;
-      const reason = proxies ? `proxies it (${formatDuration(answer2.ms)})` : answer2.status ? `does not proxy it (HTTP ${answer2.status})` : answer2.error;
-      return { candidate, proxies, reason };
-    })
-  );
-  const probe = { route: route2, proxiedBy: asked.filter((a) => a.proxies).map((a) => a.candidate), candidates: asked };
-  if (probe.proxiedBy.length === 0) {
-    const answer2 = await ask(client, `${route2.url}/latest`, timeoutMs);
-    probe.direct = answer2.status === 200 && answer2.body?.startsWith("go.sum database tree") ? { ok: true, reason: `answered directly in ${formatDuration(answer2.ms)}` } : { ok: false, reason: answer2.status ? `HTTP ${answer2.status} from ${route2.url}/latest` : answer2.error };
-  }
-  return probe;
-}
-async function ask(client, url, timeoutMs) {
-  const started = performance.now();
-  try {
-    const answer2 = await client.get(url, { signal: AbortSignal.timeout(timeoutMs), maxBytes: MAX_BODY });
-    return { status: answer2.status, body: answer2.body.toString("utf8", 0, 64), ms: performance.now() - started };
-  } catch (e) {
-    const error2 = classifyError(e);
-    return { ms: performance.now() - started, error: error2.kind === "silent" ? `no answer within ${formatDuration(timeoutMs)}` : error2.message };
-  }
-}
-function sumdbRelay(p) {
-  const { route: route2 } = p;
-  const proxied = route2.explicit ? [] : p.proxiedBy;
-  return {
-    name: route2.name,
-    routes: [
-      ...proxied.map((c) => ({ spec: `${c.spec.replace(/\/+$/, "")}/sumdb/${route2.name}`, display: `${c.display.replace(/\/+$/, "")}/sumdb/${route2.name}`, keyword: false })),
-      { spec: route2.url, display: route2.url, keyword: false }
-    ]
-  };
-}
-function describeSumdb(p, relayed) {
-  const routes = p.route.explicit ? ["GOSUMDB names its URL, so go asks it alone"] : p.candidates.map((c) => `${c.candidate.display} ${c.reason}`);
-  const direct = p.direct ? [`${p.route.url} ${p.direct.ok ? p.direct.reason : `did not answer: ${p.direct.reason}`}`] : [];
-  const how = relayed ? ` go's lookups went through the local proxy, ${p.proxiedBy.length > 0 ? "over the candidates that proxy it, then the database itself" : "to the database itself"}, with the same limits and failover as module files.` : "";
-  return `Checksum database ${p.route.name} (asked for modules go.sum lacks): ${[...routes, ...direct].join("; ")}.${how}`;
-}
 
 // src/summary.ts
 var VERDICT = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", slow: "\u{1F422} too slow", "not probed": "\u2796 not probed" };
@@ -11738,7 +11767,20 @@ async function run() {
     later = settings.protectLaterSteps ? launchJobProxy() : void 0;
     const build = settings.buildCache ? await startBuildCache({ gocache: env.GOCACHE, keys: { os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: deps.files }, timeoutMs: settings.cacheTimeoutMs }) : void 0;
     if (build) facts.buildCache = build.report;
-    await exportChain(ctx, await download(ctx), later);
+    const chain = await download(ctx);
+    const handed = await exportChain({
+      chain,
+      later,
+      downloadOk: facts.ok,
+      probes: facts.probes,
+      sumdb: facts.sumdb,
+      sumLines: deps.sumLines,
+      goauth: env.GOAUTH,
+      idleMs: settings.laterStepsIdleMs,
+      stallTimeoutMs: settings.stallTimeoutMs
+    });
+    facts.exported = handed.exported;
+    if (handed.laterSteps) facts.laterSteps = handed.laterSteps;
     if (build?.state) facts.buildCacheSave = handBuildCacheOn(build.state, { saveCache: settings.saveCache, downloadOk: facts.ok, restore: build.report.state });
     if (!facts.ok) setFailed(facts.failure ?? "go mod download failed");
   } catch (e) {
@@ -11788,33 +11830,6 @@ async function download(ctx) {
     decision: saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state })
   });
   return chain;
-}
-async function exportChain(ctx, chain, later) {
-  const { settings, facts } = ctx;
-  const urls = chain.filter((c) => !c.keyword);
-  let front;
-  if (later && facts.ok && urls.length > 0) {
-    try {
-      const proxy = await later.start({
-        candidates: urls.map((c) => ({ spec: c.spec, latencyMs: facts.probes.find((p) => p.candidate === c)?.latencyMs ?? 0 })),
-        sumLines: ctx.deps.sumLines,
-        goauth: ctx.env.GOAUTH,
-        idleMs: settings.laterStepsIdleMs,
-        stallTimeoutMs: settings.stallTimeoutMs,
-        // A GOSUMDB with its own URL is asked directly by go, never through a proxy.
-        ...facts.sumdb && !facts.sumdb.route.explicit ? { sumdb: { name: facts.sumdb.route.name, routes: sumdbRelay(facts.sumdb).routes.map((c) => c.spec) } } : {}
-      });
-      setSecret(proxy.secret);
-      saveState(LATER_STEPS_STATE, JSON.stringify({ pid: proxy.pid, statsFile: proxy.statsFile }));
-      front = { url: proxy.url, display: proxy.url.replace(proxy.secret, "***") };
-      facts.laterSteps = `Later steps reach the action\u2019s proxy first (${front.display}; stopped by the post step, or after ${formatDuration(settings.laterStepsIdleMs)} idle), with the same hedging, failover and go.sum checks; if it is gone, go moves straight on to the chain behind it.`;
-    } catch (e) {
-      facts.laterSteps = `Later steps are not protected: ${e.message}. They use the chain as exported.`;
-      warning(facts.laterSteps);
-    }
-  }
-  facts.exported = [...front ? [front.display] : [], goproxyDisplay(chain)].join("|");
-  exportVariable("GOPROXY", [...front ? [front.url] : [], goproxyValue(chain)].join("|"));
 }
 var NO_GO_SUM = "There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.";
 async function vendored(ctx) {

@@ -2,7 +2,7 @@
 import * as core from '@actions/core'
 import { extractsWritable } from './attempt.ts'
 import { cacheKeys, saveDecision } from './cache/keys.ts'
-import { type JobProxyState, LATER_STEPS_STATE } from './later/config.ts'
+import { exportChain } from './later/export.ts'
 import { type JobProxyLaunch, launchJobProxy } from './later/start.ts'
 import { handBuildCacheOn, hasDownloads, saveModuleCache, startBuildCache, startModuleCache } from './cache/stage.ts'
 import { secretsIn } from './credentials.ts'
@@ -80,7 +80,20 @@ export async function run(): Promise<void> {
       ? await startBuildCache({ gocache: env.GOCACHE, keys: { os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: deps.files }, timeoutMs: settings.cacheTimeoutMs })
       : undefined
     if (build) facts.buildCache = build.report
-    await exportChain(ctx, await download(ctx), later)
+    const chain = await download(ctx)
+    const handed = await exportChain({
+      chain,
+      later,
+      downloadOk: facts.ok,
+      probes: facts.probes,
+      sumdb: facts.sumdb,
+      sumLines: deps.sumLines,
+      goauth: env.GOAUTH,
+      idleMs: settings.laterStepsIdleMs,
+      stallTimeoutMs: settings.stallTimeoutMs
+    })
+    facts.exported = handed.exported
+    if (handed.laterSteps) facts.laterSteps = handed.laterSteps
     if (build?.state) facts.buildCacheSave = handBuildCacheOn(build.state, { saveCache: settings.saveCache, downloadOk: facts.ok, restore: build.report.state })
     if (!facts.ok) core.setFailed(facts.failure ?? 'go mod download failed')
   } catch (e) {
@@ -138,40 +151,6 @@ async function download(ctx: RunContext): Promise<Candidate[]> {
     decision: saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state })
   })
   return chain
-}
-
-/**
- * Exports the chain to later steps: after a successful download, behind the job's proxy (unless
- * protect-later-steps is false), so that their go commands get the same protection.
- */
-async function exportChain(ctx: RunContext, chain: Candidate[], later: JobProxyLaunch | undefined): Promise<void> {
-  const { settings, facts } = ctx
-  const urls = chain.filter(c => !c.keyword)
-  let front: { url: string; display: string } | undefined
-  if (later && facts.ok && urls.length > 0) {
-    try {
-      const proxy = await later.start({
-        candidates: urls.map(c => ({ spec: c.spec, latencyMs: facts.probes.find(p => p.candidate === c)?.latencyMs ?? 0 })),
-        sumLines: ctx.deps.sumLines,
-        goauth: ctx.env.GOAUTH,
-        idleMs: settings.laterStepsIdleMs,
-        stallTimeoutMs: settings.stallTimeoutMs,
-        // A GOSUMDB with its own URL is asked directly by go, never through a proxy.
-        ...(facts.sumdb && !facts.sumdb.route.explicit
-          ? { sumdb: { name: facts.sumdb.route.name, routes: sumdbRelay(facts.sumdb).routes.map(c => c.spec) } }
-          : {})
-      })
-      core.setSecret(proxy.secret)
-      core.saveState(LATER_STEPS_STATE, JSON.stringify({ pid: proxy.pid, statsFile: proxy.statsFile } satisfies JobProxyState))
-      front = { url: proxy.url, display: proxy.url.replace(proxy.secret, '***') }
-      facts.laterSteps = `Later steps reach the action’s proxy first (${front.display}; stopped by the post step, or after ${formatDuration(settings.laterStepsIdleMs)} idle), with the same hedging, failover and go.sum checks; if it is gone, go moves straight on to the chain behind it.`
-    } catch (e) {
-      facts.laterSteps = `Later steps are not protected: ${(e as Error).message}. They use the chain as exported.`
-      core.warning(facts.laterSteps)
-    }
-  }
-  facts.exported = [...(front ? [front.display] : []), goproxyDisplay(chain)].join('|')
-  core.exportVariable('GOPROXY', [...(front ? [front.url] : []), goproxyValue(chain)].join('|'))
 }
 
 const NO_GO_SUM =
