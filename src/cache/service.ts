@@ -37,7 +37,7 @@ export interface RestoreResult {
 }
 
 export interface SaveResult {
-  /** The entry's id, or -1 when @actions/cache did not save it (it logged why). */
+  /** What saveCache returned: -1 when it gave up before reserving the entry; past that, the entry's id even when the upload failed (saveEntry reads the log). */
   id: number
 }
 
