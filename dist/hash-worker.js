@@ -49,9 +49,98 @@ function treeHash(dir, prefix) {
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync3, createReadStream, fstatSync, openSync as openSync3, readSync as readSync2 } from "node:fs";
-import { pipeline } from "node:stream/promises";
-import { createInflateRaw, inflateRawSync } from "node:zlib";
+import { closeSync as closeSync3, fstatSync, openSync as openSync3, readSync as readSync3 } from "node:fs";
+
+// src/fetch/inflater.ts
+import { readSync as readSync2 } from "node:fs";
+import { constants, createInflateRaw, inflateRawSync } from "node:zlib";
+var PIECE = 256 << 10;
+function engine() {
+  const stream = createInflateRaw();
+  const { _handle: handle, _writeState: state } = stream;
+  if (typeof handle?.writeSync !== "function" || typeof handle.reset !== "function" || !(state instanceof Uint32Array) || state.length !== 2) {
+    stream.destroy();
+    return void 0;
+  }
+  stream.on("error", () => {
+  });
+  return { stream, handle, state };
+}
+var Inflater = class {
+  current;
+  usable;
+  input = Buffer.allocUnsafe(PIECE);
+  output = Buffer.allocUnsafe(PIECE);
+  /** `nodeHandle` false: always inflateRawSync, as on a node whose zlib handle this does not know. */
+  constructor(nodeHandle = true) {
+    this.usable = nodeHandle;
+  }
+  /** Whether entries are inflated a piece at a time through node's zlib handle. */
+  get piecewise() {
+    return this.engine() !== void 0;
+  }
+  /**
+   * Inflates one entry's deflate data, `raw`, handing `take` the output a piece at a time (each
+   * a view of a buffer the next piece reuses). Stops once more than `limit` bytes came out, so
+   * a caller that expects `limit` bytes sees the entry is larger. Throws on data zlib refuses.
+   */
+  inflate(raw, limit, take) {
+    const engine2 = this.engine();
+    if (!engine2) {
+      take(inflateRawSync(raw, { chunkSize: Math.max(64, limit + 1), maxOutputLength: limit + 1 }));
+      return;
+    }
+    engine2.handle.reset();
+    this.feed(engine2, raw, raw.length, true, { produced: 0, limit }, take);
+  }
+  /** As inflate(), the deflate data read from the file `fd`, `length` bytes at `start`, a piece at a time. */
+  inflateFile(fd, start, length, limit, take) {
+    const engine2 = this.engine();
+    if (!engine2) {
+      const raw = Buffer.allocUnsafe(length);
+      for (let done = 0; done < length; ) done += readOrThrow(fd, raw, done, length - done, start + done);
+      this.inflate(raw, limit, take);
+      return;
+    }
+    engine2.handle.reset();
+    const output = { produced: 0, limit };
+    for (let done = 0; done < length && output.produced <= limit; ) {
+      const n = readOrThrow(fd, this.input, 0, Math.min(PIECE, length - done), start + done);
+      done += n;
+      this.feed(engine2, this.input, n, done === length, output, take);
+    }
+  }
+  /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
+  feed(engine2, input, length, last, output, take) {
+    const flush = last ? constants.Z_FINISH : constants.Z_NO_FLUSH;
+    for (let at = 0; output.produced <= output.limit; ) {
+      engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
+      if (engine2.stream.destroyed) {
+        this.current = void 0;
+        throw new Error("invalid deflate data");
+      }
+      const outputLeft = engine2.state[0];
+      if (outputLeft < PIECE) {
+        output.produced += PIECE - outputLeft;
+        take(this.output.subarray(0, PIECE - outputLeft));
+      }
+      if (outputLeft !== 0) return;
+      at = length - engine2.state[1];
+    }
+  }
+  engine() {
+    if (!this.current && this.usable) {
+      this.current = engine();
+      this.usable = this.current !== void 0;
+    }
+    return this.current;
+  }
+};
+function readOrThrow(fd, into, offset, length, position) {
+  const n = readSync2(fd, into, offset, length, position);
+  if (n === 0) throw new Error("zip is cut short");
+  return n;
+}
 
 // src/fetch/zip-extract.ts
 import { closeSync as closeSync2, mkdirSync, openSync as openSync2, writeSync } from "node:fs";
@@ -158,7 +247,7 @@ function readAt(fd, offset, length, upTo = false, scratch) {
   const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
   let bytesRead = 0;
   while (bytesRead < length) {
-    const n = readSync2(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
+    const n = readSync3(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
     if (n === 0) break;
     bytesRead += n;
   }
@@ -201,9 +290,11 @@ function entries(fd) {
   return list;
 }
 var SMALL_ENTRY = 256 << 10;
-var STREAM_CHUNK = 256 << 10;
 var HEADER_SLACK = 64;
-async function contentHash(file, fd, entry, scratch, out) {
+var tools;
+var toolsOfThread = () => tools ??= { inflater: new Inflater(), scratch: Buffer.allocUnsafe(SMALL_ENTRY + 30 + 65535 + HEADER_SLACK) };
+function contentHash(fd, entry, out) {
+  const { inflater, scratch } = toolsOfThread();
   const hash = createHash3("sha256");
   if (entry.compressedSize === 0) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
@@ -217,27 +308,29 @@ async function contentHash(file, fd, entry, scratch, out) {
     out?.write(chunk);
   };
   if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
-  const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY;
+  const small = entry.compressedSize <= SMALL_ENTRY;
   const guess = 30 + entry.name.length + HEADER_SLACK;
   const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true, scratch);
   if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
   const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+  const start = entry.localOffset + dataAt;
   if (small) {
-    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, entry.localOffset + dataAt, entry.compressedSize);
-    take(entry.method === 8 ? inflateRawSync(raw, { chunkSize: Math.max(64, entry.size + 1), maxOutputLength: Math.max(1, entry.size) + 1 }) : raw);
+    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, start, entry.compressedSize);
+    if (entry.method === 8) inflater.inflate(raw, entry.size, take);
+    else take(raw);
+  } else if (entry.method === 8) {
+    inflater.inflateFile(fd, start, entry.compressedSize, entry.size, take);
   } else {
-    const start = entry.localOffset + dataAt;
-    const raw = createReadStream(file, { start, end: start + entry.compressedSize - 1, highWaterMark: STREAM_CHUNK });
-    const sink = async (source) => {
-      for await (const chunk of source) take(chunk);
-    };
-    if (entry.method === 8) await pipeline(raw, createInflateRaw({ chunkSize: STREAM_CHUNK }), sink);
-    else await pipeline(raw, sink);
+    for (let done = 0; done < entry.compressedSize; ) {
+      const piece = readAt(fd, start + done, Math.min(SMALL_ENTRY, entry.compressedSize - done), false, scratch);
+      take(piece);
+      done += piece.length;
+    }
   }
   if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
   return hash.digest("hex");
 }
-async function hashZip(file, into) {
+function hashZip(file, into) {
   const fd = openSync3(file, "r");
   try {
     const list = entries(fd);
@@ -245,12 +338,11 @@ async function hashZip(file, into) {
     const paths = into && extractionPaths(list.map((e) => e.name.toString()), into.prefix);
     const out = paths && new TreeWriter(into.dir);
     const hashed = [];
-    const scratch = Buffer.allocUnsafe(SMALL_ENTRY + 30 + 65535 + HEADER_SLACK);
     for (const [i, entry] of list.entries()) {
       const rel = paths?.[i];
       if (rel !== void 0) out?.open(rel);
       try {
-        hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry, scratch, rel === void 0 ? void 0 : out) });
+        hashed.push({ name: entry.name, sha256Hex: contentHash(fd, entry, rel === void 0 ? void 0 : out) });
       } finally {
         out?.close();
       }

@@ -1150,10 +1150,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse2 = require_parse();
-    var constants4 = require_constants();
+    var constants5 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants4.RELEASE_TYPES.includes(truncation)) {
+      if (!constants5.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -2393,7 +2393,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants4 = require_constants();
+    var constants5 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse2 = require_parse();
@@ -2477,8 +2477,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants4.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants5.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -5800,9 +5800,98 @@ function treeHash(dir, prefix) {
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash4 } from "node:crypto";
-import { closeSync as closeSync3, createReadStream, fstatSync, openSync as openSync3, readSync as readSync2 } from "node:fs";
-import { pipeline } from "node:stream/promises";
-import { createInflateRaw, inflateRawSync } from "node:zlib";
+import { closeSync as closeSync3, fstatSync, openSync as openSync3, readSync as readSync3 } from "node:fs";
+
+// src/fetch/inflater.ts
+import { readSync as readSync2 } from "node:fs";
+import { constants as constants3, createInflateRaw, inflateRawSync } from "node:zlib";
+var PIECE = 256 << 10;
+function engine() {
+  const stream = createInflateRaw();
+  const { _handle: handle, _writeState: state } = stream;
+  if (typeof handle?.writeSync !== "function" || typeof handle.reset !== "function" || !(state instanceof Uint32Array) || state.length !== 2) {
+    stream.destroy();
+    return void 0;
+  }
+  stream.on("error", () => {
+  });
+  return { stream, handle, state };
+}
+var Inflater = class {
+  current;
+  usable;
+  input = Buffer.allocUnsafe(PIECE);
+  output = Buffer.allocUnsafe(PIECE);
+  /** `nodeHandle` false: always inflateRawSync, as on a node whose zlib handle this does not know. */
+  constructor(nodeHandle = true) {
+    this.usable = nodeHandle;
+  }
+  /** Whether entries are inflated a piece at a time through node's zlib handle. */
+  get piecewise() {
+    return this.engine() !== void 0;
+  }
+  /**
+   * Inflates one entry's deflate data, `raw`, handing `take` the output a piece at a time (each
+   * a view of a buffer the next piece reuses). Stops once more than `limit` bytes came out, so
+   * a caller that expects `limit` bytes sees the entry is larger. Throws on data zlib refuses.
+   */
+  inflate(raw, limit, take) {
+    const engine2 = this.engine();
+    if (!engine2) {
+      take(inflateRawSync(raw, { chunkSize: Math.max(64, limit + 1), maxOutputLength: limit + 1 }));
+      return;
+    }
+    engine2.handle.reset();
+    this.feed(engine2, raw, raw.length, true, { produced: 0, limit }, take);
+  }
+  /** As inflate(), the deflate data read from the file `fd`, `length` bytes at `start`, a piece at a time. */
+  inflateFile(fd, start, length, limit, take) {
+    const engine2 = this.engine();
+    if (!engine2) {
+      const raw = Buffer.allocUnsafe(length);
+      for (let done = 0; done < length; ) done += readOrThrow(fd, raw, done, length - done, start + done);
+      this.inflate(raw, limit, take);
+      return;
+    }
+    engine2.handle.reset();
+    const output = { produced: 0, limit };
+    for (let done = 0; done < length && output.produced <= limit; ) {
+      const n = readOrThrow(fd, this.input, 0, Math.min(PIECE, length - done), start + done);
+      done += n;
+      this.feed(engine2, this.input, n, done === length, output, take);
+    }
+  }
+  /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
+  feed(engine2, input, length, last, output, take) {
+    const flush = last ? constants3.Z_FINISH : constants3.Z_NO_FLUSH;
+    for (let at = 0; output.produced <= output.limit; ) {
+      engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
+      if (engine2.stream.destroyed) {
+        this.current = void 0;
+        throw new Error("invalid deflate data");
+      }
+      const outputLeft = engine2.state[0];
+      if (outputLeft < PIECE) {
+        output.produced += PIECE - outputLeft;
+        take(this.output.subarray(0, PIECE - outputLeft));
+      }
+      if (outputLeft !== 0) return;
+      at = length - engine2.state[1];
+    }
+  }
+  engine() {
+    if (!this.current && this.usable) {
+      this.current = engine();
+      this.usable = this.current !== void 0;
+    }
+    return this.current;
+  }
+};
+function readOrThrow(fd, into, offset, length, position) {
+  const n = readSync2(fd, into, offset, length, position);
+  if (n === 0) throw new Error("zip is cut short");
+  return n;
+}
 
 // src/fetch/zip-extract.ts
 import { closeSync as closeSync2, mkdirSync, openSync as openSync2, writeSync } from "node:fs";
@@ -5909,7 +5998,7 @@ function readAt(fd, offset, length, upTo = false, scratch) {
   const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
   let bytesRead = 0;
   while (bytesRead < length) {
-    const n = readSync2(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
+    const n = readSync3(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
     if (n === 0) break;
     bytesRead += n;
   }
@@ -5952,9 +6041,11 @@ function entries(fd) {
   return list;
 }
 var SMALL_ENTRY = 256 << 10;
-var STREAM_CHUNK = 256 << 10;
 var HEADER_SLACK = 64;
-async function contentHash(file, fd, entry, scratch, out) {
+var tools;
+var toolsOfThread = () => tools ??= { inflater: new Inflater(), scratch: Buffer.allocUnsafe(SMALL_ENTRY + 30 + 65535 + HEADER_SLACK) };
+function contentHash(fd, entry, out) {
+  const { inflater, scratch } = toolsOfThread();
   const hash = createHash4("sha256");
   if (entry.compressedSize === 0) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
@@ -5968,30 +6059,32 @@ async function contentHash(file, fd, entry, scratch, out) {
     out?.write(chunk);
   };
   if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
-  const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY;
+  const small = entry.compressedSize <= SMALL_ENTRY;
   const guess = 30 + entry.name.length + HEADER_SLACK;
   const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true, scratch);
   if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
   const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+  const start = entry.localOffset + dataAt;
   if (small) {
-    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, entry.localOffset + dataAt, entry.compressedSize);
-    take(entry.method === 8 ? inflateRawSync(raw, { chunkSize: Math.max(64, entry.size + 1), maxOutputLength: Math.max(1, entry.size) + 1 }) : raw);
+    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, start, entry.compressedSize);
+    if (entry.method === 8) inflater.inflate(raw, entry.size, take);
+    else take(raw);
+  } else if (entry.method === 8) {
+    inflater.inflateFile(fd, start, entry.compressedSize, entry.size, take);
   } else {
-    const start = entry.localOffset + dataAt;
-    const raw = createReadStream(file, { start, end: start + entry.compressedSize - 1, highWaterMark: STREAM_CHUNK });
-    const sink = async (source2) => {
-      for await (const chunk of source2) take(chunk);
-    };
-    if (entry.method === 8) await pipeline(raw, createInflateRaw({ chunkSize: STREAM_CHUNK }), sink);
-    else await pipeline(raw, sink);
+    for (let done = 0; done < entry.compressedSize; ) {
+      const piece = readAt(fd, start + done, Math.min(SMALL_ENTRY, entry.compressedSize - done), false, scratch);
+      take(piece);
+      done += piece.length;
+    }
   }
   if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
   return hash.digest("hex");
 }
-async function zipFileHash(file) {
-  return (await hashZip(file)).hash;
+function zipFileHash(file) {
+  return hashZip(file).hash;
 }
-async function hashZip(file, into) {
+function hashZip(file, into) {
   const fd = openSync3(file, "r");
   try {
     const list = entries(fd);
@@ -5999,12 +6092,11 @@ async function hashZip(file, into) {
     const paths = into && extractionPaths(list.map((e) => e.name.toString()), into.prefix);
     const out = paths && new TreeWriter(into.dir);
     const hashed = [];
-    const scratch = Buffer.allocUnsafe(SMALL_ENTRY + 30 + 65535 + HEADER_SLACK);
     for (const [i, entry] of list.entries()) {
       const rel = paths?.[i];
       if (rel !== void 0) out?.open(rel);
       try {
-        hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry, scratch, rel === void 0 ? void 0 : out) });
+        hashed.push({ name: entry.name, sha256Hex: contentHash(fd, entry, rel === void 0 ? void 0 : out) });
       } finally {
         out?.close();
       }
@@ -6112,8 +6204,14 @@ var Hashers = class {
     if (slot.job) this.queue.unshift(slot.job);
     slot.job = void 0;
   }
+  /** Hashes what waits on the main thread, one task at a time, letting other work run between them: each is synchronous. */
   drainToMainThread() {
-    for (const job of this.queue.splice(0)) hashOf(job.task).then(job.resolve, job.reject);
+    const jobs = this.queue.splice(0);
+    const next = () => {
+      const job = jobs.shift();
+      if (job) hashOf(job.task).then(job.resolve, job.reject).finally(() => setImmediate(next));
+    };
+    next();
   }
 };
 function nextIndex(queue) {
@@ -9108,7 +9206,7 @@ function privateMatcher(...patternLists) {
 
 // src/fetch/stage.ts
 import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync2 } from "node:fs";
-import { access as access2, constants as constants3, mkdir as mkdir2, rm as rm4 } from "node:fs/promises";
+import { access as access2, constants as constants4, mkdir as mkdir2, rm as rm4 } from "node:fs/promises";
 import os9 from "node:os";
 import path26 from "node:path";
 
@@ -9474,7 +9572,7 @@ async function verify(job, file, hashZip2 = zipFileHash) {
 }
 
 // src/fetch/local-proxy.ts
-import { createReadStream as createReadStream2 } from "node:fs";
+import { createReadStream } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
 import http from "node:http";
 var CONTENT_TYPE = {
@@ -9530,7 +9628,7 @@ function answer(outcome, job, response, onServed) {
   if (outcome.kind === "absent") return fail(response, outcome.status, `not found: ${job.module}@${job.version}`);
   if (outcome.kind === "failed") return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`);
   response.writeHead(200, { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size });
-  const stream = createReadStream2(outcome.file);
+  const stream = createReadStream(outcome.file);
   stream.on("error", () => response.destroy());
   stream.on("end", () => {
     onServed();
@@ -9817,7 +9915,7 @@ function fetcherIn(dir, candidates, options) {
 async function writable(dir) {
   try {
     await mkdir2(dir, { recursive: true });
-    await access2(dir, constants3.W_OK);
+    await access2(dir, constants4.W_OK);
     return true;
   } catch {
     return false;

@@ -1150,10 +1150,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse = require_parse();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants3.RELEASE_TYPES.includes(truncation)) {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -2393,7 +2393,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse = require_parse();
@@ -2477,8 +2477,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants3.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -3332,9 +3332,98 @@ function isTroubled(s) {
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash2 } from "node:crypto";
-import { closeSync as closeSync2, createReadStream as createReadStream2, fstatSync, openSync as openSync2, readSync } from "node:fs";
-import { pipeline } from "node:stream/promises";
-import { createInflateRaw, inflateRawSync } from "node:zlib";
+import { closeSync as closeSync2, fstatSync, openSync as openSync2, readSync as readSync2 } from "node:fs";
+
+// src/fetch/inflater.ts
+import { readSync } from "node:fs";
+import { constants, createInflateRaw, inflateRawSync } from "node:zlib";
+var PIECE = 256 << 10;
+function engine() {
+  const stream = createInflateRaw();
+  const { _handle: handle, _writeState: state } = stream;
+  if (typeof handle?.writeSync !== "function" || typeof handle.reset !== "function" || !(state instanceof Uint32Array) || state.length !== 2) {
+    stream.destroy();
+    return void 0;
+  }
+  stream.on("error", () => {
+  });
+  return { stream, handle, state };
+}
+var Inflater = class {
+  current;
+  usable;
+  input = Buffer.allocUnsafe(PIECE);
+  output = Buffer.allocUnsafe(PIECE);
+  /** `nodeHandle` false: always inflateRawSync, as on a node whose zlib handle this does not know. */
+  constructor(nodeHandle = true) {
+    this.usable = nodeHandle;
+  }
+  /** Whether entries are inflated a piece at a time through node's zlib handle. */
+  get piecewise() {
+    return this.engine() !== void 0;
+  }
+  /**
+   * Inflates one entry's deflate data, `raw`, handing `take` the output a piece at a time (each
+   * a view of a buffer the next piece reuses). Stops once more than `limit` bytes came out, so
+   * a caller that expects `limit` bytes sees the entry is larger. Throws on data zlib refuses.
+   */
+  inflate(raw, limit, take) {
+    const engine2 = this.engine();
+    if (!engine2) {
+      take(inflateRawSync(raw, { chunkSize: Math.max(64, limit + 1), maxOutputLength: limit + 1 }));
+      return;
+    }
+    engine2.handle.reset();
+    this.feed(engine2, raw, raw.length, true, { produced: 0, limit }, take);
+  }
+  /** As inflate(), the deflate data read from the file `fd`, `length` bytes at `start`, a piece at a time. */
+  inflateFile(fd, start, length, limit, take) {
+    const engine2 = this.engine();
+    if (!engine2) {
+      const raw = Buffer.allocUnsafe(length);
+      for (let done = 0; done < length; ) done += readOrThrow(fd, raw, done, length - done, start + done);
+      this.inflate(raw, limit, take);
+      return;
+    }
+    engine2.handle.reset();
+    const output = { produced: 0, limit };
+    for (let done = 0; done < length && output.produced <= limit; ) {
+      const n = readOrThrow(fd, this.input, 0, Math.min(PIECE, length - done), start + done);
+      done += n;
+      this.feed(engine2, this.input, n, done === length, output, take);
+    }
+  }
+  /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
+  feed(engine2, input, length, last, output, take) {
+    const flush = last ? constants.Z_FINISH : constants.Z_NO_FLUSH;
+    for (let at = 0; output.produced <= output.limit; ) {
+      engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
+      if (engine2.stream.destroyed) {
+        this.current = void 0;
+        throw new Error("invalid deflate data");
+      }
+      const outputLeft = engine2.state[0];
+      if (outputLeft < PIECE) {
+        output.produced += PIECE - outputLeft;
+        take(this.output.subarray(0, PIECE - outputLeft));
+      }
+      if (outputLeft !== 0) return;
+      at = length - engine2.state[1];
+    }
+  }
+  engine() {
+    if (!this.current && this.usable) {
+      this.current = engine();
+      this.usable = this.current !== void 0;
+    }
+    return this.current;
+  }
+};
+function readOrThrow(fd, into, offset, length, position) {
+  const n = readSync(fd, into, offset, length, position);
+  if (n === 0) throw new Error("zip is cut short");
+  return n;
+}
 
 // src/fetch/zip-extract.ts
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
@@ -3441,7 +3530,7 @@ function readAt(fd, offset, length, upTo = false, scratch) {
   const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
   let bytesRead = 0;
   while (bytesRead < length) {
-    const n = readSync(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
+    const n = readSync2(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
     if (n === 0) break;
     bytesRead += n;
   }
@@ -3484,9 +3573,11 @@ function entries(fd) {
   return list;
 }
 var SMALL_ENTRY = 256 << 10;
-var STREAM_CHUNK = 256 << 10;
 var HEADER_SLACK = 64;
-async function contentHash(file, fd, entry, scratch, out) {
+var tools;
+var toolsOfThread = () => tools ??= { inflater: new Inflater(), scratch: Buffer.allocUnsafe(SMALL_ENTRY + 30 + 65535 + HEADER_SLACK) };
+function contentHash(fd, entry, out) {
+  const { inflater, scratch } = toolsOfThread();
   const hash = createHash2("sha256");
   if (entry.compressedSize === 0) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
@@ -3500,30 +3591,32 @@ async function contentHash(file, fd, entry, scratch, out) {
     out?.write(chunk);
   };
   if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
-  const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY;
+  const small = entry.compressedSize <= SMALL_ENTRY;
   const guess = 30 + entry.name.length + HEADER_SLACK;
   const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true, scratch);
   if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
   const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+  const start = entry.localOffset + dataAt;
   if (small) {
-    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, entry.localOffset + dataAt, entry.compressedSize);
-    take(entry.method === 8 ? inflateRawSync(raw, { chunkSize: Math.max(64, entry.size + 1), maxOutputLength: Math.max(1, entry.size) + 1 }) : raw);
+    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, start, entry.compressedSize);
+    if (entry.method === 8) inflater.inflate(raw, entry.size, take);
+    else take(raw);
+  } else if (entry.method === 8) {
+    inflater.inflateFile(fd, start, entry.compressedSize, entry.size, take);
   } else {
-    const start = entry.localOffset + dataAt;
-    const raw = createReadStream2(file, { start, end: start + entry.compressedSize - 1, highWaterMark: STREAM_CHUNK });
-    const sink = async (source) => {
-      for await (const chunk of source) take(chunk);
-    };
-    if (entry.method === 8) await pipeline(raw, createInflateRaw({ chunkSize: STREAM_CHUNK }), sink);
-    else await pipeline(raw, sink);
+    for (let done = 0; done < entry.compressedSize; ) {
+      const piece = readAt(fd, start + done, Math.min(SMALL_ENTRY, entry.compressedSize - done), false, scratch);
+      take(piece);
+      done += piece.length;
+    }
   }
   if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
   return hash.digest("hex");
 }
-async function zipFileHash(file) {
-  return (await hashZip(file)).hash;
+function zipFileHash(file) {
+  return hashZip(file).hash;
 }
-async function hashZip(file, into) {
+function hashZip(file, into) {
   const fd = openSync2(file, "r");
   try {
     const list = entries(fd);
@@ -3531,12 +3624,11 @@ async function hashZip(file, into) {
     const paths = into && extractionPaths(list.map((e) => e.name.toString()), into.prefix);
     const out = paths && new TreeWriter(into.dir);
     const hashed = [];
-    const scratch = Buffer.allocUnsafe(SMALL_ENTRY + 30 + 65535 + HEADER_SLACK);
     for (const [i, entry] of list.entries()) {
       const rel = paths?.[i];
       if (rel !== void 0) out?.open(rel);
       try {
-        hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry, scratch, rel === void 0 ? void 0 : out) });
+        hashed.push({ name: entry.name, sha256Hex: contentHash(fd, entry, rel === void 0 ? void 0 : out) });
       } finally {
         out?.close();
       }
@@ -3555,14 +3647,14 @@ import { parentPort } from "node:worker_threads";
 
 // src/fetch/tree-hash.ts
 import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync3, lstatSync, openSync as openSync3, readSync as readSync2, readdirSync } from "node:fs";
+import { closeSync as closeSync3, lstatSync, openSync as openSync3, readSync as readSync3, readdirSync } from "node:fs";
 import path2 from "node:path";
 var CHUNK = 1 << 20;
 function fileSha256(file, buffer) {
   const hash = createHash3("sha256");
   const fd = openSync3(file, "r");
   try {
-    for (let n; (n = readSync2(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+    for (let n; (n = readSync3(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
   } finally {
     closeSync3(fd);
   }
@@ -3681,8 +3773,14 @@ var Hashers = class {
     if (slot.job) this.queue.unshift(slot.job);
     slot.job = void 0;
   }
+  /** Hashes what waits on the main thread, one task at a time, letting other work run between them: each is synchronous. */
   drainToMainThread() {
-    for (const job of this.queue.splice(0)) hashOf(job.task).then(job.resolve, job.reject);
+    const jobs = this.queue.splice(0);
+    const next = () => {
+      const job = jobs.shift();
+      if (job) hashOf(job.task).then(job.resolve, job.reject).finally(() => setImmediate(next));
+    };
+    next();
   }
 };
 function nextIndex(queue) {
@@ -4090,7 +4188,7 @@ var HttpResponseRetryCodes = [
 
 // node_modules/@actions/core/lib/summary.js
 import { EOL } from "os";
-import { constants as constants2, promises as promises2 } from "fs";
+import { constants as constants3, promises as promises2 } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve) {
@@ -4140,7 +4238,7 @@ var Summary = class {
         throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
       }
       try {
-        yield access(pathFromEnv, constants2.R_OK | constants2.W_OK);
+        yield access(pathFromEnv, constants3.R_OK | constants3.W_OK);
       } catch (_a) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }

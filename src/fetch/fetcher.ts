@@ -376,7 +376,7 @@ function writeAtomically(file: string, text: string): void {
 }
 
 /** Why the bytes at `file` are not what go.sum vouches for, or undefined when they are. */
-export async function verify(job: FileJob, file: string, hashZip: (file: string) => Promise<string> = zipFileHash): Promise<string | undefined> {
+export async function verify(job: FileJob, file: string, hashZip: (file: string) => string | Promise<string> = zipFileHash): Promise<string | undefined> {
   try {
     if (job.kind === 'other') return undefined
     if (job.kind === 'mod') return job.hash === undefined || goModHash(readFileSync(file)) === job.hash ? undefined : 'go.mod does not match go.sum'

@@ -133,8 +133,14 @@ export class Hashers {
     slot.job = undefined
   }
 
+  /** Hashes what waits on the main thread, one task at a time, letting other work run between them: each is synchronous. */
   private drainToMainThread(): void {
-    for (const job of this.queue.splice(0)) hashOf(job.task).then(job.resolve, job.reject)
+    const jobs = this.queue.splice(0)
+    const next = () => {
+      const job = jobs.shift()
+      if (job) hashOf(job.task).then(job.resolve, job.reject).finally(() => setImmediate(next))
+    }
+    next()
   }
 }
 

@@ -1,15 +1,14 @@
 // go.sum's h1: hash of a module zip on disk (dirhash.HashZip): sha256 of each file's content,
 // then sha256 over `<hex>  <name>\n` lines in name order. The zip is read from disk entry by
-// entry. Small entries (nearly all of a module's files) are read and inflated synchronously, one
-// call each: an asynchronous inflate costs a thread-pool round trip per 16 KiB, which for tens of
-// thousands of small files costs more than the inflating. So the fetch runs this in a worker
-// thread (hashers.ts), and on its main thread only when no thread can run. Large entries are
-// streamed, so neither the zip nor a file of it is ever whole in memory.
+// entry, synchronously: an asynchronous read or inflate costs a thread-pool round trip each,
+// which for tens of thousands of small files costs more than the inflating. So the fetch runs
+// this in a worker thread (hashers.ts), and on its main thread only when no thread can run. Large
+// entries are read and inflated a piece at a time (inflater.ts), so neither the zip nor a file of
+// it is ever whole in memory.
 import { createHash } from 'node:crypto'
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs'
-import { pipeline } from 'node:stream/promises'
-import { createInflateRaw, inflateRawSync } from 'node:zlib'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { hash1 } from '../gosum.ts'
+import { Inflater } from './inflater.ts'
 import { type ExtractTarget, extractionPaths, TreeWriter } from './zip-extract.ts'
 
 interface Entry {
@@ -76,23 +75,22 @@ function entries(fd: number): Entry[] {
   return list
 }
 
-/** Entries this small (compressed, and four times this inflated) are read and inflated whole; larger ones are streamed. */
+/** Entries this small (compressed) are read with their local header in one call; larger ones are read a piece at a time. */
 const SMALL_ENTRY = 256 << 10
-/**
- * A large entry's pieces, read and inflated: each is a round trip through the thread pool, which
- * at node's defaults (64 KiB read, 16 KiB inflated) came to thousands for one large module.
- */
-const STREAM_CHUNK = 256 << 10
 /** Room for a local header's extra field, usually as long as the directory's (often none). */
 const HEADER_SLACK = 64
 
+/** The thread's reusable buffers, made on first use: hashing is synchronous, so one call has them at a time. */
+let tools: { inflater: Inflater; scratch: Buffer } | undefined
+const toolsOfThread = () => (tools ??= { inflater: new Inflater(), scratch: Buffer.allocUnsafe(SMALL_ENTRY + 30 + 0xffff + HEADER_SLACK) })
+
 /**
- * The sha256 of an entry's content; with `out`, the content is written there too. A small entry
- * is read into `scratch` (reused for each entry of a zip), and inflated into a buffer of its own
- * size: with node's default, each file cost a 16 KiB buffer whatever its size, and the garbage
- * of tens of thousands of them kept the collector busy and the heap large.
+ * The sha256 of an entry's content; with `out`, the content is written there too. The entry is
+ * read, inflated, hashed and written a piece at a time through buffers the thread reuses: a
+ * buffer per file, as node's own calls make, left tens of MiB of garbage between collections.
  */
-async function contentHash(file: string, fd: number, entry: Entry, scratch: Buffer, out?: TreeWriter): Promise<string> {
+function contentHash(fd: number, entry: Entry, out?: TreeWriter): string {
+  const { inflater, scratch } = toolsOfThread()
   const hash = createHash('sha256')
   if (entry.compressedSize === 0) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`)
@@ -106,34 +104,33 @@ async function contentHash(file: string, fd: number, entry: Entry, scratch: Buff
     out?.write(chunk)
   }
   if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`)
-  // One positioned read for the local header and, for a small entry, its data: a read per
-  // header would cost a thread-pool round trip per file.
-  // Small both ways: a highly compressed entry is streamed too, so no inflated file is whole in memory.
-  const small = entry.compressedSize <= SMALL_ENTRY && entry.size <= 4 * SMALL_ENTRY
+  // One positioned read for the local header and, for a small entry, its data.
+  const small = entry.compressedSize <= SMALL_ENTRY
   const guess = 30 + entry.name.length + HEADER_SLACK
   const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true, scratch)
   if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error('corrupt local header')
   const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28)
+  const start = entry.localOffset + dataAt
   if (small) {
-    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, entry.localOffset + dataAt, entry.compressedSize)
-    // A byte to spare: an output that fills its buffer exactly makes zlib allocate another.
-    take(entry.method === 8 ? inflateRawSync(raw, { chunkSize: Math.max(64, entry.size + 1), maxOutputLength: Math.max(1, entry.size) + 1 }) : raw)
+    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, start, entry.compressedSize)
+    if (entry.method === 8) inflater.inflate(raw, entry.size, take)
+    else take(raw)
+  } else if (entry.method === 8) {
+    inflater.inflateFile(fd, start, entry.compressedSize, entry.size, take)
   } else {
-    const start = entry.localOffset + dataAt
-    const raw = createReadStream(file, { start, end: start + entry.compressedSize - 1, highWaterMark: STREAM_CHUNK })
-    const sink = async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) take(chunk)
+    for (let done = 0; done < entry.compressedSize; ) {
+      const piece = readAt(fd, start + done, Math.min(SMALL_ENTRY, entry.compressedSize - done), false, scratch)
+      take(piece)
+      done += piece.length
     }
-    if (entry.method === 8) await pipeline(raw, createInflateRaw({ chunkSize: STREAM_CHUNK }), sink)
-    else await pipeline(raw, sink)
   }
   if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`)
   return hash.digest('hex')
 }
 
 /** The h1: hash of the zip at `file`; throws on a zip that is broken or not one go would read. */
-export async function zipFileHash(file: string): Promise<string> {
-  return (await hashZip(file)).hash
+export function zipFileHash(file: string): string {
+  return hashZip(file).hash
 }
 
 /**
@@ -141,7 +138,7 @@ export async function zipFileHash(file: string): Promise<string> {
  * `dirs` lists the directories made, deepest first; it is absent when the zip was only hashed,
  * because go's checks might refuse it. The caller removes `into.dir` unless it keeps it.
  */
-export async function hashZip(file: string, into?: ExtractTarget): Promise<{ hash: string; dirs?: string[] }> {
+export function hashZip(file: string, into?: ExtractTarget): { hash: string; dirs?: string[] } {
   const fd = openSync(file, 'r')
   try {
     const list = entries(fd)
@@ -149,12 +146,11 @@ export async function hashZip(file: string, into?: ExtractTarget): Promise<{ has
     const paths = into && extractionPaths(list.map(e => e.name.toString()), into.prefix)
     const out = paths && new TreeWriter(into.dir)
     const hashed: { name: Buffer; sha256Hex: string }[] = []
-    const scratch = Buffer.allocUnsafe(SMALL_ENTRY + 30 + 0xffff + HEADER_SLACK)
     for (const [i, entry] of list.entries()) {
       const rel = paths?.[i]
       if (rel !== undefined) out?.open(rel)
       try {
-        hashed.push({ name: entry.name, sha256Hex: await contentHash(file, fd, entry, scratch, rel === undefined ? undefined : out) })
+        hashed.push({ name: entry.name, sha256Hex: contentHash(fd, entry, rel === undefined ? undefined : out) })
       } finally {
         out?.close()
       }
