@@ -9309,6 +9309,8 @@ var Fetcher = class {
   hashers;
   /** Files go waits for (by path): their zips are hashed before the speculative ones. */
   urgent = /* @__PURE__ */ new Set();
+  /** Store directories made so far. */
+  dirsMade = /* @__PURE__ */ new Set();
   /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
   hashing = /* @__PURE__ */ new Map();
   constructor(options) {
@@ -9468,9 +9470,15 @@ var Fetcher = class {
     const temp = partial(file);
     const tree = job.kind === "zip" && job.hash && this.options.extractTo ? treeFor(this.options.extractTo.modcache, job) : void 0;
     let answered2 = false;
+    let kept = false;
+    let placed = false;
     stats.requests++;
     try {
-      mkdirSync2(path24.dirname(file), { recursive: true });
+      const dir = path24.dirname(file);
+      if (!this.dirsMade.has(dir)) {
+        mkdirSync2(dir, { recursive: true });
+        this.dirsMade.add(dir);
+      }
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: MAX_FILE_BYTES,
@@ -9511,8 +9519,10 @@ var Fetcher = class {
         this.rejected++;
         return { kind: "failed", why: problem };
       }
-      if (tree && dirs && placeTree(tree, dirs, this.options.extractTo?.writable ?? true)) this.extracted++;
+      placed = tree !== void 0 && dirs !== void 0 && placeTree(tree, dirs, this.options.extractTo?.writable ?? true);
+      if (placed) this.extracted++;
       renameSync(temp, file);
+      kept = true;
       if (job.kind === "zip" && job.hash) writeAtomically(`${file}hash`, job.hash);
       stats.served++;
       this.files++;
@@ -9526,14 +9536,14 @@ var Fetcher = class {
       }
       return { kind: "failed", why: e.message };
     } finally {
-      rmSync2(temp, { force: true });
-      if (tree) await rm2(tree.temp, { recursive: true, force: true });
+      if (!kept) rmSync2(temp, { force: true });
+      if (tree && !placed) await rm2(tree.temp, { recursive: true, force: true });
     }
   }
 };
 function treeFor(modcache, job) {
   const final = path24.join(modcache, treePath(job.module, job.version));
-  return { final, temp: `${final}.tmp-${randomBytes2(6).toString("hex")}` };
+  return { final, temp: `${final}.tmp-${uniqueSuffix()}` };
 }
 function placeTree(tree, dirs, writable2) {
   try {
@@ -9553,7 +9563,10 @@ function isComplete(dir, job) {
   const file = path24.join(dir, job.path);
   return existsSync6(file) && (job.kind !== "zip" || existsSync6(`${file}hash`));
 }
-var partial = (file) => `${file}.${randomBytes2(6).toString("hex")}.partial`;
+var partial = (file) => `${file}.${uniqueSuffix()}.partial`;
+var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
+var RUN = randomBytes2(6).toString("hex");
+var named = 0;
 function writeAtomically(file, text) {
   const temp = partial(file);
   writeFileSync2(temp, text);

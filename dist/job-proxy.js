@@ -3818,6 +3818,8 @@ var Fetcher = class {
   hashers;
   /** Files go waits for (by path): their zips are hashed before the speculative ones. */
   urgent = /* @__PURE__ */ new Set();
+  /** Store directories made so far. */
+  dirsMade = /* @__PURE__ */ new Set();
   /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
   hashing = /* @__PURE__ */ new Map();
   constructor(options) {
@@ -3977,9 +3979,15 @@ var Fetcher = class {
     const temp = partial(file);
     const tree = job.kind === "zip" && job.hash && this.options.extractTo ? treeFor(this.options.extractTo.modcache, job) : void 0;
     let answered = false;
+    let kept = false;
+    let placed = false;
     stats2.requests++;
     try {
-      mkdirSync2(path3.dirname(file), { recursive: true });
+      const dir = path3.dirname(file);
+      if (!this.dirsMade.has(dir)) {
+        mkdirSync2(dir, { recursive: true });
+        this.dirsMade.add(dir);
+      }
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: MAX_FILE_BYTES,
@@ -4020,8 +4028,10 @@ var Fetcher = class {
         this.rejected++;
         return { kind: "failed", why: problem };
       }
-      if (tree && dirs && placeTree(tree, dirs, this.options.extractTo?.writable ?? true)) this.extracted++;
+      placed = tree !== void 0 && dirs !== void 0 && placeTree(tree, dirs, this.options.extractTo?.writable ?? true);
+      if (placed) this.extracted++;
       renameSync(temp, file);
+      kept = true;
       if (job.kind === "zip" && job.hash) writeAtomically(`${file}hash`, job.hash);
       stats2.served++;
       this.files++;
@@ -4035,14 +4045,14 @@ var Fetcher = class {
       }
       return { kind: "failed", why: e.message };
     } finally {
-      rmSync(temp, { force: true });
-      if (tree) await rm2(tree.temp, { recursive: true, force: true });
+      if (!kept) rmSync(temp, { force: true });
+      if (tree && !placed) await rm2(tree.temp, { recursive: true, force: true });
     }
   }
 };
 function treeFor(modcache, job) {
   const final = path3.join(modcache, treePath(job.module, job.version));
-  return { final, temp: `${final}.tmp-${randomBytes(6).toString("hex")}` };
+  return { final, temp: `${final}.tmp-${uniqueSuffix()}` };
 }
 function placeTree(tree, dirs, writable) {
   try {
@@ -4062,7 +4072,10 @@ function isComplete(dir, job) {
   const file = path3.join(dir, job.path);
   return existsSync(file) && (job.kind !== "zip" || existsSync(`${file}hash`));
 }
-var partial = (file) => `${file}.${randomBytes(6).toString("hex")}.partial`;
+var partial = (file) => `${file}.${uniqueSuffix()}.partial`;
+var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
+var RUN = randomBytes(6).toString("hex");
+var named = 0;
 function writeAtomically(file, text2) {
   const temp = partial(file);
   writeFileSync(temp, text2);

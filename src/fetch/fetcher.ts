@@ -82,6 +82,8 @@ export class Fetcher {
   private readonly hashers: Hashers
   /** Files go waits for (by path): their zips are hashed before the speculative ones. */
   private readonly urgent = new Set<string>()
+  /** Store directories made so far. */
+  private readonly dirsMade = new Set<string>()
   /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
   private readonly hashing = new Map<string, string>()
 
@@ -255,9 +257,17 @@ export class Fetcher {
     const temp = partial(file)
     const tree = job.kind === 'zip' && job.hash && this.options.extractTo ? treeFor(this.options.extractTo.modcache, job) : undefined
     let answered = false
+    // What is left to remove afterwards: the partial file until it is renamed, the tree until it is placed.
+    let kept = false
+    let placed = false
     stats.requests++
     try {
-      mkdirSync(path.dirname(file), { recursive: true })
+      const dir = path.dirname(file)
+      // Made once: a recursive mkdir of a directory that exists still costs a call per level.
+      if (!this.dirsMade.has(dir)) {
+        mkdirSync(dir, { recursive: true })
+        this.dirsMade.add(dir)
+      }
       const answer = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: MAX_FILE_BYTES,
@@ -300,9 +310,11 @@ export class Fetcher {
         return { kind: 'failed', why: problem }
       }
       // The module's files before its zip and .ziphash: go looks for them only once it has both.
-      if (tree && dirs && placeTree(tree, dirs, this.options.extractTo?.writable ?? true)) this.extracted++
+      placed = tree !== undefined && dirs !== undefined && placeTree(tree, dirs, this.options.extractTo?.writable ?? true)
+      if (placed) this.extracted++
       // Another request for the same file may have won meanwhile: the file is the same either way.
       renameSync(temp, file)
+      kept = true
       // As go writes its download cache: the zip's hash last, so that go trusts the zip only whole.
       if (job.kind === 'zip' && job.hash) writeAtomically(`${file}hash`, job.hash)
       stats.served++
@@ -320,9 +332,9 @@ export class Fetcher {
       }
       return { kind: 'failed', why: (e as Error).message }
     } finally {
-      rmSync(temp, { force: true })
+      if (!kept) rmSync(temp, { force: true })
       // Left when the zip was refused, or the module was in place already: a whole module's files, too many to remove on the main thread.
-      if (tree) await rm(tree.temp, { recursive: true, force: true })
+      if (tree && !placed) await rm(tree.temp, { recursive: true, force: true })
     }
   }
 }
@@ -334,7 +346,7 @@ export class Fetcher {
  */
 function treeFor(modcache: string, job: FileJob): { final: string; temp: string } {
   const final = path.join(modcache, treePath(job.module, job.version))
-  return { final, temp: `${final}.tmp-${randomBytes(6).toString('hex')}` }
+  return { final, temp: `${final}.tmp-${uniqueSuffix()}` }
 }
 
 /**
@@ -367,7 +379,16 @@ export function isComplete(dir: string, job: FileJob): boolean {
  * A temporary name beside `file`, for an atomic rename. Not `*.tmp`: go removes `<file>*.tmp`
  * in its download cache as leftovers of its own while it holds the module's lock.
  */
-const partial = (file: string) => `${file}.${randomBytes(6).toString('hex')}.partial`
+const partial = (file: string) => `${file}.${uniqueSuffix()}.partial`
+
+/**
+ * A suffix no other name made here or by another process has: random per process (module caches
+ * are shared between jobs and machines), counted within it. Random bytes for every name cost
+ * more than the file operations they name.
+ */
+const uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`
+const RUN = randomBytes(6).toString('hex')
+let named = 0
 
 function writeAtomically(file: string, text: string): void {
   const temp = partial(file)
