@@ -4558,108 +4558,31 @@ function saveState(name, value) {
   issueCommand("save-state", { name }, toCommandValue(value));
 }
 
-// src/attempt.ts
-import path6 from "node:path";
-
-// src/files.ts
-import { promises as fs3 } from "node:fs";
-import path5 from "node:path";
-async function treeBytes(dir) {
-  let entries2;
-  try {
-    entries2 = await fs3.readdir(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  let total = 0;
-  for (const entry of entries2) {
-    const full = path5.join(dir, entry.name);
-    if (entry.isDirectory()) total += await treeBytes(full);
-    else if (entry.isFile()) total += await fs3.stat(full).then((s) => s.size, () => 0);
-  }
-  return total;
+// src/cache/keys.ts
+import { createHash } from "node:crypto";
+var KEY_PREFIX = "go-mod-download";
+function cacheKeys(facts) {
+  const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.contents}-`;
+  return { key: base + filesHash(facts.files), restoreKeys: [base] };
 }
-async function makeDirsWritable(dir) {
-  let stat3;
-  try {
-    stat3 = await fs3.stat(dir);
-  } catch {
-    return;
+function filesHash(files) {
+  const hash = createHash("sha256");
+  for (const file of [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) {
+    hash.update(`${file.path}\0${createHash("sha256").update(file.content).digest("hex")}
+`);
   }
-  if (!stat3.isDirectory()) return;
-  if ((stat3.mode & 128) === 0) await fs3.chmod(dir, stat3.mode | 128);
-  const entries2 = await fs3.readdir(dir, { withFileTypes: true });
-  for (const entry of entries2) {
-    if (entry.isDirectory()) await makeDirsWritable(path5.join(dir, entry.name));
-  }
+  return hash.digest("hex");
 }
-
-// src/process.ts
-import { spawn as spawn2, spawnSync } from "node:child_process";
-import { createInterface } from "node:readline";
-var live = /* @__PURE__ */ new Map();
-var REAP_WAIT_MS = 2e3;
-function spawnGroup(command, args, options) {
-  const child2 = spawn2(command, args, {
-    cwd: options.cwd,
-    env: options.env,
-    // POSIX: a new process group led by the child. Windows has no groups; taskkill /T walks the tree.
-    detached: process.platform !== "win32",
-    stdio: ["ignore", "pipe", "pipe"],
-    windowsHide: true
-  });
-  const exited = new Promise((resolve2, reject) => {
-    child2.once("error", reject);
-    child2.once("close", (code, signal) => resolve2({ code, signal }));
-  });
-  for (const stream of [child2.stdout, child2.stderr]) {
-    createInterface({ input: stream, crlfDelay: Infinity }).on("line", options.onLine);
-  }
-  const pid = child2.pid;
-  if (pid === void 0) return { exited, kill: () => exited };
-  const forget = killGroupOnCancel(pid, exited.catch(() => void 0));
-  void exited.finally(forget).catch(() => void 0);
-  return {
-    exited,
-    kill: () => {
-      killTree(pid);
-      return exited;
-    }
-  };
+function saveDecision(facts) {
+  if (!facts.cacheEnabled) return { save: false, why: "cache is off" };
+  if (!facts.goSum) return { save: false, why: "there is no go.sum to check it against" };
+  if (!facts.downloadOk) return { save: false, why: "the download did not complete" };
+  if (!facts.saveCache) return { save: false, why: "save-cache is false" };
+  if (facts.restore === "exact") return { save: false, why: "the exact key was restored" };
+  if (facts.restore === "unavailable") return { save: false, why: "no cache service" };
+  if (facts.restore === "timed-out") return { save: false, why: "the cache service did not answer the restore in time" };
+  return { save: true, why: "" };
 }
-function killGroupOnCancel(pid, exited) {
-  live.set(pid, exited);
-  return () => live.delete(pid);
-}
-function killTree(pid) {
-  if (process.platform === "win32") {
-    spawnSync("taskkill", ["/pid", String(pid), "/T", "/F"], { stdio: "ignore", windowsHide: true });
-    return;
-  }
-  signalGroup(pid, "SIGKILL");
-}
-function signalGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-  }
-}
-var handling = false;
-function killTreesOnSignals() {
-  if (handling) return;
-  handling = true;
-  for (const signal of ["SIGINT", "SIGTERM"]) {
-    process.once(signal, () => {
-      const gone = [...live.values()];
-      for (const pid of live.keys()) killTree(pid);
-      const limit = new Promise((resolve2) => setTimeout(resolve2, REAP_WAIT_MS));
-      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(signal === "SIGINT" ? 130 : 143));
-    });
-  }
-}
-
-// src/timing.ts
-import { setTimeout as sleep } from "node:timers/promises";
 
 // src/duration.ts
 var UNIT_MS = {
@@ -4695,169 +4618,6 @@ function formatDuration(ms) {
   const minutes = Math.floor(ms / 6e4);
   const seconds = Math.round(ms % 6e4 / 1e3);
   return `${minutes}m${String(seconds).padStart(2, "0")}s`;
-}
-
-// src/timing.ts
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-var PROBE_CUTOFF_FLOOR_MS = 500;
-var PROBE_CUTOFF_FACTOR = 4;
-function probeCutoffMs(firstHealthyMs, timeoutMs) {
-  return Math.min(timeoutMs, Math.max(PROBE_CUTOFF_FLOOR_MS, PROBE_CUTOFF_FACTOR * firstHealthyMs));
-}
-var HEDGE_AFTER_MIN_MS = 250;
-var HEDGE_AFTER_FACTOR = 4;
-var SILENCE_MIN_MS = 3e3;
-var SILENCE_FACTOR = 20;
-function hedgeAfterMs(typicalFirstByteMs) {
-  return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
-}
-function silenceLimitMs(typicalFirstByteMs, stallTimeoutMs) {
-  return Math.min(stallTimeoutMs, Math.max(SILENCE_MIN_MS, SILENCE_FACTOR * typicalFirstByteMs));
-}
-function stallCheckEveryMs(stallTimeoutMs) {
-  return Math.min(500, Math.max(50, stallTimeoutMs / 10));
-}
-var MAX_BACKOFF_MS = 3e4;
-function backoffDelay(timesFirstBefore, baseMs, random = Math.random) {
-  if (timesFirstBefore === 0) return 0;
-  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (timesFirstBefore - 1) * (1 + random()));
-}
-var DeadlineError = class extends Error {
-  constructor(what, ms) {
-    super(`${what} took longer than ${formatDuration(ms)} and was abandoned`);
-    this.name = "DeadlineError";
-  }
-};
-async function withDeadline(work, ms, what) {
-  const controller = new AbortController();
-  const deadline = sleep(ms, void 0, { signal: controller.signal, ref: false }).then(() => {
-    throw new DeadlineError(what, ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    controller.abort();
-    deadline.catch(() => void 0);
-  }
-}
-
-// src/attempt.ts
-var TAIL_LINES = 60;
-var REQUEST = /^# get (\S+?)(:\s.*)?$/;
-var ZIP_FETCHED = /^# get \S+\.zip: 200 /;
-var ANSWERED = /^: (2\d\d|404|410) /;
-async function runAttempt(options) {
-  const started = performance.now();
-  const cacheDir2 = path6.join(options.modcache, "cache");
-  const errors = [];
-  const open2 = /* @__PURE__ */ new Set();
-  const failedRequests = [];
-  let zips = 0;
-  let lastProgress = started;
-  let lastBytes = 0;
-  let measuredAt = started;
-  const child2 = spawnGroup(options.go, ["mod", "download", "-x", ...options.modules ?? []], {
-    cwd: options.cwd,
-    env: options.env,
-    onLine: (line) => {
-      options.onLine?.(line);
-      const request = REQUEST.exec(line);
-      if (request && request[2] === void 0) {
-        open2.add(request[1]);
-        return;
-      }
-      lastProgress = performance.now();
-      if (request) {
-        open2.delete(request[1]);
-        if (!ANSWERED.test(request[2])) failedRequests.push(request[1]);
-      } else {
-        errors.push(line);
-        if (errors.length > TAIL_LINES) errors.shift();
-      }
-      if (ZIP_FETCHED.test(line) && !(options.notCountingZipsFrom && line.startsWith(`# get ${options.notCountingZipsFrom}/`))) zips++;
-    }
-  });
-  let endedBy = "exit";
-  const tick = stallCheckEveryMs(options.stallTimeoutMs);
-  let checking = false;
-  const watchdog = setInterval(async () => {
-    if (checking || endedBy !== "exit") return;
-    checking = true;
-    const now = performance.now();
-    if (now - started > options.timeoutMs) {
-      endedBy = "timeout";
-      void child2.kill();
-    } else if (now - lastProgress > tick) {
-      const bytes = await treeBytes(cacheDir2) + (options.progress?.() ?? 0);
-      const comparable = measuredAt > lastProgress;
-      measuredAt = performance.now();
-      if (comparable && bytes !== lastBytes) lastProgress = measuredAt;
-      lastBytes = bytes;
-      if (measuredAt - lastProgress > options.stallTimeoutMs) {
-        endedBy = "stall";
-        void child2.kill();
-      }
-    }
-    checking = false;
-  }, tick);
-  try {
-    const exit = await child2.exited;
-    return { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open2], zips, failedRequests };
-  } finally {
-    clearInterval(watchdog);
-  }
-}
-var isModcacherw = (flag) => /^--?modcacherw(=|$)/.test(flag);
-function downloadEnv(base, goproxy, goflags, http1 = false) {
-  const flags = goflags.split(/\s+/).filter((f) => f !== "");
-  if (!flags.some(isModcacherw)) flags.push("-modcacherw");
-  const guards = {
-    GIT_TERMINAL_PROMPT: "0",
-    GCM_INTERACTIVE: "never",
-    // git aborts a transfer slower than 1 KB/s for 30 s instead of hanging on it.
-    GIT_HTTP_LOW_SPEED_LIMIT: "1000",
-    GIT_HTTP_LOW_SPEED_TIME: "30"
-  };
-  if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
-    guards.GIT_SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30";
-  }
-  return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(" "), ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
-}
-function extractsWritable(goflags) {
-  const last = goflags.split(/\s+/).filter(isModcacherw).pop();
-  return last === void 0 || !/=(false|0|f|F|FALSE|False)$/.test(last);
-}
-function withHttp1(godebug) {
-  return [godebug, "http2client=0"].filter(Boolean).join(",");
-}
-
-// src/cache/keys.ts
-import { createHash } from "node:crypto";
-var KEY_PREFIX = "go-mod-download";
-function cacheKeys(facts) {
-  const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.contents}-`;
-  return { key: base + filesHash(facts.files), restoreKeys: [base] };
-}
-function filesHash(files) {
-  const hash = createHash("sha256");
-  for (const file of [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) {
-    hash.update(`${file.path}\0${createHash("sha256").update(file.content).digest("hex")}
-`);
-  }
-  return hash.digest("hex");
-}
-function saveDecision(facts) {
-  if (!facts.cacheEnabled) return { save: false, why: "cache is off" };
-  if (!facts.goSum) return { save: false, why: "there is no go.sum to check it against" };
-  if (!facts.downloadOk) return { save: false, why: "the download did not complete" };
-  if (!facts.saveCache) return { save: false, why: "save-cache is false" };
-  if (facts.restore === "exact") return { save: false, why: "the exact key was restored" };
-  if (facts.restore === "unavailable") return { save: false, why: "no cache service" };
-  if (facts.restore === "timed-out") return { save: false, why: "the cache service did not answer the restore in time" };
-  return { save: true, why: "" };
 }
 
 // src/credentials.ts
@@ -5097,6 +4857,7 @@ function sumdbRelay(p) {
   const proxied = route2.explicit ? [] : p.proxiedBy;
   return {
     name: route2.name,
+    key: route2.key,
     routes: [
       ...proxied.map((c) => ({ spec: `${c.spec.replace(/\/+$/, "")}/sumdb/${route2.name}`, display: `${c.display.replace(/\/+$/, "")}/sumdb/${route2.name}`, keyword: false })),
       { spec: route2.url, display: route2.url, keyword: false }
@@ -5147,19 +4908,19 @@ import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os7 from "node:os";
-import path9 from "node:path";
+import path7 from "node:path";
 import { createInterface as createInterface2 } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as fs4 from "fs";
+import * as fs3 from "fs";
 
 // node_modules/@actions/tool-cache/lib/manifest.js
 var semver = __toESM(require_semver2(), 1);
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as os6 from "os";
-import * as path7 from "path";
+import * as path5 from "path";
 var semver2 = __toESM(require_semver2(), 1);
 import { ok as ok2 } from "assert";
 var __awaiter7 = function(thisArg, _arguments, P, generator) {
@@ -5197,12 +4958,12 @@ function cacheDir(sourceDir, tool, version, arch3) {
     arch3 = arch3 || os6.arch();
     debug(`Caching tool ${tool} ${version} ${arch3}`);
     debug(`source dir: ${sourceDir}`);
-    if (!fs4.statSync(sourceDir).isDirectory()) {
+    if (!fs3.statSync(sourceDir).isDirectory()) {
       throw new Error("sourceDir is not a directory");
     }
     const destPath = yield _createToolPath(tool, version, arch3);
-    for (const itemName of fs4.readdirSync(sourceDir)) {
-      const s = path7.join(sourceDir, itemName);
+    for (const itemName of fs3.readdirSync(sourceDir)) {
+      const s = path5.join(sourceDir, itemName);
       yield cp(s, destPath, { recursive: true });
     }
     _completeToolPath(tool, version, arch3);
@@ -5225,9 +4986,9 @@ function find(toolName, versionSpec, arch3) {
   let toolPath = "";
   if (versionSpec) {
     versionSpec = semver2.clean(versionSpec) || "";
-    const cachePath = path7.join(_getCacheDirectory(), toolName, versionSpec, arch3);
+    const cachePath = path5.join(_getCacheDirectory(), toolName, versionSpec, arch3);
     debug(`checking cache: ${cachePath}`);
-    if (fs4.existsSync(cachePath) && fs4.existsSync(`${cachePath}.complete`)) {
+    if (fs3.existsSync(cachePath) && fs3.existsSync(`${cachePath}.complete`)) {
       debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
       toolPath = cachePath;
     } else {
@@ -5239,13 +5000,13 @@ function find(toolName, versionSpec, arch3) {
 function findAllVersions(toolName, arch3) {
   const versions = [];
   arch3 = arch3 || os6.arch();
-  const toolPath = path7.join(_getCacheDirectory(), toolName);
-  if (fs4.existsSync(toolPath)) {
-    const children = fs4.readdirSync(toolPath);
+  const toolPath = path5.join(_getCacheDirectory(), toolName);
+  if (fs3.existsSync(toolPath)) {
+    const children = fs3.readdirSync(toolPath);
     for (const child2 of children) {
       if (isExplicitVersion(child2)) {
-        const fullPath = path7.join(toolPath, child2, arch3 || "");
-        if (fs4.existsSync(fullPath) && fs4.existsSync(`${fullPath}.complete`)) {
+        const fullPath = path5.join(toolPath, child2, arch3 || "");
+        if (fs3.existsSync(fullPath) && fs3.existsSync(`${fullPath}.complete`)) {
           versions.push(child2);
         }
       }
@@ -5255,7 +5016,7 @@ function findAllVersions(toolName, arch3) {
 }
 function _createToolPath(tool, version, arch3) {
   return __awaiter7(this, void 0, void 0, function* () {
-    const folderPath = path7.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
+    const folderPath = path5.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
     debug(`destination ${folderPath}`);
     const markerPath = `${folderPath}.complete`;
     yield rmRF(folderPath);
@@ -5265,9 +5026,9 @@ function _createToolPath(tool, version, arch3) {
   });
 }
 function _completeToolPath(tool, version, arch3) {
-  const folderPath = path7.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
+  const folderPath = path5.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
   const markerPath = `${folderPath}.complete`;
-  fs4.writeFileSync(markerPath, "");
+  fs3.writeFileSync(markerPath, "");
   debug("finished caching tool");
 }
 function isExplicitVersion(versionSpec) {
@@ -5308,7 +5069,7 @@ function _getCacheDirectory() {
 }
 
 // src/goenv.ts
-import path8 from "node:path";
+import path6 from "node:path";
 var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GOAUTH", "GOWORK", "GOENV", "GOROOT", "GOHOSTOS", "GOHOSTARCH", "GOSUMDB"];
 async function findGo() {
   const onPath = await which("go", false);
@@ -5317,7 +5078,7 @@ async function findGo() {
   const newest = versions.sort((a, b) => b.localeCompare(a, void 0, { numeric: true }))[0];
   if (newest) {
     const exe = process.platform === "win32" ? "go.exe" : "go";
-    return path8.join(find("go", newest), "bin", exe);
+    return path6.join(find("go", newest), "bin", exe);
   }
   throw new Error("go was not found on PATH nor in the tool cache; run actions/setup-go before this action");
 }
@@ -5332,6 +5093,118 @@ async function readGoEnv(go, cwd) {
 }
 function processEnv() {
   return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== void 0));
+}
+
+// src/process.ts
+import { spawn as spawn2, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
+var live = /* @__PURE__ */ new Map();
+var REAP_WAIT_MS = 2e3;
+function spawnGroup(command, args, options) {
+  const child2 = spawn2(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    // POSIX: a new process group led by the child. Windows has no groups; taskkill /T walks the tree.
+    detached: process.platform !== "win32",
+    stdio: ["ignore", "pipe", "pipe"],
+    windowsHide: true
+  });
+  const exited = new Promise((resolve2, reject) => {
+    child2.once("error", reject);
+    child2.once("close", (code, signal) => resolve2({ code, signal }));
+  });
+  for (const stream of [child2.stdout, child2.stderr]) {
+    createInterface({ input: stream, crlfDelay: Infinity }).on("line", options.onLine);
+  }
+  const pid = child2.pid;
+  if (pid === void 0) return { exited, kill: () => exited };
+  const forget = killGroupOnCancel(pid, exited.catch(() => void 0));
+  void exited.finally(forget).catch(() => void 0);
+  return {
+    exited,
+    kill: () => {
+      killTree(pid);
+      return exited;
+    }
+  };
+}
+function killGroupOnCancel(pid, exited) {
+  live.set(pid, exited);
+  return () => live.delete(pid);
+}
+function killTree(pid) {
+  if (process.platform === "win32") {
+    spawnSync("taskkill", ["/pid", String(pid), "/T", "/F"], { stdio: "ignore", windowsHide: true });
+    return;
+  }
+  signalGroup(pid, "SIGKILL");
+}
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+  }
+}
+var handling = false;
+function killTreesOnSignals() {
+  if (handling) return;
+  handling = true;
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.once(signal, () => {
+      const gone = [...live.values()];
+      for (const pid of live.keys()) killTree(pid);
+      const limit = new Promise((resolve2) => setTimeout(resolve2, REAP_WAIT_MS));
+      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    });
+  }
+}
+
+// src/timing.ts
+import { setTimeout as sleep } from "node:timers/promises";
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+var PROBE_CUTOFF_FLOOR_MS = 500;
+var PROBE_CUTOFF_FACTOR = 4;
+function probeCutoffMs(firstHealthyMs, timeoutMs) {
+  return Math.min(timeoutMs, Math.max(PROBE_CUTOFF_FLOOR_MS, PROBE_CUTOFF_FACTOR * firstHealthyMs));
+}
+var HEDGE_AFTER_MIN_MS = 250;
+var HEDGE_AFTER_FACTOR = 4;
+var SILENCE_MIN_MS = 3e3;
+var SILENCE_FACTOR = 20;
+function hedgeAfterMs(typicalFirstByteMs) {
+  return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
+}
+function silenceLimitMs(typicalFirstByteMs, stallTimeoutMs) {
+  return Math.min(stallTimeoutMs, Math.max(SILENCE_MIN_MS, SILENCE_FACTOR * typicalFirstByteMs));
+}
+function stallCheckEveryMs(stallTimeoutMs) {
+  return Math.min(500, Math.max(50, stallTimeoutMs / 10));
+}
+var MAX_BACKOFF_MS = 3e4;
+function backoffDelay(timesFirstBefore, baseMs, random = Math.random) {
+  if (timesFirstBefore === 0) return 0;
+  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (timesFirstBefore - 1) * (1 + random()));
+}
+var DeadlineError = class extends Error {
+  constructor(what, ms) {
+    super(`${what} took longer than ${formatDuration(ms)} and was abandoned`);
+    this.name = "DeadlineError";
+  }
+};
+async function withDeadline(work, ms, what) {
+  const controller = new AbortController();
+  const deadline = sleep(ms, void 0, { signal: controller.signal, ref: false }).then(() => {
+    throw new DeadlineError(what, ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    controller.abort();
+    deadline.catch(() => void 0);
+  }
 }
 
 // src/later/start.ts
@@ -5357,7 +5230,7 @@ function launchJobProxy(entry = ENTRY) {
   };
   return {
     async start(options) {
-      const workDir = mkdtempSync(path9.join(process.env.RUNNER_TEMP || os7.tmpdir(), "go-mod-download-later-"));
+      const workDir = mkdtempSync(path7.join(process.env.RUNNER_TEMP || os7.tmpdir(), "go-mod-download-later-"));
       const secret = randomBytes(18).toString("base64url");
       const config = {
         ...options,
@@ -5365,7 +5238,7 @@ function launchJobProxy(entry = ENTRY) {
         // The runner's process that started this step: when it is gone, so is the job.
         watchPid: process.ppid,
         workDir,
-        statsFile: path9.join(workDir, "stats.json")
+        statsFile: path7.join(workDir, "stats.json")
       };
       try {
         const line = firstLine(child2.stdout);
@@ -5396,7 +5269,7 @@ async function firstLine(stream) {
 
 // src/cache/stage.ts
 import { existsSync as existsSync3, readdirSync as readdirSync3 } from "node:fs";
-import path16 from "node:path";
+import path15 from "node:path";
 
 // src/summary.ts
 var VERDICT = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", slow: "\u{1F422} too slow", "not probed": "\u2796 not probed" };
@@ -5561,17 +5434,50 @@ function describeFailure(probes, attempts) {
 
 // src/cache/build.ts
 import { promises as fs6 } from "node:fs";
-import path11 from "node:path";
+import path10 from "node:path";
 
 // src/cache/service.ts
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
+// src/files.ts
+import { promises as fs4 } from "node:fs";
+import path8 from "node:path";
+async function treeBytes(dir) {
+  let entries2;
+  try {
+    entries2 = await fs4.readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const entry of entries2) {
+    const full = path8.join(dir, entry.name);
+    if (entry.isDirectory()) total += await treeBytes(full);
+    else if (entry.isFile()) total += await fs4.stat(full).then((s) => s.size, () => 0);
+  }
+  return total;
+}
+async function makeDirsWritable(dir) {
+  let stat3;
+  try {
+    stat3 = await fs4.stat(dir);
+  } catch {
+    return;
+  }
+  if (!stat3.isDirectory()) return;
+  if ((stat3.mode & 128) === 0) await fs4.chmod(dir, stat3.mode | 128);
+  const entries2 = await fs4.readdir(dir, { withFileTypes: true });
+  for (const entry of entries2) {
+    if (entry.isDirectory()) await makeDirsWritable(path8.join(dir, entry.name));
+  }
+}
+
 // src/cache/staging.ts
 import { promises as fs5 } from "node:fs";
-import path10 from "node:path";
+import path9 from "node:path";
 var STALE_MS = 60 * 60 * 1e3;
 async function claimStaging(dir) {
-  await fs5.mkdir(path10.dirname(dir), { recursive: true });
+  await fs5.mkdir(path9.dirname(dir), { recursive: true });
   for (let tries = 0; ; tries++) {
     try {
       await fs5.mkdir(dir);
@@ -5591,14 +5497,14 @@ async function stage(root, dir, paths) {
     const info2 = await fs5.lstat(from).catch(() => void 0);
     if (info2?.isDirectory()) {
       await fs5.mkdir(to, { recursive: true });
-      for (const name of await fs5.readdir(from)) await link(path10.join(from, name), path10.join(to, name));
+      for (const name of await fs5.readdir(from)) await link(path9.join(from, name), path9.join(to, name));
     } else if (info2?.isFile()) {
-      await fs5.mkdir(path10.dirname(to), { recursive: true });
+      await fs5.mkdir(path9.dirname(to), { recursive: true });
       await fs5.link(from, to).catch(() => fs5.copyFile(from, to));
       bytes += info2.size;
     }
   };
-  for (const rel of paths) await link(path10.join(root, rel), path10.join(dir, rel));
+  for (const rel of paths) await link(path9.join(root, rel), path9.join(dir, rel));
   return bytes;
 }
 async function unstage(dir, root) {
@@ -5608,8 +5514,8 @@ async function unstage(dir, root) {
 async function merge(from, to) {
   await makeWritable(to);
   for (const entry of await fs5.readdir(from, { withFileTypes: true })) {
-    const source2 = path10.join(from, entry.name);
-    const target = path10.join(to, entry.name);
+    const source2 = path9.join(from, entry.name);
+    const target = path9.join(to, entry.name);
     const there = await fs5.lstat(target).catch(() => void 0);
     if (!there) await fs5.rename(source2, target).catch(() => fs5.cp(source2, target, { recursive: true }));
     else if (there.isDirectory() && entry.isDirectory()) await merge(source2, target);
@@ -5710,7 +5616,7 @@ function buildCacheKeys(facts) {
   const prefix = `${base}${filesHash(facts.files).slice(0, 16)}-`;
   return { prefix, restoreKeys: [prefix, base] };
 }
-var buildStash = (gocache) => ({ root: gocache, staging: path11.join(gocache, "go-mod-download-staging") });
+var buildStash = (gocache) => ({ root: gocache, staging: path10.join(gocache, "go-mod-download-staging") });
 async function restoreBuildCache(gocache, keys, limitMs) {
   const backdated = new Date(Date.now() - BACKDATE_MS);
   const report = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, (dir) => setMtimes(dir, backdated));
@@ -5720,15 +5626,15 @@ async function restoreBuildCache(gocache, keys, limitMs) {
 var BUILD_STATE = "build-cache";
 async function setMtimes(dir, when) {
   for (const entry of await fs6.readdir(dir, { withFileTypes: true })) {
-    const full = path11.join(dir, entry.name);
+    const full = path10.join(dir, entry.name);
     if (entry.isDirectory()) await setMtimes(full, when);
     else if (entry.isFile()) await fs6.utimes(full, when, when);
   }
 }
 
 // src/cache/layout.ts
-import path12 from "node:path";
-var moduleStash = (modcache) => ({ root: modcache, staging: path12.join(modcache, "cache", "go-mod-download-staging") });
+import path11 from "node:path";
+var moduleStash = (modcache) => ({ root: modcache, staging: path11.join(modcache, "cache", "go-mod-download-staging") });
 var downloadBase = (module, version) => `cache/download/${escapePath(module)}/@v/${escapePath(version)}`;
 var treePath = (module, version) => `${escapePath(module)}@${escapePath(version)}`;
 function checksFor(lines) {
@@ -5759,7 +5665,7 @@ function savedPaths(lines, contents) {
 // src/cache/verify.ts
 import { promises as fs7 } from "node:fs";
 import { availableParallelism } from "node:os";
-import path15 from "node:path";
+import path14 from "node:path";
 
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
@@ -5770,7 +5676,7 @@ import { parentPort } from "node:worker_threads";
 // src/fetch/tree-hash.ts
 import { createHash as createHash3 } from "node:crypto";
 import { closeSync, lstatSync, openSync, readSync, readdirSync as readdirSync2 } from "node:fs";
-import path13 from "node:path";
+import path12 from "node:path";
 var CHUNK = 1 << 20;
 function fileSha256(file, buffer) {
   const hash = createHash3("sha256");
@@ -5786,9 +5692,9 @@ function treeHash(dir, prefix) {
   const buffer = Buffer.allocUnsafe(CHUNK);
   const files = [];
   const walk = (sub) => {
-    for (const entry of readdirSync2(path13.join(dir, sub), { withFileTypes: true })) {
+    for (const entry of readdirSync2(path12.join(dir, sub), { withFileTypes: true })) {
       const rel = sub ? `${sub}/${entry.name}` : entry.name;
-      const full = path13.join(dir, rel);
+      const full = path12.join(dir, rel);
       if (entry.isDirectory()) walk(rel);
       else if (entry.isFile() && lstatSync(full).isFile()) files.push({ name: Buffer.from(`${prefix}/${rel}`), sha256Hex: fileSha256(full, buffer) });
       else throw new Error(`${prefix}/${rel} is not a regular file`);
@@ -5895,7 +5801,7 @@ function readOrThrow(fd, into, offset, length, position) {
 
 // src/fetch/zip-extract.ts
 import { closeSync as closeSync2, mkdirSync, openSync as openSync2, writeSync } from "node:fs";
-import path14 from "node:path";
+import path13 from "node:path";
 function extractionPaths(names, prefix) {
   const files = /* @__PURE__ */ new Set();
   const dirs = /* @__PURE__ */ new Set();
@@ -5938,7 +5844,7 @@ var TreeWriter = class {
   constructor(root) {
     this.root = root;
     this.attempt(() => {
-      mkdirSync(path14.dirname(root), { recursive: true, mode: 511 });
+      mkdirSync(path13.dirname(root), { recursive: true, mode: 511 });
       mkdirSync(root, { mode: 511 });
       this.made.add("");
     });
@@ -5946,12 +5852,12 @@ var TreeWriter = class {
   /** Starts the file at `rel`; it must not exist. */
   open(rel) {
     this.attempt(() => {
-      const parent = path14.posix.dirname(rel);
+      const parent = path13.posix.dirname(rel);
       if (parent !== "." && !this.made.has(parent)) {
-        mkdirSync(path14.join(this.root, parent), { recursive: true, mode: 511 });
-        for (let p = parent; p !== "." && !this.made.has(p); p = path14.posix.dirname(p)) this.made.add(p);
+        mkdirSync(path13.join(this.root, parent), { recursive: true, mode: 511 });
+        for (let p = parent; p !== "." && !this.made.has(p); p = path13.posix.dirname(p)) this.made.add(p);
       }
-      this.fd = openSync2(path14.join(this.root, rel), "wx", 292);
+      this.fd = openSync2(path13.join(this.root, rel), "wx", 292);
     });
   }
   write(chunk) {
@@ -6228,7 +6134,7 @@ function nextIndex(queue) {
 var WHAT = { zip: "zip", tree: "extracted tree", mod: "go.mod" };
 async function verifyModuleCache(modcache, lines) {
   const started = performance.now();
-  const present = (await Promise.all(checksFor(lines).map(async (c) => await exists2(path15.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
+  const present = (await Promise.all(checksFor(lines).map(async (c) => await exists2(path14.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
   const hashers = new Hashers(Math.max(1, Math.min(4, availableParallelism())));
   const report = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 };
   try {
@@ -6253,7 +6159,7 @@ async function verifyModuleCache(modcache, lines) {
   return report;
 }
 async function problemWith(check, modcache, hashers) {
-  const full = path15.join(modcache, check.path);
+  const full = path14.join(modcache, check.path);
   try {
     const hash = check.what === "zip" ? await hashers.zip(full) : check.what === "tree" ? await hashers.tree(full, `${check.module}@${check.version}`) : goModHash(await fs7.readFile(full));
     return hash === check.hash ? void 0 : `${WHAT[check.what]} does not match go.sum`;
@@ -6262,8 +6168,8 @@ async function problemWith(check, modcache, hashers) {
   }
 }
 async function discard(modcache, check) {
-  const base = path15.join(modcache, downloadBase(check.module, check.version));
-  const tree = path15.join(modcache, treePath(check.module, check.version));
+  const base = path14.join(modcache, downloadBase(check.module, check.version));
+  const tree = path14.join(modcache, treePath(check.module, check.version));
   const doomed = check.what === "mod" ? [`${base}.mod`] : check.what === "tree" ? [tree] : [`${base}.zip`, `${base}.ziphash`, `${base}.info`, tree];
   for (const target of doomed) {
     await makeDirsWritable(target);
@@ -6271,7 +6177,7 @@ async function discard(modcache, check) {
   }
 }
 async function keepZipHash(modcache, check) {
-  const file = path15.join(modcache, `${downloadBase(check.module, check.version)}.ziphash`);
+  const file = path14.join(modcache, `${downloadBase(check.module, check.version)}.ziphash`);
   const text = await fs7.readFile(file, "utf8").catch(() => void 0);
   if (text?.trim() === check.hash) return false;
   await fs7.writeFile(file, check.hash);
@@ -6315,7 +6221,7 @@ function handBuildCacheOn(state, o) {
   return "by the post step, after the job\u2019s builds and tests";
 }
 function hasDownloads(modcache) {
-  const dir = path16.join(modcache, "cache", "download");
+  const dir = path15.join(modcache, "cache", "download");
   return existsSync3(dir) && readdirSync3(dir).length > 0;
 }
 
@@ -6357,10 +6263,10 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path21 from "path";
+import * as path20 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path17 from "path";
+import * as path16 from "path";
 import assert from "assert";
 var IS_WINDOWS4 = process.platform === "win32";
 function dirname5(p) {
@@ -6368,7 +6274,7 @@ function dirname5(p) {
   if (IS_WINDOWS4 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path17.dirname(p);
+  let result = path16.dirname(p);
   if (IS_WINDOWS4 && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -6405,7 +6311,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS4 && root.endsWith("\\")) {
   } else {
-    root += path17.sep;
+    root += path16.sep;
   }
   return root + itemPath;
 }
@@ -6439,10 +6345,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators2(p);
-  if (!p.endsWith(path17.sep)) {
+  if (!p.endsWith(path16.sep)) {
     return p;
   }
-  if (p === path17.sep) {
+  if (p === path16.sep) {
     return p;
   }
   if (IS_WINDOWS4 && /^[A-Z]:\\$/i.test(p)) {
@@ -6510,7 +6416,7 @@ function partialMatch(patterns, itemPath) {
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os8 from "os";
-import * as path20 from "path";
+import * as path19 from "path";
 import assert3 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
@@ -7727,11 +7633,11 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path18 = {
+var path17 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep3 = defaultPlatform === "win32" ? path18.win32.sep : path18.posix.sep;
+var sep3 = defaultPlatform === "win32" ? path17.win32.sep : path17.posix.sep;
 minimatch.sep = sep3;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -8478,7 +8384,7 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path19 from "path";
+import * as path18 from "path";
 import assert2 from "assert";
 var IS_WINDOWS6 = process.platform === "win32";
 var Path = class {
@@ -8492,12 +8398,12 @@ var Path = class {
       assert2(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path19.sep);
+        this.segments = itemPath.split(path18.sep);
       } else {
         let remaining = itemPath;
         let dir = dirname5(remaining);
         while (dir !== remaining) {
-          const basename5 = path19.basename(remaining);
+          const basename5 = path18.basename(remaining);
           this.segments.unshift(basename5);
           remaining = dir;
           dir = dirname5(remaining);
@@ -8515,7 +8421,7 @@ var Path = class {
           assert2(segment === dirname5(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert2(!segment.includes(path19.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert2(!segment.includes(path18.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -8526,12 +8432,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path19.sep) || IS_WINDOWS6 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path18.sep) || IS_WINDOWS6 && /^[A-Z]:$/i.test(result);
     for (let i = 1; i < this.segments.length; i++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path19.sep;
+        result += path18.sep;
       }
       result += this.segments[i];
     }
@@ -8563,7 +8469,7 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path20.sep);
+    this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path19.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -8587,8 +8493,8 @@ var Pattern = class _Pattern {
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
       itemPath = normalizeSeparators2(itemPath);
-      if (!itemPath.endsWith(path20.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path20.sep}`;
+      if (!itemPath.endsWith(path19.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path19.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -8623,9 +8529,9 @@ var Pattern = class _Pattern {
     assert3(literalSegments.every((x, i) => (x !== "." || i === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert3(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators2(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path20.sep}`)) {
+    if (pattern === "." || pattern.startsWith(`.${path19.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path20.sep}`)) {
+    } else if (pattern === "~" || pattern.startsWith(`~${path19.sep}`)) {
       homedir2 = homedir2 || os8.homedir();
       assert3(homedir2, "Unable to determine HOME directory");
       assert3(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -8869,7 +8775,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path21.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path20.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -8879,7 +8785,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs8.promises.readdir(item.path))).map((x) => new SearchState(path21.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs8.promises.readdir(item.path))).map((x) => new SearchState(path20.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match3 & MatchKind.File) {
           yield yield __await(item.path);
@@ -8980,7 +8886,7 @@ function create(patterns, options) {
 
 // src/depfiles.ts
 import { existsSync as existsSync4, promises as fs9 } from "node:fs";
-import path22 from "node:path";
+import path21 from "node:path";
 
 // src/gomod.ts
 function directives(text) {
@@ -9052,11 +8958,11 @@ function isLocalPath(path32) {
 
 // src/depfiles.ts
 async function readDependencyFiles(workspace, workingDirectory, patterns) {
-  const goWork = await fs9.readFile(path22.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs9.readFile(path22.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs9.readFile(path21.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs9.readFile(path21.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path22.relative(workspace, f).split(path22.sep).join("/"), content: await fs9.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path21.relative(workspace, f).split(path21.sep).join("/"), content: await fs9.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -9067,22 +8973,22 @@ async function readDependencyFiles(workspace, workingDirectory, patterns) {
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync4(path22.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync4(path21.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path22.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path22.resolve(workingDirectory, f)).filter((f) => existsSync4(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path21.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path21.resolve(workingDirectory, f)).filter((f) => existsSync4(f));
 }
 async function globFiles(workspace, patterns) {
-  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path22.resolve(workspace, p.slice(1))}` : path22.resolve(workspace, p));
+  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path21.resolve(workspace, p.slice(1))}` : path21.resolve(workspace, p));
   const globber = await create(resolved.join("\n"), { matchDirectories: false });
   return globber.glob();
 }
 
 // src/inputs.ts
 import { existsSync as existsSync5, statSync as statSync2 } from "node:fs";
-import path23 from "node:path";
+import path22 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -9114,7 +9020,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read, workspace) {
   const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path23.resolve(workspace, value("working-directory"));
+  const workingDirectory = path22.resolve(workspace, value("working-directory"));
   return {
     candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -9172,42 +9078,178 @@ function goModuleDir(dir) {
   if (!existsSync5(dir) || !statSync2(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync5(path23.join(dir, "go.mod")) && !existsSync5(path23.join(dir, "go.work"))) {
+  if (!existsSync5(path22.join(dir, "go.mod")) && !existsSync5(path22.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
 }
 
-// src/private.ts
-function elementPattern(glob) {
-  let source2 = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === "*") source2 += "[^/]*";
-    else if (c === "?") source2 += "[^/]";
-    else if (c === "[") {
-      const end = glob.indexOf("]", i + 1);
-      if (end < 0) return /(?!)/;
-      source2 += `[${glob.slice(i + 1, end)}]`;
-      i = end;
-    } else source2 += c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+// src/download/go-runs.ts
+import os9 from "node:os";
+
+// src/attempt.ts
+import path23 from "node:path";
+var TAIL_LINES = 60;
+var REQUEST = /^# get (\S+?)(:\s.*)?$/;
+var ZIP_FETCHED = /^# get \S+\.zip: 200 /;
+var ANSWERED = /^: (2\d\d|404|410) /;
+async function runAttempt(options) {
+  const started = performance.now();
+  const cacheDir2 = path23.join(options.modcache, "cache");
+  const errors = [];
+  const open2 = /* @__PURE__ */ new Set();
+  const failedRequests = [];
+  let zips = 0;
+  let lastProgress = started;
+  let lastBytes = 0;
+  let measuredAt = started;
+  const child2 = spawnGroup(options.go, ["mod", "download", "-x", ...options.modules ?? []], {
+    cwd: options.cwd,
+    env: options.env,
+    onLine: (line) => {
+      options.onLine?.(line);
+      const request = REQUEST.exec(line);
+      if (request && request[2] === void 0) {
+        open2.add(request[1]);
+        return;
+      }
+      lastProgress = performance.now();
+      if (request) {
+        open2.delete(request[1]);
+        if (!ANSWERED.test(request[2])) failedRequests.push(request[1]);
+      } else {
+        errors.push(line);
+        if (errors.length > TAIL_LINES) errors.shift();
+      }
+      if (ZIP_FETCHED.test(line) && !(options.notCountingZipsFrom && line.startsWith(`# get ${options.notCountingZipsFrom}/`))) zips++;
+    }
+  });
+  let endedBy = "exit";
+  const tick = stallCheckEveryMs(options.stallTimeoutMs);
+  let checking = false;
+  const watchdog = setInterval(async () => {
+    if (checking || endedBy !== "exit") return;
+    checking = true;
+    const now = performance.now();
+    if (now - started > options.timeoutMs) {
+      endedBy = "timeout";
+      void child2.kill();
+    } else if (now - lastProgress > tick) {
+      const bytes = await treeBytes(cacheDir2) + (options.progress?.() ?? 0);
+      const comparable = measuredAt > lastProgress;
+      measuredAt = performance.now();
+      if (comparable && bytes !== lastBytes) lastProgress = measuredAt;
+      lastBytes = bytes;
+      if (measuredAt - lastProgress > options.stallTimeoutMs) {
+        endedBy = "stall";
+        void child2.kill();
+      }
+    }
+    checking = false;
+  }, tick);
+  try {
+    const exit = await child2.exited;
+    return { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open2], zips, failedRequests };
+  } finally {
+    clearInterval(watchdog);
   }
-  return new RegExp(`^${source2}$`);
 }
-function privateMatcher(...patternLists) {
-  const patterns = patternLists.flatMap((list) => list.split(",")).map((p) => p.trim().replace(/\/+$/, "")).filter((p) => p !== "").map((p) => p.split("/").map(elementPattern));
-  return (module) => {
-    const elements = module.split("/");
-    return patterns.some(
-      (pattern) => pattern.length <= elements.length && pattern.every((re, i) => re.test(elements[i]))
-    );
+var isModcacherw = (flag) => /^--?modcacherw(=|$)/.test(flag);
+function downloadEnv(base, goproxy, goflags, http1 = false) {
+  const flags = goflags.split(/\s+/).filter((f) => f !== "");
+  if (!flags.some(isModcacherw)) flags.push("-modcacherw");
+  const guards = {
+    GIT_TERMINAL_PROMPT: "0",
+    GCM_INTERACTIVE: "never",
+    // git aborts a transfer slower than 1 KB/s for 30 s instead of hanging on it.
+    GIT_HTTP_LOW_SPEED_LIMIT: "1000",
+    GIT_HTTP_LOW_SPEED_TIME: "30"
   };
+  if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
+    guards.GIT_SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30";
+  }
+  return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(" "), ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
+}
+function extractsWritable(goflags) {
+  const last = goflags.split(/\s+/).filter(isModcacherw).pop();
+  return last === void 0 || !/=(false|0|f|F|FALSE|False)$/.test(last);
+}
+function withHttp1(godebug) {
+  return [godebug, "http2client=0"].filter(Boolean).join(",");
+}
+
+// src/classify.ts
+var RULES = [
+  // A mirror served bytes that go.sum disagrees with: that candidate is never trusted again.
+  { reason: "checksum mismatch", next: "drop-first", pattern: /checksum mismatch|SECURITY ERROR/ },
+  { reason: "invalid go.mod", next: "stop", pattern: /errors parsing go\.mod|go\.mod:\d+:|go\.mod file not found|updates to go\.mod needed/ },
+  { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
+  { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
+  // The installed go is older than go.mod asks, and may not switch: no proxy can change that.
+  { reason: "go too old", next: "stop", pattern: /requires go >= / },
+  { reason: "unknown revision", next: "stop", pattern: /unknown revision|invalid version: /i },
+  // With `|`, go reports "not found" only when no candidate had the module.
+  { reason: "not found", next: "stop", pattern: /: (404 Not Found|410 Gone)\b|server response: not found/ },
+  // golang/go#51323: proxies that reset HTTP/2 streams; the next attempt speaks HTTP/1.1.
+  { reason: "http2 stream error", next: "rotate", pattern: /stream error|INTERNAL_ERROR|http2: / },
+  {
+    reason: "network",
+    next: "rotate",
+    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|: 5\d\d |unexpected status/
+  }
+];
+function classify(outcome) {
+  if (outcome.endedBy !== "exit") {
+    const waiting = outcome.waitingOn.slice(0, 3).join(", ");
+    return { reason: outcome.endedBy, next: "rotate", detail: waiting ? `waiting on ${waiting}` : "no progress" };
+  }
+  if (outcome.exit.code === 0) return { reason: "ok", next: "done", detail: "" };
+  const errors = outcome.errors;
+  for (const rule of RULES) {
+    const line = errors.find((l) => rule.pattern.test(l));
+    if (line !== void 0) return { reason: rule.reason, next: rule.next, detail: line.trim() };
+  }
+  const last = errors.filter((l) => l.trim() !== "").at(-1) ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
+  return { reason: "error", next: "rotate", detail: last.trim() };
+}
+
+// src/download/go-runs.ts
+function goRuns(o) {
+  let http1 = false;
+  const run2 = async (goproxy, fetch, modules) => {
+    const outcome = await runAttempt({
+      go: o.go,
+      // Named modules (a toolchain) are fetched outside the project, by the installed go.
+      cwd: modules ? os9.tmpdir() : o.workingDirectory,
+      env: {
+        ...downloadEnv(processEnv(), goproxy, o.goflags, http1),
+        ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {},
+        // go asks the local proxy for what go.sum lacks; it relays over the routes go would take.
+        ...fetch?.gosumdb ? { GOSUMDB: fetch.gosumdb } : {}
+      },
+      ...modules ? { modules } : {},
+      modcache: o.modcache,
+      timeoutMs: o.timeoutMs,
+      stallTimeoutMs: o.stallTimeoutMs,
+      onLine: (line) => info(line),
+      ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
+    });
+    if (!http1 && classify(outcome).reason === "http2 stream error") {
+      http1 = true;
+      info("go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).");
+    }
+    return outcome;
+  };
+  const exportForLaterSteps = () => {
+    if (http1) exportVariable("GODEBUG", withHttp1(process.env.GODEBUG));
+  };
+  return { run: run2, exportForLaterSteps };
 }
 
 // src/fetch/stage.ts
 import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync2 } from "node:fs";
 import { access as access2, constants as constants4, mkdir as mkdir2, rm as rm4 } from "node:fs/promises";
-import os9 from "node:os";
+import os10 from "node:os";
 import path26 from "node:path";
 
 // src/fetch/concurrency.ts
@@ -9838,7 +9880,7 @@ function jobFor(known, requestPath) {
 }
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path26.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
+  const scratch = mkdtempSync2(path26.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
   const downloadCache = path26.join(options.modcache, "cache", "download");
   const storeDir = await writable(downloadCache) ? downloadCache : path26.join(scratch, "store");
   const known = knownFiles(options.sumLines, options.isPrivate);
@@ -9850,7 +9892,7 @@ async function startFetch(options) {
     // go extracts in place on Windows, where a scanner holding a new file open makes renaming a fresh directory fail.
     ...storeDir === downloadCache && process.platform !== "win32" ? { extractTo: { modcache: options.modcache, writable: options.writableTrees } } : {},
     // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
-    hashThreads: Math.min(2, os9.availableParallelism()),
+    hashThreads: Math.min(2, os10.availableParallelism()),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -9884,7 +9926,7 @@ async function startFetch(options) {
       if (!database) return;
       const routes = database.routes.map((candidate) => ({ candidate, latencyMs: 0 }));
       sumdb = { name: database.name, fetcher: fetcherIn(path26.join(scratch, "sumdb"), routes, options) };
-      stage2.sumdbUrl = `${local.url}/sumdb/${database.name}`;
+      stage2.gosumdb = `${database.key} ${local.url}/sumdb/${database.name}`;
     },
     progress: () => fetcher.bytes,
     finish: async () => {
@@ -10006,77 +10048,155 @@ function speculate(fetcher, known, downloadCache, options, report) {
   };
 }
 
-// src/download/go-runs.ts
-import os10 from "node:os";
-
-// src/classify.ts
-var RULES = [
-  // A mirror served bytes that go.sum disagrees with: that candidate is never trusted again.
-  { reason: "checksum mismatch", next: "drop-first", pattern: /checksum mismatch|SECURITY ERROR/ },
-  { reason: "invalid go.mod", next: "stop", pattern: /errors parsing go\.mod|go\.mod:\d+:|go\.mod file not found|updates to go\.mod needed/ },
-  { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
-  { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
-  // The installed go is older than go.mod asks, and may not switch: no proxy can change that.
-  { reason: "go too old", next: "stop", pattern: /requires go >= / },
-  { reason: "unknown revision", next: "stop", pattern: /unknown revision|invalid version: /i },
-  // With `|`, go reports "not found" only when no candidate had the module.
-  { reason: "not found", next: "stop", pattern: /: (404 Not Found|410 Gone)\b|server response: not found/ },
-  // golang/go#51323: proxies that reset HTTP/2 streams; the next attempt speaks HTTP/1.1.
-  { reason: "http2 stream error", next: "rotate", pattern: /stream error|INTERNAL_ERROR|http2: / },
-  {
-    reason: "network",
-    next: "rotate",
-    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|: 5\d\d |unexpected status/
+// src/private.ts
+function elementPattern(glob) {
+  let source2 = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*") source2 += "[^/]*";
+    else if (c === "?") source2 += "[^/]";
+    else if (c === "[") {
+      const end = glob.indexOf("]", i + 1);
+      if (end < 0) return /(?!)/;
+      source2 += `[${glob.slice(i + 1, end)}]`;
+      i = end;
+    } else source2 += c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   }
-];
-function classify(outcome) {
-  if (outcome.endedBy !== "exit") {
-    const waiting = outcome.waitingOn.slice(0, 3).join(", ");
-    return { reason: outcome.endedBy, next: "rotate", detail: waiting ? `waiting on ${waiting}` : "no progress" };
-  }
-  if (outcome.exit.code === 0) return { reason: "ok", next: "done", detail: "" };
-  const errors = outcome.errors;
-  for (const rule of RULES) {
-    const line = errors.find((l) => rule.pattern.test(l));
-    if (line !== void 0) return { reason: rule.reason, next: rule.next, detail: line.trim() };
-  }
-  const last = errors.filter((l) => l.trim() !== "").at(-1) ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
-  return { reason: "error", next: "rotate", detail: last.trim() };
+  return new RegExp(`^${source2}$`);
+}
+function privateMatcher(...patternLists) {
+  const patterns = patternLists.flatMap((list) => list.split(",")).map((p) => p.trim().replace(/\/+$/, "")).filter((p) => p !== "").map((p) => p.split("/").map(elementPattern));
+  return (module) => {
+    const elements = module.split("/");
+    return patterns.some(
+      (pattern) => pattern.length <= elements.length && pattern.every((re, i) => re.test(elements[i]))
+    );
+  };
 }
 
-// src/download/go-runs.ts
-function goRuns(o) {
-  let http1 = false;
-  const run2 = async (goproxy, fetch, modules) => {
-    const sumdbKey = o.sumdbKey();
-    const outcome = await runAttempt({
-      go: o.go,
-      // Named modules (a toolchain) are fetched outside the project, by the installed go.
-      cwd: modules ? os10.tmpdir() : o.workingDirectory,
-      env: {
-        ...downloadEnv(processEnv(), goproxy, o.goflags, http1),
-        ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {},
-        // go asks the local proxy for what go.sum lacks; it relays over the routes go would take.
-        ...fetch?.sumdbUrl && sumdbKey ? { GOSUMDB: `${sumdbKey} ${fetch.sumdbUrl}` } : {}
-      },
-      ...modules ? { modules } : {},
-      modcache: o.modcache,
-      timeoutMs: o.timeoutMs,
-      stallTimeoutMs: o.stallTimeoutMs,
-      onLine: (line) => info(line),
-      ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
-    });
-    if (!http1 && classify(outcome).reason === "http2 stream error") {
-      http1 = true;
-      info("go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).");
+// src/probe/probe.ts
+var MAX_BODY2 = 4 << 20;
+function modRequest(target) {
+  const what = `${target.module}@${target.version} .mod`;
+  return {
+    path: `/${escapePath(target.module)}/@v/${escapePath(target.version)}.mod`,
+    describe: what,
+    judge: (status, contentType, body) => {
+      if (status !== 200) return `HTTP ${status} for ${what}`;
+      if (goModHash(body) === target.hash) return void 0;
+      if (/html/i.test(contentType) || /^\s*<(!doctype|html)/i.test(body.toString("utf8", 0, 200))) {
+        return `200 with an HTML page instead of ${what}`;
+      }
+      return `wrong bytes for ${what}: hash differs from go.sum`;
     }
-    return outcome;
   };
-  const exportForLaterSteps = () => {
-    if (http1) exportVariable("GODEBUG", withHttp1(process.env.GODEBUG));
-  };
-  return { run: run2, exportForLaterSteps };
 }
+function protocolRequest(module = "golang.org/toolchain") {
+  const what = `${module} version list`;
+  return {
+    path: `/${escapePath(module)}/@v/list`,
+    describe: what,
+    judge: (status, contentType, body) => {
+      const html = /html/i.test(contentType);
+      if ((status === 404 || status === 410) && !html) return void 0;
+      if (status !== 200) return `HTTP ${status} for ${what}`;
+      const lines = body.toString("utf8").split("\n").filter((l) => l.trim() !== "");
+      if (!html && lines.every((l) => /^v\d+\.\d+\.\d+\S*$/.test(l.trim()))) return void 0;
+      return `answer to ${what} is not a version list${html ? " (an HTML page)" : ""}`;
+    }
+  };
+}
+async function probeAll(client, candidates, request, timeoutMs, onHealthy) {
+  const started = performance.now();
+  const cutoff = new AbortController();
+  let cutoffTimer;
+  const cutOffOthers = (result) => {
+    if (cutoffTimer || result.latencyMs === void 0) return;
+    const deadline = probeCutoffMs(result.latencyMs, timeoutMs);
+    const reason = `no answer within ${formatDuration(deadline)}, while ${result.candidate.display} answered in ${formatDuration(result.latencyMs)}`;
+    cutoffTimer = setTimeout(() => cutoff.abort(reason), Math.max(0, started + deadline - performance.now()));
+    cutoffTimer.unref();
+  };
+  try {
+    return await Promise.all(
+      candidates.map(async (candidate) => {
+        if (candidate.keyword) return { candidate, verdict: "not probed", reason: `${candidate.spec} is used as given` };
+        const result = await probeCandidate(client, candidate, request, timeoutMs, cutoff.signal);
+        if (result.verdict === "healthy") {
+          cutOffOthers(result);
+          onHealthy?.(result);
+        }
+        return result;
+      })
+    );
+  } finally {
+    clearTimeout(cutoffTimer);
+  }
+}
+async function probeCandidate(client, candidate, request, timeoutMs, cutoff) {
+  const url = requestUrl(candidate, request.path);
+  const via = route(client, url);
+  const started = performance.now();
+  try {
+    const answer2 = await client.get(url, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), cutoff]), maxBytes: MAX_BODY2 });
+    const latencyMs = performance.now() - started;
+    const problem = request.judge(answer2.status, answer2.contentType, answer2.body);
+    return problem ? { candidate, verdict: "unhealthy", latencyMs, reason: problem, failure: "http", ...via } : { candidate, verdict: "healthy", latencyMs, reason: `served ${request.describe}`, ...via };
+  } catch (e) {
+    if (cutoff.aborted) return { candidate, verdict: "slow", reason: String(cutoff.reason), failure: "silent", ...via };
+    const error2 = classifyError(e);
+    const reason = error2.kind === "silent" ? `no complete answer within ${formatDuration(timeoutMs)}` : error2.message;
+    return { candidate, verdict: "unhealthy", reason, failure: error2.kind, ...via };
+  }
+}
+function route(client, url) {
+  try {
+    const proxy = client.route(url);
+    return proxy ? { via: `${proxy.from} ${redactUrl(proxy.url.href).replace(/\/$/, "")}` } : {};
+  } catch {
+    return {};
+  }
+}
+
+// src/probe/ranking.ts
+function rankHealthy(results, selection) {
+  const healthy = results.filter((r) => r.verdict === "healthy");
+  const ranked = selection === "fastest" ? [...healthy].sort((a, b) => (a.latencyMs ?? 0) - (b.latencyMs ?? 0)) : healthy;
+  return ranked.map((r) => r.candidate);
+}
+function fallbackOrder(results) {
+  const urls = results.filter((r) => !r.candidate.keyword);
+  return [...urls.filter((r) => answered(r.failure)), ...urls.filter((r) => !answered(r.failure))].map((r) => r.candidate);
+}
+
+// src/probe/stage.ts
+async function runProbe(options) {
+  const { client, candidates, timeoutMs } = options;
+  const target = probeTarget(options.sumLines, options.isPrivate);
+  const sumdbRoute = parseGosumdb(options.gosumdb);
+  const report = await group("Probe the proxies", async () => {
+    const [probes, sumdb] = await Promise.all([
+      probeAll(client, candidates, target ? modRequest(target) : protocolRequest(), timeoutMs, options.onFirstHealthy),
+      sumdbRoute ? probeSumdb(client, candidates, sumdbRoute, timeoutMs) : void 0
+    ]);
+    for (const p of probes) {
+      const via = p.via ? `, through ${p.via}` : "";
+      info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`);
+    }
+    if (sumdb) info(describeSumdb(sumdb, false));
+    return { probes, ...sumdb ? { sumdb } : {} };
+  });
+  const ranked = rankHealthy(report.probes, options.selection);
+  if (ranked.length > 0 || !candidates.some((c) => !c.keyword)) return { ...report, chain: assembleChain(candidates, ranked) };
+  const note = "No candidate passed its probe; trying them all, those that answered before those that did not, since a probe can be wrong.";
+  warning(note);
+  return { ...report, chain: assembleChain(candidates, fallbackOrder(report.probes)), note };
+}
+
+// src/toolchain/provide.ts
+import { promises as fs11 } from "node:fs";
+import os11 from "node:os";
+import path27 from "node:path";
 
 // node_modules/is-network-error/index.js
 var objectToString = Object.prototype.toString;
@@ -10392,6 +10512,90 @@ async function downloadWithRetries(initial, runOne, options) {
   }
 }
 
+// src/toolchain/provide.ts
+var TOOL = "go";
+var LINKS_DIR = "go-mod-download-toolchains";
+function toolchainModule(name, hostOS, hostArch) {
+  return { path: "golang.org/toolchain", version: `v0.0.1-${name}.${hostOS}-${hostArch}` };
+}
+function toolCacheVersion(version) {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(version);
+  if (!m) return version;
+  const release = `${m[1]}.${m[2]}.${m[3] ?? 0}`;
+  return m[4] ? `${release}-${m[4]}.${m[5]}` : release;
+}
+async function toolchainFromToolCache(choice, installed) {
+  const started = performance.now();
+  const goroot = find(TOOL, toolCacheVersion(choice.version));
+  if (!goroot) return void 0;
+  await putOnPath(choice.name, goroot);
+  return { wanted: choice.name, installed, source: "tool cache", durationMs: performance.now() - started, goroot };
+}
+async function fetchToolchain(f) {
+  const started = performance.now();
+  const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
+  const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
+  if (!result.ok) return { result };
+  const extracted = path27.join(f.modcache, `${module.path}@${module.version}`);
+  return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
+}
+async function installFetched(choice, installed, extracted, fetchMs) {
+  const started = performance.now();
+  const goroot = await adopt(extracted, toolCacheVersion(choice.version));
+  await allowExec(goroot);
+  await putOnPath(choice.name, goroot);
+  return { wanted: choice.name, installed, source: "fetched", durationMs: fetchMs + performance.now() - started, goroot };
+}
+async function adopt(extracted, version) {
+  const toolCache = process.env.RUNNER_TOOL_CACHE;
+  if (!toolCache) return extracted;
+  const dest = path27.join(toolCache, TOOL, version, os11.arch());
+  await fs11.rm(`${dest}.complete`, { force: true });
+  await fs11.rm(dest, { recursive: true, force: true });
+  await fs11.mkdir(path27.dirname(dest), { recursive: true });
+  try {
+    await fs11.rename(extracted, dest);
+  } catch (e) {
+    if (e.code !== "EXDEV") throw e;
+    return cacheDir(extracted, TOOL, version);
+  }
+  await fs11.writeFile(`${dest}.complete`, "");
+  return dest;
+}
+async function allowExec(goroot) {
+  const toolDirs = await fs11.readdir(path27.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path27.join(goroot, "bin"), ...toolDirs.map((d) => path27.join(goroot, "pkg", "tool", d))]) {
+    for (const entry of await fs11.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (entry.isFile()) await fs11.chmod(path27.join(dir, entry.name), 493);
+    }
+  }
+}
+async function putOnPath(name, goroot) {
+  const dir = path27.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
+  await fs11.mkdir(dir, { recursive: true });
+  const exe = process.platform === "win32" ? ".exe" : "";
+  const link = path27.join(dir, `${name}${exe}`);
+  await fs11.rm(link, { force: true });
+  await fs11.symlink(path27.join(goroot, "bin", `go${exe}`), link);
+  addPath(dir);
+}
+
+// src/toolchain/stage.ts
+async function toolchainOnRunner(choice, installed) {
+  const report = await toolchainFromToolCache(choice, installed);
+  if (report) info(describeToolchain(report));
+  return report;
+}
+async function toolchainThroughChain(o) {
+  const { report, result } = await fetchToolchain(o);
+  const attempts = result.attempts.map((a) => ({ ...a, zips: 0, detail: `toolchain ${o.choice.name}${a.detail ? `: ${a.detail}` : ""}` }));
+  if (report) info(describeToolchain(report));
+  return { ...report ? { report } : {}, attempts };
+}
+function describeToolchain(t) {
+  return `Toolchain ${t.wanted} (installed: ${t.installed}): ${t.source === "tool cache" ? "from the runner\u2019s tool cache" : "fetched through the chain and put in the tool cache"} in ${formatDuration(t.durationMs)}; go finds it on PATH as ${t.wanted}.`;
+}
+
 // src/download/stage.ts
 async function runDownload(options) {
   const { fetch } = options;
@@ -10439,123 +10643,95 @@ function describeFetch(f) {
   return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips, ${f.extracted} of them extracted for go; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`;
 }
 
-// src/probe/probe.ts
-var MAX_BODY2 = 4 << 20;
-function modRequest(target) {
-  const what = `${target.module}@${target.version} .mod`;
-  return {
-    path: `/${escapePath(target.module)}/@v/${escapePath(target.version)}.mod`,
-    describe: what,
-    judge: (status, contentType, body) => {
-      if (status !== 200) return `HTTP ${status} for ${what}`;
-      if (goModHash(body) === target.hash) return void 0;
-      if (/html/i.test(contentType) || /^\s*<(!doctype|html)/i.test(body.toString("utf8", 0, 200))) {
-        return `200 with an HTML page instead of ${what}`;
-      }
-      return `wrong bytes for ${what}: hash differs from go.sum`;
-    }
+// src/download/probe-and-download.ts
+var BACKOFF_MS = 1e3;
+var FETCH_ROUNDS = 3;
+var FETCH_BACKOFF_MS = 250;
+async function probeAndDownload(o) {
+  const { env, settings } = o;
+  const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY);
+  let early;
+  const startEarly = (first) => {
+    if (early) return;
+    early = startFetchStage(o, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], isPrivate);
+    early.catch(() => void 0);
   };
-}
-function protocolRequest(module = "golang.org/toolchain") {
-  const what = `${module} version list`;
-  return {
-    path: `/${escapePath(module)}/@v/list`,
-    describe: what,
-    judge: (status, contentType, body) => {
-      const html = /html/i.test(contentType);
-      if ((status === 404 || status === 410) && !html) return void 0;
-      if (status !== 200) return `HTTP ${status} for ${what}`;
-      const lines = body.toString("utf8").split("\n").filter((l) => l.trim() !== "");
-      if (!html && lines.every((l) => /^v\d+\.\d+\.\d+\S*$/.test(l.trim()))) return void 0;
-      return `answer to ${what} is not a version list${html ? " (an HTML page)" : ""}`;
-    }
-  };
-}
-async function probeAll(client, candidates, request, timeoutMs, onHealthy) {
-  const started = performance.now();
-  const cutoff = new AbortController();
-  let cutoffTimer;
-  const cutOffOthers = (result) => {
-    if (cutoffTimer || result.latencyMs === void 0) return;
-    const deadline = probeCutoffMs(result.latencyMs, timeoutMs);
-    const reason = `no answer within ${formatDuration(deadline)}, while ${result.candidate.display} answered in ${formatDuration(result.latencyMs)}`;
-    cutoffTimer = setTimeout(() => cutoff.abort(reason), Math.max(0, started + deadline - performance.now()));
-    cutoffTimer.unref();
-  };
-  try {
-    return await Promise.all(
-      candidates.map(async (candidate) => {
-        if (candidate.keyword) return { candidate, verdict: "not probed", reason: `${candidate.spec} is used as given` };
-        const result = await probeCandidate(client, candidate, request, timeoutMs, cutoff.signal);
-        if (result.verdict === "healthy") {
-          cutOffOthers(result);
-          onHealthy?.(result);
-        }
-        return result;
-      })
-    );
-  } finally {
-    clearTimeout(cutoffTimer);
-  }
-}
-async function probeCandidate(client, candidate, request, timeoutMs, cutoff) {
-  const url = requestUrl(candidate, request.path);
-  const via = route(client, url);
-  const started = performance.now();
-  try {
-    const answer2 = await client.get(url, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), cutoff]), maxBytes: MAX_BODY2 });
-    const latencyMs = performance.now() - started;
-    const problem = request.judge(answer2.status, answer2.contentType, answer2.body);
-    return problem ? { candidate, verdict: "unhealthy", latencyMs, reason: problem, failure: "http", ...via } : { candidate, verdict: "healthy", latencyMs, reason: `served ${request.describe}`, ...via };
-  } catch (e) {
-    if (cutoff.aborted) return { candidate, verdict: "slow", reason: String(cutoff.reason), failure: "silent", ...via };
-    const error2 = classifyError(e);
-    const reason = error2.kind === "silent" ? `no complete answer within ${formatDuration(timeoutMs)}` : error2.message;
-    return { candidate, verdict: "unhealthy", reason, failure: error2.kind, ...via };
-  }
-}
-function route(client, url) {
-  try {
-    const proxy = client.route(url);
-    return proxy ? { via: `${proxy.from} ${redactUrl(proxy.url.href).replace(/\/$/, "")}` } : {};
-  } catch {
-    return {};
-  }
-}
-
-// src/probe/ranking.ts
-function rankHealthy(results, selection) {
-  const healthy = results.filter((r) => r.verdict === "healthy");
-  const ranked = selection === "fastest" ? [...healthy].sort((a, b) => (a.latencyMs ?? 0) - (b.latencyMs ?? 0)) : healthy;
-  return ranked.map((r) => r.candidate);
-}
-function fallbackOrder(results) {
-  const urls = results.filter((r) => !r.candidate.keyword);
-  return [...urls.filter((r) => answered(r.failure)), ...urls.filter((r) => !answered(r.failure))].map((r) => r.candidate);
-}
-
-// src/probe/stage.ts
-async function runProbe(options) {
-  const { client, candidates, timeoutMs } = options;
-  const target = probeTarget(options.sumLines, options.isPrivate);
-  const sumdbRoute = parseGosumdb(options.gosumdb);
-  const report = await group("Probe the proxies", async () => {
-    const [probes, sumdb] = await Promise.all([
-      probeAll(client, candidates, target ? modRequest(target) : protocolRequest(), timeoutMs, options.onFirstHealthy),
-      sumdbRoute ? probeSumdb(client, candidates, sumdbRoute, timeoutMs) : void 0
-    ]);
-    for (const p of probes) {
-      const via = p.via ? `, through ${p.via}` : "";
-      info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`);
-    }
-    if (sumdb) info(describeSumdb(sumdb, false));
-    return { probes, ...sumdb ? { sumdb } : {} };
+  const probe = await runProbe({
+    client: o.client,
+    candidates: o.candidates,
+    sumLines: o.sumLines,
+    isPrivate,
+    gosumdb: env.GOSUMDB,
+    timeoutMs: settings.probeTimeoutMs,
+    selection: settings.selection,
+    ...o.prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {}
   });
-  const ranked = rankHealthy(report.probes, options.selection);
-  if (ranked.length > 0 || !candidates.some((c) => !c.keyword)) return { ...report, chain: assembleChain(candidates, ranked) };
-  const note = "No candidate passed its probe; trying them all, those that answered before those that did not, since a probe can be wrong.";
-  warning(note);
-  return { ...report, chain: assembleChain(candidates, fallbackOrder(report.probes)), note };
+  const probed = { probes: probe.probes, ...probe.sumdb ? { sumdb: probe.sumdb } : {}, ...probe.note ? { probeNote: probe.note } : {} };
+  const { chain } = probe;
+  let fetch;
+  try {
+    fetch = early ? await early : void 0;
+  } catch (e) {
+    return { ok: false, ...probed, attempts: [], chain, error: e };
+  }
+  const healthy = probe.probes.filter((p) => p.verdict === "healthy");
+  fetch?.probed(
+    chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
+    probe.sumdb ? sumdbRelay(probe.sumdb) : void 0
+  );
+  let toolchain;
+  const choice = o.fetchToolchain;
+  const provideToolchain = async () => {
+    if (!choice) return true;
+    toolchain = await toolchainThroughChain({
+      choice,
+      installed: env.GOVERSION,
+      hostOS: env.GOHOSTOS,
+      hostArch: env.GOHOSTARCH,
+      modcache: env.GOMODCACHE,
+      chain,
+      run: (c, modules) => group(`Fetch toolchain ${choice.name} (GOPROXY=${goproxyDisplay(c)})`, () => o.run(goproxyValue(c), void 0, modules)),
+      retry: { retries: settings.retries, backoffMs: BACKOFF_MS }
+    });
+    return toolchain.report !== void 0;
+  };
+  const downloaded = await runDownload({
+    chain,
+    ...fetch ? { fetch } : {},
+    attempt: o.run,
+    retries: settings.retries,
+    backoffMs: BACKOFF_MS,
+    ...choice ? { prepare: provideToolchain } : {}
+  });
+  const attempts = [...toolchain?.attempts ?? [], ...downloaded.attempts];
+  const report = {
+    ...probed,
+    ...downloaded.fetch ? { fetch: downloaded.fetch } : {},
+    ...toolchain?.report ? { toolchain: toolchain.report } : {},
+    attempts,
+    chain: downloaded.ran ? downloaded.chain : chain
+  };
+  if (downloaded.error) return { ...report, ok: false, error: downloaded.error };
+  if (choice && !toolchain?.report) {
+    return { ...report, ok: false, failure: `go switches to toolchain ${choice.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(probe.probes, attempts)}` };
+  }
+  if (!downloaded.ok) return { ...report, ok: false, failure: describeFailure(probe.probes, attempts) };
+  return { ...report, ok: true, ...downloaded.chosen ? { chosen: downloaded.chosen } : {} };
+}
+async function startFetchStage(o, candidates, isPrivate) {
+  return startFetch({
+    client: o.client,
+    candidates,
+    sumLines: o.sumLines,
+    isPrivate,
+    project: await readProject(o.settings.workingDirectory, o.env.GOWORK),
+    modcache: o.env.GOMODCACHE,
+    writableTrees: extractsWritable(o.env.GOFLAGS),
+    concurrency: o.settings.concurrency,
+    rounds: FETCH_ROUNDS,
+    backoffMs: FETCH_BACKOFF_MS,
+    stallTimeoutMs: o.settings.stallTimeoutMs
+  });
 }
 
 // src/net/client.ts
@@ -11122,7 +11298,7 @@ import { execFile } from "node:child_process";
 import { readFileSync as readFileSync3 } from "node:fs";
 
 // src/net/netrc.ts
-import path27 from "node:path";
+import path28 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -11153,7 +11329,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path27.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path28.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -11429,7 +11605,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync4, readFileSync as readFileSync4, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
-import path28 from "node:path";
+import path29 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -11465,7 +11641,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path28.join(dir, name)).filter((file) => {
+  return names.map((name) => path29.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
     } catch {
@@ -11694,7 +11870,7 @@ async function writeReport(facts, secrets) {
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync5 } from "node:fs";
-import path29 from "node:path";
+import path30 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -11724,7 +11900,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file of [goenvFile, path29.join(goroot, "go.env")]) {
+  for (const file of [goenvFile, path30.join(goroot, "go.env")]) {
     const value = settingIn(file, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -11744,93 +11920,6 @@ function settingIn(file, name) {
   return void 0;
 }
 
-// src/toolchain/provide.ts
-import { promises as fs11 } from "node:fs";
-import os11 from "node:os";
-import path30 from "node:path";
-var TOOL = "go";
-var LINKS_DIR = "go-mod-download-toolchains";
-function toolchainModule(name, hostOS, hostArch) {
-  return { path: "golang.org/toolchain", version: `v0.0.1-${name}.${hostOS}-${hostArch}` };
-}
-function toolCacheVersion(version) {
-  const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(version);
-  if (!m) return version;
-  const release = `${m[1]}.${m[2]}.${m[3] ?? 0}`;
-  return m[4] ? `${release}-${m[4]}.${m[5]}` : release;
-}
-async function toolchainFromToolCache(choice, installed) {
-  const started = performance.now();
-  const goroot = find(TOOL, toolCacheVersion(choice.version));
-  if (!goroot) return void 0;
-  await putOnPath(choice.name, goroot);
-  return { wanted: choice.name, installed, source: "tool cache", durationMs: performance.now() - started, goroot };
-}
-async function fetchToolchain(f) {
-  const started = performance.now();
-  const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
-  const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
-  if (!result.ok) return { result };
-  const extracted = path30.join(f.modcache, `${module.path}@${module.version}`);
-  return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
-}
-async function installFetched(choice, installed, extracted, fetchMs) {
-  const started = performance.now();
-  const goroot = await adopt(extracted, toolCacheVersion(choice.version));
-  await allowExec(goroot);
-  await putOnPath(choice.name, goroot);
-  return { wanted: choice.name, installed, source: "fetched", durationMs: fetchMs + performance.now() - started, goroot };
-}
-async function adopt(extracted, version) {
-  const toolCache = process.env.RUNNER_TOOL_CACHE;
-  if (!toolCache) return extracted;
-  const dest = path30.join(toolCache, TOOL, version, os11.arch());
-  await fs11.rm(`${dest}.complete`, { force: true });
-  await fs11.rm(dest, { recursive: true, force: true });
-  await fs11.mkdir(path30.dirname(dest), { recursive: true });
-  try {
-    await fs11.rename(extracted, dest);
-  } catch (e) {
-    if (e.code !== "EXDEV") throw e;
-    return cacheDir(extracted, TOOL, version);
-  }
-  await fs11.writeFile(`${dest}.complete`, "");
-  return dest;
-}
-async function allowExec(goroot) {
-  const toolDirs = await fs11.readdir(path30.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path30.join(goroot, "bin"), ...toolDirs.map((d) => path30.join(goroot, "pkg", "tool", d))]) {
-    for (const entry of await fs11.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs11.chmod(path30.join(dir, entry.name), 493);
-    }
-  }
-}
-async function putOnPath(name, goroot) {
-  const dir = path30.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
-  await fs11.mkdir(dir, { recursive: true });
-  const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path30.join(dir, `${name}${exe}`);
-  await fs11.rm(link, { force: true });
-  await fs11.symlink(path30.join(goroot, "bin", `go${exe}`), link);
-  addPath(dir);
-}
-
-// src/toolchain/stage.ts
-async function toolchainOnRunner(choice, installed) {
-  const report = await toolchainFromToolCache(choice, installed);
-  if (report) info(describeToolchain(report));
-  return report;
-}
-async function toolchainThroughChain(o) {
-  const { report, result } = await fetchToolchain(o);
-  const attempts = result.attempts.map((a) => ({ ...a, zips: 0, detail: `toolchain ${o.choice.name}${a.detail ? `: ${a.detail}` : ""}` }));
-  if (report) info(describeToolchain(report));
-  return { ...report ? { report } : {}, attempts };
-}
-function describeToolchain(t) {
-  return `Toolchain ${t.wanted} (installed: ${t.installed}): ${t.source === "tool cache" ? "from the runner\u2019s tool cache" : "fetched through the chain and put in the tool cache"} in ${formatDuration(t.durationMs)}; go finds it on PATH as ${t.wanted}.`;
-}
-
 // src/vendor.ts
 import { existsSync as existsSync7 } from "node:fs";
 import path31 from "node:path";
@@ -11847,12 +11936,9 @@ async function vendorConsistent(go, dir, env) {
 }
 
 // src/main.ts
-var BACKOFF_MS = 1e3;
-var FETCH_ROUNDS = 3;
-var FETCH_BACKOFF_MS = 250;
 async function run() {
   killTreesOnSignals();
-  const facts = { ok: false, probes: [], restore: { state: "disabled" }, attempts: [] };
+  let facts = { ok: false, probes: [], restore: { state: "disabled" }, attempts: [] };
   const secrets = [];
   let client;
   let later;
@@ -11874,13 +11960,15 @@ async function run() {
     const toolchainFacts = { goLine: deps.goLine, toolchainLine: deps.toolchainLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) };
     const problem = toolchainProblem(toolchainFacts);
     if (problem) throw new Error(problem);
-    const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts), facts };
+    const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) };
     later = settings.protectLaterSteps ? launchJobProxy() : void 0;
     const build = settings.buildCache ? await startBuildCache({ gocache: env.GOCACHE, keys: { os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: deps.files }, timeoutMs: settings.cacheTimeoutMs }) : void 0;
     if (build) facts.buildCache = build.report;
-    const chain = await download(ctx);
+    const downloaded = await download(ctx);
+    facts = { ...facts, ...downloaded.facts };
+    if (downloaded.error) throw downloaded.error;
     const handed = await exportChain({
-      chain,
+      chain: downloaded.chain,
       later,
       downloadOk: facts.ok,
       probes: facts.probes,
@@ -11904,151 +11992,86 @@ async function run() {
   }
 }
 async function download(ctx) {
-  const { env, settings, facts, deps } = ctx;
-  if (ctx.toolchain.switches) {
-    const onRunner = await toolchainOnRunner(ctx.toolchain, env.GOVERSION);
+  const { env, settings, deps } = ctx;
+  let facts = {};
+  try {
+    const onRunner = ctx.toolchain.switches ? await toolchainOnRunner(ctx.toolchain, env.GOVERSION) : void 0;
     if (onRunner) facts.toolchain = onRunner;
+    const vendor = await vendored(ctx);
+    if (vendor) return { chain: ctx.candidates, facts: { ...facts, ...vendor } };
+    const withoutGoSum = deps.missingGoSum;
+    if (withoutGoSum) {
+      facts.probeNote = NO_GO_SUM;
+      warning(NO_GO_SUM);
+    }
+    const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files });
+    facts.cacheKey = keys.key;
+    const start = await startModuleCache({ modcache: env.GOMODCACHE, keys, restore: settings.cache && !withoutGoSum, timeoutMs: settings.cacheTimeoutMs, sumLines: deps.sumLines });
+    const restore = start.restore;
+    facts.restore = restore;
+    if (start.verify) facts.verify = start.verify;
+    const runs = goRuns({
+      go: ctx.go,
+      workingDirectory: settings.workingDirectory,
+      goflags: env.GOFLAGS,
+      modcache: env.GOMODCACHE,
+      timeoutMs: settings.timeoutMs,
+      stallTimeoutMs: settings.stallTimeoutMs
+    });
+    const cached = hasDownloads(env.GOMODCACHE) ? await checkModuleCache(runs.run) : void 0;
+    const online = cached ? void 0 : await probeAndDownload({
+      client: ctx.client,
+      candidates: ctx.candidates,
+      env,
+      settings,
+      sumLines: deps.sumLines,
+      prefetch: !withoutGoSum,
+      run: runs.run,
+      ...ctx.toolchain.switches && !onRunner ? { fetchToolchain: ctx.toolchain } : {}
+    });
+    let chain = ctx.candidates;
+    if (online) {
+      const { chain: ranked, error: error2, ...found } = online;
+      chain = ranked;
+      facts = { ...facts, ...found };
+      if (error2) throw error2;
+    } else facts = { ...facts, ...cached };
+    runs.exportForLaterSteps();
+    facts.save = await saveModuleCache({
+      modcache: env.GOMODCACHE,
+      key: keys.key,
+      sumLines: deps.sumLines,
+      contents: settings.cacheContents,
+      timeoutMs: settings.cacheTimeoutMs,
+      decision: saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok ?? false, restore: restore.state })
+    });
+    return { chain, facts };
+  } catch (e) {
+    return { chain: ctx.candidates, facts, error: e };
   }
-  if (await vendored(ctx)) return ctx.candidates;
-  const withoutGoSum = deps.missingGoSum;
-  if (withoutGoSum) {
-    facts.probeNote = NO_GO_SUM;
-    warning(NO_GO_SUM);
-  }
-  const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files });
-  facts.cacheKey = keys.key;
-  const start = await startModuleCache({ modcache: env.GOMODCACHE, keys, restore: settings.cache && !withoutGoSum, timeoutMs: settings.cacheTimeoutMs, sumLines: deps.sumLines });
-  facts.restore = start.restore;
-  if (start.verify) facts.verify = start.verify;
-  const runs = goRuns({
-    go: ctx.go,
-    workingDirectory: settings.workingDirectory,
-    goflags: env.GOFLAGS,
-    modcache: env.GOMODCACHE,
-    timeoutMs: settings.timeoutMs,
-    stallTimeoutMs: settings.stallTimeoutMs,
-    sumdbKey: () => facts.sumdb?.route.key
-  });
-  const cached = hasDownloads(env.GOMODCACHE) && await checkModuleCache(runs.run, facts);
-  const chain = cached ? ctx.candidates : await probeAndDownload(ctx, runs.run, deps.sumLines, !withoutGoSum);
-  runs.exportForLaterSteps();
-  facts.save = await saveModuleCache({
-    modcache: env.GOMODCACHE,
-    key: keys.key,
-    sumLines: deps.sumLines,
-    contents: settings.cacheContents,
-    timeoutMs: settings.cacheTimeoutMs,
-    decision: saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok, restore: facts.restore.state })
-  });
-  return chain;
 }
 var NO_GO_SUM = "There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.";
 async function vendored(ctx) {
-  const { env, settings, facts, deps } = ctx;
-  if (!buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== "" && env.GOWORK !== "off" })) return false;
+  const { env, settings, deps } = ctx;
+  if (!buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== "" && env.GOWORK !== "off" })) return void 0;
   const check = await vendorConsistent(ctx.go, settings.workingDirectory, processEnv());
   if (!check.ok) {
     warning(`vendor/modules.txt does not agree with go.mod, so builds will fail until \`go mod vendor\` is run; downloading the modules meanwhile. go said: ${check.why}`);
-    return false;
+    return void 0;
   }
-  facts.ok = true;
-  facts.probeNote = "go builds this module from vendor/ (vendor/modules.txt agrees with go.mod): nothing to download, so no proxy was probed and the module cache was neither restored nor saved.";
-  facts.save = { state: "skipped", why: "not saved: the module builds from vendor/" };
-  info(facts.probeNote);
-  return true;
+  const probeNote = "go builds this module from vendor/ (vendor/modules.txt agrees with go.mod): nothing to download, so no proxy was probed and the module cache was neither restored nor saved.";
+  info(probeNote);
+  return { ok: true, probeNote, save: { state: "skipped", why: "not saved: the module builds from vendor/" } };
 }
-async function checkModuleCache(attempt, facts) {
+async function checkModuleCache(attempt) {
   const offline = await group("Check the module cache (GOPROXY=off)", () => attempt("off"));
   if (offline.endedBy !== "exit" || offline.exit.code !== 0) {
     info("Some modules are not in the module cache yet; probing the proxies.");
-    return false;
+    return void 0;
   }
-  facts.ok = true;
-  facts.probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`;
-  facts.attempts = [{ number: 1, first: "module cache", reason: "ok", detail: "all modules cached", durationMs: offline.durationMs, zips: 0 }];
-  info(facts.probeNote);
-  return true;
-}
-async function probeAndDownload(ctx, attempt, sumLines, prefetch) {
-  const { env, settings, candidates, facts } = ctx;
-  const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY);
-  let early;
-  const startEarly = (first) => {
-    if (early) return;
-    early = startFetchStage(ctx, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], sumLines, isPrivate);
-    early.catch(() => void 0);
-  };
-  const probe = await runProbe({
-    client: ctx.client,
-    candidates,
-    sumLines,
-    isPrivate,
-    gosumdb: env.GOSUMDB,
-    timeoutMs: settings.probeTimeoutMs,
-    selection: settings.selection,
-    ...prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {}
-  });
-  facts.probes = probe.probes;
-  if (probe.sumdb) facts.sumdb = probe.sumdb;
-  if (probe.note) facts.probeNote = probe.note;
-  const { chain } = probe;
-  const fetch = early ? await early : void 0;
-  const healthy = facts.probes.filter((p) => p.verdict === "healthy");
-  fetch?.probed(
-    chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
-    facts.sumdb ? sumdbRelay(facts.sumdb) : void 0
-  );
-  const downloaded = await runDownload({
-    chain,
-    ...fetch ? { fetch } : {},
-    attempt,
-    retries: settings.retries,
-    backoffMs: BACKOFF_MS,
-    ...ctx.toolchain.switches && !facts.toolchain ? { prepare: () => provideToolchain(ctx, chain, attempt) } : {}
-  });
-  if (downloaded.fetch) facts.fetch = downloaded.fetch;
-  if (downloaded.error) throw downloaded.error;
-  if (!downloaded.ran) return chain;
-  facts.attempts = [...facts.attempts, ...downloaded.attempts];
-  facts.ok = downloaded.ok;
-  if (downloaded.chosen) facts.chosen = downloaded.chosen;
-  if (!downloaded.ok) facts.failure = describeFailure(facts.probes, facts.attempts);
-  return downloaded.chain;
-}
-async function provideToolchain(ctx, chain, attempt) {
-  const { env, settings, facts } = ctx;
-  const { report, attempts } = await toolchainThroughChain({
-    choice: ctx.toolchain,
-    installed: env.GOVERSION,
-    hostOS: env.GOHOSTOS,
-    hostArch: env.GOHOSTARCH,
-    modcache: env.GOMODCACHE,
-    chain,
-    run: (c, modules) => group(`Fetch toolchain ${ctx.toolchain.name} (GOPROXY=${goproxyDisplay(c)})`, () => attempt(goproxyValue(c), void 0, modules)),
-    retry: { retries: settings.retries, backoffMs: BACKOFF_MS }
-  });
-  facts.attempts = attempts;
-  if (!report) {
-    facts.failure = `go switches to toolchain ${ctx.toolchain.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(facts.probes, facts.attempts)}`;
-    return false;
-  }
-  facts.toolchain = report;
-  return true;
-}
-async function startFetchStage(ctx, candidates, sumLines, isPrivate) {
-  return startFetch({
-    client: ctx.client,
-    candidates,
-    sumLines,
-    isPrivate,
-    project: await readProject(ctx.settings.workingDirectory, ctx.env.GOWORK),
-    modcache: ctx.env.GOMODCACHE,
-    writableTrees: extractsWritable(ctx.env.GOFLAGS),
-    concurrency: ctx.settings.concurrency,
-    rounds: FETCH_ROUNDS,
-    backoffMs: FETCH_BACKOFF_MS,
-    stallTimeoutMs: ctx.settings.stallTimeoutMs
-  });
+  const probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`;
+  info(probeNote);
+  return { ok: true, probeNote, attempts: [{ number: 1, first: "module cache", reason: "ok", detail: "all modules cached", durationMs: offline.durationMs, zips: 0 }] };
 }
 
 // src/index.ts

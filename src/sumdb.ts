@@ -79,14 +79,15 @@ async function ask(client: HttpClient, url: string, timeoutMs: number): Promise<
 }
 
 /**
- * What the local proxy relays go's lookups over: the database's name and its routes, best first:
+ * What the local proxy relays go's lookups over: the database's name (and GOSUMDB's first field) and its routes, best first:
  * the candidates that proxy it (their /sumdb/<name>/ as a base), then the database itself.
  */
-export function sumdbRelay(p: SumdbProbe): { name: string; routes: Candidate[] } {
+export function sumdbRelay(p: SumdbProbe): { name: string; key: string; routes: Candidate[] } {
   const { route } = p
   const proxied = route.explicit ? [] : p.proxiedBy
   return {
     name: route.name,
+    key: route.key,
     routes: [
       ...proxied.map(c => ({ spec: `${c.spec.replace(/\/+$/, '')}/sumdb/${route.name}`, display: `${c.display.replace(/\/+$/, '')}/sumdb/${route.name}`, keyword: false })),
       { spec: route.url, display: route.url, keyword: false }

@@ -24,12 +24,9 @@ export function goRuns(o: {
   modcache: string
   timeoutMs: number
   stallTimeoutMs: number
-  /** The checksum database's key (GOSUMDB's first word), once the probe found a route to it. */
-  sumdbKey: () => string | undefined
 }): GoRuns {
   let http1 = false
   const run: GoRun = async (goproxy, fetch, modules) => {
-    const sumdbKey = o.sumdbKey()
     const outcome = await runAttempt({
       go: o.go,
       // Named modules (a toolchain) are fetched outside the project, by the installed go.
@@ -38,7 +35,7 @@ export function goRuns(o: {
         ...downloadEnv(processEnv(), goproxy, o.goflags, http1),
         ...(modules ? { GOTOOLCHAIN: 'local', GOWORK: 'off' } : {}),
         // go asks the local proxy for what go.sum lacks; it relays over the routes go would take.
-        ...(fetch?.sumdbUrl && sumdbKey ? { GOSUMDB: `${sumdbKey} ${fetch.sumdbUrl}` } : {})
+        ...(fetch?.gosumdb ? { GOSUMDB: fetch.gosumdb } : {})
       },
       ...(modules ? { modules } : {}),
       modcache: o.modcache,

@@ -84,9 +84,9 @@ export interface FetchStage {
    * the first that answered), and the checksum database go asks for what go.sum lacks, with its
    * routes best first (sumdb.ts).
    */
-  probed: (candidates: FetchOptions['candidates'], sumdb?: { name: string; routes: Candidate[] }) => void
-  /** The checksum database's URL at the local proxy, for the attempt's GOSUMDB, once probed() named one. */
-  sumdbUrl?: string
+  probed: (candidates: FetchOptions['candidates'], sumdb?: { name: string; key: string; routes: Candidate[] }) => void
+  /** The attempt's GOSUMDB, the checksum database through the local proxy, once probed() named one. */
+  gosumdb?: string
   /** Bytes received from candidates so far: progress for the watchdog while go waits on the local proxy. */
   progress: () => number
   /** Stops the speculative fetch and the local proxy, and reports. */
@@ -179,7 +179,7 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
       if (!database) return
       const routes = database.routes.map(candidate => ({ candidate, latencyMs: 0 }))
       sumdb = { name: database.name, fetcher: fetcherIn(path.join(scratch, 'sumdb'), routes, options) }
-      stage.sumdbUrl = `${local.url}/sumdb/${database.name}`
+      stage.gosumdb = `${database.key} ${local.url}/sumdb/${database.name}`
     },
     progress: () => fetcher.bytes,
     finish: async () => {

@@ -1,0 +1,153 @@
+// The step's path through the network: the probe ranks the candidates; the fetch starts with the
+// first healthy one (the others probed meanwhile) and serves go through the local proxy; the
+// toolchain go switches to, if the runner lacks it, comes through the chain; then go's attempts.
+// Returns what it found for the summary, and the chain for later steps.
+import * as core from '@actions/core'
+import { extractsWritable } from '../attempt.ts'
+import type { FetchOptions, FetchReport, FetchStage } from '../fetch/stage.ts'
+import { startFetch } from '../fetch/stage.ts'
+import { readProject } from '../fetch/resolve.ts'
+import type { GoEnv } from '../goenv.ts'
+import { type Candidate, goproxyDisplay, goproxyValue } from '../goproxy.ts'
+import type { SumLine } from '../gosum.ts'
+import type { Settings } from '../inputs.ts'
+import type { HttpClient } from '../net/client.ts'
+import { privateMatcher } from '../private.ts'
+import type { ProbeResult } from '../probe/probe.ts'
+import { runProbe } from '../probe/stage.ts'
+import type { AttemptRecord } from '../retry.ts'
+import { type SumdbProbe, sumdbRelay } from '../sumdb.ts'
+import { describeFailure } from '../summary.ts'
+import type { ToolchainReport } from '../toolchain/provide.ts'
+import type { ToolchainChoice } from '../toolchain/select.ts'
+import { toolchainThroughChain } from '../toolchain/stage.ts'
+import type { GoRun } from './go-runs.ts'
+import { runDownload } from './stage.ts'
+
+const BACKOFF_MS = 1000
+const FETCH_ROUNDS = 3
+const FETCH_BACKOFF_MS = 250
+
+export interface ProbeAndDownloadOptions {
+  client: HttpClient
+  candidates: Candidate[]
+  env: GoEnv
+  settings: Settings
+  sumLines: SumLine[]
+  /** False without go.sum: nothing could check what the fetch would serve. */
+  prefetch: boolean
+  run: GoRun
+  /** The toolchain go switches to, when it must come through the chain first (not on the runner). */
+  fetchToolchain?: ToolchainChoice
+}
+
+export interface ProbeAndDownloadReport {
+  ok: boolean
+  probes: ProbeResult[]
+  probeNote?: string
+  sumdb?: SumdbProbe
+  fetch?: FetchReport
+  toolchain?: ToolchainReport
+  /** The toolchain's attempts, then go's. */
+  attempts: AttemptRecord[]
+  chosen?: string
+  failure?: string
+  /** What kept go from running at all (the run fails with it; the rest of the report stands). */
+  error?: Error
+  /** The chain for later steps. */
+  chain: Candidate[]
+}
+
+export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<ProbeAndDownloadReport> {
+  const { env, settings } = o
+  const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY)
+  // The fetch starts with the first healthy candidate, while the probe waits for the others (at
+  // most its cut-off): its files are checked against go.sum, whoever serves them.
+  let early: Promise<FetchStage> | undefined
+  const startEarly = (first: ProbeResult) => {
+    if (early) return
+    early = startFetchStage(o, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], isPrivate)
+    // Awaited once the probe is over; a failure to start is reported there, not as an unhandled rejection now.
+    early.catch(() => undefined)
+  }
+  const probe = await runProbe({
+    client: o.client,
+    candidates: o.candidates,
+    sumLines: o.sumLines,
+    isPrivate,
+    gosumdb: env.GOSUMDB,
+    timeoutMs: settings.probeTimeoutMs,
+    selection: settings.selection,
+    ...(o.prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {})
+  })
+  const probed = { probes: probe.probes, ...(probe.sumdb ? { sumdb: probe.sumdb } : {}), ...(probe.note ? { probeNote: probe.note } : {}) }
+  const { chain } = probe
+
+  let fetch: FetchStage | undefined
+  try {
+    fetch = early ? await early : undefined
+  } catch (e) {
+    return { ok: false, ...probed, attempts: [], chain, error: e as Error }
+  }
+  // go fetches through the local proxy, which serves go's download set verified, fetched while go works.
+  const healthy = probe.probes.filter(p => p.verdict === 'healthy')
+  fetch?.probed(
+    chain.flatMap(c => healthy.filter(p => p.candidate === c).map(p => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
+    probe.sumdb ? sumdbRelay(probe.sumdb) : undefined
+  )
+  let toolchain: Awaited<ReturnType<typeof toolchainThroughChain>> | undefined
+  const choice = o.fetchToolchain
+  const provideToolchain = async (): Promise<boolean> => {
+    if (!choice) return true
+    toolchain = await toolchainThroughChain({
+      choice,
+      installed: env.GOVERSION,
+      hostOS: env.GOHOSTOS,
+      hostArch: env.GOHOSTARCH,
+      modcache: env.GOMODCACHE,
+      chain,
+      run: (c, modules) => core.group(`Fetch toolchain ${choice.name} (GOPROXY=${goproxyDisplay(c)})`, () => o.run(goproxyValue(c), undefined, modules)),
+      retry: { retries: settings.retries, backoffMs: BACKOFF_MS }
+    })
+    return toolchain.report !== undefined
+  }
+  const downloaded = await runDownload({
+    chain,
+    ...(fetch ? { fetch } : {}),
+    attempt: o.run,
+    retries: settings.retries,
+    backoffMs: BACKOFF_MS,
+    ...(choice ? { prepare: provideToolchain } : {})
+  })
+  const attempts = [...(toolchain?.attempts ?? []), ...downloaded.attempts]
+  const report = {
+    ...probed,
+    ...(downloaded.fetch ? { fetch: downloaded.fetch } : {}),
+    ...(toolchain?.report ? { toolchain: toolchain.report } : {}),
+    attempts,
+    chain: downloaded.ran ? downloaded.chain : chain
+  }
+  if (downloaded.error) return { ...report, ok: false, error: downloaded.error }
+  if (choice && !toolchain?.report) {
+    return { ...report, ok: false, failure: `go switches to toolchain ${choice.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(probe.probes, attempts)}` }
+  }
+  if (!downloaded.ok) return { ...report, ok: false, failure: describeFailure(probe.probes, attempts) }
+  return { ...report, ok: true, ...(downloaded.chosen ? { chosen: downloaded.chosen } : {}) }
+}
+
+/** The local proxy and the speculative fetch of go's download set, from `candidates` (healthy, in chain order). */
+async function startFetchStage(o: ProbeAndDownloadOptions, candidates: FetchOptions['candidates'], isPrivate: (module: string) => boolean): Promise<FetchStage> {
+  return startFetch({
+    client: o.client,
+    candidates,
+    sumLines: o.sumLines,
+    isPrivate,
+    project: await readProject(o.settings.workingDirectory, o.env.GOWORK),
+    modcache: o.env.GOMODCACHE,
+    writableTrees: extractsWritable(o.env.GOFLAGS),
+    concurrency: o.settings.concurrency,
+    rounds: FETCH_ROUNDS,
+    backoffMs: FETCH_BACKOFF_MS,
+    stallTimeoutMs: o.settings.stallTimeoutMs
+  })
+}
