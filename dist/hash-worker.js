@@ -357,14 +357,17 @@ function hashZip(file, into) {
 async function hashOf(task) {
   return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
 }
-parentPort?.on("message", async (task) => {
-  let answer;
-  try {
-    answer = await hashOf(task);
-  } catch (e) {
-    answer = { error: e.message };
-  }
-  parentPort?.postMessage(answer);
+var previous = Promise.resolve();
+parentPort?.on("message", (task) => {
+  previous = previous.then(async () => {
+    let answer;
+    try {
+      answer = await hashOf(task);
+    } catch (e) {
+      answer = { error: e.message };
+    }
+    parentPort?.postMessage(answer);
+  });
 });
 export {
   hashOf

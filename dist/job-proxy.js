@@ -3680,18 +3680,22 @@ function treeHash(dir, prefix) {
 async function hashOf(task) {
   return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
 }
-parentPort?.on("message", async (task) => {
-  let answer2;
-  try {
-    answer2 = await hashOf(task);
-  } catch (e) {
-    answer2 = { error: e.message };
-  }
-  parentPort?.postMessage(answer2);
+var previous = Promise.resolve();
+parentPort?.on("message", (task) => {
+  previous = previous.then(async () => {
+    let answer2;
+    try {
+      answer2 = await hashOf(task);
+    } catch (e) {
+      answer2 = { error: e.message };
+    }
+    parentPort?.postMessage(answer2);
+  });
 });
 
 // src/fetch/hashers.ts
 var WORKER = new URL(import.meta.url.endsWith(".ts") ? "./hash-worker.ts" : "./hash-worker.js", import.meta.url);
+var DEPTH = 2;
 var Hashers = class {
   slots = [];
   queue = [];
@@ -3739,22 +3743,21 @@ var Hashers = class {
   }
   dispatch() {
     while (this.queue.length > 0) {
-      const slot = this.slots.find((s) => !s.job) ?? this.spawn();
+      const slot = this.slots.find((s) => s.jobs.length === 0) ?? this.spawn() ?? this.slots.find((s) => s.jobs.length < DEPTH);
       if (!slot) return;
       const job = this.queue.splice(nextIndex(this.queue), 1)[0];
-      slot.job = job;
+      slot.jobs.push(job);
       slot.worker.ref();
       slot.worker.postMessage(job.task);
     }
   }
   spawn() {
     if (this.slots.length >= this.threads) return void 0;
-    const slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }) };
+    const slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }), jobs: [] };
     slot.worker.on("message", (answer2) => {
-      const job = slot.job;
+      const job = slot.jobs.shift();
       if (!job) return;
-      slot.job = void 0;
-      slot.worker.unref();
+      if (slot.jobs.length === 0) slot.worker.unref();
       if ("hash" in answer2) job.resolve(answer2);
       else job.reject(new Error(answer2.error));
       this.dispatch();
@@ -3770,8 +3773,7 @@ var Hashers = class {
     return slot;
   }
   takeBack(slot) {
-    if (slot.job) this.queue.unshift(slot.job);
-    slot.job = void 0;
+    this.queue.unshift(...slot.jobs.splice(0));
   }
   /** Hashes what waits on the main thread, one task at a time, letting other work run between them: each is synchronous. */
   drainToMainThread() {

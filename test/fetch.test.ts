@@ -205,12 +205,13 @@ describe('rules', () => {
     const order: number[] = []
     const hash = (i: number, precedence = {}) => hashers.zip(zipOf(i), precedence).then(() => order.push(i))
     try {
-      // The first is taken at once; the others wait behind the one thread.
-      const all = [hash(0), hash(1, { size: 10 }), hash(2, { size: 30 }), hash(3, { size: 20 }), hash(4, { size: 5 }), hash(5, { size: 30 })]
+      // The first two are posted at once (one hashed, one next, so that the thread never waits
+      // for the main thread to post it another); the others wait behind the one thread.
+      const all = [hash(0), hash(1, { size: 10 }), hash(2, { size: 30 }), hash(3, { size: 20 }), hash(4, { size: 5 }), hash(5, { size: 30 }), hash(6, { size: 1 })]
       hashers.hurry(zipOf(4))
       await Promise.all(all)
       // go's first; then the largest, the earlier of two the same size first.
-      expect(order).toEqual([0, 4, 2, 5, 3, 1])
+      expect(order).toEqual([0, 1, 4, 2, 5, 3, 6])
     } finally {
       await hashers.close()
     }

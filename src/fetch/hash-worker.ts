@@ -10,7 +10,7 @@ export type HashTask = { zip: string; into?: ExtractTarget } | { tree: string; p
 /** What a task came to: its hash (and, for a zip written out, the directories made), or why not. */
 export type Hashed = { hash: string; dirs?: string[] }
 
-/** A thread has one task at a time, so an answer needs no id: it is its thread's current task's. */
+/** A thread answers its tasks in the order they were posted, so an answer needs no id: it is the oldest unanswered task's. */
 export type HashAnswer = Hashed | { error: string }
 
 /** The task's hash, on whichever thread calls it. */
@@ -18,12 +18,16 @@ export async function hashOf(task: HashTask): Promise<Hashed> {
   return 'zip' in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) }
 }
 
-parentPort?.on('message', async (task: HashTask) => {
-  let answer: HashAnswer
-  try {
-    answer = await hashOf(task)
-  } catch (e) {
-    answer = { error: (e as Error).message }
-  }
-  parentPort?.postMessage(answer)
+// Each task after the one before, whatever hashOf awaits.
+let previous = Promise.resolve()
+parentPort?.on('message', (task: HashTask) => {
+  previous = previous.then(async () => {
+    let answer: HashAnswer
+    try {
+      answer = await hashOf(task)
+    } catch (e) {
+      answer = { error: (e as Error).message }
+    }
+    parentPort?.postMessage(answer)
+  })
 })

@@ -33,8 +33,16 @@ interface Job {
 
 interface Slot {
   worker: Worker
-  job?: Job
+  /** Posted to the thread, answered in this order. */
+  jobs: Job[]
 }
+
+/**
+ * Tasks posted to a thread at once: the one it hashes and the next. The thread answers on the
+ * main thread, which dispatches the next task only when it gets to the answer; while it is busy
+ * with the downloads, a thread with nothing posted would wait for it.
+ */
+const DEPTH = 2
 
 export class Hashers {
   private readonly slots: Slot[] = []
@@ -92,10 +100,10 @@ export class Hashers {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const slot = this.slots.find(s => !s.job) ?? this.spawn()
+      const slot = this.slots.find(s => s.jobs.length === 0) ?? this.spawn() ?? this.slots.find(s => s.jobs.length < DEPTH)
       if (!slot) return
       const job = this.queue.splice(nextIndex(this.queue), 1)[0] as Job
-      slot.job = job
+      slot.jobs.push(job)
       // Held open only while it works: an idle pool never keeps the step alive.
       slot.worker.ref()
       slot.worker.postMessage(job.task)
@@ -105,13 +113,12 @@ export class Hashers {
   private spawn(): Slot | undefined {
     if (this.slots.length >= this.threads) return undefined
     // A small heap: the thread holds one file at a time, and garbage it leaves is collected soon rather than when it is large.
-    const slot: Slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }) }
+    const slot: Slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }), jobs: [] }
     slot.worker.on('message', (answer: HashAnswer) => {
-      const job = slot.job
+      const job = slot.jobs.shift()
       // Taken back by close() meanwhile: the main thread answers it.
       if (!job) return
-      slot.job = undefined
-      slot.worker.unref()
+      if (slot.jobs.length === 0) slot.worker.unref()
       if ('hash' in answer) job.resolve(answer)
       else job.reject(new Error(answer.error))
       this.dispatch()
@@ -129,8 +136,7 @@ export class Hashers {
   }
 
   private takeBack(slot: Slot): void {
-    if (slot.job) this.queue.unshift(slot.job)
-    slot.job = undefined
+    this.queue.unshift(...slot.jobs.splice(0))
   }
 
   /** Hashes what waits on the main thread, one task at a time, letting other work run between them: each is synchronous. */
