@@ -4,8 +4,7 @@
 // Returns what it found for the summary, and the chain for later steps.
 import * as core from '@actions/core'
 import { extractsWritable } from '../attempt.ts'
-import type { FetchOptions, FetchReport, FetchStage } from '../fetch/stage.ts'
-import { startFetch } from '../fetch/stage.ts'
+import { type FetchOptions, type FetchReport, type FetchStage, startFetch } from '../fetch/stage.ts'
 import { readProject } from '../fetch/resolve.ts'
 import type { GoEnv } from '../goenv.ts'
 import { type Candidate, goproxyDisplay, goproxyValue } from '../goproxy.ts'

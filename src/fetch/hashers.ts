@@ -1,10 +1,10 @@
 // Module hashing off the main thread. The fetch's main thread moves bytes between sockets and
 // files; inflating and hashing every file of every zip would take it from them (and, done with
 // asynchronous zlib, costs a thread-pool round trip per 16 KiB). Each thread hashes one zip at a
-// time, with the next one posted. The fetch writes out the zips it verifies, so go extracts none of them: it takes a thread
-// per core, at most two (the proxy for later steps, whose go extracts, one). The check of a
-// restored cache runs before go, with nothing else to share the cores with: one per core. Memory
-// stays bounded whatever the downloads. If a worker cannot start or dies, its tasks are hashed on
+// time, with the next one posted. The fetch writes out the zips it verifies, so go extracts none
+// of them: it takes a thread per core, at most two (the proxy for later steps, whose go
+// extracts, one). The check of a restored cache runs before go, with nothing else to share the
+// cores with: one per core. Memory stays bounded whatever the downloads. If a worker cannot start or dies, its tasks are hashed on
 // the main thread instead: slower, never wrong.
 //
 // Waiting tasks are taken in order of need: first those go waits for, then the largest. The
