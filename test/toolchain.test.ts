@@ -165,6 +165,23 @@ describe('a go.mod that asks for a newer toolchain under GOTOOLCHAIN=auto', () =
     expect(installed).not.toContain('tampered')
   })
 
+  it('when no candidate serves the toolchain, the step fails saying so, before go downloads any module', async () => {
+    const cache = mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
+    const tampering = await proxies.start({ kind: 'tamper-zip' })
+    const run = await runScenario(
+      universe,
+      { proxies: tampering.url, 'working-directory': 'sample' },
+      { workspace, env: { GOTOOLCHAIN: 'auto', GOSUMDB: sumdb.gosumdb, RUNNER_TOOL_CACHE: cache } }
+    )
+    expect(run.failed).toBe(true)
+    expect(run.log).toMatch(/::error::go switches to toolchain go1\.99\.0 for this module \(go\.mod asks for it; the installed go is go\S+\), and it could not be fetched: /)
+    // go refused the toolchain's bytes, and nothing was asked of go for the modules.
+    expect(run.log).toMatch(/::group::Fetch toolchain go1\.99\.0[\s\S]*checksum mismatch/)
+    expect(run.log).not.toContain('::group::go mod download')
+    expect(existsSync(path.join(cache, 'go', '1.99.0'))).toBe(false)
+    expect(run.summary).toMatch(/could not be fetched/)
+  })
+
   it('a second run on the same runner takes it from the tool cache, with no request for it', async () => {
     const good = await proxies.start(healthy)
     // The first test filled the tool cache; this run has a new module cache and RUNNER_TEMP.
