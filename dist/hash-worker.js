@@ -49,11 +49,26 @@ function treeHash(dir, prefix) {
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync3, fstatSync, openSync as openSync3, readSync as readSync3 } from "node:fs";
+import { closeSync as closeSync3, fstatSync, openSync as openSync3 } from "node:fs";
 
 // src/fetch/inflater.ts
-import { readSync as readSync2 } from "node:fs";
 import { constants, createInflateRaw, inflateRawSync } from "node:zlib";
+
+// src/fetch/read-at.ts
+import { readSync as readSync2 } from "node:fs";
+function readAt(fd, offset, length, upTo = false, scratch) {
+  const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
+  let bytesRead = 0;
+  while (bytesRead < length) {
+    const n = readSync2(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
+    if (n === 0) break;
+    bytesRead += n;
+  }
+  if (bytesRead !== length && !upTo) throw new Error("zip is cut short");
+  return buffer.subarray(0, bytesRead);
+}
+
+// src/fetch/inflater.ts
 var PIECE = 256 << 10;
 function engine() {
   const stream = createInflateRaw();
@@ -97,17 +112,15 @@ var Inflater = class {
   inflateFile(fd, start, length, limit, take) {
     const engine2 = this.engine();
     if (!engine2) {
-      const raw = Buffer.allocUnsafe(length);
-      for (let done = 0; done < length; ) done += readOrThrow(fd, raw, done, length - done, start + done);
-      this.inflate(raw, limit, take);
+      this.inflate(readAt(fd, start, length), limit, take);
       return;
     }
     engine2.handle.reset();
     const output = { produced: 0, limit };
     for (let done = 0; done < length && output.produced <= limit; ) {
-      const n = readOrThrow(fd, this.input, 0, Math.min(PIECE, length - done), start + done);
-      done += n;
-      this.feed(engine2, this.input, n, done === length, output, take);
+      const piece = readAt(fd, start + done, Math.min(PIECE, length - done), false, this.input);
+      done += piece.length;
+      this.feed(engine2, piece, piece.length, done === length, output, take);
     }
   }
   /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
@@ -136,11 +149,6 @@ var Inflater = class {
     return this.current;
   }
 };
-function readOrThrow(fd, into, offset, length, position) {
-  const n = readSync2(fd, into, offset, length, position);
-  if (n === 0) throw new Error("zip is cut short");
-  return n;
-}
 
 // src/fetch/zip-extract.ts
 import { closeSync as closeSync2, mkdirSync, openSync as openSync2, writeSync } from "node:fs";
@@ -243,17 +251,6 @@ var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
 var MAX_UNZIPPED = 500 << 20;
-function readAt(fd, offset, length, upTo = false, scratch) {
-  const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
-  let bytesRead = 0;
-  while (bytesRead < length) {
-    const n = readSync3(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
-    if (n === 0) break;
-    bytesRead += n;
-  }
-  if (bytesRead !== length && !upTo) throw new Error("zip is cut short");
-  return buffer.subarray(0, bytesRead);
-}
 function entries(fd) {
   const { size } = fstatSync(fd);
   const tailLength = Math.min(size, 22 + 65535);

@@ -13,8 +13,8 @@
 // write state says how much of the input and output is left. Where the handle is not what this
 // expects (another node), each entry is inflated whole by inflateRawSync instead: the same bytes,
 // slower, and a large file whole in memory. The tests fail on a node where that happens.
-import { readSync } from 'node:fs'
 import { constants, createInflateRaw, type InflateRaw, inflateRawSync } from 'node:zlib'
+import { readAt } from './read-at.ts'
 
 /** The part of node's zlib handle this drives. */
 interface ZlibHandle {
@@ -79,17 +79,15 @@ export class Inflater {
   inflateFile(fd: number, start: number, length: number, limit: number, take: (piece: Buffer) => void): void {
     const engine = this.engine()
     if (!engine) {
-      const raw = Buffer.allocUnsafe(length)
-      for (let done = 0; done < length; ) done += readOrThrow(fd, raw, done, length - done, start + done)
-      this.inflate(raw, limit, take)
+      this.inflate(readAt(fd, start, length), limit, take)
       return
     }
     engine.handle.reset()
     const output = { produced: 0, limit }
     for (let done = 0; done < length && output.produced <= limit; ) {
-      const n = readOrThrow(fd, this.input, 0, Math.min(PIECE, length - done), start + done)
-      done += n
-      this.feed(engine, this.input, n, done === length, output, take)
+      const piece = readAt(fd, start + done, Math.min(PIECE, length - done), false, this.input)
+      done += piece.length
+      this.feed(engine, piece, piece.length, done === length, output, take)
     }
   }
 
@@ -120,10 +118,4 @@ export class Inflater {
     }
     return this.current
   }
-}
-
-function readOrThrow(fd: number, into: Buffer, offset: number, length: number, position: number): number {
-  const n = readSync(fd, into, offset, length, position)
-  if (n === 0) throw new Error('zip is cut short')
-  return n
 }

@@ -6,9 +6,10 @@
 // entries are read and inflated a piece at a time (inflater.ts), so neither the zip nor a file of
 // it is ever whole in memory.
 import { createHash } from 'node:crypto'
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, fstatSync, openSync } from 'node:fs'
 import { hash1 } from '../gosum.ts'
 import { Inflater } from './inflater.ts'
+import { readAt } from './read-at.ts'
 import { type ExtractTarget, extractionPaths, TreeWriter } from './zip-extract.ts'
 
 interface Entry {
@@ -25,19 +26,6 @@ const CENTRAL = 0x02014b50
 const LOCAL = 0x04034b50
 /** Go refuses module zips whose files add up to more than this; so does the hash. */
 const MAX_UNZIPPED = 500 << 20
-
-/** `length` bytes at `offset`; with `upTo`, fewer where the file ends sooner. Read into `scratch` when it is large enough. */
-function readAt(fd: number, offset: number, length: number, upTo = false, scratch?: Buffer): Buffer {
-  const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length)
-  let bytesRead = 0
-  while (bytesRead < length) {
-    const n = readSync(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead)
-    if (n === 0) break
-    bytesRead += n
-  }
-  if (bytesRead !== length && !upTo) throw new Error('zip is cut short')
-  return buffer.subarray(0, bytesRead)
-}
 
 function entries(fd: number): Entry[] {
   const { size } = fstatSync(fd)
