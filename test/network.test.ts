@@ -1,5 +1,5 @@
-// The network as go sees it, with real parts on loopback: Debian's squid as the corporate
-// forward proxy (names resolve only through it), a private CA known only through SSL_CERT_FILE
+// The network as go sees it, with real parts on loopback: a corporate forward proxy (names
+// resolve only through it; the Go one of the test tools, and Debian's squid where installed), a private CA known only through SSL_CERT_FILE
 // or SSL_CERT_DIR, and a private https proxy whose credentials live only in a .netrc. In each,
 // a silent candidate goes first: the step must pick the healthy one within seconds, not wait
 // out stall-timeout, and go itself must get through the same way.
@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { ActionRun } from './support/action.ts'
-import { type ForwardProxy, startForwardProxy } from './support/forward-proxy.ts'
+import { type ForwardProxy, type ForwardProxyKind, forwardProxyKinds, startForwardProxy } from './support/forward-proxy.ts'
 import { healthy, type ProxyServer, proxyPool } from './support/proxy-server.ts'
 import { expectComplete, runScenario } from './support/scenario.ts'
 import { type Authority, testAuthority } from './support/tls.ts'
@@ -32,8 +32,8 @@ afterEach(async () => {
   await Promise.all(forwardProxies.splice(0).map(p => p.close()))
 })
 
-const forwardProxy = async (credentials?: { user: string; password: string }) => {
-  const proxy = await startForwardProxy({ hosts: Object.fromEntries(NAMES.map(n => [n, '127.0.0.1'])), ...(credentials ? { credentials } : {}) })
+const startForward = async (kind: ForwardProxyKind, credentials?: { user: string; password: string }) => {
+  const proxy = await startForwardProxy(kind, { hosts: Object.fromEntries(NAMES.map(n => [n, '127.0.0.1'])), ...(credentials ? { credentials } : {}) })
   forwardProxies.push(proxy)
   return proxy
 }
@@ -64,76 +64,78 @@ function expectChosen(run: ActionRun & { modcache: string; seconds: number }, ur
   expect(run.seconds).toBeLessThan(10)
 }
 
-describe('a forward proxy (squid), as HTTP_PROXY and HTTPS_PROXY', () => {
+describe.each(forwardProxyKinds())('a forward proxy (%s), as HTTP_PROXY and HTTPS_PROXY', kind => {
+  const forwardProxy = (credentials?: { user: string; password: string }) => startForward(kind, credentials)
+
   it('the candidates are names only the proxy can resolve', async () => {
     await expect(lookup('mirror.corp.test')).rejects.toThrow()
   })
 
   it('http candidates go through it: the silent one is passed over, the healthy one chosen', async () => {
-    const squid = await forwardProxy()
+    const forward = await forwardProxy()
     const [silent, good] = [await proxies.start({ kind: 'hang' }), await proxies.start(healthy)]
     const mirror = named(good, 'mirror.corp.test')
     const run = await timed(() =>
-      runScenario(universe, silentFirst(named(silent, 'silent.corp.test'), mirror), { env: { HTTP_PROXY: squid.url, HTTPS_PROXY: squid.url, NO_PROXY: '' } })
+      runScenario(universe, silentFirst(named(silent, 'silent.corp.test'), mirror), { env: { HTTP_PROXY: forward.url, HTTPS_PROXY: forward.url, NO_PROXY: '' } })
     )
     expectChosen(run, mirror)
-    expect(run.summary).toContain(`through HTTP_PROXY ${squid.url}`)
+    expect(run.summary).toContain(`through HTTP_PROXY ${forward.url}`)
     // The probe, the prefetch and go itself all went through the proxy.
-    const log = squid.log()
-    expect(log).toContain(`GET ${mirror}/example.com/!fixture/m001/@v/v1.0.0.mod TCP_MISS/200`)
+    const log = forward.log()
+    expect(log).toContain(`GET ${mirror}/example.com/!fixture/m001/@v/v1.0.0.mod 200`)
     expect(log.filter(l => l.startsWith(`GET ${mirror}/`) && l.includes('.zip ')).length).toBeGreaterThanOrEqual(universe.modules.length)
     expect(good.requests.length).toBeGreaterThan(0)
   })
 
   it('an https candidate goes through a CONNECT tunnel, its certificate trusted through SSL_CERT_FILE alone', async () => {
-    const squid = await forwardProxy()
+    const forward = await forwardProxy()
     const silent = await proxies.start({ kind: 'hang' })
     const good = await proxies.start(healthy, { tls: authority.issue('secure.corp.test') })
     const secure = named(good, 'secure.corp.test')
     const run = await timed(() =>
       runScenario(universe, silentFirst(named(silent, 'silent.corp.test'), secure), {
-        env: { HTTPS_PROXY: squid.url, HTTP_PROXY: squid.url, NO_PROXY: '', SSL_CERT_FILE: authority.certFile, SSL_CERT_DIR: '', NODE_EXTRA_CA_CERTS: '' }
+        env: { HTTPS_PROXY: forward.url, HTTP_PROXY: forward.url, NO_PROXY: '', SSL_CERT_FILE: authority.certFile, SSL_CERT_DIR: '', NODE_EXTRA_CA_CERTS: '' }
       })
     )
     expectChosen(run, secure)
-    expect(run.summary).toContain(`through HTTPS_PROXY ${squid.url}`)
-    expect(squid.log()).toContain(`CONNECT secure.corp.test:${port(good)} TCP_TUNNEL/200`)
+    expect(run.summary).toContain(`through HTTPS_PROXY ${forward.url}`)
+    expect(forward.log()).toContain(`CONNECT secure.corp.test:${port(good)} 200`)
   })
 
   it('a proxy that demands credentials: 407 is named as the proxy\'s, and credentials in its URL work but are never shown', async () => {
-    const password = 'squid-pa55word'
-    const squid = await forwardProxy({ user: 'alice', password })
+    const password = 'forward-pa55word'
+    const forward = await forwardProxy({ user: 'alice', password })
     const good = await proxies.start(healthy)
     const mirror = named(good, 'mirror.corp.test')
 
-    const refused = await runScenario(universe, { proxies: mirror, retries: '0' }, { env: { HTTP_PROXY: squid.url, NO_PROXY: '' } })
+    const refused = await runScenario(universe, { proxies: mirror, retries: '0' }, { env: { HTTP_PROXY: forward.url, NO_PROXY: '' } })
     expect(refused.failed).toBe(true)
-    expect(refused.summary).toContain(`forward proxy ${squid.url} (HTTP_PROXY) answered 407 Proxy Authentication Required`)
+    expect(refused.summary).toContain(`forward proxy ${forward.url} (HTTP_PROXY) answered 407 Proxy Authentication Required`)
     expect(refused.summary).toContain('failed at the forward proxy')
     expect(good.requests).toEqual([])
 
-    const withCredentials = squid.url.replace('http://', `http://alice:${password}@`)
+    const withCredentials = forward.url.replace('http://', `http://alice:${password}@`)
     const silent = await proxies.start({ kind: 'hang' })
     const run = await timed(() =>
       runScenario(universe, silentFirst(named(silent, 'silent.corp.test'), mirror), { env: { HTTP_PROXY: withCredentials, NO_PROXY: '' } })
     )
     expectChosen(run, mirror)
-    expect(squid.log().some(l => l.startsWith(`GET ${mirror}/`) && l.endsWith('/200'))).toBe(true)
+    expect(forward.log().some(l => l.startsWith(`GET ${mirror}/`) && l.endsWith(' 200'))).toBe(true)
     expect(written(run)).not.toContain(password)
-    expect(run.summary).toContain(`through HTTP_PROXY http://alice:***@127.0.0.1:${new URL(squid.url).port}`)
+    expect(run.summary).toContain(`through HTTP_PROXY http://alice:***@127.0.0.1:${new URL(forward.url).port}`)
   })
 
   it('NO_PROXY exempts a host as go does: the request bypasses the proxy', async () => {
-    const squid = await forwardProxy()
+    const forward = await forwardProxy()
     const [silent, good] = [await proxies.start({ kind: 'hang' }), await proxies.start(healthy)]
     // localhost is never proxied, by go's own rule; a loopback IP neither.
     const local = good.url.replace('127.0.0.1', 'localhost')
     const run = await timed(() =>
-      runScenario(universe, silentFirst(named(silent, 'silent.corp.test'), local), { env: { HTTP_PROXY: squid.url, NO_PROXY: 'corp.test' } })
+      runScenario(universe, silentFirst(named(silent, 'silent.corp.test'), local), { env: { HTTP_PROXY: forward.url, NO_PROXY: 'corp.test' } })
     )
     // NO_PROXY=corp.test sends silent.corp.test direct, where no DNS knows it: refused at once, not silent.
     expectChosen(run, local)
-    expect(squid.log(), run.log).toEqual([])
+    expect(forward.log(), run.log).toEqual([])
     expect(run.summary).toMatch(/\| http:\/\/silent\.corp\.test:\d+ \| ❌ unhealthy \|/)
   })
 })

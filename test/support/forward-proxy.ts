@@ -1,18 +1,24 @@
-// A real forward proxy, Debian's squid, on a free loopback port with a configuration the test
-// writes: names resolve only through its own hosts file (so a request that bypasses it fails),
-// optionally Basic credentials (407 without them), and its access log for what went through.
+// A real forward proxy on a free loopback port: names resolve only through its own hosts file
+// (so a request that bypasses it fails), optionally Basic credentials (407 without them), and
+// a log of what went through. Two implementations: test/cache-server/forwardproxy, built from
+// Go source with the other test tools (every machine has it), and Debian's squid, the proxy
+// companies run, where it is installed (.ci/run installs it).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { closedPort } from './proxy-server.ts'
+import { tools } from './tools.ts'
+
+export type ForwardProxyKind = 'go' | 'squid'
 
 export interface ForwardProxy {
   /** http://127.0.0.1:PORT, credentials not included. */
   url: string
-  /** The access log's request lines: `GET http://host:port/path`, `CONNECT host:port`, with squid's status. */
+  /** What went through, a line a request: `GET http://host:port/path 200`, `CONNECT host:port 200`. */
   log: () => string[]
   close: () => Promise<void>
 }
@@ -25,6 +31,41 @@ export interface ForwardProxyOptions {
 }
 
 const SQUID = '/usr/sbin/squid'
+
+/** The forward proxies this machine can run: the Go one always, squid where it is installed. */
+export function forwardProxyKinds(): ForwardProxyKind[] {
+  return existsSync(SQUID) ? ['go', 'squid'] : ['go']
+}
+
+export function startForwardProxy(kind: ForwardProxyKind, options: ForwardProxyOptions): Promise<ForwardProxy> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `forward-proxy-${kind}-`))
+  const hostsFile = path.join(dir, 'hosts')
+  writeFileSync(hostsFile, Object.entries(options.hosts).map(([name, ip]) => `${ip} ${name}\n`).join(''), { mode: 0o644 })
+  return kind === 'go' ? startGo(dir, hostsFile, options) : startSquid(dir, hostsFile, options)
+}
+
+async function startGo(dir: string, hostsFile: string, options: ForwardProxyOptions): Promise<ForwardProxy> {
+  const logFile = path.join(dir, 'access.log')
+  const credentials = options.credentials ? ['-user', options.credentials.user, '-password', options.credentials.password] : []
+  const child = spawn(tools.forwardProxy, ['-hosts', hostsFile, '-log', logFile, ...credentials], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
+  const url = await firstLine(child)
+  return {
+    url,
+    log: () => readLines(logFile),
+    close: async () => {
+      if (child.exitCode === null) child.kill('SIGKILL')
+      await exited
+    }
+  }
+}
+
+async function firstLine(child: ChildProcess): Promise<string> {
+  for await (const line of createInterface({ input: child.stdout as NodeJS.ReadableStream })) return line
+  throw new Error(`the forward proxy exited with ${child.exitCode} before it listened`)
+}
+
+const readLines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(line => line !== '') : [])
 
 async function listening(port: number, child: ChildProcess, deadline: number): Promise<void> {
   while (Date.now() < deadline) {
@@ -40,13 +81,10 @@ async function listening(port: number, child: ChildProcess, deadline: number): P
   throw new Error('squid did not start listening')
 }
 
-export async function startForwardProxy(options: ForwardProxyOptions): Promise<ForwardProxy> {
-  if (!existsSync(SQUID)) throw new Error('squid is not installed: apt-get install squid (.ci/run does)')
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'squid-'))
+async function startSquid(dir: string, hostsFile: string, options: ForwardProxyOptions): Promise<ForwardProxy> {
   // squid started as root works as the `proxy` user: it must write its logs here.
   chmodSync(dir, 0o777)
   const file = (name: string) => path.join(dir, name)
-  writeFileSync(file('hosts'), Object.entries(options.hosts).map(([name, ip]) => `${ip} ${name}\n`).join(''), { mode: 0o644 })
   const port = await closedPort()
   const auth = options.credentials
     ? (() => {
@@ -72,7 +110,7 @@ export async function startForwardProxy(options: ForwardProxyOptions): Promise<F
       `cache_log ${file('cache.log')}`,
       'cache_store_log none',
       'cache deny all',
-      `hosts_file ${file('hosts')}`,
+      `hosts_file ${hostsFile}`,
       // Names missing from the hosts file must never be looked up beyond loopback.
       'dns_nameservers 127.0.0.1',
       'netdb_filename none',
@@ -88,18 +126,15 @@ export async function startForwardProxy(options: ForwardProxyOptions): Promise<F
   await listening(port, child, Date.now() + 15_000)
   return {
     url: `http://127.0.0.1:${port}`,
-    log: () => {
-      const text = existsSync(file('access.log')) ? readFileSync(file('access.log'), 'utf8') : ''
-      // `time elapsed client status/code bytes METHOD URL …` → `METHOD URL status/code`
-      return text
-        .split('\n')
+    // `time elapsed client result/status bytes METHOD URL …` → `METHOD URL status`
+    log: () =>
+      readLines(file('access.log'))
         // The readiness check's bare connection is logged as a transaction without a request.
-        .filter(line => line !== '' && !line.includes('error:transaction-end-before-headers'))
+        .filter(line => !line.includes('error:transaction-end-before-headers'))
         .map(line => {
           const f = line.trim().split(/\s+/)
-          return `${f[5]} ${f[6]} ${f[3]}`
-        })
-    },
+          return `${f[5]} ${f[6]} ${f[3]?.split('/')[1]}`
+        }),
     close: async () => {
       if (child.exitCode === null && child.pid) {
         try {
