@@ -1,6 +1,5 @@
 // GOPROXY entries: parsing the candidates, and assembling the chain that go is given.
 import { redactUrl } from './credentials.ts'
-import { escapePath } from './gosum.ts'
 
 export interface Candidate {
   /** What go is given: a URL (credentials included), `direct` or `off`. */
@@ -121,11 +120,6 @@ export function goproxyValue(chain: Candidate[]): string {
 
 export function goproxyDisplay(chain: Candidate[]): string {
   return chain.map(c => c.display).join('|')
-}
-
-/** The protocol's path of a module version's file: `<escaped module>/@v/<escaped version>.<kind>`. */
-export function downloadPath(module: string, version: string, kind: 'info' | 'mod' | 'zip'): string {
-  return `${escapePath(module)}/@v/${escapePath(version)}.${kind}`
 }
 
 /** A candidate's URL for `path` (under the candidate's own path), its credentials kept for the HTTP client to send. */

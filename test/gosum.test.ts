@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { escapePath, goModHash, parseGoSum, probeTarget, type SumLine } from '../src/gosum.ts'
+import { goModHash, parseGoSum, probeTarget, type SumLine } from '../src/module/gosum.ts'
+import { escapePath } from '../src/module/path.ts'
+import { escapeVersion } from '../src/module/version.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
 
 describe('parseGoSum', () => {
@@ -26,7 +28,7 @@ describe('parseGoSum', () => {
 describe('escapePath', () => {
   it('encodes capitals as the module proxy protocol does', () => {
     expect(escapePath('github.com/BurntSushi/toml')).toBe('github.com/!burnt!sushi/toml')
-    expect(escapePath('v1.0.0-RC1')).toBe('v1.0.0-!r!c1')
+    expect(escapeVersion('v1.0.0-RC1')).toBe('v1.0.0-!r!c1')
   })
 })
 
