@@ -4621,30 +4621,49 @@ function formatDuration(ms) {
 }
 
 // src/credentials.ts
-function userinfo(raw) {
-  try {
-    const url = new URL(raw);
-    if (!url.username && !url.password) return void 0;
-    return { username: url.username, password: url.password };
-  } catch {
-    return void 0;
-  }
+var USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
+function userinfoOf(url) {
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(url)?.[1];
+  const at = authority?.lastIndexOf("@") ?? -1;
+  if (authority === void 0 || at < 0) return void 0;
+  const written = authority.slice(0, at);
+  if (!USERINFO_CHARS.test(written)) throw new Error("its user name or password holds a character go refuses there");
+  const colon = written.indexOf(":");
+  const decode = (text) => {
+    if (/%(?![0-9A-Fa-f]{2})/.test(text)) throw new Error("its user name or password holds an invalid %-escape");
+    return decodeURIComponent(text);
+  };
+  return colon < 0 ? { username: decode(written), password: "", written } : { username: decode(written.slice(0, colon)), password: decode(written.slice(colon + 1)), written };
 }
-var USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i;
+var WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#\\]*@/i;
 function redactUrl(raw) {
-  return raw.replace(USERINFO, (_, scheme, info2) => {
-    const colon = info2.indexOf(":");
-    return colon < 0 ? `${scheme}***@` : `${scheme}${info2.slice(0, colon)}:***@`;
-  });
+  return raw.replace(WITH_USERINFO, "$1***@");
 }
 function secretsIn(raw) {
-  const info2 = userinfo(raw);
+  let info2;
+  try {
+    info2 = userinfoOf(raw);
+  } catch {
+    const written2 = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)@/i.exec(raw)?.[1];
+    info2 = written2 === void 0 ? void 0 : { username: written2, password: "", written: written2 };
+  }
   if (!info2) return [];
-  const secret = info2.password || info2.username;
-  return [.../* @__PURE__ */ new Set([secret, decodeURIComponent(secret)])];
+  const { username, password, written } = info2;
+  const colon = written.indexOf(":");
+  const forms = [written, ...colon < 0 ? [] : [written.slice(0, colon), written.slice(colon + 1)]];
+  for (const part of [username, password]) forms.push(part, encodeURIComponent(part), goEscape(part));
+  try {
+    const whatwg = new URL(raw);
+    forms.push(whatwg.username, whatwg.password);
+  } catch {
+  }
+  return [...new Set(forms)].filter((s) => s !== "");
+}
+function goEscape(text) {
+  return [...Buffer.from(text)].map((b) => b < 128 && !"@/?:% ".includes(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
 }
 function maskSecrets(text, secrets) {
-  return secrets.filter((s) => s !== "").reduce((t, s) => t.split(s).join("***"), text);
+  return [...secrets].filter((s) => s !== "").sort((a, b) => b.length - a.length).reduce((t, s) => t.split(s).join("***"), text);
 }
 
 // src/goproxy.ts
@@ -4671,11 +4690,13 @@ function parseCandidate(entry) {
   if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
     throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
   }
+  if (entry.includes("\\")) throw new Error(`"${redactUrl(entry)}" contains a backslash`);
   let url;
   try {
     url = new URL(entry);
-  } catch {
-    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"`);
+    userinfoOf(entry);
+  } catch (e) {
+    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? "" : `: ${e.message}`}`, { cause: e });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`);

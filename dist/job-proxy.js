@@ -3829,12 +3829,23 @@ import path3 from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 // src/credentials.ts
-var USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i;
+var USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
+function userinfoOf(url) {
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(url)?.[1];
+  const at = authority?.lastIndexOf("@") ?? -1;
+  if (authority === void 0 || at < 0) return void 0;
+  const written = authority.slice(0, at);
+  if (!USERINFO_CHARS.test(written)) throw new Error("its user name or password holds a character go refuses there");
+  const colon = written.indexOf(":");
+  const decode = (text2) => {
+    if (/%(?![0-9A-Fa-f]{2})/.test(text2)) throw new Error("its user name or password holds an invalid %-escape");
+    return decodeURIComponent(text2);
+  };
+  return colon < 0 ? { username: decode(written), password: "", written } : { username: decode(written.slice(0, colon)), password: decode(written.slice(colon + 1)), written };
+}
+var WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#\\]*@/i;
 function redactUrl(raw) {
-  return raw.replace(USERINFO, (_, scheme, info2) => {
-    const colon = info2.indexOf(":");
-    return colon < 0 ? `${scheme}***@` : `${scheme}${info2.slice(0, colon)}:***@`;
-  });
+  return raw.replace(WITH_USERINFO, "$1***@");
 }
 
 // src/goproxy.ts
@@ -3861,11 +3872,13 @@ function parseCandidate(entry) {
   if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
     throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
   }
+  if (entry.includes("\\")) throw new Error(`"${redactUrl(entry)}" contains a backslash`);
   let url;
   try {
     url = new URL(entry);
-  } catch {
-    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"`);
+    userinfoOf(entry);
+  } catch (e) {
+    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? "" : `: ${e.message}`}`, { cause: e });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`);

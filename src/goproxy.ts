@@ -1,5 +1,5 @@
 // GOPROXY entries: parsing the candidates, and assembling the chain that go is given.
-import { redactUrl } from './credentials.ts'
+import { redactUrl, userinfoOf } from './credentials.ts'
 
 export interface Candidate {
   /** What go is given: a URL (credentials included), `direct` or `off`. */
@@ -40,11 +40,15 @@ function parseCandidate(entry: string): Candidate {
   if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
     throw new Error(`"${redactUrl(entry)}" contains a space or a control character`)
   }
+  // A WHATWG parser reads `\\` as `/`, go does not: the two would send requests to different hosts.
+  if (entry.includes('\\')) throw new Error(`"${redactUrl(entry)}" contains a backslash`)
   let url: URL
   try {
     url = new URL(entry)
-  } catch {
-    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"`)
+    // go's reading of the credentials, which the action's requests must match: refused where go refuses them.
+    userinfoOf(entry)
+  } catch (e) {
+    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? '' : `: ${(e as Error).message}`}`, { cause: e })
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`)

@@ -80,7 +80,7 @@ describe.each(nodes)('dist/index.js under %s', node => {
 
       expect(run.exitCode, run.log).toBe(0)
       for (const module of universe.modules) expect(moduleCacheHas(modcache, module)).toBe(true)
-      const masked = privateProxy.url.replace('https://', 'https://ci:***@')
+      const masked = privateProxy.url.replace('https://', 'https://***@')
       expect(run.outputs.proxy).toBe(masked)
       expect(run.outputs.goproxy).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\*\*\*\|/)
       expect(run.outputs.goproxy?.endsWith(`|${masked}`)).toBe(true)
