@@ -4623,7 +4623,7 @@ function formatDuration(ms) {
 // src/credentials.ts
 var USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
 function userinfoOf(url) {
-  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(url)?.[1];
+  const authority = authorityOf(url);
   const at = authority?.lastIndexOf("@") ?? -1;
   if (authority === void 0 || at < 0) return void 0;
   const written = authority.slice(0, at);
@@ -4631,9 +4631,18 @@ function userinfoOf(url) {
   const colon = written.indexOf(":");
   const decode = (text) => {
     if (/%(?![0-9A-Fa-f]{2})/.test(text)) throw new Error("its user name or password holds an invalid %-escape");
-    return decodeURIComponent(text);
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      throw new Error("its user name or password is not UTF-8 text");
+    }
   };
   return colon < 0 ? { username: decode(written), password: "", written } : { username: decode(written.slice(0, colon)), password: decode(written.slice(colon + 1)), written };
+}
+var authorityOf = (url) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(url)?.[1];
+function hostOf(url) {
+  const authority = authorityOf(url);
+  return authority?.slice(authority.lastIndexOf("@") + 1);
 }
 var WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#\\]*@/i;
 function redactUrl(raw) {
@@ -4666,6 +4675,135 @@ function maskSecrets(text, secrets) {
   return [...secrets].filter((s) => s !== "").sort((a, b) => b.length - a.length).reduce((t, s) => t.split(s).join("***"), text);
 }
 
+// src/module/elements.ts
+var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
+var MODULE_CHAR = /^[A-Za-z0-9\-._~]$/;
+var FILE_CHAR = /^[A-Za-z0-9!#$%&()+,\-.=@[\]^_{}~ ]$/;
+function elementProblem(elem, kind) {
+  if (elem === "") return "empty path element";
+  if (/^\.+$/.test(elem)) return `invalid path element "${elem}"`;
+  if (kind === "module" && elem.startsWith(".")) return "leading dot in path element";
+  if (elem.endsWith(".")) return "trailing dot in path element";
+  for (const c of elem) {
+    if (!(kind === "module" ? MODULE_CHAR : FILE_CHAR).test(c)) return `invalid char ${JSON.stringify(c)}`;
+  }
+  const short = elem.split(".")[0];
+  if (WINDOWS_RESERVED.has(short.toUpperCase())) return `"${short}" disallowed as path element component on Windows`;
+  if (kind === "module" && /~\d+$/.test(short)) return "trailing tilde and digits in path element";
+  return void 0;
+}
+function escapeCase(text) {
+  return text.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+}
+function unescapeCase(escaped) {
+  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped)) return void 0;
+  return escaped.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
+}
+
+// src/module/path.ts
+function modulePathProblem(path32) {
+  if (path32 === "") return "empty string";
+  if (path32.startsWith("-")) return "leading dash";
+  if (path32.includes("//")) return "double slash";
+  if (path32.endsWith("/")) return "trailing slash";
+  for (const elem of path32.split("/")) {
+    const problem = elementProblem(elem, "module");
+    if (problem) return problem;
+  }
+  const first = path32.split("/")[0];
+  if (!first.includes(".")) return "missing dot in first path element";
+  const bad = /[^a-z0-9.-]/.exec(first);
+  if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
+  if (splitPathVersion(path32) === void 0) return "invalid version";
+  return void 0;
+}
+function splitPathVersion(path32) {
+  if (path32.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path32);
+    if (!m2) return void 0;
+    const major = m2[2];
+    if (m2[3].startsWith("0") && major !== ".v0") return void 0;
+    return { prefix: m2[1], major };
+  }
+  const m = /\/v([0-9.]+)$/.exec(path32);
+  if (!m) return { prefix: path32, major: "" };
+  const suffix = m[1];
+  if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
+  return { prefix: path32.slice(0, m.index), major: `/v${suffix}` };
+}
+function escapePath(path32) {
+  const problem = modulePathProblem(path32);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path32)}: ${problem}`);
+  return escapeCase(path32);
+}
+function unescapePath(escaped) {
+  const path32 = unescapeCase(escaped);
+  return path32 !== void 0 && modulePathProblem(path32) === void 0 ? path32 : void 0;
+}
+
+// src/module/version.ts
+function versionProblem(version) {
+  if (version.includes("!")) return "disallowed version string";
+  return elementProblem(version, "file");
+}
+function escapeVersion(version) {
+  const problem = versionProblem(version);
+  if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
+  return escapeCase(version);
+}
+function unescapeVersion(escaped) {
+  const version = unescapeCase(escaped);
+  return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
+}
+var NUMBER = "(?:0|[1-9][0-9]*)";
+var IDENTIFIER = `(?:${NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`;
+var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}(?:\\.${IDENTIFIER})*)?(?:\\+incompatible)?$`);
+function isCanonicalVersion(version) {
+  return CANONICAL.test(version);
+}
+
+// src/module/request.ts
+function downloadPath(module, version, kind) {
+  return `${escapePath(module)}/@v/${escapeVersion(version)}.${kind}`;
+}
+function listPath(module) {
+  return `${escapePath(module)}/@v/list`;
+}
+function latestPath(module) {
+  return `${escapePath(module)}/@latest`;
+}
+function wirePath(path32) {
+  return path32.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+}
+function parseRequestPath(path32) {
+  const decoded = [];
+  for (const element of path32.split("/")) {
+    let text;
+    try {
+      text = decodeURIComponent(element);
+    } catch {
+      return { problem: "malformed percent-encoding" };
+    }
+    if (text.includes("/")) return { problem: "an encoded / in the path" };
+    decoded.push(text);
+  }
+  const whole = decoded.join("/");
+  const latest = /^(.+)\/@latest$/.exec(whole);
+  const list = /^(.+)\/@v\/list$/.exec(whole);
+  const file = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
+  const escapedModule = (latest ?? list ?? file)?.[1];
+  if (escapedModule === void 0) return { problem: "not a module proxy request" };
+  const module = unescapePath(escapedModule);
+  if (module === void 0) return { problem: "not a module path go could ask for" };
+  if (latest) return { kind: "latest", module, path: latestPath(module) };
+  if (list) return { kind: "list", module, path: listPath(module) };
+  const [, , escapedVersion, kind] = file;
+  const version = unescapeVersion(escapedVersion);
+  if (version === void 0) return { problem: "not a version go could ask for" };
+  if (kind !== "info" && !isCanonicalVersion(version)) return { problem: `not a canonical version, as go asks a .${kind} for` };
+  return { kind, module, version, path: downloadPath(module, version, kind) };
+}
+
 // src/goproxy.ts
 var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
 var MAX_CANDIDATES = 16;
@@ -4691,10 +4829,15 @@ function parseCandidate(entry) {
     throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
   }
   if (entry.includes("\\")) throw new Error(`"${redactUrl(entry)}" contains a backslash`);
+  if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new Error(`"${redactUrl(entry)}" holds an invalid %-escape`);
   let url;
   try {
     url = new URL(entry);
-    userinfoOf(entry);
+    const info2 = userinfoOf(entry);
+    const whatwg = { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+    if ((info2?.username ?? "") !== whatwg.username || (info2?.password ?? "") !== whatwg.password) throw new Error("go would read its credentials otherwise");
+    const goHost = (hostOf(entry) ?? "").toLowerCase().replace(url.protocol === "https:" ? /:443$/ : /:80$/, "");
+    if (goHost !== url.host) throw new Error(`go would send its requests to "${goHost}", not "${url.host}"`);
   } catch (e) {
     throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? "" : `: ${e.message}`}`, { cause: e });
   }
@@ -4754,7 +4897,7 @@ function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
 function requestUrl(candidate, path32) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path32.replace(/^\/+/, "")}`;
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path32.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -5638,132 +5781,6 @@ var MAX_BYTES = {
    */
   sumdb: 1 * MiB
 };
-
-// src/module/elements.ts
-var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
-var MODULE_CHAR = /^[A-Za-z0-9\-._~]$/;
-var FILE_CHAR = /^[A-Za-z0-9!#$%&()+,\-.=@[\]^_{}~ ]$/;
-function elementProblem(elem, kind) {
-  if (elem === "") return "empty path element";
-  if (/^\.+$/.test(elem)) return `invalid path element "${elem}"`;
-  if (kind === "module" && elem.startsWith(".")) return "leading dot in path element";
-  if (elem.endsWith(".")) return "trailing dot in path element";
-  for (const c of elem) {
-    if (!(kind === "module" ? MODULE_CHAR : FILE_CHAR).test(c)) return `invalid char ${JSON.stringify(c)}`;
-  }
-  const short = elem.split(".")[0];
-  if (WINDOWS_RESERVED.has(short.toUpperCase())) return `"${short}" disallowed as path element component on Windows`;
-  if (kind === "module" && /~\d+$/.test(short)) return "trailing tilde and digits in path element";
-  return void 0;
-}
-function escapeCase(text) {
-  return text.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
-}
-function unescapeCase(escaped) {
-  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped)) return void 0;
-  return escaped.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
-}
-
-// src/module/path.ts
-function modulePathProblem(path32) {
-  if (path32 === "") return "empty string";
-  if (path32.startsWith("-")) return "leading dash";
-  if (path32.includes("//")) return "double slash";
-  if (path32.endsWith("/")) return "trailing slash";
-  for (const elem of path32.split("/")) {
-    const problem = elementProblem(elem, "module");
-    if (problem) return problem;
-  }
-  const first = path32.split("/")[0];
-  if (!first.includes(".")) return "missing dot in first path element";
-  const bad = /[^a-z0-9.-]/.exec(first);
-  if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path32) === void 0) return "invalid version";
-  return void 0;
-}
-function splitPathVersion(path32) {
-  if (path32.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path32);
-    if (!m2) return void 0;
-    const major = m2[2];
-    if (m2[3].startsWith("0") && major !== ".v0") return void 0;
-    return { prefix: m2[1], major };
-  }
-  const m = /\/v([0-9.]+)$/.exec(path32);
-  if (!m) return { prefix: path32, major: "" };
-  const suffix = m[1];
-  if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path32.slice(0, m.index), major: `/v${suffix}` };
-}
-function escapePath(path32) {
-  const problem = modulePathProblem(path32);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path32)}: ${problem}`);
-  return escapeCase(path32);
-}
-function unescapePath(escaped) {
-  const path32 = unescapeCase(escaped);
-  return path32 !== void 0 && modulePathProblem(path32) === void 0 ? path32 : void 0;
-}
-
-// src/module/version.ts
-function versionProblem(version) {
-  if (version.includes("!")) return "disallowed version string";
-  return elementProblem(version, "file");
-}
-function escapeVersion(version) {
-  const problem = versionProblem(version);
-  if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
-  return escapeCase(version);
-}
-function unescapeVersion(escaped) {
-  const version = unescapeCase(escaped);
-  return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
-}
-var NUMBER = "(?:0|[1-9][0-9]*)";
-var IDENTIFIER = `(?:${NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`;
-var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}(?:\\.${IDENTIFIER})*)?(?:\\+incompatible)?$`);
-function isCanonicalVersion(version) {
-  return CANONICAL.test(version);
-}
-
-// src/module/request.ts
-function downloadPath(module, version, kind) {
-  return `${escapePath(module)}/@v/${escapeVersion(version)}.${kind}`;
-}
-function listPath(module) {
-  return `${escapePath(module)}/@v/list`;
-}
-function latestPath(module) {
-  return `${escapePath(module)}/@latest`;
-}
-function parseRequestPath(path32) {
-  const decoded = [];
-  for (const element of path32.split("/")) {
-    let text;
-    try {
-      text = decodeURIComponent(element);
-    } catch {
-      return { problem: "malformed percent-encoding" };
-    }
-    if (text.includes("/")) return { problem: "an encoded / in the path" };
-    decoded.push(text);
-  }
-  const whole = decoded.join("/");
-  const latest = /^(.+)\/@latest$/.exec(whole);
-  const list = /^(.+)\/@v\/list$/.exec(whole);
-  const file = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
-  const escapedModule = (latest ?? list ?? file)?.[1];
-  if (escapedModule === void 0) return { problem: "not a module proxy request" };
-  const module = unescapePath(escapedModule);
-  if (module === void 0) return { problem: "not a module path go could ask for" };
-  if (latest) return { kind: "latest", module, path: latestPath(module) };
-  if (list) return { kind: "list", module, path: listPath(module) };
-  const [, , escapedVersion, kind] = file;
-  const version = unescapeVersion(escapedVersion);
-  if (version === void 0) return { problem: "not a version go could ask for" };
-  if (kind !== "info" && !isCanonicalVersion(version)) return { problem: `not a canonical version, as go asks a .${kind} for` };
-  return { kind, module, version, path: downloadPath(module, version, kind) };
-}
 
 // src/module/vouched.ts
 function knownFiles(lines, isPrivate) {

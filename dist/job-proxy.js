@@ -3270,6 +3270,9 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
+function wirePath(path8) {
+  return path8.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+}
 function parseRequestPath(path8) {
   const decoded = [];
   for (const element of path8.split("/")) {
@@ -3831,7 +3834,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 // src/credentials.ts
 var USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
 function userinfoOf(url) {
-  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(url)?.[1];
+  const authority = authorityOf(url);
   const at = authority?.lastIndexOf("@") ?? -1;
   if (authority === void 0 || at < 0) return void 0;
   const written = authority.slice(0, at);
@@ -3839,9 +3842,18 @@ function userinfoOf(url) {
   const colon = written.indexOf(":");
   const decode = (text2) => {
     if (/%(?![0-9A-Fa-f]{2})/.test(text2)) throw new Error("its user name or password holds an invalid %-escape");
-    return decodeURIComponent(text2);
+    try {
+      return decodeURIComponent(text2);
+    } catch {
+      throw new Error("its user name or password is not UTF-8 text");
+    }
   };
   return colon < 0 ? { username: decode(written), password: "", written } : { username: decode(written.slice(0, colon)), password: decode(written.slice(colon + 1)), written };
+}
+var authorityOf = (url) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(url)?.[1];
+function hostOf(url) {
+  const authority = authorityOf(url);
+  return authority?.slice(authority.lastIndexOf("@") + 1);
 }
 var WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#\\]*@/i;
 function redactUrl(raw) {
@@ -3873,10 +3885,15 @@ function parseCandidate(entry) {
     throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
   }
   if (entry.includes("\\")) throw new Error(`"${redactUrl(entry)}" contains a backslash`);
+  if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new Error(`"${redactUrl(entry)}" holds an invalid %-escape`);
   let url;
   try {
     url = new URL(entry);
-    userinfoOf(entry);
+    const info2 = userinfoOf(entry);
+    const whatwg = { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+    if ((info2?.username ?? "") !== whatwg.username || (info2?.password ?? "") !== whatwg.password) throw new Error("go would read its credentials otherwise");
+    const goHost = (hostOf(entry) ?? "").toLowerCase().replace(url.protocol === "https:" ? /:443$/ : /:80$/, "");
+    if (goHost !== url.host) throw new Error(`go would send its requests to "${goHost}", not "${url.host}"`);
   } catch (e) {
     throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? "" : `: ${e.message}`}`, { cause: e });
   }
@@ -3890,7 +3907,7 @@ function parseCandidate(entry) {
   return { spec, display: redactUrl(spec), keyword: false };
 }
 function requestUrl(candidate, path8) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path8.replace(/^\/+/, "")}`;
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path8.replace(/^\/+/, ""))}`;
 }
 
 // src/module/absent.ts

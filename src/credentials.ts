@@ -20,7 +20,7 @@ const USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/
  * such as `\`, `[` or a non-ASCII letter, which a WHATWG parser would read otherwise.
  */
 export function userinfoOf(url: string): Userinfo | undefined {
-  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(url)?.[1]
+  const authority = authorityOf(url)
   const at = authority?.lastIndexOf('@') ?? -1
   if (authority === undefined || at < 0) return undefined
   const written = authority.slice(0, at)
@@ -28,9 +28,23 @@ export function userinfoOf(url: string): Userinfo | undefined {
   const colon = written.indexOf(':')
   const decode = (text: string) => {
     if (/%(?![0-9A-Fa-f]{2})/.test(text)) throw new Error('its user name or password holds an invalid %-escape')
-    return decodeURIComponent(text)
+    try {
+      return decodeURIComponent(text)
+    } catch {
+      // go would send the bytes; Basic credentials that are not text are refused here.
+      throw new Error('its user name or password is not UTF-8 text')
+    }
   }
   return colon < 0 ? { username: decode(written), password: '', written } : { username: decode(written.slice(0, colon)), password: decode(written.slice(colon + 1)), written }
+}
+
+/** The authority of `url` as go's url.Parse delimits it: after `scheme://`, up to the first `/`, `?` or `#`. */
+const authorityOf = (url: string) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(url)?.[1]
+
+/** The host (and port) go sends `url`'s requests to: its authority after the last `@`. */
+export function hostOf(url: string): string | undefined {
+  const authority = authorityOf(url)
+  return authority?.slice(authority.lastIndexOf('@') + 1)
 }
 
 // The scheme, then everything up to the authority's last `@`: all of the userinfo, however many `@` it holds.

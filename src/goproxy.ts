@@ -1,5 +1,6 @@
 // GOPROXY entries: parsing the candidates, and assembling the chain that go is given.
-import { redactUrl, userinfoOf } from './credentials.ts'
+import { hostOf, redactUrl, userinfoOf } from './credentials.ts'
+import { wirePath } from './module/request.ts'
 
 export interface Candidate {
   /** What go is given: a URL (credentials included), `direct` or `off`. */
@@ -42,11 +43,18 @@ function parseCandidate(entry: string): Candidate {
   }
   // A WHATWG parser reads `\\` as `/`, go does not: the two would send requests to different hosts.
   if (entry.includes('\\')) throw new Error(`"${redactUrl(entry)}" contains a backslash`)
+  // go's url.Parse refuses the whole URL; a WHATWG parser keeps it as written.
+  if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new Error(`"${redactUrl(entry)}" holds an invalid %-escape`)
   let url: URL
   try {
     url = new URL(entry)
     // go's reading of the credentials, which the action's requests must match: refused where go refuses them.
-    userinfoOf(entry)
+    const info = userinfoOf(entry)
+    const whatwg = { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
+    if ((info?.username ?? '') !== whatwg.username || (info?.password ?? '') !== whatwg.password) throw new Error('go would read its credentials otherwise')
+    // A WHATWG parser rewrites some hosts (`9` is 0.0.0.9, a default port is dropped): the action's requests must go where go's go.
+    const goHost = (hostOf(entry) ?? '').toLowerCase().replace(url.protocol === 'https:' ? /:443$/ : /:80$/, '')
+    if (goHost !== url.host) throw new Error(`go would send its requests to "${goHost}", not "${url.host}"`)
   } catch (e) {
     throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? '' : `: ${(e as Error).message}`}`, { cause: e })
   }
@@ -126,7 +134,7 @@ export function goproxyDisplay(chain: Candidate[]): string {
   return chain.map(c => c.display).join('|')
 }
 
-/** A candidate's URL for `path` (under the candidate's own path), its credentials kept for the HTTP client to send. */
+/** A candidate's URL for `path` (under the candidate's own path, %-encoded as go sends it), its credentials kept for the HTTP client to send. */
 export function requestUrl(candidate: Candidate, path: string): string {
-  return `${candidate.spec.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`
+  return `${candidate.spec.replace(/\/+$/, '')}/${wirePath(path.replace(/^\/+/, ''))}`
 }

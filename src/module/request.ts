@@ -26,6 +26,18 @@ export function latestPath(module: string): string {
 }
 
 /**
+ * The path as go puts it in a request URL (net/url's PathEscape of each element): letters,
+ * digits and `-._~$&+:=@` as they are, every other byte %-encoded. A version may hold `%` or a
+ * space; sent unencoded, a candidate would read another version than the one checked.
+ */
+export function wirePath(path: string): string {
+  return path
+    .split('/')
+    .map(element => [...Buffer.from(element)].map(b => (/[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 0x80 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join(''))
+    .join('/')
+}
+
+/**
  * What a request path names, or why it names nothing go could ask: `path` is the URL's path
  * after the proxy's own prefix, still percent-encoded. Each element is decoded once (go sends
  * `!` as `%21`); one that decodes to a `/`, or does not decode, is refused, and so is any module

@@ -1,6 +1,7 @@
 // Test tools built from source with go: act (a real workflow runner), cache-server (act's
 // implementation of the Actions cache service), proxyfor (go's own proxy choice, to compare
-// the action's with) and sumdb (a checksum database: golang.org/x/mod/sumdb's server). All are pinned by test/cache-server/go.mod and kept in .tools/bin
+// the action's with), sumdb (a checksum database: golang.org/x/mod/sumdb's server) and modpath
+// (go's rules for module paths, versions and URLs, to check the action's). All are pinned by test/cache-server/go.mod and kept in .tools/bin
 // (git-ignored), rebuilt only when their sources change.
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -18,10 +19,11 @@ export const tools = {
   act: path.join(bin, 'act'),
   cacheServer: path.join(bin, 'cache-server'),
   proxyFor: path.join(bin, 'proxyfor'),
-  sumdb: path.join(bin, 'sumdb')
+  sumdb: path.join(bin, 'sumdb'),
+  modpath: path.join(bin, 'modpath')
 }
 
-const SOURCES = ['go.mod', 'go.sum', 'main.go', 'proxyfor/main.go', 'sumdb/main.go']
+const SOURCES = ['go.mod', 'go.sum', 'main.go', 'proxyfor/main.go', 'sumdb/main.go', 'modpath/main.go']
 
 function sourceStamp(): string {
   const hash = createHash('sha256')
@@ -35,7 +37,7 @@ export async function ensureTools(): Promise<void> {
   if (built) return
   mkdirSync(bin, { recursive: true })
   // `tool` is go.mod's tool meta-pattern: act, pinned beside the cache server's own dependencies.
-  await promisify(execFile)(goBinary(), ['build', '-o', bin + path.sep, '.', './proxyfor', './sumdb', 'tool'], {
+  await promisify(execFile)(goBinary(), ['build', '-o', bin + path.sep, '.', './proxyfor', './sumdb', './modpath', 'tool'], {
     cwd: source,
     env: { ...process.env, GOFLAGS: '-mod=readonly', GOTOOLCHAIN: 'local' },
     maxBuffer: 16 * 1024 * 1024
