@@ -9218,6 +9218,7 @@ var DEFAULTS = {
   "protect-later-steps": "true",
   "later-steps-idle-timeout": "2h"
 };
+var MAX_DURATION_MS = 120 * 36e5;
 var MAX_RETRIES = 20;
 var MAX_CONCURRENCY = 256;
 var InputError = class extends Error {
@@ -9268,6 +9269,7 @@ function duration(input, text) {
     throw new InputError(input, `"${text}" is not a duration; write it like 90s, 1m30s, 10m or a number of seconds`);
   }
   if (ms <= 0) throw new InputError(input, `"${text}" must be longer than zero`);
+  if (ms > MAX_DURATION_MS) throw new InputError(input, `"${text}" is longer than the ${formatDuration(MAX_DURATION_MS)} allowed (no job runs longer)`);
   return ms;
 }
 function wholeNumber(input, text, min, max) {

@@ -3,7 +3,7 @@
 // module path and version go itself could ask for, or a checksum database path go's client
 // asks. Anything else gets a 4xx before it reaches the disk or a candidate. Real HTTP against
 // the running proxies, with a candidate that would answer anything.
-import { mkdtempSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -166,18 +166,52 @@ describe('the step’s local proxy', () => {
   })
 })
 
+/** Starts the job's proxy process from source, its work directory under a RUNNER_TEMP of its own. */
+async function startJobProxy(idleMs: number) {
+  const runnerTemp = mkdtempSync(path.join(os.tmpdir(), 'runner-temp-'))
+  const saved = process.env.RUNNER_TEMP
+  process.env.RUNNER_TEMP = runnerTemp
+  const proxy = await launchJobProxy()
+    .start({ candidates: [{ spec: candidate.url, latencyMs: 5 }], sumLines: [], goauth: 'off', idleMs, stallTimeoutMs: 5000, sumdb: { name: SUMDB, routes: [candidate.url] } })
+    .finally(() => (saved === undefined ? delete process.env.RUNNER_TEMP : (process.env.RUNNER_TEMP = saved)))
+  return { ...proxy, runnerTemp, workDir: path.join(runnerTemp, readdirSync(runnerTemp)[0] as string) }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 describe('the job’s proxy for later steps', () => {
-  it('refuses every hostile request with a 4xx, writes nothing and asks no candidate; serves go’s', async () => {
-    const runnerTemp = mkdtempSync(path.join(os.tmpdir(), 'runner-temp-'))
-    const outside = mkdtempSync(path.join(os.tmpdir(), 'outside-'))
-    const saved = process.env.RUNNER_TEMP
-    process.env.RUNNER_TEMP = runnerTemp
-    const proxy = await launchJobProxy()
-      .start({ candidates: [{ spec: candidate.url, latencyMs: 5 }], sumLines: [], goauth: 'off', idleMs: 600_000, stallTimeoutMs: 5000, sumdb: { name: SUMDB, routes: [candidate.url] } })
-      .finally(() => (saved === undefined ? delete process.env.RUNNER_TEMP : (process.env.RUNNER_TEMP = saved)))
+  it('stops when idle, however many requests without the secret arrive meanwhile', async () => {
+    const proxy = await startJobProxy(2000)
+    const origin = new URL(proxy.url).origin
+    const started = Date.now()
     try {
-      const [workDir] = readdirSync(runnerTemp)
-      await expectRefused(proxy.url, path.join(runnerTemp, workDir as string, 'store'), outside, runnerTemp)
+      // Someone else on the machine keeps knocking, without the secret.
+      while (alive(proxy.pid) && Date.now() - started < 20_000) {
+        expect(await rawGet(origin, '/example.com/a/@v/list').catch(() => 403)).toBe(403)
+        await new Promise(resolve => setTimeout(resolve, 100))
+      }
+      expect(alive(proxy.pid)).toBe(false)
+      expect(Date.now() - started).toBeLessThan(10_000)
+      const stats = JSON.parse(readFileSync(path.join(proxy.workDir, 'stats.json'), 'utf8')) as { requests: number; refused: number; stopped: string }
+      expect(stats).toMatchObject({ requests: 0, stopped: expect.stringMatching(/^idle/) })
+      expect(stats.refused).toBeGreaterThan(5)
+    } finally {
+      if (alive(proxy.pid)) process.kill(proxy.pid, 'SIGTERM')
+    }
+  })
+
+  it('refuses every hostile request with a 4xx, writes nothing and asks no candidate; serves go’s', async () => {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'outside-'))
+    const proxy = await startJobProxy(600_000)
+    try {
+      await expectRefused(proxy.url, path.join(proxy.workDir, 'store'), outside, proxy.runnerTemp)
     } finally {
       process.kill(proxy.pid, 'SIGTERM')
     }
