@@ -25,6 +25,25 @@ describe('parseGoSum', () => {
   })
 })
 
+describe('parseGoSum against a hostile go.sum', () => {
+  it('keeps only lines go could have written: a module path and a canonical version by go’s rules', () => {
+    const hash = 'h1:ScX5w1eTa3QqT8oi6+ziP7dTV1S2+ALU0bI+0zXKWiQ='
+    const lines = parseGoSum(
+      [
+        `../../../home/runner/.ssh v1.0.0 ${hash}`,
+        `example.com/../../x v1.0.0 ${hash}`,
+        `example.com/a ../../../x ${hash}`,
+        `example.com/a v1.0.0/../../x/go.mod ${hash}`,
+        `example.com/a v1.0 ${hash}`,
+        `example.com/a master ${hash}`,
+        `/abs/path v1.0.0 ${hash}`,
+        `example.com/a v1.0.0-rc.1+incompatible ${hash}`
+      ].join('\n')
+    )
+    expect(lines).toEqual([{ module: 'example.com/a', version: 'v1.0.0-rc.1+incompatible', goMod: false, hash }])
+  })
+})
+
 describe('escapePath', () => {
   it('encodes capitals as the module proxy protocol does', () => {
     expect(escapePath('github.com/BurntSushi/toml')).toBe('github.com/!burnt!sushi/toml')
