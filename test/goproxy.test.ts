@@ -84,6 +84,8 @@ describe('credentials', () => {
     expect(secretsIn('https://user:pa%40ss@host.example.com')).toEqual(expect.arrayContaining(['user:pa%40ss', 'user', 'pa%40ss', 'pa@ss']))
     expect(secretsIn('https://ghp_x:x-oauth-basic@host.example.com')).toEqual(expect.arrayContaining(['ghp_x', 'x-oauth-basic']))
     expect(secretsIn('https://ci:s3cr@t@host.example.com')).toEqual(expect.arrayContaining(['ci:s3cr@t', 'ci', 's3cr@t', 's3cr%40t']))
+    // Decoded, as go prints a user name in its messages.
+    expect(secretsIn('https://us%65r:p%61ss@host.example.com')).toEqual(expect.arrayContaining(['user', 'pass']))
     expect(secretsIn('https://tok@host.example.com')).toEqual(['tok'])
     expect(secretsIn('https://host.example.com')).toEqual([])
   })

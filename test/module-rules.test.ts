@@ -27,15 +27,24 @@ const textOf = (chars: string[], pieces: string[], maxLength = 10) =>
   fc.array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...chars) }, { weight: 1, arbitrary: fc.constantFrom(...pieces) }), { maxLength }).map(p => p.join(''))
 
 const PATH_CHARS = [...'abcz09ABZ-._~/!@%+ :é\\', '\u0000']
-const PATH_PIECES = ['example.com', 'gopkg.in/', 'yaml.v2', '.v0', '.v01', '-unstable', '/v2', '/v1', '/v0', '/v1.2', '/v02', 'con', 'CON.', 'aux.x', 'com1', 'lpt9', 'x~1', 'PROGRA~1', '~a', '..', './', '//', 'github.com/']
+const PATH_PIECES = ['example.com', 'gopkg.in/', 'gopkg.in/yaml.v0', 'gopkg.in/x.v0-unstable', 'gopkg.in/x.v1-unstable', 'gopkg.in/x.v01', 'yaml.v2', '.v0', '.v01', '-unstable', '/v2', '/v1', '/v0', '/v1.2', '/v02', 'con', 'CON.', 'aux.x', 'com1', 'lpt9', 'x~1', 'x~12', 'PROGRA~10', 'a~1b', '~a', '..', './', '//', 'github.com/']
 const ESCAPED_CHARS = [...'abcz09AZ-._~/!', '!!', '!a', '!Z', '!0', '%21']
 const VERSION_CHARS = [...'abz09AZ-.+_~ !#$%&()=,@[]^{}*?<>|"\':/\\é', '\u0000']
 const VERSION_PIECES = ['v1.0.0', 'v0.0.0-2024', '-rc.1', '+incompatible', '..', '.', 'con', 'NUL.txt', '!a', '!A']
 
+/** Paths near the rules' edges: a first element, then elements that are mostly valid. */
+const nearPaths = fc
+  .tuple(
+    fc.constantFrom('example.com', 'gopkg.in', 'github.com', 'Example.com', '-x.com', 'x', 'x_y.com'),
+    fc.array(fc.oneof(fc.constantFrom(...PATH_PIECES.filter(p => !p.includes('/')), 'v2', 'v1', 'v0', 'v1.2', 'x.v2', 'yaml.v0'), textOf([...'abzAZ09-._~'], ['~1', '~12'], 6)), { maxLength: 3 })
+  )
+  .map(([first, rest]) => [first, ...rest].join('/'))
+const paths = fc.oneof(textOf(PATH_CHARS, PATH_PIECES, 12), nearPaths)
+
 describe('module paths, as golang.org/x/mod/module checks and escapes them', () => {
   it('accepts exactly the paths CheckPath accepts', async () => {
     await fc.assert(
-      fc.asyncProperty(textOf(PATH_CHARS, PATH_PIECES, 12), async p => {
+      fc.asyncProperty(paths, async p => {
         expect(modulePathProblem(p) === undefined, p).toBe((await ask('checkPath', p)).ok)
       }),
       RUNS
@@ -44,7 +53,7 @@ describe('module paths, as golang.org/x/mod/module checks and escapes them', () 
 
   it('escapes as EscapePath does, and refuses what it refuses', async () => {
     await fc.assert(
-      fc.asyncProperty(textOf(PATH_CHARS, PATH_PIECES, 12), async p => {
+      fc.asyncProperty(paths, async p => {
         const theirs = await ask('escapePath', p)
         if (theirs.ok) expect(escapePath(p)).toBe(theirs.out)
         else expect(() => escapePath(p)).toThrow()
@@ -65,7 +74,7 @@ describe('module paths, as golang.org/x/mod/module checks and escapes them', () 
 
   it('reads back every path it escapes', () => {
     fc.assert(
-      fc.property(textOf(PATH_CHARS, PATH_PIECES, 12), p => {
+      fc.property(paths, p => {
         if (modulePathProblem(p) === undefined) expect(unescapePath(escapePath(p))).toBe(p)
       }),
       RUNS

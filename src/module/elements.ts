@@ -19,7 +19,7 @@ const FILE_CHAR = /^[A-Za-z0-9!#$%&()+,\-.=@[\]^_{}~ ]$/
  */
 export function elementProblem(elem: string, kind: ElementKind): string | undefined {
   if (elem === '') return 'empty path element'
-  if (/^\.+$/.test(elem)) return `invalid path element "${elem}"`
+  // (`.` and `..` end in a dot: refused below.)
   if (kind === 'module' && elem.startsWith('.')) return 'leading dot in path element'
   if (elem.endsWith('.')) return 'trailing dot in path element'
   for (const c of elem) {
