@@ -78,9 +78,9 @@ describe('a forward proxy (squid), as HTTP_PROXY and HTTPS_PROXY', () => {
     )
     expectChosen(run, mirror)
     expect(run.summary).toContain(`through HTTP_PROXY ${squid.url}`)
-    // The probe, the prefetch and go itself all went through the proxy.
+    // The probe, the prefetch and go itself all went through the proxy (each sends `!` as `%21`, as go does).
     const log = squid.log()
-    expect(log).toContain(`GET ${mirror}/example.com/!fixture/m001/@v/v1.0.0.mod TCP_MISS/200`)
+    expect(log).toContain(`GET ${mirror}/example.com/%21fixture/m001/@v/v1.0.0.mod TCP_MISS/200`)
     expect(log.filter(l => l.startsWith(`GET ${mirror}/`) && l.includes('.zip ')).length).toBeGreaterThanOrEqual(universe.modules.length)
     expect(good.requests.length).toBeGreaterThan(0)
   })
