@@ -8,8 +8,18 @@ import { createHash as createHash2 } from "node:crypto";
 import { closeSync, lstatSync, openSync, readSync, readdirSync } from "node:fs";
 import path from "node:path";
 
-// src/gosum.ts
+// src/module/gosum.ts
 import { createHash } from "node:crypto";
+
+// src/module/elements.ts
+var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
+
+// src/module/version.ts
+var NUMBER = "(?:0|[1-9][0-9]*)";
+var IDENTIFIER = `(?:${NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`;
+var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}(?:\\.${IDENTIFIER})*)?(?:\\+incompatible)?$`);
+
+// src/module/gosum.ts
 function hash1(files) {
   const summary = createHash("sha256");
   for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {

@@ -4621,66 +4621,186 @@ function formatDuration(ms) {
 }
 
 // src/credentials.ts
-function userinfo(raw) {
-  try {
-    const url = new URL(raw);
-    if (!url.username && !url.password) return void 0;
-    return { username: url.username, password: url.password };
-  } catch {
-    return void 0;
-  }
+var USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
+function userinfoOf(url) {
+  const authority = authorityOf(url);
+  const at = authority?.lastIndexOf("@") ?? -1;
+  if (authority === void 0 || at < 0) return void 0;
+  const written = authority.slice(0, at);
+  if (!USERINFO_CHARS.test(written)) throw new Error("its user name or password holds a character go refuses there");
+  const colon = written.indexOf(":");
+  const decode = (text) => {
+    if (/%(?![0-9A-Fa-f]{2})/.test(text)) throw new Error("its user name or password holds an invalid %-escape");
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      throw new Error("its user name or password is not UTF-8 text");
+    }
+  };
+  return colon < 0 ? { username: decode(written), password: "", written } : { username: decode(written.slice(0, colon)), password: decode(written.slice(colon + 1)), written };
 }
-var USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i;
+var authorityOf = (url) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(url)?.[1];
+function hostOf(url) {
+  const authority = authorityOf(url);
+  return authority?.slice(authority.lastIndexOf("@") + 1);
+}
+var WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#\\]*@/i;
 function redactUrl(raw) {
-  return raw.replace(USERINFO, (_, scheme, info2) => {
-    const colon = info2.indexOf(":");
-    return colon < 0 ? `${scheme}***@` : `${scheme}${info2.slice(0, colon)}:***@`;
-  });
+  return raw.replace(WITH_USERINFO, "$1***@");
 }
 function secretsIn(raw) {
-  const info2 = userinfo(raw);
+  let info2;
+  try {
+    info2 = userinfoOf(raw);
+  } catch {
+    const written2 = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)@/i.exec(raw)?.[1];
+    info2 = written2 === void 0 ? void 0 : { username: written2, password: "", written: written2 };
+  }
   if (!info2) return [];
-  const secret = info2.password || info2.username;
-  return [.../* @__PURE__ */ new Set([secret, decodeURIComponent(secret)])];
+  const { username, password, written } = info2;
+  const colon = written.indexOf(":");
+  const forms = [written, ...colon < 0 ? [] : [written.slice(0, colon), written.slice(colon + 1)]];
+  for (const part of [username, password]) forms.push(part, encodeURIComponent(part), goEscape(part));
+  try {
+    const whatwg = new URL(raw);
+    forms.push(whatwg.username, whatwg.password);
+  } catch {
+  }
+  return [...new Set(forms)].filter((s) => s !== "");
+}
+function goEscape(text) {
+  return [...Buffer.from(text)].map((b) => b < 128 && !"@/?:% ".includes(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
 }
 function maskSecrets(text, secrets) {
-  return secrets.filter((s) => s !== "").reduce((t, s) => t.split(s).join("***"), text);
+  return [...secrets].filter((s) => s !== "").sort((a, b) => b.length - a.length).reduce((t, s) => t.split(s).join("***"), text);
 }
 
-// src/gosum.ts
-import { createHash as createHash2 } from "node:crypto";
-function parseGoSum(text) {
-  const lines = [];
-  for (const raw of text.split("\n")) {
-    const fields = raw.trim().split(/\s+/);
-    if (fields.length !== 3) continue;
-    const [module, versionField, hash] = fields;
-    if (!hash.startsWith("h1:")) continue;
-    const goMod = versionField.endsWith("/go.mod");
-    const version = goMod ? versionField.slice(0, -"/go.mod".length) : versionField;
-    lines.push({ module, version, goMod, hash });
+// src/module/elements.ts
+var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
+var MODULE_CHAR = /^[A-Za-z0-9\-._~]$/;
+var FILE_CHAR = /^[A-Za-z0-9!#$%&()+,\-.=@[\]^_{}~ ]$/;
+function elementProblem(elem, kind) {
+  if (elem === "") return "empty path element";
+  if (kind === "module" && elem.startsWith(".")) return "leading dot in path element";
+  if (elem.endsWith(".")) return "trailing dot in path element";
+  for (const c of elem) {
+    if (!(kind === "module" ? MODULE_CHAR : FILE_CHAR).test(c)) return `invalid char ${JSON.stringify(c)}`;
   }
-  return lines;
+  const short = elem.split(".")[0];
+  if (WINDOWS_RESERVED.has(short.toUpperCase())) return `"${short}" disallowed as path element component on Windows`;
+  if (kind === "module" && /~\d+$/.test(short)) return "trailing tilde and digits in path element";
+  return void 0;
 }
-function hash1(files) {
-  const summary2 = createHash2("sha256");
-  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
-    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
-    summary2.update(`${sha256Hex}  `).update(name).update("\n");
+function escapeCase(text) {
+  return text.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+}
+function unescapeCase(escaped) {
+  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped)) return void 0;
+  return escaped.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
+}
+
+// src/module/path.ts
+function modulePathProblem(path32) {
+  if (path32 === "") return "empty string";
+  if (path32.startsWith("-")) return "leading dash";
+  if (path32.includes("//")) return "double slash";
+  if (path32.endsWith("/")) return "trailing slash";
+  for (const elem of path32.split("/")) {
+    const problem = elementProblem(elem, "module");
+    if (problem) return problem;
   }
-  return `h1:${summary2.digest("base64")}`;
+  const first = path32.split("/")[0];
+  if (!first.includes(".")) return "missing dot in first path element";
+  const bad = /[^a-z0-9.-]/.exec(first);
+  if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
+  if (splitPathVersion(path32) === void 0) return "invalid version";
+  return void 0;
 }
-function goModHashOfSha256(sha256Hex) {
-  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
-}
-function goModHash(content) {
-  return goModHashOfSha256(createHash2("sha256").update(content).digest("hex"));
+function splitPathVersion(path32) {
+  if (path32.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path32);
+    if (!m2) return void 0;
+    const major = m2[2];
+    if (m2[3].startsWith("0") && major !== ".v0") return void 0;
+    return { prefix: m2[1], major };
+  }
+  const m = /\/v([0-9.]+)$/.exec(path32);
+  if (!m) return { prefix: path32, major: "" };
+  const suffix = m[1];
+  if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
+  return { prefix: path32.slice(0, m.index), major: `/v${suffix}` };
 }
 function escapePath(path32) {
-  return path32.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+  const problem = modulePathProblem(path32);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path32)}: ${problem}`);
+  return escapeCase(path32);
 }
-function probeTarget(lines, isPrivate) {
-  return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
+function unescapePath(escaped) {
+  const path32 = unescapeCase(escaped);
+  return path32 !== void 0 && modulePathProblem(path32) === void 0 ? path32 : void 0;
+}
+
+// src/module/version.ts
+function versionProblem(version) {
+  if (version.includes("!")) return "disallowed version string";
+  return elementProblem(version, "file");
+}
+function escapeVersion(version) {
+  const problem = versionProblem(version);
+  if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
+  return escapeCase(version);
+}
+function unescapeVersion(escaped) {
+  const version = unescapeCase(escaped);
+  return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
+}
+var NUMBER = "(?:0|[1-9][0-9]*)";
+var IDENTIFIER = `(?:${NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`;
+var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}(?:\\.${IDENTIFIER})*)?(?:\\+incompatible)?$`);
+function isCanonicalVersion(version) {
+  return CANONICAL.test(version);
+}
+
+// src/module/request.ts
+function downloadPath(module, version, kind) {
+  return `${escapePath(module)}/@v/${escapeVersion(version)}.${kind}`;
+}
+function listPath(module) {
+  return `${escapePath(module)}/@v/list`;
+}
+function latestPath(module) {
+  return `${escapePath(module)}/@latest`;
+}
+function wirePath(path32) {
+  return path32.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+}
+function parseRequestPath(path32) {
+  const decoded = [];
+  for (const element of path32.split("/")) {
+    let text;
+    try {
+      text = decodeURIComponent(element);
+    } catch {
+      return { problem: "malformed percent-encoding" };
+    }
+    if (text.includes("/")) return { problem: "an encoded / in the path" };
+    decoded.push(text);
+  }
+  const whole = decoded.join("/");
+  const latest = /^(.+)\/@latest$/.exec(whole);
+  const list = /^(.+)\/@v\/list$/.exec(whole);
+  const file = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
+  const escapedModule = (latest ?? list ?? file)?.[1];
+  if (escapedModule === void 0) return { problem: "not a module proxy request" };
+  const module = unescapePath(escapedModule);
+  if (module === void 0) return { problem: "not a module path go could ask for" };
+  if (latest) return { kind: "latest", module, path: latestPath(module) };
+  if (list) return { kind: "list", module, path: listPath(module) };
+  const [, , escapedVersion, kind] = file;
+  const version = unescapeVersion(escapedVersion);
+  if (version === void 0) return { problem: "not a version go could ask for" };
+  if (kind !== "info" && !isCanonicalVersion(version)) return { problem: `not a canonical version, as go asks a .${kind} for` };
+  return { kind, module, version, path: downloadPath(module, version, kind) };
 }
 
 // src/goproxy.ts
@@ -4707,11 +4827,16 @@ function parseCandidate(entry) {
   if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
     throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
   }
+  if (entry.includes("\\")) throw new Error(`"${redactUrl(entry)}" contains a backslash`);
+  if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new Error(`"${redactUrl(entry)}" holds an invalid %-escape`);
   let url;
   try {
     url = new URL(entry);
-  } catch {
-    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"`);
+    userinfoOf(entry);
+    const goHost = (hostOf(entry) ?? "").toLowerCase().replace(url.protocol === "https:" ? /:443$/ : /:80$/, "");
+    if (goHost !== url.host) throw new Error(`go would send its requests to "${goHost}", not "${url.host}"`);
+  } catch (e) {
+    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? "" : `: ${e.message}`}`, { cause: e });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`);
@@ -4768,11 +4893,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function downloadPath(module, version, kind) {
-  return `${escapePath(module)}/@v/${escapePath(version)}.${kind}`;
-}
 function requestUrl(candidate, path32) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path32.replace(/^\/+/, "")}`;
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path32.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -5632,11 +5754,57 @@ async function setMtimes(dir, when) {
   }
 }
 
-// src/cache/layout.ts
-import path11 from "node:path";
-var moduleStash = (modcache) => ({ root: modcache, staging: path11.join(modcache, "cache", "go-mod-download-staging") });
-var downloadBase = (module, version) => `cache/download/${escapePath(module)}/@v/${escapePath(version)}`;
-var treePath = (module, version) => `${escapePath(module)}@${escapePath(version)}`;
+// src/module/limits.ts
+var MiB = 1 << 20;
+var MAX_BYTES = {
+  /** codehost.MaxZipFile: go refuses a larger module zip. */
+  zip: 500 * MiB,
+  /** codehost.MaxGoMod: go refuses a larger go.mod. */
+  mod: 16 * MiB,
+  /**
+   * An .info or @latest is a version, a time and an origin of a few short fields, under a KiB
+   * in practice: 1 MiB is a thousand times that, and a candidate cannot make it cost more.
+   */
+  info: 1 * MiB,
+  latest: 1 * MiB,
+  /**
+   * One version a line, about 40 bytes: 4 MiB holds 100,000 versions, several times the longest
+   * list known (golang.org/toolchain's, every Go release for every platform).
+   */
+  list: 4 * MiB,
+  /**
+   * A lookup or a signed tree head is under a KiB; go's client asks tiles of height 8, 8 KiB of
+   * hashes or 256 records: 1 MiB is far above both.
+   */
+  sumdb: 1 * MiB
+};
+
+// src/module/vouched.ts
+function knownFiles(lines, isPrivate) {
+  const known = /* @__PURE__ */ new Map();
+  for (const line of lines) {
+    if (isPrivate(line.module)) continue;
+    const add = (kind, hash) => {
+      const path32 = downloadPath(line.module, line.version, kind);
+      known.set(path32, { module: line.module, version: line.version, kind, path: path32, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+    };
+    if (line.goMod) add("mod", line.hash);
+    else {
+      add("zip", line.hash);
+      add("info");
+    }
+  }
+  return known;
+}
+function jobFor(known, request) {
+  const found = known.get(request.path);
+  if (found) return found;
+  const version = "version" in request ? request.version : "";
+  if (request.kind === "info") return { module: request.module, version, kind: "info", path: request.path, maxBytes: MAX_BYTES.info };
+  return { module: request.module, version, kind: "other", path: request.path, maxBytes: MAX_BYTES[request.kind], transient: true };
+}
+var downloadBase = (module, version) => `cache/download/${escapePath(module)}/@v/${escapeVersion(version)}`;
+var treePath = (module, version) => `${escapePath(module)}@${escapeVersion(version)}`;
 function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
@@ -5662,6 +5830,10 @@ function savedPaths(lines, contents) {
   return [...paths].sort();
 }
 
+// src/cache/layout.ts
+import path11 from "node:path";
+var moduleStash = (modcache) => ({ root: modcache, staging: path11.join(modcache, "cache", "go-mod-download-staging") });
+
 // src/cache/verify.ts
 import { promises as fs7 } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -5677,6 +5849,42 @@ import { parentPort } from "node:worker_threads";
 import { createHash as createHash3 } from "node:crypto";
 import { closeSync, lstatSync, openSync, readSync, readdirSync as readdirSync2 } from "node:fs";
 import path12 from "node:path";
+
+// src/module/gosum.ts
+import { createHash as createHash2 } from "node:crypto";
+function parseGoSum(text) {
+  const lines = [];
+  for (const raw of text.split("\n")) {
+    const fields = raw.trim().split(/\s+/);
+    if (fields.length !== 3) continue;
+    const [module, versionField, hash] = fields;
+    if (!hash.startsWith("h1:")) continue;
+    const goMod = versionField.endsWith("/go.mod");
+    const version = goMod ? versionField.slice(0, -"/go.mod".length) : versionField;
+    if (modulePathProblem(module) !== void 0 || !isCanonicalVersion(version)) continue;
+    lines.push({ module, version, goMod, hash });
+  }
+  return lines;
+}
+function hash1(files) {
+  const summary2 = createHash2("sha256");
+  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
+    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
+    summary2.update(`${sha256Hex}  `).update(name).update("\n");
+  }
+  return `h1:${summary2.digest("base64")}`;
+}
+function goModHashOfSha256(sha256Hex) {
+  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
+}
+function goModHash(content) {
+  return goModHashOfSha256(createHash2("sha256").update(content).digest("hex"));
+}
+function probeTarget(lines, isPrivate) {
+  return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
+}
+
+// src/fetch/tree-hash.ts
 var CHUNK = 1 << 20;
 function fileSha256(file, buffer) {
   const hash = createHash3("sha256");
@@ -9007,6 +9215,7 @@ var DEFAULTS = {
   "protect-later-steps": "true",
   "later-steps-idle-timeout": "2h"
 };
+var MAX_DURATION_MS = 120 * 36e5;
 var MAX_RETRIES = 20;
 var MAX_CONCURRENCY = 256;
 var InputError = class extends Error {
@@ -9057,6 +9266,7 @@ function duration(input, text) {
     throw new InputError(input, `"${text}" is not a duration; write it like 90s, 1m30s, 10m or a number of seconds`);
   }
   if (ms <= 0) throw new InputError(input, `"${text}" must be longer than zero`);
+  if (ms > MAX_DURATION_MS) throw new InputError(input, `"${text}" is longer than the ${formatDuration(MAX_DURATION_MS)} allowed (no job runs longer)`);
   return ms;
 }
 function wholeNumber(input, text, min, max) {
@@ -9088,10 +9298,22 @@ import os9 from "node:os";
 
 // src/attempt.ts
 import path23 from "node:path";
+
+// src/module/absent.ts
+function isAbsent(status) {
+  return status === 404 || status === 410;
+}
+var ABSENT_IN_GO_OUTPUT = /\b(404 Not Found|410 Gone)\b/;
+
+// src/attempt.ts
 var TAIL_LINES = 60;
 var REQUEST = /^# get (\S+?)(:\s.*)?$/;
 var ZIP_FETCHED = /^# get \S+\.zip: 200 /;
-var ANSWERED = /^: (2\d\d|404|410) /;
+var STATUS = /^: (\d{3}) /;
+var answered2 = (rest) => {
+  const status = Number(STATUS.exec(rest)?.[1]);
+  return status >= 200 && status < 300 || isAbsent(status);
+};
 async function runAttempt(options) {
   const started = performance.now();
   const cacheDir2 = path23.join(options.modcache, "cache");
@@ -9115,7 +9337,7 @@ async function runAttempt(options) {
       lastProgress = performance.now();
       if (request) {
         open2.delete(request[1]);
-        if (!ANSWERED.test(request[2])) failedRequests.push(request[1]);
+        if (!answered2(request[2])) failedRequests.push(request[1]);
       } else {
         errors.push(line);
         if (errors.length > TAIL_LINES) errors.shift();
@@ -9188,7 +9410,7 @@ var RULES = [
   { reason: "go too old", next: "stop", pattern: /requires go >= / },
   { reason: "unknown revision", next: "stop", pattern: /unknown revision|invalid version: /i },
   // With `|`, go reports "not found" only when no candidate had the module.
-  { reason: "not found", next: "stop", pattern: /: (404 Not Found|410 Gone)\b|server response: not found/ },
+  { reason: "not found", next: "stop", pattern: new RegExp(`: ${ABSENT_IN_GO_OUTPUT.source}|server response: not found`) },
   // golang/go#51323: proxies that reset HTTP/2 streams; the next attempt speaks HTTP/1.1.
   { reason: "http2 stream error", next: "rotate", pattern: /stream error|INTERNAL_ERROR|http2: / },
   {
@@ -9246,6 +9468,7 @@ function goRuns(o) {
 }
 
 // src/fetch/stage.ts
+import { randomBytes as randomBytes3 } from "node:crypto";
 import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync2 } from "node:fs";
 import { access as access2, constants as constants4, mkdir as mkdir2, rm as rm4 } from "node:fs/promises";
 import os10 from "node:os";
@@ -9307,10 +9530,24 @@ var Limiter = class {
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { chmodSync, existsSync as existsSync6, mkdirSync as mkdirSync2, readFileSync, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { chmodSync, existsSync as existsSync6, mkdirSync as mkdirSync2, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { rm as rm2, stat as stat2 } from "node:fs/promises";
 import path24 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
+
+// src/module/matches.ts
+import { readFileSync } from "node:fs";
+async function verify(job, file, hashZip2 = zipFileHash) {
+  try {
+    if (job.kind === "other") return void 0;
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
+    const info2 = JSON.parse(readFileSync(file, "utf8"));
+    return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
+  } catch (e) {
+    return `${job.kind} unreadable: ${e.message}`;
+  }
+}
 
 // src/fetch/stats.ts
 var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
@@ -9326,7 +9563,6 @@ function movedBecause(s) {
 }
 
 // src/fetch/fetcher.ts
-var MAX_FILE_BYTES = 512 << 20;
 var SAMPLE_WINDOW = 32;
 var Fetcher = class {
   stats;
@@ -9510,7 +9746,7 @@ var Fetcher = class {
     const stats = this.stats.get(candidate);
     const temp = partial(file);
     const tree = job.kind === "zip" && job.hash && this.options.extractTo ? treeFor(this.options.extractTo.modcache, job) : void 0;
-    let answered2 = false;
+    let answered3 = false;
     let kept = false;
     let placed = false;
     stats.requests++;
@@ -9522,10 +9758,10 @@ var Fetcher = class {
       }
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
-        maxBytes: MAX_FILE_BYTES,
+        maxBytes: job.maxBytes,
         idleMs: silenceMs,
         onHeaders: () => {
-          answered2 = true;
+          answered3 = true;
           onHeaders();
         },
         onData: (bytes) => {
@@ -9533,7 +9769,7 @@ var Fetcher = class {
           stats.bytes += bytes;
         }
       });
-      if (answer2.status === 404 || answer2.status === 410) {
+      if (isAbsent(answer2.status)) {
         stats.notFound++;
         return { kind: "absent", status: answer2.status };
       }
@@ -9571,7 +9807,7 @@ var Fetcher = class {
       return { kind: "file", file, size: answer2.size };
     } catch (e) {
       const overtaken = signal.aborted;
-      if (overtaken ? !answered2 : !this.stop.signal.aborted) {
+      if (overtaken ? !answered3 : !this.stop.signal.aborted) {
         if (e.kind === "silent") stats.stalls++;
         else stats.failures++;
       }
@@ -9613,54 +9849,87 @@ function writeAtomically(file, text) {
   writeFileSync2(temp, text);
   renameSync(temp, file);
 }
-async function verify(job, file, hashZip2 = zipFileHash) {
-  try {
-    if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
-    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
-    const info2 = JSON.parse(readFileSync(file, "utf8"));
-    return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
-  } catch (e) {
-    return `${job.kind} unreadable: ${e.message}`;
-  }
-}
 
 // src/fetch/local-proxy.ts
+import { timingSafeEqual } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
 import http from "node:http";
+
+// src/module/sumdb-request.ts
+var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
+var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
+function parseSumdbPath(path32) {
+  let decoded;
+  try {
+    const elements = path32.split("/").map((e) => decodeURIComponent(e));
+    if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
+    decoded = elements.join("/");
+  } catch {
+    return { problem: "malformed percent-encoding" };
+  }
+  if (decoded === "supported" || decoded === "latest") return { kind: decoded, path: decoded };
+  const lookup = LOOKUP.exec(decoded);
+  if (lookup) {
+    const module = unescapePath(lookup[1]);
+    const version = unescapeVersion(lookup[2]);
+    if (module === void 0 || version === void 0) return { problem: "not a module version go could look up" };
+    return { kind: "lookup", path: decoded };
+  }
+  const tile = TILE.exec(decoded);
+  if (tile) {
+    const height = Number(tile[1]);
+    const groups = tile[3].split("/");
+    const leadingZeros = groups.length > 1 && groups[0] === "x000";
+    const width = tile[4] === void 0 ? void 0 : Number(tile[4]);
+    if (height <= 30 && !leadingZeros && (width === void 0 || width < 2 ** height)) return { kind: "tile", path: decoded };
+  }
+  return { problem: "not a checksum database request" };
+}
+
+// src/fetch/local-proxy.ts
 var CONTENT_TYPE = {
   info: "application/json",
   mod: "text/plain; charset=utf-8",
   zip: "application/zip"
 };
-async function startLocalProxy(fetcher, jobFor2, options = {}) {
-  const { secret } = options;
+async function startLocalProxy(fetcher, known, options) {
+  const prefix = Buffer.from(`/${options.secret}/`);
   const sockets = /* @__PURE__ */ new Set();
-  const proxy = { url: "", requests: 0, served: 0, refused: 0, close: async () => void 0 };
+  const proxy = { url: "", requests: 0, served: 0, refused: 0, malformed: 0, close: async () => void 0 };
   const server = http.createServer((request, response) => {
+    const raw = Buffer.from(request.url ?? "", "latin1");
+    if (raw.length < prefix.length || !timingSafeEqual(raw.subarray(0, prefix.length), prefix)) {
+      proxy.refused++;
+      return fail(response, 403, "forbidden");
+    }
     proxy.requests++;
-    let urlPath;
-    try {
-      urlPath = decodeURIComponent(new URL(request.url ?? "/", "http://local").pathname.replace(/^\/+/, ""));
-    } catch {
-      return fail(response, 400, "malformed path");
-    }
-    if (secret !== void 0) {
-      if (!urlPath.startsWith(`${secret}/`)) {
-        proxy.refused++;
-        return fail(response, 403, "forbidden");
+    const refuse = (status, why) => {
+      proxy.malformed++;
+      fail(response, status, why);
+    };
+    if (request.method !== "GET") return refuse(405, "only GET is served");
+    const rest = raw.subarray(prefix.length).toString("latin1");
+    let job;
+    let from = fetcher;
+    if (rest.startsWith("sumdb/")) {
+      const sumdb = options.sumdb?.();
+      const [, name, ...relayed] = rest.split("/");
+      if (!sumdb || name !== sumdb.name) return refuse(404, "no such checksum database here");
+      const asked = parseSumdbPath(relayed.join("/"));
+      if ("problem" in asked) return refuse(400, asked.problem);
+      if (asked.kind === "supported") {
+        response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+        return response.end();
       }
-      urlPath = urlPath.slice(secret.length + 1);
+      job = { module: `checksum database ${sumdb.name}`, version: "", kind: "other", path: asked.path, maxBytes: MAX_BYTES.sumdb, transient: true };
+      from = sumdb.fetcher;
+    } else {
+      const asked = parseRequestPath(rest);
+      if ("problem" in asked) return refuse(400, asked.problem);
+      job = jobFor(known, asked);
     }
-    const sumdb = options.sumdb?.();
-    const sumdbPath = sumdb && urlPath.startsWith(`sumdb/${sumdb.name}/`) ? urlPath.slice(`sumdb/${sumdb.name}/`.length) : void 0;
-    if (sumdbPath === "supported") {
-      response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-      return response.end();
-    }
-    const job = sumdbPath === void 0 ? jobFor2(urlPath) : { module: `checksum database ${sumdb?.name}`, version: "", kind: "other", path: sumdbPath, transient: true };
-    void (sumdbPath === void 0 ? fetcher : sumdb.fetcher).get(job).then(
+    void from.get(job).then(
       (outcome) => answer(outcome, job, response, () => proxy.served++),
       (e) => fail(response, 502, e.message)
     );
@@ -9671,7 +9940,7 @@ async function startLocalProxy(fetcher, jobFor2, options = {}) {
     socket.on("close", () => sockets.delete(socket));
   });
   await new Promise((resolve2) => server.listen(0, "127.0.0.1", resolve2));
-  proxy.url = `http://127.0.0.1:${server.address().port}${secret === void 0 ? "" : `/${secret}`}`;
+  proxy.url = `http://127.0.0.1:${server.address().port}/${options.secret}`;
   proxy.close = () => new Promise((resolve2) => {
     for (const socket of sockets) socket.destroy();
     server.close(() => resolve2());
@@ -9847,36 +10116,7 @@ async function resolveDownloads(input, fetchMod) {
 
 // src/fetch/stage.ts
 var GO_FINISHED = "go finished";
-var unescape2 = (text) => text.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
 var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
-function knownFiles(lines, isPrivate) {
-  const known = /* @__PURE__ */ new Map();
-  for (const line of lines) {
-    if (isPrivate(line.module)) continue;
-    const m = { path: line.module, version: line.version };
-    const add = (kind, hash) => known.set(filePath(m, kind), { module: m.path, version: m.version, kind, path: filePath(m, kind), ...hash ? { hash } : {} });
-    if (line.goMod) add("mod", line.hash);
-    else {
-      add("zip", line.hash);
-      add("info");
-    }
-  }
-  return known;
-}
-function jobFor(known, requestPath) {
-  const found = known.get(requestPath);
-  if (found) return found;
-  const m = /^(.+)\/@v\/(.+)\.(info|mod|zip)$/.exec(requestPath);
-  const kind = m ? m[3] : "other";
-  return {
-    module: m ? unescape2(m[1]) : requestPath,
-    version: m ? unescape2(m[2]) : "",
-    // An .info names its version, so it can be checked; a .mod or .zip go.sum does not name is go's to check.
-    kind: kind === "info" ? "info" : "other",
-    path: requestPath,
-    transient: kind !== "info"
-  };
-}
 async function startFetch(options) {
   const started = performance.now();
   const scratch = mkdtempSync2(path26.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
@@ -9897,7 +10137,9 @@ async function startFetch(options) {
     stallTimeoutMs: options.stallTimeoutMs
   });
   let sumdb;
-  const local = await startLocalProxy(fetcher, (p) => jobFor(known, p), { sumdb: () => sumdb });
+  const secret = randomBytes3(18).toString("base64url");
+  setSecret(secret);
+  const local = await startLocalProxy(fetcher, known, { secret, sumdb: () => sumdb });
   const report = {
     planned: 0,
     plannedZips: 0,
@@ -10078,7 +10320,7 @@ var MAX_BODY2 = 4 << 20;
 function modRequest(target) {
   const what = `${target.module}@${target.version} .mod`;
   return {
-    path: `/${escapePath(target.module)}/@v/${escapePath(target.version)}.mod`,
+    path: `/${downloadPath(target.module, target.version, "mod")}`,
     describe: what,
     judge: (status, contentType, body) => {
       if (status !== 200) return `HTTP ${status} for ${what}`;
@@ -10093,11 +10335,11 @@ function modRequest(target) {
 function protocolRequest(module = "golang.org/toolchain") {
   const what = `${module} version list`;
   return {
-    path: `/${escapePath(module)}/@v/list`,
+    path: `/${listPath(module)}`,
     describe: what,
     judge: (status, contentType, body) => {
       const html = /html/i.test(contentType);
-      if ((status === 404 || status === 410) && !html) return void 0;
+      if (isAbsent(status) && !html) return void 0;
       if (status !== 200) return `HTTP ${status} for ${what}`;
       const lines = body.toString("utf8").split("\n").filter((l) => l.trim() !== "");
       if (!html && lines.every((l) => /^v\d+\.\d+\.\d+\S*$/.test(l.trim()))) return void 0;

@@ -3143,41 +3143,264 @@ import { text } from "node:stream/consumers";
 import path7 from "node:path";
 
 // src/fetch/local-proxy.ts
+import { timingSafeEqual } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import http from "node:http";
+
+// src/module/limits.ts
+var MiB = 1 << 20;
+var MAX_BYTES = {
+  /** codehost.MaxZipFile: go refuses a larger module zip. */
+  zip: 500 * MiB,
+  /** codehost.MaxGoMod: go refuses a larger go.mod. */
+  mod: 16 * MiB,
+  /**
+   * An .info or @latest is a version, a time and an origin of a few short fields, under a KiB
+   * in practice: 1 MiB is a thousand times that, and a candidate cannot make it cost more.
+   */
+  info: 1 * MiB,
+  latest: 1 * MiB,
+  /**
+   * One version a line, about 40 bytes: 4 MiB holds 100,000 versions, several times the longest
+   * list known (golang.org/toolchain's, every Go release for every platform).
+   */
+  list: 4 * MiB,
+  /**
+   * A lookup or a signed tree head is under a KiB; go's client asks tiles of height 8, 8 KiB of
+   * hashes or 256 records: 1 MiB is far above both.
+   */
+  sumdb: 1 * MiB
+};
+
+// src/module/elements.ts
+var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
+var MODULE_CHAR = /^[A-Za-z0-9\-._~]$/;
+var FILE_CHAR = /^[A-Za-z0-9!#$%&()+,\-.=@[\]^_{}~ ]$/;
+function elementProblem(elem, kind) {
+  if (elem === "") return "empty path element";
+  if (kind === "module" && elem.startsWith(".")) return "leading dot in path element";
+  if (elem.endsWith(".")) return "trailing dot in path element";
+  for (const c of elem) {
+    if (!(kind === "module" ? MODULE_CHAR : FILE_CHAR).test(c)) return `invalid char ${JSON.stringify(c)}`;
+  }
+  const short = elem.split(".")[0];
+  if (WINDOWS_RESERVED.has(short.toUpperCase())) return `"${short}" disallowed as path element component on Windows`;
+  if (kind === "module" && /~\d+$/.test(short)) return "trailing tilde and digits in path element";
+  return void 0;
+}
+function escapeCase(text2) {
+  return text2.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+}
+function unescapeCase(escaped) {
+  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped)) return void 0;
+  return escaped.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
+}
+
+// src/module/path.ts
+function modulePathProblem(path8) {
+  if (path8 === "") return "empty string";
+  if (path8.startsWith("-")) return "leading dash";
+  if (path8.includes("//")) return "double slash";
+  if (path8.endsWith("/")) return "trailing slash";
+  for (const elem of path8.split("/")) {
+    const problem = elementProblem(elem, "module");
+    if (problem) return problem;
+  }
+  const first = path8.split("/")[0];
+  if (!first.includes(".")) return "missing dot in first path element";
+  const bad = /[^a-z0-9.-]/.exec(first);
+  if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
+  if (splitPathVersion(path8) === void 0) return "invalid version";
+  return void 0;
+}
+function splitPathVersion(path8) {
+  if (path8.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path8);
+    if (!m2) return void 0;
+    const major = m2[2];
+    if (m2[3].startsWith("0") && major !== ".v0") return void 0;
+    return { prefix: m2[1], major };
+  }
+  const m = /\/v([0-9.]+)$/.exec(path8);
+  if (!m) return { prefix: path8, major: "" };
+  const suffix = m[1];
+  if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
+  return { prefix: path8.slice(0, m.index), major: `/v${suffix}` };
+}
+function escapePath(path8) {
+  const problem = modulePathProblem(path8);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path8)}: ${problem}`);
+  return escapeCase(path8);
+}
+function unescapePath(escaped) {
+  const path8 = unescapeCase(escaped);
+  return path8 !== void 0 && modulePathProblem(path8) === void 0 ? path8 : void 0;
+}
+
+// src/module/version.ts
+function versionProblem(version) {
+  if (version.includes("!")) return "disallowed version string";
+  return elementProblem(version, "file");
+}
+function escapeVersion(version) {
+  const problem = versionProblem(version);
+  if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
+  return escapeCase(version);
+}
+function unescapeVersion(escaped) {
+  const version = unescapeCase(escaped);
+  return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
+}
+var NUMBER = "(?:0|[1-9][0-9]*)";
+var IDENTIFIER = `(?:${NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`;
+var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}(?:\\.${IDENTIFIER})*)?(?:\\+incompatible)?$`);
+function isCanonicalVersion(version) {
+  return CANONICAL.test(version);
+}
+
+// src/module/request.ts
+function downloadPath(module, version, kind) {
+  return `${escapePath(module)}/@v/${escapeVersion(version)}.${kind}`;
+}
+function listPath(module) {
+  return `${escapePath(module)}/@v/list`;
+}
+function latestPath(module) {
+  return `${escapePath(module)}/@latest`;
+}
+function wirePath(path8) {
+  return path8.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+}
+function parseRequestPath(path8) {
+  const decoded = [];
+  for (const element of path8.split("/")) {
+    let text2;
+    try {
+      text2 = decodeURIComponent(element);
+    } catch {
+      return { problem: "malformed percent-encoding" };
+    }
+    if (text2.includes("/")) return { problem: "an encoded / in the path" };
+    decoded.push(text2);
+  }
+  const whole = decoded.join("/");
+  const latest = /^(.+)\/@latest$/.exec(whole);
+  const list = /^(.+)\/@v\/list$/.exec(whole);
+  const file = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
+  const escapedModule = (latest ?? list ?? file)?.[1];
+  if (escapedModule === void 0) return { problem: "not a module proxy request" };
+  const module = unescapePath(escapedModule);
+  if (module === void 0) return { problem: "not a module path go could ask for" };
+  if (latest) return { kind: "latest", module, path: latestPath(module) };
+  if (list) return { kind: "list", module, path: listPath(module) };
+  const [, , escapedVersion, kind] = file;
+  const version = unescapeVersion(escapedVersion);
+  if (version === void 0) return { problem: "not a version go could ask for" };
+  if (kind !== "info" && !isCanonicalVersion(version)) return { problem: `not a canonical version, as go asks a .${kind} for` };
+  return { kind, module, version, path: downloadPath(module, version, kind) };
+}
+
+// src/module/sumdb-request.ts
+var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
+var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
+function parseSumdbPath(path8) {
+  let decoded;
+  try {
+    const elements = path8.split("/").map((e) => decodeURIComponent(e));
+    if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
+    decoded = elements.join("/");
+  } catch {
+    return { problem: "malformed percent-encoding" };
+  }
+  if (decoded === "supported" || decoded === "latest") return { kind: decoded, path: decoded };
+  const lookup = LOOKUP.exec(decoded);
+  if (lookup) {
+    const module = unescapePath(lookup[1]);
+    const version = unescapeVersion(lookup[2]);
+    if (module === void 0 || version === void 0) return { problem: "not a module version go could look up" };
+    return { kind: "lookup", path: decoded };
+  }
+  const tile = TILE.exec(decoded);
+  if (tile) {
+    const height = Number(tile[1]);
+    const groups = tile[3].split("/");
+    const leadingZeros = groups.length > 1 && groups[0] === "x000";
+    const width = tile[4] === void 0 ? void 0 : Number(tile[4]);
+    if (height <= 30 && !leadingZeros && (width === void 0 || width < 2 ** height)) return { kind: "tile", path: decoded };
+  }
+  return { problem: "not a checksum database request" };
+}
+
+// src/module/vouched.ts
+function knownFiles(lines, isPrivate) {
+  const known2 = /* @__PURE__ */ new Map();
+  for (const line of lines) {
+    if (isPrivate(line.module)) continue;
+    const add = (kind, hash) => {
+      const path8 = downloadPath(line.module, line.version, kind);
+      known2.set(path8, { module: line.module, version: line.version, kind, path: path8, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+    };
+    if (line.goMod) add("mod", line.hash);
+    else {
+      add("zip", line.hash);
+      add("info");
+    }
+  }
+  return known2;
+}
+function jobFor(known2, request) {
+  const found = known2.get(request.path);
+  if (found) return found;
+  const version = "version" in request ? request.version : "";
+  if (request.kind === "info") return { module: request.module, version, kind: "info", path: request.path, maxBytes: MAX_BYTES.info };
+  return { module: request.module, version, kind: "other", path: request.path, maxBytes: MAX_BYTES[request.kind], transient: true };
+}
+var treePath = (module, version) => `${escapePath(module)}@${escapeVersion(version)}`;
+
+// src/fetch/local-proxy.ts
 var CONTENT_TYPE = {
   info: "application/json",
   mod: "text/plain; charset=utf-8",
   zip: "application/zip"
 };
-async function startLocalProxy(fetcher2, jobFor2, options = {}) {
-  const { secret } = options;
+async function startLocalProxy(fetcher2, known2, options) {
+  const prefix = Buffer.from(`/${options.secret}/`);
   const sockets = /* @__PURE__ */ new Set();
-  const proxy = { url: "", requests: 0, served: 0, refused: 0, close: async () => void 0 };
+  const proxy = { url: "", requests: 0, served: 0, refused: 0, malformed: 0, close: async () => void 0 };
   const server = http.createServer((request, response) => {
+    const raw = Buffer.from(request.url ?? "", "latin1");
+    if (raw.length < prefix.length || !timingSafeEqual(raw.subarray(0, prefix.length), prefix)) {
+      proxy.refused++;
+      return fail(response, 403, "forbidden");
+    }
     proxy.requests++;
-    let urlPath;
-    try {
-      urlPath = decodeURIComponent(new URL(request.url ?? "/", "http://local").pathname.replace(/^\/+/, ""));
-    } catch {
-      return fail(response, 400, "malformed path");
-    }
-    if (secret !== void 0) {
-      if (!urlPath.startsWith(`${secret}/`)) {
-        proxy.refused++;
-        return fail(response, 403, "forbidden");
+    const refuse = (status, why) => {
+      proxy.malformed++;
+      fail(response, status, why);
+    };
+    if (request.method !== "GET") return refuse(405, "only GET is served");
+    const rest = raw.subarray(prefix.length).toString("latin1");
+    let job;
+    let from = fetcher2;
+    if (rest.startsWith("sumdb/")) {
+      const sumdb2 = options.sumdb?.();
+      const [, name, ...relayed] = rest.split("/");
+      if (!sumdb2 || name !== sumdb2.name) return refuse(404, "no such checksum database here");
+      const asked = parseSumdbPath(relayed.join("/"));
+      if ("problem" in asked) return refuse(400, asked.problem);
+      if (asked.kind === "supported") {
+        response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+        return response.end();
       }
-      urlPath = urlPath.slice(secret.length + 1);
+      job = { module: `checksum database ${sumdb2.name}`, version: "", kind: "other", path: asked.path, maxBytes: MAX_BYTES.sumdb, transient: true };
+      from = sumdb2.fetcher;
+    } else {
+      const asked = parseRequestPath(rest);
+      if ("problem" in asked) return refuse(400, asked.problem);
+      job = jobFor(known2, asked);
     }
-    const sumdb2 = options.sumdb?.();
-    const sumdbPath = sumdb2 && urlPath.startsWith(`sumdb/${sumdb2.name}/`) ? urlPath.slice(`sumdb/${sumdb2.name}/`.length) : void 0;
-    if (sumdbPath === "supported") {
-      response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-      return response.end();
-    }
-    const job = sumdbPath === void 0 ? jobFor2(urlPath) : { module: `checksum database ${sumdb2?.name}`, version: "", kind: "other", path: sumdbPath, transient: true };
-    void (sumdbPath === void 0 ? fetcher2 : sumdb2.fetcher).get(job).then(
+    void from.get(job).then(
       (outcome) => answer(outcome, job, response, () => proxy.served++),
       (e) => fail(response, 502, e.message)
     );
@@ -3188,7 +3411,7 @@ async function startLocalProxy(fetcher2, jobFor2, options = {}) {
     socket.on("close", () => sockets.delete(socket));
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  proxy.url = `http://127.0.0.1:${server.address().port}${secret === void 0 ? "" : `/${secret}`}`;
+  proxy.url = `http://127.0.0.1:${server.address().port}/${options.secret}`;
   proxy.close = () => new Promise((resolve) => {
     for (const socket of sockets) socket.destroy();
     server.close(() => resolve());
@@ -3214,36 +3437,425 @@ function fail(response, status, text2) {
 `);
 }
 
+// node_modules/@actions/http-client/lib/index.js
+var tunnel = __toESM(require_tunnel2(), 1);
+var HttpCodes;
+(function(HttpCodes2) {
+  HttpCodes2[HttpCodes2["OK"] = 200] = "OK";
+  HttpCodes2[HttpCodes2["MultipleChoices"] = 300] = "MultipleChoices";
+  HttpCodes2[HttpCodes2["MovedPermanently"] = 301] = "MovedPermanently";
+  HttpCodes2[HttpCodes2["ResourceMoved"] = 302] = "ResourceMoved";
+  HttpCodes2[HttpCodes2["SeeOther"] = 303] = "SeeOther";
+  HttpCodes2[HttpCodes2["NotModified"] = 304] = "NotModified";
+  HttpCodes2[HttpCodes2["UseProxy"] = 305] = "UseProxy";
+  HttpCodes2[HttpCodes2["SwitchProxy"] = 306] = "SwitchProxy";
+  HttpCodes2[HttpCodes2["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+  HttpCodes2[HttpCodes2["PermanentRedirect"] = 308] = "PermanentRedirect";
+  HttpCodes2[HttpCodes2["BadRequest"] = 400] = "BadRequest";
+  HttpCodes2[HttpCodes2["Unauthorized"] = 401] = "Unauthorized";
+  HttpCodes2[HttpCodes2["PaymentRequired"] = 402] = "PaymentRequired";
+  HttpCodes2[HttpCodes2["Forbidden"] = 403] = "Forbidden";
+  HttpCodes2[HttpCodes2["NotFound"] = 404] = "NotFound";
+  HttpCodes2[HttpCodes2["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+  HttpCodes2[HttpCodes2["NotAcceptable"] = 406] = "NotAcceptable";
+  HttpCodes2[HttpCodes2["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+  HttpCodes2[HttpCodes2["RequestTimeout"] = 408] = "RequestTimeout";
+  HttpCodes2[HttpCodes2["Conflict"] = 409] = "Conflict";
+  HttpCodes2[HttpCodes2["Gone"] = 410] = "Gone";
+  HttpCodes2[HttpCodes2["TooManyRequests"] = 429] = "TooManyRequests";
+  HttpCodes2[HttpCodes2["InternalServerError"] = 500] = "InternalServerError";
+  HttpCodes2[HttpCodes2["NotImplemented"] = 501] = "NotImplemented";
+  HttpCodes2[HttpCodes2["BadGateway"] = 502] = "BadGateway";
+  HttpCodes2[HttpCodes2["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+  HttpCodes2[HttpCodes2["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (HttpCodes = {}));
+var Headers;
+(function(Headers2) {
+  Headers2["Accept"] = "accept";
+  Headers2["ContentType"] = "content-type";
+})(Headers || (Headers = {}));
+var MediaTypes;
+(function(MediaTypes2) {
+  MediaTypes2["ApplicationJson"] = "application/json";
+})(MediaTypes || (MediaTypes = {}));
+var HttpRedirectCodes = [
+  HttpCodes.MovedPermanently,
+  HttpCodes.ResourceMoved,
+  HttpCodes.SeeOther,
+  HttpCodes.TemporaryRedirect,
+  HttpCodes.PermanentRedirect
+];
+var HttpResponseRetryCodes = [
+  HttpCodes.BadGateway,
+  HttpCodes.ServiceUnavailable,
+  HttpCodes.GatewayTimeout
+];
+
+// node_modules/@actions/core/lib/summary.js
+import { EOL } from "os";
+import { constants, promises } from "fs";
+var __awaiter = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve) {
+      resolve(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var { access, appendFile, writeFile } = promises;
+var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
+var Summary = class {
+  constructor() {
+    this._buffer = "";
+  }
+  /**
+   * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+   * Also checks r/w permissions.
+   *
+   * @returns step summary file path
+   */
+  filePath() {
+    return __awaiter(this, void 0, void 0, function* () {
+      if (this._filePath) {
+        return this._filePath;
+      }
+      const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+      if (!pathFromEnv) {
+        throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+      }
+      try {
+        yield access(pathFromEnv, constants.R_OK | constants.W_OK);
+      } catch (_a) {
+        throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+      }
+      this._filePath = pathFromEnv;
+      return this._filePath;
+    });
+  }
+  /**
+   * Wraps content in an HTML tag, adding any HTML attributes
+   *
+   * @param {string} tag HTML tag to wrap
+   * @param {string | null} content content within the tag
+   * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+   *
+   * @returns {string} content wrapped in HTML element
+   */
+  wrap(tag, content, attrs = {}) {
+    const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
+    if (!content) {
+      return `<${tag}${htmlAttrs}>`;
+    }
+    return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+  }
+  /**
+   * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+   *
+   * @param {SummaryWriteOptions} [options] (optional) options for write operation
+   *
+   * @returns {Promise<Summary>} summary instance
+   */
+  write(options) {
+    return __awaiter(this, void 0, void 0, function* () {
+      const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+      const filePath = yield this.filePath();
+      const writeFunc = overwrite ? writeFile : appendFile;
+      yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
+      return this.emptyBuffer();
+    });
+  }
+  /**
+   * Clears the summary buffer and wipes the summary file
+   *
+   * @returns {Summary} summary instance
+   */
+  clear() {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.emptyBuffer().write({ overwrite: true });
+    });
+  }
+  /**
+   * Returns the current summary buffer as a string
+   *
+   * @returns {string} string of summary buffer
+   */
+  stringify() {
+    return this._buffer;
+  }
+  /**
+   * If the summary buffer is empty
+   *
+   * @returns {boolen} true if the buffer is empty
+   */
+  isEmptyBuffer() {
+    return this._buffer.length === 0;
+  }
+  /**
+   * Resets the summary buffer without writing to summary file
+   *
+   * @returns {Summary} summary instance
+   */
+  emptyBuffer() {
+    this._buffer = "";
+    return this;
+  }
+  /**
+   * Adds raw text to the summary buffer
+   *
+   * @param {string} text content to add
+   * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+   *
+   * @returns {Summary} summary instance
+   */
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
+    return addEOL ? this.addEOL() : this;
+  }
+  /**
+   * Adds the operating system-specific end-of-line marker to the buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addEOL() {
+    return this.addRaw(EOL);
+  }
+  /**
+   * Adds an HTML codeblock to the summary buffer
+   *
+   * @param {string} code content to render within fenced code block
+   * @param {string} lang (optional) language to syntax highlight code
+   *
+   * @returns {Summary} summary instance
+   */
+  addCodeBlock(code, lang) {
+    const attrs = Object.assign({}, lang && { lang });
+    const element = this.wrap("pre", this.wrap("code", code), attrs);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML list to the summary buffer
+   *
+   * @param {string[]} items list of items to render
+   * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+   *
+   * @returns {Summary} summary instance
+   */
+  addList(items, ordered = false) {
+    const tag = ordered ? "ol" : "ul";
+    const listItems = items.map((item) => this.wrap("li", item)).join("");
+    const element = this.wrap(tag, listItems);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML table to the summary buffer
+   *
+   * @param {SummaryTableCell[]} rows table rows
+   *
+   * @returns {Summary} summary instance
+   */
+  addTable(rows) {
+    const tableBody = rows.map((row) => {
+      const cells = row.map((cell) => {
+        if (typeof cell === "string") {
+          return this.wrap("td", cell);
+        }
+        const { header, data, colspan, rowspan } = cell;
+        const tag = header ? "th" : "td";
+        const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
+        return this.wrap(tag, data, attrs);
+      }).join("");
+      return this.wrap("tr", cells);
+    }).join("");
+    const element = this.wrap("table", tableBody);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds a collapsable HTML details element to the summary buffer
+   *
+   * @param {string} label text for the closed state
+   * @param {string} content collapsable content
+   *
+   * @returns {Summary} summary instance
+   */
+  addDetails(label, content) {
+    const element = this.wrap("details", this.wrap("summary", label) + content);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML image tag to the summary buffer
+   *
+   * @param {string} src path to the image you to embed
+   * @param {string} alt text description of the image
+   * @param {SummaryImageOptions} options (optional) addition image attributes
+   *
+   * @returns {Summary} summary instance
+   */
+  addImage(src, alt, options) {
+    const { width, height } = options || {};
+    const attrs = Object.assign(Object.assign({}, width && { width }), height && { height });
+    const element = this.wrap("img", null, Object.assign({ src, alt }, attrs));
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML section heading element
+   *
+   * @param {string} text heading text
+   * @param {number | string} [level=1] (optional) the heading level, default: 1
+   *
+   * @returns {Summary} summary instance
+   */
+  addHeading(text2, level) {
+    const tag = `h${level}`;
+    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
+    const element = this.wrap(allowedTag, text2);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML thematic break (<hr>) to the summary buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addSeparator() {
+    const element = this.wrap("hr", null);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML line break (<br>) to the summary buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addBreak() {
+    const element = this.wrap("br", null);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML blockquote to the summary buffer
+   *
+   * @param {string} text quote text
+   * @param {string} cite (optional) citation url
+   *
+   * @returns {Summary} summary instance
+   */
+  addQuote(text2, cite) {
+    const attrs = Object.assign({}, cite && { cite });
+    const element = this.wrap("blockquote", text2, attrs);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML anchor tag to the summary buffer
+   *
+   * @param {string} text link text/content
+   * @param {string} href hyperlink
+   *
+   * @returns {Summary} summary instance
+   */
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
+    return this.addRaw(element).addEOL();
+  }
+};
+var _summary = new Summary();
+
+// node_modules/@actions/core/lib/platform.js
+import os from "os";
+
+// node_modules/@actions/io/lib/io-util.js
+import * as fs from "fs";
+var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm: rm2, rmdir, stat, symlink, unlink } = fs.promises;
+var IS_WINDOWS = process.platform === "win32";
+var READONLY = fs.constants.O_RDONLY;
+
+// node_modules/@actions/exec/lib/toolrunner.js
+var IS_WINDOWS2 = process.platform === "win32";
+
+// node_modules/@actions/core/lib/platform.js
+var platform = os.platform();
+var arch = os.arch();
+
+// node_modules/@actions/core/lib/core.js
+var ExitCode;
+(function(ExitCode2) {
+  ExitCode2[ExitCode2["Success"] = 0] = "Success";
+  ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+
 // src/fetch/stage.ts
 import path4 from "node:path";
 
-// src/credentials.ts
-var USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i;
-function redactUrl(raw) {
-  return raw.replace(USERINFO, (_, scheme, info2) => {
-    const colon = info2.indexOf(":");
-    return colon < 0 ? `${scheme}***@` : `${scheme}${info2.slice(0, colon)}:***@`;
-  });
+// src/timing.ts
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+var HEDGE_AFTER_MIN_MS = 250;
+var HEDGE_AFTER_FACTOR = 4;
+var SILENCE_MIN_MS = 3e3;
+var SILENCE_FACTOR = 20;
+function hedgeAfterMs(typicalFirstByteMs) {
+  return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
+}
+function silenceLimitMs(typicalFirstByteMs, stallTimeoutMs) {
+  return Math.min(stallTimeoutMs, Math.max(SILENCE_MIN_MS, SILENCE_FACTOR * typicalFirstByteMs));
+}
+var MAX_BACKOFF_MS = 3e4;
+function backoffDelay(timesFirstBefore, baseMs, random = Math.random) {
+  if (timesFirstBefore === 0) return 0;
+  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (timesFirstBefore - 1) * (1 + random()));
 }
 
-// src/gosum.ts
-import { createHash } from "node:crypto";
-function hash1(files) {
-  const summary2 = createHash("sha256");
-  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
-    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
-    summary2.update(`${sha256Hex}  `).update(name).update("\n");
-  }
-  return `h1:${summary2.digest("base64")}`;
+// src/fetch/fetcher.ts
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync as mkdirSync2, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { rm as rm3, stat as stat2 } from "node:fs/promises";
+import path3 from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+// src/credentials.ts
+var USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
+function userinfoOf(url) {
+  const authority = authorityOf(url);
+  const at = authority?.lastIndexOf("@") ?? -1;
+  if (authority === void 0 || at < 0) return void 0;
+  const written = authority.slice(0, at);
+  if (!USERINFO_CHARS.test(written)) throw new Error("its user name or password holds a character go refuses there");
+  const colon = written.indexOf(":");
+  const decode = (text2) => {
+    if (/%(?![0-9A-Fa-f]{2})/.test(text2)) throw new Error("its user name or password holds an invalid %-escape");
+    try {
+      return decodeURIComponent(text2);
+    } catch {
+      throw new Error("its user name or password is not UTF-8 text");
+    }
+  };
+  return colon < 0 ? { username: decode(written), password: "", written } : { username: decode(written.slice(0, colon)), password: decode(written.slice(colon + 1)), written };
 }
-function goModHashOfSha256(sha256Hex) {
-  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
+var authorityOf = (url) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(url)?.[1];
+function hostOf(url) {
+  const authority = authorityOf(url);
+  return authority?.slice(authority.lastIndexOf("@") + 1);
 }
-function goModHash(content) {
-  return goModHashOfSha256(createHash("sha256").update(content).digest("hex"));
-}
-function escapePath(path8) {
-  return path8.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+var WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#\\]*@/i;
+function redactUrl(raw) {
+  return raw.replace(WITH_USERINFO, "$1***@");
 }
 
 // src/goproxy.ts
@@ -3270,11 +3882,16 @@ function parseCandidate(entry) {
   if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
     throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
   }
+  if (entry.includes("\\")) throw new Error(`"${redactUrl(entry)}" contains a backslash`);
+  if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new Error(`"${redactUrl(entry)}" holds an invalid %-escape`);
   let url;
   try {
     url = new URL(entry);
-  } catch {
-    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"`);
+    userinfoOf(entry);
+    const goHost = (hostOf(entry) ?? "").toLowerCase().replace(url.protocol === "https:" ? /:443$/ : /:80$/, "");
+    if (goHost !== url.host) throw new Error(`go would send its requests to "${goHost}", not "${url.host}"`);
+  } catch (e) {
+    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? "" : `: ${e.message}`}`, { cause: e });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`);
@@ -3285,57 +3902,41 @@ function parseCandidate(entry) {
   const spec = entry.replace(/\/+$/, "");
   return { spec, display: redactUrl(spec), keyword: false };
 }
-function downloadPath(module, version, kind) {
-  return `${escapePath(module)}/@v/${escapePath(version)}.${kind}`;
-}
 function requestUrl(candidate, path8) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path8.replace(/^\/+/, "")}`;
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path8.replace(/^\/+/, ""))}`;
 }
 
-// src/timing.ts
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-var HEDGE_AFTER_MIN_MS = 250;
-var HEDGE_AFTER_FACTOR = 4;
-var SILENCE_MIN_MS = 3e3;
-var SILENCE_FACTOR = 20;
-function hedgeAfterMs(typicalFirstByteMs) {
-  return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
-}
-function silenceLimitMs(typicalFirstByteMs, stallTimeoutMs) {
-  return Math.min(stallTimeoutMs, Math.max(SILENCE_MIN_MS, SILENCE_FACTOR * typicalFirstByteMs));
-}
-var MAX_BACKOFF_MS = 3e4;
-function backoffDelay(timesFirstBefore, baseMs, random = Math.random) {
-  if (timesFirstBefore === 0) return 0;
-  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (timesFirstBefore - 1) * (1 + random()));
+// src/module/absent.ts
+function isAbsent(status) {
+  return status === 404 || status === 410;
 }
 
-// src/fetch/fetcher.ts
-import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync as mkdirSync2, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { rm as rm2, stat } from "node:fs/promises";
-import path3 from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-
-// src/cache/layout.ts
-var treePath = (module, version) => `${escapePath(module)}@${escapePath(version)}`;
-
-// src/fetch/stats.ts
-var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
-function isTroubled(s) {
-  const bad = s.failures + s.stalls;
-  return s.rejected > 0 || bad >= 3 && bad * 10 >= s.requests;
-}
+// src/module/matches.ts
+import { readFileSync } from "node:fs";
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash2 } from "node:crypto";
 import { closeSync as closeSync2, fstatSync, openSync as openSync2 } from "node:fs";
 
+// src/module/gosum.ts
+import { createHash } from "node:crypto";
+function hash1(files) {
+  const summary2 = createHash("sha256");
+  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
+    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
+    summary2.update(`${sha256Hex}  `).update(name).update("\n");
+  }
+  return `h1:${summary2.digest("base64")}`;
+}
+function goModHashOfSha256(sha256Hex) {
+  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
+}
+function goModHash(content) {
+  return goModHashOfSha256(createHash("sha256").update(content).digest("hex"));
+}
+
 // src/fetch/inflater.ts
-import { constants, createInflateRaw, inflateRawSync } from "node:zlib";
+import { constants as constants3, createInflateRaw, inflateRawSync } from "node:zlib";
 
 // src/fetch/read-at.ts
 import { readSync } from "node:fs";
@@ -3408,7 +4009,7 @@ var Inflater = class {
   }
   /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
   feed(engine2, input, length, last, output, take) {
-    const flush = last ? constants.Z_FINISH : constants.Z_NO_FLUSH;
+    const flush = last ? constants3.Z_FINISH : constants3.Z_NO_FLUSH;
     for (let at = 0; output.produced <= output.limit; ) {
       engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
       if (engine2.stream.destroyed) {
@@ -3636,6 +4237,26 @@ function hashZip(file, into) {
   }
 }
 
+// src/module/matches.ts
+async function verify(job, file, hashZip2 = zipFileHash) {
+  try {
+    if (job.kind === "other") return void 0;
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
+    const info2 = JSON.parse(readFileSync(file, "utf8"));
+    return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
+  } catch (e) {
+    return `${job.kind} unreadable: ${e.message}`;
+  }
+}
+
+// src/fetch/stats.ts
+var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
+function isTroubled(s) {
+  const bad = s.failures + s.stalls;
+  return s.rejected > 0 || bad >= 3 && bad * 10 >= s.requests;
+}
+
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
 
@@ -3793,7 +4414,6 @@ function nextIndex(queue) {
 }
 
 // src/fetch/fetcher.ts
-var MAX_FILE_BYTES = 512 << 20;
 var SAMPLE_WINDOW = 32;
 var Fetcher = class {
   stats;
@@ -3861,7 +4481,7 @@ var Fetcher = class {
     const file = path3.join(this.options.storeDir, job.path);
     const stored = isComplete(this.options.storeDir, job);
     if (stored) use.onFetched?.();
-    const fetching = (stored ? stat(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file, urgent, use.onFetched)).finally(
+    const fetching = (stored ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file, urgent, use.onFetched)).finally(
       () => this.inFlight.delete(job.path)
     );
     this.inFlight.set(job.path, fetching);
@@ -3989,7 +4609,7 @@ var Fetcher = class {
       }
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
-        maxBytes: MAX_FILE_BYTES,
+        maxBytes: job.maxBytes,
         idleMs: silenceMs,
         onHeaders: () => {
           answered = true;
@@ -4000,7 +4620,7 @@ var Fetcher = class {
           stats2.bytes += bytes;
         }
       });
-      if (answer2.status === 404 || answer2.status === 410) {
+      if (isAbsent(answer2.status)) {
         stats2.notFound++;
         return { kind: "absent", status: answer2.status };
       }
@@ -4045,7 +4665,7 @@ var Fetcher = class {
       return { kind: "failed", why: e.message };
     } finally {
       if (!kept) rmSync(temp, { force: true });
-      if (tree && !placed) await rm2(tree.temp, { recursive: true, force: true });
+      if (tree && !placed) await rm3(tree.temp, { recursive: true, force: true });
     }
   }
 };
@@ -4080,49 +4700,8 @@ function writeAtomically(file, text2) {
   writeFileSync(temp, text2);
   renameSync(temp, file);
 }
-async function verify(job, file, hashZip2 = zipFileHash) {
-  try {
-    if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
-    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
-    const info2 = JSON.parse(readFileSync(file, "utf8"));
-    return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
-  } catch (e) {
-    return `${job.kind} unreadable: ${e.message}`;
-  }
-}
 
 // src/fetch/stage.ts
-var unescape = (text2) => text2.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
-var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
-function knownFiles(lines, isPrivate) {
-  const known2 = /* @__PURE__ */ new Map();
-  for (const line of lines) {
-    if (isPrivate(line.module)) continue;
-    const m = { path: line.module, version: line.version };
-    const add = (kind, hash) => known2.set(filePath(m, kind), { module: m.path, version: m.version, kind, path: filePath(m, kind), ...hash ? { hash } : {} });
-    if (line.goMod) add("mod", line.hash);
-    else {
-      add("zip", line.hash);
-      add("info");
-    }
-  }
-  return known2;
-}
-function jobFor(known2, requestPath) {
-  const found = known2.get(requestPath);
-  if (found) return found;
-  const m = /^(.+)\/@v\/(.+)\.(info|mod|zip)$/.exec(requestPath);
-  const kind = m ? m[3] : "other";
-  return {
-    module: m ? unescape(m[1]) : requestPath,
-    version: m ? unescape(m[2]) : "",
-    // An .info names its version, so it can be checked; a .mod or .zip go.sum does not name is go's to check.
-    kind: kind === "info" ? "info" : "other",
-    path: requestPath,
-    transient: kind !== "info"
-  };
-}
 function fetcherIn(dir, candidates2, options) {
   return new Fetcher({
     client: options.client,
@@ -4134,365 +4713,6 @@ function fetcherIn(dir, candidates2, options) {
     stallTimeoutMs: options.stallTimeoutMs
   });
 }
-
-// node_modules/@actions/io/lib/io-util.js
-import * as fs from "fs";
-var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm: rm3, rmdir, stat: stat2, symlink, unlink } = fs.promises;
-var IS_WINDOWS = process.platform === "win32";
-var READONLY = fs.constants.O_RDONLY;
-
-// node_modules/@actions/exec/lib/toolrunner.js
-var IS_WINDOWS2 = process.platform === "win32";
-
-// node_modules/@actions/http-client/lib/index.js
-var tunnel = __toESM(require_tunnel2(), 1);
-var HttpCodes;
-(function(HttpCodes2) {
-  HttpCodes2[HttpCodes2["OK"] = 200] = "OK";
-  HttpCodes2[HttpCodes2["MultipleChoices"] = 300] = "MultipleChoices";
-  HttpCodes2[HttpCodes2["MovedPermanently"] = 301] = "MovedPermanently";
-  HttpCodes2[HttpCodes2["ResourceMoved"] = 302] = "ResourceMoved";
-  HttpCodes2[HttpCodes2["SeeOther"] = 303] = "SeeOther";
-  HttpCodes2[HttpCodes2["NotModified"] = 304] = "NotModified";
-  HttpCodes2[HttpCodes2["UseProxy"] = 305] = "UseProxy";
-  HttpCodes2[HttpCodes2["SwitchProxy"] = 306] = "SwitchProxy";
-  HttpCodes2[HttpCodes2["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-  HttpCodes2[HttpCodes2["PermanentRedirect"] = 308] = "PermanentRedirect";
-  HttpCodes2[HttpCodes2["BadRequest"] = 400] = "BadRequest";
-  HttpCodes2[HttpCodes2["Unauthorized"] = 401] = "Unauthorized";
-  HttpCodes2[HttpCodes2["PaymentRequired"] = 402] = "PaymentRequired";
-  HttpCodes2[HttpCodes2["Forbidden"] = 403] = "Forbidden";
-  HttpCodes2[HttpCodes2["NotFound"] = 404] = "NotFound";
-  HttpCodes2[HttpCodes2["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-  HttpCodes2[HttpCodes2["NotAcceptable"] = 406] = "NotAcceptable";
-  HttpCodes2[HttpCodes2["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-  HttpCodes2[HttpCodes2["RequestTimeout"] = 408] = "RequestTimeout";
-  HttpCodes2[HttpCodes2["Conflict"] = 409] = "Conflict";
-  HttpCodes2[HttpCodes2["Gone"] = 410] = "Gone";
-  HttpCodes2[HttpCodes2["TooManyRequests"] = 429] = "TooManyRequests";
-  HttpCodes2[HttpCodes2["InternalServerError"] = 500] = "InternalServerError";
-  HttpCodes2[HttpCodes2["NotImplemented"] = 501] = "NotImplemented";
-  HttpCodes2[HttpCodes2["BadGateway"] = 502] = "BadGateway";
-  HttpCodes2[HttpCodes2["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-  HttpCodes2[HttpCodes2["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function(Headers2) {
-  Headers2["Accept"] = "accept";
-  Headers2["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function(MediaTypes2) {
-  MediaTypes2["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-var HttpRedirectCodes = [
-  HttpCodes.MovedPermanently,
-  HttpCodes.ResourceMoved,
-  HttpCodes.SeeOther,
-  HttpCodes.TemporaryRedirect,
-  HttpCodes.PermanentRedirect
-];
-var HttpResponseRetryCodes = [
-  HttpCodes.BadGateway,
-  HttpCodes.ServiceUnavailable,
-  HttpCodes.GatewayTimeout
-];
-
-// node_modules/@actions/core/lib/summary.js
-import { EOL } from "os";
-import { constants as constants3, promises as promises2 } from "fs";
-var __awaiter = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve) {
-      resolve(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var { access, appendFile, writeFile } = promises2;
-var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
-var Summary = class {
-  constructor() {
-    this._buffer = "";
-  }
-  /**
-   * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-   * Also checks r/w permissions.
-   *
-   * @returns step summary file path
-   */
-  filePath() {
-    return __awaiter(this, void 0, void 0, function* () {
-      if (this._filePath) {
-        return this._filePath;
-      }
-      const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-      if (!pathFromEnv) {
-        throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-      }
-      try {
-        yield access(pathFromEnv, constants3.R_OK | constants3.W_OK);
-      } catch (_a) {
-        throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-      }
-      this._filePath = pathFromEnv;
-      return this._filePath;
-    });
-  }
-  /**
-   * Wraps content in an HTML tag, adding any HTML attributes
-   *
-   * @param {string} tag HTML tag to wrap
-   * @param {string | null} content content within the tag
-   * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-   *
-   * @returns {string} content wrapped in HTML element
-   */
-  wrap(tag, content, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
-    if (!content) {
-      return `<${tag}${htmlAttrs}>`;
-    }
-    return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-  }
-  /**
-   * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-   *
-   * @param {SummaryWriteOptions} [options] (optional) options for write operation
-   *
-   * @returns {Promise<Summary>} summary instance
-   */
-  write(options) {
-    return __awaiter(this, void 0, void 0, function* () {
-      const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-      const filePath2 = yield this.filePath();
-      const writeFunc = overwrite ? writeFile : appendFile;
-      yield writeFunc(filePath2, this._buffer, { encoding: "utf8" });
-      return this.emptyBuffer();
-    });
-  }
-  /**
-   * Clears the summary buffer and wipes the summary file
-   *
-   * @returns {Summary} summary instance
-   */
-  clear() {
-    return __awaiter(this, void 0, void 0, function* () {
-      return this.emptyBuffer().write({ overwrite: true });
-    });
-  }
-  /**
-   * Returns the current summary buffer as a string
-   *
-   * @returns {string} string of summary buffer
-   */
-  stringify() {
-    return this._buffer;
-  }
-  /**
-   * If the summary buffer is empty
-   *
-   * @returns {boolen} true if the buffer is empty
-   */
-  isEmptyBuffer() {
-    return this._buffer.length === 0;
-  }
-  /**
-   * Resets the summary buffer without writing to summary file
-   *
-   * @returns {Summary} summary instance
-   */
-  emptyBuffer() {
-    this._buffer = "";
-    return this;
-  }
-  /**
-   * Adds raw text to the summary buffer
-   *
-   * @param {string} text content to add
-   * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-   *
-   * @returns {Summary} summary instance
-   */
-  addRaw(text2, addEOL = false) {
-    this._buffer += text2;
-    return addEOL ? this.addEOL() : this;
-  }
-  /**
-   * Adds the operating system-specific end-of-line marker to the buffer
-   *
-   * @returns {Summary} summary instance
-   */
-  addEOL() {
-    return this.addRaw(EOL);
-  }
-  /**
-   * Adds an HTML codeblock to the summary buffer
-   *
-   * @param {string} code content to render within fenced code block
-   * @param {string} lang (optional) language to syntax highlight code
-   *
-   * @returns {Summary} summary instance
-   */
-  addCodeBlock(code, lang) {
-    const attrs = Object.assign({}, lang && { lang });
-    const element = this.wrap("pre", this.wrap("code", code), attrs);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML list to the summary buffer
-   *
-   * @param {string[]} items list of items to render
-   * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-   *
-   * @returns {Summary} summary instance
-   */
-  addList(items, ordered = false) {
-    const tag = ordered ? "ol" : "ul";
-    const listItems = items.map((item) => this.wrap("li", item)).join("");
-    const element = this.wrap(tag, listItems);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML table to the summary buffer
-   *
-   * @param {SummaryTableCell[]} rows table rows
-   *
-   * @returns {Summary} summary instance
-   */
-  addTable(rows) {
-    const tableBody = rows.map((row) => {
-      const cells = row.map((cell) => {
-        if (typeof cell === "string") {
-          return this.wrap("td", cell);
-        }
-        const { header, data, colspan, rowspan } = cell;
-        const tag = header ? "th" : "td";
-        const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
-        return this.wrap(tag, data, attrs);
-      }).join("");
-      return this.wrap("tr", cells);
-    }).join("");
-    const element = this.wrap("table", tableBody);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds a collapsable HTML details element to the summary buffer
-   *
-   * @param {string} label text for the closed state
-   * @param {string} content collapsable content
-   *
-   * @returns {Summary} summary instance
-   */
-  addDetails(label, content) {
-    const element = this.wrap("details", this.wrap("summary", label) + content);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML image tag to the summary buffer
-   *
-   * @param {string} src path to the image you to embed
-   * @param {string} alt text description of the image
-   * @param {SummaryImageOptions} options (optional) addition image attributes
-   *
-   * @returns {Summary} summary instance
-   */
-  addImage(src, alt, options) {
-    const { width, height } = options || {};
-    const attrs = Object.assign(Object.assign({}, width && { width }), height && { height });
-    const element = this.wrap("img", null, Object.assign({ src, alt }, attrs));
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML section heading element
-   *
-   * @param {string} text heading text
-   * @param {number | string} [level=1] (optional) the heading level, default: 1
-   *
-   * @returns {Summary} summary instance
-   */
-  addHeading(text2, level) {
-    const tag = `h${level}`;
-    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text2);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML thematic break (<hr>) to the summary buffer
-   *
-   * @returns {Summary} summary instance
-   */
-  addSeparator() {
-    const element = this.wrap("hr", null);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML line break (<br>) to the summary buffer
-   *
-   * @returns {Summary} summary instance
-   */
-  addBreak() {
-    const element = this.wrap("br", null);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML blockquote to the summary buffer
-   *
-   * @param {string} text quote text
-   * @param {string} cite (optional) citation url
-   *
-   * @returns {Summary} summary instance
-   */
-  addQuote(text2, cite) {
-    const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text2, attrs);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML anchor tag to the summary buffer
-   *
-   * @param {string} text link text/content
-   * @param {string} href hyperlink
-   *
-   * @returns {Summary} summary instance
-   */
-  addLink(text2, href) {
-    const element = this.wrap("a", text2, { href });
-    return this.addRaw(element).addEOL();
-  }
-};
-var _summary = new Summary();
-
-// node_modules/@actions/core/lib/platform.js
-import os from "os";
-var platform = os.platform();
-var arch = os.arch();
-
-// node_modules/@actions/core/lib/core.js
-var ExitCode;
-(function(ExitCode2) {
-  ExitCode2[ExitCode2["Success"] = 0] = "Success";
-  ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
 
 // node_modules/@actions/tool-cache/lib/manifest.js
 var semver = __toESM(require_semver2(), 1);
@@ -5687,7 +5907,7 @@ var sumdb = config.sumdb ? {
     limits
   )
 } : void 0;
-var local = await startLocalProxy(fetcher, (p) => jobFor(known, p), { secret: config.secret, sumdb: () => sumdb });
+var local = await startLocalProxy(fetcher, known, { secret: config.secret, sumdb: () => sumdb });
 var stats = (stopped) => ({
   requests: local.requests,
   served: local.served,

@@ -3216,6 +3216,14 @@ async function entriesUsedSince(gocache, sinceMs) {
 // src/later/config.ts
 var LATER_STEPS_STATE = "later-steps";
 
+// src/module/elements.ts
+var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
+
+// src/module/version.ts
+var NUMBER = "(?:0|[1-9][0-9]*)";
+var IDENTIFIER = `(?:${NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`;
+var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}(?:\\.${IDENTIFIER})*)?(?:\\+incompatible)?$`);
+
 // src/sumdb.ts
 var MAX_BODY = 64 << 10;
 

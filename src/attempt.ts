@@ -2,6 +2,7 @@
 // its time limit or stops making progress.
 import path from 'node:path'
 import { treeBytes } from './files.ts'
+import { isAbsent } from './module/absent.ts'
 import { type Exit, spawnGroup } from './process.ts'
 import { stallCheckEveryMs } from './timing.ts'
 
@@ -41,7 +42,12 @@ const TAIL_LINES = 60
 // `-x` prints `# get URL` when a request starts and `# get URL: 200 OK (0.1s)` when it ends.
 const REQUEST = /^# get (\S+?)(:\s.*)?$/
 const ZIP_FETCHED = /^# get \S+\.zip: 200 /
-const ANSWERED = /^: (2\d\d|404|410) /
+const STATUS = /^: (\d{3}) /
+/** A 2xx, or a proxy's word that it lacks the module: an answer, not a failure. */
+const answered = (rest: string) => {
+  const status = Number(STATUS.exec(rest)?.[1])
+  return (status >= 200 && status < 300) || isAbsent(status)
+}
 
 export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
   const started = performance.now()
@@ -70,7 +76,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
       lastProgress = performance.now()
       if (request) {
         open.delete(request[1] as string)
-        if (!ANSWERED.test(request[2] as string)) failedRequests.push(request[1] as string)
+        if (!answered(request[2] as string)) failedRequests.push(request[1] as string)
       } else {
         errors.push(line)
         if (errors.length > TAIL_LINES) errors.shift()

@@ -1,6 +1,7 @@
 // What go's failure means for the next attempt: try again, leave out the candidate that
 // served bad bytes, or stop because no retry can fix it.
 import type { AttemptOutcome } from './attempt.ts'
+import { ABSENT_IN_GO_OUTPUT } from './module/absent.ts'
 
 export type EndReason =
   | 'ok'
@@ -37,7 +38,7 @@ const RULES: { reason: EndReason; next: NextStep; pattern: RegExp }[] = [
   { reason: 'go too old', next: 'stop', pattern: /requires go >= / },
   { reason: 'unknown revision', next: 'stop', pattern: /unknown revision|invalid version: /i },
   // With `|`, go reports "not found" only when no candidate had the module.
-  { reason: 'not found', next: 'stop', pattern: /: (404 Not Found|410 Gone)\b|server response: not found/ },
+  { reason: 'not found', next: 'stop', pattern: new RegExp(`: ${ABSENT_IN_GO_OUTPUT.source}|server response: not found`) },
   // golang/go#51323: proxies that reset HTTP/2 streams; the next attempt speaks HTTP/1.1.
   { reason: 'http2 stream error', next: 'rotate', pattern: /stream error|INTERNAL_ERROR|http2: / },
   {

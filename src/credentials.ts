@@ -1,34 +1,97 @@
-// Proxy URLs may carry `user:token@`. The token must reach go, and nothing else.
+// URLs may carry credentials (`user:token@`, `token@`, `ghp_…:x-oauth-basic@`). They must reach
+// go and the action's own requests, and nothing else: every part of a URL's userinfo, the user
+// name as much as the password, is a secret, and a URL is shown as `scheme://***@host/path`.
 
-function userinfo(raw: string): { username: string; password: string } | undefined {
-  try {
-    const url = new URL(raw)
-    if (!url.username && !url.password) return undefined
-    return { username: url.username, password: url.password }
-  } catch {
-    return undefined
+/** A URL's credentials as go reads them: decoded, and as written. */
+export interface Userinfo {
+  username: string
+  password: string
+  /** The userinfo as written in the URL, before its last `@`. */
+  written: string
+}
+
+// go's net/url: userinfo may hold letters, digits, `-._:~!$&'()*+,;=%`, and `@` (golang/go#3439).
+const USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/
+
+/**
+ * The credentials of `url` as go's url.Parse reads them (the authority's userinfo is everything
+ * before its last `@`, split at the first `:`, each half percent-decoded), or undefined when it
+ * carries none. Throws, as go fails, on userinfo go refuses: an invalid escape, or a character
+ * such as `\`, `[` or a non-ASCII letter, which a WHATWG parser would read otherwise.
+ */
+export function userinfoOf(url: string): Userinfo | undefined {
+  const authority = authorityOf(url)
+  const at = authority?.lastIndexOf('@') ?? -1
+  if (authority === undefined || at < 0) return undefined
+  const written = authority.slice(0, at)
+  if (!USERINFO_CHARS.test(written)) throw new Error('its user name or password holds a character go refuses there')
+  const colon = written.indexOf(':')
+  const decode = (text: string) => {
+    if (/%(?![0-9A-Fa-f]{2})/.test(text)) throw new Error('its user name or password holds an invalid %-escape')
+    try {
+      return decodeURIComponent(text)
+    } catch {
+      // go would send the bytes; Basic credentials that are not text are refused here.
+      throw new Error('its user name or password is not UTF-8 text')
+    }
   }
+  return colon < 0 ? { username: decode(written), password: '', written } : { username: decode(written.slice(0, colon)), password: decode(written.slice(colon + 1)), written }
 }
 
-const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i
+/** The authority of `url` as go's url.Parse delimits it: after `scheme://`, up to the first `/`, `?` or `#`. */
+const authorityOf = (url: string) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(url)?.[1]
 
-/** The URL as given, its password (or a lone username, likely a token) replaced by `***`. */
+/** The host (and port) go sends `url`'s requests to: its authority after the last `@`. */
+export function hostOf(url: string): string | undefined {
+  const authority = authorityOf(url)
+  return authority?.slice(authority.lastIndexOf('@') + 1)
+}
+
+// The scheme, then everything up to the authority's last `@`: all of the userinfo, however many `@` it holds.
+const WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#\\]*@/i
+
+/** The URL as given, its whole userinfo replaced by `***`: `https://***@host/path`. */
 export function redactUrl(raw: string): string {
-  return raw.replace(USERINFO, (_, scheme: string, info: string) => {
-    const colon = info.indexOf(':')
-    return colon < 0 ? `${scheme}***@` : `${scheme}${info.slice(0, colon)}:***@`
-  })
+  return raw.replace(WITH_USERINFO, '$1***@')
 }
 
-/** Every form in which a URL's secret could be printed, for the runner's log masking. */
+/**
+ * Every form in which a URL's credentials could be printed, for the runner's log masking and
+ * the summary's: each of user name and password as written, decoded, and escaped again as a
+ * WHATWG URL and go print them, and the userinfo whole.
+ */
 export function secretsIn(raw: string): string[] {
-  const info = userinfo(raw)
+  let info: Userinfo | undefined
+  try {
+    info = userinfoOf(raw)
+  } catch {
+    // Refused URLs are reported redacted; what stands before the last `@` is still masked.
+    const written = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)@/i.exec(raw)?.[1]
+    info = written === undefined ? undefined : { username: written, password: '', written }
+  }
   if (!info) return []
-  const secret = info.password || info.username
-  return [...new Set([secret, decodeURIComponent(secret)])]
+  const { username, password, written } = info
+  const colon = written.indexOf(':')
+  const forms = [written, ...(colon < 0 ? [] : [written.slice(0, colon), written.slice(colon + 1)])]
+  for (const part of [username, password]) forms.push(part, encodeURIComponent(part), goEscape(part))
+  try {
+    const whatwg = new URL(raw)
+    forms.push(whatwg.username, whatwg.password)
+  } catch {
+    // Not a URL a WHATWG parser reads: nothing more it could print.
+  }
+  return [...new Set(forms)].filter(s => s !== '')
 }
 
-/** Replaces every secret in text by `***` (for what the runner does not mask: summary, outputs). */
+/** A user name or password as go's url.Userinfo prints it: `@`, `/`, `?`, `:` and anything beyond ASCII escaped. */
+function goEscape(text: string): string {
+  return [...Buffer.from(text)].map(b => (b < 0x80 && !'@/?:% '.includes(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('')
+}
+
+/** Replaces every secret in text by `***` (for what the runner does not mask: summary, outputs), longest first. */
 export function maskSecrets(text: string, secrets: string[]): string {
-  return secrets.filter(s => s !== '').reduce((t, s) => t.split(s).join('***'), text)
+  return [...secrets]
+    .filter(s => s !== '')
+    .sort((a, b) => b.length - a.length)
+    .reduce((t, s) => t.split(s).join('***'), text)
 }

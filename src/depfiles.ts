@@ -3,7 +3,7 @@ import * as glob from '@actions/glob'
 import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
 import { parseGoMod, parseGoWork } from './gomod.ts'
-import { parseGoSum, type SumLine } from './gosum.ts'
+import { parseGoSum, type SumLine } from './module/gosum.ts'
 
 export interface DependencyFiles {
   /** Paths relative to the workspace, for a key that does not depend on where the runner checks out. */

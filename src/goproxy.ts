@@ -1,6 +1,6 @@
 // GOPROXY entries: parsing the candidates, and assembling the chain that go is given.
-import { redactUrl } from './credentials.ts'
-import { escapePath } from './gosum.ts'
+import { hostOf, redactUrl, userinfoOf } from './credentials.ts'
+import { wirePath } from './module/request.ts'
 
 export interface Candidate {
   /** What go is given: a URL (credentials included), `direct` or `off`. */
@@ -41,11 +41,21 @@ function parseCandidate(entry: string): Candidate {
   if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
     throw new Error(`"${redactUrl(entry)}" contains a space or a control character`)
   }
+  // A WHATWG parser reads `\\` as `/`, go does not: the two would send requests to different hosts.
+  if (entry.includes('\\')) throw new Error(`"${redactUrl(entry)}" contains a backslash`)
+  // go's url.Parse refuses the whole URL; a WHATWG parser keeps it as written.
+  if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new Error(`"${redactUrl(entry)}" holds an invalid %-escape`)
   let url: URL
   try {
     url = new URL(entry)
-  } catch {
-    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"`)
+    // go's reading of the credentials, which the action's requests must match: refused where go refuses them.
+    // Once go's checks pass, the WHATWG reading the action's client sends decodes to go's (test/module-rules.test.ts).
+    userinfoOf(entry)
+    // A WHATWG parser rewrites some hosts (`9` is 0.0.0.9, a default port is dropped): the action's requests must go where go's go.
+    const goHost = (hostOf(entry) ?? '').toLowerCase().replace(url.protocol === 'https:' ? /:443$/ : /:80$/, '')
+    if (goHost !== url.host) throw new Error(`go would send its requests to "${goHost}", not "${url.host}"`)
+  } catch (e) {
+    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? '' : `: ${(e as Error).message}`}`, { cause: e })
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`)
@@ -123,12 +133,7 @@ export function goproxyDisplay(chain: Candidate[]): string {
   return chain.map(c => c.display).join('|')
 }
 
-/** The protocol's path of a module version's file: `<escaped module>/@v/<escaped version>.<kind>`. */
-export function downloadPath(module: string, version: string, kind: 'info' | 'mod' | 'zip'): string {
-  return `${escapePath(module)}/@v/${escapePath(version)}.${kind}`
-}
-
-/** A candidate's URL for `path` (under the candidate's own path), its credentials kept for the HTTP client to send. */
+/** A candidate's URL for `path` (under the candidate's own path, %-encoded as go sends it), its credentials kept for the HTTP client to send. */
 export function requestUrl(candidate: Candidate, path: string): string {
-  return `${candidate.spec.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`
+  return `${candidate.spec.replace(/\/+$/, '')}/${wirePath(path.replace(/^\/+/, ''))}`
 }

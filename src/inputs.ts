@@ -2,7 +2,7 @@
 // before any network request.
 import { existsSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { parseDuration } from './duration.ts'
+import { formatDuration, parseDuration } from './duration.ts'
 import { type Candidate, parseCandidates } from './goproxy.ts'
 
 export type Selection = 'ordered' | 'fastest'
@@ -55,6 +55,15 @@ export const DEFAULTS = {
 } as const
 
 export type InputName = keyof typeof DEFAULTS
+
+/**
+ * The longest any duration input may be: 120 hours, the longest a job runs (5 days on a
+ * self-hosted runner; 6 hours on a hosted one). Every timer the action sets is at most four
+ * times a duration input (the fetch's hedge, after 4× a first byte that stall-timeout bounds),
+ * and 4 × 120 h stays below node's largest timer, 2^31-1 ms (24.8 days), past which node fires
+ * a timer at once.
+ */
+export const MAX_DURATION_MS = 120 * 3_600_000
 
 export const MAX_RETRIES = 20
 export const MAX_CONCURRENCY = 256
@@ -117,6 +126,7 @@ function duration(input: InputName, text: string): number {
     throw new InputError(input, `"${text}" is not a duration; write it like 90s, 1m30s, 10m or a number of seconds`)
   }
   if (ms <= 0) throw new InputError(input, `"${text}" must be longer than zero`)
+  if (ms > MAX_DURATION_MS) throw new InputError(input, `"${text}" is longer than the ${formatDuration(MAX_DURATION_MS)} allowed (no job runs longer)`)
   return ms
 }
 

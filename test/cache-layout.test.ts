@@ -2,9 +2,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFile
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { checksFor, moduleStash, savedPaths } from '../src/cache/layout.ts'
+import { moduleStash } from '../src/cache/layout.ts'
+import { checksFor, savedPaths } from '../src/module/vouched.ts'
 import { claimStaging, stage, unstage } from '../src/cache/staging.ts'
-import { parseGoSum } from '../src/gosum.ts'
+import { parseGoSum } from '../src/module/gosum.ts'
 import { buildsFromVendor, type VendorFacts } from '../src/vendor.ts'
 
 const lines = parseGoSum(

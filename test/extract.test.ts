@@ -6,7 +6,7 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { escapePath } from '../src/gosum.ts'
+import { escapePath } from '../src/module/path.ts'
 import { extractsWritable } from '../src/attempt.ts'
 import { extractionPaths } from '../src/fetch/zip-extract.ts'
 import { hashZip } from '../src/fetch/zip-hash.ts'

@@ -8,12 +8,17 @@ import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type ClimbState, Limiter, nextLimit, startLimit } from '../src/fetch/concurrency.ts'
 import { readProject } from '../src/fetch/resolve.ts'
-import { type FetchOptions, jobFor, knownFiles, startFetch } from '../src/fetch/stage.ts'
-import { Fetcher, verify } from '../src/fetch/fetcher.ts'
+import { type FetchOptions, startFetch } from '../src/fetch/stage.ts'
+import { Fetcher } from '../src/fetch/fetcher.ts'
 import { Hashers } from '../src/fetch/hashers.ts'
 import { isTroubled, movedBecause, emptyStats } from '../src/fetch/stats.ts'
-import { downloadPath, parseCandidates } from '../src/goproxy.ts'
-import { escapePath, parseGoSum, type SumLine } from '../src/gosum.ts'
+import { parseCandidates } from '../src/goproxy.ts'
+import { MAX_BYTES } from '../src/module/limits.ts'
+import { verify } from '../src/module/matches.ts'
+import { downloadPath, parseRequestPath, type ProxyRequest } from '../src/module/request.ts'
+import { jobFor as jobForRequest, knownFiles } from '../src/module/vouched.ts'
+import { parseGoSum, type SumLine } from '../src/module/gosum.ts'
+import { escapePath } from '../src/module/path.ts'
 import type { HttpClient } from '../src/net/client.ts'
 import { hedgeAfterMs, median, silenceLimitMs } from '../src/timing.ts'
 import { go, goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
@@ -23,6 +28,8 @@ import { expectComplete, runScenario } from './support/scenario.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
 
 let universe: Universe
+/** The job a checked request path stands for. */
+const jobFor = (known: ReturnType<typeof knownFiles>, path: string) => jobForRequest(known, parseRequestPath(path) as ProxyRequest)
 let lines: SumLine[]
 let client: HttpClient
 const proxies = proxyPool(() => universe.proxyDir)
@@ -154,7 +161,7 @@ describe('rules', () => {
     const [module] = universe.modules
     const file = (kind: string) => path.join(universe.proxyDir, downloadPath(module!.path, 'v1.0.0', 'zip').replace(/zip$/, kind))
     const line = (goMod: boolean) => lines.find(l => l.module === module!.path && l.goMod === goMod)!
-    const job = (kind: 'zip' | 'mod' | 'info', hash?: string) => ({ module: module!.path, version: 'v1.0.0', kind, path: '', ...(hash ? { hash } : {}) })
+    const job = (kind: 'zip' | 'mod' | 'info', hash?: string) => ({ module: module!.path, version: 'v1.0.0', kind, path: '', maxBytes: MAX_BYTES[kind], ...(hash ? { hash } : {}) })
     expect(await verify(job('zip', line(false).hash), file('zip'))).toBeUndefined()
     expect(await verify(job('zip', line(false).hash), file('zip.tampered'))).toBe('zip does not match go.sum')
     expect(await verify(job('zip', line(false).hash), file('mod'))).toMatch(/^zip unreadable: not a zip/)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { maskSecrets, redactUrl, secretsIn } from '../src/credentials.ts'
+import { maskSecrets, redactUrl, secretsIn, userinfoOf } from '../src/credentials.ts'
 import { assembleChain, type Candidate, candidatesOf, demote, goproxyDisplay, goproxyValue, parseCandidates, requestUrl, rotateChain } from '../src/goproxy.ts'
 
 const specs = (chain: Candidate[]) => chain.map(c => c.spec)
@@ -13,7 +13,7 @@ describe('parseCandidates', () => {
 
   it('shows credentials masked but keeps them for go', () => {
     const [candidate] = parseCandidates('https://ci:t0ken@goproxy.example.com')
-    expect(candidate).toEqual({ spec: 'https://ci:t0ken@goproxy.example.com', display: 'https://ci:***@goproxy.example.com', keyword: false })
+    expect(candidate).toEqual({ spec: 'https://ci:t0ken@goproxy.example.com', display: 'https://***@goproxy.example.com', keyword: false })
   })
 })
 
@@ -55,24 +55,43 @@ describe('the chain', () => {
   it('joins with | so that go moves on after any error', () => {
     const chain = parseCandidates('https://u:p@a.example.com,direct')
     expect(goproxyValue(chain)).toBe('https://u:p@a.example.com|direct')
-    expect(goproxyDisplay(chain)).toBe('https://u:***@a.example.com|direct')
+    expect(goproxyDisplay(chain)).toBe('https://***@a.example.com|direct')
   })
 })
 
 describe('credentials', () => {
-  it('redacts the password, or a lone username (a token), and leaves the rest as written', () => {
-    expect(redactUrl('https://user:pa%40ss@host.example.com/go/')).toBe('https://user:***@host.example.com/go/')
+  it('shows every URL as scheme://***@host/path: user name and password alike, however many @ the password holds', () => {
+    expect(redactUrl('https://user:pa%40ss@host.example.com/go/')).toBe('https://***@host.example.com/go/')
     expect(redactUrl('https://ghp_abc123@host.example.com')).toBe('https://***@host.example.com')
+    expect(redactUrl('https://ghp_abc123:x-oauth-basic@host.example.com')).toBe('https://***@host.example.com')
+    expect(redactUrl('https://ci:s3cr@t@host.example.com/go')).toBe('https://***@host.example.com/go')
     expect(redactUrl('https://host.example.com/a@b')).toBe('https://host.example.com/a@b')
+    expect(redactUrl('https://host.example.com?q=a@b')).toBe('https://host.example.com?q=a@b')
   })
 
-  it('lists the secret as written and decoded, for log masking', () => {
-    expect(secretsIn('https://user:pa%40ss@host.example.com')).toEqual(['pa%40ss', 'pa@ss'])
+  it('reads credentials as go does: the userinfo ends at the last @, splits at the first :, and refuses what go refuses', () => {
+    expect(userinfoOf('https://ci:s3cr@t@host.example.com/go')).toEqual({ username: 'ci', password: 's3cr@t', written: 'ci:s3cr@t' })
+    expect(userinfoOf('https://u%3Ax:p:q@host.example.com')).toEqual({ username: 'u:x', password: 'p:q', written: 'u%3Ax:p:q' })
+    expect(userinfoOf('https://token@host.example.com')).toEqual({ username: 'token', password: '', written: 'token' })
+    expect(userinfoOf('https://host.example.com/a@b')).toBeUndefined()
+    expect(() => userinfoOf('https://u:p%zz@host.example.com')).toThrow(/invalid %-escape/)
+    expect(() => userinfoOf('https://u:p[@host.example.com')).toThrow(/character go refuses/)
+    expect(() => parseCandidates('https://a\\b@host.example.com/go')).toThrow(/backslash/)
+    expect(() => parseCandidates('https://u:p%zz@host.example.com')).toThrow(/invalid %-escape/)
+  })
+
+  it('lists every part of the userinfo, as written, decoded and re-escaped, for log masking', () => {
+    expect(secretsIn('https://user:pa%40ss@host.example.com')).toEqual(expect.arrayContaining(['user:pa%40ss', 'user', 'pa%40ss', 'pa@ss']))
+    expect(secretsIn('https://ghp_x:x-oauth-basic@host.example.com')).toEqual(expect.arrayContaining(['ghp_x', 'x-oauth-basic']))
+    expect(secretsIn('https://ci:s3cr@t@host.example.com')).toEqual(expect.arrayContaining(['ci:s3cr@t', 'ci', 's3cr@t', 's3cr%40t']))
+    // Decoded, as go prints a user name in its messages.
+    expect(secretsIn('https://us%65r:p%61ss@host.example.com')).toEqual(expect.arrayContaining(['user', 'pass']))
     expect(secretsIn('https://tok@host.example.com')).toEqual(['tok'])
     expect(secretsIn('https://host.example.com')).toEqual([])
   })
 
-  it('masks every secret in a text', () => {
+  it('masks every secret in a text, the longest first', () => {
     expect(maskSecrets('GOPROXY=https://u:tok@h|https://u:tok@g', ['tok', ''])).toBe('GOPROXY=https://u:***@h|https://u:***@g')
+    expect(maskSecrets('https://ci:s3cr@t@h', ['ci', 's3cr@t', 'ci:s3cr@t'])).toBe('https://***@h')
   })
 })

@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { escapePath, goModHash, parseGoSum, probeTarget, type SumLine } from '../src/gosum.ts'
+import { goModHash, parseGoSum, probeTarget, type SumLine } from '../src/module/gosum.ts'
+import { escapePath } from '../src/module/path.ts'
+import { escapeVersion } from '../src/module/version.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
 
 describe('parseGoSum', () => {
@@ -23,10 +25,29 @@ describe('parseGoSum', () => {
   })
 })
 
+describe('parseGoSum against a hostile go.sum', () => {
+  it('keeps only lines go could have written: a module path and a canonical version by go’s rules', () => {
+    const hash = 'h1:ScX5w1eTa3QqT8oi6+ziP7dTV1S2+ALU0bI+0zXKWiQ='
+    const lines = parseGoSum(
+      [
+        `../../../home/runner/.ssh v1.0.0 ${hash}`,
+        `example.com/../../x v1.0.0 ${hash}`,
+        `example.com/a ../../../x ${hash}`,
+        `example.com/a v1.0.0/../../x/go.mod ${hash}`,
+        `example.com/a v1.0 ${hash}`,
+        `example.com/a master ${hash}`,
+        `/abs/path v1.0.0 ${hash}`,
+        `example.com/a v1.0.0-rc.1+incompatible ${hash}`
+      ].join('\n')
+    )
+    expect(lines).toEqual([{ module: 'example.com/a', version: 'v1.0.0-rc.1+incompatible', goMod: false, hash }])
+  })
+})
+
 describe('escapePath', () => {
   it('encodes capitals as the module proxy protocol does', () => {
     expect(escapePath('github.com/BurntSushi/toml')).toBe('github.com/!burnt!sushi/toml')
-    expect(escapePath('v1.0.0-RC1')).toBe('v1.0.0-!r!c1')
+    expect(escapeVersion('v1.0.0-RC1')).toBe('v1.0.0-!r!c1')
   })
 })
 

@@ -18,7 +18,7 @@ const facts: RunFacts = {
   ok: true,
   probes,
   chosen: good!.display,
-  exported: 'https://good.example.com|https://ci:***@stall.example.com|direct',
+  exported: 'https://good.example.com|https://***@stall.example.com|direct',
   cacheKey: 'go-mod-download-linux-amd64-downloads-abc',
   restore: { state: 'partial', matchedKey: 'go-mod-download-linux-amd64-downloads-old', durationMs: 2100, bytes: 50 << 20 },
   verify: { zips: 12, trees: 0, mods: 20, discarded: [{ module: 'example.com/m', version: 'v1.2.3', why: 'zip does not match go.sum' }], repaired: 2, durationMs: 800 },
@@ -36,12 +36,12 @@ describe('buildSummary', () => {
   it('has one row per candidate, attempt, and the cache', () => {
     const section = (heading: string) => model.sections.find(s => s.heading === heading)?.rows
     expect(section('Proxies')).toEqual([
-      ['https://ci:***@stall.example.com', '✅ healthy', '12ms', 'served example.com/a@v1.0.0 .mod'],
+      ['https://***@stall.example.com', '✅ healthy', '12ms', 'served example.com/a@v1.0.0 .mod'],
       ['https://good.example.com', '✅ healthy', '30ms', 'served example.com/a@v1.0.0 .mod'],
       ['direct', '➖ not probed', '', 'direct is used as given']
     ])
     expect(section('Attempts')).toEqual([
-      ['1', 'https://ci:***@stall.example.com', '❌ stall', '1m01s', 'waiting on https://stall.example.com/a/@v/v1.0.0.zip'],
+      ['1', 'https://***@stall.example.com', '❌ stall', '1m01s', 'waiting on https://stall.example.com/a/@v/v1.0.0.zip'],
       ['2', 'https://good.example.com', '✅ ok', '3.4s', 'completed']
     ])
     expect(section('Cache')).toEqual([
@@ -64,7 +64,7 @@ describe('buildSummary', () => {
 describe('renderSummary', () => {
   it('renders markdown tables, escaping the | of a GOPROXY inside a cell', () => {
     const markdown = renderSummary(buildSummary(facts))
-    expect(markdown).toContain('| https://good.example.com | https://good.example.com\\|https://ci:***@stall.example.com\\|direct | 14 | 2 |')
+    expect(markdown).toContain('| https://good.example.com | https://good.example.com\\|https://***@stall.example.com\\|direct | 14 | 2 |')
     expect(markdown).toContain('| Attempt | First in line | Outcome | Duration | Why it ended |\n| --- | --- | --- | --- | --- |')
     expect(markdown).not.toContain('t0k')
   })
@@ -81,7 +81,7 @@ describe('describeFailure', () => {
     const text = describeFailure(probes.slice(0, 2), [attempts[0]!, { ...attempts[1]!, reason: 'network', detail: 'go: 503 Service Unavailable' }])
     expect(text.split('\n')).toEqual([
       'go mod download failed after 2 attempts.',
-      '- https://ci:***@stall.example.com: healthy, served example.com/a@v1.0.0 .mod; attempt 1: stall (waiting on https://stall.example.com/a/@v/v1.0.0.zip)',
+      '- https://***@stall.example.com: healthy, served example.com/a@v1.0.0 .mod; attempt 1: stall (waiting on https://stall.example.com/a/@v/v1.0.0.zip)',
       '- https://good.example.com: healthy, served example.com/a@v1.0.0 .mod; attempt 2: network (go: 503 Service Unavailable)',
       'Last error: network: go: 503 Service Unavailable'
     ])

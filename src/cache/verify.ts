@@ -8,8 +8,8 @@ import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { makeDirsWritable } from '../files.ts'
 import { Hashers } from '../fetch/hashers.ts'
-import { goModHash, type SumLine } from '../gosum.ts'
-import { type Check, checksFor, downloadBase, treePath } from './layout.ts'
+import { goModHash, type SumLine } from '../module/gosum.ts'
+import { type Check, checksFor, downloadBase, treePath } from '../module/vouched.ts'
 
 export interface Discarded {
   module: string

@@ -8,7 +8,7 @@ import { type FetchOptions, type FetchReport, type FetchStage, startFetch } from
 import { readProject } from '../fetch/resolve.ts'
 import type { GoEnv } from '../goenv.ts'
 import { type Candidate, goproxyDisplay, goproxyValue } from '../goproxy.ts'
-import type { SumLine } from '../gosum.ts'
+import type { SumLine } from '../module/gosum.ts'
 import type { Settings } from '../inputs.ts'
 import type { HttpClient } from '../net/client.ts'
 import { privateMatcher } from '../private.ts'

@@ -5,33 +5,18 @@
 // each takes microseconds on a local disk, while an asynchronous one wakes a thread-pool thread,
 // which on 2 busy cores costs several times as much (the hashing threads need those cores).
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Candidate, requestUrl } from '../goproxy.ts'
-import { treePath } from '../cache/layout.ts'
-import { goModHash } from '../gosum.ts'
+import { isAbsent } from '../module/absent.ts'
+import { verify } from '../module/matches.ts'
+import { type FileJob, treePath } from '../module/vouched.ts'
 import type { HttpClient } from '../net/client.ts'
 import { backoffDelay, hedgeAfterMs, median, silenceLimitMs } from '../timing.ts'
 import { type CandidateStats, emptyStats, isTroubled } from './stats.ts'
-import { zipFileHash } from './zip-hash.ts'
 import { Hashers } from './hashers.ts'
-
-/** `other`: a version list, `@latest`, or a file go.sum does not name: passed through for go to check. */
-export type FileKind = 'info' | 'mod' | 'zip' | 'other'
-
-export interface FileJob {
-  module: string
-  version: string
-  kind: FileKind
-  /** go.sum's h1: hash the bytes must match; absent for an .info, and for a file go.sum does not name. */
-  hash?: string
-  /** Under the store (and a proxy): `<escaped module>/@v/<escaped version>.<kind>`. */
-  path: string
-  /** Not kept: fetched for one request, into a file of its own that the caller removes. */
-  transient?: boolean
-}
 
 /** A file in the store, a proxy's "no such module" (404/410) from every candidate, or a failure. */
 export type Outcome = { kind: 'file'; file: string; size: number } | { kind: 'absent'; status: number } | { kind: 'failed'; why: string }
@@ -57,7 +42,6 @@ export interface FetcherOptions {
   stallTimeoutMs: number
 }
 
-const MAX_FILE_BYTES = 512 << 20
 const SAMPLE_WINDOW = 32
 
 export class Fetcher {
@@ -270,7 +254,7 @@ export class Fetcher {
       }
       const answer = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
-        maxBytes: MAX_FILE_BYTES,
+        maxBytes: job.maxBytes,
         idleMs: silenceMs,
         onHeaders: () => {
           answered = true
@@ -281,8 +265,8 @@ export class Fetcher {
           stats.bytes += bytes
         }
       })
-      // 404 and 410 are how a proxy says it lacks a module: no fault of its own.
-      if (answer.status === 404 || answer.status === 410) {
+      // How a proxy says it lacks a module: no fault of its own.
+      if (isAbsent(answer.status)) {
         stats.notFound++
         return { kind: 'absent', status: answer.status }
       }
@@ -394,17 +378,4 @@ function writeAtomically(file: string, text: string): void {
   const temp = partial(file)
   writeFileSync(temp, text)
   renameSync(temp, file)
-}
-
-/** Why the bytes at `file` are not what go.sum vouches for, or undefined when they are. */
-export async function verify(job: FileJob, file: string, hashZip: (file: string) => string | Promise<string> = zipFileHash): Promise<string | undefined> {
-  try {
-    if (job.kind === 'other') return undefined
-    if (job.kind === 'mod') return job.hash === undefined || goModHash(readFileSync(file)) === job.hash ? undefined : 'go.mod does not match go.sum'
-    if (job.kind === 'zip') return job.hash === undefined || (await hashZip(file)) === job.hash ? undefined : 'zip does not match go.sum'
-    const info = JSON.parse(readFileSync(file, 'utf8')) as { Version?: unknown }
-    return info.Version === job.version ? undefined : `.info names ${String(info.Version)}, not ${job.version}`
-  } catch (e) {
-    return `${job.kind} unreadable: ${(e as Error).message}`
-  }
 }

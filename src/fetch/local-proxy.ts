@@ -1,24 +1,36 @@
-// The module proxy go talks to during an attempt, on 127.0.0.1, for what go needs before the
-// speculative fetch has put it in go's download cache: it answers from files already fetched
-// and verified, joins a fetch under way, or fetches at once. A file go.sum names is only
-// ever served after it matched go.sum. Anything else (version lists, files go.sum does not
-// name) is passed through for go's own checks. When no candidate could serve a file it answers
-// 502, or the 404/410 they gave, so that go moves on to the real chain behind it (`|`). Given a
-// checksum database, it says it proxies it, and relays go's lookups over the routes to it.
+// The module proxy go talks to, on 127.0.0.1: during an attempt, for what go needs before the
+// speculative fetch has put it in go's download cache; for later steps, as the job's proxy. It
+// answers from files already fetched and verified, joins a fetch under way, or fetches at once.
+// A file go.sum names is only ever served after it matched go.sum. Anything else (version
+// lists, files go.sum does not name) is passed through for go's own checks. When no candidate
+// could serve a file it answers 502, or the 404/410 they gave, so that go moves on to the real
+// chain behind it (`|`). Given a checksum database, it says it proxies it, and relays go's
+// lookups over the routes to it.
+//
+// Anyone on the machine can reach 127.0.0.1: only requests under the secret path prefix are
+// served, and of those only the ones naming what go itself could ask (module/request.ts,
+// module/sumdb-request.ts); the rest get a 4xx before anything reaches a file or a candidate.
+import { timingSafeEqual } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import type { Fetcher, FileJob, Outcome } from './fetcher.ts'
+import { MAX_BYTES } from '../module/limits.ts'
+import { parseRequestPath } from '../module/request.ts'
+import { parseSumdbPath } from '../module/sumdb-request.ts'
+import { type FileJob, jobFor } from '../module/vouched.ts'
+import type { Fetcher, Outcome } from './fetcher.ts'
 
 export interface LocalProxy {
-  /** Where go reaches it: with the secret path prefix, when it has one. */
+  /** Where go reaches it: with the secret path prefix. */
   url: string
-  /** Requests go made of it, and how many were served from a file. */
+  /** Requests that carried the secret (go's), and how many were served from a file. */
   requests: number
   served: number
   /** Requests without the secret path prefix, refused. */
   refused: number
+  /** Requests with the secret that named nothing go could ask, refused with a 4xx. */
+  malformed: number
   close: () => Promise<void>
 }
 
@@ -35,43 +47,55 @@ export interface SumdbRelay {
 }
 
 /**
- * `jobFor` names the file a request path stands for, with its go.sum hash when go.sum has one.
- * With `secret`, only requests under `/<secret>/` are served: on a shared runner, a port on
- * 127.0.0.1 is open to every user of the machine, the secret only to the job that exported it.
+ * `known` holds the files go.sum vouches for, by request path (module/vouched.ts). Only requests
+ * under `/<secret>/` are served: on a shared runner, a port on 127.0.0.1 is open to every user
+ * of the machine, the secret only to the job that was given it.
  */
 export async function startLocalProxy(
   fetcher: Fetcher,
-  jobFor: (path: string) => FileJob & { transient?: boolean },
-  options: { secret?: string; sumdb?: () => SumdbRelay | undefined } = {}
+  known: Map<string, FileJob>,
+  options: { secret: string; sumdb?: () => SumdbRelay | undefined }
 ): Promise<LocalProxy> {
-  const { secret } = options
+  const prefix = Buffer.from(`/${options.secret}/`)
   const sockets = new Set<Socket>()
-  const proxy: LocalProxy = { url: '', requests: 0, served: 0, refused: 0, close: async () => undefined }
+  const proxy: LocalProxy = { url: '', requests: 0, served: 0, refused: 0, malformed: 0, close: async () => undefined }
   const server = http.createServer((request, response) => {
+    // The path as sent, never normalised: `..` and `%2F` are for the checks below to refuse, not to resolve.
+    const raw = Buffer.from(request.url ?? '', 'latin1')
+    if (raw.length < prefix.length || !timingSafeEqual(raw.subarray(0, prefix.length), prefix)) {
+      proxy.refused++
+      return fail(response, 403, 'forbidden')
+    }
     proxy.requests++
-    // go percent-encodes the protocol's `!` (example.com/%21fixture): decoded, the path is the one go.sum's files are known by.
-    let urlPath: string
-    try {
-      urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://local').pathname.replace(/^\/+/, ''))
-    } catch {
-      return fail(response, 400, 'malformed path')
+    const refuse = (status: number, why: string) => {
+      proxy.malformed++
+      fail(response, status, why)
     }
-    if (secret !== undefined) {
-      if (!urlPath.startsWith(`${secret}/`)) {
-        proxy.refused++
-        return fail(response, 403, 'forbidden')
+    if (request.method !== 'GET') return refuse(405, 'only GET is served')
+    // go sends neither a query nor a fragment: `?` and `#` are in no module path, version or checksum database path.
+    const rest = raw.subarray(prefix.length).toString('latin1')
+    let job: FileJob
+    let from = fetcher
+    if (rest.startsWith('sumdb/')) {
+      const sumdb = options.sumdb?.()
+      const [, name, ...relayed] = rest.split('/')
+      // Not the checksum database the step probed: go then asks the database itself.
+      if (!sumdb || name !== sumdb.name) return refuse(404, 'no such checksum database here')
+      const asked = parseSumdbPath(relayed.join('/'))
+      if ('problem' in asked) return refuse(400, asked.problem)
+      if (asked.kind === 'supported') {
+        response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
+        return response.end()
       }
-      urlPath = urlPath.slice(secret.length + 1)
+      // A lookup, tile or tree head: signed, and checked by go.
+      job = { module: `checksum database ${sumdb.name}`, version: '', kind: 'other', path: asked.path, maxBytes: MAX_BYTES.sumdb, transient: true }
+      from = sumdb.fetcher
+    } else {
+      const asked = parseRequestPath(rest)
+      if ('problem' in asked) return refuse(400, asked.problem)
+      job = jobFor(known, asked)
     }
-    const sumdb = options.sumdb?.()
-    const sumdbPath = sumdb && urlPath.startsWith(`sumdb/${sumdb.name}/`) ? urlPath.slice(`sumdb/${sumdb.name}/`.length) : undefined
-    if (sumdbPath === 'supported') {
-      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
-      return response.end()
-    }
-    // A lookup, tile or tree head: signed, and checked by go.
-    const job = sumdbPath === undefined ? jobFor(urlPath) : { module: `checksum database ${sumdb?.name}`, version: '', kind: 'other' as const, path: sumdbPath, transient: true }
-    void (sumdbPath === undefined ? fetcher : (sumdb as SumdbRelay).fetcher).get(job).then(
+    void from.get(job).then(
       outcome => answer(outcome, job, response, () => proxy.served++),
       (e: Error) => fail(response, 502, e.message)
     )
@@ -82,7 +106,7 @@ export async function startLocalProxy(
     socket.on('close', () => sockets.delete(socket))
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${secret === undefined ? '' : `/${secret}`}`
+  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${options.secret}`
   proxy.close = () =>
     new Promise(resolve => {
       for (const socket of sockets) socket.destroy()
@@ -91,7 +115,7 @@ export async function startLocalProxy(
   return proxy
 }
 
-function answer(outcome: Outcome, job: FileJob & { transient?: boolean }, response: http.ServerResponse, onServed: () => void): void {
+function answer(outcome: Outcome, job: FileJob, response: http.ServerResponse, onServed: () => void): void {
   if (outcome.kind === 'absent') return fail(response, outcome.status, `not found: ${job.module}@${job.version}`)
   if (outcome.kind === 'failed') return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`)
   response.writeHead(200, { 'content-type': CONTENT_TYPE[job.kind] ?? 'text/plain; charset=utf-8', 'content-length': outcome.size })

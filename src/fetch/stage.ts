@@ -4,18 +4,22 @@
 // rest still arrive. Verified files go into go's download cache, as go
 // itself writes it (a zip's .ziphash last), and each zip's files are written out as it is verified,
 // so that go finds its modules extracted.
+import * as core from '@actions/core'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { access, constants, mkdir, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { type Candidate, downloadPath } from '../goproxy.ts'
+import type { Candidate } from '../goproxy.ts'
 import type { ModuleVersion } from '../gomod.ts'
-import type { SumLine } from '../gosum.ts'
+import type { SumLine } from '../module/gosum.ts'
+import { downloadPath } from '../module/request.ts'
+import { type FileJob, knownFiles } from '../module/vouched.ts'
 import type { HttpClient } from '../net/client.ts'
 import { stallCheckEveryMs } from '../timing.ts'
 import { Limiter, nextLimit, startLimit, type ClimbState, WARM_UP_WINDOWS, WINDOW_MS } from './concurrency.ts'
 import type { PlanInput } from './download-set.ts'
-import { Fetcher, type FileJob, type FileKind, isComplete, type Outcome } from './fetcher.ts'
+import { Fetcher, isComplete, type Outcome } from './fetcher.ts'
 import { type LocalProxy, startLocalProxy, type SumdbRelay } from './local-proxy.ts'
 import { resolveDownloads } from './resolve.ts'
 import { type CandidateStats, isTroubled, movedBecause } from './stats.ts'
@@ -94,40 +98,7 @@ export interface FetchStage {
 }
 
 const GO_FINISHED = 'go finished'
-const unescape = (text: string) => text.replace(/!([a-z])/g, (_, c: string) => c.toUpperCase())
 const filePath = (m: ModuleVersion, kind: 'info' | 'mod' | 'zip') => downloadPath(m.path, m.version, kind)
-
-/** The files go.sum vouches for, by request path: a .mod for each `/go.mod` line, a .zip and .info for each module line. */
-export function knownFiles(lines: SumLine[], isPrivate: (module: string) => boolean): Map<string, FileJob> {
-  const known = new Map<string, FileJob>()
-  for (const line of lines) {
-    if (isPrivate(line.module)) continue
-    const m = { path: line.module, version: line.version }
-    const add = (kind: 'info' | 'mod' | 'zip', hash?: string) => known.set(filePath(m, kind), { module: m.path, version: m.version, kind, path: filePath(m, kind), ...(hash ? { hash } : {}) })
-    if (line.goMod) add('mod', line.hash)
-    else {
-      add('zip', line.hash)
-      add('info')
-    }
-  }
-  return known
-}
-
-/** What a request path stands for: a file go.sum names (verified), or anything else (passed through). */
-export function jobFor(known: Map<string, FileJob>, requestPath: string): FileJob {
-  const found = known.get(requestPath)
-  if (found) return found
-  const m = /^(.+)\/@v\/(.+)\.(info|mod|zip)$/.exec(requestPath)
-  const kind: FileKind = m ? (m[3] as FileKind) : 'other'
-  return {
-    module: m ? unescape(m[1] as string) : requestPath,
-    version: m ? unescape(m[2] as string) : '',
-    // An .info names its version, so it can be checked; a .mod or .zip go.sum does not name is go's to check.
-    kind: kind === 'info' ? 'info' : 'other',
-    path: requestPath,
-    transient: kind !== 'info'
-  }
-}
 
 export async function startFetch(options: FetchOptions): Promise<FetchStage> {
   const started = performance.now()
@@ -151,7 +122,10 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
     stallTimeoutMs: options.stallTimeoutMs
   })
   let sumdb: SumdbRelay | undefined
-  const local: LocalProxy = await startLocalProxy(fetcher, p => jobFor(known, p), { sumdb: () => sumdb })
+  // Anyone on the machine reaches 127.0.0.1: only go, given the secret, is served. The runner masks it in the log.
+  const secret = randomBytes(18).toString('base64url')
+  core.setSecret(secret)
+  const local: LocalProxy = await startLocalProxy(fetcher, known, { secret, sumdb: () => sumdb })
   const report: FetchReport = {
     planned: 0,
     plannedZips: 0,

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { closeSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs'
 import path from 'node:path'
-import { hash1 } from '../gosum.ts'
+import { hash1 } from '../module/gosum.ts'
 
 const CHUNK = 1 << 20
 

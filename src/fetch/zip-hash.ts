@@ -7,7 +7,7 @@
 // it is ever whole in memory.
 import { createHash } from 'node:crypto'
 import { closeSync, fstatSync, openSync } from 'node:fs'
-import { hash1 } from '../gosum.ts'
+import { hash1 } from '../module/gosum.ts'
 import { Inflater } from './inflater.ts'
 import { readAt } from './read-at.ts'
 import { type ExtractTarget, extractionPaths, TreeWriter } from './zip-extract.ts'

@@ -1,6 +1,6 @@
 // What the main step hands the job's proxy process, and what that process reports back.
 import type { CandidateStats } from '../fetch/stats.ts'
-import type { SumLine } from '../gosum.ts'
+import type { SumLine } from '../module/gosum.ts'
 
 export interface JobProxyConfig {
   /** The exported chain's URL candidates, in order, credentials included, with their probe latency when probed. */

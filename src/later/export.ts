@@ -4,7 +4,7 @@
 import * as core from '@actions/core'
 import { formatDuration } from '../duration.ts'
 import { type Candidate, goproxyDisplay, goproxyValue } from '../goproxy.ts'
-import type { SumLine } from '../gosum.ts'
+import type { SumLine } from '../module/gosum.ts'
 import type { ProbeResult } from '../probe/probe.ts'
 import { type SumdbProbe, sumdbRelay } from '../sumdb.ts'
 import { type JobProxyState, LATER_STEPS_STATE } from './config.ts'

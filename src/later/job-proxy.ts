@@ -9,10 +9,11 @@ import { rmSync, writeFileSync, renameSync } from 'node:fs'
 import { text } from 'node:stream/consumers'
 import path from 'node:path'
 import { startLocalProxy } from '../fetch/local-proxy.ts'
-import { fetcherIn, jobFor, knownFiles } from '../fetch/stage.ts'
+import { fetcherIn } from '../fetch/stage.ts'
 import type { CandidateStats } from '../fetch/stats.ts'
 import { processEnv } from '../goenv.ts'
 import { parseCandidates } from '../goproxy.ts'
+import { knownFiles } from '../module/vouched.ts'
 import { HttpClient, loadNetworkView } from '../net/client.ts'
 import { loadTrust } from '../net/trust.ts'
 import type { JobProxyConfig, JobProxyStats } from './config.ts'
@@ -56,7 +57,7 @@ const sumdb = config.sumdb
       )
     }
   : undefined
-const local = await startLocalProxy(fetcher, p => jobFor(known, p), { secret: config.secret, sumdb: () => sumdb })
+const local = await startLocalProxy(fetcher, known, { secret: config.secret, sumdb: () => sumdb })
 
 const stats = (stopped?: string): JobProxyStats => ({
   requests: local.requests,

@@ -13,7 +13,7 @@ import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { processEnv } from '../goenv.ts'
 import { killGroupOnCancel, killTree } from '../process.ts'
-import type { SumLine } from '../gosum.ts'
+import type { SumLine } from '../module/gosum.ts'
 import { withDeadline } from '../timing.ts'
 import type { JobProxyConfig, JobProxyState } from './config.ts'
 

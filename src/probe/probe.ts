@@ -3,7 +3,9 @@
 import { redactUrl } from '../credentials.ts'
 import { formatDuration } from '../duration.ts'
 import { type Candidate, requestUrl } from '../goproxy.ts'
-import { escapePath, goModHash, type SumLine } from '../gosum.ts'
+import { isAbsent } from '../module/absent.ts'
+import { goModHash, type SumLine } from '../module/gosum.ts'
+import { downloadPath, listPath } from '../module/request.ts'
 import type { HttpClient } from '../net/client.ts'
 import { classifyError, type FailureKind } from '../net/errors.ts'
 import { probeCutoffMs } from '../timing.ts'
@@ -34,7 +36,7 @@ const MAX_BODY = 4 << 20
 export function modRequest(target: SumLine): ProbeRequest {
   const what = `${target.module}@${target.version} .mod`
   return {
-    path: `/${escapePath(target.module)}/@v/${escapePath(target.version)}.mod`,
+    path: `/${downloadPath(target.module, target.version, 'mod')}`,
     describe: what,
     judge: (status, contentType, body) => {
       if (status !== 200) return `HTTP ${status} for ${what}`
@@ -54,11 +56,11 @@ export function modRequest(target: SumLine): ProbeRequest {
 export function protocolRequest(module = 'golang.org/toolchain'): ProbeRequest {
   const what = `${module} version list`
   return {
-    path: `/${escapePath(module)}/@v/list`,
+    path: `/${listPath(module)}`,
     describe: what,
     judge: (status, contentType, body) => {
       const html = /html/i.test(contentType)
-      if ((status === 404 || status === 410) && !html) return undefined
+      if (isAbsent(status) && !html) return undefined
       if (status !== 200) return `HTTP ${status} for ${what}`
       const lines = body.toString('utf8').split('\n').filter(l => l.trim() !== '')
       if (!html && lines.every(l => /^v\d+\.\d+\.\d+\S*$/.test(l.trim()))) return undefined

@@ -4,7 +4,7 @@
 import * as core from '@actions/core'
 import { formatDuration } from '../duration.ts'
 import { assembleChain, type Candidate } from '../goproxy.ts'
-import { probeTarget, type SumLine } from '../gosum.ts'
+import { probeTarget, type SumLine } from '../module/gosum.ts'
 import type { Selection } from '../inputs.ts'
 import type { HttpClient } from '../net/client.ts'
 import { describeSumdb, parseGosumdb, probeSumdb, type SumdbProbe } from '../sumdb.ts'

@@ -4,7 +4,7 @@
 import { zipSync } from 'fflate'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { escapePath } from '../../src/gosum.ts'
+import { escapePath } from '../../src/module/path.ts'
 
 export interface GraphModule {
   /** The last path element is the package name. */

@@ -4,7 +4,7 @@ import { zipSync } from 'fflate'
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { escapePath } from '../../src/gosum.ts'
+import { escapePath } from '../../src/module/path.ts'
 import { go, offlineGoEnv } from './go.ts'
 
 /** Suffix of the valid-but-altered zip a tampering proxy serves instead. */

@@ -1,5 +1,7 @@
 // go.sum lines and the `h1:` hashes go records: of a module's go.mod, and of its zip.
 import { createHash } from 'node:crypto'
+import { modulePathProblem } from './path.ts'
+import { isCanonicalVersion } from './version.ts'
 
 export interface SumLine {
   module: string
@@ -9,6 +11,10 @@ export interface SumLine {
   hash: string
 }
 
+/**
+ * The lines go could have written: a module path and a canonical version by go's rules (go
+ * writes no other), so that nothing built from them names a file outside the module cache.
+ */
 export function parseGoSum(text: string): SumLine[] {
   const lines: SumLine[] = []
   for (const raw of text.split('\n')) {
@@ -18,6 +24,7 @@ export function parseGoSum(text: string): SumLine[] {
     if (!hash.startsWith('h1:')) continue
     const goMod = versionField.endsWith('/go.mod')
     const version = goMod ? versionField.slice(0, -'/go.mod'.length) : versionField
+    if (modulePathProblem(module) !== undefined || !isCanonicalVersion(version)) continue
     lines.push({ module, version, goMod, hash })
   }
   return lines
@@ -44,11 +51,6 @@ export function goModHashOfSha256(sha256Hex: string): string {
 /** Hash1 over a go.mod's content. */
 export function goModHash(content: Uint8Array): string {
   return goModHashOfSha256(createHash('sha256').update(content).digest('hex'))
-}
-
-/** The module proxy protocol's case encoding: each capital letter becomes `!` + its lower case. */
-export function escapePath(path: string): string {
-  return path.replace(/[A-Z]/g, c => `!${c.toLowerCase()}`)
 }
 
 /** The `/go.mod` line whose .mod every candidate is asked for; the same for all, so latencies compare. */

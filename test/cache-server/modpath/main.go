@@ -1,0 +1,83 @@
+// Command modpath answers questions about module paths, versions and the URLs go reads, with
+// go's own code (golang.org/x/mod's module, semver and sumdb/tlog; net/url), so that the
+// action's rules can be checked against go's. One question a line on stdin, as JSON
+// {"op": …, "arg": …}; one answer a line on stdout, {"ok": …, "out": …}, in the same order. It
+// answers many questions in one process: the property tests ask thousands.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/url"
+	"os"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+type question struct {
+	Op  string `json:"op"`
+	Arg string `json:"arg"`
+}
+
+type answer struct {
+	OK  bool   `json:"ok"`
+	Out string `json:"out,omitempty"`
+}
+
+func ask(q question) answer {
+	switch q.Op {
+	case "checkPath":
+		return answer{OK: module.CheckPath(q.Arg) == nil}
+	case "escapePath":
+		out, err := module.EscapePath(q.Arg)
+		return answer{OK: err == nil, Out: out}
+	case "unescapePath":
+		out, err := module.UnescapePath(q.Arg)
+		return answer{OK: err == nil, Out: out}
+	case "escapeVersion":
+		out, err := module.EscapeVersion(q.Arg)
+		return answer{OK: err == nil, Out: out}
+	case "unescapeVersion":
+		out, err := module.UnescapeVersion(q.Arg)
+		return answer{OK: err == nil, Out: out}
+	case "canonicalVersion":
+		return answer{OK: q.Arg != "" && module.CanonicalVersion(q.Arg) == q.Arg}
+	case "tilePath":
+		_, err := tlog.ParseTilePath(q.Arg)
+		return answer{OK: err == nil}
+	case "userinfo":
+		// How go reads a GOPROXY entry's credentials: user and password, decoded, and the host they go to.
+		u, err := url.Parse(q.Arg)
+		if err != nil {
+			return answer{}
+		}
+		password, _ := u.User.Password()
+		out, _ := json.Marshal([]string{u.User.Username(), password, u.Host})
+		return answer{OK: true, Out: string(out)}
+	}
+	return answer{Out: "unknown op " + q.Op}
+}
+
+func main() {
+	in := bufio.NewReaderSize(os.Stdin, 1<<20)
+	out := bufio.NewWriter(os.Stdout)
+	encoder := json.NewEncoder(out)
+	for {
+		line, err := in.ReadBytes('\n')
+		if err != nil {
+			out.Flush()
+			return
+		}
+		var q question
+		if err := json.Unmarshal(line, &q); err != nil {
+			encoder.Encode(answer{Out: "bad question: " + err.Error()})
+		} else {
+			encoder.Encode(ask(q))
+		}
+		// Answers go out before the next read would wait: one write per batch of questions.
+		if in.Buffered() == 0 {
+			out.Flush()
+		}
+	}
+}
