@@ -4909,7 +4909,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os7 from "node:os";
 import path7 from "node:path";
-import { createInterface as createInterface2 } from "node:readline";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -5097,7 +5097,6 @@ function processEnv() {
 
 // src/process.ts
 import { spawn as spawn2, spawnSync } from "node:child_process";
-import { createInterface } from "node:readline";
 var live = /* @__PURE__ */ new Map();
 var REAP_WAIT_MS = 2e3;
 function spawnGroup(command, args, options) {
@@ -5113,9 +5112,7 @@ function spawnGroup(command, args, options) {
     child2.once("error", reject);
     child2.once("close", (code, signal) => resolve2({ code, signal }));
   });
-  for (const stream of [child2.stdout, child2.stderr]) {
-    createInterface({ input: stream, crlfDelay: Infinity }).on("line", options.onLine);
-  }
+  for (const stream of [child2.stdout, child2.stderr]) eachLine(stream, options.onLine);
   const pid = child2.pid;
   if (pid === void 0) return { exited, kill: () => exited };
   const forget = killGroupOnCancel(pid, exited.catch(() => void 0));
@@ -5127,6 +5124,18 @@ function spawnGroup(command, args, options) {
       return exited;
     }
   };
+}
+function eachLine(stream, onLine) {
+  let rest = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk) => {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop();
+    for (const line of lines) onLine(line.endsWith("\r") ? line.slice(0, -1) : line);
+  });
+  stream.on("end", () => {
+    if (rest !== "") onLine(rest);
+  });
 }
 function killGroupOnCancel(pid, exited) {
   live.set(pid, exited);
@@ -5263,7 +5272,7 @@ function launchJobProxy(entry = ENTRY) {
   };
 }
 async function firstLine(stream) {
-  for await (const line of createInterface2({ input: stream })) return line;
+  for await (const line of createInterface({ input: stream })) return line;
   return void 0;
 }
 
@@ -5472,6 +5481,21 @@ async function makeDirsWritable(dir) {
   }
 }
 
+// src/untrusted.ts
+var LINE_BREAK = /\r\n|\r|\n/;
+var COMMAND_START = /^([\p{White_Space}\p{Cf}]*::)/u;
+var BRACKET_COMMAND = /##\[/g;
+function inert(text) {
+  return text.split(LINE_BREAK).map((line) => line.replace(BRACKET_COMMAND, "##[\\").replace(COMMAND_START, "$1\\")).join("\n");
+}
+function echo(text) {
+  info(inert(text));
+}
+var CACHE_COMMAND = /^::(add-mask|debug|notice|warning|error)( [^:\r\n]*)?::[^\r\n]*$/;
+function cacheLogLine(line) {
+  return CACHE_COMMAND.test(line) ? line : inert(line);
+}
+
 // src/cache/staging.ts
 import { promises as fs5 } from "node:fs";
 import path9 from "node:path";
@@ -5591,7 +5615,7 @@ async function inChild(entry, args, limitMs, what) {
     onLine: (line) => {
       if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length));
       else {
-        process.stdout.write(`${line}
+        process.stdout.write(`${cacheLogLine(line)}
 `);
         log.push(line);
       }
@@ -6190,7 +6214,7 @@ async function startModuleCache(o) {
   if (o.restore) {
     restore = await group("Restore the module cache", () => restoreEntry(moduleStash(o.modcache), o.keys, o.timeoutMs));
     if (restore.warning) warning(restore.warning);
-    info(restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`);
+    echo(restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`);
   }
   if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore };
   const verify2 = await group("Check the module cache against go.sum", () => verifyModuleCache(o.modcache, o.sumLines));
@@ -6210,7 +6234,7 @@ async function startBuildCache(o) {
   const sinceMs = Date.now();
   const report = await group("Restore the build cache", () => restoreBuildCache(o.gocache, keys, o.timeoutMs));
   if (report.warning) warning(report.warning);
-  info(report.matchedKey ? `Build cache: restored ${report.matchedKey}${report.hit ? "" : " (another go.sum)"}` : `Build cache: ${report.state}`);
+  echo(report.matchedKey ? `Build cache: restored ${report.matchedKey}${report.hit ? "" : " (another go.sum)"}` : `Build cache: ${report.state}`);
   return { report, state: { gocache: o.gocache, prefix: keys.prefix, ...report.matchedKey ? { matchedKey: report.matchedKey } : {}, sinceMs, limitMs: o.timeoutMs } };
 }
 function handBuildCacheOn(state, o) {
@@ -9230,7 +9254,8 @@ function goRuns(o) {
       modcache: o.modcache,
       timeoutMs: o.timeoutMs,
       stallTimeoutMs: o.stallTimeoutMs,
-      onLine: (line) => info(line),
+      // go's lines quote servers and git: shown, never obeyed as workflow commands.
+      onLine: echo,
       ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
     });
     if (!http1 && classify(outcome).reason === "http2 stream error") {
@@ -10180,9 +10205,9 @@ async function runProbe(options) {
     ]);
     for (const p of probes) {
       const via = p.via ? `, through ${p.via}` : "";
-      info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`);
+      echo(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`);
     }
-    if (sumdb) info(describeSumdb(sumdb, false));
+    if (sumdb) echo(describeSumdb(sumdb, false));
     return { probes, ...sumdb ? { sumdb } : {} };
   });
   const ranked = rankHealthy(report.probes, options.selection);
@@ -11864,7 +11889,7 @@ async function writeReport(facts, secrets) {
   const markdown = mask(renderSummary(buildSummary(facts)));
   const file = process.env.GITHUB_STEP_SUMMARY;
   if (file) await appendFile2(file, markdown);
-  else info(markdown);
+  else echo(markdown);
 }
 
 // src/toolchain/select.ts

@@ -3021,7 +3021,6 @@ function processEnv() {
 
 // src/process.ts
 import { spawn, spawnSync } from "node:child_process";
-import { createInterface } from "node:readline";
 var live = /* @__PURE__ */ new Map();
 function spawnGroup(command, args, options) {
   const child = spawn(command, args, {
@@ -3036,9 +3035,7 @@ function spawnGroup(command, args, options) {
     child.once("error", reject);
     child.once("close", (code, signal) => resolve({ code, signal }));
   });
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream, crlfDelay: Infinity }).on("line", options.onLine);
-  }
+  for (const stream of [child.stdout, child.stderr]) eachLine(stream, options.onLine);
   const pid = child.pid;
   if (pid === void 0) return { exited, kill: () => exited };
   const forget = killGroupOnCancel(pid, exited.catch(() => void 0));
@@ -3050,6 +3047,18 @@ function spawnGroup(command, args, options) {
       return exited;
     }
   };
+}
+function eachLine(stream, onLine) {
+  let rest = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk) => {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop();
+    for (const line of lines) onLine(line.endsWith("\r") ? line.slice(0, -1) : line);
+  });
+  stream.on("end", () => {
+    if (rest !== "") onLine(rest);
+  });
 }
 function killGroupOnCancel(pid, exited) {
   live.set(pid, exited);
@@ -3100,6 +3109,18 @@ async function withDeadline(work, ms, what) {
     controller.abort();
     deadline.catch(() => void 0);
   }
+}
+
+// src/untrusted.ts
+var LINE_BREAK = /\r\n|\r|\n/;
+var COMMAND_START = /^([\p{White_Space}\p{Cf}]*::)/u;
+var BRACKET_COMMAND = /##\[/g;
+function inert(text) {
+  return text.split(LINE_BREAK).map((line) => line.replace(BRACKET_COMMAND, "##[\\").replace(COMMAND_START, "$1\\")).join("\n");
+}
+var CACHE_COMMAND = /^::(add-mask|debug|notice|warning|error)( [^:\r\n]*)?::[^\r\n]*$/;
+function cacheLogLine(line) {
+  return CACHE_COMMAND.test(line) ? line : inert(line);
 }
 
 // src/cache/staging.ts
@@ -3173,7 +3194,7 @@ async function inChild(entry, args, limitMs, what) {
     onLine: (line) => {
       if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length));
       else {
-        process.stdout.write(`${line}
+        process.stdout.write(`${cacheLogLine(line)}
 `);
         log.push(line);
       }

@@ -3,6 +3,7 @@ import * as core from '@actions/core'
 import { appendFile } from 'node:fs/promises'
 import { maskSecrets } from './credentials.ts'
 import { buildSummary, renderSummary, type RunFacts } from './summary.ts'
+import { echo } from './untrusted.ts'
 
 export async function writeReport(facts: RunFacts, secrets: string[]): Promise<void> {
   const mask = (text: string) => maskSecrets(text, secrets)
@@ -16,5 +17,5 @@ export async function writeReport(facts: RunFacts, secrets: string[]): Promise<v
   // Appended directly: core.summary remembers the first file it wrote, which a second run in one process must not reuse.
   const file = process.env.GITHUB_STEP_SUMMARY
   if (file) await appendFile(file, markdown)
-  else core.info(markdown)
+  else echo(markdown)
 }
