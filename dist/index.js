@@ -9202,23 +9202,47 @@ function withHttp1(godebug) {
 }
 
 // src/classify.ts
+var HTTP_STATUS = /^(.*?\breading \S+: \d{3})\b/;
+var RAW_QUOTES = ["proxy returned info for version ", " has unexpected file "];
+function goLines(lines) {
+  const own = [];
+  for (const printed of lines) {
+    const line = printed.split("\r")[0];
+    if (/^\s/.test(line)) continue;
+    const quote = RAW_QUOTES.find((q) => line.includes(q));
+    if (quote) {
+      const words = line.slice(0, line.indexOf(quote) + quote.length).trimEnd();
+      own.push({ words, line: words });
+      break;
+    }
+    const status = HTTP_STATUS.exec(line);
+    own.push({ words: status ? status[1] : line, line });
+  }
+  return own;
+}
 var RULES = [
   // A mirror served bytes that go.sum disagrees with: that candidate is never trusted again.
-  { reason: "checksum mismatch", next: "drop-first", pattern: /checksum mismatch|SECURITY ERROR/ },
-  { reason: "invalid go.mod", next: "stop", pattern: /errors parsing go\.mod|go\.mod:\d+:|go\.mod file not found|updates to go\.mod needed/ },
+  { reason: "checksum mismatch", next: "drop-first", pattern: /: checksum mismatch$|^SECURITY ERROR$/ },
+  // The project's own files and settings: no proxy can change them.
+  { reason: "invalid go.mod", next: "stop", pattern: /^go: errors parsing go\.mod:$|^\S*go\.mod:\d+(:\d+)?: |go\.mod file not found|^go: updates to go\.mod needed/ },
+  { reason: "invalid go.work", next: "stop", pattern: /^go: errors parsing go\.work:$|^go: cannot load module .+ listed in go\.work file: / },
+  { reason: "replacement missing", next: "stop", pattern: /^go: \S+ \(replaced by [^)]+\): reading \S*go\.mod: / },
+  { reason: "invalid GOFLAGS", next: "stop", pattern: /^go: parsing \$GOFLAGS: / },
   { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
   { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
   // The installed go is older than go.mod asks, and may not switch: no proxy can change that.
-  { reason: "go too old", next: "stop", pattern: /requires go >= / },
+  { reason: "go too old", next: "stop", pattern: /requires go >= \S+ \(running go \S+; GOTOOLCHAIN=\S+\)$/ },
+  // A proxy answered what go refuses (another version's .info, a zip with foreign files): another may not.
+  { reason: "bad answer", next: "rotate", pattern: /proxy returned info for version$| has unexpected file$/ },
   { reason: "unknown revision", next: "stop", pattern: /unknown revision|invalid version: /i },
   // With `|`, go reports "not found" only when no candidate had the module.
-  { reason: "not found", next: "stop", pattern: /: (404 Not Found|410 Gone)\b|server response: not found/ },
+  { reason: "not found", next: "stop", pattern: /\breading \S+: (404|410)$|\breading file:\S+: no such file or directory$/ },
   // golang/go#51323: proxies that reset HTTP/2 streams; the next attempt speaks HTTP/1.1.
   { reason: "http2 stream error", next: "rotate", pattern: /stream error|INTERNAL_ERROR|http2: / },
   {
     reason: "network",
     next: "rotate",
-    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|: 5\d\d |unexpected status/
+    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|\breading \S+: 5\d\d$|unexpected status/
   }
 ];
 function classify(outcome) {
@@ -9227,12 +9251,12 @@ function classify(outcome) {
     return { reason: outcome.endedBy, next: "rotate", detail: waiting ? `waiting on ${waiting}` : "no progress" };
   }
   if (outcome.exit.code === 0) return { reason: "ok", next: "done", detail: "" };
-  const errors = outcome.errors;
+  const own = goLines(outcome.errors);
   for (const rule of RULES) {
-    const line = errors.find((l) => rule.pattern.test(l));
-    if (line !== void 0) return { reason: rule.reason, next: rule.next, detail: line.trim() };
+    const found = own.find((l) => rule.pattern.test(l.words));
+    if (found !== void 0) return { reason: rule.reason, next: rule.next, detail: found.line.trim() };
   }
-  const last = errors.filter((l) => l.trim() !== "").at(-1) ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
+  const last = own.filter((l) => l.words.trim() !== "").at(-1)?.line ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
   return { reason: "error", next: "rotate", detail: last.trim() };
 }
 
@@ -9845,7 +9869,16 @@ async function readProject(dir, gowork) {
   if (workFile) {
     const work = parseGoWork(await fs10.readFile(workFile, "utf8"));
     const root = path25.dirname(workFile);
-    const mains = await Promise.all(work.use.map(async (use) => mainModule(path25.resolve(root, use))));
+    const mains = await Promise.all(
+      work.use.map(
+        async (use) => (
+          // go refuses such a workspace before any request; so does the step, in go's words.
+          mainModule(path25.resolve(root, use)).catch((e) => {
+            throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
+          })
+        )
+      )
+    );
     return { mains, workspace: true, workReplace: work.replace };
   }
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
