@@ -3480,11 +3480,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell2) => {
-        if (typeof cell2 === "string") {
-          return this.wrap("td", cell2);
+      const cells = row.map((cell) => {
+        if (typeof cell === "string") {
+          return this.wrap("td", cell);
         }
-        const { header, data, colspan, rowspan } = cell2;
+        const { header, data, colspan, rowspan } = cell;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -5281,6 +5281,7 @@ import { existsSync as existsSync3, readdirSync as readdirSync3 } from "node:fs"
 import path15 from "node:path";
 
 // src/summary.ts
+var quoted = (text) => ({ quoted: text });
 var VERDICT = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", slow: "\u{1F422} too slow", "not probed": "\u2796 not probed" };
 var RESTORE_WORDS = {
   exact: "\u2705 hit",
@@ -5320,7 +5321,7 @@ function buildSummary(facts) {
         a.first,
         a.reason === "ok" ? "\u2705 ok" : `\u274C ${a.reason}`,
         formatDuration(a.durationMs),
-        a.detail || "completed"
+        a.detail ? quoted(a.detail) : "completed"
       ])
     },
     {
@@ -5331,8 +5332,9 @@ function buildSummary(facts) {
           joined(RESTORE_WORDS[facts.restore.state], formatSize(facts.restore.bytes), time(facts.restore.durationMs)),
           facts.verify ? describeVerify(facts.verify) : "\u2014",
           facts.cacheKey ?? "",
-          facts.restore.matchedKey ?? "\u2014",
-          facts.save ? joined(facts.save.why, formatSize(facts.save.bytes), time(facts.save.durationMs)) : "\u2014"
+          // The key the cache service answered with, and the log of a failed save, are its words.
+          facts.restore.matchedKey ? quoted(facts.restore.matchedKey) : "\u2014",
+          facts.save ? saveCell(facts.save) : "\u2014"
         ]
       ],
       notes: facts.verify ? verifyNotes(facts.verify) : []
@@ -5359,9 +5361,14 @@ function buildCacheSection(b, save) {
   return {
     heading: "Build cache",
     header: ["Restore", "Restored key", "Save"],
-    rows: [[joined(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ?? "\u2014", save ?? "\u2014"]],
-    notes: b.warning ? [b.warning] : []
+    rows: [[joined(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ? quoted(b.matchedKey) : "\u2014", save ?? "\u2014"]],
+    notes: b.warning ? [quoted(b.warning)] : []
   };
+}
+function saveCell(save) {
+  const figures = joined(formatSize(save.bytes), time(save.durationMs));
+  if (save.state !== "failed") return joined(save.why, figures);
+  return figures ? [quoted(save.why), `, ${figures}`] : quoted(save.why);
 }
 function describeVerify(v) {
   const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
@@ -5414,17 +5421,38 @@ function fetchSections(f) {
   };
   return [totals, perCandidate];
 }
-var cell = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
-function table(header, rows) {
-  return [header, header.map(() => "---"), ...rows].map((r) => `| ${r.map(cell).join(" | ")} |`).join("\n");
+var MARKUP = /[\\`*[\]<>&~]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
+var BLOCK_START = /^[#+\-=]/;
+function plain(text) {
+  return text.replace(/\s*[\r\n]+\s*/g, " ").replace(MARKUP, "\\$&").replace(BLOCK_START, "\\$&");
 }
-function renderSummary(model) {
-  const parts = [`### ${model.title}`];
-  if (model.failure) parts.push("```text\n" + model.failure + "\n```");
+function codeSpan(text) {
+  const flat = text.replace(/[\r\n]+/g, " ");
+  if (flat.trim() === "") return plain("\u2014");
+  const fence = "`".repeat(Math.max(0, ...(flat.match(/`+/g) ?? []).map((run2) => run2.length)) + 1);
+  const pad = /^[` ]|[` ]$/.test(flat) ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+function markdown(text, redact = (t) => t) {
+  return (Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? plain(redact(part)) : codeSpan(redact(part.quoted))).join("");
+}
+function fenced(text) {
+  const fence = "`".repeat(Math.max(2, ...(text.match(/`+/g) ?? []).map((run2) => run2.length)) + 1);
+  return `${fence}text
+${text}
+${fence}`;
+}
+function table(header, rows, redact) {
+  const cell = (text) => markdown(text, redact).replace(/\|/g, "\\|");
+  return [header.map(cell), header.map(() => "---"), ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(" | ")} |`).join("\n");
+}
+function renderSummary(model, redact = (t) => t) {
+  const parts = [`### ${markdown(model.title, redact)}`];
+  if (model.failure) parts.push(fenced(redact(model.failure)));
   for (const section of model.sections) {
     parts.push(`#### ${section.heading}`);
-    if (section.rows.length > 0) parts.push(table(section.header, section.rows));
-    for (const note of section.notes ?? []) parts.push(`> ${note}`);
+    if (section.rows.length > 0) parts.push(table(section.header, section.rows, redact));
+    for (const note of section.notes ?? []) parts.push(`> ${markdown(note, redact)}`);
     if (section.rows.length === 0 && !section.notes?.length) parts.push("_None._");
   }
   return parts.join("\n\n") + "\n";
@@ -11919,10 +11947,10 @@ async function writeReport(facts, secrets) {
   setOutput("cache-key", facts.cacheKey ?? "");
   setOutput("build-cache-hit", String(facts.buildCache?.hit ?? false));
   setOutput("attempts", String(facts.attempts.length));
-  const markdown = mask(renderSummary(buildSummary(facts)));
+  const markdown2 = mask(renderSummary(buildSummary(facts), mask));
   const file = process.env.GITHUB_STEP_SUMMARY;
-  if (file) await appendFile2(file, markdown);
-  else echo(markdown);
+  if (file) await appendFile2(file, markdown2);
+  else echo(markdown2);
 }
 
 // src/toolchain/select.ts

@@ -3241,29 +3241,50 @@ var LATER_STEPS_STATE = "later-steps";
 var MAX_BODY = 64 << 10;
 
 // src/summary.ts
+var quoted = (text) => ({ quoted: text });
 var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+var MARKUP = /[\\`*[\]<>&~]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
+var BLOCK_START = /^[#+\-=]/;
+function plain(text) {
+  return text.replace(/\s*[\r\n]+\s*/g, " ").replace(MARKUP, "\\$&").replace(BLOCK_START, "\\$&");
+}
+function codeSpan(text) {
+  const flat = text.replace(/[\r\n]+/g, " ");
+  if (flat.trim() === "") return plain("\u2014");
+  const fence = "`".repeat(Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  const pad = /^[` ]|[` ]$/.test(flat) ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+function markdown(text, redact = (t) => t) {
+  return (Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? plain(redact(part)) : codeSpan(redact(part.quoted))).join("");
+}
+function table(header, rows, redact) {
+  const cell = (text) => markdown(text, redact).replace(/\|/g, "\\|");
+  return [header.map(cell), header.map(() => "---"), ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(" | ")} |`).join("\n");
+}
 
 // src/later/report.ts
 function laterStepsMarkdown(end) {
   const lines = ["#### Later steps, through the action\u2019s proxy", ""];
   const s = end.stats;
   if (s) {
+    const n = (x) => String(x);
     lines.push(
-      "| go\u2019s requests | Served | Files fetched (zips) | Data from upstreams | Hedges | Retries | Wrong bytes rejected | Refused (no secret) |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- |",
-      `| ${s.requests} | ${s.served} | ${s.files} (${s.zips}) | ${formatSize(s.bytes)} | ${s.hedges} | ${s.retries} | ${s.rejected} | ${s.refused} |`,
+      table(
+        ["go\u2019s requests", "Served", "Files fetched (zips)", "Data from upstreams", "Hedges", "Retries", "Wrong bytes rejected", "Refused (no secret)"],
+        [[n(s.requests), n(s.served), `${s.files} (${s.zips})`, formatSize(s.bytes), n(s.hedges), n(s.retries), n(s.rejected), n(s.refused)]]
+      ),
       "",
-      "| Upstream | Requests | Data | Served | Failures | Stalls | Hedges won / lost |",
-      "| --- | --- | --- | --- | --- | --- | --- |",
-      ...s.candidates.map(
-        ({ display, stats: c }) => `| ${display.replace(/\|/g, "\\|")} | ${c.requests} | ${formatSize(c.bytes)} | ${c.served} | ${c.failures} | ${c.stalls} | ${c.hedgesWon} / ${c.hedgesLost} |`
+      table(
+        ["Upstream", "Requests", "Data", "Served", "Failures", "Stalls", "Hedges won / lost"],
+        s.candidates.map(({ display, stats: c }) => [display, n(c.requests), formatSize(c.bytes), n(c.served), n(c.failures), n(c.stalls), `${c.hedgesWon} / ${c.hedgesLost}`])
       ),
       ""
     );
   }
   if (!end.wasRunning) {
     const why = s?.stopped ? ` (${s.stopped})` : " (it was killed)";
-    lines.push(`> \u26A0\uFE0F It had stopped before the end of the job${why}; go commands after that went straight to the chain.`, "");
+    lines.push(`> ${markdown(`\u26A0\uFE0F It had stopped before the end of the job${why}; go commands after that went straight to the chain.`)}`, "");
   } else if (!s) lines.push("> It reported nothing.", "");
   return lines.join("\n");
 }
@@ -3322,9 +3343,17 @@ async function saveBuild(state) {
   return [
     "#### Build cache, saved after the job",
     "",
-    "| Save | Key | Entries used or written by the job |",
-    "| --- | --- | --- |",
-    `| ${[report.why, formatSize(report.bytes), report.durationMs === void 0 ? "" : formatDuration(report.durationMs)].filter(Boolean).join(", ")} | ${report.key ?? "\u2014"} | ${report.entries} |`,
+    table(
+      ["Save", "Key", "Entries used or written by the job"],
+      [
+        [
+          // A failed save's why quotes the cache process's log: the cache service's words.
+          [report.state === "failed" ? quoted(report.why) : report.why, [formatSize(report.bytes), report.durationMs === void 0 ? "" : formatDuration(report.durationMs)].filter(Boolean).map((f) => `, ${f}`).join("")],
+          report.key ?? "\u2014",
+          String(report.entries)
+        ]
+      ]
+    ),
     ""
   ].join("\n");
 }

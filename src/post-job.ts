@@ -8,7 +8,7 @@ import { formatDuration } from './duration.ts'
 import { type JobProxyState, LATER_STEPS_STATE } from './later/config.ts'
 import { laterStepsMarkdown } from './later/report.ts'
 import { stopJobProxy } from './later/stop.ts'
-import { formatSize } from './summary.ts'
+import { formatSize, quoted, table } from './summary.ts'
 
 export async function runPost(): Promise<void> {
   // The main step leaves no state for what it did not start (or when it failed).
@@ -40,9 +40,17 @@ async function saveBuild(state: BuildCacheState): Promise<string> {
   return [
     '#### Build cache, saved after the job',
     '',
-    '| Save | Key | Entries used or written by the job |',
-    '| --- | --- | --- |',
-    `| ${[report.why, formatSize(report.bytes), report.durationMs === undefined ? '' : formatDuration(report.durationMs)].filter(Boolean).join(', ')} | ${report.key ?? '—'} | ${report.entries} |`,
+    table(
+      ['Save', 'Key', 'Entries used or written by the job'],
+      [
+        [
+          // A failed save's why quotes the cache process's log: the cache service's words.
+          [report.state === 'failed' ? quoted(report.why) : report.why, [formatSize(report.bytes), report.durationMs === undefined ? '' : formatDuration(report.durationMs)].filter(Boolean).map(f => `, ${f}`).join('')],
+          report.key ?? '—',
+          String(report.entries)
+        ]
+      ]
+    ),
     ''
   ].join('\n')
 }

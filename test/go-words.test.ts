@@ -3,6 +3,8 @@
 import { cpSync, mkdirSync, mkdtempSync, appendFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { micromark } from 'micromark'
+import { gfm, gfmHtml } from 'micromark-extension-gfm'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { classify, goLines } from '../src/classify.ts'
 import { type HostileProxy, startHostileProxy } from './support/hostile-proxy.ts'
@@ -120,5 +122,20 @@ describe('errors no retry can fix end the step at once, with go’s message', ()
     expect(run.outputs.attempts).toBe(attempts)
     if (reason) expect(run.summary).toContain(`❌ ${reason}`)
     expect(run.summary).toMatch(said)
+  })
+})
+
+describe('a server’s words in the summary', () => {
+  it('render as text in code spans: no link, markup or HTML of theirs (GFM, as GitHub renders it)', async () => {
+    const link = '[pwned](http://evil.example/a)'
+    const server = await hostile(zipOf(1), { status: 500, statusMessage: `${link} <img src=x> **bold** | col`, body: `${link}\n<script>alert(1)</script>\n` })
+    const run = await runScenario(universe, { proxies: server.url, prefetch: 'false', retries: '0' })
+    expect(run.failed).toBe(true)
+    expect(run.summary).toContain('pwned')
+    const html = micromark(run.summary, { extensions: [gfm()], htmlExtensions: [gfmHtml()], allowDangerousHtml: true })
+    expect(html).not.toMatch(/<a [^>]*evil\.example/)
+    expect(html).not.toMatch(/<img|<script|<strong>bold/)
+    // The Attempts row keeps its five cells; go's line is in a code span.
+    expect(html).toMatch(/<td>❌ network<\/td>\s*<td>[^<]*<\/td>\s*<td><code>go: [^<]*: 500 \[pwned\]\(http:\/\/evil\.example\/a\) &lt;img src=x&gt; \*\*bold\*\* \| col<\/code><\/td>\s*<\/tr>/)
   })
 })

@@ -120,7 +120,7 @@ describe('a forward proxy (squid), as HTTP_PROXY and HTTPS_PROXY', () => {
     expectChosen(run, mirror)
     expect(squid.log().some(l => l.startsWith(`GET ${mirror}/`) && l.endsWith('/200'))).toBe(true)
     expect(written(run)).not.toContain(password)
-    expect(run.summary).toContain(`through HTTP_PROXY http://alice:***@127.0.0.1:${new URL(squid.url).port}`)
+    expect(run.summary).toContain(`through HTTP_PROXY http://alice:\\*\\*\\*@127.0.0.1:${new URL(squid.url).port}`)
   })
 
   it('NO_PROXY exempts a host as go does: the request bypasses the proxy', async () => {

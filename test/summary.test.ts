@@ -41,7 +41,7 @@ describe('buildSummary', () => {
       ['direct', '➖ not probed', '', 'direct is used as given']
     ])
     expect(section('Attempts')).toEqual([
-      ['1', 'https://ci:***@stall.example.com', '❌ stall', '1m01s', 'waiting on https://stall.example.com/a/@v/v1.0.0.zip'],
+      ['1', 'https://ci:***@stall.example.com', '❌ stall', '1m01s', { quoted: 'waiting on https://stall.example.com/a/@v/v1.0.0.zip' }],
       ['2', 'https://good.example.com', '✅ ok', '3.4s', 'completed']
     ])
     expect(section('Cache')).toEqual([
@@ -49,7 +49,7 @@ describe('buildSummary', () => {
         '🟡 partial (restored by prefix), 50.0 MiB, 2.1s',
         '12 zips, 0 extracted trees, 20 go.mod files in 800ms: 1 discarded',
         'go-mod-download-linux-amd64-downloads-abc',
-        'go-mod-download-linux-amd64-downloads-old',
+        { quoted: 'go-mod-download-linux-amd64-downloads-old' },
         'saved, 60.0 MiB, 5.2s'
       ]
     ])
@@ -64,7 +64,7 @@ describe('buildSummary', () => {
 describe('renderSummary', () => {
   it('renders markdown tables, escaping the | of a GOPROXY inside a cell', () => {
     const markdown = renderSummary(buildSummary(facts))
-    expect(markdown).toContain('| https://good.example.com | https://good.example.com\\|https://ci:***@stall.example.com\\|direct | 14 | 2 |')
+    expect(markdown).toContain('| https://good.example.com | https://good.example.com\\|https://ci:\\*\\*\\*@stall.example.com\\|direct | 14 | 2 |')
     expect(markdown).toContain('| Attempt | First in line | Outcome | Duration | Why it ended |\n| --- | --- | --- | --- | --- |')
     expect(markdown).not.toContain('t0k')
   })
