@@ -4873,6 +4873,9 @@ function describeSumdb(p, relayed) {
 
 // src/later/config.ts
 var LATER_STEPS_STATE = "later-steps";
+var WORK_DIR_PREFIX = "go-mod-download-later-";
+var STATS_FILE = "stats.json";
+var LAUNCH_RECORD = "launched.json";
 
 // src/later/export.ts
 async function exportChain(o) {
@@ -4906,7 +4909,7 @@ async function exportChain(o) {
 // src/later/start.ts
 import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
 import os7 from "node:os";
 import path7 from "node:path";
 import { createInterface } from "node:readline";
@@ -5216,16 +5219,53 @@ async function withDeadline(work, ms, what) {
   }
 }
 
+// src/later/identity.ts
+import { execFileSync } from "node:child_process";
+import { readFileSync, readlinkSync } from "node:fs";
+function processIdentity(pid) {
+  if (!Number.isSafeInteger(pid) || pid <= 1) return void 0;
+  return process.platform === "linux" ? fromProc(pid) : process.platform === "win32" ? void 0 : fromPs(pid);
+}
+function fromProc(pid) {
+  try {
+    const stat3 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat3.slice(stat3.lastIndexOf(")") + 2).split(" ");
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    if (argv.at(-1) === "") argv.pop();
+    return { startTime: fields[19], group: Number(fields[2]), argv, exe: readlinkSync(`/proc/${pid}/exe`), cwd: readlinkSync(`/proc/${pid}/cwd`) };
+  } catch {
+    return void 0;
+  }
+}
+function fromPs(pid) {
+  try {
+    const [startTime, rest] = ["lstart", "pgid,args"].map(
+      (columns) => execFileSync("ps", ["-o", `${columns.split(",").map((c) => `${c}=`).join(",")}`, "-p", String(pid)], { encoding: "utf8", timeout: 5e3, stdio: ["ignore", "pipe", "ignore"] }).trim()
+    );
+    const [group2, ...argv] = rest.split(/\s+/);
+    if (!startTime || !group2) return void 0;
+    return { startTime, group: Number(group2), argv };
+  } catch {
+    return void 0;
+  }
+}
+
 // src/later/start.ts
 var ENTRY = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./job-proxy.ts" : "./job-proxy.js", import.meta.url));
 var READY_WITHIN_MS = 1e4;
 function launchJobProxy(entry = ENTRY) {
+  const workDir = mkdtempSync(path7.join(process.env.RUNNER_TEMP || os7.tmpdir(), WORK_DIR_PREFIX));
   const child2 = spawn3(process.execPath, [entry], {
     detached: true,
-    cwd: os7.tmpdir(),
+    cwd: workDir,
     stdio: ["pipe", "pipe", "ignore"],
     env: processEnv()
   });
+  const identity = child2.pid === void 0 ? void 0 : processIdentity(child2.pid);
+  if (identity && child2.pid !== void 0) {
+    const record = { pid: child2.pid, startTime: identity.startTime, argv: identity.argv, ...identity.exe ? { exe: identity.exe } : {} };
+    writeFileSync2(path7.join(workDir, LAUNCH_RECORD), JSON.stringify(record));
+  }
   child2.stdin.on("error", () => void 0);
   child2.on("error", () => void 0);
   const exited = new Promise((resolve2) => child2.once("exit", resolve2));
@@ -5237,9 +5277,9 @@ function launchJobProxy(entry = ENTRY) {
     child2.stdin.destroy();
     child2.unref();
   };
+  const removeDir = () => rmSync(workDir, { recursive: true, force: true });
   return {
     async start(options) {
-      const workDir = mkdtempSync(path7.join(process.env.RUNNER_TEMP || os7.tmpdir(), "go-mod-download-later-"));
       const secret = randomBytes(18).toString("base64url");
       const config = {
         ...options,
@@ -5247,7 +5287,7 @@ function launchJobProxy(entry = ENTRY) {
         // The runner's process that started this step: when it is gone, so is the job.
         watchPid: process.ppid,
         workDir,
-        statsFile: path7.join(workDir, "stats.json")
+        statsFile: path7.join(workDir, STATS_FILE)
       };
       try {
         const line = firstLine(child2.stdout);
@@ -5260,7 +5300,6 @@ function launchJobProxy(entry = ENTRY) {
         return { url, secret, pid: child2.pid, statsFile: config.statsFile };
       } catch (e) {
         this.abandon();
-        rmSync(workDir, { recursive: true, force: true });
         throw e;
       }
     },
@@ -5268,6 +5307,7 @@ function launchJobProxy(entry = ENTRY) {
       if (started) return;
       if (child2.pid !== void 0 && child2.exitCode === null) killTree(child2.pid);
       letGo();
+      removeDir();
     }
   };
 }
@@ -9323,7 +9363,7 @@ function goRuns(o) {
 }
 
 // src/fetch/stage.ts
-import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync2 } from "node:fs";
+import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync3 } from "node:fs";
 import { access as access2, constants as constants4, mkdir as mkdir2, rm as rm4 } from "node:fs/promises";
 import os10 from "node:os";
 import path26 from "node:path";
@@ -9384,7 +9424,7 @@ var Limiter = class {
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { chmodSync, existsSync as existsSync6, mkdirSync as mkdirSync2, readFileSync, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { chmodSync, existsSync as existsSync6, mkdirSync as mkdirSync2, readFileSync as readFileSync2, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync3 } from "node:fs";
 import { rm as rm2, stat as stat2 } from "node:fs/promises";
 import path24 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
@@ -9687,15 +9727,15 @@ var RUN = randomBytes2(6).toString("hex");
 var named = 0;
 function writeAtomically(file, text) {
   const temp = partial(file);
-  writeFileSync2(temp, text);
+  writeFileSync3(temp, text);
   renameSync(temp, file);
 }
 async function verify(job, file, hashZip2 = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync2(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
     if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
-    const info2 = JSON.parse(readFileSync(file, "utf8"));
+    const info2 = JSON.parse(readFileSync2(file, "utf8"));
     return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
   } catch (e) {
     return `${job.kind} unreadable: ${e.message}`;
@@ -10106,9 +10146,9 @@ function speculate(fetcher, known, downloadCache, options, report) {
   const fetchMod = async (m) => {
     const job = known.get(filePath(m, "mod"));
     if (options.isPrivate(m.path) || !job) return void 0;
-    if (isComplete(downloadCache, job)) return readFileSync2(path26.join(downloadCache, job.path), "utf8");
+    if (isComplete(downloadCache, job)) return readFileSync3(path26.join(downloadCache, job.path), "utf8");
     const outcome = await fetchOne(job);
-    return outcome?.kind === "file" ? readFileSync2(outcome.file, "utf8") : void 0;
+    return outcome?.kind === "file" ? readFileSync3(outcome.file, "utf8") : void 0;
   };
   const done = (async () => {
     try {
@@ -11380,7 +11420,7 @@ function sharedLookup(resolve2 = dns.lookup, now = () => performance.now()) {
 
 // src/net/goauth.ts
 import { execFile } from "node:child_process";
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 
 // src/net/netrc.ts
 import path28 from "node:path";
@@ -11559,7 +11599,7 @@ function secretParts(value) {
 }
 function readOptional(file) {
   try {
-    return readFileSync3(file, "utf8");
+    return readFileSync4(file, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file} (GOAUTH=netrc): ${e.message}`, { cause: e });
@@ -11689,7 +11729,7 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync4, readFileSync as readFileSync4, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
+import { readdirSync as readdirSync4, readFileSync as readFileSync5, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
 import path29 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
@@ -11714,7 +11754,7 @@ function certificatesIn(text) {
 }
 var readText = (file) => {
   try {
-    return readFileSync4(file, "latin1");
+    return readFileSync5(file, "latin1");
   } catch {
     return void 0;
   }
@@ -11728,7 +11768,7 @@ function directoryFiles(dir) {
   }
   return names.map((name) => path29.join(dir, name)).filter((file) => {
     try {
-      return !(lstatSync2(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
+      return !(lstatSync2(file).isSymbolicLink() && !readlinkSync2(file).includes("/"));
     } catch {
       return false;
     }
@@ -11954,7 +11994,7 @@ async function writeReport(facts, secrets) {
 }
 
 // src/toolchain/select.ts
-import { readFileSync as readFileSync5 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 import path30 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
@@ -11994,7 +12034,7 @@ function userToolchain(env, goenvFile, goroot) {
 function settingIn(file, name) {
   let text;
   try {
-    text = readFileSync5(file, "utf8");
+    text = readFileSync6(file, "utf8");
   } catch {
     return void 0;
   }

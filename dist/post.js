@@ -3236,6 +3236,9 @@ async function entriesUsedSince(gocache, sinceMs) {
 
 // src/later/config.ts
 var LATER_STEPS_STATE = "later-steps";
+var WORK_DIR_PREFIX = "go-mod-download-later-";
+var STATS_FILE = "stats.json";
+var LAUNCH_RECORD = "launched.json";
 
 // src/sumdb.ts
 var MAX_BODY = 64 << 10;
@@ -3290,29 +3293,79 @@ function laterStepsMarkdown(end) {
 }
 
 // src/later/stop.ts
-import { promises as fs5 } from "node:fs";
+import { lstatSync, promises as fs5, readFileSync as readFileSync2, realpathSync } from "node:fs";
+import os4 from "node:os";
 import path4 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
-var GRACE_MS = 3e3;
-async function stopJobProxy(state) {
-  const wasRunning = alive(state.pid);
-  if (wasRunning) {
-    signalGroup(state.pid, "SIGTERM");
-    const deadline = Date.now() + GRACE_MS;
-    while (alive(state.pid) && Date.now() < deadline) await sleep2(50);
-    if (alive(state.pid)) signalGroup(state.pid, "SIGKILL");
-  }
-  const stats = await fs5.readFile(state.statsFile, "utf8").then((text) => JSON.parse(text), () => void 0);
-  await fs5.rm(path4.dirname(state.statsFile), { recursive: true, force: true });
-  return { wasRunning, ...stats ? { stats } : {} };
+
+// src/later/identity.ts
+import { execFileSync } from "node:child_process";
+import { readFileSync, readlinkSync } from "node:fs";
+function processIdentity(pid) {
+  if (!Number.isSafeInteger(pid) || pid <= 1) return void 0;
+  return process.platform === "linux" ? fromProc(pid) : process.platform === "win32" ? void 0 : fromPs(pid);
 }
-function alive(pid) {
+function fromProc(pid) {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat2 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat2.slice(stat2.lastIndexOf(")") + 2).split(" ");
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    if (argv.at(-1) === "") argv.pop();
+    return { startTime: fields[19], group: Number(fields[2]), argv, exe: readlinkSync(`/proc/${pid}/exe`), cwd: readlinkSync(`/proc/${pid}/cwd`) };
   } catch {
-    return false;
+    return void 0;
   }
+}
+function fromPs(pid) {
+  try {
+    const [startTime, rest] = ["lstart", "pgid,args"].map(
+      (columns) => execFileSync("ps", ["-o", `${columns.split(",").map((c) => `${c}=`).join(",")}`, "-p", String(pid)], { encoding: "utf8", timeout: 5e3, stdio: ["ignore", "pipe", "ignore"] }).trim()
+    );
+    const [group2, ...argv] = rest.split(/\s+/);
+    if (!startTime || !group2) return void 0;
+    return { startTime, group: Number(group2), argv };
+  } catch {
+    return void 0;
+  }
+}
+
+// src/later/stop.ts
+var GRACE_MS = 3e3;
+var WORK_DIR_NAME = new RegExp(`^${WORK_DIR_PREFIX}[A-Za-z0-9]{6}$`);
+function verifyState(state, runnerTemp = process.env.RUNNER_TEMP || os4.tmpdir()) {
+  const claim = state;
+  if (typeof claim !== "object" || claim === null || !Number.isSafeInteger(claim.pid) || typeof claim.statsFile !== "string") return "it is not a PID and a stats file";
+  const { pid, statsFile } = claim;
+  const dir = path4.dirname(statsFile);
+  if (path4.basename(statsFile) !== STATS_FILE || !WORK_DIR_NAME.test(path4.basename(dir))) return `${statsFile} is not in a folder the step makes`;
+  let record;
+  try {
+    if (!lstatSync(dir).isDirectory() || path4.dirname(realpathSync(dir)) !== realpathSync(runnerTemp)) return `${dir} is not a folder in RUNNER_TEMP`;
+    record = JSON.parse(readFileSync2(path4.join(dir, LAUNCH_RECORD), "utf8"));
+  } catch {
+    return `${dir} holds no record of a launch by the step`;
+  }
+  if (record.pid !== pid) return `${dir} records the launch of PID ${record.pid}, not ${pid}`;
+  return { dir: realpathSync(dir), record };
+}
+function isLaunched(now, record, dir) {
+  return now !== void 0 && now.startTime === record.startTime && now.argv.join(" ") === record.argv.join(" ") && now.group === record.pid && (record.exe === void 0 || now.exe === record.exe) && (now.cwd === void 0 || now.cwd === dir);
+}
+async function stopJobProxy(state) {
+  const verified = verifyState(state);
+  if (typeof verified === "string") return { wasRunning: false, refused: verified };
+  const { dir, record } = verified;
+  const ours = () => isLaunched(processIdentity(record.pid), record, dir);
+  const wasRunning = ours();
+  if (wasRunning) {
+    signalGroup(record.pid, "SIGTERM");
+    const deadline = Date.now() + GRACE_MS;
+    while (ours() && Date.now() < deadline) await sleep2(50);
+    if (ours()) signalGroup(record.pid, "SIGKILL");
+  }
+  const stats = await fs5.readFile(path4.join(dir, STATS_FILE), "utf8").then((text) => JSON.parse(text), () => void 0);
+  await fs5.rm(dir, { recursive: true, force: true });
+  return { wasRunning, ...stats ? { stats } : {} };
 }
 
 // src/post-job.ts
@@ -3320,13 +3373,26 @@ async function runPost() {
   const proxy = getState(LATER_STEPS_STATE);
   const build = getState(BUILD_STATE);
   const parts = [];
-  if (proxy) parts.push(await stopProxy(JSON.parse(proxy)));
+  if (proxy) {
+    const part = await stopProxy(proxy);
+    if (part) parts.push(part);
+  }
   if (build) parts.push(await saveBuild(JSON.parse(build)));
   const file = process.env.GITHUB_STEP_SUMMARY;
   if (file && parts.length > 0) await appendFile2(file, parts.join("\n"));
 }
 async function stopProxy(state) {
-  const end = await stopJobProxy(state);
+  let claim;
+  try {
+    claim = JSON.parse(state);
+  } catch {
+    claim = void 0;
+  }
+  const end = await stopJobProxy(claim);
+  if (end.refused) {
+    warning(`The post step's state for the action's proxy was refused, and nothing was signalled or deleted: ${end.refused}.`);
+    return void 0;
+  }
   if (!end.wasRunning) warning(`The action's proxy for later steps had stopped before the end of the job${end.stats?.stopped ? ` (${end.stats.stopped})` : ""}.`);
   info(`Later steps asked the action's proxy ${end.stats?.requests ?? 0} times.`);
   return laterStepsMarkdown(end);
