@@ -4620,6 +4620,9 @@ function formatDuration(ms) {
   return `${minutes}m${String(seconds).padStart(2, "0")}s`;
 }
 
+// src/goproxy.ts
+import { fileURLToPath } from "node:url";
+
 // src/credentials.ts
 function userinfo(raw) {
   try {
@@ -4676,8 +4679,8 @@ function goModHashOfSha256(sha256Hex) {
 function goModHash(content) {
   return goModHashOfSha256(createHash2("sha256").update(content).digest("hex"));
 }
-function escapePath(path32) {
-  return path32.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+function escapePath(path33) {
+  return path33.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
 function probeTarget(lines, isPrivate) {
   return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
@@ -4707,6 +4710,7 @@ function parseCandidate(entry) {
   if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
     throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
   }
+  if (/^file:/i.test(entry)) return parseFileCandidate(entry);
   let url;
   try {
     url = new URL(entry);
@@ -4721,6 +4725,19 @@ function parseCandidate(entry) {
   }
   const spec = entry.replace(/\/+$/, "");
   return { spec, display: redactUrl(spec), keyword: false };
+}
+function parseFileCandidate(entry) {
+  const rest = entry.slice("file:".length);
+  if (!rest.startsWith("///") || /[?#]/.test(rest)) {
+    throw new Error(`"${entry}" is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)`);
+  }
+  let dir;
+  try {
+    dir = fileURLToPath(new URL(`file:${rest}`));
+  } catch (e) {
+    throw new Error(`"${entry}" is not a file:// proxy go accepts: ${e.message}`, { cause: e });
+  }
+  return { spec: entry, display: entry, keyword: true, dir };
 }
 function assembleChain(candidates, chosen) {
   const queue = [...chosen];
@@ -4771,8 +4788,8 @@ function goproxyDisplay(chain) {
 function downloadPath(module, version, kind) {
   return `${escapePath(module)}/@v/${escapePath(version)}.${kind}`;
 }
-function requestUrl(candidate, path32) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${path32.replace(/^\/+/, "")}`;
+function requestUrl(candidate, path33) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${path33.replace(/^\/+/, "")}`;
 }
 
 // src/net/errors.ts
@@ -4913,7 +4930,7 @@ import { mkdtempSync, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
 import os7 from "node:os";
 import path7 from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as fs3 from "fs";
@@ -5251,7 +5268,7 @@ function fromPs(pid) {
 }
 
 // src/later/start.ts
-var ENTRY = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./job-proxy.ts" : "./job-proxy.js", import.meta.url));
+var ENTRY = fileURLToPath2(new URL(import.meta.url.endsWith(".ts") ? "./job-proxy.ts" : "./job-proxy.js", import.meta.url));
 var READY_WITHIN_MS = 1e4;
 function launchJobProxy(entry = ENTRY) {
   const workDir = mkdtempSync(path7.join(process.env.RUNNER_TEMP || os7.tmpdir(), WORK_DIR_PREFIX));
@@ -5514,7 +5531,7 @@ import { promises as fs6 } from "node:fs";
 import path10 from "node:path";
 
 // src/cache/service.ts
-import { fileURLToPath as fileURLToPath2 } from "node:url";
+import { fileURLToPath as fileURLToPath3 } from "node:url";
 
 // src/files.ts
 import { promises as fs4 } from "node:fs";
@@ -5669,8 +5686,8 @@ async function saveEntry(stash, key2, paths, limitMs) {
   }
 }
 var fromSource = import.meta.url.endsWith(".ts");
-var RESTORE_ENTRY = fileURLToPath2(new URL(fromSource ? "./restore-process.ts" : "./restore.js", import.meta.url));
-var SAVE_ENTRY = fileURLToPath2(new URL(fromSource ? "./save-process.ts" : "./save.js", import.meta.url));
+var RESTORE_ENTRY = fileURLToPath3(new URL(fromSource ? "./restore-process.ts" : "./restore.js", import.meta.url));
+var SAVE_ENTRY = fileURLToPath3(new URL(fromSource ? "./save-process.ts" : "./save.js", import.meta.url));
 async function restoreInChild(dir, keys, limitMs) {
   return (await inChild(RESTORE_ENTRY, [dir, keys.key, ...keys.restoreKeys], limitMs, "Cache restore")).result;
 }
@@ -5733,7 +5750,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path32) => checks.set(path32, { module, version, what, path: path32, hash });
+    const add = (what, path33) => checks.set(path33, { module, version, what, path: path33, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -8698,8 +8715,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path32, level) {
-    this.path = path32;
+  constructor(path33, level) {
+    this.path = path33;
     this.level = level;
   }
 };
@@ -9043,8 +9060,8 @@ function parseGoWork(text) {
   }
   return file;
 }
-function isLocalPath(path32) {
-  return path32.startsWith("./") || path32.startsWith("../") || path32.startsWith("/") || path32 === "." || path32 === ".." || /^[A-Za-z]:[\\/]/.test(path32) || path32.startsWith(".\\") || path32.startsWith("..\\");
+function isLocalPath(path33) {
+  return path33.startsWith("./") || path33.startsWith("../") || path33.startsWith("/") || path33 === "." || path33 === ".." || /^[A-Za-z]:[\\/]/.test(path33) || path33.startsWith(".\\") || path33.startsWith("..\\");
 }
 
 // src/depfiles.ts
@@ -9898,10 +9915,10 @@ function planDownloads(input, loaded) {
     if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path32) => {
-    const version = selected.get(path32);
+  const downloads = listed.flatMap((path33) => {
+    const version = selected.get(path33);
     if (version === void 0) return [];
-    const to = replace({ path: path32, version });
+    const to = replace({ path: path33, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -10199,6 +10216,22 @@ function privateMatcher(...patternLists) {
   };
 }
 
+// src/file-proxy.ts
+import { readFileSync as readFileSync4, statSync as statSync4 } from "node:fs";
+import path27 from "node:path";
+function judgeFileProxy(dir, request) {
+  if (!statSync4(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
+  let body;
+  try {
+    body = readFileSync4(path27.join(dir, ...request.path.split("/").filter(Boolean)));
+  } catch {
+    const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
+    return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
+  }
+  const problem = request.judge(200, "", body);
+  return problem === void 0 ? `a directory in GOPROXY layout with ${request.describe} as go.sum has it, read by go itself` : `a directory with ${problem}`;
+}
+
 // src/probe/probe.ts
 var MAX_BODY2 = 4 << 20;
 function modRequest(target) {
@@ -10245,7 +10278,7 @@ async function probeAll(client, candidates, request, timeoutMs, onHealthy) {
   try {
     return await Promise.all(
       candidates.map(async (candidate) => {
-        if (candidate.keyword) return { candidate, verdict: "not probed", reason: `${candidate.spec} is used as given` };
+        if (candidate.keyword) return { candidate, verdict: "not probed", reason: candidate.dir ? judgeFileProxy(candidate.dir, request) : `${candidate.spec} is used as given` };
         const result = await probeCandidate(client, candidate, request, timeoutMs, cutoff.signal);
         if (result.verdict === "healthy") {
           cutOffOthers(result);
@@ -10321,7 +10354,7 @@ async function runProbe(options) {
 // src/toolchain/provide.ts
 import { promises as fs11 } from "node:fs";
 import os11 from "node:os";
-import path27 from "node:path";
+import path28 from "node:path";
 
 // node_modules/is-network-error/index.js
 var objectToString = Object.prototype.toString;
@@ -10661,7 +10694,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path27.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path28.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -10674,10 +10707,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path27.join(toolCache, TOOL, version, os11.arch());
+  const dest = path28.join(toolCache, TOOL, version, os11.arch());
   await fs11.rm(`${dest}.complete`, { force: true });
   await fs11.rm(dest, { recursive: true, force: true });
-  await fs11.mkdir(path27.dirname(dest), { recursive: true });
+  await fs11.mkdir(path28.dirname(dest), { recursive: true });
   try {
     await fs11.rename(extracted, dest);
   } catch (e) {
@@ -10688,20 +10721,20 @@ async function adopt(extracted, version) {
   return dest;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs11.readdir(path27.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path27.join(goroot, "bin"), ...toolDirs.map((d) => path27.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs11.readdir(path28.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path28.join(goroot, "bin"), ...toolDirs.map((d) => path28.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs11.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs11.chmod(path27.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs11.chmod(path28.join(dir, entry.name), 493);
     }
   }
 }
 async function putOnPath(name, goroot) {
-  const dir = path27.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
+  const dir = path28.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
   await fs11.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path27.join(dir, `${name}${exe}`);
+  const link = path28.join(dir, `${name}${exe}`);
   await fs11.rm(link, { force: true });
-  await fs11.symlink(path27.join(goroot, "bin", `go${exe}`), link);
+  await fs11.symlink(path28.join(goroot, "bin", `go${exe}`), link);
   addPath(dir);
 }
 
@@ -11420,10 +11453,10 @@ function sharedLookup(resolve2 = dns.lookup, now = () => performance.now()) {
 
 // src/net/goauth.ts
 import { execFile } from "node:child_process";
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 
 // src/net/netrc.ts
-import path28 from "node:path";
+import path29 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -11454,7 +11487,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path28.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path29.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -11599,7 +11632,7 @@ function secretParts(value) {
 }
 function readOptional(file) {
   try {
-    return readFileSync4(file, "utf8");
+    return readFileSync5(file, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file} (GOAUTH=netrc): ${e.message}`, { cause: e });
@@ -11729,8 +11762,8 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync4, readFileSync as readFileSync5, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
-import path29 from "node:path";
+import { readdirSync as readdirSync4, readFileSync as readFileSync6, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
+import path30 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -11754,7 +11787,7 @@ function certificatesIn(text) {
 }
 var readText = (file) => {
   try {
-    return readFileSync5(file, "latin1");
+    return readFileSync6(file, "latin1");
   } catch {
     return void 0;
   }
@@ -11766,7 +11799,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path29.join(dir, name)).filter((file) => {
+  return names.map((name) => path30.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync2(file).includes("/"));
     } catch {
@@ -11994,8 +12027,8 @@ async function writeReport(facts, secrets) {
 }
 
 // src/toolchain/select.ts
-import { readFileSync as readFileSync6 } from "node:fs";
-import path30 from "node:path";
+import { readFileSync as readFileSync7 } from "node:fs";
+import path31 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -12025,7 +12058,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file of [goenvFile, path30.join(goroot, "go.env")]) {
+  for (const file of [goenvFile, path31.join(goroot, "go.env")]) {
     const value = settingIn(file, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -12034,7 +12067,7 @@ function userToolchain(env, goenvFile, goroot) {
 function settingIn(file, name) {
   let text;
   try {
-    text = readFileSync6(file, "utf8");
+    text = readFileSync7(file, "utf8");
   } catch {
     return void 0;
   }
@@ -12047,14 +12080,14 @@ function settingIn(file, name) {
 
 // src/vendor.ts
 import { existsSync as existsSync7 } from "node:fs";
-import path31 from "node:path";
+import path32 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync7(path31.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync7(path32.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };

@@ -3217,6 +3217,9 @@ function fail(response, status, text2) {
 // src/fetch/stage.ts
 import path4 from "node:path";
 
+// src/goproxy.ts
+import { fileURLToPath } from "node:url";
+
 // src/credentials.ts
 var USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i;
 function redactUrl(raw) {
@@ -3270,6 +3273,7 @@ function parseCandidate(entry) {
   if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
     throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
   }
+  if (/^file:/i.test(entry)) return parseFileCandidate(entry);
   let url;
   try {
     url = new URL(entry);
@@ -3284,6 +3288,19 @@ function parseCandidate(entry) {
   }
   const spec = entry.replace(/\/+$/, "");
   return { spec, display: redactUrl(spec), keyword: false };
+}
+function parseFileCandidate(entry) {
+  const rest = entry.slice("file:".length);
+  if (!rest.startsWith("///") || /[?#]/.test(rest)) {
+    throw new Error(`"${entry}" is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)`);
+  }
+  let dir;
+  try {
+    dir = fileURLToPath(new URL(`file:${rest}`));
+  } catch (e) {
+    throw new Error(`"${entry}" is not a file:// proxy go accepts: ${e.message}`, { cause: e });
+  }
+  return { spec: entry, display: entry, keyword: true, dir };
 }
 function downloadPath(module, version, kind) {
   return `${escapePath(module)}/@v/${escapePath(version)}.${kind}`;
