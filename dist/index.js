@@ -5278,9 +5278,9 @@ function launchJobProxy(entry = ENTRY) {
     stdio: ["pipe", "pipe", "ignore"],
     env: processEnv()
   });
-  const identity = child2.pid === void 0 ? void 0 : processIdentity(child2.pid);
-  if (identity && child2.pid !== void 0) {
-    const record = { pid: child2.pid, startTime: identity.startTime, argv: identity.argv, ...identity.exe ? { exe: identity.exe } : {} };
+  if (child2.pid !== void 0) {
+    const identity = processIdentity(child2.pid);
+    const record = { pid: child2.pid, startTime: identity?.startTime ?? "", argv: identity?.argv ?? [], ...identity?.exe ? { exe: identity.exe } : {} };
     writeFileSync2(path7.join(workDir, LAUNCH_RECORD), JSON.stringify(record));
   }
   child2.stdin.on("error", () => void 0);

@@ -3285,7 +3285,7 @@ function laterStepsMarkdown(end) {
       ""
     );
   }
-  if (!end.wasRunning) {
+  if (!end.wasRunning && !end.unchecked) {
     const why = s?.stopped ? ` (${s.stopped})` : " (it was killed)";
     lines.push(`> ${markdown(`\u26A0\uFE0F It had stopped before the end of the job${why}; go commands after that went straight to the chain.`)}`, "");
   } else if (!s) lines.push("> It reported nothing.", "");
@@ -3355,6 +3355,11 @@ async function stopJobProxy(state) {
   const verified = verifyState(state);
   if (typeof verified === "string") return { wasRunning: false, refused: verified };
   const { dir, record } = verified;
+  const readStats = () => fs5.readFile(path4.join(dir, STATS_FILE), "utf8").then((text) => JSON.parse(text), () => void 0);
+  if (record.startTime === "") {
+    const stats2 = await readStats();
+    return { wasRunning: false, unchecked: true, ...stats2 ? { stats: stats2 } : {} };
+  }
   const ours = () => isLaunched(processIdentity(record.pid), record, dir);
   const wasRunning = ours();
   if (wasRunning) {
@@ -3363,7 +3368,7 @@ async function stopJobProxy(state) {
     while (ours() && Date.now() < deadline) await sleep2(50);
     if (ours()) signalGroup(record.pid, "SIGKILL");
   }
-  const stats = await fs5.readFile(path4.join(dir, STATS_FILE), "utf8").then((text) => JSON.parse(text), () => void 0);
+  const stats = await readStats();
   await fs5.rm(dir, { recursive: true, force: true });
   return { wasRunning, ...stats ? { stats } : {} };
 }
@@ -3393,7 +3398,8 @@ async function stopProxy(state) {
     warning(`The post step's state for the action's proxy was refused, and nothing was signalled or deleted: ${end.refused}.`);
     return void 0;
   }
-  if (!end.wasRunning) warning(`The action's proxy for later steps had stopped before the end of the job${end.stats?.stopped ? ` (${end.stats.stopped})` : ""}.`);
+  if (end.unchecked) info("This system tells nothing of the action's proxy process, so it was not signalled; the runner ends the job's processes.");
+  else if (!end.wasRunning) warning(`The action's proxy for later steps had stopped before the end of the job${end.stats?.stopped ? ` (${end.stats.stopped})` : ""}.`);
   info(`Later steps asked the action's proxy ${end.stats?.requests ?? 0} times.`);
   return laterStepsMarkdown(end);
 }

@@ -37,7 +37,8 @@ async function stopProxy(state: string): Promise<string | undefined> {
     core.warning(`The post step's state for the action's proxy was refused, and nothing was signalled or deleted: ${end.refused}.`)
     return undefined
   }
-  if (!end.wasRunning) core.warning(`The action's proxy for later steps had stopped before the end of the job${end.stats?.stopped ? ` (${end.stats.stopped})` : ''}.`)
+  if (end.unchecked) core.info("This system tells nothing of the action's proxy process, so it was not signalled; the runner ends the job's processes.")
+  else if (!end.wasRunning) core.warning(`The action's proxy for later steps had stopped before the end of the job${end.stats?.stopped ? ` (${end.stats.stopped})` : ''}.`)
   core.info(`Later steps asked the action's proxy ${end.stats?.requests ?? 0} times.`)
   return laterStepsMarkdown(end)
 }

@@ -21,7 +21,7 @@ export function laterStepsMarkdown(end: JobProxyEnd): string {
       ''
     )
   }
-  if (!end.wasRunning) {
+  if (!end.wasRunning && !end.unchecked) {
     const why = s?.stopped ? ` (${s.stopped})` : ' (it was killed)'
     lines.push(`> ${markdown(`⚠️ It had stopped before the end of the job${why}; go commands after that went straight to the chain.`)}`, '')
   } else if (!s) lines.push('> It reported nothing.', '')

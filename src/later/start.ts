@@ -58,10 +58,11 @@ export function launchJobProxy(entry = ENTRY): JobProxyLaunch {
     stdio: ['pipe', 'pipe', 'ignore'],
     env: processEnv()
   })
-  // spawn returns once the child has exec'd: the system now tells its executable and start time.
-  const identity = child.pid === undefined ? undefined : processIdentity(child.pid)
-  if (identity && child.pid !== undefined) {
-    const record: LaunchRecord = { pid: child.pid, startTime: identity.startTime, argv: identity.argv, ...(identity.exe ? { exe: identity.exe } : {}) }
+  // spawn returns once the child has exec'd: the system now tells its executable and start time
+  // (where it tells nothing, Windows, the record says so and the post step signals nothing).
+  if (child.pid !== undefined) {
+    const identity = processIdentity(child.pid)
+    const record: LaunchRecord = { pid: child.pid, startTime: identity?.startTime ?? '', argv: identity?.argv ?? [], ...(identity?.exe ? { exe: identity.exe } : {}) }
     writeFileSync(path.join(workDir, LAUNCH_RECORD), JSON.stringify(record))
   }
   // A process that died before it was configured fails start() through its output's end, not here.

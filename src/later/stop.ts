@@ -20,6 +20,8 @@ export interface JobProxyEnd {
   stats?: JobProxyStats
   /** Why the state was refused: then nothing was signalled or deleted. */
   refused?: string
+  /** The system tells nothing of processes here (Windows): nothing was signalled; the runner ends the job's processes. */
+  unchecked?: boolean
 }
 
 /** What the post step may act on: the step's folder and its record of the launch. */
@@ -64,6 +66,11 @@ export async function stopJobProxy(state: unknown): Promise<JobProxyEnd> {
   const verified = verifyState(state)
   if (typeof verified === 'string') return { wasRunning: false, refused: verified }
   const { dir, record } = verified
+  const readStats = () => fs.readFile(path.join(dir, STATS_FILE), 'utf8').then(text => JSON.parse(text) as JobProxyStats, () => undefined)
+  if (record.startTime === '') {
+    const stats = await readStats()
+    return { wasRunning: false, unchecked: true, ...(stats ? { stats } : {}) }
+  }
   const ours = () => isLaunched(processIdentity(record.pid), record, dir)
   const wasRunning = ours()
   if (wasRunning) {
@@ -72,7 +79,7 @@ export async function stopJobProxy(state: unknown): Promise<JobProxyEnd> {
     while (ours() && Date.now() < deadline) await sleep(50)
     if (ours()) signalGroup(record.pid, 'SIGKILL')
   }
-  const stats = await fs.readFile(path.join(dir, STATS_FILE), 'utf8').then(text => JSON.parse(text) as JobProxyStats, () => undefined)
+  const stats = await readStats()
   await fs.rm(dir, { recursive: true, force: true })
   return { wasRunning, ...(stats ? { stats } : {}) }
 }
