@@ -4718,7 +4718,7 @@ function parseCandidate(entry) {
     throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`);
+    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies, and file:/// directories, are supported`);
   }
   if (url.protocol === "http:" && (url.username || url.password)) {
     throw new Error(`"${redactUrl(entry)}" carries credentials over plain http; use https`);
@@ -5365,7 +5365,7 @@ function buildSummary(facts) {
     {
       heading: "Proxies",
       header: ["Candidate", "Verdict", "Latency", "Reason"],
-      rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? `${p.reason}, through ${p.via}` : p.reason]),
+      rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? [probeReason(p), `, through ${p.via}`] : probeReason(p)]),
       notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== void 0)] : [], ...runnerNotes(facts)]
     },
     ...facts.fetch ? fetchSections(facts.fetch) : [],
@@ -5402,9 +5402,10 @@ function buildSummary(facts) {
 }
 function runnerNotes(facts) {
   return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
-    (p) => p.failure === "tls" ? `\u26A0\uFE0F ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).` : `\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
+    (p) => p.failure === "tls" ? [`\u26A0\uFE0F ${p.candidate.display} failed on TLS: `, probeReason(p), `. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).`] : [`\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: `, probeReason(p), `. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`]
   );
 }
+var probeReason = (p) => p.verdict === "unhealthy" ? quoted(p.reason) : p.reason;
 function toolchainSection(t) {
   return {
     heading: "Toolchain",

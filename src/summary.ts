@@ -95,7 +95,7 @@ export function buildSummary(facts: RunFacts): SummaryModel {
     {
       heading: 'Proxies',
       header: ['Candidate', 'Verdict', 'Latency', 'Reason'],
-      rows: facts.probes.map(p => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? `${p.reason}, through ${p.via}` : p.reason]),
+      rows: facts.probes.map(p => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? [probeReason(p), `, through ${p.via}`] : probeReason(p)]),
       notes: [...(facts.probeNote === undefined ? [] : [facts.probeNote]), ...(facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== undefined)] : []), ...runnerNotes(facts)]
     },
     ...(facts.fetch ? fetchSections(facts.fetch) : []),
@@ -136,15 +136,18 @@ export function buildSummary(facts: RunFacts): SummaryModel {
  * the certificates go trusts and takes the forward proxy go takes, so such a failure is the
  * runner's setup (or, if go still gets through, a difference worth reporting).
  */
-function runnerNotes(facts: RunFacts): string[] {
+function runnerNotes(facts: RunFacts): Text[] {
   return facts.probes
     .filter(p => goMayNotShare(p.failure))
     .map(p =>
       p.failure === 'tls'
-        ? `⚠️ ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(', ') || 'no certificates found'}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).`
-        : `⚠️ ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
+        ? [`⚠️ ${p.candidate.display} failed on TLS: `, probeReason(p), `. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(', ') || 'no certificates found'}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).`]
+        : [`⚠️ ${p.candidate.display} failed at the forward proxy: `, probeReason(p), `. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`]
     )
 }
+
+/** An unhealthy candidate's reason is an error's words, which may quote its server (a certificate's names): shown as such. */
+const probeReason = (p: ProbeResult): string | Quoted => (p.verdict === 'unhealthy' ? quoted(p.reason) : p.reason)
 
 function toolchainSection(t: ToolchainReport): Section {
   return {

@@ -7,6 +7,8 @@ import { micromark } from 'micromark'
 import { gfm, gfmHtml } from 'micromark-extension-gfm'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { classify, goLines } from '../src/classify.ts'
+import { parseCandidates } from '../src/goproxy.ts'
+import { buildSummary, renderSummary } from '../src/summary.ts'
 import { type HostileProxy, startHostileProxy } from './support/hostile-proxy.ts'
 import { healthy, proxyPool } from './support/proxy-server.ts'
 import { expectComplete, runScenario } from './support/scenario.ts'
@@ -70,6 +72,13 @@ describe('a server’s words decide nothing', () => {
     expect(run.summary).toMatch(/\| 1 \| .* \| ❌ network \|/)
   })
 
+  it('a body line with a \\r before go’s words is still the server’s: retried', async () => {
+    const server = await hostile(zipOf(1), { status: 500, body: `busy\r${GO_TOO_OLD}\n` }, 1)
+    const run = await runScenario(universe, { proxies: server.url, prefetch: 'false', retries: '1' })
+    expect(run.failed, run.log).toBe(false)
+    expect(run.outputs.attempts).toBe('2')
+  })
+
   it('a reason phrase saying "404 Not Found" on a 500 is retried, not taken for "not found"', async () => {
     const server = await hostile(zipOf(1), { status: 500, statusMessage: 'x: 404 Not Found', body: '' }, 1)
     const run = await runScenario(universe, { proxies: server.url, prefetch: 'false', retries: '1' })
@@ -127,6 +136,29 @@ describe('errors no retry can fix end the step at once, with go’s message', ()
 })
 
 describe('a server’s words in the summary', () => {
+  const render = (markdown: string) => micromark(markdown, { extensions: [gfm()], htmlExtensions: [gfmHtml()], allowDangerousHtml: true })
+  const [candidate] = parseCandidates('https://mirror.example.com')
+
+  it('the action’s own words are escaped too, a probe’s error quoted, a failure fenced past its own backticks', () => {
+    const hostileText = '[pwned](http://evil.example/a) <img src=x> **bold** ~~gone~~ &amp;'
+    const markup = '[pwned](evil) <img src=x> **bold** ~~gone~~ &amp; _em_'
+    const html = render(
+      renderSummary(
+        buildSummary({
+          ok: false,
+          failure: `go mod download failed.\n\`\`\`\n${hostileText}`,
+          restore: { state: 'exact' },
+          verify: { zips: 1, trees: 0, mods: 1, discarded: [{ module: 'example.com/m', version: 'v1.0.0', why: markup }], repaired: 0, durationMs: 1 },
+          attempts: [],
+          probes: [{ candidate: candidate!, verdict: 'unhealthy', reason: hostileText, failure: 'tls' }]
+        })
+      )
+    )
+    expect(html).not.toMatch(/<a [^>]*evil|<img|<strong>|<del>|<em>em/)
+    expect(html).toContain('<code>[pwned](http://evil.example/a) &lt;img src=x&gt; **bold** ~~gone~~ &amp;amp;</code>')
+    expect(html).toContain('[pwned](evil) &lt;img src=x&gt; **bold** ~~gone~~ &amp;amp; _em_')
+  })
+
   it('render as text in code spans: no link, markup or HTML of theirs (GFM, as GitHub renders it)', async () => {
     const link = '[pwned](http://evil.example/a)'
     const server = await hostile(zipOf(1), { status: 500, statusMessage: `${link} <img src=x> **bold** | col`, body: `${link}\n<script>alert(1)</script>\n` })

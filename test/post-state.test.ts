@@ -150,6 +150,16 @@ describe('the launch record and the process', () => {
     expect(fromPs(2 ** 22 + 17)).toBeUndefined()
   })
 
+  it('a folder named like the step’s, with a launch record, but not in RUNNER_TEMP: refused', () => {
+    const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'elsewhere-'))
+    const dir = path.join(elsewhere, 'go-mod-download-later-CCCCCC')
+    mkdirSync(dir)
+    writeFileSync(path.join(dir, 'launched.json'), JSON.stringify({ pid: 4242, startTime: '1', argv: [] }))
+    const runnerTemp = mkdtempSync(path.join(os.tmpdir(), 'runner-temp-'))
+    expect(verifyState({ pid: 4242, statsFile: path.join(dir, 'stats.json') }, runnerTemp)).toMatch(/is not a folder in RUNNER_TEMP/)
+    expect(verifyState({ pid: 4242, statsFile: path.join(dir, 'stats.json') }, elsewhere)).toMatchObject({ record: { pid: 4242 } })
+  })
+
   it('a state that is not a PID and a stats file is refused', () => {
     for (const state of [undefined, null, 'x', { pid: '1', statsFile: '/x/stats.json' }, { pid: 1.5, statsFile: '/x' }, { pid: 1 }]) {
       expect(typeof verifyState(state)).toBe('string')
