@@ -3,11 +3,16 @@
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import https from 'node:https'
+import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { writeReport } from '../src/report.ts'
 import { cacheLogLine, inert } from '../src/untrusted.ts'
 import { type ActionRun, processesWithEnv, runPostBundled } from './support/action.ts'
 import { type HostileProxy, startHostileProxy } from './support/hostile-proxy.ts'
+import { healthy, proxyPool } from './support/proxy-server.ts'
 import { readAsRunner } from './support/runner-commands.ts'
+import { loopbackCertificate } from './support/tls.ts'
 import { expectComplete, runScenario } from './support/scenario.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
 
@@ -76,7 +81,10 @@ afterEach(async () => {
 
 afterAll(async () => {
   await hostile?.close()
+  await proxies.closeAll()
 })
+
+const proxies = proxyPool(() => universe.proxyDir)
 
 /** A 500 whose body go quotes, every line of it a command to the runner if echoed as it is. */
 const hostileBody = (victimDir: string) =>
@@ -121,5 +129,47 @@ describe("go's output, quoting a server, in the step's log", () => {
     const view = readAsRunner(run.log)
     expect(view.state).toEqual({})
     expect(view.commands.filter(c => c.name === 'error').map(c => c.data).join('\n')).toMatch(/go mod download failed after 1 attempt/)
+  })
+})
+
+describe('other text from outside in the log', () => {
+  it('a probe’s reason quoting a redirect’s Location (an https candidate sending the probe to plain http) issues no command', async () => {
+    const cert = loopbackCertificate()
+    const redirector = https.createServer(cert, (_, response) => {
+      response.writeHead(302, { location: 'http://127.0.0.1:1/x##[stop-commands]pwned' })
+      response.end()
+    })
+    await new Promise<void>(resolve => redirector.listen(0, '127.0.0.1', resolve))
+    try {
+      const good = await proxies.start(healthy)
+      const url = `https://127.0.0.1:${(redirector.address() as AddressInfo).port}`
+      const run = await runScenario(universe, { proxies: `${url},${good.url}` }, { env: { SSL_CERT_FILE: cert.certFile } })
+      expect(run.failed, run.log).toBe(false)
+      expect(run.log).toContain('to insecure URL http://127.0.0.1:1/x##[')
+      const view = readAsRunner(run.log)
+      expect(view.commands.map(c => c.name)).not.toContain('stop-commands')
+      expect(view.commands.map(c => c.name)).toContain('warning')
+    } finally {
+      redirector.closeAllConnections()
+      await new Promise(resolve => redirector.close(resolve))
+    }
+  })
+
+  it('the summary printed to the log (no summary file) issues no command', async () => {
+    const saved = process.env.GITHUB_STEP_SUMMARY
+    delete process.env.GITHUB_STEP_SUMMARY
+    const chunks: string[] = []
+    const write = process.stdout.write
+    process.stdout.write = ((chunk: string | Uint8Array) => chunks.push(String(chunk)) > 0) as typeof process.stdout.write
+    try {
+      await writeReport({ ok: false, failure: 'go said:\n::save-state name=later-steps::{}\n##[stop-commands]pwned', probes: [], restore: { state: 'disabled' }, attempts: [] }, [])
+    } finally {
+      process.stdout.write = write
+      if (saved !== undefined) process.env.GITHUB_STEP_SUMMARY = saved
+    }
+    const view = readAsRunner(chunks.join(''))
+    expect(view.shown.join('\n')).toContain('save-state name=later-steps')
+    expect(view.commands.filter(c => c.name !== 'set-output')).toEqual([])
+    expect(view.state).toEqual({})
   })
 })
