@@ -4718,7 +4718,7 @@ function parseCandidate(entry) {
     throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies, and file:/// directories, are supported`);
+    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported, and file:/// directories`);
   }
   if (url.protocol === "http:" && (url.username || url.password)) {
     throw new Error(`"${redactUrl(entry)}" carries credentials over plain http; use https`);

@@ -52,7 +52,7 @@ function parseCandidate(entry: string): Candidate {
     throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"`)
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies, and file:/// directories, are supported`)
+    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported, and file:/// directories`)
   }
   if (url.protocol === 'http:' && (url.username || url.password)) {
     // go refuses them too ("refusing to pass credentials to insecure URL").

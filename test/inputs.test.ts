@@ -85,7 +85,7 @@ describe('parseSettings', () => {
     [{ prefetch: 'maybe' }, 'prefetch', /not true or false/],
     [{ 'cache-contents': 'zips' }, 'cache-contents', /"zips" is not one of: downloads, everything/],
     [{ proxies: 'file://host/srv/goproxy' }, 'proxies', /is not a file:\/\/ proxy go accepts/],
-    [{ proxies: 'ftp://example.com/goproxy' }, 'proxies', /uses ftp; only http and https/],
+    [{ proxies: 'ftp://example.com/goproxy' }, 'proxies', /uses ftp; only http and https proxies are supported, and file:\/\/\/ directories/],
     [{ proxies: 'goproxy.cn' }, 'proxies', /is not a URL, "direct" or "off"/],
     [{ proxies: 'https://mirror.example.com/go proxy' }, 'proxies', /contains a space or a control character/],
     [{ proxies: 'https://mirror.example.com/\u0007' }, 'proxies', /control character/],
