@@ -4930,6 +4930,7 @@ import { mkdtempSync, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
 import os7 from "node:os";
 import path7 from "node:path";
 import { createInterface } from "node:readline";
+import { setTimeout as sleep2 } from "node:timers/promises";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -5270,6 +5271,7 @@ function fromPs(pid) {
 // src/later/start.ts
 var ENTRY = fileURLToPath2(new URL(import.meta.url.endsWith(".ts") ? "./job-proxy.ts" : "./job-proxy.js", import.meta.url));
 var READY_WITHIN_MS = 1e4;
+var GONE_WITHIN_MS = 2e3;
 function launchJobProxy(entry = ENTRY) {
   const workDir = mkdtempSync(path7.join(process.env.RUNNER_TEMP || os7.tmpdir(), WORK_DIR_PREFIX));
   const child2 = spawn3(process.execPath, [entry], {
@@ -5316,15 +5318,17 @@ function launchJobProxy(entry = ENTRY) {
         letGo();
         return { url, secret, pid: child2.pid, statsFile: config.statsFile };
       } catch (e) {
-        this.abandon();
+        await this.abandon();
         throw e;
       }
     },
-    abandon() {
+    async abandon() {
       if (started) return;
-      if (child2.pid !== void 0 && child2.exitCode === null) killTree(child2.pid);
+      const running = child2.pid !== void 0 && child2.exitCode === null && child2.signalCode === null;
+      if (running) killTree(child2.pid);
       letGo();
       removeDir();
+      if (running) await Promise.race([exited, sleep2(GONE_WITHIN_MS, void 0, { ref: false })]);
     }
   };
 }
@@ -9445,7 +9449,7 @@ import { randomBytes as randomBytes2 } from "node:crypto";
 import { chmodSync, existsSync as existsSync6, mkdirSync as mkdirSync2, readFileSync as readFileSync2, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync3 } from "node:fs";
 import { rm as rm2, stat as stat2 } from "node:fs/promises";
 import path24 from "node:path";
-import { setTimeout as sleep2 } from "node:timers/promises";
+import { setTimeout as sleep3 } from "node:timers/promises";
 
 // src/fetch/stats.ts
 var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
@@ -9565,7 +9569,7 @@ var Fetcher = class {
       for (let round = 0; round < this.options.rounds && !this.stop.signal.aborted; round++) {
         if (round > 0) {
           this.retries++;
-          await sleep2(backoffDelay(round, this.options.backoffMs), void 0, { signal: this.stop.signal }).catch(() => void 0);
+          await sleep3(backoffDelay(round, this.options.backoffMs), void 0, { signal: this.stop.signal }).catch(() => void 0);
         }
         last = await this.race(job, file, once2);
         if (last.kind !== "failed") return last;
@@ -10607,7 +10611,7 @@ async function pRetry(input, options = {}) {
 }
 
 // src/retry.ts
-import { setTimeout as sleep3 } from "node:timers/promises";
+import { setTimeout as sleep4 } from "node:timers/promises";
 var AttemptFailed = class extends Error {
   constructor(classification) {
     super(`${classification.reason}: ${classification.detail}`);
@@ -10634,7 +10638,7 @@ async function downloadWithRetries(initial, runOne, options) {
         const first = chain[0]?.spec ?? "";
         const before = timesFirst.get(first) ?? 0;
         timesFirst.set(first, before + 1);
-        await sleep3(backoffDelay(before, options.backoffMs));
+        await sleep4(backoffDelay(before, options.backoffMs));
         tried = chain;
         const outcome = await runOne(chain).catch((e) => {
           throw new AbortError(e);
@@ -12145,7 +12149,7 @@ async function run() {
     facts.failure = e.message;
     setFailed(facts.failure);
   } finally {
-    later?.abandon();
+    await later?.abandon();
     client?.close();
     await writeReport(facts, secrets);
   }

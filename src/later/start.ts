@@ -10,6 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { processEnv } from '../goenv.ts'
 import { killGroupOnCancel, killTree } from '../process.ts'
@@ -21,6 +22,7 @@ import { processIdentity } from './identity.ts'
 // Bundled, this module is part of dist/index.js beside dist/job-proxy.js; from source, job-proxy.ts sits beside it.
 const ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './job-proxy.ts' : './job-proxy.js', import.meta.url))
 const READY_WITHIN_MS = 10_000
+const GONE_WITHIN_MS = 2000
 
 export interface JobProxy extends JobProxyState {
   url: string
@@ -40,8 +42,8 @@ export interface JobProxyOptions {
 /** A launched, not yet configured job proxy: start() hands it its configuration, abandon() ends it. */
 export interface JobProxyLaunch {
   start(options: JobProxyOptions): Promise<JobProxy>
-  /** Ends the process unless start() succeeded; safe to call more than once. */
-  abandon(): void
+  /** Ends the process unless start() succeeded, and waits (briefly) until it is gone; safe to call more than once. */
+  abandon(): Promise<void>
 }
 
 /**
@@ -100,15 +102,18 @@ export function launchJobProxy(entry = ENTRY): JobProxyLaunch {
         letGo()
         return { url, secret, pid: child.pid, statsFile: config.statsFile }
       } catch (e) {
-        this.abandon()
+        await this.abandon()
         throw e
       }
     },
-    abandon() {
+    async abandon() {
       if (started) return
-      if (child.pid !== undefined && child.exitCode === null) killTree(child.pid)
+      const running = child.pid !== undefined && child.exitCode === null && child.signalCode === null
+      if (running) killTree(child.pid as number)
       letGo()
       removeDir()
+      // Killed is not yet gone: the step ends after it, so that nothing of it outlives the step.
+      if (running) await Promise.race([exited, sleep(GONE_WITHIN_MS, undefined, { ref: false })])
     }
   }
 }
