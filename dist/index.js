@@ -3480,11 +3480,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell2) => {
-        if (typeof cell2 === "string") {
-          return this.wrap("td", cell2);
+      const cells = row.map((cell) => {
+        if (typeof cell === "string") {
+          return this.wrap("td", cell);
         }
-        const { header, data, colspan, rowspan } = cell2;
+        const { header, data, colspan, rowspan } = cell;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -4620,6 +4620,9 @@ function formatDuration(ms) {
   return `${minutes}m${String(seconds).padStart(2, "0")}s`;
 }
 
+// src/goproxy.ts
+import { fileURLToPath } from "node:url";
+
 // src/credentials.ts
 var USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
 function userinfoOf(url) {
@@ -4700,44 +4703,44 @@ function unescapeCase(escaped) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path32) {
-  if (path32 === "") return "empty string";
-  if (path32.startsWith("-")) return "leading dash";
-  if (path32.includes("//")) return "double slash";
-  if (path32.endsWith("/")) return "trailing slash";
-  for (const elem of path32.split("/")) {
+function modulePathProblem(path33) {
+  if (path33 === "") return "empty string";
+  if (path33.startsWith("-")) return "leading dash";
+  if (path33.includes("//")) return "double slash";
+  if (path33.endsWith("/")) return "trailing slash";
+  for (const elem of path33.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path32.split("/")[0];
+  const first = path33.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path32) === void 0) return "invalid version";
+  if (splitPathVersion(path33) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path32) {
-  if (path32.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path32);
+function splitPathVersion(path33) {
+  if (path33.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path33);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path32);
-  if (!m) return { prefix: path32, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path33);
+  if (!m) return { prefix: path33, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path32.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path33.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path32) {
-  const problem = modulePathProblem(path32);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path32)}: ${problem}`);
-  return escapeCase(path32);
+function escapePath(path33) {
+  const problem = modulePathProblem(path33);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path33)}: ${problem}`);
+  return escapeCase(path33);
 }
 function unescapePath(escaped) {
-  const path32 = unescapeCase(escaped);
-  return path32 !== void 0 && modulePathProblem(path32) === void 0 ? path32 : void 0;
+  const path33 = unescapeCase(escaped);
+  return path33 !== void 0 && modulePathProblem(path33) === void 0 ? path33 : void 0;
 }
 
 // src/module/version.ts
@@ -4771,12 +4774,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path32) {
-  return path32.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path33) {
+  return path33.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path32) {
+function parseRequestPath(path33) {
   const decoded = [];
-  for (const element of path32.split("/")) {
+  for (const element of path33.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -4827,6 +4830,7 @@ function parseCandidate(entry) {
   if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
     throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
   }
+  if (/^file:/i.test(entry)) return parseFileCandidate(entry);
   if (entry.includes("\\")) throw new Error(`"${redactUrl(entry)}" contains a backslash`);
   if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new Error(`"${redactUrl(entry)}" holds an invalid %-escape`);
   let url;
@@ -4839,13 +4843,26 @@ function parseCandidate(entry) {
     throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? "" : `: ${e.message}`}`, { cause: e });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`);
+    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported, and file:/// directories`);
   }
   if (url.protocol === "http:" && (url.username || url.password)) {
     throw new Error(`"${redactUrl(entry)}" carries credentials over plain http; use https`);
   }
   const spec = entry.replace(/\/+$/, "");
   return { spec, display: redactUrl(spec), keyword: false };
+}
+function parseFileCandidate(entry) {
+  const rest = entry.slice("file:".length);
+  if (!rest.startsWith("///") || /[?#]/.test(rest)) {
+    throw new Error(`"${entry}" is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)`);
+  }
+  let dir;
+  try {
+    dir = fileURLToPath(new URL(`file:${rest}`));
+  } catch (e) {
+    throw new Error(`"${entry}" is not a file:// proxy go accepts: ${e.message}`, { cause: e });
+  }
+  return { spec: entry, display: entry, keyword: true, dir };
 }
 function assembleChain(candidates, chosen) {
   const queue = [...chosen];
@@ -4893,8 +4910,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path32) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path32.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path33) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path33.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -4995,6 +5012,9 @@ function describeSumdb(p, relayed) {
 
 // src/later/config.ts
 var LATER_STEPS_STATE = "later-steps";
+var WORK_DIR_PREFIX = "go-mod-download-later-";
+var STATS_FILE = "stats.json";
+var LAUNCH_RECORD = "launched.json";
 
 // src/later/export.ts
 async function exportChain(o) {
@@ -5028,11 +5048,12 @@ async function exportChain(o) {
 // src/later/start.ts
 import { spawn as spawn3 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
 import os7 from "node:os";
 import path7 from "node:path";
-import { createInterface as createInterface2 } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep2 } from "node:timers/promises";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as fs3 from "fs";
@@ -5219,7 +5240,6 @@ function processEnv() {
 
 // src/process.ts
 import { spawn as spawn2, spawnSync } from "node:child_process";
-import { createInterface } from "node:readline";
 var live = /* @__PURE__ */ new Map();
 var REAP_WAIT_MS = 2e3;
 function spawnGroup(command, args, options) {
@@ -5235,9 +5255,7 @@ function spawnGroup(command, args, options) {
     child2.once("error", reject);
     child2.once("close", (code, signal) => resolve2({ code, signal }));
   });
-  for (const stream of [child2.stdout, child2.stderr]) {
-    createInterface({ input: stream, crlfDelay: Infinity }).on("line", options.onLine);
-  }
+  for (const stream of [child2.stdout, child2.stderr]) eachLine(stream, options.onLine);
   const pid = child2.pid;
   if (pid === void 0) return { exited, kill: () => exited };
   const forget = killGroupOnCancel(pid, exited.catch(() => void 0));
@@ -5249,6 +5267,18 @@ function spawnGroup(command, args, options) {
       return exited;
     }
   };
+}
+function eachLine(stream, onLine) {
+  let rest = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk) => {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop();
+    for (const line of lines) onLine(line.endsWith("\r") ? line.slice(0, -1) : line);
+  });
+  stream.on("end", () => {
+    if (rest !== "") onLine(rest);
+  });
 }
 function killGroupOnCancel(pid, exited) {
   live.set(pid, exited);
@@ -5329,16 +5359,54 @@ async function withDeadline(work, ms, what) {
   }
 }
 
+// src/later/identity.ts
+import { execFileSync } from "node:child_process";
+import { readFileSync, readlinkSync } from "node:fs";
+function processIdentity(pid) {
+  if (!Number.isSafeInteger(pid) || pid <= 1) return void 0;
+  return process.platform === "linux" ? fromProc(pid) : process.platform === "win32" ? void 0 : fromPs(pid);
+}
+function fromProc(pid) {
+  try {
+    const stat3 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat3.slice(stat3.lastIndexOf(")") + 2).split(" ");
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    if (argv.at(-1) === "") argv.pop();
+    return { startTime: fields[19], group: Number(fields[2]), argv, exe: readlinkSync(`/proc/${pid}/exe`), cwd: readlinkSync(`/proc/${pid}/cwd`) };
+  } catch {
+    return void 0;
+  }
+}
+function fromPs(pid) {
+  try {
+    const [startTime, rest] = ["lstart", "pgid,args"].map(
+      (columns) => execFileSync("ps", ["-o", `${columns.split(",").map((c) => `${c}=`).join(",")}`, "-p", String(pid)], { encoding: "utf8", timeout: 5e3, stdio: ["ignore", "pipe", "ignore"] }).trim()
+    );
+    const [group2, ...argv] = rest.split(/\s+/);
+    if (!startTime || !group2) return void 0;
+    return { startTime, group: Number(group2), argv };
+  } catch {
+    return void 0;
+  }
+}
+
 // src/later/start.ts
-var ENTRY = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./job-proxy.ts" : "./job-proxy.js", import.meta.url));
+var ENTRY = fileURLToPath2(new URL(import.meta.url.endsWith(".ts") ? "./job-proxy.ts" : "./job-proxy.js", import.meta.url));
 var READY_WITHIN_MS = 1e4;
+var GONE_WITHIN_MS = 2e3;
 function launchJobProxy(entry = ENTRY) {
+  const workDir = mkdtempSync(path7.join(process.env.RUNNER_TEMP || os7.tmpdir(), WORK_DIR_PREFIX));
   const child2 = spawn3(process.execPath, [entry], {
     detached: true,
-    cwd: os7.tmpdir(),
+    cwd: workDir,
     stdio: ["pipe", "pipe", "ignore"],
     env: processEnv()
   });
+  if (child2.pid !== void 0) {
+    const identity = processIdentity(child2.pid);
+    const record = { pid: child2.pid, startTime: identity?.startTime ?? "", argv: identity?.argv ?? [], ...identity?.exe ? { exe: identity.exe } : {} };
+    writeFileSync2(path7.join(workDir, LAUNCH_RECORD), JSON.stringify(record));
+  }
   child2.stdin.on("error", () => void 0);
   child2.on("error", () => void 0);
   const exited = new Promise((resolve2) => child2.once("exit", resolve2));
@@ -5350,9 +5418,9 @@ function launchJobProxy(entry = ENTRY) {
     child2.stdin.destroy();
     child2.unref();
   };
+  const removeDir = () => rmSync(workDir, { recursive: true, force: true });
   return {
     async start(options) {
-      const workDir = mkdtempSync(path7.join(process.env.RUNNER_TEMP || os7.tmpdir(), "go-mod-download-later-"));
       const secret = randomBytes(18).toString("base64url");
       const config = {
         ...options,
@@ -5360,7 +5428,7 @@ function launchJobProxy(entry = ENTRY) {
         // The runner's process that started this step: when it is gone, so is the job.
         watchPid: process.ppid,
         workDir,
-        statsFile: path7.join(workDir, "stats.json")
+        statsFile: path7.join(workDir, STATS_FILE)
       };
       try {
         const line = firstLine(child2.stdout);
@@ -5372,20 +5440,22 @@ function launchJobProxy(entry = ENTRY) {
         letGo();
         return { url, secret, pid: child2.pid, statsFile: config.statsFile };
       } catch (e) {
-        this.abandon();
-        rmSync(workDir, { recursive: true, force: true });
+        await this.abandon();
         throw e;
       }
     },
-    abandon() {
+    async abandon() {
       if (started) return;
-      if (child2.pid !== void 0 && child2.exitCode === null) killTree(child2.pid);
+      const running = child2.pid !== void 0 && child2.exitCode === null && child2.signalCode === null;
+      if (running) killTree(child2.pid);
       letGo();
+      removeDir();
+      if (running) await Promise.race([exited, sleep2(GONE_WITHIN_MS, void 0, { ref: false })]);
     }
   };
 }
 async function firstLine(stream) {
-  for await (const line of createInterface2({ input: stream })) return line;
+  for await (const line of createInterface({ input: stream })) return line;
   return void 0;
 }
 
@@ -5394,6 +5464,7 @@ import { existsSync as existsSync3, readdirSync as readdirSync3 } from "node:fs"
 import path15 from "node:path";
 
 // src/summary.ts
+var quoted = (text) => ({ quoted: text });
 var VERDICT = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", slow: "\u{1F422} too slow", "not probed": "\u2796 not probed" };
 var RESTORE_WORDS = {
   exact: "\u2705 hit",
@@ -5420,7 +5491,7 @@ function buildSummary(facts) {
     {
       heading: "Proxies",
       header: ["Candidate", "Verdict", "Latency", "Reason"],
-      rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? `${p.reason}, through ${p.via}` : p.reason]),
+      rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? [probeReason(p), `, through ${p.via}`] : probeReason(p)]),
       notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== void 0)] : [], ...runnerNotes(facts)]
     },
     ...facts.fetch ? fetchSections(facts.fetch) : [],
@@ -5433,7 +5504,7 @@ function buildSummary(facts) {
         a.first,
         a.reason === "ok" ? "\u2705 ok" : `\u274C ${a.reason}`,
         formatDuration(a.durationMs),
-        a.detail || "completed"
+        a.detail ? quoted(a.detail) : "completed"
       ])
     },
     {
@@ -5444,8 +5515,9 @@ function buildSummary(facts) {
           joined(RESTORE_WORDS[facts.restore.state], formatSize(facts.restore.bytes), time(facts.restore.durationMs)),
           facts.verify ? describeVerify(facts.verify) : "\u2014",
           facts.cacheKey ?? "",
-          facts.restore.matchedKey ?? "\u2014",
-          facts.save ? joined(facts.save.why, formatSize(facts.save.bytes), time(facts.save.durationMs)) : "\u2014"
+          // The key the cache service answered with, and the log of a failed save, are its words.
+          facts.restore.matchedKey ? quoted(facts.restore.matchedKey) : "\u2014",
+          facts.save ? saveCell(facts.save) : "\u2014"
         ]
       ],
       notes: facts.verify ? verifyNotes(facts.verify) : []
@@ -5456,9 +5528,10 @@ function buildSummary(facts) {
 }
 function runnerNotes(facts) {
   return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
-    (p) => p.failure === "tls" ? `\u26A0\uFE0F ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).` : `\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
+    (p) => p.failure === "tls" ? [`\u26A0\uFE0F ${p.candidate.display} failed on TLS: `, probeReason(p), `. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).`] : [`\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: `, probeReason(p), `. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`]
   );
 }
+var probeReason = (p) => p.verdict === "unhealthy" ? quoted(p.reason) : p.reason;
 function toolchainSection(t) {
   return {
     heading: "Toolchain",
@@ -5472,9 +5545,14 @@ function buildCacheSection(b, save) {
   return {
     heading: "Build cache",
     header: ["Restore", "Restored key", "Save"],
-    rows: [[joined(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ?? "\u2014", save ?? "\u2014"]],
-    notes: b.warning ? [b.warning] : []
+    rows: [[joined(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ? quoted(b.matchedKey) : "\u2014", save ?? "\u2014"]],
+    notes: b.warning ? [quoted(b.warning)] : []
   };
+}
+function saveCell(save) {
+  const figures = joined(formatSize(save.bytes), time(save.durationMs));
+  if (save.state !== "failed") return joined(save.why, figures);
+  return figures ? [quoted(save.why), `, ${figures}`] : quoted(save.why);
 }
 function describeVerify(v) {
   const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
@@ -5527,17 +5605,38 @@ function fetchSections(f) {
   };
   return [totals, perCandidate];
 }
-var cell = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
-function table(header, rows) {
-  return [header, header.map(() => "---"), ...rows].map((r) => `| ${r.map(cell).join(" | ")} |`).join("\n");
+var MARKUP = /[\\`*[\]<>&~]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
+var BLOCK_START = /^[#+\-=]/;
+function plain(text) {
+  return text.replace(/\s*[\r\n]+\s*/g, " ").replace(MARKUP, "\\$&").replace(BLOCK_START, "\\$&");
 }
-function renderSummary(model) {
-  const parts = [`### ${model.title}`];
-  if (model.failure) parts.push("```text\n" + model.failure + "\n```");
+function codeSpan(text) {
+  const flat = text.replace(/[\r\n]+/g, " ");
+  if (flat.trim() === "") return plain("\u2014");
+  const fence = "`".repeat(Math.max(0, ...(flat.match(/`+/g) ?? []).map((run2) => run2.length)) + 1);
+  const pad = /^[` ]|[` ]$/.test(flat) ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+function markdown(text, redact = (t) => t) {
+  return (Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? plain(redact(part)) : codeSpan(redact(part.quoted))).join("");
+}
+function fenced(text) {
+  const fence = "`".repeat(Math.max(2, ...(text.match(/`+/g) ?? []).map((run2) => run2.length)) + 1);
+  return `${fence}text
+${text}
+${fence}`;
+}
+function table(header, rows, redact) {
+  const cell = (text) => markdown(text, redact).replace(/\|/g, "\\|");
+  return [header.map(cell), header.map(() => "---"), ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(" | ")} |`).join("\n");
+}
+function renderSummary(model, redact = (t) => t) {
+  const parts = [`### ${markdown(model.title, redact)}`];
+  if (model.failure) parts.push(fenced(redact(model.failure)));
   for (const section of model.sections) {
     parts.push(`#### ${section.heading}`);
-    if (section.rows.length > 0) parts.push(table(section.header, section.rows));
-    for (const note of section.notes ?? []) parts.push(`> ${note}`);
+    if (section.rows.length > 0) parts.push(table(section.header, section.rows, redact));
+    for (const note of section.notes ?? []) parts.push(`> ${markdown(note, redact)}`);
     if (section.rows.length === 0 && !section.notes?.length) parts.push("_None._");
   }
   return parts.join("\n\n") + "\n";
@@ -5559,7 +5658,7 @@ import { promises as fs6 } from "node:fs";
 import path10 from "node:path";
 
 // src/cache/service.ts
-import { fileURLToPath as fileURLToPath2 } from "node:url";
+import { fileURLToPath as fileURLToPath3 } from "node:url";
 
 // src/files.ts
 import { promises as fs4 } from "node:fs";
@@ -5592,6 +5691,21 @@ async function makeDirsWritable(dir) {
   for (const entry of entries2) {
     if (entry.isDirectory()) await makeDirsWritable(path8.join(dir, entry.name));
   }
+}
+
+// src/untrusted.ts
+var LINE_BREAK = /\r\n|\r|\n/;
+var COMMAND_START = /^([\p{White_Space}\p{Cf}]*::)/u;
+var BRACKET_COMMAND = /##\[/g;
+function inert(text) {
+  return text.split(LINE_BREAK).map((line) => line.replace(BRACKET_COMMAND, "##[\\").replace(COMMAND_START, "$1\\")).join("\n");
+}
+function echo(text) {
+  info(inert(text));
+}
+var CACHE_COMMAND = /^::(add-mask|debug|notice|warning|error)( [^:\r\n]*)?::[^\r\n]*$/;
+function cacheLogLine(line) {
+  return CACHE_COMMAND.test(line) ? line : inert(line);
 }
 
 // src/cache/staging.ts
@@ -5699,8 +5813,8 @@ async function saveEntry(stash, key2, paths, limitMs) {
   }
 }
 var fromSource = import.meta.url.endsWith(".ts");
-var RESTORE_ENTRY = fileURLToPath2(new URL(fromSource ? "./restore-process.ts" : "./restore.js", import.meta.url));
-var SAVE_ENTRY = fileURLToPath2(new URL(fromSource ? "./save-process.ts" : "./save.js", import.meta.url));
+var RESTORE_ENTRY = fileURLToPath3(new URL(fromSource ? "./restore-process.ts" : "./restore.js", import.meta.url));
+var SAVE_ENTRY = fileURLToPath3(new URL(fromSource ? "./save-process.ts" : "./save.js", import.meta.url));
 async function restoreInChild(dir, keys, limitMs) {
   return (await inChild(RESTORE_ENTRY, [dir, keys.key, ...keys.restoreKeys], limitMs, "Cache restore")).result;
 }
@@ -5713,7 +5827,7 @@ async function inChild(entry, args, limitMs, what) {
     onLine: (line) => {
       if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length));
       else {
-        process.stdout.write(`${line}
+        process.stdout.write(`${cacheLogLine(line)}
 `);
         log.push(line);
       }
@@ -5785,8 +5899,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path32 = downloadPath(line.module, line.version, kind);
-      known.set(path32, { module: line.module, version: line.version, kind, path: path32, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path33 = downloadPath(line.module, line.version, kind);
+      known.set(path33, { module: line.module, version: line.version, kind, path: path33, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -5809,7 +5923,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path32) => checks.set(path32, { module, version, what, path: path32, hash });
+    const add = (what, path33) => checks.set(path33, { module, version, what, path: path33, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -6398,7 +6512,7 @@ async function startModuleCache(o) {
   if (o.restore) {
     restore = await group("Restore the module cache", () => restoreEntry(moduleStash(o.modcache), o.keys, o.timeoutMs));
     if (restore.warning) warning(restore.warning);
-    info(restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`);
+    echo(restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`);
   }
   if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore };
   const verify2 = await group("Check the module cache against go.sum", () => verifyModuleCache(o.modcache, o.sumLines));
@@ -6418,7 +6532,7 @@ async function startBuildCache(o) {
   const sinceMs = Date.now();
   const report = await group("Restore the build cache", () => restoreBuildCache(o.gocache, keys, o.timeoutMs));
   if (report.warning) warning(report.warning);
-  info(report.matchedKey ? `Build cache: restored ${report.matchedKey}${report.hit ? "" : " (another go.sum)"}` : `Build cache: ${report.state}`);
+  echo(report.matchedKey ? `Build cache: restored ${report.matchedKey}${report.hit ? "" : " (another go.sum)"}` : `Build cache: ${report.state}`);
   return { report, state: { gocache: o.gocache, prefix: keys.prefix, ...report.matchedKey ? { matchedKey: report.matchedKey } : {}, sinceMs, limitMs: o.timeoutMs } };
 }
 function handBuildCacheOn(state, o) {
@@ -8814,8 +8928,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path32, level) {
-    this.path = path32;
+  constructor(path33, level) {
+    this.path = path33;
     this.level = level;
   }
 };
@@ -9159,8 +9273,8 @@ function parseGoWork(text) {
   }
   return file;
 }
-function isLocalPath(path32) {
-  return path32.startsWith("./") || path32.startsWith("../") || path32.startsWith("/") || path32 === "." || path32 === ".." || /^[A-Za-z]:[\\/]/.test(path32) || path32.startsWith(".\\") || path32.startsWith("..\\");
+function isLocalPath(path33) {
+  return path33.startsWith("./") || path33.startsWith("../") || path33.startsWith("/") || path33 === "." || path33 === ".." || /^[A-Za-z]:[\\/]/.test(path33) || path33.startsWith(".\\") || path33.startsWith("..\\");
 }
 
 // src/depfiles.ts
@@ -9303,7 +9417,7 @@ import path23 from "node:path";
 function isAbsent(status) {
   return status === 404 || status === 410;
 }
-var ABSENT_IN_GO_OUTPUT = /\b(404 Not Found|410 Gone)\b/;
+var ABSENT_IN_GO_ERROR = /\breading \S+: (404|410)$|\breading file:\S+: no such file or directory$/;
 
 // src/attempt.ts
 var TAIL_LINES = 60;
@@ -9400,23 +9514,47 @@ function withHttp1(godebug) {
 }
 
 // src/classify.ts
+var HTTP_STATUS = /^(.*?\breading \S+: \d{3})\b/;
+var RAW_QUOTES = ["proxy returned info for version ", " has unexpected file "];
+function goLines(lines) {
+  const own = [];
+  for (const printed of lines) {
+    const line = printed.split("\r")[0];
+    if (/^\s/.test(line)) continue;
+    const quote = RAW_QUOTES.find((q) => line.includes(q));
+    if (quote) {
+      const words = line.slice(0, line.indexOf(quote) + quote.length).trimEnd();
+      own.push({ words, line: words });
+      break;
+    }
+    const status = HTTP_STATUS.exec(line);
+    own.push({ words: status ? status[1] : line, line });
+  }
+  return own;
+}
 var RULES = [
   // A mirror served bytes that go.sum disagrees with: that candidate is never trusted again.
-  { reason: "checksum mismatch", next: "drop-first", pattern: /checksum mismatch|SECURITY ERROR/ },
-  { reason: "invalid go.mod", next: "stop", pattern: /errors parsing go\.mod|go\.mod:\d+:|go\.mod file not found|updates to go\.mod needed/ },
+  { reason: "checksum mismatch", next: "drop-first", pattern: /: checksum mismatch$|^SECURITY ERROR$/ },
+  // The project's own files and settings: no proxy can change them.
+  { reason: "invalid go.mod", next: "stop", pattern: /^go: errors parsing go\.mod:$|^\S*go\.mod:\d+(:\d+)?: |go\.mod file not found|^go: updates to go\.mod needed/ },
+  { reason: "invalid go.work", next: "stop", pattern: /^go: errors parsing go\.work:$|^go: cannot load module .+ listed in go\.work file: / },
+  { reason: "replacement missing", next: "stop", pattern: /^go: \S+ \(replaced by [^)]+\): reading \S*go\.mod: / },
+  { reason: "invalid GOFLAGS", next: "stop", pattern: /^go: parsing \$GOFLAGS: / },
   { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
   { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
   // The installed go is older than go.mod asks, and may not switch: no proxy can change that.
-  { reason: "go too old", next: "stop", pattern: /requires go >= / },
+  { reason: "go too old", next: "stop", pattern: /requires go >= \S+ \(running go \S+; GOTOOLCHAIN=\S+\)$/ },
+  // A proxy answered what go refuses (another version's .info, a zip with foreign files): another may not.
+  { reason: "bad answer", next: "rotate", pattern: /proxy returned info for version$| has unexpected file$/ },
   { reason: "unknown revision", next: "stop", pattern: /unknown revision|invalid version: /i },
   // With `|`, go reports "not found" only when no candidate had the module.
-  { reason: "not found", next: "stop", pattern: new RegExp(`: ${ABSENT_IN_GO_OUTPUT.source}|server response: not found`) },
+  { reason: "not found", next: "stop", pattern: ABSENT_IN_GO_ERROR },
   // golang/go#51323: proxies that reset HTTP/2 streams; the next attempt speaks HTTP/1.1.
   { reason: "http2 stream error", next: "rotate", pattern: /stream error|INTERNAL_ERROR|http2: / },
   {
     reason: "network",
     next: "rotate",
-    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|: 5\d\d |unexpected status/
+    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|\breading \S+: 5\d\d$|unexpected status/
   }
 ];
 function classify(outcome) {
@@ -9425,12 +9563,12 @@ function classify(outcome) {
     return { reason: outcome.endedBy, next: "rotate", detail: waiting ? `waiting on ${waiting}` : "no progress" };
   }
   if (outcome.exit.code === 0) return { reason: "ok", next: "done", detail: "" };
-  const errors = outcome.errors;
+  const own = goLines(outcome.errors);
   for (const rule of RULES) {
-    const line = errors.find((l) => rule.pattern.test(l));
-    if (line !== void 0) return { reason: rule.reason, next: rule.next, detail: line.trim() };
+    const found = own.find((l) => rule.pattern.test(l.words));
+    if (found !== void 0) return { reason: rule.reason, next: rule.next, detail: found.line.trim() };
   }
-  const last = errors.filter((l) => l.trim() !== "").at(-1) ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
+  const last = own.filter((l) => l.words.trim() !== "").at(-1)?.line ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
   return { reason: "error", next: "rotate", detail: last.trim() };
 }
 
@@ -9452,7 +9590,8 @@ function goRuns(o) {
       modcache: o.modcache,
       timeoutMs: o.timeoutMs,
       stallTimeoutMs: o.stallTimeoutMs,
-      onLine: (line) => info(line),
+      // go's lines quote servers and git: shown, never obeyed as workflow commands.
+      onLine: echo,
       ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
     });
     if (!http1 && classify(outcome).reason === "http2 stream error") {
@@ -9469,7 +9608,7 @@ function goRuns(o) {
 
 // src/fetch/stage.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync2 } from "node:fs";
+import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync3 } from "node:fs";
 import { access as access2, constants as constants4, mkdir as mkdir2, rm as rm4 } from "node:fs/promises";
 import os10 from "node:os";
 import path26 from "node:path";
@@ -9530,19 +9669,19 @@ var Limiter = class {
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { chmodSync, existsSync as existsSync6, mkdirSync as mkdirSync2, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { chmodSync, existsSync as existsSync6, mkdirSync as mkdirSync2, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync3 } from "node:fs";
 import { rm as rm2, stat as stat2 } from "node:fs/promises";
 import path24 from "node:path";
-import { setTimeout as sleep2 } from "node:timers/promises";
+import { setTimeout as sleep3 } from "node:timers/promises";
 
 // src/module/matches.ts
-import { readFileSync } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 async function verify(job, file, hashZip2 = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync2(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
     if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
-    const info2 = JSON.parse(readFileSync(file, "utf8"));
+    const info2 = JSON.parse(readFileSync2(file, "utf8"));
     return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
   } catch (e) {
     return `${job.kind} unreadable: ${e.message}`;
@@ -9666,7 +9805,7 @@ var Fetcher = class {
       for (let round = 0; round < this.options.rounds && !this.stop.signal.aborted; round++) {
         if (round > 0) {
           this.retries++;
-          await sleep2(backoffDelay(round, this.options.backoffMs), void 0, { signal: this.stop.signal }).catch(() => void 0);
+          await sleep3(backoffDelay(round, this.options.backoffMs), void 0, { signal: this.stop.signal }).catch(() => void 0);
         }
         last = await this.race(job, file, once2);
         if (last.kind !== "failed") return last;
@@ -9846,7 +9985,7 @@ var RUN = randomBytes2(6).toString("hex");
 var named = 0;
 function writeAtomically(file, text) {
   const temp = partial(file);
-  writeFileSync2(temp, text);
+  writeFileSync3(temp, text);
   renameSync(temp, file);
 }
 
@@ -9859,10 +9998,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path32) {
+function parseSumdbPath(path33) {
   let decoded;
   try {
-    const elements = path32.split("/").map((e) => decodeURIComponent(e));
+    const elements = path33.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -10050,10 +10189,10 @@ function planDownloads(input, loaded) {
     if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path32) => {
-    const version = selected.get(path32);
+  const downloads = listed.flatMap((path33) => {
+    const version = selected.get(path33);
     if (version === void 0) return [];
-    const to = replace({ path: path32, version });
+    const to = replace({ path: path33, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -10089,7 +10228,16 @@ async function readProject(dir, gowork) {
   if (workFile) {
     const work = parseGoWork(await fs10.readFile(workFile, "utf8"));
     const root = path25.dirname(workFile);
-    const mains = await Promise.all(work.use.map(async (use) => mainModule(path25.resolve(root, use))));
+    const mains = await Promise.all(
+      work.use.map(
+        async (use) => (
+          // go refuses such a workspace before any request; so does the step, in go's words.
+          mainModule(path25.resolve(root, use)).catch((e) => {
+            throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
+          })
+        )
+      )
+    );
     return { mains, workspace: true, workReplace: work.replace };
   }
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
@@ -10262,9 +10410,9 @@ function speculate(fetcher, known, downloadCache, options, report) {
   const fetchMod = async (m) => {
     const job = known.get(filePath(m, "mod"));
     if (options.isPrivate(m.path) || !job) return void 0;
-    if (isComplete(downloadCache, job)) return readFileSync2(path26.join(downloadCache, job.path), "utf8");
+    if (isComplete(downloadCache, job)) return readFileSync3(path26.join(downloadCache, job.path), "utf8");
     const outcome = await fetchOne(job);
-    return outcome?.kind === "file" ? readFileSync2(outcome.file, "utf8") : void 0;
+    return outcome?.kind === "file" ? readFileSync3(outcome.file, "utf8") : void 0;
   };
   const done = (async () => {
     try {
@@ -10315,6 +10463,22 @@ function privateMatcher(...patternLists) {
   };
 }
 
+// src/file-proxy.ts
+import { readFileSync as readFileSync4, statSync as statSync4 } from "node:fs";
+import path27 from "node:path";
+function judgeFileProxy(dir, request) {
+  if (!statSync4(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
+  let body;
+  try {
+    body = readFileSync4(path27.join(dir, ...request.path.split("/").filter(Boolean)));
+  } catch {
+    const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
+    return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
+  }
+  const problem = request.judge(200, "", body);
+  return problem === void 0 ? `a directory in GOPROXY layout with ${request.describe} as go.sum has it, read by go itself` : `a directory with ${problem}`;
+}
+
 // src/probe/probe.ts
 var MAX_BODY2 = 4 << 20;
 function modRequest(target) {
@@ -10361,7 +10525,7 @@ async function probeAll(client, candidates, request, timeoutMs, onHealthy) {
   try {
     return await Promise.all(
       candidates.map(async (candidate) => {
-        if (candidate.keyword) return { candidate, verdict: "not probed", reason: `${candidate.spec} is used as given` };
+        if (candidate.keyword) return { candidate, verdict: "not probed", reason: candidate.dir ? judgeFileProxy(candidate.dir, request) : `${candidate.spec} is used as given` };
         const result = await probeCandidate(client, candidate, request, timeoutMs, cutoff.signal);
         if (result.verdict === "healthy") {
           cutOffOthers(result);
@@ -10422,9 +10586,9 @@ async function runProbe(options) {
     ]);
     for (const p of probes) {
       const via = p.via ? `, through ${p.via}` : "";
-      info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`);
+      echo(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`);
     }
-    if (sumdb) info(describeSumdb(sumdb, false));
+    if (sumdb) echo(describeSumdb(sumdb, false));
     return { probes, ...sumdb ? { sumdb } : {} };
   });
   const ranked = rankHealthy(report.probes, options.selection);
@@ -10437,7 +10601,7 @@ async function runProbe(options) {
 // src/toolchain/provide.ts
 import { promises as fs11 } from "node:fs";
 import os11 from "node:os";
-import path27 from "node:path";
+import path28 from "node:path";
 
 // node_modules/is-network-error/index.js
 var objectToString = Object.prototype.toString;
@@ -10689,7 +10853,7 @@ async function pRetry(input, options = {}) {
 }
 
 // src/retry.ts
-import { setTimeout as sleep3 } from "node:timers/promises";
+import { setTimeout as sleep4 } from "node:timers/promises";
 var AttemptFailed = class extends Error {
   constructor(classification) {
     super(`${classification.reason}: ${classification.detail}`);
@@ -10716,7 +10880,7 @@ async function downloadWithRetries(initial, runOne, options) {
         const first = chain[0]?.spec ?? "";
         const before = timesFirst.get(first) ?? 0;
         timesFirst.set(first, before + 1);
-        await sleep3(backoffDelay(before, options.backoffMs));
+        await sleep4(backoffDelay(before, options.backoffMs));
         tried = chain;
         const outcome = await runOne(chain).catch((e) => {
           throw new AbortError(e);
@@ -10777,7 +10941,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path27.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path28.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -10790,10 +10954,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path27.join(toolCache, TOOL, version, os11.arch());
+  const dest = path28.join(toolCache, TOOL, version, os11.arch());
   await fs11.rm(`${dest}.complete`, { force: true });
   await fs11.rm(dest, { recursive: true, force: true });
-  await fs11.mkdir(path27.dirname(dest), { recursive: true });
+  await fs11.mkdir(path28.dirname(dest), { recursive: true });
   try {
     await fs11.rename(extracted, dest);
   } catch (e) {
@@ -10804,20 +10968,20 @@ async function adopt(extracted, version) {
   return dest;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs11.readdir(path27.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path27.join(goroot, "bin"), ...toolDirs.map((d) => path27.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs11.readdir(path28.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path28.join(goroot, "bin"), ...toolDirs.map((d) => path28.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs11.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs11.chmod(path27.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs11.chmod(path28.join(dir, entry.name), 493);
     }
   }
 }
 async function putOnPath(name, goroot) {
-  const dir = path27.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
+  const dir = path28.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
   await fs11.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path27.join(dir, `${name}${exe}`);
+  const link = path28.join(dir, `${name}${exe}`);
   await fs11.rm(link, { force: true });
-  await fs11.symlink(path27.join(goroot, "bin", `go${exe}`), link);
+  await fs11.symlink(path28.join(goroot, "bin", `go${exe}`), link);
   addPath(dir);
 }
 
@@ -11536,10 +11700,10 @@ function sharedLookup(resolve2 = dns.lookup, now = () => performance.now()) {
 
 // src/net/goauth.ts
 import { execFile } from "node:child_process";
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 
 // src/net/netrc.ts
-import path28 from "node:path";
+import path29 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -11570,7 +11734,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path28.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path29.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -11715,7 +11879,7 @@ function secretParts(value) {
 }
 function readOptional(file) {
   try {
-    return readFileSync3(file, "utf8");
+    return readFileSync5(file, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file} (GOAUTH=netrc): ${e.message}`, { cause: e });
@@ -11845,8 +12009,8 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync4, readFileSync as readFileSync4, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
-import path29 from "node:path";
+import { readdirSync as readdirSync4, readFileSync as readFileSync6, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
+import path30 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -11870,7 +12034,7 @@ function certificatesIn(text) {
 }
 var readText = (file) => {
   try {
-    return readFileSync4(file, "latin1");
+    return readFileSync6(file, "latin1");
   } catch {
     return void 0;
   }
@@ -11882,9 +12046,9 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path29.join(dir, name)).filter((file) => {
+  return names.map((name) => path30.join(dir, name)).filter((file) => {
     try {
-      return !(lstatSync2(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
+      return !(lstatSync2(file).isSymbolicLink() && !readlinkSync2(file).includes("/"));
     } catch {
       return false;
     }
@@ -12103,15 +12267,15 @@ async function writeReport(facts, secrets) {
   setOutput("cache-key", facts.cacheKey ?? "");
   setOutput("build-cache-hit", String(facts.buildCache?.hit ?? false));
   setOutput("attempts", String(facts.attempts.length));
-  const markdown = mask(renderSummary(buildSummary(facts)));
+  const markdown2 = mask(renderSummary(buildSummary(facts), mask));
   const file = process.env.GITHUB_STEP_SUMMARY;
-  if (file) await appendFile2(file, markdown);
-  else info(markdown);
+  if (file) await appendFile2(file, markdown2);
+  else echo(markdown2);
 }
 
 // src/toolchain/select.ts
-import { readFileSync as readFileSync5 } from "node:fs";
-import path30 from "node:path";
+import { readFileSync as readFileSync7 } from "node:fs";
+import path31 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -12141,7 +12305,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file of [goenvFile, path30.join(goroot, "go.env")]) {
+  for (const file of [goenvFile, path31.join(goroot, "go.env")]) {
     const value = settingIn(file, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -12150,7 +12314,7 @@ function userToolchain(env, goenvFile, goroot) {
 function settingIn(file, name) {
   let text;
   try {
-    text = readFileSync5(file, "utf8");
+    text = readFileSync7(file, "utf8");
   } catch {
     return void 0;
   }
@@ -12163,14 +12327,14 @@ function settingIn(file, name) {
 
 // src/vendor.ts
 import { existsSync as existsSync7 } from "node:fs";
-import path31 from "node:path";
+import path32 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync7(path31.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync7(path32.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };
@@ -12227,7 +12391,7 @@ async function run() {
     facts.failure = e.message;
     setFailed(facts.failure);
   } finally {
-    later?.abandon();
+    await later?.abandon();
     client?.close();
     await writeReport(facts, secrets);
   }

@@ -3829,6 +3829,9 @@ import { rm as rm3, stat as stat2 } from "node:fs/promises";
 import path3 from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
+// src/goproxy.ts
+import { fileURLToPath } from "node:url";
+
 // src/credentials.ts
 var USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
 function userinfoOf(url) {
@@ -3882,6 +3885,7 @@ function parseCandidate(entry) {
   if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
     throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
   }
+  if (/^file:/i.test(entry)) return parseFileCandidate(entry);
   if (entry.includes("\\")) throw new Error(`"${redactUrl(entry)}" contains a backslash`);
   if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new Error(`"${redactUrl(entry)}" holds an invalid %-escape`);
   let url;
@@ -3894,13 +3898,26 @@ function parseCandidate(entry) {
     throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? "" : `: ${e.message}`}`, { cause: e });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`);
+    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported, and file:/// directories`);
   }
   if (url.protocol === "http:" && (url.username || url.password)) {
     throw new Error(`"${redactUrl(entry)}" carries credentials over plain http; use https`);
   }
   const spec = entry.replace(/\/+$/, "");
   return { spec, display: redactUrl(spec), keyword: false };
+}
+function parseFileCandidate(entry) {
+  const rest = entry.slice("file:".length);
+  if (!rest.startsWith("///") || /[?#]/.test(rest)) {
+    throw new Error(`"${entry}" is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)`);
+  }
+  let dir;
+  try {
+    dir = fileURLToPath(new URL(`file:${rest}`));
+  } catch (e) {
+    throw new Error(`"${entry}" is not a file:// proxy go accepts: ${e.message}`, { cause: e });
+  }
+  return { spec: entry, display: entry, keyword: true, dir };
 }
 function requestUrl(candidate, path8) {
   return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path8.replace(/^\/+/, ""))}`;

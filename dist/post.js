@@ -3021,7 +3021,6 @@ function processEnv() {
 
 // src/process.ts
 import { spawn, spawnSync } from "node:child_process";
-import { createInterface } from "node:readline";
 var live = /* @__PURE__ */ new Map();
 function spawnGroup(command, args, options) {
   const child = spawn(command, args, {
@@ -3036,9 +3035,7 @@ function spawnGroup(command, args, options) {
     child.once("error", reject);
     child.once("close", (code, signal) => resolve({ code, signal }));
   });
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream, crlfDelay: Infinity }).on("line", options.onLine);
-  }
+  for (const stream of [child.stdout, child.stderr]) eachLine(stream, options.onLine);
   const pid = child.pid;
   if (pid === void 0) return { exited, kill: () => exited };
   const forget = killGroupOnCancel(pid, exited.catch(() => void 0));
@@ -3050,6 +3047,18 @@ function spawnGroup(command, args, options) {
       return exited;
     }
   };
+}
+function eachLine(stream, onLine) {
+  let rest = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk) => {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop();
+    for (const line of lines) onLine(line.endsWith("\r") ? line.slice(0, -1) : line);
+  });
+  stream.on("end", () => {
+    if (rest !== "") onLine(rest);
+  });
 }
 function killGroupOnCancel(pid, exited) {
   live.set(pid, exited);
@@ -3100,6 +3109,18 @@ async function withDeadline(work, ms, what) {
     controller.abort();
     deadline.catch(() => void 0);
   }
+}
+
+// src/untrusted.ts
+var LINE_BREAK = /\r\n|\r|\n/;
+var COMMAND_START = /^([\p{White_Space}\p{Cf}]*::)/u;
+var BRACKET_COMMAND = /##\[/g;
+function inert(text) {
+  return text.split(LINE_BREAK).map((line) => line.replace(BRACKET_COMMAND, "##[\\").replace(COMMAND_START, "$1\\")).join("\n");
+}
+var CACHE_COMMAND = /^::(add-mask|debug|notice|warning|error)( [^:\r\n]*)?::[^\r\n]*$/;
+function cacheLogLine(line) {
+  return CACHE_COMMAND.test(line) ? line : inert(line);
 }
 
 // src/cache/staging.ts
@@ -3173,7 +3194,7 @@ async function inChild(entry, args, limitMs, what) {
     onLine: (line) => {
       if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length));
       else {
-        process.stdout.write(`${line}
+        process.stdout.write(`${cacheLogLine(line)}
 `);
         log.push(line);
       }
@@ -3215,6 +3236,9 @@ async function entriesUsedSince(gocache, sinceMs) {
 
 // src/later/config.ts
 var LATER_STEPS_STATE = "later-steps";
+var WORK_DIR_PREFIX = "go-mod-download-later-";
+var STATS_FILE = "stats.json";
+var LAUNCH_RECORD = "launched.json";
 
 // src/module/elements.ts
 var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
@@ -3228,57 +3252,133 @@ var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}
 var MAX_BODY = 64 << 10;
 
 // src/summary.ts
+var quoted = (text) => ({ quoted: text });
 var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+var MARKUP = /[\\`*[\]<>&~]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
+var BLOCK_START = /^[#+\-=]/;
+function plain(text) {
+  return text.replace(/\s*[\r\n]+\s*/g, " ").replace(MARKUP, "\\$&").replace(BLOCK_START, "\\$&");
+}
+function codeSpan(text) {
+  const flat = text.replace(/[\r\n]+/g, " ");
+  if (flat.trim() === "") return plain("\u2014");
+  const fence = "`".repeat(Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  const pad = /^[` ]|[` ]$/.test(flat) ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+function markdown(text, redact = (t) => t) {
+  return (Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? plain(redact(part)) : codeSpan(redact(part.quoted))).join("");
+}
+function table(header, rows, redact) {
+  const cell = (text) => markdown(text, redact).replace(/\|/g, "\\|");
+  return [header.map(cell), header.map(() => "---"), ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(" | ")} |`).join("\n");
+}
 
 // src/later/report.ts
 function laterStepsMarkdown(end) {
   const lines = ["#### Later steps, through the action\u2019s proxy", ""];
   const s = end.stats;
   if (s) {
+    const n = (x) => String(x);
     lines.push(
-      "| go\u2019s requests | Served | Files fetched (zips) | Data from upstreams | Hedges | Retries | Wrong bytes rejected | Refused (no secret) |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- |",
-      `| ${s.requests} | ${s.served} | ${s.files} (${s.zips}) | ${formatSize(s.bytes)} | ${s.hedges} | ${s.retries} | ${s.rejected} | ${s.refused} |`,
+      table(
+        ["go\u2019s requests", "Served", "Files fetched (zips)", "Data from upstreams", "Hedges", "Retries", "Wrong bytes rejected", "Refused (no secret)"],
+        [[n(s.requests), n(s.served), `${s.files} (${s.zips})`, formatSize(s.bytes), n(s.hedges), n(s.retries), n(s.rejected), n(s.refused)]]
+      ),
       "",
-      "| Upstream | Requests | Data | Served | Failures | Stalls | Hedges won / lost |",
-      "| --- | --- | --- | --- | --- | --- | --- |",
-      ...s.candidates.map(
-        ({ display, stats: c }) => `| ${display.replace(/\|/g, "\\|")} | ${c.requests} | ${formatSize(c.bytes)} | ${c.served} | ${c.failures} | ${c.stalls} | ${c.hedgesWon} / ${c.hedgesLost} |`
+      table(
+        ["Upstream", "Requests", "Data", "Served", "Failures", "Stalls", "Hedges won / lost"],
+        s.candidates.map(({ display, stats: c }) => [display, n(c.requests), formatSize(c.bytes), n(c.served), n(c.failures), n(c.stalls), `${c.hedgesWon} / ${c.hedgesLost}`])
       ),
       ""
     );
   }
-  if (!end.wasRunning) {
+  if (!end.wasRunning && !end.unchecked) {
     const why = s?.stopped ? ` (${s.stopped})` : " (it was killed)";
-    lines.push(`> \u26A0\uFE0F It had stopped before the end of the job${why}; go commands after that went straight to the chain.`, "");
+    lines.push(`> ${markdown(`\u26A0\uFE0F It had stopped before the end of the job${why}; go commands after that went straight to the chain.`)}`, "");
   } else if (!s) lines.push("> It reported nothing.", "");
   return lines.join("\n");
 }
 
 // src/later/stop.ts
-import { promises as fs5 } from "node:fs";
+import { lstatSync, promises as fs5, readFileSync as readFileSync2, realpathSync } from "node:fs";
+import os4 from "node:os";
 import path4 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
-var GRACE_MS = 3e3;
-async function stopJobProxy(state) {
-  const wasRunning = alive(state.pid);
-  if (wasRunning) {
-    signalGroup(state.pid, "SIGTERM");
-    const deadline = Date.now() + GRACE_MS;
-    while (alive(state.pid) && Date.now() < deadline) await sleep2(50);
-    if (alive(state.pid)) signalGroup(state.pid, "SIGKILL");
-  }
-  const stats = await fs5.readFile(state.statsFile, "utf8").then((text) => JSON.parse(text), () => void 0);
-  await fs5.rm(path4.dirname(state.statsFile), { recursive: true, force: true });
-  return { wasRunning, ...stats ? { stats } : {} };
+
+// src/later/identity.ts
+import { execFileSync } from "node:child_process";
+import { readFileSync, readlinkSync } from "node:fs";
+function processIdentity(pid) {
+  if (!Number.isSafeInteger(pid) || pid <= 1) return void 0;
+  return process.platform === "linux" ? fromProc(pid) : process.platform === "win32" ? void 0 : fromPs(pid);
 }
-function alive(pid) {
+function fromProc(pid) {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat2 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat2.slice(stat2.lastIndexOf(")") + 2).split(" ");
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    if (argv.at(-1) === "") argv.pop();
+    return { startTime: fields[19], group: Number(fields[2]), argv, exe: readlinkSync(`/proc/${pid}/exe`), cwd: readlinkSync(`/proc/${pid}/cwd`) };
   } catch {
-    return false;
+    return void 0;
   }
+}
+function fromPs(pid) {
+  try {
+    const [startTime, rest] = ["lstart", "pgid,args"].map(
+      (columns) => execFileSync("ps", ["-o", `${columns.split(",").map((c) => `${c}=`).join(",")}`, "-p", String(pid)], { encoding: "utf8", timeout: 5e3, stdio: ["ignore", "pipe", "ignore"] }).trim()
+    );
+    const [group2, ...argv] = rest.split(/\s+/);
+    if (!startTime || !group2) return void 0;
+    return { startTime, group: Number(group2), argv };
+  } catch {
+    return void 0;
+  }
+}
+
+// src/later/stop.ts
+var GRACE_MS = 3e3;
+var WORK_DIR_NAME = new RegExp(`^${WORK_DIR_PREFIX}[A-Za-z0-9]{6}$`);
+function verifyState(state, runnerTemp = process.env.RUNNER_TEMP || os4.tmpdir()) {
+  const claim = state;
+  if (typeof claim !== "object" || claim === null || !Number.isSafeInteger(claim.pid) || typeof claim.statsFile !== "string") return "it is not a PID and a stats file";
+  const { pid, statsFile } = claim;
+  const dir = path4.dirname(statsFile);
+  if (path4.basename(statsFile) !== STATS_FILE || !WORK_DIR_NAME.test(path4.basename(dir))) return `${statsFile} is not in a folder the step makes`;
+  let record;
+  try {
+    if (!lstatSync(dir).isDirectory() || path4.dirname(realpathSync(dir)) !== realpathSync(runnerTemp)) return `${dir} is not a folder in RUNNER_TEMP`;
+    record = JSON.parse(readFileSync2(path4.join(dir, LAUNCH_RECORD), "utf8"));
+  } catch {
+    return `${dir} holds no record of a launch by the step`;
+  }
+  if (record.pid !== pid) return `${dir} records the launch of PID ${record.pid}, not ${pid}`;
+  return { dir: realpathSync(dir), record };
+}
+function isLaunched(now, record, dir) {
+  return now !== void 0 && now.startTime === record.startTime && now.argv.join(" ") === record.argv.join(" ") && now.group === record.pid && (record.exe === void 0 || now.exe === record.exe) && (now.cwd === void 0 || now.cwd === dir);
+}
+async function stopJobProxy(state) {
+  const verified = verifyState(state);
+  if (typeof verified === "string") return { wasRunning: false, refused: verified };
+  const { dir, record } = verified;
+  const readStats = () => fs5.readFile(path4.join(dir, STATS_FILE), "utf8").then((text) => JSON.parse(text), () => void 0);
+  if (record.startTime === "") {
+    const stats2 = await readStats();
+    return { wasRunning: false, unchecked: true, ...stats2 ? { stats: stats2 } : {} };
+  }
+  const ours = () => isLaunched(processIdentity(record.pid), record, dir);
+  const wasRunning = ours();
+  if (wasRunning) {
+    signalGroup(record.pid, "SIGTERM");
+    const deadline = Date.now() + GRACE_MS;
+    while (ours() && Date.now() < deadline) await sleep2(50);
+    if (ours()) signalGroup(record.pid, "SIGKILL");
+  }
+  const stats = await readStats();
+  await fs5.rm(dir, { recursive: true, force: true });
+  return { wasRunning, ...stats ? { stats } : {} };
 }
 
 // src/post-job.ts
@@ -3286,14 +3386,28 @@ async function runPost() {
   const proxy = getState(LATER_STEPS_STATE);
   const build = getState(BUILD_STATE);
   const parts = [];
-  if (proxy) parts.push(await stopProxy(JSON.parse(proxy)));
+  if (proxy) {
+    const part = await stopProxy(proxy);
+    if (part) parts.push(part);
+  }
   if (build) parts.push(await saveBuild(JSON.parse(build)));
   const file = process.env.GITHUB_STEP_SUMMARY;
   if (file && parts.length > 0) await appendFile2(file, parts.join("\n"));
 }
 async function stopProxy(state) {
-  const end = await stopJobProxy(state);
-  if (!end.wasRunning) warning(`The action's proxy for later steps had stopped before the end of the job${end.stats?.stopped ? ` (${end.stats.stopped})` : ""}.`);
+  let claim;
+  try {
+    claim = JSON.parse(state);
+  } catch {
+    claim = void 0;
+  }
+  const end = await stopJobProxy(claim);
+  if (end.refused) {
+    warning(`The post step's state for the action's proxy was refused, and nothing was signalled or deleted: ${end.refused}.`);
+    return void 0;
+  }
+  if (end.unchecked) info("This system tells nothing of the action's proxy process, so it was not signalled; the runner ends the job's processes.");
+  else if (!end.wasRunning) warning(`The action's proxy for later steps had stopped before the end of the job${end.stats?.stopped ? ` (${end.stats.stopped})` : ""}.`);
   info(`Later steps asked the action's proxy ${end.stats?.requests ?? 0} times.`);
   return laterStepsMarkdown(end);
 }
@@ -3309,9 +3423,17 @@ async function saveBuild(state) {
   return [
     "#### Build cache, saved after the job",
     "",
-    "| Save | Key | Entries used or written by the job |",
-    "| --- | --- | --- |",
-    `| ${[report.why, formatSize(report.bytes), report.durationMs === void 0 ? "" : formatDuration(report.durationMs)].filter(Boolean).join(", ")} | ${report.key ?? "\u2014"} | ${report.entries} |`,
+    table(
+      ["Save", "Key", "Entries used or written by the job"],
+      [
+        [
+          // A failed save's why quotes the cache process's log: the cache service's words.
+          [report.state === "failed" ? quoted(report.why) : report.why, [formatSize(report.bytes), report.durationMs === void 0 ? "" : formatDuration(report.durationMs)].filter(Boolean).map((f) => `, ${f}`).join("")],
+          report.key ?? "\u2014",
+          String(report.entries)
+        ]
+      ]
+    ),
     ""
   ].join("\n");
 }

@@ -1,4 +1,5 @@
 // GOPROXY entries: parsing the candidates, and assembling the chain that go is given.
+import { fileURLToPath } from 'node:url'
 import { hostOf, redactUrl, userinfoOf } from './credentials.ts'
 import { wirePath } from './module/request.ts'
 
@@ -7,8 +8,10 @@ export interface Candidate {
   spec: string
   /** What people are shown: the URL with its credentials masked. */
   display: string
-  /** `direct` and `off` are kept where given but are not probed or rotated. */
+  /** `direct`, `off` and file:// entries are kept where given but are not probed, fetched from or rotated: go alone uses them. */
   keyword: boolean
+  /** A file:// entry's directory, which go reads as a module proxy. */
+  dir?: string
 }
 
 export const KEYWORDS = new Set(['direct', 'off'])
@@ -41,6 +44,7 @@ function parseCandidate(entry: string): Candidate {
   if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
     throw new Error(`"${redactUrl(entry)}" contains a space or a control character`)
   }
+  if (/^file:/i.test(entry)) return parseFileCandidate(entry)
   // A WHATWG parser reads `\\` as `/`, go does not: the two would send requests to different hosts.
   if (entry.includes('\\')) throw new Error(`"${redactUrl(entry)}" contains a backslash`)
   // go's url.Parse refuses the whole URL; a WHATWG parser keeps it as written.
@@ -58,7 +62,7 @@ function parseCandidate(entry: string): Candidate {
     throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? '' : `: ${(e as Error).message}`}`, { cause: e })
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported`)
+    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported, and file:/// directories`)
   }
   if (url.protocol === 'http:' && (url.username || url.password)) {
     // go refuses them too ("refusing to pass credentials to insecure URL").
@@ -66,6 +70,25 @@ function parseCandidate(entry: string): Candidate {
   }
   const spec = entry.replace(/\/+$/, '')
   return { spec, display: redactUrl(spec), keyword: false }
+}
+
+/**
+ * A file:// entry, as go accepts one (modfetch's newProxyRepo): an empty host and a path, nothing
+ * else, so `file:///abs/dir`; never a host (`file://host/dir`), no host at all (`file:/abs/dir`),
+ * a query or a fragment.
+ */
+function parseFileCandidate(entry: string): Candidate {
+  const rest = entry.slice('file:'.length)
+  if (!rest.startsWith('///') || /[?#]/.test(rest)) {
+    throw new Error(`"${entry}" is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)`)
+  }
+  let dir: string
+  try {
+    dir = fileURLToPath(new URL(`file:${rest}`))
+  } catch (e) {
+    throw new Error(`"${entry}" is not a file:// proxy go accepts: ${(e as Error).message}`, { cause: e })
+  }
+  return { spec: entry, display: entry, keyword: true, dir }
 }
 
 /**

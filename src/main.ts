@@ -92,7 +92,7 @@ export async function run(): Promise<void> {
     facts.failure = (e as Error).message
     core.setFailed(facts.failure)
   } finally {
-    later?.abandon()
+    await later?.abandon()
     client?.close()
     await writeReport(facts, secrets)
   }

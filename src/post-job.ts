@@ -5,25 +5,40 @@ import * as core from '@actions/core'
 import { appendFile } from 'node:fs/promises'
 import { BUILD_STATE, type BuildCacheState, type BuildSaveReport, saveBuildCache } from './cache/build.ts'
 import { formatDuration } from './duration.ts'
-import { type JobProxyState, LATER_STEPS_STATE } from './later/config.ts'
+import { LATER_STEPS_STATE } from './later/config.ts'
 import { laterStepsMarkdown } from './later/report.ts'
 import { stopJobProxy } from './later/stop.ts'
-import { formatSize } from './summary.ts'
+import { formatSize, quoted, table } from './summary.ts'
 
 export async function runPost(): Promise<void> {
   // The main step leaves no state for what it did not start (or when it failed).
   const proxy = core.getState(LATER_STEPS_STATE)
   const build = core.getState(BUILD_STATE)
   const parts: string[] = []
-  if (proxy) parts.push(await stopProxy(JSON.parse(proxy) as JobProxyState))
+  if (proxy) {
+    const part = await stopProxy(proxy)
+    if (part) parts.push(part)
+  }
   if (build) parts.push(await saveBuild(JSON.parse(build) as BuildCacheState))
   const file = process.env.GITHUB_STEP_SUMMARY
   if (file && parts.length > 0) await appendFile(file, parts.join('\n'))
 }
 
-async function stopProxy(state: JobProxyState): Promise<string> {
-  const end = await stopJobProxy(state)
-  if (!end.wasRunning) core.warning(`The action's proxy for later steps had stopped before the end of the job${end.stats?.stopped ? ` (${end.stats.stopped})` : ''}.`)
+/** Stops the job's proxy the state names, if the state holds up: a state is a claim (a workflow command can set one). */
+async function stopProxy(state: string): Promise<string | undefined> {
+  let claim: unknown
+  try {
+    claim = JSON.parse(state)
+  } catch {
+    claim = undefined
+  }
+  const end = await stopJobProxy(claim)
+  if (end.refused) {
+    core.warning(`The post step's state for the action's proxy was refused, and nothing was signalled or deleted: ${end.refused}.`)
+    return undefined
+  }
+  if (end.unchecked) core.info("This system tells nothing of the action's proxy process, so it was not signalled; the runner ends the job's processes.")
+  else if (!end.wasRunning) core.warning(`The action's proxy for later steps had stopped before the end of the job${end.stats?.stopped ? ` (${end.stats.stopped})` : ''}.`)
   core.info(`Later steps asked the action's proxy ${end.stats?.requests ?? 0} times.`)
   return laterStepsMarkdown(end)
 }
@@ -40,9 +55,17 @@ async function saveBuild(state: BuildCacheState): Promise<string> {
   return [
     '#### Build cache, saved after the job',
     '',
-    '| Save | Key | Entries used or written by the job |',
-    '| --- | --- | --- |',
-    `| ${[report.why, formatSize(report.bytes), report.durationMs === undefined ? '' : formatDuration(report.durationMs)].filter(Boolean).join(', ')} | ${report.key ?? '—'} | ${report.entries} |`,
+    table(
+      ['Save', 'Key', 'Entries used or written by the job'],
+      [
+        [
+          // A failed save's why quotes the cache process's log: the cache service's words.
+          [report.state === 'failed' ? quoted(report.why) : report.why, [formatSize(report.bytes), report.durationMs === undefined ? '' : formatDuration(report.durationMs)].filter(Boolean).map(f => `, ${f}`).join('')],
+          report.key ?? '—',
+          String(report.entries)
+        ]
+      ]
+    ),
     ''
   ].join('\n')
 }

@@ -1,7 +1,7 @@
 // A child in its own process group, so that it and everything it starts (git, ssh) can be
 // killed together; and cleanup when the step itself is cancelled.
 import { spawn, spawnSync } from 'node:child_process'
-import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
 
 export interface Exit {
   code: number | null
@@ -36,9 +36,7 @@ export function spawnGroup(
     child.once('error', reject)
     child.once('close', (code, signal) => resolve({ code, signal }))
   })
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream, crlfDelay: Infinity }).on('line', options.onLine)
-  }
+  for (const stream of [child.stdout, child.stderr]) eachLine(stream, options.onLine)
   const pid = child.pid
   if (pid === undefined) return { exited, kill: () => exited }
   const forget = killGroupOnCancel(pid, exited.catch(() => undefined))
@@ -50,6 +48,24 @@ export function spawnGroup(
       return exited
     }
   }
+}
+
+/**
+ * The stream's lines, split at \n alone (a \r\n loses its \r): a lone \r is no line break of
+ * go's, and one inside a server's words that go quotes must not start a line that looks like go's
+ * own (readline would split there).
+ */
+function eachLine(stream: Readable, onLine: (line: string) => void): void {
+  let rest = ''
+  stream.setEncoding('utf8')
+  stream.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n')
+    rest = lines.pop() as string
+    for (const line of lines) onLine(line.endsWith('\r') ? line.slice(0, -1) : line)
+  })
+  stream.on('end', () => {
+    if (rest !== '') onLine(rest)
+  })
 }
 
 /** Also kills this process group if the step is cancelled, until the returned function is called. */

@@ -3,6 +3,7 @@ import * as core from '@actions/core'
 import { appendFile } from 'node:fs/promises'
 import { maskSecrets } from './credentials.ts'
 import { buildSummary, renderSummary, type RunFacts } from './summary.ts'
+import { echo } from './untrusted.ts'
 
 export async function writeReport(facts: RunFacts, secrets: string[]): Promise<void> {
   const mask = (text: string) => maskSecrets(text, secrets)
@@ -12,9 +13,10 @@ export async function writeReport(facts: RunFacts, secrets: string[]): Promise<v
   core.setOutput('cache-key', facts.cacheKey ?? '')
   core.setOutput('build-cache-hit', String(facts.buildCache?.hit ?? false))
   core.setOutput('attempts', String(facts.attempts.length))
-  const markdown = mask(renderSummary(buildSummary(facts)))
+  // Masked as text, before escaping, and again as markdown.
+  const markdown = mask(renderSummary(buildSummary(facts), mask))
   // Appended directly: core.summary remembers the first file it wrote, which a second run in one process must not reuse.
   const file = process.env.GITHUB_STEP_SUMMARY
   if (file) await appendFile(file, markdown)
-  else core.info(markdown)
+  else echo(markdown)
 }

@@ -40,12 +40,22 @@ export interface RunFacts {
   sumdb?: SumdbProbe
 }
 
+/** Words from outside (go's error line, a server's, a cache service's key): shown verbatim in a code span. */
+export interface Quoted {
+  quoted: string
+}
+
+/** What a cell or a note says: the action's words (shown as plain text, never markup) and quoted ones. */
+export type Text = string | Quoted | (string | Quoted)[]
+
+export const quoted = (text: string): Quoted => ({ quoted: text })
+
 export interface Section {
   heading: string
   header: string[]
-  rows: string[][]
+  rows: Text[][]
   /** Shown under the table: why rows are missing or were overruled, and what a reader can fix. */
-  notes?: string[]
+  notes?: Text[]
 }
 
 export interface SummaryModel {
@@ -85,7 +95,7 @@ export function buildSummary(facts: RunFacts): SummaryModel {
     {
       heading: 'Proxies',
       header: ['Candidate', 'Verdict', 'Latency', 'Reason'],
-      rows: facts.probes.map(p => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? `${p.reason}, through ${p.via}` : p.reason]),
+      rows: facts.probes.map(p => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? [probeReason(p), `, through ${p.via}`] : probeReason(p)]),
       notes: [...(facts.probeNote === undefined ? [] : [facts.probeNote]), ...(facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== undefined)] : []), ...runnerNotes(facts)]
     },
     ...(facts.fetch ? fetchSections(facts.fetch) : []),
@@ -98,7 +108,7 @@ export function buildSummary(facts: RunFacts): SummaryModel {
         a.first,
         a.reason === 'ok' ? '✅ ok' : `❌ ${a.reason}`,
         formatDuration(a.durationMs),
-        a.detail || 'completed'
+        a.detail ? quoted(a.detail) : 'completed'
       ])
     },
     {
@@ -109,8 +119,9 @@ export function buildSummary(facts: RunFacts): SummaryModel {
           joined(RESTORE_WORDS[facts.restore.state], formatSize(facts.restore.bytes), time(facts.restore.durationMs)),
           facts.verify ? describeVerify(facts.verify) : '—',
           facts.cacheKey ?? '',
-          facts.restore.matchedKey ?? '—',
-          facts.save ? joined(facts.save.why, formatSize(facts.save.bytes), time(facts.save.durationMs)) : '—'
+          // The key the cache service answered with, and the log of a failed save, are its words.
+          facts.restore.matchedKey ? quoted(facts.restore.matchedKey) : '—',
+          facts.save ? saveCell(facts.save) : '—'
         ]
       ],
       notes: facts.verify ? verifyNotes(facts.verify) : []
@@ -125,15 +136,18 @@ export function buildSummary(facts: RunFacts): SummaryModel {
  * the certificates go trusts and takes the forward proxy go takes, so such a failure is the
  * runner's setup (or, if go still gets through, a difference worth reporting).
  */
-function runnerNotes(facts: RunFacts): string[] {
+function runnerNotes(facts: RunFacts): Text[] {
   return facts.probes
     .filter(p => goMayNotShare(p.failure))
     .map(p =>
       p.failure === 'tls'
-        ? `⚠️ ${p.candidate.display} failed on TLS: ${p.reason}. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(', ') || 'no certificates found'}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).`
-        : `⚠️ ${p.candidate.display} failed at the forward proxy: ${p.reason}. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`
+        ? [`⚠️ ${p.candidate.display} failed on TLS: `, probeReason(p), `. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(', ') || 'no certificates found'}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).`]
+        : [`⚠️ ${p.candidate.display} failed at the forward proxy: `, probeReason(p), `. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`]
     )
 }
+
+/** An unhealthy candidate's reason is an error's words, which may quote its server (a certificate's names): shown as such. */
+const probeReason = (p: ProbeResult): string | Quoted => (p.verdict === 'unhealthy' ? quoted(p.reason) : p.reason)
 
 function toolchainSection(t: ToolchainReport): Section {
   return {
@@ -149,9 +163,15 @@ function buildCacheSection(b: BuildRestoreReport, save: string | undefined): Sec
   return {
     heading: 'Build cache',
     header: ['Restore', 'Restored key', 'Save'],
-    rows: [[joined(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ?? '—', save ?? '—']],
-    notes: b.warning ? [b.warning] : []
+    rows: [[joined(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ? quoted(b.matchedKey) : '—', save ?? '—']],
+    notes: b.warning ? [quoted(b.warning)] : []
   }
+}
+
+function saveCell(save: SaveReport): Text {
+  const figures = joined(formatSize(save.bytes), time(save.durationMs))
+  if (save.state !== 'failed') return joined(save.why, figures)
+  return figures ? [quoted(save.why), `, ${figures}`] : quoted(save.why)
 }
 
 /** What the check of the starting module cache hashed, in how long, and what it threw away. */
@@ -209,19 +229,53 @@ function fetchSections(f: FetchReport): Section[] {
   return [totals, perCandidate]
 }
 
-const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+// Markdown that could make markup of the action's words: emphasis, links and images, HTML and
+// entities, strikethrough, code; `_` only where it can start or end emphasis; a block marker at the start.
+const MARKUP = /[\\`*[\]<>&~]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu
+const BLOCK_START = /^[#+\-=]/
 
-function table(header: string[], rows: string[][]): string {
-  return [header, header.map(() => '---'), ...rows].map(r => `| ${r.map(cell).join(' | ')} |`).join('\n')
+/** The action's words as markdown that shows them as they are, on one line. */
+function plain(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').replace(MARKUP, '\\$&').replace(BLOCK_START, '\\$&')
 }
 
-export function renderSummary(model: SummaryModel): string {
-  const parts = [`### ${model.title}`]
-  if (model.failure) parts.push('```text\n' + model.failure + '\n```')
+/** Words from outside as a code span: no markup, link or HTML of theirs is rendered. */
+function codeSpan(text: string): string {
+  const flat = text.replace(/[\r\n]+/g, ' ')
+  if (flat.trim() === '') return plain('—')
+  const fence = '`'.repeat(Math.max(0, ...(flat.match(/`+/g) ?? []).map(run => run.length)) + 1)
+  // CommonMark strips one space from each end, and a backtick at an end would join the fence.
+  const pad = /^[` ]|[` ]$/.test(flat) ? ' ' : ''
+  return `${fence}${pad}${flat}${pad}${fence}`
+}
+
+/** Masks secrets in text before it is escaped (escaped, a secret may no longer read as itself). */
+type Redact = (text: string) => string
+
+/** A cell's or a note's markdown. */
+export function markdown(text: Text, redact: Redact = t => t): string {
+  return (Array.isArray(text) ? text : [text]).map(part => (typeof part === 'string' ? plain(redact(part)) : codeSpan(redact(part.quoted)))).join('')
+}
+
+/** A fenced block that nothing in `text` can close. */
+function fenced(text: string): string {
+  const fence = '`'.repeat(Math.max(2, ...(text.match(/`+/g) ?? []).map(run => run.length)) + 1)
+  return `${fence}text\n${text}\n${fence}`
+}
+
+/** A markdown table: every cell escaped (in a table, a | ends the cell even inside a code span). */
+export function table(header: string[], rows: Text[][], redact?: Redact): string {
+  const cell = (text: Text) => markdown(text, redact).replace(/\|/g, '\\|')
+  return [header.map(cell), header.map(() => '---'), ...rows.map(r => r.map(cell))].map(r => `| ${r.join(' | ')} |`).join('\n')
+}
+
+export function renderSummary(model: SummaryModel, redact: Redact = t => t): string {
+  const parts = [`### ${markdown(model.title, redact)}`]
+  if (model.failure) parts.push(fenced(redact(model.failure)))
   for (const section of model.sections) {
     parts.push(`#### ${section.heading}`)
-    if (section.rows.length > 0) parts.push(table(section.header, section.rows))
-    for (const note of section.notes ?? []) parts.push(`> ${note}`)
+    if (section.rows.length > 0) parts.push(table(section.header, section.rows, redact))
+    for (const note of section.notes ?? []) parts.push(`> ${markdown(note, redact)}`)
     if (section.rows.length === 0 && !section.notes?.length) parts.push('_None._')
   }
   return parts.join('\n\n') + '\n'

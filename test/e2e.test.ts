@@ -94,8 +94,8 @@ describe.each(nodes)('dist/index.js under %s', node => {
       const post = await runPostBundled(run, path.dirname(universe.sampleDir), {})
       const written = [run.log.replace(/^::add-mask::.*$/gm, ''), run.summary, JSON.stringify(run.outputs), run.state, post.log, post.summary]
       for (const text of written) expect(text).not.toContain(token)
-      expect(run.summary).toContain(`| ${masked} | ✅ healthy |`)
-      expect(post.summary).toContain(`| ${masked} | 1 |`)
+      expect(run.summary).toContain(`| ${masked.replace('***', '\\*\\*\\*')} | ✅ healthy |`)
+      expect(post.summary).toContain(`| ${masked.replace('***', '\\*\\*\\*')} | 1 |`)
       expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
     } finally {
       await privateProxy.close()

@@ -122,7 +122,7 @@ describe.each(forwardProxyKinds())('a forward proxy (%s), as HTTP_PROXY and HTTP
     expectChosen(run, mirror)
     expect(forward.log().some(l => l.startsWith(`GET ${mirror}/`) && l.endsWith(' 200'))).toBe(true)
     expect(written(run)).not.toContain(password)
-    expect(run.summary).toContain(`through HTTP_PROXY http://***@127.0.0.1:${new URL(forward.url).port}`)
+    expect(run.summary).toContain(`through HTTP_PROXY http://\\*\\*\\*@127.0.0.1:${new URL(forward.url).port}`)
   })
 
   it('NO_PROXY exempts a host as go does: the request bypasses the proxy', async () => {

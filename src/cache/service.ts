@@ -5,6 +5,7 @@ import { treeBytes } from '../files.ts'
 import { processEnv } from '../goenv.ts'
 import { spawnGroup } from '../process.ts'
 import { DeadlineError, withDeadline } from '../timing.ts'
+import { cacheLogLine } from '../untrusted.ts'
 import type { CacheKeys } from './keys.ts'
 import { claimStaging, stage, unstage } from './staging.ts'
 
@@ -132,8 +133,8 @@ async function inChild<T>(entry: string, args: string[], limitMs: number, what: 
     onLine: line => {
       if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length)) as T
       else {
-        // The child's log lines (workflow commands included) are the step's.
-        process.stdout.write(`${line}\n`)
+        // The child's log lines are the step's; of its workflow commands, only @actions/cache's own.
+        process.stdout.write(`${cacheLogLine(line)}\n`)
         log.push(line)
       }
     }

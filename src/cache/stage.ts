@@ -11,6 +11,7 @@ import { type CacheKeys, type KeyFacts, saveDecision } from './keys.ts'
 import { savedPaths } from '../module/vouched.ts'
 import { moduleStash } from './layout.ts'
 import { restoreEntry, type RestoreReport, type SaveReport, saveEntry } from './service.ts'
+import { echo } from '../untrusted.ts'
 import { type VerifyReport, verifyModuleCache } from './verify.ts'
 
 export interface ModuleCacheStart {
@@ -29,7 +30,8 @@ export async function startModuleCache(o: { modcache: string; keys: CacheKeys; r
   if (o.restore) {
     restore = await core.group('Restore the module cache', () => restoreEntry(moduleStash(o.modcache), o.keys, o.timeoutMs))
     if (restore.warning) core.warning(restore.warning)
-    core.info(restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`)
+    // The restored key is the cache service's word: shown as text.
+    echo(restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`)
   }
   if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore }
   const verify = await core.group('Check the module cache against go.sum', () => verifyModuleCache(o.modcache, o.sumLines))
@@ -60,7 +62,7 @@ export async function startBuildCache(o: { gocache: string; keys: Omit<KeyFacts,
   const sinceMs = Date.now()
   const report = await core.group('Restore the build cache', () => restoreBuildCache(o.gocache, keys, o.timeoutMs))
   if (report.warning) core.warning(report.warning)
-  core.info(report.matchedKey ? `Build cache: restored ${report.matchedKey}${report.hit ? '' : ' (another go.sum)'}` : `Build cache: ${report.state}`)
+  echo(report.matchedKey ? `Build cache: restored ${report.matchedKey}${report.hit ? '' : ' (another go.sum)'}` : `Build cache: ${report.state}`)
   return { report, state: { gocache: o.gocache, prefix: keys.prefix, ...(report.matchedKey ? { matchedKey: report.matchedKey } : {}), sinceMs, limitMs: o.timeoutMs } }
 }
 

@@ -7,6 +7,7 @@ import { type AttemptOutcome, downloadEnv, runAttempt, withHttp1 } from '../atte
 import { classify } from '../classify.ts'
 import type { FetchStage } from '../fetch/stage.ts'
 import { processEnv } from '../goenv.ts'
+import { echo } from '../untrusted.ts'
 
 /** One `go mod download` through `goproxy`: of the main module's needs, or of `modules` (a toolchain). */
 export type GoRun = (goproxy: string, fetch?: FetchStage, modules?: string[]) => Promise<AttemptOutcome>
@@ -41,7 +42,8 @@ export function goRuns(o: {
       modcache: o.modcache,
       timeoutMs: o.timeoutMs,
       stallTimeoutMs: o.stallTimeoutMs,
-      onLine: line => core.info(line),
+      // go's lines quote servers and git: shown, never obeyed as workflow commands.
+      onLine: echo,
       ...(fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {})
     })
     if (!http1 && classify(outcome).reason === 'http2 stream error') {

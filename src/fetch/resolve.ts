@@ -11,7 +11,14 @@ export async function readProject(dir: string, gowork: string): Promise<PlanInpu
   if (workFile) {
     const work = parseGoWork(await fs.readFile(workFile, 'utf8'))
     const root = path.dirname(workFile)
-    const mains = await Promise.all(work.use.map(async use => mainModule(path.resolve(root, use))))
+    const mains = await Promise.all(
+      work.use.map(async use =>
+        // go refuses such a workspace before any request; so does the step, in go's words.
+        mainModule(path.resolve(root, use)).catch((e: Error) => {
+          throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`)
+        })
+      )
+    )
     return { mains, workspace: true, workReplace: work.replace }
   }
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] }

@@ -38,10 +38,28 @@ export interface JobProxyStats {
   stopped?: string
 }
 
-/** The state the main step leaves for the post step. */
+/** The state the main step leaves for the post step. Read back, it is a claim to check, never a fact. */
 export interface JobProxyState {
   pid: number
   statsFile: string
 }
 
 export const LATER_STEPS_STATE = 'later-steps'
+
+/** The job proxy's folder: made by the step in RUNNER_TEMP, named with this prefix and six random characters. */
+export const WORK_DIR_PREFIX = 'go-mod-download-later-'
+export const STATS_FILE = 'stats.json'
+
+/**
+ * What the step recorded in the folder, in a file of this name, when it launched the process:
+ * the post step signals that PID only if the system still says the same of it.
+ */
+export const LAUNCH_RECORD = 'launched.json'
+
+export interface LaunchRecord {
+  pid: number
+  startTime: string
+  /** The command line it was started with (node, then the entry script) and the executable it runs. */
+  argv: string[]
+  exe?: string
+}

@@ -5,5 +5,8 @@ export function isAbsent(status: number): boolean {
   return status === 404 || status === 410
 }
 
-/** go's words for those answers, in its -x lines (`: 404 Not Found (0.1s)`) and its errors. */
-export const ABSENT_IN_GO_OUTPUT = /\b(404 Not Found|410 Gone)\b/
+/**
+ * go's error line for those answers, as classify.ts reads it (go's own words: the reason phrase a
+ * server sent is cut): `reading <url>: 404`; from a file:// proxy, a file that is not there.
+ */
+export const ABSENT_IN_GO_ERROR = /\breading \S+: (404|410)$|\breading file:\S+: no such file or directory$/

@@ -2,6 +2,7 @@
 // network view as go (trust roots, forward proxy, credentials), so its verdict is go's.
 import { redactUrl } from '../credentials.ts'
 import { formatDuration } from '../duration.ts'
+import { judgeFileProxy } from '../file-proxy.ts'
 import { type Candidate, requestUrl } from '../goproxy.ts'
 import { isAbsent } from '../module/absent.ts'
 import { goModHash, type SumLine } from '../module/gosum.ts'
@@ -90,7 +91,7 @@ export async function probeAll(
   try {
     return await Promise.all(
       candidates.map(async candidate => {
-        if (candidate.keyword) return { candidate, verdict: 'not probed', reason: `${candidate.spec} is used as given` } as ProbeResult
+        if (candidate.keyword) return { candidate, verdict: 'not probed', reason: candidate.dir ? judgeFileProxy(candidate.dir, request) : `${candidate.spec} is used as given` } as ProbeResult
         const result = await probeCandidate(client, candidate, request, timeoutMs, cutoff.signal)
         if (result.verdict === 'healthy') {
           cutOffOthers(result)

@@ -10,6 +10,7 @@ import type { HttpClient } from '../net/client.ts'
 import { describeSumdb, parseGosumdb, probeSumdb, type SumdbProbe } from '../sumdb.ts'
 import { modRequest, probeAll, type ProbeResult, protocolRequest } from './probe.ts'
 import { fallbackOrder, rankHealthy } from './ranking.ts'
+import { echo } from '../untrusted.ts'
 
 export interface ProbeOptions {
   client: HttpClient
@@ -48,9 +49,10 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     ])
     for (const p of probes) {
       const via = p.via ? `, through ${p.via}` : ''
-      core.info(`${p.candidate.display}: ${p.verdict}${p.latencyMs === undefined ? '' : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`)
+      // A reason may quote a server (a certificate's names): shown as text.
+      echo(`${p.candidate.display}: ${p.verdict}${p.latencyMs === undefined ? '' : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`)
     }
-    if (sumdb) core.info(describeSumdb(sumdb, false))
+    if (sumdb) echo(describeSumdb(sumdb, false))
     return { probes, ...(sumdb ? { sumdb } : {}) }
   })
   const ranked = rankHealthy(report.probes, options.selection)

@@ -16,6 +16,8 @@ export interface ActionRun {
   state: string
   log: string
   failed: boolean
+  /** The step's RUNNER_TEMP: the job's, which its post step shares. */
+  runnerTemp: string
 }
 
 const FILES = ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY', 'GITHUB_STATE'] as const
@@ -64,7 +66,8 @@ function readStep(env: Record<string, string>, log: string, failed: boolean): Ac
     summary: read('GITHUB_STEP_SUMMARY'),
     state: read('GITHUB_STATE'),
     log,
-    failed
+    failed,
+    runnerTemp: env.RUNNER_TEMP as string
   }
 }
 
@@ -126,7 +129,8 @@ export function runBundled(
  */
 export function runPostBundled(main: ActionRun, workspace: string, env: Record<string, string>): Promise<ActionRun & { exitCode: number | null }> {
   const state = Object.fromEntries(Object.entries(parseCommandFile(main.state)).map(([name, value]) => [`STATE_${name}`, value]))
-  const step = { ...stepEnv({}, workspace), ...state, ...env }
+  // One job: the post step shares the main step's RUNNER_TEMP.
+  const step = { ...stepEnv({}, workspace), RUNNER_TEMP: main.runnerTemp, ...state, ...env }
   const child = spawn(process.execPath, [path.join(import.meta.dirname, '../../dist/post.js')], {
     cwd: workspace,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.homedir(), ...step },

@@ -1,0 +1,45 @@
+// Text from outside (go's output, git's and the servers' words that go quotes, the cache
+// processes' log, a summary printed to the log) reaches the job's log as text, never as a
+// workflow command.
+//
+// The runner splits a step's output into lines at \n, \r and \r\n, and takes a line for a command
+// when, its leading white space trimmed, it starts `::name …::`, or when it holds `##[name …]`
+// anywhere (actions/runner: ActionCommand.TryParseV2, then TryParse). Every such spot gets a
+// backslash after its `::` or `##[`, as the runner itself defuses `##[start-action`: no command's
+// name starts with one, so the line is shown, backslash and all, and does nothing.
+//
+// Lines are defused one by one rather than fenced between `::stop-commands::<token>` and
+// `::<token>::` because a fence is state shared by the whole step: go's output streams while the
+// fetch, the probe and the cache stages run, and any command of the step's own issued inside an
+// open fence (a mask above all) would be dropped. A defused line needs nothing around it.
+import * as core from '@actions/core'
+
+const LINE_BREAK = /\r\n|\r|\n/
+// What .NET's TrimStart skips (Unicode white space, U+0085 included), and format characters
+// besides: skipping more than the runner does is harmless, skipping less is not.
+const COMMAND_START = /^([\p{White_Space}\p{Cf}]*::)/u
+const BRACKET_COMMAND = /##\[/g
+
+/** `text`, each of its lines unable to issue a workflow command. */
+export function inert(text: string): string {
+  return text
+    .split(LINE_BREAK)
+    .map(line => line.replace(BRACKET_COMMAND, '##[\\').replace(COMMAND_START, '$1\\'))
+    .join('\n')
+}
+
+/** Writes text from outside to the log, as text. */
+export function echo(text: string): void {
+  core.info(inert(text))
+}
+
+// @actions/cache in the restore and save processes masks its signed URLs and logs its failures
+// as annotations; those commands, and nothing else, keep working. Its info lines quote the cache
+// service (a key, an error body) and are defused like the rest. A command as core writes it holds
+// no raw line break (core escapes them): one that does was written by something else.
+const CACHE_COMMAND = /^::(add-mask|debug|notice|warning|error)( [^:\r\n]*)?::[^\r\n]*$/
+
+/** A line of a cache process's output, as the step passes it on. */
+export function cacheLogLine(line: string): string {
+  return CACHE_COMMAND.test(line) ? line : inert(line)
+}
