@@ -75,6 +75,15 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** What a cancelled step undoes once its process groups are gone, before it exits. */
+const cleanups = new Set<() => void>()
+
+/** Runs `cleanup` (synchronous: the step is about to exit) if the step is cancelled, until the returned function is called. */
+export function cleanupOnCancel(cleanup: () => void): () => void {
+  cleanups.add(cleanup)
+  return () => cleanups.delete(cleanup)
+}
+
 let handling = false
 
 /** A cancelled job sends SIGINT/SIGTERM: take every live go tree down, then exit. */
@@ -87,7 +96,16 @@ export function killTreesOnSignals(): void {
       for (const pid of live.keys()) killTree(pid)
       // Killed is not yet gone: the step exits once its children are (bounded), so none outlives it.
       const limit = new Promise(resolve => setTimeout(resolve, REAP_WAIT_MS))
-      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(signal === 'SIGINT' ? 130 : 143))
+      void Promise.race([Promise.all(gone), limit]).then(() => {
+        for (const cleanup of cleanups) {
+          try {
+            cleanup()
+          } catch {
+            // The step is ending: what could not be cleaned, the next run reclaims.
+          }
+        }
+        process.exit(signal === 'SIGINT' ? 130 : 143)
+      })
     })
   }
 }
