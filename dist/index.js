@@ -5105,6 +5105,7 @@ function processEnv() {
 import { spawn as spawn2, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 var live = /* @__PURE__ */ new Map();
+var cleanups = /* @__PURE__ */ new Set();
 var REAP_WAIT_MS = 2e3;
 function spawnGroup(command, args, options) {
   const child2 = spawn2(command, args, {
@@ -5151,8 +5152,7 @@ function signalGroup(pid, signal) {
   } catch {
   }
 }
-var cleanups = /* @__PURE__ */ new Set();
-function cleanupOnCancel(cleanup) {
+function cleanUpOnCancel(cleanup) {
   cleanups.add(cleanup);
   return () => cleanups.delete(cleanup);
 }
@@ -5162,18 +5162,10 @@ function killTreesOnSignals() {
   handling = true;
   for (const signal of ["SIGINT", "SIGTERM"]) {
     process.once(signal, () => {
-      const gone = [...live.values()];
+      const gone = [...live.values(), ...[...cleanups].map((cleanup) => cleanup().catch(() => void 0))];
       for (const pid of live.keys()) killTree(pid);
       const limit = new Promise((resolve2) => setTimeout(resolve2, REAP_WAIT_MS));
-      void Promise.race([Promise.all(gone), limit]).then(() => {
-        for (const cleanup of cleanups) {
-          try {
-            cleanup();
-          } catch {
-          }
-        }
-        process.exit(signal === "SIGINT" ? 130 : 143);
-      });
+      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(signal === "SIGINT" ? 130 : 143));
     });
   }
 }
@@ -5987,9 +5979,9 @@ function nextIndex(queue) {
 
 // src/cache/verify.ts
 var WHAT = { zip: "zip", tree: "extracted tree", mod: "go.mod" };
-async function verifyModuleCache(modcache, lines, checked = /* @__PURE__ */ new Set()) {
+async function verifyModuleCache(modcache, lines, options = {}) {
   const started = performance.now();
-  const present = (await Promise.all(checksFor(lines).filter((c) => !checked.has(c.path)).map(async (c) => await exists2(path12.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
+  const present = (await Promise.all(checksFor(lines).filter((c) => !options.checked?.has(c.path)).map(async (c) => await exists2(path12.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
   const hashers = new Hashers(Math.max(1, Math.min(4, availableParallelism())));
   const report = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 };
   try {
@@ -6113,7 +6105,7 @@ import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/cache/staging.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { promises as fs7, rmSync as rmSync2 } from "node:fs";
+import { promises as fs7 } from "node:fs";
 import path14 from "node:path";
 
 // src/cache/owner.ts
@@ -6158,7 +6150,7 @@ async function claimStaging(dir) {
       await reclaim(dir);
     }
   }
-  const forget = cleanupOnCancel(() => removeNow(dir));
+  const forget = cleanUpOnCancel(() => remove(dir));
   await fs7.writeFile(path14.join(dir, "owner"), JSON.stringify(thisProcess()));
   const entry = entryIn(dir);
   await fs7.mkdir(entry);
@@ -6287,9 +6279,6 @@ async function directoriesTo(root, rel) {
 async function remove(dir) {
   await makeDirsWritable(dir);
   await fs7.rm(dir, { recursive: true, force: true });
-}
-function removeNow(dir) {
-  rmSync2(dir, { recursive: true, force: true });
 }
 
 // src/cache/service.ts
@@ -6427,7 +6416,7 @@ async function startModuleCache(o) {
     info(restored(restore) ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`);
   }
   if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore, ...fromEntry ? { verify: fromEntry } : {} };
-  const onRunner = await group("Check the module cache against go.sum", () => verifyModuleCache(o.modcache, o.sumLines, new Set(moved)));
+  const onRunner = await group("Check the module cache against go.sum", () => verifyModuleCache(o.modcache, o.sumLines, { checked: new Set(moved) }));
   const verify2 = fromEntry ? joined2(fromEntry, onRunner) : onRunner;
   info(describeVerify(verify2));
   for (const d of verify2.discarded) warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`);
@@ -9556,7 +9545,7 @@ var Limiter = class {
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { chmodSync, existsSync as existsSync6, mkdirSync as mkdirSync2, readFileSync as readFileSync2, renameSync, rmSync as rmSync3, statSync as statSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { chmodSync, existsSync as existsSync6, mkdirSync as mkdirSync2, readFileSync as readFileSync2, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { rm as rm2, stat as stat2 } from "node:fs/promises";
 import path25 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
@@ -9826,7 +9815,7 @@ var Fetcher = class {
       }
       return { kind: "failed", why: e.message };
     } finally {
-      if (!kept) rmSync3(temp, { force: true });
+      if (!kept) rmSync2(temp, { force: true });
       if (tree && !placed) await rm2(tree.temp, { recursive: true, force: true });
     }
   }

@@ -3005,6 +3005,7 @@ function processEnv() {
 import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 var live = /* @__PURE__ */ new Map();
+var cleanups = /* @__PURE__ */ new Set();
 function spawnGroup(command, args, options) {
   const child = spawn(command, args, {
     cwd: options.cwd,
@@ -3050,8 +3051,7 @@ function signalGroup(pid, signal) {
   } catch {
   }
 }
-var cleanups = /* @__PURE__ */ new Set();
-function cleanupOnCancel(cleanup) {
+function cleanUpOnCancel(cleanup) {
   cleanups.add(cleanup);
   return () => cleanups.delete(cleanup);
 }
@@ -3091,7 +3091,7 @@ async function withDeadline(work, ms, what) {
 
 // src/cache/staging.ts
 import { randomBytes } from "node:crypto";
-import { promises as fs3, rmSync } from "node:fs";
+import { promises as fs3 } from "node:fs";
 import path2 from "node:path";
 
 // src/files.ts
@@ -3154,7 +3154,7 @@ async function claimStaging(dir) {
       await reclaim(dir);
     }
   }
-  const forget = cleanupOnCancel(() => removeNow(dir));
+  const forget = cleanUpOnCancel(() => remove(dir));
   await fs3.writeFile(path2.join(dir, "owner"), JSON.stringify(thisProcess()));
   const entry = entryIn(dir);
   await fs3.mkdir(entry);
@@ -3262,9 +3262,6 @@ function kindOf(stat2) {
 async function remove(dir) {
   await makeDirsWritable(dir);
   await fs3.rm(dir, { recursive: true, force: true });
-}
-function removeNow(dir) {
-  rmSync(dir, { recursive: true, force: true });
 }
 
 // src/cache/service.ts

@@ -67005,8 +67005,7 @@ function downloadEntry(entry, file) {
 }
 
 // src/cache/unpack.ts
-import { closeSync as closeSync2, constants as constants4, mkdirSync, openSync as openSync2, writeSync } from "node:fs";
-import { createReadStream } from "node:fs";
+import { closeSync as closeSync2, constants as constants4, createReadStream, mkdirSync, openSync as openSync2, writeSync } from "node:fs";
 import path5 from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 

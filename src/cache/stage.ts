@@ -44,7 +44,7 @@ export async function startModuleCache(o: { modcache: string; keys: CacheKeys; r
   }
   if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore, ...(fromEntry ? { verify: fromEntry } : {}) }
   // What moved in was checked in the staging folder; what was on the runner is checked here.
-  const onRunner = await core.group('Check the module cache against go.sum', () => verifyModuleCache(o.modcache, o.sumLines, new Set(moved)))
+  const onRunner = await core.group('Check the module cache against go.sum', () => verifyModuleCache(o.modcache, o.sumLines, { checked: new Set(moved) }))
   const verify = fromEntry ? joined(fromEntry, onRunner) : onRunner
   core.info(describeVerify(verify))
   for (const d of verify.discarded) core.warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`)

@@ -8,10 +8,10 @@
 // two jobs sharing a runner's caches do not mix their entries, and a job killed while using it
 // does not keep the next ones out.
 import { randomBytes } from 'node:crypto'
-import { promises as fs, rmSync, type Stats } from 'node:fs'
+import { promises as fs, type Stats } from 'node:fs'
 import path from 'node:path'
 import { makeDirsWritable } from '../files.ts'
-import { cleanupOnCancel } from '../process.ts'
+import { cleanUpOnCancel } from '../process.ts'
 import { isAlive, type Owner, thisProcess } from './owner.ts'
 
 /** A claimed folder with no owner yet is being claimed this long at most; past that, its claimer died. */
@@ -42,7 +42,7 @@ export async function claimStaging(dir: string): Promise<Staging> {
       await reclaim(dir)
     }
   }
-  const forget = cleanupOnCancel(() => removeNow(dir))
+  const forget = cleanUpOnCancel(() => remove(dir))
   await fs.writeFile(path.join(dir, 'owner'), JSON.stringify(thisProcess()))
   const entry = entryIn(dir)
   await fs.mkdir(entry)
@@ -220,10 +220,4 @@ async function directoriesTo(root: string, rel: string): Promise<boolean> {
 async function remove(dir: string): Promise<void> {
   await makeDirsWritable(dir)
   await fs.rm(dir, { recursive: true, force: true })
-}
-
-/** For a step that is being cancelled: no time for anything asynchronous. */
-function removeNow(dir: string): void {
-  // Everything in it was made by this process, writable.
-  rmSync(dir, { recursive: true, force: true })
 }

@@ -6,8 +6,7 @@
 // folder's own name are written, into files this creates; anything else is refused by name.
 // The archive is read with node-tar's parser (pax and GNU headers, checksums, gzip and zstd, a
 // bound on the decompression ratio), which has long read untrusted archives; writing is ours.
-import { closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs'
-import { createReadStream } from 'node:fs'
+import { closeSync, constants, createReadStream, mkdirSync, openSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { Parser, type ReadEntry } from 'tar'
