@@ -4580,8 +4580,14 @@ function saveDecision(facts) {
   if (!facts.saveCache) return { save: false, why: "save-cache is false" };
   if (facts.restore === "exact") return { save: false, why: "the exact key was restored" };
   if (facts.restore === "unavailable") return { save: false, why: "no cache service" };
+  if (facts.restore === "failed" && facts.key !== void 0 && facts.matchedKey !== void 0 && sameKey(facts.key, facts.matchedKey)) {
+    return { save: false, why: "an entry under this key exists (its restore failed)" };
+  }
   if (facts.restore === "timed-out") return { save: false, why: "the cache service did not answer the restore in time" };
   return { save: true, why: "" };
+}
+function sameKey(a, b) {
+  return a.localeCompare(b, void 0, { sensitivity: "accent" }) === 0;
 }
 
 // src/duration.ts
@@ -4703,44 +4709,44 @@ function unescapeCase(escaped) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path33) {
-  if (path33 === "") return "empty string";
-  if (path33.startsWith("-")) return "leading dash";
-  if (path33.includes("//")) return "double slash";
-  if (path33.endsWith("/")) return "trailing slash";
-  for (const elem of path33.split("/")) {
+function modulePathProblem(path34) {
+  if (path34 === "") return "empty string";
+  if (path34.startsWith("-")) return "leading dash";
+  if (path34.includes("//")) return "double slash";
+  if (path34.endsWith("/")) return "trailing slash";
+  for (const elem of path34.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path33.split("/")[0];
+  const first = path34.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path33) === void 0) return "invalid version";
+  if (splitPathVersion(path34) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path33) {
-  if (path33.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path33);
+function splitPathVersion(path34) {
+  if (path34.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path34);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path33);
-  if (!m) return { prefix: path33, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path34);
+  if (!m) return { prefix: path34, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path33.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path34.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path33) {
-  const problem = modulePathProblem(path33);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path33)}: ${problem}`);
-  return escapeCase(path33);
+function escapePath(path34) {
+  const problem = modulePathProblem(path34);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path34)}: ${problem}`);
+  return escapeCase(path34);
 }
 function unescapePath(escaped) {
-  const path33 = unescapeCase(escaped);
-  return path33 !== void 0 && modulePathProblem(path33) === void 0 ? path33 : void 0;
+  const path34 = unescapeCase(escaped);
+  return path34 !== void 0 && modulePathProblem(path34) === void 0 ? path34 : void 0;
 }
 
 // src/module/version.ts
@@ -4774,12 +4780,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path33) {
-  return path33.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path34) {
+  return path34.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path33) {
+function parseRequestPath(path34) {
   const decoded = [];
-  for (const element of path33.split("/")) {
+  for (const element of path34.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -4910,8 +4916,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path33) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path33.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path34) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path34.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -5241,6 +5247,7 @@ function processEnv() {
 // src/process.ts
 import { spawn as spawn2, spawnSync } from "node:child_process";
 var live = /* @__PURE__ */ new Map();
+var cleanups = /* @__PURE__ */ new Set();
 var REAP_WAIT_MS = 2e3;
 function spawnGroup(command, args, options) {
   const child2 = spawn2(command, args, {
@@ -5297,13 +5304,17 @@ function signalGroup(pid, signal) {
   } catch {
   }
 }
+function cleanUpOnCancel(cleanup) {
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
 var handling = false;
 function killTreesOnSignals() {
   if (handling) return;
   handling = true;
   for (const signal of ["SIGINT", "SIGTERM"]) {
     process.once(signal, () => {
-      const gone = [...live.values()];
+      const gone = [...live.values(), ...[...cleanups].map((cleanup) => cleanup().catch(() => void 0))];
       for (const pid of live.keys()) killTree(pid);
       const limit = new Promise((resolve2) => setTimeout(resolve2, REAP_WAIT_MS));
       void Promise.race([Promise.all(gone), limit]).then(() => process.exit(signal === "SIGINT" ? 130 : 143));
@@ -5379,12 +5390,12 @@ function fromProc(pid) {
 }
 function fromPs(pid) {
   try {
-    const [startTime, rest] = ["lstart", "pgid,args"].map(
+    const [startTime2, rest] = ["lstart", "pgid,args"].map(
       (columns) => execFileSync("ps", ["-o", `${columns.split(",").map((c) => `${c}=`).join(",")}`, "-p", String(pid)], { encoding: "utf8", timeout: 5e3, stdio: ["ignore", "pipe", "ignore"] }).trim()
     );
     const [group2, ...argv] = rest.split(/\s+/);
-    if (!startTime || !group2) return void 0;
-    return { startTime, group: Number(group2), argv };
+    if (!startTime2 || !group2) return void 0;
+    return { startTime: startTime2, group: Number(group2), argv };
   } catch {
     return void 0;
   }
@@ -5461,7 +5472,7 @@ async function firstLine(stream) {
 
 // src/cache/stage.ts
 import { existsSync as existsSync3, readdirSync as readdirSync3 } from "node:fs";
-import path15 from "node:path";
+import path16 from "node:path";
 
 // src/summary.ts
 var quoted = (text) => ({ quoted: text });
@@ -5653,220 +5664,9 @@ function describeFailure(probes, attempts) {
   return lines.join("\n");
 }
 
-// src/cache/build.ts
+// src/cache/admit.ts
 import { promises as fs6 } from "node:fs";
-import path10 from "node:path";
-
-// src/cache/service.ts
-import { fileURLToPath as fileURLToPath3 } from "node:url";
-
-// src/files.ts
-import { promises as fs4 } from "node:fs";
-import path8 from "node:path";
-async function treeBytes(dir) {
-  let entries2;
-  try {
-    entries2 = await fs4.readdir(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  let total = 0;
-  for (const entry of entries2) {
-    const full = path8.join(dir, entry.name);
-    if (entry.isDirectory()) total += await treeBytes(full);
-    else if (entry.isFile()) total += await fs4.stat(full).then((s) => s.size, () => 0);
-  }
-  return total;
-}
-async function makeDirsWritable(dir) {
-  let stat3;
-  try {
-    stat3 = await fs4.stat(dir);
-  } catch {
-    return;
-  }
-  if (!stat3.isDirectory()) return;
-  if ((stat3.mode & 128) === 0) await fs4.chmod(dir, stat3.mode | 128);
-  const entries2 = await fs4.readdir(dir, { withFileTypes: true });
-  for (const entry of entries2) {
-    if (entry.isDirectory()) await makeDirsWritable(path8.join(dir, entry.name));
-  }
-}
-
-// src/untrusted.ts
-var LINE_BREAK = /\r\n|\r|\n/;
-var COMMAND_START = /^([\p{White_Space}\p{Cf}]*::)/u;
-var BRACKET_COMMAND = /##\[/g;
-function inert(text) {
-  return text.split(LINE_BREAK).map((line) => line.replace(BRACKET_COMMAND, "##[\\").replace(COMMAND_START, "$1\\")).join("\n");
-}
-function echo(text) {
-  info(inert(text));
-}
-var CACHE_COMMAND = /^::(add-mask|debug|notice|warning|error)( [^:\r\n]*)?::[^\r\n]*$/;
-function cacheLogLine(line) {
-  return CACHE_COMMAND.test(line) ? line : inert(line);
-}
-
-// src/cache/staging.ts
-import { promises as fs5 } from "node:fs";
-import path9 from "node:path";
-var STALE_MS = 60 * 60 * 1e3;
-async function claimStaging(dir) {
-  await fs5.mkdir(path9.dirname(dir), { recursive: true });
-  for (let tries = 0; ; tries++) {
-    try {
-      await fs5.mkdir(dir);
-      break;
-    } catch (e) {
-      if (e.code !== "EEXIST" || tries > 0) throw e;
-      const age = Date.now() - (await fs5.stat(dir)).mtimeMs;
-      if (age < STALE_MS) throw new Error(`another job on this runner is using ${dir}`, { cause: e });
-      await remove(dir);
-    }
-  }
-  return { dir, release: () => remove(dir) };
-}
-async function stage(root, dir, paths) {
-  let bytes = 0;
-  const link = async (from, to) => {
-    const info2 = await fs5.lstat(from).catch(() => void 0);
-    if (info2?.isDirectory()) {
-      await fs5.mkdir(to, { recursive: true });
-      for (const name of await fs5.readdir(from)) await link(path9.join(from, name), path9.join(to, name));
-    } else if (info2?.isFile()) {
-      await fs5.mkdir(path9.dirname(to), { recursive: true });
-      await fs5.link(from, to).catch(() => fs5.copyFile(from, to));
-      bytes += info2.size;
-    }
-  };
-  for (const rel of paths) await link(path9.join(root, rel), path9.join(dir, rel));
-  return bytes;
-}
-async function unstage(dir, root) {
-  await makeDirsWritable(dir);
-  await merge(dir, root);
-}
-async function merge(from, to) {
-  await makeWritable(to);
-  for (const entry of await fs5.readdir(from, { withFileTypes: true })) {
-    const source2 = path9.join(from, entry.name);
-    const target = path9.join(to, entry.name);
-    const there = await fs5.lstat(target).catch(() => void 0);
-    if (!there) await fs5.rename(source2, target).catch(() => fs5.cp(source2, target, { recursive: true }));
-    else if (there.isDirectory() && entry.isDirectory()) await merge(source2, target);
-  }
-}
-async function makeWritable(dir) {
-  await fs5.mkdir(dir, { recursive: true });
-  const { mode } = await fs5.stat(dir);
-  if ((mode & 128) === 0) await fs5.chmod(dir, mode | 128);
-}
-async function remove(dir) {
-  await makeDirsWritable(dir);
-  await fs5.rm(dir, { recursive: true, force: true });
-}
-
-// src/cache/service.ts
-var RESULT_MARKER = "go-mod-download cache result: ";
-var UNAVAILABLE = "The cache service is not available here; going on without a cache.";
-function serviceConfigured() {
-  return Boolean(process.env.ACTIONS_CACHE_URL || process.env.ACTIONS_RESULTS_URL);
-}
-async function restoreEntry(stash, keys, limitMs, prepare) {
-  if (!serviceConfigured()) return { state: "unavailable", warning: UNAVAILABLE };
-  const started = performance.now();
-  try {
-    const staging = await claimStaging(stash.staging);
-    try {
-      const result = await restoreInChild(staging.dir, keys, limitMs);
-      if (!result.available) return { state: "unavailable", warning: UNAVAILABLE };
-      const matchedKey = result.matchedKey ?? void 0;
-      if (!matchedKey) return { state: "miss", durationMs: performance.now() - started };
-      const bytes = await treeBytes(staging.dir);
-      await prepare?.(staging.dir);
-      await unstage(staging.dir, stash.root);
-      return { state: sameKey(matchedKey, keys.key) ? "exact" : "partial", matchedKey, durationMs: performance.now() - started, bytes };
-    } finally {
-      await staging.release();
-    }
-  } catch (e) {
-    const state = e instanceof DeadlineError ? "timed-out" : "failed";
-    return { state, durationMs: performance.now() - started, warning: `Cache restore failed: ${e.message}` };
-  }
-}
-async function saveEntry(stash, key2, paths, limitMs) {
-  const started = performance.now();
-  try {
-    const staging = await claimStaging(stash.staging);
-    try {
-      const bytes = await stage(stash.root, staging.dir, paths);
-      const { result, log } = await inChild(SAVE_ENTRY, [staging.dir, key2], limitMs, "Cache save");
-      const durationMs = performance.now() - started;
-      if (result.id === -1 || log.some((line) => /^::(warning|error)::Failed to save/.test(line))) return { state: "failed", why: "not saved (the log says why)", durationMs };
-      return { state: "saved", why: "saved", durationMs, bytes };
-    } finally {
-      await staging.release();
-    }
-  } catch (e) {
-    return { state: "failed", why: `save failed: ${e.message}`, durationMs: performance.now() - started };
-  }
-}
-var fromSource = import.meta.url.endsWith(".ts");
-var RESTORE_ENTRY = fileURLToPath3(new URL(fromSource ? "./restore-process.ts" : "./restore.js", import.meta.url));
-var SAVE_ENTRY = fileURLToPath3(new URL(fromSource ? "./save-process.ts" : "./save.js", import.meta.url));
-async function restoreInChild(dir, keys, limitMs) {
-  return (await inChild(RESTORE_ENTRY, [dir, keys.key, ...keys.restoreKeys], limitMs, "Cache restore")).result;
-}
-async function inChild(entry, args, limitMs, what) {
-  let result;
-  const log = [];
-  const child2 = spawnGroup(process.execPath, [entry, ...args], {
-    cwd: process.cwd(),
-    env: processEnv(),
-    onLine: (line) => {
-      if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length));
-      else {
-        process.stdout.write(`${cacheLogLine(line)}
-`);
-        log.push(line);
-      }
-    }
-  });
-  const outcome = await withDeadline(child2.exited, limitMs, what).catch(async (e) => {
-    if (e instanceof DeadlineError) await child2.kill();
-    throw e;
-  });
-  if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${log.slice(-5).join(" / ")}`);
-  return { result, log };
-}
-function sameKey(a, b) {
-  return a.localeCompare(b, void 0, { sensitivity: "accent" }) === 0;
-}
-
-// src/cache/build.ts
-var BUILD_KEY_PREFIX = "go-build";
-var BACKDATE_MS = 2 * 60 * 60 * 1e3;
-function buildCacheKeys(facts) {
-  const base = `${BUILD_KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.goVersion}-`;
-  const prefix = `${base}${filesHash(facts.files).slice(0, 16)}-`;
-  return { prefix, restoreKeys: [prefix, base] };
-}
-var buildStash = (gocache) => ({ root: gocache, staging: path10.join(gocache, "go-mod-download-staging") });
-async function restoreBuildCache(gocache, keys, limitMs) {
-  const backdated = new Date(Date.now() - BACKDATE_MS);
-  const report = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, (dir) => setMtimes(dir, backdated));
-  const hit = report.matchedKey?.toLowerCase().startsWith(keys.prefix.toLowerCase()) ?? false;
-  return { ...report, hit };
-}
-var BUILD_STATE = "build-cache";
-async function setMtimes(dir, when) {
-  for (const entry of await fs6.readdir(dir, { withFileTypes: true })) {
-    const full = path10.join(dir, entry.name);
-    if (entry.isDirectory()) await setMtimes(full, when);
-    else if (entry.isFile()) await fs6.utimes(full, when, when);
-  }
-}
+import path12 from "node:path";
 
 // src/module/limits.ts
 var MiB = 1 << 20;
@@ -5893,76 +5693,12 @@ var MAX_BYTES = {
   sumdb: 1 * MiB
 };
 
-// src/module/vouched.ts
-function knownFiles(lines, isPrivate) {
-  const known = /* @__PURE__ */ new Map();
-  for (const line of lines) {
-    if (isPrivate(line.module)) continue;
-    const add = (kind, hash) => {
-      const path33 = downloadPath(line.module, line.version, kind);
-      known.set(path33, { module: line.module, version: line.version, kind, path: path33, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
-    };
-    if (line.goMod) add("mod", line.hash);
-    else {
-      add("zip", line.hash);
-      add("info");
-    }
-  }
-  return known;
-}
-function jobFor(known, request) {
-  const found = known.get(request.path);
-  if (found) return found;
-  const version = "version" in request ? request.version : "";
-  if (request.kind === "info") return { module: request.module, version, kind: "info", path: request.path, maxBytes: MAX_BYTES.info };
-  return { module: request.module, version, kind: "other", path: request.path, maxBytes: MAX_BYTES[request.kind], transient: true };
-}
-var downloadBase = (module, version) => `cache/download/${escapePath(module)}/@v/${escapeVersion(version)}`;
-var treePath = (module, version) => `${escapePath(module)}@${escapeVersion(version)}`;
-function checksFor(lines) {
-  const checks = /* @__PURE__ */ new Map();
-  for (const { module, version, goMod, hash } of lines) {
-    const base = downloadBase(module, version);
-    const add = (what, path33) => checks.set(path33, { module, version, what, path: path33, hash });
-    if (goMod) add("mod", `${base}.mod`);
-    else {
-      add("zip", `${base}.zip`);
-      add("tree", treePath(module, version));
-    }
-  }
-  return [...checks.values()];
-}
-function savedPaths(lines, contents) {
-  const paths = /* @__PURE__ */ new Set();
-  for (const { module, version, goMod } of lines) {
-    const base = downloadBase(module, version);
-    paths.add(`${base}.mod`).add(`${base}.info`);
-    if (goMod) continue;
-    paths.add(`${base}.zip`).add(`${base}.ziphash`);
-    if (contents === "everything") paths.add(treePath(module, version));
-  }
-  return [...paths].sort();
-}
+// src/module/matches.ts
+import { readFileSync as readFileSync2 } from "node:fs";
 
-// src/cache/layout.ts
-import path11 from "node:path";
-var moduleStash = (modcache) => ({ root: modcache, staging: path11.join(modcache, "cache", "go-mod-download-staging") });
-
-// src/cache/verify.ts
-import { promises as fs7 } from "node:fs";
-import { availableParallelism } from "node:os";
-import path14 from "node:path";
-
-// src/fetch/hashers.ts
-import { Worker } from "node:worker_threads";
-
-// src/fetch/hash-worker.ts
-import { parentPort } from "node:worker_threads";
-
-// src/fetch/tree-hash.ts
+// src/fetch/zip-hash.ts
 import { createHash as createHash3 } from "node:crypto";
-import { closeSync, lstatSync, openSync, readSync, readdirSync as readdirSync2 } from "node:fs";
-import path12 from "node:path";
+import { closeSync as closeSync2, fstatSync, openSync as openSync2 } from "node:fs";
 
 // src/module/gosum.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -5998,48 +5734,16 @@ function probeTarget(lines, isPrivate) {
   return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
 }
 
-// src/fetch/tree-hash.ts
-var CHUNK = 1 << 20;
-function fileSha256(file, buffer) {
-  const hash = createHash3("sha256");
-  const fd = openSync(file, "r");
-  try {
-    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest("hex");
-}
-function treeHash(dir, prefix) {
-  const buffer = Buffer.allocUnsafe(CHUNK);
-  const files = [];
-  const walk = (sub) => {
-    for (const entry of readdirSync2(path12.join(dir, sub), { withFileTypes: true })) {
-      const rel = sub ? `${sub}/${entry.name}` : entry.name;
-      const full = path12.join(dir, rel);
-      if (entry.isDirectory()) walk(rel);
-      else if (entry.isFile() && lstatSync(full).isFile()) files.push({ name: Buffer.from(`${prefix}/${rel}`), sha256Hex: fileSha256(full, buffer) });
-      else throw new Error(`${prefix}/${rel} is not a regular file`);
-    }
-  };
-  walk("");
-  return hash1(files);
-}
-
-// src/fetch/zip-hash.ts
-import { createHash as createHash4 } from "node:crypto";
-import { closeSync as closeSync3, fstatSync, openSync as openSync3 } from "node:fs";
-
 // src/fetch/inflater.ts
 import { constants as constants3, createInflateRaw, inflateRawSync } from "node:zlib";
 
 // src/fetch/read-at.ts
-import { readSync as readSync2 } from "node:fs";
+import { readSync } from "node:fs";
 function readAt(fd, offset, length, upTo = false, scratch) {
   const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
   let bytesRead = 0;
   while (bytesRead < length) {
-    const n = readSync2(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
+    const n = readSync(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
     if (n === 0) break;
     bytesRead += n;
   }
@@ -6130,8 +5834,8 @@ var Inflater = class {
 };
 
 // src/fetch/zip-extract.ts
-import { closeSync as closeSync2, mkdirSync, openSync as openSync2, writeSync } from "node:fs";
-import path13 from "node:path";
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import path8 from "node:path";
 function extractionPaths(names, prefix) {
   const files = /* @__PURE__ */ new Set();
   const dirs = /* @__PURE__ */ new Set();
@@ -6174,7 +5878,7 @@ var TreeWriter = class {
   constructor(root) {
     this.root = root;
     this.attempt(() => {
-      mkdirSync(path13.dirname(root), { recursive: true, mode: 511 });
+      mkdirSync(path8.dirname(root), { recursive: true, mode: 511 });
       mkdirSync(root, { mode: 511 });
       this.made.add("");
     });
@@ -6182,12 +5886,12 @@ var TreeWriter = class {
   /** Starts the file at `rel`; it must not exist. */
   open(rel) {
     this.attempt(() => {
-      const parent = path13.posix.dirname(rel);
+      const parent = path8.posix.dirname(rel);
       if (parent !== "." && !this.made.has(parent)) {
-        mkdirSync(path13.join(this.root, parent), { recursive: true, mode: 511 });
-        for (let p = parent; p !== "." && !this.made.has(p); p = path13.posix.dirname(p)) this.made.add(p);
+        mkdirSync(path8.join(this.root, parent), { recursive: true, mode: 511 });
+        for (let p = parent; p !== "." && !this.made.has(p); p = path8.posix.dirname(p)) this.made.add(p);
       }
-      this.fd = openSync2(path13.join(this.root, rel), "wx", 292);
+      this.fd = openSync(path8.join(this.root, rel), "wx", 292);
     });
   }
   write(chunk) {
@@ -6200,7 +5904,7 @@ var TreeWriter = class {
   close() {
     const fd = this.fd;
     this.fd = void 0;
-    if (fd !== void 0) this.attempt(() => closeSync2(fd));
+    if (fd !== void 0) this.attempt(() => closeSync(fd));
   }
   /** The directories made, relative to the root ('' for the root), deepest first: the order to make them read-only in. */
   dirs() {
@@ -6217,7 +5921,7 @@ var TreeWriter = class {
         const fd = this.fd;
         this.fd = void 0;
         try {
-          closeSync2(fd);
+          closeSync(fd);
         } catch {
         }
       }
@@ -6271,7 +5975,7 @@ var tools;
 var toolsOfThread = () => tools ??= { inflater: new Inflater(), scratch: Buffer.allocUnsafe(SMALL_ENTRY + 30 + 65535 + HEADER_SLACK) };
 function contentHash(fd, entry, out) {
   const { inflater, scratch } = toolsOfThread();
-  const hash = createHash4("sha256");
+  const hash = createHash3("sha256");
   if (entry.compressedSize === 0) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
     return hash.digest("hex");
@@ -6310,7 +6014,7 @@ function zipFileHash(file) {
   return hashZip(file).hash;
 }
 function hashZip(file, into) {
-  const fd = openSync3(file, "r");
+  const fd = openSync2(file, "r");
   try {
     const list = entries(fd);
     if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
@@ -6328,8 +6032,166 @@ function hashZip(file, into) {
     }
     return { hash: hash1(hashed), ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };
   } finally {
+    closeSync2(fd);
+  }
+}
+
+// src/module/matches.ts
+async function verify(job, file, hashZip2 = zipFileHash) {
+  try {
+    if (job.kind === "other") return void 0;
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync2(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
+    const info2 = JSON.parse(readFileSync2(file, "utf8"));
+    return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
+  } catch (e) {
+    return `${job.kind} unreadable: ${e.message}`;
+  }
+}
+var INFO_FIELDS = /* @__PURE__ */ new Set(["Version", "Time", "Origin"]);
+var ORIGIN_FIELDS = /* @__PURE__ */ new Set(["VCS", "URL", "Subdir", "Hash", "TagPrefix", "TagSum", "Ref", "RepoSum"]);
+function infoProblem(text, version) {
+  let info2;
+  try {
+    info2 = JSON.parse(text);
+  } catch {
+    return ".info is not JSON";
+  }
+  const fieldsOf = (value) => typeof value === "object" && value !== null && !Array.isArray(value) ? Object.entries(value) : void 0;
+  const fields = fieldsOf(info2);
+  if (!fields) return ".info is not a JSON object";
+  const { Version, Time, Origin } = info2;
+  if (Version !== version) return `.info names ${JSON.stringify(Version)}, not ${version}`;
+  const origin = Origin === void 0 ? [] : fieldsOf(Origin);
+  const strange = [...fields.filter(([k]) => !INFO_FIELDS.has(k)), ...(origin ?? [["Origin", Origin]]).filter(([k, v]) => !ORIGIN_FIELDS.has(k) || typeof v !== "string")];
+  if (typeof Time !== "string" || Number.isNaN(Date.parse(Time))) return ".info has no time";
+  return strange.length === 0 ? void 0 : `.info holds what go does not write (${strange.map(([k]) => k).join(", ")})`;
+}
+
+// src/module/vouched.ts
+function knownFiles(lines, isPrivate) {
+  const known = /* @__PURE__ */ new Map();
+  for (const line of lines) {
+    if (isPrivate(line.module)) continue;
+    const add = (kind, hash) => {
+      const path34 = downloadPath(line.module, line.version, kind);
+      known.set(path34, { module: line.module, version: line.version, kind, path: path34, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+    };
+    if (line.goMod) add("mod", line.hash);
+    else {
+      add("zip", line.hash);
+      add("info");
+    }
+  }
+  return known;
+}
+function jobFor(known, request) {
+  const found = known.get(request.path);
+  if (found) return found;
+  const version = "version" in request ? request.version : "";
+  if (request.kind === "info") return { module: request.module, version, kind: "info", path: request.path, maxBytes: MAX_BYTES.info };
+  return { module: request.module, version, kind: "other", path: request.path, maxBytes: MAX_BYTES[request.kind], transient: true };
+}
+var downloadBase = (module, version) => `cache/download/${escapePath(module)}/@v/${escapeVersion(version)}`;
+var treePath = (module, version) => `${escapePath(module)}@${escapeVersion(version)}`;
+function checksFor(lines) {
+  const checks = /* @__PURE__ */ new Map();
+  for (const { module, version, goMod, hash } of lines) {
+    const base = downloadBase(module, version);
+    const add = (what, path34) => checks.set(path34, { module, version, what, path: path34, hash });
+    if (goMod) add("mod", `${base}.mod`);
+    else {
+      add("zip", `${base}.zip`);
+      add("tree", treePath(module, version));
+    }
+  }
+  return [...checks.values()];
+}
+function savedPaths(lines, contents) {
+  const paths = /* @__PURE__ */ new Set();
+  for (const { module, version, goMod } of lines) {
+    const base = downloadBase(module, version);
+    paths.add(`${base}.mod`).add(`${base}.info`);
+    if (goMod) continue;
+    paths.add(`${base}.zip`).add(`${base}.ziphash`);
+    if (contents === "everything") paths.add(treePath(module, version));
+  }
+  return [...paths].sort();
+}
+
+// src/cache/verify.ts
+import { promises as fs5 } from "node:fs";
+import { availableParallelism } from "node:os";
+import path11 from "node:path";
+
+// src/files.ts
+import { promises as fs4 } from "node:fs";
+import path9 from "node:path";
+async function treeBytes(dir) {
+  let entries2;
+  try {
+    entries2 = await fs4.readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const entry of entries2) {
+    const full = path9.join(dir, entry.name);
+    if (entry.isDirectory()) total += await treeBytes(full);
+    else if (entry.isFile()) total += await fs4.stat(full).then((s) => s.size, () => 0);
+  }
+  return total;
+}
+async function makeDirsWritable(dir) {
+  let stat3;
+  try {
+    stat3 = await fs4.stat(dir);
+  } catch {
+    return;
+  }
+  if (!stat3.isDirectory()) return;
+  if ((stat3.mode & 128) === 0) await fs4.chmod(dir, stat3.mode | 128);
+  const entries2 = await fs4.readdir(dir, { withFileTypes: true });
+  for (const entry of entries2) {
+    if (entry.isDirectory()) await makeDirsWritable(path9.join(dir, entry.name));
+  }
+}
+
+// src/fetch/hashers.ts
+import { Worker } from "node:worker_threads";
+
+// src/fetch/hash-worker.ts
+import { parentPort } from "node:worker_threads";
+
+// src/fetch/tree-hash.ts
+import { createHash as createHash4 } from "node:crypto";
+import { closeSync as closeSync3, lstatSync, openSync as openSync3, readSync as readSync2, readdirSync as readdirSync2 } from "node:fs";
+import path10 from "node:path";
+var CHUNK = 1 << 20;
+function fileSha256(file, buffer) {
+  const hash = createHash4("sha256");
+  const fd = openSync3(file, "r");
+  try {
+    for (let n; (n = readSync2(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+  } finally {
     closeSync3(fd);
   }
+  return hash.digest("hex");
+}
+function treeHash(dir, prefix) {
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  const files = [];
+  const walk = (sub) => {
+    for (const entry of readdirSync2(path10.join(dir, sub), { withFileTypes: true })) {
+      const rel = sub ? `${sub}/${entry.name}` : entry.name;
+      const full = path10.join(dir, rel);
+      if (entry.isDirectory()) walk(rel);
+      else if (entry.isFile() && lstatSync(full).isFile()) files.push({ name: Buffer.from(`${prefix}/${rel}`), sha256Hex: fileSha256(full, buffer) });
+      else throw new Error(`${prefix}/${rel} is not a regular file`);
+    }
+  };
+  walk("");
+  return hash1(files);
 }
 
 // src/fetch/hash-worker.ts
@@ -6453,9 +6315,9 @@ function nextIndex(queue) {
 
 // src/cache/verify.ts
 var WHAT = { zip: "zip", tree: "extracted tree", mod: "go.mod" };
-async function verifyModuleCache(modcache, lines) {
+async function verifyModuleCache(modcache, lines, options = {}) {
   const started = performance.now();
-  const present = (await Promise.all(checksFor(lines).map(async (c) => await exists2(path14.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
+  const present = (await Promise.all(checksFor(lines).filter((c) => !options.checked?.has(c.path)).map(async (c) => await exists2(path11.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
   const hashers = new Hashers(Math.max(1, Math.min(4, availableParallelism())));
   const report = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 };
   try {
@@ -6480,49 +6342,437 @@ async function verifyModuleCache(modcache, lines) {
   return report;
 }
 async function problemWith(check, modcache, hashers) {
-  const full = path14.join(modcache, check.path);
+  const full = path11.join(modcache, check.path);
   try {
-    const hash = check.what === "zip" ? await hashers.zip(full) : check.what === "tree" ? await hashers.tree(full, `${check.module}@${check.version}`) : goModHash(await fs7.readFile(full));
+    const hash = check.what === "zip" ? await hashers.zip(full) : check.what === "tree" ? await hashers.tree(full, `${check.module}@${check.version}`) : goModHash(await fs5.readFile(full));
     return hash === check.hash ? void 0 : `${WHAT[check.what]} does not match go.sum`;
   } catch (e) {
     return `${WHAT[check.what]} unreadable: ${e.message}`;
   }
 }
 async function discard(modcache, check) {
-  const base = path14.join(modcache, downloadBase(check.module, check.version));
-  const tree = path14.join(modcache, treePath(check.module, check.version));
+  const base = path11.join(modcache, downloadBase(check.module, check.version));
+  const tree = path11.join(modcache, treePath(check.module, check.version));
   const doomed = check.what === "mod" ? [`${base}.mod`] : check.what === "tree" ? [tree] : [`${base}.zip`, `${base}.ziphash`, `${base}.info`, tree];
   for (const target of doomed) {
     await makeDirsWritable(target);
-    await fs7.rm(target, { recursive: true, force: true });
+    await fs5.rm(target, { recursive: true, force: true });
   }
 }
 async function keepZipHash(modcache, check) {
-  const file = path14.join(modcache, `${downloadBase(check.module, check.version)}.ziphash`);
-  const text = await fs7.readFile(file, "utf8").catch(() => void 0);
+  const file = path11.join(modcache, `${downloadBase(check.module, check.version)}.ziphash`);
+  const text = await fs5.readFile(file, "utf8").catch(() => void 0);
   if (text?.trim() === check.hash) return false;
-  await fs7.writeFile(file, check.hash);
+  await fs5.writeFile(file, check.hash);
   return true;
 }
-var exists2 = (file) => fs7.lstat(file).then(() => true, () => false);
+var exists2 = (file) => fs5.lstat(file).then(() => true, () => false);
+
+// src/cache/admit.ts
+async function vouchedIn(dir, lines, contents) {
+  const verify2 = await verifyModuleCache(dir, lines);
+  const hashed = new Set(checksFor(lines).map((c) => c.path));
+  const admit = admitFor(lines);
+  const paths = [];
+  for (const rel of savedPaths(lines, contents)) {
+    const stat3 = await fs6.lstat(path12.join(dir, rel)).catch(() => void 0);
+    if (!stat3) continue;
+    if (hashed.has(rel)) paths.push(rel);
+    else if (!/\.(info|ziphash)$/.test(rel)) continue;
+    else if (rel.endsWith(".ziphash") && !paths.includes(rel.slice(0, -"hash".length))) continue;
+    else {
+      const why = await admit(rel, path12.join(dir, rel), stat3);
+      if (why === void 0) paths.push(rel);
+      else {
+        const [module, version] = versionOf(lines, rel);
+        verify2.discarded.push({ module, version, why });
+      }
+    }
+  }
+  return { paths, verify: verify2 };
+}
+function admitFor(lines) {
+  const expected = /* @__PURE__ */ new Map();
+  for (const { module, version, goMod, hash } of lines) {
+    const base = downloadBase(module, version);
+    expected.set(`${base}.info`, { version });
+    if (!goMod) expected.set(`${base}.ziphash`, { version, ziphash: hash });
+  }
+  return async (rel, full, stat3) => {
+    const rule = expected.get(rel);
+    if (!rule) return void 0;
+    if (stat3.size > MAX_BYTES.info) return `${path12.extname(rel)} of ${stat3.size} bytes`;
+    const text = await fs6.readFile(full, "utf8");
+    if (rule.ziphash === void 0) return infoProblem(text, rule.version);
+    return text.trim() === rule.ziphash ? void 0 : ".ziphash is not go.sum\u2019s hash of the zip";
+  };
+}
+function versionOf(lines, rel) {
+  const line = lines.find((l) => rel.startsWith(`${downloadBase(l.module, l.version)}.`));
+  return line ? [line.module, line.version] : [rel, ""];
+}
+
+// src/cache/build.ts
+import { promises as fs8 } from "node:fs";
+import path14 from "node:path";
+
+// src/cache/service.ts
+import { fileURLToPath as fileURLToPath3 } from "node:url";
+
+// src/untrusted.ts
+var LINE_BREAK = /\r\n|\r|\n/;
+var COMMAND_START = /^([\p{White_Space}\p{Cf}]*::)/u;
+var BRACKET_COMMAND = /##\[/g;
+function inert(text) {
+  return text.split(LINE_BREAK).map((line) => line.replace(BRACKET_COMMAND, "##[\\").replace(COMMAND_START, "$1\\")).join("\n");
+}
+function echo(text) {
+  info(inert(text));
+}
+var CACHE_COMMAND = /^::(add-mask|debug|notice|warning|error)( [^:\r\n]*)?::[^\r\n]*$/;
+function cacheLogLine(line) {
+  return CACHE_COMMAND.test(line) ? line : inert(line);
+}
+
+// src/cache/staging.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { promises as fs7 } from "node:fs";
+import path13 from "node:path";
+
+// src/cache/owner.ts
+import { execFileSync as execFileSync2 } from "node:child_process";
+import { readFileSync as readFileSync3 } from "node:fs";
+function thisProcess() {
+  const started = startTime(process.pid);
+  return started === void 0 ? { pid: process.pid } : { pid: process.pid, started };
+}
+function isAlive(owner) {
+  try {
+    process.kill(owner.pid, 0);
+  } catch (e) {
+    if (e.code !== "EPERM") return false;
+  }
+  return owner.started === void 0 || startTime(owner.pid) === owner.started;
+}
+function startTime(pid) {
+  try {
+    const stat3 = readFileSync3(`/proc/${pid}/stat`, "utf8");
+    return stat3.slice(stat3.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+  }
+  try {
+    return execFileSync2("ps", ["-o", "lstart=", "-p", String(pid)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || void 0;
+  } catch {
+    return void 0;
+  }
+}
+
+// src/cache/staging.ts
+var CLAIMING_MS = 6e4;
+var entryIn = (dir) => path13.join(dir, "entry");
+async function claimStaging(dir) {
+  await fs7.mkdir(path13.dirname(dir), { recursive: true });
+  for (let tries = 0; ; tries++) {
+    try {
+      await fs7.mkdir(dir, { mode: 448 });
+      break;
+    } catch (e) {
+      if (e.code !== "EEXIST" || tries > 1) throw e;
+      await reclaim(dir);
+    }
+  }
+  const forget = cleanUpOnCancel(() => remove(dir));
+  await fs7.writeFile(path13.join(dir, "owner"), JSON.stringify(thisProcess()));
+  const entry = entryIn(dir);
+  await fs7.mkdir(entry);
+  return {
+    dir,
+    entry,
+    archive: path13.join(dir, "archive"),
+    release: async () => {
+      forget();
+      await remove(dir);
+    }
+  };
+}
+async function reclaim(dir) {
+  const owner = await ownerOf(dir);
+  if (owner === "claiming" || owner && isAlive(owner)) {
+    throw new Error(`another job on this runner is using ${dir}${owner === "claiming" ? "" : ` (process ${owner.pid})`}`);
+  }
+  const aside = `${dir}.${randomBytes2(6).toString("hex")}.stale`;
+  await fs7.rename(dir, aside);
+  if (JSON.stringify(await ownerOf(aside)) !== JSON.stringify(owner)) {
+    await fs7.rename(aside, dir).catch(() => void 0);
+    throw new Error(`another job on this runner is using ${dir}`);
+  }
+  await remove(aside);
+}
+async function ownerOf(dir) {
+  try {
+    return JSON.parse(await fs7.readFile(path13.join(dir, "owner"), "utf8"));
+  } catch {
+    const stat3 = await fs7.stat(dir).catch(() => void 0);
+    return stat3 && Date.now() - stat3.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
+  }
+}
+async function stage(root, entry, paths, admit) {
+  const staged = { bytes: 0, skipped: [] };
+  const { dev } = await fs7.stat(root);
+  for (const rel of paths) {
+    const found = await within(root, rel, dev);
+    if (found === void 0) continue;
+    if (typeof found === "string") {
+      staged.skipped.push({ path: rel, why: found });
+      continue;
+    }
+    const files = found.isDirectory() ? await treeFiles(path13.join(root, rel), rel, dev) : [{ rel, stat: found }];
+    const problem = typeof files === "string" ? files : await firstProblem(files, root, dev, admit);
+    if (problem !== void 0) {
+      staged.skipped.push({ path: rel, why: problem });
+      continue;
+    }
+    for (const file of files) {
+      const to = path13.join(entry, file.rel);
+      await fs7.mkdir(path13.dirname(to), { recursive: true });
+      await fs7.link(path13.join(root, file.rel), to).catch(() => fs7.copyFile(path13.join(root, file.rel), to, fs7.constants.COPYFILE_EXCL));
+      staged.bytes += file.stat.size;
+    }
+  }
+  return staged;
+}
+async function within(root, rel, dev) {
+  const elements = rel.split("/");
+  let at = root;
+  for (const [i, element] of elements.entries()) {
+    at = path13.join(at, element);
+    const stat3 = await fs7.lstat(at).catch(() => void 0);
+    if (!stat3) return void 0;
+    if (i === elements.length - 1) return stat3;
+    if (!stat3.isDirectory()) return `${elements.slice(0, i + 1).join("/")} is ${kindOf(stat3)}`;
+    if (stat3.dev !== dev) return `${elements.slice(0, i + 1).join("/")} is on another file system`;
+  }
+  return void 0;
+}
+async function treeFiles(full, rel, dev) {
+  const files = [];
+  for (const name of await fs7.readdir(full)) {
+    const stat3 = await fs7.lstat(path13.join(full, name));
+    const childRel = `${rel}/${name}`;
+    if (stat3.dev !== dev) return `${childRel} is on another file system`;
+    if (stat3.isDirectory()) {
+      const below = await treeFiles(path13.join(full, name), childRel, dev);
+      if (typeof below === "string") return below;
+      files.push(...below);
+    } else files.push({ rel: childRel, stat: stat3 });
+  }
+  return files;
+}
+async function firstProblem(files, root, dev, admit) {
+  for (const { rel, stat: stat3 } of files) {
+    if (!stat3.isFile()) return `${rel} is ${kindOf(stat3)}`;
+    if (stat3.nlink !== 1) return `${rel} is a hard link (${stat3.nlink} names): its contents are not only the cache\u2019s`;
+    if (stat3.dev !== dev) return `${rel} is on another file system`;
+    const why = await admit?.(rel, path13.join(root, rel), stat3);
+    if (why !== void 0) return `${rel}: ${why}`;
+  }
+  return void 0;
+}
+function kindOf(stat3) {
+  if (stat3.isSymbolicLink()) return "a symbolic link";
+  if (stat3.isFIFO()) return "a FIFO";
+  if (stat3.isCharacterDevice() || stat3.isBlockDevice()) return "a device";
+  if (stat3.isSocket()) return "a socket";
+  if (stat3.isDirectory()) return "a directory";
+  return "not a regular file";
+}
+async function unstage(entry, root, paths) {
+  const moved = [];
+  for (const rel of paths) {
+    const target = path13.join(root, rel);
+    if (!await directoriesTo(root, rel) || await fs7.lstat(target).catch(() => void 0)) continue;
+    await fs7.rename(path13.join(entry, rel), target);
+    moved.push(rel);
+  }
+  return moved;
+}
+async function directoriesTo(root, rel) {
+  let at = root;
+  for (const element of rel.split("/").slice(0, -1)) {
+    at = path13.join(at, element);
+    const stat3 = await fs7.lstat(at).catch(() => void 0);
+    if (!stat3) await fs7.mkdir(at);
+    else if (!stat3.isDirectory()) return false;
+    else if ((stat3.mode & 128) === 0) await fs7.chmod(at, stat3.mode | 128);
+  }
+  return true;
+}
+async function remove(dir) {
+  await makeDirsWritable(dir);
+  await fs7.rm(dir, { recursive: true, force: true });
+}
+
+// src/cache/service.ts
+var RESULT_MARKER = "go-mod-download cache result: ";
+var REFUSED_SHOWN = 10;
+var UNAVAILABLE = "The cache service is not available here; going on without a cache.";
+function serviceConfigured() {
+  return Boolean(process.env.ACTIONS_CACHE_URL || process.env.ACTIONS_RESULTS_URL);
+}
+async function restoreEntry(stash, keys, limitMs, select) {
+  const nothing = (report) => ({ report, moved: [] });
+  if (!serviceConfigured()) return nothing({ state: "unavailable", warning: UNAVAILABLE });
+  const started = performance.now();
+  let matchedKey;
+  try {
+    const staging = await claimStaging(stash.staging);
+    try {
+      const result = await restoreInChild(staging, keys, limitMs);
+      if (!result.available) return nothing({ state: "unavailable", warning: UNAVAILABLE });
+      matchedKey = result.matchedKey ?? void 0;
+      if (!matchedKey) return nothing({ state: "miss", durationMs: performance.now() - started });
+      if (result.error !== void 0) throw new Error(result.error);
+      const moved = await unstage(staging.entry, stash.root, await select(staging.entry));
+      const refused = result.refusedCount ?? 0;
+      const state = refused === 0 && sameKey(matchedKey, keys.key) ? "exact" : "partial";
+      const report = { state, matchedKey, durationMs: performance.now() - started, ...result.bytes === void 0 ? {} : { bytes: result.bytes } };
+      return { report: refused > 0 ? { ...report, warning: describeRefused(matchedKey, result) } : report, moved };
+    } finally {
+      await staging.release();
+    }
+  } catch (e) {
+    const state = e instanceof DeadlineError ? "timed-out" : "failed";
+    return nothing({ state, ...matchedKey ? { matchedKey } : {}, durationMs: performance.now() - started, warning: `Cache restore${matchedKey ? ` of ${matchedKey}` : ""} failed: ${e.message}` });
+  }
+}
+function describeRefused(key2, result) {
+  const shown = (result.refused ?? []).map((r) => `${JSON.stringify(r.member)} (${r.why})`).join("; ");
+  const more = (result.refusedCount ?? 0) - (result.refused ?? []).length;
+  return `The cache entry ${key2} held ${result.refusedCount} member(s) that were not written, so it is restored in part: ${shown}${more > 0 ? `; and ${more} more` : ""}.`;
+}
+async function saveEntry(stash, key2, paths, limitMs, admit) {
+  const started = performance.now();
+  try {
+    const staging = await claimStaging(stash.staging);
+    try {
+      const { bytes, skipped } = await stage(stash.root, staging.entry, paths, admit);
+      if (skipped.length > 0) warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
+      const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key2], limitMs, "Cache save");
+      const durationMs = performance.now() - started;
+      if (result.id === -1 || log.some((line) => /^::(warning|error)::Failed to save/.test(line))) return { state: "failed", why: "not saved (the log says why)", durationMs };
+      return { state: "saved", why: "saved", durationMs, bytes };
+    } finally {
+      await staging.release();
+    }
+  } catch (e) {
+    return { state: "failed", why: `save failed: ${e.message}`, durationMs: performance.now() - started };
+  }
+}
+var fromSource = import.meta.url.endsWith(".ts");
+var RESTORE_ENTRY = fileURLToPath3(new URL(fromSource ? "./restore-process.ts" : "./restore.js", import.meta.url));
+var SAVE_ENTRY = fileURLToPath3(new URL(fromSource ? "./save-process.ts" : "./save.js", import.meta.url));
+async function restoreInChild(staging, keys, limitMs) {
+  return (await inChild(RESTORE_ENTRY, [staging.entry, staging.archive, keys.key, ...keys.restoreKeys], limitMs, "Cache restore")).result;
+}
+async function inChild(entry, args, limitMs, what) {
+  let result;
+  const log = [];
+  const child2 = spawnGroup(process.execPath, [entry, ...args], {
+    cwd: process.cwd(),
+    env: processEnv(),
+    onLine: (line) => {
+      if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length));
+      else {
+        process.stdout.write(`${cacheLogLine(line)}
+`);
+        log.push(line);
+      }
+    }
+  });
+  const outcome = await withDeadline(child2.exited, limitMs, what).catch(async (e) => {
+    if (e instanceof DeadlineError) await child2.kill();
+    throw e;
+  });
+  if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${log.slice(-5).join(" / ")}`);
+  return { result, log };
+}
+
+// src/cache/build.ts
+var BUILD_KEY_PREFIX = "go-build";
+var BACKDATE_MS = 2 * 60 * 60 * 1e3;
+function buildCacheKeys(facts) {
+  const base = `${BUILD_KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.goVersion}-`;
+  const prefix = `${base}${filesHash(facts.files).slice(0, 16)}-`;
+  return { prefix, restoreKeys: [prefix, base] };
+}
+var buildStash = (gocache) => ({ root: gocache, staging: path14.join(gocache, "go-mod-download-staging") });
+async function restoreBuildCache(gocache, keys, limitMs) {
+  const backdated = new Date(Date.now() - BACKDATE_MS);
+  const { report } = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, async (dir) => {
+    const entries2 = await goEntries(dir);
+    for (const entry of entries2) await fs8.utimes(path14.join(dir, entry), backdated, backdated);
+    return entries2;
+  });
+  const hit = report.matchedKey?.toLowerCase().startsWith(keys.prefix.toLowerCase()) ?? false;
+  return { ...report, hit };
+}
+var BUILD_STATE = "build-cache";
+async function goEntries(gocache) {
+  const entries2 = [];
+  for (const dir of await fs8.readdir(gocache).catch(() => [])) {
+    if (!/^[0-9a-f]{2}$/.test(dir)) continue;
+    for (const entry of await fs8.readdir(path14.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
+      if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries2.push(`${dir}/${entry.name}`);
+    }
+  }
+  return entries2;
+}
+
+// src/cache/layout.ts
+import path15 from "node:path";
+var moduleStash = (modcache) => ({ root: modcache, staging: path15.join(modcache, "cache", "go-mod-download-staging") });
 
 // src/cache/stage.ts
 async function startModuleCache(o) {
   let restore = { state: "disabled" };
+  let fromEntry;
+  let moved = [];
   if (o.restore) {
-    restore = await group("Restore the module cache", () => restoreEntry(moduleStash(o.modcache), o.keys, o.timeoutMs));
+    const outcome = await group(
+      "Restore the module cache",
+      () => restoreEntry(moduleStash(o.modcache), o.keys, o.timeoutMs, async (dir) => {
+        const vouched = await vouchedIn(dir, o.sumLines, o.contents);
+        fromEntry = vouched.verify;
+        return vouched.paths;
+      })
+    );
+    ({ report: restore, moved } = outcome);
     if (restore.warning) warning(restore.warning);
-    echo(restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`);
+    echo(restored(restore) ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`);
   }
-  if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore };
-  const verify2 = await group("Check the module cache against go.sum", () => verifyModuleCache(o.modcache, o.sumLines));
+  if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore, ...fromEntry ? { verify: fromEntry } : {} };
+  const onRunner = await group("Check the module cache against go.sum", () => verifyModuleCache(o.modcache, o.sumLines, { checked: new Set(moved) }));
+  const verify2 = fromEntry ? joined2(fromEntry, onRunner) : onRunner;
   info(describeVerify(verify2));
   for (const d of verify2.discarded) warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`);
   return { restore, verify: verify2 };
 }
+function joined2(a, b) {
+  return {
+    zips: a.zips + b.zips,
+    trees: a.trees + b.trees,
+    mods: a.mods + b.mods,
+    discarded: [...a.discarded, ...b.discarded],
+    repaired: a.repaired + b.repaired,
+    durationMs: a.durationMs + b.durationMs
+  };
+}
 async function saveModuleCache(o) {
   if (!o.decision.save) return { state: "skipped", why: `not saved: ${o.decision.why}` };
-  const saved = await group("Save the module cache", () => saveEntry(moduleStash(o.modcache), o.key, savedPaths(o.sumLines, o.contents), o.timeoutMs));
+  const saved = await group(
+    "Save the module cache",
+    () => saveEntry(moduleStash(o.modcache), o.key, savedPaths(o.sumLines, o.contents), o.timeoutMs, admitFor(o.sumLines))
+  );
   if (saved.state === "failed") warning(`Cache ${saved.why}`);
   return saved;
 }
@@ -6532,7 +6782,7 @@ async function startBuildCache(o) {
   const sinceMs = Date.now();
   const report = await group("Restore the build cache", () => restoreBuildCache(o.gocache, keys, o.timeoutMs));
   if (report.warning) warning(report.warning);
-  echo(report.matchedKey ? `Build cache: restored ${report.matchedKey}${report.hit ? "" : " (another go.sum)"}` : `Build cache: ${report.state}`);
+  echo(restored(report) ? `Build cache: restored ${report.matchedKey}${report.hit ? "" : " (another go.sum)"}` : `Build cache: ${report.state}`);
   return { report, state: { gocache: o.gocache, prefix: keys.prefix, ...report.matchedKey ? { matchedKey: report.matchedKey } : {}, sinceMs, limitMs: o.timeoutMs } };
 }
 function handBuildCacheOn(state, o) {
@@ -6541,13 +6791,14 @@ function handBuildCacheOn(state, o) {
   saveState(BUILD_STATE, JSON.stringify(state));
   return "by the post step, after the job\u2019s builds and tests";
 }
+var restored = (report) => report.state === "exact" || report.state === "partial";
 function hasDownloads(modcache) {
-  const dir = path15.join(modcache, "cache", "download");
+  const dir = path16.join(modcache, "cache", "download");
   return existsSync3(dir) && readdirSync3(dir).length > 0;
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as fs8 from "fs";
+import * as fs9 from "fs";
 
 // node_modules/@actions/glob/lib/internal-glob-options-helper.js
 function getOptions(copy) {
@@ -6584,10 +6835,10 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path20 from "path";
+import * as path21 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path16 from "path";
+import * as path17 from "path";
 import assert from "assert";
 var IS_WINDOWS4 = process.platform === "win32";
 function dirname5(p) {
@@ -6595,7 +6846,7 @@ function dirname5(p) {
   if (IS_WINDOWS4 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path16.dirname(p);
+  let result = path17.dirname(p);
   if (IS_WINDOWS4 && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -6632,7 +6883,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS4 && root.endsWith("\\")) {
   } else {
-    root += path16.sep;
+    root += path17.sep;
   }
   return root + itemPath;
 }
@@ -6666,10 +6917,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators2(p);
-  if (!p.endsWith(path16.sep)) {
+  if (!p.endsWith(path17.sep)) {
     return p;
   }
-  if (p === path16.sep) {
+  if (p === path17.sep) {
     return p;
   }
   if (IS_WINDOWS4 && /^[A-Z]:\\$/i.test(p)) {
@@ -6737,7 +6988,7 @@ function partialMatch(patterns, itemPath) {
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os8 from "os";
-import * as path19 from "path";
+import * as path20 from "path";
 import assert3 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
@@ -7954,11 +8205,11 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path17 = {
+var path18 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep3 = defaultPlatform === "win32" ? path17.win32.sep : path17.posix.sep;
+var sep3 = defaultPlatform === "win32" ? path18.win32.sep : path18.posix.sep;
 minimatch.sep = sep3;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -8705,7 +8956,7 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path18 from "path";
+import * as path19 from "path";
 import assert2 from "assert";
 var IS_WINDOWS6 = process.platform === "win32";
 var Path = class {
@@ -8719,12 +8970,12 @@ var Path = class {
       assert2(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path18.sep);
+        this.segments = itemPath.split(path19.sep);
       } else {
         let remaining = itemPath;
         let dir = dirname5(remaining);
         while (dir !== remaining) {
-          const basename5 = path18.basename(remaining);
+          const basename5 = path19.basename(remaining);
           this.segments.unshift(basename5);
           remaining = dir;
           dir = dirname5(remaining);
@@ -8742,7 +8993,7 @@ var Path = class {
           assert2(segment === dirname5(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert2(!segment.includes(path18.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert2(!segment.includes(path19.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -8753,12 +9004,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path18.sep) || IS_WINDOWS6 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path19.sep) || IS_WINDOWS6 && /^[A-Z]:$/i.test(result);
     for (let i = 1; i < this.segments.length; i++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path18.sep;
+        result += path19.sep;
       }
       result += this.segments[i];
     }
@@ -8790,7 +9041,7 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path19.sep);
+    this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path20.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -8814,8 +9065,8 @@ var Pattern = class _Pattern {
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
       itemPath = normalizeSeparators2(itemPath);
-      if (!itemPath.endsWith(path19.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path19.sep}`;
+      if (!itemPath.endsWith(path20.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path20.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -8850,9 +9101,9 @@ var Pattern = class _Pattern {
     assert3(literalSegments.every((x, i) => (x !== "." || i === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert3(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators2(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path19.sep}`)) {
+    if (pattern === "." || pattern.startsWith(`.${path20.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path19.sep}`)) {
+    } else if (pattern === "~" || pattern.startsWith(`~${path20.sep}`)) {
       homedir2 = homedir2 || os8.homedir();
       assert3(homedir2, "Unable to determine HOME directory");
       assert3(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -8928,8 +9179,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path33, level) {
-    this.path = path33;
+  constructor(path34, level) {
+    this.path = path34;
     this.level = level;
   }
 };
@@ -9072,7 +9323,7 @@ var DefaultGlobber = class _DefaultGlobber {
       for (const searchPath of getSearchPaths(patterns)) {
         debug(`Search path '${searchPath}'`);
         try {
-          yield __await(fs8.promises.lstat(searchPath));
+          yield __await(fs9.promises.lstat(searchPath));
         } catch (err) {
           if (err.code === "ENOENT") {
             continue;
@@ -9096,7 +9347,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path20.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path21.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -9106,7 +9357,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs8.promises.readdir(item.path))).map((x) => new SearchState(path20.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs9.promises.readdir(item.path))).map((x) => new SearchState(path21.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match3 & MatchKind.File) {
           yield yield __await(item.path);
@@ -9141,7 +9392,7 @@ var DefaultGlobber = class _DefaultGlobber {
       let stats;
       if (options.followSymbolicLinks) {
         try {
-          stats = yield fs8.promises.stat(item.path);
+          stats = yield fs9.promises.stat(item.path);
         } catch (err) {
           if (err.code === "ENOENT") {
             if (options.omitBrokenSymbolicLinks) {
@@ -9153,10 +9404,10 @@ var DefaultGlobber = class _DefaultGlobber {
           throw err;
         }
       } else {
-        stats = yield fs8.promises.lstat(item.path);
+        stats = yield fs9.promises.lstat(item.path);
       }
       if (stats.isDirectory() && options.followSymbolicLinks) {
-        const realPath = yield fs8.promises.realpath(item.path);
+        const realPath = yield fs9.promises.realpath(item.path);
         while (traversalChain.length >= item.level) {
           traversalChain.pop();
         }
@@ -9206,8 +9457,8 @@ function create(patterns, options) {
 }
 
 // src/depfiles.ts
-import { existsSync as existsSync4, promises as fs9 } from "node:fs";
-import path21 from "node:path";
+import { existsSync as existsSync4, promises as fs10 } from "node:fs";
+import path22 from "node:path";
 
 // src/gomod.ts
 function directives(text) {
@@ -9273,17 +9524,17 @@ function parseGoWork(text) {
   }
   return file;
 }
-function isLocalPath(path33) {
-  return path33.startsWith("./") || path33.startsWith("../") || path33.startsWith("/") || path33 === "." || path33 === ".." || /^[A-Za-z]:[\\/]/.test(path33) || path33.startsWith(".\\") || path33.startsWith("..\\");
+function isLocalPath(path34) {
+  return path34.startsWith("./") || path34.startsWith("../") || path34.startsWith("/") || path34 === "." || path34 === ".." || /^[A-Za-z]:[\\/]/.test(path34) || path34.startsWith(".\\") || path34.startsWith("..\\");
 }
 
 // src/depfiles.ts
 async function readDependencyFiles(workspace, workingDirectory, patterns) {
-  const goWork = await fs9.readFile(path21.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs9.readFile(path21.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs10.readFile(path22.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs10.readFile(path22.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path21.relative(workspace, f).split(path21.sep).join("/"), content: await fs9.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path22.relative(workspace, f).split(path22.sep).join("/"), content: await fs10.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -9294,22 +9545,22 @@ async function readDependencyFiles(workspace, workingDirectory, patterns) {
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync4(path21.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync4(path22.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path21.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path21.resolve(workingDirectory, f)).filter((f) => existsSync4(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path22.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path22.resolve(workingDirectory, f)).filter((f) => existsSync4(f));
 }
 async function globFiles(workspace, patterns) {
-  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path21.resolve(workspace, p.slice(1))}` : path21.resolve(workspace, p));
+  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path22.resolve(workspace, p.slice(1))}` : path22.resolve(workspace, p));
   const globber = await create(resolved.join("\n"), { matchDirectories: false });
   return globber.glob();
 }
 
 // src/inputs.ts
 import { existsSync as existsSync5, statSync as statSync2 } from "node:fs";
-import path22 from "node:path";
+import path23 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -9342,7 +9593,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read, workspace) {
   const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path22.resolve(workspace, value("working-directory"));
+  const workingDirectory = path23.resolve(workspace, value("working-directory"));
   return {
     candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -9401,7 +9652,7 @@ function goModuleDir(dir) {
   if (!existsSync5(dir) || !statSync2(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync5(path22.join(dir, "go.mod")) && !existsSync5(path22.join(dir, "go.work"))) {
+  if (!existsSync5(path23.join(dir, "go.mod")) && !existsSync5(path23.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -9411,7 +9662,7 @@ function goModuleDir(dir) {
 import os9 from "node:os";
 
 // src/attempt.ts
-import path23 from "node:path";
+import path24 from "node:path";
 
 // src/module/absent.ts
 function isAbsent(status) {
@@ -9430,7 +9681,7 @@ var answered2 = (rest) => {
 };
 async function runAttempt(options) {
   const started = performance.now();
-  const cacheDir2 = path23.join(options.modcache, "cache");
+  const cacheDir2 = path24.join(options.modcache, "cache");
   const errors = [];
   const open2 = /* @__PURE__ */ new Set();
   const failedRequests = [];
@@ -9607,11 +9858,11 @@ function goRuns(o) {
 }
 
 // src/fetch/stage.ts
-import { randomBytes as randomBytes3 } from "node:crypto";
-import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync3 } from "node:fs";
+import { randomBytes as randomBytes4 } from "node:crypto";
+import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync4 } from "node:fs";
 import { access as access2, constants as constants4, mkdir as mkdir2, rm as rm4 } from "node:fs/promises";
 import os10 from "node:os";
-import path26 from "node:path";
+import path27 from "node:path";
 
 // src/fetch/concurrency.ts
 var SLOW_ANSWER_MS = 40;
@@ -9668,25 +9919,11 @@ var Limiter = class {
 };
 
 // src/fetch/fetcher.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
+import { randomBytes as randomBytes3 } from "node:crypto";
 import { chmodSync, existsSync as existsSync6, mkdirSync as mkdirSync2, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync3 } from "node:fs";
 import { rm as rm2, stat as stat2 } from "node:fs/promises";
-import path24 from "node:path";
+import path25 from "node:path";
 import { setTimeout as sleep3 } from "node:timers/promises";
-
-// src/module/matches.ts
-import { readFileSync as readFileSync2 } from "node:fs";
-async function verify(job, file, hashZip2 = zipFileHash) {
-  try {
-    if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync2(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
-    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
-    const info2 = JSON.parse(readFileSync2(file, "utf8"));
-    return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
-  } catch (e) {
-    return `${job.kind} unreadable: ${e.message}`;
-  }
-}
 
 // src/fetch/stats.ts
 var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
@@ -9759,14 +9996,14 @@ var Fetcher = class {
    */
   get(job, use = {}) {
     const urgent = !use.speculative;
-    if (job.transient) return this.fetch(job, path24.join(this.options.transientDir, randomBytes2(8).toString("hex")), urgent, use.onFetched);
+    if (job.transient) return this.fetch(job, path25.join(this.options.transientDir, randomBytes3(8).toString("hex")), urgent, use.onFetched);
     const running = this.inFlight.get(job.path);
     if (running) {
       use.onFetched?.();
       if (urgent) this.hurry(job.path);
       return running;
     }
-    const file = path24.join(this.options.storeDir, job.path);
+    const file = path25.join(this.options.storeDir, job.path);
     const stored = isComplete(this.options.storeDir, job);
     if (stored) use.onFetched?.();
     const fetching = (stored ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file, urgent, use.onFetched)).finally(
@@ -9890,7 +10127,7 @@ var Fetcher = class {
     let placed = false;
     stats.requests++;
     try {
-      const dir = path24.dirname(file);
+      const dir = path25.dirname(file);
       if (!this.dirsMade.has(dir)) {
         mkdirSync2(dir, { recursive: true });
         this.dirsMade.add(dir);
@@ -9958,7 +10195,7 @@ var Fetcher = class {
   }
 };
 function treeFor(modcache, job) {
-  const final = path24.join(modcache, treePath(job.module, job.version));
+  const final = path25.join(modcache, treePath(job.module, job.version));
   return { final, temp: `${final}.tmp-${uniqueSuffix()}` };
 }
 function placeTree(tree, dirs, writable2) {
@@ -9969,19 +10206,19 @@ function placeTree(tree, dirs, writable2) {
   }
   if (!writable2) {
     for (const dir of dirs) {
-      const full = path24.join(tree.final, dir);
+      const full = path25.join(tree.final, dir);
       chmodSync(full, statSync3(full).mode & ~146);
     }
   }
   return true;
 }
 function isComplete(dir, job) {
-  const file = path24.join(dir, job.path);
+  const file = path25.join(dir, job.path);
   return existsSync6(file) && (job.kind !== "zip" || existsSync6(`${file}hash`));
 }
 var partial = (file) => `${file}.${uniqueSuffix()}.partial`;
 var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
-var RUN = randomBytes2(6).toString("hex");
+var RUN = randomBytes3(6).toString("hex");
 var named = 0;
 function writeAtomically(file, text) {
   const temp = partial(file);
@@ -9998,10 +10235,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path33) {
+function parseSumdbPath(path34) {
   let decoded;
   try {
-    const elements = path33.split("/").map((e) => decodeURIComponent(e));
+    const elements = path34.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -10106,8 +10343,8 @@ function fail(response, status, text) {
 }
 
 // src/fetch/resolve.ts
-import { promises as fs10 } from "node:fs";
-import path25 from "node:path";
+import { promises as fs11 } from "node:fs";
+import path26 from "node:path";
 
 // src/semver.ts
 function parse(version) {
@@ -10189,10 +10426,10 @@ function planDownloads(input, loaded) {
     if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path33) => {
-    const version = selected.get(path33);
+  const downloads = listed.flatMap((path34) => {
+    const version = selected.get(path34);
     if (version === void 0) return [];
-    const to = replace({ path: path33, version });
+    const to = replace({ path: path34, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -10226,13 +10463,13 @@ function source(m, replace) {
 async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
-    const work = parseGoWork(await fs10.readFile(workFile, "utf8"));
-    const root = path25.dirname(workFile);
+    const work = parseGoWork(await fs11.readFile(workFile, "utf8"));
+    const root = path26.dirname(workFile);
     const mains = await Promise.all(
       work.use.map(
         async (use) => (
           // go refuses such a workspace before any request; so does the step, in go's words.
-          mainModule(path25.resolve(root, use)).catch((e) => {
+          mainModule(path26.resolve(root, use)).catch((e) => {
             throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
           })
         )
@@ -10243,7 +10480,7 @@ async function readProject(dir, gowork) {
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs10.readFile(path25.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs11.readFile(path26.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -10254,7 +10491,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key2, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs10.readFile(path25.join(path25.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs11.readFile(path26.join(path26.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key2);
         loaded.set(key2, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -10267,15 +10504,15 @@ var GO_FINISHED = "go finished";
 var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path26.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
-  const downloadCache = path26.join(options.modcache, "cache", "download");
-  const storeDir = await writable(downloadCache) ? downloadCache : path26.join(scratch, "store");
+  const scratch = mkdtempSync2(path27.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
+  const downloadCache = path27.join(options.modcache, "cache", "download");
+  const storeDir = await writable(downloadCache) ? downloadCache : path27.join(scratch, "store");
   const known = knownFiles(options.sumLines, options.isPrivate);
   const fetcher = new Fetcher({
     client: options.client,
     candidates: options.candidates,
     storeDir,
-    transientDir: path26.join(scratch, "transient"),
+    transientDir: path27.join(scratch, "transient"),
     // go extracts in place on Windows, where a scanner holding a new file open makes renaming a fresh directory fail.
     ...storeDir === downloadCache && process.platform !== "win32" ? { extractTo: { modcache: options.modcache, writable: options.writableTrees } } : {},
     // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
@@ -10285,7 +10522,7 @@ async function startFetch(options) {
     stallTimeoutMs: options.stallTimeoutMs
   });
   let sumdb;
-  const secret = randomBytes3(18).toString("base64url");
+  const secret = randomBytes4(18).toString("base64url");
   setSecret(secret);
   const local = await startLocalProxy(fetcher, known, { secret, sumdb: () => sumdb });
   const report = {
@@ -10314,7 +10551,7 @@ async function startFetch(options) {
       fetcher.useCandidates(candidates);
       if (!database) return;
       const routes = database.routes.map((candidate) => ({ candidate, latencyMs: 0 }));
-      sumdb = { name: database.name, fetcher: fetcherIn(path26.join(scratch, "sumdb"), routes, options) };
+      sumdb = { name: database.name, fetcher: fetcherIn(path27.join(scratch, "sumdb"), routes, options) };
       stage2.gosumdb = `${database.key} ${local.url}/sumdb/${database.name}`;
     },
     progress: () => fetcher.bytes,
@@ -10349,8 +10586,8 @@ function fetcherIn(dir, candidates, options) {
   return new Fetcher({
     client: options.client,
     candidates,
-    storeDir: path26.join(dir, "store"),
-    transientDir: path26.join(dir, "transient"),
+    storeDir: path27.join(dir, "store"),
+    transientDir: path27.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -10410,9 +10647,9 @@ function speculate(fetcher, known, downloadCache, options, report) {
   const fetchMod = async (m) => {
     const job = known.get(filePath(m, "mod"));
     if (options.isPrivate(m.path) || !job) return void 0;
-    if (isComplete(downloadCache, job)) return readFileSync3(path26.join(downloadCache, job.path), "utf8");
+    if (isComplete(downloadCache, job)) return readFileSync4(path27.join(downloadCache, job.path), "utf8");
     const outcome = await fetchOne(job);
-    return outcome?.kind === "file" ? readFileSync3(outcome.file, "utf8") : void 0;
+    return outcome?.kind === "file" ? readFileSync4(outcome.file, "utf8") : void 0;
   };
   const done = (async () => {
     try {
@@ -10464,13 +10701,13 @@ function privateMatcher(...patternLists) {
 }
 
 // src/file-proxy.ts
-import { readFileSync as readFileSync4, statSync as statSync4 } from "node:fs";
-import path27 from "node:path";
+import { readFileSync as readFileSync5, statSync as statSync4 } from "node:fs";
+import path28 from "node:path";
 function judgeFileProxy(dir, request) {
   if (!statSync4(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
   let body;
   try {
-    body = readFileSync4(path27.join(dir, ...request.path.split("/").filter(Boolean)));
+    body = readFileSync5(path28.join(dir, ...request.path.split("/").filter(Boolean)));
   } catch {
     const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
     return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
@@ -10599,9 +10836,9 @@ async function runProbe(options) {
 }
 
 // src/toolchain/provide.ts
-import { promises as fs11 } from "node:fs";
+import { promises as fs12 } from "node:fs";
 import os11 from "node:os";
-import path28 from "node:path";
+import path29 from "node:path";
 
 // node_modules/is-network-error/index.js
 var objectToString = Object.prototype.toString;
@@ -10746,7 +10983,7 @@ function unwrapAbortError(error2) {
   }
   return cause;
 }
-async function onAttemptFailure({ error: error2, attemptNumber, retriesConsumed, startTime, options }) {
+async function onAttemptFailure({ error: error2, attemptNumber, retriesConsumed, startTime: startTime2, options }) {
   const abortIfNeeded = () => {
     options.signal?.throwIfAborted();
   };
@@ -10757,7 +10994,7 @@ async function onAttemptFailure({ error: error2, attemptNumber, retriesConsumed,
   }
   const retriesLeft = options.retries - retriesConsumed;
   const isRetriableError = !(normalizedError instanceof TypeError) || isNetworkError(normalizedError);
-  const timeLeft = calculateRemainingTime(startTime, options.maxRetryTime);
+  const timeLeft = calculateRemainingTime(startTime2, options.maxRetryTime);
   const delayTime = isRetriableError && timeLeft > 0 && retriesLeft > 0 ? calculateDelay(retriesConsumed, options) : 0;
   const consumeRetryContext = Object.freeze({
     error: normalizedError,
@@ -10778,7 +11015,7 @@ async function onAttemptFailure({ error: error2, attemptNumber, retriesConsumed,
   });
   await options.onFailedAttempt(context);
   abortIfNeeded();
-  const remainingTime = calculateRemainingTime(startTime, options.maxRetryTime);
+  const remainingTime = calculateRemainingTime(startTime2, options.maxRetryTime);
   if (!isRetriableError || remainingTime <= 0 || retriesLeft <= 0) {
     throw normalizedError;
   }
@@ -10787,7 +11024,7 @@ async function onAttemptFailure({ error: error2, attemptNumber, retriesConsumed,
   if (!shouldRetry) {
     throw normalizedError;
   }
-  const remainingTimeAfterShouldRetry = calculateRemainingTime(startTime, options.maxRetryTime);
+  const remainingTimeAfterShouldRetry = calculateRemainingTime(startTime2, options.maxRetryTime);
   if (remainingTimeAfterShouldRetry <= 0) {
     throw normalizedError;
   }
@@ -10829,7 +11066,7 @@ async function pRetry(input, options = {}) {
   options.signal?.throwIfAborted();
   let attemptNumber = 0;
   let retriesConsumed = 0;
-  const startTime = performance.now();
+  const startTime2 = performance.now();
   while (retriesConsumed <= options.retries) {
     attemptNumber++;
     try {
@@ -10842,7 +11079,7 @@ async function pRetry(input, options = {}) {
         error: error2,
         attemptNumber,
         retriesConsumed,
-        startTime,
+        startTime: startTime2,
         options
       })) {
         retriesConsumed++;
@@ -10941,7 +11178,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path28.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path29.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -10954,34 +11191,34 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path28.join(toolCache, TOOL, version, os11.arch());
-  await fs11.rm(`${dest}.complete`, { force: true });
-  await fs11.rm(dest, { recursive: true, force: true });
-  await fs11.mkdir(path28.dirname(dest), { recursive: true });
+  const dest = path29.join(toolCache, TOOL, version, os11.arch());
+  await fs12.rm(`${dest}.complete`, { force: true });
+  await fs12.rm(dest, { recursive: true, force: true });
+  await fs12.mkdir(path29.dirname(dest), { recursive: true });
   try {
-    await fs11.rename(extracted, dest);
+    await fs12.rename(extracted, dest);
   } catch (e) {
     if (e.code !== "EXDEV") throw e;
     return cacheDir(extracted, TOOL, version);
   }
-  await fs11.writeFile(`${dest}.complete`, "");
+  await fs12.writeFile(`${dest}.complete`, "");
   return dest;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs11.readdir(path28.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path28.join(goroot, "bin"), ...toolDirs.map((d) => path28.join(goroot, "pkg", "tool", d))]) {
-    for (const entry of await fs11.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs11.chmod(path28.join(dir, entry.name), 493);
+  const toolDirs = await fs12.readdir(path29.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path29.join(goroot, "bin"), ...toolDirs.map((d) => path29.join(goroot, "pkg", "tool", d))]) {
+    for (const entry of await fs12.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (entry.isFile()) await fs12.chmod(path29.join(dir, entry.name), 493);
     }
   }
 }
 async function putOnPath(name, goroot) {
-  const dir = path28.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
-  await fs11.mkdir(dir, { recursive: true });
+  const dir = path29.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
+  await fs12.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path28.join(dir, `${name}${exe}`);
-  await fs11.rm(link, { force: true });
-  await fs11.symlink(path28.join(goroot, "bin", `go${exe}`), link);
+  const link = path29.join(dir, `${name}${exe}`);
+  await fs12.rm(link, { force: true });
+  await fs12.symlink(path29.join(goroot, "bin", `go${exe}`), link);
   addPath(dir);
 }
 
@@ -11700,10 +11937,10 @@ function sharedLookup(resolve2 = dns.lookup, now = () => performance.now()) {
 
 // src/net/goauth.ts
 import { execFile } from "node:child_process";
-import { readFileSync as readFileSync5 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 
 // src/net/netrc.ts
-import path29 from "node:path";
+import path30 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -11734,7 +11971,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path29.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path30.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -11879,7 +12116,7 @@ function secretParts(value) {
 }
 function readOptional(file) {
   try {
-    return readFileSync5(file, "utf8");
+    return readFileSync6(file, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file} (GOAUTH=netrc): ${e.message}`, { cause: e });
@@ -12009,8 +12246,8 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync4, readFileSync as readFileSync6, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
-import path30 from "node:path";
+import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
+import path31 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -12034,7 +12271,7 @@ function certificatesIn(text) {
 }
 var readText = (file) => {
   try {
-    return readFileSync6(file, "latin1");
+    return readFileSync7(file, "latin1");
   } catch {
     return void 0;
   }
@@ -12046,7 +12283,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path30.join(dir, name)).filter((file) => {
+  return names.map((name) => path31.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync2(file).includes("/"));
     } catch {
@@ -12274,8 +12511,8 @@ async function writeReport(facts, secrets) {
 }
 
 // src/toolchain/select.ts
-import { readFileSync as readFileSync7 } from "node:fs";
-import path31 from "node:path";
+import { readFileSync as readFileSync8 } from "node:fs";
+import path32 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -12305,7 +12542,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file of [goenvFile, path31.join(goroot, "go.env")]) {
+  for (const file of [goenvFile, path32.join(goroot, "go.env")]) {
     const value = settingIn(file, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -12314,7 +12551,7 @@ function userToolchain(env, goenvFile, goroot) {
 function settingIn(file, name) {
   let text;
   try {
-    text = readFileSync7(file, "utf8");
+    text = readFileSync8(file, "utf8");
   } catch {
     return void 0;
   }
@@ -12327,14 +12564,14 @@ function settingIn(file, name) {
 
 // src/vendor.ts
 import { existsSync as existsSync7 } from "node:fs";
-import path32 from "node:path";
+import path33 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync7(path32.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync7(path33.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };
@@ -12411,7 +12648,7 @@ async function download(ctx) {
     }
     const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files });
     facts.cacheKey = keys.key;
-    const start = await startModuleCache({ modcache: env.GOMODCACHE, keys, restore: settings.cache && !withoutGoSum, timeoutMs: settings.cacheTimeoutMs, sumLines: deps.sumLines });
+    const start = await startModuleCache({ modcache: env.GOMODCACHE, keys, restore: settings.cache && !withoutGoSum, timeoutMs: settings.cacheTimeoutMs, sumLines: deps.sumLines, contents: settings.cacheContents });
     const restore = start.restore;
     facts.restore = restore;
     if (start.verify) facts.verify = start.verify;
@@ -12448,7 +12685,7 @@ async function download(ctx) {
       sumLines: deps.sumLines,
       contents: settings.cacheContents,
       timeoutMs: settings.cacheTimeoutMs,
-      decision: saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok ?? false, restore: restore.state })
+      decision: saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok ?? false, restore: restore.state, key: keys.key, ...restore.matchedKey ? { matchedKey: restore.matchedKey } : {} })
     });
     return { chain, facts };
   } catch (e) {

@@ -2988,24 +2988,6 @@ import path3 from "node:path";
 // src/cache/service.ts
 import { fileURLToPath } from "node:url";
 
-// src/files.ts
-import { promises as fs2 } from "node:fs";
-import path from "node:path";
-async function makeDirsWritable(dir) {
-  let stat2;
-  try {
-    stat2 = await fs2.stat(dir);
-  } catch {
-    return;
-  }
-  if (!stat2.isDirectory()) return;
-  if ((stat2.mode & 128) === 0) await fs2.chmod(dir, stat2.mode | 128);
-  const entries = await fs2.readdir(dir, { withFileTypes: true });
-  for (const entry of entries) {
-    if (entry.isDirectory()) await makeDirsWritable(path.join(dir, entry.name));
-  }
-}
-
 // node_modules/@actions/tool-cache/lib/manifest.js
 var semver = __toESM(require_semver2(), 1);
 
@@ -3022,6 +3004,7 @@ function processEnv() {
 // src/process.ts
 import { spawn, spawnSync } from "node:child_process";
 var live = /* @__PURE__ */ new Map();
+var cleanups = /* @__PURE__ */ new Set();
 function spawnGroup(command, args, options) {
   const child = spawn(command, args, {
     cwd: options.cwd,
@@ -3077,6 +3060,10 @@ function signalGroup(pid, signal) {
   } catch {
   }
 }
+function cleanUpOnCancel(cleanup) {
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
 
 // src/timing.ts
 import { setTimeout as sleep } from "node:timers/promises";
@@ -3124,39 +3111,174 @@ function cacheLogLine(line) {
 }
 
 // src/cache/staging.ts
+import { randomBytes } from "node:crypto";
 import { promises as fs3 } from "node:fs";
 import path2 from "node:path";
-var STALE_MS = 60 * 60 * 1e3;
+
+// src/files.ts
+import { promises as fs2 } from "node:fs";
+import path from "node:path";
+async function makeDirsWritable(dir) {
+  let stat2;
+  try {
+    stat2 = await fs2.stat(dir);
+  } catch {
+    return;
+  }
+  if (!stat2.isDirectory()) return;
+  if ((stat2.mode & 128) === 0) await fs2.chmod(dir, stat2.mode | 128);
+  const entries = await fs2.readdir(dir, { withFileTypes: true });
+  for (const entry of entries) {
+    if (entry.isDirectory()) await makeDirsWritable(path.join(dir, entry.name));
+  }
+}
+
+// src/cache/owner.ts
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+function thisProcess() {
+  const started = startTime(process.pid);
+  return started === void 0 ? { pid: process.pid } : { pid: process.pid, started };
+}
+function isAlive(owner) {
+  try {
+    process.kill(owner.pid, 0);
+  } catch (e) {
+    if (e.code !== "EPERM") return false;
+  }
+  return owner.started === void 0 || startTime(owner.pid) === owner.started;
+}
+function startTime(pid) {
+  try {
+    const stat2 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat2.slice(stat2.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+  }
+  try {
+    return execFileSync("ps", ["-o", "lstart=", "-p", String(pid)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || void 0;
+  } catch {
+    return void 0;
+  }
+}
+
+// src/cache/staging.ts
+var CLAIMING_MS = 6e4;
+var entryIn = (dir) => path2.join(dir, "entry");
 async function claimStaging(dir) {
   await fs3.mkdir(path2.dirname(dir), { recursive: true });
   for (let tries = 0; ; tries++) {
     try {
-      await fs3.mkdir(dir);
+      await fs3.mkdir(dir, { mode: 448 });
       break;
     } catch (e) {
-      if (e.code !== "EEXIST" || tries > 0) throw e;
-      const age = Date.now() - (await fs3.stat(dir)).mtimeMs;
-      if (age < STALE_MS) throw new Error(`another job on this runner is using ${dir}`, { cause: e });
-      await remove(dir);
+      if (e.code !== "EEXIST" || tries > 1) throw e;
+      await reclaim(dir);
     }
   }
-  return { dir, release: () => remove(dir) };
-}
-async function stage(root, dir, paths) {
-  let bytes = 0;
-  const link = async (from, to) => {
-    const info2 = await fs3.lstat(from).catch(() => void 0);
-    if (info2?.isDirectory()) {
-      await fs3.mkdir(to, { recursive: true });
-      for (const name of await fs3.readdir(from)) await link(path2.join(from, name), path2.join(to, name));
-    } else if (info2?.isFile()) {
-      await fs3.mkdir(path2.dirname(to), { recursive: true });
-      await fs3.link(from, to).catch(() => fs3.copyFile(from, to));
-      bytes += info2.size;
+  const forget = cleanUpOnCancel(() => remove(dir));
+  await fs3.writeFile(path2.join(dir, "owner"), JSON.stringify(thisProcess()));
+  const entry = entryIn(dir);
+  await fs3.mkdir(entry);
+  return {
+    dir,
+    entry,
+    archive: path2.join(dir, "archive"),
+    release: async () => {
+      forget();
+      await remove(dir);
     }
   };
-  for (const rel of paths) await link(path2.join(root, rel), path2.join(dir, rel));
-  return bytes;
+}
+async function reclaim(dir) {
+  const owner = await ownerOf(dir);
+  if (owner === "claiming" || owner && isAlive(owner)) {
+    throw new Error(`another job on this runner is using ${dir}${owner === "claiming" ? "" : ` (process ${owner.pid})`}`);
+  }
+  const aside = `${dir}.${randomBytes(6).toString("hex")}.stale`;
+  await fs3.rename(dir, aside);
+  if (JSON.stringify(await ownerOf(aside)) !== JSON.stringify(owner)) {
+    await fs3.rename(aside, dir).catch(() => void 0);
+    throw new Error(`another job on this runner is using ${dir}`);
+  }
+  await remove(aside);
+}
+async function ownerOf(dir) {
+  try {
+    return JSON.parse(await fs3.readFile(path2.join(dir, "owner"), "utf8"));
+  } catch {
+    const stat2 = await fs3.stat(dir).catch(() => void 0);
+    return stat2 && Date.now() - stat2.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
+  }
+}
+async function stage(root, entry, paths, admit) {
+  const staged = { bytes: 0, skipped: [] };
+  const { dev } = await fs3.stat(root);
+  for (const rel of paths) {
+    const found = await within(root, rel, dev);
+    if (found === void 0) continue;
+    if (typeof found === "string") {
+      staged.skipped.push({ path: rel, why: found });
+      continue;
+    }
+    const files = found.isDirectory() ? await treeFiles(path2.join(root, rel), rel, dev) : [{ rel, stat: found }];
+    const problem = typeof files === "string" ? files : await firstProblem(files, root, dev, admit);
+    if (problem !== void 0) {
+      staged.skipped.push({ path: rel, why: problem });
+      continue;
+    }
+    for (const file of files) {
+      const to = path2.join(entry, file.rel);
+      await fs3.mkdir(path2.dirname(to), { recursive: true });
+      await fs3.link(path2.join(root, file.rel), to).catch(() => fs3.copyFile(path2.join(root, file.rel), to, fs3.constants.COPYFILE_EXCL));
+      staged.bytes += file.stat.size;
+    }
+  }
+  return staged;
+}
+async function within(root, rel, dev) {
+  const elements = rel.split("/");
+  let at = root;
+  for (const [i, element] of elements.entries()) {
+    at = path2.join(at, element);
+    const stat2 = await fs3.lstat(at).catch(() => void 0);
+    if (!stat2) return void 0;
+    if (i === elements.length - 1) return stat2;
+    if (!stat2.isDirectory()) return `${elements.slice(0, i + 1).join("/")} is ${kindOf(stat2)}`;
+    if (stat2.dev !== dev) return `${elements.slice(0, i + 1).join("/")} is on another file system`;
+  }
+  return void 0;
+}
+async function treeFiles(full, rel, dev) {
+  const files = [];
+  for (const name of await fs3.readdir(full)) {
+    const stat2 = await fs3.lstat(path2.join(full, name));
+    const childRel = `${rel}/${name}`;
+    if (stat2.dev !== dev) return `${childRel} is on another file system`;
+    if (stat2.isDirectory()) {
+      const below = await treeFiles(path2.join(full, name), childRel, dev);
+      if (typeof below === "string") return below;
+      files.push(...below);
+    } else files.push({ rel: childRel, stat: stat2 });
+  }
+  return files;
+}
+async function firstProblem(files, root, dev, admit) {
+  for (const { rel, stat: stat2 } of files) {
+    if (!stat2.isFile()) return `${rel} is ${kindOf(stat2)}`;
+    if (stat2.nlink !== 1) return `${rel} is a hard link (${stat2.nlink} names): its contents are not only the cache\u2019s`;
+    if (stat2.dev !== dev) return `${rel} is on another file system`;
+    const why = await admit?.(rel, path2.join(root, rel), stat2);
+    if (why !== void 0) return `${rel}: ${why}`;
+  }
+  return void 0;
+}
+function kindOf(stat2) {
+  if (stat2.isSymbolicLink()) return "a symbolic link";
+  if (stat2.isFIFO()) return "a FIFO";
+  if (stat2.isCharacterDevice() || stat2.isBlockDevice()) return "a device";
+  if (stat2.isSocket()) return "a socket";
+  if (stat2.isDirectory()) return "a directory";
+  return "not a regular file";
 }
 async function remove(dir) {
   await makeDirsWritable(dir);
@@ -3165,13 +3287,15 @@ async function remove(dir) {
 
 // src/cache/service.ts
 var RESULT_MARKER = "go-mod-download cache result: ";
-async function saveEntry(stash, key, paths, limitMs) {
+var REFUSED_SHOWN = 10;
+async function saveEntry(stash, key, paths, limitMs, admit) {
   const started = performance.now();
   try {
     const staging = await claimStaging(stash.staging);
     try {
-      const bytes = await stage(stash.root, staging.dir, paths);
-      const { result, log } = await inChild(SAVE_ENTRY, [staging.dir, key], limitMs, "Cache save");
+      const { bytes, skipped } = await stage(stash.root, staging.entry, paths, admit);
+      if (skipped.length > 0) warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
+      const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key], limitMs, "Cache save");
       const durationMs = performance.now() - started;
       if (result.id === -1 || log.some((line) => /^::(warning|error)::Failed to save/.test(line))) return { state: "failed", why: "not saved (the log says why)", durationMs };
       return { state: "saved", why: "saved", durationMs, bytes };
@@ -3224,14 +3348,21 @@ async function saveBuildCache(state) {
 }
 async function entriesUsedSince(gocache, sinceMs) {
   const used = [];
-  for (const dir of await fs4.readdir(gocache).catch(() => [])) {
-    if (!/^[0-9a-f]{2}$/.test(dir)) continue;
-    for (const name of await fs4.readdir(path3.join(gocache, dir))) {
-      const stat2 = await fs4.stat(path3.join(gocache, dir, name)).catch(() => void 0);
-      if (stat2?.isFile() && stat2.mtimeMs >= sinceMs) used.push(`${dir}/${name}`);
-    }
+  for (const entry of await goEntries(gocache)) {
+    const stat2 = await fs4.lstat(path3.join(gocache, entry));
+    if (stat2.mtimeMs >= sinceMs) used.push(entry);
   }
   return used;
+}
+async function goEntries(gocache) {
+  const entries = [];
+  for (const dir of await fs4.readdir(gocache).catch(() => [])) {
+    if (!/^[0-9a-f]{2}$/.test(dir)) continue;
+    for (const entry of await fs4.readdir(path3.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
+      if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries.push(`${dir}/${entry.name}`);
+    }
+  }
+  return entries;
 }
 
 // src/later/config.ts
@@ -3301,23 +3432,23 @@ function laterStepsMarkdown(end) {
 }
 
 // src/later/stop.ts
-import { lstatSync, promises as fs5, readFileSync as readFileSync2, realpathSync } from "node:fs";
+import { lstatSync, promises as fs5, readFileSync as readFileSync3, realpathSync } from "node:fs";
 import os4 from "node:os";
 import path4 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 
 // src/later/identity.ts
-import { execFileSync } from "node:child_process";
-import { readFileSync, readlinkSync } from "node:fs";
+import { execFileSync as execFileSync2 } from "node:child_process";
+import { readFileSync as readFileSync2, readlinkSync } from "node:fs";
 function processIdentity(pid) {
   if (!Number.isSafeInteger(pid) || pid <= 1) return void 0;
   return process.platform === "linux" ? fromProc(pid) : process.platform === "win32" ? void 0 : fromPs(pid);
 }
 function fromProc(pid) {
   try {
-    const stat2 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat2 = readFileSync2(`/proc/${pid}/stat`, "utf8");
     const fields = stat2.slice(stat2.lastIndexOf(")") + 2).split(" ");
-    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    const argv = readFileSync2(`/proc/${pid}/cmdline`, "utf8").split("\0");
     if (argv.at(-1) === "") argv.pop();
     return { startTime: fields[19], group: Number(fields[2]), argv, exe: readlinkSync(`/proc/${pid}/exe`), cwd: readlinkSync(`/proc/${pid}/cwd`) };
   } catch {
@@ -3326,12 +3457,12 @@ function fromProc(pid) {
 }
 function fromPs(pid) {
   try {
-    const [startTime, rest] = ["lstart", "pgid,args"].map(
-      (columns) => execFileSync("ps", ["-o", `${columns.split(",").map((c) => `${c}=`).join(",")}`, "-p", String(pid)], { encoding: "utf8", timeout: 5e3, stdio: ["ignore", "pipe", "ignore"] }).trim()
+    const [startTime2, rest] = ["lstart", "pgid,args"].map(
+      (columns) => execFileSync2("ps", ["-o", `${columns.split(",").map((c) => `${c}=`).join(",")}`, "-p", String(pid)], { encoding: "utf8", timeout: 5e3, stdio: ["ignore", "pipe", "ignore"] }).trim()
     );
     const [group2, ...argv] = rest.split(/\s+/);
-    if (!startTime || !group2) return void 0;
-    return { startTime, group: Number(group2), argv };
+    if (!startTime2 || !group2) return void 0;
+    return { startTime: startTime2, group: Number(group2), argv };
   } catch {
     return void 0;
   }
@@ -3349,7 +3480,7 @@ function verifyState(state, runnerTemp = process.env.RUNNER_TEMP || os4.tmpdir()
   let record;
   try {
     if (!lstatSync(dir).isDirectory() || path4.dirname(realpathSync(dir)) !== realpathSync(runnerTemp)) return `${dir} is not a folder in RUNNER_TEMP`;
-    record = JSON.parse(readFileSync2(path4.join(dir, LAUNCH_RECORD), "utf8"));
+    record = JSON.parse(readFileSync3(path4.join(dir, LAUNCH_RECORD), "utf8"));
   } catch {
     return `${dir} holds no record of a launch by the step`;
   }

@@ -10,7 +10,7 @@
 // empty GOCACHE against a restore of what the post step saved and the same build.
 import './scratch.ts'
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { buildCacheKeys, restoreBuildCache, saveBuildCache } from '../src/cache/build.ts'
@@ -91,7 +91,7 @@ async function measure(layout: CacheContents, round: number): Promise<Sample> {
 
   setAside(modcache, root)
   const restoreS = await seconds(async () => {
-    const restored = await quietly(() => restoreEntry(moduleStash(modcache), { key, restoreKeys: [] }, LIMIT_MS))
+    const { report: restored } = await quietly(() => restoreEntry(moduleStash(modcache), { key, restoreKeys: [] }, LIMIT_MS, async dir => savedPaths(sumLines, layout).filter(rel => existsSync(path.join(dir, rel)))))
     if (restored.state !== 'exact') throw new Error(`${key} was not restored: ${restored.state} ${restored.warning ?? ''}`)
   })
   const verifyS = await seconds(async () => {

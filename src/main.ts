@@ -120,7 +120,7 @@ async function download(ctx: RunContext): Promise<{ chain: Candidate[]; facts: D
     }
     const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files })
     facts.cacheKey = keys.key
-    const start = await startModuleCache({ modcache: env.GOMODCACHE, keys, restore: settings.cache && !withoutGoSum, timeoutMs: settings.cacheTimeoutMs, sumLines: deps.sumLines })
+    const start = await startModuleCache({ modcache: env.GOMODCACHE, keys, restore: settings.cache && !withoutGoSum, timeoutMs: settings.cacheTimeoutMs, sumLines: deps.sumLines, contents: settings.cacheContents })
     const restore = start.restore
     facts.restore = restore
     if (start.verify) facts.verify = start.verify
@@ -162,7 +162,7 @@ async function download(ctx: RunContext): Promise<{ chain: Candidate[]; facts: D
       sumLines: deps.sumLines,
       contents: settings.cacheContents,
       timeoutMs: settings.cacheTimeoutMs,
-      decision: saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok ?? false, restore: restore.state })
+      decision: saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok ?? false, restore: restore.state, key: keys.key, ...(restore.matchedKey ? { matchedKey: restore.matchedKey } : {}) })
     })
     return { chain, facts }
   } catch (e) {

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -72,31 +73,87 @@ describe('the staging folder', () => {
     return modcache
   }
 
-  it('stages only the paths asked for, as links, and a restore moves in what the module cache lacks, keeping what it has', async () => {
+  it('stages only the paths asked for, as links, and a restore moves in what it is given where the module cache has nothing', async () => {
     const modcache = modcacheWith({ 'cache/download/a/@v/v1.zip': 'zip a', 'cache/download/b/@v/v1.zip': 'zip b', 'a@v1/a.go': 'package a' })
     const staging = await claimStaging(moduleStash(modcache).staging)
-    expect(await stage(modcache, staging.dir, ['cache/download/a/@v/v1.zip', 'cache/download/a/@v/v1.info', 'a@v1'])).toBe('zip a'.length + 'package a'.length)
-    expect(existsSync(path.join(staging.dir, 'cache/download/b'))).toBe(false)
+    expect(await stage(modcache, staging.entry, ['cache/download/a/@v/v1.zip', 'cache/download/a/@v/v1.info', 'a@v1'])).toEqual({ bytes: 'zip a'.length + 'package a'.length, skipped: [] })
+    expect(statSync(path.join(staging.entry, 'cache/download/a/@v/v1.zip')).ino).toBe(statSync(path.join(modcache, 'cache/download/a/@v/v1.zip')).ino)
+    expect(existsSync(path.join(staging.entry, 'cache/download/b'))).toBe(false)
     await staging.release()
     expect(existsSync(moduleStash(modcache).staging)).toBe(false)
 
     const target = modcacheWith({ 'cache/download/a/@v/v1.zip': 'kept' })
-    const restored = modcacheWith({ 'cache/download/a/@v/v1.zip': 'zip a', 'cache/download/a/@v/v1.mod': 'mod a', 'a@v1/a.go': 'package a' })
-    await unstage(restored, target)
+    const restored = modcacheWith({ 'cache/download/a/@v/v1.zip': 'zip a', 'cache/download/a/@v/v1.mod': 'mod a', 'cache/download/a/@v/v1.info': 'not asked for', 'a@v1/a.go': 'package a' })
+    const moved = await unstage(restored, target, ['cache/download/a/@v/v1.zip', 'cache/download/a/@v/v1.mod', 'a@v1'])
+    expect(moved).toEqual(['cache/download/a/@v/v1.mod', 'a@v1'])
     expect(readFileSync(path.join(target, 'cache/download/a/@v/v1.zip'), 'utf8')).toBe('kept')
     expect(readFileSync(path.join(target, 'cache/download/a/@v/v1.mod'), 'utf8')).toBe('mod a')
     expect(readFileSync(path.join(target, 'a@v1/a.go'), 'utf8')).toBe('package a')
+    expect(existsSync(path.join(target, 'cache/download/a/@v/v1.info'))).toBe(false)
   })
 
-  it('is refused while another job holds it, and taken over when it is a leftover', async () => {
+  it('stages no file whose contents are not only the cache’s: a hard link, a symbolic link, a FIFO, a file reached through a linked directory, a tree holding a link', async () => {
+    const outside = modcacheWith({ secret: 'the secret', 'dir/v1.zip': 'outside zip' })
+    const modcache = modcacheWith({ 'cache/download/ok/@v/v1.zip': 'zip', 'tree@v1/a.go': 'package a', 'cache/download/fifo/@v/.keep': '' })
+    linkSync(path.join(outside, 'secret'), path.join(modcache, 'cache/download/ok/@v/v1.info'))
+    symlinkSync(path.join(outside, 'secret'), path.join(modcache, 'cache/download/ok/@v/v1.mod'))
+    execFileSync('mkfifo', [path.join(modcache, 'cache/download/fifo/@v/v1.zip')])
+    mkdirSync(path.join(modcache, 'cache/download/linked'))
+    symlinkSync(path.join(outside, 'dir'), path.join(modcache, 'cache/download/linked/@v'))
+    symlinkSync(path.join(outside, 'secret'), path.join(modcache, 'tree@v1/b.go'))
+    const staging = await claimStaging(moduleStash(modcache).staging)
+    const paths = ['cache/download/ok/@v/v1.zip', 'cache/download/ok/@v/v1.info', 'cache/download/ok/@v/v1.mod', 'cache/download/fifo/@v/v1.zip', 'cache/download/linked/@v/v1.zip', 'tree@v1']
+    const staged = await stage(modcache, staging.entry, paths)
+
+    expect(staged.bytes).toBe('zip'.length)
+    expect(Object.fromEntries(staged.skipped.map(s => [s.path, s.why]))).toEqual({
+      'cache/download/ok/@v/v1.info': expect.stringMatching(/a hard link \(2 names\)/),
+      'cache/download/ok/@v/v1.mod': expect.stringMatching(/a symbolic link/),
+      'cache/download/fifo/@v/v1.zip': expect.stringMatching(/a FIFO/),
+      'cache/download/linked/@v/v1.zip': 'cache/download/linked/@v is a symbolic link',
+      'tree@v1': 'tree@v1/b.go is a symbolic link'
+    })
+    expect(filesUnder(staging.entry)).toEqual(['cache/download/ok/@v/v1.zip'])
+    await staging.release()
+    expect(readFileSync(path.join(outside, 'secret'), 'utf8')).toBe('the secret')
+  })
+
+  it('is refused while a live process holds it, and taken over from one that is gone, whatever its age', async () => {
     const modcache = modcacheWith({})
     const { staging } = moduleStash(modcache)
     const held = await claimStaging(staging)
+    await expect(claimStaging(staging)).rejects.toThrow(new RegExp(`another job on this runner is using .* \\(process ${process.pid}\\)`))
+    // Hours old, and still in use: the owner is alive.
+    const hoursAgo = new Date(Date.now() - 5 * 60 * 60 * 1000)
+    utimesSync(held.dir, hoursAgo, hoursAgo)
     await expect(claimStaging(staging)).rejects.toThrow(/another job on this runner is using/)
-    const hourAgo = new Date(Date.now() - 61 * 60 * 1000)
-    utimesSync(held.dir, hourAgo, hourAgo)
+
+    const owner = path.join(held.dir, 'owner')
+    const recorded = JSON.parse(readFileSync(owner, 'utf8')) as { pid: number; started: string }
+    // A process that has exited, and a PID given to another process since: both gone.
+    const exited = spawnSync(process.execPath, ['-e', '0']).pid as number
+    for (const gone of [{ pid: exited, started: recorded.started }, { pid: process.pid, started: `${recorded.started}0` }]) {
+      writeFileSync(path.join(staging, 'owner'), JSON.stringify(gone))
+      writeFileSync(path.join(staging, 'entry', 'left-over'), 'from the killed job')
+      const taken = await claimStaging(staging)
+      expect(taken.dir).toBe(staging)
+      expect(readdirSync(taken.entry)).toEqual([])
+      expect(JSON.parse(readFileSync(owner, 'utf8'))).toEqual(recorded)
+    }
+    // No owner recorded: being claimed when it is new, a leftover of an older version when it is not.
+    rmSync(owner)
+    await expect(claimStaging(staging)).rejects.toThrow(/another job on this runner is using/)
+    utimesSync(staging, hoursAgo, hoursAgo)
     const taken = await claimStaging(staging)
-    expect(taken.dir).toBe(held.dir)
     await taken.release()
+    expect(readdirSync(path.dirname(staging)).filter(name => name.startsWith('go-mod-download-staging'))).toEqual([])
   })
 })
+
+/** Every file under dir, relative, with `/`. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter(e => !e.isDirectory())
+    .map(e => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .sort()
+}

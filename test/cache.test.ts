@@ -40,7 +40,7 @@ describe('cacheKeys', () => {
 describe('saveDecision', () => {
   const base = { cacheEnabled: true, goSum: true, saveCache: true, downloadOk: true, restore: 'miss' as const }
 
-  it.each<[string, Partial<typeof base> | { restore: string }, boolean, string]>([
+  it.each<[string, Partial<typeof base> | { restore: string; key?: string; matchedKey?: string }, boolean, string]>([
     ['after a complete download on a miss', {}, true, ''],
     ['after a partial restore, to store the whole set', { restore: 'partial' }, true, ''],
     ['never after a failed download', { downloadOk: false }, false, 'the download did not complete'],
@@ -49,7 +49,10 @@ describe('saveDecision', () => {
     ['not when the cache is off', { cacheEnabled: false }, false, 'cache is off'],
     ['not without a go.sum', { goSum: false }, false, 'there is no go.sum to check it against'],
     ['not without a cache service', { restore: 'unavailable' }, false, 'no cache service'],
-    ['not after the restore timed out', { restore: 'timed-out' }, false, 'the cache service did not answer the restore in time']
+    ['not after the restore timed out', { restore: 'timed-out' }, false, 'the cache service did not answer the restore in time'],
+    ['not when the entry under the same key failed to restore', { restore: 'failed', key: 'k-1', matchedKey: 'K-1' }, false, 'an entry under this key exists (its restore failed)'],
+    ['after a failed restore of an older entry, under the new key', { restore: 'failed', key: 'k-2', matchedKey: 'k-1' }, true, ''],
+    ['after a failed restore that found no entry', { restore: 'failed', key: 'k-2' }, true, '']
   ])('%s', (_, change, save, why) => {
     expect(saveDecision({ ...base, ...change } as Parameters<typeof saveDecision>[0])).toEqual({ save, why })
   })

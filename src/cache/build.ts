@@ -42,7 +42,11 @@ export interface BuildRestoreReport extends RestoreReport {
 
 export async function restoreBuildCache(gocache: string, keys: BuildCacheKeys, limitMs: number): Promise<BuildRestoreReport> {
   const backdated = new Date(Date.now() - BACKDATE_MS)
-  const report = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, dir => setMtimes(dir, backdated))
+  const { report } = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, async dir => {
+    const entries = await goEntries(dir)
+    for (const entry of entries) await fs.utimes(path.join(dir, entry), backdated, backdated)
+    return entries
+  })
   const hit = report.matchedKey?.toLowerCase().startsWith(keys.prefix.toLowerCase()) ?? false
   return { ...report, hit }
 }
@@ -73,23 +77,27 @@ export async function saveBuildCache(state: BuildCacheState): Promise<BuildSaveR
   return { ...(await saveEntry(buildStash(state.gocache), key, entries, state.limitMs)), key, entries: entries.length }
 }
 
-/** go's entries live in 256 fan-out folders, 00 to ff; its README and trim.txt are its own to write. */
 async function entriesUsedSince(gocache: string, sinceMs: number): Promise<string[]> {
   const used: string[] = []
-  for (const dir of await fs.readdir(gocache).catch(() => [])) {
-    if (!/^[0-9a-f]{2}$/.test(dir)) continue
-    for (const name of await fs.readdir(path.join(gocache, dir))) {
-      const stat = await fs.stat(path.join(gocache, dir, name)).catch(() => undefined)
-      if (stat?.isFile() && stat.mtimeMs >= sinceMs) used.push(`${dir}/${name}`)
-    }
+  for (const entry of await goEntries(gocache)) {
+    const stat = await fs.lstat(path.join(gocache, entry))
+    if (stat.mtimeMs >= sinceMs) used.push(entry)
   }
   return used
 }
 
-async function setMtimes(dir: string, when: Date): Promise<void> {
-  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name)
-    if (entry.isDirectory()) await setMtimes(full, when)
-    else if (entry.isFile()) await fs.utimes(full, when, when)
+/**
+ * go's entries, as `xx/name`: regular files in 256 fan-out folders, 00 to ff, named by a hash
+ * and `-a` (an action) or `-d` (an output). Its README and trim.txt are its own to write, and
+ * nothing else of an entry is go's.
+ */
+async function goEntries(gocache: string): Promise<string[]> {
+  const entries: string[] = []
+  for (const dir of await fs.readdir(gocache).catch(() => [])) {
+    if (!/^[0-9a-f]{2}$/.test(dir)) continue
+    for (const entry of await fs.readdir(path.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
+      if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries.push(`${dir}/${entry.name}`)
+    }
   }
+  return entries
 }

@@ -48,6 +48,9 @@ export function saveDecision(facts: {
   saveCache: boolean
   downloadOk: boolean
   restore: RestoreState
+  /** The key this run saves under, and the key of the entry its restore found: one that failed to restore is not saved again. */
+  key?: string
+  matchedKey?: string
 }): { save: boolean; why: string } {
   if (!facts.cacheEnabled) return { save: false, why: 'cache is off' }
   if (!facts.goSum) return { save: false, why: 'there is no go.sum to check it against' }
@@ -55,7 +58,16 @@ export function saveDecision(facts: {
   if (!facts.saveCache) return { save: false, why: 'save-cache is false' }
   if (facts.restore === 'exact') return { save: false, why: 'the exact key was restored' }
   if (facts.restore === 'unavailable') return { save: false, why: 'no cache service' }
+  // The entry is there, broken or not: the service keeps the first entry saved under a key.
+  if (facts.restore === 'failed' && facts.key !== undefined && facts.matchedKey !== undefined && sameKey(facts.key, facts.matchedKey)) {
+    return { save: false, why: 'an entry under this key exists (its restore failed)' }
+  }
   // A save would wait just as long on a service that did not answer the restore.
   if (facts.restore === 'timed-out') return { save: false, why: 'the cache service did not answer the restore in time' }
   return { save: true, why: '' }
+}
+
+/** Cache services match keys case-insensitively (act's lowercases them), as actions/cache compares them. */
+export function sameKey(a: string, b: string): boolean {
+  return a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0
 }

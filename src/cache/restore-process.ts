@@ -1,13 +1,25 @@
-// The cache restore's own process, so that a restore past its deadline can be killed with its
-// tar instead of extracting into the module cache later, while go runs. argv: the path to
-// restore, the key, then the restore keys; the result goes out on one marked line.
-import * as cache from '@actions/cache'
-import { RESULT_MARKER, type RestoreResult } from './service.ts'
+// The cache restore's own process, so that a restore past its deadline can be killed instead of
+// writing into the staging folder later, while go runs. It finds the entry, downloads it, and
+// unpacks it into the entry folder, refusing any member that would land outside it or is not a
+// regular file or directory (unpack.ts). argv: the entry folder, where to put the archive, the
+// key, then the restore keys; the result goes out on one marked line.
+import { isFeatureAvailable } from '@actions/cache'
+import { endWithStep, finish } from './child.ts'
+import { downloadEntry, findEntry } from './entry-client.ts'
+import { REFUSED_SHOWN, type RestoreResult } from './service.ts'
+import { unpack } from './unpack.ts'
 
-const [dir, key, ...restoreKeys] = process.argv.slice(2)
-if (!dir || !key) throw new Error('usage: restore <path> <key> [restore keys…]')
-const result: RestoreResult = cache.isFeatureAvailable()
-  ? { available: true, matchedKey: (await cache.restoreCache([dir], key, restoreKeys)) ?? null }
-  : { available: false, matchedKey: null }
-console.log(RESULT_MARKER + JSON.stringify(result))
-process.exit()
+const [dir, archive, key, ...restoreKeys] = process.argv.slice(2)
+if (!dir || !archive || !key) throw new Error('usage: restore <entry folder> <archive> <key> [restore keys…]')
+endWithStep()
+if (!isFeatureAvailable()) finish({ available: false, matchedKey: null } satisfies RestoreResult)
+const found = await findEntry([dir], key, restoreKeys)
+if (!found) finish({ available: true, matchedKey: null } satisfies RestoreResult)
+try {
+  await downloadEntry(found, archive)
+  const { refused, files, bytes } = await unpack(archive, dir)
+  finish({ available: true, matchedKey: found.key, files, bytes, refused: refused.slice(0, REFUSED_SHOWN), refusedCount: refused.length } satisfies RestoreResult)
+} catch (e) {
+  // Found but not restored: a download that broke off, an archive that does not read.
+  finish({ available: true, matchedKey: found.key, error: (e as Error).message } satisfies RestoreResult)
+}

@@ -1,13 +1,14 @@
 // The cache service: restore and save through @actions/cache, each in a process of its own, by
 // way of the staging folder; neither may fail the job or hang it.
+import * as core from '@actions/core'
 import { fileURLToPath } from 'node:url'
-import { treeBytes } from '../files.ts'
 import { processEnv } from '../goenv.ts'
 import { spawnGroup } from '../process.ts'
 import { DeadlineError, withDeadline } from '../timing.ts'
 import { cacheLogLine } from '../untrusted.ts'
-import type { CacheKeys } from './keys.ts'
-import { claimStaging, stage, unstage } from './staging.ts'
+import { type CacheKeys, sameKey } from './keys.ts'
+import { type Admit, claimStaging, stage, type Staging, unstage } from './staging.ts'
+import type { Refused } from './unpack.ts'
 
 export type RestoreState = 'exact' | 'partial' | 'miss' | 'disabled' | 'unavailable' | 'failed' | 'timed-out'
 
@@ -35,7 +36,17 @@ export interface RestoreResult {
   /** False when @actions/cache finds no usable service: nothing was restored. */
   available: boolean
   matchedKey: string | null
+  /** What the entry's archive held that was written, and what was refused (the first REFUSED_SHOWN of refusedCount). */
+  files?: number
+  bytes?: number
+  refused?: Refused[]
+  refusedCount?: number
+  /** Why an entry that was found was not restored: a download that broke off, an archive that does not read. */
+  error?: string
 }
+
+/** How many refused members a restore names; the rest are counted. */
+export const REFUSED_SHOWN = 10
 
 export interface SaveResult {
   /** What saveCache returned: -1 when it gave up before reserving the entry; past that, the entry's id even when the upload failed (saveEntry reads the log). */
@@ -59,41 +70,63 @@ export interface Stash {
   staging: string
 }
 
+export interface RestoreOutcome {
+  report: RestoreReport
+  /** The paths (relative to the root) the restore moved in: nothing else of the root changed. */
+  moved: string[]
+}
+
 /**
- * Restores the best entry for the keys into the staging folder, lets `prepare` see it, then
- * moves it under the root.
+ * Restores the best entry for the keys into the staging folder, then moves under the root what
+ * `select` picks from it (paths relative to the entry folder, files or trees), each where the
+ * root has nothing yet. The rest is deleted with the folder.
  */
-export async function restoreEntry(stash: Stash, keys: CacheKeys, limitMs: number, prepare?: (dir: string) => Promise<void>): Promise<RestoreReport> {
-  if (!serviceConfigured()) return { state: 'unavailable', warning: UNAVAILABLE }
+export async function restoreEntry(stash: Stash, keys: CacheKeys, limitMs: number, select: (dir: string) => Promise<string[]>): Promise<RestoreOutcome> {
+  const nothing = (report: RestoreReport): RestoreOutcome => ({ report, moved: [] })
+  if (!serviceConfigured()) return nothing({ state: 'unavailable', warning: UNAVAILABLE })
   const started = performance.now()
+  let matchedKey: string | undefined
   try {
     const staging = await claimStaging(stash.staging)
     try {
-      const result = await restoreInChild(staging.dir, keys, limitMs)
-      if (!result.available) return { state: 'unavailable', warning: UNAVAILABLE }
-      const matchedKey = result.matchedKey ?? undefined
-      if (!matchedKey) return { state: 'miss', durationMs: performance.now() - started }
-      const bytes = await treeBytes(staging.dir)
-      await prepare?.(staging.dir)
-      await unstage(staging.dir, stash.root)
-      return { state: sameKey(matchedKey, keys.key) ? 'exact' : 'partial', matchedKey, durationMs: performance.now() - started, bytes }
+      const result = await restoreInChild(staging, keys, limitMs)
+      if (!result.available) return nothing({ state: 'unavailable', warning: UNAVAILABLE })
+      matchedKey = result.matchedKey ?? undefined
+      if (!matchedKey) return nothing({ state: 'miss', durationMs: performance.now() - started })
+      if (result.error !== undefined) throw new Error(result.error)
+      const moved = await unstage(staging.entry, stash.root, await select(staging.entry))
+      const refused = result.refusedCount ?? 0
+      // An entry that was not taken whole is not the exact one: saving under the key again is what repairs it.
+      const state = refused === 0 && sameKey(matchedKey, keys.key) ? 'exact' : 'partial'
+      const report: RestoreReport = { state, matchedKey, durationMs: performance.now() - started, ...(result.bytes === undefined ? {} : { bytes: result.bytes }) }
+      return { report: refused > 0 ? { ...report, warning: describeRefused(matchedKey, result) } : report, moved }
     } finally {
       await staging.release()
     }
   } catch (e) {
     const state = e instanceof DeadlineError ? 'timed-out' : 'failed'
-    return { state, durationMs: performance.now() - started, warning: `Cache restore failed: ${(e as Error).message}` }
+    return nothing({ state, ...(matchedKey ? { matchedKey } : {}), durationMs: performance.now() - started, warning: `Cache restore${matchedKey ? ` of ${matchedKey}` : ''} failed: ${(e as Error).message}` })
   }
 }
 
-/** Saves the files at `paths` (relative to the root, those that exist) under `key`, through the staging folder. */
-export async function saveEntry(stash: Stash, key: string, paths: string[], limitMs: number): Promise<SaveReport> {
+function describeRefused(key: string, result: RestoreResult): string {
+  const shown = (result.refused ?? []).map(r => `${JSON.stringify(r.member)} (${r.why})`).join('; ')
+  const more = (result.refusedCount ?? 0) - (result.refused ?? []).length
+  return `The cache entry ${key} held ${result.refusedCount} member(s) that were not written, so it is restored in part: ${shown}${more > 0 ? `; and ${more} more` : ''}.`
+}
+
+/**
+ * Saves the files at `paths` (relative to the root, those that exist) under `key`, through the
+ * staging folder: those whose contents are the root's own, and that `admit` admits.
+ */
+export async function saveEntry(stash: Stash, key: string, paths: string[], limitMs: number, admit?: Admit): Promise<SaveReport> {
   const started = performance.now()
   try {
     const staging = await claimStaging(stash.staging)
     try {
-      const bytes = await stage(stash.root, staging.dir, paths)
-      const { result, log } = await inChild<SaveResult>(SAVE_ENTRY, [staging.dir, key], limitMs, 'Cache save')
+      const { bytes, skipped } = await stage(stash.root, staging.entry, paths, admit)
+      if (skipped.length > 0) core.warning(`Not saved in the cache entry, not being the cache’s own: ${skipped.slice(0, REFUSED_SHOWN).map(s => `${s.path} (${s.why})`).join('; ')}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ''}.`)
+      const { result, log } = await inChild<SaveResult>(SAVE_ENTRY, [staging.entry, key], limitMs, 'Cache save')
       const durationMs = performance.now() - started
       // Once the entry is reserved, saveCache returns its id even when the upload then failed; it says so only in the log.
       if (result.id === -1 || log.some(line => /^::(warning|error)::Failed to save/.test(line))) return { state: 'failed', why: 'not saved (the log says why)', durationMs }
@@ -115,8 +148,8 @@ const SAVE_ENTRY = fileURLToPath(new URL(fromSource ? './save-process.ts' : './s
  * The restore runs in its own process group: past its deadline it is killed with its tar, so
  * nothing is extracted into the module cache after the step has moved on.
  */
-async function restoreInChild(dir: string, keys: CacheKeys, limitMs: number): Promise<RestoreResult> {
-  return (await inChild<RestoreResult>(RESTORE_ENTRY, [dir, keys.key, ...keys.restoreKeys], limitMs, 'Cache restore')).result
+async function restoreInChild(staging: Staging, keys: CacheKeys, limitMs: number): Promise<RestoreResult> {
+  return (await inChild<RestoreResult>(RESTORE_ENTRY, [staging.entry, staging.archive, keys.key, ...keys.restoreKeys], limitMs, 'Cache restore')).result
 }
 
 /**
@@ -146,9 +179,3 @@ async function inChild<T>(entry: string, args: string[], limitMs: number, what: 
   if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${log.slice(-5).join(' / ')}`)
   return { result, log }
 }
-
-/** Cache services match keys case-insensitively (act's lowercases them), as actions/cache compares them. */
-function sameKey(a: string, b: string): boolean {
-  return a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0
-}
-

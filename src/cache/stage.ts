@@ -5,7 +5,9 @@ import * as core from '@actions/core'
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import type { SumLine } from '../module/gosum.ts'
+import type { CacheContents } from '../inputs.ts'
 import { describeVerify } from '../summary.ts'
+import { admitFor, vouchedIn } from './admit.ts'
 import { BUILD_STATE, type BuildCacheState, buildCacheKeys, type BuildRestoreReport, restoreBuildCache } from './build.ts'
 import { type CacheKeys, type KeyFacts, saveDecision } from './keys.ts'
 import { savedPaths } from '../module/vouched.ts'
@@ -16,28 +18,52 @@ import { type VerifyReport, verifyModuleCache } from './verify.ts'
 
 export interface ModuleCacheStart {
   restore: RestoreReport
-  /** The check of what the step starts from, when the module cache held anything go.sum names. */
+  /** The check of what the step starts from (a restored entry, a runner's leftovers), when any of it is what go.sum names. */
   verify?: VerifyReport
 }
 
 /**
  * The module cache go starts from: restored when `restore` is on, then, whatever it holds
  * (restored, or left on a self-hosted runner), checked against go.sum, since go trusts it
- * without rehashing. What does not match is discarded, and go fetches it again.
+ * without rehashing. From an entry, only what go.sum vouches for moves in, once checked in the
+ * staging folder; on the runner, what does not match is discarded, and go fetches it again.
  */
-export async function startModuleCache(o: { modcache: string; keys: CacheKeys; restore: boolean; timeoutMs: number; sumLines: SumLine[] }): Promise<ModuleCacheStart> {
+export async function startModuleCache(o: { modcache: string; keys: CacheKeys; restore: boolean; timeoutMs: number; sumLines: SumLine[]; contents: CacheContents }): Promise<ModuleCacheStart> {
   let restore: RestoreReport = { state: 'disabled' }
+  let fromEntry: VerifyReport | undefined
+  let moved: string[] = []
   if (o.restore) {
-    restore = await core.group('Restore the module cache', () => restoreEntry(moduleStash(o.modcache), o.keys, o.timeoutMs))
+    const outcome = await core.group('Restore the module cache', () =>
+      restoreEntry(moduleStash(o.modcache), o.keys, o.timeoutMs, async dir => {
+        const vouched = await vouchedIn(dir, o.sumLines, o.contents)
+        fromEntry = vouched.verify
+        return vouched.paths
+      })
+    )
+    ;({ report: restore, moved } = outcome)
     if (restore.warning) core.warning(restore.warning)
     // The restored key is the cache service's word: shown as text.
-    echo(restore.matchedKey ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`)
+    echo(restored(restore) ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`)
   }
-  if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore }
-  const verify = await core.group('Check the module cache against go.sum', () => verifyModuleCache(o.modcache, o.sumLines))
+  if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore, ...(fromEntry ? { verify: fromEntry } : {}) }
+  // What moved in was checked in the staging folder; what was on the runner is checked here.
+  const onRunner = await core.group('Check the module cache against go.sum', () => verifyModuleCache(o.modcache, o.sumLines, { checked: new Set(moved) }))
+  const verify = fromEntry ? joined(fromEntry, onRunner) : onRunner
   core.info(describeVerify(verify))
   for (const d of verify.discarded) core.warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`)
   return { restore, verify }
+}
+
+/** One report of two checks: of what moved in from an entry, and of what the runner had. */
+function joined(a: VerifyReport, b: VerifyReport): VerifyReport {
+  return {
+    zips: a.zips + b.zips,
+    trees: a.trees + b.trees,
+    mods: a.mods + b.mods,
+    discarded: [...a.discarded, ...b.discarded],
+    repaired: a.repaired + b.repaired,
+    durationMs: a.durationMs + b.durationMs
+  }
 }
 
 /** Saves the module cache when the decision (saveDecision) allows: only after a complete download. */
@@ -50,7 +76,9 @@ export async function saveModuleCache(o: {
   decision: { save: boolean; why: string }
 }): Promise<SaveReport> {
   if (!o.decision.save) return { state: 'skipped', why: `not saved: ${o.decision.why}` }
-  const saved = await core.group('Save the module cache', () => saveEntry(moduleStash(o.modcache), o.key, savedPaths(o.sumLines, o.contents), o.timeoutMs))
+  const saved = await core.group('Save the module cache', () =>
+    saveEntry(moduleStash(o.modcache), o.key, savedPaths(o.sumLines, o.contents), o.timeoutMs, admitFor(o.sumLines))
+  )
   if (saved.state === 'failed') core.warning(`Cache ${saved.why}`)
   return saved
 }
@@ -62,7 +90,7 @@ export async function startBuildCache(o: { gocache: string; keys: Omit<KeyFacts,
   const sinceMs = Date.now()
   const report = await core.group('Restore the build cache', () => restoreBuildCache(o.gocache, keys, o.timeoutMs))
   if (report.warning) core.warning(report.warning)
-  echo(report.matchedKey ? `Build cache: restored ${report.matchedKey}${report.hit ? '' : ' (another go.sum)'}` : `Build cache: ${report.state}`)
+  echo(restored(report) ? `Build cache: restored ${report.matchedKey}${report.hit ? '' : ' (another go.sum)'}` : `Build cache: ${report.state}`)
   return { report, state: { gocache: o.gocache, prefix: keys.prefix, ...(report.matchedKey ? { matchedKey: report.matchedKey } : {}), sinceMs, limitMs: o.timeoutMs } }
 }
 
@@ -76,6 +104,9 @@ export function handBuildCacheOn(state: BuildCacheState, o: { saveCache: boolean
   core.saveState(BUILD_STATE, JSON.stringify(state))
   return 'by the post step, after the job’s builds and tests'
 }
+
+/** An entry came back: a failed restore names the entry it found, too. */
+const restored = (report: RestoreReport) => report.state === 'exact' || report.state === 'partial'
 
 /** Whether go's download cache holds anything at all. */
 export function hasDownloads(modcache: string): boolean {

@@ -3,80 +3,218 @@
 // run; but a save must hold only what this job needs (what go.sum implies, what the build used),
 // and must not delete anything from a cache that other projects share. So the entry is a
 // staging folder inside go's cache: a save hard-links the chosen files into it (no copy), a
-// restore extracts into it and then moves each file into go's cache where nothing is there yet.
-// The folder is claimed while in use, so that two jobs sharing a runner's caches do not mix
-// their entries.
-import { promises as fs } from 'node:fs'
+// restore unpacks into it and then moves the files it selects into go's cache where nothing is
+// there yet. The folder is claimed while in use, in the name of the process using it, so that
+// two jobs sharing a runner's caches do not mix their entries, and a job killed while using it
+// does not keep the next ones out.
+import { randomBytes } from 'node:crypto'
+import { promises as fs, type Stats } from 'node:fs'
 import path from 'node:path'
 import { makeDirsWritable } from '../files.ts'
+import { cleanUpOnCancel } from '../process.ts'
+import { isAlive, type Owner, thisProcess } from './owner.ts'
 
-/** A folder older than this is a leftover of a job that was killed, not one in use. */
-const STALE_MS = 60 * 60 * 1000
+/** A claimed folder with no owner yet is being claimed this long at most; past that, its claimer died. */
+const CLAIMING_MS = 60_000
 
 export interface Staging {
   dir: string
+  /** The folder @actions/cache saves and restores: its path is the entry's. */
+  entry: string
+  /** Where a restore downloads the archive, beside the entry. */
+  archive: string
   release: () => Promise<void>
 }
 
-/** Takes the staging folder at `dir`, empty; throws when another job has it. */
+/** The folder of a staging folder `dir` that @actions/cache saves and restores. */
+export const entryIn = (dir: string): string => path.join(dir, 'entry')
+
+/** Takes the staging folder at `dir`, with an empty entry folder; throws when a live process has it. */
 export async function claimStaging(dir: string): Promise<Staging> {
   await fs.mkdir(path.dirname(dir), { recursive: true })
   for (let tries = 0; ; tries++) {
     try {
-      await fs.mkdir(dir)
+      // Private: what is unpacked here is not yet checked.
+      await fs.mkdir(dir, { mode: 0o700 })
       break
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 0) throw e
-      const age = Date.now() - (await fs.stat(dir)).mtimeMs
-      if (age < STALE_MS) throw new Error(`another job on this runner is using ${dir}`, { cause: e })
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 1) throw e
+      await reclaim(dir)
+    }
+  }
+  const forget = cleanUpOnCancel(() => remove(dir))
+  await fs.writeFile(path.join(dir, 'owner'), JSON.stringify(thisProcess()))
+  const entry = entryIn(dir)
+  await fs.mkdir(entry)
+  return {
+    dir,
+    entry,
+    archive: path.join(dir, 'archive'),
+    release: async () => {
+      forget()
       await remove(dir)
     }
   }
-  return { dir, release: () => remove(dir) }
 }
 
-/** Links each path (a file or a tree, relative to root) that exists into the staging folder; returns the bytes staged. */
-export async function stage(root: string, dir: string, paths: string[]): Promise<number> {
-  let bytes = 0
-  const link = async (from: string, to: string): Promise<void> => {
-    const info = await fs.lstat(from).catch(() => undefined)
-    if (info?.isDirectory()) {
-      await fs.mkdir(to, { recursive: true })
-      for (const name of await fs.readdir(from)) await link(path.join(from, name), path.join(to, name))
-    } else if (info?.isFile()) {
+/**
+ * Takes `dir` away from an owner that is gone, or throws naming the one that is not. The folder
+ * is first moved aside, which only one of two jobs doing this at once can do, and deleted only
+ * if it still names the owner that was found gone.
+ */
+async function reclaim(dir: string): Promise<void> {
+  const owner = await ownerOf(dir)
+  if (owner === 'claiming' || (owner && isAlive(owner))) {
+    throw new Error(`another job on this runner is using ${dir}${owner === 'claiming' ? '' : ` (process ${owner.pid})`}`)
+  }
+  const aside = `${dir}.${randomBytes(6).toString('hex')}.stale`
+  await fs.rename(dir, aside)
+  if (JSON.stringify(await ownerOf(aside)) !== JSON.stringify(owner)) {
+    // Another job reclaimed it first, and this was its new folder: it goes back.
+    await fs.rename(aside, dir).catch(() => undefined)
+    throw new Error(`another job on this runner is using ${dir}`)
+  }
+  await remove(aside)
+}
+
+/** The folder's recorded owner; `claiming` while a claim is under way; undefined when none is recorded (a claimer that died, an older version). */
+async function ownerOf(dir: string): Promise<Owner | 'claiming' | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(dir, 'owner'), 'utf8')) as Owner
+  } catch {
+    const stat = await fs.stat(dir).catch(() => undefined)
+    return stat && Date.now() - stat.mtimeMs < CLAIMING_MS ? 'claiming' : undefined
+  }
+}
+
+/** Why a file may not be saved, beyond what every file is checked for (admitted by its content); undefined when it may. */
+export type Admit = (rel: string, full: string, stat: Stats) => Promise<string | undefined>
+
+export interface Staged {
+  bytes: number
+  /** Paths (relative to the root) that exist but were not staged, with the reason. */
+  skipped: { path: string; why: string }[]
+}
+
+/**
+ * Links each path (a file or a tree, relative to root) that exists into the entry folder. Only
+ * files whose contents are the cache's own are staged: regular files with no other name (a hard
+ * link shares its contents with a file elsewhere), on the root's file system, reached through
+ * real directories only; a tree with anything else in it is not staged at all.
+ */
+export async function stage(root: string, entry: string, paths: string[], admit?: Admit): Promise<Staged> {
+  const staged: Staged = { bytes: 0, skipped: [] }
+  const { dev } = await fs.stat(root)
+  for (const rel of paths) {
+    const found = await within(root, rel, dev)
+    if (found === undefined) continue
+    if (typeof found === 'string') {
+      staged.skipped.push({ path: rel, why: found })
+      continue
+    }
+    const files = found.isDirectory() ? await treeFiles(path.join(root, rel), rel, dev) : [{ rel, stat: found }]
+    const problem = typeof files === 'string' ? files : await firstProblem(files, root, dev, admit)
+    if (problem !== undefined) {
+      staged.skipped.push({ path: rel, why: problem })
+      continue
+    }
+    for (const file of files as TreeFile[]) {
+      const to = path.join(entry, file.rel)
       await fs.mkdir(path.dirname(to), { recursive: true })
-      // A module cache on another filesystem cannot be linked to: copied instead.
-      await fs.link(from, to).catch(() => fs.copyFile(from, to))
-      bytes += info.size
+      // A module cache on a file system without hard links: copied instead.
+      await fs.link(path.join(root, file.rel), to).catch(() => fs.copyFile(path.join(root, file.rel), to, fs.constants.COPYFILE_EXCL))
+      staged.bytes += file.stat.size
     }
   }
-  for (const rel of paths) await link(path.join(root, rel), path.join(dir, rel))
-  return bytes
+  return staged
 }
 
-/** Moves what a restore left in the staging folder under root, keeping whatever is there already (for a module cache, the check that follows hashes it). */
-export async function unstage(dir: string, root: string): Promise<void> {
-  // Moving a directory to another parent needs write permission on it; archives keep go's read-only modes.
-  await makeDirsWritable(dir)
-  await merge(dir, root)
+interface TreeFile {
+  rel: string
+  stat: Stats
 }
 
-async function merge(from: string, to: string): Promise<void> {
-  await makeWritable(to)
-  for (const entry of await fs.readdir(from, { withFileTypes: true })) {
-    const source = path.join(from, entry.name)
-    const target = path.join(to, entry.name)
-    const there = await fs.lstat(target).catch(() => undefined)
-    if (!there) await fs.rename(source, target).catch(() => fs.cp(source, target, { recursive: true }))
-    else if (there.isDirectory() && entry.isDirectory()) await merge(source, target)
+/**
+ * The path's own lstat, when every directory on the way from root is a real one on root's file
+ * system; why not when one is not; undefined when the path does not exist.
+ */
+async function within(root: string, rel: string, dev: number): Promise<Stats | string | undefined> {
+  const elements = rel.split('/')
+  let at = root
+  for (const [i, element] of elements.entries()) {
+    at = path.join(at, element)
+    const stat = await fs.lstat(at).catch(() => undefined)
+    if (!stat) return undefined
+    if (i === elements.length - 1) return stat
+    if (!stat.isDirectory()) return `${elements.slice(0, i + 1).join('/')} is ${kindOf(stat)}`
+    if (stat.dev !== dev) return `${elements.slice(0, i + 1).join('/')} is on another file system`
   }
+  return undefined
 }
 
-/** go leaves module directories read-only; tar and rename need to write into them. */
-async function makeWritable(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true })
-  const { mode } = await fs.stat(dir)
-  if ((mode & 0o200) === 0) await fs.chmod(dir, mode | 0o200)
+/** Every file under a tree, or why the tree is not the cache's own: a link, a FIFO, another file system inside. */
+async function treeFiles(full: string, rel: string, dev: number): Promise<TreeFile[] | string> {
+  const files: TreeFile[] = []
+  for (const name of await fs.readdir(full)) {
+    const stat = await fs.lstat(path.join(full, name))
+    const childRel = `${rel}/${name}`
+    if (stat.dev !== dev) return `${childRel} is on another file system`
+    if (stat.isDirectory()) {
+      const below = await treeFiles(path.join(full, name), childRel, dev)
+      if (typeof below === 'string') return below
+      files.push(...below)
+    } else files.push({ rel: childRel, stat })
+  }
+  return files
+}
+
+async function firstProblem(files: TreeFile[], root: string, dev: number, admit?: Admit): Promise<string | undefined> {
+  for (const { rel, stat } of files) {
+    if (!stat.isFile()) return `${rel} is ${kindOf(stat)}`
+    if (stat.nlink !== 1) return `${rel} is a hard link (${stat.nlink} names): its contents are not only the cache’s`
+    if (stat.dev !== dev) return `${rel} is on another file system`
+    const why = await admit?.(rel, path.join(root, rel), stat)
+    if (why !== undefined) return `${rel}: ${why}`
+  }
+  return undefined
+}
+
+function kindOf(stat: Stats): string {
+  if (stat.isSymbolicLink()) return 'a symbolic link'
+  if (stat.isFIFO()) return 'a FIFO'
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device'
+  if (stat.isSocket()) return 'a socket'
+  if (stat.isDirectory()) return 'a directory'
+  return 'not a regular file'
+}
+
+/**
+ * Moves the paths (files or trees, relative to the entry folder) from a restore under root,
+ * each only where nothing is there yet and only through real directories; returns those moved.
+ */
+export async function unstage(entry: string, root: string, paths: string[]): Promise<string[]> {
+  const moved: string[] = []
+  for (const rel of paths) {
+    const target = path.join(root, rel)
+    if (!(await directoriesTo(root, rel)) || (await fs.lstat(target).catch(() => undefined))) continue
+    await fs.rename(path.join(entry, rel), target)
+    moved.push(rel)
+  }
+  return moved
+}
+
+/** Makes the directories on the way to `rel` under root, writable; false when one is there and is not a real directory. */
+async function directoriesTo(root: string, rel: string): Promise<boolean> {
+  let at = root
+  for (const element of rel.split('/').slice(0, -1)) {
+    at = path.join(at, element)
+    const stat = await fs.lstat(at).catch(() => undefined)
+    if (!stat) await fs.mkdir(at)
+    else if (!stat.isDirectory()) return false
+    // go leaves module directories read-only; a rename needs to write into its parent.
+    else if ((stat.mode & 0o200) === 0) await fs.chmod(at, stat.mode | 0o200)
+  }
+  return true
 }
 
 async function remove(dir: string): Promise<void> {

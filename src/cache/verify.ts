@@ -29,9 +29,10 @@ export interface VerifyReport {
 
 const WHAT = { zip: 'zip', tree: 'extracted tree', mod: 'go.mod' }
 
-export async function verifyModuleCache(modcache: string, lines: SumLine[]): Promise<VerifyReport> {
+/** `checked`: paths (relative to modcache) already checked elsewhere, not hashed again. */
+export async function verifyModuleCache(modcache: string, lines: SumLine[], options: { checked?: ReadonlySet<string> } = {}): Promise<VerifyReport> {
   const started = performance.now()
-  const present = (await Promise.all(checksFor(lines).map(async c => ((await exists(path.join(modcache, c.path))) ? c : undefined)))).filter(c => c !== undefined)
+  const present = (await Promise.all(checksFor(lines).filter(c => !options.checked?.has(c.path)).map(async c => ((await exists(path.join(modcache, c.path))) ? c : undefined)))).filter(c => c !== undefined)
   // Nothing else runs yet: a thread per core.
   const hashers = new Hashers(Math.max(1, Math.min(4, availableParallelism())))
   const report: VerifyReport = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 }

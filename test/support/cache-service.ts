@@ -22,6 +22,8 @@ export interface CacheService {
   entries: () => Promise<CacheEntry[]>
   /** The paths inside an entry's archive, as tar lists them. */
   archiveMembers: (entry: CacheEntry) => Promise<string[]>
+  /** Where the service keeps an entry's archive. */
+  archiveFile: (entry: CacheEntry) => string
   close: () => Promise<void>
 }
 
@@ -40,6 +42,8 @@ export async function startCacheService(): Promise<CacheService> {
     exited.then(() => [undefined])
   ])
   if (!url) throw new Error('cache-server did not start')
+  // act's storage layout: cache/<id mod 255, two hex digits>/<id>.
+  const archiveOf = (entry: CacheEntry) => path.join(dir, 'cache', (entry.id % 0xff).toString(16).padStart(2, '0'), String(entry.id))
   return {
     env: cacheEnv(url),
     entries: async () => {
@@ -50,11 +54,10 @@ export async function startCacheService(): Promise<CacheService> {
         .map(line => JSON.parse(line) as CacheEntry)
     },
     archiveMembers: async entry => {
-      // act's storage layout: cache/<id mod 255, two hex digits>/<id>.
-      const archive = path.join(dir, 'cache', (entry.id % 0xff).toString(16).padStart(2, '0'), String(entry.id))
-      const { stdout } = await promisify(execFile)('tar', ['-tf', archive], { maxBuffer: 64 << 20 })
+      const { stdout } = await promisify(execFile)('tar', ['-tf', archiveOf(entry)], { maxBuffer: 64 << 20 })
       return stdout.split('\n').filter(Boolean)
     },
+    archiveFile: entry => archiveOf(entry),
     close: async () => {
       child.stdin.end()
       await exited
