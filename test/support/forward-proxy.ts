@@ -5,12 +5,10 @@
 // companies run, where it is installed (.ci/run installs it).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { closedPort } from './proxy-server.ts'
+import { closedPort, listening } from './proxy-server.ts'
 import { tools } from './tools.ts'
 
 export type ForwardProxyKind = 'go' | 'squid'
@@ -67,19 +65,6 @@ async function firstLine(child: ChildProcess): Promise<string> {
 
 const readLines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(line => line !== '') : [])
 
-async function listening(port: number, child: ChildProcess, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`squid exited with ${child.exitCode}`)
-    const open = await new Promise<boolean>(resolve => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false))
-      socket.unref()
-      socket.once('connect', () => socket.destroy())
-    })
-    if (open) return
-    await sleep(50)
-  }
-  throw new Error('squid did not start listening')
-}
 
 async function startSquid(dir: string, hostsFile: string, options: ForwardProxyOptions): Promise<ForwardProxy> {
   // squid started as root works as the `proxy` user: it must write its logs here.
@@ -123,7 +108,7 @@ async function startSquid(dir: string, hostsFile: string, options: ForwardProxyO
   )
   const child = spawn(SQUID, ['-N', '-f', file('squid.conf')], { stdio: 'ignore', detached: true })
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-  await listening(port, child, Date.now() + 15_000)
+  await listening(port, child, 'squid')
   return {
     url: `http://127.0.0.1:${port}`,
     // `time elapsed client result/status bytes METHOD URL …` → `METHOD URL status`

@@ -3,15 +3,15 @@
 // credentials, throttle the transfer or stop midway. go reaches them by the module's own name
 // (git.corp.test/…), which git rewrites with `url.<base>.insteadOf`, given in the environment
 // (GIT_CONFIG_COUNT…) so that nothing touches the user's git configuration.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
-import net, { type AddressInfo, type Socket } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { closedPort } from './proxy-server.ts'
+import { closedPort, listening } from './proxy-server.ts'
 
 /** The host private modules live under: git rewrites it, nothing resolves it. */
 export const GIT_HOST = 'git.corp.test'
@@ -63,26 +63,13 @@ export interface GitServer {
   close: () => Promise<void>
 }
 
-async function listening(port: number, child: ChildProcess, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`git daemon exited with ${child.exitCode}`)
-    const open = await new Promise<boolean>(resolve => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false))
-      socket.unref()
-      socket.once('connect', () => socket.destroy())
-    })
-    if (open) return
-    await sleep(50)
-  }
-  throw new Error('git daemon did not start listening')
-}
 
 /** `git daemon` serving every repository under `repos`. */
 export async function startGitDaemon(repos: string): Promise<GitServer> {
   const port = await closedPort()
   const child = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${repos}`, '--listen=127.0.0.1', `--port=${port}`, repos], { stdio: 'ignore', detached: true })
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-  await listening(port, child, Date.now() + 15_000)
+  await listening(port, child, 'git daemon')
   return {
     url: `git://127.0.0.1:${port}/`,
     requests: [],

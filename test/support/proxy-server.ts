@@ -1,9 +1,11 @@
 // A real module proxy on loopback, serving a universe directory, that can misbehave on purpose.
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import net, { type AddressInfo, type Socket } from 'node:net'
 import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { TAMPERED } from './universe.ts'
 
 export type Fault =
@@ -75,6 +77,21 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo
   await new Promise<void>(resolve => server.close(() => resolve()))
   return port
+}
+
+/** Resolves once something accepts connections on the loopback `port`; throws if `child` (the server, started by the test) exits first or the deadline passes. */
+export async function listening(port: number, child: ChildProcess, what: string, deadline = Date.now() + 15_000): Promise<void> {
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`)
+    const open = await new Promise<boolean>(resolve => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false))
+      socket.unref()
+      socket.once('connect', () => socket.destroy())
+    })
+    if (open) return
+    await sleep(50)
+  }
+  throw new Error(`${what} did not start listening`)
 }
 
 export async function startProxy(root: string, initial: Fault = healthy, options: ProxyOptions = {}): Promise<ProxyServer> {
