@@ -54,3 +54,11 @@ describe('saveDecision', () => {
     expect(saveDecision({ ...base, ...change } as Parameters<typeof saveDecision>[0])).toEqual({ save, why })
   })
 })
+
+describe('cacheKeys, by content alone', () => {
+  it('changes when a dependency file changes and its path does not', () => {
+    const edited = facts.files.map(f => (f.path === 'go.sum' ? { ...f, content: Buffer.from('example.com/a v1.0.0 h1:abd=\n') } : f))
+    expect(edited.map(f => f.path)).toEqual(facts.files.map(f => f.path))
+    expect(cacheKeys({ ...facts, files: edited }).key).not.toBe(cacheKeys(facts).key)
+  })
+})

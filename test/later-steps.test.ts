@@ -1,12 +1,13 @@
 // The job's proxy (protect-later-steps, on by default): after the step, later go commands reach
 // it first and get the step's protection; the post step stops it. Loopback only, the real go.
 import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { zipSync } from 'fflate'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { escapePath } from '../src/gosum.ts'
 import { parseCommandFile, processesWithEnv, runPostBundled, type ActionRun } from './support/action.ts'
 import { goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
 import { healthy, proxyPool } from './support/proxy-server.ts'
@@ -143,5 +144,35 @@ describe('the action’s proxy for later steps', () => {
     const origin = new URL(front).origin
     expect((await fetch(`${origin}/${module.path}/@v/list`)).status).toBe(403)
     expect((await fetch(`${origin}/wrong-secret/${module.path}/@v/list`)).status).toBe(403)
+  })
+
+  it('registers its secret with the runner as a secret before the log shows it', async () => {
+    const { main } = await step([(await proxies.start(healthy)).url])
+    const secret = new URL((main.exported.GOPROXY as string).split('|')[0] as string).pathname.slice(1)
+    expect(secret).toMatch(/^[\w-]{24}$/)
+    const lines = main.log.split('\n')
+    const first = lines.findIndex(l => l.includes(secret))
+    expect(lines[first]).toBe(`::add-mask::${secret}`)
+  })
+
+  it('a later step that needs the step’s own modules again gets only bytes that match the step’s go.sum, a tampering candidate first', async () => {
+    const [first, second] = [await proxies.start(healthy), await proxies.start(healthy)]
+    const { main } = await step([first.url, second.url])
+    expect(main.exported.GOPROXY).toMatch(new RegExp(`\\|${first.url}\\|${second.url}$`))
+    // From now on the first serves a valid zip with other contents for every module.
+    first.setFault({ kind: 'tamper-zip' })
+    const asked = first.requests.length
+    // Another module cache (go clean -modcache, or a job step with its own GOMODCACHE).
+    const fresh = tempModcache()
+    await later(['mod', 'download'], path.join(workspace, 'sample'), fresh, main, 30_000)
+    const wanted = universe.modules.slice(0, 4)
+    expectComplete(fresh, wanted)
+    // The first was asked for their zips, and its bytes never reached go.
+    expect(zipRequests(first.requests.slice(asked)).length).toBeGreaterThan(0)
+    for (const module of wanted) {
+      const dir = path.join(fresh, `${escapePath(module.path)}@${module.version}`)
+      expect(readFileSync(path.join(dir, `${module.pkg}.go`), 'utf8')).not.toContain('tampered')
+    }
+    await promisify(execFile)(goBinary(), ['mod', 'verify'], { cwd: path.join(workspace, 'sample'), env: { ...process.env, ...offlineGoEnv(fresh) } })
   })
 })
