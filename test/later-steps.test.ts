@@ -112,11 +112,25 @@ describe('the action’s proxy for later steps', () => {
   })
 
   it('a later go install tool@version works through it', async () => {
-    const { main, modcache } = await step([(await proxies.start(healthy)).url])
+    const [first, second] = [await proxies.start(healthy), await proxies.start(healthy)]
+    const { main, modcache } = await step([first.url, second.url])
+    const front = (main.exported.GOPROXY as string).split('|')[0] as string
+    // Through the action's proxy, the tool comes from the second candidate past the first gone
+    // silent; had go fallen through to the chain, it would have hung on the first.
+    first.setFault({ kind: 'hang' })
     const gobin = mkdtempSync(path.join(os.tmpdir(), 'gobin-'))
-    await later(['install', 'example.com/tool@v1.0.0'], os.tmpdir(), modcache, main, 30_000, { GOBIN: gobin })
+    const { stderr } = await promisify(execFile)(goBinary(), ['install', '-x', 'example.com/tool@v1.0.0'], {
+      cwd: os.tmpdir(),
+      timeout: 30_000,
+      env: { ...process.env, ...offlineGoEnv(modcache), GOPROXY: main.exported.GOPROXY as string, GOBIN: gobin }
+    })
     const { stdout } = await promisify(execFile)(path.join(gobin, 'tool'))
     expect(stdout).toBe('tool v1.0.0\n')
+    const got = stderr.split('\n').filter(l => l.startsWith('# get '))
+    expect(got).toContain(`# get ${front}/example.com/tool/@v/v1.0.0.zip`)
+    expect(got.some(l => l.startsWith(`# get ${front}/example.com/tool/@v/v1.0.0.zip: 200 `))).toBe(true)
+    expect(got.filter(l => !l.startsWith(`# get ${front}/`))).toEqual([])
+    expect(zipRequests(second.requests)).toContain('/example.com/tool/@v/v1.0.0.zip')
   })
 
   it('killed mid-job: later go commands fall through to the chain at once', async () => {
