@@ -58,3 +58,16 @@ describe('cacheKeys, by content alone', () => {
     expect(cacheKeys({ ...facts, files: edited }).key).not.toBe(cacheKeys(facts).key)
   })
 })
+
+describe('cacheKeys, exactly', () => {
+  it('is this key for these files: a change here re-keys every user’s cache', () => {
+    expect(cacheKeys(facts).key).toBe('go-mod-download-linux-amd64-downloads-edd32ec3021f4938c6ab17da70cc956d4cae00540fe1500ffe8d88cd041541d1')
+  })
+
+  it('is the same for the files in any order', () => {
+    const three = [...facts.files, { path: 'b/go.work.sum', content: Buffer.from('example.com/c v1.0.0 h1:ghi=\n') }]
+    const orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
+    const keys = new Set(orders.map(order => cacheKeys({ ...facts, files: order.map(i => three[i]!) }).key))
+    expect(keys.size).toBe(1)
+  })
+})
