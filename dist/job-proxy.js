@@ -5630,7 +5630,7 @@ function noProxyMatcher(noProxy) {
     const name = host.startsWith("*.") ? host.slice(1) : host;
     const matchHost = !name.startsWith(".");
     const bare = matchHost ? name : name.slice(1);
-    const suffix = `.${domainToASCII(bare) || bare}`;
+    const suffix = `.${[...bare].some((c) => c.charCodeAt(0) > 127) ? domainToASCII(bare) || bare : bare}`;
     domainMatchers.push(
       (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port === "" || port === candidatePort)
     );

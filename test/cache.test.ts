@@ -31,10 +31,6 @@ describe('cacheKeys', () => {
   ])('changes when %s', (_, change) => {
     expect(cacheKeys({ ...facts, ...change }).key).not.toBe(cacheKeys(facts).key)
   })
-
-  it('holds no Go version: zips, .mod files and extracted trees do not depend on it, so a new Go release restores the same entry', () => {
-    expect(cacheKeys(facts).key).not.toMatch(/go\d/)
-  })
 })
 
 describe('saveDecision', () => {
@@ -55,5 +51,26 @@ describe('saveDecision', () => {
     ['after a failed restore that found no entry', { restore: 'failed', key: 'k-2' }, true, '']
   ])('%s', (_, change, save, why) => {
     expect(saveDecision({ ...base, ...change } as Parameters<typeof saveDecision>[0])).toEqual({ save, why })
+  })
+})
+
+describe('cacheKeys, by content alone', () => {
+  it('changes when a dependency file changes and its path does not', () => {
+    const edited = facts.files.map(f => (f.path === 'go.sum' ? { ...f, content: Buffer.from('example.com/a v1.0.0 h1:abd=\n') } : f))
+    expect(edited.map(f => f.path)).toEqual(facts.files.map(f => f.path))
+    expect(cacheKeys({ ...facts, files: edited }).key).not.toBe(cacheKeys(facts).key)
+  })
+})
+
+describe('cacheKeys, exactly', () => {
+  it('is this key for these files: a change here re-keys every user’s cache', () => {
+    expect(cacheKeys(facts).key).toBe('go-mod-download-linux-amd64-downloads-edd32ec3021f4938c6ab17da70cc956d4cae00540fe1500ffe8d88cd041541d1')
+  })
+
+  it('is the same for the files in any order', () => {
+    const three = [...facts.files, { path: 'b/go.work.sum', content: Buffer.from('example.com/c v1.0.0 h1:ghi=\n') }]
+    const orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
+    const keys = new Set(orders.map(order => cacheKeys({ ...facts, files: order.map(i => three[i]!) }).key))
+    expect(keys.size).toBe(1)
   })
 })

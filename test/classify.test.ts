@@ -48,3 +48,23 @@ describe('classify', () => {
     expect(failed(line)).toMatchObject({ reason, next: 'stop' })
   })
 })
+
+describe('classify, at its edges', () => {
+  it('a go.mod error on a line past 9 stops too', () => {
+    expect(failed('/home/runner/work/m/go.mod:12: unknown directive: toolchainx')).toMatchObject({ reason: 'invalid go.mod', next: 'stop' })
+  })
+
+  it('a kill names at most three requests it was stuck on, or says there was no progress', () => {
+    const waitingOn = ['http://p/a.zip', 'http://p/b.zip', 'http://p/c.zip', 'http://p/d.zip']
+    expect(classify({ exit: { code: null, signal: 'SIGKILL' }, endedBy: 'stall', errors: [], waitingOn }).detail).toBe('waiting on http://p/a.zip, http://p/b.zip, http://p/c.zip')
+    expect(classify({ exit: { code: null, signal: 'SIGKILL' }, endedBy: 'stall', errors: [], waitingOn: [] }).detail).toBe('no progress')
+  })
+
+  it('quotes the line that matched, trimmed; otherwise go’s last non-blank line of its own, or the exit', () => {
+    expect(failed('go: reading http://p/m/@v/v1.0.0.mod: 503 Service Unavailable  ').detail).toBe('go: reading http://p/m/@v/v1.0.0.mod: 503 Service Unavailable')
+    // An indented line is what go quotes (a server's body), never go's own last word.
+    expect(failed('first thing', 'the last thing  ', '\tquoted by go', '   ', '')).toEqual({ reason: 'error', next: 'rotate', detail: 'the last thing' })
+    expect(classify({ exit: { code: 2, signal: null }, endedBy: 'exit', errors: [], waitingOn: [] }).detail).toBe('exit code 2')
+    expect(classify({ exit: { code: null, signal: 'SIGTERM' }, endedBy: 'exit', errors: [''], waitingOn: [] }).detail).toBe('exit code SIGTERM')
+  })
+})

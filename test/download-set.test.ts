@@ -6,41 +6,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { downloadPath } from '../src/module/request.ts'
-import { compareGoVersions, compareVersions } from '../src/semver.ts'
 import { parseGoMod, parseGoWork } from '../src/gomod.ts'
 import { readProject, resolveDownloads } from '../src/fetch/resolve.ts'
 import { go, offlineGoEnv, tempModcache } from './support/go.ts'
-import { type GraphModule, goModText, packageSource, writeGraphUniverse } from './support/graph-universe.ts'
+import { E, MODULES } from './support/graph-modules.ts'
+import { goModText, packageSource, writeGraphUniverse } from './support/graph-universe.ts'
 import { type ProxyServer, startProxy } from './support/proxy-server.ts'
-
-const E = 'example.com/g'
-// a → b, c; b → d; c (go 1.16, unpruned) → e → f (pruned again); older versions around.
-const MODULES: GraphModule[] = [
-  { path: `${E}/a`, version: 'v1.0.0', go: '1.21', requires: [`${E}/b@v1.0.0`, `${E}/c@v1.1.0`] },
-  { path: `${E}/b`, version: 'v1.0.0', go: '1.21', requires: [`${E}/d@v1.0.0`] },
-  { path: `${E}/b`, version: 'v1.1.0', go: '1.21', requires: [`${E}/d@v1.1.0`] },
-  { path: `${E}/c`, version: 'v1.0.0', go: '1.16', requires: [`${E}/e@v1.0.0`] },
-  // c v1.1.0 also requires r without importing it: go still reads r's .mod (c is unpruned), not its zip.
-  { path: `${E}/c`, version: 'v1.1.0', go: '1.16', requires: [`${E}/e@v1.0.0`, `${E}/r@v1.0.0`], imports: [`${E}/e@v1.0.0`] },
-  { path: `${E}/r`, version: 'v1.0.0', go: '1.21' },
-  { path: `${E}/d`, version: 'v1.0.0', go: '1.21' },
-  { path: `${E}/d`, version: 'v1.1.0', go: '1.21' },
-  { path: `${E}/e`, version: 'v1.0.0', go: '1.16', requires: [`${E}/f@v1.0.0`] },
-  { path: `${E}/f`, version: 'v1.0.0', go: '1.21', requires: [`${E}/h@v1.0.0`] },
-  { path: `${E}/h`, version: 'v1.0.0', go: '1.21' },
-  // A fork of b, used by a replace.
-  { path: `${E}/bfork`, version: 'v1.5.0', go: '1.21', requires: [`${E}/d@v1.1.0`], declares: `${E}/b` },
-  { path: `${E}/x`, version: 'v1.0.0', go: '1.21', requires: [`${E}/d@v1.0.0`] },
-  { path: `${E}/e`, version: 'v1.1.0', go: '1.16', requires: [`${E}/f@v1.0.0`] },
-  // p requires q but never imports it (a test-only dependency, say): q is in the graph, not in the build.
-  { path: `${E}/p`, version: 'v1.0.0', go: '1.21', requires: [`${E}/q@v1.0.0`], imports: [] },
-  { path: `${E}/q`, version: 'v1.0.0', go: '1.21' },
-  // An old world, all before go 1.17 (a main module's go line can be no older than its dependencies').
-  { path: `${E}/u1`, version: 'v1.0.0', go: '1.16', requires: [`${E}/u2@v1.0.0`, `${E}/u3@v1.0.0`], imports: [`${E}/u3@v1.0.0`] },
-  { path: `${E}/u2`, version: 'v1.0.0', go: '1.16' },
-  { path: `${E}/u3`, version: 'v1.0.0', go: '1.16', requires: [`${E}/u4@v1.0.0`], imports: [] },
-  { path: `${E}/u4`, version: 'v1.0.0', go: '1.16' }
-]
 
 let root: string
 let proxyDir: string
@@ -162,16 +133,5 @@ describe('go.mod and go.work parsing', () => {
       ]
     })
     expect(parseGoWork('go 1.22\nuse ./a\nuse (\n\t./b\n\t"./c d"\n)\n').use).toEqual(['./a', './b', './c d'])
-  })
-})
-
-describe('version order', () => {
-  it('orders module versions as golang.org/x/mod/semver does', () => {
-    const sorted = ['v1.10.0', 'v1.2.0', 'v1.2.0-rc.1', 'v1.2.0-beta.2', 'v1.2.0-beta.10', 'v0.0.0-20240101000000-abcdefabcdef', 'v2.0.0+incompatible', 'v1.2.0-alpha'].sort(compareVersions)
-    expect(sorted).toEqual(['v0.0.0-20240101000000-abcdefabcdef', 'v1.2.0-alpha', 'v1.2.0-beta.2', 'v1.2.0-beta.10', 'v1.2.0-rc.1', 'v1.2.0', 'v1.10.0', 'v2.0.0+incompatible'])
-  })
-
-  it('orders go versions as gover does', () => {
-    expect(['1.21.1', '1.21', '1.16', '1.21rc1', '1.21.0', '1.9'].sort(compareGoVersions)).toEqual(['1.9', '1.16', '1.21', '1.21rc1', '1.21.0', '1.21.1'])
   })
 })

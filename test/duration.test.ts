@@ -30,3 +30,21 @@ describe('formatDuration', () => {
     [5_400_000, '1h30m']
   ])('%d ms reads %s', (ms, text) => expect(formatDuration(ms)).toBe(text))
 })
+
+describe('durations, at their edges', () => {
+  it.each([
+    ['0.25', 250],
+    ['1.25s', 1250],
+    ['.25s', 250],
+    ['1.s', 1000]
+  ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms))
+
+  it.each([
+    [999, '999ms'],
+    [1000, '1.0s'],
+    [59_000, '59.0s'],
+    [60_000, '1m00s'],
+    [3_599_000, '59m59s'],
+    [3_600_000, '1h00m']
+  ])('%d ms reads %s', (ms, text) => expect(formatDuration(ms)).toBe(text))
+})

@@ -6,12 +6,10 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, symlinkSync
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type ClimbState, Limiter, nextLimit, startLimit } from '../src/fetch/concurrency.ts'
 import { readProject } from '../src/fetch/resolve.ts'
 import { type FetchOptions, startFetch } from '../src/fetch/stage.ts'
 import { Fetcher } from '../src/fetch/fetcher.ts'
 import { Hashers } from '../src/fetch/hashers.ts'
-import { isTroubled, movedBecause, emptyStats } from '../src/fetch/stats.ts'
 import { parseCandidates } from '../src/goproxy.ts'
 import { MAX_BYTES } from '../src/module/limits.ts'
 import { verify } from '../src/module/matches.ts'
@@ -20,7 +18,6 @@ import { jobFor as jobForRequest, knownFiles } from '../src/module/vouched.ts'
 import { parseGoSum, type SumLine } from '../src/module/gosum.ts'
 import { escapePath } from '../src/module/path.ts'
 import type { HttpClient } from '../src/net/client.ts'
-import { hedgeAfterMs, median, silenceLimitMs } from '../src/timing.ts'
 import { go, goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
 import { networkClient } from './support/net.ts'
 import { type Fault, healthy, type ProxyServer, proxyPool } from './support/proxy-server.ts'
@@ -73,77 +70,6 @@ function goThrough(url: string, chain: string, modcache: string, onLine?: (line:
 }
 
 describe('rules', () => {
-  it('hedges after four times the usual first byte, at least 250 ms; gives up on silence after twenty, 3 s to stall-timeout', () => {
-    expect(median([])).toBeUndefined()
-    expect(median([40, 10, 30, 20])).toBe(30)
-    expect(hedgeAfterMs(10)).toBe(250)
-    expect(hedgeAfterMs(100)).toBe(400)
-    expect(silenceLimitMs(10, 60_000)).toBe(3000)
-    expect(silenceLimitMs(500, 2000)).toBe(2000)
-  })
-
-  it('moves a candidate behind after one wrong answer, or failures and stalls of at least 3 and a tenth of its requests, and says why', () => {
-    const stats = (change: Partial<ReturnType<typeof emptyStats>>) => ({ ...emptyStats(), ...change })
-    expect(isTroubled(stats({ requests: 400, rejected: 1 }))).toBe(true)
-    expect(isTroubled(stats({ requests: 10, failures: 1, stalls: 2 }))).toBe(true)
-    expect(isTroubled(stats({ requests: 400, failures: 5 }))).toBe(false)
-    expect(movedBecause(stats({ requests: 400, failures: 5 }))).toBeUndefined()
-    expect(movedBecause(stats({ requests: 25, stalls: 4 }))).toBe('stalled on 4 of 25 requests; moved behind')
-    expect(movedBecause(stats({ requests: 30, rejected: 8 }))).toBe('served bytes go.sum disagrees with (8×); moved behind')
-  })
-
-  it('moves the in-flight limit the way that delivers more, preferring fewer: up only while it clearly pays, down until it clearly costs', () => {
-    let state: ClimbState = { limit: 8, direction: 1 }
-    state = nextLimit(state, 100, true, 64)
-    expect(state).toMatchObject({ limit: 16, direction: 1 })
-    // Doubled, delivered twice as much: on up.
-    state = nextLimit(state, 200, true, 64)
-    expect(state.limit).toBe(32)
-    // Doubled again, delivered only a little more (noise, or a link already full): back to 16, down next, after a few windows there.
-    state = nextLimit(state, 230, true, 64)
-    expect(state).toMatchObject({ limit: 16, direction: -1, hold: 4 })
-    for (let i = 0; i < 4; i++) state = nextLimit(state, 200, true, 64)
-    expect(state.limit).toBe(16)
-    state = nextLimit(state, 200, true, 64)
-    expect(state).toMatchObject({ limit: 8, direction: -1 })
-    // Halved, delivered about the same: fewer stays, and fewer still is tried.
-    state = nextLimit(state, 190, true, 64)
-    expect(state).toMatchObject({ limit: 4, direction: -1 })
-    // Halved again, delivered clearly less: back to 8, up next.
-    state = nextLimit(state, 150, true, 64)
-    expect(state).toMatchObject({ limit: 8, direction: 1, hold: 4 })
-    // Demand below the limit says nothing about what more would deliver.
-    expect(nextLimit({ limit: 8, direction: 1 }, 100, false, 64)).toEqual({ limit: 8, direction: 1 })
-    // At the ceiling, or at the floor, it turns.
-    expect(nextLimit({ limit: 64, direction: 1 }, 100, true, 64)).toEqual({ limit: 64, direction: -1 })
-    expect(nextLimit({ limit: 2, direction: -1 }, 100, true, 64)).toEqual({ limit: 2, direction: 1 })
-  })
-
-  it('starts with more requests in flight when the first candidate answers slowly, never above the ceiling', () => {
-    expect(startLimit(12, 64)).toBe(16)
-    expect(startLimit(55, 64)).toBe(32)
-    expect(startLimit(55, 20)).toBe(20)
-    expect(startLimit(12, 4)).toBe(4)
-  })
-
-  it('never lets more through than its limit, however many wait', async () => {
-    const limiter = new Limiter(3)
-    let inside = 0
-    let most = 0
-    await Promise.all(
-      Array.from({ length: 20 }, async () => {
-        const release = await limiter.acquire()
-        inside++
-        most = Math.max(most, inside)
-        await new Promise(resolve => setTimeout(resolve, 2))
-        inside--
-        release()
-      })
-    )
-    expect(most).toBe(3)
-    expect(limiter.active).toBe(0)
-  })
-
   it('knows the files go.sum names by their request path; anything else passes through unkept', () => {
     const known = knownFiles(lines, m => m.endsWith('m002'))
     const [first] = universe.modules

@@ -95,3 +95,39 @@ describe('credentials', () => {
     expect(maskSecrets('https://ci:s3cr@t@h', ['ci', 's3cr@t', 'ci:s3cr@t'])).toBe('https://***@h')
   })
 })
+
+describe('candidates and the chain, at their edges', () => {
+  it('skips blank entries between separators; refuses an empty list, and more than 16', () => {
+    expect(specs(parseCandidates('https://a.example.com, ,| |https://b.example.com'))).toEqual(['https://a.example.com', 'https://b.example.com'])
+    expect(() => parseCandidates(' ,\n| ')).toThrow('no proxy given')
+    expect(parseCandidates(Array.from({ length: 16 }, (_, i) => `https://m${i}.example.com`).join(','))).toHaveLength(16)
+  })
+
+  it('takes plain http without credentials; refuses any credential over plain http; drops every trailing slash', () => {
+    expect(specs(parseCandidates('http://mirror.example.com///'))).toEqual(['http://mirror.example.com'])
+    expect(() => parseCandidates('http://:t0ken@mirror.example.com')).toThrow('carries credentials over plain http')
+  })
+
+  it('names every entry that a request went to, and none for a line that is no URL', () => {
+    const chain = parseCandidates('https://a.example.com,https://b.example.com,direct')
+    expect(specs(candidatesOf(chain, ['https://a.example.com/m/@v/list', 'https://b.example.com/m/@v/list']))).toEqual(['https://a.example.com', 'https://b.example.com'])
+    expect(candidatesOf(chain, ['not a url'])).toEqual([])
+  })
+
+  it('demotes nothing when nothing misbehaved, and nothing when every URL did, keywords aside', () => {
+    const chain = parseCandidates('https://a.example.com,direct,https://b.example.com')
+    expect(demote(chain, [])).toEqual({ chain, demoted: [] })
+    expect(demote(chain, chain.filter(c => !c.keyword))).toEqual({ chain, demoted: [] })
+  })
+
+  it('joins a candidate’s path and a request path with one slash, whatever either holds', () => {
+    const candidate = { spec: 'https://a.example.com/go//', display: 'https://a.example.com/go//', keyword: false }
+    expect(requestUrl(candidate, '//m/@v/list')).toBe('https://a.example.com/go/m/@v/list')
+  })
+})
+
+describe('credentials, at their edges', () => {
+  it('redacts a password given without a user name', () => {
+    expect(redactUrl('https://:t0ken@host.example.com')).toBe('https://***@host.example.com')
+  })
+})

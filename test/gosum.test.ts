@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { goModHash, parseGoSum, probeTarget, type SumLine } from '../src/module/gosum.ts'
+import { goModHash, hash1, parseGoSum, probeTarget, type SumLine } from '../src/module/gosum.ts'
 import { escapePath } from '../src/module/path.ts'
 import { escapeVersion } from '../src/module/version.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
@@ -82,5 +83,37 @@ describe('probeTarget', () => {
   it('gives nothing when every module is private or there are no lines', () => {
     expect(probeTarget([line('git.corp.example.com/a', 'v1.0.0')], () => true)).toBeUndefined()
     expect(probeTarget([], () => false)).toBeUndefined()
+  })
+})
+
+describe('go.sum and h1 hashes, at their edges', () => {
+  it('reads lines with surrounding or repeated blanks, and CRLF endings', () => {
+    expect(parseGoSum('  example.com/a v1.0.0 h1:abc=  \r\nexample.com/a  v1.0.0/go.mod\th1:def=\r\n')).toEqual([
+      { module: 'example.com/a', version: 'v1.0.0', goMod: false, hash: 'h1:abc=' },
+      { module: 'example.com/a', version: 'v1.0.0', goMod: true, hash: 'h1:def=' }
+    ])
+  })
+
+  it('hashes a tree as dirhash does, whatever order its files come in, and refuses a name with a newline', () => {
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex')
+    const files = [
+      { name: Buffer.from('go.mod'), sha256Hex: sha('module example.com/a\n') },
+      { name: Buffer.from('a.go'), sha256Hex: sha('package a\n') }
+    ]
+    // sha256 over "<hex>  a.go\n<hex>  go.mod\n", computed with sha256sum.
+    expect(hash1(files)).toBe('h1:7l3C+nQsEDuWBd5MpdtBXaG9ayOFr5E0mKlhgJbXIV4=')
+    expect(hash1([...files].reverse())).toBe('h1:7l3C+nQsEDuWBd5MpdtBXaG9ayOFr5E0mKlhgJbXIV4=')
+    expect(() => hash1([{ name: Buffer.from('a\nb.go'), sha256Hex: sha('') }])).toThrow('file name with a newline: "a\\nb.go"')
+  })
+
+  it('probes the same line whatever order go.sum lists them in', () => {
+    const lines: SumLine[] = [
+      { module: 'example.com/b', version: 'v1.0.0', goMod: true, hash: 'h1:b' },
+      { module: 'example.com/a', version: 'v1.2.0', goMod: true, hash: 'h1:a2' },
+      { module: 'example.com/a', version: 'v1.1.0', goMod: true, hash: 'h1:a1' }
+    ]
+    expect(probeTarget(lines, () => false)?.hash).toBe('h1:a1')
+    expect(probeTarget([...lines].reverse(), () => false)?.hash).toBe('h1:a1')
+    expect(probeTarget([lines[1]!, lines[0]!, lines[2]!], () => false)?.hash).toBe('h1:a1')
   })
 })

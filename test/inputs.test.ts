@@ -111,3 +111,30 @@ describe('parseSettings', () => {
     expect(error.message).toContain('ftp://***@mirror.example.com')
   })
 })
+
+describe('parseSettings, at its edges', () => {
+  it('reads an input of spaces alone as blank, and a blank proxies as go’s own GOPROXY', () => {
+    expect(settings({ selection: '  ', retries: ' ', proxies: ' \n ' })).toMatchObject({ selection: 'ordered', retries: 3, candidates: undefined })
+    expect(settings({ selection: ' fastest ' }).selection).toBe('fastest')
+  })
+
+  it('takes the largest allowed values, and true in any of YAML’s spellings', () => {
+    expect(settings({ retries: String(MAX_RETRIES), concurrency: '256' })).toMatchObject({ retries: MAX_RETRIES, concurrency: 256 })
+    for (const yes of ['true', 'True', 'TRUE']) expect(settings({ 'build-cache': yes }).buildCache).toBe(true)
+  })
+
+  it.each<[Partial<Record<InputName, string>>, string, string]>([
+    [{ retries: 'x' }, 'retries', 'Input "retries": "x" is not a whole number of zero or more'],
+    [{ concurrency: 'x' }, 'concurrency', 'Input "concurrency": "x" is not a whole number of 1 or more'],
+    [{ 'build-cache': 'on' }, 'build-cache', 'Input "build-cache": "on" is not true or false'],
+    [{ 'protect-later-steps': 'on' }, 'protect-later-steps', 'Input "protect-later-steps": "on" is not true or false'],
+    [{ 'later-steps-idle-timeout': 'x' }, 'later-steps-idle-timeout', 'Input "later-steps-idle-timeout": "x" is not a duration; write it like 90s, 1m30s, 10m or a number of seconds']
+  ])('rejects %o naming %s exactly', (inputs, input, message) => {
+    const error = failure(inputs)
+    expect(error).toMatchObject({ name: 'InputError', input, message })
+  })
+
+  it('names working-directory when it holds neither go.mod nor go.work', () => {
+    expect(failure({ 'working-directory': mkdtempSync(path.join(os.tmpdir(), 'empty-')) }).input).toBe('working-directory')
+  })
+})

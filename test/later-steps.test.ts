@@ -1,12 +1,13 @@
 // The job's proxy (protect-later-steps, on by default): after the step, later go commands reach
 // it first and get the step's protection; the post step stops it. Loopback only, the real go.
 import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { zipSync } from 'fflate'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { escapePath } from '../src/module/path.ts'
 import { parseCommandFile, processesWithEnv, runPostBundled, type ActionRun } from './support/action.ts'
 import { goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
 import { healthy, proxyPool } from './support/proxy-server.ts'
@@ -69,6 +70,16 @@ async function later(args: string[], dir: string, modcache: string, main: Action
 
 const zipRequests = (requests: string[]) => requests.filter(r => r.endsWith('.zip'))
 
+/** Processes whose environment holds `entry` that are still alive `ms` from now, or as soon as there are none. */
+async function remaining(entry: string, ms: number): Promise<number[]> {
+  const until = Date.now() + ms
+  for (;;) {
+    const pids = processesWithEnv(entry)
+    if (pids.length === 0 || Date.now() > until) return pids
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
 describe('the action’s proxy for later steps', () => {
   it('a later go mod download of new modules, with the first proxy gone silent, succeeds in seconds; the post step reports it and leaves no process', async () => {
     const [first, second] = [await proxies.start(healthy), await proxies.start(healthy)]
@@ -107,15 +118,30 @@ describe('the action’s proxy for later steps', () => {
     expect(main.failed).toBe(true)
     expect(main.exported.GOPROXY ?? '').not.toMatch(/127\.0\.0\.1:\d+\/[\w-]{24}/)
     expect(parseCommandFile(main.state)['later-steps']).toBeUndefined()
-    expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
+    // Killed as the step ended (SIGKILL to its group), it may take a moment to go on a busy machine.
+    expect(await remaining(`GOMODCACHE=${modcache}`, 2000)).toEqual([])
   })
 
   it('a later go install tool@version works through it', async () => {
-    const { main, modcache } = await step([(await proxies.start(healthy)).url])
+    const [first, second] = [await proxies.start(healthy), await proxies.start(healthy)]
+    const { main, modcache } = await step([first.url, second.url])
+    const front = (main.exported.GOPROXY as string).split('|')[0] as string
+    // Through the action's proxy, the tool comes from the second candidate past the first gone
+    // silent; had go fallen through to the chain, it would have hung on the first.
+    first.setFault({ kind: 'hang' })
     const gobin = mkdtempSync(path.join(os.tmpdir(), 'gobin-'))
-    await later(['install', 'example.com/tool@v1.0.0'], os.tmpdir(), modcache, main, 30_000, { GOBIN: gobin })
+    const { stderr } = await promisify(execFile)(goBinary(), ['install', '-x', 'example.com/tool@v1.0.0'], {
+      cwd: os.tmpdir(),
+      timeout: 30_000,
+      env: { ...process.env, ...offlineGoEnv(modcache), GOPROXY: main.exported.GOPROXY as string, GOBIN: gobin }
+    })
     const { stdout } = await promisify(execFile)(path.join(gobin, 'tool'))
     expect(stdout).toBe('tool v1.0.0\n')
+    const got = stderr.split('\n').filter(l => l.startsWith('# get '))
+    expect(got).toContain(`# get ${front}/example.com/tool/@v/v1.0.0.zip`)
+    expect(got.some(l => l.startsWith(`# get ${front}/example.com/tool/@v/v1.0.0.zip: 200 `))).toBe(true)
+    expect(got.filter(l => !l.startsWith(`# get ${front}/`))).toEqual([])
+    expect(zipRequests(second.requests)).toContain('/example.com/tool/@v/v1.0.0.zip')
   })
 
   it('killed mid-job: later go commands fall through to the chain at once', async () => {
@@ -143,5 +169,35 @@ describe('the action’s proxy for later steps', () => {
     const origin = new URL(front).origin
     expect((await fetch(`${origin}/${module.path}/@v/list`)).status).toBe(403)
     expect((await fetch(`${origin}/wrong-secret/${module.path}/@v/list`)).status).toBe(403)
+  })
+
+  it('registers its secret with the runner as a secret before the log shows it', async () => {
+    const { main } = await step([(await proxies.start(healthy)).url])
+    const secret = new URL((main.exported.GOPROXY as string).split('|')[0] as string).pathname.slice(1)
+    expect(secret).toMatch(/^[\w-]{24}$/)
+    const lines = main.log.split('\n')
+    const first = lines.findIndex(l => l.includes(secret))
+    expect(lines[first]).toBe(`::add-mask::${secret}`)
+  })
+
+  it('a later step that needs the step’s own modules again gets only bytes that match the step’s go.sum, a tampering candidate first', async () => {
+    const [first, second] = [await proxies.start(healthy), await proxies.start(healthy)]
+    const { main } = await step([first.url, second.url])
+    expect(main.exported.GOPROXY).toMatch(new RegExp(`\\|${first.url}\\|${second.url}$`))
+    // From now on the first serves a valid zip with other contents for every module.
+    first.setFault({ kind: 'tamper-zip' })
+    const asked = first.requests.length
+    // Another module cache (go clean -modcache, or a job step with its own GOMODCACHE).
+    const fresh = tempModcache()
+    await later(['mod', 'download'], path.join(workspace, 'sample'), fresh, main, 30_000)
+    const wanted = universe.modules.slice(0, 4)
+    expectComplete(fresh, wanted)
+    // The first was asked for their zips, and its bytes never reached go.
+    expect(zipRequests(first.requests.slice(asked)).length).toBeGreaterThan(0)
+    for (const module of wanted) {
+      const dir = path.join(fresh, `${escapePath(module.path)}@${module.version}`)
+      expect(readFileSync(path.join(dir, `${module.pkg}.go`), 'utf8')).not.toContain('tampered')
+    }
+    await promisify(execFile)(goBinary(), ['mod', 'verify'], { cwd: path.join(workspace, 'sample'), env: { ...process.env, ...offlineGoEnv(fresh) } })
   })
 })

@@ -4,12 +4,12 @@
 // a silent candidate goes first: the step must pick the healthy one within seconds, not wait
 // out stall-timeout, and go itself must get through the same way.
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { lookup } from 'node:dns/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { ActionRun } from './support/action.ts'
 import { type ForwardProxy, type ForwardProxyKind, forwardProxyKinds, startForwardProxy } from './support/forward-proxy.ts'
+import { networkClient } from './support/net.ts'
 import { healthy, type ProxyServer, proxyPool } from './support/proxy-server.ts'
 import { expectComplete, runScenario } from './support/scenario.ts'
 import { type Authority, testAuthority } from './support/tls.ts'
@@ -67,8 +67,25 @@ function expectChosen(run: ActionRun & { modcache: string; seconds: number }, ur
 describe.each(forwardProxyKinds())('a forward proxy (%s), as HTTP_PROXY and HTTPS_PROXY', kind => {
   const forwardProxy = (credentials?: { user: string; password: string }) => startForward(kind, credentials)
 
-  it('the candidates are names only the proxy can resolve', async () => {
-    await expect(lookup('mirror.corp.test')).rejects.toThrow()
+  it('the candidates are names only the proxy can resolve: the action, asked directly, finds no such host; through the proxy it reaches the server', async () => {
+    const forward = await forwardProxy()
+    const good = await proxies.start(healthy)
+    const list = `${named(good, 'mirror.corp.test')}/${universe.modules[1]!.path}/@v/list`
+    const get = async (env: Record<string, string>) => {
+      const client = await networkClient(env)
+      try {
+        return await client.get(list, { signal: AbortSignal.timeout(10_000), maxBytes: 1 << 20 })
+      } finally {
+        client.close()
+      }
+    }
+    await expect(get({})).rejects.toMatchObject({ kind: 'dns', message: expect.stringContaining('mirror.corp.test') })
+    expect(good.requests).toEqual([])
+    const answer = await get({ HTTP_PROXY: forward.url, NO_PROXY: '' })
+    expect(answer.status).toBe(200)
+    expect(answer.body.toString()).toBe('v1.0.0\n')
+    expect(forward.log()).toContain(`GET ${list} 200`)
+    expect(good.requests).toEqual([`/${universe.modules[1]!.path}/@v/list`])
   })
 
   it('http candidates go through it: the silent one is passed over, the healthy one chosen', async () => {

@@ -18,3 +18,23 @@ describe('privateMatcher (GOPRIVATE / GONOPROXY)', () => {
 
   it('matches nothing when both are empty', () => expect(privateMatcher('', '')('github.com/acme/x')).toBe(false))
 })
+
+describe('privateMatcher, at its edges', () => {
+  it('reads patterns trimmed, without trailing slashes, skipping empty ones', () => {
+    const isPrivate = privateMatcher(' github.com/acme// ,, ', '')
+    expect(isPrivate('github.com/acme')).toBe(true)
+    expect(isPrivate('github.com/acme/tool')).toBe(true)
+    expect(isPrivate('github.com/other')).toBe(false)
+  })
+
+  it('a pattern longer than the path never matches it, even with a wildcard element', () => {
+    expect(privateMatcher('github.com/acme/*', '')('github.com/acme')).toBe(false)
+  })
+
+  it('two character classes in one element, side by side; an unclosed class matches nothing', () => {
+    expect(privateMatcher('example.com/[ab][cd]x', '')('example.com/adx')).toBe(true)
+    expect(privateMatcher('example.com/[ab][cd]x', '')('example.com/aex')).toBe(false)
+    expect(privateMatcher('example.com/[ab', '')('example.com/[ab')).toBe(false)
+    expect(privateMatcher('example.com/[ab', '')('example.com/a')).toBe(false)
+  })
+})

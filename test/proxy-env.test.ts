@@ -3,7 +3,7 @@
 // same environment.
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { type Env, proxyFor, proxyRules } from '../src/net/proxy-env.ts'
+import { CgiProxyError, type Env, proxyFor, proxyRules } from '../src/net/proxy-env.ts'
 import { tools } from './support/tools.ts'
 
 const URLS = [
@@ -51,9 +51,9 @@ const ENVS: Record<string, Env> = {
 }
 
 /** What go prints: the proxy URL, `direct`, or `error: …`. */
-function goChoices(env: Env): string[] {
+function goChoices(env: Env, urls = URLS): string[] {
   const clean = { PATH: process.env.PATH ?? '', ...Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)) }
-  return execFileSync(tools.proxyFor, URLS, { env: clean, encoding: 'utf8' }).trim().split('\n')
+  return execFileSync(tools.proxyFor, urls, { env: clean, encoding: 'utf8' }).trim().split('\n')
 }
 
 function ourChoice(env: Env, url: string): string {
@@ -80,5 +80,80 @@ describe('proxyRules', () => {
     const rules = proxyRules({ https_proxy: 'proxy.example.com:3128' })
     expect(proxyFor(rules, new URL('https://mod.example.com'))).toMatchObject({ from: 'https_proxy' })
     expect(proxyFor(rules, new URL('https://mod.example.com'))?.url.href).toBe('http://proxy.example.com:3128/')
+  })
+})
+
+/** Corners of httpproxy: NO_PROXY entries go skips or reads its own way, ports, IPv6 and IDN hosts, proxy values it reparses. */
+const CORNER_URLS = [
+  'http://host.example.com/',
+  'http://host.example.com:80/',
+  'http://host.example.com:8080/',
+  'https://host.example.com/',
+  'https://host.example.com:443/',
+  'http://EXAMPLE.IO/',
+  'http://xn--bcher-kva.example/',
+  'http://sub.xn--bcher-kva.example/',
+  'http://10.0.0.1/',
+  'http://10.255.255.255:8080/',
+  'http://11.0.0.0/',
+  'http://192.168.0.1/',
+  'http://[::ffff:10.1.2.3]/',
+  'http://[2001:db8::1]/',
+  'http://[2001:db8::1]:8080/',
+  'http://[2001:db8:ffff::1]/',
+  'http://[fe80::1]/',
+  'http://[fe80::1]:8080/',
+  'http://[::2]/',
+  'http://[2001:db8::2]/',
+  'http://localhost./',
+  'http://10.0.0.0/',
+  'http://localhost.example/',
+  'ftp://files.example.com/'
+]
+
+const CORNER_ENVS: Record<string, Env> = {
+  'NO_PROXY entries that are malformed, or CIDRs and IPs in every form': {
+    HTTP_PROXY: 'http://proxy.example.com:3128',
+    HTTPS_PROXY: 'http://proxy.example.com:3128',
+    NO_PROXY: '10.0.0.0/33, 192.168.0.0/x,11.0.0.0/08,::2/129,fe80::/10,[2001:db8::1]:8080,:8080,a:b:c, EXAMPLE.IO ,host.example.com:,[2001:db8:ffff::1],[bad'
+  },
+  'NO_PROXY with ports, a bracketed IPv6 without one, an IDN domain': {
+    HTTP_PROXY: 'http://proxy.example.com:3128',
+    HTTPS_PROXY: 'http://proxy.example.com:3128',
+    NO_PROXY: 'host.example.com:443,[2001:db8::1],bücher.example,10.0.0.1:80'
+  },
+  'NO_PROXY of hosts by port alone, default ports included': {
+    HTTP_PROXY: 'http://proxy.example.com:3128',
+    HTTPS_PROXY: 'http://proxy.example.com:3128',
+    NO_PROXY: 'host.example.com:80,10.255.255.255:8080,[fe80::1]:8080'
+  },
+  'a proxy value without a scheme, a SOCKS proxy resolving names itself': { HTTP_PROXY: 'relay.example.com:21', HTTPS_PROXY: 'socks5h://socks.example.com:1080' },
+  'a proxy value that is no URL': { HTTP_PROXY: 'http://[bad', HTTPS_PROXY: '%zz' },
+  'a CGI environment, https only': { HTTPS_PROXY: 'http://proxy.example.com:3128', REQUEST_METHOD: 'POST' },
+  'CIDRs at their limits, an IPv6 address not in its shortest form': {
+    HTTP_PROXY: 'http://proxy.example.com:3128',
+    NO_PROXY: '10.0.0.0/x8,10.0.0.0/8x,192.168.0.1/32,2001:db8:ffff::/48,2001:DB8:0:0::2'
+  },
+  'NO_PROXY entries with a path or a query, which go compares as written': {
+    HTTP_PROXY: 'http://proxy.example.com:3128',
+    NO_PROXY: 'host.example.com/x,example.io?y,10.0.0.0/33,localhost.example/8'
+  }
+}
+
+describe.each(Object.entries(CORNER_ENVS))('the forward proxy for each corner URL, with %s', (_, env) => {
+  it('is the one go picks', () => {
+    const go = goChoices(env, CORNER_URLS).map(comparable)
+    const ours = CORNER_URLS.map(url => comparable(ourChoice(env, url)))
+    expect(CORNER_URLS.map((url, i) => `${url} → ${ours[i]}`)).toEqual(CORNER_URLS.map((url, i) => `${url} → ${go[i]}`))
+  })
+})
+
+describe('proxyFor in a CGI environment', () => {
+  it('refuses HTTP_PROXY for an http URL with go’s reason, as its own error', () => {
+    const rules = proxyRules({ HTTP_PROXY: 'http://proxy.example.com:3128', REQUEST_METHOD: 'GET' })
+    expect(() => proxyFor(rules, new URL('http://mod.example.com/'))).toThrow(CgiProxyError)
+    expect(() => proxyFor(rules, new URL('http://mod.example.com/'))).toThrow(
+      expect.objectContaining({ name: 'CgiProxyError', message: 'refusing to use HTTP_PROXY value in CGI environment (REQUEST_METHOD is set), as go does' })
+    )
   })
 })

@@ -33,3 +33,16 @@ describe('fallbackOrder, when no candidate passed', () => {
     expect(order.map(c => c.spec)).toEqual(['https://h.example.com', 'https://t.example.com', 'https://r.example.com', 'https://p.example.com', 'https://s1.example.com', 'https://s2.example.com'])
   })
 })
+
+describe('rankHealthy, fastest, among several', () => {
+  it('sorts every healthy candidate by its probe latency', () => {
+    const [x, y, z] = parseCandidates('https://x.example.com,https://y.example.com,https://z.example.com')
+    const three: ProbeResult[] = [
+      { candidate: x!, verdict: 'healthy', latencyMs: 300, reason: '' },
+      { candidate: y!, verdict: 'healthy', latencyMs: 40, reason: '' },
+      { candidate: z!, verdict: 'healthy', latencyMs: 120, reason: '' }
+    ]
+    expect(rankHealthy(three, 'fastest').map(c => c.spec)).toEqual(['https://y.example.com', 'https://z.example.com', 'https://x.example.com'])
+    expect(rankHealthy([...three].reverse(), 'fastest').map(c => c.spec)).toEqual(['https://y.example.com', 'https://z.example.com', 'https://x.example.com'])
+  })
+})

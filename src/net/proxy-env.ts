@@ -141,7 +141,7 @@ export function noProxyMatcher(noProxy: string): Matcher {
     const name = host.startsWith('*.') ? host.slice(1) : host
     const matchHost = !name.startsWith('.')
     const bare = matchHost ? name : name.slice(1)
-    const suffix = `.${domainToASCII(bare) || bare}`
+    const suffix = `.${[...bare].some(c => c.charCodeAt(0) > 0x7f) ? domainToASCII(bare) || bare : bare}`
     domainMatchers.push(
       (candidate, candidatePort) =>
         (candidate.endsWith(suffix) || (matchHost && candidate === suffix.slice(1))) && (port === '' || port === candidatePort)

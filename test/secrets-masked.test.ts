@@ -1,0 +1,56 @@
+// Every credential the step learns is registered with the runner as a secret (`::add-mask::`)
+// before anything could print it: the runner then masks it wherever it appears in the log,
+// go's own error text included, which the action does not control. Credentials in a
+// candidate's URL, in a .netrc (GOAUTH), and in a forward proxy's URL.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { closedPort, healthy, proxyPool } from './support/proxy-server.ts'
+import { expectComplete, runScenario } from './support/scenario.ts'
+import { makeUniverse, type Universe } from './support/universe.ts'
+
+let universe: Universe
+const proxies = proxyPool(() => universe.proxyDir)
+
+beforeAll(async () => {
+  universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 2 })
+})
+afterEach(proxies.closeAll)
+
+/** Whether the log registers `secret` (`::add-mask::<secret>`) before any other line holds it. */
+function maskedBeforeShown(log: string, secret: string): boolean {
+  const lines = log.split('\n')
+  const mask = lines.indexOf(`::add-mask::${secret}`)
+  const shown = lines.findIndex(l => l.includes(secret) && !l.startsWith('::add-mask::'))
+  return mask >= 0 && (shown < 0 || mask < shown)
+}
+
+describe('credentials are registered as secrets', () => {
+  it('a candidate’s, a .netrc’s and a forward proxy’s, each before any other line holds it', async () => {
+    const candidateSecret = 'cand-s3cret-7Q'
+    const netrcSecret = 'n3trc-s3cret-7Q'
+    const forwardSecret = 'fwd-s3cret-7Q'
+    // A candidate with credentials in its URL (nothing listens there: refused at its probe).
+    const locked = `https://ci:${candidateSecret}@127.0.0.1:${await closedPort()}`
+    const good = await proxies.start(healthy)
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'netrc-'))
+    const netrc = path.join(dir, '.netrc')
+    writeFileSync(netrc, `machine private.example.com\n  login ci\n  password ${netrcSecret}\n`)
+    // go never sends loopback requests through a forward proxy: this one is never asked, yet its credentials are known.
+    const forward = `http://alice:${forwardSecret}@127.0.0.1:${await closedPort()}`
+    const run = await runScenario(universe, { proxies: `${locked}\n${good.url}` }, {
+      env: { NETRC: netrc, GOAUTH: 'netrc', HTTP_PROXY: forward, HTTPS_PROXY: forward, NO_PROXY: '' }
+    })
+
+    expect(run.failed, run.log).toBe(false)
+    expectComplete(run.modcache, universe.modules)
+    const basicToken = Buffer.from(`ci:${netrcSecret}`).toString('base64')
+    for (const secret of [candidateSecret, netrcSecret, basicToken, forwardSecret]) {
+      expect(maskedBeforeShown(run.log, secret), secret).toBe(true)
+    }
+    // And nowhere else in what the step wrote.
+    const unmasked = [run.log.replace(/^::add-mask::.*$/gm, ''), run.summary, JSON.stringify(run.outputs), JSON.stringify(run.exported), run.state].join('\n')
+    for (const secret of [candidateSecret, netrcSecret, forwardSecret]) expect(unmasked).not.toContain(secret)
+  })
+})

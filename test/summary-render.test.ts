@@ -1,0 +1,186 @@
+// The job summary as a person reads it, whole: every section the model can hold, rendered to
+// markdown and compared with the files under test/summaries/ (review a change there as the
+// change a user will see). Then the words for each verdict and cache state, one by one.
+import { describe, expect, it } from 'vitest'
+import { emptyStats } from '../src/fetch/stats.ts'
+import { parseCandidates } from '../src/goproxy.ts'
+import type { ProbeResult } from '../src/probe/probe.ts'
+import { buildSummary, describeFailure, describeVerify, formatSize, renderSummary, type RunFacts } from '../src/summary.ts'
+
+const [mirror, tamperer, slow, direct] = parseCandidates('https://ci:t0k@mirror.example.com,https://tamper.example.com,https://slow.example.com,direct')
+
+const probes: ProbeResult[] = [
+  { candidate: mirror!, verdict: 'healthy', latencyMs: 21, reason: 'served example.com/a@v1.0.0 .mod' },
+  { candidate: tamperer!, verdict: 'healthy', latencyMs: 1450, reason: 'served example.com/a@v1.0.0 .mod' },
+  { candidate: slow!, verdict: 'slow', reason: 'no answer within 500ms, while https://ci:***@mirror.example.com answered in 21ms', failure: 'silent' },
+  { candidate: direct!, verdict: 'not probed', reason: 'direct is used as given' }
+]
+
+/** A run that used every part the summary reports on. */
+const everything: RunFacts = {
+  ok: true,
+  probes,
+  probeNote: 'Probed with example.com/a@v1.0.0/go.mod.',
+  chosen: mirror!.display,
+  exported: `http://127.0.0.1:40123/***|${mirror!.display}|direct|${tamperer!.display}`,
+  laterSteps: 'Later steps reach the action’s proxy first.',
+  cacheKey: 'go-mod-download-linux-amd64-downloads-0123abcd',
+  restore: { state: 'partial', matchedKey: 'go-mod-download-linux-amd64-downloads-old', durationMs: 2100, bytes: 50 << 20 },
+  verify: { zips: 12, trees: 3, mods: 20, discarded: [{ module: 'example.com/m', version: 'v1.2.3', why: 'zip does not match go.sum' }], repaired: 1, durationMs: 800 },
+  save: { state: 'saved', why: 'saved', durationMs: 5200, bytes: 60 << 20 },
+  buildCache: { state: 'miss', hit: false, warning: 'GOCACHE holds entries from another job.' },
+  buildCacheSave: 'by the post step, after the job’s builds and tests',
+  attempts: [
+    { number: 1, first: 'toolchain', reason: 'ok', detail: '', durationMs: 900, zips: 1 },
+    { number: 2, first: mirror!.display, reason: 'ok', detail: '', durationMs: 3400, zips: 2 }
+  ],
+  fetch: {
+    planned: 30,
+    plannedZips: 10,
+    sumLines: 24,
+    files: 29,
+    zips: 9,
+    extracted: 8,
+    bytes: 3 << 20,
+    durationMs: 1900,
+    retries: 2,
+    hedges: 3,
+    rejected: 4,
+    requests: 31,
+    served: 29,
+    peakLimit: 32,
+    stopped: 'no file completed for 60s',
+    unresolved: 1,
+    candidates: [
+      { candidate: mirror!, stats: { ...emptyStats(), requests: 27, bytes: 2 << 20, served: 25, failures: 1, hedgesWon: 2 } },
+      { candidate: tamperer!, stats: { ...emptyStats(), requests: 8, bytes: 1 << 20, served: 4, rejected: 4, stalls: 1, hedgesLost: 1 }, moved: 'served bytes go.sum disagrees with (4×); moved behind' }
+    ],
+    troubled: [tamperer!]
+  },
+  trust: ['SSL_CERT_FILE=/etc/ssl/corp.pem'],
+  toolchain: { wanted: 'go1.99.0', installed: 'go1.26.0', source: 'fetched', durationMs: 4200, goroot: '/opt/hostedtoolcache/go/1.99.0/x64' },
+  sumdb: {
+    route: { key: 'sum.example.com', name: 'sum.example.com', url: 'https://sum.example.com', explicit: false },
+    proxiedBy: [mirror!],
+    candidates: [{ candidate: mirror!, proxies: true, reason: 'proxies it' }]
+  }
+}
+
+/** A run that failed before any attempt, with nothing cached. */
+const nothing: RunFacts = {
+  ok: false,
+  failure: 'Input "timeout": "soon" is not a duration; write it like 90s, 1m30s, 10m or a number of seconds',
+  probes: [],
+  restore: { state: 'disabled' },
+  attempts: []
+}
+
+describe('the summary, rendered whole', () => {
+  it('of a run that used every part', async () => {
+    await expect(renderSummary(buildSummary(everything))).toMatchFileSnapshot('summaries/everything.md')
+  })
+
+  it('of a run that failed before any attempt', async () => {
+    await expect(renderSummary(buildSummary(nothing))).toMatchFileSnapshot('summaries/nothing.md')
+  })
+
+  it('of a failed download: its error first, each table as it stood', async () => {
+    const failed: RunFacts = {
+      ...nothing,
+      failure: describeFailure(probes.slice(0, 2), [{ number: 1, first: mirror!.display, reason: 'stall', detail: '', durationMs: 61_000, zips: 0 }]),
+      probes,
+      restore: { state: 'timed-out', durationMs: 300_000 },
+      save: { state: 'skipped', why: 'not saved: the download did not complete' },
+      toolchain: { wanted: 'go1.99.0', installed: 'go1.26.0', source: 'tool cache', durationMs: 12, goroot: '/opt/hostedtoolcache/go/1.99.0/x64' },
+      buildCache: { state: 'exact', hit: true, matchedKey: 'go-build-linux-amd64-go1.99.0-0123', bytes: 5 << 20, durationMs: 1500 },
+      attempts: [{ number: 1, first: mirror!.display, reason: 'stall', detail: '', durationMs: 61_000, zips: 0 }]
+    }
+    await expect(renderSummary(buildSummary(failed))).toMatchFileSnapshot('summaries/failed.md')
+  })
+})
+
+describe('the summary’s words', () => {
+  const restoreCell = (restore: RunFacts['restore']) => buildSummary({ ...nothing, restore }).sections.find(s => s.heading === 'Cache')?.rows[0]?.[0]
+
+  it.each<[RunFacts['restore']['state'], string]>([
+    ['exact', '✅ hit'],
+    ['partial', '🟡 partial (restored by prefix)'],
+    ['miss', 'miss'],
+    ['disabled', 'off'],
+    ['unavailable', 'no cache service'],
+    ['failed', '⚠️ restore failed'],
+    ['timed-out', '⚠️ restore timed out']
+  ])('a restore that was %s reads "%s"', (state, words) => {
+    expect(restoreCell({ state })).toBe(words)
+    expect(restoreCell({ state, bytes: 3 << 19, durationMs: 1500 })).toBe(`${words}, 1.5 MiB, 1.5s`)
+  })
+
+  it.each<[ProbeResult['verdict'], string]>([
+    ['healthy', '✅ healthy'],
+    ['unhealthy', '❌ unhealthy'],
+    ['slow', '🐢 too slow'],
+    ['not probed', '➖ not probed']
+  ])('a candidate judged %s reads "%s"', (verdict, words) => {
+    const model = buildSummary({ ...nothing, probes: [{ candidate: mirror!, verdict, reason: 'why' }] })
+    // An unhealthy candidate's reason is an error's words, which may quote its server: shown as quoted text.
+    expect(model.sections.find(s => s.heading === 'Proxies')?.rows).toEqual([[mirror!.display, words, '', verdict === 'unhealthy' ? { quoted: 'why' } : 'why']])
+  })
+
+  it('sizes in MiB with one decimal, nothing for an unknown size', () => {
+    expect(formatSize(undefined)).toBe('')
+    expect(formatSize(0)).toBe('0.0 MiB')
+    expect(formatSize(1536 << 10)).toBe('1.5 MiB')
+  })
+
+  it('the check of a starting cache: all match, or how many were discarded', () => {
+    expect(describeVerify({ zips: 2, trees: 1, mods: 3, discarded: [], repaired: 0, durationMs: 40 })).toBe('2 zips, 1 extracted trees, 3 go.mod files in 40ms: all match')
+    const notes = (repaired: number) => buildSummary({ ...nothing, verify: { zips: 2, trees: 0, mods: 2, discarded: [], repaired, durationMs: 40 } }).sections.find(s => s.heading === 'Cache')?.notes
+    expect(notes(0)).toEqual([])
+    expect(notes(2)).toEqual(['.ziphash rewritten for 2 zips that matched go.sum (it was missing or wrong).'])
+  })
+
+  it('a failure after one attempt, or none: the count, each candidate as its probe left it, the last error', () => {
+    expect(describeFailure(probes.slice(0, 1), []).split('\n')).toEqual([
+      'go mod download failed after 0 attempts.',
+      '- https://***@mirror.example.com: healthy, served example.com/a@v1.0.0 .mod'
+    ])
+    expect(describeFailure(probes.slice(0, 1), [{ number: 1, first: mirror!.display, reason: 'stall', detail: '', durationMs: 1, zips: 0 }]).split('\n')).toEqual([
+      'go mod download failed after 1 attempt.',
+      '- https://***@mirror.example.com: healthy, served example.com/a@v1.0.0 .mod; attempt 1: stall',
+      'Last error: stall'
+    ])
+  })
+
+  it('a success with no chosen proxy (nothing to download) names none', () => {
+    expect(buildSummary({ ...nothing, failure: undefined, ok: true }).title).toBe('✅ Go modules ready: 0 downloaded')
+  })
+
+  it('the checksum database without the local proxy: its routes, and nothing said of relaying', () => {
+    const proxies = buildSummary({ ...nothing, sumdb: everything.sumdb! }).sections.find(s => s.heading === 'Proxies')
+    expect(proxies?.notes).toEqual(['Checksum database sum.example.com (asked for modules go.sum lacks): https://***@mirror.example.com proxies it.'])
+  })
+
+  it('a TLS failure names every source of trust, or says there was none', () => {
+    const tls: ProbeResult = { candidate: mirror!, verdict: 'unhealthy', reason: 'unable to verify the first certificate', failure: 'tls' }
+    const note = (trust?: string[]) => buildSummary({ ...nothing, probes: [tls], ...(trust ? { trust } : {}) }).sections.find(s => s.heading === 'Proxies')?.notes?.[0]
+    const text = (trust?: string[]) => JSON.stringify(note(trust))
+    expect(text(['SSL_CERT_FILE=/a.pem', 'the system store'])).toContain('(SSL_CERT_FILE=/a.pem, the system store)')
+    expect(text()).toContain('(no certificates found)')
+  })
+
+  it('a fetch with nothing extracted, stopped or unread has no notes', () => {
+    const fetch = { ...everything.fetch!, extracted: 0, unresolved: 0 }
+    delete fetch.stopped
+    expect(buildSummary({ ...everything, fetch }).sections.find(s => s.heading === 'Fetch')?.notes).toEqual([])
+  })
+
+  it('a table cell keeps its row: a | is escaped, a line break becomes a space', () => {
+    const markdown = renderSummary(buildSummary({ ...nothing, probes: [{ candidate: mirror!, verdict: 'unhealthy', reason: 'HTTP 502\nfrom a|b' }] }))
+    expect(markdown).toContain('| ❌ unhealthy |  | `HTTP 502 from a\\|b` |')
+  })
+
+  it('a failure lists each of a candidate’s attempts', () => {
+    const attempt = (number: number) => ({ number, first: mirror!.display, reason: 'stall' as const, detail: '', durationMs: 1, zips: 0 })
+    expect(describeFailure(probes.slice(0, 1), [attempt(1), attempt(3)]).split('\n')[1]).toBe('- https://***@mirror.example.com: healthy, served example.com/a@v1.0.0 .mod; attempt 1: stall; attempt 3: stall')
+  })
+})
