@@ -1150,10 +1150,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse = require_parse();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants3.RELEASE_TYPES.includes(truncation)) {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -2393,7 +2393,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse = require_parse();
@@ -2477,8 +2477,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants3.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -2983,26 +2983,72 @@ import { appendFile as appendFile2 } from "node:fs/promises";
 // src/cache/build.ts
 import { createHash } from "node:crypto";
 import { promises as fs4 } from "node:fs";
-import path3 from "node:path";
+import path2 from "node:path";
 
 // src/cache/service.ts
 import { fileURLToPath } from "node:url";
 
 // src/files.ts
-import { promises as fs2 } from "node:fs";
-import path from "node:path";
-async function makeDirsWritable(dir) {
-  let stat2;
-  try {
-    stat2 = await fs2.stat(dir);
-  } catch {
-    return;
+import { fstatSync as fstatSync2, fchmodSync as fchmodSync2, promises as fs2 } from "node:fs";
+
+// src/confined.ts
+import { closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
+var O_DIRECTORY = constants3.O_DIRECTORY ?? 0;
+var O_NONBLOCK = constants3.O_NONBLOCK ?? 0;
+var DIRECTORY = constants3.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+var READ_NO_FOLLOW = constants3.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+var CREATE_NEW = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | O_NOFOLLOW;
+var byDescriptor = process.platform === "linux" && isDirectory2(`/proc/${process.pid}/fd`);
+function isDirectory2(dir) {
+  return lstatOf(dir)?.isDirectory() ?? false;
+}
+var Dir = class {
+  fd;
+  /** What names the directory for any call, in this process, its threads or a child: its descriptor on Linux, the checked path elsewhere. */
+  path;
+  /** Its path as a person reads it (for messages). */
+  shown;
+  constructor(fd, shown) {
+    this.fd = fd;
+    this.shown = shown;
+    this.path = byDescriptor ? `/proc/${process.pid}/fd/${fd}` : shown;
   }
-  if (!stat2.isDirectory()) return;
-  if ((stat2.mode & 128) === 0) await fs2.chmod(dir, stat2.mode | 128);
-  const entries = await fs2.readdir(dir, { withFileTypes: true });
-  for (const entry of entries) {
-    if (entry.isDirectory()) await makeDirsWritable(path.join(dir, entry.name));
+  /** The path of an entry of this directory (a name, or a relative path under it). */
+  entry(name) {
+    return `${this.path}/${name}`;
+  }
+  close() {
+    closeSync(this.fd);
+  }
+};
+function lstatOf(file) {
+  try {
+    return lstatSync(file);
+  } catch {
+    return void 0;
+  }
+}
+function openDirAt(file, shown = file) {
+  try {
+    return new Dir(openSync(file, DIRECTORY), shown);
+  } catch {
+    return void 0;
+  }
+}
+
+// src/files.ts
+async function makeDirsWritable(dir) {
+  const opened = openDirAt(dir);
+  if (!opened) return;
+  try {
+    const { mode } = fstatSync2(opened.fd);
+    if ((mode & 128) === 0) fchmodSync2(opened.fd, mode | 128);
+    for (const entry of await fs2.readdir(opened.path, { withFileTypes: true })) {
+      if (entry.isDirectory()) await makeDirsWritable(opened.entry(entry.name));
+    }
+  } finally {
+    opened.close();
   }
 }
 
@@ -3101,13 +3147,14 @@ async function withDeadline(work, ms, what) {
     deadline.catch(() => void 0);
   }
 }
+var CHECK_BYTES_PER_SECOND = 8 << 20;
 
 // src/cache/staging.ts
 import { promises as fs3 } from "node:fs";
-import path2 from "node:path";
+import path from "node:path";
 var STALE_MS = 60 * 60 * 1e3;
 async function claimStaging(dir) {
-  await fs3.mkdir(path2.dirname(dir), { recursive: true });
+  await fs3.mkdir(path.dirname(dir), { recursive: true });
   for (let tries = 0; ; tries++) {
     try {
       await fs3.mkdir(dir);
@@ -3127,14 +3174,14 @@ async function stage(root, dir, paths) {
     const info2 = await fs3.lstat(from).catch(() => void 0);
     if (info2?.isDirectory()) {
       await fs3.mkdir(to, { recursive: true });
-      for (const name of await fs3.readdir(from)) await link(path2.join(from, name), path2.join(to, name));
+      for (const name of await fs3.readdir(from)) await link(path.join(from, name), path.join(to, name));
     } else if (info2?.isFile()) {
-      await fs3.mkdir(path2.dirname(to), { recursive: true });
+      await fs3.mkdir(path.dirname(to), { recursive: true });
       await fs3.link(from, to).catch(() => fs3.copyFile(from, to));
       bytes += info2.size;
     }
   };
-  for (const rel of paths) await link(path2.join(root, rel), path2.join(dir, rel));
+  for (const rel of paths) await link(path.join(root, rel), path.join(dir, rel));
   return bytes;
 }
 async function remove(dir) {
@@ -3192,7 +3239,7 @@ var BACKDATE_MS = 2 * 60 * 60 * 1e3;
 function buildEntryKey(prefix, entries) {
   return prefix + createHash("sha256").update([...entries].sort().join("\n")).digest("hex").slice(0, 16);
 }
-var buildStash = (gocache) => ({ root: gocache, staging: path3.join(gocache, "go-mod-download-staging") });
+var buildStash = (gocache) => ({ root: gocache, staging: path2.join(gocache, "go-mod-download-staging") });
 var BUILD_STATE = "build-cache";
 async function saveBuildCache(state) {
   const entries = await entriesUsedSince(state.gocache, state.sinceMs);
@@ -3205,8 +3252,8 @@ async function entriesUsedSince(gocache, sinceMs) {
   const used = [];
   for (const dir of await fs4.readdir(gocache).catch(() => [])) {
     if (!/^[0-9a-f]{2}$/.test(dir)) continue;
-    for (const name of await fs4.readdir(path3.join(gocache, dir))) {
-      const stat2 = await fs4.stat(path3.join(gocache, dir, name)).catch(() => void 0);
+    for (const name of await fs4.readdir(path2.join(gocache, dir))) {
+      const stat2 = await fs4.stat(path2.join(gocache, dir, name)).catch(() => void 0);
       if (stat2?.isFile() && stat2.mtimeMs >= sinceMs) used.push(`${dir}/${name}`);
     }
   }
@@ -3249,7 +3296,7 @@ function laterStepsMarkdown(end) {
 
 // src/later/stop.ts
 import { promises as fs5 } from "node:fs";
-import path4 from "node:path";
+import path3 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 var GRACE_MS = 3e3;
 async function stopJobProxy(state) {
@@ -3261,7 +3308,7 @@ async function stopJobProxy(state) {
     if (alive(state.pid)) signalGroup(state.pid, "SIGKILL");
   }
   const stats = await fs5.readFile(state.statsFile, "utf8").then((text) => JSON.parse(text), () => void 0);
-  await fs5.rm(path4.dirname(state.statsFile), { recursive: true, force: true });
+  await fs5.rm(path3.dirname(state.statsFile), { recursive: true, force: true });
   return { wasRunning, ...stats ? { stats } : {} };
 }
 function alive(pid) {

@@ -16,6 +16,8 @@ export interface GroupChild {
 
 /** Process groups to take down if the step is cancelled, each with the leader's exit. */
 const live = new Map<number, Promise<unknown>>()
+/** What a cancelled step finishes before it exits (removing its temporary files). */
+const cleanups = new Set<() => Promise<void>>()
 /** How long a cancelled step waits for what it killed to be gone before it exits. */
 const REAP_WAIT_MS = 2000
 
@@ -75,15 +77,21 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** Runs `cleanup` (within the same bound as the reaping of children) if the step is cancelled, until the returned function is called. */
+export function cleanUpOnCancel(cleanup: () => Promise<void>): () => void {
+  cleanups.add(cleanup)
+  return () => cleanups.delete(cleanup)
+}
+
 let handling = false
 
-/** A cancelled job sends SIGINT/SIGTERM: take every live go tree down, then exit. */
+/** A cancelled job sends SIGINT/SIGTERM: take every live go tree down and clean up, then exit. */
 export function killTreesOnSignals(): void {
   if (handling) return
   handling = true
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      const gone = [...live.values()]
+      const gone = [...live.values(), ...[...cleanups].map(cleanup => cleanup().catch(() => undefined))]
       for (const pid of live.keys()) killTree(pid)
       // Killed is not yet gone: the step exits once its children are (bounded), so none outlives it.
       const limit = new Promise(resolve => setTimeout(resolve, REAP_WAIT_MS))

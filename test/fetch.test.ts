@@ -11,6 +11,7 @@ import { readProject } from '../src/fetch/resolve.ts'
 import { type FetchOptions, jobFor, knownFiles, startFetch } from '../src/fetch/stage.ts'
 import { Fetcher, verify } from '../src/fetch/fetcher.ts'
 import { Hashers } from '../src/fetch/hashers.ts'
+import { Store } from '../src/fetch/store.ts'
 import { isTroubled, movedBecause, emptyStats } from '../src/fetch/stats.ts'
 import { downloadPath, parseCandidates } from '../src/goproxy.ts'
 import { escapePath, parseGoSum, type SumLine } from '../src/gosum.ts'
@@ -193,7 +194,7 @@ describe('rules', () => {
       const copy = mkdtempSync(path.join(os.tmpdir(), 'tree-'))
       cpSync(treeOf(0), copy, { recursive: true })
       symlinkSync('/etc/hostname', path.join(copy, 'extra.go'))
-      await expect(hashers.tree(copy, `${universe.modules[0]!.path}@v1.0.0`)).rejects.toThrow(/extra.go is not a regular file/)
+      await expect(hashers.tree(copy, `${universe.modules[0]!.path}@v1.0.0`)).rejects.toThrow(/extra.go is a symlink, not a regular file/)
     } finally {
       await hashers.close()
     }
@@ -223,7 +224,7 @@ describe('rules', () => {
     const fetcher = new Fetcher({
       client,
       candidates: parseCandidates(good.url).map(candidate => ({ candidate, latencyMs: 5 })),
-      storeDir: path.join(dir, 'store'),
+      store: new Store({ root: path.join(dir, 'store'), downloads: '' }),
       transientDir: path.join(dir, 'transient'),
       rounds: 1,
       backoffMs: 10,
@@ -247,7 +248,7 @@ describe('rules', () => {
       expect(freed).toBe(1)
       expect(zips(good)).toHaveLength(1)
     } finally {
-      fetcher.close()
+      await fetcher.close()
     }
   })
 

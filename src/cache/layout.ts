@@ -8,6 +8,9 @@ import type { Stash } from './service.ts'
 /** The module cache's entries: their staging folder sits beside the download cache, where go looks for nothing. */
 export const moduleStash = (modcache: string): Stash => ({ root: modcache, staging: path.join(modcache, 'cache', 'go-mod-download-staging') })
 
+/** The largest go.mod go reads (codehost.MaxGoMod): one larger cannot be what go.sum vouches for, and is never read whole. */
+export const MAX_GO_MOD_BYTES = 16 << 20
+
 /** A file or tree go.sum's hash covers: a module's zip, its extracted tree, or its go.mod. */
 export interface Check {
   module: string
