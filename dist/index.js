@@ -6370,6 +6370,7 @@ function nextIndex(queue) {
 
 // src/go-lock.ts
 import { spawn as spawn4 } from "node:child_process";
+import os8 from "node:os";
 import { createInterface as createInterface3 } from "node:readline";
 var SCRIPT = String.raw`
 use strict; use Fcntl qw(:flock :DEFAULT);
@@ -6382,8 +6383,8 @@ while (1) {
     while ($buf =~ s/^(\w) (\d+) ?([0-9a-f]*)\n//) {
       my ($op, $id, $hex) = ($1, $2, $3);
       if ($op ne 'L') { delete $want{$id}; delete $held{$id}; next }
-      if (!sysopen(my $fh, pack('H*', $hex), O_RDWR|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0666)) { print "$id refused $!\n" }
-      elsif (!-f $fh) { print "$id refused not a regular file\n" }
+      if (!sysopen(my $fh, pack('H*', $hex), O_RDWR|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0666)) { print "$id refused ", $!+0, " $!\n" }
+      elsif (!-f $fh) { print "$id refused 0 not a regular file\n" }
       else { $want{$id} = $fh }
     }
   }
@@ -6391,6 +6392,7 @@ while (1) {
     if (flock($want{$id}, LOCK_EX|LOCK_NB)) { $held{$id} = delete $want{$id}; print "$id locked\n" }
   }
 }`;
+var ERRNO_NAMES = new Map(Object.entries(os8.constants.errno).map(([name, number]) => [number, name]));
 var helper;
 var nextId = 0;
 function start() {
@@ -6443,8 +6445,11 @@ function takeGoLock(file, boundMs, signal) {
     signal?.addEventListener("abort", giveUp, { once: true });
     used.answers.set(id, (answer2) => {
       if (answer2 === "locked") finish({ kind: "held", release: () => send(`U ${id}`) });
-      else if (answer2.startsWith("refused ")) finish({ kind: "refused", why: answer2.slice("refused ".length) });
-      else finish({ kind: "unavailable", why: answer2.slice("unavailable ".length) });
+      else if (answer2.startsWith("refused ")) {
+        const [, errno, ...why] = answer2.split(" ");
+        const code = ERRNO_NAMES.get(Number(errno));
+        finish({ kind: "refused", why: why.join(" "), ...code ? { code } : {} });
+      } else finish({ kind: "unavailable", why: answer2.slice("unavailable ".length) });
     });
     send(`L ${id} ${Buffer.from(file).toString("hex")}`);
   });
@@ -6606,9 +6611,9 @@ async function removeUnderLock(modcache, problem, checked) {
         locked = await takeGoLock(lockDir.entry(lockName), LOCK_WAIT_MS);
       }
       if (locked.kind === "busy") return { stuck: `another process has held go's lock on it (${path14.join(lockDir.shown, lockName)}) for ${LOCK_WAIT_MS / 1e3} s` };
-      if (locked.kind === "refused") return { stuck: `go's lock file ${path14.join(lockDir.shown, lockName)} cannot be locked: ${locked.why}` };
+      if (locked.kind === "refused" && locked.code !== "EROFS") return { stuck: `go's lock file ${path14.join(lockDir.shown, lockName)} cannot be locked: ${locked.why}` };
       if (locked.kind === "unavailable") unlocked = locked.why;
-      else release = locked.release;
+      else if (locked.kind === "held") release = locked.release;
     }
     const extracting = markerOf(modcache, problem) !== void 0;
     for (const rel of problem.remove) {
@@ -6643,8 +6648,8 @@ async function removeIfUnchanged(modcache, rel, checked) {
   } catch (e) {
     const code = e.code;
     const where = path14.join(modcache, rel);
-    if (code === "EROFS") return `${where} cannot be removed: the module cache is on a read-only file system (EROFS)`;
-    if (code === "EACCES" || code === "EPERM") return `${where} cannot be removed: the step may not write there (${code}); the module cache may be read-only, or another user's`;
+    if (code === "EROFS") return `${where} cannot be removed: the module cache is on a read-only file system (EROFS); make it writable for this step, or repair it where it is written`;
+    if (code === "EACCES" || code === "EPERM") return `${where} cannot be removed: the step may not write there (${code}); the module cache may be read-only or another user's`;
     return `${where} cannot be removed: ${e.message}`;
   } finally {
     dir?.close();
@@ -6690,6 +6695,8 @@ async function startModuleCache(o) {
   if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore };
   const verify2 = await group("Check the module cache against go.sum", () => verifyModuleCache(o.modcache, o.sumLines));
   info(describeVerify(verify2));
+  if (verify2.extracting) info(`Left alone: ${verify2.extracting} extracted tree(s) another go is extracting (its .partial marker is there).`);
+  if (verify2.unlocked) info(`Checked without go's module locks (${verify2.unlocked}): a go running beside the step on this module cache is not waited for.`);
   for (const d of verify2.discarded) warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`);
   return { restore, verify: verify2 };
 }
@@ -6909,7 +6916,7 @@ function partialMatch(patterns, itemPath) {
 }
 
 // node_modules/@actions/glob/lib/internal-pattern.js
-import * as os8 from "os";
+import * as os9 from "os";
 import * as path19 from "path";
 import assert3 from "assert";
 
@@ -9026,7 +9033,7 @@ var Pattern = class _Pattern {
     if (pattern === "." || pattern.startsWith(`.${path19.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
     } else if (pattern === "~" || pattern.startsWith(`~${path19.sep}`)) {
-      homedir2 = homedir2 || os8.homedir();
+      homedir2 = homedir2 || os9.homedir();
       assert3(homedir2, "Unable to determine HOME directory");
       assert3(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
       pattern = _Pattern.globEscape(homedir2) + pattern.substr(1);
@@ -9579,7 +9586,7 @@ function goModuleDir(dir) {
 }
 
 // src/download/go-runs.ts
-import os9 from "node:os";
+import os10 from "node:os";
 
 // src/attempt.ts
 import path23 from "node:path";
@@ -9714,7 +9721,7 @@ function goRuns(o) {
     const outcome = await runAttempt({
       go: o.go,
       // Named modules (a toolchain) are fetched outside the project, by the installed go.
-      cwd: modules ? os9.tmpdir() : o.workingDirectory,
+      cwd: modules ? os10.tmpdir() : o.workingDirectory,
       env: {
         ...downloadEnv(processEnv(), goproxy, o.goflags, http1),
         ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {},
@@ -9743,7 +9750,7 @@ function goRuns(o) {
 // src/fetch/stage.ts
 import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync2 } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
-import os10 from "node:os";
+import os11 from "node:os";
 import path26 from "node:path";
 
 // src/fetch/concurrency.ts
@@ -10574,7 +10581,7 @@ function jobFor(known, requestPath) {
 }
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path26.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
+  const scratch = mkdtempSync2(path26.join(process.env.RUNNER_TEMP || os11.tmpdir(), "go-mod-fetch-"));
   const downloadCache = new Store({
     root: options.modcache,
     downloads: "cache/download",
@@ -10588,7 +10595,7 @@ async function startFetch(options) {
     store: downloadCache.writable() ? downloadCache : new Store({ root: path26.join(scratch, "store"), downloads: "" }),
     transientDir: path26.join(scratch, "transient"),
     // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
-    hashThreads: Math.min(2, os10.availableParallelism()),
+    hashThreads: Math.min(2, os11.availableParallelism()),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -10880,7 +10887,7 @@ async function runProbe(options) {
 
 // src/toolchain/provide.ts
 import { promises as fs10 } from "node:fs";
-import os11 from "node:os";
+import os12 from "node:os";
 import path27 from "node:path";
 
 // node_modules/is-network-error/index.js
@@ -11234,7 +11241,7 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path27.join(toolCache, TOOL, version, os11.arch());
+  const dest = path27.join(toolCache, TOOL, version, os12.arch());
   await fs10.rm(`${dest}.complete`, { force: true });
   await fs10.rm(dest, { recursive: true, force: true });
   await fs10.mkdir(path27.dirname(dest), { recursive: true });
@@ -11256,7 +11263,7 @@ async function allowExec(goroot) {
   }
 }
 async function putOnPath(name, goroot) {
-  const dir = path27.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
+  const dir = path27.join(process.env.RUNNER_TEMP || os12.tmpdir(), LINKS_DIR);
   await fs10.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
   const link = path27.join(dir, `${name}${exe}`);

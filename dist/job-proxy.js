@@ -3529,6 +3529,7 @@ function unlinkEntry(dir, name) {
 
 // src/go-lock.ts
 import { spawn } from "node:child_process";
+import os from "node:os";
 import { createInterface } from "node:readline";
 var SCRIPT = String.raw`
 use strict; use Fcntl qw(:flock :DEFAULT);
@@ -3541,8 +3542,8 @@ while (1) {
     while ($buf =~ s/^(\w) (\d+) ?([0-9a-f]*)\n//) {
       my ($op, $id, $hex) = ($1, $2, $3);
       if ($op ne 'L') { delete $want{$id}; delete $held{$id}; next }
-      if (!sysopen(my $fh, pack('H*', $hex), O_RDWR|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0666)) { print "$id refused $!\n" }
-      elsif (!-f $fh) { print "$id refused not a regular file\n" }
+      if (!sysopen(my $fh, pack('H*', $hex), O_RDWR|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0666)) { print "$id refused ", $!+0, " $!\n" }
+      elsif (!-f $fh) { print "$id refused 0 not a regular file\n" }
       else { $want{$id} = $fh }
     }
   }
@@ -3550,6 +3551,7 @@ while (1) {
     if (flock($want{$id}, LOCK_EX|LOCK_NB)) { $held{$id} = delete $want{$id}; print "$id locked\n" }
   }
 }`;
+var ERRNO_NAMES = new Map(Object.entries(os.constants.errno).map(([name, number]) => [number, name]));
 var helper;
 var nextId = 0;
 function start() {
@@ -3602,8 +3604,11 @@ function takeGoLock(file, boundMs, signal) {
     signal?.addEventListener("abort", giveUp, { once: true });
     used.answers.set(id, (answer2) => {
       if (answer2 === "locked") finish({ kind: "held", release: () => send(`U ${id}`) });
-      else if (answer2.startsWith("refused ")) finish({ kind: "refused", why: answer2.slice("refused ".length) });
-      else finish({ kind: "unavailable", why: answer2.slice("unavailable ".length) });
+      else if (answer2.startsWith("refused ")) {
+        const [, errno, ...why] = answer2.split(" ");
+        const code = ERRNO_NAMES.get(Number(errno));
+        finish({ kind: "refused", why: why.join(" "), ...code ? { code } : {} });
+      } else finish({ kind: "unavailable", why: answer2.slice("unavailable ".length) });
     });
     send(`L ${id} ${Buffer.from(file).toString("hex")}`);
   });
@@ -5004,9 +5009,9 @@ var Summary = class {
 var _summary = new Summary();
 
 // node_modules/@actions/core/lib/platform.js
-import os from "os";
-var platform = os.platform();
-var arch = os.arch();
+import os2 from "os";
+var platform = os2.platform();
+var arch = os2.arch();
 
 // node_modules/@actions/core/lib/core.js
 var ExitCode;

@@ -10,10 +10,15 @@
 // exits, and the kernel releases whatever it held. Without perl, and on Windows (go uses
 // LockFileEx there, which no process of ours can take), no lock is taken: see README.
 import { type ChildProcess, spawn } from 'node:child_process'
+import os from 'node:os'
 import { createInterface } from 'node:readline'
 
-/** What became of a request: held until release(), still held by another after the bound, no way to lock here, or a lock file go could not lock either. */
-export type Locked = { kind: 'held'; release: () => void } | { kind: 'busy' } | { kind: 'unavailable'; why: string } | { kind: 'refused'; why: string }
+/**
+ * What became of a request: held until release(), still held by another after the bound, no
+ * way to lock here, or a lock file go could not lock either (with the errno's name, when it was
+ * the open that failed: EROFS on a read-only module cache).
+ */
+export type Locked = { kind: 'held'; release: () => void } | { kind: 'busy' } | { kind: 'unavailable'; why: string } | { kind: 'refused'; why: string; code?: string }
 
 // Only perl-base (Fcntl): minimal images carry no more. `L <id> <hex path>` asks for a lock,
 // `U <id>` gives it up or releases it; answers are `<id> locked` or `<id> refused <why>`.
@@ -28,8 +33,8 @@ while (1) {
     while ($buf =~ s/^(\w) (\d+) ?([0-9a-f]*)\n//) {
       my ($op, $id, $hex) = ($1, $2, $3);
       if ($op ne 'L') { delete $want{$id}; delete $held{$id}; next }
-      if (!sysopen(my $fh, pack('H*', $hex), O_RDWR|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0666)) { print "$id refused $!\n" }
-      elsif (!-f $fh) { print "$id refused not a regular file\n" }
+      if (!sysopen(my $fh, pack('H*', $hex), O_RDWR|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0666)) { print "$id refused ", $!+0, " $!\n" }
+      elsif (!-f $fh) { print "$id refused 0 not a regular file\n" }
       else { $want{$id} = $fh }
     }
   }
@@ -44,6 +49,8 @@ interface Helper {
   /** Set once the helper cannot serve: why. */
   gone?: string
 }
+
+const ERRNO_NAMES = new Map(Object.entries(os.constants.errno).map(([name, number]) => [number, name]))
 
 let helper: Helper | undefined
 let nextId = 0
@@ -104,7 +111,11 @@ export function takeGoLock(file: string, boundMs: number, signal?: AbortSignal):
     signal?.addEventListener('abort', giveUp, { once: true })
     used.answers.set(id, answer => {
       if (answer === 'locked') finish({ kind: 'held', release: () => send(`U ${id}`) })
-      else if (answer.startsWith('refused ')) finish({ kind: 'refused', why: answer.slice('refused '.length) })
+      else if (answer.startsWith('refused ')) {
+        const [, errno, ...why] = answer.split(' ')
+        const code = ERRNO_NAMES.get(Number(errno))
+        finish({ kind: 'refused', why: why.join(' '), ...(code ? { code } : {}) })
+      }
       else finish({ kind: 'unavailable', why: answer.slice('unavailable '.length) })
     })
     send(`L ${id} ${Buffer.from(file).toString('hex')}`)

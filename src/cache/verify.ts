@@ -248,9 +248,10 @@ async function removeUnderLock(
         locked = await takeGoLock(lockDir.entry(lockName), LOCK_WAIT_MS)
       }
       if (locked.kind === 'busy') return { stuck: `another process has held go's lock on it (${path.join(lockDir.shown, lockName)}) for ${LOCK_WAIT_MS / 1000} s` }
-      if (locked.kind === 'refused') return { stuck: `go's lock file ${path.join(lockDir.shown, lockName)} cannot be locked: ${locked.why}` }
+      // Nothing can write a read-only module cache, no go included: what it holds is tried as it is (and named if it cannot go).
+      if (locked.kind === 'refused' && locked.code !== 'EROFS') return { stuck: `go's lock file ${path.join(lockDir.shown, lockName)} cannot be locked: ${locked.why}` }
       if (locked.kind === 'unavailable') unlocked = locked.why
-      else release = locked.release
+      else if (locked.kind === 'held') release = locked.release
     }
     const extracting = markerOf(modcache, problem) !== undefined
     for (const rel of problem.remove) {
@@ -288,8 +289,8 @@ async function removeIfUnchanged(modcache: string, rel: string, checked: Stats |
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     const where = path.join(modcache, rel)
-    if (code === 'EROFS') return `${where} cannot be removed: the module cache is on a read-only file system (EROFS)`
-    if (code === 'EACCES' || code === 'EPERM') return `${where} cannot be removed: the step may not write there (${code}); the module cache may be read-only, or another user's`
+    if (code === 'EROFS') return `${where} cannot be removed: the module cache is on a read-only file system (EROFS); make it writable for this step, or repair it where it is written`
+    if (code === 'EACCES' || code === 'EPERM') return `${where} cannot be removed: the step may not write there (${code}); the module cache may be read-only or another user's`
     return `${where} cannot be removed: ${(e as Error).message}`
   } finally {
     dir?.close()
