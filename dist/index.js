@@ -6462,12 +6462,13 @@ async function verifyModuleCache(modcache, lines, options = {}) {
   const started = performance.now();
   const report = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 };
   const problems = /* @__PURE__ */ new Map();
-  const blame = (check, why, remove2) => {
+  const blame = (check, why, remove2, failed) => {
     const id = `${check.module}@${check.version}`;
-    const known = problems.get(id) ?? { module: check.module, version: check.version, why: [], remove: /* @__PURE__ */ new Set() };
+    const known = problems.get(id) ?? { module: check.module, version: check.version, why: [], remove: /* @__PURE__ */ new Set(), failed: /* @__PURE__ */ new Map() };
     problems.set(id, known);
     if (!known.why.includes(why)) known.why.push(why);
     for (const rel of remove2) known.remove.add(rel);
+    if (failed) known.failed.set(failed.check.path, failed.stats);
   };
   const found = [];
   for (const check of checksFor(lines)) {
@@ -6495,8 +6496,8 @@ async function verifyModuleCache(modcache, lines, options = {}) {
     const checkOne = async (item) => {
       report[`${item.check.what}s`]++;
       const problem = expired ? "expired" : await Promise.race([problemWith(item, modcache, hashers), deadline]);
-      if (problem === "expired") blame(item.check, `not checked within the check's deadline (${Math.round(deadlineMs / 1e3)} s)`, removalsFor(item.check));
-      else if (problem) blame(item.check, problem, removalsFor(item.check));
+      if (problem === "expired") blame(item.check, `not checked within the check's deadline (${Math.round(deadlineMs / 1e3)} s)`, removalsFor(item.check), item);
+      else if (problem) blame(item.check, problem, removalsFor(item.check), item);
       else good.push(item);
     };
     await Promise.all(
@@ -6510,15 +6511,13 @@ async function verifyModuleCache(modcache, lines, options = {}) {
     else await hashers.close();
   }
   const stuck = [];
-  const identities = new Map(found.map((f) => [f.check.path, f.stats]));
-  await Promise.all(
-    [...problems.values()].map(async (problem) => {
-      const outcome = await removeUnderLock(modcache, problem, identities);
-      if (outcome.unlocked) report.unlocked = outcome.unlocked;
-      if (outcome.stuck) stuck.push(`${problem.module} ${problem.version} (${problem.why.join("; ")}): ${outcome.stuck}`);
-    })
-  );
-  report.discarded = [...problems.values()].map((p) => ({ module: p.module, version: p.version, why: p.why.join("; ") }));
+  const outcomes = await Promise.all([...problems.values()].map((problem) => removeUnderLock(modcache, problem)));
+  for (const [i, problem] of [...problems.values()].entries()) {
+    const outcome = outcomes[i];
+    if (outcome.unlocked) report.unlocked = outcome.unlocked;
+    if (outcome.stuck) stuck.push(`${problem.module} ${problem.version} (${problem.why.join("; ")}): ${outcome.stuck}`);
+    if (outcome.removed) report.discarded.push({ module: problem.module, version: problem.version, why: problem.why.join("; ") });
+  }
   for (const item of good) {
     if (item.check.what === "zip" && !problems.has(`${item.check.module}@${item.check.version}`) && keepZipHash(modcache, item.check)) report.repaired++;
   }
@@ -6538,30 +6537,30 @@ function locate(modcache, check) {
   try {
     const stats = lstatOf(dir.entry(path14.posix.basename(check.path)));
     if (!stats) return void 0;
-    if (check.what === "tree" && markerOf(modcache, check) !== void 0) return { stats: "extracting" };
+    if (check.what === "tree" && hasMarker(modcache, check)) return { stats: "extracting" };
     return { stats };
   } finally {
     dir.close();
   }
 }
-function markerOf(modcache, check) {
+function hasMarker(modcache, check) {
   const base = downloadBase(check.module, check.version);
   try {
     const dir = openDirIfThere(modcache, path14.posix.dirname(base));
-    if (!dir) return void 0;
+    if (!dir) return false;
     try {
-      return kindOf(dir.entry(`${path14.posix.basename(base)}.partial`));
+      return lstatOf(dir.entry(`${path14.posix.basename(base)}.partial`))?.isFile() ?? false;
     } finally {
       dir.close();
     }
   } catch {
-    return void 0;
+    return false;
   }
 }
 async function problemWith({ check, stats }, modcache, hashers) {
   const what = WHAT[check.what];
   const expected = check.what === "tree" ? stats.isDirectory() : stats.isFile();
-  if (!expected) return `${what} is ${kindOf(path14.join(modcache, check.path)) ?? "gone"}, not a ${check.what === "tree" ? "directory" : "regular file"}`;
+  if (!expected) return `${what} is ${describe(stats)}, not a ${check.what === "tree" ? "directory" : "regular file"}`;
   let dir;
   try {
     dir = openDir(modcache, path14.posix.dirname(check.path));
@@ -6592,7 +6591,7 @@ function removalsFor(check) {
   if (check.what === "tree") return [treePath(check.module, check.version)];
   return [`${base}.zip`, `${base}.ziphash`, `${base}.info`, treePath(check.module, check.version)];
 }
-async function removeUnderLock(modcache, problem, checked) {
+async function removeUnderLock(modcache, problem) {
   const base = downloadBase(problem.module, problem.version);
   const lockName = `${path14.posix.basename(base)}.lock`;
   let release;
@@ -6615,19 +6614,37 @@ async function removeUnderLock(modcache, problem, checked) {
       if (locked.kind === "unavailable") unlocked = locked.why;
       else if (locked.kind === "held") release = locked.release;
     }
-    const extracting = markerOf(modcache, problem) !== void 0;
+    const withUnlocked = unlocked ? { unlocked } : {};
+    for (const [rel, checked] of problem.failed) {
+      const now = lstatIn(modcache, rel);
+      if (now && (now.ino !== checked.ino || now.dev !== checked.dev)) return withUnlocked;
+    }
+    const extracting = hasMarker(modcache, problem);
     for (const rel of problem.remove) {
       if (extracting && rel === treePath(problem.module, problem.version)) continue;
-      const failed = await removeIfUnchanged(modcache, rel, checked.get(rel));
-      if (failed) return { stuck: failed, ...unlocked ? { unlocked } : {} };
+      const failed = await removeAt(modcache, rel);
+      if (failed) return { stuck: failed, ...withUnlocked };
     }
-    return unlocked ? { unlocked } : {};
+    return { removed: true, ...withUnlocked };
   } finally {
     release?.();
     lockDir?.close();
   }
 }
-async function removeIfUnchanged(modcache, rel, checked) {
+function lstatIn(modcache, rel) {
+  try {
+    const dir = openDirIfThere(modcache, path14.posix.dirname(rel));
+    if (!dir) return void 0;
+    try {
+      return lstatOf(dir.entry(path14.posix.basename(rel)));
+    } finally {
+      dir.close();
+    }
+  } catch {
+    return void 0;
+  }
+}
+async function removeAt(modcache, rel) {
   let dir;
   let name = path14.posix.basename(rel);
   try {
@@ -6637,13 +6654,8 @@ async function removeIfUnchanged(modcache, rel, checked) {
       if (!(e instanceof NotADirectory)) throw e;
       dir = openDir(modcache, path14.posix.dirname(e.rel));
       name = path14.posix.basename(e.rel);
-      checked = void 0;
     }
-    if (!dir) return void 0;
-    const now = lstatOf(dir.entry(name));
-    if (!now) return void 0;
-    if (checked && (now.ino !== checked.ino || now.dev !== checked.dev)) return void 0;
-    await removeEntry(dir, name);
+    if (dir) await removeEntry(dir, name);
     return void 0;
   } catch (e) {
     const code = e.code;

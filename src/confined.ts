@@ -84,7 +84,8 @@ export function kindOf(file: string): string | undefined {
   return stats && describe(stats)
 }
 
-function describe(stats: Stats): string {
+/** What an entry is, in words, from its lstat. */
+export function describe(stats: Stats): string {
   if (stats.isFile()) return 'a file'
   if (stats.isDirectory()) return 'a directory'
   if (stats.isSymbolicLink()) return 'a symlink'

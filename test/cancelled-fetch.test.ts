@@ -2,7 +2,7 @@
 // SIGTERM (or SIGINT), and the step must leave none of its temporary files behind (the
 // `*.partial` files bodies stream into, the `<module>@<version>.tmp-*` trees zips are written
 // out into), nor any process.
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { escapePath } from '../src/gosum.ts'
 import { processesWithEnv, runBundled } from './support/action.ts'
 import { offlineGoEnv, tempModcache } from './support/go.ts'
+import { holdLock } from './support/lock-holder.ts'
 import { type ProxyServer, startProxy } from './support/proxy-server.ts'
 import { makeUniverse, type Module, type Universe } from './support/universe.ts'
 
@@ -49,7 +50,7 @@ describe('a cancelled step', () => {
     const waiting = universe.modules[1] as Module
     const lockDir = path.join(modcache, 'cache', 'download', escapePath(waiting.path), '@v')
     mkdirSync(lockDir, { recursive: true })
-    const holder = spawn('flock', ['-x', path.join(lockDir, `${waiting.version}.lock`), 'sleep', '120'], { stdio: 'ignore' })
+    const holder = await holdLock(path.join(lockDir, `${waiting.version}.lock`))
     let step: ChildProcess | undefined
     let signalled: string | undefined
     const started = Date.now()
@@ -80,7 +81,7 @@ describe('a cancelled step', () => {
       expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
     } finally {
       clearInterval(poll)
-      holder.kill()
+      holder.release()
     }
   })
 })

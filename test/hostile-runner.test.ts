@@ -3,7 +3,7 @@
 // bundled step runs against each as the runner runs it; the step must end, never read or write
 // through a link, never block on a FIFO or device, and leave go a module cache it can trust.
 import { type ChildProcess, execFileSync } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,6 +11,7 @@ import { verifyModuleCache } from '../src/cache/verify.ts'
 import { escapePath, parseGoSum } from '../src/gosum.ts'
 import { type ActionRun, processesWithEnv, runBundled } from './support/action.ts'
 import { go, offlineGoEnv, tempModcache } from './support/go.ts'
+import { holdLock } from './support/lock-holder.ts'
 import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
 import { expectComplete } from './support/scenario.ts'
 import { makeUniverse, type Module, TAMPERED, type Universe } from './support/universe.ts'
@@ -232,6 +233,62 @@ describe('the check has a deadline', () => {
     }
   })
 })
+
+describe("the check and go's lock", () => {
+  it('a changed zip that another process, holding the lock, replaces with a good one: the check, once it has the lock, leaves the new one alone', async () => {
+    const modcache = await leftOnRunner()
+    const m = victim(1)
+    const zip = download(modcache, m, 'zip')
+    const good = readFileSync(zip)
+    cpFile(path.join(universe.proxyDir, escapePath(m.path), '@v', `${m.version}.zip${TAMPERED}`), zip)
+    const holder = await holdLock(download(modcache, m, 'lock'))
+    try {
+      const lines = parseGoSum(readFileSync(path.join(universe.sampleDir, 'go.sum'), 'utf8'))
+      const checking = verifyModuleCache(modcache, lines)
+      // The check found the zip changed and now waits for the lock (its helper has the lock file open).
+      await until(() => lockHelperHas(download(modcache, m, 'lock')))
+      // Meanwhile the lock's holder writes a good zip as go does: a new file renamed into place.
+      writeFileSync(`${zip}.123.tmp`, good)
+      renameSync(`${zip}.123.tmp`, zip)
+      holder.release()
+
+      const report = await checking
+
+      expect(readFileSync(zip).equals(good)).toBe(true)
+      expect(existsSync(treeOf(modcache, m))).toBe(true)
+      expect(report.discarded).toEqual([])
+    } finally {
+      holder.release()
+    }
+  })
+})
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise(resolve => setTimeout(resolve, 10))
+  expect(condition()).toBe(true)
+}
+
+/** Whether this process's lock helper (perl, see go-lock.ts) has `file` open: it has been asked for that lock. */
+function lockHelperHas(file: string): boolean {
+  for (const pid of readdirSync('/proc').filter(name => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      if (!stat.includes('(perl)') || Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue
+      if (readdirSync(`/proc/${pid}/fd`).some(fd => readlinkSafe(`/proc/${pid}/fd/${fd}`) === file)) return true
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return false
+}
+
+function readlinkSafe(link: string): string | undefined {
+  try {
+    return readlinkSync(link)
+  } catch {
+    return undefined
+  }
+}
 
 function cpFile(from: string, to: string): void {
   rmSync(to)

@@ -18,7 +18,7 @@
 import type { Stats } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
-import { type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirIfThere, readRegular, removeEntry, writeReplacing } from '../confined.ts'
+import { describe, type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirIfThere, readRegular, removeEntry, writeReplacing } from '../confined.ts'
 import { Hashers } from '../fetch/hashers.ts'
 import { takeGoLock } from '../go-lock.ts'
 import { goModHash, type SumLine } from '../gosum.ts'
@@ -49,6 +49,15 @@ const WHAT = { zip: 'zip', tree: 'extracted tree', mod: 'go.mod' }
 /** Checks under way at once: each holds its directory open until its hash is in. */
 const IN_FLIGHT = 64
 
+/** A module version whose files must go: why, what to remove (relative to GOMODCACHE), and what failed its check, as it was then. */
+interface Problem {
+  module: string
+  version: string
+  why: string[]
+  remove: Set<string>
+  failed: Map<string, Stats>
+}
+
 /** A file or tree go.sum names, found in the module cache: what it is, and its size for the deadline. */
 interface Found {
   check: Check
@@ -59,13 +68,14 @@ interface Found {
 export async function verifyModuleCache(modcache: string, lines: SumLine[], options: { deadlineMs?: number } = {}): Promise<VerifyReport> {
   const started = performance.now()
   const report: VerifyReport = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 }
-  const problems = new Map<string, { module: string; version: string; why: string[]; remove: Set<string> }>()
-  const blame = (check: Pick<Check, 'module' | 'version'>, why: string, remove: string[]) => {
+  const problems = new Map<string, Problem>()
+  const blame = (check: Pick<Check, 'module' | 'version'>, why: string, remove: string[], failed?: Found) => {
     const id = `${check.module}@${check.version}`
-    const known = problems.get(id) ?? { module: check.module, version: check.version, why: [], remove: new Set<string>() }
+    const known = problems.get(id) ?? { module: check.module, version: check.version, why: [], remove: new Set<string>(), failed: new Map<string, Stats>() }
     problems.set(id, known)
     if (!known.why.includes(why)) known.why.push(why)
     for (const rel of remove) known.remove.add(rel)
+    if (failed) known.failed.set(failed.check.path, failed.stats)
   }
 
   const found: Found[] = []
@@ -97,8 +107,8 @@ export async function verifyModuleCache(modcache: string, lines: SumLine[], opti
     const checkOne = async (item: Found) => {
       report[`${item.check.what}s`]++
       const problem = expired ? 'expired' : await Promise.race([problemWith(item, modcache, hashers), deadline])
-      if (problem === 'expired') blame(item.check, `not checked within the check's deadline (${Math.round(deadlineMs / 1000)} s)`, removalsFor(item.check))
-      else if (problem) blame(item.check, problem, removalsFor(item.check))
+      if (problem === 'expired') blame(item.check, `not checked within the check's deadline (${Math.round(deadlineMs / 1000)} s)`, removalsFor(item.check), item)
+      else if (problem) blame(item.check, problem, removalsFor(item.check), item)
       else good.push(item)
     }
     await Promise.all(
@@ -114,15 +124,13 @@ export async function verifyModuleCache(modcache: string, lines: SumLine[], opti
   }
 
   const stuck: string[] = []
-  const identities = new Map(found.map(f => [f.check.path, f.stats]))
-  await Promise.all(
-    [...problems.values()].map(async problem => {
-      const outcome = await removeUnderLock(modcache, problem, identities)
-      if (outcome.unlocked) report.unlocked = outcome.unlocked
-      if (outcome.stuck) stuck.push(`${problem.module} ${problem.version} (${problem.why.join('; ')}): ${outcome.stuck}`)
-    })
-  )
-  report.discarded = [...problems.values()].map(p => ({ module: p.module, version: p.version, why: p.why.join('; ') }))
+  const outcomes = await Promise.all([...problems.values()].map(problem => removeUnderLock(modcache, problem)))
+  for (const [i, problem] of [...problems.values()].entries()) {
+    const outcome = outcomes[i] as Awaited<ReturnType<typeof removeUnderLock>>
+    if (outcome.unlocked) report.unlocked = outcome.unlocked
+    if (outcome.stuck) stuck.push(`${problem.module} ${problem.version} (${problem.why.join('; ')}): ${outcome.stuck}`)
+    if (outcome.removed) report.discarded.push({ module: problem.module, version: problem.version, why: problem.why.join('; ') })
+  }
   for (const item of good) {
     if (item.check.what === 'zip' && !problems.has(`${item.check.module}@${item.check.version}`) && keepZipHash(modcache, item.check)) report.repaired++
   }
@@ -148,26 +156,30 @@ function locate(modcache: string, check: Check): { stats: Stats | 'extracting' }
   try {
     const stats = lstatOf(dir.entry(path.posix.basename(check.path)))
     if (!stats) return undefined
-    if (check.what === 'tree' && markerOf(modcache, check) !== undefined) return { stats: 'extracting' }
+    if (check.what === 'tree' && hasMarker(modcache, check)) return { stats: 'extracting' }
     return { stats }
   } finally {
     dir.close()
   }
 }
 
-/** What go's `.partial` marker for the check's module version is, if it is there. */
-function markerOf(modcache: string, check: Pick<Check, 'module' | 'version'>): string | undefined {
+/**
+ * Whether go's `.partial` marker for the module version is there: a plain file, as go writes it.
+ * Anything else by that name is no marker (go's own stat would not see a dangling link as one),
+ * so it never makes the check skip a tree go would use.
+ */
+function hasMarker(modcache: string, check: Pick<Check, 'module' | 'version'>): boolean {
   const base = downloadBase(check.module, check.version)
   try {
     const dir = openDirIfThere(modcache, path.posix.dirname(base))
-    if (!dir) return undefined
+    if (!dir) return false
     try {
-      return kindOf(dir.entry(`${path.posix.basename(base)}.partial`))
+      return lstatOf(dir.entry(`${path.posix.basename(base)}.partial`))?.isFile() ?? false
     } finally {
       dir.close()
     }
   } catch {
-    return undefined
+    return false
   }
 }
 
@@ -175,7 +187,7 @@ function markerOf(modcache: string, check: Pick<Check, 'module' | 'version'>): s
 async function problemWith({ check, stats }: Found, modcache: string, hashers: Hashers): Promise<string | undefined> {
   const what = WHAT[check.what]
   const expected = check.what === 'tree' ? stats.isDirectory() : stats.isFile()
-  if (!expected) return `${what} is ${kindOf(path.join(modcache, check.path)) ?? 'gone'}, not a ${check.what === 'tree' ? 'directory' : 'regular file'}`
+  if (!expected) return `${what} is ${describe(stats)}, not a ${check.what === 'tree' ? 'directory' : 'regular file'}`
   let dir: Dir
   try {
     dir = openDir(modcache, path.posix.dirname(check.path))
@@ -218,16 +230,12 @@ function removalsFor(check: Check): string[] {
 }
 
 /**
- * Removes a module version's failed files under go's lock, each only if it is still the one
- * that was checked (another go, holding the lock meanwhile, may have written a good one), and
- * a tree never while go's `.partial` marker says another go is writing it. Says why it could
- * not, if it could not.
+ * Removes a module version's files under go's lock, unless what failed its check is no longer
+ * the one that was checked (another go, holding the lock meanwhile, wrote it anew, checking it
+ * itself), and a tree never while go's `.partial` marker says another go is writing it. Says
+ * whether it removed them, and why not if it could not.
  */
-async function removeUnderLock(
-  modcache: string,
-  problem: { module: string; version: string; remove: Set<string> },
-  checked: Map<string, Stats>
-): Promise<{ stuck?: string; unlocked?: string }> {
+async function removeUnderLock(modcache: string, problem: Problem): Promise<{ removed?: boolean; stuck?: string; unlocked?: string }> {
   const base = downloadBase(problem.module, problem.version)
   const lockName = `${path.posix.basename(base)}.lock`
   let release: (() => void) | undefined
@@ -253,21 +261,41 @@ async function removeUnderLock(
       if (locked.kind === 'unavailable') unlocked = locked.why
       else if (locked.kind === 'held') release = locked.release
     }
-    const extracting = markerOf(modcache, problem) !== undefined
+    const withUnlocked = unlocked ? { unlocked } : {}
+    for (const [rel, checked] of problem.failed) {
+      const now = lstatIn(modcache, rel)
+      if (now && (now.ino !== checked.ino || now.dev !== checked.dev)) return withUnlocked
+    }
+    const extracting = hasMarker(modcache, problem)
     for (const rel of problem.remove) {
       if (extracting && rel === treePath(problem.module, problem.version)) continue
-      const failed = await removeIfUnchanged(modcache, rel, checked.get(rel))
-      if (failed) return { stuck: failed, ...(unlocked ? { unlocked } : {}) }
+      const failed = await removeAt(modcache, rel)
+      if (failed) return { stuck: failed, ...withUnlocked }
     }
-    return unlocked ? { unlocked } : {}
+    return { removed: true, ...withUnlocked }
   } finally {
     release?.()
     lockDir?.close()
   }
 }
 
-/** Removes the entry at `rel` (or the component on its way that is not a directory), unless it is no longer the one checked; why not, if it could not. */
-async function removeIfUnchanged(modcache: string, rel: string, checked: Stats | undefined): Promise<string | undefined> {
+/** The entry at `rel` itself (never what a link points to), reached without a link; undefined when it is not there or not reachable. */
+function lstatIn(modcache: string, rel: string): Stats | undefined {
+  try {
+    const dir = openDirIfThere(modcache, path.posix.dirname(rel))
+    if (!dir) return undefined
+    try {
+      return lstatOf(dir.entry(path.posix.basename(rel)))
+    } finally {
+      dir.close()
+    }
+  } catch {
+    return undefined
+  }
+}
+
+/** Removes the entry at `rel`, or the component on its way that is not a directory (never what it points to); why not, if it could not. */
+async function removeAt(modcache: string, rel: string): Promise<string | undefined> {
   let dir: Dir | undefined
   let name = path.posix.basename(rel)
   try {
@@ -275,16 +303,10 @@ async function removeIfUnchanged(modcache: string, rel: string, checked: Stats |
       dir = openDirIfThere(modcache, path.posix.dirname(rel))
     } catch (e) {
       if (!(e instanceof NotADirectory)) throw e
-      // The link (or file) where a directory should be goes, not what it points to.
       dir = openDir(modcache, path.posix.dirname(e.rel))
       name = path.posix.basename(e.rel)
-      checked = undefined
     }
-    if (!dir) return undefined
-    const now = lstatOf(dir.entry(name))
-    if (!now) return undefined
-    if (checked && (now.ino !== checked.ino || now.dev !== checked.dev)) return undefined
-    await removeEntry(dir, name)
+    if (dir) await removeEntry(dir, name)
     return undefined
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
