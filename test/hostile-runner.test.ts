@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyModuleCache } from '../src/cache/verify.ts'
 import { escapePath, parseGoSum } from '../src/gosum.ts'
 import { type ActionRun, processesWithEnv, runBundled } from './support/action.ts'
-import { go, offlineGoEnv, tempModcache } from './support/go.ts'
+import { go, goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
 import { holdLock } from './support/lock-holder.ts'
 import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
 import { expectComplete } from './support/scenario.ts'
@@ -47,7 +47,7 @@ async function leftOnRunner(): Promise<string> {
 const outside = () => mkdtempSync(path.join(os.tmpdir(), 'outside-'))
 
 /** The bundled step on `modcache` with the healthy proxy; killed (and reported hung) if it has not ended within HUNG_MS. */
-async function runStep(modcache: string): Promise<ActionRun & { exitCode: number | null; hung: boolean; ms: number }> {
+async function runStep(modcache: string, env: Record<string, string> = {}): Promise<ActionRun & { exitCode: number | null; hung: boolean; ms: number }> {
   let step: ChildProcess | undefined
   let hung = false
   const started = Date.now()
@@ -60,7 +60,7 @@ async function runStep(modcache: string): Promise<ActionRun & { exitCode: number
       process.execPath,
       { proxies: server.url, 'working-directory': 'sample', 'probe-timeout': '2s', 'stall-timeout': '10s', timeout: '60s', retries: '1', 'protect-later-steps': 'false' },
       path.dirname(universe.sampleDir),
-      offlineGoEnv(modcache),
+      { ...offlineGoEnv(modcache), ...env },
       (_, child) => {
         step = child
       }
@@ -260,6 +260,22 @@ describe("the check and go's lock", () => {
     } finally {
       holder.release()
     }
+  })
+})
+
+describe('a runner without perl', () => {
+  it("the check still discards what does not match, without go's locks, and says so", async () => {
+    const modcache = await leftOnRunner()
+    cpFile(path.join(universe.proxyDir, escapePath(victim(1).path), '@v', `${victim(1).version}.zip${TAMPERED}`), download(modcache, victim(1), 'zip'))
+    // go alone on PATH: no perl to hold go's locks.
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'bin-'))
+    symlinkSync(goBinary(), path.join(bin, 'go'))
+    const since = server.requests.length
+
+    const run = await runStep(modcache, { PATH: bin })
+
+    await expectRepaired(run, modcache, [victim(1)], since)
+    expect(run.log).toContain("Checked without go's module locks (perl could not start (ENOENT))")
   })
 })
 
