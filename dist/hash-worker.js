@@ -8,7 +8,7 @@ import { createHash as createHash2 } from "node:crypto";
 import { closeSync as closeSync2, readSync as readSync2, readdirSync } from "node:fs";
 
 // src/confined.ts
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import path from "node:path";
 var O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants.O_DIRECTORY ?? 0;
@@ -16,6 +16,7 @@ var O_NONBLOCK = constants.O_NONBLOCK ?? 0;
 var DIRECTORY = constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
 var READ_NO_FOLLOW = constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 var CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
+var WINDOWS = process.platform === "win32";
 var byDescriptor = process.platform === "linux" && isDirectory(`/proc/${process.pid}/fd`);
 function isDirectory(dir) {
   return lstatOf(dir)?.isDirectory() ?? false;
@@ -29,14 +30,23 @@ var Dir = class {
   constructor(fd, shown) {
     this.fd = fd;
     this.shown = shown;
-    this.path = byDescriptor ? `/proc/${process.pid}/fd/${fd}` : shown;
+    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
   }
   /** The path of an entry of this directory (a name, or a relative path under it). */
   entry(name) {
     return `${this.path}/${name}`;
   }
+  /** Its mode bits, from its descriptor. */
+  mode() {
+    return this.fd === void 0 ? lstatSync(this.path).mode : fstatSync(this.fd).mode;
+  }
+  /** Changes its mode through its descriptor: never what a link put in its place points to. */
+  chmod(mode) {
+    if (this.fd === void 0) chmodSync(this.path, mode);
+    else fchmodSync(this.fd, mode);
+  }
   close() {
-    closeSync(this.fd);
+    if (this.fd !== void 0) closeSync(this.fd);
   }
 };
 var NotADirectory = class extends Error {
@@ -70,7 +80,7 @@ function describe(stats) {
   return "a device";
 }
 function openDir(root, rel, create = false) {
-  let dir = new Dir(openSync(root, constants.O_RDONLY | O_DIRECTORY), root);
+  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants.O_RDONLY | O_DIRECTORY), root);
   const names = rel.split("/").filter((n) => n !== "");
   try {
     for (const [i, name] of names.entries()) {
@@ -88,7 +98,7 @@ function openChild(dir, name, create, rel) {
   const shown = path.join(dir.shown, name);
   for (let tries = 0; ; tries++) {
     try {
-      return new Dir(openSync(dir.entry(name), DIRECTORY), shown);
+      return openDirectory(dir.entry(name), shown);
     } catch (e) {
       const code = e.code;
       if (code === "ENOENT" && create && tries === 0) {
@@ -121,10 +131,16 @@ function openRegular(file) {
 }
 function openDirAt(file, shown = file) {
   try {
-    return new Dir(openSync(file, DIRECTORY), shown);
+    return openDirectory(file, shown);
   } catch {
     return void 0;
   }
+}
+function openDirectory(file, shown) {
+  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown);
+  const stats = lstatSync(file);
+  if (!stats.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+  return new Dir(void 0, shown);
 }
 
 // src/gosum.ts

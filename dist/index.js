@@ -5451,11 +5451,11 @@ import path11 from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/files.ts
-import { fstatSync as fstatSync2, fchmodSync as fchmodSync2, promises as fs4 } from "node:fs";
+import { promises as fs4 } from "node:fs";
 import path9 from "node:path";
 
 // src/confined.ts
-import { closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { lstat as lstat2, readdir as readdir2, rmdir as rmdir2, unlink as unlink2 } from "node:fs/promises";
 import path8 from "node:path";
 var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
@@ -5464,6 +5464,7 @@ var O_NONBLOCK = constants3.O_NONBLOCK ?? 0;
 var DIRECTORY = constants3.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
 var READ_NO_FOLLOW = constants3.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 var CREATE_NEW = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | O_NOFOLLOW;
+var WINDOWS = process.platform === "win32";
 var byDescriptor = process.platform === "linux" && isDirectory2(`/proc/${process.pid}/fd`);
 function isDirectory2(dir) {
   return lstatOf(dir)?.isDirectory() ?? false;
@@ -5477,14 +5478,23 @@ var Dir = class {
   constructor(fd, shown) {
     this.fd = fd;
     this.shown = shown;
-    this.path = byDescriptor ? `/proc/${process.pid}/fd/${fd}` : shown;
+    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
   }
   /** The path of an entry of this directory (a name, or a relative path under it). */
   entry(name) {
     return `${this.path}/${name}`;
   }
+  /** Its mode bits, from its descriptor. */
+  mode() {
+    return this.fd === void 0 ? lstatSync(this.path).mode : fstatSync(this.fd).mode;
+  }
+  /** Changes its mode through its descriptor: never what a link put in its place points to. */
+  chmod(mode) {
+    if (this.fd === void 0) chmodSync(this.path, mode);
+    else fchmodSync(this.fd, mode);
+  }
   close() {
-    closeSync(this.fd);
+    if (this.fd !== void 0) closeSync(this.fd);
   }
 };
 var NotADirectory = class extends Error {
@@ -5518,7 +5528,7 @@ function describe(stats) {
   return "a device";
 }
 function openDir(root, rel, create2 = false) {
-  let dir = new Dir(openSync(root, constants3.O_RDONLY | O_DIRECTORY), root);
+  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants3.O_RDONLY | O_DIRECTORY), root);
   const names = rel.split("/").filter((n) => n !== "");
   try {
     for (const [i, name] of names.entries()) {
@@ -5536,7 +5546,7 @@ function openChild(dir, name, create2, rel) {
   const shown = path8.join(dir.shown, name);
   for (let tries = 0; ; tries++) {
     try {
-      return new Dir(openSync(dir.entry(name), DIRECTORY), shown);
+      return openDirectory(dir.entry(name), shown);
     } catch (e) {
       const code = e.code;
       if (code === "ENOENT" && create2 && tries === 0) {
@@ -5594,10 +5604,16 @@ function openRegular(file) {
 }
 function openDirAt(file, shown = file) {
   try {
-    return new Dir(openSync(file, DIRECTORY), shown);
+    return openDirectory(file, shown);
   } catch {
     return void 0;
   }
+}
+function openDirectory(file, shown) {
+  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown);
+  const stats = lstatSync(file);
+  if (!stats.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+  return new Dir(void 0, shown);
 }
 async function removeEntry(dir, name) {
   const target = dir.entry(name);
@@ -5606,7 +5622,7 @@ async function removeEntry(dir, name) {
   const inner = stats.isDirectory() ? openDirAt(target, path8.join(dir.shown, name)) : void 0;
   if (!inner) return unlink2(target).catch(ignoreGone);
   try {
-    if ((stats.mode & 448) !== 448) fchmodSync(inner.fd, stats.mode | 448);
+    if ((stats.mode & 448) !== 448) inner.chmod(stats.mode | 448);
     for (const child2 of await readdir2(inner.path)) await removeEntry(inner, child2);
   } finally {
     inner.close();
@@ -5658,8 +5674,8 @@ async function makeDirsWritable(dir) {
   const opened = openDirAt(dir);
   if (!opened) return;
   try {
-    const { mode } = fstatSync2(opened.fd);
-    if ((mode & 128) === 0) fchmodSync2(opened.fd, mode | 128);
+    const mode = opened.mode();
+    if ((mode & 128) === 0) opened.chmod(mode | 128);
     for (const entry of await fs4.readdir(opened.path, { withFileTypes: true })) {
       if (entry.isDirectory()) await makeDirsWritable(opened.entry(entry.name));
     }
@@ -5918,7 +5934,7 @@ function treeHash(dir, prefix) {
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash4 } from "node:crypto";
-import { closeSync as closeSync4, fstatSync as fstatSync3 } from "node:fs";
+import { closeSync as closeSync4, fstatSync as fstatSync2 } from "node:fs";
 
 // src/fetch/inflater.ts
 import { constants as constants4, createInflateRaw, inflateRawSync } from "node:zlib";
@@ -6134,7 +6150,7 @@ var LOCAL = 67324752;
 var MAX_UNZIPPED = 500 << 20;
 var MAX_ZIP_FILE = 500 << 20;
 function entries(fd) {
-  const { size } = fstatSync3(fd);
+  const { size } = fstatSync2(fd);
   if (size > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
   const tailLength = Math.min(size, 22 + 65535);
   const tail = readAt(fd, size - tailLength, tailLength);
@@ -6392,12 +6408,13 @@ while (1) {
     if (flock($want{$id}, LOCK_EX|LOCK_NB)) { $held{$id} = delete $want{$id}; print "$id locked\n" }
   }
 }`;
+var IDLE_MS = 2e3;
 var ERRNO_NAMES = new Map(Object.entries(os8.constants.errno).map(([name, number]) => [number, name]));
 var helper;
 var nextId = 0;
 function start() {
-  const child2 = spawn4("perl", ["-e", SCRIPT], { stdio: ["pipe", "pipe", "ignore"], windowsHide: true });
-  const started = { child: child2, answers: /* @__PURE__ */ new Map() };
+  const child2 = spawn4("perl", ["-e", SCRIPT], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "" }, windowsHide: true });
+  const started = { child: child2, answers: /* @__PURE__ */ new Map(), busy: 0 };
   const lost = (why) => {
     started.gone ??= why;
     for (const answer2 of started.answers.values()) answer2(`unavailable ${why}`);
@@ -6416,6 +6433,16 @@ function start() {
   for (const stream of [child2.stdin, child2.stdout]) stream?.unref?.();
   return started;
 }
+function account(used, change) {
+  used.busy += change;
+  clearTimeout(used.idle);
+  if (used.busy > 0) return;
+  used.idle = setTimeout(() => {
+    if (used.busy > 0) return;
+    if (helper === used) helper = void 0;
+    used.child.stdin?.end();
+  }, IDLE_MS).unref();
+}
 function takeGoLock(file, boundMs, signal) {
   if (process.platform === "win32") return Promise.resolve({ kind: "unavailable", why: "go locks with LockFileEx on Windows" });
   if (signal?.aborted) return Promise.resolve({ kind: "busy" });
@@ -6427,6 +6454,7 @@ function takeGoLock(file, boundMs, signal) {
     if (!used.gone) used.child.stdin?.write(`${line}
 `);
   };
+  account(used, 1);
   return new Promise((resolve2) => {
     let done = false;
     const finish = (result) => {
@@ -6434,6 +6462,7 @@ function takeGoLock(file, boundMs, signal) {
       done = true;
       clearTimeout(timer);
       signal?.removeEventListener("abort", giveUp);
+      if (result.kind !== "held") account(used, -1);
       resolve2(result);
     };
     const giveUp = () => {
@@ -6444,7 +6473,14 @@ function takeGoLock(file, boundMs, signal) {
     const timer = setTimeout(giveUp, boundMs);
     signal?.addEventListener("abort", giveUp, { once: true });
     used.answers.set(id, (answer2) => {
-      if (answer2 === "locked") finish({ kind: "held", release: () => send(`U ${id}`) });
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        send(`U ${id}`);
+        account(used, -1);
+      };
+      if (answer2 === "locked") finish({ kind: "held", release });
       else if (answer2.startsWith("refused ")) {
         const [, errno, ...why] = answer2.split(" ");
         const code = ERRNO_NAMES.get(Number(errno));
@@ -6490,19 +6526,18 @@ async function verifyModuleCache(modcache, lines, options = {}) {
       resolve2("expired");
     }, deadlineMs);
   });
-  const good = [];
+  const findings = [];
   try {
     let next = 0;
-    const checkOne = async (item) => {
+    const checkOne = async (i) => {
+      const item = found[i];
       report[`${item.check.what}s`]++;
       const problem = expired ? "expired" : await Promise.race([problemWith(item, modcache, hashers), deadline]);
-      if (problem === "expired") blame(item.check, `not checked within the check's deadline (${Math.round(deadlineMs / 1e3)} s)`, removalsFor(item.check), item);
-      else if (problem) blame(item.check, problem, removalsFor(item.check), item);
-      else good.push(item);
+      findings[i] = problem === "expired" ? `not checked within the check's deadline (${Math.round(deadlineMs / 1e3)} s)` : problem;
     };
     await Promise.all(
       Array.from({ length: IN_FLIGHT }, async () => {
-        while (next < found.length) await checkOne(found[next++]);
+        while (next < found.length) await checkOne(next++);
       })
     );
   } finally {
@@ -6510,6 +6545,11 @@ async function verifyModuleCache(modcache, lines, options = {}) {
     if (expired) void hashers.abandon();
     else await hashers.close();
   }
+  const good = found.filter((item, i) => {
+    const problem = findings[i];
+    if (problem) blame(item.check, problem, removalsFor(item.check), item);
+    return problem === void 0;
+  });
   const stuck = [];
   const outcomes = await Promise.all([...problems.values()].map((problem) => removeUnderLock(modcache, problem)));
   for (const [i, problem] of [...problems.values()].entries()) {
@@ -9839,7 +9879,7 @@ function movedBecause(s) {
 
 // src/fetch/store.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { accessSync, constants as constants5, fchmodSync as fchmodSync3, fstatSync as fstatSync4, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
+import { accessSync, constants as constants5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
 import path24 from "node:path";
 var Store = class {
   options;
@@ -9985,7 +10025,7 @@ var Store = class {
           const opened = openDirAt(parent.entry(dir === "" ? final : `${final}/${dir}`));
           if (!opened) continue;
           try {
-            fchmodSync3(opened.fd, fstatSync4(opened.fd).mode & ~146);
+            opened.chmod(opened.mode() & ~146);
           } finally {
             opened.close();
           }
@@ -10128,7 +10168,7 @@ var Fetcher = class {
    */
   get(job, use = {}) {
     const urgent = !use.speculative;
-    if (job.transient) return this.fetch({ ...job, path: randomBytes3(8).toString("hex") }, this.transient, urgent, use.onFetched);
+    if (job.transient) return this.fetch(job, this.transient, urgent, use.onFetched);
     const running = this.inFlight.get(job.path);
     if (running) {
       use.onFetched?.();
@@ -10257,7 +10297,7 @@ var Fetcher = class {
     stats.requests++;
     let pending;
     try {
-      pending = store.begin(job, job.kind === "zip");
+      pending = store === this.transient ? store.begin({ ...job, path: randomBytes3(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
       const { temp, tree } = pending;
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),

@@ -3336,7 +3336,7 @@ function isTroubled(s) {
 
 // src/fetch/store.ts
 import { randomBytes } from "node:crypto";
-import { accessSync, constants as constants2, fchmodSync as fchmodSync2, fstatSync as fstatSync2, mkdirSync as mkdirSync2, renameSync as renameSync2 } from "node:fs";
+import { accessSync, constants as constants2, mkdirSync as mkdirSync2, renameSync as renameSync2 } from "node:fs";
 import path2 from "node:path";
 
 // src/cache/layout.ts
@@ -3344,7 +3344,7 @@ var MAX_GO_MOD_BYTES = 16 << 20;
 var treePath = (module, version) => `${escapePath(module)}@${escapePath(version)}`;
 
 // src/confined.ts
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { lstat, readdir, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
 var O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
@@ -3353,6 +3353,7 @@ var O_NONBLOCK = constants.O_NONBLOCK ?? 0;
 var DIRECTORY = constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
 var READ_NO_FOLLOW = constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 var CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
+var WINDOWS = process.platform === "win32";
 var byDescriptor = process.platform === "linux" && isDirectory(`/proc/${process.pid}/fd`);
 function isDirectory(dir) {
   return lstatOf(dir)?.isDirectory() ?? false;
@@ -3366,14 +3367,23 @@ var Dir = class {
   constructor(fd, shown) {
     this.fd = fd;
     this.shown = shown;
-    this.path = byDescriptor ? `/proc/${process.pid}/fd/${fd}` : shown;
+    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
   }
   /** The path of an entry of this directory (a name, or a relative path under it). */
   entry(name) {
     return `${this.path}/${name}`;
   }
+  /** Its mode bits, from its descriptor. */
+  mode() {
+    return this.fd === void 0 ? lstatSync(this.path).mode : fstatSync(this.fd).mode;
+  }
+  /** Changes its mode through its descriptor: never what a link put in its place points to. */
+  chmod(mode) {
+    if (this.fd === void 0) chmodSync(this.path, mode);
+    else fchmodSync(this.fd, mode);
+  }
   close() {
-    closeSync(this.fd);
+    if (this.fd !== void 0) closeSync(this.fd);
   }
 };
 var NotADirectory = class extends Error {
@@ -3407,7 +3417,7 @@ function describe(stats2) {
   return "a device";
 }
 function openDir(root, rel, create = false) {
-  let dir = new Dir(openSync(root, constants.O_RDONLY | O_DIRECTORY), root);
+  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants.O_RDONLY | O_DIRECTORY), root);
   const names = rel.split("/").filter((n) => n !== "");
   try {
     for (const [i, name] of names.entries()) {
@@ -3425,7 +3435,7 @@ function openChild(dir, name, create, rel) {
   const shown = path.join(dir.shown, name);
   for (let tries = 0; ; tries++) {
     try {
-      return new Dir(openSync(dir.entry(name), DIRECTORY), shown);
+      return openDirectory(dir.entry(name), shown);
     } catch (e) {
       const code = e.code;
       if (code === "ENOENT" && create && tries === 0) {
@@ -3483,10 +3493,16 @@ function openRegular(file) {
 }
 function openDirAt(file, shown = file) {
   try {
-    return new Dir(openSync(file, DIRECTORY), shown);
+    return openDirectory(file, shown);
   } catch {
     return void 0;
   }
+}
+function openDirectory(file, shown) {
+  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown);
+  const stats2 = lstatSync(file);
+  if (!stats2.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats2.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+  return new Dir(void 0, shown);
 }
 async function removeEntry(dir, name) {
   const target = dir.entry(name);
@@ -3495,7 +3511,7 @@ async function removeEntry(dir, name) {
   const inner = stats2.isDirectory() ? openDirAt(target, path.join(dir.shown, name)) : void 0;
   if (!inner) return unlink(target).catch(ignoreGone);
   try {
-    if ((stats2.mode & 448) !== 448) fchmodSync(inner.fd, stats2.mode | 448);
+    if ((stats2.mode & 448) !== 448) inner.chmod(stats2.mode | 448);
     for (const child of await readdir(inner.path)) await removeEntry(inner, child);
   } finally {
     inner.close();
@@ -3551,12 +3567,13 @@ while (1) {
     if (flock($want{$id}, LOCK_EX|LOCK_NB)) { $held{$id} = delete $want{$id}; print "$id locked\n" }
   }
 }`;
+var IDLE_MS = 2e3;
 var ERRNO_NAMES = new Map(Object.entries(os.constants.errno).map(([name, number]) => [number, name]));
 var helper;
 var nextId = 0;
 function start() {
-  const child = spawn("perl", ["-e", SCRIPT], { stdio: ["pipe", "pipe", "ignore"], windowsHide: true });
-  const started = { child, answers: /* @__PURE__ */ new Map() };
+  const child = spawn("perl", ["-e", SCRIPT], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "" }, windowsHide: true });
+  const started = { child, answers: /* @__PURE__ */ new Map(), busy: 0 };
   const lost = (why) => {
     started.gone ??= why;
     for (const answer2 of started.answers.values()) answer2(`unavailable ${why}`);
@@ -3575,6 +3592,16 @@ function start() {
   for (const stream of [child.stdin, child.stdout]) stream?.unref?.();
   return started;
 }
+function account(used, change) {
+  used.busy += change;
+  clearTimeout(used.idle);
+  if (used.busy > 0) return;
+  used.idle = setTimeout(() => {
+    if (used.busy > 0) return;
+    if (helper === used) helper = void 0;
+    used.child.stdin?.end();
+  }, IDLE_MS).unref();
+}
 function takeGoLock(file, boundMs, signal) {
   if (process.platform === "win32") return Promise.resolve({ kind: "unavailable", why: "go locks with LockFileEx on Windows" });
   if (signal?.aborted) return Promise.resolve({ kind: "busy" });
@@ -3586,6 +3613,7 @@ function takeGoLock(file, boundMs, signal) {
     if (!used.gone) used.child.stdin?.write(`${line}
 `);
   };
+  account(used, 1);
   return new Promise((resolve) => {
     let done = false;
     const finish = (result) => {
@@ -3593,6 +3621,7 @@ function takeGoLock(file, boundMs, signal) {
       done = true;
       clearTimeout(timer);
       signal?.removeEventListener("abort", giveUp);
+      if (result.kind !== "held") account(used, -1);
       resolve(result);
     };
     const giveUp = () => {
@@ -3603,7 +3632,14 @@ function takeGoLock(file, boundMs, signal) {
     const timer = setTimeout(giveUp, boundMs);
     signal?.addEventListener("abort", giveUp, { once: true });
     used.answers.set(id, (answer2) => {
-      if (answer2 === "locked") finish({ kind: "held", release: () => send(`U ${id}`) });
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        send(`U ${id}`);
+        account(used, -1);
+      };
+      if (answer2 === "locked") finish({ kind: "held", release });
       else if (answer2.startsWith("refused ")) {
         const [, errno, ...why] = answer2.split(" ");
         const code = ERRNO_NAMES.get(Number(errno));
@@ -3759,7 +3795,7 @@ var Store = class {
           const opened = openDirAt(parent.entry(dir === "" ? final : `${final}/${dir}`));
           if (!opened) continue;
           try {
-            fchmodSync2(opened.fd, fstatSync2(opened.fd).mode & ~146);
+            opened.chmod(opened.mode() & ~146);
           } finally {
             opened.close();
           }
@@ -3839,7 +3875,7 @@ var named = 0;
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash2 } from "node:crypto";
-import { closeSync as closeSync3, fstatSync as fstatSync3 } from "node:fs";
+import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
 
 // src/fetch/inflater.ts
 import { constants as constants3, createInflateRaw, inflateRawSync } from "node:zlib";
@@ -4055,7 +4091,7 @@ var LOCAL = 67324752;
 var MAX_UNZIPPED = 500 << 20;
 var MAX_ZIP_FILE = 500 << 20;
 function entries(fd) {
-  const { size } = fstatSync3(fd);
+  const { size } = fstatSync2(fd);
   if (size > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
   const tailLength = Math.min(size, 22 + 65535);
   const tail = readAt(fd, size - tailLength, tailLength);
@@ -4407,7 +4443,7 @@ var Fetcher = class {
    */
   get(job, use = {}) {
     const urgent = !use.speculative;
-    if (job.transient) return this.fetch({ ...job, path: randomBytes2(8).toString("hex") }, this.transient, urgent, use.onFetched);
+    if (job.transient) return this.fetch(job, this.transient, urgent, use.onFetched);
     const running = this.inFlight.get(job.path);
     if (running) {
       use.onFetched?.();
@@ -4536,7 +4572,7 @@ var Fetcher = class {
     stats2.requests++;
     let pending;
     try {
-      pending = store.begin(job, job.kind === "zip");
+      pending = store === this.transient ? store.begin({ ...job, path: randomBytes2(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
       const { temp, tree } = pending;
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),

@@ -2989,16 +2989,17 @@ import path2 from "node:path";
 import { fileURLToPath } from "node:url";
 
 // src/files.ts
-import { fstatSync as fstatSync2, fchmodSync as fchmodSync2, promises as fs2 } from "node:fs";
+import { promises as fs2 } from "node:fs";
 
 // src/confined.ts
-import { closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants3.O_DIRECTORY ?? 0;
 var O_NONBLOCK = constants3.O_NONBLOCK ?? 0;
 var DIRECTORY = constants3.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
 var READ_NO_FOLLOW = constants3.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 var CREATE_NEW = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | O_NOFOLLOW;
+var WINDOWS = process.platform === "win32";
 var byDescriptor = process.platform === "linux" && isDirectory2(`/proc/${process.pid}/fd`);
 function isDirectory2(dir) {
   return lstatOf(dir)?.isDirectory() ?? false;
@@ -3012,14 +3013,23 @@ var Dir = class {
   constructor(fd, shown) {
     this.fd = fd;
     this.shown = shown;
-    this.path = byDescriptor ? `/proc/${process.pid}/fd/${fd}` : shown;
+    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
   }
   /** The path of an entry of this directory (a name, or a relative path under it). */
   entry(name) {
     return `${this.path}/${name}`;
   }
+  /** Its mode bits, from its descriptor. */
+  mode() {
+    return this.fd === void 0 ? lstatSync(this.path).mode : fstatSync(this.fd).mode;
+  }
+  /** Changes its mode through its descriptor: never what a link put in its place points to. */
+  chmod(mode) {
+    if (this.fd === void 0) chmodSync(this.path, mode);
+    else fchmodSync(this.fd, mode);
+  }
   close() {
-    closeSync(this.fd);
+    if (this.fd !== void 0) closeSync(this.fd);
   }
 };
 function lstatOf(file) {
@@ -3031,10 +3041,16 @@ function lstatOf(file) {
 }
 function openDirAt(file, shown = file) {
   try {
-    return new Dir(openSync(file, DIRECTORY), shown);
+    return openDirectory(file, shown);
   } catch {
     return void 0;
   }
+}
+function openDirectory(file, shown) {
+  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown);
+  const stats = lstatSync(file);
+  if (!stats.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+  return new Dir(void 0, shown);
 }
 
 // src/files.ts
@@ -3042,8 +3058,8 @@ async function makeDirsWritable(dir) {
   const opened = openDirAt(dir);
   if (!opened) return;
   try {
-    const { mode } = fstatSync2(opened.fd);
-    if ((mode & 128) === 0) fchmodSync2(opened.fd, mode | 128);
+    const mode = opened.mode();
+    if ((mode & 128) === 0) opened.chmod(mode | 128);
     for (const entry of await fs2.readdir(opened.path, { withFileTypes: true })) {
       if (entry.isDirectory()) await makeDirsWritable(opened.entry(entry.name));
     }

@@ -67466,13 +67466,14 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/confined.ts
-import { closeSync as closeSync2, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync as openSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync as closeSync2, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync as openSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 var O_NOFOLLOW = constants4.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants4.O_DIRECTORY ?? 0;
 var O_NONBLOCK = constants4.O_NONBLOCK ?? 0;
 var DIRECTORY = constants4.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
 var READ_NO_FOLLOW = constants4.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 var CREATE_NEW = constants4.O_WRONLY | constants4.O_CREAT | constants4.O_EXCL | O_NOFOLLOW;
+var WINDOWS = process.platform === "win32";
 var byDescriptor = process.platform === "linux" && isDirectory2(`/proc/${process.pid}/fd`);
 function isDirectory2(dir2) {
   return lstatOf(dir2)?.isDirectory() ?? false;

@@ -10,7 +10,7 @@
 // O_NOFOLLOW|O_NONBLOCK and judged by fstat on the descriptor, never stat-then-open by name.
 // Where /proc is missing (macOS), the path checked component by component is used instead: a
 // process that can write the module cache could swap a link in between the check and the use.
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs'
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs'
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises'
 import path from 'node:path'
 
@@ -24,6 +24,7 @@ export const READ_NO_FOLLOW = constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK
 /** How a new file is made: only where nothing (not even a dangling link) has the name. */
 export const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW
 
+const WINDOWS = process.platform === 'win32'
 /** Whether /proc/<pid>/fd names open directories here (Linux). */
 const byDescriptor = process.platform === 'linux' && isDirectory(`/proc/${process.pid}/fd`)
 
@@ -31,18 +32,22 @@ function isDirectory(dir: string): boolean {
   return lstatOf(dir)?.isDirectory() ?? false
 }
 
-/** An open directory reached without following a link. */
+/**
+ * An open directory reached without following a link. On Windows, where node cannot open a
+ * directory, it holds no descriptor: it was checked by lstat (which sees junctions as links),
+ * and is named by its path.
+ */
 export class Dir {
-  readonly fd: number
+  readonly fd: number | undefined
   /** What names the directory for any call, in this process, its threads or a child: its descriptor on Linux, the checked path elsewhere. */
   readonly path: string
   /** Its path as a person reads it (for messages). */
   readonly shown: string
 
-  constructor(fd: number, shown: string) {
+  constructor(fd: number | undefined, shown: string) {
     this.fd = fd
     this.shown = shown
-    this.path = byDescriptor ? `/proc/${process.pid}/fd/${fd}` : shown
+    this.path = byDescriptor && fd !== undefined ? `/proc/${process.pid}/fd/${fd}` : shown
   }
 
   /** The path of an entry of this directory (a name, or a relative path under it). */
@@ -50,8 +55,19 @@ export class Dir {
     return `${this.path}/${name}`
   }
 
+  /** Its mode bits, from its descriptor. */
+  mode(): number {
+    return this.fd === undefined ? lstatSync(this.path).mode : fstatSync(this.fd).mode
+  }
+
+  /** Changes its mode through its descriptor: never what a link put in its place points to. */
+  chmod(mode: number): void {
+    if (this.fd === undefined) chmodSync(this.path, mode)
+    else fchmodSync(this.fd, mode)
+  }
+
   close(): void {
-    closeSync(this.fd)
+    if (this.fd !== undefined) closeSync(this.fd)
   }
 }
 
@@ -101,7 +117,7 @@ export function describe(stats: Stats): string {
  * runner's choice and may be a link.
  */
 export function openDir(root: string, rel: string, create = false): Dir {
-  let dir = new Dir(openSync(root, constants.O_RDONLY | O_DIRECTORY), root)
+  let dir = new Dir(WINDOWS ? undefined : openSync(root, constants.O_RDONLY | O_DIRECTORY), root)
   const names = rel.split('/').filter(n => n !== '')
   try {
     for (const [i, name] of names.entries()) {
@@ -120,7 +136,7 @@ function openChild(dir: Dir, name: string, create: boolean, rel: () => string): 
   const shown = path.join(dir.shown, name)
   for (let tries = 0; ; tries++) {
     try {
-      return new Dir(openSync(dir.entry(name), DIRECTORY), shown)
+      return openDirectory(dir.entry(name), shown)
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
       if (code === 'ENOENT' && create && tries === 0) {
@@ -187,10 +203,18 @@ export function openRegular(file: string): number {
 /** The directory at `file` opened without following a link (nor a link above it on Linux, when `file` is a Dir's entry); undefined when it is not a directory. */
 export function openDirAt(file: string, shown = file): Dir | undefined {
   try {
-    return new Dir(openSync(file, DIRECTORY), shown)
+    return openDirectory(file, shown)
   } catch {
     return undefined
   }
+}
+
+/** Opens the directory at `file`, its last component not followed; throws ENOTDIR or ELOOP (as open(2) does) for anything else. */
+function openDirectory(file: string, shown: string): Dir {
+  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown)
+  const stats = lstatSync(file)
+  if (!stats.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats.isSymbolicLink() ? 'ELOOP' : 'ENOTDIR' })
+  return new Dir(undefined, shown)
 }
 
 /** Removes the entry `name` of `dir`, whatever it is, never following a link: a directory with everything under it (made writable first, as go leaves trees read-only). */
@@ -202,7 +226,7 @@ export async function removeEntry(dir: Dir, name: string): Promise<void> {
   // Not a directory, or replaced by something else since the lstat: removed as what it is now.
   if (!inner) return unlink(target).catch(ignoreGone)
   try {
-    if ((stats.mode & 0o700) !== 0o700) fchmodSync(inner.fd, stats.mode | 0o700)
+    if ((stats.mode & 0o700) !== 0o700) inner.chmod(stats.mode | 0o700)
     for (const child of await readdir(inner.path)) await removeEntry(inner, child)
   } finally {
     inner.close()

@@ -1,5 +1,5 @@
 // Small filesystem walks shared by the watchdog and the cache.
-import { fstatSync, fchmodSync, promises as fs } from 'node:fs'
+import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { openDirAt } from './confined.ts'
 
@@ -30,8 +30,8 @@ export async function makeDirsWritable(dir: string): Promise<void> {
   const opened = openDirAt(dir)
   if (!opened) return
   try {
-    const { mode } = fstatSync(opened.fd)
-    if ((mode & 0o200) === 0) fchmodSync(opened.fd, mode | 0o200)
+    const mode = opened.mode()
+    if ((mode & 0o200) === 0) opened.chmod(mode | 0o200)
     for (const entry of await fs.readdir(opened.path, { withFileTypes: true })) {
       if (entry.isDirectory()) await makeDirsWritable(opened.entry(entry.name))
     }

@@ -7,7 +7,8 @@
 // file as go does (created 0666, never through a link), tries flock(LOCK_EX|LOCK_NB) every
 // 10 ms until node, which keeps the time, gives up on it, and closes the file to release it.
 // Its stdin is the step's: when the step ends, however it ends, perl reads end-of-file and
-// exits, and the kernel releases whatever it held. Without perl, and on Windows (go uses
+// exits, and the kernel releases whatever it held; with nothing to hold for a while, the step
+// closes it, and starts another when it needs one. Without perl, and on Windows (go uses
 // LockFileEx there, which no process of ours can take), no lock is taken: see README.
 import { type ChildProcess, spawn } from 'node:child_process'
 import os from 'node:os'
@@ -46,18 +47,24 @@ while (1) {
 interface Helper {
   child: ChildProcess
   answers: Map<number, (answer: string) => void>
+  /** Requests waiting and locks held: at none for IDLE_MS, the helper is let go. */
+  busy: number
+  idle?: NodeJS.Timeout
   /** Set once the helper cannot serve: why. */
   gone?: string
 }
 
+/** How long a helper with nothing to hold stays: a step takes its locks in bursts (the check, then the fetch). */
+const IDLE_MS = 2000
 const ERRNO_NAMES = new Map(Object.entries(os.constants.errno).map(([name, number]) => [number, name]))
 
 let helper: Helper | undefined
 let nextId = 0
 
 function start(): Helper {
-  const child = spawn('perl', ['-e', SCRIPT], { stdio: ['pipe', 'pipe', 'ignore'], windowsHide: true })
-  const started: Helper = { child, answers: new Map() }
+  // Only PATH: it needs nothing else of the step's environment.
+  const child = spawn('perl', ['-e', SCRIPT], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: process.env.PATH ?? '' }, windowsHide: true })
+  const started: Helper = { child, answers: new Map(), busy: 0 }
   const lost = (why: string) => {
     started.gone ??= why
     for (const answer of started.answers.values()) answer(`unavailable ${why}`)
@@ -78,6 +85,18 @@ function start(): Helper {
   return started
 }
 
+/** One more (or, with -1, one fewer) request or lock for the helper; with none left for IDLE_MS, its stdin is closed and it exits. */
+function account(used: Helper, change: 1 | -1): void {
+  used.busy += change
+  clearTimeout(used.idle)
+  if (used.busy > 0) return
+  used.idle = setTimeout(() => {
+    if (used.busy > 0) return
+    if (helper === used) helper = undefined
+    used.child.stdin?.end()
+  }, IDLE_MS).unref()
+}
+
 /**
  * Takes go's lock at `file` (a `<version>.lock`, named through a directory reached without
  * links), waiting at most `boundMs`, or until `signal` aborts (then `busy`). A paused go holds
@@ -93,6 +112,7 @@ export function takeGoLock(file: string, boundMs: number, signal?: AbortSignal):
   const send = (line: string) => {
     if (!used.gone) used.child.stdin?.write(`${line}\n`)
   }
+  account(used, 1)
   return new Promise(resolve => {
     let done = false
     const finish = (result: Locked) => {
@@ -100,6 +120,7 @@ export function takeGoLock(file: string, boundMs: number, signal?: AbortSignal):
       done = true
       clearTimeout(timer)
       signal?.removeEventListener('abort', giveUp)
+      if (result.kind !== 'held') account(used, -1)
       resolve(result)
     }
     const giveUp = () => {
@@ -110,7 +131,14 @@ export function takeGoLock(file: string, boundMs: number, signal?: AbortSignal):
     const timer = setTimeout(giveUp, boundMs)
     signal?.addEventListener('abort', giveUp, { once: true })
     used.answers.set(id, answer => {
-      if (answer === 'locked') finish({ kind: 'held', release: () => send(`U ${id}`) })
+      let released = false
+      const release = () => {
+        if (released) return
+        released = true
+        send(`U ${id}`)
+        account(used, -1)
+      }
+      if (answer === 'locked') finish({ kind: 'held', release })
       else if (answer.startsWith('refused ')) {
         const [, errno, ...why] = answer.split(' ')
         const code = ERRNO_NAMES.get(Number(errno))

@@ -2,14 +2,15 @@
 // planted it): symlinks, FIFOs, devices and hard links where go keeps its files and trees. The
 // bundled step runs against each as the runner runs it; the step must end, never read or write
 // through a link, never block on a FIFO or device, and leave go a module cache it can trust.
-import { type ChildProcess, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { chmodSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyModuleCache } from '../src/cache/verify.ts'
 import { escapePath, parseGoSum } from '../src/gosum.ts'
-import { type ActionRun, processesWithEnv, runBundled } from './support/action.ts'
+import { processesWithEnv } from './support/action.ts'
+import { type BoundedRun, runBundledWithin } from './support/bounded-step.ts'
 import { go, goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
 import { holdLock } from './support/lock-holder.ts'
 import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
@@ -47,32 +48,17 @@ async function leftOnRunner(): Promise<string> {
 const outside = () => mkdtempSync(path.join(os.tmpdir(), 'outside-'))
 
 /** The bundled step on `modcache` with the healthy proxy; killed (and reported hung) if it has not ended within HUNG_MS. */
-async function runStep(modcache: string, env: Record<string, string> = {}): Promise<ActionRun & { exitCode: number | null; hung: boolean; ms: number }> {
-  let step: ChildProcess | undefined
-  let hung = false
-  const started = Date.now()
-  const timer = setTimeout(() => {
-    hung = true
-    step?.kill('SIGKILL')
-  }, HUNG_MS)
-  try {
-    const run = await runBundled(
-      process.execPath,
-      { proxies: server.url, 'working-directory': 'sample', 'probe-timeout': '2s', 'stall-timeout': '10s', timeout: '60s', retries: '1', 'protect-later-steps': 'false' },
-      path.dirname(universe.sampleDir),
-      { ...offlineGoEnv(modcache), ...env },
-      (_, child) => {
-        step = child
-      }
-    )
-    return { ...run, hung, ms: Date.now() - started }
-  } finally {
-    clearTimeout(timer)
-  }
+function runStep(modcache: string, env: Record<string, string> = {}): Promise<BoundedRun> {
+  return runBundledWithin(
+    HUNG_MS,
+    { proxies: server.url, 'working-directory': 'sample', 'probe-timeout': '2s', 'stall-timeout': '10s', timeout: '60s', retries: '1', 'protect-later-steps': 'false' },
+    path.dirname(universe.sampleDir),
+    { ...offlineGoEnv(modcache), ...env }
+  )
 }
 
 /** What every run against a planted module cache must end with: a prompt success, a module cache go verifies, the planted module fetched again, and nothing left running. */
-async function expectRepaired(run: Awaited<ReturnType<typeof runStep>>, modcache: string, planted: Module[], since: number): Promise<void> {
+async function expectRepaired(run: BoundedRun, modcache: string, planted: Module[], since: number): Promise<void> {
   expect(run.hung, run.log).toBe(false)
   expect(run.exitCode, run.log).toBe(0)
   expectComplete(modcache, universe.modules)

@@ -9,7 +9,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { escapePath } from '../src/gosum.ts'
 import { LOCK_WAIT_MS } from '../src/timing.ts'
-import { type ActionRun, processesWithEnv, runBundled } from './support/action.ts'
+import { processesWithEnv } from './support/action.ts'
+import { type BoundedRun, runBundledWithin } from './support/bounded-step.ts'
 import { go, goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
 import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
 import { expectComplete } from './support/scenario.ts'
@@ -64,33 +65,20 @@ function pausedMidExtraction(): { modcache: string; go: ChildProcess; module: Mo
 }
 
 /** The bundled step on the sample project; with `onChecked`, told once the check of the module cache is over. */
-async function runStep(modcache: string, inputs: Record<string, string> = {}, onChecked?: () => void): Promise<ActionRun & { exitCode: number | null; ms: number; hung: boolean }> {
-  let step: ChildProcess | undefined
-  let hung = false
+function runStep(modcache: string, inputs: Record<string, string> = {}, onChecked?: () => void): Promise<BoundedRun> {
   let told = false
-  const started = Date.now()
-  const timer = setTimeout(() => {
-    hung = true
-    step?.kill('SIGKILL')
-  }, HUNG_MS)
-  try {
-    const run = await runBundled(
-      process.execPath,
-      { proxies: server.url, 'working-directory': 'sample', 'probe-timeout': '2s', 'stall-timeout': '30s', timeout: '80s', retries: '0', 'protect-later-steps': 'false', ...inputs },
-      path.dirname(universe.sampleDir),
-      offlineGoEnv(modcache),
-      (log, child) => {
-        step = child
-        if (!told && onChecked && /go\.mod files in [^:]*: (all match|\d+ discarded)|::error::/.test(log)) {
-          told = true
-          onChecked()
-        }
+  return runBundledWithin(
+    HUNG_MS,
+    { proxies: server.url, 'working-directory': 'sample', 'probe-timeout': '2s', 'stall-timeout': '30s', timeout: '80s', retries: '0', 'protect-later-steps': 'false', ...inputs },
+    path.dirname(universe.sampleDir),
+    offlineGoEnv(modcache),
+    log => {
+      if (!told && onChecked && /go\.mod files in [^:]*: (all match|\d+ discarded)|::error::/.test(log)) {
+        told = true
+        onChecked()
       }
-    )
-    return { ...run, ms: Date.now() - started, hung }
-  } finally {
-    clearTimeout(timer)
-  }
+    }
+  )
 }
 
 /** What a shared module cache must be once everyone is done: whole trees go itself verifies, and both projects build. */

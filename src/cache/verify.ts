@@ -101,19 +101,19 @@ export async function verifyModuleCache(modcache: string, lines: SumLine[], opti
       resolve('expired')
     }, deadlineMs)
   })
-  const good: Found[] = []
+  // What each check found, in go.sum's order (the checks run many at once).
+  const findings: (string | undefined)[] = []
   try {
     let next = 0
-    const checkOne = async (item: Found) => {
+    const checkOne = async (i: number) => {
+      const item = found[i] as Found
       report[`${item.check.what}s`]++
       const problem = expired ? 'expired' : await Promise.race([problemWith(item, modcache, hashers), deadline])
-      if (problem === 'expired') blame(item.check, `not checked within the check's deadline (${Math.round(deadlineMs / 1000)} s)`, removalsFor(item.check), item)
-      else if (problem) blame(item.check, problem, removalsFor(item.check), item)
-      else good.push(item)
+      findings[i] = problem === 'expired' ? `not checked within the check's deadline (${Math.round(deadlineMs / 1000)} s)` : problem
     }
     await Promise.all(
       Array.from({ length: IN_FLIGHT }, async () => {
-        while (next < found.length) await checkOne(found[next++] as Found)
+        while (next < found.length) await checkOne(next++)
       })
     )
   } finally {
@@ -122,6 +122,11 @@ export async function verifyModuleCache(modcache: string, lines: SumLine[], opti
     if (expired) void hashers.abandon()
     else await hashers.close()
   }
+  const good = found.filter((item, i) => {
+    const problem = findings[i]
+    if (problem) blame(item.check, problem, removalsFor(item.check), item)
+    return problem === undefined
+  })
 
   const stuck: string[] = []
   const outcomes = await Promise.all([...problems.values()].map(problem => removeUnderLock(modcache, problem)))

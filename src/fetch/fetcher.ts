@@ -119,7 +119,7 @@ export class Fetcher {
    */
   get(job: FileJob, use: { speculative?: boolean; onFetched?: () => void } = {}): Promise<Outcome> {
     const urgent = !use.speculative
-    if (job.transient) return this.fetch({ ...job, path: randomBytes(8).toString('hex') }, this.transient, urgent, use.onFetched)
+    if (job.transient) return this.fetch(job, this.transient, urgent, use.onFetched)
     const running = this.inFlight.get(job.path)
     if (running) {
       // Another caller's fetch: it needs no request of this caller's.
@@ -257,7 +257,8 @@ export class Fetcher {
     stats.requests++
     let pending: Pending | undefined
     try {
-      pending = store.begin(job, job.kind === 'zip')
+      // A file for one request is named afresh: another request for the same path gets a file of its own.
+      pending = store === this.transient ? store.begin({ ...job, path: randomBytes(8).toString('hex') }, false) : store.begin(job, job.kind === 'zip')
       const { temp, tree } = pending
       const answer = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),

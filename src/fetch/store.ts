@@ -15,7 +15,7 @@
 // local disk, while an asynchronous one wakes a thread-pool thread, which on 2 busy cores costs
 // several times as much (the hashing threads need those cores).
 import { randomBytes } from 'node:crypto'
-import { accessSync, constants, fchmodSync, fstatSync, mkdirSync, renameSync } from 'node:fs'
+import { accessSync, constants, mkdirSync, renameSync } from 'node:fs'
 import path from 'node:path'
 import { treePath } from '../cache/layout.ts'
 import { type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, readRegular, removeEntry, unlinkEntry, writeReplacing } from '../confined.ts'
@@ -219,7 +219,7 @@ export class Store {
           const opened = openDirAt(parent.entry(dir === '' ? final : `${final}/${dir}`))
           if (!opened) continue
           try {
-            fchmodSync(opened.fd, fstatSync(opened.fd).mode & ~0o222)
+            opened.chmod(opened.mode() & ~0o222)
           } finally {
             opened.close()
           }
