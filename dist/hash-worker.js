@@ -5,8 +5,143 @@ import { parentPort } from "node:worker_threads";
 
 // src/fetch/tree-hash.ts
 import { createHash as createHash2 } from "node:crypto";
-import { closeSync, lstatSync, openSync, readSync, readdirSync } from "node:fs";
+import { closeSync as closeSync2, readSync as readSync2, readdirSync } from "node:fs";
+
+// src/confined.ts
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import path from "node:path";
+var O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+var O_DIRECTORY = constants.O_DIRECTORY ?? 0;
+var O_NONBLOCK = constants.O_NONBLOCK ?? 0;
+var DIRECTORY = constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+var READ_NO_FOLLOW = constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+var CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
+var WINDOWS = process.platform === "win32";
+var byDescriptor = process.platform === "linux" && isDirectory(`/proc/${process.pid}/fd`);
+function isDirectory(dir) {
+  return lstatOf(dir)?.isDirectory() ?? false;
+}
+var Dir = class {
+  fd;
+  /** What names the directory for any call, in this process, its threads or a child: its descriptor on Linux, the checked path elsewhere. */
+  path;
+  /** Its path as a person reads it (for messages). */
+  shown;
+  constructor(fd, shown) {
+    this.fd = fd;
+    this.shown = shown;
+    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
+  }
+  /** The path of an entry of this directory (a name, or a relative path under it). */
+  entry(name) {
+    return `${this.path}/${name}`;
+  }
+  /** Its mode bits, from its descriptor. */
+  mode() {
+    return this.fd === void 0 ? lstatSync(this.path).mode : fstatSync(this.fd).mode;
+  }
+  /** Changes its mode through its descriptor: never what a link put in its place points to. */
+  chmod(mode) {
+    if (this.fd === void 0) chmodSync(this.path, mode);
+    else fchmodSync(this.fd, mode);
+  }
+  close() {
+    if (this.fd !== void 0) closeSync(this.fd);
+  }
+};
+var NotADirectory = class extends Error {
+  /** Relative to the root, with `/`. */
+  rel;
+  kind;
+  constructor(rel, kind) {
+    super(`${rel} is ${kind}, not a directory`);
+    this.name = "NotADirectory";
+    this.rel = rel;
+    this.kind = kind;
+  }
+};
+function lstatOf(file) {
+  try {
+    return lstatSync(file);
+  } catch {
+    return void 0;
+  }
+}
+function kindOf(file) {
+  const stats = lstatOf(file);
+  return stats && describe(stats);
+}
+function describe(stats) {
+  if (stats.isFile()) return "a file";
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isSymbolicLink()) return "a symlink";
+  if (stats.isFIFO()) return "a FIFO";
+  if (stats.isSocket()) return "a socket";
+  return "a device";
+}
+function openDir(root, rel, create = false) {
+  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants.O_RDONLY | O_DIRECTORY), root);
+  const names = rel.split("/").filter((n) => n !== "");
+  try {
+    for (const [i, name] of names.entries()) {
+      const next = openChild(dir, name, create, () => names.slice(0, i + 1).join("/"));
+      dir.close();
+      dir = next;
+    }
+    return dir;
+  } catch (e) {
+    dir.close();
+    throw e;
+  }
+}
+function openChild(dir, name, create, rel) {
+  const shown = path.join(dir.shown, name);
+  for (let tries = 0; ; tries++) {
+    try {
+      return openDirectory(dir.entry(name), shown);
+    } catch (e) {
+      const code = e.code;
+      if (code === "ENOENT" && create && tries === 0) {
+        try {
+          mkdirSync(dir.entry(name), 511);
+        } catch (made) {
+          if (made.code !== "EEXIST") throw made;
+        }
+        continue;
+      }
+      if (code === "ENOTDIR" || code === "ELOOP") throw new NotADirectory(rel(), kindOf(dir.entry(name)) ?? "gone");
+      throw e;
+    }
+  }
+}
+function openRegular(file) {
+  let fd;
+  try {
+    fd = openSync(file, READ_NO_FOLLOW);
+  } catch (e) {
+    if (e.code === "ELOOP") throw new Error("a symlink, not a regular file", { cause: e });
+    throw e;
+  }
+  const stats = fstatSync(fd);
+  if (!stats.isFile()) {
+    closeSync(fd);
+    throw new Error(`${describe(stats)}, not a regular file`);
+  }
+  return fd;
+}
+function openDirAt(file, shown = file) {
+  try {
+    return openDirectory(file, shown);
+  } catch {
+    return void 0;
+  }
+}
+function openDirectory(file, shown) {
+  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown);
+  const stats = lstatSync(file);
+  if (!stats.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+  return new Dir(void 0, shown);
+}
 
 // src/module/gosum.ts
 import { createHash } from "node:crypto";
@@ -31,46 +166,63 @@ function hash1(files) {
 
 // src/fetch/tree-hash.ts
 var CHUNK = 1 << 20;
-function fileSha256(file, buffer) {
+function fileSha256(fd, buffer) {
   const hash = createHash2("sha256");
-  const fd = openSync(file, "r");
   try {
-    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+    for (let n; (n = readSync2(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
   } finally {
-    closeSync(fd);
+    closeSync2(fd);
   }
   return hash.digest("hex");
 }
 function treeHash(dir, prefix) {
   const buffer = Buffer.allocUnsafe(CHUNK);
   const files = [];
-  const walk = (sub) => {
-    for (const entry of readdirSync(path.join(dir, sub), { withFileTypes: true })) {
+  const walk = (at, sub) => {
+    for (const entry of readdirSync(at.path, { withFileTypes: true })) {
       const rel = sub ? `${sub}/${entry.name}` : entry.name;
-      const full = path.join(dir, rel);
-      if (entry.isDirectory()) walk(rel);
-      else if (entry.isFile() && lstatSync(full).isFile()) files.push({ name: Buffer.from(`${prefix}/${rel}`), sha256Hex: fileSha256(full, buffer) });
-      else throw new Error(`${prefix}/${rel} is not a regular file`);
+      const inner = entry.isDirectory() ? openDirAt(at.entry(entry.name)) : void 0;
+      if (inner) {
+        try {
+          walk(inner, rel);
+        } finally {
+          inner.close();
+        }
+        continue;
+      }
+      let fd;
+      try {
+        fd = openRegular(at.entry(entry.name));
+      } catch (e) {
+        throw new Error(`${prefix}/${rel} is ${e.message}`, { cause: e });
+      }
+      files.push({ name: Buffer.from(`${prefix}/${rel}`), sha256Hex: fileSha256(fd, buffer) });
     }
   };
-  walk("");
+  const root = openDirAt(dir);
+  if (!root) throw new Error(`${prefix} is ${kindOf(dir) ?? "missing"}, not a directory`);
+  try {
+    walk(root, "");
+  } finally {
+    root.close();
+  }
   return hash1(files);
 }
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync3, fstatSync, openSync as openSync3 } from "node:fs";
+import { closeSync as closeSync4, fstatSync as fstatSync2 } from "node:fs";
 
 // src/fetch/inflater.ts
-import { constants, createInflateRaw, inflateRawSync } from "node:zlib";
+import { constants as constants2, createInflateRaw, inflateRawSync } from "node:zlib";
 
 // src/fetch/read-at.ts
-import { readSync as readSync2 } from "node:fs";
+import { readSync as readSync3 } from "node:fs";
 function readAt(fd, offset, length, upTo = false, scratch) {
   const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
   let bytesRead = 0;
   while (bytesRead < length) {
-    const n = readSync2(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
+    const n = readSync3(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
     if (n === 0) break;
     bytesRead += n;
   }
@@ -135,7 +287,7 @@ var Inflater = class {
   }
   /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
   feed(engine2, input, length, last, output, take) {
-    const flush = last ? constants.Z_FINISH : constants.Z_NO_FLUSH;
+    const flush = last ? constants2.Z_FINISH : constants2.Z_NO_FLUSH;
     for (let at = 0; output.produced <= output.limit; ) {
       engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
       if (engine2.stream.destroyed) {
@@ -161,7 +313,7 @@ var Inflater = class {
 };
 
 // src/fetch/zip-extract.ts
-import { closeSync as closeSync2, mkdirSync, openSync as openSync2, writeSync } from "node:fs";
+import { closeSync as closeSync3, mkdirSync as mkdirSync2, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
 import path2 from "node:path";
 function extractionPaths(names, prefix) {
   const files = /* @__PURE__ */ new Set();
@@ -202,11 +354,16 @@ var TreeWriter = class {
   fd;
   /** Why writing stopped, once it did. */
   failed;
-  constructor(root) {
-    this.root = root;
+  constructor(target) {
     this.attempt(() => {
-      mkdirSync(path2.dirname(root), { recursive: true, mode: 511 });
-      mkdirSync(root, { mode: 511 });
+      const parent = openDir(target.root, target.parent, true);
+      try {
+        mkdirSync2(parent.entry(target.name), 511);
+        this.root = openDirAt(parent.entry(target.name), path2.join(parent.shown, target.name));
+      } finally {
+        parent.close();
+      }
+      if (!this.root) throw new Error(`${target.name} was replaced as it was made`);
       this.made.add("");
     });
   }
@@ -214,24 +371,31 @@ var TreeWriter = class {
   open(rel) {
     this.attempt(() => {
       const parent = path2.posix.dirname(rel);
+      const root = this.root;
       if (parent !== "." && !this.made.has(parent)) {
-        mkdirSync(path2.join(this.root, parent), { recursive: true, mode: 511 });
+        mkdirSync2(root.entry(parent), { recursive: true, mode: 511 });
         for (let p = parent; p !== "." && !this.made.has(p); p = path2.posix.dirname(p)) this.made.add(p);
       }
-      this.fd = openSync2(path2.join(this.root, rel), "wx", 292);
+      this.fd = openSync2(root.entry(rel), CREATE_NEW, 292);
     });
   }
   write(chunk) {
     if (this.fd === void 0) return;
     const fd = this.fd;
     this.attempt(() => {
-      for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+      for (let at = 0; at < chunk.length; ) at += writeSync2(fd, chunk, at);
     });
   }
   close() {
     const fd = this.fd;
     this.fd = void 0;
-    if (fd !== void 0) this.attempt(() => closeSync2(fd));
+    if (fd !== void 0) this.attempt(() => closeSync3(fd));
+  }
+  /** Done writing: lets go of the directory. */
+  end() {
+    this.close();
+    this.root?.close();
+    this.root = void 0;
   }
   /** The directories made, relative to the root ('' for the root), deepest first: the order to make them read-only in. */
   dirs() {
@@ -248,7 +412,7 @@ var TreeWriter = class {
         const fd = this.fd;
         this.fd = void 0;
         try {
-          closeSync2(fd);
+          closeSync3(fd);
         } catch {
         }
       }
@@ -261,8 +425,10 @@ var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
 var MAX_UNZIPPED = 500 << 20;
+var MAX_ZIP_FILE = 500 << 20;
 function entries(fd) {
-  const { size } = fstatSync(fd);
+  const { size } = fstatSync2(fd);
+  if (size > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
   const tailLength = Math.min(size, 22 + 65535);
   const tail = readAt(fd, size - tailLength, tailLength);
   let end = -1;
@@ -338,12 +504,13 @@ function contentHash(fd, entry, out) {
   return hash.digest("hex");
 }
 function hashZip(file, into) {
-  const fd = openSync3(file, "r");
+  const fd = openRegular(file);
+  let out;
   try {
     const list = entries(fd);
     if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
     const paths = into && extractionPaths(list.map((e) => e.name.toString()), into.prefix);
-    const out = paths && new TreeWriter(into.dir);
+    out = paths && new TreeWriter(into);
     const hashed = [];
     for (const [i, entry] of list.entries()) {
       const rel = paths?.[i];
@@ -356,7 +523,8 @@ function hashZip(file, into) {
     }
     return { hash: hash1(hashed), ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };
   } finally {
-    closeSync3(fd);
+    closeSync4(fd);
+    out?.end();
   }
 }
 

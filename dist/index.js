@@ -20,9 +20,9 @@ var __commonJS = (cb, mod) => function __require2() {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key2 of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key2) && key2 !== except)
-        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
+    for (let key3 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key3) && key3 !== except)
+        __defProp(to, key3, { get: () => from[key3], enumerable: !(desc = __getOwnPropDesc(from, key3)) || desc.enumerable });
   }
   return to;
 };
@@ -1150,10 +1150,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse2 = require_parse();
-    var constants5 = require_constants();
+    var constants6 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants5.RELEASE_TYPES.includes(truncation)) {
+      if (!constants6.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -1195,27 +1195,27 @@ var require_lrucache = __commonJS({
         this.max = 1e3;
         this.map = /* @__PURE__ */ new Map();
       }
-      get(key2) {
-        const value = this.map.get(key2);
+      get(key3) {
+        const value = this.map.get(key3);
         if (value === void 0) {
           return void 0;
         } else {
-          this.map.delete(key2);
-          this.map.set(key2, value);
+          this.map.delete(key3);
+          this.map.set(key3, value);
           return value;
         }
       }
-      delete(key2) {
-        return this.map.delete(key2);
+      delete(key3) {
+        return this.map.delete(key3);
       }
-      set(key2, value) {
-        const deleted = this.delete(key2);
+      set(key3, value) {
+        const deleted = this.delete(key3);
         if (!deleted && value !== void 0) {
           if (this.map.size >= this.max) {
             const firstKey = this.map.keys().next().value;
             this.delete(firstKey);
           }
-          this.map.set(key2, value);
+          this.map.set(key3, value);
         }
         return this;
       }
@@ -1243,34 +1243,34 @@ var require_trim_comparator_whitespace = __commonJS({
     var isLetter = (char) => char !== void 0 && (char >= "a" && char <= "z" || char >= "A" && char <= "Z");
     var isIdentifierCharacter = (char) => isDigit(char) || isLetter(char) || char === "-";
     var isVersionStart = (char) => isDigit(char) || char === "x" || char === "X" || char === "*";
-    var findDigitsEndIndex = (range2, start, limit, digitRuns) => {
-      if (!isDigit(range2[start])) {
-        return start;
+    var findDigitsEndIndex = (range2, start2, limit, digitRuns) => {
+      if (!isDigit(range2[start2])) {
+        return start2;
       }
-      if (start >= digitRuns.start && start < digitRuns.end) {
-        return Math.min(start + limit, digitRuns.end);
+      if (start2 >= digitRuns.start && start2 < digitRuns.end) {
+        return Math.min(start2 + limit, digitRuns.end);
       }
-      if (start >= digitRuns.previousStart && start < digitRuns.previousEnd) {
-        return Math.min(start + limit, digitRuns.previousEnd);
+      if (start2 >= digitRuns.previousStart && start2 < digitRuns.previousEnd) {
+        return Math.min(start2 + limit, digitRuns.previousEnd);
       }
-      let end = start + 1;
+      let end = start2 + 1;
       while (isDigit(range2[end])) {
         end++;
       }
       digitRuns.previousStart = digitRuns.start;
       digitRuns.previousEnd = digitRuns.end;
-      digitRuns.start = start;
+      digitRuns.start = start2;
       digitRuns.end = end;
-      return Math.min(start + limit, end);
+      return Math.min(start2 + limit, end);
     };
-    var findVersionNumberEndIndex = (range2, start, loose, digitRuns) => {
-      if (!loose && range2[start] === "0") {
-        return start + 1;
+    var findVersionNumberEndIndex = (range2, start2, loose, digitRuns) => {
+      if (!loose && range2[start2] === "0") {
+        return start2 + 1;
       }
-      return findDigitsEndIndex(range2, start, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns);
+      return findDigitsEndIndex(range2, start2, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns);
     };
-    var findPrereleaseIdentifierEndIndex = (range2, start, loose, digitRuns) => {
-      const digitsEnd = findDigitsEndIndex(range2, start, MAX_LENGTH, digitRuns);
+    var findPrereleaseIdentifierEndIndex = (range2, start2, loose, digitRuns) => {
+      const digitsEnd = findDigitsEndIndex(range2, start2, MAX_LENGTH, digitRuns);
       if (isLetter(range2[digitsEnd]) || range2[digitsEnd] === "-") {
         let end = digitsEnd + 1;
         const limit = end + MAX_SAFE_BUILD_LENGTH;
@@ -1279,20 +1279,20 @@ var require_trim_comparator_whitespace = __commonJS({
         }
         return end;
       }
-      return findVersionNumberEndIndex(range2, start, loose, digitRuns);
+      return findVersionNumberEndIndex(range2, start2, loose, digitRuns);
     };
-    var findPrereleaseEndIndex = (range2, start, loose, digitRuns) => {
-      const hyphen = range2[start] === "-";
+    var findPrereleaseEndIndex = (range2, start2, loose, digitRuns) => {
+      const hyphen = range2[start2] === "-";
       if (!loose && !hyphen) {
-        return start;
+        return start2;
       }
-      const identifierStart = start + (hyphen ? 1 : 0);
+      const identifierStart = start2 + (hyphen ? 1 : 0);
       let end = findPrereleaseIdentifierEndIndex(range2, identifierStart, loose, digitRuns);
       if (end === identifierStart) {
         if (!loose || !hyphen) {
-          return start;
+          return start2;
         }
-        end = findPrereleaseIdentifierEndIndex(range2, start, loose, digitRuns);
+        end = findPrereleaseIdentifierEndIndex(range2, start2, loose, digitRuns);
       }
       while (range2[end] === ".") {
         const next = findPrereleaseIdentifierEndIndex(range2, end + 1, loose, digitRuns);
@@ -1303,20 +1303,20 @@ var require_trim_comparator_whitespace = __commonJS({
       }
       return end;
     };
-    var findBuildIdentifierEndIndex = (range2, start) => {
-      let end = start;
-      while (end - start < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range2[end])) {
+    var findBuildIdentifierEndIndex = (range2, start2) => {
+      let end = start2;
+      while (end - start2 < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range2[end])) {
         end++;
       }
       return end;
     };
-    var findBuildEndIndex = (range2, start) => {
-      if (range2[start] !== "+") {
-        return start;
+    var findBuildEndIndex = (range2, start2) => {
+      if (range2[start2] !== "+") {
+        return start2;
       }
-      let end = findBuildIdentifierEndIndex(range2, start + 1);
-      if (end === start + 1) {
-        return start;
+      let end = findBuildIdentifierEndIndex(range2, start2 + 1);
+      if (end === start2 + 1) {
+        return start2;
       }
       while (range2[end] === ".") {
         const next = findBuildIdentifierEndIndex(range2, end + 1);
@@ -1327,17 +1327,17 @@ var require_trim_comparator_whitespace = __commonJS({
       }
       return end;
     };
-    var findLooseFullVersionEndIndex = (range2, start, digitRuns) => {
-      let end = start;
+    var findLooseFullVersionEndIndex = (range2, start2, digitRuns) => {
+      let end = start2;
       for (let component = 0; component < 3; component++) {
         const next = findVersionNumberEndIndex(range2, end, true, digitRuns);
         if (next === end) {
-          return start;
+          return start2;
         }
         end = next;
         if (component < 2) {
           if (range2[end] !== ".") {
-            return start;
+            return start2;
           }
           end++;
         }
@@ -1345,14 +1345,14 @@ var require_trim_comparator_whitespace = __commonJS({
       const prereleaseEnd = findPrereleaseEndIndex(range2, end, true, digitRuns);
       return findBuildEndIndex(range2, prereleaseEnd);
     };
-    var findPartialVersionComponentEndIndex = (range2, start, digitRuns) => {
-      if (isDigit(range2[start])) {
-        return findVersionNumberEndIndex(range2, start, false, digitRuns);
+    var findPartialVersionComponentEndIndex = (range2, start2, digitRuns) => {
+      if (isDigit(range2[start2])) {
+        return findVersionNumberEndIndex(range2, start2, false, digitRuns);
       }
-      return isVersionStart(range2[start]) ? start + 1 : start;
+      return isVersionStart(range2[start2]) ? start2 + 1 : start2;
     };
-    var findPartialVersionEndIndex = (range2, start, digitRuns) => {
-      let end = findPartialVersionComponentEndIndex(range2, start, digitRuns);
+    var findPartialVersionEndIndex = (range2, start2, digitRuns) => {
+      let end = findPartialVersionComponentEndIndex(range2, start2, digitRuns);
       for (let component = 0; component < 2; component++) {
         if (range2[end] !== ".") {
           return end;
@@ -1366,9 +1366,9 @@ var require_trim_comparator_whitespace = __commonJS({
       const prereleaseEnd = findPrereleaseEndIndex(range2, end, false, digitRuns);
       return findBuildEndIndex(range2, prereleaseEnd);
     };
-    var findVersionEndIndex = (range2, start, digitRuns) => {
-      const fullVersionEnd = findLooseFullVersionEndIndex(range2, start, digitRuns);
-      return fullVersionEnd !== start ? fullVersionEnd : findPartialVersionEndIndex(range2, start, digitRuns);
+    var findVersionEndIndex = (range2, start2, digitRuns) => {
+      const fullVersionEnd = findLooseFullVersionEndIndex(range2, start2, digitRuns);
+      return fullVersionEnd !== start2 ? fullVersionEnd : findPartialVersionEndIndex(range2, start2, digitRuns);
     };
     var findRemovableWhitespaceIndex = (range2, matchStart) => {
       let position = matchStart;
@@ -2393,7 +2393,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants5 = require_constants();
+    var constants6 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse2 = require_parse();
@@ -2477,8 +2477,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants5.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants6.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants6.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -2613,8 +2613,8 @@ var require_common = __commonJS({
       createDebug4.enabled = enabled;
       createDebug4.humanize = require_ms();
       createDebug4.destroy = destroy;
-      Object.keys(env).forEach((key2) => {
-        createDebug4[key2] = env[key2];
+      Object.keys(env).forEach((key3) => {
+        createDebug4[key3] = env[key3];
       });
       createDebug4.names = [];
       createDebug4.skips = [];
@@ -3049,13 +3049,13 @@ var require_node = __commonJS({
       }
     } catch (error2) {
     }
-    exports.inspectOpts = Object.keys(process.env).filter((key2) => {
-      return /^debug_/i.test(key2);
-    }).reduce((obj, key2) => {
-      const prop = key2.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
+    exports.inspectOpts = Object.keys(process.env).filter((key3) => {
+      return /^debug_/i.test(key3);
+    }).reduce((obj, key3) => {
+      const prop = key3.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
         return k.toUpperCase();
       });
-      let val = process.env[key2];
+      let val = process.env[key3];
       if (/^(yes|on|true|enabled)$/i.test(val)) {
         val = true;
       } else if (/^(no|off|false|disabled)$/i.test(val)) {
@@ -3186,16 +3186,16 @@ var Command = class {
     if (this.properties && Object.keys(this.properties).length > 0) {
       cmdStr += " ";
       let first = true;
-      for (const key2 in this.properties) {
-        if (this.properties.hasOwnProperty(key2)) {
-          const val = this.properties[key2];
+      for (const key3 in this.properties) {
+        if (this.properties.hasOwnProperty(key3)) {
+          const val = this.properties[key3];
           if (val) {
             if (first) {
               first = false;
             } else {
               cmdStr += ",";
             }
-            cmdStr += `${key2}=${escapeProperty(val)}`;
+            cmdStr += `${key3}=${escapeProperty(val)}`;
           }
         }
       }
@@ -3227,16 +3227,16 @@ function issueFileCommand(command, message) {
     encoding: "utf8"
   });
 }
-function prepareKeyValueMessage(key2, value) {
+function prepareKeyValueMessage(key3, value) {
   const delimiter3 = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key2.includes(delimiter3)) {
+  if (key3.includes(delimiter3)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter3}"`);
   }
   if (convertedValue.includes(delimiter3)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter3}"`);
   }
-  return `${key2}<<${delimiter3}${os2.EOL}${convertedValue}${os2.EOL}${delimiter3}`;
+  return `${key3}<<${delimiter3}${os2.EOL}${convertedValue}${os2.EOL}${delimiter3}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -3367,7 +3367,7 @@ var Summary = class {
    * @returns {string} content wrapped in HTML element
    */
   wrap(tag, content, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key2, value]) => ` ${key2}="${value}"`).join("");
+    const htmlAttrs = Object.entries(attrs).map(([key3, value]) => ` ${key3}="${value}"`).join("");
     if (!content) {
       return `<${tag}${htmlAttrs}>`;
     }
@@ -4965,10 +4965,10 @@ function goMayNotShare(kind) {
 
 // src/sumdb.ts
 function parseGosumdb(value) {
-  const [key2, url] = value.trim().split(/\s+/);
-  if (!key2 || key2 === "off") return void 0;
-  const name = key2.split("+")[0];
-  return { key: key2, name, url: (url ?? `https://${name}`).replace(/\/+$/, ""), explicit: url !== void 0 };
+  const [key3, url] = value.trim().split(/\s+/);
+  if (!key3 || key3 === "off") return void 0;
+  const name = key3.split("+")[0];
+  return { key: key3, name, url: (url ?? `https://${name}`).replace(/\/+$/, ""), explicit: url !== void 0 };
 }
 var MAX_BODY = 64 << 10;
 async function probeSumdb(client, candidates, route2, timeoutMs) {
@@ -5369,6 +5369,12 @@ async function withDeadline(work, ms, what) {
     deadline.catch(() => void 0);
   }
 }
+var LOCK_WAIT_MS = 1e4;
+var CHECK_BYTES_PER_SECOND = 8 << 20;
+var CHECK_FLOOR_MS = 1e4;
+function checkDeadlineMs(bytes) {
+  return CHECK_FLOOR_MS + Math.ceil(bytes / CHECK_BYTES_PER_SECOND * 1e3);
+}
 
 // src/later/identity.ts
 import { execFileSync } from "node:child_process";
@@ -5379,8 +5385,8 @@ function processIdentity(pid) {
 }
 function fromProc(pid) {
   try {
-    const stat3 = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat3.slice(stat3.lastIndexOf(")") + 2).split(" ");
+    const stat2 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat2.slice(stat2.lastIndexOf(")") + 2).split(" ");
     const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
     if (argv.at(-1) === "") argv.pop();
     return { startTime: fields[19], group: Number(fields[2]), argv, exe: readlinkSync(`/proc/${pid}/exe`), cwd: readlinkSync(`/proc/${pid}/cwd`) };
@@ -5665,8 +5671,8 @@ function describeFailure(probes, attempts) {
 }
 
 // src/cache/admit.ts
-import { promises as fs6 } from "node:fs";
-import path12 from "node:path";
+import { promises as fs4 } from "node:fs";
+import path11 from "node:path";
 
 // src/module/limits.ts
 var MiB = 1 << 20;
@@ -5698,7 +5704,207 @@ import { readFileSync as readFileSync2 } from "node:fs";
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync2, fstatSync, openSync as openSync2 } from "node:fs";
+import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
+
+// src/confined.ts
+import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { lstat as lstat2, readdir as readdir2, rmdir as rmdir2, unlink as unlink2 } from "node:fs/promises";
+import path8 from "node:path";
+var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
+var O_DIRECTORY = constants3.O_DIRECTORY ?? 0;
+var O_NONBLOCK = constants3.O_NONBLOCK ?? 0;
+var DIRECTORY = constants3.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+var READ_NO_FOLLOW = constants3.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+var CREATE_NEW = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | O_NOFOLLOW;
+var WINDOWS = process.platform === "win32";
+var byDescriptor = process.platform === "linux" && isDirectory2(`/proc/${process.pid}/fd`);
+function isDirectory2(dir) {
+  return lstatOf(dir)?.isDirectory() ?? false;
+}
+var Dir = class {
+  fd;
+  /** What names the directory for any call, in this process, its threads or a child: its descriptor on Linux, the checked path elsewhere. */
+  path;
+  /** Its path as a person reads it (for messages). */
+  shown;
+  constructor(fd, shown) {
+    this.fd = fd;
+    this.shown = shown;
+    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
+  }
+  /** The path of an entry of this directory (a name, or a relative path under it). */
+  entry(name) {
+    return `${this.path}/${name}`;
+  }
+  /** Its mode bits, from its descriptor. */
+  mode() {
+    return this.fd === void 0 ? lstatSync(this.path).mode : fstatSync(this.fd).mode;
+  }
+  /** Changes its mode through its descriptor: never what a link put in its place points to. */
+  chmod(mode) {
+    if (this.fd === void 0) chmodSync(this.path, mode);
+    else fchmodSync(this.fd, mode);
+  }
+  close() {
+    if (this.fd !== void 0) closeSync(this.fd);
+  }
+};
+var NotADirectory = class extends Error {
+  /** Relative to the root, with `/`. */
+  rel;
+  kind;
+  constructor(rel, kind) {
+    super(`${rel} is ${kind}, not a directory`);
+    this.name = "NotADirectory";
+    this.rel = rel;
+    this.kind = kind;
+  }
+};
+function lstatOf(file) {
+  try {
+    return lstatSync(file);
+  } catch {
+    return void 0;
+  }
+}
+function kindOf(file) {
+  const stats = lstatOf(file);
+  return stats && describe(stats);
+}
+function describe(stats) {
+  if (stats.isFile()) return "a file";
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isSymbolicLink()) return "a symlink";
+  if (stats.isFIFO()) return "a FIFO";
+  if (stats.isSocket()) return "a socket";
+  return "a device";
+}
+function openDir(root, rel, create2 = false) {
+  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants3.O_RDONLY | O_DIRECTORY), root);
+  const names = rel.split("/").filter((n) => n !== "");
+  try {
+    for (const [i, name] of names.entries()) {
+      const next = openChild(dir, name, create2, () => names.slice(0, i + 1).join("/"));
+      dir.close();
+      dir = next;
+    }
+    return dir;
+  } catch (e) {
+    dir.close();
+    throw e;
+  }
+}
+function openChild(dir, name, create2, rel) {
+  const shown = path8.join(dir.shown, name);
+  for (let tries = 0; ; tries++) {
+    try {
+      return openDirectory(dir.entry(name), shown);
+    } catch (e) {
+      const code = e.code;
+      if (code === "ENOENT" && create2 && tries === 0) {
+        try {
+          mkdirSync(dir.entry(name), 511);
+        } catch (made) {
+          if (made.code !== "EEXIST") throw made;
+        }
+        continue;
+      }
+      if (code === "ENOTDIR" || code === "ELOOP") throw new NotADirectory(rel(), kindOf(dir.entry(name)) ?? "gone");
+      throw e;
+    }
+  }
+}
+function openDirIfThere(root, rel) {
+  try {
+    return openDir(root, rel);
+  } catch (e) {
+    if (e.code === "ENOENT") return void 0;
+    throw e;
+  }
+}
+function readRegular(file, maxBytes) {
+  const fd = openRegular(file);
+  try {
+    const { size } = fstatSync(fd);
+    if (size > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
+    const buffer = Buffer.alloc(size);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, buffer, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return buffer.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}
+function openRegular(file) {
+  let fd;
+  try {
+    fd = openSync(file, READ_NO_FOLLOW);
+  } catch (e) {
+    if (e.code === "ELOOP") throw new Error("a symlink, not a regular file", { cause: e });
+    throw e;
+  }
+  const stats = fstatSync(fd);
+  if (!stats.isFile()) {
+    closeSync(fd);
+    throw new Error(`${describe(stats)}, not a regular file`);
+  }
+  return fd;
+}
+function openDirAt(file, shown = file) {
+  try {
+    return openDirectory(file, shown);
+  } catch {
+    return void 0;
+  }
+}
+function openDirectory(file, shown) {
+  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown);
+  const stats = lstatSync(file);
+  if (!stats.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+  return new Dir(void 0, shown);
+}
+async function removeEntry(dir, name) {
+  const target = dir.entry(name);
+  const stats = await lstat2(target).catch(() => void 0);
+  if (!stats) return;
+  const inner = stats.isDirectory() ? openDirAt(target, path8.join(dir.shown, name)) : void 0;
+  if (!inner) return unlink2(target).catch(ignoreGone);
+  try {
+    if ((stats.mode & 448) !== 448) inner.chmod(stats.mode | 448);
+    for (const child2 of await readdir2(inner.path)) await removeEntry(inner, child2);
+  } finally {
+    inner.close();
+  }
+  await rmdir2(target).catch(ignoreGone);
+}
+function ignoreGone(e) {
+  if (e.code !== "ENOENT") throw e;
+}
+function writeReplacing(dir, name, text, temp) {
+  try {
+    const fd = openSync(dir.entry(temp), CREATE_NEW, 438);
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(dir.entry(temp), dir.entry(name));
+  } catch (e) {
+    unlinkEntry(dir, temp);
+    throw e;
+  }
+}
+function unlinkEntry(dir, name) {
+  try {
+    unlinkSync(dir.entry(name));
+  } catch (e) {
+    ignoreGone(e);
+  }
+}
 
 // src/module/gosum.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -5735,15 +5941,15 @@ function probeTarget(lines, isPrivate) {
 }
 
 // src/fetch/inflater.ts
-import { constants as constants3, createInflateRaw, inflateRawSync } from "node:zlib";
+import { constants as constants4, createInflateRaw, inflateRawSync } from "node:zlib";
 
 // src/fetch/read-at.ts
-import { readSync } from "node:fs";
+import { readSync as readSync2 } from "node:fs";
 function readAt(fd, offset, length, upTo = false, scratch) {
   const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
   let bytesRead = 0;
   while (bytesRead < length) {
-    const n = readSync(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
+    const n = readSync2(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
     if (n === 0) break;
     bytesRead += n;
   }
@@ -5792,23 +5998,23 @@ var Inflater = class {
     this.feed(engine2, raw, raw.length, true, { produced: 0, limit }, take);
   }
   /** As inflate(), the deflate data read from the file `fd`, `length` bytes at `start`, a piece at a time. */
-  inflateFile(fd, start, length, limit, take) {
+  inflateFile(fd, start2, length, limit, take) {
     const engine2 = this.engine();
     if (!engine2) {
-      this.inflate(readAt(fd, start, length), limit, take);
+      this.inflate(readAt(fd, start2, length), limit, take);
       return;
     }
     engine2.handle.reset();
     const output = { produced: 0, limit };
     for (let done = 0; done < length && output.produced <= limit; ) {
-      const piece = readAt(fd, start + done, Math.min(PIECE, length - done), false, this.input);
+      const piece = readAt(fd, start2 + done, Math.min(PIECE, length - done), false, this.input);
       done += piece.length;
       this.feed(engine2, piece, piece.length, done === length, output, take);
     }
   }
   /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
   feed(engine2, input, length, last, output, take) {
-    const flush = last ? constants3.Z_FINISH : constants3.Z_NO_FLUSH;
+    const flush = last ? constants4.Z_FINISH : constants4.Z_NO_FLUSH;
     for (let at = 0; output.produced <= output.limit; ) {
       engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
       if (engine2.stream.destroyed) {
@@ -5834,8 +6040,8 @@ var Inflater = class {
 };
 
 // src/fetch/zip-extract.ts
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
-import path8 from "node:path";
+import { closeSync as closeSync2, mkdirSync as mkdirSync2, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
+import path9 from "node:path";
 function extractionPaths(names, prefix) {
   const files = /* @__PURE__ */ new Set();
   const dirs = /* @__PURE__ */ new Set();
@@ -5875,36 +6081,48 @@ var TreeWriter = class {
   fd;
   /** Why writing stopped, once it did. */
   failed;
-  constructor(root) {
-    this.root = root;
+  constructor(target) {
     this.attempt(() => {
-      mkdirSync(path8.dirname(root), { recursive: true, mode: 511 });
-      mkdirSync(root, { mode: 511 });
+      const parent = openDir(target.root, target.parent, true);
+      try {
+        mkdirSync2(parent.entry(target.name), 511);
+        this.root = openDirAt(parent.entry(target.name), path9.join(parent.shown, target.name));
+      } finally {
+        parent.close();
+      }
+      if (!this.root) throw new Error(`${target.name} was replaced as it was made`);
       this.made.add("");
     });
   }
   /** Starts the file at `rel`; it must not exist. */
   open(rel) {
     this.attempt(() => {
-      const parent = path8.posix.dirname(rel);
+      const parent = path9.posix.dirname(rel);
+      const root = this.root;
       if (parent !== "." && !this.made.has(parent)) {
-        mkdirSync(path8.join(this.root, parent), { recursive: true, mode: 511 });
-        for (let p = parent; p !== "." && !this.made.has(p); p = path8.posix.dirname(p)) this.made.add(p);
+        mkdirSync2(root.entry(parent), { recursive: true, mode: 511 });
+        for (let p = parent; p !== "." && !this.made.has(p); p = path9.posix.dirname(p)) this.made.add(p);
       }
-      this.fd = openSync(path8.join(this.root, rel), "wx", 292);
+      this.fd = openSync2(root.entry(rel), CREATE_NEW, 292);
     });
   }
   write(chunk) {
     if (this.fd === void 0) return;
     const fd = this.fd;
     this.attempt(() => {
-      for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+      for (let at = 0; at < chunk.length; ) at += writeSync2(fd, chunk, at);
     });
   }
   close() {
     const fd = this.fd;
     this.fd = void 0;
-    if (fd !== void 0) this.attempt(() => closeSync(fd));
+    if (fd !== void 0) this.attempt(() => closeSync2(fd));
+  }
+  /** Done writing: lets go of the directory. */
+  end() {
+    this.close();
+    this.root?.close();
+    this.root = void 0;
   }
   /** The directories made, relative to the root ('' for the root), deepest first: the order to make them read-only in. */
   dirs() {
@@ -5921,7 +6139,7 @@ var TreeWriter = class {
         const fd = this.fd;
         this.fd = void 0;
         try {
-          closeSync(fd);
+          closeSync2(fd);
         } catch {
         }
       }
@@ -5934,8 +6152,10 @@ var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
 var MAX_UNZIPPED = 500 << 20;
+var MAX_ZIP_FILE = 500 << 20;
 function entries(fd) {
-  const { size } = fstatSync(fd);
+  const { size } = fstatSync2(fd);
+  if (size > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
   const tailLength = Math.min(size, 22 + 65535);
   const tail = readAt(fd, size - tailLength, tailLength);
   let end = -1;
@@ -5993,16 +6213,16 @@ function contentHash(fd, entry, out) {
   const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true, scratch);
   if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
   const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-  const start = entry.localOffset + dataAt;
+  const start2 = entry.localOffset + dataAt;
   if (small) {
-    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, start, entry.compressedSize);
+    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, start2, entry.compressedSize);
     if (entry.method === 8) inflater.inflate(raw, entry.size, take);
     else take(raw);
   } else if (entry.method === 8) {
-    inflater.inflateFile(fd, start, entry.compressedSize, entry.size, take);
+    inflater.inflateFile(fd, start2, entry.compressedSize, entry.size, take);
   } else {
     for (let done = 0; done < entry.compressedSize; ) {
-      const piece = readAt(fd, start + done, Math.min(SMALL_ENTRY, entry.compressedSize - done), false, scratch);
+      const piece = readAt(fd, start2 + done, Math.min(SMALL_ENTRY, entry.compressedSize - done), false, scratch);
       take(piece);
       done += piece.length;
     }
@@ -6014,12 +6234,13 @@ function zipFileHash(file) {
   return hashZip(file).hash;
 }
 function hashZip(file, into) {
-  const fd = openSync2(file, "r");
+  const fd = openRegular(file);
+  let out;
   try {
     const list = entries(fd);
     if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
     const paths = into && extractionPaths(list.map((e) => e.name.toString()), into.prefix);
-    const out = paths && new TreeWriter(into.dir);
+    out = paths && new TreeWriter(into);
     const hashed = [];
     for (const [i, entry] of list.entries()) {
       const rel = paths?.[i];
@@ -6032,7 +6253,8 @@ function hashZip(file, into) {
     }
     return { hash: hash1(hashed), ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };
   } finally {
-    closeSync2(fd);
+    closeSync3(fd);
+    out?.end();
   }
 }
 
@@ -6120,42 +6342,8 @@ function savedPaths(lines, contents) {
 }
 
 // src/cache/verify.ts
-import { promises as fs5 } from "node:fs";
 import { availableParallelism } from "node:os";
-import path11 from "node:path";
-
-// src/files.ts
-import { promises as fs4 } from "node:fs";
-import path9 from "node:path";
-async function treeBytes(dir) {
-  let entries2;
-  try {
-    entries2 = await fs4.readdir(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  let total = 0;
-  for (const entry of entries2) {
-    const full = path9.join(dir, entry.name);
-    if (entry.isDirectory()) total += await treeBytes(full);
-    else if (entry.isFile()) total += await fs4.stat(full).then((s) => s.size, () => 0);
-  }
-  return total;
-}
-async function makeDirsWritable(dir) {
-  let stat3;
-  try {
-    stat3 = await fs4.stat(dir);
-  } catch {
-    return;
-  }
-  if (!stat3.isDirectory()) return;
-  if ((stat3.mode & 128) === 0) await fs4.chmod(dir, stat3.mode | 128);
-  const entries2 = await fs4.readdir(dir, { withFileTypes: true });
-  for (const entry of entries2) {
-    if (entry.isDirectory()) await makeDirsWritable(path9.join(dir, entry.name));
-  }
-}
+import path10 from "node:path";
 
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
@@ -6165,32 +6353,48 @@ import { parentPort } from "node:worker_threads";
 
 // src/fetch/tree-hash.ts
 import { createHash as createHash4 } from "node:crypto";
-import { closeSync as closeSync3, lstatSync, openSync as openSync3, readSync as readSync2, readdirSync as readdirSync2 } from "node:fs";
-import path10 from "node:path";
+import { closeSync as closeSync4, readSync as readSync3, readdirSync as readdirSync2 } from "node:fs";
 var CHUNK = 1 << 20;
-function fileSha256(file, buffer) {
+function fileSha256(fd, buffer) {
   const hash = createHash4("sha256");
-  const fd = openSync3(file, "r");
   try {
-    for (let n; (n = readSync2(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+    for (let n; (n = readSync3(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
   } finally {
-    closeSync3(fd);
+    closeSync4(fd);
   }
   return hash.digest("hex");
 }
 function treeHash(dir, prefix) {
   const buffer = Buffer.allocUnsafe(CHUNK);
   const files = [];
-  const walk = (sub) => {
-    for (const entry of readdirSync2(path10.join(dir, sub), { withFileTypes: true })) {
+  const walk = (at, sub) => {
+    for (const entry of readdirSync2(at.path, { withFileTypes: true })) {
       const rel = sub ? `${sub}/${entry.name}` : entry.name;
-      const full = path10.join(dir, rel);
-      if (entry.isDirectory()) walk(rel);
-      else if (entry.isFile() && lstatSync(full).isFile()) files.push({ name: Buffer.from(`${prefix}/${rel}`), sha256Hex: fileSha256(full, buffer) });
-      else throw new Error(`${prefix}/${rel} is not a regular file`);
+      const inner = entry.isDirectory() ? openDirAt(at.entry(entry.name)) : void 0;
+      if (inner) {
+        try {
+          walk(inner, rel);
+        } finally {
+          inner.close();
+        }
+        continue;
+      }
+      let fd;
+      try {
+        fd = openRegular(at.entry(entry.name));
+      } catch (e) {
+        throw new Error(`${prefix}/${rel} is ${e.message}`, { cause: e });
+      }
+      files.push({ name: Buffer.from(`${prefix}/${rel}`), sha256Hex: fileSha256(fd, buffer) });
     }
   };
-  walk("");
+  const root = openDirAt(dir);
+  if (!root) throw new Error(`${prefix} is ${kindOf(dir) ?? "missing"}, not a directory`);
+  try {
+    walk(root, "");
+  } finally {
+    root.close();
+  }
   return hash1(files);
 }
 
@@ -6214,10 +6418,12 @@ parentPort?.on("message", (task) => {
 // src/fetch/hashers.ts
 var WORKER = new URL(import.meta.url.endsWith(".ts") ? "./hash-worker.ts" : "./hash-worker.js", import.meta.url);
 var DEPTH = 2;
+var ABANDONED = "hashing was abandoned";
 var Hashers = class {
   slots = [];
   queue = [];
   broken = false;
+  abandoned = false;
   threads;
   /** `threads`: how many worker threads at most, started as work arrives. */
   constructor(threads = 1) {
@@ -6245,6 +6451,7 @@ var Hashers = class {
     return (await this.run({ tree: dir, prefix })).hash;
   }
   run(task, precedence = {}) {
+    if (this.abandoned) return Promise.reject(new Error(ABANDONED));
     if (this.broken) return hashOf(task);
     return new Promise((resolve2, reject) => {
       this.queue.push({ task, precedence: { size: precedence.size ?? 0, urgent: precedence.urgent ?? false }, resolve: resolve2, reject });
@@ -6257,6 +6464,14 @@ var Hashers = class {
     const slots = this.slots.splice(0);
     for (const slot of slots) this.takeBack(slot);
     this.drainToMainThread();
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+  /** Ends the threads without hashing what is left (past a deadline, or when the step is cancelled): every task waiting or under way is rejected. */
+  async abandon() {
+    this.abandoned = true;
+    this.broken = true;
+    const slots = this.slots.splice(0);
+    for (const job of [...this.queue.splice(0), ...slots.flatMap((slot) => slot.jobs.splice(0))]) job.reject(new Error(ABANDONED));
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
   dispatch() {
@@ -6313,75 +6528,373 @@ function nextIndex(queue) {
   return best;
 }
 
+// src/go-lock.ts
+import { spawn as spawn4 } from "node:child_process";
+import os8 from "node:os";
+import { createInterface as createInterface2 } from "node:readline";
+var SCRIPT = String.raw`
+use strict; use Fcntl qw(:flock :DEFAULT);
+$| = 1; my (%want, %held); my $buf = '';
+while (1) {
+  my $rin = ''; vec($rin, fileno(STDIN), 1) = 1;
+  if (select(my $rout = $rin, undef, undef, %want ? 0.01 : undef) > 0) {
+    my $got = sysread(STDIN, $buf, 65536, length $buf);
+    exit 0 unless $got;
+    while ($buf =~ s/^(\w) (\d+) ?([0-9a-f]*)\n//) {
+      my ($op, $id, $hex) = ($1, $2, $3);
+      if ($op ne 'L') { delete $want{$id}; delete $held{$id}; next }
+      if (!sysopen(my $fh, pack('H*', $hex), O_RDWR|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0666)) { print "$id refused ", $!+0, " $!\n" }
+      elsif (!-f $fh) { print "$id refused 0 not a regular file\n" }
+      else { $want{$id} = $fh }
+    }
+  }
+  for my $id (keys %want) {
+    if (flock($want{$id}, LOCK_EX|LOCK_NB)) { $held{$id} = delete $want{$id}; print "$id locked\n" }
+  }
+}`;
+var IDLE_MS = 2e3;
+var ERRNO_NAMES = new Map(Object.entries(os8.constants.errno).map(([name, number]) => [number, name]));
+var helper;
+var nextId = 0;
+function start() {
+  const child2 = spawn4("perl", ["-e", SCRIPT], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "" }, windowsHide: true });
+  const started = { child: child2, answers: /* @__PURE__ */ new Map(), busy: 0 };
+  const lost = (why) => {
+    started.gone ??= why;
+    for (const answer2 of started.answers.values()) answer2(`unavailable ${why}`);
+    started.answers.clear();
+  };
+  child2.on("error", (e) => lost(`perl could not start (${e.code ?? e.message})`));
+  child2.on("exit", (code) => lost(`perl ended (${code})`));
+  child2.stdin?.on("error", () => lost("perl ended"));
+  createInterface2({ input: child2.stdout }).on("line", (line) => {
+    const [id, ...answer2] = line.split(" ");
+    const waiting = started.answers.get(Number(id));
+    started.answers.delete(Number(id));
+    waiting?.(answer2.join(" "));
+  });
+  child2.unref();
+  for (const stream of [child2.stdin, child2.stdout]) stream?.unref?.();
+  return started;
+}
+function account(used, change) {
+  used.busy += change;
+  clearTimeout(used.idle);
+  if (used.busy > 0) return;
+  used.idle = setTimeout(() => {
+    if (used.busy > 0) return;
+    if (helper === used) helper = void 0;
+    used.child.stdin?.end();
+  }, IDLE_MS).unref();
+}
+function takeGoLock(file, boundMs, signal) {
+  if (process.platform === "win32") return Promise.resolve({ kind: "unavailable", why: "go locks with LockFileEx on Windows" });
+  if (signal?.aborted) return Promise.resolve({ kind: "busy" });
+  helper ??= start();
+  const used = helper;
+  if (used.gone) return Promise.resolve({ kind: "unavailable", why: used.gone });
+  const id = nextId++;
+  const send = (line) => {
+    if (!used.gone) used.child.stdin?.write(`${line}
+`);
+  };
+  account(used, 1);
+  return new Promise((resolve2) => {
+    let done = false;
+    const finish = (result) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", giveUp);
+      if (result.kind !== "held") account(used, -1);
+      resolve2(result);
+    };
+    const giveUp = () => {
+      used.answers.delete(id);
+      send(`U ${id}`);
+      finish({ kind: "busy" });
+    };
+    const timer = setTimeout(giveUp, boundMs);
+    signal?.addEventListener("abort", giveUp, { once: true });
+    used.answers.set(id, (answer2) => {
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        send(`U ${id}`);
+        account(used, -1);
+      };
+      if (answer2 === "locked") finish({ kind: "held", release });
+      else if (answer2.startsWith("refused ")) {
+        const [, errno, ...why] = answer2.split(" ");
+        const code = ERRNO_NAMES.get(Number(errno));
+        finish({ kind: "refused", why: why.join(" "), ...code ? { code } : {} });
+      } else finish({ kind: "unavailable", why: answer2.slice("unavailable ".length) });
+    });
+    send(`L ${id} ${Buffer.from(file).toString("hex")}`);
+  });
+}
+
 // src/cache/verify.ts
 var WHAT = { zip: "zip", tree: "extracted tree", mod: "go.mod" };
+var IN_FLIGHT = 64;
 async function verifyModuleCache(modcache, lines, options = {}) {
   const started = performance.now();
-  const present = (await Promise.all(checksFor(lines).filter((c) => !options.checked?.has(c.path)).map(async (c) => await exists2(path11.join(modcache, c.path)) ? c : void 0))).filter((c) => c !== void 0);
-  const hashers = new Hashers(Math.max(1, Math.min(4, availableParallelism())));
   const report = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 };
+  const problems = /* @__PURE__ */ new Map();
+  const blame = (check, why, remove2, failed) => {
+    const id = `${check.module}@${check.version}`;
+    const known = problems.get(id) ?? { module: check.module, version: check.version, why: [], remove: /* @__PURE__ */ new Set(), failed: /* @__PURE__ */ new Map() };
+    problems.set(id, known);
+    if (!known.why.includes(why)) known.why.push(why);
+    for (const rel of remove2) known.remove.add(rel);
+    if (failed) known.failed.set(failed.check.path, failed.stats);
+  };
+  const found = [];
+  for (const check of checksFor(lines)) {
+    if (options.checked?.has(check.path)) continue;
+    const located = locate(modcache, check, options.alone ?? false);
+    if (located === void 0) continue;
+    if ("blocked" in located) blame(check, located.blocked.message, [located.blocked.rel]);
+    else if (located.stats === "extracting") report.extracting = (report.extracting ?? 0) + 1;
+    else found.push({ check, stats: located.stats });
+  }
+  const hashers = new Hashers(Math.max(1, Math.min(4, availableParallelism())));
+  const zipBytes = new Map(found.filter((f) => f.check.what === "zip").map((f) => [`${f.check.module}@${f.check.version}`, f.stats.size]));
+  const budget = found.reduce((n, f) => n + (f.check.what === "tree" ? zipBytes.get(`${f.check.module}@${f.check.version}`) ?? 0 : f.stats.size), 0);
+  const deadlineMs = options.deadlineMs ?? checkDeadlineMs(budget);
+  let expired = false;
+  let timer;
+  const deadline = new Promise((resolve2) => {
+    timer = setTimeout(() => {
+      expired = true;
+      resolve2("expired");
+    }, deadlineMs);
+  });
+  const findings = [];
   try {
-    const problems = await Promise.all(present.map((c) => problemWith(c, modcache, hashers)));
-    const discarded = /* @__PURE__ */ new Map();
-    for (const [i, check] of present.entries()) {
-      report[`${check.what}s`]++;
-      const problem = problems[i];
-      if (problem) {
-        await discard(modcache, check);
-        const id = `${check.module}@${check.version}`;
-        const known = discarded.get(id);
-        if (known) known.why += `; ${problem}`;
-        else discarded.set(id, { module: check.module, version: check.version, why: problem });
-      } else if (check.what === "zip" && await keepZipHash(modcache, check)) report.repaired++;
-    }
-    report.discarded = [...discarded.values()];
+    let next = 0;
+    const checkOne = async (i) => {
+      const item = found[i];
+      report[`${item.check.what}s`]++;
+      const problem = expired ? "expired" : await Promise.race([problemWith(item, modcache, hashers), deadline]);
+      findings[i] = problem === "expired" ? `not checked within the check's deadline (${Math.round(deadlineMs / 1e3)} s)` : problem;
+    };
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next < found.length) await checkOne(next++);
+      })
+    );
   } finally {
-    await hashers.close();
+    clearTimeout(timer);
+    if (expired) void hashers.abandon();
+    else await hashers.close();
+  }
+  const good = found.filter((item, i) => {
+    const problem = findings[i];
+    if (problem) blame(item.check, problem, removalsFor(item.check), item);
+    return problem === void 0;
+  });
+  const stuck = [];
+  const outcomes = await Promise.all([...problems.values()].map((problem) => removeUnderLock(modcache, problem, options.alone ?? false)));
+  for (const [i, problem] of [...problems.values()].entries()) {
+    const outcome = outcomes[i];
+    if (outcome.unlocked) report.unlocked = outcome.unlocked;
+    if (outcome.stuck) stuck.push(`${problem.module} ${problem.version} (${problem.why.join("; ")}): ${outcome.stuck}`);
+    if (outcome.removed) report.discarded.push({ module: problem.module, version: problem.version, why: problem.why.join("; ") });
+  }
+  for (const item of good) {
+    if (item.check.what === "zip" && !problems.has(`${item.check.module}@${item.check.version}`) && keepZipHash(modcache, item.check)) report.repaired++;
   }
   report.durationMs = performance.now() - started;
+  if (stuck.length > 0) throw new Error(`The module cache holds what go.sum does not vouch for, and the step cannot remove it, so go would use it as it is: ${stuck.join("; ")}.`);
   return report;
 }
-async function problemWith(check, modcache, hashers) {
-  const full = path11.join(modcache, check.path);
+function locate(modcache, check, alone) {
+  let dir;
   try {
-    const hash = check.what === "zip" ? await hashers.zip(full) : check.what === "tree" ? await hashers.tree(full, `${check.module}@${check.version}`) : goModHash(await fs5.readFile(full));
-    return hash === check.hash ? void 0 : `${WHAT[check.what]} does not match go.sum`;
+    dir = openDirIfThere(modcache, path10.posix.dirname(check.path));
   } catch (e) {
-    return `${WHAT[check.what]} unreadable: ${e.message}`;
+    if (e instanceof NotADirectory) return { blocked: e };
+    throw e;
+  }
+  if (!dir) return void 0;
+  try {
+    const stats = lstatOf(dir.entry(path10.posix.basename(check.path)));
+    if (!stats) return void 0;
+    if (check.what === "tree" && !alone && hasMarker(modcache, check)) return { stats: "extracting" };
+    return { stats };
+  } finally {
+    dir.close();
   }
 }
-async function discard(modcache, check) {
-  const base = path11.join(modcache, downloadBase(check.module, check.version));
-  const tree = path11.join(modcache, treePath(check.module, check.version));
-  const doomed = check.what === "mod" ? [`${base}.mod`] : check.what === "tree" ? [tree] : [`${base}.zip`, `${base}.ziphash`, `${base}.info`, tree];
-  for (const target of doomed) {
-    await makeDirsWritable(target);
-    await fs5.rm(target, { recursive: true, force: true });
+function hasMarker(modcache, check) {
+  const base = downloadBase(check.module, check.version);
+  try {
+    const dir = openDirIfThere(modcache, path10.posix.dirname(base));
+    if (!dir) return false;
+    try {
+      return lstatOf(dir.entry(`${path10.posix.basename(base)}.partial`))?.isFile() ?? false;
+    } finally {
+      dir.close();
+    }
+  } catch {
+    return false;
   }
 }
-async function keepZipHash(modcache, check) {
-  const file = path11.join(modcache, `${downloadBase(check.module, check.version)}.ziphash`);
-  const text = await fs5.readFile(file, "utf8").catch(() => void 0);
-  if (text?.trim() === check.hash) return false;
-  await fs5.writeFile(file, check.hash);
-  return true;
+async function problemWith({ check, stats }, modcache, hashers) {
+  const what = WHAT[check.what];
+  const expected = check.what === "tree" ? stats.isDirectory() : stats.isFile();
+  if (!expected) return `${what} is ${describe(stats)}, not a ${check.what === "tree" ? "directory" : "regular file"}`;
+  let dir;
+  try {
+    dir = openDir(modcache, path10.posix.dirname(check.path));
+  } catch (e) {
+    return `${what} unreadable: ${e.message}`;
+  }
+  const name = path10.posix.basename(check.path);
+  try {
+    const hash = check.what === "zip" ? await hashers.zip(dir.entry(name)) : check.what === "tree" ? await hashers.tree(dir.entry(name), `${check.module}@${check.version}`) : goModHash(readRegular(dir.entry(name), MAX_BYTES.mod));
+    if (hash !== check.hash) return `${what} does not match go.sum`;
+    return check.what === "zip" ? besideZip(dir, name) : void 0;
+  } catch (e) {
+    return `${what} unreadable: ${e.message}`;
+  } finally {
+    dir.close();
+  }
 }
-var exists2 = (file) => fs5.lstat(file).then(() => true, () => false);
+function besideZip(dir, zipName) {
+  for (const name of [`${zipName}hash`, zipName.replace(/\.zip$/, ".info")]) {
+    const kind = kindOf(dir.entry(name));
+    if (kind !== void 0 && kind !== "a file") return `${name} is ${kind}, not a regular file`;
+  }
+  return void 0;
+}
+function removalsFor(check) {
+  const base = downloadBase(check.module, check.version);
+  if (check.what === "mod") return [`${base}.mod`];
+  if (check.what === "tree") return [treePath(check.module, check.version)];
+  return [`${base}.zip`, `${base}.ziphash`, `${base}.info`, treePath(check.module, check.version)];
+}
+async function removeUnderLock(modcache, problem, alone) {
+  const base = downloadBase(problem.module, problem.version);
+  const lockName = `${path10.posix.basename(base)}.lock`;
+  let release;
+  let unlocked;
+  let lockDir;
+  try {
+    lockDir = openDirIfThere(modcache, path10.posix.dirname(base));
+  } catch (e) {
+    if (!(e instanceof NotADirectory)) throw e;
+  }
+  try {
+    if (lockDir && !alone) {
+      let locked = await takeGoLock(lockDir.entry(lockName), LOCK_WAIT_MS);
+      if (locked.kind === "refused" && kindOf(lockDir.entry(lockName)) !== "a file") {
+        await removeEntry(lockDir, lockName);
+        locked = await takeGoLock(lockDir.entry(lockName), LOCK_WAIT_MS);
+      }
+      if (locked.kind === "busy") return { stuck: `another process has held go's lock on it (${path10.join(lockDir.shown, lockName)}) for ${LOCK_WAIT_MS / 1e3} s` };
+      if (locked.kind === "refused" && locked.code !== "EROFS") return { stuck: `go's lock file ${path10.join(lockDir.shown, lockName)} cannot be locked: ${locked.why}` };
+      if (locked.kind === "unavailable") unlocked = locked.why;
+      else if (locked.kind === "held") release = locked.release;
+    }
+    const withUnlocked = unlocked ? { unlocked } : {};
+    for (const [rel, checked] of problem.failed) {
+      const now = lstatIn(modcache, rel);
+      if (now && (now.ino !== checked.ino || now.dev !== checked.dev)) return withUnlocked;
+    }
+    const extracting = !alone && hasMarker(modcache, problem);
+    for (const rel of problem.remove) {
+      if (extracting && rel === treePath(problem.module, problem.version)) continue;
+      const failed = await removeAt(modcache, rel);
+      if (failed) return { stuck: failed, ...withUnlocked };
+    }
+    return { removed: true, ...withUnlocked };
+  } finally {
+    release?.();
+    lockDir?.close();
+  }
+}
+function lstatIn(modcache, rel) {
+  try {
+    const dir = openDirIfThere(modcache, path10.posix.dirname(rel));
+    if (!dir) return void 0;
+    try {
+      return lstatOf(dir.entry(path10.posix.basename(rel)));
+    } finally {
+      dir.close();
+    }
+  } catch {
+    return void 0;
+  }
+}
+async function removeAt(modcache, rel) {
+  let dir;
+  let name = path10.posix.basename(rel);
+  try {
+    try {
+      dir = openDirIfThere(modcache, path10.posix.dirname(rel));
+    } catch (e) {
+      if (!(e instanceof NotADirectory)) throw e;
+      dir = openDir(modcache, path10.posix.dirname(e.rel));
+      name = path10.posix.basename(e.rel);
+    }
+    if (dir) await removeEntry(dir, name);
+    return void 0;
+  } catch (e) {
+    const code = e.code;
+    const where = path10.join(modcache, rel);
+    if (code === "EROFS") return `${where} cannot be removed: the module cache is on a read-only file system (EROFS); make it writable for this step, or repair it where it is written`;
+    if (code === "EACCES" || code === "EPERM") return `${where} cannot be removed: the step may not write there (${code}); the module cache may be read-only or another user's`;
+    return `${where} cannot be removed: ${e.message}`;
+  } finally {
+    dir?.close();
+  }
+}
+function keepZipHash(modcache, check) {
+  const base = downloadBase(check.module, check.version);
+  let dir;
+  try {
+    dir = openDir(modcache, path10.posix.dirname(base));
+  } catch {
+    return false;
+  }
+  const name = `${path10.posix.basename(base)}.ziphash`;
+  try {
+    const text = (() => {
+      try {
+        return readRegular(dir.entry(name), 1024).toString("utf8");
+      } catch {
+        return void 0;
+      }
+    })();
+    if (text?.trim() === check.hash) return false;
+    try {
+      writeReplacing(dir, name, check.hash, `${name}.${process.pid}-${Date.now()}.partial`);
+      return true;
+    } catch {
+      return false;
+    }
+  } finally {
+    dir.close();
+  }
+}
 
 // src/cache/admit.ts
 async function vouchedIn(dir, lines, contents) {
-  const verify2 = await verifyModuleCache(dir, lines);
+  const verify2 = await verifyModuleCache(dir, lines, { alone: true });
   const hashed = new Set(checksFor(lines).map((c) => c.path));
   const admit = admitFor(lines);
   const paths = [];
   for (const rel of savedPaths(lines, contents)) {
-    const stat3 = await fs6.lstat(path12.join(dir, rel)).catch(() => void 0);
-    if (!stat3) continue;
+    const stat2 = await fs4.lstat(path11.join(dir, rel)).catch(() => void 0);
+    if (!stat2) continue;
     if (hashed.has(rel)) paths.push(rel);
     else if (!/\.(info|ziphash)$/.test(rel)) continue;
     else if (rel.endsWith(".ziphash") && !paths.includes(rel.slice(0, -"hash".length))) continue;
     else {
-      const why = await admit(rel, path12.join(dir, rel), stat3);
+      const why = await admit(rel, path11.join(dir, rel), stat2);
       if (why === void 0) paths.push(rel);
       else {
         const [module, version] = versionOf(lines, rel);
@@ -6398,11 +6911,11 @@ function admitFor(lines) {
     expected.set(`${base}.info`, { version });
     if (!goMod) expected.set(`${base}.ziphash`, { version, ziphash: hash });
   }
-  return async (rel, full, stat3) => {
+  return async (rel, full, stat2) => {
     const rule = expected.get(rel);
     if (!rule) return void 0;
-    if (stat3.size > MAX_BYTES.info) return `${path12.extname(rel)} of ${stat3.size} bytes`;
-    const text = await fs6.readFile(full, "utf8");
+    if (stat2.size > MAX_BYTES.info) return `${path11.extname(rel)} of ${stat2.size} bytes`;
+    const text = await fs4.readFile(full, "utf8");
     if (rule.ziphash === void 0) return infoProblem(text, rule.version);
     return text.trim() === rule.ziphash ? void 0 : ".ziphash is not go.sum\u2019s hash of the zip";
   };
@@ -6413,7 +6926,7 @@ function versionOf(lines, rel) {
 }
 
 // src/cache/build.ts
-import { promises as fs8 } from "node:fs";
+import { promises as fs7 } from "node:fs";
 import path14 from "node:path";
 
 // src/cache/service.ts
@@ -6436,8 +6949,40 @@ function cacheLogLine(line) {
 
 // src/cache/staging.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { promises as fs7 } from "node:fs";
+import { promises as fs6 } from "node:fs";
 import path13 from "node:path";
+
+// src/files.ts
+import { promises as fs5 } from "node:fs";
+import path12 from "node:path";
+async function treeBytes(dir) {
+  let entries2;
+  try {
+    entries2 = await fs5.readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const entry of entries2) {
+    const full = path12.join(dir, entry.name);
+    if (entry.isDirectory()) total += await treeBytes(full);
+    else if (entry.isFile()) total += await fs5.stat(full).then((s) => s.size, () => 0);
+  }
+  return total;
+}
+async function makeDirsWritable(dir) {
+  const opened = openDirAt(dir);
+  if (!opened) return;
+  try {
+    const mode = opened.mode();
+    if ((mode & 128) === 0) opened.chmod(mode | 128);
+    for (const entry of await fs5.readdir(opened.path, { withFileTypes: true })) {
+      if (entry.isDirectory()) await makeDirsWritable(opened.entry(entry.name));
+    }
+  } finally {
+    opened.close();
+  }
+}
 
 // src/cache/owner.ts
 import { execFileSync as execFileSync2 } from "node:child_process";
@@ -6456,8 +7001,8 @@ function isAlive(owner) {
 }
 function startTime(pid) {
   try {
-    const stat3 = readFileSync3(`/proc/${pid}/stat`, "utf8");
-    return stat3.slice(stat3.lastIndexOf(")") + 2).split(" ")[19];
+    const stat2 = readFileSync3(`/proc/${pid}/stat`, "utf8");
+    return stat2.slice(stat2.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
   }
   try {
@@ -6471,10 +7016,10 @@ function startTime(pid) {
 var CLAIMING_MS = 6e4;
 var entryIn = (dir) => path13.join(dir, "entry");
 async function claimStaging(dir) {
-  await fs7.mkdir(path13.dirname(dir), { recursive: true });
+  await fs6.mkdir(path13.dirname(dir), { recursive: true });
   for (let tries = 0; ; tries++) {
     try {
-      await fs7.mkdir(dir, { mode: 448 });
+      await fs6.mkdir(dir, { mode: 448 });
       break;
     } catch (e) {
       if (e.code !== "EEXIST" || tries > 1) throw e;
@@ -6482,9 +7027,9 @@ async function claimStaging(dir) {
     }
   }
   const forget = cleanUpOnCancel(() => remove(dir));
-  await fs7.writeFile(path13.join(dir, "owner"), JSON.stringify(thisProcess()));
+  await fs6.writeFile(path13.join(dir, "owner"), JSON.stringify(thisProcess()));
   const entry = entryIn(dir);
-  await fs7.mkdir(entry);
+  await fs6.mkdir(entry);
   return {
     dir,
     entry,
@@ -6501,24 +7046,24 @@ async function reclaim(dir) {
     throw new Error(`another job on this runner is using ${dir}${owner === "claiming" ? "" : ` (process ${owner.pid})`}`);
   }
   const aside = `${dir}.${randomBytes2(6).toString("hex")}.stale`;
-  await fs7.rename(dir, aside);
+  await fs6.rename(dir, aside);
   if (JSON.stringify(await ownerOf(aside)) !== JSON.stringify(owner)) {
-    await fs7.rename(aside, dir).catch(() => void 0);
+    await fs6.rename(aside, dir).catch(() => void 0);
     throw new Error(`another job on this runner is using ${dir}`);
   }
   await remove(aside);
 }
 async function ownerOf(dir) {
   try {
-    return JSON.parse(await fs7.readFile(path13.join(dir, "owner"), "utf8"));
+    return JSON.parse(await fs6.readFile(path13.join(dir, "owner"), "utf8"));
   } catch {
-    const stat3 = await fs7.stat(dir).catch(() => void 0);
-    return stat3 && Date.now() - stat3.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
+    const stat2 = await fs6.stat(dir).catch(() => void 0);
+    return stat2 && Date.now() - stat2.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
   }
 }
 async function stage(root, entry, paths, admit) {
   const staged = { bytes: 0, skipped: [] };
-  const { dev } = await fs7.stat(root);
+  const { dev } = await fs6.stat(root);
   for (const rel of paths) {
     const found = await within(root, rel, dev);
     if (found === void 0) continue;
@@ -6534,8 +7079,8 @@ async function stage(root, entry, paths, admit) {
     }
     for (const file of files) {
       const to = path13.join(entry, file.rel);
-      await fs7.mkdir(path13.dirname(to), { recursive: true });
-      await fs7.link(path13.join(root, file.rel), to).catch(() => fs7.copyFile(path13.join(root, file.rel), to, fs7.constants.COPYFILE_EXCL));
+      await fs6.mkdir(path13.dirname(to), { recursive: true });
+      await fs6.link(path13.join(root, file.rel), to).catch(() => fs6.copyFile(path13.join(root, file.rel), to, fs6.constants.COPYFILE_EXCL));
       staged.bytes += file.stat.size;
     }
   }
@@ -6546,52 +7091,52 @@ async function within(root, rel, dev) {
   let at = root;
   for (const [i, element] of elements.entries()) {
     at = path13.join(at, element);
-    const stat3 = await fs7.lstat(at).catch(() => void 0);
-    if (!stat3) return void 0;
-    if (i === elements.length - 1) return stat3;
-    if (!stat3.isDirectory()) return `${elements.slice(0, i + 1).join("/")} is ${kindOf(stat3)}`;
-    if (stat3.dev !== dev) return `${elements.slice(0, i + 1).join("/")} is on another file system`;
+    const stat2 = await fs6.lstat(at).catch(() => void 0);
+    if (!stat2) return void 0;
+    if (i === elements.length - 1) return stat2;
+    if (!stat2.isDirectory()) return `${elements.slice(0, i + 1).join("/")} is ${kindOf2(stat2)}`;
+    if (stat2.dev !== dev) return `${elements.slice(0, i + 1).join("/")} is on another file system`;
   }
   return void 0;
 }
 async function treeFiles(full, rel, dev) {
   const files = [];
-  for (const name of await fs7.readdir(full)) {
-    const stat3 = await fs7.lstat(path13.join(full, name));
+  for (const name of await fs6.readdir(full)) {
+    const stat2 = await fs6.lstat(path13.join(full, name));
     const childRel = `${rel}/${name}`;
-    if (stat3.dev !== dev) return `${childRel} is on another file system`;
-    if (stat3.isDirectory()) {
+    if (stat2.dev !== dev) return `${childRel} is on another file system`;
+    if (stat2.isDirectory()) {
       const below = await treeFiles(path13.join(full, name), childRel, dev);
       if (typeof below === "string") return below;
       files.push(...below);
-    } else files.push({ rel: childRel, stat: stat3 });
+    } else files.push({ rel: childRel, stat: stat2 });
   }
   return files;
 }
 async function firstProblem(files, root, dev, admit) {
-  for (const { rel, stat: stat3 } of files) {
-    if (!stat3.isFile()) return `${rel} is ${kindOf(stat3)}`;
-    if (stat3.nlink !== 1) return `${rel} is a hard link (${stat3.nlink} names): its contents are not only the cache\u2019s`;
-    if (stat3.dev !== dev) return `${rel} is on another file system`;
-    const why = await admit?.(rel, path13.join(root, rel), stat3);
+  for (const { rel, stat: stat2 } of files) {
+    if (!stat2.isFile()) return `${rel} is ${kindOf2(stat2)}`;
+    if (stat2.nlink !== 1) return `${rel} is a hard link (${stat2.nlink} names): its contents are not only the cache\u2019s`;
+    if (stat2.dev !== dev) return `${rel} is on another file system`;
+    const why = await admit?.(rel, path13.join(root, rel), stat2);
     if (why !== void 0) return `${rel}: ${why}`;
   }
   return void 0;
 }
-function kindOf(stat3) {
-  if (stat3.isSymbolicLink()) return "a symbolic link";
-  if (stat3.isFIFO()) return "a FIFO";
-  if (stat3.isCharacterDevice() || stat3.isBlockDevice()) return "a device";
-  if (stat3.isSocket()) return "a socket";
-  if (stat3.isDirectory()) return "a directory";
+function kindOf2(stat2) {
+  if (stat2.isSymbolicLink()) return "a symbolic link";
+  if (stat2.isFIFO()) return "a FIFO";
+  if (stat2.isCharacterDevice() || stat2.isBlockDevice()) return "a device";
+  if (stat2.isSocket()) return "a socket";
+  if (stat2.isDirectory()) return "a directory";
   return "not a regular file";
 }
 async function unstage(entry, root, paths) {
   const moved = [];
   for (const rel of paths) {
     const target = path13.join(root, rel);
-    if (!await directoriesTo(root, rel) || await fs7.lstat(target).catch(() => void 0)) continue;
-    await fs7.rename(path13.join(entry, rel), target);
+    if (!await directoriesTo(root, rel) || await fs6.lstat(target).catch(() => void 0)) continue;
+    await fs6.rename(path13.join(entry, rel), target);
     moved.push(rel);
   }
   return moved;
@@ -6600,16 +7145,16 @@ async function directoriesTo(root, rel) {
   let at = root;
   for (const element of rel.split("/").slice(0, -1)) {
     at = path13.join(at, element);
-    const stat3 = await fs7.lstat(at).catch(() => void 0);
-    if (!stat3) await fs7.mkdir(at);
-    else if (!stat3.isDirectory()) return false;
-    else if ((stat3.mode & 128) === 0) await fs7.chmod(at, stat3.mode | 128);
+    const stat2 = await fs6.lstat(at).catch(() => void 0);
+    if (!stat2) await fs6.mkdir(at);
+    else if (!stat2.isDirectory()) return false;
+    else if ((stat2.mode & 128) === 0) await fs6.chmod(at, stat2.mode | 128);
   }
   return true;
 }
 async function remove(dir) {
   await makeDirsWritable(dir);
-  await fs7.rm(dir, { recursive: true, force: true });
+  await fs6.rm(dir, { recursive: true, force: true });
 }
 
 // src/cache/service.ts
@@ -6645,19 +7190,19 @@ async function restoreEntry(stash, keys, limitMs, select) {
     return nothing({ state, ...matchedKey ? { matchedKey } : {}, durationMs: performance.now() - started, warning: `Cache restore${matchedKey ? ` of ${matchedKey}` : ""} failed: ${e.message}` });
   }
 }
-function describeRefused(key2, result) {
+function describeRefused(key3, result) {
   const shown = (result.refused ?? []).map((r) => `${JSON.stringify(r.member)} (${r.why})`).join("; ");
   const more = (result.refusedCount ?? 0) - (result.refused ?? []).length;
-  return `The cache entry ${key2} held ${result.refusedCount} member(s) that were not written, so it is restored in part: ${shown}${more > 0 ? `; and ${more} more` : ""}.`;
+  return `The cache entry ${key3} held ${result.refusedCount} member(s) that were not written, so it is restored in part: ${shown}${more > 0 ? `; and ${more} more` : ""}.`;
 }
-async function saveEntry(stash, key2, paths, limitMs, admit) {
+async function saveEntry(stash, key3, paths, limitMs, admit) {
   const started = performance.now();
   try {
     const staging = await claimStaging(stash.staging);
     try {
       const { bytes, skipped } = await stage(stash.root, staging.entry, paths, admit);
       if (skipped.length > 0) warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
-      const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key2], limitMs, "Cache save");
+      const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key3], limitMs, "Cache save");
       const durationMs = performance.now() - started;
       if (result.id === -1 || log.some((line) => /^::(warning|error)::Failed to save/.test(line))) return { state: "failed", why: "not saved (the log says why)", durationMs };
       return { state: "saved", why: "saved", durationMs, bytes };
@@ -6710,7 +7255,7 @@ async function restoreBuildCache(gocache, keys, limitMs) {
   const backdated = new Date(Date.now() - BACKDATE_MS);
   const { report } = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, async (dir) => {
     const entries2 = await goEntries(dir);
-    for (const entry of entries2) await fs8.utimes(path14.join(dir, entry), backdated, backdated);
+    for (const entry of entries2) await fs7.utimes(path14.join(dir, entry), backdated, backdated);
     return entries2;
   });
   const hit = report.matchedKey?.toLowerCase().startsWith(keys.prefix.toLowerCase()) ?? false;
@@ -6719,9 +7264,9 @@ async function restoreBuildCache(gocache, keys, limitMs) {
 var BUILD_STATE = "build-cache";
 async function goEntries(gocache) {
   const entries2 = [];
-  for (const dir of await fs8.readdir(gocache).catch(() => [])) {
+  for (const dir of await fs7.readdir(gocache).catch(() => [])) {
     if (!/^[0-9a-f]{2}$/.test(dir)) continue;
-    for (const entry of await fs8.readdir(path14.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
+    for (const entry of await fs7.readdir(path14.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
       if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries2.push(`${dir}/${entry.name}`);
     }
   }
@@ -6754,6 +7299,8 @@ async function startModuleCache(o) {
   const onRunner = await group("Check the module cache against go.sum", () => verifyModuleCache(o.modcache, o.sumLines, { checked: new Set(moved) }));
   const verify2 = fromEntry ? joined2(fromEntry, onRunner) : onRunner;
   info(describeVerify(verify2));
+  if (verify2.extracting) info(`Left alone: ${verify2.extracting} extracted tree(s) another go is extracting (its .partial marker is there).`);
+  if (verify2.unlocked) info(`Checked without go's module locks (${verify2.unlocked}): a go running beside the step on this module cache is not waited for.`);
   for (const d of verify2.discarded) warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`);
   return { restore, verify: verify2 };
 }
@@ -6798,7 +7345,7 @@ function hasDownloads(modcache) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as fs9 from "fs";
+import * as fs8 from "fs";
 
 // node_modules/@actions/glob/lib/internal-glob-options-helper.js
 function getOptions(copy) {
@@ -6944,17 +7491,17 @@ function getSearchPaths(patterns) {
   patterns = patterns.filter((x) => !x.negate);
   const searchPathMap = {};
   for (const pattern of patterns) {
-    const key2 = IS_WINDOWS5 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
-    searchPathMap[key2] = "candidate";
+    const key3 = IS_WINDOWS5 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
+    searchPathMap[key3] = "candidate";
   }
   const result = [];
   for (const pattern of patterns) {
-    const key2 = IS_WINDOWS5 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
-    if (searchPathMap[key2] === "included") {
+    const key3 = IS_WINDOWS5 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
+    if (searchPathMap[key3] === "included") {
       continue;
     }
     let foundAncestor = false;
-    let tempKey = key2;
+    let tempKey = key3;
     let parent = dirname5(tempKey);
     while (parent !== tempKey) {
       if (searchPathMap[parent]) {
@@ -6966,7 +7513,7 @@ function getSearchPaths(patterns) {
     }
     if (!foundAncestor) {
       result.push(pattern.searchPath);
-      searchPathMap[key2] = "included";
+      searchPathMap[key3] = "included";
     }
   }
   return result;
@@ -6987,7 +7534,7 @@ function partialMatch(patterns, itemPath) {
 }
 
 // node_modules/@actions/glob/lib/internal-pattern.js
-import * as os8 from "os";
+import * as os9 from "os";
 import * as path20 from "path";
 import assert3 from "assert";
 
@@ -7980,7 +8527,7 @@ var AST = class {
         this.#uflag = this.#uflag || uflag;
         return re;
       }).join("");
-      let start2 = "";
+      let start3 = "";
       if (this.isStart()) {
         if (typeof this.#parts[0] === "string") {
           const dotTravAllowed = this.#parts.length === 1 && justDots.has(this.#parts[0]);
@@ -7993,7 +8540,7 @@ var AST = class {
               src.startsWith("\\.\\.") && aps.has(src.charAt(4))
             );
             const needNoDot = !dot && !allowDot && aps.has(src.charAt(0));
-            start2 = needNoTrav ? startNoTraversal : needNoDot ? startNoDot : "";
+            start3 = needNoTrav ? startNoTraversal : needNoDot ? startNoDot : "";
           }
         }
       }
@@ -8001,7 +8548,7 @@ var AST = class {
       if (this.isEnd() && this.#root.#filledNegs && this.#parent?.type === "!") {
         end = "(?:$|\\/)";
       }
-      const final2 = start2 + src + end;
+      const final2 = start3 + src + end;
       return [
         final2,
         unescape(src),
@@ -8010,7 +8557,7 @@ var AST = class {
       ];
     }
     const repeated = this.type === "*" || this.type === "+";
-    const start = this.type === "!" ? "(?:(?!(?:" : "(?:";
+    const start2 = this.type === "!" ? "(?:(?!(?:" : "(?:";
     let body = this.#partsToRegExp(dot);
     if (this.isStart() && this.isEnd() && !body && this.type !== "!") {
       const s = this.toString();
@@ -8035,7 +8582,7 @@ var AST = class {
         // !() must match something,but !(x) can match ''
         "))" + (this.isStart() && !dot && !allowDot ? startNoDot : "") + star + ")"
       ) : this.type === "@" ? ")" : this.type === "?" ? ")?" : this.type === "+" && bodyDotAllowed ? ")" : this.type === "*" && bodyDotAllowed ? `)?` : `)${this.type}`;
-      final = start + body + close;
+      final = start2 + body + close;
     }
     return [
       final,
@@ -8637,7 +9184,7 @@ var Minimatch = class {
   // Partial means, if you run out of file before you run
   // out of pattern, then that's fine, as long as all
   // the parts match.
-  matchOne(file, pattern, partial2 = false) {
+  matchOne(file, pattern, partial = false) {
     let fileStartIndex = 0;
     let patternStartIndex = 0;
     if (this.isWindows) {
@@ -8664,14 +9211,14 @@ var Minimatch = class {
       file = this.levelTwoFileOptimize(file);
     }
     if (pattern.includes(GLOBSTAR)) {
-      return this.#matchGlobstar(file, pattern, partial2, fileStartIndex, patternStartIndex);
+      return this.#matchGlobstar(file, pattern, partial, fileStartIndex, patternStartIndex);
     }
-    return this.#matchOne(file, pattern, partial2, fileStartIndex, patternStartIndex);
+    return this.#matchOne(file, pattern, partial, fileStartIndex, patternStartIndex);
   }
-  #matchGlobstar(file, pattern, partial2, fileIndex, patternIndex) {
+  #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
     const firstgs = pattern.indexOf(GLOBSTAR, patternIndex);
     const lastgs = pattern.lastIndexOf(GLOBSTAR);
-    const [head, body, tail] = partial2 ? [
+    const [head, body, tail] = partial ? [
       pattern.slice(patternIndex, firstgs),
       pattern.slice(firstgs + 1),
       []
@@ -8682,7 +9229,7 @@ var Minimatch = class {
     ];
     if (head.length) {
       const fileHead = file.slice(fileIndex, fileIndex + head.length);
-      if (!this.#matchOne(fileHead, head, partial2, 0, 0)) {
+      if (!this.#matchOne(fileHead, head, partial, 0, 0)) {
         return false;
       }
       fileIndex += head.length;
@@ -8693,14 +9240,14 @@ var Minimatch = class {
       if (tail.length + fileIndex > file.length)
         return false;
       let tailStart = file.length - tail.length;
-      if (this.#matchOne(file, tail, partial2, tailStart, 0)) {
+      if (this.#matchOne(file, tail, partial, tailStart, 0)) {
         fileTailMatch = tail.length;
       } else {
         if (file[file.length - 1] !== "" || fileIndex + tail.length === file.length) {
           return false;
         }
         tailStart--;
-        if (!this.#matchOne(file, tail, partial2, tailStart, 0)) {
+        if (!this.#matchOne(file, tail, partial, tailStart, 0)) {
           return false;
         }
         fileTailMatch = tail.length + 1;
@@ -8715,7 +9262,7 @@ var Minimatch = class {
           return false;
         }
       }
-      return partial2 || sawSome;
+      return partial || sawSome;
     }
     const bodySegments = [[[], 0]];
     let currentBody = bodySegments[0];
@@ -8736,11 +9283,11 @@ var Minimatch = class {
     for (const b of bodySegments) {
       b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
     }
-    return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial2, 0, !!fileTailMatch);
+    return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
   }
   // return false for "nope, not matching"
   // return null for "not matching, cannot keep trying"
-  #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial2, globStarDepth, sawTail) {
+  #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
     const bs = bodySegments[bodyIndex];
     if (!bs) {
       for (let i = fileIndex; i < file.length; i++) {
@@ -8754,9 +9301,9 @@ var Minimatch = class {
     }
     const [body, after] = bs;
     while (fileIndex <= after) {
-      const m = this.#matchOne(file.slice(0, fileIndex + body.length), body, partial2, fileIndex, 0);
+      const m = this.#matchOne(file.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
       if (m && globStarDepth < this.maxGlobstarRecursion) {
-        const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body.length, bodyIndex + 1, partial2, globStarDepth + 1, sawTail);
+        const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
         if (sub !== false) {
           return sub;
         }
@@ -8767,9 +9314,9 @@ var Minimatch = class {
       }
       fileIndex++;
     }
-    return partial2 || null;
+    return partial || null;
   }
-  #matchOne(file, pattern, partial2, fileIndex, patternIndex) {
+  #matchOne(file, pattern, partial, fileIndex, patternIndex) {
     let fi;
     let pi;
     let pl;
@@ -8796,7 +9343,7 @@ var Minimatch = class {
     if (fi === fl && pi === pl) {
       return true;
     } else if (fi === fl) {
-      return partial2;
+      return partial;
     } else if (pi === pl) {
       return fi === fl - 1 && file[fi] === "";
     } else {
@@ -8903,7 +9450,7 @@ var Minimatch = class {
       return p.split(/\/+/);
     }
   }
-  match(f, partial2 = this.partial) {
+  match(f, partial = this.partial) {
     this.debug("match", f, this.pattern);
     if (this.comment) {
       return false;
@@ -8911,7 +9458,7 @@ var Minimatch = class {
     if (this.empty) {
       return f === "";
     }
-    if (f === "/" && partial2) {
+    if (f === "/" && partial) {
       return true;
     }
     const options = this.options;
@@ -8933,7 +9480,7 @@ var Minimatch = class {
       if (options.matchBase && pattern.length === 1) {
         file = [filename];
       }
-      const hit = this.matchOne(file, pattern, partial2);
+      const hit = this.matchOne(file, pattern, partial);
       if (hit) {
         if (options.flipNegate) {
           return true;
@@ -9104,7 +9651,7 @@ var Pattern = class _Pattern {
     if (pattern === "." || pattern.startsWith(`.${path20.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
     } else if (pattern === "~" || pattern.startsWith(`~${path20.sep}`)) {
-      homedir2 = homedir2 || os8.homedir();
+      homedir2 = homedir2 || os9.homedir();
       assert3(homedir2, "Unable to determine HOME directory");
       assert3(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
       pattern = _Pattern.globEscape(homedir2) + pattern.substr(1);
@@ -9323,7 +9870,7 @@ var DefaultGlobber = class _DefaultGlobber {
       for (const searchPath of getSearchPaths(patterns)) {
         debug(`Search path '${searchPath}'`);
         try {
-          yield __await(fs9.promises.lstat(searchPath));
+          yield __await(fs8.promises.lstat(searchPath));
         } catch (err) {
           if (err.code === "ENOENT") {
             continue;
@@ -9357,7 +9904,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs9.promises.readdir(item.path))).map((x) => new SearchState(path21.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs8.promises.readdir(item.path))).map((x) => new SearchState(path21.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match3 & MatchKind.File) {
           yield yield __await(item.path);
@@ -9392,7 +9939,7 @@ var DefaultGlobber = class _DefaultGlobber {
       let stats;
       if (options.followSymbolicLinks) {
         try {
-          stats = yield fs9.promises.stat(item.path);
+          stats = yield fs8.promises.stat(item.path);
         } catch (err) {
           if (err.code === "ENOENT") {
             if (options.omitBrokenSymbolicLinks) {
@@ -9404,10 +9951,10 @@ var DefaultGlobber = class _DefaultGlobber {
           throw err;
         }
       } else {
-        stats = yield fs9.promises.lstat(item.path);
+        stats = yield fs8.promises.lstat(item.path);
       }
       if (stats.isDirectory() && options.followSymbolicLinks) {
-        const realPath = yield fs9.promises.realpath(item.path);
+        const realPath = yield fs8.promises.realpath(item.path);
         while (traversalChain.length >= item.level) {
           traversalChain.pop();
         }
@@ -9457,7 +10004,7 @@ function create(patterns, options) {
 }
 
 // src/depfiles.ts
-import { existsSync as existsSync4, promises as fs10 } from "node:fs";
+import { existsSync as existsSync4, promises as fs9 } from "node:fs";
 import path22 from "node:path";
 
 // src/gomod.ts
@@ -9530,11 +10077,11 @@ function isLocalPath(path34) {
 
 // src/depfiles.ts
 async function readDependencyFiles(workspace, workingDirectory, patterns) {
-  const goWork = await fs10.readFile(path22.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs10.readFile(path22.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs9.readFile(path22.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs9.readFile(path22.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path22.relative(workspace, f).split(path22.sep).join("/"), content: await fs10.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path22.relative(workspace, f).split(path22.sep).join("/"), content: await fs9.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -9659,7 +10206,7 @@ function goModuleDir(dir) {
 }
 
 // src/download/go-runs.ts
-import os9 from "node:os";
+import os10 from "node:os";
 
 // src/attempt.ts
 import path24 from "node:path";
@@ -9830,7 +10377,7 @@ function goRuns(o) {
     const outcome = await runAttempt({
       go: o.go,
       // Named modules (a toolchain) are fetched outside the project, by the installed go.
-      cwd: modules ? os9.tmpdir() : o.workingDirectory,
+      cwd: modules ? os10.tmpdir() : o.workingDirectory,
       env: {
         ...downloadEnv(processEnv(), goproxy, o.goflags, http1),
         ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {},
@@ -9858,10 +10405,10 @@ function goRuns(o) {
 }
 
 // src/fetch/stage.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
+import { randomBytes as randomBytes5 } from "node:crypto";
 import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync4 } from "node:fs";
-import { access as access2, constants as constants4, mkdir as mkdir2, rm as rm4 } from "node:fs/promises";
-import os10 from "node:os";
+import { rm as rm3 } from "node:fs/promises";
+import os11 from "node:os";
 import path27 from "node:path";
 
 // src/fetch/concurrency.ts
@@ -9919,10 +10466,7 @@ var Limiter = class {
 };
 
 // src/fetch/fetcher.ts
-import { randomBytes as randomBytes3 } from "node:crypto";
-import { chmodSync, existsSync as existsSync6, mkdirSync as mkdirSync2, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync3 } from "node:fs";
-import { rm as rm2, stat as stat2 } from "node:fs/promises";
-import path25 from "node:path";
+import { randomBytes as randomBytes4 } from "node:crypto";
 import { setTimeout as sleep3 } from "node:timers/promises";
 
 // src/fetch/stats.ts
@@ -9937,6 +10481,232 @@ function movedBecause(s) {
   const parts = [s.stalls > 0 ? `stalled on ${s.stalls}` : "", s.failures > 0 ? `failed ${s.failures}` : ""].filter(Boolean);
   return `${parts.join(" and ")} of ${s.requests} requests; moved behind`;
 }
+
+// src/fetch/store.ts
+import { randomBytes as randomBytes3 } from "node:crypto";
+import { accessSync, constants as constants5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
+import path25 from "node:path";
+var Store = class {
+  options;
+  /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
+  temporary = /* @__PURE__ */ new Set();
+  rootMade = false;
+  constructor(options) {
+    this.options = options;
+  }
+  /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
+  stored(job) {
+    const { dir, name } = this.place(job);
+    let at;
+    try {
+      at = openDirIfThere(this.options.root, dir);
+    } catch {
+      return void 0;
+    }
+    if (!at) return void 0;
+    try {
+      if (job.kind === "zip" && !lstatOf(at.entry(`${name}hash`))?.isFile()) return void 0;
+      const stats = lstatOf(at.entry(name));
+      return stats?.isFile() ? { file: this.shown(job), size: stats.size } : void 0;
+    } finally {
+      at.close();
+    }
+  }
+  /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
+  read(job, maxBytes) {
+    const { dir, name } = this.place(job);
+    const at = openDir(this.options.root, dir);
+    try {
+      return readRegular(at.entry(name), maxBytes);
+    } finally {
+      at.close();
+    }
+  }
+  /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
+  begin(job, extract) {
+    const { dir, name } = this.place(job);
+    const at = this.openMade(dir);
+    const temp = `${name}.${uniqueSuffix()}.partial`;
+    this.track(dir, temp);
+    const tree = extract && this.options.extract && job.hash ? this.treeTarget(job) : void 0;
+    if (tree) {
+      this.track(tree.parent, tree.name);
+      this.openMade(tree.parent).close();
+    }
+    let kept = false;
+    let placed = false;
+    return {
+      temp: at.entry(temp),
+      ...tree ? { tree } : {},
+      keep: async (dirs, signals) => {
+        const whole = tree !== void 0 && dirs !== void 0;
+        const lock = whole ? await this.lock(at, name, signals) : void 0;
+        try {
+          placed = whole && lock !== void 0 && lock !== "busy" && this.placeTree(job, tree, dirs, at, name);
+          renameSync2(at.entry(temp), at.entry(name));
+          kept = true;
+          this.temporary.delete(key(dir, temp));
+          if (job.kind === "zip" && job.hash) this.writeNew(at, dir, `${name}hash`, job.hash);
+        } finally {
+          if (typeof lock === "function") lock();
+        }
+        return { file: this.shown(job), placed };
+      },
+      end: async () => {
+        try {
+          if (!kept) unlinkEntry(at, temp);
+          this.temporary.delete(key(dir, temp));
+          if (tree && !placed) await this.removeIn(tree.parent, tree.name);
+        } finally {
+          at.close();
+        }
+      }
+    };
+  }
+  /** Removes every temporary entry still there: a cancelled step leaves none. */
+  async clear() {
+    const left = [...this.temporary];
+    this.temporary.clear();
+    await Promise.all(
+      left.map((entry) => {
+        const [dir, name] = JSON.parse(entry);
+        return this.removeIn(dir, name).catch(() => void 0);
+      })
+    );
+  }
+  /** The job's directory (relative to root) and file name. */
+  place(job) {
+    return { dir: path25.posix.join(this.options.downloads, path25.posix.dirname(job.path)), name: path25.posix.basename(job.path) };
+  }
+  /** The path the file is known by (to serve it): as a person reads it. */
+  shown(job) {
+    return path25.join(this.options.root, this.options.downloads, job.path);
+  }
+  /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
+  treeTarget(job) {
+    const final = treePath(job.module, job.version);
+    return { root: this.options.root, parent: path25.posix.dirname(final), name: `${path25.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+  }
+  /**
+   * go's lock on the module version: a release function, `undefined` when no lock can be taken
+   * here (no perl, Windows), or `busy` when another process held it past the bound. When go
+   * itself waits for this zip, it holds the lock for us: `goAsked` aborts, and that is as good.
+   */
+  async lock(at, name, { goAsked, stop }) {
+    if (goAsked.aborted) return "go holds it";
+    const file = `${name.replace(/\.zip$/, "")}.lock`;
+    const locked = await takeGoLock(at.entry(file), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop]));
+    if (locked.kind === "held") return locked.release;
+    if (locked.kind === "busy") return goAsked.aborted ? "go holds it" : "busy";
+    if (locked.kind === "refused") {
+      if (kindOf(at.entry(file)) !== "a file") await removeEntry(at, file);
+      return "busy";
+    }
+    return void 0;
+  }
+  /**
+   * Moves a verified module's files into place, made read-only as go makes them unless they
+   * stay writable. False when go's `.partial` marker is there (another go was extracting it),
+   * or the module's directory is there already (another request's, or go's): that one stays.
+   */
+  placeTree(job, tree, dirs, download2, name) {
+    if (kindOf(download2.entry(`${name.replace(/\.zip$/, "")}.partial`)) !== void 0) return false;
+    let parent;
+    try {
+      parent = openDir(this.options.root, tree.parent);
+    } catch {
+      return false;
+    }
+    const final = path25.posix.basename(treePath(job.module, job.version));
+    try {
+      try {
+        renameSync2(parent.entry(tree.name), parent.entry(final));
+      } catch {
+        return false;
+      }
+      this.temporary.delete(key(tree.parent, tree.name));
+      if (!(this.options.extract?.writable ?? true)) {
+        for (const dir of dirs) {
+          const opened = openDirAt(parent.entry(dir === "" ? final : `${final}/${dir}`));
+          if (!opened) continue;
+          try {
+            opened.chmod(opened.mode() & ~146);
+          } finally {
+            opened.close();
+          }
+        }
+      }
+      return true;
+    } finally {
+      parent.close();
+    }
+  }
+  /** Whether files can be kept here: their directory made (a link in the way removed), and writable. */
+  writable() {
+    try {
+      const at = this.openMade(this.options.downloads);
+      try {
+        accessSync(at.path, constants5.W_OK);
+        return true;
+      } finally {
+        at.close();
+      }
+    } catch {
+      return false;
+    }
+  }
+  /** The directory `dir` under root, made where missing; a link, file or anything else in the way is removed (never followed) and a directory made instead. */
+  openMade(dir) {
+    if (!this.rootMade) {
+      mkdirSync3(this.options.root, { recursive: true });
+      this.rootMade = true;
+    }
+    for (let tries = 0; ; tries++) {
+      try {
+        return openDir(this.options.root, dir, true);
+      } catch (e) {
+        if (!(e instanceof NotADirectory) || tries > 8) throw e;
+        const parent = openDir(this.options.root, path25.posix.dirname(e.rel));
+        try {
+          unlinkEntry(parent, path25.posix.basename(e.rel));
+        } finally {
+          parent.close();
+        }
+      }
+    }
+  }
+  /** Writes `text` as the file `name`, replacing (never writing into) what is there. */
+  writeNew(at, dir, name, text) {
+    const temp = `${name}.${uniqueSuffix()}.partial`;
+    this.track(dir, temp);
+    try {
+      writeReplacing(at, name, text, temp);
+    } finally {
+      this.temporary.delete(key(dir, temp));
+    }
+  }
+  track(dir, name) {
+    this.temporary.add(key(dir, name));
+  }
+  async removeIn(dir, name) {
+    let at;
+    try {
+      at = openDirIfThere(this.options.root, dir);
+    } catch {
+      return;
+    }
+    if (!at) return;
+    try {
+      await removeEntry(at, name);
+    } finally {
+      at.close();
+    }
+  }
+};
+var key = (dir, name) => JSON.stringify([dir, name]);
+var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
+var RUN = randomBytes3(6).toString("hex");
+var named = 0;
 
 // src/fetch/fetcher.ts
 var SAMPLE_WINDOW = 32;
@@ -9962,13 +10732,19 @@ var Fetcher = class {
   hashers;
   /** Files go waits for (by path): their zips are hashed before the speculative ones. */
   urgent = /* @__PURE__ */ new Set();
-  /** Store directories made so far. */
-  dirsMade = /* @__PURE__ */ new Set();
+  /** Aborted once go waits for the file at a path: for a zip, go then holds the module's lock (store.ts). */
+  goAsked = /* @__PURE__ */ new Map();
   /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
   hashing = /* @__PURE__ */ new Map();
+  store;
+  transient;
+  forgetCleanup;
   constructor(options) {
     this.options = options;
     this.hashers = new Hashers(options.hashThreads);
+    this.store = options.store;
+    this.transient = new Store({ root: options.transientDir, downloads: "" });
+    this.forgetCleanup = cleanUpOnCancel(() => this.close());
     this.candidates = options.candidates;
     this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
     this.samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
@@ -9996,26 +10772,25 @@ var Fetcher = class {
    */
   get(job, use = {}) {
     const urgent = !use.speculative;
-    if (job.transient) return this.fetch(job, path25.join(this.options.transientDir, randomBytes3(8).toString("hex")), urgent, use.onFetched);
+    if (job.transient) return this.fetch(job, this.transient, urgent, use.onFetched);
     const running = this.inFlight.get(job.path);
     if (running) {
       use.onFetched?.();
       if (urgent) this.hurry(job.path);
       return running;
     }
-    const file = path25.join(this.options.storeDir, job.path);
-    const stored = isComplete(this.options.storeDir, job);
+    const stored = this.store.stored(job);
     if (stored) use.onFetched?.();
-    const fetching = (stored ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file, urgent, use.onFetched)).finally(
-      () => this.inFlight.delete(job.path)
-    );
+    const fetching = (stored ? Promise.resolve({ kind: "file", ...stored }) : this.fetch(job, this.store, urgent, use.onFetched)).finally(() => this.inFlight.delete(job.path));
     this.inFlight.set(job.path, fetching);
     return fetching;
   }
-  /** Ends every request under way; later calls fail at once. */
-  close() {
+  /** Ends every request under way, and removes what they left half-done; later calls fail at once. */
+  async close() {
+    this.forgetCleanup();
     this.stop.abort("the fetch was closed");
-    void this.hashers.close();
+    await this.hashers.abandon();
+    await Promise.all([this.store.clear(), this.transient.clear()]);
   }
   /** Candidates in the order to ask them: those that showed trouble last. */
   order() {
@@ -10026,10 +10801,11 @@ var Fetcher = class {
   /** go waits for this file now: if its zip waits to be hashed, it goes first. */
   hurry(jobPath) {
     this.urgent.add(jobPath);
+    this.goAsked.get(jobPath)?.abort();
     const zip = this.hashing.get(jobPath);
     if (zip) this.hashers.hurry(zip);
   }
-  async fetch(job, file, urgent, onFetched = () => {
+  async fetch(job, store, urgent, onFetched = () => {
   }) {
     let fetched = false;
     const once2 = () => {
@@ -10044,12 +10820,13 @@ var Fetcher = class {
           this.retries++;
           await sleep3(backoffDelay(round, this.options.backoffMs), void 0, { signal: this.stop.signal }).catch(() => void 0);
         }
-        last = await this.race(job, file, once2);
+        last = await this.race(job, store, once2);
         if (last.kind !== "failed") return last;
       }
       return last;
     } finally {
       this.urgent.delete(job.path);
+      this.goAsked.delete(job.path);
       once2();
     }
   }
@@ -10058,7 +10835,7 @@ var Fetcher = class {
    * is slower to answer than its usual by a clear margin, the next beside it (a hedge). The first
    * verified answer wins and the others are cancelled. All saying 404/410 is an answer too.
    */
-  race(job, file, onBody) {
+  race(job, store, onBody) {
     const requests = [];
     const absent = [];
     const why = [];
@@ -10102,7 +10879,7 @@ var Fetcher = class {
         };
         armHedge();
         const started = performance.now();
-        this.requestOne(candidate, job, file, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), onBody, () => {
+        this.requestOne(candidate, job, store, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), onBody, () => {
           clearTimeout(hedgeTimer);
           const samples = this.samples.get(candidate);
           samples.push(performance.now() - started);
@@ -10118,20 +10895,14 @@ var Fetcher = class {
       launch(false);
     });
   }
-  async requestOne(candidate, job, file, signal, silenceMs, onBody, onHeaders) {
+  async requestOne(candidate, job, store, signal, silenceMs, onBody, onHeaders) {
     const stats = this.stats.get(candidate);
-    const temp = partial(file);
-    const tree = job.kind === "zip" && job.hash && this.options.extractTo ? treeFor(this.options.extractTo.modcache, job) : void 0;
     let answered3 = false;
-    let kept = false;
-    let placed = false;
     stats.requests++;
+    let pending;
     try {
-      const dir = path25.dirname(file);
-      if (!this.dirsMade.has(dir)) {
-        mkdirSync2(dir, { recursive: true });
-        this.dirsMade.add(dir);
-      }
+      pending = store === this.transient ? store.begin({ ...job, path: randomBytes4(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
+      const { temp, tree } = pending;
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: job.maxBytes,
@@ -10160,7 +10931,7 @@ var Fetcher = class {
         const precedence = { size: answer2.size, urgent: this.urgent.has(job.path) };
         try {
           if (!tree) return await this.hashers.zip(zip, precedence);
-          const hashed = await this.hashers.zipInto(zip, { dir: tree.temp, prefix: `${job.module}@${job.version}/` }, precedence);
+          const hashed = await this.hashers.zipInto(zip, tree, precedence);
           dirs = hashed.dirs;
           return hashed.hash;
         } finally {
@@ -10172,15 +10943,12 @@ var Fetcher = class {
         this.rejected++;
         return { kind: "failed", why: problem };
       }
-      placed = tree !== void 0 && dirs !== void 0 && placeTree(tree, dirs, this.options.extractTo?.writable ?? true);
-      if (placed) this.extracted++;
-      renameSync(temp, file);
-      kept = true;
-      if (job.kind === "zip" && job.hash) writeAtomically(`${file}hash`, job.hash);
+      const kept = await pending.keep(dirs, { goAsked: this.goAskedFor(job.path), stop: this.stop.signal });
+      if (kept.placed) this.extracted++;
       stats.served++;
       this.files++;
       if (job.kind === "zip") this.zips++;
-      return { kind: "file", file, size: answer2.size };
+      return { kind: "file", file: kept.file, size: answer2.size };
     } catch (e) {
       const overtaken = signal.aborted;
       if (overtaken ? !answered3 : !this.stop.signal.aborted) {
@@ -10189,47 +10957,25 @@ var Fetcher = class {
       }
       return { kind: "failed", why: e.message };
     } finally {
-      if (!kept) rmSync2(temp, { force: true });
-      if (tree && !placed) await rm2(tree.temp, { recursive: true, force: true });
+      await pending?.end();
     }
+  }
+  /** Aborted once go waits for the file at `jobPath` (at once if it does already). */
+  goAskedFor(jobPath) {
+    let asked = this.goAsked.get(jobPath);
+    if (!asked) {
+      asked = new AbortController();
+      this.goAsked.set(jobPath, asked);
+      if (this.urgent.has(jobPath)) asked.abort();
+    }
+    return asked.signal;
   }
 };
-function treeFor(modcache, job) {
-  const final = path25.join(modcache, treePath(job.module, job.version));
-  return { final, temp: `${final}.tmp-${uniqueSuffix()}` };
-}
-function placeTree(tree, dirs, writable2) {
-  try {
-    renameSync(tree.temp, tree.final);
-  } catch {
-    return false;
-  }
-  if (!writable2) {
-    for (const dir of dirs) {
-      const full = path25.join(tree.final, dir);
-      chmodSync(full, statSync3(full).mode & ~146);
-    }
-  }
-  return true;
-}
-function isComplete(dir, job) {
-  const file = path25.join(dir, job.path);
-  return existsSync6(file) && (job.kind !== "zip" || existsSync6(`${file}hash`));
-}
-var partial = (file) => `${file}.${uniqueSuffix()}.partial`;
-var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
-var RUN = randomBytes3(6).toString("hex");
-var named = 0;
-function writeAtomically(file, text) {
-  const temp = partial(file);
-  writeFileSync3(temp, text);
-  renameSync(temp, file);
-}
 
 // src/fetch/local-proxy.ts
 import { timingSafeEqual } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { rm as rm3 } from "node:fs/promises";
+import { rm as rm2 } from "node:fs/promises";
 import http from "node:http";
 
 // src/module/sumdb-request.ts
@@ -10331,7 +11077,7 @@ function answer(outcome, job, response, onServed) {
   stream.on("error", () => response.destroy());
   stream.on("end", () => {
     onServed();
-    if (job.transient) void rm3(outcome.file, { force: true });
+    if (job.transient) void rm2(outcome.file, { force: true });
   });
   stream.pipe(response);
 }
@@ -10343,7 +11089,7 @@ function fail(response, status, text) {
 }
 
 // src/fetch/resolve.ts
-import { promises as fs11 } from "node:fs";
+import { promises as fs10 } from "node:fs";
 import path26 from "node:path";
 
 // src/semver.ts
@@ -10378,44 +11124,44 @@ function compareVersions(a, b) {
   return comparePrerelease(pa.prerelease, pb.prerelease);
 }
 function compareGoVersions(a, b) {
-  const key2 = (v) => {
+  const key3 = (v) => {
     const m = v && /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(v);
     if (!m) return [0, 0, -2, 0, 0];
     const kind = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : m[3] !== void 0 ? 2 : -1;
     return [Number(m[1]), Number(m[2] ?? 0), m[3] !== void 0 ? Number(m[3]) : -1, kind, Number(m[5] ?? 0)];
   };
-  const ka = key2(a);
-  const kb = key2(b);
+  const ka = key3(a);
+  const kb = key3(b);
   for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
   return 0;
 }
 
 // src/fetch/download-set.ts
 var PRUNING_SINCE = "1.17";
-var key = (m) => `${m.path}@${m.version}`;
+var key2 = (m) => `${m.path}@${m.version}`;
 function planDownloads(input, loaded) {
   const mainPaths = new Set(input.mains.map((m) => m.mod.module));
-  const excluded = new Set(input.mains.flatMap((m) => m.mod.exclude.map(key)));
+  const excluded = new Set(input.mains.flatMap((m) => m.mod.exclude.map(key2)));
   const replace = replacer(input);
   const unprunedMain = !input.workspace && compareGoVersions(input.mains[0]?.mod.go, PRUNING_SINCE) < 0;
   const nodes = /* @__PURE__ */ new Map();
   const missing = /* @__PURE__ */ new Map();
   const loadedKeys = /* @__PURE__ */ new Set();
   const seen = /* @__PURE__ */ new Set();
-  const keep = (m) => m.version !== "none" && !excluded.has(key(m)) && !mainPaths.has(m.path);
+  const keep = (m) => m.version !== "none" && !excluded.has(key2(m)) && !mainPaths.has(m.path);
   const visit = (m, unpruned) => {
-    const id = `${key(m)}|${unpruned}`;
+    const id = `${key2(m)}|${unpruned}`;
     if (seen.has(id)) return;
     seen.add(id);
-    nodes.set(key(m), m);
-    const summary2 = loaded.get(key(m));
+    nodes.set(key2(m), m);
+    const summary2 = loaded.get(key2(m));
     if (!summary2) {
-      missing.set(key(m), source(m, replace));
+      missing.set(key2(m), source(m, replace));
       return;
     }
-    loadedKeys.add(key(m));
+    loadedKeys.add(key2(m));
     const required = summary2.require.filter(keep);
-    for (const r of required) nodes.set(key(r), r);
+    for (const r of required) nodes.set(key2(r), r);
     const summaryUnpruned = compareGoVersions(summary2.go, PRUNING_SINCE) < 0;
     if (unpruned || summaryUnpruned) for (const r of required) visit(r, true);
   };
@@ -10443,7 +11189,7 @@ function planDownloads(input, loaded) {
   };
 }
 function unique(list) {
-  return [...new Map(list.map((m) => [key(m), m])).values()];
+  return [...new Map(list.map((m) => [key2(m), m])).values()];
 }
 function replacer(input) {
   const rules = [...input.workReplace.map((r) => ({ r, dir: "" })), ...input.mains.flatMap((m) => m.mod.replace.map((r) => ({ r, dir: m.dir })))];
@@ -10463,7 +11209,7 @@ function source(m, replace) {
 async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
-    const work = parseGoWork(await fs11.readFile(workFile, "utf8"));
+    const work = parseGoWork(await fs10.readFile(workFile, "utf8"));
     const root = path26.dirname(workFile);
     const mains = await Promise.all(
       work.use.map(
@@ -10480,7 +11226,7 @@ async function readProject(dir, gowork) {
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs11.readFile(path26.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs10.readFile(path26.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -10490,10 +11236,10 @@ async function resolveDownloads(input, fetchMod) {
     const plan = planDownloads(input, loaded);
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
-      plan.missing.map(async ({ key: key2, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs11.readFile(path26.join(path26.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
-        if (text === void 0) unresolved.push(key2);
-        loaded.set(key2, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
+      plan.missing.map(async ({ key: key3, source: source2 }) => {
+        const text = source2.kind === "dir" ? await fs10.readFile(path26.join(path26.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        if (text === void 0) unresolved.push(key3);
+        loaded.set(key3, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
     );
   }
@@ -10504,25 +11250,27 @@ var GO_FINISHED = "go finished";
 var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path27.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
-  const downloadCache = path27.join(options.modcache, "cache", "download");
-  const storeDir = await writable(downloadCache) ? downloadCache : path27.join(scratch, "store");
+  const scratch = mkdtempSync2(path27.join(process.env.RUNNER_TEMP || os11.tmpdir(), "go-mod-fetch-"));
+  const downloadCache = new Store({
+    root: options.modcache,
+    downloads: "cache/download",
+    // go extracts in place on Windows, where a scanner holding a new file open makes renaming a fresh directory fail.
+    ...process.platform !== "win32" ? { extract: { writable: options.writableTrees } } : {}
+  });
   const known = knownFiles(options.sumLines, options.isPrivate);
   const fetcher = new Fetcher({
     client: options.client,
     candidates: options.candidates,
-    storeDir,
+    store: downloadCache.writable() ? downloadCache : new Store({ root: path27.join(scratch, "store"), downloads: "" }),
     transientDir: path27.join(scratch, "transient"),
-    // go extracts in place on Windows, where a scanner holding a new file open makes renaming a fresh directory fail.
-    ...storeDir === downloadCache && process.platform !== "win32" ? { extractTo: { modcache: options.modcache, writable: options.writableTrees } } : {},
     // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
-    hashThreads: Math.min(2, os10.availableParallelism()),
+    hashThreads: Math.min(2, os11.availableParallelism()),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
   });
   let sumdb;
-  const secret = randomBytes4(18).toString("base64url");
+  const secret = randomBytes5(18).toString("base64url");
   setSecret(secret);
   const local = await startLocalProxy(fetcher, known, { secret, sumdb: () => sumdb });
   const report = {
@@ -10557,10 +11305,8 @@ async function startFetch(options) {
     progress: () => fetcher.bytes,
     finish: async () => {
       speculative.stop(GO_FINISHED);
-      fetcher.close();
-      sumdb?.fetcher.close();
-      await Promise.all([speculative.done, local.close()]);
-      await rm4(scratch, { recursive: true, force: true });
+      await Promise.all([speculative.done, local.close(), fetcher.close(), sumdb?.fetcher.close()]);
+      await rm3(scratch, { recursive: true, force: true });
       report.durationMs = performance.now() - started;
       report.files = fetcher.files;
       report.zips = fetcher.zips;
@@ -10586,21 +11332,12 @@ function fetcherIn(dir, candidates, options) {
   return new Fetcher({
     client: options.client,
     candidates,
-    storeDir: path27.join(dir, "store"),
+    store: new Store({ root: path27.join(dir, "store"), downloads: "" }),
     transientDir: path27.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
   });
-}
-async function writable(dir) {
-  try {
-    await mkdir2(dir, { recursive: true });
-    await access2(dir, constants4.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 function speculate(fetcher, known, downloadCache, options, report) {
   const stop = new AbortController();
@@ -10647,7 +11384,7 @@ function speculate(fetcher, known, downloadCache, options, report) {
   const fetchMod = async (m) => {
     const job = known.get(filePath(m, "mod"));
     if (options.isPrivate(m.path) || !job) return void 0;
-    if (isComplete(downloadCache, job)) return readFileSync4(path27.join(downloadCache, job.path), "utf8");
+    if (downloadCache.stored(job)) return downloadCache.read(job, MAX_BYTES.mod).toString("utf8");
     const outcome = await fetchOne(job);
     return outcome?.kind === "file" ? readFileSync4(outcome.file, "utf8") : void 0;
   };
@@ -10662,7 +11399,7 @@ function speculate(fetcher, known, downloadCache, options, report) {
       const jobs = [...paths].flatMap((p) => known.get(p) ?? []);
       report.planned = jobs.length;
       report.plannedZips = jobs.filter((j) => j.kind === "zip").length;
-      await Promise.all(jobs.map((job) => isComplete(downloadCache, job) ? void 0 : fetchOne(job)));
+      await Promise.all(jobs.map((job) => downloadCache.stored(job) ? void 0 : fetchOne(job)));
     } finally {
       clearInterval(adapt);
       clearInterval(watchdog);
@@ -10701,10 +11438,10 @@ function privateMatcher(...patternLists) {
 }
 
 // src/file-proxy.ts
-import { readFileSync as readFileSync5, statSync as statSync4 } from "node:fs";
+import { readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
 import path28 from "node:path";
 function judgeFileProxy(dir, request) {
-  if (!statSync4(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
+  if (!statSync3(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
   let body;
   try {
     body = readFileSync5(path28.join(dir, ...request.path.split("/").filter(Boolean)));
@@ -10836,8 +11573,8 @@ async function runProbe(options) {
 }
 
 // src/toolchain/provide.ts
-import { promises as fs12 } from "node:fs";
-import os11 from "node:os";
+import { promises as fs11 } from "node:fs";
+import os12 from "node:os";
 import path29 from "node:path";
 
 // node_modules/is-network-error/index.js
@@ -10947,8 +11684,8 @@ function calculateDelay(retriesConsumed, options) {
   const timeout = Math.round(random * options.minTimeout * options.factor ** (attempt - 1));
   return Math.min(timeout, Math.ceil(options.maxTimeout), maximumDelay);
 }
-function calculateRemainingTime(start, max) {
-  return Number.isFinite(max) ? max - (performance.now() - start) : max;
+function calculateRemainingTime(start2, max) {
+  return Number.isFinite(max) ? max - (performance.now() - start2) : max;
 }
 async function delayForRetry(delay, options) {
   if (delay <= 0) {
@@ -11191,34 +11928,34 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path29.join(toolCache, TOOL, version, os11.arch());
-  await fs12.rm(`${dest}.complete`, { force: true });
-  await fs12.rm(dest, { recursive: true, force: true });
-  await fs12.mkdir(path29.dirname(dest), { recursive: true });
+  const dest = path29.join(toolCache, TOOL, version, os12.arch());
+  await fs11.rm(`${dest}.complete`, { force: true });
+  await fs11.rm(dest, { recursive: true, force: true });
+  await fs11.mkdir(path29.dirname(dest), { recursive: true });
   try {
-    await fs12.rename(extracted, dest);
+    await fs11.rename(extracted, dest);
   } catch (e) {
     if (e.code !== "EXDEV") throw e;
     return cacheDir(extracted, TOOL, version);
   }
-  await fs12.writeFile(`${dest}.complete`, "");
+  await fs11.writeFile(`${dest}.complete`, "");
   return dest;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs12.readdir(path29.join(goroot, "pkg", "tool")).catch(() => []);
+  const toolDirs = await fs11.readdir(path29.join(goroot, "pkg", "tool")).catch(() => []);
   for (const dir of [path29.join(goroot, "bin"), ...toolDirs.map((d) => path29.join(goroot, "pkg", "tool", d))]) {
-    for (const entry of await fs12.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs12.chmod(path29.join(dir, entry.name), 493);
+    for (const entry of await fs11.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (entry.isFile()) await fs11.chmod(path29.join(dir, entry.name), 493);
     }
   }
 }
 async function putOnPath(name, goroot) {
-  const dir = path29.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
-  await fs12.mkdir(dir, { recursive: true });
+  const dir = path29.join(process.env.RUNNER_TEMP || os12.tmpdir(), LINKS_DIR);
+  await fs11.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
   const link = path29.join(dir, `${name}${exe}`);
-  await fs12.rm(link, { force: true });
-  await fs12.symlink(path29.join(goroot, "bin", `go${exe}`), link);
+  await fs11.rm(link, { force: true });
+  await fs11.symlink(path29.join(goroot, "bin", `go${exe}`), link);
   addPath(dir);
 }
 
@@ -11377,7 +12114,7 @@ async function startFetchStage(o, candidates, isPrivate) {
 }
 
 // src/net/client.ts
-import { closeSync as closeSync4, openSync as openSync4, writeSync as writeSync2 } from "node:fs";
+import { closeSync as closeSync5, openSync as openSync3, writeSync as writeSync3 } from "node:fs";
 import http3 from "node:http";
 import https from "node:https";
 import tls4 from "node:tls";
@@ -11624,10 +12361,10 @@ var HttpProxyAgent = class extends Agent2 {
 HttpProxyAgent.protocols = ["http", "https"];
 function omit(obj, ...keys) {
   const ret = {};
-  let key2;
-  for (key2 in obj) {
-    if (!keys.includes(key2)) {
-      ret[key2] = obj[key2];
+  let key3;
+  for (key3 in obj) {
+    if (!keys.includes(key3)) {
+      ret[key3] = obj[key3];
     }
   }
   return ret;
@@ -11697,15 +12434,15 @@ function parseProxyResponse(socket) {
           socket.destroy();
           return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
         }
-        const key2 = header.slice(0, firstColon).toLowerCase();
+        const key3 = header.slice(0, firstColon).toLowerCase();
         const value = header.slice(firstColon + 1).trimStart();
-        const current = headers[key2];
+        const current = headers[key3];
         if (typeof current === "string") {
-          headers[key2] = [current, value];
+          headers[key3] = [current, value];
         } else if (Array.isArray(current)) {
           current.push(value);
         } else {
-          headers[key2] = value;
+          headers[key3] = value;
         }
       }
       debug3("got proxy server response: %o %o", firstLine2, headers);
@@ -11888,10 +12625,10 @@ function resume(socket) {
 }
 function omit2(obj, ...keys) {
   const ret = {};
-  let key2;
-  for (key2 in obj) {
-    if (!keys.includes(key2)) {
-      ret[key2] = obj[key2];
+  let key3;
+  for (key3 in obj) {
+    if (!keys.includes(key3)) {
+      ret[key3] = obj[key3];
     }
   }
   return ret;
@@ -11903,20 +12640,20 @@ var LOOKUP_REUSE_MS = 3e4;
 function sharedLookup(resolve2 = dns.lookup, now = () => performance.now()) {
   const kept = /* @__PURE__ */ new Map();
   const addressesOf = (hostname, family, hints) => {
-    const key2 = `${hostname}|${family}|${hints}`;
-    const hit = kept.get(key2);
+    const key3 = `${hostname}|${family}|${hints}`;
+    const hit = kept.get(key3);
     if (hit && hit.until > now()) return hit.addresses;
     const addresses = new Promise(
       (ok3, fail2) => resolve2(hostname, { all: true, family, hints }, (err, found) => err ? fail2(err) : ok3(found))
     );
     const entry = { addresses, until: Infinity };
-    kept.set(key2, entry);
+    kept.set(key3, entry);
     addresses.then(
       () => {
         entry.until = now() + LOOKUP_REUSE_MS;
       },
       () => {
-        if (kept.get(key2) === entry) kept.delete(key2);
+        if (kept.get(key3) === entry) kept.delete(key3);
       }
     );
     return addresses;
@@ -11988,9 +12725,9 @@ function splitQuoted(text) {
       words.push(text.slice(i + 1, end));
       i = end + 1;
     } else {
-      const start = i;
+      const start2 = i;
       while (i < text.length && !/\s/.test(text[i])) i++;
-      words.push(text.slice(start, i));
+      words.push(text.slice(start2, i));
     }
   }
   return words;
@@ -12384,7 +13121,7 @@ var HttpClient2 = class {
         return { status, contentType, size: 0 };
       }
       let size = 0;
-      const fd = openSync4(file, "w");
+      const fd = openSync3(file, "wx");
       try {
         for await (const chunk of response) {
           size += chunk.length;
@@ -12393,10 +13130,10 @@ var HttpClient2 = class {
             throw new NetError("http", `answer larger than ${options.maxBytes} bytes`);
           }
           options.onData?.(chunk.length);
-          for (let at = 0; at < chunk.length; ) at += writeSync2(fd, chunk, at);
+          for (let at = 0; at < chunk.length; ) at += writeSync3(fd, chunk, at);
         }
       } finally {
-        closeSync4(fd);
+        closeSync5(fd);
       }
       return { status, contentType, size };
     });
@@ -12440,8 +13177,8 @@ var HttpClient2 = class {
   }
   agentFor(url, proxy) {
     const secure = url.protocol === "https:";
-    const key2 = `${url.protocol}|${proxy?.url.href ?? "direct"}`;
-    let agent = this.agents.get(key2);
+    const key3 = `${url.protocol}|${proxy?.url.href ?? "direct"}`;
+    let agent = this.agents.get(key3);
     if (agent) return agent;
     const pool = { keepAlive: true, maxSockets: this.maxSockets, lookup: this.lookup };
     if (!proxy) agent = secure ? new https.Agent(pool) : new http3.Agent(pool);
@@ -12452,7 +13189,7 @@ var HttpClient2 = class {
       const toProxy = { ...pool, secureContext: this.secureContext };
       agent = secure ? new HttpsProxyAgent(proxy.url, toProxy) : new HttpProxyAgent(proxy.url, toProxy);
     }
-    this.agents.set(key2, agent);
+    this.agents.set(key3, agent);
     return agent;
   }
   once(url, headers, options, consume) {
@@ -12563,7 +13300,7 @@ function settingIn(file, name) {
 }
 
 // src/vendor.ts
-import { existsSync as existsSync7 } from "node:fs";
+import { existsSync as existsSync6 } from "node:fs";
 import path33 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
@@ -12571,7 +13308,7 @@ function buildsFromVendor(facts) {
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync7(path33.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync6(path33.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };
@@ -12648,10 +13385,10 @@ async function download(ctx) {
     }
     const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files });
     facts.cacheKey = keys.key;
-    const start = await startModuleCache({ modcache: env.GOMODCACHE, keys, restore: settings.cache && !withoutGoSum, timeoutMs: settings.cacheTimeoutMs, sumLines: deps.sumLines, contents: settings.cacheContents });
-    const restore = start.restore;
+    const start2 = await startModuleCache({ modcache: env.GOMODCACHE, keys, restore: settings.cache && !withoutGoSum, timeoutMs: settings.cacheTimeoutMs, sumLines: deps.sumLines, contents: settings.cacheContents });
+    const restore = start2.restore;
     facts.restore = restore;
-    if (start.verify) facts.verify = start.verify;
+    if (start2.verify) facts.verify = start2.verify;
     const runs = goRuns({
       go: ctx.go,
       workingDirectory: settings.workingDirectory,

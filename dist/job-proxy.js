@@ -20,9 +20,9 @@ var __commonJS = (cb, mod) => function __require2() {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+    for (let key2 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key2) && key2 !== except)
+        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
   }
   return to;
 };
@@ -1150,10 +1150,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse = require_parse();
-    var constants4 = require_constants();
+    var constants6 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants4.RELEASE_TYPES.includes(truncation)) {
+      if (!constants6.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -1195,27 +1195,27 @@ var require_lrucache = __commonJS({
         this.max = 1e3;
         this.map = /* @__PURE__ */ new Map();
       }
-      get(key) {
-        const value = this.map.get(key);
+      get(key2) {
+        const value = this.map.get(key2);
         if (value === void 0) {
           return void 0;
         } else {
-          this.map.delete(key);
-          this.map.set(key, value);
+          this.map.delete(key2);
+          this.map.set(key2, value);
           return value;
         }
       }
-      delete(key) {
-        return this.map.delete(key);
+      delete(key2) {
+        return this.map.delete(key2);
       }
-      set(key, value) {
-        const deleted = this.delete(key);
+      set(key2, value) {
+        const deleted = this.delete(key2);
         if (!deleted && value !== void 0) {
           if (this.map.size >= this.max) {
             const firstKey = this.map.keys().next().value;
             this.delete(firstKey);
           }
-          this.map.set(key, value);
+          this.map.set(key2, value);
         }
         return this;
       }
@@ -1243,34 +1243,34 @@ var require_trim_comparator_whitespace = __commonJS({
     var isLetter = (char) => char !== void 0 && (char >= "a" && char <= "z" || char >= "A" && char <= "Z");
     var isIdentifierCharacter = (char) => isDigit(char) || isLetter(char) || char === "-";
     var isVersionStart = (char) => isDigit(char) || char === "x" || char === "X" || char === "*";
-    var findDigitsEndIndex = (range, start, limit, digitRuns) => {
-      if (!isDigit(range[start])) {
-        return start;
+    var findDigitsEndIndex = (range, start2, limit, digitRuns) => {
+      if (!isDigit(range[start2])) {
+        return start2;
       }
-      if (start >= digitRuns.start && start < digitRuns.end) {
-        return Math.min(start + limit, digitRuns.end);
+      if (start2 >= digitRuns.start && start2 < digitRuns.end) {
+        return Math.min(start2 + limit, digitRuns.end);
       }
-      if (start >= digitRuns.previousStart && start < digitRuns.previousEnd) {
-        return Math.min(start + limit, digitRuns.previousEnd);
+      if (start2 >= digitRuns.previousStart && start2 < digitRuns.previousEnd) {
+        return Math.min(start2 + limit, digitRuns.previousEnd);
       }
-      let end = start + 1;
+      let end = start2 + 1;
       while (isDigit(range[end])) {
         end++;
       }
       digitRuns.previousStart = digitRuns.start;
       digitRuns.previousEnd = digitRuns.end;
-      digitRuns.start = start;
+      digitRuns.start = start2;
       digitRuns.end = end;
-      return Math.min(start + limit, end);
+      return Math.min(start2 + limit, end);
     };
-    var findVersionNumberEndIndex = (range, start, loose, digitRuns) => {
-      if (!loose && range[start] === "0") {
-        return start + 1;
+    var findVersionNumberEndIndex = (range, start2, loose, digitRuns) => {
+      if (!loose && range[start2] === "0") {
+        return start2 + 1;
       }
-      return findDigitsEndIndex(range, start, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns);
+      return findDigitsEndIndex(range, start2, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns);
     };
-    var findPrereleaseIdentifierEndIndex = (range, start, loose, digitRuns) => {
-      const digitsEnd = findDigitsEndIndex(range, start, MAX_LENGTH, digitRuns);
+    var findPrereleaseIdentifierEndIndex = (range, start2, loose, digitRuns) => {
+      const digitsEnd = findDigitsEndIndex(range, start2, MAX_LENGTH, digitRuns);
       if (isLetter(range[digitsEnd]) || range[digitsEnd] === "-") {
         let end = digitsEnd + 1;
         const limit = end + MAX_SAFE_BUILD_LENGTH;
@@ -1279,20 +1279,20 @@ var require_trim_comparator_whitespace = __commonJS({
         }
         return end;
       }
-      return findVersionNumberEndIndex(range, start, loose, digitRuns);
+      return findVersionNumberEndIndex(range, start2, loose, digitRuns);
     };
-    var findPrereleaseEndIndex = (range, start, loose, digitRuns) => {
-      const hyphen = range[start] === "-";
+    var findPrereleaseEndIndex = (range, start2, loose, digitRuns) => {
+      const hyphen = range[start2] === "-";
       if (!loose && !hyphen) {
-        return start;
+        return start2;
       }
-      const identifierStart = start + (hyphen ? 1 : 0);
+      const identifierStart = start2 + (hyphen ? 1 : 0);
       let end = findPrereleaseIdentifierEndIndex(range, identifierStart, loose, digitRuns);
       if (end === identifierStart) {
         if (!loose || !hyphen) {
-          return start;
+          return start2;
         }
-        end = findPrereleaseIdentifierEndIndex(range, start, loose, digitRuns);
+        end = findPrereleaseIdentifierEndIndex(range, start2, loose, digitRuns);
       }
       while (range[end] === ".") {
         const next = findPrereleaseIdentifierEndIndex(range, end + 1, loose, digitRuns);
@@ -1303,20 +1303,20 @@ var require_trim_comparator_whitespace = __commonJS({
       }
       return end;
     };
-    var findBuildIdentifierEndIndex = (range, start) => {
-      let end = start;
-      while (end - start < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range[end])) {
+    var findBuildIdentifierEndIndex = (range, start2) => {
+      let end = start2;
+      while (end - start2 < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range[end])) {
         end++;
       }
       return end;
     };
-    var findBuildEndIndex = (range, start) => {
-      if (range[start] !== "+") {
-        return start;
+    var findBuildEndIndex = (range, start2) => {
+      if (range[start2] !== "+") {
+        return start2;
       }
-      let end = findBuildIdentifierEndIndex(range, start + 1);
-      if (end === start + 1) {
-        return start;
+      let end = findBuildIdentifierEndIndex(range, start2 + 1);
+      if (end === start2 + 1) {
+        return start2;
       }
       while (range[end] === ".") {
         const next = findBuildIdentifierEndIndex(range, end + 1);
@@ -1327,17 +1327,17 @@ var require_trim_comparator_whitespace = __commonJS({
       }
       return end;
     };
-    var findLooseFullVersionEndIndex = (range, start, digitRuns) => {
-      let end = start;
+    var findLooseFullVersionEndIndex = (range, start2, digitRuns) => {
+      let end = start2;
       for (let component = 0; component < 3; component++) {
         const next = findVersionNumberEndIndex(range, end, true, digitRuns);
         if (next === end) {
-          return start;
+          return start2;
         }
         end = next;
         if (component < 2) {
           if (range[end] !== ".") {
-            return start;
+            return start2;
           }
           end++;
         }
@@ -1345,14 +1345,14 @@ var require_trim_comparator_whitespace = __commonJS({
       const prereleaseEnd = findPrereleaseEndIndex(range, end, true, digitRuns);
       return findBuildEndIndex(range, prereleaseEnd);
     };
-    var findPartialVersionComponentEndIndex = (range, start, digitRuns) => {
-      if (isDigit(range[start])) {
-        return findVersionNumberEndIndex(range, start, false, digitRuns);
+    var findPartialVersionComponentEndIndex = (range, start2, digitRuns) => {
+      if (isDigit(range[start2])) {
+        return findVersionNumberEndIndex(range, start2, false, digitRuns);
       }
-      return isVersionStart(range[start]) ? start + 1 : start;
+      return isVersionStart(range[start2]) ? start2 + 1 : start2;
     };
-    var findPartialVersionEndIndex = (range, start, digitRuns) => {
-      let end = findPartialVersionComponentEndIndex(range, start, digitRuns);
+    var findPartialVersionEndIndex = (range, start2, digitRuns) => {
+      let end = findPartialVersionComponentEndIndex(range, start2, digitRuns);
       for (let component = 0; component < 2; component++) {
         if (range[end] !== ".") {
           return end;
@@ -1366,9 +1366,9 @@ var require_trim_comparator_whitespace = __commonJS({
       const prereleaseEnd = findPrereleaseEndIndex(range, end, false, digitRuns);
       return findBuildEndIndex(range, prereleaseEnd);
     };
-    var findVersionEndIndex = (range, start, digitRuns) => {
-      const fullVersionEnd = findLooseFullVersionEndIndex(range, start, digitRuns);
-      return fullVersionEnd !== start ? fullVersionEnd : findPartialVersionEndIndex(range, start, digitRuns);
+    var findVersionEndIndex = (range, start2, digitRuns) => {
+      const fullVersionEnd = findLooseFullVersionEndIndex(range, start2, digitRuns);
+      return fullVersionEnd !== start2 ? fullVersionEnd : findPartialVersionEndIndex(range, start2, digitRuns);
     };
     var findRemovableWhitespaceIndex = (range, matchStart) => {
       let position = matchStart;
@@ -2393,7 +2393,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants4 = require_constants();
+    var constants6 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse = require_parse();
@@ -2477,8 +2477,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants4.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants6.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants6.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -2613,8 +2613,8 @@ var require_common = __commonJS({
       createDebug4.enabled = enabled;
       createDebug4.humanize = require_ms();
       createDebug4.destroy = destroy;
-      Object.keys(env).forEach((key) => {
-        createDebug4[key] = env[key];
+      Object.keys(env).forEach((key2) => {
+        createDebug4[key2] = env[key2];
       });
       createDebug4.names = [];
       createDebug4.skips = [];
@@ -3049,13 +3049,13 @@ var require_node = __commonJS({
       }
     } catch (error) {
     }
-    exports.inspectOpts = Object.keys(process.env).filter((key) => {
-      return /^debug_/i.test(key);
-    }).reduce((obj, key) => {
-      const prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
+    exports.inspectOpts = Object.keys(process.env).filter((key2) => {
+      return /^debug_/i.test(key2);
+    }).reduce((obj, key2) => {
+      const prop = key2.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
         return k.toUpperCase();
       });
-      let val = process.env[key];
+      let val = process.env[key2];
       if (/^(yes|on|true|enabled)$/i.test(val)) {
         val = true;
       } else if (/^(no|off|false|disabled)$/i.test(val)) {
@@ -3138,7 +3138,7 @@ import v8 from "node:v8";
 v8.setFlagsFromString("--semi-space-growth-factor=1");
 
 // src/later/job-proxy.ts
-import { rmSync as rmSync2, writeFileSync as writeFileSync2, renameSync as renameSync2 } from "node:fs";
+import { rmSync, writeFileSync, renameSync as renameSync3 } from "node:fs";
 import { text } from "node:stream/consumers";
 import path7 from "node:path";
 
@@ -3561,7 +3561,7 @@ var Summary = class {
    * @returns {string} content wrapped in HTML element
    */
   wrap(tag, content, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
+    const htmlAttrs = Object.entries(attrs).map(([key2, value]) => ` ${key2}="${value}"`).join("");
     if (!content) {
       return `<${tag}${htmlAttrs}>`;
     }
@@ -3821,12 +3821,11 @@ function backoffDelay(timesFirstBefore, baseMs, random = Math.random) {
   if (timesFirstBefore === 0) return 0;
   return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (timesFirstBefore - 1) * (1 + random()));
 }
+var LOCK_WAIT_MS = 1e4;
+var CHECK_BYTES_PER_SECOND = 8 << 20;
 
 // src/fetch/fetcher.ts
-import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync as mkdirSync2, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { rm as rm3, stat as stat2 } from "node:fs/promises";
-import path3 from "node:path";
+import { randomBytes as randomBytes2 } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 
 // src/goproxy.ts
@@ -3933,7 +3932,207 @@ import { readFileSync } from "node:fs";
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash2 } from "node:crypto";
-import { closeSync as closeSync2, fstatSync, openSync as openSync2 } from "node:fs";
+import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
+
+// src/confined.ts
+import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { lstat as lstat2, readdir as readdir2, rmdir as rmdir2, unlink as unlink2 } from "node:fs/promises";
+import path from "node:path";
+var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
+var O_DIRECTORY = constants3.O_DIRECTORY ?? 0;
+var O_NONBLOCK = constants3.O_NONBLOCK ?? 0;
+var DIRECTORY = constants3.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+var READ_NO_FOLLOW = constants3.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+var CREATE_NEW = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | O_NOFOLLOW;
+var WINDOWS = process.platform === "win32";
+var byDescriptor = process.platform === "linux" && isDirectory2(`/proc/${process.pid}/fd`);
+function isDirectory2(dir) {
+  return lstatOf(dir)?.isDirectory() ?? false;
+}
+var Dir = class {
+  fd;
+  /** What names the directory for any call, in this process, its threads or a child: its descriptor on Linux, the checked path elsewhere. */
+  path;
+  /** Its path as a person reads it (for messages). */
+  shown;
+  constructor(fd, shown) {
+    this.fd = fd;
+    this.shown = shown;
+    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
+  }
+  /** The path of an entry of this directory (a name, or a relative path under it). */
+  entry(name) {
+    return `${this.path}/${name}`;
+  }
+  /** Its mode bits, from its descriptor. */
+  mode() {
+    return this.fd === void 0 ? lstatSync(this.path).mode : fstatSync(this.fd).mode;
+  }
+  /** Changes its mode through its descriptor: never what a link put in its place points to. */
+  chmod(mode) {
+    if (this.fd === void 0) chmodSync(this.path, mode);
+    else fchmodSync(this.fd, mode);
+  }
+  close() {
+    if (this.fd !== void 0) closeSync(this.fd);
+  }
+};
+var NotADirectory = class extends Error {
+  /** Relative to the root, with `/`. */
+  rel;
+  kind;
+  constructor(rel, kind) {
+    super(`${rel} is ${kind}, not a directory`);
+    this.name = "NotADirectory";
+    this.rel = rel;
+    this.kind = kind;
+  }
+};
+function lstatOf(file) {
+  try {
+    return lstatSync(file);
+  } catch {
+    return void 0;
+  }
+}
+function kindOf(file) {
+  const stats2 = lstatOf(file);
+  return stats2 && describe(stats2);
+}
+function describe(stats2) {
+  if (stats2.isFile()) return "a file";
+  if (stats2.isDirectory()) return "a directory";
+  if (stats2.isSymbolicLink()) return "a symlink";
+  if (stats2.isFIFO()) return "a FIFO";
+  if (stats2.isSocket()) return "a socket";
+  return "a device";
+}
+function openDir(root, rel, create = false) {
+  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants3.O_RDONLY | O_DIRECTORY), root);
+  const names = rel.split("/").filter((n) => n !== "");
+  try {
+    for (const [i, name] of names.entries()) {
+      const next = openChild(dir, name, create, () => names.slice(0, i + 1).join("/"));
+      dir.close();
+      dir = next;
+    }
+    return dir;
+  } catch (e) {
+    dir.close();
+    throw e;
+  }
+}
+function openChild(dir, name, create, rel) {
+  const shown = path.join(dir.shown, name);
+  for (let tries = 0; ; tries++) {
+    try {
+      return openDirectory(dir.entry(name), shown);
+    } catch (e) {
+      const code = e.code;
+      if (code === "ENOENT" && create && tries === 0) {
+        try {
+          mkdirSync(dir.entry(name), 511);
+        } catch (made) {
+          if (made.code !== "EEXIST") throw made;
+        }
+        continue;
+      }
+      if (code === "ENOTDIR" || code === "ELOOP") throw new NotADirectory(rel(), kindOf(dir.entry(name)) ?? "gone");
+      throw e;
+    }
+  }
+}
+function openDirIfThere(root, rel) {
+  try {
+    return openDir(root, rel);
+  } catch (e) {
+    if (e.code === "ENOENT") return void 0;
+    throw e;
+  }
+}
+function readRegular(file, maxBytes) {
+  const fd = openRegular(file);
+  try {
+    const { size } = fstatSync(fd);
+    if (size > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
+    const buffer = Buffer.alloc(size);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, buffer, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return buffer.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}
+function openRegular(file) {
+  let fd;
+  try {
+    fd = openSync(file, READ_NO_FOLLOW);
+  } catch (e) {
+    if (e.code === "ELOOP") throw new Error("a symlink, not a regular file", { cause: e });
+    throw e;
+  }
+  const stats2 = fstatSync(fd);
+  if (!stats2.isFile()) {
+    closeSync(fd);
+    throw new Error(`${describe(stats2)}, not a regular file`);
+  }
+  return fd;
+}
+function openDirAt(file, shown = file) {
+  try {
+    return openDirectory(file, shown);
+  } catch {
+    return void 0;
+  }
+}
+function openDirectory(file, shown) {
+  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown);
+  const stats2 = lstatSync(file);
+  if (!stats2.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats2.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+  return new Dir(void 0, shown);
+}
+async function removeEntry(dir, name) {
+  const target = dir.entry(name);
+  const stats2 = await lstat2(target).catch(() => void 0);
+  if (!stats2) return;
+  const inner = stats2.isDirectory() ? openDirAt(target, path.join(dir.shown, name)) : void 0;
+  if (!inner) return unlink2(target).catch(ignoreGone);
+  try {
+    if ((stats2.mode & 448) !== 448) inner.chmod(stats2.mode | 448);
+    for (const child of await readdir2(inner.path)) await removeEntry(inner, child);
+  } finally {
+    inner.close();
+  }
+  await rmdir2(target).catch(ignoreGone);
+}
+function ignoreGone(e) {
+  if (e.code !== "ENOENT") throw e;
+}
+function writeReplacing(dir, name, text2, temp) {
+  try {
+    const fd = openSync(dir.entry(temp), CREATE_NEW, 438);
+    try {
+      writeSync(fd, text2);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(dir.entry(temp), dir.entry(name));
+  } catch (e) {
+    unlinkEntry(dir, temp);
+    throw e;
+  }
+}
+function unlinkEntry(dir, name) {
+  try {
+    unlinkSync(dir.entry(name));
+  } catch (e) {
+    ignoreGone(e);
+  }
+}
 
 // src/module/gosum.ts
 import { createHash } from "node:crypto";
@@ -3953,15 +4152,15 @@ function goModHash(content) {
 }
 
 // src/fetch/inflater.ts
-import { constants as constants3, createInflateRaw, inflateRawSync } from "node:zlib";
+import { constants as constants4, createInflateRaw, inflateRawSync } from "node:zlib";
 
 // src/fetch/read-at.ts
-import { readSync } from "node:fs";
+import { readSync as readSync2 } from "node:fs";
 function readAt(fd, offset, length, upTo = false, scratch) {
   const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
   let bytesRead = 0;
   while (bytesRead < length) {
-    const n = readSync(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
+    const n = readSync2(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
     if (n === 0) break;
     bytesRead += n;
   }
@@ -4010,23 +4209,23 @@ var Inflater = class {
     this.feed(engine2, raw, raw.length, true, { produced: 0, limit }, take);
   }
   /** As inflate(), the deflate data read from the file `fd`, `length` bytes at `start`, a piece at a time. */
-  inflateFile(fd, start, length, limit, take) {
+  inflateFile(fd, start2, length, limit, take) {
     const engine2 = this.engine();
     if (!engine2) {
-      this.inflate(readAt(fd, start, length), limit, take);
+      this.inflate(readAt(fd, start2, length), limit, take);
       return;
     }
     engine2.handle.reset();
     const output = { produced: 0, limit };
     for (let done = 0; done < length && output.produced <= limit; ) {
-      const piece = readAt(fd, start + done, Math.min(PIECE, length - done), false, this.input);
+      const piece = readAt(fd, start2 + done, Math.min(PIECE, length - done), false, this.input);
       done += piece.length;
       this.feed(engine2, piece, piece.length, done === length, output, take);
     }
   }
   /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
   feed(engine2, input, length, last, output, take) {
-    const flush = last ? constants3.Z_FINISH : constants3.Z_NO_FLUSH;
+    const flush = last ? constants4.Z_FINISH : constants4.Z_NO_FLUSH;
     for (let at = 0; output.produced <= output.limit; ) {
       engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
       if (engine2.stream.destroyed) {
@@ -4052,8 +4251,8 @@ var Inflater = class {
 };
 
 // src/fetch/zip-extract.ts
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
-import path from "node:path";
+import { closeSync as closeSync2, mkdirSync as mkdirSync2, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
+import path2 from "node:path";
 function extractionPaths(names, prefix) {
   const files = /* @__PURE__ */ new Set();
   const dirs = /* @__PURE__ */ new Set();
@@ -4093,36 +4292,48 @@ var TreeWriter = class {
   fd;
   /** Why writing stopped, once it did. */
   failed;
-  constructor(root) {
-    this.root = root;
+  constructor(target) {
     this.attempt(() => {
-      mkdirSync(path.dirname(root), { recursive: true, mode: 511 });
-      mkdirSync(root, { mode: 511 });
+      const parent = openDir(target.root, target.parent, true);
+      try {
+        mkdirSync2(parent.entry(target.name), 511);
+        this.root = openDirAt(parent.entry(target.name), path2.join(parent.shown, target.name));
+      } finally {
+        parent.close();
+      }
+      if (!this.root) throw new Error(`${target.name} was replaced as it was made`);
       this.made.add("");
     });
   }
   /** Starts the file at `rel`; it must not exist. */
   open(rel) {
     this.attempt(() => {
-      const parent = path.posix.dirname(rel);
+      const parent = path2.posix.dirname(rel);
+      const root = this.root;
       if (parent !== "." && !this.made.has(parent)) {
-        mkdirSync(path.join(this.root, parent), { recursive: true, mode: 511 });
-        for (let p = parent; p !== "." && !this.made.has(p); p = path.posix.dirname(p)) this.made.add(p);
+        mkdirSync2(root.entry(parent), { recursive: true, mode: 511 });
+        for (let p = parent; p !== "." && !this.made.has(p); p = path2.posix.dirname(p)) this.made.add(p);
       }
-      this.fd = openSync(path.join(this.root, rel), "wx", 292);
+      this.fd = openSync2(root.entry(rel), CREATE_NEW, 292);
     });
   }
   write(chunk) {
     if (this.fd === void 0) return;
     const fd = this.fd;
     this.attempt(() => {
-      for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+      for (let at = 0; at < chunk.length; ) at += writeSync2(fd, chunk, at);
     });
   }
   close() {
     const fd = this.fd;
     this.fd = void 0;
-    if (fd !== void 0) this.attempt(() => closeSync(fd));
+    if (fd !== void 0) this.attempt(() => closeSync2(fd));
+  }
+  /** Done writing: lets go of the directory. */
+  end() {
+    this.close();
+    this.root?.close();
+    this.root = void 0;
   }
   /** The directories made, relative to the root ('' for the root), deepest first: the order to make them read-only in. */
   dirs() {
@@ -4139,7 +4350,7 @@ var TreeWriter = class {
         const fd = this.fd;
         this.fd = void 0;
         try {
-          closeSync(fd);
+          closeSync2(fd);
         } catch {
         }
       }
@@ -4152,8 +4363,10 @@ var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
 var MAX_UNZIPPED = 500 << 20;
+var MAX_ZIP_FILE = 500 << 20;
 function entries(fd) {
-  const { size } = fstatSync(fd);
+  const { size } = fstatSync2(fd);
+  if (size > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
   const tailLength = Math.min(size, 22 + 65535);
   const tail = readAt(fd, size - tailLength, tailLength);
   let end = -1;
@@ -4211,16 +4424,16 @@ function contentHash(fd, entry, out) {
   const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true, scratch);
   if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
   const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-  const start = entry.localOffset + dataAt;
+  const start2 = entry.localOffset + dataAt;
   if (small) {
-    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, start, entry.compressedSize);
+    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, start2, entry.compressedSize);
     if (entry.method === 8) inflater.inflate(raw, entry.size, take);
     else take(raw);
   } else if (entry.method === 8) {
-    inflater.inflateFile(fd, start, entry.compressedSize, entry.size, take);
+    inflater.inflateFile(fd, start2, entry.compressedSize, entry.size, take);
   } else {
     for (let done = 0; done < entry.compressedSize; ) {
-      const piece = readAt(fd, start + done, Math.min(SMALL_ENTRY, entry.compressedSize - done), false, scratch);
+      const piece = readAt(fd, start2 + done, Math.min(SMALL_ENTRY, entry.compressedSize - done), false, scratch);
       take(piece);
       done += piece.length;
     }
@@ -4232,12 +4445,13 @@ function zipFileHash(file) {
   return hashZip(file).hash;
 }
 function hashZip(file, into) {
-  const fd = openSync2(file, "r");
+  const fd = openRegular(file);
+  let out;
   try {
     const list = entries(fd);
     if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
     const paths = into && extractionPaths(list.map((e) => e.name.toString()), into.prefix);
-    const out = paths && new TreeWriter(into.dir);
+    out = paths && new TreeWriter(into);
     const hashed = [];
     for (const [i, entry] of list.entries()) {
       const rel = paths?.[i];
@@ -4250,7 +4464,8 @@ function hashZip(file, into) {
     }
     return { hash: hash1(hashed), ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };
   } finally {
-    closeSync2(fd);
+    closeSync3(fd);
+    out?.end();
   }
 }
 
@@ -4267,12 +4482,354 @@ async function verify(job, file, hashZip2 = zipFileHash) {
   }
 }
 
+// src/process.ts
+var cleanups = /* @__PURE__ */ new Set();
+function cleanUpOnCancel(cleanup) {
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
+
 // src/fetch/stats.ts
 var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
 function isTroubled(s) {
   const bad = s.failures + s.stalls;
   return s.rejected > 0 || bad >= 3 && bad * 10 >= s.requests;
 }
+
+// src/fetch/store.ts
+import { randomBytes } from "node:crypto";
+import { accessSync, constants as constants5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
+import path3 from "node:path";
+
+// src/go-lock.ts
+import { spawn } from "node:child_process";
+import os2 from "node:os";
+import { createInterface } from "node:readline";
+var SCRIPT = String.raw`
+use strict; use Fcntl qw(:flock :DEFAULT);
+$| = 1; my (%want, %held); my $buf = '';
+while (1) {
+  my $rin = ''; vec($rin, fileno(STDIN), 1) = 1;
+  if (select(my $rout = $rin, undef, undef, %want ? 0.01 : undef) > 0) {
+    my $got = sysread(STDIN, $buf, 65536, length $buf);
+    exit 0 unless $got;
+    while ($buf =~ s/^(\w) (\d+) ?([0-9a-f]*)\n//) {
+      my ($op, $id, $hex) = ($1, $2, $3);
+      if ($op ne 'L') { delete $want{$id}; delete $held{$id}; next }
+      if (!sysopen(my $fh, pack('H*', $hex), O_RDWR|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0666)) { print "$id refused ", $!+0, " $!\n" }
+      elsif (!-f $fh) { print "$id refused 0 not a regular file\n" }
+      else { $want{$id} = $fh }
+    }
+  }
+  for my $id (keys %want) {
+    if (flock($want{$id}, LOCK_EX|LOCK_NB)) { $held{$id} = delete $want{$id}; print "$id locked\n" }
+  }
+}`;
+var IDLE_MS = 2e3;
+var ERRNO_NAMES = new Map(Object.entries(os2.constants.errno).map(([name, number]) => [number, name]));
+var helper;
+var nextId = 0;
+function start() {
+  const child = spawn("perl", ["-e", SCRIPT], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "" }, windowsHide: true });
+  const started = { child, answers: /* @__PURE__ */ new Map(), busy: 0 };
+  const lost = (why) => {
+    started.gone ??= why;
+    for (const answer2 of started.answers.values()) answer2(`unavailable ${why}`);
+    started.answers.clear();
+  };
+  child.on("error", (e) => lost(`perl could not start (${e.code ?? e.message})`));
+  child.on("exit", (code) => lost(`perl ended (${code})`));
+  child.stdin?.on("error", () => lost("perl ended"));
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    const [id, ...answer2] = line.split(" ");
+    const waiting = started.answers.get(Number(id));
+    started.answers.delete(Number(id));
+    waiting?.(answer2.join(" "));
+  });
+  child.unref();
+  for (const stream of [child.stdin, child.stdout]) stream?.unref?.();
+  return started;
+}
+function account(used, change) {
+  used.busy += change;
+  clearTimeout(used.idle);
+  if (used.busy > 0) return;
+  used.idle = setTimeout(() => {
+    if (used.busy > 0) return;
+    if (helper === used) helper = void 0;
+    used.child.stdin?.end();
+  }, IDLE_MS).unref();
+}
+function takeGoLock(file, boundMs, signal) {
+  if (process.platform === "win32") return Promise.resolve({ kind: "unavailable", why: "go locks with LockFileEx on Windows" });
+  if (signal?.aborted) return Promise.resolve({ kind: "busy" });
+  helper ??= start();
+  const used = helper;
+  if (used.gone) return Promise.resolve({ kind: "unavailable", why: used.gone });
+  const id = nextId++;
+  const send = (line) => {
+    if (!used.gone) used.child.stdin?.write(`${line}
+`);
+  };
+  account(used, 1);
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (result) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", giveUp);
+      if (result.kind !== "held") account(used, -1);
+      resolve(result);
+    };
+    const giveUp = () => {
+      used.answers.delete(id);
+      send(`U ${id}`);
+      finish({ kind: "busy" });
+    };
+    const timer = setTimeout(giveUp, boundMs);
+    signal?.addEventListener("abort", giveUp, { once: true });
+    used.answers.set(id, (answer2) => {
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        send(`U ${id}`);
+        account(used, -1);
+      };
+      if (answer2 === "locked") finish({ kind: "held", release });
+      else if (answer2.startsWith("refused ")) {
+        const [, errno, ...why] = answer2.split(" ");
+        const code = ERRNO_NAMES.get(Number(errno));
+        finish({ kind: "refused", why: why.join(" "), ...code ? { code } : {} });
+      } else finish({ kind: "unavailable", why: answer2.slice("unavailable ".length) });
+    });
+    send(`L ${id} ${Buffer.from(file).toString("hex")}`);
+  });
+}
+
+// src/fetch/store.ts
+var Store = class {
+  options;
+  /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
+  temporary = /* @__PURE__ */ new Set();
+  rootMade = false;
+  constructor(options) {
+    this.options = options;
+  }
+  /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
+  stored(job) {
+    const { dir, name } = this.place(job);
+    let at;
+    try {
+      at = openDirIfThere(this.options.root, dir);
+    } catch {
+      return void 0;
+    }
+    if (!at) return void 0;
+    try {
+      if (job.kind === "zip" && !lstatOf(at.entry(`${name}hash`))?.isFile()) return void 0;
+      const stats2 = lstatOf(at.entry(name));
+      return stats2?.isFile() ? { file: this.shown(job), size: stats2.size } : void 0;
+    } finally {
+      at.close();
+    }
+  }
+  /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
+  read(job, maxBytes) {
+    const { dir, name } = this.place(job);
+    const at = openDir(this.options.root, dir);
+    try {
+      return readRegular(at.entry(name), maxBytes);
+    } finally {
+      at.close();
+    }
+  }
+  /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
+  begin(job, extract) {
+    const { dir, name } = this.place(job);
+    const at = this.openMade(dir);
+    const temp = `${name}.${uniqueSuffix()}.partial`;
+    this.track(dir, temp);
+    const tree = extract && this.options.extract && job.hash ? this.treeTarget(job) : void 0;
+    if (tree) {
+      this.track(tree.parent, tree.name);
+      this.openMade(tree.parent).close();
+    }
+    let kept = false;
+    let placed = false;
+    return {
+      temp: at.entry(temp),
+      ...tree ? { tree } : {},
+      keep: async (dirs, signals) => {
+        const whole = tree !== void 0 && dirs !== void 0;
+        const lock = whole ? await this.lock(at, name, signals) : void 0;
+        try {
+          placed = whole && lock !== void 0 && lock !== "busy" && this.placeTree(job, tree, dirs, at, name);
+          renameSync2(at.entry(temp), at.entry(name));
+          kept = true;
+          this.temporary.delete(key(dir, temp));
+          if (job.kind === "zip" && job.hash) this.writeNew(at, dir, `${name}hash`, job.hash);
+        } finally {
+          if (typeof lock === "function") lock();
+        }
+        return { file: this.shown(job), placed };
+      },
+      end: async () => {
+        try {
+          if (!kept) unlinkEntry(at, temp);
+          this.temporary.delete(key(dir, temp));
+          if (tree && !placed) await this.removeIn(tree.parent, tree.name);
+        } finally {
+          at.close();
+        }
+      }
+    };
+  }
+  /** Removes every temporary entry still there: a cancelled step leaves none. */
+  async clear() {
+    const left = [...this.temporary];
+    this.temporary.clear();
+    await Promise.all(
+      left.map((entry) => {
+        const [dir, name] = JSON.parse(entry);
+        return this.removeIn(dir, name).catch(() => void 0);
+      })
+    );
+  }
+  /** The job's directory (relative to root) and file name. */
+  place(job) {
+    return { dir: path3.posix.join(this.options.downloads, path3.posix.dirname(job.path)), name: path3.posix.basename(job.path) };
+  }
+  /** The path the file is known by (to serve it): as a person reads it. */
+  shown(job) {
+    return path3.join(this.options.root, this.options.downloads, job.path);
+  }
+  /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
+  treeTarget(job) {
+    const final = treePath(job.module, job.version);
+    return { root: this.options.root, parent: path3.posix.dirname(final), name: `${path3.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+  }
+  /**
+   * go's lock on the module version: a release function, `undefined` when no lock can be taken
+   * here (no perl, Windows), or `busy` when another process held it past the bound. When go
+   * itself waits for this zip, it holds the lock for us: `goAsked` aborts, and that is as good.
+   */
+  async lock(at, name, { goAsked, stop: stop2 }) {
+    if (goAsked.aborted) return "go holds it";
+    const file = `${name.replace(/\.zip$/, "")}.lock`;
+    const locked = await takeGoLock(at.entry(file), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop2]));
+    if (locked.kind === "held") return locked.release;
+    if (locked.kind === "busy") return goAsked.aborted ? "go holds it" : "busy";
+    if (locked.kind === "refused") {
+      if (kindOf(at.entry(file)) !== "a file") await removeEntry(at, file);
+      return "busy";
+    }
+    return void 0;
+  }
+  /**
+   * Moves a verified module's files into place, made read-only as go makes them unless they
+   * stay writable. False when go's `.partial` marker is there (another go was extracting it),
+   * or the module's directory is there already (another request's, or go's): that one stays.
+   */
+  placeTree(job, tree, dirs, download, name) {
+    if (kindOf(download.entry(`${name.replace(/\.zip$/, "")}.partial`)) !== void 0) return false;
+    let parent;
+    try {
+      parent = openDir(this.options.root, tree.parent);
+    } catch {
+      return false;
+    }
+    const final = path3.posix.basename(treePath(job.module, job.version));
+    try {
+      try {
+        renameSync2(parent.entry(tree.name), parent.entry(final));
+      } catch {
+        return false;
+      }
+      this.temporary.delete(key(tree.parent, tree.name));
+      if (!(this.options.extract?.writable ?? true)) {
+        for (const dir of dirs) {
+          const opened = openDirAt(parent.entry(dir === "" ? final : `${final}/${dir}`));
+          if (!opened) continue;
+          try {
+            opened.chmod(opened.mode() & ~146);
+          } finally {
+            opened.close();
+          }
+        }
+      }
+      return true;
+    } finally {
+      parent.close();
+    }
+  }
+  /** Whether files can be kept here: their directory made (a link in the way removed), and writable. */
+  writable() {
+    try {
+      const at = this.openMade(this.options.downloads);
+      try {
+        accessSync(at.path, constants5.W_OK);
+        return true;
+      } finally {
+        at.close();
+      }
+    } catch {
+      return false;
+    }
+  }
+  /** The directory `dir` under root, made where missing; a link, file or anything else in the way is removed (never followed) and a directory made instead. */
+  openMade(dir) {
+    if (!this.rootMade) {
+      mkdirSync3(this.options.root, { recursive: true });
+      this.rootMade = true;
+    }
+    for (let tries = 0; ; tries++) {
+      try {
+        return openDir(this.options.root, dir, true);
+      } catch (e) {
+        if (!(e instanceof NotADirectory) || tries > 8) throw e;
+        const parent = openDir(this.options.root, path3.posix.dirname(e.rel));
+        try {
+          unlinkEntry(parent, path3.posix.basename(e.rel));
+        } finally {
+          parent.close();
+        }
+      }
+    }
+  }
+  /** Writes `text` as the file `name`, replacing (never writing into) what is there. */
+  writeNew(at, dir, name, text2) {
+    const temp = `${name}.${uniqueSuffix()}.partial`;
+    this.track(dir, temp);
+    try {
+      writeReplacing(at, name, text2, temp);
+    } finally {
+      this.temporary.delete(key(dir, temp));
+    }
+  }
+  track(dir, name) {
+    this.temporary.add(key(dir, name));
+  }
+  async removeIn(dir, name) {
+    let at;
+    try {
+      at = openDirIfThere(this.options.root, dir);
+    } catch {
+      return;
+    }
+    if (!at) return;
+    try {
+      await removeEntry(at, name);
+    } finally {
+      at.close();
+    }
+  }
+};
+var key = (dir, name) => JSON.stringify([dir, name]);
+var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
+var RUN = randomBytes(6).toString("hex");
+var named = 0;
 
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
@@ -4282,32 +4839,48 @@ import { parentPort } from "node:worker_threads";
 
 // src/fetch/tree-hash.ts
 import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync3, lstatSync, openSync as openSync3, readSync as readSync2, readdirSync } from "node:fs";
-import path2 from "node:path";
+import { closeSync as closeSync4, readSync as readSync3, readdirSync } from "node:fs";
 var CHUNK = 1 << 20;
-function fileSha256(file, buffer) {
+function fileSha256(fd, buffer) {
   const hash = createHash3("sha256");
-  const fd = openSync3(file, "r");
   try {
-    for (let n; (n = readSync2(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+    for (let n; (n = readSync3(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
   } finally {
-    closeSync3(fd);
+    closeSync4(fd);
   }
   return hash.digest("hex");
 }
 function treeHash(dir, prefix) {
   const buffer = Buffer.allocUnsafe(CHUNK);
   const files = [];
-  const walk = (sub) => {
-    for (const entry of readdirSync(path2.join(dir, sub), { withFileTypes: true })) {
+  const walk = (at, sub) => {
+    for (const entry of readdirSync(at.path, { withFileTypes: true })) {
       const rel = sub ? `${sub}/${entry.name}` : entry.name;
-      const full = path2.join(dir, rel);
-      if (entry.isDirectory()) walk(rel);
-      else if (entry.isFile() && lstatSync(full).isFile()) files.push({ name: Buffer.from(`${prefix}/${rel}`), sha256Hex: fileSha256(full, buffer) });
-      else throw new Error(`${prefix}/${rel} is not a regular file`);
+      const inner = entry.isDirectory() ? openDirAt(at.entry(entry.name)) : void 0;
+      if (inner) {
+        try {
+          walk(inner, rel);
+        } finally {
+          inner.close();
+        }
+        continue;
+      }
+      let fd;
+      try {
+        fd = openRegular(at.entry(entry.name));
+      } catch (e) {
+        throw new Error(`${prefix}/${rel} is ${e.message}`, { cause: e });
+      }
+      files.push({ name: Buffer.from(`${prefix}/${rel}`), sha256Hex: fileSha256(fd, buffer) });
     }
   };
-  walk("");
+  const root = openDirAt(dir);
+  if (!root) throw new Error(`${prefix} is ${kindOf(dir) ?? "missing"}, not a directory`);
+  try {
+    walk(root, "");
+  } finally {
+    root.close();
+  }
   return hash1(files);
 }
 
@@ -4331,10 +4904,12 @@ parentPort?.on("message", (task) => {
 // src/fetch/hashers.ts
 var WORKER = new URL(import.meta.url.endsWith(".ts") ? "./hash-worker.ts" : "./hash-worker.js", import.meta.url);
 var DEPTH = 2;
+var ABANDONED = "hashing was abandoned";
 var Hashers = class {
   slots = [];
   queue = [];
   broken = false;
+  abandoned = false;
   threads;
   /** `threads`: how many worker threads at most, started as work arrives. */
   constructor(threads = 1) {
@@ -4362,6 +4937,7 @@ var Hashers = class {
     return (await this.run({ tree: dir, prefix })).hash;
   }
   run(task, precedence = {}) {
+    if (this.abandoned) return Promise.reject(new Error(ABANDONED));
     if (this.broken) return hashOf(task);
     return new Promise((resolve, reject) => {
       this.queue.push({ task, precedence: { size: precedence.size ?? 0, urgent: precedence.urgent ?? false }, resolve, reject });
@@ -4374,6 +4950,14 @@ var Hashers = class {
     const slots = this.slots.splice(0);
     for (const slot of slots) this.takeBack(slot);
     this.drainToMainThread();
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+  /** Ends the threads without hashing what is left (past a deadline, or when the step is cancelled): every task waiting or under way is rejected. */
+  async abandon() {
+    this.abandoned = true;
+    this.broken = true;
+    const slots = this.slots.splice(0);
+    for (const job of [...this.queue.splice(0), ...slots.flatMap((slot) => slot.jobs.splice(0))]) job.reject(new Error(ABANDONED));
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
   dispatch() {
@@ -4454,13 +5038,19 @@ var Fetcher = class {
   hashers;
   /** Files go waits for (by path): their zips are hashed before the speculative ones. */
   urgent = /* @__PURE__ */ new Set();
-  /** Store directories made so far. */
-  dirsMade = /* @__PURE__ */ new Set();
+  /** Aborted once go waits for the file at a path: for a zip, go then holds the module's lock (store.ts). */
+  goAsked = /* @__PURE__ */ new Map();
   /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
   hashing = /* @__PURE__ */ new Map();
+  store;
+  transient;
+  forgetCleanup;
   constructor(options) {
     this.options = options;
     this.hashers = new Hashers(options.hashThreads);
+    this.store = options.store;
+    this.transient = new Store({ root: options.transientDir, downloads: "" });
+    this.forgetCleanup = cleanUpOnCancel(() => this.close());
     this.candidates = options.candidates;
     this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
     this.samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
@@ -4488,26 +5078,25 @@ var Fetcher = class {
    */
   get(job, use = {}) {
     const urgent = !use.speculative;
-    if (job.transient) return this.fetch(job, path3.join(this.options.transientDir, randomBytes(8).toString("hex")), urgent, use.onFetched);
+    if (job.transient) return this.fetch(job, this.transient, urgent, use.onFetched);
     const running = this.inFlight.get(job.path);
     if (running) {
       use.onFetched?.();
       if (urgent) this.hurry(job.path);
       return running;
     }
-    const file = path3.join(this.options.storeDir, job.path);
-    const stored = isComplete(this.options.storeDir, job);
+    const stored = this.store.stored(job);
     if (stored) use.onFetched?.();
-    const fetching = (stored ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file, urgent, use.onFetched)).finally(
-      () => this.inFlight.delete(job.path)
-    );
+    const fetching = (stored ? Promise.resolve({ kind: "file", ...stored }) : this.fetch(job, this.store, urgent, use.onFetched)).finally(() => this.inFlight.delete(job.path));
     this.inFlight.set(job.path, fetching);
     return fetching;
   }
-  /** Ends every request under way; later calls fail at once. */
-  close() {
+  /** Ends every request under way, and removes what they left half-done; later calls fail at once. */
+  async close() {
+    this.forgetCleanup();
     this.stop.abort("the fetch was closed");
-    void this.hashers.close();
+    await this.hashers.abandon();
+    await Promise.all([this.store.clear(), this.transient.clear()]);
   }
   /** Candidates in the order to ask them: those that showed trouble last. */
   order() {
@@ -4518,10 +5107,11 @@ var Fetcher = class {
   /** go waits for this file now: if its zip waits to be hashed, it goes first. */
   hurry(jobPath) {
     this.urgent.add(jobPath);
+    this.goAsked.get(jobPath)?.abort();
     const zip = this.hashing.get(jobPath);
     if (zip) this.hashers.hurry(zip);
   }
-  async fetch(job, file, urgent, onFetched = () => {
+  async fetch(job, store, urgent, onFetched = () => {
   }) {
     let fetched = false;
     const once2 = () => {
@@ -4536,12 +5126,13 @@ var Fetcher = class {
           this.retries++;
           await sleep(backoffDelay(round, this.options.backoffMs), void 0, { signal: this.stop.signal }).catch(() => void 0);
         }
-        last = await this.race(job, file, once2);
+        last = await this.race(job, store, once2);
         if (last.kind !== "failed") return last;
       }
       return last;
     } finally {
       this.urgent.delete(job.path);
+      this.goAsked.delete(job.path);
       once2();
     }
   }
@@ -4550,7 +5141,7 @@ var Fetcher = class {
    * is slower to answer than its usual by a clear margin, the next beside it (a hedge). The first
    * verified answer wins and the others are cancelled. All saying 404/410 is an answer too.
    */
-  race(job, file, onBody) {
+  race(job, store, onBody) {
     const requests = [];
     const absent = [];
     const why = [];
@@ -4594,7 +5185,7 @@ var Fetcher = class {
         };
         armHedge();
         const started = performance.now();
-        this.requestOne(candidate, job, file, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), onBody, () => {
+        this.requestOne(candidate, job, store, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), onBody, () => {
           clearTimeout(hedgeTimer);
           const samples = this.samples.get(candidate);
           samples.push(performance.now() - started);
@@ -4610,20 +5201,14 @@ var Fetcher = class {
       launch(false);
     });
   }
-  async requestOne(candidate, job, file, signal, silenceMs, onBody, onHeaders) {
+  async requestOne(candidate, job, store, signal, silenceMs, onBody, onHeaders) {
     const stats2 = this.stats.get(candidate);
-    const temp = partial(file);
-    const tree = job.kind === "zip" && job.hash && this.options.extractTo ? treeFor(this.options.extractTo.modcache, job) : void 0;
     let answered = false;
-    let kept = false;
-    let placed = false;
     stats2.requests++;
+    let pending;
     try {
-      const dir = path3.dirname(file);
-      if (!this.dirsMade.has(dir)) {
-        mkdirSync2(dir, { recursive: true });
-        this.dirsMade.add(dir);
-      }
+      pending = store === this.transient ? store.begin({ ...job, path: randomBytes2(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
+      const { temp, tree } = pending;
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: job.maxBytes,
@@ -4652,7 +5237,7 @@ var Fetcher = class {
         const precedence = { size: answer2.size, urgent: this.urgent.has(job.path) };
         try {
           if (!tree) return await this.hashers.zip(zip, precedence);
-          const hashed = await this.hashers.zipInto(zip, { dir: tree.temp, prefix: `${job.module}@${job.version}/` }, precedence);
+          const hashed = await this.hashers.zipInto(zip, tree, precedence);
           dirs = hashed.dirs;
           return hashed.hash;
         } finally {
@@ -4664,15 +5249,12 @@ var Fetcher = class {
         this.rejected++;
         return { kind: "failed", why: problem };
       }
-      placed = tree !== void 0 && dirs !== void 0 && placeTree(tree, dirs, this.options.extractTo?.writable ?? true);
-      if (placed) this.extracted++;
-      renameSync(temp, file);
-      kept = true;
-      if (job.kind === "zip" && job.hash) writeAtomically(`${file}hash`, job.hash);
+      const kept = await pending.keep(dirs, { goAsked: this.goAskedFor(job.path), stop: this.stop.signal });
+      if (kept.placed) this.extracted++;
       stats2.served++;
       this.files++;
       if (job.kind === "zip") this.zips++;
-      return { kind: "file", file, size: answer2.size };
+      return { kind: "file", file: kept.file, size: answer2.size };
     } catch (e) {
       const overtaken = signal.aborted;
       if (overtaken ? !answered : !this.stop.signal.aborted) {
@@ -4681,49 +5263,27 @@ var Fetcher = class {
       }
       return { kind: "failed", why: e.message };
     } finally {
-      if (!kept) rmSync(temp, { force: true });
-      if (tree && !placed) await rm3(tree.temp, { recursive: true, force: true });
+      await pending?.end();
     }
+  }
+  /** Aborted once go waits for the file at `jobPath` (at once if it does already). */
+  goAskedFor(jobPath) {
+    let asked = this.goAsked.get(jobPath);
+    if (!asked) {
+      asked = new AbortController();
+      this.goAsked.set(jobPath, asked);
+      if (this.urgent.has(jobPath)) asked.abort();
+    }
+    return asked.signal;
   }
 };
-function treeFor(modcache, job) {
-  const final = path3.join(modcache, treePath(job.module, job.version));
-  return { final, temp: `${final}.tmp-${uniqueSuffix()}` };
-}
-function placeTree(tree, dirs, writable) {
-  try {
-    renameSync(tree.temp, tree.final);
-  } catch {
-    return false;
-  }
-  if (!writable) {
-    for (const dir of dirs) {
-      const full = path3.join(tree.final, dir);
-      chmodSync(full, statSync(full).mode & ~146);
-    }
-  }
-  return true;
-}
-function isComplete(dir, job) {
-  const file = path3.join(dir, job.path);
-  return existsSync(file) && (job.kind !== "zip" || existsSync(`${file}hash`));
-}
-var partial = (file) => `${file}.${uniqueSuffix()}.partial`;
-var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
-var RUN = randomBytes(6).toString("hex");
-var named = 0;
-function writeAtomically(file, text2) {
-  const temp = partial(file);
-  writeFileSync(temp, text2);
-  renameSync(temp, file);
-}
 
 // src/fetch/stage.ts
 function fetcherIn(dir, candidates2, options) {
   return new Fetcher({
     client: options.client,
     candidates: candidates2,
-    storeDir: path4.join(dir, "store"),
+    store: new Store({ root: path4.join(dir, "store"), downloads: "" }),
     transientDir: path4.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
@@ -4745,7 +5305,7 @@ function processEnv() {
 }
 
 // src/net/client.ts
-import { closeSync as closeSync4, openSync as openSync4, writeSync as writeSync2 } from "node:fs";
+import { closeSync as closeSync5, openSync as openSync3, writeSync as writeSync3 } from "node:fs";
 import http3 from "node:http";
 import https from "node:https";
 import tls4 from "node:tls";
@@ -4992,10 +5552,10 @@ var HttpProxyAgent = class extends Agent2 {
 HttpProxyAgent.protocols = ["http", "https"];
 function omit(obj, ...keys) {
   const ret = {};
-  let key;
-  for (key in obj) {
-    if (!keys.includes(key)) {
-      ret[key] = obj[key];
+  let key2;
+  for (key2 in obj) {
+    if (!keys.includes(key2)) {
+      ret[key2] = obj[key2];
     }
   }
   return ret;
@@ -5065,15 +5625,15 @@ function parseProxyResponse(socket) {
           socket.destroy();
           return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
         }
-        const key = header.slice(0, firstColon).toLowerCase();
+        const key2 = header.slice(0, firstColon).toLowerCase();
         const value = header.slice(firstColon + 1).trimStart();
-        const current = headers[key];
+        const current = headers[key2];
         if (typeof current === "string") {
-          headers[key] = [current, value];
+          headers[key2] = [current, value];
         } else if (Array.isArray(current)) {
           current.push(value);
         } else {
-          headers[key] = value;
+          headers[key2] = value;
         }
       }
       debug3("got proxy server response: %o %o", firstLine, headers);
@@ -5256,10 +5816,10 @@ function resume(socket) {
 }
 function omit2(obj, ...keys) {
   const ret = {};
-  let key;
-  for (key in obj) {
-    if (!keys.includes(key)) {
-      ret[key] = obj[key];
+  let key2;
+  for (key2 in obj) {
+    if (!keys.includes(key2)) {
+      ret[key2] = obj[key2];
     }
   }
   return ret;
@@ -5308,20 +5868,20 @@ var LOOKUP_REUSE_MS = 3e4;
 function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
   const kept = /* @__PURE__ */ new Map();
   const addressesOf = (hostname, family, hints) => {
-    const key = `${hostname}|${family}|${hints}`;
-    const hit = kept.get(key);
+    const key2 = `${hostname}|${family}|${hints}`;
+    const hit = kept.get(key2);
     if (hit && hit.until > now()) return hit.addresses;
     const addresses = new Promise(
       (ok, fail2) => resolve(hostname, { all: true, family, hints }, (err, found) => err ? fail2(err) : ok(found))
     );
     const entry = { addresses, until: Infinity };
-    kept.set(key, entry);
+    kept.set(key2, entry);
     addresses.then(
       () => {
         entry.until = now() + LOOKUP_REUSE_MS;
       },
       () => {
-        if (kept.get(key) === entry) kept.delete(key);
+        if (kept.get(key2) === entry) kept.delete(key2);
       }
     );
     return addresses;
@@ -5393,9 +5953,9 @@ function splitQuoted(text2) {
       words.push(text2.slice(i + 1, end));
       i = end + 1;
     } else {
-      const start = i;
+      const start2 = i;
       while (i < text2.length && !/\s/.test(text2[i])) i++;
-      words.push(text2.slice(start, i));
+      words.push(text2.slice(start2, i));
     }
   }
   return words;
@@ -5785,7 +6345,7 @@ var HttpClient2 = class {
         return { status, contentType, size: 0 };
       }
       let size = 0;
-      const fd = openSync4(file, "w");
+      const fd = openSync3(file, "wx");
       try {
         for await (const chunk of response) {
           size += chunk.length;
@@ -5794,10 +6354,10 @@ var HttpClient2 = class {
             throw new NetError("http", `answer larger than ${options.maxBytes} bytes`);
           }
           options.onData?.(chunk.length);
-          for (let at = 0; at < chunk.length; ) at += writeSync2(fd, chunk, at);
+          for (let at = 0; at < chunk.length; ) at += writeSync3(fd, chunk, at);
         }
       } finally {
-        closeSync4(fd);
+        closeSync5(fd);
       }
       return { status, contentType, size };
     });
@@ -5841,8 +6401,8 @@ var HttpClient2 = class {
   }
   agentFor(url, proxy) {
     const secure = url.protocol === "https:";
-    const key = `${url.protocol}|${proxy?.url.href ?? "direct"}`;
-    let agent = this.agents.get(key);
+    const key2 = `${url.protocol}|${proxy?.url.href ?? "direct"}`;
+    let agent = this.agents.get(key2);
     if (agent) return agent;
     const pool = { keepAlive: true, maxSockets: this.maxSockets, lookup: this.lookup };
     if (!proxy) agent = secure ? new https.Agent(pool) : new http3.Agent(pool);
@@ -5853,7 +6413,7 @@ var HttpClient2 = class {
       const toProxy = { ...pool, secureContext: this.secureContext };
       agent = secure ? new HttpsProxyAgent(proxy.url, toProxy) : new HttpProxyAgent(proxy.url, toProxy);
     }
-    this.agents.set(key, agent);
+    this.agents.set(key2, agent);
     return agent;
   }
   once(url, headers, options, consume) {
@@ -5940,8 +6500,8 @@ var stats = (stopped) => ({
 });
 var report = (stopped) => {
   const temp = `${config.statsFile}.partial`;
-  writeFileSync2(temp, JSON.stringify(stats(stopped)));
-  renameSync2(temp, config.statsFile);
+  writeFileSync(temp, JSON.stringify(stats(stopped)));
+  renameSync3(temp, config.statsFile);
 };
 var stopping = false;
 var stop = async (why) => {
@@ -5952,7 +6512,7 @@ var stop = async (why) => {
   await local.close();
   client.close();
   report(why);
-  rmSync2(path7.join(config.workDir, "store"), { recursive: true, force: true });
+  rmSync(path7.join(config.workDir, "store"), { recursive: true, force: true });
   process.exit(0);
 };
 var lastRequests = -1;

@@ -1150,10 +1150,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse = require_parse();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants3.RELEASE_TYPES.includes(truncation)) {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -2393,7 +2393,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse = require_parse();
@@ -2477,8 +2477,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants3.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -2983,7 +2983,7 @@ import { appendFile as appendFile2 } from "node:fs/promises";
 // src/cache/build.ts
 import { createHash } from "node:crypto";
 import { promises as fs4 } from "node:fs";
-import path3 from "node:path";
+import path2 from "node:path";
 
 // src/cache/service.ts
 import { fileURLToPath } from "node:url";
@@ -3097,6 +3097,7 @@ async function withDeadline(work, ms, what) {
     deadline.catch(() => void 0);
   }
 }
+var CHECK_BYTES_PER_SECOND = 8 << 20;
 
 // src/untrusted.ts
 var LINE_BREAK = /\r\n|\r|\n/;
@@ -3113,23 +3114,85 @@ function cacheLogLine(line) {
 // src/cache/staging.ts
 import { randomBytes } from "node:crypto";
 import { promises as fs3 } from "node:fs";
-import path2 from "node:path";
+import path from "node:path";
 
 // src/files.ts
 import { promises as fs2 } from "node:fs";
-import path from "node:path";
-async function makeDirsWritable(dir) {
-  let stat2;
-  try {
-    stat2 = await fs2.stat(dir);
-  } catch {
-    return;
+
+// src/confined.ts
+import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
+var O_DIRECTORY = constants3.O_DIRECTORY ?? 0;
+var O_NONBLOCK = constants3.O_NONBLOCK ?? 0;
+var DIRECTORY = constants3.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+var READ_NO_FOLLOW = constants3.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+var CREATE_NEW = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | O_NOFOLLOW;
+var WINDOWS = process.platform === "win32";
+var byDescriptor = process.platform === "linux" && isDirectory2(`/proc/${process.pid}/fd`);
+function isDirectory2(dir) {
+  return lstatOf(dir)?.isDirectory() ?? false;
+}
+var Dir = class {
+  fd;
+  /** What names the directory for any call, in this process, its threads or a child: its descriptor on Linux, the checked path elsewhere. */
+  path;
+  /** Its path as a person reads it (for messages). */
+  shown;
+  constructor(fd, shown) {
+    this.fd = fd;
+    this.shown = shown;
+    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
   }
-  if (!stat2.isDirectory()) return;
-  if ((stat2.mode & 128) === 0) await fs2.chmod(dir, stat2.mode | 128);
-  const entries = await fs2.readdir(dir, { withFileTypes: true });
-  for (const entry of entries) {
-    if (entry.isDirectory()) await makeDirsWritable(path.join(dir, entry.name));
+  /** The path of an entry of this directory (a name, or a relative path under it). */
+  entry(name) {
+    return `${this.path}/${name}`;
+  }
+  /** Its mode bits, from its descriptor. */
+  mode() {
+    return this.fd === void 0 ? lstatSync(this.path).mode : fstatSync(this.fd).mode;
+  }
+  /** Changes its mode through its descriptor: never what a link put in its place points to. */
+  chmod(mode) {
+    if (this.fd === void 0) chmodSync(this.path, mode);
+    else fchmodSync(this.fd, mode);
+  }
+  close() {
+    if (this.fd !== void 0) closeSync(this.fd);
+  }
+};
+function lstatOf(file) {
+  try {
+    return lstatSync(file);
+  } catch {
+    return void 0;
+  }
+}
+function openDirAt(file, shown = file) {
+  try {
+    return openDirectory(file, shown);
+  } catch {
+    return void 0;
+  }
+}
+function openDirectory(file, shown) {
+  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown);
+  const stats = lstatSync(file);
+  if (!stats.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+  return new Dir(void 0, shown);
+}
+
+// src/files.ts
+async function makeDirsWritable(dir) {
+  const opened = openDirAt(dir);
+  if (!opened) return;
+  try {
+    const mode = opened.mode();
+    if ((mode & 128) === 0) opened.chmod(mode | 128);
+    for (const entry of await fs2.readdir(opened.path, { withFileTypes: true })) {
+      if (entry.isDirectory()) await makeDirsWritable(opened.entry(entry.name));
+    }
+  } finally {
+    opened.close();
   }
 }
 
@@ -3163,9 +3226,9 @@ function startTime(pid) {
 
 // src/cache/staging.ts
 var CLAIMING_MS = 6e4;
-var entryIn = (dir) => path2.join(dir, "entry");
+var entryIn = (dir) => path.join(dir, "entry");
 async function claimStaging(dir) {
-  await fs3.mkdir(path2.dirname(dir), { recursive: true });
+  await fs3.mkdir(path.dirname(dir), { recursive: true });
   for (let tries = 0; ; tries++) {
     try {
       await fs3.mkdir(dir, { mode: 448 });
@@ -3176,13 +3239,13 @@ async function claimStaging(dir) {
     }
   }
   const forget = cleanUpOnCancel(() => remove(dir));
-  await fs3.writeFile(path2.join(dir, "owner"), JSON.stringify(thisProcess()));
+  await fs3.writeFile(path.join(dir, "owner"), JSON.stringify(thisProcess()));
   const entry = entryIn(dir);
   await fs3.mkdir(entry);
   return {
     dir,
     entry,
-    archive: path2.join(dir, "archive"),
+    archive: path.join(dir, "archive"),
     release: async () => {
       forget();
       await remove(dir);
@@ -3204,7 +3267,7 @@ async function reclaim(dir) {
 }
 async function ownerOf(dir) {
   try {
-    return JSON.parse(await fs3.readFile(path2.join(dir, "owner"), "utf8"));
+    return JSON.parse(await fs3.readFile(path.join(dir, "owner"), "utf8"));
   } catch {
     const stat2 = await fs3.stat(dir).catch(() => void 0);
     return stat2 && Date.now() - stat2.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
@@ -3220,16 +3283,16 @@ async function stage(root, entry, paths, admit) {
       staged.skipped.push({ path: rel, why: found });
       continue;
     }
-    const files = found.isDirectory() ? await treeFiles(path2.join(root, rel), rel, dev) : [{ rel, stat: found }];
+    const files = found.isDirectory() ? await treeFiles(path.join(root, rel), rel, dev) : [{ rel, stat: found }];
     const problem = typeof files === "string" ? files : await firstProblem(files, root, dev, admit);
     if (problem !== void 0) {
       staged.skipped.push({ path: rel, why: problem });
       continue;
     }
     for (const file of files) {
-      const to = path2.join(entry, file.rel);
-      await fs3.mkdir(path2.dirname(to), { recursive: true });
-      await fs3.link(path2.join(root, file.rel), to).catch(() => fs3.copyFile(path2.join(root, file.rel), to, fs3.constants.COPYFILE_EXCL));
+      const to = path.join(entry, file.rel);
+      await fs3.mkdir(path.dirname(to), { recursive: true });
+      await fs3.link(path.join(root, file.rel), to).catch(() => fs3.copyFile(path.join(root, file.rel), to, fs3.constants.COPYFILE_EXCL));
       staged.bytes += file.stat.size;
     }
   }
@@ -3239,7 +3302,7 @@ async function within(root, rel, dev) {
   const elements = rel.split("/");
   let at = root;
   for (const [i, element] of elements.entries()) {
-    at = path2.join(at, element);
+    at = path.join(at, element);
     const stat2 = await fs3.lstat(at).catch(() => void 0);
     if (!stat2) return void 0;
     if (i === elements.length - 1) return stat2;
@@ -3251,11 +3314,11 @@ async function within(root, rel, dev) {
 async function treeFiles(full, rel, dev) {
   const files = [];
   for (const name of await fs3.readdir(full)) {
-    const stat2 = await fs3.lstat(path2.join(full, name));
+    const stat2 = await fs3.lstat(path.join(full, name));
     const childRel = `${rel}/${name}`;
     if (stat2.dev !== dev) return `${childRel} is on another file system`;
     if (stat2.isDirectory()) {
-      const below = await treeFiles(path2.join(full, name), childRel, dev);
+      const below = await treeFiles(path.join(full, name), childRel, dev);
       if (typeof below === "string") return below;
       files.push(...below);
     } else files.push({ rel: childRel, stat: stat2 });
@@ -3267,7 +3330,7 @@ async function firstProblem(files, root, dev, admit) {
     if (!stat2.isFile()) return `${rel} is ${kindOf(stat2)}`;
     if (stat2.nlink !== 1) return `${rel} is a hard link (${stat2.nlink} names): its contents are not only the cache\u2019s`;
     if (stat2.dev !== dev) return `${rel} is on another file system`;
-    const why = await admit?.(rel, path2.join(root, rel), stat2);
+    const why = await admit?.(rel, path.join(root, rel), stat2);
     if (why !== void 0) return `${rel}: ${why}`;
   }
   return void 0;
@@ -3337,7 +3400,7 @@ var BACKDATE_MS = 2 * 60 * 60 * 1e3;
 function buildEntryKey(prefix, entries) {
   return prefix + createHash("sha256").update([...entries].sort().join("\n")).digest("hex").slice(0, 16);
 }
-var buildStash = (gocache) => ({ root: gocache, staging: path3.join(gocache, "go-mod-download-staging") });
+var buildStash = (gocache) => ({ root: gocache, staging: path2.join(gocache, "go-mod-download-staging") });
 var BUILD_STATE = "build-cache";
 async function saveBuildCache(state) {
   const entries = await entriesUsedSince(state.gocache, state.sinceMs);
@@ -3349,7 +3412,7 @@ async function saveBuildCache(state) {
 async function entriesUsedSince(gocache, sinceMs) {
   const used = [];
   for (const entry of await goEntries(gocache)) {
-    const stat2 = await fs4.lstat(path3.join(gocache, entry));
+    const stat2 = await fs4.lstat(path2.join(gocache, entry));
     if (stat2.mtimeMs >= sinceMs) used.push(entry);
   }
   return used;
@@ -3358,7 +3421,7 @@ async function goEntries(gocache) {
   const entries = [];
   for (const dir of await fs4.readdir(gocache).catch(() => [])) {
     if (!/^[0-9a-f]{2}$/.test(dir)) continue;
-    for (const entry of await fs4.readdir(path3.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
+    for (const entry of await fs4.readdir(path2.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
       if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries.push(`${dir}/${entry.name}`);
     }
   }
@@ -3432,9 +3495,9 @@ function laterStepsMarkdown(end) {
 }
 
 // src/later/stop.ts
-import { lstatSync, promises as fs5, readFileSync as readFileSync3, realpathSync } from "node:fs";
+import { lstatSync as lstatSync2, promises as fs5, readFileSync as readFileSync3, realpathSync } from "node:fs";
 import os4 from "node:os";
-import path4 from "node:path";
+import path3 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 
 // src/later/identity.ts
@@ -3475,12 +3538,12 @@ function verifyState(state, runnerTemp = process.env.RUNNER_TEMP || os4.tmpdir()
   const claim = state;
   if (typeof claim !== "object" || claim === null || !Number.isSafeInteger(claim.pid) || typeof claim.statsFile !== "string") return "it is not a PID and a stats file";
   const { pid, statsFile } = claim;
-  const dir = path4.dirname(statsFile);
-  if (path4.basename(statsFile) !== STATS_FILE || !WORK_DIR_NAME.test(path4.basename(dir))) return `${statsFile} is not in a folder the step makes`;
+  const dir = path3.dirname(statsFile);
+  if (path3.basename(statsFile) !== STATS_FILE || !WORK_DIR_NAME.test(path3.basename(dir))) return `${statsFile} is not in a folder the step makes`;
   let record;
   try {
-    if (!lstatSync(dir).isDirectory() || path4.dirname(realpathSync(dir)) !== realpathSync(runnerTemp)) return `${dir} is not a folder in RUNNER_TEMP`;
-    record = JSON.parse(readFileSync3(path4.join(dir, LAUNCH_RECORD), "utf8"));
+    if (!lstatSync2(dir).isDirectory() || path3.dirname(realpathSync(dir)) !== realpathSync(runnerTemp)) return `${dir} is not a folder in RUNNER_TEMP`;
+    record = JSON.parse(readFileSync3(path3.join(dir, LAUNCH_RECORD), "utf8"));
   } catch {
     return `${dir} holds no record of a launch by the step`;
   }
@@ -3494,7 +3557,7 @@ async function stopJobProxy(state) {
   const verified = verifyState(state);
   if (typeof verified === "string") return { wasRunning: false, refused: verified };
   const { dir, record } = verified;
-  const readStats = () => fs5.readFile(path4.join(dir, STATS_FILE), "utf8").then((text) => JSON.parse(text), () => void 0);
+  const readStats = () => fs5.readFile(path3.join(dir, STATS_FILE), "utf8").then((text) => JSON.parse(text), () => void 0);
   if (record.startTime === "") {
     const stats2 = await readStats();
     return { wasRunning: false, unchecked: true, ...stats2 ? { stats: stats2 } : {} };

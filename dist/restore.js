@@ -5789,7 +5789,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants5 = require_constants2();
+    var constants6 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util4.addListener;
@@ -5864,7 +5864,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants6.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5959,11 +5959,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants5.ERROR.OK) {
+          if (ret !== constants6.ERROR.OK) {
             const body2 = data.subarray(offset);
-            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants6.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body2);
-            } else if (ret === constants5.ERROR.PAUSED) {
+            } else if (ret === constants6.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body2);
             } else {
@@ -5986,10 +5986,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants5.ERROR.OK) {
+        if (ret === constants6.ERROR.OK) {
           return null;
         }
-        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants6.ERROR.PAUSED || ret === constants6.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6006,7 +6006,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants5.ERROR[ret], data);
+        return new HTTPParserError(message, constants6.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6186,7 +6186,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants5.ERROR.PAUSED : 0;
+        return pause ? constants6.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6208,7 +6208,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants5.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6244,13 +6244,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util4.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util4.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util4.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -20031,10 +20031,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module) {
     "use strict";
     var parse2 = require_parse2();
-    var constants5 = require_constants6();
+    var constants6 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version3, truncation, options) => {
-      if (!constants5.RELEASE_TYPES.includes(truncation)) {
+      if (!constants6.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version3, options);
@@ -21274,7 +21274,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module) {
     "use strict";
     var internalRe = require_re();
-    var constants5 = require_constants6();
+    var constants6 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse2 = require_parse2();
@@ -21358,8 +21358,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants5.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants6.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants6.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -66966,6 +66966,30 @@ var semver3 = __toESM(require_semver2(), 1);
 var IS_WINDOWS9 = process.platform === "win32";
 var IS_MAC = process.platform === "darwin";
 
+// src/timing.ts
+var CHECK_BYTES_PER_SECOND = 8 << 20;
+
+// src/confined.ts
+import { chmodSync, closeSync as closeSync2, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync as openSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+var O_NOFOLLOW = constants4.O_NOFOLLOW ?? 0;
+var O_DIRECTORY = constants4.O_DIRECTORY ?? 0;
+var O_NONBLOCK = constants4.O_NONBLOCK ?? 0;
+var DIRECTORY = constants4.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+var READ_NO_FOLLOW = constants4.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+var CREATE_NEW = constants4.O_WRONLY | constants4.O_CREAT | constants4.O_EXCL | O_NOFOLLOW;
+var WINDOWS = process.platform === "win32";
+var byDescriptor = process.platform === "linux" && isDirectory2(`/proc/${process.pid}/fd`);
+function isDirectory2(dir2) {
+  return lstatOf(dir2)?.isDirectory() ?? false;
+}
+function lstatOf(file) {
+  try {
+    return lstatSync(file);
+  } catch {
+    return void 0;
+  }
+}
+
 // src/cache/service.ts
 var RESULT_MARKER = "go-mod-download cache result: ";
 var REFUSED_SHOWN = 10;
@@ -67005,7 +67029,7 @@ function downloadEntry(entry, file) {
 }
 
 // src/cache/unpack.ts
-import { closeSync as closeSync2, constants as constants4, createReadStream, mkdirSync, openSync as openSync2, writeSync } from "node:fs";
+import { closeSync as closeSync3, constants as constants5, createReadStream, mkdirSync as mkdirSync2, openSync as openSync3, writeSync as writeSync2 } from "node:fs";
 import path5 from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
@@ -70016,7 +70040,7 @@ async function unpack(archive2, dir2) {
       const target = path5.join(dir2, ...place);
       if (entry.type === "Directory") {
         try {
-          mkdirSync(target, { recursive: true, mode: 493 });
+          mkdirSync2(target, { recursive: true, mode: 493 });
         } catch (e) {
           return refuse(entry, `not a directory here: ${e.code}`);
         }
@@ -70026,21 +70050,21 @@ async function unpack(archive2, dir2) {
       if (place.length === 0) return refuse(entry, "not a directory");
       let fd;
       try {
-        mkdirSync(path5.dirname(target), { recursive: true, mode: 493 });
-        fd = openSync2(target, constants4.O_WRONLY | constants4.O_CREAT | constants4.O_EXCL | (constants4.O_NOFOLLOW ?? 0), 420);
+        mkdirSync2(path5.dirname(target), { recursive: true, mode: 493 });
+        fd = openSync3(target, constants5.O_WRONLY | constants5.O_CREAT | constants5.O_EXCL | (constants5.O_NOFOLLOW ?? 0), 420);
       } catch (e) {
         return refuse(entry, `cannot be written here: ${e.code}`);
       }
       result.files++;
       entry.on("data", (chunk) => {
         try {
-          writeSync(fd, chunk);
+          writeSync2(fd, chunk);
           result.bytes += chunk.length;
         } catch (e) {
           parser.abort(e);
         }
       });
-      entry.on("end", () => closeSync2(fd));
+      entry.on("end", () => closeSync3(fd));
     }
   });
   parser.on("ignoredEntry", (entry) => result.refused.push({ member: entry.path, why: `an entry of type ${entry.type}` }));

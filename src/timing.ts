@@ -74,3 +74,24 @@ export async function withDeadline<T>(work: Promise<T>, ms: number, what: string
     deadline.catch(() => undefined)
   }
 }
+
+/**
+ * How long the step waits for go's lock on a module version before it leaves that module alone.
+ * go holds the lock while it downloads one zip and extracts it (seconds, for a large module on
+ * a slow link); a go that is paused, or waits on a silent proxy, holds it forever.
+ */
+export const LOCK_WAIT_MS = 10_000
+
+/**
+ * The check of a starting module cache is allowed this many bytes per second, beyond a floor
+ * (threads starting, a cold disk): a tenth of what it hashes here on 2 shared cores (80 MiB/s
+ * of zips), and what a runner's link brings (8 MiB/s is 67 Mbit/s). Past its deadline, fetching
+ * again is quicker than waiting for a disk that slow, or one that does not answer.
+ */
+export const CHECK_BYTES_PER_SECOND = 8 << 20
+export const CHECK_FLOOR_MS = 10_000
+
+/** The check's deadline for `bytes` of zips, trees (counted at their zip's size) and go.mod files. */
+export function checkDeadlineMs(bytes: number): number {
+  return CHECK_FLOOR_MS + Math.ceil((bytes / CHECK_BYTES_PER_SECOND) * 1000)
+}

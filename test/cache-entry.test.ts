@@ -14,7 +14,7 @@ import { saveEntry } from '../src/cache/service.ts'
 import { entryIn } from '../src/cache/staging.ts'
 import { parseGoSum } from '../src/module/gosum.ts'
 import { escapePath } from '../src/module/path.ts'
-import { savedPaths } from '../src/module/vouched.ts'
+import { downloadBase, savedPaths } from '../src/module/vouched.ts'
 import { processesWithEnv, runBundled } from './support/action.ts'
 import { type CacheFront, startCacheFront, tarLikeActionsCache, uploadArchive } from './support/cache-entries.ts'
 import { type CacheService, servicePool } from './support/cache-service.ts'
@@ -239,6 +239,30 @@ describe('what moves in from an entry', () => {
     expect(readFileSync(path.join(downloadDir(modcache, m002), 'v1.0.0.info'), 'utf8')).not.toContain('planted')
     expect(run.log).toMatch(/::warning::Discarded example\.com\/fixture\/m002 v1\.0\.0 from the module cache: \.info holds what go does not write \(Token\)/)
     expect(existsSync(stagingOf(modcache))).toBe(false)
+  })
+
+  it('a .partial marker in an entry lets nothing in unchecked: a changed tree beside one is discarded and extracted again', async () => {
+    const service = await services.start()
+    const modcache = tempModcache()
+    cpSync(complete.modcache, modcache, { recursive: true })
+    rmSync(stagingOf(modcache), { recursive: true, force: true })
+    // m002's tree, changed, with go's marker of an extraction under way beside it: on a runner the
+    // check leaves such a tree to the go extracting it; in an entry no go is extracting anything.
+    const tree = path.join(modcache, 'example.com', 'fixture', 'm002@v1.0.0')
+    writeFileSync(path.join(tree, 'm002.go'), 'package m002\n\nfunc Name() string { return "planted" }\n')
+    writeFileSync(path.join(downloadDir(modcache, m002), 'v1.0.0.partial'), '')
+    const lines = parseGoSum(readFileSync(path.join(universe.sampleDir, 'go.sum'), 'utf8'))
+    const inputs = { 'cache-contents': 'everything' }
+    const prefix = (await runAction({ ...inputs, proxies: (await proxies.start()).url, 'save-cache': 'false' }, {})).outputs['cache-key']?.replace(/[0-9a-f]{64}$/, '')
+    await saveAs(service, modcache, `${prefix}marked`, [...savedPaths(lines, 'everything'), `${downloadBase('example.com/fixture/m002', 'v1.0.0')}.partial`])
+
+    rmSync(modcache, { recursive: true, force: true })
+    const run = await runAction({ ...inputs, proxies: (await proxies.start()).url }, { modcache, env: service.env })
+
+    expect(run.failed, run.log).toBe(false)
+    expect(run.log).toMatch(/Discarded example\.com\/fixture\/m002 v1\.0\.0 from the module cache: extracted tree does not match go\.sum/)
+    expect(readFileSync(path.join(tree, 'm002.go'), 'utf8')).not.toContain('planted')
+    expectComplete(modcache, universe.modules)
   })
 })
 

@@ -10,6 +10,7 @@ import { readProject } from '../src/fetch/resolve.ts'
 import { type FetchOptions, startFetch } from '../src/fetch/stage.ts'
 import { Fetcher } from '../src/fetch/fetcher.ts'
 import { Hashers } from '../src/fetch/hashers.ts'
+import { Store } from '../src/fetch/store.ts'
 import { parseCandidates } from '../src/goproxy.ts'
 import { MAX_BYTES } from '../src/module/limits.ts'
 import { verify } from '../src/module/matches.ts'
@@ -126,7 +127,7 @@ describe('rules', () => {
       const copy = mkdtempSync(path.join(os.tmpdir(), 'tree-'))
       cpSync(treeOf(0), copy, { recursive: true })
       symlinkSync('/etc/hostname', path.join(copy, 'extra.go'))
-      await expect(hashers.tree(copy, `${universe.modules[0]!.path}@v1.0.0`)).rejects.toThrow(/extra.go is not a regular file/)
+      await expect(hashers.tree(copy, `${universe.modules[0]!.path}@v1.0.0`)).rejects.toThrow(/extra.go is a symlink, not a regular file/)
     } finally {
       await hashers.close()
     }
@@ -156,7 +157,7 @@ describe('rules', () => {
     const fetcher = new Fetcher({
       client,
       candidates: parseCandidates(good.url).map(candidate => ({ candidate, latencyMs: 5 })),
-      storeDir: path.join(dir, 'store'),
+      store: new Store({ root: path.join(dir, 'store'), downloads: '' }),
       transientDir: path.join(dir, 'transient'),
       rounds: 1,
       backoffMs: 10,
@@ -180,7 +181,7 @@ describe('rules', () => {
       expect(freed).toBe(1)
       expect(zips(good)).toHaveLength(1)
     } finally {
-      fetcher.close()
+      await fetcher.close()
     }
   })
 

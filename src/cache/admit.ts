@@ -19,7 +19,8 @@ import { type VerifyReport, verifyModuleCache } from './verify.ts'
  * zips, trees and .mod files and deletes those that fail; admitFor checks .info and .ziphash).
  */
 export async function vouchedIn(dir: string, lines: SumLine[], contents: CacheContents): Promise<{ paths: string[]; verify: VerifyReport }> {
-  const verify = await verifyModuleCache(dir, lines)
+  // No go works in the entry's folder: a .partial marker there lets nothing in unchecked.
+  const verify = await verifyModuleCache(dir, lines, { alone: true })
   const hashed = new Set(checksFor(lines).map(c => c.path))
   const admit = admitFor(lines)
   const paths: string[] = []

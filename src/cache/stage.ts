@@ -50,6 +50,8 @@ export async function startModuleCache(o: { modcache: string; keys: CacheKeys; r
   const onRunner = await core.group('Check the module cache against go.sum', () => verifyModuleCache(o.modcache, o.sumLines, { checked: new Set(moved) }))
   const verify = fromEntry ? joined(fromEntry, onRunner) : onRunner
   core.info(describeVerify(verify))
+  if (verify.extracting) core.info(`Left alone: ${verify.extracting} extracted tree(s) another go is extracting (its .partial marker is there).`)
+  if (verify.unlocked) core.info(`Checked without go's module locks (${verify.unlocked}): a go running beside the step on this module cache is not waited for.`)
   for (const d of verify.discarded) core.warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`)
   return { restore, verify }
 }

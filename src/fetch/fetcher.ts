@@ -1,21 +1,18 @@
-// Fetches module files from the healthy candidates into a store of verified files: each file
-// once (a second request for it joins the first), hedged and failed over across candidates,
-// streamed to disk and checked against go.sum before it is kept. What it saw of each candidate
-// is kept for the summary and for the order of the chain. Its file operations are synchronous:
-// each takes microseconds on a local disk, while an asynchronous one wakes a thread-pool thread,
-// which on 2 busy cores costs several times as much (the hashing threads need those cores).
+// Fetches module files from the healthy candidates into a store of verified files (store.ts):
+// each file once (a second request for it joins the first), hedged and failed over across
+// candidates, streamed to disk and checked against go.sum before it is kept. What it saw of each
+// candidate is kept for the summary and for the order of the chain.
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { rm, stat } from 'node:fs/promises'
-import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Candidate, requestUrl } from '../goproxy.ts'
 import { isAbsent } from '../module/absent.ts'
 import { verify } from '../module/matches.ts'
-import { type FileJob, treePath } from '../module/vouched.ts'
+import type { FileJob } from '../module/vouched.ts'
 import type { HttpClient } from '../net/client.ts'
+import { cleanUpOnCancel } from '../process.ts'
 import { backoffDelay, hedgeAfterMs, median, silenceLimitMs } from '../timing.ts'
 import { type CandidateStats, emptyStats, isTroubled } from './stats.ts'
+import { type Pending, Store } from './store.ts'
 import { Hashers } from './hashers.ts'
 
 /** A file in the store, a proxy's "no such module" (404/410) from every candidate, or a failure. */
@@ -25,15 +22,10 @@ export interface FetcherOptions {
   client: HttpClient
   /** Healthy URL candidates in chain order, each with its probe latency. */
   candidates: { candidate: Candidate; latencyMs: number }[]
-  /** Where verified files are kept, in the proxy layout: go's own download cache, where it is writable. */
-  storeDir: string
+  /** Where verified files are kept: go's own download cache, where it is writable (each verified zip's files are then written out where go extracts them). */
+  store: Store
   /** Where files fetched for one request only go (never go's cache). */
   transientDir: string
-  /**
-   * When the store is go's download cache: go's module cache, where each verified zip's files
-   * are written out as go would extract them, and whether go would leave its directories writable.
-   */
-  extractTo?: { modcache: string; writable: boolean }
   /** Threads that hash (and write out) zips; one unless given. */
   hashThreads?: number
   /** Rounds over the candidates per file. */
@@ -66,14 +58,20 @@ export class Fetcher {
   private readonly hashers: Hashers
   /** Files go waits for (by path): their zips are hashed before the speculative ones. */
   private readonly urgent = new Set<string>()
-  /** Store directories made so far. */
-  private readonly dirsMade = new Set<string>()
+  /** Aborted once go waits for the file at a path: for a zip, go then holds the module's lock (store.ts). */
+  private readonly goAsked = new Map<string, AbortController>()
   /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
   private readonly hashing = new Map<string, string>()
+  private readonly store: Store
+  private readonly transient: Store
+  private readonly forgetCleanup: () => void
 
   constructor(options: FetcherOptions) {
     this.options = options
     this.hashers = new Hashers(options.hashThreads)
+    this.store = options.store
+    this.transient = new Store({ root: options.transientDir, downloads: '' })
+    this.forgetCleanup = cleanUpOnCancel(() => this.close())
     this.candidates = options.candidates
     this.stats = new Map(options.candidates.map(c => [c.candidate, emptyStats()]))
     // Time to first byte per candidate, seeded with its probe latency.
@@ -105,7 +103,7 @@ export class Fetcher {
    */
   get(job: FileJob, use: { speculative?: boolean; onFetched?: () => void } = {}): Promise<Outcome> {
     const urgent = !use.speculative
-    if (job.transient) return this.fetch(job, path.join(this.options.transientDir, randomBytes(8).toString('hex')), urgent, use.onFetched)
+    if (job.transient) return this.fetch(job, this.transient, urgent, use.onFetched)
     const running = this.inFlight.get(job.path)
     if (running) {
       // Another caller's fetch: it needs no request of this caller's.
@@ -113,20 +111,19 @@ export class Fetcher {
       if (urgent) this.hurry(job.path)
       return running
     }
-    const file = path.join(this.options.storeDir, job.path)
-    const stored = isComplete(this.options.storeDir, job)
+    const stored = this.store.stored(job)
     if (stored) use.onFetched?.()
-    const fetching = (stored ? stat(file).then(s => ({ kind: 'file', file, size: s.size }) as Outcome) : this.fetch(job, file, urgent, use.onFetched)).finally(() =>
-      this.inFlight.delete(job.path)
-    )
+    const fetching = (stored ? Promise.resolve<Outcome>({ kind: 'file', ...stored }) : this.fetch(job, this.store, urgent, use.onFetched)).finally(() => this.inFlight.delete(job.path))
     this.inFlight.set(job.path, fetching)
     return fetching
   }
 
-  /** Ends every request under way; later calls fail at once. */
-  close(): void {
+  /** Ends every request under way, and removes what they left half-done; later calls fail at once. */
+  async close(): Promise<void> {
+    this.forgetCleanup()
     this.stop.abort('the fetch was closed')
-    void this.hashers.close()
+    await this.hashers.abandon()
+    await Promise.all([this.store.clear(), this.transient.clear()])
   }
 
   /** Candidates in the order to ask them: those that showed trouble last. */
@@ -139,11 +136,12 @@ export class Fetcher {
   /** go waits for this file now: if its zip waits to be hashed, it goes first. */
   private hurry(jobPath: string): void {
     this.urgent.add(jobPath)
+    this.goAsked.get(jobPath)?.abort()
     const zip = this.hashing.get(jobPath)
     if (zip) this.hashers.hurry(zip)
   }
 
-  private async fetch(job: FileJob, file: string, urgent: boolean, onFetched = () => {}): Promise<Outcome> {
+  private async fetch(job: FileJob, store: Store, urgent: boolean, onFetched = () => {}): Promise<Outcome> {
     let fetched = false
     const once = () => {
       if (!fetched) onFetched()
@@ -157,12 +155,13 @@ export class Fetcher {
           this.retries++
           await sleep(backoffDelay(round, this.options.backoffMs), undefined, { signal: this.stop.signal }).catch(() => undefined)
         }
-        last = await this.race(job, file, once)
+        last = await this.race(job, store, once)
         if (last.kind !== 'failed') return last
       }
       return last
     } finally {
       this.urgent.delete(job.path)
+      this.goAsked.delete(job.path)
       once()
     }
   }
@@ -172,7 +171,7 @@ export class Fetcher {
    * is slower to answer than its usual by a clear margin, the next beside it (a hedge). The first
    * verified answer wins and the others are cancelled. All saying 404/410 is an answer too.
    */
-  private race(job: FileJob, file: string, onBody: () => void): Promise<Outcome> {
+  private race(job: FileJob, store: Store, onBody: () => void): Promise<Outcome> {
     const requests: { candidate: Candidate; controller: AbortController; hedge: boolean }[] = []
     const absent: number[] = []
     const why: string[] = []
@@ -218,7 +217,7 @@ export class Fetcher {
         }
         armHedge()
         const started = performance.now()
-        this.requestOne(candidate, job, file, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), onBody, () => {
+        this.requestOne(candidate, job, store, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), onBody, () => {
           clearTimeout(hedgeTimer)
           const samples = this.samples.get(candidate) as number[]
           samples.push(performance.now() - started)
@@ -236,22 +235,15 @@ export class Fetcher {
     })
   }
 
-  private async requestOne(candidate: Candidate, job: FileJob, file: string, signal: AbortSignal, silenceMs: number, onBody: () => void, onHeaders: () => void): Promise<Outcome> {
+  private async requestOne(candidate: Candidate, job: FileJob, store: Store, signal: AbortSignal, silenceMs: number, onBody: () => void, onHeaders: () => void): Promise<Outcome> {
     const stats = this.stats.get(candidate) as CandidateStats
-    const temp = partial(file)
-    const tree = job.kind === 'zip' && job.hash && this.options.extractTo ? treeFor(this.options.extractTo.modcache, job) : undefined
     let answered = false
-    // What is left to remove afterwards: the partial file until it is renamed, the tree until it is placed.
-    let kept = false
-    let placed = false
     stats.requests++
+    let pending: Pending | undefined
     try {
-      const dir = path.dirname(file)
-      // Made once: a recursive mkdir of a directory that exists still costs a call per level.
-      if (!this.dirsMade.has(dir)) {
-        mkdirSync(dir, { recursive: true })
-        this.dirsMade.add(dir)
-      }
+      // A file for one request is named afresh: another request for the same path gets a file of its own.
+      pending = store === this.transient ? store.begin({ ...job, path: randomBytes(8).toString('hex') }, false) : store.begin(job, job.kind === 'zip')
+      const { temp, tree } = pending
       const answer = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([signal, this.stop.signal]),
         maxBytes: job.maxBytes,
@@ -281,7 +273,7 @@ export class Fetcher {
         const precedence = { size: answer.size, urgent: this.urgent.has(job.path) }
         try {
           if (!tree) return await this.hashers.zip(zip, precedence)
-          const hashed = await this.hashers.zipInto(zip, { dir: tree.temp, prefix: `${job.module}@${job.version}/` }, precedence)
+          const hashed = await this.hashers.zipInto(zip, tree, precedence)
           dirs = hashed.dirs
           return hashed.hash
         } finally {
@@ -293,18 +285,13 @@ export class Fetcher {
         this.rejected++
         return { kind: 'failed', why: problem }
       }
-      // The module's files before its zip and .ziphash: go looks for them only once it has both.
-      placed = tree !== undefined && dirs !== undefined && placeTree(tree, dirs, this.options.extractTo?.writable ?? true)
-      if (placed) this.extracted++
       // Another request for the same file may have won meanwhile: the file is the same either way.
-      renameSync(temp, file)
-      kept = true
-      // As go writes its download cache: the zip's hash last, so that go trusts the zip only whole.
-      if (job.kind === 'zip' && job.hash) writeAtomically(`${file}hash`, job.hash)
+      const kept = await pending.keep(dirs, { goAsked: this.goAskedFor(job.path), stop: this.stop.signal })
+      if (kept.placed) this.extracted++
       stats.served++
       this.files++
       if (job.kind === 'zip') this.zips++
-      return { kind: 'file', file, size: answer.size }
+      return { kind: 'file', file: kept.file, size: answer.size }
     } catch (e) {
       // Refused, reset, silent, or overtaken by a hedge before it answered. Not when it was
       // overtaken after it answered, nor when only the fetch's close ended it: a request a hedge
@@ -316,66 +303,18 @@ export class Fetcher {
       }
       return { kind: 'failed', why: (e as Error).message }
     } finally {
-      if (!kept) rmSync(temp, { force: true })
-      // Left when the zip was refused, or the module was in place already: a whole module's files, too many to remove on the main thread.
-      if (tree && !placed) await rm(tree.temp, { recursive: true, force: true })
+      await pending?.end()
     }
   }
-}
 
-/**
- * Where go extracts the job's module, and a directory beside it to write the files into first.
- * Named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the
- * module itself.
- */
-function treeFor(modcache: string, job: FileJob): { final: string; temp: string } {
-  const final = path.join(modcache, treePath(job.module, job.version))
-  return { final, temp: `${final}.tmp-${uniqueSuffix()}` }
-}
-
-/**
- * Moves a verified module's files into place, made read-only as go makes them unless they stay
- * writable. False when the module's directory is there already (another request's, or go's):
- * that one stays.
- */
-function placeTree(tree: { final: string; temp: string }, dirs: string[], writable: boolean): boolean {
-  try {
-    renameSync(tree.temp, tree.final)
-  } catch {
-    return false
-  }
-  if (!writable) {
-    for (const dir of dirs) {
-      const full = path.join(tree.final, dir)
-      chmodSync(full, statSync(full).mode & ~0o222)
+  /** Aborted once go waits for the file at `jobPath` (at once if it does already). */
+  private goAskedFor(jobPath: string): AbortSignal {
+    let asked = this.goAsked.get(jobPath)
+    if (!asked) {
+      asked = new AbortController()
+      this.goAsked.set(jobPath, asked)
+      if (this.urgent.has(jobPath)) asked.abort()
     }
+    return asked.signal
   }
-  return true
-}
-
-/** Whether `dir` (a download cache's layout) holds the job's file whole: a zip is whole with its .ziphash, which go (and the fetch) writes last. */
-export function isComplete(dir: string, job: FileJob): boolean {
-  const file = path.join(dir, job.path)
-  return existsSync(file) && (job.kind !== 'zip' || existsSync(`${file}hash`))
-}
-
-/**
- * A temporary name beside `file`, for an atomic rename. Not `*.tmp`: go removes `<file>*.tmp`
- * in its download cache as leftovers of its own while it holds the module's lock.
- */
-const partial = (file: string) => `${file}.${uniqueSuffix()}.partial`
-
-/**
- * A suffix no other name made here or by another process has: random per process (module caches
- * are shared between jobs and machines), counted within it. Random bytes for every name cost
- * more than the file operations they name.
- */
-const uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`
-const RUN = randomBytes(6).toString('hex')
-let named = 0
-
-function writeAtomically(file: string, text: string): void {
-  const temp = partial(file)
-  writeFileSync(temp, text)
-  renameSync(temp, file)
 }

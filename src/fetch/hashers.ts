@@ -44,10 +44,13 @@ interface Slot {
  */
 const DEPTH = 2
 
+const ABANDONED = 'hashing was abandoned'
+
 export class Hashers {
   private readonly slots: Slot[] = []
   private readonly queue: Job[] = []
   private broken = false
+  private abandoned = false
   private readonly threads: number
 
   /** `threads`: how many worker threads at most, started as work arrives. */
@@ -82,6 +85,7 @@ export class Hashers {
   }
 
   private run(task: HashTask, precedence: Precedence = {}): Promise<Hashed> {
+    if (this.abandoned) return Promise.reject(new Error(ABANDONED))
     if (this.broken) return hashOf(task)
     return new Promise((resolve, reject) => {
       this.queue.push({ task, precedence: { size: precedence.size ?? 0, urgent: precedence.urgent ?? false }, resolve, reject })
@@ -95,6 +99,15 @@ export class Hashers {
     const slots = this.slots.splice(0)
     for (const slot of slots) this.takeBack(slot)
     this.drainToMainThread()
+    await Promise.all(slots.map(slot => slot.worker.terminate()))
+  }
+
+  /** Ends the threads without hashing what is left (past a deadline, or when the step is cancelled): every task waiting or under way is rejected. */
+  async abandon(): Promise<void> {
+    this.abandoned = true
+    this.broken = true
+    const slots = this.slots.splice(0)
+    for (const job of [...this.queue.splice(0), ...slots.flatMap(slot => slot.jobs.splice(0))]) job.reject(new Error(ABANDONED))
     await Promise.all(slots.map(slot => slot.worker.terminate()))
   }
 

@@ -7,22 +7,24 @@
 import * as core from '@actions/core'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync } from 'node:fs'
-import { access, constants, mkdir, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { Candidate } from '../goproxy.ts'
 import type { ModuleVersion } from '../gomod.ts'
 import type { SumLine } from '../module/gosum.ts'
+import { MAX_BYTES } from '../module/limits.ts'
 import { downloadPath } from '../module/request.ts'
 import { type FileJob, knownFiles } from '../module/vouched.ts'
 import type { HttpClient } from '../net/client.ts'
 import { stallCheckEveryMs } from '../timing.ts'
 import { Limiter, nextLimit, startLimit, type ClimbState, WARM_UP_WINDOWS, WINDOW_MS } from './concurrency.ts'
 import type { PlanInput } from './download-set.ts'
-import { Fetcher, isComplete, type Outcome } from './fetcher.ts'
+import { Fetcher, type Outcome } from './fetcher.ts'
 import { type LocalProxy, startLocalProxy, type SumdbRelay } from './local-proxy.ts'
 import { resolveDownloads } from './resolve.ts'
 import { type CandidateStats, isTroubled, movedBecause } from './stats.ts'
+import { Store } from './store.ts'
 
 export interface FetchOptions {
   client: HttpClient
@@ -105,16 +107,18 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
   const scratch = mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'go-mod-fetch-'))
   // Verified files go where go looks first, so that go finds them without asking; a module cache
   // the step cannot write gets a store of its own, served to go through the local proxy only.
-  const downloadCache = path.join(options.modcache, 'cache', 'download')
-  const storeDir = (await writable(downloadCache)) ? downloadCache : path.join(scratch, 'store')
+  const downloadCache = new Store({
+    root: options.modcache,
+    downloads: 'cache/download',
+    // go extracts in place on Windows, where a scanner holding a new file open makes renaming a fresh directory fail.
+    ...(process.platform !== 'win32' ? { extract: { writable: options.writableTrees } } : {})
+  })
   const known = knownFiles(options.sumLines, options.isPrivate)
   const fetcher = new Fetcher({
     client: options.client,
     candidates: options.candidates,
-    storeDir,
+    store: downloadCache.writable() ? downloadCache : new Store({ root: path.join(scratch, 'store'), downloads: '' }),
     transientDir: path.join(scratch, 'transient'),
-    // go extracts in place on Windows, where a scanner holding a new file open makes renaming a fresh directory fail.
-    ...(storeDir === downloadCache && process.platform !== 'win32' ? { extractTo: { modcache: options.modcache, writable: options.writableTrees } } : {}),
     // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
     hashThreads: Math.min(2, os.availableParallelism()),
     rounds: options.rounds,
@@ -158,9 +162,7 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
     progress: () => fetcher.bytes,
     finish: async () => {
       speculative.stop(GO_FINISHED)
-      fetcher.close()
-      sumdb?.fetcher.close()
-      await Promise.all([speculative.done, local.close()])
+      await Promise.all([speculative.done, local.close(), fetcher.close(), sumdb?.fetcher.close()])
       await rm(scratch, { recursive: true, force: true })
       report.durationMs = performance.now() - started
       report.files = fetcher.files
@@ -192,7 +194,7 @@ export function fetcherIn(dir: string, candidates: FetchOptions['candidates'], o
   return new Fetcher({
     client: options.client,
     candidates,
-    storeDir: path.join(dir, 'store'),
+    store: new Store({ root: path.join(dir, 'store'), downloads: '' }),
     transientDir: path.join(dir, 'transient'),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
@@ -200,18 +202,8 @@ export function fetcherIn(dir: string, candidates: FetchOptions['candidates'], o
   })
 }
 
-async function writable(dir: string): Promise<boolean> {
-  try {
-    await mkdir(dir, { recursive: true })
-    await access(dir, constants.W_OK)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** The plan, then its files, as many in flight as the adaptive limit allows, but for what go's download cache already holds; go's own requests do not wait for it. */
-function speculate(fetcher: Fetcher, known: Map<string, FileJob>, downloadCache: string, options: FetchOptions, report: FetchReport): { done: Promise<void>; stop: (why: string) => void } {
+function speculate(fetcher: Fetcher, known: Map<string, FileJob>, downloadCache: Store, options: FetchOptions, report: FetchReport): { done: Promise<void>; stop: (why: string) => void } {
   const stop = new AbortController()
   // The first candidate's probe latency: the one asked first.
   const limiter = new Limiter(startLimit(options.candidates[0]?.latencyMs ?? 0, options.concurrency))
@@ -262,7 +254,7 @@ function speculate(fetcher: Fetcher, known: Map<string, FileJob>, downloadCache:
     const job = known.get(filePath(m, 'mod'))
     if (options.isPrivate(m.path) || !job) return undefined
     // go checked what its own cache holds when it wrote it.
-    if (isComplete(downloadCache, job)) return readFileSync(path.join(downloadCache, job.path), 'utf8')
+    if (downloadCache.stored(job)) return downloadCache.read(job, MAX_BYTES.mod).toString('utf8')
     const outcome = await fetchOne(job)
     return outcome?.kind === 'file' ? readFileSync(outcome.file, 'utf8') : undefined
   }
@@ -279,7 +271,7 @@ function speculate(fetcher: Fetcher, known: Map<string, FileJob>, downloadCache:
       report.planned = jobs.length
       report.plannedZips = jobs.filter(j => j.kind === 'zip').length
       // What go's cache holds (restored, or written by go meanwhile) is go's already.
-      await Promise.all(jobs.map(job => (isComplete(downloadCache, job) ? undefined : fetchOne(job))))
+      await Promise.all(jobs.map(job => (downloadCache.stored(job) ? undefined : fetchOne(job))))
     } finally {
       clearInterval(adapt)
       clearInterval(watchdog)

@@ -1,17 +1,24 @@
 // A module zip's files written out while the zip is hashed, so that the files are inflated once,
 // not twice (go inflates every file to hash a zip it downloads, then again to extract it). They
-// go into a directory beside go's own one for the module, which the fetch moves into place only
-// once the hash matched go.sum (fetcher.ts): what go finds there is what go's own extraction
+// go into a new directory beside go's own one for the module, reached from the module cache
+// without following a link, which the fetch moves into place only once the hash matched go.sum
+// (store.ts): what go finds there is what go's own extraction
 // (x/mod's zip.Unzip) would have written: each file of the zip, read-only (0444), under
 // directories go makes read-only afterwards unless -modcacherw. A zip go's checks could refuse
 // (a name outside `<module>@<version>/`, not clean, colliding with another when case is
 // ignored, a go.mod below the root) is only hashed: go extracts it, and says what is wrong.
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs'
 import path from 'node:path'
+import { CREATE_NEW, type Dir, openDir, openDirAt } from '../confined.ts'
 
-/** Where a zip's files go: a new directory, and the `<module>@<version>/` prefix of their names in the zip. */
+/**
+ * Where a zip's files go: a new directory `name` in the directory `parent` (relative to `root`,
+ * go's module cache, with `/`), and the `<module>@<version>/` prefix of their names in the zip.
+ */
 export interface ExtractTarget {
-  dir: string
+  root: string
+  parent: string
+  name: string
   prefix: string
 }
 
@@ -58,21 +65,29 @@ function isCleanPath(rel: string): boolean {
 
 /**
  * Writes files under a new directory, as go's extraction does; remembers the directories it made.
- * Writing is what go would do anyway: when it fails (a full disk, the directory removed), the
- * writer stops and says so, and the zip is only hashed.
+ * Writing is what go would do anyway: when it fails (a full disk, the directory removed, a link
+ * where a directory of the module cache should be), the writer stops and says so, and the zip
+ * is only hashed. Everything is written through the new directory's descriptor: what is above
+ * it is never looked up again, and in it only this writer makes anything (files are made new,
+ * never opened through a link).
  */
 export class TreeWriter {
-  private readonly root: string
+  private root: Dir | undefined
   private readonly made = new Set<string>()
   private fd: number | undefined
   /** Why writing stopped, once it did. */
   failed: string | undefined
 
-  constructor(root: string) {
-    this.root = root
+  constructor(target: ExtractTarget) {
     this.attempt(() => {
-      mkdirSync(path.dirname(root), { recursive: true, mode: 0o777 })
-      mkdirSync(root, { mode: 0o777 })
+      const parent = openDir(target.root, target.parent, true)
+      try {
+        mkdirSync(parent.entry(target.name), 0o777)
+        this.root = openDirAt(parent.entry(target.name), path.join(parent.shown, target.name))
+      } finally {
+        parent.close()
+      }
+      if (!this.root) throw new Error(`${target.name} was replaced as it was made`)
       this.made.add('')
     })
   }
@@ -81,11 +96,12 @@ export class TreeWriter {
   open(rel: string): void {
     this.attempt(() => {
       const parent = path.posix.dirname(rel)
+      const root = this.root as Dir
       if (parent !== '.' && !this.made.has(parent)) {
-        mkdirSync(path.join(this.root, parent), { recursive: true, mode: 0o777 })
+        mkdirSync(root.entry(parent), { recursive: true, mode: 0o777 })
         for (let p = parent; p !== '.' && !this.made.has(p); p = path.posix.dirname(p)) this.made.add(p)
       }
-      this.fd = openSync(path.join(this.root, rel), 'wx', 0o444)
+      this.fd = openSync(root.entry(rel), CREATE_NEW, 0o444)
     })
   }
 
@@ -101,6 +117,13 @@ export class TreeWriter {
     const fd = this.fd
     this.fd = undefined
     if (fd !== undefined) this.attempt(() => closeSync(fd))
+  }
+
+  /** Done writing: lets go of the directory. */
+  end(): void {
+    this.close()
+    this.root?.close()
+    this.root = undefined
   }
 
   /** The directories made, relative to the root ('' for the root), deepest first: the order to make them read-only in. */

@@ -6,7 +6,8 @@
 // entries are read and inflated a piece at a time (inflater.ts), so neither the zip nor a file of
 // it is ever whole in memory.
 import { createHash } from 'node:crypto'
-import { closeSync, fstatSync, openSync } from 'node:fs'
+import { closeSync, fstatSync } from 'node:fs'
+import { openRegular } from '../confined.ts'
 import { hash1 } from '../module/gosum.ts'
 import { Inflater } from './inflater.ts'
 import { readAt } from './read-at.ts'
@@ -24,11 +25,13 @@ interface Entry {
 const EOCD = 0x06054b50
 const CENTRAL = 0x02014b50
 const LOCAL = 0x04034b50
-/** Go refuses module zips whose files add up to more than this; so does the hash. */
+/** Go refuses module zips whose files add up to more than this, and zips larger than this (MaxZipFile); so does the hash. */
 const MAX_UNZIPPED = 500 << 20
+const MAX_ZIP_FILE = 500 << 20
 
 function entries(fd: number): Entry[] {
   const { size } = fstatSync(fd)
+  if (size > MAX_ZIP_FILE) throw new Error('zip larger than 500 MiB')
   const tailLength = Math.min(size, 22 + 0xffff)
   const tail = readAt(fd, size - tailLength, tailLength)
   let end = -1
@@ -124,15 +127,17 @@ export function zipFileHash(file: string): string {
 /**
  * The h1: hash of the zip at `file`, its files written under `into.dir` on the way (zip-extract.ts).
  * `dirs` lists the directories made, deepest first; it is absent when the zip was only hashed,
- * because go's checks might refuse it. The caller removes `into.dir` unless it keeps it.
+ * because go's checks might refuse it. The caller removes the new directory unless it keeps it.
  */
 export function hashZip(file: string, into?: ExtractTarget): { hash: string; dirs?: string[] } {
-  const fd = openSync(file, 'r')
+  // Never through a link, never a FIFO or device that would block or never end.
+  const fd = openRegular(file)
+  let out: TreeWriter | undefined
   try {
     const list = entries(fd)
     if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error('unzipped size over 500 MiB')
     const paths = into && extractionPaths(list.map(e => e.name.toString()), into.prefix)
-    const out = paths && new TreeWriter(into.dir)
+    out = paths && new TreeWriter(into)
     const hashed: { name: Buffer; sha256Hex: string }[] = []
     for (const [i, entry] of list.entries()) {
       const rel = paths?.[i]
@@ -146,5 +151,6 @@ export function hashZip(file: string, into?: ExtractTarget): { hash: string; dir
     return { hash: hash1(hashed), ...(out && out.failed === undefined ? { dirs: out.dirs() } : {}) }
   } finally {
     closeSync(fd)
+    out?.end()
   }
 }

@@ -123,7 +123,8 @@ export class HttpClient {
         return { status, contentType, size: 0 }
       }
       let size = 0
-      const fd = openSync(file, 'w')
+      // A new file only: never through a link, never into a file that is there (store.ts names it afresh).
+      const fd = openSync(file, 'wx')
       try {
         for await (const chunk of response as AsyncIterable<Buffer>) {
           size += chunk.length

@@ -1,0 +1,267 @@
+// File operations under a root (go's module cache) that never follow a link and never open
+// anything that can block. A module cache is shared ground: a restored entry, a self-hosted
+// runner's leftovers or another user of the runner can leave a symlink where go keeps a
+// directory, a FIFO or a device where it keeps a file. go follows them; the action does not.
+// Each directory is opened from the root one component at a time with O_DIRECTORY|O_NOFOLLOW,
+// and held open; on Linux every operation then names its target through that descriptor
+// (/proc/<pid>/fd/<fd>/<name>, which the kernel resolves to the directory that was opened,
+// whatever has been renamed or swapped since), so a link put in place after the check is never
+// followed: openat(2) without openat, which node lacks. Files are opened with
+// O_NOFOLLOW|O_NONBLOCK and judged by fstat on the descriptor, never stat-then-open by name.
+// Where /proc is missing (macOS), the path checked component by component is used instead: a
+// process that can write the module cache could swap a link in between the check and the use.
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs'
+import { lstat, readdir, rmdir, unlink } from 'node:fs/promises'
+import path from 'node:path'
+
+// Windows has neither (nor symlinks a user makes without privileges): 0 leaves the flag out.
+const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0
+const O_DIRECTORY = constants.O_DIRECTORY ?? 0
+const O_NONBLOCK = constants.O_NONBLOCK ?? 0
+const DIRECTORY = constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK
+/** How a file is opened for reading: never through a link, never waiting for a FIFO's writer or a device. */
+export const READ_NO_FOLLOW = constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK
+/** How a new file is made: only where nothing (not even a dangling link) has the name. */
+export const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW
+
+const WINDOWS = process.platform === 'win32'
+/** Whether /proc/<pid>/fd names open directories here (Linux). */
+const byDescriptor = process.platform === 'linux' && isDirectory(`/proc/${process.pid}/fd`)
+
+function isDirectory(dir: string): boolean {
+  return lstatOf(dir)?.isDirectory() ?? false
+}
+
+/**
+ * An open directory reached without following a link. On Windows, where node cannot open a
+ * directory, it holds no descriptor: it was checked by lstat (which sees junctions as links),
+ * and is named by its path.
+ */
+export class Dir {
+  readonly fd: number | undefined
+  /** What names the directory for any call, in this process, its threads or a child: its descriptor on Linux, the checked path elsewhere. */
+  readonly path: string
+  /** Its path as a person reads it (for messages). */
+  readonly shown: string
+
+  constructor(fd: number | undefined, shown: string) {
+    this.fd = fd
+    this.shown = shown
+    this.path = byDescriptor && fd !== undefined ? `/proc/${process.pid}/fd/${fd}` : shown
+  }
+
+  /** The path of an entry of this directory (a name, or a relative path under it). */
+  entry(name: string): string {
+    return `${this.path}/${name}`
+  }
+
+  /** Its mode bits, from its descriptor. */
+  mode(): number {
+    return this.fd === undefined ? lstatSync(this.path).mode : fstatSync(this.fd).mode
+  }
+
+  /** Changes its mode through its descriptor: never what a link put in its place points to. */
+  chmod(mode: number): void {
+    if (this.fd === undefined) chmodSync(this.path, mode)
+    else fchmodSync(this.fd, mode)
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd)
+  }
+}
+
+/** A component of a path that is not a real directory (a link, a file, a FIFO…), where a directory must be. */
+export class NotADirectory extends Error {
+  /** Relative to the root, with `/`. */
+  readonly rel: string
+  readonly kind: string
+
+  constructor(rel: string, kind: string) {
+    super(`${rel} is ${kind}, not a directory`)
+    this.name = 'NotADirectory'
+    this.rel = rel
+    this.kind = kind
+  }
+}
+
+/** The entry itself, never what a link points to; undefined when there is none. */
+export function lstatOf(file: string): Stats | undefined {
+  try {
+    return lstatSync(file)
+  } catch {
+    return undefined
+  }
+}
+
+/** What an entry is, in words (`a symlink`, `a FIFO`…), never following it; undefined when there is none. */
+export function kindOf(file: string): string | undefined {
+  const stats = lstatOf(file)
+  return stats && describe(stats)
+}
+
+/** What an entry is, in words, from its lstat. */
+export function describe(stats: Stats): string {
+  if (stats.isFile()) return 'a file'
+  if (stats.isDirectory()) return 'a directory'
+  if (stats.isSymbolicLink()) return 'a symlink'
+  if (stats.isFIFO()) return 'a FIFO'
+  if (stats.isSocket()) return 'a socket'
+  return 'a device'
+}
+
+/**
+ * The directory `rel` (with `/`) under `root`, each component opened without following a link.
+ * With `create`, missing components are made as go makes them (0777 less the umask). Throws
+ * NotADirectory naming the first component that is something else. The root itself is the
+ * runner's choice and may be a link.
+ */
+export function openDir(root: string, rel: string, create = false): Dir {
+  let dir = new Dir(WINDOWS ? undefined : openSync(root, constants.O_RDONLY | O_DIRECTORY), root)
+  const names = rel.split('/').filter(n => n !== '')
+  try {
+    for (const [i, name] of names.entries()) {
+      const next = openChild(dir, name, create, () => names.slice(0, i + 1).join('/'))
+      dir.close()
+      dir = next
+    }
+    return dir
+  } catch (e) {
+    dir.close()
+    throw e
+  }
+}
+
+function openChild(dir: Dir, name: string, create: boolean, rel: () => string): Dir {
+  const shown = path.join(dir.shown, name)
+  for (let tries = 0; ; tries++) {
+    try {
+      return openDirectory(dir.entry(name), shown)
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' && create && tries === 0) {
+        try {
+          mkdirSync(dir.entry(name), 0o777)
+        } catch (made) {
+          // Made meanwhile by someone else: opened (and judged) as any other.
+          if ((made as NodeJS.ErrnoException).code !== 'EEXIST') throw made
+        }
+        continue
+      }
+      if (code === 'ENOTDIR' || code === 'ELOOP') throw new NotADirectory(rel(), kindOf(dir.entry(name)) ?? 'gone')
+      throw e
+    }
+  }
+}
+
+/** The directory `rel` under root, or undefined when a component is missing; NotADirectory as openDir. */
+export function openDirIfThere(root: string, rel: string): Dir | undefined {
+  try {
+    return openDir(root, rel)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw e
+  }
+}
+
+/** A regular file's contents, at most `maxBytes`; throws (naming what it is) for anything else. */
+export function readRegular(file: string, maxBytes: number): Buffer {
+  const fd = openRegular(file)
+  try {
+    const { size } = fstatSync(fd)
+    if (size > maxBytes) throw new Error(`larger than ${maxBytes} bytes`)
+    const buffer = Buffer.alloc(size)
+    let done = 0
+    while (done < size) {
+      const n = readSync(fd, buffer, done, size - done, done)
+      if (n === 0) break
+      done += n
+    }
+    return buffer.subarray(0, done)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** A descriptor of the regular file at `file`, opened without following a link or blocking; throws, naming what it is, for anything else. */
+export function openRegular(file: string): number {
+  let fd: number
+  try {
+    fd = openSync(file, READ_NO_FOLLOW)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new Error('a symlink, not a regular file', { cause: e })
+    throw e
+  }
+  const stats = fstatSync(fd)
+  if (!stats.isFile()) {
+    closeSync(fd)
+    throw new Error(`${describe(stats)}, not a regular file`)
+  }
+  return fd
+}
+
+/** The directory at `file` opened without following a link (nor a link above it on Linux, when `file` is a Dir's entry); undefined when it is not a directory. */
+export function openDirAt(file: string, shown = file): Dir | undefined {
+  try {
+    return openDirectory(file, shown)
+  } catch {
+    return undefined
+  }
+}
+
+/** Opens the directory at `file`, its last component not followed; throws ENOTDIR or ELOOP (as open(2) does) for anything else. */
+function openDirectory(file: string, shown: string): Dir {
+  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown)
+  const stats = lstatSync(file)
+  if (!stats.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats.isSymbolicLink() ? 'ELOOP' : 'ENOTDIR' })
+  return new Dir(undefined, shown)
+}
+
+/** Removes the entry `name` of `dir`, whatever it is, never following a link: a directory with everything under it (made writable first, as go leaves trees read-only). */
+export async function removeEntry(dir: Dir, name: string): Promise<void> {
+  const target = dir.entry(name)
+  const stats = await lstat(target).catch(() => undefined)
+  if (!stats) return
+  const inner = stats.isDirectory() ? openDirAt(target, path.join(dir.shown, name)) : undefined
+  // Not a directory, or replaced by something else since the lstat: removed as what it is now.
+  if (!inner) return unlink(target).catch(ignoreGone)
+  try {
+    if ((stats.mode & 0o700) !== 0o700) inner.chmod(stats.mode | 0o700)
+    for (const child of await readdir(inner.path)) await removeEntry(inner, child)
+  } finally {
+    inner.close()
+  }
+  await rmdir(target).catch(ignoreGone)
+}
+
+function ignoreGone(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'ENOENT') throw e
+}
+
+/**
+ * Writes `text` into the new file `temp` of `dir`, then renames it to `name`: whatever was
+ * there (a hard link to a file elsewhere, a link) is replaced, never written into or through.
+ */
+export function writeReplacing(dir: Dir, name: string, text: string, temp: string): void {
+  try {
+    const fd = openSync(dir.entry(temp), CREATE_NEW, 0o666)
+    try {
+      writeSync(fd, text)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(dir.entry(temp), dir.entry(name))
+  } catch (e) {
+    unlinkEntry(dir, temp)
+    throw e
+  }
+}
+
+/** Removes the entry `name` of `dir` when it is not a directory (a file, a link, a FIFO…), never following it. */
+export function unlinkEntry(dir: Dir, name: string): void {
+  try {
+    unlinkSync(dir.entry(name))
+  } catch (e) {
+    ignoreGone(e as NodeJS.ErrnoException)
+  }
+}

@@ -1,0 +1,141 @@
+// The file operations the check and the fetch do in a module cache (src/confined.ts, files.ts):
+// never through a link, never blocking on a FIFO or device, never writing into a file that is
+// there. A call that could block runs in a child process with a time limit: blocked, it would
+// hold this test's thread for good.
+import { spawnSync } from 'node:child_process'
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { NotADirectory, openDir, openRegular, removeEntry, writeReplacing } from '../src/confined.ts'
+import { makeDirsWritable } from '../src/files.ts'
+
+const temp = (name = 'confined-') => mkdtempSync(path.join(os.tmpdir(), name))
+const SRC = path.join(import.meta.dirname, '..', 'src')
+
+/** Runs `code` (an ES module importing from src/) in a node of its own, killed after 10 s. */
+function inChild(code: string): { status: number | null; out: string; ms: number } {
+  const started = Date.now()
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 10_000 })
+  return { status: child.status, out: `${child.stdout}${child.stderr}`, ms: Date.now() - started }
+}
+
+/** A directory outside, read-only, holding one file: what a link in the module cache points to. */
+function readOnlyOutside(): { dir: string; file: string } {
+  const dir = path.join(temp('outside-'), 'target')
+  mkdirSync(dir)
+  const file = path.join(dir, 'keep.txt')
+  writeFileSync(file, 'outside\n')
+  chmodSync(dir, 0o555)
+  return { dir, file }
+}
+
+describe('directories are reached only through real directories', () => {
+  it('a symlink on the way is NotADirectory, naming it; created paths are made where missing', () => {
+    const root = temp()
+    mkdirSync(path.join(root, 'a'))
+    symlinkSync(temp('outside-'), path.join(root, 'a', 'b'))
+    expect(() => openDir(root, 'a/b/c', true)).toThrow(NotADirectory)
+    expect(() => openDir(root, 'a/b/c', true)).toThrow('a/b is a symlink, not a directory')
+    const made = openDir(root, 'x/y/z', true)
+    made.close()
+    expect(statSync(path.join(root, 'x/y/z')).isDirectory()).toBe(true)
+  })
+
+  it.skipIf(process.platform !== 'linux')('what is written through an open directory lands in it, even when its path is swapped for a link to elsewhere afterwards', () => {
+    const root = temp()
+    const away = temp('outside-')
+    const dir = openDir(root, 'cache/download/m/@v', true)
+    try {
+      // Swapped after the check, as another user of a group-writable module cache could.
+      renameSync(path.join(root, 'cache/download/m'), path.join(root, 'cache/download/moved'))
+      symlinkSync(away, path.join(root, 'cache/download/m'))
+      writeFileSync(dir.entry('v1.0.0.mod'), 'module m\n', { flag: 'wx' })
+    } finally {
+      dir.close()
+    }
+    expect(readdirSync(away)).toEqual([])
+    expect(readFileSync(path.join(root, 'cache/download/moved/@v/v1.0.0.mod'), 'utf8')).toBe('module m\n')
+  })
+})
+
+describe('files are opened without following a link or blocking', () => {
+  it('a FIFO is refused at once by what its descriptor is, never waited on for a writer, by the zip hash too', () => {
+    const dir = temp()
+    const fifo = path.join(dir, 'v1.0.0.zip')
+    spawnSync('mkfifo', [fifo])
+    const run = inChild(
+      `import { openRegular } from '${SRC}/confined.ts'; import { hashZip } from '${SRC}/fetch/zip-hash.ts'
+      for (const open of [() => openRegular('${fifo}'), () => hashZip('${fifo}')]) try { open() } catch (e) { console.log(e.message) }`
+    )
+    expect(run.out.trim().split('\n')).toEqual(['a FIFO, not a regular file', 'a FIFO, not a regular file'])
+    expect(run.status).toBe(0)
+  })
+
+  it('a FIFO inside an extracted tree fails its hash at once', () => {
+    const tree = temp()
+    writeFileSync(path.join(tree, 'go.mod'), 'module m\n')
+    spawnSync('mkfifo', [path.join(tree, 'pipe.go')])
+    const run = inChild(`import { treeHash } from '${SRC}/fetch/tree-hash.ts'; try { treeHash('${tree}', 'm@v1.0.0') } catch (e) { console.log(e.message) }`)
+    expect(run.out.trim()).toBe('m@v1.0.0/pipe.go is a FIFO, not a regular file')
+  })
+
+  it('a symlink is refused, its target never read', () => {
+    const dir = temp()
+    symlinkSync('/etc/hostname', path.join(dir, 'v1.0.0.mod'))
+    expect(() => openRegular(path.join(dir, 'v1.0.0.mod'))).toThrow('a symlink, not a regular file')
+  })
+})
+
+describe('nothing is written or changed through a link or a hard link', () => {
+  it('a new file renamed over a hard link to a file elsewhere leaves that file as it was', () => {
+    const root = temp()
+    const away = path.join(temp('outside-'), 'file')
+    writeFileSync(away, 'outside\n')
+    linkSync(away, path.join(root, 'v1.0.0.ziphash'))
+    const dir = openDir(root, '')
+    try {
+      writeReplacing(dir, 'v1.0.0.ziphash', 'h1:abc=', 'v1.0.0.ziphash.tmp')
+    } finally {
+      dir.close()
+    }
+    expect(readFileSync(away, 'utf8')).toBe('outside\n')
+    expect(readFileSync(path.join(root, 'v1.0.0.ziphash'), 'utf8')).toBe('h1:abc=')
+    expect(readdirSync(root)).toEqual(['v1.0.0.ziphash'])
+  })
+
+  it('removing a read-only tree removes a link in it, never what it points to, nor changes its mode', async () => {
+    const root = temp()
+    const tree = path.join(root, 'm@v1.0.0')
+    mkdirSync(path.join(tree, 'sub'), { recursive: true })
+    writeFileSync(path.join(tree, 'sub', 'a.go'), 'package sub\n')
+    const outside = readOnlyOutside()
+    symlinkSync(outside.dir, path.join(tree, 'sub', 'linked'))
+    for (const dir of [path.join(tree, 'sub'), tree]) chmodSync(dir, 0o555)
+    const dir = openDir(root, '')
+    try {
+      await removeEntry(dir, 'm@v1.0.0')
+    } finally {
+      dir.close()
+    }
+    expect(readdirSync(root)).toEqual([])
+    expect(readFileSync(outside.file, 'utf8')).toBe('outside\n')
+    expect(statSync(outside.dir).mode & 0o777).toBe(0o555)
+  })
+
+  it('making a tree writable changes no directory through a link, at the top or inside', async () => {
+    const root = temp()
+    const tree = path.join(root, 'tree')
+    mkdirSync(path.join(tree, 'sub'), { recursive: true })
+    const inside = readOnlyOutside()
+    const top = readOnlyOutside()
+    symlinkSync(inside.dir, path.join(tree, 'sub', 'linked'))
+    symlinkSync(top.dir, path.join(root, 'linked-tree'))
+    chmodSync(path.join(tree, 'sub'), 0o555)
+    await makeDirsWritable(tree)
+    await makeDirsWritable(path.join(root, 'linked-tree'))
+    expect(statSync(path.join(tree, 'sub')).mode & 0o200).toBe(0o200)
+    expect(statSync(inside.dir).mode & 0o777).toBe(0o555)
+    expect(statSync(top.dir).mode & 0o777).toBe(0o555)
+  })
+})
