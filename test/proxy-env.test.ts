@@ -16,6 +16,10 @@ const URLS = [
   'http://127.5.5.5/',
   'http://[::1]:3000/',
   'https://[::1]/',
+  // Loopback mapped into IPv6, which a URL parser rewrites as [::ffff:7f00:1]; and a mapped address that is not loopback.
+  'http://[::ffff:127.0.0.1]/',
+  'http://[::ffff:7f00:1]:8080/',
+  'http://[::ffff:8.8.8.8]/',
   'http://internal.example.com/',
   'http://sub.internal.example.com/',
   'http://notinternal.example.com/',

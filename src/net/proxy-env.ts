@@ -88,11 +88,13 @@ export function proxyFor(rules: ProxyRules, url: URL): ProxyChoice | undefined {
 
 const bareHost = (host: string) => (host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host)
 
+/** go's net.IP.IsLoopback: 127.0.0.0/8, ::1, and 127.0.0.0/8 mapped into IPv6 in any spelling (a URL's parser writes `[::ffff:127.0.0.1]` as `[::ffff:7f00:1]`). */
+const LOOPBACK = new net.BlockList()
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4')
+LOOPBACK.addAddress('::1', 'ipv6')
+
 function isLoopback(ip: string): boolean {
-  if (net.isIPv4(ip)) return ip.startsWith('127.')
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
-  if (mapped) return (mapped[1] as string).startsWith('127.')
-  return normalizeIp(ip) === '::1'
+  return LOOPBACK.check(ip, net.isIPv6(ip) ? 'ipv6' : 'ipv4')
 }
 
 /** One text form per address, so `0:0::1` and `::1` compare equal (as net.IP.Equal does). */
