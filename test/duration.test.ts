@@ -47,4 +47,13 @@ describe('durations, at their edges', () => {
     [3_599_000, '59m59s'],
     [3_600_000, '1h00m']
   ])('%d ms reads %s', (ms, text) => expect(formatDuration(ms)).toBe(text))
+
+  // Rounded as shown, never past the unit it shows: no 60.0s, 59m60s or 1h60m.
+  it.each([
+    [999.6, '1.0s'],
+    [59_960, '1m00s'],
+    [3_599_600, '1h00m'],
+    [7_170_000, '2h00m'],
+    [5_399_999, '1h30m']
+  ])('%d ms, at a unit’s edge, reads %s', (ms, text) => expect(formatDuration(ms)).toBe(text))
 })
