@@ -4618,12 +4618,13 @@ function parseDuration(text) {
   return total;
 }
 function formatDuration(ms) {
-  if (ms < 1e3) return `${Math.round(ms)}ms`;
-  if (ms < 6e4) return `${(ms / 1e3).toFixed(1)}s`;
-  if (ms >= 36e5) return `${Math.floor(ms / 36e5)}h${String(Math.round(ms % 36e5 / 6e4)).padStart(2, "0")}m`;
-  const minutes = Math.floor(ms / 6e4);
-  const seconds = Math.round(ms % 6e4 / 1e3);
-  return `${minutes}m${String(seconds).padStart(2, "0")}s`;
+  if (Math.round(ms) < 1e3) return `${Math.round(ms)}ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1e3);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
+  const minutes = Math.round(ms / 6e4);
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
 }
 
 // src/goproxy.ts
@@ -11192,7 +11193,7 @@ function unique(list) {
   return [...new Map(list.map((m) => [key2(m), m])).values()];
 }
 function replacer(input) {
-  const rules = [...input.workReplace.map((r) => ({ r, dir: "" })), ...input.mains.flatMap((m) => m.mod.replace.map((r) => ({ r, dir: m.dir })))];
+  const rules = [...input.workReplace.map((r) => ({ r, dir: input.workDir ?? "" })), ...input.mains.flatMap((m) => m.mod.replace.map((r) => ({ r, dir: m.dir })))];
   return (m) => {
     const rule = rules.find(({ r }) => r.from.path === m.path && r.from.version === m.version) ?? rules.find(({ r }) => r.from.path === m.path && r.from.version === void 0);
     if (!rule) return { kind: "proxy", module: m };
@@ -11221,7 +11222,7 @@ async function readProject(dir, gowork) {
         )
       )
     );
-    return { mains, workspace: true, workReplace: work.replace };
+    return { mains, workspace: true, workReplace: work.replace, workDir: root };
   }
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
@@ -12918,11 +12919,11 @@ function proxyFor(rules, url) {
   return rules.exempt(host, port, ip) ? void 0 : proxy;
 }
 var bareHost = (host) => host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+var LOOPBACK = new net4.BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
 function isLoopback(ip) {
-  if (net4.isIPv4(ip)) return ip.startsWith("127.");
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) return mapped[1].startsWith("127.");
-  return normalizeIp(ip) === "::1";
+  return LOOPBACK.check(ip, net4.isIPv6(ip) ? "ipv6" : "ipv4");
 }
 function normalizeIp(ip) {
   return new net4.SocketAddress({ address: ip, family: net4.isIPv6(ip) ? "ipv6" : "ipv4" }).address;

@@ -6146,11 +6146,11 @@ function proxyFor(rules, url) {
   return rules.exempt(host, port, ip) ? void 0 : proxy;
 }
 var bareHost = (host) => host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+var LOOPBACK = new net4.BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
 function isLoopback(ip) {
-  if (net4.isIPv4(ip)) return ip.startsWith("127.");
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) return mapped[1].startsWith("127.");
-  return normalizeIp(ip) === "::1";
+  return LOOPBACK.check(ip, net4.isIPv6(ip) ? "ipv6" : "ipv4");
 }
 function normalizeIp(ip) {
   return new net4.SocketAddress({ address: ip, family: net4.isIPv6(ip) ? "ipv6" : "ipv4" }).address;

@@ -213,8 +213,9 @@ describe('planDownloads, rule by rule', () => {
     expect(planDownloads(input, new Map()).missing.map(m => m.source)).toEqual([{ kind: 'proxy', module: { path: 'example.com/x', version: 'v2.0.0' } }])
   })
 
-  it('leaves a go.work replacement’s relative directory as written', () => {
-    const input: PlanInput = { ...single('/w/m', 'module example.com/m\n\ngo 1.21\n\nrequire example.com/z v1.0.0\n'), workspace: true, workReplace: parseGoWork('go 1.21\n\nreplace example.com/z => ./z\n').replace }
+  it('resolves a go.work replacement’s relative directory from go.work’s own, as go does; without it, leaves it as written', () => {
+    const input: PlanInput = { ...single('/w/svc/m', 'module example.com/m\n\ngo 1.21\n\nrequire example.com/z v1.0.0\n'), workspace: true, workReplace: parseGoWork('go 1.21\n\nreplace example.com/z => ./z\n').replace }
+    expect(planDownloads({ ...input, workDir: '/w' }, new Map()).missing.map(m => m.source)).toEqual([{ kind: 'dir', dir: '/w/./z' }])
     expect(planDownloads(input, new Map()).missing.map(m => m.source)).toEqual([{ kind: 'dir', dir: './z' }])
   })
 

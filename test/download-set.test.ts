@@ -116,6 +116,19 @@ describe('the download set equals what go mod download fetches', () => {
     const ours = await planned(one, work)
     expect(ours).toEqual(await goFetches(one, { GOWORK: work }))
   })
+
+  it('a go.work replacement by a directory: resolved from go.work’s own directory, not a module’s', async () => {
+    const dir = await project('ws-replaced', '1.21', [`${E}/a@v1.0.0`])
+    const root = path.join(dir, '..', 'ws-replaced-root')
+    mkdirSync(path.join(root, 'local-c'), { recursive: true })
+    writeFileSync(path.join(root, 'local-c', 'go.mod'), goModText(`${E}/c`, '1.16', [`${E}/e@v1.0.0`]))
+    writeFileSync(path.join(root, 'local-c', 'c.go'), packageSource(`${E}/c`, [`${E}/e@v1.0.0`]))
+    const work = path.join(root, 'go.work')
+    writeFileSync(work, `go 1.21\n\nuse ${path.relative(root, dir)}\n\nreplace ${E}/c => ./local-c\n`)
+    const ours = await planned(dir, work)
+    expect(ours).toEqual(await goFetches(dir, { GOWORK: work }))
+    expect(ours.some(f => f.startsWith(`${E}/c/`))).toBe(false)
+  })
 })
 
 describe('go.mod and go.work parsing', () => {

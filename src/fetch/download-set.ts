@@ -25,6 +25,8 @@ export interface PlanInput {
   workspace: boolean
   /** go.work's replacements, which win over the main modules' own. */
   workReplace: Replacement[]
+  /** Where go.work lives: its replacements' relative directories are resolved from there, as go resolves them. */
+  workDir?: string
 }
 
 /** What the graph needs of a module version's go.mod: its `go` line and its requirements. */
@@ -113,7 +115,7 @@ type Replace = (m: ModuleVersion) => ModSource | undefined
 
 /** go.work's replacements over the main modules'; a version-specific one over a path-wide one. */
 function replacer(input: PlanInput): Replace {
-  const rules = [...input.workReplace.map(r => ({ r, dir: '' })), ...input.mains.flatMap(m => m.mod.replace.map(r => ({ r, dir: m.dir })))]
+  const rules = [...input.workReplace.map(r => ({ r, dir: input.workDir ?? '' })), ...input.mains.flatMap(m => m.mod.replace.map(r => ({ r, dir: m.dir })))]
   return m => {
     const rule = rules.find(({ r }) => r.from.path === m.path && r.from.version === m.version) ?? rules.find(({ r }) => r.from.path === m.path && r.from.version === undefined)
     if (!rule) return { kind: 'proxy', module: m }

@@ -19,7 +19,7 @@ export async function readProject(dir: string, gowork: string): Promise<PlanInpu
         })
       )
     )
-    return { mains, workspace: true, workReplace: work.replace }
+    return { mains, workspace: true, workReplace: work.replace, workDir: root }
   }
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] }
 }
