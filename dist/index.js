@@ -4709,44 +4709,44 @@ function unescapeCase(escaped) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path34) {
-  if (path34 === "") return "empty string";
-  if (path34.startsWith("-")) return "leading dash";
-  if (path34.includes("//")) return "double slash";
-  if (path34.endsWith("/")) return "trailing slash";
-  for (const elem of path34.split("/")) {
+function modulePathProblem(path35) {
+  if (path35 === "") return "empty string";
+  if (path35.startsWith("-")) return "leading dash";
+  if (path35.includes("//")) return "double slash";
+  if (path35.endsWith("/")) return "trailing slash";
+  for (const elem of path35.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path34.split("/")[0];
+  const first = path35.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path34) === void 0) return "invalid version";
+  if (splitPathVersion(path35) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path34) {
-  if (path34.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path34);
+function splitPathVersion(path35) {
+  if (path35.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path35);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path34);
-  if (!m) return { prefix: path34, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path35);
+  if (!m) return { prefix: path35, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path34.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path35.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path34) {
-  const problem = modulePathProblem(path34);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path34)}: ${problem}`);
-  return escapeCase(path34);
+function escapePath(path35) {
+  const problem = modulePathProblem(path35);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path35)}: ${problem}`);
+  return escapeCase(path35);
 }
 function unescapePath(escaped) {
-  const path34 = unescapeCase(escaped);
-  return path34 !== void 0 && modulePathProblem(path34) === void 0 ? path34 : void 0;
+  const path35 = unescapeCase(escaped);
+  return path35 !== void 0 && modulePathProblem(path35) === void 0 ? path35 : void 0;
 }
 
 // src/module/version.ts
@@ -4780,12 +4780,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path34) {
-  return path34.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path35) {
+  return path35.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path34) {
+function parseRequestPath(path35) {
   const decoded = [];
-  for (const element of path34.split("/")) {
+  for (const element of path35.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -4916,8 +4916,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path34) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path34.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path35) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path35.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -6074,8 +6074,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path34 = downloadPath(line.module, line.version, kind);
-      known.set(path34, { module: line.module, version: line.version, kind, path: path34, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path35 = downloadPath(line.module, line.version, kind);
+      known.set(path35, { module: line.module, version: line.version, kind, path: path35, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -6098,7 +6098,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path34) => checks.set(path34, { module, version, what, path: path34, hash });
+    const add = (what, path35) => checks.set(path35, { module, version, what, path: path35, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -9179,8 +9179,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path34, level) {
-    this.path = path34;
+  constructor(path35, level) {
+    this.path = path35;
     this.level = level;
   }
 };
@@ -9524,8 +9524,8 @@ function parseGoWork(text) {
   }
   return file;
 }
-function isLocalPath(path34) {
-  return path34.startsWith("./") || path34.startsWith("../") || path34.startsWith("/") || path34 === "." || path34 === ".." || /^[A-Za-z]:[\\/]/.test(path34) || path34.startsWith(".\\") || path34.startsWith("..\\");
+function isLocalPath(path35) {
+  return path35.startsWith("./") || path35.startsWith("../") || path35.startsWith("/") || path35 === "." || path35 === ".." || /^[A-Za-z]:[\\/]/.test(path35) || path35.startsWith(".\\") || path35.startsWith("..\\");
 }
 
 // src/depfiles.ts
@@ -9558,9 +9558,43 @@ async function globFiles(workspace, patterns) {
   return globber.glob();
 }
 
-// src/inputs.ts
-import { existsSync as existsSync5, statSync as statSync2 } from "node:fs";
+// src/git.ts
+import { existsSync as existsSync5 } from "node:fs";
 import path23 from "node:path";
+function packsOnDisk(base) {
+  const given = base.GIT_CONFIG_COUNT ?? "0";
+  if (!/^\d+$/.test(given)) return {};
+  const count = Number(given);
+  for (let i = 0; i < count; i++) {
+    if (/^(fetch|transfer)\.unpacklimit$/i.test(base[`GIT_CONFIG_KEY_${i}`] ?? "")) return {};
+  }
+  return { GIT_CONFIG_COUNT: String(count + 1), [`GIT_CONFIG_KEY_${count}`]: "fetch.unpackLimit", [`GIT_CONFIG_VALUE_${count}`]: "1" };
+}
+var GIT_CONFIG_TIMEOUT_MS = 5e3;
+async function gitSecrets(dir, env) {
+  let cwd = path23.resolve(dir);
+  while (!existsSync5(cwd) && path23.dirname(cwd) !== cwd) cwd = path23.dirname(cwd);
+  const lines = [];
+  const child2 = spawnGroup("git", ["config", "--null", "--get-regexp", "^url\\..*\\.(push)?insteadof$"], { cwd, env, onLine: (line) => lines.push(line) });
+  const deadline = setTimeout(() => void child2.kill(), GIT_CONFIG_TIMEOUT_MS);
+  try {
+    if ((await child2.exited).code !== 0) return [];
+  } catch {
+    return [];
+  } finally {
+    clearTimeout(deadline);
+  }
+  return lines.join("\n").split("\0").filter((entry) => entry !== "").flatMap((entry) => {
+    const newline = entry.indexOf("\n");
+    const key2 = newline < 0 ? entry : entry.slice(0, newline);
+    const base = key2.replace(/^url\./i, "").replace(/\.(push)?insteadof$/i, "");
+    return [...secretsIn(base), ...newline < 0 ? [] : secretsIn(entry.slice(newline + 1))];
+  });
+}
+
+// src/inputs.ts
+import { existsSync as existsSync6, statSync as statSync2 } from "node:fs";
+import path24 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -9593,7 +9627,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read, workspace) {
   const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path23.resolve(workspace, value("working-directory"));
+  const workingDirectory = path24.resolve(workspace, value("working-directory"));
   return {
     candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -9649,10 +9683,10 @@ function boolean(input, text) {
   throw new InputError(input, `"${text}" is not true or false`);
 }
 function goModuleDir(dir) {
-  if (!existsSync5(dir) || !statSync2(dir).isDirectory()) {
+  if (!existsSync6(dir) || !statSync2(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync5(path23.join(dir, "go.mod")) && !existsSync5(path23.join(dir, "go.work"))) {
+  if (!existsSync6(path24.join(dir, "go.mod")) && !existsSync6(path24.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -9662,7 +9696,7 @@ function goModuleDir(dir) {
 import os9 from "node:os";
 
 // src/attempt.ts
-import path24 from "node:path";
+import path25 from "node:path";
 
 // src/module/absent.ts
 function isAbsent(status) {
@@ -9681,7 +9715,7 @@ var answered2 = (rest) => {
 };
 async function runAttempt(options) {
   const started = performance.now();
-  const cacheDir2 = path24.join(options.modcache, "cache");
+  const cacheDir2 = path25.join(options.modcache, "cache");
   const errors = [];
   const open2 = /* @__PURE__ */ new Set();
   const failedRequests = [];
@@ -9754,7 +9788,7 @@ function downloadEnv(base, goproxy, goflags, http1 = false) {
   if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
     guards.GIT_SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30";
   }
-  return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(" "), ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
+  return { ...guards, ...base, ...packsOnDisk(base), GOPROXY: goproxy, GOFLAGS: flags.join(" "), ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
 }
 function extractsWritable(goflags) {
   const last = goflags.split(/\s+/).filter(isModcacherw).pop();
@@ -9862,7 +9896,7 @@ import { randomBytes as randomBytes4 } from "node:crypto";
 import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync4 } from "node:fs";
 import { access as access2, constants as constants4, mkdir as mkdir2, rm as rm4 } from "node:fs/promises";
 import os10 from "node:os";
-import path27 from "node:path";
+import path28 from "node:path";
 
 // src/fetch/concurrency.ts
 var SLOW_ANSWER_MS = 40;
@@ -9920,9 +9954,9 @@ var Limiter = class {
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { chmodSync, existsSync as existsSync6, mkdirSync as mkdirSync2, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync3 } from "node:fs";
+import { chmodSync, existsSync as existsSync7, mkdirSync as mkdirSync2, renameSync, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync3 } from "node:fs";
 import { rm as rm2, stat as stat2 } from "node:fs/promises";
-import path25 from "node:path";
+import path26 from "node:path";
 import { setTimeout as sleep3 } from "node:timers/promises";
 
 // src/fetch/stats.ts
@@ -9996,14 +10030,14 @@ var Fetcher = class {
    */
   get(job, use = {}) {
     const urgent = !use.speculative;
-    if (job.transient) return this.fetch(job, path25.join(this.options.transientDir, randomBytes3(8).toString("hex")), urgent, use.onFetched);
+    if (job.transient) return this.fetch(job, path26.join(this.options.transientDir, randomBytes3(8).toString("hex")), urgent, use.onFetched);
     const running = this.inFlight.get(job.path);
     if (running) {
       use.onFetched?.();
       if (urgent) this.hurry(job.path);
       return running;
     }
-    const file = path25.join(this.options.storeDir, job.path);
+    const file = path26.join(this.options.storeDir, job.path);
     const stored = isComplete(this.options.storeDir, job);
     if (stored) use.onFetched?.();
     const fetching = (stored ? stat2(file).then((s) => ({ kind: "file", file, size: s.size })) : this.fetch(job, file, urgent, use.onFetched)).finally(
@@ -10127,7 +10161,7 @@ var Fetcher = class {
     let placed = false;
     stats.requests++;
     try {
-      const dir = path25.dirname(file);
+      const dir = path26.dirname(file);
       if (!this.dirsMade.has(dir)) {
         mkdirSync2(dir, { recursive: true });
         this.dirsMade.add(dir);
@@ -10195,7 +10229,7 @@ var Fetcher = class {
   }
 };
 function treeFor(modcache, job) {
-  const final = path25.join(modcache, treePath(job.module, job.version));
+  const final = path26.join(modcache, treePath(job.module, job.version));
   return { final, temp: `${final}.tmp-${uniqueSuffix()}` };
 }
 function placeTree(tree, dirs, writable2) {
@@ -10206,15 +10240,15 @@ function placeTree(tree, dirs, writable2) {
   }
   if (!writable2) {
     for (const dir of dirs) {
-      const full = path25.join(tree.final, dir);
+      const full = path26.join(tree.final, dir);
       chmodSync(full, statSync3(full).mode & ~146);
     }
   }
   return true;
 }
 function isComplete(dir, job) {
-  const file = path25.join(dir, job.path);
-  return existsSync6(file) && (job.kind !== "zip" || existsSync6(`${file}hash`));
+  const file = path26.join(dir, job.path);
+  return existsSync7(file) && (job.kind !== "zip" || existsSync7(`${file}hash`));
 }
 var partial = (file) => `${file}.${uniqueSuffix()}.partial`;
 var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
@@ -10235,10 +10269,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path34) {
+function parseSumdbPath(path35) {
   let decoded;
   try {
-    const elements = path34.split("/").map((e) => decodeURIComponent(e));
+    const elements = path35.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -10344,7 +10378,7 @@ function fail(response, status, text) {
 
 // src/fetch/resolve.ts
 import { promises as fs11 } from "node:fs";
-import path26 from "node:path";
+import path27 from "node:path";
 
 // src/semver.ts
 function parse(version) {
@@ -10426,10 +10460,10 @@ function planDownloads(input, loaded) {
     if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path34) => {
-    const version = selected.get(path34);
+  const downloads = listed.flatMap((path35) => {
+    const version = selected.get(path35);
     if (version === void 0) return [];
-    const to = replace({ path: path34, version });
+    const to = replace({ path: path35, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -10464,12 +10498,12 @@ async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
     const work = parseGoWork(await fs11.readFile(workFile, "utf8"));
-    const root = path26.dirname(workFile);
+    const root = path27.dirname(workFile);
     const mains = await Promise.all(
       work.use.map(
         async (use) => (
           // go refuses such a workspace before any request; so does the step, in go's words.
-          mainModule(path26.resolve(root, use)).catch((e) => {
+          mainModule(path27.resolve(root, use)).catch((e) => {
             throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
           })
         )
@@ -10480,7 +10514,7 @@ async function readProject(dir, gowork) {
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs11.readFile(path26.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs11.readFile(path27.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -10491,7 +10525,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key2, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs11.readFile(path26.join(path26.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs11.readFile(path27.join(path27.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key2);
         loaded.set(key2, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -10504,15 +10538,15 @@ var GO_FINISHED = "go finished";
 var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path27.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
-  const downloadCache = path27.join(options.modcache, "cache", "download");
-  const storeDir = await writable(downloadCache) ? downloadCache : path27.join(scratch, "store");
+  const scratch = mkdtempSync2(path28.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
+  const downloadCache = path28.join(options.modcache, "cache", "download");
+  const storeDir = await writable(downloadCache) ? downloadCache : path28.join(scratch, "store");
   const known = knownFiles(options.sumLines, options.isPrivate);
   const fetcher = new Fetcher({
     client: options.client,
     candidates: options.candidates,
     storeDir,
-    transientDir: path27.join(scratch, "transient"),
+    transientDir: path28.join(scratch, "transient"),
     // go extracts in place on Windows, where a scanner holding a new file open makes renaming a fresh directory fail.
     ...storeDir === downloadCache && process.platform !== "win32" ? { extractTo: { modcache: options.modcache, writable: options.writableTrees } } : {},
     // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
@@ -10551,7 +10585,7 @@ async function startFetch(options) {
       fetcher.useCandidates(candidates);
       if (!database) return;
       const routes = database.routes.map((candidate) => ({ candidate, latencyMs: 0 }));
-      sumdb = { name: database.name, fetcher: fetcherIn(path27.join(scratch, "sumdb"), routes, options) };
+      sumdb = { name: database.name, fetcher: fetcherIn(path28.join(scratch, "sumdb"), routes, options) };
       stage2.gosumdb = `${database.key} ${local.url}/sumdb/${database.name}`;
     },
     progress: () => fetcher.bytes,
@@ -10586,8 +10620,8 @@ function fetcherIn(dir, candidates, options) {
   return new Fetcher({
     client: options.client,
     candidates,
-    storeDir: path27.join(dir, "store"),
-    transientDir: path27.join(dir, "transient"),
+    storeDir: path28.join(dir, "store"),
+    transientDir: path28.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -10647,7 +10681,7 @@ function speculate(fetcher, known, downloadCache, options, report) {
   const fetchMod = async (m) => {
     const job = known.get(filePath(m, "mod"));
     if (options.isPrivate(m.path) || !job) return void 0;
-    if (isComplete(downloadCache, job)) return readFileSync4(path27.join(downloadCache, job.path), "utf8");
+    if (isComplete(downloadCache, job)) return readFileSync4(path28.join(downloadCache, job.path), "utf8");
     const outcome = await fetchOne(job);
     return outcome?.kind === "file" ? readFileSync4(outcome.file, "utf8") : void 0;
   };
@@ -10702,12 +10736,12 @@ function privateMatcher(...patternLists) {
 
 // src/file-proxy.ts
 import { readFileSync as readFileSync5, statSync as statSync4 } from "node:fs";
-import path28 from "node:path";
+import path29 from "node:path";
 function judgeFileProxy(dir, request) {
   if (!statSync4(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
   let body;
   try {
-    body = readFileSync5(path28.join(dir, ...request.path.split("/").filter(Boolean)));
+    body = readFileSync5(path29.join(dir, ...request.path.split("/").filter(Boolean)));
   } catch {
     const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
     return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
@@ -10838,7 +10872,7 @@ async function runProbe(options) {
 // src/toolchain/provide.ts
 import { promises as fs12 } from "node:fs";
 import os11 from "node:os";
-import path29 from "node:path";
+import path30 from "node:path";
 
 // node_modules/is-network-error/index.js
 var objectToString = Object.prototype.toString;
@@ -11178,7 +11212,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path29.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path30.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -11191,10 +11225,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path29.join(toolCache, TOOL, version, os11.arch());
+  const dest = path30.join(toolCache, TOOL, version, os11.arch());
   await fs12.rm(`${dest}.complete`, { force: true });
   await fs12.rm(dest, { recursive: true, force: true });
-  await fs12.mkdir(path29.dirname(dest), { recursive: true });
+  await fs12.mkdir(path30.dirname(dest), { recursive: true });
   try {
     await fs12.rename(extracted, dest);
   } catch (e) {
@@ -11205,20 +11239,20 @@ async function adopt(extracted, version) {
   return dest;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs12.readdir(path29.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path29.join(goroot, "bin"), ...toolDirs.map((d) => path29.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs12.readdir(path30.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path30.join(goroot, "bin"), ...toolDirs.map((d) => path30.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs12.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs12.chmod(path29.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs12.chmod(path30.join(dir, entry.name), 493);
     }
   }
 }
 async function putOnPath(name, goroot) {
-  const dir = path29.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
+  const dir = path30.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
   await fs12.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path29.join(dir, `${name}${exe}`);
+  const link = path30.join(dir, `${name}${exe}`);
   await fs12.rm(link, { force: true });
-  await fs12.symlink(path29.join(goroot, "bin", `go${exe}`), link);
+  await fs12.symlink(path30.join(goroot, "bin", `go${exe}`), link);
   addPath(dir);
 }
 
@@ -11940,7 +11974,7 @@ import { execFile } from "node:child_process";
 import { readFileSync as readFileSync6 } from "node:fs";
 
 // src/net/netrc.ts
-import path30 from "node:path";
+import path31 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -11971,7 +12005,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path30.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path31.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -12247,7 +12281,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
-import path31 from "node:path";
+import path32 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -12283,7 +12317,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path31.join(dir, name)).filter((file) => {
+  return names.map((name) => path32.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync2(file).includes("/"));
     } catch {
@@ -12512,7 +12546,7 @@ async function writeReport(facts, secrets) {
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync8 } from "node:fs";
-import path32 from "node:path";
+import path33 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -12542,7 +12576,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file of [goenvFile, path32.join(goroot, "go.env")]) {
+  for (const file of [goenvFile, path33.join(goroot, "go.env")]) {
     const value = settingIn(file, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -12563,15 +12597,15 @@ function settingIn(file, name) {
 }
 
 // src/vendor.ts
-import { existsSync as existsSync7 } from "node:fs";
-import path33 from "node:path";
+import { existsSync as existsSync8 } from "node:fs";
+import path34 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync7(path33.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync8(path34.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };
@@ -12591,7 +12625,8 @@ async function run() {
     const env = await readGoEnv(go, settings.workingDirectory);
     const candidates = settings.candidates ?? candidatesFrom("proxies (from go env GOPROXY)", env.GOPROXY);
     const network = await loadNetworkView(processEnv(), env.GOAUTH);
-    for (const secret of /* @__PURE__ */ new Set([...candidates.flatMap((c) => secretsIn(c.spec)), ...networkSecrets(network)])) {
+    const git = await gitSecrets(env.GOMODCACHE, processEnv());
+    for (const secret of /* @__PURE__ */ new Set([...candidates.flatMap((c) => secretsIn(c.spec)), ...networkSecrets(network), ...git])) {
       setSecret(secret);
       secrets.push(secret);
     }
