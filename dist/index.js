@@ -655,8 +655,8 @@ var require_semver = __commonJS({
             throw new Error("invalid increment argument: identifier is empty");
           }
           if (identifier) {
-            const match3 = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE]);
-            if (!match3 || match3[1] !== identifier) {
+            const match4 = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE]);
+            if (!match4 || match4[1] !== identifier) {
               throw new Error(`invalid identifier: ${identifier}`);
             }
           }
@@ -1117,28 +1117,28 @@ var require_coerce = __commonJS({
         return null;
       }
       options = options || {};
-      let match3 = null;
+      let match4 = null;
       if (!options.rtl) {
-        match3 = version.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE]);
+        match4 = version.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE]);
       } else {
         const coerceRtlRegex = options.includePrerelease ? re[t.COERCERTLFULL] : re[t.COERCERTL];
         let next;
-        while ((next = coerceRtlRegex.exec(version)) && (!match3 || match3.index + match3[0].length !== version.length)) {
-          if (!match3 || next.index + next[0].length !== match3.index + match3[0].length) {
-            match3 = next;
+        while ((next = coerceRtlRegex.exec(version)) && (!match4 || match4.index + match4[0].length !== version.length)) {
+          if (!match4 || next.index + next[0].length !== match4.index + match4[0].length) {
+            match4 = next;
           }
           coerceRtlRegex.lastIndex = next.index + next[1].length + next[2].length;
         }
         coerceRtlRegex.lastIndex = -1;
       }
-      if (match3 === null) {
+      if (match4 === null) {
         return null;
       }
-      const major = match3[2];
-      const minor = match3[3] || "0";
-      const patch = match3[4] || "0";
-      const prerelease = options.includePrerelease && match3[5] ? `-${match3[5]}` : "";
-      const build = options.includePrerelease && match3[6] ? `+${match3[6]}` : "";
+      const major = match4[2];
+      const minor = match4[3] || "0";
+      const patch = match4[4] || "0";
+      const prerelease = options.includePrerelease && match4[5] ? `-${match4[5]}` : "";
+      const build = options.includePrerelease && match4[6] ? `+${match4[6]}` : "";
       return parse2(`${major}.${minor}.${patch}${prerelease}${build}`, options);
     };
     module.exports = coerce;
@@ -2511,14 +2511,14 @@ var require_ms = __commonJS({
       if (str.length > 100) {
         return;
       }
-      var match3 = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
+      var match4 = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
         str
       );
-      if (!match3) {
+      if (!match4) {
         return;
       }
-      var n = parseFloat(match3[1]);
-      var type = (match3[2] || "ms").toLowerCase();
+      var n = parseFloat(match4[1]);
+      var type = (match4[2] || "ms").toLowerCase();
       switch (type) {
         case "years":
         case "year":
@@ -2649,19 +2649,19 @@ var require_common = __commonJS({
             args.unshift("%O");
           }
           let index = 0;
-          args[0] = args[0].replace(/%([a-zA-Z%])/g, (match3, format) => {
-            if (match3 === "%%") {
+          args[0] = args[0].replace(/%([a-zA-Z%])/g, (match4, format) => {
+            if (match4 === "%%") {
               return "%";
             }
             index++;
             const formatter = createDebug4.formatters[format];
             if (typeof formatter === "function") {
               const val = args[index];
-              match3 = formatter.call(self, val);
+              match4 = formatter.call(self, val);
               args.splice(index, 1);
               index--;
             }
-            return match3;
+            return match4;
           });
           createDebug4.formatArgs.call(self, args);
           const logFn = self.log || createDebug4.log;
@@ -2896,12 +2896,12 @@ var require_browser = __commonJS({
       args.splice(1, 0, c, "color: inherit");
       let index = 0;
       let lastC = 0;
-      args[0].replace(/%[a-zA-Z%]/g, (match3) => {
-        if (match3 === "%%") {
+      args[0].replace(/%[a-zA-Z%]/g, (match4) => {
+        if (match4 === "%%") {
           return;
         }
         index++;
-        if (match3 === "%c") {
+        if (match4 === "%c") {
           lastC = index;
         }
       });
@@ -4263,31 +4263,31 @@ var ToolRunner = class extends events.EventEmitter {
 function argStringToArray(argString) {
   const args = [];
   let inQuotes = false;
-  let escaped = false;
+  let escaped2 = false;
   let arg = "";
   function append(c) {
-    if (escaped && c !== '"') {
+    if (escaped2 && c !== '"') {
       arg += "\\";
     }
     arg += c;
-    escaped = false;
+    escaped2 = false;
   }
   for (let i = 0; i < argString.length; i++) {
     const c = argString.charAt(i);
     if (c === '"') {
-      if (!escaped) {
+      if (!escaped2) {
         inQuotes = !inQuotes;
       } else {
         append(c);
       }
       continue;
     }
-    if (c === "\\" && escaped) {
+    if (c === "\\" && escaped2) {
       append(c);
       continue;
     }
     if (c === "\\" && inQuotes) {
-      escaped = true;
+      escaped2 = true;
       continue;
     }
     if (c === " " && !inQuotes) {
@@ -4703,9 +4703,9 @@ function elementProblem(elem, kind) {
 function escapeCase(text) {
   return text.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
-function unescapeCase(escaped) {
-  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped)) return void 0;
-  return escaped.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
+function unescapeCase(escaped2) {
+  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped2)) return void 0;
+  return escaped2.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
 }
 
 // src/module/path.ts
@@ -4744,8 +4744,8 @@ function escapePath(path35) {
   if (problem) throw new Error(`malformed module path ${JSON.stringify(path35)}: ${problem}`);
   return escapeCase(path35);
 }
-function unescapePath(escaped) {
-  const path35 = unescapeCase(escaped);
+function unescapePath(escaped2) {
+  const path35 = unescapeCase(escaped2);
   return path35 !== void 0 && modulePathProblem(path35) === void 0 ? path35 : void 0;
 }
 
@@ -4759,8 +4759,8 @@ function escapeVersion(version) {
   if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
   return escapeCase(version);
 }
-function unescapeVersion(escaped) {
-  const version = unescapeCase(escaped);
+function unescapeVersion(escaped2) {
+  const version = unescapeCase(escaped2);
   return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
 }
 var NUMBER = "(?:0|[1-9][0-9]*)";
@@ -5129,8 +5129,8 @@ function find(toolName, versionSpec, arch3) {
   arch3 = arch3 || os6.arch();
   if (!isExplicitVersion(versionSpec)) {
     const localVersions = findAllVersions(toolName, arch3);
-    const match3 = evaluateVersions(localVersions, versionSpec);
-    versionSpec = match3;
+    const match4 = evaluateVersions(localVersions, versionSpec);
+    versionSpec = match4;
   }
   let toolPath = "";
   if (versionSpec) {
@@ -5219,7 +5219,7 @@ function _getCacheDirectory() {
 
 // src/goenv.ts
 import path6 from "node:path";
-var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GOAUTH", "GOWORK", "GOENV", "GOROOT", "GOHOSTOS", "GOHOSTARCH", "GOSUMDB"];
+var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOAUTH", "GOWORK", "GOENV", "GOROOT", "GOHOSTOS", "GOHOSTARCH", "GOSUMDB"];
 async function findGo() {
   const onPath = await which("go", false);
   if (onPath) return onPath;
@@ -9335,9 +9335,9 @@ var DefaultGlobber = class _DefaultGlobber {
       const traversalChain = [];
       while (stack.length) {
         const item = stack.pop();
-        const match3 = match(patterns, item.path);
-        const partialMatch2 = !!match3 || partialMatch(patterns, item.path);
-        if (!match3 && !partialMatch2) {
+        const match4 = match(patterns, item.path);
+        const partialMatch2 = !!match4 || partialMatch(patterns, item.path);
+        if (!match4 && !partialMatch2) {
           continue;
         }
         const stats = yield __await(
@@ -9351,7 +9351,7 @@ var DefaultGlobber = class _DefaultGlobber {
           continue;
         }
         if (stats.isDirectory()) {
-          if (match3 & MatchKind.Directory && options.matchDirectories) {
+          if (match4 & MatchKind.Directory && options.matchDirectories) {
             yield yield __await(item.path);
           } else if (!partialMatch2) {
             continue;
@@ -9359,7 +9359,7 @@ var DefaultGlobber = class _DefaultGlobber {
           const childLevel = item.level + 1;
           const childItems = (yield __await(fs9.promises.readdir(item.path))).map((x) => new SearchState(path21.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
-        } else if (match3 & MatchKind.File) {
+        } else if (match4 & MatchKind.File) {
           yield yield __await(item.path);
         }
       }
@@ -10709,29 +10709,137 @@ function speculate(fetcher, known, downloadCache, options, report) {
 }
 
 // src/private.ts
-function elementPattern(glob) {
-  let source2 = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === "*") source2 += "[^/]*";
-    else if (c === "?") source2 += "[^/]";
-    else if (c === "[") {
-      const end = glob.indexOf("]", i + 1);
-      if (end < 0) return /(?!)/;
-      source2 += `[${glob.slice(i + 1, end)}]`;
-      i = end;
-    } else source2 += c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  }
-  return new RegExp(`^${source2}$`);
-}
-function privateMatcher(...patternLists) {
-  const patterns = patternLists.flatMap((list) => list.split(",")).map((p) => p.trim().replace(/\/+$/, "")).filter((p) => p !== "").map((p) => p.split("/").map(elementPattern));
-  return (module) => {
-    const elements = module.split("/");
-    return patterns.some(
-      (pattern) => pattern.length <= elements.length && pattern.every((re, i) => re.test(elements[i]))
-    );
+function moduleRouting(env) {
+  const reason = env.GONOPROXY === env.GOPRIVATE ? "GOPRIVATE" : "GONOPROXY";
+  return {
+    direct: (module) => matchPrefixPatterns(env.GONOPROXY, module) ? reason : void 0,
+    unchecked: (module) => matchPrefixPatterns(env.GONOSUMDB, module)
   };
+}
+function matchPrefixPatterns(globs, target) {
+  for (const entry of globs.split(",")) {
+    const glob = entry.endsWith("/") ? entry.slice(0, -1) : entry;
+    if (glob === "") continue;
+    const elements = glob.split("/").length;
+    const parts = target.split("/");
+    if (parts.length < elements) continue;
+    if (pathMatch(glob, parts.slice(0, elements).join("/"))) return true;
+  }
+  return false;
+}
+var BadPattern = class extends Error {
+};
+function pathMatch(pattern, name) {
+  try {
+    return match3(pattern, name);
+  } catch (e) {
+    if (e instanceof BadPattern) return false;
+    throw e;
+  }
+}
+function match3(pattern, name) {
+  let rest = pattern;
+  outer: while (rest.length > 0) {
+    const { star: star3, chunk, after } = scanChunk(rest);
+    rest = after;
+    if (star3 && chunk === "") return !name.includes("/");
+    const here = matchChunk(chunk, name);
+    if (here !== void 0 && (here.length === 0 || rest.length > 0)) {
+      name = here;
+      continue;
+    }
+    if (star3) {
+      for (let i = 0; i < name.length && name[i] !== "/"; i++) {
+        const skipped = matchChunk(chunk, name.slice(i + 1));
+        if (skipped === void 0 || rest.length === 0 && skipped.length > 0) continue;
+        name = skipped;
+        continue outer;
+      }
+    }
+    while (rest.length > 0) {
+      const next = scanChunk(rest);
+      rest = next.after;
+      matchChunk(next.chunk, "");
+    }
+    return false;
+  }
+  return name.length === 0;
+}
+function scanChunk(pattern) {
+  let i = 0;
+  while (pattern[i] === "*") i++;
+  const star3 = i > 0;
+  const body = pattern.slice(i);
+  let inRange = false;
+  for (let j = 0; j < body.length; j++) {
+    const c = body[j];
+    if (c === "\\" && j + 1 < body.length) j++;
+    else if (c === "[") inRange = true;
+    else if (c === "]") inRange = false;
+    else if (c === "*" && !inRange) return { star: star3, chunk: body.slice(0, j), after: body.slice(j) };
+  }
+  return { star: star3, chunk: body, after: "" };
+}
+function matchChunk(chunk, s) {
+  let failed = false;
+  while (chunk.length > 0) {
+    failed ||= s.length === 0;
+    const c = chunk[0];
+    if (c === "[") {
+      let r = -1;
+      if (!failed) {
+        r = s.codePointAt(0);
+        s = s.slice(String.fromCodePoint(r).length);
+      }
+      chunk = chunk.slice(1);
+      const negated = chunk[0] === "^";
+      if (negated) chunk = chunk.slice(1);
+      let matched = false;
+      for (let ranges = 0; ; ranges++) {
+        if (chunk[0] === "]" && ranges > 0) {
+          chunk = chunk.slice(1);
+          break;
+        }
+        const lo = escaped(chunk);
+        let hi = lo;
+        chunk = lo.rest;
+        if (chunk[0] === "-") {
+          hi = escaped(chunk.slice(1));
+          chunk = hi.rest;
+        }
+        matched ||= lo.rune <= r && r <= hi.rune;
+      }
+      failed ||= matched === negated;
+    } else if (c === "?") {
+      if (!failed) {
+        failed = s[0] === "/";
+        s = s.slice(String.fromCodePoint(s.codePointAt(0)).length);
+      }
+      chunk = chunk.slice(1);
+    } else {
+      if (c === "\\") {
+        chunk = chunk.slice(1);
+        if (chunk.length === 0) throw new BadPattern();
+      }
+      if (!failed) {
+        failed = chunk[0] !== s[0];
+        s = s.slice(1);
+      }
+      chunk = chunk.slice(1);
+    }
+  }
+  return failed ? void 0 : s;
+}
+function escaped(chunk) {
+  if (chunk.length === 0 || chunk[0] === "-" || chunk[0] === "]") throw new BadPattern();
+  if (chunk[0] === "\\") {
+    chunk = chunk.slice(1);
+    if (chunk.length === 0) throw new BadPattern();
+  }
+  const rune = chunk.codePointAt(0);
+  const rest = chunk.slice(String.fromCodePoint(rune).length);
+  if (rest.length === 0) throw new BadPattern();
+  return { rune, rest };
 }
 
 // src/file-proxy.ts
@@ -11325,7 +11433,8 @@ var FETCH_ROUNDS = 3;
 var FETCH_BACKOFF_MS = 250;
 async function probeAndDownload(o) {
   const { env, settings } = o;
-  const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY);
+  const routing = moduleRouting(env);
+  const isPrivate = (module) => routing.direct(module) !== void 0;
   let early;
   const startEarly = (first) => {
     if (early) return;

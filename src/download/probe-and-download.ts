@@ -11,7 +11,7 @@ import { type Candidate, goproxyDisplay, goproxyValue } from '../goproxy.ts'
 import type { SumLine } from '../module/gosum.ts'
 import type { Settings } from '../inputs.ts'
 import type { HttpClient } from '../net/client.ts'
-import { privateMatcher } from '../private.ts'
+import { moduleRouting } from '../private.ts'
 import type { ProbeResult } from '../probe/probe.ts'
 import { runProbe } from '../probe/stage.ts'
 import type { AttemptRecord } from '../retry.ts'
@@ -59,7 +59,9 @@ export interface ProbeAndDownloadReport {
 
 export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<ProbeAndDownloadReport> {
   const { env, settings } = o
-  const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY)
+  // What go fetches direct (GONOPROXY as go env reports it, GOPRIVATE unless set) is never asked of a candidate.
+  const routing = moduleRouting(env)
+  const isPrivate = (module: string) => routing.direct(module) !== undefined
   // The fetch starts with the first healthy candidate, while the probe waits for the others (at
   // most its cut-off): its files are checked against go.sum, whoever serves them.
   let early: Promise<FetchStage> | undefined
