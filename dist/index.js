@@ -20,9 +20,9 @@ var __commonJS = (cb, mod) => function __require2() {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key2 of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key2) && key2 !== except)
-        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
+    for (let key3 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key3) && key3 !== except)
+        __defProp(to, key3, { get: () => from[key3], enumerable: !(desc = __getOwnPropDesc(from, key3)) || desc.enumerable });
   }
   return to;
 };
@@ -1195,27 +1195,27 @@ var require_lrucache = __commonJS({
         this.max = 1e3;
         this.map = /* @__PURE__ */ new Map();
       }
-      get(key2) {
-        const value = this.map.get(key2);
+      get(key3) {
+        const value = this.map.get(key3);
         if (value === void 0) {
           return void 0;
         } else {
-          this.map.delete(key2);
-          this.map.set(key2, value);
+          this.map.delete(key3);
+          this.map.set(key3, value);
           return value;
         }
       }
-      delete(key2) {
-        return this.map.delete(key2);
+      delete(key3) {
+        return this.map.delete(key3);
       }
-      set(key2, value) {
-        const deleted = this.delete(key2);
+      set(key3, value) {
+        const deleted = this.delete(key3);
         if (!deleted && value !== void 0) {
           if (this.map.size >= this.max) {
             const firstKey = this.map.keys().next().value;
             this.delete(firstKey);
           }
-          this.map.set(key2, value);
+          this.map.set(key3, value);
         }
         return this;
       }
@@ -2613,8 +2613,8 @@ var require_common = __commonJS({
       createDebug4.enabled = enabled;
       createDebug4.humanize = require_ms();
       createDebug4.destroy = destroy;
-      Object.keys(env).forEach((key2) => {
-        createDebug4[key2] = env[key2];
+      Object.keys(env).forEach((key3) => {
+        createDebug4[key3] = env[key3];
       });
       createDebug4.names = [];
       createDebug4.skips = [];
@@ -3049,13 +3049,13 @@ var require_node = __commonJS({
       }
     } catch (error2) {
     }
-    exports.inspectOpts = Object.keys(process.env).filter((key2) => {
-      return /^debug_/i.test(key2);
-    }).reduce((obj, key2) => {
-      const prop = key2.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
+    exports.inspectOpts = Object.keys(process.env).filter((key3) => {
+      return /^debug_/i.test(key3);
+    }).reduce((obj, key3) => {
+      const prop = key3.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
         return k.toUpperCase();
       });
-      let val = process.env[key2];
+      let val = process.env[key3];
       if (/^(yes|on|true|enabled)$/i.test(val)) {
         val = true;
       } else if (/^(no|off|false|disabled)$/i.test(val)) {
@@ -3186,16 +3186,16 @@ var Command = class {
     if (this.properties && Object.keys(this.properties).length > 0) {
       cmdStr += " ";
       let first = true;
-      for (const key2 in this.properties) {
-        if (this.properties.hasOwnProperty(key2)) {
-          const val = this.properties[key2];
+      for (const key3 in this.properties) {
+        if (this.properties.hasOwnProperty(key3)) {
+          const val = this.properties[key3];
           if (val) {
             if (first) {
               first = false;
             } else {
               cmdStr += ",";
             }
-            cmdStr += `${key2}=${escapeProperty(val)}`;
+            cmdStr += `${key3}=${escapeProperty(val)}`;
           }
         }
       }
@@ -3227,16 +3227,16 @@ function issueFileCommand(command, message) {
     encoding: "utf8"
   });
 }
-function prepareKeyValueMessage(key2, value) {
+function prepareKeyValueMessage(key3, value) {
   const delimiter3 = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key2.includes(delimiter3)) {
+  if (key3.includes(delimiter3)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter3}"`);
   }
   if (convertedValue.includes(delimiter3)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter3}"`);
   }
-  return `${key2}<<${delimiter3}${os2.EOL}${convertedValue}${os2.EOL}${delimiter3}`;
+  return `${key3}<<${delimiter3}${os2.EOL}${convertedValue}${os2.EOL}${delimiter3}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -3367,7 +3367,7 @@ var Summary = class {
    * @returns {string} content wrapped in HTML element
    */
   wrap(tag, content, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key2, value]) => ` ${key2}="${value}"`).join("");
+    const htmlAttrs = Object.entries(attrs).map(([key3, value]) => ` ${key3}="${value}"`).join("");
     if (!content) {
       return `<${tag}${htmlAttrs}>`;
     }
@@ -4709,44 +4709,44 @@ function unescapeCase(escaped2) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path35) {
-  if (path35 === "") return "empty string";
-  if (path35.startsWith("-")) return "leading dash";
-  if (path35.includes("//")) return "double slash";
-  if (path35.endsWith("/")) return "trailing slash";
-  for (const elem of path35.split("/")) {
+function modulePathProblem(path36) {
+  if (path36 === "") return "empty string";
+  if (path36.startsWith("-")) return "leading dash";
+  if (path36.includes("//")) return "double slash";
+  if (path36.endsWith("/")) return "trailing slash";
+  for (const elem of path36.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path35.split("/")[0];
+  const first = path36.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path35) === void 0) return "invalid version";
+  if (splitPathVersion(path36) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path35) {
-  if (path35.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path35);
+function splitPathVersion(path36) {
+  if (path36.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path36);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path35);
-  if (!m) return { prefix: path35, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path36);
+  if (!m) return { prefix: path36, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path35.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path36.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path35) {
-  const problem = modulePathProblem(path35);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path35)}: ${problem}`);
-  return escapeCase(path35);
+function escapePath(path36) {
+  const problem = modulePathProblem(path36);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path36)}: ${problem}`);
+  return escapeCase(path36);
 }
 function unescapePath(escaped2) {
-  const path35 = unescapeCase(escaped2);
-  return path35 !== void 0 && modulePathProblem(path35) === void 0 ? path35 : void 0;
+  const path36 = unescapeCase(escaped2);
+  return path36 !== void 0 && modulePathProblem(path36) === void 0 ? path36 : void 0;
 }
 
 // src/module/version.ts
@@ -4780,12 +4780,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path35) {
-  return path35.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path36) {
+  return path36.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path35) {
+function parseRequestPath(path36) {
   const decoded = [];
-  for (const element of path35.split("/")) {
+  for (const element of path36.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -4900,6 +4900,10 @@ function demote(chain, troubled) {
   const order = [...chain.filter((c) => !c.keyword && !demoted.includes(c)), ...demoted];
   return { chain: chain.map((c) => c.keyword ? c : order.shift()), demoted };
 }
+function leaveOut(chain, out) {
+  const kept = chain.filter((c) => !out.includes(c));
+  return kept.some((c) => !c.keyword || c.spec === "direct" || c.dir !== void 0) ? kept : chain;
+}
 function requestBase(url) {
   try {
     const u = new URL(url);
@@ -4916,8 +4920,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path35) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path35.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path36) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path36.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -4965,10 +4969,10 @@ function goMayNotShare(kind) {
 
 // src/sumdb.ts
 function parseGosumdb(value) {
-  const [key2, url] = value.trim().split(/\s+/);
-  if (!key2 || key2 === "off") return void 0;
-  const name = key2.split("+")[0];
-  return { key: key2, name, url: (url ?? `https://${name}`).replace(/\/+$/, ""), explicit: url !== void 0 };
+  const [key3, url] = value.trim().split(/\s+/);
+  if (!key3 || key3 === "off") return void 0;
+  const name = key3.split("+")[0];
+  return { key: key3, name, url: (url ?? `https://${name}`).replace(/\/+$/, ""), explicit: url !== void 0 };
 }
 var MAX_BODY = 64 << 10;
 async function probeSumdb(client, candidates, route2, timeoutMs) {
@@ -5490,13 +5494,15 @@ var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFix
 var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
 var joined = (...parts) => parts.filter(Boolean).join(", ");
 function buildSummary(facts) {
-  const modules = facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0);
-  const title = facts.ok ? `\u2705 Go modules ready: ${modules} downloaded${facts.chosen ? ` through ${facts.chosen}` : ""}` : "\u274C Go modules could not be downloaded";
+  const proxied = facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0);
+  const direct = facts.direct ?? [];
+  const modules = proxied + direct.length;
+  const title = facts.ok ? `\u2705 Go modules ready: ${downloadedWords(proxied, direct, facts.chosen)}` : "\u274C Go modules could not be downloaded";
   const sections = [
     {
       heading: "Result",
       header: ["Chosen proxy", "Exported GOPROXY", "Modules downloaded", "Attempts"],
-      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", String(modules), String(facts.attempts.length)]],
+      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", direct.length > 0 ? `${modules} (${direct.length} direct)` : String(modules), String(facts.attempts.length)]],
       notes: facts.laterSteps ? [facts.laterSteps] : []
     },
     {
@@ -5505,6 +5511,7 @@ function buildSummary(facts) {
       rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? [probeReason(p), `, through ${p.via}`] : probeReason(p)]),
       notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== void 0)] : [], ...runnerNotes(facts)]
     },
+    ...direct.length > 0 ? [directSection(direct)] : [],
     ...facts.fetch ? fetchSections(facts.fetch) : [],
     ...facts.toolchain ? [toolchainSection(facts.toolchain)] : [],
     {
@@ -5531,11 +5538,33 @@ function buildSummary(facts) {
           facts.save ? saveCell(facts.save) : "\u2014"
         ]
       ],
-      notes: facts.verify ? verifyNotes(facts.verify) : []
+      notes: [...facts.verify ? verifyNotes(facts.verify) : [], ...direct.length > 0 ? [CLONES_NOT_CACHED] : []]
     },
     ...facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : []
   ];
   return { title, ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
+}
+function downloadedWords(proxied, direct, chosen) {
+  const through = chosen && chosen !== "direct" ? ` through ${chosen}` : "";
+  if (direct.length === 0) return `${proxied} downloaded${through}`;
+  const why = `direct (${[...new Set(direct.map((d) => REASON_NAMES[d.why]))].join(", ")})`;
+  if (proxied === 0) return `${direct.length} downloaded ${why}`;
+  return `${proxied + direct.length} downloaded: ${proxied}${through || " through the proxies"}, ${direct.length} ${why}`;
+}
+var REASON_NAMES = { GOPRIVATE: "GOPRIVATE", GONOPROXY: "GONOPROXY", direct: "direct in GOPROXY" };
+var REASONS = {
+  GOPRIVATE: "GOPRIVATE covers it: go asks no proxy for it",
+  GONOPROXY: "GONOPROXY covers it: go asks no proxy for it",
+  direct: "no proxy before direct in GOPROXY served it"
+};
+var CLONES_NOT_CACHED = "The zips go made from its clones are cached like any others and checked against go.sum when restored; the clones themselves (GOMODCACHE/cache/vcs) are never saved, whatever cache-contents says: go needs only the zips, and a clone from a cache entry could carry git configuration or hooks that run when go runs git in it.";
+function directSection(direct) {
+  return {
+    heading: "Fetched direct",
+    header: ["Module", "Version", "Why"],
+    rows: direct.map((d) => [quoted(d.module), quoted(d.version), REASONS[d.why]]),
+    notes: ["go fetched these from their repositories itself (git, under the same watchdog), never through a proxy or the action."]
+  };
 }
 function runnerNotes(facts) {
   return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
@@ -6074,8 +6103,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path35 = downloadPath(line.module, line.version, kind);
-      known.set(path35, { module: line.module, version: line.version, kind, path: path35, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path36 = downloadPath(line.module, line.version, kind);
+      known.set(path36, { module: line.module, version: line.version, kind, path: path36, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -6098,7 +6127,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path35) => checks.set(path35, { module, version, what, path: path35, hash });
+    const add = (what, path36) => checks.set(path36, { module, version, what, path: path36, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -6645,19 +6674,19 @@ async function restoreEntry(stash, keys, limitMs, select) {
     return nothing({ state, ...matchedKey ? { matchedKey } : {}, durationMs: performance.now() - started, warning: `Cache restore${matchedKey ? ` of ${matchedKey}` : ""} failed: ${e.message}` });
   }
 }
-function describeRefused(key2, result) {
+function describeRefused(key3, result) {
   const shown = (result.refused ?? []).map((r) => `${JSON.stringify(r.member)} (${r.why})`).join("; ");
   const more = (result.refusedCount ?? 0) - (result.refused ?? []).length;
-  return `The cache entry ${key2} held ${result.refusedCount} member(s) that were not written, so it is restored in part: ${shown}${more > 0 ? `; and ${more} more` : ""}.`;
+  return `The cache entry ${key3} held ${result.refusedCount} member(s) that were not written, so it is restored in part: ${shown}${more > 0 ? `; and ${more} more` : ""}.`;
 }
-async function saveEntry(stash, key2, paths, limitMs, admit) {
+async function saveEntry(stash, key3, paths, limitMs, admit) {
   const started = performance.now();
   try {
     const staging = await claimStaging(stash.staging);
     try {
       const { bytes, skipped } = await stage(stash.root, staging.entry, paths, admit);
       if (skipped.length > 0) warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
-      const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key2], limitMs, "Cache save");
+      const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key3], limitMs, "Cache save");
       const durationMs = performance.now() - started;
       if (result.id === -1 || log.some((line) => /^::(warning|error)::Failed to save/.test(line))) return { state: "failed", why: "not saved (the log says why)", durationMs };
       return { state: "saved", why: "saved", durationMs, bytes };
@@ -6944,17 +6973,17 @@ function getSearchPaths(patterns) {
   patterns = patterns.filter((x) => !x.negate);
   const searchPathMap = {};
   for (const pattern of patterns) {
-    const key2 = IS_WINDOWS5 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
-    searchPathMap[key2] = "candidate";
+    const key3 = IS_WINDOWS5 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
+    searchPathMap[key3] = "candidate";
   }
   const result = [];
   for (const pattern of patterns) {
-    const key2 = IS_WINDOWS5 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
-    if (searchPathMap[key2] === "included") {
+    const key3 = IS_WINDOWS5 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
+    if (searchPathMap[key3] === "included") {
       continue;
     }
     let foundAncestor = false;
-    let tempKey = key2;
+    let tempKey = key3;
     let parent = dirname5(tempKey);
     while (parent !== tempKey) {
       if (searchPathMap[parent]) {
@@ -6966,7 +6995,7 @@ function getSearchPaths(patterns) {
     }
     if (!foundAncestor) {
       result.push(pattern.searchPath);
-      searchPathMap[key2] = "included";
+      searchPathMap[key3] = "included";
     }
   }
   return result;
@@ -9179,8 +9208,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path35, level) {
-    this.path = path35;
+  constructor(path36, level) {
+    this.path = path36;
     this.level = level;
   }
 };
@@ -9524,8 +9553,8 @@ function parseGoWork(text) {
   }
   return file;
 }
-function isLocalPath(path35) {
-  return path35.startsWith("./") || path35.startsWith("../") || path35.startsWith("/") || path35 === "." || path35 === ".." || /^[A-Za-z]:[\\/]/.test(path35) || path35.startsWith(".\\") || path35.startsWith("..\\");
+function isLocalPath(path36) {
+  return path36.startsWith("./") || path36.startsWith("../") || path36.startsWith("/") || path36 === "." || path36 === ".." || /^[A-Za-z]:[\\/]/.test(path36) || path36.startsWith(".\\") || path36.startsWith("..\\");
 }
 
 // src/depfiles.ts
@@ -9586,8 +9615,8 @@ async function gitSecrets(dir, env) {
   }
   return lines.join("\n").split("\0").filter((entry) => entry !== "").flatMap((entry) => {
     const newline = entry.indexOf("\n");
-    const key2 = newline < 0 ? entry : entry.slice(0, newline);
-    const base = key2.replace(/^url\./i, "").replace(/\.(push)?insteadof$/i, "");
+    const key3 = newline < 0 ? entry : entry.slice(0, newline);
+    const base = key3.replace(/^url\./i, "").replace(/\.(push)?insteadof$/i, "");
     return [...secretsIn(base), ...newline < 0 ? [] : secretsIn(entry.slice(newline + 1))];
   });
 }
@@ -9857,10 +9886,73 @@ function classify(outcome) {
   return { reason: "error", next: "rotate", detail: last.trim() };
 }
 
+// src/download/go-output.ts
+var REQUEST_ENDED = /^# get (\S+?): (.*)$/;
+var STATUS2 = /^(\d{3}) /;
+var WORK_DIR = /^(?:mkdir -p (.+) # |# (.+) for )(git3|vcs1\.\w+) (\S+)$/;
+var COMMAND_DONE = /^\d+\.\d{3}s # (cd .+)$/;
+var COMMAND_STARTED = /^cd (.+?); (\S+)(.*)$/;
+var PING = /^(git|hg|svn|bzr|fossil) (.+)$/;
+var GoOutput = class {
+  requests = { answered: [], unanswered: [] };
+  /** Repository by work directory. */
+  remotes = /* @__PURE__ */ new Map();
+  /** Commands started in a work directory and not done, by their text. */
+  running = /* @__PURE__ */ new Map();
+  /** A command of cmd/go/internal/vcs's, until go prints anything after it. */
+  ping;
+  line(text) {
+    this.ping = void 0;
+    const request = REQUEST_ENDED.exec(text);
+    if (request) {
+      const status = Number(STATUS2.exec(request[2])?.[1]);
+      (status >= 200 && status < 300 ? this.requests.answered : this.requests.unanswered).push(request[1]);
+      return;
+    }
+    const dir = WORK_DIR.exec(text);
+    if (dir) {
+      this.remotes.set(dir[1] ?? dir[2], dir[4]);
+      return;
+    }
+    const done = COMMAND_DONE.exec(text);
+    if (done) {
+      const count = (this.running.get(done[1]) ?? 1) - 1;
+      if (count > 0) this.running.set(done[1], count);
+      else this.running.delete(done[1]);
+      return;
+    }
+    if (COMMAND_STARTED.test(text)) {
+      this.running.set(text, (this.running.get(text) ?? 0) + 1);
+      return;
+    }
+    if (PING.test(text)) this.ping = text;
+  }
+  /** What go was waiting on in its version-control commands, for people: `git fetch of https://git.example.com/repo`. */
+  waitingOn() {
+    const commands = [...this.running.keys()].map((text) => {
+      const [, dir, tool, args] = COMMAND_STARTED.exec(text);
+      const remote = this.remotes.get(dir);
+      return `${tool} ${subcommand(args)}${remote ? ` of ${remote}` : ""}`.trim();
+    });
+    return this.ping ? [...commands, this.ping] : commands;
+  }
+};
+function subcommand(args) {
+  const words = args.trim().split(/\s+/);
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    if (word === "-c" || word === "-C") i++;
+    else if (!word.startsWith("-")) return word;
+  }
+  return "";
+}
+
 // src/download/go-runs.ts
 function goRuns(o) {
   let http1 = false;
+  const requests = { answered: [], unanswered: [] };
   const run2 = async (goproxy, fetch, modules) => {
+    const output = new GoOutput();
     const outcome = await runAttempt({
       go: o.go,
       // Named modules (a toolchain) are fetched outside the project, by the installed go.
@@ -9868,6 +9960,8 @@ function goRuns(o) {
       env: {
         ...downloadEnv(processEnv(), goproxy, o.goflags, http1),
         ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {},
+        // GONOPROXY modules are fetched direct even with GOPROXY=off: a check of the module cache must not clone them.
+        ...goproxy === "off" ? { GONOPROXY: "none" } : {},
         // go asks the local proxy for what go.sum lacks; it relays over the routes go would take.
         ...fetch?.gosumdb ? { GOSUMDB: fetch.gosumdb } : {}
       },
@@ -9875,10 +9969,15 @@ function goRuns(o) {
       modcache: o.modcache,
       timeoutMs: o.timeoutMs,
       stallTimeoutMs: o.stallTimeoutMs,
-      // go's lines quote servers and git: shown, never obeyed as workflow commands.
-      onLine: echo,
+      onLine: (line) => {
+        echo(line);
+        output.line(line);
+      },
       ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
     });
+    requests.answered.push(...output.requests.answered);
+    requests.unanswered.push(...output.requests.unanswered);
+    outcome.waitingOn.push(...output.waitingOn());
     if (!http1 && classify(outcome).reason === "http2 stream error") {
       http1 = true;
       info("go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).");
@@ -9888,7 +9987,7 @@ function goRuns(o) {
   const exportForLaterSteps = () => {
     if (http1) exportVariable("GODEBUG", withHttp1(process.env.GODEBUG));
   };
-  return { run: run2, exportForLaterSteps };
+  return { run: run2, exportForLaterSteps, requests };
 }
 
 // src/fetch/stage.ts
@@ -10269,10 +10368,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path35) {
+function parseSumdbPath(path36) {
   let decoded;
   try {
-    const elements = path35.split("/").map((e) => decodeURIComponent(e));
+    const elements = path36.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -10412,14 +10511,14 @@ function compareVersions(a, b) {
   return comparePrerelease(pa.prerelease, pb.prerelease);
 }
 function compareGoVersions(a, b) {
-  const key2 = (v) => {
+  const key3 = (v) => {
     const m = v && /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(v);
     if (!m) return [0, 0, -2, 0, 0];
     const kind = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : m[3] !== void 0 ? 2 : -1;
     return [Number(m[1]), Number(m[2] ?? 0), m[3] !== void 0 ? Number(m[3]) : -1, kind, Number(m[5] ?? 0)];
   };
-  const ka = key2(a);
-  const kb = key2(b);
+  const ka = key3(a);
+  const kb = key3(b);
   for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
   return 0;
 }
@@ -10460,10 +10559,10 @@ function planDownloads(input, loaded) {
     if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path35) => {
-    const version = selected.get(path35);
+  const downloads = listed.flatMap((path36) => {
+    const version = selected.get(path36);
     if (version === void 0) return [];
-    const to = replace({ path: path35, version });
+    const to = replace({ path: path36, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -10524,10 +10623,10 @@ async function resolveDownloads(input, fetchMod) {
     const plan = planDownloads(input, loaded);
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
-      plan.missing.map(async ({ key: key2, source: source2 }) => {
+      plan.missing.map(async ({ key: key3, source: source2 }) => {
         const text = source2.kind === "dir" ? await fs11.readFile(path27.join(path27.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
-        if (text === void 0) unresolved.push(key2);
-        loaded.set(key2, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
+        if (text === void 0) unresolved.push(key3);
+        loaded.set(key3, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
     );
   }
@@ -10714,6 +10813,15 @@ function moduleRouting(env) {
   return {
     direct: (module) => matchPrefixPatterns(env.GONOPROXY, module) ? reason : void 0,
     unchecked: (module) => matchPrefixPatterns(env.GONOSUMDB, module)
+  };
+}
+function coverage(modules, routing) {
+  const known = modules.length > 0;
+  const reasons = modules.map((m) => routing.direct(m));
+  return {
+    noProxy: known && reasons.every((r) => r !== void 0),
+    noSumdb: known && modules.every((m) => routing.unchecked(m)),
+    reasons: [...new Set(reasons.filter((r) => r !== void 0))]
   };
 }
 function matchPrefixPatterns(globs, target) {
@@ -11380,6 +11488,61 @@ function describeToolchain(t) {
   return `Toolchain ${t.wanted} (installed: ${t.installed}): ${t.source === "tool cache" ? "from the runner\u2019s tool cache" : "fetched through the chain and put in the tool cache"} in ${formatDuration(t.durationMs)}; go finds it on PATH as ${t.wanted}.`;
 }
 
+// src/download/direct.ts
+import { existsSync as existsSync8 } from "node:fs";
+import path31 from "node:path";
+var key2 = (line) => `${line.module}@${line.version}`;
+function zipsPresent(modcache, lines) {
+  return new Set(lines.filter((l) => !l.goMod && existsSync8(path31.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key2));
+}
+function directFetches(o) {
+  const zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
+  const fetched = [];
+  for (const line of o.lines) {
+    if (line.goMod || o.before.has(key2(line)) || !o.after.has(key2(line))) continue;
+    const reason = o.routing.direct(line.module);
+    if (reason) fetched.push({ module: line.module, version: line.version, why: reason });
+    else if (zipRequests(o.requests.unanswered, line) && !zipRequests(o.requests.answered, line)) fetched.push({ module: line.module, version: line.version, why: "direct" });
+  }
+  return fetched;
+}
+
+// src/download/scope.ts
+function askScope(project, sumLines, toolchain, routing) {
+  return coverage(project ? [...namedModules(project, sumLines), ...toolchain ? ["golang.org/toolchain"] : []] : [], routing);
+}
+function namedModules(project, sumLines) {
+  const replacements = [...project.workReplace, ...project.mains.flatMap((m) => m.mod.replace)].flatMap((r) => isLocalPath(r.to.path) ? [] : [r.to.path]);
+  return [.../* @__PURE__ */ new Set([...sumLines.map((l) => l.module), ...project.mains.flatMap((m) => m.mod.require.map((r) => r.path)), ...replacements])];
+}
+function unprobed(candidates, scope, gosumdb) {
+  const settings = scope.reasons.join(" and ");
+  const probes = candidates.map((candidate) => ({
+    candidate,
+    verdict: "not probed",
+    reason: candidate.keyword ? `${candidate.spec} is used as given` : `not needed: ${settings} covers every module`
+  }));
+  const database = parseGosumdb(gosumdb);
+  const sumdb = !database ? "" : scope.noSumdb ? ` Nor was the checksum database ${database.name}: GONOSUMDB covers them too.` : ` go asks the checksum database ${database.name} itself for any module go.sum lacks.`;
+  const note = `No proxy was probed: ${settings} covers every module go.sum and go.mod name, so go fetches them all direct and asks no proxy.${sumdb} The candidates are passed on to later steps as given.`;
+  info(note);
+  return { probes, chain: candidates, note };
+}
+function sumdbUnasked(scope, gosumdb) {
+  const database = parseGosumdb(gosumdb);
+  if (!database || !scope.noSumdb) return void 0;
+  return `The checksum database ${database.name} was not probed: GONOSUMDB covers every module, so go asks it nothing.`;
+}
+
+// src/download/served.ts
+function whoServed(o) {
+  const served = [...candidatesOf(o.chain, o.answered), ...o.fetch?.candidates.filter((c) => c.stats.served > 0).map((c) => c.candidate) ?? []];
+  const unproven = o.probes.filter((p) => (p.verdict === "unhealthy" || p.verdict === "slow") && !served.includes(p.candidate)).map((p) => p.candidate);
+  const chain = leaveOut(o.chain, unproven);
+  const chosen = chain.find((c) => served.includes(c))?.display ?? (o.direct.length > 0 ? "direct" : void 0);
+  return { chain, ...chosen ? { chosen } : {}, leftOut: o.chain.filter((c) => !chain.includes(c)) };
+}
+
 // src/download/stage.ts
 async function runDownload(options) {
   const { fetch } = options;
@@ -11419,8 +11582,7 @@ async function runDownload(options) {
   for (const moved of fetchReport?.candidates.filter((c) => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
     warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`);
   }
-  const chosen = result.ok ? reordered.chain.find((c) => !c.keyword)?.display : void 0;
-  return { ok: result.ok, ran: true, attempts: result.attempts, chain: reordered.chain, ...withFetch, ...chosen ? { chosen } : {} };
+  return { ok: result.ok, ran: true, attempts: result.attempts, chain: reordered.chain, ...withFetch };
 }
 function describeFetch(f) {
   const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : "";
@@ -11435,29 +11597,34 @@ async function probeAndDownload(o) {
   const { env, settings } = o;
   const routing = moduleRouting(env);
   const isPrivate = (module) => routing.direct(module) !== void 0;
+  const project = readProject(settings.workingDirectory, env.GOWORK);
+  const scope = askScope(await project.catch(() => void 0), o.sumLines, o.fetchToolchain !== void 0, routing);
+  const before = zipsPresent(env.GOMODCACHE, o.sumLines);
   let early;
   const startEarly = (first) => {
     if (early) return;
-    early = startFetchStage(o, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], isPrivate);
+    early = startFetchStage(o, project, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], isPrivate);
     early.catch(() => void 0);
   };
-  const probe = await runProbe({
+  const probe = scope.noProxy ? unprobed(o.candidates, scope, env.GOSUMDB) : await runProbe({
     client: o.client,
     candidates: o.candidates,
     sumLines: o.sumLines,
     isPrivate,
-    gosumdb: env.GOSUMDB,
+    // go asks the checksum database nothing of modules GONOSUMDB covers.
+    gosumdb: scope.noSumdb ? "off" : env.GOSUMDB,
     timeoutMs: settings.probeTimeoutMs,
     selection: settings.selection,
     ...o.prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {}
   });
-  const probed = { probes: probe.probes, ...probe.sumdb ? { sumdb: probe.sumdb } : {}, ...probe.note ? { probeNote: probe.note } : {} };
+  const note = [probe.note, scope.noProxy ? void 0 : sumdbUnasked(scope, env.GOSUMDB)].filter((n) => n !== void 0).join(" ");
+  const probed = { probes: probe.probes, ...probe.sumdb ? { sumdb: probe.sumdb } : {}, ...note ? { probeNote: note } : {} };
   const { chain } = probe;
   let fetch;
   try {
     fetch = early ? await early : void 0;
   } catch (e) {
-    return { ok: false, ...probed, attempts: [], chain, error: e };
+    return { ok: false, ...probed, attempts: [], direct: [], chain, error: e };
   }
   const healthy = probe.probes.filter((p) => p.verdict === "healthy");
   fetch?.probed(
@@ -11488,12 +11655,14 @@ async function probeAndDownload(o) {
     backoffMs: BACKOFF_MS,
     ...choice ? { prepare: provideToolchain } : {}
   });
-  const attempts = [...toolchain?.attempts ?? [], ...downloaded.attempts];
+  const direct = directFetches({ lines: o.sumLines, before, after: zipsPresent(env.GOMODCACHE, o.sumLines), requests: o.requests, routing });
+  const attempts = [...toolchain?.attempts ?? [], ...downloaded.attempts.map((a) => scope.noProxy ? { ...a, first: "direct" } : a)];
   const report = {
     ...probed,
     ...downloaded.fetch ? { fetch: downloaded.fetch } : {},
     ...toolchain?.report ? { toolchain: toolchain.report } : {},
     attempts,
+    direct,
     chain: downloaded.ran ? downloaded.chain : chain
   };
   if (downloaded.error) return { ...report, ok: false, error: downloaded.error };
@@ -11501,15 +11670,17 @@ async function probeAndDownload(o) {
     return { ...report, ok: false, failure: `go switches to toolchain ${choice.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(probe.probes, attempts)}` };
   }
   if (!downloaded.ok) return { ...report, ok: false, failure: describeFailure(probe.probes, attempts) };
-  return { ...report, ok: true, ...downloaded.chosen ? { chosen: downloaded.chosen } : {} };
+  const served = whoServed({ chain: report.chain, probes: probe.probes, answered: o.requests.answered, ...downloaded.fetch ? { fetch: downloaded.fetch } : {}, direct });
+  for (const c of served.leftOut) info(`${c.display} failed its probe and served nothing; it is left out of the exported GOPROXY.`);
+  return { ...report, ok: true, chain: served.chain, ...served.chosen ? { chosen: served.chosen } : {} };
 }
-async function startFetchStage(o, candidates, isPrivate) {
+async function startFetchStage(o, project, candidates, isPrivate) {
   return startFetch({
     client: o.client,
     candidates,
     sumLines: o.sumLines,
     isPrivate,
-    project: await readProject(o.settings.workingDirectory, o.env.GOWORK),
+    project: await project,
     modcache: o.env.GOMODCACHE,
     writableTrees: extractsWritable(o.env.GOFLAGS),
     concurrency: o.settings.concurrency,
@@ -11767,10 +11938,10 @@ var HttpProxyAgent = class extends Agent2 {
 HttpProxyAgent.protocols = ["http", "https"];
 function omit(obj, ...keys) {
   const ret = {};
-  let key2;
-  for (key2 in obj) {
-    if (!keys.includes(key2)) {
-      ret[key2] = obj[key2];
+  let key3;
+  for (key3 in obj) {
+    if (!keys.includes(key3)) {
+      ret[key3] = obj[key3];
     }
   }
   return ret;
@@ -11840,15 +12011,15 @@ function parseProxyResponse(socket) {
           socket.destroy();
           return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
         }
-        const key2 = header.slice(0, firstColon).toLowerCase();
+        const key3 = header.slice(0, firstColon).toLowerCase();
         const value = header.slice(firstColon + 1).trimStart();
-        const current = headers[key2];
+        const current = headers[key3];
         if (typeof current === "string") {
-          headers[key2] = [current, value];
+          headers[key3] = [current, value];
         } else if (Array.isArray(current)) {
           current.push(value);
         } else {
-          headers[key2] = value;
+          headers[key3] = value;
         }
       }
       debug3("got proxy server response: %o %o", firstLine2, headers);
@@ -12031,10 +12202,10 @@ function resume(socket) {
 }
 function omit2(obj, ...keys) {
   const ret = {};
-  let key2;
-  for (key2 in obj) {
-    if (!keys.includes(key2)) {
-      ret[key2] = obj[key2];
+  let key3;
+  for (key3 in obj) {
+    if (!keys.includes(key3)) {
+      ret[key3] = obj[key3];
     }
   }
   return ret;
@@ -12046,20 +12217,20 @@ var LOOKUP_REUSE_MS = 3e4;
 function sharedLookup(resolve2 = dns.lookup, now = () => performance.now()) {
   const kept = /* @__PURE__ */ new Map();
   const addressesOf = (hostname, family, hints) => {
-    const key2 = `${hostname}|${family}|${hints}`;
-    const hit = kept.get(key2);
+    const key3 = `${hostname}|${family}|${hints}`;
+    const hit = kept.get(key3);
     if (hit && hit.until > now()) return hit.addresses;
     const addresses = new Promise(
       (ok3, fail2) => resolve2(hostname, { all: true, family, hints }, (err, found) => err ? fail2(err) : ok3(found))
     );
     const entry = { addresses, until: Infinity };
-    kept.set(key2, entry);
+    kept.set(key3, entry);
     addresses.then(
       () => {
         entry.until = now() + LOOKUP_REUSE_MS;
       },
       () => {
-        if (kept.get(key2) === entry) kept.delete(key2);
+        if (kept.get(key3) === entry) kept.delete(key3);
       }
     );
     return addresses;
@@ -12083,7 +12254,7 @@ import { execFile } from "node:child_process";
 import { readFileSync as readFileSync6 } from "node:fs";
 
 // src/net/netrc.ts
-import path31 from "node:path";
+import path32 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -12114,7 +12285,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path31.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path32.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -12390,7 +12561,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
-import path32 from "node:path";
+import path33 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -12426,7 +12597,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path32.join(dir, name)).filter((file) => {
+  return names.map((name) => path33.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync2(file).includes("/"));
     } catch {
@@ -12583,8 +12754,8 @@ var HttpClient2 = class {
   }
   agentFor(url, proxy) {
     const secure = url.protocol === "https:";
-    const key2 = `${url.protocol}|${proxy?.url.href ?? "direct"}`;
-    let agent = this.agents.get(key2);
+    const key3 = `${url.protocol}|${proxy?.url.href ?? "direct"}`;
+    let agent = this.agents.get(key3);
     if (agent) return agent;
     const pool = { keepAlive: true, maxSockets: this.maxSockets, lookup: this.lookup };
     if (!proxy) agent = secure ? new https.Agent(pool) : new http3.Agent(pool);
@@ -12595,7 +12766,7 @@ var HttpClient2 = class {
       const toProxy = { ...pool, secureContext: this.secureContext };
       agent = secure ? new HttpsProxyAgent(proxy.url, toProxy) : new HttpProxyAgent(proxy.url, toProxy);
     }
-    this.agents.set(key2, agent);
+    this.agents.set(key3, agent);
     return agent;
   }
   once(url, headers, options, consume) {
@@ -12647,6 +12818,8 @@ async function writeReport(facts, secrets) {
   setOutput("cache-key", facts.cacheKey ?? "");
   setOutput("build-cache-hit", String(facts.buildCache?.hit ?? false));
   setOutput("attempts", String(facts.attempts.length));
+  setOutput("direct-modules", mask((facts.direct ?? []).map((d) => `${d.module}@${d.version}`).join("\n")));
+  setOutput("direct-count", String(facts.direct?.length ?? 0));
   const markdown2 = mask(renderSummary(buildSummary(facts), mask));
   const file = process.env.GITHUB_STEP_SUMMARY;
   if (file) await appendFile2(file, markdown2);
@@ -12655,7 +12828,7 @@ async function writeReport(facts, secrets) {
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync8 } from "node:fs";
-import path33 from "node:path";
+import path34 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -12685,7 +12858,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file of [goenvFile, path33.join(goroot, "go.env")]) {
+  for (const file of [goenvFile, path34.join(goroot, "go.env")]) {
     const value = settingIn(file, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -12706,15 +12879,15 @@ function settingIn(file, name) {
 }
 
 // src/vendor.ts
-import { existsSync as existsSync8 } from "node:fs";
-import path34 from "node:path";
+import { existsSync as existsSync9 } from "node:fs";
+import path35 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync8(path34.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync9(path35.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };
@@ -12813,6 +12986,7 @@ async function download(ctx) {
       sumLines: deps.sumLines,
       prefetch: !withoutGoSum,
       run: runs.run,
+      requests: runs.requests,
       ...ctx.toolchain.switches && !onRunner ? { fetchToolchain: ctx.toolchain } : {}
     });
     let chain = ctx.candidates;

@@ -148,6 +148,7 @@ async function download(ctx: RunContext): Promise<{ chain: Candidate[]; facts: D
           sumLines: deps.sumLines,
           prefetch: !withoutGoSum,
           run: runs.run,
+          requests: runs.requests,
           ...(ctx.toolchain.switches && !onRunner ? { fetchToolchain: ctx.toolchain } : {})
         })
     let chain = ctx.candidates
