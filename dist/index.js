@@ -10787,7 +10787,7 @@ function speculate(fetcher, known, downloadCache, options, report) {
   const done = (async () => {
     try {
       const plan = await resolveDownloads(options.project, fetchMod);
-      report.unresolved = plan.unresolved.length;
+      report.unresolved = plan.unresolved.filter((key3) => !options.isPrivate(key3.slice(0, key3.lastIndexOf("@")))).length;
       const paths = /* @__PURE__ */ new Set([
         ...plan.graphMods.map((m) => filePath(m, "mod")),
         ...plan.downloads.flatMap((m) => ["info", "mod", "zip"].map((kind) => filePath(m, kind)))
