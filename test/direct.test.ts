@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest'
 import { directFetches } from '../src/download/direct.ts'
 import { GoOutput } from '../src/download/go-output.ts'
+import { askScope } from '../src/download/scope.ts'
 import { whoServed } from '../src/download/served.ts'
+import { parseGoMod } from '../src/gomod.ts'
 import { leaveOut, parseCandidates } from '../src/goproxy.ts'
 import type { SumLine } from '../src/module/gosum.ts'
 import { moduleRouting } from '../src/private.ts'
@@ -46,12 +48,13 @@ describe("GoOutput: go's -x lines", () => {
 describe('directFetches', () => {
   const lines = (...modules: string[]): SumLine[] => modules.flatMap(module => [{ module, version: 'v1.0.0', goMod: false, hash: 'h1:z' }, { module, version: 'v1.0.0', goMod: true, hash: 'h1:m' }])
   const routing = moduleRouting({ GOPRIVATE: 'git.corp.example.com', GONOPROXY: 'git.corp.example.com', GONOSUMDB: 'git.corp.example.com' })
-  const all = ['git.corp.example.com/lib', 'example.com/Cloned', 'example.com/proxied', 'example.com/prefetched', 'example.com/cached'].map(m => `${m}@v1.0.0`)
+  const all = ['git.corp.example.com/lib', 'git.corp.example.com/restored', 'example.com/Cloned', 'example.com/proxied', 'example.com/prefetched', 'example.com/cached'].map(m => `${m}@v1.0.0`)
 
   it('a private module that appeared; a public one whose zip no proxy answered; nothing that came through a proxy or was there before', () => {
     const fetched = directFetches({
-      lines: lines('git.corp.example.com/lib', 'example.com/Cloned', 'example.com/proxied', 'example.com/prefetched', 'example.com/cached'),
-      before: new Set(['example.com/cached@v1.0.0']),
+      lines: lines('git.corp.example.com/lib', 'git.corp.example.com/restored', 'example.com/Cloned', 'example.com/proxied', 'example.com/prefetched', 'example.com/cached'),
+      // Restored from a cache entry, or left on the runner: not fetched in this step.
+      before: new Set(['git.corp.example.com/restored@v1.0.0', 'example.com/cached@v1.0.0']),
       after: new Set(all),
       requests: {
         // go prints the path as sent: capitals escaped, the ! encoded.
@@ -81,6 +84,24 @@ describe('leaveOut', () => {
 
   it('keeps the chain when nothing would remain but off', () => {
     expect(leaveOut([refused!, off!], [refused!])).toEqual([refused, off])
+  })
+})
+
+describe('askScope: what go may ask for', () => {
+  const routing = moduleRouting({ GOPRIVATE: 'git.corp.example.com', GONOPROXY: 'git.corp.example.com', GONOSUMDB: 'git.corp.example.com' })
+  const project = (goMod: string) => ({ mains: [{ dir: '.', mod: parseGoMod(goMod) }], workspace: false, workReplace: [] })
+  const sum: SumLine[] = [{ module: 'git.corp.example.com/lib', version: 'v1.0.0', goMod: false, hash: 'h1:z' }]
+
+  it('every private module of go.sum and go.mod: no proxy, no checksum database', () => {
+    expect(askScope(project('module m\n\nrequire git.corp.example.com/lib v1.0.0\n'), sum, false, routing)).toMatchObject({ noProxy: true, noSumdb: true })
+  })
+
+  it('a requirement go.sum lacks, a replacement, or the toolchain counts too; an unreadable project covers nothing', () => {
+    expect(askScope(project('module m\n\nrequire example.com/public v1.0.0\n'), sum, false, routing)).toMatchObject({ noProxy: false, noSumdb: false })
+    expect(askScope(project('module m\n\nreplace git.corp.example.com/lib => example.com/fork v1.0.1\n'), sum, false, routing)).toMatchObject({ noProxy: false })
+    expect(askScope(project('module m\n\nreplace git.corp.example.com/lib => ./lib\n'), sum, false, routing)).toMatchObject({ noProxy: true })
+    expect(askScope(project('module m\n'), sum, true, routing)).toMatchObject({ noProxy: false, noSumdb: false })
+    expect(askScope(undefined, sum, false, routing)).toMatchObject({ noProxy: false })
   })
 })
 

@@ -60,6 +60,7 @@ async function recorder(): Promise<{ url: string; requests: string[] }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests }
 }
 
+/** A table row's cells, from the first: the row may go on after them. */
 const row = (...cells: string[]) => `| ${cells.join(' | ')} |`
 
 describe('a project whose only dependency is private', () => {
@@ -119,6 +120,19 @@ describe('a mixed project: five public modules, one private', () => {
     // The fetch's plan goes around the private module's go.mod by design: nothing is missing from it.
     expect(run.summary).not.toContain('could not be read for the plan')
     for (const text of [readAsRunner(run.log).shown.join('\n'), run.summary, JSON.stringify(run.outputs)]) expect(text).not.toContain(password)
+  })
+
+  it('with GONOSUMDB covering every module, the candidates are probed and the checksum database is not', async () => {
+    const { made } = await project(2, 'lib')
+    const server = await daemon(made)
+    const good = await proxies.start(healthy)
+    const database = await recorder()
+    const run = await step(made, { proxies: `${good.url}\ndirect` }, { env: { ...privately(server), GONOSUMDB: `${GIT_HOST},example.com`, GOSUMDB: `sum.example.com ${database.url}` } })
+
+    expect(run.failed, run.log).toBe(false)
+    expect(run.summary).toContain(row(good.url, '✅ healthy'))
+    expect(run.summary).toContain('The checksum database sum.example.com was not probed: GONOSUMDB covers every module, so go asks it nothing.')
+    expect(database.requests).toEqual([])
   })
 
   it('a private module missing from a warm module cache is fetched and reported, not cloned by the check of the cache', async () => {
