@@ -220,12 +220,15 @@ describe("credentials in git's insteadOf URL", () => {
 })
 
 describe('the cache and direct modules', () => {
+  /** A private-only project, its git daemon, and a cache service. */
+  const withCache = async () => {
+    const { made, module } = await project(0, 'lib')
+    return { made, module, service: await services.start(), server: await daemon(made) }
+  }
   const vcsDir = (module: GitModule) => createHash('sha256').update(`git3:https://${module.path.replace(/\.git$/, '')}`).digest('hex')
 
   it('downloads: the zip go made from a clone is saved like any other, restored without the git server, and checked against go.sum', async () => {
-    const { made, module } = await project(0, 'lib')
-    const service = await services.start()
-    const server = await daemon(made)
+    const { made, module, service, server } = await withCache()
     const saved = await step(made, { proxies: 'direct' }, { env: { ...privately(server), ...service.env } })
     expect(saved.failed, saved.log).toBe(false)
     const [entry] = await service.entries()
@@ -245,9 +248,7 @@ describe('the cache and direct modules', () => {
   })
 
   it('downloads: a tampered zip of a private module in an entry is discarded and cloned again', async () => {
-    const { made, module } = await project(0, 'lib')
-    const service = await services.start()
-    const server = await daemon(made)
+    const { made, module, service, server } = await withCache()
     const first = await step(made, { proxies: 'direct', 'save-cache': 'false' }, { env: privately(server) })
     // An entry under the exact key whose private zip is not what go.sum says.
     const modcache = tempModcache()
@@ -264,9 +265,7 @@ describe('the cache and direct modules', () => {
   })
 
   it('everything: the extracted tree is saved, cache/vcs never; a clone planted in an entry is not restored, its configuration never run', async () => {
-    const { made, module } = await project(0, 'lib')
-    const service = await services.start()
-    const server = await daemon(made)
+    const { made, module, service, server } = await withCache()
     const inputs = { proxies: 'direct', 'cache-contents': 'everything' }
     const saved = await step(made, inputs, { env: { ...privately(server), ...service.env } })
     expect(saved.failed, saved.log).toBe(false)
