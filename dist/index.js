@@ -20,9 +20,9 @@ var __commonJS = (cb, mod) => function __require2() {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key3 of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key3) && key3 !== except)
-        __defProp(to, key3, { get: () => from[key3], enumerable: !(desc = __getOwnPropDesc(from, key3)) || desc.enumerable });
+    for (let key4 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key4) && key4 !== except)
+        __defProp(to, key4, { get: () => from[key4], enumerable: !(desc = __getOwnPropDesc(from, key4)) || desc.enumerable });
   }
   return to;
 };
@@ -655,8 +655,8 @@ var require_semver = __commonJS({
             throw new Error("invalid increment argument: identifier is empty");
           }
           if (identifier) {
-            const match3 = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE]);
-            if (!match3 || match3[1] !== identifier) {
+            const match4 = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE]);
+            if (!match4 || match4[1] !== identifier) {
               throw new Error(`invalid identifier: ${identifier}`);
             }
           }
@@ -1117,28 +1117,28 @@ var require_coerce = __commonJS({
         return null;
       }
       options = options || {};
-      let match3 = null;
+      let match4 = null;
       if (!options.rtl) {
-        match3 = version.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE]);
+        match4 = version.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE]);
       } else {
         const coerceRtlRegex = options.includePrerelease ? re[t.COERCERTLFULL] : re[t.COERCERTL];
         let next;
-        while ((next = coerceRtlRegex.exec(version)) && (!match3 || match3.index + match3[0].length !== version.length)) {
-          if (!match3 || next.index + next[0].length !== match3.index + match3[0].length) {
-            match3 = next;
+        while ((next = coerceRtlRegex.exec(version)) && (!match4 || match4.index + match4[0].length !== version.length)) {
+          if (!match4 || next.index + next[0].length !== match4.index + match4[0].length) {
+            match4 = next;
           }
           coerceRtlRegex.lastIndex = next.index + next[1].length + next[2].length;
         }
         coerceRtlRegex.lastIndex = -1;
       }
-      if (match3 === null) {
+      if (match4 === null) {
         return null;
       }
-      const major = match3[2];
-      const minor = match3[3] || "0";
-      const patch = match3[4] || "0";
-      const prerelease = options.includePrerelease && match3[5] ? `-${match3[5]}` : "";
-      const build = options.includePrerelease && match3[6] ? `+${match3[6]}` : "";
+      const major = match4[2];
+      const minor = match4[3] || "0";
+      const patch = match4[4] || "0";
+      const prerelease = options.includePrerelease && match4[5] ? `-${match4[5]}` : "";
+      const build = options.includePrerelease && match4[6] ? `+${match4[6]}` : "";
       return parse2(`${major}.${minor}.${patch}${prerelease}${build}`, options);
     };
     module.exports = coerce;
@@ -1195,27 +1195,27 @@ var require_lrucache = __commonJS({
         this.max = 1e3;
         this.map = /* @__PURE__ */ new Map();
       }
-      get(key3) {
-        const value = this.map.get(key3);
+      get(key4) {
+        const value = this.map.get(key4);
         if (value === void 0) {
           return void 0;
         } else {
-          this.map.delete(key3);
-          this.map.set(key3, value);
+          this.map.delete(key4);
+          this.map.set(key4, value);
           return value;
         }
       }
-      delete(key3) {
-        return this.map.delete(key3);
+      delete(key4) {
+        return this.map.delete(key4);
       }
-      set(key3, value) {
-        const deleted = this.delete(key3);
+      set(key4, value) {
+        const deleted = this.delete(key4);
         if (!deleted && value !== void 0) {
           if (this.map.size >= this.max) {
             const firstKey = this.map.keys().next().value;
             this.delete(firstKey);
           }
-          this.map.set(key3, value);
+          this.map.set(key4, value);
         }
         return this;
       }
@@ -2511,14 +2511,14 @@ var require_ms = __commonJS({
       if (str.length > 100) {
         return;
       }
-      var match3 = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
+      var match4 = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
         str
       );
-      if (!match3) {
+      if (!match4) {
         return;
       }
-      var n = parseFloat(match3[1]);
-      var type = (match3[2] || "ms").toLowerCase();
+      var n = parseFloat(match4[1]);
+      var type = (match4[2] || "ms").toLowerCase();
       switch (type) {
         case "years":
         case "year":
@@ -2613,8 +2613,8 @@ var require_common = __commonJS({
       createDebug4.enabled = enabled;
       createDebug4.humanize = require_ms();
       createDebug4.destroy = destroy;
-      Object.keys(env).forEach((key3) => {
-        createDebug4[key3] = env[key3];
+      Object.keys(env).forEach((key4) => {
+        createDebug4[key4] = env[key4];
       });
       createDebug4.names = [];
       createDebug4.skips = [];
@@ -2649,19 +2649,19 @@ var require_common = __commonJS({
             args.unshift("%O");
           }
           let index = 0;
-          args[0] = args[0].replace(/%([a-zA-Z%])/g, (match3, format) => {
-            if (match3 === "%%") {
+          args[0] = args[0].replace(/%([a-zA-Z%])/g, (match4, format) => {
+            if (match4 === "%%") {
               return "%";
             }
             index++;
             const formatter = createDebug4.formatters[format];
             if (typeof formatter === "function") {
               const val = args[index];
-              match3 = formatter.call(self, val);
+              match4 = formatter.call(self, val);
               args.splice(index, 1);
               index--;
             }
-            return match3;
+            return match4;
           });
           createDebug4.formatArgs.call(self, args);
           const logFn = self.log || createDebug4.log;
@@ -2896,12 +2896,12 @@ var require_browser = __commonJS({
       args.splice(1, 0, c, "color: inherit");
       let index = 0;
       let lastC = 0;
-      args[0].replace(/%[a-zA-Z%]/g, (match3) => {
-        if (match3 === "%%") {
+      args[0].replace(/%[a-zA-Z%]/g, (match4) => {
+        if (match4 === "%%") {
           return;
         }
         index++;
-        if (match3 === "%c") {
+        if (match4 === "%c") {
           lastC = index;
         }
       });
@@ -3049,13 +3049,13 @@ var require_node = __commonJS({
       }
     } catch (error2) {
     }
-    exports.inspectOpts = Object.keys(process.env).filter((key3) => {
-      return /^debug_/i.test(key3);
-    }).reduce((obj, key3) => {
-      const prop = key3.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
+    exports.inspectOpts = Object.keys(process.env).filter((key4) => {
+      return /^debug_/i.test(key4);
+    }).reduce((obj, key4) => {
+      const prop = key4.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
         return k.toUpperCase();
       });
-      let val = process.env[key3];
+      let val = process.env[key4];
       if (/^(yes|on|true|enabled)$/i.test(val)) {
         val = true;
       } else if (/^(no|off|false|disabled)$/i.test(val)) {
@@ -3186,16 +3186,16 @@ var Command = class {
     if (this.properties && Object.keys(this.properties).length > 0) {
       cmdStr += " ";
       let first = true;
-      for (const key3 in this.properties) {
-        if (this.properties.hasOwnProperty(key3)) {
-          const val = this.properties[key3];
+      for (const key4 in this.properties) {
+        if (this.properties.hasOwnProperty(key4)) {
+          const val = this.properties[key4];
           if (val) {
             if (first) {
               first = false;
             } else {
               cmdStr += ",";
             }
-            cmdStr += `${key3}=${escapeProperty(val)}`;
+            cmdStr += `${key4}=${escapeProperty(val)}`;
           }
         }
       }
@@ -3227,16 +3227,16 @@ function issueFileCommand(command, message) {
     encoding: "utf8"
   });
 }
-function prepareKeyValueMessage(key3, value) {
+function prepareKeyValueMessage(key4, value) {
   const delimiter3 = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key3.includes(delimiter3)) {
+  if (key4.includes(delimiter3)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter3}"`);
   }
   if (convertedValue.includes(delimiter3)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter3}"`);
   }
-  return `${key3}<<${delimiter3}${os2.EOL}${convertedValue}${os2.EOL}${delimiter3}`;
+  return `${key4}<<${delimiter3}${os2.EOL}${convertedValue}${os2.EOL}${delimiter3}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -3367,7 +3367,7 @@ var Summary = class {
    * @returns {string} content wrapped in HTML element
    */
   wrap(tag, content, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key3, value]) => ` ${key3}="${value}"`).join("");
+    const htmlAttrs = Object.entries(attrs).map(([key4, value]) => ` ${key4}="${value}"`).join("");
     if (!content) {
       return `<${tag}${htmlAttrs}>`;
     }
@@ -4263,31 +4263,31 @@ var ToolRunner = class extends events.EventEmitter {
 function argStringToArray(argString) {
   const args = [];
   let inQuotes = false;
-  let escaped = false;
+  let escaped2 = false;
   let arg = "";
   function append(c) {
-    if (escaped && c !== '"') {
+    if (escaped2 && c !== '"') {
       arg += "\\";
     }
     arg += c;
-    escaped = false;
+    escaped2 = false;
   }
   for (let i = 0; i < argString.length; i++) {
     const c = argString.charAt(i);
     if (c === '"') {
-      if (!escaped) {
+      if (!escaped2) {
         inQuotes = !inQuotes;
       } else {
         append(c);
       }
       continue;
     }
-    if (c === "\\" && escaped) {
+    if (c === "\\" && escaped2) {
       append(c);
       continue;
     }
     if (c === "\\" && inQuotes) {
-      escaped = true;
+      escaped2 = true;
       continue;
     }
     if (c === " " && !inQuotes) {
@@ -4704,50 +4704,50 @@ function elementProblem(elem, kind) {
 function escapeCase(text) {
   return text.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
-function unescapeCase(escaped) {
-  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped)) return void 0;
-  return escaped.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
+function unescapeCase(escaped2) {
+  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped2)) return void 0;
+  return escaped2.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
 }
 
 // src/module/path.ts
-function modulePathProblem(path34) {
-  if (path34 === "") return "empty string";
-  if (path34.startsWith("-")) return "leading dash";
-  if (path34.includes("//")) return "double slash";
-  if (path34.endsWith("/")) return "trailing slash";
-  for (const elem of path34.split("/")) {
+function modulePathProblem(path36) {
+  if (path36 === "") return "empty string";
+  if (path36.startsWith("-")) return "leading dash";
+  if (path36.includes("//")) return "double slash";
+  if (path36.endsWith("/")) return "trailing slash";
+  for (const elem of path36.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path34.split("/")[0];
+  const first = path36.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path34) === void 0) return "invalid version";
+  if (splitPathVersion(path36) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path34) {
-  if (path34.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path34);
+function splitPathVersion(path36) {
+  if (path36.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path36);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path34);
-  if (!m) return { prefix: path34, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path36);
+  if (!m) return { prefix: path36, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path34.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path36.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path34) {
-  const problem = modulePathProblem(path34);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path34)}: ${problem}`);
-  return escapeCase(path34);
+function escapePath(path36) {
+  const problem = modulePathProblem(path36);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path36)}: ${problem}`);
+  return escapeCase(path36);
 }
-function unescapePath(escaped) {
-  const path34 = unescapeCase(escaped);
-  return path34 !== void 0 && modulePathProblem(path34) === void 0 ? path34 : void 0;
+function unescapePath(escaped2) {
+  const path36 = unescapeCase(escaped2);
+  return path36 !== void 0 && modulePathProblem(path36) === void 0 ? path36 : void 0;
 }
 
 // src/module/version.ts
@@ -4760,8 +4760,8 @@ function escapeVersion(version) {
   if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
   return escapeCase(version);
 }
-function unescapeVersion(escaped) {
-  const version = unescapeCase(escaped);
+function unescapeVersion(escaped2) {
+  const version = unescapeCase(escaped2);
   return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
 }
 var NUMBER = "(?:0|[1-9][0-9]*)";
@@ -4781,12 +4781,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path34) {
-  return path34.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path36) {
+  return path36.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path34) {
+function parseRequestPath(path36) {
   const decoded = [];
-  for (const element of path34.split("/")) {
+  for (const element of path36.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -4901,6 +4901,10 @@ function demote(chain, troubled) {
   const order = [...chain.filter((c) => !c.keyword && !demoted.includes(c)), ...demoted];
   return { chain: chain.map((c) => c.keyword ? c : order.shift()), demoted };
 }
+function leaveOut(chain, out) {
+  const kept = chain.filter((c) => !out.includes(c));
+  return kept.some((c) => !c.keyword || c.spec === "direct" || c.dir !== void 0) ? kept : chain;
+}
 function requestBase(url) {
   try {
     const u = new URL(url);
@@ -4917,8 +4921,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path34) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path34.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path36) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path36.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -4966,10 +4970,10 @@ function goMayNotShare(kind) {
 
 // src/sumdb.ts
 function parseGosumdb(value) {
-  const [key3, url] = value.trim().split(/\s+/);
-  if (!key3 || key3 === "off") return void 0;
-  const name = key3.split("+")[0];
-  return { key: key3, name, url: (url ?? `https://${name}`).replace(/\/+$/, ""), explicit: url !== void 0 };
+  const [key4, url] = value.trim().split(/\s+/);
+  if (!key4 || key4 === "off") return void 0;
+  const name = key4.split("+")[0];
+  return { key: key4, name, url: (url ?? `https://${name}`).replace(/\/+$/, ""), explicit: url !== void 0 };
 }
 var MAX_BODY = 64 << 10;
 async function probeSumdb(client, candidates, route2, timeoutMs) {
@@ -5130,8 +5134,8 @@ function find(toolName, versionSpec, arch3) {
   arch3 = arch3 || os6.arch();
   if (!isExplicitVersion(versionSpec)) {
     const localVersions = findAllVersions(toolName, arch3);
-    const match3 = evaluateVersions(localVersions, versionSpec);
-    versionSpec = match3;
+    const match4 = evaluateVersions(localVersions, versionSpec);
+    versionSpec = match4;
   }
   let toolPath = "";
   if (versionSpec) {
@@ -5220,7 +5224,7 @@ function _getCacheDirectory() {
 
 // src/goenv.ts
 import path6 from "node:path";
-var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GOAUTH", "GOWORK", "GOENV", "GOROOT", "GOHOSTOS", "GOHOSTARCH", "GOSUMDB"];
+var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOAUTH", "GOWORK", "GOENV", "GOROOT", "GOHOSTOS", "GOHOSTARCH", "GOSUMDB"];
 async function findGo() {
   const onPath = await which("go", false);
   if (onPath) return onPath;
@@ -5497,13 +5501,15 @@ var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFix
 var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
 var joined = (...parts) => parts.filter(Boolean).join(", ");
 function buildSummary(facts) {
-  const modules = facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0);
-  const title = facts.ok ? `\u2705 Go modules ready: ${modules} downloaded${facts.chosen ? ` through ${facts.chosen}` : ""}` : "\u274C Go modules could not be downloaded";
+  const proxied = facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0);
+  const direct = facts.direct ?? [];
+  const modules = proxied + direct.length;
+  const title = facts.ok ? `\u2705 Go modules ready: ${downloadedWords(proxied, direct, facts.chosen)}` : "\u274C Go modules could not be downloaded";
   const sections = [
     {
       heading: "Result",
       header: ["Chosen proxy", "Exported GOPROXY", "Modules downloaded", "Attempts"],
-      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", String(modules), String(facts.attempts.length)]],
+      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", direct.length > 0 ? `${modules} (${direct.length} direct)` : String(modules), String(facts.attempts.length)]],
       notes: facts.laterSteps ? [facts.laterSteps] : []
     },
     {
@@ -5512,6 +5518,7 @@ function buildSummary(facts) {
       rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? [probeReason(p), `, through ${p.via}`] : probeReason(p)]),
       notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== void 0)] : [], ...runnerNotes(facts)]
     },
+    ...direct.length > 0 ? [directSection(direct)] : [],
     ...facts.fetch ? fetchSections(facts.fetch) : [],
     ...facts.toolchain ? [toolchainSection(facts.toolchain)] : [],
     {
@@ -5538,11 +5545,33 @@ function buildSummary(facts) {
           facts.save ? saveCell(facts.save) : "\u2014"
         ]
       ],
-      notes: facts.verify ? verifyNotes(facts.verify) : []
+      notes: [...facts.verify ? verifyNotes(facts.verify) : [], ...direct.length > 0 ? [CLONES_NOT_CACHED] : []]
     },
     ...facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : []
   ];
   return { title, ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
+}
+function downloadedWords(proxied, direct, chosen) {
+  const through = chosen && chosen !== "direct" ? ` through ${chosen}` : "";
+  if (direct.length === 0) return `${proxied} downloaded${through}`;
+  const why = `direct (${[...new Set(direct.map((d) => REASON_NAMES[d.why]))].join(", ")})`;
+  if (proxied === 0) return `${direct.length} downloaded ${why}`;
+  return `${proxied + direct.length} downloaded: ${proxied}${through || " through the proxies"}, ${direct.length} ${why}`;
+}
+var REASON_NAMES = { GOPRIVATE: "GOPRIVATE", GONOPROXY: "GONOPROXY", direct: "direct in GOPROXY" };
+var REASONS = {
+  GOPRIVATE: "GOPRIVATE covers it: go asks no proxy for it",
+  GONOPROXY: "GONOPROXY covers it: go asks no proxy for it",
+  direct: "no proxy before direct in GOPROXY served it"
+};
+var CLONES_NOT_CACHED = "The zips go made from its clones are cached like any others and checked against go.sum when restored; the clones themselves (GOMODCACHE/cache/vcs) are never saved, whatever cache-contents says: go needs only the zips, and a clone from a cache entry could carry git configuration or hooks that run when go runs git in it.";
+function directSection(direct) {
+  return {
+    heading: "Fetched direct",
+    header: ["Module", "Version", "Why"],
+    rows: direct.map((d) => [quoted(d.module), quoted(d.version), REASONS[d.why]]),
+    notes: ["go fetched these from their repositories itself (git, under the same watchdog), never through a proxy or the action."]
+  };
 }
 function runnerNotes(facts) {
   return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
@@ -6297,8 +6326,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path34 = downloadPath(line.module, line.version, kind);
-      known.set(path34, { module: line.module, version: line.version, kind, path: path34, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path36 = downloadPath(line.module, line.version, kind);
+      known.set(path36, { module: line.module, version: line.version, kind, path: path36, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -6321,7 +6350,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path34) => checks.set(path34, { module, version, what, path: path34, hash });
+    const add = (what, path36) => checks.set(path36, { module, version, what, path: path36, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -7191,19 +7220,19 @@ async function restoreEntry(stash, keys, limitMs, select) {
     return nothing({ state, ...matchedKey ? { matchedKey } : {}, durationMs: performance.now() - started, warning: `Cache restore${matchedKey ? ` of ${matchedKey}` : ""} failed: ${e.message}` });
   }
 }
-function describeRefused(key3, result) {
+function describeRefused(key4, result) {
   const shown = (result.refused ?? []).map((r) => `${JSON.stringify(r.member)} (${r.why})`).join("; ");
   const more = (result.refusedCount ?? 0) - (result.refused ?? []).length;
-  return `The cache entry ${key3} held ${result.refusedCount} member(s) that were not written, so it is restored in part: ${shown}${more > 0 ? `; and ${more} more` : ""}.`;
+  return `The cache entry ${key4} held ${result.refusedCount} member(s) that were not written, so it is restored in part: ${shown}${more > 0 ? `; and ${more} more` : ""}.`;
 }
-async function saveEntry(stash, key3, paths, limitMs, admit) {
+async function saveEntry(stash, key4, paths, limitMs, admit) {
   const started = performance.now();
   try {
     const staging = await claimStaging(stash.staging);
     try {
       const { bytes, skipped } = await stage(stash.root, staging.entry, paths, admit);
       if (skipped.length > 0) warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
-      const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key3], limitMs, "Cache save");
+      const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key4], limitMs, "Cache save");
       const durationMs = performance.now() - started;
       if (result.id === -1 || log.some((line) => /^::(warning|error)::Failed to save/.test(line))) return { state: "failed", why: "not saved (the log says why)", durationMs };
       return { state: "saved", why: "saved", durationMs, bytes };
@@ -7492,17 +7521,17 @@ function getSearchPaths(patterns) {
   patterns = patterns.filter((x) => !x.negate);
   const searchPathMap = {};
   for (const pattern of patterns) {
-    const key3 = IS_WINDOWS5 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
-    searchPathMap[key3] = "candidate";
+    const key4 = IS_WINDOWS5 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
+    searchPathMap[key4] = "candidate";
   }
   const result = [];
   for (const pattern of patterns) {
-    const key3 = IS_WINDOWS5 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
-    if (searchPathMap[key3] === "included") {
+    const key4 = IS_WINDOWS5 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
+    if (searchPathMap[key4] === "included") {
       continue;
     }
     let foundAncestor = false;
-    let tempKey = key3;
+    let tempKey = key4;
     let parent = dirname5(tempKey);
     while (parent !== tempKey) {
       if (searchPathMap[parent]) {
@@ -7514,7 +7543,7 @@ function getSearchPaths(patterns) {
     }
     if (!foundAncestor) {
       result.push(pattern.searchPath);
-      searchPathMap[key3] = "included";
+      searchPathMap[key4] = "included";
     }
   }
   return result;
@@ -9727,8 +9756,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path34, level) {
-    this.path = path34;
+  constructor(path36, level) {
+    this.path = path36;
     this.level = level;
   }
 };
@@ -9883,9 +9912,9 @@ var DefaultGlobber = class _DefaultGlobber {
       const traversalChain = [];
       while (stack.length) {
         const item = stack.pop();
-        const match3 = match(patterns, item.path);
-        const partialMatch2 = !!match3 || partialMatch(patterns, item.path);
-        if (!match3 && !partialMatch2) {
+        const match4 = match(patterns, item.path);
+        const partialMatch2 = !!match4 || partialMatch(patterns, item.path);
+        if (!match4 && !partialMatch2) {
           continue;
         }
         const stats = yield __await(
@@ -9899,7 +9928,7 @@ var DefaultGlobber = class _DefaultGlobber {
           continue;
         }
         if (stats.isDirectory()) {
-          if (match3 & MatchKind.Directory && options.matchDirectories) {
+          if (match4 & MatchKind.Directory && options.matchDirectories) {
             yield yield __await(item.path);
           } else if (!partialMatch2) {
             continue;
@@ -9907,7 +9936,7 @@ var DefaultGlobber = class _DefaultGlobber {
           const childLevel = item.level + 1;
           const childItems = (yield __await(fs8.promises.readdir(item.path))).map((x) => new SearchState(path21.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
-        } else if (match3 & MatchKind.File) {
+        } else if (match4 & MatchKind.File) {
           yield yield __await(item.path);
         }
       }
@@ -10072,8 +10101,8 @@ function parseGoWork(text) {
   }
   return file;
 }
-function isLocalPath(path34) {
-  return path34.startsWith("./") || path34.startsWith("../") || path34.startsWith("/") || path34 === "." || path34 === ".." || /^[A-Za-z]:[\\/]/.test(path34) || path34.startsWith(".\\") || path34.startsWith("..\\");
+function isLocalPath(path36) {
+  return path36.startsWith("./") || path36.startsWith("../") || path36.startsWith("/") || path36 === "." || path36 === ".." || /^[A-Za-z]:[\\/]/.test(path36) || path36.startsWith(".\\") || path36.startsWith("..\\");
 }
 
 // src/depfiles.ts
@@ -10106,9 +10135,43 @@ async function globFiles(workspace, patterns) {
   return globber.glob();
 }
 
-// src/inputs.ts
-import { existsSync as existsSync5, statSync as statSync2 } from "node:fs";
+// src/git.ts
+import { existsSync as existsSync5 } from "node:fs";
 import path23 from "node:path";
+function packsOnDisk(base) {
+  const given = base.GIT_CONFIG_COUNT ?? "0";
+  if (!/^\d+$/.test(given)) return {};
+  const count = Number(given);
+  for (let i = 0; i < count; i++) {
+    if (/^(fetch|transfer)\.unpacklimit$/i.test(base[`GIT_CONFIG_KEY_${i}`] ?? "")) return {};
+  }
+  return { GIT_CONFIG_COUNT: String(count + 1), [`GIT_CONFIG_KEY_${count}`]: "fetch.unpackLimit", [`GIT_CONFIG_VALUE_${count}`]: "1" };
+}
+var GIT_CONFIG_TIMEOUT_MS = 5e3;
+async function gitSecrets(dir, env) {
+  let cwd = path23.resolve(dir);
+  while (!existsSync5(cwd) && path23.dirname(cwd) !== cwd) cwd = path23.dirname(cwd);
+  const lines = [];
+  const child2 = spawnGroup("git", ["config", "--null", "--get-regexp", "^url\\..*\\.(push)?insteadof$"], { cwd, env, onLine: (line) => lines.push(line) });
+  const deadline = setTimeout(() => void child2.kill(), GIT_CONFIG_TIMEOUT_MS);
+  try {
+    if ((await child2.exited).code !== 0) return [];
+  } catch {
+    return [];
+  } finally {
+    clearTimeout(deadline);
+  }
+  return lines.join("\n").split("\0").filter((entry) => entry !== "").flatMap((entry) => {
+    const newline = entry.indexOf("\n");
+    const key4 = newline < 0 ? entry : entry.slice(0, newline);
+    const base = key4.replace(/^url\./i, "").replace(/\.(push)?insteadof$/i, "");
+    return [...secretsIn(base), ...newline < 0 ? [] : secretsIn(entry.slice(newline + 1))];
+  });
+}
+
+// src/inputs.ts
+import { existsSync as existsSync6, statSync as statSync2 } from "node:fs";
+import path24 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -10141,7 +10204,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read, workspace) {
   const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path23.resolve(workspace, value("working-directory"));
+  const workingDirectory = path24.resolve(workspace, value("working-directory"));
   return {
     candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -10197,10 +10260,10 @@ function boolean(input, text) {
   throw new InputError(input, `"${text}" is not true or false`);
 }
 function goModuleDir(dir) {
-  if (!existsSync5(dir) || !statSync2(dir).isDirectory()) {
+  if (!existsSync6(dir) || !statSync2(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync5(path23.join(dir, "go.mod")) && !existsSync5(path23.join(dir, "go.work"))) {
+  if (!existsSync6(path24.join(dir, "go.mod")) && !existsSync6(path24.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -10210,7 +10273,7 @@ function goModuleDir(dir) {
 import os10 from "node:os";
 
 // src/attempt.ts
-import path24 from "node:path";
+import path25 from "node:path";
 
 // src/module/absent.ts
 function isAbsent(status) {
@@ -10229,7 +10292,7 @@ var answered2 = (rest) => {
 };
 async function runAttempt(options) {
   const started = performance.now();
-  const cacheDir2 = path24.join(options.modcache, "cache");
+  const cacheDir2 = path25.join(options.modcache, "cache");
   const errors = [];
   const open2 = /* @__PURE__ */ new Set();
   const failedRequests = [];
@@ -10302,7 +10365,7 @@ function downloadEnv(base, goproxy, goflags, http1 = false) {
   if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
     guards.GIT_SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30";
   }
-  return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(" "), ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
+  return { ...guards, ...base, ...packsOnDisk(base), GOPROXY: goproxy, GOFLAGS: flags.join(" "), ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
 }
 function extractsWritable(goflags) {
   const last = goflags.split(/\s+/).filter(isModcacherw).pop();
@@ -10371,10 +10434,73 @@ function classify(outcome) {
   return { reason: "error", next: "rotate", detail: last.trim() };
 }
 
+// src/download/go-output.ts
+var REQUEST_ENDED = /^# get (\S+?): (.*)$/;
+var STATUS2 = /^(\d{3}) /;
+var WORK_DIR = /^(?:mkdir -p (.+) # |# (.+) for )(git3|vcs1\.\w+) (\S+)$/;
+var COMMAND_DONE = /^\d+\.\d{3}s # (cd .+)$/;
+var COMMAND_STARTED = /^cd (.+?); (\S+)(.*)$/;
+var PING = /^(git|hg|svn|bzr|fossil) (.+)$/;
+var GoOutput = class {
+  requests = { answered: [], unanswered: [] };
+  /** Repository by work directory. */
+  remotes = /* @__PURE__ */ new Map();
+  /** Commands started in a work directory and not done, by their text. */
+  running = /* @__PURE__ */ new Map();
+  /** A command of cmd/go/internal/vcs's, until go prints anything after it. */
+  ping;
+  line(text) {
+    this.ping = void 0;
+    const request = REQUEST_ENDED.exec(text);
+    if (request) {
+      const status = Number(STATUS2.exec(request[2])?.[1]);
+      (status >= 200 && status < 300 ? this.requests.answered : this.requests.unanswered).push(request[1]);
+      return;
+    }
+    const dir = WORK_DIR.exec(text);
+    if (dir) {
+      this.remotes.set(dir[1] ?? dir[2], dir[4]);
+      return;
+    }
+    const done = COMMAND_DONE.exec(text);
+    if (done) {
+      const count = (this.running.get(done[1]) ?? 1) - 1;
+      if (count > 0) this.running.set(done[1], count);
+      else this.running.delete(done[1]);
+      return;
+    }
+    if (COMMAND_STARTED.test(text)) {
+      this.running.set(text, (this.running.get(text) ?? 0) + 1);
+      return;
+    }
+    if (PING.test(text)) this.ping = text;
+  }
+  /** What go was waiting on in its version-control commands, for people: `git fetch of https://git.example.com/repo`. */
+  waitingOn() {
+    const commands = [...this.running.keys()].map((text) => {
+      const [, dir, tool, args] = COMMAND_STARTED.exec(text);
+      const remote = this.remotes.get(dir);
+      return `${tool} ${subcommand(args)}${remote ? ` of ${remote}` : ""}`.trim();
+    });
+    return this.ping ? [...commands, this.ping] : commands;
+  }
+};
+function subcommand(args) {
+  const words = args.trim().split(/\s+/);
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    if (word === "-c" || word === "-C") i++;
+    else if (!word.startsWith("-")) return word;
+  }
+  return "";
+}
+
 // src/download/go-runs.ts
 function goRuns(o) {
   let http1 = false;
+  const requests = { answered: [], unanswered: [] };
   const run2 = async (goproxy, fetch, modules) => {
+    const output = new GoOutput();
     const outcome = await runAttempt({
       go: o.go,
       // Named modules (a toolchain) are fetched outside the project, by the installed go.
@@ -10382,6 +10508,8 @@ function goRuns(o) {
       env: {
         ...downloadEnv(processEnv(), goproxy, o.goflags, http1),
         ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {},
+        // GONOPROXY modules are fetched direct even with GOPROXY=off: a check of the module cache must not clone them.
+        ...goproxy === "off" ? { GONOPROXY: "none" } : {},
         // go asks the local proxy for what go.sum lacks; it relays over the routes go would take.
         ...fetch?.gosumdb ? { GOSUMDB: fetch.gosumdb } : {}
       },
@@ -10389,10 +10517,15 @@ function goRuns(o) {
       modcache: o.modcache,
       timeoutMs: o.timeoutMs,
       stallTimeoutMs: o.stallTimeoutMs,
-      // go's lines quote servers and git: shown, never obeyed as workflow commands.
-      onLine: echo,
+      onLine: (line) => {
+        echo(line);
+        output.line(line);
+      },
       ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
     });
+    requests.answered.push(...output.requests.answered);
+    requests.unanswered.push(...output.requests.unanswered);
+    outcome.waitingOn.push(...output.waitingOn());
     if (!http1 && classify(outcome).reason === "http2 stream error") {
       http1 = true;
       info("go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).");
@@ -10402,7 +10535,7 @@ function goRuns(o) {
   const exportForLaterSteps = () => {
     if (http1) exportVariable("GODEBUG", withHttp1(process.env.GODEBUG));
   };
-  return { run: run2, exportForLaterSteps };
+  return { run: run2, exportForLaterSteps, requests };
 }
 
 // src/fetch/stage.ts
@@ -10410,7 +10543,7 @@ import { randomBytes as randomBytes5 } from "node:crypto";
 import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync4 } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
 import os11 from "node:os";
-import path27 from "node:path";
+import path28 from "node:path";
 
 // src/fetch/concurrency.ts
 var SLOW_ANSWER_MS = 40;
@@ -10486,7 +10619,7 @@ function movedBecause(s) {
 // src/fetch/store.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { accessSync, constants as constants5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
-import path25 from "node:path";
+import path26 from "node:path";
 var Store = class {
   options;
   /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
@@ -10577,16 +10710,16 @@ var Store = class {
   }
   /** The job's directory (relative to root) and file name. */
   place(job) {
-    return { dir: path25.posix.join(this.options.downloads, path25.posix.dirname(job.path)), name: path25.posix.basename(job.path) };
+    return { dir: path26.posix.join(this.options.downloads, path26.posix.dirname(job.path)), name: path26.posix.basename(job.path) };
   }
   /** The path the file is known by (to serve it): as a person reads it. */
   shown(job) {
-    return path25.join(this.options.root, this.options.downloads, job.path);
+    return path26.join(this.options.root, this.options.downloads, job.path);
   }
   /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
   treeTarget(job) {
     const final = treePath(job.module, job.version);
-    return { root: this.options.root, parent: path25.posix.dirname(final), name: `${path25.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+    return { root: this.options.root, parent: path26.posix.dirname(final), name: `${path26.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
   }
   /**
    * go's lock on the module version: a release function, `undefined` when no lock can be taken
@@ -10618,7 +10751,7 @@ var Store = class {
     } catch {
       return false;
     }
-    const final = path25.posix.basename(treePath(job.module, job.version));
+    const final = path26.posix.basename(treePath(job.module, job.version));
     try {
       try {
         renameSync2(parent.entry(tree.name), parent.entry(final));
@@ -10667,9 +10800,9 @@ var Store = class {
         return openDir(this.options.root, dir, true);
       } catch (e) {
         if (!(e instanceof NotADirectory) || tries > 8) throw e;
-        const parent = openDir(this.options.root, path25.posix.dirname(e.rel));
+        const parent = openDir(this.options.root, path26.posix.dirname(e.rel));
         try {
-          unlinkEntry(parent, path25.posix.basename(e.rel));
+          unlinkEntry(parent, path26.posix.basename(e.rel));
         } finally {
           parent.close();
         }
@@ -10982,10 +11115,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path34) {
+function parseSumdbPath(path36) {
   let decoded;
   try {
-    const elements = path34.split("/").map((e) => decodeURIComponent(e));
+    const elements = path36.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -11091,7 +11224,7 @@ function fail(response, status, text) {
 
 // src/fetch/resolve.ts
 import { promises as fs10 } from "node:fs";
-import path26 from "node:path";
+import path27 from "node:path";
 
 // src/semver.ts
 function parse(version) {
@@ -11125,14 +11258,14 @@ function compareVersions(a, b) {
   return comparePrerelease(pa.prerelease, pb.prerelease);
 }
 function compareGoVersions(a, b) {
-  const key3 = (v) => {
+  const key4 = (v) => {
     const m = v && /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(v);
     if (!m) return [0, 0, -2, 0, 0];
     const kind = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : m[3] !== void 0 ? 2 : -1;
     return [Number(m[1]), Number(m[2] ?? 0), m[3] !== void 0 ? Number(m[3]) : -1, kind, Number(m[5] ?? 0)];
   };
-  const ka = key3(a);
-  const kb = key3(b);
+  const ka = key4(a);
+  const kb = key4(b);
   for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
   return 0;
 }
@@ -11173,10 +11306,10 @@ function planDownloads(input, loaded) {
     if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path34) => {
-    const version = selected.get(path34);
+  const downloads = listed.flatMap((path36) => {
+    const version = selected.get(path36);
     if (version === void 0) return [];
-    const to = replace({ path: path34, version });
+    const to = replace({ path: path36, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -11211,12 +11344,12 @@ async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
     const work = parseGoWork(await fs10.readFile(workFile, "utf8"));
-    const root = path26.dirname(workFile);
+    const root = path27.dirname(workFile);
     const mains = await Promise.all(
       work.use.map(
         async (use) => (
           // go refuses such a workspace before any request; so does the step, in go's words.
-          mainModule(path26.resolve(root, use)).catch((e) => {
+          mainModule(path27.resolve(root, use)).catch((e) => {
             throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
           })
         )
@@ -11227,7 +11360,7 @@ async function readProject(dir, gowork) {
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs10.readFile(path26.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs10.readFile(path27.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -11237,10 +11370,10 @@ async function resolveDownloads(input, fetchMod) {
     const plan = planDownloads(input, loaded);
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
-      plan.missing.map(async ({ key: key3, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs10.readFile(path26.join(path26.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
-        if (text === void 0) unresolved.push(key3);
-        loaded.set(key3, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
+      plan.missing.map(async ({ key: key4, source: source2 }) => {
+        const text = source2.kind === "dir" ? await fs10.readFile(path27.join(path27.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        if (text === void 0) unresolved.push(key4);
+        loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
     );
   }
@@ -11251,7 +11384,7 @@ var GO_FINISHED = "go finished";
 var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path27.join(process.env.RUNNER_TEMP || os11.tmpdir(), "go-mod-fetch-"));
+  const scratch = mkdtempSync2(path28.join(process.env.RUNNER_TEMP || os11.tmpdir(), "go-mod-fetch-"));
   const downloadCache = new Store({
     root: options.modcache,
     downloads: "cache/download",
@@ -11262,8 +11395,8 @@ async function startFetch(options) {
   const fetcher = new Fetcher({
     client: options.client,
     candidates: options.candidates,
-    store: downloadCache.writable() ? downloadCache : new Store({ root: path27.join(scratch, "store"), downloads: "" }),
-    transientDir: path27.join(scratch, "transient"),
+    store: downloadCache.writable() ? downloadCache : new Store({ root: path28.join(scratch, "store"), downloads: "" }),
+    transientDir: path28.join(scratch, "transient"),
     // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
     hashThreads: Math.min(2, os11.availableParallelism()),
     rounds: options.rounds,
@@ -11300,7 +11433,7 @@ async function startFetch(options) {
       fetcher.useCandidates(candidates);
       if (!database) return;
       const routes = database.routes.map((candidate) => ({ candidate, latencyMs: 0 }));
-      sumdb = { name: database.name, fetcher: fetcherIn(path27.join(scratch, "sumdb"), routes, options) };
+      sumdb = { name: database.name, fetcher: fetcherIn(path28.join(scratch, "sumdb"), routes, options) };
       stage2.gosumdb = `${database.key} ${local.url}/sumdb/${database.name}`;
     },
     progress: () => fetcher.bytes,
@@ -11333,8 +11466,8 @@ function fetcherIn(dir, candidates, options) {
   return new Fetcher({
     client: options.client,
     candidates,
-    store: new Store({ root: path27.join(dir, "store"), downloads: "" }),
-    transientDir: path27.join(dir, "transient"),
+    store: new Store({ root: path28.join(dir, "store"), downloads: "" }),
+    transientDir: path28.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -11392,7 +11525,7 @@ function speculate(fetcher, known, downloadCache, options, report) {
   const done = (async () => {
     try {
       const plan = await resolveDownloads(options.project, fetchMod);
-      report.unresolved = plan.unresolved.length;
+      report.unresolved = plan.unresolved.filter((key4) => !options.isPrivate(key4.slice(0, key4.lastIndexOf("@")))).length;
       const paths = /* @__PURE__ */ new Set([
         ...plan.graphMods.map((m) => filePath(m, "mod")),
         ...plan.downloads.flatMap((m) => ["info", "mod", "zip"].map((kind) => filePath(m, kind)))
@@ -11413,39 +11546,156 @@ function speculate(fetcher, known, downloadCache, options, report) {
 }
 
 // src/private.ts
-function elementPattern(glob) {
-  let source2 = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === "*") source2 += "[^/]*";
-    else if (c === "?") source2 += "[^/]";
-    else if (c === "[") {
-      const end = glob.indexOf("]", i + 1);
-      if (end < 0) return /(?!)/;
-      source2 += `[${glob.slice(i + 1, end)}]`;
-      i = end;
-    } else source2 += c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  }
-  return new RegExp(`^${source2}$`);
-}
-function privateMatcher(...patternLists) {
-  const patterns = patternLists.flatMap((list) => list.split(",")).map((p) => p.trim().replace(/\/+$/, "")).filter((p) => p !== "").map((p) => p.split("/").map(elementPattern));
-  return (module) => {
-    const elements = module.split("/");
-    return patterns.some(
-      (pattern) => pattern.length <= elements.length && pattern.every((re, i) => re.test(elements[i]))
-    );
+function moduleRouting(env) {
+  const reason = env.GONOPROXY === env.GOPRIVATE ? "GOPRIVATE" : "GONOPROXY";
+  return {
+    direct: (module) => matchPrefixPatterns(env.GONOPROXY, module) ? reason : void 0,
+    unchecked: (module) => matchPrefixPatterns(env.GONOSUMDB, module)
   };
+}
+function coverage(modules, routing) {
+  const known = modules.length > 0;
+  const reasons = modules.map((m) => routing.direct(m));
+  return {
+    noProxy: known && reasons.every((r) => r !== void 0),
+    noSumdb: known && modules.every((m) => routing.unchecked(m)),
+    reasons: [...new Set(reasons.filter((r) => r !== void 0))]
+  };
+}
+function matchPrefixPatterns(globs, target) {
+  for (const entry of globs.split(",")) {
+    const glob = entry.endsWith("/") ? entry.slice(0, -1) : entry;
+    if (glob === "") continue;
+    const elements = glob.split("/").length;
+    const parts = target.split("/");
+    if (parts.length < elements) continue;
+    if (pathMatch(glob, parts.slice(0, elements).join("/"))) return true;
+  }
+  return false;
+}
+var BadPattern = class extends Error {
+};
+function pathMatch(pattern, name) {
+  try {
+    return match3(pattern, name);
+  } catch (e) {
+    if (e instanceof BadPattern) return false;
+    throw e;
+  }
+}
+function match3(pattern, name) {
+  let rest = pattern;
+  outer: while (rest.length > 0) {
+    const { star: star3, chunk, after } = scanChunk(rest);
+    rest = after;
+    if (star3 && chunk === "") return !name.includes("/");
+    const here = matchChunk(chunk, name);
+    if (here !== void 0 && (here.length === 0 || rest.length > 0)) {
+      name = here;
+      continue;
+    }
+    if (star3) {
+      for (let i = 0; i < name.length && name[i] !== "/"; i++) {
+        const skipped = matchChunk(chunk, name.slice(i + 1));
+        if (skipped === void 0 || rest.length === 0 && skipped.length > 0) continue;
+        name = skipped;
+        continue outer;
+      }
+    }
+    while (rest.length > 0) {
+      const next = scanChunk(rest);
+      rest = next.after;
+      matchChunk(next.chunk, "");
+    }
+    return false;
+  }
+  return name.length === 0;
+}
+function scanChunk(pattern) {
+  let i = 0;
+  while (pattern[i] === "*") i++;
+  const star3 = i > 0;
+  const body = pattern.slice(i);
+  let inRange = false;
+  for (let j = 0; j < body.length; j++) {
+    const c = body[j];
+    if (c === "\\" && j + 1 < body.length) j++;
+    else if (c === "[") inRange = true;
+    else if (c === "]") inRange = false;
+    else if (c === "*" && !inRange) return { star: star3, chunk: body.slice(0, j), after: body.slice(j) };
+  }
+  return { star: star3, chunk: body, after: "" };
+}
+function matchChunk(chunk, s) {
+  let failed = false;
+  while (chunk.length > 0) {
+    failed ||= s.length === 0;
+    const c = chunk[0];
+    if (c === "[") {
+      let r = -1;
+      if (!failed) {
+        r = s.codePointAt(0);
+        s = s.slice(String.fromCodePoint(r).length);
+      }
+      chunk = chunk.slice(1);
+      const negated = chunk[0] === "^";
+      if (negated) chunk = chunk.slice(1);
+      let matched = false;
+      for (let ranges = 0; ; ranges++) {
+        if (chunk[0] === "]" && ranges > 0) {
+          chunk = chunk.slice(1);
+          break;
+        }
+        const lo = escaped(chunk);
+        let hi = lo;
+        chunk = lo.rest;
+        if (chunk[0] === "-") {
+          hi = escaped(chunk.slice(1));
+          chunk = hi.rest;
+        }
+        matched ||= lo.rune <= r && r <= hi.rune;
+      }
+      failed ||= matched === negated;
+    } else if (c === "?") {
+      if (!failed) {
+        failed = s[0] === "/";
+        s = s.slice(String.fromCodePoint(s.codePointAt(0)).length);
+      }
+      chunk = chunk.slice(1);
+    } else {
+      if (c === "\\") {
+        chunk = chunk.slice(1);
+        if (chunk.length === 0) throw new BadPattern();
+      }
+      if (!failed) {
+        failed = chunk[0] !== s[0];
+        s = s.slice(1);
+      }
+      chunk = chunk.slice(1);
+    }
+  }
+  return failed ? void 0 : s;
+}
+function escaped(chunk) {
+  if (chunk.length === 0 || chunk[0] === "-" || chunk[0] === "]") throw new BadPattern();
+  if (chunk[0] === "\\") {
+    chunk = chunk.slice(1);
+    if (chunk.length === 0) throw new BadPattern();
+  }
+  const rune = chunk.codePointAt(0);
+  const rest = chunk.slice(String.fromCodePoint(rune).length);
+  if (rest.length === 0) throw new BadPattern();
+  return { rune, rest };
 }
 
 // src/file-proxy.ts
 import { readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
-import path28 from "node:path";
+import path29 from "node:path";
 function judgeFileProxy(dir, request) {
   if (!statSync3(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
   let body;
   try {
-    body = readFileSync5(path28.join(dir, ...request.path.split("/").filter(Boolean)));
+    body = readFileSync5(path29.join(dir, ...request.path.split("/").filter(Boolean)));
   } catch {
     const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
     return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
@@ -11576,7 +11826,7 @@ async function runProbe(options) {
 // src/toolchain/provide.ts
 import { promises as fs11 } from "node:fs";
 import os12 from "node:os";
-import path29 from "node:path";
+import path30 from "node:path";
 
 // node_modules/is-network-error/index.js
 var objectToString = Object.prototype.toString;
@@ -11916,7 +12166,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path29.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path30.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -11929,10 +12179,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path29.join(toolCache, TOOL, version, os12.arch());
+  const dest = path30.join(toolCache, TOOL, version, os12.arch());
   await fs11.rm(`${dest}.complete`, { force: true });
   await fs11.rm(dest, { recursive: true, force: true });
-  await fs11.mkdir(path29.dirname(dest), { recursive: true });
+  await fs11.mkdir(path30.dirname(dest), { recursive: true });
   try {
     await fs11.rename(extracted, dest);
   } catch (e) {
@@ -11943,20 +12193,20 @@ async function adopt(extracted, version) {
   return dest;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs11.readdir(path29.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path29.join(goroot, "bin"), ...toolDirs.map((d) => path29.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs11.readdir(path30.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path30.join(goroot, "bin"), ...toolDirs.map((d) => path30.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs11.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs11.chmod(path29.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs11.chmod(path30.join(dir, entry.name), 493);
     }
   }
 }
 async function putOnPath(name, goroot) {
-  const dir = path29.join(process.env.RUNNER_TEMP || os12.tmpdir(), LINKS_DIR);
+  const dir = path30.join(process.env.RUNNER_TEMP || os12.tmpdir(), LINKS_DIR);
   await fs11.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path29.join(dir, `${name}${exe}`);
+  const link = path30.join(dir, `${name}${exe}`);
   await fs11.rm(link, { force: true });
-  await fs11.symlink(path29.join(goroot, "bin", `go${exe}`), link);
+  await fs11.symlink(path30.join(goroot, "bin", `go${exe}`), link);
   addPath(dir);
 }
 
@@ -11974,6 +12224,61 @@ async function toolchainThroughChain(o) {
 }
 function describeToolchain(t) {
   return `Toolchain ${t.wanted} (installed: ${t.installed}): ${t.source === "tool cache" ? "from the runner\u2019s tool cache" : "fetched through the chain and put in the tool cache"} in ${formatDuration(t.durationMs)}; go finds it on PATH as ${t.wanted}.`;
+}
+
+// src/download/direct.ts
+import { existsSync as existsSync7 } from "node:fs";
+import path31 from "node:path";
+var key3 = (line) => `${line.module}@${line.version}`;
+function zipsPresent(modcache, lines) {
+  return new Set(lines.filter((l) => !l.goMod && existsSync7(path31.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+}
+function directFetches(o) {
+  const zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
+  const fetched = [];
+  for (const line of o.lines) {
+    if (line.goMod || o.before.has(key3(line)) || !o.after.has(key3(line))) continue;
+    const reason = o.routing.direct(line.module);
+    if (reason) fetched.push({ module: line.module, version: line.version, why: reason });
+    else if (zipRequests(o.requests.unanswered, line) && !zipRequests(o.requests.answered, line)) fetched.push({ module: line.module, version: line.version, why: "direct" });
+  }
+  return fetched;
+}
+
+// src/download/scope.ts
+function askScope(project, sumLines, toolchain, routing) {
+  return coverage(project ? [...namedModules(project, sumLines), ...toolchain ? ["golang.org/toolchain"] : []] : [], routing);
+}
+function namedModules(project, sumLines) {
+  const replacements = [...project.workReplace, ...project.mains.flatMap((m) => m.mod.replace)].flatMap((r) => isLocalPath(r.to.path) ? [] : [r.to.path]);
+  return [.../* @__PURE__ */ new Set([...sumLines.map((l) => l.module), ...project.mains.flatMap((m) => m.mod.require.map((r) => r.path)), ...replacements])];
+}
+function unprobed(candidates, scope, gosumdb) {
+  const settings = scope.reasons.join(" and ");
+  const probes = candidates.map((candidate) => ({
+    candidate,
+    verdict: "not probed",
+    reason: candidate.keyword ? `${candidate.spec} is used as given` : `not needed: ${settings} covers every module`
+  }));
+  const database = parseGosumdb(gosumdb);
+  const sumdb = !database ? "" : scope.noSumdb ? ` Nor was the checksum database ${database.name}: GONOSUMDB covers them too.` : ` go asks the checksum database ${database.name} itself for any module go.sum lacks.`;
+  const note = `No proxy was probed: ${settings} covers every module go.sum and go.mod name, so go fetches them all direct and asks no proxy.${sumdb} The candidates are passed on to later steps as given.`;
+  info(note);
+  return { probes, chain: candidates, note };
+}
+function sumdbUnasked(scope, gosumdb) {
+  const database = parseGosumdb(gosumdb);
+  if (!database || !scope.noSumdb) return void 0;
+  return `The checksum database ${database.name} was not probed: GONOSUMDB covers every module, so go asks it nothing.`;
+}
+
+// src/download/served.ts
+function whoServed(o) {
+  const served = [...candidatesOf(o.chain, o.answered), ...o.fetch?.candidates.filter((c) => c.stats.served > 0).map((c) => c.candidate) ?? []];
+  const unproven = o.probes.filter((p) => (p.verdict === "unhealthy" || p.verdict === "slow") && !served.includes(p.candidate)).map((p) => p.candidate);
+  const chain = leaveOut(o.chain, unproven);
+  const chosen = chain.find((c) => served.includes(c))?.display ?? (o.direct.length > 0 ? "direct" : void 0);
+  return { chain, ...chosen ? { chosen } : {}, leftOut: o.chain.filter((c) => !chain.includes(c)) };
 }
 
 // src/download/stage.ts
@@ -12015,8 +12320,7 @@ async function runDownload(options) {
   for (const moved of fetchReport?.candidates.filter((c) => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
     warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`);
   }
-  const chosen = result.ok ? reordered.chain.find((c) => !c.keyword)?.display : void 0;
-  return { ok: result.ok, ran: true, attempts: result.attempts, chain: reordered.chain, ...withFetch, ...chosen ? { chosen } : {} };
+  return { ok: result.ok, ran: true, attempts: result.attempts, chain: reordered.chain, ...withFetch };
 }
 function describeFetch(f) {
   const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : "";
@@ -12029,30 +12333,36 @@ var FETCH_ROUNDS = 3;
 var FETCH_BACKOFF_MS = 250;
 async function probeAndDownload(o) {
   const { env, settings } = o;
-  const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY);
+  const routing = moduleRouting(env);
+  const isPrivate = (module) => routing.direct(module) !== void 0;
+  const project = readProject(settings.workingDirectory, env.GOWORK);
+  const scope = askScope(await project.catch(() => void 0), o.sumLines, o.fetchToolchain !== void 0, routing);
+  const before = zipsPresent(env.GOMODCACHE, o.sumLines);
   let early;
   const startEarly = (first) => {
     if (early) return;
-    early = startFetchStage(o, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], isPrivate);
+    early = startFetchStage(o, project, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], isPrivate);
     early.catch(() => void 0);
   };
-  const probe = await runProbe({
+  const probe = scope.noProxy ? unprobed(o.candidates, scope, env.GOSUMDB) : await runProbe({
     client: o.client,
     candidates: o.candidates,
     sumLines: o.sumLines,
     isPrivate,
-    gosumdb: env.GOSUMDB,
+    // go asks the checksum database nothing of modules GONOSUMDB covers.
+    gosumdb: scope.noSumdb ? "off" : env.GOSUMDB,
     timeoutMs: settings.probeTimeoutMs,
     selection: settings.selection,
     ...o.prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {}
   });
-  const probed = { probes: probe.probes, ...probe.sumdb ? { sumdb: probe.sumdb } : {}, ...probe.note ? { probeNote: probe.note } : {} };
+  const note = [probe.note, scope.noProxy ? void 0 : sumdbUnasked(scope, env.GOSUMDB)].filter((n) => n !== void 0).join(" ");
+  const probed = { probes: probe.probes, ...probe.sumdb ? { sumdb: probe.sumdb } : {}, ...note ? { probeNote: note } : {} };
   const { chain } = probe;
   let fetch;
   try {
     fetch = early ? await early : void 0;
   } catch (e) {
-    return { ok: false, ...probed, attempts: [], chain, error: e };
+    return { ok: false, ...probed, attempts: [], direct: [], chain, error: e };
   }
   const healthy = probe.probes.filter((p) => p.verdict === "healthy");
   fetch?.probed(
@@ -12083,12 +12393,14 @@ async function probeAndDownload(o) {
     backoffMs: BACKOFF_MS,
     ...choice ? { prepare: provideToolchain } : {}
   });
-  const attempts = [...toolchain?.attempts ?? [], ...downloaded.attempts];
+  const direct = directFetches({ lines: o.sumLines, before, after: zipsPresent(env.GOMODCACHE, o.sumLines), requests: o.requests, routing });
+  const attempts = [...toolchain?.attempts ?? [], ...downloaded.attempts.map((a) => scope.noProxy ? { ...a, first: "direct" } : a)];
   const report = {
     ...probed,
     ...downloaded.fetch ? { fetch: downloaded.fetch } : {},
     ...toolchain?.report ? { toolchain: toolchain.report } : {},
     attempts,
+    direct,
     chain: downloaded.ran ? downloaded.chain : chain
   };
   if (downloaded.error) return { ...report, ok: false, error: downloaded.error };
@@ -12096,15 +12408,17 @@ async function probeAndDownload(o) {
     return { ...report, ok: false, failure: `go switches to toolchain ${choice.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(probe.probes, attempts)}` };
   }
   if (!downloaded.ok) return { ...report, ok: false, failure: describeFailure(probe.probes, attempts) };
-  return { ...report, ok: true, ...downloaded.chosen ? { chosen: downloaded.chosen } : {} };
+  const served = whoServed({ chain: report.chain, probes: probe.probes, answered: o.requests.answered, ...downloaded.fetch ? { fetch: downloaded.fetch } : {}, direct });
+  for (const c of served.leftOut) info(`${c.display} failed its probe and served nothing; it is left out of the exported GOPROXY.`);
+  return { ...report, ok: true, chain: served.chain, ...served.chosen ? { chosen: served.chosen } : {} };
 }
-async function startFetchStage(o, candidates, isPrivate) {
+async function startFetchStage(o, project, candidates, isPrivate) {
   return startFetch({
     client: o.client,
     candidates,
     sumLines: o.sumLines,
     isPrivate,
-    project: await readProject(o.settings.workingDirectory, o.env.GOWORK),
+    project: await project,
     modcache: o.env.GOMODCACHE,
     writableTrees: extractsWritable(o.env.GOFLAGS),
     concurrency: o.settings.concurrency,
@@ -12362,10 +12676,10 @@ var HttpProxyAgent = class extends Agent2 {
 HttpProxyAgent.protocols = ["http", "https"];
 function omit(obj, ...keys) {
   const ret = {};
-  let key3;
-  for (key3 in obj) {
-    if (!keys.includes(key3)) {
-      ret[key3] = obj[key3];
+  let key4;
+  for (key4 in obj) {
+    if (!keys.includes(key4)) {
+      ret[key4] = obj[key4];
     }
   }
   return ret;
@@ -12435,15 +12749,15 @@ function parseProxyResponse(socket) {
           socket.destroy();
           return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
         }
-        const key3 = header.slice(0, firstColon).toLowerCase();
+        const key4 = header.slice(0, firstColon).toLowerCase();
         const value = header.slice(firstColon + 1).trimStart();
-        const current = headers[key3];
+        const current = headers[key4];
         if (typeof current === "string") {
-          headers[key3] = [current, value];
+          headers[key4] = [current, value];
         } else if (Array.isArray(current)) {
           current.push(value);
         } else {
-          headers[key3] = value;
+          headers[key4] = value;
         }
       }
       debug3("got proxy server response: %o %o", firstLine2, headers);
@@ -12626,10 +12940,10 @@ function resume(socket) {
 }
 function omit2(obj, ...keys) {
   const ret = {};
-  let key3;
-  for (key3 in obj) {
-    if (!keys.includes(key3)) {
-      ret[key3] = obj[key3];
+  let key4;
+  for (key4 in obj) {
+    if (!keys.includes(key4)) {
+      ret[key4] = obj[key4];
     }
   }
   return ret;
@@ -12641,20 +12955,20 @@ var LOOKUP_REUSE_MS = 3e4;
 function sharedLookup(resolve2 = dns.lookup, now = () => performance.now()) {
   const kept = /* @__PURE__ */ new Map();
   const addressesOf = (hostname, family, hints) => {
-    const key3 = `${hostname}|${family}|${hints}`;
-    const hit = kept.get(key3);
+    const key4 = `${hostname}|${family}|${hints}`;
+    const hit = kept.get(key4);
     if (hit && hit.until > now()) return hit.addresses;
     const addresses = new Promise(
       (ok3, fail2) => resolve2(hostname, { all: true, family, hints }, (err, found) => err ? fail2(err) : ok3(found))
     );
     const entry = { addresses, until: Infinity };
-    kept.set(key3, entry);
+    kept.set(key4, entry);
     addresses.then(
       () => {
         entry.until = now() + LOOKUP_REUSE_MS;
       },
       () => {
-        if (kept.get(key3) === entry) kept.delete(key3);
+        if (kept.get(key4) === entry) kept.delete(key4);
       }
     );
     return addresses;
@@ -12678,7 +12992,7 @@ import { execFile } from "node:child_process";
 import { readFileSync as readFileSync6 } from "node:fs";
 
 // src/net/netrc.ts
-import path30 from "node:path";
+import path32 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -12709,7 +13023,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path30.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path32.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -12985,7 +13299,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
-import path31 from "node:path";
+import path33 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -13021,7 +13335,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path31.join(dir, name)).filter((file) => {
+  return names.map((name) => path33.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync2(file).includes("/"));
     } catch {
@@ -13178,8 +13492,8 @@ var HttpClient2 = class {
   }
   agentFor(url, proxy) {
     const secure = url.protocol === "https:";
-    const key3 = `${url.protocol}|${proxy?.url.href ?? "direct"}`;
-    let agent = this.agents.get(key3);
+    const key4 = `${url.protocol}|${proxy?.url.href ?? "direct"}`;
+    let agent = this.agents.get(key4);
     if (agent) return agent;
     const pool = { keepAlive: true, maxSockets: this.maxSockets, lookup: this.lookup };
     if (!proxy) agent = secure ? new https.Agent(pool) : new http3.Agent(pool);
@@ -13190,7 +13504,7 @@ var HttpClient2 = class {
       const toProxy = { ...pool, secureContext: this.secureContext };
       agent = secure ? new HttpsProxyAgent(proxy.url, toProxy) : new HttpProxyAgent(proxy.url, toProxy);
     }
-    this.agents.set(key3, agent);
+    this.agents.set(key4, agent);
     return agent;
   }
   once(url, headers, options, consume) {
@@ -13242,6 +13556,8 @@ async function writeReport(facts, secrets) {
   setOutput("cache-key", facts.cacheKey ?? "");
   setOutput("build-cache-hit", String(facts.buildCache?.hit ?? false));
   setOutput("attempts", String(facts.attempts.length));
+  setOutput("direct-modules", mask((facts.direct ?? []).map((d) => `${d.module}@${d.version}`).join("\n")));
+  setOutput("direct-count", String(facts.direct?.length ?? 0));
   const markdown2 = mask(renderSummary(buildSummary(facts), mask));
   const file = process.env.GITHUB_STEP_SUMMARY;
   if (file) await appendFile2(file, markdown2);
@@ -13250,7 +13566,7 @@ async function writeReport(facts, secrets) {
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync8 } from "node:fs";
-import path32 from "node:path";
+import path34 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -13280,7 +13596,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file of [goenvFile, path32.join(goroot, "go.env")]) {
+  for (const file of [goenvFile, path34.join(goroot, "go.env")]) {
     const value = settingIn(file, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -13301,15 +13617,15 @@ function settingIn(file, name) {
 }
 
 // src/vendor.ts
-import { existsSync as existsSync6 } from "node:fs";
-import path33 from "node:path";
+import { existsSync as existsSync8 } from "node:fs";
+import path35 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync6(path33.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync8(path35.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };
@@ -13329,7 +13645,8 @@ async function run() {
     const env = await readGoEnv(go, settings.workingDirectory);
     const candidates = settings.candidates ?? candidatesFrom("proxies (from go env GOPROXY)", env.GOPROXY);
     const network = await loadNetworkView(processEnv(), env.GOAUTH);
-    for (const secret of /* @__PURE__ */ new Set([...candidates.flatMap((c) => secretsIn(c.spec)), ...networkSecrets(network)])) {
+    const git = await gitSecrets(env.GOMODCACHE, processEnv());
+    for (const secret of /* @__PURE__ */ new Set([...candidates.flatMap((c) => secretsIn(c.spec)), ...networkSecrets(network), ...git])) {
       setSecret(secret);
       secrets.push(secret);
     }
@@ -13407,6 +13724,7 @@ async function download(ctx) {
       sumLines: deps.sumLines,
       prefetch: !withoutGoSum,
       run: runs.run,
+      requests: runs.requests,
       ...ctx.toolchain.switches && !onRunner ? { fetchToolchain: ctx.toolchain } : {}
     });
     let chain = ctx.candidates;

@@ -2,6 +2,7 @@
 // its time limit or stops making progress.
 import path from 'node:path'
 import { treeBytes } from './files.ts'
+import { packsOnDisk } from './git.ts'
 import { isAbsent } from './module/absent.ts'
 import { type Exit, spawnGroup } from './process.ts'
 import { stallCheckEveryMs } from './timing.ts'
@@ -122,7 +123,8 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
 const isModcacherw = (flag: string) => /^--?modcacherw(=|$)/.test(flag)
 
 /**
- * The environment of a download: the chain, a writable module cache, guards for git, and
+ * The environment of a download: the chain, a writable module cache, guards for git (and its
+ * packs written as they arrive, which the watchdog counts), and
  * with `http1`, go's HTTP/2 client off.
  * `goflags` is what `go env GOFLAGS` reports, so flags set with `go env -w` are kept too.
  */
@@ -139,7 +141,7 @@ export function downloadEnv(base: Record<string, string>, goproxy: string, gofla
   if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
     guards.GIT_SSH_COMMAND = 'ssh -o BatchMode=yes -o ConnectTimeout=30'
   }
-  return { ...guards, ...base, GOPROXY: goproxy, GOFLAGS: flags.join(' '), ...(http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {}) }
+  return { ...guards, ...base, ...packsOnDisk(base), GOPROXY: goproxy, GOFLAGS: flags.join(' '), ...(http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {}) }
 }
 
 /** Whether go, run by downloadEnv with these GOFLAGS, leaves the directories it extracts writable: unless the user set -modcacherw=false. */

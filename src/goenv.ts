@@ -14,7 +14,10 @@ export interface GoEnv {
   GOOS: string
   GOARCH: string
   GOPRIVATE: string
+  /** The modules go fetches direct, as in effect (GOPRIVATE unless set). */
   GONOPROXY: string
+  /** The modules go checks against no checksum database, as in effect (GOPRIVATE unless set). */
+  GONOSUMDB: string
   /** How go finds credentials for https requests: the action's own requests use the same. */
   GOAUTH: string
   /** The go.work in effect ('' for none, 'off'): a workspace downloads its whole build list. */
@@ -29,7 +32,7 @@ export interface GoEnv {
   GOSUMDB: string
 }
 
-const NAMES: (keyof GoEnv)[] = ['GOPROXY', 'GOMODCACHE', 'GOCACHE', 'GOVERSION', 'GOFLAGS', 'GOOS', 'GOARCH', 'GOPRIVATE', 'GONOPROXY', 'GOAUTH', 'GOWORK', 'GOENV', 'GOROOT', 'GOHOSTOS', 'GOHOSTARCH', 'GOSUMDB']
+const NAMES: (keyof GoEnv)[] = ['GOPROXY', 'GOMODCACHE', 'GOCACHE', 'GOVERSION', 'GOFLAGS', 'GOOS', 'GOARCH', 'GOPRIVATE', 'GONOPROXY', 'GONOSUMDB', 'GOAUTH', 'GOWORK', 'GOENV', 'GOROOT', 'GOHOSTOS', 'GOHOSTARCH', 'GOSUMDB']
 
 /** go on PATH, else the newest go that setup-go left in the runner's tool cache. */
 export async function findGo(): Promise<string> {

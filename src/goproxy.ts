@@ -135,6 +135,15 @@ export function demote(chain: Candidate[], troubled: Candidate[]): { chain: Cand
   return { chain: chain.map(c => (c.keyword ? c : (order.shift() as Candidate))), demoted }
 }
 
+/**
+ * The chain without `out`, as long as go can still fetch with what remains (a URL, `direct` or a
+ * file:// entry); else the chain as it is, since nothing is better.
+ */
+export function leaveOut(chain: Candidate[], out: Candidate[]): Candidate[] {
+  const kept = chain.filter(c => !out.includes(c))
+  return kept.some(c => !c.keyword || c.spec === 'direct' || c.dir !== undefined) ? kept : chain
+}
+
 /** A URL without credentials, as go prints it in -x lines. */
 function requestBase(url: string): string {
   try {

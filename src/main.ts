@@ -7,6 +7,7 @@ import { handBuildCacheOn, hasDownloads, saveModuleCache, startBuildCache, start
 import { secretsIn } from './credentials.ts'
 import { type DependencyFiles, readDependencyFiles } from './depfiles.ts'
 import { formatDuration } from './duration.ts'
+import { gitSecrets } from './git.ts'
 import { findGo, type GoEnv, processEnv, readGoEnv } from './goenv.ts'
 import type { Candidate } from './goproxy.ts'
 import { candidatesFrom, parseSettings, type Settings } from './inputs.ts'
@@ -51,7 +52,9 @@ export async function run(): Promise<void> {
     const env = await readGoEnv(go, settings.workingDirectory)
     const candidates = settings.candidates ?? candidatesFrom('proxies (from go env GOPROXY)', env.GOPROXY)
     const network = await loadNetworkView(processEnv(), env.GOAUTH)
-    for (const secret of new Set([...candidates.flatMap(c => secretsIn(c.spec)), ...networkSecrets(network)])) {
+    // go's git reads its own configuration from where go runs it, in the module cache.
+    const git = await gitSecrets(env.GOMODCACHE, processEnv())
+    for (const secret of new Set([...candidates.flatMap(c => secretsIn(c.spec)), ...networkSecrets(network), ...git])) {
       core.setSecret(secret)
       secrets.push(secret)
     }
@@ -145,6 +148,7 @@ async function download(ctx: RunContext): Promise<{ chain: Candidate[]; facts: D
           sumLines: deps.sumLines,
           prefetch: !withoutGoSum,
           run: runs.run,
+          requests: runs.requests,
           ...(ctx.toolchain.switches && !onRunner ? { fetchToolchain: ctx.toolchain } : {})
         })
     let chain = ctx.candidates

@@ -13,6 +13,8 @@ export async function writeReport(facts: RunFacts, secrets: string[]): Promise<v
   core.setOutput('cache-key', facts.cacheKey ?? '')
   core.setOutput('build-cache-hit', String(facts.buildCache?.hit ?? false))
   core.setOutput('attempts', String(facts.attempts.length))
+  core.setOutput('direct-modules', mask((facts.direct ?? []).map(d => `${d.module}@${d.version}`).join('\n')))
+  core.setOutput('direct-count', String(facts.direct?.length ?? 0))
   // Masked as text, before escaping, and again as markdown.
   const markdown = mask(renderSummary(buildSummary(facts), mask))
   // Appended directly: core.summary remembers the first file it wrote, which a second run in one process must not reuse.

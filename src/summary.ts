@@ -2,6 +2,7 @@
 import type { RestoreReport, SaveReport } from './cache/service.ts'
 import type { BuildRestoreReport } from './cache/build.ts'
 import type { VerifyReport } from './cache/verify.ts'
+import type { DirectFetch, DirectReason } from './download/direct.ts'
 import { formatDuration } from './duration.ts'
 import { goMayNotShare } from './net/errors.ts'
 import type { FetchReport } from './fetch/stage.ts'
@@ -16,7 +17,10 @@ export interface RunFacts {
   probes: ProbeResult[]
   /** Why probes are missing or were overruled. */
   probeNote?: string
+  /** The first candidate that served anything, `direct` when go cloned everything it fetched, else absent. */
   chosen?: string
+  /** Modules go fetched direct in this step, and why. */
+  direct?: DirectFetch[]
   exported?: string
   /** Whether later steps reach the action's proxy first, or why not. */
   laterSteps?: string
@@ -81,15 +85,15 @@ const joined = (...parts: string[]) => parts.filter(Boolean).join(', ')
 
 export function buildSummary(facts: RunFacts): SummaryModel {
   // Zips the fetch put in go's cache (or served it), and those go fetched from the chain itself.
-  const modules = facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0)
-  const title = facts.ok
-    ? `✅ Go modules ready: ${modules} downloaded${facts.chosen ? ` through ${facts.chosen}` : ''}`
-    : '❌ Go modules could not be downloaded'
+  const proxied = facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0)
+  const direct = facts.direct ?? []
+  const modules = proxied + direct.length
+  const title = facts.ok ? `✅ Go modules ready: ${downloadedWords(proxied, direct, facts.chosen)}` : '❌ Go modules could not be downloaded'
   const sections: Section[] = [
     {
       heading: 'Result',
       header: ['Chosen proxy', 'Exported GOPROXY', 'Modules downloaded', 'Attempts'],
-      rows: [[facts.chosen ?? '—', facts.exported ?? '—', String(modules), String(facts.attempts.length)]],
+      rows: [[facts.chosen ?? '—', facts.exported ?? '—', direct.length > 0 ? `${modules} (${direct.length} direct)` : String(modules), String(facts.attempts.length)]],
       notes: facts.laterSteps ? [facts.laterSteps] : []
     },
     {
@@ -98,6 +102,7 @@ export function buildSummary(facts: RunFacts): SummaryModel {
       rows: facts.probes.map(p => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? [probeReason(p), `, through ${p.via}`] : probeReason(p)]),
       notes: [...(facts.probeNote === undefined ? [] : [facts.probeNote]), ...(facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== undefined)] : []), ...runnerNotes(facts)]
     },
+    ...(direct.length > 0 ? [directSection(direct)] : []),
     ...(facts.fetch ? fetchSections(facts.fetch) : []),
     ...(facts.toolchain ? [toolchainSection(facts.toolchain)] : []),
     {
@@ -124,11 +129,41 @@ export function buildSummary(facts: RunFacts): SummaryModel {
           facts.save ? saveCell(facts.save) : '—'
         ]
       ],
-      notes: facts.verify ? verifyNotes(facts.verify) : []
+      notes: [...(facts.verify ? verifyNotes(facts.verify) : []), ...(direct.length > 0 ? [CLONES_NOT_CACHED] : [])]
     },
     ...(facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : [])
   ]
   return { title, ...(facts.failure === undefined ? {} : { failure: facts.failure }), sections }
+}
+
+/** The headline's count: through which proxy, and how many direct and why. */
+function downloadedWords(proxied: number, direct: DirectFetch[], chosen: string | undefined): string {
+  const through = chosen && chosen !== 'direct' ? ` through ${chosen}` : ''
+  if (direct.length === 0) return `${proxied} downloaded${through}`
+  const why = `direct (${[...new Set(direct.map(d => REASON_NAMES[d.why]))].join(', ')})`
+  if (proxied === 0) return `${direct.length} downloaded ${why}`
+  return `${proxied + direct.length} downloaded: ${proxied}${through || ' through the proxies'}, ${direct.length} ${why}`
+}
+
+const REASON_NAMES: Record<DirectReason, string> = { GOPRIVATE: 'GOPRIVATE', GONOPROXY: 'GONOPROXY', direct: 'direct in GOPROXY' }
+
+const REASONS: Record<DirectReason, string> = {
+  GOPRIVATE: 'GOPRIVATE covers it: go asks no proxy for it',
+  GONOPROXY: 'GONOPROXY covers it: go asks no proxy for it',
+  direct: 'no proxy before direct in GOPROXY served it'
+}
+
+const CLONES_NOT_CACHED =
+  'The zips go made from its clones are cached like any others and checked against go.sum when restored; the clones themselves (GOMODCACHE/cache/vcs) are never saved, whatever cache-contents says: go needs only the zips, and a clone from a cache entry could carry git configuration or hooks that run when go runs git in it.'
+
+/** The modules go cloned from their repositories itself, each with the setting or entry that sent it there. */
+function directSection(direct: DirectFetch[]): Section {
+  return {
+    heading: 'Fetched direct',
+    header: ['Module', 'Version', 'Why'],
+    rows: direct.map(d => [quoted(d.module), quoted(d.version), REASONS[d.why]]),
+    notes: ['go fetched these from their repositories itself (git, under the same watchdog), never through a proxy or the action.']
+  }
 }
 
 /**

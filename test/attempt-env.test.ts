@@ -12,8 +12,22 @@ describe('downloadEnv', () => {
       GCM_INTERACTIVE: 'never',
       GIT_HTTP_LOW_SPEED_LIMIT: '1000',
       GIT_HTTP_LOW_SPEED_TIME: '30',
-      GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o ConnectTimeout=30'
+      GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o ConnectTimeout=30',
+      // git writes the pack of a small fetch to disk as it arrives, where the watchdog sees it.
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'fetch.unpackLimit',
+      GIT_CONFIG_VALUE_0: '1'
     })
+  })
+
+  it("adds git's unpack limit after the user's own configuration entries, and keeps theirs when they set one", () => {
+    const redirect = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'url.https://git.example.com/.insteadOf', GIT_CONFIG_VALUE_0: 'https://corp.example.com/' }
+    expect(downloadEnv(redirect, 'direct', '')).toMatchObject({ ...redirect, GIT_CONFIG_COUNT: '2', GIT_CONFIG_KEY_1: 'fetch.unpackLimit', GIT_CONFIG_VALUE_1: '1' })
+    const own = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'transfer.unpackLimit', GIT_CONFIG_VALUE_0: '50' }
+    expect(downloadEnv(own, 'direct', '')).toMatchObject(own)
+    expect(downloadEnv(own, 'direct', '').GIT_CONFIG_KEY_1).toBeUndefined()
+    // git refuses a count that is not one; nothing is added to it.
+    expect(downloadEnv({ GIT_CONFIG_COUNT: 'x' }, 'direct', '').GIT_CONFIG_COUNT).toBe('x')
   })
 
   it("keeps the user's own git settings and an explicit -modcacherw", () => {

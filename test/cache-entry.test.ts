@@ -10,13 +10,12 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { moduleStash } from '../src/cache/layout.ts'
-import { saveEntry } from '../src/cache/service.ts'
 import { entryIn } from '../src/cache/staging.ts'
 import { parseGoSum } from '../src/module/gosum.ts'
 import { escapePath } from '../src/module/path.ts'
 import { downloadBase, savedPaths } from '../src/module/vouched.ts'
 import { processesWithEnv, runBundled } from './support/action.ts'
-import { type CacheFront, startCacheFront, tarLikeActionsCache, uploadArchive } from './support/cache-entries.ts'
+import { type CacheFront, saveAs, startCacheFront, tarLikeActionsCache, uploadArchive } from './support/cache-entries.ts'
 import { type CacheService, servicePool } from './support/cache-service.ts'
 import { offlineGoEnv, tempModcache } from './support/go.ts'
 import { proxyPool } from './support/proxy-server.ts'
@@ -189,18 +188,6 @@ describe('a hostile cache entry', () => {
     expect(run.summary).toMatch(/🟡 partial/)
   })
 })
-
-/** `saveEntry` of the module cache's `paths` under `key`, as any workflow with write access to the cache could. */
-async function saveAs(service: CacheService, modcache: string, key: string, paths: string[]): Promise<void> {
-  const saved = { ...process.env }
-  Object.assign(process.env, service.env)
-  try {
-    const report = await saveEntry(moduleStash(modcache), key, paths, 30_000)
-    expect(report.state, report.why).toBe('saved')
-  } finally {
-    process.env = saved
-  }
-}
 
 describe('what moves in from an entry', () => {
   it('only what go.sum vouches for: a module it does not name (its tree and a genuine .ziphash, what `go run tool@version` would execute) and files it does not name stay out', async () => {

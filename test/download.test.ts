@@ -184,7 +184,9 @@ describe('a module without dependencies', () => {
 
     expect(run.failed, run.log).toBe(false)
     expect(good.requests).toEqual(['/golang.org/toolchain/@v/list'])
-    expect(run.outputs.proxy).toBe(good.url)
+    // Healthy, and first in the exported chain, but nothing went through it: no proxy is named.
+    expect(run.outputs.proxy).toBe('')
+    expect(run.exported.GOPROXY).toBe(good.url)
     expect(run.summary).toContain('answer to golang.org/toolchain version list is not a version list (an HTML page)')
   })
 })

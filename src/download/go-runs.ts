@@ -1,6 +1,7 @@
 // go's runs for one step, each under the watchdog (attempt.ts), with the environment the step
 // decided: the GOPROXY of the attempt, the checksum database through the local proxy when it
 // relays one, and HTTP/1.1 once go met HTTP/2 stream errors (then for the later steps too).
+// What go's output says of its fetches is kept for the step (go-output.ts).
 import * as core from '@actions/core'
 import os from 'node:os'
 import { type AttemptOutcome, downloadEnv, runAttempt, withHttp1 } from '../attempt.ts'
@@ -8,6 +9,7 @@ import { classify } from '../classify.ts'
 import type { FetchStage } from '../fetch/stage.ts'
 import { processEnv } from '../goenv.ts'
 import { echo } from '../untrusted.ts'
+import { GoOutput, type GoRequests } from './go-output.ts'
 
 /** One `go mod download` through `goproxy`: of the main module's needs, or of `modules` (a toolchain). */
 export type GoRun = (goproxy: string, fetch?: FetchStage, modules?: string[]) => Promise<AttemptOutcome>
@@ -16,6 +18,8 @@ export interface GoRuns {
   run: GoRun
   /** Exports what later steps' go must keep (GODEBUG for HTTP/1.1), once the step's runs are over. */
   exportForLaterSteps: () => void
+  /** How proxies answered go's requests, over every run so far. */
+  requests: GoRequests
 }
 
 export function goRuns(o: {
@@ -27,7 +31,9 @@ export function goRuns(o: {
   stallTimeoutMs: number
 }): GoRuns {
   let http1 = false
+  const requests: GoRequests = { answered: [], unanswered: [] }
   const run: GoRun = async (goproxy, fetch, modules) => {
+    const output = new GoOutput()
     const outcome = await runAttempt({
       go: o.go,
       // Named modules (a toolchain) are fetched outside the project, by the installed go.
@@ -35,6 +41,8 @@ export function goRuns(o: {
       env: {
         ...downloadEnv(processEnv(), goproxy, o.goflags, http1),
         ...(modules ? { GOTOOLCHAIN: 'local', GOWORK: 'off' } : {}),
+        // GONOPROXY modules are fetched direct even with GOPROXY=off: a check of the module cache must not clone them.
+        ...(goproxy === 'off' ? { GONOPROXY: 'none' } : {}),
         // go asks the local proxy for what go.sum lacks; it relays over the routes go would take.
         ...(fetch?.gosumdb ? { GOSUMDB: fetch.gosumdb } : {})
       },
@@ -42,10 +50,17 @@ export function goRuns(o: {
       modcache: o.modcache,
       timeoutMs: o.timeoutMs,
       stallTimeoutMs: o.stallTimeoutMs,
-      // go's lines quote servers and git: shown, never obeyed as workflow commands.
-      onLine: echo,
+      onLine: line => {
+        // go's lines quote servers and git: shown, never obeyed as workflow commands.
+        echo(line)
+        output.line(line)
+      },
       ...(fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {})
     })
+    requests.answered.push(...output.requests.answered)
+    requests.unanswered.push(...output.requests.unanswered)
+    // A clone the watchdog ended is named as a request would be.
+    outcome.waitingOn.push(...output.waitingOn())
     if (!http1 && classify(outcome).reason === 'http2 stream error') {
       http1 = true
       core.info('go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).')
@@ -55,5 +70,5 @@ export function goRuns(o: {
   const exportForLaterSteps = () => {
     if (http1) core.exportVariable('GODEBUG', withHttp1(process.env.GODEBUG))
   }
-  return { run, exportForLaterSteps }
+  return { run, exportForLaterSteps, requests }
 }

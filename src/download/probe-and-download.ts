@@ -1,17 +1,19 @@
-// The step's path through the network: the probe ranks the candidates; the fetch starts with the
-// first healthy one (the others probed meanwhile) and serves go through the local proxy; the
-// toolchain go switches to, if the runner lacks it, comes through the chain; then go's attempts.
-// Returns what it found for the summary, and the chain for later steps.
+// The step's path through the network: what go will ask decides what is probed (scope.ts); the
+// probe ranks the candidates; the fetch starts with the first healthy one (the others probed
+// meanwhile) and serves go through the local proxy; the toolchain go switches to, if the runner
+// lacks it, comes through the chain; then go's attempts. Returns what it found for the summary
+// (what go fetched direct, direct.ts; who served, served.ts), and the chain for later steps.
 import * as core from '@actions/core'
 import { extractsWritable } from '../attempt.ts'
 import { type FetchOptions, type FetchReport, type FetchStage, startFetch } from '../fetch/stage.ts'
 import { readProject } from '../fetch/resolve.ts'
+import type { PlanInput } from '../fetch/download-set.ts'
 import type { GoEnv } from '../goenv.ts'
 import { type Candidate, goproxyDisplay, goproxyValue } from '../goproxy.ts'
 import type { SumLine } from '../module/gosum.ts'
 import type { Settings } from '../inputs.ts'
 import type { HttpClient } from '../net/client.ts'
-import { privateMatcher } from '../private.ts'
+import { moduleRouting } from '../private.ts'
 import type { ProbeResult } from '../probe/probe.ts'
 import { runProbe } from '../probe/stage.ts'
 import type { AttemptRecord } from '../retry.ts'
@@ -20,7 +22,11 @@ import { describeFailure } from '../summary.ts'
 import type { ToolchainReport } from '../toolchain/provide.ts'
 import type { ToolchainChoice } from '../toolchain/select.ts'
 import { toolchainThroughChain } from '../toolchain/stage.ts'
+import { type DirectFetch, directFetches, zipsPresent } from './direct.ts'
+import type { GoRequests } from './go-output.ts'
 import type { GoRun } from './go-runs.ts'
+import { askScope, sumdbUnasked, unprobed } from './scope.ts'
+import { whoServed } from './served.ts'
 import { runDownload } from './stage.ts'
 
 const BACKOFF_MS = 1000
@@ -36,6 +42,8 @@ export interface ProbeAndDownloadOptions {
   /** False without go.sum: nothing could check what the fetch would serve. */
   prefetch: boolean
   run: GoRun
+  /** How proxies answered go's requests in the step's runs (GoRuns.requests): who served, and what came direct. */
+  requests: GoRequests
   /** The toolchain go switches to, when it must come through the chain first (not on the runner). */
   fetchToolchain?: ToolchainChoice
 }
@@ -49,7 +57,10 @@ export interface ProbeAndDownloadReport {
   toolchain?: ToolchainReport
   /** The toolchain's attempts, then go's. */
   attempts: AttemptRecord[]
+  /** The first candidate of the chain that served go or the fetch; `direct` when none did and go cloned modules. */
   chosen?: string
+  /** Modules go fetched direct in this step, and why. */
+  direct: DirectFetch[]
   failure?: string
   /** What kept go from running at all (the run fails with it; the rest of the report stands). */
   error?: Error
@@ -59,34 +70,43 @@ export interface ProbeAndDownloadReport {
 
 export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<ProbeAndDownloadReport> {
   const { env, settings } = o
-  const isPrivate = privateMatcher(env.GOPRIVATE, env.GONOPROXY)
+  const routing = moduleRouting(env)
+  const isPrivate = (module: string) => routing.direct(module) !== undefined
+  const project = readProject(settings.workingDirectory, env.GOWORK)
+  // A project go cannot read fails where the fetch reads it, in go's words.
+  const scope = askScope(await project.catch(() => undefined), o.sumLines, o.fetchToolchain !== undefined, routing)
+  const before = zipsPresent(env.GOMODCACHE, o.sumLines)
   // The fetch starts with the first healthy candidate, while the probe waits for the others (at
   // most its cut-off): its files are checked against go.sum, whoever serves them.
   let early: Promise<FetchStage> | undefined
   const startEarly = (first: ProbeResult) => {
     if (early) return
-    early = startFetchStage(o, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], isPrivate)
+    early = startFetchStage(o, project, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], isPrivate)
     // Awaited once the probe is over; a failure to start is reported there, not as an unhandled rejection now.
     early.catch(() => undefined)
   }
-  const probe = await runProbe({
-    client: o.client,
-    candidates: o.candidates,
-    sumLines: o.sumLines,
-    isPrivate,
-    gosumdb: env.GOSUMDB,
-    timeoutMs: settings.probeTimeoutMs,
-    selection: settings.selection,
-    ...(o.prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {})
-  })
-  const probed = { probes: probe.probes, ...(probe.sumdb ? { sumdb: probe.sumdb } : {}), ...(probe.note ? { probeNote: probe.note } : {}) }
+  const probe = scope.noProxy
+    ? unprobed(o.candidates, scope, env.GOSUMDB)
+    : await runProbe({
+        client: o.client,
+        candidates: o.candidates,
+        sumLines: o.sumLines,
+        isPrivate,
+        // go asks the checksum database nothing of modules GONOSUMDB covers.
+        gosumdb: scope.noSumdb ? 'off' : env.GOSUMDB,
+        timeoutMs: settings.probeTimeoutMs,
+        selection: settings.selection,
+        ...(o.prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {})
+      })
+  const note = [probe.note, scope.noProxy ? undefined : sumdbUnasked(scope, env.GOSUMDB)].filter(n => n !== undefined).join(' ')
+  const probed = { probes: probe.probes, ...(probe.sumdb ? { sumdb: probe.sumdb } : {}), ...(note ? { probeNote: note } : {}) }
   const { chain } = probe
 
   let fetch: FetchStage | undefined
   try {
     fetch = early ? await early : undefined
   } catch (e) {
-    return { ok: false, ...probed, attempts: [], chain, error: e as Error }
+    return { ok: false, ...probed, attempts: [], direct: [], chain, error: e as Error }
   }
   // go fetches through the local proxy, which serves go's download set verified, fetched while go works.
   const healthy = probe.probes.filter(p => p.verdict === 'healthy')
@@ -118,12 +138,15 @@ export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<Prob
     backoffMs: BACKOFF_MS,
     ...(choice ? { prepare: provideToolchain } : {})
   })
-  const attempts = [...(toolchain?.attempts ?? []), ...downloaded.attempts]
+  const direct = directFetches({ lines: o.sumLines, before, after: zipsPresent(env.GOMODCACHE, o.sumLines), requests: o.requests, routing })
+  // With no proxy asked, go's attempts went direct whatever the chain's first entry.
+  const attempts = [...(toolchain?.attempts ?? []), ...downloaded.attempts.map(a => (scope.noProxy ? { ...a, first: 'direct' } : a))]
   const report = {
     ...probed,
     ...(downloaded.fetch ? { fetch: downloaded.fetch } : {}),
     ...(toolchain?.report ? { toolchain: toolchain.report } : {}),
     attempts,
+    direct,
     chain: downloaded.ran ? downloaded.chain : chain
   }
   if (downloaded.error) return { ...report, ok: false, error: downloaded.error }
@@ -131,17 +154,19 @@ export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<Prob
     return { ...report, ok: false, failure: `go switches to toolchain ${choice.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(probe.probes, attempts)}` }
   }
   if (!downloaded.ok) return { ...report, ok: false, failure: describeFailure(probe.probes, attempts) }
-  return { ...report, ok: true, ...(downloaded.chosen ? { chosen: downloaded.chosen } : {}) }
+  const served = whoServed({ chain: report.chain, probes: probe.probes, answered: o.requests.answered, ...(downloaded.fetch ? { fetch: downloaded.fetch } : {}), direct })
+  for (const c of served.leftOut) core.info(`${c.display} failed its probe and served nothing; it is left out of the exported GOPROXY.`)
+  return { ...report, ok: true, chain: served.chain, ...(served.chosen ? { chosen: served.chosen } : {}) }
 }
 
 /** The local proxy and the speculative fetch of go's download set, from `candidates` (healthy, in chain order). */
-async function startFetchStage(o: ProbeAndDownloadOptions, candidates: FetchOptions['candidates'], isPrivate: (module: string) => boolean): Promise<FetchStage> {
+async function startFetchStage(o: ProbeAndDownloadOptions, project: Promise<PlanInput>, candidates: FetchOptions['candidates'], isPrivate: (module: string) => boolean): Promise<FetchStage> {
   return startFetch({
     client: o.client,
     candidates,
     sumLines: o.sumLines,
     isPrivate,
-    project: await readProject(o.settings.workingDirectory, o.env.GOWORK),
+    project: await project,
     modcache: o.env.GOMODCACHE,
     writableTrees: extractsWritable(o.env.GOFLAGS),
     concurrency: o.settings.concurrency,

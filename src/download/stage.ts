@@ -33,8 +33,6 @@ export interface DownloadReport {
   fetch?: FetchReport
   /** The chain for later steps: candidates that answered go with errors, or misbehaved for the fetch, behind the others. */
   chain: Candidate[]
-  /** The first URL candidate of that chain, after a successful download. */
-  chosen?: string
 }
 
 export async function runDownload(options: DownloadOptions): Promise<DownloadReport> {
@@ -76,8 +74,7 @@ export async function runDownload(options: DownloadOptions): Promise<DownloadRep
   for (const moved of fetchReport?.candidates.filter(c => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
     core.warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`)
   }
-  const chosen = result.ok ? reordered.chain.find(c => !c.keyword)?.display : undefined
-  return { ok: result.ok, ran: true, attempts: result.attempts, chain: reordered.chain, ...withFetch, ...(chosen ? { chosen } : {}) }
+  return { ok: result.ok, ran: true, attempts: result.attempts, chain: reordered.chain, ...withFetch }
 }
 
 function describeFetch(f: FetchReport): string {

@@ -262,7 +262,8 @@ function speculate(fetcher: Fetcher, known: Map<string, FileJob>, downloadCache:
   const done = (async () => {
     try {
       const plan = await resolveDownloads(options.project, fetchMod)
-      report.unresolved = plan.unresolved.length
+      // A private module's go.mod is left to go by design, not missing (keys are `path@version`).
+      report.unresolved = plan.unresolved.filter(key => !options.isPrivate(key.slice(0, key.lastIndexOf('@')))).length
       const paths = new Set([
         ...plan.graphMods.map(m => filePath(m, 'mod')),
         ...plan.downloads.flatMap(m => (['info', 'mod', 'zip'] as const).map(kind => filePath(m, kind)))

@@ -9,9 +9,12 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { expect } from 'vitest'
 import { reserveCache, saveCache } from '../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js'
 import { getCompressionMethod } from '../../node_modules/@actions/cache/lib/internal/cacheUtils.js'
-import { cacheEnv } from './cache-service.ts'
+import { moduleStash } from '../../src/cache/layout.ts'
+import { saveEntry } from '../../src/cache/service.ts'
+import { cacheEnv, type CacheService } from './cache-service.ts'
 
 /**
  * An archive of `names` (paths relative to `base`, as tar's manifest lists them), made with the
@@ -36,6 +39,18 @@ export async function uploadArchive(env: Record<string, string>, key: string, pa
     const id = reserved.result?.cacheId
     if (!id) throw new Error(`the cache service did not reserve ${key}: ${reserved.statusCode}`)
     await saveCache(id, archive)
+  } finally {
+    process.env = saved
+  }
+}
+
+/** `saveEntry` of the module cache's `paths` under `key`, as any workflow with write access to the cache could. */
+export async function saveAs(service: CacheService, modcache: string, key: string, paths: string[]): Promise<void> {
+  const saved = { ...process.env }
+  Object.assign(process.env, service.env)
+  try {
+    const report = await saveEntry(moduleStash(modcache), key, paths, 30_000)
+    expect(report.state, report.why).toBe('saved')
   } finally {
     process.env = saved
   }

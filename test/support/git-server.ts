@@ -11,6 +11,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { gunzipSync } from 'node:zlib'
 import { closedPort, listening } from './proxy-server.ts'
 
 /** The host private modules live under: git rewrites it, nothing resolves it. */
@@ -85,20 +86,34 @@ export interface GitHttpOptions {
   basicAuth?: string
   /** Send the answers' bodies at this many bytes a second (a slow link that keeps delivering). */
   bytesPerSec?: number
-  /** Stop sending after this many bytes of a pack, and hold the connection open, silent. */
+  /** Stop sending after this many bytes of an answer, and hold the connection open, silent. */
   stallAfterBytes?: number
+  /** Answer a request for a pack (protocol v2's `command=fetch`) with this status; listing refs still works. */
+  failFetch?: number
 }
 
 /** `git http-backend` (smart HTTP) behind a loopback HTTP server. */
 export async function startGitHttp(repos: string, options: GitHttpOptions = {}): Promise<GitServer> {
   const requests: string[] = []
   const sockets = new Set<Socket>()
-  const server = http.createServer((request, response) => {
+  const server = http.createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://x')
     requests.push(url.pathname)
     if (options.basicAuth && request.headers.authorization !== `Basic ${Buffer.from(options.basicAuth).toString('base64')}`) {
       response.writeHead(401, { 'www-authenticate': 'Basic realm="git"' })
       return void response.end()
+    }
+    // The body is read first when it decides the answer: whether it asks for a pack.
+    let body: Buffer | undefined
+    if (options.failFetch !== undefined && request.method === 'POST') {
+      const chunks: Buffer[] = []
+      for await (const chunk of request as AsyncIterable<Buffer>) chunks.push(chunk)
+      body = Buffer.concat(chunks)
+      const text = request.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body
+      if (text.includes('command=fetch')) {
+        response.writeHead(options.failFetch, { 'content-type': 'text/plain' })
+        return void response.end('no packs today\n')
+      }
     }
     const backend = spawn('git', ['http-backend'], {
       env: {
@@ -117,7 +132,8 @@ export async function startGitHttp(repos: string, options: GitHttpOptions = {}):
       },
       stdio: ['pipe', 'pipe', 'ignore']
     })
-    request.pipe(backend.stdin)
+    if (body) backend.stdin.end(body)
+    else request.pipe(backend.stdin)
     response.on('close', () => backend.kill('SIGKILL'))
     void relayCgi(backend.stdout, response, options)
   })

@@ -63,8 +63,8 @@ export async function makeUniverse(root: string, options: UniverseOptions): Prom
   return { proxyDir, modules, sampleDir }
 }
 
-/** A main module at dir importing every package of `modules`; go writes its go.sum. */
-export async function writeSample(dir: string, modulePath: string, modules: Module[], proxyDir: string): Promise<void> {
+/** A main module at dir importing every package of `modules`; go writes its go.sum (with `env` on top of its own: GOPRIVATE and git's redirect, say). */
+export async function writeSample(dir: string, modulePath: string, modules: Module[], proxyDir: string, env: Record<string, string> = {}): Promise<void> {
   mkdirSync(dir, { recursive: true })
   writeFileSync(
     path.join(dir, 'go.mod'),
@@ -75,7 +75,7 @@ export async function writeSample(dir: string, modulePath: string, modules: Modu
     `package main\n\nimport (\n\t"fmt"\n${modules.map(m => `\t"${m.path}"\n`).join('')})\n\nfunc main() {\n${modules.map(m => `\tfmt.Println(${m.pkg}.Name())\n`).join('')}}\n`
   )
   // go writes go.sum itself, fetching from the directory through a file:// proxy.
-  await go(['mod', 'tidy'], dir, { ...offlineGoEnv(path.join(proxyDir, '..', 'tidy-modcache')), GOPROXY: `file://${proxyDir}` })
+  await go(['mod', 'tidy'], dir, { ...offlineGoEnv(path.join(proxyDir, '..', 'tidy-modcache')), GOPROXY: `file://${proxyDir}`, ...env })
 }
 
 function writeModule(proxyDir: string, module: Module, sourceBytes: number): void {

@@ -46,6 +46,13 @@ func ask(q question) answer {
 	case "tilePath":
 		_, err := tlog.ParseTilePath(q.Arg)
 		return answer{OK: err == nil}
+	case "matchPrefixPatterns":
+		// GOPRIVATE, GONOPROXY and GONOSUMDB as go matches them: arg is the JSON array [patterns, module path].
+		var pair [2]string
+		if err := json.Unmarshal([]byte(q.Arg), &pair); err != nil {
+			return answer{Out: "bad pair: " + err.Error()}
+		}
+		return answer{OK: module.MatchPrefixPatterns(pair[0], pair[1])}
 	case "userinfo":
 		// How go reads a GOPROXY entry's credentials: user and password, decoded, and the host they go to.
 		u, err := url.Parse(q.Arg)

@@ -1,0 +1,147 @@
+// What go fetched direct and why, read from go's -x output and the module cache (src/download/):
+// the rules alone, on go's own line formats. test/private-modules.test.ts runs them with real git.
+import { describe, expect, it } from 'vitest'
+import { directFetches } from '../src/download/direct.ts'
+import { GoOutput } from '../src/download/go-output.ts'
+import { askScope } from '../src/download/scope.ts'
+import { whoServed } from '../src/download/served.ts'
+import { parseGoMod } from '../src/gomod.ts'
+import { leaveOut, parseCandidates } from '../src/goproxy.ts'
+import type { SumLine } from '../src/module/gosum.ts'
+import { moduleRouting } from '../src/private.ts'
+import { buildSummary, type RunFacts } from '../src/summary.ts'
+
+const VCS = '/m/cache/vcs/046bc697'
+
+describe("GoOutput: go's -x lines", () => {
+  it('sorts request URLs by how they ended, a 404 among the unanswered', () => {
+    const output = new GoOutput()
+    for (const line of ['# get https://a.example.com/x/@v/v1.0.0.info', '# get https://a.example.com/x/@v/v1.0.0.info: 200 OK (0.1s)', '# get https://a.example.com/y/@v/list: 404 Not Found (0.0s)', '# get https://b.example.com/z/@v/v1.0.0.zip: dial tcp 127.0.0.1:9: connect: connection refused']) output.line(line)
+    expect(output.requests).toEqual({ answered: ['https://a.example.com/x/@v/v1.0.0.info'], unanswered: ['https://a.example.com/y/@v/list', 'https://b.example.com/z/@v/v1.0.0.zip'] })
+  })
+
+  it('names the git commands still running, with their repository from the work directory go made or reused', () => {
+    const output = new GoOutput()
+    output.line(`mkdir -p ${VCS} # git3 https://git.example.com/acme/lib`)
+    output.line(`cd ${VCS}; git ls-remote -q --end-of-options https://git.example.com/acme/lib`)
+    output.line(`0.048s # cd ${VCS}; git ls-remote -q --end-of-options https://git.example.com/acme/lib`)
+    output.line(`cd ${VCS}; git -c protocol.version=2 fetch -f --depth=1 --end-of-options origin refs/tags/v1.0.0:refs/tags/v1.0.0`)
+    expect(output.waitingOn()).toEqual(['git fetch of https://git.example.com/acme/lib'])
+
+    const reused = new GoOutput()
+    reused.line(`# /with space/vcs/1 for git3 https://git.example.com/acme/other`)
+    reused.line(`cd /with space/vcs/1; git tag -l`)
+    expect(reused.waitingOn()).toEqual(['git tag of https://git.example.com/acme/other'])
+  })
+
+  it("names cmd/go/internal/vcs's own command until go prints anything after it", () => {
+    const output = new GoOutput()
+    output.line('cd /m')
+    output.line('git ls-remote https://git.example.com/acme/lib')
+    expect(output.waitingOn()).toEqual(['git ls-remote https://git.example.com/acme/lib'])
+    output.line('git ls-remote git+ssh://git.example.com/acme/lib')
+    output.line('go: git.example.com/acme/lib.git@v1.0.0: no secure protocol found for repository')
+    expect(output.waitingOn()).toEqual([])
+  })
+})
+
+describe('directFetches', () => {
+  const lines = (...modules: string[]): SumLine[] => modules.flatMap(module => [{ module, version: 'v1.0.0', goMod: false, hash: 'h1:z' }, { module, version: 'v1.0.0', goMod: true, hash: 'h1:m' }])
+  const routing = moduleRouting({ GOPRIVATE: 'git.corp.example.com', GONOPROXY: 'git.corp.example.com', GONOSUMDB: 'git.corp.example.com' })
+  const all = ['git.corp.example.com/lib', 'git.corp.example.com/restored', 'example.com/Cloned', 'example.com/proxied', 'example.com/prefetched', 'example.com/cached'].map(m => `${m}@v1.0.0`)
+
+  it('a private module that appeared; a public one whose zip no proxy answered; nothing that came through a proxy or was there before', () => {
+    const fetched = directFetches({
+      lines: lines('git.corp.example.com/lib', 'git.corp.example.com/restored', 'example.com/Cloned', 'example.com/proxied', 'example.com/prefetched', 'example.com/cached'),
+      // Restored from a cache entry, or left on the runner: not fetched in this step.
+      before: new Set(['git.corp.example.com/restored@v1.0.0', 'example.com/cached@v1.0.0']),
+      after: new Set(all),
+      requests: {
+        // go prints the path as sent: capitals escaped, the ! encoded.
+        answered: ['http://127.0.0.1:1/s/example.com/proxied/@v/v1.0.0.zip'],
+        unanswered: ['http://127.0.0.1:1/s/example.com/%21cloned/@v/v1.0.0.zip', 'https://a.example.com/example.com/%21cloned/@v/v1.0.0.zip', 'https://a.example.com/example.com/proxied/@v/v1.0.0.zip']
+      },
+      routing
+    })
+    expect(fetched).toEqual([
+      { module: 'git.corp.example.com/lib', version: 'v1.0.0', why: 'GOPRIVATE' },
+      { module: 'example.com/Cloned', version: 'v1.0.0', why: 'direct' }
+    ])
+  })
+
+  it('nothing that did not appear', () => {
+    expect(directFetches({ lines: lines('git.corp.example.com/lib'), before: new Set(), after: new Set(), requests: { answered: [], unanswered: [] }, routing })).toEqual([])
+  })
+})
+
+describe('leaveOut', () => {
+  const [refused, good, direct, off] = parseCandidates('https://refused.example.com,https://good.example.com,direct,off')
+
+  it('drops the candidates named while something go can fetch with remains', () => {
+    expect(leaveOut([refused!, good!, direct!], [refused!])).toEqual([good, direct])
+    expect(leaveOut([refused!, direct!], [refused!])).toEqual([direct])
+  })
+
+  it('keeps the chain when nothing would remain but off', () => {
+    expect(leaveOut([refused!, off!], [refused!])).toEqual([refused, off])
+  })
+})
+
+describe('askScope: what go may ask for', () => {
+  const routing = moduleRouting({ GOPRIVATE: 'git.corp.example.com', GONOPROXY: 'git.corp.example.com', GONOSUMDB: 'git.corp.example.com' })
+  const project = (goMod: string) => ({ mains: [{ dir: '.', mod: parseGoMod(goMod) }], workspace: false, workReplace: [] })
+  const sum: SumLine[] = [{ module: 'git.corp.example.com/lib', version: 'v1.0.0', goMod: false, hash: 'h1:z' }]
+
+  it('every private module of go.sum and go.mod: no proxy, no checksum database', () => {
+    expect(askScope(project('module m\n\nrequire git.corp.example.com/lib v1.0.0\n'), sum, false, routing)).toMatchObject({ noProxy: true, noSumdb: true })
+  })
+
+  it('a requirement go.sum lacks, a replacement, or the toolchain counts too; an unreadable project covers nothing', () => {
+    expect(askScope(project('module m\n\nrequire example.com/public v1.0.0\n'), sum, false, routing)).toMatchObject({ noProxy: false, noSumdb: false })
+    expect(askScope(project('module m\n\nreplace git.corp.example.com/lib => example.com/fork v1.0.1\n'), sum, false, routing)).toMatchObject({ noProxy: false })
+    expect(askScope(project('module m\n\nreplace git.corp.example.com/lib => ./lib\n'), sum, false, routing)).toMatchObject({ noProxy: true })
+    expect(askScope(project('module m\n'), sum, true, routing)).toMatchObject({ noProxy: false, noSumdb: false })
+    expect(askScope(undefined, sum, false, routing)).toMatchObject({ noProxy: false })
+  })
+})
+
+describe('whoServed', () => {
+  const [refused, good, direct] = parseCandidates('https://refused.example.com,https://good.example.com,direct')
+  const probes = [
+    { candidate: refused!, verdict: 'unhealthy' as const, reason: 'connection refused', failure: 'refused' as const },
+    { candidate: good!, verdict: 'unhealthy' as const, reason: 'HTTP 503' },
+    { candidate: direct!, verdict: 'not probed' as const, reason: '' }
+  ]
+  const cloned = [{ module: 'example.com/open', version: 'v1.0.0', why: 'direct' as const }]
+
+  it('names the first candidate that answered go, and leaves out those that failed their probe and served nothing', () => {
+    const served = whoServed({ chain: [refused!, good!, direct!], probes, answered: ['https://good.example.com/example.com/m/@v/v1.0.0.zip'], direct: [] })
+    expect(served).toEqual({ chain: [good, direct], chosen: 'https://good.example.com', leftOut: [refused] })
+  })
+
+  it('says direct when go cloned everything, and nothing when nothing was fetched', () => {
+    expect(whoServed({ chain: [refused!, direct!], probes, answered: [], direct: cloned })).toEqual({ chain: [direct], chosen: 'direct', leftOut: [refused] })
+    expect(whoServed({ chain: [good!], probes: [{ ...probes[1]!, verdict: 'healthy' }], answered: [], direct: [] })).toEqual({ chain: [good], leftOut: [] })
+  })
+})
+
+describe('the headline counts and names what came direct', () => {
+  const attempt = (zips: number) => [{ number: 1, first: 'x', reason: 'ok' as const, detail: '', durationMs: 1, zips }]
+  const facts = (o: Partial<RunFacts>): RunFacts => ({ ok: true, probes: [], restore: { state: 'disabled' }, attempts: attempt(0), ...o })
+  const cloned = (why: 'GOPRIVATE' | 'direct') => ({ module: 'git.corp.example.com/lib', version: 'v1.0.0', why })
+  const fromProxies = attempt(5)
+
+  it.each<[string, Partial<RunFacts>, string]>([
+    ['proxies only', { chosen: 'https://good.example.com', attempts: fromProxies }, '✅ Go modules ready: 5 downloaded through https://good.example.com'],
+    ['direct only', { chosen: 'direct', direct: [cloned('GOPRIVATE')] }, '✅ Go modules ready: 1 downloaded direct (GOPRIVATE)'],
+    ['both', { chosen: 'https://good.example.com', attempts: fromProxies, direct: [cloned('GOPRIVATE'), { ...cloned('direct'), module: 'example.com/open' }] }, '✅ Go modules ready: 7 downloaded: 5 through https://good.example.com, 2 direct (GOPRIVATE, direct in GOPROXY)'],
+    ['nothing', {}, '✅ Go modules ready: 0 downloaded']
+  ])('%s', (_, o, title) => {
+    expect(buildSummary(facts(o)).title).toBe(title)
+  })
+
+  it('a table names each module, its version and why, the module in a code span', () => {
+    const section = buildSummary(facts({ chosen: 'direct', direct: [cloned('GOPRIVATE')] })).sections.find(s => s.heading === 'Fetched direct')
+    expect(section?.rows).toEqual([[{ quoted: 'git.corp.example.com/lib' }, { quoted: 'v1.0.0' }, 'GOPRIVATE covers it: go asks no proxy for it']])
+  })
+})
