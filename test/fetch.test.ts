@@ -15,7 +15,7 @@ import { isTroubled, movedBecause, emptyStats } from '../src/fetch/stats.ts'
 import { downloadPath, parseCandidates } from '../src/goproxy.ts'
 import { escapePath, parseGoSum, type SumLine } from '../src/gosum.ts'
 import type { HttpClient } from '../src/net/client.ts'
-import { hedgeAfterMs, median, silenceLimitMs } from '../src/timing.ts'
+import { hedgeAfterMs, median, stallWindowMs } from '../src/timing.ts'
 import { go, goBinary, offlineGoEnv, tempModcache } from './support/go.ts'
 import { networkClient } from './support/net.ts'
 import { type Fault, healthy, type ProxyServer, proxyPool } from './support/proxy-server.ts'
@@ -66,13 +66,13 @@ function goThrough(url: string, chain: string, modcache: string, onLine?: (line:
 }
 
 describe('rules', () => {
-  it('hedges after four times the usual first byte, at least 250 ms; gives up on silence after twenty, 3 s to stall-timeout', () => {
+  it('hedges after four times the usual first byte, at least 250 ms; gives up below the floor after twenty, 3 s to stall-timeout', () => {
     expect(median([])).toBeUndefined()
     expect(median([40, 10, 30, 20])).toBe(30)
     expect(hedgeAfterMs(10)).toBe(250)
     expect(hedgeAfterMs(100)).toBe(400)
-    expect(silenceLimitMs(10, 60_000)).toBe(3000)
-    expect(silenceLimitMs(500, 2000)).toBe(2000)
+    expect(stallWindowMs(10, 60_000)).toBe(3000)
+    expect(stallWindowMs(500, 2000)).toBe(2000)
   })
 
   it('moves a candidate behind after one wrong answer, or failures and stalls of at least 3 and a tenth of its requests, and says why', () => {

@@ -4,7 +4,6 @@
 import * as core from '@actions/core'
 import os from 'node:os'
 import { type AttemptOutcome, downloadEnv, runAttempt, withHttp1 } from '../attempt.ts'
-import { classify } from '../classify.ts'
 import type { FetchStage } from '../fetch/stage.ts'
 import { processEnv } from '../goenv.ts'
 
@@ -44,7 +43,7 @@ export function goRuns(o: {
       onLine: line => core.info(line),
       ...(fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {})
     })
-    if (!http1 && classify(outcome).reason === 'http2 stream error') {
+    if (!http1 && outcome.classification.reason === 'http2 stream error') {
       http1 = true
       core.info('go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).')
     }

@@ -15,7 +15,7 @@ import { privateMatcher } from '../private.ts'
 import type { ProbeResult } from '../probe/probe.ts'
 import { runProbe } from '../probe/stage.ts'
 import type { AttemptRecord } from '../retry.ts'
-import { type SumdbProbe, sumdbRelay } from '../sumdb.ts'
+import type { SumdbProbe } from '../sumdb.ts'
 import { describeFailure } from '../summary.ts'
 import type { ToolchainReport } from '../toolchain/provide.ts'
 import type { ToolchainChoice } from '../toolchain/select.ts'
@@ -79,20 +79,22 @@ export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<Prob
     selection: settings.selection,
     ...(o.prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {})
   })
-  const probed = { probes: probe.probes, ...(probe.sumdb ? { sumdb: probe.sumdb } : {}), ...(probe.note ? { probeNote: probe.note } : {}) }
+  const probed = { probes: probe.probes, ...(probe.note ? { probeNote: probe.note } : {}) }
   const { chain } = probe
+  // Settled long before go's attempts end (the route probe has the module probe's cut-off); awaited only for the report.
+  const sumdbFound = async () => (probe.sumdb ? { sumdb: await probe.sumdb.done } : {})
 
   let fetch: FetchStage | undefined
   try {
     fetch = early ? await early : undefined
   } catch (e) {
-    return { ok: false, ...probed, attempts: [], chain, error: e as Error }
+    return { ok: false, ...probed, ...(await sumdbFound()), attempts: [], chain, error: e as Error }
   }
   // go fetches through the local proxy, which serves go's download set verified, fetched while go works.
   const healthy = probe.probes.filter(p => p.verdict === 'healthy')
   fetch?.probed(
     chain.flatMap(c => healthy.filter(p => p.candidate === c).map(p => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
-    probe.sumdb ? sumdbRelay(probe.sumdb) : undefined
+    probe.sumdb
   )
   let toolchain: Awaited<ReturnType<typeof toolchainThroughChain>> | undefined
   const choice = o.fetchToolchain
@@ -121,6 +123,7 @@ export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<Prob
   const attempts = [...(toolchain?.attempts ?? []), ...downloaded.attempts]
   const report = {
     ...probed,
+    ...(await sumdbFound()),
     ...(downloaded.fetch ? { fetch: downloaded.fetch } : {}),
     ...(toolchain?.report ? { toolchain: toolchain.report } : {}),
     attempts,

@@ -8,12 +8,12 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { rm, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
+import pRetry from 'p-retry'
 import { type Candidate, requestUrl } from '../goproxy.ts'
 import { treePath } from '../cache/layout.ts'
 import { goModHash } from '../gosum.ts'
 import type { HttpClient } from '../net/client.ts'
-import { backoffDelay, hedgeAfterMs, median, silenceLimitMs } from '../timing.ts'
+import { backoff, bodyHedgeWindowMs, FLOOR_BYTES_PER_SEC, hedgeAfterMs, median, slowBodyBytesPerSec, stallWindowMs, Throughput } from '../timing.ts'
 import { type CandidateStats, emptyStats, isTroubled } from './stats.ts'
 import { zipFileHash } from './zip-hash.ts'
 import { Hashers } from './hashers.ts'
@@ -55,10 +55,40 @@ export interface FetcherOptions {
   rounds: number
   backoffMs: number
   stallTimeoutMs: number
+  /**
+   * More candidates are on their way (routes still probed): a request with none left to ask
+   * waits for them, until useCandidates() says the list is final.
+   */
+  candidatesComing?: boolean
 }
 
 const MAX_FILE_BYTES = 512 << 20
 const SAMPLE_WINDOW = 32
+/** A transfer this large says something of a candidate's rate; a smaller one mostly of its latency. */
+const RATE_SAMPLE_MIN_BYTES = 64 << 10
+/** How often the requests under way are looked at for a hedge. */
+const HEDGE_CHECK_MS = 50
+
+/** One request of a race: to whom, since when, and how its answer comes. */
+interface Asked {
+  candidate: Candidate
+  controller: AbortController
+  hedge: boolean
+  settled: boolean
+  startedAt: number
+  /** The candidate's usual first byte when it was asked. */
+  typicalMs: number
+  headersAt?: number
+  /** From its headers on: its body's bytes, over the throughput hedge's window. */
+  body?: Throughput
+}
+
+/** A fetch under way, which a later request for the same file joins unless it was abandoned. */
+interface Running {
+  outcome: Promise<Outcome>
+  halt: AbortController
+  urgent: boolean
+}
 
 export class Fetcher {
   readonly stats: Map<Candidate, CandidateStats>
@@ -76,8 +106,16 @@ export class Fetcher {
   /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
   private candidates: FetcherOptions['candidates']
   private readonly samples: Map<Candidate, number[]>
-  private readonly inFlight = new Map<string, Promise<Outcome>>()
+  /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
+  private readonly rates = new Map<Candidate, number[]>()
+  private readonly inFlight = new Map<string, Running>()
   private readonly stop = new AbortController()
+  /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
+  private readonly watched = new Set<() => void>()
+  private watchTimer: NodeJS.Timeout | undefined
+  /** Whether more candidates may come, and the races waiting for them. */
+  private candidatesComing: boolean
+  private readonly waitingForCandidates: (() => void)[] = []
   /** Zips are verified off the main thread, one per hashing thread at a time. */
   private readonly hashers: Hashers
   /** Files go waits for (by path): their zips are hashed before the speculative ones. */
@@ -94,18 +132,22 @@ export class Fetcher {
     this.stats = new Map(options.candidates.map(c => [c.candidate, emptyStats()]))
     // Time to first byte per candidate, seeded with its probe latency.
     this.samples = new Map(options.candidates.map(c => [c.candidate, [c.latencyMs]]))
+    this.candidatesComing = options.candidatesComing ?? false
   }
 
   /**
    * The healthy candidates once the probe is over (the fetch may start as soon as one answered):
-   * requests from now on ask them in this order; what each did so far is kept.
+   * requests from now on ask them in this order; what each did so far is kept. `final` false:
+   * more may come still.
    */
-  useCandidates(candidates: FetcherOptions['candidates']): void {
+  useCandidates(candidates: FetcherOptions['candidates'], final = true): void {
     for (const c of candidates) {
       if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats())
       if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs])
     }
     this.candidates = candidates
+    this.candidatesComing = !final
+    for (const resume of this.waitingForCandidates.splice(0)) resume()
   }
 
   /** The candidates in use, in chain order. */
@@ -121,27 +163,52 @@ export class Fetcher {
    */
   get(job: FileJob, use: { speculative?: boolean; onFetched?: () => void } = {}): Promise<Outcome> {
     const urgent = !use.speculative
-    if (job.transient) return this.fetch(job, path.join(this.options.transientDir, randomBytes(8).toString('hex')), urgent, use.onFetched)
+    const halt = new AbortController()
+    if (job.transient) return this.fetch(job, path.join(this.options.transientDir, randomBytes(8).toString('hex')), urgent, halt.signal, use.onFetched)
     const running = this.inFlight.get(job.path)
     if (running) {
       // Another caller's fetch: it needs no request of this caller's.
       use.onFetched?.()
-      if (urgent) this.hurry(job.path)
-      return running
+      if (urgent) {
+        running.urgent = true
+        this.hurry(job.path)
+      }
+      return running.outcome
     }
     const file = path.join(this.options.storeDir, job.path)
     const stored = isComplete(this.options.storeDir, job)
     if (stored) use.onFetched?.()
-    const fetching = (stored ? stat(file).then(s => ({ kind: 'file', file, size: s.size }) as Outcome) : this.fetch(job, file, urgent, use.onFetched)).finally(() =>
-      this.inFlight.delete(job.path)
-    )
-    this.inFlight.set(job.path, fetching)
-    return fetching
+    const entry: Running = {
+      outcome: (stored ? stat(file).then(s => ({ kind: 'file', file, size: s.size }) as Outcome) : this.fetch(job, file, urgent, halt.signal, use.onFetched)).finally(() => {
+        if (this.inFlight.get(job.path) === entry) this.inFlight.delete(job.path)
+      }),
+      halt,
+      urgent
+    }
+    this.inFlight.set(job.path, entry)
+    return entry.outcome
+  }
+
+  /**
+   * Gives up the fetches go was waiting for: called when the watchdog ended go's attempt, which
+   * made no useful progress, so these did not either. The next attempt's requests start anew
+   * (with what the fetch learned of each candidate meanwhile) instead of joining them.
+   */
+  abandon(): number {
+    let abandoned = 0
+    for (const [jobPath, running] of this.inFlight) {
+      if (!running.urgent) continue
+      this.inFlight.delete(jobPath)
+      running.halt.abort('abandoned: the attempt that waited for it made no progress')
+      abandoned++
+    }
+    return abandoned
   }
 
   /** Ends every request under way; later calls fail at once. */
   close(): void {
     this.stop.abort('the fetch was closed')
+    clearInterval(this.watchTimer)
     void this.hashers.close()
   }
 
@@ -159,24 +226,39 @@ export class Fetcher {
     if (zip) this.hashers.hurry(zip)
   }
 
-  private async fetch(job: FileJob, file: string, urgent: boolean, onFetched = () => {}): Promise<Outcome> {
+  /**
+   * Rounds over the candidates (a race each), driven by p-retry: a round that found no candidate
+   * able to serve the file is retried after a backoff, up to `rounds` in all. `halt` ends it
+   * early (abandoned), as does the fetch's close.
+   */
+  private async fetch(job: FileJob, file: string, urgent: boolean, halt: AbortSignal, onFetched = () => {}): Promise<Outcome> {
     let fetched = false
     const once = () => {
       if (!fetched) onFetched()
       fetched = true
     }
     if (urgent) this.urgent.add(job.path)
+    const ended = AbortSignal.any([halt, this.stop.signal])
     let last: Outcome = { kind: 'failed', why: 'no candidate to ask' }
     try {
-      for (let round = 0; round < this.options.rounds && !this.stop.signal.aborted; round++) {
-        if (round > 0) {
-          this.retries++
-          await sleep(backoffDelay(round, this.options.backoffMs), undefined, { signal: this.stop.signal }).catch(() => undefined)
+      return await pRetry(
+        async () => {
+          last = await this.race(job, file, once, ended)
+          if (last.kind === 'failed') throw new RoundFailed(last.why)
+          return last
+        },
+        {
+          retries: this.options.rounds - 1,
+          ...backoff(this.options.backoffMs),
+          signal: ended,
+          unref: true,
+          onFailedAttempt: ({ retriesLeft }) => {
+            if (retriesLeft > 0) this.retries++
+          }
         }
-        last = await this.race(job, file, once)
-        if (last.kind !== 'failed') return last
-      }
-      return last
+      )
+    } catch {
+      return ended.aborted ? { kind: 'failed', why: String(ended.reason) } : last
     } finally {
       this.urgent.delete(job.path)
       once()
@@ -185,23 +267,24 @@ export class Fetcher {
 
   /**
    * One round: the first candidate is asked; when it fails, the next at once (failover); when it
-   * is slower to answer than its usual by a clear margin, the next beside it (a hedge). The first
-   * verified answer wins and the others are cancelled. All saying 404/410 is an answer too.
+   * is slow, the next beside it (a hedge): slower to answer than its usual first byte by a clear
+   * margin, or, once the answer has started, its body slower than an eighth of the candidate's
+   * usual rate (never below the floor) over a window. The first verified answer wins and the
+   * others are cancelled. All saying 404/410 is an answer too.
    */
-  private race(job: FileJob, file: string, onBody: () => void): Promise<Outcome> {
-    const requests: { candidate: Candidate; controller: AbortController; hedge: boolean }[] = []
+  private race(job: FileJob, file: string, onBody: () => void, ended: AbortSignal): Promise<Outcome> {
+    const requests: Asked[] = []
     const absent: number[] = []
     const why: string[] = []
     // Read anew at each step: candidates the probe adds while a request waits can take over.
     const next = () => this.order().find(c => !requests.some(r => r.candidate === c))
     let pending = 0
     let done = false
-    let hedgeTimer: NodeJS.Timeout | undefined
     return new Promise(resolve => {
       const finish = (outcome: Outcome, winner?: Candidate) => {
         if (done) return
         done = true
-        clearTimeout(hedgeTimer)
+        this.unwatch(watch)
         for (const r of requests) {
           if (r.candidate === winner) {
             if (r.hedge) (this.stats.get(r.candidate) as CandidateStats).hedgesWon++
@@ -212,47 +295,84 @@ export class Fetcher {
       }
       const launch = (hedge: boolean) => {
         if (done) return
-        const candidate = this.stop.signal.aborted ? undefined : next()
+        const candidate = ended.aborted ? undefined : next()
         if (!candidate) {
           if (pending > 0) return
+          // Routes still being probed: the first to answer takes the request (or the end, this one's failure).
+          if (this.candidatesComing && !ended.aborted) {
+            const resume = () => launch(false)
+            this.waitingForCandidates.push(resume)
+            return void ended.addEventListener('abort', resume, { once: true })
+          }
           if (absent.length > 0 && absent.length === requests.length) finish({ kind: 'absent', status: absent[0] as number })
-          else finish({ kind: 'failed', why: why.join('; ') || 'no candidate to ask' })
+          else finish({ kind: 'failed', why: ended.aborted ? String(ended.reason) : why.join('; ') || 'no candidate to ask' })
           return
         }
-        const typical = median(this.samples.get(candidate) ?? []) ?? 0
-        const controller = new AbortController()
-        requests.push({ candidate, controller, hedge })
+        const typicalMs = median(this.samples.get(candidate) ?? []) ?? 0
+        const asked: Asked = { candidate, controller: new AbortController(), hedge, settled: false, startedAt: performance.now(), typicalMs }
+        requests.push(asked)
         pending++
-        clearTimeout(hedgeTimer)
-        // Until the answer starts: the next candidate beside it, as soon as there is one.
-        const armHedge = () => {
-          hedgeTimer = setTimeout(() => {
-            if (!next()) return armHedge()
-            this.hedges++
-            launch(true)
-          }, hedgeAfterMs(typical))
-        }
-        armHedge()
-        const started = performance.now()
-        this.requestOne(candidate, job, file, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), onBody, () => {
-          clearTimeout(hedgeTimer)
-          const samples = this.samples.get(candidate) as number[]
-          samples.push(performance.now() - started)
-          // The recent past is what counts, and the median stays cheap.
-          if (samples.length > SAMPLE_WINDOW) samples.shift()
+        this.requestOne(candidate, job, file, asked.controller.signal, ended, stallWindowMs(typicalMs, this.options.stallTimeoutMs), {
+          onHeaders: () => {
+            const now = performance.now()
+            asked.headersAt = now
+            asked.body = new Throughput(bodyHedgeWindowMs(typicalMs), now)
+            keepRecent(this.samples, candidate, now - asked.startedAt)
+          },
+          onData: bytes => asked.body?.add(bytes, performance.now()),
+          onBody: size => {
+            const ms = performance.now() - (asked.headersAt ?? asked.startedAt)
+            if (size >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, (size * 1000) / ms)
+            onBody()
+          }
         }).then(result => {
           pending--
+          asked.settled = true
           if (result.kind === 'file') return finish(result, candidate)
           if (result.kind === 'absent') absent.push(result.status)
           else why.push(`${candidate.display}: ${result.why}`)
           launch(false)
         })
       }
+      // Only the newest request is judged: once it was hedged, the hedge is the one to watch.
+      const watch = () => {
+        const newest = requests.at(-1)
+        if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return
+        this.hedges++
+        launch(true)
+      }
       launch(false)
+      if (!done) this.watch(watch)
     })
   }
 
-  private async requestOne(candidate: Candidate, job: FileJob, file: string, signal: AbortSignal, silenceMs: number, onBody: () => void, onHeaders: () => void): Promise<Outcome> {
+  /** Whether a request is slow enough to ask the next candidate beside it. */
+  private tooSlow(asked: Asked, now: number): boolean {
+    if (!asked.body) return now - asked.startedAt >= hedgeAfterMs(asked.typicalMs)
+    return asked.body.below(slowBodyBytesPerSec(median(this.rates.get(asked.candidate) ?? [])), now)
+  }
+
+  private watch(check: () => void): void {
+    this.watched.add(check)
+    if (this.watchTimer) return
+    this.watchTimer = setInterval(() => {
+      for (const each of this.watched) each()
+    }, HEDGE_CHECK_MS)
+    this.watchTimer.unref()
+  }
+
+  private unwatch(check: () => void): void {
+    this.watched.delete(check)
+    if (this.watched.size > 0) return
+    clearInterval(this.watchTimer)
+    this.watchTimer = undefined
+  }
+
+  /**
+   * One candidate asked for one file: streamed to a partial file, verified, kept. `own` ends it
+   * when another request of its race won; `ended` when the fetch was closed or abandoned.
+   */
+  private async requestOne(candidate: Candidate, job: FileJob, file: string, own: AbortSignal, ended: AbortSignal, windowMs: number, events: Transfer): Promise<Outcome> {
     const stats = this.stats.get(candidate) as CandidateStats
     const temp = partial(file)
     const tree = job.kind === 'zip' && job.hash && this.options.extractTo ? treeFor(this.options.extractTo.modcache, job) : undefined
@@ -269,16 +389,17 @@ export class Fetcher {
         this.dirsMade.add(dir)
       }
       const answer = await this.options.client.download(requestUrl(candidate, job.path), temp, {
-        signal: AbortSignal.any([signal, this.stop.signal]),
+        signal: AbortSignal.any([own, ended]),
         maxBytes: MAX_FILE_BYTES,
-        idleMs: silenceMs,
+        floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs },
         onHeaders: () => {
           answered = true
-          onHeaders()
+          events.onHeaders()
         },
         onData: bytes => {
           this.bytes += bytes
           stats.bytes += bytes
+          events.onData(bytes)
         }
       })
       // 404 and 410 are how a proxy says it lacks a module: no fault of its own.
@@ -290,7 +411,7 @@ export class Fetcher {
         stats.failures++
         return { kind: 'failed', why: `HTTP ${answer.status}` }
       }
-      onBody()
+      events.onBody(answer.size)
       let dirs: string[] | undefined
       const problem = await verify(job, temp, async zip => {
         this.hashing.set(job.path, zip)
@@ -325,8 +446,7 @@ export class Fetcher {
       // Refused, reset, silent, or overtaken by a hedge before it answered. Not when it was
       // overtaken after it answered, nor when only the fetch's close ended it: a request a hedge
       // overtook counts even if the fetch closed before this line ran (go may finish first).
-      const overtaken = signal.aborted
-      if (overtaken ? !answered : !this.stop.signal.aborted) {
+      if (own.aborted ? !answered : !ended.aborted) {
         if ((e as { kind?: string }).kind === 'silent') stats.stalls++
         else stats.failures++
       }
@@ -337,6 +457,30 @@ export class Fetcher {
       if (tree && !placed) await rm(tree.temp, { recursive: true, force: true })
     }
   }
+}
+
+/** What a race hears of one of its requests. */
+interface Transfer {
+  onHeaders: () => void
+  onData: (bytes: number) => void
+  /** The body is on disk (its size), before it is verified. */
+  onBody: (size: number) => void
+}
+
+/** Thrown for a round in which no candidate served the file: p-retry retries it. */
+class RoundFailed extends Error {
+  constructor(why: string) {
+    super(why)
+    this.name = 'RoundFailed'
+  }
+}
+
+/** Adds a sample to a candidate's recent ones; the recent past is what counts, and the median stays cheap. */
+function keepRecent(samples: Map<Candidate, number[]>, candidate: Candidate, value: number): void {
+  let list = samples.get(candidate)
+  if (!list) samples.set(candidate, (list = []))
+  list.push(value)
+  if (list.length > SAMPLE_WINDOW) list.shift()
 }
 
 /**
