@@ -8,14 +8,19 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { AttemptOutcome } from '../src/attempt.ts'
+import { classify } from '../src/classify.ts'
+import { runDownload } from '../src/download/stage.ts'
 import { Fetcher } from '../src/fetch/fetcher.ts'
-import { jobFor, knownFiles } from '../src/fetch/stage.ts'
+import { readProject } from '../src/fetch/resolve.ts'
+import { jobFor, knownFiles, startFetch } from '../src/fetch/stage.ts'
 import { downloadPath, parseCandidates } from '../src/goproxy.ts'
 import { parseGoSum, type SumLine } from '../src/gosum.ts'
 import type { HttpClient } from '../src/net/client.ts'
 import { runProbe } from '../src/probe/stage.ts'
 import { parseGosumdb, probeSumdb, SumdbRoutes } from '../src/sumdb.ts'
 import { FLOOR_BYTES_PER_SEC, slowBodyBytesPerSec, Throughput } from '../src/timing.ts'
+import { tempModcache } from './support/go.ts'
 import { networkClient } from './support/net.ts'
 import { type Fault, healthy, type ProxyOptions, proxyPool } from './support/proxy-server.ts'
 import { loopbackCertificate } from './support/tls.ts'
@@ -36,6 +41,11 @@ beforeAll(async () => {
 afterEach(proxies.closeAll)
 afterAll(() => client.close())
 
+/** What go's attempt came to, as runAttempt reports it (go itself is not run here). */
+function outcomeOf(endedBy: 'stall' | 'exit'): AttemptOutcome {
+  const ended = { exit: endedBy === 'exit' ? { code: 0, signal: null } : { code: null, signal: 'SIGKILL' as const }, endedBy, durationMs: 1, errors: [], waitingOn: [], zips: 0, failedRequests: [] }
+  return { ...ended, classification: classify(ended) }
+}
 const zipPath = (i: number) => downloadPath(universe.modules[i]!.path, 'v1.0.0', 'zip')
 const zipJob = (i: number) => jobFor(knownFiles(lines, () => false), zipPath(i))
 const timed = async <T>(work: Promise<T>) => {
@@ -164,6 +174,9 @@ describe('the fetch hedges on throughput', () => {
       expect(await fetcher.get(zipJob(0))).toMatchObject({ kind: 'file' })
       expect(fetcher.hedges).toBe(1)
       expect(fetcher.stats.get(fetcher.current[1]!)).toMatchObject({ hedgesWon: 1 })
+      // Overtaken before its answer began (once the overtaken request has wound up): a stall of the redirecting candidate's.
+      await new Promise(resolve => setTimeout(resolve, 100))
+      expect(fetcher.stats.get(fetcher.current[0]!)).toMatchObject({ stalls: 1 })
     } finally {
       fetcher.close()
     }
@@ -208,8 +221,9 @@ describe('a stalled attempt’s fetches are abandoned', () => {
       const first = fetcher.get(zipJob(0))
       await new Promise(resolve => setTimeout(resolve, 300))
       expect(fetcher.abandon()).toBe(1)
-      expect(await first).toMatchObject({ kind: 'failed', why: expect.stringContaining('abandoned') })
+      // Asked again at once, before the abandoned fetch has wound up.
       const second = fetcher.get(zipJob(0))
+      expect(await first).toMatchObject({ kind: 'failed', why: expect.stringContaining('abandoned') })
       await new Promise(resolve => setTimeout(resolve, 300))
       expect(silent.requests.filter(r => r.endsWith('.zip'))).toHaveLength(2)
       fetcher.abandon()
@@ -217,6 +231,35 @@ describe('a stalled attempt’s fetches are abandoned', () => {
     } finally {
       fetcher.close()
     }
+  })
+
+  it('by the download stage when the watchdog ended an attempt: go’s request waiting on it is answered at once', async () => {
+    const silent = await proxy({ kind: 'slow-body', how: 'headers-then-silence', on: ['.zip'] })
+    const stage = await startFetch({
+      client,
+      candidates: parseCandidates(silent.url).map(candidate => ({ candidate, latencyMs: 5 })),
+      sumLines: lines,
+      isPrivate: () => false,
+      project: await readProject(universe.sampleDir, ''),
+      modcache: tempModcache(),
+      writableTrees: true,
+      concurrency: 4,
+      rounds: 3,
+      backoffMs: 10,
+      stallTimeoutMs: 60_000
+    })
+    // go, asking the local proxy for a zip the silent candidate will take three rounds of 3 s to give up.
+    const waiting = fetch(`${stage.url}/${zipPath(0)}`).then(async answer => ({ status: answer.status, text: await answer.text() }))
+    await new Promise(resolve => setTimeout(resolve, 300))
+    // go's runs are stood in for: the first is ended by the watchdog, the second completes.
+    const ended = [outcomeOf('stall'), outcomeOf('exit')]
+    const attempt = async () => {
+      await new Promise(resolve => setTimeout(resolve, 200))
+      return ended.shift() as AttemptOutcome
+    }
+    const report = await runDownload({ chain: parseCandidates(silent.url), fetch: stage, attempt, retries: 1, backoffMs: 1 })
+    expect(report.attempts.map(a => a.reason)).toEqual(['stall', 'ok'])
+    expect(await waiting).toMatchObject({ status: 502, text: expect.stringContaining('abandoned') })
   })
 
   it('a speculative fetch go never asked for is left alone', async () => {
@@ -283,15 +326,15 @@ describe('the checksum database’s routes', () => {
     }
   })
 
-  it('are not waited for by the probe stage: a candidate silent on them costs go’s first attempt nothing', async () => {
-    const silentOnSumdb = await proxy({ kind: 'hang-on', parts: ['/sumdb/'] })
-    // It proxies the database: nothing asks the database itself (whose name leads off loopback).
-    const good = await proxy(healthy, relay)
+  it('are not waited for by the probe stage: a database that never answers costs go’s first attempt nothing', async () => {
+    const silentDatabase = await proxy({ kind: 'hang' })
+    const good = await proxy(healthy)
     const { result, ms } = await timed(
-      runProbe({ client, candidates: parseCandidates(`${silentOnSumdb.url},${good.url}`), sumLines: lines, isPrivate: () => false, gosumdb: 'sum.example.com', timeoutMs: 5_000, selection: 'ordered' })
+      runProbe({ client, candidates: parseCandidates(good.url), sumLines: lines, isPrivate: () => false, gosumdb: `sum.example.com ${silentDatabase.url}`, timeoutMs: 5_000, selection: 'ordered' })
     )
     expect(ms).toBeLessThan(2_500)
-    expect(result.probes.map(p => p.verdict)).toEqual(['healthy', 'healthy'])
-    expect(result.sumdb).toBeDefined()
+    expect(result.probes.map(p => p.verdict)).toEqual(['healthy'])
+    // The route probe goes on behind, and ends within its own limit.
+    expect((await (result.sumdb as SumdbRoutes).done).direct).toMatchObject({ ok: false, reason: 'no answer within 5.0s' })
   })
 })

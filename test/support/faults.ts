@@ -48,7 +48,7 @@ export interface SlowMode {
 }
 export const slowModes: SlowMode[] = [
   { name: 'sends the headers, then nothing', fault: on => ({ kind: 'slow-body', how: 'headers-then-silence', on }) },
-  { name: 'sends the headers, then a byte every 400 ms', fault: on => ({ kind: 'slow-body', how: 'drip', on }) },
+  { name: 'drips its body, a byte every 400 ms', fault: on => ({ kind: 'slow-body', how: 'drip', on }) },
   { name: 'sends half the body, then nothing', fault: on => ({ kind: 'slow-body', how: 'half-then-silence', on }) },
   { name: 'sends a chunked body that never ends', fault: on => ({ kind: 'slow-body', how: 'endless-chunked', on }) },
   { name: 'drips its side of the TLS handshake', fault: (_, spared) => ({ kind: 'tls-drip', after: spared }), tls: true },

@@ -337,6 +337,8 @@ function serveFile(root: string, urlPath: string, response: http.ServerResponse,
 }
 
 function drip(content: Buffer, response: http.ServerResponse, bytes: number, everyMs: number): void {
+  // The answer starts at once: only its body is slow.
+  response.flushHeaders()
   let sent = 0
   const timer = setInterval(() => {
     if (response.destroyed) return clearInterval(timer)
