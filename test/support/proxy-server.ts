@@ -46,7 +46,8 @@ export type Fault =
   | { kind: 'slow-body'; how: SlowBody; on: string[] }
   /**
    * On an https proxy: connections after the first `after` get the server's side of the TLS
-   * handshake (and everything after it) one byte per DRIP_MS. The first `after` are served.
+   * handshake (and everything after it) one byte per DRIP_MS. The first `after` are served, one
+   * answer each.
    */
   | { kind: 'tls-drip'; after: number }
 
@@ -132,6 +133,8 @@ export async function startProxy(root: string, initial: Fault = healthy, options
     const urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)
     requests.push(urlPath)
     authorizations.push(request.headers.authorization ?? '')
+    // A connection tls-drip spares serves one answer: later requests need new connections, which drip.
+    if (fault.kind === 'tls-drip') response.setHeader('connection', 'close')
     if (options.basicAuth && request.headers.authorization !== `Basic ${Buffer.from(options.basicAuth).toString('base64')}`) {
       response.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="modules"' })
       return response.end('unauthorized\n')
