@@ -21,6 +21,7 @@ import { runProbe } from '../src/probe/stage.ts'
 import { parseGosumdb, probeSumdb, SumdbRoutes } from '../src/sumdb.ts'
 import { FLOOR_BYTES_PER_SEC, slowBodyBytesPerSec, Throughput } from '../src/timing.ts'
 import { tempModcache } from './support/go.ts'
+import { slowModes } from './support/faults.ts'
 import { networkClient } from './support/net.ts'
 import { type Fault, healthy, type ProxyOptions, proxyPool } from './support/proxy-server.ts'
 import { loopbackCertificate } from './support/tls.ts'
@@ -153,12 +154,13 @@ describe('the floor: a transfer below it for a whole window is given up', () => 
 })
 
 describe('the fetch hedges on throughput', () => {
-  it('a body that drips is also asked of the next candidate, which wins', async () => {
-    const dripping = await proxy({ kind: 'slow-body', how: 'drip', on: ['.zip'] })
+  it.each(slowModes.filter(m => !m.tls))('a candidate that $name first: the next one is asked beside it and wins, before the floor’s window is out', async mode => {
+    const slow = await proxy(mode.fault(['.zip'], 0))
     const good = await proxy()
-    const fetcher = fetcherFor([dripping.url, good.url])
+    const fetcher = fetcherFor([slow.url, good.url])
     try {
       expect(await fetcher.get(zipJob(0))).toMatchObject({ kind: 'file' })
+      // A hedge, not a failover after the slow request was given up.
       expect(fetcher.hedges).toBe(1)
       expect(fetcher.stats.get(fetcher.current[1]!)).toMatchObject({ hedgesWon: 1 })
     } finally {
