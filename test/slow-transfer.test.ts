@@ -12,10 +12,11 @@ import type { AttemptOutcome } from '../src/attempt.ts'
 import { classify } from '../src/classify.ts'
 import { runDownload } from '../src/download/stage.ts'
 import { Fetcher } from '../src/fetch/fetcher.ts'
+import { movedBecause } from '../src/fetch/stats.ts'
 import { readProject } from '../src/fetch/resolve.ts'
 import { jobFor, knownFiles, startFetch } from '../src/fetch/stage.ts'
 import { downloadPath, parseCandidates } from '../src/goproxy.ts'
-import { parseGoSum, type SumLine } from '../src/gosum.ts'
+import { escapePath, parseGoSum, type SumLine } from '../src/gosum.ts'
 import type { HttpClient } from '../src/net/client.ts'
 import { runProbe } from '../src/probe/stage.ts'
 import { parseGosumdb, probeSumdb, SumdbRoutes } from '../src/sumdb.ts'
@@ -179,6 +180,23 @@ describe('the fetch hedges on throughput', () => {
       // Overtaken before its answer began (once the overtaken request has wound up): a stall of the redirecting candidate's.
       await new Promise(resolve => setTimeout(resolve, 100))
       expect(fetcher.stats.get(fetcher.current[0]!)).toMatchObject({ stalls: 1 })
+    } finally {
+      fetcher.close()
+    }
+  })
+
+  it('a candidate whose last 3 requests stalled is asked after the others until it serves again, and the summary says why', async () => {
+    const zipsStalling = await proxy({ kind: 'slow-body', how: 'headers-then-silence', on: ['.zip'] })
+    const good = await proxy()
+    const fetcher = fetcherFor([zipsStalling.url, good.url])
+    const known = knownFiles(lines, () => false)
+    try {
+      // Small answers at once: 30 requests served, so that 3 stalls stay under a tenth of its requests.
+      for (let i = 0; i < 30; i++) expect(await fetcher.get(jobFor(known, `${escapePath(universe.modules[i % 6]!.path)}/@v/list`))).toMatchObject({ kind: 'file' })
+      for (const i of [0, 1, 2, 3, 4]) expect(await fetcher.get(zipJob(i))).toMatchObject({ kind: 'file' })
+      // Three zips hedged away from it; the next ones were asked of the healthy one first.
+      expect(zipsStalling.requests.filter(r => r.endsWith('.zip'))).toHaveLength(3)
+      expect(movedBecause(fetcher.stats.get(fetcher.current[0]!)!)).toBe('stalled on 3 of 33 requests, the last 3 in a row; moved behind')
     } finally {
       fetcher.close()
     }
