@@ -3627,10 +3627,14 @@ async function pRetry(input, options = {}) {
 var treePath = (module, version) => `${escapePath(module)}@${escapePath(version)}`;
 
 // src/fetch/stats.ts
-var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
+var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
+var STALL_STREAK = 3;
 function isTroubled(s) {
+  return s.rejected > 0 || failsOften(s) || s.stallStreak >= STALL_STREAK;
+}
+function failsOften(s) {
   const bad = s.failures + s.stalls;
-  return s.rejected > 0 || bad >= 3 && bad * 10 >= s.requests;
+  return bad >= 3 && bad * 10 >= s.requests;
 }
 
 // src/fetch/zip-hash.ts
@@ -4118,6 +4122,8 @@ var Fetcher = class {
   samples;
   /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
   rates = /* @__PURE__ */ new Map();
+  /** Each candidate's stalls in a row, per kind of file, since it last served one of that kind. */
+  stallStreaks = /* @__PURE__ */ new Map();
   inFlight = /* @__PURE__ */ new Map();
   stop = new AbortController();
   /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
@@ -4219,6 +4225,22 @@ var Fetcher = class {
     const troubled = (c) => isTroubled(this.stats.get(c));
     return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
   }
+  /**
+   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
+   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
+   * of that kind starts again.
+   */
+  streak(candidate, kind, served = false) {
+    const stats2 = this.stats.get(candidate);
+    let kinds = this.stallStreaks.get(candidate);
+    if (!kinds) this.stallStreaks.set(candidate, kinds = /* @__PURE__ */ new Map());
+    if (served) kinds.set(kind, 0);
+    else {
+      stats2.stalls++;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    stats2.stallStreak = Math.max(...kinds.values());
+  }
   /** go waits for this file now: if its zip waits to be hashed, it goes first. */
   hurry(jobPath) {
     this.urgent.add(jobPath);
@@ -4286,7 +4308,10 @@ var Fetcher = class {
         for (const r of requests) {
           if (r.candidate === winner) {
             if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
-          } else if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
+          } else {
+            if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
+            if (r.slowBody && !r.settled) this.streak(r.candidate, job.kind);
+          }
           r.controller.abort();
         }
         resolve(outcome);
@@ -4334,6 +4359,7 @@ var Fetcher = class {
       const watch = () => {
         const newest = requests.at(-1);
         if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return;
+        newest.slowBody = newest.body !== void 0;
         this.hedges++;
         launch(true);
       };
@@ -4425,12 +4451,13 @@ var Fetcher = class {
       kept = true;
       if (job.kind === "zip" && job.hash) writeAtomically(`${file}hash`, job.hash);
       stats2.served++;
+      this.streak(candidate, job.kind, true);
       this.files++;
       if (job.kind === "zip") this.zips++;
       return { kind: "file", file, size: answer2.size };
     } catch (e) {
       if (own.aborted ? !answered : !ended.aborted) {
-        if (e.kind === "silent") stats2.stalls++;
+        if (e.kind === "silent") this.streak(candidate, job.kind);
         else stats2.failures++;
       }
       return { kind: "failed", why: e.message };

@@ -81,6 +81,8 @@ interface Asked {
   headersAt?: number
   /** From its headers on: its body's bytes, over the throughput hedge's window. */
   body?: Throughput
+  /** It was hedged for its body's rate: if it loses, it stalled. */
+  slowBody?: boolean
 }
 
 /** A fetch under way, which a later request for the same file joins unless it was abandoned. */
@@ -108,6 +110,8 @@ export class Fetcher {
   private readonly samples: Map<Candidate, number[]>
   /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
   private readonly rates = new Map<Candidate, number[]>()
+  /** Each candidate's stalls in a row, per kind of file, since it last served one of that kind. */
+  private readonly stallStreaks = new Map<Candidate, Map<FileKind, number>>()
   private readonly inFlight = new Map<string, Running>()
   private readonly stop = new AbortController()
   /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
@@ -219,6 +223,23 @@ export class Fetcher {
     return [...all.filter(c => !troubled(c)), ...all.filter(troubled)]
   }
 
+  /**
+   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
+   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
+   * of that kind starts again.
+   */
+  private streak(candidate: Candidate, kind: FileKind, served = false): void {
+    const stats = this.stats.get(candidate) as CandidateStats
+    let kinds = this.stallStreaks.get(candidate)
+    if (!kinds) this.stallStreaks.set(candidate, (kinds = new Map()))
+    if (served) kinds.set(kind, 0)
+    else {
+      stats.stalls++
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1)
+    }
+    stats.stallStreak = Math.max(...kinds.values())
+  }
+
   /** go waits for this file now: if its zip waits to be hashed, it goes first. */
   private hurry(jobPath: string): void {
     this.urgent.add(jobPath)
@@ -288,7 +309,11 @@ export class Fetcher {
         for (const r of requests) {
           if (r.candidate === winner) {
             if (r.hedge) (this.stats.get(r.candidate) as CandidateStats).hedgesWon++
-          } else if (r.hedge && winner) (this.stats.get(r.candidate) as CandidateStats).hedgesLost++
+          } else {
+            if (r.hedge && winner) (this.stats.get(r.candidate) as CandidateStats).hedgesLost++
+            // Its answer had begun, but came too slowly to wait for: a stall all the same.
+            if (r.slowBody && !r.settled) this.streak(r.candidate, job.kind)
+          }
           r.controller.abort()
         }
         resolve(outcome)
@@ -338,6 +363,7 @@ export class Fetcher {
       const watch = () => {
         const newest = requests.at(-1)
         if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return
+        newest.slowBody = newest.body !== undefined
         this.hedges++
         launch(true)
       }
@@ -439,6 +465,7 @@ export class Fetcher {
       // As go writes its download cache: the zip's hash last, so that go trusts the zip only whole.
       if (job.kind === 'zip' && job.hash) writeAtomically(`${file}hash`, job.hash)
       stats.served++
+      this.streak(candidate, job.kind, true)
       this.files++
       if (job.kind === 'zip') this.zips++
       return { kind: 'file', file, size: answer.size }
@@ -447,7 +474,7 @@ export class Fetcher {
       // overtaken after it answered, nor when only the fetch's close ended it: a request a hedge
       // overtook counts even if the fetch closed before this line ran (go may finish first).
       if (own.aborted ? !answered : !ended.aborted) {
-        if ((e as { kind?: string }).kind === 'silent') stats.stalls++
+        if ((e as { kind?: string }).kind === 'silent') this.streak(candidate, job.kind)
         else stats.failures++
       }
       return { kind: 'failed', why: (e as Error).message }
