@@ -4934,9 +4934,9 @@ var NetError = class extends Error {
     this.kind = kind;
   }
 };
-var IdleError = class extends NetError {
-  constructor(ms) {
-    super("silent", `connection silent for ${Math.round(ms)}ms`);
+var SlowError = class extends NetError {
+  constructor(bytesPerSec, windowMs) {
+    super("silent", `slower than ${bytesPerSec} bytes/s for ${formatDuration(windowMs)}`);
   }
 };
 var TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_OSSL_)/;
@@ -4968,6 +4968,128 @@ function goMayNotShare(kind) {
   return kind === "tls" || kind === "proxy";
 }
 
+// src/timing.ts
+import { setTimeout as sleep } from "node:timers/promises";
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+var PROBE_CUTOFF_FLOOR_MS = 500;
+var PROBE_CUTOFF_FACTOR = 4;
+function probeCutoffMs(firstHealthyMs, timeoutMs) {
+  return Math.min(timeoutMs, Math.max(PROBE_CUTOFF_FLOOR_MS, PROBE_CUTOFF_FACTOR * firstHealthyMs));
+}
+var HEDGE_AFTER_MIN_MS = 250;
+var HEDGE_AFTER_FACTOR = 4;
+var STALL_WINDOW_MIN_MS = 3e3;
+var STALL_WINDOW_FACTOR = 20;
+function hedgeAfterMs(typicalFirstByteMs) {
+  return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
+}
+var FLOOR_BYTES_PER_SEC = 1024;
+function stallWindowMs(typicalFirstByteMs, stallTimeoutMs) {
+  return Math.min(stallTimeoutMs, Math.max(STALL_WINDOW_MIN_MS, STALL_WINDOW_FACTOR * typicalFirstByteMs));
+}
+var BODY_HEDGE_MIN_MS = 1e3;
+var THROUGHPUT_HEDGE_FACTOR = 8;
+function bodyHedgeWindowMs(typicalFirstByteMs) {
+  return Math.max(BODY_HEDGE_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
+}
+function slowBodyBytesPerSec(usualBytesPerSec) {
+  return Math.max(FLOOR_BYTES_PER_SEC, (usualBytesPerSec ?? 0) / THROUGHPUT_HEDGE_FACTOR);
+}
+var Throughput = class {
+  windowMs;
+  startedAt;
+  /** Running totals, each at the time its slot opened; the oldest is the last one at or before the window's start. */
+  slots = [];
+  total = 0;
+  constructor(windowMs, now) {
+    this.windowMs = windowMs;
+    this.startedAt = now;
+    this.slots.push({ at: now, total: 0 });
+  }
+  add(bytes, now) {
+    this.total += bytes;
+    const last = this.slots[this.slots.length - 1];
+    if (now - last.at < this.windowMs / 16) last.total = this.total;
+    else this.slots.push({ at: now, total: this.total });
+    while (this.slots.length > 1 && this.slots[1].at <= now - this.windowMs) this.slots.shift();
+  }
+  /** The rate over the last window; undefined until a whole window has passed since the start. */
+  rate(now) {
+    if (now - this.startedAt < this.windowMs) return void 0;
+    let base = 0;
+    for (const slot of this.slots) {
+      if (slot.at > now - this.windowMs) break;
+      base = slot.total;
+    }
+    return (this.total - base) * 1e3 / this.windowMs;
+  }
+  /** Whether a whole window has passed, over which less than `bytesPerSec` came. */
+  below(bytesPerSec, now) {
+    const rate = this.rate(now);
+    return rate !== void 0 && rate < bytesPerSec;
+  }
+};
+function stallCheckEveryMs(stallTimeoutMs) {
+  return Math.min(500, Math.max(50, stallTimeoutMs / 10));
+}
+var MAX_BACKOFF_MS = 3e4;
+function backoff(baseMs) {
+  return { minTimeout: baseMs, factor: 2, randomize: true, maxTimeout: MAX_BACKOFF_MS };
+}
+var DeadlineError = class extends Error {
+  constructor(what, ms) {
+    super(`${what} took longer than ${formatDuration(ms)} and was abandoned`);
+    this.name = "DeadlineError";
+  }
+};
+async function withDeadline(work, ms, what) {
+  const controller = new AbortController();
+  const deadline = sleep(ms, void 0, { signal: controller.signal, ref: false }).then(() => {
+    throw new DeadlineError(what, ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    controller.abort();
+    deadline.catch(() => void 0);
+  }
+}
+var LOCK_WAIT_MS = 1e4;
+var CHECK_BYTES_PER_SECOND = 8 << 20;
+var CHECK_FLOOR_MS = 1e4;
+function checkDeadlineMs(bytes) {
+  return CHECK_FLOOR_MS + Math.ceil(bytes / CHECK_BYTES_PER_SECOND * 1e3);
+}
+
+// src/probe/cutoff.ts
+var Cutoff = class {
+  /** Aborted, with the reason to report, for every request still waiting at the cut-off. */
+  signal;
+  controller = new AbortController();
+  startedAt = performance.now();
+  timeoutMs;
+  timer;
+  constructor(timeoutMs) {
+    this.timeoutMs = timeoutMs;
+    this.signal = this.controller.signal;
+  }
+  /** `who` answered after `latencyMs`: the first answer sets the cut-off for the others. */
+  answered(latencyMs, who) {
+    if (this.timer) return;
+    const deadline = probeCutoffMs(latencyMs, this.timeoutMs);
+    const reason = `no answer within ${formatDuration(deadline)}, while ${who} answered in ${formatDuration(latencyMs)}`;
+    this.timer = setTimeout(() => this.controller.abort(reason), Math.max(0, this.startedAt + deadline - performance.now()));
+    this.timer.unref();
+  }
+  /** Every request is settled: no cut-off is needed any more. */
+  clear() {
+    clearTimeout(this.timer);
+  }
+};
+
 // src/sumdb.ts
 function parseGosumdb(value) {
   const [key4, url] = value.trim().split(/\s+/);
@@ -4976,15 +5098,24 @@ function parseGosumdb(value) {
   return { key: key4, name, url: (url ?? `https://${name}`).replace(/\/+$/, ""), explicit: url !== void 0 };
 }
 var MAX_BODY = 64 << 10;
-async function probeSumdb(client, candidates, route2, timeoutMs) {
-  const asked = await Promise.all(
-    candidates.filter((c) => !c.keyword && !route2.explicit).map(async (candidate) => {
-      const answer2 = await ask(client, requestUrl(candidate, `sumdb/${route2.name}/supported`), timeoutMs);
-      const proxies = answer2.status === 200;
-      const reason = proxies ? `proxies it (${formatDuration(answer2.ms)})` : answer2.status ? `does not proxy it (HTTP ${answer2.status})` : answer2.error;
-      return { candidate, proxies, reason };
-    })
-  );
+async function probeSumdb(client, candidates, route2, timeoutMs, events2) {
+  const cutoff = new Cutoff(timeoutMs);
+  let asked;
+  try {
+    asked = await Promise.all(
+      candidates.filter((c) => !c.keyword && !route2.explicit).map(async (candidate) => {
+        const answer2 = await ask(client, requestUrl(candidate, `sumdb/${route2.name}/supported`), timeoutMs, cutoff.signal);
+        if (answer2.status !== void 0) cutoff.answered(answer2.ms, candidate.display);
+        const proxies = answer2.status === 200;
+        if (proxies) events2?.proxies(candidate, answer2.ms);
+        const reason = proxies ? `proxies it (${formatDuration(answer2.ms)})` : answer2.status ? `does not proxy it (HTTP ${answer2.status})` : answer2.error;
+        return { candidate, proxies, reason };
+      })
+    );
+  } finally {
+    cutoff.clear();
+  }
+  events2?.candidatesDone();
   const probe = { route: route2, proxiedBy: asked.filter((a) => a.proxies).map((a) => a.candidate), candidates: asked };
   if (probe.proxiedBy.length === 0) {
     const answer2 = await ask(client, `${route2.url}/latest`, timeoutMs);
@@ -4992,28 +5123,75 @@ async function probeSumdb(client, candidates, route2, timeoutMs) {
   }
   return probe;
 }
-async function ask(client, url, timeoutMs) {
+async function ask(client, url, timeoutMs, cutoff) {
   const started = performance.now();
   try {
-    const answer2 = await client.get(url, { signal: AbortSignal.timeout(timeoutMs), maxBytes: MAX_BODY });
+    const answer2 = await client.get(url, {
+      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...cutoff ? [cutoff] : []]),
+      maxBytes: MAX_BODY,
+      floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs: timeoutMs }
+    });
     return { status: answer2.status, body: answer2.body.toString("utf8", 0, 64), ms: performance.now() - started };
   } catch (e) {
+    if (cutoff?.aborted) return { ms: performance.now() - started, error: String(cutoff.reason) };
     const error2 = classifyError(e);
     return { ms: performance.now() - started, error: error2.kind === "silent" ? `no answer within ${formatDuration(timeoutMs)}` : error2.message };
   }
 }
+function through(c, name) {
+  return { spec: `${c.spec.replace(/\/+$/, "")}/sumdb/${name}`, display: `${c.display.replace(/\/+$/, "")}/sumdb/${name}`, keyword: false };
+}
 function sumdbRelay(p) {
   const { route: route2 } = p;
   const proxied = route2.explicit ? [] : p.proxiedBy;
-  return {
-    name: route2.name,
-    key: route2.key,
-    routes: [
-      ...proxied.map((c) => ({ spec: `${c.spec.replace(/\/+$/, "")}/sumdb/${route2.name}`, display: `${c.display.replace(/\/+$/, "")}/sumdb/${route2.name}`, keyword: false })),
-      { spec: route2.url, display: route2.url, keyword: false }
-    ]
-  };
+  return { name: route2.name, key: route2.key, routes: [...proxied.map((c) => through(c, route2.name)), { spec: route2.url, display: route2.url, keyword: false }] };
 }
+var SumdbRoutes = class {
+  route;
+  /** What the probe found, once every candidate answered or was cut off (and the database was asked, when none proxies it). */
+  done;
+  proxying = [];
+  candidatesDone = false;
+  listeners = [];
+  /** One route object per candidate, and one for the database: the relay's fetcher keeps what it learns of each by object. */
+  routes = /* @__PURE__ */ new Map();
+  constructor(client, candidates, route2, timeoutMs) {
+    this.route = route2;
+    this.done = probeSumdb(client, candidates, route2, timeoutMs, {
+      proxies: (candidate, latencyMs) => {
+        this.proxying.push({ candidate, latencyMs });
+        this.changed();
+      },
+      candidatesDone: () => {
+        this.candidatesDone = true;
+        this.changed();
+      }
+    });
+  }
+  /**
+   * The relay's routes among `chain` (go's chain: a candidate the probe left out is not asked),
+   * in its order: those that proxy the database so far, then, once every candidate has answered,
+   * the database itself; `final` then.
+   */
+  relay(chain) {
+    const { name, url } = this.route;
+    const stable = (c) => {
+      if (!this.routes.has(c.spec)) this.routes.set(c.spec, c);
+      return this.routes.get(c.spec);
+    };
+    const proxied = chain.flatMap((c) => this.proxying.filter((p) => p.candidate.spec === c.spec).map((p) => ({ candidate: stable(through(c, name)), latencyMs: p.latencyMs })));
+    const direct = this.candidatesDone ? [{ candidate: stable({ spec: url, display: url, keyword: false }), latencyMs: 0 }] : [];
+    return { routes: [...proxied, ...direct], final: this.candidatesDone };
+  }
+  /** `listener` now, and on every new route. */
+  follow(listener) {
+    this.listeners.push(listener);
+    listener();
+  }
+  changed() {
+    for (const listener of this.listeners) listener();
+  }
+};
 function describeSumdb(p, relayed) {
   const routes = p.route.explicit ? ["GOSUMDB names its URL, so go asks it alone"] : p.candidates.map((c) => `${c.candidate.display} ${c.reason}`);
   const direct = p.direct ? [`${p.route.url} ${p.direct.ok ? p.direct.reason : `did not answer: ${p.direct.reason}`}`] : [];
@@ -5327,60 +5505,6 @@ function killTreesOnSignals() {
   }
 }
 
-// src/timing.ts
-import { setTimeout as sleep } from "node:timers/promises";
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-var PROBE_CUTOFF_FLOOR_MS = 500;
-var PROBE_CUTOFF_FACTOR = 4;
-function probeCutoffMs(firstHealthyMs, timeoutMs) {
-  return Math.min(timeoutMs, Math.max(PROBE_CUTOFF_FLOOR_MS, PROBE_CUTOFF_FACTOR * firstHealthyMs));
-}
-var HEDGE_AFTER_MIN_MS = 250;
-var HEDGE_AFTER_FACTOR = 4;
-var SILENCE_MIN_MS = 3e3;
-var SILENCE_FACTOR = 20;
-function hedgeAfterMs(typicalFirstByteMs) {
-  return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
-}
-function silenceLimitMs(typicalFirstByteMs, stallTimeoutMs) {
-  return Math.min(stallTimeoutMs, Math.max(SILENCE_MIN_MS, SILENCE_FACTOR * typicalFirstByteMs));
-}
-function stallCheckEveryMs(stallTimeoutMs) {
-  return Math.min(500, Math.max(50, stallTimeoutMs / 10));
-}
-var MAX_BACKOFF_MS = 3e4;
-function backoffDelay(timesFirstBefore, baseMs, random = Math.random) {
-  if (timesFirstBefore === 0) return 0;
-  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (timesFirstBefore - 1) * (1 + random()));
-}
-var DeadlineError = class extends Error {
-  constructor(what, ms) {
-    super(`${what} took longer than ${formatDuration(ms)} and was abandoned`);
-    this.name = "DeadlineError";
-  }
-};
-async function withDeadline(work, ms, what) {
-  const controller = new AbortController();
-  const deadline = sleep(ms, void 0, { signal: controller.signal, ref: false }).then(() => {
-    throw new DeadlineError(what, ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    controller.abort();
-    deadline.catch(() => void 0);
-  }
-}
-var LOCK_WAIT_MS = 1e4;
-var CHECK_BYTES_PER_SECOND = 8 << 20;
-var CHECK_FLOOR_MS = 1e4;
-function checkDeadlineMs(bytes) {
-  return CHECK_FLOOR_MS + Math.ceil(bytes / CHECK_BYTES_PER_SECOND * 1e3);
-}
-
 // src/later/identity.ts
 import { execFileSync } from "node:child_process";
 import { readFileSync, readlinkSync } from "node:fs";
@@ -5552,11 +5676,11 @@ function buildSummary(facts) {
   return { title, ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
 }
 function downloadedWords(proxied, direct, chosen) {
-  const through = chosen && chosen !== "direct" ? ` through ${chosen}` : "";
-  if (direct.length === 0) return `${proxied} downloaded${through}`;
+  const through2 = chosen && chosen !== "direct" ? ` through ${chosen}` : "";
+  if (direct.length === 0) return `${proxied} downloaded${through2}`;
   const why = `direct (${[...new Set(direct.map((d) => REASON_NAMES[d.why]))].join(", ")})`;
   if (proxied === 0) return `${direct.length} downloaded ${why}`;
-  return `${proxied + direct.length} downloaded: ${proxied}${through || " through the proxies"}, ${direct.length} ${why}`;
+  return `${proxied + direct.length} downloaded: ${proxied}${through2 || " through the proxies"}, ${direct.length} ${why}`;
 }
 var REASON_NAMES = { GOPRIVATE: "GOPRIVATE", GONOPROXY: "GONOPROXY", direct: "direct in GOPROXY" };
 var REASONS = {
@@ -10281,100 +10405,6 @@ function isAbsent(status) {
 }
 var ABSENT_IN_GO_ERROR = /\breading \S+: (404|410)$|\breading file:\S+: no such file or directory$/;
 
-// src/attempt.ts
-var TAIL_LINES = 60;
-var REQUEST = /^# get (\S+?)(:\s.*)?$/;
-var ZIP_FETCHED = /^# get \S+\.zip: 200 /;
-var STATUS = /^: (\d{3}) /;
-var answered2 = (rest) => {
-  const status = Number(STATUS.exec(rest)?.[1]);
-  return status >= 200 && status < 300 || isAbsent(status);
-};
-async function runAttempt(options) {
-  const started = performance.now();
-  const cacheDir2 = path25.join(options.modcache, "cache");
-  const errors = [];
-  const open2 = /* @__PURE__ */ new Set();
-  const failedRequests = [];
-  let zips = 0;
-  let lastProgress = started;
-  let lastBytes = 0;
-  let measuredAt = started;
-  const child2 = spawnGroup(options.go, ["mod", "download", "-x", ...options.modules ?? []], {
-    cwd: options.cwd,
-    env: options.env,
-    onLine: (line) => {
-      options.onLine?.(line);
-      const request = REQUEST.exec(line);
-      if (request && request[2] === void 0) {
-        open2.add(request[1]);
-        return;
-      }
-      lastProgress = performance.now();
-      if (request) {
-        open2.delete(request[1]);
-        if (!answered2(request[2])) failedRequests.push(request[1]);
-      } else {
-        errors.push(line);
-        if (errors.length > TAIL_LINES) errors.shift();
-      }
-      if (ZIP_FETCHED.test(line) && !(options.notCountingZipsFrom && line.startsWith(`# get ${options.notCountingZipsFrom}/`))) zips++;
-    }
-  });
-  let endedBy = "exit";
-  const tick = stallCheckEveryMs(options.stallTimeoutMs);
-  let checking = false;
-  const watchdog = setInterval(async () => {
-    if (checking || endedBy !== "exit") return;
-    checking = true;
-    const now = performance.now();
-    if (now - started > options.timeoutMs) {
-      endedBy = "timeout";
-      void child2.kill();
-    } else if (now - lastProgress > tick) {
-      const bytes = await treeBytes(cacheDir2) + (options.progress?.() ?? 0);
-      const comparable = measuredAt > lastProgress;
-      measuredAt = performance.now();
-      if (comparable && bytes !== lastBytes) lastProgress = measuredAt;
-      lastBytes = bytes;
-      if (measuredAt - lastProgress > options.stallTimeoutMs) {
-        endedBy = "stall";
-        void child2.kill();
-      }
-    }
-    checking = false;
-  }, tick);
-  try {
-    const exit = await child2.exited;
-    return { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open2], zips, failedRequests };
-  } finally {
-    clearInterval(watchdog);
-  }
-}
-var isModcacherw = (flag) => /^--?modcacherw(=|$)/.test(flag);
-function downloadEnv(base, goproxy, goflags, http1 = false) {
-  const flags = goflags.split(/\s+/).filter((f) => f !== "");
-  if (!flags.some(isModcacherw)) flags.push("-modcacherw");
-  const guards = {
-    GIT_TERMINAL_PROMPT: "0",
-    GCM_INTERACTIVE: "never",
-    // git aborts a transfer slower than 1 KB/s for 30 s instead of hanging on it.
-    GIT_HTTP_LOW_SPEED_LIMIT: "1000",
-    GIT_HTTP_LOW_SPEED_TIME: "30"
-  };
-  if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
-    guards.GIT_SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30";
-  }
-  return { ...guards, ...base, ...packsOnDisk(base), GOPROXY: goproxy, GOFLAGS: flags.join(" "), ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
-}
-function extractsWritable(goflags) {
-  const last = goflags.split(/\s+/).filter(isModcacherw).pop();
-  return last === void 0 || !/=(false|0|f|F|FALSE|False)$/.test(last);
-}
-function withHttp1(godebug) {
-  return [godebug, "http2client=0"].filter(Boolean).join(",");
-}
-
 // src/classify.ts
 var HTTP_STATUS = /^(.*?\breading \S+: \d{3})\b/;
 var RAW_QUOTES = ["proxy returned info for version ", " has unexpected file "];
@@ -10432,6 +10462,102 @@ function classify(outcome) {
   }
   const last = own.filter((l) => l.words.trim() !== "").at(-1)?.line ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
   return { reason: "error", next: "rotate", detail: last.trim() };
+}
+
+// src/attempt.ts
+var TAIL_LINES = 60;
+var REQUEST = /^# get (\S+?)(:\s.*)?$/;
+var ZIP_FETCHED = /^# get \S+\.zip: 200 /;
+var STATUS = /^: (\d{3}) /;
+var answered2 = (rest) => {
+  const status = Number(STATUS.exec(rest)?.[1]);
+  return status >= 200 && status < 300 || isAbsent(status);
+};
+async function runAttempt(options) {
+  const started = performance.now();
+  const cacheDir2 = path25.join(options.modcache, "cache");
+  const errors = [];
+  const open2 = /* @__PURE__ */ new Set();
+  const failedRequests = [];
+  let zips = 0;
+  let lastProgress = started;
+  let lastBytes = 0;
+  let measuredAt = started;
+  const child2 = spawnGroup(options.go, ["mod", "download", "-x", ...options.modules ?? []], {
+    cwd: options.cwd,
+    env: options.env,
+    onLine: (line) => {
+      options.onLine?.(line);
+      const request = REQUEST.exec(line);
+      if (request && request[2] === void 0) {
+        open2.add(request[1]);
+        return;
+      }
+      lastProgress = performance.now();
+      if (request) {
+        open2.delete(request[1]);
+        if (!answered2(request[2])) failedRequests.push(request[1]);
+      } else {
+        errors.push(line);
+        if (errors.length > TAIL_LINES) errors.shift();
+      }
+      if (ZIP_FETCHED.test(line) && !(options.notCountingZipsFrom && line.startsWith(`# get ${options.notCountingZipsFrom}/`))) zips++;
+    }
+  });
+  let endedBy = "exit";
+  const tick = stallCheckEveryMs(options.stallTimeoutMs);
+  let checking = false;
+  const watchdog = setInterval(async () => {
+    if (checking || endedBy !== "exit") return;
+    checking = true;
+    const now = performance.now();
+    if (now - started > options.timeoutMs) {
+      endedBy = "timeout";
+      void child2.kill();
+    } else if (now - lastProgress > tick) {
+      const bytes = await treeBytes(cacheDir2) + (options.progress?.() ?? 0);
+      const comparable = measuredAt > lastProgress;
+      const since = measuredAt;
+      measuredAt = performance.now();
+      if (comparable && bytes - lastBytes >= FLOOR_BYTES_PER_SEC * (measuredAt - since) / 1e3) lastProgress = measuredAt;
+      lastBytes = bytes;
+      if (measuredAt - lastProgress > options.stallTimeoutMs) {
+        endedBy = "stall";
+        void child2.kill();
+      }
+    }
+    checking = false;
+  }, tick);
+  try {
+    const exit = await child2.exited;
+    const ended = { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open2, ...options.alsoWaitingOn?.() ?? []], zips, failedRequests };
+    return { ...ended, classification: classify(ended) };
+  } finally {
+    clearInterval(watchdog);
+  }
+}
+var isModcacherw = (flag) => /^--?modcacherw(=|$)/.test(flag);
+function downloadEnv(base, goproxy, goflags, http1 = false) {
+  const flags = goflags.split(/\s+/).filter((f) => f !== "");
+  if (!flags.some(isModcacherw)) flags.push("-modcacherw");
+  const guards = {
+    GIT_TERMINAL_PROMPT: "0",
+    GCM_INTERACTIVE: "never",
+    // git aborts a transfer slower than 1 KB/s for 30 s instead of hanging on it.
+    GIT_HTTP_LOW_SPEED_LIMIT: "1000",
+    GIT_HTTP_LOW_SPEED_TIME: "30"
+  };
+  if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
+    guards.GIT_SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30";
+  }
+  return { ...guards, ...base, ...packsOnDisk(base), GOPROXY: goproxy, GOFLAGS: flags.join(" "), ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
+}
+function extractsWritable(goflags) {
+  const last = goflags.split(/\s+/).filter(isModcacherw).pop();
+  return last === void 0 || !/=(false|0|f|F|FALSE|False)$/.test(last);
+}
+function withHttp1(godebug) {
+  return [godebug, "http2client=0"].filter(Boolean).join(",");
 }
 
 // src/download/go-output.ts
@@ -10521,12 +10647,13 @@ function goRuns(o) {
         echo(line);
         output.line(line);
       },
+      // A clone the watchdog ended is named as a request would be.
+      alsoWaitingOn: () => output.waitingOn(),
       ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
     });
     requests.answered.push(...output.requests.answered);
     requests.unanswered.push(...output.requests.unanswered);
-    outcome.waitingOn.push(...output.waitingOn());
-    if (!http1 && classify(outcome).reason === "http2 stream error") {
+    if (!http1 && outcome.classification.reason === "http2 stream error") {
       http1 = true;
       info("go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).");
     }
@@ -10601,19 +10728,272 @@ var Limiter = class {
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
-import { setTimeout as sleep3 } from "node:timers/promises";
+
+// node_modules/is-network-error/index.js
+var objectToString = Object.prototype.toString;
+var isError = (value) => objectToString.call(value) === "[object Error]";
+var errorMessages = /* @__PURE__ */ new Set([
+  "network error",
+  // Chrome
+  "NetworkError when attempting to fetch resource.",
+  // Firefox
+  "The Internet connection appears to be offline.",
+  // Safari 16
+  "Network request failed",
+  // `cross-fetch`
+  "fetch failed",
+  // Undici (Node.js)
+  "terminated",
+  // Undici (Node.js)
+  " A network error occurred.",
+  // Bun (WebKit)
+  "Network connection lost"
+  // Cloudflare Workers (fetch)
+]);
+function isNetworkError(error2) {
+  const isValid = error2 && isError(error2) && error2.name === "TypeError" && typeof error2.message === "string";
+  if (!isValid) {
+    return false;
+  }
+  const { message, stack } = error2;
+  if (message === "Load failed" || message.startsWith("Load failed (") && message.endsWith(")")) {
+    return stack === void 0 || "__sentry_captured__" in error2;
+  }
+  if (message.startsWith("error sending request for url")) {
+    return true;
+  }
+  if (message === "Failed to fetch" || message.startsWith("Failed to fetch (") && message.endsWith(")")) {
+    return true;
+  }
+  return errorMessages.has(message);
+}
+
+// node_modules/p-retry/index.js
+function validateRetries(retries) {
+  if (typeof retries === "number") {
+    if (retries < 0) {
+      throw new TypeError("Expected `retries` to be a non-negative number.");
+    }
+    if (Number.isNaN(retries)) {
+      throw new TypeError("Expected `retries` to be a valid number or Infinity, got NaN.");
+    }
+    if (Number.isFinite(retries) && !Number.isInteger(retries)) {
+      throw new TypeError("Expected `retries` to be a non-negative integer or Infinity.");
+    }
+  } else if (retries !== void 0) {
+    throw new TypeError("Expected `retries` to be a number or Infinity.");
+  }
+}
+function validateNumberOption(name, value, { allowInfinity = false } = {}) {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? " or Infinity" : ""}.`);
+  }
+  if (!allowInfinity && !Number.isFinite(value)) {
+    throw new TypeError(`Expected \`${name}\` to be a finite number.`);
+  }
+  if (value < 0) {
+    throw new TypeError(`Expected \`${name}\` to be \u2265 0.`);
+  }
+}
+function validateOption(name, value, type) {
+  if (value === void 0 || value === null) {
+    return;
+  }
+  if (typeof value !== type) {
+    throw new TypeError(`Expected \`${name}\` to be a ${type}.`);
+  }
+}
+function validateSignal(value) {
+  if (value === void 0 || value === null) {
+    return;
+  }
+  if (typeof value.throwIfAborted !== "function" || typeof value.addEventListener !== "function" || typeof value.removeEventListener !== "function") {
+    throw new TypeError("Expected `signal` to be an AbortSignal.");
+  }
+}
+var AbortError = class _AbortError extends Error {
+  constructor(message) {
+    super(typeof message === "string" ? message : void 0);
+    this.name = "AbortError";
+    if (message instanceof Error) {
+      this.originalError = message;
+      ({ message } = message);
+    } else {
+      this.originalError = new Error(message);
+      ({ message } = this.originalError);
+      Error.captureStackTrace?.(this.originalError, _AbortError);
+    }
+    this.message = message;
+  }
+};
+var maximumDelay = 2 ** 31 - 1;
+function calculateDelay(retriesConsumed, options) {
+  if (options.minTimeout === 0) {
+    return 0;
+  }
+  const attempt = retriesConsumed + 1;
+  const random = options.randomize ? Math.random() + 1 : 1;
+  const timeout = Math.round(random * options.minTimeout * options.factor ** (attempt - 1));
+  return Math.min(timeout, Math.ceil(options.maxTimeout), maximumDelay);
+}
+function calculateRemainingTime(start2, max) {
+  return Number.isFinite(max) ? max - (performance.now() - start2) : max;
+}
+async function delayForRetry(delay, options) {
+  if (delay <= 0) {
+    return;
+  }
+  await new Promise((resolve2, reject) => {
+    const onAbort = () => {
+      clearTimeout(timeoutToken);
+      reject(options.signal.reason);
+    };
+    const timeoutToken = setTimeout(() => {
+      options.signal?.removeEventListener("abort", onAbort);
+      resolve2();
+    }, delay);
+    if (options.unref) {
+      timeoutToken.unref?.();
+    }
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+function stringifyThrownValue(value) {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+function unwrapAbortError(error2) {
+  let cause = error2;
+  while (cause instanceof AbortError && cause.originalError instanceof Error) {
+    cause = cause.originalError;
+  }
+  return cause;
+}
+async function onAttemptFailure({ error: error2, attemptNumber, retriesConsumed, startTime: startTime2, options }) {
+  const abortIfNeeded = () => {
+    options.signal?.throwIfAborted();
+  };
+  const normalizedError = error2 instanceof Error ? error2 : new TypeError(`Non-error was thrown: "${stringifyThrownValue(error2)}". You should only throw errors.`);
+  abortIfNeeded();
+  if (normalizedError instanceof AbortError) {
+    throw unwrapAbortError(normalizedError);
+  }
+  const retriesLeft = options.retries - retriesConsumed;
+  const isRetriableError = !(normalizedError instanceof TypeError) || isNetworkError(normalizedError);
+  const timeLeft = calculateRemainingTime(startTime2, options.maxRetryTime);
+  const delayTime = isRetriableError && timeLeft > 0 && retriesLeft > 0 ? calculateDelay(retriesConsumed, options) : 0;
+  const consumeRetryContext = Object.freeze({
+    error: normalizedError,
+    attemptNumber,
+    retriesLeft,
+    retriesConsumed,
+    retryDelay: delayTime
+  });
+  const consumeRetry = await options.shouldConsumeRetry(consumeRetryContext) ?? true;
+  abortIfNeeded();
+  const effectiveDelay = consumeRetry ? delayTime : 0;
+  const context = Object.freeze({
+    error: normalizedError,
+    attemptNumber,
+    retriesLeft,
+    retriesConsumed,
+    retryDelay: effectiveDelay
+  });
+  await options.onFailedAttempt(context);
+  abortIfNeeded();
+  const remainingTime = calculateRemainingTime(startTime2, options.maxRetryTime);
+  if (!isRetriableError || remainingTime <= 0 || retriesLeft <= 0) {
+    throw normalizedError;
+  }
+  const shouldRetry = await options.shouldRetry(context);
+  abortIfNeeded();
+  if (!shouldRetry) {
+    throw normalizedError;
+  }
+  const remainingTimeAfterShouldRetry = calculateRemainingTime(startTime2, options.maxRetryTime);
+  if (remainingTimeAfterShouldRetry <= 0) {
+    throw normalizedError;
+  }
+  if (!consumeRetry) {
+    return false;
+  }
+  await delayForRetry(Math.min(effectiveDelay, remainingTimeAfterShouldRetry), options);
+  return true;
+}
+async function pRetry(input, options = {}) {
+  options = { ...options };
+  options.retries ??= 10;
+  validateRetries(options.retries);
+  if (Object.hasOwn(options, "forever")) {
+    throw new Error("The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.");
+  }
+  options.factor ??= 2;
+  options.minTimeout ??= 1e3;
+  options.maxTimeout ??= Infinity;
+  options.maxRetryTime ??= Infinity;
+  options.randomize ??= false;
+  options.onFailedAttempt ??= () => {
+  };
+  options.shouldRetry ??= () => true;
+  options.shouldConsumeRetry ??= () => true;
+  validateOption("onFailedAttempt", options.onFailedAttempt, "function");
+  validateOption("shouldRetry", options.shouldRetry, "function");
+  validateOption("shouldConsumeRetry", options.shouldConsumeRetry, "function");
+  validateOption("randomize", options.randomize, "boolean");
+  validateOption("unref", options.unref, "boolean");
+  validateSignal(options.signal);
+  validateNumberOption("factor", options.factor);
+  validateNumberOption("minTimeout", options.minTimeout);
+  validateNumberOption("maxTimeout", options.maxTimeout, { allowInfinity: true });
+  validateNumberOption("maxRetryTime", options.maxRetryTime, { allowInfinity: true });
+  if (options.factor === 0) {
+    options.factor = 1;
+  }
+  options.signal?.throwIfAborted();
+  let attemptNumber = 0;
+  let retriesConsumed = 0;
+  const startTime2 = performance.now();
+  while (retriesConsumed <= options.retries) {
+    attemptNumber++;
+    try {
+      options.signal?.throwIfAborted();
+      const result = await input(attemptNumber);
+      options.signal?.throwIfAborted();
+      return result;
+    } catch (error2) {
+      if (await onAttemptFailure({
+        error: error2,
+        attemptNumber,
+        retriesConsumed,
+        startTime: startTime2,
+        options
+      })) {
+        retriesConsumed++;
+      }
+    }
+  }
+  throw new Error("Retry attempts exhausted without throwing an error.");
+}
 
 // src/fetch/stats.ts
-var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
+var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
+var STALL_STREAK = 3;
 function isTroubled(s) {
+  return s.rejected > 0 || failsOften(s) || s.stallStreak >= STALL_STREAK;
+}
+function failsOften(s) {
   const bad = s.failures + s.stalls;
-  return s.rejected > 0 || bad >= 3 && bad * 10 >= s.requests;
+  return bad >= 3 && bad * 10 >= s.requests;
 }
 function movedBecause(s) {
   if (!isTroubled(s)) return void 0;
   if (s.rejected > 0) return `served bytes go.sum disagrees with (${s.rejected}\xD7); moved behind`;
   const parts = [s.stalls > 0 ? `stalled on ${s.stalls}` : "", s.failures > 0 ? `failed ${s.failures}` : ""].filter(Boolean);
-  return `${parts.join(" and ")} of ${s.requests} requests; moved behind`;
+  const streak = failsOften(s) ? "" : `, ${s.stallStreak} of one kind in a row`;
+  return `${parts.join(" and ")} of ${s.requests} requests${streak}; moved behind`;
 }
 
 // src/fetch/store.ts
@@ -10844,6 +11224,8 @@ var named = 0;
 
 // src/fetch/fetcher.ts
 var SAMPLE_WINDOW = 32;
+var RATE_SAMPLE_MIN_BYTES = 64 << 10;
+var HEDGE_CHECK_MS = 50;
 var Fetcher = class {
   stats;
   /** Bytes received from candidates so far: progress, whatever finishes. */
@@ -10860,8 +11242,18 @@ var Fetcher = class {
   /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
   candidates;
   samples;
+  /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
+  rates = /* @__PURE__ */ new Map();
+  /** Each candidate's stalls in a row, per kind of file, since it last served one of that kind. */
+  stallStreaks = /* @__PURE__ */ new Map();
   inFlight = /* @__PURE__ */ new Map();
   stop = new AbortController();
+  /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
+  watched = /* @__PURE__ */ new Set();
+  watchTimer;
+  /** Whether more candidates may come, and the races waiting for them. */
+  candidatesComing;
+  waitingForCandidates = [];
   /** Zips are verified off the main thread, one per hashing thread at a time. */
   hashers;
   /** Files go waits for (by path): their zips are hashed before the speculative ones. */
@@ -10882,17 +11274,21 @@ var Fetcher = class {
     this.candidates = options.candidates;
     this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
     this.samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
+    this.candidatesComing = options.candidatesComing ?? false;
   }
   /**
    * The healthy candidates once the probe is over (the fetch may start as soon as one answered):
-   * requests from now on ask them in this order; what each did so far is kept.
+   * requests from now on ask them in this order; what each did so far is kept. `final` false:
+   * more may come still.
    */
-  useCandidates(candidates) {
+  useCandidates(candidates, final = true) {
     for (const c of candidates) {
       if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats());
       if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs]);
     }
     this.candidates = candidates;
+    this.candidatesComing = !final;
+    for (const resume2 of this.waitingForCandidates.splice(0)) resume2();
   }
   /** The candidates in use, in chain order. */
   get current() {
@@ -10906,23 +11302,49 @@ var Fetcher = class {
    */
   get(job, use = {}) {
     const urgent = !use.speculative;
-    if (job.transient) return this.fetch(job, this.transient, urgent, use.onFetched);
+    const halt = new AbortController();
+    if (job.transient) return this.fetch(job, this.transient, urgent, halt.signal, use.onFetched);
     const running = this.inFlight.get(job.path);
     if (running) {
       use.onFetched?.();
-      if (urgent) this.hurry(job.path);
-      return running;
+      if (urgent) {
+        running.urgent = true;
+        this.hurry(job.path);
+      }
+      return running.outcome;
     }
     const stored = this.store.stored(job);
     if (stored) use.onFetched?.();
-    const fetching = (stored ? Promise.resolve({ kind: "file", ...stored }) : this.fetch(job, this.store, urgent, use.onFetched)).finally(() => this.inFlight.delete(job.path));
-    this.inFlight.set(job.path, fetching);
-    return fetching;
+    const entry = {
+      outcome: (stored ? Promise.resolve({ kind: "file", ...stored }) : this.fetch(job, this.store, urgent, halt.signal, use.onFetched)).finally(() => {
+        if (this.inFlight.get(job.path) === entry) this.inFlight.delete(job.path);
+      }),
+      halt,
+      urgent
+    };
+    this.inFlight.set(job.path, entry);
+    return entry.outcome;
+  }
+  /**
+   * Gives up the fetches go was waiting for: called when the watchdog ended go's attempt, which
+   * made no useful progress, so these did not either. The next attempt's requests start anew
+   * (with what the fetch learned of each candidate meanwhile) instead of joining them.
+   */
+  abandon() {
+    let abandoned = 0;
+    for (const [jobPath, running] of this.inFlight) {
+      if (!running.urgent) continue;
+      this.inFlight.delete(jobPath);
+      running.halt.abort("abandoned: the attempt that waited for it made no progress");
+      abandoned++;
+    }
+    return abandoned;
   }
   /** Ends every request under way, and removes what they left half-done; later calls fail at once. */
   async close() {
     this.forgetCleanup();
     this.stop.abort("the fetch was closed");
+    clearInterval(this.watchTimer);
     await this.hashers.abandon();
     await Promise.all([this.store.clear(), this.transient.clear()]);
   }
@@ -10932,6 +11354,22 @@ var Fetcher = class {
     const troubled = (c) => isTroubled(this.stats.get(c));
     return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
   }
+  /**
+   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
+   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
+   * of that kind starts again.
+   */
+  streak(candidate, kind, served = false) {
+    const stats = this.stats.get(candidate);
+    let kinds = this.stallStreaks.get(candidate);
+    if (!kinds) this.stallStreaks.set(candidate, kinds = /* @__PURE__ */ new Map());
+    if (served) kinds.set(kind, 0);
+    else {
+      stats.stalls++;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    stats.stallStreak = Math.max(...kinds.values());
+  }
   /** go waits for this file now: if its zip waits to be hashed, it goes first. */
   hurry(jobPath) {
     this.urgent.add(jobPath);
@@ -10939,7 +11377,12 @@ var Fetcher = class {
     const zip = this.hashing.get(jobPath);
     if (zip) this.hashers.hurry(zip);
   }
-  async fetch(job, store, urgent, onFetched = () => {
+  /**
+   * Rounds over the candidates (a race each), driven by p-retry: a round that found no candidate
+   * able to serve the file is retried after a backoff, up to `rounds` in all. `halt` ends it
+   * early (abandoned), as does the fetch's close.
+   */
+  async fetch(job, store, urgent, halt, onFetched = () => {
   }) {
     let fetched = false;
     const once2 = () => {
@@ -10947,17 +11390,27 @@ var Fetcher = class {
       fetched = true;
     };
     if (urgent) this.urgent.add(job.path);
+    const ended = AbortSignal.any([halt, this.stop.signal]);
     let last = { kind: "failed", why: "no candidate to ask" };
     try {
-      for (let round = 0; round < this.options.rounds && !this.stop.signal.aborted; round++) {
-        if (round > 0) {
-          this.retries++;
-          await sleep3(backoffDelay(round, this.options.backoffMs), void 0, { signal: this.stop.signal }).catch(() => void 0);
+      return await pRetry(
+        async () => {
+          last = await this.race(job, store, once2, ended);
+          if (last.kind === "failed") throw new RoundFailed(last.why);
+          return last;
+        },
+        {
+          retries: this.options.rounds - 1,
+          ...backoff(this.options.backoffMs),
+          signal: ended,
+          unref: true,
+          onFailedAttempt: ({ retriesLeft }) => {
+            if (retriesLeft > 0) this.retries++;
+          }
         }
-        last = await this.race(job, store, once2);
-        if (last.kind !== "failed") return last;
-      }
-      return last;
+      );
+    } catch {
+      return ended.aborted ? { kind: "failed", why: String(ended.reason) } : last;
     } finally {
       this.urgent.delete(job.path);
       this.goAsked.delete(job.path);
@@ -10966,70 +11419,109 @@ var Fetcher = class {
   }
   /**
    * One round: the first candidate is asked; when it fails, the next at once (failover); when it
-   * is slower to answer than its usual by a clear margin, the next beside it (a hedge). The first
-   * verified answer wins and the others are cancelled. All saying 404/410 is an answer too.
+   * is slow, the next beside it (a hedge): slower to answer than its usual first byte by a clear
+   * margin, or, once the answer has started, its body slower than an eighth of the candidate's
+   * usual rate (never below the floor) over a window. The first verified answer wins and the
+   * others are cancelled. All saying 404/410 is an answer too.
    */
-  race(job, store, onBody) {
+  race(job, store, onBody, ended) {
     const requests = [];
     const absent = [];
     const why = [];
     const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
     let pending = 0;
     let done = false;
-    let hedgeTimer;
     return new Promise((resolve2) => {
       const finish = (outcome, winner) => {
         if (done) return;
         done = true;
-        clearTimeout(hedgeTimer);
+        this.unwatch(watch);
         for (const r of requests) {
           if (r.candidate === winner) {
             if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
-          } else if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
+          } else {
+            if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
+            if (r.slowBody && !r.settled) this.streak(r.candidate, job.kind);
+          }
           r.controller.abort();
         }
         resolve2(outcome);
       };
       const launch = (hedge) => {
         if (done) return;
-        const candidate = this.stop.signal.aborted ? void 0 : next();
+        const candidate = ended.aborted ? void 0 : next();
         if (!candidate) {
           if (pending > 0) return;
+          if (this.candidatesComing && !ended.aborted) {
+            const resume2 = () => launch(false);
+            this.waitingForCandidates.push(resume2);
+            return void ended.addEventListener("abort", resume2, { once: true });
+          }
           if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
-          else finish({ kind: "failed", why: why.join("; ") || "no candidate to ask" });
+          else finish({ kind: "failed", why: ended.aborted ? String(ended.reason) : why.join("; ") || "no candidate to ask" });
           return;
         }
-        const typical = median(this.samples.get(candidate) ?? []) ?? 0;
-        const controller = new AbortController();
-        requests.push({ candidate, controller, hedge });
+        const typicalMs = median(this.samples.get(candidate) ?? []) ?? 0;
+        const asked = { candidate, controller: new AbortController(), hedge, settled: false, startedAt: performance.now(), typicalMs };
+        requests.push(asked);
         pending++;
-        clearTimeout(hedgeTimer);
-        const armHedge = () => {
-          hedgeTimer = setTimeout(() => {
-            if (!next()) return armHedge();
-            this.hedges++;
-            launch(true);
-          }, hedgeAfterMs(typical));
-        };
-        armHedge();
-        const started = performance.now();
-        this.requestOne(candidate, job, store, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), onBody, () => {
-          clearTimeout(hedgeTimer);
-          const samples = this.samples.get(candidate);
-          samples.push(performance.now() - started);
-          if (samples.length > SAMPLE_WINDOW) samples.shift();
+        this.requestOne(candidate, job, store, asked.controller.signal, ended, stallWindowMs(typicalMs, this.options.stallTimeoutMs), {
+          onHeaders: () => {
+            const now = performance.now();
+            asked.headersAt = now;
+            asked.body = new Throughput(bodyHedgeWindowMs(typicalMs), now);
+            keepRecent(this.samples, candidate, now - asked.startedAt);
+          },
+          onData: (bytes) => asked.body?.add(bytes, performance.now()),
+          onBody: (size) => {
+            const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
+            if (size >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size * 1e3 / ms);
+            onBody();
+          }
         }).then((result) => {
           pending--;
+          asked.settled = true;
           if (result.kind === "file") return finish(result, candidate);
           if (result.kind === "absent") absent.push(result.status);
           else why.push(`${candidate.display}: ${result.why}`);
           launch(false);
         });
       };
+      const watch = () => {
+        const newest = requests.at(-1);
+        if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return;
+        newest.slowBody = newest.body !== void 0;
+        this.hedges++;
+        launch(true);
+      };
       launch(false);
+      if (!done) this.watch(watch);
     });
   }
-  async requestOne(candidate, job, store, signal, silenceMs, onBody, onHeaders) {
+  /** Whether a request is slow enough to ask the next candidate beside it. */
+  tooSlow(asked, now) {
+    if (!asked.body) return now - asked.startedAt >= hedgeAfterMs(asked.typicalMs);
+    return asked.body.below(slowBodyBytesPerSec(median(this.rates.get(asked.candidate) ?? [])), now);
+  }
+  watch(check) {
+    this.watched.add(check);
+    if (this.watchTimer) return;
+    this.watchTimer = setInterval(() => {
+      for (const each of this.watched) each();
+    }, HEDGE_CHECK_MS);
+    this.watchTimer.unref();
+  }
+  unwatch(check) {
+    this.watched.delete(check);
+    if (this.watched.size > 0) return;
+    clearInterval(this.watchTimer);
+    this.watchTimer = void 0;
+  }
+  /**
+   * One candidate asked for one file: streamed to a partial file, verified, kept. `own` ends it
+   * when another request of its race won; `ended` when the fetch was closed or abandoned.
+   */
+  async requestOne(candidate, job, store, own, ended, windowMs, events2) {
     const stats = this.stats.get(candidate);
     let answered3 = false;
     stats.requests++;
@@ -11038,16 +11530,17 @@ var Fetcher = class {
       pending = store === this.transient ? store.begin({ ...job, path: randomBytes4(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
       const { temp, tree } = pending;
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
-        signal: AbortSignal.any([signal, this.stop.signal]),
+        signal: AbortSignal.any([own, ended]),
         maxBytes: job.maxBytes,
-        idleMs: silenceMs,
+        floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs },
         onHeaders: () => {
           answered3 = true;
-          onHeaders();
+          events2.onHeaders();
         },
         onData: (bytes) => {
           this.bytes += bytes;
           stats.bytes += bytes;
+          events2.onData(bytes);
         }
       });
       if (isAbsent(answer2.status)) {
@@ -11058,7 +11551,7 @@ var Fetcher = class {
         stats.failures++;
         return { kind: "failed", why: `HTTP ${answer2.status}` };
       }
-      onBody();
+      events2.onBody(answer2.size);
       let dirs;
       const problem = await verify(job, temp, async (zip) => {
         this.hashing.set(job.path, zip);
@@ -11077,16 +11570,16 @@ var Fetcher = class {
         this.rejected++;
         return { kind: "failed", why: problem };
       }
-      const kept = await pending.keep(dirs, { goAsked: this.goAskedFor(job.path), stop: this.stop.signal });
+      const kept = await pending.keep(dirs, { goAsked: this.goAskedFor(job.path), stop: ended });
       if (kept.placed) this.extracted++;
       stats.served++;
+      this.streak(candidate, job.kind, true);
       this.files++;
       if (job.kind === "zip") this.zips++;
       return { kind: "file", file: kept.file, size: answer2.size };
     } catch (e) {
-      const overtaken = signal.aborted;
-      if (overtaken ? !answered3 : !this.stop.signal.aborted) {
-        if (e.kind === "silent") stats.stalls++;
+      if (own.aborted ? !answered3 : !ended.aborted) {
+        if (e.kind === "silent") this.streak(candidate, job.kind);
         else stats.failures++;
       }
       return { kind: "failed", why: e.message };
@@ -11105,6 +11598,18 @@ var Fetcher = class {
     return asked.signal;
   }
 };
+var RoundFailed = class extends Error {
+  constructor(why) {
+    super(why);
+    this.name = "RoundFailed";
+  }
+};
+function keepRecent(samples, candidate, value) {
+  let list = samples.get(candidate);
+  if (!list) samples.set(candidate, list = []);
+  list.push(value);
+  if (list.length > SAMPLE_WINDOW) list.shift();
+}
 
 // src/fetch/local-proxy.ts
 import { timingSafeEqual } from "node:crypto";
@@ -11432,11 +11937,19 @@ async function startFetch(options) {
     probed: (candidates, database) => {
       fetcher.useCandidates(candidates);
       if (!database) return;
-      const routes = database.routes.map((candidate) => ({ candidate, latencyMs: 0 }));
-      sumdb = { name: database.name, fetcher: fetcherIn(path28.join(scratch, "sumdb"), routes, options) };
-      stage2.gosumdb = `${database.key} ${local.url}/sumdb/${database.name}`;
+      const relay = fetcherIn(path28.join(scratch, "sumdb"), [], options, { candidatesComing: true });
+      const chain = candidates.map((c) => c.candidate);
+      database.follow(() => {
+        const { routes, final } = database.relay(chain);
+        relay.useCandidates(routes, final);
+      });
+      sumdb = { name: database.route.name, fetcher: relay };
+      stage2.gosumdb = `${database.route.key} ${local.url}/sumdb/${database.route.name}`;
     },
-    progress: () => fetcher.bytes,
+    progress: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
+    abandon: () => {
+      fetcher.abandon();
+    },
     finish: async () => {
       speculative.stop(GO_FINISHED);
       await Promise.all([speculative.done, local.close(), fetcher.close(), sumdb?.fetcher.close()]);
@@ -11462,7 +11975,7 @@ async function startFetch(options) {
   };
   return stage2;
 }
-function fetcherIn(dir, candidates, options) {
+function fetcherIn(dir, candidates, options, more = {}) {
   return new Fetcher({
     client: options.client,
     candidates,
@@ -11470,7 +11983,8 @@ function fetcherIn(dir, candidates, options) {
     transientDir: path28.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
-    stallTimeoutMs: options.stallTimeoutMs
+    stallTimeoutMs: options.stallTimeoutMs,
+    ...more
   });
 }
 function speculate(fetcher, known, downloadCache, options, report) {
@@ -11737,30 +12251,21 @@ function protocolRequest(module = "golang.org/toolchain") {
   };
 }
 async function probeAll(client, candidates, request, timeoutMs, onHealthy) {
-  const started = performance.now();
-  const cutoff = new AbortController();
-  let cutoffTimer;
-  const cutOffOthers = (result) => {
-    if (cutoffTimer || result.latencyMs === void 0) return;
-    const deadline = probeCutoffMs(result.latencyMs, timeoutMs);
-    const reason = `no answer within ${formatDuration(deadline)}, while ${result.candidate.display} answered in ${formatDuration(result.latencyMs)}`;
-    cutoffTimer = setTimeout(() => cutoff.abort(reason), Math.max(0, started + deadline - performance.now()));
-    cutoffTimer.unref();
-  };
+  const cutoff = new Cutoff(timeoutMs);
   try {
     return await Promise.all(
       candidates.map(async (candidate) => {
         if (candidate.keyword) return { candidate, verdict: "not probed", reason: candidate.dir ? judgeFileProxy(candidate.dir, request) : `${candidate.spec} is used as given` };
         const result = await probeCandidate(client, candidate, request, timeoutMs, cutoff.signal);
-        if (result.verdict === "healthy") {
-          cutOffOthers(result);
+        if (result.verdict === "healthy" && result.latencyMs !== void 0) {
+          cutoff.answered(result.latencyMs, candidate.display);
           onHealthy?.(result);
         }
         return result;
       })
     );
   } finally {
-    clearTimeout(cutoffTimer);
+    cutoff.clear();
   }
 }
 async function probeCandidate(client, candidate, request, timeoutMs, cutoff) {
@@ -11768,7 +12273,7 @@ async function probeCandidate(client, candidate, request, timeoutMs, cutoff) {
   const via = route(client, url);
   const started = performance.now();
   try {
-    const answer2 = await client.get(url, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), cutoff]), maxBytes: MAX_BODY2 });
+    const answer2 = await client.get(url, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), cutoff]), maxBytes: MAX_BODY2, floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs: timeoutMs } });
     const latencyMs = performance.now() - started;
     const problem = request.judge(answer2.status, answer2.contentType, answer2.body);
     return problem ? { candidate, verdict: "unhealthy", latencyMs, reason: problem, failure: "http", ...via } : { candidate, verdict: "healthy", latencyMs, reason: `served ${request.describe}`, ...via };
@@ -11804,16 +12309,14 @@ async function runProbe(options) {
   const { client, candidates, timeoutMs } = options;
   const target = probeTarget(options.sumLines, options.isPrivate);
   const sumdbRoute = parseGosumdb(options.gosumdb);
+  const sumdb = sumdbRoute ? new SumdbRoutes(client, candidates, sumdbRoute, timeoutMs) : void 0;
+  void sumdb?.done.then((found) => echo(describeSumdb(found, false)));
   const report = await group("Probe the proxies", async () => {
-    const [probes, sumdb] = await Promise.all([
-      probeAll(client, candidates, target ? modRequest(target) : protocolRequest(), timeoutMs, options.onFirstHealthy),
-      sumdbRoute ? probeSumdb(client, candidates, sumdbRoute, timeoutMs) : void 0
-    ]);
+    const probes = await probeAll(client, candidates, target ? modRequest(target) : protocolRequest(), timeoutMs, options.onFirstHealthy);
     for (const p of probes) {
       const via = p.via ? `, through ${p.via}` : "";
       echo(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`);
     }
-    if (sumdb) echo(describeSumdb(sumdb, false));
     return { probes, ...sumdb ? { sumdb } : {} };
   });
   const ranked = rankHealthy(report.probes, options.selection);
@@ -11828,261 +12331,21 @@ import { promises as fs11 } from "node:fs";
 import os12 from "node:os";
 import path30 from "node:path";
 
-// node_modules/is-network-error/index.js
-var objectToString = Object.prototype.toString;
-var isError = (value) => objectToString.call(value) === "[object Error]";
-var errorMessages = /* @__PURE__ */ new Set([
-  "network error",
-  // Chrome
-  "NetworkError when attempting to fetch resource.",
-  // Firefox
-  "The Internet connection appears to be offline.",
-  // Safari 16
-  "Network request failed",
-  // `cross-fetch`
-  "fetch failed",
-  // Undici (Node.js)
-  "terminated",
-  // Undici (Node.js)
-  " A network error occurred.",
-  // Bun (WebKit)
-  "Network connection lost"
-  // Cloudflare Workers (fetch)
-]);
-function isNetworkError(error2) {
-  const isValid = error2 && isError(error2) && error2.name === "TypeError" && typeof error2.message === "string";
-  if (!isValid) {
-    return false;
-  }
-  const { message, stack } = error2;
-  if (message === "Load failed" || message.startsWith("Load failed (") && message.endsWith(")")) {
-    return stack === void 0 || "__sentry_captured__" in error2;
-  }
-  if (message.startsWith("error sending request for url")) {
-    return true;
-  }
-  if (message === "Failed to fetch" || message.startsWith("Failed to fetch (") && message.endsWith(")")) {
-    return true;
-  }
-  return errorMessages.has(message);
-}
-
-// node_modules/p-retry/index.js
-function validateRetries(retries) {
-  if (typeof retries === "number") {
-    if (retries < 0) {
-      throw new TypeError("Expected `retries` to be a non-negative number.");
-    }
-    if (Number.isNaN(retries)) {
-      throw new TypeError("Expected `retries` to be a valid number or Infinity, got NaN.");
-    }
-    if (Number.isFinite(retries) && !Number.isInteger(retries)) {
-      throw new TypeError("Expected `retries` to be a non-negative integer or Infinity.");
-    }
-  } else if (retries !== void 0) {
-    throw new TypeError("Expected `retries` to be a number or Infinity.");
-  }
-}
-function validateNumberOption(name, value, { allowInfinity = false } = {}) {
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? " or Infinity" : ""}.`);
-  }
-  if (!allowInfinity && !Number.isFinite(value)) {
-    throw new TypeError(`Expected \`${name}\` to be a finite number.`);
-  }
-  if (value < 0) {
-    throw new TypeError(`Expected \`${name}\` to be \u2265 0.`);
-  }
-}
-function validateOption(name, value, type) {
-  if (value === void 0 || value === null) {
-    return;
-  }
-  if (typeof value !== type) {
-    throw new TypeError(`Expected \`${name}\` to be a ${type}.`);
-  }
-}
-function validateSignal(value) {
-  if (value === void 0 || value === null) {
-    return;
-  }
-  if (typeof value.throwIfAborted !== "function" || typeof value.addEventListener !== "function" || typeof value.removeEventListener !== "function") {
-    throw new TypeError("Expected `signal` to be an AbortSignal.");
-  }
-}
-var AbortError = class _AbortError extends Error {
-  constructor(message) {
-    super(typeof message === "string" ? message : void 0);
-    this.name = "AbortError";
-    if (message instanceof Error) {
-      this.originalError = message;
-      ({ message } = message);
-    } else {
-      this.originalError = new Error(message);
-      ({ message } = this.originalError);
-      Error.captureStackTrace?.(this.originalError, _AbortError);
-    }
-    this.message = message;
-  }
-};
-var maximumDelay = 2 ** 31 - 1;
-function calculateDelay(retriesConsumed, options) {
-  if (options.minTimeout === 0) {
-    return 0;
-  }
-  const attempt = retriesConsumed + 1;
-  const random = options.randomize ? Math.random() + 1 : 1;
-  const timeout = Math.round(random * options.minTimeout * options.factor ** (attempt - 1));
-  return Math.min(timeout, Math.ceil(options.maxTimeout), maximumDelay);
-}
-function calculateRemainingTime(start2, max) {
-  return Number.isFinite(max) ? max - (performance.now() - start2) : max;
-}
-async function delayForRetry(delay, options) {
-  if (delay <= 0) {
-    return;
-  }
-  await new Promise((resolve2, reject) => {
-    const onAbort = () => {
-      clearTimeout(timeoutToken);
-      reject(options.signal.reason);
-    };
-    const timeoutToken = setTimeout(() => {
-      options.signal?.removeEventListener("abort", onAbort);
-      resolve2();
-    }, delay);
-    if (options.unref) {
-      timeoutToken.unref?.();
-    }
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-function stringifyThrownValue(value) {
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-function unwrapAbortError(error2) {
-  let cause = error2;
-  while (cause instanceof AbortError && cause.originalError instanceof Error) {
-    cause = cause.originalError;
-  }
-  return cause;
-}
-async function onAttemptFailure({ error: error2, attemptNumber, retriesConsumed, startTime: startTime2, options }) {
-  const abortIfNeeded = () => {
-    options.signal?.throwIfAborted();
-  };
-  const normalizedError = error2 instanceof Error ? error2 : new TypeError(`Non-error was thrown: "${stringifyThrownValue(error2)}". You should only throw errors.`);
-  abortIfNeeded();
-  if (normalizedError instanceof AbortError) {
-    throw unwrapAbortError(normalizedError);
-  }
-  const retriesLeft = options.retries - retriesConsumed;
-  const isRetriableError = !(normalizedError instanceof TypeError) || isNetworkError(normalizedError);
-  const timeLeft = calculateRemainingTime(startTime2, options.maxRetryTime);
-  const delayTime = isRetriableError && timeLeft > 0 && retriesLeft > 0 ? calculateDelay(retriesConsumed, options) : 0;
-  const consumeRetryContext = Object.freeze({
-    error: normalizedError,
-    attemptNumber,
-    retriesLeft,
-    retriesConsumed,
-    retryDelay: delayTime
-  });
-  const consumeRetry = await options.shouldConsumeRetry(consumeRetryContext) ?? true;
-  abortIfNeeded();
-  const effectiveDelay = consumeRetry ? delayTime : 0;
-  const context = Object.freeze({
-    error: normalizedError,
-    attemptNumber,
-    retriesLeft,
-    retriesConsumed,
-    retryDelay: effectiveDelay
-  });
-  await options.onFailedAttempt(context);
-  abortIfNeeded();
-  const remainingTime = calculateRemainingTime(startTime2, options.maxRetryTime);
-  if (!isRetriableError || remainingTime <= 0 || retriesLeft <= 0) {
-    throw normalizedError;
-  }
-  const shouldRetry = await options.shouldRetry(context);
-  abortIfNeeded();
-  if (!shouldRetry) {
-    throw normalizedError;
-  }
-  const remainingTimeAfterShouldRetry = calculateRemainingTime(startTime2, options.maxRetryTime);
-  if (remainingTimeAfterShouldRetry <= 0) {
-    throw normalizedError;
-  }
-  if (!consumeRetry) {
-    return false;
-  }
-  await delayForRetry(Math.min(effectiveDelay, remainingTimeAfterShouldRetry), options);
-  return true;
-}
-async function pRetry(input, options = {}) {
-  options = { ...options };
-  options.retries ??= 10;
-  validateRetries(options.retries);
-  if (Object.hasOwn(options, "forever")) {
-    throw new Error("The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.");
-  }
-  options.factor ??= 2;
-  options.minTimeout ??= 1e3;
-  options.maxTimeout ??= Infinity;
-  options.maxRetryTime ??= Infinity;
-  options.randomize ??= false;
-  options.onFailedAttempt ??= () => {
-  };
-  options.shouldRetry ??= () => true;
-  options.shouldConsumeRetry ??= () => true;
-  validateOption("onFailedAttempt", options.onFailedAttempt, "function");
-  validateOption("shouldRetry", options.shouldRetry, "function");
-  validateOption("shouldConsumeRetry", options.shouldConsumeRetry, "function");
-  validateOption("randomize", options.randomize, "boolean");
-  validateOption("unref", options.unref, "boolean");
-  validateSignal(options.signal);
-  validateNumberOption("factor", options.factor);
-  validateNumberOption("minTimeout", options.minTimeout);
-  validateNumberOption("maxTimeout", options.maxTimeout, { allowInfinity: true });
-  validateNumberOption("maxRetryTime", options.maxRetryTime, { allowInfinity: true });
-  if (options.factor === 0) {
-    options.factor = 1;
-  }
-  options.signal?.throwIfAborted();
-  let attemptNumber = 0;
-  let retriesConsumed = 0;
-  const startTime2 = performance.now();
-  while (retriesConsumed <= options.retries) {
-    attemptNumber++;
-    try {
-      options.signal?.throwIfAborted();
-      const result = await input(attemptNumber);
-      options.signal?.throwIfAborted();
-      return result;
-    } catch (error2) {
-      if (await onAttemptFailure({
-        error: error2,
-        attemptNumber,
-        retriesConsumed,
-        startTime: startTime2,
-        options
-      })) {
-        retriesConsumed++;
-      }
-    }
-  }
-  throw new Error("Retry attempts exhausted without throwing an error.");
-}
-
 // src/retry.ts
-import { setTimeout as sleep4 } from "node:timers/promises";
 var AttemptFailed = class extends Error {
-  constructor(classification) {
+  record;
+  next;
+  constructor(classification, record, next) {
     super(`${classification.reason}: ${classification.detail}`);
     this.name = "AttemptFailed";
+    this.record = record;
+    this.next = next;
+  }
+};
+var GaveUp = class extends Error {
+  constructor(classification) {
+    super(`${classification.reason}: ${classification.detail}`);
+    this.name = "GaveUp";
   }
 };
 function nextChain(chain, classification) {
@@ -12095,22 +12358,19 @@ function nextChain(chain, classification) {
 }
 async function downloadWithRetries(initial, runOne, options) {
   const attempts = [];
-  const timesFirst = /* @__PURE__ */ new Map();
+  const wentFirst = /* @__PURE__ */ new Set();
   let chain = initial;
   let tried = initial;
   let failedRequests = [];
   try {
     await pRetry(
       async (number) => {
-        const first = chain[0]?.spec ?? "";
-        const before = timesFirst.get(first) ?? 0;
-        timesFirst.set(first, before + 1);
-        await sleep4(backoffDelay(before, options.backoffMs));
         tried = chain;
+        wentFirst.add(chain[0]?.spec ?? "");
         const outcome = await runOne(chain).catch((e) => {
           throw new AbortError(e);
         });
-        const classification = classify(outcome);
+        const { classification } = outcome;
         const record = {
           number,
           first: chain[0]?.display ?? "",
@@ -12126,18 +12386,25 @@ async function downloadWithRetries(initial, runOne, options) {
           return;
         }
         const next = nextChain(chain, classification);
-        const last = next === void 0 || number > options.retries;
-        options.onAttemptEnd?.(record, last ? void 0 : next?.[0]?.display);
-        if (next === void 0) throw new AbortError(new AttemptFailed(classification));
-        chain = next;
-        throw new AttemptFailed(classification);
+        if (next) throw new AttemptFailed(classification, record, next);
+        options.onAttemptEnd?.(record, void 0);
+        throw new AbortError(new GaveUp(classification));
       },
-      // Backoff is paid in the attempt itself, where it is known whether the candidate is fresh.
-      { retries: options.retries, minTimeout: 0 }
+      {
+        retries: options.retries,
+        ...backoff(options.backoffMs),
+        // A candidate that has not gone first yet gets its turn at once, and it costs no retry.
+        shouldConsumeRetry: ({ error: error2 }) => wentFirst.has(error2.next[0]?.spec ?? ""),
+        onFailedAttempt: ({ error: error2, retriesLeft }) => {
+          const failed = error2;
+          options.onAttemptEnd?.(failed.record, retriesLeft > 0 ? failed.next[0]?.display : void 0);
+          chain = failed.next;
+        }
+      }
     );
     return { ok: true, attempts, ...demote(tried, candidatesOf(tried, failedRequests)) };
   } catch (e) {
-    if (!(e instanceof AttemptFailed)) throw e;
+    if (!(e instanceof AttemptFailed || e instanceof GaveUp)) throw e;
     return { ok: false, attempts, chain: tried, demoted: [] };
   }
 }
@@ -12292,7 +12559,11 @@ async function runDownload(options) {
     const ready = options.prepare ? await options.prepare() : true;
     if (ready) result = await downloadWithRetries(
       options.chain,
-      (c) => group(`go mod download (GOPROXY=${fetch ? "the local proxy|" : ""}${goproxyDisplay(c)})`, () => options.attempt(goproxyFor(c), fetch)),
+      (c) => group(`go mod download (GOPROXY=${fetch ? "the local proxy|" : ""}${goproxyDisplay(c)})`, async () => {
+        const outcome = await options.attempt(goproxyFor(c), fetch);
+        if (outcome.endedBy !== "exit") fetch?.abandon();
+        return outcome;
+      }),
       {
         retries: options.retries,
         backoffMs: options.backoffMs,
@@ -12356,18 +12627,19 @@ async function probeAndDownload(o) {
     ...o.prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {}
   });
   const note = [probe.note, scope.noProxy ? void 0 : sumdbUnasked(scope, env.GOSUMDB)].filter((n) => n !== void 0).join(" ");
-  const probed = { probes: probe.probes, ...probe.sumdb ? { sumdb: probe.sumdb } : {}, ...note ? { probeNote: note } : {} };
+  const probed = { probes: probe.probes, ...note ? { probeNote: note } : {} };
   const { chain } = probe;
+  const sumdbFound = async () => probe.sumdb ? { sumdb: await probe.sumdb.done } : {};
   let fetch;
   try {
     fetch = early ? await early : void 0;
   } catch (e) {
-    return { ok: false, ...probed, attempts: [], direct: [], chain, error: e };
+    return { ok: false, ...probed, ...await sumdbFound(), attempts: [], direct: [], chain, error: e };
   }
   const healthy = probe.probes.filter((p) => p.verdict === "healthy");
   fetch?.probed(
     chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
-    probe.sumdb ? sumdbRelay(probe.sumdb) : void 0
+    probe.sumdb
   );
   let toolchain;
   const choice = o.fetchToolchain;
@@ -12397,6 +12669,7 @@ async function probeAndDownload(o) {
   const attempts = [...toolchain?.attempts ?? [], ...downloaded.attempts.map((a) => scope.noProxy ? { ...a, first: "direct" } : a)];
   const report = {
     ...probed,
+    ...await sumdbFound(),
     ...downloaded.fetch ? { fetch: downloaded.fetch } : {},
     ...toolchain?.report ? { toolchain: toolchain.report } : {},
     attempts,
@@ -13405,12 +13678,12 @@ var HttpClient2 = class {
     return this.request(
       url,
       options,
-      (response, status, contentType) => new Promise((resolve2, reject) => {
+      (response, status, contentType, onData) => new Promise((resolve2, reject) => {
         const chunks = [];
         let size = 0;
         response.on("data", (chunk) => {
           size += chunk.length;
-          options.onData?.(chunk.length);
+          onData(chunk.length);
           chunks.push(chunk);
           if (size > options.maxBytes) {
             reject(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
@@ -13430,7 +13703,7 @@ var HttpClient2 = class {
    * waiting in memory meanwhile.
    */
   download(url, file, options) {
-    return this.request(url, options, async (response, status, contentType) => {
+    return this.request(url, options, async (response, status, contentType, onData) => {
       if (status !== 200) {
         response.resume();
         return { status, contentType, size: 0 };
@@ -13444,7 +13717,7 @@ var HttpClient2 = class {
             response.destroy();
             throw new NetError("http", `answer larger than ${options.maxBytes} bytes`);
           }
-          options.onData?.(chunk.length);
+          onData(chunk.length);
           for (let at = 0; at < chunk.length; ) at += writeSync3(fd, chunk, at);
         }
       } finally {
@@ -13453,7 +13726,27 @@ var HttpClient2 = class {
       return { status, contentType, size };
     });
   }
-  async request(url, options, consume) {
+  async request(url, given, consume) {
+    const floor = watchFloor(given.floor);
+    const options = {
+      ...given,
+      signal: AbortSignal.any([given.signal, floor.signal]),
+      onData: (bytes) => {
+        floor.add(bytes);
+        given.onData?.(bytes);
+      },
+      onSocket: floor.start
+    };
+    try {
+      return await this.follow(url, options, consume);
+    } catch (e) {
+      throw floor.signal.aborted ? floor.signal.reason : e;
+    } finally {
+      floor.stop();
+    }
+  }
+  /** The request, along its redirects, and again once after a 4xx if GOAUTH has new credentials. */
+  async follow(url, options, consume) {
     let target = new URL(url);
     let headers = this.credentials(target);
     target.username = "";
@@ -13524,7 +13817,6 @@ var HttpClient2 = class {
         url,
         { signal: options.signal, headers, agent, ...secure ? { secureContext: this.secureContext } : {} },
         (response) => {
-          options.onHeaders?.();
           const status = response.statusCode ?? 0;
           if (status === 407 && via) {
             response.resume();
@@ -13535,16 +13827,35 @@ var HttpClient2 = class {
             response.resume();
             return resolve2({ location });
           }
-          consume(response, status, response.headers["content-type"] ?? "").then((result) => resolve2({ status, result }), fail2);
+          options.onHeaders?.();
+          consume(response, status, response.headers["content-type"] ?? "", (bytes) => options.onData?.(bytes)).then((result) => resolve2({ status, result }), fail2);
         }
       );
       request.on("error", fail2);
-      if (options.idleMs) {
-        request.setTimeout(options.idleMs, () => request.destroy(new IdleError(options.idleMs)));
-      }
+      request.once("socket", options.onSocket);
     });
   }
 };
+function watchFloor(floor) {
+  const controller = new AbortController();
+  let meter;
+  let timer;
+  return {
+    signal: controller.signal,
+    start: () => {
+      if (meter) return;
+      meter = new Throughput(floor.windowMs, performance.now());
+      timer = setInterval(() => {
+        if (!meter?.below(floor.bytesPerSec, performance.now())) return;
+        clearInterval(timer);
+        controller.abort(new SlowError(floor.bytesPerSec, floor.windowMs));
+      }, stallCheckEveryMs(floor.windowMs));
+      timer.unref();
+    },
+    add: (bytes) => meter?.add(bytes, performance.now()),
+    stop: () => clearInterval(timer)
+  };
+}
 
 // src/report.ts
 import { appendFile as appendFile2 } from "node:fs/promises";

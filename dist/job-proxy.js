@@ -3801,6 +3801,17 @@ var ExitCode;
 // src/fetch/stage.ts
 import path4 from "node:path";
 
+// src/duration.ts
+function formatDuration(ms) {
+  if (Math.round(ms) < 1e3) return `${Math.round(ms)}ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1e3);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
+  const minutes = Math.round(ms / 6e4);
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+}
+
 // src/timing.ts
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -3808,25 +3819,318 @@ function median(values) {
 }
 var HEDGE_AFTER_MIN_MS = 250;
 var HEDGE_AFTER_FACTOR = 4;
-var SILENCE_MIN_MS = 3e3;
-var SILENCE_FACTOR = 20;
+var STALL_WINDOW_MIN_MS = 3e3;
+var STALL_WINDOW_FACTOR = 20;
 function hedgeAfterMs(typicalFirstByteMs) {
   return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
 }
-function silenceLimitMs(typicalFirstByteMs, stallTimeoutMs) {
-  return Math.min(stallTimeoutMs, Math.max(SILENCE_MIN_MS, SILENCE_FACTOR * typicalFirstByteMs));
+var FLOOR_BYTES_PER_SEC = 1024;
+function stallWindowMs(typicalFirstByteMs, stallTimeoutMs) {
+  return Math.min(stallTimeoutMs, Math.max(STALL_WINDOW_MIN_MS, STALL_WINDOW_FACTOR * typicalFirstByteMs));
+}
+var BODY_HEDGE_MIN_MS = 1e3;
+var THROUGHPUT_HEDGE_FACTOR = 8;
+function bodyHedgeWindowMs(typicalFirstByteMs) {
+  return Math.max(BODY_HEDGE_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
+}
+function slowBodyBytesPerSec(usualBytesPerSec) {
+  return Math.max(FLOOR_BYTES_PER_SEC, (usualBytesPerSec ?? 0) / THROUGHPUT_HEDGE_FACTOR);
+}
+var Throughput = class {
+  windowMs;
+  startedAt;
+  /** Running totals, each at the time its slot opened; the oldest is the last one at or before the window's start. */
+  slots = [];
+  total = 0;
+  constructor(windowMs, now) {
+    this.windowMs = windowMs;
+    this.startedAt = now;
+    this.slots.push({ at: now, total: 0 });
+  }
+  add(bytes, now) {
+    this.total += bytes;
+    const last = this.slots[this.slots.length - 1];
+    if (now - last.at < this.windowMs / 16) last.total = this.total;
+    else this.slots.push({ at: now, total: this.total });
+    while (this.slots.length > 1 && this.slots[1].at <= now - this.windowMs) this.slots.shift();
+  }
+  /** The rate over the last window; undefined until a whole window has passed since the start. */
+  rate(now) {
+    if (now - this.startedAt < this.windowMs) return void 0;
+    let base = 0;
+    for (const slot of this.slots) {
+      if (slot.at > now - this.windowMs) break;
+      base = slot.total;
+    }
+    return (this.total - base) * 1e3 / this.windowMs;
+  }
+  /** Whether a whole window has passed, over which less than `bytesPerSec` came. */
+  below(bytesPerSec, now) {
+    const rate = this.rate(now);
+    return rate !== void 0 && rate < bytesPerSec;
+  }
+};
+function stallCheckEveryMs(stallTimeoutMs) {
+  return Math.min(500, Math.max(50, stallTimeoutMs / 10));
 }
 var MAX_BACKOFF_MS = 3e4;
-function backoffDelay(timesFirstBefore, baseMs, random = Math.random) {
-  if (timesFirstBefore === 0) return 0;
-  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (timesFirstBefore - 1) * (1 + random()));
+function backoff(baseMs) {
+  return { minTimeout: baseMs, factor: 2, randomize: true, maxTimeout: MAX_BACKOFF_MS };
 }
 var LOCK_WAIT_MS = 1e4;
 var CHECK_BYTES_PER_SECOND = 8 << 20;
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
+
+// node_modules/is-network-error/index.js
+var objectToString = Object.prototype.toString;
+var isError = (value) => objectToString.call(value) === "[object Error]";
+var errorMessages = /* @__PURE__ */ new Set([
+  "network error",
+  // Chrome
+  "NetworkError when attempting to fetch resource.",
+  // Firefox
+  "The Internet connection appears to be offline.",
+  // Safari 16
+  "Network request failed",
+  // `cross-fetch`
+  "fetch failed",
+  // Undici (Node.js)
+  "terminated",
+  // Undici (Node.js)
+  " A network error occurred.",
+  // Bun (WebKit)
+  "Network connection lost"
+  // Cloudflare Workers (fetch)
+]);
+function isNetworkError(error) {
+  const isValid = error && isError(error) && error.name === "TypeError" && typeof error.message === "string";
+  if (!isValid) {
+    return false;
+  }
+  const { message, stack } = error;
+  if (message === "Load failed" || message.startsWith("Load failed (") && message.endsWith(")")) {
+    return stack === void 0 || "__sentry_captured__" in error;
+  }
+  if (message.startsWith("error sending request for url")) {
+    return true;
+  }
+  if (message === "Failed to fetch" || message.startsWith("Failed to fetch (") && message.endsWith(")")) {
+    return true;
+  }
+  return errorMessages.has(message);
+}
+
+// node_modules/p-retry/index.js
+function validateRetries(retries) {
+  if (typeof retries === "number") {
+    if (retries < 0) {
+      throw new TypeError("Expected `retries` to be a non-negative number.");
+    }
+    if (Number.isNaN(retries)) {
+      throw new TypeError("Expected `retries` to be a valid number or Infinity, got NaN.");
+    }
+    if (Number.isFinite(retries) && !Number.isInteger(retries)) {
+      throw new TypeError("Expected `retries` to be a non-negative integer or Infinity.");
+    }
+  } else if (retries !== void 0) {
+    throw new TypeError("Expected `retries` to be a number or Infinity.");
+  }
+}
+function validateNumberOption(name, value, { allowInfinity = false } = {}) {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? " or Infinity" : ""}.`);
+  }
+  if (!allowInfinity && !Number.isFinite(value)) {
+    throw new TypeError(`Expected \`${name}\` to be a finite number.`);
+  }
+  if (value < 0) {
+    throw new TypeError(`Expected \`${name}\` to be \u2265 0.`);
+  }
+}
+function validateOption(name, value, type) {
+  if (value === void 0 || value === null) {
+    return;
+  }
+  if (typeof value !== type) {
+    throw new TypeError(`Expected \`${name}\` to be a ${type}.`);
+  }
+}
+function validateSignal(value) {
+  if (value === void 0 || value === null) {
+    return;
+  }
+  if (typeof value.throwIfAborted !== "function" || typeof value.addEventListener !== "function" || typeof value.removeEventListener !== "function") {
+    throw new TypeError("Expected `signal` to be an AbortSignal.");
+  }
+}
+var AbortError = class _AbortError extends Error {
+  constructor(message) {
+    super(typeof message === "string" ? message : void 0);
+    this.name = "AbortError";
+    if (message instanceof Error) {
+      this.originalError = message;
+      ({ message } = message);
+    } else {
+      this.originalError = new Error(message);
+      ({ message } = this.originalError);
+      Error.captureStackTrace?.(this.originalError, _AbortError);
+    }
+    this.message = message;
+  }
+};
+var maximumDelay = 2 ** 31 - 1;
+function calculateDelay(retriesConsumed, options) {
+  if (options.minTimeout === 0) {
+    return 0;
+  }
+  const attempt = retriesConsumed + 1;
+  const random = options.randomize ? Math.random() + 1 : 1;
+  const timeout = Math.round(random * options.minTimeout * options.factor ** (attempt - 1));
+  return Math.min(timeout, Math.ceil(options.maxTimeout), maximumDelay);
+}
+function calculateRemainingTime(start2, max) {
+  return Number.isFinite(max) ? max - (performance.now() - start2) : max;
+}
+async function delayForRetry(delay, options) {
+  if (delay <= 0) {
+    return;
+  }
+  await new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timeoutToken);
+      reject(options.signal.reason);
+    };
+    const timeoutToken = setTimeout(() => {
+      options.signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, delay);
+    if (options.unref) {
+      timeoutToken.unref?.();
+    }
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+function stringifyThrownValue(value) {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+function unwrapAbortError(error) {
+  let cause = error;
+  while (cause instanceof AbortError && cause.originalError instanceof Error) {
+    cause = cause.originalError;
+  }
+  return cause;
+}
+async function onAttemptFailure({ error, attemptNumber, retriesConsumed, startTime, options }) {
+  const abortIfNeeded = () => {
+    options.signal?.throwIfAborted();
+  };
+  const normalizedError = error instanceof Error ? error : new TypeError(`Non-error was thrown: "${stringifyThrownValue(error)}". You should only throw errors.`);
+  abortIfNeeded();
+  if (normalizedError instanceof AbortError) {
+    throw unwrapAbortError(normalizedError);
+  }
+  const retriesLeft = options.retries - retriesConsumed;
+  const isRetriableError = !(normalizedError instanceof TypeError) || isNetworkError(normalizedError);
+  const timeLeft = calculateRemainingTime(startTime, options.maxRetryTime);
+  const delayTime = isRetriableError && timeLeft > 0 && retriesLeft > 0 ? calculateDelay(retriesConsumed, options) : 0;
+  const consumeRetryContext = Object.freeze({
+    error: normalizedError,
+    attemptNumber,
+    retriesLeft,
+    retriesConsumed,
+    retryDelay: delayTime
+  });
+  const consumeRetry = await options.shouldConsumeRetry(consumeRetryContext) ?? true;
+  abortIfNeeded();
+  const effectiveDelay = consumeRetry ? delayTime : 0;
+  const context = Object.freeze({
+    error: normalizedError,
+    attemptNumber,
+    retriesLeft,
+    retriesConsumed,
+    retryDelay: effectiveDelay
+  });
+  await options.onFailedAttempt(context);
+  abortIfNeeded();
+  const remainingTime = calculateRemainingTime(startTime, options.maxRetryTime);
+  if (!isRetriableError || remainingTime <= 0 || retriesLeft <= 0) {
+    throw normalizedError;
+  }
+  const shouldRetry = await options.shouldRetry(context);
+  abortIfNeeded();
+  if (!shouldRetry) {
+    throw normalizedError;
+  }
+  const remainingTimeAfterShouldRetry = calculateRemainingTime(startTime, options.maxRetryTime);
+  if (remainingTimeAfterShouldRetry <= 0) {
+    throw normalizedError;
+  }
+  if (!consumeRetry) {
+    return false;
+  }
+  await delayForRetry(Math.min(effectiveDelay, remainingTimeAfterShouldRetry), options);
+  return true;
+}
+async function pRetry(input, options = {}) {
+  options = { ...options };
+  options.retries ??= 10;
+  validateRetries(options.retries);
+  if (Object.hasOwn(options, "forever")) {
+    throw new Error("The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.");
+  }
+  options.factor ??= 2;
+  options.minTimeout ??= 1e3;
+  options.maxTimeout ??= Infinity;
+  options.maxRetryTime ??= Infinity;
+  options.randomize ??= false;
+  options.onFailedAttempt ??= () => {
+  };
+  options.shouldRetry ??= () => true;
+  options.shouldConsumeRetry ??= () => true;
+  validateOption("onFailedAttempt", options.onFailedAttempt, "function");
+  validateOption("shouldRetry", options.shouldRetry, "function");
+  validateOption("shouldConsumeRetry", options.shouldConsumeRetry, "function");
+  validateOption("randomize", options.randomize, "boolean");
+  validateOption("unref", options.unref, "boolean");
+  validateSignal(options.signal);
+  validateNumberOption("factor", options.factor);
+  validateNumberOption("minTimeout", options.minTimeout);
+  validateNumberOption("maxTimeout", options.maxTimeout, { allowInfinity: true });
+  validateNumberOption("maxRetryTime", options.maxRetryTime, { allowInfinity: true });
+  if (options.factor === 0) {
+    options.factor = 1;
+  }
+  options.signal?.throwIfAborted();
+  let attemptNumber = 0;
+  let retriesConsumed = 0;
+  const startTime = performance.now();
+  while (retriesConsumed <= options.retries) {
+    attemptNumber++;
+    try {
+      options.signal?.throwIfAborted();
+      const result = await input(attemptNumber);
+      options.signal?.throwIfAborted();
+      return result;
+    } catch (error) {
+      if (await onAttemptFailure({
+        error,
+        attemptNumber,
+        retriesConsumed,
+        startTime,
+        options
+      })) {
+        retriesConsumed++;
+      }
+    }
+  }
+  throw new Error("Retry attempts exhausted without throwing an error.");
+}
 
 // src/goproxy.ts
 import { fileURLToPath } from "node:url";
@@ -4490,10 +4794,14 @@ function cleanUpOnCancel(cleanup) {
 }
 
 // src/fetch/stats.ts
-var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
+var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
+var STALL_STREAK = 3;
 function isTroubled(s) {
+  return s.rejected > 0 || failsOften(s) || s.stallStreak >= STALL_STREAK;
+}
+function failsOften(s) {
   const bad = s.failures + s.stalls;
-  return s.rejected > 0 || bad >= 3 && bad * 10 >= s.requests;
+  return bad >= 3 && bad * 10 >= s.requests;
 }
 
 // src/fetch/store.ts
@@ -5016,6 +5324,8 @@ function nextIndex(queue) {
 
 // src/fetch/fetcher.ts
 var SAMPLE_WINDOW = 32;
+var RATE_SAMPLE_MIN_BYTES = 64 << 10;
+var HEDGE_CHECK_MS = 50;
 var Fetcher = class {
   stats;
   /** Bytes received from candidates so far: progress, whatever finishes. */
@@ -5032,8 +5342,18 @@ var Fetcher = class {
   /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
   candidates;
   samples;
+  /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
+  rates = /* @__PURE__ */ new Map();
+  /** Each candidate's stalls in a row, per kind of file, since it last served one of that kind. */
+  stallStreaks = /* @__PURE__ */ new Map();
   inFlight = /* @__PURE__ */ new Map();
   stop = new AbortController();
+  /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
+  watched = /* @__PURE__ */ new Set();
+  watchTimer;
+  /** Whether more candidates may come, and the races waiting for them. */
+  candidatesComing;
+  waitingForCandidates = [];
   /** Zips are verified off the main thread, one per hashing thread at a time. */
   hashers;
   /** Files go waits for (by path): their zips are hashed before the speculative ones. */
@@ -5054,17 +5374,21 @@ var Fetcher = class {
     this.candidates = options.candidates;
     this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
     this.samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
+    this.candidatesComing = options.candidatesComing ?? false;
   }
   /**
    * The healthy candidates once the probe is over (the fetch may start as soon as one answered):
-   * requests from now on ask them in this order; what each did so far is kept.
+   * requests from now on ask them in this order; what each did so far is kept. `final` false:
+   * more may come still.
    */
-  useCandidates(candidates2) {
+  useCandidates(candidates2, final = true) {
     for (const c of candidates2) {
       if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats());
       if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs]);
     }
     this.candidates = candidates2;
+    this.candidatesComing = !final;
+    for (const resume2 of this.waitingForCandidates.splice(0)) resume2();
   }
   /** The candidates in use, in chain order. */
   get current() {
@@ -5078,23 +5402,49 @@ var Fetcher = class {
    */
   get(job, use = {}) {
     const urgent = !use.speculative;
-    if (job.transient) return this.fetch(job, this.transient, urgent, use.onFetched);
+    const halt = new AbortController();
+    if (job.transient) return this.fetch(job, this.transient, urgent, halt.signal, use.onFetched);
     const running = this.inFlight.get(job.path);
     if (running) {
       use.onFetched?.();
-      if (urgent) this.hurry(job.path);
-      return running;
+      if (urgent) {
+        running.urgent = true;
+        this.hurry(job.path);
+      }
+      return running.outcome;
     }
     const stored = this.store.stored(job);
     if (stored) use.onFetched?.();
-    const fetching = (stored ? Promise.resolve({ kind: "file", ...stored }) : this.fetch(job, this.store, urgent, use.onFetched)).finally(() => this.inFlight.delete(job.path));
-    this.inFlight.set(job.path, fetching);
-    return fetching;
+    const entry = {
+      outcome: (stored ? Promise.resolve({ kind: "file", ...stored }) : this.fetch(job, this.store, urgent, halt.signal, use.onFetched)).finally(() => {
+        if (this.inFlight.get(job.path) === entry) this.inFlight.delete(job.path);
+      }),
+      halt,
+      urgent
+    };
+    this.inFlight.set(job.path, entry);
+    return entry.outcome;
+  }
+  /**
+   * Gives up the fetches go was waiting for: called when the watchdog ended go's attempt, which
+   * made no useful progress, so these did not either. The next attempt's requests start anew
+   * (with what the fetch learned of each candidate meanwhile) instead of joining them.
+   */
+  abandon() {
+    let abandoned = 0;
+    for (const [jobPath, running] of this.inFlight) {
+      if (!running.urgent) continue;
+      this.inFlight.delete(jobPath);
+      running.halt.abort("abandoned: the attempt that waited for it made no progress");
+      abandoned++;
+    }
+    return abandoned;
   }
   /** Ends every request under way, and removes what they left half-done; later calls fail at once. */
   async close() {
     this.forgetCleanup();
     this.stop.abort("the fetch was closed");
+    clearInterval(this.watchTimer);
     await this.hashers.abandon();
     await Promise.all([this.store.clear(), this.transient.clear()]);
   }
@@ -5104,6 +5454,22 @@ var Fetcher = class {
     const troubled = (c) => isTroubled(this.stats.get(c));
     return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
   }
+  /**
+   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
+   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
+   * of that kind starts again.
+   */
+  streak(candidate, kind, served = false) {
+    const stats2 = this.stats.get(candidate);
+    let kinds = this.stallStreaks.get(candidate);
+    if (!kinds) this.stallStreaks.set(candidate, kinds = /* @__PURE__ */ new Map());
+    if (served) kinds.set(kind, 0);
+    else {
+      stats2.stalls++;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    stats2.stallStreak = Math.max(...kinds.values());
+  }
   /** go waits for this file now: if its zip waits to be hashed, it goes first. */
   hurry(jobPath) {
     this.urgent.add(jobPath);
@@ -5111,7 +5477,12 @@ var Fetcher = class {
     const zip = this.hashing.get(jobPath);
     if (zip) this.hashers.hurry(zip);
   }
-  async fetch(job, store, urgent, onFetched = () => {
+  /**
+   * Rounds over the candidates (a race each), driven by p-retry: a round that found no candidate
+   * able to serve the file is retried after a backoff, up to `rounds` in all. `halt` ends it
+   * early (abandoned), as does the fetch's close.
+   */
+  async fetch(job, store, urgent, halt, onFetched = () => {
   }) {
     let fetched = false;
     const once2 = () => {
@@ -5119,17 +5490,27 @@ var Fetcher = class {
       fetched = true;
     };
     if (urgent) this.urgent.add(job.path);
+    const ended = AbortSignal.any([halt, this.stop.signal]);
     let last = { kind: "failed", why: "no candidate to ask" };
     try {
-      for (let round = 0; round < this.options.rounds && !this.stop.signal.aborted; round++) {
-        if (round > 0) {
-          this.retries++;
-          await sleep(backoffDelay(round, this.options.backoffMs), void 0, { signal: this.stop.signal }).catch(() => void 0);
+      return await pRetry(
+        async () => {
+          last = await this.race(job, store, once2, ended);
+          if (last.kind === "failed") throw new RoundFailed(last.why);
+          return last;
+        },
+        {
+          retries: this.options.rounds - 1,
+          ...backoff(this.options.backoffMs),
+          signal: ended,
+          unref: true,
+          onFailedAttempt: ({ retriesLeft }) => {
+            if (retriesLeft > 0) this.retries++;
+          }
         }
-        last = await this.race(job, store, once2);
-        if (last.kind !== "failed") return last;
-      }
-      return last;
+      );
+    } catch {
+      return ended.aborted ? { kind: "failed", why: String(ended.reason) } : last;
     } finally {
       this.urgent.delete(job.path);
       this.goAsked.delete(job.path);
@@ -5138,70 +5519,109 @@ var Fetcher = class {
   }
   /**
    * One round: the first candidate is asked; when it fails, the next at once (failover); when it
-   * is slower to answer than its usual by a clear margin, the next beside it (a hedge). The first
-   * verified answer wins and the others are cancelled. All saying 404/410 is an answer too.
+   * is slow, the next beside it (a hedge): slower to answer than its usual first byte by a clear
+   * margin, or, once the answer has started, its body slower than an eighth of the candidate's
+   * usual rate (never below the floor) over a window. The first verified answer wins and the
+   * others are cancelled. All saying 404/410 is an answer too.
    */
-  race(job, store, onBody) {
+  race(job, store, onBody, ended) {
     const requests = [];
     const absent = [];
     const why = [];
     const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
     let pending = 0;
     let done = false;
-    let hedgeTimer;
     return new Promise((resolve) => {
       const finish = (outcome, winner) => {
         if (done) return;
         done = true;
-        clearTimeout(hedgeTimer);
+        this.unwatch(watch);
         for (const r of requests) {
           if (r.candidate === winner) {
             if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
-          } else if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
+          } else {
+            if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
+            if (r.slowBody && !r.settled) this.streak(r.candidate, job.kind);
+          }
           r.controller.abort();
         }
         resolve(outcome);
       };
       const launch = (hedge) => {
         if (done) return;
-        const candidate = this.stop.signal.aborted ? void 0 : next();
+        const candidate = ended.aborted ? void 0 : next();
         if (!candidate) {
           if (pending > 0) return;
+          if (this.candidatesComing && !ended.aborted) {
+            const resume2 = () => launch(false);
+            this.waitingForCandidates.push(resume2);
+            return void ended.addEventListener("abort", resume2, { once: true });
+          }
           if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
-          else finish({ kind: "failed", why: why.join("; ") || "no candidate to ask" });
+          else finish({ kind: "failed", why: ended.aborted ? String(ended.reason) : why.join("; ") || "no candidate to ask" });
           return;
         }
-        const typical = median(this.samples.get(candidate) ?? []) ?? 0;
-        const controller = new AbortController();
-        requests.push({ candidate, controller, hedge });
+        const typicalMs = median(this.samples.get(candidate) ?? []) ?? 0;
+        const asked = { candidate, controller: new AbortController(), hedge, settled: false, startedAt: performance.now(), typicalMs };
+        requests.push(asked);
         pending++;
-        clearTimeout(hedgeTimer);
-        const armHedge = () => {
-          hedgeTimer = setTimeout(() => {
-            if (!next()) return armHedge();
-            this.hedges++;
-            launch(true);
-          }, hedgeAfterMs(typical));
-        };
-        armHedge();
-        const started = performance.now();
-        this.requestOne(candidate, job, store, controller.signal, silenceLimitMs(typical, this.options.stallTimeoutMs), onBody, () => {
-          clearTimeout(hedgeTimer);
-          const samples = this.samples.get(candidate);
-          samples.push(performance.now() - started);
-          if (samples.length > SAMPLE_WINDOW) samples.shift();
+        this.requestOne(candidate, job, store, asked.controller.signal, ended, stallWindowMs(typicalMs, this.options.stallTimeoutMs), {
+          onHeaders: () => {
+            const now = performance.now();
+            asked.headersAt = now;
+            asked.body = new Throughput(bodyHedgeWindowMs(typicalMs), now);
+            keepRecent(this.samples, candidate, now - asked.startedAt);
+          },
+          onData: (bytes) => asked.body?.add(bytes, performance.now()),
+          onBody: (size) => {
+            const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
+            if (size >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size * 1e3 / ms);
+            onBody();
+          }
         }).then((result) => {
           pending--;
+          asked.settled = true;
           if (result.kind === "file") return finish(result, candidate);
           if (result.kind === "absent") absent.push(result.status);
           else why.push(`${candidate.display}: ${result.why}`);
           launch(false);
         });
       };
+      const watch = () => {
+        const newest = requests.at(-1);
+        if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return;
+        newest.slowBody = newest.body !== void 0;
+        this.hedges++;
+        launch(true);
+      };
       launch(false);
+      if (!done) this.watch(watch);
     });
   }
-  async requestOne(candidate, job, store, signal, silenceMs, onBody, onHeaders) {
+  /** Whether a request is slow enough to ask the next candidate beside it. */
+  tooSlow(asked, now) {
+    if (!asked.body) return now - asked.startedAt >= hedgeAfterMs(asked.typicalMs);
+    return asked.body.below(slowBodyBytesPerSec(median(this.rates.get(asked.candidate) ?? [])), now);
+  }
+  watch(check) {
+    this.watched.add(check);
+    if (this.watchTimer) return;
+    this.watchTimer = setInterval(() => {
+      for (const each of this.watched) each();
+    }, HEDGE_CHECK_MS);
+    this.watchTimer.unref();
+  }
+  unwatch(check) {
+    this.watched.delete(check);
+    if (this.watched.size > 0) return;
+    clearInterval(this.watchTimer);
+    this.watchTimer = void 0;
+  }
+  /**
+   * One candidate asked for one file: streamed to a partial file, verified, kept. `own` ends it
+   * when another request of its race won; `ended` when the fetch was closed or abandoned.
+   */
+  async requestOne(candidate, job, store, own, ended, windowMs, events) {
     const stats2 = this.stats.get(candidate);
     let answered = false;
     stats2.requests++;
@@ -5210,16 +5630,17 @@ var Fetcher = class {
       pending = store === this.transient ? store.begin({ ...job, path: randomBytes2(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
       const { temp, tree } = pending;
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
-        signal: AbortSignal.any([signal, this.stop.signal]),
+        signal: AbortSignal.any([own, ended]),
         maxBytes: job.maxBytes,
-        idleMs: silenceMs,
+        floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs },
         onHeaders: () => {
           answered = true;
-          onHeaders();
+          events.onHeaders();
         },
         onData: (bytes) => {
           this.bytes += bytes;
           stats2.bytes += bytes;
+          events.onData(bytes);
         }
       });
       if (isAbsent(answer2.status)) {
@@ -5230,7 +5651,7 @@ var Fetcher = class {
         stats2.failures++;
         return { kind: "failed", why: `HTTP ${answer2.status}` };
       }
-      onBody();
+      events.onBody(answer2.size);
       let dirs;
       const problem = await verify(job, temp, async (zip) => {
         this.hashing.set(job.path, zip);
@@ -5249,16 +5670,16 @@ var Fetcher = class {
         this.rejected++;
         return { kind: "failed", why: problem };
       }
-      const kept = await pending.keep(dirs, { goAsked: this.goAskedFor(job.path), stop: this.stop.signal });
+      const kept = await pending.keep(dirs, { goAsked: this.goAskedFor(job.path), stop: ended });
       if (kept.placed) this.extracted++;
       stats2.served++;
+      this.streak(candidate, job.kind, true);
       this.files++;
       if (job.kind === "zip") this.zips++;
       return { kind: "file", file: kept.file, size: answer2.size };
     } catch (e) {
-      const overtaken = signal.aborted;
-      if (overtaken ? !answered : !this.stop.signal.aborted) {
-        if (e.kind === "silent") stats2.stalls++;
+      if (own.aborted ? !answered : !ended.aborted) {
+        if (e.kind === "silent") this.streak(candidate, job.kind);
         else stats2.failures++;
       }
       return { kind: "failed", why: e.message };
@@ -5277,9 +5698,21 @@ var Fetcher = class {
     return asked.signal;
   }
 };
+var RoundFailed = class extends Error {
+  constructor(why) {
+    super(why);
+    this.name = "RoundFailed";
+  }
+};
+function keepRecent(samples, candidate, value) {
+  let list = samples.get(candidate);
+  if (!list) samples.set(candidate, list = []);
+  list.push(value);
+  if (list.length > SAMPLE_WINDOW) list.shift();
+}
 
 // src/fetch/stage.ts
-function fetcherIn(dir, candidates2, options) {
+function fetcherIn(dir, candidates2, options, more = {}) {
   return new Fetcher({
     client: options.client,
     candidates: candidates2,
@@ -5287,7 +5720,8 @@ function fetcherIn(dir, candidates2, options) {
     transientDir: path4.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
-    stallTimeoutMs: options.stallTimeoutMs
+    stallTimeoutMs: options.stallTimeoutMs,
+    ...more
   });
 }
 
@@ -5834,9 +6268,9 @@ var NetError = class extends Error {
     this.kind = kind;
   }
 };
-var IdleError = class extends NetError {
-  constructor(ms) {
-    super("silent", `connection silent for ${Math.round(ms)}ms`);
+var SlowError = class extends NetError {
+  constructor(bytesPerSec, windowMs) {
+    super("silent", `slower than ${bytesPerSec} bytes/s for ${formatDuration(windowMs)}`);
   }
 };
 var TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_OSSL_)/;
@@ -6314,12 +6748,12 @@ var HttpClient2 = class {
     return this.request(
       url,
       options,
-      (response, status, contentType) => new Promise((resolve, reject) => {
+      (response, status, contentType, onData) => new Promise((resolve, reject) => {
         const chunks = [];
         let size = 0;
         response.on("data", (chunk) => {
           size += chunk.length;
-          options.onData?.(chunk.length);
+          onData(chunk.length);
           chunks.push(chunk);
           if (size > options.maxBytes) {
             reject(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
@@ -6339,7 +6773,7 @@ var HttpClient2 = class {
    * waiting in memory meanwhile.
    */
   download(url, file, options) {
-    return this.request(url, options, async (response, status, contentType) => {
+    return this.request(url, options, async (response, status, contentType, onData) => {
       if (status !== 200) {
         response.resume();
         return { status, contentType, size: 0 };
@@ -6353,7 +6787,7 @@ var HttpClient2 = class {
             response.destroy();
             throw new NetError("http", `answer larger than ${options.maxBytes} bytes`);
           }
-          options.onData?.(chunk.length);
+          onData(chunk.length);
           for (let at = 0; at < chunk.length; ) at += writeSync3(fd, chunk, at);
         }
       } finally {
@@ -6362,7 +6796,27 @@ var HttpClient2 = class {
       return { status, contentType, size };
     });
   }
-  async request(url, options, consume) {
+  async request(url, given2, consume) {
+    const floor = watchFloor(given2.floor);
+    const options = {
+      ...given2,
+      signal: AbortSignal.any([given2.signal, floor.signal]),
+      onData: (bytes) => {
+        floor.add(bytes);
+        given2.onData?.(bytes);
+      },
+      onSocket: floor.start
+    };
+    try {
+      return await this.follow(url, options, consume);
+    } catch (e) {
+      throw floor.signal.aborted ? floor.signal.reason : e;
+    } finally {
+      floor.stop();
+    }
+  }
+  /** The request, along its redirects, and again once after a 4xx if GOAUTH has new credentials. */
+  async follow(url, options, consume) {
     let target = new URL(url);
     let headers = this.credentials(target);
     target.username = "";
@@ -6433,7 +6887,6 @@ var HttpClient2 = class {
         url,
         { signal: options.signal, headers, agent, ...secure ? { secureContext: this.secureContext } : {} },
         (response) => {
-          options.onHeaders?.();
           const status = response.statusCode ?? 0;
           if (status === 407 && via) {
             response.resume();
@@ -6444,16 +6897,35 @@ var HttpClient2 = class {
             response.resume();
             return resolve({ location });
           }
-          consume(response, status, response.headers["content-type"] ?? "").then((result) => resolve({ status, result }), fail2);
+          options.onHeaders?.();
+          consume(response, status, response.headers["content-type"] ?? "", (bytes) => options.onData?.(bytes)).then((result) => resolve({ status, result }), fail2);
         }
       );
       request.on("error", fail2);
-      if (options.idleMs) {
-        request.setTimeout(options.idleMs, () => request.destroy(new IdleError(options.idleMs)));
-      }
+      request.once("socket", options.onSocket);
     });
   }
 };
+function watchFloor(floor) {
+  const controller = new AbortController();
+  let meter;
+  let timer;
+  return {
+    signal: controller.signal,
+    start: () => {
+      if (meter) return;
+      meter = new Throughput(floor.windowMs, performance.now());
+      timer = setInterval(() => {
+        if (!meter?.below(floor.bytesPerSec, performance.now())) return;
+        clearInterval(timer);
+        controller.abort(new SlowError(floor.bytesPerSec, floor.windowMs));
+      }, stallCheckEveryMs(floor.windowMs));
+      timer.unref();
+    },
+    add: (bytes) => meter?.add(bytes, performance.now()),
+    stop: () => clearInterval(timer)
+  };
+}
 
 // src/later/job-proxy.ts
 var REPORT_EVERY_MS = 2e3;

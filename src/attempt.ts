@@ -1,11 +1,13 @@
 // One `go mod download` under a watchdog: killed, with its whole tree, when it runs past
-// its time limit or stops making progress.
+// its time limit or stops making useful progress: no completed request, and no bytes at the
+// floor rate, for stall-timeout.
 import path from 'node:path'
 import { treeBytes } from './files.ts'
 import { packsOnDisk } from './git.ts'
 import { isAbsent } from './module/absent.ts'
 import { type Exit, spawnGroup } from './process.ts'
-import { stallCheckEveryMs } from './timing.ts'
+import { type Classification, classify } from './classify.ts'
+import { FLOOR_BYTES_PER_SEC, stallCheckEveryMs } from './timing.ts'
 
 export type EndedBy = 'exit' | 'timeout' | 'stall'
 
@@ -21,6 +23,8 @@ export interface AttemptOutcome {
   zips: number
   /** Requests that ended in an error or an HTTP status other than 2xx, 404 and 410 (go's own fall-through signals). */
   failedRequests: string[]
+  /** What the attempt's end means for the next one: decided once, here, for everyone who asks. */
+  classification: Classification
 }
 
 export interface AttemptOptions {
@@ -33,10 +37,12 @@ export interface AttemptOptions {
   onLine?: (line: string) => void
   /** Zips go fetched from here (the local proxy) were counted where they were fetched. */
   notCountingZipsFrom?: string
-  /** Bytes arriving elsewhere for go (the local proxy's upstream fetches): progress too, while go waits on them. */
+  /** Bytes arriving elsewhere for go (the local proxy's upstream fetches): progress too, while go waits on them, at the floor rate. */
   progress?: () => number
   /** What to download (`path@version`); by default, the main module's needs. */
   modules?: string[]
+  /** What else go was stuck on when it ended, besides its open requests (the clones it ran, from its -x output). */
+  alsoWaitingOn?: () => string[]
 }
 
 const TAIL_LINES = 60
@@ -98,11 +104,13 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
       void child.kill()
     } else if (now - lastProgress > tick) {
       // No completed request lately: bytes still arriving in the module cache count as
-      // progress, but only against a count taken after the last completed request.
+      // progress when they come at the floor rate (a trickle does not), measured against a
+      // count taken after the last completed request.
       const bytes = (await treeBytes(cacheDir)) + (options.progress?.() ?? 0)
       const comparable = measuredAt > lastProgress
+      const since = measuredAt
       measuredAt = performance.now()
-      if (comparable && bytes !== lastBytes) lastProgress = measuredAt
+      if (comparable && bytes - lastBytes >= (FLOOR_BYTES_PER_SEC * (measuredAt - since)) / 1000) lastProgress = measuredAt
       lastBytes = bytes
       if (measuredAt - lastProgress > options.stallTimeoutMs) {
         endedBy = 'stall'
@@ -114,7 +122,8 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
 
   try {
     const exit = await child.exited
-    return { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open], zips, failedRequests }
+    const ended = { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open, ...(options.alsoWaitingOn?.() ?? [])], zips, failedRequests }
+    return { ...ended, classification: classify(ended) }
   } finally {
     clearInterval(watchdog)
   }

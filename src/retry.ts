@@ -1,11 +1,13 @@
-// Attempts of the download: each retry fails over to the next candidate; a candidate that
-// served bad bytes is left out; errors no retry can fix stop at once.
+// Attempts of the download, driven by p-retry: each retry fails over to the next candidate; a
+// candidate that served bad bytes is left out; errors no retry can fix stop at once (AbortError).
+// Failing over to a candidate that has not gone first yet is free and immediate (it does not
+// consume a retry, so p-retry adds no backoff); going back to one that has gone first consumes
+// a retry and waits p-retry's backoff (timing.ts).
 import pRetry, { AbortError } from 'p-retry'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { AttemptOutcome } from './attempt.ts'
-import { type Classification, classify, type EndReason } from './classify.ts'
+import type { Classification, EndReason } from './classify.ts'
 import { type Candidate, candidatesOf, demote, rotateChain } from './goproxy.ts'
-import { backoffDelay } from './timing.ts'
+import { backoff } from './timing.ts'
 
 export interface AttemptRecord {
   number: number
@@ -27,16 +29,30 @@ export interface DownloadResult {
 }
 
 export interface RetryOptions {
+  /** Attempts that go back to a candidate that has gone first already (failing over to a fresh one needs none). */
   retries: number
-  /** Base of the exponential backoff before a candidate is tried first again. */
+  /** The first backoff before a candidate goes first again: p-retry's minTimeout. */
   backoffMs: number
   onAttemptEnd?: (record: AttemptRecord, next: string | undefined) => void
 }
 
+/** An attempt that failed in a way the next one may not: it carries what to try next. */
 class AttemptFailed extends Error {
-  constructor(classification: Classification) {
+  readonly record: AttemptRecord
+  readonly next: Candidate[]
+  constructor(classification: Classification, record: AttemptRecord, next: Candidate[]) {
     super(`${classification.reason}: ${classification.detail}`)
     this.name = 'AttemptFailed'
+    this.record = record
+    this.next = next
+  }
+}
+
+/** The attempt that failed last, when no other may follow. */
+class GaveUp extends Error {
+  constructor(classification: Classification) {
+    super(`${classification.reason}: ${classification.detail}`)
+    this.name = 'GaveUp'
   }
 }
 
@@ -56,23 +72,20 @@ export async function downloadWithRetries(
   options: RetryOptions
 ): Promise<DownloadResult> {
   const attempts: AttemptRecord[] = []
-  const timesFirst = new Map<string, number>()
+  const wentFirst = new Set<string>()
   let chain = initial
   let tried = initial
   let failedRequests: string[] = []
   try {
     await pRetry(
       async number => {
-        const first = chain[0]?.spec ?? ''
-        const before = timesFirst.get(first) ?? 0
-        timesFirst.set(first, before + 1)
-        await sleep(backoffDelay(before, options.backoffMs))
         tried = chain
+        wentFirst.add(chain[0]?.spec ?? '')
         // An attempt that could not even start (go missing, say) is not worth repeating.
         const outcome = await runOne(chain).catch((e: Error) => {
           throw new AbortError(e)
         })
-        const classification = classify(outcome)
+        const { classification } = outcome
         const record: AttemptRecord = {
           number,
           first: chain[0]?.display ?? '',
@@ -88,18 +101,25 @@ export async function downloadWithRetries(
           return
         }
         const next = nextChain(chain, classification)
-        const last = next === undefined || number > options.retries
-        options.onAttemptEnd?.(record, last ? undefined : next?.[0]?.display)
-        if (next === undefined) throw new AbortError(new AttemptFailed(classification))
-        chain = next
-        throw new AttemptFailed(classification)
+        if (next) throw new AttemptFailed(classification, record, next)
+        options.onAttemptEnd?.(record, undefined)
+        throw new AbortError(new GaveUp(classification))
       },
-      // Backoff is paid in the attempt itself, where it is known whether the candidate is fresh.
-      { retries: options.retries, minTimeout: 0 }
+      {
+        retries: options.retries,
+        ...backoff(options.backoffMs),
+        // A candidate that has not gone first yet gets its turn at once, and it costs no retry.
+        shouldConsumeRetry: ({ error }) => wentFirst.has((error as AttemptFailed).next[0]?.spec ?? ''),
+        onFailedAttempt: ({ error, retriesLeft }) => {
+          const failed = error as AttemptFailed
+          options.onAttemptEnd?.(failed.record, retriesLeft > 0 ? failed.next[0]?.display : undefined)
+          chain = failed.next
+        }
+      }
     )
     return { ok: true, attempts, ...demote(tried, candidatesOf(tried, failedRequests)) }
   } catch (e) {
-    if (!(e instanceof AttemptFailed)) throw e
+    if (!(e instanceof AttemptFailed || e instanceof GaveUp)) throw e
     return { ok: false, attempts, chain: tried, demoted: [] }
   }
 }

@@ -11,6 +11,8 @@ import { formatDuration } from './duration.ts'
 import { type Candidate, requestUrl } from './goproxy.ts'
 import type { HttpClient } from './net/client.ts'
 import { classifyError } from './net/errors.ts'
+import { Cutoff } from './probe/cutoff.ts'
+import { FLOOR_BYTES_PER_SEC } from './timing.ts'
 
 export interface SumdbRoute {
   /** GOSUMDB's first field: the name, or name and key. */
@@ -43,18 +45,37 @@ export interface SumdbProbe {
 
 const MAX_BODY = 64 << 10
 
-/** Asks each URL candidate whether it proxies the database (unless GOSUMDB names its URL), and the database itself when none does. */
-export async function probeSumdb(client: HttpClient, candidates: Candidate[], route: SumdbRoute, timeoutMs: number): Promise<SumdbProbe> {
-  const asked = await Promise.all(
-    candidates
-      .filter(c => !c.keyword && !route.explicit)
-      .map(async candidate => {
-        const answer = await ask(client, requestUrl(candidate, `sumdb/${route.name}/supported`), timeoutMs)
-        const proxies = answer.status === 200
-        const reason = proxies ? `proxies it (${formatDuration(answer.ms)})` : answer.status ? `does not proxy it (HTTP ${answer.status})` : (answer.error as string)
-        return { candidate, proxies, reason }
-      })
-  )
+/** What the route probe tells as it goes: a candidate that proxies the database, and the end of the candidates' answers. */
+export interface RouteEvents {
+  proxies: (candidate: Candidate, latencyMs: number) => void
+  candidatesDone: () => void
+}
+
+/**
+ * Asks each URL candidate whether it proxies the database (unless GOSUMDB names its URL), with
+ * the module probe's hedged cut-off (once one has answered, the others only until the
+ * cut-off), and the database itself when none does. `events` hears of each route as it answers.
+ */
+export async function probeSumdb(client: HttpClient, candidates: Candidate[], route: SumdbRoute, timeoutMs: number, events?: RouteEvents): Promise<SumdbProbe> {
+  const cutoff = new Cutoff(timeoutMs)
+  let asked: SumdbProbe['candidates']
+  try {
+    asked = await Promise.all(
+      candidates
+        .filter(c => !c.keyword && !route.explicit)
+        .map(async candidate => {
+          const answer = await ask(client, requestUrl(candidate, `sumdb/${route.name}/supported`), timeoutMs, cutoff.signal)
+          if (answer.status !== undefined) cutoff.answered(answer.ms, candidate.display)
+          const proxies = answer.status === 200
+          if (proxies) events?.proxies(candidate, answer.ms)
+          const reason = proxies ? `proxies it (${formatDuration(answer.ms)})` : answer.status ? `does not proxy it (HTTP ${answer.status})` : (answer.error as string)
+          return { candidate, proxies, reason }
+        })
+    )
+  } finally {
+    cutoff.clear()
+  }
+  events?.candidatesDone()
   const probe: SumdbProbe = { route, proxiedBy: asked.filter(a => a.proxies).map(a => a.candidate), candidates: asked }
   if (probe.proxiedBy.length === 0) {
     // A signed tree head: the smallest answer that proves the database is there.
@@ -67,15 +88,25 @@ export async function probeSumdb(client: HttpClient, candidates: Candidate[], ro
   return probe
 }
 
-async function ask(client: HttpClient, url: string, timeoutMs: number): Promise<{ status?: number; body?: string; ms: number; error?: string }> {
+async function ask(client: HttpClient, url: string, timeoutMs: number, cutoff?: AbortSignal): Promise<{ status?: number; body?: string; ms: number; error?: string }> {
   const started = performance.now()
   try {
-    const answer = await client.get(url, { signal: AbortSignal.timeout(timeoutMs), maxBytes: MAX_BODY })
+    const answer = await client.get(url, {
+      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(cutoff ? [cutoff] : [])]),
+      maxBytes: MAX_BODY,
+      floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs: timeoutMs }
+    })
     return { status: answer.status, body: answer.body.toString('utf8', 0, 64), ms: performance.now() - started }
   } catch (e) {
+    if (cutoff?.aborted) return { ms: performance.now() - started, error: String(cutoff.reason) }
     const error = classifyError(e)
     return { ms: performance.now() - started, error: error.kind === 'silent' ? `no answer within ${formatDuration(timeoutMs)}` : error.message }
   }
+}
+
+/** A candidate's `/sumdb/<name>` as a route of its own: what the relay asks. */
+function through(c: Candidate, name: string): Candidate {
+  return { spec: `${c.spec.replace(/\/+$/, '')}/sumdb/${name}`, display: `${c.display.replace(/\/+$/, '')}/sumdb/${name}`, keyword: false }
 }
 
 /**
@@ -85,13 +116,61 @@ async function ask(client: HttpClient, url: string, timeoutMs: number): Promise<
 export function sumdbRelay(p: SumdbProbe): { name: string; key: string; routes: Candidate[] } {
   const { route } = p
   const proxied = route.explicit ? [] : p.proxiedBy
-  return {
-    name: route.name,
-    key: route.key,
-    routes: [
-      ...proxied.map(c => ({ spec: `${c.spec.replace(/\/+$/, '')}/sumdb/${route.name}`, display: `${c.display.replace(/\/+$/, '')}/sumdb/${route.name}`, keyword: false })),
-      { spec: route.url, display: route.url, keyword: false }
-    ]
+  return { name: route.name, key: route.key, routes: [...proxied.map(c => through(c, route.name)), { spec: route.url, display: route.url, keyword: false }] }
+}
+
+/**
+ * The routes to the database as the probe learns them, for the step's relay: go's first attempt
+ * does not wait for the route probe, and a lookup waits only for the first route that answers.
+ */
+export class SumdbRoutes {
+  readonly route: SumdbRoute
+  /** What the probe found, once every candidate answered or was cut off (and the database was asked, when none proxies it). */
+  readonly done: Promise<SumdbProbe>
+  private readonly proxying: { candidate: Candidate; latencyMs: number }[] = []
+  private candidatesDone = false
+  private readonly listeners: (() => void)[] = []
+  /** One route object per candidate, and one for the database: the relay's fetcher keeps what it learns of each by object. */
+  private readonly routes = new Map<string, Candidate>()
+
+  constructor(client: HttpClient, candidates: Candidate[], route: SumdbRoute, timeoutMs: number) {
+    this.route = route
+    this.done = probeSumdb(client, candidates, route, timeoutMs, {
+      proxies: (candidate, latencyMs) => {
+        this.proxying.push({ candidate, latencyMs })
+        this.changed()
+      },
+      candidatesDone: () => {
+        this.candidatesDone = true
+        this.changed()
+      }
+    })
+  }
+
+  /**
+   * The relay's routes among `chain` (go's chain: a candidate the probe left out is not asked),
+   * in its order: those that proxy the database so far, then, once every candidate has answered,
+   * the database itself; `final` then.
+   */
+  relay(chain: Candidate[]): { routes: { candidate: Candidate; latencyMs: number }[]; final: boolean } {
+    const { name, url } = this.route
+    const stable = (c: Candidate) => {
+      if (!this.routes.has(c.spec)) this.routes.set(c.spec, c)
+      return this.routes.get(c.spec) as Candidate
+    }
+    const proxied = chain.flatMap(c => this.proxying.filter(p => p.candidate.spec === c.spec).map(p => ({ candidate: stable(through(c, name)), latencyMs: p.latencyMs })))
+    const direct = this.candidatesDone ? [{ candidate: stable({ spec: url, display: url, keyword: false }), latencyMs: 0 }] : []
+    return { routes: [...proxied, ...direct], final: this.candidatesDone }
+  }
+
+  /** `listener` now, and on every new route. */
+  follow(listener: () => void): void {
+    this.listeners.push(listener)
+    listener()
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener()
   }
 }
 

@@ -3,6 +3,7 @@
 // left out), while the fetch's hedge asks a second candidate beside a slow first one (both stay,
 // the first verified answer wins).
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { Options as RetryOptions } from 'p-retry'
 import { formatDuration } from './duration.ts'
 
 /** The middle value (the upper one of an even count): what is typical of a series of times. */
@@ -25,17 +26,101 @@ export function probeCutoffMs(firstHealthyMs: number, timeoutMs: number): number
 
 export const HEDGE_AFTER_MIN_MS = 250
 export const HEDGE_AFTER_FACTOR = 4
-export const SILENCE_MIN_MS = 3000
-export const SILENCE_FACTOR = 20
+export const STALL_WINDOW_MIN_MS = 3000
+export const STALL_WINDOW_FACTOR = 20
 
 /** The fetch's hedge: a request with no answer after this long is also sent to the next candidate. */
 export function hedgeAfterMs(typicalFirstByteMs: number): number {
   return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs)
 }
 
-/** A connection silent for this long (waiting for the answer, or within it) is given up. */
-export function silenceLimitMs(typicalFirstByteMs: number, stallTimeoutMs: number): number {
-  return Math.min(stallTimeoutMs, Math.max(SILENCE_MIN_MS, SILENCE_FACTOR * typicalFirstByteMs))
+/**
+ * The floor rate: a transfer that brings less than this over a whole window is stalled, as curl's
+ * `--speed-limit` and git's `GIT_HTTP_LOW_SPEED_LIMIT` judge it. Silence is the floor's extreme,
+ * and so is a handshake or a redirect that never leads to an answer: only body bytes count.
+ * Measured (docs/slow-transfers.md): on loopback links of 4 and 1 MiB/s shared by up to 64
+ * transfers, no transfer of the 160-module benchmark brought less than 32 KiB in any second; the
+ * issue's dripping proxy sent 2.5 bytes a second. 1 KiB/s is git's usual guard, 32 times below
+ * the slowest useful transfer seen.
+ */
+export const FLOOR_BYTES_PER_SEC = 1024
+
+/**
+ * How long one transfer of the fetch may stay below the floor before it is given up (curl's
+ * `--speed-time`): twenty times the candidate's usual first byte, at least 3 s, at most
+ * `stall-timeout`, from the request's start (waiting for the answer included).
+ */
+export function stallWindowMs(typicalFirstByteMs: number, stallTimeoutMs: number): number {
+  return Math.min(stallTimeoutMs, Math.max(STALL_WINDOW_MIN_MS, STALL_WINDOW_FACTOR * typicalFirstByteMs))
+}
+
+export const BODY_HEDGE_MIN_MS = 1000
+export const THROUGHPUT_HEDGE_FACTOR = 8
+
+/**
+ * The hedge on throughput: once an answer has started, its body is measured over windows of
+ * this long: four times the usual first byte, at least 1 s. On those shared links chunks came up
+ * to 0.46 s apart, so that windows of 250 ms judged 54 of 99 healthy transfers slow; windows of
+ * 500 ms and 1 s none.
+ */
+export function bodyHedgeWindowMs(typicalFirstByteMs: number): number {
+  return Math.max(BODY_HEDGE_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs)
+}
+
+/**
+ * A body that came slower than this over its last window is also asked of the next candidate:
+ * an eighth of the candidate's usual rate (the median of its recent large transfers), never below
+ * the floor. On the shared links above, a healthy transfer's slowest second was never below a
+ * quarter of its candidate's usual rate; an eighth leaves room for the in-flight limit to double
+ * once more (each transfer's share halves) before a hedge would only split the link further.
+ */
+export function slowBodyBytesPerSec(usualBytesPerSec: number | undefined): number {
+  return Math.max(FLOOR_BYTES_PER_SEC, (usualBytesPerSec ?? 0) / THROUGHPUT_HEDGE_FACTOR)
+}
+
+/**
+ * Bytes per second over the last `windowMs`, of a transfer (or of all of them) counted as its
+ * bytes arrive. Times are given, so the rule is pure. The counts are kept in at most about
+ * sixteen slots per window, however many chunks arrive.
+ */
+export class Throughput {
+  private readonly windowMs: number
+  private readonly startedAt: number
+  /** Running totals, each at the time its slot opened; the oldest is the last one at or before the window's start. */
+  private readonly slots: { at: number; total: number }[] = []
+  private total = 0
+
+  constructor(windowMs: number, now: number) {
+    this.windowMs = windowMs
+    this.startedAt = now
+    this.slots.push({ at: now, total: 0 })
+  }
+
+  add(bytes: number, now: number): void {
+    this.total += bytes
+    const last = this.slots[this.slots.length - 1] as { at: number; total: number }
+    if (now - last.at < this.windowMs / 16) last.total = this.total
+    else this.slots.push({ at: now, total: this.total })
+    // Slots wholly before the window are not needed, but for the one the window starts in.
+    while (this.slots.length > 1 && (this.slots[1] as { at: number }).at <= now - this.windowMs) this.slots.shift()
+  }
+
+  /** The rate over the last window; undefined until a whole window has passed since the start. */
+  rate(now: number): number | undefined {
+    if (now - this.startedAt < this.windowMs) return undefined
+    let base = 0
+    for (const slot of this.slots) {
+      if (slot.at > now - this.windowMs) break
+      base = slot.total
+    }
+    return ((this.total - base) * 1000) / this.windowMs
+  }
+
+  /** Whether a whole window has passed, over which less than `bytesPerSec` came. */
+  below(bytesPerSec: number, now: number): boolean {
+    const rate = this.rate(now)
+    return rate !== undefined && rate < bytesPerSec
+  }
 }
 
 /** Ten checks per stall timeout, at most half a second apart: a stall is seen within 0.5 s. */
@@ -46,12 +131,12 @@ export function stallCheckEveryMs(stallTimeoutMs: number): number {
 const MAX_BACKOFF_MS = 30_000
 
 /**
- * Exponential backoff with jitter, paid only when the same candidate goes first again:
- * failing over to a fresh candidate needs no wait.
+ * The wait before a retry, as p-retry's options (p-retry waits it): from `baseMs` to twice that
+ * (jitter, so that retries from many jobs do not arrive together), doubling with each retry
+ * that counts, at most 30 s.
  */
-export function backoffDelay(timesFirstBefore: number, baseMs: number, random: () => number = Math.random): number {
-  if (timesFirstBefore === 0) return 0
-  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (timesFirstBefore - 1) * (1 + random()))
+export function backoff(baseMs: number): Required<Pick<RetryOptions, 'minTimeout' | 'factor' | 'randomize' | 'maxTimeout'>> {
+  return { minTimeout: baseMs, factor: 2, randomize: true, maxTimeout: MAX_BACKOFF_MS }
 }
 
 export class DeadlineError extends Error {

@@ -78,14 +78,17 @@ describe('a faulty first candidate and a healthy second', () => {
 })
 
 describe('the watchdog', () => {
-  it('lets a slow download that keeps receiving bytes finish', async () => {
-    // Each zip takes about 3 s to arrive, with no completed request meanwhile: longer than the stall timeout.
-    const slow = await proxy({ kind: 'drip', bytes: 128, everyMs: 250, zipOnly: true })
-    const run = await runAction({ proxies: slow.url, 'stall-timeout': '2s', prefetch: 'false' })
+  it('lets a slow download that keeps receiving bytes above the floor rate finish', async () => {
+    // Zips of about 10 KiB at 2 KiB/s each: about 5 s with no completed request meanwhile, longer than the stall timeout.
+    const larger = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 3, sourceBytes: 16_384 })
+    const slow = await proxies.start({ kind: 'drip', bytes: 512, everyMs: 250, zipOnly: true }, {}, larger.proxyDir)
+    const run = await runScenario(larger, { proxies: slow.url, 'stall-timeout': '2s', prefetch: 'false' })
 
     expect(run.failed, run.log).toBe(false)
     expect(run.outputs.attempts).toBe('1')
-    expectComplete(run.modcache)
+    // It ran past the stall timeout, receiving bytes, and was left alone.
+    expect(Number(/Attempt 1 \(\S+ first\): ok after (\d+\.\d)s/.exec(run.log)?.[1])).toBeGreaterThan(2)
+    expectCompleteCache(run.modcache, larger.modules)
   })
 
   it('kills an attempt that runs past its timeout, even while it progresses', async () => {
@@ -132,7 +135,8 @@ describe('when nothing can work', () => {
     expect(run.log).toContain(`${failing.url}: unhealthy, HTTP 503`)
     expect(run.summary).toContain('❌ Go modules could not be downloaded')
     expect(run.summary).toContain('No candidate passed its probe')
-    expect(run.outputs.attempts).toBe('2')
+    // Each candidate's first turn, then the one retry: back to the first.
+    expect(run.outputs.attempts).toBe('3')
     expect(run.outputs.proxy).toBe('')
     expect(run.summary).toMatch(/not saved: the download did not complete/)
     expect(processesWithEnv(`GOMODCACHE=${run.modcache}`)).toEqual([])

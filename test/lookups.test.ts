@@ -78,7 +78,7 @@ describe('shared DNS lookups', () => {
     const client = await networkClient()
     try {
       const url = `http://localhost:${(server.address() as AddressInfo).port}/`
-      const answers = await Promise.all(Array.from({ length: 10 }, () => client.get(url, { signal: AbortSignal.timeout(5_000), maxBytes: 100 })))
+      const answers = await Promise.all(Array.from({ length: 10 }, () => client.get(url, { signal: AbortSignal.timeout(5_000), maxBytes: 100, floor: { bytesPerSec: 1, windowMs: 5_000 } })))
       expect(answers.map(a => a.body.toString())).toEqual(Array(10).fill('ok'))
       expect(lookups.mock.calls.filter(([hostname]) => hostname === 'localhost')).toHaveLength(1)
     } finally {

@@ -14,6 +14,7 @@ import { healthy, type ProxyServer, proxyPool } from './support/proxy-server.ts'
 import { expectComplete, runScenario } from './support/scenario.ts'
 import { type Authority, testAuthority } from './support/tls.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
+import { FLOOR_BYTES_PER_SEC } from '../src/timing.ts'
 
 let universe: Universe
 let authority: Authority
@@ -74,7 +75,7 @@ describe.each(forwardProxyKinds())('a forward proxy (%s), as HTTP_PROXY and HTTP
     const get = async (env: Record<string, string>) => {
       const client = await networkClient(env)
       try {
-        return await client.get(list, { signal: AbortSignal.timeout(10_000), maxBytes: 1 << 20 })
+        return await client.get(list, { signal: AbortSignal.timeout(10_000), maxBytes: 1 << 20, floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs: 10_000 } })
       } finally {
         client.close()
       }

@@ -119,10 +119,10 @@ describe('the HTTP client', () => {
   afterAll(() => Promise.all(started.map(s => new Promise(resolve => s.close(resolve)))))
 
   it('gives up after 10 redirects, as go does', async () => {
-    await expect(client.get(`${loop}/loop`, { signal: AbortSignal.timeout(2000), maxBytes: 1024 })).rejects.toThrow('stopped after 10 redirects')
+    await expect(client.get(`${loop}/loop`, { signal: AbortSignal.timeout(2000), maxBytes: 1024, floor: { bytesPerSec: 1, windowMs: 2000 } })).rejects.toThrow('stopped after 10 redirects')
   })
 
   it('refuses an answer larger than asked for', async () => {
-    await expect(client.get(`${loop}/big`, { signal: AbortSignal.timeout(2000), maxBytes: 3 })).rejects.toThrow('answer larger than 3 bytes')
+    await expect(client.get(`${loop}/big`, { signal: AbortSignal.timeout(2000), maxBytes: 3, floor: { bytesPerSec: 1, windowMs: 2000 } })).rejects.toThrow('answer larger than 3 bytes')
   })
 })

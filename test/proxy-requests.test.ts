@@ -16,6 +16,7 @@ import { type AnyCandidate, startAnyCandidate } from './support/any-candidate.ts
 import { tempModcache } from './support/go.ts'
 import { networkClient } from './support/net.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
+import { parseGosumdb, SumdbRoutes } from '../src/sumdb.ts'
 
 let universe: Universe
 let client: HttpClient
@@ -157,7 +158,10 @@ describe('the step’s local proxy', () => {
       stallTimeoutMs: 5000
     })
     try {
-      stage.probed(candidates, { name: SUMDB, key: `${SUMDB}+0+key`, routes: [candidates[0]!.candidate] })
+      // The routes' own probe is over before the hostile requests are counted.
+      const routes = new SumdbRoutes(client, [candidates[0]!.candidate], parseGosumdb(SUMDB) as NonNullable<ReturnType<typeof parseGosumdb>>, 5000)
+      await routes.done
+      stage.probed(candidates, routes)
       expect(stage.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/[\w-]{24}$/)
       await expectRefused(stage.url, path.join(modcache, 'cache', 'download'), outside, modcache)
     } finally {

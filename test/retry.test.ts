@@ -2,29 +2,33 @@
 // wait, when to stop. (The real attempt runs go; see download.test.ts.)
 import { describe, expect, it } from 'vitest'
 import type { AttemptOutcome } from '../src/attempt.ts'
+import { classify } from '../src/classify.ts'
 import { type Candidate, goproxyValue, parseCandidates } from '../src/goproxy.ts'
 import { downloadWithRetries } from '../src/retry.ts'
-import { backoffDelay } from '../src/timing.ts'
 
-const ok: AttemptOutcome = { exit: { code: 0, signal: null }, endedBy: 'exit', durationMs: 10, errors: [], waitingOn: [], zips: 3, failedRequests: [] }
-const stall: AttemptOutcome = { ...ok, exit: { code: null, signal: 'SIGKILL' }, endedBy: 'stall', zips: 0 }
-const error = (line: string): AttemptOutcome => ({ ...ok, exit: { code: 1, signal: null }, errors: [line], zips: 0 })
+/** An attempt's outcome, classified once, as runAttempt does. */
+const outcome = (o: Omit<AttemptOutcome, 'classification'>): AttemptOutcome => ({ ...o, classification: classify(o) })
+const ok = outcome({ exit: { code: 0, signal: null }, endedBy: 'exit', durationMs: 10, errors: [], waitingOn: [], zips: 3, failedRequests: [] })
+const stall = outcome({ ...ok, exit: { code: null, signal: 'SIGKILL' }, endedBy: 'stall', zips: 0 })
+const error = (line: string): AttemptOutcome => outcome({ ...ok, exit: { code: 1, signal: null }, errors: [line], zips: 0 })
 const unavailable = error('go: a@v1.0.0: reading https://a.example.com/a/@v/v1.0.0.mod: 503 Service Unavailable')
 
 const chain = parseCandidates('https://a.example.com,https://b.example.com,direct')
 
-/** Runs the retries with scripted outcomes, recording the GOPROXY of each attempt. */
-async function script(outcomes: AttemptOutcome[], retries: number, initial: Candidate[] = chain) {
+/** Runs the retries with scripted outcomes, recording the GOPROXY of each attempt and when it started. */
+async function script(outcomes: AttemptOutcome[], retries: number, initial: Candidate[] = chain, backoffMs = 1) {
   const seen: string[] = []
+  const at: number[] = []
   const result = await downloadWithRetries(
     initial,
     async c => {
       seen.push(goproxyValue(c))
+      at.push(performance.now())
       return outcomes.shift() ?? ok
     },
-    { retries, backoffMs: 1 }
+    { retries, backoffMs }
   )
-  return { result, seen }
+  return { result, seen, waits: at.slice(1).map((t, i) => t - (at[i] as number)) }
 }
 
 describe('downloadWithRetries', () => {
@@ -42,11 +46,27 @@ describe('downloadWithRetries', () => {
     expect(result.attempts.map(a => a.reason)).toEqual(['stall', 'ok'])
   })
 
-  it('gives up after the retries, cycling through the candidates', async () => {
-    const { result, seen } = await script([unavailable, stall, unavailable, stall], 2)
+  it('gives up after the retries, cycling through the candidates: a fresh candidate’s turn costs no retry', async () => {
+    const { result, seen } = await script([unavailable, stall, unavailable, stall], 1)
     expect(result.ok).toBe(false)
     expect(seen.map(s => s.split('|')[0])).toEqual(['https://a.example.com', 'https://b.example.com', 'https://a.example.com'])
     expect(result.attempts.map(a => a.reason)).toEqual(['network', 'stall', 'network'])
+  })
+
+  it('fails over to a fresh candidate at once, and waits p-retry’s backoff (with jitter, doubling) before a candidate goes first again', async () => {
+    const { waits } = await script([unavailable, unavailable, unavailable, unavailable, ok], 3, chain, 200)
+    // a → b at once; b → a after 200–400 ms; a → b after 400–800 ms; b → a after 800–1600 ms.
+    expect(waits[0]).toBeLessThan(100)
+    expect(waits[1]).toBeGreaterThanOrEqual(195)
+    expect(waits[1]).toBeLessThan(400 + 100)
+    expect(waits[2]).toBeGreaterThanOrEqual(395)
+    expect(waits[3]).toBeGreaterThanOrEqual(795)
+  })
+
+  it('makes one attempt only with no retries, failover included', async () => {
+    const { result, seen } = await script([unavailable], 0)
+    expect(result.ok).toBe(false)
+    expect(seen).toHaveLength(1)
   })
 
   it('stops at once on an error no retry can fix', async () => {
@@ -67,19 +87,6 @@ describe('downloadWithRetries', () => {
     const { result, seen } = await script([error('verifying a@v1.0.0: checksum mismatch')], 5, parseCandidates('https://a.example.com'))
     expect(result.ok).toBe(false)
     expect(seen).toHaveLength(1)
-  })
-})
-
-describe('backoffDelay', () => {
-  it('costs nothing when a fresh candidate goes first', () => {
-    expect(backoffDelay(0, 1000, () => 0.5)).toBe(0)
-  })
-
-  it('grows exponentially with jitter between 1x and 2x, capped at 30 s', () => {
-    expect(backoffDelay(1, 1000, () => 0)).toBe(1000)
-    expect(backoffDelay(1, 1000, () => 0.999)).toBeCloseTo(1999)
-    expect(backoffDelay(3, 1000, () => 0.5)).toBe(6000)
-    expect(backoffDelay(10, 1000, () => 0.5)).toBe(30_000)
   })
 })
 

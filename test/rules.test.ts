@@ -4,16 +4,16 @@
 import { describe, expect, it } from 'vitest'
 import { type ClimbState, Limiter, nextLimit, startLimit } from '../src/fetch/concurrency.ts'
 import { emptyStats, isTroubled, movedBecause } from '../src/fetch/stats.ts'
-import { DeadlineError, hedgeAfterMs, median, probeCutoffMs, silenceLimitMs, stallCheckEveryMs, withDeadline } from '../src/timing.ts'
+import { DeadlineError, hedgeAfterMs, median, probeCutoffMs, stallWindowMs, stallCheckEveryMs, withDeadline } from '../src/timing.ts'
 
 describe('the fetch’s rules', () => {
-  it('hedges after four times the usual first byte, at least 250 ms; gives up on silence after twenty, 3 s to stall-timeout', () => {
+  it('hedges after four times the usual first byte, at least 250 ms; gives up below the floor after twenty, 3 s to stall-timeout', () => {
     expect(median([])).toBeUndefined()
     expect(median([40, 10, 30, 20])).toBe(30)
     expect(hedgeAfterMs(10)).toBe(250)
     expect(hedgeAfterMs(100)).toBe(400)
-    expect(silenceLimitMs(10, 60_000)).toBe(3000)
-    expect(silenceLimitMs(500, 2000)).toBe(2000)
+    expect(stallWindowMs(10, 60_000)).toBe(3000)
+    expect(stallWindowMs(500, 2000)).toBe(2000)
   })
 
   it('moves a candidate behind after one wrong answer, or failures and stalls of at least 3 and a tenth of its requests, and says why', () => {
@@ -95,8 +95,8 @@ describe('timing.ts, at its edges', () => {
   })
 
   it('gives up on a silent connection after twenty times the usual first byte, once that passes 3 s', () => {
-    expect(silenceLimitMs(500, 60_000)).toBe(10_000)
-    expect(silenceLimitMs(100, 60_000)).toBe(3000)
+    expect(stallWindowMs(500, 60_000)).toBe(10_000)
+    expect(stallWindowMs(100, 60_000)).toBe(3000)
   })
 
   it('checks for a stall ten times per stall-timeout, between 50 ms and 500 ms apart', () => {

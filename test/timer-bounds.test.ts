@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseDuration } from '../src/duration.ts'
 import { InputError, MAX_DURATION_MS, parseSettings } from '../src/inputs.ts'
-import { hedgeAfterMs, probeCutoffMs, silenceLimitMs, stallCheckEveryMs, withDeadline } from '../src/timing.ts'
+import { hedgeAfterMs, probeCutoffMs, stallWindowMs, stallCheckEveryMs, withDeadline } from '../src/timing.ts'
 import { type AnyCandidate, startAnyCandidate } from './support/any-candidate.ts'
 import { runScenario } from './support/scenario.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
@@ -39,7 +39,7 @@ describe('duration inputs', () => {
   it('at the bound, every timer derived from a duration input stays within node’s timers', () => {
     // The hedge waits 4× the usual first byte, which the silence limit (≤ stall-timeout) or the probe timeout bounds.
     expect(hedgeAfterMs(MAX_DURATION_MS)).toBeLessThanOrEqual(NODE_TIMER_MAX_MS)
-    expect(silenceLimitMs(MAX_DURATION_MS, MAX_DURATION_MS)).toBeLessThanOrEqual(NODE_TIMER_MAX_MS)
+    expect(stallWindowMs(MAX_DURATION_MS, MAX_DURATION_MS)).toBeLessThanOrEqual(NODE_TIMER_MAX_MS)
     expect(probeCutoffMs(MAX_DURATION_MS, MAX_DURATION_MS)).toBeLessThanOrEqual(NODE_TIMER_MAX_MS)
     expect(stallCheckEveryMs(MAX_DURATION_MS)).toBeLessThanOrEqual(NODE_TIMER_MAX_MS)
   })

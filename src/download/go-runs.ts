@@ -5,7 +5,6 @@
 import * as core from '@actions/core'
 import os from 'node:os'
 import { type AttemptOutcome, downloadEnv, runAttempt, withHttp1 } from '../attempt.ts'
-import { classify } from '../classify.ts'
 import type { FetchStage } from '../fetch/stage.ts'
 import { processEnv } from '../goenv.ts'
 import { echo } from '../untrusted.ts'
@@ -55,13 +54,13 @@ export function goRuns(o: {
         echo(line)
         output.line(line)
       },
+      // A clone the watchdog ended is named as a request would be.
+      alsoWaitingOn: () => output.waitingOn(),
       ...(fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {})
     })
     requests.answered.push(...output.requests.answered)
     requests.unanswered.push(...output.requests.unanswered)
-    // A clone the watchdog ended is named as a request would be.
-    outcome.waitingOn.push(...output.waitingOn())
-    if (!http1 && classify(outcome).reason === 'http2 stream error') {
+    if (!http1 && outcome.classification.reason === 'http2 stream error') {
       http1 = true
       core.info('go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).')
     }

@@ -17,7 +17,7 @@ import { moduleRouting } from '../private.ts'
 import type { ProbeResult } from '../probe/probe.ts'
 import { runProbe } from '../probe/stage.ts'
 import type { AttemptRecord } from '../retry.ts'
-import { type SumdbProbe, sumdbRelay } from '../sumdb.ts'
+import type { SumdbProbe } from '../sumdb.ts'
 import { describeFailure } from '../summary.ts'
 import type { ToolchainReport } from '../toolchain/provide.ts'
 import type { ToolchainChoice } from '../toolchain/select.ts'
@@ -99,20 +99,22 @@ export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<Prob
         ...(o.prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {})
       })
   const note = [probe.note, scope.noProxy ? undefined : sumdbUnasked(scope, env.GOSUMDB)].filter(n => n !== undefined).join(' ')
-  const probed = { probes: probe.probes, ...(probe.sumdb ? { sumdb: probe.sumdb } : {}), ...(note ? { probeNote: note } : {}) }
+  const probed = { probes: probe.probes, ...(note ? { probeNote: note } : {}) }
   const { chain } = probe
+  // Settled long before go's attempts end (the route probe has the module probe's cut-off); awaited only for the report.
+  const sumdbFound = async () => (probe.sumdb ? { sumdb: await probe.sumdb.done } : {})
 
   let fetch: FetchStage | undefined
   try {
     fetch = early ? await early : undefined
   } catch (e) {
-    return { ok: false, ...probed, attempts: [], direct: [], chain, error: e as Error }
+    return { ok: false, ...probed, ...(await sumdbFound()), attempts: [], direct: [], chain, error: e as Error }
   }
   // go fetches through the local proxy, which serves go's download set verified, fetched while go works.
   const healthy = probe.probes.filter(p => p.verdict === 'healthy')
   fetch?.probed(
     chain.flatMap(c => healthy.filter(p => p.candidate === c).map(p => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
-    probe.sumdb ? sumdbRelay(probe.sumdb) : undefined
+    probe.sumdb
   )
   let toolchain: Awaited<ReturnType<typeof toolchainThroughChain>> | undefined
   const choice = o.fetchToolchain
@@ -143,6 +145,7 @@ export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<Prob
   const attempts = [...(toolchain?.attempts ?? []), ...downloaded.attempts.map(a => (scope.noProxy ? { ...a, first: 'direct' } : a))]
   const report = {
     ...probed,
+    ...(await sumdbFound()),
     ...(downloaded.fetch ? { fetch: downloaded.fetch } : {}),
     ...(toolchain?.report ? { toolchain: toolchain.report } : {}),
     attempts,

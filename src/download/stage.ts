@@ -45,7 +45,13 @@ export async function runDownload(options: DownloadOptions): Promise<DownloadRep
     const ready = options.prepare ? await options.prepare() : true
     if (ready) result = await downloadWithRetries(
       options.chain,
-      c => core.group(`go mod download (GOPROXY=${fetch ? 'the local proxy|' : ''}${goproxyDisplay(c)})`, () => options.attempt(goproxyFor(c), fetch)),
+      c =>
+        core.group(`go mod download (GOPROXY=${fetch ? 'the local proxy|' : ''}${goproxyDisplay(c)})`, async () => {
+          const outcome = await options.attempt(goproxyFor(c), fetch)
+          // The watchdog ended it: what it waited for made no progress, and the next attempt must not join it.
+          if (outcome.endedBy !== 'exit') fetch?.abandon()
+          return outcome
+        }),
       {
         retries: options.retries,
         backoffMs: options.backoffMs,

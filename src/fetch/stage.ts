@@ -21,6 +21,7 @@ import { stallCheckEveryMs } from '../timing.ts'
 import { Limiter, nextLimit, startLimit, type ClimbState, WARM_UP_WINDOWS, WINDOW_MS } from './concurrency.ts'
 import type { PlanInput } from './download-set.ts'
 import { Fetcher, type Outcome } from './fetcher.ts'
+import type { SumdbRoutes } from '../sumdb.ts'
 import { type LocalProxy, startLocalProxy, type SumdbRelay } from './local-proxy.ts'
 import { resolveDownloads } from './resolve.ts'
 import { type CandidateStats, isTroubled, movedBecause } from './stats.ts'
@@ -88,13 +89,15 @@ export interface FetchStage {
   /**
    * The probe is over: the healthy candidates in chain order (the stage may have started with
    * the first that answered), and the checksum database go asks for what go.sum lacks, with its
-   * routes best first (sumdb.ts).
+   * routes as they answer (sumdb.ts).
    */
-  probed: (candidates: FetchOptions['candidates'], sumdb?: { name: string; key: string; routes: Candidate[] }) => void
+  probed: (candidates: FetchOptions['candidates'], sumdb?: SumdbRoutes) => void
   /** The attempt's GOSUMDB, the checksum database through the local proxy, once probed() named one. */
   gosumdb?: string
   /** Bytes received from candidates so far: progress for the watchdog while go waits on the local proxy. */
   progress: () => number
+  /** The watchdog ended go's attempt: the fetches it waited for are given up, and the next attempt's requests start anew. */
+  abandon: () => void
   /** Stops the speculative fetch and the local proxy, and reports. */
   finish: () => Promise<FetchReport>
 }
@@ -155,11 +158,19 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
     probed: (candidates, database) => {
       fetcher.useCandidates(candidates)
       if (!database) return
-      const routes = database.routes.map(candidate => ({ candidate, latencyMs: 0 }))
-      sumdb = { name: database.name, fetcher: fetcherIn(path.join(scratch, 'sumdb'), routes, options) }
-      stage.gosumdb = `${database.key} ${local.url}/sumdb/${database.name}`
+      const relay = fetcherIn(path.join(scratch, 'sumdb'), [], options, { candidatesComing: true })
+      const chain = candidates.map(c => c.candidate)
+      database.follow(() => {
+        const { routes, final } = database.relay(chain)
+        relay.useCandidates(routes, final)
+      })
+      sumdb = { name: database.route.name, fetcher: relay }
+      stage.gosumdb = `${database.route.key} ${local.url}/sumdb/${database.route.name}`
     },
-    progress: () => fetcher.bytes,
+    progress: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
+    abandon: () => {
+      fetcher.abandon()
+    },
     finish: async () => {
       speculative.stop(GO_FINISHED)
       await Promise.all([speculative.done, local.close(), fetcher.close(), sumdb?.fetcher.close()])
@@ -190,7 +201,12 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
  * A fetcher whose files are kept under `dir` alone (not in go's download cache): the job's
  * proxy, and the relay of checksum-database answers (signed, and checked by go).
  */
-export function fetcherIn(dir: string, candidates: FetchOptions['candidates'], options: Pick<FetchOptions, 'client' | 'rounds' | 'backoffMs' | 'stallTimeoutMs'>): Fetcher {
+export function fetcherIn(
+  dir: string,
+  candidates: FetchOptions['candidates'],
+  options: Pick<FetchOptions, 'client' | 'rounds' | 'backoffMs' | 'stallTimeoutMs'>,
+  more: { candidatesComing?: boolean } = {}
+): Fetcher {
   return new Fetcher({
     client: options.client,
     candidates,
@@ -198,7 +214,8 @@ export function fetcherIn(dir: string, candidates: FetchOptions['candidates'], o
     transientDir: path.join(dir, 'transient'),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
-    stallTimeoutMs: options.stallTimeoutMs
+    stallTimeoutMs: options.stallTimeoutMs,
+    ...more
   })
 }
 

@@ -11,11 +11,12 @@ import tls from 'node:tls'
 import { HttpProxyAgent } from 'http-proxy-agent'
 import { HttpsProxyAgent } from 'https-proxy-agent'
 import { redactUrl, secretsIn } from '../credentials.ts'
-import { classifyError, IdleError, NetError } from './errors.ts'
+import { classifyError, NetError, SlowError } from './errors.ts'
 import { sharedLookup } from './lookups.ts'
 import { basicAuthorization, type GoAuth, type Headers, loadGoAuth } from './goauth.ts'
 import { type Env, type ProxyChoice, proxyFor, type ProxyRules, proxyRules } from './proxy-env.ts'
 import { loadTrust, type Trust } from './trust.ts'
+import { stallCheckEveryMs, Throughput } from '../timing.ts'
 
 /** The runner's network as go sees it, read once per run. */
 export interface NetworkView {
@@ -51,19 +52,29 @@ export interface Downloaded {
   size: number
 }
 
+/** curl's `--speed-limit` and `--speed-time`: a transfer below `bytesPerSec` over a whole `windowMs` is given up. */
+export interface Floor {
+  bytesPerSec: number
+  windowMs: number
+}
+
 export interface GetOptions {
   signal: AbortSignal
   maxBytes: number
-  /** Fails the request when the connection stays silent this long (before or during the answer). */
-  idleMs?: number
-  /** Called when the answer's headers arrive: the first byte, for hedging. */
+  /**
+   * Fails the request when, over a whole window from its first connection on, its body came
+   * slower than the floor. Only body bytes count: a connection that never answers, a handshake
+   * or a redirect that drips, headers followed by silence or a trickle are all below it.
+   */
+  floor: Floor
+  /** Called when the answer's headers arrive (not a redirect's): the first byte, for hedging. */
   onHeaders?: () => void
   /** Called with the size of each chunk received: progress, for the watchdog and throughput. */
   onData?: (bytes: number) => void
 }
 
-/** What is done with an answer's body: read into memory, or streamed to a file. */
-type Consume<T> = (response: http.IncomingMessage, status: number, contentType: string) => Promise<T>
+/** What is done with an answer's body: read into memory, or streamed to a file, telling `onData` of each chunk. */
+type Consume<T> = (response: http.IncomingMessage, status: number, contentType: string, onData: (bytes: number) => void) => Promise<T>
 
 /** go's securityPreservingHTTPClient: at most 10 redirects, never from https to http. */
 const MAX_REDIRECTS = 10
@@ -90,13 +101,13 @@ export class HttpClient {
 
   /** `url` may carry `user:password@`: sent as Basic credentials, as go sends them. */
   get(url: string, options: GetOptions): Promise<HttpAnswer> {
-    return this.request(url, options, (response, status, contentType) =>
+    return this.request(url, options, (response, status, contentType, onData) =>
       new Promise((resolve, reject) => {
         const chunks: Buffer[] = []
         let size = 0
         response.on('data', (chunk: Buffer) => {
           size += chunk.length
-          options.onData?.(chunk.length)
+          onData(chunk.length)
           chunks.push(chunk)
           if (size > options.maxBytes) {
             reject(new NetError('http', `answer larger than ${options.maxBytes} bytes`))
@@ -117,7 +128,7 @@ export class HttpClient {
    * waiting in memory meanwhile.
    */
   download(url: string, file: string, options: GetOptions): Promise<Downloaded> {
-    return this.request(url, options, async (response, status, contentType) => {
+    return this.request(url, options, async (response, status, contentType, onData) => {
       if (status !== 200) {
         response.resume()
         return { status, contentType, size: 0 }
@@ -132,7 +143,7 @@ export class HttpClient {
             response.destroy()
             throw new NetError('http', `answer larger than ${options.maxBytes} bytes`)
           }
-          options.onData?.(chunk.length)
+          onData(chunk.length)
           for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at)
         }
       } finally {
@@ -142,7 +153,28 @@ export class HttpClient {
     })
   }
 
-  private async request<T>(url: string, options: GetOptions, consume: Consume<T>): Promise<T> {
+  private async request<T>(url: string, given: GetOptions, consume: Consume<T>): Promise<T> {
+    const floor = watchFloor(given.floor)
+    const options: GetOptions & { onSocket: () => void } = {
+      ...given,
+      signal: AbortSignal.any([given.signal, floor.signal]),
+      onData: bytes => {
+        floor.add(bytes)
+        given.onData?.(bytes)
+      },
+      onSocket: floor.start
+    }
+    try {
+      return await this.follow(url, options, consume)
+    } catch (e) {
+      throw floor.signal.aborted ? floor.signal.reason : e
+    } finally {
+      floor.stop()
+    }
+  }
+
+  /** The request, along its redirects, and again once after a 4xx if GOAUTH has new credentials. */
+  private async follow<T>(url: string, options: GetOptions & { onSocket: () => void }, consume: Consume<T>): Promise<T> {
     let target = new URL(url)
     let headers = this.credentials(target)
     target.username = ''
@@ -203,7 +235,7 @@ export class HttpClient {
     return agent
   }
 
-  private once<T>(url: URL, headers: Headers, options: GetOptions, consume: Consume<T>): Promise<{ location: string } | { status: number; result: T }> {
+  private once<T>(url: URL, headers: Headers, options: GetOptions & { onSocket: () => void }, consume: Consume<T>): Promise<{ location: string } | { status: number; result: T }> {
     let proxy: ProxyChoice | undefined
     let agent: http.Agent
     try {
@@ -220,7 +252,6 @@ export class HttpClient {
         url,
         { signal: options.signal, headers, agent, ...(secure ? { secureContext: this.secureContext } : {}) },
         response => {
-          options.onHeaders?.()
           const status = response.statusCode ?? 0
           if (status === 407 && via) {
             response.resume()
@@ -231,13 +262,38 @@ export class HttpClient {
             response.resume()
             return resolve({ location })
           }
-          consume(response, status, response.headers['content-type'] ?? '').then(result => resolve({ status, result }), fail)
+          options.onHeaders?.()
+          consume(response, status, response.headers['content-type'] ?? '', bytes => options.onData?.(bytes)).then(result => resolve({ status, result }), fail)
         }
       )
       request.on('error', fail)
-      if (options.idleMs) {
-        request.setTimeout(options.idleMs, () => request.destroy(new IdleError(options.idleMs as number)))
-      }
+      request.once('socket', options.onSocket)
     })
+  }
+}
+
+/**
+ * The floor's watch over one request: from its first connection, checked ten times a window
+ * (at most every half second), it aborts the request once a whole window brought less than the
+ * floor. One timer per request in flight: a few dozen at most.
+ */
+function watchFloor(floor: Floor): { signal: AbortSignal; start: () => void; add: (bytes: number) => void; stop: () => void } {
+  const controller = new AbortController()
+  let meter: Throughput | undefined
+  let timer: NodeJS.Timeout | undefined
+  return {
+    signal: controller.signal,
+    start: () => {
+      if (meter) return
+      meter = new Throughput(floor.windowMs, performance.now())
+      timer = setInterval(() => {
+        if (!meter?.below(floor.bytesPerSec, performance.now())) return
+        clearInterval(timer)
+        controller.abort(new SlowError(floor.bytesPerSec, floor.windowMs))
+      }, stallCheckEveryMs(floor.windowMs))
+      timer.unref()
+    },
+    add: bytes => meter?.add(bytes, performance.now()),
+    stop: () => clearInterval(timer)
   }
 }

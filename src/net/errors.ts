@@ -1,6 +1,7 @@
 // What went wrong with a request, in classes that decide what happens next: a candidate that
 // answered somehow (an HTTP error, a certificate, a refusal) is a better bet than one that
 // said nothing, and a TLS or forward-proxy error may be the runner's to fix.
+import { formatDuration } from '../duration.ts'
 
 export type FailureKind =
   /** No complete answer in time: a hang, a drip, a handshake that never ends. */
@@ -25,10 +26,10 @@ export class NetError extends Error {
   }
 }
 
-/** A connection silent for too long, before or during the answer. */
-export class IdleError extends NetError {
-  constructor(ms: number) {
-    super('silent', `connection silent for ${Math.round(ms)}ms`)
+/** A transfer below the floor rate for a whole window: silent, dripping, or never getting to its answer. */
+export class SlowError extends NetError {
+  constructor(bytesPerSec: number, windowMs: number) {
+    super('silent', `slower than ${bytesPerSec} bytes/s for ${formatDuration(windowMs)}`)
   }
 }
 

@@ -9,7 +9,8 @@ import { goModHash, type SumLine } from '../module/gosum.ts'
 import { downloadPath, listPath } from '../module/request.ts'
 import type { HttpClient } from '../net/client.ts'
 import { classifyError, type FailureKind } from '../net/errors.ts'
-import { probeCutoffMs } from '../timing.ts'
+import { FLOOR_BYTES_PER_SEC } from '../timing.ts'
+import { Cutoff } from './cutoff.ts'
 
 export type Verdict = 'healthy' | 'unhealthy' | 'slow' | 'not probed'
 
@@ -78,30 +79,21 @@ export async function probeAll(
   timeoutMs: number,
   onHealthy?: (result: ProbeResult) => void
 ): Promise<ProbeResult[]> {
-  const started = performance.now()
-  const cutoff = new AbortController()
-  let cutoffTimer: NodeJS.Timeout | undefined
-  const cutOffOthers = (result: ProbeResult) => {
-    if (cutoffTimer || result.latencyMs === undefined) return
-    const deadline = probeCutoffMs(result.latencyMs, timeoutMs)
-    const reason = `no answer within ${formatDuration(deadline)}, while ${result.candidate.display} answered in ${formatDuration(result.latencyMs)}`
-    cutoffTimer = setTimeout(() => cutoff.abort(reason), Math.max(0, started + deadline - performance.now()))
-    cutoffTimer.unref()
-  }
+  const cutoff = new Cutoff(timeoutMs)
   try {
     return await Promise.all(
       candidates.map(async candidate => {
         if (candidate.keyword) return { candidate, verdict: 'not probed', reason: candidate.dir ? judgeFileProxy(candidate.dir, request) : `${candidate.spec} is used as given` } as ProbeResult
         const result = await probeCandidate(client, candidate, request, timeoutMs, cutoff.signal)
-        if (result.verdict === 'healthy') {
-          cutOffOthers(result)
+        if (result.verdict === 'healthy' && result.latencyMs !== undefined) {
+          cutoff.answered(result.latencyMs, candidate.display)
           onHealthy?.(result)
         }
         return result
       })
     )
   } finally {
-    clearTimeout(cutoffTimer)
+    cutoff.clear()
   }
 }
 
@@ -116,7 +108,8 @@ async function probeCandidate(
   const via = route(client, url)
   const started = performance.now()
   try {
-    const answer = await client.get(url, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), cutoff]), maxBytes: MAX_BODY })
+    // The probe timeout is the floor's window too: an answer is waited for that long, however it comes.
+    const answer = await client.get(url, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), cutoff]), maxBytes: MAX_BODY, floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs: timeoutMs } })
     const latencyMs = performance.now() - started
     const problem = request.judge(answer.status, answer.contentType, answer.body)
     return problem

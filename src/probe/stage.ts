@@ -7,7 +7,7 @@ import { assembleChain, type Candidate } from '../goproxy.ts'
 import { probeTarget, type SumLine } from '../module/gosum.ts'
 import type { Selection } from '../inputs.ts'
 import type { HttpClient } from '../net/client.ts'
-import { describeSumdb, parseGosumdb, probeSumdb, type SumdbProbe } from '../sumdb.ts'
+import { describeSumdb, parseGosumdb, SumdbRoutes } from '../sumdb.ts'
 import { modRequest, probeAll, type ProbeResult, protocolRequest } from './probe.ts'
 import { fallbackOrder, rankHealthy } from './ranking.ts'
 import { echo } from '../untrusted.ts'
@@ -29,8 +29,8 @@ export interface ProbeOptions {
 
 export interface ProbeReport {
   probes: ProbeResult[]
-  /** How the checksum database is reached, when GOSUMDB names one. */
-  sumdb?: SumdbProbe
+  /** How the checksum database is reached, when GOSUMDB names one: learned as its routes answer (nothing waits for them). */
+  sumdb?: SumdbRoutes
   /** The chain to use: the healthy candidates ranked, keywords where given; all of them when none passed. */
   chain: Candidate[]
   /** Said when no candidate passed its probe. */
@@ -41,18 +41,18 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const { client, candidates, timeoutMs } = options
   const target = probeTarget(options.sumLines, options.isPrivate)
   const sumdbRoute = parseGosumdb(options.gosumdb)
+  // The routes to the checksum database are probed beside the modules (it is asked for what
+  // go.sum lacks), and not waited for: the relay takes each route as it answers.
+  const sumdb = sumdbRoute ? new SumdbRoutes(client, candidates, sumdbRoute, timeoutMs) : undefined
+  // Its reasons may quote a server: shown as text.
+  void sumdb?.done.then(found => echo(describeSumdb(found, false)))
   const report = await core.group('Probe the proxies', async () => {
-    // The routes to the checksum database are probed beside the modules (it is asked for what go.sum lacks).
-    const [probes, sumdb] = await Promise.all([
-      probeAll(client, candidates, target ? modRequest(target) : protocolRequest(), timeoutMs, options.onFirstHealthy),
-      sumdbRoute ? probeSumdb(client, candidates, sumdbRoute, timeoutMs) : undefined
-    ])
+    const probes = await probeAll(client, candidates, target ? modRequest(target) : protocolRequest(), timeoutMs, options.onFirstHealthy)
     for (const p of probes) {
       const via = p.via ? `, through ${p.via}` : ''
       // A reason may quote a server (a certificate's names): shown as text.
       echo(`${p.candidate.display}: ${p.verdict}${p.latencyMs === undefined ? '' : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`)
     }
-    if (sumdb) echo(describeSumdb(sumdb, false))
     return { probes, ...(sumdb ? { sumdb } : {}) }
   })
   const ranked = rankHealthy(report.probes, options.selection)

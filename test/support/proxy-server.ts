@@ -41,6 +41,29 @@ export type Fault =
   | { kind: 'redirect-dead' }
   /** Accepts TCP connections on an https URL and never starts the TLS handshake. */
   | { kind: 'tls-hang' }
+  /**
+   * One of the slow-body family, for answers whose path holds one of `on` (the rest are served
+   * whole, so that a probe of a .mod passes): the answer starts, then its body is slow. See SlowBody.
+   */
+  | { kind: 'slow-body'; how: SlowBody; on: string[] }
+  /**
+   * On an https proxy: connections after the first `after` get the server's side of the TLS
+   * handshake (and everything after it) one byte per DRIP_MS. The first `after` are served, one
+   * answer each.
+   */
+  | { kind: 'tls-drip'; after: number }
+
+/**
+ * How a slow body misbehaves. `headers-then-silence`: the headers, then nothing; `drip`: the
+ * headers, then one byte every DRIP_MS; `half-then-silence`: the headers (with the full
+ * Content-Length) and half the body, then nothing; `endless-chunked`: a chunked body, the whole
+ * file, then one more byte every DRIP_MS, never its last chunk; `redirect-silent`: a redirect to
+ * a host that accepts connections and never answers. The connection stays open in each.
+ */
+export type SlowBody = 'headers-then-silence' | 'drip' | 'half-then-silence' | 'endless-chunked' | 'redirect-silent'
+
+/** The pace of the family's drips: the issue's dripping candidate sent one byte every 400 ms. */
+export const DRIP_MS = 400
 
 export const healthy: Fault = { kind: 'none' }
 
@@ -103,6 +126,21 @@ export async function startProxy(root: string, initial: Fault = healthy, options
   }
   const deadEnd = fault.kind === 'redirect-dead' ? `http://127.0.0.1:${await closedPort()}` : ''
   const sockets = new Set<Socket>()
+  // A host that accepts connections and never answers: where `redirect-silent` sends requests.
+  let silentHost: Promise<string> | undefined
+  const silent = () => (silentHost ??= listen(net.createServer(socket => track(socket)), 'http'))
+  const track = (socket: Socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    // A client that gave up resets the connection: nothing to report.
+    socket.on('error', () => undefined)
+  }
+  const servers: net.Server[] = []
+  const listen = async (server: net.Server, scheme: string) => {
+    servers.push(server)
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    return `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
   const link = { served: 0, bucket: options.bandwidthBytesPerSec ? tokenBucket(options.bandwidthBytesPerSec) : undefined }
   const handler: http.RequestListener = (request, response) => {
     if (options.latencyMs) setTimeout(() => answer(request, response), options.latencyMs)
@@ -112,6 +150,8 @@ export async function startProxy(root: string, initial: Fault = healthy, options
     const urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)
     requests.push(urlPath)
     authorizations.push(request.headers.authorization ?? '')
+    // A connection tls-drip spares serves one answer: later requests need new connections, which drip.
+    if (fault.kind === 'tls-drip') response.setHeader('connection', 'close')
     if (options.basicAuth && request.headers.authorization !== `Basic ${Buffer.from(options.basicAuth).toString('base64')}`) {
       response.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="modules"' })
       return response.end('unauthorized\n')
@@ -151,36 +191,73 @@ export async function startProxy(root: string, initial: Fault = healthy, options
       case 'hang-on':
         if (fault.parts.some(part => urlPath.includes(part))) return
         break
+      case 'slow-body':
+        if (fault.how === 'redirect-silent' && fault.on.some(part => urlPath.includes(part))) {
+          return void silent().then(host => {
+            response.writeHead(302, { location: host + urlPath })
+            response.end()
+          })
+        }
+        break
     }
     const sumdbPrefix = options.sumdb && `/sumdb/${options.sumdb.name}/`
-    if (sumdbPrefix && urlPath.startsWith(sumdbPrefix)) return relaySumdb(urlPath.slice(sumdbPrefix.length), (options.sumdb as { url: string }).url, response)
+    if (sumdbPrefix && urlPath.startsWith(sumdbPrefix)) return relaySumdb(urlPath, urlPath.slice(sumdbPrefix.length), (options.sumdb as { url: string }).url, response, fault)
     serveFile(root, urlPath, response, fault, link)
   }
-  const server =
-    fault.kind === 'tls-hang'
-      ? net.createServer(socket => socket.on('data', () => requests.push('(TLS ClientHello, never answered)')))
-      : options.tls
-        ? https.createServer(options.tls, handler)
-        : http.createServer(handler)
-  server.on('connection', socket => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  let url: string
+  if (fault.kind === 'tls-hang') {
+    url = await listen(net.createServer(socket => {
+      track(socket)
+      socket.on('data', () => requests.push('(TLS ClientHello, never answered)'))
+    }), 'https')
+  } else if (options.tls) {
+    // A front that hands each connection to the https server, or (tls-drip) relays the server's bytes to it one at a time.
+    const tlsServer = https.createServer(options.tls, handler)
+    tlsServer.on('secureConnection', track)
+    let connections = 0
+    let inner: Promise<string> | undefined
+    url = await listen(net.createServer(socket => {
+      track(socket)
+      connections++
+      if (fault.kind !== 'tls-drip' || connections <= fault.after) return void tlsServer.emit('connection', socket)
+      inner ??= listen(tlsServer, 'https')
+      void inner.then(address => {
+        const upstream = net.connect(Number(new URL(address).port), '127.0.0.1')
+        track(upstream)
+        socket.pipe(upstream)
+        const pending: Buffer[] = []
+        upstream.on('data', (chunk: Buffer) => pending.push(chunk))
+        const timer = setInterval(() => {
+          if (socket.destroyed) return clearInterval(timer)
+          const head = pending[0]
+          if (!head) return
+          socket.write(head.subarray(0, 1))
+          if (head.length > 1) pending[0] = head.subarray(1)
+          else pending.shift()
+        }, DRIP_MS)
+        socket.on('close', () => {
+          clearInterval(timer)
+          upstream.destroy()
+        })
+      })
+    }), 'https')
+  } else {
+    const plain = http.createServer(handler)
+    plain.on('connection', track)
+    url = await listen(plain, 'http')
+  }
   return {
-    url: `${options.tls || fault.kind === 'tls-hang' ? 'https' : 'http'}://127.0.0.1:${port}`,
+    url,
     requests,
     authorizations,
     bytesServed: () => link.served,
     setFault: next => {
       fault = next
     },
-    close: () =>
-      new Promise<void>(resolve => {
-        for (const socket of sockets) socket.destroy()
-        server.close(() => resolve())
-      })
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await Promise.all(servers.map(server => new Promise<void>(resolve => server.close(() => resolve()))))
+    }
   }
 }
 
@@ -219,18 +296,39 @@ async function paced(content: Buffer, response: http.ServerResponse, bucket: Tok
   response.end()
 }
 
-function relaySumdb(rest: string, url: string, response: http.ServerResponse): void {
+function relaySumdb(urlPath: string, rest: string, url: string, response: http.ServerResponse, fault: Fault): void {
   if (rest === 'supported') {
     response.writeHead(200)
     return void response.end()
   }
   void fetch(`${url}/${rest}`).then(
     async answer => {
-      response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' })
-      response.end(Buffer.from(await answer.arrayBuffer()))
+      const content = Buffer.from(await answer.arrayBuffer())
+      const type = answer.headers.get('content-type') ?? 'text/plain'
+      if (answer.status === 200 && slowBodyFor(fault, urlPath)) return slowly(response, type, content, slowBodyFor(fault, urlPath) as SlowBody)
+      response.writeHead(answer.status, { 'content-type': type })
+      response.end(content)
     },
     () => response.destroy()
   )
+}
+
+/** How the answer for `urlPath` is slowed, when the fault is of the slow-body family and covers it. */
+function slowBodyFor(fault: Fault, urlPath: string): SlowBody | undefined {
+  return fault.kind === 'slow-body' && fault.on.some(part => urlPath.includes(part)) ? fault.how : undefined
+}
+
+/** A 200 whose headers go out at once and whose body is slow as `how` says (redirects are answered before this). */
+function slowly(response: http.ServerResponse, type: string, content: Buffer, how: SlowBody): void {
+  const chunked = how === 'endless-chunked'
+  response.writeHead(200, { 'content-type': type, ...(chunked ? {} : { 'content-length': content.length }) })
+  response.flushHeaders()
+  if (how === 'half-then-silence') return void response.write(content.subarray(0, Math.floor(content.length / 2)))
+  if (how === 'drip') return drip(content, response, 1, DRIP_MS)
+  if (chunked) {
+    response.write(content)
+    const timer = setInterval(() => (response.destroyed ? clearInterval(timer) : response.write('\n')), DRIP_MS)
+  }
 }
 
 function serveFile(root: string, urlPath: string, response: http.ServerResponse, fault: Fault, link: Link): void {
@@ -246,6 +344,8 @@ function serveFile(root: string, urlPath: string, response: http.ServerResponse,
   let content = readFileSync(file)
   if (fault.kind === 'tamper-mod' && file.endsWith('.mod')) content = Buffer.concat([content, Buffer.from('// tampered\n')])
   const type = file.endsWith('.info') ? 'application/json' : file.endsWith('.mod') ? 'text/plain' : 'application/zip'
+  const slow = slowBodyFor(fault, urlPath)
+  if (slow) return slowly(response, type, content, slow)
   response.writeHead(200, { 'content-type': type, 'content-length': content.length })
   link.served += content.length
   if (link.bucket) return void paced(content, response, link.bucket)
@@ -257,6 +357,8 @@ function serveFile(root: string, urlPath: string, response: http.ServerResponse,
 }
 
 function drip(content: Buffer, response: http.ServerResponse, bytes: number, everyMs: number): void {
+  // The answer starts at once: only its body is slow.
+  response.flushHeaders()
   let sent = 0
   const timer = setInterval(() => {
     if (response.destroyed) return clearInterval(timer)
