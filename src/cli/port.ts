@@ -1,0 +1,69 @@
+// The engine's port on a terminal (or a CI log that is not GitHub's): the engine's lines on
+// stderr, warnings marked, a live progress line where stderr is a terminal, secrets masked in
+// everything written. Text from outside (go's output, a server's words) is shown only with
+// --verbose, and never with its control characters: an escape sequence of a server's must not
+// drive the reader's terminal.
+import type { Port, Progress } from '../engine/port.ts'
+import { formatDuration } from '../duration.ts'
+import { maskSecrets } from '../credentials.ts'
+import { formatSize } from '../summary.ts'
+
+export interface TerminalPort extends Port {
+  /** Every secret registered so far, to mask what the CLI writes itself (the summary, the JSON). */
+  readonly secrets: string[]
+  /** Clears the progress line, if one is shown. */
+  done(): void
+}
+
+/** C0 controls but tab, DEL and C1 controls (ESC and CSI among them): what makes a terminal act instead of show. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
+
+/** Text from outside as a terminal shows it: its control characters as visible escapes. */
+export function visible(text: string): string {
+  return text.replace(CONTROL, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
+export function terminalPort(out: NodeJS.WriteStream = process.stderr, options: { verbose?: boolean } = {}): TerminalPort {
+  const secrets: string[] = []
+  const live = out.isTTY === true
+  const started = performance.now()
+  let progressShown = false
+  const clear = () => {
+    if (progressShown) out.write('\r\x1b[2K')
+    progressShown = false
+  }
+  const write = (line: string) => {
+    clear()
+    out.write(`${maskSecrets(line, secrets)}\n`)
+  }
+  return {
+    secrets,
+    info: line => write(line),
+    echo: text => {
+      if (options.verbose) for (const line of text.split(/\r\n|\r|\n/)) write(`  ${visible(line)}`)
+    },
+    warning: line => write(live ? `\x1b[33mwarning:\x1b[0m ${line}` : `warning: ${line}`),
+    group: async (name, work) => {
+      write(live ? `\x1b[1m${name}\x1b[0m` : `== ${name}`)
+      return work()
+    },
+    secret: value => {
+      if (value !== '' && !secrets.includes(value)) secrets.push(value)
+    },
+    progress: (p: Progress) => {
+      if (!live) return
+      clear()
+      out.write(maskSecrets(progressLine(p, performance.now() - started), secrets).slice(0, Math.max(20, (out.columns ?? 80) - 1)))
+      progressShown = true
+    },
+    done: clear
+  }
+}
+
+/** `42/160 files, 12.3 MiB, 4.1 MiB/s, from https://proxy.example.com (3.0s)` */
+export function progressLine(p: Progress, elapsedMs: number): string {
+  const files = p.planned > 0 ? `${p.files}/${p.planned} files` : `${p.files} files`
+  const rate = elapsedMs > 0 ? `${formatSize((p.bytes * 1000) / elapsedMs)}/s` : ''
+  return [files, formatSize(p.bytes), rate, p.candidate ? `from ${p.candidate}` : '', `(${formatDuration(elapsedMs)})`].filter(Boolean).join(', ')
+}

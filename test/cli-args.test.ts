@@ -1,0 +1,49 @@
+// The CLI's command line: commands, flags named like the action's inputs, and a clear refusal
+// of anything else before anything runs.
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_IDLE_TIMEOUT, DEFAULT_LISTEN, parseArgs, UsageError } from '../src/cli/args.ts'
+
+describe('parseArgs', () => {
+  it('downloads by default, with the action’s inputs as flags, in both spellings', () => {
+    expect(parseArgs([])).toEqual({ command: 'download', inputs: {}, json: false, listen: DEFAULT_LISTEN, idleTimeout: DEFAULT_IDLE_TIMEOUT })
+    const args = parseArgs(['--proxies', 'https://a.example.com,direct', '--stall-timeout=5s', '--retries', '0', '--json', '--working-directory', 'svc/api'])
+    expect(args.command).toBe('download')
+    expect(args.inputs).toEqual({ proxies: 'https://a.example.com,direct', 'stall-timeout': '5s', retries: '0', 'working-directory': 'svc/api' })
+    expect(args.json).toBe(true)
+  })
+
+  it('takes switches on, off and as values', () => {
+    expect(parseArgs(['--no-prefetch']).inputs.prefetch).toBe('false')
+    expect(parseArgs(['--prefetch']).inputs.prefetch).toBe('true')
+    expect(parseArgs(['--prefetch=false']).inputs.prefetch).toBe('false')
+    expect(parseArgs(['download', '--json=false']).json).toBe(false)
+  })
+
+  it('serve takes where to listen and when to stop, and the same inputs', () => {
+    const args = parseArgs(['serve', '--listen', '0.0.0.0:3000', '--idle-timeout=30m', '--proxies=https://a.example.com'])
+    expect(args).toMatchObject({ command: 'serve', listen: '0.0.0.0:3000', idleTimeout: '30m', inputs: { proxies: 'https://a.example.com' } })
+  })
+
+  it('help and version win wherever they stand', () => {
+    expect(parseArgs(['--help']).command).toBe('help')
+    expect(parseArgs(['serve', '--listen', ':1', '-h']).command).toBe('help')
+    expect(parseArgs(['help']).command).toBe('help')
+    expect(parseArgs(['--version']).command).toBe('version')
+  })
+
+  it.each([
+    [['fetch'], /unknown command "fetch"/],
+    [['--bogus', 'x'], /download takes no flag --bogus/],
+    [['download', '--listen', ':1'], /download takes no flag --listen/],
+    [['serve', '--json'], /serve takes no flag --json/],
+    [['--stall-timeout'], /--stall-timeout needs a value/],
+    [['--no-retries'], /--retries is not a switch/],
+    [['--no-prefetch=true'], /--no-prefetch takes no value/],
+    [['--json=maybe'], /"maybe" is not true or false/],
+    [['-x'], /"-x" is not a flag/],
+    [['download', 'extra'], /"extra" is not a flag/]
+  ])('refuses %j, saying which word is wrong', (argv, message) => {
+    expect(() => parseArgs(argv)).toThrow(UsageError)
+    expect(() => parseArgs(argv)).toThrow(message)
+  })
+})
