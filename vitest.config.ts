@@ -9,6 +9,9 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     // Each file in its own process: integration tests set environment variables and run go.
     pool: 'forks',
+    // Two files at a time, even on 2 cores (vitest's default there is one): most of the suite's
+    // time is spent waiting out stalls and timeouts, not computing.
+    maxWorkers: 2,
     // Generous: tests bound time only to prove that nothing hangs.
     testTimeout: 120_000,
     hookTimeout: 120_000,
