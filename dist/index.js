@@ -5452,11 +5452,25 @@ function spawnGroup(command, args, options) {
   void exited.finally(forget).catch(() => void 0);
   return {
     exited,
-    kill: () => {
+    kill: async () => {
       killTree(pid);
-      return exited;
+      const exit = await exited;
+      await groupGone(pid, REAP_WAIT_MS);
+      return exit;
     }
   };
+}
+async function groupGone(pid, limitMs) {
+  if (process.platform === "win32") return;
+  const deadline = performance.now() + limitMs;
+  while (performance.now() < deadline) {
+    try {
+      process.kill(-pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve2) => setTimeout(resolve2, 10));
+  }
 }
 function eachLine(stream, onLine) {
   let rest = "";

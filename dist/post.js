@@ -3005,6 +3005,7 @@ function processEnv() {
 import { spawn, spawnSync } from "node:child_process";
 var live = /* @__PURE__ */ new Map();
 var cleanups = /* @__PURE__ */ new Set();
+var REAP_WAIT_MS = 2e3;
 function spawnGroup(command, args, options) {
   const child = spawn(command, args, {
     cwd: options.cwd,
@@ -3025,11 +3026,25 @@ function spawnGroup(command, args, options) {
   void exited.finally(forget).catch(() => void 0);
   return {
     exited,
-    kill: () => {
+    kill: async () => {
       killTree(pid);
-      return exited;
+      const exit = await exited;
+      await groupGone(pid, REAP_WAIT_MS);
+      return exit;
     }
   };
+}
+async function groupGone(pid, limitMs) {
+  if (process.platform === "win32") return;
+  const deadline = performance.now() + limitMs;
+  while (performance.now() < deadline) {
+    try {
+      process.kill(-pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 function eachLine(stream, onLine) {
   let rest = "";

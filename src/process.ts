@@ -45,10 +45,28 @@ export function spawnGroup(
   void exited.finally(forget).catch(() => undefined)
   return {
     exited,
-    kill: () => {
+    kill: async () => {
       killTree(pid)
-      return exited
+      const exit = await exited
+      // The leader is gone; what it started (git, ssh) got the same SIGKILL but may not have
+      // died yet on a busy machine: the step goes on once none is left (bounded).
+      await groupGone(pid, REAP_WAIT_MS)
+      return exit
     }
+  }
+}
+
+/** Resolves once no process of the group is left, or after `limitMs`. */
+async function groupGone(pid: number, limitMs: number): Promise<void> {
+  if (process.platform === 'win32') return
+  const deadline = performance.now() + limitMs
+  while (performance.now() < deadline) {
+    try {
+      process.kill(-pid, 0)
+    } catch {
+      return
+    }
+    await new Promise(resolve => setTimeout(resolve, 10))
   }
 }
 

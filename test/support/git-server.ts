@@ -13,6 +13,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { gunzipSync } from 'node:zlib'
 import { closedPort, listening } from './proxy-server.ts'
+import { signalGroup } from '../../src/process.ts'
 
 /** The host private modules live under: git rewrites it, nothing resolves it. */
 export const GIT_HOST = 'git.corp.test'
@@ -75,7 +76,7 @@ export async function startGitDaemon(repos: string): Promise<GitServer> {
     url: `git://127.0.0.1:${port}/`,
     requests: [],
     close: async () => {
-      if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGKILL')
+      if (child.exitCode === null && child.pid) signalGroup(child.pid, 'SIGKILL')
       await exited
     }
   }
