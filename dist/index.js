@@ -6639,8 +6639,9 @@ var Hashers = class {
     this.abandoned = true;
     this.broken = true;
     const slots = this.slots.splice(0);
-    for (const job of [...this.queue.splice(0), ...slots.flatMap((slot) => slot.jobs.splice(0))]) job.reject(new Error(ABANDONED));
+    const jobs = [...this.queue.splice(0), ...slots.flatMap((slot) => slot.jobs.splice(0))];
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
+    for (const job of jobs) job.reject(new Error(ABANDONED));
   }
   dispatch() {
     while (this.queue.length > 0) {
@@ -11084,7 +11085,7 @@ var Store = class {
         try {
           if (!kept) unlinkEntry(at, temp);
           this.temporary.delete(key(dir, temp));
-          if (tree && !placed) await this.removeIn(tree.parent, tree.name);
+          if (tree && !placed) await this.removeIn(tree.parent, tree.name).catch(() => void 0);
         } finally {
           at.close();
         }

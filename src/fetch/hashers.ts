@@ -107,8 +107,11 @@ export class Hashers {
     this.abandoned = true
     this.broken = true
     const slots = this.slots.splice(0)
-    for (const job of [...this.queue.splice(0), ...slots.flatMap(slot => slot.jobs.splice(0))]) job.reject(new Error(ABANDONED))
+    const jobs = [...this.queue.splice(0), ...slots.flatMap(slot => slot.jobs.splice(0))]
+    // Rejected only once the threads are gone: a rejected task's caller removes the tree its
+    // thread was writing, and a thread still writing into it made that removal fail.
     await Promise.all(slots.map(slot => slot.worker.terminate()))
+    for (const job of jobs) job.reject(new Error(ABANDONED))
   }
 
   private dispatch(): void {

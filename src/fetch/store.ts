@@ -138,7 +138,9 @@ export class Store {
           if (!kept) unlinkEntry(at, temp)
           this.temporary.delete(key(dir, temp))
           // Left when the zip was refused, or the module was in place already: a whole module's files, removed asynchronously.
-          if (tree && !placed) await this.removeIn(tree.parent, tree.name)
+          // A removal that fails (something still writing into the tree) leaves it tracked, for
+          // clear() to remove when the fetch closes; it never fails the request's caller.
+          if (tree && !placed) await this.removeIn(tree.parent, tree.name).catch(() => undefined)
         } finally {
           at.close()
         }
