@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { fromProc, fromPs, processIdentity } from '../src/later/identity.ts'
+import { LAUNCH_RECORD } from '../src/later/config.ts'
 import { isLaunched, verifyState } from '../src/later/stop.ts'
 import { type ActionRun, parseCommandFile, processesWithEnv, runPostBundled } from './support/action.ts'
 import { tempModcache } from './support/go.ts'
@@ -122,6 +123,19 @@ describe('an injected later-steps state', () => {
     expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toHaveLength(1)
     await runPostBundled(main, path.dirname(universe.sampleDir), {})
     expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
+  })
+  it('its PID reused after the job proxy died (the step’s folder and record intact): the process now there is not signalled', async () => {
+    const { main, modcache, state } = await realStep()
+    // The job proxy dies; its PID later names another process. Reuse cannot be forced, so the
+    // record is made to name the victim's PID, as reuse would leave it.
+    for (const pid of processesWithEnv(`GOMODCACHE=${modcache}`)) process.kill(pid, 'SIGKILL')
+    await expect.poll(() => processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
+    const pid = victim()
+    const recordFile = path.join(path.dirname(state.statsFile), LAUNCH_RECORD)
+    writeFileSync(recordFile, JSON.stringify({ ...JSON.parse(readFileSync(recordFile, 'utf8')), pid }))
+    const post = await runPostBundled(injected(main, [saveState(pid, state.statsFile)]), path.dirname(universe.sampleDir), {})
+    expect(post.exitCode, post.log).toBe(0)
+    expect(alive(pid)).toBe(true)
   })
 })
 
