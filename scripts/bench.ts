@@ -3,7 +3,7 @@
 // longer needs), served by loopback proxies with a fixed latency per answer, or sharing a
 // limited bandwidth. Contenders alternate within each round; each figure is the median of
 // ROUNDS runs: time, bytes that crossed the link, and peak memory. It prints a markdown table
-// with the goals and writes it to docs/bench.md, with a chart in docs/bench.svg, for the README.
+// with the goals and writes it to docs/bench.md, with a chart in docs/bench.svg, for docs/benchmarks.md.
 import './scratch.ts'
 import { execFile } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'

@@ -2,7 +2,7 @@
 // loopback proxy, one private module (GOPRIVATE) from a `git daemon` that git reaches through
 // `insteadOf`; the candidates are a refused address, the proxy, and `direct`. The bundled action
 // runs as the runner runs it, and its job summary is printed with loopback addresses shown as
-// example hosts: what the README's "Private modules" section shows.
+// example hosts: what docs/action.md's "Private modules" section shows.
 import './scratch.ts'
 import path from 'node:path'
 import { runBundled } from '../test/support/action.ts'
