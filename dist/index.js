@@ -6893,6 +6893,59 @@ function cacheLogLine(line) {
   return CACHE_COMMAND.test(line) ? line : inert(line);
 }
 
+// node_modules/@actions/cache/lib/internal/config.js
+var KNOWN_CACHE_MODES = ["none", "read", "write", "write-only"];
+function getCacheMode() {
+  return (process.env["ACTIONS_CACHE_MODE"] || "").trim().toLowerCase();
+}
+function isCacheReadable(mode) {
+  if (!KNOWN_CACHE_MODES.includes(mode))
+    return true;
+  return mode === "read" || mode === "write";
+}
+function isCacheWritable(mode) {
+  if (!KNOWN_CACHE_MODES.includes(mode))
+    return true;
+  return mode === "write" || mode === "write-only";
+}
+
+// node_modules/@actions/cache/lib/internal/constants.js
+var CacheFilename;
+(function(CacheFilename2) {
+  CacheFilename2["Gzip"] = "cache.tgz";
+  CacheFilename2["Zstd"] = "cache.tzst";
+})(CacheFilename || (CacheFilename = {}));
+var CompressionMethod;
+(function(CompressionMethod2) {
+  CompressionMethod2["Gzip"] = "gzip";
+  CompressionMethod2["ZstdWithoutLong"] = "zstd-without-long";
+  CompressionMethod2["Zstd"] = "zstd";
+})(CompressionMethod || (CompressionMethod = {}));
+var ArchiveToolType;
+(function(ArchiveToolType2) {
+  ArchiveToolType2["GNU"] = "gnu";
+  ArchiveToolType2["BSD"] = "bsd";
+})(ArchiveToolType || (ArchiveToolType = {}));
+var GnuTarPathOnWindows = `${process.env["PROGRAMFILES"]}\\Git\\usr\\bin\\tar.exe`;
+var SystemTarPathOnWindows = `${process.env["SYSTEMDRIVE"]}\\Windows\\System32\\tar.exe`;
+var CacheFileSizeLimit = 10 * Math.pow(1024, 3);
+var CacheReadDeniedMessagePrefix = "cache read denied:";
+
+// src/cache/mode.ts
+var READ_DENIED = CacheReadDeniedMessagePrefix;
+var WRITE_DENIED = "cache write denied:";
+function readForbidden() {
+  const mode = getCacheMode();
+  return isCacheReadable(mode) ? void 0 : `ACTIONS_CACHE_MODE is ${mode}`;
+}
+function writeForbidden() {
+  const mode = getCacheMode();
+  return isCacheWritable(mode) ? void 0 : `ACTIONS_CACHE_MODE is ${mode}`;
+}
+function savePolicy(why) {
+  return `${readForbidden() ? "off" : "restore-only"} by policy (${why})`;
+}
+
 // src/cache/staging.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { promises as fs6 } from "node:fs";
@@ -7113,6 +7166,8 @@ function serviceConfigured() {
 async function restoreEntry(stash, keys, limitMs, select) {
   const nothing = (report) => ({ report, moved: [] });
   if (!serviceConfigured()) return nothing({ state: "unavailable", warning: UNAVAILABLE });
+  const forbidden = readForbidden();
+  if (forbidden) return nothing({ state: "policy", policy: forbidden });
   const started = performance.now();
   let matchedKey;
   try {
@@ -7120,6 +7175,7 @@ async function restoreEntry(stash, keys, limitMs, select) {
     try {
       const result = await restoreInChild(staging, keys, limitMs);
       if (!result.available) return nothing({ state: "unavailable", warning: UNAVAILABLE });
+      if (result.denied !== void 0) return nothing({ state: "policy", policy: `the cache service answered \u201C${READ_DENIED.slice(0, -1)}\u201D` });
       matchedKey = result.matchedKey ?? void 0;
       if (!matchedKey) return nothing({ state: "miss", durationMs: performance.now() - started });
       if (result.error !== void 0) throw new Error(result.error);
@@ -7142,6 +7198,8 @@ function describeRefused(key4, result) {
   return `The cache entry ${key4} held ${result.refusedCount} member(s) that were not written, so it is restored in part: ${shown}${more > 0 ? `; and ${more} more` : ""}.`;
 }
 async function saveEntry(stash, key4, paths, limitMs, admit) {
+  const forbidden = writeForbidden();
+  if (forbidden) return { state: "policy", why: savePolicy(forbidden) };
   const started = performance.now();
   try {
     const staging = await claimStaging(stash.staging);
@@ -7150,6 +7208,7 @@ async function saveEntry(stash, key4, paths, limitMs, admit) {
       if (skipped.length > 0) warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
       const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key4], limitMs, "Cache save");
       const durationMs = performance.now() - started;
+      if (result.id === -1 && log.some(writeDenied)) return { state: "policy", why: savePolicy(`the cache service answered \u201C${WRITE_DENIED.slice(0, -1)}\u201D`), durationMs };
       if (result.id === -1 || log.some((line) => /^::(warning|error)::Failed to save/.test(line))) return { state: "failed", why: "not saved (the log says why)", durationMs };
       return { state: "saved", why: "saved", durationMs, bytes };
     } finally {
@@ -7174,7 +7233,7 @@ async function inChild(entry, args, limitMs, what) {
     onLine: (line) => {
       if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length));
       else {
-        process.stdout.write(`${cacheLogLine(line)}
+        process.stdout.write(`${cacheLogLine(writeDenied(line) ? line.replace(/^::warning::/, "") : line)}
 `);
         log.push(line);
       }
@@ -7187,6 +7246,7 @@ async function inChild(entry, args, limitMs, what) {
   if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${log.slice(-5).join(" / ")}`);
   return { result, log };
 }
+var writeDenied = (line) => line.startsWith("::warning::Failed to save: ") && line.includes(WRITE_DENIED);
 
 // src/cache/build.ts
 var BUILD_KEY_PREFIX = "go-build";
@@ -7239,7 +7299,7 @@ async function startModuleCache(o) {
     );
     ({ report: restore, moved } = outcome);
     if (restore.warning) warning(restore.warning);
-    echo(restored(restore) ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`);
+    echo(restored(restore) ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.policy ? `not read, by policy (${restore.policy})` : restore.state}`);
   }
   if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore, ...fromEntry ? { verify: fromEntry } : {} };
   const onRunner = await group("Check the module cache against go.sum", () => verifyModuleCache(o.modcache, o.sumLines, { checked: new Set(moved) }));
@@ -7267,6 +7327,7 @@ async function saveModuleCache(o) {
     () => saveEntry(moduleStash(o.modcache), o.key, savedPaths(o.sumLines, o.contents), o.timeoutMs, admitFor(o.sumLines))
   );
   if (saved.state === "failed") warning(`Cache ${saved.why}`);
+  else if (saved.state === "policy") info(`Cache: ${saved.why}`);
   return saved;
 }
 async function startBuildCache(o) {
@@ -7281,6 +7342,8 @@ async function startBuildCache(o) {
 function handBuildCacheOn(state, o) {
   const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: o.saveCache, downloadOk: o.downloadOk, restore: o.restore });
   if (!decision.save) return `not saved: ${decision.why}`;
+  const forbidden = writeForbidden();
+  if (forbidden) return savePolicy(forbidden);
   saveState(BUILD_STATE, JSON.stringify(state));
   return "by the post step, after the job\u2019s builds and tests";
 }
@@ -13820,6 +13883,7 @@ var RESTORE_WORDS = {
   miss: "miss",
   disabled: "off",
   unavailable: "no cache service",
+  policy: "\u{1F512} not read, by policy",
   failed: "\u26A0\uFE0F restore failed",
   "timed-out": "\u26A0\uFE0F restore timed out"
 };
@@ -13867,11 +13931,11 @@ function buildSummary(facts) {
   return { title: headline(facts), ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
 }
 function cacheSection(facts) {
-  const restore = RESTORE_WORDS[facts.restore.state];
+  const restore = restoreWords(facts.restore);
   const save = facts.save ? saveCell(facts.save) : void 0;
   return {
     heading: "Cache",
-    summary: facts.restore.state === "unavailable" ? restore : !save ? `restore ${restore}` : [`restore ${restore}; `, ...[save].flat()],
+    summary: cacheSummary(facts, restore, save),
     header: ["Restore", "Checked against go.sum", "Key", "Restored key", "Save"],
     rows: [
       [
@@ -13885,6 +13949,12 @@ function cacheSection(facts) {
     notes: [...facts.verify ? verifyNotes(facts.verify) : [], ...(facts.direct ?? []).length > 0 ? [CLONES_NOT_CACHED] : []]
   };
 }
+function cacheSummary(facts, restore, save) {
+  if (facts.restore.state === "unavailable") return restore;
+  if (facts.restore.state === "policy" && facts.save?.state === "policy") return `off by policy (${facts.restore.policy}): neither restored nor saved`;
+  return save ? [`restore ${restore}; `, ...[save].flat()] : `restore ${restore}`;
+}
+var restoreWords = (r) => r.policy ? `${RESTORE_WORDS[r.state]} (${r.policy})` : RESTORE_WORDS[r.state];
 var REASONS = {
   GOPRIVATE: "GOPRIVATE covers it: go asks no proxy for it",
   GONOPROXY: "GONOPROXY covers it: go asks no proxy for it",
@@ -13916,7 +13986,7 @@ function toolchainSection(t) {
   };
 }
 function buildCacheSection(b, save) {
-  const restore = b.hit ? "\u2705 hit" : RESTORE_WORDS[b.state];
+  const restore = b.hit ? "\u2705 hit" : restoreWords(b);
   return {
     heading: "Build cache",
     summary: `restore ${restore}; save ${save ?? "\u2014"}`,

@@ -3112,6 +3112,57 @@ function cacheLogLine(line) {
   return CACHE_COMMAND.test(line) ? line : inert(line);
 }
 
+// node_modules/@actions/cache/lib/internal/config.js
+var KNOWN_CACHE_MODES = ["none", "read", "write", "write-only"];
+function getCacheMode() {
+  return (process.env["ACTIONS_CACHE_MODE"] || "").trim().toLowerCase();
+}
+function isCacheReadable(mode) {
+  if (!KNOWN_CACHE_MODES.includes(mode))
+    return true;
+  return mode === "read" || mode === "write";
+}
+function isCacheWritable(mode) {
+  if (!KNOWN_CACHE_MODES.includes(mode))
+    return true;
+  return mode === "write" || mode === "write-only";
+}
+
+// node_modules/@actions/cache/lib/internal/constants.js
+var CacheFilename;
+(function(CacheFilename2) {
+  CacheFilename2["Gzip"] = "cache.tgz";
+  CacheFilename2["Zstd"] = "cache.tzst";
+})(CacheFilename || (CacheFilename = {}));
+var CompressionMethod;
+(function(CompressionMethod2) {
+  CompressionMethod2["Gzip"] = "gzip";
+  CompressionMethod2["ZstdWithoutLong"] = "zstd-without-long";
+  CompressionMethod2["Zstd"] = "zstd";
+})(CompressionMethod || (CompressionMethod = {}));
+var ArchiveToolType;
+(function(ArchiveToolType2) {
+  ArchiveToolType2["GNU"] = "gnu";
+  ArchiveToolType2["BSD"] = "bsd";
+})(ArchiveToolType || (ArchiveToolType = {}));
+var GnuTarPathOnWindows = `${process.env["PROGRAMFILES"]}\\Git\\usr\\bin\\tar.exe`;
+var SystemTarPathOnWindows = `${process.env["SYSTEMDRIVE"]}\\Windows\\System32\\tar.exe`;
+var CacheFileSizeLimit = 10 * Math.pow(1024, 3);
+
+// src/cache/mode.ts
+var WRITE_DENIED = "cache write denied:";
+function readForbidden() {
+  const mode = getCacheMode();
+  return isCacheReadable(mode) ? void 0 : `ACTIONS_CACHE_MODE is ${mode}`;
+}
+function writeForbidden() {
+  const mode = getCacheMode();
+  return isCacheWritable(mode) ? void 0 : `ACTIONS_CACHE_MODE is ${mode}`;
+}
+function savePolicy(why) {
+  return `${readForbidden() ? "off" : "restore-only"} by policy (${why})`;
+}
+
 // src/cache/staging.ts
 import { randomBytes } from "node:crypto";
 import { promises as fs3 } from "node:fs";
@@ -3353,6 +3404,8 @@ async function remove(dir) {
 var RESULT_MARKER = "go-mod-download cache result: ";
 var REFUSED_SHOWN = 10;
 async function saveEntry(stash, key, paths, limitMs, admit) {
+  const forbidden = writeForbidden();
+  if (forbidden) return { state: "policy", why: savePolicy(forbidden) };
   const started = performance.now();
   try {
     const staging = await claimStaging(stash.staging);
@@ -3361,6 +3414,7 @@ async function saveEntry(stash, key, paths, limitMs, admit) {
       if (skipped.length > 0) warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
       const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key], limitMs, "Cache save");
       const durationMs = performance.now() - started;
+      if (result.id === -1 && log.some(writeDenied)) return { state: "policy", why: savePolicy(`the cache service answered \u201C${WRITE_DENIED.slice(0, -1)}\u201D`), durationMs };
       if (result.id === -1 || log.some((line) => /^::(warning|error)::Failed to save/.test(line))) return { state: "failed", why: "not saved (the log says why)", durationMs };
       return { state: "saved", why: "saved", durationMs, bytes };
     } finally {
@@ -3382,7 +3436,7 @@ async function inChild(entry, args, limitMs, what) {
     onLine: (line) => {
       if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length));
       else {
-        process.stdout.write(`${cacheLogLine(line)}
+        process.stdout.write(`${cacheLogLine(writeDenied(line) ? line.replace(/^::warning::/, "") : line)}
 `);
         log.push(line);
       }
@@ -3395,6 +3449,7 @@ async function inChild(entry, args, limitMs, what) {
   if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${log.slice(-5).join(" / ")}`);
   return { result, log };
 }
+var writeDenied = (line) => line.startsWith("::warning::Failed to save: ") && line.includes(WRITE_DENIED);
 
 // src/cache/build.ts
 var BACKDATE_MS = 2 * 60 * 60 * 1e3;

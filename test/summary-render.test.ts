@@ -114,11 +114,22 @@ describe('the summary’s words', () => {
     ['miss', 'miss'],
     ['disabled', 'off'],
     ['unavailable', 'no cache service'],
+    ['policy', '🔒 not read, by policy'],
     ['failed', '⚠️ restore failed'],
     ['timed-out', '⚠️ restore timed out']
   ])('a restore that was %s reads "%s"', (state, words) => {
     expect(restoreCell({ state })).toBe(words)
     expect(restoreCell({ state, bytes: 3 << 19, durationMs: 1500 })).toBe(`${words}, 1.5 MiB, 1.5s`)
+  })
+
+  it('a job the policy keeps from writing is restore-only, or off, and never a failed save', () => {
+    const cache = (facts: Partial<RunFacts>) => buildSummary({ ...nothing, ...facts }).sections.find(s => s.heading === 'Cache')!
+    const readOnly = cache({ restore: { state: 'exact', matchedKey: 'k' }, save: { state: 'policy', why: 'restore-only by policy (ACTIONS_CACHE_MODE is read)' } })
+    expect(readOnly.summary).toEqual(['restore ✅ hit; ', 'restore-only by policy (ACTIONS_CACHE_MODE is read)'])
+    expect(readOnly.rows[0]?.[4]).toBe('restore-only by policy (ACTIONS_CACHE_MODE is read)')
+    const off = cache({ restore: { state: 'policy', policy: 'ACTIONS_CACHE_MODE is none' }, save: { state: 'policy', why: 'off by policy (ACTIONS_CACHE_MODE is none)' } })
+    expect(off.summary).toBe('off by policy (ACTIONS_CACHE_MODE is none): neither restored nor saved')
+    expect(off.rows[0]?.[0]).toBe('🔒 not read, by policy (ACTIONS_CACHE_MODE is none)')
   })
 
   it.each<[ProbeResult['verdict'], string]>([

@@ -1,6 +1,6 @@
 // The job summary's model: from the run's facts, the headline and the sections every renderer
 // draws (the step's markdown, the terminal's tables). Pure.
-import type { SaveReport } from '../cache/service.ts'
+import type { RestoreReport, SaveReport } from '../cache/service.ts'
 import type { BuildRestoreReport } from '../cache/build.ts'
 import { describeVerify } from '../cache/verify-words.ts'
 import type { VerifyReport } from '../cache/verify.ts'
@@ -23,6 +23,7 @@ const RESTORE_WORDS = {
   miss: 'miss',
   disabled: 'off',
   unavailable: 'no cache service',
+  policy: '🔒 not read, by policy',
   failed: '⚠️ restore failed',
   'timed-out': '⚠️ restore timed out'
 }
@@ -74,11 +75,11 @@ export function buildSummary(facts: RunFacts): SummaryModel {
 
 /** The module cache: restored, checked, saved; the service's words (a restored key, a failed save's log) quoted. */
 function cacheSection(facts: RunFacts): Section {
-  const restore = RESTORE_WORDS[facts.restore.state]
+  const restore = restoreWords(facts.restore)
   const save = facts.save ? saveCell(facts.save) : undefined
   return {
     heading: 'Cache',
-    summary: facts.restore.state === 'unavailable' ? restore : !save ? `restore ${restore}` : [`restore ${restore}; `, ...[save].flat()],
+    summary: cacheSummary(facts, restore, save),
     header: ['Restore', 'Checked against go.sum', 'Key', 'Restored key', 'Save'],
     rows: [
       [
@@ -92,6 +93,16 @@ function cacheSection(facts: RunFacts): Section {
     notes: [...(facts.verify ? verifyNotes(facts.verify) : []), ...((facts.direct ?? []).length > 0 ? [CLONES_NOT_CACHED] : [])]
   }
 }
+
+/** The cache in a line: a policy that allows neither restore nor save is said once, as the policy it is. */
+function cacheSummary(facts: RunFacts, restore: string, save: Text | undefined): Text {
+  if (facts.restore.state === 'unavailable') return restore
+  if (facts.restore.state === 'policy' && facts.save?.state === 'policy') return `off by policy (${facts.restore.policy}): neither restored nor saved`
+  return save ? [`restore ${restore}; `, ...[save].flat()] : `restore ${restore}`
+}
+
+/** A restore in words, with the policy that kept it from reading. */
+const restoreWords = (r: RestoreReport) => (r.policy ? `${RESTORE_WORDS[r.state]} (${r.policy})` : RESTORE_WORDS[r.state])
 
 const REASONS: Record<DirectReason, string> = {
   GOPRIVATE: 'GOPRIVATE covers it: go asks no proxy for it',
@@ -142,7 +153,7 @@ function toolchainSection(t: ToolchainReport): Section {
 }
 
 function buildCacheSection(b: BuildRestoreReport, save: string | undefined): Section {
-  const restore = b.hit ? '✅ hit' : RESTORE_WORDS[b.state]
+  const restore = b.hit ? '✅ hit' : restoreWords(b)
   return {
     heading: 'Build cache',
     summary: `restore ${restore}; save ${save ?? '—'}`,
