@@ -5771,12 +5771,12 @@ function openDirIfThere(root, rel) {
 function readRegular(file, maxBytes) {
   const fd = openRegular(file);
   try {
-    const { size } = fstatSync(fd);
-    if (size > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
-    const buffer = Buffer.alloc(size);
+    const { size: size2 } = fstatSync(fd);
+    if (size2 > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
+    const buffer = Buffer.alloc(size2);
     let done = 0;
-    while (done < size) {
-      const n = readSync(fd, buffer, done, size - done, done);
+    while (done < size2) {
+      const n = readSync(fd, buffer, done, size2 - done, done);
       if (n === 0) break;
       done += n;
     }
@@ -6100,10 +6100,10 @@ var LOCAL = 67324752;
 var MAX_UNZIPPED = 500 << 20;
 var MAX_ZIP_FILE = 500 << 20;
 function entries(fd) {
-  const { size } = fstatSync2(fd);
-  if (size > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
-  const tailLength = Math.min(size, 22 + 65535);
-  const tail = readAt(fd, size - tailLength, tailLength);
+  const { size: size2 } = fstatSync2(fd);
+  if (size2 > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
+  const tailLength = Math.min(size2, 22 + 65535);
+  const tail = readAt(fd, size2 - tailLength, tailLength);
   let end = -1;
   for (let i = tail.length - 22; i >= 0; i--) {
     if (tail.readUInt32LE(i) === EOCD) {
@@ -6146,10 +6146,10 @@ function contentHash(fd, entry, out) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
     return hash.digest("hex");
   }
-  let size = 0;
+  let size2 = 0;
   const take = (chunk) => {
-    size += chunk.length;
-    if (size > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`);
+    size2 += chunk.length;
+    if (size2 > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`);
     hash.update(chunk);
     out?.write(chunk);
   };
@@ -6173,7 +6173,7 @@ function contentHash(fd, entry, out) {
       done += piece.length;
     }
   }
-  if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
+  if (size2 !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
   return hash.digest("hex");
 }
 function zipFileHash(file) {
@@ -11328,9 +11328,9 @@ var Fetcher = class {
             keepRecent(this.samples, candidate, now - asked.startedAt);
           },
           onData: (bytes) => asked.body?.add(bytes, performance.now()),
-          onBody: (size) => {
+          onBody: (size2) => {
             const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
-            if (size >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size * 1e3 / ms);
+            if (size2 >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size2 * 1e3 / ms);
             onBody();
           }
         }).then((result) => {
@@ -13551,12 +13551,12 @@ var HttpClient2 = class {
       options,
       (response, status, contentType, onData) => new Promise((resolve2, reject) => {
         const chunks = [];
-        let size = 0;
+        let size2 = 0;
         response.on("data", (chunk) => {
-          size += chunk.length;
+          size2 += chunk.length;
           onData(chunk.length);
           chunks.push(chunk);
-          if (size > options.maxBytes) {
+          if (size2 > options.maxBytes) {
             reject(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
             response.destroy();
           }
@@ -13579,12 +13579,12 @@ var HttpClient2 = class {
         response.resume();
         return { status, contentType, size: 0 };
       }
-      let size = 0;
+      let size2 = 0;
       const fd = openSync3(file, "wx");
       try {
         for await (const chunk of response) {
-          size += chunk.length;
-          if (size > options.maxBytes) {
+          size2 += chunk.length;
+          if (size2 > options.maxBytes) {
             response.destroy();
             throw new NetError("http", `answer larger than ${options.maxBytes} bytes`);
           }
@@ -13594,7 +13594,7 @@ var HttpClient2 = class {
       } finally {
         closeSync5(fd);
       }
-      return { status, contentType, size };
+      return { status, contentType, size: size2 };
     });
   }
   async request(url, given, consume) {
@@ -13824,6 +13824,7 @@ var quoted = (text) => ({ quoted: text });
 // src/report/story.ts
 var MOVED_NAMED = 3;
 var PROBE_WORDS = { unhealthy: "unhealthy at the probe", slow: "too slow at the probe" };
+var size = (bytes) => bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : formatSize(bytes);
 var proxiedZips = (facts) => facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0);
 function headline(facts) {
   const time2 = facts.durationMs === void 0 ? "" : ` in ${formatDuration(facts.durationMs)}`;
@@ -13831,7 +13832,7 @@ function headline(facts) {
     const n = facts.attempts.length;
     return `\u274C Go modules could not be downloaded${n > 0 ? ` after ${n} attempt${n === 1 ? "" : "s"}` : ""}${time2}`;
   }
-  const data = [facts.fetch && facts.fetch.bytes > 0 ? `${formatSize(facts.fetch.bytes)} fetched` : "", facts.restore.bytes ? `${formatSize(facts.restore.bytes)} from the cache` : ""].filter(Boolean);
+  const data = [facts.fetch && facts.fetch.bytes > 0 ? `${size(facts.fetch.bytes)} fetched` : "", facts.restore.bytes ? `${size(facts.restore.bytes)} from the cache` : ""].filter(Boolean);
   const moved = movedBehind(facts);
   const named2 = moved.slice(0, MOVED_NAMED).map((m) => `${m.display} (${m.why})`);
   if (moved.length > MOVED_NAMED) named2.push(`${moved.length - MOVED_NAMED} more`);

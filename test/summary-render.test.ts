@@ -169,6 +169,11 @@ describe('the summary’s words', () => {
     expect(buildSummary(everything).sections.find(s => s.heading === 'Attempts')?.notes).toEqual([])
   })
 
+  it('the headline gives a download under a MiB in KiB, so that it does not read as none', () => {
+    const title = buildSummary({ ...everything, restore: { state: 'miss' }, fetch: { ...everything.fetch!, bytes: 1500 } }).title
+    expect(title).toContain(' in 14.3s, 2 KiB fetched; moved behind: ')
+  })
+
   it('the headline names three candidates moved behind and counts the rest', () => {
     const many = parseCandidates('https://a.example.com,https://b.example.com,https://c.example.com,https://d.example.com,https://e.example.com')
     const title = buildSummary({ ...everything, probes: [probes[0]!, ...many.map(candidate => ({ candidate, verdict: 'slow' as const, reason: 'no answer' }))] }).title
