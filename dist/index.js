@@ -13895,6 +13895,7 @@ function buildSummary(facts) {
   const direct = facts.direct ?? [];
   const modules = proxied + direct.length;
   const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const firstInLine = firstInLineNotes(facts);
   const sections = [
     {
       heading: "Proxies",
@@ -13915,7 +13916,7 @@ function buildSummary(facts) {
     ...facts.toolchain ? [toolchainSection(facts.toolchain)] : [],
     {
       heading: "Attempts",
-      summary: facts.attempts.length === 0 ? "none" : facts.attempts.map((a) => `${a.reason} in ${formatDuration(a.durationMs)}`).join(", then "),
+      summary: facts.attempts.length === 0 ? "none" : facts.attempts.map((a) => `${a.reason} in ${formatDuration(a.durationMs)}`).join(", then ") + (firstInLine.length > 0 ? "; a first in line was moved behind (why is under the table)" : ""),
       header: ["Attempt", "First in line", "Outcome", "Duration", "Why it ended"],
       rows: facts.attempts.map((a) => [
         String(a.number),
@@ -13924,7 +13925,7 @@ function buildSummary(facts) {
         formatDuration(a.durationMs),
         a.detail ? quoted(a.detail) : "completed"
       ]),
-      notes: firstInLineNotes(facts)
+      notes: firstInLine
     },
     cacheSection(facts),
     ...facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : []

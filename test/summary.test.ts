@@ -93,7 +93,7 @@ describe('renderSummary', () => {
     expect(rest.filter(b => b.startsWith('#'))).toEqual([])
     expect(rest.filter(b => b.startsWith('<details>'))).toEqual([
       '<details><summary>Result: 14 modules in 2 attempts, GOPROXY exported for later steps</summary>',
-      '<details><summary>Attempts: stall in 1m01s, then ok in 3.4s</summary>',
+      '<details><summary>Attempts: stall in 1m01s, then ok in 3.4s; a first in line was moved behind (why is under the table)</summary>',
       '<details><summary>Cache: restore 🟡 partial (restored by prefix); saved, 60.0 MiB, 5.2s</summary>'
     ])
     expect(rest.filter(b => b === '</details>')).toHaveLength(3)

@@ -36,6 +36,7 @@ export function buildSummary(facts: RunFacts): SummaryModel {
   const direct = facts.direct ?? []
   const modules = proxied + direct.length
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+  const firstInLine = firstInLineNotes(facts)
   const sections: Section[] = [
     {
       heading: 'Proxies',
@@ -56,7 +57,7 @@ export function buildSummary(facts: RunFacts): SummaryModel {
     ...(facts.toolchain ? [toolchainSection(facts.toolchain)] : []),
     {
       heading: 'Attempts',
-      summary: facts.attempts.length === 0 ? 'none' : facts.attempts.map(a => `${a.reason} in ${formatDuration(a.durationMs)}`).join(', then '),
+      summary: facts.attempts.length === 0 ? 'none' : facts.attempts.map(a => `${a.reason} in ${formatDuration(a.durationMs)}`).join(', then ') + (firstInLine.length > 0 ? '; a first in line was moved behind (why is under the table)' : ''),
       header: ['Attempt', 'First in line', 'Outcome', 'Duration', 'Why it ended'],
       rows: facts.attempts.map(a => [
         String(a.number),
@@ -65,7 +66,7 @@ export function buildSummary(facts: RunFacts): SummaryModel {
         formatDuration(a.durationMs),
         a.detail ? quoted(a.detail) : 'completed'
       ]),
-      notes: firstInLineNotes(facts)
+      notes: firstInLine
     },
     cacheSection(facts),
     ...(facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : [])
