@@ -20,7 +20,9 @@ export default {
     'src/private.ts',
     'src/probe/ranking.ts',
     'src/semver.ts',
-    'src/summary.ts',
+    'src/report/markdown.ts',
+    'src/report/story.ts',
+    'src/report/summary.ts',
     'src/timing.ts',
     'src/untrusted.ts',
     // The module protocol: paths, versions, escaping, request grammar, what go.sum vouches for.

@@ -3452,9 +3452,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addCodeBlock(code, lang) {
+  addCodeBlock(code2, lang) {
     const attrs = Object.assign({}, lang && { lang });
-    const element = this.wrap("pre", this.wrap("code", code), attrs);
+    const element = this.wrap("pre", this.wrap("code", code2), attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -4223,14 +4223,14 @@ var ToolRunner = class extends events.EventEmitter {
           state.processClosed = true;
           state.CheckComplete();
         });
-        cp2.on("exit", (code) => {
-          state.processExitCode = code;
+        cp2.on("exit", (code2) => {
+          state.processExitCode = code2;
           state.processExited = true;
-          this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+          this._debug(`Exit code ${code2} received from tool '${this.toolPath}'`);
           state.CheckComplete();
         });
-        cp2.on("close", (code) => {
-          state.processExitCode = code;
+        cp2.on("close", (code2) => {
+          state.processExitCode = code2;
           state.processExited = true;
           state.processClosed = true;
           this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
@@ -4263,31 +4263,31 @@ var ToolRunner = class extends events.EventEmitter {
 function argStringToArray(argString) {
   const args = [];
   let inQuotes = false;
-  let escaped2 = false;
+  let escaped3 = false;
   let arg = "";
   function append(c) {
-    if (escaped2 && c !== '"') {
+    if (escaped3 && c !== '"') {
       arg += "\\";
     }
     arg += c;
-    escaped2 = false;
+    escaped3 = false;
   }
   for (let i = 0; i < argString.length; i++) {
     const c = argString.charAt(i);
     if (c === '"') {
-      if (!escaped2) {
+      if (!escaped3) {
         inQuotes = !inQuotes;
       } else {
         append(c);
       }
       continue;
     }
-    if (c === "\\" && escaped2) {
+    if (c === "\\" && escaped3) {
       append(c);
       continue;
     }
     if (c === "\\" && inQuotes) {
-      escaped2 = true;
+      escaped3 = true;
       continue;
     }
     if (c === " " && !inQuotes) {
@@ -4704,9 +4704,9 @@ function elementProblem(elem, kind) {
 function escapeCase(text) {
   return text.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
-function unescapeCase(escaped2) {
-  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped2)) return void 0;
-  return escaped2.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
+function unescapeCase(escaped3) {
+  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped3)) return void 0;
+  return escaped3.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
 }
 
 // src/module/path.ts
@@ -4745,8 +4745,8 @@ function escapePath(path36) {
   if (problem) throw new Error(`malformed module path ${JSON.stringify(path36)}: ${problem}`);
   return escapeCase(path36);
 }
-function unescapePath(escaped2) {
-  const path36 = unescapeCase(escaped2);
+function unescapePath(escaped3) {
+  const path36 = unescapeCase(escaped3);
   return path36 !== void 0 && modulePathProblem(path36) === void 0 ? path36 : void 0;
 }
 
@@ -4760,8 +4760,8 @@ function escapeVersion(version) {
   if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
   return escapeCase(version);
 }
-function unescapeVersion(escaped2) {
-  const version = unescapeCase(escaped2);
+function unescapeVersion(escaped3) {
+  const version = unescapeCase(escaped3);
   return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
 }
 var NUMBER = "(?:0|[1-9][0-9]*)";
@@ -4943,14 +4943,14 @@ var TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOS
 function classifyError(e, via) {
   if (e instanceof NetError) return e;
   const error2 = e;
-  const code = error2.code ?? "";
+  const code2 = error2.code ?? "";
   const message = error2.code && !error2.message.includes(error2.code) ? `${error2.message} (${error2.code})` : error2.message;
   let kind = "other";
   if (error2.name === "AbortError" || error2.name === "TimeoutError") kind = "silent";
-  else if (code === "ECONNREFUSED") kind = "refused";
-  else if (code === "ECONNRESET" || code === "EPIPE" || /socket hang up/.test(error2.message)) kind = "reset";
-  else if (code === "ENOTFOUND" || code === "EAI_AGAIN") kind = "dns";
-  else if (TLS_CODES.test(code) || /certificate|SSL routines|TLS/i.test(error2.message)) kind = "tls";
+  else if (code2 === "ECONNREFUSED") kind = "refused";
+  else if (code2 === "ECONNRESET" || code2 === "EPIPE" || /socket hang up/.test(error2.message)) kind = "reset";
+  else if (code2 === "ENOTFOUND" || code2 === "EAI_AGAIN") kind = "dns";
+  else if (TLS_CODES.test(code2) || /certificate|SSL routines|TLS/i.test(error2.message)) kind = "tls";
   if (via && (kind === "refused" || kind === "dns" || kind === "reset")) {
     return new NetError("proxy", `forward proxy ${via}: ${describeKind(kind, message)}`, { cause: e });
   }
@@ -5443,7 +5443,7 @@ function spawnGroup(command, args, options) {
   });
   const exited = new Promise((resolve2, reject) => {
     child2.once("error", reject);
-    child2.once("close", (code, signal) => resolve2({ code, signal }));
+    child2.once("close", (code2, signal) => resolve2({ code: code2, signal }));
   });
   for (const stream of [child2.stdout, child2.stderr]) eachLine(stream, options.onLine);
   const pid = child2.pid;
@@ -5623,219 +5623,11 @@ async function firstLine(stream) {
 import { existsSync as existsSync3, readdirSync as readdirSync3 } from "node:fs";
 import path16 from "node:path";
 
-// src/summary.ts
-var quoted = (text) => ({ quoted: text });
-var VERDICT = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", slow: "\u{1F422} too slow", "not probed": "\u2796 not probed" };
-var RESTORE_WORDS = {
-  exact: "\u2705 hit",
-  partial: "\u{1F7E1} partial (restored by prefix)",
-  miss: "miss",
-  disabled: "off",
-  unavailable: "no cache service",
-  failed: "\u26A0\uFE0F restore failed",
-  "timed-out": "\u26A0\uFE0F restore timed out"
-};
-var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
-var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
-var joined = (...parts) => parts.filter(Boolean).join(", ");
-function buildSummary(facts) {
-  const proxied = facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0);
-  const direct = facts.direct ?? [];
-  const modules = proxied + direct.length;
-  const title = facts.ok ? `\u2705 Go modules ready: ${downloadedWords(proxied, direct, facts.chosen)}` : "\u274C Go modules could not be downloaded";
-  const sections = [
-    {
-      heading: "Result",
-      header: ["Chosen proxy", "Exported GOPROXY", "Modules downloaded", "Attempts"],
-      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", direct.length > 0 ? `${modules} (${direct.length} direct)` : String(modules), String(facts.attempts.length)]],
-      notes: facts.laterSteps ? [facts.laterSteps] : []
-    },
-    {
-      heading: "Proxies",
-      header: ["Candidate", "Verdict", "Latency", "Reason"],
-      rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? [probeReason(p), `, through ${p.via}`] : probeReason(p)]),
-      notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== void 0)] : [], ...runnerNotes(facts)]
-    },
-    ...direct.length > 0 ? [directSection(direct)] : [],
-    ...facts.fetch ? fetchSections(facts.fetch) : [],
-    ...facts.toolchain ? [toolchainSection(facts.toolchain)] : [],
-    {
-      heading: "Attempts",
-      header: ["Attempt", "First in line", "Outcome", "Duration", "Why it ended"],
-      rows: facts.attempts.map((a) => [
-        String(a.number),
-        a.first,
-        a.reason === "ok" ? "\u2705 ok" : `\u274C ${a.reason}`,
-        formatDuration(a.durationMs),
-        a.detail ? quoted(a.detail) : "completed"
-      ])
-    },
-    {
-      heading: "Cache",
-      header: ["Restore", "Checked against go.sum", "Key", "Restored key", "Save"],
-      rows: [
-        [
-          joined(RESTORE_WORDS[facts.restore.state], formatSize(facts.restore.bytes), time(facts.restore.durationMs)),
-          facts.verify ? describeVerify(facts.verify) : "\u2014",
-          facts.cacheKey ?? "",
-          // The key the cache service answered with, and the log of a failed save, are its words.
-          facts.restore.matchedKey ? quoted(facts.restore.matchedKey) : "\u2014",
-          facts.save ? saveCell(facts.save) : "\u2014"
-        ]
-      ],
-      notes: [...facts.verify ? verifyNotes(facts.verify) : [], ...direct.length > 0 ? [CLONES_NOT_CACHED] : []]
-    },
-    ...facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : []
-  ];
-  return { title, ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
-}
-function downloadedWords(proxied, direct, chosen) {
-  const through2 = chosen && chosen !== "direct" ? ` through ${chosen}` : "";
-  if (direct.length === 0) return `${proxied} downloaded${through2}`;
-  const why = `direct (${[...new Set(direct.map((d) => REASON_NAMES[d.why]))].join(", ")})`;
-  if (proxied === 0) return `${direct.length} downloaded ${why}`;
-  return `${proxied + direct.length} downloaded: ${proxied}${through2 || " through the proxies"}, ${direct.length} ${why}`;
-}
-var REASON_NAMES = { GOPRIVATE: "GOPRIVATE", GONOPROXY: "GONOPROXY", direct: "direct in GOPROXY" };
-var REASONS = {
-  GOPRIVATE: "GOPRIVATE covers it: go asks no proxy for it",
-  GONOPROXY: "GONOPROXY covers it: go asks no proxy for it",
-  direct: "no proxy before direct in GOPROXY served it"
-};
-var CLONES_NOT_CACHED = "The zips go made from its clones are cached like any others and checked against go.sum when restored; the clones themselves (GOMODCACHE/cache/vcs) are never saved, whatever cache-contents says: go needs only the zips, and a clone from a cache entry could carry git configuration or hooks that run when go runs git in it.";
-function directSection(direct) {
-  return {
-    heading: "Fetched direct",
-    header: ["Module", "Version", "Why"],
-    rows: direct.map((d) => [quoted(d.module), quoted(d.version), REASONS[d.why]]),
-    notes: ["go fetched these from their repositories itself (git, under the same watchdog), never through a proxy or the action."]
-  };
-}
-function runnerNotes(facts) {
-  return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
-    (p) => p.failure === "tls" ? [`\u26A0\uFE0F ${p.candidate.display} failed on TLS: `, probeReason(p), `. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).`] : [`\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: `, probeReason(p), `. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`]
-  );
-}
-var probeReason = (p) => p.verdict === "unhealthy" ? quoted(p.reason) : p.reason;
-function toolchainSection(t) {
-  return {
-    heading: "Toolchain",
-    header: ["Wanted", "Installed", "Source", "Time"],
-    rows: [[t.wanted, t.installed, t.source === "tool cache" ? "the runner\u2019s tool cache" : "fetched through the chain, now in the tool cache", formatDuration(t.durationMs)]],
-    notes: [`go.mod asks for ${t.wanted}: go finds it on PATH under that name, in this step and later ones, and fetches nothing.`]
-  };
-}
-function buildCacheSection(b, save) {
-  const restore = b.hit ? "\u2705 hit" : RESTORE_WORDS[b.state];
-  return {
-    heading: "Build cache",
-    header: ["Restore", "Restored key", "Save"],
-    rows: [[joined(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ? quoted(b.matchedKey) : "\u2014", save ?? "\u2014"]],
-    notes: b.warning ? [quoted(b.warning)] : []
-  };
-}
-function saveCell(save) {
-  const figures = joined(formatSize(save.bytes), time(save.durationMs));
-  if (save.state !== "failed") return joined(save.why, figures);
-  return figures ? [quoted(save.why), `, ${figures}`] : quoted(save.why);
-}
+// src/cache/verify-words.ts
 function describeVerify(v) {
   const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
   const outcome = v.discarded.length === 0 ? "all match" : `${v.discarded.length} discarded`;
   return `${counted} in ${formatDuration(v.durationMs)}: ${outcome}`;
-}
-function verifyNotes(v) {
-  return [
-    ...v.discarded.map((d) => `\u26A0\uFE0F discarded: ${d.module} ${d.version}, ${d.why}; fetched again.`),
-    ...v.repaired > 0 ? [`.ziphash rewritten for ${v.repaired} zip${v.repaired === 1 ? "" : "s"} that matched go.sum (it was missing or wrong).`] : []
-  ];
-}
-function fetchSections(f) {
-  const totals = {
-    heading: "Fetch",
-    header: ["Files", "Zips", "Data", "Time", "go's requests (served)", "Retries", "Hedges", "Rejected (wrong bytes)", "Peak in flight"],
-    rows: [
-      [
-        `${f.files} of ${f.planned} planned`,
-        `${f.plannedZips} (go.sum has ${f.sumLines} lines)`,
-        formatSize(f.bytes),
-        formatDuration(f.durationMs),
-        `${f.requests} (${f.served})`,
-        String(f.retries),
-        String(f.hedges),
-        String(f.rejected),
-        String(f.peakLimit)
-      ]
-    ],
-    notes: [
-      ...f.extracted > 0 ? [`${f.extracted} of the zips were extracted as they were verified, so go did not extract them again.`] : [],
-      ...f.stopped ? [`The speculative fetch stopped early: ${f.stopped}; go fetched the rest.`] : [],
-      ...f.unresolved ? [`${f.unresolved} go.mod files could not be read for the plan; go fetched around them itself.`] : []
-    ]
-  };
-  const perCandidate = {
-    heading: "Fetch, by candidate",
-    header: ["Candidate", "Requests", "Data", "Served", "Failures", "Stalls", "Hedges won / lost", "Wrong bytes", "Moved"],
-    rows: f.candidates.map(({ candidate, stats: s, moved }) => [
-      candidate.display,
-      String(s.requests),
-      formatSize(s.bytes),
-      String(s.served),
-      String(s.failures),
-      String(s.stalls),
-      `${s.hedgesWon} / ${s.hedgesLost}`,
-      String(s.rejected),
-      moved ?? "\u2014"
-    ])
-  };
-  return [totals, perCandidate];
-}
-var MARKUP = /[\\`*[\]<>&~]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
-var BLOCK_START = /^[#+\-=]/;
-function plain(text) {
-  return text.replace(/\s*[\r\n]+\s*/g, " ").replace(MARKUP, "\\$&").replace(BLOCK_START, "\\$&");
-}
-function codeSpan(text) {
-  const flat = text.replace(/[\r\n]+/g, " ");
-  if (flat.trim() === "") return plain("\u2014");
-  const fence = "`".repeat(Math.max(0, ...(flat.match(/`+/g) ?? []).map((run2) => run2.length)) + 1);
-  const pad = /^[` ]|[` ]$/.test(flat) ? " " : "";
-  return `${fence}${pad}${flat}${pad}${fence}`;
-}
-function markdown(text, redact = (t) => t) {
-  return (Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? plain(redact(part)) : codeSpan(redact(part.quoted))).join("");
-}
-function fenced(text) {
-  const fence = "`".repeat(Math.max(2, ...(text.match(/`+/g) ?? []).map((run2) => run2.length)) + 1);
-  return `${fence}text
-${text}
-${fence}`;
-}
-function table(header, rows, redact) {
-  const cell = (text) => markdown(text, redact).replace(/\|/g, "\\|");
-  return [header.map(cell), header.map(() => "---"), ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(" | ")} |`).join("\n");
-}
-function renderSummary(model, redact = (t) => t) {
-  const parts = [`### ${markdown(model.title, redact)}`];
-  if (model.failure) parts.push(fenced(redact(model.failure)));
-  for (const section of model.sections) {
-    parts.push(`#### ${section.heading}`);
-    if (section.rows.length > 0) parts.push(table(section.header, section.rows, redact));
-    for (const note of section.notes ?? []) parts.push(`> ${markdown(note, redact)}`);
-    if (section.rows.length === 0 && !section.notes?.length) parts.push("_None._");
-  }
-  return parts.join("\n\n") + "\n";
-}
-function describeFailure(probes, attempts) {
-  const lines = [`go mod download failed after ${attempts.length} attempt${attempts.length === 1 ? "" : "s"}.`];
-  for (const probe of probes) {
-    const own = attempts.filter((a) => a.first === probe.candidate.display);
-    const tried = own.map((a) => `attempt ${a.number}: ${a.reason}${a.detail ? ` (${a.detail})` : ""}`);
-    lines.push(`- ${probe.candidate.display}: ${probe.verdict}, ${probe.reason}${tried.length ? `; ${tried.join("; ")}` : ""}`);
-  }
-  const last = attempts.at(-1);
-  if (last) lines.push(`Last error: ${last.reason}${last.detail ? `: ${last.detail}` : ""}`);
-  return lines.join("\n");
 }
 
 // src/cache/admit.ts
@@ -5968,8 +5760,8 @@ function openChild(dir, name, create2, rel) {
     try {
       return openDirectory(dir.entry(name), shown);
     } catch (e) {
-      const code = e.code;
-      if (code === "ENOENT" && create2 && tries === 0) {
+      const code2 = e.code;
+      if (code2 === "ENOENT" && create2 && tries === 0) {
         try {
           mkdirSync(dir.entry(name), 511);
         } catch (made) {
@@ -5977,7 +5769,7 @@ function openChild(dir, name, create2, rel) {
         }
         continue;
       }
-      if (code === "ENOTDIR" || code === "ELOOP") throw new NotADirectory(rel(), kindOf(dir.entry(name)) ?? "gone");
+      if (code2 === "ENOTDIR" || code2 === "ELOOP") throw new NotADirectory(rel(), kindOf(dir.entry(name)) ?? "gone");
       throw e;
     }
   }
@@ -5993,12 +5785,12 @@ function openDirIfThere(root, rel) {
 function readRegular(file, maxBytes) {
   const fd = openRegular(file);
   try {
-    const { size } = fstatSync(fd);
-    if (size > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
-    const buffer = Buffer.alloc(size);
+    const { size: size2 } = fstatSync(fd);
+    if (size2 > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
+    const buffer = Buffer.alloc(size2);
     let done = 0;
-    while (done < size) {
-      const n = readSync(fd, buffer, done, size - done, done);
+    while (done < size2) {
+      const n = readSync(fd, buffer, done, size2 - done, done);
       if (n === 0) break;
       done += n;
     }
@@ -6322,10 +6114,10 @@ var LOCAL = 67324752;
 var MAX_UNZIPPED = 500 << 20;
 var MAX_ZIP_FILE = 500 << 20;
 function entries(fd) {
-  const { size } = fstatSync2(fd);
-  if (size > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
-  const tailLength = Math.min(size, 22 + 65535);
-  const tail = readAt(fd, size - tailLength, tailLength);
+  const { size: size2 } = fstatSync2(fd);
+  if (size2 > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
+  const tailLength = Math.min(size2, 22 + 65535);
+  const tail = readAt(fd, size2 - tailLength, tailLength);
   let end = -1;
   for (let i = tail.length - 22; i >= 0; i--) {
     if (tail.readUInt32LE(i) === EOCD) {
@@ -6368,10 +6160,10 @@ function contentHash(fd, entry, out) {
     if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
     return hash.digest("hex");
   }
-  let size = 0;
+  let size2 = 0;
   const take = (chunk) => {
-    size += chunk.length;
-    if (size > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`);
+    size2 += chunk.length;
+    if (size2 > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`);
     hash.update(chunk);
     out?.write(chunk);
   };
@@ -6395,7 +6187,7 @@ function contentHash(fd, entry, out) {
       done += piece.length;
     }
   }
-  if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
+  if (size2 !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
   return hash.digest("hex");
 }
 function zipFileHash(file) {
@@ -6734,7 +6526,7 @@ function start() {
     started.answers.clear();
   };
   child2.on("error", (e) => lost(`perl could not start (${e.code ?? e.message})`));
-  child2.on("exit", (code) => lost(`perl ended (${code})`));
+  child2.on("exit", (code2) => lost(`perl ended (${code2})`));
   child2.stdin?.on("error", () => lost("perl ended"));
   createInterface2({ input: child2.stdout }).on("line", (line) => {
     const [id, ...answer2] = line.split(" ");
@@ -6796,8 +6588,8 @@ function takeGoLock(file, boundMs, signal) {
       if (answer2 === "locked") finish({ kind: "held", release });
       else if (answer2.startsWith("refused ")) {
         const [, errno, ...why] = answer2.split(" ");
-        const code = ERRNO_NAMES.get(Number(errno));
-        finish({ kind: "refused", why: why.join(" "), ...code ? { code } : {} });
+        const code2 = ERRNO_NAMES.get(Number(errno));
+        finish({ kind: "refused", why: why.join(" "), ...code2 ? { code: code2 } : {} });
       } else finish({ kind: "unavailable", why: answer2.slice("unavailable ".length) });
     });
     send(`L ${id} ${Buffer.from(file).toString("hex")}`);
@@ -7012,10 +6804,10 @@ async function removeAt(modcache, rel) {
     if (dir) await removeEntry(dir, name);
     return void 0;
   } catch (e) {
-    const code = e.code;
+    const code2 = e.code;
     const where = path10.join(modcache, rel);
-    if (code === "EROFS") return `${where} cannot be removed: the module cache is on a read-only file system (EROFS); make it writable for this step, or repair it where it is written`;
-    if (code === "EACCES" || code === "EPERM") return `${where} cannot be removed: the step may not write there (${code}); the module cache may be read-only or another user's`;
+    if (code2 === "EROFS") return `${where} cannot be removed: the module cache is on a read-only file system (EROFS); make it writable for this step, or repair it where it is written`;
+    if (code2 === "EACCES" || code2 === "EPERM") return `${where} cannot be removed: the step may not write there (${code2}); the module cache may be read-only or another user's`;
     return `${where} cannot be removed: ${e.message}`;
   } finally {
     dir?.close();
@@ -7114,6 +6906,59 @@ function echo(text) {
 var CACHE_COMMAND = /^::(add-mask|debug|notice|warning|error)( [^:\r\n]*)?::[^\r\n]*$/;
 function cacheLogLine(line) {
   return CACHE_COMMAND.test(line) ? line : inert(line);
+}
+
+// node_modules/@actions/cache/lib/internal/config.js
+var KNOWN_CACHE_MODES = ["none", "read", "write", "write-only"];
+function getCacheMode() {
+  return (process.env["ACTIONS_CACHE_MODE"] || "").trim().toLowerCase();
+}
+function isCacheReadable(mode) {
+  if (!KNOWN_CACHE_MODES.includes(mode))
+    return true;
+  return mode === "read" || mode === "write";
+}
+function isCacheWritable(mode) {
+  if (!KNOWN_CACHE_MODES.includes(mode))
+    return true;
+  return mode === "write" || mode === "write-only";
+}
+
+// node_modules/@actions/cache/lib/internal/constants.js
+var CacheFilename;
+(function(CacheFilename2) {
+  CacheFilename2["Gzip"] = "cache.tgz";
+  CacheFilename2["Zstd"] = "cache.tzst";
+})(CacheFilename || (CacheFilename = {}));
+var CompressionMethod;
+(function(CompressionMethod2) {
+  CompressionMethod2["Gzip"] = "gzip";
+  CompressionMethod2["ZstdWithoutLong"] = "zstd-without-long";
+  CompressionMethod2["Zstd"] = "zstd";
+})(CompressionMethod || (CompressionMethod = {}));
+var ArchiveToolType;
+(function(ArchiveToolType2) {
+  ArchiveToolType2["GNU"] = "gnu";
+  ArchiveToolType2["BSD"] = "bsd";
+})(ArchiveToolType || (ArchiveToolType = {}));
+var GnuTarPathOnWindows = `${process.env["PROGRAMFILES"]}\\Git\\usr\\bin\\tar.exe`;
+var SystemTarPathOnWindows = `${process.env["SYSTEMDRIVE"]}\\Windows\\System32\\tar.exe`;
+var CacheFileSizeLimit = 10 * Math.pow(1024, 3);
+var CacheReadDeniedMessagePrefix = "cache read denied:";
+
+// src/cache/mode.ts
+var READ_DENIED = CacheReadDeniedMessagePrefix;
+var WRITE_DENIED = "cache write denied:";
+function readForbidden() {
+  const mode = getCacheMode();
+  return isCacheReadable(mode) ? void 0 : `ACTIONS_CACHE_MODE is ${mode}`;
+}
+function writeForbidden() {
+  const mode = getCacheMode();
+  return isCacheWritable(mode) ? void 0 : `ACTIONS_CACHE_MODE is ${mode}`;
+}
+function savePolicy(why) {
+  return `${readForbidden() ? "off" : "restore-only"} by policy (${why})`;
 }
 
 // src/cache/staging.ts
@@ -7336,6 +7181,8 @@ function serviceConfigured() {
 async function restoreEntry(stash, keys, limitMs, select) {
   const nothing = (report) => ({ report, moved: [] });
   if (!serviceConfigured()) return nothing({ state: "unavailable", warning: UNAVAILABLE });
+  const forbidden = readForbidden();
+  if (forbidden) return nothing({ state: "policy", policy: forbidden });
   const started = performance.now();
   let matchedKey;
   try {
@@ -7343,6 +7190,7 @@ async function restoreEntry(stash, keys, limitMs, select) {
     try {
       const result = await restoreInChild(staging, keys, limitMs);
       if (!result.available) return nothing({ state: "unavailable", warning: UNAVAILABLE });
+      if (result.denied !== void 0) return nothing({ state: "policy", policy: `the cache service answered \u201C${READ_DENIED.slice(0, -1)}\u201D` });
       matchedKey = result.matchedKey ?? void 0;
       if (!matchedKey) return nothing({ state: "miss", durationMs: performance.now() - started });
       if (result.error !== void 0) throw new Error(result.error);
@@ -7365,6 +7213,8 @@ function describeRefused(key4, result) {
   return `The cache entry ${key4} held ${result.refusedCount} member(s) that were not written, so it is restored in part: ${shown}${more > 0 ? `; and ${more} more` : ""}.`;
 }
 async function saveEntry(stash, key4, paths, limitMs, admit) {
+  const forbidden = writeForbidden();
+  if (forbidden) return { state: "policy", why: savePolicy(forbidden) };
   const started = performance.now();
   try {
     const staging = await claimStaging(stash.staging);
@@ -7373,6 +7223,7 @@ async function saveEntry(stash, key4, paths, limitMs, admit) {
       if (skipped.length > 0) warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
       const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key4], limitMs, "Cache save");
       const durationMs = performance.now() - started;
+      if (result.id === -1 && log.some(writeDenied)) return { state: "policy", why: savePolicy(`the cache service answered \u201C${WRITE_DENIED.slice(0, -1)}\u201D`), durationMs };
       if (result.id === -1 || log.some((line) => /^::(warning|error)::Failed to save/.test(line))) return { state: "failed", why: "not saved (the log says why)", durationMs };
       return { state: "saved", why: "saved", durationMs, bytes };
     } finally {
@@ -7397,7 +7248,7 @@ async function inChild(entry, args, limitMs, what) {
     onLine: (line) => {
       if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length));
       else {
-        process.stdout.write(`${cacheLogLine(line)}
+        process.stdout.write(`${cacheLogLine(writeDenied(line) ? line.replace(/^::warning::/, "") : line)}
 `);
         log.push(line);
       }
@@ -7410,6 +7261,7 @@ async function inChild(entry, args, limitMs, what) {
   if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${log.slice(-5).join(" / ")}`);
   return { result, log };
 }
+var writeDenied = (line) => line.startsWith("::warning::Failed to save: ") && line.includes(WRITE_DENIED);
 
 // src/cache/build.ts
 var BUILD_KEY_PREFIX = "go-build";
@@ -7462,18 +7314,18 @@ async function startModuleCache(o) {
     );
     ({ report: restore, moved } = outcome);
     if (restore.warning) warning(restore.warning);
-    echo(restored(restore) ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`);
+    echo(restored(restore) ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.policy ? `not read, by policy (${restore.policy})` : restore.state}`);
   }
   if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore, ...fromEntry ? { verify: fromEntry } : {} };
   const onRunner = await group("Check the module cache against go.sum", () => verifyModuleCache(o.modcache, o.sumLines, { checked: new Set(moved) }));
-  const verify2 = fromEntry ? joined2(fromEntry, onRunner) : onRunner;
+  const verify2 = fromEntry ? joined(fromEntry, onRunner) : onRunner;
   info(describeVerify(verify2));
   if (verify2.extracting) info(`Left alone: ${verify2.extracting} extracted tree(s) another go is extracting (its .partial marker is there).`);
   if (verify2.unlocked) info(`Checked without go's module locks (${verify2.unlocked}): a go running beside the step on this module cache is not waited for.`);
   for (const d of verify2.discarded) warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`);
   return { restore, verify: verify2 };
 }
-function joined2(a, b) {
+function joined(a, b) {
   return {
     zips: a.zips + b.zips,
     trees: a.trees + b.trees,
@@ -7490,6 +7342,7 @@ async function saveModuleCache(o) {
     () => saveEntry(moduleStash(o.modcache), o.key, savedPaths(o.sumLines, o.contents), o.timeoutMs, admitFor(o.sumLines))
   );
   if (saved.state === "failed") warning(`Cache ${saved.why}`);
+  else if (saved.state === "policy") info(`Cache: ${saved.why}`);
   return saved;
 }
 async function startBuildCache(o) {
@@ -7504,6 +7357,8 @@ async function startBuildCache(o) {
 function handBuildCacheOn(state, o) {
   const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: o.saveCache, downloadOk: o.downloadOk, restore: o.restore });
   if (!decision.save) return `not saved: ${decision.why}`;
+  const forbidden = writeForbidden();
+  if (forbidden) return savePolicy(forbidden);
   saveState(BUILD_STATE, JSON.stringify(state));
   return "by the post step, after the job\u2019s builds and tests";
 }
@@ -11488,9 +11343,9 @@ var Fetcher = class {
             keepRecent(this.samples, candidate, now - asked.startedAt);
           },
           onData: (bytes) => asked.body?.add(bytes, performance.now()),
-          onBody: (size) => {
+          onBody: (size2) => {
             const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
-            if (size >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size * 1e3 / ms);
+            if (size2 >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size2 * 1e3 / ms);
             onBody();
           }
         }).then((result) => {
@@ -12256,12 +12111,12 @@ function protocolRequest(module = "golang.org/toolchain") {
     path: `/${listPath(module)}`,
     describe: what,
     judge: (status, contentType, body) => {
-      const html = /html/i.test(contentType);
-      if (isAbsent(status) && !html) return void 0;
+      const html2 = /html/i.test(contentType);
+      if (isAbsent(status) && !html2) return void 0;
       if (status !== 200) return `HTTP ${status} for ${what}`;
       const lines = body.toString("utf8").split("\n").filter((l) => l.trim() !== "");
-      if (!html && lines.every((l) => /^v\d+\.\d+\.\d+\S*$/.test(l.trim()))) return void 0;
-      return `answer to ${what} is not a version list${html ? " (an HTML page)" : ""}`;
+      if (!html2 && lines.every((l) => /^v\d+\.\d+\.\d+\S*$/.test(l.trim()))) return void 0;
+      return `answer to ${what} is not a version list${html2 ? " (an HTML page)" : ""}`;
     }
   };
 }
@@ -12339,6 +12194,19 @@ async function runProbe(options) {
   const note = "No candidate passed its probe; trying them all, those that answered before those that did not, since a probe can be wrong.";
   warning(note);
   return { ...report, chain: assembleChain(candidates, fallbackOrder(report.probes)), note };
+}
+
+// src/download/failure.ts
+function describeFailure(probes, attempts) {
+  const lines = [`go mod download failed after ${attempts.length} attempt${attempts.length === 1 ? "" : "s"}.`];
+  for (const probe of probes) {
+    const own = attempts.filter((a) => a.first === probe.candidate.display);
+    const tried = own.map((a) => `attempt ${a.number}: ${a.reason}${a.detail ? ` (${a.detail})` : ""}`);
+    lines.push(`- ${probe.candidate.display}: ${probe.verdict}, ${probe.reason}${tried.length ? `; ${tried.join("; ")}` : ""}`);
+  }
+  const last = attempts.at(-1);
+  if (last) lines.push(`Last error: ${last.reason}${last.detail ? `: ${last.detail}` : ""}`);
+  return lines.join("\n");
 }
 
 // src/toolchain/provide.ts
@@ -12562,6 +12430,9 @@ function whoServed(o) {
   const chosen = chain.find((c) => served.includes(c))?.display ?? (o.direct.length > 0 ? "direct" : void 0);
   return { chain, ...chosen ? { chosen } : {}, leftOut: o.chain.filter((c) => !chain.includes(c)) };
 }
+
+// src/size.ts
+var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 
 // src/download/stage.ts
 async function runDownload(options) {
@@ -13695,12 +13566,12 @@ var HttpClient2 = class {
       options,
       (response, status, contentType, onData) => new Promise((resolve2, reject) => {
         const chunks = [];
-        let size = 0;
+        let size2 = 0;
         response.on("data", (chunk) => {
-          size += chunk.length;
+          size2 += chunk.length;
           onData(chunk.length);
           chunks.push(chunk);
-          if (size > options.maxBytes) {
+          if (size2 > options.maxBytes) {
             reject(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
             response.destroy();
           }
@@ -13723,12 +13594,12 @@ var HttpClient2 = class {
         response.resume();
         return { status, contentType, size: 0 };
       }
-      let size = 0;
+      let size2 = 0;
       const fd = openSync3(file, "wx");
       try {
         for await (const chunk of response) {
-          size += chunk.length;
-          if (size > options.maxBytes) {
+          size2 += chunk.length;
+          if (size2 > options.maxBytes) {
             response.destroy();
             throw new NetError("http", `answer larger than ${options.maxBytes} bytes`);
           }
@@ -13738,7 +13609,7 @@ var HttpClient2 = class {
       } finally {
         closeSync5(fd);
       }
-      return { status, contentType, size };
+      return { status, contentType, size: size2 };
     });
   }
   async request(url, given, consume) {
@@ -13874,16 +13745,332 @@ function watchFloor(floor) {
 
 // src/report.ts
 import { appendFile as appendFile2 } from "node:fs/promises";
+
+// src/report/markdown.ts
+var asIs = (text) => text;
+var MARKUP = /[\\`*[\]<>&~]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
+var BLOCK_START = /^[#+\-=]/;
+var MODULE_AT_VERSION = /[^\s`@]+@v\d[^\s,;()]*(?<![.:])/gu;
+function withModules(text, words, module) {
+  const flat = text.replace(/\s*[\r\n]+\s*/g, " ");
+  let out = "";
+  let at = 0;
+  for (const match4 of flat.matchAll(MODULE_AT_VERSION)) {
+    out += words(flat.slice(at, match4.index), at === 0) + module(match4[0]);
+    at = match4.index + match4[0].length;
+  }
+  return out + words(flat.slice(at), at === 0);
+}
+function plain(text) {
+  return withModules(text, escaped2, codeSpan);
+}
+var escaped2 = (text, atStart) => {
+  const inline = text.replace(MARKUP, "\\$&");
+  return atStart ? inline.replace(BLOCK_START, "\\$&") : inline;
+};
+function codeSpan(text) {
+  const flat = text.replace(/[\r\n]+/g, " ");
+  if (flat.trim() === "") return plain("\u2014");
+  const fence = "`".repeat(Math.max(0, ...(flat.match(/`+/g) ?? []).map((run2) => run2.length)) + 1);
+  const pad = /^[` ]|[` ]$/.test(flat) ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+function markdown(text, redact = asIs) {
+  return (Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? plain(redact(part)) : codeSpan(redact(part.quoted))).join("");
+}
+function fenced(text) {
+  const fence = "`".repeat(Math.max(2, ...(text.match(/`+/g) ?? []).map((run2) => run2.length)) + 1);
+  return `${fence}text
+${text}
+${fence}`;
+}
+function table(header, rows, redact = asIs) {
+  const cell = (text) => markdown(text, redact).replace(/\|/g, "\\|");
+  return [header.map(cell), header.map(() => "---"), ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(" | ")} |`).join("\n");
+}
+var HTML_SPECIAL = /[&<>"']/g;
+var ENTITY = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+var entities = (text) => text.replace(/\s*[\r\n]+\s*/g, " ").replace(HTML_SPECIAL, (c) => ENTITY[c]);
+var code = (text) => `<code>${entities(text)}</code>`;
+function html(text, redact = asIs) {
+  return (Array.isArray(text) ? text : [text]).map((part) => {
+    if (typeof part !== "string") return code(redact(part.quoted));
+    return withModules(redact(part), entities, code);
+  }).join("");
+}
+function details(summary2, body, redact = asIs) {
+  return [`<details><summary>${html(summary2, redact)}</summary>`, ...body, "</details>"].join("\n\n");
+}
+
+// src/report/job-summary.ts
+function renderSummary(model, redact = (t) => t) {
+  const parts = [`### ${markdown(model.title, redact)}`];
+  if (model.failure) parts.push(fenced(redact(model.failure)));
+  for (const section of model.sections) {
+    const body = sectionBody(section, redact);
+    if (section.open || section.summary === void 0) parts.push(`#### ${section.heading}`, ...body);
+    else parts.push(details([`${section.heading}: `, ...[section.summary].flat()], body, redact));
+  }
+  return parts.join("\n\n") + "\n";
+}
+function sectionBody(section, redact) {
+  const body = section.rows.length > 0 ? [table(section.header, section.rows, redact)] : [];
+  for (const note of section.notes ?? []) body.push(`> ${markdown(note, redact)}`);
+  return body.length > 0 ? body : ["_None._"];
+}
+
+// src/report/outputs.ts
+function stepOutputs(facts, mask) {
+  return {
+    proxy: mask(facts.chosen ?? ""),
+    goproxy: mask(facts.exported ?? ""),
+    "cache-hit": String(facts.restore.state === "exact"),
+    "cache-key": facts.cacheKey ?? "",
+    "build-cache-hit": String(facts.buildCache?.hit ?? false),
+    attempts: String(facts.attempts.length),
+    "direct-modules": mask((facts.direct ?? []).map((d) => `${d.module}@${d.version}`).join("\n")),
+    "direct-count": String(facts.direct?.length ?? 0)
+  };
+}
+
+// src/report/model.ts
+var quoted = (text) => ({ quoted: text });
+
+// src/report/story.ts
+var MOVED_NAMED = 3;
+var PROBE_WORDS = { unhealthy: "unhealthy at the probe", slow: "too slow at the probe" };
+var size = (bytes) => bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : formatSize(bytes);
+var proxiedZips = (facts) => facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0);
+function headline(facts) {
+  const time2 = facts.durationMs === void 0 ? "" : ` in ${formatDuration(facts.durationMs)}`;
+  if (!facts.ok) {
+    const n = facts.attempts.length;
+    return `\u274C Go modules could not be downloaded${n > 0 ? ` after ${n} attempt${n === 1 ? "" : "s"}` : ""}${time2}`;
+  }
+  const data = [facts.fetch && facts.fetch.bytes > 0 ? `${size(facts.fetch.bytes)} fetched` : "", facts.restore.bytes ? `${size(facts.restore.bytes)} from the cache` : ""].filter(Boolean);
+  const moved = movedBehind(facts);
+  const named2 = moved.slice(0, MOVED_NAMED).map((m) => `${m.display} (${m.why})`);
+  if (moved.length > MOVED_NAMED) named2.push(`${moved.length - MOVED_NAMED} more`);
+  const story = `\u2705 Go modules ready: ${downloadedWords(proxiedZips(facts), facts.direct ?? [], facts.chosen)}${time2}${data.map((d) => `, ${d}`).join("")}`;
+  return named2.length > 0 ? `${story}; moved behind: ${named2.join(", ")}` : story;
+}
+function downloadedWords(proxied, direct, chosen) {
+  const through2 = chosen && chosen !== "direct" ? ` through ${chosen}` : "";
+  if (direct.length === 0) return `${proxied} downloaded${through2}`;
+  const why = `direct (${[...new Set(direct.map((d) => REASON_NAMES[d.why]))].join(", ")})`;
+  if (proxied === 0) return `${direct.length} downloaded ${why}`;
+  return `${proxied + direct.length} downloaded: ${proxied}${through2 || " through the proxies"}, ${direct.length} ${why}`;
+}
+var REASON_NAMES = { GOPRIVATE: "GOPRIVATE", GONOPROXY: "GONOPROXY", direct: "direct in GOPROXY" };
+function movedBehind(facts) {
+  return facts.probes.flatMap((p) => {
+    const display = p.candidate.display;
+    if (display === facts.chosen) return [];
+    const why = p.verdict === "unhealthy" || p.verdict === "slow" ? PROBE_WORDS[p.verdict] : fetchMoved(facts, display) ?? failedAttempt(facts, display);
+    return why ? [{ display, why }] : [];
+  });
+}
+function fetchMoved(facts, display) {
+  const moved = facts.fetch?.candidates.find((c) => c.candidate.display === display)?.moved;
+  return moved?.replace(/; moved behind$/, "");
+}
+function failedAttempt(facts, display) {
+  const failed = facts.attempts.find((a) => a.first === display && a.reason !== "ok");
+  return failed ? `attempt ${failed.number} ended in ${failed.reason}` : void 0;
+}
+function firstInLineNotes(facts) {
+  const chosen = facts.chosen;
+  if (!facts.ok || !chosen) return [];
+  const candidates = new Set(facts.probes.map((p) => p.candidate.display));
+  return facts.attempts.filter((a) => a.first !== chosen && candidates.has(a.first)).map((a) => {
+    const first = `Attempt ${a.number}'s first in line, ${a.first}, is not the proxy that served`;
+    if (a.reason !== "ok") return `${first}: go gave up on that attempt (${a.reason}), and the next one started with the candidate behind it.`;
+    const moved = fetchMoved(facts, a.first);
+    if (moved) return `${first}: during the fetch it ${moved}, so it was moved behind and ${chosen} served what go asked for.`;
+    return `${first}: it served none of what go asked for, and ${chosen} did.`;
+  });
+}
+
+// src/report/summary.ts
+var VERDICT = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", slow: "\u{1F422} too slow", "not probed": "\u2796 not probed" };
+var RESTORE_WORDS = {
+  exact: "\u2705 hit",
+  partial: "\u{1F7E1} partial (restored by prefix)",
+  miss: "miss",
+  disabled: "off",
+  unavailable: "no cache service",
+  policy: "\u{1F512} not read, by policy",
+  failed: "\u26A0\uFE0F restore failed",
+  "timed-out": "\u26A0\uFE0F restore timed out"
+};
+var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
+var joined2 = (...parts) => parts.filter(Boolean).join(", ");
+function buildSummary(facts) {
+  const proxied = proxiedZips(facts);
+  const direct = facts.direct ?? [];
+  const modules = proxied + direct.length;
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const firstInLine = firstInLineNotes(facts);
+  const sections = [
+    {
+      heading: "Proxies",
+      open: true,
+      header: ["Candidate", "Verdict", "Latency", "Reason"],
+      rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? [probeReason(p), `, through ${p.via}`] : probeReason(p)]),
+      notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== void 0)] : [], ...runnerNotes(facts)]
+    },
+    {
+      heading: "Result",
+      summary: joined2(`${plural(modules, "module")} in ${plural(facts.attempts.length, "attempt")}`, facts.exported ? "GOPROXY exported for later steps" : ""),
+      header: ["Chosen proxy", "Exported GOPROXY", "Modules downloaded", "Attempts"],
+      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", direct.length > 0 ? `${modules} (${direct.length} direct)` : String(modules), String(facts.attempts.length)]],
+      notes: facts.laterSteps ? [facts.laterSteps] : []
+    },
+    ...direct.length > 0 ? [directSection(direct)] : [],
+    ...facts.fetch ? fetchSections(facts.fetch) : [],
+    ...facts.toolchain ? [toolchainSection(facts.toolchain)] : [],
+    {
+      heading: "Attempts",
+      summary: facts.attempts.length === 0 ? "none" : facts.attempts.map((a) => `${a.reason} in ${formatDuration(a.durationMs)}`).join(", then ") + (firstInLine.length > 0 ? "; a first in line was moved behind (why is under the table)" : ""),
+      header: ["Attempt", "First in line", "Outcome", "Duration", "Why it ended"],
+      rows: facts.attempts.map((a) => [
+        String(a.number),
+        a.first,
+        a.reason === "ok" ? "\u2705 ok" : `\u274C ${a.reason}`,
+        formatDuration(a.durationMs),
+        a.detail ? quoted(a.detail) : "completed"
+      ]),
+      notes: firstInLine
+    },
+    cacheSection(facts),
+    ...facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : []
+  ];
+  return { title: headline(facts), ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
+}
+function cacheSection(facts) {
+  const restore = restoreWords(facts.restore);
+  const save = facts.save ? saveCell(facts.save) : void 0;
+  return {
+    heading: "Cache",
+    summary: cacheSummary(facts, restore, save),
+    header: ["Restore", "Checked against go.sum", "Key", "Restored key", "Save"],
+    rows: [
+      [
+        joined2(restore, formatSize(facts.restore.bytes), time(facts.restore.durationMs)),
+        facts.verify ? describeVerify(facts.verify) : "\u2014",
+        facts.cacheKey ?? "",
+        facts.restore.matchedKey ? quoted(facts.restore.matchedKey) : "\u2014",
+        save ?? "\u2014"
+      ]
+    ],
+    notes: [...facts.verify ? verifyNotes(facts.verify) : [], ...(facts.direct ?? []).length > 0 ? [CLONES_NOT_CACHED] : []]
+  };
+}
+function cacheSummary(facts, restore, save) {
+  if (facts.restore.state === "unavailable") return restore;
+  if (facts.restore.state === "policy" && facts.save?.state === "policy") return `off by policy (${facts.restore.policy}): neither restored nor saved`;
+  return save ? [`restore ${restore}; `, ...[save].flat()] : `restore ${restore}`;
+}
+var restoreWords = (r) => r.policy ? `${RESTORE_WORDS[r.state]} (${r.policy})` : RESTORE_WORDS[r.state];
+var REASONS = {
+  GOPRIVATE: "GOPRIVATE covers it: go asks no proxy for it",
+  GONOPROXY: "GONOPROXY covers it: go asks no proxy for it",
+  direct: "no proxy before direct in GOPROXY served it"
+};
+var CLONES_NOT_CACHED = "The zips go made from its clones are cached like any others and checked against go.sum when restored; the clones themselves (GOMODCACHE/cache/vcs) are never saved, whatever cache-contents says: go needs only the zips, and a clone from a cache entry could carry git configuration or hooks that run when go runs git in it.";
+function directSection(direct) {
+  return {
+    heading: "Fetched direct",
+    summary: `${direct.length} module${direct.length === 1 ? "" : "s"} (${[...new Set(direct.map((d) => REASON_NAMES[d.why]))].join(", ")})`,
+    header: ["Module", "Version", "Why"],
+    rows: direct.map((d) => [quoted(d.module), quoted(d.version), REASONS[d.why]]),
+    notes: ["go fetched these from their repositories itself (git, under the same watchdog), never through a proxy or the action."]
+  };
+}
+function runnerNotes(facts) {
+  return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
+    (p) => p.failure === "tls" ? [`\u26A0\uFE0F ${p.candidate.display} failed on TLS: `, probeReason(p), `. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).`] : [`\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: `, probeReason(p), `. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`]
+  );
+}
+var probeReason = (p) => p.verdict === "unhealthy" ? quoted(p.reason) : p.reason;
+function toolchainSection(t) {
+  return {
+    heading: "Toolchain",
+    summary: `${t.wanted}, from ${t.source === "tool cache" ? "the runner\u2019s tool cache" : "the chain"}`,
+    header: ["Wanted", "Installed", "Source", "Time"],
+    rows: [[t.wanted, t.installed, t.source === "tool cache" ? "the runner\u2019s tool cache" : "fetched through the chain, now in the tool cache", formatDuration(t.durationMs)]],
+    notes: [`go.mod asks for ${t.wanted}: go finds it on PATH under that name, in this step and later ones, and fetches nothing.`]
+  };
+}
+function buildCacheSection(b, save) {
+  const restore = b.hit ? "\u2705 hit" : restoreWords(b);
+  return {
+    heading: "Build cache",
+    summary: `restore ${restore}; save ${save ?? "\u2014"}`,
+    header: ["Restore", "Restored key", "Save"],
+    rows: [[joined2(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ? quoted(b.matchedKey) : "\u2014", save ?? "\u2014"]],
+    notes: b.warning ? [quoted(b.warning)] : []
+  };
+}
+function saveCell(save) {
+  const figures = joined2(formatSize(save.bytes), time(save.durationMs));
+  if (save.state !== "failed") return joined2(save.why, figures);
+  return figures ? [quoted(save.why), `, ${figures}`] : quoted(save.why);
+}
+function verifyNotes(v) {
+  return [
+    ...v.discarded.map((d) => ["\u26A0\uFE0F discarded: ", quoted(d.module), " ", quoted(d.version), `, ${d.why}; fetched again.`]),
+    ...v.repaired > 0 ? [`.ziphash rewritten for ${v.repaired} zip${v.repaired === 1 ? "" : "s"} that matched go.sum (it was missing or wrong).`] : []
+  ];
+}
+function fetchSections(f) {
+  const totals = {
+    heading: "Fetch",
+    summary: `${f.files} of ${f.planned} files, ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; ${f.hedges} hedges, ${f.rejected} rejected`,
+    header: ["Files", "Zips", "Data", "Time", "go's requests (served)", "Retries", "Hedges", "Rejected (wrong bytes)", "Peak in flight"],
+    rows: [
+      [
+        `${f.files} of ${f.planned} planned`,
+        `${f.plannedZips} (go.sum has ${f.sumLines} lines)`,
+        formatSize(f.bytes),
+        formatDuration(f.durationMs),
+        `${f.requests} (${f.served})`,
+        String(f.retries),
+        String(f.hedges),
+        String(f.rejected),
+        String(f.peakLimit)
+      ]
+    ],
+    notes: [
+      ...f.extracted > 0 ? [`${f.extracted} of the zips were extracted as they were verified, so go did not extract them again.`] : [],
+      ...f.stopped ? [`The speculative fetch stopped early: ${f.stopped}; go fetched the rest.`] : [],
+      ...f.unresolved ? [`${f.unresolved} go.mod files could not be read for the plan; go fetched around them itself.`] : []
+    ]
+  };
+  const moved = f.candidates.filter((c) => c.moved).map((c) => c.candidate.display);
+  const perCandidate = {
+    heading: "Fetch, by candidate",
+    summary: moved.length === 0 ? "none moved behind" : `moved behind: ${moved.join(", ")}`,
+    header: ["Candidate", "Requests", "Data", "Served", "Failures", "Stalls", "Hedges won / lost", "Wrong bytes", "Moved"],
+    rows: f.candidates.map(({ candidate, stats: s, moved: moved2 }) => [
+      candidate.display,
+      String(s.requests),
+      formatSize(s.bytes),
+      String(s.served),
+      String(s.failures),
+      String(s.stalls),
+      `${s.hedgesWon} / ${s.hedgesLost}`,
+      String(s.rejected),
+      moved2 ?? "\u2014"
+    ])
+  };
+  return [totals, perCandidate];
+}
+
+// src/report.ts
 async function writeReport(facts, secrets) {
   const mask = (text) => maskSecrets(text, secrets);
-  setOutput("proxy", mask(facts.chosen ?? ""));
-  setOutput("goproxy", mask(facts.exported ?? ""));
-  setOutput("cache-hit", String(facts.restore.state === "exact"));
-  setOutput("cache-key", facts.cacheKey ?? "");
-  setOutput("build-cache-hit", String(facts.buildCache?.hit ?? false));
-  setOutput("attempts", String(facts.attempts.length));
-  setOutput("direct-modules", mask((facts.direct ?? []).map((d) => `${d.module}@${d.version}`).join("\n")));
-  setOutput("direct-count", String(facts.direct?.length ?? 0));
+  for (const [name, value] of Object.entries(stepOutputs(facts, mask))) setOutput(name, value);
   const markdown2 = mask(renderSummary(buildSummary(facts), mask));
   const file = process.env.GITHUB_STEP_SUMMARY;
   if (file) await appendFile2(file, markdown2);
@@ -13960,6 +14147,7 @@ async function vendorConsistent(go, dir, env) {
 // src/main.ts
 async function run() {
   killTreesOnSignals();
+  const startedMs = performance.now();
   let facts = { ok: false, probes: [], restore: { state: "disabled" }, attempts: [] };
   const secrets = [];
   let client;
@@ -14011,7 +14199,7 @@ async function run() {
   } finally {
     await later?.abandon();
     client?.close();
-    await writeReport(facts, secrets);
+    await writeReport({ ...facts, durationMs: performance.now() - startedMs }, secrets);
   }
 }
 async function download(ctx) {

@@ -3127,6 +3127,57 @@ function cacheLogLine(line) {
   return CACHE_COMMAND.test(line) ? line : inert(line);
 }
 
+// node_modules/@actions/cache/lib/internal/config.js
+var KNOWN_CACHE_MODES = ["none", "read", "write", "write-only"];
+function getCacheMode() {
+  return (process.env["ACTIONS_CACHE_MODE"] || "").trim().toLowerCase();
+}
+function isCacheReadable(mode) {
+  if (!KNOWN_CACHE_MODES.includes(mode))
+    return true;
+  return mode === "read" || mode === "write";
+}
+function isCacheWritable(mode) {
+  if (!KNOWN_CACHE_MODES.includes(mode))
+    return true;
+  return mode === "write" || mode === "write-only";
+}
+
+// node_modules/@actions/cache/lib/internal/constants.js
+var CacheFilename;
+(function(CacheFilename2) {
+  CacheFilename2["Gzip"] = "cache.tgz";
+  CacheFilename2["Zstd"] = "cache.tzst";
+})(CacheFilename || (CacheFilename = {}));
+var CompressionMethod;
+(function(CompressionMethod2) {
+  CompressionMethod2["Gzip"] = "gzip";
+  CompressionMethod2["ZstdWithoutLong"] = "zstd-without-long";
+  CompressionMethod2["Zstd"] = "zstd";
+})(CompressionMethod || (CompressionMethod = {}));
+var ArchiveToolType;
+(function(ArchiveToolType2) {
+  ArchiveToolType2["GNU"] = "gnu";
+  ArchiveToolType2["BSD"] = "bsd";
+})(ArchiveToolType || (ArchiveToolType = {}));
+var GnuTarPathOnWindows = `${process.env["PROGRAMFILES"]}\\Git\\usr\\bin\\tar.exe`;
+var SystemTarPathOnWindows = `${process.env["SYSTEMDRIVE"]}\\Windows\\System32\\tar.exe`;
+var CacheFileSizeLimit = 10 * Math.pow(1024, 3);
+
+// src/cache/mode.ts
+var WRITE_DENIED = "cache write denied:";
+function readForbidden() {
+  const mode = getCacheMode();
+  return isCacheReadable(mode) ? void 0 : `ACTIONS_CACHE_MODE is ${mode}`;
+}
+function writeForbidden() {
+  const mode = getCacheMode();
+  return isCacheWritable(mode) ? void 0 : `ACTIONS_CACHE_MODE is ${mode}`;
+}
+function savePolicy(why) {
+  return `${readForbidden() ? "off" : "restore-only"} by policy (${why})`;
+}
+
 // src/cache/staging.ts
 import { randomBytes } from "node:crypto";
 import { promises as fs3 } from "node:fs";
@@ -3368,6 +3419,8 @@ async function remove(dir) {
 var RESULT_MARKER = "go-mod-download cache result: ";
 var REFUSED_SHOWN = 10;
 async function saveEntry(stash, key, paths, limitMs, admit) {
+  const forbidden = writeForbidden();
+  if (forbidden) return { state: "policy", why: savePolicy(forbidden) };
   const started = performance.now();
   try {
     const staging = await claimStaging(stash.staging);
@@ -3376,6 +3429,7 @@ async function saveEntry(stash, key, paths, limitMs, admit) {
       if (skipped.length > 0) warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
       const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key], limitMs, "Cache save");
       const durationMs = performance.now() - started;
+      if (result.id === -1 && log.some(writeDenied)) return { state: "policy", why: savePolicy(`the cache service answered \u201C${WRITE_DENIED.slice(0, -1)}\u201D`), durationMs };
       if (result.id === -1 || log.some((line) => /^::(warning|error)::Failed to save/.test(line))) return { state: "failed", why: "not saved (the log says why)", durationMs };
       return { state: "saved", why: "saved", durationMs, bytes };
     } finally {
@@ -3397,7 +3451,7 @@ async function inChild(entry, args, limitMs, what) {
     onLine: (line) => {
       if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length));
       else {
-        process.stdout.write(`${cacheLogLine(line)}
+        process.stdout.write(`${cacheLogLine(writeDenied(line) ? line.replace(/^::warning::/, "") : line)}
 `);
         log.push(line);
       }
@@ -3410,6 +3464,7 @@ async function inChild(entry, args, limitMs, what) {
   if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${log.slice(-5).join(" / ")}`);
   return { result, log };
 }
+var writeDenied = (line) => line.startsWith("::warning::Failed to save: ") && line.includes(WRITE_DENIED);
 
 // src/cache/build.ts
 var BACKDATE_MS = 2 * 60 * 60 * 1e3;
@@ -3449,66 +3504,6 @@ var LATER_STEPS_STATE = "later-steps";
 var WORK_DIR_PREFIX = "go-mod-download-later-";
 var STATS_FILE = "stats.json";
 var LAUNCH_RECORD = "launched.json";
-
-// src/module/elements.ts
-var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
-
-// src/module/version.ts
-var NUMBER = "(?:0|[1-9][0-9]*)";
-var IDENTIFIER = `(?:${NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`;
-var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}(?:\\.${IDENTIFIER})*)?(?:\\+incompatible)?$`);
-
-// src/sumdb.ts
-var MAX_BODY = 64 << 10;
-
-// src/summary.ts
-var quoted = (text) => ({ quoted: text });
-var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
-var MARKUP = /[\\`*[\]<>&~]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
-var BLOCK_START = /^[#+\-=]/;
-function plain(text) {
-  return text.replace(/\s*[\r\n]+\s*/g, " ").replace(MARKUP, "\\$&").replace(BLOCK_START, "\\$&");
-}
-function codeSpan(text) {
-  const flat = text.replace(/[\r\n]+/g, " ");
-  if (flat.trim() === "") return plain("\u2014");
-  const fence = "`".repeat(Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length)) + 1);
-  const pad = /^[` ]|[` ]$/.test(flat) ? " " : "";
-  return `${fence}${pad}${flat}${pad}${fence}`;
-}
-function markdown(text, redact = (t) => t) {
-  return (Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? plain(redact(part)) : codeSpan(redact(part.quoted))).join("");
-}
-function table(header, rows, redact) {
-  const cell = (text) => markdown(text, redact).replace(/\|/g, "\\|");
-  return [header.map(cell), header.map(() => "---"), ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(" | ")} |`).join("\n");
-}
-
-// src/later/report.ts
-function laterStepsMarkdown(end) {
-  const lines = ["#### Later steps, through the action\u2019s proxy", ""];
-  const s = end.stats;
-  if (s) {
-    const n = (x) => String(x);
-    lines.push(
-      table(
-        ["go\u2019s requests", "Served", "Files fetched (zips)", "Data from upstreams", "Hedges", "Retries", "Wrong bytes rejected", "Refused (no secret)"],
-        [[n(s.requests), n(s.served), `${s.files} (${s.zips})`, formatSize(s.bytes), n(s.hedges), n(s.retries), n(s.rejected), n(s.refused)]]
-      ),
-      "",
-      table(
-        ["Upstream", "Requests", "Data", "Served", "Failures", "Stalls", "Hedges won / lost"],
-        s.candidates.map(({ display, stats: c }) => [display, n(c.requests), formatSize(c.bytes), n(c.served), n(c.failures), n(c.stalls), `${c.hedgesWon} / ${c.hedgesLost}`])
-      ),
-      ""
-    );
-  }
-  if (!end.wasRunning && !end.unchecked) {
-    const why = s?.stopped ? ` (${s.stopped})` : " (it was killed)";
-    lines.push(`> ${markdown(`\u26A0\uFE0F It had stopped before the end of the job${why}; go commands after that went straight to the chain.`)}`, "");
-  } else if (!s) lines.push("> It reported nothing.", "");
-  return lines.join("\n");
-}
 
 // src/later/stop.ts
 import { lstatSync as lstatSync2, promises as fs5, readFileSync as readFileSync3, realpathSync } from "node:fs";
@@ -3591,6 +3586,90 @@ async function stopJobProxy(state) {
   return { wasRunning, ...stats ? { stats } : {} };
 }
 
+// src/size.ts
+var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+
+// src/report/markdown.ts
+var asIs = (text) => text;
+var MARKUP = /[\\`*[\]<>&~]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
+var BLOCK_START = /^[#+\-=]/;
+var MODULE_AT_VERSION = /[^\s`@]+@v\d[^\s,;()]*(?<![.:])/gu;
+function withModules(text, words, module) {
+  const flat = text.replace(/\s*[\r\n]+\s*/g, " ");
+  let out = "";
+  let at = 0;
+  for (const match of flat.matchAll(MODULE_AT_VERSION)) {
+    out += words(flat.slice(at, match.index), at === 0) + module(match[0]);
+    at = match.index + match[0].length;
+  }
+  return out + words(flat.slice(at), at === 0);
+}
+function plain(text) {
+  return withModules(text, escaped, codeSpan);
+}
+var escaped = (text, atStart) => {
+  const inline = text.replace(MARKUP, "\\$&");
+  return atStart ? inline.replace(BLOCK_START, "\\$&") : inline;
+};
+function codeSpan(text) {
+  const flat = text.replace(/[\r\n]+/g, " ");
+  if (flat.trim() === "") return plain("\u2014");
+  const fence = "`".repeat(Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  const pad = /^[` ]|[` ]$/.test(flat) ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+function markdown(text, redact = asIs) {
+  return (Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? plain(redact(part)) : codeSpan(redact(part.quoted))).join("");
+}
+function table(header, rows, redact = asIs) {
+  const cell = (text) => markdown(text, redact).replace(/\|/g, "\\|");
+  return [header.map(cell), header.map(() => "---"), ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(" | ")} |`).join("\n");
+}
+
+// src/report/model.ts
+var quoted = (text) => ({ quoted: text });
+
+// src/report/build-save.ts
+function buildSaveMarkdown(report) {
+  const figures = [formatSize(report.bytes), report.durationMs === void 0 ? "" : formatDuration(report.durationMs)].filter(Boolean).map((f) => `, ${f}`).join("");
+  return [
+    "#### Build cache, saved after the job",
+    "",
+    table(
+      ["Save", "Key", "Entries used or written by the job"],
+      // A failed save's why quotes the cache process's log: the cache service's words.
+      [[[report.state === "failed" ? quoted(report.why) : report.why, figures], report.key ?? "\u2014", String(report.entries)]]
+    ),
+    ""
+  ].join("\n");
+}
+
+// src/report/later-steps.ts
+function laterStepsMarkdown(end) {
+  const lines = ["#### Later steps, through the action\u2019s proxy", ""];
+  const s = end.stats;
+  if (s) {
+    const n = (x) => String(x);
+    lines.push(
+      table(
+        ["go\u2019s requests", "Served", "Files fetched (zips)", "Data from upstreams", "Hedges", "Retries", "Wrong bytes rejected", "Refused (no secret)"],
+        [[n(s.requests), n(s.served), `${s.files} (${s.zips})`, formatSize(s.bytes), n(s.hedges), n(s.retries), n(s.rejected), n(s.refused)]]
+      ),
+      "",
+      table(
+        ["Upstream", "Requests", "Data", "Served", "Failures", "Stalls", "Hedges won / lost"],
+        s.candidates.map(({ display, stats: c }) => [display, n(c.requests), formatSize(c.bytes), n(c.served), n(c.failures), n(c.stalls), `${c.hedgesWon} / ${c.hedgesLost}`])
+      ),
+      ""
+    );
+  }
+  if (!end.wasRunning && !end.unchecked) {
+    const why = s?.stopped ? ` (${s.stopped})` : " (it was killed)";
+    lines.push(`> ${markdown(`\u26A0\uFE0F It had stopped before the end of the job${why}; go commands after that went straight to the chain.`)}`, "");
+  } else if (!s) lines.push("> It reported nothing.", "");
+  return lines.join("\n");
+}
+
 // src/post-job.ts
 async function runPost() {
   const proxy = getState(LATER_STEPS_STATE);
@@ -3630,22 +3709,7 @@ async function saveBuild(state) {
   }
   if (report.state === "failed") warning(`Build cache ${report.why}`);
   else info(`Build cache: ${report.why}`);
-  return [
-    "#### Build cache, saved after the job",
-    "",
-    table(
-      ["Save", "Key", "Entries used or written by the job"],
-      [
-        [
-          // A failed save's why quotes the cache process's log: the cache service's words.
-          [report.state === "failed" ? quoted(report.why) : report.why, [formatSize(report.bytes), report.durationMs === void 0 ? "" : formatDuration(report.durationMs)].filter(Boolean).map((f) => `, ${f}`).join("")],
-          report.key ?? "\u2014",
-          String(report.entries)
-        ]
-      ]
-    ),
-    ""
-  ].join("\n");
+  return buildSaveMarkdown(report);
 }
 
 // src/post.ts

@@ -66969,6 +66969,9 @@ var IS_MAC = process.platform === "darwin";
 // src/timing.ts
 var CHECK_BYTES_PER_SECOND = 8 << 20;
 
+// src/cache/mode.ts
+var READ_DENIED = CacheReadDeniedMessagePrefix;
+
 // src/confined.ts
 import { chmodSync, closeSync as closeSync2, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync as openSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 var O_NOFOLLOW = constants4.O_NOFOLLOW ?? 0;
@@ -70077,7 +70080,10 @@ var [dir, archive, key, ...restoreKeys] = process.argv.slice(2);
 if (!dir || !archive || !key) throw new Error("usage: restore <entry folder> <archive> <key> [restore keys\u2026]");
 endWithStep();
 if (!isFeatureAvailable()) finish({ available: false, matchedKey: null });
-var found = await findEntry([dir], key, restoreKeys);
+var found = await findEntry([dir], key, restoreKeys).catch((e) => {
+  if (e.message.includes(READ_DENIED)) finish({ available: true, matchedKey: null, denied: e.message });
+  throw e;
+});
 if (!found) finish({ available: true, matchedKey: null });
 try {
   await downloadEntry(found, archive);

@@ -16,7 +16,7 @@ import { probeAndDownload } from './download/probe-and-download.ts'
 import { killTreesOnSignals } from './process.ts'
 import { HttpClient, loadNetworkView, networkSecrets } from './net/client.ts'
 import { writeReport } from './report.ts'
-import type { RunFacts } from './summary.ts'
+import type { RunFacts } from './report/facts.ts'
 import { chooseToolchain, type ToolchainChoice, toolchainProblem, userToolchain } from './toolchain/select.ts'
 import { toolchainOnRunner } from './toolchain/stage.ts'
 import { buildsFromVendor, hasModulesTxt, vendorConsistent } from './vendor.ts'
@@ -41,6 +41,7 @@ type DownloadFacts = Omit<Partial<RunFacts>, 'exported' | 'laterSteps' | 'buildC
 
 export async function run(): Promise<void> {
   killTreesOnSignals()
+  const startedMs = performance.now()
   let facts: RunFacts = { ok: false, probes: [], restore: { state: 'disabled' }, attempts: [] }
   const secrets: string[] = []
   let client: HttpClient | undefined
@@ -97,7 +98,7 @@ export async function run(): Promise<void> {
   } finally {
     await later?.abandon()
     client?.close()
-    await writeReport(facts, secrets)
+    await writeReport({ ...facts, durationMs: performance.now() - startedMs }, secrets)
   }
 }
 

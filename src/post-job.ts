@@ -4,11 +4,10 @@
 import * as core from '@actions/core'
 import { appendFile } from 'node:fs/promises'
 import { BUILD_STATE, type BuildCacheState, type BuildSaveReport, saveBuildCache } from './cache/build.ts'
-import { formatDuration } from './duration.ts'
 import { LATER_STEPS_STATE } from './later/config.ts'
-import { laterStepsMarkdown } from './later/report.ts'
 import { stopJobProxy } from './later/stop.ts'
-import { formatSize, quoted, table } from './summary.ts'
+import { buildSaveMarkdown } from './report/build-save.ts'
+import { laterStepsMarkdown } from './report/later-steps.ts'
 
 export async function runPost(): Promise<void> {
   // The main step leaves no state for what it did not start (or when it failed).
@@ -52,20 +51,5 @@ async function saveBuild(state: BuildCacheState): Promise<string> {
   }
   if (report.state === 'failed') core.warning(`Build cache ${report.why}`)
   else core.info(`Build cache: ${report.why}`)
-  return [
-    '#### Build cache, saved after the job',
-    '',
-    table(
-      ['Save', 'Key', 'Entries used or written by the job'],
-      [
-        [
-          // A failed save's why quotes the cache process's log: the cache service's words.
-          [report.state === 'failed' ? quoted(report.why) : report.why, [formatSize(report.bytes), report.durationMs === undefined ? '' : formatDuration(report.durationMs)].filter(Boolean).map(f => `, ${f}`).join('')],
-          report.key ?? '—',
-          String(report.entries)
-        ]
-      ]
-    ),
-    ''
-  ].join('\n')
+  return buildSaveMarkdown(report)
 }

@@ -54,7 +54,7 @@ describe('build-cache: true', () => {
 
     const first = await job()
     expect(first.main.outputs['build-cache-hit']).toBe('false')
-    expect(first.main.summary).toMatch(/#### Build cache[\s\S]*\| miss[^|]*\| — \| by the post step/)
+    expect(first.main.summary).toMatch(/<summary>Build cache: [\s\S]*\| miss[^|]*\| — \| by the post step/)
     expect(first.compiles).toBeGreaterThan(universe.modules.length)
     expect(first.post.summary).toMatch(/\| saved, [^|]+\| go-build-linux-amd64-go[^|]+\| \d+ \|/)
     const saved = (await service.entries()).filter(e => e.key.startsWith('go-build-'))

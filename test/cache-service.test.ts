@@ -294,8 +294,8 @@ async function expectRepaired(run: Awaited<ReturnType<typeof runAction>>, server
   // go's own full check, of zips and extracted trees alike.
   await go(['mod', 'verify'], universe.sampleDir, offlineGoEnv(run.modcache))
   expect(zipsAsked(server).sort()).toEqual([zipRequest(poisoned), zipRequest(truncated)].sort())
-  expect(run.summary).toContain(`discarded: ${poisoned.path} ${poisoned.version}, zip does not match go.sum`)
-  expect(run.summary).toMatch(new RegExp(`discarded: ${truncated.path} ${truncated.version}, zip unreadable`))
+  expect(run.summary).toContain(`discarded: \`${poisoned.path}\` \`${poisoned.version}\`, zip does not match go.sum`)
+  expect(run.summary).toMatch(new RegExp(`discarded: \`${truncated.path}\` \`${truncated.version}\`, zip unreadable`))
   expect(run.log).toMatch(new RegExp(`::warning::Discarded ${poisoned.path} ${poisoned.version}`))
 }
 
@@ -347,7 +347,7 @@ describe('the module cache the step starts from', () => {
     const run = await runAction({ proxies: server.url }, { modcache: first.modcache })
 
     await expectRepaired(run, server)
-    expect(run.summary).toContain(`discarded: ${retouched.path} ${retouched.version}, extracted tree does not match go.sum`)
+    expect(run.summary).toContain(`discarded: \`${retouched.path}\` \`${retouched.version}\`, extracted tree does not match go.sum`)
     expect(run.summary).toMatch(/7 zips, 7 extracted trees, \d+ go\.mod files in [^|]*: 3 discarded/)
   })
 

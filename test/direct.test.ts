@@ -9,7 +9,8 @@ import { parseGoMod } from '../src/gomod.ts'
 import { leaveOut, parseCandidates } from '../src/goproxy.ts'
 import type { SumLine } from '../src/module/gosum.ts'
 import { moduleRouting } from '../src/private.ts'
-import { buildSummary, type RunFacts } from '../src/summary.ts'
+import type { RunFacts } from '../src/report/facts.ts'
+import { buildSummary } from '../src/report/summary.ts'
 
 const VCS = '/m/cache/vcs/046bc697'
 

@@ -174,7 +174,7 @@ describe('private modules', () => {
     expect(run.failed, run.log).toBe(false)
     expectComplete(run.modcache)
     expect(good.requests.filter(r => r.toLowerCase().includes('/!fixture/'))).toEqual([])
-    expect(run.summary).toMatch(/served example\.com\/fixture\/m002@v1\.0\.0 \.mod/)
+    expect(run.summary).toMatch(/served `example\.com\/fixture\/m002@v1\.0\.0` \.mod/)
   })
 })
 
@@ -206,7 +206,7 @@ describe('a go.work workspace', () => {
 
     expect(run.failed, run.log).toBe(false)
     expectComplete(run.modcache)
-    expect(run.summary).toMatch(/served example\.com\/Fixture\/m001@v1\.0\.0 \.mod/)
+    expect(run.summary).toMatch(/served `example\.com\/Fixture\/m001@v1\.0\.0` \.mod/)
   })
 })
 

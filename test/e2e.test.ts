@@ -51,8 +51,8 @@ describe.each(nodes)('dist/index.js under %s', node => {
     expect(run.summary).toContain('| Candidate | Verdict | Latency | Reason |')
     // Hedged: once the healthy one answered, the silent one was waited for only 500 ms.
     expect(run.summary).toMatch(new RegExp(`\\| ${hanging.url} \\| 🐢 too slow \\|  \\| no answer within 500ms, while ${good.url} answered in \\d+ms \\|`))
-    expect(run.summary).toMatch(/#### Fetch\n\n\| Files \|.*\n.*\n\| 12 of 12 planned \| 4 \(go.sum has 8 lines\) \|/)
-    expect(run.summary).toMatch(new RegExp(`\\| ${good.url} \\| ✅ healthy \\| \\d+ms \\| served example.com/`))
+    expect(run.summary).toMatch(/<summary>Fetch: .*<\/summary>\n\n\| Files \|.*\n.*\n\| 12 of 12 planned \| 4 \(go.sum has 8 lines\) \|/)
+    expect(run.summary).toMatch(new RegExp(`\\| ${good.url} \\| ✅ healthy \\| \\d+ms \\| served \`example.com/`))
     // No cache service here: a warning, not a failure.
     expect(run.log).toContain('::warning::The cache service is not available here')
     // The proxy for later steps outlives the step; the bundled post step stops it and leaves nothing running.

@@ -65,6 +65,6 @@ describe('a candidate that fails every 3rd request', () => {
     expect(run.failed, run.log).toBe(false)
     expectComplete(run.modcache, world.universe.modules)
     // All 15 planned files verified, with retries (the Retries column).
-    expect(run.summary).toMatch(/#### Fetch\n\n.*\n.*\n\| 15 of 15 planned \| (?:[^|]+\| ){4}[1-9]\d* \|/)
+    expect(run.summary).toMatch(/<summary>Fetch: .*<\/summary>\n\n.*\n.*\n\| 15 of 15 planned \| (?:[^|]+\| ){4}[1-9]\d* \|/)
   })
 })

@@ -28,7 +28,7 @@ describe('a file:// entry in GOPROXY', () => {
     expect(run.failed, run.log).toBe(false)
     expectComplete(run.modcache, universe.modules)
     expect(run.exported.GOPROXY).toBe(goproxy)
-    expect(run.summary).toContain(`| ${goproxy} | ➖ not probed |  | a directory in GOPROXY layout with example.com/Fixture/m001@v1.0.0 .mod as go.sum has it, read by go itself |`)
+    expect(run.summary).toContain(`| ${goproxy} | ➖ not probed |  | a directory in GOPROXY layout with \`example.com/Fixture/m001@v1.0.0\` .mod as go.sum has it, read by go itself |`)
   })
 
   it('a missing directory first: kept where it was, said so, and go moves on to the proxy behind it', async () => {
@@ -47,7 +47,7 @@ describe('a file:// entry in GOPROXY', () => {
     const other = `file://${path.dirname(universe.proxyDir)}`
     const run = await runScenario(universe, {}, { env: { GOPROXY: `${other}|${good.url}` } })
     expect(run.failed, run.log).toBe(false)
-    expect(run.summary).toContain('a directory without example.com/Fixture/m001@v1.0.0 .mod: go moves on')
+    expect(run.summary).toContain('a directory without `example.com/Fixture/m001@v1.0.0` .mod: go moves on')
   })
 
   it.each(['file://localhost/srv/goproxy', 'file://example.com/srv', 'file:relative/dir', 'file:/srv/goproxy', 'file:///srv/goproxy?x=1'])('%s, which go refuses too, fails the step before any request, naming the setting', async entry => {

@@ -96,8 +96,8 @@ describe('a module cache left on the runner with things go.sum names replaced', 
     await expectRepaired(run, modcache, [victim(1)], since)
     expect(lstatSync(download(modcache, victim(1), 'zip')).isFile()).toBe(true)
     expect(lstatSync(download(modcache, victim(2), 'mod')).isFile()).toBe(true)
-    expect(run.summary).toContain(`discarded: ${victim(1).path} ${victim(1).version}, zip is a FIFO, not a regular file`)
-    expect(run.summary).toContain(`discarded: ${victim(2).path} ${victim(2).version}, go.mod is a FIFO, not a regular file`)
+    expect(run.summary).toContain(`discarded: \`${victim(1).path}\` \`${victim(1).version}\`, zip is a FIFO, not a regular file`)
+    expect(run.summary).toContain(`discarded: \`${victim(2).path}\` \`${victim(2).version}\`, go.mod is a FIFO, not a regular file`)
   })
 
   it.skipIf(!canMknod())('a device where go.sum names a .mod, and where a .ziphash is: never opened (one that blocks on read, as /dev/kmsg does)', async () => {
@@ -111,8 +111,8 @@ describe('a module cache left on the runner with things go.sum names replaced', 
     const run = await runStep(modcache)
 
     await expectRepaired(run, modcache, [victim(2)], since)
-    expect(run.summary).toContain(`discarded: ${victim(1).path} ${victim(1).version}, go.mod is a device, not a regular file`)
-    expect(run.summary).toContain(`discarded: ${victim(2).path} ${victim(2).version}, ${victim(2).version}.ziphash is a device, not a regular file`)
+    expect(run.summary).toContain(`discarded: \`${victim(1).path}\` \`${victim(1).version}\`, go.mod is a device, not a regular file`)
+    expect(run.summary).toContain(`discarded: \`${victim(2).path}\` \`${victim(2).version}\`, ${victim(2).version}.ziphash is a device, not a regular file`)
     expect(lstatSync(download(modcache, victim(2), 'ziphash')).isFile()).toBe(true)
   })
 
@@ -135,7 +135,7 @@ describe('a module cache left on the runner with things go.sum names replaced', 
     // The hard-linked one was replaced beside the zip it vouches for, not written into.
     expect(readFileSync(download(modcache, victim(2), 'ziphash'), 'utf8')).toMatch(/^h1:/)
     expect(statSync(hardLinked).nlink).toBe(1)
-    expect(run.summary).toContain(`discarded: ${victim(1).path} ${victim(1).version}, ${victim(1).version}.ziphash is a symlink, not a regular file`)
+    expect(run.summary).toContain(`discarded: \`${victim(1).path}\` \`${victim(1).version}\`, ${victim(1).version}.ziphash is a symlink, not a regular file`)
   })
 
   it("a module's download directory symlinked outside: the link is removed, and the fetch writes nothing there", async () => {
@@ -170,7 +170,7 @@ describe('a module cache left on the runner with things go.sum names replaced', 
     expect(statSync(away).mode & 0o777).toBe(0o555)
     expect(readFileSync(path.join(away, `${victim(1).pkg}.go`), 'utf8')).toContain('tampered')
     expect(lstatSync(treeOf(modcache, victim(1))).isDirectory()).toBe(true)
-    expect(run.summary).toContain(`discarded: ${victim(1).path} ${victim(1).version}, extracted tree is a symlink, not a directory`)
+    expect(run.summary).toContain(`discarded: \`${victim(1).path}\` \`${victim(1).version}\`, extracted tree is a symlink, not a directory`)
   })
 
   it('the directory where go extracts every module symlinked outside, on a runner with no download cache: the extraction writes nothing there', async () => {
@@ -199,7 +199,7 @@ describe('a module cache left on the runner with things go.sum names replaced', 
 
     await expectRepaired(run, modcache, [victim(1)], since)
     expect(lstatSync(download(modcache, victim(1), 'lock')).isFile()).toBe(true)
-    expect(run.summary).toContain(`discarded: ${victim(1).path} ${victim(1).version}, zip does not match go.sum`)
+    expect(run.summary).toContain(`discarded: \`${victim(1).path}\` \`${victim(1).version}\`, zip does not match go.sum`)
   })
 })
 

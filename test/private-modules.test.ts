@@ -74,7 +74,7 @@ describe('a project whose only dependency is private', () => {
 
     expect(run.failed, run.log).toBe(false)
     expect(moduleCacheHas(run.modcache, module)).toBe(true)
-    expect(run.summary).toContain('### ✅ Go modules ready: 1 downloaded direct (GOPRIVATE)\n')
+    expect(run.summary).toContain('### ✅ Go modules ready: 1 downloaded direct (GOPRIVATE) in ')
     expect(run.summary).toContain(row('direct', `${firstRefused}\\|${publicCandidate.url}\\|direct`, '1 (1 direct)', '1'))
     expect(run.summary).toContain(row(`\`${module.path}\``, '`v1.0.0`', 'GOPRIVATE covers it: go asks no proxy for it'))
     expect(run.outputs).toMatchObject({ proxy: 'direct', 'direct-modules': `${module.path}@v1.0.0`, 'direct-count': '1' })
@@ -109,7 +109,7 @@ describe('a mixed project: five public modules, one private', () => {
 
     expect(run.failed, run.log).toBe(false)
     expectComplete(run.modcache, [...made.modules, module])
-    expect(run.summary).toContain(`### ✅ Go modules ready: 6 downloaded: 5 through ${good.url}, 1 direct (GOPRIVATE)\n`)
+    expect(run.summary).toContain(`### ✅ Go modules ready: 6 downloaded: 5 through ${good.url}, 1 direct (GOPRIVATE) in `)
     expect(run.summary).toContain(row(good.url, `${good.url}\\|direct`, '6 (1 direct)', '1'))
     expect(run.summary).toContain(row(`\`${module.path}\``, '`v1.0.0`', 'GOPRIVATE covers it: go asks no proxy for it'))
     expect(run.outputs).toMatchObject({ proxy: good.url, 'direct-modules': `${module.path}@v1.0.0`, 'direct-count': '1' })
@@ -151,7 +151,7 @@ describe('a mixed project: five public modules, one private', () => {
     expect(run.failed, run.log).toBe(false)
     expect(moduleCacheHas(run.modcache, module)).toBe(true)
     expect(run.summary).not.toContain('Every module was already in the module cache')
-    expect(run.summary).toContain('### ✅ Go modules ready: 1 downloaded direct (GOPRIVATE)\n')
+    expect(run.summary).toContain('### ✅ Go modules ready: 1 downloaded direct (GOPRIVATE) in ')
   })
 })
 
@@ -163,7 +163,7 @@ describe('a public module only its repository has, behind a refused candidate', 
     const run = await step(made, { proxies: `${firstRefused}\ndirect` }, { env: gitRedirect(server.url) })
 
     expect(run.failed, run.log).toBe(false)
-    expect(run.summary).toContain('### ✅ Go modules ready: 1 downloaded direct (direct in GOPROXY)\n')
+    expect(run.summary).toContain('### ✅ Go modules ready: 1 downloaded direct (direct in GOPROXY) in ')
     expect(run.summary).toContain(row(`\`${module.path}\``, '`v1.0.0`', 'no proxy before direct in GOPROXY served it'))
     expect(run.outputs).toMatchObject({ proxy: 'direct', 'direct-modules': `${module.path}@v1.0.0` })
     expect(run.exported.GOPROXY).toBe('direct')
@@ -260,7 +260,7 @@ describe('the cache and direct modules', () => {
 
     expect(run.failed, run.log).toBe(false)
     expect(run.log).toContain(`::warning::Discarded ${module.path} v1.0.0 from the module cache: zip does not match go.sum`)
-    expect(run.summary).toContain('### ✅ Go modules ready: 1 downloaded direct (GOPRIVATE)\n')
+    expect(run.summary).toContain('### ✅ Go modules ready: 1 downloaded direct (GOPRIVATE) in ')
     expect(moduleCacheHas(run.modcache, module)).toBe(true)
   })
 
@@ -293,7 +293,7 @@ describe('the cache and direct modules', () => {
     expect(run.failed, run.log).toBe(false)
     expect(run.summary).toMatch(/🟡 partial/)
     expect(moduleCacheHas(run.modcache, module)).toBe(true)
-    expect(run.summary).toContain('### ✅ Go modules ready: 1 downloaded direct (GOPRIVATE)\n')
+    expect(run.summary).toContain('### ✅ Go modules ready: 1 downloaded direct (GOPRIVATE) in ')
     expect(readFileSync(path.join(run.modcache, 'cache', 'vcs', vcsDir(module), 'config'), 'utf8')).not.toContain('fsmonitor')
     expect(readdirSync(outside)).toEqual([])
   })

@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest'
 import { emptyStats } from '../src/fetch/stats.ts'
 import { parseCandidates } from '../src/goproxy.ts'
 import type { ProbeResult } from '../src/probe/probe.ts'
-import { buildSummary, describeFailure, describeVerify, formatSize, renderSummary, type RunFacts } from '../src/summary.ts'
+import { describeVerify } from '../src/cache/verify-words.ts'
+import { describeFailure } from '../src/download/failure.ts'
+import type { RunFacts } from '../src/report/facts.ts'
+import { renderSummary } from '../src/report/job-summary.ts'
+import { buildSummary } from '../src/report/summary.ts'
+import { formatSize } from '../src/size.ts'
 
 const [mirror, tamperer, slow, direct] = parseCandidates('https://ci:t0k@mirror.example.com,https://tamper.example.com,https://slow.example.com,direct')
 
@@ -19,6 +24,7 @@ const probes: ProbeResult[] = [
 /** A run that used every part the summary reports on. */
 const everything: RunFacts = {
   ok: true,
+  durationMs: 14_300,
   probes,
   probeNote: 'Probed with example.com/a@v1.0.0/go.mod.',
   chosen: mirror!.display,
@@ -108,11 +114,22 @@ describe('the summary’s words', () => {
     ['miss', 'miss'],
     ['disabled', 'off'],
     ['unavailable', 'no cache service'],
+    ['policy', '🔒 not read, by policy'],
     ['failed', '⚠️ restore failed'],
     ['timed-out', '⚠️ restore timed out']
   ])('a restore that was %s reads "%s"', (state, words) => {
     expect(restoreCell({ state })).toBe(words)
     expect(restoreCell({ state, bytes: 3 << 19, durationMs: 1500 })).toBe(`${words}, 1.5 MiB, 1.5s`)
+  })
+
+  it('a job the policy keeps from writing is restore-only, or off, and never a failed save', () => {
+    const cache = (facts: Partial<RunFacts>) => buildSummary({ ...nothing, ...facts }).sections.find(s => s.heading === 'Cache')!
+    const readOnly = cache({ restore: { state: 'exact', matchedKey: 'k' }, save: { state: 'policy', why: 'restore-only by policy (ACTIONS_CACHE_MODE is read)' } })
+    expect(readOnly.summary).toEqual(['restore ✅ hit; ', 'restore-only by policy (ACTIONS_CACHE_MODE is read)'])
+    expect(readOnly.rows[0]?.[4]).toBe('restore-only by policy (ACTIONS_CACHE_MODE is read)')
+    const off = cache({ restore: { state: 'policy', policy: 'ACTIONS_CACHE_MODE is none' }, save: { state: 'policy', why: 'off by policy (ACTIONS_CACHE_MODE is none)' } })
+    expect(off.summary).toBe('off by policy (ACTIONS_CACHE_MODE is none): neither restored nor saved')
+    expect(off.rows[0]?.[0]).toBe('🔒 not read, by policy (ACTIONS_CACHE_MODE is none)')
   })
 
   it.each<[ProbeResult['verdict'], string]>([
@@ -137,6 +154,30 @@ describe('the summary’s words', () => {
     const notes = (repaired: number) => buildSummary({ ...nothing, verify: { zips: 2, trees: 0, mods: 2, discarded: [], repaired, durationMs: 40 } }).sections.find(s => s.heading === 'Cache')?.notes
     expect(notes(0)).toEqual([])
     expect(notes(2)).toEqual(['.ziphash rewritten for 2 zips that matched go.sum (it was missing or wrong).'])
+  })
+
+  it('an attempt that went well with a first in line the fetch moved behind: the headline and the Attempts table say why', () => {
+    const run: RunFacts = { ...everything, attempts: [{ number: 1, first: tamperer!.display, reason: 'ok', detail: '', durationMs: 900, zips: 0 }] }
+    const model = buildSummary(run)
+    expect(model.title).toContain('; moved behind: https://tamper.example.com (served bytes go.sum disagrees with (4×)), https://slow.example.com (too slow at the probe)')
+    expect(model.sections.find(s => s.heading === 'Attempts')?.notes).toEqual([
+      "Attempt 1's first in line, https://tamper.example.com, is not the proxy that served: during the fetch it served bytes go.sum disagrees with (4×), so it was moved behind and https://***@mirror.example.com served what go asked for."
+    ])
+    // One that served nothing, moved by nothing the run saw, is said so too; the chosen one, or a step that is not a candidate, needs no word.
+    const unexplained = buildSummary({ ...run, fetch: { ...everything.fetch!, candidates: [] } }).sections.find(s => s.heading === 'Attempts')?.notes
+    expect(unexplained).toEqual(["Attempt 1's first in line, https://tamper.example.com, is not the proxy that served: it served none of what go asked for, and https://***@mirror.example.com did."])
+    expect(buildSummary(everything).sections.find(s => s.heading === 'Attempts')?.notes).toEqual([])
+  })
+
+  it('the headline gives a download under a MiB in KiB, so that it does not read as none', () => {
+    const title = buildSummary({ ...everything, restore: { state: 'miss' }, fetch: { ...everything.fetch!, bytes: 1500 } }).title
+    expect(title).toContain(' in 14.3s, 2 KiB fetched; moved behind: ')
+  })
+
+  it('the headline names three candidates moved behind and counts the rest', () => {
+    const many = parseCandidates('https://a.example.com,https://b.example.com,https://c.example.com,https://d.example.com,https://e.example.com')
+    const title = buildSummary({ ...everything, probes: [probes[0]!, ...many.map(candidate => ({ candidate, verdict: 'slow' as const, reason: 'no answer' }))] }).title
+    expect(title).toMatch(/; moved behind: https:\/\/a\.example\.com \(too slow at the probe\), https:\/\/b\.example\.com \(too slow at the probe\), https:\/\/c\.example\.com \(too slow at the probe\), 2 more$/)
   })
 
   it('a failure after one attempt, or none: the count, each candidate as its probe left it, the last error', () => {

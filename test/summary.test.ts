@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { parseCandidates } from '../src/goproxy.ts'
 import type { ProbeResult } from '../src/probe/probe.ts'
 import type { AttemptRecord } from '../src/retry.ts'
-import { buildSummary, describeFailure, renderSummary, type RunFacts } from '../src/summary.ts'
+import { describeFailure } from '../src/download/failure.ts'
+import type { RunFacts } from '../src/report/facts.ts'
+import { renderSummary } from '../src/report/job-summary.ts'
+import { buildSummary } from '../src/report/summary.ts'
 
 const [stalling, good, direct] = parseCandidates('https://ci:t0k@stall.example.com,https://good.example.com,direct')
 const probes: ProbeResult[] = [
@@ -23,14 +26,23 @@ const facts: RunFacts = {
   restore: { state: 'partial', matchedKey: 'go-mod-download-linux-amd64-downloads-old', durationMs: 2100, bytes: 50 << 20 },
   verify: { zips: 12, trees: 0, mods: 20, discarded: [{ module: 'example.com/m', version: 'v1.2.3', why: 'zip does not match go.sum' }], repaired: 2, durationMs: 800 },
   save: { state: 'saved', why: 'saved', durationMs: 5200, bytes: 60 << 20 },
-  attempts
+  attempts,
+  durationMs: 70_100
 }
 
 describe('buildSummary', () => {
   const model = buildSummary(facts)
 
-  it('heads with the outcome, the modules and the chosen proxy', () => {
-    expect(model.title).toBe('✅ Go modules ready: 14 downloaded through https://good.example.com')
+  it('heads with the story on one line: the modules, the chosen proxy, what was moved behind and why, the time and the data', () => {
+    expect(model.title).toBe(
+      '✅ Go modules ready: 14 downloaded through https://good.example.com in 1m10s, 50.0 MiB from the cache; moved behind: https://***@stall.example.com (attempt 1 ended in stall)'
+    )
+  })
+
+  it('says why an attempt’s first in line is not the chosen proxy, next to the Attempts table', () => {
+    expect(model.sections.find(s => s.heading === 'Attempts')?.notes).toEqual([
+      "Attempt 1's first in line, https://***@stall.example.com, is not the proxy that served: go gave up on that attempt (stall), and the next one started with the candidate behind it."
+    ])
   })
 
   it('has one row per candidate, attempt, and the cache', () => {
@@ -54,7 +66,7 @@ describe('buildSummary', () => {
       ]
     ])
     expect(model.sections.find(s => s.heading === 'Cache')?.notes).toEqual([
-      '⚠️ discarded: example.com/m v1.2.3, zip does not match go.sum; fetched again.',
+      ['⚠️ discarded: ', { quoted: 'example.com/m' }, ' ', { quoted: 'v1.2.3' }, ', zip does not match go.sum; fetched again.'],
       '.ziphash rewritten for 2 zips that matched go.sum (it was missing or wrong).'
     ])
     expect(section('Result')).toEqual([['https://good.example.com', facts.exported, '14', '2']])
@@ -69,10 +81,45 @@ describe('renderSummary', () => {
     expect(markdown).not.toContain('t0k')
   })
 
+  it('shows the headline, then the Proxies table open; every other section folded under its summary line', () => {
+    const markdown = renderSummary(buildSummary(facts))
+    const blocks = markdown.trimEnd().split('\n\n')
+    expect(blocks[0]).toBe(
+      '### ✅ Go modules ready: 14 downloaded through https://good.example.com in 1m10s, 50.0 MiB from the cache; moved behind: https://\\*\\*\\*@stall.example.com (attempt 1 ended in stall)'
+    )
+    expect(blocks.slice(1, 3)).toEqual(['#### Proxies', expect.stringMatching(/^\| Candidate \| Verdict \| Latency \| Reason \|\n/)])
+    // Nothing else is open: every other table sits between a <details> and its </details>.
+    const rest = blocks.slice(3)
+    expect(rest.filter(b => b.startsWith('#'))).toEqual([])
+    expect(rest.filter(b => b.startsWith('<details>'))).toEqual([
+      '<details><summary>Result: 14 modules in 2 attempts, GOPROXY exported for later steps</summary>',
+      '<details><summary>Attempts: stall in 1m01s, then ok in 3.4s; a first in line was moved behind (why is under the table)</summary>',
+      '<details><summary>Cache: restore 🟡 partial (restored by prefix); saved, 60.0 MiB, 5.2s</summary>'
+    ])
+    expect(rest.filter(b => b === '</details>')).toHaveLength(3)
+    let open = false
+    for (const block of rest) {
+      if (block.startsWith('<details>')) open = true
+      else if (block === '</details>') open = false
+      else expect(open, block).toBe(true)
+    }
+    // The reason for the first in line sits under the Attempts table.
+    expect(markdown).toMatch(/\| 1 \| https:\/\/\\\*\\\*\\\*@stall\.example\.com \| ❌ stall \|.*\n\| 2 .*\n\n> Attempt 1's first in line, https:\/\/\\\*\\\*\\\*@stall\.example\.com, is not the proxy that served: go gave up/)
+  })
+
+  it('puts module paths and versions in code spans, so that GitHub links none of them as an e-mail address', () => {
+    const markdown = renderSummary(buildSummary(facts))
+    expect(markdown).toContain('| served `example.com/a@v1.0.0` .mod |')
+    expect(markdown).toContain('> ⚠️ discarded: `example.com/m` `v1.2.3`, zip does not match go.sum; fetched again.')
+    // Outside code spans, no module@version is left for an autolink.
+    expect(markdown.replace(/`[^`]*`/g, '')).not.toMatch(/@v\d/)
+  })
+
   it('shows the failure first, and says when a table has no rows', () => {
     const markdown = renderSummary(buildSummary({ ok: false, failure: 'go mod download failed after 0 attempts.', probes: [], restore: { state: 'disabled' }, attempts: [] }))
     expect(markdown.indexOf('```text\ngo mod download failed')).toBeLessThan(markdown.indexOf('#### Proxies'))
-    expect(markdown).toContain('#### Attempts\n\n_None._')
+    expect(markdown).toContain('#### Proxies\n\n_None._')
+    expect(markdown).toContain('<details><summary>Attempts: none</summary>\n\n_None._\n\n</details>')
   })
 })
 

@@ -139,7 +139,7 @@ describe('a go.mod that asks for a newer toolchain under GOTOOLCHAIN=auto', () =
     expect(run.log).toContain(`/lookup/golang.org/toolchain@v0.0.1-go1.99.0.${host.os}-${host.arch}`)
     const goroot = path.join(toolCache, 'go', '1.99.0', os.arch())
     expect(statSync(path.join(goroot, 'bin', 'go')).mode & 0o111).not.toBe(0)
-    expect(run.summary).toMatch(/#### Toolchain[\s\S]*\| go1\.99\.0 \| go\d+\.\d+(\.\d+)? \| fetched through the chain, now in the tool cache \|/)
+    expect(run.summary).toMatch(/<summary>Toolchain: [\s\S]*\| go1\.99\.0 \| go\d+\.\d+(\.\d+)? \| fetched through the chain, now in the tool cache \|/)
     // A later step: go, with PATH and GOTOOLCHAIN as the job has them, switches to it with no request.
     expect(run.paths).toHaveLength(1)
     const before = good.requests.length

@@ -6,6 +6,7 @@
 import { isFeatureAvailable } from '@actions/cache'
 import { endWithStep, finish } from './child.ts'
 import { downloadEntry, findEntry } from './entry-client.ts'
+import { READ_DENIED } from './mode.ts'
 import { REFUSED_SHOWN, type RestoreResult } from './service.ts'
 import { unpack } from './unpack.ts'
 
@@ -13,7 +14,11 @@ const [dir, archive, key, ...restoreKeys] = process.argv.slice(2)
 if (!dir || !archive || !key) throw new Error('usage: restore <entry folder> <archive> <key> [restore keys…]')
 endWithStep()
 if (!isFeatureAvailable()) finish({ available: false, matchedKey: null } satisfies RestoreResult)
-const found = await findEntry([dir], key, restoreKeys)
+const found = await findEntry([dir], key, restoreKeys).catch((e: Error) => {
+  // A token without readable cache scopes: a policy, said as one, not a failed restore.
+  if (e.message.includes(READ_DENIED)) finish({ available: true, matchedKey: null, denied: e.message } satisfies RestoreResult)
+  throw e
+})
 if (!found) finish({ available: true, matchedKey: null } satisfies RestoreResult)
 try {
   await downloadEntry(found, archive)

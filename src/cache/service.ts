@@ -7,10 +7,11 @@ import { spawnGroup } from '../process.ts'
 import { DeadlineError, withDeadline } from '../timing.ts'
 import { cacheLogLine } from '../untrusted.ts'
 import { type CacheKeys, sameKey } from './keys.ts'
+import { READ_DENIED, readForbidden, savePolicy, WRITE_DENIED, writeForbidden } from './mode.ts'
 import { type Admit, claimStaging, stage, type Staging, unstage } from './staging.ts'
 import type { Refused } from './unpack.ts'
 
-export type RestoreState = 'exact' | 'partial' | 'miss' | 'disabled' | 'unavailable' | 'failed' | 'timed-out'
+export type RestoreState = 'exact' | 'partial' | 'miss' | 'disabled' | 'unavailable' | 'policy' | 'failed' | 'timed-out'
 
 export interface RestoreReport {
   state: RestoreState
@@ -18,9 +19,12 @@ export interface RestoreReport {
   durationMs?: number
   bytes?: number
   warning?: string
+  /** Why this job may not read the cache (state policy): ACTIONS_CACHE_MODE, or the service's refusal. */
+  policy?: string
 }
 
-export type SaveState = 'saved' | 'skipped' | 'failed'
+/** policy: not saved because this job may not write the cache, which is no failure (a restore-only job). */
+export type SaveState = 'saved' | 'skipped' | 'policy' | 'failed'
 
 export interface SaveReport {
   state: SaveState
@@ -43,6 +47,8 @@ export interface RestoreResult {
   refusedCount?: number
   /** Why an entry that was found was not restored: a download that broke off, an archive that does not read. */
   error?: string
+  /** The service refused to read (READ_DENIED): its words. */
+  denied?: string
 }
 
 /** How many refused members a restore names; the rest are counted. */
@@ -84,6 +90,8 @@ export interface RestoreOutcome {
 export async function restoreEntry(stash: Stash, keys: CacheKeys, limitMs: number, select: (dir: string) => Promise<string[]>): Promise<RestoreOutcome> {
   const nothing = (report: RestoreReport): RestoreOutcome => ({ report, moved: [] })
   if (!serviceConfigured()) return nothing({ state: 'unavailable', warning: UNAVAILABLE })
+  const forbidden = readForbidden()
+  if (forbidden) return nothing({ state: 'policy', policy: forbidden })
   const started = performance.now()
   let matchedKey: string | undefined
   try {
@@ -91,6 +99,7 @@ export async function restoreEntry(stash: Stash, keys: CacheKeys, limitMs: numbe
     try {
       const result = await restoreInChild(staging, keys, limitMs)
       if (!result.available) return nothing({ state: 'unavailable', warning: UNAVAILABLE })
+      if (result.denied !== undefined) return nothing({ state: 'policy', policy: `the cache service answered “${READ_DENIED.slice(0, -1)}”` })
       matchedKey = result.matchedKey ?? undefined
       if (!matchedKey) return nothing({ state: 'miss', durationMs: performance.now() - started })
       if (result.error !== undefined) throw new Error(result.error)
@@ -120,6 +129,8 @@ function describeRefused(key: string, result: RestoreResult): string {
  * staging folder: those whose contents are the root's own, and that `admit` admits.
  */
 export async function saveEntry(stash: Stash, key: string, paths: string[], limitMs: number, admit?: Admit): Promise<SaveReport> {
+  const forbidden = writeForbidden()
+  if (forbidden) return { state: 'policy', why: savePolicy(forbidden) }
   const started = performance.now()
   try {
     const staging = await claimStaging(stash.staging)
@@ -128,6 +139,8 @@ export async function saveEntry(stash: Stash, key: string, paths: string[], limi
       if (skipped.length > 0) core.warning(`Not saved in the cache entry, not being the cache’s own: ${skipped.slice(0, REFUSED_SHOWN).map(s => `${s.path} (${s.why})`).join('; ')}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ''}.`)
       const { result, log } = await inChild<SaveResult>(SAVE_ENTRY, [staging.entry, key], limitMs, 'Cache save')
       const durationMs = performance.now() - started
+      // A token the issuer made read-only: the job is restore-only, and nothing failed.
+      if (result.id === -1 && log.some(writeDenied)) return { state: 'policy', why: savePolicy(`the cache service answered “${WRITE_DENIED.slice(0, -1)}”`), durationMs }
       // Once the entry is reserved, saveCache returns its id even when the upload then failed; it says so only in the log.
       if (result.id === -1 || log.some(line => /^::(warning|error)::Failed to save/.test(line))) return { state: 'failed', why: 'not saved (the log says why)', durationMs }
       return { state: 'saved', why: 'saved', durationMs, bytes }
@@ -166,8 +179,9 @@ async function inChild<T>(entry: string, args: string[], limitMs: number, what: 
     onLine: line => {
       if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length)) as T
       else {
-        // The child's log lines are the step's; of its workflow commands, only @actions/cache's own.
-        process.stdout.write(`${cacheLogLine(line)}\n`)
+        // The child's log lines are the step's; of its workflow commands, only @actions/cache's own,
+        // less the warning for a write the policy denied, which is said as the policy it is.
+        process.stdout.write(`${cacheLogLine(writeDenied(line) ? line.replace(/^::warning::/, '') : line)}\n`)
         log.push(line)
       }
     }
@@ -179,3 +193,6 @@ async function inChild<T>(entry: string, args: string[], limitMs: number, what: 
   if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${log.slice(-5).join(' / ')}`)
   return { result, log }
 }
+
+/** @actions/cache's warning for a save the service refused by policy. */
+const writeDenied = (line: string) => line.startsWith('::warning::Failed to save: ') && line.includes(WRITE_DENIED)

@@ -6,12 +6,13 @@ import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import type { SumLine } from '../module/gosum.ts'
 import type { CacheContents } from '../inputs.ts'
-import { describeVerify } from '../summary.ts'
+import { describeVerify } from './verify-words.ts'
 import { admitFor, vouchedIn } from './admit.ts'
 import { BUILD_STATE, type BuildCacheState, buildCacheKeys, type BuildRestoreReport, restoreBuildCache } from './build.ts'
 import { type CacheKeys, type KeyFacts, saveDecision } from './keys.ts'
 import { savedPaths } from '../module/vouched.ts'
 import { moduleStash } from './layout.ts'
+import { savePolicy, writeForbidden } from './mode.ts'
 import { restoreEntry, type RestoreReport, type SaveReport, saveEntry } from './service.ts'
 import { echo } from '../untrusted.ts'
 import { type VerifyReport, verifyModuleCache } from './verify.ts'
@@ -43,7 +44,7 @@ export async function startModuleCache(o: { modcache: string; keys: CacheKeys; r
     ;({ report: restore, moved } = outcome)
     if (restore.warning) core.warning(restore.warning)
     // The restored key is the cache service's word: shown as text.
-    echo(restored(restore) ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.state}`)
+    echo(restored(restore) ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.policy ? `not read, by policy (${restore.policy})` : restore.state}`)
   }
   if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore, ...(fromEntry ? { verify: fromEntry } : {}) }
   // What moved in was checked in the staging folder; what was on the runner is checked here.
@@ -82,6 +83,7 @@ export async function saveModuleCache(o: {
     saveEntry(moduleStash(o.modcache), o.key, savedPaths(o.sumLines, o.contents), o.timeoutMs, admitFor(o.sumLines))
   )
   if (saved.state === 'failed') core.warning(`Cache ${saved.why}`)
+  else if (saved.state === 'policy') core.info(`Cache: ${saved.why}`)
   return saved
 }
 
@@ -103,6 +105,8 @@ export async function startBuildCache(o: { gocache: string; keys: Omit<KeyFacts,
 export function handBuildCacheOn(state: BuildCacheState, o: { saveCache: boolean; downloadOk: boolean; restore: RestoreReport['state'] }): string {
   const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: o.saveCache, downloadOk: o.downloadOk, restore: o.restore })
   if (!decision.save) return `not saved: ${decision.why}`
+  const forbidden = writeForbidden()
+  if (forbidden) return savePolicy(forbidden)
   core.saveState(BUILD_STATE, JSON.stringify(state))
   return 'by the post step, after the job’s builds and tests'
 }

@@ -6,7 +6,7 @@
 import type { Port, Progress } from '../engine/port.ts'
 import { formatDuration } from '../duration.ts'
 import { maskSecrets } from '../credentials.ts'
-import { formatSize } from '../summary.ts'
+import { formatSize } from '../size.ts'
 
 export interface TerminalPort extends Port {
   /** Every secret registered so far, to mask what the CLI writes itself (the summary, the JSON). */

@@ -8,7 +8,7 @@ import { formatDuration } from '../duration.ts'
 import type { FetchReport, FetchStage } from '../fetch/stage.ts'
 import { type Candidate, demote, goproxyDisplay, goproxyValue } from '../goproxy.ts'
 import { type AttemptRecord, downloadWithRetries } from '../retry.ts'
-import { formatSize } from '../summary.ts'
+import { formatSize } from '../size.ts'
 
 export interface DownloadOptions {
   /** The chain in the order to try, after the probe. */

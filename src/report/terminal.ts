@@ -1,7 +1,7 @@
 // The run's summary as a terminal shows it: the same model as the job summary's markdown, as
 // aligned text tables. Words from outside are shown with their control characters made visible.
 import { visible } from '../cli/port.ts'
-import type { SummaryModel, Text } from '../summary.ts'
+import type { SummaryModel, Text } from './model.ts'
 
 const plainText = (text: Text): string => (Array.isArray(text) ? text : [text]).map(part => (typeof part === 'string' ? part : visible(part.quoted))).join('').replace(/\s*[\r\n]+\s*/g, ' ')
 

@@ -32,10 +32,13 @@ export function cacheEnv(url: string): Record<string, string> {
   return { ACTIONS_CACHE_URL: url, ACTIONS_RUNTIME_TOKEN: 'test-token', ACTIONS_CACHE_SERVICE_V2: '' }
 }
 
-export async function startCacheService(): Promise<CacheService> {
+/** A refusal by policy the service answers every lookup or every reservation with, as the real one does for such a token. */
+export type Refusal = 'read-denied' | 'write-denied'
+
+export async function startCacheService(refusal?: Refusal): Promise<CacheService> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cache-service-'))
   // The server lives while its stdin is open: it cannot outlive the test process.
-  const child = spawn(tools.cacheServer, ['serve', dir], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(tools.cacheServer, ['serve', dir, ...(refusal ? [refusal] : [])], { stdio: ['pipe', 'pipe', 'inherit'] })
   const exited = new Promise<void>(resolve => child.on('exit', () => resolve()))
   const [url] = await Promise.race([
     createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then(line => [line.value as string | undefined]),
@@ -66,11 +69,11 @@ export async function startCacheService(): Promise<CacheService> {
 }
 
 /** Cache services a test file starts, all closed together after each test. */
-export function servicePool(): { start: () => Promise<CacheService>; closeAll: () => Promise<void> } {
+export function servicePool(): { start: (refusal?: Refusal) => Promise<CacheService>; closeAll: () => Promise<void> } {
   const open: CacheService[] = []
   return {
-    start: async () => {
-      const service = await startCacheService()
+    start: async refusal => {
+      const service = await startCacheService(refusal)
       open.push(service)
       return service
     },

@@ -1,6 +1,7 @@
 // The post step's account of what later steps fetched through the job's proxy. Pure.
-import { formatSize, markdown, table } from '../summary.ts'
-import type { JobProxyEnd } from './stop.ts'
+import type { JobProxyEnd } from '../later/stop.ts'
+import { formatSize } from '../size.ts'
+import { markdown, table } from './markdown.ts'
 
 export function laterStepsMarkdown(end: JobProxyEnd): string {
   const lines = ['#### Later steps, through the action’s proxy', '']
