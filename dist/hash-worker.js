@@ -3,19 +3,201 @@ import { createRequire as __createRequire } from 'node:module'; const require = 
 // src/fetch/hash-worker.ts
 import { parentPort } from "node:worker_threads";
 
+// src/fetch/inflater.ts
+import { randomBytes } from "node:crypto";
+import { constants, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
+
+// src/engine/port.ts
+var silent = {
+  info: () => void 0,
+  echo: () => void 0,
+  warning: () => void 0,
+  group: (_name, work) => work(),
+  secret: () => void 0,
+  progress: () => void 0
+};
+var current = silent;
+var port = {
+  info: (line) => current.info(line),
+  echo: (text) => current.echo(text),
+  warning: (line) => current.warning(line),
+  group: (name, work) => current.group(name, work),
+  secret: (value) => current.secret(value),
+  progress: (progress) => current.progress(progress)
+};
+
+// src/fetch/read-at.ts
+import { readSync } from "node:fs";
+function readAt(fd, offset, length, upTo = false, scratch) {
+  const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
+  let bytesRead = 0;
+  while (bytesRead < length) {
+    const n = readSync(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
+    if (n === 0) break;
+    bytesRead += n;
+  }
+  if (bytesRead !== length && !upTo) throw new Error("zip is cut short");
+  return buffer.subarray(0, bytesRead);
+}
+
+// src/fetch/inflater.ts
+var PIECE = 256 << 10;
+var BROKEN_ENGINE_ENV = "GO_MOD_DOWNLOAD_TEST_BROKEN_INFLATER";
+function engine() {
+  const stream = createInflateRaw();
+  const { _handle: handle, _writeState: state } = stream;
+  if (typeof handle?.writeSync !== "function" || typeof handle.reset !== "function" || !(state instanceof Uint32Array) || state.length !== 2) {
+    stream.destroy();
+    return void 0;
+  }
+  stream.on("error", () => {
+  });
+  return { stream, handle: broken(handle), state };
+}
+function broken(handle) {
+  const how = process.env[BROKEN_ENGINE_ENV];
+  if (how !== "corrupt" && how !== "throw") return handle;
+  return {
+    reset: () => handle.reset(),
+    writeSync: (flush, input, inOffset, inLength, output, outOffset, outLength) => {
+      if (how === "throw") throw new Error("the handle refused the write");
+      handle.writeSync(flush, input, inOffset, inLength, output, outOffset, outLength);
+      output[outOffset] = output[outOffset] ^ 1;
+    }
+  };
+}
+function samples() {
+  const noise = randomBytes(PIECE + 4096);
+  const text = Buffer.from("func f(x int) int { return x * 2 } // a line of source\n".repeat(Math.ceil(PIECE / 100)));
+  return [deflateRawSync(noise, { level: 0 }), deflateRawSync(Buffer.concat([text, noise.subarray(0, 8192), text, text]), { level: 1 })];
+}
+var trusted;
+var tell = warnFallback;
+function tellFallbackTo(listener) {
+  tell = listener;
+}
+var warned = false;
+function warnFallback(why) {
+  if (warned) return;
+  warned = true;
+  port.warning(`Zips are inflated by zlib.inflateRawSync from now on (slower, the same bytes): node's zlib handle failed the self-check (${why}). No proxy and no cache is at fault.`);
+}
+var Inflater = class {
+  current;
+  usable;
+  input = Buffer.allocUnsafe(PIECE);
+  output = Buffer.allocUnsafe(PIECE);
+  /** `nodeHandle` false: always inflateRawSync, as on a node whose zlib handle this does not know. */
+  constructor(nodeHandle = true) {
+    this.usable = nodeHandle;
+  }
+  /** Whether entries are inflated a piece at a time through node's zlib handle. */
+  get piecewise() {
+    return this.engine() !== void 0;
+  }
+  /**
+   * Inflates one entry's deflate data, `raw`, handing `take` the output a piece at a time (each
+   * a view of a buffer the next piece reuses). Stops once more than `limit` bytes came out, so
+   * a caller that expects `limit` bytes sees the entry is larger. Throws on data zlib refuses.
+   */
+  inflate(raw, limit, take) {
+    const engine2 = this.engine();
+    if (!engine2) {
+      take(inflateRawSync(raw, { chunkSize: Math.max(64, limit + 1), maxOutputLength: limit + 1 }));
+      return;
+    }
+    engine2.handle.reset();
+    this.feed(engine2, raw, raw.length, true, { produced: 0, limit }, take);
+  }
+  /** As inflate(), the deflate data read from the file `fd`, `length` bytes at `start`, a piece at a time. */
+  inflateFile(fd, start, length, limit, take) {
+    const engine2 = this.engine();
+    if (!engine2) {
+      this.inflate(readAt(fd, start, length), limit, take);
+      return;
+    }
+    engine2.handle.reset();
+    const output = { produced: 0, limit };
+    for (let done = 0; done < length && output.produced <= limit; ) {
+      const piece = readAt(fd, start + done, Math.min(PIECE, length - done), false, this.input);
+      done += piece.length;
+      this.feed(engine2, piece, piece.length, done === length, output, take);
+    }
+  }
+  /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
+  feed(engine2, input, length, last, output, take) {
+    const flush = last ? constants.Z_FINISH : constants.Z_NO_FLUSH;
+    for (let at = 0; output.produced <= output.limit; ) {
+      engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
+      if (engine2.stream.destroyed) {
+        this.current = void 0;
+        throw new Error("invalid deflate data");
+      }
+      const outputLeft = engine2.state[0];
+      if (outputLeft < PIECE) {
+        output.produced += PIECE - outputLeft;
+        take(this.output.subarray(0, PIECE - outputLeft));
+      }
+      if (outputLeft !== 0) return;
+      at = length - engine2.state[1];
+    }
+  }
+  engine() {
+    if (!this.current && this.usable) {
+      trusted ??= this.selfCheck();
+      this.current = trusted ? engine() : void 0;
+      this.usable = this.current !== void 0;
+    }
+    return this.current;
+  }
+  /** Whether an engine inflates the sample exactly as inflateRawSync does; if not, says why, once. */
+  selfCheck() {
+    const checked = engine();
+    let why;
+    try {
+      why = checked ? this.unlikeZlib(checked) : "the handle is not what this expects";
+    } catch (e) {
+      why = `it threw on a sample: ${e.message}`;
+    } finally {
+      checked?.stream.destroy();
+      this.current = void 0;
+    }
+    if (why) tell(why);
+    return why === void 0;
+  }
+  /** Why `engine` inflates the sample otherwise than inflateRawSync, whole (as inflate()) or a piece at a time (as inflateFile()); undefined if it does not. */
+  unlikeZlib(engine2) {
+    for (const raw of samples()) {
+      const expected = inflateRawSync(raw);
+      for (const pieceSize of [raw.length, PIECE]) {
+        const out = [];
+        const output = { produced: 0, limit: expected.length };
+        engine2.handle.reset();
+        for (let done = 0; done < raw.length; ) {
+          const piece = raw.subarray(done, done + pieceSize);
+          done += piece.length;
+          this.feed(engine2, piece, piece.length, done === raw.length, output, (got) => out.push(Buffer.from(got)));
+        }
+        if (!Buffer.concat(out).equals(expected)) return "it inflated a sample unlike inflateRawSync";
+      }
+    }
+    return void 0;
+  }
+};
+
 // src/fetch/tree-hash.ts
 import { createHash as createHash2 } from "node:crypto";
-import { closeSync as closeSync2, readSync as readSync2, readdirSync } from "node:fs";
+import { closeSync as closeSync2, readSync as readSync3, readdirSync } from "node:fs";
 
 // src/confined.ts
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants as constants2, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync as readSync2, renameSync, unlinkSync, writeSync } from "node:fs";
 import path from "node:path";
-var O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
-var O_DIRECTORY = constants.O_DIRECTORY ?? 0;
-var O_NONBLOCK = constants.O_NONBLOCK ?? 0;
-var DIRECTORY = constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
-var READ_NO_FOLLOW = constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
-var CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
+var O_NOFOLLOW = constants2.O_NOFOLLOW ?? 0;
+var O_DIRECTORY = constants2.O_DIRECTORY ?? 0;
+var O_NONBLOCK = constants2.O_NONBLOCK ?? 0;
+var DIRECTORY = constants2.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+var READ_NO_FOLLOW = constants2.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+var CREATE_NEW = constants2.O_WRONLY | constants2.O_CREAT | constants2.O_EXCL | O_NOFOLLOW;
 var WINDOWS = process.platform === "win32";
 var byDescriptor = process.platform === "linux" && isDirectory(`/proc/${process.pid}/fd`);
 function isDirectory(dir) {
@@ -80,7 +262,7 @@ function describe(stats) {
   return "a device";
 }
 function openDir(root, rel, create = false) {
-  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants.O_RDONLY | O_DIRECTORY), root);
+  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants2.O_RDONLY | O_DIRECTORY), root);
   const names = rel.split("/").filter((n) => n !== "");
   try {
     for (const [i, name] of names.entries()) {
@@ -169,7 +351,7 @@ var CHUNK = 1 << 20;
 function fileSha256(fd, buffer) {
   const hash = createHash2("sha256");
   try {
-    for (let n; (n = readSync2(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+    for (let n; (n = readSync3(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
   } finally {
     closeSync2(fd);
   }
@@ -212,105 +394,6 @@ function treeHash(dir, prefix) {
 // src/fetch/zip-hash.ts
 import { createHash as createHash3 } from "node:crypto";
 import { closeSync as closeSync4, fstatSync as fstatSync2 } from "node:fs";
-
-// src/fetch/inflater.ts
-import { constants as constants2, createInflateRaw, inflateRawSync } from "node:zlib";
-
-// src/fetch/read-at.ts
-import { readSync as readSync3 } from "node:fs";
-function readAt(fd, offset, length, upTo = false, scratch) {
-  const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
-  let bytesRead = 0;
-  while (bytesRead < length) {
-    const n = readSync3(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
-    if (n === 0) break;
-    bytesRead += n;
-  }
-  if (bytesRead !== length && !upTo) throw new Error("zip is cut short");
-  return buffer.subarray(0, bytesRead);
-}
-
-// src/fetch/inflater.ts
-var PIECE = 256 << 10;
-function engine() {
-  const stream = createInflateRaw();
-  const { _handle: handle, _writeState: state } = stream;
-  if (typeof handle?.writeSync !== "function" || typeof handle.reset !== "function" || !(state instanceof Uint32Array) || state.length !== 2) {
-    stream.destroy();
-    return void 0;
-  }
-  stream.on("error", () => {
-  });
-  return { stream, handle, state };
-}
-var Inflater = class {
-  current;
-  usable;
-  input = Buffer.allocUnsafe(PIECE);
-  output = Buffer.allocUnsafe(PIECE);
-  /** `nodeHandle` false: always inflateRawSync, as on a node whose zlib handle this does not know. */
-  constructor(nodeHandle = true) {
-    this.usable = nodeHandle;
-  }
-  /** Whether entries are inflated a piece at a time through node's zlib handle. */
-  get piecewise() {
-    return this.engine() !== void 0;
-  }
-  /**
-   * Inflates one entry's deflate data, `raw`, handing `take` the output a piece at a time (each
-   * a view of a buffer the next piece reuses). Stops once more than `limit` bytes came out, so
-   * a caller that expects `limit` bytes sees the entry is larger. Throws on data zlib refuses.
-   */
-  inflate(raw, limit, take) {
-    const engine2 = this.engine();
-    if (!engine2) {
-      take(inflateRawSync(raw, { chunkSize: Math.max(64, limit + 1), maxOutputLength: limit + 1 }));
-      return;
-    }
-    engine2.handle.reset();
-    this.feed(engine2, raw, raw.length, true, { produced: 0, limit }, take);
-  }
-  /** As inflate(), the deflate data read from the file `fd`, `length` bytes at `start`, a piece at a time. */
-  inflateFile(fd, start, length, limit, take) {
-    const engine2 = this.engine();
-    if (!engine2) {
-      this.inflate(readAt(fd, start, length), limit, take);
-      return;
-    }
-    engine2.handle.reset();
-    const output = { produced: 0, limit };
-    for (let done = 0; done < length && output.produced <= limit; ) {
-      const piece = readAt(fd, start + done, Math.min(PIECE, length - done), false, this.input);
-      done += piece.length;
-      this.feed(engine2, piece, piece.length, done === length, output, take);
-    }
-  }
-  /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
-  feed(engine2, input, length, last, output, take) {
-    const flush = last ? constants2.Z_FINISH : constants2.Z_NO_FLUSH;
-    for (let at = 0; output.produced <= output.limit; ) {
-      engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
-      if (engine2.stream.destroyed) {
-        this.current = void 0;
-        throw new Error("invalid deflate data");
-      }
-      const outputLeft = engine2.state[0];
-      if (outputLeft < PIECE) {
-        output.produced += PIECE - outputLeft;
-        take(this.output.subarray(0, PIECE - outputLeft));
-      }
-      if (outputLeft !== 0) return;
-      at = length - engine2.state[1];
-    }
-  }
-  engine() {
-    if (!this.current && this.usable) {
-      this.current = engine();
-      this.usable = this.current !== void 0;
-    }
-    return this.current;
-  }
-};
 
 // src/fetch/zip-extract.ts
 import { closeSync as closeSync3, mkdirSync as mkdirSync2, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
@@ -532,7 +615,9 @@ function hashZip(file, into) {
 async function hashOf(task) {
   return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
 }
+var fallback;
 var previous = Promise.resolve();
+if (parentPort) tellFallbackTo((why) => fallback = why);
 parentPort?.on("message", (task) => {
   previous = previous.then(async () => {
     let answer;
@@ -541,6 +626,8 @@ parentPort?.on("message", (task) => {
     } catch (e) {
       answer = { error: e.message };
     }
+    if (fallback) answer.fallback = fallback;
+    fallback = void 0;
     parentPort?.postMessage(answer);
   });
 });

@@ -81,8 +81,8 @@ var require_tunnel = __commonJS({
       self.maxSockets = self.options.maxSockets || http4.Agent.defaultMaxSockets;
       self.requests = [];
       self.sockets = [];
-      self.on("free", function onFree(socket, host, port, localAddress) {
-        var options2 = toOptions(host, port, localAddress);
+      self.on("free", function onFree(socket, host, port2, localAddress) {
+        var options2 = toOptions(host, port2, localAddress);
         for (var i = 0, len = self.requests.length; i < len; ++i) {
           var pending = self.requests[i];
           if (pending.host === options2.host && pending.port === options2.port) {
@@ -96,9 +96,9 @@ var require_tunnel = __commonJS({
       });
     }
     util.inherits(TunnelingAgent, events2.EventEmitter);
-    TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
+    TunnelingAgent.prototype.addRequest = function addRequest(req, host, port2, localAddress) {
       var self = this;
-      var options = mergeOptions({ request: req }, self.options, toOptions(host, port, localAddress));
+      var options = mergeOptions({ request: req }, self.options, toOptions(host, port2, localAddress));
       if (self.sockets.length >= this.maxSockets) {
         self.requests.push(options);
         return;
@@ -221,11 +221,11 @@ var require_tunnel = __commonJS({
         cb(secureSocket);
       });
     }
-    function toOptions(host, port, localAddress) {
+    function toOptions(host, port2, localAddress) {
       if (typeof host === "string") {
         return {
           host,
-          port,
+          port: port2,
           localAddress
         };
       }
@@ -2787,10 +2787,10 @@ var require_browser = __commonJS({
     exports.useColors = useColors;
     exports.storage = localstorage();
     exports.destroy = /* @__PURE__ */ (() => {
-      let warned = false;
+      let warned2 = false;
       return () => {
-        if (!warned) {
-          warned = true;
+        if (!warned2) {
+          warned2 = true;
           console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
         }
       };
@@ -6095,7 +6095,27 @@ function probeTarget(lines, isPrivate) {
 }
 
 // src/fetch/inflater.ts
-import { constants as constants4, createInflateRaw, inflateRawSync } from "node:zlib";
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { constants as constants4, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
+
+// src/engine/port.ts
+var silent = {
+  info: () => void 0,
+  echo: () => void 0,
+  warning: () => void 0,
+  group: (_name, work) => work(),
+  secret: () => void 0,
+  progress: () => void 0
+};
+var current = silent;
+var port = {
+  info: (line) => current.info(line),
+  echo: (text) => current.echo(text),
+  warning: (line) => current.warning(line),
+  group: (name, work) => current.group(name, work),
+  secret: (value) => current.secret(value),
+  progress: (progress) => current.progress(progress)
+};
 
 // src/fetch/read-at.ts
 import { readSync as readSync2 } from "node:fs";
@@ -6113,6 +6133,7 @@ function readAt(fd, offset, length, upTo = false, scratch) {
 
 // src/fetch/inflater.ts
 var PIECE = 256 << 10;
+var BROKEN_ENGINE_ENV = "GO_MOD_DOWNLOAD_TEST_BROKEN_INFLATER";
 function engine() {
   const stream = createInflateRaw();
   const { _handle: handle, _writeState: state } = stream;
@@ -6122,7 +6143,35 @@ function engine() {
   }
   stream.on("error", () => {
   });
-  return { stream, handle, state };
+  return { stream, handle: broken(handle), state };
+}
+function broken(handle) {
+  const how = process.env[BROKEN_ENGINE_ENV];
+  if (how !== "corrupt" && how !== "throw") return handle;
+  return {
+    reset: () => handle.reset(),
+    writeSync: (flush, input, inOffset, inLength, output, outOffset, outLength) => {
+      if (how === "throw") throw new Error("the handle refused the write");
+      handle.writeSync(flush, input, inOffset, inLength, output, outOffset, outLength);
+      output[outOffset] = output[outOffset] ^ 1;
+    }
+  };
+}
+function samples() {
+  const noise = randomBytes2(PIECE + 4096);
+  const text = Buffer.from("func f(x int) int { return x * 2 } // a line of source\n".repeat(Math.ceil(PIECE / 100)));
+  return [deflateRawSync(noise, { level: 0 }), deflateRawSync(Buffer.concat([text, noise.subarray(0, 8192), text, text]), { level: 1 })];
+}
+var trusted;
+var tell = warnFallback;
+function tellFallbackTo(listener) {
+  tell = listener;
+}
+var warned = false;
+function warnFallback(why) {
+  if (warned) return;
+  warned = true;
+  port.warning(`Zips are inflated by zlib.inflateRawSync from now on (slower, the same bytes): node's zlib handle failed the self-check (${why}). No proxy and no cache is at fault.`);
 }
 var Inflater = class {
   current;
@@ -6186,10 +6235,44 @@ var Inflater = class {
   }
   engine() {
     if (!this.current && this.usable) {
-      this.current = engine();
+      trusted ??= this.selfCheck();
+      this.current = trusted ? engine() : void 0;
       this.usable = this.current !== void 0;
     }
     return this.current;
+  }
+  /** Whether an engine inflates the sample exactly as inflateRawSync does; if not, says why, once. */
+  selfCheck() {
+    const checked = engine();
+    let why;
+    try {
+      why = checked ? this.unlikeZlib(checked) : "the handle is not what this expects";
+    } catch (e) {
+      why = `it threw on a sample: ${e.message}`;
+    } finally {
+      checked?.stream.destroy();
+      this.current = void 0;
+    }
+    if (why) tell(why);
+    return why === void 0;
+  }
+  /** Why `engine` inflates the sample otherwise than inflateRawSync, whole (as inflate()) or a piece at a time (as inflateFile()); undefined if it does not. */
+  unlikeZlib(engine2) {
+    for (const raw of samples()) {
+      const expected = inflateRawSync(raw);
+      for (const pieceSize of [raw.length, PIECE]) {
+        const out = [];
+        const output = { produced: 0, limit: expected.length };
+        engine2.handle.reset();
+        for (let done = 0; done < raw.length; ) {
+          const piece = raw.subarray(done, done + pieceSize);
+          done += piece.length;
+          this.feed(engine2, piece, piece.length, done === raw.length, output, (got) => out.push(Buffer.from(got)));
+        }
+        if (!Buffer.concat(out).equals(expected)) return "it inflated a sample unlike inflateRawSync";
+      }
+    }
+    return void 0;
   }
 };
 
@@ -6556,7 +6639,9 @@ function treeHash(dir, prefix) {
 async function hashOf(task) {
   return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
 }
+var fallback;
 var previous = Promise.resolve();
+if (parentPort) tellFallbackTo((why) => fallback = why);
 parentPort?.on("message", (task) => {
   previous = previous.then(async () => {
     let answer2;
@@ -6565,6 +6650,8 @@ parentPort?.on("message", (task) => {
     } catch (e) {
       answer2 = { error: e.message };
     }
+    if (fallback) answer2.fallback = fallback;
+    fallback = void 0;
     parentPort?.postMessage(answer2);
   });
 });
@@ -6642,6 +6729,7 @@ var Hashers = class {
     if (this.slots.length >= this.threads) return void 0;
     const slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }), jobs: [] };
     slot.worker.on("message", (answer2) => {
+      if (answer2.fallback) warnFallback(answer2.fallback);
       const job = slot.jobs.shift();
       if (!job) return;
       if (slot.jobs.length === 0) slot.worker.unref();
@@ -7102,7 +7190,7 @@ function cacheLogLine(line) {
 }
 
 // src/cache/staging.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
+import { randomBytes as randomBytes3 } from "node:crypto";
 import { promises as fs6 } from "node:fs";
 import path13 from "node:path";
 
@@ -7199,7 +7287,7 @@ async function reclaim(dir) {
   if (owner === "claiming" || owner && isAlive(owner)) {
     throw new Error(`another job on this runner is using ${dir}${owner === "claiming" ? "" : ` (process ${owner.pid})`}`);
   }
-  const aside = `${dir}.${randomBytes2(6).toString("hex")}.stale`;
+  const aside = `${dir}.${randomBytes3(6).toString("hex")}.stale`;
   await fs6.rename(dir, aside);
   if (JSON.stringify(await ownerOf(aside)) !== JSON.stringify(owner)) {
     await fs6.rename(aside, dir).catch(() => void 0);
@@ -7848,8 +7936,8 @@ function parseCommaParts(str, budget) {
     str = post;
   }
 }
-function bound(value, fallback) {
-  return value === void 0 || isNaN(value) ? fallback : value;
+function bound(value, fallback2) {
+  return value === void 0 || isNaN(value) ? fallback2 : value;
 }
 function expand(str, options = {}) {
   if (!str) {
@@ -10666,7 +10754,7 @@ function goRuns(o) {
 }
 
 // src/fetch/stage.ts
-import { randomBytes as randomBytes5 } from "node:crypto";
+import { randomBytes as randomBytes6 } from "node:crypto";
 import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync4 } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
 import os11 from "node:os";
@@ -10727,7 +10815,7 @@ var Limiter = class {
 };
 
 // src/fetch/fetcher.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
+import { randomBytes as randomBytes5 } from "node:crypto";
 
 // node_modules/is-network-error/index.js
 var objectToString = Object.prototype.toString;
@@ -10997,7 +11085,7 @@ function movedBecause(s) {
 }
 
 // src/fetch/store.ts
-import { randomBytes as randomBytes3 } from "node:crypto";
+import { randomBytes as randomBytes4 } from "node:crypto";
 import { accessSync, constants as constants5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
 import path26 from "node:path";
 var Store = class {
@@ -11219,7 +11307,7 @@ var Store = class {
 };
 var key = (dir, name) => JSON.stringify([dir, name]);
 var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
-var RUN = randomBytes3(6).toString("hex");
+var RUN = randomBytes4(6).toString("hex");
 var named = 0;
 
 // src/fetch/fetcher.ts
@@ -11527,7 +11615,7 @@ var Fetcher = class {
     stats.requests++;
     let pending;
     try {
-      pending = store === this.transient ? store.begin({ ...job, path: randomBytes4(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
+      pending = store === this.transient ? store.begin({ ...job, path: randomBytes5(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
       const { temp, tree } = pending;
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([own, ended]),
@@ -11604,9 +11692,9 @@ var RoundFailed = class extends Error {
     this.name = "RoundFailed";
   }
 };
-function keepRecent(samples, candidate, value) {
-  let list = samples.get(candidate);
-  if (!list) samples.set(candidate, list = []);
+function keepRecent(samples2, candidate, value) {
+  let list = samples2.get(candidate);
+  if (!list) samples2.set(candidate, list = []);
   list.push(value);
   if (list.length > SAMPLE_WINDOW) list.shift();
 }
@@ -11807,8 +11895,8 @@ function planDownloads(input, loaded) {
   for (const main of input.mains) for (const r of main.mod.require.filter(keep)) visit(r, unprunedMain);
   const selected = /* @__PURE__ */ new Map();
   for (const m of nodes.values()) {
-    const current = selected.get(m.path);
-    if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
+    const current2 = selected.get(m.path);
+    if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
   const downloads = listed.flatMap((path36) => {
@@ -11909,7 +11997,7 @@ async function startFetch(options) {
     stallTimeoutMs: options.stallTimeoutMs
   });
   let sumdb;
-  const secret = randomBytes5(18).toString("base64url");
+  const secret = randomBytes6(18).toString("base64url");
   setSecret(secret);
   const local = await startLocalProxy(fetcher, known, { secret, sumdb: () => sumdb });
   const report = {
@@ -12877,11 +12965,11 @@ var HttpProxyAgent = class extends Agent2 {
       this.onProxyAuth = opts.onProxyAuth;
     }
     const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
-    const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
+    const port2 = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
     this.connectOpts = {
       ...opts ? omit(opts, "headers", "onProxyAuth", "negotiate") : null,
       host,
-      port
+      port: port2
     };
   }
   addRequest(req, opts) {
@@ -13024,11 +13112,11 @@ function parseProxyResponse(socket) {
         }
         const key4 = header.slice(0, firstColon).toLowerCase();
         const value = header.slice(firstColon + 1).trimStart();
-        const current = headers[key4];
-        if (typeof current === "string") {
-          headers[key4] = [current, value];
-        } else if (Array.isArray(current)) {
-          current.push(value);
+        const current2 = headers[key4];
+        if (typeof current2 === "string") {
+          headers[key4] = [current2, value];
+        } else if (Array.isArray(current2)) {
+          current2.push(value);
         } else {
           headers[key4] = value;
         }
@@ -13074,13 +13162,13 @@ var HttpsProxyAgent = class extends Agent2 {
       this.onProxyAuth = opts.onProxyAuth;
     }
     const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
-    const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
+    const port2 = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
     this.connectOpts = {
       // Attempt to negotiate http/1.1 for proxy servers that support http/2
       ALPNProtocols: ["http/1.1"],
       ...opts ? omit2(opts, "headers", "onProxyAuth", "negotiate") : null,
       host,
-      port
+      port: port2
     };
   }
   /**
@@ -13500,10 +13588,10 @@ function proxyFor(rules, url) {
   if (!proxy) return void 0;
   const host = bareHost(url.hostname).toLowerCase();
   if (host === "") return proxy;
-  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  const port2 = url.port || (url.protocol === "https:" ? "443" : "80");
   const ip = net4.isIP(host) !== 0;
   if (host === "localhost" || ip && isLoopback(host)) return void 0;
-  return rules.exempt(host, port, ip) ? void 0 : proxy;
+  return rules.exempt(host, port2, ip) ? void 0 : proxy;
 }
 var bareHost = (host) => host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 var LOOPBACK = new net4.BlockList();
@@ -13540,10 +13628,10 @@ function noProxyMatcher(noProxy) {
     const split = splitHostPort(entry);
     if (split && split.host === "") continue;
     const host = split?.host ?? entry;
-    const port = split?.port ?? "";
+    const port2 = split?.port ?? "";
     if (net4.isIP(host)) {
       const want = normalizeIp(host);
-      ipMatchers.push((candidate, candidatePort, ip) => ip && normalizeIp(candidate) === want && (port === "" || port === candidatePort));
+      ipMatchers.push((candidate, candidatePort, ip) => ip && normalizeIp(candidate) === want && (port2 === "" || port2 === candidatePort));
       continue;
     }
     if (host === "") continue;
@@ -13552,10 +13640,10 @@ function noProxyMatcher(noProxy) {
     const bare = matchHost ? name : name.slice(1);
     const suffix = `.${[...bare].some((c) => c.charCodeAt(0) > 127) ? domainToASCII(bare) || bare : bare}`;
     domainMatchers.push(
-      (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port === "" || port === candidatePort)
+      (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port2 === "" || port2 === candidatePort)
     );
   }
-  return (host, port, ip) => ip && ipMatchers.some((m) => m(host, port, ip)) || domainMatchers.some((m) => m(host, port, ip));
+  return (host, port2, ip) => ip && ipMatchers.some((m) => m(host, port2, ip)) || domainMatchers.some((m) => m(host, port2, ip));
 }
 function parseCidr(entry) {
   const slash = entry.indexOf("/");

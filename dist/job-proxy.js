@@ -81,8 +81,8 @@ var require_tunnel = __commonJS({
       self.maxSockets = self.options.maxSockets || http4.Agent.defaultMaxSockets;
       self.requests = [];
       self.sockets = [];
-      self.on("free", function onFree(socket, host, port, localAddress) {
-        var options2 = toOptions(host, port, localAddress);
+      self.on("free", function onFree(socket, host, port2, localAddress) {
+        var options2 = toOptions(host, port2, localAddress);
         for (var i = 0, len = self.requests.length; i < len; ++i) {
           var pending = self.requests[i];
           if (pending.host === options2.host && pending.port === options2.port) {
@@ -96,9 +96,9 @@ var require_tunnel = __commonJS({
       });
     }
     util.inherits(TunnelingAgent, events.EventEmitter);
-    TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
+    TunnelingAgent.prototype.addRequest = function addRequest(req, host, port2, localAddress) {
       var self = this;
-      var options = mergeOptions({ request: req }, self.options, toOptions(host, port, localAddress));
+      var options = mergeOptions({ request: req }, self.options, toOptions(host, port2, localAddress));
       if (self.sockets.length >= this.maxSockets) {
         self.requests.push(options);
         return;
@@ -221,11 +221,11 @@ var require_tunnel = __commonJS({
         cb(secureSocket);
       });
     }
-    function toOptions(host, port, localAddress) {
+    function toOptions(host, port2, localAddress) {
       if (typeof host === "string") {
         return {
           host,
-          port,
+          port: port2,
           localAddress
         };
       }
@@ -2787,10 +2787,10 @@ var require_browser = __commonJS({
     exports.useColors = useColors;
     exports.storage = localstorage();
     exports.destroy = /* @__PURE__ */ (() => {
-      let warned = false;
+      let warned2 = false;
       return () => {
-        if (!warned) {
-          warned = true;
+        if (!warned2) {
+          warned2 = true;
           console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
         }
       };
@@ -3881,7 +3881,7 @@ var LOCK_WAIT_MS = 1e4;
 var CHECK_BYTES_PER_SECOND = 8 << 20;
 
 // src/fetch/fetcher.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
+import { randomBytes as randomBytes3 } from "node:crypto";
 
 // node_modules/is-network-error/index.js
 var objectToString = Object.prototype.toString;
@@ -4456,7 +4456,27 @@ function goModHash(content) {
 }
 
 // src/fetch/inflater.ts
-import { constants as constants4, createInflateRaw, inflateRawSync } from "node:zlib";
+import { randomBytes } from "node:crypto";
+import { constants as constants4, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
+
+// src/engine/port.ts
+var silent = {
+  info: () => void 0,
+  echo: () => void 0,
+  warning: () => void 0,
+  group: (_name, work) => work(),
+  secret: () => void 0,
+  progress: () => void 0
+};
+var current = silent;
+var port = {
+  info: (line) => current.info(line),
+  echo: (text2) => current.echo(text2),
+  warning: (line) => current.warning(line),
+  group: (name, work) => current.group(name, work),
+  secret: (value) => current.secret(value),
+  progress: (progress) => current.progress(progress)
+};
 
 // src/fetch/read-at.ts
 import { readSync as readSync2 } from "node:fs";
@@ -4474,6 +4494,7 @@ function readAt(fd, offset, length, upTo = false, scratch) {
 
 // src/fetch/inflater.ts
 var PIECE = 256 << 10;
+var BROKEN_ENGINE_ENV = "GO_MOD_DOWNLOAD_TEST_BROKEN_INFLATER";
 function engine() {
   const stream = createInflateRaw();
   const { _handle: handle, _writeState: state } = stream;
@@ -4483,7 +4504,35 @@ function engine() {
   }
   stream.on("error", () => {
   });
-  return { stream, handle, state };
+  return { stream, handle: broken(handle), state };
+}
+function broken(handle) {
+  const how = process.env[BROKEN_ENGINE_ENV];
+  if (how !== "corrupt" && how !== "throw") return handle;
+  return {
+    reset: () => handle.reset(),
+    writeSync: (flush, input, inOffset, inLength, output, outOffset, outLength) => {
+      if (how === "throw") throw new Error("the handle refused the write");
+      handle.writeSync(flush, input, inOffset, inLength, output, outOffset, outLength);
+      output[outOffset] = output[outOffset] ^ 1;
+    }
+  };
+}
+function samples() {
+  const noise = randomBytes(PIECE + 4096);
+  const text2 = Buffer.from("func f(x int) int { return x * 2 } // a line of source\n".repeat(Math.ceil(PIECE / 100)));
+  return [deflateRawSync(noise, { level: 0 }), deflateRawSync(Buffer.concat([text2, noise.subarray(0, 8192), text2, text2]), { level: 1 })];
+}
+var trusted;
+var tell = warnFallback;
+function tellFallbackTo(listener) {
+  tell = listener;
+}
+var warned = false;
+function warnFallback(why) {
+  if (warned) return;
+  warned = true;
+  port.warning(`Zips are inflated by zlib.inflateRawSync from now on (slower, the same bytes): node's zlib handle failed the self-check (${why}). No proxy and no cache is at fault.`);
 }
 var Inflater = class {
   current;
@@ -4547,10 +4596,44 @@ var Inflater = class {
   }
   engine() {
     if (!this.current && this.usable) {
-      this.current = engine();
+      trusted ??= this.selfCheck();
+      this.current = trusted ? engine() : void 0;
       this.usable = this.current !== void 0;
     }
     return this.current;
+  }
+  /** Whether an engine inflates the sample exactly as inflateRawSync does; if not, says why, once. */
+  selfCheck() {
+    const checked = engine();
+    let why;
+    try {
+      why = checked ? this.unlikeZlib(checked) : "the handle is not what this expects";
+    } catch (e) {
+      why = `it threw on a sample: ${e.message}`;
+    } finally {
+      checked?.stream.destroy();
+      this.current = void 0;
+    }
+    if (why) tell(why);
+    return why === void 0;
+  }
+  /** Why `engine` inflates the sample otherwise than inflateRawSync, whole (as inflate()) or a piece at a time (as inflateFile()); undefined if it does not. */
+  unlikeZlib(engine2) {
+    for (const raw of samples()) {
+      const expected = inflateRawSync(raw);
+      for (const pieceSize of [raw.length, PIECE]) {
+        const out = [];
+        const output = { produced: 0, limit: expected.length };
+        engine2.handle.reset();
+        for (let done = 0; done < raw.length; ) {
+          const piece = raw.subarray(done, done + pieceSize);
+          done += piece.length;
+          this.feed(engine2, piece, piece.length, done === raw.length, output, (got) => out.push(Buffer.from(got)));
+        }
+        if (!Buffer.concat(out).equals(expected)) return "it inflated a sample unlike inflateRawSync";
+      }
+    }
+    return void 0;
   }
 };
 
@@ -4805,7 +4888,7 @@ function failsOften(s) {
 }
 
 // src/fetch/store.ts
-import { randomBytes } from "node:crypto";
+import { randomBytes as randomBytes2 } from "node:crypto";
 import { accessSync, constants as constants5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
 import path3 from "node:path";
 
@@ -5136,7 +5219,7 @@ var Store = class {
 };
 var key = (dir, name) => JSON.stringify([dir, name]);
 var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
-var RUN = randomBytes(6).toString("hex");
+var RUN = randomBytes2(6).toString("hex");
 var named = 0;
 
 // src/fetch/hashers.ts
@@ -5196,7 +5279,9 @@ function treeHash(dir, prefix) {
 async function hashOf(task) {
   return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
 }
+var fallback;
 var previous = Promise.resolve();
+if (parentPort) tellFallbackTo((why) => fallback = why);
 parentPort?.on("message", (task) => {
   previous = previous.then(async () => {
     let answer2;
@@ -5205,6 +5290,8 @@ parentPort?.on("message", (task) => {
     } catch (e) {
       answer2 = { error: e.message };
     }
+    if (fallback) answer2.fallback = fallback;
+    fallback = void 0;
     parentPort?.postMessage(answer2);
   });
 });
@@ -5282,6 +5369,7 @@ var Hashers = class {
     if (this.slots.length >= this.threads) return void 0;
     const slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }), jobs: [] };
     slot.worker.on("message", (answer2) => {
+      if (answer2.fallback) warnFallback(answer2.fallback);
       const job = slot.jobs.shift();
       if (!job) return;
       if (slot.jobs.length === 0) slot.worker.unref();
@@ -5627,7 +5715,7 @@ var Fetcher = class {
     stats2.requests++;
     let pending;
     try {
-      pending = store === this.transient ? store.begin({ ...job, path: randomBytes2(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
+      pending = store === this.transient ? store.begin({ ...job, path: randomBytes3(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
       const { temp, tree } = pending;
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([own, ended]),
@@ -5704,9 +5792,9 @@ var RoundFailed = class extends Error {
     this.name = "RoundFailed";
   }
 };
-function keepRecent(samples, candidate, value) {
-  let list = samples.get(candidate);
-  if (!list) samples.set(candidate, list = []);
+function keepRecent(samples2, candidate, value) {
+  let list = samples2.get(candidate);
+  if (!list) samples2.set(candidate, list = []);
   list.push(value);
   if (list.length > SAMPLE_WINDOW) list.shift();
 }
@@ -5914,11 +6002,11 @@ var HttpProxyAgent = class extends Agent2 {
       this.onProxyAuth = opts.onProxyAuth;
     }
     const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
-    const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
+    const port2 = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
     this.connectOpts = {
       ...opts ? omit(opts, "headers", "onProxyAuth", "negotiate") : null,
       host,
-      port
+      port: port2
     };
   }
   addRequest(req, opts) {
@@ -6061,11 +6149,11 @@ function parseProxyResponse(socket) {
         }
         const key2 = header.slice(0, firstColon).toLowerCase();
         const value = header.slice(firstColon + 1).trimStart();
-        const current = headers[key2];
-        if (typeof current === "string") {
-          headers[key2] = [current, value];
-        } else if (Array.isArray(current)) {
-          current.push(value);
+        const current2 = headers[key2];
+        if (typeof current2 === "string") {
+          headers[key2] = [current2, value];
+        } else if (Array.isArray(current2)) {
+          current2.push(value);
         } else {
           headers[key2] = value;
         }
@@ -6111,13 +6199,13 @@ var HttpsProxyAgent = class extends Agent2 {
       this.onProxyAuth = opts.onProxyAuth;
     }
     const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
-    const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
+    const port2 = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
     this.connectOpts = {
       // Attempt to negotiate http/1.1 for proxy servers that support http/2
       ALPNProtocols: ["http/1.1"],
       ...opts ? omit2(opts, "headers", "onProxyAuth", "negotiate") : null,
       host,
-      port
+      port: port2
     };
   }
   /**
@@ -6574,10 +6662,10 @@ function proxyFor(rules, url) {
   if (!proxy) return void 0;
   const host = bareHost(url.hostname).toLowerCase();
   if (host === "") return proxy;
-  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  const port2 = url.port || (url.protocol === "https:" ? "443" : "80");
   const ip = net4.isIP(host) !== 0;
   if (host === "localhost" || ip && isLoopback(host)) return void 0;
-  return rules.exempt(host, port, ip) ? void 0 : proxy;
+  return rules.exempt(host, port2, ip) ? void 0 : proxy;
 }
 var bareHost = (host) => host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 var LOOPBACK = new net4.BlockList();
@@ -6614,10 +6702,10 @@ function noProxyMatcher(noProxy) {
     const split = splitHostPort(entry);
     if (split && split.host === "") continue;
     const host = split?.host ?? entry;
-    const port = split?.port ?? "";
+    const port2 = split?.port ?? "";
     if (net4.isIP(host)) {
       const want = normalizeIp(host);
-      ipMatchers.push((candidate, candidatePort, ip) => ip && normalizeIp(candidate) === want && (port === "" || port === candidatePort));
+      ipMatchers.push((candidate, candidatePort, ip) => ip && normalizeIp(candidate) === want && (port2 === "" || port2 === candidatePort));
       continue;
     }
     if (host === "") continue;
@@ -6626,10 +6714,10 @@ function noProxyMatcher(noProxy) {
     const bare = matchHost ? name : name.slice(1);
     const suffix = `.${[...bare].some((c) => c.charCodeAt(0) > 127) ? domainToASCII(bare) || bare : bare}`;
     domainMatchers.push(
-      (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port === "" || port === candidatePort)
+      (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port2 === "" || port2 === candidatePort)
     );
   }
-  return (host, port, ip) => ip && ipMatchers.some((m) => m(host, port, ip)) || domainMatchers.some((m) => m(host, port, ip));
+  return (host, port2, ip) => ip && ipMatchers.some((m) => m(host, port2, ip)) || domainMatchers.some((m) => m(host, port2, ip));
 }
 function parseCidr(entry) {
   const slash = entry.indexOf("/");

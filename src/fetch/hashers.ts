@@ -12,6 +12,7 @@
 // largest first keeps one big module from being hashed alone, on one thread, at the end.
 import { Worker } from 'node:worker_threads'
 import { type HashAnswer, type Hashed, type HashTask, hashOf } from './hash-worker.ts'
+import { warnFallback } from './inflater.ts'
 import type { ExtractTarget } from './zip-extract.ts'
 
 // Bundled, this module is part of dist/index.js and the worker is dist/hash-worker.js; run from source, it sits beside it.
@@ -128,6 +129,7 @@ export class Hashers {
     // A small heap: the thread holds one file at a time, and garbage it leaves is collected soon rather than when it is large.
     const slot: Slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }), jobs: [] }
     slot.worker.on('message', (answer: HashAnswer) => {
+      if (answer.fallback) warnFallback(answer.fallback)
       const job = slot.jobs.shift()
       // Taken back by close() meanwhile: the main thread answers it.
       if (!job) return
