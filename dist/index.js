@@ -11084,6 +11084,185 @@ function movedBecause(s) {
   return `${parts.join(" and ")} of ${s.requests} requests${streak}; moved behind`;
 }
 
+// src/fetch/race.ts
+var SAMPLE_WINDOW = 32;
+var RATE_SAMPLE_MIN_BYTES = 64 << 10;
+var HEDGE_CHECK_MS = 50;
+var CandidateRaces = class {
+  stats;
+  /** Requests asked beside a slow one. */
+  hedges = 0;
+  /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
+  candidates;
+  /** Time to first byte per candidate, seeded with its probe latency. */
+  samples;
+  /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
+  rates = /* @__PURE__ */ new Map();
+  /** Each candidate's stalls in a row, per kind of file, since it last served one of that kind. */
+  stallStreaks = /* @__PURE__ */ new Map();
+  /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
+  watched = /* @__PURE__ */ new Set();
+  watchTimer;
+  /** Whether more candidates may come, and the races waiting for them. */
+  candidatesComing;
+  waitingForCandidates = [];
+  stallTimeoutMs;
+  constructor(candidates, options) {
+    this.candidates = candidates;
+    this.stats = new Map(candidates.map((c) => [c.candidate, emptyStats()]));
+    this.samples = new Map(candidates.map((c) => [c.candidate, [c.latencyMs]]));
+    this.candidatesComing = options.candidatesComing ?? false;
+    this.stallTimeoutMs = options.stallTimeoutMs;
+  }
+  /** The candidates from now on, in chain order; what each did so far is kept. `final` false: more may come still. */
+  useCandidates(candidates, final = true) {
+    for (const c of candidates) {
+      if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats());
+      if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs]);
+    }
+    this.candidates = candidates;
+    this.candidatesComing = !final;
+    for (const resume2 of this.waitingForCandidates.splice(0)) resume2();
+  }
+  /** The candidates in use, in chain order. */
+  get current() {
+    return this.candidates.map((c) => c.candidate);
+  }
+  /**
+   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
+   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
+   * of that kind starts again.
+   */
+  streak(candidate, kind, served = false) {
+    const stats = this.stats.get(candidate);
+    let kinds = this.stallStreaks.get(candidate);
+    if (!kinds) this.stallStreaks.set(candidate, kinds = /* @__PURE__ */ new Map());
+    if (served) kinds.set(kind, 0);
+    else {
+      stats.stalls++;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    stats.stallStreak = Math.max(...kinds.values());
+  }
+  /**
+   * One round for a file of `kind`: the first candidate is asked; when it fails, the next at once
+   * (failover); when it is slow, the next beside it (a hedge): slower to answer than its usual
+   * first byte by a clear margin, or, once the answer has started, its body slower than an eighth
+   * of the candidate's usual rate (never below the floor) over a window. The first verified
+   * answer wins and the others are cancelled. All saying 404/410 is an answer too. `onBody`: a
+   * request's body is on disk, before it is verified.
+   */
+  race(kind, ask2, ended, onBody) {
+    const requests = [];
+    const absent = [];
+    const why = [];
+    const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
+    let pending = 0;
+    let done = false;
+    return new Promise((resolve2) => {
+      const finish = (outcome, winner) => {
+        if (done) return;
+        done = true;
+        this.unwatch(watch);
+        for (const r of requests) {
+          if (r.candidate === winner) {
+            if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
+          } else {
+            if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
+            if (r.slowBody && !r.settled) this.streak(r.candidate, kind);
+          }
+          r.controller.abort();
+        }
+        resolve2(outcome);
+      };
+      const launch = (hedge) => {
+        if (done) return;
+        const candidate = ended.aborted ? void 0 : next();
+        if (!candidate) {
+          if (pending > 0) return;
+          if (this.candidatesComing && !ended.aborted) {
+            const resume2 = () => launch(false);
+            this.waitingForCandidates.push(resume2);
+            return void ended.addEventListener("abort", resume2, { once: true });
+          }
+          if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
+          else finish({ kind: "failed", why: ended.aborted ? String(ended.reason) : why.join("; ") || "no candidate to ask" });
+          return;
+        }
+        const typicalMs = median(this.samples.get(candidate) ?? []) ?? 0;
+        const asked = { candidate, controller: new AbortController(), hedge, settled: false, startedAt: performance.now(), typicalMs };
+        requests.push(asked);
+        pending++;
+        ask2(candidate, asked.controller.signal, stallWindowMs(typicalMs, this.stallTimeoutMs), {
+          onHeaders: () => {
+            const now = performance.now();
+            asked.headersAt = now;
+            asked.body = new Throughput(bodyHedgeWindowMs(typicalMs), now);
+            keepRecent(this.samples, candidate, now - asked.startedAt);
+          },
+          onData: (bytes) => asked.body?.add(bytes, performance.now()),
+          onBody: (size) => {
+            const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
+            if (size >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size * 1e3 / ms);
+            onBody();
+          }
+        }).then((result) => {
+          pending--;
+          asked.settled = true;
+          if (result.kind === "file") return finish(result, candidate);
+          if (result.kind === "absent") absent.push(result.status);
+          else why.push(`${candidate.display}: ${result.why}`);
+          launch(false);
+        });
+      };
+      const watch = () => {
+        const newest = requests.at(-1);
+        if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return;
+        newest.slowBody = newest.body !== void 0;
+        this.hedges++;
+        launch(true);
+      };
+      launch(false);
+      if (!done) this.watch(watch);
+    });
+  }
+  /** Stops looking at the races under way (the fetch was closed: they end by their own signals). */
+  close() {
+    clearInterval(this.watchTimer);
+  }
+  /** Candidates in the order to ask them: those that showed trouble last. */
+  order() {
+    const all = this.current;
+    const troubled = (c) => isTroubled(this.stats.get(c));
+    return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
+  }
+  /** Whether a request is slow enough to ask the next candidate beside it. */
+  tooSlow(asked, now) {
+    if (!asked.body) return now - asked.startedAt >= hedgeAfterMs(asked.typicalMs);
+    return asked.body.below(slowBodyBytesPerSec(median(this.rates.get(asked.candidate) ?? [])), now);
+  }
+  watch(check) {
+    this.watched.add(check);
+    if (this.watchTimer) return;
+    this.watchTimer = setInterval(() => {
+      for (const each of this.watched) each();
+    }, HEDGE_CHECK_MS);
+    this.watchTimer.unref();
+  }
+  unwatch(check) {
+    this.watched.delete(check);
+    if (this.watched.size > 0) return;
+    clearInterval(this.watchTimer);
+    this.watchTimer = void 0;
+  }
+};
+function keepRecent(samples2, candidate, value) {
+  let list = samples2.get(candidate);
+  if (!list) samples2.set(candidate, list = []);
+  list.push(value);
+  if (list.length > SAMPLE_WINDOW) list.shift();
+}
+
 // src/fetch/store.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
 import { accessSync, constants as constants5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
@@ -11310,59 +11489,105 @@ var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
 var RUN = randomBytes4(6).toString("hex");
 var named = 0;
 
+// src/fetch/verifier.ts
+var Verifier = class {
+  hashers;
+  /** Files go waits for (by path): their zips are hashed before the speculative ones. */
+  urgent = /* @__PURE__ */ new Set();
+  /** Aborted once go waits for the file at a path. */
+  goAsked = /* @__PURE__ */ new Map();
+  /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
+  hashing = /* @__PURE__ */ new Map();
+  /** `hashThreads`: threads that hash (and write out) zips; one unless given. */
+  constructor(hashThreads) {
+    this.hashers = new Hashers(hashThreads);
+  }
+  /** go waits for the file at `jobPath`, fetched for it, until done(). */
+  goWaitsFor(jobPath) {
+    this.urgent.add(jobPath);
+  }
+  /** go waits now for the file at `jobPath`, fetched speculatively: if its zip waits to be hashed, it goes first. */
+  hurry(jobPath) {
+    this.urgent.add(jobPath);
+    this.goAsked.get(jobPath)?.abort();
+    const zip = this.hashing.get(jobPath);
+    if (zip) this.hashers.hurry(zip);
+  }
+  /** The fetch of the file at `jobPath` is over. */
+  done(jobPath) {
+    this.urgent.delete(jobPath);
+    this.goAsked.delete(jobPath);
+  }
+  /**
+   * Why the file at `temp`, `size` bytes, is not what `job` says (undefined: it is), and, for a
+   * zip written out under `tree` on the way, the directories made (zip-hash.ts).
+   */
+  async check(job, temp, size, tree) {
+    let dirs;
+    const problem = await verify(job, temp, async (zip) => {
+      this.hashing.set(job.path, zip);
+      const precedence = { size, urgent: this.urgent.has(job.path) };
+      try {
+        if (!tree) return await this.hashers.zip(zip, precedence);
+        const hashed = await this.hashers.zipInto(zip, tree, precedence);
+        dirs = hashed.dirs;
+        return hashed.hash;
+      } finally {
+        if (this.hashing.get(job.path) === zip) this.hashing.delete(job.path);
+      }
+    });
+    return { ...problem ? { problem } : {}, ...dirs ? { dirs } : {} };
+  }
+  /** Aborted once go waits for the file at `jobPath` (at once if it does already). */
+  goAskedFor(jobPath) {
+    let asked = this.goAsked.get(jobPath);
+    if (!asked) {
+      asked = new AbortController();
+      this.goAsked.set(jobPath, asked);
+      if (this.urgent.has(jobPath)) asked.abort();
+    }
+    return asked.signal;
+  }
+  /** Ends the hashing threads; whatever waits to be hashed is rejected. */
+  abandon() {
+    return this.hashers.abandon();
+  }
+};
+
 // src/fetch/fetcher.ts
-var SAMPLE_WINDOW = 32;
-var RATE_SAMPLE_MIN_BYTES = 64 << 10;
-var HEDGE_CHECK_MS = 50;
 var Fetcher = class {
-  stats;
   /** Bytes received from candidates so far: progress, whatever finishes. */
   bytes = 0;
   /** Files fetched, verified and kept, and the zips among them. */
   files = 0;
   zips = 0;
   retries = 0;
-  hedges = 0;
   rejected = 0;
   /** Zips whose files were written out for go (it then skips their extraction). */
   extracted = 0;
   options;
-  /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
-  candidates;
-  samples;
-  /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
-  rates = /* @__PURE__ */ new Map();
-  /** Each candidate's stalls in a row, per kind of file, since it last served one of that kind. */
-  stallStreaks = /* @__PURE__ */ new Map();
+  races;
+  verifier;
   inFlight = /* @__PURE__ */ new Map();
   stop = new AbortController();
-  /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
-  watched = /* @__PURE__ */ new Set();
-  watchTimer;
-  /** Whether more candidates may come, and the races waiting for them. */
-  candidatesComing;
-  waitingForCandidates = [];
-  /** Zips are verified off the main thread, one per hashing thread at a time. */
-  hashers;
-  /** Files go waits for (by path): their zips are hashed before the speculative ones. */
-  urgent = /* @__PURE__ */ new Set();
-  /** Aborted once go waits for the file at a path: for a zip, go then holds the module's lock (store.ts). */
-  goAsked = /* @__PURE__ */ new Map();
-  /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
-  hashing = /* @__PURE__ */ new Map();
   store;
   transient;
   forgetCleanup;
   constructor(options) {
     this.options = options;
-    this.hashers = new Hashers(options.hashThreads);
+    this.races = new CandidateRaces(options.candidates, options);
+    this.verifier = new Verifier(options.hashThreads);
     this.store = options.store;
     this.transient = new Store({ root: options.transientDir, downloads: "" });
     this.forgetCleanup = cleanUpOnCancel(() => this.close());
-    this.candidates = options.candidates;
-    this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
-    this.samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
-    this.candidatesComing = options.candidatesComing ?? false;
+  }
+  /** What each candidate did so far. */
+  get stats() {
+    return this.races.stats;
+  }
+  /** Requests asked beside a slow one. */
+  get hedges() {
+    return this.races.hedges;
   }
   /**
    * The healthy candidates once the probe is over (the fetch may start as soon as one answered):
@@ -11370,17 +11595,11 @@ var Fetcher = class {
    * more may come still.
    */
   useCandidates(candidates, final = true) {
-    for (const c of candidates) {
-      if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats());
-      if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs]);
-    }
-    this.candidates = candidates;
-    this.candidatesComing = !final;
-    for (const resume2 of this.waitingForCandidates.splice(0)) resume2();
+    this.races.useCandidates(candidates, final);
   }
   /** The candidates in use, in chain order. */
   get current() {
-    return this.candidates.map((c) => c.candidate);
+    return this.races.current;
   }
   /**
    * A file: from the store, joined with a fetch under way, or fetched now. A `speculative` caller
@@ -11397,7 +11616,7 @@ var Fetcher = class {
       use.onFetched?.();
       if (urgent) {
         running.urgent = true;
-        this.hurry(job.path);
+        this.verifier.hurry(job.path);
       }
       return running.outcome;
     }
@@ -11432,38 +11651,9 @@ var Fetcher = class {
   async close() {
     this.forgetCleanup();
     this.stop.abort("the fetch was closed");
-    clearInterval(this.watchTimer);
-    await this.hashers.abandon();
+    this.races.close();
+    await this.verifier.abandon();
     await Promise.all([this.store.clear(), this.transient.clear()]);
-  }
-  /** Candidates in the order to ask them: those that showed trouble last. */
-  order() {
-    const all = this.current;
-    const troubled = (c) => isTroubled(this.stats.get(c));
-    return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
-  }
-  /**
-   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
-   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
-   * of that kind starts again.
-   */
-  streak(candidate, kind, served = false) {
-    const stats = this.stats.get(candidate);
-    let kinds = this.stallStreaks.get(candidate);
-    if (!kinds) this.stallStreaks.set(candidate, kinds = /* @__PURE__ */ new Map());
-    if (served) kinds.set(kind, 0);
-    else {
-      stats.stalls++;
-      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-    }
-    stats.stallStreak = Math.max(...kinds.values());
-  }
-  /** go waits for this file now: if its zip waits to be hashed, it goes first. */
-  hurry(jobPath) {
-    this.urgent.add(jobPath);
-    this.goAsked.get(jobPath)?.abort();
-    const zip = this.hashing.get(jobPath);
-    if (zip) this.hashers.hurry(zip);
   }
   /**
    * Rounds over the candidates (a race each), driven by p-retry: a round that found no candidate
@@ -11477,13 +11667,13 @@ var Fetcher = class {
       if (!fetched) onFetched();
       fetched = true;
     };
-    if (urgent) this.urgent.add(job.path);
+    if (urgent) this.verifier.goWaitsFor(job.path);
     const ended = AbortSignal.any([halt, this.stop.signal]);
     let last = { kind: "failed", why: "no candidate to ask" };
     try {
       return await pRetry(
         async () => {
-          last = await this.race(job, store, once2, ended);
+          last = await this.races.race(job.kind, (candidate, own, windowMs, events2) => this.requestOne(candidate, job, store, own, ended, windowMs, events2), ended, once2);
           if (last.kind === "failed") throw new RoundFailed(last.why);
           return last;
         },
@@ -11500,110 +11690,9 @@ var Fetcher = class {
     } catch {
       return ended.aborted ? { kind: "failed", why: String(ended.reason) } : last;
     } finally {
-      this.urgent.delete(job.path);
-      this.goAsked.delete(job.path);
+      this.verifier.done(job.path);
       once2();
     }
-  }
-  /**
-   * One round: the first candidate is asked; when it fails, the next at once (failover); when it
-   * is slow, the next beside it (a hedge): slower to answer than its usual first byte by a clear
-   * margin, or, once the answer has started, its body slower than an eighth of the candidate's
-   * usual rate (never below the floor) over a window. The first verified answer wins and the
-   * others are cancelled. All saying 404/410 is an answer too.
-   */
-  race(job, store, onBody, ended) {
-    const requests = [];
-    const absent = [];
-    const why = [];
-    const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
-    let pending = 0;
-    let done = false;
-    return new Promise((resolve2) => {
-      const finish = (outcome, winner) => {
-        if (done) return;
-        done = true;
-        this.unwatch(watch);
-        for (const r of requests) {
-          if (r.candidate === winner) {
-            if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
-          } else {
-            if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
-            if (r.slowBody && !r.settled) this.streak(r.candidate, job.kind);
-          }
-          r.controller.abort();
-        }
-        resolve2(outcome);
-      };
-      const launch = (hedge) => {
-        if (done) return;
-        const candidate = ended.aborted ? void 0 : next();
-        if (!candidate) {
-          if (pending > 0) return;
-          if (this.candidatesComing && !ended.aborted) {
-            const resume2 = () => launch(false);
-            this.waitingForCandidates.push(resume2);
-            return void ended.addEventListener("abort", resume2, { once: true });
-          }
-          if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
-          else finish({ kind: "failed", why: ended.aborted ? String(ended.reason) : why.join("; ") || "no candidate to ask" });
-          return;
-        }
-        const typicalMs = median(this.samples.get(candidate) ?? []) ?? 0;
-        const asked = { candidate, controller: new AbortController(), hedge, settled: false, startedAt: performance.now(), typicalMs };
-        requests.push(asked);
-        pending++;
-        this.requestOne(candidate, job, store, asked.controller.signal, ended, stallWindowMs(typicalMs, this.options.stallTimeoutMs), {
-          onHeaders: () => {
-            const now = performance.now();
-            asked.headersAt = now;
-            asked.body = new Throughput(bodyHedgeWindowMs(typicalMs), now);
-            keepRecent(this.samples, candidate, now - asked.startedAt);
-          },
-          onData: (bytes) => asked.body?.add(bytes, performance.now()),
-          onBody: (size) => {
-            const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
-            if (size >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size * 1e3 / ms);
-            onBody();
-          }
-        }).then((result) => {
-          pending--;
-          asked.settled = true;
-          if (result.kind === "file") return finish(result, candidate);
-          if (result.kind === "absent") absent.push(result.status);
-          else why.push(`${candidate.display}: ${result.why}`);
-          launch(false);
-        });
-      };
-      const watch = () => {
-        const newest = requests.at(-1);
-        if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return;
-        newest.slowBody = newest.body !== void 0;
-        this.hedges++;
-        launch(true);
-      };
-      launch(false);
-      if (!done) this.watch(watch);
-    });
-  }
-  /** Whether a request is slow enough to ask the next candidate beside it. */
-  tooSlow(asked, now) {
-    if (!asked.body) return now - asked.startedAt >= hedgeAfterMs(asked.typicalMs);
-    return asked.body.below(slowBodyBytesPerSec(median(this.rates.get(asked.candidate) ?? [])), now);
-  }
-  watch(check) {
-    this.watched.add(check);
-    if (this.watchTimer) return;
-    this.watchTimer = setInterval(() => {
-      for (const each of this.watched) each();
-    }, HEDGE_CHECK_MS);
-    this.watchTimer.unref();
-  }
-  unwatch(check) {
-    this.watched.delete(check);
-    if (this.watched.size > 0) return;
-    clearInterval(this.watchTimer);
-    this.watchTimer = void 0;
   }
   /**
    * One candidate asked for one file: streamed to a partial file, verified, kept. `own` ends it
@@ -11640,50 +11729,28 @@ var Fetcher = class {
         return { kind: "failed", why: `HTTP ${answer2.status}` };
       }
       events2.onBody(answer2.size);
-      let dirs;
-      const problem = await verify(job, temp, async (zip) => {
-        this.hashing.set(job.path, zip);
-        const precedence = { size: answer2.size, urgent: this.urgent.has(job.path) };
-        try {
-          if (!tree) return await this.hashers.zip(zip, precedence);
-          const hashed = await this.hashers.zipInto(zip, tree, precedence);
-          dirs = hashed.dirs;
-          return hashed.hash;
-        } finally {
-          if (this.hashing.get(job.path) === zip) this.hashing.delete(job.path);
-        }
-      });
+      const { problem, dirs } = await this.verifier.check(job, temp, answer2.size, tree);
       if (problem) {
         stats.rejected++;
         this.rejected++;
         return { kind: "failed", why: problem };
       }
-      const kept = await pending.keep(dirs, { goAsked: this.goAskedFor(job.path), stop: ended });
+      const kept = await pending.keep(dirs, { goAsked: this.verifier.goAskedFor(job.path), stop: ended });
       if (kept.placed) this.extracted++;
       stats.served++;
-      this.streak(candidate, job.kind, true);
+      this.races.streak(candidate, job.kind, true);
       this.files++;
       if (job.kind === "zip") this.zips++;
       return { kind: "file", file: kept.file, size: answer2.size };
     } catch (e) {
       if (own.aborted ? !answered3 : !ended.aborted) {
-        if (e.kind === "silent") this.streak(candidate, job.kind);
+        if (e.kind === "silent") this.races.streak(candidate, job.kind);
         else stats.failures++;
       }
       return { kind: "failed", why: e.message };
     } finally {
       await pending?.end();
     }
-  }
-  /** Aborted once go waits for the file at `jobPath` (at once if it does already). */
-  goAskedFor(jobPath) {
-    let asked = this.goAsked.get(jobPath);
-    if (!asked) {
-      asked = new AbortController();
-      this.goAsked.set(jobPath, asked);
-      if (this.urgent.has(jobPath)) asked.abort();
-    }
-    return asked.signal;
   }
 };
 var RoundFailed = class extends Error {
@@ -11692,12 +11759,6 @@ var RoundFailed = class extends Error {
     this.name = "RoundFailed";
   }
 };
-function keepRecent(samples2, candidate, value) {
-  let list = samples2.get(candidate);
-  if (!list) samples2.set(candidate, list = []);
-  list.push(value);
-  if (list.length > SAMPLE_WINDOW) list.shift();
-}
 
 // src/fetch/local-proxy.ts
 import { timingSafeEqual } from "node:crypto";

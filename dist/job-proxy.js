@@ -4231,12 +4231,207 @@ function isAbsent(status) {
   return status === 404 || status === 410;
 }
 
-// src/module/matches.ts
-import { readFileSync } from "node:fs";
+// src/process.ts
+var cleanups = /* @__PURE__ */ new Set();
+function cleanUpOnCancel(cleanup) {
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
 
-// src/fetch/zip-hash.ts
-import { createHash as createHash2 } from "node:crypto";
-import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
+// src/fetch/stats.ts
+var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
+var STALL_STREAK = 3;
+function isTroubled(s) {
+  return s.rejected > 0 || failsOften(s) || s.stallStreak >= STALL_STREAK;
+}
+function failsOften(s) {
+  const bad = s.failures + s.stalls;
+  return bad >= 3 && bad * 10 >= s.requests;
+}
+
+// src/fetch/race.ts
+var SAMPLE_WINDOW = 32;
+var RATE_SAMPLE_MIN_BYTES = 64 << 10;
+var HEDGE_CHECK_MS = 50;
+var CandidateRaces = class {
+  stats;
+  /** Requests asked beside a slow one. */
+  hedges = 0;
+  /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
+  candidates;
+  /** Time to first byte per candidate, seeded with its probe latency. */
+  samples;
+  /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
+  rates = /* @__PURE__ */ new Map();
+  /** Each candidate's stalls in a row, per kind of file, since it last served one of that kind. */
+  stallStreaks = /* @__PURE__ */ new Map();
+  /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
+  watched = /* @__PURE__ */ new Set();
+  watchTimer;
+  /** Whether more candidates may come, and the races waiting for them. */
+  candidatesComing;
+  waitingForCandidates = [];
+  stallTimeoutMs;
+  constructor(candidates2, options) {
+    this.candidates = candidates2;
+    this.stats = new Map(candidates2.map((c) => [c.candidate, emptyStats()]));
+    this.samples = new Map(candidates2.map((c) => [c.candidate, [c.latencyMs]]));
+    this.candidatesComing = options.candidatesComing ?? false;
+    this.stallTimeoutMs = options.stallTimeoutMs;
+  }
+  /** The candidates from now on, in chain order; what each did so far is kept. `final` false: more may come still. */
+  useCandidates(candidates2, final = true) {
+    for (const c of candidates2) {
+      if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats());
+      if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs]);
+    }
+    this.candidates = candidates2;
+    this.candidatesComing = !final;
+    for (const resume2 of this.waitingForCandidates.splice(0)) resume2();
+  }
+  /** The candidates in use, in chain order. */
+  get current() {
+    return this.candidates.map((c) => c.candidate);
+  }
+  /**
+   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
+   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
+   * of that kind starts again.
+   */
+  streak(candidate, kind, served = false) {
+    const stats2 = this.stats.get(candidate);
+    let kinds = this.stallStreaks.get(candidate);
+    if (!kinds) this.stallStreaks.set(candidate, kinds = /* @__PURE__ */ new Map());
+    if (served) kinds.set(kind, 0);
+    else {
+      stats2.stalls++;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    stats2.stallStreak = Math.max(...kinds.values());
+  }
+  /**
+   * One round for a file of `kind`: the first candidate is asked; when it fails, the next at once
+   * (failover); when it is slow, the next beside it (a hedge): slower to answer than its usual
+   * first byte by a clear margin, or, once the answer has started, its body slower than an eighth
+   * of the candidate's usual rate (never below the floor) over a window. The first verified
+   * answer wins and the others are cancelled. All saying 404/410 is an answer too. `onBody`: a
+   * request's body is on disk, before it is verified.
+   */
+  race(kind, ask, ended, onBody) {
+    const requests = [];
+    const absent = [];
+    const why = [];
+    const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
+    let pending = 0;
+    let done = false;
+    return new Promise((resolve) => {
+      const finish = (outcome, winner) => {
+        if (done) return;
+        done = true;
+        this.unwatch(watch);
+        for (const r of requests) {
+          if (r.candidate === winner) {
+            if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
+          } else {
+            if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
+            if (r.slowBody && !r.settled) this.streak(r.candidate, kind);
+          }
+          r.controller.abort();
+        }
+        resolve(outcome);
+      };
+      const launch = (hedge) => {
+        if (done) return;
+        const candidate = ended.aborted ? void 0 : next();
+        if (!candidate) {
+          if (pending > 0) return;
+          if (this.candidatesComing && !ended.aborted) {
+            const resume2 = () => launch(false);
+            this.waitingForCandidates.push(resume2);
+            return void ended.addEventListener("abort", resume2, { once: true });
+          }
+          if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
+          else finish({ kind: "failed", why: ended.aborted ? String(ended.reason) : why.join("; ") || "no candidate to ask" });
+          return;
+        }
+        const typicalMs = median(this.samples.get(candidate) ?? []) ?? 0;
+        const asked = { candidate, controller: new AbortController(), hedge, settled: false, startedAt: performance.now(), typicalMs };
+        requests.push(asked);
+        pending++;
+        ask(candidate, asked.controller.signal, stallWindowMs(typicalMs, this.stallTimeoutMs), {
+          onHeaders: () => {
+            const now = performance.now();
+            asked.headersAt = now;
+            asked.body = new Throughput(bodyHedgeWindowMs(typicalMs), now);
+            keepRecent(this.samples, candidate, now - asked.startedAt);
+          },
+          onData: (bytes) => asked.body?.add(bytes, performance.now()),
+          onBody: (size) => {
+            const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
+            if (size >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size * 1e3 / ms);
+            onBody();
+          }
+        }).then((result) => {
+          pending--;
+          asked.settled = true;
+          if (result.kind === "file") return finish(result, candidate);
+          if (result.kind === "absent") absent.push(result.status);
+          else why.push(`${candidate.display}: ${result.why}`);
+          launch(false);
+        });
+      };
+      const watch = () => {
+        const newest = requests.at(-1);
+        if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return;
+        newest.slowBody = newest.body !== void 0;
+        this.hedges++;
+        launch(true);
+      };
+      launch(false);
+      if (!done) this.watch(watch);
+    });
+  }
+  /** Stops looking at the races under way (the fetch was closed: they end by their own signals). */
+  close() {
+    clearInterval(this.watchTimer);
+  }
+  /** Candidates in the order to ask them: those that showed trouble last. */
+  order() {
+    const all = this.current;
+    const troubled = (c) => isTroubled(this.stats.get(c));
+    return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
+  }
+  /** Whether a request is slow enough to ask the next candidate beside it. */
+  tooSlow(asked, now) {
+    if (!asked.body) return now - asked.startedAt >= hedgeAfterMs(asked.typicalMs);
+    return asked.body.below(slowBodyBytesPerSec(median(this.rates.get(asked.candidate) ?? [])), now);
+  }
+  watch(check) {
+    this.watched.add(check);
+    if (this.watchTimer) return;
+    this.watchTimer = setInterval(() => {
+      for (const each of this.watched) each();
+    }, HEDGE_CHECK_MS);
+    this.watchTimer.unref();
+  }
+  unwatch(check) {
+    this.watched.delete(check);
+    if (this.watched.size > 0) return;
+    clearInterval(this.watchTimer);
+    this.watchTimer = void 0;
+  }
+};
+function keepRecent(samples2, candidate, value) {
+  let list = samples2.get(candidate);
+  if (!list) samples2.set(candidate, list = []);
+  list.push(value);
+  if (list.length > SAMPLE_WINDOW) list.shift();
+}
+
+// src/fetch/store.ts
+import { randomBytes } from "node:crypto";
+import { accessSync, constants as constants4, mkdirSync as mkdirSync2, renameSync as renameSync2 } from "node:fs";
+import path2 from "node:path";
 
 // src/confined.ts
 import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
@@ -4438,460 +4633,6 @@ function unlinkEntry(dir, name) {
   }
 }
 
-// src/module/gosum.ts
-import { createHash } from "node:crypto";
-function hash1(files) {
-  const summary2 = createHash("sha256");
-  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
-    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
-    summary2.update(`${sha256Hex}  `).update(name).update("\n");
-  }
-  return `h1:${summary2.digest("base64")}`;
-}
-function goModHashOfSha256(sha256Hex) {
-  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
-}
-function goModHash(content) {
-  return goModHashOfSha256(createHash("sha256").update(content).digest("hex"));
-}
-
-// src/fetch/inflater.ts
-import { randomBytes } from "node:crypto";
-import { constants as constants4, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
-
-// src/engine/port.ts
-var silent = {
-  info: () => void 0,
-  echo: () => void 0,
-  warning: () => void 0,
-  group: (_name, work) => work(),
-  secret: () => void 0,
-  progress: () => void 0
-};
-var current = silent;
-var port = {
-  info: (line) => current.info(line),
-  echo: (text2) => current.echo(text2),
-  warning: (line) => current.warning(line),
-  group: (name, work) => current.group(name, work),
-  secret: (value) => current.secret(value),
-  progress: (progress) => current.progress(progress)
-};
-
-// src/fetch/read-at.ts
-import { readSync as readSync2 } from "node:fs";
-function readAt(fd, offset, length, upTo = false, scratch) {
-  const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
-  let bytesRead = 0;
-  while (bytesRead < length) {
-    const n = readSync2(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
-    if (n === 0) break;
-    bytesRead += n;
-  }
-  if (bytesRead !== length && !upTo) throw new Error("zip is cut short");
-  return buffer.subarray(0, bytesRead);
-}
-
-// src/fetch/inflater.ts
-var PIECE = 256 << 10;
-var BROKEN_ENGINE_ENV = "GO_MOD_DOWNLOAD_TEST_BROKEN_INFLATER";
-function engine() {
-  const stream = createInflateRaw();
-  const { _handle: handle, _writeState: state } = stream;
-  if (typeof handle?.writeSync !== "function" || typeof handle.reset !== "function" || !(state instanceof Uint32Array) || state.length !== 2) {
-    stream.destroy();
-    return void 0;
-  }
-  stream.on("error", () => {
-  });
-  return { stream, handle: broken(handle), state };
-}
-function broken(handle) {
-  const how = process.env[BROKEN_ENGINE_ENV];
-  if (how !== "corrupt" && how !== "throw") return handle;
-  return {
-    reset: () => handle.reset(),
-    writeSync: (flush, input, inOffset, inLength, output, outOffset, outLength) => {
-      if (how === "throw") throw new Error("the handle refused the write");
-      handle.writeSync(flush, input, inOffset, inLength, output, outOffset, outLength);
-      output[outOffset] = output[outOffset] ^ 1;
-    }
-  };
-}
-function samples() {
-  const noise = randomBytes(PIECE + 4096);
-  const text2 = Buffer.from("func f(x int) int { return x * 2 } // a line of source\n".repeat(Math.ceil(PIECE / 100)));
-  return [deflateRawSync(noise, { level: 0 }), deflateRawSync(Buffer.concat([text2, noise.subarray(0, 8192), text2, text2]), { level: 1 })];
-}
-var trusted;
-var tell = warnFallback;
-function tellFallbackTo(listener) {
-  tell = listener;
-}
-var warned = false;
-function warnFallback(why) {
-  if (warned) return;
-  warned = true;
-  port.warning(`Zips are inflated by zlib.inflateRawSync from now on (slower, the same bytes): node's zlib handle failed the self-check (${why}). No proxy and no cache is at fault.`);
-}
-var Inflater = class {
-  current;
-  usable;
-  input = Buffer.allocUnsafe(PIECE);
-  output = Buffer.allocUnsafe(PIECE);
-  /** `nodeHandle` false: always inflateRawSync, as on a node whose zlib handle this does not know. */
-  constructor(nodeHandle = true) {
-    this.usable = nodeHandle;
-  }
-  /** Whether entries are inflated a piece at a time through node's zlib handle. */
-  get piecewise() {
-    return this.engine() !== void 0;
-  }
-  /**
-   * Inflates one entry's deflate data, `raw`, handing `take` the output a piece at a time (each
-   * a view of a buffer the next piece reuses). Stops once more than `limit` bytes came out, so
-   * a caller that expects `limit` bytes sees the entry is larger. Throws on data zlib refuses.
-   */
-  inflate(raw, limit, take) {
-    const engine2 = this.engine();
-    if (!engine2) {
-      take(inflateRawSync(raw, { chunkSize: Math.max(64, limit + 1), maxOutputLength: limit + 1 }));
-      return;
-    }
-    engine2.handle.reset();
-    this.feed(engine2, raw, raw.length, true, { produced: 0, limit }, take);
-  }
-  /** As inflate(), the deflate data read from the file `fd`, `length` bytes at `start`, a piece at a time. */
-  inflateFile(fd, start2, length, limit, take) {
-    const engine2 = this.engine();
-    if (!engine2) {
-      this.inflate(readAt(fd, start2, length), limit, take);
-      return;
-    }
-    engine2.handle.reset();
-    const output = { produced: 0, limit };
-    for (let done = 0; done < length && output.produced <= limit; ) {
-      const piece = readAt(fd, start2 + done, Math.min(PIECE, length - done), false, this.input);
-      done += piece.length;
-      this.feed(engine2, piece, piece.length, done === length, output, take);
-    }
-  }
-  /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
-  feed(engine2, input, length, last, output, take) {
-    const flush = last ? constants4.Z_FINISH : constants4.Z_NO_FLUSH;
-    for (let at = 0; output.produced <= output.limit; ) {
-      engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
-      if (engine2.stream.destroyed) {
-        this.current = void 0;
-        throw new Error("invalid deflate data");
-      }
-      const outputLeft = engine2.state[0];
-      if (outputLeft < PIECE) {
-        output.produced += PIECE - outputLeft;
-        take(this.output.subarray(0, PIECE - outputLeft));
-      }
-      if (outputLeft !== 0) return;
-      at = length - engine2.state[1];
-    }
-  }
-  engine() {
-    if (!this.current && this.usable) {
-      trusted ??= this.selfCheck();
-      this.current = trusted ? engine() : void 0;
-      this.usable = this.current !== void 0;
-    }
-    return this.current;
-  }
-  /** Whether an engine inflates the sample exactly as inflateRawSync does; if not, says why, once. */
-  selfCheck() {
-    const checked = engine();
-    let why;
-    try {
-      why = checked ? this.unlikeZlib(checked) : "the handle is not what this expects";
-    } catch (e) {
-      why = `it threw on a sample: ${e.message}`;
-    } finally {
-      checked?.stream.destroy();
-      this.current = void 0;
-    }
-    if (why) tell(why);
-    return why === void 0;
-  }
-  /** Why `engine` inflates the sample otherwise than inflateRawSync, whole (as inflate()) or a piece at a time (as inflateFile()); undefined if it does not. */
-  unlikeZlib(engine2) {
-    for (const raw of samples()) {
-      const expected = inflateRawSync(raw);
-      for (const pieceSize of [raw.length, PIECE]) {
-        const out = [];
-        const output = { produced: 0, limit: expected.length };
-        engine2.handle.reset();
-        for (let done = 0; done < raw.length; ) {
-          const piece = raw.subarray(done, done + pieceSize);
-          done += piece.length;
-          this.feed(engine2, piece, piece.length, done === raw.length, output, (got) => out.push(Buffer.from(got)));
-        }
-        if (!Buffer.concat(out).equals(expected)) return "it inflated a sample unlike inflateRawSync";
-      }
-    }
-    return void 0;
-  }
-};
-
-// src/fetch/zip-extract.ts
-import { closeSync as closeSync2, mkdirSync as mkdirSync2, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
-import path2 from "node:path";
-function extractionPaths(names, prefix) {
-  const files = /* @__PURE__ */ new Set();
-  const dirs = /* @__PURE__ */ new Set();
-  const paths = [];
-  for (const name of names) {
-    if (!name.startsWith(prefix)) return void 0;
-    const rel = name.slice(prefix.length);
-    const isDir = rel === "" || rel.endsWith("/");
-    const clean2 = isDir ? rel.slice(0, -1) : rel;
-    if (clean2 !== "" && !isCleanPath(clean2)) return void 0;
-    const segments = clean2 === "" ? [] : clean2.split("/");
-    const folded = clean2.toLowerCase();
-    if (isDir) {
-      if (files.has(folded)) return void 0;
-      paths.push(void 0);
-    } else {
-      if (files.has(folded) || dirs.has(folded)) return void 0;
-      if (segments.some((s, i) => s.toLowerCase() === "go.mod" && (i > 0 || s !== "go.mod"))) return void 0;
-      files.add(folded);
-      paths.push(clean2);
-    }
-    for (let i = 1; i < segments.length + (isDir ? 1 : 0); i++) {
-      const parent = segments.slice(0, i).join("/").toLowerCase();
-      if (files.has(parent)) return void 0;
-      dirs.add(parent);
-    }
-  }
-  return paths;
-}
-function isCleanPath(rel) {
-  if (rel.startsWith("/") || rel.includes("\\") || rel.includes("\0")) return false;
-  return rel.split("/").every((s) => s !== "" && s !== "." && s !== "..");
-}
-var TreeWriter = class {
-  root;
-  made = /* @__PURE__ */ new Set();
-  fd;
-  /** Why writing stopped, once it did. */
-  failed;
-  constructor(target) {
-    this.attempt(() => {
-      const parent = openDir(target.root, target.parent, true);
-      try {
-        mkdirSync2(parent.entry(target.name), 511);
-        this.root = openDirAt(parent.entry(target.name), path2.join(parent.shown, target.name));
-      } finally {
-        parent.close();
-      }
-      if (!this.root) throw new Error(`${target.name} was replaced as it was made`);
-      this.made.add("");
-    });
-  }
-  /** Starts the file at `rel`; it must not exist. */
-  open(rel) {
-    this.attempt(() => {
-      const parent = path2.posix.dirname(rel);
-      const root = this.root;
-      if (parent !== "." && !this.made.has(parent)) {
-        mkdirSync2(root.entry(parent), { recursive: true, mode: 511 });
-        for (let p = parent; p !== "." && !this.made.has(p); p = path2.posix.dirname(p)) this.made.add(p);
-      }
-      this.fd = openSync2(root.entry(rel), CREATE_NEW, 292);
-    });
-  }
-  write(chunk) {
-    if (this.fd === void 0) return;
-    const fd = this.fd;
-    this.attempt(() => {
-      for (let at = 0; at < chunk.length; ) at += writeSync2(fd, chunk, at);
-    });
-  }
-  close() {
-    const fd = this.fd;
-    this.fd = void 0;
-    if (fd !== void 0) this.attempt(() => closeSync2(fd));
-  }
-  /** Done writing: lets go of the directory. */
-  end() {
-    this.close();
-    this.root?.close();
-    this.root = void 0;
-  }
-  /** The directories made, relative to the root ('' for the root), deepest first: the order to make them read-only in. */
-  dirs() {
-    const depth = (p) => p === "" ? 0 : p.split("/").length;
-    return [...this.made].sort((a, b) => depth(b) - depth(a));
-  }
-  attempt(work) {
-    if (this.failed !== void 0) return;
-    try {
-      work();
-    } catch (e) {
-      this.failed = e.message;
-      if (this.fd !== void 0) {
-        const fd = this.fd;
-        this.fd = void 0;
-        try {
-          closeSync2(fd);
-        } catch {
-        }
-      }
-    }
-  }
-};
-
-// src/fetch/zip-hash.ts
-var EOCD = 101010256;
-var CENTRAL = 33639248;
-var LOCAL = 67324752;
-var MAX_UNZIPPED = 500 << 20;
-var MAX_ZIP_FILE = 500 << 20;
-function entries(fd) {
-  const { size } = fstatSync2(fd);
-  if (size > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
-  const tailLength = Math.min(size, 22 + 65535);
-  const tail = readAt(fd, size - tailLength, tailLength);
-  let end = -1;
-  for (let i = tail.length - 22; i >= 0; i--) {
-    if (tail.readUInt32LE(i) === EOCD) {
-      end = i;
-      break;
-    }
-  }
-  if (end < 0) throw new Error("not a zip: no end of central directory");
-  const count = tail.readUInt16LE(end + 10);
-  const directorySize = tail.readUInt32LE(end + 12);
-  const directoryOffset = tail.readUInt32LE(end + 16);
-  if (count === 65535 || directoryOffset === 4294967295) throw new Error("zip64 archives are left to go");
-  const directory = readAt(fd, directoryOffset, directorySize);
-  const list = [];
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    if (directory.readUInt32LE(at) !== CENTRAL) throw new Error("corrupt central directory");
-    const nameLength = directory.readUInt16LE(at + 28);
-    const skip = nameLength + directory.readUInt16LE(at + 30) + directory.readUInt16LE(at + 32);
-    const entry = {
-      method: directory.readUInt16LE(at + 10),
-      compressedSize: directory.readUInt32LE(at + 20),
-      size: directory.readUInt32LE(at + 24),
-      localOffset: directory.readUInt32LE(at + 42),
-      name: Buffer.from(directory.subarray(at + 46, at + 46 + nameLength))
-    };
-    list.push(entry);
-    at += 46 + skip;
-  }
-  return list;
-}
-var SMALL_ENTRY = 256 << 10;
-var HEADER_SLACK = 64;
-var tools;
-var toolsOfThread = () => tools ??= { inflater: new Inflater(), scratch: Buffer.allocUnsafe(SMALL_ENTRY + 30 + 65535 + HEADER_SLACK) };
-function contentHash(fd, entry, out) {
-  const { inflater, scratch } = toolsOfThread();
-  const hash = createHash2("sha256");
-  if (entry.compressedSize === 0) {
-    if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
-    return hash.digest("hex");
-  }
-  let size = 0;
-  const take = (chunk) => {
-    size += chunk.length;
-    if (size > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`);
-    hash.update(chunk);
-    out?.write(chunk);
-  };
-  if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
-  const small = entry.compressedSize <= SMALL_ENTRY;
-  const guess = 30 + entry.name.length + HEADER_SLACK;
-  const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true, scratch);
-  if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
-  const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-  const start2 = entry.localOffset + dataAt;
-  if (small) {
-    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, start2, entry.compressedSize);
-    if (entry.method === 8) inflater.inflate(raw, entry.size, take);
-    else take(raw);
-  } else if (entry.method === 8) {
-    inflater.inflateFile(fd, start2, entry.compressedSize, entry.size, take);
-  } else {
-    for (let done = 0; done < entry.compressedSize; ) {
-      const piece = readAt(fd, start2 + done, Math.min(SMALL_ENTRY, entry.compressedSize - done), false, scratch);
-      take(piece);
-      done += piece.length;
-    }
-  }
-  if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
-  return hash.digest("hex");
-}
-function zipFileHash(file) {
-  return hashZip(file).hash;
-}
-function hashZip(file, into) {
-  const fd = openRegular(file);
-  let out;
-  try {
-    const list = entries(fd);
-    if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
-    const paths = into && extractionPaths(list.map((e) => e.name.toString()), into.prefix);
-    out = paths && new TreeWriter(into);
-    const hashed = [];
-    for (const [i, entry] of list.entries()) {
-      const rel = paths?.[i];
-      if (rel !== void 0) out?.open(rel);
-      try {
-        hashed.push({ name: entry.name, sha256Hex: contentHash(fd, entry, rel === void 0 ? void 0 : out) });
-      } finally {
-        out?.close();
-      }
-    }
-    return { hash: hash1(hashed), ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };
-  } finally {
-    closeSync3(fd);
-    out?.end();
-  }
-}
-
-// src/module/matches.ts
-async function verify(job, file, hashZip2 = zipFileHash) {
-  try {
-    if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
-    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
-    const info2 = JSON.parse(readFileSync(file, "utf8"));
-    return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
-  } catch (e) {
-    return `${job.kind} unreadable: ${e.message}`;
-  }
-}
-
-// src/process.ts
-var cleanups = /* @__PURE__ */ new Set();
-function cleanUpOnCancel(cleanup) {
-  cleanups.add(cleanup);
-  return () => cleanups.delete(cleanup);
-}
-
-// src/fetch/stats.ts
-var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
-var STALL_STREAK = 3;
-function isTroubled(s) {
-  return s.rejected > 0 || failsOften(s) || s.stallStreak >= STALL_STREAK;
-}
-function failsOften(s) {
-  const bad = s.failures + s.stalls;
-  return bad >= 3 && bad * 10 >= s.requests;
-}
-
-// src/fetch/store.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
-import { accessSync, constants as constants5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
-import path3 from "node:path";
-
 // src/go-lock.ts
 import { spawn } from "node:child_process";
 import os2 from "node:os";
@@ -5090,16 +4831,16 @@ var Store = class {
   }
   /** The job's directory (relative to root) and file name. */
   place(job) {
-    return { dir: path3.posix.join(this.options.downloads, path3.posix.dirname(job.path)), name: path3.posix.basename(job.path) };
+    return { dir: path2.posix.join(this.options.downloads, path2.posix.dirname(job.path)), name: path2.posix.basename(job.path) };
   }
   /** The path the file is known by (to serve it): as a person reads it. */
   shown(job) {
-    return path3.join(this.options.root, this.options.downloads, job.path);
+    return path2.join(this.options.root, this.options.downloads, job.path);
   }
   /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
   treeTarget(job) {
     const final = treePath(job.module, job.version);
-    return { root: this.options.root, parent: path3.posix.dirname(final), name: `${path3.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+    return { root: this.options.root, parent: path2.posix.dirname(final), name: `${path2.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
   }
   /**
    * go's lock on the module version: a release function, `undefined` when no lock can be taken
@@ -5131,7 +4872,7 @@ var Store = class {
     } catch {
       return false;
     }
-    const final = path3.posix.basename(treePath(job.module, job.version));
+    const final = path2.posix.basename(treePath(job.module, job.version));
     try {
       try {
         renameSync2(parent.entry(tree.name), parent.entry(final));
@@ -5160,7 +4901,7 @@ var Store = class {
     try {
       const at = this.openMade(this.options.downloads);
       try {
-        accessSync(at.path, constants5.W_OK);
+        accessSync(at.path, constants4.W_OK);
         return true;
       } finally {
         at.close();
@@ -5172,7 +4913,7 @@ var Store = class {
   /** The directory `dir` under root, made where missing; a link, file or anything else in the way is removed (never followed) and a directory made instead. */
   openMade(dir) {
     if (!this.rootMade) {
-      mkdirSync3(this.options.root, { recursive: true });
+      mkdirSync2(this.options.root, { recursive: true });
       this.rootMade = true;
     }
     for (let tries = 0; ; tries++) {
@@ -5180,9 +4921,9 @@ var Store = class {
         return openDir(this.options.root, dir, true);
       } catch (e) {
         if (!(e instanceof NotADirectory) || tries > 8) throw e;
-        const parent = openDir(this.options.root, path3.posix.dirname(e.rel));
+        const parent = openDir(this.options.root, path2.posix.dirname(e.rel));
         try {
-          unlinkEntry(parent, path3.posix.basename(e.rel));
+          unlinkEntry(parent, path2.posix.basename(e.rel));
         } finally {
           parent.close();
         }
@@ -5219,8 +4960,446 @@ var Store = class {
 };
 var key = (dir, name) => JSON.stringify([dir, name]);
 var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
-var RUN = randomBytes2(6).toString("hex");
+var RUN = randomBytes(6).toString("hex");
 var named = 0;
+
+// src/module/matches.ts
+import { readFileSync } from "node:fs";
+
+// src/fetch/zip-hash.ts
+import { createHash as createHash2 } from "node:crypto";
+import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
+
+// src/module/gosum.ts
+import { createHash } from "node:crypto";
+function hash1(files) {
+  const summary2 = createHash("sha256");
+  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
+    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
+    summary2.update(`${sha256Hex}  `).update(name).update("\n");
+  }
+  return `h1:${summary2.digest("base64")}`;
+}
+function goModHashOfSha256(sha256Hex) {
+  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
+}
+function goModHash(content) {
+  return goModHashOfSha256(createHash("sha256").update(content).digest("hex"));
+}
+
+// src/fetch/inflater.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { constants as constants5, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
+
+// src/engine/port.ts
+var silent = {
+  info: () => void 0,
+  echo: () => void 0,
+  warning: () => void 0,
+  group: (_name, work) => work(),
+  secret: () => void 0,
+  progress: () => void 0
+};
+var current = silent;
+var port = {
+  info: (line) => current.info(line),
+  echo: (text2) => current.echo(text2),
+  warning: (line) => current.warning(line),
+  group: (name, work) => current.group(name, work),
+  secret: (value) => current.secret(value),
+  progress: (progress) => current.progress(progress)
+};
+
+// src/fetch/read-at.ts
+import { readSync as readSync2 } from "node:fs";
+function readAt(fd, offset, length, upTo = false, scratch) {
+  const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
+  let bytesRead = 0;
+  while (bytesRead < length) {
+    const n = readSync2(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
+    if (n === 0) break;
+    bytesRead += n;
+  }
+  if (bytesRead !== length && !upTo) throw new Error("zip is cut short");
+  return buffer.subarray(0, bytesRead);
+}
+
+// src/fetch/inflater.ts
+var PIECE = 256 << 10;
+var BROKEN_ENGINE_ENV = "GO_MOD_DOWNLOAD_TEST_BROKEN_INFLATER";
+function engine() {
+  const stream = createInflateRaw();
+  const { _handle: handle, _writeState: state } = stream;
+  if (typeof handle?.writeSync !== "function" || typeof handle.reset !== "function" || !(state instanceof Uint32Array) || state.length !== 2) {
+    stream.destroy();
+    return void 0;
+  }
+  stream.on("error", () => {
+  });
+  return { stream, handle: broken(handle), state };
+}
+function broken(handle) {
+  const how = process.env[BROKEN_ENGINE_ENV];
+  if (how !== "corrupt" && how !== "throw") return handle;
+  return {
+    reset: () => handle.reset(),
+    writeSync: (flush, input, inOffset, inLength, output, outOffset, outLength) => {
+      if (how === "throw") throw new Error("the handle refused the write");
+      handle.writeSync(flush, input, inOffset, inLength, output, outOffset, outLength);
+      output[outOffset] = output[outOffset] ^ 1;
+    }
+  };
+}
+function samples() {
+  const noise = randomBytes2(PIECE + 4096);
+  const text2 = Buffer.from("func f(x int) int { return x * 2 } // a line of source\n".repeat(Math.ceil(PIECE / 100)));
+  return [deflateRawSync(noise, { level: 0 }), deflateRawSync(Buffer.concat([text2, noise.subarray(0, 8192), text2, text2]), { level: 1 })];
+}
+var trusted;
+var tell = warnFallback;
+function tellFallbackTo(listener) {
+  tell = listener;
+}
+var warned = false;
+function warnFallback(why) {
+  if (warned) return;
+  warned = true;
+  port.warning(`Zips are inflated by zlib.inflateRawSync from now on (slower, the same bytes): node's zlib handle failed the self-check (${why}). No proxy and no cache is at fault.`);
+}
+var Inflater = class {
+  current;
+  usable;
+  input = Buffer.allocUnsafe(PIECE);
+  output = Buffer.allocUnsafe(PIECE);
+  /** `nodeHandle` false: always inflateRawSync, as on a node whose zlib handle this does not know. */
+  constructor(nodeHandle = true) {
+    this.usable = nodeHandle;
+  }
+  /** Whether entries are inflated a piece at a time through node's zlib handle. */
+  get piecewise() {
+    return this.engine() !== void 0;
+  }
+  /**
+   * Inflates one entry's deflate data, `raw`, handing `take` the output a piece at a time (each
+   * a view of a buffer the next piece reuses). Stops once more than `limit` bytes came out, so
+   * a caller that expects `limit` bytes sees the entry is larger. Throws on data zlib refuses.
+   */
+  inflate(raw, limit, take) {
+    const engine2 = this.engine();
+    if (!engine2) {
+      take(inflateRawSync(raw, { chunkSize: Math.max(64, limit + 1), maxOutputLength: limit + 1 }));
+      return;
+    }
+    engine2.handle.reset();
+    this.feed(engine2, raw, raw.length, true, { produced: 0, limit }, take);
+  }
+  /** As inflate(), the deflate data read from the file `fd`, `length` bytes at `start`, a piece at a time. */
+  inflateFile(fd, start2, length, limit, take) {
+    const engine2 = this.engine();
+    if (!engine2) {
+      this.inflate(readAt(fd, start2, length), limit, take);
+      return;
+    }
+    engine2.handle.reset();
+    const output = { produced: 0, limit };
+    for (let done = 0; done < length && output.produced <= limit; ) {
+      const piece = readAt(fd, start2 + done, Math.min(PIECE, length - done), false, this.input);
+      done += piece.length;
+      this.feed(engine2, piece, piece.length, done === length, output, take);
+    }
+  }
+  /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
+  feed(engine2, input, length, last, output, take) {
+    const flush = last ? constants5.Z_FINISH : constants5.Z_NO_FLUSH;
+    for (let at = 0; output.produced <= output.limit; ) {
+      engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
+      if (engine2.stream.destroyed) {
+        this.current = void 0;
+        throw new Error("invalid deflate data");
+      }
+      const outputLeft = engine2.state[0];
+      if (outputLeft < PIECE) {
+        output.produced += PIECE - outputLeft;
+        take(this.output.subarray(0, PIECE - outputLeft));
+      }
+      if (outputLeft !== 0) return;
+      at = length - engine2.state[1];
+    }
+  }
+  engine() {
+    if (!this.current && this.usable) {
+      trusted ??= this.selfCheck();
+      this.current = trusted ? engine() : void 0;
+      this.usable = this.current !== void 0;
+    }
+    return this.current;
+  }
+  /** Whether an engine inflates the sample exactly as inflateRawSync does; if not, says why, once. */
+  selfCheck() {
+    const checked = engine();
+    let why;
+    try {
+      why = checked ? this.unlikeZlib(checked) : "the handle is not what this expects";
+    } catch (e) {
+      why = `it threw on a sample: ${e.message}`;
+    } finally {
+      checked?.stream.destroy();
+      this.current = void 0;
+    }
+    if (why) tell(why);
+    return why === void 0;
+  }
+  /** Why `engine` inflates the sample otherwise than inflateRawSync, whole (as inflate()) or a piece at a time (as inflateFile()); undefined if it does not. */
+  unlikeZlib(engine2) {
+    for (const raw of samples()) {
+      const expected = inflateRawSync(raw);
+      for (const pieceSize of [raw.length, PIECE]) {
+        const out = [];
+        const output = { produced: 0, limit: expected.length };
+        engine2.handle.reset();
+        for (let done = 0; done < raw.length; ) {
+          const piece = raw.subarray(done, done + pieceSize);
+          done += piece.length;
+          this.feed(engine2, piece, piece.length, done === raw.length, output, (got) => out.push(Buffer.from(got)));
+        }
+        if (!Buffer.concat(out).equals(expected)) return "it inflated a sample unlike inflateRawSync";
+      }
+    }
+    return void 0;
+  }
+};
+
+// src/fetch/zip-extract.ts
+import { closeSync as closeSync2, mkdirSync as mkdirSync3, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
+import path3 from "node:path";
+function extractionPaths(names, prefix) {
+  const files = /* @__PURE__ */ new Set();
+  const dirs = /* @__PURE__ */ new Set();
+  const paths = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) return void 0;
+    const rel = name.slice(prefix.length);
+    const isDir = rel === "" || rel.endsWith("/");
+    const clean2 = isDir ? rel.slice(0, -1) : rel;
+    if (clean2 !== "" && !isCleanPath(clean2)) return void 0;
+    const segments = clean2 === "" ? [] : clean2.split("/");
+    const folded = clean2.toLowerCase();
+    if (isDir) {
+      if (files.has(folded)) return void 0;
+      paths.push(void 0);
+    } else {
+      if (files.has(folded) || dirs.has(folded)) return void 0;
+      if (segments.some((s, i) => s.toLowerCase() === "go.mod" && (i > 0 || s !== "go.mod"))) return void 0;
+      files.add(folded);
+      paths.push(clean2);
+    }
+    for (let i = 1; i < segments.length + (isDir ? 1 : 0); i++) {
+      const parent = segments.slice(0, i).join("/").toLowerCase();
+      if (files.has(parent)) return void 0;
+      dirs.add(parent);
+    }
+  }
+  return paths;
+}
+function isCleanPath(rel) {
+  if (rel.startsWith("/") || rel.includes("\\") || rel.includes("\0")) return false;
+  return rel.split("/").every((s) => s !== "" && s !== "." && s !== "..");
+}
+var TreeWriter = class {
+  root;
+  made = /* @__PURE__ */ new Set();
+  fd;
+  /** Why writing stopped, once it did. */
+  failed;
+  constructor(target) {
+    this.attempt(() => {
+      const parent = openDir(target.root, target.parent, true);
+      try {
+        mkdirSync3(parent.entry(target.name), 511);
+        this.root = openDirAt(parent.entry(target.name), path3.join(parent.shown, target.name));
+      } finally {
+        parent.close();
+      }
+      if (!this.root) throw new Error(`${target.name} was replaced as it was made`);
+      this.made.add("");
+    });
+  }
+  /** Starts the file at `rel`; it must not exist. */
+  open(rel) {
+    this.attempt(() => {
+      const parent = path3.posix.dirname(rel);
+      const root = this.root;
+      if (parent !== "." && !this.made.has(parent)) {
+        mkdirSync3(root.entry(parent), { recursive: true, mode: 511 });
+        for (let p = parent; p !== "." && !this.made.has(p); p = path3.posix.dirname(p)) this.made.add(p);
+      }
+      this.fd = openSync2(root.entry(rel), CREATE_NEW, 292);
+    });
+  }
+  write(chunk) {
+    if (this.fd === void 0) return;
+    const fd = this.fd;
+    this.attempt(() => {
+      for (let at = 0; at < chunk.length; ) at += writeSync2(fd, chunk, at);
+    });
+  }
+  close() {
+    const fd = this.fd;
+    this.fd = void 0;
+    if (fd !== void 0) this.attempt(() => closeSync2(fd));
+  }
+  /** Done writing: lets go of the directory. */
+  end() {
+    this.close();
+    this.root?.close();
+    this.root = void 0;
+  }
+  /** The directories made, relative to the root ('' for the root), deepest first: the order to make them read-only in. */
+  dirs() {
+    const depth = (p) => p === "" ? 0 : p.split("/").length;
+    return [...this.made].sort((a, b) => depth(b) - depth(a));
+  }
+  attempt(work) {
+    if (this.failed !== void 0) return;
+    try {
+      work();
+    } catch (e) {
+      this.failed = e.message;
+      if (this.fd !== void 0) {
+        const fd = this.fd;
+        this.fd = void 0;
+        try {
+          closeSync2(fd);
+        } catch {
+        }
+      }
+    }
+  }
+};
+
+// src/fetch/zip-hash.ts
+var EOCD = 101010256;
+var CENTRAL = 33639248;
+var LOCAL = 67324752;
+var MAX_UNZIPPED = 500 << 20;
+var MAX_ZIP_FILE = 500 << 20;
+function entries(fd) {
+  const { size } = fstatSync2(fd);
+  if (size > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
+  const tailLength = Math.min(size, 22 + 65535);
+  const tail = readAt(fd, size - tailLength, tailLength);
+  let end = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === EOCD) {
+      end = i;
+      break;
+    }
+  }
+  if (end < 0) throw new Error("not a zip: no end of central directory");
+  const count = tail.readUInt16LE(end + 10);
+  const directorySize = tail.readUInt32LE(end + 12);
+  const directoryOffset = tail.readUInt32LE(end + 16);
+  if (count === 65535 || directoryOffset === 4294967295) throw new Error("zip64 archives are left to go");
+  const directory = readAt(fd, directoryOffset, directorySize);
+  const list = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (directory.readUInt32LE(at) !== CENTRAL) throw new Error("corrupt central directory");
+    const nameLength = directory.readUInt16LE(at + 28);
+    const skip = nameLength + directory.readUInt16LE(at + 30) + directory.readUInt16LE(at + 32);
+    const entry = {
+      method: directory.readUInt16LE(at + 10),
+      compressedSize: directory.readUInt32LE(at + 20),
+      size: directory.readUInt32LE(at + 24),
+      localOffset: directory.readUInt32LE(at + 42),
+      name: Buffer.from(directory.subarray(at + 46, at + 46 + nameLength))
+    };
+    list.push(entry);
+    at += 46 + skip;
+  }
+  return list;
+}
+var SMALL_ENTRY = 256 << 10;
+var HEADER_SLACK = 64;
+var tools;
+var toolsOfThread = () => tools ??= { inflater: new Inflater(), scratch: Buffer.allocUnsafe(SMALL_ENTRY + 30 + 65535 + HEADER_SLACK) };
+function contentHash(fd, entry, out) {
+  const { inflater, scratch } = toolsOfThread();
+  const hash = createHash2("sha256");
+  if (entry.compressedSize === 0) {
+    if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
+    return hash.digest("hex");
+  }
+  let size = 0;
+  const take = (chunk) => {
+    size += chunk.length;
+    if (size > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`);
+    hash.update(chunk);
+    out?.write(chunk);
+  };
+  if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
+  const small = entry.compressedSize <= SMALL_ENTRY;
+  const guess = 30 + entry.name.length + HEADER_SLACK;
+  const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true, scratch);
+  if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
+  const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+  const start2 = entry.localOffset + dataAt;
+  if (small) {
+    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, start2, entry.compressedSize);
+    if (entry.method === 8) inflater.inflate(raw, entry.size, take);
+    else take(raw);
+  } else if (entry.method === 8) {
+    inflater.inflateFile(fd, start2, entry.compressedSize, entry.size, take);
+  } else {
+    for (let done = 0; done < entry.compressedSize; ) {
+      const piece = readAt(fd, start2 + done, Math.min(SMALL_ENTRY, entry.compressedSize - done), false, scratch);
+      take(piece);
+      done += piece.length;
+    }
+  }
+  if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
+  return hash.digest("hex");
+}
+function zipFileHash(file) {
+  return hashZip(file).hash;
+}
+function hashZip(file, into) {
+  const fd = openRegular(file);
+  let out;
+  try {
+    const list = entries(fd);
+    if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
+    const paths = into && extractionPaths(list.map((e) => e.name.toString()), into.prefix);
+    out = paths && new TreeWriter(into);
+    const hashed = [];
+    for (const [i, entry] of list.entries()) {
+      const rel = paths?.[i];
+      if (rel !== void 0) out?.open(rel);
+      try {
+        hashed.push({ name: entry.name, sha256Hex: contentHash(fd, entry, rel === void 0 ? void 0 : out) });
+      } finally {
+        out?.close();
+      }
+    }
+    return { hash: hash1(hashed), ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };
+  } finally {
+    closeSync3(fd);
+    out?.end();
+  }
+}
+
+// src/module/matches.ts
+async function verify(job, file, hashZip2 = zipFileHash) {
+  try {
+    if (job.kind === "other") return void 0;
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
+    const info2 = JSON.parse(readFileSync(file, "utf8"));
+    return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
+  } catch (e) {
+    return `${job.kind} unreadable: ${e.message}`;
+  }
+}
 
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
@@ -5410,59 +5589,105 @@ function nextIndex(queue) {
   return best;
 }
 
+// src/fetch/verifier.ts
+var Verifier = class {
+  hashers;
+  /** Files go waits for (by path): their zips are hashed before the speculative ones. */
+  urgent = /* @__PURE__ */ new Set();
+  /** Aborted once go waits for the file at a path. */
+  goAsked = /* @__PURE__ */ new Map();
+  /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
+  hashing = /* @__PURE__ */ new Map();
+  /** `hashThreads`: threads that hash (and write out) zips; one unless given. */
+  constructor(hashThreads) {
+    this.hashers = new Hashers(hashThreads);
+  }
+  /** go waits for the file at `jobPath`, fetched for it, until done(). */
+  goWaitsFor(jobPath) {
+    this.urgent.add(jobPath);
+  }
+  /** go waits now for the file at `jobPath`, fetched speculatively: if its zip waits to be hashed, it goes first. */
+  hurry(jobPath) {
+    this.urgent.add(jobPath);
+    this.goAsked.get(jobPath)?.abort();
+    const zip = this.hashing.get(jobPath);
+    if (zip) this.hashers.hurry(zip);
+  }
+  /** The fetch of the file at `jobPath` is over. */
+  done(jobPath) {
+    this.urgent.delete(jobPath);
+    this.goAsked.delete(jobPath);
+  }
+  /**
+   * Why the file at `temp`, `size` bytes, is not what `job` says (undefined: it is), and, for a
+   * zip written out under `tree` on the way, the directories made (zip-hash.ts).
+   */
+  async check(job, temp, size, tree) {
+    let dirs;
+    const problem = await verify(job, temp, async (zip) => {
+      this.hashing.set(job.path, zip);
+      const precedence = { size, urgent: this.urgent.has(job.path) };
+      try {
+        if (!tree) return await this.hashers.zip(zip, precedence);
+        const hashed = await this.hashers.zipInto(zip, tree, precedence);
+        dirs = hashed.dirs;
+        return hashed.hash;
+      } finally {
+        if (this.hashing.get(job.path) === zip) this.hashing.delete(job.path);
+      }
+    });
+    return { ...problem ? { problem } : {}, ...dirs ? { dirs } : {} };
+  }
+  /** Aborted once go waits for the file at `jobPath` (at once if it does already). */
+  goAskedFor(jobPath) {
+    let asked = this.goAsked.get(jobPath);
+    if (!asked) {
+      asked = new AbortController();
+      this.goAsked.set(jobPath, asked);
+      if (this.urgent.has(jobPath)) asked.abort();
+    }
+    return asked.signal;
+  }
+  /** Ends the hashing threads; whatever waits to be hashed is rejected. */
+  abandon() {
+    return this.hashers.abandon();
+  }
+};
+
 // src/fetch/fetcher.ts
-var SAMPLE_WINDOW = 32;
-var RATE_SAMPLE_MIN_BYTES = 64 << 10;
-var HEDGE_CHECK_MS = 50;
 var Fetcher = class {
-  stats;
   /** Bytes received from candidates so far: progress, whatever finishes. */
   bytes = 0;
   /** Files fetched, verified and kept, and the zips among them. */
   files = 0;
   zips = 0;
   retries = 0;
-  hedges = 0;
   rejected = 0;
   /** Zips whose files were written out for go (it then skips their extraction). */
   extracted = 0;
   options;
-  /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
-  candidates;
-  samples;
-  /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
-  rates = /* @__PURE__ */ new Map();
-  /** Each candidate's stalls in a row, per kind of file, since it last served one of that kind. */
-  stallStreaks = /* @__PURE__ */ new Map();
+  races;
+  verifier;
   inFlight = /* @__PURE__ */ new Map();
   stop = new AbortController();
-  /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
-  watched = /* @__PURE__ */ new Set();
-  watchTimer;
-  /** Whether more candidates may come, and the races waiting for them. */
-  candidatesComing;
-  waitingForCandidates = [];
-  /** Zips are verified off the main thread, one per hashing thread at a time. */
-  hashers;
-  /** Files go waits for (by path): their zips are hashed before the speculative ones. */
-  urgent = /* @__PURE__ */ new Set();
-  /** Aborted once go waits for the file at a path: for a zip, go then holds the module's lock (store.ts). */
-  goAsked = /* @__PURE__ */ new Map();
-  /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
-  hashing = /* @__PURE__ */ new Map();
   store;
   transient;
   forgetCleanup;
   constructor(options) {
     this.options = options;
-    this.hashers = new Hashers(options.hashThreads);
+    this.races = new CandidateRaces(options.candidates, options);
+    this.verifier = new Verifier(options.hashThreads);
     this.store = options.store;
     this.transient = new Store({ root: options.transientDir, downloads: "" });
     this.forgetCleanup = cleanUpOnCancel(() => this.close());
-    this.candidates = options.candidates;
-    this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
-    this.samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
-    this.candidatesComing = options.candidatesComing ?? false;
+  }
+  /** What each candidate did so far. */
+  get stats() {
+    return this.races.stats;
+  }
+  /** Requests asked beside a slow one. */
+  get hedges() {
+    return this.races.hedges;
   }
   /**
    * The healthy candidates once the probe is over (the fetch may start as soon as one answered):
@@ -5470,17 +5695,11 @@ var Fetcher = class {
    * more may come still.
    */
   useCandidates(candidates2, final = true) {
-    for (const c of candidates2) {
-      if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats());
-      if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs]);
-    }
-    this.candidates = candidates2;
-    this.candidatesComing = !final;
-    for (const resume2 of this.waitingForCandidates.splice(0)) resume2();
+    this.races.useCandidates(candidates2, final);
   }
   /** The candidates in use, in chain order. */
   get current() {
-    return this.candidates.map((c) => c.candidate);
+    return this.races.current;
   }
   /**
    * A file: from the store, joined with a fetch under way, or fetched now. A `speculative` caller
@@ -5497,7 +5716,7 @@ var Fetcher = class {
       use.onFetched?.();
       if (urgent) {
         running.urgent = true;
-        this.hurry(job.path);
+        this.verifier.hurry(job.path);
       }
       return running.outcome;
     }
@@ -5532,38 +5751,9 @@ var Fetcher = class {
   async close() {
     this.forgetCleanup();
     this.stop.abort("the fetch was closed");
-    clearInterval(this.watchTimer);
-    await this.hashers.abandon();
+    this.races.close();
+    await this.verifier.abandon();
     await Promise.all([this.store.clear(), this.transient.clear()]);
-  }
-  /** Candidates in the order to ask them: those that showed trouble last. */
-  order() {
-    const all = this.current;
-    const troubled = (c) => isTroubled(this.stats.get(c));
-    return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
-  }
-  /**
-   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
-   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
-   * of that kind starts again.
-   */
-  streak(candidate, kind, served = false) {
-    const stats2 = this.stats.get(candidate);
-    let kinds = this.stallStreaks.get(candidate);
-    if (!kinds) this.stallStreaks.set(candidate, kinds = /* @__PURE__ */ new Map());
-    if (served) kinds.set(kind, 0);
-    else {
-      stats2.stalls++;
-      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-    }
-    stats2.stallStreak = Math.max(...kinds.values());
-  }
-  /** go waits for this file now: if its zip waits to be hashed, it goes first. */
-  hurry(jobPath) {
-    this.urgent.add(jobPath);
-    this.goAsked.get(jobPath)?.abort();
-    const zip = this.hashing.get(jobPath);
-    if (zip) this.hashers.hurry(zip);
   }
   /**
    * Rounds over the candidates (a race each), driven by p-retry: a round that found no candidate
@@ -5577,13 +5767,13 @@ var Fetcher = class {
       if (!fetched) onFetched();
       fetched = true;
     };
-    if (urgent) this.urgent.add(job.path);
+    if (urgent) this.verifier.goWaitsFor(job.path);
     const ended = AbortSignal.any([halt, this.stop.signal]);
     let last = { kind: "failed", why: "no candidate to ask" };
     try {
       return await pRetry(
         async () => {
-          last = await this.race(job, store, once2, ended);
+          last = await this.races.race(job.kind, (candidate, own, windowMs, events) => this.requestOne(candidate, job, store, own, ended, windowMs, events), ended, once2);
           if (last.kind === "failed") throw new RoundFailed(last.why);
           return last;
         },
@@ -5600,110 +5790,9 @@ var Fetcher = class {
     } catch {
       return ended.aborted ? { kind: "failed", why: String(ended.reason) } : last;
     } finally {
-      this.urgent.delete(job.path);
-      this.goAsked.delete(job.path);
+      this.verifier.done(job.path);
       once2();
     }
-  }
-  /**
-   * One round: the first candidate is asked; when it fails, the next at once (failover); when it
-   * is slow, the next beside it (a hedge): slower to answer than its usual first byte by a clear
-   * margin, or, once the answer has started, its body slower than an eighth of the candidate's
-   * usual rate (never below the floor) over a window. The first verified answer wins and the
-   * others are cancelled. All saying 404/410 is an answer too.
-   */
-  race(job, store, onBody, ended) {
-    const requests = [];
-    const absent = [];
-    const why = [];
-    const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
-    let pending = 0;
-    let done = false;
-    return new Promise((resolve) => {
-      const finish = (outcome, winner) => {
-        if (done) return;
-        done = true;
-        this.unwatch(watch);
-        for (const r of requests) {
-          if (r.candidate === winner) {
-            if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
-          } else {
-            if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
-            if (r.slowBody && !r.settled) this.streak(r.candidate, job.kind);
-          }
-          r.controller.abort();
-        }
-        resolve(outcome);
-      };
-      const launch = (hedge) => {
-        if (done) return;
-        const candidate = ended.aborted ? void 0 : next();
-        if (!candidate) {
-          if (pending > 0) return;
-          if (this.candidatesComing && !ended.aborted) {
-            const resume2 = () => launch(false);
-            this.waitingForCandidates.push(resume2);
-            return void ended.addEventListener("abort", resume2, { once: true });
-          }
-          if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
-          else finish({ kind: "failed", why: ended.aborted ? String(ended.reason) : why.join("; ") || "no candidate to ask" });
-          return;
-        }
-        const typicalMs = median(this.samples.get(candidate) ?? []) ?? 0;
-        const asked = { candidate, controller: new AbortController(), hedge, settled: false, startedAt: performance.now(), typicalMs };
-        requests.push(asked);
-        pending++;
-        this.requestOne(candidate, job, store, asked.controller.signal, ended, stallWindowMs(typicalMs, this.options.stallTimeoutMs), {
-          onHeaders: () => {
-            const now = performance.now();
-            asked.headersAt = now;
-            asked.body = new Throughput(bodyHedgeWindowMs(typicalMs), now);
-            keepRecent(this.samples, candidate, now - asked.startedAt);
-          },
-          onData: (bytes) => asked.body?.add(bytes, performance.now()),
-          onBody: (size) => {
-            const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
-            if (size >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size * 1e3 / ms);
-            onBody();
-          }
-        }).then((result) => {
-          pending--;
-          asked.settled = true;
-          if (result.kind === "file") return finish(result, candidate);
-          if (result.kind === "absent") absent.push(result.status);
-          else why.push(`${candidate.display}: ${result.why}`);
-          launch(false);
-        });
-      };
-      const watch = () => {
-        const newest = requests.at(-1);
-        if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return;
-        newest.slowBody = newest.body !== void 0;
-        this.hedges++;
-        launch(true);
-      };
-      launch(false);
-      if (!done) this.watch(watch);
-    });
-  }
-  /** Whether a request is slow enough to ask the next candidate beside it. */
-  tooSlow(asked, now) {
-    if (!asked.body) return now - asked.startedAt >= hedgeAfterMs(asked.typicalMs);
-    return asked.body.below(slowBodyBytesPerSec(median(this.rates.get(asked.candidate) ?? [])), now);
-  }
-  watch(check) {
-    this.watched.add(check);
-    if (this.watchTimer) return;
-    this.watchTimer = setInterval(() => {
-      for (const each of this.watched) each();
-    }, HEDGE_CHECK_MS);
-    this.watchTimer.unref();
-  }
-  unwatch(check) {
-    this.watched.delete(check);
-    if (this.watched.size > 0) return;
-    clearInterval(this.watchTimer);
-    this.watchTimer = void 0;
   }
   /**
    * One candidate asked for one file: streamed to a partial file, verified, kept. `own` ends it
@@ -5740,50 +5829,28 @@ var Fetcher = class {
         return { kind: "failed", why: `HTTP ${answer2.status}` };
       }
       events.onBody(answer2.size);
-      let dirs;
-      const problem = await verify(job, temp, async (zip) => {
-        this.hashing.set(job.path, zip);
-        const precedence = { size: answer2.size, urgent: this.urgent.has(job.path) };
-        try {
-          if (!tree) return await this.hashers.zip(zip, precedence);
-          const hashed = await this.hashers.zipInto(zip, tree, precedence);
-          dirs = hashed.dirs;
-          return hashed.hash;
-        } finally {
-          if (this.hashing.get(job.path) === zip) this.hashing.delete(job.path);
-        }
-      });
+      const { problem, dirs } = await this.verifier.check(job, temp, answer2.size, tree);
       if (problem) {
         stats2.rejected++;
         this.rejected++;
         return { kind: "failed", why: problem };
       }
-      const kept = await pending.keep(dirs, { goAsked: this.goAskedFor(job.path), stop: ended });
+      const kept = await pending.keep(dirs, { goAsked: this.verifier.goAskedFor(job.path), stop: ended });
       if (kept.placed) this.extracted++;
       stats2.served++;
-      this.streak(candidate, job.kind, true);
+      this.races.streak(candidate, job.kind, true);
       this.files++;
       if (job.kind === "zip") this.zips++;
       return { kind: "file", file: kept.file, size: answer2.size };
     } catch (e) {
       if (own.aborted ? !answered : !ended.aborted) {
-        if (e.kind === "silent") this.streak(candidate, job.kind);
+        if (e.kind === "silent") this.races.streak(candidate, job.kind);
         else stats2.failures++;
       }
       return { kind: "failed", why: e.message };
     } finally {
       await pending?.end();
     }
-  }
-  /** Aborted once go waits for the file at `jobPath` (at once if it does already). */
-  goAskedFor(jobPath) {
-    let asked = this.goAsked.get(jobPath);
-    if (!asked) {
-      asked = new AbortController();
-      this.goAsked.set(jobPath, asked);
-      if (this.urgent.has(jobPath)) asked.abort();
-    }
-    return asked.signal;
   }
 };
 var RoundFailed = class extends Error {
@@ -5792,12 +5859,6 @@ var RoundFailed = class extends Error {
     this.name = "RoundFailed";
   }
 };
-function keepRecent(samples2, candidate, value) {
-  let list = samples2.get(candidate);
-  if (!list) samples2.set(candidate, list = []);
-  list.push(value);
-  if (list.length > SAMPLE_WINDOW) list.shift();
-}
 
 // src/fetch/stage.ts
 function fetcherIn(dir, candidates2, options, more = {}) {
