@@ -4710,44 +4710,44 @@ function unescapeCase(escaped2) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path36) {
-  if (path36 === "") return "empty string";
-  if (path36.startsWith("-")) return "leading dash";
-  if (path36.includes("//")) return "double slash";
-  if (path36.endsWith("/")) return "trailing slash";
-  for (const elem of path36.split("/")) {
+function modulePathProblem(path37) {
+  if (path37 === "") return "empty string";
+  if (path37.startsWith("-")) return "leading dash";
+  if (path37.includes("//")) return "double slash";
+  if (path37.endsWith("/")) return "trailing slash";
+  for (const elem of path37.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path36.split("/")[0];
+  const first = path37.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path36) === void 0) return "invalid version";
+  if (splitPathVersion(path37) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path36) {
-  if (path36.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path36);
+function splitPathVersion(path37) {
+  if (path37.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path37);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path36);
-  if (!m) return { prefix: path36, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path37);
+  if (!m) return { prefix: path37, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path36.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path37.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path36) {
-  const problem = modulePathProblem(path36);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path36)}: ${problem}`);
-  return escapeCase(path36);
+function escapePath(path37) {
+  const problem = modulePathProblem(path37);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path37)}: ${problem}`);
+  return escapeCase(path37);
 }
 function unescapePath(escaped2) {
-  const path36 = unescapeCase(escaped2);
-  return path36 !== void 0 && modulePathProblem(path36) === void 0 ? path36 : void 0;
+  const path37 = unescapeCase(escaped2);
+  return path37 !== void 0 && modulePathProblem(path37) === void 0 ? path37 : void 0;
 }
 
 // src/module/version.ts
@@ -4781,12 +4781,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path36) {
-  return path36.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path37) {
+  return path37.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path36) {
+function parseRequestPath(path37) {
   const decoded = [];
-  for (const element of path36.split("/")) {
+  for (const element of path37.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -4921,8 +4921,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path36) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path36.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path37) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path37.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -6533,8 +6533,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path36 = downloadPath(line.module, line.version, kind);
-      known.set(path36, { module: line.module, version: line.version, kind, path: path36, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path37 = downloadPath(line.module, line.version, kind);
+      known.set(path37, { module: line.module, version: line.version, kind, path: path37, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -6557,7 +6557,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path36) => checks.set(path36, { module, version, what, path: path36, hash });
+    const add = (what, path37) => checks.set(path37, { module, version, what, path: path37, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -9968,8 +9968,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path36, level) {
-    this.path = path36;
+  constructor(path37, level) {
+    this.path = path37;
     this.level = level;
   }
 };
@@ -10313,8 +10313,8 @@ function parseGoWork(text) {
   }
   return file;
 }
-function isLocalPath(path36) {
-  return path36.startsWith("./") || path36.startsWith("../") || path36.startsWith("/") || path36 === "." || path36 === ".." || /^[A-Za-z]:[\\/]/.test(path36) || path36.startsWith(".\\") || path36.startsWith("..\\");
+function isLocalPath(path37) {
+  return path37.startsWith("./") || path37.startsWith("../") || path37.startsWith("/") || path37 === "." || path37 === ".." || /^[A-Za-z]:[\\/]/.test(path37) || path37.startsWith(".\\") || path37.startsWith("..\\");
 }
 
 // src/depfiles.ts
@@ -10755,10 +10755,13 @@ function goRuns(o) {
 
 // src/fetch/stage.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
-import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync4 } from "node:fs";
+import { mkdtempSync as mkdtempSync2 } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
 import os11 from "node:os";
-import path28 from "node:path";
+import path29 from "node:path";
+
+// src/fetch/speculate.ts
+import { readFileSync as readFileSync4 } from "node:fs";
 
 // src/fetch/concurrency.ts
 var SLOW_ANSWER_MS = 40;
@@ -10813,6 +10816,486 @@ var Limiter = class {
     }
   }
 };
+
+// src/fetch/resolve.ts
+import { promises as fs10 } from "node:fs";
+import path26 from "node:path";
+
+// src/semver.ts
+function parse(version) {
+  const m = /^v(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version);
+  if (!m) return void 0;
+  return { numbers: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], prerelease: m[4] ? m[4].split(".") : [] };
+}
+function comparePrerelease(a, b) {
+  if (a.length === 0 || b.length === 0) return a.length === 0 ? b.length === 0 ? 0 : 1 : -1;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === void 0 || y === void 0) return x === void 0 ? -1 : 1;
+    if (x === y) continue;
+    const xn = /^\d+$/.test(x);
+    const yn = /^\d+$/.test(y);
+    if (xn && yn) return x.length !== y.length ? x.length - y.length : x < y ? -1 : 1;
+    if (xn !== yn) return xn ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+function compareVersions(a, b) {
+  const pa = parse(a);
+  const pb = parse(b);
+  if (!pa || !pb) return pa ? 1 : pb ? -1 : a < b ? -1 : a > b ? 1 : 0;
+  for (let i = 0; i < 3; i++) {
+    const d = pa.numbers[i] - pb.numbers[i];
+    if (d !== 0) return d;
+  }
+  return comparePrerelease(pa.prerelease, pb.prerelease);
+}
+function compareGoVersions(a, b) {
+  const key4 = (v) => {
+    const m = v && /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(v);
+    if (!m) return [0, 0, -2, 0, 0];
+    const kind = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : m[3] !== void 0 ? 2 : -1;
+    return [Number(m[1]), Number(m[2] ?? 0), m[3] !== void 0 ? Number(m[3]) : -1, kind, Number(m[5] ?? 0)];
+  };
+  const ka = key4(a);
+  const kb = key4(b);
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
+  return 0;
+}
+
+// src/fetch/download-set.ts
+var PRUNING_SINCE = "1.17";
+var key = (m) => `${m.path}@${m.version}`;
+function planDownloads(input, loaded) {
+  const mainPaths = new Set(input.mains.map((m) => m.mod.module));
+  const excluded = new Set(input.mains.flatMap((m) => m.mod.exclude.map(key)));
+  const replace = replacer(input);
+  const unprunedMain = !input.workspace && compareGoVersions(input.mains[0]?.mod.go, PRUNING_SINCE) < 0;
+  const nodes = /* @__PURE__ */ new Map();
+  const missing = /* @__PURE__ */ new Map();
+  const loadedKeys = /* @__PURE__ */ new Set();
+  const seen = /* @__PURE__ */ new Set();
+  const keep = (m) => m.version !== "none" && !excluded.has(key(m)) && !mainPaths.has(m.path);
+  const visit = (m, unpruned) => {
+    const id = `${key(m)}|${unpruned}`;
+    if (seen.has(id)) return;
+    seen.add(id);
+    nodes.set(key(m), m);
+    const summary2 = loaded.get(key(m));
+    if (!summary2) {
+      missing.set(key(m), source(m, replace));
+      return;
+    }
+    loadedKeys.add(key(m));
+    const required = summary2.require.filter(keep);
+    for (const r of required) nodes.set(key(r), r);
+    const summaryUnpruned = compareGoVersions(summary2.go, PRUNING_SINCE) < 0;
+    if (unpruned || summaryUnpruned) for (const r of required) visit(r, true);
+  };
+  for (const main of input.mains) for (const r of main.mod.require.filter(keep)) visit(r, unprunedMain);
+  const selected = /* @__PURE__ */ new Map();
+  for (const m of nodes.values()) {
+    const current2 = selected.get(m.path);
+    if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
+  }
+  const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
+  const downloads = listed.flatMap((path37) => {
+    const version = selected.get(path37);
+    if (version === void 0) return [];
+    const to = replace({ path: path37, version });
+    return to && to.kind === "proxy" ? [to.module] : [];
+  });
+  const graphMods = [...loadedKeys].flatMap((k) => {
+    const from = source(nodes.get(k), replace);
+    return from.kind === "proxy" ? [from.module] : [];
+  });
+  return {
+    missing: [...missing].map(([k, s]) => ({ key: k, source: s })),
+    graphMods: unique(graphMods),
+    downloads: unique(downloads).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : compareVersions(a.version, b.version))
+  };
+}
+function unique(list) {
+  return [...new Map(list.map((m) => [key(m), m])).values()];
+}
+function replacer(input) {
+  const rules = [...input.workReplace.map((r) => ({ r, dir: input.workDir ?? "" })), ...input.mains.flatMap((m) => m.mod.replace.map((r) => ({ r, dir: m.dir })))];
+  return (m) => {
+    const rule = rules.find(({ r }) => r.from.path === m.path && r.from.version === m.version) ?? rules.find(({ r }) => r.from.path === m.path && r.from.version === void 0);
+    if (!rule) return { kind: "proxy", module: m };
+    const to = rule.r.to;
+    if (isLocalPath(to.path) || to.version === void 0) return { kind: "dir", dir: to.path.startsWith("/") || !rule.dir ? to.path : `${rule.dir}/${to.path}` };
+    return { kind: "proxy", module: { path: to.path, version: to.version } };
+  };
+}
+function source(m, replace) {
+  return replace(m) ?? { kind: "proxy", module: m };
+}
+
+// src/fetch/resolve.ts
+async function readProject(dir, gowork) {
+  const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
+  if (workFile) {
+    const work = parseGoWork(await fs10.readFile(workFile, "utf8"));
+    const root = path26.dirname(workFile);
+    const mains = await Promise.all(
+      work.use.map(
+        async (use) => (
+          // go refuses such a workspace before any request; so does the step, in go's words.
+          mainModule(path26.resolve(root, use)).catch((e) => {
+            throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
+          })
+        )
+      )
+    );
+    return { mains, workspace: true, workReplace: work.replace, workDir: root };
+  }
+  return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
+}
+async function mainModule(dir) {
+  return { dir, mod: parseGoMod(await fs10.readFile(path26.join(dir, "go.mod"), "utf8")) };
+}
+var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
+async function resolveDownloads(input, fetchMod) {
+  const loaded = /* @__PURE__ */ new Map();
+  const unresolved = [];
+  for (; ; ) {
+    const plan = planDownloads(input, loaded);
+    if (plan.missing.length === 0) return { ...plan, unresolved };
+    await Promise.all(
+      plan.missing.map(async ({ key: key4, source: source2 }) => {
+        const text = source2.kind === "dir" ? await fs10.readFile(path26.join(path26.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        if (text === void 0) unresolved.push(key4);
+        loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
+      })
+    );
+  }
+}
+
+// src/fetch/speculate.ts
+var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
+function speculate(fetcher, known, downloadCache, options) {
+  const figures = { planned: 0, plannedZips: 0, unresolved: 0, peakLimit: 0 };
+  const stop = new AbortController();
+  const limiter = new Limiter(startLimit(options.candidates[0]?.latencyMs ?? 0, options.concurrency));
+  figures.peakLimit = limiter.limit;
+  let climb = { limit: limiter.limit, direction: 1, hold: WARM_UP_WINDOWS };
+  let windowStart = fetcher.bytes;
+  let completed = 0;
+  let busy = false;
+  let lastDone = performance.now();
+  const adapt = setInterval(() => {
+    const delivered = fetcher.bytes - windowStart + completed * 16384;
+    climb = nextLimit(climb, delivered, busy, options.concurrency);
+    limiter.setLimit(climb.limit);
+    figures.peakLimit = Math.max(figures.peakLimit, climb.limit);
+    windowStart = fetcher.bytes;
+    completed = 0;
+    busy = false;
+  }, WINDOW_MS);
+  const halt = (why) => {
+    if (stop.signal.aborted) return;
+    stop.abort(why ?? "go finished");
+    if (why) figures.stopped = why;
+  };
+  const watchdog = setInterval(() => {
+    if (performance.now() - lastDone > options.stallTimeoutMs) halt(`no file completed for ${Math.round(options.stallTimeoutMs / 1e3)}s`);
+  }, stallCheckEveryMs(options.stallTimeoutMs));
+  const fetchOne = async (job) => {
+    if (stop.signal.aborted) return void 0;
+    const release = await limiter.acquire();
+    try {
+      busy ||= limiter.active >= limiter.limit;
+      if (stop.signal.aborted) return void 0;
+      const outcome = await fetcher.get(job, { speculative: true, onFetched: release });
+      if (outcome.kind === "file") {
+        lastDone = performance.now();
+        completed++;
+      }
+      return outcome;
+    } finally {
+      release();
+    }
+  };
+  const fetchMod = async (m) => {
+    const job = known.get(filePath(m, "mod"));
+    if (options.isPrivate(m.path) || !job) return void 0;
+    if (downloadCache.stored(job)) return downloadCache.read(job, MAX_BYTES.mod).toString("utf8");
+    const outcome = await fetchOne(job);
+    return outcome?.kind === "file" ? readFileSync4(outcome.file, "utf8") : void 0;
+  };
+  const done = (async () => {
+    try {
+      const plan = await resolveDownloads(options.project, fetchMod);
+      figures.unresolved = plan.unresolved.filter((key4) => !options.isPrivate(key4.slice(0, key4.lastIndexOf("@")))).length;
+      const paths = /* @__PURE__ */ new Set([
+        ...plan.graphMods.map((m) => filePath(m, "mod")),
+        ...plan.downloads.flatMap((m) => ["info", "mod", "zip"].map((kind) => filePath(m, kind)))
+      ]);
+      const jobs = [...paths].flatMap((p) => known.get(p) ?? []);
+      figures.planned = jobs.length;
+      figures.plannedZips = jobs.filter((j) => j.kind === "zip").length;
+      await Promise.all(jobs.map((job) => downloadCache.stored(job) ? void 0 : fetchOne(job)));
+    } finally {
+      clearInterval(adapt);
+      clearInterval(watchdog);
+    }
+  })();
+  return {
+    done: done.catch(() => void 0),
+    stop: halt,
+    figures
+  };
+}
+
+// src/fetch/stats.ts
+var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
+var STALL_STREAK = 3;
+function isTroubled(s) {
+  return s.rejected > 0 || failsOften(s) || s.stallStreak >= STALL_STREAK;
+}
+function failsOften(s) {
+  const bad = s.failures + s.stalls;
+  return bad >= 3 && bad * 10 >= s.requests;
+}
+function movedBecause(s) {
+  if (!isTroubled(s)) return void 0;
+  if (s.rejected > 0) return `served bytes go.sum disagrees with (${s.rejected}\xD7); moved behind`;
+  const parts = [s.stalls > 0 ? `stalled on ${s.stalls}` : "", s.failures > 0 ? `failed ${s.failures}` : ""].filter(Boolean);
+  const streak = failsOften(s) ? "" : `, ${s.stallStreak} of one kind in a row`;
+  return `${parts.join(" and ")} of ${s.requests} requests${streak}; moved behind`;
+}
+
+// src/fetch/store.ts
+import { randomBytes as randomBytes4 } from "node:crypto";
+import { accessSync, constants as constants5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
+import path27 from "node:path";
+var Store = class {
+  options;
+  /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
+  temporary = /* @__PURE__ */ new Set();
+  rootMade = false;
+  constructor(options) {
+    this.options = options;
+  }
+  /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
+  stored(job) {
+    const { dir, name } = this.place(job);
+    let at;
+    try {
+      at = openDirIfThere(this.options.root, dir);
+    } catch {
+      return void 0;
+    }
+    if (!at) return void 0;
+    try {
+      if (job.kind === "zip" && !lstatOf(at.entry(`${name}hash`))?.isFile()) return void 0;
+      const stats = lstatOf(at.entry(name));
+      return stats?.isFile() ? { file: this.shown(job), size: stats.size } : void 0;
+    } finally {
+      at.close();
+    }
+  }
+  /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
+  read(job, maxBytes) {
+    const { dir, name } = this.place(job);
+    const at = openDir(this.options.root, dir);
+    try {
+      return readRegular(at.entry(name), maxBytes);
+    } finally {
+      at.close();
+    }
+  }
+  /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
+  begin(job, extract) {
+    const { dir, name } = this.place(job);
+    const at = this.openMade(dir);
+    const temp = `${name}.${uniqueSuffix()}.partial`;
+    this.track(dir, temp);
+    const tree = extract && this.options.extract && job.hash ? this.treeTarget(job) : void 0;
+    if (tree) {
+      this.track(tree.parent, tree.name);
+      this.openMade(tree.parent).close();
+    }
+    let kept = false;
+    let placed = false;
+    return {
+      temp: at.entry(temp),
+      ...tree ? { tree } : {},
+      keep: async (dirs, signals) => {
+        const whole = tree !== void 0 && dirs !== void 0;
+        const lock = whole ? await this.lock(at, name, signals) : void 0;
+        try {
+          placed = whole && lock !== void 0 && lock !== "busy" && this.placeTree(job, tree, dirs, at, name);
+          renameSync2(at.entry(temp), at.entry(name));
+          kept = true;
+          this.temporary.delete(key2(dir, temp));
+          if (job.kind === "zip" && job.hash) this.writeNew(at, dir, `${name}hash`, job.hash);
+        } finally {
+          if (typeof lock === "function") lock();
+        }
+        return { file: this.shown(job), placed };
+      },
+      end: async () => {
+        try {
+          if (!kept) unlinkEntry(at, temp);
+          this.temporary.delete(key2(dir, temp));
+          if (tree && !placed) await this.removeIn(tree.parent, tree.name);
+        } finally {
+          at.close();
+        }
+      }
+    };
+  }
+  /** Removes every temporary entry still there: a cancelled step leaves none. */
+  async clear() {
+    const left = [...this.temporary];
+    this.temporary.clear();
+    await Promise.all(
+      left.map((entry) => {
+        const [dir, name] = JSON.parse(entry);
+        return this.removeIn(dir, name).catch(() => void 0);
+      })
+    );
+  }
+  /** The job's directory (relative to root) and file name. */
+  place(job) {
+    return { dir: path27.posix.join(this.options.downloads, path27.posix.dirname(job.path)), name: path27.posix.basename(job.path) };
+  }
+  /** The path the file is known by (to serve it): as a person reads it. */
+  shown(job) {
+    return path27.join(this.options.root, this.options.downloads, job.path);
+  }
+  /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
+  treeTarget(job) {
+    const final = treePath(job.module, job.version);
+    return { root: this.options.root, parent: path27.posix.dirname(final), name: `${path27.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+  }
+  /**
+   * go's lock on the module version: a release function, `undefined` when no lock can be taken
+   * here (no perl, Windows), or `busy` when another process held it past the bound. When go
+   * itself waits for this zip, it holds the lock for us: `goAsked` aborts, and that is as good.
+   */
+  async lock(at, name, { goAsked, stop }) {
+    if (goAsked.aborted) return "go holds it";
+    const file = `${name.replace(/\.zip$/, "")}.lock`;
+    const locked = await takeGoLock(at.entry(file), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop]));
+    if (locked.kind === "held") return locked.release;
+    if (locked.kind === "busy") return goAsked.aborted ? "go holds it" : "busy";
+    if (locked.kind === "refused") {
+      if (kindOf(at.entry(file)) !== "a file") await removeEntry(at, file);
+      return "busy";
+    }
+    return void 0;
+  }
+  /**
+   * Moves a verified module's files into place, made read-only as go makes them unless they
+   * stay writable. False when go's `.partial` marker is there (another go was extracting it),
+   * or the module's directory is there already (another request's, or go's): that one stays.
+   */
+  placeTree(job, tree, dirs, download2, name) {
+    if (kindOf(download2.entry(`${name.replace(/\.zip$/, "")}.partial`)) !== void 0) return false;
+    let parent;
+    try {
+      parent = openDir(this.options.root, tree.parent);
+    } catch {
+      return false;
+    }
+    const final = path27.posix.basename(treePath(job.module, job.version));
+    try {
+      try {
+        renameSync2(parent.entry(tree.name), parent.entry(final));
+      } catch {
+        return false;
+      }
+      this.temporary.delete(key2(tree.parent, tree.name));
+      if (!(this.options.extract?.writable ?? true)) {
+        for (const dir of dirs) {
+          const opened = openDirAt(parent.entry(dir === "" ? final : `${final}/${dir}`));
+          if (!opened) continue;
+          try {
+            opened.chmod(opened.mode() & ~146);
+          } finally {
+            opened.close();
+          }
+        }
+      }
+      return true;
+    } finally {
+      parent.close();
+    }
+  }
+  /** Whether files can be kept here: their directory made (a link in the way removed), and writable. */
+  writable() {
+    try {
+      const at = this.openMade(this.options.downloads);
+      try {
+        accessSync(at.path, constants5.W_OK);
+        return true;
+      } finally {
+        at.close();
+      }
+    } catch {
+      return false;
+    }
+  }
+  /** The directory `dir` under root, made where missing; a link, file or anything else in the way is removed (never followed) and a directory made instead. */
+  openMade(dir) {
+    if (!this.rootMade) {
+      mkdirSync3(this.options.root, { recursive: true });
+      this.rootMade = true;
+    }
+    for (let tries = 0; ; tries++) {
+      try {
+        return openDir(this.options.root, dir, true);
+      } catch (e) {
+        if (!(e instanceof NotADirectory) || tries > 8) throw e;
+        const parent = openDir(this.options.root, path27.posix.dirname(e.rel));
+        try {
+          unlinkEntry(parent, path27.posix.basename(e.rel));
+        } finally {
+          parent.close();
+        }
+      }
+    }
+  }
+  /** Writes `text` as the file `name`, replacing (never writing into) what is there. */
+  writeNew(at, dir, name, text) {
+    const temp = `${name}.${uniqueSuffix()}.partial`;
+    this.track(dir, temp);
+    try {
+      writeReplacing(at, name, text, temp);
+    } finally {
+      this.temporary.delete(key2(dir, temp));
+    }
+  }
+  track(dir, name) {
+    this.temporary.add(key2(dir, name));
+  }
+  async removeIn(dir, name) {
+    let at;
+    try {
+      at = openDirIfThere(this.options.root, dir);
+    } catch {
+      return;
+    }
+    if (!at) return;
+    try {
+      await removeEntry(at, name);
+    } finally {
+      at.close();
+    }
+  }
+};
+var key2 = (dir, name) => JSON.stringify([dir, name]);
+var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
+var RUN = randomBytes4(6).toString("hex");
+var named = 0;
+
+// src/fetch/verifying-proxy.ts
+import path28 from "node:path";
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
@@ -11066,24 +11549,6 @@ async function pRetry(input, options = {}) {
   throw new Error("Retry attempts exhausted without throwing an error.");
 }
 
-// src/fetch/stats.ts
-var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
-var STALL_STREAK = 3;
-function isTroubled(s) {
-  return s.rejected > 0 || failsOften(s) || s.stallStreak >= STALL_STREAK;
-}
-function failsOften(s) {
-  const bad = s.failures + s.stalls;
-  return bad >= 3 && bad * 10 >= s.requests;
-}
-function movedBecause(s) {
-  if (!isTroubled(s)) return void 0;
-  if (s.rejected > 0) return `served bytes go.sum disagrees with (${s.rejected}\xD7); moved behind`;
-  const parts = [s.stalls > 0 ? `stalled on ${s.stalls}` : "", s.failures > 0 ? `failed ${s.failures}` : ""].filter(Boolean);
-  const streak = failsOften(s) ? "" : `, ${s.stallStreak} of one kind in a row`;
-  return `${parts.join(" and ")} of ${s.requests} requests${streak}; moved behind`;
-}
-
 // src/fetch/race.ts
 var SAMPLE_WINDOW = 32;
 var RATE_SAMPLE_MIN_BYTES = 64 << 10;
@@ -11262,232 +11727,6 @@ function keepRecent(samples2, candidate, value) {
   list.push(value);
   if (list.length > SAMPLE_WINDOW) list.shift();
 }
-
-// src/fetch/store.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
-import { accessSync, constants as constants5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
-import path26 from "node:path";
-var Store = class {
-  options;
-  /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
-  temporary = /* @__PURE__ */ new Set();
-  rootMade = false;
-  constructor(options) {
-    this.options = options;
-  }
-  /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
-  stored(job) {
-    const { dir, name } = this.place(job);
-    let at;
-    try {
-      at = openDirIfThere(this.options.root, dir);
-    } catch {
-      return void 0;
-    }
-    if (!at) return void 0;
-    try {
-      if (job.kind === "zip" && !lstatOf(at.entry(`${name}hash`))?.isFile()) return void 0;
-      const stats = lstatOf(at.entry(name));
-      return stats?.isFile() ? { file: this.shown(job), size: stats.size } : void 0;
-    } finally {
-      at.close();
-    }
-  }
-  /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
-  read(job, maxBytes) {
-    const { dir, name } = this.place(job);
-    const at = openDir(this.options.root, dir);
-    try {
-      return readRegular(at.entry(name), maxBytes);
-    } finally {
-      at.close();
-    }
-  }
-  /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
-  begin(job, extract) {
-    const { dir, name } = this.place(job);
-    const at = this.openMade(dir);
-    const temp = `${name}.${uniqueSuffix()}.partial`;
-    this.track(dir, temp);
-    const tree = extract && this.options.extract && job.hash ? this.treeTarget(job) : void 0;
-    if (tree) {
-      this.track(tree.parent, tree.name);
-      this.openMade(tree.parent).close();
-    }
-    let kept = false;
-    let placed = false;
-    return {
-      temp: at.entry(temp),
-      ...tree ? { tree } : {},
-      keep: async (dirs, signals) => {
-        const whole = tree !== void 0 && dirs !== void 0;
-        const lock = whole ? await this.lock(at, name, signals) : void 0;
-        try {
-          placed = whole && lock !== void 0 && lock !== "busy" && this.placeTree(job, tree, dirs, at, name);
-          renameSync2(at.entry(temp), at.entry(name));
-          kept = true;
-          this.temporary.delete(key(dir, temp));
-          if (job.kind === "zip" && job.hash) this.writeNew(at, dir, `${name}hash`, job.hash);
-        } finally {
-          if (typeof lock === "function") lock();
-        }
-        return { file: this.shown(job), placed };
-      },
-      end: async () => {
-        try {
-          if (!kept) unlinkEntry(at, temp);
-          this.temporary.delete(key(dir, temp));
-          if (tree && !placed) await this.removeIn(tree.parent, tree.name);
-        } finally {
-          at.close();
-        }
-      }
-    };
-  }
-  /** Removes every temporary entry still there: a cancelled step leaves none. */
-  async clear() {
-    const left = [...this.temporary];
-    this.temporary.clear();
-    await Promise.all(
-      left.map((entry) => {
-        const [dir, name] = JSON.parse(entry);
-        return this.removeIn(dir, name).catch(() => void 0);
-      })
-    );
-  }
-  /** The job's directory (relative to root) and file name. */
-  place(job) {
-    return { dir: path26.posix.join(this.options.downloads, path26.posix.dirname(job.path)), name: path26.posix.basename(job.path) };
-  }
-  /** The path the file is known by (to serve it): as a person reads it. */
-  shown(job) {
-    return path26.join(this.options.root, this.options.downloads, job.path);
-  }
-  /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
-  treeTarget(job) {
-    const final = treePath(job.module, job.version);
-    return { root: this.options.root, parent: path26.posix.dirname(final), name: `${path26.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
-  }
-  /**
-   * go's lock on the module version: a release function, `undefined` when no lock can be taken
-   * here (no perl, Windows), or `busy` when another process held it past the bound. When go
-   * itself waits for this zip, it holds the lock for us: `goAsked` aborts, and that is as good.
-   */
-  async lock(at, name, { goAsked, stop }) {
-    if (goAsked.aborted) return "go holds it";
-    const file = `${name.replace(/\.zip$/, "")}.lock`;
-    const locked = await takeGoLock(at.entry(file), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop]));
-    if (locked.kind === "held") return locked.release;
-    if (locked.kind === "busy") return goAsked.aborted ? "go holds it" : "busy";
-    if (locked.kind === "refused") {
-      if (kindOf(at.entry(file)) !== "a file") await removeEntry(at, file);
-      return "busy";
-    }
-    return void 0;
-  }
-  /**
-   * Moves a verified module's files into place, made read-only as go makes them unless they
-   * stay writable. False when go's `.partial` marker is there (another go was extracting it),
-   * or the module's directory is there already (another request's, or go's): that one stays.
-   */
-  placeTree(job, tree, dirs, download2, name) {
-    if (kindOf(download2.entry(`${name.replace(/\.zip$/, "")}.partial`)) !== void 0) return false;
-    let parent;
-    try {
-      parent = openDir(this.options.root, tree.parent);
-    } catch {
-      return false;
-    }
-    const final = path26.posix.basename(treePath(job.module, job.version));
-    try {
-      try {
-        renameSync2(parent.entry(tree.name), parent.entry(final));
-      } catch {
-        return false;
-      }
-      this.temporary.delete(key(tree.parent, tree.name));
-      if (!(this.options.extract?.writable ?? true)) {
-        for (const dir of dirs) {
-          const opened = openDirAt(parent.entry(dir === "" ? final : `${final}/${dir}`));
-          if (!opened) continue;
-          try {
-            opened.chmod(opened.mode() & ~146);
-          } finally {
-            opened.close();
-          }
-        }
-      }
-      return true;
-    } finally {
-      parent.close();
-    }
-  }
-  /** Whether files can be kept here: their directory made (a link in the way removed), and writable. */
-  writable() {
-    try {
-      const at = this.openMade(this.options.downloads);
-      try {
-        accessSync(at.path, constants5.W_OK);
-        return true;
-      } finally {
-        at.close();
-      }
-    } catch {
-      return false;
-    }
-  }
-  /** The directory `dir` under root, made where missing; a link, file or anything else in the way is removed (never followed) and a directory made instead. */
-  openMade(dir) {
-    if (!this.rootMade) {
-      mkdirSync3(this.options.root, { recursive: true });
-      this.rootMade = true;
-    }
-    for (let tries = 0; ; tries++) {
-      try {
-        return openDir(this.options.root, dir, true);
-      } catch (e) {
-        if (!(e instanceof NotADirectory) || tries > 8) throw e;
-        const parent = openDir(this.options.root, path26.posix.dirname(e.rel));
-        try {
-          unlinkEntry(parent, path26.posix.basename(e.rel));
-        } finally {
-          parent.close();
-        }
-      }
-    }
-  }
-  /** Writes `text` as the file `name`, replacing (never writing into) what is there. */
-  writeNew(at, dir, name, text) {
-    const temp = `${name}.${uniqueSuffix()}.partial`;
-    this.track(dir, temp);
-    try {
-      writeReplacing(at, name, text, temp);
-    } finally {
-      this.temporary.delete(key(dir, temp));
-    }
-  }
-  track(dir, name) {
-    this.temporary.add(key(dir, name));
-  }
-  async removeIn(dir, name) {
-    let at;
-    try {
-      at = openDirIfThere(this.options.root, dir);
-    } catch {
-      return;
-    }
-    if (!at) return;
-    try {
-      await removeEntry(at, name);
-    } finally {
-      at.close();
-    }
-  }
-};
-var key = (dir, name) => JSON.stringify([dir, name]);
-var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
-var RUN = randomBytes4(6).toString("hex");
-var named = 0;
 
 // src/fetch/verifier.ts
 var Verifier = class {
@@ -11769,10 +12008,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path36) {
+function parseSumdbPath(path37) {
   let decoded;
   try {
-    const elements = path36.split("/").map((e) => decodeURIComponent(e));
+    const elements = path37.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -11876,169 +12115,43 @@ function fail(response, status, text) {
 `);
 }
 
-// src/fetch/resolve.ts
-import { promises as fs10 } from "node:fs";
-import path27 from "node:path";
-
-// src/semver.ts
-function parse(version) {
-  const m = /^v(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version);
-  if (!m) return void 0;
-  return { numbers: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], prerelease: m[4] ? m[4].split(".") : [] };
-}
-function comparePrerelease(a, b) {
-  if (a.length === 0 || b.length === 0) return a.length === 0 ? b.length === 0 ? 0 : 1 : -1;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === void 0 || y === void 0) return x === void 0 ? -1 : 1;
-    if (x === y) continue;
-    const xn = /^\d+$/.test(x);
-    const yn = /^\d+$/.test(y);
-    if (xn && yn) return x.length !== y.length ? x.length - y.length : x < y ? -1 : 1;
-    if (xn !== yn) return xn ? -1 : 1;
-    return x < y ? -1 : 1;
-  }
-  return 0;
-}
-function compareVersions(a, b) {
-  const pa = parse(a);
-  const pb = parse(b);
-  if (!pa || !pb) return pa ? 1 : pb ? -1 : a < b ? -1 : a > b ? 1 : 0;
-  for (let i = 0; i < 3; i++) {
-    const d = pa.numbers[i] - pb.numbers[i];
-    if (d !== 0) return d;
-  }
-  return comparePrerelease(pa.prerelease, pb.prerelease);
-}
-function compareGoVersions(a, b) {
-  const key4 = (v) => {
-    const m = v && /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(v);
-    if (!m) return [0, 0, -2, 0, 0];
-    const kind = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : m[3] !== void 0 ? 2 : -1;
-    return [Number(m[1]), Number(m[2] ?? 0), m[3] !== void 0 ? Number(m[3]) : -1, kind, Number(m[5] ?? 0)];
-  };
-  const ka = key4(a);
-  const kb = key4(b);
-  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
-  return 0;
-}
-
-// src/fetch/download-set.ts
-var PRUNING_SINCE = "1.17";
-var key2 = (m) => `${m.path}@${m.version}`;
-function planDownloads(input, loaded) {
-  const mainPaths = new Set(input.mains.map((m) => m.mod.module));
-  const excluded = new Set(input.mains.flatMap((m) => m.mod.exclude.map(key2)));
-  const replace = replacer(input);
-  const unprunedMain = !input.workspace && compareGoVersions(input.mains[0]?.mod.go, PRUNING_SINCE) < 0;
-  const nodes = /* @__PURE__ */ new Map();
-  const missing = /* @__PURE__ */ new Map();
-  const loadedKeys = /* @__PURE__ */ new Set();
-  const seen = /* @__PURE__ */ new Set();
-  const keep = (m) => m.version !== "none" && !excluded.has(key2(m)) && !mainPaths.has(m.path);
-  const visit = (m, unpruned) => {
-    const id = `${key2(m)}|${unpruned}`;
-    if (seen.has(id)) return;
-    seen.add(id);
-    nodes.set(key2(m), m);
-    const summary2 = loaded.get(key2(m));
-    if (!summary2) {
-      missing.set(key2(m), source(m, replace));
-      return;
-    }
-    loadedKeys.add(key2(m));
-    const required = summary2.require.filter(keep);
-    for (const r of required) nodes.set(key2(r), r);
-    const summaryUnpruned = compareGoVersions(summary2.go, PRUNING_SINCE) < 0;
-    if (unpruned || summaryUnpruned) for (const r of required) visit(r, true);
-  };
-  for (const main of input.mains) for (const r of main.mod.require.filter(keep)) visit(r, unprunedMain);
-  const selected = /* @__PURE__ */ new Map();
-  for (const m of nodes.values()) {
-    const current2 = selected.get(m.path);
-    if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
-  }
-  const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path36) => {
-    const version = selected.get(path36);
-    if (version === void 0) return [];
-    const to = replace({ path: path36, version });
-    return to && to.kind === "proxy" ? [to.module] : [];
-  });
-  const graphMods = [...loadedKeys].flatMap((k) => {
-    const from = source(nodes.get(k), replace);
-    return from.kind === "proxy" ? [from.module] : [];
-  });
+// src/fetch/verifying-proxy.ts
+async function startVerifyingProxy(options) {
+  const fetcher = fetcherIn(options.dir, options, { candidates: options.candidates, store: options.store, hashThreads: options.hashThreads });
+  let sumdb;
+  const local = await startLocalProxy(fetcher, options.known, { secret: options.secret, sumdb: () => sumdb });
   return {
-    missing: [...missing].map(([k, s]) => ({ key: k, source: s })),
-    graphMods: unique(graphMods),
-    downloads: unique(downloads).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : compareVersions(a.version, b.version))
+    url: local.url,
+    local,
+    fetcher,
+    relaySumdb: (name) => {
+      sumdb = { name, fetcher: fetcherIn(path28.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
+      return sumdb.fetcher;
+    },
+    bytes: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
+    close: async () => {
+      await Promise.all([local.close(), fetcher.close(), sumdb?.fetcher.close()]);
+    }
   };
 }
-function unique(list) {
-  return [...new Map(list.map((m) => [key2(m), m])).values()];
-}
-function replacer(input) {
-  const rules = [...input.workReplace.map((r) => ({ r, dir: input.workDir ?? "" })), ...input.mains.flatMap((m) => m.mod.replace.map((r) => ({ r, dir: m.dir })))];
-  return (m) => {
-    const rule = rules.find(({ r }) => r.from.path === m.path && r.from.version === m.version) ?? rules.find(({ r }) => r.from.path === m.path && r.from.version === void 0);
-    if (!rule) return { kind: "proxy", module: m };
-    const to = rule.r.to;
-    if (isLocalPath(to.path) || to.version === void 0) return { kind: "dir", dir: to.path.startsWith("/") || !rule.dir ? to.path : `${rule.dir}/${to.path}` };
-    return { kind: "proxy", module: { path: to.path, version: to.version } };
-  };
-}
-function source(m, replace) {
-  return replace(m) ?? { kind: "proxy", module: m };
-}
-
-// src/fetch/resolve.ts
-async function readProject(dir, gowork) {
-  const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
-  if (workFile) {
-    const work = parseGoWork(await fs10.readFile(workFile, "utf8"));
-    const root = path27.dirname(workFile);
-    const mains = await Promise.all(
-      work.use.map(
-        async (use) => (
-          // go refuses such a workspace before any request; so does the step, in go's words.
-          mainModule(path27.resolve(root, use)).catch((e) => {
-            throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
-          })
-        )
-      )
-    );
-    return { mains, workspace: true, workReplace: work.replace, workDir: root };
-  }
-  return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
-}
-async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs10.readFile(path27.join(dir, "go.mod"), "utf8")) };
-}
-var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
-async function resolveDownloads(input, fetchMod) {
-  const loaded = /* @__PURE__ */ new Map();
-  const unresolved = [];
-  for (; ; ) {
-    const plan = planDownloads(input, loaded);
-    if (plan.missing.length === 0) return { ...plan, unresolved };
-    await Promise.all(
-      plan.missing.map(async ({ key: key4, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs10.readFile(path27.join(path27.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
-        if (text === void 0) unresolved.push(key4);
-        loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
-      })
-    );
-  }
+function fetcherIn(dir, options, own) {
+  return new Fetcher({
+    client: options.client,
+    candidates: own.candidates,
+    store: own.store ?? new Store({ root: path28.join(dir, "store"), downloads: "" }),
+    transientDir: path28.join(dir, "transient"),
+    rounds: options.rounds,
+    backoffMs: options.backoffMs,
+    stallTimeoutMs: options.stallTimeoutMs,
+    ...own.hashThreads ? { hashThreads: own.hashThreads } : {},
+    ...own.candidatesComing ? { candidatesComing: true } : {}
+  });
 }
 
 // src/fetch/stage.ts
-var GO_FINISHED = "go finished";
-var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path28.join(process.env.RUNNER_TEMP || os11.tmpdir(), "go-mod-fetch-"));
+  const scratch = mkdtempSync2(path29.join(process.env.RUNNER_TEMP || os11.tmpdir(), "go-mod-fetch-"));
   const downloadCache = new Store({
     root: options.modcache,
     downloads: "cache/download",
@@ -12046,166 +12159,73 @@ async function startFetch(options) {
     ...process.platform !== "win32" ? { extract: { writable: options.writableTrees } } : {}
   });
   const known = knownFiles(options.sumLines, options.isPrivate);
-  const fetcher = new Fetcher({
+  const secret = randomBytes6(18).toString("base64url");
+  setSecret(secret);
+  const proxy = await startVerifyingProxy({
     client: options.client,
     candidates: options.candidates,
-    store: downloadCache.writable() ? downloadCache : new Store({ root: path28.join(scratch, "store"), downloads: "" }),
-    transientDir: path28.join(scratch, "transient"),
+    known,
+    secret,
+    dir: scratch,
+    ...downloadCache.writable() ? { store: downloadCache } : {},
     // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
     hashThreads: Math.min(2, os11.availableParallelism()),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
   });
-  let sumdb;
-  const secret = randomBytes6(18).toString("base64url");
-  setSecret(secret);
-  const local = await startLocalProxy(fetcher, known, { secret, sumdb: () => sumdb });
-  const report = {
-    planned: 0,
-    plannedZips: 0,
-    sumLines: options.sumLines.length,
-    files: 0,
-    zips: 0,
-    extracted: 0,
-    bytes: 0,
-    durationMs: 0,
-    retries: 0,
-    hedges: 0,
-    rejected: 0,
-    requests: 0,
-    served: 0,
-    peakLimit: 0,
-    unresolved: 0,
-    candidates: [],
-    troubled: []
-  };
-  const speculative = speculate(fetcher, known, downloadCache, options, report);
+  const { fetcher, local } = proxy;
+  const speculative = speculate(fetcher, known, downloadCache, options);
   const stage2 = {
     url: local.url,
     probed: (candidates, database) => {
       fetcher.useCandidates(candidates);
       if (!database) return;
-      const relay = fetcherIn(path28.join(scratch, "sumdb"), [], options, { candidatesComing: true });
+      const relay = proxy.relaySumdb(database.route.name);
       const chain = candidates.map((c) => c.candidate);
       database.follow(() => {
         const { routes, final } = database.relay(chain);
         relay.useCandidates(routes, final);
       });
-      sumdb = { name: database.route.name, fetcher: relay };
       stage2.gosumdb = `${database.route.key} ${local.url}/sumdb/${database.route.name}`;
     },
-    progress: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
+    progress: proxy.bytes,
     abandon: () => {
       fetcher.abandon();
     },
     finish: async () => {
-      speculative.stop(GO_FINISHED);
-      await Promise.all([speculative.done, local.close(), fetcher.close(), sumdb?.fetcher.close()]);
+      speculative.stop();
+      await Promise.all([speculative.done, proxy.close()]);
       await rm3(scratch, { recursive: true, force: true });
-      report.durationMs = performance.now() - started;
-      report.files = fetcher.files;
-      report.zips = fetcher.zips;
-      report.extracted = fetcher.extracted;
-      report.bytes = fetcher.bytes;
-      report.retries = fetcher.retries;
-      report.hedges = fetcher.hedges;
-      report.rejected = fetcher.rejected;
-      report.requests = local.requests;
-      report.served = local.served;
-      report.candidates = fetcher.current.map((candidate) => {
+      const candidates = fetcher.current.map((candidate) => {
         const stats = fetcher.stats.get(candidate);
         const moved = movedBecause(stats);
         return { candidate, stats, ...moved ? { moved } : {} };
       });
-      report.troubled = report.candidates.filter((c) => isTroubled(c.stats)).map((c) => c.candidate);
-      return report;
+      const { planned, plannedZips, peakLimit, unresolved, stopped } = speculative.figures;
+      return {
+        planned,
+        plannedZips,
+        sumLines: options.sumLines.length,
+        files: fetcher.files,
+        zips: fetcher.zips,
+        extracted: fetcher.extracted,
+        bytes: fetcher.bytes,
+        durationMs: performance.now() - started,
+        retries: fetcher.retries,
+        hedges: fetcher.hedges,
+        rejected: fetcher.rejected,
+        requests: local.requests,
+        served: local.served,
+        peakLimit,
+        unresolved,
+        candidates,
+        troubled: candidates.filter((c) => isTroubled(c.stats)).map((c) => c.candidate),
+        ...stopped ? { stopped } : {}
+      };
     }
   };
   return stage2;
-}
-function fetcherIn(dir, candidates, options, more = {}) {
-  return new Fetcher({
-    client: options.client,
-    candidates,
-    store: new Store({ root: path28.join(dir, "store"), downloads: "" }),
-    transientDir: path28.join(dir, "transient"),
-    rounds: options.rounds,
-    backoffMs: options.backoffMs,
-    stallTimeoutMs: options.stallTimeoutMs,
-    ...more
-  });
-}
-function speculate(fetcher, known, downloadCache, options, report) {
-  const stop = new AbortController();
-  const limiter = new Limiter(startLimit(options.candidates[0]?.latencyMs ?? 0, options.concurrency));
-  report.peakLimit = limiter.limit;
-  let climb = { limit: limiter.limit, direction: 1, hold: WARM_UP_WINDOWS };
-  let windowStart = fetcher.bytes;
-  let completed = 0;
-  let busy = false;
-  let lastDone = performance.now();
-  const adapt = setInterval(() => {
-    const delivered = fetcher.bytes - windowStart + completed * 16384;
-    climb = nextLimit(climb, delivered, busy, options.concurrency);
-    limiter.setLimit(climb.limit);
-    report.peakLimit = Math.max(report.peakLimit, climb.limit);
-    windowStart = fetcher.bytes;
-    completed = 0;
-    busy = false;
-  }, WINDOW_MS);
-  const halt = (why) => {
-    if (stop.signal.aborted) return;
-    stop.abort(why);
-    if (why !== GO_FINISHED) report.stopped = why;
-  };
-  const watchdog = setInterval(() => {
-    if (performance.now() - lastDone > options.stallTimeoutMs) halt(`no file completed for ${Math.round(options.stallTimeoutMs / 1e3)}s`);
-  }, stallCheckEveryMs(options.stallTimeoutMs));
-  const fetchOne = async (job) => {
-    if (stop.signal.aborted) return void 0;
-    const release = await limiter.acquire();
-    try {
-      busy ||= limiter.active >= limiter.limit;
-      if (stop.signal.aborted) return void 0;
-      const outcome = await fetcher.get(job, { speculative: true, onFetched: release });
-      if (outcome.kind === "file") {
-        lastDone = performance.now();
-        completed++;
-      }
-      return outcome;
-    } finally {
-      release();
-    }
-  };
-  const fetchMod = async (m) => {
-    const job = known.get(filePath(m, "mod"));
-    if (options.isPrivate(m.path) || !job) return void 0;
-    if (downloadCache.stored(job)) return downloadCache.read(job, MAX_BYTES.mod).toString("utf8");
-    const outcome = await fetchOne(job);
-    return outcome?.kind === "file" ? readFileSync4(outcome.file, "utf8") : void 0;
-  };
-  const done = (async () => {
-    try {
-      const plan = await resolveDownloads(options.project, fetchMod);
-      report.unresolved = plan.unresolved.filter((key4) => !options.isPrivate(key4.slice(0, key4.lastIndexOf("@")))).length;
-      const paths = /* @__PURE__ */ new Set([
-        ...plan.graphMods.map((m) => filePath(m, "mod")),
-        ...plan.downloads.flatMap((m) => ["info", "mod", "zip"].map((kind) => filePath(m, kind)))
-      ]);
-      const jobs = [...paths].flatMap((p) => known.get(p) ?? []);
-      report.planned = jobs.length;
-      report.plannedZips = jobs.filter((j) => j.kind === "zip").length;
-      await Promise.all(jobs.map((job) => downloadCache.stored(job) ? void 0 : fetchOne(job)));
-    } finally {
-      clearInterval(adapt);
-      clearInterval(watchdog);
-    }
-  })();
-  return {
-    done: done.catch(() => void 0),
-    stop: halt
-  };
 }
 
 // src/private.ts
@@ -12353,12 +12373,12 @@ function escaped(chunk) {
 
 // src/file-proxy.ts
 import { readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
-import path29 from "node:path";
+import path30 from "node:path";
 function judgeFileProxy(dir, request) {
   if (!statSync3(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
   let body;
   try {
-    body = readFileSync5(path29.join(dir, ...request.path.split("/").filter(Boolean)));
+    body = readFileSync5(path30.join(dir, ...request.path.split("/").filter(Boolean)));
   } catch {
     const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
     return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
@@ -12478,7 +12498,7 @@ async function runProbe(options) {
 // src/toolchain/provide.ts
 import { promises as fs11 } from "node:fs";
 import os12 from "node:os";
-import path30 from "node:path";
+import path31 from "node:path";
 
 // src/retry.ts
 var AttemptFailed = class extends Error {
@@ -12582,7 +12602,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path30.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path31.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -12595,10 +12615,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path30.join(toolCache, TOOL, version, os12.arch());
+  const dest = path31.join(toolCache, TOOL, version, os12.arch());
   await fs11.rm(`${dest}.complete`, { force: true });
   await fs11.rm(dest, { recursive: true, force: true });
-  await fs11.mkdir(path30.dirname(dest), { recursive: true });
+  await fs11.mkdir(path31.dirname(dest), { recursive: true });
   try {
     await fs11.rename(extracted, dest);
   } catch (e) {
@@ -12609,20 +12629,20 @@ async function adopt(extracted, version) {
   return dest;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs11.readdir(path30.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path30.join(goroot, "bin"), ...toolDirs.map((d) => path30.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs11.readdir(path31.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path31.join(goroot, "bin"), ...toolDirs.map((d) => path31.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs11.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs11.chmod(path30.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs11.chmod(path31.join(dir, entry.name), 493);
     }
   }
 }
 async function putOnPath(name, goroot) {
-  const dir = path30.join(process.env.RUNNER_TEMP || os12.tmpdir(), LINKS_DIR);
+  const dir = path31.join(process.env.RUNNER_TEMP || os12.tmpdir(), LINKS_DIR);
   await fs11.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path30.join(dir, `${name}${exe}`);
+  const link = path31.join(dir, `${name}${exe}`);
   await fs11.rm(link, { force: true });
-  await fs11.symlink(path30.join(goroot, "bin", `go${exe}`), link);
+  await fs11.symlink(path31.join(goroot, "bin", `go${exe}`), link);
   addPath(dir);
 }
 
@@ -12644,10 +12664,10 @@ function describeToolchain(t) {
 
 // src/download/direct.ts
 import { existsSync as existsSync7 } from "node:fs";
-import path31 from "node:path";
+import path32 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync7(path31.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+  return new Set(lines.filter((l) => !l.goMod && existsSync7(path32.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
 function directFetches(o) {
   const zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
@@ -13414,7 +13434,7 @@ import { execFile } from "node:child_process";
 import { readFileSync as readFileSync6 } from "node:fs";
 
 // src/net/netrc.ts
-import path32 from "node:path";
+import path33 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -13445,7 +13465,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path32.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path33.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -13721,7 +13741,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
-import path33 from "node:path";
+import path34 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -13757,7 +13777,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path33.join(dir, name)).filter((file) => {
+  return names.map((name) => path34.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync2(file).includes("/"));
     } catch {
@@ -14026,7 +14046,7 @@ async function writeReport(facts, secrets) {
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync8 } from "node:fs";
-import path34 from "node:path";
+import path35 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -14056,7 +14076,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file of [goenvFile, path34.join(goroot, "go.env")]) {
+  for (const file of [goenvFile, path35.join(goroot, "go.env")]) {
     const value = settingIn(file, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -14078,14 +14098,14 @@ function settingIn(file, name) {
 
 // src/vendor.ts
 import { existsSync as existsSync8 } from "node:fs";
-import path35 from "node:path";
+import path36 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync8(path35.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync8(path36.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };

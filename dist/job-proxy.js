@@ -3142,743 +3142,8 @@ import { rmSync, writeFileSync, renameSync as renameSync3 } from "node:fs";
 import { text } from "node:stream/consumers";
 import path7 from "node:path";
 
-// src/fetch/local-proxy.ts
-import { timingSafeEqual } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { rm } from "node:fs/promises";
-import http from "node:http";
-
-// src/module/limits.ts
-var MiB = 1 << 20;
-var MAX_BYTES = {
-  /** codehost.MaxZipFile: go refuses a larger module zip. */
-  zip: 500 * MiB,
-  /** codehost.MaxGoMod: go refuses a larger go.mod. */
-  mod: 16 * MiB,
-  /**
-   * An .info or @latest is a version, a time and an origin of a few short fields, under a KiB
-   * in practice: 1 MiB is a thousand times that, and a candidate cannot make it cost more.
-   */
-  info: 1 * MiB,
-  latest: 1 * MiB,
-  /**
-   * One version a line, about 40 bytes: 4 MiB holds 100,000 versions, several times the longest
-   * list known (golang.org/toolchain's, every Go release for every platform).
-   */
-  list: 4 * MiB,
-  /**
-   * A lookup or a signed tree head is under a KiB; go's client asks tiles of height 8, 8 KiB of
-   * hashes or 256 records: 1 MiB is far above both.
-   */
-  sumdb: 1 * MiB
-};
-
-// src/module/elements.ts
-var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
-var MODULE_CHAR = /^[A-Za-z0-9\-._~]$/;
-var FILE_CHAR = /^[A-Za-z0-9!#$%&()+,\-.=@[\]^_{}~ ]$/;
-function elementProblem(elem, kind) {
-  if (elem === "") return "empty path element";
-  if (kind === "module" && elem.startsWith(".")) return "leading dot in path element";
-  if (elem.endsWith(".")) return "trailing dot in path element";
-  for (const c of elem) {
-    if (!(kind === "module" ? MODULE_CHAR : FILE_CHAR).test(c)) return `invalid char ${JSON.stringify(c)}`;
-  }
-  const short = elem.split(".")[0];
-  if (WINDOWS_RESERVED.has(short.toUpperCase())) return `"${short}" disallowed as path element component on Windows`;
-  if (kind === "module" && /~\d+$/.test(short)) return "trailing tilde and digits in path element";
-  return void 0;
-}
-function escapeCase(text2) {
-  return text2.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
-}
-function unescapeCase(escaped) {
-  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped)) return void 0;
-  return escaped.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
-}
-
-// src/module/path.ts
-function modulePathProblem(path8) {
-  if (path8 === "") return "empty string";
-  if (path8.startsWith("-")) return "leading dash";
-  if (path8.includes("//")) return "double slash";
-  if (path8.endsWith("/")) return "trailing slash";
-  for (const elem of path8.split("/")) {
-    const problem = elementProblem(elem, "module");
-    if (problem) return problem;
-  }
-  const first = path8.split("/")[0];
-  if (!first.includes(".")) return "missing dot in first path element";
-  const bad = /[^a-z0-9.-]/.exec(first);
-  if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path8) === void 0) return "invalid version";
-  return void 0;
-}
-function splitPathVersion(path8) {
-  if (path8.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path8);
-    if (!m2) return void 0;
-    const major = m2[2];
-    if (m2[3].startsWith("0") && major !== ".v0") return void 0;
-    return { prefix: m2[1], major };
-  }
-  const m = /\/v([0-9.]+)$/.exec(path8);
-  if (!m) return { prefix: path8, major: "" };
-  const suffix = m[1];
-  if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path8.slice(0, m.index), major: `/v${suffix}` };
-}
-function escapePath(path8) {
-  const problem = modulePathProblem(path8);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path8)}: ${problem}`);
-  return escapeCase(path8);
-}
-function unescapePath(escaped) {
-  const path8 = unescapeCase(escaped);
-  return path8 !== void 0 && modulePathProblem(path8) === void 0 ? path8 : void 0;
-}
-
-// src/module/version.ts
-function versionProblem(version) {
-  if (version.includes("!")) return "disallowed version string";
-  return elementProblem(version, "file");
-}
-function escapeVersion(version) {
-  const problem = versionProblem(version);
-  if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
-  return escapeCase(version);
-}
-function unescapeVersion(escaped) {
-  const version = unescapeCase(escaped);
-  return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
-}
-var NUMBER = "(?:0|[1-9][0-9]*)";
-var IDENTIFIER = `(?:${NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`;
-var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}(?:\\.${IDENTIFIER})*)?(?:\\+incompatible)?$`);
-function isCanonicalVersion(version) {
-  return CANONICAL.test(version);
-}
-
-// src/module/request.ts
-function downloadPath(module, version, kind) {
-  return `${escapePath(module)}/@v/${escapeVersion(version)}.${kind}`;
-}
-function listPath(module) {
-  return `${escapePath(module)}/@v/list`;
-}
-function latestPath(module) {
-  return `${escapePath(module)}/@latest`;
-}
-function wirePath(path8) {
-  return path8.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
-}
-function parseRequestPath(path8) {
-  const decoded = [];
-  for (const element of path8.split("/")) {
-    let text2;
-    try {
-      text2 = decodeURIComponent(element);
-    } catch {
-      return { problem: "malformed percent-encoding" };
-    }
-    if (text2.includes("/")) return { problem: "an encoded / in the path" };
-    decoded.push(text2);
-  }
-  const whole = decoded.join("/");
-  const latest = /^(.+)\/@latest$/.exec(whole);
-  const list = /^(.+)\/@v\/list$/.exec(whole);
-  const file = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
-  const escapedModule = (latest ?? list ?? file)?.[1];
-  if (escapedModule === void 0) return { problem: "not a module proxy request" };
-  const module = unescapePath(escapedModule);
-  if (module === void 0) return { problem: "not a module path go could ask for" };
-  if (latest) return { kind: "latest", module, path: latestPath(module) };
-  if (list) return { kind: "list", module, path: listPath(module) };
-  const [, , escapedVersion, kind] = file;
-  const version = unescapeVersion(escapedVersion);
-  if (version === void 0) return { problem: "not a version go could ask for" };
-  if (kind !== "info" && !isCanonicalVersion(version)) return { problem: `not a canonical version, as go asks a .${kind} for` };
-  return { kind, module, version, path: downloadPath(module, version, kind) };
-}
-
-// src/module/sumdb-request.ts
-var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
-var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path8) {
-  let decoded;
-  try {
-    const elements = path8.split("/").map((e) => decodeURIComponent(e));
-    if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
-    decoded = elements.join("/");
-  } catch {
-    return { problem: "malformed percent-encoding" };
-  }
-  if (decoded === "supported" || decoded === "latest") return { kind: decoded, path: decoded };
-  const lookup = LOOKUP.exec(decoded);
-  if (lookup) {
-    const module = unescapePath(lookup[1]);
-    const version = unescapeVersion(lookup[2]);
-    if (module === void 0 || version === void 0) return { problem: "not a module version go could look up" };
-    return { kind: "lookup", path: decoded };
-  }
-  const tile = TILE.exec(decoded);
-  if (tile) {
-    const height = Number(tile[1]);
-    const groups = tile[3].split("/");
-    const leadingZeros = groups.length > 1 && groups[0] === "x000";
-    const width = tile[4] === void 0 ? void 0 : Number(tile[4]);
-    if (height <= 30 && !leadingZeros && (width === void 0 || width < 2 ** height)) return { kind: "tile", path: decoded };
-  }
-  return { problem: "not a checksum database request" };
-}
-
-// src/module/vouched.ts
-function knownFiles(lines, isPrivate) {
-  const known2 = /* @__PURE__ */ new Map();
-  for (const line of lines) {
-    if (isPrivate(line.module)) continue;
-    const add = (kind, hash) => {
-      const path8 = downloadPath(line.module, line.version, kind);
-      known2.set(path8, { module: line.module, version: line.version, kind, path: path8, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
-    };
-    if (line.goMod) add("mod", line.hash);
-    else {
-      add("zip", line.hash);
-      add("info");
-    }
-  }
-  return known2;
-}
-function jobFor(known2, request) {
-  const found = known2.get(request.path);
-  if (found) return found;
-  const version = "version" in request ? request.version : "";
-  if (request.kind === "info") return { module: request.module, version, kind: "info", path: request.path, maxBytes: MAX_BYTES.info };
-  return { module: request.module, version, kind: "other", path: request.path, maxBytes: MAX_BYTES[request.kind], transient: true };
-}
-var treePath = (module, version) => `${escapePath(module)}@${escapeVersion(version)}`;
-
-// src/fetch/local-proxy.ts
-var CONTENT_TYPE = {
-  info: "application/json",
-  mod: "text/plain; charset=utf-8",
-  zip: "application/zip"
-};
-async function startLocalProxy(fetcher2, known2, options) {
-  const prefix = Buffer.from(`/${options.secret}/`);
-  const sockets = /* @__PURE__ */ new Set();
-  const proxy = { url: "", requests: 0, served: 0, refused: 0, malformed: 0, close: async () => void 0 };
-  const server = http.createServer((request, response) => {
-    const raw = Buffer.from(request.url ?? "", "latin1");
-    if (raw.length < prefix.length || !timingSafeEqual(raw.subarray(0, prefix.length), prefix)) {
-      proxy.refused++;
-      return fail(response, 403, "forbidden");
-    }
-    proxy.requests++;
-    const refuse = (status, why) => {
-      proxy.malformed++;
-      fail(response, status, why);
-    };
-    if (request.method !== "GET") return refuse(405, "only GET is served");
-    const rest = raw.subarray(prefix.length).toString("latin1");
-    let job;
-    let from = fetcher2;
-    if (rest.startsWith("sumdb/")) {
-      const sumdb2 = options.sumdb?.();
-      const [, name, ...relayed] = rest.split("/");
-      if (!sumdb2 || name !== sumdb2.name) return refuse(404, "no such checksum database here");
-      const asked = parseSumdbPath(relayed.join("/"));
-      if ("problem" in asked) return refuse(400, asked.problem);
-      if (asked.kind === "supported") {
-        response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-        return response.end();
-      }
-      job = { module: `checksum database ${sumdb2.name}`, version: "", kind: "other", path: asked.path, maxBytes: MAX_BYTES.sumdb, transient: true };
-      from = sumdb2.fetcher;
-    } else {
-      const asked = parseRequestPath(rest);
-      if ("problem" in asked) return refuse(400, asked.problem);
-      job = jobFor(known2, asked);
-    }
-    void from.get(job).then(
-      (outcome) => answer(outcome, job, response, () => proxy.served++),
-      (e) => fail(response, 502, e.message)
-    );
-  });
-  server.keepAliveTimeout = 3e4;
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  proxy.url = `http://127.0.0.1:${server.address().port}/${options.secret}`;
-  proxy.close = () => new Promise((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  });
-  return proxy;
-}
-function answer(outcome, job, response, onServed) {
-  if (outcome.kind === "absent") return fail(response, outcome.status, `not found: ${job.module}@${job.version}`);
-  if (outcome.kind === "failed") return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`);
-  response.writeHead(200, { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size });
-  const stream = createReadStream(outcome.file);
-  stream.on("error", () => response.destroy());
-  stream.on("end", () => {
-    onServed();
-    if (job.transient) void rm(outcome.file, { force: true });
-  });
-  stream.pipe(response);
-}
-function fail(response, status, text2) {
-  if (response.headersSent) return void response.destroy();
-  response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
-  response.end(`${text2}
-`);
-}
-
-// node_modules/@actions/http-client/lib/index.js
-var tunnel = __toESM(require_tunnel2(), 1);
-var HttpCodes;
-(function(HttpCodes2) {
-  HttpCodes2[HttpCodes2["OK"] = 200] = "OK";
-  HttpCodes2[HttpCodes2["MultipleChoices"] = 300] = "MultipleChoices";
-  HttpCodes2[HttpCodes2["MovedPermanently"] = 301] = "MovedPermanently";
-  HttpCodes2[HttpCodes2["ResourceMoved"] = 302] = "ResourceMoved";
-  HttpCodes2[HttpCodes2["SeeOther"] = 303] = "SeeOther";
-  HttpCodes2[HttpCodes2["NotModified"] = 304] = "NotModified";
-  HttpCodes2[HttpCodes2["UseProxy"] = 305] = "UseProxy";
-  HttpCodes2[HttpCodes2["SwitchProxy"] = 306] = "SwitchProxy";
-  HttpCodes2[HttpCodes2["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-  HttpCodes2[HttpCodes2["PermanentRedirect"] = 308] = "PermanentRedirect";
-  HttpCodes2[HttpCodes2["BadRequest"] = 400] = "BadRequest";
-  HttpCodes2[HttpCodes2["Unauthorized"] = 401] = "Unauthorized";
-  HttpCodes2[HttpCodes2["PaymentRequired"] = 402] = "PaymentRequired";
-  HttpCodes2[HttpCodes2["Forbidden"] = 403] = "Forbidden";
-  HttpCodes2[HttpCodes2["NotFound"] = 404] = "NotFound";
-  HttpCodes2[HttpCodes2["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-  HttpCodes2[HttpCodes2["NotAcceptable"] = 406] = "NotAcceptable";
-  HttpCodes2[HttpCodes2["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-  HttpCodes2[HttpCodes2["RequestTimeout"] = 408] = "RequestTimeout";
-  HttpCodes2[HttpCodes2["Conflict"] = 409] = "Conflict";
-  HttpCodes2[HttpCodes2["Gone"] = 410] = "Gone";
-  HttpCodes2[HttpCodes2["TooManyRequests"] = 429] = "TooManyRequests";
-  HttpCodes2[HttpCodes2["InternalServerError"] = 500] = "InternalServerError";
-  HttpCodes2[HttpCodes2["NotImplemented"] = 501] = "NotImplemented";
-  HttpCodes2[HttpCodes2["BadGateway"] = 502] = "BadGateway";
-  HttpCodes2[HttpCodes2["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-  HttpCodes2[HttpCodes2["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function(Headers2) {
-  Headers2["Accept"] = "accept";
-  Headers2["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function(MediaTypes2) {
-  MediaTypes2["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-var HttpRedirectCodes = [
-  HttpCodes.MovedPermanently,
-  HttpCodes.ResourceMoved,
-  HttpCodes.SeeOther,
-  HttpCodes.TemporaryRedirect,
-  HttpCodes.PermanentRedirect
-];
-var HttpResponseRetryCodes = [
-  HttpCodes.BadGateway,
-  HttpCodes.ServiceUnavailable,
-  HttpCodes.GatewayTimeout
-];
-
-// node_modules/@actions/core/lib/summary.js
-import { EOL } from "os";
-import { constants, promises } from "fs";
-var __awaiter = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve) {
-      resolve(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var { access, appendFile, writeFile } = promises;
-var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
-var Summary = class {
-  constructor() {
-    this._buffer = "";
-  }
-  /**
-   * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-   * Also checks r/w permissions.
-   *
-   * @returns step summary file path
-   */
-  filePath() {
-    return __awaiter(this, void 0, void 0, function* () {
-      if (this._filePath) {
-        return this._filePath;
-      }
-      const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-      if (!pathFromEnv) {
-        throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-      }
-      try {
-        yield access(pathFromEnv, constants.R_OK | constants.W_OK);
-      } catch (_a) {
-        throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-      }
-      this._filePath = pathFromEnv;
-      return this._filePath;
-    });
-  }
-  /**
-   * Wraps content in an HTML tag, adding any HTML attributes
-   *
-   * @param {string} tag HTML tag to wrap
-   * @param {string | null} content content within the tag
-   * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-   *
-   * @returns {string} content wrapped in HTML element
-   */
-  wrap(tag, content, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key2, value]) => ` ${key2}="${value}"`).join("");
-    if (!content) {
-      return `<${tag}${htmlAttrs}>`;
-    }
-    return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-  }
-  /**
-   * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-   *
-   * @param {SummaryWriteOptions} [options] (optional) options for write operation
-   *
-   * @returns {Promise<Summary>} summary instance
-   */
-  write(options) {
-    return __awaiter(this, void 0, void 0, function* () {
-      const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-      const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile : appendFile;
-      yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
-      return this.emptyBuffer();
-    });
-  }
-  /**
-   * Clears the summary buffer and wipes the summary file
-   *
-   * @returns {Summary} summary instance
-   */
-  clear() {
-    return __awaiter(this, void 0, void 0, function* () {
-      return this.emptyBuffer().write({ overwrite: true });
-    });
-  }
-  /**
-   * Returns the current summary buffer as a string
-   *
-   * @returns {string} string of summary buffer
-   */
-  stringify() {
-    return this._buffer;
-  }
-  /**
-   * If the summary buffer is empty
-   *
-   * @returns {boolen} true if the buffer is empty
-   */
-  isEmptyBuffer() {
-    return this._buffer.length === 0;
-  }
-  /**
-   * Resets the summary buffer without writing to summary file
-   *
-   * @returns {Summary} summary instance
-   */
-  emptyBuffer() {
-    this._buffer = "";
-    return this;
-  }
-  /**
-   * Adds raw text to the summary buffer
-   *
-   * @param {string} text content to add
-   * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-   *
-   * @returns {Summary} summary instance
-   */
-  addRaw(text2, addEOL = false) {
-    this._buffer += text2;
-    return addEOL ? this.addEOL() : this;
-  }
-  /**
-   * Adds the operating system-specific end-of-line marker to the buffer
-   *
-   * @returns {Summary} summary instance
-   */
-  addEOL() {
-    return this.addRaw(EOL);
-  }
-  /**
-   * Adds an HTML codeblock to the summary buffer
-   *
-   * @param {string} code content to render within fenced code block
-   * @param {string} lang (optional) language to syntax highlight code
-   *
-   * @returns {Summary} summary instance
-   */
-  addCodeBlock(code, lang) {
-    const attrs = Object.assign({}, lang && { lang });
-    const element = this.wrap("pre", this.wrap("code", code), attrs);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML list to the summary buffer
-   *
-   * @param {string[]} items list of items to render
-   * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-   *
-   * @returns {Summary} summary instance
-   */
-  addList(items, ordered = false) {
-    const tag = ordered ? "ol" : "ul";
-    const listItems = items.map((item) => this.wrap("li", item)).join("");
-    const element = this.wrap(tag, listItems);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML table to the summary buffer
-   *
-   * @param {SummaryTableCell[]} rows table rows
-   *
-   * @returns {Summary} summary instance
-   */
-  addTable(rows) {
-    const tableBody = rows.map((row) => {
-      const cells = row.map((cell) => {
-        if (typeof cell === "string") {
-          return this.wrap("td", cell);
-        }
-        const { header, data, colspan, rowspan } = cell;
-        const tag = header ? "th" : "td";
-        const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
-        return this.wrap(tag, data, attrs);
-      }).join("");
-      return this.wrap("tr", cells);
-    }).join("");
-    const element = this.wrap("table", tableBody);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds a collapsable HTML details element to the summary buffer
-   *
-   * @param {string} label text for the closed state
-   * @param {string} content collapsable content
-   *
-   * @returns {Summary} summary instance
-   */
-  addDetails(label, content) {
-    const element = this.wrap("details", this.wrap("summary", label) + content);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML image tag to the summary buffer
-   *
-   * @param {string} src path to the image you to embed
-   * @param {string} alt text description of the image
-   * @param {SummaryImageOptions} options (optional) addition image attributes
-   *
-   * @returns {Summary} summary instance
-   */
-  addImage(src, alt, options) {
-    const { width, height } = options || {};
-    const attrs = Object.assign(Object.assign({}, width && { width }), height && { height });
-    const element = this.wrap("img", null, Object.assign({ src, alt }, attrs));
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML section heading element
-   *
-   * @param {string} text heading text
-   * @param {number | string} [level=1] (optional) the heading level, default: 1
-   *
-   * @returns {Summary} summary instance
-   */
-  addHeading(text2, level) {
-    const tag = `h${level}`;
-    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text2);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML thematic break (<hr>) to the summary buffer
-   *
-   * @returns {Summary} summary instance
-   */
-  addSeparator() {
-    const element = this.wrap("hr", null);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML line break (<br>) to the summary buffer
-   *
-   * @returns {Summary} summary instance
-   */
-  addBreak() {
-    const element = this.wrap("br", null);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML blockquote to the summary buffer
-   *
-   * @param {string} text quote text
-   * @param {string} cite (optional) citation url
-   *
-   * @returns {Summary} summary instance
-   */
-  addQuote(text2, cite) {
-    const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text2, attrs);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML anchor tag to the summary buffer
-   *
-   * @param {string} text link text/content
-   * @param {string} href hyperlink
-   *
-   * @returns {Summary} summary instance
-   */
-  addLink(text2, href) {
-    const element = this.wrap("a", text2, { href });
-    return this.addRaw(element).addEOL();
-  }
-};
-var _summary = new Summary();
-
-// node_modules/@actions/core/lib/platform.js
-import os from "os";
-
-// node_modules/@actions/io/lib/io-util.js
-import * as fs from "fs";
-var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm: rm2, rmdir, stat, symlink, unlink } = fs.promises;
-var IS_WINDOWS = process.platform === "win32";
-var READONLY = fs.constants.O_RDONLY;
-
-// node_modules/@actions/exec/lib/toolrunner.js
-var IS_WINDOWS2 = process.platform === "win32";
-
-// node_modules/@actions/core/lib/platform.js
-var platform = os.platform();
-var arch = os.arch();
-
-// node_modules/@actions/core/lib/core.js
-var ExitCode;
-(function(ExitCode2) {
-  ExitCode2[ExitCode2["Success"] = 0] = "Success";
-  ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-
-// src/fetch/stage.ts
+// src/fetch/verifying-proxy.ts
 import path4 from "node:path";
-
-// src/duration.ts
-function formatDuration(ms) {
-  if (Math.round(ms) < 1e3) return `${Math.round(ms)}ms`;
-  const tenths = Math.round(ms / 100);
-  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
-  const seconds = Math.round(ms / 1e3);
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
-  const minutes = Math.round(ms / 6e4);
-  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
-}
-
-// src/timing.ts
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-var HEDGE_AFTER_MIN_MS = 250;
-var HEDGE_AFTER_FACTOR = 4;
-var STALL_WINDOW_MIN_MS = 3e3;
-var STALL_WINDOW_FACTOR = 20;
-function hedgeAfterMs(typicalFirstByteMs) {
-  return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
-}
-var FLOOR_BYTES_PER_SEC = 1024;
-function stallWindowMs(typicalFirstByteMs, stallTimeoutMs) {
-  return Math.min(stallTimeoutMs, Math.max(STALL_WINDOW_MIN_MS, STALL_WINDOW_FACTOR * typicalFirstByteMs));
-}
-var BODY_HEDGE_MIN_MS = 1e3;
-var THROUGHPUT_HEDGE_FACTOR = 8;
-function bodyHedgeWindowMs(typicalFirstByteMs) {
-  return Math.max(BODY_HEDGE_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
-}
-function slowBodyBytesPerSec(usualBytesPerSec) {
-  return Math.max(FLOOR_BYTES_PER_SEC, (usualBytesPerSec ?? 0) / THROUGHPUT_HEDGE_FACTOR);
-}
-var Throughput = class {
-  windowMs;
-  startedAt;
-  /** Running totals, each at the time its slot opened; the oldest is the last one at or before the window's start. */
-  slots = [];
-  total = 0;
-  constructor(windowMs, now) {
-    this.windowMs = windowMs;
-    this.startedAt = now;
-    this.slots.push({ at: now, total: 0 });
-  }
-  add(bytes, now) {
-    this.total += bytes;
-    const last = this.slots[this.slots.length - 1];
-    if (now - last.at < this.windowMs / 16) last.total = this.total;
-    else this.slots.push({ at: now, total: this.total });
-    while (this.slots.length > 1 && this.slots[1].at <= now - this.windowMs) this.slots.shift();
-  }
-  /** The rate over the last window; undefined until a whole window has passed since the start. */
-  rate(now) {
-    if (now - this.startedAt < this.windowMs) return void 0;
-    let base = 0;
-    for (const slot of this.slots) {
-      if (slot.at > now - this.windowMs) break;
-      base = slot.total;
-    }
-    return (this.total - base) * 1e3 / this.windowMs;
-  }
-  /** Whether a whole window has passed, over which less than `bytesPerSec` came. */
-  below(bytesPerSec, now) {
-    const rate = this.rate(now);
-    return rate !== void 0 && rate < bytesPerSec;
-  }
-};
-function stallCheckEveryMs(stallTimeoutMs) {
-  return Math.min(500, Math.max(50, stallTimeoutMs / 10));
-}
-var MAX_BACKOFF_MS = 3e4;
-function backoff(baseMs) {
-  return { minTimeout: baseMs, factor: 2, randomize: true, maxTimeout: MAX_BACKOFF_MS };
-}
-var LOCK_WAIT_MS = 1e4;
-var CHECK_BYTES_PER_SECOND = 8 << 20;
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
@@ -4164,6 +3429,134 @@ function redactUrl(raw) {
   return raw.replace(WITH_USERINFO, "$1***@");
 }
 
+// src/module/elements.ts
+var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
+var MODULE_CHAR = /^[A-Za-z0-9\-._~]$/;
+var FILE_CHAR = /^[A-Za-z0-9!#$%&()+,\-.=@[\]^_{}~ ]$/;
+function elementProblem(elem, kind) {
+  if (elem === "") return "empty path element";
+  if (kind === "module" && elem.startsWith(".")) return "leading dot in path element";
+  if (elem.endsWith(".")) return "trailing dot in path element";
+  for (const c of elem) {
+    if (!(kind === "module" ? MODULE_CHAR : FILE_CHAR).test(c)) return `invalid char ${JSON.stringify(c)}`;
+  }
+  const short = elem.split(".")[0];
+  if (WINDOWS_RESERVED.has(short.toUpperCase())) return `"${short}" disallowed as path element component on Windows`;
+  if (kind === "module" && /~\d+$/.test(short)) return "trailing tilde and digits in path element";
+  return void 0;
+}
+function escapeCase(text2) {
+  return text2.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+}
+function unescapeCase(escaped) {
+  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped)) return void 0;
+  return escaped.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
+}
+
+// src/module/path.ts
+function modulePathProblem(path8) {
+  if (path8 === "") return "empty string";
+  if (path8.startsWith("-")) return "leading dash";
+  if (path8.includes("//")) return "double slash";
+  if (path8.endsWith("/")) return "trailing slash";
+  for (const elem of path8.split("/")) {
+    const problem = elementProblem(elem, "module");
+    if (problem) return problem;
+  }
+  const first = path8.split("/")[0];
+  if (!first.includes(".")) return "missing dot in first path element";
+  const bad = /[^a-z0-9.-]/.exec(first);
+  if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
+  if (splitPathVersion(path8) === void 0) return "invalid version";
+  return void 0;
+}
+function splitPathVersion(path8) {
+  if (path8.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path8);
+    if (!m2) return void 0;
+    const major = m2[2];
+    if (m2[3].startsWith("0") && major !== ".v0") return void 0;
+    return { prefix: m2[1], major };
+  }
+  const m = /\/v([0-9.]+)$/.exec(path8);
+  if (!m) return { prefix: path8, major: "" };
+  const suffix = m[1];
+  if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
+  return { prefix: path8.slice(0, m.index), major: `/v${suffix}` };
+}
+function escapePath(path8) {
+  const problem = modulePathProblem(path8);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path8)}: ${problem}`);
+  return escapeCase(path8);
+}
+function unescapePath(escaped) {
+  const path8 = unescapeCase(escaped);
+  return path8 !== void 0 && modulePathProblem(path8) === void 0 ? path8 : void 0;
+}
+
+// src/module/version.ts
+function versionProblem(version) {
+  if (version.includes("!")) return "disallowed version string";
+  return elementProblem(version, "file");
+}
+function escapeVersion(version) {
+  const problem = versionProblem(version);
+  if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
+  return escapeCase(version);
+}
+function unescapeVersion(escaped) {
+  const version = unescapeCase(escaped);
+  return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
+}
+var NUMBER = "(?:0|[1-9][0-9]*)";
+var IDENTIFIER = `(?:${NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`;
+var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}(?:\\.${IDENTIFIER})*)?(?:\\+incompatible)?$`);
+function isCanonicalVersion(version) {
+  return CANONICAL.test(version);
+}
+
+// src/module/request.ts
+function downloadPath(module, version, kind) {
+  return `${escapePath(module)}/@v/${escapeVersion(version)}.${kind}`;
+}
+function listPath(module) {
+  return `${escapePath(module)}/@v/list`;
+}
+function latestPath(module) {
+  return `${escapePath(module)}/@latest`;
+}
+function wirePath(path8) {
+  return path8.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+}
+function parseRequestPath(path8) {
+  const decoded = [];
+  for (const element of path8.split("/")) {
+    let text2;
+    try {
+      text2 = decodeURIComponent(element);
+    } catch {
+      return { problem: "malformed percent-encoding" };
+    }
+    if (text2.includes("/")) return { problem: "an encoded / in the path" };
+    decoded.push(text2);
+  }
+  const whole = decoded.join("/");
+  const latest = /^(.+)\/@latest$/.exec(whole);
+  const list = /^(.+)\/@v\/list$/.exec(whole);
+  const file = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
+  const escapedModule = (latest ?? list ?? file)?.[1];
+  if (escapedModule === void 0) return { problem: "not a module proxy request" };
+  const module = unescapePath(escapedModule);
+  if (module === void 0) return { problem: "not a module path go could ask for" };
+  if (latest) return { kind: "latest", module, path: latestPath(module) };
+  if (list) return { kind: "list", module, path: listPath(module) };
+  const [, , escapedVersion, kind] = file;
+  const version = unescapeVersion(escapedVersion);
+  if (version === void 0) return { problem: "not a version go could ask for" };
+  if (kind !== "info" && !isCanonicalVersion(version)) return { problem: `not a canonical version, as go asks a .${kind} for` };
+  return { kind, module, version, path: downloadPath(module, version, kind) };
+}
+
 // src/goproxy.ts
 var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
 var MAX_CANDIDATES = 16;
@@ -4237,6 +3630,85 @@ function cleanUpOnCancel(cleanup) {
   cleanups.add(cleanup);
   return () => cleanups.delete(cleanup);
 }
+
+// src/duration.ts
+function formatDuration(ms) {
+  if (Math.round(ms) < 1e3) return `${Math.round(ms)}ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1e3);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
+  const minutes = Math.round(ms / 6e4);
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+}
+
+// src/timing.ts
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+var HEDGE_AFTER_MIN_MS = 250;
+var HEDGE_AFTER_FACTOR = 4;
+var STALL_WINDOW_MIN_MS = 3e3;
+var STALL_WINDOW_FACTOR = 20;
+function hedgeAfterMs(typicalFirstByteMs) {
+  return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
+}
+var FLOOR_BYTES_PER_SEC = 1024;
+function stallWindowMs(typicalFirstByteMs, stallTimeoutMs) {
+  return Math.min(stallTimeoutMs, Math.max(STALL_WINDOW_MIN_MS, STALL_WINDOW_FACTOR * typicalFirstByteMs));
+}
+var BODY_HEDGE_MIN_MS = 1e3;
+var THROUGHPUT_HEDGE_FACTOR = 8;
+function bodyHedgeWindowMs(typicalFirstByteMs) {
+  return Math.max(BODY_HEDGE_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
+}
+function slowBodyBytesPerSec(usualBytesPerSec) {
+  return Math.max(FLOOR_BYTES_PER_SEC, (usualBytesPerSec ?? 0) / THROUGHPUT_HEDGE_FACTOR);
+}
+var Throughput = class {
+  windowMs;
+  startedAt;
+  /** Running totals, each at the time its slot opened; the oldest is the last one at or before the window's start. */
+  slots = [];
+  total = 0;
+  constructor(windowMs, now) {
+    this.windowMs = windowMs;
+    this.startedAt = now;
+    this.slots.push({ at: now, total: 0 });
+  }
+  add(bytes, now) {
+    this.total += bytes;
+    const last = this.slots[this.slots.length - 1];
+    if (now - last.at < this.windowMs / 16) last.total = this.total;
+    else this.slots.push({ at: now, total: this.total });
+    while (this.slots.length > 1 && this.slots[1].at <= now - this.windowMs) this.slots.shift();
+  }
+  /** The rate over the last window; undefined until a whole window has passed since the start. */
+  rate(now) {
+    if (now - this.startedAt < this.windowMs) return void 0;
+    let base = 0;
+    for (const slot of this.slots) {
+      if (slot.at > now - this.windowMs) break;
+      base = slot.total;
+    }
+    return (this.total - base) * 1e3 / this.windowMs;
+  }
+  /** Whether a whole window has passed, over which less than `bytesPerSec` came. */
+  below(bytesPerSec, now) {
+    const rate = this.rate(now);
+    return rate !== void 0 && rate < bytesPerSec;
+  }
+};
+function stallCheckEveryMs(stallTimeoutMs) {
+  return Math.min(500, Math.max(50, stallTimeoutMs / 10));
+}
+var MAX_BACKOFF_MS = 3e4;
+function backoff(baseMs) {
+  return { minTimeout: baseMs, factor: 2, randomize: true, maxTimeout: MAX_BACKOFF_MS };
+}
+var LOCK_WAIT_MS = 1e4;
+var CHECK_BYTES_PER_SECOND = 8 << 20;
 
 // src/fetch/stats.ts
 var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
@@ -4430,22 +3902,73 @@ function keepRecent(samples2, candidate, value) {
 
 // src/fetch/store.ts
 import { randomBytes } from "node:crypto";
-import { accessSync, constants as constants4, mkdirSync as mkdirSync2, renameSync as renameSync2 } from "node:fs";
+import { accessSync, constants as constants2, mkdirSync as mkdirSync2, renameSync as renameSync2 } from "node:fs";
 import path2 from "node:path";
 
+// src/module/limits.ts
+var MiB = 1 << 20;
+var MAX_BYTES = {
+  /** codehost.MaxZipFile: go refuses a larger module zip. */
+  zip: 500 * MiB,
+  /** codehost.MaxGoMod: go refuses a larger go.mod. */
+  mod: 16 * MiB,
+  /**
+   * An .info or @latest is a version, a time and an origin of a few short fields, under a KiB
+   * in practice: 1 MiB is a thousand times that, and a candidate cannot make it cost more.
+   */
+  info: 1 * MiB,
+  latest: 1 * MiB,
+  /**
+   * One version a line, about 40 bytes: 4 MiB holds 100,000 versions, several times the longest
+   * list known (golang.org/toolchain's, every Go release for every platform).
+   */
+  list: 4 * MiB,
+  /**
+   * A lookup or a signed tree head is under a KiB; go's client asks tiles of height 8, 8 KiB of
+   * hashes or 256 records: 1 MiB is far above both.
+   */
+  sumdb: 1 * MiB
+};
+
+// src/module/vouched.ts
+function knownFiles(lines, isPrivate) {
+  const known2 = /* @__PURE__ */ new Map();
+  for (const line of lines) {
+    if (isPrivate(line.module)) continue;
+    const add = (kind, hash) => {
+      const path8 = downloadPath(line.module, line.version, kind);
+      known2.set(path8, { module: line.module, version: line.version, kind, path: path8, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+    };
+    if (line.goMod) add("mod", line.hash);
+    else {
+      add("zip", line.hash);
+      add("info");
+    }
+  }
+  return known2;
+}
+function jobFor(known2, request) {
+  const found = known2.get(request.path);
+  if (found) return found;
+  const version = "version" in request ? request.version : "";
+  if (request.kind === "info") return { module: request.module, version, kind: "info", path: request.path, maxBytes: MAX_BYTES.info };
+  return { module: request.module, version, kind: "other", path: request.path, maxBytes: MAX_BYTES[request.kind], transient: true };
+}
+var treePath = (module, version) => `${escapePath(module)}@${escapeVersion(version)}`;
+
 // src/confined.ts
-import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { lstat as lstat2, readdir as readdir2, rmdir as rmdir2, unlink as unlink2 } from "node:fs/promises";
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { lstat, readdir, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
-var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
-var O_DIRECTORY = constants3.O_DIRECTORY ?? 0;
-var O_NONBLOCK = constants3.O_NONBLOCK ?? 0;
-var DIRECTORY = constants3.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
-var READ_NO_FOLLOW = constants3.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
-var CREATE_NEW = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | O_NOFOLLOW;
+var O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+var O_DIRECTORY = constants.O_DIRECTORY ?? 0;
+var O_NONBLOCK = constants.O_NONBLOCK ?? 0;
+var DIRECTORY = constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+var READ_NO_FOLLOW = constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+var CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
 var WINDOWS = process.platform === "win32";
-var byDescriptor = process.platform === "linux" && isDirectory2(`/proc/${process.pid}/fd`);
-function isDirectory2(dir) {
+var byDescriptor = process.platform === "linux" && isDirectory(`/proc/${process.pid}/fd`);
+function isDirectory(dir) {
   return lstatOf(dir)?.isDirectory() ?? false;
 }
 var Dir = class {
@@ -4507,7 +4030,7 @@ function describe(stats2) {
   return "a device";
 }
 function openDir(root, rel, create = false) {
-  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants3.O_RDONLY | O_DIRECTORY), root);
+  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants.O_RDONLY | O_DIRECTORY), root);
   const names = rel.split("/").filter((n) => n !== "");
   try {
     for (const [i, name] of names.entries()) {
@@ -4596,17 +4119,17 @@ function openDirectory(file, shown) {
 }
 async function removeEntry(dir, name) {
   const target = dir.entry(name);
-  const stats2 = await lstat2(target).catch(() => void 0);
+  const stats2 = await lstat(target).catch(() => void 0);
   if (!stats2) return;
   const inner = stats2.isDirectory() ? openDirAt(target, path.join(dir.shown, name)) : void 0;
-  if (!inner) return unlink2(target).catch(ignoreGone);
+  if (!inner) return unlink(target).catch(ignoreGone);
   try {
     if ((stats2.mode & 448) !== 448) inner.chmod(stats2.mode | 448);
-    for (const child of await readdir2(inner.path)) await removeEntry(inner, child);
+    for (const child of await readdir(inner.path)) await removeEntry(inner, child);
   } finally {
     inner.close();
   }
-  await rmdir2(target).catch(ignoreGone);
+  await rmdir(target).catch(ignoreGone);
 }
 function ignoreGone(e) {
   if (e.code !== "ENOENT") throw e;
@@ -4635,7 +4158,7 @@ function unlinkEntry(dir, name) {
 
 // src/go-lock.ts
 import { spawn } from "node:child_process";
-import os2 from "node:os";
+import os from "node:os";
 import { createInterface } from "node:readline";
 var SCRIPT = String.raw`
 use strict; use Fcntl qw(:flock :DEFAULT);
@@ -4658,7 +4181,7 @@ while (1) {
   }
 }`;
 var IDLE_MS = 2e3;
-var ERRNO_NAMES = new Map(Object.entries(os2.constants.errno).map(([name, number]) => [number, name]));
+var ERRNO_NAMES = new Map(Object.entries(os.constants.errno).map(([name, number]) => [number, name]));
 var helper;
 var nextId = 0;
 function start() {
@@ -4901,7 +4424,7 @@ var Store = class {
     try {
       const at = this.openMade(this.options.downloads);
       try {
-        accessSync(at.path, constants4.W_OK);
+        accessSync(at.path, constants2.W_OK);
         return true;
       } finally {
         at.close();
@@ -4989,7 +4512,7 @@ function goModHash(content) {
 
 // src/fetch/inflater.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { constants as constants5, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
+import { constants as constants3, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
 
 // src/engine/port.ts
 var silent = {
@@ -5110,7 +4633,7 @@ var Inflater = class {
   }
   /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
   feed(engine2, input, length, last, output, take) {
-    const flush = last ? constants5.Z_FINISH : constants5.Z_NO_FLUSH;
+    const flush = last ? constants3.Z_FINISH : constants3.Z_NO_FLUSH;
     for (let at = 0; output.produced <= output.limit; ) {
       engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
       if (engine2.stream.destroyed) {
@@ -5860,19 +5383,513 @@ var RoundFailed = class extends Error {
   }
 };
 
-// src/fetch/stage.ts
-function fetcherIn(dir, candidates2, options, more = {}) {
+// src/fetch/local-proxy.ts
+import { timingSafeEqual } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import http from "node:http";
+
+// src/module/sumdb-request.ts
+var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
+var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
+function parseSumdbPath(path8) {
+  let decoded;
+  try {
+    const elements = path8.split("/").map((e) => decodeURIComponent(e));
+    if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
+    decoded = elements.join("/");
+  } catch {
+    return { problem: "malformed percent-encoding" };
+  }
+  if (decoded === "supported" || decoded === "latest") return { kind: decoded, path: decoded };
+  const lookup = LOOKUP.exec(decoded);
+  if (lookup) {
+    const module = unescapePath(lookup[1]);
+    const version = unescapeVersion(lookup[2]);
+    if (module === void 0 || version === void 0) return { problem: "not a module version go could look up" };
+    return { kind: "lookup", path: decoded };
+  }
+  const tile = TILE.exec(decoded);
+  if (tile) {
+    const height = Number(tile[1]);
+    const groups = tile[3].split("/");
+    const leadingZeros = groups.length > 1 && groups[0] === "x000";
+    const width = tile[4] === void 0 ? void 0 : Number(tile[4]);
+    if (height <= 30 && !leadingZeros && (width === void 0 || width < 2 ** height)) return { kind: "tile", path: decoded };
+  }
+  return { problem: "not a checksum database request" };
+}
+
+// src/fetch/local-proxy.ts
+var CONTENT_TYPE = {
+  info: "application/json",
+  mod: "text/plain; charset=utf-8",
+  zip: "application/zip"
+};
+async function startLocalProxy(fetcher2, known2, options) {
+  const prefix = Buffer.from(`/${options.secret}/`);
+  const sockets = /* @__PURE__ */ new Set();
+  const proxy2 = { url: "", requests: 0, served: 0, refused: 0, malformed: 0, close: async () => void 0 };
+  const server = http.createServer((request, response) => {
+    const raw = Buffer.from(request.url ?? "", "latin1");
+    if (raw.length < prefix.length || !timingSafeEqual(raw.subarray(0, prefix.length), prefix)) {
+      proxy2.refused++;
+      return fail(response, 403, "forbidden");
+    }
+    proxy2.requests++;
+    const refuse = (status, why) => {
+      proxy2.malformed++;
+      fail(response, status, why);
+    };
+    if (request.method !== "GET") return refuse(405, "only GET is served");
+    const rest = raw.subarray(prefix.length).toString("latin1");
+    let job;
+    let from = fetcher2;
+    if (rest.startsWith("sumdb/")) {
+      const sumdb = options.sumdb?.();
+      const [, name, ...relayed] = rest.split("/");
+      if (!sumdb || name !== sumdb.name) return refuse(404, "no such checksum database here");
+      const asked = parseSumdbPath(relayed.join("/"));
+      if ("problem" in asked) return refuse(400, asked.problem);
+      if (asked.kind === "supported") {
+        response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+        return response.end();
+      }
+      job = { module: `checksum database ${sumdb.name}`, version: "", kind: "other", path: asked.path, maxBytes: MAX_BYTES.sumdb, transient: true };
+      from = sumdb.fetcher;
+    } else {
+      const asked = parseRequestPath(rest);
+      if ("problem" in asked) return refuse(400, asked.problem);
+      job = jobFor(known2, asked);
+    }
+    void from.get(job).then(
+      (outcome) => answer(outcome, job, response, () => proxy2.served++),
+      (e) => fail(response, 502, e.message)
+    );
+  });
+  server.keepAliveTimeout = 3e4;
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  proxy2.url = `http://127.0.0.1:${server.address().port}/${options.secret}`;
+  proxy2.close = () => new Promise((resolve) => {
+    for (const socket of sockets) socket.destroy();
+    server.close(() => resolve());
+  });
+  return proxy2;
+}
+function answer(outcome, job, response, onServed) {
+  if (outcome.kind === "absent") return fail(response, outcome.status, `not found: ${job.module}@${job.version}`);
+  if (outcome.kind === "failed") return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`);
+  response.writeHead(200, { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size });
+  const stream = createReadStream(outcome.file);
+  stream.on("error", () => response.destroy());
+  stream.on("end", () => {
+    onServed();
+    if (job.transient) void rm(outcome.file, { force: true });
+  });
+  stream.pipe(response);
+}
+function fail(response, status, text2) {
+  if (response.headersSent) return void response.destroy();
+  response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  response.end(`${text2}
+`);
+}
+
+// src/fetch/verifying-proxy.ts
+async function startVerifyingProxy(options) {
+  const fetcher2 = fetcherIn(options.dir, options, { candidates: options.candidates, store: options.store, hashThreads: options.hashThreads });
+  let sumdb;
+  const local2 = await startLocalProxy(fetcher2, options.known, { secret: options.secret, sumdb: () => sumdb });
+  return {
+    url: local2.url,
+    local: local2,
+    fetcher: fetcher2,
+    relaySumdb: (name) => {
+      sumdb = { name, fetcher: fetcherIn(path4.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
+      return sumdb.fetcher;
+    },
+    bytes: () => fetcher2.bytes + (sumdb?.fetcher.bytes ?? 0),
+    close: async () => {
+      await Promise.all([local2.close(), fetcher2.close(), sumdb?.fetcher.close()]);
+    }
+  };
+}
+function fetcherIn(dir, options, own) {
   return new Fetcher({
     client: options.client,
-    candidates: candidates2,
-    store: new Store({ root: path4.join(dir, "store"), downloads: "" }),
+    candidates: own.candidates,
+    store: own.store ?? new Store({ root: path4.join(dir, "store"), downloads: "" }),
     transientDir: path4.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs,
-    ...more
+    ...own.hashThreads ? { hashThreads: own.hashThreads } : {},
+    ...own.candidatesComing ? { candidatesComing: true } : {}
   });
 }
+
+// node_modules/@actions/io/lib/io-util.js
+import * as fs from "fs";
+var { chmod, copyFile, lstat: lstat2, mkdir, open, readdir: readdir2, rename, rm: rm2, rmdir: rmdir2, stat, symlink, unlink: unlink2 } = fs.promises;
+var IS_WINDOWS = process.platform === "win32";
+var READONLY = fs.constants.O_RDONLY;
+
+// node_modules/@actions/exec/lib/toolrunner.js
+var IS_WINDOWS2 = process.platform === "win32";
+
+// node_modules/@actions/http-client/lib/index.js
+var tunnel = __toESM(require_tunnel2(), 1);
+var HttpCodes;
+(function(HttpCodes2) {
+  HttpCodes2[HttpCodes2["OK"] = 200] = "OK";
+  HttpCodes2[HttpCodes2["MultipleChoices"] = 300] = "MultipleChoices";
+  HttpCodes2[HttpCodes2["MovedPermanently"] = 301] = "MovedPermanently";
+  HttpCodes2[HttpCodes2["ResourceMoved"] = 302] = "ResourceMoved";
+  HttpCodes2[HttpCodes2["SeeOther"] = 303] = "SeeOther";
+  HttpCodes2[HttpCodes2["NotModified"] = 304] = "NotModified";
+  HttpCodes2[HttpCodes2["UseProxy"] = 305] = "UseProxy";
+  HttpCodes2[HttpCodes2["SwitchProxy"] = 306] = "SwitchProxy";
+  HttpCodes2[HttpCodes2["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+  HttpCodes2[HttpCodes2["PermanentRedirect"] = 308] = "PermanentRedirect";
+  HttpCodes2[HttpCodes2["BadRequest"] = 400] = "BadRequest";
+  HttpCodes2[HttpCodes2["Unauthorized"] = 401] = "Unauthorized";
+  HttpCodes2[HttpCodes2["PaymentRequired"] = 402] = "PaymentRequired";
+  HttpCodes2[HttpCodes2["Forbidden"] = 403] = "Forbidden";
+  HttpCodes2[HttpCodes2["NotFound"] = 404] = "NotFound";
+  HttpCodes2[HttpCodes2["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+  HttpCodes2[HttpCodes2["NotAcceptable"] = 406] = "NotAcceptable";
+  HttpCodes2[HttpCodes2["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+  HttpCodes2[HttpCodes2["RequestTimeout"] = 408] = "RequestTimeout";
+  HttpCodes2[HttpCodes2["Conflict"] = 409] = "Conflict";
+  HttpCodes2[HttpCodes2["Gone"] = 410] = "Gone";
+  HttpCodes2[HttpCodes2["TooManyRequests"] = 429] = "TooManyRequests";
+  HttpCodes2[HttpCodes2["InternalServerError"] = 500] = "InternalServerError";
+  HttpCodes2[HttpCodes2["NotImplemented"] = 501] = "NotImplemented";
+  HttpCodes2[HttpCodes2["BadGateway"] = 502] = "BadGateway";
+  HttpCodes2[HttpCodes2["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+  HttpCodes2[HttpCodes2["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (HttpCodes = {}));
+var Headers;
+(function(Headers2) {
+  Headers2["Accept"] = "accept";
+  Headers2["ContentType"] = "content-type";
+})(Headers || (Headers = {}));
+var MediaTypes;
+(function(MediaTypes2) {
+  MediaTypes2["ApplicationJson"] = "application/json";
+})(MediaTypes || (MediaTypes = {}));
+var HttpRedirectCodes = [
+  HttpCodes.MovedPermanently,
+  HttpCodes.ResourceMoved,
+  HttpCodes.SeeOther,
+  HttpCodes.TemporaryRedirect,
+  HttpCodes.PermanentRedirect
+];
+var HttpResponseRetryCodes = [
+  HttpCodes.BadGateway,
+  HttpCodes.ServiceUnavailable,
+  HttpCodes.GatewayTimeout
+];
+
+// node_modules/@actions/core/lib/summary.js
+import { EOL } from "os";
+import { constants as constants5, promises as promises2 } from "fs";
+var __awaiter = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve) {
+      resolve(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var { access, appendFile, writeFile } = promises2;
+var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
+var Summary = class {
+  constructor() {
+    this._buffer = "";
+  }
+  /**
+   * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+   * Also checks r/w permissions.
+   *
+   * @returns step summary file path
+   */
+  filePath() {
+    return __awaiter(this, void 0, void 0, function* () {
+      if (this._filePath) {
+        return this._filePath;
+      }
+      const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+      if (!pathFromEnv) {
+        throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+      }
+      try {
+        yield access(pathFromEnv, constants5.R_OK | constants5.W_OK);
+      } catch (_a) {
+        throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+      }
+      this._filePath = pathFromEnv;
+      return this._filePath;
+    });
+  }
+  /**
+   * Wraps content in an HTML tag, adding any HTML attributes
+   *
+   * @param {string} tag HTML tag to wrap
+   * @param {string | null} content content within the tag
+   * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+   *
+   * @returns {string} content wrapped in HTML element
+   */
+  wrap(tag, content, attrs = {}) {
+    const htmlAttrs = Object.entries(attrs).map(([key2, value]) => ` ${key2}="${value}"`).join("");
+    if (!content) {
+      return `<${tag}${htmlAttrs}>`;
+    }
+    return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+  }
+  /**
+   * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+   *
+   * @param {SummaryWriteOptions} [options] (optional) options for write operation
+   *
+   * @returns {Promise<Summary>} summary instance
+   */
+  write(options) {
+    return __awaiter(this, void 0, void 0, function* () {
+      const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+      const filePath = yield this.filePath();
+      const writeFunc = overwrite ? writeFile : appendFile;
+      yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
+      return this.emptyBuffer();
+    });
+  }
+  /**
+   * Clears the summary buffer and wipes the summary file
+   *
+   * @returns {Summary} summary instance
+   */
+  clear() {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.emptyBuffer().write({ overwrite: true });
+    });
+  }
+  /**
+   * Returns the current summary buffer as a string
+   *
+   * @returns {string} string of summary buffer
+   */
+  stringify() {
+    return this._buffer;
+  }
+  /**
+   * If the summary buffer is empty
+   *
+   * @returns {boolen} true if the buffer is empty
+   */
+  isEmptyBuffer() {
+    return this._buffer.length === 0;
+  }
+  /**
+   * Resets the summary buffer without writing to summary file
+   *
+   * @returns {Summary} summary instance
+   */
+  emptyBuffer() {
+    this._buffer = "";
+    return this;
+  }
+  /**
+   * Adds raw text to the summary buffer
+   *
+   * @param {string} text content to add
+   * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+   *
+   * @returns {Summary} summary instance
+   */
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
+    return addEOL ? this.addEOL() : this;
+  }
+  /**
+   * Adds the operating system-specific end-of-line marker to the buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addEOL() {
+    return this.addRaw(EOL);
+  }
+  /**
+   * Adds an HTML codeblock to the summary buffer
+   *
+   * @param {string} code content to render within fenced code block
+   * @param {string} lang (optional) language to syntax highlight code
+   *
+   * @returns {Summary} summary instance
+   */
+  addCodeBlock(code, lang) {
+    const attrs = Object.assign({}, lang && { lang });
+    const element = this.wrap("pre", this.wrap("code", code), attrs);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML list to the summary buffer
+   *
+   * @param {string[]} items list of items to render
+   * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+   *
+   * @returns {Summary} summary instance
+   */
+  addList(items, ordered = false) {
+    const tag = ordered ? "ol" : "ul";
+    const listItems = items.map((item) => this.wrap("li", item)).join("");
+    const element = this.wrap(tag, listItems);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML table to the summary buffer
+   *
+   * @param {SummaryTableCell[]} rows table rows
+   *
+   * @returns {Summary} summary instance
+   */
+  addTable(rows) {
+    const tableBody = rows.map((row) => {
+      const cells = row.map((cell) => {
+        if (typeof cell === "string") {
+          return this.wrap("td", cell);
+        }
+        const { header, data, colspan, rowspan } = cell;
+        const tag = header ? "th" : "td";
+        const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
+        return this.wrap(tag, data, attrs);
+      }).join("");
+      return this.wrap("tr", cells);
+    }).join("");
+    const element = this.wrap("table", tableBody);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds a collapsable HTML details element to the summary buffer
+   *
+   * @param {string} label text for the closed state
+   * @param {string} content collapsable content
+   *
+   * @returns {Summary} summary instance
+   */
+  addDetails(label, content) {
+    const element = this.wrap("details", this.wrap("summary", label) + content);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML image tag to the summary buffer
+   *
+   * @param {string} src path to the image you to embed
+   * @param {string} alt text description of the image
+   * @param {SummaryImageOptions} options (optional) addition image attributes
+   *
+   * @returns {Summary} summary instance
+   */
+  addImage(src, alt, options) {
+    const { width, height } = options || {};
+    const attrs = Object.assign(Object.assign({}, width && { width }), height && { height });
+    const element = this.wrap("img", null, Object.assign({ src, alt }, attrs));
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML section heading element
+   *
+   * @param {string} text heading text
+   * @param {number | string} [level=1] (optional) the heading level, default: 1
+   *
+   * @returns {Summary} summary instance
+   */
+  addHeading(text2, level) {
+    const tag = `h${level}`;
+    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
+    const element = this.wrap(allowedTag, text2);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML thematic break (<hr>) to the summary buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addSeparator() {
+    const element = this.wrap("hr", null);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML line break (<br>) to the summary buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addBreak() {
+    const element = this.wrap("br", null);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML blockquote to the summary buffer
+   *
+   * @param {string} text quote text
+   * @param {string} cite (optional) citation url
+   *
+   * @returns {Summary} summary instance
+   */
+  addQuote(text2, cite) {
+    const attrs = Object.assign({}, cite && { cite });
+    const element = this.wrap("blockquote", text2, attrs);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML anchor tag to the summary buffer
+   *
+   * @param {string} text link text/content
+   * @param {string} href hyperlink
+   *
+   * @returns {Summary} summary instance
+   */
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
+    return this.addRaw(element).addEOL();
+  }
+};
+var _summary = new Summary();
+
+// node_modules/@actions/core/lib/platform.js
+import os2 from "os";
+var platform = os2.platform();
+var arch = os2.arch();
+
+// node_modules/@actions/core/lib/core.js
+var ExitCode;
+(function(ExitCode2) {
+  ExitCode2[ExitCode2["Success"] = 0] = "Success";
+  ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
 
 // node_modules/@actions/tool-cache/lib/manifest.js
 var semver = __toESM(require_semver2(), 1);
@@ -6052,9 +6069,9 @@ function createNegotiateAuth() {
 // node_modules/http-proxy-agent/dist/index.js
 var debug2 = (0, import_debug.default)("http-proxy-agent");
 var HttpProxyAgent = class extends Agent2 {
-  constructor(proxy, opts) {
+  constructor(proxy2, opts) {
     super(opts);
-    this.proxy = typeof proxy === "string" ? new URL2(proxy) : proxy;
+    this.proxy = typeof proxy2 === "string" ? new URL2(proxy2) : proxy2;
     this.proxyHeaders = opts?.headers ?? {};
     debug2("Creating new HttpProxyAgent instance: %o", this.proxy.href);
     if (opts?.negotiate) {
@@ -6076,7 +6093,7 @@ var HttpProxyAgent = class extends Agent2 {
     super.addRequest(req, opts);
   }
   setRequestProps(req, opts) {
-    const { proxy } = this;
+    const { proxy: proxy2 } = this;
     const protocol = opts.secureEndpoint ? "https:" : "http:";
     const hostname = req.getHeader("host") || "localhost";
     const base = `${protocol}//${hostname}`;
@@ -6086,8 +6103,8 @@ var HttpProxyAgent = class extends Agent2 {
     }
     req.path = String(url);
     const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
-    if (proxy.username || proxy.password) {
-      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+    if (proxy2.username || proxy2.password) {
+      const auth = `${decodeURIComponent(proxy2.username)}:${decodeURIComponent(proxy2.password)}`;
       headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
     }
     if (!headers["Proxy-Connection"]) {
@@ -6248,10 +6265,10 @@ var setServernameFromNonIpHost = (options) => {
   return options;
 };
 var HttpsProxyAgent = class extends Agent2 {
-  constructor(proxy, opts) {
+  constructor(proxy2, opts) {
     super(opts);
     this.options = { path: void 0 };
-    this.proxy = typeof proxy === "string" ? new URL3(proxy) : proxy;
+    this.proxy = typeof proxy2 === "string" ? new URL3(proxy2) : proxy2;
     this.proxyHeaders = opts?.headers ?? {};
     debug4("Creating new HttpsProxyAgent instance: %o", this.proxy.href);
     if (opts?.negotiate) {
@@ -6274,12 +6291,12 @@ var HttpsProxyAgent = class extends Agent2 {
    * new HTTP request.
    */
   async connect(req, opts) {
-    const { proxy } = this;
+    const { proxy: proxy2 } = this;
     if (!opts.host) {
       throw new TypeError('No "host" provided');
     }
     let socket;
-    if (proxy.protocol === "https:") {
+    if (proxy2.protocol === "https:") {
       debug4("Creating `tls.Socket`: %o", this.connectOpts);
       socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
     } else {
@@ -6290,8 +6307,8 @@ var HttpsProxyAgent = class extends Agent2 {
     const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
     let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
 `;
-    if (proxy.username || proxy.password) {
-      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+    if (proxy2.username || proxy2.password) {
+      const auth = `${decodeURIComponent(proxy2.username)}:${decodeURIComponent(proxy2.password)}`;
       headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
     }
     headers.Host = `${host}:${opts.port}`;
@@ -6346,9 +6363,9 @@ var HttpsProxyAgent = class extends Agent2 {
    * Retry a CONNECT request with additional auth headers.
    */
   async _connectWithAuth(req, opts, authHeaders) {
-    const { proxy } = this;
+    const { proxy: proxy2 } = this;
     let socket;
-    if (proxy.protocol === "https:") {
+    if (proxy2.protocol === "https:") {
       socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
     } else {
       socket = net3.connect(this.connectOpts);
@@ -6357,8 +6374,8 @@ var HttpsProxyAgent = class extends Agent2 {
     const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
     let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
 `;
-    if (proxy.username || proxy.password) {
-      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+    if (proxy2.username || proxy2.password) {
+      const auth = `${decodeURIComponent(proxy2.username)}:${decodeURIComponent(proxy2.password)}`;
       headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
     }
     Object.assign(headers, authHeaders);
@@ -6718,15 +6735,15 @@ var CgiProxyError = class extends Error {
   }
 };
 function proxyFor(rules, url) {
-  const proxy = url.protocol === "https:" ? rules.https : url.protocol === "http:" ? rules.http : void 0;
-  if (proxy && url.protocol === "http:" && rules.cgi) throw new CgiProxyError();
-  if (!proxy) return void 0;
+  const proxy2 = url.protocol === "https:" ? rules.https : url.protocol === "http:" ? rules.http : void 0;
+  if (proxy2 && url.protocol === "http:" && rules.cgi) throw new CgiProxyError();
+  if (!proxy2) return void 0;
   const host = bareHost(url.hostname).toLowerCase();
-  if (host === "") return proxy;
+  if (host === "") return proxy2;
   const port2 = url.port || (url.protocol === "https:" ? "443" : "80");
   const ip = net4.isIP(host) !== 0;
   if (host === "localhost" || ip && isLoopback(host)) return void 0;
-  return rules.exempt(host, port2, ip) ? void 0 : proxy;
+  return rules.exempt(host, port2, ip) ? void 0 : proxy2;
 }
 var bareHost = (host) => host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 var LOOPBACK = new net4.BlockList();
@@ -7002,33 +7019,33 @@ var HttpClient2 = class {
     if (url.username || url.password) return { authorization: [basicAuthorization(decodeURIComponent(url.username), decodeURIComponent(url.password))] };
     return this.view.auth.headersFor(url) ?? {};
   }
-  agentFor(url, proxy) {
+  agentFor(url, proxy2) {
     const secure = url.protocol === "https:";
-    const key2 = `${url.protocol}|${proxy?.url.href ?? "direct"}`;
+    const key2 = `${url.protocol}|${proxy2?.url.href ?? "direct"}`;
     let agent = this.agents.get(key2);
     if (agent) return agent;
     const pool = { keepAlive: true, maxSockets: this.maxSockets, lookup: this.lookup };
-    if (!proxy) agent = secure ? new https.Agent(pool) : new http3.Agent(pool);
+    if (!proxy2) agent = secure ? new https.Agent(pool) : new http3.Agent(pool);
     else {
-      if (proxy.url.protocol !== "http:" && proxy.url.protocol !== "https:") {
-        throw new NetError("proxy", `${proxy.from} is ${redactUrl(proxy.url.href)}: the action's own requests cannot use a ${proxy.url.protocol.slice(0, -1)} proxy (go can)`);
+      if (proxy2.url.protocol !== "http:" && proxy2.url.protocol !== "https:") {
+        throw new NetError("proxy", `${proxy2.from} is ${redactUrl(proxy2.url.href)}: the action's own requests cannot use a ${proxy2.url.protocol.slice(0, -1)} proxy (go can)`);
       }
       const toProxy = { ...pool, secureContext: this.secureContext };
-      agent = secure ? new HttpsProxyAgent(proxy.url, toProxy) : new HttpProxyAgent(proxy.url, toProxy);
+      agent = secure ? new HttpsProxyAgent(proxy2.url, toProxy) : new HttpProxyAgent(proxy2.url, toProxy);
     }
     this.agents.set(key2, agent);
     return agent;
   }
   once(url, headers, options, consume) {
-    let proxy;
+    let proxy2;
     let agent;
     try {
-      proxy = this.route(url);
-      agent = this.agentFor(url, proxy);
+      proxy2 = this.route(url);
+      agent = this.agentFor(url, proxy2);
     } catch (e) {
       return Promise.reject(classifyError(e));
     }
-    const via = proxy && `${redactUrl(proxy.url.href).replace(/\/$/, "")} (${proxy.from})`;
+    const via = proxy2 && `${redactUrl(proxy2.url.href).replace(/\/$/, "")} (${proxy2.from})`;
     const secure = url.protocol === "https:";
     return new Promise((resolve, reject) => {
       const fail2 = (e) => reject(classifyError(e, via));
@@ -7090,22 +7107,21 @@ var config = JSON.parse(given);
 var network = await loadNetworkView(processEnv(), config.goauth, trust);
 var client = new HttpClient2(network, { maxSockets: MAX_SOCKETS });
 var candidates = parseCandidates(config.candidates.map((c) => c.spec).join(","));
-var limits = { client, rounds: ROUNDS, backoffMs: BACKOFF_MS, stallTimeoutMs: config.stallTimeoutMs };
-var fetcher = fetcherIn(
-  config.workDir,
-  candidates.map((candidate, i) => ({ candidate, latencyMs: config.candidates[i]?.latencyMs ?? 0 })),
-  limits
-);
 var known = knownFiles(config.sumLines, () => false);
-var sumdb = config.sumdb ? {
-  name: config.sumdb.name,
-  fetcher: fetcherIn(
-    path7.join(config.workDir, "sumdb"),
-    parseCandidates(config.sumdb.routes.join(",")).map((candidate) => ({ candidate, latencyMs: 0 })),
-    limits
-  )
-} : void 0;
-var local = await startLocalProxy(fetcher, known, { secret: config.secret, sumdb: () => sumdb });
+var proxy = await startVerifyingProxy({
+  client,
+  candidates: candidates.map((candidate, i) => ({ candidate, latencyMs: config.candidates[i]?.latencyMs ?? 0 })),
+  known,
+  secret: config.secret,
+  dir: config.workDir,
+  rounds: ROUNDS,
+  backoffMs: BACKOFF_MS,
+  stallTimeoutMs: config.stallTimeoutMs
+});
+var { fetcher, local } = proxy;
+if (config.sumdb) {
+  proxy.relaySumdb(config.sumdb.name).useCandidates(parseCandidates(config.sumdb.routes.join(",")).map((candidate) => ({ candidate, latencyMs: 0 })));
+}
 var stats = (stopped) => ({
   requests: local.requests,
   served: local.served,
@@ -7128,9 +7144,7 @@ var stopping = false;
 var stop = async (why) => {
   if (stopping) return;
   stopping = true;
-  fetcher.close();
-  sumdb?.fetcher.close();
-  await local.close();
+  await proxy.close();
   client.close();
   report(why);
   rmSync(path7.join(config.workDir, "store"), { recursive: true, force: true });
