@@ -1,7 +1,32 @@
 import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
 
 // src/fetch/hash-worker.ts
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
+
+// src/trace.ts
+import { writeFileSync } from "node:fs";
+import { isMainThread } from "node:worker_threads";
+var TRACE_ENV = "GO_MOD_DOWNLOAD_TRACE";
+var file = isMainThread ? process.env[TRACE_ENV] || void 0 : void 0;
+if (file) delete process.env[TRACE_ENV];
+var spans = [];
+var threads = /* @__PURE__ */ new Map();
+function threadCpu() {
+  return process.threadCpuUsage?.() ?? process.cpuUsage();
+}
+if (file) {
+  process.once("exit", () => {
+    const { nodeStart, v8Start, environment, bootstrapComplete } = performance.nodeTiming;
+    const trace = {
+      timeOrigin: performance.timeOrigin,
+      node: { nodeStart, v8Start, environment, bootstrapComplete },
+      spans,
+      threads: [{ thread: "main", ...threadCpu() }, ...threads.values(), { thread: "process", ...process.cpuUsage() }],
+      exitAt: performance.now()
+    };
+    writeFileSync(file, JSON.stringify(trace));
+  });
+}
 
 // src/fetch/inflater.ts
 import { randomBytes } from "node:crypto";
@@ -242,15 +267,15 @@ var NotADirectory = class extends Error {
     this.kind = kind;
   }
 };
-function lstatOf(file) {
+function lstatOf(file2) {
   try {
-    return lstatSync(file);
+    return lstatSync(file2);
   } catch {
     return void 0;
   }
 }
-function kindOf(file) {
-  const stats = lstatOf(file);
+function kindOf(file2) {
+  const stats = lstatOf(file2);
   return stats && describe(stats);
 }
 function describe(stats) {
@@ -296,10 +321,10 @@ function openChild(dir, name, create, rel) {
     }
   }
 }
-function openRegular(file) {
+function openRegular(file2) {
   let fd;
   try {
-    fd = openSync(file, READ_NO_FOLLOW);
+    fd = openSync(file2, READ_NO_FOLLOW);
   } catch (e) {
     if (e.code === "ELOOP") throw new Error("a symlink, not a regular file", { cause: e });
     throw e;
@@ -311,17 +336,17 @@ function openRegular(file) {
   }
   return fd;
 }
-function openDirAt(file, shown = file) {
+function openDirAt(file2, shown = file2) {
   try {
-    return openDirectory(file, shown);
+    return openDirectory(file2, shown);
   } catch {
     return void 0;
   }
 }
-function openDirectory(file, shown) {
-  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown);
-  const stats = lstatSync(file);
-  if (!stats.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+function openDirectory(file2, shown) {
+  if (!WINDOWS) return new Dir(openSync(file2, DIRECTORY), shown);
+  const stats = lstatSync(file2);
+  if (!stats.isDirectory()) throw Object.assign(new Error(`${file2} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
   return new Dir(void 0, shown);
 }
 
@@ -586,8 +611,8 @@ function contentHash(fd, entry, out) {
   if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
   return hash.digest("hex");
 }
-function hashZip(file, into) {
-  const fd = openRegular(file);
+function hashZip(file2, into) {
+  const fd = openRegular(file2);
   let out;
   try {
     const list = entries(fd);
@@ -616,6 +641,7 @@ async function hashOf(task) {
   return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
 }
 var fallback;
+var reportCpu = workerData?.reportCpu === true;
 var previous = Promise.resolve();
 if (parentPort) tellFallbackTo((why) => fallback = why);
 parentPort?.on("message", (task) => {
@@ -628,6 +654,7 @@ parentPort?.on("message", (task) => {
     }
     if (fallback) answer.fallback = fallback;
     fallback = void 0;
+    if (reportCpu) answer.cpu = threadCpu();
     parentPort?.postMessage(answer);
   });
 });

@@ -4567,8 +4567,8 @@ function cacheKeys(facts) {
 }
 function filesHash(files) {
   const hash = createHash("sha256");
-  for (const file of [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) {
-    hash.update(`${file.path}\0${createHash("sha256").update(file.content).digest("hex")}
+  for (const file2 of [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) {
+    hash.update(`${file2.path}\0${createHash("sha256").update(file2.content).digest("hex")}
 `);
   }
   return hash.digest("hex");
@@ -4799,14 +4799,14 @@ function parseRequestPath(path37) {
   const whole = decoded.join("/");
   const latest = /^(.+)\/@latest$/.exec(whole);
   const list = /^(.+)\/@v\/list$/.exec(whole);
-  const file = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
-  const escapedModule = (latest ?? list ?? file)?.[1];
+  const file2 = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
+  const escapedModule = (latest ?? list ?? file2)?.[1];
   if (escapedModule === void 0) return { problem: "not a module proxy request" };
   const module = unescapePath(escapedModule);
   if (module === void 0) return { problem: "not a module path go could ask for" };
   if (latest) return { kind: "latest", module, path: latestPath(module) };
   if (list) return { kind: "list", module, path: listPath(module) };
-  const [, , escapedVersion, kind] = file;
+  const [, , escapedVersion, kind] = file2;
   const version = unescapeVersion(escapedVersion);
   if (version === void 0) return { problem: "not a version go could ask for" };
   if (kind !== "info" && !isCanonicalVersion(version)) return { problem: `not a canonical version, as go asks a .${kind} for` };
@@ -5914,15 +5914,15 @@ var NotADirectory = class extends Error {
     this.kind = kind;
   }
 };
-function lstatOf(file) {
+function lstatOf(file2) {
   try {
-    return lstatSync(file);
+    return lstatSync(file2);
   } catch {
     return void 0;
   }
 }
-function kindOf(file) {
-  const stats = lstatOf(file);
+function kindOf(file2) {
+  const stats = lstatOf(file2);
   return stats && describe(stats);
 }
 function describe(stats) {
@@ -5976,8 +5976,8 @@ function openDirIfThere(root, rel) {
     throw e;
   }
 }
-function readRegular(file, maxBytes) {
-  const fd = openRegular(file);
+function readRegular(file2, maxBytes) {
+  const fd = openRegular(file2);
   try {
     const { size } = fstatSync(fd);
     if (size > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
@@ -5993,10 +5993,10 @@ function readRegular(file, maxBytes) {
     closeSync(fd);
   }
 }
-function openRegular(file) {
+function openRegular(file2) {
   let fd;
   try {
-    fd = openSync(file, READ_NO_FOLLOW);
+    fd = openSync(file2, READ_NO_FOLLOW);
   } catch (e) {
     if (e.code === "ELOOP") throw new Error("a symlink, not a regular file", { cause: e });
     throw e;
@@ -6008,17 +6008,17 @@ function openRegular(file) {
   }
   return fd;
 }
-function openDirAt(file, shown = file) {
+function openDirAt(file2, shown = file2) {
   try {
-    return openDirectory(file, shown);
+    return openDirectory(file2, shown);
   } catch {
     return void 0;
   }
 }
-function openDirectory(file, shown) {
-  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown);
-  const stats = lstatSync(file);
-  if (!stats.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+function openDirectory(file2, shown) {
+  if (!WINDOWS) return new Dir(openSync(file2, DIRECTORY), shown);
+  const stats = lstatSync(file2);
+  if (!stats.isDirectory()) throw Object.assign(new Error(`${file2} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
   return new Dir(void 0, shown);
 }
 async function removeEntry(dir, name) {
@@ -6467,11 +6467,11 @@ function contentHash(fd, entry, out) {
   if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
   return hash.digest("hex");
 }
-function zipFileHash(file) {
-  return hashZip(file).hash;
+function zipFileHash(file2) {
+  return hashZip(file2).hash;
 }
-function hashZip(file, into) {
-  const fd = openRegular(file);
+function hashZip(file2, into) {
+  const fd = openRegular(file2);
   let out;
   try {
     const list = entries(fd);
@@ -6496,12 +6496,12 @@ function hashZip(file, into) {
 }
 
 // src/module/matches.ts
-async function verify(job, file, hashZip2 = zipFileHash) {
+async function verify(job, file2, hashZip2 = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync2(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
-    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
-    const info2 = JSON.parse(readFileSync2(file, "utf8"));
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync2(file2)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file2) === job.hash ? void 0 : "zip does not match go.sum";
+    const info2 = JSON.parse(readFileSync2(file2, "utf8"));
     return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
   } catch (e) {
     return `${job.kind} unreadable: ${e.message}`;
@@ -6585,8 +6585,49 @@ import path10 from "node:path";
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
 
+// src/trace.ts
+import { writeFileSync as writeFileSync3 } from "node:fs";
+import { isMainThread } from "node:worker_threads";
+var TRACE_ENV = "GO_MOD_DOWNLOAD_TRACE";
+var file = isMainThread ? process.env[TRACE_ENV] || void 0 : void 0;
+if (file) delete process.env[TRACE_ENV];
+var tracing = file !== void 0;
+var spans = [];
+var threads = /* @__PURE__ */ new Map();
+async function traced(name, work) {
+  if (!tracing) return work();
+  const start2 = performance.now();
+  try {
+    return await work();
+  } finally {
+    spans.push({ name, start: start2, end: performance.now() });
+  }
+}
+function traceSpan(name, start2, end = performance.now()) {
+  if (tracing) spans.push({ name, start: start2, end });
+}
+function threadCpu() {
+  return process.threadCpuUsage?.() ?? process.cpuUsage();
+}
+function traceThreadCpu(thread, cpu) {
+  if (tracing) threads.set(thread, { thread, ...cpu });
+}
+if (file) {
+  process.once("exit", () => {
+    const { nodeStart, v8Start, environment, bootstrapComplete } = performance.nodeTiming;
+    const trace = {
+      timeOrigin: performance.timeOrigin,
+      node: { nodeStart, v8Start, environment, bootstrapComplete },
+      spans,
+      threads: [{ thread: "main", ...threadCpu() }, ...threads.values(), { thread: "process", ...process.cpuUsage() }],
+      exitAt: performance.now()
+    };
+    writeFileSync3(file, JSON.stringify(trace));
+  });
+}
+
 // src/fetch/hash-worker.ts
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 
 // src/fetch/tree-hash.ts
 import { createHash as createHash4 } from "node:crypto";
@@ -6640,6 +6681,7 @@ async function hashOf(task) {
   return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
 }
 var fallback;
+var reportCpu = workerData?.reportCpu === true;
 var previous = Promise.resolve();
 if (parentPort) tellFallbackTo((why) => fallback = why);
 parentPort?.on("message", (task) => {
@@ -6652,6 +6694,7 @@ parentPort?.on("message", (task) => {
     }
     if (fallback) answer2.fallback = fallback;
     fallback = void 0;
+    if (reportCpu) answer2.cpu = threadCpu();
     parentPort?.postMessage(answer2);
   });
 });
@@ -6666,25 +6709,28 @@ var Hashers = class {
   broken = false;
   abandoned = false;
   threads;
+  /** When traced: when the first task was posted to a thread, and the last answered. */
+  firstPosted;
+  lastAnswered = 0;
   /** `threads`: how many worker threads at most, started as work arrives. */
-  constructor(threads = 1) {
-    this.threads = threads;
+  constructor(threads2 = 1) {
+    this.threads = threads2;
   }
   /** Whether hashing runs off the main thread (false once a thread failed). */
   get threaded() {
     return !this.broken && this.slots.length > 0;
   }
   /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
-  async zip(file, precedence = {}) {
-    return (await this.run({ zip: file }, precedence)).hash;
+  async zip(file2, precedence = {}) {
+    return (await this.run({ zip: file2 }, precedence)).hash;
   }
   /** The zip's h1: hash, its files written under `into.dir` on the way unless go's checks might refuse it (zip-hash.ts). */
-  zipInto(file, into, precedence = {}) {
-    return this.run({ zip: file, into }, precedence);
+  zipInto(file2, into, precedence = {}) {
+    return this.run({ zip: file2, into }, precedence);
   }
   /** The waiting task for the zip at `file`, if any, goes before all but those already urgent. */
-  hurry(file) {
-    const job = this.queue.find((j) => "zip" in j.task && j.task.zip === file);
+  hurry(file2) {
+    const job = this.queue.find((j) => "zip" in j.task && j.task.zip === file2);
     if (job) job.precedence.urgent = true;
   }
   /** The h1: hash of the extracted module tree at `dir`, as `go mod verify` computes it; `prefix` is `<module>@<version>`. */
@@ -6701,6 +6747,7 @@ var Hashers = class {
   }
   /** Ends the threads; tasks still waiting, or being hashed, are hashed on the main thread: no caller is left waiting. */
   async close() {
+    this.traceSpan();
     this.broken = true;
     const slots = this.slots.splice(0);
     for (const slot of slots) this.takeBack(slot);
@@ -6709,6 +6756,7 @@ var Hashers = class {
   }
   /** Ends the threads without hashing what is left (past a deadline, or when the step is cancelled): every task waiting or under way is rejected. */
   async abandon() {
+    this.traceSpan();
     this.abandoned = true;
     this.broken = true;
     const slots = this.slots.splice(0);
@@ -6722,14 +6770,23 @@ var Hashers = class {
       const job = this.queue.splice(nextIndex(this.queue), 1)[0];
       slot.jobs.push(job);
       slot.worker.ref();
+      if (tracing) this.firstPosted ??= performance.now();
       slot.worker.postMessage(job.task);
     }
   }
   spawn() {
     if (this.slots.length >= this.threads) return void 0;
-    const slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }), jobs: [] };
+    const slot = {
+      worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 }, workerData: { reportCpu: tracing } }),
+      jobs: []
+    };
+    const thread = `hashing thread ${slot.worker.threadId}`;
     slot.worker.on("message", (answer2) => {
       if (answer2.fallback) warnFallback(answer2.fallback);
+      if (answer2.cpu) {
+        traceThreadCpu(thread, answer2.cpu);
+        this.lastAnswered = performance.now();
+      }
       const job = slot.jobs.shift();
       if (!job) return;
       if (slot.jobs.length === 0) slot.worker.unref();
@@ -6746,6 +6803,11 @@ var Hashers = class {
     slot.worker.on("exit", lost);
     this.slots.push(slot);
     return slot;
+  }
+  /** For the trace: from the first task posted to a thread to the last answer. */
+  traceSpan() {
+    if (this.firstPosted !== void 0) traceSpan("hashing in threads", this.firstPosted, this.lastAnswered);
+    this.firstPosted = void 0;
   }
   takeBack(slot) {
     this.queue.unshift(...slot.jobs.splice(0));
@@ -6829,7 +6891,7 @@ function account(used, change) {
     used.child.stdin?.end();
   }, IDLE_MS).unref();
 }
-function takeGoLock(file, boundMs, signal) {
+function takeGoLock(file2, boundMs, signal) {
   if (process.platform === "win32") return Promise.resolve({ kind: "unavailable", why: "go locks with LockFileEx on Windows" });
   if (signal?.aborted) return Promise.resolve({ kind: "busy" });
   helper ??= start();
@@ -6873,7 +6935,7 @@ function takeGoLock(file, boundMs, signal) {
         finish({ kind: "refused", why: why.join(" "), ...code ? { code } : {} });
       } else finish({ kind: "unavailable", why: answer2.slice("unavailable ".length) });
     });
-    send(`L ${id} ${Buffer.from(file).toString("hex")}`);
+    send(`L ${id} ${Buffer.from(file2).toString("hex")}`);
   });
 }
 
@@ -7319,11 +7381,11 @@ async function stage(root, entry, paths, admit) {
       staged.skipped.push({ path: rel, why: problem });
       continue;
     }
-    for (const file of files) {
-      const to = path13.join(entry, file.rel);
+    for (const file2 of files) {
+      const to = path13.join(entry, file2.rel);
       await fs6.mkdir(path13.dirname(to), { recursive: true });
-      await fs6.link(path13.join(root, file.rel), to).catch(() => fs6.copyFile(path13.join(root, file.rel), to, fs6.constants.COPYFILE_EXCL));
-      staged.bytes += file.stat.size;
+      await fs6.link(path13.join(root, file2.rel), to).catch(() => fs6.copyFile(path13.join(root, file2.rel), to, fs6.constants.COPYFILE_EXCL));
+      staged.bytes += file2.stat.size;
     }
   }
   return staged;
@@ -9426,19 +9488,19 @@ var Minimatch = class {
   // Partial means, if you run out of file before you run
   // out of pattern, then that's fine, as long as all
   // the parts match.
-  matchOne(file, pattern, partial = false) {
+  matchOne(file2, pattern, partial = false) {
     let fileStartIndex = 0;
     let patternStartIndex = 0;
     if (this.isWindows) {
-      const fileDrive = typeof file[0] === "string" && /^[a-z]:$/i.test(file[0]);
-      const fileUNC = !fileDrive && file[0] === "" && file[1] === "" && file[2] === "?" && /^[a-z]:$/i.test(file[3]);
+      const fileDrive = typeof file2[0] === "string" && /^[a-z]:$/i.test(file2[0]);
+      const fileUNC = !fileDrive && file2[0] === "" && file2[1] === "" && file2[2] === "?" && /^[a-z]:$/i.test(file2[3]);
       const patternDrive = typeof pattern[0] === "string" && /^[a-z]:$/i.test(pattern[0]);
       const patternUNC = !patternDrive && pattern[0] === "" && pattern[1] === "" && pattern[2] === "?" && typeof pattern[3] === "string" && /^[a-z]:$/i.test(pattern[3]);
       const fdi = fileUNC ? 3 : fileDrive ? 0 : void 0;
       const pdi = patternUNC ? 3 : patternDrive ? 0 : void 0;
       if (typeof fdi === "number" && typeof pdi === "number") {
         const [fd, pd] = [
-          file[fdi],
+          file2[fdi],
           pattern[pdi]
         ];
         if (fd.toLowerCase() === pd.toLowerCase()) {
@@ -9450,14 +9512,14 @@ var Minimatch = class {
     }
     const { optimizationLevel = 1 } = this.options;
     if (optimizationLevel >= 2) {
-      file = this.levelTwoFileOptimize(file);
+      file2 = this.levelTwoFileOptimize(file2);
     }
     if (pattern.includes(GLOBSTAR)) {
-      return this.#matchGlobstar(file, pattern, partial, fileStartIndex, patternStartIndex);
+      return this.#matchGlobstar(file2, pattern, partial, fileStartIndex, patternStartIndex);
     }
-    return this.#matchOne(file, pattern, partial, fileStartIndex, patternStartIndex);
+    return this.#matchOne(file2, pattern, partial, fileStartIndex, patternStartIndex);
   }
-  #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
+  #matchGlobstar(file2, pattern, partial, fileIndex, patternIndex) {
     const firstgs = pattern.indexOf(GLOBSTAR, patternIndex);
     const lastgs = pattern.lastIndexOf(GLOBSTAR);
     const [head, body, tail] = partial ? [
@@ -9470,7 +9532,7 @@ var Minimatch = class {
       pattern.slice(lastgs + 1)
     ];
     if (head.length) {
-      const fileHead = file.slice(fileIndex, fileIndex + head.length);
+      const fileHead = file2.slice(fileIndex, fileIndex + head.length);
       if (!this.#matchOne(fileHead, head, partial, 0, 0)) {
         return false;
       }
@@ -9479,17 +9541,17 @@ var Minimatch = class {
     }
     let fileTailMatch = 0;
     if (tail.length) {
-      if (tail.length + fileIndex > file.length)
+      if (tail.length + fileIndex > file2.length)
         return false;
-      let tailStart = file.length - tail.length;
-      if (this.#matchOne(file, tail, partial, tailStart, 0)) {
+      let tailStart = file2.length - tail.length;
+      if (this.#matchOne(file2, tail, partial, tailStart, 0)) {
         fileTailMatch = tail.length;
       } else {
-        if (file[file.length - 1] !== "" || fileIndex + tail.length === file.length) {
+        if (file2[file2.length - 1] !== "" || fileIndex + tail.length === file2.length) {
           return false;
         }
         tailStart--;
-        if (!this.#matchOne(file, tail, partial, tailStart, 0)) {
+        if (!this.#matchOne(file2, tail, partial, tailStart, 0)) {
           return false;
         }
         fileTailMatch = tail.length + 1;
@@ -9497,8 +9559,8 @@ var Minimatch = class {
     }
     if (!body.length) {
       let sawSome = !!fileTailMatch;
-      for (let i2 = fileIndex; i2 < file.length - fileTailMatch; i2++) {
-        const f = String(file[i2]);
+      for (let i2 = fileIndex; i2 < file2.length - fileTailMatch; i2++) {
+        const f = String(file2[i2]);
         sawSome = true;
         if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
           return false;
@@ -9521,20 +9583,20 @@ var Minimatch = class {
       }
     }
     let i = bodySegments.length - 1;
-    const fileLength = file.length - fileTailMatch;
+    const fileLength = file2.length - fileTailMatch;
     for (const b of bodySegments) {
       b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
     }
-    return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
+    return !!this.#matchGlobStarBodySections(file2, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
   }
   // return false for "nope, not matching"
   // return null for "not matching, cannot keep trying"
-  #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
+  #matchGlobStarBodySections(file2, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
     const bs = bodySegments[bodyIndex];
     if (!bs) {
-      for (let i = fileIndex; i < file.length; i++) {
+      for (let i = fileIndex; i < file2.length; i++) {
         sawTail = true;
-        const f = file[i];
+        const f = file2[i];
         if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
           return false;
         }
@@ -9543,14 +9605,14 @@ var Minimatch = class {
     }
     const [body, after] = bs;
     while (fileIndex <= after) {
-      const m = this.#matchOne(file.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
+      const m = this.#matchOne(file2.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
       if (m && globStarDepth < this.maxGlobstarRecursion) {
-        const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
+        const sub = this.#matchGlobStarBodySections(file2, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
         if (sub !== false) {
           return sub;
         }
       }
-      const f = file[fileIndex];
+      const f = file2[fileIndex];
       if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
         return false;
       }
@@ -9558,15 +9620,15 @@ var Minimatch = class {
     }
     return partial || null;
   }
-  #matchOne(file, pattern, partial, fileIndex, patternIndex) {
+  #matchOne(file2, pattern, partial, fileIndex, patternIndex) {
     let fi;
     let pi;
     let pl;
     let fl;
-    for (fi = fileIndex, pi = patternIndex, fl = file.length, pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
+    for (fi = fileIndex, pi = patternIndex, fl = file2.length, pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
       this.debug("matchOne loop");
       let p = pattern[pi];
-      let f = file[fi];
+      let f = file2[fi];
       this.debug(pattern, p, f);
       if (p === false || p === GLOBSTAR) {
         return false;
@@ -9587,7 +9649,7 @@ var Minimatch = class {
     } else if (fi === fl) {
       return partial;
     } else if (pi === pl) {
-      return fi === fl - 1 && file[fi] === "";
+      return fi === fl - 1 && file2[fi] === "";
     } else {
       throw new Error("wtf?");
     }
@@ -9718,11 +9780,11 @@ var Minimatch = class {
       }
     }
     for (const pattern of set) {
-      let file = ff;
+      let file2 = ff;
       if (options.matchBase && pattern.length === 1) {
-        file = [filename];
+        file2 = [filename];
       }
-      const hit = this.matchOne(file, pattern, partial);
+      const hit = this.matchOne(file2, pattern, partial);
       if (hit) {
         if (options.flipNegate) {
           return true;
@@ -10285,33 +10347,33 @@ function replacement(args) {
   return { from: { path: fromPath, ...fromVersion ? { version: fromVersion } : {} }, to: { path: toPath, ...toVersion ? { version: toVersion } : {} } };
 }
 function parseGoMod(text) {
-  const file = { module: "", require: [], replace: [], exclude: [] };
+  const file2 = { module: "", require: [], replace: [], exclude: [] };
   for (const { verb, args } of directives(text)) {
     const [first, second] = args;
-    if (verb === "module" && first) file.module = first;
-    else if (verb === "go" && first) file.go = first;
-    else if (verb === "toolchain" && first) file.toolchain = first;
-    else if (verb === "require" && first && second) file.require.push({ path: first, version: second });
-    else if (verb === "exclude" && first && second) file.exclude.push({ path: first, version: second });
+    if (verb === "module" && first) file2.module = first;
+    else if (verb === "go" && first) file2.go = first;
+    else if (verb === "toolchain" && first) file2.toolchain = first;
+    else if (verb === "require" && first && second) file2.require.push({ path: first, version: second });
+    else if (verb === "exclude" && first && second) file2.exclude.push({ path: first, version: second });
     else if (verb === "replace") {
       const r = replacement(args);
-      if (r) file.replace.push(r);
+      if (r) file2.replace.push(r);
     }
   }
-  return file;
+  return file2;
 }
 function parseGoWork(text) {
-  const file = { use: [], replace: [] };
+  const file2 = { use: [], replace: [] };
   for (const { verb, args } of directives(text)) {
-    if (verb === "go" && args[0]) file.go = args[0];
-    else if (verb === "toolchain" && args[0]) file.toolchain = args[0];
-    else if (verb === "use" && args[0]) file.use.push(args[0]);
+    if (verb === "go" && args[0]) file2.go = args[0];
+    else if (verb === "toolchain" && args[0]) file2.toolchain = args[0];
+    else if (verb === "use" && args[0]) file2.use.push(args[0]);
     else if (verb === "replace") {
       const r = replacement(args);
-      if (r) file.replace.push(r);
+      if (r) file2.replace.push(r);
     }
   }
-  return file;
+  return file2;
 }
 function isLocalPath(path37) {
   return path37.startsWith("./") || path37.startsWith("../") || path37.startsWith("/") || path37 === "." || path37 === ".." || /^[A-Za-z]:[\\/]/.test(path37) || path37.startsWith(".\\") || path37.startsWith("..\\");
@@ -11028,7 +11090,10 @@ function speculate(fetcher, known, downloadCache, options) {
   };
   const done = (async () => {
     try {
+      const planning = performance.now();
       const plan = await resolveDownloads(options.project, fetchMod);
+      const planned = performance.now();
+      traceSpan("plan (go.mod files fetched to find the download set)", planning, planned);
       figures.unresolved = plan.unresolved.filter((key4) => !options.isPrivate(key4.slice(0, key4.lastIndexOf("@")))).length;
       const paths = /* @__PURE__ */ new Set([
         ...plan.graphMods.map((m) => filePath(m, "mod")),
@@ -11038,6 +11103,7 @@ function speculate(fetcher, known, downloadCache, options) {
       figures.planned = jobs.length;
       figures.plannedZips = jobs.filter((j) => j.kind === "zip").length;
       await Promise.all(jobs.map((job) => downloadCache.stored(job) ? void 0 : fetchOne(job)));
+      traceSpan("speculative fetch of the download set", planned);
     } finally {
       clearInterval(adapt);
       clearInterval(watchdog);
@@ -11180,12 +11246,12 @@ var Store = class {
    */
   async lock(at, name, { goAsked, stop }) {
     if (goAsked.aborted) return "go holds it";
-    const file = `${name.replace(/\.zip$/, "")}.lock`;
-    const locked = await takeGoLock(at.entry(file), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop]));
+    const file2 = `${name.replace(/\.zip$/, "")}.lock`;
+    const locked = await takeGoLock(at.entry(file2), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop]));
     if (locked.kind === "held") return locked.release;
     if (locked.kind === "busy") return goAsked.aborted ? "go holds it" : "busy";
     if (locked.kind === "refused") {
-      if (kindOf(at.entry(file)) !== "a file") await removeEntry(at, file);
+      if (kindOf(at.entry(file2)) !== "a file") await removeEntry(at, file2);
       return "busy";
     }
     return void 0;
@@ -12197,6 +12263,7 @@ async function startFetch(options) {
       speculative.stop();
       await Promise.all([speculative.done, proxy.close()]);
       await rm3(scratch, { recursive: true, force: true });
+      traceSpan("fetch stage (started to finished)", started);
       const candidates = fetcher.current.map((candidate) => {
         const stats = fetcher.stats.get(candidate);
         const moved = movedBecause(stats);
@@ -13560,8 +13627,8 @@ async function loadGoAuth(goauth, env, platform2 = process.platform) {
       if (words[0] === "off") return;
       if (words[0] === "netrc") {
         if (url) continue;
-        const file = netrcPath(env, platform2);
-        const text = file === void 0 ? "" : readOptional(file);
+        const file2 = netrcPath(env, platform2);
+        const text = file2 === void 0 ? "" : readOptional(file2);
         for (const entry of parseNetrc(text).reverse()) store(trimPrefix(entry.machine), { Authorization: [basicAuthorization(entry.login, entry.password)] });
       } else if (words[0] === "git" || words[0] === "mtls") {
         if (!url && !unsupported.includes(method)) unsupported.push(method);
@@ -13608,12 +13675,12 @@ function secretParts(value) {
   const colon = pair.indexOf(":");
   return colon < 0 ? [token] : [token, pair.slice(colon + 1)];
 }
-function readOptional(file) {
+function readOptional(file2) {
   try {
-    return readFileSync6(file, "utf8");
+    return readFileSync6(file2, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return "";
-    throw new Error(`cannot read ${file} (GOAUTH=netrc): ${e.message}`, { cause: e });
+    throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
   }
 }
 
@@ -13763,9 +13830,9 @@ function certificatesIn(text) {
     }
   });
 }
-var readText = (file) => {
+var readText = (file2) => {
   try {
-    return readFileSync7(file, "latin1");
+    return readFileSync7(file2, "latin1");
   } catch {
     return void 0;
   }
@@ -13777,9 +13844,9 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path34.join(dir, name)).filter((file) => {
+  return names.map((name) => path34.join(dir, name)).filter((file2) => {
     try {
-      return !(lstatSync2(file).isSymbolicLink() && !readlinkSync2(file).includes("/"));
+      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync2(file2).includes("/"));
     } catch {
       return false;
     }
@@ -13789,16 +13856,16 @@ function unixTrust(env) {
   const certificates = [];
   const sources = [];
   const files = env.SSL_CERT_FILE ? [env.SSL_CERT_FILE] : SYSTEM_CERT_FILES;
-  for (const file of files) {
-    const text = readText(file);
+  for (const file2 of files) {
+    const text = readText(file2);
     if (text === void 0) continue;
     certificates.push(...certificatesIn(text));
-    sources.push(env.SSL_CERT_FILE ? `SSL_CERT_FILE=${file}` : file);
+    sources.push(env.SSL_CERT_FILE ? `SSL_CERT_FILE=${file2}` : file2);
     break;
   }
   const dirs = env.SSL_CERT_DIR ? env.SSL_CERT_DIR.split(":") : SYSTEM_CERT_DIRS;
   for (const dir of dirs) {
-    const found = directoryFiles(dir).flatMap((file) => certificatesIn(readText(file) ?? ""));
+    const found = directoryFiles(dir).flatMap((file2) => certificatesIn(readText(file2) ?? ""));
     if (found.length === 0) continue;
     certificates.push(...found);
     sources.push(env.SSL_CERT_DIR ? `SSL_CERT_DIR ${dir}` : dir);
@@ -13871,14 +13938,14 @@ var HttpClient2 = class {
    * several times the write itself (the hashing threads need those cores), and kept chunks
    * waiting in memory meanwhile.
    */
-  download(url, file, options) {
+  download(url, file2, options) {
     return this.request(url, options, async (response, status, contentType, onData) => {
       if (status !== 200) {
         response.resume();
         return { status, contentType, size: 0 };
       }
       let size = 0;
-      const fd = openSync3(file, "wx");
+      const fd = openSync3(file2, "wx");
       try {
         for await (const chunk of response) {
           size += chunk.length;
@@ -14039,8 +14106,8 @@ async function writeReport(facts, secrets) {
   setOutput("direct-modules", mask((facts.direct ?? []).map((d) => `${d.module}@${d.version}`).join("\n")));
   setOutput("direct-count", String(facts.direct?.length ?? 0));
   const markdown2 = mask(renderSummary(buildSummary(facts), mask));
-  const file = process.env.GITHUB_STEP_SUMMARY;
-  if (file) await appendFile2(file, markdown2);
+  const file2 = process.env.GITHUB_STEP_SUMMARY;
+  if (file2) await appendFile2(file2, markdown2);
   else echo(markdown2);
 }
 
@@ -14076,16 +14143,16 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file of [goenvFile, path35.join(goroot, "go.env")]) {
-    const value = settingIn(file, "GOTOOLCHAIN");
+  for (const file2 of [goenvFile, path35.join(goroot, "go.env")]) {
+    const value = settingIn(file2, "GOTOOLCHAIN");
     if (value) return value;
   }
   return "auto";
 }
-function settingIn(file, name) {
+function settingIn(file2, name) {
   let text;
   try {
-    text = readFileSync8(file, "utf8");
+    text = readFileSync8(file2, "utf8");
   } catch {
     return void 0;
   }
@@ -14121,8 +14188,10 @@ async function run() {
   try {
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
     const settings = parseSettings((name) => getInput(name), workspace);
-    const go = await findGo();
-    const env = await readGoEnv(go, settings.workingDirectory);
+    const { go, env } = await traced("go env", async () => {
+      const go2 = await findGo();
+      return { go: go2, env: await readGoEnv(go2, settings.workingDirectory) };
+    });
     const candidates = settings.candidates ?? candidatesFrom("proxies (from go env GOPROXY)", env.GOPROXY);
     const network = await loadNetworkView(processEnv(), env.GOAUTH);
     const git = await gitSecrets(env.GOMODCACHE, processEnv());
@@ -14165,14 +14234,14 @@ async function run() {
   } finally {
     await later?.abandon();
     client?.close();
-    await writeReport(facts, secrets);
+    await traced("summary", () => writeReport(facts, secrets));
   }
 }
 async function download(ctx) {
   const { env, settings, deps } = ctx;
   let facts = {};
   try {
-    const onRunner = ctx.toolchain.switches ? await toolchainOnRunner(ctx.toolchain, env.GOVERSION) : void 0;
+    const onRunner = ctx.toolchain.switches ? await traced("toolchain on the runner", () => toolchainOnRunner(ctx.toolchain, env.GOVERSION)) : void 0;
     if (onRunner) facts.toolchain = onRunner;
     const vendor = await vendored(ctx);
     if (vendor) return { chain: ctx.candidates, facts: { ...facts, ...vendor } };

@@ -3138,7 +3138,7 @@ import v8 from "node:v8";
 v8.setFlagsFromString("--semi-space-growth-factor=1");
 
 // src/later/job-proxy.ts
-import { rmSync, writeFileSync, renameSync as renameSync3 } from "node:fs";
+import { rmSync, writeFileSync as writeFileSync2, renameSync as renameSync3 } from "node:fs";
 import { text } from "node:stream/consumers";
 import path7 from "node:path";
 
@@ -3543,14 +3543,14 @@ function parseRequestPath(path8) {
   const whole = decoded.join("/");
   const latest = /^(.+)\/@latest$/.exec(whole);
   const list = /^(.+)\/@v\/list$/.exec(whole);
-  const file = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
-  const escapedModule = (latest ?? list ?? file)?.[1];
+  const file2 = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
+  const escapedModule = (latest ?? list ?? file2)?.[1];
   if (escapedModule === void 0) return { problem: "not a module proxy request" };
   const module = unescapePath(escapedModule);
   if (module === void 0) return { problem: "not a module path go could ask for" };
   if (latest) return { kind: "latest", module, path: latestPath(module) };
   if (list) return { kind: "list", module, path: listPath(module) };
-  const [, , escapedVersion, kind] = file;
+  const [, , escapedVersion, kind] = file2;
   const version = unescapeVersion(escapedVersion);
   if (version === void 0) return { problem: "not a version go could ask for" };
   if (kind !== "info" && !isCanonicalVersion(version)) return { problem: `not a canonical version, as go asks a .${kind} for` };
@@ -4010,15 +4010,15 @@ var NotADirectory = class extends Error {
     this.kind = kind;
   }
 };
-function lstatOf(file) {
+function lstatOf(file2) {
   try {
-    return lstatSync(file);
+    return lstatSync(file2);
   } catch {
     return void 0;
   }
 }
-function kindOf(file) {
-  const stats2 = lstatOf(file);
+function kindOf(file2) {
+  const stats2 = lstatOf(file2);
   return stats2 && describe(stats2);
 }
 function describe(stats2) {
@@ -4072,8 +4072,8 @@ function openDirIfThere(root, rel) {
     throw e;
   }
 }
-function readRegular(file, maxBytes) {
-  const fd = openRegular(file);
+function readRegular(file2, maxBytes) {
+  const fd = openRegular(file2);
   try {
     const { size } = fstatSync(fd);
     if (size > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
@@ -4089,10 +4089,10 @@ function readRegular(file, maxBytes) {
     closeSync(fd);
   }
 }
-function openRegular(file) {
+function openRegular(file2) {
   let fd;
   try {
-    fd = openSync(file, READ_NO_FOLLOW);
+    fd = openSync(file2, READ_NO_FOLLOW);
   } catch (e) {
     if (e.code === "ELOOP") throw new Error("a symlink, not a regular file", { cause: e });
     throw e;
@@ -4104,17 +4104,17 @@ function openRegular(file) {
   }
   return fd;
 }
-function openDirAt(file, shown = file) {
+function openDirAt(file2, shown = file2) {
   try {
-    return openDirectory(file, shown);
+    return openDirectory(file2, shown);
   } catch {
     return void 0;
   }
 }
-function openDirectory(file, shown) {
-  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown);
-  const stats2 = lstatSync(file);
-  if (!stats2.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats2.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+function openDirectory(file2, shown) {
+  if (!WINDOWS) return new Dir(openSync(file2, DIRECTORY), shown);
+  const stats2 = lstatSync(file2);
+  if (!stats2.isDirectory()) throw Object.assign(new Error(`${file2} is not a directory`), { code: stats2.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
   return new Dir(void 0, shown);
 }
 async function removeEntry(dir, name) {
@@ -4215,7 +4215,7 @@ function account(used, change) {
     used.child.stdin?.end();
   }, IDLE_MS).unref();
 }
-function takeGoLock(file, boundMs, signal) {
+function takeGoLock(file2, boundMs, signal) {
   if (process.platform === "win32") return Promise.resolve({ kind: "unavailable", why: "go locks with LockFileEx on Windows" });
   if (signal?.aborted) return Promise.resolve({ kind: "busy" });
   helper ??= start();
@@ -4259,7 +4259,7 @@ function takeGoLock(file, boundMs, signal) {
         finish({ kind: "refused", why: why.join(" "), ...code ? { code } : {} });
       } else finish({ kind: "unavailable", why: answer2.slice("unavailable ".length) });
     });
-    send(`L ${id} ${Buffer.from(file).toString("hex")}`);
+    send(`L ${id} ${Buffer.from(file2).toString("hex")}`);
   });
 }
 
@@ -4372,12 +4372,12 @@ var Store = class {
    */
   async lock(at, name, { goAsked, stop: stop2 }) {
     if (goAsked.aborted) return "go holds it";
-    const file = `${name.replace(/\.zip$/, "")}.lock`;
-    const locked = await takeGoLock(at.entry(file), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop2]));
+    const file2 = `${name.replace(/\.zip$/, "")}.lock`;
+    const locked = await takeGoLock(at.entry(file2), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop2]));
     if (locked.kind === "held") return locked.release;
     if (locked.kind === "busy") return goAsked.aborted ? "go holds it" : "busy";
     if (locked.kind === "refused") {
-      if (kindOf(at.entry(file)) !== "a file") await removeEntry(at, file);
+      if (kindOf(at.entry(file2)) !== "a file") await removeEntry(at, file2);
       return "busy";
     }
     return void 0;
@@ -4883,11 +4883,11 @@ function contentHash(fd, entry, out) {
   if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
   return hash.digest("hex");
 }
-function zipFileHash(file) {
-  return hashZip(file).hash;
+function zipFileHash(file2) {
+  return hashZip(file2).hash;
 }
-function hashZip(file, into) {
-  const fd = openRegular(file);
+function hashZip(file2, into) {
+  const fd = openRegular(file2);
   let out;
   try {
     const list = entries(fd);
@@ -4912,12 +4912,12 @@ function hashZip(file, into) {
 }
 
 // src/module/matches.ts
-async function verify(job, file, hashZip2 = zipFileHash) {
+async function verify(job, file2, hashZip2 = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
-    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
-    const info2 = JSON.parse(readFileSync(file, "utf8"));
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file2)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file2) === job.hash ? void 0 : "zip does not match go.sum";
+    const info2 = JSON.parse(readFileSync(file2, "utf8"));
     return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
   } catch (e) {
     return `${job.kind} unreadable: ${e.message}`;
@@ -4927,8 +4927,40 @@ async function verify(job, file, hashZip2 = zipFileHash) {
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
 
+// src/trace.ts
+import { writeFileSync } from "node:fs";
+import { isMainThread } from "node:worker_threads";
+var TRACE_ENV = "GO_MOD_DOWNLOAD_TRACE";
+var file = isMainThread ? process.env[TRACE_ENV] || void 0 : void 0;
+if (file) delete process.env[TRACE_ENV];
+var tracing = file !== void 0;
+var spans = [];
+var threads = /* @__PURE__ */ new Map();
+function traceSpan(name, start2, end = performance.now()) {
+  if (tracing) spans.push({ name, start: start2, end });
+}
+function threadCpu() {
+  return process.threadCpuUsage?.() ?? process.cpuUsage();
+}
+function traceThreadCpu(thread, cpu) {
+  if (tracing) threads.set(thread, { thread, ...cpu });
+}
+if (file) {
+  process.once("exit", () => {
+    const { nodeStart, v8Start, environment, bootstrapComplete } = performance.nodeTiming;
+    const trace = {
+      timeOrigin: performance.timeOrigin,
+      node: { nodeStart, v8Start, environment, bootstrapComplete },
+      spans,
+      threads: [{ thread: "main", ...threadCpu() }, ...threads.values(), { thread: "process", ...process.cpuUsage() }],
+      exitAt: performance.now()
+    };
+    writeFileSync(file, JSON.stringify(trace));
+  });
+}
+
 // src/fetch/hash-worker.ts
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 
 // src/fetch/tree-hash.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -4982,6 +5014,7 @@ async function hashOf(task) {
   return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
 }
 var fallback;
+var reportCpu = workerData?.reportCpu === true;
 var previous = Promise.resolve();
 if (parentPort) tellFallbackTo((why) => fallback = why);
 parentPort?.on("message", (task) => {
@@ -4994,6 +5027,7 @@ parentPort?.on("message", (task) => {
     }
     if (fallback) answer2.fallback = fallback;
     fallback = void 0;
+    if (reportCpu) answer2.cpu = threadCpu();
     parentPort?.postMessage(answer2);
   });
 });
@@ -5008,25 +5042,28 @@ var Hashers = class {
   broken = false;
   abandoned = false;
   threads;
+  /** When traced: when the first task was posted to a thread, and the last answered. */
+  firstPosted;
+  lastAnswered = 0;
   /** `threads`: how many worker threads at most, started as work arrives. */
-  constructor(threads = 1) {
-    this.threads = threads;
+  constructor(threads2 = 1) {
+    this.threads = threads2;
   }
   /** Whether hashing runs off the main thread (false once a thread failed). */
   get threaded() {
     return !this.broken && this.slots.length > 0;
   }
   /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
-  async zip(file, precedence = {}) {
-    return (await this.run({ zip: file }, precedence)).hash;
+  async zip(file2, precedence = {}) {
+    return (await this.run({ zip: file2 }, precedence)).hash;
   }
   /** The zip's h1: hash, its files written under `into.dir` on the way unless go's checks might refuse it (zip-hash.ts). */
-  zipInto(file, into, precedence = {}) {
-    return this.run({ zip: file, into }, precedence);
+  zipInto(file2, into, precedence = {}) {
+    return this.run({ zip: file2, into }, precedence);
   }
   /** The waiting task for the zip at `file`, if any, goes before all but those already urgent. */
-  hurry(file) {
-    const job = this.queue.find((j) => "zip" in j.task && j.task.zip === file);
+  hurry(file2) {
+    const job = this.queue.find((j) => "zip" in j.task && j.task.zip === file2);
     if (job) job.precedence.urgent = true;
   }
   /** The h1: hash of the extracted module tree at `dir`, as `go mod verify` computes it; `prefix` is `<module>@<version>`. */
@@ -5043,6 +5080,7 @@ var Hashers = class {
   }
   /** Ends the threads; tasks still waiting, or being hashed, are hashed on the main thread: no caller is left waiting. */
   async close() {
+    this.traceSpan();
     this.broken = true;
     const slots = this.slots.splice(0);
     for (const slot of slots) this.takeBack(slot);
@@ -5051,6 +5089,7 @@ var Hashers = class {
   }
   /** Ends the threads without hashing what is left (past a deadline, or when the step is cancelled): every task waiting or under way is rejected. */
   async abandon() {
+    this.traceSpan();
     this.abandoned = true;
     this.broken = true;
     const slots = this.slots.splice(0);
@@ -5064,14 +5103,23 @@ var Hashers = class {
       const job = this.queue.splice(nextIndex(this.queue), 1)[0];
       slot.jobs.push(job);
       slot.worker.ref();
+      if (tracing) this.firstPosted ??= performance.now();
       slot.worker.postMessage(job.task);
     }
   }
   spawn() {
     if (this.slots.length >= this.threads) return void 0;
-    const slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }), jobs: [] };
+    const slot = {
+      worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 }, workerData: { reportCpu: tracing } }),
+      jobs: []
+    };
+    const thread = `hashing thread ${slot.worker.threadId}`;
     slot.worker.on("message", (answer2) => {
       if (answer2.fallback) warnFallback(answer2.fallback);
+      if (answer2.cpu) {
+        traceThreadCpu(thread, answer2.cpu);
+        this.lastAnswered = performance.now();
+      }
       const job = slot.jobs.shift();
       if (!job) return;
       if (slot.jobs.length === 0) slot.worker.unref();
@@ -5088,6 +5136,11 @@ var Hashers = class {
     slot.worker.on("exit", lost);
     this.slots.push(slot);
     return slot;
+  }
+  /** For the trace: from the first task posted to a thread to the last answer. */
+  traceSpan() {
+    if (this.firstPosted !== void 0) traceSpan("hashing in threads", this.firstPosted, this.lastAnswered);
+    this.firstPosted = void 0;
   }
   takeBack(slot) {
     this.queue.unshift(...slot.jobs.splice(0));
@@ -6631,8 +6684,8 @@ async function loadGoAuth(goauth, env, platform2 = process.platform) {
       if (words[0] === "off") return;
       if (words[0] === "netrc") {
         if (url) continue;
-        const file = netrcPath(env, platform2);
-        const text2 = file === void 0 ? "" : readOptional(file);
+        const file2 = netrcPath(env, platform2);
+        const text2 = file2 === void 0 ? "" : readOptional(file2);
         for (const entry of parseNetrc(text2).reverse()) store(trimPrefix(entry.machine), { Authorization: [basicAuthorization(entry.login, entry.password)] });
       } else if (words[0] === "git" || words[0] === "mtls") {
         if (!url && !unsupported.includes(method)) unsupported.push(method);
@@ -6679,12 +6732,12 @@ function secretParts(value) {
   const colon = pair.indexOf(":");
   return colon < 0 ? [token] : [token, pair.slice(colon + 1)];
 }
-function readOptional(file) {
+function readOptional(file2) {
   try {
-    return readFileSync2(file, "utf8");
+    return readFileSync2(file2, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return "";
-    throw new Error(`cannot read ${file} (GOAUTH=netrc): ${e.message}`, { cause: e });
+    throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
   }
 }
 
@@ -6834,9 +6887,9 @@ function certificatesIn(text2) {
     }
   });
 }
-var readText = (file) => {
+var readText = (file2) => {
   try {
-    return readFileSync3(file, "latin1");
+    return readFileSync3(file2, "latin1");
   } catch {
     return void 0;
   }
@@ -6848,9 +6901,9 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path6.join(dir, name)).filter((file) => {
+  return names.map((name) => path6.join(dir, name)).filter((file2) => {
     try {
-      return !(lstatSync2(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
+      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync(file2).includes("/"));
     } catch {
       return false;
     }
@@ -6860,16 +6913,16 @@ function unixTrust(env) {
   const certificates = [];
   const sources = [];
   const files = env.SSL_CERT_FILE ? [env.SSL_CERT_FILE] : SYSTEM_CERT_FILES;
-  for (const file of files) {
-    const text2 = readText(file);
+  for (const file2 of files) {
+    const text2 = readText(file2);
     if (text2 === void 0) continue;
     certificates.push(...certificatesIn(text2));
-    sources.push(env.SSL_CERT_FILE ? `SSL_CERT_FILE=${file}` : file);
+    sources.push(env.SSL_CERT_FILE ? `SSL_CERT_FILE=${file2}` : file2);
     break;
   }
   const dirs = env.SSL_CERT_DIR ? env.SSL_CERT_DIR.split(":") : SYSTEM_CERT_DIRS;
   for (const dir of dirs) {
-    const found = directoryFiles(dir).flatMap((file) => certificatesIn(readText(file) ?? ""));
+    const found = directoryFiles(dir).flatMap((file2) => certificatesIn(readText(file2) ?? ""));
     if (found.length === 0) continue;
     certificates.push(...found);
     sources.push(env.SSL_CERT_DIR ? `SSL_CERT_DIR ${dir}` : dir);
@@ -6938,14 +6991,14 @@ var HttpClient2 = class {
    * several times the write itself (the hashing threads need those cores), and kept chunks
    * waiting in memory meanwhile.
    */
-  download(url, file, options) {
+  download(url, file2, options) {
     return this.request(url, options, async (response, status, contentType, onData) => {
       if (status !== 200) {
         response.resume();
         return { status, contentType, size: 0 };
       }
       let size = 0;
-      const fd = openSync3(file, "wx");
+      const fd = openSync3(file2, "wx");
       try {
         for await (const chunk of response) {
           size += chunk.length;
@@ -7137,7 +7190,7 @@ var stats = (stopped) => ({
 });
 var report = (stopped) => {
   const temp = `${config.statsFile}.partial`;
-  writeFileSync(temp, JSON.stringify(stats(stopped)));
+  writeFileSync2(temp, JSON.stringify(stats(stopped)));
   renameSync3(temp, config.statsFile);
 };
 var stopping = false;

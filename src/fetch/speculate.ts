@@ -8,6 +8,7 @@ import { MAX_BYTES } from '../module/limits.ts'
 import { downloadPath } from '../module/request.ts'
 import type { FileJob } from '../module/vouched.ts'
 import { stallCheckEveryMs } from '../timing.ts'
+import { traceSpan } from '../trace.ts'
 import { type ClimbState, Limiter, nextLimit, startLimit, WARM_UP_WINDOWS, WINDOW_MS } from './concurrency.ts'
 import type { PlanInput } from './download-set.ts'
 import type { Fetcher } from './fetcher.ts'
@@ -110,7 +111,10 @@ export function speculate(
 
   const done = (async () => {
     try {
+      const planning = performance.now()
       const plan = await resolveDownloads(options.project, fetchMod)
+      const planned = performance.now()
+      traceSpan('plan (go.mod files fetched to find the download set)', planning, planned)
       // A private module's go.mod is left to go by design, not missing (keys are `path@version`).
       figures.unresolved = plan.unresolved.filter(key => !options.isPrivate(key.slice(0, key.lastIndexOf('@')))).length
       const paths = new Set([
@@ -122,6 +126,7 @@ export function speculate(
       figures.plannedZips = jobs.filter(j => j.kind === 'zip').length
       // What go's cache holds (restored, or written by go meanwhile) is go's already.
       await Promise.all(jobs.map(job => (downloadCache.stored(job) ? undefined : fetchOne(job))))
+      traceSpan('speculative fetch of the download set', planned)
     } finally {
       clearInterval(adapt)
       clearInterval(watchdog)

@@ -19,6 +19,7 @@ import type { SumLine } from '../module/gosum.ts'
 import { knownFiles } from '../module/vouched.ts'
 import type { HttpClient } from '../net/client.ts'
 import type { SumdbRoutes } from '../sumdb.ts'
+import { traceSpan } from '../trace.ts'
 import type { PlanInput } from './download-set.ts'
 import type { RankedCandidates } from './race.ts'
 import { speculate } from './speculate.ts'
@@ -152,6 +153,7 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
       speculative.stop()
       await Promise.all([speculative.done, proxy.close()])
       await rm(scratch, { recursive: true, force: true })
+      traceSpan('fetch stage (started to finished)', started)
       const candidates = fetcher.current.map(candidate => {
         const stats = fetcher.stats.get(candidate) as CandidateStats
         const moved = movedBecause(stats)
