@@ -1,228 +1,63 @@
 import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
 
 // src/fetch/hash-worker.ts
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 
-// src/fetch/tree-hash.ts
-import { createHash as createHash2 } from "node:crypto";
-import { closeSync as closeSync2, readSync as readSync2, readdirSync } from "node:fs";
-
-// src/confined.ts
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import path from "node:path";
-var O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
-var O_DIRECTORY = constants.O_DIRECTORY ?? 0;
-var O_NONBLOCK = constants.O_NONBLOCK ?? 0;
-var DIRECTORY = constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
-var READ_NO_FOLLOW = constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
-var CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
-var WINDOWS = process.platform === "win32";
-var byDescriptor = process.platform === "linux" && isDirectory(`/proc/${process.pid}/fd`);
-function isDirectory(dir) {
-  return lstatOf(dir)?.isDirectory() ?? false;
+// src/trace.ts
+import { writeFileSync } from "node:fs";
+import { isMainThread } from "node:worker_threads";
+var TRACE_ENV = "GO_MOD_DOWNLOAD_TRACE";
+var file = isMainThread ? process.env[TRACE_ENV] || void 0 : void 0;
+if (file) delete process.env[TRACE_ENV];
+var spans = [];
+var threads = /* @__PURE__ */ new Map();
+function threadCpu() {
+  return process.threadCpuUsage?.() ?? process.cpuUsage();
 }
-var Dir = class {
-  fd;
-  /** What names the directory for any call, in this process, its threads or a child: its descriptor on Linux, the checked path elsewhere. */
-  path;
-  /** Its path as a person reads it (for messages). */
-  shown;
-  constructor(fd, shown) {
-    this.fd = fd;
-    this.shown = shown;
-    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
-  }
-  /** The path of an entry of this directory (a name, or a relative path under it). */
-  entry(name) {
-    return `${this.path}/${name}`;
-  }
-  /** Its mode bits, from its descriptor. */
-  mode() {
-    return this.fd === void 0 ? lstatSync(this.path).mode : fstatSync(this.fd).mode;
-  }
-  /** Changes its mode through its descriptor: never what a link put in its place points to. */
-  chmod(mode) {
-    if (this.fd === void 0) chmodSync(this.path, mode);
-    else fchmodSync(this.fd, mode);
-  }
-  close() {
-    if (this.fd !== void 0) closeSync(this.fd);
-  }
-};
-var NotADirectory = class extends Error {
-  /** Relative to the root, with `/`. */
-  rel;
-  kind;
-  constructor(rel, kind) {
-    super(`${rel} is ${kind}, not a directory`);
-    this.name = "NotADirectory";
-    this.rel = rel;
-    this.kind = kind;
-  }
-};
-function lstatOf(file) {
-  try {
-    return lstatSync(file);
-  } catch {
-    return void 0;
-  }
+if (file) {
+  process.once("exit", () => {
+    const { nodeStart, v8Start, environment, bootstrapComplete } = performance.nodeTiming;
+    const trace = {
+      timeOrigin: performance.timeOrigin,
+      node: { nodeStart, v8Start, environment, bootstrapComplete },
+      spans,
+      threads: [{ thread: "main", ...threadCpu() }, ...threads.values(), { thread: "process", ...process.cpuUsage() }],
+      exitAt: performance.now()
+    };
+    writeFileSync(file, JSON.stringify(trace));
+  });
 }
-function kindOf(file) {
-  const stats = lstatOf(file);
-  return stats && describe(stats);
-}
-function describe(stats) {
-  if (stats.isFile()) return "a file";
-  if (stats.isDirectory()) return "a directory";
-  if (stats.isSymbolicLink()) return "a symlink";
-  if (stats.isFIFO()) return "a FIFO";
-  if (stats.isSocket()) return "a socket";
-  return "a device";
-}
-function openDir(root, rel, create = false) {
-  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants.O_RDONLY | O_DIRECTORY), root);
-  const names = rel.split("/").filter((n) => n !== "");
-  try {
-    for (const [i, name] of names.entries()) {
-      const next = openChild(dir, name, create, () => names.slice(0, i + 1).join("/"));
-      dir.close();
-      dir = next;
-    }
-    return dir;
-  } catch (e) {
-    dir.close();
-    throw e;
-  }
-}
-function openChild(dir, name, create, rel) {
-  const shown = path.join(dir.shown, name);
-  for (let tries = 0; ; tries++) {
-    try {
-      return openDirectory(dir.entry(name), shown);
-    } catch (e) {
-      const code = e.code;
-      if (code === "ENOENT" && create && tries === 0) {
-        try {
-          mkdirSync(dir.entry(name), 511);
-        } catch (made) {
-          if (made.code !== "EEXIST") throw made;
-        }
-        continue;
-      }
-      if (code === "ENOTDIR" || code === "ELOOP") throw new NotADirectory(rel(), kindOf(dir.entry(name)) ?? "gone");
-      throw e;
-    }
-  }
-}
-function openRegular(file) {
-  let fd;
-  try {
-    fd = openSync(file, READ_NO_FOLLOW);
-  } catch (e) {
-    if (e.code === "ELOOP") throw new Error("a symlink, not a regular file", { cause: e });
-    throw e;
-  }
-  const stats = fstatSync(fd);
-  if (!stats.isFile()) {
-    closeSync(fd);
-    throw new Error(`${describe(stats)}, not a regular file`);
-  }
-  return fd;
-}
-function openDirAt(file, shown = file) {
-  try {
-    return openDirectory(file, shown);
-  } catch {
-    return void 0;
-  }
-}
-function openDirectory(file, shown) {
-  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown);
-  const stats = lstatSync(file);
-  if (!stats.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
-  return new Dir(void 0, shown);
-}
-
-// src/module/gosum.ts
-import { createHash } from "node:crypto";
-
-// src/module/elements.ts
-var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
-
-// src/module/version.ts
-var NUMBER = "(?:0|[1-9][0-9]*)";
-var IDENTIFIER = `(?:${NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`;
-var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}(?:\\.${IDENTIFIER})*)?(?:\\+incompatible)?$`);
-
-// src/module/gosum.ts
-function hash1(files) {
-  const summary = createHash("sha256");
-  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
-    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
-    summary.update(`${sha256Hex}  `).update(name).update("\n");
-  }
-  return `h1:${summary.digest("base64")}`;
-}
-
-// src/fetch/tree-hash.ts
-var CHUNK = 1 << 20;
-function fileSha256(fd, buffer) {
-  const hash = createHash2("sha256");
-  try {
-    for (let n; (n = readSync2(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
-  } finally {
-    closeSync2(fd);
-  }
-  return hash.digest("hex");
-}
-function treeHash(dir, prefix) {
-  const buffer = Buffer.allocUnsafe(CHUNK);
-  const files = [];
-  const walk = (at, sub) => {
-    for (const entry of readdirSync(at.path, { withFileTypes: true })) {
-      const rel = sub ? `${sub}/${entry.name}` : entry.name;
-      const inner = entry.isDirectory() ? openDirAt(at.entry(entry.name)) : void 0;
-      if (inner) {
-        try {
-          walk(inner, rel);
-        } finally {
-          inner.close();
-        }
-        continue;
-      }
-      let fd;
-      try {
-        fd = openRegular(at.entry(entry.name));
-      } catch (e) {
-        throw new Error(`${prefix}/${rel} is ${e.message}`, { cause: e });
-      }
-      files.push({ name: Buffer.from(`${prefix}/${rel}`), sha256Hex: fileSha256(fd, buffer) });
-    }
-  };
-  const root = openDirAt(dir);
-  if (!root) throw new Error(`${prefix} is ${kindOf(dir) ?? "missing"}, not a directory`);
-  try {
-    walk(root, "");
-  } finally {
-    root.close();
-  }
-  return hash1(files);
-}
-
-// src/fetch/zip-hash.ts
-import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync4, fstatSync as fstatSync2 } from "node:fs";
 
 // src/fetch/inflater.ts
-import { constants as constants2, createInflateRaw, inflateRawSync } from "node:zlib";
+import { randomBytes } from "node:crypto";
+import { constants, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
+
+// src/engine/port.ts
+var silent = {
+  info: () => void 0,
+  echo: () => void 0,
+  warning: () => void 0,
+  group: (_name, work) => work(),
+  secret: () => void 0,
+  progress: () => void 0
+};
+var current = silent;
+var port = {
+  info: (line) => current.info(line),
+  echo: (text) => current.echo(text),
+  warning: (line) => current.warning(line),
+  group: (name, work) => current.group(name, work),
+  secret: (value) => current.secret(value),
+  progress: (progress) => current.progress(progress)
+};
 
 // src/fetch/read-at.ts
-import { readSync as readSync3 } from "node:fs";
+import { readSync } from "node:fs";
 function readAt(fd, offset, length, upTo = false, scratch) {
   const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
   let bytesRead = 0;
   while (bytesRead < length) {
-    const n = readSync3(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
+    const n = readSync(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
     if (n === 0) break;
     bytesRead += n;
   }
@@ -232,6 +67,7 @@ function readAt(fd, offset, length, upTo = false, scratch) {
 
 // src/fetch/inflater.ts
 var PIECE = 256 << 10;
+var BROKEN_ENGINE_ENV = "GO_MOD_DOWNLOAD_TEST_BROKEN_INFLATER";
 function engine() {
   const stream = createInflateRaw();
   const { _handle: handle, _writeState: state } = stream;
@@ -241,7 +77,35 @@ function engine() {
   }
   stream.on("error", () => {
   });
-  return { stream, handle, state };
+  return { stream, handle: broken(handle), state };
+}
+function broken(handle) {
+  const how = process.env[BROKEN_ENGINE_ENV];
+  if (how !== "corrupt" && how !== "throw") return handle;
+  return {
+    reset: () => handle.reset(),
+    writeSync: (flush, input, inOffset, inLength, output, outOffset, outLength) => {
+      if (how === "throw") throw new Error("the handle refused the write");
+      handle.writeSync(flush, input, inOffset, inLength, output, outOffset, outLength);
+      output[outOffset] = output[outOffset] ^ 1;
+    }
+  };
+}
+function samples() {
+  const noise = randomBytes(PIECE + 4096);
+  const text = Buffer.from("func f(x int) int { return x * 2 } // a line of source\n".repeat(Math.ceil(PIECE / 100)));
+  return [deflateRawSync(noise, { level: 0 }), deflateRawSync(Buffer.concat([text, noise.subarray(0, 8192), text, text]), { level: 1 })];
+}
+var trusted;
+var tell = warnFallback;
+function tellFallbackTo(listener) {
+  tell = listener;
+}
+var warned = false;
+function warnFallback(why) {
+  if (warned) return;
+  warned = true;
+  port.warning(`Zips are inflated by zlib.inflateRawSync from now on (slower, the same bytes): node's zlib handle failed the self-check (${why}). No proxy and no cache is at fault.`);
 }
 var Inflater = class {
   current;
@@ -287,7 +151,7 @@ var Inflater = class {
   }
   /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
   feed(engine2, input, length, last, output, take) {
-    const flush = last ? constants2.Z_FINISH : constants2.Z_NO_FLUSH;
+    const flush = last ? constants.Z_FINISH : constants.Z_NO_FLUSH;
     for (let at = 0; output.produced <= output.limit; ) {
       engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
       if (engine2.stream.destroyed) {
@@ -305,12 +169,256 @@ var Inflater = class {
   }
   engine() {
     if (!this.current && this.usable) {
-      this.current = engine();
+      trusted ??= this.selfCheck();
+      this.current = trusted ? engine() : void 0;
       this.usable = this.current !== void 0;
     }
     return this.current;
   }
+  /** Whether an engine inflates the sample exactly as inflateRawSync does; if not, says why, once. */
+  selfCheck() {
+    const checked = engine();
+    let why;
+    try {
+      why = checked ? this.unlikeZlib(checked) : "the handle is not what this expects";
+    } catch (e) {
+      why = `it threw on a sample: ${e.message}`;
+    } finally {
+      checked?.stream.destroy();
+      this.current = void 0;
+    }
+    if (why) tell(why);
+    return why === void 0;
+  }
+  /** Why `engine` inflates the sample otherwise than inflateRawSync, whole (as inflate()) or a piece at a time (as inflateFile()); undefined if it does not. */
+  unlikeZlib(engine2) {
+    for (const raw of samples()) {
+      const expected = inflateRawSync(raw);
+      for (const pieceSize of [raw.length, PIECE]) {
+        const out = [];
+        const output = { produced: 0, limit: expected.length };
+        engine2.handle.reset();
+        for (let done = 0; done < raw.length; ) {
+          const piece = raw.subarray(done, done + pieceSize);
+          done += piece.length;
+          this.feed(engine2, piece, piece.length, done === raw.length, output, (got) => out.push(Buffer.from(got)));
+        }
+        if (!Buffer.concat(out).equals(expected)) return "it inflated a sample unlike inflateRawSync";
+      }
+    }
+    return void 0;
+  }
 };
+
+// src/fetch/tree-hash.ts
+import { createHash as createHash2 } from "node:crypto";
+import { closeSync as closeSync2, readSync as readSync3, readdirSync } from "node:fs";
+
+// src/confined.ts
+import { chmodSync, closeSync, constants as constants2, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync as readSync2, renameSync, unlinkSync, writeSync } from "node:fs";
+import path from "node:path";
+var O_NOFOLLOW = constants2.O_NOFOLLOW ?? 0;
+var O_DIRECTORY = constants2.O_DIRECTORY ?? 0;
+var O_NONBLOCK = constants2.O_NONBLOCK ?? 0;
+var DIRECTORY = constants2.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+var READ_NO_FOLLOW = constants2.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+var CREATE_NEW = constants2.O_WRONLY | constants2.O_CREAT | constants2.O_EXCL | O_NOFOLLOW;
+var WINDOWS = process.platform === "win32";
+var byDescriptor = process.platform === "linux" && isDirectory(`/proc/${process.pid}/fd`);
+function isDirectory(dir) {
+  return lstatOf(dir)?.isDirectory() ?? false;
+}
+var Dir = class {
+  fd;
+  /** What names the directory for any call, in this process, its threads or a child: its descriptor on Linux, the checked path elsewhere. */
+  path;
+  /** Its path as a person reads it (for messages). */
+  shown;
+  constructor(fd, shown) {
+    this.fd = fd;
+    this.shown = shown;
+    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
+  }
+  /** The path of an entry of this directory (a name, or a relative path under it). */
+  entry(name) {
+    return `${this.path}/${name}`;
+  }
+  /** Its mode bits, from its descriptor. */
+  mode() {
+    return this.fd === void 0 ? lstatSync(this.path).mode : fstatSync(this.fd).mode;
+  }
+  /** Changes its mode through its descriptor: never what a link put in its place points to. */
+  chmod(mode) {
+    if (this.fd === void 0) chmodSync(this.path, mode);
+    else fchmodSync(this.fd, mode);
+  }
+  close() {
+    if (this.fd !== void 0) closeSync(this.fd);
+  }
+};
+var NotADirectory = class extends Error {
+  /** Relative to the root, with `/`. */
+  rel;
+  kind;
+  constructor(rel, kind) {
+    super(`${rel} is ${kind}, not a directory`);
+    this.name = "NotADirectory";
+    this.rel = rel;
+    this.kind = kind;
+  }
+};
+function lstatOf(file2) {
+  try {
+    return lstatSync(file2);
+  } catch {
+    return void 0;
+  }
+}
+function kindOf(file2) {
+  const stats = lstatOf(file2);
+  return stats && describe(stats);
+}
+function describe(stats) {
+  if (stats.isFile()) return "a file";
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isSymbolicLink()) return "a symlink";
+  if (stats.isFIFO()) return "a FIFO";
+  if (stats.isSocket()) return "a socket";
+  return "a device";
+}
+function openDir(root, rel, create = false) {
+  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants2.O_RDONLY | O_DIRECTORY), root);
+  const names = rel.split("/").filter((n) => n !== "");
+  try {
+    for (const [i, name] of names.entries()) {
+      const next = openChild(dir, name, create, () => names.slice(0, i + 1).join("/"));
+      dir.close();
+      dir = next;
+    }
+    return dir;
+  } catch (e) {
+    dir.close();
+    throw e;
+  }
+}
+function openChild(dir, name, create, rel) {
+  const shown = path.join(dir.shown, name);
+  for (let tries = 0; ; tries++) {
+    try {
+      return openDirectory(dir.entry(name), shown);
+    } catch (e) {
+      const code = e.code;
+      if (code === "ENOENT" && create && tries === 0) {
+        try {
+          mkdirSync(dir.entry(name), 511);
+        } catch (made) {
+          if (made.code !== "EEXIST") throw made;
+        }
+        continue;
+      }
+      if (code === "ENOTDIR" || code === "ELOOP") throw new NotADirectory(rel(), kindOf(dir.entry(name)) ?? "gone");
+      throw e;
+    }
+  }
+}
+function openRegular(file2) {
+  let fd;
+  try {
+    fd = openSync(file2, READ_NO_FOLLOW);
+  } catch (e) {
+    if (e.code === "ELOOP") throw new Error("a symlink, not a regular file", { cause: e });
+    throw e;
+  }
+  const stats = fstatSync(fd);
+  if (!stats.isFile()) {
+    closeSync(fd);
+    throw new Error(`${describe(stats)}, not a regular file`);
+  }
+  return fd;
+}
+function openDirAt(file2, shown = file2) {
+  try {
+    return openDirectory(file2, shown);
+  } catch {
+    return void 0;
+  }
+}
+function openDirectory(file2, shown) {
+  if (!WINDOWS) return new Dir(openSync(file2, DIRECTORY), shown);
+  const stats = lstatSync(file2);
+  if (!stats.isDirectory()) throw Object.assign(new Error(`${file2} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+  return new Dir(void 0, shown);
+}
+
+// src/module/gosum.ts
+import { createHash } from "node:crypto";
+
+// src/module/elements.ts
+var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
+
+// src/module/version.ts
+var NUMBER = "(?:0|[1-9][0-9]*)";
+var IDENTIFIER = `(?:${NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`;
+var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}(?:\\.${IDENTIFIER})*)?(?:\\+incompatible)?$`);
+
+// src/module/gosum.ts
+function hash1(files) {
+  const summary = createHash("sha256");
+  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
+    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
+    summary.update(`${sha256Hex}  `).update(name).update("\n");
+  }
+  return `h1:${summary.digest("base64")}`;
+}
+
+// src/fetch/tree-hash.ts
+var CHUNK = 1 << 20;
+function fileSha256(fd, buffer) {
+  const hash = createHash2("sha256");
+  try {
+    for (let n; (n = readSync3(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+  } finally {
+    closeSync2(fd);
+  }
+  return hash.digest("hex");
+}
+function treeHash(dir, prefix) {
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  const files = [];
+  const walk = (at, sub) => {
+    for (const entry of readdirSync(at.path, { withFileTypes: true })) {
+      const rel = sub ? `${sub}/${entry.name}` : entry.name;
+      const inner = entry.isDirectory() ? openDirAt(at.entry(entry.name)) : void 0;
+      if (inner) {
+        try {
+          walk(inner, rel);
+        } finally {
+          inner.close();
+        }
+        continue;
+      }
+      let fd;
+      try {
+        fd = openRegular(at.entry(entry.name));
+      } catch (e) {
+        throw new Error(`${prefix}/${rel} is ${e.message}`, { cause: e });
+      }
+      files.push({ name: Buffer.from(`${prefix}/${rel}`), sha256Hex: fileSha256(fd, buffer) });
+    }
+  };
+  const root = openDirAt(dir);
+  if (!root) throw new Error(`${prefix} is ${kindOf(dir) ?? "missing"}, not a directory`);
+  try {
+    walk(root, "");
+  } finally {
+    root.close();
+  }
+  return hash1(files);
+}
+
+// src/fetch/zip-hash.ts
+import { createHash as createHash3 } from "node:crypto";
+import { closeSync as closeSync4, fstatSync as fstatSync2 } from "node:fs";
 
 // src/fetch/zip-extract.ts
 import { closeSync as closeSync3, mkdirSync as mkdirSync2, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
@@ -503,8 +611,8 @@ function contentHash(fd, entry, out) {
   if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
   return hash.digest("hex");
 }
-function hashZip(file, into) {
-  const fd = openRegular(file);
+function hashZip(file2, into) {
+  const fd = openRegular(file2);
   let out;
   try {
     const list = entries(fd);
@@ -532,7 +640,10 @@ function hashZip(file, into) {
 async function hashOf(task) {
   return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
 }
+var fallback;
+var reportCpu = workerData?.reportCpu === true;
 var previous = Promise.resolve();
+if (parentPort) tellFallbackTo((why) => fallback = why);
 parentPort?.on("message", (task) => {
   previous = previous.then(async () => {
     let answer;
@@ -541,6 +652,9 @@ parentPort?.on("message", (task) => {
     } catch (e) {
       answer = { error: e.message };
     }
+    if (fallback) answer.fallback = fallback;
+    fallback = void 0;
+    if (reportCpu) answer.cpu = threadCpu();
     parentPort?.postMessage(answer);
   });
 });

@@ -81,8 +81,8 @@ var require_tunnel = __commonJS({
       self.maxSockets = self.options.maxSockets || http4.Agent.defaultMaxSockets;
       self.requests = [];
       self.sockets = [];
-      self.on("free", function onFree(socket, host, port, localAddress) {
-        var options2 = toOptions(host, port, localAddress);
+      self.on("free", function onFree(socket, host, port2, localAddress) {
+        var options2 = toOptions(host, port2, localAddress);
         for (var i = 0, len = self.requests.length; i < len; ++i) {
           var pending = self.requests[i];
           if (pending.host === options2.host && pending.port === options2.port) {
@@ -96,9 +96,9 @@ var require_tunnel = __commonJS({
       });
     }
     util.inherits(TunnelingAgent, events2.EventEmitter);
-    TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
+    TunnelingAgent.prototype.addRequest = function addRequest(req, host, port2, localAddress) {
       var self = this;
-      var options = mergeOptions({ request: req }, self.options, toOptions(host, port, localAddress));
+      var options = mergeOptions({ request: req }, self.options, toOptions(host, port2, localAddress));
       if (self.sockets.length >= this.maxSockets) {
         self.requests.push(options);
         return;
@@ -221,11 +221,11 @@ var require_tunnel = __commonJS({
         cb(secureSocket);
       });
     }
-    function toOptions(host, port, localAddress) {
+    function toOptions(host, port2, localAddress) {
       if (typeof host === "string") {
         return {
           host,
-          port,
+          port: port2,
           localAddress
         };
       }
@@ -2787,10 +2787,10 @@ var require_browser = __commonJS({
     exports.useColors = useColors;
     exports.storage = localstorage();
     exports.destroy = /* @__PURE__ */ (() => {
-      let warned = false;
+      let warned2 = false;
       return () => {
-        if (!warned) {
-          warned = true;
+        if (!warned2) {
+          warned2 = true;
           console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
         }
       };
@@ -4567,8 +4567,8 @@ function cacheKeys(facts) {
 }
 function filesHash(files) {
   const hash = createHash("sha256");
-  for (const file of [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) {
-    hash.update(`${file.path}\0${createHash("sha256").update(file.content).digest("hex")}
+  for (const file2 of [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) {
+    hash.update(`${file2.path}\0${createHash("sha256").update(file2.content).digest("hex")}
 `);
   }
   return hash.digest("hex");
@@ -4710,44 +4710,44 @@ function unescapeCase(escaped3) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path36) {
-  if (path36 === "") return "empty string";
-  if (path36.startsWith("-")) return "leading dash";
-  if (path36.includes("//")) return "double slash";
-  if (path36.endsWith("/")) return "trailing slash";
-  for (const elem of path36.split("/")) {
+function modulePathProblem(path37) {
+  if (path37 === "") return "empty string";
+  if (path37.startsWith("-")) return "leading dash";
+  if (path37.includes("//")) return "double slash";
+  if (path37.endsWith("/")) return "trailing slash";
+  for (const elem of path37.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path36.split("/")[0];
+  const first = path37.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path36) === void 0) return "invalid version";
+  if (splitPathVersion(path37) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path36) {
-  if (path36.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path36);
+function splitPathVersion(path37) {
+  if (path37.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path37);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path36);
-  if (!m) return { prefix: path36, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path37);
+  if (!m) return { prefix: path37, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path36.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path37.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path36) {
-  const problem = modulePathProblem(path36);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path36)}: ${problem}`);
-  return escapeCase(path36);
+function escapePath(path37) {
+  const problem = modulePathProblem(path37);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path37)}: ${problem}`);
+  return escapeCase(path37);
 }
 function unescapePath(escaped3) {
-  const path36 = unescapeCase(escaped3);
-  return path36 !== void 0 && modulePathProblem(path36) === void 0 ? path36 : void 0;
+  const path37 = unescapeCase(escaped3);
+  return path37 !== void 0 && modulePathProblem(path37) === void 0 ? path37 : void 0;
 }
 
 // src/module/version.ts
@@ -4781,12 +4781,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path36) {
-  return path36.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path37) {
+  return path37.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path36) {
+function parseRequestPath(path37) {
   const decoded = [];
-  for (const element of path36.split("/")) {
+  for (const element of path37.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -4799,14 +4799,14 @@ function parseRequestPath(path36) {
   const whole = decoded.join("/");
   const latest = /^(.+)\/@latest$/.exec(whole);
   const list = /^(.+)\/@v\/list$/.exec(whole);
-  const file = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
-  const escapedModule = (latest ?? list ?? file)?.[1];
+  const file2 = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
+  const escapedModule = (latest ?? list ?? file2)?.[1];
   if (escapedModule === void 0) return { problem: "not a module proxy request" };
   const module = unescapePath(escapedModule);
   if (module === void 0) return { problem: "not a module path go could ask for" };
   if (latest) return { kind: "latest", module, path: latestPath(module) };
   if (list) return { kind: "list", module, path: listPath(module) };
-  const [, , escapedVersion, kind] = file;
+  const [, , escapedVersion, kind] = file2;
   const version = unescapeVersion(escapedVersion);
   if (version === void 0) return { problem: "not a version go could ask for" };
   if (kind !== "info" && !isCanonicalVersion(version)) return { problem: `not a canonical version, as go asks a .${kind} for` };
@@ -4921,8 +4921,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path36) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path36.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path37) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path37.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -5720,15 +5720,15 @@ var NotADirectory = class extends Error {
     this.kind = kind;
   }
 };
-function lstatOf(file) {
+function lstatOf(file2) {
   try {
-    return lstatSync(file);
+    return lstatSync(file2);
   } catch {
     return void 0;
   }
 }
-function kindOf(file) {
-  const stats = lstatOf(file);
+function kindOf(file2) {
+  const stats = lstatOf(file2);
   return stats && describe(stats);
 }
 function describe(stats) {
@@ -5782,8 +5782,8 @@ function openDirIfThere(root, rel) {
     throw e;
   }
 }
-function readRegular(file, maxBytes) {
-  const fd = openRegular(file);
+function readRegular(file2, maxBytes) {
+  const fd = openRegular(file2);
   try {
     const { size: size2 } = fstatSync(fd);
     if (size2 > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
@@ -5799,10 +5799,10 @@ function readRegular(file, maxBytes) {
     closeSync(fd);
   }
 }
-function openRegular(file) {
+function openRegular(file2) {
   let fd;
   try {
-    fd = openSync(file, READ_NO_FOLLOW);
+    fd = openSync(file2, READ_NO_FOLLOW);
   } catch (e) {
     if (e.code === "ELOOP") throw new Error("a symlink, not a regular file", { cause: e });
     throw e;
@@ -5814,17 +5814,17 @@ function openRegular(file) {
   }
   return fd;
 }
-function openDirAt(file, shown = file) {
+function openDirAt(file2, shown = file2) {
   try {
-    return openDirectory(file, shown);
+    return openDirectory(file2, shown);
   } catch {
     return void 0;
   }
 }
-function openDirectory(file, shown) {
-  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown);
-  const stats = lstatSync(file);
-  if (!stats.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+function openDirectory(file2, shown) {
+  if (!WINDOWS) return new Dir(openSync(file2, DIRECTORY), shown);
+  const stats = lstatSync(file2);
+  if (!stats.isDirectory()) throw Object.assign(new Error(`${file2} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
   return new Dir(void 0, shown);
 }
 async function removeEntry(dir, name) {
@@ -5901,7 +5901,27 @@ function probeTarget(lines, isPrivate) {
 }
 
 // src/fetch/inflater.ts
-import { constants as constants4, createInflateRaw, inflateRawSync } from "node:zlib";
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { constants as constants4, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
+
+// src/engine/port.ts
+var silent = {
+  info: () => void 0,
+  echo: () => void 0,
+  warning: () => void 0,
+  group: (_name, work) => work(),
+  secret: () => void 0,
+  progress: () => void 0
+};
+var current = silent;
+var port = {
+  info: (line) => current.info(line),
+  echo: (text) => current.echo(text),
+  warning: (line) => current.warning(line),
+  group: (name, work) => current.group(name, work),
+  secret: (value) => current.secret(value),
+  progress: (progress) => current.progress(progress)
+};
 
 // src/fetch/read-at.ts
 import { readSync as readSync2 } from "node:fs";
@@ -5919,6 +5939,7 @@ function readAt(fd, offset, length, upTo = false, scratch) {
 
 // src/fetch/inflater.ts
 var PIECE = 256 << 10;
+var BROKEN_ENGINE_ENV = "GO_MOD_DOWNLOAD_TEST_BROKEN_INFLATER";
 function engine() {
   const stream = createInflateRaw();
   const { _handle: handle, _writeState: state } = stream;
@@ -5928,7 +5949,35 @@ function engine() {
   }
   stream.on("error", () => {
   });
-  return { stream, handle, state };
+  return { stream, handle: broken(handle), state };
+}
+function broken(handle) {
+  const how = process.env[BROKEN_ENGINE_ENV];
+  if (how !== "corrupt" && how !== "throw") return handle;
+  return {
+    reset: () => handle.reset(),
+    writeSync: (flush, input, inOffset, inLength, output, outOffset, outLength) => {
+      if (how === "throw") throw new Error("the handle refused the write");
+      handle.writeSync(flush, input, inOffset, inLength, output, outOffset, outLength);
+      output[outOffset] = output[outOffset] ^ 1;
+    }
+  };
+}
+function samples() {
+  const noise = randomBytes2(PIECE + 4096);
+  const text = Buffer.from("func f(x int) int { return x * 2 } // a line of source\n".repeat(Math.ceil(PIECE / 100)));
+  return [deflateRawSync(noise, { level: 0 }), deflateRawSync(Buffer.concat([text, noise.subarray(0, 8192), text, text]), { level: 1 })];
+}
+var trusted;
+var tell = warnFallback;
+function tellFallbackTo(listener) {
+  tell = listener;
+}
+var warned = false;
+function warnFallback(why) {
+  if (warned) return;
+  warned = true;
+  port.warning(`Zips are inflated by zlib.inflateRawSync from now on (slower, the same bytes): node's zlib handle failed the self-check (${why}). No proxy and no cache is at fault.`);
 }
 var Inflater = class {
   current;
@@ -5992,10 +6041,44 @@ var Inflater = class {
   }
   engine() {
     if (!this.current && this.usable) {
-      this.current = engine();
+      trusted ??= this.selfCheck();
+      this.current = trusted ? engine() : void 0;
       this.usable = this.current !== void 0;
     }
     return this.current;
+  }
+  /** Whether an engine inflates the sample exactly as inflateRawSync does; if not, says why, once. */
+  selfCheck() {
+    const checked = engine();
+    let why;
+    try {
+      why = checked ? this.unlikeZlib(checked) : "the handle is not what this expects";
+    } catch (e) {
+      why = `it threw on a sample: ${e.message}`;
+    } finally {
+      checked?.stream.destroy();
+      this.current = void 0;
+    }
+    if (why) tell(why);
+    return why === void 0;
+  }
+  /** Why `engine` inflates the sample otherwise than inflateRawSync, whole (as inflate()) or a piece at a time (as inflateFile()); undefined if it does not. */
+  unlikeZlib(engine2) {
+    for (const raw of samples()) {
+      const expected = inflateRawSync(raw);
+      for (const pieceSize of [raw.length, PIECE]) {
+        const out = [];
+        const output = { produced: 0, limit: expected.length };
+        engine2.handle.reset();
+        for (let done = 0; done < raw.length; ) {
+          const piece = raw.subarray(done, done + pieceSize);
+          done += piece.length;
+          this.feed(engine2, piece, piece.length, done === raw.length, output, (got) => out.push(Buffer.from(got)));
+        }
+        if (!Buffer.concat(out).equals(expected)) return "it inflated a sample unlike inflateRawSync";
+      }
+    }
+    return void 0;
   }
 };
 
@@ -6190,11 +6273,11 @@ function contentHash(fd, entry, out) {
   if (size2 !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
   return hash.digest("hex");
 }
-function zipFileHash(file) {
-  return hashZip(file).hash;
+function zipFileHash(file2) {
+  return hashZip(file2).hash;
 }
-function hashZip(file, into) {
-  const fd = openRegular(file);
+function hashZip(file2, into) {
+  const fd = openRegular(file2);
   let out;
   try {
     const list = entries(fd);
@@ -6219,12 +6302,12 @@ function hashZip(file, into) {
 }
 
 // src/module/matches.ts
-async function verify(job, file, hashZip2 = zipFileHash) {
+async function verify(job, file2, hashZip2 = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync2(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
-    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
-    const info2 = JSON.parse(readFileSync2(file, "utf8"));
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync2(file2)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file2) === job.hash ? void 0 : "zip does not match go.sum";
+    const info2 = JSON.parse(readFileSync2(file2, "utf8"));
     return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
   } catch (e) {
     return `${job.kind} unreadable: ${e.message}`;
@@ -6256,8 +6339,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path36 = downloadPath(line.module, line.version, kind);
-      known.set(path36, { module: line.module, version: line.version, kind, path: path36, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path37 = downloadPath(line.module, line.version, kind);
+      known.set(path37, { module: line.module, version: line.version, kind, path: path37, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -6280,7 +6363,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path36) => checks.set(path36, { module, version, what, path: path36, hash });
+    const add = (what, path37) => checks.set(path37, { module, version, what, path: path37, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -6308,8 +6391,49 @@ import path10 from "node:path";
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
 
+// src/trace.ts
+import { writeFileSync as writeFileSync3 } from "node:fs";
+import { isMainThread } from "node:worker_threads";
+var TRACE_ENV = "GO_MOD_DOWNLOAD_TRACE";
+var file = isMainThread ? process.env[TRACE_ENV] || void 0 : void 0;
+if (file) delete process.env[TRACE_ENV];
+var tracing = file !== void 0;
+var spans = [];
+var threads = /* @__PURE__ */ new Map();
+async function traced(name, work) {
+  if (!tracing) return work();
+  const start2 = performance.now();
+  try {
+    return await work();
+  } finally {
+    spans.push({ name, start: start2, end: performance.now() });
+  }
+}
+function traceSpan(name, start2, end = performance.now()) {
+  if (tracing) spans.push({ name, start: start2, end });
+}
+function threadCpu() {
+  return process.threadCpuUsage?.() ?? process.cpuUsage();
+}
+function traceThreadCpu(thread, cpu) {
+  if (tracing) threads.set(thread, { thread, ...cpu });
+}
+if (file) {
+  process.once("exit", () => {
+    const { nodeStart, v8Start, environment, bootstrapComplete } = performance.nodeTiming;
+    const trace = {
+      timeOrigin: performance.timeOrigin,
+      node: { nodeStart, v8Start, environment, bootstrapComplete },
+      spans,
+      threads: [{ thread: "main", ...threadCpu() }, ...threads.values(), { thread: "process", ...process.cpuUsage() }],
+      exitAt: performance.now()
+    };
+    writeFileSync3(file, JSON.stringify(trace));
+  });
+}
+
 // src/fetch/hash-worker.ts
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 
 // src/fetch/tree-hash.ts
 import { createHash as createHash4 } from "node:crypto";
@@ -6362,7 +6486,10 @@ function treeHash(dir, prefix) {
 async function hashOf(task) {
   return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
 }
+var fallback;
+var reportCpu = workerData?.reportCpu === true;
 var previous = Promise.resolve();
+if (parentPort) tellFallbackTo((why) => fallback = why);
 parentPort?.on("message", (task) => {
   previous = previous.then(async () => {
     let answer2;
@@ -6371,6 +6498,9 @@ parentPort?.on("message", (task) => {
     } catch (e) {
       answer2 = { error: e.message };
     }
+    if (fallback) answer2.fallback = fallback;
+    fallback = void 0;
+    if (reportCpu) answer2.cpu = threadCpu();
     parentPort?.postMessage(answer2);
   });
 });
@@ -6385,25 +6515,28 @@ var Hashers = class {
   broken = false;
   abandoned = false;
   threads;
+  /** When traced: when the first task was posted to a thread, and the last answered. */
+  firstPosted;
+  lastAnswered = 0;
   /** `threads`: how many worker threads at most, started as work arrives. */
-  constructor(threads = 1) {
-    this.threads = threads;
+  constructor(threads2 = 1) {
+    this.threads = threads2;
   }
   /** Whether hashing runs off the main thread (false once a thread failed). */
   get threaded() {
     return !this.broken && this.slots.length > 0;
   }
   /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
-  async zip(file, precedence = {}) {
-    return (await this.run({ zip: file }, precedence)).hash;
+  async zip(file2, precedence = {}) {
+    return (await this.run({ zip: file2 }, precedence)).hash;
   }
   /** The zip's h1: hash, its files written under `into.dir` on the way unless go's checks might refuse it (zip-hash.ts). */
-  zipInto(file, into, precedence = {}) {
-    return this.run({ zip: file, into }, precedence);
+  zipInto(file2, into, precedence = {}) {
+    return this.run({ zip: file2, into }, precedence);
   }
   /** The waiting task for the zip at `file`, if any, goes before all but those already urgent. */
-  hurry(file) {
-    const job = this.queue.find((j) => "zip" in j.task && j.task.zip === file);
+  hurry(file2) {
+    const job = this.queue.find((j) => "zip" in j.task && j.task.zip === file2);
     if (job) job.precedence.urgent = true;
   }
   /** The h1: hash of the extracted module tree at `dir`, as `go mod verify` computes it; `prefix` is `<module>@<version>`. */
@@ -6420,6 +6553,7 @@ var Hashers = class {
   }
   /** Ends the threads; tasks still waiting, or being hashed, are hashed on the main thread: no caller is left waiting. */
   async close() {
+    this.traceSpan();
     this.broken = true;
     const slots = this.slots.splice(0);
     for (const slot of slots) this.takeBack(slot);
@@ -6428,6 +6562,7 @@ var Hashers = class {
   }
   /** Ends the threads without hashing what is left (past a deadline, or when the step is cancelled): every task waiting or under way is rejected. */
   async abandon() {
+    this.traceSpan();
     this.abandoned = true;
     this.broken = true;
     const slots = this.slots.splice(0);
@@ -6442,13 +6577,23 @@ var Hashers = class {
       const job = this.queue.splice(nextIndex(this.queue), 1)[0];
       slot.jobs.push(job);
       slot.worker.ref();
+      if (tracing) this.firstPosted ??= performance.now();
       slot.worker.postMessage(job.task);
     }
   }
   spawn() {
     if (this.slots.length >= this.threads) return void 0;
-    const slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }), jobs: [] };
+    const slot = {
+      worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 }, workerData: { reportCpu: tracing } }),
+      jobs: []
+    };
+    const thread = `hashing thread ${slot.worker.threadId}`;
     slot.worker.on("message", (answer2) => {
+      if (answer2.fallback) warnFallback(answer2.fallback);
+      if (answer2.cpu) {
+        traceThreadCpu(thread, answer2.cpu);
+        this.lastAnswered = performance.now();
+      }
       const job = slot.jobs.shift();
       if (!job) return;
       if (slot.jobs.length === 0) slot.worker.unref();
@@ -6465,6 +6610,11 @@ var Hashers = class {
     slot.worker.on("exit", lost);
     this.slots.push(slot);
     return slot;
+  }
+  /** For the trace: from the first task posted to a thread to the last answer. */
+  traceSpan() {
+    if (this.firstPosted !== void 0) traceSpan("hashing in threads", this.firstPosted, this.lastAnswered);
+    this.firstPosted = void 0;
   }
   takeBack(slot) {
     this.queue.unshift(...slot.jobs.splice(0));
@@ -6548,7 +6698,7 @@ function account(used, change) {
     used.child.stdin?.end();
   }, IDLE_MS).unref();
 }
-function takeGoLock(file, boundMs, signal) {
+function takeGoLock(file2, boundMs, signal) {
   if (process.platform === "win32") return Promise.resolve({ kind: "unavailable", why: "go locks with LockFileEx on Windows" });
   if (signal?.aborted) return Promise.resolve({ kind: "busy" });
   helper ??= start();
@@ -6592,7 +6742,7 @@ function takeGoLock(file, boundMs, signal) {
         finish({ kind: "refused", why: why.join(" "), ...code2 ? { code: code2 } : {} });
       } else finish({ kind: "unavailable", why: answer2.slice("unavailable ".length) });
     });
-    send(`L ${id} ${Buffer.from(file).toString("hex")}`);
+    send(`L ${id} ${Buffer.from(file2).toString("hex")}`);
   });
 }
 
@@ -6962,7 +7112,7 @@ function savePolicy(why) {
 }
 
 // src/cache/staging.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
+import { randomBytes as randomBytes3 } from "node:crypto";
 import { promises as fs6 } from "node:fs";
 import path13 from "node:path";
 
@@ -7059,7 +7209,7 @@ async function reclaim(dir) {
   if (owner === "claiming" || owner && isAlive(owner)) {
     throw new Error(`another job on this runner is using ${dir}${owner === "claiming" ? "" : ` (process ${owner.pid})`}`);
   }
-  const aside = `${dir}.${randomBytes2(6).toString("hex")}.stale`;
+  const aside = `${dir}.${randomBytes3(6).toString("hex")}.stale`;
   await fs6.rename(dir, aside);
   if (JSON.stringify(await ownerOf(aside)) !== JSON.stringify(owner)) {
     await fs6.rename(aside, dir).catch(() => void 0);
@@ -7091,11 +7241,11 @@ async function stage(root, entry, paths, admit) {
       staged.skipped.push({ path: rel, why: problem });
       continue;
     }
-    for (const file of files) {
-      const to = path13.join(entry, file.rel);
+    for (const file2 of files) {
+      const to = path13.join(entry, file2.rel);
       await fs6.mkdir(path13.dirname(to), { recursive: true });
-      await fs6.link(path13.join(root, file.rel), to).catch(() => fs6.copyFile(path13.join(root, file.rel), to, fs6.constants.COPYFILE_EXCL));
-      staged.bytes += file.stat.size;
+      await fs6.link(path13.join(root, file2.rel), to).catch(() => fs6.copyFile(path13.join(root, file2.rel), to, fs6.constants.COPYFILE_EXCL));
+      staged.bytes += file2.stat.size;
     }
   }
   return staged;
@@ -7718,8 +7868,8 @@ function parseCommaParts(str, budget) {
     str = post;
   }
 }
-function bound(value, fallback) {
-  return value === void 0 || isNaN(value) ? fallback : value;
+function bound(value, fallback2) {
+  return value === void 0 || isNaN(value) ? fallback2 : value;
 }
 function expand(str, options = {}) {
   if (!str) {
@@ -9208,19 +9358,19 @@ var Minimatch = class {
   // Partial means, if you run out of file before you run
   // out of pattern, then that's fine, as long as all
   // the parts match.
-  matchOne(file, pattern, partial = false) {
+  matchOne(file2, pattern, partial = false) {
     let fileStartIndex = 0;
     let patternStartIndex = 0;
     if (this.isWindows) {
-      const fileDrive = typeof file[0] === "string" && /^[a-z]:$/i.test(file[0]);
-      const fileUNC = !fileDrive && file[0] === "" && file[1] === "" && file[2] === "?" && /^[a-z]:$/i.test(file[3]);
+      const fileDrive = typeof file2[0] === "string" && /^[a-z]:$/i.test(file2[0]);
+      const fileUNC = !fileDrive && file2[0] === "" && file2[1] === "" && file2[2] === "?" && /^[a-z]:$/i.test(file2[3]);
       const patternDrive = typeof pattern[0] === "string" && /^[a-z]:$/i.test(pattern[0]);
       const patternUNC = !patternDrive && pattern[0] === "" && pattern[1] === "" && pattern[2] === "?" && typeof pattern[3] === "string" && /^[a-z]:$/i.test(pattern[3]);
       const fdi = fileUNC ? 3 : fileDrive ? 0 : void 0;
       const pdi = patternUNC ? 3 : patternDrive ? 0 : void 0;
       if (typeof fdi === "number" && typeof pdi === "number") {
         const [fd, pd] = [
-          file[fdi],
+          file2[fdi],
           pattern[pdi]
         ];
         if (fd.toLowerCase() === pd.toLowerCase()) {
@@ -9232,14 +9382,14 @@ var Minimatch = class {
     }
     const { optimizationLevel = 1 } = this.options;
     if (optimizationLevel >= 2) {
-      file = this.levelTwoFileOptimize(file);
+      file2 = this.levelTwoFileOptimize(file2);
     }
     if (pattern.includes(GLOBSTAR)) {
-      return this.#matchGlobstar(file, pattern, partial, fileStartIndex, patternStartIndex);
+      return this.#matchGlobstar(file2, pattern, partial, fileStartIndex, patternStartIndex);
     }
-    return this.#matchOne(file, pattern, partial, fileStartIndex, patternStartIndex);
+    return this.#matchOne(file2, pattern, partial, fileStartIndex, patternStartIndex);
   }
-  #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
+  #matchGlobstar(file2, pattern, partial, fileIndex, patternIndex) {
     const firstgs = pattern.indexOf(GLOBSTAR, patternIndex);
     const lastgs = pattern.lastIndexOf(GLOBSTAR);
     const [head, body, tail] = partial ? [
@@ -9252,7 +9402,7 @@ var Minimatch = class {
       pattern.slice(lastgs + 1)
     ];
     if (head.length) {
-      const fileHead = file.slice(fileIndex, fileIndex + head.length);
+      const fileHead = file2.slice(fileIndex, fileIndex + head.length);
       if (!this.#matchOne(fileHead, head, partial, 0, 0)) {
         return false;
       }
@@ -9261,17 +9411,17 @@ var Minimatch = class {
     }
     let fileTailMatch = 0;
     if (tail.length) {
-      if (tail.length + fileIndex > file.length)
+      if (tail.length + fileIndex > file2.length)
         return false;
-      let tailStart = file.length - tail.length;
-      if (this.#matchOne(file, tail, partial, tailStart, 0)) {
+      let tailStart = file2.length - tail.length;
+      if (this.#matchOne(file2, tail, partial, tailStart, 0)) {
         fileTailMatch = tail.length;
       } else {
-        if (file[file.length - 1] !== "" || fileIndex + tail.length === file.length) {
+        if (file2[file2.length - 1] !== "" || fileIndex + tail.length === file2.length) {
           return false;
         }
         tailStart--;
-        if (!this.#matchOne(file, tail, partial, tailStart, 0)) {
+        if (!this.#matchOne(file2, tail, partial, tailStart, 0)) {
           return false;
         }
         fileTailMatch = tail.length + 1;
@@ -9279,8 +9429,8 @@ var Minimatch = class {
     }
     if (!body.length) {
       let sawSome = !!fileTailMatch;
-      for (let i2 = fileIndex; i2 < file.length - fileTailMatch; i2++) {
-        const f = String(file[i2]);
+      for (let i2 = fileIndex; i2 < file2.length - fileTailMatch; i2++) {
+        const f = String(file2[i2]);
         sawSome = true;
         if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
           return false;
@@ -9303,20 +9453,20 @@ var Minimatch = class {
       }
     }
     let i = bodySegments.length - 1;
-    const fileLength = file.length - fileTailMatch;
+    const fileLength = file2.length - fileTailMatch;
     for (const b of bodySegments) {
       b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
     }
-    return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
+    return !!this.#matchGlobStarBodySections(file2, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
   }
   // return false for "nope, not matching"
   // return null for "not matching, cannot keep trying"
-  #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
+  #matchGlobStarBodySections(file2, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
     const bs = bodySegments[bodyIndex];
     if (!bs) {
-      for (let i = fileIndex; i < file.length; i++) {
+      for (let i = fileIndex; i < file2.length; i++) {
         sawTail = true;
-        const f = file[i];
+        const f = file2[i];
         if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
           return false;
         }
@@ -9325,14 +9475,14 @@ var Minimatch = class {
     }
     const [body, after] = bs;
     while (fileIndex <= after) {
-      const m = this.#matchOne(file.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
+      const m = this.#matchOne(file2.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
       if (m && globStarDepth < this.maxGlobstarRecursion) {
-        const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
+        const sub = this.#matchGlobStarBodySections(file2, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
         if (sub !== false) {
           return sub;
         }
       }
-      const f = file[fileIndex];
+      const f = file2[fileIndex];
       if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
         return false;
       }
@@ -9340,15 +9490,15 @@ var Minimatch = class {
     }
     return partial || null;
   }
-  #matchOne(file, pattern, partial, fileIndex, patternIndex) {
+  #matchOne(file2, pattern, partial, fileIndex, patternIndex) {
     let fi;
     let pi;
     let pl;
     let fl;
-    for (fi = fileIndex, pi = patternIndex, fl = file.length, pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
+    for (fi = fileIndex, pi = patternIndex, fl = file2.length, pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
       this.debug("matchOne loop");
       let p = pattern[pi];
-      let f = file[fi];
+      let f = file2[fi];
       this.debug(pattern, p, f);
       if (p === false || p === GLOBSTAR) {
         return false;
@@ -9369,7 +9519,7 @@ var Minimatch = class {
     } else if (fi === fl) {
       return partial;
     } else if (pi === pl) {
-      return fi === fl - 1 && file[fi] === "";
+      return fi === fl - 1 && file2[fi] === "";
     } else {
       throw new Error("wtf?");
     }
@@ -9500,11 +9650,11 @@ var Minimatch = class {
       }
     }
     for (const pattern of set) {
-      let file = ff;
+      let file2 = ff;
       if (options.matchBase && pattern.length === 1) {
-        file = [filename];
+        file2 = [filename];
       }
-      const hit = this.matchOne(file, pattern, partial);
+      const hit = this.matchOne(file2, pattern, partial);
       if (hit) {
         if (options.flipNegate) {
           return true;
@@ -9750,8 +9900,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path36, level) {
-    this.path = path36;
+  constructor(path37, level) {
+    this.path = path37;
     this.level = level;
   }
 };
@@ -10067,36 +10217,36 @@ function replacement(args) {
   return { from: { path: fromPath, ...fromVersion ? { version: fromVersion } : {} }, to: { path: toPath, ...toVersion ? { version: toVersion } : {} } };
 }
 function parseGoMod(text) {
-  const file = { module: "", require: [], replace: [], exclude: [] };
+  const file2 = { module: "", require: [], replace: [], exclude: [] };
   for (const { verb, args } of directives(text)) {
     const [first, second] = args;
-    if (verb === "module" && first) file.module = first;
-    else if (verb === "go" && first) file.go = first;
-    else if (verb === "toolchain" && first) file.toolchain = first;
-    else if (verb === "require" && first && second) file.require.push({ path: first, version: second });
-    else if (verb === "exclude" && first && second) file.exclude.push({ path: first, version: second });
+    if (verb === "module" && first) file2.module = first;
+    else if (verb === "go" && first) file2.go = first;
+    else if (verb === "toolchain" && first) file2.toolchain = first;
+    else if (verb === "require" && first && second) file2.require.push({ path: first, version: second });
+    else if (verb === "exclude" && first && second) file2.exclude.push({ path: first, version: second });
     else if (verb === "replace") {
       const r = replacement(args);
-      if (r) file.replace.push(r);
+      if (r) file2.replace.push(r);
     }
   }
-  return file;
+  return file2;
 }
 function parseGoWork(text) {
-  const file = { use: [], replace: [] };
+  const file2 = { use: [], replace: [] };
   for (const { verb, args } of directives(text)) {
-    if (verb === "go" && args[0]) file.go = args[0];
-    else if (verb === "toolchain" && args[0]) file.toolchain = args[0];
-    else if (verb === "use" && args[0]) file.use.push(args[0]);
+    if (verb === "go" && args[0]) file2.go = args[0];
+    else if (verb === "toolchain" && args[0]) file2.toolchain = args[0];
+    else if (verb === "use" && args[0]) file2.use.push(args[0]);
     else if (verb === "replace") {
       const r = replacement(args);
-      if (r) file.replace.push(r);
+      if (r) file2.replace.push(r);
     }
   }
-  return file;
+  return file2;
 }
-function isLocalPath(path36) {
-  return path36.startsWith("./") || path36.startsWith("../") || path36.startsWith("/") || path36 === "." || path36 === ".." || /^[A-Za-z]:[\\/]/.test(path36) || path36.startsWith(".\\") || path36.startsWith("..\\");
+function isLocalPath(path37) {
+  return path37.startsWith("./") || path37.startsWith("../") || path37.startsWith("/") || path37 === "." || path37 === ".." || /^[A-Za-z]:[\\/]/.test(path37) || path37.startsWith(".\\") || path37.startsWith("..\\");
 }
 
 // src/depfiles.ts
@@ -10536,11 +10686,14 @@ function goRuns(o) {
 }
 
 // src/fetch/stage.ts
-import { randomBytes as randomBytes5 } from "node:crypto";
-import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync4 } from "node:fs";
+import { randomBytes as randomBytes6 } from "node:crypto";
+import { mkdtempSync as mkdtempSync2 } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
 import os11 from "node:os";
-import path28 from "node:path";
+import path29 from "node:path";
+
+// src/fetch/speculate.ts
+import { readFileSync as readFileSync4 } from "node:fs";
 
 // src/fetch/concurrency.ts
 var SLOW_ANSWER_MS = 40;
@@ -10596,8 +10749,492 @@ var Limiter = class {
   }
 };
 
-// src/fetch/fetcher.ts
+// src/fetch/resolve.ts
+import { promises as fs10 } from "node:fs";
+import path26 from "node:path";
+
+// src/semver.ts
+function parse(version) {
+  const m = /^v(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version);
+  if (!m) return void 0;
+  return { numbers: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], prerelease: m[4] ? m[4].split(".") : [] };
+}
+function comparePrerelease(a, b) {
+  if (a.length === 0 || b.length === 0) return a.length === 0 ? b.length === 0 ? 0 : 1 : -1;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === void 0 || y === void 0) return x === void 0 ? -1 : 1;
+    if (x === y) continue;
+    const xn = /^\d+$/.test(x);
+    const yn = /^\d+$/.test(y);
+    if (xn && yn) return x.length !== y.length ? x.length - y.length : x < y ? -1 : 1;
+    if (xn !== yn) return xn ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+function compareVersions(a, b) {
+  const pa = parse(a);
+  const pb = parse(b);
+  if (!pa || !pb) return pa ? 1 : pb ? -1 : a < b ? -1 : a > b ? 1 : 0;
+  for (let i = 0; i < 3; i++) {
+    const d = pa.numbers[i] - pb.numbers[i];
+    if (d !== 0) return d;
+  }
+  return comparePrerelease(pa.prerelease, pb.prerelease);
+}
+function compareGoVersions(a, b) {
+  const key4 = (v) => {
+    const m = v && /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(v);
+    if (!m) return [0, 0, -2, 0, 0];
+    const kind = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : m[3] !== void 0 ? 2 : -1;
+    return [Number(m[1]), Number(m[2] ?? 0), m[3] !== void 0 ? Number(m[3]) : -1, kind, Number(m[5] ?? 0)];
+  };
+  const ka = key4(a);
+  const kb = key4(b);
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
+  return 0;
+}
+
+// src/fetch/download-set.ts
+var PRUNING_SINCE = "1.17";
+var key = (m) => `${m.path}@${m.version}`;
+function planDownloads(input, loaded) {
+  const mainPaths = new Set(input.mains.map((m) => m.mod.module));
+  const excluded = new Set(input.mains.flatMap((m) => m.mod.exclude.map(key)));
+  const replace = replacer(input);
+  const unprunedMain = !input.workspace && compareGoVersions(input.mains[0]?.mod.go, PRUNING_SINCE) < 0;
+  const nodes = /* @__PURE__ */ new Map();
+  const missing = /* @__PURE__ */ new Map();
+  const loadedKeys = /* @__PURE__ */ new Set();
+  const seen = /* @__PURE__ */ new Set();
+  const keep = (m) => m.version !== "none" && !excluded.has(key(m)) && !mainPaths.has(m.path);
+  const visit = (m, unpruned) => {
+    const id = `${key(m)}|${unpruned}`;
+    if (seen.has(id)) return;
+    seen.add(id);
+    nodes.set(key(m), m);
+    const summary2 = loaded.get(key(m));
+    if (!summary2) {
+      missing.set(key(m), source(m, replace));
+      return;
+    }
+    loadedKeys.add(key(m));
+    const required = summary2.require.filter(keep);
+    for (const r of required) nodes.set(key(r), r);
+    const summaryUnpruned = compareGoVersions(summary2.go, PRUNING_SINCE) < 0;
+    if (unpruned || summaryUnpruned) for (const r of required) visit(r, true);
+  };
+  for (const main of input.mains) for (const r of main.mod.require.filter(keep)) visit(r, unprunedMain);
+  const selected = /* @__PURE__ */ new Map();
+  for (const m of nodes.values()) {
+    const current2 = selected.get(m.path);
+    if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
+  }
+  const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
+  const downloads = listed.flatMap((path37) => {
+    const version = selected.get(path37);
+    if (version === void 0) return [];
+    const to = replace({ path: path37, version });
+    return to && to.kind === "proxy" ? [to.module] : [];
+  });
+  const graphMods = [...loadedKeys].flatMap((k) => {
+    const from = source(nodes.get(k), replace);
+    return from.kind === "proxy" ? [from.module] : [];
+  });
+  return {
+    missing: [...missing].map(([k, s]) => ({ key: k, source: s })),
+    graphMods: unique(graphMods),
+    downloads: unique(downloads).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : compareVersions(a.version, b.version))
+  };
+}
+function unique(list) {
+  return [...new Map(list.map((m) => [key(m), m])).values()];
+}
+function replacer(input) {
+  const rules = [...input.workReplace.map((r) => ({ r, dir: input.workDir ?? "" })), ...input.mains.flatMap((m) => m.mod.replace.map((r) => ({ r, dir: m.dir })))];
+  return (m) => {
+    const rule = rules.find(({ r }) => r.from.path === m.path && r.from.version === m.version) ?? rules.find(({ r }) => r.from.path === m.path && r.from.version === void 0);
+    if (!rule) return { kind: "proxy", module: m };
+    const to = rule.r.to;
+    if (isLocalPath(to.path) || to.version === void 0) return { kind: "dir", dir: to.path.startsWith("/") || !rule.dir ? to.path : `${rule.dir}/${to.path}` };
+    return { kind: "proxy", module: { path: to.path, version: to.version } };
+  };
+}
+function source(m, replace) {
+  return replace(m) ?? { kind: "proxy", module: m };
+}
+
+// src/fetch/resolve.ts
+async function readProject(dir, gowork) {
+  const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
+  if (workFile) {
+    const work = parseGoWork(await fs10.readFile(workFile, "utf8"));
+    const root = path26.dirname(workFile);
+    const mains = await Promise.all(
+      work.use.map(
+        async (use) => (
+          // go refuses such a workspace before any request; so does the step, in go's words.
+          mainModule(path26.resolve(root, use)).catch((e) => {
+            throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
+          })
+        )
+      )
+    );
+    return { mains, workspace: true, workReplace: work.replace, workDir: root };
+  }
+  return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
+}
+async function mainModule(dir) {
+  return { dir, mod: parseGoMod(await fs10.readFile(path26.join(dir, "go.mod"), "utf8")) };
+}
+var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
+async function resolveDownloads(input, fetchMod) {
+  const loaded = /* @__PURE__ */ new Map();
+  const unresolved = [];
+  for (; ; ) {
+    const plan = planDownloads(input, loaded);
+    if (plan.missing.length === 0) return { ...plan, unresolved };
+    await Promise.all(
+      plan.missing.map(async ({ key: key4, source: source2 }) => {
+        const text = source2.kind === "dir" ? await fs10.readFile(path26.join(path26.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        if (text === void 0) unresolved.push(key4);
+        loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
+      })
+    );
+  }
+}
+
+// src/fetch/speculate.ts
+var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
+function speculate(fetcher, known, downloadCache, options) {
+  const figures = { planned: 0, plannedZips: 0, unresolved: 0, peakLimit: 0 };
+  const stop = new AbortController();
+  const limiter = new Limiter(startLimit(options.candidates[0]?.latencyMs ?? 0, options.concurrency));
+  figures.peakLimit = limiter.limit;
+  let climb = { limit: limiter.limit, direction: 1, hold: WARM_UP_WINDOWS };
+  let windowStart = fetcher.bytes;
+  let completed = 0;
+  let busy = false;
+  let lastDone = performance.now();
+  const adapt = setInterval(() => {
+    const delivered = fetcher.bytes - windowStart + completed * 16384;
+    climb = nextLimit(climb, delivered, busy, options.concurrency);
+    limiter.setLimit(climb.limit);
+    figures.peakLimit = Math.max(figures.peakLimit, climb.limit);
+    windowStart = fetcher.bytes;
+    completed = 0;
+    busy = false;
+  }, WINDOW_MS);
+  const halt = (why) => {
+    if (stop.signal.aborted) return;
+    stop.abort(why ?? "go finished");
+    if (why) figures.stopped = why;
+  };
+  const watchdog = setInterval(() => {
+    if (performance.now() - lastDone > options.stallTimeoutMs) halt(`no file completed for ${Math.round(options.stallTimeoutMs / 1e3)}s`);
+  }, stallCheckEveryMs(options.stallTimeoutMs));
+  const fetchOne = async (job) => {
+    if (stop.signal.aborted) return void 0;
+    const release = await limiter.acquire();
+    try {
+      busy ||= limiter.active >= limiter.limit;
+      if (stop.signal.aborted) return void 0;
+      const outcome = await fetcher.get(job, { speculative: true, onFetched: release });
+      if (outcome.kind === "file") {
+        lastDone = performance.now();
+        completed++;
+      }
+      return outcome;
+    } finally {
+      release();
+    }
+  };
+  const fetchMod = async (m) => {
+    const job = known.get(filePath(m, "mod"));
+    if (options.isPrivate(m.path) || !job) return void 0;
+    if (downloadCache.stored(job)) return downloadCache.read(job, MAX_BYTES.mod).toString("utf8");
+    const outcome = await fetchOne(job);
+    return outcome?.kind === "file" ? readFileSync4(outcome.file, "utf8") : void 0;
+  };
+  const done = (async () => {
+    try {
+      const planning = performance.now();
+      const plan = await resolveDownloads(options.project, fetchMod);
+      const planned = performance.now();
+      traceSpan("plan (go.mod files fetched to find the download set)", planning, planned);
+      figures.unresolved = plan.unresolved.filter((key4) => !options.isPrivate(key4.slice(0, key4.lastIndexOf("@")))).length;
+      const paths = /* @__PURE__ */ new Set([
+        ...plan.graphMods.map((m) => filePath(m, "mod")),
+        ...plan.downloads.flatMap((m) => ["info", "mod", "zip"].map((kind) => filePath(m, kind)))
+      ]);
+      const jobs = [...paths].flatMap((p) => known.get(p) ?? []);
+      figures.planned = jobs.length;
+      figures.plannedZips = jobs.filter((j) => j.kind === "zip").length;
+      await Promise.all(jobs.map((job) => downloadCache.stored(job) ? void 0 : fetchOne(job)));
+      traceSpan("speculative fetch of the download set", planned);
+    } finally {
+      clearInterval(adapt);
+      clearInterval(watchdog);
+    }
+  })();
+  return {
+    done: done.catch(() => void 0),
+    stop: halt,
+    figures
+  };
+}
+
+// src/fetch/stats.ts
+var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
+var STALL_STREAK = 3;
+function isTroubled(s) {
+  return s.rejected > 0 || failsOften(s) || s.stallStreak >= STALL_STREAK;
+}
+function failsOften(s) {
+  const bad = s.failures + s.stalls;
+  return bad >= 3 && bad * 10 >= s.requests;
+}
+function movedBecause(s) {
+  if (!isTroubled(s)) return void 0;
+  if (s.rejected > 0) return `served bytes go.sum disagrees with (${s.rejected}\xD7); moved behind`;
+  const parts = [s.stalls > 0 ? `stalled on ${s.stalls}` : "", s.failures > 0 ? `failed ${s.failures}` : ""].filter(Boolean);
+  const streak = failsOften(s) ? "" : `, ${s.stallStreak} of one kind in a row`;
+  return `${parts.join(" and ")} of ${s.requests} requests${streak}; moved behind`;
+}
+
+// src/fetch/store.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
+import { accessSync, constants as constants5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
+import path27 from "node:path";
+var Store = class {
+  options;
+  /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
+  temporary = /* @__PURE__ */ new Set();
+  rootMade = false;
+  constructor(options) {
+    this.options = options;
+  }
+  /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
+  stored(job) {
+    const { dir, name } = this.place(job);
+    let at;
+    try {
+      at = openDirIfThere(this.options.root, dir);
+    } catch {
+      return void 0;
+    }
+    if (!at) return void 0;
+    try {
+      if (job.kind === "zip" && !lstatOf(at.entry(`${name}hash`))?.isFile()) return void 0;
+      const stats = lstatOf(at.entry(name));
+      return stats?.isFile() ? { file: this.shown(job), size: stats.size } : void 0;
+    } finally {
+      at.close();
+    }
+  }
+  /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
+  read(job, maxBytes) {
+    const { dir, name } = this.place(job);
+    const at = openDir(this.options.root, dir);
+    try {
+      return readRegular(at.entry(name), maxBytes);
+    } finally {
+      at.close();
+    }
+  }
+  /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
+  begin(job, extract) {
+    const { dir, name } = this.place(job);
+    const at = this.openMade(dir);
+    const temp = `${name}.${uniqueSuffix()}.partial`;
+    this.track(dir, temp);
+    const tree = extract && this.options.extract && job.hash ? this.treeTarget(job) : void 0;
+    if (tree) {
+      this.track(tree.parent, tree.name);
+      this.openMade(tree.parent).close();
+    }
+    let kept = false;
+    let placed = false;
+    return {
+      temp: at.entry(temp),
+      ...tree ? { tree } : {},
+      keep: async (dirs, signals) => {
+        const whole = tree !== void 0 && dirs !== void 0;
+        const lock = whole ? await this.lock(at, name, signals) : void 0;
+        try {
+          placed = whole && lock !== void 0 && lock !== "busy" && this.placeTree(job, tree, dirs, at, name);
+          renameSync2(at.entry(temp), at.entry(name));
+          kept = true;
+          this.temporary.delete(key2(dir, temp));
+          if (job.kind === "zip" && job.hash) this.writeNew(at, dir, `${name}hash`, job.hash);
+        } finally {
+          if (typeof lock === "function") lock();
+        }
+        return { file: this.shown(job), placed };
+      },
+      end: async () => {
+        try {
+          if (!kept) unlinkEntry(at, temp);
+          this.temporary.delete(key2(dir, temp));
+          if (tree && !placed) await this.removeIn(tree.parent, tree.name).catch(() => void 0);
+        } finally {
+          at.close();
+        }
+      }
+    };
+  }
+  /** Removes every temporary entry still there: a cancelled step leaves none. */
+  async clear() {
+    const left = [...this.temporary];
+    this.temporary.clear();
+    await Promise.all(
+      left.map((entry) => {
+        const [dir, name] = JSON.parse(entry);
+        return this.removeIn(dir, name).catch(() => void 0);
+      })
+    );
+  }
+  /** The job's directory (relative to root) and file name. */
+  place(job) {
+    return { dir: path27.posix.join(this.options.downloads, path27.posix.dirname(job.path)), name: path27.posix.basename(job.path) };
+  }
+  /** The path the file is known by (to serve it): as a person reads it. */
+  shown(job) {
+    return path27.join(this.options.root, this.options.downloads, job.path);
+  }
+  /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
+  treeTarget(job) {
+    const final = treePath(job.module, job.version);
+    return { root: this.options.root, parent: path27.posix.dirname(final), name: `${path27.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+  }
+  /**
+   * go's lock on the module version: a release function, `undefined` when no lock can be taken
+   * here (no perl, Windows), or `busy` when another process held it past the bound. When go
+   * itself waits for this zip, it holds the lock for us: `goAsked` aborts, and that is as good.
+   */
+  async lock(at, name, { goAsked, stop }) {
+    if (goAsked.aborted) return "go holds it";
+    const file2 = `${name.replace(/\.zip$/, "")}.lock`;
+    const locked = await takeGoLock(at.entry(file2), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop]));
+    if (locked.kind === "held") return locked.release;
+    if (locked.kind === "busy") return goAsked.aborted ? "go holds it" : "busy";
+    if (locked.kind === "refused") {
+      if (kindOf(at.entry(file2)) !== "a file") await removeEntry(at, file2);
+      return "busy";
+    }
+    return void 0;
+  }
+  /**
+   * Moves a verified module's files into place, made read-only as go makes them unless they
+   * stay writable. False when go's `.partial` marker is there (another go was extracting it),
+   * or the module's directory is there already (another request's, or go's): that one stays.
+   */
+  placeTree(job, tree, dirs, download2, name) {
+    if (kindOf(download2.entry(`${name.replace(/\.zip$/, "")}.partial`)) !== void 0) return false;
+    let parent;
+    try {
+      parent = openDir(this.options.root, tree.parent);
+    } catch {
+      return false;
+    }
+    const final = path27.posix.basename(treePath(job.module, job.version));
+    try {
+      try {
+        renameSync2(parent.entry(tree.name), parent.entry(final));
+      } catch {
+        return false;
+      }
+      this.temporary.delete(key2(tree.parent, tree.name));
+      if (!(this.options.extract?.writable ?? true)) {
+        for (const dir of dirs) {
+          const opened = openDirAt(parent.entry(dir === "" ? final : `${final}/${dir}`));
+          if (!opened) continue;
+          try {
+            opened.chmod(opened.mode() & ~146);
+          } finally {
+            opened.close();
+          }
+        }
+      }
+      return true;
+    } finally {
+      parent.close();
+    }
+  }
+  /** Whether files can be kept here: their directory made (a link in the way removed), and writable. */
+  writable() {
+    try {
+      const at = this.openMade(this.options.downloads);
+      try {
+        accessSync(at.path, constants5.W_OK);
+        return true;
+      } finally {
+        at.close();
+      }
+    } catch {
+      return false;
+    }
+  }
+  /** The directory `dir` under root, made where missing; a link, file or anything else in the way is removed (never followed) and a directory made instead. */
+  openMade(dir) {
+    if (!this.rootMade) {
+      mkdirSync3(this.options.root, { recursive: true });
+      this.rootMade = true;
+    }
+    for (let tries = 0; ; tries++) {
+      try {
+        return openDir(this.options.root, dir, true);
+      } catch (e) {
+        if (!(e instanceof NotADirectory) || tries > 8) throw e;
+        const parent = openDir(this.options.root, path27.posix.dirname(e.rel));
+        try {
+          unlinkEntry(parent, path27.posix.basename(e.rel));
+        } finally {
+          parent.close();
+        }
+      }
+    }
+  }
+  /** Writes `text` as the file `name`, replacing (never writing into) what is there. */
+  writeNew(at, dir, name, text) {
+    const temp = `${name}.${uniqueSuffix()}.partial`;
+    this.track(dir, temp);
+    try {
+      writeReplacing(at, name, text, temp);
+    } finally {
+      this.temporary.delete(key2(dir, temp));
+    }
+  }
+  track(dir, name) {
+    this.temporary.add(key2(dir, name));
+  }
+  async removeIn(dir, name) {
+    let at;
+    try {
+      at = openDirIfThere(this.options.root, dir);
+    } catch {
+      return;
+    }
+    if (!at) return;
+    try {
+      await removeEntry(at, name);
+    } finally {
+      at.close();
+    }
+  }
+};
+var key2 = (dir, name) => JSON.stringify([dir, name]);
+var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
+var RUN = randomBytes4(6).toString("hex");
+var named = 0;
+
+// src/fetch/verifying-proxy.ts
+import path28 from "node:path";
+
+// src/fetch/fetcher.ts
+import { randomBytes as randomBytes5 } from "node:crypto";
 
 // node_modules/is-network-error/index.js
 var objectToString = Object.prototype.toString;
@@ -10848,309 +11485,37 @@ async function pRetry(input, options = {}) {
   throw new Error("Retry attempts exhausted without throwing an error.");
 }
 
-// src/fetch/stats.ts
-var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
-var STALL_STREAK = 3;
-function isTroubled(s) {
-  return s.rejected > 0 || failsOften(s) || s.stallStreak >= STALL_STREAK;
-}
-function failsOften(s) {
-  const bad = s.failures + s.stalls;
-  return bad >= 3 && bad * 10 >= s.requests;
-}
-function movedBecause(s) {
-  if (!isTroubled(s)) return void 0;
-  if (s.rejected > 0) return `served bytes go.sum disagrees with (${s.rejected}\xD7); moved behind`;
-  const parts = [s.stalls > 0 ? `stalled on ${s.stalls}` : "", s.failures > 0 ? `failed ${s.failures}` : ""].filter(Boolean);
-  const streak = failsOften(s) ? "" : `, ${s.stallStreak} of one kind in a row`;
-  return `${parts.join(" and ")} of ${s.requests} requests${streak}; moved behind`;
-}
-
-// src/fetch/store.ts
-import { randomBytes as randomBytes3 } from "node:crypto";
-import { accessSync, constants as constants5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
-import path26 from "node:path";
-var Store = class {
-  options;
-  /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
-  temporary = /* @__PURE__ */ new Set();
-  rootMade = false;
-  constructor(options) {
-    this.options = options;
-  }
-  /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
-  stored(job) {
-    const { dir, name } = this.place(job);
-    let at;
-    try {
-      at = openDirIfThere(this.options.root, dir);
-    } catch {
-      return void 0;
-    }
-    if (!at) return void 0;
-    try {
-      if (job.kind === "zip" && !lstatOf(at.entry(`${name}hash`))?.isFile()) return void 0;
-      const stats = lstatOf(at.entry(name));
-      return stats?.isFile() ? { file: this.shown(job), size: stats.size } : void 0;
-    } finally {
-      at.close();
-    }
-  }
-  /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
-  read(job, maxBytes) {
-    const { dir, name } = this.place(job);
-    const at = openDir(this.options.root, dir);
-    try {
-      return readRegular(at.entry(name), maxBytes);
-    } finally {
-      at.close();
-    }
-  }
-  /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
-  begin(job, extract) {
-    const { dir, name } = this.place(job);
-    const at = this.openMade(dir);
-    const temp = `${name}.${uniqueSuffix()}.partial`;
-    this.track(dir, temp);
-    const tree = extract && this.options.extract && job.hash ? this.treeTarget(job) : void 0;
-    if (tree) {
-      this.track(tree.parent, tree.name);
-      this.openMade(tree.parent).close();
-    }
-    let kept = false;
-    let placed = false;
-    return {
-      temp: at.entry(temp),
-      ...tree ? { tree } : {},
-      keep: async (dirs, signals) => {
-        const whole = tree !== void 0 && dirs !== void 0;
-        const lock = whole ? await this.lock(at, name, signals) : void 0;
-        try {
-          placed = whole && lock !== void 0 && lock !== "busy" && this.placeTree(job, tree, dirs, at, name);
-          renameSync2(at.entry(temp), at.entry(name));
-          kept = true;
-          this.temporary.delete(key(dir, temp));
-          if (job.kind === "zip" && job.hash) this.writeNew(at, dir, `${name}hash`, job.hash);
-        } finally {
-          if (typeof lock === "function") lock();
-        }
-        return { file: this.shown(job), placed };
-      },
-      end: async () => {
-        try {
-          if (!kept) unlinkEntry(at, temp);
-          this.temporary.delete(key(dir, temp));
-          if (tree && !placed) await this.removeIn(tree.parent, tree.name).catch(() => void 0);
-        } finally {
-          at.close();
-        }
-      }
-    };
-  }
-  /** Removes every temporary entry still there: a cancelled step leaves none. */
-  async clear() {
-    const left = [...this.temporary];
-    this.temporary.clear();
-    await Promise.all(
-      left.map((entry) => {
-        const [dir, name] = JSON.parse(entry);
-        return this.removeIn(dir, name).catch(() => void 0);
-      })
-    );
-  }
-  /** The job's directory (relative to root) and file name. */
-  place(job) {
-    return { dir: path26.posix.join(this.options.downloads, path26.posix.dirname(job.path)), name: path26.posix.basename(job.path) };
-  }
-  /** The path the file is known by (to serve it): as a person reads it. */
-  shown(job) {
-    return path26.join(this.options.root, this.options.downloads, job.path);
-  }
-  /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
-  treeTarget(job) {
-    const final = treePath(job.module, job.version);
-    return { root: this.options.root, parent: path26.posix.dirname(final), name: `${path26.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
-  }
-  /**
-   * go's lock on the module version: a release function, `undefined` when no lock can be taken
-   * here (no perl, Windows), or `busy` when another process held it past the bound. When go
-   * itself waits for this zip, it holds the lock for us: `goAsked` aborts, and that is as good.
-   */
-  async lock(at, name, { goAsked, stop }) {
-    if (goAsked.aborted) return "go holds it";
-    const file = `${name.replace(/\.zip$/, "")}.lock`;
-    const locked = await takeGoLock(at.entry(file), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop]));
-    if (locked.kind === "held") return locked.release;
-    if (locked.kind === "busy") return goAsked.aborted ? "go holds it" : "busy";
-    if (locked.kind === "refused") {
-      if (kindOf(at.entry(file)) !== "a file") await removeEntry(at, file);
-      return "busy";
-    }
-    return void 0;
-  }
-  /**
-   * Moves a verified module's files into place, made read-only as go makes them unless they
-   * stay writable. False when go's `.partial` marker is there (another go was extracting it),
-   * or the module's directory is there already (another request's, or go's): that one stays.
-   */
-  placeTree(job, tree, dirs, download2, name) {
-    if (kindOf(download2.entry(`${name.replace(/\.zip$/, "")}.partial`)) !== void 0) return false;
-    let parent;
-    try {
-      parent = openDir(this.options.root, tree.parent);
-    } catch {
-      return false;
-    }
-    const final = path26.posix.basename(treePath(job.module, job.version));
-    try {
-      try {
-        renameSync2(parent.entry(tree.name), parent.entry(final));
-      } catch {
-        return false;
-      }
-      this.temporary.delete(key(tree.parent, tree.name));
-      if (!(this.options.extract?.writable ?? true)) {
-        for (const dir of dirs) {
-          const opened = openDirAt(parent.entry(dir === "" ? final : `${final}/${dir}`));
-          if (!opened) continue;
-          try {
-            opened.chmod(opened.mode() & ~146);
-          } finally {
-            opened.close();
-          }
-        }
-      }
-      return true;
-    } finally {
-      parent.close();
-    }
-  }
-  /** Whether files can be kept here: their directory made (a link in the way removed), and writable. */
-  writable() {
-    try {
-      const at = this.openMade(this.options.downloads);
-      try {
-        accessSync(at.path, constants5.W_OK);
-        return true;
-      } finally {
-        at.close();
-      }
-    } catch {
-      return false;
-    }
-  }
-  /** The directory `dir` under root, made where missing; a link, file or anything else in the way is removed (never followed) and a directory made instead. */
-  openMade(dir) {
-    if (!this.rootMade) {
-      mkdirSync3(this.options.root, { recursive: true });
-      this.rootMade = true;
-    }
-    for (let tries = 0; ; tries++) {
-      try {
-        return openDir(this.options.root, dir, true);
-      } catch (e) {
-        if (!(e instanceof NotADirectory) || tries > 8) throw e;
-        const parent = openDir(this.options.root, path26.posix.dirname(e.rel));
-        try {
-          unlinkEntry(parent, path26.posix.basename(e.rel));
-        } finally {
-          parent.close();
-        }
-      }
-    }
-  }
-  /** Writes `text` as the file `name`, replacing (never writing into) what is there. */
-  writeNew(at, dir, name, text) {
-    const temp = `${name}.${uniqueSuffix()}.partial`;
-    this.track(dir, temp);
-    try {
-      writeReplacing(at, name, text, temp);
-    } finally {
-      this.temporary.delete(key(dir, temp));
-    }
-  }
-  track(dir, name) {
-    this.temporary.add(key(dir, name));
-  }
-  async removeIn(dir, name) {
-    let at;
-    try {
-      at = openDirIfThere(this.options.root, dir);
-    } catch {
-      return;
-    }
-    if (!at) return;
-    try {
-      await removeEntry(at, name);
-    } finally {
-      at.close();
-    }
-  }
-};
-var key = (dir, name) => JSON.stringify([dir, name]);
-var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
-var RUN = randomBytes3(6).toString("hex");
-var named = 0;
-
-// src/fetch/fetcher.ts
+// src/fetch/race.ts
 var SAMPLE_WINDOW = 32;
 var RATE_SAMPLE_MIN_BYTES = 64 << 10;
 var HEDGE_CHECK_MS = 50;
-var Fetcher = class {
+var CandidateRaces = class {
   stats;
-  /** Bytes received from candidates so far: progress, whatever finishes. */
-  bytes = 0;
-  /** Files fetched, verified and kept, and the zips among them. */
-  files = 0;
-  zips = 0;
-  retries = 0;
+  /** Requests asked beside a slow one. */
   hedges = 0;
-  rejected = 0;
-  /** Zips whose files were written out for go (it then skips their extraction). */
-  extracted = 0;
-  options;
   /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
   candidates;
+  /** Time to first byte per candidate, seeded with its probe latency. */
   samples;
   /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
   rates = /* @__PURE__ */ new Map();
   /** Each candidate's stalls in a row, per kind of file, since it last served one of that kind. */
   stallStreaks = /* @__PURE__ */ new Map();
-  inFlight = /* @__PURE__ */ new Map();
-  stop = new AbortController();
   /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
   watched = /* @__PURE__ */ new Set();
   watchTimer;
   /** Whether more candidates may come, and the races waiting for them. */
   candidatesComing;
   waitingForCandidates = [];
-  /** Zips are verified off the main thread, one per hashing thread at a time. */
-  hashers;
-  /** Files go waits for (by path): their zips are hashed before the speculative ones. */
-  urgent = /* @__PURE__ */ new Set();
-  /** Aborted once go waits for the file at a path: for a zip, go then holds the module's lock (store.ts). */
-  goAsked = /* @__PURE__ */ new Map();
-  /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
-  hashing = /* @__PURE__ */ new Map();
-  store;
-  transient;
-  forgetCleanup;
-  constructor(options) {
-    this.options = options;
-    this.hashers = new Hashers(options.hashThreads);
-    this.store = options.store;
-    this.transient = new Store({ root: options.transientDir, downloads: "" });
-    this.forgetCleanup = cleanUpOnCancel(() => this.close());
-    this.candidates = options.candidates;
-    this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
-    this.samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
+  stallTimeoutMs;
+  constructor(candidates, options) {
+    this.candidates = candidates;
+    this.stats = new Map(candidates.map((c) => [c.candidate, emptyStats()]));
+    this.samples = new Map(candidates.map((c) => [c.candidate, [c.latencyMs]]));
     this.candidatesComing = options.candidatesComing ?? false;
+    this.stallTimeoutMs = options.stallTimeoutMs;
   }
-  /**
-   * The healthy candidates once the probe is over (the fetch may start as soon as one answered):
-   * requests from now on ask them in this order; what each did so far is kept. `final` false:
-   * more may come still.
-   */
+  /** The candidates from now on, in chain order; what each did so far is kept. `final` false: more may come still. */
   useCandidates(candidates, final = true) {
     for (const c of candidates) {
       if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats());
@@ -11163,6 +11528,253 @@ var Fetcher = class {
   /** The candidates in use, in chain order. */
   get current() {
     return this.candidates.map((c) => c.candidate);
+  }
+  /**
+   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
+   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
+   * of that kind starts again.
+   */
+  streak(candidate, kind, served = false) {
+    const stats = this.stats.get(candidate);
+    let kinds = this.stallStreaks.get(candidate);
+    if (!kinds) this.stallStreaks.set(candidate, kinds = /* @__PURE__ */ new Map());
+    if (served) kinds.set(kind, 0);
+    else {
+      stats.stalls++;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    stats.stallStreak = Math.max(...kinds.values());
+  }
+  /**
+   * One round for a file of `kind`: the first candidate is asked; when it fails, the next at once
+   * (failover); when it is slow, the next beside it (a hedge): slower to answer than its usual
+   * first byte by a clear margin, or, once the answer has started, its body slower than an eighth
+   * of the candidate's usual rate (never below the floor) over a window. The first verified
+   * answer wins and the others are cancelled. All saying 404/410 is an answer too. `onBody`: a
+   * request's body is on disk, before it is verified.
+   */
+  race(kind, ask2, ended, onBody) {
+    const requests = [];
+    const absent = [];
+    const why = [];
+    const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
+    let pending = 0;
+    let done = false;
+    return new Promise((resolve2) => {
+      const finish = (outcome, winner) => {
+        if (done) return;
+        done = true;
+        this.unwatch(watch);
+        for (const r of requests) {
+          if (r.candidate === winner) {
+            if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
+          } else {
+            if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
+            if (r.slowBody && !r.settled) this.streak(r.candidate, kind);
+          }
+          r.controller.abort();
+        }
+        resolve2(outcome);
+      };
+      const launch = (hedge) => {
+        if (done) return;
+        const candidate = ended.aborted ? void 0 : next();
+        if (!candidate) {
+          if (pending > 0) return;
+          if (this.candidatesComing && !ended.aborted) {
+            const resume2 = () => launch(false);
+            this.waitingForCandidates.push(resume2);
+            return void ended.addEventListener("abort", resume2, { once: true });
+          }
+          if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
+          else finish({ kind: "failed", why: ended.aborted ? String(ended.reason) : why.join("; ") || "no candidate to ask" });
+          return;
+        }
+        const typicalMs = median(this.samples.get(candidate) ?? []) ?? 0;
+        const asked = { candidate, controller: new AbortController(), hedge, settled: false, startedAt: performance.now(), typicalMs };
+        requests.push(asked);
+        pending++;
+        ask2(candidate, asked.controller.signal, stallWindowMs(typicalMs, this.stallTimeoutMs), {
+          onHeaders: () => {
+            const now = performance.now();
+            asked.headersAt = now;
+            asked.body = new Throughput(bodyHedgeWindowMs(typicalMs), now);
+            keepRecent(this.samples, candidate, now - asked.startedAt);
+          },
+          onData: (bytes) => asked.body?.add(bytes, performance.now()),
+          onBody: (size2) => {
+            const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
+            if (size2 >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size2 * 1e3 / ms);
+            onBody();
+          }
+        }).then((result) => {
+          pending--;
+          asked.settled = true;
+          if (result.kind === "file") return finish(result, candidate);
+          if (result.kind === "absent") absent.push(result.status);
+          else why.push(`${candidate.display}: ${result.why}`);
+          launch(false);
+        });
+      };
+      const watch = () => {
+        const newest = requests.at(-1);
+        if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return;
+        newest.slowBody = newest.body !== void 0;
+        this.hedges++;
+        launch(true);
+      };
+      launch(false);
+      if (!done) this.watch(watch);
+    });
+  }
+  /** Stops looking at the races under way (the fetch was closed: they end by their own signals). */
+  close() {
+    clearInterval(this.watchTimer);
+  }
+  /** Candidates in the order to ask them: those that showed trouble last. */
+  order() {
+    const all = this.current;
+    const troubled = (c) => isTroubled(this.stats.get(c));
+    return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
+  }
+  /** Whether a request is slow enough to ask the next candidate beside it. */
+  tooSlow(asked, now) {
+    if (!asked.body) return now - asked.startedAt >= hedgeAfterMs(asked.typicalMs);
+    return asked.body.below(slowBodyBytesPerSec(median(this.rates.get(asked.candidate) ?? [])), now);
+  }
+  watch(check) {
+    this.watched.add(check);
+    if (this.watchTimer) return;
+    this.watchTimer = setInterval(() => {
+      for (const each of this.watched) each();
+    }, HEDGE_CHECK_MS);
+    this.watchTimer.unref();
+  }
+  unwatch(check) {
+    this.watched.delete(check);
+    if (this.watched.size > 0) return;
+    clearInterval(this.watchTimer);
+    this.watchTimer = void 0;
+  }
+};
+function keepRecent(samples2, candidate, value) {
+  let list = samples2.get(candidate);
+  if (!list) samples2.set(candidate, list = []);
+  list.push(value);
+  if (list.length > SAMPLE_WINDOW) list.shift();
+}
+
+// src/fetch/verifier.ts
+var Verifier = class {
+  hashers;
+  /** Files go waits for (by path): their zips are hashed before the speculative ones. */
+  urgent = /* @__PURE__ */ new Set();
+  /** Aborted once go waits for the file at a path. */
+  goAsked = /* @__PURE__ */ new Map();
+  /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
+  hashing = /* @__PURE__ */ new Map();
+  /** `hashThreads`: threads that hash (and write out) zips; one unless given. */
+  constructor(hashThreads) {
+    this.hashers = new Hashers(hashThreads);
+  }
+  /** go waits for the file at `jobPath`, fetched for it, until done(). */
+  goWaitsFor(jobPath) {
+    this.urgent.add(jobPath);
+  }
+  /** go waits now for the file at `jobPath`, fetched speculatively: if its zip waits to be hashed, it goes first. */
+  hurry(jobPath) {
+    this.urgent.add(jobPath);
+    this.goAsked.get(jobPath)?.abort();
+    const zip = this.hashing.get(jobPath);
+    if (zip) this.hashers.hurry(zip);
+  }
+  /** The fetch of the file at `jobPath` is over. */
+  done(jobPath) {
+    this.urgent.delete(jobPath);
+    this.goAsked.delete(jobPath);
+  }
+  /**
+   * Why the file at `temp`, `size` bytes, is not what `job` says (undefined: it is), and, for a
+   * zip written out under `tree` on the way, the directories made (zip-hash.ts).
+   */
+  async check(job, temp, size2, tree) {
+    let dirs;
+    const problem = await verify(job, temp, async (zip) => {
+      this.hashing.set(job.path, zip);
+      const precedence = { size: size2, urgent: this.urgent.has(job.path) };
+      try {
+        if (!tree) return await this.hashers.zip(zip, precedence);
+        const hashed = await this.hashers.zipInto(zip, tree, precedence);
+        dirs = hashed.dirs;
+        return hashed.hash;
+      } finally {
+        if (this.hashing.get(job.path) === zip) this.hashing.delete(job.path);
+      }
+    });
+    return { ...problem ? { problem } : {}, ...dirs ? { dirs } : {} };
+  }
+  /** Aborted once go waits for the file at `jobPath` (at once if it does already). */
+  goAskedFor(jobPath) {
+    let asked = this.goAsked.get(jobPath);
+    if (!asked) {
+      asked = new AbortController();
+      this.goAsked.set(jobPath, asked);
+      if (this.urgent.has(jobPath)) asked.abort();
+    }
+    return asked.signal;
+  }
+  /** Ends the hashing threads; whatever waits to be hashed is rejected. */
+  abandon() {
+    return this.hashers.abandon();
+  }
+};
+
+// src/fetch/fetcher.ts
+var Fetcher = class {
+  /** Bytes received from candidates so far: progress, whatever finishes. */
+  bytes = 0;
+  /** Files fetched, verified and kept, and the zips among them. */
+  files = 0;
+  zips = 0;
+  retries = 0;
+  rejected = 0;
+  /** Zips whose files were written out for go (it then skips their extraction). */
+  extracted = 0;
+  options;
+  races;
+  verifier;
+  inFlight = /* @__PURE__ */ new Map();
+  stop = new AbortController();
+  store;
+  transient;
+  forgetCleanup;
+  constructor(options) {
+    this.options = options;
+    this.races = new CandidateRaces(options.candidates, options);
+    this.verifier = new Verifier(options.hashThreads);
+    this.store = options.store;
+    this.transient = new Store({ root: options.transientDir, downloads: "" });
+    this.forgetCleanup = cleanUpOnCancel(() => this.close());
+  }
+  /** What each candidate did so far. */
+  get stats() {
+    return this.races.stats;
+  }
+  /** Requests asked beside a slow one. */
+  get hedges() {
+    return this.races.hedges;
+  }
+  /**
+   * The healthy candidates once the probe is over (the fetch may start as soon as one answered):
+   * requests from now on ask them in this order; what each did so far is kept. `final` false:
+   * more may come still.
+   */
+  useCandidates(candidates, final = true) {
+    this.races.useCandidates(candidates, final);
+  }
+  /** The candidates in use, in chain order. */
+  get current() {
+    return this.races.current;
   }
   /**
    * A file: from the store, joined with a fetch under way, or fetched now. A `speculative` caller
@@ -11179,7 +11791,7 @@ var Fetcher = class {
       use.onFetched?.();
       if (urgent) {
         running.urgent = true;
-        this.hurry(job.path);
+        this.verifier.hurry(job.path);
       }
       return running.outcome;
     }
@@ -11214,38 +11826,9 @@ var Fetcher = class {
   async close() {
     this.forgetCleanup();
     this.stop.abort("the fetch was closed");
-    clearInterval(this.watchTimer);
-    await this.hashers.abandon();
+    this.races.close();
+    await this.verifier.abandon();
     await Promise.all([this.store.clear(), this.transient.clear()]);
-  }
-  /** Candidates in the order to ask them: those that showed trouble last. */
-  order() {
-    const all = this.current;
-    const troubled = (c) => isTroubled(this.stats.get(c));
-    return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
-  }
-  /**
-   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
-   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
-   * of that kind starts again.
-   */
-  streak(candidate, kind, served = false) {
-    const stats = this.stats.get(candidate);
-    let kinds = this.stallStreaks.get(candidate);
-    if (!kinds) this.stallStreaks.set(candidate, kinds = /* @__PURE__ */ new Map());
-    if (served) kinds.set(kind, 0);
-    else {
-      stats.stalls++;
-      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-    }
-    stats.stallStreak = Math.max(...kinds.values());
-  }
-  /** go waits for this file now: if its zip waits to be hashed, it goes first. */
-  hurry(jobPath) {
-    this.urgent.add(jobPath);
-    this.goAsked.get(jobPath)?.abort();
-    const zip = this.hashing.get(jobPath);
-    if (zip) this.hashers.hurry(zip);
   }
   /**
    * Rounds over the candidates (a race each), driven by p-retry: a round that found no candidate
@@ -11259,13 +11842,13 @@ var Fetcher = class {
       if (!fetched) onFetched();
       fetched = true;
     };
-    if (urgent) this.urgent.add(job.path);
+    if (urgent) this.verifier.goWaitsFor(job.path);
     const ended = AbortSignal.any([halt, this.stop.signal]);
     let last = { kind: "failed", why: "no candidate to ask" };
     try {
       return await pRetry(
         async () => {
-          last = await this.race(job, store, once2, ended);
+          last = await this.races.race(job.kind, (candidate, own, windowMs, events2) => this.requestOne(candidate, job, store, own, ended, windowMs, events2), ended, once2);
           if (last.kind === "failed") throw new RoundFailed(last.why);
           return last;
         },
@@ -11282,110 +11865,9 @@ var Fetcher = class {
     } catch {
       return ended.aborted ? { kind: "failed", why: String(ended.reason) } : last;
     } finally {
-      this.urgent.delete(job.path);
-      this.goAsked.delete(job.path);
+      this.verifier.done(job.path);
       once2();
     }
-  }
-  /**
-   * One round: the first candidate is asked; when it fails, the next at once (failover); when it
-   * is slow, the next beside it (a hedge): slower to answer than its usual first byte by a clear
-   * margin, or, once the answer has started, its body slower than an eighth of the candidate's
-   * usual rate (never below the floor) over a window. The first verified answer wins and the
-   * others are cancelled. All saying 404/410 is an answer too.
-   */
-  race(job, store, onBody, ended) {
-    const requests = [];
-    const absent = [];
-    const why = [];
-    const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
-    let pending = 0;
-    let done = false;
-    return new Promise((resolve2) => {
-      const finish = (outcome, winner) => {
-        if (done) return;
-        done = true;
-        this.unwatch(watch);
-        for (const r of requests) {
-          if (r.candidate === winner) {
-            if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
-          } else {
-            if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
-            if (r.slowBody && !r.settled) this.streak(r.candidate, job.kind);
-          }
-          r.controller.abort();
-        }
-        resolve2(outcome);
-      };
-      const launch = (hedge) => {
-        if (done) return;
-        const candidate = ended.aborted ? void 0 : next();
-        if (!candidate) {
-          if (pending > 0) return;
-          if (this.candidatesComing && !ended.aborted) {
-            const resume2 = () => launch(false);
-            this.waitingForCandidates.push(resume2);
-            return void ended.addEventListener("abort", resume2, { once: true });
-          }
-          if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
-          else finish({ kind: "failed", why: ended.aborted ? String(ended.reason) : why.join("; ") || "no candidate to ask" });
-          return;
-        }
-        const typicalMs = median(this.samples.get(candidate) ?? []) ?? 0;
-        const asked = { candidate, controller: new AbortController(), hedge, settled: false, startedAt: performance.now(), typicalMs };
-        requests.push(asked);
-        pending++;
-        this.requestOne(candidate, job, store, asked.controller.signal, ended, stallWindowMs(typicalMs, this.options.stallTimeoutMs), {
-          onHeaders: () => {
-            const now = performance.now();
-            asked.headersAt = now;
-            asked.body = new Throughput(bodyHedgeWindowMs(typicalMs), now);
-            keepRecent(this.samples, candidate, now - asked.startedAt);
-          },
-          onData: (bytes) => asked.body?.add(bytes, performance.now()),
-          onBody: (size2) => {
-            const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
-            if (size2 >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size2 * 1e3 / ms);
-            onBody();
-          }
-        }).then((result) => {
-          pending--;
-          asked.settled = true;
-          if (result.kind === "file") return finish(result, candidate);
-          if (result.kind === "absent") absent.push(result.status);
-          else why.push(`${candidate.display}: ${result.why}`);
-          launch(false);
-        });
-      };
-      const watch = () => {
-        const newest = requests.at(-1);
-        if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return;
-        newest.slowBody = newest.body !== void 0;
-        this.hedges++;
-        launch(true);
-      };
-      launch(false);
-      if (!done) this.watch(watch);
-    });
-  }
-  /** Whether a request is slow enough to ask the next candidate beside it. */
-  tooSlow(asked, now) {
-    if (!asked.body) return now - asked.startedAt >= hedgeAfterMs(asked.typicalMs);
-    return asked.body.below(slowBodyBytesPerSec(median(this.rates.get(asked.candidate) ?? [])), now);
-  }
-  watch(check) {
-    this.watched.add(check);
-    if (this.watchTimer) return;
-    this.watchTimer = setInterval(() => {
-      for (const each of this.watched) each();
-    }, HEDGE_CHECK_MS);
-    this.watchTimer.unref();
-  }
-  unwatch(check) {
-    this.watched.delete(check);
-    if (this.watched.size > 0) return;
-    clearInterval(this.watchTimer);
-    this.watchTimer = void 0;
   }
   /**
    * One candidate asked for one file: streamed to a partial file, verified, kept. `own` ends it
@@ -11397,7 +11879,7 @@ var Fetcher = class {
     stats.requests++;
     let pending;
     try {
-      pending = store === this.transient ? store.begin({ ...job, path: randomBytes4(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
+      pending = store === this.transient ? store.begin({ ...job, path: randomBytes5(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
       const { temp, tree } = pending;
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([own, ended]),
@@ -11422,50 +11904,28 @@ var Fetcher = class {
         return { kind: "failed", why: `HTTP ${answer2.status}` };
       }
       events2.onBody(answer2.size);
-      let dirs;
-      const problem = await verify(job, temp, async (zip) => {
-        this.hashing.set(job.path, zip);
-        const precedence = { size: answer2.size, urgent: this.urgent.has(job.path) };
-        try {
-          if (!tree) return await this.hashers.zip(zip, precedence);
-          const hashed = await this.hashers.zipInto(zip, tree, precedence);
-          dirs = hashed.dirs;
-          return hashed.hash;
-        } finally {
-          if (this.hashing.get(job.path) === zip) this.hashing.delete(job.path);
-        }
-      });
+      const { problem, dirs } = await this.verifier.check(job, temp, answer2.size, tree);
       if (problem) {
         stats.rejected++;
         this.rejected++;
         return { kind: "failed", why: problem };
       }
-      const kept = await pending.keep(dirs, { goAsked: this.goAskedFor(job.path), stop: ended });
+      const kept = await pending.keep(dirs, { goAsked: this.verifier.goAskedFor(job.path), stop: ended });
       if (kept.placed) this.extracted++;
       stats.served++;
-      this.streak(candidate, job.kind, true);
+      this.races.streak(candidate, job.kind, true);
       this.files++;
       if (job.kind === "zip") this.zips++;
       return { kind: "file", file: kept.file, size: answer2.size };
     } catch (e) {
       if (own.aborted ? !answered3 : !ended.aborted) {
-        if (e.kind === "silent") this.streak(candidate, job.kind);
+        if (e.kind === "silent") this.races.streak(candidate, job.kind);
         else stats.failures++;
       }
       return { kind: "failed", why: e.message };
     } finally {
       await pending?.end();
     }
-  }
-  /** Aborted once go waits for the file at `jobPath` (at once if it does already). */
-  goAskedFor(jobPath) {
-    let asked = this.goAsked.get(jobPath);
-    if (!asked) {
-      asked = new AbortController();
-      this.goAsked.set(jobPath, asked);
-      if (this.urgent.has(jobPath)) asked.abort();
-    }
-    return asked.signal;
   }
 };
 var RoundFailed = class extends Error {
@@ -11474,12 +11934,6 @@ var RoundFailed = class extends Error {
     this.name = "RoundFailed";
   }
 };
-function keepRecent(samples, candidate, value) {
-  let list = samples.get(candidate);
-  if (!list) samples.set(candidate, list = []);
-  list.push(value);
-  if (list.length > SAMPLE_WINDOW) list.shift();
-}
 
 // src/fetch/local-proxy.ts
 import { timingSafeEqual } from "node:crypto";
@@ -11490,10 +11944,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path36) {
+function parseSumdbPath(path37) {
   let decoded;
   try {
-    const elements = path36.split("/").map((e) => decodeURIComponent(e));
+    const elements = path37.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -11597,169 +12051,43 @@ function fail(response, status, text) {
 `);
 }
 
-// src/fetch/resolve.ts
-import { promises as fs10 } from "node:fs";
-import path27 from "node:path";
-
-// src/semver.ts
-function parse(version) {
-  const m = /^v(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version);
-  if (!m) return void 0;
-  return { numbers: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], prerelease: m[4] ? m[4].split(".") : [] };
-}
-function comparePrerelease(a, b) {
-  if (a.length === 0 || b.length === 0) return a.length === 0 ? b.length === 0 ? 0 : 1 : -1;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === void 0 || y === void 0) return x === void 0 ? -1 : 1;
-    if (x === y) continue;
-    const xn = /^\d+$/.test(x);
-    const yn = /^\d+$/.test(y);
-    if (xn && yn) return x.length !== y.length ? x.length - y.length : x < y ? -1 : 1;
-    if (xn !== yn) return xn ? -1 : 1;
-    return x < y ? -1 : 1;
-  }
-  return 0;
-}
-function compareVersions(a, b) {
-  const pa = parse(a);
-  const pb = parse(b);
-  if (!pa || !pb) return pa ? 1 : pb ? -1 : a < b ? -1 : a > b ? 1 : 0;
-  for (let i = 0; i < 3; i++) {
-    const d = pa.numbers[i] - pb.numbers[i];
-    if (d !== 0) return d;
-  }
-  return comparePrerelease(pa.prerelease, pb.prerelease);
-}
-function compareGoVersions(a, b) {
-  const key4 = (v) => {
-    const m = v && /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(v);
-    if (!m) return [0, 0, -2, 0, 0];
-    const kind = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : m[3] !== void 0 ? 2 : -1;
-    return [Number(m[1]), Number(m[2] ?? 0), m[3] !== void 0 ? Number(m[3]) : -1, kind, Number(m[5] ?? 0)];
-  };
-  const ka = key4(a);
-  const kb = key4(b);
-  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
-  return 0;
-}
-
-// src/fetch/download-set.ts
-var PRUNING_SINCE = "1.17";
-var key2 = (m) => `${m.path}@${m.version}`;
-function planDownloads(input, loaded) {
-  const mainPaths = new Set(input.mains.map((m) => m.mod.module));
-  const excluded = new Set(input.mains.flatMap((m) => m.mod.exclude.map(key2)));
-  const replace = replacer(input);
-  const unprunedMain = !input.workspace && compareGoVersions(input.mains[0]?.mod.go, PRUNING_SINCE) < 0;
-  const nodes = /* @__PURE__ */ new Map();
-  const missing = /* @__PURE__ */ new Map();
-  const loadedKeys = /* @__PURE__ */ new Set();
-  const seen = /* @__PURE__ */ new Set();
-  const keep = (m) => m.version !== "none" && !excluded.has(key2(m)) && !mainPaths.has(m.path);
-  const visit = (m, unpruned) => {
-    const id = `${key2(m)}|${unpruned}`;
-    if (seen.has(id)) return;
-    seen.add(id);
-    nodes.set(key2(m), m);
-    const summary2 = loaded.get(key2(m));
-    if (!summary2) {
-      missing.set(key2(m), source(m, replace));
-      return;
-    }
-    loadedKeys.add(key2(m));
-    const required = summary2.require.filter(keep);
-    for (const r of required) nodes.set(key2(r), r);
-    const summaryUnpruned = compareGoVersions(summary2.go, PRUNING_SINCE) < 0;
-    if (unpruned || summaryUnpruned) for (const r of required) visit(r, true);
-  };
-  for (const main of input.mains) for (const r of main.mod.require.filter(keep)) visit(r, unprunedMain);
-  const selected = /* @__PURE__ */ new Map();
-  for (const m of nodes.values()) {
-    const current = selected.get(m.path);
-    if (current === void 0 || compareVersions(m.version, current) > 0) selected.set(m.path, m.version);
-  }
-  const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path36) => {
-    const version = selected.get(path36);
-    if (version === void 0) return [];
-    const to = replace({ path: path36, version });
-    return to && to.kind === "proxy" ? [to.module] : [];
-  });
-  const graphMods = [...loadedKeys].flatMap((k) => {
-    const from = source(nodes.get(k), replace);
-    return from.kind === "proxy" ? [from.module] : [];
-  });
+// src/fetch/verifying-proxy.ts
+async function startVerifyingProxy(options) {
+  const fetcher = fetcherIn(options.dir, options, { candidates: options.candidates, store: options.store, hashThreads: options.hashThreads });
+  let sumdb;
+  const local = await startLocalProxy(fetcher, options.known, { secret: options.secret, sumdb: () => sumdb });
   return {
-    missing: [...missing].map(([k, s]) => ({ key: k, source: s })),
-    graphMods: unique(graphMods),
-    downloads: unique(downloads).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : compareVersions(a.version, b.version))
+    url: local.url,
+    local,
+    fetcher,
+    relaySumdb: (name) => {
+      sumdb = { name, fetcher: fetcherIn(path28.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
+      return sumdb.fetcher;
+    },
+    bytes: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
+    close: async () => {
+      await Promise.all([local.close(), fetcher.close(), sumdb?.fetcher.close()]);
+    }
   };
 }
-function unique(list) {
-  return [...new Map(list.map((m) => [key2(m), m])).values()];
-}
-function replacer(input) {
-  const rules = [...input.workReplace.map((r) => ({ r, dir: input.workDir ?? "" })), ...input.mains.flatMap((m) => m.mod.replace.map((r) => ({ r, dir: m.dir })))];
-  return (m) => {
-    const rule = rules.find(({ r }) => r.from.path === m.path && r.from.version === m.version) ?? rules.find(({ r }) => r.from.path === m.path && r.from.version === void 0);
-    if (!rule) return { kind: "proxy", module: m };
-    const to = rule.r.to;
-    if (isLocalPath(to.path) || to.version === void 0) return { kind: "dir", dir: to.path.startsWith("/") || !rule.dir ? to.path : `${rule.dir}/${to.path}` };
-    return { kind: "proxy", module: { path: to.path, version: to.version } };
-  };
-}
-function source(m, replace) {
-  return replace(m) ?? { kind: "proxy", module: m };
-}
-
-// src/fetch/resolve.ts
-async function readProject(dir, gowork) {
-  const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
-  if (workFile) {
-    const work = parseGoWork(await fs10.readFile(workFile, "utf8"));
-    const root = path27.dirname(workFile);
-    const mains = await Promise.all(
-      work.use.map(
-        async (use) => (
-          // go refuses such a workspace before any request; so does the step, in go's words.
-          mainModule(path27.resolve(root, use)).catch((e) => {
-            throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
-          })
-        )
-      )
-    );
-    return { mains, workspace: true, workReplace: work.replace, workDir: root };
-  }
-  return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
-}
-async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs10.readFile(path27.join(dir, "go.mod"), "utf8")) };
-}
-var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
-async function resolveDownloads(input, fetchMod) {
-  const loaded = /* @__PURE__ */ new Map();
-  const unresolved = [];
-  for (; ; ) {
-    const plan = planDownloads(input, loaded);
-    if (plan.missing.length === 0) return { ...plan, unresolved };
-    await Promise.all(
-      plan.missing.map(async ({ key: key4, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs10.readFile(path27.join(path27.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
-        if (text === void 0) unresolved.push(key4);
-        loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
-      })
-    );
-  }
+function fetcherIn(dir, options, own) {
+  return new Fetcher({
+    client: options.client,
+    candidates: own.candidates,
+    store: own.store ?? new Store({ root: path28.join(dir, "store"), downloads: "" }),
+    transientDir: path28.join(dir, "transient"),
+    rounds: options.rounds,
+    backoffMs: options.backoffMs,
+    stallTimeoutMs: options.stallTimeoutMs,
+    ...own.hashThreads ? { hashThreads: own.hashThreads } : {},
+    ...own.candidatesComing ? { candidatesComing: true } : {}
+  });
 }
 
 // src/fetch/stage.ts
-var GO_FINISHED = "go finished";
-var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path28.join(process.env.RUNNER_TEMP || os11.tmpdir(), "go-mod-fetch-"));
+  const scratch = mkdtempSync2(path29.join(process.env.RUNNER_TEMP || os11.tmpdir(), "go-mod-fetch-"));
   const downloadCache = new Store({
     root: options.modcache,
     downloads: "cache/download",
@@ -11767,166 +12095,74 @@ async function startFetch(options) {
     ...process.platform !== "win32" ? { extract: { writable: options.writableTrees } } : {}
   });
   const known = knownFiles(options.sumLines, options.isPrivate);
-  const fetcher = new Fetcher({
+  const secret = randomBytes6(18).toString("base64url");
+  setSecret(secret);
+  const proxy = await startVerifyingProxy({
     client: options.client,
     candidates: options.candidates,
-    store: downloadCache.writable() ? downloadCache : new Store({ root: path28.join(scratch, "store"), downloads: "" }),
-    transientDir: path28.join(scratch, "transient"),
+    known,
+    secret,
+    dir: scratch,
+    ...downloadCache.writable() ? { store: downloadCache } : {},
     // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
     hashThreads: Math.min(2, os11.availableParallelism()),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
   });
-  let sumdb;
-  const secret = randomBytes5(18).toString("base64url");
-  setSecret(secret);
-  const local = await startLocalProxy(fetcher, known, { secret, sumdb: () => sumdb });
-  const report = {
-    planned: 0,
-    plannedZips: 0,
-    sumLines: options.sumLines.length,
-    files: 0,
-    zips: 0,
-    extracted: 0,
-    bytes: 0,
-    durationMs: 0,
-    retries: 0,
-    hedges: 0,
-    rejected: 0,
-    requests: 0,
-    served: 0,
-    peakLimit: 0,
-    unresolved: 0,
-    candidates: [],
-    troubled: []
-  };
-  const speculative = speculate(fetcher, known, downloadCache, options, report);
+  const { fetcher, local } = proxy;
+  const speculative = speculate(fetcher, known, downloadCache, options);
   const stage2 = {
     url: local.url,
     probed: (candidates, database) => {
       fetcher.useCandidates(candidates);
       if (!database) return;
-      const relay = fetcherIn(path28.join(scratch, "sumdb"), [], options, { candidatesComing: true });
+      const relay = proxy.relaySumdb(database.route.name);
       const chain = candidates.map((c) => c.candidate);
       database.follow(() => {
         const { routes, final } = database.relay(chain);
         relay.useCandidates(routes, final);
       });
-      sumdb = { name: database.route.name, fetcher: relay };
       stage2.gosumdb = `${database.route.key} ${local.url}/sumdb/${database.route.name}`;
     },
-    progress: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
+    progress: proxy.bytes,
     abandon: () => {
       fetcher.abandon();
     },
     finish: async () => {
-      speculative.stop(GO_FINISHED);
-      await Promise.all([speculative.done, local.close(), fetcher.close(), sumdb?.fetcher.close()]);
+      speculative.stop();
+      await Promise.all([speculative.done, proxy.close()]);
       await rm3(scratch, { recursive: true, force: true });
-      report.durationMs = performance.now() - started;
-      report.files = fetcher.files;
-      report.zips = fetcher.zips;
-      report.extracted = fetcher.extracted;
-      report.bytes = fetcher.bytes;
-      report.retries = fetcher.retries;
-      report.hedges = fetcher.hedges;
-      report.rejected = fetcher.rejected;
-      report.requests = local.requests;
-      report.served = local.served;
-      report.candidates = fetcher.current.map((candidate) => {
+      traceSpan("fetch stage (started to finished)", started);
+      const candidates = fetcher.current.map((candidate) => {
         const stats = fetcher.stats.get(candidate);
         const moved = movedBecause(stats);
         return { candidate, stats, ...moved ? { moved } : {} };
       });
-      report.troubled = report.candidates.filter((c) => isTroubled(c.stats)).map((c) => c.candidate);
-      return report;
+      const { planned, plannedZips, peakLimit, unresolved, stopped } = speculative.figures;
+      return {
+        planned,
+        plannedZips,
+        sumLines: options.sumLines.length,
+        files: fetcher.files,
+        zips: fetcher.zips,
+        extracted: fetcher.extracted,
+        bytes: fetcher.bytes,
+        durationMs: performance.now() - started,
+        retries: fetcher.retries,
+        hedges: fetcher.hedges,
+        rejected: fetcher.rejected,
+        requests: local.requests,
+        served: local.served,
+        peakLimit,
+        unresolved,
+        candidates,
+        troubled: candidates.filter((c) => isTroubled(c.stats)).map((c) => c.candidate),
+        ...stopped ? { stopped } : {}
+      };
     }
   };
   return stage2;
-}
-function fetcherIn(dir, candidates, options, more = {}) {
-  return new Fetcher({
-    client: options.client,
-    candidates,
-    store: new Store({ root: path28.join(dir, "store"), downloads: "" }),
-    transientDir: path28.join(dir, "transient"),
-    rounds: options.rounds,
-    backoffMs: options.backoffMs,
-    stallTimeoutMs: options.stallTimeoutMs,
-    ...more
-  });
-}
-function speculate(fetcher, known, downloadCache, options, report) {
-  const stop = new AbortController();
-  const limiter = new Limiter(startLimit(options.candidates[0]?.latencyMs ?? 0, options.concurrency));
-  report.peakLimit = limiter.limit;
-  let climb = { limit: limiter.limit, direction: 1, hold: WARM_UP_WINDOWS };
-  let windowStart = fetcher.bytes;
-  let completed = 0;
-  let busy = false;
-  let lastDone = performance.now();
-  const adapt = setInterval(() => {
-    const delivered = fetcher.bytes - windowStart + completed * 16384;
-    climb = nextLimit(climb, delivered, busy, options.concurrency);
-    limiter.setLimit(climb.limit);
-    report.peakLimit = Math.max(report.peakLimit, climb.limit);
-    windowStart = fetcher.bytes;
-    completed = 0;
-    busy = false;
-  }, WINDOW_MS);
-  const halt = (why) => {
-    if (stop.signal.aborted) return;
-    stop.abort(why);
-    if (why !== GO_FINISHED) report.stopped = why;
-  };
-  const watchdog = setInterval(() => {
-    if (performance.now() - lastDone > options.stallTimeoutMs) halt(`no file completed for ${Math.round(options.stallTimeoutMs / 1e3)}s`);
-  }, stallCheckEveryMs(options.stallTimeoutMs));
-  const fetchOne = async (job) => {
-    if (stop.signal.aborted) return void 0;
-    const release = await limiter.acquire();
-    try {
-      busy ||= limiter.active >= limiter.limit;
-      if (stop.signal.aborted) return void 0;
-      const outcome = await fetcher.get(job, { speculative: true, onFetched: release });
-      if (outcome.kind === "file") {
-        lastDone = performance.now();
-        completed++;
-      }
-      return outcome;
-    } finally {
-      release();
-    }
-  };
-  const fetchMod = async (m) => {
-    const job = known.get(filePath(m, "mod"));
-    if (options.isPrivate(m.path) || !job) return void 0;
-    if (downloadCache.stored(job)) return downloadCache.read(job, MAX_BYTES.mod).toString("utf8");
-    const outcome = await fetchOne(job);
-    return outcome?.kind === "file" ? readFileSync4(outcome.file, "utf8") : void 0;
-  };
-  const done = (async () => {
-    try {
-      const plan = await resolveDownloads(options.project, fetchMod);
-      report.unresolved = plan.unresolved.filter((key4) => !options.isPrivate(key4.slice(0, key4.lastIndexOf("@")))).length;
-      const paths = /* @__PURE__ */ new Set([
-        ...plan.graphMods.map((m) => filePath(m, "mod")),
-        ...plan.downloads.flatMap((m) => ["info", "mod", "zip"].map((kind) => filePath(m, kind)))
-      ]);
-      const jobs = [...paths].flatMap((p) => known.get(p) ?? []);
-      report.planned = jobs.length;
-      report.plannedZips = jobs.filter((j) => j.kind === "zip").length;
-      await Promise.all(jobs.map((job) => downloadCache.stored(job) ? void 0 : fetchOne(job)));
-    } finally {
-      clearInterval(adapt);
-      clearInterval(watchdog);
-    }
-  })();
-  return {
-    done: done.catch(() => void 0),
-    stop: halt
-  };
 }
 
 // src/private.ts
@@ -12074,12 +12310,12 @@ function escaped(chunk) {
 
 // src/file-proxy.ts
 import { readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
-import path29 from "node:path";
+import path30 from "node:path";
 function judgeFileProxy(dir, request) {
   if (!statSync3(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
   let body;
   try {
-    body = readFileSync5(path29.join(dir, ...request.path.split("/").filter(Boolean)));
+    body = readFileSync5(path30.join(dir, ...request.path.split("/").filter(Boolean)));
   } catch {
     const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
     return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
@@ -12212,7 +12448,7 @@ function describeFailure(probes, attempts) {
 // src/toolchain/provide.ts
 import { promises as fs11 } from "node:fs";
 import os12 from "node:os";
-import path30 from "node:path";
+import path31 from "node:path";
 
 // src/retry.ts
 var AttemptFailed = class extends Error {
@@ -12316,7 +12552,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path30.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path31.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -12329,10 +12565,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path30.join(toolCache, TOOL, version, os12.arch());
+  const dest = path31.join(toolCache, TOOL, version, os12.arch());
   await fs11.rm(`${dest}.complete`, { force: true });
   await fs11.rm(dest, { recursive: true, force: true });
-  await fs11.mkdir(path30.dirname(dest), { recursive: true });
+  await fs11.mkdir(path31.dirname(dest), { recursive: true });
   try {
     await fs11.rename(extracted, dest);
   } catch (e) {
@@ -12343,20 +12579,20 @@ async function adopt(extracted, version) {
   return dest;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs11.readdir(path30.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path30.join(goroot, "bin"), ...toolDirs.map((d) => path30.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs11.readdir(path31.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path31.join(goroot, "bin"), ...toolDirs.map((d) => path31.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs11.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs11.chmod(path30.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs11.chmod(path31.join(dir, entry.name), 493);
     }
   }
 }
 async function putOnPath(name, goroot) {
-  const dir = path30.join(process.env.RUNNER_TEMP || os12.tmpdir(), LINKS_DIR);
+  const dir = path31.join(process.env.RUNNER_TEMP || os12.tmpdir(), LINKS_DIR);
   await fs11.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path30.join(dir, `${name}${exe}`);
+  const link = path31.join(dir, `${name}${exe}`);
   await fs11.rm(link, { force: true });
-  await fs11.symlink(path30.join(goroot, "bin", `go${exe}`), link);
+  await fs11.symlink(path31.join(goroot, "bin", `go${exe}`), link);
   addPath(dir);
 }
 
@@ -12378,10 +12614,10 @@ function describeToolchain(t) {
 
 // src/download/direct.ts
 import { existsSync as existsSync7 } from "node:fs";
-import path31 from "node:path";
+import path32 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync7(path31.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+  return new Set(lines.filter((l) => !l.goMod && existsSync7(path32.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
 function directFetches(o) {
   const zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
@@ -12763,11 +12999,11 @@ var HttpProxyAgent = class extends Agent2 {
       this.onProxyAuth = opts.onProxyAuth;
     }
     const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
-    const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
+    const port2 = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
     this.connectOpts = {
       ...opts ? omit(opts, "headers", "onProxyAuth", "negotiate") : null,
       host,
-      port
+      port: port2
     };
   }
   addRequest(req, opts) {
@@ -12910,11 +13146,11 @@ function parseProxyResponse(socket) {
         }
         const key4 = header.slice(0, firstColon).toLowerCase();
         const value = header.slice(firstColon + 1).trimStart();
-        const current = headers[key4];
-        if (typeof current === "string") {
-          headers[key4] = [current, value];
-        } else if (Array.isArray(current)) {
-          current.push(value);
+        const current2 = headers[key4];
+        if (typeof current2 === "string") {
+          headers[key4] = [current2, value];
+        } else if (Array.isArray(current2)) {
+          current2.push(value);
         } else {
           headers[key4] = value;
         }
@@ -12960,13 +13196,13 @@ var HttpsProxyAgent = class extends Agent2 {
       this.onProxyAuth = opts.onProxyAuth;
     }
     const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
-    const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
+    const port2 = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
     this.connectOpts = {
       // Attempt to negotiate http/1.1 for proxy servers that support http/2
       ALPNProtocols: ["http/1.1"],
       ...opts ? omit2(opts, "headers", "onProxyAuth", "negotiate") : null,
       host,
-      port
+      port: port2
     };
   }
   /**
@@ -13151,7 +13387,7 @@ import { execFile } from "node:child_process";
 import { readFileSync as readFileSync6 } from "node:fs";
 
 // src/net/netrc.ts
-import path32 from "node:path";
+import path33 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -13182,7 +13418,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path32.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path33.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -13277,8 +13513,8 @@ async function loadGoAuth(goauth, env, platform2 = process.platform) {
       if (words[0] === "off") return;
       if (words[0] === "netrc") {
         if (url) continue;
-        const file = netrcPath(env, platform2);
-        const text = file === void 0 ? "" : readOptional(file);
+        const file2 = netrcPath(env, platform2);
+        const text = file2 === void 0 ? "" : readOptional(file2);
         for (const entry of parseNetrc(text).reverse()) store(trimPrefix(entry.machine), { Authorization: [basicAuthorization(entry.login, entry.password)] });
       } else if (words[0] === "git" || words[0] === "mtls") {
         if (!url && !unsupported.includes(method)) unsupported.push(method);
@@ -13325,12 +13561,12 @@ function secretParts(value) {
   const colon = pair.indexOf(":");
   return colon < 0 ? [token] : [token, pair.slice(colon + 1)];
 }
-function readOptional(file) {
+function readOptional(file2) {
   try {
-    return readFileSync6(file, "utf8");
+    return readFileSync6(file2, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return "";
-    throw new Error(`cannot read ${file} (GOAUTH=netrc): ${e.message}`, { cause: e });
+    throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
   }
 }
 
@@ -13386,10 +13622,10 @@ function proxyFor(rules, url) {
   if (!proxy) return void 0;
   const host = bareHost(url.hostname).toLowerCase();
   if (host === "") return proxy;
-  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  const port2 = url.port || (url.protocol === "https:" ? "443" : "80");
   const ip = net4.isIP(host) !== 0;
   if (host === "localhost" || ip && isLoopback(host)) return void 0;
-  return rules.exempt(host, port, ip) ? void 0 : proxy;
+  return rules.exempt(host, port2, ip) ? void 0 : proxy;
 }
 var bareHost = (host) => host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 var LOOPBACK = new net4.BlockList();
@@ -13426,10 +13662,10 @@ function noProxyMatcher(noProxy) {
     const split = splitHostPort(entry);
     if (split && split.host === "") continue;
     const host = split?.host ?? entry;
-    const port = split?.port ?? "";
+    const port2 = split?.port ?? "";
     if (net4.isIP(host)) {
       const want = normalizeIp(host);
-      ipMatchers.push((candidate, candidatePort, ip) => ip && normalizeIp(candidate) === want && (port === "" || port === candidatePort));
+      ipMatchers.push((candidate, candidatePort, ip) => ip && normalizeIp(candidate) === want && (port2 === "" || port2 === candidatePort));
       continue;
     }
     if (host === "") continue;
@@ -13438,10 +13674,10 @@ function noProxyMatcher(noProxy) {
     const bare = matchHost ? name : name.slice(1);
     const suffix = `.${[...bare].some((c) => c.charCodeAt(0) > 127) ? domainToASCII(bare) || bare : bare}`;
     domainMatchers.push(
-      (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port === "" || port === candidatePort)
+      (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port2 === "" || port2 === candidatePort)
     );
   }
-  return (host, port, ip) => ip && ipMatchers.some((m) => m(host, port, ip)) || domainMatchers.some((m) => m(host, port, ip));
+  return (host, port2, ip) => ip && ipMatchers.some((m) => m(host, port2, ip)) || domainMatchers.some((m) => m(host, port2, ip));
 }
 function parseCidr(entry) {
   const slash = entry.indexOf("/");
@@ -13458,7 +13694,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
-import path33 from "node:path";
+import path34 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -13480,9 +13716,9 @@ function certificatesIn(text) {
     }
   });
 }
-var readText = (file) => {
+var readText = (file2) => {
   try {
-    return readFileSync7(file, "latin1");
+    return readFileSync7(file2, "latin1");
   } catch {
     return void 0;
   }
@@ -13494,9 +13730,9 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path33.join(dir, name)).filter((file) => {
+  return names.map((name) => path34.join(dir, name)).filter((file2) => {
     try {
-      return !(lstatSync2(file).isSymbolicLink() && !readlinkSync2(file).includes("/"));
+      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync2(file2).includes("/"));
     } catch {
       return false;
     }
@@ -13506,16 +13742,16 @@ function unixTrust(env) {
   const certificates = [];
   const sources = [];
   const files = env.SSL_CERT_FILE ? [env.SSL_CERT_FILE] : SYSTEM_CERT_FILES;
-  for (const file of files) {
-    const text = readText(file);
+  for (const file2 of files) {
+    const text = readText(file2);
     if (text === void 0) continue;
     certificates.push(...certificatesIn(text));
-    sources.push(env.SSL_CERT_FILE ? `SSL_CERT_FILE=${file}` : file);
+    sources.push(env.SSL_CERT_FILE ? `SSL_CERT_FILE=${file2}` : file2);
     break;
   }
   const dirs = env.SSL_CERT_DIR ? env.SSL_CERT_DIR.split(":") : SYSTEM_CERT_DIRS;
   for (const dir of dirs) {
-    const found = directoryFiles(dir).flatMap((file) => certificatesIn(readText(file) ?? ""));
+    const found = directoryFiles(dir).flatMap((file2) => certificatesIn(readText(file2) ?? ""));
     if (found.length === 0) continue;
     certificates.push(...found);
     sources.push(env.SSL_CERT_DIR ? `SSL_CERT_DIR ${dir}` : dir);
@@ -13588,14 +13824,14 @@ var HttpClient2 = class {
    * several times the write itself (the hashing threads need those cores), and kept chunks
    * waiting in memory meanwhile.
    */
-  download(url, file, options) {
+  download(url, file2, options) {
     return this.request(url, options, async (response, status, contentType, onData) => {
       if (status !== 200) {
         response.resume();
         return { status, contentType, size: 0 };
       }
       let size2 = 0;
-      const fd = openSync3(file, "wx");
+      const fd = openSync3(file2, "wx");
       try {
         for await (const chunk of response) {
           size2 += chunk.length;
@@ -14072,14 +14308,14 @@ async function writeReport(facts, secrets) {
   const mask = (text) => maskSecrets(text, secrets);
   for (const [name, value] of Object.entries(stepOutputs(facts, mask))) setOutput(name, value);
   const markdown2 = mask(renderSummary(buildSummary(facts), mask));
-  const file = process.env.GITHUB_STEP_SUMMARY;
-  if (file) await appendFile2(file, markdown2);
+  const file2 = process.env.GITHUB_STEP_SUMMARY;
+  if (file2) await appendFile2(file2, markdown2);
   else echo(markdown2);
 }
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync8 } from "node:fs";
-import path34 from "node:path";
+import path35 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -14109,16 +14345,16 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file of [goenvFile, path34.join(goroot, "go.env")]) {
-    const value = settingIn(file, "GOTOOLCHAIN");
+  for (const file2 of [goenvFile, path35.join(goroot, "go.env")]) {
+    const value = settingIn(file2, "GOTOOLCHAIN");
     if (value) return value;
   }
   return "auto";
 }
-function settingIn(file, name) {
+function settingIn(file2, name) {
   let text;
   try {
-    text = readFileSync8(file, "utf8");
+    text = readFileSync8(file2, "utf8");
   } catch {
     return void 0;
   }
@@ -14131,14 +14367,14 @@ function settingIn(file, name) {
 
 // src/vendor.ts
 import { existsSync as existsSync8 } from "node:fs";
-import path35 from "node:path";
+import path36 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync8(path35.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync8(path36.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
   return { ok: exitCode === 0, why: stderr.trim() };
@@ -14155,8 +14391,10 @@ async function run() {
   try {
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
     const settings = parseSettings((name) => getInput(name), workspace);
-    const go = await findGo();
-    const env = await readGoEnv(go, settings.workingDirectory);
+    const { go, env } = await traced("go env", async () => {
+      const go2 = await findGo();
+      return { go: go2, env: await readGoEnv(go2, settings.workingDirectory) };
+    });
     const candidates = settings.candidates ?? candidatesFrom("proxies (from go env GOPROXY)", env.GOPROXY);
     const network = await loadNetworkView(processEnv(), env.GOAUTH);
     const git = await gitSecrets(env.GOMODCACHE, processEnv());
@@ -14199,14 +14437,14 @@ async function run() {
   } finally {
     await later?.abandon();
     client?.close();
-    await writeReport({ ...facts, durationMs: performance.now() - startedMs }, secrets);
+    await traced("summary", () => writeReport({ ...facts, durationMs: performance.now() - startedMs }, secrets));
   }
 }
 async function download(ctx) {
   const { env, settings, deps } = ctx;
   let facts = {};
   try {
-    const onRunner = ctx.toolchain.switches ? await toolchainOnRunner(ctx.toolchain, env.GOVERSION) : void 0;
+    const onRunner = ctx.toolchain.switches ? await traced("toolchain on the runner", () => toolchainOnRunner(ctx.toolchain, env.GOVERSION)) : void 0;
     if (onRunner) facts.toolchain = onRunner;
     const vendor = await vendored(ctx);
     if (vendor) return { chain: ctx.candidates, facts: { ...facts, ...vendor } };

@@ -81,8 +81,8 @@ var require_tunnel = __commonJS({
       self.maxSockets = self.options.maxSockets || http4.Agent.defaultMaxSockets;
       self.requests = [];
       self.sockets = [];
-      self.on("free", function onFree(socket, host, port, localAddress) {
-        var options2 = toOptions(host, port, localAddress);
+      self.on("free", function onFree(socket, host, port2, localAddress) {
+        var options2 = toOptions(host, port2, localAddress);
         for (var i = 0, len = self.requests.length; i < len; ++i) {
           var pending = self.requests[i];
           if (pending.host === options2.host && pending.port === options2.port) {
@@ -96,9 +96,9 @@ var require_tunnel = __commonJS({
       });
     }
     util.inherits(TunnelingAgent, events.EventEmitter);
-    TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
+    TunnelingAgent.prototype.addRequest = function addRequest(req, host, port2, localAddress) {
       var self = this;
-      var options = mergeOptions({ request: req }, self.options, toOptions(host, port, localAddress));
+      var options = mergeOptions({ request: req }, self.options, toOptions(host, port2, localAddress));
       if (self.sockets.length >= this.maxSockets) {
         self.requests.push(options);
         return;
@@ -221,11 +221,11 @@ var require_tunnel = __commonJS({
         cb(secureSocket);
       });
     }
-    function toOptions(host, port, localAddress) {
+    function toOptions(host, port2, localAddress) {
       if (typeof host === "string") {
         return {
           host,
-          port,
+          port: port2,
           localAddress
         };
       }
@@ -2787,10 +2787,10 @@ var require_browser = __commonJS({
     exports.useColors = useColors;
     exports.storage = localstorage();
     exports.destroy = /* @__PURE__ */ (() => {
-      let warned = false;
+      let warned2 = false;
       return () => {
-        if (!warned) {
-          warned = true;
+        if (!warned2) {
+          warned2 = true;
           console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
         }
       };
@@ -3138,750 +3138,15 @@ import v8 from "node:v8";
 v8.setFlagsFromString("--semi-space-growth-factor=1");
 
 // src/later/job-proxy.ts
-import { rmSync, writeFileSync, renameSync as renameSync3 } from "node:fs";
+import { rmSync, writeFileSync as writeFileSync2, renameSync as renameSync3 } from "node:fs";
 import { text } from "node:stream/consumers";
 import path7 from "node:path";
 
-// src/fetch/local-proxy.ts
-import { timingSafeEqual } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { rm } from "node:fs/promises";
-import http from "node:http";
-
-// src/module/limits.ts
-var MiB = 1 << 20;
-var MAX_BYTES = {
-  /** codehost.MaxZipFile: go refuses a larger module zip. */
-  zip: 500 * MiB,
-  /** codehost.MaxGoMod: go refuses a larger go.mod. */
-  mod: 16 * MiB,
-  /**
-   * An .info or @latest is a version, a time and an origin of a few short fields, under a KiB
-   * in practice: 1 MiB is a thousand times that, and a candidate cannot make it cost more.
-   */
-  info: 1 * MiB,
-  latest: 1 * MiB,
-  /**
-   * One version a line, about 40 bytes: 4 MiB holds 100,000 versions, several times the longest
-   * list known (golang.org/toolchain's, every Go release for every platform).
-   */
-  list: 4 * MiB,
-  /**
-   * A lookup or a signed tree head is under a KiB; go's client asks tiles of height 8, 8 KiB of
-   * hashes or 256 records: 1 MiB is far above both.
-   */
-  sumdb: 1 * MiB
-};
-
-// src/module/elements.ts
-var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
-var MODULE_CHAR = /^[A-Za-z0-9\-._~]$/;
-var FILE_CHAR = /^[A-Za-z0-9!#$%&()+,\-.=@[\]^_{}~ ]$/;
-function elementProblem(elem, kind) {
-  if (elem === "") return "empty path element";
-  if (kind === "module" && elem.startsWith(".")) return "leading dot in path element";
-  if (elem.endsWith(".")) return "trailing dot in path element";
-  for (const c of elem) {
-    if (!(kind === "module" ? MODULE_CHAR : FILE_CHAR).test(c)) return `invalid char ${JSON.stringify(c)}`;
-  }
-  const short = elem.split(".")[0];
-  if (WINDOWS_RESERVED.has(short.toUpperCase())) return `"${short}" disallowed as path element component on Windows`;
-  if (kind === "module" && /~\d+$/.test(short)) return "trailing tilde and digits in path element";
-  return void 0;
-}
-function escapeCase(text2) {
-  return text2.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
-}
-function unescapeCase(escaped) {
-  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped)) return void 0;
-  return escaped.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
-}
-
-// src/module/path.ts
-function modulePathProblem(path8) {
-  if (path8 === "") return "empty string";
-  if (path8.startsWith("-")) return "leading dash";
-  if (path8.includes("//")) return "double slash";
-  if (path8.endsWith("/")) return "trailing slash";
-  for (const elem of path8.split("/")) {
-    const problem = elementProblem(elem, "module");
-    if (problem) return problem;
-  }
-  const first = path8.split("/")[0];
-  if (!first.includes(".")) return "missing dot in first path element";
-  const bad = /[^a-z0-9.-]/.exec(first);
-  if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path8) === void 0) return "invalid version";
-  return void 0;
-}
-function splitPathVersion(path8) {
-  if (path8.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path8);
-    if (!m2) return void 0;
-    const major = m2[2];
-    if (m2[3].startsWith("0") && major !== ".v0") return void 0;
-    return { prefix: m2[1], major };
-  }
-  const m = /\/v([0-9.]+)$/.exec(path8);
-  if (!m) return { prefix: path8, major: "" };
-  const suffix = m[1];
-  if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path8.slice(0, m.index), major: `/v${suffix}` };
-}
-function escapePath(path8) {
-  const problem = modulePathProblem(path8);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path8)}: ${problem}`);
-  return escapeCase(path8);
-}
-function unescapePath(escaped) {
-  const path8 = unescapeCase(escaped);
-  return path8 !== void 0 && modulePathProblem(path8) === void 0 ? path8 : void 0;
-}
-
-// src/module/version.ts
-function versionProblem(version) {
-  if (version.includes("!")) return "disallowed version string";
-  return elementProblem(version, "file");
-}
-function escapeVersion(version) {
-  const problem = versionProblem(version);
-  if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
-  return escapeCase(version);
-}
-function unescapeVersion(escaped) {
-  const version = unescapeCase(escaped);
-  return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
-}
-var NUMBER = "(?:0|[1-9][0-9]*)";
-var IDENTIFIER = `(?:${NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`;
-var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}(?:\\.${IDENTIFIER})*)?(?:\\+incompatible)?$`);
-function isCanonicalVersion(version) {
-  return CANONICAL.test(version);
-}
-
-// src/module/request.ts
-function downloadPath(module, version, kind) {
-  return `${escapePath(module)}/@v/${escapeVersion(version)}.${kind}`;
-}
-function listPath(module) {
-  return `${escapePath(module)}/@v/list`;
-}
-function latestPath(module) {
-  return `${escapePath(module)}/@latest`;
-}
-function wirePath(path8) {
-  return path8.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
-}
-function parseRequestPath(path8) {
-  const decoded = [];
-  for (const element of path8.split("/")) {
-    let text2;
-    try {
-      text2 = decodeURIComponent(element);
-    } catch {
-      return { problem: "malformed percent-encoding" };
-    }
-    if (text2.includes("/")) return { problem: "an encoded / in the path" };
-    decoded.push(text2);
-  }
-  const whole = decoded.join("/");
-  const latest = /^(.+)\/@latest$/.exec(whole);
-  const list = /^(.+)\/@v\/list$/.exec(whole);
-  const file = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
-  const escapedModule = (latest ?? list ?? file)?.[1];
-  if (escapedModule === void 0) return { problem: "not a module proxy request" };
-  const module = unescapePath(escapedModule);
-  if (module === void 0) return { problem: "not a module path go could ask for" };
-  if (latest) return { kind: "latest", module, path: latestPath(module) };
-  if (list) return { kind: "list", module, path: listPath(module) };
-  const [, , escapedVersion, kind] = file;
-  const version = unescapeVersion(escapedVersion);
-  if (version === void 0) return { problem: "not a version go could ask for" };
-  if (kind !== "info" && !isCanonicalVersion(version)) return { problem: `not a canonical version, as go asks a .${kind} for` };
-  return { kind, module, version, path: downloadPath(module, version, kind) };
-}
-
-// src/module/sumdb-request.ts
-var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
-var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path8) {
-  let decoded;
-  try {
-    const elements = path8.split("/").map((e) => decodeURIComponent(e));
-    if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
-    decoded = elements.join("/");
-  } catch {
-    return { problem: "malformed percent-encoding" };
-  }
-  if (decoded === "supported" || decoded === "latest") return { kind: decoded, path: decoded };
-  const lookup = LOOKUP.exec(decoded);
-  if (lookup) {
-    const module = unescapePath(lookup[1]);
-    const version = unescapeVersion(lookup[2]);
-    if (module === void 0 || version === void 0) return { problem: "not a module version go could look up" };
-    return { kind: "lookup", path: decoded };
-  }
-  const tile = TILE.exec(decoded);
-  if (tile) {
-    const height = Number(tile[1]);
-    const groups = tile[3].split("/");
-    const leadingZeros = groups.length > 1 && groups[0] === "x000";
-    const width = tile[4] === void 0 ? void 0 : Number(tile[4]);
-    if (height <= 30 && !leadingZeros && (width === void 0 || width < 2 ** height)) return { kind: "tile", path: decoded };
-  }
-  return { problem: "not a checksum database request" };
-}
-
-// src/module/vouched.ts
-function knownFiles(lines, isPrivate) {
-  const known2 = /* @__PURE__ */ new Map();
-  for (const line of lines) {
-    if (isPrivate(line.module)) continue;
-    const add = (kind, hash) => {
-      const path8 = downloadPath(line.module, line.version, kind);
-      known2.set(path8, { module: line.module, version: line.version, kind, path: path8, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
-    };
-    if (line.goMod) add("mod", line.hash);
-    else {
-      add("zip", line.hash);
-      add("info");
-    }
-  }
-  return known2;
-}
-function jobFor(known2, request) {
-  const found = known2.get(request.path);
-  if (found) return found;
-  const version = "version" in request ? request.version : "";
-  if (request.kind === "info") return { module: request.module, version, kind: "info", path: request.path, maxBytes: MAX_BYTES.info };
-  return { module: request.module, version, kind: "other", path: request.path, maxBytes: MAX_BYTES[request.kind], transient: true };
-}
-var treePath = (module, version) => `${escapePath(module)}@${escapeVersion(version)}`;
-
-// src/fetch/local-proxy.ts
-var CONTENT_TYPE = {
-  info: "application/json",
-  mod: "text/plain; charset=utf-8",
-  zip: "application/zip"
-};
-async function startLocalProxy(fetcher2, known2, options) {
-  const prefix = Buffer.from(`/${options.secret}/`);
-  const sockets = /* @__PURE__ */ new Set();
-  const proxy = { url: "", requests: 0, served: 0, refused: 0, malformed: 0, close: async () => void 0 };
-  const server = http.createServer((request, response) => {
-    const raw = Buffer.from(request.url ?? "", "latin1");
-    if (raw.length < prefix.length || !timingSafeEqual(raw.subarray(0, prefix.length), prefix)) {
-      proxy.refused++;
-      return fail(response, 403, "forbidden");
-    }
-    proxy.requests++;
-    const refuse = (status, why) => {
-      proxy.malformed++;
-      fail(response, status, why);
-    };
-    if (request.method !== "GET") return refuse(405, "only GET is served");
-    const rest = raw.subarray(prefix.length).toString("latin1");
-    let job;
-    let from = fetcher2;
-    if (rest.startsWith("sumdb/")) {
-      const sumdb2 = options.sumdb?.();
-      const [, name, ...relayed] = rest.split("/");
-      if (!sumdb2 || name !== sumdb2.name) return refuse(404, "no such checksum database here");
-      const asked = parseSumdbPath(relayed.join("/"));
-      if ("problem" in asked) return refuse(400, asked.problem);
-      if (asked.kind === "supported") {
-        response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-        return response.end();
-      }
-      job = { module: `checksum database ${sumdb2.name}`, version: "", kind: "other", path: asked.path, maxBytes: MAX_BYTES.sumdb, transient: true };
-      from = sumdb2.fetcher;
-    } else {
-      const asked = parseRequestPath(rest);
-      if ("problem" in asked) return refuse(400, asked.problem);
-      job = jobFor(known2, asked);
-    }
-    void from.get(job).then(
-      (outcome) => answer(outcome, job, response, () => proxy.served++),
-      (e) => fail(response, 502, e.message)
-    );
-  });
-  server.keepAliveTimeout = 3e4;
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  proxy.url = `http://127.0.0.1:${server.address().port}/${options.secret}`;
-  proxy.close = () => new Promise((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  });
-  return proxy;
-}
-function answer(outcome, job, response, onServed) {
-  if (outcome.kind === "absent") return fail(response, outcome.status, `not found: ${job.module}@${job.version}`);
-  if (outcome.kind === "failed") return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`);
-  response.writeHead(200, { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size });
-  const stream = createReadStream(outcome.file);
-  stream.on("error", () => response.destroy());
-  stream.on("end", () => {
-    onServed();
-    if (job.transient) void rm(outcome.file, { force: true });
-  });
-  stream.pipe(response);
-}
-function fail(response, status, text2) {
-  if (response.headersSent) return void response.destroy();
-  response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
-  response.end(`${text2}
-`);
-}
-
-// node_modules/@actions/http-client/lib/index.js
-var tunnel = __toESM(require_tunnel2(), 1);
-var HttpCodes;
-(function(HttpCodes2) {
-  HttpCodes2[HttpCodes2["OK"] = 200] = "OK";
-  HttpCodes2[HttpCodes2["MultipleChoices"] = 300] = "MultipleChoices";
-  HttpCodes2[HttpCodes2["MovedPermanently"] = 301] = "MovedPermanently";
-  HttpCodes2[HttpCodes2["ResourceMoved"] = 302] = "ResourceMoved";
-  HttpCodes2[HttpCodes2["SeeOther"] = 303] = "SeeOther";
-  HttpCodes2[HttpCodes2["NotModified"] = 304] = "NotModified";
-  HttpCodes2[HttpCodes2["UseProxy"] = 305] = "UseProxy";
-  HttpCodes2[HttpCodes2["SwitchProxy"] = 306] = "SwitchProxy";
-  HttpCodes2[HttpCodes2["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-  HttpCodes2[HttpCodes2["PermanentRedirect"] = 308] = "PermanentRedirect";
-  HttpCodes2[HttpCodes2["BadRequest"] = 400] = "BadRequest";
-  HttpCodes2[HttpCodes2["Unauthorized"] = 401] = "Unauthorized";
-  HttpCodes2[HttpCodes2["PaymentRequired"] = 402] = "PaymentRequired";
-  HttpCodes2[HttpCodes2["Forbidden"] = 403] = "Forbidden";
-  HttpCodes2[HttpCodes2["NotFound"] = 404] = "NotFound";
-  HttpCodes2[HttpCodes2["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-  HttpCodes2[HttpCodes2["NotAcceptable"] = 406] = "NotAcceptable";
-  HttpCodes2[HttpCodes2["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-  HttpCodes2[HttpCodes2["RequestTimeout"] = 408] = "RequestTimeout";
-  HttpCodes2[HttpCodes2["Conflict"] = 409] = "Conflict";
-  HttpCodes2[HttpCodes2["Gone"] = 410] = "Gone";
-  HttpCodes2[HttpCodes2["TooManyRequests"] = 429] = "TooManyRequests";
-  HttpCodes2[HttpCodes2["InternalServerError"] = 500] = "InternalServerError";
-  HttpCodes2[HttpCodes2["NotImplemented"] = 501] = "NotImplemented";
-  HttpCodes2[HttpCodes2["BadGateway"] = 502] = "BadGateway";
-  HttpCodes2[HttpCodes2["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-  HttpCodes2[HttpCodes2["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function(Headers2) {
-  Headers2["Accept"] = "accept";
-  Headers2["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function(MediaTypes2) {
-  MediaTypes2["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-var HttpRedirectCodes = [
-  HttpCodes.MovedPermanently,
-  HttpCodes.ResourceMoved,
-  HttpCodes.SeeOther,
-  HttpCodes.TemporaryRedirect,
-  HttpCodes.PermanentRedirect
-];
-var HttpResponseRetryCodes = [
-  HttpCodes.BadGateway,
-  HttpCodes.ServiceUnavailable,
-  HttpCodes.GatewayTimeout
-];
-
-// node_modules/@actions/core/lib/summary.js
-import { EOL } from "os";
-import { constants, promises } from "fs";
-var __awaiter = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve) {
-      resolve(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var { access, appendFile, writeFile } = promises;
-var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
-var Summary = class {
-  constructor() {
-    this._buffer = "";
-  }
-  /**
-   * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-   * Also checks r/w permissions.
-   *
-   * @returns step summary file path
-   */
-  filePath() {
-    return __awaiter(this, void 0, void 0, function* () {
-      if (this._filePath) {
-        return this._filePath;
-      }
-      const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-      if (!pathFromEnv) {
-        throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-      }
-      try {
-        yield access(pathFromEnv, constants.R_OK | constants.W_OK);
-      } catch (_a) {
-        throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-      }
-      this._filePath = pathFromEnv;
-      return this._filePath;
-    });
-  }
-  /**
-   * Wraps content in an HTML tag, adding any HTML attributes
-   *
-   * @param {string} tag HTML tag to wrap
-   * @param {string | null} content content within the tag
-   * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-   *
-   * @returns {string} content wrapped in HTML element
-   */
-  wrap(tag, content, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key2, value]) => ` ${key2}="${value}"`).join("");
-    if (!content) {
-      return `<${tag}${htmlAttrs}>`;
-    }
-    return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-  }
-  /**
-   * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-   *
-   * @param {SummaryWriteOptions} [options] (optional) options for write operation
-   *
-   * @returns {Promise<Summary>} summary instance
-   */
-  write(options) {
-    return __awaiter(this, void 0, void 0, function* () {
-      const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-      const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile : appendFile;
-      yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
-      return this.emptyBuffer();
-    });
-  }
-  /**
-   * Clears the summary buffer and wipes the summary file
-   *
-   * @returns {Summary} summary instance
-   */
-  clear() {
-    return __awaiter(this, void 0, void 0, function* () {
-      return this.emptyBuffer().write({ overwrite: true });
-    });
-  }
-  /**
-   * Returns the current summary buffer as a string
-   *
-   * @returns {string} string of summary buffer
-   */
-  stringify() {
-    return this._buffer;
-  }
-  /**
-   * If the summary buffer is empty
-   *
-   * @returns {boolen} true if the buffer is empty
-   */
-  isEmptyBuffer() {
-    return this._buffer.length === 0;
-  }
-  /**
-   * Resets the summary buffer without writing to summary file
-   *
-   * @returns {Summary} summary instance
-   */
-  emptyBuffer() {
-    this._buffer = "";
-    return this;
-  }
-  /**
-   * Adds raw text to the summary buffer
-   *
-   * @param {string} text content to add
-   * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-   *
-   * @returns {Summary} summary instance
-   */
-  addRaw(text2, addEOL = false) {
-    this._buffer += text2;
-    return addEOL ? this.addEOL() : this;
-  }
-  /**
-   * Adds the operating system-specific end-of-line marker to the buffer
-   *
-   * @returns {Summary} summary instance
-   */
-  addEOL() {
-    return this.addRaw(EOL);
-  }
-  /**
-   * Adds an HTML codeblock to the summary buffer
-   *
-   * @param {string} code content to render within fenced code block
-   * @param {string} lang (optional) language to syntax highlight code
-   *
-   * @returns {Summary} summary instance
-   */
-  addCodeBlock(code, lang) {
-    const attrs = Object.assign({}, lang && { lang });
-    const element = this.wrap("pre", this.wrap("code", code), attrs);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML list to the summary buffer
-   *
-   * @param {string[]} items list of items to render
-   * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-   *
-   * @returns {Summary} summary instance
-   */
-  addList(items, ordered = false) {
-    const tag = ordered ? "ol" : "ul";
-    const listItems = items.map((item) => this.wrap("li", item)).join("");
-    const element = this.wrap(tag, listItems);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML table to the summary buffer
-   *
-   * @param {SummaryTableCell[]} rows table rows
-   *
-   * @returns {Summary} summary instance
-   */
-  addTable(rows) {
-    const tableBody = rows.map((row) => {
-      const cells = row.map((cell) => {
-        if (typeof cell === "string") {
-          return this.wrap("td", cell);
-        }
-        const { header, data, colspan, rowspan } = cell;
-        const tag = header ? "th" : "td";
-        const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
-        return this.wrap(tag, data, attrs);
-      }).join("");
-      return this.wrap("tr", cells);
-    }).join("");
-    const element = this.wrap("table", tableBody);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds a collapsable HTML details element to the summary buffer
-   *
-   * @param {string} label text for the closed state
-   * @param {string} content collapsable content
-   *
-   * @returns {Summary} summary instance
-   */
-  addDetails(label, content) {
-    const element = this.wrap("details", this.wrap("summary", label) + content);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML image tag to the summary buffer
-   *
-   * @param {string} src path to the image you to embed
-   * @param {string} alt text description of the image
-   * @param {SummaryImageOptions} options (optional) addition image attributes
-   *
-   * @returns {Summary} summary instance
-   */
-  addImage(src, alt, options) {
-    const { width, height } = options || {};
-    const attrs = Object.assign(Object.assign({}, width && { width }), height && { height });
-    const element = this.wrap("img", null, Object.assign({ src, alt }, attrs));
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML section heading element
-   *
-   * @param {string} text heading text
-   * @param {number | string} [level=1] (optional) the heading level, default: 1
-   *
-   * @returns {Summary} summary instance
-   */
-  addHeading(text2, level) {
-    const tag = `h${level}`;
-    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text2);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML thematic break (<hr>) to the summary buffer
-   *
-   * @returns {Summary} summary instance
-   */
-  addSeparator() {
-    const element = this.wrap("hr", null);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML line break (<br>) to the summary buffer
-   *
-   * @returns {Summary} summary instance
-   */
-  addBreak() {
-    const element = this.wrap("br", null);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML blockquote to the summary buffer
-   *
-   * @param {string} text quote text
-   * @param {string} cite (optional) citation url
-   *
-   * @returns {Summary} summary instance
-   */
-  addQuote(text2, cite) {
-    const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text2, attrs);
-    return this.addRaw(element).addEOL();
-  }
-  /**
-   * Adds an HTML anchor tag to the summary buffer
-   *
-   * @param {string} text link text/content
-   * @param {string} href hyperlink
-   *
-   * @returns {Summary} summary instance
-   */
-  addLink(text2, href) {
-    const element = this.wrap("a", text2, { href });
-    return this.addRaw(element).addEOL();
-  }
-};
-var _summary = new Summary();
-
-// node_modules/@actions/core/lib/platform.js
-import os from "os";
-
-// node_modules/@actions/io/lib/io-util.js
-import * as fs from "fs";
-var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm: rm2, rmdir, stat, symlink, unlink } = fs.promises;
-var IS_WINDOWS = process.platform === "win32";
-var READONLY = fs.constants.O_RDONLY;
-
-// node_modules/@actions/exec/lib/toolrunner.js
-var IS_WINDOWS2 = process.platform === "win32";
-
-// node_modules/@actions/core/lib/platform.js
-var platform = os.platform();
-var arch = os.arch();
-
-// node_modules/@actions/core/lib/core.js
-var ExitCode;
-(function(ExitCode2) {
-  ExitCode2[ExitCode2["Success"] = 0] = "Success";
-  ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-
-// src/fetch/stage.ts
+// src/fetch/verifying-proxy.ts
 import path4 from "node:path";
 
-// src/duration.ts
-function formatDuration(ms) {
-  if (Math.round(ms) < 1e3) return `${Math.round(ms)}ms`;
-  const tenths = Math.round(ms / 100);
-  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
-  const seconds = Math.round(ms / 1e3);
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
-  const minutes = Math.round(ms / 6e4);
-  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
-}
-
-// src/timing.ts
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-var HEDGE_AFTER_MIN_MS = 250;
-var HEDGE_AFTER_FACTOR = 4;
-var STALL_WINDOW_MIN_MS = 3e3;
-var STALL_WINDOW_FACTOR = 20;
-function hedgeAfterMs(typicalFirstByteMs) {
-  return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
-}
-var FLOOR_BYTES_PER_SEC = 1024;
-function stallWindowMs(typicalFirstByteMs, stallTimeoutMs) {
-  return Math.min(stallTimeoutMs, Math.max(STALL_WINDOW_MIN_MS, STALL_WINDOW_FACTOR * typicalFirstByteMs));
-}
-var BODY_HEDGE_MIN_MS = 1e3;
-var THROUGHPUT_HEDGE_FACTOR = 8;
-function bodyHedgeWindowMs(typicalFirstByteMs) {
-  return Math.max(BODY_HEDGE_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
-}
-function slowBodyBytesPerSec(usualBytesPerSec) {
-  return Math.max(FLOOR_BYTES_PER_SEC, (usualBytesPerSec ?? 0) / THROUGHPUT_HEDGE_FACTOR);
-}
-var Throughput = class {
-  windowMs;
-  startedAt;
-  /** Running totals, each at the time its slot opened; the oldest is the last one at or before the window's start. */
-  slots = [];
-  total = 0;
-  constructor(windowMs, now) {
-    this.windowMs = windowMs;
-    this.startedAt = now;
-    this.slots.push({ at: now, total: 0 });
-  }
-  add(bytes, now) {
-    this.total += bytes;
-    const last = this.slots[this.slots.length - 1];
-    if (now - last.at < this.windowMs / 16) last.total = this.total;
-    else this.slots.push({ at: now, total: this.total });
-    while (this.slots.length > 1 && this.slots[1].at <= now - this.windowMs) this.slots.shift();
-  }
-  /** The rate over the last window; undefined until a whole window has passed since the start. */
-  rate(now) {
-    if (now - this.startedAt < this.windowMs) return void 0;
-    let base = 0;
-    for (const slot of this.slots) {
-      if (slot.at > now - this.windowMs) break;
-      base = slot.total;
-    }
-    return (this.total - base) * 1e3 / this.windowMs;
-  }
-  /** Whether a whole window has passed, over which less than `bytesPerSec` came. */
-  below(bytesPerSec, now) {
-    const rate = this.rate(now);
-    return rate !== void 0 && rate < bytesPerSec;
-  }
-};
-function stallCheckEveryMs(stallTimeoutMs) {
-  return Math.min(500, Math.max(50, stallTimeoutMs / 10));
-}
-var MAX_BACKOFF_MS = 3e4;
-function backoff(baseMs) {
-  return { minTimeout: baseMs, factor: 2, randomize: true, maxTimeout: MAX_BACKOFF_MS };
-}
-var LOCK_WAIT_MS = 1e4;
-var CHECK_BYTES_PER_SECOND = 8 << 20;
-
 // src/fetch/fetcher.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
+import { randomBytes as randomBytes3 } from "node:crypto";
 
 // node_modules/is-network-error/index.js
 var objectToString = Object.prototype.toString;
@@ -4164,6 +3429,134 @@ function redactUrl(raw) {
   return raw.replace(WITH_USERINFO, "$1***@");
 }
 
+// src/module/elements.ts
+var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
+var MODULE_CHAR = /^[A-Za-z0-9\-._~]$/;
+var FILE_CHAR = /^[A-Za-z0-9!#$%&()+,\-.=@[\]^_{}~ ]$/;
+function elementProblem(elem, kind) {
+  if (elem === "") return "empty path element";
+  if (kind === "module" && elem.startsWith(".")) return "leading dot in path element";
+  if (elem.endsWith(".")) return "trailing dot in path element";
+  for (const c of elem) {
+    if (!(kind === "module" ? MODULE_CHAR : FILE_CHAR).test(c)) return `invalid char ${JSON.stringify(c)}`;
+  }
+  const short = elem.split(".")[0];
+  if (WINDOWS_RESERVED.has(short.toUpperCase())) return `"${short}" disallowed as path element component on Windows`;
+  if (kind === "module" && /~\d+$/.test(short)) return "trailing tilde and digits in path element";
+  return void 0;
+}
+function escapeCase(text2) {
+  return text2.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+}
+function unescapeCase(escaped) {
+  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped)) return void 0;
+  return escaped.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
+}
+
+// src/module/path.ts
+function modulePathProblem(path8) {
+  if (path8 === "") return "empty string";
+  if (path8.startsWith("-")) return "leading dash";
+  if (path8.includes("//")) return "double slash";
+  if (path8.endsWith("/")) return "trailing slash";
+  for (const elem of path8.split("/")) {
+    const problem = elementProblem(elem, "module");
+    if (problem) return problem;
+  }
+  const first = path8.split("/")[0];
+  if (!first.includes(".")) return "missing dot in first path element";
+  const bad = /[^a-z0-9.-]/.exec(first);
+  if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
+  if (splitPathVersion(path8) === void 0) return "invalid version";
+  return void 0;
+}
+function splitPathVersion(path8) {
+  if (path8.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path8);
+    if (!m2) return void 0;
+    const major = m2[2];
+    if (m2[3].startsWith("0") && major !== ".v0") return void 0;
+    return { prefix: m2[1], major };
+  }
+  const m = /\/v([0-9.]+)$/.exec(path8);
+  if (!m) return { prefix: path8, major: "" };
+  const suffix = m[1];
+  if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
+  return { prefix: path8.slice(0, m.index), major: `/v${suffix}` };
+}
+function escapePath(path8) {
+  const problem = modulePathProblem(path8);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path8)}: ${problem}`);
+  return escapeCase(path8);
+}
+function unescapePath(escaped) {
+  const path8 = unescapeCase(escaped);
+  return path8 !== void 0 && modulePathProblem(path8) === void 0 ? path8 : void 0;
+}
+
+// src/module/version.ts
+function versionProblem(version) {
+  if (version.includes("!")) return "disallowed version string";
+  return elementProblem(version, "file");
+}
+function escapeVersion(version) {
+  const problem = versionProblem(version);
+  if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
+  return escapeCase(version);
+}
+function unescapeVersion(escaped) {
+  const version = unescapeCase(escaped);
+  return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
+}
+var NUMBER = "(?:0|[1-9][0-9]*)";
+var IDENTIFIER = `(?:${NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`;
+var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}(?:\\.${IDENTIFIER})*)?(?:\\+incompatible)?$`);
+function isCanonicalVersion(version) {
+  return CANONICAL.test(version);
+}
+
+// src/module/request.ts
+function downloadPath(module, version, kind) {
+  return `${escapePath(module)}/@v/${escapeVersion(version)}.${kind}`;
+}
+function listPath(module) {
+  return `${escapePath(module)}/@v/list`;
+}
+function latestPath(module) {
+  return `${escapePath(module)}/@latest`;
+}
+function wirePath(path8) {
+  return path8.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+}
+function parseRequestPath(path8) {
+  const decoded = [];
+  for (const element of path8.split("/")) {
+    let text2;
+    try {
+      text2 = decodeURIComponent(element);
+    } catch {
+      return { problem: "malformed percent-encoding" };
+    }
+    if (text2.includes("/")) return { problem: "an encoded / in the path" };
+    decoded.push(text2);
+  }
+  const whole = decoded.join("/");
+  const latest = /^(.+)\/@latest$/.exec(whole);
+  const list = /^(.+)\/@v\/list$/.exec(whole);
+  const file2 = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
+  const escapedModule = (latest ?? list ?? file2)?.[1];
+  if (escapedModule === void 0) return { problem: "not a module proxy request" };
+  const module = unescapePath(escapedModule);
+  if (module === void 0) return { problem: "not a module path go could ask for" };
+  if (latest) return { kind: "latest", module, path: latestPath(module) };
+  if (list) return { kind: "list", module, path: listPath(module) };
+  const [, , escapedVersion, kind] = file2;
+  const version = unescapeVersion(escapedVersion);
+  if (version === void 0) return { problem: "not a version go could ask for" };
+  if (kind !== "info" && !isCanonicalVersion(version)) return { problem: `not a canonical version, as go asks a .${kind} for` };
+  return { kind, module, version, path: downloadPath(module, version, kind) };
+}
+
 // src/goproxy.ts
 var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
 var MAX_CANDIDATES = 16;
@@ -4231,26 +3624,351 @@ function isAbsent(status) {
   return status === 404 || status === 410;
 }
 
-// src/module/matches.ts
-import { readFileSync } from "node:fs";
+// src/process.ts
+var cleanups = /* @__PURE__ */ new Set();
+function cleanUpOnCancel(cleanup) {
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
 
-// src/fetch/zip-hash.ts
-import { createHash as createHash2 } from "node:crypto";
-import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
+// src/duration.ts
+function formatDuration(ms) {
+  if (Math.round(ms) < 1e3) return `${Math.round(ms)}ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1e3);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
+  const minutes = Math.round(ms / 6e4);
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+}
+
+// src/timing.ts
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+var HEDGE_AFTER_MIN_MS = 250;
+var HEDGE_AFTER_FACTOR = 4;
+var STALL_WINDOW_MIN_MS = 3e3;
+var STALL_WINDOW_FACTOR = 20;
+function hedgeAfterMs(typicalFirstByteMs) {
+  return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
+}
+var FLOOR_BYTES_PER_SEC = 1024;
+function stallWindowMs(typicalFirstByteMs, stallTimeoutMs) {
+  return Math.min(stallTimeoutMs, Math.max(STALL_WINDOW_MIN_MS, STALL_WINDOW_FACTOR * typicalFirstByteMs));
+}
+var BODY_HEDGE_MIN_MS = 1e3;
+var THROUGHPUT_HEDGE_FACTOR = 8;
+function bodyHedgeWindowMs(typicalFirstByteMs) {
+  return Math.max(BODY_HEDGE_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
+}
+function slowBodyBytesPerSec(usualBytesPerSec) {
+  return Math.max(FLOOR_BYTES_PER_SEC, (usualBytesPerSec ?? 0) / THROUGHPUT_HEDGE_FACTOR);
+}
+var Throughput = class {
+  windowMs;
+  startedAt;
+  /** Running totals, each at the time its slot opened; the oldest is the last one at or before the window's start. */
+  slots = [];
+  total = 0;
+  constructor(windowMs, now) {
+    this.windowMs = windowMs;
+    this.startedAt = now;
+    this.slots.push({ at: now, total: 0 });
+  }
+  add(bytes, now) {
+    this.total += bytes;
+    const last = this.slots[this.slots.length - 1];
+    if (now - last.at < this.windowMs / 16) last.total = this.total;
+    else this.slots.push({ at: now, total: this.total });
+    while (this.slots.length > 1 && this.slots[1].at <= now - this.windowMs) this.slots.shift();
+  }
+  /** The rate over the last window; undefined until a whole window has passed since the start. */
+  rate(now) {
+    if (now - this.startedAt < this.windowMs) return void 0;
+    let base = 0;
+    for (const slot of this.slots) {
+      if (slot.at > now - this.windowMs) break;
+      base = slot.total;
+    }
+    return (this.total - base) * 1e3 / this.windowMs;
+  }
+  /** Whether a whole window has passed, over which less than `bytesPerSec` came. */
+  below(bytesPerSec, now) {
+    const rate = this.rate(now);
+    return rate !== void 0 && rate < bytesPerSec;
+  }
+};
+function stallCheckEveryMs(stallTimeoutMs) {
+  return Math.min(500, Math.max(50, stallTimeoutMs / 10));
+}
+var MAX_BACKOFF_MS = 3e4;
+function backoff(baseMs) {
+  return { minTimeout: baseMs, factor: 2, randomize: true, maxTimeout: MAX_BACKOFF_MS };
+}
+var LOCK_WAIT_MS = 1e4;
+var CHECK_BYTES_PER_SECOND = 8 << 20;
+
+// src/fetch/stats.ts
+var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
+var STALL_STREAK = 3;
+function isTroubled(s) {
+  return s.rejected > 0 || failsOften(s) || s.stallStreak >= STALL_STREAK;
+}
+function failsOften(s) {
+  const bad = s.failures + s.stalls;
+  return bad >= 3 && bad * 10 >= s.requests;
+}
+
+// src/fetch/race.ts
+var SAMPLE_WINDOW = 32;
+var RATE_SAMPLE_MIN_BYTES = 64 << 10;
+var HEDGE_CHECK_MS = 50;
+var CandidateRaces = class {
+  stats;
+  /** Requests asked beside a slow one. */
+  hedges = 0;
+  /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
+  candidates;
+  /** Time to first byte per candidate, seeded with its probe latency. */
+  samples;
+  /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
+  rates = /* @__PURE__ */ new Map();
+  /** Each candidate's stalls in a row, per kind of file, since it last served one of that kind. */
+  stallStreaks = /* @__PURE__ */ new Map();
+  /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
+  watched = /* @__PURE__ */ new Set();
+  watchTimer;
+  /** Whether more candidates may come, and the races waiting for them. */
+  candidatesComing;
+  waitingForCandidates = [];
+  stallTimeoutMs;
+  constructor(candidates2, options) {
+    this.candidates = candidates2;
+    this.stats = new Map(candidates2.map((c) => [c.candidate, emptyStats()]));
+    this.samples = new Map(candidates2.map((c) => [c.candidate, [c.latencyMs]]));
+    this.candidatesComing = options.candidatesComing ?? false;
+    this.stallTimeoutMs = options.stallTimeoutMs;
+  }
+  /** The candidates from now on, in chain order; what each did so far is kept. `final` false: more may come still. */
+  useCandidates(candidates2, final = true) {
+    for (const c of candidates2) {
+      if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats());
+      if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs]);
+    }
+    this.candidates = candidates2;
+    this.candidatesComing = !final;
+    for (const resume2 of this.waitingForCandidates.splice(0)) resume2();
+  }
+  /** The candidates in use, in chain order. */
+  get current() {
+    return this.candidates.map((c) => c.candidate);
+  }
+  /**
+   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
+   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
+   * of that kind starts again.
+   */
+  streak(candidate, kind, served = false) {
+    const stats2 = this.stats.get(candidate);
+    let kinds = this.stallStreaks.get(candidate);
+    if (!kinds) this.stallStreaks.set(candidate, kinds = /* @__PURE__ */ new Map());
+    if (served) kinds.set(kind, 0);
+    else {
+      stats2.stalls++;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    stats2.stallStreak = Math.max(...kinds.values());
+  }
+  /**
+   * One round for a file of `kind`: the first candidate is asked; when it fails, the next at once
+   * (failover); when it is slow, the next beside it (a hedge): slower to answer than its usual
+   * first byte by a clear margin, or, once the answer has started, its body slower than an eighth
+   * of the candidate's usual rate (never below the floor) over a window. The first verified
+   * answer wins and the others are cancelled. All saying 404/410 is an answer too. `onBody`: a
+   * request's body is on disk, before it is verified.
+   */
+  race(kind, ask, ended, onBody) {
+    const requests = [];
+    const absent = [];
+    const why = [];
+    const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
+    let pending = 0;
+    let done = false;
+    return new Promise((resolve) => {
+      const finish = (outcome, winner) => {
+        if (done) return;
+        done = true;
+        this.unwatch(watch);
+        for (const r of requests) {
+          if (r.candidate === winner) {
+            if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
+          } else {
+            if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
+            if (r.slowBody && !r.settled) this.streak(r.candidate, kind);
+          }
+          r.controller.abort();
+        }
+        resolve(outcome);
+      };
+      const launch = (hedge) => {
+        if (done) return;
+        const candidate = ended.aborted ? void 0 : next();
+        if (!candidate) {
+          if (pending > 0) return;
+          if (this.candidatesComing && !ended.aborted) {
+            const resume2 = () => launch(false);
+            this.waitingForCandidates.push(resume2);
+            return void ended.addEventListener("abort", resume2, { once: true });
+          }
+          if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
+          else finish({ kind: "failed", why: ended.aborted ? String(ended.reason) : why.join("; ") || "no candidate to ask" });
+          return;
+        }
+        const typicalMs = median(this.samples.get(candidate) ?? []) ?? 0;
+        const asked = { candidate, controller: new AbortController(), hedge, settled: false, startedAt: performance.now(), typicalMs };
+        requests.push(asked);
+        pending++;
+        ask(candidate, asked.controller.signal, stallWindowMs(typicalMs, this.stallTimeoutMs), {
+          onHeaders: () => {
+            const now = performance.now();
+            asked.headersAt = now;
+            asked.body = new Throughput(bodyHedgeWindowMs(typicalMs), now);
+            keepRecent(this.samples, candidate, now - asked.startedAt);
+          },
+          onData: (bytes) => asked.body?.add(bytes, performance.now()),
+          onBody: (size) => {
+            const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
+            if (size >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size * 1e3 / ms);
+            onBody();
+          }
+        }).then((result) => {
+          pending--;
+          asked.settled = true;
+          if (result.kind === "file") return finish(result, candidate);
+          if (result.kind === "absent") absent.push(result.status);
+          else why.push(`${candidate.display}: ${result.why}`);
+          launch(false);
+        });
+      };
+      const watch = () => {
+        const newest = requests.at(-1);
+        if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return;
+        newest.slowBody = newest.body !== void 0;
+        this.hedges++;
+        launch(true);
+      };
+      launch(false);
+      if (!done) this.watch(watch);
+    });
+  }
+  /** Stops looking at the races under way (the fetch was closed: they end by their own signals). */
+  close() {
+    clearInterval(this.watchTimer);
+  }
+  /** Candidates in the order to ask them: those that showed trouble last. */
+  order() {
+    const all = this.current;
+    const troubled = (c) => isTroubled(this.stats.get(c));
+    return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
+  }
+  /** Whether a request is slow enough to ask the next candidate beside it. */
+  tooSlow(asked, now) {
+    if (!asked.body) return now - asked.startedAt >= hedgeAfterMs(asked.typicalMs);
+    return asked.body.below(slowBodyBytesPerSec(median(this.rates.get(asked.candidate) ?? [])), now);
+  }
+  watch(check) {
+    this.watched.add(check);
+    if (this.watchTimer) return;
+    this.watchTimer = setInterval(() => {
+      for (const each of this.watched) each();
+    }, HEDGE_CHECK_MS);
+    this.watchTimer.unref();
+  }
+  unwatch(check) {
+    this.watched.delete(check);
+    if (this.watched.size > 0) return;
+    clearInterval(this.watchTimer);
+    this.watchTimer = void 0;
+  }
+};
+function keepRecent(samples2, candidate, value) {
+  let list = samples2.get(candidate);
+  if (!list) samples2.set(candidate, list = []);
+  list.push(value);
+  if (list.length > SAMPLE_WINDOW) list.shift();
+}
+
+// src/fetch/store.ts
+import { randomBytes } from "node:crypto";
+import { accessSync, constants as constants2, mkdirSync as mkdirSync2, renameSync as renameSync2 } from "node:fs";
+import path2 from "node:path";
+
+// src/module/limits.ts
+var MiB = 1 << 20;
+var MAX_BYTES = {
+  /** codehost.MaxZipFile: go refuses a larger module zip. */
+  zip: 500 * MiB,
+  /** codehost.MaxGoMod: go refuses a larger go.mod. */
+  mod: 16 * MiB,
+  /**
+   * An .info or @latest is a version, a time and an origin of a few short fields, under a KiB
+   * in practice: 1 MiB is a thousand times that, and a candidate cannot make it cost more.
+   */
+  info: 1 * MiB,
+  latest: 1 * MiB,
+  /**
+   * One version a line, about 40 bytes: 4 MiB holds 100,000 versions, several times the longest
+   * list known (golang.org/toolchain's, every Go release for every platform).
+   */
+  list: 4 * MiB,
+  /**
+   * A lookup or a signed tree head is under a KiB; go's client asks tiles of height 8, 8 KiB of
+   * hashes or 256 records: 1 MiB is far above both.
+   */
+  sumdb: 1 * MiB
+};
+
+// src/module/vouched.ts
+function knownFiles(lines, isPrivate) {
+  const known2 = /* @__PURE__ */ new Map();
+  for (const line of lines) {
+    if (isPrivate(line.module)) continue;
+    const add = (kind, hash) => {
+      const path8 = downloadPath(line.module, line.version, kind);
+      known2.set(path8, { module: line.module, version: line.version, kind, path: path8, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+    };
+    if (line.goMod) add("mod", line.hash);
+    else {
+      add("zip", line.hash);
+      add("info");
+    }
+  }
+  return known2;
+}
+function jobFor(known2, request) {
+  const found = known2.get(request.path);
+  if (found) return found;
+  const version = "version" in request ? request.version : "";
+  if (request.kind === "info") return { module: request.module, version, kind: "info", path: request.path, maxBytes: MAX_BYTES.info };
+  return { module: request.module, version, kind: "other", path: request.path, maxBytes: MAX_BYTES[request.kind], transient: true };
+}
+var treePath = (module, version) => `${escapePath(module)}@${escapeVersion(version)}`;
 
 // src/confined.ts
-import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { lstat as lstat2, readdir as readdir2, rmdir as rmdir2, unlink as unlink2 } from "node:fs/promises";
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { lstat, readdir, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
-var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
-var O_DIRECTORY = constants3.O_DIRECTORY ?? 0;
-var O_NONBLOCK = constants3.O_NONBLOCK ?? 0;
-var DIRECTORY = constants3.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
-var READ_NO_FOLLOW = constants3.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
-var CREATE_NEW = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | O_NOFOLLOW;
+var O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+var O_DIRECTORY = constants.O_DIRECTORY ?? 0;
+var O_NONBLOCK = constants.O_NONBLOCK ?? 0;
+var DIRECTORY = constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+var READ_NO_FOLLOW = constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+var CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
 var WINDOWS = process.platform === "win32";
-var byDescriptor = process.platform === "linux" && isDirectory2(`/proc/${process.pid}/fd`);
-function isDirectory2(dir) {
+var byDescriptor = process.platform === "linux" && isDirectory(`/proc/${process.pid}/fd`);
+function isDirectory(dir) {
   return lstatOf(dir)?.isDirectory() ?? false;
 }
 var Dir = class {
@@ -4292,15 +4010,15 @@ var NotADirectory = class extends Error {
     this.kind = kind;
   }
 };
-function lstatOf(file) {
+function lstatOf(file2) {
   try {
-    return lstatSync(file);
+    return lstatSync(file2);
   } catch {
     return void 0;
   }
 }
-function kindOf(file) {
-  const stats2 = lstatOf(file);
+function kindOf(file2) {
+  const stats2 = lstatOf(file2);
   return stats2 && describe(stats2);
 }
 function describe(stats2) {
@@ -4312,7 +4030,7 @@ function describe(stats2) {
   return "a device";
 }
 function openDir(root, rel, create = false) {
-  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants3.O_RDONLY | O_DIRECTORY), root);
+  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants.O_RDONLY | O_DIRECTORY), root);
   const names = rel.split("/").filter((n) => n !== "");
   try {
     for (const [i, name] of names.entries()) {
@@ -4354,8 +4072,8 @@ function openDirIfThere(root, rel) {
     throw e;
   }
 }
-function readRegular(file, maxBytes) {
-  const fd = openRegular(file);
+function readRegular(file2, maxBytes) {
+  const fd = openRegular(file2);
   try {
     const { size } = fstatSync(fd);
     if (size > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
@@ -4371,10 +4089,10 @@ function readRegular(file, maxBytes) {
     closeSync(fd);
   }
 }
-function openRegular(file) {
+function openRegular(file2) {
   let fd;
   try {
-    fd = openSync(file, READ_NO_FOLLOW);
+    fd = openSync(file2, READ_NO_FOLLOW);
   } catch (e) {
     if (e.code === "ELOOP") throw new Error("a symlink, not a regular file", { cause: e });
     throw e;
@@ -4386,32 +4104,32 @@ function openRegular(file) {
   }
   return fd;
 }
-function openDirAt(file, shown = file) {
+function openDirAt(file2, shown = file2) {
   try {
-    return openDirectory(file, shown);
+    return openDirectory(file2, shown);
   } catch {
     return void 0;
   }
 }
-function openDirectory(file, shown) {
-  if (!WINDOWS) return new Dir(openSync(file, DIRECTORY), shown);
-  const stats2 = lstatSync(file);
-  if (!stats2.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats2.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+function openDirectory(file2, shown) {
+  if (!WINDOWS) return new Dir(openSync(file2, DIRECTORY), shown);
+  const stats2 = lstatSync(file2);
+  if (!stats2.isDirectory()) throw Object.assign(new Error(`${file2} is not a directory`), { code: stats2.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
   return new Dir(void 0, shown);
 }
 async function removeEntry(dir, name) {
   const target = dir.entry(name);
-  const stats2 = await lstat2(target).catch(() => void 0);
+  const stats2 = await lstat(target).catch(() => void 0);
   if (!stats2) return;
   const inner = stats2.isDirectory() ? openDirAt(target, path.join(dir.shown, name)) : void 0;
-  if (!inner) return unlink2(target).catch(ignoreGone);
+  if (!inner) return unlink(target).catch(ignoreGone);
   try {
     if ((stats2.mode & 448) !== 448) inner.chmod(stats2.mode | 448);
-    for (const child of await readdir2(inner.path)) await removeEntry(inner, child);
+    for (const child of await readdir(inner.path)) await removeEntry(inner, child);
   } finally {
     inner.close();
   }
-  await rmdir2(target).catch(ignoreGone);
+  await rmdir(target).catch(ignoreGone);
 }
 function ignoreGone(e) {
   if (e.code !== "ENOENT") throw e;
@@ -4438,6 +4156,343 @@ function unlinkEntry(dir, name) {
   }
 }
 
+// src/go-lock.ts
+import { spawn } from "node:child_process";
+import os from "node:os";
+import { createInterface } from "node:readline";
+var SCRIPT = String.raw`
+use strict; use Fcntl qw(:flock :DEFAULT);
+$| = 1; my (%want, %held); my $buf = '';
+while (1) {
+  my $rin = ''; vec($rin, fileno(STDIN), 1) = 1;
+  if (select(my $rout = $rin, undef, undef, %want ? 0.01 : undef) > 0) {
+    my $got = sysread(STDIN, $buf, 65536, length $buf);
+    exit 0 unless $got;
+    while ($buf =~ s/^(\w) (\d+) ?([0-9a-f]*)\n//) {
+      my ($op, $id, $hex) = ($1, $2, $3);
+      if ($op ne 'L') { delete $want{$id}; delete $held{$id}; next }
+      if (!sysopen(my $fh, pack('H*', $hex), O_RDWR|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0666)) { print "$id refused ", $!+0, " $!\n" }
+      elsif (!-f $fh) { print "$id refused 0 not a regular file\n" }
+      else { $want{$id} = $fh }
+    }
+  }
+  for my $id (keys %want) {
+    if (flock($want{$id}, LOCK_EX|LOCK_NB)) { $held{$id} = delete $want{$id}; print "$id locked\n" }
+  }
+}`;
+var IDLE_MS = 2e3;
+var ERRNO_NAMES = new Map(Object.entries(os.constants.errno).map(([name, number]) => [number, name]));
+var helper;
+var nextId = 0;
+function start() {
+  const child = spawn("perl", ["-e", SCRIPT], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "" }, windowsHide: true });
+  const started = { child, answers: /* @__PURE__ */ new Map(), busy: 0 };
+  const lost = (why) => {
+    started.gone ??= why;
+    for (const answer2 of started.answers.values()) answer2(`unavailable ${why}`);
+    started.answers.clear();
+  };
+  child.on("error", (e) => lost(`perl could not start (${e.code ?? e.message})`));
+  child.on("exit", (code) => lost(`perl ended (${code})`));
+  child.stdin?.on("error", () => lost("perl ended"));
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    const [id, ...answer2] = line.split(" ");
+    const waiting = started.answers.get(Number(id));
+    started.answers.delete(Number(id));
+    waiting?.(answer2.join(" "));
+  });
+  child.unref();
+  for (const stream of [child.stdin, child.stdout]) stream?.unref?.();
+  return started;
+}
+function account(used, change) {
+  used.busy += change;
+  clearTimeout(used.idle);
+  if (used.busy > 0) return;
+  used.idle = setTimeout(() => {
+    if (used.busy > 0) return;
+    if (helper === used) helper = void 0;
+    used.child.stdin?.end();
+  }, IDLE_MS).unref();
+}
+function takeGoLock(file2, boundMs, signal) {
+  if (process.platform === "win32") return Promise.resolve({ kind: "unavailable", why: "go locks with LockFileEx on Windows" });
+  if (signal?.aborted) return Promise.resolve({ kind: "busy" });
+  helper ??= start();
+  const used = helper;
+  if (used.gone) return Promise.resolve({ kind: "unavailable", why: used.gone });
+  const id = nextId++;
+  const send = (line) => {
+    if (!used.gone) used.child.stdin?.write(`${line}
+`);
+  };
+  account(used, 1);
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (result) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", giveUp);
+      if (result.kind !== "held") account(used, -1);
+      resolve(result);
+    };
+    const giveUp = () => {
+      used.answers.delete(id);
+      send(`U ${id}`);
+      finish({ kind: "busy" });
+    };
+    const timer = setTimeout(giveUp, boundMs);
+    signal?.addEventListener("abort", giveUp, { once: true });
+    used.answers.set(id, (answer2) => {
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        send(`U ${id}`);
+        account(used, -1);
+      };
+      if (answer2 === "locked") finish({ kind: "held", release });
+      else if (answer2.startsWith("refused ")) {
+        const [, errno, ...why] = answer2.split(" ");
+        const code = ERRNO_NAMES.get(Number(errno));
+        finish({ kind: "refused", why: why.join(" "), ...code ? { code } : {} });
+      } else finish({ kind: "unavailable", why: answer2.slice("unavailable ".length) });
+    });
+    send(`L ${id} ${Buffer.from(file2).toString("hex")}`);
+  });
+}
+
+// src/fetch/store.ts
+var Store = class {
+  options;
+  /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
+  temporary = /* @__PURE__ */ new Set();
+  rootMade = false;
+  constructor(options) {
+    this.options = options;
+  }
+  /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
+  stored(job) {
+    const { dir, name } = this.place(job);
+    let at;
+    try {
+      at = openDirIfThere(this.options.root, dir);
+    } catch {
+      return void 0;
+    }
+    if (!at) return void 0;
+    try {
+      if (job.kind === "zip" && !lstatOf(at.entry(`${name}hash`))?.isFile()) return void 0;
+      const stats2 = lstatOf(at.entry(name));
+      return stats2?.isFile() ? { file: this.shown(job), size: stats2.size } : void 0;
+    } finally {
+      at.close();
+    }
+  }
+  /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
+  read(job, maxBytes) {
+    const { dir, name } = this.place(job);
+    const at = openDir(this.options.root, dir);
+    try {
+      return readRegular(at.entry(name), maxBytes);
+    } finally {
+      at.close();
+    }
+  }
+  /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
+  begin(job, extract) {
+    const { dir, name } = this.place(job);
+    const at = this.openMade(dir);
+    const temp = `${name}.${uniqueSuffix()}.partial`;
+    this.track(dir, temp);
+    const tree = extract && this.options.extract && job.hash ? this.treeTarget(job) : void 0;
+    if (tree) {
+      this.track(tree.parent, tree.name);
+      this.openMade(tree.parent).close();
+    }
+    let kept = false;
+    let placed = false;
+    return {
+      temp: at.entry(temp),
+      ...tree ? { tree } : {},
+      keep: async (dirs, signals) => {
+        const whole = tree !== void 0 && dirs !== void 0;
+        const lock = whole ? await this.lock(at, name, signals) : void 0;
+        try {
+          placed = whole && lock !== void 0 && lock !== "busy" && this.placeTree(job, tree, dirs, at, name);
+          renameSync2(at.entry(temp), at.entry(name));
+          kept = true;
+          this.temporary.delete(key(dir, temp));
+          if (job.kind === "zip" && job.hash) this.writeNew(at, dir, `${name}hash`, job.hash);
+        } finally {
+          if (typeof lock === "function") lock();
+        }
+        return { file: this.shown(job), placed };
+      },
+      end: async () => {
+        try {
+          if (!kept) unlinkEntry(at, temp);
+          this.temporary.delete(key(dir, temp));
+          if (tree && !placed) await this.removeIn(tree.parent, tree.name).catch(() => void 0);
+        } finally {
+          at.close();
+        }
+      }
+    };
+  }
+  /** Removes every temporary entry still there: a cancelled step leaves none. */
+  async clear() {
+    const left = [...this.temporary];
+    this.temporary.clear();
+    await Promise.all(
+      left.map((entry) => {
+        const [dir, name] = JSON.parse(entry);
+        return this.removeIn(dir, name).catch(() => void 0);
+      })
+    );
+  }
+  /** The job's directory (relative to root) and file name. */
+  place(job) {
+    return { dir: path2.posix.join(this.options.downloads, path2.posix.dirname(job.path)), name: path2.posix.basename(job.path) };
+  }
+  /** The path the file is known by (to serve it): as a person reads it. */
+  shown(job) {
+    return path2.join(this.options.root, this.options.downloads, job.path);
+  }
+  /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
+  treeTarget(job) {
+    const final = treePath(job.module, job.version);
+    return { root: this.options.root, parent: path2.posix.dirname(final), name: `${path2.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+  }
+  /**
+   * go's lock on the module version: a release function, `undefined` when no lock can be taken
+   * here (no perl, Windows), or `busy` when another process held it past the bound. When go
+   * itself waits for this zip, it holds the lock for us: `goAsked` aborts, and that is as good.
+   */
+  async lock(at, name, { goAsked, stop: stop2 }) {
+    if (goAsked.aborted) return "go holds it";
+    const file2 = `${name.replace(/\.zip$/, "")}.lock`;
+    const locked = await takeGoLock(at.entry(file2), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop2]));
+    if (locked.kind === "held") return locked.release;
+    if (locked.kind === "busy") return goAsked.aborted ? "go holds it" : "busy";
+    if (locked.kind === "refused") {
+      if (kindOf(at.entry(file2)) !== "a file") await removeEntry(at, file2);
+      return "busy";
+    }
+    return void 0;
+  }
+  /**
+   * Moves a verified module's files into place, made read-only as go makes them unless they
+   * stay writable. False when go's `.partial` marker is there (another go was extracting it),
+   * or the module's directory is there already (another request's, or go's): that one stays.
+   */
+  placeTree(job, tree, dirs, download, name) {
+    if (kindOf(download.entry(`${name.replace(/\.zip$/, "")}.partial`)) !== void 0) return false;
+    let parent;
+    try {
+      parent = openDir(this.options.root, tree.parent);
+    } catch {
+      return false;
+    }
+    const final = path2.posix.basename(treePath(job.module, job.version));
+    try {
+      try {
+        renameSync2(parent.entry(tree.name), parent.entry(final));
+      } catch {
+        return false;
+      }
+      this.temporary.delete(key(tree.parent, tree.name));
+      if (!(this.options.extract?.writable ?? true)) {
+        for (const dir of dirs) {
+          const opened = openDirAt(parent.entry(dir === "" ? final : `${final}/${dir}`));
+          if (!opened) continue;
+          try {
+            opened.chmod(opened.mode() & ~146);
+          } finally {
+            opened.close();
+          }
+        }
+      }
+      return true;
+    } finally {
+      parent.close();
+    }
+  }
+  /** Whether files can be kept here: their directory made (a link in the way removed), and writable. */
+  writable() {
+    try {
+      const at = this.openMade(this.options.downloads);
+      try {
+        accessSync(at.path, constants2.W_OK);
+        return true;
+      } finally {
+        at.close();
+      }
+    } catch {
+      return false;
+    }
+  }
+  /** The directory `dir` under root, made where missing; a link, file or anything else in the way is removed (never followed) and a directory made instead. */
+  openMade(dir) {
+    if (!this.rootMade) {
+      mkdirSync2(this.options.root, { recursive: true });
+      this.rootMade = true;
+    }
+    for (let tries = 0; ; tries++) {
+      try {
+        return openDir(this.options.root, dir, true);
+      } catch (e) {
+        if (!(e instanceof NotADirectory) || tries > 8) throw e;
+        const parent = openDir(this.options.root, path2.posix.dirname(e.rel));
+        try {
+          unlinkEntry(parent, path2.posix.basename(e.rel));
+        } finally {
+          parent.close();
+        }
+      }
+    }
+  }
+  /** Writes `text` as the file `name`, replacing (never writing into) what is there. */
+  writeNew(at, dir, name, text2) {
+    const temp = `${name}.${uniqueSuffix()}.partial`;
+    this.track(dir, temp);
+    try {
+      writeReplacing(at, name, text2, temp);
+    } finally {
+      this.temporary.delete(key(dir, temp));
+    }
+  }
+  track(dir, name) {
+    this.temporary.add(key(dir, name));
+  }
+  async removeIn(dir, name) {
+    let at;
+    try {
+      at = openDirIfThere(this.options.root, dir);
+    } catch {
+      return;
+    }
+    if (!at) return;
+    try {
+      await removeEntry(at, name);
+    } finally {
+      at.close();
+    }
+  }
+};
+var key = (dir, name) => JSON.stringify([dir, name]);
+var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
+var RUN = randomBytes(6).toString("hex");
+var named = 0;
+
+// src/module/matches.ts
+import { readFileSync } from "node:fs";
+
+// src/fetch/zip-hash.ts
+import { createHash as createHash2 } from "node:crypto";
+import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
+
 // src/module/gosum.ts
 import { createHash } from "node:crypto";
 function hash1(files) {
@@ -4456,7 +4511,27 @@ function goModHash(content) {
 }
 
 // src/fetch/inflater.ts
-import { constants as constants4, createInflateRaw, inflateRawSync } from "node:zlib";
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { constants as constants3, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
+
+// src/engine/port.ts
+var silent = {
+  info: () => void 0,
+  echo: () => void 0,
+  warning: () => void 0,
+  group: (_name, work) => work(),
+  secret: () => void 0,
+  progress: () => void 0
+};
+var current = silent;
+var port = {
+  info: (line) => current.info(line),
+  echo: (text2) => current.echo(text2),
+  warning: (line) => current.warning(line),
+  group: (name, work) => current.group(name, work),
+  secret: (value) => current.secret(value),
+  progress: (progress) => current.progress(progress)
+};
 
 // src/fetch/read-at.ts
 import { readSync as readSync2 } from "node:fs";
@@ -4474,6 +4549,7 @@ function readAt(fd, offset, length, upTo = false, scratch) {
 
 // src/fetch/inflater.ts
 var PIECE = 256 << 10;
+var BROKEN_ENGINE_ENV = "GO_MOD_DOWNLOAD_TEST_BROKEN_INFLATER";
 function engine() {
   const stream = createInflateRaw();
   const { _handle: handle, _writeState: state } = stream;
@@ -4483,7 +4559,35 @@ function engine() {
   }
   stream.on("error", () => {
   });
-  return { stream, handle, state };
+  return { stream, handle: broken(handle), state };
+}
+function broken(handle) {
+  const how = process.env[BROKEN_ENGINE_ENV];
+  if (how !== "corrupt" && how !== "throw") return handle;
+  return {
+    reset: () => handle.reset(),
+    writeSync: (flush, input, inOffset, inLength, output, outOffset, outLength) => {
+      if (how === "throw") throw new Error("the handle refused the write");
+      handle.writeSync(flush, input, inOffset, inLength, output, outOffset, outLength);
+      output[outOffset] = output[outOffset] ^ 1;
+    }
+  };
+}
+function samples() {
+  const noise = randomBytes2(PIECE + 4096);
+  const text2 = Buffer.from("func f(x int) int { return x * 2 } // a line of source\n".repeat(Math.ceil(PIECE / 100)));
+  return [deflateRawSync(noise, { level: 0 }), deflateRawSync(Buffer.concat([text2, noise.subarray(0, 8192), text2, text2]), { level: 1 })];
+}
+var trusted;
+var tell = warnFallback;
+function tellFallbackTo(listener) {
+  tell = listener;
+}
+var warned = false;
+function warnFallback(why) {
+  if (warned) return;
+  warned = true;
+  port.warning(`Zips are inflated by zlib.inflateRawSync from now on (slower, the same bytes): node's zlib handle failed the self-check (${why}). No proxy and no cache is at fault.`);
 }
 var Inflater = class {
   current;
@@ -4529,7 +4633,7 @@ var Inflater = class {
   }
   /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
   feed(engine2, input, length, last, output, take) {
-    const flush = last ? constants4.Z_FINISH : constants4.Z_NO_FLUSH;
+    const flush = last ? constants3.Z_FINISH : constants3.Z_NO_FLUSH;
     for (let at = 0; output.produced <= output.limit; ) {
       engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
       if (engine2.stream.destroyed) {
@@ -4547,16 +4651,50 @@ var Inflater = class {
   }
   engine() {
     if (!this.current && this.usable) {
-      this.current = engine();
+      trusted ??= this.selfCheck();
+      this.current = trusted ? engine() : void 0;
       this.usable = this.current !== void 0;
     }
     return this.current;
   }
+  /** Whether an engine inflates the sample exactly as inflateRawSync does; if not, says why, once. */
+  selfCheck() {
+    const checked = engine();
+    let why;
+    try {
+      why = checked ? this.unlikeZlib(checked) : "the handle is not what this expects";
+    } catch (e) {
+      why = `it threw on a sample: ${e.message}`;
+    } finally {
+      checked?.stream.destroy();
+      this.current = void 0;
+    }
+    if (why) tell(why);
+    return why === void 0;
+  }
+  /** Why `engine` inflates the sample otherwise than inflateRawSync, whole (as inflate()) or a piece at a time (as inflateFile()); undefined if it does not. */
+  unlikeZlib(engine2) {
+    for (const raw of samples()) {
+      const expected = inflateRawSync(raw);
+      for (const pieceSize of [raw.length, PIECE]) {
+        const out = [];
+        const output = { produced: 0, limit: expected.length };
+        engine2.handle.reset();
+        for (let done = 0; done < raw.length; ) {
+          const piece = raw.subarray(done, done + pieceSize);
+          done += piece.length;
+          this.feed(engine2, piece, piece.length, done === raw.length, output, (got) => out.push(Buffer.from(got)));
+        }
+        if (!Buffer.concat(out).equals(expected)) return "it inflated a sample unlike inflateRawSync";
+      }
+    }
+    return void 0;
+  }
 };
 
 // src/fetch/zip-extract.ts
-import { closeSync as closeSync2, mkdirSync as mkdirSync2, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
-import path2 from "node:path";
+import { closeSync as closeSync2, mkdirSync as mkdirSync3, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
+import path3 from "node:path";
 function extractionPaths(names, prefix) {
   const files = /* @__PURE__ */ new Set();
   const dirs = /* @__PURE__ */ new Set();
@@ -4600,8 +4738,8 @@ var TreeWriter = class {
     this.attempt(() => {
       const parent = openDir(target.root, target.parent, true);
       try {
-        mkdirSync2(parent.entry(target.name), 511);
-        this.root = openDirAt(parent.entry(target.name), path2.join(parent.shown, target.name));
+        mkdirSync3(parent.entry(target.name), 511);
+        this.root = openDirAt(parent.entry(target.name), path3.join(parent.shown, target.name));
       } finally {
         parent.close();
       }
@@ -4612,11 +4750,11 @@ var TreeWriter = class {
   /** Starts the file at `rel`; it must not exist. */
   open(rel) {
     this.attempt(() => {
-      const parent = path2.posix.dirname(rel);
+      const parent = path3.posix.dirname(rel);
       const root = this.root;
       if (parent !== "." && !this.made.has(parent)) {
-        mkdirSync2(root.entry(parent), { recursive: true, mode: 511 });
-        for (let p = parent; p !== "." && !this.made.has(p); p = path2.posix.dirname(p)) this.made.add(p);
+        mkdirSync3(root.entry(parent), { recursive: true, mode: 511 });
+        for (let p = parent; p !== "." && !this.made.has(p); p = path3.posix.dirname(p)) this.made.add(p);
       }
       this.fd = openSync2(root.entry(rel), CREATE_NEW, 292);
     });
@@ -4745,11 +4883,11 @@ function contentHash(fd, entry, out) {
   if (size !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
   return hash.digest("hex");
 }
-function zipFileHash(file) {
-  return hashZip(file).hash;
+function zipFileHash(file2) {
+  return hashZip(file2).hash;
 }
-function hashZip(file, into) {
-  const fd = openRegular(file);
+function hashZip(file2, into) {
+  const fd = openRegular(file2);
   let out;
   try {
     const list = entries(fd);
@@ -4774,376 +4912,55 @@ function hashZip(file, into) {
 }
 
 // src/module/matches.ts
-async function verify(job, file, hashZip2 = zipFileHash) {
+async function verify(job, file2, hashZip2 = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file)) === job.hash ? void 0 : "go.mod does not match go.sum";
-    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file) === job.hash ? void 0 : "zip does not match go.sum";
-    const info2 = JSON.parse(readFileSync(file, "utf8"));
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file2)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file2) === job.hash ? void 0 : "zip does not match go.sum";
+    const info2 = JSON.parse(readFileSync(file2, "utf8"));
     return info2.Version === job.version ? void 0 : `.info names ${String(info2.Version)}, not ${job.version}`;
   } catch (e) {
     return `${job.kind} unreadable: ${e.message}`;
   }
 }
 
-// src/process.ts
-var cleanups = /* @__PURE__ */ new Set();
-function cleanUpOnCancel(cleanup) {
-  cleanups.add(cleanup);
-  return () => cleanups.delete(cleanup);
-}
-
-// src/fetch/stats.ts
-var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
-var STALL_STREAK = 3;
-function isTroubled(s) {
-  return s.rejected > 0 || failsOften(s) || s.stallStreak >= STALL_STREAK;
-}
-function failsOften(s) {
-  const bad = s.failures + s.stalls;
-  return bad >= 3 && bad * 10 >= s.requests;
-}
-
-// src/fetch/store.ts
-import { randomBytes } from "node:crypto";
-import { accessSync, constants as constants5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
-import path3 from "node:path";
-
-// src/go-lock.ts
-import { spawn } from "node:child_process";
-import os2 from "node:os";
-import { createInterface } from "node:readline";
-var SCRIPT = String.raw`
-use strict; use Fcntl qw(:flock :DEFAULT);
-$| = 1; my (%want, %held); my $buf = '';
-while (1) {
-  my $rin = ''; vec($rin, fileno(STDIN), 1) = 1;
-  if (select(my $rout = $rin, undef, undef, %want ? 0.01 : undef) > 0) {
-    my $got = sysread(STDIN, $buf, 65536, length $buf);
-    exit 0 unless $got;
-    while ($buf =~ s/^(\w) (\d+) ?([0-9a-f]*)\n//) {
-      my ($op, $id, $hex) = ($1, $2, $3);
-      if ($op ne 'L') { delete $want{$id}; delete $held{$id}; next }
-      if (!sysopen(my $fh, pack('H*', $hex), O_RDWR|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0666)) { print "$id refused ", $!+0, " $!\n" }
-      elsif (!-f $fh) { print "$id refused 0 not a regular file\n" }
-      else { $want{$id} = $fh }
-    }
-  }
-  for my $id (keys %want) {
-    if (flock($want{$id}, LOCK_EX|LOCK_NB)) { $held{$id} = delete $want{$id}; print "$id locked\n" }
-  }
-}`;
-var IDLE_MS = 2e3;
-var ERRNO_NAMES = new Map(Object.entries(os2.constants.errno).map(([name, number]) => [number, name]));
-var helper;
-var nextId = 0;
-function start() {
-  const child = spawn("perl", ["-e", SCRIPT], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "" }, windowsHide: true });
-  const started = { child, answers: /* @__PURE__ */ new Map(), busy: 0 };
-  const lost = (why) => {
-    started.gone ??= why;
-    for (const answer2 of started.answers.values()) answer2(`unavailable ${why}`);
-    started.answers.clear();
-  };
-  child.on("error", (e) => lost(`perl could not start (${e.code ?? e.message})`));
-  child.on("exit", (code) => lost(`perl ended (${code})`));
-  child.stdin?.on("error", () => lost("perl ended"));
-  createInterface({ input: child.stdout }).on("line", (line) => {
-    const [id, ...answer2] = line.split(" ");
-    const waiting = started.answers.get(Number(id));
-    started.answers.delete(Number(id));
-    waiting?.(answer2.join(" "));
-  });
-  child.unref();
-  for (const stream of [child.stdin, child.stdout]) stream?.unref?.();
-  return started;
-}
-function account(used, change) {
-  used.busy += change;
-  clearTimeout(used.idle);
-  if (used.busy > 0) return;
-  used.idle = setTimeout(() => {
-    if (used.busy > 0) return;
-    if (helper === used) helper = void 0;
-    used.child.stdin?.end();
-  }, IDLE_MS).unref();
-}
-function takeGoLock(file, boundMs, signal) {
-  if (process.platform === "win32") return Promise.resolve({ kind: "unavailable", why: "go locks with LockFileEx on Windows" });
-  if (signal?.aborted) return Promise.resolve({ kind: "busy" });
-  helper ??= start();
-  const used = helper;
-  if (used.gone) return Promise.resolve({ kind: "unavailable", why: used.gone });
-  const id = nextId++;
-  const send = (line) => {
-    if (!used.gone) used.child.stdin?.write(`${line}
-`);
-  };
-  account(used, 1);
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (result) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", giveUp);
-      if (result.kind !== "held") account(used, -1);
-      resolve(result);
-    };
-    const giveUp = () => {
-      used.answers.delete(id);
-      send(`U ${id}`);
-      finish({ kind: "busy" });
-    };
-    const timer = setTimeout(giveUp, boundMs);
-    signal?.addEventListener("abort", giveUp, { once: true });
-    used.answers.set(id, (answer2) => {
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        send(`U ${id}`);
-        account(used, -1);
-      };
-      if (answer2 === "locked") finish({ kind: "held", release });
-      else if (answer2.startsWith("refused ")) {
-        const [, errno, ...why] = answer2.split(" ");
-        const code = ERRNO_NAMES.get(Number(errno));
-        finish({ kind: "refused", why: why.join(" "), ...code ? { code } : {} });
-      } else finish({ kind: "unavailable", why: answer2.slice("unavailable ".length) });
-    });
-    send(`L ${id} ${Buffer.from(file).toString("hex")}`);
-  });
-}
-
-// src/fetch/store.ts
-var Store = class {
-  options;
-  /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
-  temporary = /* @__PURE__ */ new Set();
-  rootMade = false;
-  constructor(options) {
-    this.options = options;
-  }
-  /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
-  stored(job) {
-    const { dir, name } = this.place(job);
-    let at;
-    try {
-      at = openDirIfThere(this.options.root, dir);
-    } catch {
-      return void 0;
-    }
-    if (!at) return void 0;
-    try {
-      if (job.kind === "zip" && !lstatOf(at.entry(`${name}hash`))?.isFile()) return void 0;
-      const stats2 = lstatOf(at.entry(name));
-      return stats2?.isFile() ? { file: this.shown(job), size: stats2.size } : void 0;
-    } finally {
-      at.close();
-    }
-  }
-  /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
-  read(job, maxBytes) {
-    const { dir, name } = this.place(job);
-    const at = openDir(this.options.root, dir);
-    try {
-      return readRegular(at.entry(name), maxBytes);
-    } finally {
-      at.close();
-    }
-  }
-  /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
-  begin(job, extract) {
-    const { dir, name } = this.place(job);
-    const at = this.openMade(dir);
-    const temp = `${name}.${uniqueSuffix()}.partial`;
-    this.track(dir, temp);
-    const tree = extract && this.options.extract && job.hash ? this.treeTarget(job) : void 0;
-    if (tree) {
-      this.track(tree.parent, tree.name);
-      this.openMade(tree.parent).close();
-    }
-    let kept = false;
-    let placed = false;
-    return {
-      temp: at.entry(temp),
-      ...tree ? { tree } : {},
-      keep: async (dirs, signals) => {
-        const whole = tree !== void 0 && dirs !== void 0;
-        const lock = whole ? await this.lock(at, name, signals) : void 0;
-        try {
-          placed = whole && lock !== void 0 && lock !== "busy" && this.placeTree(job, tree, dirs, at, name);
-          renameSync2(at.entry(temp), at.entry(name));
-          kept = true;
-          this.temporary.delete(key(dir, temp));
-          if (job.kind === "zip" && job.hash) this.writeNew(at, dir, `${name}hash`, job.hash);
-        } finally {
-          if (typeof lock === "function") lock();
-        }
-        return { file: this.shown(job), placed };
-      },
-      end: async () => {
-        try {
-          if (!kept) unlinkEntry(at, temp);
-          this.temporary.delete(key(dir, temp));
-          if (tree && !placed) await this.removeIn(tree.parent, tree.name).catch(() => void 0);
-        } finally {
-          at.close();
-        }
-      }
-    };
-  }
-  /** Removes every temporary entry still there: a cancelled step leaves none. */
-  async clear() {
-    const left = [...this.temporary];
-    this.temporary.clear();
-    await Promise.all(
-      left.map((entry) => {
-        const [dir, name] = JSON.parse(entry);
-        return this.removeIn(dir, name).catch(() => void 0);
-      })
-    );
-  }
-  /** The job's directory (relative to root) and file name. */
-  place(job) {
-    return { dir: path3.posix.join(this.options.downloads, path3.posix.dirname(job.path)), name: path3.posix.basename(job.path) };
-  }
-  /** The path the file is known by (to serve it): as a person reads it. */
-  shown(job) {
-    return path3.join(this.options.root, this.options.downloads, job.path);
-  }
-  /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
-  treeTarget(job) {
-    const final = treePath(job.module, job.version);
-    return { root: this.options.root, parent: path3.posix.dirname(final), name: `${path3.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
-  }
-  /**
-   * go's lock on the module version: a release function, `undefined` when no lock can be taken
-   * here (no perl, Windows), or `busy` when another process held it past the bound. When go
-   * itself waits for this zip, it holds the lock for us: `goAsked` aborts, and that is as good.
-   */
-  async lock(at, name, { goAsked, stop: stop2 }) {
-    if (goAsked.aborted) return "go holds it";
-    const file = `${name.replace(/\.zip$/, "")}.lock`;
-    const locked = await takeGoLock(at.entry(file), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop2]));
-    if (locked.kind === "held") return locked.release;
-    if (locked.kind === "busy") return goAsked.aborted ? "go holds it" : "busy";
-    if (locked.kind === "refused") {
-      if (kindOf(at.entry(file)) !== "a file") await removeEntry(at, file);
-      return "busy";
-    }
-    return void 0;
-  }
-  /**
-   * Moves a verified module's files into place, made read-only as go makes them unless they
-   * stay writable. False when go's `.partial` marker is there (another go was extracting it),
-   * or the module's directory is there already (another request's, or go's): that one stays.
-   */
-  placeTree(job, tree, dirs, download, name) {
-    if (kindOf(download.entry(`${name.replace(/\.zip$/, "")}.partial`)) !== void 0) return false;
-    let parent;
-    try {
-      parent = openDir(this.options.root, tree.parent);
-    } catch {
-      return false;
-    }
-    const final = path3.posix.basename(treePath(job.module, job.version));
-    try {
-      try {
-        renameSync2(parent.entry(tree.name), parent.entry(final));
-      } catch {
-        return false;
-      }
-      this.temporary.delete(key(tree.parent, tree.name));
-      if (!(this.options.extract?.writable ?? true)) {
-        for (const dir of dirs) {
-          const opened = openDirAt(parent.entry(dir === "" ? final : `${final}/${dir}`));
-          if (!opened) continue;
-          try {
-            opened.chmod(opened.mode() & ~146);
-          } finally {
-            opened.close();
-          }
-        }
-      }
-      return true;
-    } finally {
-      parent.close();
-    }
-  }
-  /** Whether files can be kept here: their directory made (a link in the way removed), and writable. */
-  writable() {
-    try {
-      const at = this.openMade(this.options.downloads);
-      try {
-        accessSync(at.path, constants5.W_OK);
-        return true;
-      } finally {
-        at.close();
-      }
-    } catch {
-      return false;
-    }
-  }
-  /** The directory `dir` under root, made where missing; a link, file or anything else in the way is removed (never followed) and a directory made instead. */
-  openMade(dir) {
-    if (!this.rootMade) {
-      mkdirSync3(this.options.root, { recursive: true });
-      this.rootMade = true;
-    }
-    for (let tries = 0; ; tries++) {
-      try {
-        return openDir(this.options.root, dir, true);
-      } catch (e) {
-        if (!(e instanceof NotADirectory) || tries > 8) throw e;
-        const parent = openDir(this.options.root, path3.posix.dirname(e.rel));
-        try {
-          unlinkEntry(parent, path3.posix.basename(e.rel));
-        } finally {
-          parent.close();
-        }
-      }
-    }
-  }
-  /** Writes `text` as the file `name`, replacing (never writing into) what is there. */
-  writeNew(at, dir, name, text2) {
-    const temp = `${name}.${uniqueSuffix()}.partial`;
-    this.track(dir, temp);
-    try {
-      writeReplacing(at, name, text2, temp);
-    } finally {
-      this.temporary.delete(key(dir, temp));
-    }
-  }
-  track(dir, name) {
-    this.temporary.add(key(dir, name));
-  }
-  async removeIn(dir, name) {
-    let at;
-    try {
-      at = openDirIfThere(this.options.root, dir);
-    } catch {
-      return;
-    }
-    if (!at) return;
-    try {
-      await removeEntry(at, name);
-    } finally {
-      at.close();
-    }
-  }
-};
-var key = (dir, name) => JSON.stringify([dir, name]);
-var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
-var RUN = randomBytes(6).toString("hex");
-var named = 0;
-
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
 
+// src/trace.ts
+import { writeFileSync } from "node:fs";
+import { isMainThread } from "node:worker_threads";
+var TRACE_ENV = "GO_MOD_DOWNLOAD_TRACE";
+var file = isMainThread ? process.env[TRACE_ENV] || void 0 : void 0;
+if (file) delete process.env[TRACE_ENV];
+var tracing = file !== void 0;
+var spans = [];
+var threads = /* @__PURE__ */ new Map();
+function traceSpan(name, start2, end = performance.now()) {
+  if (tracing) spans.push({ name, start: start2, end });
+}
+function threadCpu() {
+  return process.threadCpuUsage?.() ?? process.cpuUsage();
+}
+function traceThreadCpu(thread, cpu) {
+  if (tracing) threads.set(thread, { thread, ...cpu });
+}
+if (file) {
+  process.once("exit", () => {
+    const { nodeStart, v8Start, environment, bootstrapComplete } = performance.nodeTiming;
+    const trace = {
+      timeOrigin: performance.timeOrigin,
+      node: { nodeStart, v8Start, environment, bootstrapComplete },
+      spans,
+      threads: [{ thread: "main", ...threadCpu() }, ...threads.values(), { thread: "process", ...process.cpuUsage() }],
+      exitAt: performance.now()
+    };
+    writeFileSync(file, JSON.stringify(trace));
+  });
+}
+
 // src/fetch/hash-worker.ts
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 
 // src/fetch/tree-hash.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -5196,7 +5013,10 @@ function treeHash(dir, prefix) {
 async function hashOf(task) {
   return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
 }
+var fallback;
+var reportCpu = workerData?.reportCpu === true;
 var previous = Promise.resolve();
+if (parentPort) tellFallbackTo((why) => fallback = why);
 parentPort?.on("message", (task) => {
   previous = previous.then(async () => {
     let answer2;
@@ -5205,6 +5025,9 @@ parentPort?.on("message", (task) => {
     } catch (e) {
       answer2 = { error: e.message };
     }
+    if (fallback) answer2.fallback = fallback;
+    fallback = void 0;
+    if (reportCpu) answer2.cpu = threadCpu();
     parentPort?.postMessage(answer2);
   });
 });
@@ -5219,25 +5042,28 @@ var Hashers = class {
   broken = false;
   abandoned = false;
   threads;
+  /** When traced: when the first task was posted to a thread, and the last answered. */
+  firstPosted;
+  lastAnswered = 0;
   /** `threads`: how many worker threads at most, started as work arrives. */
-  constructor(threads = 1) {
-    this.threads = threads;
+  constructor(threads2 = 1) {
+    this.threads = threads2;
   }
   /** Whether hashing runs off the main thread (false once a thread failed). */
   get threaded() {
     return !this.broken && this.slots.length > 0;
   }
   /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
-  async zip(file, precedence = {}) {
-    return (await this.run({ zip: file }, precedence)).hash;
+  async zip(file2, precedence = {}) {
+    return (await this.run({ zip: file2 }, precedence)).hash;
   }
   /** The zip's h1: hash, its files written under `into.dir` on the way unless go's checks might refuse it (zip-hash.ts). */
-  zipInto(file, into, precedence = {}) {
-    return this.run({ zip: file, into }, precedence);
+  zipInto(file2, into, precedence = {}) {
+    return this.run({ zip: file2, into }, precedence);
   }
   /** The waiting task for the zip at `file`, if any, goes before all but those already urgent. */
-  hurry(file) {
-    const job = this.queue.find((j) => "zip" in j.task && j.task.zip === file);
+  hurry(file2) {
+    const job = this.queue.find((j) => "zip" in j.task && j.task.zip === file2);
     if (job) job.precedence.urgent = true;
   }
   /** The h1: hash of the extracted module tree at `dir`, as `go mod verify` computes it; `prefix` is `<module>@<version>`. */
@@ -5254,6 +5080,7 @@ var Hashers = class {
   }
   /** Ends the threads; tasks still waiting, or being hashed, are hashed on the main thread: no caller is left waiting. */
   async close() {
+    this.traceSpan();
     this.broken = true;
     const slots = this.slots.splice(0);
     for (const slot of slots) this.takeBack(slot);
@@ -5262,6 +5089,7 @@ var Hashers = class {
   }
   /** Ends the threads without hashing what is left (past a deadline, or when the step is cancelled): every task waiting or under way is rejected. */
   async abandon() {
+    this.traceSpan();
     this.abandoned = true;
     this.broken = true;
     const slots = this.slots.splice(0);
@@ -5276,13 +5104,23 @@ var Hashers = class {
       const job = this.queue.splice(nextIndex(this.queue), 1)[0];
       slot.jobs.push(job);
       slot.worker.ref();
+      if (tracing) this.firstPosted ??= performance.now();
       slot.worker.postMessage(job.task);
     }
   }
   spawn() {
     if (this.slots.length >= this.threads) return void 0;
-    const slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }), jobs: [] };
+    const slot = {
+      worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 }, workerData: { reportCpu: tracing } }),
+      jobs: []
+    };
+    const thread = `hashing thread ${slot.worker.threadId}`;
     slot.worker.on("message", (answer2) => {
+      if (answer2.fallback) warnFallback(answer2.fallback);
+      if (answer2.cpu) {
+        traceThreadCpu(thread, answer2.cpu);
+        this.lastAnswered = performance.now();
+      }
       const job = slot.jobs.shift();
       if (!job) return;
       if (slot.jobs.length === 0) slot.worker.unref();
@@ -5299,6 +5137,11 @@ var Hashers = class {
     slot.worker.on("exit", lost);
     this.slots.push(slot);
     return slot;
+  }
+  /** For the trace: from the first task posted to a thread to the last answer. */
+  traceSpan() {
+    if (this.firstPosted !== void 0) traceSpan("hashing in threads", this.firstPosted, this.lastAnswered);
+    this.firstPosted = void 0;
   }
   takeBack(slot) {
     this.queue.unshift(...slot.jobs.splice(0));
@@ -5323,59 +5166,105 @@ function nextIndex(queue) {
   return best;
 }
 
+// src/fetch/verifier.ts
+var Verifier = class {
+  hashers;
+  /** Files go waits for (by path): their zips are hashed before the speculative ones. */
+  urgent = /* @__PURE__ */ new Set();
+  /** Aborted once go waits for the file at a path. */
+  goAsked = /* @__PURE__ */ new Map();
+  /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
+  hashing = /* @__PURE__ */ new Map();
+  /** `hashThreads`: threads that hash (and write out) zips; one unless given. */
+  constructor(hashThreads) {
+    this.hashers = new Hashers(hashThreads);
+  }
+  /** go waits for the file at `jobPath`, fetched for it, until done(). */
+  goWaitsFor(jobPath) {
+    this.urgent.add(jobPath);
+  }
+  /** go waits now for the file at `jobPath`, fetched speculatively: if its zip waits to be hashed, it goes first. */
+  hurry(jobPath) {
+    this.urgent.add(jobPath);
+    this.goAsked.get(jobPath)?.abort();
+    const zip = this.hashing.get(jobPath);
+    if (zip) this.hashers.hurry(zip);
+  }
+  /** The fetch of the file at `jobPath` is over. */
+  done(jobPath) {
+    this.urgent.delete(jobPath);
+    this.goAsked.delete(jobPath);
+  }
+  /**
+   * Why the file at `temp`, `size` bytes, is not what `job` says (undefined: it is), and, for a
+   * zip written out under `tree` on the way, the directories made (zip-hash.ts).
+   */
+  async check(job, temp, size, tree) {
+    let dirs;
+    const problem = await verify(job, temp, async (zip) => {
+      this.hashing.set(job.path, zip);
+      const precedence = { size, urgent: this.urgent.has(job.path) };
+      try {
+        if (!tree) return await this.hashers.zip(zip, precedence);
+        const hashed = await this.hashers.zipInto(zip, tree, precedence);
+        dirs = hashed.dirs;
+        return hashed.hash;
+      } finally {
+        if (this.hashing.get(job.path) === zip) this.hashing.delete(job.path);
+      }
+    });
+    return { ...problem ? { problem } : {}, ...dirs ? { dirs } : {} };
+  }
+  /** Aborted once go waits for the file at `jobPath` (at once if it does already). */
+  goAskedFor(jobPath) {
+    let asked = this.goAsked.get(jobPath);
+    if (!asked) {
+      asked = new AbortController();
+      this.goAsked.set(jobPath, asked);
+      if (this.urgent.has(jobPath)) asked.abort();
+    }
+    return asked.signal;
+  }
+  /** Ends the hashing threads; whatever waits to be hashed is rejected. */
+  abandon() {
+    return this.hashers.abandon();
+  }
+};
+
 // src/fetch/fetcher.ts
-var SAMPLE_WINDOW = 32;
-var RATE_SAMPLE_MIN_BYTES = 64 << 10;
-var HEDGE_CHECK_MS = 50;
 var Fetcher = class {
-  stats;
   /** Bytes received from candidates so far: progress, whatever finishes. */
   bytes = 0;
   /** Files fetched, verified and kept, and the zips among them. */
   files = 0;
   zips = 0;
   retries = 0;
-  hedges = 0;
   rejected = 0;
   /** Zips whose files were written out for go (it then skips their extraction). */
   extracted = 0;
   options;
-  /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
-  candidates;
-  samples;
-  /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
-  rates = /* @__PURE__ */ new Map();
-  /** Each candidate's stalls in a row, per kind of file, since it last served one of that kind. */
-  stallStreaks = /* @__PURE__ */ new Map();
+  races;
+  verifier;
   inFlight = /* @__PURE__ */ new Map();
   stop = new AbortController();
-  /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
-  watched = /* @__PURE__ */ new Set();
-  watchTimer;
-  /** Whether more candidates may come, and the races waiting for them. */
-  candidatesComing;
-  waitingForCandidates = [];
-  /** Zips are verified off the main thread, one per hashing thread at a time. */
-  hashers;
-  /** Files go waits for (by path): their zips are hashed before the speculative ones. */
-  urgent = /* @__PURE__ */ new Set();
-  /** Aborted once go waits for the file at a path: for a zip, go then holds the module's lock (store.ts). */
-  goAsked = /* @__PURE__ */ new Map();
-  /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
-  hashing = /* @__PURE__ */ new Map();
   store;
   transient;
   forgetCleanup;
   constructor(options) {
     this.options = options;
-    this.hashers = new Hashers(options.hashThreads);
+    this.races = new CandidateRaces(options.candidates, options);
+    this.verifier = new Verifier(options.hashThreads);
     this.store = options.store;
     this.transient = new Store({ root: options.transientDir, downloads: "" });
     this.forgetCleanup = cleanUpOnCancel(() => this.close());
-    this.candidates = options.candidates;
-    this.stats = new Map(options.candidates.map((c) => [c.candidate, emptyStats()]));
-    this.samples = new Map(options.candidates.map((c) => [c.candidate, [c.latencyMs]]));
-    this.candidatesComing = options.candidatesComing ?? false;
+  }
+  /** What each candidate did so far. */
+  get stats() {
+    return this.races.stats;
+  }
+  /** Requests asked beside a slow one. */
+  get hedges() {
+    return this.races.hedges;
   }
   /**
    * The healthy candidates once the probe is over (the fetch may start as soon as one answered):
@@ -5383,17 +5272,11 @@ var Fetcher = class {
    * more may come still.
    */
   useCandidates(candidates2, final = true) {
-    for (const c of candidates2) {
-      if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats());
-      if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs]);
-    }
-    this.candidates = candidates2;
-    this.candidatesComing = !final;
-    for (const resume2 of this.waitingForCandidates.splice(0)) resume2();
+    this.races.useCandidates(candidates2, final);
   }
   /** The candidates in use, in chain order. */
   get current() {
-    return this.candidates.map((c) => c.candidate);
+    return this.races.current;
   }
   /**
    * A file: from the store, joined with a fetch under way, or fetched now. A `speculative` caller
@@ -5410,7 +5293,7 @@ var Fetcher = class {
       use.onFetched?.();
       if (urgent) {
         running.urgent = true;
-        this.hurry(job.path);
+        this.verifier.hurry(job.path);
       }
       return running.outcome;
     }
@@ -5445,38 +5328,9 @@ var Fetcher = class {
   async close() {
     this.forgetCleanup();
     this.stop.abort("the fetch was closed");
-    clearInterval(this.watchTimer);
-    await this.hashers.abandon();
+    this.races.close();
+    await this.verifier.abandon();
     await Promise.all([this.store.clear(), this.transient.clear()]);
-  }
-  /** Candidates in the order to ask them: those that showed trouble last. */
-  order() {
-    const all = this.current;
-    const troubled = (c) => isTroubled(this.stats.get(c));
-    return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
-  }
-  /**
-   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
-   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
-   * of that kind starts again.
-   */
-  streak(candidate, kind, served = false) {
-    const stats2 = this.stats.get(candidate);
-    let kinds = this.stallStreaks.get(candidate);
-    if (!kinds) this.stallStreaks.set(candidate, kinds = /* @__PURE__ */ new Map());
-    if (served) kinds.set(kind, 0);
-    else {
-      stats2.stalls++;
-      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-    }
-    stats2.stallStreak = Math.max(...kinds.values());
-  }
-  /** go waits for this file now: if its zip waits to be hashed, it goes first. */
-  hurry(jobPath) {
-    this.urgent.add(jobPath);
-    this.goAsked.get(jobPath)?.abort();
-    const zip = this.hashing.get(jobPath);
-    if (zip) this.hashers.hurry(zip);
   }
   /**
    * Rounds over the candidates (a race each), driven by p-retry: a round that found no candidate
@@ -5490,13 +5344,13 @@ var Fetcher = class {
       if (!fetched) onFetched();
       fetched = true;
     };
-    if (urgent) this.urgent.add(job.path);
+    if (urgent) this.verifier.goWaitsFor(job.path);
     const ended = AbortSignal.any([halt, this.stop.signal]);
     let last = { kind: "failed", why: "no candidate to ask" };
     try {
       return await pRetry(
         async () => {
-          last = await this.race(job, store, once2, ended);
+          last = await this.races.race(job.kind, (candidate, own, windowMs, events) => this.requestOne(candidate, job, store, own, ended, windowMs, events), ended, once2);
           if (last.kind === "failed") throw new RoundFailed(last.why);
           return last;
         },
@@ -5513,110 +5367,9 @@ var Fetcher = class {
     } catch {
       return ended.aborted ? { kind: "failed", why: String(ended.reason) } : last;
     } finally {
-      this.urgent.delete(job.path);
-      this.goAsked.delete(job.path);
+      this.verifier.done(job.path);
       once2();
     }
-  }
-  /**
-   * One round: the first candidate is asked; when it fails, the next at once (failover); when it
-   * is slow, the next beside it (a hedge): slower to answer than its usual first byte by a clear
-   * margin, or, once the answer has started, its body slower than an eighth of the candidate's
-   * usual rate (never below the floor) over a window. The first verified answer wins and the
-   * others are cancelled. All saying 404/410 is an answer too.
-   */
-  race(job, store, onBody, ended) {
-    const requests = [];
-    const absent = [];
-    const why = [];
-    const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
-    let pending = 0;
-    let done = false;
-    return new Promise((resolve) => {
-      const finish = (outcome, winner) => {
-        if (done) return;
-        done = true;
-        this.unwatch(watch);
-        for (const r of requests) {
-          if (r.candidate === winner) {
-            if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
-          } else {
-            if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
-            if (r.slowBody && !r.settled) this.streak(r.candidate, job.kind);
-          }
-          r.controller.abort();
-        }
-        resolve(outcome);
-      };
-      const launch = (hedge) => {
-        if (done) return;
-        const candidate = ended.aborted ? void 0 : next();
-        if (!candidate) {
-          if (pending > 0) return;
-          if (this.candidatesComing && !ended.aborted) {
-            const resume2 = () => launch(false);
-            this.waitingForCandidates.push(resume2);
-            return void ended.addEventListener("abort", resume2, { once: true });
-          }
-          if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
-          else finish({ kind: "failed", why: ended.aborted ? String(ended.reason) : why.join("; ") || "no candidate to ask" });
-          return;
-        }
-        const typicalMs = median(this.samples.get(candidate) ?? []) ?? 0;
-        const asked = { candidate, controller: new AbortController(), hedge, settled: false, startedAt: performance.now(), typicalMs };
-        requests.push(asked);
-        pending++;
-        this.requestOne(candidate, job, store, asked.controller.signal, ended, stallWindowMs(typicalMs, this.options.stallTimeoutMs), {
-          onHeaders: () => {
-            const now = performance.now();
-            asked.headersAt = now;
-            asked.body = new Throughput(bodyHedgeWindowMs(typicalMs), now);
-            keepRecent(this.samples, candidate, now - asked.startedAt);
-          },
-          onData: (bytes) => asked.body?.add(bytes, performance.now()),
-          onBody: (size) => {
-            const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
-            if (size >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size * 1e3 / ms);
-            onBody();
-          }
-        }).then((result) => {
-          pending--;
-          asked.settled = true;
-          if (result.kind === "file") return finish(result, candidate);
-          if (result.kind === "absent") absent.push(result.status);
-          else why.push(`${candidate.display}: ${result.why}`);
-          launch(false);
-        });
-      };
-      const watch = () => {
-        const newest = requests.at(-1);
-        if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return;
-        newest.slowBody = newest.body !== void 0;
-        this.hedges++;
-        launch(true);
-      };
-      launch(false);
-      if (!done) this.watch(watch);
-    });
-  }
-  /** Whether a request is slow enough to ask the next candidate beside it. */
-  tooSlow(asked, now) {
-    if (!asked.body) return now - asked.startedAt >= hedgeAfterMs(asked.typicalMs);
-    return asked.body.below(slowBodyBytesPerSec(median(this.rates.get(asked.candidate) ?? [])), now);
-  }
-  watch(check) {
-    this.watched.add(check);
-    if (this.watchTimer) return;
-    this.watchTimer = setInterval(() => {
-      for (const each of this.watched) each();
-    }, HEDGE_CHECK_MS);
-    this.watchTimer.unref();
-  }
-  unwatch(check) {
-    this.watched.delete(check);
-    if (this.watched.size > 0) return;
-    clearInterval(this.watchTimer);
-    this.watchTimer = void 0;
   }
   /**
    * One candidate asked for one file: streamed to a partial file, verified, kept. `own` ends it
@@ -5628,7 +5381,7 @@ var Fetcher = class {
     stats2.requests++;
     let pending;
     try {
-      pending = store === this.transient ? store.begin({ ...job, path: randomBytes2(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
+      pending = store === this.transient ? store.begin({ ...job, path: randomBytes3(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
       const { temp, tree } = pending;
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([own, ended]),
@@ -5653,50 +5406,28 @@ var Fetcher = class {
         return { kind: "failed", why: `HTTP ${answer2.status}` };
       }
       events.onBody(answer2.size);
-      let dirs;
-      const problem = await verify(job, temp, async (zip) => {
-        this.hashing.set(job.path, zip);
-        const precedence = { size: answer2.size, urgent: this.urgent.has(job.path) };
-        try {
-          if (!tree) return await this.hashers.zip(zip, precedence);
-          const hashed = await this.hashers.zipInto(zip, tree, precedence);
-          dirs = hashed.dirs;
-          return hashed.hash;
-        } finally {
-          if (this.hashing.get(job.path) === zip) this.hashing.delete(job.path);
-        }
-      });
+      const { problem, dirs } = await this.verifier.check(job, temp, answer2.size, tree);
       if (problem) {
         stats2.rejected++;
         this.rejected++;
         return { kind: "failed", why: problem };
       }
-      const kept = await pending.keep(dirs, { goAsked: this.goAskedFor(job.path), stop: ended });
+      const kept = await pending.keep(dirs, { goAsked: this.verifier.goAskedFor(job.path), stop: ended });
       if (kept.placed) this.extracted++;
       stats2.served++;
-      this.streak(candidate, job.kind, true);
+      this.races.streak(candidate, job.kind, true);
       this.files++;
       if (job.kind === "zip") this.zips++;
       return { kind: "file", file: kept.file, size: answer2.size };
     } catch (e) {
       if (own.aborted ? !answered : !ended.aborted) {
-        if (e.kind === "silent") this.streak(candidate, job.kind);
+        if (e.kind === "silent") this.races.streak(candidate, job.kind);
         else stats2.failures++;
       }
       return { kind: "failed", why: e.message };
     } finally {
       await pending?.end();
     }
-  }
-  /** Aborted once go waits for the file at `jobPath` (at once if it does already). */
-  goAskedFor(jobPath) {
-    let asked = this.goAsked.get(jobPath);
-    if (!asked) {
-      asked = new AbortController();
-      this.goAsked.set(jobPath, asked);
-      if (this.urgent.has(jobPath)) asked.abort();
-    }
-    return asked.signal;
   }
 };
 var RoundFailed = class extends Error {
@@ -5705,26 +5436,514 @@ var RoundFailed = class extends Error {
     this.name = "RoundFailed";
   }
 };
-function keepRecent(samples, candidate, value) {
-  let list = samples.get(candidate);
-  if (!list) samples.set(candidate, list = []);
-  list.push(value);
-  if (list.length > SAMPLE_WINDOW) list.shift();
+
+// src/fetch/local-proxy.ts
+import { timingSafeEqual } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import http from "node:http";
+
+// src/module/sumdb-request.ts
+var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
+var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
+function parseSumdbPath(path8) {
+  let decoded;
+  try {
+    const elements = path8.split("/").map((e) => decodeURIComponent(e));
+    if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
+    decoded = elements.join("/");
+  } catch {
+    return { problem: "malformed percent-encoding" };
+  }
+  if (decoded === "supported" || decoded === "latest") return { kind: decoded, path: decoded };
+  const lookup = LOOKUP.exec(decoded);
+  if (lookup) {
+    const module = unescapePath(lookup[1]);
+    const version = unescapeVersion(lookup[2]);
+    if (module === void 0 || version === void 0) return { problem: "not a module version go could look up" };
+    return { kind: "lookup", path: decoded };
+  }
+  const tile = TILE.exec(decoded);
+  if (tile) {
+    const height = Number(tile[1]);
+    const groups = tile[3].split("/");
+    const leadingZeros = groups.length > 1 && groups[0] === "x000";
+    const width = tile[4] === void 0 ? void 0 : Number(tile[4]);
+    if (height <= 30 && !leadingZeros && (width === void 0 || width < 2 ** height)) return { kind: "tile", path: decoded };
+  }
+  return { problem: "not a checksum database request" };
 }
 
-// src/fetch/stage.ts
-function fetcherIn(dir, candidates2, options, more = {}) {
+// src/fetch/local-proxy.ts
+var CONTENT_TYPE = {
+  info: "application/json",
+  mod: "text/plain; charset=utf-8",
+  zip: "application/zip"
+};
+async function startLocalProxy(fetcher2, known2, options) {
+  const prefix = Buffer.from(`/${options.secret}/`);
+  const sockets = /* @__PURE__ */ new Set();
+  const proxy2 = { url: "", requests: 0, served: 0, refused: 0, malformed: 0, close: async () => void 0 };
+  const server = http.createServer((request, response) => {
+    const raw = Buffer.from(request.url ?? "", "latin1");
+    if (raw.length < prefix.length || !timingSafeEqual(raw.subarray(0, prefix.length), prefix)) {
+      proxy2.refused++;
+      return fail(response, 403, "forbidden");
+    }
+    proxy2.requests++;
+    const refuse = (status, why) => {
+      proxy2.malformed++;
+      fail(response, status, why);
+    };
+    if (request.method !== "GET") return refuse(405, "only GET is served");
+    const rest = raw.subarray(prefix.length).toString("latin1");
+    let job;
+    let from = fetcher2;
+    if (rest.startsWith("sumdb/")) {
+      const sumdb = options.sumdb?.();
+      const [, name, ...relayed] = rest.split("/");
+      if (!sumdb || name !== sumdb.name) return refuse(404, "no such checksum database here");
+      const asked = parseSumdbPath(relayed.join("/"));
+      if ("problem" in asked) return refuse(400, asked.problem);
+      if (asked.kind === "supported") {
+        response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+        return response.end();
+      }
+      job = { module: `checksum database ${sumdb.name}`, version: "", kind: "other", path: asked.path, maxBytes: MAX_BYTES.sumdb, transient: true };
+      from = sumdb.fetcher;
+    } else {
+      const asked = parseRequestPath(rest);
+      if ("problem" in asked) return refuse(400, asked.problem);
+      job = jobFor(known2, asked);
+    }
+    void from.get(job).then(
+      (outcome) => answer(outcome, job, response, () => proxy2.served++),
+      (e) => fail(response, 502, e.message)
+    );
+  });
+  server.keepAliveTimeout = 3e4;
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  proxy2.url = `http://127.0.0.1:${server.address().port}/${options.secret}`;
+  proxy2.close = () => new Promise((resolve) => {
+    for (const socket of sockets) socket.destroy();
+    server.close(() => resolve());
+  });
+  return proxy2;
+}
+function answer(outcome, job, response, onServed) {
+  if (outcome.kind === "absent") return fail(response, outcome.status, `not found: ${job.module}@${job.version}`);
+  if (outcome.kind === "failed") return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`);
+  response.writeHead(200, { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size });
+  const stream = createReadStream(outcome.file);
+  stream.on("error", () => response.destroy());
+  stream.on("end", () => {
+    onServed();
+    if (job.transient) void rm(outcome.file, { force: true });
+  });
+  stream.pipe(response);
+}
+function fail(response, status, text2) {
+  if (response.headersSent) return void response.destroy();
+  response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  response.end(`${text2}
+`);
+}
+
+// src/fetch/verifying-proxy.ts
+async function startVerifyingProxy(options) {
+  const fetcher2 = fetcherIn(options.dir, options, { candidates: options.candidates, store: options.store, hashThreads: options.hashThreads });
+  let sumdb;
+  const local2 = await startLocalProxy(fetcher2, options.known, { secret: options.secret, sumdb: () => sumdb });
+  return {
+    url: local2.url,
+    local: local2,
+    fetcher: fetcher2,
+    relaySumdb: (name) => {
+      sumdb = { name, fetcher: fetcherIn(path4.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
+      return sumdb.fetcher;
+    },
+    bytes: () => fetcher2.bytes + (sumdb?.fetcher.bytes ?? 0),
+    close: async () => {
+      await Promise.all([local2.close(), fetcher2.close(), sumdb?.fetcher.close()]);
+    }
+  };
+}
+function fetcherIn(dir, options, own) {
   return new Fetcher({
     client: options.client,
-    candidates: candidates2,
-    store: new Store({ root: path4.join(dir, "store"), downloads: "" }),
+    candidates: own.candidates,
+    store: own.store ?? new Store({ root: path4.join(dir, "store"), downloads: "" }),
     transientDir: path4.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs,
-    ...more
+    ...own.hashThreads ? { hashThreads: own.hashThreads } : {},
+    ...own.candidatesComing ? { candidatesComing: true } : {}
   });
 }
+
+// node_modules/@actions/io/lib/io-util.js
+import * as fs from "fs";
+var { chmod, copyFile, lstat: lstat2, mkdir, open, readdir: readdir2, rename, rm: rm2, rmdir: rmdir2, stat, symlink, unlink: unlink2 } = fs.promises;
+var IS_WINDOWS = process.platform === "win32";
+var READONLY = fs.constants.O_RDONLY;
+
+// node_modules/@actions/exec/lib/toolrunner.js
+var IS_WINDOWS2 = process.platform === "win32";
+
+// node_modules/@actions/http-client/lib/index.js
+var tunnel = __toESM(require_tunnel2(), 1);
+var HttpCodes;
+(function(HttpCodes2) {
+  HttpCodes2[HttpCodes2["OK"] = 200] = "OK";
+  HttpCodes2[HttpCodes2["MultipleChoices"] = 300] = "MultipleChoices";
+  HttpCodes2[HttpCodes2["MovedPermanently"] = 301] = "MovedPermanently";
+  HttpCodes2[HttpCodes2["ResourceMoved"] = 302] = "ResourceMoved";
+  HttpCodes2[HttpCodes2["SeeOther"] = 303] = "SeeOther";
+  HttpCodes2[HttpCodes2["NotModified"] = 304] = "NotModified";
+  HttpCodes2[HttpCodes2["UseProxy"] = 305] = "UseProxy";
+  HttpCodes2[HttpCodes2["SwitchProxy"] = 306] = "SwitchProxy";
+  HttpCodes2[HttpCodes2["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+  HttpCodes2[HttpCodes2["PermanentRedirect"] = 308] = "PermanentRedirect";
+  HttpCodes2[HttpCodes2["BadRequest"] = 400] = "BadRequest";
+  HttpCodes2[HttpCodes2["Unauthorized"] = 401] = "Unauthorized";
+  HttpCodes2[HttpCodes2["PaymentRequired"] = 402] = "PaymentRequired";
+  HttpCodes2[HttpCodes2["Forbidden"] = 403] = "Forbidden";
+  HttpCodes2[HttpCodes2["NotFound"] = 404] = "NotFound";
+  HttpCodes2[HttpCodes2["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+  HttpCodes2[HttpCodes2["NotAcceptable"] = 406] = "NotAcceptable";
+  HttpCodes2[HttpCodes2["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+  HttpCodes2[HttpCodes2["RequestTimeout"] = 408] = "RequestTimeout";
+  HttpCodes2[HttpCodes2["Conflict"] = 409] = "Conflict";
+  HttpCodes2[HttpCodes2["Gone"] = 410] = "Gone";
+  HttpCodes2[HttpCodes2["TooManyRequests"] = 429] = "TooManyRequests";
+  HttpCodes2[HttpCodes2["InternalServerError"] = 500] = "InternalServerError";
+  HttpCodes2[HttpCodes2["NotImplemented"] = 501] = "NotImplemented";
+  HttpCodes2[HttpCodes2["BadGateway"] = 502] = "BadGateway";
+  HttpCodes2[HttpCodes2["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+  HttpCodes2[HttpCodes2["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (HttpCodes = {}));
+var Headers;
+(function(Headers2) {
+  Headers2["Accept"] = "accept";
+  Headers2["ContentType"] = "content-type";
+})(Headers || (Headers = {}));
+var MediaTypes;
+(function(MediaTypes2) {
+  MediaTypes2["ApplicationJson"] = "application/json";
+})(MediaTypes || (MediaTypes = {}));
+var HttpRedirectCodes = [
+  HttpCodes.MovedPermanently,
+  HttpCodes.ResourceMoved,
+  HttpCodes.SeeOther,
+  HttpCodes.TemporaryRedirect,
+  HttpCodes.PermanentRedirect
+];
+var HttpResponseRetryCodes = [
+  HttpCodes.BadGateway,
+  HttpCodes.ServiceUnavailable,
+  HttpCodes.GatewayTimeout
+];
+
+// node_modules/@actions/core/lib/summary.js
+import { EOL } from "os";
+import { constants as constants5, promises as promises2 } from "fs";
+var __awaiter = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve) {
+      resolve(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var { access, appendFile, writeFile } = promises2;
+var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
+var Summary = class {
+  constructor() {
+    this._buffer = "";
+  }
+  /**
+   * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+   * Also checks r/w permissions.
+   *
+   * @returns step summary file path
+   */
+  filePath() {
+    return __awaiter(this, void 0, void 0, function* () {
+      if (this._filePath) {
+        return this._filePath;
+      }
+      const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+      if (!pathFromEnv) {
+        throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+      }
+      try {
+        yield access(pathFromEnv, constants5.R_OK | constants5.W_OK);
+      } catch (_a) {
+        throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+      }
+      this._filePath = pathFromEnv;
+      return this._filePath;
+    });
+  }
+  /**
+   * Wraps content in an HTML tag, adding any HTML attributes
+   *
+   * @param {string} tag HTML tag to wrap
+   * @param {string | null} content content within the tag
+   * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+   *
+   * @returns {string} content wrapped in HTML element
+   */
+  wrap(tag, content, attrs = {}) {
+    const htmlAttrs = Object.entries(attrs).map(([key2, value]) => ` ${key2}="${value}"`).join("");
+    if (!content) {
+      return `<${tag}${htmlAttrs}>`;
+    }
+    return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+  }
+  /**
+   * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+   *
+   * @param {SummaryWriteOptions} [options] (optional) options for write operation
+   *
+   * @returns {Promise<Summary>} summary instance
+   */
+  write(options) {
+    return __awaiter(this, void 0, void 0, function* () {
+      const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+      const filePath = yield this.filePath();
+      const writeFunc = overwrite ? writeFile : appendFile;
+      yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
+      return this.emptyBuffer();
+    });
+  }
+  /**
+   * Clears the summary buffer and wipes the summary file
+   *
+   * @returns {Summary} summary instance
+   */
+  clear() {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.emptyBuffer().write({ overwrite: true });
+    });
+  }
+  /**
+   * Returns the current summary buffer as a string
+   *
+   * @returns {string} string of summary buffer
+   */
+  stringify() {
+    return this._buffer;
+  }
+  /**
+   * If the summary buffer is empty
+   *
+   * @returns {boolen} true if the buffer is empty
+   */
+  isEmptyBuffer() {
+    return this._buffer.length === 0;
+  }
+  /**
+   * Resets the summary buffer without writing to summary file
+   *
+   * @returns {Summary} summary instance
+   */
+  emptyBuffer() {
+    this._buffer = "";
+    return this;
+  }
+  /**
+   * Adds raw text to the summary buffer
+   *
+   * @param {string} text content to add
+   * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+   *
+   * @returns {Summary} summary instance
+   */
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
+    return addEOL ? this.addEOL() : this;
+  }
+  /**
+   * Adds the operating system-specific end-of-line marker to the buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addEOL() {
+    return this.addRaw(EOL);
+  }
+  /**
+   * Adds an HTML codeblock to the summary buffer
+   *
+   * @param {string} code content to render within fenced code block
+   * @param {string} lang (optional) language to syntax highlight code
+   *
+   * @returns {Summary} summary instance
+   */
+  addCodeBlock(code, lang) {
+    const attrs = Object.assign({}, lang && { lang });
+    const element = this.wrap("pre", this.wrap("code", code), attrs);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML list to the summary buffer
+   *
+   * @param {string[]} items list of items to render
+   * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+   *
+   * @returns {Summary} summary instance
+   */
+  addList(items, ordered = false) {
+    const tag = ordered ? "ol" : "ul";
+    const listItems = items.map((item) => this.wrap("li", item)).join("");
+    const element = this.wrap(tag, listItems);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML table to the summary buffer
+   *
+   * @param {SummaryTableCell[]} rows table rows
+   *
+   * @returns {Summary} summary instance
+   */
+  addTable(rows) {
+    const tableBody = rows.map((row) => {
+      const cells = row.map((cell) => {
+        if (typeof cell === "string") {
+          return this.wrap("td", cell);
+        }
+        const { header, data, colspan, rowspan } = cell;
+        const tag = header ? "th" : "td";
+        const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
+        return this.wrap(tag, data, attrs);
+      }).join("");
+      return this.wrap("tr", cells);
+    }).join("");
+    const element = this.wrap("table", tableBody);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds a collapsable HTML details element to the summary buffer
+   *
+   * @param {string} label text for the closed state
+   * @param {string} content collapsable content
+   *
+   * @returns {Summary} summary instance
+   */
+  addDetails(label, content) {
+    const element = this.wrap("details", this.wrap("summary", label) + content);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML image tag to the summary buffer
+   *
+   * @param {string} src path to the image you to embed
+   * @param {string} alt text description of the image
+   * @param {SummaryImageOptions} options (optional) addition image attributes
+   *
+   * @returns {Summary} summary instance
+   */
+  addImage(src, alt, options) {
+    const { width, height } = options || {};
+    const attrs = Object.assign(Object.assign({}, width && { width }), height && { height });
+    const element = this.wrap("img", null, Object.assign({ src, alt }, attrs));
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML section heading element
+   *
+   * @param {string} text heading text
+   * @param {number | string} [level=1] (optional) the heading level, default: 1
+   *
+   * @returns {Summary} summary instance
+   */
+  addHeading(text2, level) {
+    const tag = `h${level}`;
+    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
+    const element = this.wrap(allowedTag, text2);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML thematic break (<hr>) to the summary buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addSeparator() {
+    const element = this.wrap("hr", null);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML line break (<br>) to the summary buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addBreak() {
+    const element = this.wrap("br", null);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML blockquote to the summary buffer
+   *
+   * @param {string} text quote text
+   * @param {string} cite (optional) citation url
+   *
+   * @returns {Summary} summary instance
+   */
+  addQuote(text2, cite) {
+    const attrs = Object.assign({}, cite && { cite });
+    const element = this.wrap("blockquote", text2, attrs);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML anchor tag to the summary buffer
+   *
+   * @param {string} text link text/content
+   * @param {string} href hyperlink
+   *
+   * @returns {Summary} summary instance
+   */
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
+    return this.addRaw(element).addEOL();
+  }
+};
+var _summary = new Summary();
+
+// node_modules/@actions/core/lib/platform.js
+import os2 from "os";
+var platform = os2.platform();
+var arch = os2.arch();
+
+// node_modules/@actions/core/lib/core.js
+var ExitCode;
+(function(ExitCode2) {
+  ExitCode2[ExitCode2["Success"] = 0] = "Success";
+  ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
 
 // node_modules/@actions/tool-cache/lib/manifest.js
 var semver = __toESM(require_semver2(), 1);
@@ -5904,9 +6123,9 @@ function createNegotiateAuth() {
 // node_modules/http-proxy-agent/dist/index.js
 var debug2 = (0, import_debug.default)("http-proxy-agent");
 var HttpProxyAgent = class extends Agent2 {
-  constructor(proxy, opts) {
+  constructor(proxy2, opts) {
     super(opts);
-    this.proxy = typeof proxy === "string" ? new URL2(proxy) : proxy;
+    this.proxy = typeof proxy2 === "string" ? new URL2(proxy2) : proxy2;
     this.proxyHeaders = opts?.headers ?? {};
     debug2("Creating new HttpProxyAgent instance: %o", this.proxy.href);
     if (opts?.negotiate) {
@@ -5915,11 +6134,11 @@ var HttpProxyAgent = class extends Agent2 {
       this.onProxyAuth = opts.onProxyAuth;
     }
     const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
-    const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
+    const port2 = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
     this.connectOpts = {
       ...opts ? omit(opts, "headers", "onProxyAuth", "negotiate") : null,
       host,
-      port
+      port: port2
     };
   }
   addRequest(req, opts) {
@@ -5928,7 +6147,7 @@ var HttpProxyAgent = class extends Agent2 {
     super.addRequest(req, opts);
   }
   setRequestProps(req, opts) {
-    const { proxy } = this;
+    const { proxy: proxy2 } = this;
     const protocol = opts.secureEndpoint ? "https:" : "http:";
     const hostname = req.getHeader("host") || "localhost";
     const base = `${protocol}//${hostname}`;
@@ -5938,8 +6157,8 @@ var HttpProxyAgent = class extends Agent2 {
     }
     req.path = String(url);
     const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
-    if (proxy.username || proxy.password) {
-      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+    if (proxy2.username || proxy2.password) {
+      const auth = `${decodeURIComponent(proxy2.username)}:${decodeURIComponent(proxy2.password)}`;
       headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
     }
     if (!headers["Proxy-Connection"]) {
@@ -6062,11 +6281,11 @@ function parseProxyResponse(socket) {
         }
         const key2 = header.slice(0, firstColon).toLowerCase();
         const value = header.slice(firstColon + 1).trimStart();
-        const current = headers[key2];
-        if (typeof current === "string") {
-          headers[key2] = [current, value];
-        } else if (Array.isArray(current)) {
-          current.push(value);
+        const current2 = headers[key2];
+        if (typeof current2 === "string") {
+          headers[key2] = [current2, value];
+        } else if (Array.isArray(current2)) {
+          current2.push(value);
         } else {
           headers[key2] = value;
         }
@@ -6100,10 +6319,10 @@ var setServernameFromNonIpHost = (options) => {
   return options;
 };
 var HttpsProxyAgent = class extends Agent2 {
-  constructor(proxy, opts) {
+  constructor(proxy2, opts) {
     super(opts);
     this.options = { path: void 0 };
-    this.proxy = typeof proxy === "string" ? new URL3(proxy) : proxy;
+    this.proxy = typeof proxy2 === "string" ? new URL3(proxy2) : proxy2;
     this.proxyHeaders = opts?.headers ?? {};
     debug4("Creating new HttpsProxyAgent instance: %o", this.proxy.href);
     if (opts?.negotiate) {
@@ -6112,13 +6331,13 @@ var HttpsProxyAgent = class extends Agent2 {
       this.onProxyAuth = opts.onProxyAuth;
     }
     const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
-    const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
+    const port2 = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
     this.connectOpts = {
       // Attempt to negotiate http/1.1 for proxy servers that support http/2
       ALPNProtocols: ["http/1.1"],
       ...opts ? omit2(opts, "headers", "onProxyAuth", "negotiate") : null,
       host,
-      port
+      port: port2
     };
   }
   /**
@@ -6126,12 +6345,12 @@ var HttpsProxyAgent = class extends Agent2 {
    * new HTTP request.
    */
   async connect(req, opts) {
-    const { proxy } = this;
+    const { proxy: proxy2 } = this;
     if (!opts.host) {
       throw new TypeError('No "host" provided');
     }
     let socket;
-    if (proxy.protocol === "https:") {
+    if (proxy2.protocol === "https:") {
       debug4("Creating `tls.Socket`: %o", this.connectOpts);
       socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
     } else {
@@ -6142,8 +6361,8 @@ var HttpsProxyAgent = class extends Agent2 {
     const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
     let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
 `;
-    if (proxy.username || proxy.password) {
-      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+    if (proxy2.username || proxy2.password) {
+      const auth = `${decodeURIComponent(proxy2.username)}:${decodeURIComponent(proxy2.password)}`;
       headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
     }
     headers.Host = `${host}:${opts.port}`;
@@ -6198,9 +6417,9 @@ var HttpsProxyAgent = class extends Agent2 {
    * Retry a CONNECT request with additional auth headers.
    */
   async _connectWithAuth(req, opts, authHeaders) {
-    const { proxy } = this;
+    const { proxy: proxy2 } = this;
     let socket;
-    if (proxy.protocol === "https:") {
+    if (proxy2.protocol === "https:") {
       socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
     } else {
       socket = net3.connect(this.connectOpts);
@@ -6209,8 +6428,8 @@ var HttpsProxyAgent = class extends Agent2 {
     const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
     let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
 `;
-    if (proxy.username || proxy.password) {
-      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+    if (proxy2.username || proxy2.password) {
+      const auth = `${decodeURIComponent(proxy2.username)}:${decodeURIComponent(proxy2.password)}`;
       headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
     }
     Object.assign(headers, authHeaders);
@@ -6466,8 +6685,8 @@ async function loadGoAuth(goauth, env, platform2 = process.platform) {
       if (words[0] === "off") return;
       if (words[0] === "netrc") {
         if (url) continue;
-        const file = netrcPath(env, platform2);
-        const text2 = file === void 0 ? "" : readOptional(file);
+        const file2 = netrcPath(env, platform2);
+        const text2 = file2 === void 0 ? "" : readOptional(file2);
         for (const entry of parseNetrc(text2).reverse()) store(trimPrefix(entry.machine), { Authorization: [basicAuthorization(entry.login, entry.password)] });
       } else if (words[0] === "git" || words[0] === "mtls") {
         if (!url && !unsupported.includes(method)) unsupported.push(method);
@@ -6514,12 +6733,12 @@ function secretParts(value) {
   const colon = pair.indexOf(":");
   return colon < 0 ? [token] : [token, pair.slice(colon + 1)];
 }
-function readOptional(file) {
+function readOptional(file2) {
   try {
-    return readFileSync2(file, "utf8");
+    return readFileSync2(file2, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return "";
-    throw new Error(`cannot read ${file} (GOAUTH=netrc): ${e.message}`, { cause: e });
+    throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
   }
 }
 
@@ -6570,15 +6789,15 @@ var CgiProxyError = class extends Error {
   }
 };
 function proxyFor(rules, url) {
-  const proxy = url.protocol === "https:" ? rules.https : url.protocol === "http:" ? rules.http : void 0;
-  if (proxy && url.protocol === "http:" && rules.cgi) throw new CgiProxyError();
-  if (!proxy) return void 0;
+  const proxy2 = url.protocol === "https:" ? rules.https : url.protocol === "http:" ? rules.http : void 0;
+  if (proxy2 && url.protocol === "http:" && rules.cgi) throw new CgiProxyError();
+  if (!proxy2) return void 0;
   const host = bareHost(url.hostname).toLowerCase();
-  if (host === "") return proxy;
-  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  if (host === "") return proxy2;
+  const port2 = url.port || (url.protocol === "https:" ? "443" : "80");
   const ip = net4.isIP(host) !== 0;
   if (host === "localhost" || ip && isLoopback(host)) return void 0;
-  return rules.exempt(host, port, ip) ? void 0 : proxy;
+  return rules.exempt(host, port2, ip) ? void 0 : proxy2;
 }
 var bareHost = (host) => host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 var LOOPBACK = new net4.BlockList();
@@ -6615,10 +6834,10 @@ function noProxyMatcher(noProxy) {
     const split = splitHostPort(entry);
     if (split && split.host === "") continue;
     const host = split?.host ?? entry;
-    const port = split?.port ?? "";
+    const port2 = split?.port ?? "";
     if (net4.isIP(host)) {
       const want = normalizeIp(host);
-      ipMatchers.push((candidate, candidatePort, ip) => ip && normalizeIp(candidate) === want && (port === "" || port === candidatePort));
+      ipMatchers.push((candidate, candidatePort, ip) => ip && normalizeIp(candidate) === want && (port2 === "" || port2 === candidatePort));
       continue;
     }
     if (host === "") continue;
@@ -6627,10 +6846,10 @@ function noProxyMatcher(noProxy) {
     const bare = matchHost ? name : name.slice(1);
     const suffix = `.${[...bare].some((c) => c.charCodeAt(0) > 127) ? domainToASCII(bare) || bare : bare}`;
     domainMatchers.push(
-      (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port === "" || port === candidatePort)
+      (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port2 === "" || port2 === candidatePort)
     );
   }
-  return (host, port, ip) => ip && ipMatchers.some((m) => m(host, port, ip)) || domainMatchers.some((m) => m(host, port, ip));
+  return (host, port2, ip) => ip && ipMatchers.some((m) => m(host, port2, ip)) || domainMatchers.some((m) => m(host, port2, ip));
 }
 function parseCidr(entry) {
   const slash = entry.indexOf("/");
@@ -6669,9 +6888,9 @@ function certificatesIn(text2) {
     }
   });
 }
-var readText = (file) => {
+var readText = (file2) => {
   try {
-    return readFileSync3(file, "latin1");
+    return readFileSync3(file2, "latin1");
   } catch {
     return void 0;
   }
@@ -6683,9 +6902,9 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path6.join(dir, name)).filter((file) => {
+  return names.map((name) => path6.join(dir, name)).filter((file2) => {
     try {
-      return !(lstatSync2(file).isSymbolicLink() && !readlinkSync(file).includes("/"));
+      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync(file2).includes("/"));
     } catch {
       return false;
     }
@@ -6695,16 +6914,16 @@ function unixTrust(env) {
   const certificates = [];
   const sources = [];
   const files = env.SSL_CERT_FILE ? [env.SSL_CERT_FILE] : SYSTEM_CERT_FILES;
-  for (const file of files) {
-    const text2 = readText(file);
+  for (const file2 of files) {
+    const text2 = readText(file2);
     if (text2 === void 0) continue;
     certificates.push(...certificatesIn(text2));
-    sources.push(env.SSL_CERT_FILE ? `SSL_CERT_FILE=${file}` : file);
+    sources.push(env.SSL_CERT_FILE ? `SSL_CERT_FILE=${file2}` : file2);
     break;
   }
   const dirs = env.SSL_CERT_DIR ? env.SSL_CERT_DIR.split(":") : SYSTEM_CERT_DIRS;
   for (const dir of dirs) {
-    const found = directoryFiles(dir).flatMap((file) => certificatesIn(readText(file) ?? ""));
+    const found = directoryFiles(dir).flatMap((file2) => certificatesIn(readText(file2) ?? ""));
     if (found.length === 0) continue;
     certificates.push(...found);
     sources.push(env.SSL_CERT_DIR ? `SSL_CERT_DIR ${dir}` : dir);
@@ -6773,14 +6992,14 @@ var HttpClient2 = class {
    * several times the write itself (the hashing threads need those cores), and kept chunks
    * waiting in memory meanwhile.
    */
-  download(url, file, options) {
+  download(url, file2, options) {
     return this.request(url, options, async (response, status, contentType, onData) => {
       if (status !== 200) {
         response.resume();
         return { status, contentType, size: 0 };
       }
       let size = 0;
-      const fd = openSync3(file, "wx");
+      const fd = openSync3(file2, "wx");
       try {
         for await (const chunk of response) {
           size += chunk.length;
@@ -6854,33 +7073,33 @@ var HttpClient2 = class {
     if (url.username || url.password) return { authorization: [basicAuthorization(decodeURIComponent(url.username), decodeURIComponent(url.password))] };
     return this.view.auth.headersFor(url) ?? {};
   }
-  agentFor(url, proxy) {
+  agentFor(url, proxy2) {
     const secure = url.protocol === "https:";
-    const key2 = `${url.protocol}|${proxy?.url.href ?? "direct"}`;
+    const key2 = `${url.protocol}|${proxy2?.url.href ?? "direct"}`;
     let agent = this.agents.get(key2);
     if (agent) return agent;
     const pool = { keepAlive: true, maxSockets: this.maxSockets, lookup: this.lookup };
-    if (!proxy) agent = secure ? new https.Agent(pool) : new http3.Agent(pool);
+    if (!proxy2) agent = secure ? new https.Agent(pool) : new http3.Agent(pool);
     else {
-      if (proxy.url.protocol !== "http:" && proxy.url.protocol !== "https:") {
-        throw new NetError("proxy", `${proxy.from} is ${redactUrl(proxy.url.href)}: the action's own requests cannot use a ${proxy.url.protocol.slice(0, -1)} proxy (go can)`);
+      if (proxy2.url.protocol !== "http:" && proxy2.url.protocol !== "https:") {
+        throw new NetError("proxy", `${proxy2.from} is ${redactUrl(proxy2.url.href)}: the action's own requests cannot use a ${proxy2.url.protocol.slice(0, -1)} proxy (go can)`);
       }
       const toProxy = { ...pool, secureContext: this.secureContext };
-      agent = secure ? new HttpsProxyAgent(proxy.url, toProxy) : new HttpProxyAgent(proxy.url, toProxy);
+      agent = secure ? new HttpsProxyAgent(proxy2.url, toProxy) : new HttpProxyAgent(proxy2.url, toProxy);
     }
     this.agents.set(key2, agent);
     return agent;
   }
   once(url, headers, options, consume) {
-    let proxy;
+    let proxy2;
     let agent;
     try {
-      proxy = this.route(url);
-      agent = this.agentFor(url, proxy);
+      proxy2 = this.route(url);
+      agent = this.agentFor(url, proxy2);
     } catch (e) {
       return Promise.reject(classifyError(e));
     }
-    const via = proxy && `${redactUrl(proxy.url.href).replace(/\/$/, "")} (${proxy.from})`;
+    const via = proxy2 && `${redactUrl(proxy2.url.href).replace(/\/$/, "")} (${proxy2.from})`;
     const secure = url.protocol === "https:";
     return new Promise((resolve, reject) => {
       const fail2 = (e) => reject(classifyError(e, via));
@@ -6942,22 +7161,21 @@ var config = JSON.parse(given);
 var network = await loadNetworkView(processEnv(), config.goauth, trust);
 var client = new HttpClient2(network, { maxSockets: MAX_SOCKETS });
 var candidates = parseCandidates(config.candidates.map((c) => c.spec).join(","));
-var limits = { client, rounds: ROUNDS, backoffMs: BACKOFF_MS, stallTimeoutMs: config.stallTimeoutMs };
-var fetcher = fetcherIn(
-  config.workDir,
-  candidates.map((candidate, i) => ({ candidate, latencyMs: config.candidates[i]?.latencyMs ?? 0 })),
-  limits
-);
 var known = knownFiles(config.sumLines, () => false);
-var sumdb = config.sumdb ? {
-  name: config.sumdb.name,
-  fetcher: fetcherIn(
-    path7.join(config.workDir, "sumdb"),
-    parseCandidates(config.sumdb.routes.join(",")).map((candidate) => ({ candidate, latencyMs: 0 })),
-    limits
-  )
-} : void 0;
-var local = await startLocalProxy(fetcher, known, { secret: config.secret, sumdb: () => sumdb });
+var proxy = await startVerifyingProxy({
+  client,
+  candidates: candidates.map((candidate, i) => ({ candidate, latencyMs: config.candidates[i]?.latencyMs ?? 0 })),
+  known,
+  secret: config.secret,
+  dir: config.workDir,
+  rounds: ROUNDS,
+  backoffMs: BACKOFF_MS,
+  stallTimeoutMs: config.stallTimeoutMs
+});
+var { fetcher, local } = proxy;
+if (config.sumdb) {
+  proxy.relaySumdb(config.sumdb.name).useCandidates(parseCandidates(config.sumdb.routes.join(",")).map((candidate) => ({ candidate, latencyMs: 0 })));
+}
 var stats = (stopped) => ({
   requests: local.requests,
   served: local.served,
@@ -6973,16 +7191,14 @@ var stats = (stopped) => ({
 });
 var report = (stopped) => {
   const temp = `${config.statsFile}.partial`;
-  writeFileSync(temp, JSON.stringify(stats(stopped)));
+  writeFileSync2(temp, JSON.stringify(stats(stopped)));
   renameSync3(temp, config.statsFile);
 };
 var stopping = false;
 var stop = async (why) => {
   if (stopping) return;
   stopping = true;
-  fetcher.close();
-  sumdb?.fetcher.close();
-  await local.close();
+  await proxy.close();
   client.close();
   report(why);
   rmSync(path7.join(config.workDir, "store"), { recursive: true, force: true });

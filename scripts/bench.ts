@@ -6,7 +6,7 @@
 // with the goals and writes it to docs/bench.md, with a chart in docs/bench.svg, for docs/benchmarks.md.
 import './scratch.ts'
 import { execFile } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -18,8 +18,7 @@ import { type Fault, healthy, type ProxyOptions, type ProxyServer, startProxy } 
 import { startSumdb } from '../test/support/sumdb.ts'
 import { loopbackCertificate } from '../test/support/tls.ts'
 import { ensureTools } from '../test/support/tools.ts'
-import { makeUniverse } from '../test/support/universe.ts'
-import { bundledAction, type Contender, mib, plainGo, type Sample, secs, setAside, sideBySide } from './measure.ts'
+import { benchUniverse, bundledAction, type Contender, mib, plainGo, type Sample, secs, setAside, sideBySide } from './measure.ts'
 
 const ROUNDS = 3
 /** `faults`: only the fault matrix's table (docs/bench-faults.md); `speed`: only the main one. Both by default. */
@@ -36,14 +35,7 @@ const LATER_LIMIT_MS = 60_000
 const root = mkdtempSync(path.join(os.tmpdir(), 'bench-'))
 const docs = path.join(import.meta.dirname, '..', 'docs')
 mkdirSync(docs, { recursive: true })
-const universe = await makeUniverse(root, { count: MODULES, sourceBytes: 'spread' })
-{
-  // Modules an older go.sum still names: their files are on the proxies, go needs none of them.
-  const stale = await makeUniverse(path.join(root, 'stale'), { count: STALE, sourceBytes: 'spread', pathPrefix: 'example.com/stale' })
-  cpSync(stale.proxyDir, universe.proxyDir, { recursive: true })
-  const goSum = path.join(universe.sampleDir, 'go.sum')
-  writeFileSync(goSum, readFileSync(goSum, 'utf8') + readFileSync(path.join(stale.sampleDir, 'go.sum'), 'utf8'))
-}
+const universe = await benchUniverse(root, MODULES, STALE)
 await ensureTools()
 
 /** Every proxy started, so that bytes are counted across all of them. */

@@ -1,11 +1,12 @@
 // What the benchmarks measure of one run, and how runs are set side by side: the same
 // contenders alternating within each round, figures the median of the rounds.
 import { type ChildProcess, execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, renameSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { median } from '../src/timing.ts'
 import { runBundled, runPostBundled } from '../test/support/action.ts'
 import { goBinary } from '../test/support/go.ts'
+import { makeUniverse, type Universe } from '../test/support/universe.ts'
 
 export interface Sample {
   seconds: number
@@ -18,6 +19,19 @@ export interface Sample {
 }
 
 export type Contender = () => Promise<Sample>
+
+/**
+ * The benchmarks' universe under `root`: `modules` generated modules of realistic sizes, and
+ * go.sum lines of `stale` more that go no longer needs (their files are on the proxies too).
+ */
+export async function benchUniverse(root: string, modules: number, stale: number): Promise<Universe> {
+  const universe = await makeUniverse(root, { count: modules, sourceBytes: 'spread' })
+  const old = await makeUniverse(path.join(root, 'stale'), { count: stale, sourceBytes: 'spread', pathPrefix: 'example.com/stale' })
+  cpSync(old.proxyDir, universe.proxyDir, { recursive: true })
+  const goSum = path.join(universe.sampleDir, 'go.sum')
+  writeFileSync(goSum, readFileSync(goSum, 'utf8') + readFileSync(path.join(old.sampleDir, 'go.sum'), 'utf8'))
+  return universe
+}
 
 /**
  * Moves `dir` out of the way, under `root`, instead of deleting it: the benchmark's directories

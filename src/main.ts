@@ -19,6 +19,7 @@ import { writeReport } from './report.ts'
 import type { RunFacts } from './report/facts.ts'
 import { chooseToolchain, type ToolchainChoice, toolchainProblem, userToolchain } from './toolchain/select.ts'
 import { toolchainOnRunner } from './toolchain/stage.ts'
+import { traced } from './trace.ts'
 import { buildsFromVendor, hasModulesTxt, vendorConsistent } from './vendor.ts'
 
 /** What every stage of one run needs: decided once, read by all. */
@@ -49,8 +50,10 @@ export async function run(): Promise<void> {
   try {
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
     const settings = parseSettings(name => core.getInput(name), workspace)
-    const go = await findGo()
-    const env = await readGoEnv(go, settings.workingDirectory)
+    const { go, env } = await traced('go env', async () => {
+      const go = await findGo()
+      return { go, env: await readGoEnv(go, settings.workingDirectory) }
+    })
     const candidates = settings.candidates ?? candidatesFrom('proxies (from go env GOPROXY)', env.GOPROXY)
     const network = await loadNetworkView(processEnv(), env.GOAUTH)
     // go's git reads its own configuration from where go runs it, in the module cache.
@@ -98,7 +101,7 @@ export async function run(): Promise<void> {
   } finally {
     await later?.abandon()
     client?.close()
-    await writeReport({ ...facts, durationMs: performance.now() - startedMs }, secrets)
+    await traced('summary', () => writeReport({ ...facts, durationMs: performance.now() - startedMs }, secrets))
   }
 }
 
@@ -111,7 +114,7 @@ async function download(ctx: RunContext): Promise<{ chain: Candidate[]; facts: D
   let facts: DownloadFacts = {}
   try {
     // A toolchain go switches to, already on this runner, is on PATH before go first runs.
-    const onRunner = ctx.toolchain.switches ? await toolchainOnRunner(ctx.toolchain, env.GOVERSION) : undefined
+    const onRunner = ctx.toolchain.switches ? await traced('toolchain on the runner', () => toolchainOnRunner(ctx.toolchain, env.GOVERSION)) : undefined
     if (onRunner) facts.toolchain = onRunner
     const vendor = await vendored(ctx)
     if (vendor) return { chain: ctx.candidates, facts: { ...facts, ...vendor } }

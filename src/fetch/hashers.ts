@@ -11,7 +11,9 @@
 // fetch frees its requests once the bytes are on disk, so many zips can wait here; taking the
 // largest first keeps one big module from being hashed alone, on one thread, at the end.
 import { Worker } from 'node:worker_threads'
+import { traceSpan, traceThreadCpu, tracing } from '../trace.ts'
 import { type HashAnswer, type Hashed, type HashTask, hashOf } from './hash-worker.ts'
+import { warnFallback } from './inflater.ts'
 import type { ExtractTarget } from './zip-extract.ts'
 
 // Bundled, this module is part of dist/index.js and the worker is dist/hash-worker.js; run from source, it sits beside it.
@@ -52,6 +54,9 @@ export class Hashers {
   private broken = false
   private abandoned = false
   private readonly threads: number
+  /** When traced: when the first task was posted to a thread, and the last answered. */
+  private firstPosted: number | undefined
+  private lastAnswered = 0
 
   /** `threads`: how many worker threads at most, started as work arrives. */
   constructor(threads = 1) {
@@ -95,6 +100,7 @@ export class Hashers {
 
   /** Ends the threads; tasks still waiting, or being hashed, are hashed on the main thread: no caller is left waiting. */
   async close(): Promise<void> {
+    this.traceSpan()
     this.broken = true
     const slots = this.slots.splice(0)
     for (const slot of slots) this.takeBack(slot)
@@ -104,6 +110,7 @@ export class Hashers {
 
   /** Ends the threads without hashing what is left (past a deadline, or when the step is cancelled): every task waiting or under way is rejected. */
   async abandon(): Promise<void> {
+    this.traceSpan()
     this.abandoned = true
     this.broken = true
     const slots = this.slots.splice(0)
@@ -122,6 +129,7 @@ export class Hashers {
       slot.jobs.push(job)
       // Held open only while it works: an idle pool never keeps the step alive.
       slot.worker.ref()
+      if (tracing) this.firstPosted ??= performance.now()
       slot.worker.postMessage(job.task)
     }
   }
@@ -129,8 +137,17 @@ export class Hashers {
   private spawn(): Slot | undefined {
     if (this.slots.length >= this.threads) return undefined
     // A small heap: the thread holds one file at a time, and garbage it leaves is collected soon rather than when it is large.
-    const slot: Slot = { worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }), jobs: [] }
+    const slot: Slot = {
+      worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 }, workerData: { reportCpu: tracing } }),
+      jobs: []
+    }
+    const thread = `hashing thread ${slot.worker.threadId}`
     slot.worker.on('message', (answer: HashAnswer) => {
+      if (answer.fallback) warnFallback(answer.fallback)
+      if (answer.cpu) {
+        traceThreadCpu(thread, answer.cpu)
+        this.lastAnswered = performance.now()
+      }
       const job = slot.jobs.shift()
       // Taken back by close() meanwhile: the main thread answers it.
       if (!job) return
@@ -149,6 +166,12 @@ export class Hashers {
     slot.worker.on('exit', lost)
     this.slots.push(slot)
     return slot
+  }
+
+  /** For the trace: from the first task posted to a thread to the last answer. */
+  private traceSpan(): void {
+    if (this.firstPosted !== undefined) traceSpan('hashing in threads', this.firstPosted, this.lastAnswered)
+    this.firstPosted = undefined
   }
 
   private takeBack(slot: Slot): void {

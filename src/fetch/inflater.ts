@@ -10,10 +10,17 @@
 //
 // node has no public call that inflates into a given buffer, so this drives the stream's own
 // handle as node's sync functions do (lib/zlib.js, processChunkSync): a write, then the handle's
-// write state says how much of the input and output is left. Where the handle is not what this
-// expects (another node), each entry is inflated whole by inflateRawSync instead: the same bytes,
-// slower, and a large file whole in memory. The tests fail on a node where that happens.
-import { constants, createInflateRaw, type InflateRaw, inflateRawSync } from 'node:zlib'
+// write state says how much of the input and output is left. A node release could change what
+// that handle means while keeping its shape; every zip would then hash wrong, every candidate
+// would look like it serves tampered bytes and the restored cache would be thrown away. So, at
+// its first use in each thread, the engine inflates a known sample and must give exactly what
+// inflateRawSync gives; where it does not (or throws, or the handle is not there), each entry is
+// inflated whole by inflateRawSync instead for the rest of the process: the same bytes, slower,
+// and a large file whole in memory. That is said once, as a warning, and never as a candidate's
+// or the cache's fault. The tests fail on a node where that happens.
+import { randomBytes } from 'node:crypto'
+import { constants, createInflateRaw, deflateRawSync, type InflateRaw, inflateRawSync } from 'node:zlib'
+import { port } from '../engine/port.ts'
 import { readAt } from './read-at.ts'
 
 /** The part of node's zlib handle this drives. */
@@ -32,6 +39,12 @@ interface Engine {
 /** Read, and inflated, this much at a time. */
 const PIECE = 256 << 10
 
+/**
+ * For the fallback's tests only, read at the self-check of each thread: `corrupt` makes the
+ * handle alter its output, `throw` makes it throw, as a node whose handle changed might.
+ */
+export const BROKEN_ENGINE_ENV = 'GO_MOD_DOWNLOAD_TEST_BROKEN_INFLATER'
+
 function engine(): Engine | undefined {
   const stream = createInflateRaw() as InflateRaw & { _handle?: Partial<ZlibHandle>; _writeState?: unknown }
   const { _handle: handle, _writeState: state } = stream
@@ -41,7 +54,53 @@ function engine(): Engine | undefined {
   }
   // Bad data destroys the stream at once and emits 'error' later: `destroyed` is read after each write instead.
   stream.on('error', () => {})
-  return { stream, handle: handle as ZlibHandle, state }
+  return { stream, handle: broken(handle as ZlibHandle), state }
+}
+
+/** The handle itself, unless a test asked for it broken (BROKEN_ENGINE_ENV). */
+function broken(handle: ZlibHandle): ZlibHandle {
+  const how = process.env[BROKEN_ENGINE_ENV]
+  if (how !== 'corrupt' && how !== 'throw') return handle
+  return {
+    reset: () => handle.reset(),
+    writeSync: (flush, input, inOffset, inLength, output, outOffset, outLength) => {
+      if (how === 'throw') throw new Error('the handle refused the write')
+      handle.writeSync(flush, input, inOffset, inLength, output, outOffset, outLength)
+      output[outOffset] = (output[outOffset] as number) ^ 1
+    }
+  }
+}
+
+/**
+ * The self-check's sample: deflate streams of stored blocks (incompressible bytes, level 0) and
+ * of compressed ones, each inflating to more than one piece, the stored one read in more than
+ * one piece too: the shapes a zip's entries take.
+ */
+function samples(): Buffer[] {
+  const noise = randomBytes(PIECE + 4096)
+  const text = Buffer.from('func f(x int) int { return x * 2 } // a line of source\n'.repeat(Math.ceil(PIECE / 100)))
+  // Level 1: the sample is made in each thread, before its first zip; its blocks are what matters, not their size.
+  return [deflateRawSync(noise, { level: 0 }), deflateRawSync(Buffer.concat([text, noise.subarray(0, 8192), text, text]), { level: 1 })]
+}
+
+/** Whether this thread's engine passed its self-check; undefined until its first use. */
+let trusted: boolean | undefined
+
+/** Where a failed self-check is told: on the main thread, the warning; in a hashing thread, its answer to the main thread (hash-worker.ts). */
+let tell: (why: string) => void = warnFallback
+
+/** A hashing thread tells the main thread, which alone may warn, why its engine was set aside. */
+export function tellFallbackTo(listener: (why: string) => void): void {
+  tell = listener
+}
+
+let warned = false
+
+/** Warns, once in the process, that zips are inflated by inflateRawSync: no candidate and no cache is at fault. */
+export function warnFallback(why: string): void {
+  if (warned) return
+  warned = true
+  port.warning(`Zips are inflated by zlib.inflateRawSync from now on (slower, the same bytes): node's zlib handle failed the self-check (${why}). No proxy and no cache is at fault.`)
 }
 
 export class Inflater {
@@ -113,9 +172,45 @@ export class Inflater {
 
   private engine(): Engine | undefined {
     if (!this.current && this.usable) {
-      this.current = engine()
+      trusted ??= this.selfCheck()
+      this.current = trusted ? engine() : undefined
       this.usable = this.current !== undefined
     }
     return this.current
+  }
+
+  /** Whether an engine inflates the sample exactly as inflateRawSync does; if not, says why, once. */
+  private selfCheck(): boolean {
+    const checked = engine()
+    let why: string | undefined
+    try {
+      why = checked ? this.unlikeZlib(checked) : 'the handle is not what this expects'
+    } catch (e) {
+      why = `it threw on a sample: ${(e as Error).message}`
+    } finally {
+      checked?.stream.destroy()
+      this.current = undefined
+    }
+    if (why) tell(why)
+    return why === undefined
+  }
+
+  /** Why `engine` inflates the sample otherwise than inflateRawSync, whole (as inflate()) or a piece at a time (as inflateFile()); undefined if it does not. */
+  private unlikeZlib(engine: Engine): string | undefined {
+    for (const raw of samples()) {
+      const expected = inflateRawSync(raw)
+      for (const pieceSize of [raw.length, PIECE]) {
+        const out: Buffer[] = []
+        const output = { produced: 0, limit: expected.length }
+        engine.handle.reset()
+        for (let done = 0; done < raw.length; ) {
+          const piece = raw.subarray(done, done + pieceSize)
+          done += piece.length
+          this.feed(engine, piece, piece.length, done === raw.length, output, got => out.push(Buffer.from(got)))
+        }
+        if (!Buffer.concat(out).equals(expected)) return 'it inflated a sample unlike inflateRawSync'
+      }
+    }
+    return undefined
   }
 }

@@ -19,7 +19,8 @@ import { MAX_BYTES } from '../module/limits.ts'
 import { parseRequestPath } from '../module/request.ts'
 import { parseSumdbPath } from '../module/sumdb-request.ts'
 import { type FileJob, jobFor } from '../module/vouched.ts'
-import type { Fetcher, Outcome } from './fetcher.ts'
+import type { Fetcher } from './fetcher.ts'
+import type { Outcome } from './race.ts'
 
 export interface LocalProxy {
   /** Where go reaches it: with the secret path prefix. */

@@ -4,33 +4,33 @@
 // rest still arrive. Verified files go into go's download cache, as go
 // itself writes it (a zip's .ziphash last), and each zip's files are written out as it is verified,
 // so that go finds its modules extracted.
+//
+// This file wires the stage and reports on it: the verifying proxy (verifying-proxy.ts: the
+// fetcher, the local proxy, the checksum database's relay), the speculative fetch
+// (speculate.ts), and the probe's candidates and routes as they come.
 import * as core from '@actions/core'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { Candidate } from '../goproxy.ts'
-import type { ModuleVersion } from '../gomod.ts'
 import type { SumLine } from '../module/gosum.ts'
-import { MAX_BYTES } from '../module/limits.ts'
-import { downloadPath } from '../module/request.ts'
-import { type FileJob, knownFiles } from '../module/vouched.ts'
+import { knownFiles } from '../module/vouched.ts'
 import type { HttpClient } from '../net/client.ts'
-import { stallCheckEveryMs } from '../timing.ts'
-import { Limiter, nextLimit, startLimit, type ClimbState, WARM_UP_WINDOWS, WINDOW_MS } from './concurrency.ts'
-import type { PlanInput } from './download-set.ts'
-import { Fetcher, type Outcome } from './fetcher.ts'
 import type { SumdbRoutes } from '../sumdb.ts'
-import { type LocalProxy, startLocalProxy, type SumdbRelay } from './local-proxy.ts'
-import { resolveDownloads } from './resolve.ts'
+import { traceSpan } from '../trace.ts'
+import type { PlanInput } from './download-set.ts'
+import type { RankedCandidates } from './race.ts'
+import { speculate } from './speculate.ts'
 import { type CandidateStats, isTroubled, movedBecause } from './stats.ts'
 import { Store } from './store.ts'
+import { startVerifyingProxy } from './verifying-proxy.ts'
 
 export interface FetchOptions {
   client: HttpClient
   /** Healthy URL candidates in chain order, each with its probe latency. */
-  candidates: { candidate: Candidate; latencyMs: number }[]
+  candidates: RankedCandidates
   sumLines: SumLine[]
   isPrivate: (module: string) => boolean
   project: PlanInput
@@ -102,9 +102,6 @@ export interface FetchStage {
   finish: () => Promise<FetchReport>
 }
 
-const GO_FINISHED = 'go finished'
-const filePath = (m: ModuleVersion, kind: 'info' | 'mod' | 'zip') => downloadPath(m.path, m.version, kind)
-
 export async function startFetch(options: FetchOptions): Promise<FetchStage> {
   const started = performance.now()
   const scratch = mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'go-mod-fetch-'))
@@ -117,186 +114,74 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
     ...(process.platform !== 'win32' ? { extract: { writable: options.writableTrees } } : {})
   })
   const known = knownFiles(options.sumLines, options.isPrivate)
-  const fetcher = new Fetcher({
+  // Anyone on the machine reaches 127.0.0.1: only go, given the secret, is served. The runner masks it in the log.
+  const secret = randomBytes(18).toString('base64url')
+  core.setSecret(secret)
+  const proxy = await startVerifyingProxy({
     client: options.client,
     candidates: options.candidates,
-    store: downloadCache.writable() ? downloadCache : new Store({ root: path.join(scratch, 'store'), downloads: '' }),
-    transientDir: path.join(scratch, 'transient'),
+    known,
+    secret,
+    dir: scratch,
+    ...(downloadCache.writable() ? { store: downloadCache } : {}),
     // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
     hashThreads: Math.min(2, os.availableParallelism()),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
   })
-  let sumdb: SumdbRelay | undefined
-  // Anyone on the machine reaches 127.0.0.1: only go, given the secret, is served. The runner masks it in the log.
-  const secret = randomBytes(18).toString('base64url')
-  core.setSecret(secret)
-  const local: LocalProxy = await startLocalProxy(fetcher, known, { secret, sumdb: () => sumdb })
-  const report: FetchReport = {
-    planned: 0,
-    plannedZips: 0,
-    sumLines: options.sumLines.length,
-    files: 0,
-    zips: 0,
-    extracted: 0,
-    bytes: 0,
-    durationMs: 0,
-    retries: 0,
-    hedges: 0,
-    rejected: 0,
-    requests: 0,
-    served: 0,
-    peakLimit: 0,
-    unresolved: 0,
-    candidates: [],
-    troubled: []
-  }
-  const speculative = speculate(fetcher, known, downloadCache, options, report)
+  const { fetcher, local } = proxy
+  const speculative = speculate(fetcher, known, downloadCache, options)
   const stage: FetchStage = {
     url: local.url,
     probed: (candidates, database) => {
       fetcher.useCandidates(candidates)
       if (!database) return
-      const relay = fetcherIn(path.join(scratch, 'sumdb'), [], options, { candidatesComing: true })
+      const relay = proxy.relaySumdb(database.route.name)
       const chain = candidates.map(c => c.candidate)
       database.follow(() => {
         const { routes, final } = database.relay(chain)
         relay.useCandidates(routes, final)
       })
-      sumdb = { name: database.route.name, fetcher: relay }
       stage.gosumdb = `${database.route.key} ${local.url}/sumdb/${database.route.name}`
     },
-    progress: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
+    progress: proxy.bytes,
     abandon: () => {
       fetcher.abandon()
     },
     finish: async () => {
-      speculative.stop(GO_FINISHED)
-      await Promise.all([speculative.done, local.close(), fetcher.close(), sumdb?.fetcher.close()])
+      speculative.stop()
+      await Promise.all([speculative.done, proxy.close()])
       await rm(scratch, { recursive: true, force: true })
-      report.durationMs = performance.now() - started
-      report.files = fetcher.files
-      report.zips = fetcher.zips
-      report.extracted = fetcher.extracted
-      report.bytes = fetcher.bytes
-      report.retries = fetcher.retries
-      report.hedges = fetcher.hedges
-      report.rejected = fetcher.rejected
-      report.requests = local.requests
-      report.served = local.served
-      report.candidates = fetcher.current.map(candidate => {
+      traceSpan('fetch stage (started to finished)', started)
+      const candidates = fetcher.current.map(candidate => {
         const stats = fetcher.stats.get(candidate) as CandidateStats
         const moved = movedBecause(stats)
         return { candidate, stats, ...(moved ? { moved } : {}) }
       })
-      report.troubled = report.candidates.filter(c => isTroubled(c.stats)).map(c => c.candidate)
-      return report
+      const { planned, plannedZips, peakLimit, unresolved, stopped } = speculative.figures
+      // The report's fields in the order they always had.
+      return {
+        planned,
+        plannedZips,
+        sumLines: options.sumLines.length,
+        files: fetcher.files,
+        zips: fetcher.zips,
+        extracted: fetcher.extracted,
+        bytes: fetcher.bytes,
+        durationMs: performance.now() - started,
+        retries: fetcher.retries,
+        hedges: fetcher.hedges,
+        rejected: fetcher.rejected,
+        requests: local.requests,
+        served: local.served,
+        peakLimit,
+        unresolved,
+        candidates,
+        troubled: candidates.filter(c => isTroubled(c.stats)).map(c => c.candidate),
+        ...(stopped ? { stopped } : {})
+      }
     }
   }
   return stage
-}
-
-/**
- * A fetcher whose files are kept under `dir` alone (not in go's download cache): the job's
- * proxy, and the relay of checksum-database answers (signed, and checked by go).
- */
-export function fetcherIn(
-  dir: string,
-  candidates: FetchOptions['candidates'],
-  options: Pick<FetchOptions, 'client' | 'rounds' | 'backoffMs' | 'stallTimeoutMs'>,
-  more: { candidatesComing?: boolean } = {}
-): Fetcher {
-  return new Fetcher({
-    client: options.client,
-    candidates,
-    store: new Store({ root: path.join(dir, 'store'), downloads: '' }),
-    transientDir: path.join(dir, 'transient'),
-    rounds: options.rounds,
-    backoffMs: options.backoffMs,
-    stallTimeoutMs: options.stallTimeoutMs,
-    ...more
-  })
-}
-
-/** The plan, then its files, as many in flight as the adaptive limit allows, but for what go's download cache already holds; go's own requests do not wait for it. */
-function speculate(fetcher: Fetcher, known: Map<string, FileJob>, downloadCache: Store, options: FetchOptions, report: FetchReport): { done: Promise<void>; stop: (why: string) => void } {
-  const stop = new AbortController()
-  // The first candidate's probe latency: the one asked first.
-  const limiter = new Limiter(startLimit(options.candidates[0]?.latencyMs ?? 0, options.concurrency))
-  report.peakLimit = limiter.limit
-  let climb: ClimbState = { limit: limiter.limit, direction: 1, hold: WARM_UP_WINDOWS }
-  let windowStart = fetcher.bytes
-  let completed = 0
-  let busy = false
-  let lastDone = performance.now()
-  const adapt = setInterval(() => {
-    // Bytes received in the window, and a share per completed file, so that many small answers count too.
-    const delivered = fetcher.bytes - windowStart + completed * 16_384
-    climb = nextLimit(climb, delivered, busy, options.concurrency)
-    limiter.setLimit(climb.limit)
-    report.peakLimit = Math.max(report.peakLimit, climb.limit)
-    windowStart = fetcher.bytes
-    completed = 0
-    busy = false
-  }, WINDOW_MS)
-  const halt = (why: string) => {
-    if (stop.signal.aborted) return
-    stop.abort(why)
-    if (why !== GO_FINISHED) report.stopped = why
-  }
-  const watchdog = setInterval(() => {
-    if (performance.now() - lastDone > options.stallTimeoutMs) halt(`no file completed for ${Math.round(options.stallTimeoutMs / 1000)}s`)
-  }, stallCheckEveryMs(options.stallTimeoutMs))
-
-  const fetchOne = async (job: FileJob): Promise<Outcome | undefined> => {
-    if (stop.signal.aborted) return undefined
-    // The slot is the request's: freed once the bytes are on disk, while they are verified.
-    const release = await limiter.acquire()
-    try {
-      busy ||= limiter.active >= limiter.limit
-      if (stop.signal.aborted) return undefined
-      const outcome = await fetcher.get(job, { speculative: true, onFetched: release })
-      if (outcome.kind === 'file') {
-        lastDone = performance.now()
-        completed++
-      }
-      return outcome
-    } finally {
-      release()
-    }
-  }
-  const fetchMod = async (m: ModuleVersion): Promise<string | undefined> => {
-    // A private module's go.mod is never asked of a public candidate: the plan goes around it.
-    const job = known.get(filePath(m, 'mod'))
-    if (options.isPrivate(m.path) || !job) return undefined
-    // go checked what its own cache holds when it wrote it.
-    if (downloadCache.stored(job)) return downloadCache.read(job, MAX_BYTES.mod).toString('utf8')
-    const outcome = await fetchOne(job)
-    return outcome?.kind === 'file' ? readFileSync(outcome.file, 'utf8') : undefined
-  }
-
-  const done = (async () => {
-    try {
-      const plan = await resolveDownloads(options.project, fetchMod)
-      // A private module's go.mod is left to go by design, not missing (keys are `path@version`).
-      report.unresolved = plan.unresolved.filter(key => !options.isPrivate(key.slice(0, key.lastIndexOf('@')))).length
-      const paths = new Set([
-        ...plan.graphMods.map(m => filePath(m, 'mod')),
-        ...plan.downloads.flatMap(m => (['info', 'mod', 'zip'] as const).map(kind => filePath(m, kind)))
-      ])
-      const jobs = [...paths].flatMap(p => known.get(p) ?? [])
-      report.planned = jobs.length
-      report.plannedZips = jobs.filter(j => j.kind === 'zip').length
-      // What go's cache holds (restored, or written by go meanwhile) is go's already.
-      await Promise.all(jobs.map(job => (downloadCache.stored(job) ? undefined : fetchOne(job))))
-    } finally {
-      clearInterval(adapt)
-      clearInterval(watchdog)
-    }
-  })()
-  return {
-    done: done.catch(() => undefined),
-    stop: halt
-  }
 }

@@ -8,9 +8,8 @@ import '../young-generation.ts'
 import { rmSync, writeFileSync, renameSync } from 'node:fs'
 import { text } from 'node:stream/consumers'
 import path from 'node:path'
-import { startLocalProxy } from '../fetch/local-proxy.ts'
-import { fetcherIn } from '../fetch/stage.ts'
 import type { CandidateStats } from '../fetch/stats.ts'
+import { startVerifyingProxy } from '../fetch/verifying-proxy.ts'
 import { processEnv } from '../goenv.ts'
 import { parseCandidates } from '../goproxy.ts'
 import { knownFiles } from '../module/vouched.ts'
@@ -38,26 +37,23 @@ const config = JSON.parse(given) as JobProxyConfig
 const network = await loadNetworkView(processEnv(), config.goauth, trust)
 const client = new HttpClient(network, { maxSockets: MAX_SOCKETS })
 const candidates = parseCandidates(config.candidates.map(c => c.spec).join(','))
-const limits = { client, rounds: ROUNDS, backoffMs: BACKOFF_MS, stallTimeoutMs: config.stallTimeoutMs }
-const fetcher = fetcherIn(
-  config.workDir,
-  candidates.map((candidate, i) => ({ candidate, latencyMs: config.candidates[i]?.latencyMs ?? 0 })),
-  limits
-)
 // go never asks a proxy for a private module, so nothing is excluded here.
 const known = knownFiles(config.sumLines, () => false)
+const proxy = await startVerifyingProxy({
+  client,
+  candidates: candidates.map((candidate, i) => ({ candidate, latencyMs: config.candidates[i]?.latencyMs ?? 0 })),
+  known,
+  secret: config.secret,
+  dir: config.workDir,
+  rounds: ROUNDS,
+  backoffMs: BACKOFF_MS,
+  stallTimeoutMs: config.stallTimeoutMs
+})
+const { fetcher, local } = proxy
 // go asks it whether it proxies the checksum database (GOSUMDB without a URL): yes, over the routes the step probed.
-const sumdb = config.sumdb
-  ? {
-      name: config.sumdb.name,
-      fetcher: fetcherIn(
-        path.join(config.workDir, 'sumdb'),
-        parseCandidates(config.sumdb.routes.join(',')).map(candidate => ({ candidate, latencyMs: 0 })),
-        limits
-      )
-    }
-  : undefined
-const local = await startLocalProxy(fetcher, known, { secret: config.secret, sumdb: () => sumdb })
+if (config.sumdb) {
+  proxy.relaySumdb(config.sumdb.name).useCandidates(parseCandidates(config.sumdb.routes.join(',')).map(candidate => ({ candidate, latencyMs: 0 })))
+}
 
 const stats = (stopped?: string): JobProxyStats => ({
   requests: local.requests,
@@ -82,9 +78,7 @@ let stopping = false
 const stop = async (why: string) => {
   if (stopping) return
   stopping = true
-  fetcher.close()
-  sumdb?.fetcher.close()
-  await local.close()
+  await proxy.close()
   client.close()
   report(why)
   rmSync(path.join(config.workDir, 'store'), { recursive: true, force: true })
