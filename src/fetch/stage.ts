@@ -4,7 +4,7 @@
 // rest still arrive. Verified files go into go's download cache, as go
 // itself writes it (a zip's .ziphash last), and each zip's files are written out as it is verified,
 // so that go finds its modules extracted.
-import * as core from '@actions/core'
+import { port } from '../engine/port.ts'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
@@ -131,7 +131,7 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
   let sumdb: SumdbRelay | undefined
   // Anyone on the machine reaches 127.0.0.1: only go, given the secret, is served. The runner masks it in the log.
   const secret = randomBytes(18).toString('base64url')
-  core.setSecret(secret)
+  port.secret(secret)
   const local: LocalProxy = await startLocalProxy(fetcher, known, { secret, sumdb: () => sumdb })
   const report: FetchReport = {
     planned: 0,
