@@ -4329,15 +4329,118 @@ function hasDownloads(modcache) {
   return existsSync3(dir) && readdirSync3(dir).length > 0;
 }
 
+// src/inputs.ts
+import { existsSync as existsSync4, statSync as statSync2 } from "node:fs";
+import path13 from "node:path";
+var DEFAULTS = {
+  proxies: "",
+  selection: "ordered",
+  "probe-timeout": "5s",
+  timeout: "10m",
+  "stall-timeout": "60s",
+  retries: "3",
+  "working-directory": ".",
+  cache: "true",
+  "cache-dependency-path": "",
+  "save-cache": "true",
+  "cache-contents": "downloads",
+  "build-cache": "false",
+  prefetch: "true",
+  concurrency: "64",
+  "cache-timeout": "5m",
+  "protect-later-steps": "true",
+  "later-steps-idle-timeout": "2h"
+};
+var MAX_DURATION_MS = 120 * 36e5;
+var MAX_RETRIES = 20;
+var MAX_CONCURRENCY = 256;
+var InputError = class extends Error {
+  input;
+  /** What is wrong, without the input's name. */
+  problem;
+  constructor(input, problem) {
+    super(`Input "${input}": ${problem}`);
+    this.name = "InputError";
+    this.input = input;
+    this.problem = problem;
+  }
+};
+function parseSettings(read, workspace) {
+  const value = (name) => read(name).trim() || DEFAULTS[name];
+  const workingDirectory = path13.resolve(workspace, value("working-directory"));
+  return {
+    candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
+    selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
+    probeTimeoutMs: duration("probe-timeout", value("probe-timeout")),
+    timeoutMs: duration("timeout", value("timeout")),
+    stallTimeoutMs: duration("stall-timeout", value("stall-timeout")),
+    retries: wholeNumber("retries", value("retries"), 0, MAX_RETRIES),
+    workingDirectory: goModuleDir(workingDirectory),
+    cache: boolean("cache", value("cache")),
+    cacheDependencyPath: value("cache-dependency-path").split("\n").map((l) => l.trim()).filter((l) => l !== ""),
+    saveCache: boolean("save-cache", value("save-cache")),
+    cacheContents: oneOf("cache-contents", value("cache-contents"), ["downloads", "everything"]),
+    buildCache: boolean("build-cache", value("build-cache")),
+    prefetch: boolean("prefetch", value("prefetch")),
+    concurrency: wholeNumber("concurrency", value("concurrency"), 1, MAX_CONCURRENCY),
+    cacheTimeoutMs: duration("cache-timeout", value("cache-timeout")),
+    protectLaterSteps: boolean("protect-later-steps", value("protect-later-steps")),
+    laterStepsIdleMs: duration("later-steps-idle-timeout", value("later-steps-idle-timeout"))
+  };
+}
+function candidatesFrom(input, text) {
+  try {
+    return parseCandidates(text);
+  } catch (e) {
+    throw new InputError(input, e.message);
+  }
+}
+function oneOf(input, text, allowed) {
+  if (allowed.includes(text)) return text;
+  throw new InputError(input, `"${text}" is not one of: ${allowed.join(", ")}`);
+}
+function duration(input, text) {
+  const ms = parseDuration(text);
+  if (ms === void 0) {
+    throw new InputError(input, `"${text}" is not a duration; write it like 90s, 1m30s, 10m or a number of seconds`);
+  }
+  if (ms <= 0) throw new InputError(input, `"${text}" must be longer than zero`);
+  if (ms > MAX_DURATION_MS) throw new InputError(input, `"${text}" is longer than the ${formatDuration(MAX_DURATION_MS)} allowed (no job runs longer)`);
+  return ms;
+}
+function wholeNumber(input, text, min, max) {
+  if (!/^\d+$/.test(text)) throw new InputError(input, `"${text}" is not a whole number of ${min === 0 ? "zero" : min} or more`);
+  const n = Number(text);
+  if (n < min) throw new InputError(input, `${n} is less than ${min}`);
+  if (n > max) throw new InputError(input, `${n} is more than the ${max} allowed`);
+  return n;
+}
+var TRUE = ["true", "True", "TRUE"];
+var FALSE = ["false", "False", "FALSE"];
+function boolean(input, text) {
+  if (TRUE.includes(text)) return true;
+  if (FALSE.includes(text)) return false;
+  throw new InputError(input, `"${text}" is not true or false`);
+}
+function goModuleDir(dir) {
+  if (!existsSync4(dir) || !statSync2(dir).isDirectory()) {
+    throw new InputError("working-directory", `${dir} is not a directory`);
+  }
+  if (!existsSync4(path13.join(dir, "go.mod")) && !existsSync4(path13.join(dir, "go.work"))) {
+    throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
+  }
+  return dir;
+}
+
 // src/download/go-runs.ts
 import os8 from "node:os";
 
 // src/attempt.ts
-import path14 from "node:path";
+import path15 from "node:path";
 
 // src/git.ts
-import { existsSync as existsSync4 } from "node:fs";
-import path13 from "node:path";
+import { existsSync as existsSync5 } from "node:fs";
+import path14 from "node:path";
 function packsOnDisk(base) {
   const given = base.GIT_CONFIG_COUNT ?? "0";
   if (!/^\d+$/.test(given)) return {};
@@ -4349,8 +4452,8 @@ function packsOnDisk(base) {
 }
 var GIT_CONFIG_TIMEOUT_MS = 5e3;
 async function gitSecrets(dir, env) {
-  let cwd = path13.resolve(dir);
-  while (!existsSync4(cwd) && path13.dirname(cwd) !== cwd) cwd = path13.dirname(cwd);
+  let cwd = path14.resolve(dir);
+  while (!existsSync5(cwd) && path14.dirname(cwd) !== cwd) cwd = path14.dirname(cwd);
   const lines = [];
   const child = spawnGroup("git", ["config", "--null", "--get-regexp", "^url\\..*\\.(push)?insteadof$"], { cwd, env, onLine: (line) => lines.push(line) });
   const deadline = setTimeout(() => void child.kill(), GIT_CONFIG_TIMEOUT_MS);
@@ -4445,7 +4548,7 @@ var answered2 = (rest) => {
 };
 async function runAttempt(options) {
   const started = performance.now();
-  const cacheDir = path14.join(options.modcache, "cache");
+  const cacheDir = path15.join(options.modcache, "cache");
   const errors = [];
   const open2 = /* @__PURE__ */ new Set();
   const failedRequests = [];
@@ -4642,7 +4745,7 @@ import { randomBytes as randomBytes5 } from "node:crypto";
 import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync4 } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
 import os9 from "node:os";
-import path17 from "node:path";
+import path18 from "node:path";
 
 // src/fetch/concurrency.ts
 var SLOW_ANSWER_MS = 40;
@@ -4971,7 +5074,7 @@ function movedBecause(s) {
 // src/fetch/store.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { accessSync as accessSync2, constants as constants6, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
-import path15 from "node:path";
+import path16 from "node:path";
 var Store = class {
   options;
   /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
@@ -5062,16 +5165,16 @@ var Store = class {
   }
   /** The job's directory (relative to root) and file name. */
   place(job) {
-    return { dir: path15.posix.join(this.options.downloads, path15.posix.dirname(job.path)), name: path15.posix.basename(job.path) };
+    return { dir: path16.posix.join(this.options.downloads, path16.posix.dirname(job.path)), name: path16.posix.basename(job.path) };
   }
   /** The path the file is known by (to serve it): as a person reads it. */
   shown(job) {
-    return path15.join(this.options.root, this.options.downloads, job.path);
+    return path16.join(this.options.root, this.options.downloads, job.path);
   }
   /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
   treeTarget(job) {
     const final = treePath(job.module, job.version);
-    return { root: this.options.root, parent: path15.posix.dirname(final), name: `${path15.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+    return { root: this.options.root, parent: path16.posix.dirname(final), name: `${path16.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
   }
   /**
    * go's lock on the module version: a release function, `undefined` when no lock can be taken
@@ -5103,7 +5206,7 @@ var Store = class {
     } catch {
       return false;
     }
-    const final = path15.posix.basename(treePath(job.module, job.version));
+    const final = path16.posix.basename(treePath(job.module, job.version));
     try {
       try {
         renameSync2(parent.entry(tree.name), parent.entry(final));
@@ -5152,9 +5255,9 @@ var Store = class {
         return openDir(this.options.root, dir, true);
       } catch (e) {
         if (!(e instanceof NotADirectory) || tries > 8) throw e;
-        const parent = openDir(this.options.root, path15.posix.dirname(e.rel));
+        const parent = openDir(this.options.root, path16.posix.dirname(e.rel));
         try {
-          unlinkEntry(parent, path15.posix.basename(e.rel));
+          unlinkEntry(parent, path16.posix.basename(e.rel));
         } finally {
           parent.close();
         }
@@ -5705,7 +5808,7 @@ function fail(response, status, text) {
 
 // src/fetch/resolve.ts
 import { promises as fs7 } from "node:fs";
-import path16 from "node:path";
+import path17 from "node:path";
 
 // src/gomod.ts
 function directives(text) {
@@ -5893,12 +5996,12 @@ async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
     const work = parseGoWork(await fs7.readFile(workFile, "utf8"));
-    const root = path16.dirname(workFile);
+    const root = path17.dirname(workFile);
     const mains = await Promise.all(
       work.use.map(
         async (use) => (
           // go refuses such a workspace before any request; so does the step, in go's words.
-          mainModule(path16.resolve(root, use)).catch((e) => {
+          mainModule(path17.resolve(root, use)).catch((e) => {
             throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
           })
         )
@@ -5909,7 +6012,7 @@ async function readProject(dir, gowork) {
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs7.readFile(path16.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs7.readFile(path17.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -5920,7 +6023,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key4, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs7.readFile(path16.join(path16.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs7.readFile(path17.join(path17.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key4);
         loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -5933,7 +6036,7 @@ var GO_FINISHED = "go finished";
 var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path17.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
+  const scratch = mkdtempSync2(path18.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
   const downloadCache = new Store({
     root: options.modcache,
     downloads: "cache/download",
@@ -5944,8 +6047,8 @@ async function startFetch(options) {
   const fetcher = new Fetcher({
     client: options.client,
     candidates: options.candidates,
-    store: downloadCache.writable() ? downloadCache : new Store({ root: path17.join(scratch, "store"), downloads: "" }),
-    transientDir: path17.join(scratch, "transient"),
+    store: downloadCache.writable() ? downloadCache : new Store({ root: path18.join(scratch, "store"), downloads: "" }),
+    transientDir: path18.join(scratch, "transient"),
     // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
     hashThreads: Math.min(2, os9.availableParallelism()),
     rounds: options.rounds,
@@ -5981,7 +6084,7 @@ async function startFetch(options) {
     probed: (candidates, database) => {
       fetcher.useCandidates(candidates);
       if (!database) return;
-      const relay = fetcherIn(path17.join(scratch, "sumdb"), [], options, { candidatesComing: true });
+      const relay = fetcherIn(path18.join(scratch, "sumdb"), [], options, { candidatesComing: true });
       const chain = candidates.map((c) => c.candidate);
       database.follow(() => {
         const { routes, final } = database.relay(chain);
@@ -6023,8 +6126,8 @@ function fetcherIn(dir, candidates, options, more = {}) {
   return new Fetcher({
     client: options.client,
     candidates,
-    store: new Store({ root: path17.join(dir, "store"), downloads: "" }),
-    transientDir: path17.join(dir, "transient"),
+    store: new Store({ root: path18.join(dir, "store"), downloads: "" }),
+    transientDir: path18.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs,
@@ -6247,13 +6350,13 @@ function escaped(chunk) {
 }
 
 // src/file-proxy.ts
-import { readFileSync as readFileSync5, statSync as statSync2 } from "node:fs";
-import path18 from "node:path";
+import { readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
+import path19 from "node:path";
 function judgeFileProxy(dir, request) {
-  if (!statSync2(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
+  if (!statSync3(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
   let body;
   try {
-    body = readFileSync5(path18.join(dir, ...request.path.split("/").filter(Boolean)));
+    body = readFileSync5(path19.join(dir, ...request.path.split("/").filter(Boolean)));
   } catch {
     const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
     return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
@@ -6371,9 +6474,9 @@ async function runProbe(options) {
 }
 
 // src/toolchain/provide.ts
-import { existsSync as existsSync5, promises as fs8 } from "node:fs";
+import { existsSync as existsSync6, promises as fs8 } from "node:fs";
 import os10 from "node:os";
-import path19 from "node:path";
+import path20 from "node:path";
 
 // src/retry.ts
 var AttemptFailed = class extends Error {
@@ -6477,7 +6580,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path19.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path20.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -6490,10 +6593,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path19.join(toolCache, TOOL, version, os10.arch());
+  const dest = path20.join(toolCache, TOOL, version, os10.arch());
   await fs8.rm(`${dest}.complete`, { force: true });
   await fs8.rm(dest, { recursive: true, force: true });
-  await fs8.mkdir(path19.dirname(dest), { recursive: true });
+  await fs8.mkdir(path20.dirname(dest), { recursive: true });
   try {
     await fs8.rename(extracted, dest);
   } catch (e) {
@@ -6506,26 +6609,26 @@ async function adopt(extracted, version) {
 function inToolCache(version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return void 0;
-  const dir = path19.join(toolCache, TOOL, version, os10.arch());
-  return existsSync5(`${dir}.complete`) && existsSync5(dir) ? dir : void 0;
+  const dir = path20.join(toolCache, TOOL, version, os10.arch());
+  return existsSync6(`${dir}.complete`) && existsSync6(dir) ? dir : void 0;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs8.readdir(path19.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path19.join(goroot, "bin"), ...toolDirs.map((d) => path19.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs8.readdir(path20.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path20.join(goroot, "bin"), ...toolDirs.map((d) => path20.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs8.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs8.chmod(path19.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs8.chmod(path20.join(dir, entry.name), 493);
     }
   }
 }
-var toolchainLinks = () => path19.join(process.env.RUNNER_TEMP || os10.tmpdir(), LINKS_DIR);
+var toolchainLinks = () => path20.join(process.env.RUNNER_TEMP || os10.tmpdir(), LINKS_DIR);
 async function putOnPath(name, goroot) {
   const dir = toolchainLinks();
   await fs8.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path19.join(dir, `${name}${exe}`);
+  const link = path20.join(dir, `${name}${exe}`);
   await fs8.rm(link, { force: true });
-  await fs8.symlink(path19.join(goroot, "bin", `go${exe}`), link);
-  process.env.PATH = `${dir}${path19.delimiter}${process.env.PATH ?? ""}`;
+  await fs8.symlink(path20.join(goroot, "bin", `go${exe}`), link);
+  process.env.PATH = `${dir}${path20.delimiter}${process.env.PATH ?? ""}`;
 }
 
 // src/toolchain/stage.ts
@@ -6545,11 +6648,11 @@ function describeToolchain(t) {
 }
 
 // src/download/direct.ts
-import { existsSync as existsSync6 } from "node:fs";
-import path20 from "node:path";
+import { existsSync as existsSync7 } from "node:fs";
+import path21 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync6(path20.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+  return new Set(lines.filter((l) => !l.goMod && existsSync7(path21.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
 function directFetches(o) {
   const zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
@@ -7316,7 +7419,7 @@ import { execFile as execFile2 } from "node:child_process";
 import { readFileSync as readFileSync6 } from "node:fs";
 
 // src/net/netrc.ts
-import path21 from "node:path";
+import path22 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -7347,7 +7450,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path21.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path22.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -7623,7 +7726,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
-import path22 from "node:path";
+import path23 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -7659,7 +7762,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path22.join(dir, name)).filter((file) => {
+  return names.map((name) => path23.join(dir, name)).filter((file) => {
     try {
       return !(lstatSync2(file).isSymbolicLink() && !readlinkSync2(file).includes("/"));
     } catch {
@@ -7910,7 +8013,7 @@ function watchFloor(floor) {
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync8 } from "node:fs";
-import path23 from "node:path";
+import path24 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -7940,7 +8043,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file of [goenvFile, path23.join(goroot, "go.env")]) {
+  for (const file of [goenvFile, path24.join(goroot, "go.env")]) {
     const value = settingIn(file, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -7961,30 +8064,30 @@ function settingIn(file, name) {
 }
 
 // src/vendor.ts
-import { existsSync as existsSync7 } from "node:fs";
-import path24 from "node:path";
+import { existsSync as existsSync8 } from "node:fs";
+import path25 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync7(path24.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync8(path25.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { code, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
   return { ok: code === 0, why: stderr.trim() };
 }
 
 // src/depfiles.ts
-import { existsSync as existsSync8, promises as fs9 } from "node:fs";
-import path25 from "node:path";
+import { existsSync as existsSync9, promises as fs9 } from "node:fs";
+import path26 from "node:path";
 async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles2) {
-  const goWork = await fs9.readFile(path25.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs9.readFile(path25.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs9.readFile(path26.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs9.readFile(path26.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   if (patterns.length > 0 && !globFiles2) throw new Error("cache-dependency-path is read by the Action alone");
-  const found = patterns.length > 0 && globFiles2 ? await globFiles2(patterns.map((p) => p.startsWith("!") ? `!${path25.resolve(workspace, p.slice(1))}` : path25.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
+  const found = patterns.length > 0 && globFiles2 ? await globFiles2(patterns.map((p) => p.startsWith("!") ? `!${path26.resolve(workspace, p.slice(1))}` : path26.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path25.relative(workspace, f).split(path25.sep).join("/"), content: await fs9.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path26.relative(workspace, f).split(path26.sep).join("/"), content: await fs9.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -7995,112 +8098,12 @@ async function readDependencyFiles(workspace, workingDirectory, patterns, globFi
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync8(path25.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync9(path26.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path25.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path25.resolve(workingDirectory, f)).filter((f) => existsSync8(f));
-}
-
-// src/inputs.ts
-import { existsSync as existsSync9, statSync as statSync3 } from "node:fs";
-import path26 from "node:path";
-var DEFAULTS = {
-  proxies: "",
-  selection: "ordered",
-  "probe-timeout": "5s",
-  timeout: "10m",
-  "stall-timeout": "60s",
-  retries: "3",
-  "working-directory": ".",
-  cache: "true",
-  "cache-dependency-path": "",
-  "save-cache": "true",
-  "cache-contents": "downloads",
-  "build-cache": "false",
-  prefetch: "true",
-  concurrency: "64",
-  "cache-timeout": "5m",
-  "protect-later-steps": "true",
-  "later-steps-idle-timeout": "2h"
-};
-var MAX_DURATION_MS = 120 * 36e5;
-var MAX_RETRIES = 20;
-var MAX_CONCURRENCY = 256;
-var InputError = class extends Error {
-  input;
-  constructor(input, problem) {
-    super(`Input "${input}": ${problem}`);
-    this.name = "InputError";
-    this.input = input;
-  }
-};
-function parseSettings(read, workspace) {
-  const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path26.resolve(workspace, value("working-directory"));
-  return {
-    candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
-    selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
-    probeTimeoutMs: duration("probe-timeout", value("probe-timeout")),
-    timeoutMs: duration("timeout", value("timeout")),
-    stallTimeoutMs: duration("stall-timeout", value("stall-timeout")),
-    retries: wholeNumber("retries", value("retries"), 0, MAX_RETRIES),
-    workingDirectory: goModuleDir(workingDirectory),
-    cache: boolean("cache", value("cache")),
-    cacheDependencyPath: value("cache-dependency-path").split("\n").map((l) => l.trim()).filter((l) => l !== ""),
-    saveCache: boolean("save-cache", value("save-cache")),
-    cacheContents: oneOf("cache-contents", value("cache-contents"), ["downloads", "everything"]),
-    buildCache: boolean("build-cache", value("build-cache")),
-    prefetch: boolean("prefetch", value("prefetch")),
-    concurrency: wholeNumber("concurrency", value("concurrency"), 1, MAX_CONCURRENCY),
-    cacheTimeoutMs: duration("cache-timeout", value("cache-timeout")),
-    protectLaterSteps: boolean("protect-later-steps", value("protect-later-steps")),
-    laterStepsIdleMs: duration("later-steps-idle-timeout", value("later-steps-idle-timeout"))
-  };
-}
-function candidatesFrom(input, text) {
-  try {
-    return parseCandidates(text);
-  } catch (e) {
-    throw new InputError(input, e.message);
-  }
-}
-function oneOf(input, text, allowed) {
-  if (allowed.includes(text)) return text;
-  throw new InputError(input, `"${text}" is not one of: ${allowed.join(", ")}`);
-}
-function duration(input, text) {
-  const ms = parseDuration(text);
-  if (ms === void 0) {
-    throw new InputError(input, `"${text}" is not a duration; write it like 90s, 1m30s, 10m or a number of seconds`);
-  }
-  if (ms <= 0) throw new InputError(input, `"${text}" must be longer than zero`);
-  if (ms > MAX_DURATION_MS) throw new InputError(input, `"${text}" is longer than the ${formatDuration(MAX_DURATION_MS)} allowed (no job runs longer)`);
-  return ms;
-}
-function wholeNumber(input, text, min, max) {
-  if (!/^\d+$/.test(text)) throw new InputError(input, `"${text}" is not a whole number of ${min === 0 ? "zero" : min} or more`);
-  const n = Number(text);
-  if (n < min) throw new InputError(input, `${n} is less than ${min}`);
-  if (n > max) throw new InputError(input, `${n} is more than the ${max} allowed`);
-  return n;
-}
-var TRUE = ["true", "True", "TRUE"];
-var FALSE = ["false", "False", "FALSE"];
-function boolean(input, text) {
-  if (TRUE.includes(text)) return true;
-  if (FALSE.includes(text)) return false;
-  throw new InputError(input, `"${text}" is not true or false`);
-}
-function goModuleDir(dir) {
-  if (!existsSync9(dir) || !statSync3(dir).isDirectory()) {
-    throw new InputError("working-directory", `${dir} is not a directory`);
-  }
-  if (!existsSync9(path26.join(dir, "go.mod")) && !existsSync9(path26.join(dir, "go.work"))) {
-    throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
-  }
-  return dir;
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path26.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path26.resolve(workingDirectory, f)).filter((f) => existsSync9(f));
 }
 
 // src/engine/setup.ts
@@ -8126,7 +8129,6 @@ async function run(options) {
   const secrets = [];
   const handOn = { variables: {}, paths: [], postState: {} };
   let failedOn;
-  let settled = false;
   let client;
   let later;
   try {
@@ -8136,8 +8138,10 @@ async function run(options) {
     client = new HttpClient2(network, { maxSockets: settings.concurrency });
     const toolchainFacts = { goLine: deps.goLine, toolchainLine: deps.toolchainLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) };
     const problem = toolchainProblem(toolchainFacts);
-    if (problem) throw new Error(problem);
-    settled = true;
+    if (problem) {
+      failedOn = "input";
+      throw new Error(problem);
+    }
     const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) };
     later = settings.protectLaterSteps ? launchJobProxy() : void 0;
     const build = settings.buildCache ? await startBuildCache({ gocache: env.GOCACHE, keys: { os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: deps.files }, timeoutMs: settings.cacheTimeoutMs }) : void 0;
@@ -8170,7 +8174,7 @@ async function run(options) {
     if (!facts.ok) failedOn = "run";
   } catch (e) {
     facts.failure = e.message;
-    failedOn = settled ? "run" : "input";
+    failedOn ??= e instanceof InputError ? "input" : "run";
   } finally {
     await later?.abandon();
     client?.close();

@@ -1,7 +1,8 @@
 // Builds dist/ from src/entries/: index.js, the file the runner executes; post.js, its post step;
 // restore.js and save.js, the cache restore's and save's own processes; job-proxy.js, the proxy
-// later steps reach; and hash-worker.js (src/fetch/),
+// later steps reach; cli.js, the command (package.json's bin); and hash-worker.js (src/fetch/),
 // the threads that hash zips and module trees. CI checks that they are current.
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { build, type BuildOptions, type Plugin } from 'esbuild'
 
@@ -33,3 +34,6 @@ await build({
   entryPoints: { index: 'src/entries/index.ts', post: 'src/entries/post.ts', restore: 'src/entries/cache-restore.ts', save: 'src/entries/cache-save.ts', 'job-proxy': 'src/entries/job-proxy.ts', 'hash-worker': 'src/fetch/hash-worker.ts' },
   banner: { js: requireShim }
 })
+// The command runs from a shell: its first line says with what. Its legal comments go beside the others.
+const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
+await build({ ...common, entryPoints: { cli: 'src/entries/cli.ts' }, banner: { js: `#!/usr/bin/env node\n${requireShim}` }, define: { PACKAGE_VERSION: JSON.stringify(version) } })

@@ -9,7 +9,7 @@ import type { DependencyFiles } from '../depfiles.ts'
 import { formatDuration } from '../duration.ts'
 import { type GoEnv, processEnv } from '../goenv.ts'
 import type { Candidate } from '../goproxy.ts'
-import type { Settings } from '../inputs.ts'
+import { InputError, type Settings } from '../inputs.ts'
 import { goRuns, type GoRun } from '../download/go-runs.ts'
 import { probeAndDownload } from '../download/probe-and-download.ts'
 import { HttpClient } from '../net/client.ts'
@@ -56,7 +56,7 @@ export interface RunResult {
   handOn: HandOn
   /** Every credential seen: masked in whatever the front door writes of the facts. */
   secrets: string[]
-  /** Why it failed, for an exit code: before any request (a setting, go.mod, go's environment), or the run. */
+  /** Why it failed, for an exit code: a setting or go.mod (before any request), or the run. */
   failedOn?: 'input' | 'run'
 }
 
@@ -65,7 +65,6 @@ export async function run(options: RunOptions): Promise<RunResult> {
   const secrets: string[] = []
   const handOn: HandOn = { variables: {}, paths: [], postState: {} }
   let failedOn: RunResult['failedOn']
-  let settled = false
   let client: HttpClient | undefined
   let later: JobProxyLaunch | undefined
   try {
@@ -76,9 +75,10 @@ export async function run(options: RunOptions): Promise<RunResult> {
     // Before any request: a toolchain go would refuse, or fetch unprotected.
     const toolchainFacts = { goLine: deps.goLine, toolchainLine: deps.toolchainLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) }
     const problem = toolchainProblem(toolchainFacts)
-    if (problem) throw new Error(problem)
-    // Nothing was asked of any proxy until here: what failed so far was a setting or the machine's set-up.
-    settled = true
+    if (problem) {
+      failedOn = 'input'
+      throw new Error(problem)
+    }
     const ctx: RunContext = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) }
     // Launched now so that its start overlaps the download; configured only if the download succeeds.
     later = settings.protectLaterSteps ? launchJobProxy() : undefined
@@ -114,7 +114,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
     if (!facts.ok) failedOn = 'run'
   } catch (e) {
     facts.failure = (e as Error).message
-    failedOn = settled ? 'run' : 'input'
+    failedOn ??= e instanceof InputError ? 'input' : 'run'
   } finally {
     await later?.abandon()
     client?.close()
