@@ -7434,7 +7434,7 @@ var BACKOFF_MS2 = 250;
 var MAX_SOCKETS = 32;
 async function serveJobProxy(config, trust) {
   const network = await loadNetworkView(processEnv(), config.goauth, trust);
-  const client = new HttpClient(network, { maxSockets: MAX_SOCKETS });
+  const client = new HttpClient(network, { maxSockets: config.maxSockets ?? MAX_SOCKETS });
   const candidates = parseCandidates(config.candidates.map((c) => c.spec).join(","));
   const limits = { client, rounds: ROUNDS, backoffMs: BACKOFF_MS2, stallTimeoutMs: config.stallTimeoutMs };
   const fetcher = fetcherIn(
@@ -7490,8 +7490,12 @@ async function serveJobProxy(config, trust) {
 // src/engine/serve.ts
 async function serve(options, secrets) {
   const { settings, env, candidates, network, deps } = await setUp(options, secrets);
-  const urls = candidates.filter((c) => !c.keyword);
-  if (urls.length === 0) throw new InputError("proxies", `${candidates.map((c) => c.display).join(",")} names no proxy URL to serve from`);
+  if (!candidates.some((c) => !c.keyword)) throw new InputError("proxies", `${candidates.map((c) => c.display).join(",")} names no proxy URL to serve from`);
+  const routing = moduleRouting(env);
+  const client = new HttpClient(network, { maxSockets: settings.concurrency });
+  const probe = await runProbe({ client, candidates, sumLines: deps.sumLines, isPrivate: (m) => routing.direct(m) !== void 0, gosumdb: "off", timeoutMs: settings.probeTimeoutMs, selection: settings.selection }).finally(() => client.close());
+  const urls = probe.chain.filter((c) => !c.keyword);
+  const latencyOf = (c) => probe.probes.find((p) => p.candidate === c)?.latencyMs ?? 0;
   const secret = randomBytes6(18).toString("base64url");
   port.secret(secret);
   secrets.push(secret);
@@ -7499,7 +7503,7 @@ async function serve(options, secrets) {
   let proxy;
   try {
     proxy = await serveJobProxy(
-      { candidates: urls.map((c) => ({ spec: c.spec, latencyMs: 0 })), sumLines: deps.sumLines, goauth: env.GOAUTH, secret, stallTimeoutMs: settings.stallTimeoutMs, workDir, listen: options.listen },
+      { candidates: urls.map((c) => ({ spec: c.spec, latencyMs: latencyOf(c) })), sumLines: deps.sumLines, goauth: env.GOAUTH, secret, stallTimeoutMs: settings.stallTimeoutMs, workDir, listen: options.listen, maxSockets: settings.concurrency },
       network.trust
     );
   } catch (e) {
@@ -7750,9 +7754,9 @@ async function runServe(args, read, { stdout, stderr }) {
 `);
     return e instanceof InputError ? EXIT.usage : EXIT.error;
   }
+  terminal.info(`Serving ${serving.candidates.join(", ")} verified, hedged and failed over; stop it with Ctrl-C (it stops by itself after ${args.idleTimeout} without a request).`);
   stdout.write(`GOPROXY=${serving.url}
 `);
-  terminal.info(`Serving ${serving.candidates.join(", ")} verified, hedged and failed over; stop it with Ctrl-C (it stops by itself after ${args.idleTimeout} without a request).`);
   let idle;
   const stopped = await new Promise((resolve) => {
     let last = -1;

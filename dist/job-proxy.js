@@ -4122,7 +4122,7 @@ var BACKOFF_MS = 250;
 var MAX_SOCKETS = 32;
 async function serveJobProxy(config2, trust2) {
   const network = await loadNetworkView(processEnv(), config2.goauth, trust2);
-  const client = new HttpClient(network, { maxSockets: MAX_SOCKETS });
+  const client = new HttpClient(network, { maxSockets: config2.maxSockets ?? MAX_SOCKETS });
   const candidates = parseCandidates(config2.candidates.map((c) => c.spec).join(","));
   const limits = { client, rounds: ROUNDS, backoffMs: BACKOFF_MS, stallTimeoutMs: config2.stallTimeoutMs };
   const fetcher = fetcherIn(

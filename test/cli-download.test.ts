@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { processesWithEnv } from './support/action.ts'
-import { runCli, startCli } from './support/cli.ts'
+import { runCli, startCli, waitFor } from './support/cli.ts'
 import { offlineGoEnv, tempModcache } from './support/go.ts'
 import { healthy, proxyPool } from './support/proxy-server.ts'
 import { loopbackCertificate } from './support/tls.ts'
@@ -146,11 +146,3 @@ describe('exit codes', () => {
     expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
   })
 })
-
-async function waitFor(condition: () => boolean, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('the condition never held')
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { groupAlive, runCli, startCli } from './support/cli.ts'
+import { groupAlive, runCli, startCli, waitFor } from './support/cli.ts'
 import { go, offlineGoEnv, tempModcache } from './support/go.ts'
 import { closedPort, healthy, proxyPool } from './support/proxy-server.ts'
 import { makeUniverse, moduleCacheHas, type Universe } from './support/universe.ts'
@@ -20,22 +20,30 @@ afterAll(() => proxies.closeAll())
 const GOPROXY_LINE = /^GOPROXY=(http:\/\/127\.0\.0\.1:(\d+)\/([\w-]{24}))$/
 
 describe('go-mod-download serve', () => {
-  it('a plain go mod download fetches through it past a silent first candidate; SIGTERM stops it with its figures, nothing left running', async () => {
+  it('a plain go mod download fetches through it: a silent candidate probed out, one that goes silent after the probe hedged past; SIGTERM stops it with its figures, nothing left running', async () => {
     const silent = await proxies.start({ kind: 'hang' })
+    const flaky = await proxies.start(healthy)
     const good = await proxies.start(healthy)
-    const serve = startCli(['serve', '--proxies', `${silent.url},${good.url}`, '--stall-timeout', '2s'], universe.sampleDir, offlineGoEnv(tempModcache()))
+    const serve = startCli(['serve', '--proxies', `${silent.url},${flaky.url},${good.url}`, '--probe-timeout', '1s', '--stall-timeout', '2s'], universe.sampleDir, offlineGoEnv(tempModcache()))
     const first = await serve.firstLine
     const m = GOPROXY_LINE.exec(first ?? '')
     expect(m, `${first}\n${serve.stderr()}`).not.toBeNull()
     const [, url, , secret] = m as unknown as [string, string, string, string]
     // The secret path is on stdout's first line alone: the log masks it.
+    await waitFor(() => serve.stderr().includes('Serving'), 5000)
     expect(serve.stderr()).not.toContain(secret)
+    expect(serve.stderr()).toMatch(/Serving http:\/\/127\.0\.0\.1:\d+, http:\/\/127\.0\.0\.1:\d+ verified/)
+    expect(serve.stderr()).not.toContain(`Serving ${silent.url}`)
+    // The first it serves from goes silent once it is serving.
+    flaky.setFault({ kind: 'hang' })
+    const askedOfSilent = silent.requests.length
 
     const modcache = tempModcache()
     await go(['mod', 'download'], universe.sampleDir, { ...offlineGoEnv(modcache), GOPROXY: url })
     for (const module of universe.modules) expect(moduleCacheHas(modcache, module), module.path).toBe(true)
-    // Behind it, the silent candidate was asked too, and the healthy one served the zips.
-    expect(silent.requests.length).toBeGreaterThan(0)
+    // Behind it, the silent one was never asked again; the flaky one was asked first, the healthy one served the zips.
+    expect(silent.requests.length).toBe(askedOfSilent)
+    expect(flaky.requests.length).toBeGreaterThan(1)
     expect(good.requests.filter(r => r.endsWith('.zip'))).toHaveLength(universe.modules.length)
 
     const pgid = serve.child.pid as number
@@ -47,7 +55,8 @@ describe('go-mod-download serve', () => {
     const figures = run.stdout.split('\n').slice(1).join('\n')
     expect(figures).toContain('Stopped (terminated)')
     expect(figures).toMatch(new RegExp(`${good.url.replace(/\./g, '\\.')}\\s+\\d+\\s+${universe.modules.length * 3}\\s`))
-    expect(figures).toContain(silent.url)
+    expect(figures).toMatch(new RegExp(`${flaky.url.replace(/\./g, '\\.')}\\s+\\d+\\s+0\\s`))
+    expect(figures).not.toContain(silent.url)
     expect(figures + run.stderr).not.toContain(secret)
   })
 

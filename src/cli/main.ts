@@ -94,9 +94,9 @@ async function runServe(args: CliArgs, read: ReadInput, { stdout, stderr }: CliS
     stderr.write(`go-mod-download: ${mask(e instanceof InputError ? usageProblem(e) : (e as Error).message)}\n`)
     return e instanceof InputError ? EXIT.usage : EXIT.error
   }
+  terminal.info(`Serving ${serving.candidates.join(', ')} verified, hedged and failed over; stop it with Ctrl-C (it stops by itself after ${args.idleTimeout} without a request).`)
   // The one line a script waits for; the URL's secret path is what lets go in, so it is printed here and nowhere else.
   stdout.write(`GOPROXY=${serving.url}\n`)
-  terminal.info(`Serving ${serving.candidates.join(', ')} verified, hedged and failed over; stop it with Ctrl-C (it stops by itself after ${args.idleTimeout} without a request).`)
   let idle: NodeJS.Timeout | undefined
   const stopped = await new Promise<string>(resolve => {
     let last = -1

@@ -20,6 +20,8 @@ const MAX_SOCKETS = 32
 export type ServeConfig = Pick<JobProxyConfig, 'candidates' | 'sumLines' | 'goauth' | 'secret' | 'stallTimeoutMs' | 'sumdb' | 'workDir'> & {
   /** Where to listen; 127.0.0.1 on a free port unless given. */
   listen?: { host: string; port: number }
+  /** The most connections to candidates at once. */
+  maxSockets?: number
 }
 
 export interface ServingProxy {
@@ -34,7 +36,7 @@ export interface ServingProxy {
 
 export async function serveJobProxy(config: ServeConfig, trust?: Trust): Promise<ServingProxy> {
   const network = await loadNetworkView(processEnv(), config.goauth, trust)
-  const client = new HttpClient(network, { maxSockets: MAX_SOCKETS })
+  const client = new HttpClient(network, { maxSockets: config.maxSockets ?? MAX_SOCKETS })
   const candidates = parseCandidates(config.candidates.map(c => c.spec).join(','))
   const limits = { client, rounds: ROUNDS, backoffMs: BACKOFF_MS, stallTimeoutMs: config.stallTimeoutMs }
   const fetcher = fetcherIn(

@@ -63,3 +63,12 @@ export function groupAlive(pgid: number): boolean {
     return false
   }
 }
+
+/** Waits until `condition` holds; throws after `withinMs` (a bound that proves only "does not hang"). */
+export async function waitFor(condition: () => boolean, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('the condition never held')
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
