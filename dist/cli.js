@@ -7556,7 +7556,7 @@ function terminalPort(out = process.stderr, options = {}) {
     progress: (p) => {
       if (!live2) return;
       clear();
-      out.write(maskSecrets(progressLine(p, performance.now() - started), secrets).slice(0, Math.max(20, (out.columns ?? 80) - 1)));
+      out.write(maskSecrets(progressLine(p, performance.now() - started), secrets).slice(0, Math.max(20, (out.columns || 80) - 1)));
       progressShown = true;
     },
     done: clear
@@ -7565,7 +7565,7 @@ function terminalPort(out = process.stderr, options = {}) {
 function progressLine(p, elapsedMs) {
   const files = p.planned > 0 ? `${p.files}/${p.planned} files` : `${p.files} files`;
   const rate = elapsedMs > 0 ? `${formatSize(p.bytes * 1e3 / elapsedMs)}/s` : "";
-  return [files, formatSize(p.bytes), rate, p.candidate ? `from ${p.candidate}` : "", `(${formatDuration(elapsedMs)})`].filter(Boolean).join(", ");
+  return `${[files, formatSize(p.bytes), rate, p.candidate ? `from ${p.candidate}` : ""].filter(Boolean).join(", ")} (${formatDuration(elapsedMs)})`;
 }
 
 // src/report/terminal.ts

@@ -16,6 +16,7 @@ const ROOT = path.join(import.meta.dirname, '..')
 const { name } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string }
 
 let tarball: string
+let npmEnv: Record<string, string | undefined>
 let installed: string
 let files: string[]
 let universe: Universe
@@ -26,7 +27,7 @@ beforeAll(async () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'pack-'))
   // npm from this Node's installation; a registry that refuses every connection: nothing may be fetched.
   const registry = `http://127.0.0.1:${await closedPort()}/`
-  const npmEnv = { ...process.env, npm_config_registry: registry, npm_config_cache: path.join(out, 'npm-cache'), npm_config_update_notifier: 'false' }
+  npmEnv = { ...process.env, npm_config_registry: registry, npm_config_cache: path.join(out, 'npm-cache'), npm_config_update_notifier: 'false' }
   const { stdout } = await exec('npm', ['pack', '--json', '--pack-destination', out], { cwd: ROOT, env: npmEnv })
   const packed = (JSON.parse(stdout) as { filename: string; files: { path: string }[] }[])[0] as { filename: string; files: { path: string }[] }
   tarball = path.join(out, packed.filename)
@@ -56,6 +57,11 @@ describe('the npm package', () => {
     const { stdout } = await exec(bin, ['--help'], { cwd: installed })
     expect(stdout).toContain('go-mod-download serve [flags]')
     expect(stdout).toContain('Exit codes:')
+  })
+
+  it('from a clone, npx runs it with no registry', async () => {
+    const { stdout } = await exec('npx', ['--offline', 'go-mod-download', '--help'], { cwd: ROOT, env: npmEnv })
+    expect(stdout).toContain('go-mod-download serve [flags]')
   })
 
   it('installed, it downloads past a silent first candidate', async () => {
