@@ -43,7 +43,7 @@ var require_tunnel = __commonJS({
     var tls5 = __require("tls");
     var http4 = __require("http");
     var https2 = __require("https");
-    var events2 = __require("events");
+    var events = __require("events");
     var assert5 = __require("assert");
     var util = __require("util");
     exports.httpOverHttp = httpOverHttp2;
@@ -95,7 +95,7 @@ var require_tunnel = __commonJS({
         self.removeSocket(socket);
       });
     }
-    util.inherits(TunnelingAgent, events2.EventEmitter);
+    util.inherits(TunnelingAgent, events.EventEmitter);
     TunnelingAgent.prototype.addRequest = function addRequest(req, host, port2, localAddress) {
       var self = this;
       var options = mergeOptions({ request: req }, self.options, toOptions(host, port2, localAddress));
@@ -269,2219 +269,6 @@ var require_tunnel = __commonJS({
 var require_tunnel2 = __commonJS({
   "node_modules/tunnel/index.js"(exports, module) {
     module.exports = require_tunnel();
-  }
-});
-
-// node_modules/semver/internal/constants.js
-var require_constants = __commonJS({
-  "node_modules/semver/internal/constants.js"(exports, module) {
-    "use strict";
-    var SEMVER_SPEC_VERSION = "2.0.0";
-    var MAX_LENGTH = 256;
-    var MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER || /* istanbul ignore next */
-    9007199254740991;
-    var MAX_SAFE_COMPONENT_LENGTH = 16;
-    var MAX_SAFE_BUILD_LENGTH = MAX_LENGTH - 6;
-    var WHITESPACE_CHARACTERS = [
-      "	",
-      "\n",
-      "\v",
-      "\f",
-      "\r",
-      " ",
-      "\xA0",
-      "\u1680",
-      "\u2000",
-      "\u2001",
-      "\u2002",
-      "\u2003",
-      "\u2004",
-      "\u2005",
-      "\u2006",
-      "\u2007",
-      "\u2008",
-      "\u2009",
-      "\u200A",
-      "\u2028",
-      "\u2029",
-      "\u202F",
-      "\u205F",
-      "\u3000",
-      "\uFEFF"
-    ];
-    var RELEASE_TYPES = [
-      "major",
-      "premajor",
-      "minor",
-      "preminor",
-      "patch",
-      "prepatch",
-      "prerelease"
-    ];
-    module.exports = {
-      MAX_LENGTH,
-      MAX_SAFE_COMPONENT_LENGTH,
-      MAX_SAFE_BUILD_LENGTH,
-      MAX_SAFE_INTEGER,
-      WHITESPACE_CHARACTERS,
-      RELEASE_TYPES,
-      SEMVER_SPEC_VERSION,
-      FLAG_INCLUDE_PRERELEASE: 1,
-      FLAG_LOOSE: 2
-    };
-  }
-});
-
-// node_modules/semver/internal/debug.js
-var require_debug = __commonJS({
-  "node_modules/semver/internal/debug.js"(exports, module) {
-    "use strict";
-    var debug5 = typeof process === "object" && process.env && process.env.NODE_DEBUG && /\bsemver\b/i.test(process.env.NODE_DEBUG) ? (...args) => console.error("SEMVER", ...args) : () => {
-    };
-    module.exports = debug5;
-  }
-});
-
-// node_modules/semver/internal/re.js
-var require_re = __commonJS({
-  "node_modules/semver/internal/re.js"(exports, module) {
-    "use strict";
-    var {
-      MAX_SAFE_COMPONENT_LENGTH,
-      MAX_SAFE_BUILD_LENGTH,
-      MAX_LENGTH
-    } = require_constants();
-    var debug5 = require_debug();
-    exports = module.exports = {};
-    var re = exports.re = [];
-    var safeRe = exports.safeRe = [];
-    var src = exports.src = [];
-    var safeSrc = exports.safeSrc = [];
-    var t = exports.t = {};
-    var R = 0;
-    var LETTERDASHNUMBER = "[a-zA-Z0-9-]";
-    var safeRegexReplacements = [
-      ["\\s", 1],
-      ["\\d", MAX_LENGTH],
-      [LETTERDASHNUMBER, MAX_SAFE_BUILD_LENGTH]
-    ];
-    var makeSafeRegex = (value) => {
-      for (const [token, max] of safeRegexReplacements) {
-        value = value.split(`${token}*`).join(`${token}{0,${max}}`).split(`${token}+`).join(`${token}{1,${max}}`);
-      }
-      return value;
-    };
-    var createToken = (name, value, isGlobal) => {
-      const safe = makeSafeRegex(value);
-      const index = R++;
-      debug5(name, index, value);
-      t[name] = index;
-      src[index] = value;
-      safeSrc[index] = safe;
-      re[index] = new RegExp(value, isGlobal ? "g" : void 0);
-      safeRe[index] = new RegExp(safe, isGlobal ? "g" : void 0);
-    };
-    createToken("NUMERICIDENTIFIER", "0|[1-9]\\d*");
-    createToken("NUMERICIDENTIFIERLOOSE", "\\d+");
-    createToken("NONNUMERICIDENTIFIER", `\\d*[a-zA-Z-]${LETTERDASHNUMBER}*`);
-    createToken("MAINVERSION", `(${src[t.NUMERICIDENTIFIER]})\\.(${src[t.NUMERICIDENTIFIER]})\\.(${src[t.NUMERICIDENTIFIER]})`);
-    createToken("MAINVERSIONLOOSE", `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.(${src[t.NUMERICIDENTIFIERLOOSE]})\\.(${src[t.NUMERICIDENTIFIERLOOSE]})`);
-    createToken("PRERELEASEIDENTIFIER", `(?:${src[t.NONNUMERICIDENTIFIER]}|${src[t.NUMERICIDENTIFIER]})`);
-    createToken("PRERELEASEIDENTIFIERLOOSE", `(?:${src[t.NONNUMERICIDENTIFIER]}|${src[t.NUMERICIDENTIFIERLOOSE]})`);
-    createToken("PRERELEASE", `(?:-(${src[t.PRERELEASEIDENTIFIER]}(?:\\.${src[t.PRERELEASEIDENTIFIER]})*))`);
-    createToken("PRERELEASELOOSE", `(?:-?(${src[t.PRERELEASEIDENTIFIERLOOSE]}(?:\\.${src[t.PRERELEASEIDENTIFIERLOOSE]})*))`);
-    createToken("BUILDIDENTIFIER", `${LETTERDASHNUMBER}+`);
-    createToken("BUILD", `(?:\\+(${src[t.BUILDIDENTIFIER]}(?:\\.${src[t.BUILDIDENTIFIER]})*))`);
-    createToken("FULLPLAIN", `v?${src[t.MAINVERSION]}${src[t.PRERELEASE]}?${src[t.BUILD]}?`);
-    createToken("FULL", `^${src[t.FULLPLAIN]}$`);
-    createToken("LOOSEPLAIN", `[v=\\s]*${src[t.MAINVERSIONLOOSE]}${src[t.PRERELEASELOOSE]}?${src[t.BUILD]}?`);
-    createToken("LOOSE", `^${src[t.LOOSEPLAIN]}$`);
-    createToken("GTLT", "((?:<|>)?=?)");
-    createToken("XRANGEIDENTIFIERLOOSE", `${src[t.NUMERICIDENTIFIERLOOSE]}|x|X|\\*`);
-    createToken("XRANGEIDENTIFIER", `${src[t.NUMERICIDENTIFIER]}|x|X|\\*`);
-    createToken("XRANGEPLAIN", `[v=\\s]*(${src[t.XRANGEIDENTIFIER]})(?:\\.(${src[t.XRANGEIDENTIFIER]})(?:\\.(${src[t.XRANGEIDENTIFIER]})(?:${src[t.PRERELEASE]})?${src[t.BUILD]}?)?)?`);
-    createToken("XRANGEPLAINLOOSE", `[v=\\s]*(${src[t.XRANGEIDENTIFIERLOOSE]})(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})(?:${src[t.PRERELEASELOOSE]})?${src[t.BUILD]}?)?)?`);
-    createToken("XRANGE", `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAIN]}$`);
-    createToken("XRANGELOOSE", `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAINLOOSE]}$`);
-    createToken("COERCEPLAIN", `${"(^|[^\\d])(\\d{1,"}${MAX_SAFE_COMPONENT_LENGTH}})(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?`);
-    createToken("COERCE", `${src[t.COERCEPLAIN]}(?:$|[^\\d])`);
-    createToken("COERCEFULL", src[t.COERCEPLAIN] + `(?:${src[t.PRERELEASE]})?(?:${src[t.BUILD]})?(?:$|[^\\d])`);
-    createToken("COERCERTL", src[t.COERCE], true);
-    createToken("COERCERTLFULL", src[t.COERCEFULL], true);
-    createToken("LONETILDE", "(?:~>?)");
-    createToken("TILDETRIM", `(\\s*)${src[t.LONETILDE]}\\s+`, true);
-    exports.tildeTrimReplace = "$1~";
-    createToken("TILDE", `^${src[t.LONETILDE]}${src[t.XRANGEPLAIN]}$`);
-    createToken("TILDELOOSE", `^${src[t.LONETILDE]}${src[t.XRANGEPLAINLOOSE]}$`);
-    createToken("LONECARET", "(?:\\^)");
-    createToken("CARETTRIM", `(\\s*)${src[t.LONECARET]}\\s+`, true);
-    exports.caretTrimReplace = "$1^";
-    createToken("CARET", `^${src[t.LONECARET]}${src[t.XRANGEPLAIN]}$`);
-    createToken("CARETLOOSE", `^${src[t.LONECARET]}${src[t.XRANGEPLAINLOOSE]}$`);
-    createToken("COMPARATORLOOSE", `^${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]})$|^$`);
-    createToken("COMPARATOR", `^${src[t.GTLT]}\\s*(${src[t.FULLPLAIN]})$|^$`);
-    createToken("COMPARATORTRIM", `(\\s*)${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]}|${src[t.XRANGEPLAIN]})`, true);
-    exports.comparatorTrimReplace = "$1$2$3";
-    createToken("HYPHENRANGE", `^\\s*(${src[t.XRANGEPLAIN]})\\s+-\\s+(${src[t.XRANGEPLAIN]})\\s*$`);
-    createToken("HYPHENRANGELOOSE", `^\\s*(${src[t.XRANGEPLAINLOOSE]})\\s+-\\s+(${src[t.XRANGEPLAINLOOSE]})\\s*$`);
-    createToken("STAR", "(<|>)?=?\\s*\\*");
-    createToken("GTE0", "^\\s*>=\\s*0\\.0\\.0\\s*$");
-    createToken("GTE0PRE", "^\\s*>=\\s*0\\.0\\.0-0\\s*$");
-  }
-});
-
-// node_modules/semver/internal/parse-options.js
-var require_parse_options = __commonJS({
-  "node_modules/semver/internal/parse-options.js"(exports, module) {
-    "use strict";
-    var looseOption = Object.freeze({ loose: true });
-    var emptyOpts = Object.freeze({});
-    var parseOptions = (options) => {
-      if (!options) {
-        return emptyOpts;
-      }
-      if (typeof options !== "object") {
-        return looseOption;
-      }
-      return options;
-    };
-    module.exports = parseOptions;
-  }
-});
-
-// node_modules/semver/internal/identifiers.js
-var require_identifiers = __commonJS({
-  "node_modules/semver/internal/identifiers.js"(exports, module) {
-    "use strict";
-    var numeric2 = /^[0-9]+$/;
-    var compareIdentifiers = (a, b) => {
-      if (typeof a === "number" && typeof b === "number") {
-        return a === b ? 0 : a < b ? -1 : 1;
-      }
-      const anum = numeric2.test(a);
-      const bnum = numeric2.test(b);
-      if (anum && bnum) {
-        a = +a;
-        b = +b;
-      }
-      return a === b ? 0 : anum && !bnum ? -1 : bnum && !anum ? 1 : a < b ? -1 : 1;
-    };
-    var rcompareIdentifiers = (a, b) => compareIdentifiers(b, a);
-    module.exports = {
-      compareIdentifiers,
-      rcompareIdentifiers
-    };
-  }
-});
-
-// node_modules/semver/classes/semver.js
-var require_semver = __commonJS({
-  "node_modules/semver/classes/semver.js"(exports, module) {
-    "use strict";
-    var debug5 = require_debug();
-    var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants();
-    var { safeRe: re, t } = require_re();
-    var parseOptions = require_parse_options();
-    var { compareIdentifiers } = require_identifiers();
-    var isPrereleaseIdentifier = (prerelease, identifier) => {
-      const identifiers = identifier.split(".");
-      if (identifiers.length > prerelease.length) {
-        return false;
-      }
-      for (let i = 0; i < identifiers.length; i++) {
-        if (compareIdentifiers(prerelease[i], identifiers[i]) !== 0) {
-          return false;
-        }
-      }
-      return true;
-    };
-    var SemVer = class _SemVer {
-      constructor(version, options) {
-        options = parseOptions(options);
-        if (version instanceof _SemVer) {
-          if (version.loose === !!options.loose && version.includePrerelease === !!options.includePrerelease) {
-            return version;
-          } else {
-            version = version.version;
-          }
-        } else if (typeof version !== "string") {
-          throw new TypeError(`Invalid version. Must be a string. Got type "${typeof version}".`);
-        }
-        if (version.length > MAX_LENGTH) {
-          throw new TypeError(
-            `version is longer than ${MAX_LENGTH} characters`
-          );
-        }
-        debug5("SemVer", version, options);
-        this.options = options;
-        this.loose = !!options.loose;
-        this.includePrerelease = !!options.includePrerelease;
-        const m = version.trim().match(options.loose ? re[t.LOOSE] : re[t.FULL]);
-        if (!m) {
-          throw new TypeError(`Invalid Version: ${version}`);
-        }
-        this.raw = version;
-        this.major = +m[1];
-        this.minor = +m[2];
-        this.patch = +m[3];
-        if (this.major > MAX_SAFE_INTEGER || this.major < 0) {
-          throw new TypeError("Invalid major version");
-        }
-        if (this.minor > MAX_SAFE_INTEGER || this.minor < 0) {
-          throw new TypeError("Invalid minor version");
-        }
-        if (this.patch > MAX_SAFE_INTEGER || this.patch < 0) {
-          throw new TypeError("Invalid patch version");
-        }
-        if (!m[4]) {
-          this.prerelease = [];
-        } else {
-          this.prerelease = m[4].split(".").map((id) => {
-            if (/^[0-9]+$/.test(id)) {
-              const num = +id;
-              if (num >= 0 && num < MAX_SAFE_INTEGER) {
-                return num;
-              }
-            }
-            return id;
-          });
-        }
-        this.build = m[5] ? m[5].split(".") : [];
-        this.format();
-      }
-      format() {
-        this.version = `${this.major}.${this.minor}.${this.patch}`;
-        if (this.prerelease.length) {
-          this.version += `-${this.prerelease.join(".")}`;
-        }
-        return this.version;
-      }
-      toString() {
-        return this.version;
-      }
-      compare(other) {
-        debug5("SemVer.compare", this.version, this.options, other);
-        if (!(other instanceof _SemVer)) {
-          if (typeof other === "string" && other === this.version) {
-            return 0;
-          }
-          other = new _SemVer(other, this.options);
-        }
-        if (other.version === this.version) {
-          return 0;
-        }
-        return this.compareMain(other) || this.comparePre(other);
-      }
-      compareMain(other) {
-        if (!(other instanceof _SemVer)) {
-          other = new _SemVer(other, this.options);
-        }
-        if (this.major < other.major) {
-          return -1;
-        }
-        if (this.major > other.major) {
-          return 1;
-        }
-        if (this.minor < other.minor) {
-          return -1;
-        }
-        if (this.minor > other.minor) {
-          return 1;
-        }
-        if (this.patch < other.patch) {
-          return -1;
-        }
-        if (this.patch > other.patch) {
-          return 1;
-        }
-        return 0;
-      }
-      comparePre(other) {
-        if (!(other instanceof _SemVer)) {
-          other = new _SemVer(other, this.options);
-        }
-        if (this.prerelease.length && !other.prerelease.length) {
-          return -1;
-        } else if (!this.prerelease.length && other.prerelease.length) {
-          return 1;
-        } else if (!this.prerelease.length && !other.prerelease.length) {
-          return 0;
-        }
-        let i = 0;
-        do {
-          const a = this.prerelease[i];
-          const b = other.prerelease[i];
-          debug5("prerelease compare", i, a, b);
-          if (a === void 0 && b === void 0) {
-            return 0;
-          } else if (b === void 0) {
-            return 1;
-          } else if (a === void 0) {
-            return -1;
-          } else if (a === b) {
-            continue;
-          } else {
-            return compareIdentifiers(a, b);
-          }
-        } while (++i);
-      }
-      compareBuild(other) {
-        if (!(other instanceof _SemVer)) {
-          other = new _SemVer(other, this.options);
-        }
-        let i = 0;
-        do {
-          const a = this.build[i];
-          const b = other.build[i];
-          debug5("build compare", i, a, b);
-          if (a === void 0 && b === void 0) {
-            return 0;
-          } else if (b === void 0) {
-            return 1;
-          } else if (a === void 0) {
-            return -1;
-          } else if (a === b) {
-            continue;
-          } else {
-            return compareIdentifiers(a, b);
-          }
-        } while (++i);
-      }
-      // preminor will bump the version up to the next minor release, and immediately
-      // down to pre-release. premajor and prepatch work the same way.
-      inc(release, identifier, identifierBase) {
-        if (release.startsWith("pre")) {
-          if (!identifier && identifierBase === false) {
-            throw new Error("invalid increment argument: identifier is empty");
-          }
-          if (identifier) {
-            const match4 = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE]);
-            if (!match4 || match4[1] !== identifier) {
-              throw new Error(`invalid identifier: ${identifier}`);
-            }
-          }
-        }
-        switch (release) {
-          case "premajor":
-            this.prerelease.length = 0;
-            this.patch = 0;
-            this.minor = 0;
-            this.major++;
-            this.inc("pre", identifier, identifierBase);
-            break;
-          case "preminor":
-            this.prerelease.length = 0;
-            this.patch = 0;
-            this.minor++;
-            this.inc("pre", identifier, identifierBase);
-            break;
-          case "prepatch":
-            this.prerelease.length = 0;
-            this.inc("patch", identifier, identifierBase);
-            this.inc("pre", identifier, identifierBase);
-            break;
-          // If the input is a non-prerelease version, this acts the same as
-          // prepatch.
-          case "prerelease":
-            if (this.prerelease.length === 0) {
-              this.inc("patch", identifier, identifierBase);
-            }
-            this.inc("pre", identifier, identifierBase);
-            break;
-          case "release":
-            if (this.prerelease.length === 0) {
-              throw new Error(`version ${this.raw} is not a prerelease`);
-            }
-            this.prerelease.length = 0;
-            break;
-          case "major":
-            if (this.minor !== 0 || this.patch !== 0 || this.prerelease.length === 0) {
-              this.major++;
-            }
-            this.minor = 0;
-            this.patch = 0;
-            this.prerelease = [];
-            break;
-          case "minor":
-            if (this.patch !== 0 || this.prerelease.length === 0) {
-              this.minor++;
-            }
-            this.patch = 0;
-            this.prerelease = [];
-            break;
-          case "patch":
-            if (this.prerelease.length === 0) {
-              this.patch++;
-            }
-            this.prerelease = [];
-            break;
-          // This probably shouldn't be used publicly.
-          // 1.0.0 'pre' would become 1.0.0-0 which is the wrong direction.
-          case "pre": {
-            const base = Number(identifierBase) ? 1 : 0;
-            if (this.prerelease.length === 0) {
-              this.prerelease = [base];
-            } else {
-              let i = this.prerelease.length;
-              while (--i >= 0) {
-                if (typeof this.prerelease[i] === "number") {
-                  this.prerelease[i]++;
-                  i = -2;
-                }
-              }
-              if (i === -1) {
-                if (identifier === this.prerelease.join(".") && identifierBase === false) {
-                  throw new Error("invalid increment argument: identifier already exists");
-                }
-                this.prerelease.push(base);
-              }
-            }
-            if (identifier) {
-              let prerelease = [identifier, base];
-              if (identifierBase === false) {
-                prerelease = [identifier];
-              }
-              if (isPrereleaseIdentifier(this.prerelease, identifier)) {
-                const prereleaseBase = this.prerelease[identifier.split(".").length];
-                if (isNaN(prereleaseBase)) {
-                  this.prerelease = prerelease;
-                }
-              } else {
-                this.prerelease = prerelease;
-              }
-            }
-            break;
-          }
-          default:
-            throw new Error(`invalid increment argument: ${release}`);
-        }
-        this.raw = this.format();
-        if (this.build.length) {
-          this.raw += `+${this.build.join(".")}`;
-        }
-        return this;
-      }
-    };
-    module.exports = SemVer;
-  }
-});
-
-// node_modules/semver/functions/parse.js
-var require_parse = __commonJS({
-  "node_modules/semver/functions/parse.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var parse2 = (version, options, throwErrors = false) => {
-      if (version instanceof SemVer) {
-        return version;
-      }
-      try {
-        return new SemVer(version, options);
-      } catch (er) {
-        if (!throwErrors) {
-          return null;
-        }
-        throw er;
-      }
-    };
-    module.exports = parse2;
-  }
-});
-
-// node_modules/semver/functions/valid.js
-var require_valid = __commonJS({
-  "node_modules/semver/functions/valid.js"(exports, module) {
-    "use strict";
-    var parse2 = require_parse();
-    var valid2 = (version, options) => {
-      const v = parse2(version, options);
-      return v ? v.version : null;
-    };
-    module.exports = valid2;
-  }
-});
-
-// node_modules/semver/functions/clean.js
-var require_clean = __commonJS({
-  "node_modules/semver/functions/clean.js"(exports, module) {
-    "use strict";
-    var parse2 = require_parse();
-    var clean2 = (version, options) => {
-      const s = parse2(version.trim().replace(/^[=v]+/, ""), options);
-      return s ? s.version : null;
-    };
-    module.exports = clean2;
-  }
-});
-
-// node_modules/semver/functions/inc.js
-var require_inc = __commonJS({
-  "node_modules/semver/functions/inc.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var inc = (version, release, options, identifier, identifierBase) => {
-      if (typeof options === "string") {
-        identifierBase = identifier;
-        identifier = options;
-        options = void 0;
-      }
-      try {
-        return new SemVer(
-          version instanceof SemVer ? version.version : version,
-          options
-        ).inc(release, identifier, identifierBase).version;
-      } catch (er) {
-        return null;
-      }
-    };
-    module.exports = inc;
-  }
-});
-
-// node_modules/semver/functions/diff.js
-var require_diff = __commonJS({
-  "node_modules/semver/functions/diff.js"(exports, module) {
-    "use strict";
-    var parse2 = require_parse();
-    var diff = (version1, version2) => {
-      const v1 = parse2(version1, null, true);
-      const v2 = parse2(version2, null, true);
-      const comparison = v1.compare(v2);
-      if (comparison === 0) {
-        return null;
-      }
-      const v1Higher = comparison > 0;
-      const highVersion = v1Higher ? v1 : v2;
-      const lowVersion = v1Higher ? v2 : v1;
-      const highHasPre = !!highVersion.prerelease.length;
-      const lowHasPre = !!lowVersion.prerelease.length;
-      if (lowHasPre && !highHasPre) {
-        if (!lowVersion.patch && !lowVersion.minor) {
-          return "major";
-        }
-        if (lowVersion.compareMain(highVersion) === 0) {
-          if (lowVersion.minor && !lowVersion.patch) {
-            return "minor";
-          }
-          return "patch";
-        }
-      }
-      const prefix = highHasPre ? "pre" : "";
-      if (v1.major !== v2.major) {
-        return prefix + "major";
-      }
-      if (v1.minor !== v2.minor) {
-        return prefix + "minor";
-      }
-      if (v1.patch !== v2.patch) {
-        return prefix + "patch";
-      }
-      return "prerelease";
-    };
-    module.exports = diff;
-  }
-});
-
-// node_modules/semver/functions/major.js
-var require_major = __commonJS({
-  "node_modules/semver/functions/major.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var major = (a, loose) => new SemVer(a, loose).major;
-    module.exports = major;
-  }
-});
-
-// node_modules/semver/functions/minor.js
-var require_minor = __commonJS({
-  "node_modules/semver/functions/minor.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var minor = (a, loose) => new SemVer(a, loose).minor;
-    module.exports = minor;
-  }
-});
-
-// node_modules/semver/functions/patch.js
-var require_patch = __commonJS({
-  "node_modules/semver/functions/patch.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var patch = (a, loose) => new SemVer(a, loose).patch;
-    module.exports = patch;
-  }
-});
-
-// node_modules/semver/functions/prerelease.js
-var require_prerelease = __commonJS({
-  "node_modules/semver/functions/prerelease.js"(exports, module) {
-    "use strict";
-    var parse2 = require_parse();
-    var prerelease = (version, options) => {
-      const parsed = parse2(version, options);
-      return parsed && parsed.prerelease.length ? parsed.prerelease : null;
-    };
-    module.exports = prerelease;
-  }
-});
-
-// node_modules/semver/functions/compare.js
-var require_compare = __commonJS({
-  "node_modules/semver/functions/compare.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var compare = (a, b, loose) => new SemVer(a, loose).compare(new SemVer(b, loose));
-    module.exports = compare;
-  }
-});
-
-// node_modules/semver/functions/rcompare.js
-var require_rcompare = __commonJS({
-  "node_modules/semver/functions/rcompare.js"(exports, module) {
-    "use strict";
-    var compare = require_compare();
-    var rcompare = (a, b, loose) => compare(b, a, loose);
-    module.exports = rcompare;
-  }
-});
-
-// node_modules/semver/functions/compare-loose.js
-var require_compare_loose = __commonJS({
-  "node_modules/semver/functions/compare-loose.js"(exports, module) {
-    "use strict";
-    var compare = require_compare();
-    var compareLoose = (a, b) => compare(a, b, true);
-    module.exports = compareLoose;
-  }
-});
-
-// node_modules/semver/functions/compare-build.js
-var require_compare_build = __commonJS({
-  "node_modules/semver/functions/compare-build.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var compareBuild = (a, b, loose) => {
-      const versionA = new SemVer(a, loose);
-      const versionB = new SemVer(b, loose);
-      return versionA.compare(versionB) || versionA.compareBuild(versionB);
-    };
-    module.exports = compareBuild;
-  }
-});
-
-// node_modules/semver/functions/sort.js
-var require_sort = __commonJS({
-  "node_modules/semver/functions/sort.js"(exports, module) {
-    "use strict";
-    var compareBuild = require_compare_build();
-    var sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose));
-    module.exports = sort;
-  }
-});
-
-// node_modules/semver/functions/rsort.js
-var require_rsort = __commonJS({
-  "node_modules/semver/functions/rsort.js"(exports, module) {
-    "use strict";
-    var compareBuild = require_compare_build();
-    var rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose));
-    module.exports = rsort;
-  }
-});
-
-// node_modules/semver/functions/gt.js
-var require_gt = __commonJS({
-  "node_modules/semver/functions/gt.js"(exports, module) {
-    "use strict";
-    var compare = require_compare();
-    var gt2 = (a, b, loose) => compare(a, b, loose) > 0;
-    module.exports = gt2;
-  }
-});
-
-// node_modules/semver/functions/lt.js
-var require_lt = __commonJS({
-  "node_modules/semver/functions/lt.js"(exports, module) {
-    "use strict";
-    var compare = require_compare();
-    var lt = (a, b, loose) => compare(a, b, loose) < 0;
-    module.exports = lt;
-  }
-});
-
-// node_modules/semver/functions/eq.js
-var require_eq = __commonJS({
-  "node_modules/semver/functions/eq.js"(exports, module) {
-    "use strict";
-    var compare = require_compare();
-    var eq = (a, b, loose) => compare(a, b, loose) === 0;
-    module.exports = eq;
-  }
-});
-
-// node_modules/semver/functions/neq.js
-var require_neq = __commonJS({
-  "node_modules/semver/functions/neq.js"(exports, module) {
-    "use strict";
-    var compare = require_compare();
-    var neq = (a, b, loose) => compare(a, b, loose) !== 0;
-    module.exports = neq;
-  }
-});
-
-// node_modules/semver/functions/gte.js
-var require_gte = __commonJS({
-  "node_modules/semver/functions/gte.js"(exports, module) {
-    "use strict";
-    var compare = require_compare();
-    var gte2 = (a, b, loose) => compare(a, b, loose) >= 0;
-    module.exports = gte2;
-  }
-});
-
-// node_modules/semver/functions/lte.js
-var require_lte = __commonJS({
-  "node_modules/semver/functions/lte.js"(exports, module) {
-    "use strict";
-    var compare = require_compare();
-    var lte2 = (a, b, loose) => compare(a, b, loose) <= 0;
-    module.exports = lte2;
-  }
-});
-
-// node_modules/semver/functions/cmp.js
-var require_cmp = __commonJS({
-  "node_modules/semver/functions/cmp.js"(exports, module) {
-    "use strict";
-    var eq = require_eq();
-    var neq = require_neq();
-    var gt2 = require_gt();
-    var gte2 = require_gte();
-    var lt = require_lt();
-    var lte2 = require_lte();
-    var cmp = (a, op, b, loose) => {
-      switch (op) {
-        case "===":
-          if (typeof a === "object") {
-            a = a.version;
-          }
-          if (typeof b === "object") {
-            b = b.version;
-          }
-          return a === b;
-        case "!==":
-          if (typeof a === "object") {
-            a = a.version;
-          }
-          if (typeof b === "object") {
-            b = b.version;
-          }
-          return a !== b;
-        case "":
-        case "=":
-        case "==":
-          return eq(a, b, loose);
-        case "!=":
-          return neq(a, b, loose);
-        case ">":
-          return gt2(a, b, loose);
-        case ">=":
-          return gte2(a, b, loose);
-        case "<":
-          return lt(a, b, loose);
-        case "<=":
-          return lte2(a, b, loose);
-        default:
-          throw new TypeError(`Invalid operator: ${op}`);
-      }
-    };
-    module.exports = cmp;
-  }
-});
-
-// node_modules/semver/functions/coerce.js
-var require_coerce = __commonJS({
-  "node_modules/semver/functions/coerce.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var parse2 = require_parse();
-    var { safeRe: re, t } = require_re();
-    var coerce = (version, options) => {
-      if (version instanceof SemVer) {
-        return version;
-      }
-      if (typeof version === "number") {
-        version = String(version);
-      }
-      if (typeof version !== "string") {
-        return null;
-      }
-      options = options || {};
-      let match4 = null;
-      if (!options.rtl) {
-        match4 = version.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE]);
-      } else {
-        const coerceRtlRegex = options.includePrerelease ? re[t.COERCERTLFULL] : re[t.COERCERTL];
-        let next;
-        while ((next = coerceRtlRegex.exec(version)) && (!match4 || match4.index + match4[0].length !== version.length)) {
-          if (!match4 || next.index + next[0].length !== match4.index + match4[0].length) {
-            match4 = next;
-          }
-          coerceRtlRegex.lastIndex = next.index + next[1].length + next[2].length;
-        }
-        coerceRtlRegex.lastIndex = -1;
-      }
-      if (match4 === null) {
-        return null;
-      }
-      const major = match4[2];
-      const minor = match4[3] || "0";
-      const patch = match4[4] || "0";
-      const prerelease = options.includePrerelease && match4[5] ? `-${match4[5]}` : "";
-      const build = options.includePrerelease && match4[6] ? `+${match4[6]}` : "";
-      return parse2(`${major}.${minor}.${patch}${prerelease}${build}`, options);
-    };
-    module.exports = coerce;
-  }
-});
-
-// node_modules/semver/functions/truncate.js
-var require_truncate = __commonJS({
-  "node_modules/semver/functions/truncate.js"(exports, module) {
-    "use strict";
-    var parse2 = require_parse();
-    var constants6 = require_constants();
-    var SemVer = require_semver();
-    var truncate = (version, truncation, options) => {
-      if (!constants6.RELEASE_TYPES.includes(truncation)) {
-        return null;
-      }
-      const clonedVersion = cloneInputVersion(version, options);
-      return clonedVersion && doTruncation(clonedVersion, truncation);
-    };
-    var cloneInputVersion = (version, options) => {
-      const versionStringToParse = version instanceof SemVer ? version.version : version;
-      return parse2(versionStringToParse, options);
-    };
-    var doTruncation = (version, truncation) => {
-      if (isPrerelease(truncation)) {
-        return version.version;
-      }
-      version.prerelease = [];
-      switch (truncation) {
-        case "major":
-          version.minor = 0;
-          version.patch = 0;
-          break;
-        case "minor":
-          version.patch = 0;
-          break;
-      }
-      return version.format();
-    };
-    var isPrerelease = (type) => {
-      return type.startsWith("pre");
-    };
-    module.exports = truncate;
-  }
-});
-
-// node_modules/semver/internal/lrucache.js
-var require_lrucache = __commonJS({
-  "node_modules/semver/internal/lrucache.js"(exports, module) {
-    "use strict";
-    var LRUCache = class {
-      constructor() {
-        this.max = 1e3;
-        this.map = /* @__PURE__ */ new Map();
-      }
-      get(key4) {
-        const value = this.map.get(key4);
-        if (value === void 0) {
-          return void 0;
-        } else {
-          this.map.delete(key4);
-          this.map.set(key4, value);
-          return value;
-        }
-      }
-      delete(key4) {
-        return this.map.delete(key4);
-      }
-      set(key4, value) {
-        const deleted = this.delete(key4);
-        if (!deleted && value !== void 0) {
-          if (this.map.size >= this.max) {
-            const firstKey = this.map.keys().next().value;
-            this.delete(firstKey);
-          }
-          this.map.set(key4, value);
-        }
-        return this;
-      }
-    };
-    module.exports = LRUCache;
-  }
-});
-
-// node_modules/semver/internal/trim-comparator-whitespace.js
-var require_trim_comparator_whitespace = __commonJS({
-  "node_modules/semver/internal/trim-comparator-whitespace.js"(exports, module) {
-    "use strict";
-    var {
-      MAX_LENGTH,
-      MAX_SAFE_BUILD_LENGTH,
-      WHITESPACE_CHARACTERS
-    } = require_constants();
-    var whitespace = new Uint8Array(65536);
-    for (const char of WHITESPACE_CHARACTERS) {
-      whitespace[char.charCodeAt(0)] = 1;
-    }
-    var isWhitespace = (char) => char !== void 0 && whitespace[char.charCodeAt(0)] === 1;
-    var isVersionPrefix = (char) => char === "v" || char === "=" || isWhitespace(char);
-    var isDigit = (char) => char !== void 0 && char >= "0" && char <= "9";
-    var isLetter = (char) => char !== void 0 && (char >= "a" && char <= "z" || char >= "A" && char <= "Z");
-    var isIdentifierCharacter = (char) => isDigit(char) || isLetter(char) || char === "-";
-    var isVersionStart = (char) => isDigit(char) || char === "x" || char === "X" || char === "*";
-    var findDigitsEndIndex = (range2, start2, limit, digitRuns) => {
-      if (!isDigit(range2[start2])) {
-        return start2;
-      }
-      if (start2 >= digitRuns.start && start2 < digitRuns.end) {
-        return Math.min(start2 + limit, digitRuns.end);
-      }
-      if (start2 >= digitRuns.previousStart && start2 < digitRuns.previousEnd) {
-        return Math.min(start2 + limit, digitRuns.previousEnd);
-      }
-      let end = start2 + 1;
-      while (isDigit(range2[end])) {
-        end++;
-      }
-      digitRuns.previousStart = digitRuns.start;
-      digitRuns.previousEnd = digitRuns.end;
-      digitRuns.start = start2;
-      digitRuns.end = end;
-      return Math.min(start2 + limit, end);
-    };
-    var findVersionNumberEndIndex = (range2, start2, loose, digitRuns) => {
-      if (!loose && range2[start2] === "0") {
-        return start2 + 1;
-      }
-      return findDigitsEndIndex(range2, start2, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns);
-    };
-    var findPrereleaseIdentifierEndIndex = (range2, start2, loose, digitRuns) => {
-      const digitsEnd = findDigitsEndIndex(range2, start2, MAX_LENGTH, digitRuns);
-      if (isLetter(range2[digitsEnd]) || range2[digitsEnd] === "-") {
-        let end = digitsEnd + 1;
-        const limit = end + MAX_SAFE_BUILD_LENGTH;
-        while (end < limit && isIdentifierCharacter(range2[end])) {
-          end++;
-        }
-        return end;
-      }
-      return findVersionNumberEndIndex(range2, start2, loose, digitRuns);
-    };
-    var findPrereleaseEndIndex = (range2, start2, loose, digitRuns) => {
-      const hyphen = range2[start2] === "-";
-      if (!loose && !hyphen) {
-        return start2;
-      }
-      const identifierStart = start2 + (hyphen ? 1 : 0);
-      let end = findPrereleaseIdentifierEndIndex(range2, identifierStart, loose, digitRuns);
-      if (end === identifierStart) {
-        if (!loose || !hyphen) {
-          return start2;
-        }
-        end = findPrereleaseIdentifierEndIndex(range2, start2, loose, digitRuns);
-      }
-      while (range2[end] === ".") {
-        const next = findPrereleaseIdentifierEndIndex(range2, end + 1, loose, digitRuns);
-        if (next === end + 1) {
-          break;
-        }
-        end = next;
-      }
-      return end;
-    };
-    var findBuildIdentifierEndIndex = (range2, start2) => {
-      let end = start2;
-      while (end - start2 < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range2[end])) {
-        end++;
-      }
-      return end;
-    };
-    var findBuildEndIndex = (range2, start2) => {
-      if (range2[start2] !== "+") {
-        return start2;
-      }
-      let end = findBuildIdentifierEndIndex(range2, start2 + 1);
-      if (end === start2 + 1) {
-        return start2;
-      }
-      while (range2[end] === ".") {
-        const next = findBuildIdentifierEndIndex(range2, end + 1);
-        if (next === end + 1) {
-          break;
-        }
-        end = next;
-      }
-      return end;
-    };
-    var findLooseFullVersionEndIndex = (range2, start2, digitRuns) => {
-      let end = start2;
-      for (let component = 0; component < 3; component++) {
-        const next = findVersionNumberEndIndex(range2, end, true, digitRuns);
-        if (next === end) {
-          return start2;
-        }
-        end = next;
-        if (component < 2) {
-          if (range2[end] !== ".") {
-            return start2;
-          }
-          end++;
-        }
-      }
-      const prereleaseEnd = findPrereleaseEndIndex(range2, end, true, digitRuns);
-      return findBuildEndIndex(range2, prereleaseEnd);
-    };
-    var findPartialVersionComponentEndIndex = (range2, start2, digitRuns) => {
-      if (isDigit(range2[start2])) {
-        return findVersionNumberEndIndex(range2, start2, false, digitRuns);
-      }
-      return isVersionStart(range2[start2]) ? start2 + 1 : start2;
-    };
-    var findPartialVersionEndIndex = (range2, start2, digitRuns) => {
-      let end = findPartialVersionComponentEndIndex(range2, start2, digitRuns);
-      for (let component = 0; component < 2; component++) {
-        if (range2[end] !== ".") {
-          return end;
-        }
-        const next = findPartialVersionComponentEndIndex(range2, end + 1, digitRuns);
-        if (next === end + 1) {
-          return end;
-        }
-        end = next;
-      }
-      const prereleaseEnd = findPrereleaseEndIndex(range2, end, false, digitRuns);
-      return findBuildEndIndex(range2, prereleaseEnd);
-    };
-    var findVersionEndIndex = (range2, start2, digitRuns) => {
-      const fullVersionEnd = findLooseFullVersionEndIndex(range2, start2, digitRuns);
-      return fullVersionEnd !== start2 ? fullVersionEnd : findPartialVersionEndIndex(range2, start2, digitRuns);
-    };
-    var findRemovableWhitespaceIndex = (range2, matchStart) => {
-      let position = matchStart;
-      if (isWhitespace(range2[position])) {
-        position++;
-      }
-      if (range2[position] === "<" || range2[position] === ">") {
-        position++;
-      }
-      if (range2[position] === "=") {
-        position++;
-      }
-      return isWhitespace(range2[position]) ? position : -1;
-    };
-    var trimComparatorWhitespace = (range2) => {
-      let result = "";
-      let copyFrom = 0;
-      let cursor = 0;
-      const digitRuns = { start: -1, end: -1, previousStart: -1, previousEnd: -1 };
-      while (cursor < range2.length) {
-        const matchStart = cursor;
-        if (range2[cursor] === "<" || range2[cursor] === ">") {
-          cursor++;
-        } else if (!isVersionPrefix(range2[cursor]) && !isVersionStart(range2[cursor])) {
-          cursor++;
-          continue;
-        }
-        while (cursor < range2.length && isVersionPrefix(range2[cursor])) {
-          cursor++;
-        }
-        if (!isVersionStart(range2[cursor])) {
-          continue;
-        }
-        const whitespacePosition = findRemovableWhitespaceIndex(range2, matchStart);
-        if (whitespacePosition !== -1) {
-          result += range2.slice(copyFrom, whitespacePosition);
-          copyFrom = whitespacePosition + 1;
-        }
-        cursor = findVersionEndIndex(range2, cursor, digitRuns);
-      }
-      return result + range2.slice(copyFrom);
-    };
-    module.exports = trimComparatorWhitespace;
-  }
-});
-
-// node_modules/semver/classes/range.js
-var require_range = __commonJS({
-  "node_modules/semver/classes/range.js"(exports, module) {
-    "use strict";
-    var SPACE_CHARACTERS = /\s+/g;
-    var Range = class _Range {
-      constructor(range2, options) {
-        options = parseOptions(options);
-        if (range2 instanceof _Range) {
-          if (range2.loose === !!options.loose && range2.includePrerelease === !!options.includePrerelease) {
-            return range2;
-          } else {
-            return new _Range(range2.raw, options);
-          }
-        }
-        if (range2 instanceof Comparator) {
-          this.raw = range2.value;
-          this.set = [[range2]];
-          this.formatted = void 0;
-          return this;
-        }
-        this.options = options;
-        this.loose = !!options.loose;
-        this.includePrerelease = !!options.includePrerelease;
-        this.raw = range2.trim().replace(SPACE_CHARACTERS, " ");
-        this.set = this.raw.split("||").map((r) => this.parseRange(r.trim())).filter((c) => c.length);
-        if (!this.set.length) {
-          throw new TypeError(`Invalid SemVer Range: ${this.raw}`);
-        }
-        if (this.set.length > 1) {
-          const first = this.set[0];
-          this.set = this.set.filter((c) => !isNullSet(c[0]));
-          if (this.set.length === 0) {
-            this.set = [first];
-          } else if (this.set.length > 1) {
-            for (const c of this.set) {
-              if (c.length === 1 && isAny(c[0])) {
-                this.set = [c];
-                break;
-              }
-            }
-          }
-        }
-        this.formatted = void 0;
-      }
-      get range() {
-        if (this.formatted === void 0) {
-          this.formatted = "";
-          for (let i = 0; i < this.set.length; i++) {
-            if (i > 0) {
-              this.formatted += "||";
-            }
-            const comps = this.set[i];
-            for (let k = 0; k < comps.length; k++) {
-              if (k > 0) {
-                this.formatted += " ";
-              }
-              this.formatted += comps[k].toString().trim();
-            }
-          }
-        }
-        return this.formatted;
-      }
-      format() {
-        return this.range;
-      }
-      toString() {
-        return this.range;
-      }
-      parseRange(range2) {
-        range2 = range2.replace(BUILDSTRIPRE, "");
-        const memoOpts = (this.options.includePrerelease && FLAG_INCLUDE_PRERELEASE) | (this.options.loose && FLAG_LOOSE);
-        const memoKey = memoOpts + ":" + range2;
-        const cached = cache.get(memoKey);
-        if (cached) {
-          return cached;
-        }
-        const loose = this.options.loose;
-        const hr = loose ? re[t.HYPHENRANGELOOSE] : re[t.HYPHENRANGE];
-        range2 = range2.replace(hr, hyphenReplace(this.options.includePrerelease));
-        debug5("hyphen replace", range2);
-        range2 = trimComparatorWhitespace(range2);
-        debug5("comparator trim", range2);
-        range2 = range2.replace(re[t.TILDETRIM], tildeTrimReplace);
-        debug5("tilde trim", range2);
-        range2 = range2.replace(re[t.CARETTRIM], caretTrimReplace);
-        debug5("caret trim", range2);
-        let rangeList = range2.split(" ").map((comp) => parseComparator(comp, this.options)).join(" ").split(/\s+/).map((comp) => replaceGTE0(comp, this.options));
-        if (loose) {
-          rangeList = rangeList.filter((comp) => {
-            debug5("loose invalid filter", comp, this.options);
-            return !!comp.match(re[t.COMPARATORLOOSE]);
-          });
-        }
-        debug5("range list", rangeList);
-        const rangeMap = /* @__PURE__ */ new Map();
-        const comparators = rangeList.map((comp) => new Comparator(comp, this.options));
-        for (const comp of comparators) {
-          if (isNullSet(comp)) {
-            return [comp];
-          }
-          rangeMap.set(comp.value, comp);
-        }
-        if (rangeMap.size > 1 && rangeMap.has("")) {
-          rangeMap.delete("");
-        }
-        const result = [...rangeMap.values()];
-        cache.set(memoKey, result);
-        return result;
-      }
-      intersects(range2, options) {
-        if (!(range2 instanceof _Range)) {
-          throw new TypeError("a Range is required");
-        }
-        return this.set.some((thisComparators) => {
-          return isSatisfiable(thisComparators, options) && range2.set.some((rangeComparators) => {
-            return isSatisfiable(rangeComparators, options) && thisComparators.every((thisComparator) => {
-              return rangeComparators.every((rangeComparator) => {
-                return thisComparator.intersects(rangeComparator, options);
-              });
-            });
-          });
-        });
-      }
-      // if ANY of the sets match ALL of its comparators, then pass
-      test(version) {
-        if (!version) {
-          return false;
-        }
-        if (typeof version === "string") {
-          try {
-            version = new SemVer(version, this.options);
-          } catch (er) {
-            return false;
-          }
-        }
-        for (let i = 0; i < this.set.length; i++) {
-          if (testSet(this.set[i], version, this.options)) {
-            return true;
-          }
-        }
-        return false;
-      }
-    };
-    module.exports = Range;
-    var LRU = require_lrucache();
-    var cache = new LRU();
-    var parseOptions = require_parse_options();
-    var Comparator = require_comparator();
-    var debug5 = require_debug();
-    var SemVer = require_semver();
-    var trimComparatorWhitespace = require_trim_comparator_whitespace();
-    var {
-      safeRe: re,
-      src,
-      t,
-      tildeTrimReplace,
-      caretTrimReplace
-    } = require_re();
-    var { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = require_constants();
-    var BUILDSTRIPRE = new RegExp(src[t.BUILD], "g");
-    var isNullSet = (c) => c.value === "<0.0.0-0";
-    var isAny = (c) => c.value === "";
-    var isSatisfiable = (comparators, options) => {
-      let result = true;
-      const remainingComparators = comparators.slice();
-      let testComparator = remainingComparators.pop();
-      while (result && remainingComparators.length) {
-        result = remainingComparators.every((otherComparator) => {
-          return testComparator.intersects(otherComparator, options);
-        });
-        testComparator = remainingComparators.pop();
-      }
-      return result;
-    };
-    var parseComparator = (comp, options) => {
-      comp = comp.replace(re[t.BUILD], "");
-      debug5("comp", comp, options);
-      comp = replaceCarets(comp, options);
-      debug5("caret", comp);
-      comp = replaceTildes(comp, options);
-      debug5("tildes", comp);
-      comp = replaceXRanges(comp, options);
-      debug5("xrange", comp);
-      comp = replaceStars(comp, options);
-      debug5("stars", comp);
-      return comp;
-    };
-    var isX = (id) => !id || id.toLowerCase() === "x" || id === "*";
-    var invalidXRangeOrder = (M, m, p) => isX(M) && !isX(m) || isX(m) && p && !isX(p);
-    var replaceTildes = (comp, options) => {
-      return comp.trim().split(/\s+/).map((c) => replaceTilde(c, options)).join(" ");
-    };
-    var replaceTilde = (comp, options) => {
-      const r = options.loose ? re[t.TILDELOOSE] : re[t.TILDE];
-      const z = options.includePrerelease ? "-0" : "";
-      return comp.replace(r, (_, M, m, p, pr) => {
-        debug5("tilde", comp, _, M, m, p, pr);
-        let ret;
-        if (isX(M)) {
-          ret = "";
-        } else if (isX(m)) {
-          ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`;
-        } else if (isX(p)) {
-          ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`;
-        } else if (pr) {
-          debug5("replaceTilde pr", pr);
-          ret = `>=${M}.${m}.${p}-${pr} <${M}.${+m + 1}.0-0`;
-        } else {
-          ret = `>=${M}.${m}.${p} <${M}.${+m + 1}.0-0`;
-        }
-        debug5("tilde return", ret);
-        return ret;
-      });
-    };
-    var replaceCarets = (comp, options) => {
-      return comp.trim().split(/\s+/).map((c) => replaceCaret(c, options)).join(" ");
-    };
-    var replaceCaret = (comp, options) => {
-      debug5("caret", comp, options);
-      const r = options.loose ? re[t.CARETLOOSE] : re[t.CARET];
-      const z = options.includePrerelease ? "-0" : "";
-      return comp.replace(r, (_, M, m, p, pr) => {
-        debug5("caret", comp, _, M, m, p, pr);
-        let ret;
-        if (isX(M)) {
-          ret = "";
-        } else if (isX(m)) {
-          ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`;
-        } else if (isX(p)) {
-          if (M === "0") {
-            ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`;
-          } else {
-            ret = `>=${M}.${m}.0${z} <${+M + 1}.0.0-0`;
-          }
-        } else if (pr) {
-          debug5("replaceCaret pr", pr);
-          if (M === "0") {
-            if (m === "0") {
-              ret = `>=${M}.${m}.${p}-${pr} <${M}.${m}.${+p + 1}-0`;
-            } else {
-              ret = `>=${M}.${m}.${p}-${pr} <${M}.${+m + 1}.0-0`;
-            }
-          } else {
-            ret = `>=${M}.${m}.${p}-${pr} <${+M + 1}.0.0-0`;
-          }
-        } else {
-          debug5("no pr");
-          if (M === "0") {
-            if (m === "0") {
-              ret = `>=${M}.${m}.${p} <${M}.${m}.${+p + 1}-0`;
-            } else {
-              ret = `>=${M}.${m}.${p} <${M}.${+m + 1}.0-0`;
-            }
-          } else {
-            ret = `>=${M}.${m}.${p} <${+M + 1}.0.0-0`;
-          }
-        }
-        debug5("caret return", ret);
-        return ret;
-      });
-    };
-    var replaceXRanges = (comp, options) => {
-      debug5("replaceXRanges", comp, options);
-      return comp.split(/\s+/).map((c) => replaceXRange(c, options)).join(" ");
-    };
-    var replaceXRange = (comp, options) => {
-      comp = comp.trim();
-      const r = options.loose ? re[t.XRANGELOOSE] : re[t.XRANGE];
-      return comp.replace(r, (ret, gtlt, M, m, p, pr) => {
-        debug5("xRange", comp, ret, gtlt, M, m, p, pr);
-        if (invalidXRangeOrder(M, m, p)) {
-          return comp;
-        }
-        const xM = isX(M);
-        const xm = xM || isX(m);
-        const xp = xm || isX(p);
-        const anyX = xp;
-        if (gtlt === "=" && anyX) {
-          gtlt = "";
-        }
-        pr = options.includePrerelease ? "-0" : "";
-        if (xM) {
-          if (gtlt === ">" || gtlt === "<") {
-            ret = "<0.0.0-0";
-          } else {
-            ret = "*";
-          }
-        } else if (gtlt && anyX) {
-          if (xm) {
-            m = 0;
-          }
-          p = 0;
-          if (gtlt === ">") {
-            gtlt = ">=";
-            if (xm) {
-              M = +M + 1;
-              m = 0;
-              p = 0;
-            } else {
-              m = +m + 1;
-              p = 0;
-            }
-          } else if (gtlt === "<=") {
-            gtlt = "<";
-            if (xm) {
-              M = +M + 1;
-            } else {
-              m = +m + 1;
-            }
-          }
-          if (gtlt === "<") {
-            pr = "-0";
-          }
-          ret = `${gtlt + M}.${m}.${p}${pr}`;
-        } else if (xm) {
-          ret = `>=${M}.0.0${pr} <${+M + 1}.0.0-0`;
-        } else if (xp) {
-          ret = `>=${M}.${m}.0${pr} <${M}.${+m + 1}.0-0`;
-        }
-        debug5("xRange return", ret);
-        return ret;
-      });
-    };
-    var replaceStars = (comp, options) => {
-      debug5("replaceStars", comp, options);
-      return comp.trim().replace(re[t.STAR], "");
-    };
-    var replaceGTE0 = (comp, options) => {
-      debug5("replaceGTE0", comp, options);
-      return comp.trim().replace(re[options.includePrerelease ? t.GTE0PRE : t.GTE0], "");
-    };
-    var hyphenReplace = (incPr) => ($0, from, fM, fm, fp, fpr, fb, to, tM, tm, tp, tpr) => {
-      if (isX(fM)) {
-        from = "";
-      } else if (isX(fm)) {
-        from = `>=${fM}.0.0${incPr ? "-0" : ""}`;
-      } else if (isX(fp)) {
-        from = `>=${fM}.${fm}.0${incPr ? "-0" : ""}`;
-      } else if (fpr) {
-        from = `>=${from}`;
-      } else {
-        from = `>=${from}${incPr ? "-0" : ""}`;
-      }
-      if (isX(tM)) {
-        to = "";
-      } else if (isX(tm)) {
-        to = `<${+tM + 1}.0.0-0`;
-      } else if (isX(tp)) {
-        to = `<${tM}.${+tm + 1}.0-0`;
-      } else if (tpr) {
-        to = `<=${tM}.${tm}.${tp}-${tpr}`;
-      } else if (incPr) {
-        to = `<${tM}.${tm}.${+tp + 1}-0`;
-      } else {
-        to = `<=${to}`;
-      }
-      return `${from} ${to}`.trim();
-    };
-    var testSet = (set, version, options) => {
-      for (let i = 0; i < set.length; i++) {
-        if (!set[i].test(version)) {
-          return false;
-        }
-      }
-      if (version.prerelease.length && !options.includePrerelease) {
-        for (let i = 0; i < set.length; i++) {
-          debug5(set[i].semver);
-          if (set[i].semver === Comparator.ANY) {
-            continue;
-          }
-          if (set[i].semver.prerelease.length > 0) {
-            const allowed = set[i].semver;
-            if (allowed.major === version.major && allowed.minor === version.minor && allowed.patch === version.patch) {
-              return true;
-            }
-          }
-        }
-        return false;
-      }
-      return true;
-    };
-  }
-});
-
-// node_modules/semver/classes/comparator.js
-var require_comparator = __commonJS({
-  "node_modules/semver/classes/comparator.js"(exports, module) {
-    "use strict";
-    var ANY = /* @__PURE__ */ Symbol("SemVer ANY");
-    var Comparator = class _Comparator {
-      static get ANY() {
-        return ANY;
-      }
-      constructor(comp, options) {
-        options = parseOptions(options);
-        if (comp instanceof _Comparator) {
-          if (comp.loose === !!options.loose) {
-            return comp;
-          } else {
-            comp = comp.value;
-          }
-        }
-        comp = comp.trim().split(/\s+/).join(" ");
-        debug5("comparator", comp, options);
-        this.options = options;
-        this.loose = !!options.loose;
-        this.parse(comp);
-        if (this.semver === ANY) {
-          this.value = "";
-        } else {
-          this.value = this.operator + this.semver.version;
-        }
-        debug5("comp", this);
-      }
-      parse(comp) {
-        const r = this.options.loose ? re[t.COMPARATORLOOSE] : re[t.COMPARATOR];
-        const m = comp.match(r);
-        if (!m) {
-          throw new TypeError(`Invalid comparator: ${comp}`);
-        }
-        this.operator = m[1] !== void 0 ? m[1] : "";
-        if (this.operator === "=") {
-          this.operator = "";
-        }
-        if (!m[2]) {
-          this.semver = ANY;
-        } else {
-          this.semver = new SemVer(m[2], this.options.loose);
-        }
-      }
-      toString() {
-        return this.value;
-      }
-      test(version) {
-        debug5("Comparator.test", version, this.options.loose);
-        if (this.semver === ANY || version === ANY) {
-          return true;
-        }
-        if (typeof version === "string") {
-          try {
-            version = new SemVer(version, this.options);
-          } catch (er) {
-            return false;
-          }
-        }
-        return cmp(version, this.operator, this.semver, this.options);
-      }
-      intersects(comp, options) {
-        if (!(comp instanceof _Comparator)) {
-          throw new TypeError("a Comparator is required");
-        }
-        if (this.operator === "") {
-          if (this.value === "") {
-            return true;
-          }
-          return new Range(comp.value, options).test(this.value);
-        } else if (comp.operator === "") {
-          if (comp.value === "") {
-            return true;
-          }
-          return new Range(this.value, options).test(comp.semver);
-        }
-        options = parseOptions(options);
-        if (options.includePrerelease && (this.value === "<0.0.0-0" || comp.value === "<0.0.0-0")) {
-          return false;
-        }
-        if (!options.includePrerelease && (this.value.startsWith("<0.0.0") || comp.value.startsWith("<0.0.0"))) {
-          return false;
-        }
-        if (this.operator.startsWith(">") && comp.operator.startsWith(">")) {
-          return true;
-        }
-        if (this.operator.startsWith("<") && comp.operator.startsWith("<")) {
-          return true;
-        }
-        if (this.semver.version === comp.semver.version && this.operator.includes("=") && comp.operator.includes("=")) {
-          return true;
-        }
-        if (cmp(this.semver, "<", comp.semver, options) && this.operator.startsWith(">") && comp.operator.startsWith("<")) {
-          return true;
-        }
-        if (cmp(this.semver, ">", comp.semver, options) && this.operator.startsWith("<") && comp.operator.startsWith(">")) {
-          return true;
-        }
-        return false;
-      }
-    };
-    module.exports = Comparator;
-    var parseOptions = require_parse_options();
-    var { safeRe: re, t } = require_re();
-    var cmp = require_cmp();
-    var debug5 = require_debug();
-    var SemVer = require_semver();
-    var Range = require_range();
-  }
-});
-
-// node_modules/semver/functions/satisfies.js
-var require_satisfies = __commonJS({
-  "node_modules/semver/functions/satisfies.js"(exports, module) {
-    "use strict";
-    var Range = require_range();
-    var satisfies3 = (version, range2, options) => {
-      try {
-        range2 = new Range(range2, options);
-      } catch (er) {
-        return false;
-      }
-      return range2.test(version);
-    };
-    module.exports = satisfies3;
-  }
-});
-
-// node_modules/semver/ranges/to-comparators.js
-var require_to_comparators = __commonJS({
-  "node_modules/semver/ranges/to-comparators.js"(exports, module) {
-    "use strict";
-    var Range = require_range();
-    var toComparators = (range2, options) => new Range(range2, options).set.map((comp) => comp.map((c) => c.value).join(" ").trim().split(" "));
-    module.exports = toComparators;
-  }
-});
-
-// node_modules/semver/ranges/max-satisfying.js
-var require_max_satisfying = __commonJS({
-  "node_modules/semver/ranges/max-satisfying.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var Range = require_range();
-    var maxSatisfying = (versions, range2, options) => {
-      let max = null;
-      let maxSV = null;
-      let rangeObj = null;
-      try {
-        rangeObj = new Range(range2, options);
-      } catch (er) {
-        return null;
-      }
-      versions.forEach((v) => {
-        if (rangeObj.test(v)) {
-          if (!max || maxSV.compare(v) === -1) {
-            max = v;
-            maxSV = new SemVer(max, options);
-          }
-        }
-      });
-      return max;
-    };
-    module.exports = maxSatisfying;
-  }
-});
-
-// node_modules/semver/ranges/min-satisfying.js
-var require_min_satisfying = __commonJS({
-  "node_modules/semver/ranges/min-satisfying.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var Range = require_range();
-    var minSatisfying = (versions, range2, options) => {
-      let min = null;
-      let minSV = null;
-      let rangeObj = null;
-      try {
-        rangeObj = new Range(range2, options);
-      } catch (er) {
-        return null;
-      }
-      versions.forEach((v) => {
-        if (rangeObj.test(v)) {
-          if (!min || minSV.compare(v) === 1) {
-            min = v;
-            minSV = new SemVer(min, options);
-          }
-        }
-      });
-      return min;
-    };
-    module.exports = minSatisfying;
-  }
-});
-
-// node_modules/semver/ranges/min-version.js
-var require_min_version = __commonJS({
-  "node_modules/semver/ranges/min-version.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var Range = require_range();
-    var gt2 = require_gt();
-    var minVersion = (range2, loose) => {
-      range2 = new Range(range2, loose);
-      let minver = new SemVer("0.0.0");
-      if (range2.test(minver)) {
-        return minver;
-      }
-      minver = new SemVer("0.0.0-0");
-      if (range2.test(minver)) {
-        return minver;
-      }
-      minver = null;
-      for (let i = 0; i < range2.set.length; ++i) {
-        const comparators = range2.set[i];
-        let setMin = null;
-        comparators.forEach((comparator) => {
-          const compver = new SemVer(comparator.semver.version);
-          switch (comparator.operator) {
-            case ">":
-              if (compver.prerelease.length === 0) {
-                compver.patch++;
-              } else {
-                compver.prerelease.push(0);
-              }
-              compver.raw = compver.format();
-            /* fallthrough */
-            case "":
-            case ">=":
-              if (!setMin || gt2(compver, setMin)) {
-                setMin = compver;
-              }
-              break;
-            case "<":
-            case "<=":
-              break;
-            /* istanbul ignore next */
-            default:
-              throw new Error(`Unexpected operation: ${comparator.operator}`);
-          }
-        });
-        if (setMin && (!minver || gt2(minver, setMin))) {
-          minver = setMin;
-        }
-      }
-      if (minver && range2.test(minver)) {
-        return minver;
-      }
-      return null;
-    };
-    module.exports = minVersion;
-  }
-});
-
-// node_modules/semver/ranges/valid.js
-var require_valid2 = __commonJS({
-  "node_modules/semver/ranges/valid.js"(exports, module) {
-    "use strict";
-    var Range = require_range();
-    var validRange = (range2, options) => {
-      try {
-        return new Range(range2, options).range || "*";
-      } catch (er) {
-        return null;
-      }
-    };
-    module.exports = validRange;
-  }
-});
-
-// node_modules/semver/ranges/outside.js
-var require_outside = __commonJS({
-  "node_modules/semver/ranges/outside.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var Comparator = require_comparator();
-    var { ANY } = Comparator;
-    var Range = require_range();
-    var satisfies3 = require_satisfies();
-    var gt2 = require_gt();
-    var lt = require_lt();
-    var lte2 = require_lte();
-    var gte2 = require_gte();
-    var outside = (version, range2, hilo, options) => {
-      version = new SemVer(version, options);
-      range2 = new Range(range2, options);
-      let gtfn, ltefn, ltfn, comp, ecomp;
-      switch (hilo) {
-        case ">":
-          gtfn = gt2;
-          ltefn = lte2;
-          ltfn = lt;
-          comp = ">";
-          ecomp = ">=";
-          break;
-        case "<":
-          gtfn = lt;
-          ltefn = gte2;
-          ltfn = gt2;
-          comp = "<";
-          ecomp = "<=";
-          break;
-        default:
-          throw new TypeError('Must provide a hilo val of "<" or ">"');
-      }
-      if (satisfies3(version, range2, options)) {
-        return false;
-      }
-      for (let i = 0; i < range2.set.length; ++i) {
-        const comparators = range2.set[i];
-        let high = null;
-        let low = null;
-        comparators.forEach((comparator) => {
-          if (comparator.semver === ANY) {
-            comparator = new Comparator(">=0.0.0");
-          }
-          high = high || comparator;
-          low = low || comparator;
-          if (gtfn(comparator.semver, high.semver, options)) {
-            high = comparator;
-          } else if (ltfn(comparator.semver, low.semver, options)) {
-            low = comparator;
-          }
-        });
-        if (high.operator === comp || high.operator === ecomp) {
-          return false;
-        }
-        if ((!low.operator || low.operator === comp) && ltefn(version, low.semver)) {
-          return false;
-        } else if (low.operator === ecomp && ltfn(version, low.semver)) {
-          return false;
-        }
-      }
-      return true;
-    };
-    module.exports = outside;
-  }
-});
-
-// node_modules/semver/ranges/gtr.js
-var require_gtr = __commonJS({
-  "node_modules/semver/ranges/gtr.js"(exports, module) {
-    "use strict";
-    var outside = require_outside();
-    var gtr = (version, range2, options) => outside(version, range2, ">", options);
-    module.exports = gtr;
-  }
-});
-
-// node_modules/semver/ranges/ltr.js
-var require_ltr = __commonJS({
-  "node_modules/semver/ranges/ltr.js"(exports, module) {
-    "use strict";
-    var outside = require_outside();
-    var ltr = (version, range2, options) => outside(version, range2, "<", options);
-    module.exports = ltr;
-  }
-});
-
-// node_modules/semver/ranges/intersects.js
-var require_intersects = __commonJS({
-  "node_modules/semver/ranges/intersects.js"(exports, module) {
-    "use strict";
-    var Range = require_range();
-    var intersects = (r1, r2, options) => {
-      r1 = new Range(r1, options);
-      r2 = new Range(r2, options);
-      return r1.intersects(r2, options);
-    };
-    module.exports = intersects;
-  }
-});
-
-// node_modules/semver/ranges/simplify.js
-var require_simplify = __commonJS({
-  "node_modules/semver/ranges/simplify.js"(exports, module) {
-    "use strict";
-    var satisfies3 = require_satisfies();
-    var compare = require_compare();
-    module.exports = (versions, range2, options) => {
-      const set = [];
-      let first = null;
-      let prev = null;
-      const v = versions.sort((a, b) => compare(a, b, options));
-      for (const version of v) {
-        const included = satisfies3(version, range2, options);
-        if (included) {
-          prev = version;
-          if (!first) {
-            first = version;
-          }
-        } else {
-          if (prev) {
-            set.push([first, prev]);
-          }
-          prev = null;
-          first = null;
-        }
-      }
-      if (first) {
-        set.push([first, null]);
-      }
-      const ranges = [];
-      for (const [min, max] of set) {
-        if (min === max) {
-          ranges.push(min);
-        } else if (!max && min === v[0]) {
-          ranges.push("*");
-        } else if (!max) {
-          ranges.push(`>=${min}`);
-        } else if (min === v[0]) {
-          ranges.push(`<=${max}`);
-        } else {
-          ranges.push(`${min} - ${max}`);
-        }
-      }
-      const simplified = ranges.join(" || ");
-      const original = typeof range2.raw === "string" ? range2.raw : String(range2);
-      return simplified.length < original.length ? simplified : range2;
-    };
-  }
-});
-
-// node_modules/semver/ranges/subset.js
-var require_subset = __commonJS({
-  "node_modules/semver/ranges/subset.js"(exports, module) {
-    "use strict";
-    var Range = require_range();
-    var Comparator = require_comparator();
-    var { ANY } = Comparator;
-    var satisfies3 = require_satisfies();
-    var compare = require_compare();
-    var subset = (sub, dom, options = {}) => {
-      if (sub === dom) {
-        return true;
-      }
-      sub = new Range(sub, options);
-      dom = new Range(dom, options);
-      let sawNonNull = false;
-      OUTER: for (const simpleSub of sub.set) {
-        for (const simpleDom of dom.set) {
-          const isSub = simpleSubset(simpleSub, simpleDom, options);
-          sawNonNull = sawNonNull || isSub !== null;
-          if (isSub) {
-            continue OUTER;
-          }
-        }
-        if (sawNonNull) {
-          return false;
-        }
-      }
-      return true;
-    };
-    var minimumVersionWithPreRelease = [new Comparator(">=0.0.0-0")];
-    var minimumVersion = [new Comparator(">=0.0.0")];
-    var simpleSubset = (sub, dom, options) => {
-      if (sub === dom) {
-        return true;
-      }
-      if (sub.length === 1 && sub[0].semver === ANY) {
-        if (dom.length === 1 && dom[0].semver === ANY) {
-          return true;
-        } else if (options.includePrerelease) {
-          sub = minimumVersionWithPreRelease;
-        } else {
-          sub = minimumVersion;
-        }
-      }
-      if (dom.length === 1 && dom[0].semver === ANY) {
-        if (options.includePrerelease) {
-          return true;
-        } else {
-          dom = minimumVersion;
-        }
-      }
-      const eqSet = /* @__PURE__ */ new Set();
-      let gt2, lt;
-      for (const c of sub) {
-        if (c.operator === ">" || c.operator === ">=") {
-          gt2 = higherGT(gt2, c, options);
-        } else if (c.operator === "<" || c.operator === "<=") {
-          lt = lowerLT(lt, c, options);
-        } else {
-          eqSet.add(c.semver);
-        }
-      }
-      if (eqSet.size > 1) {
-        return null;
-      }
-      let gtltComp;
-      if (gt2 && lt) {
-        gtltComp = compare(gt2.semver, lt.semver, options);
-        if (gtltComp > 0) {
-          return null;
-        } else if (gtltComp === 0 && (gt2.operator !== ">=" || lt.operator !== "<=")) {
-          return null;
-        }
-      }
-      for (const eq of eqSet) {
-        if (gt2 && !satisfies3(eq, String(gt2), options)) {
-          return null;
-        }
-        if (lt && !satisfies3(eq, String(lt), options)) {
-          return null;
-        }
-        for (const c of dom) {
-          if (!satisfies3(eq, String(c), options)) {
-            return false;
-          }
-        }
-        return true;
-      }
-      let higher, lower;
-      let hasDomLT, hasDomGT;
-      let needDomLTPre = lt && !options.includePrerelease && lt.semver.prerelease.length ? lt.semver : false;
-      let needDomGTPre = gt2 && !options.includePrerelease && gt2.semver.prerelease.length ? gt2.semver : false;
-      if (needDomLTPre && needDomLTPre.prerelease.length === 1 && lt.operator === "<" && needDomLTPre.prerelease[0] === 0) {
-        needDomLTPre = false;
-      }
-      for (const c of dom) {
-        hasDomGT = hasDomGT || c.operator === ">" || c.operator === ">=";
-        hasDomLT = hasDomLT || c.operator === "<" || c.operator === "<=";
-        if (gt2) {
-          if (needDomGTPre) {
-            if (c.semver.prerelease && c.semver.prerelease.length && c.semver.major === needDomGTPre.major && c.semver.minor === needDomGTPre.minor && c.semver.patch === needDomGTPre.patch) {
-              needDomGTPre = false;
-            }
-          }
-          if (c.operator === ">" || c.operator === ">=") {
-            higher = higherGT(gt2, c, options);
-            if (higher === c && higher !== gt2) {
-              return false;
-            }
-          } else if (gt2.operator === ">=" && !c.test(gt2.semver)) {
-            return false;
-          }
-        }
-        if (lt) {
-          if (needDomLTPre) {
-            if (c.semver.prerelease && c.semver.prerelease.length && c.semver.major === needDomLTPre.major && c.semver.minor === needDomLTPre.minor && c.semver.patch === needDomLTPre.patch) {
-              needDomLTPre = false;
-            }
-          }
-          if (c.operator === "<" || c.operator === "<=") {
-            lower = lowerLT(lt, c, options);
-            if (lower === c && lower !== lt) {
-              return false;
-            }
-          } else if (lt.operator === "<=" && !c.test(lt.semver)) {
-            return false;
-          }
-        }
-        if (!c.operator && (lt || gt2) && gtltComp !== 0) {
-          return false;
-        }
-      }
-      if (gt2 && hasDomLT && !lt && gtltComp !== 0) {
-        return false;
-      }
-      if (lt && hasDomGT && !gt2 && gtltComp !== 0) {
-        return false;
-      }
-      if (needDomGTPre || needDomLTPre) {
-        return false;
-      }
-      return true;
-    };
-    var higherGT = (a, b, options) => {
-      if (!a) {
-        return b;
-      }
-      const comp = compare(a.semver, b.semver, options);
-      return comp > 0 ? a : comp < 0 ? b : b.operator === ">" && a.operator === ">=" ? b : a;
-    };
-    var lowerLT = (a, b, options) => {
-      if (!a) {
-        return b;
-      }
-      const comp = compare(a.semver, b.semver, options);
-      return comp < 0 ? a : comp > 0 ? b : b.operator === "<" && a.operator === "<=" ? b : a;
-    };
-    module.exports = subset;
-  }
-});
-
-// node_modules/semver/index.js
-var require_semver2 = __commonJS({
-  "node_modules/semver/index.js"(exports, module) {
-    "use strict";
-    var internalRe = require_re();
-    var constants6 = require_constants();
-    var SemVer = require_semver();
-    var identifiers = require_identifiers();
-    var parse2 = require_parse();
-    var valid2 = require_valid();
-    var clean2 = require_clean();
-    var inc = require_inc();
-    var diff = require_diff();
-    var major = require_major();
-    var minor = require_minor();
-    var patch = require_patch();
-    var prerelease = require_prerelease();
-    var compare = require_compare();
-    var rcompare = require_rcompare();
-    var compareLoose = require_compare_loose();
-    var compareBuild = require_compare_build();
-    var sort = require_sort();
-    var rsort = require_rsort();
-    var gt2 = require_gt();
-    var lt = require_lt();
-    var eq = require_eq();
-    var neq = require_neq();
-    var gte2 = require_gte();
-    var lte2 = require_lte();
-    var cmp = require_cmp();
-    var coerce = require_coerce();
-    var truncate = require_truncate();
-    var Comparator = require_comparator();
-    var Range = require_range();
-    var satisfies3 = require_satisfies();
-    var toComparators = require_to_comparators();
-    var maxSatisfying = require_max_satisfying();
-    var minSatisfying = require_min_satisfying();
-    var minVersion = require_min_version();
-    var validRange = require_valid2();
-    var outside = require_outside();
-    var gtr = require_gtr();
-    var ltr = require_ltr();
-    var intersects = require_intersects();
-    var simplifyRange = require_simplify();
-    var subset = require_subset();
-    module.exports = {
-      parse: parse2,
-      valid: valid2,
-      clean: clean2,
-      inc,
-      diff,
-      major,
-      minor,
-      patch,
-      prerelease,
-      compare,
-      rcompare,
-      compareLoose,
-      compareBuild,
-      sort,
-      rsort,
-      gt: gt2,
-      lt,
-      eq,
-      neq,
-      gte: gte2,
-      lte: lte2,
-      cmp,
-      coerce,
-      truncate,
-      Comparator,
-      Range,
-      satisfies: satisfies3,
-      toComparators,
-      maxSatisfying,
-      minSatisfying,
-      minVersion,
-      validRange,
-      outside,
-      gtr,
-      ltr,
-      intersects,
-      simplifyRange,
-      subset,
-      SemVer,
-      re: internalRe.re,
-      src: internalRe.src,
-      tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants6.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants6.RELEASE_TYPES,
-      compareIdentifiers: identifiers.compareIdentifiers,
-      rcompareIdentifiers: identifiers.rcompareIdentifiers
-    };
   }
 });
 
@@ -2694,8 +481,8 @@ var require_common = __commonJS({
         }
         return debug5;
       }
-      function extend(namespace, delimiter3) {
-        const newDebug = createDebug4(this.namespace + (typeof delimiter3 === "undefined" ? ":" : delimiter3) + namespace);
+      function extend(namespace, delimiter2) {
+        const newDebug = createDebug4(this.namespace + (typeof delimiter2 === "undefined" ? ":" : delimiter2) + namespace);
         newDebug.log = this.log;
         return newDebug;
       }
@@ -3228,20 +1015,20 @@ function issueFileCommand(command, message) {
   });
 }
 function prepareKeyValueMessage(key4, value) {
-  const delimiter3 = `ghadelimiter_${crypto.randomUUID()}`;
+  const delimiter2 = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key4.includes(delimiter3)) {
-    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter3}"`);
+  if (key4.includes(delimiter2)) {
+    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter2}"`);
   }
-  if (convertedValue.includes(delimiter3)) {
-    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter3}"`);
+  if (convertedValue.includes(delimiter2)) {
+    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter2}"`);
   }
-  return `${key4}<<${delimiter3}${os2.EOL}${convertedValue}${os2.EOL}${delimiter3}`;
+  return `${key4}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
 }
 
 // node_modules/@actions/core/lib/core.js
-import * as os5 from "os";
-import * as path4 from "path";
+import * as os4 from "os";
+import * as path from "path";
 
 // node_modules/@actions/http-client/lib/index.js
 var tunnel = __toESM(require_tunnel2(), 1);
@@ -3302,11 +1089,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt2(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
+    return value instanceof P ? value : new P(function(resolve) {
+      resolve(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -3322,7 +1109,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve2(result.value) : adopt2(result.value).then(fulfilled, rejected);
+      result.done ? resolve(result.value) : adopt2(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -3582,876 +1369,29 @@ var Summary = class {
 var _summary = new Summary();
 
 // node_modules/@actions/core/lib/platform.js
-import os4 from "os";
-
-// node_modules/@actions/exec/lib/exec.js
-import { StringDecoder } from "string_decoder";
-
-// node_modules/@actions/exec/lib/toolrunner.js
-import * as os3 from "os";
-import * as events from "events";
-import * as child from "child_process";
-import * as path3 from "path";
-
-// node_modules/@actions/io/lib/io.js
-import { ok } from "assert";
-import * as path2 from "path";
+import os3 from "os";
 
 // node_modules/@actions/io/lib/io-util.js
 import * as fs2 from "fs";
-import * as path from "path";
-var __awaiter2 = function(thisArg, _arguments, P, generator) {
-  function adopt2(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve2, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve2(result.value) : adopt2(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
 var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
-function readlink(fsPath) {
-  return __awaiter2(this, void 0, void 0, function* () {
-    const result = yield fs2.promises.readlink(fsPath);
-    if (IS_WINDOWS && !result.endsWith("\\")) {
-      return `${result}\\`;
-    }
-    return result;
-  });
-}
 var READONLY = fs2.constants.O_RDONLY;
-function exists(fsPath) {
-  return __awaiter2(this, void 0, void 0, function* () {
-    try {
-      yield stat(fsPath);
-    } catch (err) {
-      if (err.code === "ENOENT") {
-        return false;
-      }
-      throw err;
-    }
-    return true;
-  });
-}
-function isRooted(p) {
-  p = normalizeSeparators(p);
-  if (!p) {
-    throw new Error('isRooted() parameter "p" cannot be empty');
-  }
-  if (IS_WINDOWS) {
-    return p.startsWith("\\") || /^[A-Z]:/i.test(p);
-  }
-  return p.startsWith("/");
-}
-function tryGetExecutablePath(filePath2, extensions) {
-  return __awaiter2(this, void 0, void 0, function* () {
-    let stats = void 0;
-    try {
-      stats = yield stat(filePath2);
-    } catch (err) {
-      if (err.code !== "ENOENT") {
-        console.log(`Unexpected error attempting to determine if executable file exists '${filePath2}': ${err}`);
-      }
-    }
-    if (stats && stats.isFile()) {
-      if (IS_WINDOWS) {
-        const upperExt = path.extname(filePath2).toUpperCase();
-        if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
-          return filePath2;
-        }
-      } else {
-        if (isUnixExecutable(stats)) {
-          return filePath2;
-        }
-      }
-    }
-    const originalFilePath = filePath2;
-    for (const extension of extensions) {
-      filePath2 = originalFilePath + extension;
-      stats = void 0;
-      try {
-        stats = yield stat(filePath2);
-      } catch (err) {
-        if (err.code !== "ENOENT") {
-          console.log(`Unexpected error attempting to determine if executable file exists '${filePath2}': ${err}`);
-        }
-      }
-      if (stats && stats.isFile()) {
-        if (IS_WINDOWS) {
-          try {
-            const directory = path.dirname(filePath2);
-            const upperName = path.basename(filePath2).toUpperCase();
-            for (const actualName of yield readdir(directory)) {
-              if (upperName === actualName.toUpperCase()) {
-                filePath2 = path.join(directory, actualName);
-                break;
-              }
-            }
-          } catch (err) {
-            console.log(`Unexpected error attempting to determine the actual case of the file '${filePath2}': ${err}`);
-          }
-          return filePath2;
-        } else {
-          if (isUnixExecutable(stats)) {
-            return filePath2;
-          }
-        }
-      }
-    }
-    return "";
-  });
-}
-function normalizeSeparators(p) {
-  p = p || "";
-  if (IS_WINDOWS) {
-    p = p.replace(/\//g, "\\");
-    return p.replace(/\\\\+/g, "\\");
-  }
-  return p.replace(/\/\/+/g, "/");
-}
-function isUnixExecutable(stats) {
-  return (stats.mode & 1) > 0 || (stats.mode & 8) > 0 && process.getgid !== void 0 && stats.gid === process.getgid() || (stats.mode & 64) > 0 && process.getuid !== void 0 && stats.uid === process.getuid();
-}
-
-// node_modules/@actions/io/lib/io.js
-var __awaiter3 = function(thisArg, _arguments, P, generator) {
-  function adopt2(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve2, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve2(result.value) : adopt2(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-function cp(source_1, dest_1) {
-  return __awaiter3(this, arguments, void 0, function* (source2, dest, options = {}) {
-    const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists(dest)) ? yield stat(dest) : null;
-    if (destStat && destStat.isFile() && !force) {
-      return;
-    }
-    const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path2.join(dest, path2.basename(source2)) : dest;
-    if (!(yield exists(source2))) {
-      throw new Error(`no such file or directory: ${source2}`);
-    }
-    const sourceStat = yield stat(source2);
-    if (sourceStat.isDirectory()) {
-      if (!recursive) {
-        throw new Error(`Failed to copy. ${source2} is a directory, but tried to copy without recursive flag.`);
-      } else {
-        yield cpDirRecursive(source2, newDest, 0, force);
-      }
-    } else {
-      if (path2.relative(source2, newDest) === "") {
-        throw new Error(`'${newDest}' and '${source2}' are the same file`);
-      }
-      yield copyFile2(source2, newDest, force);
-    }
-  });
-}
-function rmRF(inputPath) {
-  return __awaiter3(this, void 0, void 0, function* () {
-    if (IS_WINDOWS) {
-      if (/[*"<>|]/.test(inputPath)) {
-        throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-      }
-    }
-    try {
-      yield rm(inputPath, {
-        force: true,
-        maxRetries: 3,
-        recursive: true,
-        retryDelay: 300
-      });
-    } catch (err) {
-      throw new Error(`File was unable to be removed ${err}`);
-    }
-  });
-}
-function mkdirP(fsPath) {
-  return __awaiter3(this, void 0, void 0, function* () {
-    ok(fsPath, "a path argument must be provided");
-    yield mkdir(fsPath, { recursive: true });
-  });
-}
-function which(tool, check) {
-  return __awaiter3(this, void 0, void 0, function* () {
-    if (!tool) {
-      throw new Error("parameter 'tool' is required");
-    }
-    if (check) {
-      const result = yield which(tool, false);
-      if (!result) {
-        if (IS_WINDOWS) {
-          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-        } else {
-          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-        }
-      }
-      return result;
-    }
-    const matches = yield findInPath(tool);
-    if (matches && matches.length > 0) {
-      return matches[0];
-    }
-    return "";
-  });
-}
-function findInPath(tool) {
-  return __awaiter3(this, void 0, void 0, function* () {
-    if (!tool) {
-      throw new Error("parameter 'tool' is required");
-    }
-    const extensions = [];
-    if (IS_WINDOWS && process.env["PATHEXT"]) {
-      for (const extension of process.env["PATHEXT"].split(path2.delimiter)) {
-        if (extension) {
-          extensions.push(extension);
-        }
-      }
-    }
-    if (isRooted(tool)) {
-      const filePath2 = yield tryGetExecutablePath(tool, extensions);
-      if (filePath2) {
-        return [filePath2];
-      }
-      return [];
-    }
-    if (tool.includes(path2.sep)) {
-      return [];
-    }
-    const directories = [];
-    if (process.env.PATH) {
-      for (const p of process.env.PATH.split(path2.delimiter)) {
-        if (p) {
-          directories.push(p);
-        }
-      }
-    }
-    const matches = [];
-    for (const directory of directories) {
-      const filePath2 = yield tryGetExecutablePath(path2.join(directory, tool), extensions);
-      if (filePath2) {
-        matches.push(filePath2);
-      }
-    }
-    return matches;
-  });
-}
-function readCopyOptions(options) {
-  const force = options.force == null ? true : options.force;
-  const recursive = Boolean(options.recursive);
-  const copySourceDirectory = options.copySourceDirectory == null ? true : Boolean(options.copySourceDirectory);
-  return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-  return __awaiter3(this, void 0, void 0, function* () {
-    if (currentDepth >= 255)
-      return;
-    currentDepth++;
-    yield mkdirP(destDir);
-    const files = yield readdir(sourceDir);
-    for (const fileName of files) {
-      const srcFile = `${sourceDir}/${fileName}`;
-      const destFile = `${destDir}/${fileName}`;
-      const srcFileStat = yield lstat(srcFile);
-      if (srcFileStat.isDirectory()) {
-        yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-      } else {
-        yield copyFile2(srcFile, destFile, force);
-      }
-    }
-    yield chmod(destDir, (yield stat(sourceDir)).mode);
-  });
-}
-function copyFile2(srcFile, destFile, force) {
-  return __awaiter3(this, void 0, void 0, function* () {
-    if ((yield lstat(srcFile)).isSymbolicLink()) {
-      try {
-        yield lstat(destFile);
-        yield unlink(destFile);
-      } catch (e) {
-        if (e.code === "EPERM") {
-          yield chmod(destFile, "0666");
-          yield unlink(destFile);
-        }
-      }
-      const symlinkFull = yield readlink(srcFile);
-      yield symlink(symlinkFull, destFile, IS_WINDOWS ? "junction" : null);
-    } else if (!(yield exists(destFile)) || force) {
-      yield copyFile(srcFile, destFile);
-    }
-  });
-}
 
 // node_modules/@actions/exec/lib/toolrunner.js
-import { setTimeout as setTimeout2 } from "timers";
-var __awaiter4 = function(thisArg, _arguments, P, generator) {
-  function adopt2(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve2, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve2(result.value) : adopt2(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
 var IS_WINDOWS2 = process.platform === "win32";
-var ToolRunner = class extends events.EventEmitter {
-  constructor(toolPath, args, options) {
-    super();
-    if (!toolPath) {
-      throw new Error("Parameter 'toolPath' cannot be null or empty.");
-    }
-    this.toolPath = toolPath;
-    this.args = args || [];
-    this.options = options || {};
-  }
-  _debug(message) {
-    if (this.options.listeners && this.options.listeners.debug) {
-      this.options.listeners.debug(message);
-    }
-  }
-  _getCommandString(options, noPrefix) {
-    const toolPath = this._getSpawnFileName();
-    const args = this._getSpawnArgs(options);
-    let cmd = noPrefix ? "" : "[command]";
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        cmd += toolPath;
-        for (const a of args) {
-          cmd += ` ${a}`;
-        }
-      } else if (options.windowsVerbatimArguments) {
-        cmd += `"${toolPath}"`;
-        for (const a of args) {
-          cmd += ` ${a}`;
-        }
-      } else {
-        cmd += this._windowsQuoteCmdArg(toolPath);
-        for (const a of args) {
-          cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-        }
-      }
-    } else {
-      cmd += toolPath;
-      for (const a of args) {
-        cmd += ` ${a}`;
-      }
-    }
-    return cmd;
-  }
-  _processLineBuffer(data, strBuffer, onLine) {
-    try {
-      let s = strBuffer + data.toString();
-      let n = s.indexOf(os3.EOL);
-      while (n > -1) {
-        const line = s.substring(0, n);
-        onLine(line);
-        s = s.substring(n + os3.EOL.length);
-        n = s.indexOf(os3.EOL);
-      }
-      return s;
-    } catch (err) {
-      this._debug(`error processing line. Failed with error ${err}`);
-      return "";
-    }
-  }
-  _getSpawnFileName() {
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        return process.env["COMSPEC"] || "cmd.exe";
-      }
-    }
-    return this.toolPath;
-  }
-  _getSpawnArgs(options) {
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-        for (const a of this.args) {
-          argline += " ";
-          argline += options.windowsVerbatimArguments ? a : this._windowsQuoteCmdArg(a);
-        }
-        argline += '"';
-        return [argline];
-      }
-    }
-    return this.args;
-  }
-  _endsWith(str, end) {
-    return str.endsWith(end);
-  }
-  _isCmdFile() {
-    const upperToolPath = this.toolPath.toUpperCase();
-    return this._endsWith(upperToolPath, ".CMD") || this._endsWith(upperToolPath, ".BAT");
-  }
-  _windowsQuoteCmdArg(arg) {
-    if (!this._isCmdFile()) {
-      return this._uvQuoteCmdArg(arg);
-    }
-    if (!arg) {
-      return '""';
-    }
-    const cmdSpecialChars = [
-      " ",
-      "	",
-      "&",
-      "(",
-      ")",
-      "[",
-      "]",
-      "{",
-      "}",
-      "^",
-      "=",
-      ";",
-      "!",
-      "'",
-      "+",
-      ",",
-      "`",
-      "~",
-      "|",
-      "<",
-      ">",
-      '"'
-    ];
-    let needsQuotes = false;
-    for (const char of arg) {
-      if (cmdSpecialChars.some((x) => x === char)) {
-        needsQuotes = true;
-        break;
-      }
-    }
-    if (!needsQuotes) {
-      return arg;
-    }
-    let reverse = '"';
-    let quoteHit = true;
-    for (let i = arg.length; i > 0; i--) {
-      reverse += arg[i - 1];
-      if (quoteHit && arg[i - 1] === "\\") {
-        reverse += "\\";
-      } else if (arg[i - 1] === '"') {
-        quoteHit = true;
-        reverse += '"';
-      } else {
-        quoteHit = false;
-      }
-    }
-    reverse += '"';
-    return reverse.split("").reverse().join("");
-  }
-  _uvQuoteCmdArg(arg) {
-    if (!arg) {
-      return '""';
-    }
-    if (!arg.includes(" ") && !arg.includes("	") && !arg.includes('"')) {
-      return arg;
-    }
-    if (!arg.includes('"') && !arg.includes("\\")) {
-      return `"${arg}"`;
-    }
-    let reverse = '"';
-    let quoteHit = true;
-    for (let i = arg.length; i > 0; i--) {
-      reverse += arg[i - 1];
-      if (quoteHit && arg[i - 1] === "\\") {
-        reverse += "\\";
-      } else if (arg[i - 1] === '"') {
-        quoteHit = true;
-        reverse += "\\";
-      } else {
-        quoteHit = false;
-      }
-    }
-    reverse += '"';
-    return reverse.split("").reverse().join("");
-  }
-  _cloneExecOptions(options) {
-    options = options || {};
-    const result = {
-      cwd: options.cwd || process.cwd(),
-      env: options.env || process.env,
-      silent: options.silent || false,
-      windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-      failOnStdErr: options.failOnStdErr || false,
-      ignoreReturnCode: options.ignoreReturnCode || false,
-      delay: options.delay || 1e4
-    };
-    result.outStream = options.outStream || process.stdout;
-    result.errStream = options.errStream || process.stderr;
-    return result;
-  }
-  _getSpawnOptions(options, toolPath) {
-    options = options || {};
-    const result = {};
-    result.cwd = options.cwd;
-    result.env = options.env;
-    result["windowsVerbatimArguments"] = options.windowsVerbatimArguments || this._isCmdFile();
-    if (options.windowsVerbatimArguments) {
-      result.argv0 = `"${toolPath}"`;
-    }
-    return result;
-  }
-  /**
-   * Exec a tool.
-   * Output will be streamed to the live console.
-   * Returns promise with return code
-   *
-   * @param     tool     path to tool to exec
-   * @param     options  optional exec options.  See ExecOptions
-   * @returns   number
-   */
-  exec() {
-    return __awaiter4(this, void 0, void 0, function* () {
-      if (!isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS2 && this.toolPath.includes("\\"))) {
-        this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-      }
-      this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve2, reject) => __awaiter4(this, void 0, void 0, function* () {
-        this._debug(`exec tool: ${this.toolPath}`);
-        this._debug("arguments:");
-        for (const arg of this.args) {
-          this._debug(`   ${arg}`);
-        }
-        const optionsNonNull = this._cloneExecOptions(this.options);
-        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os3.EOL);
-        }
-        const state = new ExecState(optionsNonNull, this.toolPath);
-        state.on("debug", (message) => {
-          this._debug(message);
-        });
-        if (this.options.cwd && !(yield exists(this.options.cwd))) {
-          return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-        }
-        const fileName = this._getSpawnFileName();
-        const cp2 = child.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-        let stdbuffer = "";
-        if (cp2.stdout) {
-          cp2.stdout.on("data", (data) => {
-            if (this.options.listeners && this.options.listeners.stdout) {
-              this.options.listeners.stdout(data);
-            }
-            if (!optionsNonNull.silent && optionsNonNull.outStream) {
-              optionsNonNull.outStream.write(data);
-            }
-            stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-              if (this.options.listeners && this.options.listeners.stdline) {
-                this.options.listeners.stdline(line);
-              }
-            });
-          });
-        }
-        let errbuffer = "";
-        if (cp2.stderr) {
-          cp2.stderr.on("data", (data) => {
-            state.processStderr = true;
-            if (this.options.listeners && this.options.listeners.stderr) {
-              this.options.listeners.stderr(data);
-            }
-            if (!optionsNonNull.silent && optionsNonNull.errStream && optionsNonNull.outStream) {
-              const s = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
-              s.write(data);
-            }
-            errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-              if (this.options.listeners && this.options.listeners.errline) {
-                this.options.listeners.errline(line);
-              }
-            });
-          });
-        }
-        cp2.on("error", (err) => {
-          state.processError = err.message;
-          state.processExited = true;
-          state.processClosed = true;
-          state.CheckComplete();
-        });
-        cp2.on("exit", (code2) => {
-          state.processExitCode = code2;
-          state.processExited = true;
-          this._debug(`Exit code ${code2} received from tool '${this.toolPath}'`);
-          state.CheckComplete();
-        });
-        cp2.on("close", (code2) => {
-          state.processExitCode = code2;
-          state.processExited = true;
-          state.processClosed = true;
-          this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-          state.CheckComplete();
-        });
-        state.on("done", (error2, exitCode) => {
-          if (stdbuffer.length > 0) {
-            this.emit("stdline", stdbuffer);
-          }
-          if (errbuffer.length > 0) {
-            this.emit("errline", errbuffer);
-          }
-          cp2.removeAllListeners();
-          if (error2) {
-            reject(error2);
-          } else {
-            resolve2(exitCode);
-          }
-        });
-        if (this.options.input) {
-          if (!cp2.stdin) {
-            throw new Error("child process missing stdin");
-          }
-          cp2.stdin.end(this.options.input);
-        }
-      }));
-    });
-  }
-};
-function argStringToArray(argString) {
-  const args = [];
-  let inQuotes = false;
-  let escaped3 = false;
-  let arg = "";
-  function append(c) {
-    if (escaped3 && c !== '"') {
-      arg += "\\";
-    }
-    arg += c;
-    escaped3 = false;
-  }
-  for (let i = 0; i < argString.length; i++) {
-    const c = argString.charAt(i);
-    if (c === '"') {
-      if (!escaped3) {
-        inQuotes = !inQuotes;
-      } else {
-        append(c);
-      }
-      continue;
-    }
-    if (c === "\\" && escaped3) {
-      append(c);
-      continue;
-    }
-    if (c === "\\" && inQuotes) {
-      escaped3 = true;
-      continue;
-    }
-    if (c === " " && !inQuotes) {
-      if (arg.length > 0) {
-        args.push(arg);
-        arg = "";
-      }
-      continue;
-    }
-    append(c);
-  }
-  if (arg.length > 0) {
-    args.push(arg.trim());
-  }
-  return args;
-}
-var ExecState = class _ExecState extends events.EventEmitter {
-  constructor(options, toolPath) {
-    super();
-    this.processClosed = false;
-    this.processError = "";
-    this.processExitCode = 0;
-    this.processExited = false;
-    this.processStderr = false;
-    this.delay = 1e4;
-    this.done = false;
-    this.timeout = null;
-    if (!toolPath) {
-      throw new Error("toolPath must not be empty");
-    }
-    this.options = options;
-    this.toolPath = toolPath;
-    if (options.delay) {
-      this.delay = options.delay;
-    }
-  }
-  CheckComplete() {
-    if (this.done) {
-      return;
-    }
-    if (this.processClosed) {
-      this._setResult();
-    } else if (this.processExited) {
-      this.timeout = setTimeout2(_ExecState.HandleTimeout, this.delay, this);
-    }
-  }
-  _debug(message) {
-    this.emit("debug", message);
-  }
-  _setResult() {
-    let error2;
-    if (this.processExited) {
-      if (this.processError) {
-        error2 = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-      } else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-        error2 = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-      } else if (this.processStderr && this.options.failOnStdErr) {
-        error2 = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-      }
-    }
-    if (this.timeout) {
-      clearTimeout(this.timeout);
-      this.timeout = null;
-    }
-    this.done = true;
-    this.emit("done", error2, this.processExitCode);
-  }
-  static HandleTimeout(state) {
-    if (state.done) {
-      return;
-    }
-    if (!state.processClosed && state.processExited) {
-      const message = `The STDIO streams did not close within ${state.delay / 1e3} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-      state._debug(message);
-    }
-    state._setResult();
-  }
-};
-
-// node_modules/@actions/exec/lib/exec.js
-var __awaiter5 = function(thisArg, _arguments, P, generator) {
-  function adopt2(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve2, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve2(result.value) : adopt2(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-function exec(commandLine, args, options) {
-  return __awaiter5(this, void 0, void 0, function* () {
-    const commandArgs = argStringToArray(commandLine);
-    if (commandArgs.length === 0) {
-      throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-    }
-    const toolPath = commandArgs[0];
-    args = commandArgs.slice(1).concat(args || []);
-    const runner = new ToolRunner(toolPath, args, options);
-    return runner.exec();
-  });
-}
-function getExecOutput(commandLine, args, options) {
-  return __awaiter5(this, void 0, void 0, function* () {
-    var _a2, _b;
-    let stdout = "";
-    let stderr = "";
-    const stdoutDecoder = new StringDecoder("utf8");
-    const stderrDecoder = new StringDecoder("utf8");
-    const originalStdoutListener = (_a2 = options === null || options === void 0 ? void 0 : options.listeners) === null || _a2 === void 0 ? void 0 : _a2.stdout;
-    const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-    const stdErrListener = (data) => {
-      stderr += stderrDecoder.write(data);
-      if (originalStdErrListener) {
-        originalStdErrListener(data);
-      }
-    };
-    const stdOutListener = (data) => {
-      stdout += stdoutDecoder.write(data);
-      if (originalStdoutListener) {
-        originalStdoutListener(data);
-      }
-    };
-    const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-    const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-    stdout += stdoutDecoder.end();
-    stderr += stderrDecoder.end();
-    return {
-      exitCode,
-      stdout,
-      stderr
-    };
-  });
-}
 
 // node_modules/@actions/core/lib/platform.js
-var platform = os4.platform();
-var arch = os4.arch();
+var platform = os3.platform();
+var arch = os3.arch();
 
 // node_modules/@actions/core/lib/core.js
-var __awaiter6 = function(thisArg, _arguments, P, generator) {
+var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt2(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
+    return value instanceof P ? value : new P(function(resolve) {
+      resolve(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -4467,7 +1407,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve2(result.value) : adopt2(result.value).then(fulfilled, rejected);
+      result.done ? resolve(result.value) : adopt2(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -4496,7 +1436,7 @@ function addPath(inputPath) {
   } else {
     issueCommand("add-path", {}, inputPath);
   }
-  process.env["PATH"] = `${inputPath}${path4.delimiter}${process.env["PATH"]}`;
+  process.env["PATH"] = `${inputPath}${path.delimiter}${process.env["PATH"]}`;
 }
 function getInput(name, options) {
   const val = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] || "";
@@ -4513,7 +1453,7 @@ function setOutput(name, value) {
   if (filePath2) {
     return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
   }
-  process.stdout.write(os5.EOL);
+  process.stdout.write(os4.EOL);
   issueCommand("set-output", { name }, toCommandValue(value));
 }
 function setFailed(message) {
@@ -4530,7 +1470,7 @@ function warning(message, properties = {}) {
   issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 function info(message) {
-  process.stdout.write(message + os5.EOL);
+  process.stdout.write(message + os4.EOL);
 }
 function startGroup(name) {
   issue("group", name);
@@ -4539,7 +1479,7 @@ function endGroup() {
   issue("endgroup");
 }
 function group(name, fn) {
-  return __awaiter6(this, void 0, void 0, function* () {
+  return __awaiter2(this, void 0, void 0, function* () {
     startGroup(name);
     let result;
     try {
@@ -4588,6 +1528,30 @@ function saveDecision(facts) {
 }
 function sameKey(a, b) {
   return a.localeCompare(b, void 0, { sensitivity: "accent" }) === 0;
+}
+
+// src/engine/port.ts
+var silent = {
+  info: () => void 0,
+  echo: () => void 0,
+  warning: () => void 0,
+  group: (_name, work) => work(),
+  secret: () => void 0,
+  progress: () => void 0
+};
+var current = silent;
+var port = {
+  info: (line) => current.info(line),
+  echo: (text) => current.echo(text),
+  warning: (line) => current.warning(line),
+  group: (name, work) => current.group(name, work),
+  secret: (value) => current.secret(value),
+  progress: (progress) => current.progress(progress)
+};
+function usePort(adapter) {
+  const before = current;
+  current = adapter;
+  return before;
 }
 
 // src/duration.ts
@@ -4710,44 +1674,44 @@ function unescapeCase(escaped3) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path37) {
-  if (path37 === "") return "empty string";
-  if (path37.startsWith("-")) return "leading dash";
-  if (path37.includes("//")) return "double slash";
-  if (path37.endsWith("/")) return "trailing slash";
-  for (const elem of path37.split("/")) {
+function modulePathProblem(path33) {
+  if (path33 === "") return "empty string";
+  if (path33.startsWith("-")) return "leading dash";
+  if (path33.includes("//")) return "double slash";
+  if (path33.endsWith("/")) return "trailing slash";
+  for (const elem of path33.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path37.split("/")[0];
+  const first = path33.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path37) === void 0) return "invalid version";
+  if (splitPathVersion(path33) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path37) {
-  if (path37.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path37);
+function splitPathVersion(path33) {
+  if (path33.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path33);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path37);
-  if (!m) return { prefix: path37, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path33);
+  if (!m) return { prefix: path33, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path37.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path33.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path37) {
-  const problem = modulePathProblem(path37);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path37)}: ${problem}`);
-  return escapeCase(path37);
+function escapePath(path33) {
+  const problem = modulePathProblem(path33);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path33)}: ${problem}`);
+  return escapeCase(path33);
 }
 function unescapePath(escaped3) {
-  const path37 = unescapeCase(escaped3);
-  return path37 !== void 0 && modulePathProblem(path37) === void 0 ? path37 : void 0;
+  const path33 = unescapeCase(escaped3);
+  return path33 !== void 0 && modulePathProblem(path33) === void 0 ? path33 : void 0;
 }
 
 // src/module/version.ts
@@ -4781,12 +1745,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path37) {
-  return path37.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path33) {
+  return path33.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path37) {
+function parseRequestPath(path33) {
   const decoded = [];
-  for (const element of path37.split("/")) {
+  for (const element of path33.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -4921,8 +1885,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path37) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path37.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path33) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path33.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -5098,7 +2062,7 @@ function parseGosumdb(value) {
   return { key: key4, name, url: (url ?? `https://${name}`).replace(/\/+$/, ""), explicit: url !== void 0 };
 }
 var MAX_BODY = 64 << 10;
-async function probeSumdb(client, candidates, route2, timeoutMs, events2) {
+async function probeSumdb(client, candidates, route2, timeoutMs, events) {
   const cutoff = new Cutoff(timeoutMs);
   let asked;
   try {
@@ -5107,7 +2071,7 @@ async function probeSumdb(client, candidates, route2, timeoutMs, events2) {
         const answer2 = await ask(client, requestUrl(candidate, `sumdb/${route2.name}/supported`), timeoutMs, cutoff.signal);
         if (answer2.status !== void 0) cutoff.answered(answer2.ms, candidate.display);
         const proxies = answer2.status === 200;
-        if (proxies) events2?.proxies(candidate, answer2.ms);
+        if (proxies) events?.proxies(candidate, answer2.ms);
         const reason = proxies ? `proxies it (${formatDuration(answer2.ms)})` : answer2.status ? `does not proxy it (HTTP ${answer2.status})` : answer2.error;
         return { candidate, proxies, reason };
       })
@@ -5115,7 +2079,7 @@ async function probeSumdb(client, candidates, route2, timeoutMs, events2) {
   } finally {
     cutoff.clear();
   }
-  events2?.candidatesDone();
+  events?.candidatesDone();
   const probe = { route: route2, proxiedBy: asked.filter((a) => a.proxies).map((a) => a.candidate), candidates: asked };
   if (probe.proxiedBy.length === 0) {
     const answer2 = await ask(client, `${route2.url}/latest`, timeoutMs);
@@ -5210,6 +2174,7 @@ async function exportChain(o) {
   const urls = o.chain.filter((c) => !c.keyword);
   let front;
   let laterSteps;
+  let postState;
   if (o.later && o.downloadOk && urls.length > 0) {
     try {
       const proxy = await o.later.start({
@@ -5221,219 +2186,53 @@ async function exportChain(o) {
         // A GOSUMDB with its own URL is asked directly by go, never through a proxy.
         ...o.sumdb && !o.sumdb.route.explicit ? { sumdb: { name: o.sumdb.route.name, routes: sumdbRelay(o.sumdb).routes.map((c) => c.spec) } } : {}
       });
-      setSecret(proxy.secret);
-      saveState(LATER_STEPS_STATE, JSON.stringify({ pid: proxy.pid, statsFile: proxy.statsFile }));
+      port.secret(proxy.secret);
+      postState = { [LATER_STEPS_STATE]: JSON.stringify({ pid: proxy.pid, statsFile: proxy.statsFile }) };
       front = { url: proxy.url, display: proxy.url.replace(proxy.secret, "***") };
       laterSteps = `Later steps reach the action\u2019s proxy first (${front.display}; stopped by the post step, or after ${formatDuration(o.idleMs)} idle), with the same hedging, failover and go.sum checks; if it is gone, go moves straight on to the chain behind it.`;
     } catch (e) {
       laterSteps = `Later steps are not protected: ${e.message}. They use the chain as exported.`;
-      warning(laterSteps);
+      port.warning(laterSteps);
     }
   }
-  exportVariable("GOPROXY", [...front ? [front.url] : [], goproxyValue(o.chain)].join("|"));
-  return { exported: [...front ? [front.display] : [], goproxyDisplay(o.chain)].join("|"), ...laterSteps ? { laterSteps } : {} };
+  return {
+    exported: [...front ? [front.display] : [], goproxyDisplay(o.chain)].join("|"),
+    goproxy: [...front ? [front.url] : [], goproxyValue(o.chain)].join("|"),
+    ...laterSteps ? { laterSteps } : {},
+    ...postState ? { postState } : {}
+  };
 }
 
 // src/later/start.ts
-import { spawn as spawn3 } from "node:child_process";
+import { spawn as spawn2 } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
-import os7 from "node:os";
-import path7 from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os6 from "node:os";
+import path3 from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep2 } from "node:timers/promises";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
-// node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as fs3 from "fs";
-
-// node_modules/@actions/tool-cache/lib/manifest.js
-var semver = __toESM(require_semver2(), 1);
-
-// node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as os6 from "os";
-import * as path5 from "path";
-var semver2 = __toESM(require_semver2(), 1);
-import { ok as ok2 } from "assert";
-var __awaiter7 = function(thisArg, _arguments, P, generator) {
-  function adopt2(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve2, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve2(result.value) : adopt2(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var IS_WINDOWS3 = process.platform === "win32";
-var IS_MAC = process.platform === "darwin";
-function cacheDir(sourceDir, tool, version, arch3) {
-  return __awaiter7(this, void 0, void 0, function* () {
-    version = semver2.clean(version) || version;
-    arch3 = arch3 || os6.arch();
-    debug(`Caching tool ${tool} ${version} ${arch3}`);
-    debug(`source dir: ${sourceDir}`);
-    if (!fs3.statSync(sourceDir).isDirectory()) {
-      throw new Error("sourceDir is not a directory");
-    }
-    const destPath = yield _createToolPath(tool, version, arch3);
-    for (const itemName of fs3.readdirSync(sourceDir)) {
-      const s = path5.join(sourceDir, itemName);
-      yield cp(s, destPath, { recursive: true });
-    }
-    _completeToolPath(tool, version, arch3);
-    return destPath;
-  });
-}
-function find(toolName, versionSpec, arch3) {
-  if (!toolName) {
-    throw new Error("toolName parameter is required");
-  }
-  if (!versionSpec) {
-    throw new Error("versionSpec parameter is required");
-  }
-  arch3 = arch3 || os6.arch();
-  if (!isExplicitVersion(versionSpec)) {
-    const localVersions = findAllVersions(toolName, arch3);
-    const match4 = evaluateVersions(localVersions, versionSpec);
-    versionSpec = match4;
-  }
-  let toolPath = "";
-  if (versionSpec) {
-    versionSpec = semver2.clean(versionSpec) || "";
-    const cachePath = path5.join(_getCacheDirectory(), toolName, versionSpec, arch3);
-    debug(`checking cache: ${cachePath}`);
-    if (fs3.existsSync(cachePath) && fs3.existsSync(`${cachePath}.complete`)) {
-      debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
-      toolPath = cachePath;
-    } else {
-      debug("not found");
-    }
-  }
-  return toolPath;
-}
-function findAllVersions(toolName, arch3) {
-  const versions = [];
-  arch3 = arch3 || os6.arch();
-  const toolPath = path5.join(_getCacheDirectory(), toolName);
-  if (fs3.existsSync(toolPath)) {
-    const children = fs3.readdirSync(toolPath);
-    for (const child2 of children) {
-      if (isExplicitVersion(child2)) {
-        const fullPath = path5.join(toolPath, child2, arch3 || "");
-        if (fs3.existsSync(fullPath) && fs3.existsSync(`${fullPath}.complete`)) {
-          versions.push(child2);
-        }
-      }
-    }
-  }
-  return versions;
-}
-function _createToolPath(tool, version, arch3) {
-  return __awaiter7(this, void 0, void 0, function* () {
-    const folderPath = path5.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
-    debug(`destination ${folderPath}`);
-    const markerPath = `${folderPath}.complete`;
-    yield rmRF(folderPath);
-    yield rmRF(markerPath);
-    yield mkdirP(folderPath);
-    return folderPath;
-  });
-}
-function _completeToolPath(tool, version, arch3) {
-  const folderPath = path5.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
-  const markerPath = `${folderPath}.complete`;
-  fs3.writeFileSync(markerPath, "");
-  debug("finished caching tool");
-}
-function isExplicitVersion(versionSpec) {
-  const c = semver2.clean(versionSpec) || "";
-  debug(`isExplicit: ${c}`);
-  const valid2 = semver2.valid(c) != null;
-  debug(`explicit? ${valid2}`);
-  return valid2;
-}
-function evaluateVersions(versions, versionSpec) {
-  let version = "";
-  debug(`evaluating ${versions.length} versions`);
-  versions = versions.sort((a, b) => {
-    if (semver2.gt(a, b)) {
-      return 1;
-    }
-    return -1;
-  });
-  for (let i = versions.length - 1; i >= 0; i--) {
-    const potential = versions[i];
-    const satisfied = semver2.satisfies(potential, versionSpec);
-    if (satisfied) {
-      version = potential;
-      break;
-    }
-  }
-  if (version) {
-    debug(`matched: ${version}`);
-  } else {
-    debug("match not found");
-  }
-  return version;
-}
-function _getCacheDirectory() {
-  const cacheDirectory = process.env["RUNNER_TOOL_CACHE"] || "";
-  ok2(cacheDirectory, "Expected RUNNER_TOOL_CACHE to be defined");
-  return cacheDirectory;
-}
-
 // src/goenv.ts
-import path6 from "node:path";
-var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOAUTH", "GOWORK", "GOENV", "GOROOT", "GOHOSTOS", "GOHOSTARCH", "GOSUMDB"];
-async function findGo() {
-  const onPath = await which("go", false);
-  if (onPath) return onPath;
-  const versions = findAllVersions("go");
-  const newest = versions.sort((a, b) => b.localeCompare(a, void 0, { numeric: true }))[0];
-  if (newest) {
-    const exe = process.platform === "win32" ? "go.exe" : "go";
-    return path6.join(find("go", newest), "bin", exe);
-  }
-  throw new Error("go was not found on PATH nor in the tool cache; run actions/setup-go before this action");
-}
-async function readGoEnv(go, cwd) {
-  const { stdout } = await getExecOutput(go, ["env", "-json", ...NAMES], {
-    cwd,
-    silent: true,
-    env: { ...processEnv(), GOTOOLCHAIN: "local" }
-  });
-  const parsed = JSON.parse(stdout);
-  return Object.fromEntries(NAMES.map((n) => [n, parsed[n] ?? ""]));
-}
-function processEnv() {
-  return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== void 0));
-}
+import { accessSync, constants as constants3, existsSync as existsSync2, readdirSync, statSync } from "node:fs";
+import os5 from "node:os";
+import path2 from "node:path";
 
 // src/process.ts
-import { spawn as spawn2, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
+function output(command, args, options) {
+  return new Promise(
+    (resolve, reject) => execFile(command, args, { ...options, maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (error2, stdout, stderr) => {
+      if (error2 && typeof error2.code !== "number") reject(error2);
+      else resolve({ code: typeof error2?.code === "number" ? error2.code : 0, stdout, stderr });
+    })
+  );
+}
 var live = /* @__PURE__ */ new Map();
 var cleanups = /* @__PURE__ */ new Set();
 var REAP_WAIT_MS = 2e3;
 function spawnGroup(command, args, options) {
-  const child2 = spawn2(command, args, {
+  const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env,
     // POSIX: a new process group led by the child. Windows has no groups; taskkill /T walks the tree.
@@ -5441,12 +2240,12 @@ function spawnGroup(command, args, options) {
     stdio: ["ignore", "pipe", "pipe"],
     windowsHide: true
   });
-  const exited = new Promise((resolve2, reject) => {
-    child2.once("error", reject);
-    child2.once("close", (code2, signal) => resolve2({ code: code2, signal }));
+  const exited = new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code2, signal) => resolve({ code: code2, signal }));
   });
-  for (const stream of [child2.stdout, child2.stderr]) eachLine(stream, options.onLine);
-  const pid = child2.pid;
+  for (const stream of [child.stdout, child.stderr]) eachLine(stream, options.onLine);
+  const pid = child.pid;
   if (pid === void 0) return { exited, kill: () => exited };
   const forget = killGroupOnCancel(pid, exited.catch(() => void 0));
   void exited.finally(forget).catch(() => void 0);
@@ -5469,7 +2268,7 @@ async function groupGone(pid, limitMs) {
     } catch {
       return;
     }
-    await new Promise((resolve2) => setTimeout(resolve2, 10));
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 function eachLine(stream, onLine) {
@@ -5513,10 +2312,46 @@ function killTreesOnSignals() {
     process.once(signal, () => {
       const gone = [...live.values(), ...[...cleanups].map((cleanup) => cleanup().catch(() => void 0))];
       for (const pid of live.keys()) killTree(pid);
-      const limit = new Promise((resolve2) => setTimeout(resolve2, REAP_WAIT_MS));
+      const limit = new Promise((resolve) => setTimeout(resolve, REAP_WAIT_MS));
       void Promise.race([Promise.all(gone), limit]).then(() => process.exit(signal === "SIGINT" ? 130 : 143));
     });
   }
+}
+
+// src/goenv.ts
+var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOAUTH", "GOWORK", "GOENV", "GOROOT", "GOHOSTOS", "GOHOSTARCH", "GOSUMDB"];
+var EXE = process.platform === "win32" ? "go.exe" : "go";
+async function findGo() {
+  const onPath = (process.env.PATH ?? "").split(path2.delimiter).filter(Boolean).map((dir) => path2.join(dir, EXE)).find(executable);
+  if (onPath) return onPath;
+  const newest = goInToolCache();
+  if (newest) return newest;
+  throw new Error("go was not found on PATH nor in the tool cache; put go on PATH (on GitHub, run actions/setup-go before this action)");
+}
+function executable(file2) {
+  try {
+    accessSync(file2, constants3.X_OK);
+    return statSync(file2).isFile();
+  } catch {
+    return false;
+  }
+}
+function goInToolCache() {
+  const toolCache = process.env.RUNNER_TOOL_CACHE;
+  if (!toolCache) return void 0;
+  const dir = path2.join(toolCache, "go");
+  const versions = existsSync2(dir) ? readdirSync(dir).filter((v) => existsSync2(path2.join(dir, v, `${os5.arch()}.complete`))) : [];
+  const newest = versions.sort((a, b) => b.localeCompare(a, void 0, { numeric: true }))[0];
+  return newest ? path2.join(dir, newest, os5.arch(), "bin", EXE) : void 0;
+}
+async function readGoEnv(go, cwd) {
+  const { code: code2, stdout, stderr } = await output(go, ["env", "-json", ...NAMES], { cwd, env: { ...processEnv(), GOTOOLCHAIN: "local" } });
+  if (code2 !== 0) throw new Error(`go env failed (exit code ${code2}): ${stderr.trim()}`);
+  const parsed = JSON.parse(stdout);
+  return Object.fromEntries(NAMES.map((n) => [n, parsed[n] ?? ""]));
+}
+function processEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== void 0));
 }
 
 // src/later/identity.ts
@@ -5551,32 +2386,32 @@ function fromPs(pid) {
 }
 
 // src/later/start.ts
-var ENTRY = fileURLToPath2(new URL(import.meta.url.endsWith(".ts") ? "./job-proxy.ts" : "./job-proxy.js", import.meta.url));
+var ENTRY = fileURLToPath2(new URL(import.meta.url.endsWith(".ts") ? "../entries/job-proxy.ts" : "./job-proxy.js", import.meta.url));
 var READY_WITHIN_MS = 1e4;
 var GONE_WITHIN_MS = 2e3;
 function launchJobProxy(entry = ENTRY) {
-  const workDir = mkdtempSync(path7.join(process.env.RUNNER_TEMP || os7.tmpdir(), WORK_DIR_PREFIX));
-  const child2 = spawn3(process.execPath, [entry], {
+  const workDir = mkdtempSync(path3.join(process.env.RUNNER_TEMP || os6.tmpdir(), WORK_DIR_PREFIX));
+  const child = spawn2(process.execPath, [entry], {
     detached: true,
     cwd: workDir,
     stdio: ["pipe", "pipe", "ignore"],
     env: processEnv()
   });
-  if (child2.pid !== void 0) {
-    const identity = processIdentity(child2.pid);
-    const record = { pid: child2.pid, startTime: identity?.startTime ?? "", argv: identity?.argv ?? [], ...identity?.exe ? { exe: identity.exe } : {} };
-    writeFileSync2(path7.join(workDir, LAUNCH_RECORD), JSON.stringify(record));
+  if (child.pid !== void 0) {
+    const identity = processIdentity(child.pid);
+    const record = { pid: child.pid, startTime: identity?.startTime ?? "", argv: identity?.argv ?? [], ...identity?.exe ? { exe: identity.exe } : {} };
+    writeFileSync(path3.join(workDir, LAUNCH_RECORD), JSON.stringify(record));
   }
-  child2.stdin.on("error", () => void 0);
-  child2.on("error", () => void 0);
-  const exited = new Promise((resolve2) => child2.once("exit", resolve2));
-  const forget = child2.pid === void 0 ? () => void 0 : killGroupOnCancel(child2.pid, exited);
+  child.stdin.on("error", () => void 0);
+  child.on("error", () => void 0);
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const forget = child.pid === void 0 ? () => void 0 : killGroupOnCancel(child.pid, exited);
   let started = false;
   const letGo = () => {
     forget();
-    child2.stdout.destroy();
-    child2.stdin.destroy();
-    child2.unref();
+    child.stdout.destroy();
+    child.stdin.destroy();
+    child.unref();
   };
   const removeDir = () => rmSync(workDir, { recursive: true, force: true });
   return {
@@ -5588,17 +2423,17 @@ function launchJobProxy(entry = ENTRY) {
         // The runner's process that started this step: when it is gone, so is the job.
         watchPid: process.ppid,
         workDir,
-        statsFile: path7.join(workDir, STATS_FILE)
+        statsFile: path3.join(workDir, STATS_FILE)
       };
       try {
-        const line = firstLine(child2.stdout);
-        child2.stdin.end(JSON.stringify(config));
+        const line = firstLine(child.stdout);
+        child.stdin.end(JSON.stringify(config));
         const ready = await withDeadline(line, READY_WITHIN_MS, "The later-steps proxy start");
         const url = /^ready (\S+)$/.exec(ready ?? "")?.[1];
-        if (!url || child2.pid === void 0) throw new Error(`the later-steps proxy did not start${ready ? `: ${ready}` : ""}`);
+        if (!url || child.pid === void 0) throw new Error(`the later-steps proxy did not start${ready ? `: ${ready}` : ""}`);
         started = true;
         letGo();
-        return { url, secret, pid: child2.pid, statsFile: config.statsFile };
+        return { url, secret, pid: child.pid, statsFile: config.statsFile };
       } catch (e) {
         await this.abandon();
         throw e;
@@ -5606,8 +2441,8 @@ function launchJobProxy(entry = ENTRY) {
     },
     async abandon() {
       if (started) return;
-      const running = child2.pid !== void 0 && child2.exitCode === null && child2.signalCode === null;
-      if (running) killTree(child2.pid);
+      const running = child.pid !== void 0 && child.exitCode === null && child.signalCode === null;
+      if (running) killTree(child.pid);
       letGo();
       removeDir();
       if (running) await Promise.race([exited, sleep2(GONE_WITHIN_MS, void 0, { ref: false })]);
@@ -5621,7 +2456,7 @@ async function firstLine(stream) {
 
 // src/cache/stage.ts
 import { existsSync as existsSync3, readdirSync as readdirSync3 } from "node:fs";
-import path16 from "node:path";
+import path12 from "node:path";
 
 // src/cache/verify-words.ts
 function describeVerify(v) {
@@ -5631,8 +2466,8 @@ function describeVerify(v) {
 }
 
 // src/cache/admit.ts
-import { promises as fs4 } from "node:fs";
-import path11 from "node:path";
+import { promises as fs3 } from "node:fs";
+import path7 from "node:path";
 
 // src/module/limits.ts
 var MiB = 1 << 20;
@@ -5667,15 +2502,15 @@ import { createHash as createHash3 } from "node:crypto";
 import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
 
 // src/confined.ts
-import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { lstat as lstat2, readdir as readdir2, rmdir as rmdir2, unlink as unlink2 } from "node:fs/promises";
-import path8 from "node:path";
-var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
-var O_DIRECTORY = constants3.O_DIRECTORY ?? 0;
-var O_NONBLOCK = constants3.O_NONBLOCK ?? 0;
-var DIRECTORY = constants3.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
-var READ_NO_FOLLOW = constants3.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
-var CREATE_NEW = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | O_NOFOLLOW;
+import path4 from "node:path";
+var O_NOFOLLOW = constants4.O_NOFOLLOW ?? 0;
+var O_DIRECTORY = constants4.O_DIRECTORY ?? 0;
+var O_NONBLOCK = constants4.O_NONBLOCK ?? 0;
+var DIRECTORY = constants4.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+var READ_NO_FOLLOW = constants4.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+var CREATE_NEW = constants4.O_WRONLY | constants4.O_CREAT | constants4.O_EXCL | O_NOFOLLOW;
 var WINDOWS = process.platform === "win32";
 var byDescriptor = process.platform === "linux" && isDirectory2(`/proc/${process.pid}/fd`);
 function isDirectory2(dir) {
@@ -5740,7 +2575,7 @@ function describe(stats) {
   return "a device";
 }
 function openDir(root, rel, create2 = false) {
-  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants3.O_RDONLY | O_DIRECTORY), root);
+  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants4.O_RDONLY | O_DIRECTORY), root);
   const names = rel.split("/").filter((n) => n !== "");
   try {
     for (const [i, name] of names.entries()) {
@@ -5755,7 +2590,7 @@ function openDir(root, rel, create2 = false) {
   }
 }
 function openChild(dir, name, create2, rel) {
-  const shown = path8.join(dir.shown, name);
+  const shown = path4.join(dir.shown, name);
   for (let tries = 0; ; tries++) {
     try {
       return openDirectory(dir.entry(name), shown);
@@ -5831,11 +2666,11 @@ async function removeEntry(dir, name) {
   const target = dir.entry(name);
   const stats = await lstat2(target).catch(() => void 0);
   if (!stats) return;
-  const inner = stats.isDirectory() ? openDirAt(target, path8.join(dir.shown, name)) : void 0;
+  const inner = stats.isDirectory() ? openDirAt(target, path4.join(dir.shown, name)) : void 0;
   if (!inner) return unlink2(target).catch(ignoreGone);
   try {
     if ((stats.mode & 448) !== 448) inner.chmod(stats.mode | 448);
-    for (const child2 of await readdir2(inner.path)) await removeEntry(inner, child2);
+    for (const child of await readdir2(inner.path)) await removeEntry(inner, child);
   } finally {
     inner.close();
   }
@@ -5902,26 +2737,7 @@ function probeTarget(lines, isPrivate) {
 
 // src/fetch/inflater.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { constants as constants4, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
-
-// src/engine/port.ts
-var silent = {
-  info: () => void 0,
-  echo: () => void 0,
-  warning: () => void 0,
-  group: (_name, work) => work(),
-  secret: () => void 0,
-  progress: () => void 0
-};
-var current = silent;
-var port = {
-  info: (line) => current.info(line),
-  echo: (text) => current.echo(text),
-  warning: (line) => current.warning(line),
-  group: (name, work) => current.group(name, work),
-  secret: (value) => current.secret(value),
-  progress: (progress) => current.progress(progress)
-};
+import { constants as constants5, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
 
 // src/fetch/read-at.ts
 import { readSync as readSync2 } from "node:fs";
@@ -5956,10 +2772,10 @@ function broken(handle) {
   if (how !== "corrupt" && how !== "throw") return handle;
   return {
     reset: () => handle.reset(),
-    writeSync: (flush, input, inOffset, inLength, output, outOffset, outLength) => {
+    writeSync: (flush, input, inOffset, inLength, output2, outOffset, outLength) => {
       if (how === "throw") throw new Error("the handle refused the write");
-      handle.writeSync(flush, input, inOffset, inLength, output, outOffset, outLength);
-      output[outOffset] = output[outOffset] ^ 1;
+      handle.writeSync(flush, input, inOffset, inLength, output2, outOffset, outLength);
+      output2[outOffset] = output2[outOffset] ^ 1;
     }
   };
 }
@@ -6014,17 +2830,17 @@ var Inflater = class {
       return;
     }
     engine2.handle.reset();
-    const output = { produced: 0, limit };
-    for (let done = 0; done < length && output.produced <= limit; ) {
+    const output2 = { produced: 0, limit };
+    for (let done = 0; done < length && output2.produced <= limit; ) {
       const piece = readAt(fd, start2 + done, Math.min(PIECE, length - done), false, this.input);
       done += piece.length;
-      this.feed(engine2, piece, piece.length, done === length, output, take);
+      this.feed(engine2, piece, piece.length, done === length, output2, take);
     }
   }
   /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
-  feed(engine2, input, length, last, output, take) {
-    const flush = last ? constants4.Z_FINISH : constants4.Z_NO_FLUSH;
-    for (let at = 0; output.produced <= output.limit; ) {
+  feed(engine2, input, length, last, output2, take) {
+    const flush = last ? constants5.Z_FINISH : constants5.Z_NO_FLUSH;
+    for (let at = 0; output2.produced <= output2.limit; ) {
       engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
       if (engine2.stream.destroyed) {
         this.current = void 0;
@@ -6032,7 +2848,7 @@ var Inflater = class {
       }
       const outputLeft = engine2.state[0];
       if (outputLeft < PIECE) {
-        output.produced += PIECE - outputLeft;
+        output2.produced += PIECE - outputLeft;
         take(this.output.subarray(0, PIECE - outputLeft));
       }
       if (outputLeft !== 0) return;
@@ -6068,12 +2884,12 @@ var Inflater = class {
       const expected = inflateRawSync(raw);
       for (const pieceSize of [raw.length, PIECE]) {
         const out = [];
-        const output = { produced: 0, limit: expected.length };
+        const output2 = { produced: 0, limit: expected.length };
         engine2.handle.reset();
         for (let done = 0; done < raw.length; ) {
           const piece = raw.subarray(done, done + pieceSize);
           done += piece.length;
-          this.feed(engine2, piece, piece.length, done === raw.length, output, (got) => out.push(Buffer.from(got)));
+          this.feed(engine2, piece, piece.length, done === raw.length, output2, (got) => out.push(Buffer.from(got)));
         }
         if (!Buffer.concat(out).equals(expected)) return "it inflated a sample unlike inflateRawSync";
       }
@@ -6084,7 +2900,7 @@ var Inflater = class {
 
 // src/fetch/zip-extract.ts
 import { closeSync as closeSync2, mkdirSync as mkdirSync2, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
-import path9 from "node:path";
+import path5 from "node:path";
 function extractionPaths(names, prefix) {
   const files = /* @__PURE__ */ new Set();
   const dirs = /* @__PURE__ */ new Set();
@@ -6093,10 +2909,10 @@ function extractionPaths(names, prefix) {
     if (!name.startsWith(prefix)) return void 0;
     const rel = name.slice(prefix.length);
     const isDir = rel === "" || rel.endsWith("/");
-    const clean2 = isDir ? rel.slice(0, -1) : rel;
-    if (clean2 !== "" && !isCleanPath(clean2)) return void 0;
-    const segments = clean2 === "" ? [] : clean2.split("/");
-    const folded = clean2.toLowerCase();
+    const clean = isDir ? rel.slice(0, -1) : rel;
+    if (clean !== "" && !isCleanPath(clean)) return void 0;
+    const segments = clean === "" ? [] : clean.split("/");
+    const folded = clean.toLowerCase();
     if (isDir) {
       if (files.has(folded)) return void 0;
       paths.push(void 0);
@@ -6104,7 +2920,7 @@ function extractionPaths(names, prefix) {
       if (files.has(folded) || dirs.has(folded)) return void 0;
       if (segments.some((s, i) => s.toLowerCase() === "go.mod" && (i > 0 || s !== "go.mod"))) return void 0;
       files.add(folded);
-      paths.push(clean2);
+      paths.push(clean);
     }
     for (let i = 1; i < segments.length + (isDir ? 1 : 0); i++) {
       const parent = segments.slice(0, i).join("/").toLowerCase();
@@ -6129,7 +2945,7 @@ var TreeWriter = class {
       const parent = openDir(target.root, target.parent, true);
       try {
         mkdirSync2(parent.entry(target.name), 511);
-        this.root = openDirAt(parent.entry(target.name), path9.join(parent.shown, target.name));
+        this.root = openDirAt(parent.entry(target.name), path5.join(parent.shown, target.name));
       } finally {
         parent.close();
       }
@@ -6140,11 +2956,11 @@ var TreeWriter = class {
   /** Starts the file at `rel`; it must not exist. */
   open(rel) {
     this.attempt(() => {
-      const parent = path9.posix.dirname(rel);
+      const parent = path5.posix.dirname(rel);
       const root = this.root;
       if (parent !== "." && !this.made.has(parent)) {
         mkdirSync2(root.entry(parent), { recursive: true, mode: 511 });
-        for (let p = parent; p !== "." && !this.made.has(p); p = path9.posix.dirname(p)) this.made.add(p);
+        for (let p = parent; p !== "." && !this.made.has(p); p = path5.posix.dirname(p)) this.made.add(p);
       }
       this.fd = openSync2(root.entry(rel), CREATE_NEW, 292);
     });
@@ -6339,8 +3155,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path37 = downloadPath(line.module, line.version, kind);
-      known.set(path37, { module: line.module, version: line.version, kind, path: path37, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path33 = downloadPath(line.module, line.version, kind);
+      known.set(path33, { module: line.module, version: line.version, kind, path: path33, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -6363,7 +3179,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path37) => checks.set(path37, { module, version, what, path: path37, hash });
+    const add = (what, path33) => checks.set(path33, { module, version, what, path: path33, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -6386,13 +3202,13 @@ function savedPaths(lines, contents) {
 
 // src/cache/verify.ts
 import { availableParallelism } from "node:os";
-import path10 from "node:path";
+import path6 from "node:path";
 
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
 
 // src/trace.ts
-import { writeFileSync as writeFileSync3 } from "node:fs";
+import { writeFileSync as writeFileSync2 } from "node:fs";
 import { isMainThread } from "node:worker_threads";
 var TRACE_ENV = "GO_MOD_DOWNLOAD_TRACE";
 var file = isMainThread ? process.env[TRACE_ENV] || void 0 : void 0;
@@ -6428,7 +3244,7 @@ if (file) {
       threads: [{ thread: "main", ...threadCpu() }, ...threads.values(), { thread: "process", ...process.cpuUsage() }],
       exitAt: performance.now()
     };
-    writeFileSync3(file, JSON.stringify(trace));
+    writeFileSync2(file, JSON.stringify(trace));
   });
 }
 
@@ -6546,8 +3362,8 @@ var Hashers = class {
   run(task, precedence = {}) {
     if (this.abandoned) return Promise.reject(new Error(ABANDONED));
     if (this.broken) return hashOf(task);
-    return new Promise((resolve2, reject) => {
-      this.queue.push({ task, precedence: { size: precedence.size ?? 0, urgent: precedence.urgent ?? false }, resolve: resolve2, reject });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ task, precedence: { size: precedence.size ?? 0, urgent: precedence.urgent ?? false }, resolve, reject });
       this.dispatch();
     });
   }
@@ -6640,8 +3456,8 @@ function nextIndex(queue) {
 }
 
 // src/go-lock.ts
-import { spawn as spawn4 } from "node:child_process";
-import os8 from "node:os";
+import { spawn as spawn3 } from "node:child_process";
+import os7 from "node:os";
 import { createInterface as createInterface2 } from "node:readline";
 var SCRIPT = String.raw`
 use strict; use Fcntl qw(:flock :DEFAULT);
@@ -6664,28 +3480,28 @@ while (1) {
   }
 }`;
 var IDLE_MS = 2e3;
-var ERRNO_NAMES = new Map(Object.entries(os8.constants.errno).map(([name, number]) => [number, name]));
+var ERRNO_NAMES = new Map(Object.entries(os7.constants.errno).map(([name, number]) => [number, name]));
 var helper;
 var nextId = 0;
 function start() {
-  const child2 = spawn4("perl", ["-e", SCRIPT], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "" }, windowsHide: true });
-  const started = { child: child2, answers: /* @__PURE__ */ new Map(), busy: 0 };
+  const child = spawn3("perl", ["-e", SCRIPT], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "" }, windowsHide: true });
+  const started = { child, answers: /* @__PURE__ */ new Map(), busy: 0 };
   const lost = (why) => {
     started.gone ??= why;
     for (const answer2 of started.answers.values()) answer2(`unavailable ${why}`);
     started.answers.clear();
   };
-  child2.on("error", (e) => lost(`perl could not start (${e.code ?? e.message})`));
-  child2.on("exit", (code2) => lost(`perl ended (${code2})`));
-  child2.stdin?.on("error", () => lost("perl ended"));
-  createInterface2({ input: child2.stdout }).on("line", (line) => {
+  child.on("error", (e) => lost(`perl could not start (${e.code ?? e.message})`));
+  child.on("exit", (code2) => lost(`perl ended (${code2})`));
+  child.stdin?.on("error", () => lost("perl ended"));
+  createInterface2({ input: child.stdout }).on("line", (line) => {
     const [id, ...answer2] = line.split(" ");
     const waiting = started.answers.get(Number(id));
     started.answers.delete(Number(id));
     waiting?.(answer2.join(" "));
   });
-  child2.unref();
-  for (const stream of [child2.stdin, child2.stdout]) stream?.unref?.();
+  child.unref();
+  for (const stream of [child.stdin, child.stdout]) stream?.unref?.();
   return started;
 }
 function account(used, change) {
@@ -6710,7 +3526,7 @@ function takeGoLock(file2, boundMs, signal) {
 `);
   };
   account(used, 1);
-  return new Promise((resolve2) => {
+  return new Promise((resolve) => {
     let done = false;
     const finish = (result) => {
       if (done) return;
@@ -6718,7 +3534,7 @@ function takeGoLock(file2, boundMs, signal) {
       clearTimeout(timer);
       signal?.removeEventListener("abort", giveUp);
       if (result.kind !== "held") account(used, -1);
-      resolve2(result);
+      resolve(result);
     };
     const giveUp = () => {
       used.answers.delete(id);
@@ -6776,10 +3592,10 @@ async function verifyModuleCache(modcache, lines, options = {}) {
   const deadlineMs = options.deadlineMs ?? checkDeadlineMs(budget);
   let expired = false;
   let timer;
-  const deadline = new Promise((resolve2) => {
+  const deadline = new Promise((resolve) => {
     timer = setTimeout(() => {
       expired = true;
-      resolve2("expired");
+      resolve("expired");
     }, deadlineMs);
   });
   const findings = [];
@@ -6824,14 +3640,14 @@ async function verifyModuleCache(modcache, lines, options = {}) {
 function locate(modcache, check, alone) {
   let dir;
   try {
-    dir = openDirIfThere(modcache, path10.posix.dirname(check.path));
+    dir = openDirIfThere(modcache, path6.posix.dirname(check.path));
   } catch (e) {
     if (e instanceof NotADirectory) return { blocked: e };
     throw e;
   }
   if (!dir) return void 0;
   try {
-    const stats = lstatOf(dir.entry(path10.posix.basename(check.path)));
+    const stats = lstatOf(dir.entry(path6.posix.basename(check.path)));
     if (!stats) return void 0;
     if (check.what === "tree" && !alone && hasMarker(modcache, check)) return { stats: "extracting" };
     return { stats };
@@ -6842,10 +3658,10 @@ function locate(modcache, check, alone) {
 function hasMarker(modcache, check) {
   const base = downloadBase(check.module, check.version);
   try {
-    const dir = openDirIfThere(modcache, path10.posix.dirname(base));
+    const dir = openDirIfThere(modcache, path6.posix.dirname(base));
     if (!dir) return false;
     try {
-      return lstatOf(dir.entry(`${path10.posix.basename(base)}.partial`))?.isFile() ?? false;
+      return lstatOf(dir.entry(`${path6.posix.basename(base)}.partial`))?.isFile() ?? false;
     } finally {
       dir.close();
     }
@@ -6859,11 +3675,11 @@ async function problemWith({ check, stats }, modcache, hashers) {
   if (!expected) return `${what} is ${describe(stats)}, not a ${check.what === "tree" ? "directory" : "regular file"}`;
   let dir;
   try {
-    dir = openDir(modcache, path10.posix.dirname(check.path));
+    dir = openDir(modcache, path6.posix.dirname(check.path));
   } catch (e) {
     return `${what} unreadable: ${e.message}`;
   }
-  const name = path10.posix.basename(check.path);
+  const name = path6.posix.basename(check.path);
   try {
     const hash = check.what === "zip" ? await hashers.zip(dir.entry(name)) : check.what === "tree" ? await hashers.tree(dir.entry(name), `${check.module}@${check.version}`) : goModHash(readRegular(dir.entry(name), MAX_BYTES.mod));
     if (hash !== check.hash) return `${what} does not match go.sum`;
@@ -6889,12 +3705,12 @@ function removalsFor(check) {
 }
 async function removeUnderLock(modcache, problem, alone) {
   const base = downloadBase(problem.module, problem.version);
-  const lockName = `${path10.posix.basename(base)}.lock`;
+  const lockName = `${path6.posix.basename(base)}.lock`;
   let release;
   let unlocked;
   let lockDir;
   try {
-    lockDir = openDirIfThere(modcache, path10.posix.dirname(base));
+    lockDir = openDirIfThere(modcache, path6.posix.dirname(base));
   } catch (e) {
     if (!(e instanceof NotADirectory)) throw e;
   }
@@ -6905,8 +3721,8 @@ async function removeUnderLock(modcache, problem, alone) {
         await removeEntry(lockDir, lockName);
         locked = await takeGoLock(lockDir.entry(lockName), LOCK_WAIT_MS);
       }
-      if (locked.kind === "busy") return { stuck: `another process has held go's lock on it (${path10.join(lockDir.shown, lockName)}) for ${LOCK_WAIT_MS / 1e3} s` };
-      if (locked.kind === "refused" && locked.code !== "EROFS") return { stuck: `go's lock file ${path10.join(lockDir.shown, lockName)} cannot be locked: ${locked.why}` };
+      if (locked.kind === "busy") return { stuck: `another process has held go's lock on it (${path6.join(lockDir.shown, lockName)}) for ${LOCK_WAIT_MS / 1e3} s` };
+      if (locked.kind === "refused" && locked.code !== "EROFS") return { stuck: `go's lock file ${path6.join(lockDir.shown, lockName)} cannot be locked: ${locked.why}` };
       if (locked.kind === "unavailable") unlocked = locked.why;
       else if (locked.kind === "held") release = locked.release;
     }
@@ -6929,10 +3745,10 @@ async function removeUnderLock(modcache, problem, alone) {
 }
 function lstatIn(modcache, rel) {
   try {
-    const dir = openDirIfThere(modcache, path10.posix.dirname(rel));
+    const dir = openDirIfThere(modcache, path6.posix.dirname(rel));
     if (!dir) return void 0;
     try {
-      return lstatOf(dir.entry(path10.posix.basename(rel)));
+      return lstatOf(dir.entry(path6.posix.basename(rel)));
     } finally {
       dir.close();
     }
@@ -6942,20 +3758,20 @@ function lstatIn(modcache, rel) {
 }
 async function removeAt(modcache, rel) {
   let dir;
-  let name = path10.posix.basename(rel);
+  let name = path6.posix.basename(rel);
   try {
     try {
-      dir = openDirIfThere(modcache, path10.posix.dirname(rel));
+      dir = openDirIfThere(modcache, path6.posix.dirname(rel));
     } catch (e) {
       if (!(e instanceof NotADirectory)) throw e;
-      dir = openDir(modcache, path10.posix.dirname(e.rel));
-      name = path10.posix.basename(e.rel);
+      dir = openDir(modcache, path6.posix.dirname(e.rel));
+      name = path6.posix.basename(e.rel);
     }
     if (dir) await removeEntry(dir, name);
     return void 0;
   } catch (e) {
     const code2 = e.code;
-    const where = path10.join(modcache, rel);
+    const where = path6.join(modcache, rel);
     if (code2 === "EROFS") return `${where} cannot be removed: the module cache is on a read-only file system (EROFS); make it writable for this step, or repair it where it is written`;
     if (code2 === "EACCES" || code2 === "EPERM") return `${where} cannot be removed: the step may not write there (${code2}); the module cache may be read-only or another user's`;
     return `${where} cannot be removed: ${e.message}`;
@@ -6967,11 +3783,11 @@ function keepZipHash(modcache, check) {
   const base = downloadBase(check.module, check.version);
   let dir;
   try {
-    dir = openDir(modcache, path10.posix.dirname(base));
+    dir = openDir(modcache, path6.posix.dirname(base));
   } catch {
     return false;
   }
-  const name = `${path10.posix.basename(base)}.ziphash`;
+  const name = `${path6.posix.basename(base)}.ziphash`;
   try {
     const text = (() => {
       try {
@@ -6999,13 +3815,13 @@ async function vouchedIn(dir, lines, contents) {
   const admit = admitFor(lines);
   const paths = [];
   for (const rel of savedPaths(lines, contents)) {
-    const stat2 = await fs4.lstat(path11.join(dir, rel)).catch(() => void 0);
+    const stat2 = await fs3.lstat(path7.join(dir, rel)).catch(() => void 0);
     if (!stat2) continue;
     if (hashed.has(rel)) paths.push(rel);
     else if (!/\.(info|ziphash)$/.test(rel)) continue;
     else if (rel.endsWith(".ziphash") && !paths.includes(rel.slice(0, -"hash".length))) continue;
     else {
-      const why = await admit(rel, path11.join(dir, rel), stat2);
+      const why = await admit(rel, path7.join(dir, rel), stat2);
       if (why === void 0) paths.push(rel);
       else {
         const [module, version] = versionOf(lines, rel);
@@ -7025,8 +3841,8 @@ function admitFor(lines) {
   return async (rel, full, stat2) => {
     const rule = expected.get(rel);
     if (!rule) return void 0;
-    if (stat2.size > MAX_BYTES.info) return `${path11.extname(rel)} of ${stat2.size} bytes`;
-    const text = await fs4.readFile(full, "utf8");
+    if (stat2.size > MAX_BYTES.info) return `${path7.extname(rel)} of ${stat2.size} bytes`;
+    const text = await fs3.readFile(full, "utf8");
     if (rule.ziphash === void 0) return infoProblem(text, rule.version);
     return text.trim() === rule.ziphash ? void 0 : ".ziphash is not go.sum\u2019s hash of the zip";
   };
@@ -7037,8 +3853,8 @@ function versionOf(lines, rel) {
 }
 
 // src/cache/build.ts
-import { promises as fs7 } from "node:fs";
-import path14 from "node:path";
+import { promises as fs6 } from "node:fs";
+import path10 from "node:path";
 
 // src/cache/service.ts
 import { fileURLToPath as fileURLToPath3 } from "node:url";
@@ -7049,9 +3865,6 @@ var COMMAND_START = /^([\p{White_Space}\p{Cf}]*::)/u;
 var BRACKET_COMMAND = /##\[/g;
 function inert(text) {
   return text.split(LINE_BREAK).map((line) => line.replace(BRACKET_COMMAND, "##[\\").replace(COMMAND_START, "$1\\")).join("\n");
-}
-function echo(text) {
-  info(inert(text));
 }
 var CACHE_COMMAND = /^::(add-mask|debug|notice|warning|error)( [^:\r\n]*)?::[^\r\n]*$/;
 function cacheLogLine(line) {
@@ -7113,24 +3926,24 @@ function savePolicy(why) {
 
 // src/cache/staging.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { promises as fs6 } from "node:fs";
-import path13 from "node:path";
+import { promises as fs5 } from "node:fs";
+import path9 from "node:path";
 
 // src/files.ts
-import { promises as fs5 } from "node:fs";
-import path12 from "node:path";
+import { promises as fs4 } from "node:fs";
+import path8 from "node:path";
 async function treeBytes(dir) {
   let entries2;
   try {
-    entries2 = await fs5.readdir(dir, { withFileTypes: true });
+    entries2 = await fs4.readdir(dir, { withFileTypes: true });
   } catch {
     return 0;
   }
   let total = 0;
   for (const entry of entries2) {
-    const full = path12.join(dir, entry.name);
+    const full = path8.join(dir, entry.name);
     if (entry.isDirectory()) total += await treeBytes(full);
-    else if (entry.isFile()) total += await fs5.stat(full).then((s) => s.size, () => 0);
+    else if (entry.isFile()) total += await fs4.stat(full).then((s) => s.size, () => 0);
   }
   return total;
 }
@@ -7140,7 +3953,7 @@ async function makeDirsWritable(dir) {
   try {
     const mode = opened.mode();
     if ((mode & 128) === 0) opened.chmod(mode | 128);
-    for (const entry of await fs5.readdir(opened.path, { withFileTypes: true })) {
+    for (const entry of await fs4.readdir(opened.path, { withFileTypes: true })) {
       if (entry.isDirectory()) await makeDirsWritable(opened.entry(entry.name));
     }
   } finally {
@@ -7178,12 +3991,12 @@ function startTime(pid) {
 
 // src/cache/staging.ts
 var CLAIMING_MS = 6e4;
-var entryIn = (dir) => path13.join(dir, "entry");
+var entryIn = (dir) => path9.join(dir, "entry");
 async function claimStaging(dir) {
-  await fs6.mkdir(path13.dirname(dir), { recursive: true });
+  await fs5.mkdir(path9.dirname(dir), { recursive: true });
   for (let tries = 0; ; tries++) {
     try {
-      await fs6.mkdir(dir, { mode: 448 });
+      await fs5.mkdir(dir, { mode: 448 });
       break;
     } catch (e) {
       if (e.code !== "EEXIST" || tries > 1) throw e;
@@ -7191,13 +4004,13 @@ async function claimStaging(dir) {
     }
   }
   const forget = cleanUpOnCancel(() => remove(dir));
-  await fs6.writeFile(path13.join(dir, "owner"), JSON.stringify(thisProcess()));
+  await fs5.writeFile(path9.join(dir, "owner"), JSON.stringify(thisProcess()));
   const entry = entryIn(dir);
-  await fs6.mkdir(entry);
+  await fs5.mkdir(entry);
   return {
     dir,
     entry,
-    archive: path13.join(dir, "archive"),
+    archive: path9.join(dir, "archive"),
     release: async () => {
       forget();
       await remove(dir);
@@ -7210,24 +4023,24 @@ async function reclaim(dir) {
     throw new Error(`another job on this runner is using ${dir}${owner === "claiming" ? "" : ` (process ${owner.pid})`}`);
   }
   const aside = `${dir}.${randomBytes3(6).toString("hex")}.stale`;
-  await fs6.rename(dir, aside);
+  await fs5.rename(dir, aside);
   if (JSON.stringify(await ownerOf(aside)) !== JSON.stringify(owner)) {
-    await fs6.rename(aside, dir).catch(() => void 0);
+    await fs5.rename(aside, dir).catch(() => void 0);
     throw new Error(`another job on this runner is using ${dir}`);
   }
   await remove(aside);
 }
 async function ownerOf(dir) {
   try {
-    return JSON.parse(await fs6.readFile(path13.join(dir, "owner"), "utf8"));
+    return JSON.parse(await fs5.readFile(path9.join(dir, "owner"), "utf8"));
   } catch {
-    const stat2 = await fs6.stat(dir).catch(() => void 0);
+    const stat2 = await fs5.stat(dir).catch(() => void 0);
     return stat2 && Date.now() - stat2.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
   }
 }
 async function stage(root, entry, paths, admit) {
   const staged = { bytes: 0, skipped: [] };
-  const { dev } = await fs6.stat(root);
+  const { dev } = await fs5.stat(root);
   for (const rel of paths) {
     const found = await within(root, rel, dev);
     if (found === void 0) continue;
@@ -7235,16 +4048,16 @@ async function stage(root, entry, paths, admit) {
       staged.skipped.push({ path: rel, why: found });
       continue;
     }
-    const files = found.isDirectory() ? await treeFiles(path13.join(root, rel), rel, dev) : [{ rel, stat: found }];
+    const files = found.isDirectory() ? await treeFiles(path9.join(root, rel), rel, dev) : [{ rel, stat: found }];
     const problem = typeof files === "string" ? files : await firstProblem(files, root, dev, admit);
     if (problem !== void 0) {
       staged.skipped.push({ path: rel, why: problem });
       continue;
     }
     for (const file2 of files) {
-      const to = path13.join(entry, file2.rel);
-      await fs6.mkdir(path13.dirname(to), { recursive: true });
-      await fs6.link(path13.join(root, file2.rel), to).catch(() => fs6.copyFile(path13.join(root, file2.rel), to, fs6.constants.COPYFILE_EXCL));
+      const to = path9.join(entry, file2.rel);
+      await fs5.mkdir(path9.dirname(to), { recursive: true });
+      await fs5.link(path9.join(root, file2.rel), to).catch(() => fs5.copyFile(path9.join(root, file2.rel), to, fs5.constants.COPYFILE_EXCL));
       staged.bytes += file2.stat.size;
     }
   }
@@ -7254,8 +4067,8 @@ async function within(root, rel, dev) {
   const elements = rel.split("/");
   let at = root;
   for (const [i, element] of elements.entries()) {
-    at = path13.join(at, element);
-    const stat2 = await fs6.lstat(at).catch(() => void 0);
+    at = path9.join(at, element);
+    const stat2 = await fs5.lstat(at).catch(() => void 0);
     if (!stat2) return void 0;
     if (i === elements.length - 1) return stat2;
     if (!stat2.isDirectory()) return `${elements.slice(0, i + 1).join("/")} is ${kindOf2(stat2)}`;
@@ -7265,12 +4078,12 @@ async function within(root, rel, dev) {
 }
 async function treeFiles(full, rel, dev) {
   const files = [];
-  for (const name of await fs6.readdir(full)) {
-    const stat2 = await fs6.lstat(path13.join(full, name));
+  for (const name of await fs5.readdir(full)) {
+    const stat2 = await fs5.lstat(path9.join(full, name));
     const childRel = `${rel}/${name}`;
     if (stat2.dev !== dev) return `${childRel} is on another file system`;
     if (stat2.isDirectory()) {
-      const below = await treeFiles(path13.join(full, name), childRel, dev);
+      const below = await treeFiles(path9.join(full, name), childRel, dev);
       if (typeof below === "string") return below;
       files.push(...below);
     } else files.push({ rel: childRel, stat: stat2 });
@@ -7282,7 +4095,7 @@ async function firstProblem(files, root, dev, admit) {
     if (!stat2.isFile()) return `${rel} is ${kindOf2(stat2)}`;
     if (stat2.nlink !== 1) return `${rel} is a hard link (${stat2.nlink} names): its contents are not only the cache\u2019s`;
     if (stat2.dev !== dev) return `${rel} is on another file system`;
-    const why = await admit?.(rel, path13.join(root, rel), stat2);
+    const why = await admit?.(rel, path9.join(root, rel), stat2);
     if (why !== void 0) return `${rel}: ${why}`;
   }
   return void 0;
@@ -7298,9 +4111,9 @@ function kindOf2(stat2) {
 async function unstage(entry, root, paths) {
   const moved = [];
   for (const rel of paths) {
-    const target = path13.join(root, rel);
-    if (!await directoriesTo(root, rel) || await fs6.lstat(target).catch(() => void 0)) continue;
-    await fs6.rename(path13.join(entry, rel), target);
+    const target = path9.join(root, rel);
+    if (!await directoriesTo(root, rel) || await fs5.lstat(target).catch(() => void 0)) continue;
+    await fs5.rename(path9.join(entry, rel), target);
     moved.push(rel);
   }
   return moved;
@@ -7308,17 +4121,17 @@ async function unstage(entry, root, paths) {
 async function directoriesTo(root, rel) {
   let at = root;
   for (const element of rel.split("/").slice(0, -1)) {
-    at = path13.join(at, element);
-    const stat2 = await fs6.lstat(at).catch(() => void 0);
-    if (!stat2) await fs6.mkdir(at);
+    at = path9.join(at, element);
+    const stat2 = await fs5.lstat(at).catch(() => void 0);
+    if (!stat2) await fs5.mkdir(at);
     else if (!stat2.isDirectory()) return false;
-    else if ((stat2.mode & 128) === 0) await fs6.chmod(at, stat2.mode | 128);
+    else if ((stat2.mode & 128) === 0) await fs5.chmod(at, stat2.mode | 128);
   }
   return true;
 }
 async function remove(dir) {
   await makeDirsWritable(dir);
-  await fs6.rm(dir, { recursive: true, force: true });
+  await fs5.rm(dir, { recursive: true, force: true });
 }
 
 // src/cache/service.ts
@@ -7370,7 +4183,7 @@ async function saveEntry(stash, key4, paths, limitMs, admit) {
     const staging = await claimStaging(stash.staging);
     try {
       const { bytes, skipped } = await stage(stash.root, staging.entry, paths, admit);
-      if (skipped.length > 0) warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
+      if (skipped.length > 0) port.warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
       const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key4], limitMs, "Cache save");
       const durationMs = performance.now() - started;
       if (result.id === -1 && log.some(writeDenied)) return { state: "policy", why: savePolicy(`the cache service answered \u201C${WRITE_DENIED.slice(0, -1)}\u201D`), durationMs };
@@ -7384,15 +4197,15 @@ async function saveEntry(stash, key4, paths, limitMs, admit) {
   }
 }
 var fromSource = import.meta.url.endsWith(".ts");
-var RESTORE_ENTRY = fileURLToPath3(new URL(fromSource ? "./restore-process.ts" : "./restore.js", import.meta.url));
-var SAVE_ENTRY = fileURLToPath3(new URL(fromSource ? "./save-process.ts" : "./save.js", import.meta.url));
+var RESTORE_ENTRY = fileURLToPath3(new URL(fromSource ? "../entries/cache-restore.ts" : "./restore.js", import.meta.url));
+var SAVE_ENTRY = fileURLToPath3(new URL(fromSource ? "../entries/cache-save.ts" : "./save.js", import.meta.url));
 async function restoreInChild(staging, keys, limitMs) {
   return (await inChild(RESTORE_ENTRY, [staging.entry, staging.archive, keys.key, ...keys.restoreKeys], limitMs, "Cache restore")).result;
 }
 async function inChild(entry, args, limitMs, what) {
   let result;
   const log = [];
-  const child2 = spawnGroup(process.execPath, [entry, ...args], {
+  const child = spawnGroup(process.execPath, [entry, ...args], {
     cwd: process.cwd(),
     env: processEnv(),
     onLine: (line) => {
@@ -7404,8 +4217,8 @@ async function inChild(entry, args, limitMs, what) {
       }
     }
   });
-  const outcome = await withDeadline(child2.exited, limitMs, what).catch(async (e) => {
-    if (e instanceof DeadlineError) await child2.kill();
+  const outcome = await withDeadline(child.exited, limitMs, what).catch(async (e) => {
+    if (e instanceof DeadlineError) await child.kill();
     throw e;
   });
   if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${log.slice(-5).join(" / ")}`);
@@ -7421,12 +4234,12 @@ function buildCacheKeys(facts) {
   const prefix = `${base}${filesHash(facts.files).slice(0, 16)}-`;
   return { prefix, restoreKeys: [prefix, base] };
 }
-var buildStash = (gocache) => ({ root: gocache, staging: path14.join(gocache, "go-mod-download-staging") });
+var buildStash = (gocache) => ({ root: gocache, staging: path10.join(gocache, "go-mod-download-staging") });
 async function restoreBuildCache(gocache, keys, limitMs) {
   const backdated = new Date(Date.now() - BACKDATE_MS);
   const { report } = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, async (dir) => {
     const entries2 = await goEntries(dir);
-    for (const entry of entries2) await fs7.utimes(path14.join(dir, entry), backdated, backdated);
+    for (const entry of entries2) await fs6.utimes(path10.join(dir, entry), backdated, backdated);
     return entries2;
   });
   const hit = report.matchedKey?.toLowerCase().startsWith(keys.prefix.toLowerCase()) ?? false;
@@ -7435,9 +4248,9 @@ async function restoreBuildCache(gocache, keys, limitMs) {
 var BUILD_STATE = "build-cache";
 async function goEntries(gocache) {
   const entries2 = [];
-  for (const dir of await fs7.readdir(gocache).catch(() => [])) {
+  for (const dir of await fs6.readdir(gocache).catch(() => [])) {
     if (!/^[0-9a-f]{2}$/.test(dir)) continue;
-    for (const entry of await fs7.readdir(path14.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
+    for (const entry of await fs6.readdir(path10.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
       if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries2.push(`${dir}/${entry.name}`);
     }
   }
@@ -7445,8 +4258,8 @@ async function goEntries(gocache) {
 }
 
 // src/cache/layout.ts
-import path15 from "node:path";
-var moduleStash = (modcache) => ({ root: modcache, staging: path15.join(modcache, "cache", "go-mod-download-staging") });
+import path11 from "node:path";
+var moduleStash = (modcache) => ({ root: modcache, staging: path11.join(modcache, "cache", "go-mod-download-staging") });
 
 // src/cache/stage.ts
 async function startModuleCache(o) {
@@ -7454,7 +4267,7 @@ async function startModuleCache(o) {
   let fromEntry;
   let moved = [];
   if (o.restore) {
-    const outcome = await group(
+    const outcome = await port.group(
       "Restore the module cache",
       () => restoreEntry(moduleStash(o.modcache), o.keys, o.timeoutMs, async (dir) => {
         const vouched = await vouchedIn(dir, o.sumLines, o.contents);
@@ -7463,16 +4276,16 @@ async function startModuleCache(o) {
       })
     );
     ({ report: restore, moved } = outcome);
-    if (restore.warning) warning(restore.warning);
-    echo(restored(restore) ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.policy ? `not read, by policy (${restore.policy})` : restore.state}`);
+    if (restore.warning) port.warning(restore.warning);
+    port.echo(restored(restore) ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.policy ? `not read, by policy (${restore.policy})` : restore.state}`);
   }
   if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore, ...fromEntry ? { verify: fromEntry } : {} };
-  const onRunner = await group("Check the module cache against go.sum", () => verifyModuleCache(o.modcache, o.sumLines, { checked: new Set(moved) }));
+  const onRunner = await port.group("Check the module cache against go.sum", () => verifyModuleCache(o.modcache, o.sumLines, { checked: new Set(moved) }));
   const verify2 = fromEntry ? joined(fromEntry, onRunner) : onRunner;
-  info(describeVerify(verify2));
-  if (verify2.extracting) info(`Left alone: ${verify2.extracting} extracted tree(s) another go is extracting (its .partial marker is there).`);
-  if (verify2.unlocked) info(`Checked without go's module locks (${verify2.unlocked}): a go running beside the step on this module cache is not waited for.`);
-  for (const d of verify2.discarded) warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`);
+  port.info(describeVerify(verify2));
+  if (verify2.extracting) port.info(`Left alone: ${verify2.extracting} extracted tree(s) another go is extracting (its .partial marker is there).`);
+  if (verify2.unlocked) port.info(`Checked without go's module locks (${verify2.unlocked}): a go running beside the step on this module cache is not waited for.`);
+  for (const d of verify2.discarded) port.warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`);
   return { restore, verify: verify2 };
 }
 function joined(a, b) {
@@ -7487,39 +4300,4087 @@ function joined(a, b) {
 }
 async function saveModuleCache(o) {
   if (!o.decision.save) return { state: "skipped", why: `not saved: ${o.decision.why}` };
-  const saved = await group(
+  const saved = await port.group(
     "Save the module cache",
     () => saveEntry(moduleStash(o.modcache), o.key, savedPaths(o.sumLines, o.contents), o.timeoutMs, admitFor(o.sumLines))
   );
-  if (saved.state === "failed") warning(`Cache ${saved.why}`);
-  else if (saved.state === "policy") info(`Cache: ${saved.why}`);
+  if (saved.state === "failed") port.warning(`Cache ${saved.why}`);
+  else if (saved.state === "policy") port.info(`Cache: ${saved.why}`);
   return saved;
 }
 async function startBuildCache(o) {
   if (!o.gocache || o.gocache === "off") return { report: { state: "disabled", hit: false, warning: "GOCACHE is off: there is no build cache to keep." } };
   const keys = buildCacheKeys(o.keys);
   const sinceMs = Date.now();
-  const report = await group("Restore the build cache", () => restoreBuildCache(o.gocache, keys, o.timeoutMs));
-  if (report.warning) warning(report.warning);
-  echo(restored(report) ? `Build cache: restored ${report.matchedKey}${report.hit ? "" : " (another go.sum)"}` : `Build cache: ${report.state}`);
+  const report = await port.group("Restore the build cache", () => restoreBuildCache(o.gocache, keys, o.timeoutMs));
+  if (report.warning) port.warning(report.warning);
+  port.echo(restored(report) ? `Build cache: restored ${report.matchedKey}${report.hit ? "" : " (another go.sum)"}` : `Build cache: ${report.state}`);
   return { report, state: { gocache: o.gocache, prefix: keys.prefix, ...report.matchedKey ? { matchedKey: report.matchedKey } : {}, sinceMs, limitMs: o.timeoutMs } };
 }
 function handBuildCacheOn(state, o) {
   const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: o.saveCache, downloadOk: o.downloadOk, restore: o.restore });
-  if (!decision.save) return `not saved: ${decision.why}`;
+  if (!decision.save) return { why: `not saved: ${decision.why}` };
   const forbidden = writeForbidden();
-  if (forbidden) return savePolicy(forbidden);
-  saveState(BUILD_STATE, JSON.stringify(state));
-  return "by the post step, after the job\u2019s builds and tests";
+  if (forbidden) return { why: savePolicy(forbidden) };
+  return { why: "by the post step, after the job\u2019s builds and tests", postState: { [BUILD_STATE]: JSON.stringify(state) } };
 }
 var restored = (report) => report.state === "exact" || report.state === "partial";
 function hasDownloads(modcache) {
-  const dir = path16.join(modcache, "cache", "download");
+  const dir = path12.join(modcache, "cache", "download");
   return existsSync3(dir) && readdirSync3(dir).length > 0;
 }
 
+// src/inputs.ts
+import { existsSync as existsSync4, statSync as statSync2 } from "node:fs";
+import path13 from "node:path";
+var DEFAULTS = {
+  proxies: "",
+  selection: "ordered",
+  "probe-timeout": "5s",
+  timeout: "10m",
+  "stall-timeout": "60s",
+  retries: "3",
+  "working-directory": ".",
+  cache: "true",
+  "cache-dependency-path": "",
+  "save-cache": "true",
+  "cache-contents": "downloads",
+  "build-cache": "false",
+  prefetch: "true",
+  concurrency: "64",
+  "cache-timeout": "5m",
+  "protect-later-steps": "true",
+  "later-steps-idle-timeout": "2h"
+};
+var MAX_DURATION_MS = 120 * 36e5;
+var MAX_RETRIES = 20;
+var MAX_CONCURRENCY = 256;
+var InputError = class extends Error {
+  input;
+  /** What is wrong, without the input's name. */
+  problem;
+  constructor(input, problem) {
+    super(`Input "${input}": ${problem}`);
+    this.name = "InputError";
+    this.input = input;
+    this.problem = problem;
+  }
+};
+function parseSettings(read, workspace) {
+  const value = (name) => read(name).trim() || DEFAULTS[name];
+  const workingDirectory = path13.resolve(workspace, value("working-directory"));
+  return {
+    candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
+    selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
+    probeTimeoutMs: duration("probe-timeout", value("probe-timeout")),
+    timeoutMs: duration("timeout", value("timeout")),
+    stallTimeoutMs: duration("stall-timeout", value("stall-timeout")),
+    retries: wholeNumber("retries", value("retries"), 0, MAX_RETRIES),
+    workingDirectory: goModuleDir(workingDirectory),
+    cache: boolean("cache", value("cache")),
+    cacheDependencyPath: value("cache-dependency-path").split("\n").map((l) => l.trim()).filter((l) => l !== ""),
+    saveCache: boolean("save-cache", value("save-cache")),
+    cacheContents: oneOf("cache-contents", value("cache-contents"), ["downloads", "everything"]),
+    buildCache: boolean("build-cache", value("build-cache")),
+    prefetch: boolean("prefetch", value("prefetch")),
+    concurrency: wholeNumber("concurrency", value("concurrency"), 1, MAX_CONCURRENCY),
+    cacheTimeoutMs: duration("cache-timeout", value("cache-timeout")),
+    protectLaterSteps: boolean("protect-later-steps", value("protect-later-steps")),
+    laterStepsIdleMs: duration("later-steps-idle-timeout", value("later-steps-idle-timeout"))
+  };
+}
+function candidatesFrom(input, text) {
+  try {
+    return parseCandidates(text);
+  } catch (e) {
+    throw new InputError(input, e.message);
+  }
+}
+function oneOf(input, text, allowed) {
+  if (allowed.includes(text)) return text;
+  throw new InputError(input, `"${text}" is not one of: ${allowed.join(", ")}`);
+}
+function duration(input, text) {
+  const ms = parseDuration(text);
+  if (ms === void 0) {
+    throw new InputError(input, `"${text}" is not a duration; write it like 90s, 1m30s, 10m or a number of seconds`);
+  }
+  if (ms <= 0) throw new InputError(input, `"${text}" must be longer than zero`);
+  if (ms > MAX_DURATION_MS) throw new InputError(input, `"${text}" is longer than the ${formatDuration(MAX_DURATION_MS)} allowed (no job runs longer)`);
+  return ms;
+}
+function wholeNumber(input, text, min, max) {
+  if (!/^\d+$/.test(text)) throw new InputError(input, `"${text}" is not a whole number of ${min === 0 ? "zero" : min} or more`);
+  const n = Number(text);
+  if (n < min) throw new InputError(input, `${n} is less than ${min}`);
+  if (n > max) throw new InputError(input, `${n} is more than the ${max} allowed`);
+  return n;
+}
+var TRUE = ["true", "True", "TRUE"];
+var FALSE = ["false", "False", "FALSE"];
+function boolean(input, text) {
+  if (TRUE.includes(text)) return true;
+  if (FALSE.includes(text)) return false;
+  throw new InputError(input, `"${text}" is not true or false`);
+}
+function goModuleDir(dir) {
+  if (!existsSync4(dir) || !statSync2(dir).isDirectory()) {
+    throw new InputError("working-directory", `${dir} is not a directory`);
+  }
+  if (!existsSync4(path13.join(dir, "go.mod")) && !existsSync4(path13.join(dir, "go.work"))) {
+    throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
+  }
+  return dir;
+}
+
+// src/download/go-runs.ts
+import os8 from "node:os";
+
+// src/attempt.ts
+import path15 from "node:path";
+
+// src/git.ts
+import { existsSync as existsSync5 } from "node:fs";
+import path14 from "node:path";
+function packsOnDisk(base) {
+  const given = base.GIT_CONFIG_COUNT ?? "0";
+  if (!/^\d+$/.test(given)) return {};
+  const count = Number(given);
+  for (let i = 0; i < count; i++) {
+    if (/^(fetch|transfer)\.unpacklimit$/i.test(base[`GIT_CONFIG_KEY_${i}`] ?? "")) return {};
+  }
+  return { GIT_CONFIG_COUNT: String(count + 1), [`GIT_CONFIG_KEY_${count}`]: "fetch.unpackLimit", [`GIT_CONFIG_VALUE_${count}`]: "1" };
+}
+var GIT_CONFIG_TIMEOUT_MS = 5e3;
+async function gitSecrets(dir, env) {
+  let cwd = path14.resolve(dir);
+  while (!existsSync5(cwd) && path14.dirname(cwd) !== cwd) cwd = path14.dirname(cwd);
+  const lines = [];
+  const child = spawnGroup("git", ["config", "--null", "--get-regexp", "^url\\..*\\.(push)?insteadof$"], { cwd, env, onLine: (line) => lines.push(line) });
+  const deadline = setTimeout(() => void child.kill(), GIT_CONFIG_TIMEOUT_MS);
+  try {
+    if ((await child.exited).code !== 0) return [];
+  } catch {
+    return [];
+  } finally {
+    clearTimeout(deadline);
+  }
+  return lines.join("\n").split("\0").filter((entry) => entry !== "").flatMap((entry) => {
+    const newline = entry.indexOf("\n");
+    const key4 = newline < 0 ? entry : entry.slice(0, newline);
+    const base = key4.replace(/^url\./i, "").replace(/\.(push)?insteadof$/i, "");
+    return [...secretsIn(base), ...newline < 0 ? [] : secretsIn(entry.slice(newline + 1))];
+  });
+}
+
+// src/module/absent.ts
+function isAbsent(status) {
+  return status === 404 || status === 410;
+}
+var ABSENT_IN_GO_ERROR = /\breading \S+: (404|410)$|\breading file:\S+: no such file or directory$/;
+
+// src/classify.ts
+var HTTP_STATUS = /^(.*?\breading \S+: \d{3})\b/;
+var RAW_QUOTES = ["proxy returned info for version ", " has unexpected file "];
+function goLines(lines) {
+  const own = [];
+  for (const printed of lines) {
+    const line = printed.split("\r")[0];
+    if (/^\s/.test(line)) continue;
+    const quote = RAW_QUOTES.find((q) => line.includes(q));
+    if (quote) {
+      const words = line.slice(0, line.indexOf(quote) + quote.length).trimEnd();
+      own.push({ words, line: words });
+      break;
+    }
+    const status = HTTP_STATUS.exec(line);
+    own.push({ words: status ? status[1] : line, line });
+  }
+  return own;
+}
+var RULES = [
+  // A mirror served bytes that go.sum disagrees with: that candidate is never trusted again.
+  { reason: "checksum mismatch", next: "drop-first", pattern: /: checksum mismatch$|^SECURITY ERROR$/ },
+  // The project's own files and settings: no proxy can change them.
+  { reason: "invalid go.mod", next: "stop", pattern: /^go: errors parsing go\.mod:$|^\S*go\.mod:\d+(:\d+)?: |go\.mod file not found|^go: updates to go\.mod needed/ },
+  { reason: "invalid go.work", next: "stop", pattern: /^go: errors parsing go\.work:$|^go: cannot load module .+ listed in go\.work file: / },
+  { reason: "replacement missing", next: "stop", pattern: /^go: \S+ \(replaced by [^)]+\): reading \S*go\.mod: / },
+  { reason: "invalid GOFLAGS", next: "stop", pattern: /^go: parsing \$GOFLAGS: / },
+  { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
+  { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
+  // The installed go is older than go.mod asks, and may not switch: no proxy can change that.
+  { reason: "go too old", next: "stop", pattern: /requires go >= \S+ \(running go \S+; GOTOOLCHAIN=\S+\)$/ },
+  // A proxy answered what go refuses (another version's .info, a zip with foreign files): another may not.
+  { reason: "bad answer", next: "rotate", pattern: /proxy returned info for version$| has unexpected file$/ },
+  { reason: "unknown revision", next: "stop", pattern: /unknown revision|invalid version: /i },
+  // With `|`, go reports "not found" only when no candidate had the module.
+  { reason: "not found", next: "stop", pattern: ABSENT_IN_GO_ERROR },
+  // golang/go#51323: proxies that reset HTTP/2 streams; the next attempt speaks HTTP/1.1.
+  { reason: "http2 stream error", next: "rotate", pattern: /stream error|INTERNAL_ERROR|http2: / },
+  {
+    reason: "network",
+    next: "rotate",
+    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|\breading \S+: 5\d\d$|unexpected status/
+  }
+];
+function classify(outcome) {
+  if (outcome.endedBy !== "exit") {
+    const waiting = outcome.waitingOn.slice(0, 3).join(", ");
+    return { reason: outcome.endedBy, next: "rotate", detail: waiting ? `waiting on ${waiting}` : "no progress" };
+  }
+  if (outcome.exit.code === 0) return { reason: "ok", next: "done", detail: "" };
+  const own = goLines(outcome.errors);
+  for (const rule of RULES) {
+    const found = own.find((l) => rule.pattern.test(l.words));
+    if (found !== void 0) return { reason: rule.reason, next: rule.next, detail: found.line.trim() };
+  }
+  const last = own.filter((l) => l.words.trim() !== "").at(-1)?.line ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
+  return { reason: "error", next: "rotate", detail: last.trim() };
+}
+
+// src/attempt.ts
+var TAIL_LINES = 60;
+var REQUEST = /^# get (\S+?)(:\s.*)?$/;
+var ZIP_FETCHED = /^# get \S+\.zip: 200 /;
+var STATUS = /^: (\d{3}) /;
+var answered2 = (rest) => {
+  const status = Number(STATUS.exec(rest)?.[1]);
+  return status >= 200 && status < 300 || isAbsent(status);
+};
+async function runAttempt(options) {
+  const started = performance.now();
+  const cacheDir = path15.join(options.modcache, "cache");
+  const errors = [];
+  const open2 = /* @__PURE__ */ new Set();
+  const failedRequests = [];
+  let zips = 0;
+  let lastProgress = started;
+  let lastBytes = 0;
+  let measuredAt = started;
+  const child = spawnGroup(options.go, ["mod", "download", "-x", ...options.modules ?? []], {
+    cwd: options.cwd,
+    env: options.env,
+    onLine: (line) => {
+      options.onLine?.(line);
+      const request = REQUEST.exec(line);
+      if (request && request[2] === void 0) {
+        open2.add(request[1]);
+        return;
+      }
+      lastProgress = performance.now();
+      if (request) {
+        open2.delete(request[1]);
+        if (!answered2(request[2])) failedRequests.push(request[1]);
+      } else {
+        errors.push(line);
+        if (errors.length > TAIL_LINES) errors.shift();
+      }
+      if (ZIP_FETCHED.test(line) && !(options.notCountingZipsFrom && line.startsWith(`# get ${options.notCountingZipsFrom}/`))) zips++;
+    }
+  });
+  let endedBy = "exit";
+  const tick = stallCheckEveryMs(options.stallTimeoutMs);
+  let checking = false;
+  const watchdog = setInterval(async () => {
+    if (checking || endedBy !== "exit") return;
+    checking = true;
+    const now = performance.now();
+    if (now - started > options.timeoutMs) {
+      endedBy = "timeout";
+      void child.kill();
+    } else if (now - lastProgress > tick) {
+      const bytes = await treeBytes(cacheDir) + (options.progress?.() ?? 0);
+      const comparable = measuredAt > lastProgress;
+      const since = measuredAt;
+      measuredAt = performance.now();
+      if (comparable && bytes - lastBytes >= FLOOR_BYTES_PER_SEC * (measuredAt - since) / 1e3) lastProgress = measuredAt;
+      lastBytes = bytes;
+      if (measuredAt - lastProgress > options.stallTimeoutMs) {
+        endedBy = "stall";
+        void child.kill();
+      }
+    }
+    checking = false;
+  }, tick);
+  try {
+    const exit = await child.exited;
+    const ended = { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open2, ...options.alsoWaitingOn?.() ?? []], zips, failedRequests };
+    return { ...ended, classification: classify(ended) };
+  } finally {
+    clearInterval(watchdog);
+  }
+}
+var isModcacherw = (flag) => /^--?modcacherw(=|$)/.test(flag);
+function downloadEnv(base, goproxy, goflags, http1 = false) {
+  const flags = goflags.split(/\s+/).filter((f) => f !== "");
+  if (!flags.some(isModcacherw)) flags.push("-modcacherw");
+  const guards = {
+    GIT_TERMINAL_PROMPT: "0",
+    GCM_INTERACTIVE: "never",
+    // git aborts a transfer slower than 1 KB/s for 30 s instead of hanging on it.
+    GIT_HTTP_LOW_SPEED_LIMIT: "1000",
+    GIT_HTTP_LOW_SPEED_TIME: "30"
+  };
+  if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
+    guards.GIT_SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30";
+  }
+  return { ...guards, ...base, ...packsOnDisk(base), GOPROXY: goproxy, GOFLAGS: flags.join(" "), ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
+}
+function extractsWritable(goflags) {
+  const last = goflags.split(/\s+/).filter(isModcacherw).pop();
+  return last === void 0 || !/=(false|0|f|F|FALSE|False)$/.test(last);
+}
+function withHttp1(godebug) {
+  return [godebug, "http2client=0"].filter(Boolean).join(",");
+}
+
+// src/download/go-output.ts
+var REQUEST_ENDED = /^# get (\S+?): (.*)$/;
+var STATUS2 = /^(\d{3}) /;
+var WORK_DIR = /^(?:mkdir -p (.+) # |# (.+) for )(git3|vcs1\.\w+) (\S+)$/;
+var COMMAND_DONE = /^\d+\.\d{3}s # (cd .+)$/;
+var COMMAND_STARTED = /^cd (.+?); (\S+)(.*)$/;
+var PING = /^(git|hg|svn|bzr|fossil) (.+)$/;
+var GoOutput = class {
+  requests = { answered: [], unanswered: [] };
+  /** Repository by work directory. */
+  remotes = /* @__PURE__ */ new Map();
+  /** Commands started in a work directory and not done, by their text. */
+  running = /* @__PURE__ */ new Map();
+  /** A command of cmd/go/internal/vcs's, until go prints anything after it. */
+  ping;
+  line(text) {
+    this.ping = void 0;
+    const request = REQUEST_ENDED.exec(text);
+    if (request) {
+      const status = Number(STATUS2.exec(request[2])?.[1]);
+      (status >= 200 && status < 300 ? this.requests.answered : this.requests.unanswered).push(request[1]);
+      return;
+    }
+    const dir = WORK_DIR.exec(text);
+    if (dir) {
+      this.remotes.set(dir[1] ?? dir[2], dir[4]);
+      return;
+    }
+    const done = COMMAND_DONE.exec(text);
+    if (done) {
+      const count = (this.running.get(done[1]) ?? 1) - 1;
+      if (count > 0) this.running.set(done[1], count);
+      else this.running.delete(done[1]);
+      return;
+    }
+    if (COMMAND_STARTED.test(text)) {
+      this.running.set(text, (this.running.get(text) ?? 0) + 1);
+      return;
+    }
+    if (PING.test(text)) this.ping = text;
+  }
+  /** What go was waiting on in its version-control commands, for people: `git fetch of https://git.example.com/repo`. */
+  waitingOn() {
+    const commands = [...this.running.keys()].map((text) => {
+      const [, dir, tool, args] = COMMAND_STARTED.exec(text);
+      const remote = this.remotes.get(dir);
+      return `${tool} ${subcommand(args)}${remote ? ` of ${remote}` : ""}`.trim();
+    });
+    return this.ping ? [...commands, this.ping] : commands;
+  }
+};
+function subcommand(args) {
+  const words = args.trim().split(/\s+/);
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    if (word === "-c" || word === "-C") i++;
+    else if (!word.startsWith("-")) return word;
+  }
+  return "";
+}
+
+// src/download/go-runs.ts
+var PROGRESS_EVERY_MS = 250;
+function goRuns(o) {
+  let http1 = false;
+  const requests = { answered: [], unanswered: [] };
+  const run2 = async (goproxy, fetch, modules) => {
+    const output2 = new GoOutput();
+    const first = goproxy.split(/[,|]/).find((p) => !fetch || p !== fetch.url);
+    const progress = setInterval(() => port.progress({ files: output2.requests.answered.length, planned: 0, bytes: fetch?.progress() ?? 0, ...first ? { candidate: first } : {} }), PROGRESS_EVERY_MS);
+    progress.unref();
+    const outcome = await runAttempt({
+      go: o.go,
+      // Named modules (a toolchain) are fetched outside the project, by the installed go.
+      cwd: modules ? os8.tmpdir() : o.workingDirectory,
+      env: {
+        ...downloadEnv(processEnv(), goproxy, o.goflags, http1),
+        ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {},
+        // GONOPROXY modules are fetched direct even with GOPROXY=off: a check of the module cache must not clone them.
+        ...goproxy === "off" ? { GONOPROXY: "none" } : {},
+        // go asks the local proxy for what go.sum lacks; it relays over the routes go would take.
+        ...fetch?.gosumdb ? { GOSUMDB: fetch.gosumdb } : {}
+      },
+      ...modules ? { modules } : {},
+      modcache: o.modcache,
+      timeoutMs: o.timeoutMs,
+      stallTimeoutMs: o.stallTimeoutMs,
+      onLine: (line) => {
+        port.echo(line);
+        output2.line(line);
+      },
+      // A clone the watchdog ended is named as a request would be.
+      alsoWaitingOn: () => output2.waitingOn(),
+      ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
+    }).finally(() => clearInterval(progress));
+    requests.answered.push(...output2.requests.answered);
+    requests.unanswered.push(...output2.requests.unanswered);
+    if (!http1 && outcome.classification.reason === "http2 stream error") {
+      http1 = true;
+      port.info("go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).");
+    }
+    return outcome;
+  };
+  const forLaterSteps = () => http1 ? { GODEBUG: withHttp1(process.env.GODEBUG) } : {};
+  return { run: run2, forLaterSteps, requests };
+}
+
+// src/fetch/stage.ts
+import { randomBytes as randomBytes6 } from "node:crypto";
+import { mkdtempSync as mkdtempSync2 } from "node:fs";
+import { rm as rm3 } from "node:fs/promises";
+import os9 from "node:os";
+import path19 from "node:path";
+
+// src/fetch/speculate.ts
+import { readFileSync as readFileSync4 } from "node:fs";
+
+// src/fetch/concurrency.ts
+var SLOW_ANSWER_MS = 40;
+function startLimit(latencyMs, ceiling) {
+  return Math.min(ceiling, latencyMs >= SLOW_ANSWER_MS ? 32 : 16);
+}
+var MIN_LIMIT = 2;
+var WINDOW_MS = 200;
+var UP_GAIN = 0.25;
+var DOWN_LOSS = 0.12;
+var HOLD_WINDOWS = 4;
+var WARM_UP_WINDOWS = 2;
+function nextLimit(state, delivered, busy, ceiling) {
+  if (!busy) return state;
+  if (state.hold) return { limit: state.limit, direction: state.direction, hold: state.hold - 1 };
+  const { before } = state;
+  if (before && before.limit !== state.limit) {
+    const wentUp = state.limit > before.limit;
+    const undo = wentUp ? delivered < before.delivered * (1 + UP_GAIN) : delivered < before.delivered * (1 - DOWN_LOSS);
+    if (undo) return { limit: before.limit, direction: wentUp ? -1 : 1, hold: HOLD_WINDOWS };
+  }
+  const limit = state.direction > 0 ? Math.min(ceiling, state.limit * 2) : Math.max(MIN_LIMIT, Math.floor(state.limit / 2));
+  if (limit === state.limit) return { limit, direction: state.direction > 0 ? -1 : 1 };
+  return { limit, direction: state.direction, before: { limit: state.limit, delivered } };
+}
+var Limiter = class {
+  limit;
+  active = 0;
+  waiting = [];
+  constructor(limit) {
+    this.limit = limit;
+  }
+  async acquire() {
+    if (this.active >= this.limit) await new Promise((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.active--;
+      this.wake();
+    };
+  }
+  setLimit(limit) {
+    this.limit = limit;
+    this.wake();
+  }
+  wake() {
+    while (this.active < this.limit && this.waiting.length > 0) {
+      this.active++;
+      this.waiting.shift()();
+    }
+  }
+};
+
+// src/fetch/resolve.ts
+import { promises as fs7 } from "node:fs";
+import path16 from "node:path";
+
+// src/gomod.ts
+function directives(text) {
+  const out = [];
+  let block;
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/\/\/.*$/, "").trim();
+    if (line === "") continue;
+    if (block !== void 0) {
+      if (line === ")") block = void 0;
+      else out.push({ verb: block, args: tokens(line) });
+      continue;
+    }
+    const [verb, ...args] = tokens(line);
+    if (!verb) continue;
+    if (args.length === 1 && args[0] === "(") block = verb;
+    else out.push({ verb, args });
+  }
+  return out;
+}
+function tokens(line) {
+  const words = [];
+  const pattern = /"((?:[^"\\]|\\.)*)"|`([^`]*)`|(\S+)/g;
+  for (let m = pattern.exec(line); m; m = pattern.exec(line)) {
+    words.push(m[1] !== void 0 ? JSON.parse(`"${m[1]}"`) : m[2] ?? m[3] ?? "");
+  }
+  return words;
+}
+function replacement(args) {
+  const arrow = args.indexOf("=>");
+  if (arrow < 1) return void 0;
+  const [fromPath, fromVersion] = args.slice(0, arrow);
+  const [toPath, toVersion] = args.slice(arrow + 1);
+  if (!fromPath || !toPath) return void 0;
+  return { from: { path: fromPath, ...fromVersion ? { version: fromVersion } : {} }, to: { path: toPath, ...toVersion ? { version: toVersion } : {} } };
+}
+function parseGoMod(text) {
+  const file2 = { module: "", require: [], replace: [], exclude: [] };
+  for (const { verb, args } of directives(text)) {
+    const [first, second] = args;
+    if (verb === "module" && first) file2.module = first;
+    else if (verb === "go" && first) file2.go = first;
+    else if (verb === "toolchain" && first) file2.toolchain = first;
+    else if (verb === "require" && first && second) file2.require.push({ path: first, version: second });
+    else if (verb === "exclude" && first && second) file2.exclude.push({ path: first, version: second });
+    else if (verb === "replace") {
+      const r = replacement(args);
+      if (r) file2.replace.push(r);
+    }
+  }
+  return file2;
+}
+function parseGoWork(text) {
+  const file2 = { use: [], replace: [] };
+  for (const { verb, args } of directives(text)) {
+    if (verb === "go" && args[0]) file2.go = args[0];
+    else if (verb === "toolchain" && args[0]) file2.toolchain = args[0];
+    else if (verb === "use" && args[0]) file2.use.push(args[0]);
+    else if (verb === "replace") {
+      const r = replacement(args);
+      if (r) file2.replace.push(r);
+    }
+  }
+  return file2;
+}
+function isLocalPath(path33) {
+  return path33.startsWith("./") || path33.startsWith("../") || path33.startsWith("/") || path33 === "." || path33 === ".." || /^[A-Za-z]:[\\/]/.test(path33) || path33.startsWith(".\\") || path33.startsWith("..\\");
+}
+
+// src/semver.ts
+function parse(version) {
+  const m = /^v(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version);
+  if (!m) return void 0;
+  return { numbers: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], prerelease: m[4] ? m[4].split(".") : [] };
+}
+function comparePrerelease(a, b) {
+  if (a.length === 0 || b.length === 0) return a.length === 0 ? b.length === 0 ? 0 : 1 : -1;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === void 0 || y === void 0) return x === void 0 ? -1 : 1;
+    if (x === y) continue;
+    const xn = /^\d+$/.test(x);
+    const yn = /^\d+$/.test(y);
+    if (xn && yn) return x.length !== y.length ? x.length - y.length : x < y ? -1 : 1;
+    if (xn !== yn) return xn ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+function compareVersions(a, b) {
+  const pa = parse(a);
+  const pb = parse(b);
+  if (!pa || !pb) return pa ? 1 : pb ? -1 : a < b ? -1 : a > b ? 1 : 0;
+  for (let i = 0; i < 3; i++) {
+    const d = pa.numbers[i] - pb.numbers[i];
+    if (d !== 0) return d;
+  }
+  return comparePrerelease(pa.prerelease, pb.prerelease);
+}
+function compareGoVersions(a, b) {
+  const key4 = (v) => {
+    const m = v && /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(v);
+    if (!m) return [0, 0, -2, 0, 0];
+    const kind = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : m[3] !== void 0 ? 2 : -1;
+    return [Number(m[1]), Number(m[2] ?? 0), m[3] !== void 0 ? Number(m[3]) : -1, kind, Number(m[5] ?? 0)];
+  };
+  const ka = key4(a);
+  const kb = key4(b);
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
+  return 0;
+}
+
+// src/fetch/download-set.ts
+var PRUNING_SINCE = "1.17";
+var key = (m) => `${m.path}@${m.version}`;
+function planDownloads(input, loaded) {
+  const mainPaths = new Set(input.mains.map((m) => m.mod.module));
+  const excluded = new Set(input.mains.flatMap((m) => m.mod.exclude.map(key)));
+  const replace = replacer(input);
+  const unprunedMain = !input.workspace && compareGoVersions(input.mains[0]?.mod.go, PRUNING_SINCE) < 0;
+  const nodes = /* @__PURE__ */ new Map();
+  const missing = /* @__PURE__ */ new Map();
+  const loadedKeys = /* @__PURE__ */ new Set();
+  const seen = /* @__PURE__ */ new Set();
+  const keep = (m) => m.version !== "none" && !excluded.has(key(m)) && !mainPaths.has(m.path);
+  const visit = (m, unpruned) => {
+    const id = `${key(m)}|${unpruned}`;
+    if (seen.has(id)) return;
+    seen.add(id);
+    nodes.set(key(m), m);
+    const summary2 = loaded.get(key(m));
+    if (!summary2) {
+      missing.set(key(m), source(m, replace));
+      return;
+    }
+    loadedKeys.add(key(m));
+    const required = summary2.require.filter(keep);
+    for (const r of required) nodes.set(key(r), r);
+    const summaryUnpruned = compareGoVersions(summary2.go, PRUNING_SINCE) < 0;
+    if (unpruned || summaryUnpruned) for (const r of required) visit(r, true);
+  };
+  for (const main of input.mains) for (const r of main.mod.require.filter(keep)) visit(r, unprunedMain);
+  const selected = /* @__PURE__ */ new Map();
+  for (const m of nodes.values()) {
+    const current2 = selected.get(m.path);
+    if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
+  }
+  const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
+  const downloads = listed.flatMap((path33) => {
+    const version = selected.get(path33);
+    if (version === void 0) return [];
+    const to = replace({ path: path33, version });
+    return to && to.kind === "proxy" ? [to.module] : [];
+  });
+  const graphMods = [...loadedKeys].flatMap((k) => {
+    const from = source(nodes.get(k), replace);
+    return from.kind === "proxy" ? [from.module] : [];
+  });
+  return {
+    missing: [...missing].map(([k, s]) => ({ key: k, source: s })),
+    graphMods: unique(graphMods),
+    downloads: unique(downloads).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : compareVersions(a.version, b.version))
+  };
+}
+function unique(list) {
+  return [...new Map(list.map((m) => [key(m), m])).values()];
+}
+function replacer(input) {
+  const rules = [...input.workReplace.map((r) => ({ r, dir: input.workDir ?? "" })), ...input.mains.flatMap((m) => m.mod.replace.map((r) => ({ r, dir: m.dir })))];
+  return (m) => {
+    const rule = rules.find(({ r }) => r.from.path === m.path && r.from.version === m.version) ?? rules.find(({ r }) => r.from.path === m.path && r.from.version === void 0);
+    if (!rule) return { kind: "proxy", module: m };
+    const to = rule.r.to;
+    if (isLocalPath(to.path) || to.version === void 0) return { kind: "dir", dir: to.path.startsWith("/") || !rule.dir ? to.path : `${rule.dir}/${to.path}` };
+    return { kind: "proxy", module: { path: to.path, version: to.version } };
+  };
+}
+function source(m, replace) {
+  return replace(m) ?? { kind: "proxy", module: m };
+}
+
+// src/fetch/resolve.ts
+async function readProject(dir, gowork) {
+  const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
+  if (workFile) {
+    const work = parseGoWork(await fs7.readFile(workFile, "utf8"));
+    const root = path16.dirname(workFile);
+    const mains = await Promise.all(
+      work.use.map(
+        async (use) => (
+          // go refuses such a workspace before any request; so does the step, in go's words.
+          mainModule(path16.resolve(root, use)).catch((e) => {
+            throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
+          })
+        )
+      )
+    );
+    return { mains, workspace: true, workReplace: work.replace, workDir: root };
+  }
+  return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
+}
+async function mainModule(dir) {
+  return { dir, mod: parseGoMod(await fs7.readFile(path16.join(dir, "go.mod"), "utf8")) };
+}
+var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
+async function resolveDownloads(input, fetchMod) {
+  const loaded = /* @__PURE__ */ new Map();
+  const unresolved = [];
+  for (; ; ) {
+    const plan = planDownloads(input, loaded);
+    if (plan.missing.length === 0) return { ...plan, unresolved };
+    await Promise.all(
+      plan.missing.map(async ({ key: key4, source: source2 }) => {
+        const text = source2.kind === "dir" ? await fs7.readFile(path16.join(path16.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        if (text === void 0) unresolved.push(key4);
+        loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
+      })
+    );
+  }
+}
+
+// src/fetch/speculate.ts
+var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
+function speculate(fetcher, known, downloadCache, options) {
+  const figures = { planned: 0, plannedZips: 0, unresolved: 0, peakLimit: 0 };
+  const stop = new AbortController();
+  const limiter = new Limiter(startLimit(options.candidates[0]?.latencyMs ?? 0, options.concurrency));
+  figures.peakLimit = limiter.limit;
+  let climb = { limit: limiter.limit, direction: 1, hold: WARM_UP_WINDOWS };
+  let windowStart = fetcher.bytes;
+  let completed = 0;
+  let busy = false;
+  let lastDone = performance.now();
+  const adapt = setInterval(() => {
+    const delivered = fetcher.bytes - windowStart + completed * 16384;
+    climb = nextLimit(climb, delivered, busy, options.concurrency);
+    limiter.setLimit(climb.limit);
+    figures.peakLimit = Math.max(figures.peakLimit, climb.limit);
+    windowStart = fetcher.bytes;
+    completed = 0;
+    busy = false;
+  }, WINDOW_MS);
+  const halt = (why) => {
+    if (stop.signal.aborted) return;
+    stop.abort(why ?? "go finished");
+    if (why) figures.stopped = why;
+  };
+  const watchdog = setInterval(() => {
+    if (performance.now() - lastDone > options.stallTimeoutMs) halt(`no file completed for ${Math.round(options.stallTimeoutMs / 1e3)}s`);
+  }, stallCheckEveryMs(options.stallTimeoutMs));
+  const fetchOne = async (job) => {
+    if (stop.signal.aborted) return void 0;
+    const release = await limiter.acquire();
+    try {
+      busy ||= limiter.active >= limiter.limit;
+      if (stop.signal.aborted) return void 0;
+      const outcome = await fetcher.get(job, { speculative: true, onFetched: release });
+      if (outcome.kind === "file") {
+        lastDone = performance.now();
+        completed++;
+      }
+      return outcome;
+    } finally {
+      release();
+    }
+  };
+  const fetchMod = async (m) => {
+    const job = known.get(filePath(m, "mod"));
+    if (options.isPrivate(m.path) || !job) return void 0;
+    if (downloadCache.stored(job)) return downloadCache.read(job, MAX_BYTES.mod).toString("utf8");
+    const outcome = await fetchOne(job);
+    return outcome?.kind === "file" ? readFileSync4(outcome.file, "utf8") : void 0;
+  };
+  const done = (async () => {
+    try {
+      const planning = performance.now();
+      const plan = await resolveDownloads(options.project, fetchMod);
+      const planned = performance.now();
+      traceSpan("plan (go.mod files fetched to find the download set)", planning, planned);
+      figures.unresolved = plan.unresolved.filter((key4) => !options.isPrivate(key4.slice(0, key4.lastIndexOf("@")))).length;
+      const paths = /* @__PURE__ */ new Set([
+        ...plan.graphMods.map((m) => filePath(m, "mod")),
+        ...plan.downloads.flatMap((m) => ["info", "mod", "zip"].map((kind) => filePath(m, kind)))
+      ]);
+      const jobs = [...paths].flatMap((p) => known.get(p) ?? []);
+      figures.planned = jobs.length;
+      figures.plannedZips = jobs.filter((j) => j.kind === "zip").length;
+      await Promise.all(jobs.map((job) => downloadCache.stored(job) ? void 0 : fetchOne(job)));
+      traceSpan("speculative fetch of the download set", planned);
+    } finally {
+      clearInterval(adapt);
+      clearInterval(watchdog);
+    }
+  })();
+  return {
+    done: done.catch(() => void 0),
+    stop: halt,
+    figures
+  };
+}
+
+// src/fetch/stats.ts
+var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
+var STALL_STREAK = 3;
+function isTroubled(s) {
+  return s.rejected > 0 || failsOften(s) || s.stallStreak >= STALL_STREAK;
+}
+function failsOften(s) {
+  const bad = s.failures + s.stalls;
+  return bad >= 3 && bad * 10 >= s.requests;
+}
+function movedBecause(s) {
+  if (!isTroubled(s)) return void 0;
+  if (s.rejected > 0) return `served bytes go.sum disagrees with (${s.rejected}\xD7); moved behind`;
+  const parts = [s.stalls > 0 ? `stalled on ${s.stalls}` : "", s.failures > 0 ? `failed ${s.failures}` : ""].filter(Boolean);
+  const streak = failsOften(s) ? "" : `, ${s.stallStreak} of one kind in a row`;
+  return `${parts.join(" and ")} of ${s.requests} requests${streak}; moved behind`;
+}
+
+// src/fetch/store.ts
+import { randomBytes as randomBytes4 } from "node:crypto";
+import { accessSync as accessSync2, constants as constants6, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
+import path17 from "node:path";
+var Store = class {
+  options;
+  /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
+  temporary = /* @__PURE__ */ new Set();
+  rootMade = false;
+  constructor(options) {
+    this.options = options;
+  }
+  /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
+  stored(job) {
+    const { dir, name } = this.place(job);
+    let at;
+    try {
+      at = openDirIfThere(this.options.root, dir);
+    } catch {
+      return void 0;
+    }
+    if (!at) return void 0;
+    try {
+      if (job.kind === "zip" && !lstatOf(at.entry(`${name}hash`))?.isFile()) return void 0;
+      const stats = lstatOf(at.entry(name));
+      return stats?.isFile() ? { file: this.shown(job), size: stats.size } : void 0;
+    } finally {
+      at.close();
+    }
+  }
+  /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
+  read(job, maxBytes) {
+    const { dir, name } = this.place(job);
+    const at = openDir(this.options.root, dir);
+    try {
+      return readRegular(at.entry(name), maxBytes);
+    } finally {
+      at.close();
+    }
+  }
+  /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
+  begin(job, extract) {
+    const { dir, name } = this.place(job);
+    const at = this.openMade(dir);
+    const temp = `${name}.${uniqueSuffix()}.partial`;
+    this.track(dir, temp);
+    const tree = extract && this.options.extract && job.hash ? this.treeTarget(job) : void 0;
+    if (tree) {
+      this.track(tree.parent, tree.name);
+      this.openMade(tree.parent).close();
+    }
+    let kept = false;
+    let placed = false;
+    return {
+      temp: at.entry(temp),
+      ...tree ? { tree } : {},
+      keep: async (dirs, signals) => {
+        const whole = tree !== void 0 && dirs !== void 0;
+        const lock = whole ? await this.lock(at, name, signals) : void 0;
+        try {
+          placed = whole && lock !== void 0 && lock !== "busy" && this.placeTree(job, tree, dirs, at, name);
+          renameSync2(at.entry(temp), at.entry(name));
+          kept = true;
+          this.temporary.delete(key2(dir, temp));
+          if (job.kind === "zip" && job.hash) this.writeNew(at, dir, `${name}hash`, job.hash);
+        } finally {
+          if (typeof lock === "function") lock();
+        }
+        return { file: this.shown(job), placed };
+      },
+      end: async () => {
+        try {
+          if (!kept) unlinkEntry(at, temp);
+          this.temporary.delete(key2(dir, temp));
+          if (tree && !placed) await this.removeIn(tree.parent, tree.name).catch(() => void 0);
+        } finally {
+          at.close();
+        }
+      }
+    };
+  }
+  /** Removes every temporary entry still there: a cancelled step leaves none. */
+  async clear() {
+    const left = [...this.temporary];
+    this.temporary.clear();
+    await Promise.all(
+      left.map((entry) => {
+        const [dir, name] = JSON.parse(entry);
+        return this.removeIn(dir, name).catch(() => void 0);
+      })
+    );
+  }
+  /** The job's directory (relative to root) and file name. */
+  place(job) {
+    return { dir: path17.posix.join(this.options.downloads, path17.posix.dirname(job.path)), name: path17.posix.basename(job.path) };
+  }
+  /** The path the file is known by (to serve it): as a person reads it. */
+  shown(job) {
+    return path17.join(this.options.root, this.options.downloads, job.path);
+  }
+  /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
+  treeTarget(job) {
+    const final = treePath(job.module, job.version);
+    return { root: this.options.root, parent: path17.posix.dirname(final), name: `${path17.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+  }
+  /**
+   * go's lock on the module version: a release function, `undefined` when no lock can be taken
+   * here (no perl, Windows), or `busy` when another process held it past the bound. When go
+   * itself waits for this zip, it holds the lock for us: `goAsked` aborts, and that is as good.
+   */
+  async lock(at, name, { goAsked, stop }) {
+    if (goAsked.aborted) return "go holds it";
+    const file2 = `${name.replace(/\.zip$/, "")}.lock`;
+    const locked = await takeGoLock(at.entry(file2), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop]));
+    if (locked.kind === "held") return locked.release;
+    if (locked.kind === "busy") return goAsked.aborted ? "go holds it" : "busy";
+    if (locked.kind === "refused") {
+      if (kindOf(at.entry(file2)) !== "a file") await removeEntry(at, file2);
+      return "busy";
+    }
+    return void 0;
+  }
+  /**
+   * Moves a verified module's files into place, made read-only as go makes them unless they
+   * stay writable. False when go's `.partial` marker is there (another go was extracting it),
+   * or the module's directory is there already (another request's, or go's): that one stays.
+   */
+  placeTree(job, tree, dirs, download2, name) {
+    if (kindOf(download2.entry(`${name.replace(/\.zip$/, "")}.partial`)) !== void 0) return false;
+    let parent;
+    try {
+      parent = openDir(this.options.root, tree.parent);
+    } catch {
+      return false;
+    }
+    const final = path17.posix.basename(treePath(job.module, job.version));
+    try {
+      try {
+        renameSync2(parent.entry(tree.name), parent.entry(final));
+      } catch {
+        return false;
+      }
+      this.temporary.delete(key2(tree.parent, tree.name));
+      if (!(this.options.extract?.writable ?? true)) {
+        for (const dir of dirs) {
+          const opened = openDirAt(parent.entry(dir === "" ? final : `${final}/${dir}`));
+          if (!opened) continue;
+          try {
+            opened.chmod(opened.mode() & ~146);
+          } finally {
+            opened.close();
+          }
+        }
+      }
+      return true;
+    } finally {
+      parent.close();
+    }
+  }
+  /** Whether files can be kept here: their directory made (a link in the way removed), and writable. */
+  writable() {
+    try {
+      const at = this.openMade(this.options.downloads);
+      try {
+        accessSync2(at.path, constants6.W_OK);
+        return true;
+      } finally {
+        at.close();
+      }
+    } catch {
+      return false;
+    }
+  }
+  /** The directory `dir` under root, made where missing; a link, file or anything else in the way is removed (never followed) and a directory made instead. */
+  openMade(dir) {
+    if (!this.rootMade) {
+      mkdirSync3(this.options.root, { recursive: true });
+      this.rootMade = true;
+    }
+    for (let tries = 0; ; tries++) {
+      try {
+        return openDir(this.options.root, dir, true);
+      } catch (e) {
+        if (!(e instanceof NotADirectory) || tries > 8) throw e;
+        const parent = openDir(this.options.root, path17.posix.dirname(e.rel));
+        try {
+          unlinkEntry(parent, path17.posix.basename(e.rel));
+        } finally {
+          parent.close();
+        }
+      }
+    }
+  }
+  /** Writes `text` as the file `name`, replacing (never writing into) what is there. */
+  writeNew(at, dir, name, text) {
+    const temp = `${name}.${uniqueSuffix()}.partial`;
+    this.track(dir, temp);
+    try {
+      writeReplacing(at, name, text, temp);
+    } finally {
+      this.temporary.delete(key2(dir, temp));
+    }
+  }
+  track(dir, name) {
+    this.temporary.add(key2(dir, name));
+  }
+  async removeIn(dir, name) {
+    let at;
+    try {
+      at = openDirIfThere(this.options.root, dir);
+    } catch {
+      return;
+    }
+    if (!at) return;
+    try {
+      await removeEntry(at, name);
+    } finally {
+      at.close();
+    }
+  }
+};
+var key2 = (dir, name) => JSON.stringify([dir, name]);
+var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
+var RUN = randomBytes4(6).toString("hex");
+var named = 0;
+
+// src/fetch/verifying-proxy.ts
+import path18 from "node:path";
+
+// src/fetch/fetcher.ts
+import { randomBytes as randomBytes5 } from "node:crypto";
+
+// node_modules/is-network-error/index.js
+var objectToString = Object.prototype.toString;
+var isError = (value) => objectToString.call(value) === "[object Error]";
+var errorMessages = /* @__PURE__ */ new Set([
+  "network error",
+  // Chrome
+  "NetworkError when attempting to fetch resource.",
+  // Firefox
+  "The Internet connection appears to be offline.",
+  // Safari 16
+  "Network request failed",
+  // `cross-fetch`
+  "fetch failed",
+  // Undici (Node.js)
+  "terminated",
+  // Undici (Node.js)
+  " A network error occurred.",
+  // Bun (WebKit)
+  "Network connection lost"
+  // Cloudflare Workers (fetch)
+]);
+function isNetworkError(error2) {
+  const isValid = error2 && isError(error2) && error2.name === "TypeError" && typeof error2.message === "string";
+  if (!isValid) {
+    return false;
+  }
+  const { message, stack } = error2;
+  if (message === "Load failed" || message.startsWith("Load failed (") && message.endsWith(")")) {
+    return stack === void 0 || "__sentry_captured__" in error2;
+  }
+  if (message.startsWith("error sending request for url")) {
+    return true;
+  }
+  if (message === "Failed to fetch" || message.startsWith("Failed to fetch (") && message.endsWith(")")) {
+    return true;
+  }
+  return errorMessages.has(message);
+}
+
+// node_modules/p-retry/index.js
+function validateRetries(retries) {
+  if (typeof retries === "number") {
+    if (retries < 0) {
+      throw new TypeError("Expected `retries` to be a non-negative number.");
+    }
+    if (Number.isNaN(retries)) {
+      throw new TypeError("Expected `retries` to be a valid number or Infinity, got NaN.");
+    }
+    if (Number.isFinite(retries) && !Number.isInteger(retries)) {
+      throw new TypeError("Expected `retries` to be a non-negative integer or Infinity.");
+    }
+  } else if (retries !== void 0) {
+    throw new TypeError("Expected `retries` to be a number or Infinity.");
+  }
+}
+function validateNumberOption(name, value, { allowInfinity = false } = {}) {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? " or Infinity" : ""}.`);
+  }
+  if (!allowInfinity && !Number.isFinite(value)) {
+    throw new TypeError(`Expected \`${name}\` to be a finite number.`);
+  }
+  if (value < 0) {
+    throw new TypeError(`Expected \`${name}\` to be \u2265 0.`);
+  }
+}
+function validateOption(name, value, type) {
+  if (value === void 0 || value === null) {
+    return;
+  }
+  if (typeof value !== type) {
+    throw new TypeError(`Expected \`${name}\` to be a ${type}.`);
+  }
+}
+function validateSignal(value) {
+  if (value === void 0 || value === null) {
+    return;
+  }
+  if (typeof value.throwIfAborted !== "function" || typeof value.addEventListener !== "function" || typeof value.removeEventListener !== "function") {
+    throw new TypeError("Expected `signal` to be an AbortSignal.");
+  }
+}
+var AbortError = class _AbortError extends Error {
+  constructor(message) {
+    super(typeof message === "string" ? message : void 0);
+    this.name = "AbortError";
+    if (message instanceof Error) {
+      this.originalError = message;
+      ({ message } = message);
+    } else {
+      this.originalError = new Error(message);
+      ({ message } = this.originalError);
+      Error.captureStackTrace?.(this.originalError, _AbortError);
+    }
+    this.message = message;
+  }
+};
+var maximumDelay = 2 ** 31 - 1;
+function calculateDelay(retriesConsumed, options) {
+  if (options.minTimeout === 0) {
+    return 0;
+  }
+  const attempt = retriesConsumed + 1;
+  const random = options.randomize ? Math.random() + 1 : 1;
+  const timeout = Math.round(random * options.minTimeout * options.factor ** (attempt - 1));
+  return Math.min(timeout, Math.ceil(options.maxTimeout), maximumDelay);
+}
+function calculateRemainingTime(start2, max) {
+  return Number.isFinite(max) ? max - (performance.now() - start2) : max;
+}
+async function delayForRetry(delay, options) {
+  if (delay <= 0) {
+    return;
+  }
+  await new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timeoutToken);
+      reject(options.signal.reason);
+    };
+    const timeoutToken = setTimeout(() => {
+      options.signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, delay);
+    if (options.unref) {
+      timeoutToken.unref?.();
+    }
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+function stringifyThrownValue(value) {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+function unwrapAbortError(error2) {
+  let cause = error2;
+  while (cause instanceof AbortError && cause.originalError instanceof Error) {
+    cause = cause.originalError;
+  }
+  return cause;
+}
+async function onAttemptFailure({ error: error2, attemptNumber, retriesConsumed, startTime: startTime2, options }) {
+  const abortIfNeeded = () => {
+    options.signal?.throwIfAborted();
+  };
+  const normalizedError = error2 instanceof Error ? error2 : new TypeError(`Non-error was thrown: "${stringifyThrownValue(error2)}". You should only throw errors.`);
+  abortIfNeeded();
+  if (normalizedError instanceof AbortError) {
+    throw unwrapAbortError(normalizedError);
+  }
+  const retriesLeft = options.retries - retriesConsumed;
+  const isRetriableError = !(normalizedError instanceof TypeError) || isNetworkError(normalizedError);
+  const timeLeft = calculateRemainingTime(startTime2, options.maxRetryTime);
+  const delayTime = isRetriableError && timeLeft > 0 && retriesLeft > 0 ? calculateDelay(retriesConsumed, options) : 0;
+  const consumeRetryContext = Object.freeze({
+    error: normalizedError,
+    attemptNumber,
+    retriesLeft,
+    retriesConsumed,
+    retryDelay: delayTime
+  });
+  const consumeRetry = await options.shouldConsumeRetry(consumeRetryContext) ?? true;
+  abortIfNeeded();
+  const effectiveDelay = consumeRetry ? delayTime : 0;
+  const context = Object.freeze({
+    error: normalizedError,
+    attemptNumber,
+    retriesLeft,
+    retriesConsumed,
+    retryDelay: effectiveDelay
+  });
+  await options.onFailedAttempt(context);
+  abortIfNeeded();
+  const remainingTime = calculateRemainingTime(startTime2, options.maxRetryTime);
+  if (!isRetriableError || remainingTime <= 0 || retriesLeft <= 0) {
+    throw normalizedError;
+  }
+  const shouldRetry = await options.shouldRetry(context);
+  abortIfNeeded();
+  if (!shouldRetry) {
+    throw normalizedError;
+  }
+  const remainingTimeAfterShouldRetry = calculateRemainingTime(startTime2, options.maxRetryTime);
+  if (remainingTimeAfterShouldRetry <= 0) {
+    throw normalizedError;
+  }
+  if (!consumeRetry) {
+    return false;
+  }
+  await delayForRetry(Math.min(effectiveDelay, remainingTimeAfterShouldRetry), options);
+  return true;
+}
+async function pRetry(input, options = {}) {
+  options = { ...options };
+  options.retries ??= 10;
+  validateRetries(options.retries);
+  if (Object.hasOwn(options, "forever")) {
+    throw new Error("The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.");
+  }
+  options.factor ??= 2;
+  options.minTimeout ??= 1e3;
+  options.maxTimeout ??= Infinity;
+  options.maxRetryTime ??= Infinity;
+  options.randomize ??= false;
+  options.onFailedAttempt ??= () => {
+  };
+  options.shouldRetry ??= () => true;
+  options.shouldConsumeRetry ??= () => true;
+  validateOption("onFailedAttempt", options.onFailedAttempt, "function");
+  validateOption("shouldRetry", options.shouldRetry, "function");
+  validateOption("shouldConsumeRetry", options.shouldConsumeRetry, "function");
+  validateOption("randomize", options.randomize, "boolean");
+  validateOption("unref", options.unref, "boolean");
+  validateSignal(options.signal);
+  validateNumberOption("factor", options.factor);
+  validateNumberOption("minTimeout", options.minTimeout);
+  validateNumberOption("maxTimeout", options.maxTimeout, { allowInfinity: true });
+  validateNumberOption("maxRetryTime", options.maxRetryTime, { allowInfinity: true });
+  if (options.factor === 0) {
+    options.factor = 1;
+  }
+  options.signal?.throwIfAborted();
+  let attemptNumber = 0;
+  let retriesConsumed = 0;
+  const startTime2 = performance.now();
+  while (retriesConsumed <= options.retries) {
+    attemptNumber++;
+    try {
+      options.signal?.throwIfAborted();
+      const result = await input(attemptNumber);
+      options.signal?.throwIfAborted();
+      return result;
+    } catch (error2) {
+      if (await onAttemptFailure({
+        error: error2,
+        attemptNumber,
+        retriesConsumed,
+        startTime: startTime2,
+        options
+      })) {
+        retriesConsumed++;
+      }
+    }
+  }
+  throw new Error("Retry attempts exhausted without throwing an error.");
+}
+
+// src/fetch/race.ts
+var SAMPLE_WINDOW = 32;
+var RATE_SAMPLE_MIN_BYTES = 64 << 10;
+var HEDGE_CHECK_MS = 50;
+var CandidateRaces = class {
+  stats;
+  /** Requests asked beside a slow one. */
+  hedges = 0;
+  /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
+  candidates;
+  /** Time to first byte per candidate, seeded with its probe latency. */
+  samples;
+  /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
+  rates = /* @__PURE__ */ new Map();
+  /** Each candidate's stalls in a row, per kind of file, since it last served one of that kind. */
+  stallStreaks = /* @__PURE__ */ new Map();
+  /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
+  watched = /* @__PURE__ */ new Set();
+  watchTimer;
+  /** Whether more candidates may come, and the races waiting for them. */
+  candidatesComing;
+  waitingForCandidates = [];
+  stallTimeoutMs;
+  constructor(candidates, options) {
+    this.candidates = candidates;
+    this.stats = new Map(candidates.map((c) => [c.candidate, emptyStats()]));
+    this.samples = new Map(candidates.map((c) => [c.candidate, [c.latencyMs]]));
+    this.candidatesComing = options.candidatesComing ?? false;
+    this.stallTimeoutMs = options.stallTimeoutMs;
+  }
+  /** The candidates from now on, in chain order; what each did so far is kept. `final` false: more may come still. */
+  useCandidates(candidates, final = true) {
+    for (const c of candidates) {
+      if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats());
+      if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs]);
+    }
+    this.candidates = candidates;
+    this.candidatesComing = !final;
+    for (const resume2 of this.waitingForCandidates.splice(0)) resume2();
+  }
+  /** The candidates in use, in chain order. */
+  get current() {
+    return this.candidates.map((c) => c.candidate);
+  }
+  /**
+   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
+   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
+   * of that kind starts again.
+   */
+  streak(candidate, kind, served = false) {
+    const stats = this.stats.get(candidate);
+    let kinds = this.stallStreaks.get(candidate);
+    if (!kinds) this.stallStreaks.set(candidate, kinds = /* @__PURE__ */ new Map());
+    if (served) kinds.set(kind, 0);
+    else {
+      stats.stalls++;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    stats.stallStreak = Math.max(...kinds.values());
+  }
+  /**
+   * One round for a file of `kind`: the first candidate is asked; when it fails, the next at once
+   * (failover); when it is slow, the next beside it (a hedge): slower to answer than its usual
+   * first byte by a clear margin, or, once the answer has started, its body slower than an eighth
+   * of the candidate's usual rate (never below the floor) over a window. The first verified
+   * answer wins and the others are cancelled. All saying 404/410 is an answer too. `onBody`: a
+   * request's body is on disk, before it is verified.
+   */
+  race(kind, ask2, ended, onBody) {
+    const requests = [];
+    const absent = [];
+    const why = [];
+    const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
+    let pending = 0;
+    let done = false;
+    return new Promise((resolve) => {
+      const finish = (outcome, winner) => {
+        if (done) return;
+        done = true;
+        this.unwatch(watch);
+        for (const r of requests) {
+          if (r.candidate === winner) {
+            if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
+          } else {
+            if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
+            if (r.slowBody && !r.settled) this.streak(r.candidate, kind);
+          }
+          r.controller.abort();
+        }
+        resolve(outcome);
+      };
+      const launch = (hedge) => {
+        if (done) return;
+        const candidate = ended.aborted ? void 0 : next();
+        if (!candidate) {
+          if (pending > 0) return;
+          if (this.candidatesComing && !ended.aborted) {
+            const resume2 = () => launch(false);
+            this.waitingForCandidates.push(resume2);
+            return void ended.addEventListener("abort", resume2, { once: true });
+          }
+          if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
+          else finish({ kind: "failed", why: ended.aborted ? String(ended.reason) : why.join("; ") || "no candidate to ask" });
+          return;
+        }
+        const typicalMs = median(this.samples.get(candidate) ?? []) ?? 0;
+        const asked = { candidate, controller: new AbortController(), hedge, settled: false, startedAt: performance.now(), typicalMs };
+        requests.push(asked);
+        pending++;
+        ask2(candidate, asked.controller.signal, stallWindowMs(typicalMs, this.stallTimeoutMs), {
+          onHeaders: () => {
+            const now = performance.now();
+            asked.headersAt = now;
+            asked.body = new Throughput(bodyHedgeWindowMs(typicalMs), now);
+            keepRecent(this.samples, candidate, now - asked.startedAt);
+          },
+          onData: (bytes) => asked.body?.add(bytes, performance.now()),
+          onBody: (size2) => {
+            const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
+            if (size2 >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size2 * 1e3 / ms);
+            onBody();
+          }
+        }).then((result) => {
+          pending--;
+          asked.settled = true;
+          if (result.kind === "file") return finish(result, candidate);
+          if (result.kind === "absent") absent.push(result.status);
+          else why.push(`${candidate.display}: ${result.why}`);
+          launch(false);
+        });
+      };
+      const watch = () => {
+        const newest = requests.at(-1);
+        if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return;
+        newest.slowBody = newest.body !== void 0;
+        this.hedges++;
+        launch(true);
+      };
+      launch(false);
+      if (!done) this.watch(watch);
+    });
+  }
+  /** Stops looking at the races under way (the fetch was closed: they end by their own signals). */
+  close() {
+    clearInterval(this.watchTimer);
+  }
+  /** Candidates in the order to ask them: those that showed trouble last. */
+  order() {
+    const all = this.current;
+    const troubled = (c) => isTroubled(this.stats.get(c));
+    return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
+  }
+  /** Whether a request is slow enough to ask the next candidate beside it. */
+  tooSlow(asked, now) {
+    if (!asked.body) return now - asked.startedAt >= hedgeAfterMs(asked.typicalMs);
+    return asked.body.below(slowBodyBytesPerSec(median(this.rates.get(asked.candidate) ?? [])), now);
+  }
+  watch(check) {
+    this.watched.add(check);
+    if (this.watchTimer) return;
+    this.watchTimer = setInterval(() => {
+      for (const each of this.watched) each();
+    }, HEDGE_CHECK_MS);
+    this.watchTimer.unref();
+  }
+  unwatch(check) {
+    this.watched.delete(check);
+    if (this.watched.size > 0) return;
+    clearInterval(this.watchTimer);
+    this.watchTimer = void 0;
+  }
+};
+function keepRecent(samples2, candidate, value) {
+  let list = samples2.get(candidate);
+  if (!list) samples2.set(candidate, list = []);
+  list.push(value);
+  if (list.length > SAMPLE_WINDOW) list.shift();
+}
+
+// src/fetch/verifier.ts
+var Verifier = class {
+  hashers;
+  /** Files go waits for (by path): their zips are hashed before the speculative ones. */
+  urgent = /* @__PURE__ */ new Set();
+  /** Aborted once go waits for the file at a path. */
+  goAsked = /* @__PURE__ */ new Map();
+  /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
+  hashing = /* @__PURE__ */ new Map();
+  /** `hashThreads`: threads that hash (and write out) zips; one unless given. */
+  constructor(hashThreads) {
+    this.hashers = new Hashers(hashThreads);
+  }
+  /** go waits for the file at `jobPath`, fetched for it, until done(). */
+  goWaitsFor(jobPath) {
+    this.urgent.add(jobPath);
+  }
+  /** go waits now for the file at `jobPath`, fetched speculatively: if its zip waits to be hashed, it goes first. */
+  hurry(jobPath) {
+    this.urgent.add(jobPath);
+    this.goAsked.get(jobPath)?.abort();
+    const zip = this.hashing.get(jobPath);
+    if (zip) this.hashers.hurry(zip);
+  }
+  /** The fetch of the file at `jobPath` is over. */
+  done(jobPath) {
+    this.urgent.delete(jobPath);
+    this.goAsked.delete(jobPath);
+  }
+  /**
+   * Why the file at `temp`, `size` bytes, is not what `job` says (undefined: it is), and, for a
+   * zip written out under `tree` on the way, the directories made (zip-hash.ts).
+   */
+  async check(job, temp, size2, tree) {
+    let dirs;
+    const problem = await verify(job, temp, async (zip) => {
+      this.hashing.set(job.path, zip);
+      const precedence = { size: size2, urgent: this.urgent.has(job.path) };
+      try {
+        if (!tree) return await this.hashers.zip(zip, precedence);
+        const hashed = await this.hashers.zipInto(zip, tree, precedence);
+        dirs = hashed.dirs;
+        return hashed.hash;
+      } finally {
+        if (this.hashing.get(job.path) === zip) this.hashing.delete(job.path);
+      }
+    });
+    return { ...problem ? { problem } : {}, ...dirs ? { dirs } : {} };
+  }
+  /** Aborted once go waits for the file at `jobPath` (at once if it does already). */
+  goAskedFor(jobPath) {
+    let asked = this.goAsked.get(jobPath);
+    if (!asked) {
+      asked = new AbortController();
+      this.goAsked.set(jobPath, asked);
+      if (this.urgent.has(jobPath)) asked.abort();
+    }
+    return asked.signal;
+  }
+  /** Ends the hashing threads; whatever waits to be hashed is rejected. */
+  abandon() {
+    return this.hashers.abandon();
+  }
+};
+
+// src/fetch/fetcher.ts
+var Fetcher = class {
+  /** Bytes received from candidates so far: progress, whatever finishes. */
+  bytes = 0;
+  /** Files fetched, verified and kept, and the zips among them. */
+  files = 0;
+  zips = 0;
+  retries = 0;
+  rejected = 0;
+  /** Zips whose files were written out for go (it then skips their extraction). */
+  extracted = 0;
+  options;
+  races;
+  verifier;
+  inFlight = /* @__PURE__ */ new Map();
+  stop = new AbortController();
+  store;
+  transient;
+  forgetCleanup;
+  constructor(options) {
+    this.options = options;
+    this.races = new CandidateRaces(options.candidates, options);
+    this.verifier = new Verifier(options.hashThreads);
+    this.store = options.store;
+    this.transient = new Store({ root: options.transientDir, downloads: "" });
+    this.forgetCleanup = cleanUpOnCancel(() => this.close());
+  }
+  /** What each candidate did so far. */
+  get stats() {
+    return this.races.stats;
+  }
+  /** Requests asked beside a slow one. */
+  get hedges() {
+    return this.races.hedges;
+  }
+  /**
+   * The healthy candidates once the probe is over (the fetch may start as soon as one answered):
+   * requests from now on ask them in this order; what each did so far is kept. `final` false:
+   * more may come still.
+   */
+  useCandidates(candidates, final = true) {
+    this.races.useCandidates(candidates, final);
+  }
+  /** The candidates in use, in chain order. */
+  get current() {
+    return this.races.current;
+  }
+  /**
+   * A file: from the store, joined with a fetch under way, or fetched now. A `speculative` caller
+   * (the fetch of go's download set) is told by `onFetched` when the bytes are on disk, or the
+   * fetch is over, so that it can start the next request while this one is verified; anyone
+   * else is go, waiting: what it asks for is hashed first.
+   */
+  get(job, use = {}) {
+    const urgent = !use.speculative;
+    const halt = new AbortController();
+    if (job.transient) return this.fetch(job, this.transient, urgent, halt.signal, use.onFetched);
+    const running = this.inFlight.get(job.path);
+    if (running) {
+      use.onFetched?.();
+      if (urgent) {
+        running.urgent = true;
+        this.verifier.hurry(job.path);
+      }
+      return running.outcome;
+    }
+    const stored = this.store.stored(job);
+    if (stored) use.onFetched?.();
+    const entry = {
+      outcome: (stored ? Promise.resolve({ kind: "file", ...stored }) : this.fetch(job, this.store, urgent, halt.signal, use.onFetched)).finally(() => {
+        if (this.inFlight.get(job.path) === entry) this.inFlight.delete(job.path);
+      }),
+      halt,
+      urgent
+    };
+    this.inFlight.set(job.path, entry);
+    return entry.outcome;
+  }
+  /**
+   * Gives up the fetches go was waiting for: called when the watchdog ended go's attempt, which
+   * made no useful progress, so these did not either. The next attempt's requests start anew
+   * (with what the fetch learned of each candidate meanwhile) instead of joining them.
+   */
+  abandon() {
+    let abandoned = 0;
+    for (const [jobPath, running] of this.inFlight) {
+      if (!running.urgent) continue;
+      this.inFlight.delete(jobPath);
+      running.halt.abort("abandoned: the attempt that waited for it made no progress");
+      abandoned++;
+    }
+    return abandoned;
+  }
+  /** Ends every request under way, and removes what they left half-done; later calls fail at once. */
+  async close() {
+    this.forgetCleanup();
+    this.stop.abort("the fetch was closed");
+    this.races.close();
+    await this.verifier.abandon();
+    await Promise.all([this.store.clear(), this.transient.clear()]);
+  }
+  /**
+   * Rounds over the candidates (a race each), driven by p-retry: a round that found no candidate
+   * able to serve the file is retried after a backoff, up to `rounds` in all. `halt` ends it
+   * early (abandoned), as does the fetch's close.
+   */
+  async fetch(job, store, urgent, halt, onFetched = () => {
+  }) {
+    let fetched = false;
+    const once2 = () => {
+      if (!fetched) onFetched();
+      fetched = true;
+    };
+    if (urgent) this.verifier.goWaitsFor(job.path);
+    const ended = AbortSignal.any([halt, this.stop.signal]);
+    let last = { kind: "failed", why: "no candidate to ask" };
+    try {
+      return await pRetry(
+        async () => {
+          last = await this.races.race(job.kind, (candidate, own, windowMs, events) => this.requestOne(candidate, job, store, own, ended, windowMs, events), ended, once2);
+          if (last.kind === "failed") throw new RoundFailed(last.why);
+          return last;
+        },
+        {
+          retries: this.options.rounds - 1,
+          ...backoff(this.options.backoffMs),
+          signal: ended,
+          unref: true,
+          onFailedAttempt: ({ retriesLeft }) => {
+            if (retriesLeft > 0) this.retries++;
+          }
+        }
+      );
+    } catch {
+      return ended.aborted ? { kind: "failed", why: String(ended.reason) } : last;
+    } finally {
+      this.verifier.done(job.path);
+      once2();
+    }
+  }
+  /**
+   * One candidate asked for one file: streamed to a partial file, verified, kept. `own` ends it
+   * when another request of its race won; `ended` when the fetch was closed or abandoned.
+   */
+  async requestOne(candidate, job, store, own, ended, windowMs, events) {
+    const stats = this.stats.get(candidate);
+    let answered3 = false;
+    stats.requests++;
+    let pending;
+    try {
+      pending = store === this.transient ? store.begin({ ...job, path: randomBytes5(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
+      const { temp, tree } = pending;
+      const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
+        signal: AbortSignal.any([own, ended]),
+        maxBytes: job.maxBytes,
+        floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs },
+        onHeaders: () => {
+          answered3 = true;
+          events.onHeaders();
+        },
+        onData: (bytes) => {
+          this.bytes += bytes;
+          stats.bytes += bytes;
+          events.onData(bytes);
+        }
+      });
+      if (isAbsent(answer2.status)) {
+        stats.notFound++;
+        return { kind: "absent", status: answer2.status };
+      }
+      if (answer2.status !== 200) {
+        stats.failures++;
+        return { kind: "failed", why: `HTTP ${answer2.status}` };
+      }
+      events.onBody(answer2.size);
+      const { problem, dirs } = await this.verifier.check(job, temp, answer2.size, tree);
+      if (problem) {
+        stats.rejected++;
+        this.rejected++;
+        return { kind: "failed", why: problem };
+      }
+      const kept = await pending.keep(dirs, { goAsked: this.verifier.goAskedFor(job.path), stop: ended });
+      if (kept.placed) this.extracted++;
+      stats.served++;
+      this.races.streak(candidate, job.kind, true);
+      this.files++;
+      if (job.kind === "zip") this.zips++;
+      return { kind: "file", file: kept.file, size: answer2.size };
+    } catch (e) {
+      if (own.aborted ? !answered3 : !ended.aborted) {
+        if (e.kind === "silent") this.races.streak(candidate, job.kind);
+        else stats.failures++;
+      }
+      return { kind: "failed", why: e.message };
+    } finally {
+      await pending?.end();
+    }
+  }
+};
+var RoundFailed = class extends Error {
+  constructor(why) {
+    super(why);
+    this.name = "RoundFailed";
+  }
+};
+
+// src/fetch/local-proxy.ts
+import { timingSafeEqual } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { rm as rm2 } from "node:fs/promises";
+import http from "node:http";
+
+// src/module/sumdb-request.ts
+var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
+var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
+function parseSumdbPath(path33) {
+  let decoded;
+  try {
+    const elements = path33.split("/").map((e) => decodeURIComponent(e));
+    if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
+    decoded = elements.join("/");
+  } catch {
+    return { problem: "malformed percent-encoding" };
+  }
+  if (decoded === "supported" || decoded === "latest") return { kind: decoded, path: decoded };
+  const lookup = LOOKUP.exec(decoded);
+  if (lookup) {
+    const module = unescapePath(lookup[1]);
+    const version = unescapeVersion(lookup[2]);
+    if (module === void 0 || version === void 0) return { problem: "not a module version go could look up" };
+    return { kind: "lookup", path: decoded };
+  }
+  const tile = TILE.exec(decoded);
+  if (tile) {
+    const height = Number(tile[1]);
+    const groups = tile[3].split("/");
+    const leadingZeros = groups.length > 1 && groups[0] === "x000";
+    const width = tile[4] === void 0 ? void 0 : Number(tile[4]);
+    if (height <= 30 && !leadingZeros && (width === void 0 || width < 2 ** height)) return { kind: "tile", path: decoded };
+  }
+  return { problem: "not a checksum database request" };
+}
+
+// src/fetch/local-proxy.ts
+var CONTENT_TYPE = {
+  info: "application/json",
+  mod: "text/plain; charset=utf-8",
+  zip: "application/zip"
+};
+async function startLocalProxy(fetcher, known, options) {
+  const prefix = Buffer.from(`/${options.secret}/`);
+  const sockets = /* @__PURE__ */ new Set();
+  const proxy = { url: "", requests: 0, served: 0, refused: 0, malformed: 0, close: async () => void 0 };
+  const server = http.createServer((request, response) => {
+    const raw = Buffer.from(request.url ?? "", "latin1");
+    if (raw.length < prefix.length || !timingSafeEqual(raw.subarray(0, prefix.length), prefix)) {
+      proxy.refused++;
+      return fail(response, 403, "forbidden");
+    }
+    proxy.requests++;
+    const refuse = (status, why) => {
+      proxy.malformed++;
+      fail(response, status, why);
+    };
+    if (request.method !== "GET") return refuse(405, "only GET is served");
+    const rest = raw.subarray(prefix.length).toString("latin1");
+    let job;
+    let from = fetcher;
+    if (rest.startsWith("sumdb/")) {
+      const sumdb = options.sumdb?.();
+      const [, name, ...relayed] = rest.split("/");
+      if (!sumdb || name !== sumdb.name) return refuse(404, "no such checksum database here");
+      const asked = parseSumdbPath(relayed.join("/"));
+      if ("problem" in asked) return refuse(400, asked.problem);
+      if (asked.kind === "supported") {
+        response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+        return response.end();
+      }
+      job = { module: `checksum database ${sumdb.name}`, version: "", kind: "other", path: asked.path, maxBytes: MAX_BYTES.sumdb, transient: true };
+      from = sumdb.fetcher;
+    } else {
+      const asked = parseRequestPath(rest);
+      if ("problem" in asked) return refuse(400, asked.problem);
+      job = jobFor(known, asked);
+    }
+    void from.get(job).then(
+      (outcome) => answer(outcome, job, response, () => proxy.served++),
+      (e) => fail(response, 502, e.message)
+    );
+  });
+  server.keepAliveTimeout = 3e4;
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  const { host, port: port2 } = options.listen ?? { host: "127.0.0.1", port: 0 };
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port2, host, resolve);
+  });
+  proxy.url = `http://${host.includes(":") ? `[${host}]` : host}:${server.address().port}/${options.secret}`;
+  proxy.close = () => new Promise((resolve) => {
+    for (const socket of sockets) socket.destroy();
+    server.close(() => resolve());
+  });
+  return proxy;
+}
+function answer(outcome, job, response, onServed) {
+  if (outcome.kind === "absent") return fail(response, outcome.status, `not found: ${job.module}@${job.version}`);
+  if (outcome.kind === "failed") return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`);
+  response.writeHead(200, { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size });
+  const stream = createReadStream(outcome.file);
+  stream.on("error", () => response.destroy());
+  stream.on("end", () => {
+    onServed();
+    if (job.transient) void rm2(outcome.file, { force: true });
+  });
+  stream.pipe(response);
+}
+function fail(response, status, text) {
+  if (response.headersSent) return void response.destroy();
+  response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  response.end(`${text}
+`);
+}
+
+// src/fetch/verifying-proxy.ts
+async function startVerifyingProxy(options) {
+  const fetcher = fetcherIn(options.dir, options, { candidates: options.candidates, store: options.store, hashThreads: options.hashThreads });
+  let sumdb;
+  let local;
+  try {
+    local = await startLocalProxy(fetcher, options.known, { secret: options.secret, sumdb: () => sumdb, ...options.listen ? { listen: options.listen } : {} });
+  } catch (e) {
+    await fetcher.close();
+    throw e;
+  }
+  return {
+    url: local.url,
+    local,
+    fetcher,
+    relaySumdb: (name) => {
+      sumdb = { name, fetcher: fetcherIn(path18.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
+      return sumdb.fetcher;
+    },
+    bytes: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
+    close: async () => {
+      await Promise.all([local.close(), fetcher.close(), sumdb?.fetcher.close()]);
+    }
+  };
+}
+function fetcherIn(dir, options, own) {
+  return new Fetcher({
+    client: options.client,
+    candidates: own.candidates,
+    store: own.store ?? new Store({ root: path18.join(dir, "store"), downloads: "" }),
+    transientDir: path18.join(dir, "transient"),
+    rounds: options.rounds,
+    backoffMs: options.backoffMs,
+    stallTimeoutMs: options.stallTimeoutMs,
+    ...own.hashThreads ? { hashThreads: own.hashThreads } : {},
+    ...own.candidatesComing ? { candidatesComing: true } : {}
+  });
+}
+
+// src/fetch/stage.ts
+async function startFetch(options) {
+  const started = performance.now();
+  const scratch = mkdtempSync2(path19.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
+  const downloadCache = new Store({
+    root: options.modcache,
+    downloads: "cache/download",
+    // go extracts in place on Windows, where a scanner holding a new file open makes renaming a fresh directory fail.
+    ...process.platform !== "win32" ? { extract: { writable: options.writableTrees } } : {}
+  });
+  const known = knownFiles(options.sumLines, options.isPrivate);
+  const secret = randomBytes6(18).toString("base64url");
+  port.secret(secret);
+  const proxy = await startVerifyingProxy({
+    client: options.client,
+    candidates: options.candidates,
+    known,
+    secret,
+    dir: scratch,
+    ...downloadCache.writable() ? { store: downloadCache } : {},
+    // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
+    hashThreads: Math.min(2, os9.availableParallelism()),
+    rounds: options.rounds,
+    backoffMs: options.backoffMs,
+    stallTimeoutMs: options.stallTimeoutMs
+  });
+  const { fetcher, local } = proxy;
+  const speculative = speculate(fetcher, known, downloadCache, options);
+  const stage2 = {
+    url: local.url,
+    probed: (candidates, database) => {
+      fetcher.useCandidates(candidates);
+      if (!database) return;
+      const relay = proxy.relaySumdb(database.route.name);
+      const chain = candidates.map((c) => c.candidate);
+      database.follow(() => {
+        const { routes, final } = database.relay(chain);
+        relay.useCandidates(routes, final);
+      });
+      stage2.gosumdb = `${database.route.key} ${local.url}/sumdb/${database.route.name}`;
+    },
+    progress: proxy.bytes,
+    abandon: () => {
+      fetcher.abandon();
+    },
+    finish: async () => {
+      speculative.stop();
+      await Promise.all([speculative.done, proxy.close()]);
+      await rm3(scratch, { recursive: true, force: true });
+      traceSpan("fetch stage (started to finished)", started);
+      const candidates = fetcher.current.map((candidate) => {
+        const stats = fetcher.stats.get(candidate);
+        const moved = movedBecause(stats);
+        return { candidate, stats, ...moved ? { moved } : {} };
+      });
+      const { planned, plannedZips, peakLimit, unresolved, stopped } = speculative.figures;
+      return {
+        planned,
+        plannedZips,
+        sumLines: options.sumLines.length,
+        files: fetcher.files,
+        zips: fetcher.zips,
+        extracted: fetcher.extracted,
+        bytes: fetcher.bytes,
+        durationMs: performance.now() - started,
+        retries: fetcher.retries,
+        hedges: fetcher.hedges,
+        rejected: fetcher.rejected,
+        requests: local.requests,
+        served: local.served,
+        peakLimit,
+        unresolved,
+        candidates,
+        troubled: candidates.filter((c) => isTroubled(c.stats)).map((c) => c.candidate),
+        ...stopped ? { stopped } : {}
+      };
+    }
+  };
+  return stage2;
+}
+
+// src/private.ts
+function moduleRouting(env) {
+  const reason = env.GONOPROXY === env.GOPRIVATE ? "GOPRIVATE" : "GONOPROXY";
+  return {
+    direct: (module) => matchPrefixPatterns(env.GONOPROXY, module) ? reason : void 0,
+    unchecked: (module) => matchPrefixPatterns(env.GONOSUMDB, module)
+  };
+}
+function coverage(modules, routing) {
+  const known = modules.length > 0;
+  const reasons = modules.map((m) => routing.direct(m));
+  return {
+    noProxy: known && reasons.every((r) => r !== void 0),
+    noSumdb: known && modules.every((m) => routing.unchecked(m)),
+    reasons: [...new Set(reasons.filter((r) => r !== void 0))]
+  };
+}
+function matchPrefixPatterns(globs, target) {
+  for (const entry of globs.split(",")) {
+    const glob = entry.endsWith("/") ? entry.slice(0, -1) : entry;
+    if (glob === "") continue;
+    const elements = glob.split("/").length;
+    const parts = target.split("/");
+    if (parts.length < elements) continue;
+    if (pathMatch(glob, parts.slice(0, elements).join("/"))) return true;
+  }
+  return false;
+}
+var BadPattern = class extends Error {
+};
+function pathMatch(pattern, name) {
+  try {
+    return match(pattern, name);
+  } catch (e) {
+    if (e instanceof BadPattern) return false;
+    throw e;
+  }
+}
+function match(pattern, name) {
+  let rest = pattern;
+  outer: while (rest.length > 0) {
+    const { star: star3, chunk, after } = scanChunk(rest);
+    rest = after;
+    if (star3 && chunk === "") return !name.includes("/");
+    const here = matchChunk(chunk, name);
+    if (here !== void 0 && (here.length === 0 || rest.length > 0)) {
+      name = here;
+      continue;
+    }
+    if (star3) {
+      for (let i = 0; i < name.length && name[i] !== "/"; i++) {
+        const skipped = matchChunk(chunk, name.slice(i + 1));
+        if (skipped === void 0 || rest.length === 0 && skipped.length > 0) continue;
+        name = skipped;
+        continue outer;
+      }
+    }
+    while (rest.length > 0) {
+      const next = scanChunk(rest);
+      rest = next.after;
+      matchChunk(next.chunk, "");
+    }
+    return false;
+  }
+  return name.length === 0;
+}
+function scanChunk(pattern) {
+  let i = 0;
+  while (pattern[i] === "*") i++;
+  const star3 = i > 0;
+  const body = pattern.slice(i);
+  let inRange = false;
+  for (let j = 0; j < body.length; j++) {
+    const c = body[j];
+    if (c === "\\" && j + 1 < body.length) j++;
+    else if (c === "[") inRange = true;
+    else if (c === "]") inRange = false;
+    else if (c === "*" && !inRange) return { star: star3, chunk: body.slice(0, j), after: body.slice(j) };
+  }
+  return { star: star3, chunk: body, after: "" };
+}
+function matchChunk(chunk, s) {
+  let failed = false;
+  while (chunk.length > 0) {
+    failed ||= s.length === 0;
+    const c = chunk[0];
+    if (c === "[") {
+      let r = -1;
+      if (!failed) {
+        r = s.codePointAt(0);
+        s = s.slice(String.fromCodePoint(r).length);
+      }
+      chunk = chunk.slice(1);
+      const negated = chunk[0] === "^";
+      if (negated) chunk = chunk.slice(1);
+      let matched = false;
+      for (let ranges = 0; ; ranges++) {
+        if (chunk[0] === "]" && ranges > 0) {
+          chunk = chunk.slice(1);
+          break;
+        }
+        const lo = escaped(chunk);
+        let hi = lo;
+        chunk = lo.rest;
+        if (chunk[0] === "-") {
+          hi = escaped(chunk.slice(1));
+          chunk = hi.rest;
+        }
+        matched ||= lo.rune <= r && r <= hi.rune;
+      }
+      failed ||= matched === negated;
+    } else if (c === "?") {
+      if (!failed) {
+        failed = s[0] === "/";
+        s = s.slice(String.fromCodePoint(s.codePointAt(0)).length);
+      }
+      chunk = chunk.slice(1);
+    } else {
+      if (c === "\\") {
+        chunk = chunk.slice(1);
+        if (chunk.length === 0) throw new BadPattern();
+      }
+      if (!failed) {
+        failed = chunk[0] !== s[0];
+        s = s.slice(1);
+      }
+      chunk = chunk.slice(1);
+    }
+  }
+  return failed ? void 0 : s;
+}
+function escaped(chunk) {
+  if (chunk.length === 0 || chunk[0] === "-" || chunk[0] === "]") throw new BadPattern();
+  if (chunk[0] === "\\") {
+    chunk = chunk.slice(1);
+    if (chunk.length === 0) throw new BadPattern();
+  }
+  const rune = chunk.codePointAt(0);
+  const rest = chunk.slice(String.fromCodePoint(rune).length);
+  if (rest.length === 0) throw new BadPattern();
+  return { rune, rest };
+}
+
+// src/file-proxy.ts
+import { readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
+import path20 from "node:path";
+function judgeFileProxy(dir, request) {
+  if (!statSync3(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
+  let body;
+  try {
+    body = readFileSync5(path20.join(dir, ...request.path.split("/").filter(Boolean)));
+  } catch {
+    const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
+    return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
+  }
+  const problem = request.judge(200, "", body);
+  return problem === void 0 ? `a directory in GOPROXY layout with ${request.describe} as go.sum has it, read by go itself` : `a directory with ${problem}`;
+}
+
+// src/probe/probe.ts
+var MAX_BODY2 = 4 << 20;
+function modRequest(target) {
+  const what = `${target.module}@${target.version} .mod`;
+  return {
+    path: `/${downloadPath(target.module, target.version, "mod")}`,
+    describe: what,
+    judge: (status, contentType, body) => {
+      if (status !== 200) return `HTTP ${status} for ${what}`;
+      if (goModHash(body) === target.hash) return void 0;
+      if (/html/i.test(contentType) || /^\s*<(!doctype|html)/i.test(body.toString("utf8", 0, 200))) {
+        return `200 with an HTML page instead of ${what}`;
+      }
+      return `wrong bytes for ${what}: hash differs from go.sum`;
+    }
+  };
+}
+function protocolRequest(module = "golang.org/toolchain") {
+  const what = `${module} version list`;
+  return {
+    path: `/${listPath(module)}`,
+    describe: what,
+    judge: (status, contentType, body) => {
+      const html2 = /html/i.test(contentType);
+      if (isAbsent(status) && !html2) return void 0;
+      if (status !== 200) return `HTTP ${status} for ${what}`;
+      const lines = body.toString("utf8").split("\n").filter((l) => l.trim() !== "");
+      if (!html2 && lines.every((l) => /^v\d+\.\d+\.\d+\S*$/.test(l.trim()))) return void 0;
+      return `answer to ${what} is not a version list${html2 ? " (an HTML page)" : ""}`;
+    }
+  };
+}
+async function probeAll(client, candidates, request, timeoutMs, onHealthy) {
+  const cutoff = new Cutoff(timeoutMs);
+  try {
+    return await Promise.all(
+      candidates.map(async (candidate) => {
+        if (candidate.keyword) return { candidate, verdict: "not probed", reason: candidate.dir ? judgeFileProxy(candidate.dir, request) : `${candidate.spec} is used as given` };
+        const result = await probeCandidate(client, candidate, request, timeoutMs, cutoff.signal);
+        if (result.verdict === "healthy" && result.latencyMs !== void 0) {
+          cutoff.answered(result.latencyMs, candidate.display);
+          onHealthy?.(result);
+        }
+        return result;
+      })
+    );
+  } finally {
+    cutoff.clear();
+  }
+}
+async function probeCandidate(client, candidate, request, timeoutMs, cutoff) {
+  const url = requestUrl(candidate, request.path);
+  const via = route(client, url);
+  const started = performance.now();
+  try {
+    const answer2 = await client.get(url, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), cutoff]), maxBytes: MAX_BODY2, floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs: timeoutMs } });
+    const latencyMs = performance.now() - started;
+    const problem = request.judge(answer2.status, answer2.contentType, answer2.body);
+    return problem ? { candidate, verdict: "unhealthy", latencyMs, reason: problem, failure: "http", ...via } : { candidate, verdict: "healthy", latencyMs, reason: `served ${request.describe}`, ...via };
+  } catch (e) {
+    if (cutoff.aborted) return { candidate, verdict: "slow", reason: String(cutoff.reason), failure: "silent", ...via };
+    const error2 = classifyError(e);
+    const reason = error2.kind === "silent" ? `no complete answer within ${formatDuration(timeoutMs)}` : error2.message;
+    return { candidate, verdict: "unhealthy", reason, failure: error2.kind, ...via };
+  }
+}
+function route(client, url) {
+  try {
+    const proxy = client.route(url);
+    return proxy ? { via: `${proxy.from} ${redactUrl(proxy.url.href).replace(/\/$/, "")}` } : {};
+  } catch {
+    return {};
+  }
+}
+
+// src/probe/ranking.ts
+function rankHealthy(results, selection) {
+  const healthy = results.filter((r) => r.verdict === "healthy");
+  const ranked = selection === "fastest" ? [...healthy].sort((a, b) => (a.latencyMs ?? 0) - (b.latencyMs ?? 0)) : healthy;
+  return ranked.map((r) => r.candidate);
+}
+function fallbackOrder(results) {
+  const urls = results.filter((r) => !r.candidate.keyword);
+  return [...urls.filter((r) => answered(r.failure)), ...urls.filter((r) => !answered(r.failure))].map((r) => r.candidate);
+}
+
+// src/probe/stage.ts
+async function runProbe(options) {
+  const { client, candidates, timeoutMs } = options;
+  const target = probeTarget(options.sumLines, options.isPrivate);
+  const sumdbRoute = parseGosumdb(options.gosumdb);
+  const sumdb = sumdbRoute ? new SumdbRoutes(client, candidates, sumdbRoute, timeoutMs) : void 0;
+  void sumdb?.done.then((found) => port.echo(describeSumdb(found, false)));
+  const report = await port.group("Probe the proxies", async () => {
+    const probes = await probeAll(client, candidates, target ? modRequest(target) : protocolRequest(), timeoutMs, options.onFirstHealthy);
+    for (const p of probes) {
+      const via = p.via ? `, through ${p.via}` : "";
+      port.echo(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`);
+    }
+    return { probes, ...sumdb ? { sumdb } : {} };
+  });
+  const ranked = rankHealthy(report.probes, options.selection);
+  if (ranked.length > 0 || !candidates.some((c) => !c.keyword)) return { ...report, chain: assembleChain(candidates, ranked) };
+  const note = "No candidate passed its probe; trying them all, those that answered before those that did not, since a probe can be wrong.";
+  port.warning(note);
+  return { ...report, chain: assembleChain(candidates, fallbackOrder(report.probes)), note };
+}
+
+// src/download/failure.ts
+function describeFailure(probes, attempts) {
+  const lines = [`go mod download failed after ${attempts.length} attempt${attempts.length === 1 ? "" : "s"}.`];
+  for (const probe of probes) {
+    const own = attempts.filter((a) => a.first === probe.candidate.display);
+    const tried = own.map((a) => `attempt ${a.number}: ${a.reason}${a.detail ? ` (${a.detail})` : ""}`);
+    lines.push(`- ${probe.candidate.display}: ${probe.verdict}, ${probe.reason}${tried.length ? `; ${tried.join("; ")}` : ""}`);
+  }
+  const last = attempts.at(-1);
+  if (last) lines.push(`Last error: ${last.reason}${last.detail ? `: ${last.detail}` : ""}`);
+  return lines.join("\n");
+}
+
+// src/toolchain/provide.ts
+import { existsSync as existsSync6, promises as fs8 } from "node:fs";
+import os10 from "node:os";
+import path21 from "node:path";
+
+// src/retry.ts
+var AttemptFailed = class extends Error {
+  record;
+  next;
+  constructor(classification, record, next) {
+    super(`${classification.reason}: ${classification.detail}`);
+    this.name = "AttemptFailed";
+    this.record = record;
+    this.next = next;
+  }
+};
+var GaveUp = class extends Error {
+  constructor(classification) {
+    super(`${classification.reason}: ${classification.detail}`);
+    this.name = "GaveUp";
+  }
+};
+function nextChain(chain, classification) {
+  if (classification.next === "rotate") return rotateChain(chain, 1);
+  if (classification.next === "drop-first") {
+    const rest = chain.slice(1);
+    return rest.length > 0 ? rest : void 0;
+  }
+  return void 0;
+}
+async function downloadWithRetries(initial, runOne, options) {
+  const attempts = [];
+  const wentFirst = /* @__PURE__ */ new Set();
+  let chain = initial;
+  let tried = initial;
+  let failedRequests = [];
+  try {
+    await pRetry(
+      async (number) => {
+        tried = chain;
+        wentFirst.add(chain[0]?.spec ?? "");
+        const outcome = await runOne(chain).catch((e) => {
+          throw new AbortError(e);
+        });
+        const { classification } = outcome;
+        const record = {
+          number,
+          first: chain[0]?.display ?? "",
+          reason: classification.reason,
+          detail: classification.detail,
+          durationMs: outcome.durationMs,
+          zips: outcome.zips
+        };
+        attempts.push(record);
+        if (classification.next === "done") {
+          failedRequests = outcome.failedRequests;
+          options.onAttemptEnd?.(record, void 0);
+          return;
+        }
+        const next = nextChain(chain, classification);
+        if (next) throw new AttemptFailed(classification, record, next);
+        options.onAttemptEnd?.(record, void 0);
+        throw new AbortError(new GaveUp(classification));
+      },
+      {
+        retries: options.retries,
+        ...backoff(options.backoffMs),
+        // A candidate that has not gone first yet gets its turn at once, and it costs no retry.
+        shouldConsumeRetry: ({ error: error2 }) => wentFirst.has(error2.next[0]?.spec ?? ""),
+        onFailedAttempt: ({ error: error2, retriesLeft }) => {
+          const failed = error2;
+          options.onAttemptEnd?.(failed.record, retriesLeft > 0 ? failed.next[0]?.display : void 0);
+          chain = failed.next;
+        }
+      }
+    );
+    return { ok: true, attempts, ...demote(tried, candidatesOf(tried, failedRequests)) };
+  } catch (e) {
+    if (!(e instanceof AttemptFailed || e instanceof GaveUp)) throw e;
+    return { ok: false, attempts, chain: tried, demoted: [] };
+  }
+}
+
+// src/toolchain/provide.ts
+var TOOL = "go";
+var LINKS_DIR = "go-mod-download-toolchains";
+function toolchainModule(name, hostOS, hostArch) {
+  return { path: "golang.org/toolchain", version: `v0.0.1-${name}.${hostOS}-${hostArch}` };
+}
+function toolCacheVersion(version) {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(version);
+  if (!m) return version;
+  const release = `${m[1]}.${m[2]}.${m[3] ?? 0}`;
+  return m[4] ? `${release}-${m[4]}.${m[5]}` : release;
+}
+async function toolchainFromToolCache(choice, installed) {
+  const started = performance.now();
+  const goroot = inToolCache(toolCacheVersion(choice.version));
+  if (!goroot) return void 0;
+  await putOnPath(choice.name, goroot);
+  return { wanted: choice.name, installed, source: "tool cache", durationMs: performance.now() - started, goroot };
+}
+async function fetchToolchain(f) {
+  const started = performance.now();
+  const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
+  const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
+  if (!result.ok) return { result };
+  const extracted = path21.join(f.modcache, `${module.path}@${module.version}`);
+  return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
+}
+async function installFetched(choice, installed, extracted, fetchMs) {
+  const started = performance.now();
+  const goroot = await adopt(extracted, toolCacheVersion(choice.version));
+  await allowExec(goroot);
+  await putOnPath(choice.name, goroot);
+  return { wanted: choice.name, installed, source: "fetched", durationMs: fetchMs + performance.now() - started, goroot };
+}
+async function adopt(extracted, version) {
+  const toolCache = process.env.RUNNER_TOOL_CACHE;
+  if (!toolCache) return extracted;
+  const dest = path21.join(toolCache, TOOL, version, os10.arch());
+  await fs8.rm(`${dest}.complete`, { force: true });
+  await fs8.rm(dest, { recursive: true, force: true });
+  await fs8.mkdir(path21.dirname(dest), { recursive: true });
+  try {
+    await fs8.rename(extracted, dest);
+  } catch (e) {
+    if (e.code !== "EXDEV") throw e;
+    await fs8.cp(extracted, dest, { recursive: true, verbatimSymlinks: true });
+  }
+  await fs8.writeFile(`${dest}.complete`, "");
+  return dest;
+}
+function inToolCache(version) {
+  const toolCache = process.env.RUNNER_TOOL_CACHE;
+  if (!toolCache) return void 0;
+  const dir = path21.join(toolCache, TOOL, version, os10.arch());
+  return existsSync6(`${dir}.complete`) && existsSync6(dir) ? dir : void 0;
+}
+async function allowExec(goroot) {
+  const toolDirs = await fs8.readdir(path21.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path21.join(goroot, "bin"), ...toolDirs.map((d) => path21.join(goroot, "pkg", "tool", d))]) {
+    for (const entry of await fs8.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (entry.isFile()) await fs8.chmod(path21.join(dir, entry.name), 493);
+    }
+  }
+}
+var toolchainLinks = () => path21.join(process.env.RUNNER_TEMP || os10.tmpdir(), LINKS_DIR);
+async function putOnPath(name, goroot) {
+  const dir = toolchainLinks();
+  await fs8.mkdir(dir, { recursive: true });
+  const exe = process.platform === "win32" ? ".exe" : "";
+  const link = path21.join(dir, `${name}${exe}`);
+  await fs8.rm(link, { force: true });
+  await fs8.symlink(path21.join(goroot, "bin", `go${exe}`), link);
+  process.env.PATH = `${dir}${path21.delimiter}${process.env.PATH ?? ""}`;
+}
+
+// src/toolchain/stage.ts
+async function toolchainOnRunner(choice, installed) {
+  const report = await toolchainFromToolCache(choice, installed);
+  if (report) port.info(describeToolchain(report));
+  return report;
+}
+async function toolchainThroughChain(o) {
+  const { report, result } = await fetchToolchain(o);
+  const attempts = result.attempts.map((a) => ({ ...a, zips: 0, detail: `toolchain ${o.choice.name}${a.detail ? `: ${a.detail}` : ""}` }));
+  if (report) port.info(describeToolchain(report));
+  return { ...report ? { report } : {}, attempts };
+}
+function describeToolchain(t) {
+  return `Toolchain ${t.wanted} (installed: ${t.installed}): ${t.source === "tool cache" ? "from the runner\u2019s tool cache" : "fetched through the chain and put in the tool cache"} in ${formatDuration(t.durationMs)}; go finds it on PATH as ${t.wanted}.`;
+}
+
+// src/download/direct.ts
+import { existsSync as existsSync7 } from "node:fs";
+import path22 from "node:path";
+var key3 = (line) => `${line.module}@${line.version}`;
+function zipsPresent(modcache, lines) {
+  return new Set(lines.filter((l) => !l.goMod && existsSync7(path22.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+}
+function directFetches(o) {
+  const zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
+  const fetched = [];
+  for (const line of o.lines) {
+    if (line.goMod || o.before.has(key3(line)) || !o.after.has(key3(line))) continue;
+    const reason = o.routing.direct(line.module);
+    if (reason) fetched.push({ module: line.module, version: line.version, why: reason });
+    else if (zipRequests(o.requests.unanswered, line) && !zipRequests(o.requests.answered, line)) fetched.push({ module: line.module, version: line.version, why: "direct" });
+  }
+  return fetched;
+}
+
+// src/download/scope.ts
+function askScope(project, sumLines, toolchain, routing) {
+  return coverage(project ? [...namedModules(project, sumLines), ...toolchain ? ["golang.org/toolchain"] : []] : [], routing);
+}
+function namedModules(project, sumLines) {
+  const replacements = [...project.workReplace, ...project.mains.flatMap((m) => m.mod.replace)].flatMap((r) => isLocalPath(r.to.path) ? [] : [r.to.path]);
+  return [.../* @__PURE__ */ new Set([...sumLines.map((l) => l.module), ...project.mains.flatMap((m) => m.mod.require.map((r) => r.path)), ...replacements])];
+}
+function unprobed(candidates, scope, gosumdb) {
+  const settings = scope.reasons.join(" and ");
+  const probes = candidates.map((candidate) => ({
+    candidate,
+    verdict: "not probed",
+    reason: candidate.keyword ? `${candidate.spec} is used as given` : `not needed: ${settings} covers every module`
+  }));
+  const database = parseGosumdb(gosumdb);
+  const sumdb = !database ? "" : scope.noSumdb ? ` Nor was the checksum database ${database.name}: GONOSUMDB covers them too.` : ` go asks the checksum database ${database.name} itself for any module go.sum lacks.`;
+  const note = `No proxy was probed: ${settings} covers every module go.sum and go.mod name, so go fetches them all direct and asks no proxy.${sumdb} The candidates are passed on to later steps as given.`;
+  port.info(note);
+  return { probes, chain: candidates, note };
+}
+function sumdbUnasked(scope, gosumdb) {
+  const database = parseGosumdb(gosumdb);
+  if (!database || !scope.noSumdb) return void 0;
+  return `The checksum database ${database.name} was not probed: GONOSUMDB covers every module, so go asks it nothing.`;
+}
+
+// src/download/served.ts
+function whoServed(o) {
+  const served = [...candidatesOf(o.chain, o.answered), ...o.fetch?.candidates.filter((c) => c.stats.served > 0).map((c) => c.candidate) ?? []];
+  const unproven = o.probes.filter((p) => (p.verdict === "unhealthy" || p.verdict === "slow") && !served.includes(p.candidate)).map((p) => p.candidate);
+  const chain = leaveOut(o.chain, unproven);
+  const chosen = chain.find((c) => served.includes(c))?.display ?? (o.direct.length > 0 ? "direct" : void 0);
+  return { chain, ...chosen ? { chosen } : {}, leftOut: o.chain.filter((c) => !chain.includes(c)) };
+}
+
+// src/size.ts
+var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+
+// src/download/stage.ts
+async function runDownload(options) {
+  const { fetch } = options;
+  const goproxyFor = (c) => fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c);
+  let fetchReport;
+  let result;
+  let error2;
+  try {
+    const ready = options.prepare ? await options.prepare() : true;
+    if (ready) result = await downloadWithRetries(
+      options.chain,
+      (c) => port.group(`go mod download (GOPROXY=${fetch ? "the local proxy|" : ""}${goproxyDisplay(c)})`, async () => {
+        const outcome = await options.attempt(goproxyFor(c), fetch);
+        if (outcome.endedBy !== "exit") fetch?.abandon();
+        return outcome;
+      }),
+      {
+        retries: options.retries,
+        backoffMs: options.backoffMs,
+        onAttemptEnd: (record, next) => {
+          const how = `Attempt ${record.number} (${record.first} first): ${record.reason} after ${formatDuration(record.durationMs)}`;
+          if (record.reason === "ok") port.info(how);
+          else port.warning(`${how}${record.detail ? ` \u2014 ${record.detail}` : ""}${next ? `; next, ${next} first` : ""}`);
+        }
+      }
+    );
+  } catch (e) {
+    error2 = e;
+  } finally {
+    if (fetch) {
+      fetchReport = await fetch.finish();
+      port.info(describeFetch(fetchReport));
+    }
+  }
+  const withFetch = fetchReport ? { fetch: fetchReport } : {};
+  if (!result) return { ok: false, ran: false, attempts: [], chain: options.chain, ...withFetch, ...error2 ? { error: error2 } : {} };
+  for (const candidate of result.demoted) {
+    port.warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`);
+  }
+  const reordered = demote(result.chain, fetchReport?.troubled ?? []);
+  for (const moved of fetchReport?.candidates.filter((c) => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
+    port.warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`);
+  }
+  return { ok: result.ok, ran: true, attempts: result.attempts, chain: reordered.chain, ...withFetch };
+}
+function describeFetch(f) {
+  const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : "";
+  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips, ${f.extracted} of them extracted for go; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`;
+}
+
+// src/download/probe-and-download.ts
+var BACKOFF_MS = 1e3;
+var FETCH_ROUNDS = 3;
+var FETCH_BACKOFF_MS = 250;
+async function probeAndDownload(o) {
+  const { env, settings } = o;
+  const routing = moduleRouting(env);
+  const isPrivate = (module) => routing.direct(module) !== void 0;
+  const project = readProject(settings.workingDirectory, env.GOWORK);
+  const scope = askScope(await project.catch(() => void 0), o.sumLines, o.fetchToolchain !== void 0, routing);
+  const before = zipsPresent(env.GOMODCACHE, o.sumLines);
+  let early;
+  const startEarly = (first) => {
+    if (early) return;
+    early = startFetchStage(o, project, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], isPrivate);
+    early.catch(() => void 0);
+  };
+  const probe = scope.noProxy ? unprobed(o.candidates, scope, env.GOSUMDB) : await runProbe({
+    client: o.client,
+    candidates: o.candidates,
+    sumLines: o.sumLines,
+    isPrivate,
+    // go asks the checksum database nothing of modules GONOSUMDB covers.
+    gosumdb: scope.noSumdb ? "off" : env.GOSUMDB,
+    timeoutMs: settings.probeTimeoutMs,
+    selection: settings.selection,
+    ...o.prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {}
+  });
+  const note = [probe.note, scope.noProxy ? void 0 : sumdbUnasked(scope, env.GOSUMDB)].filter((n) => n !== void 0).join(" ");
+  const probed = { probes: probe.probes, ...note ? { probeNote: note } : {} };
+  const { chain } = probe;
+  const sumdbFound = async () => probe.sumdb ? { sumdb: await probe.sumdb.done } : {};
+  let fetch;
+  try {
+    fetch = early ? await early : void 0;
+  } catch (e) {
+    return { ok: false, ...probed, ...await sumdbFound(), attempts: [], direct: [], chain, error: e };
+  }
+  const healthy = probe.probes.filter((p) => p.verdict === "healthy");
+  fetch?.probed(
+    chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
+    probe.sumdb
+  );
+  let toolchain;
+  const choice = o.fetchToolchain;
+  const provideToolchain = async () => {
+    if (!choice) return true;
+    toolchain = await toolchainThroughChain({
+      choice,
+      installed: env.GOVERSION,
+      hostOS: env.GOHOSTOS,
+      hostArch: env.GOHOSTARCH,
+      modcache: env.GOMODCACHE,
+      chain,
+      run: (c, modules) => port.group(`Fetch toolchain ${choice.name} (GOPROXY=${goproxyDisplay(c)})`, () => o.run(goproxyValue(c), void 0, modules)),
+      retry: { retries: settings.retries, backoffMs: BACKOFF_MS }
+    });
+    return toolchain.report !== void 0;
+  };
+  const downloaded = await runDownload({
+    chain,
+    ...fetch ? { fetch } : {},
+    attempt: o.run,
+    retries: settings.retries,
+    backoffMs: BACKOFF_MS,
+    ...choice ? { prepare: provideToolchain } : {}
+  });
+  const direct = directFetches({ lines: o.sumLines, before, after: zipsPresent(env.GOMODCACHE, o.sumLines), requests: o.requests, routing });
+  const attempts = [...toolchain?.attempts ?? [], ...downloaded.attempts.map((a) => scope.noProxy ? { ...a, first: "direct" } : a)];
+  const report = {
+    ...probed,
+    ...await sumdbFound(),
+    ...downloaded.fetch ? { fetch: downloaded.fetch } : {},
+    ...toolchain?.report ? { toolchain: toolchain.report } : {},
+    attempts,
+    direct,
+    chain: downloaded.ran ? downloaded.chain : chain
+  };
+  if (downloaded.error) return { ...report, ok: false, error: downloaded.error };
+  if (choice && !toolchain?.report) {
+    return { ...report, ok: false, failure: `go switches to toolchain ${choice.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(probe.probes, attempts)}` };
+  }
+  if (!downloaded.ok) return { ...report, ok: false, failure: describeFailure(probe.probes, attempts) };
+  const served = whoServed({ chain: report.chain, probes: probe.probes, answered: o.requests.answered, ...downloaded.fetch ? { fetch: downloaded.fetch } : {}, direct });
+  for (const c of served.leftOut) port.info(`${c.display} failed its probe and served nothing; it is left out of the exported GOPROXY.`);
+  return { ...report, ok: true, chain: served.chain, ...served.chosen ? { chosen: served.chosen } : {} };
+}
+async function startFetchStage(o, project, candidates, isPrivate) {
+  return startFetch({
+    client: o.client,
+    candidates,
+    sumLines: o.sumLines,
+    isPrivate,
+    project: await project,
+    modcache: o.env.GOMODCACHE,
+    writableTrees: extractsWritable(o.env.GOFLAGS),
+    concurrency: o.settings.concurrency,
+    rounds: FETCH_ROUNDS,
+    backoffMs: FETCH_BACKOFF_MS,
+    stallTimeoutMs: o.settings.stallTimeoutMs
+  });
+}
+
+// src/net/client.ts
+import { closeSync as closeSync5, openSync as openSync3, writeSync as writeSync3 } from "node:fs";
+import http3 from "node:http";
+import https from "node:https";
+import tls4 from "node:tls";
+
+// node_modules/http-proxy-agent/dist/index.js
+var import_debug = __toESM(require_src(), 1);
+import * as net2 from "net";
+import * as tls from "tls";
+import { once } from "events";
+
+// node_modules/agent-base/dist/index.js
+import * as net from "net";
+import * as http2 from "http";
+import { Agent as HttpsAgent } from "https";
+var INTERNAL = /* @__PURE__ */ Symbol("AgentBaseInternalState");
+var Agent2 = class extends http2.Agent {
+  constructor(opts) {
+    super(opts);
+    this[INTERNAL] = {};
+  }
+  /**
+   * Determine whether this is an `http` or `https` request.
+   */
+  isSecureEndpoint(options) {
+    if (options) {
+      if (typeof options.secureEndpoint === "boolean") {
+        return options.secureEndpoint;
+      }
+      if (typeof options.protocol === "string") {
+        return options.protocol === "https:";
+      }
+    }
+    const { stack } = new Error();
+    if (typeof stack !== "string")
+      return false;
+    return stack.split("\n").some((l) => l.indexOf("(https.js:") !== -1 || l.indexOf("node:https:") !== -1);
+  }
+  // In order to support async signatures in `connect()` and Node's native
+  // connection pooling in `http.Agent`, the array of sockets for each origin
+  // has to be updated synchronously. This is so the length of the array is
+  // accurate when `addRequest()` is next called. We achieve this by creating a
+  // fake socket and adding it to `sockets[origin]` and incrementing
+  // `totalSocketCount`.
+  incrementSockets(name) {
+    if (this.maxSockets === Infinity && this.maxTotalSockets === Infinity) {
+      return null;
+    }
+    if (!this.sockets[name]) {
+      this.sockets[name] = [];
+    }
+    const fakeSocket = new net.Socket({ writable: false });
+    this.sockets[name].push(fakeSocket);
+    this.totalSocketCount++;
+    return fakeSocket;
+  }
+  decrementSockets(name, socket) {
+    if (!this.sockets[name] || socket === null) {
+      return;
+    }
+    const sockets = this.sockets[name];
+    const index = sockets.indexOf(socket);
+    if (index !== -1) {
+      sockets.splice(index, 1);
+      this.totalSocketCount--;
+      if (sockets.length === 0) {
+        delete this.sockets[name];
+      }
+    }
+  }
+  // In order to properly update the socket pool, we need to call `getName()` on
+  // the core `https.Agent` if it is a secureEndpoint.
+  getName(options) {
+    const secureEndpoint = this.isSecureEndpoint(options);
+    if (secureEndpoint) {
+      return HttpsAgent.prototype.getName.call(this, options);
+    }
+    return super.getName(options);
+  }
+  createSocket(req, options, cb) {
+    const connectOpts = {
+      ...options,
+      secureEndpoint: this.isSecureEndpoint(options)
+    };
+    const name = this.getName(connectOpts);
+    const fakeSocket = this.incrementSockets(name);
+    Promise.resolve().then(() => this.connect(req, connectOpts)).then((socket) => {
+      this.decrementSockets(name, fakeSocket);
+      if (typeof socket.addRequest === "function") {
+        try {
+          return socket.addRequest(req, connectOpts);
+        } catch (err) {
+          return cb(err);
+        }
+      }
+      this[INTERNAL].currentSocket = socket;
+      super.createSocket(req, options, cb);
+    }, (err) => {
+      this.decrementSockets(name, fakeSocket);
+      cb(err);
+    });
+  }
+  createConnection() {
+    const socket = this[INTERNAL].currentSocket;
+    this[INTERNAL].currentSocket = void 0;
+    if (!socket) {
+      throw new Error("No socket was returned in the `connect()` function");
+    }
+    return socket;
+  }
+  get defaultPort() {
+    return this[INTERNAL].defaultPort ?? (this.protocol === "https:" ? 443 : 80);
+  }
+  set defaultPort(v) {
+    if (this[INTERNAL]) {
+      this[INTERNAL].defaultPort = v;
+    }
+  }
+  get protocol() {
+    return this[INTERNAL].protocol ?? (this.isSecureEndpoint() ? "https:" : "http:");
+  }
+  set protocol(v) {
+    if (this[INTERNAL]) {
+      this[INTERNAL].protocol = v;
+    }
+  }
+};
+
+// node_modules/http-proxy-agent/dist/index.js
+import { URL as URL2 } from "url";
+
+// node_modules/proxy-agent-negotiate/dist/index.js
+function createNegotiateAuth() {
+  return async ({ response, scheme }) => {
+    if (scheme.toLowerCase() !== "negotiate") {
+      throw new Error(`Expected Negotiate scheme but got "${scheme}"`);
+    }
+    let kerberos;
+    try {
+      kerberos = await import("kerberos");
+    } catch {
+      throw new Error('The "kerberos" package is required for Negotiate proxy authentication. Install it with: npm install kerberos');
+    }
+    const proxyAuthenticate = response.headers["proxy-authenticate"] || "";
+    const challengeHeader = Array.isArray(proxyAuthenticate) ? proxyAuthenticate[0] : proxyAuthenticate;
+    const serverToken = typeof challengeHeader === "string" && challengeHeader.includes(" ") ? challengeHeader.split(" ").slice(1).join(" ") : void 0;
+    const client = await kerberos.initializeClient("HTTP@proxy", {
+      mechOID: kerberos.GSS_MECH_OID_SPNEGO
+    });
+    const token = await client.step(serverToken || "");
+    if (!token) {
+      throw new Error("Kerberos client.step() returned no token");
+    }
+    return {
+      headers: {
+        "Proxy-Authorization": `Negotiate ${token}`
+      }
+    };
+  };
+}
+
+// node_modules/http-proxy-agent/dist/index.js
+var debug2 = (0, import_debug.default)("http-proxy-agent");
+var HttpProxyAgent = class extends Agent2 {
+  constructor(proxy, opts) {
+    super(opts);
+    this.proxy = typeof proxy === "string" ? new URL2(proxy) : proxy;
+    this.proxyHeaders = opts?.headers ?? {};
+    debug2("Creating new HttpProxyAgent instance: %o", this.proxy.href);
+    if (opts?.negotiate) {
+      this.onProxyAuth = createNegotiateAuth();
+    } else if (opts?.onProxyAuth) {
+      this.onProxyAuth = opts.onProxyAuth;
+    }
+    const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
+    const port2 = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
+    this.connectOpts = {
+      ...opts ? omit(opts, "headers", "onProxyAuth", "negotiate") : null,
+      host,
+      port: port2
+    };
+  }
+  addRequest(req, opts) {
+    req._header = null;
+    this.setRequestProps(req, opts);
+    super.addRequest(req, opts);
+  }
+  setRequestProps(req, opts) {
+    const { proxy } = this;
+    const protocol = opts.secureEndpoint ? "https:" : "http:";
+    const hostname = req.getHeader("host") || "localhost";
+    const base = `${protocol}//${hostname}`;
+    const url = new URL2(req.path, base);
+    if (opts.port !== 80) {
+      url.port = String(opts.port);
+    }
+    req.path = String(url);
+    const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
+    if (proxy.username || proxy.password) {
+      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+      headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
+    }
+    if (!headers["Proxy-Connection"]) {
+      headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
+    }
+    for (const name of Object.keys(headers)) {
+      const value = headers[name];
+      if (value) {
+        req.setHeader(name, value);
+      }
+    }
+  }
+  async connect(req, opts) {
+    req._header = null;
+    if (!req.path.includes("://")) {
+      this.setRequestProps(req, opts);
+    }
+    let first;
+    let endOfHeaders;
+    debug2("Regenerating stored HTTP header string for request");
+    req._implicitHeader();
+    if (req.outputData && req.outputData.length > 0) {
+      debug2("Patching connection write() output buffer with updated header");
+      first = req.outputData[0].data;
+      endOfHeaders = first.indexOf("\r\n\r\n") + 4;
+      req.outputData[0].data = req._header + first.substring(endOfHeaders);
+      debug2("Output buffer: %o", req.outputData[0].data);
+    }
+    let socket;
+    if (this.proxy.protocol === "https:") {
+      debug2("Creating `tls.Socket`: %o", this.connectOpts);
+      socket = tls.connect(this.connectOpts);
+    } else {
+      debug2("Creating `net.Socket`: %o", this.connectOpts);
+      socket = net2.connect(this.connectOpts);
+    }
+    await once(socket, "connect");
+    const connect5 = { socket };
+    req.emit("proxyConnect", connect5);
+    this.emit("proxyConnect", connect5, req);
+    req.emit("proxy", { proxy: this.proxy.href, socket });
+    return socket;
+  }
+};
+HttpProxyAgent.protocols = ["http", "https"];
+function omit(obj, ...keys) {
+  const ret = {};
+  let key4;
+  for (key4 in obj) {
+    if (!keys.includes(key4)) {
+      ret[key4] = obj[key4];
+    }
+  }
+  return ret;
+}
+
+// node_modules/https-proxy-agent/dist/index.js
+var import_debug3 = __toESM(require_src(), 1);
+import * as net3 from "net";
+import * as tls2 from "tls";
+import assert from "assert";
+import { URL as URL3 } from "url";
+
+// node_modules/https-proxy-agent/dist/parse-proxy-response.js
+var import_debug2 = __toESM(require_src(), 1);
+var debug3 = (0, import_debug2.default)("https-proxy-agent:parse-proxy-response");
+function parseProxyResponse(socket) {
+  return new Promise((resolve, reject) => {
+    let buffersLength = 0;
+    const buffers = [];
+    function read() {
+      const b = socket.read();
+      if (b)
+        ondata(b);
+      else
+        socket.once("readable", read);
+    }
+    function cleanup() {
+      socket.removeListener("end", onend);
+      socket.removeListener("error", onerror);
+      socket.removeListener("readable", read);
+    }
+    function onend() {
+      cleanup();
+      debug3("onend");
+      reject(new Error("Proxy connection ended before receiving CONNECT response"));
+    }
+    function onerror(err) {
+      cleanup();
+      debug3("onerror %o", err);
+      reject(err);
+    }
+    function ondata(b) {
+      buffers.push(b);
+      buffersLength += b.length;
+      const buffered = Buffer.concat(buffers, buffersLength);
+      const endOfHeaders = buffered.indexOf("\r\n\r\n");
+      if (endOfHeaders === -1) {
+        debug3("have not received end of HTTP headers yet...");
+        read();
+        return;
+      }
+      const headerParts = buffered.slice(0, endOfHeaders).toString("ascii").split("\r\n");
+      const firstLine2 = headerParts.shift();
+      if (!firstLine2) {
+        socket.destroy();
+        return reject(new Error("No header received from proxy CONNECT response"));
+      }
+      const firstLineParts = firstLine2.split(" ");
+      const statusCode = +firstLineParts[1];
+      const statusText = firstLineParts.slice(2).join(" ");
+      const headers = {};
+      for (const header of headerParts) {
+        if (!header)
+          continue;
+        const firstColon = header.indexOf(":");
+        if (firstColon === -1) {
+          socket.destroy();
+          return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
+        }
+        const key4 = header.slice(0, firstColon).toLowerCase();
+        const value = header.slice(firstColon + 1).trimStart();
+        const current2 = headers[key4];
+        if (typeof current2 === "string") {
+          headers[key4] = [current2, value];
+        } else if (Array.isArray(current2)) {
+          current2.push(value);
+        } else {
+          headers[key4] = value;
+        }
+      }
+      debug3("got proxy server response: %o %o", firstLine2, headers);
+      cleanup();
+      resolve({
+        connect: {
+          statusCode,
+          statusText,
+          headers
+        },
+        buffered
+      });
+    }
+    socket.on("error", onerror);
+    socket.on("end", onend);
+    read();
+  });
+}
+
+// node_modules/https-proxy-agent/dist/index.js
+var debug4 = (0, import_debug3.default)("https-proxy-agent");
+var setServernameFromNonIpHost = (options) => {
+  if (options.servername === void 0 && options.host && !net3.isIP(options.host)) {
+    return {
+      ...options,
+      servername: options.host
+    };
+  }
+  return options;
+};
+var HttpsProxyAgent = class extends Agent2 {
+  constructor(proxy, opts) {
+    super(opts);
+    this.options = { path: void 0 };
+    this.proxy = typeof proxy === "string" ? new URL3(proxy) : proxy;
+    this.proxyHeaders = opts?.headers ?? {};
+    debug4("Creating new HttpsProxyAgent instance: %o", this.proxy.href);
+    if (opts?.negotiate) {
+      this.onProxyAuth = createNegotiateAuth();
+    } else if (opts?.onProxyAuth) {
+      this.onProxyAuth = opts.onProxyAuth;
+    }
+    const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
+    const port2 = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
+    this.connectOpts = {
+      // Attempt to negotiate http/1.1 for proxy servers that support http/2
+      ALPNProtocols: ["http/1.1"],
+      ...opts ? omit2(opts, "headers", "onProxyAuth", "negotiate") : null,
+      host,
+      port: port2
+    };
+  }
+  /**
+   * Called when the node-core HTTP client library is creating a
+   * new HTTP request.
+   */
+  async connect(req, opts) {
+    const { proxy } = this;
+    if (!opts.host) {
+      throw new TypeError('No "host" provided');
+    }
+    let socket;
+    if (proxy.protocol === "https:") {
+      debug4("Creating `tls.Socket`: %o", this.connectOpts);
+      socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
+    } else {
+      debug4("Creating `net.Socket`: %o", this.connectOpts);
+      socket = net3.connect(this.connectOpts);
+    }
+    const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
+    const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
+    let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
+`;
+    if (proxy.username || proxy.password) {
+      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+      headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
+    }
+    headers.Host = `${host}:${opts.port}`;
+    if (!headers["Proxy-Connection"]) {
+      headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
+    }
+    for (const name of Object.keys(headers)) {
+      payload += `${name}: ${headers[name]}\r
+`;
+    }
+    const proxyResponsePromise = parseProxyResponse(socket);
+    socket.write(`${payload}\r
+`);
+    const { connect: connect5, buffered } = await proxyResponsePromise;
+    req.emit("proxyConnect", connect5);
+    this.emit("proxyConnect", connect5, req);
+    req.emit("proxy", { proxy: this.proxy.href, socket });
+    if (connect5.statusCode === 200) {
+      req.once("socket", resume);
+      if (opts.secureEndpoint) {
+        debug4("Upgrading socket connection to TLS");
+        return tls2.connect({
+          ...omit2(setServernameFromNonIpHost(opts), "host", "path", "port"),
+          socket
+        });
+      }
+      return socket;
+    }
+    if (connect5.statusCode === 407 && this.onProxyAuth) {
+      debug4("Got 407 response, invoking onProxyAuth callback");
+      socket.destroy();
+      const proxyAuthenticate = connect5.headers["proxy-authenticate"] || "";
+      const scheme = Array.isArray(proxyAuthenticate) ? proxyAuthenticate[0].split(/\s/)[0] : proxyAuthenticate.split(/\s/)[0];
+      const authResponse = await this.onProxyAuth({
+        response: connect5,
+        scheme
+      });
+      return this._connectWithAuth(req, opts, authResponse.headers);
+    }
+    socket.destroy();
+    const fakeSocket = new net3.Socket({ writable: false });
+    fakeSocket.readable = true;
+    req.once("socket", (s) => {
+      debug4("Replaying proxy buffer for failed request");
+      assert(s.listenerCount("data") > 0);
+      s.push(buffered);
+      s.push(null);
+    });
+    return fakeSocket;
+  }
+  /**
+   * Retry a CONNECT request with additional auth headers.
+   */
+  async _connectWithAuth(req, opts, authHeaders) {
+    const { proxy } = this;
+    let socket;
+    if (proxy.protocol === "https:") {
+      socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
+    } else {
+      socket = net3.connect(this.connectOpts);
+    }
+    const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
+    const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
+    let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
+`;
+    if (proxy.username || proxy.password) {
+      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+      headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
+    }
+    Object.assign(headers, authHeaders);
+    headers.Host = `${host}:${opts.port}`;
+    if (!headers["Proxy-Connection"]) {
+      headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
+    }
+    for (const name of Object.keys(headers)) {
+      payload += `${name}: ${headers[name]}\r
+`;
+    }
+    const proxyResponsePromise = parseProxyResponse(socket);
+    socket.write(`${payload}\r
+`);
+    const { connect: connect5 } = await proxyResponsePromise;
+    req.emit("proxyConnect", connect5);
+    this.emit("proxyConnect", connect5, req);
+    if (connect5.statusCode === 200) {
+      req.once("socket", resume);
+      if (opts.secureEndpoint) {
+        debug4("Upgrading socket connection to TLS");
+        return tls2.connect({
+          ...omit2(setServernameFromNonIpHost(opts), "host", "path", "port"),
+          socket
+        });
+      }
+      return socket;
+    }
+    socket.destroy();
+    throw new Error(`Proxy authentication failed with status ${connect5.statusCode} after retry`);
+  }
+};
+HttpsProxyAgent.protocols = ["http", "https"];
+function resume(socket) {
+  setImmediate(() => {
+    socket.resume();
+  });
+}
+function omit2(obj, ...keys) {
+  const ret = {};
+  let key4;
+  for (key4 in obj) {
+    if (!keys.includes(key4)) {
+      ret[key4] = obj[key4];
+    }
+  }
+  return ret;
+}
+
+// src/net/lookups.ts
+import dns from "node:dns";
+var LOOKUP_REUSE_MS = 3e4;
+function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
+  const kept = /* @__PURE__ */ new Map();
+  const addressesOf = (hostname, family, hints) => {
+    const key4 = `${hostname}|${family}|${hints}`;
+    const hit = kept.get(key4);
+    if (hit && hit.until > now()) return hit.addresses;
+    const addresses = new Promise(
+      (ok, fail2) => resolve(hostname, { all: true, family, hints }, (err, found) => err ? fail2(err) : ok(found))
+    );
+    const entry = { addresses, until: Infinity };
+    kept.set(key4, entry);
+    addresses.then(
+      () => {
+        entry.until = now() + LOOKUP_REUSE_MS;
+      },
+      () => {
+        if (kept.get(key4) === entry) kept.delete(key4);
+      }
+    );
+    return addresses;
+  };
+  return (hostname, options, callback) => {
+    const family = typeof options.family === "number" ? options.family : options.family === "IPv4" ? 4 : options.family === "IPv6" ? 6 : 0;
+    addressesOf(hostname, family, options.hints ?? 0).then(
+      (addresses) => {
+        if (options.all) return callback(null, addresses);
+        const first = addresses[0];
+        if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: "ENOTFOUND" }), "", 0);
+        callback(null, first.address, first.family);
+      },
+      (err) => callback(err, "", 0)
+    );
+  };
+}
+
+// src/net/goauth.ts
+import { execFile as execFile2 } from "node:child_process";
+import { readFileSync as readFileSync6 } from "node:fs";
+
+// src/net/netrc.ts
+import path23 from "node:path";
+function parseNetrc(text) {
+  const entries2 = [];
+  let entry = { machine: "", login: "", password: "" };
+  let inMacro = false;
+  for (const line of text.split("\n")) {
+    if (inMacro) {
+      if (line === "") inMacro = false;
+      continue;
+    }
+    const fields = line.split(/[ \t\r\v\f]+/).filter((f) => f !== "");
+    let i = 0;
+    for (; i < fields.length - 1; i += 2) {
+      const [token, value] = [fields[i], fields[i + 1]];
+      if (token === "machine") entry = { machine: value, login: "", password: "" };
+      else if (token === "login") entry.login = value;
+      else if (token === "password") entry.password = value;
+      else if (token === "macdef") inMacro = true;
+      if (entry.machine && entry.login && entry.password) {
+        entries2.push(entry);
+        entry = { machine: "", login: "", password: "" };
+      }
+    }
+    if (fields[i] === "default") break;
+  }
+  return entries2;
+}
+function netrcPath(env, platform2 = process.platform) {
+  if (env.NETRC) return env.NETRC;
+  const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
+  if (!home) return void 0;
+  return path23.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+}
+
+// src/net/goauth.ts
+function splitQuoted(text) {
+  const words = [];
+  let i = 0;
+  while (i < text.length) {
+    while (i < text.length && /\s/.test(text[i])) i++;
+    if (i >= text.length) break;
+    const quote = text[i];
+    if (quote === '"' || quote === "'") {
+      const end = text.indexOf(quote, i + 1);
+      if (end < 0) throw new Error(`unterminated ${quote} string`);
+      words.push(text.slice(i + 1, end));
+      i = end + 1;
+    } else {
+      const start2 = i;
+      while (i < text.length && !/\s/.test(text[i])) i++;
+      words.push(text.slice(start2, i));
+    }
+  }
+  return words;
+}
+function parseAuthOutput(text) {
+  const credentials = /* @__PURE__ */ new Map();
+  const lines = text.split("\n").map((l) => l.replace(/\r$/, ""));
+  let i = 0;
+  while (i < lines.length && !(i === lines.length - 1 && lines[i] === "")) {
+    const prefixes = [];
+    for (; ; i++) {
+      const line = lines[i];
+      if (line === void 0) throw new Error("invalid format: expected url prefix or empty line");
+      if (line.trim() !== line) throw new Error("invalid format: leading or trailing white space");
+      if (line === "") break;
+      if (!line.startsWith("https://")) throw new Error("invalid format: expected url prefix or empty line");
+      prefixes.push(line);
+    }
+    i++;
+    if (prefixes.length === 0) throw new Error("invalid format: expected url prefix");
+    const headers = {};
+    for (; i < lines.length && lines[i] !== ""; i++) {
+      const line = lines[i];
+      const colon = line.indexOf(":");
+      if (colon <= 0) throw new Error(`malformed header line: ${JSON.stringify(line.slice(0, 40))}`);
+      const name = line.slice(0, colon).trim();
+      (headers[name] ??= []).push(line.slice(colon + 1).trim());
+    }
+    i++;
+    for (const prefix of prefixes) credentials.set(trimPrefix(prefix), headers);
+  }
+  return credentials;
+}
+var trimPrefix = (prefix) => prefix.replace(/^https:\/\//, "").replace(/\/$/, "");
+var COMMAND_TIMEOUT_MS = 6e4;
+function runCommand(words, env, url, status) {
+  const args = [...words.slice(1), ...url ? [url.href] : []];
+  return new Promise((resolve, reject) => {
+    const child = execFile2(
+      words[0],
+      args,
+      { env, timeout: COMMAND_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 1 << 20 },
+      (error2, stdout) => {
+        if (error2) return reject(new Error(`GOAUTH command ${words[0]} failed: ${error2.message.split("\n")[0]}`));
+        try {
+          resolve(parseAuthOutput(stdout));
+        } catch (e) {
+          reject(new Error(`cannot parse output of GOAUTH command ${words[0]}: ${e.message}`));
+        }
+      }
+    );
+    child.stdin?.on("error", () => void 0);
+    child.stdin?.end(status ? `HTTP/1.1 ${status}
+
+` : "");
+  });
+}
+async function loadGoAuth(goauth, env, platform2 = process.platform) {
+  const cache = /* @__PURE__ */ new Map();
+  const store = (prefix, headers) => {
+    cache.set(prefix, headers);
+    for (const values of Object.values(headers)) for (const v of values) for (const secret of [v, ...secretParts(v)]) secrets.add(secret);
+  };
+  const secrets = /* @__PURE__ */ new Set();
+  const unsupported = [];
+  const commands = [];
+  const methods = goauth.split(";").map((m) => m.trim());
+  if (methods.includes("off") && methods.length > 1) throw new Error(`GOAUTH=off cannot be combined with other authentication commands (GOAUTH=${goauth})`);
+  const run2 = async (url, status) => {
+    for (const method of [...methods].reverse()) {
+      const words = splitQuoted(method);
+      if (words.length === 0) throw new Error(`GOAUTH has an empty command (GOAUTH=${goauth})`);
+      if (words[0] === "off") return;
+      if (words[0] === "netrc") {
+        if (url) continue;
+        const file2 = netrcPath(env, platform2);
+        const text = file2 === void 0 ? "" : readOptional(file2);
+        for (const entry of parseNetrc(text).reverse()) store(trimPrefix(entry.machine), { Authorization: [basicAuthorization(entry.login, entry.password)] });
+      } else if (words[0] === "git" || words[0] === "mtls") {
+        if (!url && !unsupported.includes(method)) unsupported.push(method);
+      } else {
+        if (!url) commands.push(words);
+        const found = await runCommand(words, env, url, status).catch(() => /* @__PURE__ */ new Map());
+        for (const [prefix, headers] of found) {
+          if (Object.keys(headers).length === 0) cache.delete(prefix);
+          else store(prefix, headers);
+        }
+      }
+    }
+  };
+  await run2();
+  return {
+    headersFor: (url) => {
+      if (url.protocol !== "https:" || url.username || url.password) return void 0;
+      let prefix = trimPrefix(url.href);
+      for (; ; ) {
+        const headers = cache.get(prefix);
+        if (headers) return headers;
+        const slash = prefix.lastIndexOf("/");
+        if (slash < 0) return void 0;
+        prefix = prefix.slice(0, slash);
+      }
+    },
+    refresh: async (url, status) => {
+      if (commands.length === 0) return false;
+      await run2(url, status);
+      return true;
+    },
+    secrets: () => [...secrets],
+    unsupported
+  };
+}
+function basicAuthorization(user, password) {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+}
+function secretParts(value) {
+  const [scheme, token] = value.split(/\s+/, 2);
+  if (!token) return [];
+  if (scheme?.toLowerCase() !== "basic") return [token];
+  const pair = Buffer.from(token, "base64").toString("utf8");
+  const colon = pair.indexOf(":");
+  return colon < 0 ? [token] : [token, pair.slice(colon + 1)];
+}
+function readOptional(file2) {
+  try {
+    return readFileSync6(file2, "utf8");
+  } catch (e) {
+    if (e.code === "ENOENT") return "";
+    throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
+  }
+}
+
+// src/net/proxy-env.ts
+import net4 from "node:net";
+import { domainToASCII } from "node:url";
+function firstSet(env, names) {
+  for (const name of names) {
+    const value = env[name];
+    if (value) return { value, from: name };
+  }
+  return void 0;
+}
+var PROXY_SCHEMES = /* @__PURE__ */ new Set(["http:", "https:", "socks5:", "socks5h:"]);
+function parseProxyUrl(value) {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    url = void 0;
+  }
+  if (url && PROXY_SCHEMES.has(url.protocol)) return url;
+  try {
+    return new URL(`http://${value}`);
+  } catch {
+    return void 0;
+  }
+}
+function proxyRules(env) {
+  const choice = (names) => {
+    const set = firstSet(env, names);
+    const url = set && parseProxyUrl(set.value);
+    return set && url ? { url, from: set.from } : void 0;
+  };
+  const http4 = choice(["HTTP_PROXY", "http_proxy"]);
+  const https2 = choice(["HTTPS_PROXY", "https_proxy"]);
+  return {
+    ...http4 ? { http: http4 } : {},
+    ...https2 ? { https: https2 } : {},
+    cgi: Boolean(env.REQUEST_METHOD),
+    exempt: noProxyMatcher(firstSet(env, ["NO_PROXY", "no_proxy"])?.value ?? "")
+  };
+}
+var CgiProxyError = class extends Error {
+  constructor() {
+    super("refusing to use HTTP_PROXY value in CGI environment (REQUEST_METHOD is set), as go does");
+    this.name = "CgiProxyError";
+  }
+};
+function proxyFor(rules, url) {
+  const proxy = url.protocol === "https:" ? rules.https : url.protocol === "http:" ? rules.http : void 0;
+  if (proxy && url.protocol === "http:" && rules.cgi) throw new CgiProxyError();
+  if (!proxy) return void 0;
+  const host = bareHost(url.hostname).toLowerCase();
+  if (host === "") return proxy;
+  const port2 = url.port || (url.protocol === "https:" ? "443" : "80");
+  const ip = net4.isIP(host) !== 0;
+  if (host === "localhost" || ip && isLoopback(host)) return void 0;
+  return rules.exempt(host, port2, ip) ? void 0 : proxy;
+}
+var bareHost = (host) => host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+var LOOPBACK = new net4.BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+function isLoopback(ip) {
+  return LOOPBACK.check(ip, net4.isIPv6(ip) ? "ipv6" : "ipv4");
+}
+function normalizeIp(ip) {
+  return new net4.SocketAddress({ address: ip, family: net4.isIPv6(ip) ? "ipv6" : "ipv4" }).address;
+}
+function splitHostPort(entry) {
+  if (entry.startsWith("[")) {
+    const end = entry.indexOf("]");
+    if (end < 0 || entry[end + 1] !== ":") return void 0;
+    return { host: entry.slice(1, end), port: entry.slice(end + 2) };
+  }
+  const colon = entry.indexOf(":");
+  if (colon < 0 || entry.indexOf(":", colon + 1) >= 0) return void 0;
+  return { host: entry.slice(0, colon), port: entry.slice(colon + 1) };
+}
+function noProxyMatcher(noProxy) {
+  const ipMatchers = [];
+  const domainMatchers = [];
+  for (const raw of noProxy.split(",")) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === "") continue;
+    if (entry === "*") return () => true;
+    const cidr = parseCidr(entry);
+    if (cidr) {
+      ipMatchers.push((host2, _port, ip) => ip && cidr.check(host2, net4.isIPv6(host2) ? "ipv6" : "ipv4"));
+      continue;
+    }
+    const split = splitHostPort(entry);
+    if (split && split.host === "") continue;
+    const host = split?.host ?? entry;
+    const port2 = split?.port ?? "";
+    if (net4.isIP(host)) {
+      const want = normalizeIp(host);
+      ipMatchers.push((candidate, candidatePort, ip) => ip && normalizeIp(candidate) === want && (port2 === "" || port2 === candidatePort));
+      continue;
+    }
+    if (host === "") continue;
+    const name = host.startsWith("*.") ? host.slice(1) : host;
+    const matchHost = !name.startsWith(".");
+    const bare = matchHost ? name : name.slice(1);
+    const suffix = `.${[...bare].some((c) => c.charCodeAt(0) > 127) ? domainToASCII(bare) || bare : bare}`;
+    domainMatchers.push(
+      (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port2 === "" || port2 === candidatePort)
+    );
+  }
+  return (host, port2, ip) => ip && ipMatchers.some((m) => m(host, port2, ip)) || domainMatchers.some((m) => m(host, port2, ip));
+}
+function parseCidr(entry) {
+  const slash = entry.indexOf("/");
+  if (slash < 0) return void 0;
+  const address = entry.slice(0, slash);
+  const bits = entry.slice(slash + 1);
+  const family = net4.isIP(address);
+  if (family === 0 || !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) return void 0;
+  const list = new net4.BlockList();
+  list.addSubnet(address, Number(bits), family === 4 ? "ipv4" : "ipv6");
+  return list;
+}
+
+// src/net/trust.ts
+import { X509Certificate } from "node:crypto";
+import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
+import path24 from "node:path";
+import tls3 from "node:tls";
+var SYSTEM_CERT_FILES = [
+  "/etc/ssl/certs/ca-certificates.crt",
+  "/etc/pki/tls/certs/ca-bundle.crt",
+  "/etc/ssl/ca-bundle.pem",
+  "/etc/pki/tls/cacert.pem",
+  "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+  "/etc/ssl/cert.pem"
+];
+var SYSTEM_CERT_DIRS = ["/etc/ssl/certs", "/etc/pki/tls/certs"];
+var PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+function certificatesIn(text) {
+  return (text.match(PEM) ?? []).filter((pem) => {
+    try {
+      new X509Certificate(pem);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+var readText = (file2) => {
+  try {
+    return readFileSync7(file2, "latin1");
+  } catch {
+    return void 0;
+  }
+};
+function directoryFiles(dir) {
+  let names;
+  try {
+    names = readdirSync4(dir);
+  } catch {
+    return [];
+  }
+  return names.map((name) => path24.join(dir, name)).filter((file2) => {
+    try {
+      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync2(file2).includes("/"));
+    } catch {
+      return false;
+    }
+  });
+}
+function unixTrust(env) {
+  const certificates = [];
+  const sources = [];
+  const files = env.SSL_CERT_FILE ? [env.SSL_CERT_FILE] : SYSTEM_CERT_FILES;
+  for (const file2 of files) {
+    const text = readText(file2);
+    if (text === void 0) continue;
+    certificates.push(...certificatesIn(text));
+    sources.push(env.SSL_CERT_FILE ? `SSL_CERT_FILE=${file2}` : file2);
+    break;
+  }
+  const dirs = env.SSL_CERT_DIR ? env.SSL_CERT_DIR.split(":") : SYSTEM_CERT_DIRS;
+  for (const dir of dirs) {
+    const found = directoryFiles(dir).flatMap((file2) => certificatesIn(readText(file2) ?? ""));
+    if (found.length === 0) continue;
+    certificates.push(...found);
+    sources.push(env.SSL_CERT_DIR ? `SSL_CERT_DIR ${dir}` : dir);
+  }
+  return { certificates, sources };
+}
+function osTrust() {
+  const system = typeof tls3.getCACertificates === "function" ? tls3.getCACertificates("system") : [];
+  return system.length > 0 ? { certificates: [...system], sources: ["the system store"] } : { certificates: [...tls3.rootCertificates], sources: ["node's bundled list (this node cannot read the system store)"] };
+}
+function loadTrust(env, platform2 = process.platform) {
+  const trust = platform2 === "darwin" || platform2 === "win32" ? osTrust() : unixTrust(env);
+  const extra = env.NODE_EXTRA_CA_CERTS;
+  const extraCerts = extra ? certificatesIn(readText(extra) ?? "") : [];
+  if (extraCerts.length > 0) trust.sources.push(`NODE_EXTRA_CA_CERTS=${extra}`);
+  return { certificates: [...new Set([...trust.certificates, ...extraCerts].map((c) => c.trim()))], sources: trust.sources };
+}
+
+// src/net/client.ts
+async function loadNetworkView(env, goauth, trust = loadTrust(env)) {
+  return { trust, proxies: proxyRules(env), auth: await loadGoAuth(goauth || "netrc", env) };
+}
+function networkSecrets(view) {
+  const proxies = [view.proxies.http, view.proxies.https].flatMap((p) => p ? secretsIn(p.url.href) : []);
+  return [...proxies, ...view.auth.secrets()];
+}
+var MAX_REDIRECTS = 10;
+var HttpClient2 = class {
+  view;
+  secureContext;
+  agents = /* @__PURE__ */ new Map();
+  maxSockets;
+  /** Every connection's DNS lookup: one per host at a time (lookups.ts). */
+  lookup = sharedLookup();
+  constructor(view, options = {}) {
+    this.view = view;
+    this.maxSockets = options.maxSockets ?? Infinity;
+    this.secureContext = tls4.createSecureContext({ ca: view.trust.certificates });
+  }
+  /** The forward proxy a request to url goes through (undefined: a direct connection). */
+  route(url) {
+    return proxyFor(this.view.proxies, typeof url === "string" ? new URL(url) : url);
+  }
+  /** `url` may carry `user:password@`: sent as Basic credentials, as go sends them. */
+  get(url, options) {
+    return this.request(
+      url,
+      options,
+      (response, status, contentType, onData) => new Promise((resolve, reject) => {
+        const chunks = [];
+        let size2 = 0;
+        response.on("data", (chunk) => {
+          size2 += chunk.length;
+          onData(chunk.length);
+          chunks.push(chunk);
+          if (size2 > options.maxBytes) {
+            reject(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
+            response.destroy();
+          }
+        });
+        response.on("end", () => resolve({ status, contentType, body: Buffer.concat(chunks) }));
+        response.on("error", reject);
+      })
+    );
+  }
+  /**
+   * Like get, but a 200's body goes to `file` as it arrives; other answers' bodies are dropped.
+   * Each chunk is written at once, synchronously: a write to the page cache takes microseconds,
+   * while an asynchronous one wakes a thread-pool thread per chunk, which on 2 busy cores cost
+   * several times the write itself (the hashing threads need those cores), and kept chunks
+   * waiting in memory meanwhile.
+   */
+  download(url, file2, options) {
+    return this.request(url, options, async (response, status, contentType, onData) => {
+      if (status !== 200) {
+        response.resume();
+        return { status, contentType, size: 0 };
+      }
+      let size2 = 0;
+      const fd = openSync3(file2, "wx");
+      try {
+        for await (const chunk of response) {
+          size2 += chunk.length;
+          if (size2 > options.maxBytes) {
+            response.destroy();
+            throw new NetError("http", `answer larger than ${options.maxBytes} bytes`);
+          }
+          onData(chunk.length);
+          for (let at = 0; at < chunk.length; ) at += writeSync3(fd, chunk, at);
+        }
+      } finally {
+        closeSync5(fd);
+      }
+      return { status, contentType, size: size2 };
+    });
+  }
+  async request(url, given, consume) {
+    const floor = watchFloor(given.floor);
+    const options = {
+      ...given,
+      signal: AbortSignal.any([given.signal, floor.signal]),
+      onData: (bytes) => {
+        floor.add(bytes);
+        given.onData?.(bytes);
+      },
+      onSocket: floor.start
+    };
+    try {
+      return await this.follow(url, options, consume);
+    } catch (e) {
+      throw floor.signal.aborted ? floor.signal.reason : e;
+    } finally {
+      floor.stop();
+    }
+  }
+  /** The request, along its redirects, and again once after a 4xx if GOAUTH has new credentials. */
+  async follow(url, options, consume) {
+    let target = new URL(url);
+    let headers = this.credentials(target);
+    target.username = "";
+    target.password = "";
+    let refreshed = false;
+    for (let redirects = 0; ; redirects++) {
+      const answer2 = await this.once(target, headers, options, consume);
+      if ("location" in answer2) {
+        if (redirects >= MAX_REDIRECTS) throw new NetError("http", `stopped after ${MAX_REDIRECTS} redirects`);
+        const next = new URL(answer2.location, target);
+        if (target.protocol === "https:" && next.protocol !== "https:") {
+          throw new NetError("http", `redirected from secure URL ${redactUrl(target.href)} to insecure URL ${redactUrl(next.href)}`);
+        }
+        if (next.host !== target.host) headers = {};
+        target = next;
+        continue;
+      }
+      if (!refreshed && answer2.status >= 400 && answer2.status < 500 && target.protocol === "https:") {
+        refreshed = true;
+        if (await this.view.auth.refresh(target, String(answer2.status))) {
+          headers = this.credentials(target);
+          continue;
+        }
+      }
+      return answer2.result;
+    }
+  }
+  /** Destroys the pooled connections. */
+  close() {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+  credentials(url) {
+    if (url.username || url.password) return { authorization: [basicAuthorization(decodeURIComponent(url.username), decodeURIComponent(url.password))] };
+    return this.view.auth.headersFor(url) ?? {};
+  }
+  agentFor(url, proxy) {
+    const secure = url.protocol === "https:";
+    const key4 = `${url.protocol}|${proxy?.url.href ?? "direct"}`;
+    let agent = this.agents.get(key4);
+    if (agent) return agent;
+    const pool = { keepAlive: true, maxSockets: this.maxSockets, lookup: this.lookup };
+    if (!proxy) agent = secure ? new https.Agent(pool) : new http3.Agent(pool);
+    else {
+      if (proxy.url.protocol !== "http:" && proxy.url.protocol !== "https:") {
+        throw new NetError("proxy", `${proxy.from} is ${redactUrl(proxy.url.href)}: the action's own requests cannot use a ${proxy.url.protocol.slice(0, -1)} proxy (go can)`);
+      }
+      const toProxy = { ...pool, secureContext: this.secureContext };
+      agent = secure ? new HttpsProxyAgent(proxy.url, toProxy) : new HttpProxyAgent(proxy.url, toProxy);
+    }
+    this.agents.set(key4, agent);
+    return agent;
+  }
+  once(url, headers, options, consume) {
+    let proxy;
+    let agent;
+    try {
+      proxy = this.route(url);
+      agent = this.agentFor(url, proxy);
+    } catch (e) {
+      return Promise.reject(classifyError(e));
+    }
+    const via = proxy && `${redactUrl(proxy.url.href).replace(/\/$/, "")} (${proxy.from})`;
+    const secure = url.protocol === "https:";
+    return new Promise((resolve, reject) => {
+      const fail2 = (e) => reject(classifyError(e, via));
+      const request = (secure ? https : http3).get(
+        url,
+        { signal: options.signal, headers, agent, ...secure ? { secureContext: this.secureContext } : {} },
+        (response) => {
+          const status = response.statusCode ?? 0;
+          if (status === 407 && via) {
+            response.resume();
+            return reject(new NetError("proxy", `forward proxy ${via} answered 407 Proxy Authentication Required; give its credentials in the proxy URL (http://user:password@host:port)`));
+          }
+          const location = response.headers.location;
+          if (status >= 300 && status < 400 && location) {
+            response.resume();
+            return resolve({ location });
+          }
+          options.onHeaders?.();
+          consume(response, status, response.headers["content-type"] ?? "", (bytes) => options.onData?.(bytes)).then((result) => resolve({ status, result }), fail2);
+        }
+      );
+      request.on("error", fail2);
+      request.once("socket", options.onSocket);
+    });
+  }
+};
+function watchFloor(floor) {
+  const controller = new AbortController();
+  let meter;
+  let timer;
+  return {
+    signal: controller.signal,
+    start: () => {
+      if (meter) return;
+      meter = new Throughput(floor.windowMs, performance.now());
+      timer = setInterval(() => {
+        if (!meter?.below(floor.bytesPerSec, performance.now())) return;
+        clearInterval(timer);
+        controller.abort(new SlowError(floor.bytesPerSec, floor.windowMs));
+      }, stallCheckEveryMs(floor.windowMs));
+      timer.unref();
+    },
+    add: (bytes) => meter?.add(bytes, performance.now()),
+    stop: () => clearInterval(timer)
+  };
+}
+
+// src/toolchain/select.ts
+import { readFileSync as readFileSync8 } from "node:fs";
+import path25 from "node:path";
+function toolchainVersion(name) {
+  return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
+}
+function toolchainProblem(f) {
+  const choice = chooseToolchain(f);
+  if (choice.mode !== "" || !f.goLine || compareGoVersions(f.goLine, choice.version) <= 0) return void 0;
+  const fix = `Install go ${f.goLine} or later before this step (actions/setup-go with go-version-file: go.mod).`;
+  const setting = f.gotoolchain.trim();
+  return setting === "local" ? `go.mod requires go >= ${f.goLine}, but the installed go is ${choice.version} and GOTOOLCHAIN=local forbids go to switch. ${fix}` : `go.mod requires go >= ${f.goLine}, but GOTOOLCHAIN=${setting} makes go run ${choice.name} and forbids it to switch further. ${fix}`;
+}
+function chooseToolchain(f) {
+  const local = `go${toolchainVersion(f.installed) ?? f.installed.trim()}`;
+  const setting = f.gotoolchain.trim() || "auto";
+  const [minimum, suffix] = setting === "auto" || setting === "path" ? ["local", setting] : setting.split("+", 2);
+  const mode = suffix === "auto" || suffix === "path" ? suffix : "";
+  let name = minimum === "local" || !minimum ? local : minimum;
+  let version = toolchainVersion(name) ?? "";
+  if (mode) {
+    const wanted = f.toolchainLine && f.toolchainLine !== "default" ? toolchainVersion(f.toolchainLine) : void 0;
+    if (wanted && compareGoVersions(wanted, version) > 0) [name, version] = [f.toolchainLine, wanted];
+    if (f.goLine && compareGoVersions(f.goLine, version) > 0) {
+      const release = /^\d+\.\d+$/.test(f.goLine) && compareGoVersions(f.goLine, "1.21") >= 0 ? `${f.goLine}.0` : f.goLine;
+      [name, version] = [`go${release}`, f.goLine];
+    }
+  }
+  return { name, version: toolchainVersion(name) ?? version, switches: name !== local, mode };
+}
+function userToolchain(env, goenvFile, goroot) {
+  if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
+  for (const file2 of [goenvFile, path25.join(goroot, "go.env")]) {
+    const value = settingIn(file2, "GOTOOLCHAIN");
+    if (value) return value;
+  }
+  return "auto";
+}
+function settingIn(file2, name) {
+  let text;
+  try {
+    text = readFileSync8(file2, "utf8");
+  } catch {
+    return void 0;
+  }
+  for (const line of text.split("\n")) {
+    const m = new RegExp(`^\\s*${name}=(.*)$`).exec(line);
+    if (m) return m[1]?.trim();
+  }
+  return void 0;
+}
+
+// src/vendor.ts
+import { existsSync as existsSync8 } from "node:fs";
+import path26 from "node:path";
+function buildsFromVendor(facts) {
+  if (!facts.hasModulesTxt || facts.workspace) return false;
+  const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
+  if (mod !== void 0) return mod === "vendor";
+  return compareGoVersions(facts.goLine, "1.14") >= 0;
+}
+var hasModulesTxt = (dir) => existsSync8(path26.join(dir, "vendor", "modules.txt"));
+async function vendorConsistent(go, dir, env) {
+  const { code: code2, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
+  return { ok: code2 === 0, why: stderr.trim() };
+}
+
+// src/depfiles.ts
+import { existsSync as existsSync9, promises as fs9 } from "node:fs";
+import path27 from "node:path";
+async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles2) {
+  const goWork = await fs9.readFile(path27.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs9.readFile(path27.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  if (patterns.length > 0 && !globFiles2) throw new Error("cache-dependency-path is read by the Action alone");
+  const found = patterns.length > 0 && globFiles2 ? await globFiles2(patterns.map((p) => p.startsWith("!") ? `!${path27.resolve(workspace, p.slice(1))}` : path27.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
+  const files = await Promise.all(
+    [...new Set(found)].sort().map(async (f) => ({ path: path27.relative(workspace, f).split(path27.sep).join("/"), content: await fs9.readFile(f) }))
+  );
+  const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
+  const mod = parseGoMod(goMod);
+  const lines = goWork === void 0 ? mod : parseGoWork(goWork);
+  return {
+    files,
+    sumLines,
+    goModText: goWork ?? goMod,
+    goLine: lines.go,
+    toolchainLine: lines.toolchain,
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync9(path27.join(workingDirectory, "go.sum"))
+  };
+}
+function defaultFiles(workingDirectory, goWork) {
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path27.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path27.resolve(workingDirectory, f)).filter((f) => existsSync9(f));
+}
+
+// src/engine/setup.ts
+async function setUp(options, secrets) {
+  const settings = parseSettings(options.read, options.workspace);
+  const { go, env } = await traced("go env", async () => {
+    const go2 = await findGo();
+    return { go: go2, env: await readGoEnv(go2, settings.workingDirectory) };
+  });
+  const candidates = settings.candidates ?? candidatesFrom("proxies (from go env GOPROXY)", env.GOPROXY);
+  const network = await loadNetworkView(processEnv(), env.GOAUTH);
+  const git = await gitSecrets(env.GOMODCACHE, processEnv());
+  for (const secret of /* @__PURE__ */ new Set([...candidates.flatMap((c) => secretsIn(c.spec)), ...networkSecrets(network), ...git])) {
+    port.secret(secret);
+    secrets.push(secret);
+  }
+  for (const method of network.auth.unsupported) port.info(`GOAUTH method "${method.split(/\s/)[0]}" is go's alone; the action's own requests go without it.`);
+  const deps = await readDependencyFiles(options.workspace, settings.workingDirectory, settings.cacheDependencyPath, options.globFiles);
+  return { settings, go, env, candidates, network, deps };
+}
+
+// src/engine/run.ts
+async function run(options) {
+  const startedMs = performance.now();
+  let facts = { ok: false, probes: [], restore: { state: "disabled" }, attempts: [] };
+  const secrets = [];
+  const handOn = { variables: {}, paths: [], postState: {} };
+  let failedOn;
+  let client;
+  let later;
+  try {
+    const { settings, go, env, candidates, network, deps } = await setUp(options, secrets);
+    const workspace = options.workspace;
+    facts.trust = network.trust.sources;
+    client = new HttpClient2(network, { maxSockets: settings.concurrency });
+    const toolchainFacts = { goLine: deps.goLine, toolchainLine: deps.toolchainLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) };
+    const problem = toolchainProblem(toolchainFacts);
+    if (problem) {
+      failedOn = "input";
+      throw new Error(problem);
+    }
+    const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) };
+    later = settings.protectLaterSteps ? launchJobProxy() : void 0;
+    const build = settings.buildCache ? await startBuildCache({ gocache: env.GOCACHE, keys: { os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: deps.files }, timeoutMs: settings.cacheTimeoutMs }) : void 0;
+    if (build) facts.buildCache = build.report;
+    const downloaded = await download(ctx);
+    facts = { ...facts, ...downloaded.facts };
+    Object.assign(handOn.variables, downloaded.variables);
+    if (facts.toolchain) handOn.paths.push(toolchainLinks());
+    if (downloaded.error) throw downloaded.error;
+    const handed = await exportChain({
+      chain: downloaded.chain,
+      later,
+      downloadOk: facts.ok,
+      probes: facts.probes,
+      sumdb: facts.sumdb,
+      sumLines: deps.sumLines,
+      goauth: env.GOAUTH,
+      idleMs: settings.laterStepsIdleMs,
+      stallTimeoutMs: settings.stallTimeoutMs
+    });
+    facts.exported = handed.exported;
+    handOn.variables.GOPROXY = handed.goproxy;
+    Object.assign(handOn.postState, handed.postState);
+    if (handed.laterSteps) facts.laterSteps = handed.laterSteps;
+    if (build?.state) {
+      const hand = handBuildCacheOn(build.state, { saveCache: settings.saveCache, downloadOk: facts.ok, restore: build.report.state });
+      facts.buildCacheSave = hand.why;
+      Object.assign(handOn.postState, hand.postState);
+    }
+    if (!facts.ok) failedOn = "run";
+  } catch (e) {
+    facts.failure = e.message;
+    failedOn ??= e instanceof InputError ? "input" : "run";
+  } finally {
+    await later?.abandon();
+    client?.close();
+  }
+  facts = { ...facts, durationMs: performance.now() - startedMs };
+  return { facts, handOn, secrets, ...failedOn ? { failedOn } : {} };
+}
+async function download(ctx) {
+  const { env, settings, deps } = ctx;
+  let facts = {};
+  let variables = {};
+  try {
+    const onRunner = ctx.toolchain.switches ? await traced("toolchain on the runner", () => toolchainOnRunner(ctx.toolchain, env.GOVERSION)) : void 0;
+    if (onRunner) facts.toolchain = onRunner;
+    const vendor = await vendored(ctx);
+    if (vendor) return { chain: ctx.candidates, facts: { ...facts, ...vendor } };
+    const withoutGoSum = deps.missingGoSum;
+    if (withoutGoSum) {
+      facts.probeNote = NO_GO_SUM;
+      port.warning(NO_GO_SUM);
+    }
+    const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files });
+    facts.cacheKey = keys.key;
+    const start2 = await startModuleCache({ modcache: env.GOMODCACHE, keys, restore: settings.cache && !withoutGoSum, timeoutMs: settings.cacheTimeoutMs, sumLines: deps.sumLines, contents: settings.cacheContents });
+    const restore = start2.restore;
+    facts.restore = restore;
+    if (start2.verify) facts.verify = start2.verify;
+    const runs = goRuns({
+      go: ctx.go,
+      workingDirectory: settings.workingDirectory,
+      goflags: env.GOFLAGS,
+      modcache: env.GOMODCACHE,
+      timeoutMs: settings.timeoutMs,
+      stallTimeoutMs: settings.stallTimeoutMs
+    });
+    const cached = hasDownloads(env.GOMODCACHE) ? await checkModuleCache(runs.run) : void 0;
+    const online = cached ? void 0 : await probeAndDownload({
+      client: ctx.client,
+      candidates: ctx.candidates,
+      env,
+      settings,
+      sumLines: deps.sumLines,
+      prefetch: !withoutGoSum,
+      run: runs.run,
+      requests: runs.requests,
+      ...ctx.toolchain.switches && !onRunner ? { fetchToolchain: ctx.toolchain } : {}
+    });
+    let chain = ctx.candidates;
+    if (online) {
+      const { chain: ranked, error: error2, ...found } = online;
+      chain = ranked;
+      facts = { ...facts, ...found };
+      if (error2) throw error2;
+    } else facts = { ...facts, ...cached };
+    variables = runs.forLaterSteps();
+    facts.save = await saveModuleCache({
+      modcache: env.GOMODCACHE,
+      key: keys.key,
+      sumLines: deps.sumLines,
+      contents: settings.cacheContents,
+      timeoutMs: settings.cacheTimeoutMs,
+      decision: saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok ?? false, restore: restore.state, key: keys.key, ...restore.matchedKey ? { matchedKey: restore.matchedKey } : {} })
+    });
+    return { chain, facts, variables };
+  } catch (e) {
+    return { chain: ctx.candidates, facts, variables, error: e };
+  }
+}
+var NO_GO_SUM = "There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.";
+async function vendored(ctx) {
+  const { env, settings, deps } = ctx;
+  if (!buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== "" && env.GOWORK !== "off" })) return void 0;
+  const check = await vendorConsistent(ctx.go, settings.workingDirectory, processEnv());
+  if (!check.ok) {
+    port.warning(`vendor/modules.txt does not agree with go.mod, so builds will fail until \`go mod vendor\` is run; downloading the modules meanwhile. go said: ${check.why}`);
+    return void 0;
+  }
+  const probeNote = "go builds this module from vendor/ (vendor/modules.txt agrees with go.mod): nothing to download, so no proxy was probed and the module cache was neither restored nor saved.";
+  port.info(probeNote);
+  return { ok: true, probeNote, save: { state: "skipped", why: "not saved: the module builds from vendor/" } };
+}
+async function checkModuleCache(attempt) {
+  const offline = await port.group("Check the module cache (GOPROXY=off)", () => attempt("off"));
+  if (offline.endedBy !== "exit" || offline.exit.code !== 0) {
+    port.info("Some modules are not in the module cache yet; probing the proxies.");
+    return void 0;
+  }
+  const probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`;
+  port.info(probeNote);
+  return { ok: true, probeNote, attempts: [{ number: 1, first: "module cache", reason: "ok", detail: "all modules cached", durationMs: offline.durationMs, zips: 0 }] };
+}
+
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as fs8 from "fs";
+import * as fs10 from "fs";
 
 // node_modules/@actions/glob/lib/internal-glob-options-helper.js
 function getOptions(copy) {
@@ -7556,33 +8417,33 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path21 from "path";
+import * as path32 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path17 from "path";
-import assert from "assert";
-var IS_WINDOWS4 = process.platform === "win32";
-function dirname5(p) {
+import * as path28 from "path";
+import assert2 from "assert";
+var IS_WINDOWS3 = process.platform === "win32";
+function dirname2(p) {
   p = safeTrimTrailingSeparator(p);
-  if (IS_WINDOWS4 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
+  if (IS_WINDOWS3 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path17.dirname(p);
-  if (IS_WINDOWS4 && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
+  let result = path28.dirname(p);
+  if (IS_WINDOWS3 && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
   return result;
 }
 function ensureAbsoluteRoot(root, itemPath) {
-  assert(root, `ensureAbsoluteRoot parameter 'root' must not be empty`);
-  assert(itemPath, `ensureAbsoluteRoot parameter 'itemPath' must not be empty`);
+  assert2(root, `ensureAbsoluteRoot parameter 'root' must not be empty`);
+  assert2(itemPath, `ensureAbsoluteRoot parameter 'itemPath' must not be empty`);
   if (hasAbsoluteRoot(itemPath)) {
     return itemPath;
   }
-  if (IS_WINDOWS4) {
+  if (IS_WINDOWS3) {
     if (itemPath.match(/^[A-Z]:[^\\/]|^[A-Z]:$/i)) {
       let cwd = process.cwd();
-      assert(cwd.match(/^[A-Z]:\\/i), `Expected current directory to start with an absolute drive root. Actual '${cwd}'`);
+      assert2(cwd.match(/^[A-Z]:\\/i), `Expected current directory to start with an absolute drive root. Actual '${cwd}'`);
       if (itemPath[0].toUpperCase() === cwd[0].toUpperCase()) {
         if (itemPath.length === 2) {
           return `${itemPath[0]}:\\${cwd.substr(3)}`;
@@ -7595,38 +8456,38 @@ function ensureAbsoluteRoot(root, itemPath) {
       } else {
         return `${itemPath[0]}:\\${itemPath.substr(2)}`;
       }
-    } else if (normalizeSeparators2(itemPath).match(/^\\$|^\\[^\\]/)) {
+    } else if (normalizeSeparators(itemPath).match(/^\\$|^\\[^\\]/)) {
       const cwd = process.cwd();
-      assert(cwd.match(/^[A-Z]:\\/i), `Expected current directory to start with an absolute drive root. Actual '${cwd}'`);
+      assert2(cwd.match(/^[A-Z]:\\/i), `Expected current directory to start with an absolute drive root. Actual '${cwd}'`);
       return `${cwd[0]}:\\${itemPath.substr(1)}`;
     }
   }
-  assert(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
-  if (root.endsWith("/") || IS_WINDOWS4 && root.endsWith("\\")) {
+  assert2(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
+  if (root.endsWith("/") || IS_WINDOWS3 && root.endsWith("\\")) {
   } else {
-    root += path17.sep;
+    root += path28.sep;
   }
   return root + itemPath;
 }
 function hasAbsoluteRoot(itemPath) {
-  assert(itemPath, `hasAbsoluteRoot parameter 'itemPath' must not be empty`);
-  itemPath = normalizeSeparators2(itemPath);
-  if (IS_WINDOWS4) {
+  assert2(itemPath, `hasAbsoluteRoot parameter 'itemPath' must not be empty`);
+  itemPath = normalizeSeparators(itemPath);
+  if (IS_WINDOWS3) {
     return itemPath.startsWith("\\\\") || /^[A-Z]:\\/i.test(itemPath);
   }
   return itemPath.startsWith("/");
 }
 function hasRoot(itemPath) {
-  assert(itemPath, `isRooted parameter 'itemPath' must not be empty`);
-  itemPath = normalizeSeparators2(itemPath);
-  if (IS_WINDOWS4) {
+  assert2(itemPath, `isRooted parameter 'itemPath' must not be empty`);
+  itemPath = normalizeSeparators(itemPath);
+  if (IS_WINDOWS3) {
     return itemPath.startsWith("\\") || /^[A-Z]:/i.test(itemPath);
   }
   return itemPath.startsWith("/");
 }
-function normalizeSeparators2(p) {
+function normalizeSeparators(p) {
   p = p || "";
-  if (IS_WINDOWS4) {
+  if (IS_WINDOWS3) {
     p = p.replace(/\//g, "\\");
     const isUnc = /^\\\\+[^\\]/.test(p);
     return (isUnc ? "\\" : "") + p.replace(/\\\\+/g, "\\");
@@ -7637,14 +8498,14 @@ function safeTrimTrailingSeparator(p) {
   if (!p) {
     return "";
   }
-  p = normalizeSeparators2(p);
-  if (!p.endsWith(path17.sep)) {
+  p = normalizeSeparators(p);
+  if (!p.endsWith(path28.sep)) {
     return p;
   }
-  if (p === path17.sep) {
+  if (p === path28.sep) {
     return p;
   }
-  if (IS_WINDOWS4 && /^[A-Z]:\\$/i.test(p)) {
+  if (IS_WINDOWS3 && /^[A-Z]:\\$/i.test(p)) {
     return p;
   }
   return p.substr(0, p.length - 1);
@@ -7660,30 +8521,30 @@ var MatchKind;
 })(MatchKind || (MatchKind = {}));
 
 // node_modules/@actions/glob/lib/internal-pattern-helper.js
-var IS_WINDOWS5 = process.platform === "win32";
+var IS_WINDOWS4 = process.platform === "win32";
 function getSearchPaths(patterns) {
   patterns = patterns.filter((x) => !x.negate);
   const searchPathMap = {};
   for (const pattern of patterns) {
-    const key4 = IS_WINDOWS5 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
+    const key4 = IS_WINDOWS4 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
     searchPathMap[key4] = "candidate";
   }
   const result = [];
   for (const pattern of patterns) {
-    const key4 = IS_WINDOWS5 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
+    const key4 = IS_WINDOWS4 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
     if (searchPathMap[key4] === "included") {
       continue;
     }
     let foundAncestor = false;
     let tempKey = key4;
-    let parent = dirname5(tempKey);
+    let parent = dirname2(tempKey);
     while (parent !== tempKey) {
       if (searchPathMap[parent]) {
         foundAncestor = true;
         break;
       }
       tempKey = parent;
-      parent = dirname5(tempKey);
+      parent = dirname2(tempKey);
     }
     if (!foundAncestor) {
       result.push(pattern.searchPath);
@@ -7692,7 +8553,7 @@ function getSearchPaths(patterns) {
   }
   return result;
 }
-function match(patterns, itemPath) {
+function match2(patterns, itemPath) {
   let result = MatchKind.None;
   for (const pattern of patterns) {
     if (pattern.negate) {
@@ -7708,9 +8569,9 @@ function partialMatch(patterns, itemPath) {
 }
 
 // node_modules/@actions/glob/lib/internal-pattern.js
-import * as os9 from "os";
-import * as path20 from "path";
-import assert3 from "assert";
+import * as os11 from "os";
+import * as path31 from "path";
+import assert4 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
 var range = (a, b, str) => {
@@ -8531,14 +9392,14 @@ var AST = class {
     ast.#parts = [str.substring(pos - 1)];
     return i;
   }
-  #canAdoptWithSpace(child2) {
-    return this.#canAdopt(child2, adoptionWithSpaceMap);
+  #canAdoptWithSpace(child) {
+    return this.#canAdopt(child, adoptionWithSpaceMap);
   }
-  #canAdopt(child2, map = adoptionMap) {
-    if (!child2 || typeof child2 !== "object" || child2.type !== null || child2.#parts.length !== 1 || this.type === null) {
+  #canAdopt(child, map = adoptionMap) {
+    if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null) {
       return false;
     }
-    const gc = child2.#parts[0];
+    const gc = child.#parts[0];
     if (!gc || typeof gc !== "object" || gc.type === null) {
       return false;
     }
@@ -8547,15 +9408,15 @@ var AST = class {
   #canAdoptType(c, map = adoptionAnyMap) {
     return !!map.get(this.type)?.includes(c);
   }
-  #adoptWithSpace(child2, index) {
-    const gc = child2.#parts[0];
+  #adoptWithSpace(child, index) {
+    const gc = child.#parts[0];
     const blank = new _a(null, gc, this.options);
     blank.#parts.push("");
     gc.push(blank);
-    this.#adopt(child2, index);
+    this.#adopt(child, index);
   }
-  #adopt(child2, index) {
-    const gc = child2.#parts[0];
+  #adopt(child, index) {
+    const gc = child.#parts[0];
     this.#parts.splice(index, 1, ...gc.#parts);
     for (const p of gc.#parts) {
       if (typeof p === "object")
@@ -8567,19 +9428,19 @@ var AST = class {
     const m = usurpMap.get(this.type);
     return !!m?.has(c);
   }
-  #canUsurp(child2) {
-    if (!child2 || typeof child2 !== "object" || child2.type !== null || child2.#parts.length !== 1 || this.type === null || this.#parts.length !== 1) {
+  #canUsurp(child) {
+    if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null || this.#parts.length !== 1) {
       return false;
     }
-    const gc = child2.#parts[0];
+    const gc = child.#parts[0];
     if (!gc || typeof gc !== "object" || gc.type === null) {
       return false;
     }
     return this.#canUsurpType(gc.type);
   }
-  #usurp(child2) {
+  #usurp(child) {
     const m = usurpMap.get(this.type);
-    const gc = child2.#parts[0];
+    const gc = child.#parts[0];
     const nt = m?.get(gc.type);
     if (!nt)
       return false;
@@ -8926,12 +9787,12 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path18 = {
+var path29 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep3 = defaultPlatform === "win32" ? path18.win32.sep : path18.posix.sep;
-minimatch.sep = sep3;
+var sep2 = defaultPlatform === "win32" ? path29.win32.sep : path29.posix.sep;
+minimatch.sep = sep2;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
 var qmark2 = "[^/]";
@@ -8988,7 +9849,7 @@ var braceExpand = (pattern, options = {}) => {
 minimatch.braceExpand = braceExpand;
 var makeRe = (pattern, options = {}) => new Minimatch(pattern, options).makeRe();
 minimatch.makeRe = makeRe;
-var match2 = (list, pattern, options = {}) => {
+var match3 = (list, pattern, options = {}) => {
   const mm = new Minimatch(pattern, options);
   list = list.filter((f) => mm.match(f));
   if (mm.options.nonull && !list.length) {
@@ -8996,7 +9857,7 @@ var match2 = (list, pattern, options = {}) => {
   }
   return list;
 };
-minimatch.match = match2;
+minimatch.match = match3;
 var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
 var regExpEscape2 = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
 var Minimatch = class {
@@ -9677,9 +10538,9 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path19 from "path";
-import assert2 from "assert";
-var IS_WINDOWS6 = process.platform === "win32";
+import * as path30 from "path";
+import assert3 from "assert";
+var IS_WINDOWS5 = process.platform === "win32";
 var Path = class {
   /**
    * Constructs a Path
@@ -9688,33 +10549,33 @@ var Path = class {
   constructor(itemPath) {
     this.segments = [];
     if (typeof itemPath === "string") {
-      assert2(itemPath, `Parameter 'itemPath' must not be empty`);
+      assert3(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path19.sep);
+        this.segments = itemPath.split(path30.sep);
       } else {
         let remaining = itemPath;
-        let dir = dirname5(remaining);
+        let dir = dirname2(remaining);
         while (dir !== remaining) {
-          const basename5 = path19.basename(remaining);
-          this.segments.unshift(basename5);
+          const basename3 = path30.basename(remaining);
+          this.segments.unshift(basename3);
           remaining = dir;
-          dir = dirname5(remaining);
+          dir = dirname2(remaining);
         }
         this.segments.unshift(remaining);
       }
     } else {
-      assert2(itemPath.length > 0, `Parameter 'itemPath' must not be an empty array`);
+      assert3(itemPath.length > 0, `Parameter 'itemPath' must not be an empty array`);
       for (let i = 0; i < itemPath.length; i++) {
         let segment = itemPath[i];
-        assert2(segment, `Parameter 'itemPath' must not contain any empty segments`);
-        segment = normalizeSeparators2(itemPath[i]);
+        assert3(segment, `Parameter 'itemPath' must not contain any empty segments`);
+        segment = normalizeSeparators(itemPath[i]);
         if (i === 0 && hasRoot(segment)) {
           segment = safeTrimTrailingSeparator(segment);
-          assert2(segment === dirname5(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
+          assert3(segment === dirname2(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert2(!segment.includes(path19.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert3(!segment.includes(path30.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -9725,12 +10586,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path19.sep) || IS_WINDOWS6 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path30.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
     for (let i = 1; i < this.segments.length; i++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path19.sep;
+        result += path30.sep;
       }
       result += this.segments[i];
     }
@@ -9739,7 +10600,7 @@ var Path = class {
 };
 
 // node_modules/@actions/glob/lib/internal-pattern.js
-var IS_WINDOWS7 = process.platform === "win32";
+var IS_WINDOWS6 = process.platform === "win32";
 var Pattern = class _Pattern {
   constructor(patternOrNegate, isImplicitPattern = false, segments, homedir2) {
     this.negate = false;
@@ -9748,9 +10609,9 @@ var Pattern = class _Pattern {
       pattern = patternOrNegate.trim();
     } else {
       segments = segments || [];
-      assert3(segments.length, `Parameter 'segments' must not empty`);
+      assert4(segments.length, `Parameter 'segments' must not empty`);
       const root = _Pattern.getLiteral(segments[0]);
-      assert3(root && hasAbsoluteRoot(root), `Parameter 'segments' first element must be a root path`);
+      assert4(root && hasAbsoluteRoot(root), `Parameter 'segments' first element must be a root path`);
       pattern = new Path(segments).toString().trim();
       if (patternOrNegate) {
         pattern = `!${pattern}`;
@@ -9762,22 +10623,22 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path20.sep);
+    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path31.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
     this.searchPath = new Path(searchSegments).toString();
-    this.rootRegExp = new RegExp(_Pattern.regExpEscape(searchSegments[0]), IS_WINDOWS7 ? "i" : "");
+    this.rootRegExp = new RegExp(_Pattern.regExpEscape(searchSegments[0]), IS_WINDOWS6 ? "i" : "");
     this.isImplicitPattern = isImplicitPattern;
     const minimatchOptions = {
       dot: true,
       nobrace: true,
-      nocase: IS_WINDOWS7,
+      nocase: IS_WINDOWS6,
       nocomment: true,
       noext: true,
       nonegate: true
     };
-    pattern = IS_WINDOWS7 ? pattern.replace(/\\/g, "/") : pattern;
+    pattern = IS_WINDOWS6 ? pattern.replace(/\\/g, "/") : pattern;
     this.minimatch = new Minimatch(pattern, minimatchOptions);
   }
   /**
@@ -9785,9 +10646,9 @@ var Pattern = class _Pattern {
    */
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
-      itemPath = normalizeSeparators2(itemPath);
-      if (!itemPath.endsWith(path20.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path20.sep}`;
+      itemPath = normalizeSeparators(itemPath);
+      if (!itemPath.endsWith(path31.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path31.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -9802,40 +10663,40 @@ var Pattern = class _Pattern {
    */
   partialMatch(itemPath) {
     itemPath = safeTrimTrailingSeparator(itemPath);
-    if (dirname5(itemPath) === itemPath) {
+    if (dirname2(itemPath) === itemPath) {
       return this.rootRegExp.test(itemPath);
     }
-    return this.minimatch.matchOne(itemPath.split(IS_WINDOWS7 ? /\\+/ : /\/+/), this.minimatch.set[0], true);
+    return this.minimatch.matchOne(itemPath.split(IS_WINDOWS6 ? /\\+/ : /\/+/), this.minimatch.set[0], true);
   }
   /**
    * Escapes glob patterns within a path
    */
   static globEscape(s) {
-    return (IS_WINDOWS7 ? s : s.replace(/\\/g, "\\\\")).replace(/(\[)(?=[^/]+\])/g, "[[]").replace(/\?/g, "[?]").replace(/\*/g, "[*]");
+    return (IS_WINDOWS6 ? s : s.replace(/\\/g, "\\\\")).replace(/(\[)(?=[^/]+\])/g, "[[]").replace(/\?/g, "[?]").replace(/\*/g, "[*]");
   }
   /**
    * Normalizes slashes and ensures absolute root
    */
   static fixupPattern(pattern, homedir2) {
-    assert3(pattern, "pattern cannot be empty");
+    assert4(pattern, "pattern cannot be empty");
     const literalSegments = new Path(pattern).segments.map((x) => _Pattern.getLiteral(x));
-    assert3(literalSegments.every((x, i) => (x !== "." || i === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
-    assert3(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
-    pattern = normalizeSeparators2(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path20.sep}`)) {
+    assert4(literalSegments.every((x, i) => (x !== "." || i === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
+    assert4(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
+    pattern = normalizeSeparators(pattern);
+    if (pattern === "." || pattern.startsWith(`.${path31.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path20.sep}`)) {
-      homedir2 = homedir2 || os9.homedir();
-      assert3(homedir2, "Unable to determine HOME directory");
-      assert3(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
+    } else if (pattern === "~" || pattern.startsWith(`~${path31.sep}`)) {
+      homedir2 = homedir2 || os11.homedir();
+      assert4(homedir2, "Unable to determine HOME directory");
+      assert4(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
       pattern = _Pattern.globEscape(homedir2) + pattern.substr(1);
-    } else if (IS_WINDOWS7 && (pattern.match(/^[A-Z]:$/i) || pattern.match(/^[A-Z]:[^\\]/i))) {
+    } else if (IS_WINDOWS6 && (pattern.match(/^[A-Z]:$/i) || pattern.match(/^[A-Z]:[^\\]/i))) {
       let root = ensureAbsoluteRoot("C:\\dummy-root", pattern.substr(0, 2));
       if (pattern.length > 2 && !root.endsWith("\\")) {
         root += "\\";
       }
       pattern = _Pattern.globEscape(root) + pattern.substr(2);
-    } else if (IS_WINDOWS7 && (pattern === "\\" || pattern.match(/^\\[^\\]/))) {
+    } else if (IS_WINDOWS6 && (pattern === "\\" || pattern.match(/^\\[^\\]/))) {
       let root = ensureAbsoluteRoot("C:\\dummy-root", "\\");
       if (!root.endsWith("\\")) {
         root += "\\";
@@ -9844,7 +10705,7 @@ var Pattern = class _Pattern {
     } else {
       pattern = ensureAbsoluteRoot(_Pattern.globEscape(process.cwd()), pattern);
     }
-    return normalizeSeparators2(pattern);
+    return normalizeSeparators(pattern);
   }
   /**
    * Attempts to unescape a pattern segment to create a literal path segment.
@@ -9854,7 +10715,7 @@ var Pattern = class _Pattern {
     let literal = "";
     for (let i = 0; i < segment.length; i++) {
       const c = segment[i];
-      if (c === "\\" && !IS_WINDOWS7 && i + 1 < segment.length) {
+      if (c === "\\" && !IS_WINDOWS6 && i + 1 < segment.length) {
         literal += segment[++i];
         continue;
       } else if (c === "*" || c === "?") {
@@ -9864,7 +10725,7 @@ var Pattern = class _Pattern {
         let closed = -1;
         for (let i2 = i + 1; i2 < segment.length; i2++) {
           const c2 = segment[i2];
-          if (c2 === "\\" && !IS_WINDOWS7 && i2 + 1 < segment.length) {
+          if (c2 === "\\" && !IS_WINDOWS6 && i2 + 1 < segment.length) {
             set += segment[++i2];
             continue;
           } else if (c2 === "]") {
@@ -9900,20 +10761,20 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path37, level) {
-    this.path = path37;
+  constructor(path33, level) {
+    this.path = path33;
     this.level = level;
   }
 };
 
 // node_modules/@actions/glob/lib/internal-globber.js
-var __awaiter8 = function(thisArg, _arguments, P, generator) {
+var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt2(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
+    return value instanceof P ? value : new P(function(resolve) {
+      resolve(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -9929,7 +10790,7 @@ var __awaiter8 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve2(result.value) : adopt2(result.value).then(fulfilled, rejected);
+      result.done ? resolve(result.value) : adopt2(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -9942,14 +10803,14 @@ var __asyncValues = function(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve2, reject) {
-        v = o[n](v), settle(resolve2, reject, v.done, v.value);
+      return new Promise(function(resolve, reject) {
+        v = o[n](v), settle(resolve, reject, v.done, v.value);
       });
     };
   }
-  function settle(resolve2, reject, d, v) {
+  function settle(resolve, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve2({ value: v2, done: d });
+      resolve({ value: v2, done: d });
     }, reject);
   }
 };
@@ -9997,7 +10858,7 @@ var __asyncGenerator = function(thisArg, _arguments, generator) {
     if (f(v), q.shift(), q.length) resume2(q[0][0], q[0][1]);
   }
 };
-var IS_WINDOWS8 = process.platform === "win32";
+var IS_WINDOWS7 = process.platform === "win32";
 var DefaultGlobber = class _DefaultGlobber {
   constructor(options) {
     this.patterns = [];
@@ -10008,7 +10869,7 @@ var DefaultGlobber = class _DefaultGlobber {
     return this.searchPaths.slice();
   }
   glob() {
-    return __awaiter8(this, void 0, void 0, function* () {
+    return __awaiter3(this, void 0, void 0, function* () {
       var _a2, e_1, _b, _c;
       const result = [];
       try {
@@ -10044,7 +10905,7 @@ var DefaultGlobber = class _DefaultGlobber {
       for (const searchPath of getSearchPaths(patterns)) {
         debug(`Search path '${searchPath}'`);
         try {
-          yield __await(fs8.promises.lstat(searchPath));
+          yield __await(fs10.promises.lstat(searchPath));
         } catch (err) {
           if (err.code === "ENOENT") {
             continue;
@@ -10056,7 +10917,7 @@ var DefaultGlobber = class _DefaultGlobber {
       const traversalChain = [];
       while (stack.length) {
         const item = stack.pop();
-        const match4 = match(patterns, item.path);
+        const match4 = match2(patterns, item.path);
         const partialMatch2 = !!match4 || partialMatch(patterns, item.path);
         if (!match4 && !partialMatch2) {
           continue;
@@ -10068,7 +10929,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path21.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path32.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -10078,7 +10939,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs8.promises.readdir(item.path))).map((x) => new SearchState(path21.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs10.promises.readdir(item.path))).map((x) => new SearchState(path32.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match4 & MatchKind.File) {
           yield yield __await(item.path);
@@ -10090,9 +10951,9 @@ var DefaultGlobber = class _DefaultGlobber {
    * Constructs a DefaultGlobber
    */
   static create(patterns, options) {
-    return __awaiter8(this, void 0, void 0, function* () {
+    return __awaiter3(this, void 0, void 0, function* () {
       const result = new _DefaultGlobber(options);
-      if (IS_WINDOWS8) {
+      if (IS_WINDOWS7) {
         patterns = patterns.replace(/\r\n/g, "\n");
         patterns = patterns.replace(/\r/g, "\n");
       }
@@ -10109,11 +10970,11 @@ var DefaultGlobber = class _DefaultGlobber {
     });
   }
   static stat(item, options, traversalChain) {
-    return __awaiter8(this, void 0, void 0, function* () {
+    return __awaiter3(this, void 0, void 0, function* () {
       let stats;
       if (options.followSymbolicLinks) {
         try {
-          stats = yield fs8.promises.stat(item.path);
+          stats = yield fs10.promises.stat(item.path);
         } catch (err) {
           if (err.code === "ENOENT") {
             if (options.omitBrokenSymbolicLinks) {
@@ -10125,10 +10986,10 @@ var DefaultGlobber = class _DefaultGlobber {
           throw err;
         }
       } else {
-        stats = yield fs8.promises.lstat(item.path);
+        stats = yield fs10.promises.lstat(item.path);
       }
       if (stats.isDirectory() && options.followSymbolicLinks) {
-        const realPath = yield fs8.promises.realpath(item.path);
+        const realPath = yield fs10.promises.realpath(item.path);
         while (traversalChain.length >= item.level) {
           traversalChain.pop();
         }
@@ -10144,13 +11005,13 @@ var DefaultGlobber = class _DefaultGlobber {
 };
 
 // node_modules/@actions/glob/lib/glob.js
-var __awaiter9 = function(thisArg, _arguments, P, generator) {
+var __awaiter4 = function(thisArg, _arguments, P, generator) {
   function adopt2(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
+    return value instanceof P ? value : new P(function(resolve) {
+      resolve(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -10166,3820 +11027,21 @@ var __awaiter9 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve2(result.value) : adopt2(result.value).then(fulfilled, rejected);
+      result.done ? resolve(result.value) : adopt2(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
 function create(patterns, options) {
-  return __awaiter9(this, void 0, void 0, function* () {
+  return __awaiter4(this, void 0, void 0, function* () {
     return yield DefaultGlobber.create(patterns, options);
   });
 }
 
-// src/depfiles.ts
-import { existsSync as existsSync4, promises as fs9 } from "node:fs";
-import path22 from "node:path";
+// src/action/glob.ts
+var globFiles = async (patterns) => (await create(patterns.join("\n"), { matchDirectories: false })).glob();
 
-// src/gomod.ts
-function directives(text) {
-  const out = [];
-  let block;
-  for (const raw of text.split("\n")) {
-    const line = raw.replace(/\/\/.*$/, "").trim();
-    if (line === "") continue;
-    if (block !== void 0) {
-      if (line === ")") block = void 0;
-      else out.push({ verb: block, args: tokens(line) });
-      continue;
-    }
-    const [verb, ...args] = tokens(line);
-    if (!verb) continue;
-    if (args.length === 1 && args[0] === "(") block = verb;
-    else out.push({ verb, args });
-  }
-  return out;
-}
-function tokens(line) {
-  const words = [];
-  const pattern = /"((?:[^"\\]|\\.)*)"|`([^`]*)`|(\S+)/g;
-  for (let m = pattern.exec(line); m; m = pattern.exec(line)) {
-    words.push(m[1] !== void 0 ? JSON.parse(`"${m[1]}"`) : m[2] ?? m[3] ?? "");
-  }
-  return words;
-}
-function replacement(args) {
-  const arrow = args.indexOf("=>");
-  if (arrow < 1) return void 0;
-  const [fromPath, fromVersion] = args.slice(0, arrow);
-  const [toPath, toVersion] = args.slice(arrow + 1);
-  if (!fromPath || !toPath) return void 0;
-  return { from: { path: fromPath, ...fromVersion ? { version: fromVersion } : {} }, to: { path: toPath, ...toVersion ? { version: toVersion } : {} } };
-}
-function parseGoMod(text) {
-  const file2 = { module: "", require: [], replace: [], exclude: [] };
-  for (const { verb, args } of directives(text)) {
-    const [first, second] = args;
-    if (verb === "module" && first) file2.module = first;
-    else if (verb === "go" && first) file2.go = first;
-    else if (verb === "toolchain" && first) file2.toolchain = first;
-    else if (verb === "require" && first && second) file2.require.push({ path: first, version: second });
-    else if (verb === "exclude" && first && second) file2.exclude.push({ path: first, version: second });
-    else if (verb === "replace") {
-      const r = replacement(args);
-      if (r) file2.replace.push(r);
-    }
-  }
-  return file2;
-}
-function parseGoWork(text) {
-  const file2 = { use: [], replace: [] };
-  for (const { verb, args } of directives(text)) {
-    if (verb === "go" && args[0]) file2.go = args[0];
-    else if (verb === "toolchain" && args[0]) file2.toolchain = args[0];
-    else if (verb === "use" && args[0]) file2.use.push(args[0]);
-    else if (verb === "replace") {
-      const r = replacement(args);
-      if (r) file2.replace.push(r);
-    }
-  }
-  return file2;
-}
-function isLocalPath(path37) {
-  return path37.startsWith("./") || path37.startsWith("../") || path37.startsWith("/") || path37 === "." || path37 === ".." || /^[A-Za-z]:[\\/]/.test(path37) || path37.startsWith(".\\") || path37.startsWith("..\\");
-}
-
-// src/depfiles.ts
-async function readDependencyFiles(workspace, workingDirectory, patterns) {
-  const goWork = await fs9.readFile(path22.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs9.readFile(path22.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
-  const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork);
-  const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path22.relative(workspace, f).split(path22.sep).join("/"), content: await fs9.readFile(f) }))
-  );
-  const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
-  const mod = parseGoMod(goMod);
-  const lines = goWork === void 0 ? mod : parseGoWork(goWork);
-  return {
-    files,
-    sumLines,
-    goModText: goWork ?? goMod,
-    goLine: lines.go,
-    toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync4(path22.join(workingDirectory, "go.sum"))
-  };
-}
-function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path22.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path22.resolve(workingDirectory, f)).filter((f) => existsSync4(f));
-}
-async function globFiles(workspace, patterns) {
-  const resolved = patterns.map((p) => p.startsWith("!") ? `!${path22.resolve(workspace, p.slice(1))}` : path22.resolve(workspace, p));
-  const globber = await create(resolved.join("\n"), { matchDirectories: false });
-  return globber.glob();
-}
-
-// src/git.ts
-import { existsSync as existsSync5 } from "node:fs";
-import path23 from "node:path";
-function packsOnDisk(base) {
-  const given = base.GIT_CONFIG_COUNT ?? "0";
-  if (!/^\d+$/.test(given)) return {};
-  const count = Number(given);
-  for (let i = 0; i < count; i++) {
-    if (/^(fetch|transfer)\.unpacklimit$/i.test(base[`GIT_CONFIG_KEY_${i}`] ?? "")) return {};
-  }
-  return { GIT_CONFIG_COUNT: String(count + 1), [`GIT_CONFIG_KEY_${count}`]: "fetch.unpackLimit", [`GIT_CONFIG_VALUE_${count}`]: "1" };
-}
-var GIT_CONFIG_TIMEOUT_MS = 5e3;
-async function gitSecrets(dir, env) {
-  let cwd = path23.resolve(dir);
-  while (!existsSync5(cwd) && path23.dirname(cwd) !== cwd) cwd = path23.dirname(cwd);
-  const lines = [];
-  const child2 = spawnGroup("git", ["config", "--null", "--get-regexp", "^url\\..*\\.(push)?insteadof$"], { cwd, env, onLine: (line) => lines.push(line) });
-  const deadline = setTimeout(() => void child2.kill(), GIT_CONFIG_TIMEOUT_MS);
-  try {
-    if ((await child2.exited).code !== 0) return [];
-  } catch {
-    return [];
-  } finally {
-    clearTimeout(deadline);
-  }
-  return lines.join("\n").split("\0").filter((entry) => entry !== "").flatMap((entry) => {
-    const newline = entry.indexOf("\n");
-    const key4 = newline < 0 ? entry : entry.slice(0, newline);
-    const base = key4.replace(/^url\./i, "").replace(/\.(push)?insteadof$/i, "");
-    return [...secretsIn(base), ...newline < 0 ? [] : secretsIn(entry.slice(newline + 1))];
-  });
-}
-
-// src/inputs.ts
-import { existsSync as existsSync6, statSync as statSync2 } from "node:fs";
-import path24 from "node:path";
-var DEFAULTS = {
-  proxies: "",
-  selection: "ordered",
-  "probe-timeout": "5s",
-  timeout: "10m",
-  "stall-timeout": "60s",
-  retries: "3",
-  "working-directory": ".",
-  cache: "true",
-  "cache-dependency-path": "",
-  "save-cache": "true",
-  "cache-contents": "downloads",
-  "build-cache": "false",
-  prefetch: "true",
-  concurrency: "64",
-  "cache-timeout": "5m",
-  "protect-later-steps": "true",
-  "later-steps-idle-timeout": "2h"
-};
-var MAX_DURATION_MS = 120 * 36e5;
-var MAX_RETRIES = 20;
-var MAX_CONCURRENCY = 256;
-var InputError = class extends Error {
-  input;
-  constructor(input, problem) {
-    super(`Input "${input}": ${problem}`);
-    this.name = "InputError";
-    this.input = input;
-  }
-};
-function parseSettings(read, workspace) {
-  const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path24.resolve(workspace, value("working-directory"));
-  return {
-    candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
-    selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
-    probeTimeoutMs: duration("probe-timeout", value("probe-timeout")),
-    timeoutMs: duration("timeout", value("timeout")),
-    stallTimeoutMs: duration("stall-timeout", value("stall-timeout")),
-    retries: wholeNumber("retries", value("retries"), 0, MAX_RETRIES),
-    workingDirectory: goModuleDir(workingDirectory),
-    cache: boolean("cache", value("cache")),
-    cacheDependencyPath: value("cache-dependency-path").split("\n").map((l) => l.trim()).filter((l) => l !== ""),
-    saveCache: boolean("save-cache", value("save-cache")),
-    cacheContents: oneOf("cache-contents", value("cache-contents"), ["downloads", "everything"]),
-    buildCache: boolean("build-cache", value("build-cache")),
-    prefetch: boolean("prefetch", value("prefetch")),
-    concurrency: wholeNumber("concurrency", value("concurrency"), 1, MAX_CONCURRENCY),
-    cacheTimeoutMs: duration("cache-timeout", value("cache-timeout")),
-    protectLaterSteps: boolean("protect-later-steps", value("protect-later-steps")),
-    laterStepsIdleMs: duration("later-steps-idle-timeout", value("later-steps-idle-timeout"))
-  };
-}
-function candidatesFrom(input, text) {
-  try {
-    return parseCandidates(text);
-  } catch (e) {
-    throw new InputError(input, e.message);
-  }
-}
-function oneOf(input, text, allowed) {
-  if (allowed.includes(text)) return text;
-  throw new InputError(input, `"${text}" is not one of: ${allowed.join(", ")}`);
-}
-function duration(input, text) {
-  const ms = parseDuration(text);
-  if (ms === void 0) {
-    throw new InputError(input, `"${text}" is not a duration; write it like 90s, 1m30s, 10m or a number of seconds`);
-  }
-  if (ms <= 0) throw new InputError(input, `"${text}" must be longer than zero`);
-  if (ms > MAX_DURATION_MS) throw new InputError(input, `"${text}" is longer than the ${formatDuration(MAX_DURATION_MS)} allowed (no job runs longer)`);
-  return ms;
-}
-function wholeNumber(input, text, min, max) {
-  if (!/^\d+$/.test(text)) throw new InputError(input, `"${text}" is not a whole number of ${min === 0 ? "zero" : min} or more`);
-  const n = Number(text);
-  if (n < min) throw new InputError(input, `${n} is less than ${min}`);
-  if (n > max) throw new InputError(input, `${n} is more than the ${max} allowed`);
-  return n;
-}
-var TRUE = ["true", "True", "TRUE"];
-var FALSE = ["false", "False", "FALSE"];
-function boolean(input, text) {
-  if (TRUE.includes(text)) return true;
-  if (FALSE.includes(text)) return false;
-  throw new InputError(input, `"${text}" is not true or false`);
-}
-function goModuleDir(dir) {
-  if (!existsSync6(dir) || !statSync2(dir).isDirectory()) {
-    throw new InputError("working-directory", `${dir} is not a directory`);
-  }
-  if (!existsSync6(path24.join(dir, "go.mod")) && !existsSync6(path24.join(dir, "go.work"))) {
-    throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
-  }
-  return dir;
-}
-
-// src/download/go-runs.ts
-import os10 from "node:os";
-
-// src/attempt.ts
-import path25 from "node:path";
-
-// src/module/absent.ts
-function isAbsent(status) {
-  return status === 404 || status === 410;
-}
-var ABSENT_IN_GO_ERROR = /\breading \S+: (404|410)$|\breading file:\S+: no such file or directory$/;
-
-// src/classify.ts
-var HTTP_STATUS = /^(.*?\breading \S+: \d{3})\b/;
-var RAW_QUOTES = ["proxy returned info for version ", " has unexpected file "];
-function goLines(lines) {
-  const own = [];
-  for (const printed of lines) {
-    const line = printed.split("\r")[0];
-    if (/^\s/.test(line)) continue;
-    const quote = RAW_QUOTES.find((q) => line.includes(q));
-    if (quote) {
-      const words = line.slice(0, line.indexOf(quote) + quote.length).trimEnd();
-      own.push({ words, line: words });
-      break;
-    }
-    const status = HTTP_STATUS.exec(line);
-    own.push({ words: status ? status[1] : line, line });
-  }
-  return own;
-}
-var RULES = [
-  // A mirror served bytes that go.sum disagrees with: that candidate is never trusted again.
-  { reason: "checksum mismatch", next: "drop-first", pattern: /: checksum mismatch$|^SECURITY ERROR$/ },
-  // The project's own files and settings: no proxy can change them.
-  { reason: "invalid go.mod", next: "stop", pattern: /^go: errors parsing go\.mod:$|^\S*go\.mod:\d+(:\d+)?: |go\.mod file not found|^go: updates to go\.mod needed/ },
-  { reason: "invalid go.work", next: "stop", pattern: /^go: errors parsing go\.work:$|^go: cannot load module .+ listed in go\.work file: / },
-  { reason: "replacement missing", next: "stop", pattern: /^go: \S+ \(replaced by [^)]+\): reading \S*go\.mod: / },
-  { reason: "invalid GOFLAGS", next: "stop", pattern: /^go: parsing \$GOFLAGS: / },
-  { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
-  { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
-  // The installed go is older than go.mod asks, and may not switch: no proxy can change that.
-  { reason: "go too old", next: "stop", pattern: /requires go >= \S+ \(running go \S+; GOTOOLCHAIN=\S+\)$/ },
-  // A proxy answered what go refuses (another version's .info, a zip with foreign files): another may not.
-  { reason: "bad answer", next: "rotate", pattern: /proxy returned info for version$| has unexpected file$/ },
-  { reason: "unknown revision", next: "stop", pattern: /unknown revision|invalid version: /i },
-  // With `|`, go reports "not found" only when no candidate had the module.
-  { reason: "not found", next: "stop", pattern: ABSENT_IN_GO_ERROR },
-  // golang/go#51323: proxies that reset HTTP/2 streams; the next attempt speaks HTTP/1.1.
-  { reason: "http2 stream error", next: "rotate", pattern: /stream error|INTERNAL_ERROR|http2: / },
-  {
-    reason: "network",
-    next: "rotate",
-    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|\breading \S+: 5\d\d$|unexpected status/
-  }
-];
-function classify(outcome) {
-  if (outcome.endedBy !== "exit") {
-    const waiting = outcome.waitingOn.slice(0, 3).join(", ");
-    return { reason: outcome.endedBy, next: "rotate", detail: waiting ? `waiting on ${waiting}` : "no progress" };
-  }
-  if (outcome.exit.code === 0) return { reason: "ok", next: "done", detail: "" };
-  const own = goLines(outcome.errors);
-  for (const rule of RULES) {
-    const found = own.find((l) => rule.pattern.test(l.words));
-    if (found !== void 0) return { reason: rule.reason, next: rule.next, detail: found.line.trim() };
-  }
-  const last = own.filter((l) => l.words.trim() !== "").at(-1)?.line ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
-  return { reason: "error", next: "rotate", detail: last.trim() };
-}
-
-// src/attempt.ts
-var TAIL_LINES = 60;
-var REQUEST = /^# get (\S+?)(:\s.*)?$/;
-var ZIP_FETCHED = /^# get \S+\.zip: 200 /;
-var STATUS = /^: (\d{3}) /;
-var answered2 = (rest) => {
-  const status = Number(STATUS.exec(rest)?.[1]);
-  return status >= 200 && status < 300 || isAbsent(status);
-};
-async function runAttempt(options) {
-  const started = performance.now();
-  const cacheDir2 = path25.join(options.modcache, "cache");
-  const errors = [];
-  const open2 = /* @__PURE__ */ new Set();
-  const failedRequests = [];
-  let zips = 0;
-  let lastProgress = started;
-  let lastBytes = 0;
-  let measuredAt = started;
-  const child2 = spawnGroup(options.go, ["mod", "download", "-x", ...options.modules ?? []], {
-    cwd: options.cwd,
-    env: options.env,
-    onLine: (line) => {
-      options.onLine?.(line);
-      const request = REQUEST.exec(line);
-      if (request && request[2] === void 0) {
-        open2.add(request[1]);
-        return;
-      }
-      lastProgress = performance.now();
-      if (request) {
-        open2.delete(request[1]);
-        if (!answered2(request[2])) failedRequests.push(request[1]);
-      } else {
-        errors.push(line);
-        if (errors.length > TAIL_LINES) errors.shift();
-      }
-      if (ZIP_FETCHED.test(line) && !(options.notCountingZipsFrom && line.startsWith(`# get ${options.notCountingZipsFrom}/`))) zips++;
-    }
-  });
-  let endedBy = "exit";
-  const tick = stallCheckEveryMs(options.stallTimeoutMs);
-  let checking = false;
-  const watchdog = setInterval(async () => {
-    if (checking || endedBy !== "exit") return;
-    checking = true;
-    const now = performance.now();
-    if (now - started > options.timeoutMs) {
-      endedBy = "timeout";
-      void child2.kill();
-    } else if (now - lastProgress > tick) {
-      const bytes = await treeBytes(cacheDir2) + (options.progress?.() ?? 0);
-      const comparable = measuredAt > lastProgress;
-      const since = measuredAt;
-      measuredAt = performance.now();
-      if (comparable && bytes - lastBytes >= FLOOR_BYTES_PER_SEC * (measuredAt - since) / 1e3) lastProgress = measuredAt;
-      lastBytes = bytes;
-      if (measuredAt - lastProgress > options.stallTimeoutMs) {
-        endedBy = "stall";
-        void child2.kill();
-      }
-    }
-    checking = false;
-  }, tick);
-  try {
-    const exit = await child2.exited;
-    const ended = { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open2, ...options.alsoWaitingOn?.() ?? []], zips, failedRequests };
-    return { ...ended, classification: classify(ended) };
-  } finally {
-    clearInterval(watchdog);
-  }
-}
-var isModcacherw = (flag) => /^--?modcacherw(=|$)/.test(flag);
-function downloadEnv(base, goproxy, goflags, http1 = false) {
-  const flags = goflags.split(/\s+/).filter((f) => f !== "");
-  if (!flags.some(isModcacherw)) flags.push("-modcacherw");
-  const guards = {
-    GIT_TERMINAL_PROMPT: "0",
-    GCM_INTERACTIVE: "never",
-    // git aborts a transfer slower than 1 KB/s for 30 s instead of hanging on it.
-    GIT_HTTP_LOW_SPEED_LIMIT: "1000",
-    GIT_HTTP_LOW_SPEED_TIME: "30"
-  };
-  if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
-    guards.GIT_SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30";
-  }
-  return { ...guards, ...base, ...packsOnDisk(base), GOPROXY: goproxy, GOFLAGS: flags.join(" "), ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
-}
-function extractsWritable(goflags) {
-  const last = goflags.split(/\s+/).filter(isModcacherw).pop();
-  return last === void 0 || !/=(false|0|f|F|FALSE|False)$/.test(last);
-}
-function withHttp1(godebug) {
-  return [godebug, "http2client=0"].filter(Boolean).join(",");
-}
-
-// src/download/go-output.ts
-var REQUEST_ENDED = /^# get (\S+?): (.*)$/;
-var STATUS2 = /^(\d{3}) /;
-var WORK_DIR = /^(?:mkdir -p (.+) # |# (.+) for )(git3|vcs1\.\w+) (\S+)$/;
-var COMMAND_DONE = /^\d+\.\d{3}s # (cd .+)$/;
-var COMMAND_STARTED = /^cd (.+?); (\S+)(.*)$/;
-var PING = /^(git|hg|svn|bzr|fossil) (.+)$/;
-var GoOutput = class {
-  requests = { answered: [], unanswered: [] };
-  /** Repository by work directory. */
-  remotes = /* @__PURE__ */ new Map();
-  /** Commands started in a work directory and not done, by their text. */
-  running = /* @__PURE__ */ new Map();
-  /** A command of cmd/go/internal/vcs's, until go prints anything after it. */
-  ping;
-  line(text) {
-    this.ping = void 0;
-    const request = REQUEST_ENDED.exec(text);
-    if (request) {
-      const status = Number(STATUS2.exec(request[2])?.[1]);
-      (status >= 200 && status < 300 ? this.requests.answered : this.requests.unanswered).push(request[1]);
-      return;
-    }
-    const dir = WORK_DIR.exec(text);
-    if (dir) {
-      this.remotes.set(dir[1] ?? dir[2], dir[4]);
-      return;
-    }
-    const done = COMMAND_DONE.exec(text);
-    if (done) {
-      const count = (this.running.get(done[1]) ?? 1) - 1;
-      if (count > 0) this.running.set(done[1], count);
-      else this.running.delete(done[1]);
-      return;
-    }
-    if (COMMAND_STARTED.test(text)) {
-      this.running.set(text, (this.running.get(text) ?? 0) + 1);
-      return;
-    }
-    if (PING.test(text)) this.ping = text;
-  }
-  /** What go was waiting on in its version-control commands, for people: `git fetch of https://git.example.com/repo`. */
-  waitingOn() {
-    const commands = [...this.running.keys()].map((text) => {
-      const [, dir, tool, args] = COMMAND_STARTED.exec(text);
-      const remote = this.remotes.get(dir);
-      return `${tool} ${subcommand(args)}${remote ? ` of ${remote}` : ""}`.trim();
-    });
-    return this.ping ? [...commands, this.ping] : commands;
-  }
-};
-function subcommand(args) {
-  const words = args.trim().split(/\s+/);
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i];
-    if (word === "-c" || word === "-C") i++;
-    else if (!word.startsWith("-")) return word;
-  }
-  return "";
-}
-
-// src/download/go-runs.ts
-function goRuns(o) {
-  let http1 = false;
-  const requests = { answered: [], unanswered: [] };
-  const run2 = async (goproxy, fetch, modules) => {
-    const output = new GoOutput();
-    const outcome = await runAttempt({
-      go: o.go,
-      // Named modules (a toolchain) are fetched outside the project, by the installed go.
-      cwd: modules ? os10.tmpdir() : o.workingDirectory,
-      env: {
-        ...downloadEnv(processEnv(), goproxy, o.goflags, http1),
-        ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {},
-        // GONOPROXY modules are fetched direct even with GOPROXY=off: a check of the module cache must not clone them.
-        ...goproxy === "off" ? { GONOPROXY: "none" } : {},
-        // go asks the local proxy for what go.sum lacks; it relays over the routes go would take.
-        ...fetch?.gosumdb ? { GOSUMDB: fetch.gosumdb } : {}
-      },
-      ...modules ? { modules } : {},
-      modcache: o.modcache,
-      timeoutMs: o.timeoutMs,
-      stallTimeoutMs: o.stallTimeoutMs,
-      onLine: (line) => {
-        echo(line);
-        output.line(line);
-      },
-      // A clone the watchdog ended is named as a request would be.
-      alsoWaitingOn: () => output.waitingOn(),
-      ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
-    });
-    requests.answered.push(...output.requests.answered);
-    requests.unanswered.push(...output.requests.unanswered);
-    if (!http1 && outcome.classification.reason === "http2 stream error") {
-      http1 = true;
-      info("go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).");
-    }
-    return outcome;
-  };
-  const exportForLaterSteps = () => {
-    if (http1) exportVariable("GODEBUG", withHttp1(process.env.GODEBUG));
-  };
-  return { run: run2, exportForLaterSteps, requests };
-}
-
-// src/fetch/stage.ts
-import { randomBytes as randomBytes6 } from "node:crypto";
-import { mkdtempSync as mkdtempSync2 } from "node:fs";
-import { rm as rm3 } from "node:fs/promises";
-import os11 from "node:os";
-import path29 from "node:path";
-
-// src/fetch/speculate.ts
-import { readFileSync as readFileSync4 } from "node:fs";
-
-// src/fetch/concurrency.ts
-var SLOW_ANSWER_MS = 40;
-function startLimit(latencyMs, ceiling) {
-  return Math.min(ceiling, latencyMs >= SLOW_ANSWER_MS ? 32 : 16);
-}
-var MIN_LIMIT = 2;
-var WINDOW_MS = 200;
-var UP_GAIN = 0.25;
-var DOWN_LOSS = 0.12;
-var HOLD_WINDOWS = 4;
-var WARM_UP_WINDOWS = 2;
-function nextLimit(state, delivered, busy, ceiling) {
-  if (!busy) return state;
-  if (state.hold) return { limit: state.limit, direction: state.direction, hold: state.hold - 1 };
-  const { before } = state;
-  if (before && before.limit !== state.limit) {
-    const wentUp = state.limit > before.limit;
-    const undo = wentUp ? delivered < before.delivered * (1 + UP_GAIN) : delivered < before.delivered * (1 - DOWN_LOSS);
-    if (undo) return { limit: before.limit, direction: wentUp ? -1 : 1, hold: HOLD_WINDOWS };
-  }
-  const limit = state.direction > 0 ? Math.min(ceiling, state.limit * 2) : Math.max(MIN_LIMIT, Math.floor(state.limit / 2));
-  if (limit === state.limit) return { limit, direction: state.direction > 0 ? -1 : 1 };
-  return { limit, direction: state.direction, before: { limit: state.limit, delivered } };
-}
-var Limiter = class {
-  limit;
-  active = 0;
-  waiting = [];
-  constructor(limit) {
-    this.limit = limit;
-  }
-  async acquire() {
-    if (this.active >= this.limit) await new Promise((resolve2) => this.waiting.push(resolve2));
-    else this.active++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.active--;
-      this.wake();
-    };
-  }
-  setLimit(limit) {
-    this.limit = limit;
-    this.wake();
-  }
-  wake() {
-    while (this.active < this.limit && this.waiting.length > 0) {
-      this.active++;
-      this.waiting.shift()();
-    }
-  }
-};
-
-// src/fetch/resolve.ts
-import { promises as fs10 } from "node:fs";
-import path26 from "node:path";
-
-// src/semver.ts
-function parse(version) {
-  const m = /^v(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version);
-  if (!m) return void 0;
-  return { numbers: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], prerelease: m[4] ? m[4].split(".") : [] };
-}
-function comparePrerelease(a, b) {
-  if (a.length === 0 || b.length === 0) return a.length === 0 ? b.length === 0 ? 0 : 1 : -1;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === void 0 || y === void 0) return x === void 0 ? -1 : 1;
-    if (x === y) continue;
-    const xn = /^\d+$/.test(x);
-    const yn = /^\d+$/.test(y);
-    if (xn && yn) return x.length !== y.length ? x.length - y.length : x < y ? -1 : 1;
-    if (xn !== yn) return xn ? -1 : 1;
-    return x < y ? -1 : 1;
-  }
-  return 0;
-}
-function compareVersions(a, b) {
-  const pa = parse(a);
-  const pb = parse(b);
-  if (!pa || !pb) return pa ? 1 : pb ? -1 : a < b ? -1 : a > b ? 1 : 0;
-  for (let i = 0; i < 3; i++) {
-    const d = pa.numbers[i] - pb.numbers[i];
-    if (d !== 0) return d;
-  }
-  return comparePrerelease(pa.prerelease, pb.prerelease);
-}
-function compareGoVersions(a, b) {
-  const key4 = (v) => {
-    const m = v && /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(v);
-    if (!m) return [0, 0, -2, 0, 0];
-    const kind = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : m[3] !== void 0 ? 2 : -1;
-    return [Number(m[1]), Number(m[2] ?? 0), m[3] !== void 0 ? Number(m[3]) : -1, kind, Number(m[5] ?? 0)];
-  };
-  const ka = key4(a);
-  const kb = key4(b);
-  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
-  return 0;
-}
-
-// src/fetch/download-set.ts
-var PRUNING_SINCE = "1.17";
-var key = (m) => `${m.path}@${m.version}`;
-function planDownloads(input, loaded) {
-  const mainPaths = new Set(input.mains.map((m) => m.mod.module));
-  const excluded = new Set(input.mains.flatMap((m) => m.mod.exclude.map(key)));
-  const replace = replacer(input);
-  const unprunedMain = !input.workspace && compareGoVersions(input.mains[0]?.mod.go, PRUNING_SINCE) < 0;
-  const nodes = /* @__PURE__ */ new Map();
-  const missing = /* @__PURE__ */ new Map();
-  const loadedKeys = /* @__PURE__ */ new Set();
-  const seen = /* @__PURE__ */ new Set();
-  const keep = (m) => m.version !== "none" && !excluded.has(key(m)) && !mainPaths.has(m.path);
-  const visit = (m, unpruned) => {
-    const id = `${key(m)}|${unpruned}`;
-    if (seen.has(id)) return;
-    seen.add(id);
-    nodes.set(key(m), m);
-    const summary2 = loaded.get(key(m));
-    if (!summary2) {
-      missing.set(key(m), source(m, replace));
-      return;
-    }
-    loadedKeys.add(key(m));
-    const required = summary2.require.filter(keep);
-    for (const r of required) nodes.set(key(r), r);
-    const summaryUnpruned = compareGoVersions(summary2.go, PRUNING_SINCE) < 0;
-    if (unpruned || summaryUnpruned) for (const r of required) visit(r, true);
-  };
-  for (const main of input.mains) for (const r of main.mod.require.filter(keep)) visit(r, unprunedMain);
-  const selected = /* @__PURE__ */ new Map();
-  for (const m of nodes.values()) {
-    const current2 = selected.get(m.path);
-    if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
-  }
-  const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path37) => {
-    const version = selected.get(path37);
-    if (version === void 0) return [];
-    const to = replace({ path: path37, version });
-    return to && to.kind === "proxy" ? [to.module] : [];
-  });
-  const graphMods = [...loadedKeys].flatMap((k) => {
-    const from = source(nodes.get(k), replace);
-    return from.kind === "proxy" ? [from.module] : [];
-  });
-  return {
-    missing: [...missing].map(([k, s]) => ({ key: k, source: s })),
-    graphMods: unique(graphMods),
-    downloads: unique(downloads).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : compareVersions(a.version, b.version))
-  };
-}
-function unique(list) {
-  return [...new Map(list.map((m) => [key(m), m])).values()];
-}
-function replacer(input) {
-  const rules = [...input.workReplace.map((r) => ({ r, dir: input.workDir ?? "" })), ...input.mains.flatMap((m) => m.mod.replace.map((r) => ({ r, dir: m.dir })))];
-  return (m) => {
-    const rule = rules.find(({ r }) => r.from.path === m.path && r.from.version === m.version) ?? rules.find(({ r }) => r.from.path === m.path && r.from.version === void 0);
-    if (!rule) return { kind: "proxy", module: m };
-    const to = rule.r.to;
-    if (isLocalPath(to.path) || to.version === void 0) return { kind: "dir", dir: to.path.startsWith("/") || !rule.dir ? to.path : `${rule.dir}/${to.path}` };
-    return { kind: "proxy", module: { path: to.path, version: to.version } };
-  };
-}
-function source(m, replace) {
-  return replace(m) ?? { kind: "proxy", module: m };
-}
-
-// src/fetch/resolve.ts
-async function readProject(dir, gowork) {
-  const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
-  if (workFile) {
-    const work = parseGoWork(await fs10.readFile(workFile, "utf8"));
-    const root = path26.dirname(workFile);
-    const mains = await Promise.all(
-      work.use.map(
-        async (use) => (
-          // go refuses such a workspace before any request; so does the step, in go's words.
-          mainModule(path26.resolve(root, use)).catch((e) => {
-            throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
-          })
-        )
-      )
-    );
-    return { mains, workspace: true, workReplace: work.replace, workDir: root };
-  }
-  return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
-}
-async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs10.readFile(path26.join(dir, "go.mod"), "utf8")) };
-}
-var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
-async function resolveDownloads(input, fetchMod) {
-  const loaded = /* @__PURE__ */ new Map();
-  const unresolved = [];
-  for (; ; ) {
-    const plan = planDownloads(input, loaded);
-    if (plan.missing.length === 0) return { ...plan, unresolved };
-    await Promise.all(
-      plan.missing.map(async ({ key: key4, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs10.readFile(path26.join(path26.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
-        if (text === void 0) unresolved.push(key4);
-        loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
-      })
-    );
-  }
-}
-
-// src/fetch/speculate.ts
-var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
-function speculate(fetcher, known, downloadCache, options) {
-  const figures = { planned: 0, plannedZips: 0, unresolved: 0, peakLimit: 0 };
-  const stop = new AbortController();
-  const limiter = new Limiter(startLimit(options.candidates[0]?.latencyMs ?? 0, options.concurrency));
-  figures.peakLimit = limiter.limit;
-  let climb = { limit: limiter.limit, direction: 1, hold: WARM_UP_WINDOWS };
-  let windowStart = fetcher.bytes;
-  let completed = 0;
-  let busy = false;
-  let lastDone = performance.now();
-  const adapt = setInterval(() => {
-    const delivered = fetcher.bytes - windowStart + completed * 16384;
-    climb = nextLimit(climb, delivered, busy, options.concurrency);
-    limiter.setLimit(climb.limit);
-    figures.peakLimit = Math.max(figures.peakLimit, climb.limit);
-    windowStart = fetcher.bytes;
-    completed = 0;
-    busy = false;
-  }, WINDOW_MS);
-  const halt = (why) => {
-    if (stop.signal.aborted) return;
-    stop.abort(why ?? "go finished");
-    if (why) figures.stopped = why;
-  };
-  const watchdog = setInterval(() => {
-    if (performance.now() - lastDone > options.stallTimeoutMs) halt(`no file completed for ${Math.round(options.stallTimeoutMs / 1e3)}s`);
-  }, stallCheckEveryMs(options.stallTimeoutMs));
-  const fetchOne = async (job) => {
-    if (stop.signal.aborted) return void 0;
-    const release = await limiter.acquire();
-    try {
-      busy ||= limiter.active >= limiter.limit;
-      if (stop.signal.aborted) return void 0;
-      const outcome = await fetcher.get(job, { speculative: true, onFetched: release });
-      if (outcome.kind === "file") {
-        lastDone = performance.now();
-        completed++;
-      }
-      return outcome;
-    } finally {
-      release();
-    }
-  };
-  const fetchMod = async (m) => {
-    const job = known.get(filePath(m, "mod"));
-    if (options.isPrivate(m.path) || !job) return void 0;
-    if (downloadCache.stored(job)) return downloadCache.read(job, MAX_BYTES.mod).toString("utf8");
-    const outcome = await fetchOne(job);
-    return outcome?.kind === "file" ? readFileSync4(outcome.file, "utf8") : void 0;
-  };
-  const done = (async () => {
-    try {
-      const planning = performance.now();
-      const plan = await resolveDownloads(options.project, fetchMod);
-      const planned = performance.now();
-      traceSpan("plan (go.mod files fetched to find the download set)", planning, planned);
-      figures.unresolved = plan.unresolved.filter((key4) => !options.isPrivate(key4.slice(0, key4.lastIndexOf("@")))).length;
-      const paths = /* @__PURE__ */ new Set([
-        ...plan.graphMods.map((m) => filePath(m, "mod")),
-        ...plan.downloads.flatMap((m) => ["info", "mod", "zip"].map((kind) => filePath(m, kind)))
-      ]);
-      const jobs = [...paths].flatMap((p) => known.get(p) ?? []);
-      figures.planned = jobs.length;
-      figures.plannedZips = jobs.filter((j) => j.kind === "zip").length;
-      await Promise.all(jobs.map((job) => downloadCache.stored(job) ? void 0 : fetchOne(job)));
-      traceSpan("speculative fetch of the download set", planned);
-    } finally {
-      clearInterval(adapt);
-      clearInterval(watchdog);
-    }
-  })();
-  return {
-    done: done.catch(() => void 0),
-    stop: halt,
-    figures
-  };
-}
-
-// src/fetch/stats.ts
-var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
-var STALL_STREAK = 3;
-function isTroubled(s) {
-  return s.rejected > 0 || failsOften(s) || s.stallStreak >= STALL_STREAK;
-}
-function failsOften(s) {
-  const bad = s.failures + s.stalls;
-  return bad >= 3 && bad * 10 >= s.requests;
-}
-function movedBecause(s) {
-  if (!isTroubled(s)) return void 0;
-  if (s.rejected > 0) return `served bytes go.sum disagrees with (${s.rejected}\xD7); moved behind`;
-  const parts = [s.stalls > 0 ? `stalled on ${s.stalls}` : "", s.failures > 0 ? `failed ${s.failures}` : ""].filter(Boolean);
-  const streak = failsOften(s) ? "" : `, ${s.stallStreak} of one kind in a row`;
-  return `${parts.join(" and ")} of ${s.requests} requests${streak}; moved behind`;
-}
-
-// src/fetch/store.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
-import { accessSync, constants as constants5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
-import path27 from "node:path";
-var Store = class {
-  options;
-  /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
-  temporary = /* @__PURE__ */ new Set();
-  rootMade = false;
-  constructor(options) {
-    this.options = options;
-  }
-  /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
-  stored(job) {
-    const { dir, name } = this.place(job);
-    let at;
-    try {
-      at = openDirIfThere(this.options.root, dir);
-    } catch {
-      return void 0;
-    }
-    if (!at) return void 0;
-    try {
-      if (job.kind === "zip" && !lstatOf(at.entry(`${name}hash`))?.isFile()) return void 0;
-      const stats = lstatOf(at.entry(name));
-      return stats?.isFile() ? { file: this.shown(job), size: stats.size } : void 0;
-    } finally {
-      at.close();
-    }
-  }
-  /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
-  read(job, maxBytes) {
-    const { dir, name } = this.place(job);
-    const at = openDir(this.options.root, dir);
-    try {
-      return readRegular(at.entry(name), maxBytes);
-    } finally {
-      at.close();
-    }
-  }
-  /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
-  begin(job, extract) {
-    const { dir, name } = this.place(job);
-    const at = this.openMade(dir);
-    const temp = `${name}.${uniqueSuffix()}.partial`;
-    this.track(dir, temp);
-    const tree = extract && this.options.extract && job.hash ? this.treeTarget(job) : void 0;
-    if (tree) {
-      this.track(tree.parent, tree.name);
-      this.openMade(tree.parent).close();
-    }
-    let kept = false;
-    let placed = false;
-    return {
-      temp: at.entry(temp),
-      ...tree ? { tree } : {},
-      keep: async (dirs, signals) => {
-        const whole = tree !== void 0 && dirs !== void 0;
-        const lock = whole ? await this.lock(at, name, signals) : void 0;
-        try {
-          placed = whole && lock !== void 0 && lock !== "busy" && this.placeTree(job, tree, dirs, at, name);
-          renameSync2(at.entry(temp), at.entry(name));
-          kept = true;
-          this.temporary.delete(key2(dir, temp));
-          if (job.kind === "zip" && job.hash) this.writeNew(at, dir, `${name}hash`, job.hash);
-        } finally {
-          if (typeof lock === "function") lock();
-        }
-        return { file: this.shown(job), placed };
-      },
-      end: async () => {
-        try {
-          if (!kept) unlinkEntry(at, temp);
-          this.temporary.delete(key2(dir, temp));
-          if (tree && !placed) await this.removeIn(tree.parent, tree.name).catch(() => void 0);
-        } finally {
-          at.close();
-        }
-      }
-    };
-  }
-  /** Removes every temporary entry still there: a cancelled step leaves none. */
-  async clear() {
-    const left = [...this.temporary];
-    this.temporary.clear();
-    await Promise.all(
-      left.map((entry) => {
-        const [dir, name] = JSON.parse(entry);
-        return this.removeIn(dir, name).catch(() => void 0);
-      })
-    );
-  }
-  /** The job's directory (relative to root) and file name. */
-  place(job) {
-    return { dir: path27.posix.join(this.options.downloads, path27.posix.dirname(job.path)), name: path27.posix.basename(job.path) };
-  }
-  /** The path the file is known by (to serve it): as a person reads it. */
-  shown(job) {
-    return path27.join(this.options.root, this.options.downloads, job.path);
-  }
-  /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
-  treeTarget(job) {
-    const final = treePath(job.module, job.version);
-    return { root: this.options.root, parent: path27.posix.dirname(final), name: `${path27.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
-  }
-  /**
-   * go's lock on the module version: a release function, `undefined` when no lock can be taken
-   * here (no perl, Windows), or `busy` when another process held it past the bound. When go
-   * itself waits for this zip, it holds the lock for us: `goAsked` aborts, and that is as good.
-   */
-  async lock(at, name, { goAsked, stop }) {
-    if (goAsked.aborted) return "go holds it";
-    const file2 = `${name.replace(/\.zip$/, "")}.lock`;
-    const locked = await takeGoLock(at.entry(file2), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop]));
-    if (locked.kind === "held") return locked.release;
-    if (locked.kind === "busy") return goAsked.aborted ? "go holds it" : "busy";
-    if (locked.kind === "refused") {
-      if (kindOf(at.entry(file2)) !== "a file") await removeEntry(at, file2);
-      return "busy";
-    }
-    return void 0;
-  }
-  /**
-   * Moves a verified module's files into place, made read-only as go makes them unless they
-   * stay writable. False when go's `.partial` marker is there (another go was extracting it),
-   * or the module's directory is there already (another request's, or go's): that one stays.
-   */
-  placeTree(job, tree, dirs, download2, name) {
-    if (kindOf(download2.entry(`${name.replace(/\.zip$/, "")}.partial`)) !== void 0) return false;
-    let parent;
-    try {
-      parent = openDir(this.options.root, tree.parent);
-    } catch {
-      return false;
-    }
-    const final = path27.posix.basename(treePath(job.module, job.version));
-    try {
-      try {
-        renameSync2(parent.entry(tree.name), parent.entry(final));
-      } catch {
-        return false;
-      }
-      this.temporary.delete(key2(tree.parent, tree.name));
-      if (!(this.options.extract?.writable ?? true)) {
-        for (const dir of dirs) {
-          const opened = openDirAt(parent.entry(dir === "" ? final : `${final}/${dir}`));
-          if (!opened) continue;
-          try {
-            opened.chmod(opened.mode() & ~146);
-          } finally {
-            opened.close();
-          }
-        }
-      }
-      return true;
-    } finally {
-      parent.close();
-    }
-  }
-  /** Whether files can be kept here: their directory made (a link in the way removed), and writable. */
-  writable() {
-    try {
-      const at = this.openMade(this.options.downloads);
-      try {
-        accessSync(at.path, constants5.W_OK);
-        return true;
-      } finally {
-        at.close();
-      }
-    } catch {
-      return false;
-    }
-  }
-  /** The directory `dir` under root, made where missing; a link, file or anything else in the way is removed (never followed) and a directory made instead. */
-  openMade(dir) {
-    if (!this.rootMade) {
-      mkdirSync3(this.options.root, { recursive: true });
-      this.rootMade = true;
-    }
-    for (let tries = 0; ; tries++) {
-      try {
-        return openDir(this.options.root, dir, true);
-      } catch (e) {
-        if (!(e instanceof NotADirectory) || tries > 8) throw e;
-        const parent = openDir(this.options.root, path27.posix.dirname(e.rel));
-        try {
-          unlinkEntry(parent, path27.posix.basename(e.rel));
-        } finally {
-          parent.close();
-        }
-      }
-    }
-  }
-  /** Writes `text` as the file `name`, replacing (never writing into) what is there. */
-  writeNew(at, dir, name, text) {
-    const temp = `${name}.${uniqueSuffix()}.partial`;
-    this.track(dir, temp);
-    try {
-      writeReplacing(at, name, text, temp);
-    } finally {
-      this.temporary.delete(key2(dir, temp));
-    }
-  }
-  track(dir, name) {
-    this.temporary.add(key2(dir, name));
-  }
-  async removeIn(dir, name) {
-    let at;
-    try {
-      at = openDirIfThere(this.options.root, dir);
-    } catch {
-      return;
-    }
-    if (!at) return;
-    try {
-      await removeEntry(at, name);
-    } finally {
-      at.close();
-    }
-  }
-};
-var key2 = (dir, name) => JSON.stringify([dir, name]);
-var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
-var RUN = randomBytes4(6).toString("hex");
-var named = 0;
-
-// src/fetch/verifying-proxy.ts
-import path28 from "node:path";
-
-// src/fetch/fetcher.ts
-import { randomBytes as randomBytes5 } from "node:crypto";
-
-// node_modules/is-network-error/index.js
-var objectToString = Object.prototype.toString;
-var isError = (value) => objectToString.call(value) === "[object Error]";
-var errorMessages = /* @__PURE__ */ new Set([
-  "network error",
-  // Chrome
-  "NetworkError when attempting to fetch resource.",
-  // Firefox
-  "The Internet connection appears to be offline.",
-  // Safari 16
-  "Network request failed",
-  // `cross-fetch`
-  "fetch failed",
-  // Undici (Node.js)
-  "terminated",
-  // Undici (Node.js)
-  " A network error occurred.",
-  // Bun (WebKit)
-  "Network connection lost"
-  // Cloudflare Workers (fetch)
-]);
-function isNetworkError(error2) {
-  const isValid = error2 && isError(error2) && error2.name === "TypeError" && typeof error2.message === "string";
-  if (!isValid) {
-    return false;
-  }
-  const { message, stack } = error2;
-  if (message === "Load failed" || message.startsWith("Load failed (") && message.endsWith(")")) {
-    return stack === void 0 || "__sentry_captured__" in error2;
-  }
-  if (message.startsWith("error sending request for url")) {
-    return true;
-  }
-  if (message === "Failed to fetch" || message.startsWith("Failed to fetch (") && message.endsWith(")")) {
-    return true;
-  }
-  return errorMessages.has(message);
-}
-
-// node_modules/p-retry/index.js
-function validateRetries(retries) {
-  if (typeof retries === "number") {
-    if (retries < 0) {
-      throw new TypeError("Expected `retries` to be a non-negative number.");
-    }
-    if (Number.isNaN(retries)) {
-      throw new TypeError("Expected `retries` to be a valid number or Infinity, got NaN.");
-    }
-    if (Number.isFinite(retries) && !Number.isInteger(retries)) {
-      throw new TypeError("Expected `retries` to be a non-negative integer or Infinity.");
-    }
-  } else if (retries !== void 0) {
-    throw new TypeError("Expected `retries` to be a number or Infinity.");
-  }
-}
-function validateNumberOption(name, value, { allowInfinity = false } = {}) {
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? " or Infinity" : ""}.`);
-  }
-  if (!allowInfinity && !Number.isFinite(value)) {
-    throw new TypeError(`Expected \`${name}\` to be a finite number.`);
-  }
-  if (value < 0) {
-    throw new TypeError(`Expected \`${name}\` to be \u2265 0.`);
-  }
-}
-function validateOption(name, value, type) {
-  if (value === void 0 || value === null) {
-    return;
-  }
-  if (typeof value !== type) {
-    throw new TypeError(`Expected \`${name}\` to be a ${type}.`);
-  }
-}
-function validateSignal(value) {
-  if (value === void 0 || value === null) {
-    return;
-  }
-  if (typeof value.throwIfAborted !== "function" || typeof value.addEventListener !== "function" || typeof value.removeEventListener !== "function") {
-    throw new TypeError("Expected `signal` to be an AbortSignal.");
-  }
-}
-var AbortError = class _AbortError extends Error {
-  constructor(message) {
-    super(typeof message === "string" ? message : void 0);
-    this.name = "AbortError";
-    if (message instanceof Error) {
-      this.originalError = message;
-      ({ message } = message);
-    } else {
-      this.originalError = new Error(message);
-      ({ message } = this.originalError);
-      Error.captureStackTrace?.(this.originalError, _AbortError);
-    }
-    this.message = message;
-  }
-};
-var maximumDelay = 2 ** 31 - 1;
-function calculateDelay(retriesConsumed, options) {
-  if (options.minTimeout === 0) {
-    return 0;
-  }
-  const attempt = retriesConsumed + 1;
-  const random = options.randomize ? Math.random() + 1 : 1;
-  const timeout = Math.round(random * options.minTimeout * options.factor ** (attempt - 1));
-  return Math.min(timeout, Math.ceil(options.maxTimeout), maximumDelay);
-}
-function calculateRemainingTime(start2, max) {
-  return Number.isFinite(max) ? max - (performance.now() - start2) : max;
-}
-async function delayForRetry(delay, options) {
-  if (delay <= 0) {
-    return;
-  }
-  await new Promise((resolve2, reject) => {
-    const onAbort = () => {
-      clearTimeout(timeoutToken);
-      reject(options.signal.reason);
-    };
-    const timeoutToken = setTimeout(() => {
-      options.signal?.removeEventListener("abort", onAbort);
-      resolve2();
-    }, delay);
-    if (options.unref) {
-      timeoutToken.unref?.();
-    }
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-function stringifyThrownValue(value) {
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-function unwrapAbortError(error2) {
-  let cause = error2;
-  while (cause instanceof AbortError && cause.originalError instanceof Error) {
-    cause = cause.originalError;
-  }
-  return cause;
-}
-async function onAttemptFailure({ error: error2, attemptNumber, retriesConsumed, startTime: startTime2, options }) {
-  const abortIfNeeded = () => {
-    options.signal?.throwIfAborted();
-  };
-  const normalizedError = error2 instanceof Error ? error2 : new TypeError(`Non-error was thrown: "${stringifyThrownValue(error2)}". You should only throw errors.`);
-  abortIfNeeded();
-  if (normalizedError instanceof AbortError) {
-    throw unwrapAbortError(normalizedError);
-  }
-  const retriesLeft = options.retries - retriesConsumed;
-  const isRetriableError = !(normalizedError instanceof TypeError) || isNetworkError(normalizedError);
-  const timeLeft = calculateRemainingTime(startTime2, options.maxRetryTime);
-  const delayTime = isRetriableError && timeLeft > 0 && retriesLeft > 0 ? calculateDelay(retriesConsumed, options) : 0;
-  const consumeRetryContext = Object.freeze({
-    error: normalizedError,
-    attemptNumber,
-    retriesLeft,
-    retriesConsumed,
-    retryDelay: delayTime
-  });
-  const consumeRetry = await options.shouldConsumeRetry(consumeRetryContext) ?? true;
-  abortIfNeeded();
-  const effectiveDelay = consumeRetry ? delayTime : 0;
-  const context = Object.freeze({
-    error: normalizedError,
-    attemptNumber,
-    retriesLeft,
-    retriesConsumed,
-    retryDelay: effectiveDelay
-  });
-  await options.onFailedAttempt(context);
-  abortIfNeeded();
-  const remainingTime = calculateRemainingTime(startTime2, options.maxRetryTime);
-  if (!isRetriableError || remainingTime <= 0 || retriesLeft <= 0) {
-    throw normalizedError;
-  }
-  const shouldRetry = await options.shouldRetry(context);
-  abortIfNeeded();
-  if (!shouldRetry) {
-    throw normalizedError;
-  }
-  const remainingTimeAfterShouldRetry = calculateRemainingTime(startTime2, options.maxRetryTime);
-  if (remainingTimeAfterShouldRetry <= 0) {
-    throw normalizedError;
-  }
-  if (!consumeRetry) {
-    return false;
-  }
-  await delayForRetry(Math.min(effectiveDelay, remainingTimeAfterShouldRetry), options);
-  return true;
-}
-async function pRetry(input, options = {}) {
-  options = { ...options };
-  options.retries ??= 10;
-  validateRetries(options.retries);
-  if (Object.hasOwn(options, "forever")) {
-    throw new Error("The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.");
-  }
-  options.factor ??= 2;
-  options.minTimeout ??= 1e3;
-  options.maxTimeout ??= Infinity;
-  options.maxRetryTime ??= Infinity;
-  options.randomize ??= false;
-  options.onFailedAttempt ??= () => {
-  };
-  options.shouldRetry ??= () => true;
-  options.shouldConsumeRetry ??= () => true;
-  validateOption("onFailedAttempt", options.onFailedAttempt, "function");
-  validateOption("shouldRetry", options.shouldRetry, "function");
-  validateOption("shouldConsumeRetry", options.shouldConsumeRetry, "function");
-  validateOption("randomize", options.randomize, "boolean");
-  validateOption("unref", options.unref, "boolean");
-  validateSignal(options.signal);
-  validateNumberOption("factor", options.factor);
-  validateNumberOption("minTimeout", options.minTimeout);
-  validateNumberOption("maxTimeout", options.maxTimeout, { allowInfinity: true });
-  validateNumberOption("maxRetryTime", options.maxRetryTime, { allowInfinity: true });
-  if (options.factor === 0) {
-    options.factor = 1;
-  }
-  options.signal?.throwIfAborted();
-  let attemptNumber = 0;
-  let retriesConsumed = 0;
-  const startTime2 = performance.now();
-  while (retriesConsumed <= options.retries) {
-    attemptNumber++;
-    try {
-      options.signal?.throwIfAborted();
-      const result = await input(attemptNumber);
-      options.signal?.throwIfAborted();
-      return result;
-    } catch (error2) {
-      if (await onAttemptFailure({
-        error: error2,
-        attemptNumber,
-        retriesConsumed,
-        startTime: startTime2,
-        options
-      })) {
-        retriesConsumed++;
-      }
-    }
-  }
-  throw new Error("Retry attempts exhausted without throwing an error.");
-}
-
-// src/fetch/race.ts
-var SAMPLE_WINDOW = 32;
-var RATE_SAMPLE_MIN_BYTES = 64 << 10;
-var HEDGE_CHECK_MS = 50;
-var CandidateRaces = class {
-  stats;
-  /** Requests asked beside a slow one. */
-  hedges = 0;
-  /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
-  candidates;
-  /** Time to first byte per candidate, seeded with its probe latency. */
-  samples;
-  /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
-  rates = /* @__PURE__ */ new Map();
-  /** Each candidate's stalls in a row, per kind of file, since it last served one of that kind. */
-  stallStreaks = /* @__PURE__ */ new Map();
-  /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
-  watched = /* @__PURE__ */ new Set();
-  watchTimer;
-  /** Whether more candidates may come, and the races waiting for them. */
-  candidatesComing;
-  waitingForCandidates = [];
-  stallTimeoutMs;
-  constructor(candidates, options) {
-    this.candidates = candidates;
-    this.stats = new Map(candidates.map((c) => [c.candidate, emptyStats()]));
-    this.samples = new Map(candidates.map((c) => [c.candidate, [c.latencyMs]]));
-    this.candidatesComing = options.candidatesComing ?? false;
-    this.stallTimeoutMs = options.stallTimeoutMs;
-  }
-  /** The candidates from now on, in chain order; what each did so far is kept. `final` false: more may come still. */
-  useCandidates(candidates, final = true) {
-    for (const c of candidates) {
-      if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats());
-      if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs]);
-    }
-    this.candidates = candidates;
-    this.candidatesComing = !final;
-    for (const resume2 of this.waitingForCandidates.splice(0)) resume2();
-  }
-  /** The candidates in use, in chain order. */
-  get current() {
-    return this.candidates.map((c) => c.candidate);
-  }
-  /**
-   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
-   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
-   * of that kind starts again.
-   */
-  streak(candidate, kind, served = false) {
-    const stats = this.stats.get(candidate);
-    let kinds = this.stallStreaks.get(candidate);
-    if (!kinds) this.stallStreaks.set(candidate, kinds = /* @__PURE__ */ new Map());
-    if (served) kinds.set(kind, 0);
-    else {
-      stats.stalls++;
-      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-    }
-    stats.stallStreak = Math.max(...kinds.values());
-  }
-  /**
-   * One round for a file of `kind`: the first candidate is asked; when it fails, the next at once
-   * (failover); when it is slow, the next beside it (a hedge): slower to answer than its usual
-   * first byte by a clear margin, or, once the answer has started, its body slower than an eighth
-   * of the candidate's usual rate (never below the floor) over a window. The first verified
-   * answer wins and the others are cancelled. All saying 404/410 is an answer too. `onBody`: a
-   * request's body is on disk, before it is verified.
-   */
-  race(kind, ask2, ended, onBody) {
-    const requests = [];
-    const absent = [];
-    const why = [];
-    const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
-    let pending = 0;
-    let done = false;
-    return new Promise((resolve2) => {
-      const finish = (outcome, winner) => {
-        if (done) return;
-        done = true;
-        this.unwatch(watch);
-        for (const r of requests) {
-          if (r.candidate === winner) {
-            if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
-          } else {
-            if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
-            if (r.slowBody && !r.settled) this.streak(r.candidate, kind);
-          }
-          r.controller.abort();
-        }
-        resolve2(outcome);
-      };
-      const launch = (hedge) => {
-        if (done) return;
-        const candidate = ended.aborted ? void 0 : next();
-        if (!candidate) {
-          if (pending > 0) return;
-          if (this.candidatesComing && !ended.aborted) {
-            const resume2 = () => launch(false);
-            this.waitingForCandidates.push(resume2);
-            return void ended.addEventListener("abort", resume2, { once: true });
-          }
-          if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
-          else finish({ kind: "failed", why: ended.aborted ? String(ended.reason) : why.join("; ") || "no candidate to ask" });
-          return;
-        }
-        const typicalMs = median(this.samples.get(candidate) ?? []) ?? 0;
-        const asked = { candidate, controller: new AbortController(), hedge, settled: false, startedAt: performance.now(), typicalMs };
-        requests.push(asked);
-        pending++;
-        ask2(candidate, asked.controller.signal, stallWindowMs(typicalMs, this.stallTimeoutMs), {
-          onHeaders: () => {
-            const now = performance.now();
-            asked.headersAt = now;
-            asked.body = new Throughput(bodyHedgeWindowMs(typicalMs), now);
-            keepRecent(this.samples, candidate, now - asked.startedAt);
-          },
-          onData: (bytes) => asked.body?.add(bytes, performance.now()),
-          onBody: (size2) => {
-            const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
-            if (size2 >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size2 * 1e3 / ms);
-            onBody();
-          }
-        }).then((result) => {
-          pending--;
-          asked.settled = true;
-          if (result.kind === "file") return finish(result, candidate);
-          if (result.kind === "absent") absent.push(result.status);
-          else why.push(`${candidate.display}: ${result.why}`);
-          launch(false);
-        });
-      };
-      const watch = () => {
-        const newest = requests.at(-1);
-        if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return;
-        newest.slowBody = newest.body !== void 0;
-        this.hedges++;
-        launch(true);
-      };
-      launch(false);
-      if (!done) this.watch(watch);
-    });
-  }
-  /** Stops looking at the races under way (the fetch was closed: they end by their own signals). */
-  close() {
-    clearInterval(this.watchTimer);
-  }
-  /** Candidates in the order to ask them: those that showed trouble last. */
-  order() {
-    const all = this.current;
-    const troubled = (c) => isTroubled(this.stats.get(c));
-    return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
-  }
-  /** Whether a request is slow enough to ask the next candidate beside it. */
-  tooSlow(asked, now) {
-    if (!asked.body) return now - asked.startedAt >= hedgeAfterMs(asked.typicalMs);
-    return asked.body.below(slowBodyBytesPerSec(median(this.rates.get(asked.candidate) ?? [])), now);
-  }
-  watch(check) {
-    this.watched.add(check);
-    if (this.watchTimer) return;
-    this.watchTimer = setInterval(() => {
-      for (const each of this.watched) each();
-    }, HEDGE_CHECK_MS);
-    this.watchTimer.unref();
-  }
-  unwatch(check) {
-    this.watched.delete(check);
-    if (this.watched.size > 0) return;
-    clearInterval(this.watchTimer);
-    this.watchTimer = void 0;
-  }
-};
-function keepRecent(samples2, candidate, value) {
-  let list = samples2.get(candidate);
-  if (!list) samples2.set(candidate, list = []);
-  list.push(value);
-  if (list.length > SAMPLE_WINDOW) list.shift();
-}
-
-// src/fetch/verifier.ts
-var Verifier = class {
-  hashers;
-  /** Files go waits for (by path): their zips are hashed before the speculative ones. */
-  urgent = /* @__PURE__ */ new Set();
-  /** Aborted once go waits for the file at a path. */
-  goAsked = /* @__PURE__ */ new Map();
-  /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
-  hashing = /* @__PURE__ */ new Map();
-  /** `hashThreads`: threads that hash (and write out) zips; one unless given. */
-  constructor(hashThreads) {
-    this.hashers = new Hashers(hashThreads);
-  }
-  /** go waits for the file at `jobPath`, fetched for it, until done(). */
-  goWaitsFor(jobPath) {
-    this.urgent.add(jobPath);
-  }
-  /** go waits now for the file at `jobPath`, fetched speculatively: if its zip waits to be hashed, it goes first. */
-  hurry(jobPath) {
-    this.urgent.add(jobPath);
-    this.goAsked.get(jobPath)?.abort();
-    const zip = this.hashing.get(jobPath);
-    if (zip) this.hashers.hurry(zip);
-  }
-  /** The fetch of the file at `jobPath` is over. */
-  done(jobPath) {
-    this.urgent.delete(jobPath);
-    this.goAsked.delete(jobPath);
-  }
-  /**
-   * Why the file at `temp`, `size` bytes, is not what `job` says (undefined: it is), and, for a
-   * zip written out under `tree` on the way, the directories made (zip-hash.ts).
-   */
-  async check(job, temp, size2, tree) {
-    let dirs;
-    const problem = await verify(job, temp, async (zip) => {
-      this.hashing.set(job.path, zip);
-      const precedence = { size: size2, urgent: this.urgent.has(job.path) };
-      try {
-        if (!tree) return await this.hashers.zip(zip, precedence);
-        const hashed = await this.hashers.zipInto(zip, tree, precedence);
-        dirs = hashed.dirs;
-        return hashed.hash;
-      } finally {
-        if (this.hashing.get(job.path) === zip) this.hashing.delete(job.path);
-      }
-    });
-    return { ...problem ? { problem } : {}, ...dirs ? { dirs } : {} };
-  }
-  /** Aborted once go waits for the file at `jobPath` (at once if it does already). */
-  goAskedFor(jobPath) {
-    let asked = this.goAsked.get(jobPath);
-    if (!asked) {
-      asked = new AbortController();
-      this.goAsked.set(jobPath, asked);
-      if (this.urgent.has(jobPath)) asked.abort();
-    }
-    return asked.signal;
-  }
-  /** Ends the hashing threads; whatever waits to be hashed is rejected. */
-  abandon() {
-    return this.hashers.abandon();
-  }
-};
-
-// src/fetch/fetcher.ts
-var Fetcher = class {
-  /** Bytes received from candidates so far: progress, whatever finishes. */
-  bytes = 0;
-  /** Files fetched, verified and kept, and the zips among them. */
-  files = 0;
-  zips = 0;
-  retries = 0;
-  rejected = 0;
-  /** Zips whose files were written out for go (it then skips their extraction). */
-  extracted = 0;
-  options;
-  races;
-  verifier;
-  inFlight = /* @__PURE__ */ new Map();
-  stop = new AbortController();
-  store;
-  transient;
-  forgetCleanup;
-  constructor(options) {
-    this.options = options;
-    this.races = new CandidateRaces(options.candidates, options);
-    this.verifier = new Verifier(options.hashThreads);
-    this.store = options.store;
-    this.transient = new Store({ root: options.transientDir, downloads: "" });
-    this.forgetCleanup = cleanUpOnCancel(() => this.close());
-  }
-  /** What each candidate did so far. */
-  get stats() {
-    return this.races.stats;
-  }
-  /** Requests asked beside a slow one. */
-  get hedges() {
-    return this.races.hedges;
-  }
-  /**
-   * The healthy candidates once the probe is over (the fetch may start as soon as one answered):
-   * requests from now on ask them in this order; what each did so far is kept. `final` false:
-   * more may come still.
-   */
-  useCandidates(candidates, final = true) {
-    this.races.useCandidates(candidates, final);
-  }
-  /** The candidates in use, in chain order. */
-  get current() {
-    return this.races.current;
-  }
-  /**
-   * A file: from the store, joined with a fetch under way, or fetched now. A `speculative` caller
-   * (the fetch of go's download set) is told by `onFetched` when the bytes are on disk, or the
-   * fetch is over, so that it can start the next request while this one is verified; anyone
-   * else is go, waiting: what it asks for is hashed first.
-   */
-  get(job, use = {}) {
-    const urgent = !use.speculative;
-    const halt = new AbortController();
-    if (job.transient) return this.fetch(job, this.transient, urgent, halt.signal, use.onFetched);
-    const running = this.inFlight.get(job.path);
-    if (running) {
-      use.onFetched?.();
-      if (urgent) {
-        running.urgent = true;
-        this.verifier.hurry(job.path);
-      }
-      return running.outcome;
-    }
-    const stored = this.store.stored(job);
-    if (stored) use.onFetched?.();
-    const entry = {
-      outcome: (stored ? Promise.resolve({ kind: "file", ...stored }) : this.fetch(job, this.store, urgent, halt.signal, use.onFetched)).finally(() => {
-        if (this.inFlight.get(job.path) === entry) this.inFlight.delete(job.path);
-      }),
-      halt,
-      urgent
-    };
-    this.inFlight.set(job.path, entry);
-    return entry.outcome;
-  }
-  /**
-   * Gives up the fetches go was waiting for: called when the watchdog ended go's attempt, which
-   * made no useful progress, so these did not either. The next attempt's requests start anew
-   * (with what the fetch learned of each candidate meanwhile) instead of joining them.
-   */
-  abandon() {
-    let abandoned = 0;
-    for (const [jobPath, running] of this.inFlight) {
-      if (!running.urgent) continue;
-      this.inFlight.delete(jobPath);
-      running.halt.abort("abandoned: the attempt that waited for it made no progress");
-      abandoned++;
-    }
-    return abandoned;
-  }
-  /** Ends every request under way, and removes what they left half-done; later calls fail at once. */
-  async close() {
-    this.forgetCleanup();
-    this.stop.abort("the fetch was closed");
-    this.races.close();
-    await this.verifier.abandon();
-    await Promise.all([this.store.clear(), this.transient.clear()]);
-  }
-  /**
-   * Rounds over the candidates (a race each), driven by p-retry: a round that found no candidate
-   * able to serve the file is retried after a backoff, up to `rounds` in all. `halt` ends it
-   * early (abandoned), as does the fetch's close.
-   */
-  async fetch(job, store, urgent, halt, onFetched = () => {
-  }) {
-    let fetched = false;
-    const once2 = () => {
-      if (!fetched) onFetched();
-      fetched = true;
-    };
-    if (urgent) this.verifier.goWaitsFor(job.path);
-    const ended = AbortSignal.any([halt, this.stop.signal]);
-    let last = { kind: "failed", why: "no candidate to ask" };
-    try {
-      return await pRetry(
-        async () => {
-          last = await this.races.race(job.kind, (candidate, own, windowMs, events2) => this.requestOne(candidate, job, store, own, ended, windowMs, events2), ended, once2);
-          if (last.kind === "failed") throw new RoundFailed(last.why);
-          return last;
-        },
-        {
-          retries: this.options.rounds - 1,
-          ...backoff(this.options.backoffMs),
-          signal: ended,
-          unref: true,
-          onFailedAttempt: ({ retriesLeft }) => {
-            if (retriesLeft > 0) this.retries++;
-          }
-        }
-      );
-    } catch {
-      return ended.aborted ? { kind: "failed", why: String(ended.reason) } : last;
-    } finally {
-      this.verifier.done(job.path);
-      once2();
-    }
-  }
-  /**
-   * One candidate asked for one file: streamed to a partial file, verified, kept. `own` ends it
-   * when another request of its race won; `ended` when the fetch was closed or abandoned.
-   */
-  async requestOne(candidate, job, store, own, ended, windowMs, events2) {
-    const stats = this.stats.get(candidate);
-    let answered3 = false;
-    stats.requests++;
-    let pending;
-    try {
-      pending = store === this.transient ? store.begin({ ...job, path: randomBytes5(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
-      const { temp, tree } = pending;
-      const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
-        signal: AbortSignal.any([own, ended]),
-        maxBytes: job.maxBytes,
-        floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs },
-        onHeaders: () => {
-          answered3 = true;
-          events2.onHeaders();
-        },
-        onData: (bytes) => {
-          this.bytes += bytes;
-          stats.bytes += bytes;
-          events2.onData(bytes);
-        }
-      });
-      if (isAbsent(answer2.status)) {
-        stats.notFound++;
-        return { kind: "absent", status: answer2.status };
-      }
-      if (answer2.status !== 200) {
-        stats.failures++;
-        return { kind: "failed", why: `HTTP ${answer2.status}` };
-      }
-      events2.onBody(answer2.size);
-      const { problem, dirs } = await this.verifier.check(job, temp, answer2.size, tree);
-      if (problem) {
-        stats.rejected++;
-        this.rejected++;
-        return { kind: "failed", why: problem };
-      }
-      const kept = await pending.keep(dirs, { goAsked: this.verifier.goAskedFor(job.path), stop: ended });
-      if (kept.placed) this.extracted++;
-      stats.served++;
-      this.races.streak(candidate, job.kind, true);
-      this.files++;
-      if (job.kind === "zip") this.zips++;
-      return { kind: "file", file: kept.file, size: answer2.size };
-    } catch (e) {
-      if (own.aborted ? !answered3 : !ended.aborted) {
-        if (e.kind === "silent") this.races.streak(candidate, job.kind);
-        else stats.failures++;
-      }
-      return { kind: "failed", why: e.message };
-    } finally {
-      await pending?.end();
-    }
-  }
-};
-var RoundFailed = class extends Error {
-  constructor(why) {
-    super(why);
-    this.name = "RoundFailed";
-  }
-};
-
-// src/fetch/local-proxy.ts
-import { timingSafeEqual } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { rm as rm2 } from "node:fs/promises";
-import http from "node:http";
-
-// src/module/sumdb-request.ts
-var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
-var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path37) {
-  let decoded;
-  try {
-    const elements = path37.split("/").map((e) => decodeURIComponent(e));
-    if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
-    decoded = elements.join("/");
-  } catch {
-    return { problem: "malformed percent-encoding" };
-  }
-  if (decoded === "supported" || decoded === "latest") return { kind: decoded, path: decoded };
-  const lookup = LOOKUP.exec(decoded);
-  if (lookup) {
-    const module = unescapePath(lookup[1]);
-    const version = unescapeVersion(lookup[2]);
-    if (module === void 0 || version === void 0) return { problem: "not a module version go could look up" };
-    return { kind: "lookup", path: decoded };
-  }
-  const tile = TILE.exec(decoded);
-  if (tile) {
-    const height = Number(tile[1]);
-    const groups = tile[3].split("/");
-    const leadingZeros = groups.length > 1 && groups[0] === "x000";
-    const width = tile[4] === void 0 ? void 0 : Number(tile[4]);
-    if (height <= 30 && !leadingZeros && (width === void 0 || width < 2 ** height)) return { kind: "tile", path: decoded };
-  }
-  return { problem: "not a checksum database request" };
-}
-
-// src/fetch/local-proxy.ts
-var CONTENT_TYPE = {
-  info: "application/json",
-  mod: "text/plain; charset=utf-8",
-  zip: "application/zip"
-};
-async function startLocalProxy(fetcher, known, options) {
-  const prefix = Buffer.from(`/${options.secret}/`);
-  const sockets = /* @__PURE__ */ new Set();
-  const proxy = { url: "", requests: 0, served: 0, refused: 0, malformed: 0, close: async () => void 0 };
-  const server = http.createServer((request, response) => {
-    const raw = Buffer.from(request.url ?? "", "latin1");
-    if (raw.length < prefix.length || !timingSafeEqual(raw.subarray(0, prefix.length), prefix)) {
-      proxy.refused++;
-      return fail(response, 403, "forbidden");
-    }
-    proxy.requests++;
-    const refuse = (status, why) => {
-      proxy.malformed++;
-      fail(response, status, why);
-    };
-    if (request.method !== "GET") return refuse(405, "only GET is served");
-    const rest = raw.subarray(prefix.length).toString("latin1");
-    let job;
-    let from = fetcher;
-    if (rest.startsWith("sumdb/")) {
-      const sumdb = options.sumdb?.();
-      const [, name, ...relayed] = rest.split("/");
-      if (!sumdb || name !== sumdb.name) return refuse(404, "no such checksum database here");
-      const asked = parseSumdbPath(relayed.join("/"));
-      if ("problem" in asked) return refuse(400, asked.problem);
-      if (asked.kind === "supported") {
-        response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-        return response.end();
-      }
-      job = { module: `checksum database ${sumdb.name}`, version: "", kind: "other", path: asked.path, maxBytes: MAX_BYTES.sumdb, transient: true };
-      from = sumdb.fetcher;
-    } else {
-      const asked = parseRequestPath(rest);
-      if ("problem" in asked) return refuse(400, asked.problem);
-      job = jobFor(known, asked);
-    }
-    void from.get(job).then(
-      (outcome) => answer(outcome, job, response, () => proxy.served++),
-      (e) => fail(response, 502, e.message)
-    );
-  });
-  server.keepAliveTimeout = 3e4;
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise((resolve2) => server.listen(0, "127.0.0.1", resolve2));
-  proxy.url = `http://127.0.0.1:${server.address().port}/${options.secret}`;
-  proxy.close = () => new Promise((resolve2) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve2());
-  });
-  return proxy;
-}
-function answer(outcome, job, response, onServed) {
-  if (outcome.kind === "absent") return fail(response, outcome.status, `not found: ${job.module}@${job.version}`);
-  if (outcome.kind === "failed") return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`);
-  response.writeHead(200, { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size });
-  const stream = createReadStream(outcome.file);
-  stream.on("error", () => response.destroy());
-  stream.on("end", () => {
-    onServed();
-    if (job.transient) void rm2(outcome.file, { force: true });
-  });
-  stream.pipe(response);
-}
-function fail(response, status, text) {
-  if (response.headersSent) return void response.destroy();
-  response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
-  response.end(`${text}
-`);
-}
-
-// src/fetch/verifying-proxy.ts
-async function startVerifyingProxy(options) {
-  const fetcher = fetcherIn(options.dir, options, { candidates: options.candidates, store: options.store, hashThreads: options.hashThreads });
-  let sumdb;
-  const local = await startLocalProxy(fetcher, options.known, { secret: options.secret, sumdb: () => sumdb });
-  return {
-    url: local.url,
-    local,
-    fetcher,
-    relaySumdb: (name) => {
-      sumdb = { name, fetcher: fetcherIn(path28.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
-      return sumdb.fetcher;
-    },
-    bytes: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
-    close: async () => {
-      await Promise.all([local.close(), fetcher.close(), sumdb?.fetcher.close()]);
-    }
-  };
-}
-function fetcherIn(dir, options, own) {
-  return new Fetcher({
-    client: options.client,
-    candidates: own.candidates,
-    store: own.store ?? new Store({ root: path28.join(dir, "store"), downloads: "" }),
-    transientDir: path28.join(dir, "transient"),
-    rounds: options.rounds,
-    backoffMs: options.backoffMs,
-    stallTimeoutMs: options.stallTimeoutMs,
-    ...own.hashThreads ? { hashThreads: own.hashThreads } : {},
-    ...own.candidatesComing ? { candidatesComing: true } : {}
-  });
-}
-
-// src/fetch/stage.ts
-async function startFetch(options) {
-  const started = performance.now();
-  const scratch = mkdtempSync2(path29.join(process.env.RUNNER_TEMP || os11.tmpdir(), "go-mod-fetch-"));
-  const downloadCache = new Store({
-    root: options.modcache,
-    downloads: "cache/download",
-    // go extracts in place on Windows, where a scanner holding a new file open makes renaming a fresh directory fail.
-    ...process.platform !== "win32" ? { extract: { writable: options.writableTrees } } : {}
-  });
-  const known = knownFiles(options.sumLines, options.isPrivate);
-  const secret = randomBytes6(18).toString("base64url");
-  setSecret(secret);
-  const proxy = await startVerifyingProxy({
-    client: options.client,
-    candidates: options.candidates,
-    known,
-    secret,
-    dir: scratch,
-    ...downloadCache.writable() ? { store: downloadCache } : {},
-    // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
-    hashThreads: Math.min(2, os11.availableParallelism()),
-    rounds: options.rounds,
-    backoffMs: options.backoffMs,
-    stallTimeoutMs: options.stallTimeoutMs
-  });
-  const { fetcher, local } = proxy;
-  const speculative = speculate(fetcher, known, downloadCache, options);
-  const stage2 = {
-    url: local.url,
-    probed: (candidates, database) => {
-      fetcher.useCandidates(candidates);
-      if (!database) return;
-      const relay = proxy.relaySumdb(database.route.name);
-      const chain = candidates.map((c) => c.candidate);
-      database.follow(() => {
-        const { routes, final } = database.relay(chain);
-        relay.useCandidates(routes, final);
-      });
-      stage2.gosumdb = `${database.route.key} ${local.url}/sumdb/${database.route.name}`;
-    },
-    progress: proxy.bytes,
-    abandon: () => {
-      fetcher.abandon();
-    },
-    finish: async () => {
-      speculative.stop();
-      await Promise.all([speculative.done, proxy.close()]);
-      await rm3(scratch, { recursive: true, force: true });
-      traceSpan("fetch stage (started to finished)", started);
-      const candidates = fetcher.current.map((candidate) => {
-        const stats = fetcher.stats.get(candidate);
-        const moved = movedBecause(stats);
-        return { candidate, stats, ...moved ? { moved } : {} };
-      });
-      const { planned, plannedZips, peakLimit, unresolved, stopped } = speculative.figures;
-      return {
-        planned,
-        plannedZips,
-        sumLines: options.sumLines.length,
-        files: fetcher.files,
-        zips: fetcher.zips,
-        extracted: fetcher.extracted,
-        bytes: fetcher.bytes,
-        durationMs: performance.now() - started,
-        retries: fetcher.retries,
-        hedges: fetcher.hedges,
-        rejected: fetcher.rejected,
-        requests: local.requests,
-        served: local.served,
-        peakLimit,
-        unresolved,
-        candidates,
-        troubled: candidates.filter((c) => isTroubled(c.stats)).map((c) => c.candidate),
-        ...stopped ? { stopped } : {}
-      };
-    }
-  };
-  return stage2;
-}
-
-// src/private.ts
-function moduleRouting(env) {
-  const reason = env.GONOPROXY === env.GOPRIVATE ? "GOPRIVATE" : "GONOPROXY";
-  return {
-    direct: (module) => matchPrefixPatterns(env.GONOPROXY, module) ? reason : void 0,
-    unchecked: (module) => matchPrefixPatterns(env.GONOSUMDB, module)
-  };
-}
-function coverage(modules, routing) {
-  const known = modules.length > 0;
-  const reasons = modules.map((m) => routing.direct(m));
-  return {
-    noProxy: known && reasons.every((r) => r !== void 0),
-    noSumdb: known && modules.every((m) => routing.unchecked(m)),
-    reasons: [...new Set(reasons.filter((r) => r !== void 0))]
-  };
-}
-function matchPrefixPatterns(globs, target) {
-  for (const entry of globs.split(",")) {
-    const glob = entry.endsWith("/") ? entry.slice(0, -1) : entry;
-    if (glob === "") continue;
-    const elements = glob.split("/").length;
-    const parts = target.split("/");
-    if (parts.length < elements) continue;
-    if (pathMatch(glob, parts.slice(0, elements).join("/"))) return true;
-  }
-  return false;
-}
-var BadPattern = class extends Error {
-};
-function pathMatch(pattern, name) {
-  try {
-    return match3(pattern, name);
-  } catch (e) {
-    if (e instanceof BadPattern) return false;
-    throw e;
-  }
-}
-function match3(pattern, name) {
-  let rest = pattern;
-  outer: while (rest.length > 0) {
-    const { star: star3, chunk, after } = scanChunk(rest);
-    rest = after;
-    if (star3 && chunk === "") return !name.includes("/");
-    const here = matchChunk(chunk, name);
-    if (here !== void 0 && (here.length === 0 || rest.length > 0)) {
-      name = here;
-      continue;
-    }
-    if (star3) {
-      for (let i = 0; i < name.length && name[i] !== "/"; i++) {
-        const skipped = matchChunk(chunk, name.slice(i + 1));
-        if (skipped === void 0 || rest.length === 0 && skipped.length > 0) continue;
-        name = skipped;
-        continue outer;
-      }
-    }
-    while (rest.length > 0) {
-      const next = scanChunk(rest);
-      rest = next.after;
-      matchChunk(next.chunk, "");
-    }
-    return false;
-  }
-  return name.length === 0;
-}
-function scanChunk(pattern) {
-  let i = 0;
-  while (pattern[i] === "*") i++;
-  const star3 = i > 0;
-  const body = pattern.slice(i);
-  let inRange = false;
-  for (let j = 0; j < body.length; j++) {
-    const c = body[j];
-    if (c === "\\" && j + 1 < body.length) j++;
-    else if (c === "[") inRange = true;
-    else if (c === "]") inRange = false;
-    else if (c === "*" && !inRange) return { star: star3, chunk: body.slice(0, j), after: body.slice(j) };
-  }
-  return { star: star3, chunk: body, after: "" };
-}
-function matchChunk(chunk, s) {
-  let failed = false;
-  while (chunk.length > 0) {
-    failed ||= s.length === 0;
-    const c = chunk[0];
-    if (c === "[") {
-      let r = -1;
-      if (!failed) {
-        r = s.codePointAt(0);
-        s = s.slice(String.fromCodePoint(r).length);
-      }
-      chunk = chunk.slice(1);
-      const negated = chunk[0] === "^";
-      if (negated) chunk = chunk.slice(1);
-      let matched = false;
-      for (let ranges = 0; ; ranges++) {
-        if (chunk[0] === "]" && ranges > 0) {
-          chunk = chunk.slice(1);
-          break;
-        }
-        const lo = escaped(chunk);
-        let hi = lo;
-        chunk = lo.rest;
-        if (chunk[0] === "-") {
-          hi = escaped(chunk.slice(1));
-          chunk = hi.rest;
-        }
-        matched ||= lo.rune <= r && r <= hi.rune;
-      }
-      failed ||= matched === negated;
-    } else if (c === "?") {
-      if (!failed) {
-        failed = s[0] === "/";
-        s = s.slice(String.fromCodePoint(s.codePointAt(0)).length);
-      }
-      chunk = chunk.slice(1);
-    } else {
-      if (c === "\\") {
-        chunk = chunk.slice(1);
-        if (chunk.length === 0) throw new BadPattern();
-      }
-      if (!failed) {
-        failed = chunk[0] !== s[0];
-        s = s.slice(1);
-      }
-      chunk = chunk.slice(1);
-    }
-  }
-  return failed ? void 0 : s;
-}
-function escaped(chunk) {
-  if (chunk.length === 0 || chunk[0] === "-" || chunk[0] === "]") throw new BadPattern();
-  if (chunk[0] === "\\") {
-    chunk = chunk.slice(1);
-    if (chunk.length === 0) throw new BadPattern();
-  }
-  const rune = chunk.codePointAt(0);
-  const rest = chunk.slice(String.fromCodePoint(rune).length);
-  if (rest.length === 0) throw new BadPattern();
-  return { rune, rest };
-}
-
-// src/file-proxy.ts
-import { readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
-import path30 from "node:path";
-function judgeFileProxy(dir, request) {
-  if (!statSync3(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
-  let body;
-  try {
-    body = readFileSync5(path30.join(dir, ...request.path.split("/").filter(Boolean)));
-  } catch {
-    const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
-    return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
-  }
-  const problem = request.judge(200, "", body);
-  return problem === void 0 ? `a directory in GOPROXY layout with ${request.describe} as go.sum has it, read by go itself` : `a directory with ${problem}`;
-}
-
-// src/probe/probe.ts
-var MAX_BODY2 = 4 << 20;
-function modRequest(target) {
-  const what = `${target.module}@${target.version} .mod`;
-  return {
-    path: `/${downloadPath(target.module, target.version, "mod")}`,
-    describe: what,
-    judge: (status, contentType, body) => {
-      if (status !== 200) return `HTTP ${status} for ${what}`;
-      if (goModHash(body) === target.hash) return void 0;
-      if (/html/i.test(contentType) || /^\s*<(!doctype|html)/i.test(body.toString("utf8", 0, 200))) {
-        return `200 with an HTML page instead of ${what}`;
-      }
-      return `wrong bytes for ${what}: hash differs from go.sum`;
-    }
-  };
-}
-function protocolRequest(module = "golang.org/toolchain") {
-  const what = `${module} version list`;
-  return {
-    path: `/${listPath(module)}`,
-    describe: what,
-    judge: (status, contentType, body) => {
-      const html2 = /html/i.test(contentType);
-      if (isAbsent(status) && !html2) return void 0;
-      if (status !== 200) return `HTTP ${status} for ${what}`;
-      const lines = body.toString("utf8").split("\n").filter((l) => l.trim() !== "");
-      if (!html2 && lines.every((l) => /^v\d+\.\d+\.\d+\S*$/.test(l.trim()))) return void 0;
-      return `answer to ${what} is not a version list${html2 ? " (an HTML page)" : ""}`;
-    }
-  };
-}
-async function probeAll(client, candidates, request, timeoutMs, onHealthy) {
-  const cutoff = new Cutoff(timeoutMs);
-  try {
-    return await Promise.all(
-      candidates.map(async (candidate) => {
-        if (candidate.keyword) return { candidate, verdict: "not probed", reason: candidate.dir ? judgeFileProxy(candidate.dir, request) : `${candidate.spec} is used as given` };
-        const result = await probeCandidate(client, candidate, request, timeoutMs, cutoff.signal);
-        if (result.verdict === "healthy" && result.latencyMs !== void 0) {
-          cutoff.answered(result.latencyMs, candidate.display);
-          onHealthy?.(result);
-        }
-        return result;
-      })
-    );
-  } finally {
-    cutoff.clear();
-  }
-}
-async function probeCandidate(client, candidate, request, timeoutMs, cutoff) {
-  const url = requestUrl(candidate, request.path);
-  const via = route(client, url);
-  const started = performance.now();
-  try {
-    const answer2 = await client.get(url, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), cutoff]), maxBytes: MAX_BODY2, floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs: timeoutMs } });
-    const latencyMs = performance.now() - started;
-    const problem = request.judge(answer2.status, answer2.contentType, answer2.body);
-    return problem ? { candidate, verdict: "unhealthy", latencyMs, reason: problem, failure: "http", ...via } : { candidate, verdict: "healthy", latencyMs, reason: `served ${request.describe}`, ...via };
-  } catch (e) {
-    if (cutoff.aborted) return { candidate, verdict: "slow", reason: String(cutoff.reason), failure: "silent", ...via };
-    const error2 = classifyError(e);
-    const reason = error2.kind === "silent" ? `no complete answer within ${formatDuration(timeoutMs)}` : error2.message;
-    return { candidate, verdict: "unhealthy", reason, failure: error2.kind, ...via };
-  }
-}
-function route(client, url) {
-  try {
-    const proxy = client.route(url);
-    return proxy ? { via: `${proxy.from} ${redactUrl(proxy.url.href).replace(/\/$/, "")}` } : {};
-  } catch {
-    return {};
-  }
-}
-
-// src/probe/ranking.ts
-function rankHealthy(results, selection) {
-  const healthy = results.filter((r) => r.verdict === "healthy");
-  const ranked = selection === "fastest" ? [...healthy].sort((a, b) => (a.latencyMs ?? 0) - (b.latencyMs ?? 0)) : healthy;
-  return ranked.map((r) => r.candidate);
-}
-function fallbackOrder(results) {
-  const urls = results.filter((r) => !r.candidate.keyword);
-  return [...urls.filter((r) => answered(r.failure)), ...urls.filter((r) => !answered(r.failure))].map((r) => r.candidate);
-}
-
-// src/probe/stage.ts
-async function runProbe(options) {
-  const { client, candidates, timeoutMs } = options;
-  const target = probeTarget(options.sumLines, options.isPrivate);
-  const sumdbRoute = parseGosumdb(options.gosumdb);
-  const sumdb = sumdbRoute ? new SumdbRoutes(client, candidates, sumdbRoute, timeoutMs) : void 0;
-  void sumdb?.done.then((found) => echo(describeSumdb(found, false)));
-  const report = await group("Probe the proxies", async () => {
-    const probes = await probeAll(client, candidates, target ? modRequest(target) : protocolRequest(), timeoutMs, options.onFirstHealthy);
-    for (const p of probes) {
-      const via = p.via ? `, through ${p.via}` : "";
-      echo(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`);
-    }
-    return { probes, ...sumdb ? { sumdb } : {} };
-  });
-  const ranked = rankHealthy(report.probes, options.selection);
-  if (ranked.length > 0 || !candidates.some((c) => !c.keyword)) return { ...report, chain: assembleChain(candidates, ranked) };
-  const note = "No candidate passed its probe; trying them all, those that answered before those that did not, since a probe can be wrong.";
-  warning(note);
-  return { ...report, chain: assembleChain(candidates, fallbackOrder(report.probes)), note };
-}
-
-// src/download/failure.ts
-function describeFailure(probes, attempts) {
-  const lines = [`go mod download failed after ${attempts.length} attempt${attempts.length === 1 ? "" : "s"}.`];
-  for (const probe of probes) {
-    const own = attempts.filter((a) => a.first === probe.candidate.display);
-    const tried = own.map((a) => `attempt ${a.number}: ${a.reason}${a.detail ? ` (${a.detail})` : ""}`);
-    lines.push(`- ${probe.candidate.display}: ${probe.verdict}, ${probe.reason}${tried.length ? `; ${tried.join("; ")}` : ""}`);
-  }
-  const last = attempts.at(-1);
-  if (last) lines.push(`Last error: ${last.reason}${last.detail ? `: ${last.detail}` : ""}`);
-  return lines.join("\n");
-}
-
-// src/toolchain/provide.ts
-import { promises as fs11 } from "node:fs";
-import os12 from "node:os";
-import path31 from "node:path";
-
-// src/retry.ts
-var AttemptFailed = class extends Error {
-  record;
-  next;
-  constructor(classification, record, next) {
-    super(`${classification.reason}: ${classification.detail}`);
-    this.name = "AttemptFailed";
-    this.record = record;
-    this.next = next;
-  }
-};
-var GaveUp = class extends Error {
-  constructor(classification) {
-    super(`${classification.reason}: ${classification.detail}`);
-    this.name = "GaveUp";
-  }
-};
-function nextChain(chain, classification) {
-  if (classification.next === "rotate") return rotateChain(chain, 1);
-  if (classification.next === "drop-first") {
-    const rest = chain.slice(1);
-    return rest.length > 0 ? rest : void 0;
-  }
-  return void 0;
-}
-async function downloadWithRetries(initial, runOne, options) {
-  const attempts = [];
-  const wentFirst = /* @__PURE__ */ new Set();
-  let chain = initial;
-  let tried = initial;
-  let failedRequests = [];
-  try {
-    await pRetry(
-      async (number) => {
-        tried = chain;
-        wentFirst.add(chain[0]?.spec ?? "");
-        const outcome = await runOne(chain).catch((e) => {
-          throw new AbortError(e);
-        });
-        const { classification } = outcome;
-        const record = {
-          number,
-          first: chain[0]?.display ?? "",
-          reason: classification.reason,
-          detail: classification.detail,
-          durationMs: outcome.durationMs,
-          zips: outcome.zips
-        };
-        attempts.push(record);
-        if (classification.next === "done") {
-          failedRequests = outcome.failedRequests;
-          options.onAttemptEnd?.(record, void 0);
-          return;
-        }
-        const next = nextChain(chain, classification);
-        if (next) throw new AttemptFailed(classification, record, next);
-        options.onAttemptEnd?.(record, void 0);
-        throw new AbortError(new GaveUp(classification));
-      },
-      {
-        retries: options.retries,
-        ...backoff(options.backoffMs),
-        // A candidate that has not gone first yet gets its turn at once, and it costs no retry.
-        shouldConsumeRetry: ({ error: error2 }) => wentFirst.has(error2.next[0]?.spec ?? ""),
-        onFailedAttempt: ({ error: error2, retriesLeft }) => {
-          const failed = error2;
-          options.onAttemptEnd?.(failed.record, retriesLeft > 0 ? failed.next[0]?.display : void 0);
-          chain = failed.next;
-        }
-      }
-    );
-    return { ok: true, attempts, ...demote(tried, candidatesOf(tried, failedRequests)) };
-  } catch (e) {
-    if (!(e instanceof AttemptFailed || e instanceof GaveUp)) throw e;
-    return { ok: false, attempts, chain: tried, demoted: [] };
-  }
-}
-
-// src/toolchain/provide.ts
-var TOOL = "go";
-var LINKS_DIR = "go-mod-download-toolchains";
-function toolchainModule(name, hostOS, hostArch) {
-  return { path: "golang.org/toolchain", version: `v0.0.1-${name}.${hostOS}-${hostArch}` };
-}
-function toolCacheVersion(version) {
-  const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(version);
-  if (!m) return version;
-  const release = `${m[1]}.${m[2]}.${m[3] ?? 0}`;
-  return m[4] ? `${release}-${m[4]}.${m[5]}` : release;
-}
-async function toolchainFromToolCache(choice, installed) {
-  const started = performance.now();
-  const goroot = find(TOOL, toolCacheVersion(choice.version));
-  if (!goroot) return void 0;
-  await putOnPath(choice.name, goroot);
-  return { wanted: choice.name, installed, source: "tool cache", durationMs: performance.now() - started, goroot };
-}
-async function fetchToolchain(f) {
-  const started = performance.now();
-  const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
-  const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
-  if (!result.ok) return { result };
-  const extracted = path31.join(f.modcache, `${module.path}@${module.version}`);
-  return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
-}
-async function installFetched(choice, installed, extracted, fetchMs) {
-  const started = performance.now();
-  const goroot = await adopt(extracted, toolCacheVersion(choice.version));
-  await allowExec(goroot);
-  await putOnPath(choice.name, goroot);
-  return { wanted: choice.name, installed, source: "fetched", durationMs: fetchMs + performance.now() - started, goroot };
-}
-async function adopt(extracted, version) {
-  const toolCache = process.env.RUNNER_TOOL_CACHE;
-  if (!toolCache) return extracted;
-  const dest = path31.join(toolCache, TOOL, version, os12.arch());
-  await fs11.rm(`${dest}.complete`, { force: true });
-  await fs11.rm(dest, { recursive: true, force: true });
-  await fs11.mkdir(path31.dirname(dest), { recursive: true });
-  try {
-    await fs11.rename(extracted, dest);
-  } catch (e) {
-    if (e.code !== "EXDEV") throw e;
-    return cacheDir(extracted, TOOL, version);
-  }
-  await fs11.writeFile(`${dest}.complete`, "");
-  return dest;
-}
-async function allowExec(goroot) {
-  const toolDirs = await fs11.readdir(path31.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path31.join(goroot, "bin"), ...toolDirs.map((d) => path31.join(goroot, "pkg", "tool", d))]) {
-    for (const entry of await fs11.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs11.chmod(path31.join(dir, entry.name), 493);
-    }
-  }
-}
-async function putOnPath(name, goroot) {
-  const dir = path31.join(process.env.RUNNER_TEMP || os12.tmpdir(), LINKS_DIR);
-  await fs11.mkdir(dir, { recursive: true });
-  const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path31.join(dir, `${name}${exe}`);
-  await fs11.rm(link, { force: true });
-  await fs11.symlink(path31.join(goroot, "bin", `go${exe}`), link);
-  addPath(dir);
-}
-
-// src/toolchain/stage.ts
-async function toolchainOnRunner(choice, installed) {
-  const report = await toolchainFromToolCache(choice, installed);
-  if (report) info(describeToolchain(report));
-  return report;
-}
-async function toolchainThroughChain(o) {
-  const { report, result } = await fetchToolchain(o);
-  const attempts = result.attempts.map((a) => ({ ...a, zips: 0, detail: `toolchain ${o.choice.name}${a.detail ? `: ${a.detail}` : ""}` }));
-  if (report) info(describeToolchain(report));
-  return { ...report ? { report } : {}, attempts };
-}
-function describeToolchain(t) {
-  return `Toolchain ${t.wanted} (installed: ${t.installed}): ${t.source === "tool cache" ? "from the runner\u2019s tool cache" : "fetched through the chain and put in the tool cache"} in ${formatDuration(t.durationMs)}; go finds it on PATH as ${t.wanted}.`;
-}
-
-// src/download/direct.ts
-import { existsSync as existsSync7 } from "node:fs";
-import path32 from "node:path";
-var key3 = (line) => `${line.module}@${line.version}`;
-function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync7(path32.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
-}
-function directFetches(o) {
-  const zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
-  const fetched = [];
-  for (const line of o.lines) {
-    if (line.goMod || o.before.has(key3(line)) || !o.after.has(key3(line))) continue;
-    const reason = o.routing.direct(line.module);
-    if (reason) fetched.push({ module: line.module, version: line.version, why: reason });
-    else if (zipRequests(o.requests.unanswered, line) && !zipRequests(o.requests.answered, line)) fetched.push({ module: line.module, version: line.version, why: "direct" });
-  }
-  return fetched;
-}
-
-// src/download/scope.ts
-function askScope(project, sumLines, toolchain, routing) {
-  return coverage(project ? [...namedModules(project, sumLines), ...toolchain ? ["golang.org/toolchain"] : []] : [], routing);
-}
-function namedModules(project, sumLines) {
-  const replacements = [...project.workReplace, ...project.mains.flatMap((m) => m.mod.replace)].flatMap((r) => isLocalPath(r.to.path) ? [] : [r.to.path]);
-  return [.../* @__PURE__ */ new Set([...sumLines.map((l) => l.module), ...project.mains.flatMap((m) => m.mod.require.map((r) => r.path)), ...replacements])];
-}
-function unprobed(candidates, scope, gosumdb) {
-  const settings = scope.reasons.join(" and ");
-  const probes = candidates.map((candidate) => ({
-    candidate,
-    verdict: "not probed",
-    reason: candidate.keyword ? `${candidate.spec} is used as given` : `not needed: ${settings} covers every module`
-  }));
-  const database = parseGosumdb(gosumdb);
-  const sumdb = !database ? "" : scope.noSumdb ? ` Nor was the checksum database ${database.name}: GONOSUMDB covers them too.` : ` go asks the checksum database ${database.name} itself for any module go.sum lacks.`;
-  const note = `No proxy was probed: ${settings} covers every module go.sum and go.mod name, so go fetches them all direct and asks no proxy.${sumdb} The candidates are passed on to later steps as given.`;
-  info(note);
-  return { probes, chain: candidates, note };
-}
-function sumdbUnasked(scope, gosumdb) {
-  const database = parseGosumdb(gosumdb);
-  if (!database || !scope.noSumdb) return void 0;
-  return `The checksum database ${database.name} was not probed: GONOSUMDB covers every module, so go asks it nothing.`;
-}
-
-// src/download/served.ts
-function whoServed(o) {
-  const served = [...candidatesOf(o.chain, o.answered), ...o.fetch?.candidates.filter((c) => c.stats.served > 0).map((c) => c.candidate) ?? []];
-  const unproven = o.probes.filter((p) => (p.verdict === "unhealthy" || p.verdict === "slow") && !served.includes(p.candidate)).map((p) => p.candidate);
-  const chain = leaveOut(o.chain, unproven);
-  const chosen = chain.find((c) => served.includes(c))?.display ?? (o.direct.length > 0 ? "direct" : void 0);
-  return { chain, ...chosen ? { chosen } : {}, leftOut: o.chain.filter((c) => !chain.includes(c)) };
-}
-
-// src/size.ts
-var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
-
-// src/download/stage.ts
-async function runDownload(options) {
-  const { fetch } = options;
-  const goproxyFor = (c) => fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c);
-  let fetchReport;
-  let result;
-  let error2;
-  try {
-    const ready = options.prepare ? await options.prepare() : true;
-    if (ready) result = await downloadWithRetries(
-      options.chain,
-      (c) => group(`go mod download (GOPROXY=${fetch ? "the local proxy|" : ""}${goproxyDisplay(c)})`, async () => {
-        const outcome = await options.attempt(goproxyFor(c), fetch);
-        if (outcome.endedBy !== "exit") fetch?.abandon();
-        return outcome;
-      }),
-      {
-        retries: options.retries,
-        backoffMs: options.backoffMs,
-        onAttemptEnd: (record, next) => {
-          const how = `Attempt ${record.number} (${record.first} first): ${record.reason} after ${formatDuration(record.durationMs)}`;
-          if (record.reason === "ok") info(how);
-          else warning(`${how}${record.detail ? ` \u2014 ${record.detail}` : ""}${next ? `; next, ${next} first` : ""}`);
-        }
-      }
-    );
-  } catch (e) {
-    error2 = e;
-  } finally {
-    if (fetch) {
-      fetchReport = await fetch.finish();
-      info(describeFetch(fetchReport));
-    }
-  }
-  const withFetch = fetchReport ? { fetch: fetchReport } : {};
-  if (!result) return { ok: false, ran: false, attempts: [], chain: options.chain, ...withFetch, ...error2 ? { error: error2 } : {} };
-  for (const candidate of result.demoted) {
-    warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`);
-  }
-  const reordered = demote(result.chain, fetchReport?.troubled ?? []);
-  for (const moved of fetchReport?.candidates.filter((c) => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
-    warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`);
-  }
-  return { ok: result.ok, ran: true, attempts: result.attempts, chain: reordered.chain, ...withFetch };
-}
-function describeFetch(f) {
-  const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : "";
-  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips, ${f.extracted} of them extracted for go; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`;
-}
-
-// src/download/probe-and-download.ts
-var BACKOFF_MS = 1e3;
-var FETCH_ROUNDS = 3;
-var FETCH_BACKOFF_MS = 250;
-async function probeAndDownload(o) {
-  const { env, settings } = o;
-  const routing = moduleRouting(env);
-  const isPrivate = (module) => routing.direct(module) !== void 0;
-  const project = readProject(settings.workingDirectory, env.GOWORK);
-  const scope = askScope(await project.catch(() => void 0), o.sumLines, o.fetchToolchain !== void 0, routing);
-  const before = zipsPresent(env.GOMODCACHE, o.sumLines);
-  let early;
-  const startEarly = (first) => {
-    if (early) return;
-    early = startFetchStage(o, project, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], isPrivate);
-    early.catch(() => void 0);
-  };
-  const probe = scope.noProxy ? unprobed(o.candidates, scope, env.GOSUMDB) : await runProbe({
-    client: o.client,
-    candidates: o.candidates,
-    sumLines: o.sumLines,
-    isPrivate,
-    // go asks the checksum database nothing of modules GONOSUMDB covers.
-    gosumdb: scope.noSumdb ? "off" : env.GOSUMDB,
-    timeoutMs: settings.probeTimeoutMs,
-    selection: settings.selection,
-    ...o.prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {}
-  });
-  const note = [probe.note, scope.noProxy ? void 0 : sumdbUnasked(scope, env.GOSUMDB)].filter((n) => n !== void 0).join(" ");
-  const probed = { probes: probe.probes, ...note ? { probeNote: note } : {} };
-  const { chain } = probe;
-  const sumdbFound = async () => probe.sumdb ? { sumdb: await probe.sumdb.done } : {};
-  let fetch;
-  try {
-    fetch = early ? await early : void 0;
-  } catch (e) {
-    return { ok: false, ...probed, ...await sumdbFound(), attempts: [], direct: [], chain, error: e };
-  }
-  const healthy = probe.probes.filter((p) => p.verdict === "healthy");
-  fetch?.probed(
-    chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
-    probe.sumdb
-  );
-  let toolchain;
-  const choice = o.fetchToolchain;
-  const provideToolchain = async () => {
-    if (!choice) return true;
-    toolchain = await toolchainThroughChain({
-      choice,
-      installed: env.GOVERSION,
-      hostOS: env.GOHOSTOS,
-      hostArch: env.GOHOSTARCH,
-      modcache: env.GOMODCACHE,
-      chain,
-      run: (c, modules) => group(`Fetch toolchain ${choice.name} (GOPROXY=${goproxyDisplay(c)})`, () => o.run(goproxyValue(c), void 0, modules)),
-      retry: { retries: settings.retries, backoffMs: BACKOFF_MS }
-    });
-    return toolchain.report !== void 0;
-  };
-  const downloaded = await runDownload({
-    chain,
-    ...fetch ? { fetch } : {},
-    attempt: o.run,
-    retries: settings.retries,
-    backoffMs: BACKOFF_MS,
-    ...choice ? { prepare: provideToolchain } : {}
-  });
-  const direct = directFetches({ lines: o.sumLines, before, after: zipsPresent(env.GOMODCACHE, o.sumLines), requests: o.requests, routing });
-  const attempts = [...toolchain?.attempts ?? [], ...downloaded.attempts.map((a) => scope.noProxy ? { ...a, first: "direct" } : a)];
-  const report = {
-    ...probed,
-    ...await sumdbFound(),
-    ...downloaded.fetch ? { fetch: downloaded.fetch } : {},
-    ...toolchain?.report ? { toolchain: toolchain.report } : {},
-    attempts,
-    direct,
-    chain: downloaded.ran ? downloaded.chain : chain
-  };
-  if (downloaded.error) return { ...report, ok: false, error: downloaded.error };
-  if (choice && !toolchain?.report) {
-    return { ...report, ok: false, failure: `go switches to toolchain ${choice.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(probe.probes, attempts)}` };
-  }
-  if (!downloaded.ok) return { ...report, ok: false, failure: describeFailure(probe.probes, attempts) };
-  const served = whoServed({ chain: report.chain, probes: probe.probes, answered: o.requests.answered, ...downloaded.fetch ? { fetch: downloaded.fetch } : {}, direct });
-  for (const c of served.leftOut) info(`${c.display} failed its probe and served nothing; it is left out of the exported GOPROXY.`);
-  return { ...report, ok: true, chain: served.chain, ...served.chosen ? { chosen: served.chosen } : {} };
-}
-async function startFetchStage(o, project, candidates, isPrivate) {
-  return startFetch({
-    client: o.client,
-    candidates,
-    sumLines: o.sumLines,
-    isPrivate,
-    project: await project,
-    modcache: o.env.GOMODCACHE,
-    writableTrees: extractsWritable(o.env.GOFLAGS),
-    concurrency: o.settings.concurrency,
-    rounds: FETCH_ROUNDS,
-    backoffMs: FETCH_BACKOFF_MS,
-    stallTimeoutMs: o.settings.stallTimeoutMs
-  });
-}
-
-// src/net/client.ts
-import { closeSync as closeSync5, openSync as openSync3, writeSync as writeSync3 } from "node:fs";
-import http3 from "node:http";
-import https from "node:https";
-import tls4 from "node:tls";
-
-// node_modules/http-proxy-agent/dist/index.js
-var import_debug = __toESM(require_src(), 1);
-import * as net2 from "net";
-import * as tls from "tls";
-import { once } from "events";
-
-// node_modules/agent-base/dist/index.js
-import * as net from "net";
-import * as http2 from "http";
-import { Agent as HttpsAgent } from "https";
-var INTERNAL = /* @__PURE__ */ Symbol("AgentBaseInternalState");
-var Agent2 = class extends http2.Agent {
-  constructor(opts) {
-    super(opts);
-    this[INTERNAL] = {};
-  }
-  /**
-   * Determine whether this is an `http` or `https` request.
-   */
-  isSecureEndpoint(options) {
-    if (options) {
-      if (typeof options.secureEndpoint === "boolean") {
-        return options.secureEndpoint;
-      }
-      if (typeof options.protocol === "string") {
-        return options.protocol === "https:";
-      }
-    }
-    const { stack } = new Error();
-    if (typeof stack !== "string")
-      return false;
-    return stack.split("\n").some((l) => l.indexOf("(https.js:") !== -1 || l.indexOf("node:https:") !== -1);
-  }
-  // In order to support async signatures in `connect()` and Node's native
-  // connection pooling in `http.Agent`, the array of sockets for each origin
-  // has to be updated synchronously. This is so the length of the array is
-  // accurate when `addRequest()` is next called. We achieve this by creating a
-  // fake socket and adding it to `sockets[origin]` and incrementing
-  // `totalSocketCount`.
-  incrementSockets(name) {
-    if (this.maxSockets === Infinity && this.maxTotalSockets === Infinity) {
-      return null;
-    }
-    if (!this.sockets[name]) {
-      this.sockets[name] = [];
-    }
-    const fakeSocket = new net.Socket({ writable: false });
-    this.sockets[name].push(fakeSocket);
-    this.totalSocketCount++;
-    return fakeSocket;
-  }
-  decrementSockets(name, socket) {
-    if (!this.sockets[name] || socket === null) {
-      return;
-    }
-    const sockets = this.sockets[name];
-    const index = sockets.indexOf(socket);
-    if (index !== -1) {
-      sockets.splice(index, 1);
-      this.totalSocketCount--;
-      if (sockets.length === 0) {
-        delete this.sockets[name];
-      }
-    }
-  }
-  // In order to properly update the socket pool, we need to call `getName()` on
-  // the core `https.Agent` if it is a secureEndpoint.
-  getName(options) {
-    const secureEndpoint = this.isSecureEndpoint(options);
-    if (secureEndpoint) {
-      return HttpsAgent.prototype.getName.call(this, options);
-    }
-    return super.getName(options);
-  }
-  createSocket(req, options, cb) {
-    const connectOpts = {
-      ...options,
-      secureEndpoint: this.isSecureEndpoint(options)
-    };
-    const name = this.getName(connectOpts);
-    const fakeSocket = this.incrementSockets(name);
-    Promise.resolve().then(() => this.connect(req, connectOpts)).then((socket) => {
-      this.decrementSockets(name, fakeSocket);
-      if (typeof socket.addRequest === "function") {
-        try {
-          return socket.addRequest(req, connectOpts);
-        } catch (err) {
-          return cb(err);
-        }
-      }
-      this[INTERNAL].currentSocket = socket;
-      super.createSocket(req, options, cb);
-    }, (err) => {
-      this.decrementSockets(name, fakeSocket);
-      cb(err);
-    });
-  }
-  createConnection() {
-    const socket = this[INTERNAL].currentSocket;
-    this[INTERNAL].currentSocket = void 0;
-    if (!socket) {
-      throw new Error("No socket was returned in the `connect()` function");
-    }
-    return socket;
-  }
-  get defaultPort() {
-    return this[INTERNAL].defaultPort ?? (this.protocol === "https:" ? 443 : 80);
-  }
-  set defaultPort(v) {
-    if (this[INTERNAL]) {
-      this[INTERNAL].defaultPort = v;
-    }
-  }
-  get protocol() {
-    return this[INTERNAL].protocol ?? (this.isSecureEndpoint() ? "https:" : "http:");
-  }
-  set protocol(v) {
-    if (this[INTERNAL]) {
-      this[INTERNAL].protocol = v;
-    }
-  }
-};
-
-// node_modules/http-proxy-agent/dist/index.js
-import { URL as URL2 } from "url";
-
-// node_modules/proxy-agent-negotiate/dist/index.js
-function createNegotiateAuth() {
-  return async ({ response, scheme }) => {
-    if (scheme.toLowerCase() !== "negotiate") {
-      throw new Error(`Expected Negotiate scheme but got "${scheme}"`);
-    }
-    let kerberos;
-    try {
-      kerberos = await import("kerberos");
-    } catch {
-      throw new Error('The "kerberos" package is required for Negotiate proxy authentication. Install it with: npm install kerberos');
-    }
-    const proxyAuthenticate = response.headers["proxy-authenticate"] || "";
-    const challengeHeader = Array.isArray(proxyAuthenticate) ? proxyAuthenticate[0] : proxyAuthenticate;
-    const serverToken = typeof challengeHeader === "string" && challengeHeader.includes(" ") ? challengeHeader.split(" ").slice(1).join(" ") : void 0;
-    const client = await kerberos.initializeClient("HTTP@proxy", {
-      mechOID: kerberos.GSS_MECH_OID_SPNEGO
-    });
-    const token = await client.step(serverToken || "");
-    if (!token) {
-      throw new Error("Kerberos client.step() returned no token");
-    }
-    return {
-      headers: {
-        "Proxy-Authorization": `Negotiate ${token}`
-      }
-    };
-  };
-}
-
-// node_modules/http-proxy-agent/dist/index.js
-var debug2 = (0, import_debug.default)("http-proxy-agent");
-var HttpProxyAgent = class extends Agent2 {
-  constructor(proxy, opts) {
-    super(opts);
-    this.proxy = typeof proxy === "string" ? new URL2(proxy) : proxy;
-    this.proxyHeaders = opts?.headers ?? {};
-    debug2("Creating new HttpProxyAgent instance: %o", this.proxy.href);
-    if (opts?.negotiate) {
-      this.onProxyAuth = createNegotiateAuth();
-    } else if (opts?.onProxyAuth) {
-      this.onProxyAuth = opts.onProxyAuth;
-    }
-    const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
-    const port2 = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
-    this.connectOpts = {
-      ...opts ? omit(opts, "headers", "onProxyAuth", "negotiate") : null,
-      host,
-      port: port2
-    };
-  }
-  addRequest(req, opts) {
-    req._header = null;
-    this.setRequestProps(req, opts);
-    super.addRequest(req, opts);
-  }
-  setRequestProps(req, opts) {
-    const { proxy } = this;
-    const protocol = opts.secureEndpoint ? "https:" : "http:";
-    const hostname = req.getHeader("host") || "localhost";
-    const base = `${protocol}//${hostname}`;
-    const url = new URL2(req.path, base);
-    if (opts.port !== 80) {
-      url.port = String(opts.port);
-    }
-    req.path = String(url);
-    const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
-    if (proxy.username || proxy.password) {
-      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-      headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
-    }
-    if (!headers["Proxy-Connection"]) {
-      headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
-    }
-    for (const name of Object.keys(headers)) {
-      const value = headers[name];
-      if (value) {
-        req.setHeader(name, value);
-      }
-    }
-  }
-  async connect(req, opts) {
-    req._header = null;
-    if (!req.path.includes("://")) {
-      this.setRequestProps(req, opts);
-    }
-    let first;
-    let endOfHeaders;
-    debug2("Regenerating stored HTTP header string for request");
-    req._implicitHeader();
-    if (req.outputData && req.outputData.length > 0) {
-      debug2("Patching connection write() output buffer with updated header");
-      first = req.outputData[0].data;
-      endOfHeaders = first.indexOf("\r\n\r\n") + 4;
-      req.outputData[0].data = req._header + first.substring(endOfHeaders);
-      debug2("Output buffer: %o", req.outputData[0].data);
-    }
-    let socket;
-    if (this.proxy.protocol === "https:") {
-      debug2("Creating `tls.Socket`: %o", this.connectOpts);
-      socket = tls.connect(this.connectOpts);
-    } else {
-      debug2("Creating `net.Socket`: %o", this.connectOpts);
-      socket = net2.connect(this.connectOpts);
-    }
-    await once(socket, "connect");
-    const connect5 = { socket };
-    req.emit("proxyConnect", connect5);
-    this.emit("proxyConnect", connect5, req);
-    req.emit("proxy", { proxy: this.proxy.href, socket });
-    return socket;
-  }
-};
-HttpProxyAgent.protocols = ["http", "https"];
-function omit(obj, ...keys) {
-  const ret = {};
-  let key4;
-  for (key4 in obj) {
-    if (!keys.includes(key4)) {
-      ret[key4] = obj[key4];
-    }
-  }
-  return ret;
-}
-
-// node_modules/https-proxy-agent/dist/index.js
-var import_debug3 = __toESM(require_src(), 1);
-import * as net3 from "net";
-import * as tls2 from "tls";
-import assert4 from "assert";
-import { URL as URL3 } from "url";
-
-// node_modules/https-proxy-agent/dist/parse-proxy-response.js
-var import_debug2 = __toESM(require_src(), 1);
-var debug3 = (0, import_debug2.default)("https-proxy-agent:parse-proxy-response");
-function parseProxyResponse(socket) {
-  return new Promise((resolve2, reject) => {
-    let buffersLength = 0;
-    const buffers = [];
-    function read() {
-      const b = socket.read();
-      if (b)
-        ondata(b);
-      else
-        socket.once("readable", read);
-    }
-    function cleanup() {
-      socket.removeListener("end", onend);
-      socket.removeListener("error", onerror);
-      socket.removeListener("readable", read);
-    }
-    function onend() {
-      cleanup();
-      debug3("onend");
-      reject(new Error("Proxy connection ended before receiving CONNECT response"));
-    }
-    function onerror(err) {
-      cleanup();
-      debug3("onerror %o", err);
-      reject(err);
-    }
-    function ondata(b) {
-      buffers.push(b);
-      buffersLength += b.length;
-      const buffered = Buffer.concat(buffers, buffersLength);
-      const endOfHeaders = buffered.indexOf("\r\n\r\n");
-      if (endOfHeaders === -1) {
-        debug3("have not received end of HTTP headers yet...");
-        read();
-        return;
-      }
-      const headerParts = buffered.slice(0, endOfHeaders).toString("ascii").split("\r\n");
-      const firstLine2 = headerParts.shift();
-      if (!firstLine2) {
-        socket.destroy();
-        return reject(new Error("No header received from proxy CONNECT response"));
-      }
-      const firstLineParts = firstLine2.split(" ");
-      const statusCode = +firstLineParts[1];
-      const statusText = firstLineParts.slice(2).join(" ");
-      const headers = {};
-      for (const header of headerParts) {
-        if (!header)
-          continue;
-        const firstColon = header.indexOf(":");
-        if (firstColon === -1) {
-          socket.destroy();
-          return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
-        }
-        const key4 = header.slice(0, firstColon).toLowerCase();
-        const value = header.slice(firstColon + 1).trimStart();
-        const current2 = headers[key4];
-        if (typeof current2 === "string") {
-          headers[key4] = [current2, value];
-        } else if (Array.isArray(current2)) {
-          current2.push(value);
-        } else {
-          headers[key4] = value;
-        }
-      }
-      debug3("got proxy server response: %o %o", firstLine2, headers);
-      cleanup();
-      resolve2({
-        connect: {
-          statusCode,
-          statusText,
-          headers
-        },
-        buffered
-      });
-    }
-    socket.on("error", onerror);
-    socket.on("end", onend);
-    read();
-  });
-}
-
-// node_modules/https-proxy-agent/dist/index.js
-var debug4 = (0, import_debug3.default)("https-proxy-agent");
-var setServernameFromNonIpHost = (options) => {
-  if (options.servername === void 0 && options.host && !net3.isIP(options.host)) {
-    return {
-      ...options,
-      servername: options.host
-    };
-  }
-  return options;
-};
-var HttpsProxyAgent = class extends Agent2 {
-  constructor(proxy, opts) {
-    super(opts);
-    this.options = { path: void 0 };
-    this.proxy = typeof proxy === "string" ? new URL3(proxy) : proxy;
-    this.proxyHeaders = opts?.headers ?? {};
-    debug4("Creating new HttpsProxyAgent instance: %o", this.proxy.href);
-    if (opts?.negotiate) {
-      this.onProxyAuth = createNegotiateAuth();
-    } else if (opts?.onProxyAuth) {
-      this.onProxyAuth = opts.onProxyAuth;
-    }
-    const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
-    const port2 = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
-    this.connectOpts = {
-      // Attempt to negotiate http/1.1 for proxy servers that support http/2
-      ALPNProtocols: ["http/1.1"],
-      ...opts ? omit2(opts, "headers", "onProxyAuth", "negotiate") : null,
-      host,
-      port: port2
-    };
-  }
-  /**
-   * Called when the node-core HTTP client library is creating a
-   * new HTTP request.
-   */
-  async connect(req, opts) {
-    const { proxy } = this;
-    if (!opts.host) {
-      throw new TypeError('No "host" provided');
-    }
-    let socket;
-    if (proxy.protocol === "https:") {
-      debug4("Creating `tls.Socket`: %o", this.connectOpts);
-      socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
-    } else {
-      debug4("Creating `net.Socket`: %o", this.connectOpts);
-      socket = net3.connect(this.connectOpts);
-    }
-    const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
-    const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
-    let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
-`;
-    if (proxy.username || proxy.password) {
-      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-      headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
-    }
-    headers.Host = `${host}:${opts.port}`;
-    if (!headers["Proxy-Connection"]) {
-      headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
-    }
-    for (const name of Object.keys(headers)) {
-      payload += `${name}: ${headers[name]}\r
-`;
-    }
-    const proxyResponsePromise = parseProxyResponse(socket);
-    socket.write(`${payload}\r
-`);
-    const { connect: connect5, buffered } = await proxyResponsePromise;
-    req.emit("proxyConnect", connect5);
-    this.emit("proxyConnect", connect5, req);
-    req.emit("proxy", { proxy: this.proxy.href, socket });
-    if (connect5.statusCode === 200) {
-      req.once("socket", resume);
-      if (opts.secureEndpoint) {
-        debug4("Upgrading socket connection to TLS");
-        return tls2.connect({
-          ...omit2(setServernameFromNonIpHost(opts), "host", "path", "port"),
-          socket
-        });
-      }
-      return socket;
-    }
-    if (connect5.statusCode === 407 && this.onProxyAuth) {
-      debug4("Got 407 response, invoking onProxyAuth callback");
-      socket.destroy();
-      const proxyAuthenticate = connect5.headers["proxy-authenticate"] || "";
-      const scheme = Array.isArray(proxyAuthenticate) ? proxyAuthenticate[0].split(/\s/)[0] : proxyAuthenticate.split(/\s/)[0];
-      const authResponse = await this.onProxyAuth({
-        response: connect5,
-        scheme
-      });
-      return this._connectWithAuth(req, opts, authResponse.headers);
-    }
-    socket.destroy();
-    const fakeSocket = new net3.Socket({ writable: false });
-    fakeSocket.readable = true;
-    req.once("socket", (s) => {
-      debug4("Replaying proxy buffer for failed request");
-      assert4(s.listenerCount("data") > 0);
-      s.push(buffered);
-      s.push(null);
-    });
-    return fakeSocket;
-  }
-  /**
-   * Retry a CONNECT request with additional auth headers.
-   */
-  async _connectWithAuth(req, opts, authHeaders) {
-    const { proxy } = this;
-    let socket;
-    if (proxy.protocol === "https:") {
-      socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
-    } else {
-      socket = net3.connect(this.connectOpts);
-    }
-    const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
-    const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
-    let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
-`;
-    if (proxy.username || proxy.password) {
-      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-      headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
-    }
-    Object.assign(headers, authHeaders);
-    headers.Host = `${host}:${opts.port}`;
-    if (!headers["Proxy-Connection"]) {
-      headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
-    }
-    for (const name of Object.keys(headers)) {
-      payload += `${name}: ${headers[name]}\r
-`;
-    }
-    const proxyResponsePromise = parseProxyResponse(socket);
-    socket.write(`${payload}\r
-`);
-    const { connect: connect5 } = await proxyResponsePromise;
-    req.emit("proxyConnect", connect5);
-    this.emit("proxyConnect", connect5, req);
-    if (connect5.statusCode === 200) {
-      req.once("socket", resume);
-      if (opts.secureEndpoint) {
-        debug4("Upgrading socket connection to TLS");
-        return tls2.connect({
-          ...omit2(setServernameFromNonIpHost(opts), "host", "path", "port"),
-          socket
-        });
-      }
-      return socket;
-    }
-    socket.destroy();
-    throw new Error(`Proxy authentication failed with status ${connect5.statusCode} after retry`);
-  }
-};
-HttpsProxyAgent.protocols = ["http", "https"];
-function resume(socket) {
-  setImmediate(() => {
-    socket.resume();
-  });
-}
-function omit2(obj, ...keys) {
-  const ret = {};
-  let key4;
-  for (key4 in obj) {
-    if (!keys.includes(key4)) {
-      ret[key4] = obj[key4];
-    }
-  }
-  return ret;
-}
-
-// src/net/lookups.ts
-import dns from "node:dns";
-var LOOKUP_REUSE_MS = 3e4;
-function sharedLookup(resolve2 = dns.lookup, now = () => performance.now()) {
-  const kept = /* @__PURE__ */ new Map();
-  const addressesOf = (hostname, family, hints) => {
-    const key4 = `${hostname}|${family}|${hints}`;
-    const hit = kept.get(key4);
-    if (hit && hit.until > now()) return hit.addresses;
-    const addresses = new Promise(
-      (ok3, fail2) => resolve2(hostname, { all: true, family, hints }, (err, found) => err ? fail2(err) : ok3(found))
-    );
-    const entry = { addresses, until: Infinity };
-    kept.set(key4, entry);
-    addresses.then(
-      () => {
-        entry.until = now() + LOOKUP_REUSE_MS;
-      },
-      () => {
-        if (kept.get(key4) === entry) kept.delete(key4);
-      }
-    );
-    return addresses;
-  };
-  return (hostname, options, callback) => {
-    const family = typeof options.family === "number" ? options.family : options.family === "IPv4" ? 4 : options.family === "IPv6" ? 6 : 0;
-    addressesOf(hostname, family, options.hints ?? 0).then(
-      (addresses) => {
-        if (options.all) return callback(null, addresses);
-        const first = addresses[0];
-        if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: "ENOTFOUND" }), "", 0);
-        callback(null, first.address, first.family);
-      },
-      (err) => callback(err, "", 0)
-    );
-  };
-}
-
-// src/net/goauth.ts
-import { execFile } from "node:child_process";
-import { readFileSync as readFileSync6 } from "node:fs";
-
-// src/net/netrc.ts
-import path33 from "node:path";
-function parseNetrc(text) {
-  const entries2 = [];
-  let entry = { machine: "", login: "", password: "" };
-  let inMacro = false;
-  for (const line of text.split("\n")) {
-    if (inMacro) {
-      if (line === "") inMacro = false;
-      continue;
-    }
-    const fields = line.split(/[ \t\r\v\f]+/).filter((f) => f !== "");
-    let i = 0;
-    for (; i < fields.length - 1; i += 2) {
-      const [token, value] = [fields[i], fields[i + 1]];
-      if (token === "machine") entry = { machine: value, login: "", password: "" };
-      else if (token === "login") entry.login = value;
-      else if (token === "password") entry.password = value;
-      else if (token === "macdef") inMacro = true;
-      if (entry.machine && entry.login && entry.password) {
-        entries2.push(entry);
-        entry = { machine: "", login: "", password: "" };
-      }
-    }
-    if (fields[i] === "default") break;
-  }
-  return entries2;
-}
-function netrcPath(env, platform2 = process.platform) {
-  if (env.NETRC) return env.NETRC;
-  const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
-  if (!home) return void 0;
-  return path33.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
-}
-
-// src/net/goauth.ts
-function splitQuoted(text) {
-  const words = [];
-  let i = 0;
-  while (i < text.length) {
-    while (i < text.length && /\s/.test(text[i])) i++;
-    if (i >= text.length) break;
-    const quote = text[i];
-    if (quote === '"' || quote === "'") {
-      const end = text.indexOf(quote, i + 1);
-      if (end < 0) throw new Error(`unterminated ${quote} string`);
-      words.push(text.slice(i + 1, end));
-      i = end + 1;
-    } else {
-      const start2 = i;
-      while (i < text.length && !/\s/.test(text[i])) i++;
-      words.push(text.slice(start2, i));
-    }
-  }
-  return words;
-}
-function parseAuthOutput(text) {
-  const credentials = /* @__PURE__ */ new Map();
-  const lines = text.split("\n").map((l) => l.replace(/\r$/, ""));
-  let i = 0;
-  while (i < lines.length && !(i === lines.length - 1 && lines[i] === "")) {
-    const prefixes = [];
-    for (; ; i++) {
-      const line = lines[i];
-      if (line === void 0) throw new Error("invalid format: expected url prefix or empty line");
-      if (line.trim() !== line) throw new Error("invalid format: leading or trailing white space");
-      if (line === "") break;
-      if (!line.startsWith("https://")) throw new Error("invalid format: expected url prefix or empty line");
-      prefixes.push(line);
-    }
-    i++;
-    if (prefixes.length === 0) throw new Error("invalid format: expected url prefix");
-    const headers = {};
-    for (; i < lines.length && lines[i] !== ""; i++) {
-      const line = lines[i];
-      const colon = line.indexOf(":");
-      if (colon <= 0) throw new Error(`malformed header line: ${JSON.stringify(line.slice(0, 40))}`);
-      const name = line.slice(0, colon).trim();
-      (headers[name] ??= []).push(line.slice(colon + 1).trim());
-    }
-    i++;
-    for (const prefix of prefixes) credentials.set(trimPrefix(prefix), headers);
-  }
-  return credentials;
-}
-var trimPrefix = (prefix) => prefix.replace(/^https:\/\//, "").replace(/\/$/, "");
-var COMMAND_TIMEOUT_MS = 6e4;
-function runCommand(words, env, url, status) {
-  const args = [...words.slice(1), ...url ? [url.href] : []];
-  return new Promise((resolve2, reject) => {
-    const child2 = execFile(
-      words[0],
-      args,
-      { env, timeout: COMMAND_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 1 << 20 },
-      (error2, stdout) => {
-        if (error2) return reject(new Error(`GOAUTH command ${words[0]} failed: ${error2.message.split("\n")[0]}`));
-        try {
-          resolve2(parseAuthOutput(stdout));
-        } catch (e) {
-          reject(new Error(`cannot parse output of GOAUTH command ${words[0]}: ${e.message}`));
-        }
-      }
-    );
-    child2.stdin?.on("error", () => void 0);
-    child2.stdin?.end(status ? `HTTP/1.1 ${status}
-
-` : "");
-  });
-}
-async function loadGoAuth(goauth, env, platform2 = process.platform) {
-  const cache = /* @__PURE__ */ new Map();
-  const store = (prefix, headers) => {
-    cache.set(prefix, headers);
-    for (const values of Object.values(headers)) for (const v of values) for (const secret of [v, ...secretParts(v)]) secrets.add(secret);
-  };
-  const secrets = /* @__PURE__ */ new Set();
-  const unsupported = [];
-  const commands = [];
-  const methods = goauth.split(";").map((m) => m.trim());
-  if (methods.includes("off") && methods.length > 1) throw new Error(`GOAUTH=off cannot be combined with other authentication commands (GOAUTH=${goauth})`);
-  const run2 = async (url, status) => {
-    for (const method of [...methods].reverse()) {
-      const words = splitQuoted(method);
-      if (words.length === 0) throw new Error(`GOAUTH has an empty command (GOAUTH=${goauth})`);
-      if (words[0] === "off") return;
-      if (words[0] === "netrc") {
-        if (url) continue;
-        const file2 = netrcPath(env, platform2);
-        const text = file2 === void 0 ? "" : readOptional(file2);
-        for (const entry of parseNetrc(text).reverse()) store(trimPrefix(entry.machine), { Authorization: [basicAuthorization(entry.login, entry.password)] });
-      } else if (words[0] === "git" || words[0] === "mtls") {
-        if (!url && !unsupported.includes(method)) unsupported.push(method);
-      } else {
-        if (!url) commands.push(words);
-        const found = await runCommand(words, env, url, status).catch(() => /* @__PURE__ */ new Map());
-        for (const [prefix, headers] of found) {
-          if (Object.keys(headers).length === 0) cache.delete(prefix);
-          else store(prefix, headers);
-        }
-      }
-    }
-  };
-  await run2();
-  return {
-    headersFor: (url) => {
-      if (url.protocol !== "https:" || url.username || url.password) return void 0;
-      let prefix = trimPrefix(url.href);
-      for (; ; ) {
-        const headers = cache.get(prefix);
-        if (headers) return headers;
-        const slash = prefix.lastIndexOf("/");
-        if (slash < 0) return void 0;
-        prefix = prefix.slice(0, slash);
-      }
-    },
-    refresh: async (url, status) => {
-      if (commands.length === 0) return false;
-      await run2(url, status);
-      return true;
-    },
-    secrets: () => [...secrets],
-    unsupported
-  };
-}
-function basicAuthorization(user, password) {
-  return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
-}
-function secretParts(value) {
-  const [scheme, token] = value.split(/\s+/, 2);
-  if (!token) return [];
-  if (scheme?.toLowerCase() !== "basic") return [token];
-  const pair = Buffer.from(token, "base64").toString("utf8");
-  const colon = pair.indexOf(":");
-  return colon < 0 ? [token] : [token, pair.slice(colon + 1)];
-}
-function readOptional(file2) {
-  try {
-    return readFileSync6(file2, "utf8");
-  } catch (e) {
-    if (e.code === "ENOENT") return "";
-    throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
-  }
-}
-
-// src/net/proxy-env.ts
-import net4 from "node:net";
-import { domainToASCII } from "node:url";
-function firstSet(env, names) {
-  for (const name of names) {
-    const value = env[name];
-    if (value) return { value, from: name };
-  }
-  return void 0;
-}
-var PROXY_SCHEMES = /* @__PURE__ */ new Set(["http:", "https:", "socks5:", "socks5h:"]);
-function parseProxyUrl(value) {
-  let url;
-  try {
-    url = new URL(value);
-  } catch {
-    url = void 0;
-  }
-  if (url && PROXY_SCHEMES.has(url.protocol)) return url;
-  try {
-    return new URL(`http://${value}`);
-  } catch {
-    return void 0;
-  }
-}
-function proxyRules(env) {
-  const choice = (names) => {
-    const set = firstSet(env, names);
-    const url = set && parseProxyUrl(set.value);
-    return set && url ? { url, from: set.from } : void 0;
-  };
-  const http4 = choice(["HTTP_PROXY", "http_proxy"]);
-  const https2 = choice(["HTTPS_PROXY", "https_proxy"]);
-  return {
-    ...http4 ? { http: http4 } : {},
-    ...https2 ? { https: https2 } : {},
-    cgi: Boolean(env.REQUEST_METHOD),
-    exempt: noProxyMatcher(firstSet(env, ["NO_PROXY", "no_proxy"])?.value ?? "")
-  };
-}
-var CgiProxyError = class extends Error {
-  constructor() {
-    super("refusing to use HTTP_PROXY value in CGI environment (REQUEST_METHOD is set), as go does");
-    this.name = "CgiProxyError";
-  }
-};
-function proxyFor(rules, url) {
-  const proxy = url.protocol === "https:" ? rules.https : url.protocol === "http:" ? rules.http : void 0;
-  if (proxy && url.protocol === "http:" && rules.cgi) throw new CgiProxyError();
-  if (!proxy) return void 0;
-  const host = bareHost(url.hostname).toLowerCase();
-  if (host === "") return proxy;
-  const port2 = url.port || (url.protocol === "https:" ? "443" : "80");
-  const ip = net4.isIP(host) !== 0;
-  if (host === "localhost" || ip && isLoopback(host)) return void 0;
-  return rules.exempt(host, port2, ip) ? void 0 : proxy;
-}
-var bareHost = (host) => host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-var LOOPBACK = new net4.BlockList();
-LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
-LOOPBACK.addAddress("::1", "ipv6");
-function isLoopback(ip) {
-  return LOOPBACK.check(ip, net4.isIPv6(ip) ? "ipv6" : "ipv4");
-}
-function normalizeIp(ip) {
-  return new net4.SocketAddress({ address: ip, family: net4.isIPv6(ip) ? "ipv6" : "ipv4" }).address;
-}
-function splitHostPort(entry) {
-  if (entry.startsWith("[")) {
-    const end = entry.indexOf("]");
-    if (end < 0 || entry[end + 1] !== ":") return void 0;
-    return { host: entry.slice(1, end), port: entry.slice(end + 2) };
-  }
-  const colon = entry.indexOf(":");
-  if (colon < 0 || entry.indexOf(":", colon + 1) >= 0) return void 0;
-  return { host: entry.slice(0, colon), port: entry.slice(colon + 1) };
-}
-function noProxyMatcher(noProxy) {
-  const ipMatchers = [];
-  const domainMatchers = [];
-  for (const raw of noProxy.split(",")) {
-    const entry = raw.trim().toLowerCase();
-    if (entry === "") continue;
-    if (entry === "*") return () => true;
-    const cidr = parseCidr(entry);
-    if (cidr) {
-      ipMatchers.push((host2, _port, ip) => ip && cidr.check(host2, net4.isIPv6(host2) ? "ipv6" : "ipv4"));
-      continue;
-    }
-    const split = splitHostPort(entry);
-    if (split && split.host === "") continue;
-    const host = split?.host ?? entry;
-    const port2 = split?.port ?? "";
-    if (net4.isIP(host)) {
-      const want = normalizeIp(host);
-      ipMatchers.push((candidate, candidatePort, ip) => ip && normalizeIp(candidate) === want && (port2 === "" || port2 === candidatePort));
-      continue;
-    }
-    if (host === "") continue;
-    const name = host.startsWith("*.") ? host.slice(1) : host;
-    const matchHost = !name.startsWith(".");
-    const bare = matchHost ? name : name.slice(1);
-    const suffix = `.${[...bare].some((c) => c.charCodeAt(0) > 127) ? domainToASCII(bare) || bare : bare}`;
-    domainMatchers.push(
-      (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port2 === "" || port2 === candidatePort)
-    );
-  }
-  return (host, port2, ip) => ip && ipMatchers.some((m) => m(host, port2, ip)) || domainMatchers.some((m) => m(host, port2, ip));
-}
-function parseCidr(entry) {
-  const slash = entry.indexOf("/");
-  if (slash < 0) return void 0;
-  const address = entry.slice(0, slash);
-  const bits = entry.slice(slash + 1);
-  const family = net4.isIP(address);
-  if (family === 0 || !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) return void 0;
-  const list = new net4.BlockList();
-  list.addSubnet(address, Number(bits), family === 4 ? "ipv4" : "ipv6");
-  return list;
-}
-
-// src/net/trust.ts
-import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
-import path34 from "node:path";
-import tls3 from "node:tls";
-var SYSTEM_CERT_FILES = [
-  "/etc/ssl/certs/ca-certificates.crt",
-  "/etc/pki/tls/certs/ca-bundle.crt",
-  "/etc/ssl/ca-bundle.pem",
-  "/etc/pki/tls/cacert.pem",
-  "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-  "/etc/ssl/cert.pem"
-];
-var SYSTEM_CERT_DIRS = ["/etc/ssl/certs", "/etc/pki/tls/certs"];
-var PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-function certificatesIn(text) {
-  return (text.match(PEM) ?? []).filter((pem) => {
-    try {
-      new X509Certificate(pem);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-var readText = (file2) => {
-  try {
-    return readFileSync7(file2, "latin1");
-  } catch {
-    return void 0;
-  }
-};
-function directoryFiles(dir) {
-  let names;
-  try {
-    names = readdirSync4(dir);
-  } catch {
-    return [];
-  }
-  return names.map((name) => path34.join(dir, name)).filter((file2) => {
-    try {
-      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync2(file2).includes("/"));
-    } catch {
-      return false;
-    }
-  });
-}
-function unixTrust(env) {
-  const certificates = [];
-  const sources = [];
-  const files = env.SSL_CERT_FILE ? [env.SSL_CERT_FILE] : SYSTEM_CERT_FILES;
-  for (const file2 of files) {
-    const text = readText(file2);
-    if (text === void 0) continue;
-    certificates.push(...certificatesIn(text));
-    sources.push(env.SSL_CERT_FILE ? `SSL_CERT_FILE=${file2}` : file2);
-    break;
-  }
-  const dirs = env.SSL_CERT_DIR ? env.SSL_CERT_DIR.split(":") : SYSTEM_CERT_DIRS;
-  for (const dir of dirs) {
-    const found = directoryFiles(dir).flatMap((file2) => certificatesIn(readText(file2) ?? ""));
-    if (found.length === 0) continue;
-    certificates.push(...found);
-    sources.push(env.SSL_CERT_DIR ? `SSL_CERT_DIR ${dir}` : dir);
-  }
-  return { certificates, sources };
-}
-function osTrust() {
-  const system = typeof tls3.getCACertificates === "function" ? tls3.getCACertificates("system") : [];
-  return system.length > 0 ? { certificates: [...system], sources: ["the system store"] } : { certificates: [...tls3.rootCertificates], sources: ["node's bundled list (this node cannot read the system store)"] };
-}
-function loadTrust(env, platform2 = process.platform) {
-  const trust = platform2 === "darwin" || platform2 === "win32" ? osTrust() : unixTrust(env);
-  const extra = env.NODE_EXTRA_CA_CERTS;
-  const extraCerts = extra ? certificatesIn(readText(extra) ?? "") : [];
-  if (extraCerts.length > 0) trust.sources.push(`NODE_EXTRA_CA_CERTS=${extra}`);
-  return { certificates: [...new Set([...trust.certificates, ...extraCerts].map((c) => c.trim()))], sources: trust.sources };
-}
-
-// src/net/client.ts
-async function loadNetworkView(env, goauth, trust = loadTrust(env)) {
-  return { trust, proxies: proxyRules(env), auth: await loadGoAuth(goauth || "netrc", env) };
-}
-function networkSecrets(view) {
-  const proxies = [view.proxies.http, view.proxies.https].flatMap((p) => p ? secretsIn(p.url.href) : []);
-  return [...proxies, ...view.auth.secrets()];
-}
-var MAX_REDIRECTS = 10;
-var HttpClient2 = class {
-  view;
-  secureContext;
-  agents = /* @__PURE__ */ new Map();
-  maxSockets;
-  /** Every connection's DNS lookup: one per host at a time (lookups.ts). */
-  lookup = sharedLookup();
-  constructor(view, options = {}) {
-    this.view = view;
-    this.maxSockets = options.maxSockets ?? Infinity;
-    this.secureContext = tls4.createSecureContext({ ca: view.trust.certificates });
-  }
-  /** The forward proxy a request to url goes through (undefined: a direct connection). */
-  route(url) {
-    return proxyFor(this.view.proxies, typeof url === "string" ? new URL(url) : url);
-  }
-  /** `url` may carry `user:password@`: sent as Basic credentials, as go sends them. */
-  get(url, options) {
-    return this.request(
-      url,
-      options,
-      (response, status, contentType, onData) => new Promise((resolve2, reject) => {
-        const chunks = [];
-        let size2 = 0;
-        response.on("data", (chunk) => {
-          size2 += chunk.length;
-          onData(chunk.length);
-          chunks.push(chunk);
-          if (size2 > options.maxBytes) {
-            reject(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
-            response.destroy();
-          }
-        });
-        response.on("end", () => resolve2({ status, contentType, body: Buffer.concat(chunks) }));
-        response.on("error", reject);
-      })
-    );
-  }
-  /**
-   * Like get, but a 200's body goes to `file` as it arrives; other answers' bodies are dropped.
-   * Each chunk is written at once, synchronously: a write to the page cache takes microseconds,
-   * while an asynchronous one wakes a thread-pool thread per chunk, which on 2 busy cores cost
-   * several times the write itself (the hashing threads need those cores), and kept chunks
-   * waiting in memory meanwhile.
-   */
-  download(url, file2, options) {
-    return this.request(url, options, async (response, status, contentType, onData) => {
-      if (status !== 200) {
-        response.resume();
-        return { status, contentType, size: 0 };
-      }
-      let size2 = 0;
-      const fd = openSync3(file2, "wx");
-      try {
-        for await (const chunk of response) {
-          size2 += chunk.length;
-          if (size2 > options.maxBytes) {
-            response.destroy();
-            throw new NetError("http", `answer larger than ${options.maxBytes} bytes`);
-          }
-          onData(chunk.length);
-          for (let at = 0; at < chunk.length; ) at += writeSync3(fd, chunk, at);
-        }
-      } finally {
-        closeSync5(fd);
-      }
-      return { status, contentType, size: size2 };
-    });
-  }
-  async request(url, given, consume) {
-    const floor = watchFloor(given.floor);
-    const options = {
-      ...given,
-      signal: AbortSignal.any([given.signal, floor.signal]),
-      onData: (bytes) => {
-        floor.add(bytes);
-        given.onData?.(bytes);
-      },
-      onSocket: floor.start
-    };
-    try {
-      return await this.follow(url, options, consume);
-    } catch (e) {
-      throw floor.signal.aborted ? floor.signal.reason : e;
-    } finally {
-      floor.stop();
-    }
-  }
-  /** The request, along its redirects, and again once after a 4xx if GOAUTH has new credentials. */
-  async follow(url, options, consume) {
-    let target = new URL(url);
-    let headers = this.credentials(target);
-    target.username = "";
-    target.password = "";
-    let refreshed = false;
-    for (let redirects = 0; ; redirects++) {
-      const answer2 = await this.once(target, headers, options, consume);
-      if ("location" in answer2) {
-        if (redirects >= MAX_REDIRECTS) throw new NetError("http", `stopped after ${MAX_REDIRECTS} redirects`);
-        const next = new URL(answer2.location, target);
-        if (target.protocol === "https:" && next.protocol !== "https:") {
-          throw new NetError("http", `redirected from secure URL ${redactUrl(target.href)} to insecure URL ${redactUrl(next.href)}`);
-        }
-        if (next.host !== target.host) headers = {};
-        target = next;
-        continue;
-      }
-      if (!refreshed && answer2.status >= 400 && answer2.status < 500 && target.protocol === "https:") {
-        refreshed = true;
-        if (await this.view.auth.refresh(target, String(answer2.status))) {
-          headers = this.credentials(target);
-          continue;
-        }
-      }
-      return answer2.result;
-    }
-  }
-  /** Destroys the pooled connections. */
-  close() {
-    for (const agent of this.agents.values()) agent.destroy();
-    this.agents.clear();
-  }
-  credentials(url) {
-    if (url.username || url.password) return { authorization: [basicAuthorization(decodeURIComponent(url.username), decodeURIComponent(url.password))] };
-    return this.view.auth.headersFor(url) ?? {};
-  }
-  agentFor(url, proxy) {
-    const secure = url.protocol === "https:";
-    const key4 = `${url.protocol}|${proxy?.url.href ?? "direct"}`;
-    let agent = this.agents.get(key4);
-    if (agent) return agent;
-    const pool = { keepAlive: true, maxSockets: this.maxSockets, lookup: this.lookup };
-    if (!proxy) agent = secure ? new https.Agent(pool) : new http3.Agent(pool);
-    else {
-      if (proxy.url.protocol !== "http:" && proxy.url.protocol !== "https:") {
-        throw new NetError("proxy", `${proxy.from} is ${redactUrl(proxy.url.href)}: the action's own requests cannot use a ${proxy.url.protocol.slice(0, -1)} proxy (go can)`);
-      }
-      const toProxy = { ...pool, secureContext: this.secureContext };
-      agent = secure ? new HttpsProxyAgent(proxy.url, toProxy) : new HttpProxyAgent(proxy.url, toProxy);
-    }
-    this.agents.set(key4, agent);
-    return agent;
-  }
-  once(url, headers, options, consume) {
-    let proxy;
-    let agent;
-    try {
-      proxy = this.route(url);
-      agent = this.agentFor(url, proxy);
-    } catch (e) {
-      return Promise.reject(classifyError(e));
-    }
-    const via = proxy && `${redactUrl(proxy.url.href).replace(/\/$/, "")} (${proxy.from})`;
-    const secure = url.protocol === "https:";
-    return new Promise((resolve2, reject) => {
-      const fail2 = (e) => reject(classifyError(e, via));
-      const request = (secure ? https : http3).get(
-        url,
-        { signal: options.signal, headers, agent, ...secure ? { secureContext: this.secureContext } : {} },
-        (response) => {
-          const status = response.statusCode ?? 0;
-          if (status === 407 && via) {
-            response.resume();
-            return reject(new NetError("proxy", `forward proxy ${via} answered 407 Proxy Authentication Required; give its credentials in the proxy URL (http://user:password@host:port)`));
-          }
-          const location = response.headers.location;
-          if (status >= 300 && status < 400 && location) {
-            response.resume();
-            return resolve2({ location });
-          }
-          options.onHeaders?.();
-          consume(response, status, response.headers["content-type"] ?? "", (bytes) => options.onData?.(bytes)).then((result) => resolve2({ status, result }), fail2);
-        }
-      );
-      request.on("error", fail2);
-      request.once("socket", options.onSocket);
-    });
-  }
-};
-function watchFloor(floor) {
-  const controller = new AbortController();
-  let meter;
-  let timer;
-  return {
-    signal: controller.signal,
-    start: () => {
-      if (meter) return;
-      meter = new Throughput(floor.windowMs, performance.now());
-      timer = setInterval(() => {
-        if (!meter?.below(floor.bytesPerSec, performance.now())) return;
-        clearInterval(timer);
-        controller.abort(new SlowError(floor.bytesPerSec, floor.windowMs));
-      }, stallCheckEveryMs(floor.windowMs));
-      timer.unref();
-    },
-    add: (bytes) => meter?.add(bytes, performance.now()),
-    stop: () => clearInterval(timer)
-  };
-}
-
-// src/report.ts
+// src/action/outputs.ts
 import { appendFile as appendFile2 } from "node:fs/promises";
 
 // src/report/markdown.ts
@@ -14304,226 +11366,48 @@ function fetchSections(f) {
 }
 
 // src/report.ts
-async function writeReport(facts, secrets) {
+function reportOutputs(facts, secrets) {
+  return stepOutputs(facts, (text) => maskSecrets(text, secrets));
+}
+function reportMarkdown(facts, secrets) {
   const mask = (text) => maskSecrets(text, secrets);
-  for (const [name, value] of Object.entries(stepOutputs(facts, mask))) setOutput(name, value);
-  const markdown2 = mask(renderSummary(buildSummary(facts), mask));
+  return mask(renderSummary(buildSummary(facts), mask));
+}
+
+// src/action/outputs.ts
+async function writeReport(facts, secrets) {
+  for (const [name, value] of Object.entries(reportOutputs(facts, secrets))) setOutput(name, value);
+  await writeSummary(reportMarkdown(facts, secrets));
+}
+async function writeSummary(markdown2) {
   const file2 = process.env.GITHUB_STEP_SUMMARY;
   if (file2) await appendFile2(file2, markdown2);
-  else echo(markdown2);
+  else info(inert(markdown2));
 }
 
-// src/toolchain/select.ts
-import { readFileSync as readFileSync8 } from "node:fs";
-import path35 from "node:path";
-function toolchainVersion(name) {
-  return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
-}
-function toolchainProblem(f) {
-  const choice = chooseToolchain(f);
-  if (choice.mode !== "" || !f.goLine || compareGoVersions(f.goLine, choice.version) <= 0) return void 0;
-  const fix = `Install go ${f.goLine} or later before this step (actions/setup-go with go-version-file: go.mod).`;
-  const setting = f.gotoolchain.trim();
-  return setting === "local" ? `go.mod requires go >= ${f.goLine}, but the installed go is ${choice.version} and GOTOOLCHAIN=local forbids go to switch. ${fix}` : `go.mod requires go >= ${f.goLine}, but GOTOOLCHAIN=${setting} makes go run ${choice.name} and forbids it to switch further. ${fix}`;
-}
-function chooseToolchain(f) {
-  const local = `go${toolchainVersion(f.installed) ?? f.installed.trim()}`;
-  const setting = f.gotoolchain.trim() || "auto";
-  const [minimum, suffix] = setting === "auto" || setting === "path" ? ["local", setting] : setting.split("+", 2);
-  const mode = suffix === "auto" || suffix === "path" ? suffix : "";
-  let name = minimum === "local" || !minimum ? local : minimum;
-  let version = toolchainVersion(name) ?? "";
-  if (mode) {
-    const wanted = f.toolchainLine && f.toolchainLine !== "default" ? toolchainVersion(f.toolchainLine) : void 0;
-    if (wanted && compareGoVersions(wanted, version) > 0) [name, version] = [f.toolchainLine, wanted];
-    if (f.goLine && compareGoVersions(f.goLine, version) > 0) {
-      const release = /^\d+\.\d+$/.test(f.goLine) && compareGoVersions(f.goLine, "1.21") >= 0 ? `${f.goLine}.0` : f.goLine;
-      [name, version] = [`go${release}`, f.goLine];
-    }
-  }
-  return { name, version: toolchainVersion(name) ?? version, switches: name !== local, mode };
-}
-function userToolchain(env, goenvFile, goroot) {
-  if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file2 of [goenvFile, path35.join(goroot, "go.env")]) {
-    const value = settingIn(file2, "GOTOOLCHAIN");
-    if (value) return value;
-  }
-  return "auto";
-}
-function settingIn(file2, name) {
-  let text;
-  try {
-    text = readFileSync8(file2, "utf8");
-  } catch {
-    return void 0;
-  }
-  for (const line of text.split("\n")) {
-    const m = new RegExp(`^\\s*${name}=(.*)$`).exec(line);
-    if (m) return m[1]?.trim();
-  }
-  return void 0;
+// src/action/port.ts
+var actionPort = {
+  info: (line) => info(line),
+  echo: (text) => info(inert(text)),
+  warning: (line) => warning(line),
+  group: (name, work) => group(name, work),
+  secret: (value) => setSecret(value),
+  // The Actions log is read afterwards: the summary says what the fetch did.
+  progress: () => void 0
+};
+
+// src/action/main.ts
+async function runAction() {
+  usePort(actionPort);
+  const { facts, handOn, secrets } = await run({ read: (name) => getInput(name), workspace: process.env.GITHUB_WORKSPACE || process.cwd(), globFiles });
+  for (const dir of handOn.paths) addPath(dir);
+  for (const [name, value] of Object.entries(handOn.variables)) exportVariable(name, value);
+  for (const [name, value] of Object.entries(handOn.postState)) saveState(name, value);
+  if (!facts.ok) setFailed(facts.failure ?? "go mod download failed");
+  await traced("summary", () => writeReport(facts, secrets));
 }
 
-// src/vendor.ts
-import { existsSync as existsSync8 } from "node:fs";
-import path36 from "node:path";
-function buildsFromVendor(facts) {
-  if (!facts.hasModulesTxt || facts.workspace) return false;
-  const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
-  if (mod !== void 0) return mod === "vendor";
-  return compareGoVersions(facts.goLine, "1.14") >= 0;
-}
-var hasModulesTxt = (dir) => existsSync8(path36.join(dir, "vendor", "modules.txt"));
-async function vendorConsistent(go, dir, env) {
-  const { exitCode, stderr } = await getExecOutput(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" }, silent: true, ignoreReturnCode: true });
-  return { ok: exitCode === 0, why: stderr.trim() };
-}
-
-// src/main.ts
-async function run() {
-  killTreesOnSignals();
-  const startedMs = performance.now();
-  let facts = { ok: false, probes: [], restore: { state: "disabled" }, attempts: [] };
-  const secrets = [];
-  let client;
-  let later;
-  try {
-    const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-    const settings = parseSettings((name) => getInput(name), workspace);
-    const { go, env } = await traced("go env", async () => {
-      const go2 = await findGo();
-      return { go: go2, env: await readGoEnv(go2, settings.workingDirectory) };
-    });
-    const candidates = settings.candidates ?? candidatesFrom("proxies (from go env GOPROXY)", env.GOPROXY);
-    const network = await loadNetworkView(processEnv(), env.GOAUTH);
-    const git = await gitSecrets(env.GOMODCACHE, processEnv());
-    for (const secret of /* @__PURE__ */ new Set([...candidates.flatMap((c) => secretsIn(c.spec)), ...networkSecrets(network), ...git])) {
-      setSecret(secret);
-      secrets.push(secret);
-    }
-    for (const method of network.auth.unsupported) info(`GOAUTH method "${method.split(/\s/)[0]}" is go's alone; the action's own requests go without it.`);
-    facts.trust = network.trust.sources;
-    client = new HttpClient2(network, { maxSockets: settings.concurrency });
-    const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath);
-    const toolchainFacts = { goLine: deps.goLine, toolchainLine: deps.toolchainLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) };
-    const problem = toolchainProblem(toolchainFacts);
-    if (problem) throw new Error(problem);
-    const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) };
-    later = settings.protectLaterSteps ? launchJobProxy() : void 0;
-    const build = settings.buildCache ? await startBuildCache({ gocache: env.GOCACHE, keys: { os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: deps.files }, timeoutMs: settings.cacheTimeoutMs }) : void 0;
-    if (build) facts.buildCache = build.report;
-    const downloaded = await download(ctx);
-    facts = { ...facts, ...downloaded.facts };
-    if (downloaded.error) throw downloaded.error;
-    const handed = await exportChain({
-      chain: downloaded.chain,
-      later,
-      downloadOk: facts.ok,
-      probes: facts.probes,
-      sumdb: facts.sumdb,
-      sumLines: deps.sumLines,
-      goauth: env.GOAUTH,
-      idleMs: settings.laterStepsIdleMs,
-      stallTimeoutMs: settings.stallTimeoutMs
-    });
-    facts.exported = handed.exported;
-    if (handed.laterSteps) facts.laterSteps = handed.laterSteps;
-    if (build?.state) facts.buildCacheSave = handBuildCacheOn(build.state, { saveCache: settings.saveCache, downloadOk: facts.ok, restore: build.report.state });
-    if (!facts.ok) setFailed(facts.failure ?? "go mod download failed");
-  } catch (e) {
-    facts.failure = e.message;
-    setFailed(facts.failure);
-  } finally {
-    await later?.abandon();
-    client?.close();
-    await traced("summary", () => writeReport({ ...facts, durationMs: performance.now() - startedMs }, secrets));
-  }
-}
-async function download(ctx) {
-  const { env, settings, deps } = ctx;
-  let facts = {};
-  try {
-    const onRunner = ctx.toolchain.switches ? await traced("toolchain on the runner", () => toolchainOnRunner(ctx.toolchain, env.GOVERSION)) : void 0;
-    if (onRunner) facts.toolchain = onRunner;
-    const vendor = await vendored(ctx);
-    if (vendor) return { chain: ctx.candidates, facts: { ...facts, ...vendor } };
-    const withoutGoSum = deps.missingGoSum;
-    if (withoutGoSum) {
-      facts.probeNote = NO_GO_SUM;
-      warning(NO_GO_SUM);
-    }
-    const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files });
-    facts.cacheKey = keys.key;
-    const start2 = await startModuleCache({ modcache: env.GOMODCACHE, keys, restore: settings.cache && !withoutGoSum, timeoutMs: settings.cacheTimeoutMs, sumLines: deps.sumLines, contents: settings.cacheContents });
-    const restore = start2.restore;
-    facts.restore = restore;
-    if (start2.verify) facts.verify = start2.verify;
-    const runs = goRuns({
-      go: ctx.go,
-      workingDirectory: settings.workingDirectory,
-      goflags: env.GOFLAGS,
-      modcache: env.GOMODCACHE,
-      timeoutMs: settings.timeoutMs,
-      stallTimeoutMs: settings.stallTimeoutMs
-    });
-    const cached = hasDownloads(env.GOMODCACHE) ? await checkModuleCache(runs.run) : void 0;
-    const online = cached ? void 0 : await probeAndDownload({
-      client: ctx.client,
-      candidates: ctx.candidates,
-      env,
-      settings,
-      sumLines: deps.sumLines,
-      prefetch: !withoutGoSum,
-      run: runs.run,
-      requests: runs.requests,
-      ...ctx.toolchain.switches && !onRunner ? { fetchToolchain: ctx.toolchain } : {}
-    });
-    let chain = ctx.candidates;
-    if (online) {
-      const { chain: ranked, error: error2, ...found } = online;
-      chain = ranked;
-      facts = { ...facts, ...found };
-      if (error2) throw error2;
-    } else facts = { ...facts, ...cached };
-    runs.exportForLaterSteps();
-    facts.save = await saveModuleCache({
-      modcache: env.GOMODCACHE,
-      key: keys.key,
-      sumLines: deps.sumLines,
-      contents: settings.cacheContents,
-      timeoutMs: settings.cacheTimeoutMs,
-      decision: saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok ?? false, restore: restore.state, key: keys.key, ...restore.matchedKey ? { matchedKey: restore.matchedKey } : {} })
-    });
-    return { chain, facts };
-  } catch (e) {
-    return { chain: ctx.candidates, facts, error: e };
-  }
-}
-var NO_GO_SUM = "There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.";
-async function vendored(ctx) {
-  const { env, settings, deps } = ctx;
-  if (!buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== "" && env.GOWORK !== "off" })) return void 0;
-  const check = await vendorConsistent(ctx.go, settings.workingDirectory, processEnv());
-  if (!check.ok) {
-    warning(`vendor/modules.txt does not agree with go.mod, so builds will fail until \`go mod vendor\` is run; downloading the modules meanwhile. go said: ${check.why}`);
-    return void 0;
-  }
-  const probeNote = "go builds this module from vendor/ (vendor/modules.txt agrees with go.mod): nothing to download, so no proxy was probed and the module cache was neither restored nor saved.";
-  info(probeNote);
-  return { ok: true, probeNote, save: { state: "skipped", why: "not saved: the module builds from vendor/" } };
-}
-async function checkModuleCache(attempt) {
-  const offline = await group("Check the module cache (GOPROXY=off)", () => attempt("off"));
-  if (offline.endedBy !== "exit" || offline.exit.code !== 0) {
-    info("Some modules are not in the module cache yet; probing the proxies.");
-    return void 0;
-  }
-  const probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`;
-  info(probeNote);
-  return { ok: true, probeNote, attempts: [{ number: 1, first: "module cache", reason: "ok", detail: "all modules cached", durationMs: offline.durationMs, zips: 0 }] };
-}
-
-// src/index.ts
-await run();
+// src/entries/index.ts
+killTreesOnSignals();
+await runAction();
 process.exit();

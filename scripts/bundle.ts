@@ -1,9 +1,10 @@
-// Builds dist/ from src/: index.js, the file the runner executes; post.js, its post step;
-// restore.js and save.js, the cache restore's and save's own processes; hash-worker.js, the
-// threads that hash zips and module trees; job-proxy.js, the proxy later steps reach. CI checks
-// that they are current.
+// Builds dist/ from src/entries/: index.js, the file the runner executes; post.js, its post step;
+// restore.js and save.js, the cache restore's and save's own processes; job-proxy.js, the proxy
+// later steps reach; cli.js, the command (package.json's bin); and hash-worker.js (src/fetch/),
+// the threads that hash zips and module trees. CI checks that they are current.
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { build, type Plugin } from 'esbuild'
+import { build, type BuildOptions, type Plugin } from 'esbuild'
 
 /** `undici`, as @actions/http-client imports it, is a class that loads it on first use (lazy-undici.ts). */
 const lazyUndici: Plugin = {
@@ -13,17 +14,26 @@ const lazyUndici: Plugin = {
   }
 }
 
-await build({
-  entryPoints: { index: 'src/index.ts', post: 'src/post.ts', restore: 'src/cache/restore-process.ts', save: 'src/cache/save-process.ts', 'hash-worker': 'src/fetch/hash-worker.ts', 'job-proxy': 'src/later/job-proxy.ts' },
+/** Bundled CommonJS dependencies call require() for Node's built-ins. */
+const requireShim = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
+
+const common: BuildOptions = {
   outdir: 'dist',
   bundle: true,
   platform: 'node',
   format: 'esm',
-  // Runners use node24; a local emulator may bring the host's Node 20.
+  // Runners use node24; a local emulator and the CLI's users may bring Node 20.
   target: 'node20',
-  // Bundled CommonJS dependencies call require() for Node's built-ins.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   legalComments: 'linked',
   logLevel: 'warning',
   plugins: [lazyUndici]
+}
+
+await build({
+  ...common,
+  entryPoints: { index: 'src/entries/index.ts', post: 'src/entries/post.ts', restore: 'src/entries/cache-restore.ts', save: 'src/entries/cache-save.ts', 'job-proxy': 'src/entries/job-proxy.ts', 'hash-worker': 'src/fetch/hash-worker.ts' },
+  banner: { js: requireShim }
 })
+// The command runs from a shell: its first line says with what. Its legal comments go beside the others.
+const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
+await build({ ...common, entryPoints: { cli: 'src/entries/cli.ts' }, banner: { js: `#!/usr/bin/env node\n${requireShim}` }, define: { PACKAGE_VERSION: JSON.stringify(version) } })

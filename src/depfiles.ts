@@ -1,9 +1,14 @@
 // The files whose content keys the cache, and whose go.sum lines the probes check against.
-import * as glob from '@actions/glob'
 import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
 import { parseGoMod, parseGoWork } from './gomod.ts'
 import { parseGoSum, type SumLine } from './module/gosum.ts'
+
+/**
+ * The files that match patterns, each an absolute path or glob, a leading `!` excluding (as
+ * @actions/glob reads them): the front door's, where cache-dependency-path is taken.
+ */
+export type GlobFiles = (patterns: string[]) => Promise<string[]>
 
 export interface DependencyFiles {
   /** Paths relative to the workspace, for a key that does not depend on where the runner checks out. */
@@ -23,10 +28,11 @@ export interface DependencyFiles {
  * User globs are relative to the workspace, like hashFiles(). By default: go.sum and
  * go.work.sum in the working directory, and the go.sum of every module a go.work uses.
  */
-export async function readDependencyFiles(workspace: string, workingDirectory: string, patterns: string[]): Promise<DependencyFiles> {
+export async function readDependencyFiles(workspace: string, workingDirectory: string, patterns: string[], globFiles?: GlobFiles): Promise<DependencyFiles> {
   const goWork = await fs.readFile(path.join(workingDirectory, 'go.work'), 'utf8').catch(() => undefined)
   const goMod = await fs.readFile(path.join(workingDirectory, 'go.mod'), 'utf8').catch(() => '')
-  const found = patterns.length > 0 ? await globFiles(workspace, patterns) : defaultFiles(workingDirectory, goWork)
+  if (patterns.length > 0 && !globFiles) throw new Error('cache-dependency-path is read by the Action alone')
+  const found = patterns.length > 0 && globFiles ? await globFiles(patterns.map(p => (p.startsWith('!') ? `!${path.resolve(workspace, p.slice(1))}` : path.resolve(workspace, p)))) : defaultFiles(workingDirectory, goWork)
   const files = await Promise.all(
     [...new Set(found)].sort().map(async f => ({ path: path.relative(workspace, f).split(path.sep).join('/'), content: await fs.readFile(f) }))
   )
@@ -46,11 +52,4 @@ export async function readDependencyFiles(workspace: string, workingDirectory: s
 function defaultFiles(workingDirectory: string, goWork: string | undefined): string[] {
   const uses = goWork === undefined ? [] : parseGoWork(goWork).use.map(dir => path.join(dir, 'go.sum'))
   return ['go.sum', 'go.work.sum', ...uses].map(f => path.resolve(workingDirectory, f)).filter(f => existsSync(f))
-}
-
-async function globFiles(workspace: string, patterns: string[]): Promise<string[]> {
-  // A leading `!` excludes, as in @actions/glob; it stays in front of the resolved path.
-  const resolved = patterns.map(p => (p.startsWith('!') ? `!${path.resolve(workspace, p.slice(1))}` : path.resolve(workspace, p)))
-  const globber = await glob.create(resolved.join('\n'), { matchDirectories: false })
-  return globber.glob()
 }

@@ -1,8 +1,8 @@
 // Finding go and reading its settings, without letting a toolchain switch hang this stage.
-import * as exec from '@actions/exec'
-import * as io from '@actions/io'
-import * as tc from '@actions/tool-cache'
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
+import { output } from './process.ts'
 
 export interface GoEnv {
   GOPROXY: string
@@ -34,25 +34,39 @@ export interface GoEnv {
 
 const NAMES: (keyof GoEnv)[] = ['GOPROXY', 'GOMODCACHE', 'GOCACHE', 'GOVERSION', 'GOFLAGS', 'GOOS', 'GOARCH', 'GOPRIVATE', 'GONOPROXY', 'GONOSUMDB', 'GOAUTH', 'GOWORK', 'GOENV', 'GOROOT', 'GOHOSTOS', 'GOHOSTARCH', 'GOSUMDB']
 
+const EXE = process.platform === 'win32' ? 'go.exe' : 'go'
+
 /** go on PATH, else the newest go that setup-go left in the runner's tool cache. */
 export async function findGo(): Promise<string> {
-  const onPath = await io.which('go', false)
+  const onPath = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map(dir => path.join(dir, EXE)).find(executable)
   if (onPath) return onPath
-  const versions = tc.findAllVersions('go')
-  const newest = versions.sort((a, b) => b.localeCompare(a, undefined, { numeric: true }))[0]
-  if (newest) {
-    const exe = process.platform === 'win32' ? 'go.exe' : 'go'
-    return path.join(tc.find('go', newest), 'bin', exe)
+  const newest = goInToolCache()
+  if (newest) return newest
+  throw new Error('go was not found on PATH nor in the tool cache; put go on PATH (on GitHub, run actions/setup-go before this action)')
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK)
+    return statSync(file).isFile()
+  } catch {
+    return false
   }
-  throw new Error('go was not found on PATH nor in the tool cache; run actions/setup-go before this action')
+}
+
+/** The newest complete Go in the runner's tool cache, as @actions/tool-cache lays it out: go/<version>/<arch>, beside <arch>.complete. */
+export function goInToolCache(): string | undefined {
+  const toolCache = process.env.RUNNER_TOOL_CACHE
+  if (!toolCache) return undefined
+  const dir = path.join(toolCache, 'go')
+  const versions = existsSync(dir) ? readdirSync(dir).filter(v => existsSync(path.join(dir, v, `${os.arch()}.complete`))) : []
+  const newest = versions.sort((a, b) => b.localeCompare(a, undefined, { numeric: true }))[0]
+  return newest ? path.join(dir, newest, os.arch(), 'bin', EXE) : undefined
 }
 
 export async function readGoEnv(go: string, cwd: string): Promise<GoEnv> {
-  const { stdout } = await exec.getExecOutput(go, ['env', '-json', ...NAMES], {
-    cwd,
-    silent: true,
-    env: { ...processEnv(), GOTOOLCHAIN: 'local' }
-  })
+  const { code, stdout, stderr } = await output(go, ['env', '-json', ...NAMES], { cwd, env: { ...processEnv(), GOTOOLCHAIN: 'local' } })
+  if (code !== 0) throw new Error(`go env failed (exit code ${code}): ${stderr.trim()}`)
   const parsed = JSON.parse(stdout) as Partial<GoEnv>
   return Object.fromEntries(NAMES.map(n => [n, parsed[n] ?? ''])) as unknown as GoEnv
 }

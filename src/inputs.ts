@@ -70,10 +70,13 @@ export const MAX_CONCURRENCY = 256
 
 export class InputError extends Error {
   readonly input: string
+  /** What is wrong, without the input's name. */
+  readonly problem: string
   constructor(input: string, problem: string) {
     super(`Input "${input}": ${problem}`)
     this.name = 'InputError'
     this.input = input
+    this.problem = problem
   }
 }
 

@@ -1,6 +1,6 @@
 // A child in its own process group, so that it and everything it starts (git, ssh) can be
 // killed together; and cleanup when the step itself is cancelled.
-import { spawn, spawnSync } from 'node:child_process'
+import { execFile, spawn, spawnSync } from 'node:child_process'
 import type { Readable } from 'node:stream'
 
 export interface Exit {
@@ -12,6 +12,17 @@ export interface GroupChild {
   exited: Promise<Exit>
   /** Kills the whole tree; resolves once the leader has exited. */
   kill: () => Promise<Exit>
+}
+
+/** A short command run to its end (go env, go list): its exit code and output, whatever the code. */
+export function output(command: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) =>
+    execFile(command, args, { ...options, maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
+      // Not started at all (no such file): an error; a non-zero exit: an answer.
+      if (error && typeof error.code !== 'number') reject(error)
+      else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr })
+    })
+  )
 }
 
 /** Process groups to take down if the step is cancelled, each with the leader's exit. */

@@ -12,7 +12,6 @@
 // `::<token>::` because a fence is state shared by the whole step: go's output streams while the
 // fetch, the probe and the cache stages run, and any command of the step's own issued inside an
 // open fence (a mask above all) would be dropped. A defused line needs nothing around it.
-import * as core from '@actions/core'
 
 const LINE_BREAK = /\r\n|\r|\n/
 // What .NET's TrimStart skips (Unicode white space, U+0085 included), and format characters
@@ -26,11 +25,6 @@ export function inert(text: string): string {
     .split(LINE_BREAK)
     .map(line => line.replace(BRACKET_COMMAND, '##[\\').replace(COMMAND_START, '$1\\'))
     .join('\n')
-}
-
-/** Writes text from outside to the log, as text. */
-export function echo(text: string): void {
-  core.info(inert(text))
 }
 
 // @actions/cache in the restore and save processes masks its signed URLs and logs its failures

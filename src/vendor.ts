@@ -1,9 +1,9 @@
 // A module that builds from vendor/ needs nothing from a module proxy: go (1.14 and later, for a
 // go.mod at go 1.14 or later) uses vendor/modules.txt by default unless -mod says otherwise, and
 // checks at every load that it agrees with go.mod.
-import * as exec from '@actions/exec'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { output } from './process.ts'
 import { compareGoVersions } from './semver.ts'
 
 export interface VendorFacts {
@@ -32,6 +32,6 @@ export const hasModulesTxt = (dir: string) => existsSync(path.join(dir, 'vendor'
 
 /** Loads the main module offline: go refuses vendor/modules.txt that disagrees with go.mod, and says why. */
 export async function vendorConsistent(go: string, dir: string, env: Record<string, string>): Promise<{ ok: boolean; why: string }> {
-  const { exitCode, stderr } = await exec.getExecOutput(go, ['list', '-m'], { cwd: dir, env: { ...env, GOPROXY: 'off' }, silent: true, ignoreReturnCode: true })
-  return { ok: exitCode === 0, why: stderr.trim() }
+  const { code, stderr } = await output(go, ['list', '-m'], { cwd: dir, env: { ...env, GOPROXY: 'off' } })
+  return { ok: code === 0, why: stderr.trim() }
 }

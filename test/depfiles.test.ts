@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { globFiles } from '../src/action/glob.ts'
 import { readDependencyFiles } from '../src/depfiles.ts'
 import { parseGoWork } from '../src/gomod.ts'
 
@@ -50,7 +51,7 @@ describe('readDependencyFiles', () => {
 
   it('takes user globs relative to the workspace, with ! exclusions', async () => {
     const root = tree({ 'svc/api/go.mod': 'module api\n', 'svc/api/go.sum': sum('example.com/a'), 'libs/x/go.sum': sum('example.com/x'), 'libs/old/go.sum': sum('example.com/o') })
-    const deps = await readDependencyFiles(root, path.join(root, 'svc/api'), ['svc/api/go.sum', 'libs/**/go.sum', '!libs/old/**'])
+    const deps = await readDependencyFiles(root, path.join(root, 'svc/api'), ['svc/api/go.sum', 'libs/**/go.sum', '!libs/old/**'], globFiles)
     expect(deps.files.map(f => f.path)).toEqual(['libs/x/go.sum', 'svc/api/go.sum'])
   })
 })

@@ -1,6 +1,6 @@
 // The cache service: restore and save through @actions/cache, each in a process of its own, by
 // way of the staging folder; neither may fail the job or hang it.
-import * as core from '@actions/core'
+import { port } from '../engine/port.ts'
 import { fileURLToPath } from 'node:url'
 import { processEnv } from '../goenv.ts'
 import { spawnGroup } from '../process.ts'
@@ -136,7 +136,7 @@ export async function saveEntry(stash: Stash, key: string, paths: string[], limi
     const staging = await claimStaging(stash.staging)
     try {
       const { bytes, skipped } = await stage(stash.root, staging.entry, paths, admit)
-      if (skipped.length > 0) core.warning(`Not saved in the cache entry, not being the cache’s own: ${skipped.slice(0, REFUSED_SHOWN).map(s => `${s.path} (${s.why})`).join('; ')}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ''}.`)
+      if (skipped.length > 0) port.warning(`Not saved in the cache entry, not being the cache’s own: ${skipped.slice(0, REFUSED_SHOWN).map(s => `${s.path} (${s.why})`).join('; ')}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ''}.`)
       const { result, log } = await inChild<SaveResult>(SAVE_ENTRY, [staging.entry, key], limitMs, 'Cache save')
       const durationMs = performance.now() - started
       // A token the issuer made read-only: the job is restore-only, and nothing failed.
@@ -154,8 +154,8 @@ export async function saveEntry(stash: Stash, key: string, paths: string[], limi
 
 // Bundled, this module is part of dist/index.js beside dist/restore.js and dist/save.js; from source (tests), beside the .ts entries.
 const fromSource = import.meta.url.endsWith('.ts')
-const RESTORE_ENTRY = fileURLToPath(new URL(fromSource ? './restore-process.ts' : './restore.js', import.meta.url))
-const SAVE_ENTRY = fileURLToPath(new URL(fromSource ? './save-process.ts' : './save.js', import.meta.url))
+const RESTORE_ENTRY = fileURLToPath(new URL(fromSource ? '../entries/cache-restore.ts' : './restore.js', import.meta.url))
+const SAVE_ENTRY = fileURLToPath(new URL(fromSource ? '../entries/cache-save.ts' : './save.js', import.meta.url))
 
 /**
  * The restore runs in its own process group: past its deadline it is killed with its tar, so

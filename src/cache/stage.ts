@@ -1,7 +1,7 @@
 // The caches' stages around the download: the module cache restored and checked against go.sum
 // before go runs, saved only after a complete download; the build cache restored for the job's
 // builds (its post step saves it). Each returns its report and writes its own log lines.
-import * as core from '@actions/core'
+import { port } from '../engine/port.ts'
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import type { SumLine } from '../module/gosum.ts'
@@ -14,7 +14,6 @@ import { savedPaths } from '../module/vouched.ts'
 import { moduleStash } from './layout.ts'
 import { savePolicy, writeForbidden } from './mode.ts'
 import { restoreEntry, type RestoreReport, type SaveReport, saveEntry } from './service.ts'
-import { echo } from '../untrusted.ts'
 import { type VerifyReport, verifyModuleCache } from './verify.ts'
 
 export interface ModuleCacheStart {
@@ -34,7 +33,7 @@ export async function startModuleCache(o: { modcache: string; keys: CacheKeys; r
   let fromEntry: VerifyReport | undefined
   let moved: string[] = []
   if (o.restore) {
-    const outcome = await core.group('Restore the module cache', () =>
+    const outcome = await port.group('Restore the module cache', () =>
       restoreEntry(moduleStash(o.modcache), o.keys, o.timeoutMs, async dir => {
         const vouched = await vouchedIn(dir, o.sumLines, o.contents)
         fromEntry = vouched.verify
@@ -42,18 +41,18 @@ export async function startModuleCache(o: { modcache: string; keys: CacheKeys; r
       })
     )
     ;({ report: restore, moved } = outcome)
-    if (restore.warning) core.warning(restore.warning)
+    if (restore.warning) port.warning(restore.warning)
     // The restored key is the cache service's word: shown as text.
-    echo(restored(restore) ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.policy ? `not read, by policy (${restore.policy})` : restore.state}`)
+    port.echo(restored(restore) ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.policy ? `not read, by policy (${restore.policy})` : restore.state}`)
   }
   if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore, ...(fromEntry ? { verify: fromEntry } : {}) }
   // What moved in was checked in the staging folder; what was on the runner is checked here.
-  const onRunner = await core.group('Check the module cache against go.sum', () => verifyModuleCache(o.modcache, o.sumLines, { checked: new Set(moved) }))
+  const onRunner = await port.group('Check the module cache against go.sum', () => verifyModuleCache(o.modcache, o.sumLines, { checked: new Set(moved) }))
   const verify = fromEntry ? joined(fromEntry, onRunner) : onRunner
-  core.info(describeVerify(verify))
-  if (verify.extracting) core.info(`Left alone: ${verify.extracting} extracted tree(s) another go is extracting (its .partial marker is there).`)
-  if (verify.unlocked) core.info(`Checked without go's module locks (${verify.unlocked}): a go running beside the step on this module cache is not waited for.`)
-  for (const d of verify.discarded) core.warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`)
+  port.info(describeVerify(verify))
+  if (verify.extracting) port.info(`Left alone: ${verify.extracting} extracted tree(s) another go is extracting (its .partial marker is there).`)
+  if (verify.unlocked) port.info(`Checked without go's module locks (${verify.unlocked}): a go running beside the step on this module cache is not waited for.`)
+  for (const d of verify.discarded) port.warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`)
   return { restore, verify }
 }
 
@@ -79,11 +78,11 @@ export async function saveModuleCache(o: {
   decision: { save: boolean; why: string }
 }): Promise<SaveReport> {
   if (!o.decision.save) return { state: 'skipped', why: `not saved: ${o.decision.why}` }
-  const saved = await core.group('Save the module cache', () =>
+  const saved = await port.group('Save the module cache', () =>
     saveEntry(moduleStash(o.modcache), o.key, savedPaths(o.sumLines, o.contents), o.timeoutMs, admitFor(o.sumLines))
   )
-  if (saved.state === 'failed') core.warning(`Cache ${saved.why}`)
-  else if (saved.state === 'policy') core.info(`Cache: ${saved.why}`)
+  if (saved.state === 'failed') port.warning(`Cache ${saved.why}`)
+  else if (saved.state === 'policy') port.info(`Cache: ${saved.why}`)
   return saved
 }
 
@@ -92,23 +91,23 @@ export async function startBuildCache(o: { gocache: string; keys: Omit<KeyFacts,
   if (!o.gocache || o.gocache === 'off') return { report: { state: 'disabled', hit: false, warning: 'GOCACHE is off: there is no build cache to keep.' } }
   const keys = buildCacheKeys(o.keys)
   const sinceMs = Date.now()
-  const report = await core.group('Restore the build cache', () => restoreBuildCache(o.gocache, keys, o.timeoutMs))
-  if (report.warning) core.warning(report.warning)
-  echo(restored(report) ? `Build cache: restored ${report.matchedKey}${report.hit ? '' : ' (another go.sum)'}` : `Build cache: ${report.state}`)
+  const report = await port.group('Restore the build cache', () => restoreBuildCache(o.gocache, keys, o.timeoutMs))
+  if (report.warning) port.warning(report.warning)
+  port.echo(restored(report) ? `Build cache: restored ${report.matchedKey}${report.hit ? '' : ' (another go.sum)'}` : `Build cache: ${report.state}`)
   return { report, state: { gocache: o.gocache, prefix: keys.prefix, ...(report.matchedKey ? { matchedKey: report.matchedKey } : {}), sinceMs, limitMs: o.timeoutMs } }
 }
 
 /**
  * Hands the build cache to the post step, which saves it after the job's builds and tests, on the
- * same terms as the module cache; says whether it will.
+ * same terms as the module cache: says whether it will, and the state the post step reads (the
+ * front door keeps it) when it will.
  */
-export function handBuildCacheOn(state: BuildCacheState, o: { saveCache: boolean; downloadOk: boolean; restore: RestoreReport['state'] }): string {
+export function handBuildCacheOn(state: BuildCacheState, o: { saveCache: boolean; downloadOk: boolean; restore: RestoreReport['state'] }): { why: string; postState?: Record<string, string> } {
   const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: o.saveCache, downloadOk: o.downloadOk, restore: o.restore })
-  if (!decision.save) return `not saved: ${decision.why}`
+  if (!decision.save) return { why: `not saved: ${decision.why}` }
   const forbidden = writeForbidden()
-  if (forbidden) return savePolicy(forbidden)
-  core.saveState(BUILD_STATE, JSON.stringify(state))
-  return 'by the post step, after the job’s builds and tests'
+  if (forbidden) return { why: savePolicy(forbidden) }
+  return { why: 'by the post step, after the job’s builds and tests', postState: { [BUILD_STATE]: JSON.stringify(state) } }
 }
 
 /** An entry came back: a failed restore names the entry it found, too. */

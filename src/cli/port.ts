@@ -54,7 +54,8 @@ export function terminalPort(out: NodeJS.WriteStream = process.stderr, options: 
     progress: (p: Progress) => {
       if (!live) return
       clear()
-      out.write(maskSecrets(progressLine(p, performance.now() - started), secrets).slice(0, Math.max(20, (out.columns ?? 80) - 1)))
+      // A terminal that tells no width (0, as a pseudo-terminal may) is taken as 80 columns.
+      out.write(maskSecrets(progressLine(p, performance.now() - started), secrets).slice(0, Math.max(20, (out.columns || 80) - 1)))
       progressShown = true
     },
     done: clear
@@ -65,5 +66,5 @@ export function terminalPort(out: NodeJS.WriteStream = process.stderr, options: 
 export function progressLine(p: Progress, elapsedMs: number): string {
   const files = p.planned > 0 ? `${p.files}/${p.planned} files` : `${p.files} files`
   const rate = elapsedMs > 0 ? `${formatSize((p.bytes * 1000) / elapsedMs)}/s` : ''
-  return [files, formatSize(p.bytes), rate, p.candidate ? `from ${p.candidate}` : '', `(${formatDuration(elapsedMs)})`].filter(Boolean).join(', ')
+  return `${[files, formatSize(p.bytes), rate, p.candidate ? `from ${p.candidate}` : ''].filter(Boolean).join(', ')} (${formatDuration(elapsedMs)})`
 }

@@ -3,7 +3,7 @@
 // meanwhile) and serves go through the local proxy; the toolchain go switches to, if the runner
 // lacks it, comes through the chain; then go's attempts. Returns what it found for the summary
 // (what go fetched direct, direct.ts; who served, served.ts), and the chain for later steps.
-import * as core from '@actions/core'
+import { port } from '../engine/port.ts'
 import { extractsWritable } from '../attempt.ts'
 import { type FetchOptions, type FetchReport, type FetchStage, startFetch } from '../fetch/stage.ts'
 import { readProject } from '../fetch/resolve.ts'
@@ -127,7 +127,7 @@ export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<Prob
       hostArch: env.GOHOSTARCH,
       modcache: env.GOMODCACHE,
       chain,
-      run: (c, modules) => core.group(`Fetch toolchain ${choice.name} (GOPROXY=${goproxyDisplay(c)})`, () => o.run(goproxyValue(c), undefined, modules)),
+      run: (c, modules) => port.group(`Fetch toolchain ${choice.name} (GOPROXY=${goproxyDisplay(c)})`, () => o.run(goproxyValue(c), undefined, modules)),
       retry: { retries: settings.retries, backoffMs: BACKOFF_MS }
     })
     return toolchain.report !== undefined
@@ -158,7 +158,7 @@ export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<Prob
   }
   if (!downloaded.ok) return { ...report, ok: false, failure: describeFailure(probe.probes, attempts) }
   const served = whoServed({ chain: report.chain, probes: probe.probes, answered: o.requests.answered, ...(downloaded.fetch ? { fetch: downloaded.fetch } : {}), direct })
-  for (const c of served.leftOut) core.info(`${c.display} failed its probe and served nothing; it is left out of the exported GOPROXY.`)
+  for (const c of served.leftOut) port.info(`${c.display} failed its probe and served nothing; it is left out of the exported GOPROXY.`)
   return { ...report, ok: true, chain: served.chain, ...(served.chosen ? { chosen: served.chosen } : {}) }
 }
 

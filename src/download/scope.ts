@@ -2,7 +2,7 @@
 // project's go.mod files name, against go's routing (private.ts). When GONOPROXY covers them all,
 // no candidate is probed (go asks none), nor reordered or warned about; when GONOSUMDB covers
 // them all, the checksum database is not probed (go asks it nothing).
-import * as core from '@actions/core'
+import { port } from '../engine/port.ts'
 import type { PlanInput } from '../fetch/download-set.ts'
 import type { Candidate } from '../goproxy.ts'
 import { isLocalPath } from '../gomod.ts'
@@ -37,7 +37,7 @@ export function unprobed(candidates: Candidate[], scope: Coverage, gosumdb: stri
   const database = parseGosumdb(gosumdb)
   const sumdb = !database ? '' : scope.noSumdb ? ` Nor was the checksum database ${database.name}: GONOSUMDB covers them too.` : ` go asks the checksum database ${database.name} itself for any module go.sum lacks.`
   const note = `No proxy was probed: ${settings} covers every module go.sum and go.mod name, so go fetches them all direct and asks no proxy.${sumdb} The candidates are passed on to later steps as given.`
-  core.info(note)
+  port.info(note)
   return { probes, chain: candidates, note }
 }
 

@@ -2,7 +2,7 @@
 // the local proxy (when the fetch runs) in front of it; then the chain to hand to later steps,
 // with every candidate that misbehaved moved behind the others. It logs its own lines and
 // returns its report; the fetch stage, started earlier, is finished here whatever happens.
-import * as core from '@actions/core'
+import { port } from '../engine/port.ts'
 import type { AttemptOutcome } from '../attempt.ts'
 import { formatDuration } from '../duration.ts'
 import type { FetchReport, FetchStage } from '../fetch/stage.ts'
@@ -46,7 +46,7 @@ export async function runDownload(options: DownloadOptions): Promise<DownloadRep
     if (ready) result = await downloadWithRetries(
       options.chain,
       c =>
-        core.group(`go mod download (GOPROXY=${fetch ? 'the local proxy|' : ''}${goproxyDisplay(c)})`, async () => {
+        port.group(`go mod download (GOPROXY=${fetch ? 'the local proxy|' : ''}${goproxyDisplay(c)})`, async () => {
           const outcome = await options.attempt(goproxyFor(c), fetch)
           // The watchdog ended it: what it waited for made no progress, and the next attempt must not join it.
           if (outcome.endedBy !== 'exit') fetch?.abandon()
@@ -57,8 +57,8 @@ export async function runDownload(options: DownloadOptions): Promise<DownloadRep
         backoffMs: options.backoffMs,
         onAttemptEnd: (record, next) => {
           const how = `Attempt ${record.number} (${record.first} first): ${record.reason} after ${formatDuration(record.durationMs)}`
-          if (record.reason === 'ok') core.info(how)
-          else core.warning(`${how}${record.detail ? ` — ${record.detail}` : ''}${next ? `; next, ${next} first` : ''}`)
+          if (record.reason === 'ok') port.info(how)
+          else port.warning(`${how}${record.detail ? ` — ${record.detail}` : ''}${next ? `; next, ${next} first` : ''}`)
         }
       }
     )
@@ -67,18 +67,18 @@ export async function runDownload(options: DownloadOptions): Promise<DownloadRep
   } finally {
     if (fetch) {
       fetchReport = await fetch.finish()
-      core.info(describeFetch(fetchReport))
+      port.info(describeFetch(fetchReport))
     }
   }
   const withFetch = fetchReport ? { fetch: fetchReport } : {}
   if (!result) return { ok: false, ran: false, attempts: [], chain: options.chain, ...withFetch, ...(error ? { error } : {}) }
   for (const candidate of result.demoted) {
-    core.warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`)
+    port.warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`)
   }
   // A candidate that misbehaved for the fetch goes behind the others for later steps too.
   const reordered = demote(result.chain, fetchReport?.troubled ?? [])
   for (const moved of fetchReport?.candidates.filter(c => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
-    core.warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`)
+    port.warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`)
   }
   return { ok: result.ok, ran: true, attempts: result.attempts, chain: reordered.chain, ...withFetch }
 }

@@ -55,7 +55,7 @@ export interface SumdbRelay {
 export async function startLocalProxy(
   fetcher: Fetcher,
   known: Map<string, FileJob>,
-  options: { secret: string; sumdb?: () => SumdbRelay | undefined }
+  options: { secret: string; sumdb?: () => SumdbRelay | undefined; listen?: { host: string; port: number } }
 ): Promise<LocalProxy> {
   const prefix = Buffer.from(`/${options.secret}/`)
   const sockets = new Set<Socket>()
@@ -106,8 +106,12 @@ export async function startLocalProxy(
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${options.secret}`
+  const { host, port } = options.listen ?? { host: '127.0.0.1', port: 0 }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, resolve)
+  })
+  proxy.url = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}/${options.secret}`
   proxy.close = () =>
     new Promise(resolve => {
       for (const socket of sockets) socket.destroy()

@@ -8,7 +8,7 @@
 // This file wires the stage and reports on it: the verifying proxy (verifying-proxy.ts: the
 // fetcher, the local proxy, the checksum database's relay), the speculative fetch
 // (speculate.ts), and the probe's candidates and routes as they come.
-import * as core from '@actions/core'
+import { port } from '../engine/port.ts'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
@@ -116,7 +116,7 @@ export async function startFetch(options: FetchOptions): Promise<FetchStage> {
   const known = knownFiles(options.sumLines, options.isPrivate)
   // Anyone on the machine reaches 127.0.0.1: only go, given the secret, is served. The runner masks it in the log.
   const secret = randomBytes(18).toString('base64url')
-  core.setSecret(secret)
+  port.secret(secret)
   const proxy = await startVerifyingProxy({
     client: options.client,
     candidates: options.candidates,

@@ -1,6 +1,6 @@
 // The verifying proxy, wired once for its two users: the step's fetch (stage.ts), which puts it
 // first in go's GOPROXY for the attempts, and the job's proxy for later steps
-// (later/job-proxy.ts). Both are a fetcher over the healthy candidates, a local proxy that
+// (later/serve.ts, for the Action's detached process and the CLI's serve). Both are a fetcher over the healthy candidates, a local proxy that
 // serves go only what matched go.sum (local-proxy.ts), and, when go asks it for the checksum
 // database, a second fetcher that relays go's lookups over the routes to it (sumdb.ts).
 import path from 'node:path'
@@ -29,6 +29,8 @@ export interface VerifyingProxyOptions {
   rounds: number
   backoffMs: number
   stallTimeoutMs: number
+  /** Where to listen; 127.0.0.1 on a free port unless given. */
+  listen?: { host: string; port: number }
 }
 
 export interface VerifyingProxy {
@@ -50,7 +52,14 @@ export interface VerifyingProxy {
 export async function startVerifyingProxy(options: VerifyingProxyOptions): Promise<VerifyingProxy> {
   const fetcher = fetcherIn(options.dir, options, { candidates: options.candidates, store: options.store, hashThreads: options.hashThreads })
   let sumdb: SumdbRelay | undefined
-  const local = await startLocalProxy(fetcher, options.known, { secret: options.secret, sumdb: () => sumdb })
+  let local: LocalProxy
+  try {
+    local = await startLocalProxy(fetcher, options.known, { secret: options.secret, sumdb: () => sumdb, ...(options.listen ? { listen: options.listen } : {}) })
+  } catch (e) {
+    // The address is taken or refused: nothing started stays behind.
+    await fetcher.close()
+    throw e
+  }
   return {
     url: local.url,
     local,

@@ -1,4 +1,4 @@
-// Starts the job's proxy (job-proxy.ts) detached from the step: its own process group, no
+// Starts the job's proxy (entries/job-proxy.ts) detached from the step: its own process group, no
 // inherited output, not waited for. The process is launched early, so that node's start and
 // the bundle's load overlap the download instead of following it; it waits for its
 // configuration on stdin (credentials never touch the disk), answers one line (its URL) and
@@ -19,8 +19,8 @@ import { withDeadline } from '../timing.ts'
 import { type JobProxyConfig, type JobProxyState, LAUNCH_RECORD, type LaunchRecord, STATS_FILE, WORK_DIR_PREFIX } from './config.ts'
 import { processIdentity } from './identity.ts'
 
-// Bundled, this module is part of dist/index.js beside dist/job-proxy.js; from source, job-proxy.ts sits beside it.
-const ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './job-proxy.ts' : './job-proxy.js', import.meta.url))
+// Bundled, this module is part of dist/index.js beside dist/job-proxy.js; from source, it is src/entries/job-proxy.ts.
+const ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../entries/job-proxy.ts' : './job-proxy.js', import.meta.url))
 const READY_WITHIN_MS = 10_000
 const GONE_WITHIN_MS = 2000
 

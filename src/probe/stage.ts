@@ -1,7 +1,7 @@
 // The probe stage: every candidate asked for real module bytes, the routes to the checksum
 // database asked beside them, and the chain go will use, ranked from what they answered. It
 // logs its own lines and returns its report; the run keeps the report for the summary.
-import * as core from '@actions/core'
+import { port } from '../engine/port.ts'
 import { formatDuration } from '../duration.ts'
 import { assembleChain, type Candidate } from '../goproxy.ts'
 import { probeTarget, type SumLine } from '../module/gosum.ts'
@@ -10,7 +10,6 @@ import type { HttpClient } from '../net/client.ts'
 import { describeSumdb, parseGosumdb, SumdbRoutes } from '../sumdb.ts'
 import { modRequest, probeAll, type ProbeResult, protocolRequest } from './probe.ts'
 import { fallbackOrder, rankHealthy } from './ranking.ts'
-import { echo } from '../untrusted.ts'
 
 export interface ProbeOptions {
   client: HttpClient
@@ -45,19 +44,19 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   // go.sum lacks), and not waited for: the relay takes each route as it answers.
   const sumdb = sumdbRoute ? new SumdbRoutes(client, candidates, sumdbRoute, timeoutMs) : undefined
   // Its reasons may quote a server: shown as text.
-  void sumdb?.done.then(found => echo(describeSumdb(found, false)))
-  const report = await core.group('Probe the proxies', async () => {
+  void sumdb?.done.then(found => port.echo(describeSumdb(found, false)))
+  const report = await port.group('Probe the proxies', async () => {
     const probes = await probeAll(client, candidates, target ? modRequest(target) : protocolRequest(), timeoutMs, options.onFirstHealthy)
     for (const p of probes) {
       const via = p.via ? `, through ${p.via}` : ''
       // A reason may quote a server (a certificate's names): shown as text.
-      echo(`${p.candidate.display}: ${p.verdict}${p.latencyMs === undefined ? '' : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`)
+      port.echo(`${p.candidate.display}: ${p.verdict}${p.latencyMs === undefined ? '' : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`)
     }
     return { probes, ...(sumdb ? { sumdb } : {}) }
   })
   const ranked = rankHealthy(report.probes, options.selection)
   if (ranked.length > 0 || !candidates.some(c => !c.keyword)) return { ...report, chain: assembleChain(candidates, ranked) }
   const note = 'No candidate passed its probe; trying them all, those that answered before those that did not, since a probe can be wrong.'
-  core.warning(note)
+  port.warning(note)
   return { ...report, chain: assembleChain(candidates, fallbackOrder(report.probes)), note }
 }

@@ -4,10 +4,9 @@
 // run it with no request. The tool cache is filled once per runner: the toolchain module is
 // fetched by go itself (`go mod download golang.org/toolchain@…`, so go checks it against the
 // checksum database as it would), through the healthy chain under the same watchdog, retries and
-// failover as the modules, then copied where @actions/tool-cache (and setup-go) keep Go.
-import * as core from '@actions/core'
-import * as tc from '@actions/tool-cache'
-import { promises as fs } from 'node:fs'
+// failover as the modules, then moved where @actions/tool-cache (and setup-go) keep Go. The link's
+// folder goes first on this process's PATH; the front door hands it on to later steps.
+import { existsSync, promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { AttemptOutcome } from '../attempt.ts'
@@ -44,7 +43,7 @@ export function toolCacheVersion(version: string): string {
 /** The toolchain from the runner's tool cache, put on PATH; undefined when it is not there. */
 export async function toolchainFromToolCache(choice: ToolchainChoice, installed: string): Promise<ToolchainReport | undefined> {
   const started = performance.now()
-  const goroot = tc.find(TOOL, toolCacheVersion(choice.version))
+  const goroot = inToolCache(toolCacheVersion(choice.version))
   if (!goroot) return undefined
   await putOnPath(choice.name, goroot)
   return { wanted: choice.name, installed, source: 'tool cache', durationMs: performance.now() - started, goroot }
@@ -102,10 +101,19 @@ async function adopt(extracted: string, version: string): Promise<string> {
     await fs.rename(extracted, dest)
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e
-    return tc.cacheDir(extracted, TOOL, version)
+    await fs.cp(extracted, dest, { recursive: true, verbatimSymlinks: true })
   }
+  // Written last, as @actions/tool-cache does: a tree without it is incomplete.
   await fs.writeFile(`${dest}.complete`, '')
   return dest
+}
+
+/** A complete Go of this version in the runner's tool cache, as @actions/tool-cache's find() sees it. */
+function inToolCache(version: string): string | undefined {
+  const toolCache = process.env.RUNNER_TOOL_CACHE
+  if (!toolCache) return undefined
+  const dir = path.join(toolCache, TOOL, version, os.arch())
+  return existsSync(`${dir}.complete`) && existsSync(dir) ? dir : undefined
 }
 
 /** Module zips carry no file modes: go sets the execute bits of bin/ and pkg/tool/ itself. */
@@ -118,14 +126,17 @@ async function allowExec(goroot: string): Promise<void> {
   }
 }
 
-/** A link named as go looks for the toolchain (`go1.99.0`), in a directory added to PATH for this step and later ones. */
+/** The folder of the links go finds a provided toolchain by: on PATH once one is provided. */
+export const toolchainLinks = () => path.join(process.env.RUNNER_TEMP || os.tmpdir(), LINKS_DIR)
+
+/** A link named as go looks for the toolchain (`go1.99.0`), in a folder put first on PATH. */
 async function putOnPath(name: string, goroot: string): Promise<void> {
-  const dir = path.join(process.env.RUNNER_TEMP || os.tmpdir(), LINKS_DIR)
+  const dir = toolchainLinks()
   await fs.mkdir(dir, { recursive: true })
   const exe = process.platform === 'win32' ? '.exe' : ''
   const link = path.join(dir, `${name}${exe}`)
   await fs.rm(link, { force: true })
   // A link, not a copy: go finds its GOROOT from its executable's real path.
   await fs.symlink(path.join(goroot, 'bin', `go${exe}`), link)
-  core.addPath(dir)
+  process.env.PATH = `${dir}${path.delimiter}${process.env.PATH ?? ''}`
 }

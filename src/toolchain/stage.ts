@@ -1,7 +1,7 @@
 // The toolchain stage: the toolchain go switches to, on PATH before go needs it: from the
 // runner's tool cache at once, else fetched through the chain once the probe has found it.
 // Each step returns its report and writes its own log lines.
-import * as core from '@actions/core'
+import { port } from '../engine/port.ts'
 import { formatDuration } from '../duration.ts'
 import type { AttemptRecord } from '../retry.ts'
 import { fetchToolchain, type ToolchainFetch, type ToolchainReport, toolchainFromToolCache } from './provide.ts'
@@ -10,7 +10,7 @@ import type { ToolchainChoice } from './select.ts'
 /** The toolchain from the runner's tool cache, when it is there. */
 export async function toolchainOnRunner(choice: ToolchainChoice, installed: string): Promise<ToolchainReport | undefined> {
   const report = await toolchainFromToolCache(choice, installed)
-  if (report) core.info(describeToolchain(report))
+  if (report) port.info(describeToolchain(report))
   return report
 }
 
@@ -25,7 +25,7 @@ export async function toolchainOnRunner(choice: ToolchainChoice, installed: stri
 export async function toolchainThroughChain(o: ToolchainFetch): Promise<{ report?: ToolchainReport; attempts: AttemptRecord[] }> {
   const { report, result } = await fetchToolchain(o)
   const attempts = result.attempts.map(a => ({ ...a, zips: 0, detail: `toolchain ${o.choice.name}${a.detail ? `: ${a.detail}` : ''}` }))
-  if (report) core.info(describeToolchain(report))
+  if (report) port.info(describeToolchain(report))
   return { ...(report ? { report } : {}), attempts }
 }
 

@@ -71,9 +71,9 @@ function readStep(env: Record<string, string>, log: string, failed: boolean): Ac
   }
 }
 
-/** Runs src/main.ts's run() in this process, with its log captured. */
+/** Runs the Action's main step (src/action/main.ts) in this process, with its log captured. */
 export async function runInProcess(inputs: Record<string, string>, workspace: string, env: Record<string, string>): Promise<ActionRun> {
-  const { run } = await import('../../src/main.ts')
+  const { runAction: run } = await import('../../src/action/main.ts')
   const step = { ...stepEnv(inputs, workspace), ...env }
   const saved = { ...process.env }
   Object.assign(process.env, step)

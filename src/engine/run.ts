@@ -1,26 +1,26 @@
-// The action: restore → probe → download → save → report.
-import * as core from '@actions/core'
-import { cacheKeys, saveDecision } from './cache/keys.ts'
-import { exportChain } from './later/export.ts'
-import { type JobProxyLaunch, launchJobProxy } from './later/start.ts'
-import { handBuildCacheOn, hasDownloads, saveModuleCache, startBuildCache, startModuleCache } from './cache/stage.ts'
-import { secretsIn } from './credentials.ts'
-import { type DependencyFiles, readDependencyFiles } from './depfiles.ts'
-import { formatDuration } from './duration.ts'
-import { gitSecrets } from './git.ts'
-import { findGo, type GoEnv, processEnv, readGoEnv } from './goenv.ts'
-import type { Candidate } from './goproxy.ts'
-import { candidatesFrom, parseSettings, type Settings } from './inputs.ts'
-import { goRuns, type GoRun } from './download/go-runs.ts'
-import { probeAndDownload } from './download/probe-and-download.ts'
-import { killTreesOnSignals } from './process.ts'
-import { HttpClient, loadNetworkView, networkSecrets } from './net/client.ts'
-import { writeReport } from './report.ts'
-import type { RunFacts } from './report/facts.ts'
-import { chooseToolchain, type ToolchainChoice, toolchainProblem, userToolchain } from './toolchain/select.ts'
-import { toolchainOnRunner } from './toolchain/stage.ts'
-import { traced } from './trace.ts'
-import { buildsFromVendor, hasModulesTxt, vendorConsistent } from './vendor.ts'
+// One run of the engine, whichever front door opens it: settings → restore → probe → download →
+// save, and the report. It writes through the port and returns facts: what the summary says, and
+// what the front door hands on (variables and PATH for later steps, the post step's state).
+import { cacheKeys, saveDecision } from '../cache/keys.ts'
+import { exportChain } from '../later/export.ts'
+import { type JobProxyLaunch, launchJobProxy } from '../later/start.ts'
+import { handBuildCacheOn, hasDownloads, saveModuleCache, startBuildCache, startModuleCache } from '../cache/stage.ts'
+import type { DependencyFiles } from '../depfiles.ts'
+import { formatDuration } from '../duration.ts'
+import { type GoEnv, processEnv } from '../goenv.ts'
+import type { Candidate } from '../goproxy.ts'
+import { InputError, type Settings } from '../inputs.ts'
+import { goRuns, type GoRun } from '../download/go-runs.ts'
+import { probeAndDownload } from '../download/probe-and-download.ts'
+import { HttpClient } from '../net/client.ts'
+import type { RunFacts } from '../report/facts.ts'
+import { traced } from '../trace.ts'
+import { chooseToolchain, type ToolchainChoice, toolchainProblem, userToolchain } from '../toolchain/select.ts'
+import { toolchainLinks } from '../toolchain/provide.ts'
+import { toolchainOnRunner } from '../toolchain/stage.ts'
+import { buildsFromVendor, hasModulesTxt, vendorConsistent } from '../vendor.ts'
+import { port } from './port.ts'
+import { type SetupOptions, setUp } from './setup.ts'
 
 /** What every stage of one run needs: decided once, read by all. */
 interface RunContext {
@@ -40,36 +40,47 @@ interface RunContext {
 /** What the summary says of the module cache and the download. */
 type DownloadFacts = Omit<Partial<RunFacts>, 'exported' | 'laterSteps' | 'buildCache' | 'buildCacheSave' | 'trust'>
 
-export async function run(): Promise<void> {
-  killTreesOnSignals()
+export type RunOptions = SetupOptions
+
+/** What the front door hands on to later steps, after the run: none of it is applied by the engine. */
+export interface HandOn {
+  /** Variables for later steps (GOPROXY, GODEBUG), credentials included. */
+  variables: Record<string, string>
+  /** Folders later steps find first on PATH (a toolchain go switches to). */
+  paths: string[]
+  /** What the post step reads. */
+  postState: Record<string, string>
+}
+
+export interface RunResult {
+  facts: RunFacts
+  handOn: HandOn
+  /** Every credential seen: masked in whatever the front door writes of the facts. */
+  secrets: string[]
+  /** Why it failed, for an exit code: a setting or go.mod (before any request), or the run. */
+  failedOn?: 'input' | 'run'
+}
+
+export async function run(options: RunOptions): Promise<RunResult> {
   const startedMs = performance.now()
   let facts: RunFacts = { ok: false, probes: [], restore: { state: 'disabled' }, attempts: [] }
   const secrets: string[] = []
+  const handOn: HandOn = { variables: {}, paths: [], postState: {} }
+  let failedOn: RunResult['failedOn']
   let client: HttpClient | undefined
   let later: JobProxyLaunch | undefined
   try {
-    const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
-    const settings = parseSettings(name => core.getInput(name), workspace)
-    const { go, env } = await traced('go env', async () => {
-      const go = await findGo()
-      return { go, env: await readGoEnv(go, settings.workingDirectory) }
-    })
-    const candidates = settings.candidates ?? candidatesFrom('proxies (from go env GOPROXY)', env.GOPROXY)
-    const network = await loadNetworkView(processEnv(), env.GOAUTH)
-    // go's git reads its own configuration from where go runs it, in the module cache.
-    const git = await gitSecrets(env.GOMODCACHE, processEnv())
-    for (const secret of new Set([...candidates.flatMap(c => secretsIn(c.spec)), ...networkSecrets(network), ...git])) {
-      core.setSecret(secret)
-      secrets.push(secret)
-    }
-    for (const method of network.auth.unsupported) core.info(`GOAUTH method "${method.split(/\s/)[0]}" is go's alone; the action's own requests go without it.`)
+    const { settings, go, env, candidates, network, deps } = await setUp(options, secrets)
+    const workspace = options.workspace
     facts.trust = network.trust.sources
     client = new HttpClient(network, { maxSockets: settings.concurrency })
-    const deps = await readDependencyFiles(workspace, settings.workingDirectory, settings.cacheDependencyPath)
     // Before any request: a toolchain go would refuse, or fetch unprotected.
     const toolchainFacts = { goLine: deps.goLine, toolchainLine: deps.toolchainLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) }
     const problem = toolchainProblem(toolchainFacts)
-    if (problem) throw new Error(problem)
+    if (problem) {
+      failedOn = 'input'
+      throw new Error(problem)
+    }
     const ctx: RunContext = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) }
     // Launched now so that its start overlaps the download; configured only if the download succeeds.
     later = settings.protectLaterSteps ? launchJobProxy() : undefined
@@ -79,6 +90,8 @@ export async function run(): Promise<void> {
     if (build) facts.buildCache = build.report
     const downloaded = await download(ctx)
     facts = { ...facts, ...downloaded.facts }
+    Object.assign(handOn.variables, downloaded.variables)
+    if (facts.toolchain) handOn.paths.push(toolchainLinks())
     if (downloaded.error) throw downloaded.error
     const handed = await exportChain({
       chain: downloaded.chain,
@@ -92,26 +105,34 @@ export async function run(): Promise<void> {
       stallTimeoutMs: settings.stallTimeoutMs
     })
     facts.exported = handed.exported
+    handOn.variables.GOPROXY = handed.goproxy
+    Object.assign(handOn.postState, handed.postState)
     if (handed.laterSteps) facts.laterSteps = handed.laterSteps
-    if (build?.state) facts.buildCacheSave = handBuildCacheOn(build.state, { saveCache: settings.saveCache, downloadOk: facts.ok, restore: build.report.state })
-    if (!facts.ok) core.setFailed(facts.failure ?? 'go mod download failed')
+    if (build?.state) {
+      const hand = handBuildCacheOn(build.state, { saveCache: settings.saveCache, downloadOk: facts.ok, restore: build.report.state })
+      facts.buildCacheSave = hand.why
+      Object.assign(handOn.postState, hand.postState)
+    }
+    if (!facts.ok) failedOn = 'run'
   } catch (e) {
     facts.failure = (e as Error).message
-    core.setFailed(facts.failure)
+    failedOn ??= e instanceof InputError ? 'input' : 'run'
   } finally {
     await later?.abandon()
     client?.close()
-    await traced('summary', () => writeReport({ ...facts, durationMs: performance.now() - startedMs }, secrets))
   }
+  facts = { ...facts, durationMs: performance.now() - startedMs }
+  return { facts, handOn, secrets, ...(failedOn ? { failedOn } : {}) }
 }
 
 /**
  * Restore, check, download, save: what the summary says of them, and the chain later steps
  * should use. What stopped it, if anything, comes back beside what it found until then.
  */
-async function download(ctx: RunContext): Promise<{ chain: Candidate[]; facts: DownloadFacts; error?: Error }> {
+async function download(ctx: RunContext): Promise<{ chain: Candidate[]; facts: DownloadFacts; variables?: Record<string, string>; error?: Error }> {
   const { env, settings, deps } = ctx
   let facts: DownloadFacts = {}
+  let variables: Record<string, string> = {}
   try {
     // A toolchain go switches to, already on this runner, is on PATH before go first runs.
     const onRunner = ctx.toolchain.switches ? await traced('toolchain on the runner', () => toolchainOnRunner(ctx.toolchain, env.GOVERSION)) : undefined
@@ -123,7 +144,7 @@ async function download(ctx: RunContext): Promise<{ chain: Candidate[]; facts: D
     const withoutGoSum = deps.missingGoSum
     if (withoutGoSum) {
       facts.probeNote = NO_GO_SUM
-      core.warning(NO_GO_SUM)
+      port.warning(NO_GO_SUM)
     }
     const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files })
     facts.cacheKey = keys.key
@@ -162,7 +183,7 @@ async function download(ctx: RunContext): Promise<{ chain: Candidate[]; facts: D
       facts = { ...facts, ...found }
       if (error) throw error
     } else facts = { ...facts, ...cached }
-    runs.exportForLaterSteps()
+    variables = runs.forLaterSteps()
 
     facts.save = await saveModuleCache({
       modcache: env.GOMODCACHE,
@@ -172,9 +193,9 @@ async function download(ctx: RunContext): Promise<{ chain: Candidate[]; facts: D
       timeoutMs: settings.cacheTimeoutMs,
       decision: saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok ?? false, restore: restore.state, key: keys.key, ...(restore.matchedKey ? { matchedKey: restore.matchedKey } : {}) })
     })
-    return { chain, facts }
+    return { chain, facts, variables }
   } catch (e) {
-    return { chain: ctx.candidates, facts, error: e as Error }
+    return { chain: ctx.candidates, facts, variables, error: e as Error }
   }
 }
 
@@ -187,22 +208,22 @@ async function vendored(ctx: RunContext): Promise<DownloadFacts | undefined> {
   if (!buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== '' && env.GOWORK !== 'off' })) return undefined
   const check = await vendorConsistent(ctx.go, settings.workingDirectory, processEnv())
   if (!check.ok) {
-    core.warning(`vendor/modules.txt does not agree with go.mod, so builds will fail until \`go mod vendor\` is run; downloading the modules meanwhile. go said: ${check.why}`)
+    port.warning(`vendor/modules.txt does not agree with go.mod, so builds will fail until \`go mod vendor\` is run; downloading the modules meanwhile. go said: ${check.why}`)
     return undefined
   }
   const probeNote = 'go builds this module from vendor/ (vendor/modules.txt agrees with go.mod): nothing to download, so no proxy was probed and the module cache was neither restored nor saved.'
-  core.info(probeNote)
+  port.info(probeNote)
   return { ok: true, probeNote, save: { state: 'skipped', why: 'not saved: the module builds from vendor/' } }
 }
 
 /** `GOPROXY=off go mod download`: what the summary says when the module cache already held every module, else undefined. */
 async function checkModuleCache(attempt: GoRun): Promise<DownloadFacts | undefined> {
-  const offline = await core.group('Check the module cache (GOPROXY=off)', () => attempt('off'))
+  const offline = await port.group('Check the module cache (GOPROXY=off)', () => attempt('off'))
   if (offline.endedBy !== 'exit' || offline.exit.code !== 0) {
-    core.info('Some modules are not in the module cache yet; probing the proxies.')
+    port.info('Some modules are not in the module cache yet; probing the proxies.')
     return undefined
   }
   const probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`
-  core.info(probeNote)
+  port.info(probeNote)
   return { ok: true, probeNote, attempts: [{ number: 1, first: 'module cache', reason: 'ok', detail: 'all modules cached', durationMs: offline.durationMs, zips: 0 }] }
 }

@@ -5,9 +5,9 @@
 // past its deadline the save is killed with its tar. argv: the entry folder, the key; the
 // result goes out on one marked line.
 import * as cache from '@actions/cache'
-import { endWithStep, finish } from './child.ts'
-import type { SaveResult } from './service.ts'
-import { archiveBase } from './unpack.ts'
+import { endWithStep, finish } from '../cache/child.ts'
+import type { SaveResult } from '../cache/service.ts'
+import { archiveBase } from '../cache/unpack.ts'
 
 const [dir, key] = process.argv.slice(2)
 if (!dir || !key) throw new Error('usage: save <entry folder> <key>')

@@ -4,11 +4,11 @@
 // regular file or directory (unpack.ts). argv: the entry folder, where to put the archive, the
 // key, then the restore keys; the result goes out on one marked line.
 import { isFeatureAvailable } from '@actions/cache'
-import { endWithStep, finish } from './child.ts'
-import { downloadEntry, findEntry } from './entry-client.ts'
-import { READ_DENIED } from './mode.ts'
-import { REFUSED_SHOWN, type RestoreResult } from './service.ts'
-import { unpack } from './unpack.ts'
+import { endWithStep, finish } from '../cache/child.ts'
+import { downloadEntry, findEntry } from '../cache/entry-client.ts'
+import { READ_DENIED } from '../cache/mode.ts'
+import { REFUSED_SHOWN, type RestoreResult } from '../cache/service.ts'
+import { unpack } from '../cache/unpack.ts'
 
 const [dir, archive, key, ...restoreKeys] = process.argv.slice(2)
 if (!dir || !archive || !key) throw new Error('usage: restore <entry folder> <archive> <key> [restore keys…]')

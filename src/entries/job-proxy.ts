@@ -5,23 +5,15 @@
 // reports to a file the post step reads, and ends when the post step stops it, when it has
 // been idle for the configured time, or when the runner process that started the step is gone.
 import '../young-generation.ts'
-import { rmSync, writeFileSync, renameSync } from 'node:fs'
+import { renameSync, writeFileSync } from 'node:fs'
 import { text } from 'node:stream/consumers'
-import path from 'node:path'
-import type { CandidateStats } from '../fetch/stats.ts'
-import { startVerifyingProxy } from '../fetch/verifying-proxy.ts'
 import { processEnv } from '../goenv.ts'
-import { parseCandidates } from '../goproxy.ts'
-import { knownFiles } from '../module/vouched.ts'
-import { HttpClient, loadNetworkView } from '../net/client.ts'
+import type { JobProxyConfig } from '../later/config.ts'
+import { serveJobProxy } from '../later/serve.ts'
 import { loadTrust } from '../net/trust.ts'
-import type { JobProxyConfig, JobProxyStats } from './config.ts'
 
 const REPORT_EVERY_MS = 2000
 const WATCH_EVERY_MS = 2000
-const ROUNDS = 3
-const BACKOFF_MS = 250
-const MAX_SOCKETS = 32
 
 // The step stops reading this process's output once it is ready: nothing written later may crash it.
 process.stdout.on('error', () => undefined)
@@ -34,43 +26,10 @@ const given = await text(process.stdin)
 if (!given) process.exit(0)
 const config = JSON.parse(given) as JobProxyConfig
 
-const network = await loadNetworkView(processEnv(), config.goauth, trust)
-const client = new HttpClient(network, { maxSockets: MAX_SOCKETS })
-const candidates = parseCandidates(config.candidates.map(c => c.spec).join(','))
-// go never asks a proxy for a private module, so nothing is excluded here.
-const known = knownFiles(config.sumLines, () => false)
-const proxy = await startVerifyingProxy({
-  client,
-  candidates: candidates.map((candidate, i) => ({ candidate, latencyMs: config.candidates[i]?.latencyMs ?? 0 })),
-  known,
-  secret: config.secret,
-  dir: config.workDir,
-  rounds: ROUNDS,
-  backoffMs: BACKOFF_MS,
-  stallTimeoutMs: config.stallTimeoutMs
-})
-const { fetcher, local } = proxy
-// go asks it whether it proxies the checksum database (GOSUMDB without a URL): yes, over the routes the step probed.
-if (config.sumdb) {
-  proxy.relaySumdb(config.sumdb.name).useCandidates(parseCandidates(config.sumdb.routes.join(',')).map(candidate => ({ candidate, latencyMs: 0 })))
-}
-
-const stats = (stopped?: string): JobProxyStats => ({
-  requests: local.requests,
-  served: local.served,
-  refused: local.refused,
-  files: fetcher.files,
-  zips: fetcher.zips,
-  bytes: fetcher.bytes,
-  hedges: fetcher.hedges,
-  retries: fetcher.retries,
-  rejected: fetcher.rejected,
-  candidates: candidates.map(c => ({ display: c.display, stats: fetcher.stats.get(c) as CandidateStats })),
-  ...(stopped ? { stopped } : {})
-})
+const local = await serveJobProxy(config, trust)
 const report = (stopped?: string) => {
   const temp = `${config.statsFile}.partial`
-  writeFileSync(temp, JSON.stringify(stats(stopped)))
+  writeFileSync(temp, JSON.stringify(local.stats(stopped)))
   renameSync(temp, config.statsFile)
 }
 
@@ -78,18 +37,16 @@ let stopping = false
 const stop = async (why: string) => {
   if (stopping) return
   stopping = true
-  await proxy.close()
-  client.close()
+  await local.close()
   report(why)
-  rmSync(path.join(config.workDir, 'store'), { recursive: true, force: true })
   process.exit(0)
 }
 
 let lastRequests = -1
 let lastActivity = Date.now()
 setInterval(() => {
-  if (local.requests !== lastRequests) {
-    lastRequests = local.requests
+  if (local.requests() !== lastRequests) {
+    lastRequests = local.requests()
     lastActivity = Date.now()
     report()
   } else if (Date.now() - lastActivity > config.idleMs) void stop(`idle for ${Math.round(config.idleMs / 60_000)} min`)

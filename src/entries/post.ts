@@ -1,5 +1,5 @@
 // The runner's post entry point. Exiting explicitly ends a cache upload abandoned at its deadline.
-import { runPost } from './post-job.ts'
+import { runPostAction } from '../action/post.ts'
 
-await runPost()
+await runPostAction()
 process.exit()

@@ -1,0 +1,8180 @@
+#!/usr/bin/env node
+import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
+var __create = Object.create;
+var __defProp = Object.defineProperty;
+var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
+var __getOwnPropNames = Object.getOwnPropertyNames;
+var __getProtoOf = Object.getPrototypeOf;
+var __hasOwnProp = Object.prototype.hasOwnProperty;
+var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x, {
+  get: (a, b) => (typeof require !== "undefined" ? require : a)[b]
+}) : x)(function(x) {
+  if (typeof require !== "undefined") return require.apply(this, arguments);
+  throw Error('Dynamic require of "' + x + '" is not supported');
+});
+var __commonJS = (cb, mod) => function __require2() {
+  try {
+    return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
+  } catch (e) {
+    throw mod = 0, e;
+  }
+};
+var __copyProps = (to, from, except, desc) => {
+  if (from && typeof from === "object" || typeof from === "function") {
+    for (let key4 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key4) && key4 !== except)
+        __defProp(to, key4, { get: () => from[key4], enumerable: !(desc = __getOwnPropDesc(from, key4)) || desc.enumerable });
+  }
+  return to;
+};
+var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
+  // If the importer is in node compatibility mode or this is not an ESM
+  // file that has been converted to a CommonJS file using a Babel-
+  // compatible transform (i.e. "__esModule" has not been set), then set
+  // "default" to the CommonJS "module.exports" for node compatibility.
+  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
+  mod
+));
+
+// node_modules/ms/index.js
+var require_ms = __commonJS({
+  "node_modules/ms/index.js"(exports, module) {
+    var s = 1e3;
+    var m = s * 60;
+    var h = m * 60;
+    var d = h * 24;
+    var w = d * 7;
+    var y = d * 365.25;
+    module.exports = function(val, options) {
+      options = options || {};
+      var type = typeof val;
+      if (type === "string" && val.length > 0) {
+        return parse2(val);
+      } else if (type === "number" && isFinite(val)) {
+        return options.long ? fmtLong(val) : fmtShort(val);
+      }
+      throw new Error(
+        "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
+      );
+    };
+    function parse2(str) {
+      str = String(str);
+      if (str.length > 100) {
+        return;
+      }
+      var match2 = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
+        str
+      );
+      if (!match2) {
+        return;
+      }
+      var n = parseFloat(match2[1]);
+      var type = (match2[2] || "ms").toLowerCase();
+      switch (type) {
+        case "years":
+        case "year":
+        case "yrs":
+        case "yr":
+        case "y":
+          return n * y;
+        case "weeks":
+        case "week":
+        case "w":
+          return n * w;
+        case "days":
+        case "day":
+        case "d":
+          return n * d;
+        case "hours":
+        case "hour":
+        case "hrs":
+        case "hr":
+        case "h":
+          return n * h;
+        case "minutes":
+        case "minute":
+        case "mins":
+        case "min":
+        case "m":
+          return n * m;
+        case "seconds":
+        case "second":
+        case "secs":
+        case "sec":
+        case "s":
+          return n * s;
+        case "milliseconds":
+        case "millisecond":
+        case "msecs":
+        case "msec":
+        case "ms":
+          return n;
+        default:
+          return void 0;
+      }
+    }
+    function fmtShort(ms) {
+      var msAbs = Math.abs(ms);
+      if (msAbs >= d) {
+        return Math.round(ms / d) + "d";
+      }
+      if (msAbs >= h) {
+        return Math.round(ms / h) + "h";
+      }
+      if (msAbs >= m) {
+        return Math.round(ms / m) + "m";
+      }
+      if (msAbs >= s) {
+        return Math.round(ms / s) + "s";
+      }
+      return ms + "ms";
+    }
+    function fmtLong(ms) {
+      var msAbs = Math.abs(ms);
+      if (msAbs >= d) {
+        return plural(ms, msAbs, d, "day");
+      }
+      if (msAbs >= h) {
+        return plural(ms, msAbs, h, "hour");
+      }
+      if (msAbs >= m) {
+        return plural(ms, msAbs, m, "minute");
+      }
+      if (msAbs >= s) {
+        return plural(ms, msAbs, s, "second");
+      }
+      return ms + " ms";
+    }
+    function plural(ms, msAbs, n, name) {
+      var isPlural = msAbs >= n * 1.5;
+      return Math.round(ms / n) + " " + name + (isPlural ? "s" : "");
+    }
+  }
+});
+
+// node_modules/debug/src/common.js
+var require_common = __commonJS({
+  "node_modules/debug/src/common.js"(exports, module) {
+    function setup(env) {
+      createDebug4.debug = createDebug4;
+      createDebug4.default = createDebug4;
+      createDebug4.coerce = coerce;
+      createDebug4.disable = disable;
+      createDebug4.enable = enable;
+      createDebug4.enabled = enabled;
+      createDebug4.humanize = require_ms();
+      createDebug4.destroy = destroy;
+      Object.keys(env).forEach((key4) => {
+        createDebug4[key4] = env[key4];
+      });
+      createDebug4.names = [];
+      createDebug4.skips = [];
+      createDebug4.formatters = {};
+      function selectColor(namespace) {
+        let hash = 0;
+        for (let i = 0; i < namespace.length; i++) {
+          hash = (hash << 5) - hash + namespace.charCodeAt(i);
+          hash |= 0;
+        }
+        return createDebug4.colors[Math.abs(hash) % createDebug4.colors.length];
+      }
+      createDebug4.selectColor = selectColor;
+      function createDebug4(namespace) {
+        let prevTime;
+        let enableOverride = null;
+        let namespacesCache;
+        let enabledCache;
+        function debug4(...args) {
+          if (!debug4.enabled) {
+            return;
+          }
+          const self = debug4;
+          const curr = Number(/* @__PURE__ */ new Date());
+          const ms = curr - (prevTime || curr);
+          self.diff = ms;
+          self.prev = prevTime;
+          self.curr = curr;
+          prevTime = curr;
+          args[0] = createDebug4.coerce(args[0]);
+          if (typeof args[0] !== "string") {
+            args.unshift("%O");
+          }
+          let index = 0;
+          args[0] = args[0].replace(/%([a-zA-Z%])/g, (match2, format) => {
+            if (match2 === "%%") {
+              return "%";
+            }
+            index++;
+            const formatter = createDebug4.formatters[format];
+            if (typeof formatter === "function") {
+              const val = args[index];
+              match2 = formatter.call(self, val);
+              args.splice(index, 1);
+              index--;
+            }
+            return match2;
+          });
+          createDebug4.formatArgs.call(self, args);
+          const logFn = self.log || createDebug4.log;
+          logFn.apply(self, args);
+        }
+        debug4.namespace = namespace;
+        debug4.useColors = createDebug4.useColors();
+        debug4.color = createDebug4.selectColor(namespace);
+        debug4.extend = extend;
+        debug4.destroy = createDebug4.destroy;
+        Object.defineProperty(debug4, "enabled", {
+          enumerable: true,
+          configurable: false,
+          get: () => {
+            if (enableOverride !== null) {
+              return enableOverride;
+            }
+            if (namespacesCache !== createDebug4.namespaces) {
+              namespacesCache = createDebug4.namespaces;
+              enabledCache = createDebug4.enabled(namespace);
+            }
+            return enabledCache;
+          },
+          set: (v) => {
+            enableOverride = v;
+          }
+        });
+        if (typeof createDebug4.init === "function") {
+          createDebug4.init(debug4);
+        }
+        return debug4;
+      }
+      function extend(namespace, delimiter) {
+        const newDebug = createDebug4(this.namespace + (typeof delimiter === "undefined" ? ":" : delimiter) + namespace);
+        newDebug.log = this.log;
+        return newDebug;
+      }
+      function enable(namespaces) {
+        createDebug4.save(namespaces);
+        createDebug4.namespaces = namespaces;
+        createDebug4.names = [];
+        createDebug4.skips = [];
+        const split = (typeof namespaces === "string" ? namespaces : "").trim().replace(/\s+/g, ",").split(",").filter(Boolean);
+        for (const ns of split) {
+          if (ns[0] === "-") {
+            createDebug4.skips.push(ns.slice(1));
+          } else {
+            createDebug4.names.push(ns);
+          }
+        }
+      }
+      function matchesTemplate(search, template) {
+        let searchIndex = 0;
+        let templateIndex = 0;
+        let starIndex = -1;
+        let matchIndex = 0;
+        while (searchIndex < search.length) {
+          if (templateIndex < template.length && (template[templateIndex] === search[searchIndex] || template[templateIndex] === "*")) {
+            if (template[templateIndex] === "*") {
+              starIndex = templateIndex;
+              matchIndex = searchIndex;
+              templateIndex++;
+            } else {
+              searchIndex++;
+              templateIndex++;
+            }
+          } else if (starIndex !== -1) {
+            templateIndex = starIndex + 1;
+            matchIndex++;
+            searchIndex = matchIndex;
+          } else {
+            return false;
+          }
+        }
+        while (templateIndex < template.length && template[templateIndex] === "*") {
+          templateIndex++;
+        }
+        return templateIndex === template.length;
+      }
+      function disable() {
+        const namespaces = [
+          ...createDebug4.names,
+          ...createDebug4.skips.map((namespace) => "-" + namespace)
+        ].join(",");
+        createDebug4.enable("");
+        return namespaces;
+      }
+      function enabled(name) {
+        for (const skip of createDebug4.skips) {
+          if (matchesTemplate(name, skip)) {
+            return false;
+          }
+        }
+        for (const ns of createDebug4.names) {
+          if (matchesTemplate(name, ns)) {
+            return true;
+          }
+        }
+        return false;
+      }
+      function coerce(val) {
+        if (val instanceof Error) {
+          return val.stack || val.message;
+        }
+        return val;
+      }
+      function destroy() {
+        console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
+      }
+      createDebug4.enable(createDebug4.load());
+      return createDebug4;
+    }
+    module.exports = setup;
+  }
+});
+
+// node_modules/debug/src/browser.js
+var require_browser = __commonJS({
+  "node_modules/debug/src/browser.js"(exports, module) {
+    exports.formatArgs = formatArgs;
+    exports.save = save;
+    exports.load = load;
+    exports.useColors = useColors;
+    exports.storage = localstorage();
+    exports.destroy = /* @__PURE__ */ (() => {
+      let warned2 = false;
+      return () => {
+        if (!warned2) {
+          warned2 = true;
+          console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
+        }
+      };
+    })();
+    exports.colors = [
+      "#0000CC",
+      "#0000FF",
+      "#0033CC",
+      "#0033FF",
+      "#0066CC",
+      "#0066FF",
+      "#0099CC",
+      "#0099FF",
+      "#00CC00",
+      "#00CC33",
+      "#00CC66",
+      "#00CC99",
+      "#00CCCC",
+      "#00CCFF",
+      "#3300CC",
+      "#3300FF",
+      "#3333CC",
+      "#3333FF",
+      "#3366CC",
+      "#3366FF",
+      "#3399CC",
+      "#3399FF",
+      "#33CC00",
+      "#33CC33",
+      "#33CC66",
+      "#33CC99",
+      "#33CCCC",
+      "#33CCFF",
+      "#6600CC",
+      "#6600FF",
+      "#6633CC",
+      "#6633FF",
+      "#66CC00",
+      "#66CC33",
+      "#9900CC",
+      "#9900FF",
+      "#9933CC",
+      "#9933FF",
+      "#99CC00",
+      "#99CC33",
+      "#CC0000",
+      "#CC0033",
+      "#CC0066",
+      "#CC0099",
+      "#CC00CC",
+      "#CC00FF",
+      "#CC3300",
+      "#CC3333",
+      "#CC3366",
+      "#CC3399",
+      "#CC33CC",
+      "#CC33FF",
+      "#CC6600",
+      "#CC6633",
+      "#CC9900",
+      "#CC9933",
+      "#CCCC00",
+      "#CCCC33",
+      "#FF0000",
+      "#FF0033",
+      "#FF0066",
+      "#FF0099",
+      "#FF00CC",
+      "#FF00FF",
+      "#FF3300",
+      "#FF3333",
+      "#FF3366",
+      "#FF3399",
+      "#FF33CC",
+      "#FF33FF",
+      "#FF6600",
+      "#FF6633",
+      "#FF9900",
+      "#FF9933",
+      "#FFCC00",
+      "#FFCC33"
+    ];
+    function useColors() {
+      if (typeof window !== "undefined" && window.process && (window.process.type === "renderer" || window.process.__nwjs)) {
+        return true;
+      }
+      if (typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/(edge|trident)\/(\d+)/)) {
+        return false;
+      }
+      let m;
+      return typeof document !== "undefined" && document.documentElement && document.documentElement.style && document.documentElement.style.WebkitAppearance || // Is firebug? http://stackoverflow.com/a/398120/376773
+      typeof window !== "undefined" && window.console && (window.console.firebug || window.console.exception && window.console.table) || // Is firefox >= v31?
+      // https://developer.mozilla.org/en-US/docs/Tools/Web_Console#Styling_messages
+      typeof navigator !== "undefined" && navigator.userAgent && (m = navigator.userAgent.toLowerCase().match(/firefox\/(\d+)/)) && parseInt(m[1], 10) >= 31 || // Double check webkit in userAgent just in case we are in a worker
+      typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/applewebkit\/(\d+)/);
+    }
+    function formatArgs(args) {
+      args[0] = (this.useColors ? "%c" : "") + this.namespace + (this.useColors ? " %c" : " ") + args[0] + (this.useColors ? "%c " : " ") + "+" + module.exports.humanize(this.diff);
+      if (!this.useColors) {
+        return;
+      }
+      const c = "color: " + this.color;
+      args.splice(1, 0, c, "color: inherit");
+      let index = 0;
+      let lastC = 0;
+      args[0].replace(/%[a-zA-Z%]/g, (match2) => {
+        if (match2 === "%%") {
+          return;
+        }
+        index++;
+        if (match2 === "%c") {
+          lastC = index;
+        }
+      });
+      args.splice(lastC, 0, c);
+    }
+    exports.log = console.debug || console.log || (() => {
+    });
+    function save(namespaces) {
+      try {
+        if (namespaces) {
+          exports.storage.setItem("debug", namespaces);
+        } else {
+          exports.storage.removeItem("debug");
+        }
+      } catch (error) {
+      }
+    }
+    function load() {
+      let r;
+      try {
+        r = exports.storage.getItem("debug") || exports.storage.getItem("DEBUG");
+      } catch (error) {
+      }
+      if (!r && typeof process !== "undefined" && "env" in process) {
+        r = process.env.DEBUG;
+      }
+      return r;
+    }
+    function localstorage() {
+      try {
+        return localStorage;
+      } catch (error) {
+      }
+    }
+    module.exports = require_common()(exports);
+    var { formatters } = module.exports;
+    formatters.j = function(v) {
+      try {
+        return JSON.stringify(v);
+      } catch (error) {
+        return "[UnexpectedJSONParseError]: " + error.message;
+      }
+    };
+  }
+});
+
+// node_modules/debug/src/node.js
+var require_node = __commonJS({
+  "node_modules/debug/src/node.js"(exports, module) {
+    var tty = __require("tty");
+    var util = __require("util");
+    exports.init = init;
+    exports.log = log;
+    exports.formatArgs = formatArgs;
+    exports.save = save;
+    exports.load = load;
+    exports.useColors = useColors;
+    exports.destroy = util.deprecate(
+      () => {
+      },
+      "Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`."
+    );
+    exports.colors = [6, 2, 3, 4, 5, 1];
+    try {
+      const supportsColor = __require("supports-color");
+      if (supportsColor && (supportsColor.stderr || supportsColor).level >= 2) {
+        exports.colors = [
+          20,
+          21,
+          26,
+          27,
+          32,
+          33,
+          38,
+          39,
+          40,
+          41,
+          42,
+          43,
+          44,
+          45,
+          56,
+          57,
+          62,
+          63,
+          68,
+          69,
+          74,
+          75,
+          76,
+          77,
+          78,
+          79,
+          80,
+          81,
+          92,
+          93,
+          98,
+          99,
+          112,
+          113,
+          128,
+          129,
+          134,
+          135,
+          148,
+          149,
+          160,
+          161,
+          162,
+          163,
+          164,
+          165,
+          166,
+          167,
+          168,
+          169,
+          170,
+          171,
+          172,
+          173,
+          178,
+          179,
+          184,
+          185,
+          196,
+          197,
+          198,
+          199,
+          200,
+          201,
+          202,
+          203,
+          204,
+          205,
+          206,
+          207,
+          208,
+          209,
+          214,
+          215,
+          220,
+          221
+        ];
+      }
+    } catch (error) {
+    }
+    exports.inspectOpts = Object.keys(process.env).filter((key4) => {
+      return /^debug_/i.test(key4);
+    }).reduce((obj, key4) => {
+      const prop = key4.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
+        return k.toUpperCase();
+      });
+      let val = process.env[key4];
+      if (/^(yes|on|true|enabled)$/i.test(val)) {
+        val = true;
+      } else if (/^(no|off|false|disabled)$/i.test(val)) {
+        val = false;
+      } else if (val === "null") {
+        val = null;
+      } else {
+        val = Number(val);
+      }
+      obj[prop] = val;
+      return obj;
+    }, {});
+    function useColors() {
+      return "colors" in exports.inspectOpts ? Boolean(exports.inspectOpts.colors) : tty.isatty(process.stderr.fd);
+    }
+    function formatArgs(args) {
+      const { namespace: name, useColors: useColors2 } = this;
+      if (useColors2) {
+        const c = this.color;
+        const colorCode = "\x1B[3" + (c < 8 ? c : "8;5;" + c);
+        const prefix = `  ${colorCode};1m${name} \x1B[0m`;
+        args[0] = prefix + args[0].split("\n").join("\n" + prefix);
+        args.push(colorCode + "m+" + module.exports.humanize(this.diff) + "\x1B[0m");
+      } else {
+        args[0] = getDate() + name + " " + args[0];
+      }
+    }
+    function getDate() {
+      if (exports.inspectOpts.hideDate) {
+        return "";
+      }
+      return (/* @__PURE__ */ new Date()).toISOString() + " ";
+    }
+    function log(...args) {
+      return process.stderr.write(util.formatWithOptions(exports.inspectOpts, ...args) + "\n");
+    }
+    function save(namespaces) {
+      if (namespaces) {
+        process.env.DEBUG = namespaces;
+      } else {
+        delete process.env.DEBUG;
+      }
+    }
+    function load() {
+      return process.env.DEBUG;
+    }
+    function init(debug4) {
+      debug4.inspectOpts = {};
+      const keys = Object.keys(exports.inspectOpts);
+      for (let i = 0; i < keys.length; i++) {
+        debug4.inspectOpts[keys[i]] = exports.inspectOpts[keys[i]];
+      }
+    }
+    module.exports = require_common()(exports);
+    var { formatters } = module.exports;
+    formatters.o = function(v) {
+      this.inspectOpts.colors = this.useColors;
+      return util.inspect(v, this.inspectOpts).split("\n").map((str) => str.trim()).join(" ");
+    };
+    formatters.O = function(v) {
+      this.inspectOpts.colors = this.useColors;
+      return util.inspect(v, this.inspectOpts);
+    };
+  }
+});
+
+// node_modules/debug/src/index.js
+var require_src = __commonJS({
+  "node_modules/debug/src/index.js"(exports, module) {
+    if (typeof process === "undefined" || process.type === "renderer" || process.browser === true || process.__nwjs) {
+      module.exports = require_browser();
+    } else {
+      module.exports = require_node();
+    }
+  }
+});
+
+// src/young-generation.ts
+import v8 from "node:v8";
+v8.setFlagsFromString("--semi-space-growth-factor=1");
+
+// src/credentials.ts
+var USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
+function userinfoOf(url) {
+  const authority = authorityOf(url);
+  const at = authority?.lastIndexOf("@") ?? -1;
+  if (authority === void 0 || at < 0) return void 0;
+  const written = authority.slice(0, at);
+  if (!USERINFO_CHARS.test(written)) throw new Error("its user name or password holds a character go refuses there");
+  const colon = written.indexOf(":");
+  const decode = (text) => {
+    if (/%(?![0-9A-Fa-f]{2})/.test(text)) throw new Error("its user name or password holds an invalid %-escape");
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      throw new Error("its user name or password is not UTF-8 text");
+    }
+  };
+  return colon < 0 ? { username: decode(written), password: "", written } : { username: decode(written.slice(0, colon)), password: decode(written.slice(colon + 1)), written };
+}
+var authorityOf = (url) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(url)?.[1];
+function hostOf(url) {
+  const authority = authorityOf(url);
+  return authority?.slice(authority.lastIndexOf("@") + 1);
+}
+var WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#\\]*@/i;
+function redactUrl(raw) {
+  return raw.replace(WITH_USERINFO, "$1***@");
+}
+function secretsIn(raw) {
+  let info;
+  try {
+    info = userinfoOf(raw);
+  } catch {
+    const written2 = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)@/i.exec(raw)?.[1];
+    info = written2 === void 0 ? void 0 : { username: written2, password: "", written: written2 };
+  }
+  if (!info) return [];
+  const { username, password, written } = info;
+  const colon = written.indexOf(":");
+  const forms = [written, ...colon < 0 ? [] : [written.slice(0, colon), written.slice(colon + 1)]];
+  for (const part of [username, password]) forms.push(part, encodeURIComponent(part), goEscape(part));
+  try {
+    const whatwg = new URL(raw);
+    forms.push(whatwg.username, whatwg.password);
+  } catch {
+  }
+  return [...new Set(forms)].filter((s) => s !== "");
+}
+function goEscape(text) {
+  return [...Buffer.from(text)].map((b) => b < 128 && !"@/?:% ".includes(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
+}
+function maskSecrets(text, secrets) {
+  return [...secrets].filter((s) => s !== "").sort((a, b) => b.length - a.length).reduce((t, s) => t.split(s).join("***"), text);
+}
+
+// src/duration.ts
+var UNIT_MS = {
+  ns: 1e-6,
+  us: 1e-3,
+  \u00B5s: 1e-3,
+  \u03BCs: 1e-3,
+  ms: 1,
+  s: 1e3,
+  m: 6e4,
+  h: 36e5
+};
+var PLAIN_SECONDS = /^\d+(\.\d+)?$/;
+var GO_DURATION = /^(\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+function parseDuration(text) {
+  const s = text.trim();
+  if (PLAIN_SECONDS.test(s)) return Number(s) * 1e3;
+  if (s === "") return void 0;
+  let rest = s;
+  let total = 0;
+  while (rest !== "") {
+    const m = GO_DURATION.exec(rest);
+    if (!m) return void 0;
+    total += Number(m[1]) * UNIT_MS[m[3]];
+    rest = rest.slice(m[0].length);
+  }
+  return total;
+}
+function formatDuration(ms) {
+  if (Math.round(ms) < 1e3) return `${Math.round(ms)}ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1e3);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
+  const minutes = Math.round(ms / 6e4);
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+}
+
+// src/engine/port.ts
+var silent = {
+  info: () => void 0,
+  echo: () => void 0,
+  warning: () => void 0,
+  group: (_name, work) => work(),
+  secret: () => void 0,
+  progress: () => void 0
+};
+var current = silent;
+var port = {
+  info: (line) => current.info(line),
+  echo: (text) => current.echo(text),
+  warning: (line) => current.warning(line),
+  group: (name, work) => current.group(name, work),
+  secret: (value) => current.secret(value),
+  progress: (progress) => current.progress(progress)
+};
+function usePort(adapter) {
+  const before = current;
+  current = adapter;
+  return before;
+}
+
+// src/cache/keys.ts
+import { createHash } from "node:crypto";
+var KEY_PREFIX = "go-mod-download";
+function cacheKeys(facts) {
+  const base = `${KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.contents}-`;
+  return { key: base + filesHash(facts.files), restoreKeys: [base] };
+}
+function filesHash(files) {
+  const hash = createHash("sha256");
+  for (const file2 of [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) {
+    hash.update(`${file2.path}\0${createHash("sha256").update(file2.content).digest("hex")}
+`);
+  }
+  return hash.digest("hex");
+}
+function saveDecision(facts) {
+  if (!facts.cacheEnabled) return { save: false, why: "cache is off" };
+  if (!facts.goSum) return { save: false, why: "there is no go.sum to check it against" };
+  if (!facts.downloadOk) return { save: false, why: "the download did not complete" };
+  if (!facts.saveCache) return { save: false, why: "save-cache is false" };
+  if (facts.restore === "exact") return { save: false, why: "the exact key was restored" };
+  if (facts.restore === "unavailable") return { save: false, why: "no cache service" };
+  if (facts.restore === "failed" && facts.key !== void 0 && facts.matchedKey !== void 0 && sameKey(facts.key, facts.matchedKey)) {
+    return { save: false, why: "an entry under this key exists (its restore failed)" };
+  }
+  if (facts.restore === "timed-out") return { save: false, why: "the cache service did not answer the restore in time" };
+  return { save: true, why: "" };
+}
+function sameKey(a, b) {
+  return a.localeCompare(b, void 0, { sensitivity: "accent" }) === 0;
+}
+
+// src/goproxy.ts
+import { fileURLToPath } from "node:url";
+
+// src/module/elements.ts
+var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
+var MODULE_CHAR = /^[A-Za-z0-9\-._~]$/;
+var FILE_CHAR = /^[A-Za-z0-9!#$%&()+,\-.=@[\]^_{}~ ]$/;
+function elementProblem(elem, kind) {
+  if (elem === "") return "empty path element";
+  if (kind === "module" && elem.startsWith(".")) return "leading dot in path element";
+  if (elem.endsWith(".")) return "trailing dot in path element";
+  for (const c of elem) {
+    if (!(kind === "module" ? MODULE_CHAR : FILE_CHAR).test(c)) return `invalid char ${JSON.stringify(c)}`;
+  }
+  const short = elem.split(".")[0];
+  if (WINDOWS_RESERVED.has(short.toUpperCase())) return `"${short}" disallowed as path element component on Windows`;
+  if (kind === "module" && /~\d+$/.test(short)) return "trailing tilde and digits in path element";
+  return void 0;
+}
+function escapeCase(text) {
+  return text.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+}
+function unescapeCase(escaped2) {
+  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped2)) return void 0;
+  return escaped2.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
+}
+
+// src/module/path.ts
+function modulePathProblem(path29) {
+  if (path29 === "") return "empty string";
+  if (path29.startsWith("-")) return "leading dash";
+  if (path29.includes("//")) return "double slash";
+  if (path29.endsWith("/")) return "trailing slash";
+  for (const elem of path29.split("/")) {
+    const problem = elementProblem(elem, "module");
+    if (problem) return problem;
+  }
+  const first = path29.split("/")[0];
+  if (!first.includes(".")) return "missing dot in first path element";
+  const bad = /[^a-z0-9.-]/.exec(first);
+  if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
+  if (splitPathVersion(path29) === void 0) return "invalid version";
+  return void 0;
+}
+function splitPathVersion(path29) {
+  if (path29.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path29);
+    if (!m2) return void 0;
+    const major = m2[2];
+    if (m2[3].startsWith("0") && major !== ".v0") return void 0;
+    return { prefix: m2[1], major };
+  }
+  const m = /\/v([0-9.]+)$/.exec(path29);
+  if (!m) return { prefix: path29, major: "" };
+  const suffix = m[1];
+  if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
+  return { prefix: path29.slice(0, m.index), major: `/v${suffix}` };
+}
+function escapePath(path29) {
+  const problem = modulePathProblem(path29);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path29)}: ${problem}`);
+  return escapeCase(path29);
+}
+function unescapePath(escaped2) {
+  const path29 = unescapeCase(escaped2);
+  return path29 !== void 0 && modulePathProblem(path29) === void 0 ? path29 : void 0;
+}
+
+// src/module/version.ts
+function versionProblem(version) {
+  if (version.includes("!")) return "disallowed version string";
+  return elementProblem(version, "file");
+}
+function escapeVersion(version) {
+  const problem = versionProblem(version);
+  if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
+  return escapeCase(version);
+}
+function unescapeVersion(escaped2) {
+  const version = unescapeCase(escaped2);
+  return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
+}
+var NUMBER = "(?:0|[1-9][0-9]*)";
+var IDENTIFIER = `(?:${NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)`;
+var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}(?:\\.${IDENTIFIER})*)?(?:\\+incompatible)?$`);
+function isCanonicalVersion(version) {
+  return CANONICAL.test(version);
+}
+
+// src/module/request.ts
+function downloadPath(module, version, kind) {
+  return `${escapePath(module)}/@v/${escapeVersion(version)}.${kind}`;
+}
+function listPath(module) {
+  return `${escapePath(module)}/@v/list`;
+}
+function latestPath(module) {
+  return `${escapePath(module)}/@latest`;
+}
+function wirePath(path29) {
+  return path29.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+}
+function parseRequestPath(path29) {
+  const decoded = [];
+  for (const element of path29.split("/")) {
+    let text;
+    try {
+      text = decodeURIComponent(element);
+    } catch {
+      return { problem: "malformed percent-encoding" };
+    }
+    if (text.includes("/")) return { problem: "an encoded / in the path" };
+    decoded.push(text);
+  }
+  const whole = decoded.join("/");
+  const latest = /^(.+)\/@latest$/.exec(whole);
+  const list = /^(.+)\/@v\/list$/.exec(whole);
+  const file2 = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/.exec(whole);
+  const escapedModule = (latest ?? list ?? file2)?.[1];
+  if (escapedModule === void 0) return { problem: "not a module proxy request" };
+  const module = unescapePath(escapedModule);
+  if (module === void 0) return { problem: "not a module path go could ask for" };
+  if (latest) return { kind: "latest", module, path: latestPath(module) };
+  if (list) return { kind: "list", module, path: listPath(module) };
+  const [, , escapedVersion, kind] = file2;
+  const version = unescapeVersion(escapedVersion);
+  if (version === void 0) return { problem: "not a version go could ask for" };
+  if (kind !== "info" && !isCanonicalVersion(version)) return { problem: `not a canonical version, as go asks a .${kind} for` };
+  return { kind, module, version, path: downloadPath(module, version, kind) };
+}
+
+// src/goproxy.ts
+var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
+var MAX_CANDIDATES = 16;
+function parseCandidates(text) {
+  const entries2 = text.split(/[\n\r,|]+/).map((e) => e.trim()).filter((e) => e !== "");
+  if (entries2.length === 0) throw new Error("no proxy given");
+  if (entries2.length > MAX_CANDIDATES) {
+    throw new Error(`${entries2.length} candidates given; at most ${MAX_CANDIDATES} are allowed`);
+  }
+  const seen = /* @__PURE__ */ new Set();
+  const candidates = [];
+  for (const entry of entries2) {
+    const candidate = parseCandidate(entry);
+    if (seen.has(candidate.spec)) continue;
+    seen.add(candidate.spec);
+    candidates.push(candidate);
+  }
+  return candidates;
+}
+function parseCandidate(entry) {
+  if (KEYWORDS.has(entry)) return { spec: entry, display: entry, keyword: true };
+  if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
+    throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
+  }
+  if (/^file:/i.test(entry)) return parseFileCandidate(entry);
+  if (entry.includes("\\")) throw new Error(`"${redactUrl(entry)}" contains a backslash`);
+  if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new Error(`"${redactUrl(entry)}" holds an invalid %-escape`);
+  let url;
+  try {
+    url = new URL(entry);
+    userinfoOf(entry);
+    const goHost = (hostOf(entry) ?? "").toLowerCase().replace(url.protocol === "https:" ? /:443$/ : /:80$/, "");
+    if (goHost !== url.host) throw new Error(`go would send its requests to "${goHost}", not "${url.host}"`);
+  } catch (e) {
+    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? "" : `: ${e.message}`}`, { cause: e });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported, and file:/// directories`);
+  }
+  if (url.protocol === "http:" && (url.username || url.password)) {
+    throw new Error(`"${redactUrl(entry)}" carries credentials over plain http; use https`);
+  }
+  const spec = entry.replace(/\/+$/, "");
+  return { spec, display: redactUrl(spec), keyword: false };
+}
+function parseFileCandidate(entry) {
+  const rest = entry.slice("file:".length);
+  if (!rest.startsWith("///") || /[?#]/.test(rest)) {
+    throw new Error(`"${entry}" is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)`);
+  }
+  let dir;
+  try {
+    dir = fileURLToPath(new URL(`file:${rest}`));
+  } catch (e) {
+    throw new Error(`"${entry}" is not a file:// proxy go accepts: ${e.message}`, { cause: e });
+  }
+  return { spec: entry, display: entry, keyword: true, dir };
+}
+function assembleChain(candidates, chosen) {
+  const queue = [...chosen];
+  const chain = [];
+  let slots = 0;
+  for (const candidate of candidates) {
+    if (candidate.keyword) {
+      chain.push(candidate);
+    } else if (slots < chosen.length) {
+      chain.push(queue.shift());
+      slots++;
+    }
+  }
+  return chain;
+}
+function rotateChain(chain, turns) {
+  const urls = chain.filter((c) => !c.keyword);
+  if (urls.length === 0) return chain;
+  const shift = turns % urls.length;
+  const rotated = [...urls.slice(shift), ...urls.slice(0, shift)];
+  return chain.map((c) => c.keyword ? c : rotated.shift());
+}
+function candidatesOf(chain, requests) {
+  return chain.filter((c) => !c.keyword && requests.some((url) => requestBase(url).startsWith(`${requestBase(c.spec).replace(/\/$/, "")}/`)));
+}
+function demote(chain, troubled) {
+  const demoted = chain.filter((c) => troubled.includes(c));
+  if (demoted.length === 0 || demoted.length === chain.filter((c) => !c.keyword).length) return { chain, demoted: [] };
+  const order = [...chain.filter((c) => !c.keyword && !demoted.includes(c)), ...demoted];
+  return { chain: chain.map((c) => c.keyword ? c : order.shift()), demoted };
+}
+function leaveOut(chain, out) {
+  const kept = chain.filter((c) => !out.includes(c));
+  return kept.some((c) => !c.keyword || c.spec === "direct" || c.dir !== void 0) ? kept : chain;
+}
+function requestBase(url) {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.href;
+  } catch {
+    return url;
+  }
+}
+function goproxyValue(chain) {
+  return chain.map((c) => c.spec).join("|");
+}
+function goproxyDisplay(chain) {
+  return chain.map((c) => c.display).join("|");
+}
+function requestUrl(candidate, path29) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path29.replace(/^\/+/, ""))}`;
+}
+
+// src/net/errors.ts
+var NetError = class extends Error {
+  kind;
+  constructor(kind, message, options) {
+    super(message, options);
+    this.name = "NetError";
+    this.kind = kind;
+  }
+};
+var SlowError = class extends NetError {
+  constructor(bytesPerSec, windowMs) {
+    super("silent", `slower than ${bytesPerSec} bytes/s for ${formatDuration(windowMs)}`);
+  }
+};
+var TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_OSSL_)/;
+function classifyError(e, via) {
+  if (e instanceof NetError) return e;
+  const error = e;
+  const code = error.code ?? "";
+  const message = error.code && !error.message.includes(error.code) ? `${error.message} (${error.code})` : error.message;
+  let kind = "other";
+  if (error.name === "AbortError" || error.name === "TimeoutError") kind = "silent";
+  else if (code === "ECONNREFUSED") kind = "refused";
+  else if (code === "ECONNRESET" || code === "EPIPE" || /socket hang up/.test(error.message)) kind = "reset";
+  else if (code === "ENOTFOUND" || code === "EAI_AGAIN") kind = "dns";
+  else if (TLS_CODES.test(code) || /certificate|SSL routines|TLS/i.test(error.message)) kind = "tls";
+  if (via && (kind === "refused" || kind === "dns" || kind === "reset")) {
+    return new NetError("proxy", `forward proxy ${via}: ${describeKind(kind, message)}`, { cause: e });
+  }
+  return new NetError(kind, describeKind(kind, message), { cause: e });
+}
+function describeKind(kind, message) {
+  if (kind === "refused") return "connection refused";
+  if (kind === "reset") return "connection reset";
+  return message;
+}
+function answered(kind) {
+  return kind !== "silent";
+}
+function goMayNotShare(kind) {
+  return kind === "tls" || kind === "proxy";
+}
+
+// src/timing.ts
+import { setTimeout as sleep } from "node:timers/promises";
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+var PROBE_CUTOFF_FLOOR_MS = 500;
+var PROBE_CUTOFF_FACTOR = 4;
+function probeCutoffMs(firstHealthyMs, timeoutMs) {
+  return Math.min(timeoutMs, Math.max(PROBE_CUTOFF_FLOOR_MS, PROBE_CUTOFF_FACTOR * firstHealthyMs));
+}
+var HEDGE_AFTER_MIN_MS = 250;
+var HEDGE_AFTER_FACTOR = 4;
+var STALL_WINDOW_MIN_MS = 3e3;
+var STALL_WINDOW_FACTOR = 20;
+function hedgeAfterMs(typicalFirstByteMs) {
+  return Math.max(HEDGE_AFTER_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
+}
+var FLOOR_BYTES_PER_SEC = 1024;
+function stallWindowMs(typicalFirstByteMs, stallTimeoutMs) {
+  return Math.min(stallTimeoutMs, Math.max(STALL_WINDOW_MIN_MS, STALL_WINDOW_FACTOR * typicalFirstByteMs));
+}
+var BODY_HEDGE_MIN_MS = 1e3;
+var THROUGHPUT_HEDGE_FACTOR = 8;
+function bodyHedgeWindowMs(typicalFirstByteMs) {
+  return Math.max(BODY_HEDGE_MIN_MS, HEDGE_AFTER_FACTOR * typicalFirstByteMs);
+}
+function slowBodyBytesPerSec(usualBytesPerSec) {
+  return Math.max(FLOOR_BYTES_PER_SEC, (usualBytesPerSec ?? 0) / THROUGHPUT_HEDGE_FACTOR);
+}
+var Throughput = class {
+  windowMs;
+  startedAt;
+  /** Running totals, each at the time its slot opened; the oldest is the last one at or before the window's start. */
+  slots = [];
+  total = 0;
+  constructor(windowMs, now) {
+    this.windowMs = windowMs;
+    this.startedAt = now;
+    this.slots.push({ at: now, total: 0 });
+  }
+  add(bytes, now) {
+    this.total += bytes;
+    const last = this.slots[this.slots.length - 1];
+    if (now - last.at < this.windowMs / 16) last.total = this.total;
+    else this.slots.push({ at: now, total: this.total });
+    while (this.slots.length > 1 && this.slots[1].at <= now - this.windowMs) this.slots.shift();
+  }
+  /** The rate over the last window; undefined until a whole window has passed since the start. */
+  rate(now) {
+    if (now - this.startedAt < this.windowMs) return void 0;
+    let base = 0;
+    for (const slot of this.slots) {
+      if (slot.at > now - this.windowMs) break;
+      base = slot.total;
+    }
+    return (this.total - base) * 1e3 / this.windowMs;
+  }
+  /** Whether a whole window has passed, over which less than `bytesPerSec` came. */
+  below(bytesPerSec, now) {
+    const rate = this.rate(now);
+    return rate !== void 0 && rate < bytesPerSec;
+  }
+};
+function stallCheckEveryMs(stallTimeoutMs) {
+  return Math.min(500, Math.max(50, stallTimeoutMs / 10));
+}
+var MAX_BACKOFF_MS = 3e4;
+function backoff(baseMs) {
+  return { minTimeout: baseMs, factor: 2, randomize: true, maxTimeout: MAX_BACKOFF_MS };
+}
+var DeadlineError = class extends Error {
+  constructor(what, ms) {
+    super(`${what} took longer than ${formatDuration(ms)} and was abandoned`);
+    this.name = "DeadlineError";
+  }
+};
+async function withDeadline(work, ms, what) {
+  const controller = new AbortController();
+  const deadline = sleep(ms, void 0, { signal: controller.signal, ref: false }).then(() => {
+    throw new DeadlineError(what, ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    controller.abort();
+    deadline.catch(() => void 0);
+  }
+}
+var LOCK_WAIT_MS = 1e4;
+var CHECK_BYTES_PER_SECOND = 8 << 20;
+var CHECK_FLOOR_MS = 1e4;
+function checkDeadlineMs(bytes) {
+  return CHECK_FLOOR_MS + Math.ceil(bytes / CHECK_BYTES_PER_SECOND * 1e3);
+}
+
+// src/probe/cutoff.ts
+var Cutoff = class {
+  /** Aborted, with the reason to report, for every request still waiting at the cut-off. */
+  signal;
+  controller = new AbortController();
+  startedAt = performance.now();
+  timeoutMs;
+  timer;
+  constructor(timeoutMs) {
+    this.timeoutMs = timeoutMs;
+    this.signal = this.controller.signal;
+  }
+  /** `who` answered after `latencyMs`: the first answer sets the cut-off for the others. */
+  answered(latencyMs, who) {
+    if (this.timer) return;
+    const deadline = probeCutoffMs(latencyMs, this.timeoutMs);
+    const reason = `no answer within ${formatDuration(deadline)}, while ${who} answered in ${formatDuration(latencyMs)}`;
+    this.timer = setTimeout(() => this.controller.abort(reason), Math.max(0, this.startedAt + deadline - performance.now()));
+    this.timer.unref();
+  }
+  /** Every request is settled: no cut-off is needed any more. */
+  clear() {
+    clearTimeout(this.timer);
+  }
+};
+
+// src/sumdb.ts
+function parseGosumdb(value) {
+  const [key4, url] = value.trim().split(/\s+/);
+  if (!key4 || key4 === "off") return void 0;
+  const name = key4.split("+")[0];
+  return { key: key4, name, url: (url ?? `https://${name}`).replace(/\/+$/, ""), explicit: url !== void 0 };
+}
+var MAX_BODY = 64 << 10;
+async function probeSumdb(client, candidates, route2, timeoutMs, events) {
+  const cutoff = new Cutoff(timeoutMs);
+  let asked;
+  try {
+    asked = await Promise.all(
+      candidates.filter((c) => !c.keyword && !route2.explicit).map(async (candidate) => {
+        const answer2 = await ask(client, requestUrl(candidate, `sumdb/${route2.name}/supported`), timeoutMs, cutoff.signal);
+        if (answer2.status !== void 0) cutoff.answered(answer2.ms, candidate.display);
+        const proxies = answer2.status === 200;
+        if (proxies) events?.proxies(candidate, answer2.ms);
+        const reason = proxies ? `proxies it (${formatDuration(answer2.ms)})` : answer2.status ? `does not proxy it (HTTP ${answer2.status})` : answer2.error;
+        return { candidate, proxies, reason };
+      })
+    );
+  } finally {
+    cutoff.clear();
+  }
+  events?.candidatesDone();
+  const probe = { route: route2, proxiedBy: asked.filter((a) => a.proxies).map((a) => a.candidate), candidates: asked };
+  if (probe.proxiedBy.length === 0) {
+    const answer2 = await ask(client, `${route2.url}/latest`, timeoutMs);
+    probe.direct = answer2.status === 200 && answer2.body?.startsWith("go.sum database tree") ? { ok: true, reason: `answered directly in ${formatDuration(answer2.ms)}` } : { ok: false, reason: answer2.status ? `HTTP ${answer2.status} from ${route2.url}/latest` : answer2.error };
+  }
+  return probe;
+}
+async function ask(client, url, timeoutMs, cutoff) {
+  const started = performance.now();
+  try {
+    const answer2 = await client.get(url, {
+      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...cutoff ? [cutoff] : []]),
+      maxBytes: MAX_BODY,
+      floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs: timeoutMs }
+    });
+    return { status: answer2.status, body: answer2.body.toString("utf8", 0, 64), ms: performance.now() - started };
+  } catch (e) {
+    if (cutoff?.aborted) return { ms: performance.now() - started, error: String(cutoff.reason) };
+    const error = classifyError(e);
+    return { ms: performance.now() - started, error: error.kind === "silent" ? `no answer within ${formatDuration(timeoutMs)}` : error.message };
+  }
+}
+function through(c, name) {
+  return { spec: `${c.spec.replace(/\/+$/, "")}/sumdb/${name}`, display: `${c.display.replace(/\/+$/, "")}/sumdb/${name}`, keyword: false };
+}
+function sumdbRelay(p) {
+  const { route: route2 } = p;
+  const proxied = route2.explicit ? [] : p.proxiedBy;
+  return { name: route2.name, key: route2.key, routes: [...proxied.map((c) => through(c, route2.name)), { spec: route2.url, display: route2.url, keyword: false }] };
+}
+var SumdbRoutes = class {
+  route;
+  /** What the probe found, once every candidate answered or was cut off (and the database was asked, when none proxies it). */
+  done;
+  proxying = [];
+  candidatesDone = false;
+  listeners = [];
+  /** One route object per candidate, and one for the database: the relay's fetcher keeps what it learns of each by object. */
+  routes = /* @__PURE__ */ new Map();
+  constructor(client, candidates, route2, timeoutMs) {
+    this.route = route2;
+    this.done = probeSumdb(client, candidates, route2, timeoutMs, {
+      proxies: (candidate, latencyMs) => {
+        this.proxying.push({ candidate, latencyMs });
+        this.changed();
+      },
+      candidatesDone: () => {
+        this.candidatesDone = true;
+        this.changed();
+      }
+    });
+  }
+  /**
+   * The relay's routes among `chain` (go's chain: a candidate the probe left out is not asked),
+   * in its order: those that proxy the database so far, then, once every candidate has answered,
+   * the database itself; `final` then.
+   */
+  relay(chain) {
+    const { name, url } = this.route;
+    const stable = (c) => {
+      if (!this.routes.has(c.spec)) this.routes.set(c.spec, c);
+      return this.routes.get(c.spec);
+    };
+    const proxied = chain.flatMap((c) => this.proxying.filter((p) => p.candidate.spec === c.spec).map((p) => ({ candidate: stable(through(c, name)), latencyMs: p.latencyMs })));
+    const direct = this.candidatesDone ? [{ candidate: stable({ spec: url, display: url, keyword: false }), latencyMs: 0 }] : [];
+    return { routes: [...proxied, ...direct], final: this.candidatesDone };
+  }
+  /** `listener` now, and on every new route. */
+  follow(listener) {
+    this.listeners.push(listener);
+    listener();
+  }
+  changed() {
+    for (const listener of this.listeners) listener();
+  }
+};
+function describeSumdb(p, relayed) {
+  const routes = p.route.explicit ? ["GOSUMDB names its URL, so go asks it alone"] : p.candidates.map((c) => `${c.candidate.display} ${c.reason}`);
+  const direct = p.direct ? [`${p.route.url} ${p.direct.ok ? p.direct.reason : `did not answer: ${p.direct.reason}`}`] : [];
+  const how = relayed ? ` go's lookups went through the local proxy, ${p.proxiedBy.length > 0 ? "over the candidates that proxy it, then the database itself" : "to the database itself"}, with the same limits and failover as module files.` : "";
+  return `Checksum database ${p.route.name} (asked for modules go.sum lacks): ${[...routes, ...direct].join("; ")}.${how}`;
+}
+
+// src/later/config.ts
+var LATER_STEPS_STATE = "later-steps";
+var WORK_DIR_PREFIX = "go-mod-download-later-";
+var STATS_FILE = "stats.json";
+var LAUNCH_RECORD = "launched.json";
+
+// src/later/export.ts
+async function exportChain(o) {
+  const urls = o.chain.filter((c) => !c.keyword);
+  let front;
+  let laterSteps;
+  let postState;
+  if (o.later && o.downloadOk && urls.length > 0) {
+    try {
+      const proxy = await o.later.start({
+        candidates: urls.map((c) => ({ spec: c.spec, latencyMs: o.probes.find((p) => p.candidate === c)?.latencyMs ?? 0 })),
+        sumLines: o.sumLines,
+        goauth: o.goauth,
+        idleMs: o.idleMs,
+        stallTimeoutMs: o.stallTimeoutMs,
+        // A GOSUMDB with its own URL is asked directly by go, never through a proxy.
+        ...o.sumdb && !o.sumdb.route.explicit ? { sumdb: { name: o.sumdb.route.name, routes: sumdbRelay(o.sumdb).routes.map((c) => c.spec) } } : {}
+      });
+      port.secret(proxy.secret);
+      postState = { [LATER_STEPS_STATE]: JSON.stringify({ pid: proxy.pid, statsFile: proxy.statsFile }) };
+      front = { url: proxy.url, display: proxy.url.replace(proxy.secret, "***") };
+      laterSteps = `Later steps reach the action\u2019s proxy first (${front.display}; stopped by the post step, or after ${formatDuration(o.idleMs)} idle), with the same hedging, failover and go.sum checks; if it is gone, go moves straight on to the chain behind it.`;
+    } catch (e) {
+      laterSteps = `Later steps are not protected: ${e.message}. They use the chain as exported.`;
+      port.warning(laterSteps);
+    }
+  }
+  return {
+    exported: [...front ? [front.display] : [], goproxyDisplay(o.chain)].join("|"),
+    goproxy: [...front ? [front.url] : [], goproxyValue(o.chain)].join("|"),
+    ...laterSteps ? { laterSteps } : {},
+    ...postState ? { postState } : {}
+  };
+}
+
+// src/later/start.ts
+import { spawn as spawn2 } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os2 from "node:os";
+import path2 from "node:path";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep2 } from "node:timers/promises";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
+
+// src/goenv.ts
+import { accessSync, constants, existsSync, readdirSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+// src/process.ts
+import { execFile, spawn, spawnSync } from "node:child_process";
+function output(command, args, options) {
+  return new Promise(
+    (resolve, reject) => execFile(command, args, { ...options, maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== "number") reject(error);
+      else resolve({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
+    })
+  );
+}
+var live = /* @__PURE__ */ new Map();
+var cleanups = /* @__PURE__ */ new Set();
+var REAP_WAIT_MS = 2e3;
+function spawnGroup(command, args, options) {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    // POSIX: a new process group led by the child. Windows has no groups; taskkill /T walks the tree.
+    detached: process.platform !== "win32",
+    stdio: ["ignore", "pipe", "pipe"],
+    windowsHide: true
+  });
+  const exited = new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code, signal) => resolve({ code, signal }));
+  });
+  for (const stream of [child.stdout, child.stderr]) eachLine(stream, options.onLine);
+  const pid = child.pid;
+  if (pid === void 0) return { exited, kill: () => exited };
+  const forget = killGroupOnCancel(pid, exited.catch(() => void 0));
+  void exited.finally(forget).catch(() => void 0);
+  return {
+    exited,
+    kill: async () => {
+      killTree(pid);
+      const exit = await exited;
+      await groupGone(pid, REAP_WAIT_MS);
+      return exit;
+    }
+  };
+}
+async function groupGone(pid, limitMs) {
+  if (process.platform === "win32") return;
+  const deadline = performance.now() + limitMs;
+  while (performance.now() < deadline) {
+    try {
+      process.kill(-pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+function eachLine(stream, onLine) {
+  let rest = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk) => {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop();
+    for (const line of lines) onLine(line.endsWith("\r") ? line.slice(0, -1) : line);
+  });
+  stream.on("end", () => {
+    if (rest !== "") onLine(rest);
+  });
+}
+function killGroupOnCancel(pid, exited) {
+  live.set(pid, exited);
+  return () => live.delete(pid);
+}
+function killTree(pid) {
+  if (process.platform === "win32") {
+    spawnSync("taskkill", ["/pid", String(pid), "/T", "/F"], { stdio: "ignore", windowsHide: true });
+    return;
+  }
+  signalGroup(pid, "SIGKILL");
+}
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+  }
+}
+function cleanUpOnCancel(cleanup) {
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
+var handling = false;
+function killTreesOnSignals() {
+  if (handling) return;
+  handling = true;
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.once(signal, () => {
+      const gone = [...live.values(), ...[...cleanups].map((cleanup) => cleanup().catch(() => void 0))];
+      for (const pid of live.keys()) killTree(pid);
+      const limit = new Promise((resolve) => setTimeout(resolve, REAP_WAIT_MS));
+      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    });
+  }
+}
+
+// src/goenv.ts
+var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOAUTH", "GOWORK", "GOENV", "GOROOT", "GOHOSTOS", "GOHOSTARCH", "GOSUMDB"];
+var EXE = process.platform === "win32" ? "go.exe" : "go";
+async function findGo() {
+  const onPath = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, EXE)).find(executable);
+  if (onPath) return onPath;
+  const newest = goInToolCache();
+  if (newest) return newest;
+  throw new Error("go was not found on PATH nor in the tool cache; put go on PATH (on GitHub, run actions/setup-go before this action)");
+}
+function executable(file2) {
+  try {
+    accessSync(file2, constants.X_OK);
+    return statSync(file2).isFile();
+  } catch {
+    return false;
+  }
+}
+function goInToolCache() {
+  const toolCache = process.env.RUNNER_TOOL_CACHE;
+  if (!toolCache) return void 0;
+  const dir = path.join(toolCache, "go");
+  const versions = existsSync(dir) ? readdirSync(dir).filter((v) => existsSync(path.join(dir, v, `${os.arch()}.complete`))) : [];
+  const newest = versions.sort((a, b) => b.localeCompare(a, void 0, { numeric: true }))[0];
+  return newest ? path.join(dir, newest, os.arch(), "bin", EXE) : void 0;
+}
+async function readGoEnv(go, cwd) {
+  const { code, stdout, stderr } = await output(go, ["env", "-json", ...NAMES], { cwd, env: { ...processEnv(), GOTOOLCHAIN: "local" } });
+  if (code !== 0) throw new Error(`go env failed (exit code ${code}): ${stderr.trim()}`);
+  const parsed = JSON.parse(stdout);
+  return Object.fromEntries(NAMES.map((n) => [n, parsed[n] ?? ""]));
+}
+function processEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== void 0));
+}
+
+// src/later/identity.ts
+import { execFileSync } from "node:child_process";
+import { readFileSync, readlinkSync } from "node:fs";
+function processIdentity(pid) {
+  if (!Number.isSafeInteger(pid) || pid <= 1) return void 0;
+  return process.platform === "linux" ? fromProc(pid) : process.platform === "win32" ? void 0 : fromPs(pid);
+}
+function fromProc(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const argv2 = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    if (argv2.at(-1) === "") argv2.pop();
+    return { startTime: fields[19], group: Number(fields[2]), argv: argv2, exe: readlinkSync(`/proc/${pid}/exe`), cwd: readlinkSync(`/proc/${pid}/cwd`) };
+  } catch {
+    return void 0;
+  }
+}
+function fromPs(pid) {
+  try {
+    const [startTime2, rest] = ["lstart", "pgid,args"].map(
+      (columns) => execFileSync("ps", ["-o", `${columns.split(",").map((c) => `${c}=`).join(",")}`, "-p", String(pid)], { encoding: "utf8", timeout: 5e3, stdio: ["ignore", "pipe", "ignore"] }).trim()
+    );
+    const [group, ...argv2] = rest.split(/\s+/);
+    if (!startTime2 || !group) return void 0;
+    return { startTime: startTime2, group: Number(group), argv: argv2 };
+  } catch {
+    return void 0;
+  }
+}
+
+// src/later/start.ts
+var ENTRY = fileURLToPath2(new URL(import.meta.url.endsWith(".ts") ? "../entries/job-proxy.ts" : "./job-proxy.js", import.meta.url));
+var READY_WITHIN_MS = 1e4;
+var GONE_WITHIN_MS = 2e3;
+function launchJobProxy(entry = ENTRY) {
+  const workDir = mkdtempSync(path2.join(process.env.RUNNER_TEMP || os2.tmpdir(), WORK_DIR_PREFIX));
+  const child = spawn2(process.execPath, [entry], {
+    detached: true,
+    cwd: workDir,
+    stdio: ["pipe", "pipe", "ignore"],
+    env: processEnv()
+  });
+  if (child.pid !== void 0) {
+    const identity = processIdentity(child.pid);
+    const record = { pid: child.pid, startTime: identity?.startTime ?? "", argv: identity?.argv ?? [], ...identity?.exe ? { exe: identity.exe } : {} };
+    writeFileSync(path2.join(workDir, LAUNCH_RECORD), JSON.stringify(record));
+  }
+  child.stdin.on("error", () => void 0);
+  child.on("error", () => void 0);
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const forget = child.pid === void 0 ? () => void 0 : killGroupOnCancel(child.pid, exited);
+  let started = false;
+  const letGo = () => {
+    forget();
+    child.stdout.destroy();
+    child.stdin.destroy();
+    child.unref();
+  };
+  const removeDir = () => rmSync(workDir, { recursive: true, force: true });
+  return {
+    async start(options) {
+      const secret = randomBytes(18).toString("base64url");
+      const config = {
+        ...options,
+        secret,
+        // The runner's process that started this step: when it is gone, so is the job.
+        watchPid: process.ppid,
+        workDir,
+        statsFile: path2.join(workDir, STATS_FILE)
+      };
+      try {
+        const line = firstLine(child.stdout);
+        child.stdin.end(JSON.stringify(config));
+        const ready = await withDeadline(line, READY_WITHIN_MS, "The later-steps proxy start");
+        const url = /^ready (\S+)$/.exec(ready ?? "")?.[1];
+        if (!url || child.pid === void 0) throw new Error(`the later-steps proxy did not start${ready ? `: ${ready}` : ""}`);
+        started = true;
+        letGo();
+        return { url, secret, pid: child.pid, statsFile: config.statsFile };
+      } catch (e) {
+        await this.abandon();
+        throw e;
+      }
+    },
+    async abandon() {
+      if (started) return;
+      const running = child.pid !== void 0 && child.exitCode === null && child.signalCode === null;
+      if (running) killTree(child.pid);
+      letGo();
+      removeDir();
+      if (running) await Promise.race([exited, sleep2(GONE_WITHIN_MS, void 0, { ref: false })]);
+    }
+  };
+}
+async function firstLine(stream) {
+  for await (const line of createInterface({ input: stream })) return line;
+  return void 0;
+}
+
+// src/cache/stage.ts
+import { existsSync as existsSync2, readdirSync as readdirSync3 } from "node:fs";
+import path11 from "node:path";
+
+// src/cache/verify-words.ts
+function describeVerify(v) {
+  const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
+  const outcome = v.discarded.length === 0 ? "all match" : `${v.discarded.length} discarded`;
+  return `${counted} in ${formatDuration(v.durationMs)}: ${outcome}`;
+}
+
+// src/cache/admit.ts
+import { promises as fs } from "node:fs";
+import path6 from "node:path";
+
+// src/module/limits.ts
+var MiB = 1 << 20;
+var MAX_BYTES = {
+  /** codehost.MaxZipFile: go refuses a larger module zip. */
+  zip: 500 * MiB,
+  /** codehost.MaxGoMod: go refuses a larger go.mod. */
+  mod: 16 * MiB,
+  /**
+   * An .info or @latest is a version, a time and an origin of a few short fields, under a KiB
+   * in practice: 1 MiB is a thousand times that, and a candidate cannot make it cost more.
+   */
+  info: 1 * MiB,
+  latest: 1 * MiB,
+  /**
+   * One version a line, about 40 bytes: 4 MiB holds 100,000 versions, several times the longest
+   * list known (golang.org/toolchain's, every Go release for every platform).
+   */
+  list: 4 * MiB,
+  /**
+   * A lookup or a signed tree head is under a KiB; go's client asks tiles of height 8, 8 KiB of
+   * hashes or 256 records: 1 MiB is far above both.
+   */
+  sumdb: 1 * MiB
+};
+
+// src/module/matches.ts
+import { readFileSync as readFileSync2 } from "node:fs";
+
+// src/fetch/zip-hash.ts
+import { createHash as createHash3 } from "node:crypto";
+import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
+
+// src/confined.ts
+import { chmodSync, closeSync, constants as constants2, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { lstat, readdir, rmdir, unlink } from "node:fs/promises";
+import path3 from "node:path";
+var O_NOFOLLOW = constants2.O_NOFOLLOW ?? 0;
+var O_DIRECTORY = constants2.O_DIRECTORY ?? 0;
+var O_NONBLOCK = constants2.O_NONBLOCK ?? 0;
+var DIRECTORY = constants2.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+var READ_NO_FOLLOW = constants2.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+var CREATE_NEW = constants2.O_WRONLY | constants2.O_CREAT | constants2.O_EXCL | O_NOFOLLOW;
+var WINDOWS = process.platform === "win32";
+var byDescriptor = process.platform === "linux" && isDirectory(`/proc/${process.pid}/fd`);
+function isDirectory(dir) {
+  return lstatOf(dir)?.isDirectory() ?? false;
+}
+var Dir = class {
+  fd;
+  /** What names the directory for any call, in this process, its threads or a child: its descriptor on Linux, the checked path elsewhere. */
+  path;
+  /** Its path as a person reads it (for messages). */
+  shown;
+  constructor(fd, shown) {
+    this.fd = fd;
+    this.shown = shown;
+    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
+  }
+  /** The path of an entry of this directory (a name, or a relative path under it). */
+  entry(name) {
+    return `${this.path}/${name}`;
+  }
+  /** Its mode bits, from its descriptor. */
+  mode() {
+    return this.fd === void 0 ? lstatSync(this.path).mode : fstatSync(this.fd).mode;
+  }
+  /** Changes its mode through its descriptor: never what a link put in its place points to. */
+  chmod(mode) {
+    if (this.fd === void 0) chmodSync(this.path, mode);
+    else fchmodSync(this.fd, mode);
+  }
+  close() {
+    if (this.fd !== void 0) closeSync(this.fd);
+  }
+};
+var NotADirectory = class extends Error {
+  /** Relative to the root, with `/`. */
+  rel;
+  kind;
+  constructor(rel, kind) {
+    super(`${rel} is ${kind}, not a directory`);
+    this.name = "NotADirectory";
+    this.rel = rel;
+    this.kind = kind;
+  }
+};
+function lstatOf(file2) {
+  try {
+    return lstatSync(file2);
+  } catch {
+    return void 0;
+  }
+}
+function kindOf(file2) {
+  const stats = lstatOf(file2);
+  return stats && describe(stats);
+}
+function describe(stats) {
+  if (stats.isFile()) return "a file";
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isSymbolicLink()) return "a symlink";
+  if (stats.isFIFO()) return "a FIFO";
+  if (stats.isSocket()) return "a socket";
+  return "a device";
+}
+function openDir(root, rel, create = false) {
+  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants2.O_RDONLY | O_DIRECTORY), root);
+  const names = rel.split("/").filter((n) => n !== "");
+  try {
+    for (const [i, name] of names.entries()) {
+      const next = openChild(dir, name, create, () => names.slice(0, i + 1).join("/"));
+      dir.close();
+      dir = next;
+    }
+    return dir;
+  } catch (e) {
+    dir.close();
+    throw e;
+  }
+}
+function openChild(dir, name, create, rel) {
+  const shown = path3.join(dir.shown, name);
+  for (let tries = 0; ; tries++) {
+    try {
+      return openDirectory(dir.entry(name), shown);
+    } catch (e) {
+      const code = e.code;
+      if (code === "ENOENT" && create && tries === 0) {
+        try {
+          mkdirSync(dir.entry(name), 511);
+        } catch (made) {
+          if (made.code !== "EEXIST") throw made;
+        }
+        continue;
+      }
+      if (code === "ENOTDIR" || code === "ELOOP") throw new NotADirectory(rel(), kindOf(dir.entry(name)) ?? "gone");
+      throw e;
+    }
+  }
+}
+function openDirIfThere(root, rel) {
+  try {
+    return openDir(root, rel);
+  } catch (e) {
+    if (e.code === "ENOENT") return void 0;
+    throw e;
+  }
+}
+function readRegular(file2, maxBytes) {
+  const fd = openRegular(file2);
+  try {
+    const { size: size2 } = fstatSync(fd);
+    if (size2 > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
+    const buffer = Buffer.alloc(size2);
+    let done = 0;
+    while (done < size2) {
+      const n = readSync(fd, buffer, done, size2 - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return buffer.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}
+function openRegular(file2) {
+  let fd;
+  try {
+    fd = openSync(file2, READ_NO_FOLLOW);
+  } catch (e) {
+    if (e.code === "ELOOP") throw new Error("a symlink, not a regular file", { cause: e });
+    throw e;
+  }
+  const stats = fstatSync(fd);
+  if (!stats.isFile()) {
+    closeSync(fd);
+    throw new Error(`${describe(stats)}, not a regular file`);
+  }
+  return fd;
+}
+function openDirAt(file2, shown = file2) {
+  try {
+    return openDirectory(file2, shown);
+  } catch {
+    return void 0;
+  }
+}
+function openDirectory(file2, shown) {
+  if (!WINDOWS) return new Dir(openSync(file2, DIRECTORY), shown);
+  const stats = lstatSync(file2);
+  if (!stats.isDirectory()) throw Object.assign(new Error(`${file2} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
+  return new Dir(void 0, shown);
+}
+async function removeEntry(dir, name) {
+  const target = dir.entry(name);
+  const stats = await lstat(target).catch(() => void 0);
+  if (!stats) return;
+  const inner = stats.isDirectory() ? openDirAt(target, path3.join(dir.shown, name)) : void 0;
+  if (!inner) return unlink(target).catch(ignoreGone);
+  try {
+    if ((stats.mode & 448) !== 448) inner.chmod(stats.mode | 448);
+    for (const child of await readdir(inner.path)) await removeEntry(inner, child);
+  } finally {
+    inner.close();
+  }
+  await rmdir(target).catch(ignoreGone);
+}
+function ignoreGone(e) {
+  if (e.code !== "ENOENT") throw e;
+}
+function writeReplacing(dir, name, text, temp) {
+  try {
+    const fd = openSync(dir.entry(temp), CREATE_NEW, 438);
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(dir.entry(temp), dir.entry(name));
+  } catch (e) {
+    unlinkEntry(dir, temp);
+    throw e;
+  }
+}
+function unlinkEntry(dir, name) {
+  try {
+    unlinkSync(dir.entry(name));
+  } catch (e) {
+    ignoreGone(e);
+  }
+}
+
+// src/module/gosum.ts
+import { createHash as createHash2 } from "node:crypto";
+function parseGoSum(text) {
+  const lines = [];
+  for (const raw of text.split("\n")) {
+    const fields = raw.trim().split(/\s+/);
+    if (fields.length !== 3) continue;
+    const [module, versionField, hash] = fields;
+    if (!hash.startsWith("h1:")) continue;
+    const goMod = versionField.endsWith("/go.mod");
+    const version = goMod ? versionField.slice(0, -"/go.mod".length) : versionField;
+    if (modulePathProblem(module) !== void 0 || !isCanonicalVersion(version)) continue;
+    lines.push({ module, version, goMod, hash });
+  }
+  return lines;
+}
+function hash1(files) {
+  const summary = createHash2("sha256");
+  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
+    if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
+    summary.update(`${sha256Hex}  `).update(name).update("\n");
+  }
+  return `h1:${summary.digest("base64")}`;
+}
+function goModHashOfSha256(sha256Hex) {
+  return hash1([{ name: Buffer.from("go.mod"), sha256Hex }]);
+}
+function goModHash(content) {
+  return goModHashOfSha256(createHash2("sha256").update(content).digest("hex"));
+}
+function probeTarget(lines, isPrivate) {
+  return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
+}
+
+// src/fetch/inflater.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { constants as constants3, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib";
+
+// src/fetch/read-at.ts
+import { readSync as readSync2 } from "node:fs";
+function readAt(fd, offset, length, upTo = false, scratch) {
+  const buffer = scratch && scratch.length >= length ? scratch : Buffer.allocUnsafe(length);
+  let bytesRead = 0;
+  while (bytesRead < length) {
+    const n = readSync2(fd, buffer, bytesRead, length - bytesRead, offset + bytesRead);
+    if (n === 0) break;
+    bytesRead += n;
+  }
+  if (bytesRead !== length && !upTo) throw new Error("zip is cut short");
+  return buffer.subarray(0, bytesRead);
+}
+
+// src/fetch/inflater.ts
+var PIECE = 256 << 10;
+var BROKEN_ENGINE_ENV = "GO_MOD_DOWNLOAD_TEST_BROKEN_INFLATER";
+function engine() {
+  const stream = createInflateRaw();
+  const { _handle: handle, _writeState: state } = stream;
+  if (typeof handle?.writeSync !== "function" || typeof handle.reset !== "function" || !(state instanceof Uint32Array) || state.length !== 2) {
+    stream.destroy();
+    return void 0;
+  }
+  stream.on("error", () => {
+  });
+  return { stream, handle: broken(handle), state };
+}
+function broken(handle) {
+  const how = process.env[BROKEN_ENGINE_ENV];
+  if (how !== "corrupt" && how !== "throw") return handle;
+  return {
+    reset: () => handle.reset(),
+    writeSync: (flush, input, inOffset, inLength, output2, outOffset, outLength) => {
+      if (how === "throw") throw new Error("the handle refused the write");
+      handle.writeSync(flush, input, inOffset, inLength, output2, outOffset, outLength);
+      output2[outOffset] = output2[outOffset] ^ 1;
+    }
+  };
+}
+function samples() {
+  const noise = randomBytes2(PIECE + 4096);
+  const text = Buffer.from("func f(x int) int { return x * 2 } // a line of source\n".repeat(Math.ceil(PIECE / 100)));
+  return [deflateRawSync(noise, { level: 0 }), deflateRawSync(Buffer.concat([text, noise.subarray(0, 8192), text, text]), { level: 1 })];
+}
+var trusted;
+var tell = warnFallback;
+function tellFallbackTo(listener) {
+  tell = listener;
+}
+var warned = false;
+function warnFallback(why) {
+  if (warned) return;
+  warned = true;
+  port.warning(`Zips are inflated by zlib.inflateRawSync from now on (slower, the same bytes): node's zlib handle failed the self-check (${why}). No proxy and no cache is at fault.`);
+}
+var Inflater = class {
+  current;
+  usable;
+  input = Buffer.allocUnsafe(PIECE);
+  output = Buffer.allocUnsafe(PIECE);
+  /** `nodeHandle` false: always inflateRawSync, as on a node whose zlib handle this does not know. */
+  constructor(nodeHandle = true) {
+    this.usable = nodeHandle;
+  }
+  /** Whether entries are inflated a piece at a time through node's zlib handle. */
+  get piecewise() {
+    return this.engine() !== void 0;
+  }
+  /**
+   * Inflates one entry's deflate data, `raw`, handing `take` the output a piece at a time (each
+   * a view of a buffer the next piece reuses). Stops once more than `limit` bytes came out, so
+   * a caller that expects `limit` bytes sees the entry is larger. Throws on data zlib refuses.
+   */
+  inflate(raw, limit, take) {
+    const engine2 = this.engine();
+    if (!engine2) {
+      take(inflateRawSync(raw, { chunkSize: Math.max(64, limit + 1), maxOutputLength: limit + 1 }));
+      return;
+    }
+    engine2.handle.reset();
+    this.feed(engine2, raw, raw.length, true, { produced: 0, limit }, take);
+  }
+  /** As inflate(), the deflate data read from the file `fd`, `length` bytes at `start`, a piece at a time. */
+  inflateFile(fd, start2, length, limit, take) {
+    const engine2 = this.engine();
+    if (!engine2) {
+      this.inflate(readAt(fd, start2, length), limit, take);
+      return;
+    }
+    engine2.handle.reset();
+    const output2 = { produced: 0, limit };
+    for (let done = 0; done < length && output2.produced <= limit; ) {
+      const piece = readAt(fd, start2 + done, Math.min(PIECE, length - done), false, this.input);
+      done += piece.length;
+      this.feed(engine2, piece, piece.length, done === length, output2, take);
+    }
+  }
+  /** Inflates `input`'s first `length` bytes until they are used up (or the output passes its limit). */
+  feed(engine2, input, length, last, output2, take) {
+    const flush = last ? constants3.Z_FINISH : constants3.Z_NO_FLUSH;
+    for (let at = 0; output2.produced <= output2.limit; ) {
+      engine2.handle.writeSync(flush, input, at, length - at, this.output, 0, PIECE);
+      if (engine2.stream.destroyed) {
+        this.current = void 0;
+        throw new Error("invalid deflate data");
+      }
+      const outputLeft = engine2.state[0];
+      if (outputLeft < PIECE) {
+        output2.produced += PIECE - outputLeft;
+        take(this.output.subarray(0, PIECE - outputLeft));
+      }
+      if (outputLeft !== 0) return;
+      at = length - engine2.state[1];
+    }
+  }
+  engine() {
+    if (!this.current && this.usable) {
+      trusted ??= this.selfCheck();
+      this.current = trusted ? engine() : void 0;
+      this.usable = this.current !== void 0;
+    }
+    return this.current;
+  }
+  /** Whether an engine inflates the sample exactly as inflateRawSync does; if not, says why, once. */
+  selfCheck() {
+    const checked = engine();
+    let why;
+    try {
+      why = checked ? this.unlikeZlib(checked) : "the handle is not what this expects";
+    } catch (e) {
+      why = `it threw on a sample: ${e.message}`;
+    } finally {
+      checked?.stream.destroy();
+      this.current = void 0;
+    }
+    if (why) tell(why);
+    return why === void 0;
+  }
+  /** Why `engine` inflates the sample otherwise than inflateRawSync, whole (as inflate()) or a piece at a time (as inflateFile()); undefined if it does not. */
+  unlikeZlib(engine2) {
+    for (const raw of samples()) {
+      const expected = inflateRawSync(raw);
+      for (const pieceSize of [raw.length, PIECE]) {
+        const out = [];
+        const output2 = { produced: 0, limit: expected.length };
+        engine2.handle.reset();
+        for (let done = 0; done < raw.length; ) {
+          const piece = raw.subarray(done, done + pieceSize);
+          done += piece.length;
+          this.feed(engine2, piece, piece.length, done === raw.length, output2, (got) => out.push(Buffer.from(got)));
+        }
+        if (!Buffer.concat(out).equals(expected)) return "it inflated a sample unlike inflateRawSync";
+      }
+    }
+    return void 0;
+  }
+};
+
+// src/fetch/zip-extract.ts
+import { closeSync as closeSync2, mkdirSync as mkdirSync2, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
+import path4 from "node:path";
+function extractionPaths(names, prefix) {
+  const files = /* @__PURE__ */ new Set();
+  const dirs = /* @__PURE__ */ new Set();
+  const paths = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) return void 0;
+    const rel = name.slice(prefix.length);
+    const isDir = rel === "" || rel.endsWith("/");
+    const clean = isDir ? rel.slice(0, -1) : rel;
+    if (clean !== "" && !isCleanPath(clean)) return void 0;
+    const segments = clean === "" ? [] : clean.split("/");
+    const folded = clean.toLowerCase();
+    if (isDir) {
+      if (files.has(folded)) return void 0;
+      paths.push(void 0);
+    } else {
+      if (files.has(folded) || dirs.has(folded)) return void 0;
+      if (segments.some((s, i) => s.toLowerCase() === "go.mod" && (i > 0 || s !== "go.mod"))) return void 0;
+      files.add(folded);
+      paths.push(clean);
+    }
+    for (let i = 1; i < segments.length + (isDir ? 1 : 0); i++) {
+      const parent = segments.slice(0, i).join("/").toLowerCase();
+      if (files.has(parent)) return void 0;
+      dirs.add(parent);
+    }
+  }
+  return paths;
+}
+function isCleanPath(rel) {
+  if (rel.startsWith("/") || rel.includes("\\") || rel.includes("\0")) return false;
+  return rel.split("/").every((s) => s !== "" && s !== "." && s !== "..");
+}
+var TreeWriter = class {
+  root;
+  made = /* @__PURE__ */ new Set();
+  fd;
+  /** Why writing stopped, once it did. */
+  failed;
+  constructor(target) {
+    this.attempt(() => {
+      const parent = openDir(target.root, target.parent, true);
+      try {
+        mkdirSync2(parent.entry(target.name), 511);
+        this.root = openDirAt(parent.entry(target.name), path4.join(parent.shown, target.name));
+      } finally {
+        parent.close();
+      }
+      if (!this.root) throw new Error(`${target.name} was replaced as it was made`);
+      this.made.add("");
+    });
+  }
+  /** Starts the file at `rel`; it must not exist. */
+  open(rel) {
+    this.attempt(() => {
+      const parent = path4.posix.dirname(rel);
+      const root = this.root;
+      if (parent !== "." && !this.made.has(parent)) {
+        mkdirSync2(root.entry(parent), { recursive: true, mode: 511 });
+        for (let p = parent; p !== "." && !this.made.has(p); p = path4.posix.dirname(p)) this.made.add(p);
+      }
+      this.fd = openSync2(root.entry(rel), CREATE_NEW, 292);
+    });
+  }
+  write(chunk) {
+    if (this.fd === void 0) return;
+    const fd = this.fd;
+    this.attempt(() => {
+      for (let at = 0; at < chunk.length; ) at += writeSync2(fd, chunk, at);
+    });
+  }
+  close() {
+    const fd = this.fd;
+    this.fd = void 0;
+    if (fd !== void 0) this.attempt(() => closeSync2(fd));
+  }
+  /** Done writing: lets go of the directory. */
+  end() {
+    this.close();
+    this.root?.close();
+    this.root = void 0;
+  }
+  /** The directories made, relative to the root ('' for the root), deepest first: the order to make them read-only in. */
+  dirs() {
+    const depth = (p) => p === "" ? 0 : p.split("/").length;
+    return [...this.made].sort((a, b) => depth(b) - depth(a));
+  }
+  attempt(work) {
+    if (this.failed !== void 0) return;
+    try {
+      work();
+    } catch (e) {
+      this.failed = e.message;
+      if (this.fd !== void 0) {
+        const fd = this.fd;
+        this.fd = void 0;
+        try {
+          closeSync2(fd);
+        } catch {
+        }
+      }
+    }
+  }
+};
+
+// src/fetch/zip-hash.ts
+var EOCD = 101010256;
+var CENTRAL = 33639248;
+var LOCAL = 67324752;
+var MAX_UNZIPPED = 500 << 20;
+var MAX_ZIP_FILE = 500 << 20;
+function entries(fd) {
+  const { size: size2 } = fstatSync2(fd);
+  if (size2 > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
+  const tailLength = Math.min(size2, 22 + 65535);
+  const tail = readAt(fd, size2 - tailLength, tailLength);
+  let end = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === EOCD) {
+      end = i;
+      break;
+    }
+  }
+  if (end < 0) throw new Error("not a zip: no end of central directory");
+  const count = tail.readUInt16LE(end + 10);
+  const directorySize = tail.readUInt32LE(end + 12);
+  const directoryOffset = tail.readUInt32LE(end + 16);
+  if (count === 65535 || directoryOffset === 4294967295) throw new Error("zip64 archives are left to go");
+  const directory = readAt(fd, directoryOffset, directorySize);
+  const list = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (directory.readUInt32LE(at) !== CENTRAL) throw new Error("corrupt central directory");
+    const nameLength = directory.readUInt16LE(at + 28);
+    const skip = nameLength + directory.readUInt16LE(at + 30) + directory.readUInt16LE(at + 32);
+    const entry = {
+      method: directory.readUInt16LE(at + 10),
+      compressedSize: directory.readUInt32LE(at + 20),
+      size: directory.readUInt32LE(at + 24),
+      localOffset: directory.readUInt32LE(at + 42),
+      name: Buffer.from(directory.subarray(at + 46, at + 46 + nameLength))
+    };
+    list.push(entry);
+    at += 46 + skip;
+  }
+  return list;
+}
+var SMALL_ENTRY = 256 << 10;
+var HEADER_SLACK = 64;
+var tools;
+var toolsOfThread = () => tools ??= { inflater: new Inflater(), scratch: Buffer.allocUnsafe(SMALL_ENTRY + 30 + 65535 + HEADER_SLACK) };
+function contentHash(fd, entry, out) {
+  const { inflater, scratch } = toolsOfThread();
+  const hash = createHash3("sha256");
+  if (entry.compressedSize === 0) {
+    if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
+    return hash.digest("hex");
+  }
+  let size2 = 0;
+  const take = (chunk) => {
+    size2 += chunk.length;
+    if (size2 > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`);
+    hash.update(chunk);
+    out?.write(chunk);
+  };
+  if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
+  const small = entry.compressedSize <= SMALL_ENTRY;
+  const guess = 30 + entry.name.length + HEADER_SLACK;
+  const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true, scratch);
+  if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
+  const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+  const start2 = entry.localOffset + dataAt;
+  if (small) {
+    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, start2, entry.compressedSize);
+    if (entry.method === 8) inflater.inflate(raw, entry.size, take);
+    else take(raw);
+  } else if (entry.method === 8) {
+    inflater.inflateFile(fd, start2, entry.compressedSize, entry.size, take);
+  } else {
+    for (let done = 0; done < entry.compressedSize; ) {
+      const piece = readAt(fd, start2 + done, Math.min(SMALL_ENTRY, entry.compressedSize - done), false, scratch);
+      take(piece);
+      done += piece.length;
+    }
+  }
+  if (size2 !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
+  return hash.digest("hex");
+}
+function zipFileHash(file2) {
+  return hashZip(file2).hash;
+}
+function hashZip(file2, into) {
+  const fd = openRegular(file2);
+  let out;
+  try {
+    const list = entries(fd);
+    if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
+    const paths = into && extractionPaths(list.map((e) => e.name.toString()), into.prefix);
+    out = paths && new TreeWriter(into);
+    const hashed = [];
+    for (const [i, entry] of list.entries()) {
+      const rel = paths?.[i];
+      if (rel !== void 0) out?.open(rel);
+      try {
+        hashed.push({ name: entry.name, sha256Hex: contentHash(fd, entry, rel === void 0 ? void 0 : out) });
+      } finally {
+        out?.close();
+      }
+    }
+    return { hash: hash1(hashed), ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };
+  } finally {
+    closeSync3(fd);
+    out?.end();
+  }
+}
+
+// src/module/matches.ts
+async function verify(job, file2, hashZip2 = zipFileHash) {
+  try {
+    if (job.kind === "other") return void 0;
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync2(file2)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file2) === job.hash ? void 0 : "zip does not match go.sum";
+    const info = JSON.parse(readFileSync2(file2, "utf8"));
+    return info.Version === job.version ? void 0 : `.info names ${String(info.Version)}, not ${job.version}`;
+  } catch (e) {
+    return `${job.kind} unreadable: ${e.message}`;
+  }
+}
+var INFO_FIELDS = /* @__PURE__ */ new Set(["Version", "Time", "Origin"]);
+var ORIGIN_FIELDS = /* @__PURE__ */ new Set(["VCS", "URL", "Subdir", "Hash", "TagPrefix", "TagSum", "Ref", "RepoSum"]);
+function infoProblem(text, version) {
+  let info;
+  try {
+    info = JSON.parse(text);
+  } catch {
+    return ".info is not JSON";
+  }
+  const fieldsOf = (value) => typeof value === "object" && value !== null && !Array.isArray(value) ? Object.entries(value) : void 0;
+  const fields = fieldsOf(info);
+  if (!fields) return ".info is not a JSON object";
+  const { Version, Time, Origin } = info;
+  if (Version !== version) return `.info names ${JSON.stringify(Version)}, not ${version}`;
+  const origin = Origin === void 0 ? [] : fieldsOf(Origin);
+  const strange = [...fields.filter(([k]) => !INFO_FIELDS.has(k)), ...(origin ?? [["Origin", Origin]]).filter(([k, v]) => !ORIGIN_FIELDS.has(k) || typeof v !== "string")];
+  if (typeof Time !== "string" || Number.isNaN(Date.parse(Time))) return ".info has no time";
+  return strange.length === 0 ? void 0 : `.info holds what go does not write (${strange.map(([k]) => k).join(", ")})`;
+}
+
+// src/module/vouched.ts
+function knownFiles(lines, isPrivate) {
+  const known = /* @__PURE__ */ new Map();
+  for (const line of lines) {
+    if (isPrivate(line.module)) continue;
+    const add = (kind, hash) => {
+      const path29 = downloadPath(line.module, line.version, kind);
+      known.set(path29, { module: line.module, version: line.version, kind, path: path29, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+    };
+    if (line.goMod) add("mod", line.hash);
+    else {
+      add("zip", line.hash);
+      add("info");
+    }
+  }
+  return known;
+}
+function jobFor(known, request) {
+  const found = known.get(request.path);
+  if (found) return found;
+  const version = "version" in request ? request.version : "";
+  if (request.kind === "info") return { module: request.module, version, kind: "info", path: request.path, maxBytes: MAX_BYTES.info };
+  return { module: request.module, version, kind: "other", path: request.path, maxBytes: MAX_BYTES[request.kind], transient: true };
+}
+var downloadBase = (module, version) => `cache/download/${escapePath(module)}/@v/${escapeVersion(version)}`;
+var treePath = (module, version) => `${escapePath(module)}@${escapeVersion(version)}`;
+function checksFor(lines) {
+  const checks = /* @__PURE__ */ new Map();
+  for (const { module, version, goMod, hash } of lines) {
+    const base = downloadBase(module, version);
+    const add = (what, path29) => checks.set(path29, { module, version, what, path: path29, hash });
+    if (goMod) add("mod", `${base}.mod`);
+    else {
+      add("zip", `${base}.zip`);
+      add("tree", treePath(module, version));
+    }
+  }
+  return [...checks.values()];
+}
+function savedPaths(lines, contents) {
+  const paths = /* @__PURE__ */ new Set();
+  for (const { module, version, goMod } of lines) {
+    const base = downloadBase(module, version);
+    paths.add(`${base}.mod`).add(`${base}.info`);
+    if (goMod) continue;
+    paths.add(`${base}.zip`).add(`${base}.ziphash`);
+    if (contents === "everything") paths.add(treePath(module, version));
+  }
+  return [...paths].sort();
+}
+
+// src/cache/verify.ts
+import { availableParallelism } from "node:os";
+import path5 from "node:path";
+
+// src/fetch/hashers.ts
+import { Worker } from "node:worker_threads";
+
+// src/trace.ts
+import { writeFileSync as writeFileSync2 } from "node:fs";
+import { isMainThread } from "node:worker_threads";
+var TRACE_ENV = "GO_MOD_DOWNLOAD_TRACE";
+var file = isMainThread ? process.env[TRACE_ENV] || void 0 : void 0;
+if (file) delete process.env[TRACE_ENV];
+var tracing = file !== void 0;
+var spans = [];
+var threads = /* @__PURE__ */ new Map();
+async function traced(name, work) {
+  if (!tracing) return work();
+  const start2 = performance.now();
+  try {
+    return await work();
+  } finally {
+    spans.push({ name, start: start2, end: performance.now() });
+  }
+}
+function traceSpan(name, start2, end = performance.now()) {
+  if (tracing) spans.push({ name, start: start2, end });
+}
+function threadCpu() {
+  return process.threadCpuUsage?.() ?? process.cpuUsage();
+}
+function traceThreadCpu(thread, cpu) {
+  if (tracing) threads.set(thread, { thread, ...cpu });
+}
+if (file) {
+  process.once("exit", () => {
+    const { nodeStart, v8Start, environment, bootstrapComplete } = performance.nodeTiming;
+    const trace = {
+      timeOrigin: performance.timeOrigin,
+      node: { nodeStart, v8Start, environment, bootstrapComplete },
+      spans,
+      threads: [{ thread: "main", ...threadCpu() }, ...threads.values(), { thread: "process", ...process.cpuUsage() }],
+      exitAt: performance.now()
+    };
+    writeFileSync2(file, JSON.stringify(trace));
+  });
+}
+
+// src/fetch/hash-worker.ts
+import { parentPort, workerData } from "node:worker_threads";
+
+// src/fetch/tree-hash.ts
+import { createHash as createHash4 } from "node:crypto";
+import { closeSync as closeSync4, readSync as readSync3, readdirSync as readdirSync2 } from "node:fs";
+var CHUNK = 1 << 20;
+function fileSha256(fd, buffer) {
+  const hash = createHash4("sha256");
+  try {
+    for (let n; (n = readSync3(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+  } finally {
+    closeSync4(fd);
+  }
+  return hash.digest("hex");
+}
+function treeHash(dir, prefix) {
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  const files = [];
+  const walk = (at, sub) => {
+    for (const entry of readdirSync2(at.path, { withFileTypes: true })) {
+      const rel = sub ? `${sub}/${entry.name}` : entry.name;
+      const inner = entry.isDirectory() ? openDirAt(at.entry(entry.name)) : void 0;
+      if (inner) {
+        try {
+          walk(inner, rel);
+        } finally {
+          inner.close();
+        }
+        continue;
+      }
+      let fd;
+      try {
+        fd = openRegular(at.entry(entry.name));
+      } catch (e) {
+        throw new Error(`${prefix}/${rel} is ${e.message}`, { cause: e });
+      }
+      files.push({ name: Buffer.from(`${prefix}/${rel}`), sha256Hex: fileSha256(fd, buffer) });
+    }
+  };
+  const root = openDirAt(dir);
+  if (!root) throw new Error(`${prefix} is ${kindOf(dir) ?? "missing"}, not a directory`);
+  try {
+    walk(root, "");
+  } finally {
+    root.close();
+  }
+  return hash1(files);
+}
+
+// src/fetch/hash-worker.ts
+async function hashOf(task) {
+  return "zip" in task ? hashZip(task.zip, task.into) : { hash: treeHash(task.tree, task.prefix) };
+}
+var fallback;
+var reportCpu = workerData?.reportCpu === true;
+var previous = Promise.resolve();
+if (parentPort) tellFallbackTo((why) => fallback = why);
+parentPort?.on("message", (task) => {
+  previous = previous.then(async () => {
+    let answer2;
+    try {
+      answer2 = await hashOf(task);
+    } catch (e) {
+      answer2 = { error: e.message };
+    }
+    if (fallback) answer2.fallback = fallback;
+    fallback = void 0;
+    if (reportCpu) answer2.cpu = threadCpu();
+    parentPort?.postMessage(answer2);
+  });
+});
+
+// src/fetch/hashers.ts
+var WORKER = new URL(import.meta.url.endsWith(".ts") ? "./hash-worker.ts" : "./hash-worker.js", import.meta.url);
+var DEPTH = 2;
+var ABANDONED = "hashing was abandoned";
+var Hashers = class {
+  slots = [];
+  queue = [];
+  broken = false;
+  abandoned = false;
+  threads;
+  /** When traced: when the first task was posted to a thread, and the last answered. */
+  firstPosted;
+  lastAnswered = 0;
+  /** `threads`: how many worker threads at most, started as work arrives. */
+  constructor(threads2 = 1) {
+    this.threads = threads2;
+  }
+  /** Whether hashing runs off the main thread (false once a thread failed). */
+  get threaded() {
+    return !this.broken && this.slots.length > 0;
+  }
+  /** The h1: hash of the zip at `file`; rejects when the zip is broken. */
+  async zip(file2, precedence = {}) {
+    return (await this.run({ zip: file2 }, precedence)).hash;
+  }
+  /** The zip's h1: hash, its files written under `into.dir` on the way unless go's checks might refuse it (zip-hash.ts). */
+  zipInto(file2, into, precedence = {}) {
+    return this.run({ zip: file2, into }, precedence);
+  }
+  /** The waiting task for the zip at `file`, if any, goes before all but those already urgent. */
+  hurry(file2) {
+    const job = this.queue.find((j) => "zip" in j.task && j.task.zip === file2);
+    if (job) job.precedence.urgent = true;
+  }
+  /** The h1: hash of the extracted module tree at `dir`, as `go mod verify` computes it; `prefix` is `<module>@<version>`. */
+  async tree(dir, prefix) {
+    return (await this.run({ tree: dir, prefix })).hash;
+  }
+  run(task, precedence = {}) {
+    if (this.abandoned) return Promise.reject(new Error(ABANDONED));
+    if (this.broken) return hashOf(task);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ task, precedence: { size: precedence.size ?? 0, urgent: precedence.urgent ?? false }, resolve, reject });
+      this.dispatch();
+    });
+  }
+  /** Ends the threads; tasks still waiting, or being hashed, are hashed on the main thread: no caller is left waiting. */
+  async close() {
+    this.traceSpan();
+    this.broken = true;
+    const slots = this.slots.splice(0);
+    for (const slot of slots) this.takeBack(slot);
+    this.drainToMainThread();
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+  /** Ends the threads without hashing what is left (past a deadline, or when the step is cancelled): every task waiting or under way is rejected. */
+  async abandon() {
+    this.traceSpan();
+    this.abandoned = true;
+    this.broken = true;
+    const slots = this.slots.splice(0);
+    const jobs = [...this.queue.splice(0), ...slots.flatMap((slot) => slot.jobs.splice(0))];
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+    for (const job of jobs) job.reject(new Error(ABANDONED));
+  }
+  dispatch() {
+    while (this.queue.length > 0) {
+      const slot = this.slots.find((s) => s.jobs.length === 0) ?? this.spawn() ?? this.slots.find((s) => s.jobs.length < DEPTH);
+      if (!slot) return;
+      const job = this.queue.splice(nextIndex(this.queue), 1)[0];
+      slot.jobs.push(job);
+      slot.worker.ref();
+      if (tracing) this.firstPosted ??= performance.now();
+      slot.worker.postMessage(job.task);
+    }
+  }
+  spawn() {
+    if (this.slots.length >= this.threads) return void 0;
+    const slot = {
+      worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 }, workerData: { reportCpu: tracing } }),
+      jobs: []
+    };
+    const thread = `hashing thread ${slot.worker.threadId}`;
+    slot.worker.on("message", (answer2) => {
+      if (answer2.fallback) warnFallback(answer2.fallback);
+      if (answer2.cpu) {
+        traceThreadCpu(thread, answer2.cpu);
+        this.lastAnswered = performance.now();
+      }
+      const job = slot.jobs.shift();
+      if (!job) return;
+      if (slot.jobs.length === 0) slot.worker.unref();
+      if ("hash" in answer2) job.resolve(answer2);
+      else job.reject(new Error(answer2.error));
+      this.dispatch();
+    });
+    const lost = () => {
+      this.broken = true;
+      this.takeBack(slot);
+      this.drainToMainThread();
+    };
+    slot.worker.on("error", lost);
+    slot.worker.on("exit", lost);
+    this.slots.push(slot);
+    return slot;
+  }
+  /** For the trace: from the first task posted to a thread to the last answer. */
+  traceSpan() {
+    if (this.firstPosted !== void 0) traceSpan("hashing in threads", this.firstPosted, this.lastAnswered);
+    this.firstPosted = void 0;
+  }
+  takeBack(slot) {
+    this.queue.unshift(...slot.jobs.splice(0));
+  }
+  /** Hashes what waits on the main thread, one task at a time, letting other work run between them: each is synchronous. */
+  drainToMainThread() {
+    const jobs = this.queue.splice(0);
+    const next = () => {
+      const job = jobs.shift();
+      if (job) hashOf(job.task).then(job.resolve, job.reject).finally(() => setImmediate(next));
+    };
+    next();
+  }
+};
+function nextIndex(queue) {
+  let best = 0;
+  for (let i = 1; i < queue.length; i++) {
+    const a = queue[i].precedence;
+    const b = queue[best].precedence;
+    if (a.urgent !== b.urgent ? a.urgent : a.size > b.size) best = i;
+  }
+  return best;
+}
+
+// src/go-lock.ts
+import { spawn as spawn3 } from "node:child_process";
+import os3 from "node:os";
+import { createInterface as createInterface2 } from "node:readline";
+var SCRIPT = String.raw`
+use strict; use Fcntl qw(:flock :DEFAULT);
+$| = 1; my (%want, %held); my $buf = '';
+while (1) {
+  my $rin = ''; vec($rin, fileno(STDIN), 1) = 1;
+  if (select(my $rout = $rin, undef, undef, %want ? 0.01 : undef) > 0) {
+    my $got = sysread(STDIN, $buf, 65536, length $buf);
+    exit 0 unless $got;
+    while ($buf =~ s/^(\w) (\d+) ?([0-9a-f]*)\n//) {
+      my ($op, $id, $hex) = ($1, $2, $3);
+      if ($op ne 'L') { delete $want{$id}; delete $held{$id}; next }
+      if (!sysopen(my $fh, pack('H*', $hex), O_RDWR|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0666)) { print "$id refused ", $!+0, " $!\n" }
+      elsif (!-f $fh) { print "$id refused 0 not a regular file\n" }
+      else { $want{$id} = $fh }
+    }
+  }
+  for my $id (keys %want) {
+    if (flock($want{$id}, LOCK_EX|LOCK_NB)) { $held{$id} = delete $want{$id}; print "$id locked\n" }
+  }
+}`;
+var IDLE_MS = 2e3;
+var ERRNO_NAMES = new Map(Object.entries(os3.constants.errno).map(([name, number]) => [number, name]));
+var helper;
+var nextId = 0;
+function start() {
+  const child = spawn3("perl", ["-e", SCRIPT], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "" }, windowsHide: true });
+  const started = { child, answers: /* @__PURE__ */ new Map(), busy: 0 };
+  const lost = (why) => {
+    started.gone ??= why;
+    for (const answer2 of started.answers.values()) answer2(`unavailable ${why}`);
+    started.answers.clear();
+  };
+  child.on("error", (e) => lost(`perl could not start (${e.code ?? e.message})`));
+  child.on("exit", (code) => lost(`perl ended (${code})`));
+  child.stdin?.on("error", () => lost("perl ended"));
+  createInterface2({ input: child.stdout }).on("line", (line) => {
+    const [id, ...answer2] = line.split(" ");
+    const waiting = started.answers.get(Number(id));
+    started.answers.delete(Number(id));
+    waiting?.(answer2.join(" "));
+  });
+  child.unref();
+  for (const stream of [child.stdin, child.stdout]) stream?.unref?.();
+  return started;
+}
+function account(used, change) {
+  used.busy += change;
+  clearTimeout(used.idle);
+  if (used.busy > 0) return;
+  used.idle = setTimeout(() => {
+    if (used.busy > 0) return;
+    if (helper === used) helper = void 0;
+    used.child.stdin?.end();
+  }, IDLE_MS).unref();
+}
+function takeGoLock(file2, boundMs, signal) {
+  if (process.platform === "win32") return Promise.resolve({ kind: "unavailable", why: "go locks with LockFileEx on Windows" });
+  if (signal?.aborted) return Promise.resolve({ kind: "busy" });
+  helper ??= start();
+  const used = helper;
+  if (used.gone) return Promise.resolve({ kind: "unavailable", why: used.gone });
+  const id = nextId++;
+  const send = (line) => {
+    if (!used.gone) used.child.stdin?.write(`${line}
+`);
+  };
+  account(used, 1);
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (result) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", giveUp);
+      if (result.kind !== "held") account(used, -1);
+      resolve(result);
+    };
+    const giveUp = () => {
+      used.answers.delete(id);
+      send(`U ${id}`);
+      finish({ kind: "busy" });
+    };
+    const timer = setTimeout(giveUp, boundMs);
+    signal?.addEventListener("abort", giveUp, { once: true });
+    used.answers.set(id, (answer2) => {
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        send(`U ${id}`);
+        account(used, -1);
+      };
+      if (answer2 === "locked") finish({ kind: "held", release });
+      else if (answer2.startsWith("refused ")) {
+        const [, errno, ...why] = answer2.split(" ");
+        const code = ERRNO_NAMES.get(Number(errno));
+        finish({ kind: "refused", why: why.join(" "), ...code ? { code } : {} });
+      } else finish({ kind: "unavailable", why: answer2.slice("unavailable ".length) });
+    });
+    send(`L ${id} ${Buffer.from(file2).toString("hex")}`);
+  });
+}
+
+// src/cache/verify.ts
+var WHAT = { zip: "zip", tree: "extracted tree", mod: "go.mod" };
+var IN_FLIGHT = 64;
+async function verifyModuleCache(modcache, lines, options = {}) {
+  const started = performance.now();
+  const report = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 };
+  const problems = /* @__PURE__ */ new Map();
+  const blame = (check, why, remove2, failed) => {
+    const id = `${check.module}@${check.version}`;
+    const known = problems.get(id) ?? { module: check.module, version: check.version, why: [], remove: /* @__PURE__ */ new Set(), failed: /* @__PURE__ */ new Map() };
+    problems.set(id, known);
+    if (!known.why.includes(why)) known.why.push(why);
+    for (const rel of remove2) known.remove.add(rel);
+    if (failed) known.failed.set(failed.check.path, failed.stats);
+  };
+  const found = [];
+  for (const check of checksFor(lines)) {
+    if (options.checked?.has(check.path)) continue;
+    const located = locate(modcache, check, options.alone ?? false);
+    if (located === void 0) continue;
+    if ("blocked" in located) blame(check, located.blocked.message, [located.blocked.rel]);
+    else if (located.stats === "extracting") report.extracting = (report.extracting ?? 0) + 1;
+    else found.push({ check, stats: located.stats });
+  }
+  const hashers = new Hashers(Math.max(1, Math.min(4, availableParallelism())));
+  const zipBytes = new Map(found.filter((f) => f.check.what === "zip").map((f) => [`${f.check.module}@${f.check.version}`, f.stats.size]));
+  const budget = found.reduce((n, f) => n + (f.check.what === "tree" ? zipBytes.get(`${f.check.module}@${f.check.version}`) ?? 0 : f.stats.size), 0);
+  const deadlineMs = options.deadlineMs ?? checkDeadlineMs(budget);
+  let expired = false;
+  let timer;
+  const deadline = new Promise((resolve) => {
+    timer = setTimeout(() => {
+      expired = true;
+      resolve("expired");
+    }, deadlineMs);
+  });
+  const findings = [];
+  try {
+    let next = 0;
+    const checkOne = async (i) => {
+      const item = found[i];
+      report[`${item.check.what}s`]++;
+      const problem = expired ? "expired" : await Promise.race([problemWith(item, modcache, hashers), deadline]);
+      findings[i] = problem === "expired" ? `not checked within the check's deadline (${Math.round(deadlineMs / 1e3)} s)` : problem;
+    };
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next < found.length) await checkOne(next++);
+      })
+    );
+  } finally {
+    clearTimeout(timer);
+    if (expired) void hashers.abandon();
+    else await hashers.close();
+  }
+  const good = found.filter((item, i) => {
+    const problem = findings[i];
+    if (problem) blame(item.check, problem, removalsFor(item.check), item);
+    return problem === void 0;
+  });
+  const stuck = [];
+  const outcomes = await Promise.all([...problems.values()].map((problem) => removeUnderLock(modcache, problem, options.alone ?? false)));
+  for (const [i, problem] of [...problems.values()].entries()) {
+    const outcome = outcomes[i];
+    if (outcome.unlocked) report.unlocked = outcome.unlocked;
+    if (outcome.stuck) stuck.push(`${problem.module} ${problem.version} (${problem.why.join("; ")}): ${outcome.stuck}`);
+    if (outcome.removed) report.discarded.push({ module: problem.module, version: problem.version, why: problem.why.join("; ") });
+  }
+  for (const item of good) {
+    if (item.check.what === "zip" && !problems.has(`${item.check.module}@${item.check.version}`) && keepZipHash(modcache, item.check)) report.repaired++;
+  }
+  report.durationMs = performance.now() - started;
+  if (stuck.length > 0) throw new Error(`The module cache holds what go.sum does not vouch for, and the step cannot remove it, so go would use it as it is: ${stuck.join("; ")}.`);
+  return report;
+}
+function locate(modcache, check, alone) {
+  let dir;
+  try {
+    dir = openDirIfThere(modcache, path5.posix.dirname(check.path));
+  } catch (e) {
+    if (e instanceof NotADirectory) return { blocked: e };
+    throw e;
+  }
+  if (!dir) return void 0;
+  try {
+    const stats = lstatOf(dir.entry(path5.posix.basename(check.path)));
+    if (!stats) return void 0;
+    if (check.what === "tree" && !alone && hasMarker(modcache, check)) return { stats: "extracting" };
+    return { stats };
+  } finally {
+    dir.close();
+  }
+}
+function hasMarker(modcache, check) {
+  const base = downloadBase(check.module, check.version);
+  try {
+    const dir = openDirIfThere(modcache, path5.posix.dirname(base));
+    if (!dir) return false;
+    try {
+      return lstatOf(dir.entry(`${path5.posix.basename(base)}.partial`))?.isFile() ?? false;
+    } finally {
+      dir.close();
+    }
+  } catch {
+    return false;
+  }
+}
+async function problemWith({ check, stats }, modcache, hashers) {
+  const what = WHAT[check.what];
+  const expected = check.what === "tree" ? stats.isDirectory() : stats.isFile();
+  if (!expected) return `${what} is ${describe(stats)}, not a ${check.what === "tree" ? "directory" : "regular file"}`;
+  let dir;
+  try {
+    dir = openDir(modcache, path5.posix.dirname(check.path));
+  } catch (e) {
+    return `${what} unreadable: ${e.message}`;
+  }
+  const name = path5.posix.basename(check.path);
+  try {
+    const hash = check.what === "zip" ? await hashers.zip(dir.entry(name)) : check.what === "tree" ? await hashers.tree(dir.entry(name), `${check.module}@${check.version}`) : goModHash(readRegular(dir.entry(name), MAX_BYTES.mod));
+    if (hash !== check.hash) return `${what} does not match go.sum`;
+    return check.what === "zip" ? besideZip(dir, name) : void 0;
+  } catch (e) {
+    return `${what} unreadable: ${e.message}`;
+  } finally {
+    dir.close();
+  }
+}
+function besideZip(dir, zipName) {
+  for (const name of [`${zipName}hash`, zipName.replace(/\.zip$/, ".info")]) {
+    const kind = kindOf(dir.entry(name));
+    if (kind !== void 0 && kind !== "a file") return `${name} is ${kind}, not a regular file`;
+  }
+  return void 0;
+}
+function removalsFor(check) {
+  const base = downloadBase(check.module, check.version);
+  if (check.what === "mod") return [`${base}.mod`];
+  if (check.what === "tree") return [treePath(check.module, check.version)];
+  return [`${base}.zip`, `${base}.ziphash`, `${base}.info`, treePath(check.module, check.version)];
+}
+async function removeUnderLock(modcache, problem, alone) {
+  const base = downloadBase(problem.module, problem.version);
+  const lockName = `${path5.posix.basename(base)}.lock`;
+  let release;
+  let unlocked;
+  let lockDir;
+  try {
+    lockDir = openDirIfThere(modcache, path5.posix.dirname(base));
+  } catch (e) {
+    if (!(e instanceof NotADirectory)) throw e;
+  }
+  try {
+    if (lockDir && !alone) {
+      let locked = await takeGoLock(lockDir.entry(lockName), LOCK_WAIT_MS);
+      if (locked.kind === "refused" && kindOf(lockDir.entry(lockName)) !== "a file") {
+        await removeEntry(lockDir, lockName);
+        locked = await takeGoLock(lockDir.entry(lockName), LOCK_WAIT_MS);
+      }
+      if (locked.kind === "busy") return { stuck: `another process has held go's lock on it (${path5.join(lockDir.shown, lockName)}) for ${LOCK_WAIT_MS / 1e3} s` };
+      if (locked.kind === "refused" && locked.code !== "EROFS") return { stuck: `go's lock file ${path5.join(lockDir.shown, lockName)} cannot be locked: ${locked.why}` };
+      if (locked.kind === "unavailable") unlocked = locked.why;
+      else if (locked.kind === "held") release = locked.release;
+    }
+    const withUnlocked = unlocked ? { unlocked } : {};
+    for (const [rel, checked] of problem.failed) {
+      const now = lstatIn(modcache, rel);
+      if (now && (now.ino !== checked.ino || now.dev !== checked.dev)) return withUnlocked;
+    }
+    const extracting = !alone && hasMarker(modcache, problem);
+    for (const rel of problem.remove) {
+      if (extracting && rel === treePath(problem.module, problem.version)) continue;
+      const failed = await removeAt(modcache, rel);
+      if (failed) return { stuck: failed, ...withUnlocked };
+    }
+    return { removed: true, ...withUnlocked };
+  } finally {
+    release?.();
+    lockDir?.close();
+  }
+}
+function lstatIn(modcache, rel) {
+  try {
+    const dir = openDirIfThere(modcache, path5.posix.dirname(rel));
+    if (!dir) return void 0;
+    try {
+      return lstatOf(dir.entry(path5.posix.basename(rel)));
+    } finally {
+      dir.close();
+    }
+  } catch {
+    return void 0;
+  }
+}
+async function removeAt(modcache, rel) {
+  let dir;
+  let name = path5.posix.basename(rel);
+  try {
+    try {
+      dir = openDirIfThere(modcache, path5.posix.dirname(rel));
+    } catch (e) {
+      if (!(e instanceof NotADirectory)) throw e;
+      dir = openDir(modcache, path5.posix.dirname(e.rel));
+      name = path5.posix.basename(e.rel);
+    }
+    if (dir) await removeEntry(dir, name);
+    return void 0;
+  } catch (e) {
+    const code = e.code;
+    const where = path5.join(modcache, rel);
+    if (code === "EROFS") return `${where} cannot be removed: the module cache is on a read-only file system (EROFS); make it writable for this step, or repair it where it is written`;
+    if (code === "EACCES" || code === "EPERM") return `${where} cannot be removed: the step may not write there (${code}); the module cache may be read-only or another user's`;
+    return `${where} cannot be removed: ${e.message}`;
+  } finally {
+    dir?.close();
+  }
+}
+function keepZipHash(modcache, check) {
+  const base = downloadBase(check.module, check.version);
+  let dir;
+  try {
+    dir = openDir(modcache, path5.posix.dirname(base));
+  } catch {
+    return false;
+  }
+  const name = `${path5.posix.basename(base)}.ziphash`;
+  try {
+    const text = (() => {
+      try {
+        return readRegular(dir.entry(name), 1024).toString("utf8");
+      } catch {
+        return void 0;
+      }
+    })();
+    if (text?.trim() === check.hash) return false;
+    try {
+      writeReplacing(dir, name, check.hash, `${name}.${process.pid}-${Date.now()}.partial`);
+      return true;
+    } catch {
+      return false;
+    }
+  } finally {
+    dir.close();
+  }
+}
+
+// src/cache/admit.ts
+async function vouchedIn(dir, lines, contents) {
+  const verify2 = await verifyModuleCache(dir, lines, { alone: true });
+  const hashed = new Set(checksFor(lines).map((c) => c.path));
+  const admit = admitFor(lines);
+  const paths = [];
+  for (const rel of savedPaths(lines, contents)) {
+    const stat = await fs.lstat(path6.join(dir, rel)).catch(() => void 0);
+    if (!stat) continue;
+    if (hashed.has(rel)) paths.push(rel);
+    else if (!/\.(info|ziphash)$/.test(rel)) continue;
+    else if (rel.endsWith(".ziphash") && !paths.includes(rel.slice(0, -"hash".length))) continue;
+    else {
+      const why = await admit(rel, path6.join(dir, rel), stat);
+      if (why === void 0) paths.push(rel);
+      else {
+        const [module, version] = versionOf(lines, rel);
+        verify2.discarded.push({ module, version, why });
+      }
+    }
+  }
+  return { paths, verify: verify2 };
+}
+function admitFor(lines) {
+  const expected = /* @__PURE__ */ new Map();
+  for (const { module, version, goMod, hash } of lines) {
+    const base = downloadBase(module, version);
+    expected.set(`${base}.info`, { version });
+    if (!goMod) expected.set(`${base}.ziphash`, { version, ziphash: hash });
+  }
+  return async (rel, full, stat) => {
+    const rule = expected.get(rel);
+    if (!rule) return void 0;
+    if (stat.size > MAX_BYTES.info) return `${path6.extname(rel)} of ${stat.size} bytes`;
+    const text = await fs.readFile(full, "utf8");
+    if (rule.ziphash === void 0) return infoProblem(text, rule.version);
+    return text.trim() === rule.ziphash ? void 0 : ".ziphash is not go.sum\u2019s hash of the zip";
+  };
+}
+function versionOf(lines, rel) {
+  const line = lines.find((l) => rel.startsWith(`${downloadBase(l.module, l.version)}.`));
+  return line ? [line.module, line.version] : [rel, ""];
+}
+
+// src/cache/build.ts
+import { promises as fs4 } from "node:fs";
+import path9 from "node:path";
+
+// src/cache/service.ts
+import { fileURLToPath as fileURLToPath3 } from "node:url";
+
+// src/untrusted.ts
+var LINE_BREAK = /\r\n|\r|\n/;
+var COMMAND_START = /^([\p{White_Space}\p{Cf}]*::)/u;
+var BRACKET_COMMAND = /##\[/g;
+function inert(text) {
+  return text.split(LINE_BREAK).map((line) => line.replace(BRACKET_COMMAND, "##[\\").replace(COMMAND_START, "$1\\")).join("\n");
+}
+var CACHE_COMMAND = /^::(add-mask|debug|notice|warning|error)( [^:\r\n]*)?::[^\r\n]*$/;
+function cacheLogLine(line) {
+  return CACHE_COMMAND.test(line) ? line : inert(line);
+}
+
+// node_modules/@actions/cache/lib/internal/config.js
+var KNOWN_CACHE_MODES = ["none", "read", "write", "write-only"];
+function getCacheMode() {
+  return (process.env["ACTIONS_CACHE_MODE"] || "").trim().toLowerCase();
+}
+function isCacheReadable(mode) {
+  if (!KNOWN_CACHE_MODES.includes(mode))
+    return true;
+  return mode === "read" || mode === "write";
+}
+function isCacheWritable(mode) {
+  if (!KNOWN_CACHE_MODES.includes(mode))
+    return true;
+  return mode === "write" || mode === "write-only";
+}
+
+// node_modules/@actions/cache/lib/internal/constants.js
+var CacheFilename;
+(function(CacheFilename2) {
+  CacheFilename2["Gzip"] = "cache.tgz";
+  CacheFilename2["Zstd"] = "cache.tzst";
+})(CacheFilename || (CacheFilename = {}));
+var CompressionMethod;
+(function(CompressionMethod2) {
+  CompressionMethod2["Gzip"] = "gzip";
+  CompressionMethod2["ZstdWithoutLong"] = "zstd-without-long";
+  CompressionMethod2["Zstd"] = "zstd";
+})(CompressionMethod || (CompressionMethod = {}));
+var ArchiveToolType;
+(function(ArchiveToolType2) {
+  ArchiveToolType2["GNU"] = "gnu";
+  ArchiveToolType2["BSD"] = "bsd";
+})(ArchiveToolType || (ArchiveToolType = {}));
+var GnuTarPathOnWindows = `${process.env["PROGRAMFILES"]}\\Git\\usr\\bin\\tar.exe`;
+var SystemTarPathOnWindows = `${process.env["SYSTEMDRIVE"]}\\Windows\\System32\\tar.exe`;
+var CacheFileSizeLimit = 10 * Math.pow(1024, 3);
+var CacheReadDeniedMessagePrefix = "cache read denied:";
+
+// src/cache/mode.ts
+var READ_DENIED = CacheReadDeniedMessagePrefix;
+var WRITE_DENIED = "cache write denied:";
+function readForbidden() {
+  const mode = getCacheMode();
+  return isCacheReadable(mode) ? void 0 : `ACTIONS_CACHE_MODE is ${mode}`;
+}
+function writeForbidden() {
+  const mode = getCacheMode();
+  return isCacheWritable(mode) ? void 0 : `ACTIONS_CACHE_MODE is ${mode}`;
+}
+function savePolicy(why) {
+  return `${readForbidden() ? "off" : "restore-only"} by policy (${why})`;
+}
+
+// src/cache/staging.ts
+import { randomBytes as randomBytes3 } from "node:crypto";
+import { promises as fs3 } from "node:fs";
+import path8 from "node:path";
+
+// src/files.ts
+import { promises as fs2 } from "node:fs";
+import path7 from "node:path";
+async function treeBytes(dir) {
+  let entries2;
+  try {
+    entries2 = await fs2.readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const entry of entries2) {
+    const full = path7.join(dir, entry.name);
+    if (entry.isDirectory()) total += await treeBytes(full);
+    else if (entry.isFile()) total += await fs2.stat(full).then((s) => s.size, () => 0);
+  }
+  return total;
+}
+async function makeDirsWritable(dir) {
+  const opened = openDirAt(dir);
+  if (!opened) return;
+  try {
+    const mode = opened.mode();
+    if ((mode & 128) === 0) opened.chmod(mode | 128);
+    for (const entry of await fs2.readdir(opened.path, { withFileTypes: true })) {
+      if (entry.isDirectory()) await makeDirsWritable(opened.entry(entry.name));
+    }
+  } finally {
+    opened.close();
+  }
+}
+
+// src/cache/owner.ts
+import { execFileSync as execFileSync2 } from "node:child_process";
+import { readFileSync as readFileSync3 } from "node:fs";
+function thisProcess() {
+  const started = startTime(process.pid);
+  return started === void 0 ? { pid: process.pid } : { pid: process.pid, started };
+}
+function isAlive(owner) {
+  try {
+    process.kill(owner.pid, 0);
+  } catch (e) {
+    if (e.code !== "EPERM") return false;
+  }
+  return owner.started === void 0 || startTime(owner.pid) === owner.started;
+}
+function startTime(pid) {
+  try {
+    const stat = readFileSync3(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+  }
+  try {
+    return execFileSync2("ps", ["-o", "lstart=", "-p", String(pid)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || void 0;
+  } catch {
+    return void 0;
+  }
+}
+
+// src/cache/staging.ts
+var CLAIMING_MS = 6e4;
+var entryIn = (dir) => path8.join(dir, "entry");
+async function claimStaging(dir) {
+  await fs3.mkdir(path8.dirname(dir), { recursive: true });
+  for (let tries = 0; ; tries++) {
+    try {
+      await fs3.mkdir(dir, { mode: 448 });
+      break;
+    } catch (e) {
+      if (e.code !== "EEXIST" || tries > 1) throw e;
+      await reclaim(dir);
+    }
+  }
+  const forget = cleanUpOnCancel(() => remove(dir));
+  await fs3.writeFile(path8.join(dir, "owner"), JSON.stringify(thisProcess()));
+  const entry = entryIn(dir);
+  await fs3.mkdir(entry);
+  return {
+    dir,
+    entry,
+    archive: path8.join(dir, "archive"),
+    release: async () => {
+      forget();
+      await remove(dir);
+    }
+  };
+}
+async function reclaim(dir) {
+  const owner = await ownerOf(dir);
+  if (owner === "claiming" || owner && isAlive(owner)) {
+    throw new Error(`another job on this runner is using ${dir}${owner === "claiming" ? "" : ` (process ${owner.pid})`}`);
+  }
+  const aside = `${dir}.${randomBytes3(6).toString("hex")}.stale`;
+  await fs3.rename(dir, aside);
+  if (JSON.stringify(await ownerOf(aside)) !== JSON.stringify(owner)) {
+    await fs3.rename(aside, dir).catch(() => void 0);
+    throw new Error(`another job on this runner is using ${dir}`);
+  }
+  await remove(aside);
+}
+async function ownerOf(dir) {
+  try {
+    return JSON.parse(await fs3.readFile(path8.join(dir, "owner"), "utf8"));
+  } catch {
+    const stat = await fs3.stat(dir).catch(() => void 0);
+    return stat && Date.now() - stat.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
+  }
+}
+async function stage(root, entry, paths, admit) {
+  const staged = { bytes: 0, skipped: [] };
+  const { dev } = await fs3.stat(root);
+  for (const rel of paths) {
+    const found = await within(root, rel, dev);
+    if (found === void 0) continue;
+    if (typeof found === "string") {
+      staged.skipped.push({ path: rel, why: found });
+      continue;
+    }
+    const files = found.isDirectory() ? await treeFiles(path8.join(root, rel), rel, dev) : [{ rel, stat: found }];
+    const problem = typeof files === "string" ? files : await firstProblem(files, root, dev, admit);
+    if (problem !== void 0) {
+      staged.skipped.push({ path: rel, why: problem });
+      continue;
+    }
+    for (const file2 of files) {
+      const to = path8.join(entry, file2.rel);
+      await fs3.mkdir(path8.dirname(to), { recursive: true });
+      await fs3.link(path8.join(root, file2.rel), to).catch(() => fs3.copyFile(path8.join(root, file2.rel), to, fs3.constants.COPYFILE_EXCL));
+      staged.bytes += file2.stat.size;
+    }
+  }
+  return staged;
+}
+async function within(root, rel, dev) {
+  const elements = rel.split("/");
+  let at = root;
+  for (const [i, element] of elements.entries()) {
+    at = path8.join(at, element);
+    const stat = await fs3.lstat(at).catch(() => void 0);
+    if (!stat) return void 0;
+    if (i === elements.length - 1) return stat;
+    if (!stat.isDirectory()) return `${elements.slice(0, i + 1).join("/")} is ${kindOf2(stat)}`;
+    if (stat.dev !== dev) return `${elements.slice(0, i + 1).join("/")} is on another file system`;
+  }
+  return void 0;
+}
+async function treeFiles(full, rel, dev) {
+  const files = [];
+  for (const name of await fs3.readdir(full)) {
+    const stat = await fs3.lstat(path8.join(full, name));
+    const childRel = `${rel}/${name}`;
+    if (stat.dev !== dev) return `${childRel} is on another file system`;
+    if (stat.isDirectory()) {
+      const below = await treeFiles(path8.join(full, name), childRel, dev);
+      if (typeof below === "string") return below;
+      files.push(...below);
+    } else files.push({ rel: childRel, stat });
+  }
+  return files;
+}
+async function firstProblem(files, root, dev, admit) {
+  for (const { rel, stat } of files) {
+    if (!stat.isFile()) return `${rel} is ${kindOf2(stat)}`;
+    if (stat.nlink !== 1) return `${rel} is a hard link (${stat.nlink} names): its contents are not only the cache\u2019s`;
+    if (stat.dev !== dev) return `${rel} is on another file system`;
+    const why = await admit?.(rel, path8.join(root, rel), stat);
+    if (why !== void 0) return `${rel}: ${why}`;
+  }
+  return void 0;
+}
+function kindOf2(stat) {
+  if (stat.isSymbolicLink()) return "a symbolic link";
+  if (stat.isFIFO()) return "a FIFO";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  if (stat.isSocket()) return "a socket";
+  if (stat.isDirectory()) return "a directory";
+  return "not a regular file";
+}
+async function unstage(entry, root, paths) {
+  const moved = [];
+  for (const rel of paths) {
+    const target = path8.join(root, rel);
+    if (!await directoriesTo(root, rel) || await fs3.lstat(target).catch(() => void 0)) continue;
+    await fs3.rename(path8.join(entry, rel), target);
+    moved.push(rel);
+  }
+  return moved;
+}
+async function directoriesTo(root, rel) {
+  let at = root;
+  for (const element of rel.split("/").slice(0, -1)) {
+    at = path8.join(at, element);
+    const stat = await fs3.lstat(at).catch(() => void 0);
+    if (!stat) await fs3.mkdir(at);
+    else if (!stat.isDirectory()) return false;
+    else if ((stat.mode & 128) === 0) await fs3.chmod(at, stat.mode | 128);
+  }
+  return true;
+}
+async function remove(dir) {
+  await makeDirsWritable(dir);
+  await fs3.rm(dir, { recursive: true, force: true });
+}
+
+// src/cache/service.ts
+var RESULT_MARKER = "go-mod-download cache result: ";
+var REFUSED_SHOWN = 10;
+var UNAVAILABLE = "The cache service is not available here; going on without a cache.";
+function serviceConfigured() {
+  return Boolean(process.env.ACTIONS_CACHE_URL || process.env.ACTIONS_RESULTS_URL);
+}
+async function restoreEntry(stash, keys, limitMs, select) {
+  const nothing = (report) => ({ report, moved: [] });
+  if (!serviceConfigured()) return nothing({ state: "unavailable", warning: UNAVAILABLE });
+  const forbidden = readForbidden();
+  if (forbidden) return nothing({ state: "policy", policy: forbidden });
+  const started = performance.now();
+  let matchedKey;
+  try {
+    const staging = await claimStaging(stash.staging);
+    try {
+      const result = await restoreInChild(staging, keys, limitMs);
+      if (!result.available) return nothing({ state: "unavailable", warning: UNAVAILABLE });
+      if (result.denied !== void 0) return nothing({ state: "policy", policy: `the cache service answered \u201C${READ_DENIED.slice(0, -1)}\u201D` });
+      matchedKey = result.matchedKey ?? void 0;
+      if (!matchedKey) return nothing({ state: "miss", durationMs: performance.now() - started });
+      if (result.error !== void 0) throw new Error(result.error);
+      const moved = await unstage(staging.entry, stash.root, await select(staging.entry));
+      const refused = result.refusedCount ?? 0;
+      const state = refused === 0 && sameKey(matchedKey, keys.key) ? "exact" : "partial";
+      const report = { state, matchedKey, durationMs: performance.now() - started, ...result.bytes === void 0 ? {} : { bytes: result.bytes } };
+      return { report: refused > 0 ? { ...report, warning: describeRefused(matchedKey, result) } : report, moved };
+    } finally {
+      await staging.release();
+    }
+  } catch (e) {
+    const state = e instanceof DeadlineError ? "timed-out" : "failed";
+    return nothing({ state, ...matchedKey ? { matchedKey } : {}, durationMs: performance.now() - started, warning: `Cache restore${matchedKey ? ` of ${matchedKey}` : ""} failed: ${e.message}` });
+  }
+}
+function describeRefused(key4, result) {
+  const shown = (result.refused ?? []).map((r) => `${JSON.stringify(r.member)} (${r.why})`).join("; ");
+  const more = (result.refusedCount ?? 0) - (result.refused ?? []).length;
+  return `The cache entry ${key4} held ${result.refusedCount} member(s) that were not written, so it is restored in part: ${shown}${more > 0 ? `; and ${more} more` : ""}.`;
+}
+async function saveEntry(stash, key4, paths, limitMs, admit) {
+  const forbidden = writeForbidden();
+  if (forbidden) return { state: "policy", why: savePolicy(forbidden) };
+  const started = performance.now();
+  try {
+    const staging = await claimStaging(stash.staging);
+    try {
+      const { bytes, skipped } = await stage(stash.root, staging.entry, paths, admit);
+      if (skipped.length > 0) port.warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
+      const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key4], limitMs, "Cache save");
+      const durationMs = performance.now() - started;
+      if (result.id === -1 && log.some(writeDenied)) return { state: "policy", why: savePolicy(`the cache service answered \u201C${WRITE_DENIED.slice(0, -1)}\u201D`), durationMs };
+      if (result.id === -1 || log.some((line) => /^::(warning|error)::Failed to save/.test(line))) return { state: "failed", why: "not saved (the log says why)", durationMs };
+      return { state: "saved", why: "saved", durationMs, bytes };
+    } finally {
+      await staging.release();
+    }
+  } catch (e) {
+    return { state: "failed", why: `save failed: ${e.message}`, durationMs: performance.now() - started };
+  }
+}
+var fromSource = import.meta.url.endsWith(".ts");
+var RESTORE_ENTRY = fileURLToPath3(new URL(fromSource ? "../entries/cache-restore.ts" : "./restore.js", import.meta.url));
+var SAVE_ENTRY = fileURLToPath3(new URL(fromSource ? "../entries/cache-save.ts" : "./save.js", import.meta.url));
+async function restoreInChild(staging, keys, limitMs) {
+  return (await inChild(RESTORE_ENTRY, [staging.entry, staging.archive, keys.key, ...keys.restoreKeys], limitMs, "Cache restore")).result;
+}
+async function inChild(entry, args, limitMs, what) {
+  let result;
+  const log = [];
+  const child = spawnGroup(process.execPath, [entry, ...args], {
+    cwd: process.cwd(),
+    env: processEnv(),
+    onLine: (line) => {
+      if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length));
+      else {
+        process.stdout.write(`${cacheLogLine(writeDenied(line) ? line.replace(/^::warning::/, "") : line)}
+`);
+        log.push(line);
+      }
+    }
+  });
+  const outcome = await withDeadline(child.exited, limitMs, what).catch(async (e) => {
+    if (e instanceof DeadlineError) await child.kill();
+    throw e;
+  });
+  if (outcome.code !== 0 || !result) throw new Error(`the ${what.toLowerCase()} process ended with ${outcome.code ?? outcome.signal}: ${log.slice(-5).join(" / ")}`);
+  return { result, log };
+}
+var writeDenied = (line) => line.startsWith("::warning::Failed to save: ") && line.includes(WRITE_DENIED);
+
+// src/cache/build.ts
+var BUILD_KEY_PREFIX = "go-build";
+var BACKDATE_MS = 2 * 60 * 60 * 1e3;
+function buildCacheKeys(facts) {
+  const base = `${BUILD_KEY_PREFIX}-${facts.os}-${facts.arch}-${facts.goVersion}-`;
+  const prefix = `${base}${filesHash(facts.files).slice(0, 16)}-`;
+  return { prefix, restoreKeys: [prefix, base] };
+}
+var buildStash = (gocache) => ({ root: gocache, staging: path9.join(gocache, "go-mod-download-staging") });
+async function restoreBuildCache(gocache, keys, limitMs) {
+  const backdated = new Date(Date.now() - BACKDATE_MS);
+  const { report } = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, async (dir) => {
+    const entries2 = await goEntries(dir);
+    for (const entry of entries2) await fs4.utimes(path9.join(dir, entry), backdated, backdated);
+    return entries2;
+  });
+  const hit = report.matchedKey?.toLowerCase().startsWith(keys.prefix.toLowerCase()) ?? false;
+  return { ...report, hit };
+}
+var BUILD_STATE = "build-cache";
+async function goEntries(gocache) {
+  const entries2 = [];
+  for (const dir of await fs4.readdir(gocache).catch(() => [])) {
+    if (!/^[0-9a-f]{2}$/.test(dir)) continue;
+    for (const entry of await fs4.readdir(path9.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
+      if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries2.push(`${dir}/${entry.name}`);
+    }
+  }
+  return entries2;
+}
+
+// src/cache/layout.ts
+import path10 from "node:path";
+var moduleStash = (modcache) => ({ root: modcache, staging: path10.join(modcache, "cache", "go-mod-download-staging") });
+
+// src/cache/stage.ts
+async function startModuleCache(o) {
+  let restore = { state: "disabled" };
+  let fromEntry;
+  let moved = [];
+  if (o.restore) {
+    const outcome = await port.group(
+      "Restore the module cache",
+      () => restoreEntry(moduleStash(o.modcache), o.keys, o.timeoutMs, async (dir) => {
+        const vouched = await vouchedIn(dir, o.sumLines, o.contents);
+        fromEntry = vouched.verify;
+        return vouched.paths;
+      })
+    );
+    ({ report: restore, moved } = outcome);
+    if (restore.warning) port.warning(restore.warning);
+    port.echo(restored(restore) ? `Restored ${restore.matchedKey} (${restore.state})` : `Cache: ${restore.policy ? `not read, by policy (${restore.policy})` : restore.state}`);
+  }
+  if (o.sumLines.length === 0 || !hasDownloads(o.modcache)) return { restore, ...fromEntry ? { verify: fromEntry } : {} };
+  const onRunner = await port.group("Check the module cache against go.sum", () => verifyModuleCache(o.modcache, o.sumLines, { checked: new Set(moved) }));
+  const verify2 = fromEntry ? joined(fromEntry, onRunner) : onRunner;
+  port.info(describeVerify(verify2));
+  if (verify2.extracting) port.info(`Left alone: ${verify2.extracting} extracted tree(s) another go is extracting (its .partial marker is there).`);
+  if (verify2.unlocked) port.info(`Checked without go's module locks (${verify2.unlocked}): a go running beside the step on this module cache is not waited for.`);
+  for (const d of verify2.discarded) port.warning(`Discarded ${d.module} ${d.version} from the module cache: ${d.why}; it is fetched again.`);
+  return { restore, verify: verify2 };
+}
+function joined(a, b) {
+  return {
+    zips: a.zips + b.zips,
+    trees: a.trees + b.trees,
+    mods: a.mods + b.mods,
+    discarded: [...a.discarded, ...b.discarded],
+    repaired: a.repaired + b.repaired,
+    durationMs: a.durationMs + b.durationMs
+  };
+}
+async function saveModuleCache(o) {
+  if (!o.decision.save) return { state: "skipped", why: `not saved: ${o.decision.why}` };
+  const saved = await port.group(
+    "Save the module cache",
+    () => saveEntry(moduleStash(o.modcache), o.key, savedPaths(o.sumLines, o.contents), o.timeoutMs, admitFor(o.sumLines))
+  );
+  if (saved.state === "failed") port.warning(`Cache ${saved.why}`);
+  else if (saved.state === "policy") port.info(`Cache: ${saved.why}`);
+  return saved;
+}
+async function startBuildCache(o) {
+  if (!o.gocache || o.gocache === "off") return { report: { state: "disabled", hit: false, warning: "GOCACHE is off: there is no build cache to keep." } };
+  const keys = buildCacheKeys(o.keys);
+  const sinceMs = Date.now();
+  const report = await port.group("Restore the build cache", () => restoreBuildCache(o.gocache, keys, o.timeoutMs));
+  if (report.warning) port.warning(report.warning);
+  port.echo(restored(report) ? `Build cache: restored ${report.matchedKey}${report.hit ? "" : " (another go.sum)"}` : `Build cache: ${report.state}`);
+  return { report, state: { gocache: o.gocache, prefix: keys.prefix, ...report.matchedKey ? { matchedKey: report.matchedKey } : {}, sinceMs, limitMs: o.timeoutMs } };
+}
+function handBuildCacheOn(state, o) {
+  const decision = saveDecision({ cacheEnabled: true, goSum: true, saveCache: o.saveCache, downloadOk: o.downloadOk, restore: o.restore });
+  if (!decision.save) return { why: `not saved: ${decision.why}` };
+  const forbidden = writeForbidden();
+  if (forbidden) return { why: savePolicy(forbidden) };
+  return { why: "by the post step, after the job\u2019s builds and tests", postState: { [BUILD_STATE]: JSON.stringify(state) } };
+}
+var restored = (report) => report.state === "exact" || report.state === "partial";
+function hasDownloads(modcache) {
+  const dir = path11.join(modcache, "cache", "download");
+  return existsSync2(dir) && readdirSync3(dir).length > 0;
+}
+
+// src/inputs.ts
+import { existsSync as existsSync3, statSync as statSync2 } from "node:fs";
+import path12 from "node:path";
+var DEFAULTS = {
+  proxies: "",
+  selection: "ordered",
+  "probe-timeout": "5s",
+  timeout: "10m",
+  "stall-timeout": "60s",
+  retries: "3",
+  "working-directory": ".",
+  cache: "true",
+  "cache-dependency-path": "",
+  "save-cache": "true",
+  "cache-contents": "downloads",
+  "build-cache": "false",
+  prefetch: "true",
+  concurrency: "64",
+  "cache-timeout": "5m",
+  "protect-later-steps": "true",
+  "later-steps-idle-timeout": "2h"
+};
+var MAX_DURATION_MS = 120 * 36e5;
+var MAX_RETRIES = 20;
+var MAX_CONCURRENCY = 256;
+var InputError = class extends Error {
+  input;
+  /** What is wrong, without the input's name. */
+  problem;
+  constructor(input, problem) {
+    super(`Input "${input}": ${problem}`);
+    this.name = "InputError";
+    this.input = input;
+    this.problem = problem;
+  }
+};
+function parseSettings(read, workspace) {
+  const value = (name) => read(name).trim() || DEFAULTS[name];
+  const workingDirectory = path12.resolve(workspace, value("working-directory"));
+  return {
+    candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
+    selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
+    probeTimeoutMs: duration("probe-timeout", value("probe-timeout")),
+    timeoutMs: duration("timeout", value("timeout")),
+    stallTimeoutMs: duration("stall-timeout", value("stall-timeout")),
+    retries: wholeNumber("retries", value("retries"), 0, MAX_RETRIES),
+    workingDirectory: goModuleDir(workingDirectory),
+    cache: boolean("cache", value("cache")),
+    cacheDependencyPath: value("cache-dependency-path").split("\n").map((l) => l.trim()).filter((l) => l !== ""),
+    saveCache: boolean("save-cache", value("save-cache")),
+    cacheContents: oneOf("cache-contents", value("cache-contents"), ["downloads", "everything"]),
+    buildCache: boolean("build-cache", value("build-cache")),
+    prefetch: boolean("prefetch", value("prefetch")),
+    concurrency: wholeNumber("concurrency", value("concurrency"), 1, MAX_CONCURRENCY),
+    cacheTimeoutMs: duration("cache-timeout", value("cache-timeout")),
+    protectLaterSteps: boolean("protect-later-steps", value("protect-later-steps")),
+    laterStepsIdleMs: duration("later-steps-idle-timeout", value("later-steps-idle-timeout"))
+  };
+}
+function candidatesFrom(input, text) {
+  try {
+    return parseCandidates(text);
+  } catch (e) {
+    throw new InputError(input, e.message);
+  }
+}
+function oneOf(input, text, allowed) {
+  if (allowed.includes(text)) return text;
+  throw new InputError(input, `"${text}" is not one of: ${allowed.join(", ")}`);
+}
+function duration(input, text) {
+  const ms = parseDuration(text);
+  if (ms === void 0) {
+    throw new InputError(input, `"${text}" is not a duration; write it like 90s, 1m30s, 10m or a number of seconds`);
+  }
+  if (ms <= 0) throw new InputError(input, `"${text}" must be longer than zero`);
+  if (ms > MAX_DURATION_MS) throw new InputError(input, `"${text}" is longer than the ${formatDuration(MAX_DURATION_MS)} allowed (no job runs longer)`);
+  return ms;
+}
+function wholeNumber(input, text, min, max) {
+  if (!/^\d+$/.test(text)) throw new InputError(input, `"${text}" is not a whole number of ${min === 0 ? "zero" : min} or more`);
+  const n = Number(text);
+  if (n < min) throw new InputError(input, `${n} is less than ${min}`);
+  if (n > max) throw new InputError(input, `${n} is more than the ${max} allowed`);
+  return n;
+}
+var TRUE = ["true", "True", "TRUE"];
+var FALSE = ["false", "False", "FALSE"];
+function boolean(input, text) {
+  if (TRUE.includes(text)) return true;
+  if (FALSE.includes(text)) return false;
+  throw new InputError(input, `"${text}" is not true or false`);
+}
+function goModuleDir(dir) {
+  if (!existsSync3(dir) || !statSync2(dir).isDirectory()) {
+    throw new InputError("working-directory", `${dir} is not a directory`);
+  }
+  if (!existsSync3(path12.join(dir, "go.mod")) && !existsSync3(path12.join(dir, "go.work"))) {
+    throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
+  }
+  return dir;
+}
+
+// src/download/go-runs.ts
+import os4 from "node:os";
+
+// src/attempt.ts
+import path14 from "node:path";
+
+// src/git.ts
+import { existsSync as existsSync4 } from "node:fs";
+import path13 from "node:path";
+function packsOnDisk(base) {
+  const given = base.GIT_CONFIG_COUNT ?? "0";
+  if (!/^\d+$/.test(given)) return {};
+  const count = Number(given);
+  for (let i = 0; i < count; i++) {
+    if (/^(fetch|transfer)\.unpacklimit$/i.test(base[`GIT_CONFIG_KEY_${i}`] ?? "")) return {};
+  }
+  return { GIT_CONFIG_COUNT: String(count + 1), [`GIT_CONFIG_KEY_${count}`]: "fetch.unpackLimit", [`GIT_CONFIG_VALUE_${count}`]: "1" };
+}
+var GIT_CONFIG_TIMEOUT_MS = 5e3;
+async function gitSecrets(dir, env) {
+  let cwd = path13.resolve(dir);
+  while (!existsSync4(cwd) && path13.dirname(cwd) !== cwd) cwd = path13.dirname(cwd);
+  const lines = [];
+  const child = spawnGroup("git", ["config", "--null", "--get-regexp", "^url\\..*\\.(push)?insteadof$"], { cwd, env, onLine: (line) => lines.push(line) });
+  const deadline = setTimeout(() => void child.kill(), GIT_CONFIG_TIMEOUT_MS);
+  try {
+    if ((await child.exited).code !== 0) return [];
+  } catch {
+    return [];
+  } finally {
+    clearTimeout(deadline);
+  }
+  return lines.join("\n").split("\0").filter((entry) => entry !== "").flatMap((entry) => {
+    const newline = entry.indexOf("\n");
+    const key4 = newline < 0 ? entry : entry.slice(0, newline);
+    const base = key4.replace(/^url\./i, "").replace(/\.(push)?insteadof$/i, "");
+    return [...secretsIn(base), ...newline < 0 ? [] : secretsIn(entry.slice(newline + 1))];
+  });
+}
+
+// src/module/absent.ts
+function isAbsent(status) {
+  return status === 404 || status === 410;
+}
+var ABSENT_IN_GO_ERROR = /\breading \S+: (404|410)$|\breading file:\S+: no such file or directory$/;
+
+// src/classify.ts
+var HTTP_STATUS = /^(.*?\breading \S+: \d{3})\b/;
+var RAW_QUOTES = ["proxy returned info for version ", " has unexpected file "];
+function goLines(lines) {
+  const own = [];
+  for (const printed of lines) {
+    const line = printed.split("\r")[0];
+    if (/^\s/.test(line)) continue;
+    const quote = RAW_QUOTES.find((q) => line.includes(q));
+    if (quote) {
+      const words = line.slice(0, line.indexOf(quote) + quote.length).trimEnd();
+      own.push({ words, line: words });
+      break;
+    }
+    const status = HTTP_STATUS.exec(line);
+    own.push({ words: status ? status[1] : line, line });
+  }
+  return own;
+}
+var RULES = [
+  // A mirror served bytes that go.sum disagrees with: that candidate is never trusted again.
+  { reason: "checksum mismatch", next: "drop-first", pattern: /: checksum mismatch$|^SECURITY ERROR$/ },
+  // The project's own files and settings: no proxy can change them.
+  { reason: "invalid go.mod", next: "stop", pattern: /^go: errors parsing go\.mod:$|^\S*go\.mod:\d+(:\d+)?: |go\.mod file not found|^go: updates to go\.mod needed/ },
+  { reason: "invalid go.work", next: "stop", pattern: /^go: errors parsing go\.work:$|^go: cannot load module .+ listed in go\.work file: / },
+  { reason: "replacement missing", next: "stop", pattern: /^go: \S+ \(replaced by [^)]+\): reading \S*go\.mod: / },
+  { reason: "invalid GOFLAGS", next: "stop", pattern: /^go: parsing \$GOFLAGS: / },
+  { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
+  { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
+  // The installed go is older than go.mod asks, and may not switch: no proxy can change that.
+  { reason: "go too old", next: "stop", pattern: /requires go >= \S+ \(running go \S+; GOTOOLCHAIN=\S+\)$/ },
+  // A proxy answered what go refuses (another version's .info, a zip with foreign files): another may not.
+  { reason: "bad answer", next: "rotate", pattern: /proxy returned info for version$| has unexpected file$/ },
+  { reason: "unknown revision", next: "stop", pattern: /unknown revision|invalid version: /i },
+  // With `|`, go reports "not found" only when no candidate had the module.
+  { reason: "not found", next: "stop", pattern: ABSENT_IN_GO_ERROR },
+  // golang/go#51323: proxies that reset HTTP/2 streams; the next attempt speaks HTTP/1.1.
+  { reason: "http2 stream error", next: "rotate", pattern: /stream error|INTERNAL_ERROR|http2: / },
+  {
+    reason: "network",
+    next: "rotate",
+    pattern: /dial tcp|connection refused|connection reset|i\/o timeout|EOF|TLS|tls:|x509|no such host|\breading \S+: 5\d\d$|unexpected status/
+  }
+];
+function classify(outcome) {
+  if (outcome.endedBy !== "exit") {
+    const waiting = outcome.waitingOn.slice(0, 3).join(", ");
+    return { reason: outcome.endedBy, next: "rotate", detail: waiting ? `waiting on ${waiting}` : "no progress" };
+  }
+  if (outcome.exit.code === 0) return { reason: "ok", next: "done", detail: "" };
+  const own = goLines(outcome.errors);
+  for (const rule of RULES) {
+    const found = own.find((l) => rule.pattern.test(l.words));
+    if (found !== void 0) return { reason: rule.reason, next: rule.next, detail: found.line.trim() };
+  }
+  const last = own.filter((l) => l.words.trim() !== "").at(-1)?.line ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
+  return { reason: "error", next: "rotate", detail: last.trim() };
+}
+
+// src/attempt.ts
+var TAIL_LINES = 60;
+var REQUEST = /^# get (\S+?)(:\s.*)?$/;
+var ZIP_FETCHED = /^# get \S+\.zip: 200 /;
+var STATUS = /^: (\d{3}) /;
+var answered2 = (rest) => {
+  const status = Number(STATUS.exec(rest)?.[1]);
+  return status >= 200 && status < 300 || isAbsent(status);
+};
+async function runAttempt(options) {
+  const started = performance.now();
+  const cacheDir = path14.join(options.modcache, "cache");
+  const errors = [];
+  const open = /* @__PURE__ */ new Set();
+  const failedRequests = [];
+  let zips = 0;
+  let lastProgress = started;
+  let lastBytes = 0;
+  let measuredAt = started;
+  const child = spawnGroup(options.go, ["mod", "download", "-x", ...options.modules ?? []], {
+    cwd: options.cwd,
+    env: options.env,
+    onLine: (line) => {
+      options.onLine?.(line);
+      const request = REQUEST.exec(line);
+      if (request && request[2] === void 0) {
+        open.add(request[1]);
+        return;
+      }
+      lastProgress = performance.now();
+      if (request) {
+        open.delete(request[1]);
+        if (!answered2(request[2])) failedRequests.push(request[1]);
+      } else {
+        errors.push(line);
+        if (errors.length > TAIL_LINES) errors.shift();
+      }
+      if (ZIP_FETCHED.test(line) && !(options.notCountingZipsFrom && line.startsWith(`# get ${options.notCountingZipsFrom}/`))) zips++;
+    }
+  });
+  let endedBy = "exit";
+  const tick = stallCheckEveryMs(options.stallTimeoutMs);
+  let checking = false;
+  const watchdog = setInterval(async () => {
+    if (checking || endedBy !== "exit") return;
+    checking = true;
+    const now = performance.now();
+    if (now - started > options.timeoutMs) {
+      endedBy = "timeout";
+      void child.kill();
+    } else if (now - lastProgress > tick) {
+      const bytes = await treeBytes(cacheDir) + (options.progress?.() ?? 0);
+      const comparable = measuredAt > lastProgress;
+      const since = measuredAt;
+      measuredAt = performance.now();
+      if (comparable && bytes - lastBytes >= FLOOR_BYTES_PER_SEC * (measuredAt - since) / 1e3) lastProgress = measuredAt;
+      lastBytes = bytes;
+      if (measuredAt - lastProgress > options.stallTimeoutMs) {
+        endedBy = "stall";
+        void child.kill();
+      }
+    }
+    checking = false;
+  }, tick);
+  try {
+    const exit = await child.exited;
+    const ended = { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open, ...options.alsoWaitingOn?.() ?? []], zips, failedRequests };
+    return { ...ended, classification: classify(ended) };
+  } finally {
+    clearInterval(watchdog);
+  }
+}
+var isModcacherw = (flag) => /^--?modcacherw(=|$)/.test(flag);
+function downloadEnv(base, goproxy, goflags, http1 = false) {
+  const flags = goflags.split(/\s+/).filter((f) => f !== "");
+  if (!flags.some(isModcacherw)) flags.push("-modcacherw");
+  const guards = {
+    GIT_TERMINAL_PROMPT: "0",
+    GCM_INTERACTIVE: "never",
+    // git aborts a transfer slower than 1 KB/s for 30 s instead of hanging on it.
+    GIT_HTTP_LOW_SPEED_LIMIT: "1000",
+    GIT_HTTP_LOW_SPEED_TIME: "30"
+  };
+  if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
+    guards.GIT_SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30";
+  }
+  return { ...guards, ...base, ...packsOnDisk(base), GOPROXY: goproxy, GOFLAGS: flags.join(" "), ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
+}
+function extractsWritable(goflags) {
+  const last = goflags.split(/\s+/).filter(isModcacherw).pop();
+  return last === void 0 || !/=(false|0|f|F|FALSE|False)$/.test(last);
+}
+function withHttp1(godebug) {
+  return [godebug, "http2client=0"].filter(Boolean).join(",");
+}
+
+// src/download/go-output.ts
+var REQUEST_ENDED = /^# get (\S+?): (.*)$/;
+var STATUS2 = /^(\d{3}) /;
+var WORK_DIR = /^(?:mkdir -p (.+) # |# (.+) for )(git3|vcs1\.\w+) (\S+)$/;
+var COMMAND_DONE = /^\d+\.\d{3}s # (cd .+)$/;
+var COMMAND_STARTED = /^cd (.+?); (\S+)(.*)$/;
+var PING = /^(git|hg|svn|bzr|fossil) (.+)$/;
+var GoOutput = class {
+  requests = { answered: [], unanswered: [] };
+  /** Repository by work directory. */
+  remotes = /* @__PURE__ */ new Map();
+  /** Commands started in a work directory and not done, by their text. */
+  running = /* @__PURE__ */ new Map();
+  /** A command of cmd/go/internal/vcs's, until go prints anything after it. */
+  ping;
+  line(text) {
+    this.ping = void 0;
+    const request = REQUEST_ENDED.exec(text);
+    if (request) {
+      const status = Number(STATUS2.exec(request[2])?.[1]);
+      (status >= 200 && status < 300 ? this.requests.answered : this.requests.unanswered).push(request[1]);
+      return;
+    }
+    const dir = WORK_DIR.exec(text);
+    if (dir) {
+      this.remotes.set(dir[1] ?? dir[2], dir[4]);
+      return;
+    }
+    const done = COMMAND_DONE.exec(text);
+    if (done) {
+      const count = (this.running.get(done[1]) ?? 1) - 1;
+      if (count > 0) this.running.set(done[1], count);
+      else this.running.delete(done[1]);
+      return;
+    }
+    if (COMMAND_STARTED.test(text)) {
+      this.running.set(text, (this.running.get(text) ?? 0) + 1);
+      return;
+    }
+    if (PING.test(text)) this.ping = text;
+  }
+  /** What go was waiting on in its version-control commands, for people: `git fetch of https://git.example.com/repo`. */
+  waitingOn() {
+    const commands = [...this.running.keys()].map((text) => {
+      const [, dir, tool, args] = COMMAND_STARTED.exec(text);
+      const remote = this.remotes.get(dir);
+      return `${tool} ${subcommand(args)}${remote ? ` of ${remote}` : ""}`.trim();
+    });
+    return this.ping ? [...commands, this.ping] : commands;
+  }
+};
+function subcommand(args) {
+  const words = args.trim().split(/\s+/);
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    if (word === "-c" || word === "-C") i++;
+    else if (!word.startsWith("-")) return word;
+  }
+  return "";
+}
+
+// src/download/go-runs.ts
+var PROGRESS_EVERY_MS = 250;
+function goRuns(o) {
+  let http1 = false;
+  const requests = { answered: [], unanswered: [] };
+  const run2 = async (goproxy, fetch, modules) => {
+    const output2 = new GoOutput();
+    const first = goproxy.split(/[,|]/).find((p) => !fetch || p !== fetch.url);
+    const progress = setInterval(() => port.progress({ files: output2.requests.answered.length, planned: 0, bytes: fetch?.progress() ?? 0, ...first ? { candidate: first } : {} }), PROGRESS_EVERY_MS);
+    progress.unref();
+    const outcome = await runAttempt({
+      go: o.go,
+      // Named modules (a toolchain) are fetched outside the project, by the installed go.
+      cwd: modules ? os4.tmpdir() : o.workingDirectory,
+      env: {
+        ...downloadEnv(processEnv(), goproxy, o.goflags, http1),
+        ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {},
+        // GONOPROXY modules are fetched direct even with GOPROXY=off: a check of the module cache must not clone them.
+        ...goproxy === "off" ? { GONOPROXY: "none" } : {},
+        // go asks the local proxy for what go.sum lacks; it relays over the routes go would take.
+        ...fetch?.gosumdb ? { GOSUMDB: fetch.gosumdb } : {}
+      },
+      ...modules ? { modules } : {},
+      modcache: o.modcache,
+      timeoutMs: o.timeoutMs,
+      stallTimeoutMs: o.stallTimeoutMs,
+      onLine: (line) => {
+        port.echo(line);
+        output2.line(line);
+      },
+      // A clone the watchdog ended is named as a request would be.
+      alsoWaitingOn: () => output2.waitingOn(),
+      ...fetch ? { progress: fetch.progress, notCountingZipsFrom: fetch.url } : {}
+    }).finally(() => clearInterval(progress));
+    requests.answered.push(...output2.requests.answered);
+    requests.unanswered.push(...output2.requests.unanswered);
+    if (!http1 && outcome.classification.reason === "http2 stream error") {
+      http1 = true;
+      port.info("go met HTTP/2 stream errors (golang/go#51323): its next attempts, and later steps, speak HTTP/1.1 (GODEBUG=http2client=0).");
+    }
+    return outcome;
+  };
+  const forLaterSteps = () => http1 ? { GODEBUG: withHttp1(process.env.GODEBUG) } : {};
+  return { run: run2, forLaterSteps, requests };
+}
+
+// src/fetch/stage.ts
+import { randomBytes as randomBytes6 } from "node:crypto";
+import { mkdtempSync as mkdtempSync2 } from "node:fs";
+import { rm as rm2 } from "node:fs/promises";
+import os5 from "node:os";
+import path18 from "node:path";
+
+// src/fetch/speculate.ts
+import { readFileSync as readFileSync4 } from "node:fs";
+
+// src/fetch/concurrency.ts
+var SLOW_ANSWER_MS = 40;
+function startLimit(latencyMs, ceiling) {
+  return Math.min(ceiling, latencyMs >= SLOW_ANSWER_MS ? 32 : 16);
+}
+var MIN_LIMIT = 2;
+var WINDOW_MS = 200;
+var UP_GAIN = 0.25;
+var DOWN_LOSS = 0.12;
+var HOLD_WINDOWS = 4;
+var WARM_UP_WINDOWS = 2;
+function nextLimit(state, delivered, busy, ceiling) {
+  if (!busy) return state;
+  if (state.hold) return { limit: state.limit, direction: state.direction, hold: state.hold - 1 };
+  const { before } = state;
+  if (before && before.limit !== state.limit) {
+    const wentUp = state.limit > before.limit;
+    const undo = wentUp ? delivered < before.delivered * (1 + UP_GAIN) : delivered < before.delivered * (1 - DOWN_LOSS);
+    if (undo) return { limit: before.limit, direction: wentUp ? -1 : 1, hold: HOLD_WINDOWS };
+  }
+  const limit = state.direction > 0 ? Math.min(ceiling, state.limit * 2) : Math.max(MIN_LIMIT, Math.floor(state.limit / 2));
+  if (limit === state.limit) return { limit, direction: state.direction > 0 ? -1 : 1 };
+  return { limit, direction: state.direction, before: { limit: state.limit, delivered } };
+}
+var Limiter = class {
+  limit;
+  active = 0;
+  waiting = [];
+  constructor(limit) {
+    this.limit = limit;
+  }
+  async acquire() {
+    if (this.active >= this.limit) await new Promise((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.active--;
+      this.wake();
+    };
+  }
+  setLimit(limit) {
+    this.limit = limit;
+    this.wake();
+  }
+  wake() {
+    while (this.active < this.limit && this.waiting.length > 0) {
+      this.active++;
+      this.waiting.shift()();
+    }
+  }
+};
+
+// src/fetch/resolve.ts
+import { promises as fs5 } from "node:fs";
+import path15 from "node:path";
+
+// src/gomod.ts
+function directives(text) {
+  const out = [];
+  let block;
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/\/\/.*$/, "").trim();
+    if (line === "") continue;
+    if (block !== void 0) {
+      if (line === ")") block = void 0;
+      else out.push({ verb: block, args: tokens(line) });
+      continue;
+    }
+    const [verb, ...args] = tokens(line);
+    if (!verb) continue;
+    if (args.length === 1 && args[0] === "(") block = verb;
+    else out.push({ verb, args });
+  }
+  return out;
+}
+function tokens(line) {
+  const words = [];
+  const pattern = /"((?:[^"\\]|\\.)*)"|`([^`]*)`|(\S+)/g;
+  for (let m = pattern.exec(line); m; m = pattern.exec(line)) {
+    words.push(m[1] !== void 0 ? JSON.parse(`"${m[1]}"`) : m[2] ?? m[3] ?? "");
+  }
+  return words;
+}
+function replacement(args) {
+  const arrow = args.indexOf("=>");
+  if (arrow < 1) return void 0;
+  const [fromPath, fromVersion] = args.slice(0, arrow);
+  const [toPath, toVersion] = args.slice(arrow + 1);
+  if (!fromPath || !toPath) return void 0;
+  return { from: { path: fromPath, ...fromVersion ? { version: fromVersion } : {} }, to: { path: toPath, ...toVersion ? { version: toVersion } : {} } };
+}
+function parseGoMod(text) {
+  const file2 = { module: "", require: [], replace: [], exclude: [] };
+  for (const { verb, args } of directives(text)) {
+    const [first, second] = args;
+    if (verb === "module" && first) file2.module = first;
+    else if (verb === "go" && first) file2.go = first;
+    else if (verb === "toolchain" && first) file2.toolchain = first;
+    else if (verb === "require" && first && second) file2.require.push({ path: first, version: second });
+    else if (verb === "exclude" && first && second) file2.exclude.push({ path: first, version: second });
+    else if (verb === "replace") {
+      const r = replacement(args);
+      if (r) file2.replace.push(r);
+    }
+  }
+  return file2;
+}
+function parseGoWork(text) {
+  const file2 = { use: [], replace: [] };
+  for (const { verb, args } of directives(text)) {
+    if (verb === "go" && args[0]) file2.go = args[0];
+    else if (verb === "toolchain" && args[0]) file2.toolchain = args[0];
+    else if (verb === "use" && args[0]) file2.use.push(args[0]);
+    else if (verb === "replace") {
+      const r = replacement(args);
+      if (r) file2.replace.push(r);
+    }
+  }
+  return file2;
+}
+function isLocalPath(path29) {
+  return path29.startsWith("./") || path29.startsWith("../") || path29.startsWith("/") || path29 === "." || path29 === ".." || /^[A-Za-z]:[\\/]/.test(path29) || path29.startsWith(".\\") || path29.startsWith("..\\");
+}
+
+// src/semver.ts
+function parse(version) {
+  const m = /^v(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version);
+  if (!m) return void 0;
+  return { numbers: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], prerelease: m[4] ? m[4].split(".") : [] };
+}
+function comparePrerelease(a, b) {
+  if (a.length === 0 || b.length === 0) return a.length === 0 ? b.length === 0 ? 0 : 1 : -1;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === void 0 || y === void 0) return x === void 0 ? -1 : 1;
+    if (x === y) continue;
+    const xn = /^\d+$/.test(x);
+    const yn = /^\d+$/.test(y);
+    if (xn && yn) return x.length !== y.length ? x.length - y.length : x < y ? -1 : 1;
+    if (xn !== yn) return xn ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+function compareVersions(a, b) {
+  const pa = parse(a);
+  const pb = parse(b);
+  if (!pa || !pb) return pa ? 1 : pb ? -1 : a < b ? -1 : a > b ? 1 : 0;
+  for (let i = 0; i < 3; i++) {
+    const d = pa.numbers[i] - pb.numbers[i];
+    if (d !== 0) return d;
+  }
+  return comparePrerelease(pa.prerelease, pb.prerelease);
+}
+function compareGoVersions(a, b) {
+  const key4 = (v) => {
+    const m = v && /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(v);
+    if (!m) return [0, 0, -2, 0, 0];
+    const kind = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : m[3] !== void 0 ? 2 : -1;
+    return [Number(m[1]), Number(m[2] ?? 0), m[3] !== void 0 ? Number(m[3]) : -1, kind, Number(m[5] ?? 0)];
+  };
+  const ka = key4(a);
+  const kb = key4(b);
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
+  return 0;
+}
+
+// src/fetch/download-set.ts
+var PRUNING_SINCE = "1.17";
+var key = (m) => `${m.path}@${m.version}`;
+function planDownloads(input, loaded) {
+  const mainPaths = new Set(input.mains.map((m) => m.mod.module));
+  const excluded = new Set(input.mains.flatMap((m) => m.mod.exclude.map(key)));
+  const replace = replacer(input);
+  const unprunedMain = !input.workspace && compareGoVersions(input.mains[0]?.mod.go, PRUNING_SINCE) < 0;
+  const nodes = /* @__PURE__ */ new Map();
+  const missing = /* @__PURE__ */ new Map();
+  const loadedKeys = /* @__PURE__ */ new Set();
+  const seen = /* @__PURE__ */ new Set();
+  const keep = (m) => m.version !== "none" && !excluded.has(key(m)) && !mainPaths.has(m.path);
+  const visit = (m, unpruned) => {
+    const id = `${key(m)}|${unpruned}`;
+    if (seen.has(id)) return;
+    seen.add(id);
+    nodes.set(key(m), m);
+    const summary = loaded.get(key(m));
+    if (!summary) {
+      missing.set(key(m), source(m, replace));
+      return;
+    }
+    loadedKeys.add(key(m));
+    const required = summary.require.filter(keep);
+    for (const r of required) nodes.set(key(r), r);
+    const summaryUnpruned = compareGoVersions(summary.go, PRUNING_SINCE) < 0;
+    if (unpruned || summaryUnpruned) for (const r of required) visit(r, true);
+  };
+  for (const main of input.mains) for (const r of main.mod.require.filter(keep)) visit(r, unprunedMain);
+  const selected = /* @__PURE__ */ new Map();
+  for (const m of nodes.values()) {
+    const current2 = selected.get(m.path);
+    if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
+  }
+  const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
+  const downloads = listed.flatMap((path29) => {
+    const version = selected.get(path29);
+    if (version === void 0) return [];
+    const to = replace({ path: path29, version });
+    return to && to.kind === "proxy" ? [to.module] : [];
+  });
+  const graphMods = [...loadedKeys].flatMap((k) => {
+    const from = source(nodes.get(k), replace);
+    return from.kind === "proxy" ? [from.module] : [];
+  });
+  return {
+    missing: [...missing].map(([k, s]) => ({ key: k, source: s })),
+    graphMods: unique(graphMods),
+    downloads: unique(downloads).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : compareVersions(a.version, b.version))
+  };
+}
+function unique(list) {
+  return [...new Map(list.map((m) => [key(m), m])).values()];
+}
+function replacer(input) {
+  const rules = [...input.workReplace.map((r) => ({ r, dir: input.workDir ?? "" })), ...input.mains.flatMap((m) => m.mod.replace.map((r) => ({ r, dir: m.dir })))];
+  return (m) => {
+    const rule = rules.find(({ r }) => r.from.path === m.path && r.from.version === m.version) ?? rules.find(({ r }) => r.from.path === m.path && r.from.version === void 0);
+    if (!rule) return { kind: "proxy", module: m };
+    const to = rule.r.to;
+    if (isLocalPath(to.path) || to.version === void 0) return { kind: "dir", dir: to.path.startsWith("/") || !rule.dir ? to.path : `${rule.dir}/${to.path}` };
+    return { kind: "proxy", module: { path: to.path, version: to.version } };
+  };
+}
+function source(m, replace) {
+  return replace(m) ?? { kind: "proxy", module: m };
+}
+
+// src/fetch/resolve.ts
+async function readProject(dir, gowork) {
+  const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
+  if (workFile) {
+    const work = parseGoWork(await fs5.readFile(workFile, "utf8"));
+    const root = path15.dirname(workFile);
+    const mains = await Promise.all(
+      work.use.map(
+        async (use) => (
+          // go refuses such a workspace before any request; so does the step, in go's words.
+          mainModule(path15.resolve(root, use)).catch((e) => {
+            throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
+          })
+        )
+      )
+    );
+    return { mains, workspace: true, workReplace: work.replace, workDir: root };
+  }
+  return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
+}
+async function mainModule(dir) {
+  return { dir, mod: parseGoMod(await fs5.readFile(path15.join(dir, "go.mod"), "utf8")) };
+}
+var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
+async function resolveDownloads(input, fetchMod) {
+  const loaded = /* @__PURE__ */ new Map();
+  const unresolved = [];
+  for (; ; ) {
+    const plan = planDownloads(input, loaded);
+    if (plan.missing.length === 0) return { ...plan, unresolved };
+    await Promise.all(
+      plan.missing.map(async ({ key: key4, source: source2 }) => {
+        const text = source2.kind === "dir" ? await fs5.readFile(path15.join(path15.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        if (text === void 0) unresolved.push(key4);
+        loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
+      })
+    );
+  }
+}
+
+// src/fetch/speculate.ts
+var filePath = (m, kind) => downloadPath(m.path, m.version, kind);
+function speculate(fetcher, known, downloadCache, options) {
+  const figures = { planned: 0, plannedZips: 0, unresolved: 0, peakLimit: 0 };
+  const stop = new AbortController();
+  const limiter = new Limiter(startLimit(options.candidates[0]?.latencyMs ?? 0, options.concurrency));
+  figures.peakLimit = limiter.limit;
+  let climb = { limit: limiter.limit, direction: 1, hold: WARM_UP_WINDOWS };
+  let windowStart = fetcher.bytes;
+  let completed = 0;
+  let busy = false;
+  let lastDone = performance.now();
+  const adapt = setInterval(() => {
+    const delivered = fetcher.bytes - windowStart + completed * 16384;
+    climb = nextLimit(climb, delivered, busy, options.concurrency);
+    limiter.setLimit(climb.limit);
+    figures.peakLimit = Math.max(figures.peakLimit, climb.limit);
+    windowStart = fetcher.bytes;
+    completed = 0;
+    busy = false;
+  }, WINDOW_MS);
+  const halt = (why) => {
+    if (stop.signal.aborted) return;
+    stop.abort(why ?? "go finished");
+    if (why) figures.stopped = why;
+  };
+  const watchdog = setInterval(() => {
+    if (performance.now() - lastDone > options.stallTimeoutMs) halt(`no file completed for ${Math.round(options.stallTimeoutMs / 1e3)}s`);
+  }, stallCheckEveryMs(options.stallTimeoutMs));
+  const fetchOne = async (job) => {
+    if (stop.signal.aborted) return void 0;
+    const release = await limiter.acquire();
+    try {
+      busy ||= limiter.active >= limiter.limit;
+      if (stop.signal.aborted) return void 0;
+      const outcome = await fetcher.get(job, { speculative: true, onFetched: release });
+      if (outcome.kind === "file") {
+        lastDone = performance.now();
+        completed++;
+      }
+      return outcome;
+    } finally {
+      release();
+    }
+  };
+  const fetchMod = async (m) => {
+    const job = known.get(filePath(m, "mod"));
+    if (options.isPrivate(m.path) || !job) return void 0;
+    if (downloadCache.stored(job)) return downloadCache.read(job, MAX_BYTES.mod).toString("utf8");
+    const outcome = await fetchOne(job);
+    return outcome?.kind === "file" ? readFileSync4(outcome.file, "utf8") : void 0;
+  };
+  const done = (async () => {
+    try {
+      const planning = performance.now();
+      const plan = await resolveDownloads(options.project, fetchMod);
+      const planned = performance.now();
+      traceSpan("plan (go.mod files fetched to find the download set)", planning, planned);
+      figures.unresolved = plan.unresolved.filter((key4) => !options.isPrivate(key4.slice(0, key4.lastIndexOf("@")))).length;
+      const paths = /* @__PURE__ */ new Set([
+        ...plan.graphMods.map((m) => filePath(m, "mod")),
+        ...plan.downloads.flatMap((m) => ["info", "mod", "zip"].map((kind) => filePath(m, kind)))
+      ]);
+      const jobs = [...paths].flatMap((p) => known.get(p) ?? []);
+      figures.planned = jobs.length;
+      figures.plannedZips = jobs.filter((j) => j.kind === "zip").length;
+      await Promise.all(jobs.map((job) => downloadCache.stored(job) ? void 0 : fetchOne(job)));
+      traceSpan("speculative fetch of the download set", planned);
+    } finally {
+      clearInterval(adapt);
+      clearInterval(watchdog);
+    }
+  })();
+  return {
+    done: done.catch(() => void 0),
+    stop: halt,
+    figures
+  };
+}
+
+// src/fetch/stats.ts
+var emptyStats = () => ({ requests: 0, bytes: 0, served: 0, failures: 0, stalls: 0, stallStreak: 0, notFound: 0, rejected: 0, hedgesWon: 0, hedgesLost: 0 });
+var STALL_STREAK = 3;
+function isTroubled(s) {
+  return s.rejected > 0 || failsOften(s) || s.stallStreak >= STALL_STREAK;
+}
+function failsOften(s) {
+  const bad = s.failures + s.stalls;
+  return bad >= 3 && bad * 10 >= s.requests;
+}
+function movedBecause(s) {
+  if (!isTroubled(s)) return void 0;
+  if (s.rejected > 0) return `served bytes go.sum disagrees with (${s.rejected}\xD7); moved behind`;
+  const parts = [s.stalls > 0 ? `stalled on ${s.stalls}` : "", s.failures > 0 ? `failed ${s.failures}` : ""].filter(Boolean);
+  const streak = failsOften(s) ? "" : `, ${s.stallStreak} of one kind in a row`;
+  return `${parts.join(" and ")} of ${s.requests} requests${streak}; moved behind`;
+}
+
+// src/fetch/store.ts
+import { randomBytes as randomBytes4 } from "node:crypto";
+import { accessSync as accessSync2, constants as constants4, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
+import path16 from "node:path";
+var Store = class {
+  options;
+  /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
+  temporary = /* @__PURE__ */ new Set();
+  rootMade = false;
+  constructor(options) {
+    this.options = options;
+  }
+  /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
+  stored(job) {
+    const { dir, name } = this.place(job);
+    let at;
+    try {
+      at = openDirIfThere(this.options.root, dir);
+    } catch {
+      return void 0;
+    }
+    if (!at) return void 0;
+    try {
+      if (job.kind === "zip" && !lstatOf(at.entry(`${name}hash`))?.isFile()) return void 0;
+      const stats = lstatOf(at.entry(name));
+      return stats?.isFile() ? { file: this.shown(job), size: stats.size } : void 0;
+    } finally {
+      at.close();
+    }
+  }
+  /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
+  read(job, maxBytes) {
+    const { dir, name } = this.place(job);
+    const at = openDir(this.options.root, dir);
+    try {
+      return readRegular(at.entry(name), maxBytes);
+    } finally {
+      at.close();
+    }
+  }
+  /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
+  begin(job, extract) {
+    const { dir, name } = this.place(job);
+    const at = this.openMade(dir);
+    const temp = `${name}.${uniqueSuffix()}.partial`;
+    this.track(dir, temp);
+    const tree = extract && this.options.extract && job.hash ? this.treeTarget(job) : void 0;
+    if (tree) {
+      this.track(tree.parent, tree.name);
+      this.openMade(tree.parent).close();
+    }
+    let kept = false;
+    let placed = false;
+    return {
+      temp: at.entry(temp),
+      ...tree ? { tree } : {},
+      keep: async (dirs, signals) => {
+        const whole = tree !== void 0 && dirs !== void 0;
+        const lock = whole ? await this.lock(at, name, signals) : void 0;
+        try {
+          placed = whole && lock !== void 0 && lock !== "busy" && this.placeTree(job, tree, dirs, at, name);
+          renameSync2(at.entry(temp), at.entry(name));
+          kept = true;
+          this.temporary.delete(key2(dir, temp));
+          if (job.kind === "zip" && job.hash) this.writeNew(at, dir, `${name}hash`, job.hash);
+        } finally {
+          if (typeof lock === "function") lock();
+        }
+        return { file: this.shown(job), placed };
+      },
+      end: async () => {
+        try {
+          if (!kept) unlinkEntry(at, temp);
+          this.temporary.delete(key2(dir, temp));
+          if (tree && !placed) await this.removeIn(tree.parent, tree.name).catch(() => void 0);
+        } finally {
+          at.close();
+        }
+      }
+    };
+  }
+  /** Removes every temporary entry still there: a cancelled step leaves none. */
+  async clear() {
+    const left = [...this.temporary];
+    this.temporary.clear();
+    await Promise.all(
+      left.map((entry) => {
+        const [dir, name] = JSON.parse(entry);
+        return this.removeIn(dir, name).catch(() => void 0);
+      })
+    );
+  }
+  /** The job's directory (relative to root) and file name. */
+  place(job) {
+    return { dir: path16.posix.join(this.options.downloads, path16.posix.dirname(job.path)), name: path16.posix.basename(job.path) };
+  }
+  /** The path the file is known by (to serve it): as a person reads it. */
+  shown(job) {
+    return path16.join(this.options.root, this.options.downloads, job.path);
+  }
+  /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
+  treeTarget(job) {
+    const final = treePath(job.module, job.version);
+    return { root: this.options.root, parent: path16.posix.dirname(final), name: `${path16.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+  }
+  /**
+   * go's lock on the module version: a release function, `undefined` when no lock can be taken
+   * here (no perl, Windows), or `busy` when another process held it past the bound. When go
+   * itself waits for this zip, it holds the lock for us: `goAsked` aborts, and that is as good.
+   */
+  async lock(at, name, { goAsked, stop }) {
+    if (goAsked.aborted) return "go holds it";
+    const file2 = `${name.replace(/\.zip$/, "")}.lock`;
+    const locked = await takeGoLock(at.entry(file2), LOCK_WAIT_MS, AbortSignal.any([goAsked, stop]));
+    if (locked.kind === "held") return locked.release;
+    if (locked.kind === "busy") return goAsked.aborted ? "go holds it" : "busy";
+    if (locked.kind === "refused") {
+      if (kindOf(at.entry(file2)) !== "a file") await removeEntry(at, file2);
+      return "busy";
+    }
+    return void 0;
+  }
+  /**
+   * Moves a verified module's files into place, made read-only as go makes them unless they
+   * stay writable. False when go's `.partial` marker is there (another go was extracting it),
+   * or the module's directory is there already (another request's, or go's): that one stays.
+   */
+  placeTree(job, tree, dirs, download2, name) {
+    if (kindOf(download2.entry(`${name.replace(/\.zip$/, "")}.partial`)) !== void 0) return false;
+    let parent;
+    try {
+      parent = openDir(this.options.root, tree.parent);
+    } catch {
+      return false;
+    }
+    const final = path16.posix.basename(treePath(job.module, job.version));
+    try {
+      try {
+        renameSync2(parent.entry(tree.name), parent.entry(final));
+      } catch {
+        return false;
+      }
+      this.temporary.delete(key2(tree.parent, tree.name));
+      if (!(this.options.extract?.writable ?? true)) {
+        for (const dir of dirs) {
+          const opened = openDirAt(parent.entry(dir === "" ? final : `${final}/${dir}`));
+          if (!opened) continue;
+          try {
+            opened.chmod(opened.mode() & ~146);
+          } finally {
+            opened.close();
+          }
+        }
+      }
+      return true;
+    } finally {
+      parent.close();
+    }
+  }
+  /** Whether files can be kept here: their directory made (a link in the way removed), and writable. */
+  writable() {
+    try {
+      const at = this.openMade(this.options.downloads);
+      try {
+        accessSync2(at.path, constants4.W_OK);
+        return true;
+      } finally {
+        at.close();
+      }
+    } catch {
+      return false;
+    }
+  }
+  /** The directory `dir` under root, made where missing; a link, file or anything else in the way is removed (never followed) and a directory made instead. */
+  openMade(dir) {
+    if (!this.rootMade) {
+      mkdirSync3(this.options.root, { recursive: true });
+      this.rootMade = true;
+    }
+    for (let tries = 0; ; tries++) {
+      try {
+        return openDir(this.options.root, dir, true);
+      } catch (e) {
+        if (!(e instanceof NotADirectory) || tries > 8) throw e;
+        const parent = openDir(this.options.root, path16.posix.dirname(e.rel));
+        try {
+          unlinkEntry(parent, path16.posix.basename(e.rel));
+        } finally {
+          parent.close();
+        }
+      }
+    }
+  }
+  /** Writes `text` as the file `name`, replacing (never writing into) what is there. */
+  writeNew(at, dir, name, text) {
+    const temp = `${name}.${uniqueSuffix()}.partial`;
+    this.track(dir, temp);
+    try {
+      writeReplacing(at, name, text, temp);
+    } finally {
+      this.temporary.delete(key2(dir, temp));
+    }
+  }
+  track(dir, name) {
+    this.temporary.add(key2(dir, name));
+  }
+  async removeIn(dir, name) {
+    let at;
+    try {
+      at = openDirIfThere(this.options.root, dir);
+    } catch {
+      return;
+    }
+    if (!at) return;
+    try {
+      await removeEntry(at, name);
+    } finally {
+      at.close();
+    }
+  }
+};
+var key2 = (dir, name) => JSON.stringify([dir, name]);
+var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
+var RUN = randomBytes4(6).toString("hex");
+var named = 0;
+
+// src/fetch/verifying-proxy.ts
+import path17 from "node:path";
+
+// src/fetch/fetcher.ts
+import { randomBytes as randomBytes5 } from "node:crypto";
+
+// node_modules/is-network-error/index.js
+var objectToString = Object.prototype.toString;
+var isError = (value) => objectToString.call(value) === "[object Error]";
+var errorMessages = /* @__PURE__ */ new Set([
+  "network error",
+  // Chrome
+  "NetworkError when attempting to fetch resource.",
+  // Firefox
+  "The Internet connection appears to be offline.",
+  // Safari 16
+  "Network request failed",
+  // `cross-fetch`
+  "fetch failed",
+  // Undici (Node.js)
+  "terminated",
+  // Undici (Node.js)
+  " A network error occurred.",
+  // Bun (WebKit)
+  "Network connection lost"
+  // Cloudflare Workers (fetch)
+]);
+function isNetworkError(error) {
+  const isValid = error && isError(error) && error.name === "TypeError" && typeof error.message === "string";
+  if (!isValid) {
+    return false;
+  }
+  const { message, stack } = error;
+  if (message === "Load failed" || message.startsWith("Load failed (") && message.endsWith(")")) {
+    return stack === void 0 || "__sentry_captured__" in error;
+  }
+  if (message.startsWith("error sending request for url")) {
+    return true;
+  }
+  if (message === "Failed to fetch" || message.startsWith("Failed to fetch (") && message.endsWith(")")) {
+    return true;
+  }
+  return errorMessages.has(message);
+}
+
+// node_modules/p-retry/index.js
+function validateRetries(retries) {
+  if (typeof retries === "number") {
+    if (retries < 0) {
+      throw new TypeError("Expected `retries` to be a non-negative number.");
+    }
+    if (Number.isNaN(retries)) {
+      throw new TypeError("Expected `retries` to be a valid number or Infinity, got NaN.");
+    }
+    if (Number.isFinite(retries) && !Number.isInteger(retries)) {
+      throw new TypeError("Expected `retries` to be a non-negative integer or Infinity.");
+    }
+  } else if (retries !== void 0) {
+    throw new TypeError("Expected `retries` to be a number or Infinity.");
+  }
+}
+function validateNumberOption(name, value, { allowInfinity = false } = {}) {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? " or Infinity" : ""}.`);
+  }
+  if (!allowInfinity && !Number.isFinite(value)) {
+    throw new TypeError(`Expected \`${name}\` to be a finite number.`);
+  }
+  if (value < 0) {
+    throw new TypeError(`Expected \`${name}\` to be \u2265 0.`);
+  }
+}
+function validateOption(name, value, type) {
+  if (value === void 0 || value === null) {
+    return;
+  }
+  if (typeof value !== type) {
+    throw new TypeError(`Expected \`${name}\` to be a ${type}.`);
+  }
+}
+function validateSignal(value) {
+  if (value === void 0 || value === null) {
+    return;
+  }
+  if (typeof value.throwIfAborted !== "function" || typeof value.addEventListener !== "function" || typeof value.removeEventListener !== "function") {
+    throw new TypeError("Expected `signal` to be an AbortSignal.");
+  }
+}
+var AbortError = class _AbortError extends Error {
+  constructor(message) {
+    super(typeof message === "string" ? message : void 0);
+    this.name = "AbortError";
+    if (message instanceof Error) {
+      this.originalError = message;
+      ({ message } = message);
+    } else {
+      this.originalError = new Error(message);
+      ({ message } = this.originalError);
+      Error.captureStackTrace?.(this.originalError, _AbortError);
+    }
+    this.message = message;
+  }
+};
+var maximumDelay = 2 ** 31 - 1;
+function calculateDelay(retriesConsumed, options) {
+  if (options.minTimeout === 0) {
+    return 0;
+  }
+  const attempt = retriesConsumed + 1;
+  const random = options.randomize ? Math.random() + 1 : 1;
+  const timeout = Math.round(random * options.minTimeout * options.factor ** (attempt - 1));
+  return Math.min(timeout, Math.ceil(options.maxTimeout), maximumDelay);
+}
+function calculateRemainingTime(start2, max) {
+  return Number.isFinite(max) ? max - (performance.now() - start2) : max;
+}
+async function delayForRetry(delay, options) {
+  if (delay <= 0) {
+    return;
+  }
+  await new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timeoutToken);
+      reject(options.signal.reason);
+    };
+    const timeoutToken = setTimeout(() => {
+      options.signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, delay);
+    if (options.unref) {
+      timeoutToken.unref?.();
+    }
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+function stringifyThrownValue(value) {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+function unwrapAbortError(error) {
+  let cause = error;
+  while (cause instanceof AbortError && cause.originalError instanceof Error) {
+    cause = cause.originalError;
+  }
+  return cause;
+}
+async function onAttemptFailure({ error, attemptNumber, retriesConsumed, startTime: startTime2, options }) {
+  const abortIfNeeded = () => {
+    options.signal?.throwIfAborted();
+  };
+  const normalizedError = error instanceof Error ? error : new TypeError(`Non-error was thrown: "${stringifyThrownValue(error)}". You should only throw errors.`);
+  abortIfNeeded();
+  if (normalizedError instanceof AbortError) {
+    throw unwrapAbortError(normalizedError);
+  }
+  const retriesLeft = options.retries - retriesConsumed;
+  const isRetriableError = !(normalizedError instanceof TypeError) || isNetworkError(normalizedError);
+  const timeLeft = calculateRemainingTime(startTime2, options.maxRetryTime);
+  const delayTime = isRetriableError && timeLeft > 0 && retriesLeft > 0 ? calculateDelay(retriesConsumed, options) : 0;
+  const consumeRetryContext = Object.freeze({
+    error: normalizedError,
+    attemptNumber,
+    retriesLeft,
+    retriesConsumed,
+    retryDelay: delayTime
+  });
+  const consumeRetry = await options.shouldConsumeRetry(consumeRetryContext) ?? true;
+  abortIfNeeded();
+  const effectiveDelay = consumeRetry ? delayTime : 0;
+  const context = Object.freeze({
+    error: normalizedError,
+    attemptNumber,
+    retriesLeft,
+    retriesConsumed,
+    retryDelay: effectiveDelay
+  });
+  await options.onFailedAttempt(context);
+  abortIfNeeded();
+  const remainingTime = calculateRemainingTime(startTime2, options.maxRetryTime);
+  if (!isRetriableError || remainingTime <= 0 || retriesLeft <= 0) {
+    throw normalizedError;
+  }
+  const shouldRetry = await options.shouldRetry(context);
+  abortIfNeeded();
+  if (!shouldRetry) {
+    throw normalizedError;
+  }
+  const remainingTimeAfterShouldRetry = calculateRemainingTime(startTime2, options.maxRetryTime);
+  if (remainingTimeAfterShouldRetry <= 0) {
+    throw normalizedError;
+  }
+  if (!consumeRetry) {
+    return false;
+  }
+  await delayForRetry(Math.min(effectiveDelay, remainingTimeAfterShouldRetry), options);
+  return true;
+}
+async function pRetry(input, options = {}) {
+  options = { ...options };
+  options.retries ??= 10;
+  validateRetries(options.retries);
+  if (Object.hasOwn(options, "forever")) {
+    throw new Error("The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.");
+  }
+  options.factor ??= 2;
+  options.minTimeout ??= 1e3;
+  options.maxTimeout ??= Infinity;
+  options.maxRetryTime ??= Infinity;
+  options.randomize ??= false;
+  options.onFailedAttempt ??= () => {
+  };
+  options.shouldRetry ??= () => true;
+  options.shouldConsumeRetry ??= () => true;
+  validateOption("onFailedAttempt", options.onFailedAttempt, "function");
+  validateOption("shouldRetry", options.shouldRetry, "function");
+  validateOption("shouldConsumeRetry", options.shouldConsumeRetry, "function");
+  validateOption("randomize", options.randomize, "boolean");
+  validateOption("unref", options.unref, "boolean");
+  validateSignal(options.signal);
+  validateNumberOption("factor", options.factor);
+  validateNumberOption("minTimeout", options.minTimeout);
+  validateNumberOption("maxTimeout", options.maxTimeout, { allowInfinity: true });
+  validateNumberOption("maxRetryTime", options.maxRetryTime, { allowInfinity: true });
+  if (options.factor === 0) {
+    options.factor = 1;
+  }
+  options.signal?.throwIfAborted();
+  let attemptNumber = 0;
+  let retriesConsumed = 0;
+  const startTime2 = performance.now();
+  while (retriesConsumed <= options.retries) {
+    attemptNumber++;
+    try {
+      options.signal?.throwIfAborted();
+      const result = await input(attemptNumber);
+      options.signal?.throwIfAborted();
+      return result;
+    } catch (error) {
+      if (await onAttemptFailure({
+        error,
+        attemptNumber,
+        retriesConsumed,
+        startTime: startTime2,
+        options
+      })) {
+        retriesConsumed++;
+      }
+    }
+  }
+  throw new Error("Retry attempts exhausted without throwing an error.");
+}
+
+// src/fetch/race.ts
+var SAMPLE_WINDOW = 32;
+var RATE_SAMPLE_MIN_BYTES = 64 << 10;
+var HEDGE_CHECK_MS = 50;
+var CandidateRaces = class {
+  stats;
+  /** Requests asked beside a slow one. */
+  hedges = 0;
+  /** Healthy candidates in chain order: those the fetch started with, until useCandidates(). */
+  candidates;
+  /** Time to first byte per candidate, seeded with its probe latency. */
+  samples;
+  /** Body rates (bytes/s) of each candidate's recent large transfers: its usual rate. */
+  rates = /* @__PURE__ */ new Map();
+  /** Each candidate's stalls in a row, per kind of file, since it last served one of that kind. */
+  stallStreaks = /* @__PURE__ */ new Map();
+  /** The races under way, each looked at every HEDGE_CHECK_MS for a request too slow. */
+  watched = /* @__PURE__ */ new Set();
+  watchTimer;
+  /** Whether more candidates may come, and the races waiting for them. */
+  candidatesComing;
+  waitingForCandidates = [];
+  stallTimeoutMs;
+  constructor(candidates, options) {
+    this.candidates = candidates;
+    this.stats = new Map(candidates.map((c) => [c.candidate, emptyStats()]));
+    this.samples = new Map(candidates.map((c) => [c.candidate, [c.latencyMs]]));
+    this.candidatesComing = options.candidatesComing ?? false;
+    this.stallTimeoutMs = options.stallTimeoutMs;
+  }
+  /** The candidates from now on, in chain order; what each did so far is kept. `final` false: more may come still. */
+  useCandidates(candidates, final = true) {
+    for (const c of candidates) {
+      if (!this.stats.has(c.candidate)) this.stats.set(c.candidate, emptyStats());
+      if (!this.samples.has(c.candidate)) this.samples.set(c.candidate, [c.latencyMs]);
+    }
+    this.candidates = candidates;
+    this.candidatesComing = !final;
+    for (const resume2 of this.waitingForCandidates.splice(0)) resume2();
+  }
+  /** The candidates in use, in chain order. */
+  get current() {
+    return this.candidates.map((c) => c.candidate);
+  }
+  /**
+   * A request of `candidate`'s for a file of `kind` stalled (below the floor, overtaken before it
+   * answered, or overtaken while its body was too slow), or, `served`, it served one: the streak
+   * of that kind starts again.
+   */
+  streak(candidate, kind, served = false) {
+    const stats = this.stats.get(candidate);
+    let kinds = this.stallStreaks.get(candidate);
+    if (!kinds) this.stallStreaks.set(candidate, kinds = /* @__PURE__ */ new Map());
+    if (served) kinds.set(kind, 0);
+    else {
+      stats.stalls++;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    stats.stallStreak = Math.max(...kinds.values());
+  }
+  /**
+   * One round for a file of `kind`: the first candidate is asked; when it fails, the next at once
+   * (failover); when it is slow, the next beside it (a hedge): slower to answer than its usual
+   * first byte by a clear margin, or, once the answer has started, its body slower than an eighth
+   * of the candidate's usual rate (never below the floor) over a window. The first verified
+   * answer wins and the others are cancelled. All saying 404/410 is an answer too. `onBody`: a
+   * request's body is on disk, before it is verified.
+   */
+  race(kind, ask2, ended, onBody) {
+    const requests = [];
+    const absent = [];
+    const why = [];
+    const next = () => this.order().find((c) => !requests.some((r) => r.candidate === c));
+    let pending = 0;
+    let done = false;
+    return new Promise((resolve) => {
+      const finish = (outcome, winner) => {
+        if (done) return;
+        done = true;
+        this.unwatch(watch);
+        for (const r of requests) {
+          if (r.candidate === winner) {
+            if (r.hedge) this.stats.get(r.candidate).hedgesWon++;
+          } else {
+            if (r.hedge && winner) this.stats.get(r.candidate).hedgesLost++;
+            if (r.slowBody && !r.settled) this.streak(r.candidate, kind);
+          }
+          r.controller.abort();
+        }
+        resolve(outcome);
+      };
+      const launch = (hedge) => {
+        if (done) return;
+        const candidate = ended.aborted ? void 0 : next();
+        if (!candidate) {
+          if (pending > 0) return;
+          if (this.candidatesComing && !ended.aborted) {
+            const resume2 = () => launch(false);
+            this.waitingForCandidates.push(resume2);
+            return void ended.addEventListener("abort", resume2, { once: true });
+          }
+          if (absent.length > 0 && absent.length === requests.length) finish({ kind: "absent", status: absent[0] });
+          else finish({ kind: "failed", why: ended.aborted ? String(ended.reason) : why.join("; ") || "no candidate to ask" });
+          return;
+        }
+        const typicalMs = median(this.samples.get(candidate) ?? []) ?? 0;
+        const asked = { candidate, controller: new AbortController(), hedge, settled: false, startedAt: performance.now(), typicalMs };
+        requests.push(asked);
+        pending++;
+        ask2(candidate, asked.controller.signal, stallWindowMs(typicalMs, this.stallTimeoutMs), {
+          onHeaders: () => {
+            const now = performance.now();
+            asked.headersAt = now;
+            asked.body = new Throughput(bodyHedgeWindowMs(typicalMs), now);
+            keepRecent(this.samples, candidate, now - asked.startedAt);
+          },
+          onData: (bytes) => asked.body?.add(bytes, performance.now()),
+          onBody: (size2) => {
+            const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
+            if (size2 >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size2 * 1e3 / ms);
+            onBody();
+          }
+        }).then((result) => {
+          pending--;
+          asked.settled = true;
+          if (result.kind === "file") return finish(result, candidate);
+          if (result.kind === "absent") absent.push(result.status);
+          else why.push(`${candidate.display}: ${result.why}`);
+          launch(false);
+        });
+      };
+      const watch = () => {
+        const newest = requests.at(-1);
+        if (done || !newest || newest.settled || !this.tooSlow(newest, performance.now()) || !next()) return;
+        newest.slowBody = newest.body !== void 0;
+        this.hedges++;
+        launch(true);
+      };
+      launch(false);
+      if (!done) this.watch(watch);
+    });
+  }
+  /** Stops looking at the races under way (the fetch was closed: they end by their own signals). */
+  close() {
+    clearInterval(this.watchTimer);
+  }
+  /** Candidates in the order to ask them: those that showed trouble last. */
+  order() {
+    const all = this.current;
+    const troubled = (c) => isTroubled(this.stats.get(c));
+    return [...all.filter((c) => !troubled(c)), ...all.filter(troubled)];
+  }
+  /** Whether a request is slow enough to ask the next candidate beside it. */
+  tooSlow(asked, now) {
+    if (!asked.body) return now - asked.startedAt >= hedgeAfterMs(asked.typicalMs);
+    return asked.body.below(slowBodyBytesPerSec(median(this.rates.get(asked.candidate) ?? [])), now);
+  }
+  watch(check) {
+    this.watched.add(check);
+    if (this.watchTimer) return;
+    this.watchTimer = setInterval(() => {
+      for (const each of this.watched) each();
+    }, HEDGE_CHECK_MS);
+    this.watchTimer.unref();
+  }
+  unwatch(check) {
+    this.watched.delete(check);
+    if (this.watched.size > 0) return;
+    clearInterval(this.watchTimer);
+    this.watchTimer = void 0;
+  }
+};
+function keepRecent(samples2, candidate, value) {
+  let list = samples2.get(candidate);
+  if (!list) samples2.set(candidate, list = []);
+  list.push(value);
+  if (list.length > SAMPLE_WINDOW) list.shift();
+}
+
+// src/fetch/verifier.ts
+var Verifier = class {
+  hashers;
+  /** Files go waits for (by path): their zips are hashed before the speculative ones. */
+  urgent = /* @__PURE__ */ new Set();
+  /** Aborted once go waits for the file at a path. */
+  goAsked = /* @__PURE__ */ new Map();
+  /** The zip on disk that waits to be hashed (or is being hashed) for each file path. */
+  hashing = /* @__PURE__ */ new Map();
+  /** `hashThreads`: threads that hash (and write out) zips; one unless given. */
+  constructor(hashThreads) {
+    this.hashers = new Hashers(hashThreads);
+  }
+  /** go waits for the file at `jobPath`, fetched for it, until done(). */
+  goWaitsFor(jobPath) {
+    this.urgent.add(jobPath);
+  }
+  /** go waits now for the file at `jobPath`, fetched speculatively: if its zip waits to be hashed, it goes first. */
+  hurry(jobPath) {
+    this.urgent.add(jobPath);
+    this.goAsked.get(jobPath)?.abort();
+    const zip = this.hashing.get(jobPath);
+    if (zip) this.hashers.hurry(zip);
+  }
+  /** The fetch of the file at `jobPath` is over. */
+  done(jobPath) {
+    this.urgent.delete(jobPath);
+    this.goAsked.delete(jobPath);
+  }
+  /**
+   * Why the file at `temp`, `size` bytes, is not what `job` says (undefined: it is), and, for a
+   * zip written out under `tree` on the way, the directories made (zip-hash.ts).
+   */
+  async check(job, temp, size2, tree) {
+    let dirs;
+    const problem = await verify(job, temp, async (zip) => {
+      this.hashing.set(job.path, zip);
+      const precedence = { size: size2, urgent: this.urgent.has(job.path) };
+      try {
+        if (!tree) return await this.hashers.zip(zip, precedence);
+        const hashed = await this.hashers.zipInto(zip, tree, precedence);
+        dirs = hashed.dirs;
+        return hashed.hash;
+      } finally {
+        if (this.hashing.get(job.path) === zip) this.hashing.delete(job.path);
+      }
+    });
+    return { ...problem ? { problem } : {}, ...dirs ? { dirs } : {} };
+  }
+  /** Aborted once go waits for the file at `jobPath` (at once if it does already). */
+  goAskedFor(jobPath) {
+    let asked = this.goAsked.get(jobPath);
+    if (!asked) {
+      asked = new AbortController();
+      this.goAsked.set(jobPath, asked);
+      if (this.urgent.has(jobPath)) asked.abort();
+    }
+    return asked.signal;
+  }
+  /** Ends the hashing threads; whatever waits to be hashed is rejected. */
+  abandon() {
+    return this.hashers.abandon();
+  }
+};
+
+// src/fetch/fetcher.ts
+var Fetcher = class {
+  /** Bytes received from candidates so far: progress, whatever finishes. */
+  bytes = 0;
+  /** Files fetched, verified and kept, and the zips among them. */
+  files = 0;
+  zips = 0;
+  retries = 0;
+  rejected = 0;
+  /** Zips whose files were written out for go (it then skips their extraction). */
+  extracted = 0;
+  options;
+  races;
+  verifier;
+  inFlight = /* @__PURE__ */ new Map();
+  stop = new AbortController();
+  store;
+  transient;
+  forgetCleanup;
+  constructor(options) {
+    this.options = options;
+    this.races = new CandidateRaces(options.candidates, options);
+    this.verifier = new Verifier(options.hashThreads);
+    this.store = options.store;
+    this.transient = new Store({ root: options.transientDir, downloads: "" });
+    this.forgetCleanup = cleanUpOnCancel(() => this.close());
+  }
+  /** What each candidate did so far. */
+  get stats() {
+    return this.races.stats;
+  }
+  /** Requests asked beside a slow one. */
+  get hedges() {
+    return this.races.hedges;
+  }
+  /**
+   * The healthy candidates once the probe is over (the fetch may start as soon as one answered):
+   * requests from now on ask them in this order; what each did so far is kept. `final` false:
+   * more may come still.
+   */
+  useCandidates(candidates, final = true) {
+    this.races.useCandidates(candidates, final);
+  }
+  /** The candidates in use, in chain order. */
+  get current() {
+    return this.races.current;
+  }
+  /**
+   * A file: from the store, joined with a fetch under way, or fetched now. A `speculative` caller
+   * (the fetch of go's download set) is told by `onFetched` when the bytes are on disk, or the
+   * fetch is over, so that it can start the next request while this one is verified; anyone
+   * else is go, waiting: what it asks for is hashed first.
+   */
+  get(job, use = {}) {
+    const urgent = !use.speculative;
+    const halt = new AbortController();
+    if (job.transient) return this.fetch(job, this.transient, urgent, halt.signal, use.onFetched);
+    const running = this.inFlight.get(job.path);
+    if (running) {
+      use.onFetched?.();
+      if (urgent) {
+        running.urgent = true;
+        this.verifier.hurry(job.path);
+      }
+      return running.outcome;
+    }
+    const stored = this.store.stored(job);
+    if (stored) use.onFetched?.();
+    const entry = {
+      outcome: (stored ? Promise.resolve({ kind: "file", ...stored }) : this.fetch(job, this.store, urgent, halt.signal, use.onFetched)).finally(() => {
+        if (this.inFlight.get(job.path) === entry) this.inFlight.delete(job.path);
+      }),
+      halt,
+      urgent
+    };
+    this.inFlight.set(job.path, entry);
+    return entry.outcome;
+  }
+  /**
+   * Gives up the fetches go was waiting for: called when the watchdog ended go's attempt, which
+   * made no useful progress, so these did not either. The next attempt's requests start anew
+   * (with what the fetch learned of each candidate meanwhile) instead of joining them.
+   */
+  abandon() {
+    let abandoned = 0;
+    for (const [jobPath, running] of this.inFlight) {
+      if (!running.urgent) continue;
+      this.inFlight.delete(jobPath);
+      running.halt.abort("abandoned: the attempt that waited for it made no progress");
+      abandoned++;
+    }
+    return abandoned;
+  }
+  /** Ends every request under way, and removes what they left half-done; later calls fail at once. */
+  async close() {
+    this.forgetCleanup();
+    this.stop.abort("the fetch was closed");
+    this.races.close();
+    await this.verifier.abandon();
+    await Promise.all([this.store.clear(), this.transient.clear()]);
+  }
+  /**
+   * Rounds over the candidates (a race each), driven by p-retry: a round that found no candidate
+   * able to serve the file is retried after a backoff, up to `rounds` in all. `halt` ends it
+   * early (abandoned), as does the fetch's close.
+   */
+  async fetch(job, store, urgent, halt, onFetched = () => {
+  }) {
+    let fetched = false;
+    const once2 = () => {
+      if (!fetched) onFetched();
+      fetched = true;
+    };
+    if (urgent) this.verifier.goWaitsFor(job.path);
+    const ended = AbortSignal.any([halt, this.stop.signal]);
+    let last = { kind: "failed", why: "no candidate to ask" };
+    try {
+      return await pRetry(
+        async () => {
+          last = await this.races.race(job.kind, (candidate, own, windowMs, events) => this.requestOne(candidate, job, store, own, ended, windowMs, events), ended, once2);
+          if (last.kind === "failed") throw new RoundFailed(last.why);
+          return last;
+        },
+        {
+          retries: this.options.rounds - 1,
+          ...backoff(this.options.backoffMs),
+          signal: ended,
+          unref: true,
+          onFailedAttempt: ({ retriesLeft }) => {
+            if (retriesLeft > 0) this.retries++;
+          }
+        }
+      );
+    } catch {
+      return ended.aborted ? { kind: "failed", why: String(ended.reason) } : last;
+    } finally {
+      this.verifier.done(job.path);
+      once2();
+    }
+  }
+  /**
+   * One candidate asked for one file: streamed to a partial file, verified, kept. `own` ends it
+   * when another request of its race won; `ended` when the fetch was closed or abandoned.
+   */
+  async requestOne(candidate, job, store, own, ended, windowMs, events) {
+    const stats = this.stats.get(candidate);
+    let answered3 = false;
+    stats.requests++;
+    let pending;
+    try {
+      pending = store === this.transient ? store.begin({ ...job, path: randomBytes5(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
+      const { temp, tree } = pending;
+      const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
+        signal: AbortSignal.any([own, ended]),
+        maxBytes: job.maxBytes,
+        floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs },
+        onHeaders: () => {
+          answered3 = true;
+          events.onHeaders();
+        },
+        onData: (bytes) => {
+          this.bytes += bytes;
+          stats.bytes += bytes;
+          events.onData(bytes);
+        }
+      });
+      if (isAbsent(answer2.status)) {
+        stats.notFound++;
+        return { kind: "absent", status: answer2.status };
+      }
+      if (answer2.status !== 200) {
+        stats.failures++;
+        return { kind: "failed", why: `HTTP ${answer2.status}` };
+      }
+      events.onBody(answer2.size);
+      const { problem, dirs } = await this.verifier.check(job, temp, answer2.size, tree);
+      if (problem) {
+        stats.rejected++;
+        this.rejected++;
+        return { kind: "failed", why: problem };
+      }
+      const kept = await pending.keep(dirs, { goAsked: this.verifier.goAskedFor(job.path), stop: ended });
+      if (kept.placed) this.extracted++;
+      stats.served++;
+      this.races.streak(candidate, job.kind, true);
+      this.files++;
+      if (job.kind === "zip") this.zips++;
+      return { kind: "file", file: kept.file, size: answer2.size };
+    } catch (e) {
+      if (own.aborted ? !answered3 : !ended.aborted) {
+        if (e.kind === "silent") this.races.streak(candidate, job.kind);
+        else stats.failures++;
+      }
+      return { kind: "failed", why: e.message };
+    } finally {
+      await pending?.end();
+    }
+  }
+};
+var RoundFailed = class extends Error {
+  constructor(why) {
+    super(why);
+    this.name = "RoundFailed";
+  }
+};
+
+// src/fetch/local-proxy.ts
+import { timingSafeEqual } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import http from "node:http";
+
+// src/module/sumdb-request.ts
+var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
+var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
+function parseSumdbPath(path29) {
+  let decoded;
+  try {
+    const elements = path29.split("/").map((e) => decodeURIComponent(e));
+    if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
+    decoded = elements.join("/");
+  } catch {
+    return { problem: "malformed percent-encoding" };
+  }
+  if (decoded === "supported" || decoded === "latest") return { kind: decoded, path: decoded };
+  const lookup = LOOKUP.exec(decoded);
+  if (lookup) {
+    const module = unescapePath(lookup[1]);
+    const version = unescapeVersion(lookup[2]);
+    if (module === void 0 || version === void 0) return { problem: "not a module version go could look up" };
+    return { kind: "lookup", path: decoded };
+  }
+  const tile = TILE.exec(decoded);
+  if (tile) {
+    const height = Number(tile[1]);
+    const groups = tile[3].split("/");
+    const leadingZeros = groups.length > 1 && groups[0] === "x000";
+    const width = tile[4] === void 0 ? void 0 : Number(tile[4]);
+    if (height <= 30 && !leadingZeros && (width === void 0 || width < 2 ** height)) return { kind: "tile", path: decoded };
+  }
+  return { problem: "not a checksum database request" };
+}
+
+// src/fetch/local-proxy.ts
+var CONTENT_TYPE = {
+  info: "application/json",
+  mod: "text/plain; charset=utf-8",
+  zip: "application/zip"
+};
+async function startLocalProxy(fetcher, known, options) {
+  const prefix = Buffer.from(`/${options.secret}/`);
+  const sockets = /* @__PURE__ */ new Set();
+  const proxy = { url: "", requests: 0, served: 0, refused: 0, malformed: 0, close: async () => void 0 };
+  const server = http.createServer((request, response) => {
+    const raw = Buffer.from(request.url ?? "", "latin1");
+    if (raw.length < prefix.length || !timingSafeEqual(raw.subarray(0, prefix.length), prefix)) {
+      proxy.refused++;
+      return fail(response, 403, "forbidden");
+    }
+    proxy.requests++;
+    const refuse = (status, why) => {
+      proxy.malformed++;
+      fail(response, status, why);
+    };
+    if (request.method !== "GET") return refuse(405, "only GET is served");
+    const rest = raw.subarray(prefix.length).toString("latin1");
+    let job;
+    let from = fetcher;
+    if (rest.startsWith("sumdb/")) {
+      const sumdb = options.sumdb?.();
+      const [, name, ...relayed] = rest.split("/");
+      if (!sumdb || name !== sumdb.name) return refuse(404, "no such checksum database here");
+      const asked = parseSumdbPath(relayed.join("/"));
+      if ("problem" in asked) return refuse(400, asked.problem);
+      if (asked.kind === "supported") {
+        response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+        return response.end();
+      }
+      job = { module: `checksum database ${sumdb.name}`, version: "", kind: "other", path: asked.path, maxBytes: MAX_BYTES.sumdb, transient: true };
+      from = sumdb.fetcher;
+    } else {
+      const asked = parseRequestPath(rest);
+      if ("problem" in asked) return refuse(400, asked.problem);
+      job = jobFor(known, asked);
+    }
+    void from.get(job).then(
+      (outcome) => answer(outcome, job, response, () => proxy.served++),
+      (e) => fail(response, 502, e.message)
+    );
+  });
+  server.keepAliveTimeout = 3e4;
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  const { host, port: port2 } = options.listen ?? { host: "127.0.0.1", port: 0 };
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port2, host, resolve);
+  });
+  proxy.url = `http://${host.includes(":") ? `[${host}]` : host}:${server.address().port}/${options.secret}`;
+  proxy.close = () => new Promise((resolve) => {
+    for (const socket of sockets) socket.destroy();
+    server.close(() => resolve());
+  });
+  return proxy;
+}
+function answer(outcome, job, response, onServed) {
+  if (outcome.kind === "absent") return fail(response, outcome.status, `not found: ${job.module}@${job.version}`);
+  if (outcome.kind === "failed") return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`);
+  response.writeHead(200, { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size });
+  const stream = createReadStream(outcome.file);
+  stream.on("error", () => response.destroy());
+  stream.on("end", () => {
+    onServed();
+    if (job.transient) void rm(outcome.file, { force: true });
+  });
+  stream.pipe(response);
+}
+function fail(response, status, text) {
+  if (response.headersSent) return void response.destroy();
+  response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  response.end(`${text}
+`);
+}
+
+// src/fetch/verifying-proxy.ts
+async function startVerifyingProxy(options) {
+  const fetcher = fetcherIn(options.dir, options, { candidates: options.candidates, store: options.store, hashThreads: options.hashThreads });
+  let sumdb;
+  let local;
+  try {
+    local = await startLocalProxy(fetcher, options.known, { secret: options.secret, sumdb: () => sumdb, ...options.listen ? { listen: options.listen } : {} });
+  } catch (e) {
+    await fetcher.close();
+    throw e;
+  }
+  return {
+    url: local.url,
+    local,
+    fetcher,
+    relaySumdb: (name) => {
+      sumdb = { name, fetcher: fetcherIn(path17.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
+      return sumdb.fetcher;
+    },
+    bytes: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
+    close: async () => {
+      await Promise.all([local.close(), fetcher.close(), sumdb?.fetcher.close()]);
+    }
+  };
+}
+function fetcherIn(dir, options, own) {
+  return new Fetcher({
+    client: options.client,
+    candidates: own.candidates,
+    store: own.store ?? new Store({ root: path17.join(dir, "store"), downloads: "" }),
+    transientDir: path17.join(dir, "transient"),
+    rounds: options.rounds,
+    backoffMs: options.backoffMs,
+    stallTimeoutMs: options.stallTimeoutMs,
+    ...own.hashThreads ? { hashThreads: own.hashThreads } : {},
+    ...own.candidatesComing ? { candidatesComing: true } : {}
+  });
+}
+
+// src/fetch/stage.ts
+async function startFetch(options) {
+  const started = performance.now();
+  const scratch = mkdtempSync2(path18.join(process.env.RUNNER_TEMP || os5.tmpdir(), "go-mod-fetch-"));
+  const downloadCache = new Store({
+    root: options.modcache,
+    downloads: "cache/download",
+    // go extracts in place on Windows, where a scanner holding a new file open makes renaming a fresh directory fail.
+    ...process.platform !== "win32" ? { extract: { writable: options.writableTrees } } : {}
+  });
+  const known = knownFiles(options.sumLines, options.isPrivate);
+  const secret = randomBytes6(18).toString("base64url");
+  port.secret(secret);
+  const proxy = await startVerifyingProxy({
+    client: options.client,
+    candidates: options.candidates,
+    known,
+    secret,
+    dir: scratch,
+    ...downloadCache.writable() ? { store: downloadCache } : {},
+    // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
+    hashThreads: Math.min(2, os5.availableParallelism()),
+    rounds: options.rounds,
+    backoffMs: options.backoffMs,
+    stallTimeoutMs: options.stallTimeoutMs
+  });
+  const { fetcher, local } = proxy;
+  const speculative = speculate(fetcher, known, downloadCache, options);
+  const stage2 = {
+    url: local.url,
+    probed: (candidates, database) => {
+      fetcher.useCandidates(candidates);
+      if (!database) return;
+      const relay = proxy.relaySumdb(database.route.name);
+      const chain = candidates.map((c) => c.candidate);
+      database.follow(() => {
+        const { routes, final } = database.relay(chain);
+        relay.useCandidates(routes, final);
+      });
+      stage2.gosumdb = `${database.route.key} ${local.url}/sumdb/${database.route.name}`;
+    },
+    progress: proxy.bytes,
+    abandon: () => {
+      fetcher.abandon();
+    },
+    finish: async () => {
+      speculative.stop();
+      await Promise.all([speculative.done, proxy.close()]);
+      await rm2(scratch, { recursive: true, force: true });
+      traceSpan("fetch stage (started to finished)", started);
+      const candidates = fetcher.current.map((candidate) => {
+        const stats = fetcher.stats.get(candidate);
+        const moved = movedBecause(stats);
+        return { candidate, stats, ...moved ? { moved } : {} };
+      });
+      const { planned, plannedZips, peakLimit, unresolved, stopped } = speculative.figures;
+      return {
+        planned,
+        plannedZips,
+        sumLines: options.sumLines.length,
+        files: fetcher.files,
+        zips: fetcher.zips,
+        extracted: fetcher.extracted,
+        bytes: fetcher.bytes,
+        durationMs: performance.now() - started,
+        retries: fetcher.retries,
+        hedges: fetcher.hedges,
+        rejected: fetcher.rejected,
+        requests: local.requests,
+        served: local.served,
+        peakLimit,
+        unresolved,
+        candidates,
+        troubled: candidates.filter((c) => isTroubled(c.stats)).map((c) => c.candidate),
+        ...stopped ? { stopped } : {}
+      };
+    }
+  };
+  return stage2;
+}
+
+// src/private.ts
+function moduleRouting(env) {
+  const reason = env.GONOPROXY === env.GOPRIVATE ? "GOPRIVATE" : "GONOPROXY";
+  return {
+    direct: (module) => matchPrefixPatterns(env.GONOPROXY, module) ? reason : void 0,
+    unchecked: (module) => matchPrefixPatterns(env.GONOSUMDB, module)
+  };
+}
+function coverage(modules, routing) {
+  const known = modules.length > 0;
+  const reasons = modules.map((m) => routing.direct(m));
+  return {
+    noProxy: known && reasons.every((r) => r !== void 0),
+    noSumdb: known && modules.every((m) => routing.unchecked(m)),
+    reasons: [...new Set(reasons.filter((r) => r !== void 0))]
+  };
+}
+function matchPrefixPatterns(globs, target) {
+  for (const entry of globs.split(",")) {
+    const glob = entry.endsWith("/") ? entry.slice(0, -1) : entry;
+    if (glob === "") continue;
+    const elements = glob.split("/").length;
+    const parts = target.split("/");
+    if (parts.length < elements) continue;
+    if (pathMatch(glob, parts.slice(0, elements).join("/"))) return true;
+  }
+  return false;
+}
+var BadPattern = class extends Error {
+};
+function pathMatch(pattern, name) {
+  try {
+    return match(pattern, name);
+  } catch (e) {
+    if (e instanceof BadPattern) return false;
+    throw e;
+  }
+}
+function match(pattern, name) {
+  let rest = pattern;
+  outer: while (rest.length > 0) {
+    const { star, chunk, after } = scanChunk(rest);
+    rest = after;
+    if (star && chunk === "") return !name.includes("/");
+    const here = matchChunk(chunk, name);
+    if (here !== void 0 && (here.length === 0 || rest.length > 0)) {
+      name = here;
+      continue;
+    }
+    if (star) {
+      for (let i = 0; i < name.length && name[i] !== "/"; i++) {
+        const skipped = matchChunk(chunk, name.slice(i + 1));
+        if (skipped === void 0 || rest.length === 0 && skipped.length > 0) continue;
+        name = skipped;
+        continue outer;
+      }
+    }
+    while (rest.length > 0) {
+      const next = scanChunk(rest);
+      rest = next.after;
+      matchChunk(next.chunk, "");
+    }
+    return false;
+  }
+  return name.length === 0;
+}
+function scanChunk(pattern) {
+  let i = 0;
+  while (pattern[i] === "*") i++;
+  const star = i > 0;
+  const body = pattern.slice(i);
+  let inRange = false;
+  for (let j = 0; j < body.length; j++) {
+    const c = body[j];
+    if (c === "\\" && j + 1 < body.length) j++;
+    else if (c === "[") inRange = true;
+    else if (c === "]") inRange = false;
+    else if (c === "*" && !inRange) return { star, chunk: body.slice(0, j), after: body.slice(j) };
+  }
+  return { star, chunk: body, after: "" };
+}
+function matchChunk(chunk, s) {
+  let failed = false;
+  while (chunk.length > 0) {
+    failed ||= s.length === 0;
+    const c = chunk[0];
+    if (c === "[") {
+      let r = -1;
+      if (!failed) {
+        r = s.codePointAt(0);
+        s = s.slice(String.fromCodePoint(r).length);
+      }
+      chunk = chunk.slice(1);
+      const negated = chunk[0] === "^";
+      if (negated) chunk = chunk.slice(1);
+      let matched = false;
+      for (let ranges = 0; ; ranges++) {
+        if (chunk[0] === "]" && ranges > 0) {
+          chunk = chunk.slice(1);
+          break;
+        }
+        const lo = escaped(chunk);
+        let hi = lo;
+        chunk = lo.rest;
+        if (chunk[0] === "-") {
+          hi = escaped(chunk.slice(1));
+          chunk = hi.rest;
+        }
+        matched ||= lo.rune <= r && r <= hi.rune;
+      }
+      failed ||= matched === negated;
+    } else if (c === "?") {
+      if (!failed) {
+        failed = s[0] === "/";
+        s = s.slice(String.fromCodePoint(s.codePointAt(0)).length);
+      }
+      chunk = chunk.slice(1);
+    } else {
+      if (c === "\\") {
+        chunk = chunk.slice(1);
+        if (chunk.length === 0) throw new BadPattern();
+      }
+      if (!failed) {
+        failed = chunk[0] !== s[0];
+        s = s.slice(1);
+      }
+      chunk = chunk.slice(1);
+    }
+  }
+  return failed ? void 0 : s;
+}
+function escaped(chunk) {
+  if (chunk.length === 0 || chunk[0] === "-" || chunk[0] === "]") throw new BadPattern();
+  if (chunk[0] === "\\") {
+    chunk = chunk.slice(1);
+    if (chunk.length === 0) throw new BadPattern();
+  }
+  const rune = chunk.codePointAt(0);
+  const rest = chunk.slice(String.fromCodePoint(rune).length);
+  if (rest.length === 0) throw new BadPattern();
+  return { rune, rest };
+}
+
+// src/file-proxy.ts
+import { readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
+import path19 from "node:path";
+function judgeFileProxy(dir, request) {
+  if (!statSync3(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
+  let body;
+  try {
+    body = readFileSync5(path19.join(dir, ...request.path.split("/").filter(Boolean)));
+  } catch {
+    const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
+    return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
+  }
+  const problem = request.judge(200, "", body);
+  return problem === void 0 ? `a directory in GOPROXY layout with ${request.describe} as go.sum has it, read by go itself` : `a directory with ${problem}`;
+}
+
+// src/probe/probe.ts
+var MAX_BODY2 = 4 << 20;
+function modRequest(target) {
+  const what = `${target.module}@${target.version} .mod`;
+  return {
+    path: `/${downloadPath(target.module, target.version, "mod")}`,
+    describe: what,
+    judge: (status, contentType, body) => {
+      if (status !== 200) return `HTTP ${status} for ${what}`;
+      if (goModHash(body) === target.hash) return void 0;
+      if (/html/i.test(contentType) || /^\s*<(!doctype|html)/i.test(body.toString("utf8", 0, 200))) {
+        return `200 with an HTML page instead of ${what}`;
+      }
+      return `wrong bytes for ${what}: hash differs from go.sum`;
+    }
+  };
+}
+function protocolRequest(module = "golang.org/toolchain") {
+  const what = `${module} version list`;
+  return {
+    path: `/${listPath(module)}`,
+    describe: what,
+    judge: (status, contentType, body) => {
+      const html = /html/i.test(contentType);
+      if (isAbsent(status) && !html) return void 0;
+      if (status !== 200) return `HTTP ${status} for ${what}`;
+      const lines = body.toString("utf8").split("\n").filter((l) => l.trim() !== "");
+      if (!html && lines.every((l) => /^v\d+\.\d+\.\d+\S*$/.test(l.trim()))) return void 0;
+      return `answer to ${what} is not a version list${html ? " (an HTML page)" : ""}`;
+    }
+  };
+}
+async function probeAll(client, candidates, request, timeoutMs, onHealthy) {
+  const cutoff = new Cutoff(timeoutMs);
+  try {
+    return await Promise.all(
+      candidates.map(async (candidate) => {
+        if (candidate.keyword) return { candidate, verdict: "not probed", reason: candidate.dir ? judgeFileProxy(candidate.dir, request) : `${candidate.spec} is used as given` };
+        const result = await probeCandidate(client, candidate, request, timeoutMs, cutoff.signal);
+        if (result.verdict === "healthy" && result.latencyMs !== void 0) {
+          cutoff.answered(result.latencyMs, candidate.display);
+          onHealthy?.(result);
+        }
+        return result;
+      })
+    );
+  } finally {
+    cutoff.clear();
+  }
+}
+async function probeCandidate(client, candidate, request, timeoutMs, cutoff) {
+  const url = requestUrl(candidate, request.path);
+  const via = route(client, url);
+  const started = performance.now();
+  try {
+    const answer2 = await client.get(url, { signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), cutoff]), maxBytes: MAX_BODY2, floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs: timeoutMs } });
+    const latencyMs = performance.now() - started;
+    const problem = request.judge(answer2.status, answer2.contentType, answer2.body);
+    return problem ? { candidate, verdict: "unhealthy", latencyMs, reason: problem, failure: "http", ...via } : { candidate, verdict: "healthy", latencyMs, reason: `served ${request.describe}`, ...via };
+  } catch (e) {
+    if (cutoff.aborted) return { candidate, verdict: "slow", reason: String(cutoff.reason), failure: "silent", ...via };
+    const error = classifyError(e);
+    const reason = error.kind === "silent" ? `no complete answer within ${formatDuration(timeoutMs)}` : error.message;
+    return { candidate, verdict: "unhealthy", reason, failure: error.kind, ...via };
+  }
+}
+function route(client, url) {
+  try {
+    const proxy = client.route(url);
+    return proxy ? { via: `${proxy.from} ${redactUrl(proxy.url.href).replace(/\/$/, "")}` } : {};
+  } catch {
+    return {};
+  }
+}
+
+// src/probe/ranking.ts
+function rankHealthy(results, selection) {
+  const healthy = results.filter((r) => r.verdict === "healthy");
+  const ranked = selection === "fastest" ? [...healthy].sort((a, b) => (a.latencyMs ?? 0) - (b.latencyMs ?? 0)) : healthy;
+  return ranked.map((r) => r.candidate);
+}
+function fallbackOrder(results) {
+  const urls = results.filter((r) => !r.candidate.keyword);
+  return [...urls.filter((r) => answered(r.failure)), ...urls.filter((r) => !answered(r.failure))].map((r) => r.candidate);
+}
+
+// src/probe/stage.ts
+async function runProbe(options) {
+  const { client, candidates, timeoutMs } = options;
+  const target = probeTarget(options.sumLines, options.isPrivate);
+  const sumdbRoute = parseGosumdb(options.gosumdb);
+  const sumdb = sumdbRoute ? new SumdbRoutes(client, candidates, sumdbRoute, timeoutMs) : void 0;
+  void sumdb?.done.then((found) => port.echo(describeSumdb(found, false)));
+  const report = await port.group("Probe the proxies", async () => {
+    const probes = await probeAll(client, candidates, target ? modRequest(target) : protocolRequest(), timeoutMs, options.onFirstHealthy);
+    for (const p of probes) {
+      const via = p.via ? `, through ${p.via}` : "";
+      port.echo(`${p.candidate.display}: ${p.verdict}${p.latencyMs === void 0 ? "" : ` in ${formatDuration(p.latencyMs)}`} (${p.reason}${via})`);
+    }
+    return { probes, ...sumdb ? { sumdb } : {} };
+  });
+  const ranked = rankHealthy(report.probes, options.selection);
+  if (ranked.length > 0 || !candidates.some((c) => !c.keyword)) return { ...report, chain: assembleChain(candidates, ranked) };
+  const note = "No candidate passed its probe; trying them all, those that answered before those that did not, since a probe can be wrong.";
+  port.warning(note);
+  return { ...report, chain: assembleChain(candidates, fallbackOrder(report.probes)), note };
+}
+
+// src/download/failure.ts
+function describeFailure(probes, attempts) {
+  const lines = [`go mod download failed after ${attempts.length} attempt${attempts.length === 1 ? "" : "s"}.`];
+  for (const probe of probes) {
+    const own = attempts.filter((a) => a.first === probe.candidate.display);
+    const tried = own.map((a) => `attempt ${a.number}: ${a.reason}${a.detail ? ` (${a.detail})` : ""}`);
+    lines.push(`- ${probe.candidate.display}: ${probe.verdict}, ${probe.reason}${tried.length ? `; ${tried.join("; ")}` : ""}`);
+  }
+  const last = attempts.at(-1);
+  if (last) lines.push(`Last error: ${last.reason}${last.detail ? `: ${last.detail}` : ""}`);
+  return lines.join("\n");
+}
+
+// src/toolchain/provide.ts
+import { existsSync as existsSync5, promises as fs6 } from "node:fs";
+import os6 from "node:os";
+import path20 from "node:path";
+
+// src/retry.ts
+var AttemptFailed = class extends Error {
+  record;
+  next;
+  constructor(classification, record, next) {
+    super(`${classification.reason}: ${classification.detail}`);
+    this.name = "AttemptFailed";
+    this.record = record;
+    this.next = next;
+  }
+};
+var GaveUp = class extends Error {
+  constructor(classification) {
+    super(`${classification.reason}: ${classification.detail}`);
+    this.name = "GaveUp";
+  }
+};
+function nextChain(chain, classification) {
+  if (classification.next === "rotate") return rotateChain(chain, 1);
+  if (classification.next === "drop-first") {
+    const rest = chain.slice(1);
+    return rest.length > 0 ? rest : void 0;
+  }
+  return void 0;
+}
+async function downloadWithRetries(initial, runOne, options) {
+  const attempts = [];
+  const wentFirst = /* @__PURE__ */ new Set();
+  let chain = initial;
+  let tried = initial;
+  let failedRequests = [];
+  try {
+    await pRetry(
+      async (number) => {
+        tried = chain;
+        wentFirst.add(chain[0]?.spec ?? "");
+        const outcome = await runOne(chain).catch((e) => {
+          throw new AbortError(e);
+        });
+        const { classification } = outcome;
+        const record = {
+          number,
+          first: chain[0]?.display ?? "",
+          reason: classification.reason,
+          detail: classification.detail,
+          durationMs: outcome.durationMs,
+          zips: outcome.zips
+        };
+        attempts.push(record);
+        if (classification.next === "done") {
+          failedRequests = outcome.failedRequests;
+          options.onAttemptEnd?.(record, void 0);
+          return;
+        }
+        const next = nextChain(chain, classification);
+        if (next) throw new AttemptFailed(classification, record, next);
+        options.onAttemptEnd?.(record, void 0);
+        throw new AbortError(new GaveUp(classification));
+      },
+      {
+        retries: options.retries,
+        ...backoff(options.backoffMs),
+        // A candidate that has not gone first yet gets its turn at once, and it costs no retry.
+        shouldConsumeRetry: ({ error }) => wentFirst.has(error.next[0]?.spec ?? ""),
+        onFailedAttempt: ({ error, retriesLeft }) => {
+          const failed = error;
+          options.onAttemptEnd?.(failed.record, retriesLeft > 0 ? failed.next[0]?.display : void 0);
+          chain = failed.next;
+        }
+      }
+    );
+    return { ok: true, attempts, ...demote(tried, candidatesOf(tried, failedRequests)) };
+  } catch (e) {
+    if (!(e instanceof AttemptFailed || e instanceof GaveUp)) throw e;
+    return { ok: false, attempts, chain: tried, demoted: [] };
+  }
+}
+
+// src/toolchain/provide.ts
+var TOOL = "go";
+var LINKS_DIR = "go-mod-download-toolchains";
+function toolchainModule(name, hostOS, hostArch) {
+  return { path: "golang.org/toolchain", version: `v0.0.1-${name}.${hostOS}-${hostArch}` };
+}
+function toolCacheVersion(version) {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(version);
+  if (!m) return version;
+  const release = `${m[1]}.${m[2]}.${m[3] ?? 0}`;
+  return m[4] ? `${release}-${m[4]}.${m[5]}` : release;
+}
+async function toolchainFromToolCache(choice, installed) {
+  const started = performance.now();
+  const goroot = inToolCache(toolCacheVersion(choice.version));
+  if (!goroot) return void 0;
+  await putOnPath(choice.name, goroot);
+  return { wanted: choice.name, installed, source: "tool cache", durationMs: performance.now() - started, goroot };
+}
+async function fetchToolchain(f) {
+  const started = performance.now();
+  const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
+  const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
+  if (!result.ok) return { result };
+  const extracted = path20.join(f.modcache, `${module.path}@${module.version}`);
+  return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
+}
+async function installFetched(choice, installed, extracted, fetchMs) {
+  const started = performance.now();
+  const goroot = await adopt(extracted, toolCacheVersion(choice.version));
+  await allowExec(goroot);
+  await putOnPath(choice.name, goroot);
+  return { wanted: choice.name, installed, source: "fetched", durationMs: fetchMs + performance.now() - started, goroot };
+}
+async function adopt(extracted, version) {
+  const toolCache = process.env.RUNNER_TOOL_CACHE;
+  if (!toolCache) return extracted;
+  const dest = path20.join(toolCache, TOOL, version, os6.arch());
+  await fs6.rm(`${dest}.complete`, { force: true });
+  await fs6.rm(dest, { recursive: true, force: true });
+  await fs6.mkdir(path20.dirname(dest), { recursive: true });
+  try {
+    await fs6.rename(extracted, dest);
+  } catch (e) {
+    if (e.code !== "EXDEV") throw e;
+    await fs6.cp(extracted, dest, { recursive: true, verbatimSymlinks: true });
+  }
+  await fs6.writeFile(`${dest}.complete`, "");
+  return dest;
+}
+function inToolCache(version) {
+  const toolCache = process.env.RUNNER_TOOL_CACHE;
+  if (!toolCache) return void 0;
+  const dir = path20.join(toolCache, TOOL, version, os6.arch());
+  return existsSync5(`${dir}.complete`) && existsSync5(dir) ? dir : void 0;
+}
+async function allowExec(goroot) {
+  const toolDirs = await fs6.readdir(path20.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path20.join(goroot, "bin"), ...toolDirs.map((d) => path20.join(goroot, "pkg", "tool", d))]) {
+    for (const entry of await fs6.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (entry.isFile()) await fs6.chmod(path20.join(dir, entry.name), 493);
+    }
+  }
+}
+var toolchainLinks = () => path20.join(process.env.RUNNER_TEMP || os6.tmpdir(), LINKS_DIR);
+async function putOnPath(name, goroot) {
+  const dir = toolchainLinks();
+  await fs6.mkdir(dir, { recursive: true });
+  const exe = process.platform === "win32" ? ".exe" : "";
+  const link = path20.join(dir, `${name}${exe}`);
+  await fs6.rm(link, { force: true });
+  await fs6.symlink(path20.join(goroot, "bin", `go${exe}`), link);
+  process.env.PATH = `${dir}${path20.delimiter}${process.env.PATH ?? ""}`;
+}
+
+// src/toolchain/stage.ts
+async function toolchainOnRunner(choice, installed) {
+  const report = await toolchainFromToolCache(choice, installed);
+  if (report) port.info(describeToolchain(report));
+  return report;
+}
+async function toolchainThroughChain(o) {
+  const { report, result } = await fetchToolchain(o);
+  const attempts = result.attempts.map((a) => ({ ...a, zips: 0, detail: `toolchain ${o.choice.name}${a.detail ? `: ${a.detail}` : ""}` }));
+  if (report) port.info(describeToolchain(report));
+  return { ...report ? { report } : {}, attempts };
+}
+function describeToolchain(t) {
+  return `Toolchain ${t.wanted} (installed: ${t.installed}): ${t.source === "tool cache" ? "from the runner\u2019s tool cache" : "fetched through the chain and put in the tool cache"} in ${formatDuration(t.durationMs)}; go finds it on PATH as ${t.wanted}.`;
+}
+
+// src/download/direct.ts
+import { existsSync as existsSync6 } from "node:fs";
+import path21 from "node:path";
+var key3 = (line) => `${line.module}@${line.version}`;
+function zipsPresent(modcache, lines) {
+  return new Set(lines.filter((l) => !l.goMod && existsSync6(path21.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+}
+function directFetches(o) {
+  const zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
+  const fetched = [];
+  for (const line of o.lines) {
+    if (line.goMod || o.before.has(key3(line)) || !o.after.has(key3(line))) continue;
+    const reason = o.routing.direct(line.module);
+    if (reason) fetched.push({ module: line.module, version: line.version, why: reason });
+    else if (zipRequests(o.requests.unanswered, line) && !zipRequests(o.requests.answered, line)) fetched.push({ module: line.module, version: line.version, why: "direct" });
+  }
+  return fetched;
+}
+
+// src/download/scope.ts
+function askScope(project, sumLines, toolchain, routing) {
+  return coverage(project ? [...namedModules(project, sumLines), ...toolchain ? ["golang.org/toolchain"] : []] : [], routing);
+}
+function namedModules(project, sumLines) {
+  const replacements = [...project.workReplace, ...project.mains.flatMap((m) => m.mod.replace)].flatMap((r) => isLocalPath(r.to.path) ? [] : [r.to.path]);
+  return [.../* @__PURE__ */ new Set([...sumLines.map((l) => l.module), ...project.mains.flatMap((m) => m.mod.require.map((r) => r.path)), ...replacements])];
+}
+function unprobed(candidates, scope, gosumdb) {
+  const settings = scope.reasons.join(" and ");
+  const probes = candidates.map((candidate) => ({
+    candidate,
+    verdict: "not probed",
+    reason: candidate.keyword ? `${candidate.spec} is used as given` : `not needed: ${settings} covers every module`
+  }));
+  const database = parseGosumdb(gosumdb);
+  const sumdb = !database ? "" : scope.noSumdb ? ` Nor was the checksum database ${database.name}: GONOSUMDB covers them too.` : ` go asks the checksum database ${database.name} itself for any module go.sum lacks.`;
+  const note = `No proxy was probed: ${settings} covers every module go.sum and go.mod name, so go fetches them all direct and asks no proxy.${sumdb} The candidates are passed on to later steps as given.`;
+  port.info(note);
+  return { probes, chain: candidates, note };
+}
+function sumdbUnasked(scope, gosumdb) {
+  const database = parseGosumdb(gosumdb);
+  if (!database || !scope.noSumdb) return void 0;
+  return `The checksum database ${database.name} was not probed: GONOSUMDB covers every module, so go asks it nothing.`;
+}
+
+// src/download/served.ts
+function whoServed(o) {
+  const served = [...candidatesOf(o.chain, o.answered), ...o.fetch?.candidates.filter((c) => c.stats.served > 0).map((c) => c.candidate) ?? []];
+  const unproven = o.probes.filter((p) => (p.verdict === "unhealthy" || p.verdict === "slow") && !served.includes(p.candidate)).map((p) => p.candidate);
+  const chain = leaveOut(o.chain, unproven);
+  const chosen = chain.find((c) => served.includes(c))?.display ?? (o.direct.length > 0 ? "direct" : void 0);
+  return { chain, ...chosen ? { chosen } : {}, leftOut: o.chain.filter((c) => !chain.includes(c)) };
+}
+
+// src/size.ts
+var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+
+// src/download/stage.ts
+async function runDownload(options) {
+  const { fetch } = options;
+  const goproxyFor = (c) => fetch ? `${fetch.url}|${goproxyValue(c)}` : goproxyValue(c);
+  let fetchReport;
+  let result;
+  let error;
+  try {
+    const ready = options.prepare ? await options.prepare() : true;
+    if (ready) result = await downloadWithRetries(
+      options.chain,
+      (c) => port.group(`go mod download (GOPROXY=${fetch ? "the local proxy|" : ""}${goproxyDisplay(c)})`, async () => {
+        const outcome = await options.attempt(goproxyFor(c), fetch);
+        if (outcome.endedBy !== "exit") fetch?.abandon();
+        return outcome;
+      }),
+      {
+        retries: options.retries,
+        backoffMs: options.backoffMs,
+        onAttemptEnd: (record, next) => {
+          const how = `Attempt ${record.number} (${record.first} first): ${record.reason} after ${formatDuration(record.durationMs)}`;
+          if (record.reason === "ok") port.info(how);
+          else port.warning(`${how}${record.detail ? ` \u2014 ${record.detail}` : ""}${next ? `; next, ${next} first` : ""}`);
+        }
+      }
+    );
+  } catch (e) {
+    error = e;
+  } finally {
+    if (fetch) {
+      fetchReport = await fetch.finish();
+      port.info(describeFetch(fetchReport));
+    }
+  }
+  const withFetch = fetchReport ? { fetch: fetchReport } : {};
+  if (!result) return { ok: false, ran: false, attempts: [], chain: options.chain, ...withFetch, ...error ? { error } : {} };
+  for (const candidate of result.demoted) {
+    port.warning(`${candidate.display} answered some requests with errors; go got those modules from the next proxy, and it goes last in the exported GOPROXY.`);
+  }
+  const reordered = demote(result.chain, fetchReport?.troubled ?? []);
+  for (const moved of fetchReport?.candidates.filter((c) => c.moved && reordered.demoted.includes(c.candidate)) ?? []) {
+    port.warning(`${moved.candidate.display} ${moved.moved}: it goes behind the others in the exported GOPROXY.`);
+  }
+  return { ok: result.ok, ran: true, attempts: result.attempts, chain: reordered.chain, ...withFetch };
+}
+function describeFetch(f) {
+  const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : "";
+  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips, ${f.extracted} of them extracted for go; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`;
+}
+
+// src/download/probe-and-download.ts
+var BACKOFF_MS = 1e3;
+var FETCH_ROUNDS = 3;
+var FETCH_BACKOFF_MS = 250;
+async function probeAndDownload(o) {
+  const { env, settings } = o;
+  const routing = moduleRouting(env);
+  const isPrivate = (module) => routing.direct(module) !== void 0;
+  const project = readProject(settings.workingDirectory, env.GOWORK);
+  const scope = askScope(await project.catch(() => void 0), o.sumLines, o.fetchToolchain !== void 0, routing);
+  const before = zipsPresent(env.GOMODCACHE, o.sumLines);
+  let early;
+  const startEarly = (first) => {
+    if (early) return;
+    early = startFetchStage(o, project, [{ candidate: first.candidate, latencyMs: first.latencyMs ?? 0 }], isPrivate);
+    early.catch(() => void 0);
+  };
+  const probe = scope.noProxy ? unprobed(o.candidates, scope, env.GOSUMDB) : await runProbe({
+    client: o.client,
+    candidates: o.candidates,
+    sumLines: o.sumLines,
+    isPrivate,
+    // go asks the checksum database nothing of modules GONOSUMDB covers.
+    gosumdb: scope.noSumdb ? "off" : env.GOSUMDB,
+    timeoutMs: settings.probeTimeoutMs,
+    selection: settings.selection,
+    ...o.prefetch && settings.prefetch ? { onFirstHealthy: startEarly } : {}
+  });
+  const note = [probe.note, scope.noProxy ? void 0 : sumdbUnasked(scope, env.GOSUMDB)].filter((n) => n !== void 0).join(" ");
+  const probed = { probes: probe.probes, ...note ? { probeNote: note } : {} };
+  const { chain } = probe;
+  const sumdbFound = async () => probe.sumdb ? { sumdb: await probe.sumdb.done } : {};
+  let fetch;
+  try {
+    fetch = early ? await early : void 0;
+  } catch (e) {
+    return { ok: false, ...probed, ...await sumdbFound(), attempts: [], direct: [], chain, error: e };
+  }
+  const healthy = probe.probes.filter((p) => p.verdict === "healthy");
+  fetch?.probed(
+    chain.flatMap((c) => healthy.filter((p) => p.candidate === c).map((p) => ({ candidate: c, latencyMs: p.latencyMs ?? 0 }))),
+    probe.sumdb
+  );
+  let toolchain;
+  const choice = o.fetchToolchain;
+  const provideToolchain = async () => {
+    if (!choice) return true;
+    toolchain = await toolchainThroughChain({
+      choice,
+      installed: env.GOVERSION,
+      hostOS: env.GOHOSTOS,
+      hostArch: env.GOHOSTARCH,
+      modcache: env.GOMODCACHE,
+      chain,
+      run: (c, modules) => port.group(`Fetch toolchain ${choice.name} (GOPROXY=${goproxyDisplay(c)})`, () => o.run(goproxyValue(c), void 0, modules)),
+      retry: { retries: settings.retries, backoffMs: BACKOFF_MS }
+    });
+    return toolchain.report !== void 0;
+  };
+  const downloaded = await runDownload({
+    chain,
+    ...fetch ? { fetch } : {},
+    attempt: o.run,
+    retries: settings.retries,
+    backoffMs: BACKOFF_MS,
+    ...choice ? { prepare: provideToolchain } : {}
+  });
+  const direct = directFetches({ lines: o.sumLines, before, after: zipsPresent(env.GOMODCACHE, o.sumLines), requests: o.requests, routing });
+  const attempts = [...toolchain?.attempts ?? [], ...downloaded.attempts.map((a) => scope.noProxy ? { ...a, first: "direct" } : a)];
+  const report = {
+    ...probed,
+    ...await sumdbFound(),
+    ...downloaded.fetch ? { fetch: downloaded.fetch } : {},
+    ...toolchain?.report ? { toolchain: toolchain.report } : {},
+    attempts,
+    direct,
+    chain: downloaded.ran ? downloaded.chain : chain
+  };
+  if (downloaded.error) return { ...report, ok: false, error: downloaded.error };
+  if (choice && !toolchain?.report) {
+    return { ...report, ok: false, failure: `go switches to toolchain ${choice.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(probe.probes, attempts)}` };
+  }
+  if (!downloaded.ok) return { ...report, ok: false, failure: describeFailure(probe.probes, attempts) };
+  const served = whoServed({ chain: report.chain, probes: probe.probes, answered: o.requests.answered, ...downloaded.fetch ? { fetch: downloaded.fetch } : {}, direct });
+  for (const c of served.leftOut) port.info(`${c.display} failed its probe and served nothing; it is left out of the exported GOPROXY.`);
+  return { ...report, ok: true, chain: served.chain, ...served.chosen ? { chosen: served.chosen } : {} };
+}
+async function startFetchStage(o, project, candidates, isPrivate) {
+  return startFetch({
+    client: o.client,
+    candidates,
+    sumLines: o.sumLines,
+    isPrivate,
+    project: await project,
+    modcache: o.env.GOMODCACHE,
+    writableTrees: extractsWritable(o.env.GOFLAGS),
+    concurrency: o.settings.concurrency,
+    rounds: FETCH_ROUNDS,
+    backoffMs: FETCH_BACKOFF_MS,
+    stallTimeoutMs: o.settings.stallTimeoutMs
+  });
+}
+
+// src/net/client.ts
+import { closeSync as closeSync5, openSync as openSync3, writeSync as writeSync3 } from "node:fs";
+import http3 from "node:http";
+import https from "node:https";
+import tls4 from "node:tls";
+
+// node_modules/http-proxy-agent/dist/index.js
+var import_debug = __toESM(require_src(), 1);
+import * as net2 from "net";
+import * as tls from "tls";
+import { once } from "events";
+
+// node_modules/agent-base/dist/index.js
+import * as net from "net";
+import * as http2 from "http";
+import { Agent as HttpsAgent } from "https";
+var INTERNAL = /* @__PURE__ */ Symbol("AgentBaseInternalState");
+var Agent2 = class extends http2.Agent {
+  constructor(opts) {
+    super(opts);
+    this[INTERNAL] = {};
+  }
+  /**
+   * Determine whether this is an `http` or `https` request.
+   */
+  isSecureEndpoint(options) {
+    if (options) {
+      if (typeof options.secureEndpoint === "boolean") {
+        return options.secureEndpoint;
+      }
+      if (typeof options.protocol === "string") {
+        return options.protocol === "https:";
+      }
+    }
+    const { stack } = new Error();
+    if (typeof stack !== "string")
+      return false;
+    return stack.split("\n").some((l) => l.indexOf("(https.js:") !== -1 || l.indexOf("node:https:") !== -1);
+  }
+  // In order to support async signatures in `connect()` and Node's native
+  // connection pooling in `http.Agent`, the array of sockets for each origin
+  // has to be updated synchronously. This is so the length of the array is
+  // accurate when `addRequest()` is next called. We achieve this by creating a
+  // fake socket and adding it to `sockets[origin]` and incrementing
+  // `totalSocketCount`.
+  incrementSockets(name) {
+    if (this.maxSockets === Infinity && this.maxTotalSockets === Infinity) {
+      return null;
+    }
+    if (!this.sockets[name]) {
+      this.sockets[name] = [];
+    }
+    const fakeSocket = new net.Socket({ writable: false });
+    this.sockets[name].push(fakeSocket);
+    this.totalSocketCount++;
+    return fakeSocket;
+  }
+  decrementSockets(name, socket) {
+    if (!this.sockets[name] || socket === null) {
+      return;
+    }
+    const sockets = this.sockets[name];
+    const index = sockets.indexOf(socket);
+    if (index !== -1) {
+      sockets.splice(index, 1);
+      this.totalSocketCount--;
+      if (sockets.length === 0) {
+        delete this.sockets[name];
+      }
+    }
+  }
+  // In order to properly update the socket pool, we need to call `getName()` on
+  // the core `https.Agent` if it is a secureEndpoint.
+  getName(options) {
+    const secureEndpoint = this.isSecureEndpoint(options);
+    if (secureEndpoint) {
+      return HttpsAgent.prototype.getName.call(this, options);
+    }
+    return super.getName(options);
+  }
+  createSocket(req, options, cb) {
+    const connectOpts = {
+      ...options,
+      secureEndpoint: this.isSecureEndpoint(options)
+    };
+    const name = this.getName(connectOpts);
+    const fakeSocket = this.incrementSockets(name);
+    Promise.resolve().then(() => this.connect(req, connectOpts)).then((socket) => {
+      this.decrementSockets(name, fakeSocket);
+      if (typeof socket.addRequest === "function") {
+        try {
+          return socket.addRequest(req, connectOpts);
+        } catch (err) {
+          return cb(err);
+        }
+      }
+      this[INTERNAL].currentSocket = socket;
+      super.createSocket(req, options, cb);
+    }, (err) => {
+      this.decrementSockets(name, fakeSocket);
+      cb(err);
+    });
+  }
+  createConnection() {
+    const socket = this[INTERNAL].currentSocket;
+    this[INTERNAL].currentSocket = void 0;
+    if (!socket) {
+      throw new Error("No socket was returned in the `connect()` function");
+    }
+    return socket;
+  }
+  get defaultPort() {
+    return this[INTERNAL].defaultPort ?? (this.protocol === "https:" ? 443 : 80);
+  }
+  set defaultPort(v) {
+    if (this[INTERNAL]) {
+      this[INTERNAL].defaultPort = v;
+    }
+  }
+  get protocol() {
+    return this[INTERNAL].protocol ?? (this.isSecureEndpoint() ? "https:" : "http:");
+  }
+  set protocol(v) {
+    if (this[INTERNAL]) {
+      this[INTERNAL].protocol = v;
+    }
+  }
+};
+
+// node_modules/http-proxy-agent/dist/index.js
+import { URL as URL2 } from "url";
+
+// node_modules/proxy-agent-negotiate/dist/index.js
+function createNegotiateAuth() {
+  return async ({ response, scheme }) => {
+    if (scheme.toLowerCase() !== "negotiate") {
+      throw new Error(`Expected Negotiate scheme but got "${scheme}"`);
+    }
+    let kerberos;
+    try {
+      kerberos = await import("kerberos");
+    } catch {
+      throw new Error('The "kerberos" package is required for Negotiate proxy authentication. Install it with: npm install kerberos');
+    }
+    const proxyAuthenticate = response.headers["proxy-authenticate"] || "";
+    const challengeHeader = Array.isArray(proxyAuthenticate) ? proxyAuthenticate[0] : proxyAuthenticate;
+    const serverToken = typeof challengeHeader === "string" && challengeHeader.includes(" ") ? challengeHeader.split(" ").slice(1).join(" ") : void 0;
+    const client = await kerberos.initializeClient("HTTP@proxy", {
+      mechOID: kerberos.GSS_MECH_OID_SPNEGO
+    });
+    const token = await client.step(serverToken || "");
+    if (!token) {
+      throw new Error("Kerberos client.step() returned no token");
+    }
+    return {
+      headers: {
+        "Proxy-Authorization": `Negotiate ${token}`
+      }
+    };
+  };
+}
+
+// node_modules/http-proxy-agent/dist/index.js
+var debug = (0, import_debug.default)("http-proxy-agent");
+var HttpProxyAgent = class extends Agent2 {
+  constructor(proxy, opts) {
+    super(opts);
+    this.proxy = typeof proxy === "string" ? new URL2(proxy) : proxy;
+    this.proxyHeaders = opts?.headers ?? {};
+    debug("Creating new HttpProxyAgent instance: %o", this.proxy.href);
+    if (opts?.negotiate) {
+      this.onProxyAuth = createNegotiateAuth();
+    } else if (opts?.onProxyAuth) {
+      this.onProxyAuth = opts.onProxyAuth;
+    }
+    const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
+    const port2 = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
+    this.connectOpts = {
+      ...opts ? omit(opts, "headers", "onProxyAuth", "negotiate") : null,
+      host,
+      port: port2
+    };
+  }
+  addRequest(req, opts) {
+    req._header = null;
+    this.setRequestProps(req, opts);
+    super.addRequest(req, opts);
+  }
+  setRequestProps(req, opts) {
+    const { proxy } = this;
+    const protocol = opts.secureEndpoint ? "https:" : "http:";
+    const hostname = req.getHeader("host") || "localhost";
+    const base = `${protocol}//${hostname}`;
+    const url = new URL2(req.path, base);
+    if (opts.port !== 80) {
+      url.port = String(opts.port);
+    }
+    req.path = String(url);
+    const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
+    if (proxy.username || proxy.password) {
+      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+      headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
+    }
+    if (!headers["Proxy-Connection"]) {
+      headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
+    }
+    for (const name of Object.keys(headers)) {
+      const value = headers[name];
+      if (value) {
+        req.setHeader(name, value);
+      }
+    }
+  }
+  async connect(req, opts) {
+    req._header = null;
+    if (!req.path.includes("://")) {
+      this.setRequestProps(req, opts);
+    }
+    let first;
+    let endOfHeaders;
+    debug("Regenerating stored HTTP header string for request");
+    req._implicitHeader();
+    if (req.outputData && req.outputData.length > 0) {
+      debug("Patching connection write() output buffer with updated header");
+      first = req.outputData[0].data;
+      endOfHeaders = first.indexOf("\r\n\r\n") + 4;
+      req.outputData[0].data = req._header + first.substring(endOfHeaders);
+      debug("Output buffer: %o", req.outputData[0].data);
+    }
+    let socket;
+    if (this.proxy.protocol === "https:") {
+      debug("Creating `tls.Socket`: %o", this.connectOpts);
+      socket = tls.connect(this.connectOpts);
+    } else {
+      debug("Creating `net.Socket`: %o", this.connectOpts);
+      socket = net2.connect(this.connectOpts);
+    }
+    await once(socket, "connect");
+    const connect5 = { socket };
+    req.emit("proxyConnect", connect5);
+    this.emit("proxyConnect", connect5, req);
+    req.emit("proxy", { proxy: this.proxy.href, socket });
+    return socket;
+  }
+};
+HttpProxyAgent.protocols = ["http", "https"];
+function omit(obj, ...keys) {
+  const ret = {};
+  let key4;
+  for (key4 in obj) {
+    if (!keys.includes(key4)) {
+      ret[key4] = obj[key4];
+    }
+  }
+  return ret;
+}
+
+// node_modules/https-proxy-agent/dist/index.js
+var import_debug3 = __toESM(require_src(), 1);
+import * as net3 from "net";
+import * as tls2 from "tls";
+import assert from "assert";
+import { URL as URL3 } from "url";
+
+// node_modules/https-proxy-agent/dist/parse-proxy-response.js
+var import_debug2 = __toESM(require_src(), 1);
+var debug2 = (0, import_debug2.default)("https-proxy-agent:parse-proxy-response");
+function parseProxyResponse(socket) {
+  return new Promise((resolve, reject) => {
+    let buffersLength = 0;
+    const buffers = [];
+    function read() {
+      const b = socket.read();
+      if (b)
+        ondata(b);
+      else
+        socket.once("readable", read);
+    }
+    function cleanup() {
+      socket.removeListener("end", onend);
+      socket.removeListener("error", onerror);
+      socket.removeListener("readable", read);
+    }
+    function onend() {
+      cleanup();
+      debug2("onend");
+      reject(new Error("Proxy connection ended before receiving CONNECT response"));
+    }
+    function onerror(err) {
+      cleanup();
+      debug2("onerror %o", err);
+      reject(err);
+    }
+    function ondata(b) {
+      buffers.push(b);
+      buffersLength += b.length;
+      const buffered = Buffer.concat(buffers, buffersLength);
+      const endOfHeaders = buffered.indexOf("\r\n\r\n");
+      if (endOfHeaders === -1) {
+        debug2("have not received end of HTTP headers yet...");
+        read();
+        return;
+      }
+      const headerParts = buffered.slice(0, endOfHeaders).toString("ascii").split("\r\n");
+      const firstLine2 = headerParts.shift();
+      if (!firstLine2) {
+        socket.destroy();
+        return reject(new Error("No header received from proxy CONNECT response"));
+      }
+      const firstLineParts = firstLine2.split(" ");
+      const statusCode = +firstLineParts[1];
+      const statusText = firstLineParts.slice(2).join(" ");
+      const headers = {};
+      for (const header of headerParts) {
+        if (!header)
+          continue;
+        const firstColon = header.indexOf(":");
+        if (firstColon === -1) {
+          socket.destroy();
+          return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
+        }
+        const key4 = header.slice(0, firstColon).toLowerCase();
+        const value = header.slice(firstColon + 1).trimStart();
+        const current2 = headers[key4];
+        if (typeof current2 === "string") {
+          headers[key4] = [current2, value];
+        } else if (Array.isArray(current2)) {
+          current2.push(value);
+        } else {
+          headers[key4] = value;
+        }
+      }
+      debug2("got proxy server response: %o %o", firstLine2, headers);
+      cleanup();
+      resolve({
+        connect: {
+          statusCode,
+          statusText,
+          headers
+        },
+        buffered
+      });
+    }
+    socket.on("error", onerror);
+    socket.on("end", onend);
+    read();
+  });
+}
+
+// node_modules/https-proxy-agent/dist/index.js
+var debug3 = (0, import_debug3.default)("https-proxy-agent");
+var setServernameFromNonIpHost = (options) => {
+  if (options.servername === void 0 && options.host && !net3.isIP(options.host)) {
+    return {
+      ...options,
+      servername: options.host
+    };
+  }
+  return options;
+};
+var HttpsProxyAgent = class extends Agent2 {
+  constructor(proxy, opts) {
+    super(opts);
+    this.options = { path: void 0 };
+    this.proxy = typeof proxy === "string" ? new URL3(proxy) : proxy;
+    this.proxyHeaders = opts?.headers ?? {};
+    debug3("Creating new HttpsProxyAgent instance: %o", this.proxy.href);
+    if (opts?.negotiate) {
+      this.onProxyAuth = createNegotiateAuth();
+    } else if (opts?.onProxyAuth) {
+      this.onProxyAuth = opts.onProxyAuth;
+    }
+    const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
+    const port2 = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
+    this.connectOpts = {
+      // Attempt to negotiate http/1.1 for proxy servers that support http/2
+      ALPNProtocols: ["http/1.1"],
+      ...opts ? omit2(opts, "headers", "onProxyAuth", "negotiate") : null,
+      host,
+      port: port2
+    };
+  }
+  /**
+   * Called when the node-core HTTP client library is creating a
+   * new HTTP request.
+   */
+  async connect(req, opts) {
+    const { proxy } = this;
+    if (!opts.host) {
+      throw new TypeError('No "host" provided');
+    }
+    let socket;
+    if (proxy.protocol === "https:") {
+      debug3("Creating `tls.Socket`: %o", this.connectOpts);
+      socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
+    } else {
+      debug3("Creating `net.Socket`: %o", this.connectOpts);
+      socket = net3.connect(this.connectOpts);
+    }
+    const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
+    const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
+    let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
+`;
+    if (proxy.username || proxy.password) {
+      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+      headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
+    }
+    headers.Host = `${host}:${opts.port}`;
+    if (!headers["Proxy-Connection"]) {
+      headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
+    }
+    for (const name of Object.keys(headers)) {
+      payload += `${name}: ${headers[name]}\r
+`;
+    }
+    const proxyResponsePromise = parseProxyResponse(socket);
+    socket.write(`${payload}\r
+`);
+    const { connect: connect5, buffered } = await proxyResponsePromise;
+    req.emit("proxyConnect", connect5);
+    this.emit("proxyConnect", connect5, req);
+    req.emit("proxy", { proxy: this.proxy.href, socket });
+    if (connect5.statusCode === 200) {
+      req.once("socket", resume);
+      if (opts.secureEndpoint) {
+        debug3("Upgrading socket connection to TLS");
+        return tls2.connect({
+          ...omit2(setServernameFromNonIpHost(opts), "host", "path", "port"),
+          socket
+        });
+      }
+      return socket;
+    }
+    if (connect5.statusCode === 407 && this.onProxyAuth) {
+      debug3("Got 407 response, invoking onProxyAuth callback");
+      socket.destroy();
+      const proxyAuthenticate = connect5.headers["proxy-authenticate"] || "";
+      const scheme = Array.isArray(proxyAuthenticate) ? proxyAuthenticate[0].split(/\s/)[0] : proxyAuthenticate.split(/\s/)[0];
+      const authResponse = await this.onProxyAuth({
+        response: connect5,
+        scheme
+      });
+      return this._connectWithAuth(req, opts, authResponse.headers);
+    }
+    socket.destroy();
+    const fakeSocket = new net3.Socket({ writable: false });
+    fakeSocket.readable = true;
+    req.once("socket", (s) => {
+      debug3("Replaying proxy buffer for failed request");
+      assert(s.listenerCount("data") > 0);
+      s.push(buffered);
+      s.push(null);
+    });
+    return fakeSocket;
+  }
+  /**
+   * Retry a CONNECT request with additional auth headers.
+   */
+  async _connectWithAuth(req, opts, authHeaders) {
+    const { proxy } = this;
+    let socket;
+    if (proxy.protocol === "https:") {
+      socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
+    } else {
+      socket = net3.connect(this.connectOpts);
+    }
+    const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
+    const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
+    let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
+`;
+    if (proxy.username || proxy.password) {
+      const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+      headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
+    }
+    Object.assign(headers, authHeaders);
+    headers.Host = `${host}:${opts.port}`;
+    if (!headers["Proxy-Connection"]) {
+      headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
+    }
+    for (const name of Object.keys(headers)) {
+      payload += `${name}: ${headers[name]}\r
+`;
+    }
+    const proxyResponsePromise = parseProxyResponse(socket);
+    socket.write(`${payload}\r
+`);
+    const { connect: connect5 } = await proxyResponsePromise;
+    req.emit("proxyConnect", connect5);
+    this.emit("proxyConnect", connect5, req);
+    if (connect5.statusCode === 200) {
+      req.once("socket", resume);
+      if (opts.secureEndpoint) {
+        debug3("Upgrading socket connection to TLS");
+        return tls2.connect({
+          ...omit2(setServernameFromNonIpHost(opts), "host", "path", "port"),
+          socket
+        });
+      }
+      return socket;
+    }
+    socket.destroy();
+    throw new Error(`Proxy authentication failed with status ${connect5.statusCode} after retry`);
+  }
+};
+HttpsProxyAgent.protocols = ["http", "https"];
+function resume(socket) {
+  setImmediate(() => {
+    socket.resume();
+  });
+}
+function omit2(obj, ...keys) {
+  const ret = {};
+  let key4;
+  for (key4 in obj) {
+    if (!keys.includes(key4)) {
+      ret[key4] = obj[key4];
+    }
+  }
+  return ret;
+}
+
+// src/net/lookups.ts
+import dns from "node:dns";
+var LOOKUP_REUSE_MS = 3e4;
+function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
+  const kept = /* @__PURE__ */ new Map();
+  const addressesOf = (hostname, family, hints) => {
+    const key4 = `${hostname}|${family}|${hints}`;
+    const hit = kept.get(key4);
+    if (hit && hit.until > now()) return hit.addresses;
+    const addresses = new Promise(
+      (ok, fail2) => resolve(hostname, { all: true, family, hints }, (err, found) => err ? fail2(err) : ok(found))
+    );
+    const entry = { addresses, until: Infinity };
+    kept.set(key4, entry);
+    addresses.then(
+      () => {
+        entry.until = now() + LOOKUP_REUSE_MS;
+      },
+      () => {
+        if (kept.get(key4) === entry) kept.delete(key4);
+      }
+    );
+    return addresses;
+  };
+  return (hostname, options, callback) => {
+    const family = typeof options.family === "number" ? options.family : options.family === "IPv4" ? 4 : options.family === "IPv6" ? 6 : 0;
+    addressesOf(hostname, family, options.hints ?? 0).then(
+      (addresses) => {
+        if (options.all) return callback(null, addresses);
+        const first = addresses[0];
+        if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: "ENOTFOUND" }), "", 0);
+        callback(null, first.address, first.family);
+      },
+      (err) => callback(err, "", 0)
+    );
+  };
+}
+
+// src/net/goauth.ts
+import { execFile as execFile2 } from "node:child_process";
+import { readFileSync as readFileSync6 } from "node:fs";
+
+// src/net/netrc.ts
+import path22 from "node:path";
+function parseNetrc(text) {
+  const entries2 = [];
+  let entry = { machine: "", login: "", password: "" };
+  let inMacro = false;
+  for (const line of text.split("\n")) {
+    if (inMacro) {
+      if (line === "") inMacro = false;
+      continue;
+    }
+    const fields = line.split(/[ \t\r\v\f]+/).filter((f) => f !== "");
+    let i = 0;
+    for (; i < fields.length - 1; i += 2) {
+      const [token, value] = [fields[i], fields[i + 1]];
+      if (token === "machine") entry = { machine: value, login: "", password: "" };
+      else if (token === "login") entry.login = value;
+      else if (token === "password") entry.password = value;
+      else if (token === "macdef") inMacro = true;
+      if (entry.machine && entry.login && entry.password) {
+        entries2.push(entry);
+        entry = { machine: "", login: "", password: "" };
+      }
+    }
+    if (fields[i] === "default") break;
+  }
+  return entries2;
+}
+function netrcPath(env, platform = process.platform) {
+  if (env.NETRC) return env.NETRC;
+  const home = platform === "win32" ? env.USERPROFILE : env.HOME;
+  if (!home) return void 0;
+  return path22.join(home, platform === "win32" ? "_netrc" : ".netrc");
+}
+
+// src/net/goauth.ts
+function splitQuoted(text) {
+  const words = [];
+  let i = 0;
+  while (i < text.length) {
+    while (i < text.length && /\s/.test(text[i])) i++;
+    if (i >= text.length) break;
+    const quote = text[i];
+    if (quote === '"' || quote === "'") {
+      const end = text.indexOf(quote, i + 1);
+      if (end < 0) throw new Error(`unterminated ${quote} string`);
+      words.push(text.slice(i + 1, end));
+      i = end + 1;
+    } else {
+      const start2 = i;
+      while (i < text.length && !/\s/.test(text[i])) i++;
+      words.push(text.slice(start2, i));
+    }
+  }
+  return words;
+}
+function parseAuthOutput(text) {
+  const credentials = /* @__PURE__ */ new Map();
+  const lines = text.split("\n").map((l) => l.replace(/\r$/, ""));
+  let i = 0;
+  while (i < lines.length && !(i === lines.length - 1 && lines[i] === "")) {
+    const prefixes = [];
+    for (; ; i++) {
+      const line = lines[i];
+      if (line === void 0) throw new Error("invalid format: expected url prefix or empty line");
+      if (line.trim() !== line) throw new Error("invalid format: leading or trailing white space");
+      if (line === "") break;
+      if (!line.startsWith("https://")) throw new Error("invalid format: expected url prefix or empty line");
+      prefixes.push(line);
+    }
+    i++;
+    if (prefixes.length === 0) throw new Error("invalid format: expected url prefix");
+    const headers = {};
+    for (; i < lines.length && lines[i] !== ""; i++) {
+      const line = lines[i];
+      const colon = line.indexOf(":");
+      if (colon <= 0) throw new Error(`malformed header line: ${JSON.stringify(line.slice(0, 40))}`);
+      const name = line.slice(0, colon).trim();
+      (headers[name] ??= []).push(line.slice(colon + 1).trim());
+    }
+    i++;
+    for (const prefix of prefixes) credentials.set(trimPrefix(prefix), headers);
+  }
+  return credentials;
+}
+var trimPrefix = (prefix) => prefix.replace(/^https:\/\//, "").replace(/\/$/, "");
+var COMMAND_TIMEOUT_MS = 6e4;
+function runCommand(words, env, url, status) {
+  const args = [...words.slice(1), ...url ? [url.href] : []];
+  return new Promise((resolve, reject) => {
+    const child = execFile2(
+      words[0],
+      args,
+      { env, timeout: COMMAND_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 1 << 20 },
+      (error, stdout) => {
+        if (error) return reject(new Error(`GOAUTH command ${words[0]} failed: ${error.message.split("\n")[0]}`));
+        try {
+          resolve(parseAuthOutput(stdout));
+        } catch (e) {
+          reject(new Error(`cannot parse output of GOAUTH command ${words[0]}: ${e.message}`));
+        }
+      }
+    );
+    child.stdin?.on("error", () => void 0);
+    child.stdin?.end(status ? `HTTP/1.1 ${status}
+
+` : "");
+  });
+}
+async function loadGoAuth(goauth, env, platform = process.platform) {
+  const cache = /* @__PURE__ */ new Map();
+  const store = (prefix, headers) => {
+    cache.set(prefix, headers);
+    for (const values of Object.values(headers)) for (const v of values) for (const secret of [v, ...secretParts(v)]) secrets.add(secret);
+  };
+  const secrets = /* @__PURE__ */ new Set();
+  const unsupported = [];
+  const commands = [];
+  const methods = goauth.split(";").map((m) => m.trim());
+  if (methods.includes("off") && methods.length > 1) throw new Error(`GOAUTH=off cannot be combined with other authentication commands (GOAUTH=${goauth})`);
+  const run2 = async (url, status) => {
+    for (const method of [...methods].reverse()) {
+      const words = splitQuoted(method);
+      if (words.length === 0) throw new Error(`GOAUTH has an empty command (GOAUTH=${goauth})`);
+      if (words[0] === "off") return;
+      if (words[0] === "netrc") {
+        if (url) continue;
+        const file2 = netrcPath(env, platform);
+        const text = file2 === void 0 ? "" : readOptional(file2);
+        for (const entry of parseNetrc(text).reverse()) store(trimPrefix(entry.machine), { Authorization: [basicAuthorization(entry.login, entry.password)] });
+      } else if (words[0] === "git" || words[0] === "mtls") {
+        if (!url && !unsupported.includes(method)) unsupported.push(method);
+      } else {
+        if (!url) commands.push(words);
+        const found = await runCommand(words, env, url, status).catch(() => /* @__PURE__ */ new Map());
+        for (const [prefix, headers] of found) {
+          if (Object.keys(headers).length === 0) cache.delete(prefix);
+          else store(prefix, headers);
+        }
+      }
+    }
+  };
+  await run2();
+  return {
+    headersFor: (url) => {
+      if (url.protocol !== "https:" || url.username || url.password) return void 0;
+      let prefix = trimPrefix(url.href);
+      for (; ; ) {
+        const headers = cache.get(prefix);
+        if (headers) return headers;
+        const slash = prefix.lastIndexOf("/");
+        if (slash < 0) return void 0;
+        prefix = prefix.slice(0, slash);
+      }
+    },
+    refresh: async (url, status) => {
+      if (commands.length === 0) return false;
+      await run2(url, status);
+      return true;
+    },
+    secrets: () => [...secrets],
+    unsupported
+  };
+}
+function basicAuthorization(user, password) {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+}
+function secretParts(value) {
+  const [scheme, token] = value.split(/\s+/, 2);
+  if (!token) return [];
+  if (scheme?.toLowerCase() !== "basic") return [token];
+  const pair = Buffer.from(token, "base64").toString("utf8");
+  const colon = pair.indexOf(":");
+  return colon < 0 ? [token] : [token, pair.slice(colon + 1)];
+}
+function readOptional(file2) {
+  try {
+    return readFileSync6(file2, "utf8");
+  } catch (e) {
+    if (e.code === "ENOENT") return "";
+    throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
+  }
+}
+
+// src/net/proxy-env.ts
+import net4 from "node:net";
+import { domainToASCII } from "node:url";
+function firstSet(env, names) {
+  for (const name of names) {
+    const value = env[name];
+    if (value) return { value, from: name };
+  }
+  return void 0;
+}
+var PROXY_SCHEMES = /* @__PURE__ */ new Set(["http:", "https:", "socks5:", "socks5h:"]);
+function parseProxyUrl(value) {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    url = void 0;
+  }
+  if (url && PROXY_SCHEMES.has(url.protocol)) return url;
+  try {
+    return new URL(`http://${value}`);
+  } catch {
+    return void 0;
+  }
+}
+function proxyRules(env) {
+  const choice = (names) => {
+    const set = firstSet(env, names);
+    const url = set && parseProxyUrl(set.value);
+    return set && url ? { url, from: set.from } : void 0;
+  };
+  const http4 = choice(["HTTP_PROXY", "http_proxy"]);
+  const https2 = choice(["HTTPS_PROXY", "https_proxy"]);
+  return {
+    ...http4 ? { http: http4 } : {},
+    ...https2 ? { https: https2 } : {},
+    cgi: Boolean(env.REQUEST_METHOD),
+    exempt: noProxyMatcher(firstSet(env, ["NO_PROXY", "no_proxy"])?.value ?? "")
+  };
+}
+var CgiProxyError = class extends Error {
+  constructor() {
+    super("refusing to use HTTP_PROXY value in CGI environment (REQUEST_METHOD is set), as go does");
+    this.name = "CgiProxyError";
+  }
+};
+function proxyFor(rules, url) {
+  const proxy = url.protocol === "https:" ? rules.https : url.protocol === "http:" ? rules.http : void 0;
+  if (proxy && url.protocol === "http:" && rules.cgi) throw new CgiProxyError();
+  if (!proxy) return void 0;
+  const host = bareHost(url.hostname).toLowerCase();
+  if (host === "") return proxy;
+  const port2 = url.port || (url.protocol === "https:" ? "443" : "80");
+  const ip = net4.isIP(host) !== 0;
+  if (host === "localhost" || ip && isLoopback(host)) return void 0;
+  return rules.exempt(host, port2, ip) ? void 0 : proxy;
+}
+var bareHost = (host) => host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+var LOOPBACK = new net4.BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+function isLoopback(ip) {
+  return LOOPBACK.check(ip, net4.isIPv6(ip) ? "ipv6" : "ipv4");
+}
+function normalizeIp(ip) {
+  return new net4.SocketAddress({ address: ip, family: net4.isIPv6(ip) ? "ipv6" : "ipv4" }).address;
+}
+function splitHostPort(entry) {
+  if (entry.startsWith("[")) {
+    const end = entry.indexOf("]");
+    if (end < 0 || entry[end + 1] !== ":") return void 0;
+    return { host: entry.slice(1, end), port: entry.slice(end + 2) };
+  }
+  const colon = entry.indexOf(":");
+  if (colon < 0 || entry.indexOf(":", colon + 1) >= 0) return void 0;
+  return { host: entry.slice(0, colon), port: entry.slice(colon + 1) };
+}
+function noProxyMatcher(noProxy) {
+  const ipMatchers = [];
+  const domainMatchers = [];
+  for (const raw of noProxy.split(",")) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === "") continue;
+    if (entry === "*") return () => true;
+    const cidr = parseCidr(entry);
+    if (cidr) {
+      ipMatchers.push((host2, _port, ip) => ip && cidr.check(host2, net4.isIPv6(host2) ? "ipv6" : "ipv4"));
+      continue;
+    }
+    const split = splitHostPort(entry);
+    if (split && split.host === "") continue;
+    const host = split?.host ?? entry;
+    const port2 = split?.port ?? "";
+    if (net4.isIP(host)) {
+      const want = normalizeIp(host);
+      ipMatchers.push((candidate, candidatePort, ip) => ip && normalizeIp(candidate) === want && (port2 === "" || port2 === candidatePort));
+      continue;
+    }
+    if (host === "") continue;
+    const name = host.startsWith("*.") ? host.slice(1) : host;
+    const matchHost = !name.startsWith(".");
+    const bare = matchHost ? name : name.slice(1);
+    const suffix = `.${[...bare].some((c) => c.charCodeAt(0) > 127) ? domainToASCII(bare) || bare : bare}`;
+    domainMatchers.push(
+      (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port2 === "" || port2 === candidatePort)
+    );
+  }
+  return (host, port2, ip) => ip && ipMatchers.some((m) => m(host, port2, ip)) || domainMatchers.some((m) => m(host, port2, ip));
+}
+function parseCidr(entry) {
+  const slash = entry.indexOf("/");
+  if (slash < 0) return void 0;
+  const address = entry.slice(0, slash);
+  const bits = entry.slice(slash + 1);
+  const family = net4.isIP(address);
+  if (family === 0 || !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) return void 0;
+  const list = new net4.BlockList();
+  list.addSubnet(address, Number(bits), family === 4 ? "ipv4" : "ipv6");
+  return list;
+}
+
+// src/net/trust.ts
+import { X509Certificate } from "node:crypto";
+import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
+import path23 from "node:path";
+import tls3 from "node:tls";
+var SYSTEM_CERT_FILES = [
+  "/etc/ssl/certs/ca-certificates.crt",
+  "/etc/pki/tls/certs/ca-bundle.crt",
+  "/etc/ssl/ca-bundle.pem",
+  "/etc/pki/tls/cacert.pem",
+  "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+  "/etc/ssl/cert.pem"
+];
+var SYSTEM_CERT_DIRS = ["/etc/ssl/certs", "/etc/pki/tls/certs"];
+var PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+function certificatesIn(text) {
+  return (text.match(PEM) ?? []).filter((pem) => {
+    try {
+      new X509Certificate(pem);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+var readText = (file2) => {
+  try {
+    return readFileSync7(file2, "latin1");
+  } catch {
+    return void 0;
+  }
+};
+function directoryFiles(dir) {
+  let names;
+  try {
+    names = readdirSync4(dir);
+  } catch {
+    return [];
+  }
+  return names.map((name) => path23.join(dir, name)).filter((file2) => {
+    try {
+      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync2(file2).includes("/"));
+    } catch {
+      return false;
+    }
+  });
+}
+function unixTrust(env) {
+  const certificates = [];
+  const sources = [];
+  const files = env.SSL_CERT_FILE ? [env.SSL_CERT_FILE] : SYSTEM_CERT_FILES;
+  for (const file2 of files) {
+    const text = readText(file2);
+    if (text === void 0) continue;
+    certificates.push(...certificatesIn(text));
+    sources.push(env.SSL_CERT_FILE ? `SSL_CERT_FILE=${file2}` : file2);
+    break;
+  }
+  const dirs = env.SSL_CERT_DIR ? env.SSL_CERT_DIR.split(":") : SYSTEM_CERT_DIRS;
+  for (const dir of dirs) {
+    const found = directoryFiles(dir).flatMap((file2) => certificatesIn(readText(file2) ?? ""));
+    if (found.length === 0) continue;
+    certificates.push(...found);
+    sources.push(env.SSL_CERT_DIR ? `SSL_CERT_DIR ${dir}` : dir);
+  }
+  return { certificates, sources };
+}
+function osTrust() {
+  const system = typeof tls3.getCACertificates === "function" ? tls3.getCACertificates("system") : [];
+  return system.length > 0 ? { certificates: [...system], sources: ["the system store"] } : { certificates: [...tls3.rootCertificates], sources: ["node's bundled list (this node cannot read the system store)"] };
+}
+function loadTrust(env, platform = process.platform) {
+  const trust = platform === "darwin" || platform === "win32" ? osTrust() : unixTrust(env);
+  const extra = env.NODE_EXTRA_CA_CERTS;
+  const extraCerts = extra ? certificatesIn(readText(extra) ?? "") : [];
+  if (extraCerts.length > 0) trust.sources.push(`NODE_EXTRA_CA_CERTS=${extra}`);
+  return { certificates: [...new Set([...trust.certificates, ...extraCerts].map((c) => c.trim()))], sources: trust.sources };
+}
+
+// src/net/client.ts
+async function loadNetworkView(env, goauth, trust = loadTrust(env)) {
+  return { trust, proxies: proxyRules(env), auth: await loadGoAuth(goauth || "netrc", env) };
+}
+function networkSecrets(view) {
+  const proxies = [view.proxies.http, view.proxies.https].flatMap((p) => p ? secretsIn(p.url.href) : []);
+  return [...proxies, ...view.auth.secrets()];
+}
+var MAX_REDIRECTS = 10;
+var HttpClient = class {
+  view;
+  secureContext;
+  agents = /* @__PURE__ */ new Map();
+  maxSockets;
+  /** Every connection's DNS lookup: one per host at a time (lookups.ts). */
+  lookup = sharedLookup();
+  constructor(view, options = {}) {
+    this.view = view;
+    this.maxSockets = options.maxSockets ?? Infinity;
+    this.secureContext = tls4.createSecureContext({ ca: view.trust.certificates });
+  }
+  /** The forward proxy a request to url goes through (undefined: a direct connection). */
+  route(url) {
+    return proxyFor(this.view.proxies, typeof url === "string" ? new URL(url) : url);
+  }
+  /** `url` may carry `user:password@`: sent as Basic credentials, as go sends them. */
+  get(url, options) {
+    return this.request(
+      url,
+      options,
+      (response, status, contentType, onData) => new Promise((resolve, reject) => {
+        const chunks = [];
+        let size2 = 0;
+        response.on("data", (chunk) => {
+          size2 += chunk.length;
+          onData(chunk.length);
+          chunks.push(chunk);
+          if (size2 > options.maxBytes) {
+            reject(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
+            response.destroy();
+          }
+        });
+        response.on("end", () => resolve({ status, contentType, body: Buffer.concat(chunks) }));
+        response.on("error", reject);
+      })
+    );
+  }
+  /**
+   * Like get, but a 200's body goes to `file` as it arrives; other answers' bodies are dropped.
+   * Each chunk is written at once, synchronously: a write to the page cache takes microseconds,
+   * while an asynchronous one wakes a thread-pool thread per chunk, which on 2 busy cores cost
+   * several times the write itself (the hashing threads need those cores), and kept chunks
+   * waiting in memory meanwhile.
+   */
+  download(url, file2, options) {
+    return this.request(url, options, async (response, status, contentType, onData) => {
+      if (status !== 200) {
+        response.resume();
+        return { status, contentType, size: 0 };
+      }
+      let size2 = 0;
+      const fd = openSync3(file2, "wx");
+      try {
+        for await (const chunk of response) {
+          size2 += chunk.length;
+          if (size2 > options.maxBytes) {
+            response.destroy();
+            throw new NetError("http", `answer larger than ${options.maxBytes} bytes`);
+          }
+          onData(chunk.length);
+          for (let at = 0; at < chunk.length; ) at += writeSync3(fd, chunk, at);
+        }
+      } finally {
+        closeSync5(fd);
+      }
+      return { status, contentType, size: size2 };
+    });
+  }
+  async request(url, given, consume) {
+    const floor = watchFloor(given.floor);
+    const options = {
+      ...given,
+      signal: AbortSignal.any([given.signal, floor.signal]),
+      onData: (bytes) => {
+        floor.add(bytes);
+        given.onData?.(bytes);
+      },
+      onSocket: floor.start
+    };
+    try {
+      return await this.follow(url, options, consume);
+    } catch (e) {
+      throw floor.signal.aborted ? floor.signal.reason : e;
+    } finally {
+      floor.stop();
+    }
+  }
+  /** The request, along its redirects, and again once after a 4xx if GOAUTH has new credentials. */
+  async follow(url, options, consume) {
+    let target = new URL(url);
+    let headers = this.credentials(target);
+    target.username = "";
+    target.password = "";
+    let refreshed = false;
+    for (let redirects = 0; ; redirects++) {
+      const answer2 = await this.once(target, headers, options, consume);
+      if ("location" in answer2) {
+        if (redirects >= MAX_REDIRECTS) throw new NetError("http", `stopped after ${MAX_REDIRECTS} redirects`);
+        const next = new URL(answer2.location, target);
+        if (target.protocol === "https:" && next.protocol !== "https:") {
+          throw new NetError("http", `redirected from secure URL ${redactUrl(target.href)} to insecure URL ${redactUrl(next.href)}`);
+        }
+        if (next.host !== target.host) headers = {};
+        target = next;
+        continue;
+      }
+      if (!refreshed && answer2.status >= 400 && answer2.status < 500 && target.protocol === "https:") {
+        refreshed = true;
+        if (await this.view.auth.refresh(target, String(answer2.status))) {
+          headers = this.credentials(target);
+          continue;
+        }
+      }
+      return answer2.result;
+    }
+  }
+  /** Destroys the pooled connections. */
+  close() {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+  credentials(url) {
+    if (url.username || url.password) return { authorization: [basicAuthorization(decodeURIComponent(url.username), decodeURIComponent(url.password))] };
+    return this.view.auth.headersFor(url) ?? {};
+  }
+  agentFor(url, proxy) {
+    const secure = url.protocol === "https:";
+    const key4 = `${url.protocol}|${proxy?.url.href ?? "direct"}`;
+    let agent = this.agents.get(key4);
+    if (agent) return agent;
+    const pool = { keepAlive: true, maxSockets: this.maxSockets, lookup: this.lookup };
+    if (!proxy) agent = secure ? new https.Agent(pool) : new http3.Agent(pool);
+    else {
+      if (proxy.url.protocol !== "http:" && proxy.url.protocol !== "https:") {
+        throw new NetError("proxy", `${proxy.from} is ${redactUrl(proxy.url.href)}: the action's own requests cannot use a ${proxy.url.protocol.slice(0, -1)} proxy (go can)`);
+      }
+      const toProxy = { ...pool, secureContext: this.secureContext };
+      agent = secure ? new HttpsProxyAgent(proxy.url, toProxy) : new HttpProxyAgent(proxy.url, toProxy);
+    }
+    this.agents.set(key4, agent);
+    return agent;
+  }
+  once(url, headers, options, consume) {
+    let proxy;
+    let agent;
+    try {
+      proxy = this.route(url);
+      agent = this.agentFor(url, proxy);
+    } catch (e) {
+      return Promise.reject(classifyError(e));
+    }
+    const via = proxy && `${redactUrl(proxy.url.href).replace(/\/$/, "")} (${proxy.from})`;
+    const secure = url.protocol === "https:";
+    return new Promise((resolve, reject) => {
+      const fail2 = (e) => reject(classifyError(e, via));
+      const request = (secure ? https : http3).get(
+        url,
+        { signal: options.signal, headers, agent, ...secure ? { secureContext: this.secureContext } : {} },
+        (response) => {
+          const status = response.statusCode ?? 0;
+          if (status === 407 && via) {
+            response.resume();
+            return reject(new NetError("proxy", `forward proxy ${via} answered 407 Proxy Authentication Required; give its credentials in the proxy URL (http://user:password@host:port)`));
+          }
+          const location = response.headers.location;
+          if (status >= 300 && status < 400 && location) {
+            response.resume();
+            return resolve({ location });
+          }
+          options.onHeaders?.();
+          consume(response, status, response.headers["content-type"] ?? "", (bytes) => options.onData?.(bytes)).then((result) => resolve({ status, result }), fail2);
+        }
+      );
+      request.on("error", fail2);
+      request.once("socket", options.onSocket);
+    });
+  }
+};
+function watchFloor(floor) {
+  const controller = new AbortController();
+  let meter;
+  let timer;
+  return {
+    signal: controller.signal,
+    start: () => {
+      if (meter) return;
+      meter = new Throughput(floor.windowMs, performance.now());
+      timer = setInterval(() => {
+        if (!meter?.below(floor.bytesPerSec, performance.now())) return;
+        clearInterval(timer);
+        controller.abort(new SlowError(floor.bytesPerSec, floor.windowMs));
+      }, stallCheckEveryMs(floor.windowMs));
+      timer.unref();
+    },
+    add: (bytes) => meter?.add(bytes, performance.now()),
+    stop: () => clearInterval(timer)
+  };
+}
+
+// src/toolchain/select.ts
+import { readFileSync as readFileSync8 } from "node:fs";
+import path24 from "node:path";
+function toolchainVersion(name) {
+  return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
+}
+function toolchainProblem(f) {
+  const choice = chooseToolchain(f);
+  if (choice.mode !== "" || !f.goLine || compareGoVersions(f.goLine, choice.version) <= 0) return void 0;
+  const fix = `Install go ${f.goLine} or later before this step (actions/setup-go with go-version-file: go.mod).`;
+  const setting = f.gotoolchain.trim();
+  return setting === "local" ? `go.mod requires go >= ${f.goLine}, but the installed go is ${choice.version} and GOTOOLCHAIN=local forbids go to switch. ${fix}` : `go.mod requires go >= ${f.goLine}, but GOTOOLCHAIN=${setting} makes go run ${choice.name} and forbids it to switch further. ${fix}`;
+}
+function chooseToolchain(f) {
+  const local = `go${toolchainVersion(f.installed) ?? f.installed.trim()}`;
+  const setting = f.gotoolchain.trim() || "auto";
+  const [minimum, suffix] = setting === "auto" || setting === "path" ? ["local", setting] : setting.split("+", 2);
+  const mode = suffix === "auto" || suffix === "path" ? suffix : "";
+  let name = minimum === "local" || !minimum ? local : minimum;
+  let version = toolchainVersion(name) ?? "";
+  if (mode) {
+    const wanted = f.toolchainLine && f.toolchainLine !== "default" ? toolchainVersion(f.toolchainLine) : void 0;
+    if (wanted && compareGoVersions(wanted, version) > 0) [name, version] = [f.toolchainLine, wanted];
+    if (f.goLine && compareGoVersions(f.goLine, version) > 0) {
+      const release = /^\d+\.\d+$/.test(f.goLine) && compareGoVersions(f.goLine, "1.21") >= 0 ? `${f.goLine}.0` : f.goLine;
+      [name, version] = [`go${release}`, f.goLine];
+    }
+  }
+  return { name, version: toolchainVersion(name) ?? version, switches: name !== local, mode };
+}
+function userToolchain(env, goenvFile, goroot) {
+  if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
+  for (const file2 of [goenvFile, path24.join(goroot, "go.env")]) {
+    const value = settingIn(file2, "GOTOOLCHAIN");
+    if (value) return value;
+  }
+  return "auto";
+}
+function settingIn(file2, name) {
+  let text;
+  try {
+    text = readFileSync8(file2, "utf8");
+  } catch {
+    return void 0;
+  }
+  for (const line of text.split("\n")) {
+    const m = new RegExp(`^\\s*${name}=(.*)$`).exec(line);
+    if (m) return m[1]?.trim();
+  }
+  return void 0;
+}
+
+// src/vendor.ts
+import { existsSync as existsSync7 } from "node:fs";
+import path25 from "node:path";
+function buildsFromVendor(facts) {
+  if (!facts.hasModulesTxt || facts.workspace) return false;
+  const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
+  if (mod !== void 0) return mod === "vendor";
+  return compareGoVersions(facts.goLine, "1.14") >= 0;
+}
+var hasModulesTxt = (dir) => existsSync7(path25.join(dir, "vendor", "modules.txt"));
+async function vendorConsistent(go, dir, env) {
+  const { code, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
+  return { ok: code === 0, why: stderr.trim() };
+}
+
+// src/depfiles.ts
+import { existsSync as existsSync8, promises as fs7 } from "node:fs";
+import path26 from "node:path";
+async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles) {
+  const goWork = await fs7.readFile(path26.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs7.readFile(path26.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  if (patterns.length > 0 && !globFiles) throw new Error("cache-dependency-path is read by the Action alone");
+  const found = patterns.length > 0 && globFiles ? await globFiles(patterns.map((p) => p.startsWith("!") ? `!${path26.resolve(workspace, p.slice(1))}` : path26.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
+  const files = await Promise.all(
+    [...new Set(found)].sort().map(async (f) => ({ path: path26.relative(workspace, f).split(path26.sep).join("/"), content: await fs7.readFile(f) }))
+  );
+  const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
+  const mod = parseGoMod(goMod);
+  const lines = goWork === void 0 ? mod : parseGoWork(goWork);
+  return {
+    files,
+    sumLines,
+    goModText: goWork ?? goMod,
+    goLine: lines.go,
+    toolchainLine: lines.toolchain,
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync8(path26.join(workingDirectory, "go.sum"))
+  };
+}
+function defaultFiles(workingDirectory, goWork) {
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path26.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path26.resolve(workingDirectory, f)).filter((f) => existsSync8(f));
+}
+
+// src/engine/setup.ts
+async function setUp(options, secrets) {
+  const settings = parseSettings(options.read, options.workspace);
+  const { go, env } = await traced("go env", async () => {
+    const go2 = await findGo();
+    return { go: go2, env: await readGoEnv(go2, settings.workingDirectory) };
+  });
+  const candidates = settings.candidates ?? candidatesFrom("proxies (from go env GOPROXY)", env.GOPROXY);
+  const network = await loadNetworkView(processEnv(), env.GOAUTH);
+  const git = await gitSecrets(env.GOMODCACHE, processEnv());
+  for (const secret of /* @__PURE__ */ new Set([...candidates.flatMap((c) => secretsIn(c.spec)), ...networkSecrets(network), ...git])) {
+    port.secret(secret);
+    secrets.push(secret);
+  }
+  for (const method of network.auth.unsupported) port.info(`GOAUTH method "${method.split(/\s/)[0]}" is go's alone; the action's own requests go without it.`);
+  const deps = await readDependencyFiles(options.workspace, settings.workingDirectory, settings.cacheDependencyPath, options.globFiles);
+  return { settings, go, env, candidates, network, deps };
+}
+
+// src/engine/run.ts
+async function run(options) {
+  const startedMs = performance.now();
+  let facts = { ok: false, probes: [], restore: { state: "disabled" }, attempts: [] };
+  const secrets = [];
+  const handOn = { variables: {}, paths: [], postState: {} };
+  let failedOn;
+  let client;
+  let later;
+  try {
+    const { settings, go, env, candidates, network, deps } = await setUp(options, secrets);
+    const workspace = options.workspace;
+    facts.trust = network.trust.sources;
+    client = new HttpClient(network, { maxSockets: settings.concurrency });
+    const toolchainFacts = { goLine: deps.goLine, toolchainLine: deps.toolchainLine, installed: env.GOVERSION, gotoolchain: userToolchain(process.env, env.GOENV, env.GOROOT) };
+    const problem = toolchainProblem(toolchainFacts);
+    if (problem) {
+      failedOn = "input";
+      throw new Error(problem);
+    }
+    const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) };
+    later = settings.protectLaterSteps ? launchJobProxy() : void 0;
+    const build = settings.buildCache ? await startBuildCache({ gocache: env.GOCACHE, keys: { os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: deps.files }, timeoutMs: settings.cacheTimeoutMs }) : void 0;
+    if (build) facts.buildCache = build.report;
+    const downloaded = await download(ctx);
+    facts = { ...facts, ...downloaded.facts };
+    Object.assign(handOn.variables, downloaded.variables);
+    if (facts.toolchain) handOn.paths.push(toolchainLinks());
+    if (downloaded.error) throw downloaded.error;
+    const handed = await exportChain({
+      chain: downloaded.chain,
+      later,
+      downloadOk: facts.ok,
+      probes: facts.probes,
+      sumdb: facts.sumdb,
+      sumLines: deps.sumLines,
+      goauth: env.GOAUTH,
+      idleMs: settings.laterStepsIdleMs,
+      stallTimeoutMs: settings.stallTimeoutMs
+    });
+    facts.exported = handed.exported;
+    handOn.variables.GOPROXY = handed.goproxy;
+    Object.assign(handOn.postState, handed.postState);
+    if (handed.laterSteps) facts.laterSteps = handed.laterSteps;
+    if (build?.state) {
+      const hand = handBuildCacheOn(build.state, { saveCache: settings.saveCache, downloadOk: facts.ok, restore: build.report.state });
+      facts.buildCacheSave = hand.why;
+      Object.assign(handOn.postState, hand.postState);
+    }
+    if (!facts.ok) failedOn = "run";
+  } catch (e) {
+    facts.failure = e.message;
+    failedOn ??= e instanceof InputError ? "input" : "run";
+  } finally {
+    await later?.abandon();
+    client?.close();
+  }
+  facts = { ...facts, durationMs: performance.now() - startedMs };
+  return { facts, handOn, secrets, ...failedOn ? { failedOn } : {} };
+}
+async function download(ctx) {
+  const { env, settings, deps } = ctx;
+  let facts = {};
+  let variables = {};
+  try {
+    const onRunner = ctx.toolchain.switches ? await traced("toolchain on the runner", () => toolchainOnRunner(ctx.toolchain, env.GOVERSION)) : void 0;
+    if (onRunner) facts.toolchain = onRunner;
+    const vendor = await vendored(ctx);
+    if (vendor) return { chain: ctx.candidates, facts: { ...facts, ...vendor } };
+    const withoutGoSum = deps.missingGoSum;
+    if (withoutGoSum) {
+      facts.probeNote = NO_GO_SUM;
+      port.warning(NO_GO_SUM);
+    }
+    const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files });
+    facts.cacheKey = keys.key;
+    const start2 = await startModuleCache({ modcache: env.GOMODCACHE, keys, restore: settings.cache && !withoutGoSum, timeoutMs: settings.cacheTimeoutMs, sumLines: deps.sumLines, contents: settings.cacheContents });
+    const restore = start2.restore;
+    facts.restore = restore;
+    if (start2.verify) facts.verify = start2.verify;
+    const runs = goRuns({
+      go: ctx.go,
+      workingDirectory: settings.workingDirectory,
+      goflags: env.GOFLAGS,
+      modcache: env.GOMODCACHE,
+      timeoutMs: settings.timeoutMs,
+      stallTimeoutMs: settings.stallTimeoutMs
+    });
+    const cached = hasDownloads(env.GOMODCACHE) ? await checkModuleCache(runs.run) : void 0;
+    const online = cached ? void 0 : await probeAndDownload({
+      client: ctx.client,
+      candidates: ctx.candidates,
+      env,
+      settings,
+      sumLines: deps.sumLines,
+      prefetch: !withoutGoSum,
+      run: runs.run,
+      requests: runs.requests,
+      ...ctx.toolchain.switches && !onRunner ? { fetchToolchain: ctx.toolchain } : {}
+    });
+    let chain = ctx.candidates;
+    if (online) {
+      const { chain: ranked, error, ...found } = online;
+      chain = ranked;
+      facts = { ...facts, ...found };
+      if (error) throw error;
+    } else facts = { ...facts, ...cached };
+    variables = runs.forLaterSteps();
+    facts.save = await saveModuleCache({
+      modcache: env.GOMODCACHE,
+      key: keys.key,
+      sumLines: deps.sumLines,
+      contents: settings.cacheContents,
+      timeoutMs: settings.cacheTimeoutMs,
+      decision: saveDecision({ cacheEnabled: settings.cache, goSum: !withoutGoSum, saveCache: settings.saveCache, downloadOk: facts.ok ?? false, restore: restore.state, key: keys.key, ...restore.matchedKey ? { matchedKey: restore.matchedKey } : {} })
+    });
+    return { chain, facts, variables };
+  } catch (e) {
+    return { chain: ctx.candidates, facts, variables, error: e };
+  }
+}
+var NO_GO_SUM = "There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.";
+async function vendored(ctx) {
+  const { env, settings, deps } = ctx;
+  if (!buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== "" && env.GOWORK !== "off" })) return void 0;
+  const check = await vendorConsistent(ctx.go, settings.workingDirectory, processEnv());
+  if (!check.ok) {
+    port.warning(`vendor/modules.txt does not agree with go.mod, so builds will fail until \`go mod vendor\` is run; downloading the modules meanwhile. go said: ${check.why}`);
+    return void 0;
+  }
+  const probeNote = "go builds this module from vendor/ (vendor/modules.txt agrees with go.mod): nothing to download, so no proxy was probed and the module cache was neither restored nor saved.";
+  port.info(probeNote);
+  return { ok: true, probeNote, save: { state: "skipped", why: "not saved: the module builds from vendor/" } };
+}
+async function checkModuleCache(attempt) {
+  const offline = await port.group("Check the module cache (GOPROXY=off)", () => attempt("off"));
+  if (offline.endedBy !== "exit" || offline.exit.code !== 0) {
+    port.info("Some modules are not in the module cache yet; probing the proxies.");
+    return void 0;
+  }
+  const probeNote = `Every module was already in the module cache (checked with GOPROXY=off in ${formatDuration(offline.durationMs)}); no proxy was probed.`;
+  port.info(probeNote);
+  return { ok: true, probeNote, attempts: [{ number: 1, first: "module cache", reason: "ok", detail: "all modules cached", durationMs: offline.durationMs, zips: 0 }] };
+}
+
+// src/engine/serve.ts
+import { randomBytes as randomBytes7 } from "node:crypto";
+import { mkdtempSync as mkdtempSync3, rmSync as rmSync3 } from "node:fs";
+import os7 from "node:os";
+import path28 from "node:path";
+
+// src/later/serve.ts
+import path27 from "node:path";
+import { rmSync as rmSync2 } from "node:fs";
+var ROUNDS = 3;
+var BACKOFF_MS2 = 250;
+var MAX_SOCKETS = 32;
+async function serveJobProxy(config, trust) {
+  const network = await loadNetworkView(processEnv(), config.goauth, trust);
+  const client = new HttpClient(network, { maxSockets: config.maxSockets ?? MAX_SOCKETS });
+  const candidates = parseCandidates(config.candidates.map((c) => c.spec).join(","));
+  const known = knownFiles(config.sumLines, () => false);
+  let proxy;
+  try {
+    proxy = await startVerifyingProxy({
+      client,
+      candidates: candidates.map((candidate, i) => ({ candidate, latencyMs: config.candidates[i]?.latencyMs ?? 0 })),
+      known,
+      secret: config.secret,
+      dir: config.workDir,
+      rounds: ROUNDS,
+      backoffMs: BACKOFF_MS2,
+      stallTimeoutMs: config.stallTimeoutMs,
+      ...config.listen ? { listen: config.listen } : {}
+    });
+  } catch (e) {
+    client.close();
+    throw e;
+  }
+  if (config.sumdb) {
+    proxy.relaySumdb(config.sumdb.name).useCandidates(parseCandidates(config.sumdb.routes.join(",")).map((candidate) => ({ candidate, latencyMs: 0 })));
+  }
+  const { fetcher, local: served } = proxy;
+  return {
+    url: served.url,
+    requests: () => served.requests,
+    stats: (stopped) => ({
+      requests: served.requests,
+      served: served.served,
+      refused: served.refused,
+      files: fetcher.files,
+      zips: fetcher.zips,
+      bytes: fetcher.bytes,
+      hedges: fetcher.hedges,
+      retries: fetcher.retries,
+      rejected: fetcher.rejected,
+      candidates: candidates.map((c) => ({ display: c.display, stats: fetcher.stats.get(c) })),
+      ...stopped ? { stopped } : {}
+    }),
+    async close() {
+      await proxy.close();
+      client.close();
+      rmSync2(path27.join(config.workDir, "store"), { recursive: true, force: true });
+    }
+  };
+}
+
+// src/engine/serve.ts
+async function serve(options, secrets) {
+  const { settings, env, candidates, network, deps } = await setUp(options, secrets);
+  if (!candidates.some((c) => !c.keyword)) throw new InputError("proxies", `${candidates.map((c) => c.display).join(",")} names no proxy URL to serve from`);
+  const routing = moduleRouting(env);
+  const client = new HttpClient(network, { maxSockets: settings.concurrency });
+  const probe = await runProbe({ client, candidates, sumLines: deps.sumLines, isPrivate: (m) => routing.direct(m) !== void 0, gosumdb: "off", timeoutMs: settings.probeTimeoutMs, selection: settings.selection }).finally(() => client.close());
+  const urls = probe.chain.filter((c) => !c.keyword);
+  const latencyOf = (c) => probe.probes.find((p) => p.candidate === c)?.latencyMs ?? 0;
+  const secret = randomBytes7(18).toString("base64url");
+  port.secret(secret);
+  secrets.push(secret);
+  const workDir = mkdtempSync3(path28.join(os7.tmpdir(), "go-mod-download-serve-"));
+  let proxy;
+  try {
+    proxy = await serveJobProxy(
+      { candidates: urls.map((c) => ({ spec: c.spec, latencyMs: latencyOf(c) })), sumLines: deps.sumLines, goauth: env.GOAUTH, secret, stallTimeoutMs: settings.stallTimeoutMs, workDir, listen: options.listen, maxSockets: settings.concurrency },
+      network.trust
+    );
+  } catch (e) {
+    rmSync3(workDir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    ...proxy,
+    candidates: urls.map((c) => c.display),
+    async close() {
+      await proxy.close();
+      rmSync3(workDir, { recursive: true, force: true });
+    }
+  };
+}
+
+// src/cli/port.ts
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+function visible(text) {
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+function terminalPort(out = process.stderr, options = {}) {
+  const secrets = [];
+  const live2 = out.isTTY === true;
+  const started = performance.now();
+  let progressShown = false;
+  const clear = () => {
+    if (progressShown) out.write("\r\x1B[2K");
+    progressShown = false;
+  };
+  const write = (line) => {
+    clear();
+    out.write(`${maskSecrets(line, secrets)}
+`);
+  };
+  return {
+    secrets,
+    info: (line) => write(line),
+    echo: (text) => {
+      if (options.verbose) for (const line of text.split(/\r\n|\r|\n/)) write(`  ${visible(line)}`);
+    },
+    warning: (line) => write(live2 ? `\x1B[33mwarning:\x1B[0m ${line}` : `warning: ${line}`),
+    group: async (name, work) => {
+      write(live2 ? `\x1B[1m${name}\x1B[0m` : `== ${name}`);
+      return work();
+    },
+    secret: (value) => {
+      if (value !== "" && !secrets.includes(value)) secrets.push(value);
+    },
+    progress: (p) => {
+      if (!live2) return;
+      clear();
+      out.write(maskSecrets(progressLine(p, performance.now() - started), secrets).slice(0, Math.max(20, (out.columns || 80) - 1)));
+      progressShown = true;
+    },
+    done: clear
+  };
+}
+function progressLine(p, elapsedMs) {
+  const files = p.planned > 0 ? `${p.files}/${p.planned} files` : `${p.files} files`;
+  const rate = elapsedMs > 0 ? `${formatSize(p.bytes * 1e3 / elapsedMs)}/s` : "";
+  return `${[files, formatSize(p.bytes), rate, p.candidate ? `from ${p.candidate}` : ""].filter(Boolean).join(", ")} (${formatDuration(elapsedMs)})`;
+}
+
+// src/report/terminal.ts
+var plainText = (text) => (Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? part : visible(part.quoted)).join("").replace(/\s*[\r\n]+\s*/g, " ");
+function textTable(header, rows) {
+  const cells = [header, ...rows.map((row) => row.map(plainText))];
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => [...row[i] ?? ""].length)));
+  const line = (row) => row.map((cell, i) => cell + " ".repeat((widths[i] ?? 0) - [...cell].length)).join("  ").trimEnd();
+  return [line(cells[0]), line(widths.map((w) => "-".repeat(w))), ...cells.slice(1).map(line)].join("\n");
+}
+function renderTerminal(model, redact = (t) => t) {
+  const parts = [redact(plainText(model.title))];
+  if (model.failure) parts.push(redact(model.failure.split("\n").map(visible).join("\n")));
+  for (const section of model.sections) {
+    const lines = [section.heading];
+    if (section.rows.length > 0) lines.push(redact(textTable(section.header, section.rows)));
+    for (const note of section.notes ?? []) lines.push(`  ${redact(plainText(note))}`);
+    if (section.rows.length === 0 && !section.notes?.length) lines.push("  none");
+    parts.push(lines.join("\n"));
+  }
+  return `${parts.join("\n\n")}
+`;
+}
+
+// src/report/model.ts
+var quoted = (text) => ({ quoted: text });
+
+// src/report/story.ts
+var MOVED_NAMED = 3;
+var PROBE_WORDS = { unhealthy: "unhealthy at the probe", slow: "too slow at the probe" };
+var size = (bytes) => bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : formatSize(bytes);
+var proxiedZips = (facts) => facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0);
+function headline(facts) {
+  const time2 = facts.durationMs === void 0 ? "" : ` in ${formatDuration(facts.durationMs)}`;
+  if (!facts.ok) {
+    const n = facts.attempts.length;
+    return `\u274C Go modules could not be downloaded${n > 0 ? ` after ${n} attempt${n === 1 ? "" : "s"}` : ""}${time2}`;
+  }
+  const data = [facts.fetch && facts.fetch.bytes > 0 ? `${size(facts.fetch.bytes)} fetched` : "", facts.restore.bytes ? `${size(facts.restore.bytes)} from the cache` : ""].filter(Boolean);
+  const moved = movedBehind(facts);
+  const named2 = moved.slice(0, MOVED_NAMED).map((m) => `${m.display} (${m.why})`);
+  if (moved.length > MOVED_NAMED) named2.push(`${moved.length - MOVED_NAMED} more`);
+  const story = `\u2705 Go modules ready: ${downloadedWords(proxiedZips(facts), facts.direct ?? [], facts.chosen)}${time2}${data.map((d) => `, ${d}`).join("")}`;
+  return named2.length > 0 ? `${story}; moved behind: ${named2.join(", ")}` : story;
+}
+function downloadedWords(proxied, direct, chosen) {
+  const through2 = chosen && chosen !== "direct" ? ` through ${chosen}` : "";
+  if (direct.length === 0) return `${proxied} downloaded${through2}`;
+  const why = `direct (${[...new Set(direct.map((d) => REASON_NAMES[d.why]))].join(", ")})`;
+  if (proxied === 0) return `${direct.length} downloaded ${why}`;
+  return `${proxied + direct.length} downloaded: ${proxied}${through2 || " through the proxies"}, ${direct.length} ${why}`;
+}
+var REASON_NAMES = { GOPRIVATE: "GOPRIVATE", GONOPROXY: "GONOPROXY", direct: "direct in GOPROXY" };
+function movedBehind(facts) {
+  return facts.probes.flatMap((p) => {
+    const display = p.candidate.display;
+    if (display === facts.chosen) return [];
+    const why = p.verdict === "unhealthy" || p.verdict === "slow" ? PROBE_WORDS[p.verdict] : fetchMoved(facts, display) ?? failedAttempt(facts, display);
+    return why ? [{ display, why }] : [];
+  });
+}
+function fetchMoved(facts, display) {
+  const moved = facts.fetch?.candidates.find((c) => c.candidate.display === display)?.moved;
+  return moved?.replace(/; moved behind$/, "");
+}
+function failedAttempt(facts, display) {
+  const failed = facts.attempts.find((a) => a.first === display && a.reason !== "ok");
+  return failed ? `attempt ${failed.number} ended in ${failed.reason}` : void 0;
+}
+function firstInLineNotes(facts) {
+  const chosen = facts.chosen;
+  if (!facts.ok || !chosen) return [];
+  const candidates = new Set(facts.probes.map((p) => p.candidate.display));
+  return facts.attempts.filter((a) => a.first !== chosen && candidates.has(a.first)).map((a) => {
+    const first = `Attempt ${a.number}'s first in line, ${a.first}, is not the proxy that served`;
+    if (a.reason !== "ok") return `${first}: go gave up on that attempt (${a.reason}), and the next one started with the candidate behind it.`;
+    const moved = fetchMoved(facts, a.first);
+    if (moved) return `${first}: during the fetch it ${moved}, so it was moved behind and ${chosen} served what go asked for.`;
+    return `${first}: it served none of what go asked for, and ${chosen} did.`;
+  });
+}
+
+// src/report/summary.ts
+var VERDICT = { healthy: "\u2705 healthy", unhealthy: "\u274C unhealthy", slow: "\u{1F422} too slow", "not probed": "\u2796 not probed" };
+var RESTORE_WORDS = {
+  exact: "\u2705 hit",
+  partial: "\u{1F7E1} partial (restored by prefix)",
+  miss: "miss",
+  disabled: "off",
+  unavailable: "no cache service",
+  policy: "\u{1F512} not read, by policy",
+  failed: "\u26A0\uFE0F restore failed",
+  "timed-out": "\u26A0\uFE0F restore timed out"
+};
+var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
+var joined2 = (...parts) => parts.filter(Boolean).join(", ");
+function buildSummary(facts) {
+  const proxied = proxiedZips(facts);
+  const direct = facts.direct ?? [];
+  const modules = proxied + direct.length;
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const firstInLine = firstInLineNotes(facts);
+  const sections = [
+    {
+      heading: "Proxies",
+      open: true,
+      header: ["Candidate", "Verdict", "Latency", "Reason"],
+      rows: facts.probes.map((p) => [p.candidate.display, VERDICT[p.verdict], time(p.latencyMs), p.via ? [probeReason(p), `, through ${p.via}`] : probeReason(p)]),
+      notes: [...facts.probeNote === void 0 ? [] : [facts.probeNote], ...facts.sumdb ? [describeSumdb(facts.sumdb, facts.fetch !== void 0)] : [], ...runnerNotes(facts)]
+    },
+    {
+      heading: "Result",
+      summary: joined2(`${plural(modules, "module")} in ${plural(facts.attempts.length, "attempt")}`, facts.exported ? "GOPROXY exported for later steps" : ""),
+      header: ["Chosen proxy", "Exported GOPROXY", "Modules downloaded", "Attempts"],
+      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", direct.length > 0 ? `${modules} (${direct.length} direct)` : String(modules), String(facts.attempts.length)]],
+      notes: facts.laterSteps ? [facts.laterSteps] : []
+    },
+    ...direct.length > 0 ? [directSection(direct)] : [],
+    ...facts.fetch ? fetchSections(facts.fetch) : [],
+    ...facts.toolchain ? [toolchainSection(facts.toolchain)] : [],
+    {
+      heading: "Attempts",
+      summary: facts.attempts.length === 0 ? "none" : facts.attempts.map((a) => `${a.reason} in ${formatDuration(a.durationMs)}`).join(", then ") + (firstInLine.length > 0 ? "; a first in line was moved behind (why is under the table)" : ""),
+      header: ["Attempt", "First in line", "Outcome", "Duration", "Why it ended"],
+      rows: facts.attempts.map((a) => [
+        String(a.number),
+        a.first,
+        a.reason === "ok" ? "\u2705 ok" : `\u274C ${a.reason}`,
+        formatDuration(a.durationMs),
+        a.detail ? quoted(a.detail) : "completed"
+      ]),
+      notes: firstInLine
+    },
+    cacheSection(facts),
+    ...facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : []
+  ];
+  return { title: headline(facts), ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
+}
+function cacheSection(facts) {
+  const restore = restoreWords(facts.restore);
+  const save = facts.save ? saveCell(facts.save) : void 0;
+  return {
+    heading: "Cache",
+    summary: cacheSummary(facts, restore, save),
+    header: ["Restore", "Checked against go.sum", "Key", "Restored key", "Save"],
+    rows: [
+      [
+        joined2(restore, formatSize(facts.restore.bytes), time(facts.restore.durationMs)),
+        facts.verify ? describeVerify(facts.verify) : "\u2014",
+        facts.cacheKey ?? "",
+        facts.restore.matchedKey ? quoted(facts.restore.matchedKey) : "\u2014",
+        save ?? "\u2014"
+      ]
+    ],
+    notes: [...facts.verify ? verifyNotes(facts.verify) : [], ...(facts.direct ?? []).length > 0 ? [CLONES_NOT_CACHED] : []]
+  };
+}
+function cacheSummary(facts, restore, save) {
+  if (facts.restore.state === "unavailable") return restore;
+  if (facts.restore.state === "policy" && facts.save?.state === "policy") return `off by policy (${facts.restore.policy}): neither restored nor saved`;
+  return save ? [`restore ${restore}; `, ...[save].flat()] : `restore ${restore}`;
+}
+var restoreWords = (r) => r.policy ? `${RESTORE_WORDS[r.state]} (${r.policy})` : RESTORE_WORDS[r.state];
+var REASONS = {
+  GOPRIVATE: "GOPRIVATE covers it: go asks no proxy for it",
+  GONOPROXY: "GONOPROXY covers it: go asks no proxy for it",
+  direct: "no proxy before direct in GOPROXY served it"
+};
+var CLONES_NOT_CACHED = "The zips go made from its clones are cached like any others and checked against go.sum when restored; the clones themselves (GOMODCACHE/cache/vcs) are never saved, whatever cache-contents says: go needs only the zips, and a clone from a cache entry could carry git configuration or hooks that run when go runs git in it.";
+function directSection(direct) {
+  return {
+    heading: "Fetched direct",
+    summary: `${direct.length} module${direct.length === 1 ? "" : "s"} (${[...new Set(direct.map((d) => REASON_NAMES[d.why]))].join(", ")})`,
+    header: ["Module", "Version", "Why"],
+    rows: direct.map((d) => [quoted(d.module), quoted(d.version), REASONS[d.why]]),
+    notes: ["go fetched these from their repositories itself (git, under the same watchdog), never through a proxy or the action."]
+  };
+}
+function runnerNotes(facts) {
+  return facts.probes.filter((p) => goMayNotShare(p.failure)).map(
+    (p) => p.failure === "tls" ? [`\u26A0\uFE0F ${p.candidate.display} failed on TLS: `, probeReason(p), `. The action trusts what go trusts on this runner (${(facts.trust ?? []).join(", ") || "no certificates found"}); add your CA there (SSL_CERT_FILE, SSL_CERT_DIR or the system store).`] : [`\u26A0\uFE0F ${p.candidate.display} failed at the forward proxy: `, probeReason(p), `. The action routes requests as go does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); fix the runner's proxy settings, or exempt the host in NO_PROXY.`]
+  );
+}
+var probeReason = (p) => p.verdict === "unhealthy" ? quoted(p.reason) : p.reason;
+function toolchainSection(t) {
+  return {
+    heading: "Toolchain",
+    summary: `${t.wanted}, from ${t.source === "tool cache" ? "the runner\u2019s tool cache" : "the chain"}`,
+    header: ["Wanted", "Installed", "Source", "Time"],
+    rows: [[t.wanted, t.installed, t.source === "tool cache" ? "the runner\u2019s tool cache" : "fetched through the chain, now in the tool cache", formatDuration(t.durationMs)]],
+    notes: [`go.mod asks for ${t.wanted}: go finds it on PATH under that name, in this step and later ones, and fetches nothing.`]
+  };
+}
+function buildCacheSection(b, save) {
+  const restore = b.hit ? "\u2705 hit" : restoreWords(b);
+  return {
+    heading: "Build cache",
+    summary: `restore ${restore}; save ${save ?? "\u2014"}`,
+    header: ["Restore", "Restored key", "Save"],
+    rows: [[joined2(restore, formatSize(b.bytes), time(b.durationMs)), b.matchedKey ? quoted(b.matchedKey) : "\u2014", save ?? "\u2014"]],
+    notes: b.warning ? [quoted(b.warning)] : []
+  };
+}
+function saveCell(save) {
+  const figures = joined2(formatSize(save.bytes), time(save.durationMs));
+  if (save.state !== "failed") return joined2(save.why, figures);
+  return figures ? [quoted(save.why), `, ${figures}`] : quoted(save.why);
+}
+function verifyNotes(v) {
+  return [
+    ...v.discarded.map((d) => ["\u26A0\uFE0F discarded: ", quoted(d.module), " ", quoted(d.version), `, ${d.why}; fetched again.`]),
+    ...v.repaired > 0 ? [`.ziphash rewritten for ${v.repaired} zip${v.repaired === 1 ? "" : "s"} that matched go.sum (it was missing or wrong).`] : []
+  ];
+}
+function fetchSections(f) {
+  const totals = {
+    heading: "Fetch",
+    summary: `${f.files} of ${f.planned} files, ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; ${f.hedges} hedges, ${f.rejected} rejected`,
+    header: ["Files", "Zips", "Data", "Time", "go's requests (served)", "Retries", "Hedges", "Rejected (wrong bytes)", "Peak in flight"],
+    rows: [
+      [
+        `${f.files} of ${f.planned} planned`,
+        `${f.plannedZips} (go.sum has ${f.sumLines} lines)`,
+        formatSize(f.bytes),
+        formatDuration(f.durationMs),
+        `${f.requests} (${f.served})`,
+        String(f.retries),
+        String(f.hedges),
+        String(f.rejected),
+        String(f.peakLimit)
+      ]
+    ],
+    notes: [
+      ...f.extracted > 0 ? [`${f.extracted} of the zips were extracted as they were verified, so go did not extract them again.`] : [],
+      ...f.stopped ? [`The speculative fetch stopped early: ${f.stopped}; go fetched the rest.`] : [],
+      ...f.unresolved ? [`${f.unresolved} go.mod files could not be read for the plan; go fetched around them itself.`] : []
+    ]
+  };
+  const moved = f.candidates.filter((c) => c.moved).map((c) => c.candidate.display);
+  const perCandidate = {
+    heading: "Fetch, by candidate",
+    summary: moved.length === 0 ? "none moved behind" : `moved behind: ${moved.join(", ")}`,
+    header: ["Candidate", "Requests", "Data", "Served", "Failures", "Stalls", "Hedges won / lost", "Wrong bytes", "Moved"],
+    rows: f.candidates.map(({ candidate, stats: s, moved: moved2 }) => [
+      candidate.display,
+      String(s.requests),
+      formatSize(s.bytes),
+      String(s.served),
+      String(s.failures),
+      String(s.stalls),
+      `${s.hedgesWon} / ${s.hedgesLost}`,
+      String(s.rejected),
+      moved2 ?? "\u2014"
+    ])
+  };
+  return [totals, perCandidate];
+}
+
+// src/cli/args.ts
+var UsageError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "UsageError";
+  }
+};
+var INPUT_FLAGS = ["proxies", "selection", "probe-timeout", "timeout", "stall-timeout", "retries", "prefetch", "concurrency", "working-directory"];
+var SWITCHES = /* @__PURE__ */ new Set(["prefetch", "json"]);
+var OWN_FLAGS = {
+  download: [...INPUT_FLAGS, "json"],
+  serve: [...INPUT_FLAGS, "listen", "idle-timeout"]
+};
+var DEFAULT_LISTEN = "127.0.0.1:0";
+var DEFAULT_IDLE_TIMEOUT = "2h";
+function parseArgs(argv2) {
+  const words = [...argv2];
+  let command = "download";
+  if (words[0] !== void 0 && !words[0].startsWith("-")) {
+    const word = words.shift();
+    if (word !== "download" && word !== "serve" && word !== "help") throw new UsageError(`unknown command "${word}": the commands are download (the default) and serve`);
+    command = word;
+  }
+  const args = { command, inputs: {}, json: false, listen: DEFAULT_LISTEN, idleTimeout: DEFAULT_IDLE_TIMEOUT };
+  while (words.length > 0) {
+    const word = words.shift();
+    if (word === "--help" || word === "-h") return { ...args, command: "help" };
+    if (word === "--version") return { ...args, command: "version" };
+    if (command === "help") continue;
+    const m = /^--(no-)?([a-z][a-z-]*)(?:=(.*))?$/s.exec(word);
+    if (!m) throw new UsageError(`"${word}" is not a flag; flags are written --name value or --name=value (see --help)`);
+    const [, negated, name, inline] = m;
+    if (!OWN_FLAGS[command].includes(name)) throw new UsageError(`${command} takes no flag --${name} (see --help)`);
+    let value;
+    if (SWITCHES.has(name)) {
+      if (negated && inline !== void 0) throw new UsageError(`--no-${name} takes no value`);
+      value = negated ? "false" : inline ?? "true";
+    } else {
+      if (negated) throw new UsageError(`--${name} is not a switch: --no-${name} means nothing`);
+      const next = inline ?? words.shift();
+      if (next === void 0) throw new UsageError(`--${name} needs a value`);
+      value = next;
+    }
+    if (name === "json") {
+      if (value !== "true" && value !== "false") throw new UsageError(`--json is a switch: "${value}" is not true or false`);
+      args.json = value === "true";
+    } else if (name === "listen") args.listen = value;
+    else if (name === "idle-timeout") args.idleTimeout = value;
+    else args.inputs[name] = value;
+  }
+  return args;
+}
+var USAGE = `go-mod-download: go mod download that cannot hang, for laptops, CI systems and Docker builds
+
+Usage:
+  go-mod-download [download] [flags]   probe the proxies, fetch what go needs verified against
+                                       go.sum, run go mod download under a watchdog with
+                                       retries that fail over; in the current module
+  go-mod-download serve [flags]        a verifying, hedging module proxy for any go command;
+                                       prints GOPROXY=<url> once ready, serves until
+                                       interrupted or idle
+
+Flags (both commands; defaults from go env, as go would run):
+  --proxies a,b            candidate GOPROXY URLs in order (direct, off and file:// kept as
+                           given); default: go env GOPROXY
+  --selection S            ordered (first healthy in your order) or fastest; default ordered
+  --probe-timeout D        limit for one probe; default 5s
+  --timeout D              limit for one download attempt; default 10m
+  --stall-timeout D        an attempt with no progress this long is killed; default 60s
+  --retries N              retries after the first attempt (0-20); default 3
+  --prefetch, --no-prefetch  fetch go's download set verified while go works; default on
+  --concurrency N          the most requests in flight (1-256); default 64
+  --working-directory DIR  where go.mod or go.work lives; default .
+
+download only:
+  --json                   print one JSON document on stdout: the run's report
+
+serve only:
+  --listen HOST:PORT       where to listen; default ${DEFAULT_LISTEN} (a free port)
+  --idle-timeout D         stop after this long without a request; default ${DEFAULT_IDLE_TIMEOUT}
+
+Durations are Go's (90s, 1m30s, 10m) or seconds.
+
+Exit codes:
+  0  the modules are in the module cache (serve: stopped as asked)
+  1  an error of the tool itself
+  2  bad command line or setting: nothing was asked of any proxy
+  3  no candidate proxy is healthy, and go could not download through them
+  4  go mod download failed (its error is shown)
+  130, 143  interrupted (SIGINT, SIGTERM)
+`;
+
+// src/cli/main.ts
+var EXIT = { ok: 0, error: 1, usage: 2, noHealthy: 3, goFailed: 4 };
+var CLI_SETTINGS = { cache: "false", "save-cache": "false", "build-cache": "false", "protect-later-steps": "false" };
+async function runCli(argv2, streams = { stdout: process.stdout, stderr: process.stderr }) {
+  const { stdout, stderr } = streams;
+  let args;
+  let read;
+  try {
+    args = parseArgs(argv2);
+    read = (name) => args.inputs[name] ?? CLI_SETTINGS[name] ?? "";
+    if (args.command === "download" || args.command === "serve") parseSettings(read, process.cwd());
+  } catch (e) {
+    if (!(e instanceof UsageError || e instanceof InputError)) throw e;
+    stderr.write(`go-mod-download: ${usageProblem(e)}
+`);
+    return EXIT.usage;
+  }
+  if (args.command === "help") {
+    stdout.write(USAGE);
+    return EXIT.ok;
+  }
+  if (args.command === "version") {
+    stdout.write(`${true ? "1.0.0" : "source"}
+`);
+    return EXIT.ok;
+  }
+  return args.command === "serve" ? runServe(args, read, streams) : runDownload2(args, read, streams);
+}
+function usageProblem(e) {
+  return e instanceof InputError ? `--${e.input}: ${e.problem}` : e.message;
+}
+async function runDownload2(args, read, { stdout, stderr }) {
+  const terminal = terminalPort(stderr);
+  usePort(terminal);
+  const result = await run({ read, workspace: process.cwd() });
+  terminal.done();
+  const mask = (text) => maskSecrets(text, [...result.secrets, ...terminal.secrets]);
+  if (args.json) stdout.write(`${JSON.stringify(result.facts, (_key, value) => typeof value === "string" ? mask(value) : value)}
+`);
+  else stdout.write(renderTerminal(buildSummary(result.facts), mask));
+  return exitCode(result);
+}
+function exitCode(result) {
+  const { facts } = result;
+  if (facts.ok) return EXIT.ok;
+  if (result.failedOn === "input") return EXIT.usage;
+  if (facts.probes.length > 0 && !facts.probes.some((p) => p.verdict === "healthy")) return EXIT.noHealthy;
+  return facts.attempts.length > 0 ? EXIT.goFailed : EXIT.error;
+}
+async function runServe(args, read, { stdout, stderr }) {
+  let listen;
+  let idleMs;
+  try {
+    listen = parseListen(args.listen);
+    idleMs = parseIdle(args.idleTimeout);
+  } catch (e) {
+    stderr.write(`go-mod-download: ${e.message}
+`);
+    return EXIT.usage;
+  }
+  const terminal = terminalPort(stderr);
+  usePort(terminal);
+  const secrets = [];
+  const mask = (text) => maskSecrets(text, [...secrets, ...terminal.secrets]);
+  let serving;
+  try {
+    serving = await serve({ read, workspace: process.cwd(), listen }, secrets);
+  } catch (e) {
+    stderr.write(`go-mod-download: ${mask(e instanceof InputError ? usageProblem(e) : e.message)}
+`);
+    return e instanceof InputError ? EXIT.usage : EXIT.error;
+  }
+  terminal.info(`Serving ${serving.candidates.join(", ")} verified, hedged and failed over; stop it with Ctrl-C (it stops by itself after ${args.idleTimeout} without a request).`);
+  stdout.write(`GOPROXY=${serving.url}
+`);
+  let idle;
+  const stopped = await new Promise((resolve) => {
+    let last = -1;
+    let lastActivity = Date.now();
+    idle = setInterval(() => {
+      if (serving.requests() !== last) {
+        last = serving.requests();
+        lastActivity = Date.now();
+      } else if (Date.now() - lastActivity >= idleMs) resolve(`idle for ${args.idleTimeout}`);
+    }, Math.min(1e3, idleMs));
+    process.once("SIGINT", () => resolve("interrupted"));
+    process.once("SIGTERM", () => resolve("terminated"));
+  });
+  clearInterval(idle);
+  const stats = serving.stats(stopped);
+  await serving.close();
+  const rows = stats.candidates.map((c) => [c.display, String(c.stats.requests), String(c.stats.served), formatSize(c.stats.bytes), String(c.stats.failures), String(c.stats.stalls), String(c.stats.rejected), `${c.stats.hedgesWon}/${c.stats.hedgesLost}`]);
+  stdout.write(
+    mask(
+      `Stopped (${stopped}): ${stats.requests} requests from go, ${stats.served} served, ${stats.refused} refused; ${stats.files} files fetched and verified, ${formatSize(stats.bytes)}, ${stats.hedges} hedges, ${stats.retries} retries.
+${textTable(["Candidate", "Requests", "Kept", "Received", "Failures", "Stalls", "Rejected", "Hedges won/lost"], rows)}
+`
+    )
+  );
+  return EXIT.ok;
+}
+function parseListen(text) {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(text);
+  const port2 = Number(m?.[3]);
+  if (!m || port2 > 65535) throw new UsageError(`--listen: "${text}" is not host:port (127.0.0.1:8080, [::1]:8080; port 0 for a free one)`);
+  return { host: m[1] ?? m[2], port: port2 };
+}
+function parseIdle(text) {
+  const ms = parseDuration(text);
+  if (ms === void 0 || ms <= 0) throw new UsageError(`--idle-timeout: "${text}" is not a duration longer than zero; write it like 90s, 30m, 2h`);
+  return ms;
+}
+
+// src/entries/cli.ts
+var argv = process.argv.slice(2);
+if (!["serve", "help", "--help", "-h"].includes(argv[0] ?? "")) killTreesOnSignals();
+process.exitCode = await runCli(argv);
+process.exit();

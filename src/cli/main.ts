@@ -1,0 +1,139 @@
+// The CLI's front door: the command line read (args.ts), the engine's port on the terminal
+// (port.ts), then `download` (one run of the engine, its report as a table or one JSON document
+// on stdout) or `serve` (the job's proxy in the foreground). Returns the exit code USAGE lists.
+import { maskSecrets } from '../credentials.ts'
+import { parseDuration } from '../duration.ts'
+import { usePort } from '../engine/port.ts'
+import { run, type RunResult } from '../engine/run.ts'
+import { serve } from '../engine/serve.ts'
+import { InputError, type InputName, parseSettings, type ReadInput } from '../inputs.ts'
+import { renderTerminal, textTable } from '../report/terminal.ts'
+import { buildSummary } from '../report/summary.ts'
+import { formatSize } from '../size.ts'
+import { type CliArgs, parseArgs, UsageError, USAGE } from './args.ts'
+import { terminalPort } from './port.ts'
+
+export const EXIT = { ok: 0, error: 1, usage: 2, noHealthy: 3, goFailed: 4 } as const
+
+/** What a terminal has no use for: the cache service, the build cache and later steps are a runner's. */
+const CLI_SETTINGS: Partial<Record<InputName, string>> = { cache: 'false', 'save-cache': 'false', 'build-cache': 'false', 'protect-later-steps': 'false' }
+
+declare const PACKAGE_VERSION: string | undefined
+
+export interface CliStreams {
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WriteStream
+}
+
+export async function runCli(argv: string[], streams: CliStreams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const { stdout, stderr } = streams
+  let args: CliArgs
+  let read: ReadInput
+  try {
+    args = parseArgs(argv)
+    read = name => args.inputs[name] ?? CLI_SETTINGS[name] ?? ''
+    // Every setting is checked before anything runs: a bad one is named as the flag it came from.
+    if (args.command === 'download' || args.command === 'serve') parseSettings(read, process.cwd())
+  } catch (e) {
+    if (!(e instanceof UsageError || e instanceof InputError)) throw e
+    stderr.write(`go-mod-download: ${usageProblem(e)}\n`)
+    return EXIT.usage
+  }
+  if (args.command === 'help') {
+    stdout.write(USAGE)
+    return EXIT.ok
+  }
+  if (args.command === 'version') {
+    stdout.write(`${typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : 'source'}\n`)
+    return EXIT.ok
+  }
+  return args.command === 'serve' ? runServe(args, read, streams) : runDownload(args, read, streams)
+}
+
+/** A flag's setting is named as the flag; the rest is the parser's own words. */
+function usageProblem(e: UsageError | InputError): string {
+  return e instanceof InputError ? `--${e.input}: ${e.problem}` : e.message
+}
+
+async function runDownload(args: CliArgs, read: ReadInput, { stdout, stderr }: CliStreams): Promise<number> {
+  const terminal = terminalPort(stderr)
+  usePort(terminal)
+  const result = await run({ read, workspace: process.cwd() })
+  terminal.done()
+  const mask = (text: string) => maskSecrets(text, [...result.secrets, ...terminal.secrets])
+  if (args.json) stdout.write(`${JSON.stringify(result.facts, (_key, value: unknown) => (typeof value === 'string' ? mask(value) : value))}\n`)
+  else stdout.write(renderTerminal(buildSummary(result.facts), mask))
+  return exitCode(result)
+}
+
+export function exitCode(result: RunResult): number {
+  const { facts } = result
+  if (facts.ok) return EXIT.ok
+  if (result.failedOn === 'input') return EXIT.usage
+  if (facts.probes.length > 0 && !facts.probes.some(p => p.verdict === 'healthy')) return EXIT.noHealthy
+  return facts.attempts.length > 0 ? EXIT.goFailed : EXIT.error
+}
+
+async function runServe(args: CliArgs, read: ReadInput, { stdout, stderr }: CliStreams): Promise<number> {
+  let listen: { host: string; port: number }
+  let idleMs: number
+  try {
+    listen = parseListen(args.listen)
+    idleMs = parseIdle(args.idleTimeout)
+  } catch (e) {
+    stderr.write(`go-mod-download: ${(e as Error).message}\n`)
+    return EXIT.usage
+  }
+  const terminal = terminalPort(stderr)
+  usePort(terminal)
+  const secrets: string[] = []
+  const mask = (text: string) => maskSecrets(text, [...secrets, ...terminal.secrets])
+  let serving: Awaited<ReturnType<typeof serve>>
+  try {
+    serving = await serve({ read, workspace: process.cwd(), listen }, secrets)
+  } catch (e) {
+    stderr.write(`go-mod-download: ${mask(e instanceof InputError ? usageProblem(e) : (e as Error).message)}\n`)
+    return e instanceof InputError ? EXIT.usage : EXIT.error
+  }
+  terminal.info(`Serving ${serving.candidates.join(', ')} verified, hedged and failed over; stop it with Ctrl-C (it stops by itself after ${args.idleTimeout} without a request).`)
+  // The one line a script waits for; the URL's secret path is what lets go in, so it is printed here and nowhere else.
+  stdout.write(`GOPROXY=${serving.url}\n`)
+  let idle: NodeJS.Timeout | undefined
+  const stopped = await new Promise<string>(resolve => {
+    let last = -1
+    let lastActivity = Date.now()
+    idle = setInterval(() => {
+      if (serving.requests() !== last) {
+        last = serving.requests()
+        lastActivity = Date.now()
+      } else if (Date.now() - lastActivity >= idleMs) resolve(`idle for ${args.idleTimeout}`)
+    }, Math.min(1000, idleMs))
+    process.once('SIGINT', () => resolve('interrupted'))
+    process.once('SIGTERM', () => resolve('terminated'))
+  })
+  clearInterval(idle)
+  const stats = serving.stats(stopped)
+  await serving.close()
+  const rows = stats.candidates.map(c => [c.display, String(c.stats.requests), String(c.stats.served), formatSize(c.stats.bytes), String(c.stats.failures), String(c.stats.stalls), String(c.stats.rejected), `${c.stats.hedgesWon}/${c.stats.hedgesLost}`])
+  stdout.write(
+    mask(
+      `Stopped (${stopped}): ${stats.requests} requests from go, ${stats.served} served, ${stats.refused} refused; ${stats.files} files fetched and verified, ${formatSize(stats.bytes)}, ${stats.hedges} hedges, ${stats.retries} retries.\n` +
+        `${textTable(['Candidate', 'Requests', 'Kept', 'Received', 'Failures', 'Stalls', 'Rejected', 'Hedges won/lost'], rows)}\n`
+    )
+  )
+  return EXIT.ok
+}
+
+/** `host:port`, `[::1]:port`: where serve listens. */
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(text)
+  const port = Number(m?.[3])
+  if (!m || port > 65535) throw new UsageError(`--listen: "${text}" is not host:port (127.0.0.1:8080, [::1]:8080; port 0 for a free one)`)
+  return { host: (m[1] ?? m[2]) as string, port }
+}
+
+function parseIdle(text: string): number {
+  const ms = parseDuration(text)
+  if (ms === undefined || ms <= 0) throw new UsageError(`--idle-timeout: "${text}" is not a duration longer than zero; write it like 90s, 30m, 2h`)
+  return ms
+}

@@ -1,0 +1,148 @@
+// `go-mod-download download` as a user runs it: dist/cli.js in a module's folder, the real go, loopback proxies.
+import { mkdtempSync, writeFileSync, readFileSync, cpSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { processesWithEnv } from './support/action.ts'
+import { runCli, startCli, waitFor } from './support/cli.ts'
+import { offlineGoEnv, tempModcache } from './support/go.ts'
+import { healthy, proxyPool } from './support/proxy-server.ts'
+import { loopbackCertificate } from './support/tls.ts'
+import { makeUniverse, moduleCacheHas, type Universe } from './support/universe.ts'
+
+let universe: Universe
+const proxies = proxyPool(() => universe.proxyDir)
+const QUICK = ['--probe-timeout', '1s', '--stall-timeout', '2s', '--timeout', '60s', '--retries', '1']
+
+beforeAll(async () => {
+  universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'cli-universe-')), { count: 4 })
+})
+afterEach(() => proxies.closeAll())
+afterAll(() => proxies.closeAll())
+
+describe('go-mod-download download', () => {
+  it('with a silent first candidate and a healthy second: the modules in the module cache, the summary as a table, exit 0', async () => {
+    const silent = await proxies.start({ kind: 'hang' })
+    const good = await proxies.start(healthy)
+    const modcache = tempModcache()
+    const run = await runCli(['download', '--proxies', `${silent.url},${good.url}`, ...QUICK], universe.sampleDir, offlineGoEnv(modcache))
+    expect(run.code, run.stderr).toBe(0)
+    for (const module of universe.modules) expect(moduleCacheHas(modcache, module), module.path).toBe(true)
+    // The summary on stdout, a text table: no markdown pipes, the healthy candidate named and chosen.
+    expect(run.stdout).not.toContain('|')
+    expect(run.stdout).toMatch(new RegExp(`${good.url.replace(/[.]/g, '\\.')}\\s+✅ healthy`))
+    expect(run.stdout).toMatch(new RegExp(`${silent.url.replace(/[.]/g, '\\.')}\\s+🐢 too slow`))
+    // The engine's lines go to stderr; nothing of the Action's workflow commands anywhere.
+    expect(run.stderr).toContain('Probe the proxies')
+    expect(run.stdout + run.stderr).not.toMatch(/^::/m)
+    expect(good.requests.some(r => r.endsWith('.zip'))).toBe(true)
+    expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
+  })
+
+  it('--json prints one JSON document on stdout, the report, and its facts match the module cache', async () => {
+    const silent = await proxies.start({ kind: 'hang' })
+    const good = await proxies.start(healthy)
+    const modcache = tempModcache()
+    const run = await runCli(['--proxies', `${silent.url},${good.url}`, '--json', ...QUICK], universe.sampleDir, offlineGoEnv(modcache))
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout.trimEnd().split('\n')).toHaveLength(1)
+    const report = JSON.parse(run.stdout) as { ok: boolean; chosen: string; attempts: { reason: string }[]; fetch: { zips: number; planned: number }; probes: { candidate: { display: string }; verdict: string }[] }
+    expect(report.ok).toBe(true)
+    expect(report.chosen).toBe(good.url)
+    expect(report.attempts.map(a => a.reason)).toEqual(['ok'])
+    expect(report.probes.map(p => [p.candidate.display, p.verdict])).toEqual([
+      [silent.url, 'slow'],
+      [good.url, 'healthy']
+    ])
+    // Every zip the report says was fetched and verified is in the module cache, and nothing else is missing.
+    expect(report.fetch.zips).toBe(universe.modules.length)
+    for (const module of universe.modules) expect(moduleCacheHas(modcache, module), module.path).toBe(true)
+  })
+
+  it('credentials in a candidate URL are never printed, in the table, the JSON or the log', async () => {
+    const cert = loopbackCertificate()
+    const good = await proxies.start(healthy, { tls: cert, basicAuth: 'gopher:s3cret-Pa55' })
+    const withCredentials = good.url.replace('https://', 'https://gopher:s3cret-Pa55@')
+    for (const json of [[], ['--json']]) {
+      const modcache = tempModcache()
+      const run = await runCli(['--proxies', withCredentials, ...json, ...QUICK], universe.sampleDir, { ...offlineGoEnv(modcache), SSL_CERT_FILE: cert.certFile })
+      expect(run.code, run.stderr).toBe(0)
+      for (const module of universe.modules) expect(moduleCacheHas(modcache, module), module.path).toBe(true)
+      expect(run.stdout + run.stderr).not.toContain('s3cret-Pa55')
+      expect(run.stdout).toContain(good.url.replace('https://', 'https://***@'))
+    }
+  })
+})
+
+describe('exit codes', () => {
+  it('2: an unknown flag is named, before any request', async () => {
+    const good = await proxies.start(healthy)
+    const run = await runCli(['download', '--proxies', good.url, '--retry', '3'], universe.sampleDir, offlineGoEnv(tempModcache()))
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('--retry')
+    expect(run.stdout).toBe('')
+    expect(good.requests).toEqual([])
+  })
+
+  it('2: a bad value is named as its flag, before any request', async () => {
+    const good = await proxies.start(healthy)
+    for (const [flag, value] of [
+      ['--retries', 'many'],
+      ['--timeout', 'soon'],
+      ['--selection', 'random'],
+      ['--proxies', 'ftp://example.com']
+    ] as const) {
+      const run = await runCli(['--proxies', good.url, flag, value], universe.sampleDir, offlineGoEnv(tempModcache()))
+      expect(run.code, `${flag} ${value}`).toBe(2)
+      expect(run.stderr).toContain(`${flag}: `)
+    }
+    const run = await runCli(['fetch'], universe.sampleDir, offlineGoEnv(tempModcache()))
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('unknown command "fetch"')
+    expect(good.requests).toEqual([])
+  })
+
+  it('2: a folder without go.mod', async () => {
+    const run = await runCli([], os.tmpdir(), offlineGoEnv(tempModcache()))
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('--working-directory: ')
+  })
+
+  it('3: no candidate is healthy', async () => {
+    const silent = await proxies.start({ kind: 'hang' })
+    const portal = await proxies.start({ kind: 'html' })
+    const run = await runCli(['--proxies', `${silent.url},${portal.url}`, ...QUICK], universe.sampleDir, offlineGoEnv(tempModcache()))
+    expect(run.code, run.stdout + run.stderr).toBe(3)
+  })
+
+  it('4: go mod download fails through a healthy candidate (a module no proxy has)', async () => {
+    const good = await proxies.start(healthy)
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-absent-'))
+    cpSync(universe.sampleDir, dir, { recursive: true })
+    // go.sum vouches for it, so the probe finds its bytes missing only where go asks: go's failure, not the probe's.
+    writeFileSync(path.join(dir, 'go.mod'), `${readFileSync(path.join(dir, 'go.mod'), 'utf8')}\nrequire example.com/absent v1.0.0\n`)
+    const run = await runCli(['--proxies', good.url, ...QUICK], dir, offlineGoEnv(tempModcache()))
+    expect(run.code, run.stdout + run.stderr).toBe(4)
+    expect(run.stdout).toContain('example.com/absent')
+  })
+
+  it('1: go is nowhere to be found', async () => {
+    const good = await proxies.start(healthy)
+    const run = await runCli(['--proxies', good.url], universe.sampleDir, { ...offlineGoEnv(tempModcache()), PATH: path.dirname(process.execPath) })
+    expect(run.code, run.stdout + run.stderr).toBe(1)
+    expect(run.stdout).toContain('go was not found')
+    expect(good.requests).toEqual([])
+  })
+
+  it('143 on SIGTERM mid-download, and nothing of it left running', async () => {
+    const silent = await proxies.start({ kind: 'hang' })
+    const modcache = tempModcache()
+    // go waits on a silent proxy (the probe is over: it waits on go's own request).
+    const cli = startCli(['--proxies', silent.url, '--no-prefetch', '--probe-timeout', '1s', '--stall-timeout', '60s', '--timeout', '60s'], universe.sampleDir, offlineGoEnv(modcache))
+    await waitFor(() => processesWithEnv(`GOMODCACHE=${modcache}`).length > 1, 20_000)
+    cli.child.kill('SIGTERM')
+    const run = await cli.done
+    expect(run.code).toBe(143)
+    expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
+  })
+})
