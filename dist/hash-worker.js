@@ -3,7 +3,7 @@ import { createRequire as __createRequire } from 'node:module'; const require = 
 // src/fetch/hash-worker.ts
 import { parentPort, workerData } from "node:worker_threads";
 
-// src/trace.ts
+// src/util/trace.ts
 import { writeFileSync } from "node:fs";
 import { isMainThread } from "node:worker_threads";
 var TRACE_ENV = "GO_MOD_DOWNLOAD_TRACE";
@@ -214,7 +214,7 @@ var Inflater = class {
 import { createHash as createHash2 } from "node:crypto";
 import { closeSync as closeSync2, readSync as readSync3, readdirSync } from "node:fs";
 
-// src/confined.ts
+// src/util/confined.ts
 import { chmodSync, closeSync, constants as constants2, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync as readSync2, renameSync, unlinkSync, writeSync } from "node:fs";
 import path from "node:path";
 var O_NOFOLLOW = constants2.O_NOFOLLOW ?? 0;

@@ -920,7 +920,7 @@ var require_src = __commonJS({
   }
 });
 
-// src/young-generation.ts
+// src/util/young-generation.ts
 import v8 from "node:v8";
 v8.setFlagsFromString("--semi-space-growth-factor=1");
 
@@ -1554,7 +1554,7 @@ function usePort(adapter) {
   return before;
 }
 
-// src/duration.ts
+// src/util/duration.ts
 var UNIT_MS = {
   ns: 1e-6,
   us: 1e-3,
@@ -1591,10 +1591,10 @@ function formatDuration(ms) {
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
 }
 
-// src/goproxy.ts
+// src/go/goproxy.ts
 import { fileURLToPath } from "node:url";
 
-// src/credentials.ts
+// src/util/credentials.ts
 var USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
 function userinfoOf(url) {
   const authority = authorityOf(url);
@@ -1777,7 +1777,7 @@ function parseRequestPath(path33) {
   return { kind, module, version, path: downloadPath(module, version, kind) };
 }
 
-// src/goproxy.ts
+// src/go/goproxy.ts
 var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
 var MAX_CANDIDATES = 16;
 function parseCandidates(text) {
@@ -1932,7 +1932,7 @@ function goMayNotShare(kind) {
   return kind === "tls" || kind === "proxy";
 }
 
-// src/timing.ts
+// src/util/timing.ts
 import { setTimeout as sleep } from "node:timers/promises";
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -2054,7 +2054,7 @@ var Cutoff = class {
   }
 };
 
-// src/sumdb.ts
+// src/go/sumdb.ts
 function parseGosumdb(value) {
   const [key4, url] = value.trim().split(/\s+/);
   if (!key4 || key4 === "off") return void 0;
@@ -2213,12 +2213,12 @@ import { createInterface } from "node:readline";
 import { setTimeout as sleep2 } from "node:timers/promises";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
-// src/goenv.ts
+// src/go/goenv.ts
 import { accessSync, constants as constants3, existsSync as existsSync2, readdirSync, statSync } from "node:fs";
 import os5 from "node:os";
 import path2 from "node:path";
 
-// src/process.ts
+// src/util/process.ts
 import { execFile, spawn, spawnSync } from "node:child_process";
 function output(command, args, options) {
   return new Promise(
@@ -2318,7 +2318,7 @@ function killTreesOnSignals() {
   }
 }
 
-// src/goenv.ts
+// src/go/goenv.ts
 var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOAUTH", "GOWORK", "GOENV", "GOROOT", "GOHOSTOS", "GOHOSTARCH", "GOSUMDB"];
 var EXE = process.platform === "win32" ? "go.exe" : "go";
 async function findGo() {
@@ -2501,7 +2501,7 @@ import { readFileSync as readFileSync2 } from "node:fs";
 import { createHash as createHash3 } from "node:crypto";
 import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
 
-// src/confined.ts
+// src/util/confined.ts
 import { chmodSync, closeSync, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { lstat as lstat2, readdir as readdir2, rmdir as rmdir2, unlink as unlink2 } from "node:fs/promises";
 import path4 from "node:path";
@@ -3207,7 +3207,7 @@ import path6 from "node:path";
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
 
-// src/trace.ts
+// src/util/trace.ts
 import { writeFileSync as writeFileSync2 } from "node:fs";
 import { isMainThread } from "node:worker_threads";
 var TRACE_ENV = "GO_MOD_DOWNLOAD_TRACE";
@@ -3455,7 +3455,7 @@ function nextIndex(queue) {
   return best;
 }
 
-// src/go-lock.ts
+// src/go/go-lock.ts
 import { spawn as spawn3 } from "node:child_process";
 import os7 from "node:os";
 import { createInterface as createInterface2 } from "node:readline";
@@ -3859,7 +3859,7 @@ import path10 from "node:path";
 // src/cache/service.ts
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 
-// src/untrusted.ts
+// src/util/untrusted.ts
 var LINE_BREAK = /\r\n|\r|\n/;
 var COMMAND_START = /^([\p{White_Space}\p{Cf}]*::)/u;
 var BRACKET_COMMAND = /##\[/g;
@@ -3929,7 +3929,7 @@ import { randomBytes as randomBytes3 } from "node:crypto";
 import { promises as fs5 } from "node:fs";
 import path9 from "node:path";
 
-// src/files.ts
+// src/util/files.ts
 import { promises as fs4 } from "node:fs";
 import path8 from "node:path";
 async function treeBytes(dir) {
@@ -4330,7 +4330,7 @@ function hasDownloads(modcache) {
   return existsSync3(dir) && readdirSync3(dir).length > 0;
 }
 
-// src/inputs.ts
+// src/engine/inputs.ts
 import { existsSync as existsSync4, statSync as statSync2 } from "node:fs";
 import path13 from "node:path";
 var DEFAULTS = {
@@ -4436,10 +4436,10 @@ function goModuleDir(dir) {
 // src/download/go-runs.ts
 import os8 from "node:os";
 
-// src/attempt.ts
+// src/download/attempt.ts
 import path15 from "node:path";
 
-// src/git.ts
+// src/go/git.ts
 import { existsSync as existsSync5 } from "node:fs";
 import path14 from "node:path";
 function packsOnDisk(base) {
@@ -4479,7 +4479,7 @@ function isAbsent(status) {
 }
 var ABSENT_IN_GO_ERROR = /\breading \S+: (404|410)$|\breading file:\S+: no such file or directory$/;
 
-// src/classify.ts
+// src/download/classify.ts
 var HTTP_STATUS = /^(.*?\breading \S+: \d{3})\b/;
 var RAW_QUOTES = ["proxy returned info for version ", " has unexpected file "];
 function goLines(lines) {
@@ -4538,7 +4538,7 @@ function classify(outcome) {
   return { reason: "error", next: "rotate", detail: last.trim() };
 }
 
-// src/attempt.ts
+// src/download/attempt.ts
 var TAIL_LINES = 60;
 var REQUEST = /^# get (\S+?)(:\s.*)?$/;
 var ZIP_FETCHED = /^# get \S+\.zip: 200 /;
@@ -4809,7 +4809,7 @@ var Limiter = class {
 import { promises as fs7 } from "node:fs";
 import path16 from "node:path";
 
-// src/gomod.ts
+// src/go/gomod.ts
 function directives(text) {
   const out = [];
   let block;
@@ -4877,7 +4877,7 @@ function isLocalPath(path33) {
   return path33.startsWith("./") || path33.startsWith("../") || path33.startsWith("/") || path33 === "." || path33 === ".." || /^[A-Za-z]:[\\/]/.test(path33) || path33.startsWith(".\\") || path33.startsWith("..\\");
 }
 
-// src/semver.ts
+// src/go/semver.ts
 function parse(version) {
   const m = /^v(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version);
   if (!m) return void 0;
@@ -6299,7 +6299,7 @@ async function startFetch(options) {
   return stage2;
 }
 
-// src/private.ts
+// src/go/private.ts
 function moduleRouting(env) {
   const reason = env.GONOPROXY === env.GOPRIVATE ? "GOPRIVATE" : "GONOPROXY";
   return {
@@ -6442,7 +6442,7 @@ function escaped(chunk) {
   return { rune, rest };
 }
 
-// src/file-proxy.ts
+// src/probe/file-proxy.ts
 import { readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
 import path20 from "node:path";
 function judgeFileProxy(dir, request) {
@@ -6584,7 +6584,7 @@ import { existsSync as existsSync6, promises as fs8 } from "node:fs";
 import os10 from "node:os";
 import path21 from "node:path";
 
-// src/retry.ts
+// src/download/retry.ts
 var AttemptFailed = class extends Error {
   record;
   next;
@@ -6808,7 +6808,7 @@ function whoServed(o) {
   return { chain, ...chosen ? { chosen } : {}, leftOut: o.chain.filter((c) => !chain.includes(c)) };
 }
 
-// src/size.ts
+// src/util/size.ts
 var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 
 // src/download/stage.ts
@@ -8172,7 +8172,7 @@ function settingIn(file2, name) {
   return void 0;
 }
 
-// src/vendor.ts
+// src/go/vendor.ts
 import { existsSync as existsSync8 } from "node:fs";
 import path26 from "node:path";
 function buildsFromVendor(facts) {
@@ -8187,7 +8187,7 @@ async function vendorConsistent(go, dir, env) {
   return { ok: code2 === 0, why: stderr.trim() };
 }
 
-// src/depfiles.ts
+// src/engine/depfiles.ts
 import { existsSync as existsSync9, promises as fs9 } from "node:fs";
 import path27 from "node:path";
 async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles2) {
@@ -11365,7 +11365,7 @@ function fetchSections(f) {
   return [totals, perCandidate];
 }
 
-// src/report.ts
+// src/report/step.ts
 function reportOutputs(facts, secrets) {
   return stepOutputs(facts, (text) => maskSecrets(text, secrets));
 }

@@ -683,7 +683,7 @@ var require_src = __commonJS({
   }
 });
 
-// src/young-generation.ts
+// src/util/young-generation.ts
 import v8 from "node:v8";
 v8.setFlagsFromString("--semi-space-growth-factor=1");
 
@@ -691,14 +691,14 @@ v8.setFlagsFromString("--semi-space-growth-factor=1");
 import { renameSync as renameSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { text } from "node:stream/consumers";
 
-// src/process.ts
+// src/util/process.ts
 var cleanups = /* @__PURE__ */ new Set();
 function cleanUpOnCancel(cleanup) {
   cleanups.add(cleanup);
   return () => cleanups.delete(cleanup);
 }
 
-// src/goenv.ts
+// src/go/goenv.ts
 var EXE = process.platform === "win32" ? "go.exe" : "go";
 function processEnv() {
   return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== void 0));
@@ -963,10 +963,10 @@ async function pRetry(input, options = {}) {
   throw new Error("Retry attempts exhausted without throwing an error.");
 }
 
-// src/goproxy.ts
+// src/go/goproxy.ts
 import { fileURLToPath } from "node:url";
 
-// src/credentials.ts
+// src/util/credentials.ts
 var USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
 function userinfoOf(url) {
   const authority = authorityOf(url);
@@ -1123,7 +1123,7 @@ function parseRequestPath(path8) {
   return { kind, module, version, path: downloadPath(module, version, kind) };
 }
 
-// src/goproxy.ts
+// src/go/goproxy.ts
 var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
 var MAX_CANDIDATES = 16;
 function parseCandidates(text2) {
@@ -1190,7 +1190,7 @@ function isAbsent(status) {
   return status === 404 || status === 410;
 }
 
-// src/duration.ts
+// src/util/duration.ts
 function formatDuration(ms) {
   if (Math.round(ms) < 1e3) return `${Math.round(ms)}ms`;
   const tenths = Math.round(ms / 100);
@@ -1201,7 +1201,7 @@ function formatDuration(ms) {
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
 }
 
-// src/timing.ts
+// src/util/timing.ts
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -1515,7 +1515,7 @@ function jobFor(known, request) {
 }
 var treePath = (module, version) => `${escapePath(module)}@${escapeVersion(version)}`;
 
-// src/confined.ts
+// src/util/confined.ts
 import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { lstat, readdir, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
@@ -1715,7 +1715,7 @@ function unlinkEntry(dir, name) {
   }
 }
 
-// src/go-lock.ts
+// src/go/go-lock.ts
 import { spawn } from "node:child_process";
 import os from "node:os";
 import { createInterface } from "node:readline";
@@ -2486,7 +2486,7 @@ async function verify(job, file2, hashZip2 = zipFileHash) {
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
 
-// src/trace.ts
+// src/util/trace.ts
 import { writeFileSync } from "node:fs";
 import { isMainThread } from "node:worker_threads";
 var TRACE_ENV = "GO_MOD_DOWNLOAD_TRACE";

@@ -802,7 +802,7 @@ import path2 from "node:path";
 // src/cache/service.ts
 import { fileURLToPath } from "node:url";
 
-// src/process.ts
+// src/util/process.ts
 import { execFile, spawn, spawnSync } from "node:child_process";
 var live = /* @__PURE__ */ new Map();
 var cleanups = /* @__PURE__ */ new Set();
@@ -881,16 +881,16 @@ function cleanUpOnCancel(cleanup) {
   return () => cleanups.delete(cleanup);
 }
 
-// src/goenv.ts
+// src/go/goenv.ts
 var EXE = process.platform === "win32" ? "go.exe" : "go";
 function processEnv() {
   return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== void 0));
 }
 
-// src/timing.ts
+// src/util/timing.ts
 import { setTimeout as sleep } from "node:timers/promises";
 
-// src/duration.ts
+// src/util/duration.ts
 function formatDuration(ms) {
   if (Math.round(ms) < 1e3) return `${Math.round(ms)}ms`;
   const tenths = Math.round(ms / 100);
@@ -901,7 +901,7 @@ function formatDuration(ms) {
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
 }
 
-// src/timing.ts
+// src/util/timing.ts
 var DeadlineError = class extends Error {
   constructor(what, ms) {
     super(`${what} took longer than ${formatDuration(ms)} and was abandoned`);
@@ -922,7 +922,7 @@ async function withDeadline(work, ms, what) {
 }
 var CHECK_BYTES_PER_SECOND = 8 << 20;
 
-// src/untrusted.ts
+// src/util/untrusted.ts
 var LINE_BREAK = /\r\n|\r|\n/;
 var COMMAND_START = /^([\p{White_Space}\p{Cf}]*::)/u;
 var BRACKET_COMMAND = /##\[/g;
@@ -990,10 +990,10 @@ import { randomBytes } from "node:crypto";
 import { promises as fs3 } from "node:fs";
 import path from "node:path";
 
-// src/files.ts
+// src/util/files.ts
 import { promises as fs2 } from "node:fs";
 
-// src/confined.ts
+// src/util/confined.ts
 import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants3.O_DIRECTORY ?? 0;
@@ -1055,7 +1055,7 @@ function openDirectory(file, shown) {
   return new Dir(void 0, shown);
 }
 
-// src/files.ts
+// src/util/files.ts
 async function makeDirsWritable(dir) {
   const opened = openDirAt(dir);
   if (!opened) return;
@@ -1393,7 +1393,7 @@ async function stopJobProxy(state) {
   return { wasRunning, ...stats ? { stats } : {} };
 }
 
-// src/size.ts
+// src/util/size.ts
 var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 
 // src/report/markdown.ts
@@ -1477,7 +1477,7 @@ function laterStepsMarkdown(end) {
   return lines.join("\n");
 }
 
-// src/post-job.ts
+// src/action/post-job.ts
 async function runPost(state) {
   const proxy = state(LATER_STEPS_STATE);
   const build = state(BUILD_STATE);

@@ -66958,16 +66958,16 @@ function isFeatureAvailable() {
 // src/cache/service.ts
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
-// src/goenv.ts
+// src/go/goenv.ts
 var EXE = process.platform === "win32" ? "go.exe" : "go";
 
-// src/timing.ts
+// src/util/timing.ts
 var CHECK_BYTES_PER_SECOND = 8 << 20;
 
 // src/cache/mode.ts
 var READ_DENIED = CacheReadDeniedMessagePrefix;
 
-// src/confined.ts
+// src/util/confined.ts
 import { chmodSync, closeSync as closeSync2, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync as openSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 var O_NOFOLLOW = constants4.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants4.O_DIRECTORY ?? 0;

@@ -1,7 +1,7 @@
 // `npm run bench:trace`: where one run's wall time goes. The bundled action runs once, cold,
 // over the benchmark's universe (npm run bench's: 160 modules of realistic sizes, go.sum lines
 // of 40 more) on a loopback proxy 50 ms away (BENCH_TRACE_LATENCY_MS), with GO_MOD_DOWNLOAD_TRACE
-// set (src/trace.ts). The timeline joins what the step traced (node's milestones, go env, the
+// set (src/util/trace.ts). The timeline joins what the step traced (node's milestones, go env, the
 // toolchain, the plan, the fetch, the hashing threads, the summary) with the log's groups as
 // they arrived (restore, check, probe, go's attempts, save); then each thread's CPU time, and
 // what the step's children (go, git, the cache processes) used. One run on a shared machine:
@@ -10,7 +10,7 @@ import './scratch.ts'
 import { readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { TRACE_ENV, type Trace } from '../src/trace.ts'
+import { TRACE_ENV, type Trace } from '../src/util/trace.ts'
 import { runBundled, runPostBundled } from '../test/support/action.ts'
 import { offlineGoEnv, tempModcache } from '../test/support/go.ts'
 import { healthy, startProxy } from '../test/support/proxy-server.ts'
@@ -66,7 +66,7 @@ const rows: Row[] = [
 const cpu = (c: { user: number; system: number }) => `${((c.user + c.system) / 1e6).toFixed(2)} s (user ${(c.user / 1e6).toFixed(2)}, system ${(c.system / 1e6).toFixed(2)})`
 const processCpu = trace.threads.find(t => t.thread === 'process')
 const table = [
-  `One cold run of the bundled action (dist/index.js) over ${universe.modules.length} generated modules (npm run bench's universe), one loopback proxy ${LATENCY_MS} ms away; ${os.cpus().length} cores${process.env.BENCH_TRACE_NOTE ? `; ${process.env.BENCH_TRACE_NOTE}` : ''}. Wall time ${secs(fromEpoch(endedAt))}, the step's peak memory ${peakMiB.toFixed(0)} MiB. Times are seconds since the step was spawned; "trace" rows come from GO_MOD_DOWNLOAD_TRACE (src/trace.ts), "log" rows from the log's groups as they arrived. Spans overlap: the fetch runs while go works.`,
+  `One cold run of the bundled action (dist/index.js) over ${universe.modules.length} generated modules (npm run bench's universe), one loopback proxy ${LATENCY_MS} ms away; ${os.cpus().length} cores${process.env.BENCH_TRACE_NOTE ? `; ${process.env.BENCH_TRACE_NOTE}` : ''}. Wall time ${secs(fromEpoch(endedAt))}, the step's peak memory ${peakMiB.toFixed(0)} MiB. Times are seconds since the step was spawned; "trace" rows come from GO_MOD_DOWNLOAD_TRACE (src/util/trace.ts), "log" rows from the log's groups as they arrived. Spans overlap: the fetch runs while go works.`,
   '',
   '| from | to | took | what | source |',
   '|---:|---:|---:|---|---|',

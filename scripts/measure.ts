@@ -3,7 +3,7 @@
 import { type ChildProcess, execFile } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { median } from '../src/timing.ts'
+import { median } from '../src/util/timing.ts'
 import { runBundled, runPostBundled } from '../test/support/action.ts'
 import { goBinary } from '../test/support/go.ts'
 import { makeUniverse, type Universe } from '../test/support/universe.ts'

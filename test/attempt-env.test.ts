@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { downloadEnv } from '../src/attempt.ts'
+import { downloadEnv } from '../src/download/attempt.ts'
 
 describe('downloadEnv', () => {
   it('sets the chain, adds -modcacherw to the GOFLAGS go reports, and guards git', () => {

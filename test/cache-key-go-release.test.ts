@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { readGoEnv } from '../src/goenv.ts'
+import { readGoEnv } from '../src/go/goenv.ts'
 import { servicePool } from './support/cache-service.ts'
 import { goBinary, tempModcache } from './support/go.ts'
 import { healthy, proxyPool } from './support/proxy-server.ts'

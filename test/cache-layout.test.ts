@@ -7,7 +7,7 @@ import { moduleStash } from '../src/cache/layout.ts'
 import { checksFor, savedPaths } from '../src/module/vouched.ts'
 import { claimStaging, stage, unstage } from '../src/cache/staging.ts'
 import { parseGoSum } from '../src/module/gosum.ts'
-import { buildsFromVendor, type VendorFacts } from '../src/vendor.ts'
+import { buildsFromVendor, type VendorFacts } from '../src/go/vendor.ts'
 
 const lines = parseGoSum(
   [

@@ -1,6 +1,6 @@
 // The messages below are what go 1.26 printed against the test proxies.
 import { describe, expect, it } from 'vitest'
-import { classify } from '../src/classify.ts'
+import { classify } from '../src/download/classify.ts'
 
 const failed = (...errors: string[]) => classify({ exit: { code: 1, signal: null }, endedBy: 'exit', errors, waitingOn: [] })
 

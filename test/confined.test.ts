@@ -1,4 +1,4 @@
-// The file operations the check and the fetch do in a module cache (src/confined.ts, files.ts):
+// The file operations the check and the fetch do in a module cache (src/util/confined.ts, files.ts):
 // never through a link, never blocking on a FIFO or device, never writing into a file that is
 // there. A call that could block runs in a child process with a time limit: blocked, it would
 // hold this test's thread for good.
@@ -7,8 +7,8 @@ import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync,
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { NotADirectory, openDir, openRegular, removeEntry, writeReplacing } from '../src/confined.ts'
-import { makeDirsWritable } from '../src/files.ts'
+import { NotADirectory, openDir, openRegular, removeEntry, writeReplacing } from '../src/util/confined.ts'
+import { makeDirsWritable } from '../src/util/files.ts'
 
 const temp = (name = 'confined-') => mkdtempSync(path.join(os.tmpdir(), name))
 const SRC = path.join(import.meta.dirname, '..', 'src')

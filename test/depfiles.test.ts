@@ -3,8 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { globFiles } from '../src/action/glob.ts'
-import { readDependencyFiles } from '../src/depfiles.ts'
-import { parseGoWork } from '../src/gomod.ts'
+import { readDependencyFiles } from '../src/engine/depfiles.ts'
+import { parseGoWork } from '../src/go/gomod.ts'
 
 describe('a go.work\'s use directives', () => {
   it('reads the one-line and the block form, with quotes and comments', () => {

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { makeDirsWritable, treeBytes } from '../src/files.ts'
+import { makeDirsWritable, treeBytes } from '../src/util/files.ts'
 
 describe('treeBytes', () => {
   it('adds up the files below a directory, and is 0 for one that does not exist', async () => {

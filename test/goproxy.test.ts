@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { maskSecrets, redactUrl, secretsIn, userinfoOf } from '../src/credentials.ts'
-import { assembleChain, type Candidate, candidatesOf, demote, goproxyDisplay, goproxyValue, parseCandidates, requestUrl, rotateChain } from '../src/goproxy.ts'
+import { maskSecrets, redactUrl, secretsIn, userinfoOf } from '../src/util/credentials.ts'
+import { assembleChain, type Candidate, candidatesOf, demote, goproxyDisplay, goproxyValue, parseCandidates, requestUrl, rotateChain } from '../src/go/goproxy.ts'
 
 const specs = (chain: Candidate[]) => chain.map(c => c.spec)
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DEFAULTS, type InputName, InputError, MAX_RETRIES, parseSettings } from '../src/inputs.ts'
+import { DEFAULTS, type InputName, InputError, MAX_RETRIES, parseSettings } from '../src/engine/inputs.ts'
 import { actionDefaults } from './support/action.ts'
 
 const workspace = mkdtempSync(path.join(os.tmpdir(), 'inputs-'))

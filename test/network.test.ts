@@ -14,7 +14,7 @@ import { healthy, type ProxyServer, proxyPool } from './support/proxy-server.ts'
 import { expectComplete, runScenario } from './support/scenario.ts'
 import { type Authority, testAuthority } from './support/tls.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
-import { FLOOR_BYTES_PER_SEC } from '../src/timing.ts'
+import { FLOOR_BYTES_PER_SEC } from '../src/util/timing.ts'
 
 let universe: Universe
 let authority: Authority

@@ -1,9 +1,9 @@
-// go's routing of modules by GOPRIVATE, GONOPROXY and GONOSUMDB (src/private.ts): the patterns
+// go's routing of modules by GOPRIVATE, GONOPROXY and GONOSUMDB (src/go/private.ts): the patterns
 // matched against go's own module.MatchPrefixPatterns (the Go oracle, test/cache-server/modpath),
 // and which setting sends a module direct.
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { coverage, matchPrefixPatterns, moduleRouting } from '../src/private.ts'
+import { coverage, matchPrefixPatterns, moduleRouting } from '../src/go/private.ts'
 import { type GoOracle, startGoOracle } from './support/go-oracle.ts'
 
 describe('matchPrefixPatterns (GOPRIVATE, GONOPROXY, GONOSUMDB)', () => {

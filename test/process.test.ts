@@ -1,7 +1,7 @@
 // Real processes: a group leader with children, killed as one tree.
 import { existsSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { spawnGroup } from '../src/process.ts'
+import { spawnGroup } from '../src/util/process.ts'
 
 /** Alive and not a zombie waiting to be reaped. */
 function alive(pid: number): boolean {

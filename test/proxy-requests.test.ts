@@ -9,14 +9,14 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readProject } from '../src/fetch/resolve.ts'
 import { startFetch } from '../src/fetch/stage.ts'
-import { parseCandidates } from '../src/goproxy.ts'
+import { parseCandidates } from '../src/go/goproxy.ts'
 import { launchJobProxy } from '../src/later/start.ts'
 import type { HttpClient } from '../src/net/client.ts'
 import { type AnyCandidate, startAnyCandidate } from './support/any-candidate.ts'
 import { tempModcache } from './support/go.ts'
 import { networkClient } from './support/net.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
-import { parseGosumdb, SumdbRoutes } from '../src/sumdb.ts'
+import { parseGosumdb, SumdbRoutes } from '../src/go/sumdb.ts'
 
 let universe: Universe
 let client: HttpClient

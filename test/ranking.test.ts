@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseCandidates } from '../src/goproxy.ts'
+import { parseCandidates } from '../src/go/goproxy.ts'
 import type { ProbeResult } from '../src/probe/probe.ts'
 import { fallbackOrder, rankHealthy } from '../src/probe/ranking.ts'
 

@@ -1,10 +1,10 @@
 // The retry sequence with scripted attempt outcomes: which candidate goes first, when to
 // wait, when to stop. (The real attempt runs go; see download.test.ts.)
 import { describe, expect, it } from 'vitest'
-import type { AttemptOutcome } from '../src/attempt.ts'
-import { classify } from '../src/classify.ts'
-import { type Candidate, goproxyValue, parseCandidates } from '../src/goproxy.ts'
-import { downloadWithRetries } from '../src/retry.ts'
+import type { AttemptOutcome } from '../src/download/attempt.ts'
+import { classify } from '../src/download/classify.ts'
+import { type Candidate, goproxyValue, parseCandidates } from '../src/go/goproxy.ts'
+import { downloadWithRetries } from '../src/download/retry.ts'
 
 /** An attempt's outcome, classified once, as runAttempt does. */
 const outcome = (o: Omit<AttemptOutcome, 'classification'>): AttemptOutcome => ({ ...o, classification: classify(o) })

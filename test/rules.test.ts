@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { type ClimbState, Limiter, nextLimit, startLimit } from '../src/fetch/concurrency.ts'
 import { emptyStats, isTroubled, movedBecause } from '../src/fetch/stats.ts'
-import { DeadlineError, hedgeAfterMs, median, probeCutoffMs, stallWindowMs, stallCheckEveryMs, withDeadline } from '../src/timing.ts'
+import { DeadlineError, hedgeAfterMs, median, probeCutoffMs, stallWindowMs, stallCheckEveryMs, withDeadline } from '../src/util/timing.ts'
 
 describe('the fetch’s rules', () => {
   it('hedges after four times the usual first byte, at least 250 ms; gives up below the floor after twenty, 3 s to stall-timeout', () => {

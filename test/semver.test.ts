@@ -1,7 +1,7 @@
 // Version order: module versions as golang.org/x/mod/semver compares them, Go versions as
 // go/version (gover) does.
 import { describe, expect, it } from 'vitest'
-import { compareGoVersions, compareVersions } from '../src/semver.ts'
+import { compareGoVersions, compareVersions } from '../src/go/semver.ts'
 
 describe('version order', () => {
   it('orders module versions as golang.org/x/mod/semver does', () => {

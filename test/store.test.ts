@@ -9,7 +9,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hashZip } from '../src/fetch/zip-hash.ts'
 import { Store } from '../src/fetch/store.ts'
-import { LOCK_WAIT_MS } from '../src/timing.ts'
+import { LOCK_WAIT_MS } from '../src/util/timing.ts'
 import { holdLock, type LockHolder } from './support/lock-holder.ts'
 
 const MODULE = 'example.com/m'

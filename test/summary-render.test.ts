@@ -3,14 +3,14 @@
 // change a user will see). Then the words for each verdict and cache state, one by one.
 import { describe, expect, it } from 'vitest'
 import { emptyStats } from '../src/fetch/stats.ts'
-import { parseCandidates } from '../src/goproxy.ts'
+import { parseCandidates } from '../src/go/goproxy.ts'
 import type { ProbeResult } from '../src/probe/probe.ts'
 import { describeVerify } from '../src/cache/verify-words.ts'
 import { describeFailure } from '../src/download/failure.ts'
 import type { RunFacts } from '../src/report/facts.ts'
 import { renderSummary } from '../src/report/job-summary.ts'
 import { buildSummary } from '../src/report/summary.ts'
-import { formatSize } from '../src/size.ts'
+import { formatSize } from '../src/util/size.ts'
 
 const [mirror, tamperer, slow, direct] = parseCandidates('https://ci:t0k@mirror.example.com,https://tamper.example.com,https://slow.example.com,direct')
 

@@ -1,13 +1,13 @@
-// The run's trace (src/trace.ts), which the trace benchmark reads: written only when asked for,
+// The run's trace (src/util/trace.ts), which the trace benchmark reads: written only when asked for,
 // by the step alone (what it starts does not inherit the request), with its spans and threads.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { Trace } from '../src/trace.ts'
+import type { Trace } from '../src/util/trace.ts'
 
-const trace = path.join(import.meta.dirname, '../src/trace.ts')
+const trace = path.join(import.meta.dirname, '../src/util/trace.ts')
 /** A node process that traces one span and says whether it traces, and whether a child of its would be asked to. */
 const script = `import { traced, tracing } from ${JSON.stringify(trace)}; await traced('work', () => new Promise(r => setTimeout(r, 20))); console.log(JSON.stringify([tracing, process.env.GO_MOD_DOWNLOAD_TRACE ?? null]))`
 

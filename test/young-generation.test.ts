@@ -1,11 +1,11 @@
-// The entry points keep V8's young generation at its starting size (src/young-generation.ts):
+// The entry points keep V8's young generation at its starting size (src/util/young-generation.ts):
 // short-lived socket chunks are freed by frequent scavenges instead of piling up. Checked on the
 // node that runs the action, with an allocation pattern that grows the young generation without it.
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 
-const MODULE = path.join(import.meta.dirname, '../src/young-generation.ts')
+const MODULE = path.join(import.meta.dirname, '../src/util/young-generation.ts')
 
 /** The young generation's size (MiB) after allocating garbage with some of it surviving a while. */
 function youngGenerationAfterChurn(withModule: boolean): number {

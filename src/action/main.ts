@@ -7,7 +7,7 @@ import { usePort } from '../engine/port.ts'
 import { globFiles } from './glob.ts'
 import { writeReport } from './outputs.ts'
 import { actionPort } from './port.ts'
-import { traced } from '../trace.ts'
+import { traced } from '../util/trace.ts'
 
 export async function runAction(): Promise<void> {
   usePort(actionPort)

@@ -1,10 +1,10 @@
-// What the step leaves behind on the runner: its outputs and the job summary (src/report.ts
+// What the step leaves behind on the runner: its outputs and the job summary (src/report/step.ts
 // decides both, masked).
 import * as core from '@actions/core'
 import { appendFile } from 'node:fs/promises'
-import { reportMarkdown, reportOutputs } from '../report.ts'
+import { reportMarkdown, reportOutputs } from '../report/step.ts'
 import type { RunFacts } from '../report/facts.ts'
-import { inert } from '../untrusted.ts'
+import { inert } from '../util/untrusted.ts'
 
 export async function writeReport(facts: RunFacts, secrets: string[]): Promise<void> {
   for (const [name, value] of Object.entries(reportOutputs(facts, secrets))) core.setOutput(name, value)

@@ -3,7 +3,7 @@
 // runner must never read a line of it as a command.
 import * as core from '@actions/core'
 import type { Port } from '../engine/port.ts'
-import { inert } from '../untrusted.ts'
+import { inert } from '../util/untrusted.ts'
 
 export const actionPort: Port = {
   info: line => core.info(line),

@@ -3,7 +3,7 @@
 import * as core from '@actions/core'
 import { appendFile } from 'node:fs/promises'
 import { usePort } from '../engine/port.ts'
-import { runPost } from '../post-job.ts'
+import { runPost } from './post-job.ts'
 import { actionPort } from './port.ts'
 
 export async function runPostAction(): Promise<void> {

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { SumLine } from '../module/gosum.ts'
-import type { CacheContents } from '../inputs.ts'
+import type { CacheContents } from '../engine/inputs.ts'
 import { MAX_BYTES } from '../module/limits.ts'
 import { infoProblem } from '../module/matches.ts'
 import { checksFor, downloadBase, savedPaths } from '../module/vouched.ts'

@@ -1,6 +1,6 @@
 // The cache key, and whether a run saves: decisions from facts, no effects.
 import { createHash } from 'node:crypto'
-import type { CacheContents } from '../inputs.ts'
+import type { CacheContents } from '../engine/inputs.ts'
 import type { RestoreState } from './service.ts'
 
 export const KEY_PREFIX = 'go-mod-download'

@@ -10,8 +10,8 @@
 import { randomBytes } from 'node:crypto'
 import { promises as fs, type Stats } from 'node:fs'
 import path from 'node:path'
-import { makeDirsWritable } from '../files.ts'
-import { cleanUpOnCancel } from '../process.ts'
+import { makeDirsWritable } from '../util/files.ts'
+import { cleanUpOnCancel } from '../util/process.ts'
 import { isAlive, type Owner, thisProcess } from './owner.ts'
 
 /** A claimed folder with no owner yet is being claimed this long at most; past that, its claimer died. */

@@ -1,5 +1,5 @@
 // The check of the starting module cache in one line, for the log and the summary.
-import { formatDuration } from '../duration.ts'
+import { formatDuration } from '../util/duration.ts'
 import type { VerifyReport } from './verify.ts'
 
 /** What the check of the starting module cache hashed, in how long, and what it threw away. */

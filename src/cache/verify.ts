@@ -18,12 +18,12 @@
 import type { Stats } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
-import { describe, type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirIfThere, readRegular, removeEntry, writeReplacing } from '../confined.ts'
+import { describe, type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirIfThere, readRegular, removeEntry, writeReplacing } from '../util/confined.ts'
 import { Hashers } from '../fetch/hashers.ts'
-import { takeGoLock } from '../go-lock.ts'
+import { takeGoLock } from '../go/go-lock.ts'
 import { goModHash, type SumLine } from '../module/gosum.ts'
 import { MAX_BYTES } from '../module/limits.ts'
-import { checkDeadlineMs, LOCK_WAIT_MS } from '../timing.ts'
+import { checkDeadlineMs, LOCK_WAIT_MS } from '../util/timing.ts'
 import { type Check, checksFor, downloadBase, treePath } from '../module/vouched.ts'
 
 export interface Discarded {

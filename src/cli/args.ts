@@ -1,6 +1,6 @@
 // The CLI's command line: a command and flags named like the action's inputs. Pure: what the
 // words mean, or a UsageError saying which word is wrong, before anything runs.
-import type { InputName } from '../inputs.ts'
+import type { InputName } from '../engine/inputs.ts'
 
 export type Command = 'download' | 'serve' | 'help' | 'version'
 

@@ -1,15 +1,15 @@
 // The CLI's front door: the command line read (args.ts), the engine's port on the terminal
 // (port.ts), then `download` (one run of the engine, its report as a table or one JSON document
 // on stdout) or `serve` (the job's proxy in the foreground). Returns the exit code USAGE lists.
-import { maskSecrets } from '../credentials.ts'
-import { parseDuration } from '../duration.ts'
+import { maskSecrets } from '../util/credentials.ts'
+import { parseDuration } from '../util/duration.ts'
 import { usePort } from '../engine/port.ts'
 import { run, type RunResult } from '../engine/run.ts'
 import { serve } from '../engine/serve.ts'
-import { InputError, type InputName, parseSettings, type ReadInput } from '../inputs.ts'
+import { InputError, type InputName, parseSettings, type ReadInput } from '../engine/inputs.ts'
 import { renderTerminal, textTable } from '../report/terminal.ts'
 import { buildSummary } from '../report/summary.ts'
-import { formatSize } from '../size.ts'
+import { formatSize } from '../util/size.ts'
 import { type CliArgs, parseArgs, UsageError, USAGE } from './args.ts'
 import { terminalPort } from './port.ts'
 

@@ -4,9 +4,9 @@
 // --verbose, and never with its control characters: an escape sequence of a server's must not
 // drive the reader's terminal.
 import type { Port, Progress } from '../engine/port.ts'
-import { formatDuration } from '../duration.ts'
-import { maskSecrets } from '../credentials.ts'
-import { formatSize } from '../size.ts'
+import { formatDuration } from '../util/duration.ts'
+import { maskSecrets } from '../util/credentials.ts'
+import { formatSize } from '../util/size.ts'
 
 export interface TerminalPort extends Port {
   /** Every secret registered so far, to mask what the CLI writes itself (the summary, the JSON). */

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import type { SumLine } from '../module/gosum.ts'
 import { downloadPath, wirePath } from '../module/request.ts'
-import type { ModuleRouting, PrivateReason } from '../private.ts'
+import type { ModuleRouting, PrivateReason } from '../go/private.ts'
 import type { GoRequests } from './go-output.ts'
 
 /** GOPRIVATE or GONOPROXY covers the module; `direct`: the chain's `direct` entry, after the proxies before it lacked it. */

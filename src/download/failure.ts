@@ -1,7 +1,7 @@
 // The step's error when go's download fails: what each candidate's probe found and how its
 // attempts ended, in words for the log and the summary's failure block.
 import type { ProbeResult } from '../probe/probe.ts'
-import type { AttemptRecord } from '../retry.ts'
+import type { AttemptRecord } from './retry.ts'
 
 /** The step's error: each candidate, what its probe found, and how its attempts ended. */
 export function describeFailure(probes: ProbeResult[], attempts: AttemptRecord[]): string {

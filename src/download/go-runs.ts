@@ -4,9 +4,9 @@
 // What go's output says of its fetches is kept for the step (go-output.ts).
 import { port } from '../engine/port.ts'
 import os from 'node:os'
-import { type AttemptOutcome, downloadEnv, runAttempt, withHttp1 } from '../attempt.ts'
+import { type AttemptOutcome, downloadEnv, runAttempt, withHttp1 } from './attempt.ts'
 import type { FetchStage } from '../fetch/stage.ts'
-import { processEnv } from '../goenv.ts'
+import { processEnv } from '../go/goenv.ts'
 import { GoOutput, type GoRequests } from './go-output.ts'
 
 /** One `go mod download` through `goproxy`: of the main module's needs, or of `modules` (a toolchain). */

@@ -4,13 +4,13 @@
 // them all, the checksum database is not probed (go asks it nothing).
 import { port } from '../engine/port.ts'
 import type { PlanInput } from '../fetch/download-set.ts'
-import type { Candidate } from '../goproxy.ts'
-import { isLocalPath } from '../gomod.ts'
+import type { Candidate } from '../go/goproxy.ts'
+import { isLocalPath } from '../go/gomod.ts'
 import type { SumLine } from '../module/gosum.ts'
-import { type Coverage, coverage, type ModuleRouting } from '../private.ts'
+import { type Coverage, coverage, type ModuleRouting } from '../go/private.ts'
 import type { ProbeResult } from '../probe/probe.ts'
 import type { ProbeReport } from '../probe/stage.ts'
-import { parseGosumdb } from '../sumdb.ts'
+import { parseGosumdb } from '../go/sumdb.ts'
 
 /**
  * Over the project (undefined when go cannot read it: nothing is known) and go.sum, and the

@@ -4,7 +4,7 @@
 // the candidates that failed their probe and served nothing, so that a refused or silent one is
 // never first for them, as long as go can still fetch with what remains.
 import type { FetchReport } from '../fetch/stage.ts'
-import { type Candidate, candidatesOf, leaveOut } from '../goproxy.ts'
+import { type Candidate, candidatesOf, leaveOut } from '../go/goproxy.ts'
 import type { ProbeResult } from '../probe/probe.ts'
 import type { DirectFetch } from './direct.ts'
 

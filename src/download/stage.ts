@@ -3,12 +3,12 @@
 // with every candidate that misbehaved moved behind the others. It logs its own lines and
 // returns its report; the fetch stage, started earlier, is finished here whatever happens.
 import { port } from '../engine/port.ts'
-import type { AttemptOutcome } from '../attempt.ts'
-import { formatDuration } from '../duration.ts'
+import type { AttemptOutcome } from './attempt.ts'
+import { formatDuration } from '../util/duration.ts'
 import type { FetchReport, FetchStage } from '../fetch/stage.ts'
-import { type Candidate, demote, goproxyDisplay, goproxyValue } from '../goproxy.ts'
-import { type AttemptRecord, downloadWithRetries } from '../retry.ts'
-import { formatSize } from '../size.ts'
+import { type Candidate, demote, goproxyDisplay, goproxyValue } from '../go/goproxy.ts'
+import { type AttemptRecord, downloadWithRetries } from './retry.ts'
+import { formatSize } from '../util/size.ts'
 
 export interface DownloadOptions {
   /** The chain in the order to try, after the probe. */

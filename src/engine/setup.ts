@@ -1,14 +1,14 @@
 // What every front door's work starts from, before any request: the settings, go and its
 // environment, the candidates, the network as go sees it, the dependency files; every credential
 // among them registered with the port as it is found.
-import { secretsIn } from '../credentials.ts'
-import { type DependencyFiles, type GlobFiles, readDependencyFiles } from '../depfiles.ts'
-import { gitSecrets } from '../git.ts'
-import { findGo, type GoEnv, processEnv, readGoEnv } from '../goenv.ts'
-import type { Candidate } from '../goproxy.ts'
-import { candidatesFrom, parseSettings, type ReadInput, type Settings } from '../inputs.ts'
+import { secretsIn } from '../util/credentials.ts'
+import { type DependencyFiles, type GlobFiles, readDependencyFiles } from './depfiles.ts'
+import { gitSecrets } from '../go/git.ts'
+import { findGo, type GoEnv, processEnv, readGoEnv } from '../go/goenv.ts'
+import type { Candidate } from '../go/goproxy.ts'
+import { candidatesFrom, parseSettings, type ReadInput, type Settings } from './inputs.ts'
 import { loadNetworkView, type NetworkView, networkSecrets } from '../net/client.ts'
-import { traced } from '../trace.ts'
+import { traced } from '../util/trace.ts'
 import { port } from './port.ts'
 
 export interface SetupOptions {

@@ -1,7 +1,7 @@
 // The go-mod-download command (package.json's bin). Exiting explicitly ends what a finished run abandoned.
-import '../young-generation.ts'
+import '../util/young-generation.ts'
 import { runCli } from '../cli/main.ts'
-import { killTreesOnSignals } from '../process.ts'
+import { killTreesOnSignals } from '../util/process.ts'
 
 const argv = process.argv.slice(2)
 // download's go trees are taken down with it on SIGINT or SIGTERM (exit 130, 143); serve stops itself on them.

@@ -10,8 +10,8 @@
 // - The downloads (.info, .mod, .zip): for one main module at go ≥ 1.17, the modules its go.mod
 //   requires, at their selected versions; before 1.17, and in a go.work workspace, every module
 //   of the build list ("all"). A module replaced by a directory downloads nothing.
-import { compareGoVersions, compareVersions } from '../semver.ts'
-import { type GoModFile, isLocalPath, type ModuleVersion, type Replacement } from '../gomod.ts'
+import { compareGoVersions, compareVersions } from '../go/semver.ts'
+import { type GoModFile, isLocalPath, type ModuleVersion, type Replacement } from '../go/gomod.ts'
 
 export interface MainModule {
   /** Its directory, against which relative replacement paths resolve. */

@@ -1,6 +1,6 @@
 // A hashing worker thread (see hashers.ts): one zip or extracted tree at a time, its h1: hash or why not.
 import { parentPort, workerData } from 'node:worker_threads'
-import { threadCpu } from '../trace.ts'
+import { threadCpu } from '../util/trace.ts'
 import { tellFallbackTo } from './inflater.ts'
 import { treeHash } from './tree-hash.ts'
 import type { ExtractTarget } from './zip-extract.ts'

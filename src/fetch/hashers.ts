@@ -11,7 +11,7 @@
 // fetch frees its requests once the bytes are on disk, so many zips can wait here; taking the
 // largest first keeps one big module from being hashed alone, on one thread, at the end.
 import { Worker } from 'node:worker_threads'
-import { traceSpan, traceThreadCpu, tracing } from '../trace.ts'
+import { traceSpan, traceThreadCpu, tracing } from '../util/trace.ts'
 import { type HashAnswer, type Hashed, type HashTask, hashOf } from './hash-worker.ts'
 import { warnFallback } from './inflater.ts'
 import type { ExtractTarget } from './zip-extract.ts'

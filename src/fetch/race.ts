@@ -5,9 +5,9 @@
 // proxy does not make every file wait for it, and a proxy that keeps stalling goes behind the
 // others (stats.ts). What a request does once asked (the transfer, the check against go.sum, the
 // store) is the fetcher's (fetcher.ts).
-import type { Candidate } from '../goproxy.ts'
+import type { Candidate } from '../go/goproxy.ts'
 import type { FileKind } from '../module/vouched.ts'
-import { bodyHedgeWindowMs, hedgeAfterMs, median, slowBodyBytesPerSec, stallWindowMs, Throughput } from '../timing.ts'
+import { bodyHedgeWindowMs, hedgeAfterMs, median, slowBodyBytesPerSec, stallWindowMs, Throughput } from '../util/timing.ts'
 import { type CandidateStats, emptyStats, isTroubled } from './stats.ts'
 
 /** A file in the store, a proxy's "no such module" (404/410) from every candidate, or a failure. */

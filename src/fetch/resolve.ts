@@ -2,7 +2,7 @@
 // files the graph still needs (through `fetchMod`, which verifies them) until none is missing.
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { type GoModFile, type ModuleVersion, parseGoMod, parseGoWork } from '../gomod.ts'
+import { type GoModFile, type ModuleVersion, parseGoMod, parseGoWork } from '../go/gomod.ts'
 import { type MainModule, type ModSummary, type Plan, type PlanInput, planDownloads } from './download-set.ts'
 
 /** The main module(s) as go sees them from `dir`; `gowork` is what `go env GOWORK` reports there (a path, '' or 'off'). */

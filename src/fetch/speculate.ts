@@ -3,12 +3,12 @@
 // many in flight as pays (concurrency.ts), so that go finds most of them ready in its download
 // cache. It stops when go finishes, or when no file completes for the stall timeout.
 import { readFileSync } from 'node:fs'
-import type { ModuleVersion } from '../gomod.ts'
+import type { ModuleVersion } from '../go/gomod.ts'
 import { MAX_BYTES } from '../module/limits.ts'
 import { downloadPath } from '../module/request.ts'
 import type { FileJob } from '../module/vouched.ts'
-import { stallCheckEveryMs } from '../timing.ts'
-import { traceSpan } from '../trace.ts'
+import { stallCheckEveryMs } from '../util/timing.ts'
+import { traceSpan } from '../util/trace.ts'
 import { type ClimbState, Limiter, nextLimit, startLimit, WARM_UP_WINDOWS, WINDOW_MS } from './concurrency.ts'
 import type { PlanInput } from './download-set.ts'
 import type { Fetcher } from './fetcher.ts'

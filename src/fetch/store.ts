@@ -18,9 +18,9 @@ import { randomBytes } from 'node:crypto'
 import { accessSync, constants, mkdirSync, renameSync } from 'node:fs'
 import path from 'node:path'
 import { treePath } from '../module/vouched.ts'
-import { type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, readRegular, removeEntry, unlinkEntry, writeReplacing } from '../confined.ts'
-import { takeGoLock } from '../go-lock.ts'
-import { LOCK_WAIT_MS } from '../timing.ts'
+import { type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, readRegular, removeEntry, unlinkEntry, writeReplacing } from '../util/confined.ts'
+import { takeGoLock } from '../go/go-lock.ts'
+import { LOCK_WAIT_MS } from '../util/timing.ts'
 import type { ExtractTarget } from './zip-extract.ts'
 
 export interface StoreOptions {

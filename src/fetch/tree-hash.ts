@@ -6,7 +6,7 @@
 // judges each by what its descriptor is (confined.ts).
 import { createHash } from 'node:crypto'
 import { closeSync, readSync, readdirSync } from 'node:fs'
-import { type Dir, kindOf, openDirAt, openRegular } from '../confined.ts'
+import { type Dir, kindOf, openDirAt, openRegular } from '../util/confined.ts'
 import { hash1 } from '../module/gosum.ts'
 
 const CHUNK = 1 << 20

@@ -9,7 +9,7 @@
 // ignored, a go.mod below the root) is only hashed: go extracts it, and says what is wrong.
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs'
 import path from 'node:path'
-import { CREATE_NEW, type Dir, openDir, openDirAt } from '../confined.ts'
+import { CREATE_NEW, type Dir, openDir, openDirAt } from '../util/confined.ts'
 
 /**
  * Where a zip's files go: a new directory `name` in the directory `parent` (relative to `root`,

@@ -7,7 +7,7 @@
 // it is ever whole in memory.
 import { createHash } from 'node:crypto'
 import { closeSync, fstatSync } from 'node:fs'
-import { openRegular } from '../confined.ts'
+import { openRegular } from '../util/confined.ts'
 import { hash1 } from '../module/gosum.ts'
 import { Inflater } from './inflater.ts'
 import { readAt } from './read-at.ts'

@@ -3,11 +3,11 @@
 // the same protection. It returns what the summary says of it and what the front door exports,
 // and writes its own log lines.
 import { port } from '../engine/port.ts'
-import { formatDuration } from '../duration.ts'
-import { type Candidate, goproxyDisplay, goproxyValue } from '../goproxy.ts'
+import { formatDuration } from '../util/duration.ts'
+import { type Candidate, goproxyDisplay, goproxyValue } from '../go/goproxy.ts'
 import type { SumLine } from '../module/gosum.ts'
 import type { ProbeResult } from '../probe/probe.ts'
-import { type SumdbProbe, sumdbRelay } from '../sumdb.ts'
+import { type SumdbProbe, sumdbRelay } from '../go/sumdb.ts'
 import { type JobProxyState, LATER_STEPS_STATE } from './config.ts'
 import type { JobProxyLaunch } from './start.ts'
 

@@ -7,7 +7,7 @@ import { lstatSync, promises as fs, readFileSync, realpathSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { signalGroup } from '../process.ts'
+import { signalGroup } from '../util/process.ts'
 import { type JobProxyStats, LAUNCH_RECORD, type LaunchRecord, STATS_FILE, WORK_DIR_PREFIX } from './config.ts'
 import { type ProcessIdentity, processIdentity } from './identity.ts'
 

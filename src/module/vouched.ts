@@ -1,7 +1,7 @@
 // Which files go.sum vouches for: by the proxy protocol's request path (what the fetch and the
 // proxies serve), and in go's module cache (what the cache checks and saves). A module line
 // vouches for its zip (and the tree go extracts from it), a `/go.mod` line for the .mod.
-import type { CacheContents } from '../inputs.ts'
+import type { CacheContents } from '../engine/inputs.ts'
 import type { SumLine } from './gosum.ts'
 import { MAX_BYTES } from './limits.ts'
 import { escapePath } from './path.ts'

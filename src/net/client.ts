@@ -10,13 +10,13 @@ import https from 'node:https'
 import tls from 'node:tls'
 import { HttpProxyAgent } from 'http-proxy-agent'
 import { HttpsProxyAgent } from 'https-proxy-agent'
-import { redactUrl, secretsIn } from '../credentials.ts'
+import { redactUrl, secretsIn } from '../util/credentials.ts'
 import { classifyError, NetError, SlowError } from './errors.ts'
 import { sharedLookup } from './lookups.ts'
 import { basicAuthorization, type GoAuth, type Headers, loadGoAuth } from './goauth.ts'
 import { type Env, type ProxyChoice, proxyFor, type ProxyRules, proxyRules } from './proxy-env.ts'
 import { loadTrust, type Trust } from './trust.ts'
-import { stallCheckEveryMs, Throughput } from '../timing.ts'
+import { stallCheckEveryMs, Throughput } from '../util/timing.ts'
 
 /** The runner's network as go sees it, read once per run. */
 export interface NetworkView {

@@ -1,7 +1,7 @@
 // What went wrong with a request, in classes that decide what happens next: a candidate that
 // answered somehow (an HTTP error, a certificate, a refusal) is a better bet than one that
 // said nothing, and a TLS or forward-proxy error may be the runner's to fix.
-import { formatDuration } from '../duration.ts'
+import { formatDuration } from '../util/duration.ts'
 
 export type FailureKind =
   /** No complete answer in time: a hang, a drip, a handshake that never ends. */

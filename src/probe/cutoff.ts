@@ -2,8 +2,8 @@
 // requests go out in parallel; once one has answered, after t, the others are waited for only
 // until probeCutoffMs(t) from the start (timing.ts), so a silent candidate costs about half a
 // second, not the whole probe timeout.
-import { formatDuration } from '../duration.ts'
-import { probeCutoffMs } from '../timing.ts'
+import { formatDuration } from '../util/duration.ts'
+import { probeCutoffMs } from '../util/timing.ts'
 
 export class Cutoff {
   /** Aborted, with the reason to report, for every request still waiting at the cut-off. */

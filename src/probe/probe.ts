@@ -1,15 +1,15 @@
 // Probing a candidate: does it serve real module bytes, and how fast? Through the same
 // network view as go (trust roots, forward proxy, credentials), so its verdict is go's.
-import { redactUrl } from '../credentials.ts'
-import { formatDuration } from '../duration.ts'
-import { judgeFileProxy } from '../file-proxy.ts'
-import { type Candidate, requestUrl } from '../goproxy.ts'
+import { redactUrl } from '../util/credentials.ts'
+import { formatDuration } from '../util/duration.ts'
+import { judgeFileProxy } from './file-proxy.ts'
+import { type Candidate, requestUrl } from '../go/goproxy.ts'
 import { isAbsent } from '../module/absent.ts'
 import { goModHash, type SumLine } from '../module/gosum.ts'
 import { downloadPath, listPath } from '../module/request.ts'
 import type { HttpClient } from '../net/client.ts'
 import { classifyError, type FailureKind } from '../net/errors.ts'
-import { FLOOR_BYTES_PER_SEC } from '../timing.ts'
+import { FLOOR_BYTES_PER_SEC } from '../util/timing.ts'
 import { Cutoff } from './cutoff.ts'
 
 export type Verdict = 'healthy' | 'unhealthy' | 'slow' | 'not probed'

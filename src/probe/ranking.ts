@@ -1,6 +1,6 @@
 // Which healthy candidates go first.
-import type { Candidate } from '../goproxy.ts'
-import type { Selection } from '../inputs.ts'
+import type { Candidate } from '../go/goproxy.ts'
+import type { Selection } from '../engine/inputs.ts'
 import { answered } from '../net/errors.ts'
 import type { ProbeResult } from './probe.ts'
 

@@ -2,12 +2,12 @@
 // database asked beside them, and the chain go will use, ranked from what they answered. It
 // logs its own lines and returns its report; the run keeps the report for the summary.
 import { port } from '../engine/port.ts'
-import { formatDuration } from '../duration.ts'
-import { assembleChain, type Candidate } from '../goproxy.ts'
+import { formatDuration } from '../util/duration.ts'
+import { assembleChain, type Candidate } from '../go/goproxy.ts'
 import { probeTarget, type SumLine } from '../module/gosum.ts'
-import type { Selection } from '../inputs.ts'
+import type { Selection } from '../engine/inputs.ts'
 import type { HttpClient } from '../net/client.ts'
-import { describeSumdb, parseGosumdb, SumdbRoutes } from '../sumdb.ts'
+import { describeSumdb, parseGosumdb, SumdbRoutes } from '../go/sumdb.ts'
 import { modRequest, probeAll, type ProbeResult, protocolRequest } from './probe.ts'
 import { fallbackOrder, rankHealthy } from './ranking.ts'
 

@@ -1,7 +1,7 @@
 // The post step's account of the build cache it saved after the job. Pure.
 import type { BuildSaveReport } from '../cache/build.ts'
-import { formatDuration } from '../duration.ts'
-import { formatSize } from '../size.ts'
+import { formatDuration } from '../util/duration.ts'
+import { formatSize } from '../util/size.ts'
 import { table } from './markdown.ts'
 import { quoted } from './model.ts'
 

@@ -6,8 +6,8 @@ import type { VerifyReport } from '../cache/verify.ts'
 import type { DirectFetch } from '../download/direct.ts'
 import type { FetchReport } from '../fetch/stage.ts'
 import type { ProbeResult } from '../probe/probe.ts'
-import type { AttemptRecord } from '../retry.ts'
-import type { SumdbProbe } from '../sumdb.ts'
+import type { AttemptRecord } from '../download/retry.ts'
+import type { SumdbProbe } from '../go/sumdb.ts'
 import type { ToolchainReport } from '../toolchain/provide.ts'
 
 export interface RunFacts {

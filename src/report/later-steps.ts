@@ -1,6 +1,6 @@
 // The post step's account of what later steps fetched through the job's proxy. Pure.
 import type { JobProxyEnd } from '../later/stop.ts'
-import { formatSize } from '../size.ts'
+import { formatSize } from '../util/size.ts'
 import { markdown, table } from './markdown.ts'
 
 export function laterStepsMarkdown(end: JobProxyEnd): string {

@@ -1,8 +1,8 @@
 // The run at a glance: the headline (the proxy that served, what was moved behind it and why,
 // how long, how much), and why an attempt's first in line is not that proxy.
 import type { DirectFetch, DirectReason } from '../download/direct.ts'
-import { formatDuration } from '../duration.ts'
-import { formatSize } from '../size.ts'
+import { formatDuration } from '../util/duration.ts'
+import { formatSize } from '../util/size.ts'
 import type { RunFacts } from './facts.ts'
 
 /** How many candidates the headline names as moved behind; the rest are counted. */

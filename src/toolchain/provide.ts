@@ -9,9 +9,9 @@
 import { existsSync, promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { AttemptOutcome } from '../attempt.ts'
-import type { Candidate } from '../goproxy.ts'
-import { type DownloadResult, downloadWithRetries, type RetryOptions } from '../retry.ts'
+import type { AttemptOutcome } from '../download/attempt.ts'
+import type { Candidate } from '../go/goproxy.ts'
+import { type DownloadResult, downloadWithRetries, type RetryOptions } from '../download/retry.ts'
 import type { ToolchainChoice } from './select.ts'
 
 const TOOL = 'go'

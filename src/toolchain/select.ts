@@ -4,7 +4,7 @@
 // request: a switch go will refuse fails the step at once; a switch it may make is provided.
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { compareGoVersions } from '../semver.ts'
+import { compareGoVersions } from '../go/semver.ts'
 
 export interface ToolchainFacts {
   /** go.work's `go` line, else go.mod's. */

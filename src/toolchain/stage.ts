@@ -2,8 +2,8 @@
 // runner's tool cache at once, else fetched through the chain once the probe has found it.
 // Each step returns its report and writes its own log lines.
 import { port } from '../engine/port.ts'
-import { formatDuration } from '../duration.ts'
-import type { AttemptRecord } from '../retry.ts'
+import { formatDuration } from '../util/duration.ts'
+import type { AttemptRecord } from '../download/retry.ts'
 import { fetchToolchain, type ToolchainFetch, type ToolchainReport, toolchainFromToolCache } from './provide.ts'
 import type { ToolchainChoice } from './select.ts'
 

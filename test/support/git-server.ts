@@ -13,7 +13,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { gunzipSync } from 'node:zlib'
 import { closedPort, listening } from './proxy-server.ts'
-import { signalGroup } from '../../src/process.ts'
+import { signalGroup } from '../../src/util/process.ts'
 
 /** The host private modules live under: git rewrites it, nothing resolves it. */
 export const GIT_HOST = 'git.corp.test'

@@ -2,12 +2,12 @@
 // its time limit or stops making useful progress: no completed request, and no bytes at the
 // floor rate, for stall-timeout.
 import path from 'node:path'
-import { treeBytes } from './files.ts'
-import { packsOnDisk } from './git.ts'
-import { isAbsent } from './module/absent.ts'
-import { type Exit, spawnGroup } from './process.ts'
+import { treeBytes } from '../util/files.ts'
+import { packsOnDisk } from '../go/git.ts'
+import { isAbsent } from '../module/absent.ts'
+import { type Exit, spawnGroup } from '../util/process.ts'
 import { type Classification, classify } from './classify.ts'
-import { FLOOR_BYTES_PER_SEC, stallCheckEveryMs } from './timing.ts'
+import { FLOOR_BYTES_PER_SEC, stallCheckEveryMs } from '../util/timing.ts'
 
 export type EndedBy = 'exit' | 'timeout' | 'stall'
 

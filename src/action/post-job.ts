@@ -2,12 +2,12 @@
 // steps fetched through it, then saves the build cache the main step restored. A failure only
 // warns: the job's work is done by now. It returns what the job summary gets; the front door
 // reads the state and writes the summary.
-import { port } from './engine/port.ts'
-import { BUILD_STATE, type BuildCacheState, type BuildSaveReport, saveBuildCache } from './cache/build.ts'
-import { LATER_STEPS_STATE } from './later/config.ts'
-import { stopJobProxy } from './later/stop.ts'
-import { buildSaveMarkdown } from './report/build-save.ts'
-import { laterStepsMarkdown } from './report/later-steps.ts'
+import { port } from '../engine/port.ts'
+import { BUILD_STATE, type BuildCacheState, type BuildSaveReport, saveBuildCache } from '../cache/build.ts'
+import { LATER_STEPS_STATE } from '../later/config.ts'
+import { stopJobProxy } from '../later/stop.ts'
+import { buildSaveMarkdown } from '../report/build-save.ts'
+import { laterStepsMarkdown } from '../report/later-steps.ts'
 
 /** `state` reads what the main step left by name; the markdown returned is empty when there is nothing to say. */
 export async function runPost(state: (name: string) => string): Promise<string> {

@@ -1,10 +1,10 @@
 // What the step leaves behind: outputs and the job summary, with credentials masked. Pure: the
 // renderers are under src/report/; the Action's front door (src/action/outputs.ts) sets them.
-import { maskSecrets } from './credentials.ts'
-import type { RunFacts } from './report/facts.ts'
-import { renderSummary } from './report/job-summary.ts'
-import { stepOutputs } from './report/outputs.ts'
-import { buildSummary } from './report/summary.ts'
+import { maskSecrets } from '../util/credentials.ts'
+import type { RunFacts } from './facts.ts'
+import { renderSummary } from './job-summary.ts'
+import { stepOutputs } from './outputs.ts'
+import { buildSummary } from './summary.ts'
 
 /** The step's outputs, by name, as action.yml lists them. */
 export function reportOutputs(facts: RunFacts, secrets: string[]): Record<string, string> {

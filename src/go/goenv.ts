@@ -2,7 +2,7 @@
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { output } from './process.ts'
+import { output } from '../util/process.ts'
 
 export interface GoEnv {
   GOPROXY: string

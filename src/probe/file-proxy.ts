@@ -3,7 +3,7 @@
 // over HTTP; the entry keeps its place in the chain whatever the verdict.
 import { readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
-import type { ProbeRequest } from './probe/probe.ts'
+import type { ProbeRequest } from './probe.ts'
 
 /** What the directory holds of the probe's file, in words for the probe table. */
 export function judgeFileProxy(dir: string, request: ProbeRequest): string {

@@ -6,8 +6,8 @@
 import pRetry, { AbortError } from 'p-retry'
 import type { AttemptOutcome } from './attempt.ts'
 import type { Classification, EndReason } from './classify.ts'
-import { type Candidate, candidatesOf, demote, rotateChain } from './goproxy.ts'
-import { backoff } from './timing.ts'
+import { type Candidate, candidatesOf, demote, rotateChain } from '../go/goproxy.ts'
+import { backoff } from '../util/timing.ts'
 
 export interface AttemptRecord {
   number: number

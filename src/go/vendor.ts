@@ -3,7 +3,7 @@
 // checks at every load that it agrees with go.mod.
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { output } from './process.ts'
+import { output } from '../util/process.ts'
 import { compareGoVersions } from './semver.ts'
 
 export interface VendorFacts {

@@ -1,7 +1,7 @@
 // GOPROXY entries: parsing the candidates, and assembling the chain that go is given.
 import { fileURLToPath } from 'node:url'
-import { hostOf, redactUrl, userinfoOf } from './credentials.ts'
-import { wirePath } from './module/request.ts'
+import { hostOf, redactUrl, userinfoOf } from '../util/credentials.ts'
+import { wirePath } from '../module/request.ts'
 
 export interface Candidate {
   /** What go is given: a URL (credentials included), `direct` or `off`. */

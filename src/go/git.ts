@@ -1,8 +1,8 @@
 // The git that go runs for `direct` fetches: what the watchdog needs of it, and what it must not show.
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { secretsIn } from './credentials.ts'
-import { spawnGroup } from './process.ts'
+import { secretsIn } from '../util/credentials.ts'
+import { spawnGroup } from '../util/process.ts'
 
 /**
  * git configuration, through the environment (GIT_CONFIG_COUNT…, after the user's own entries),

@@ -3,7 +3,7 @@
 // a server or git said, quoted by go, decides nothing (a server that writes "requires go >= 1.99"
 // into a 500 must not end the step).
 import type { AttemptOutcome } from './attempt.ts'
-import { ABSENT_IN_GO_ERROR } from './module/absent.ts'
+import { ABSENT_IN_GO_ERROR } from '../module/absent.ts'
 
 export type EndReason =
   | 'ok'

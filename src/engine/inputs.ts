@@ -2,8 +2,8 @@
 // before any network request.
 import { existsSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { formatDuration, parseDuration } from './duration.ts'
-import { type Candidate, parseCandidates } from './goproxy.ts'
+import { formatDuration, parseDuration } from '../util/duration.ts'
+import { type Candidate, parseCandidates } from '../go/goproxy.ts'
 
 export type Selection = 'ordered' | 'fastest'
 export type CacheContents = 'everything' | 'downloads'

@@ -7,12 +7,12 @@
 // routes; during an attempt go's GOSUMDB names the local proxy as the database's URL, and the
 // local proxy relays each lookup over the routes go would have taken, with the fetch's hedging,
 // failover and per-request limits (a proxying candidate first, then the database itself).
-import { formatDuration } from './duration.ts'
+import { formatDuration } from '../util/duration.ts'
 import { type Candidate, requestUrl } from './goproxy.ts'
-import type { HttpClient } from './net/client.ts'
-import { classifyError } from './net/errors.ts'
-import { Cutoff } from './probe/cutoff.ts'
-import { FLOOR_BYTES_PER_SEC } from './timing.ts'
+import type { HttpClient } from '../net/client.ts'
+import { classifyError } from '../net/errors.ts'
+import { Cutoff } from '../probe/cutoff.ts'
+import { FLOOR_BYTES_PER_SEC } from '../util/timing.ts'
 
 export interface SumdbRoute {
   /** GOSUMDB's first field: the name, or name and key. */

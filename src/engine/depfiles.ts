@@ -1,8 +1,8 @@
 // The files whose content keys the cache, and whose go.sum lines the probes check against.
 import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
-import { parseGoMod, parseGoWork } from './gomod.ts'
-import { parseGoSum, type SumLine } from './module/gosum.ts'
+import { parseGoMod, parseGoWork } from '../go/gomod.ts'
+import { parseGoSum, type SumLine } from '../module/gosum.ts'
 
 /**
  * The files that match patterns, each an absolute path or glob, a leading `!` excluding (as
