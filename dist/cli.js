@@ -3061,54 +3061,26 @@ function cacheLogLine(line) {
   return CACHE_COMMAND.test(line) ? line : inert(line);
 }
 
-// node_modules/@actions/cache/lib/internal/config.js
-var KNOWN_CACHE_MODES = ["none", "read", "write", "write-only"];
-function getCacheMode() {
-  return (process.env["ACTIONS_CACHE_MODE"] || "").trim().toLowerCase();
-}
-function isCacheReadable(mode) {
-  if (!KNOWN_CACHE_MODES.includes(mode))
-    return true;
-  return mode === "read" || mode === "write";
-}
-function isCacheWritable(mode) {
-  if (!KNOWN_CACHE_MODES.includes(mode))
-    return true;
-  return mode === "write" || mode === "write-only";
-}
-
-// node_modules/@actions/cache/lib/internal/constants.js
-var CacheFilename;
-(function(CacheFilename2) {
-  CacheFilename2["Gzip"] = "cache.tgz";
-  CacheFilename2["Zstd"] = "cache.tzst";
-})(CacheFilename || (CacheFilename = {}));
-var CompressionMethod;
-(function(CompressionMethod2) {
-  CompressionMethod2["Gzip"] = "gzip";
-  CompressionMethod2["ZstdWithoutLong"] = "zstd-without-long";
-  CompressionMethod2["Zstd"] = "zstd";
-})(CompressionMethod || (CompressionMethod = {}));
-var ArchiveToolType;
-(function(ArchiveToolType2) {
-  ArchiveToolType2["GNU"] = "gnu";
-  ArchiveToolType2["BSD"] = "bsd";
-})(ArchiveToolType || (ArchiveToolType = {}));
-var GnuTarPathOnWindows = `${process.env["PROGRAMFILES"]}\\Git\\usr\\bin\\tar.exe`;
-var SystemTarPathOnWindows = `${process.env["SYSTEMDRIVE"]}\\Windows\\System32\\tar.exe`;
-var CacheFileSizeLimit = 10 * Math.pow(1024, 3);
-var CacheReadDeniedMessagePrefix = "cache read denied:";
-
 // src/cache/mode.ts
-var READ_DENIED = CacheReadDeniedMessagePrefix;
+var KNOWN_MODES = ["none", "read", "write", "write-only"];
+var READ_DENIED = "cache read denied:";
 var WRITE_DENIED = "cache write denied:";
+function cacheMode(env = process.env) {
+  return (env.ACTIONS_CACHE_MODE || "").trim().toLowerCase();
+}
+function modeReadable(mode) {
+  return !KNOWN_MODES.includes(mode) || mode === "read" || mode === "write";
+}
+function modeWritable(mode) {
+  return !KNOWN_MODES.includes(mode) || mode === "write" || mode === "write-only";
+}
 function readForbidden() {
-  const mode = getCacheMode();
-  return isCacheReadable(mode) ? void 0 : `ACTIONS_CACHE_MODE is ${mode}`;
+  const mode = cacheMode();
+  return modeReadable(mode) ? void 0 : `ACTIONS_CACHE_MODE is ${mode}`;
 }
 function writeForbidden() {
-  const mode = getCacheMode();
-  return isCacheWritable(mode) ? void 0 : `ACTIONS_CACHE_MODE is ${mode}`;
+  const mode = cacheMode();
+  return modeWritable(mode) ? void 0 : `ACTIONS_CACHE_MODE is ${mode}`;
 }
 function savePolicy(why) {
   return `${readForbidden() ? "off" : "restore-only"} by policy (${why})`;

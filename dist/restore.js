@@ -66965,7 +66965,7 @@ var EXE = process.platform === "win32" ? "go.exe" : "go";
 var CHECK_BYTES_PER_SECOND = 8 << 20;
 
 // src/cache/mode.ts
-var READ_DENIED = CacheReadDeniedMessagePrefix;
+var READ_DENIED = "cache read denied:";
 
 // src/util/confined.ts
 import { chmodSync, closeSync as closeSync2, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync as openSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";

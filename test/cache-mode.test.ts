@@ -7,6 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { CACHE_READ_DENIED_PREFIX, CACHE_WRITE_DENIED_PREFIX } from '@actions/cache'
+import { getCacheMode, isCacheReadable, isCacheWritable } from '../node_modules/@actions/cache/lib/internal/config.js'
+import { cacheMode, modeReadable, modeWritable, READ_DENIED, WRITE_DENIED } from '../src/cache/mode.ts'
 import { servicePool } from './support/cache-service.ts'
 import { tempModcache } from './support/go.ts'
 import { healthy, type ProxyServer, proxyPool } from './support/proxy-server.ts'
@@ -46,6 +49,29 @@ async function run(service: { env: Record<string, string> }, mode?: string) {
   expectComplete(result.modcache, universe.modules)
   return { ...result, server }
 }
+
+describe('the rule, as @actions/cache has it', () => {
+  // The engine restates the library's rule (it may not import @actions/*): the library is the oracle.
+  const modes = ['', 'none', 'read', 'write', 'write-only', ' READ ', 'Write-Only', 'readonly', 'both', 'none\n', 'write only']
+
+  it('reads ACTIONS_CACHE_MODE as the library does, and allows what it allows', () => {
+    const saved = process.env.ACTIONS_CACHE_MODE
+    try {
+      for (const value of modes) {
+        process.env.ACTIONS_CACHE_MODE = value
+        const theirs = getCacheMode()
+        expect({ value, mode: cacheMode(), readable: modeReadable(cacheMode()), writable: modeWritable(cacheMode()) }).toEqual({ value, mode: theirs, readable: isCacheReadable(theirs), writable: isCacheWritable(theirs) })
+      }
+    } finally {
+      if (saved === undefined) delete process.env.ACTIONS_CACHE_MODE
+      else process.env.ACTIONS_CACHE_MODE = saved
+    }
+  })
+
+  it('tells the service’s refusals apart by the library’s prefixes', () => {
+    expect([READ_DENIED, WRITE_DENIED]).toEqual([CACHE_READ_DENIED_PREFIX, CACHE_WRITE_DENIED_PREFIX])
+  })
+})
 
 describe('ACTIONS_CACHE_MODE', () => {
   it('read: the entry is restored, nothing is saved, and the summary says restore-only by policy, not a failed save', async () => {
