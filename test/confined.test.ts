@@ -65,7 +65,7 @@ describe('files are opened without following a link or blocking', () => {
     const fifo = path.join(dir, 'v1.0.0.zip')
     spawnSync('mkfifo', [fifo])
     const run = inChild(
-      `import { openRegular } from '${SRC}/confined.ts'; import { hashZip } from '${SRC}/fetch/zip-hash.ts'
+      `import { openRegular } from '${SRC}/util/confined.ts'; import { hashZip } from '${SRC}/fetch/zip-hash.ts'
       for (const open of [() => openRegular('${fifo}'), () => hashZip('${fifo}')]) try { open() } catch (e) { console.log(e.message) }`
     )
     expect(run.out.trim().split('\n')).toEqual(['a FIFO, not a regular file', 'a FIFO, not a regular file'])
