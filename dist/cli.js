@@ -7683,15 +7683,16 @@ function terminalPort(out = process.stderr, options = {}) {
     out.write(`${maskSecrets(line, secrets)}
 `);
   };
+  const shown = (line) => visible(maskSecrets(line, secrets));
   return {
     secrets,
-    info: (line) => write(line),
+    info: (line) => write(shown(line)),
     echo: (text) => {
       if (options.verbose) for (const line of text.split(/\r\n|\r|\n/)) write(`  ${visible(line)}`);
     },
-    warning: (line) => write(live2 ? `\x1B[33mwarning:\x1B[0m ${line}` : `warning: ${line}`),
+    warning: (line) => write(live2 ? `\x1B[33mwarning:\x1B[0m ${shown(line)}` : `warning: ${shown(line)}`),
     group: async (name, work) => {
-      write(live2 ? `\x1B[1m${name}\x1B[0m` : `== ${name}`);
+      write(live2 ? `\x1B[1m${shown(name)}\x1B[0m` : `== ${shown(name)}`);
       return work();
     },
     secret: (value) => {
