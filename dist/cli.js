@@ -7714,7 +7714,7 @@ function progressLine(p, elapsedMs) {
 }
 
 // src/report/terminal.ts
-var plainText = (text) => (Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? part : visible(part.quoted)).join("").replace(/\s*[\r\n]+\s*/g, " ");
+var plainText = (text) => visible((Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? part : part.quoted).join("").replace(/\s*[\r\n]+\s*/g, " "));
 function textTable(header, rows) {
   const cells = [header, ...rows.map((row) => row.map(plainText))];
   const widths = header.map((_, i) => Math.max(...cells.map((row) => [...row[i] ?? ""].length)));

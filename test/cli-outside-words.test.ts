@@ -7,6 +7,8 @@ import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { terminalPort } from '../src/cli/port.ts'
+import { buildSummary } from '../src/report/summary.ts'
+import { renderTerminal } from '../src/report/terminal.ts'
 import { runCli } from './support/cli.ts'
 import { offlineGoEnv, tempModcache } from './support/go.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
@@ -66,5 +68,13 @@ describe("a server's words on the CLI's terminal", () => {
     terminal.warning('warning \u009b2J')
     void terminal.group('group \u001b[2J', async () => undefined)
     expect(written).toBe('info \\x1b]0;t\\x07 \\x0d::x\n\u001b[33mwarning:\u001b[0m warning \\x9b2J\n\u001b[1mgroup \\x1b[2J\u001b[0m\n')
+  })
+
+  it("the summary's tables and notes: a name from the module cache (a zip entry's) in a discard's why is shown with its control characters visible", () => {
+    const why = 'zip unreadable: \u001b]0;PWNED\u0007\u001b[2Jx.go is shorter than the zip says'
+    const text = renderTerminal(buildSummary({ ok: true, restore: { state: 'disabled' }, attempts: [], probes: [], verify: { zips: 1, trees: 0, mods: 0, discarded: [{ module: 'example.com/m', version: 'v1.0.0', why }], repaired: 0, durationMs: 1 } }))
+    expect(text).toContain('zip unreadable: \\x1b]0;PWNED\\x07\\x1b[2Jx.go is shorter')
+    // eslint-disable-next-line no-control-regex -- what must not be there
+    expect(text).not.toMatch(/[\u0007\u001b]/)
   })
 })
