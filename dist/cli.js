@@ -7655,15 +7655,16 @@ function terminalPort(out = process.stderr, options = {}) {
     out.write(`${maskSecrets(line, secrets)}
 `);
   };
+  const shown = (line) => visible(maskSecrets(line, secrets));
   return {
     secrets,
-    info: (line) => write(line),
+    info: (line) => write(shown(line)),
     echo: (text) => {
       if (options.verbose) for (const line of text.split(/\r\n|\r|\n/)) write(`  ${visible(line)}`);
     },
-    warning: (line) => write(live2 ? `\x1B[33mwarning:\x1B[0m ${line}` : `warning: ${line}`),
+    warning: (line) => write(live2 ? `\x1B[33mwarning:\x1B[0m ${shown(line)}` : `warning: ${shown(line)}`),
     group: async (name, work) => {
-      write(live2 ? `\x1B[1m${name}\x1B[0m` : `== ${name}`);
+      write(live2 ? `\x1B[1m${shown(name)}\x1B[0m` : `== ${shown(name)}`);
       return work();
     },
     secret: (value) => {
@@ -7685,7 +7686,7 @@ function progressLine(p, elapsedMs) {
 }
 
 // src/report/terminal.ts
-var plainText = (text) => (Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? part : visible(part.quoted)).join("").replace(/\s*[\r\n]+\s*/g, " ");
+var plainText = (text) => visible((Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? part : part.quoted).join("").replace(/\s*[\r\n]+\s*/g, " "));
 function textTable(header, rows) {
   const cells = [header, ...rows.map((row) => row.map(plainText))];
   const widths = header.map((_, i) => Math.max(...cells.map((row) => [...row[i] ?? ""].length)));

@@ -11055,7 +11055,7 @@ ${text}
 ${fence}`;
 }
 function table(header, rows, redact = asIs) {
-  const cell = (text) => markdown(text, redact).replace(/\|/g, "\\|");
+  const cell = (text) => markdown(text, redact).replace(/(\\*)\|/g, (_, run2) => `${run2}${run2.length % 2 === 1 ? "\\" : ""}\\|`);
   return [header.map(cell), header.map(() => "---"), ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(" | ")} |`).join("\n");
 }
 var HTML_SPECIAL = /[&<>"']/g;

@@ -1402,7 +1402,7 @@ function markdown(text, redact = asIs) {
   return (Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? plain(redact(part)) : codeSpan(redact(part.quoted))).join("");
 }
 function table(header, rows, redact = asIs) {
-  const cell = (text) => markdown(text, redact).replace(/\|/g, "\\|");
+  const cell = (text) => markdown(text, redact).replace(/(\\*)\|/g, (_, run) => `${run}${run.length % 2 === 1 ? "\\" : ""}\\|`);
   return [header.map(cell), header.map(() => "---"), ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(" | ")} |`).join("\n");
 }
 

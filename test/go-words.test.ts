@@ -160,6 +160,16 @@ describe('a server’s words in the summary', () => {
     expect(html).toContain('[pwned](evil) &lt;img src=x&gt; **bold** ~~gone~~ &amp;amp; _em_')
   })
 
+  it('a backslash before a pipe in their words ends neither the code span nor the cell (GFM pairs backslashes before it sees a pipe)', () => {
+    // A restored key is any cache writer's choice (a prefix match), in a cell with another after it.
+    const key = 'go-mod-download-x \\| [pwned](http://evil.example/a) **bold** \\\\| ![x](http://evil.example/i.png)'
+    const html = render(renderSummary(buildSummary({ ok: true, restore: { state: 'partial', matchedKey: key }, attempts: [], probes: [{ candidate: candidate!, verdict: 'unhealthy', reason: key }] })))
+    expect(html).not.toMatch(/<a [^>]*evil|<img|<strong>/)
+    // Shown whole in one code span (a backslash before a pipe doubled: its one visible trace), in its cell, and the Save cell after it.
+    const shown = '<code>go-mod-download-x \\\\| [pwned](http://evil.example/a) **bold** \\\\| ![x](http://evil.example/i.png)</code>'
+    expect(html).toContain(`<td>${shown}</td>\n<td>—</td>`)
+  })
+
   it('render as text in code spans: no link, markup or HTML of theirs (GFM, as GitHub renders it)', async () => {
     const link = '[pwned](http://evil.example/a)'
     const server = await hostile(zipOf(1), { status: 500, statusMessage: `${link} <img src=x> **bold** | col`, body: `${link}\n<script>alert(1)</script>\n` })

@@ -37,15 +37,18 @@ export function terminalPort(out: NodeJS.WriteStream = process.stderr, options: 
     clear()
     out.write(`${maskSecrets(line, secrets)}\n`)
   }
+  // The engine's lines quote go and servers too (a go error line with a server's reason phrase in
+  // a warning): each is shown with its control characters visible, the port's own colours added after.
+  const shown = (line: string) => visible(maskSecrets(line, secrets))
   return {
     secrets,
-    info: line => write(line),
+    info: line => write(shown(line)),
     echo: text => {
       if (options.verbose) for (const line of text.split(/\r\n|\r|\n/)) write(`  ${visible(line)}`)
     },
-    warning: line => write(live ? `\x1b[33mwarning:\x1b[0m ${line}` : `warning: ${line}`),
+    warning: line => write(live ? `\x1b[33mwarning:\x1b[0m ${shown(line)}` : `warning: ${shown(line)}`),
     group: async (name, work) => {
-      write(live ? `\x1b[1m${name}\x1b[0m` : `== ${name}`)
+      write(live ? `\x1b[1m${shown(name)}\x1b[0m` : `== ${shown(name)}`)
       return work()
     },
     secret: value => {

@@ -58,9 +58,14 @@ export function fenced(text: string): string {
   return `${fence}text\n${text}\n${fence}`
 }
 
-/** A markdown table: every cell escaped (in a table, a | ends the cell even inside a code span). */
+/**
+ * A markdown table: every cell escaped (in a table, a | ends the cell even inside a code span).
+ * GFM's row scanner takes a backslash pair as an escape of its own before it sees a pipe, so a
+ * pipe is escaped by an odd run of backslashes: quoted words ending `\` before a `|` get one more
+ * (shown in their code span, the one visible trace) rather than end the cell and the code span.
+ */
 export function table(header: string[], rows: Text[][], redact: Redact = asIs): string {
-  const cell = (text: Text) => markdown(text, redact).replace(/\|/g, '\\|')
+  const cell = (text: Text) => markdown(text, redact).replace(/(\\*)\|/g, (_, run: string) => `${run}${run.length % 2 === 1 ? '\\' : ''}\\|`)
   return [header.map(cell), header.map(() => '---'), ...rows.map(r => r.map(cell))].map(r => `| ${r.join(' | ')} |`).join('\n')
 }
 

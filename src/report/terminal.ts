@@ -1,9 +1,10 @@
 // The run's summary as a terminal shows it: the same model as the job summary's markdown, as
-// aligned text tables. Words from outside are shown with their control characters made visible.
+// aligned text tables. Every word is shown with its control characters made visible.
 import { visible } from '../cli/port.ts'
 import type { SummaryModel, Text } from './model.ts'
 
-const plainText = (text: Text): string => (Array.isArray(text) ? text : [text]).map(part => (typeof part === 'string' ? part : visible(part.quoted))).join('').replace(/\s*[\r\n]+\s*/g, ' ')
+// The action's words too: some carry a file's name (a zip entry's, from the module cache) or go's.
+const plainText = (text: Text): string => visible((Array.isArray(text) ? text : [text]).map(part => (typeof part === 'string' ? part : part.quoted)).join('').replace(/\s*[\r\n]+\s*/g, ' '))
 
 /** Columns as wide as their widest cell (counted in code points: close enough for the emoji of the verdicts). */
 export function textTable(header: string[], rows: Text[][]): string {
