@@ -2434,7 +2434,12 @@ if (file) {
       threads: [{ thread: "main", ...threadCpu() }, ...threads.values(), { thread: "process", ...process.cpuUsage() }],
       exitAt: performance.now()
     };
-    writeFileSync2(file, JSON.stringify(trace));
+    try {
+      writeFileSync2(file, JSON.stringify(trace), { flag: "wx" });
+    } catch (e) {
+      process.stderr.write(`trace not written: ${e.message}
+`);
+    }
   });
 }
 
@@ -3059,6 +3064,10 @@ function inert(text) {
 var CACHE_COMMAND = /^::(add-mask|debug|notice|warning|error)( [^:\r\n]*)?::[^\r\n]*$/;
 function cacheLogLine(line) {
   return CACHE_COMMAND.test(line) ? line : inert(line);
+}
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+function visible(text) {
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 // src/cache/mode.ts
@@ -7636,55 +7645,6 @@ async function serve(options, secrets) {
   };
 }
 
-// src/cli/port.ts
-var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-function visible(text) {
-  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
-}
-function terminalPort(out = process.stderr, options = {}) {
-  const secrets = [];
-  const live2 = out.isTTY === true;
-  const started = performance.now();
-  let progressShown = false;
-  const clear = () => {
-    if (progressShown) out.write("\r\x1B[2K");
-    progressShown = false;
-  };
-  const write = (line) => {
-    clear();
-    out.write(`${maskSecrets(line, secrets)}
-`);
-  };
-  const shown = (line) => visible(maskSecrets(line, secrets));
-  return {
-    secrets,
-    info: (line) => write(shown(line)),
-    echo: (text) => {
-      if (options.verbose) for (const line of text.split(/\r\n|\r|\n/)) write(`  ${visible(line)}`);
-    },
-    warning: (line) => write(live2 ? `\x1B[33mwarning:\x1B[0m ${shown(line)}` : `warning: ${shown(line)}`),
-    group: async (name, work) => {
-      write(live2 ? `\x1B[1m${shown(name)}\x1B[0m` : `== ${shown(name)}`);
-      return work();
-    },
-    secret: (value) => {
-      if (value !== "" && !secrets.includes(value)) secrets.push(value);
-    },
-    progress: (p) => {
-      if (!live2) return;
-      clear();
-      out.write(maskSecrets(progressLine(p, performance.now() - started), secrets).slice(0, Math.max(20, (out.columns || 80) - 1)));
-      progressShown = true;
-    },
-    done: clear
-  };
-}
-function progressLine(p, elapsedMs) {
-  const files = p.planned > 0 ? `${p.files}/${p.planned} files` : `${p.files} files`;
-  const rate = elapsedMs > 0 ? `${formatSize(p.bytes * 1e3 / elapsedMs)}/s` : "";
-  return `${[files, formatSize(p.bytes), rate, p.candidate ? `from ${p.candidate}` : ""].filter(Boolean).join(", ")} (${formatDuration(elapsedMs)})`;
-}
-
 // src/report/terminal.ts
 var plainText = (text) => visible((Array.isArray(text) ? text : [text]).map((part) => typeof part === "string" ? part : part.quoted).join("").replace(/\s*[\r\n]+\s*/g, " "));
 function textTable(header, rows) {
@@ -7949,10 +7909,10 @@ var UsageError = class extends Error {
   }
 };
 var INPUT_FLAGS = ["proxies", "selection", "probe-timeout", "timeout", "stall-timeout", "retries", "prefetch", "concurrency", "working-directory"];
-var SWITCHES = /* @__PURE__ */ new Set(["prefetch", "json"]);
+var SWITCHES = /* @__PURE__ */ new Set(["prefetch", "json", "verbose"]);
 var OWN_FLAGS = {
-  download: [...INPUT_FLAGS, "json"],
-  serve: [...INPUT_FLAGS, "listen", "idle-timeout"]
+  download: [...INPUT_FLAGS, "verbose", "json"],
+  serve: [...INPUT_FLAGS, "verbose", "listen", "idle-timeout"]
 };
 var DEFAULT_LISTEN = "127.0.0.1:0";
 var DEFAULT_IDLE_TIMEOUT = "2h";
@@ -7964,7 +7924,7 @@ function parseArgs(argv2) {
     if (word !== "download" && word !== "serve" && word !== "help") throw new UsageError(`unknown command "${word}": the commands are download (the default) and serve`);
     command = word;
   }
-  const args = { command, inputs: {}, json: false, listen: DEFAULT_LISTEN, idleTimeout: DEFAULT_IDLE_TIMEOUT };
+  const args = { command, inputs: {}, json: false, verbose: false, listen: DEFAULT_LISTEN, idleTimeout: DEFAULT_IDLE_TIMEOUT };
   while (words.length > 0) {
     const word = words.shift();
     if (word === "--help" || word === "-h") return { ...args, command: "help" };
@@ -7984,9 +7944,9 @@ function parseArgs(argv2) {
       if (next === void 0) throw new UsageError(`--${name} needs a value`);
       value = next;
     }
-    if (name === "json") {
-      if (value !== "true" && value !== "false") throw new UsageError(`--json is a switch: "${value}" is not true or false`);
-      args.json = value === "true";
+    if (name === "json" || name === "verbose") {
+      if (value !== "true" && value !== "false") throw new UsageError(`--${name} is a switch: "${value}" is not true or false`);
+      args[name] = value === "true";
     } else if (name === "listen") args.listen = value;
     else if (name === "idle-timeout") args.idleTimeout = value;
     else args.inputs[name] = value;
@@ -8010,10 +7970,14 @@ Flags (both commands; defaults from go env, as go would run):
   --probe-timeout D        limit for one probe; default 5s
   --timeout D              limit for one download attempt; default 10m
   --stall-timeout D        an attempt with no progress this long is killed; default 60s
-  --retries N              retries after the first attempt (0-20); default 3
+  --retries N              attempts that go back to a candidate that has gone first,
+                           after a backoff (0-20; failing over to a fresh candidate is
+                           immediate and counts none; 0: one attempt); default 3
   --prefetch, --no-prefetch  fetch go's download set verified while go works; default on
   --concurrency N          the most requests in flight (1-256); default 64
   --working-directory DIR  where go.mod or go.work lives; default .
+  --verbose                also show text from outside: go's output, each candidate's probe
+                           line (control characters shown as \\xNN, never acted on)
 
 download only:
   --json                   print one JSON document on stdout: the run's report
@@ -8027,11 +7991,57 @@ Durations are Go's (90s, 1m30s, 10m) or seconds.
 Exit codes:
   0  the modules are in the module cache (serve: stopped as asked)
   1  an error of the tool itself
-  2  bad command line or setting: nothing was asked of any proxy
+  2  bad command line or setting: nothing was asked of any proxy (and, with --json,
+     nothing is printed on stdout: the error is on stderr)
   3  no candidate proxy is healthy, and go could not download through them
   4  go mod download failed (its error is shown)
   130, 143  interrupted (SIGINT, SIGTERM)
 `;
+
+// src/cli/port.ts
+function terminalPort(out = process.stderr, options = {}) {
+  const secrets = [];
+  const live2 = out.isTTY === true;
+  const started = performance.now();
+  let progressShown = false;
+  const clear = () => {
+    if (progressShown) out.write("\r\x1B[2K");
+    progressShown = false;
+  };
+  const write = (line) => {
+    clear();
+    out.write(`${maskSecrets(line, secrets)}
+`);
+  };
+  const shown = (line) => visible(maskSecrets(line, secrets));
+  return {
+    secrets,
+    info: (line) => write(shown(line)),
+    echo: (text) => {
+      if (options.verbose) for (const line of text.split(/\r\n|\r|\n/)) write(`  ${visible(line)}`);
+    },
+    warning: (line) => write(live2 ? `\x1B[33mwarning:\x1B[0m ${shown(line)}` : `warning: ${shown(line)}`),
+    group: async (name, work) => {
+      write(live2 ? `\x1B[1m${shown(name)}\x1B[0m` : `== ${shown(name)}`);
+      return work();
+    },
+    secret: (value) => {
+      if (value !== "" && !secrets.includes(value)) secrets.push(value);
+    },
+    progress: (p) => {
+      if (!live2) return;
+      clear();
+      out.write(maskSecrets(progressLine(p, performance.now() - started), secrets).slice(0, Math.max(20, (out.columns || 80) - 1)));
+      progressShown = true;
+    },
+    done: clear
+  };
+}
+function progressLine(p, elapsedMs) {
+  const files = p.planned > 0 ? `${p.files}/${p.planned} files` : `${p.files} files`;
+  const rate = elapsedMs > 0 ? `${formatSize(p.bytes * 1e3 / elapsedMs)}/s` : "";
+  return `${[files, formatSize(p.bytes), rate, p.candidate ? `from ${p.candidate}` : ""].filter(Boolean).join(", ")} (${formatDuration(elapsedMs)})`;
+}
 
 // src/cli/main.ts
 var EXIT = { ok: 0, error: 1, usage: 2, noHealthy: 3, goFailed: 4 };
@@ -8065,7 +8075,7 @@ function usageProblem(e) {
   return e instanceof InputError ? `--${e.input}: ${e.problem}` : e.message;
 }
 async function runDownload2(args, read, { stdout, stderr }) {
-  const terminal = terminalPort(stderr);
+  const terminal = terminalPort(stderr, { verbose: args.verbose });
   usePort(terminal);
   const result = await run({ read, workspace: process.cwd() });
   terminal.done();
@@ -8093,7 +8103,7 @@ async function runServe(args, read, { stdout, stderr }) {
 `);
     return EXIT.usage;
   }
-  const terminal = terminalPort(stderr);
+  const terminal = terminalPort(stderr, { verbose: args.verbose });
   usePort(terminal);
   const secrets = [];
   const mask = (text) => maskSecrets(text, [...secrets, ...terminal.secrets]);

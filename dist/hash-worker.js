@@ -24,7 +24,12 @@ if (file) {
       threads: [{ thread: "main", ...threadCpu() }, ...threads.values(), { thread: "process", ...process.cpuUsage() }],
       exitAt: performance.now()
     };
-    writeFileSync(file, JSON.stringify(trace));
+    try {
+      writeFileSync(file, JSON.stringify(trace), { flag: "wx" });
+    } catch (e) {
+      process.stderr.write(`trace not written: ${e.message}
+`);
+    }
   });
 }
 

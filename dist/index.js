@@ -3244,7 +3244,12 @@ if (file) {
       threads: [{ thread: "main", ...threadCpu() }, ...threads.values(), { thread: "process", ...process.cpuUsage() }],
       exitAt: performance.now()
     };
-    writeFileSync2(file, JSON.stringify(trace));
+    try {
+      writeFileSync2(file, JSON.stringify(trace), { flag: "wx" });
+    } catch (e) {
+      process.stderr.write(`trace not written: ${e.message}
+`);
+    }
   });
 }
 

@@ -5,7 +5,7 @@ import { DEFAULT_IDLE_TIMEOUT, DEFAULT_LISTEN, parseArgs, UsageError } from '../
 
 describe('parseArgs', () => {
   it('downloads by default, with the action’s inputs as flags, in both spellings', () => {
-    expect(parseArgs([])).toEqual({ command: 'download', inputs: {}, json: false, listen: DEFAULT_LISTEN, idleTimeout: DEFAULT_IDLE_TIMEOUT })
+    expect(parseArgs([])).toEqual({ command: 'download', inputs: {}, json: false, verbose: false, listen: DEFAULT_LISTEN, idleTimeout: DEFAULT_IDLE_TIMEOUT })
     const args = parseArgs(['--proxies', 'https://a.example.com,direct', '--stall-timeout=5s', '--retries', '0', '--json', '--working-directory', 'svc/api'])
     expect(args.command).toBe('download')
     expect(args.inputs).toEqual({ proxies: 'https://a.example.com,direct', 'stall-timeout': '5s', retries: '0', 'working-directory': 'svc/api' })
@@ -17,6 +17,7 @@ describe('parseArgs', () => {
     expect(parseArgs(['--prefetch']).inputs.prefetch).toBe('true')
     expect(parseArgs(['--prefetch=false']).inputs.prefetch).toBe('false')
     expect(parseArgs(['download', '--json=false']).json).toBe(false)
+    expect([parseArgs(['--verbose']).verbose, parseArgs(['serve', '--verbose']).verbose, parseArgs(['--no-verbose']).verbose]).toEqual([true, true, false])
   })
 
   it('serve takes where to listen and when to stop, and the same inputs', () => {

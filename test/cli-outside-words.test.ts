@@ -46,12 +46,14 @@ describe("a server's words on the CLI's terminal", () => {
   it("go's error line quoting a reason phrase with escape sequences: shown with them visible, in the warning and the summary", async () => {
     const { url, server } = await reasonPhraseProxy(universe.proxyDir)
     try {
-      const run = await runCli(['--proxies', url, '--no-prefetch', '--probe-timeout', '2s', '--stall-timeout', '5s', '--timeout', '30s', '--retries', '0'], universe.sampleDir, offlineGoEnv(tempModcache()))
+      const run = await runCli(['--proxies', url, '--no-prefetch', '--probe-timeout', '2s', '--stall-timeout', '5s', '--timeout', '30s', '--retries', '0', '--verbose'], universe.sampleDir, offlineGoEnv(tempModcache()))
       expect(run.code).toBe(4)
       // go quoted the phrase, and it is shown, as text.
       expect(run.stderr).toContain('warning: Attempt 1')
       expect(run.stderr).toContain('Not\\x1b]0;PWNED\\x07\\x1b[2JFound')
       expect(run.stdout).toContain('PWNED')
+      // --verbose: go's own lines quoting it are shown too, indented, as text.
+      expect(run.stderr).toMatch(/\n {2}.*Not\\x1b\]0;PWNED/)
       // eslint-disable-next-line no-control-regex -- what must not be there
       expect(run.stderr + run.stdout).not.toMatch(/[\u0007\u001b]/)
     } finally {

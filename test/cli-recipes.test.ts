@@ -37,7 +37,8 @@ describe('the Docker recipe with a build context', () => {
     const source = path.join(mkdtempSync(path.join(os.tmpdir(), 'build-src-')), 'app')
     cpSync(universe.sampleDir, source, { recursive: true })
     const build = tempModcache()
-    const env = { ...offlineGoEnv(build), GOFLAGS: '-mod=mod -modcacherw', GOPROXY: `file://${context}` }
+    // -modcacherw only so that the test can remove the module cache it made; the recipe needs no flag.
+    const env = { ...offlineGoEnv(build), GOFLAGS: '-modcacherw', GOPROXY: `file://${context}` }
     await go(['mod', 'download'], source, env)
     await go(['build', './...'], source, env)
     for (const module of universe.modules) expect(moduleCacheHas(build, module), module.path).toBe(true)

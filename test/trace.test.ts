@@ -1,7 +1,7 @@
 // The run's trace (src/util/trace.ts), which the trace benchmark reads: written only when asked for,
 // by the step alone (what it starts does not inherit the request), with its spans and threads.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -28,6 +28,20 @@ describe('the trace', () => {
     expect(written.node.bootstrapComplete).toBeGreaterThan(0)
     expect(written.threads.map(t => t.thread)).toEqual(['main', 'process'])
     expect(written.timeOrigin).toBeGreaterThan(Date.now() - 60_000)
+  })
+
+  it('writes a new file only: an existing file, or a link to one, is left as it was', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'trace-'))
+    const existing = path.join(dir, 'existing')
+    writeFileSync(existing, 'keep')
+    const link = path.join(dir, 'link')
+    symlinkSync(existing, link)
+    for (const file of [existing, link]) {
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, GO_MOD_DOWNLOAD_TRACE: file }, encoding: 'utf8' })
+      expect(child.status).toBe(0)
+      expect(child.stderr).toContain('trace not written')
+    }
+    expect(readFileSync(existing, 'utf8')).toBe('keep')
   })
 
   it('is off unless asked: nothing is kept, and no file is written', () => {

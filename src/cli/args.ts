@@ -10,6 +10,8 @@ export interface CliArgs {
   inputs: Partial<Record<InputName, string>>
   /** `download --json`: one JSON document on stdout, the run's report. */
   json: boolean
+  /** `--verbose`: text from outside (go's output, the probe's per-candidate lines) shown too, its control characters made visible. */
+  verbose: boolean
   /** `serve --listen`: where the proxy listens, `host:port`. */
   listen: string
   /** `serve --idle-timeout`: it stops after this long without a request (a duration). */
@@ -26,10 +28,10 @@ export class UsageError extends Error {
 /** The flags both commands take, each the action input of the same name. */
 export const INPUT_FLAGS = ['proxies', 'selection', 'probe-timeout', 'timeout', 'stall-timeout', 'retries', 'prefetch', 'concurrency', 'working-directory'] as const satisfies readonly InputName[]
 /** Flags that are on when given alone (`--prefetch`), and off as `--no-<flag>`. */
-const SWITCHES = new Set<string>(['prefetch', 'json'])
+const SWITCHES = new Set<string>(['prefetch', 'json', 'verbose'])
 const OWN_FLAGS: Record<Exclude<Command, 'help' | 'version'>, string[]> = {
-  download: [...INPUT_FLAGS, 'json'],
-  serve: [...INPUT_FLAGS, 'listen', 'idle-timeout']
+  download: [...INPUT_FLAGS, 'verbose', 'json'],
+  serve: [...INPUT_FLAGS, 'verbose', 'listen', 'idle-timeout']
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:0'
@@ -43,7 +45,7 @@ export function parseArgs(argv: string[]): CliArgs {
     if (word !== 'download' && word !== 'serve' && word !== 'help') throw new UsageError(`unknown command "${word}": the commands are download (the default) and serve`)
     command = word
   }
-  const args: CliArgs = { command, inputs: {}, json: false, listen: DEFAULT_LISTEN, idleTimeout: DEFAULT_IDLE_TIMEOUT }
+  const args: CliArgs = { command, inputs: {}, json: false, verbose: false, listen: DEFAULT_LISTEN, idleTimeout: DEFAULT_IDLE_TIMEOUT }
   while (words.length > 0) {
     const word = words.shift() as string
     if (word === '--help' || word === '-h') return { ...args, command: 'help' }
@@ -63,9 +65,9 @@ export function parseArgs(argv: string[]): CliArgs {
       if (next === undefined) throw new UsageError(`--${name} needs a value`)
       value = next
     }
-    if (name === 'json') {
-      if (value !== 'true' && value !== 'false') throw new UsageError(`--json is a switch: "${value}" is not true or false`)
-      args.json = value === 'true'
+    if (name === 'json' || name === 'verbose') {
+      if (value !== 'true' && value !== 'false') throw new UsageError(`--${name} is a switch: "${value}" is not true or false`)
+      args[name] = value === 'true'
     } else if (name === 'listen') args.listen = value
     else if (name === 'idle-timeout') args.idleTimeout = value
     else args.inputs[name as InputName] = value
@@ -90,10 +92,14 @@ Flags (both commands; defaults from go env, as go would run):
   --probe-timeout D        limit for one probe; default 5s
   --timeout D              limit for one download attempt; default 10m
   --stall-timeout D        an attempt with no progress this long is killed; default 60s
-  --retries N              retries after the first attempt (0-20); default 3
+  --retries N              attempts that go back to a candidate that has gone first,
+                           after a backoff (0-20; failing over to a fresh candidate is
+                           immediate and counts none; 0: one attempt); default 3
   --prefetch, --no-prefetch  fetch go's download set verified while go works; default on
   --concurrency N          the most requests in flight (1-256); default 64
   --working-directory DIR  where go.mod or go.work lives; default .
+  --verbose                also show text from outside: go's output, each candidate's probe
+                           line (control characters shown as \\xNN, never acted on)
 
 download only:
   --json                   print one JSON document on stdout: the run's report
@@ -107,7 +113,8 @@ Durations are Go's (90s, 1m30s, 10m) or seconds.
 Exit codes:
   0  the modules are in the module cache (serve: stopped as asked)
   1  an error of the tool itself
-  2  bad command line or setting: nothing was asked of any proxy
+  2  bad command line or setting: nothing was asked of any proxy (and, with --json,
+     nothing is printed on stdout: the error is on stderr)
   3  no candidate proxy is healthy, and go could not download through them
   4  go mod download failed (its error is shown)
   130, 143  interrupted (SIGINT, SIGTERM)

@@ -56,7 +56,7 @@ function usageProblem(e: UsageError | InputError): string {
 }
 
 async function runDownload(args: CliArgs, read: ReadInput, { stdout, stderr }: CliStreams): Promise<number> {
-  const terminal = terminalPort(stderr)
+  const terminal = terminalPort(stderr, { verbose: args.verbose })
   usePort(terminal)
   const result = await run({ read, workspace: process.cwd() })
   terminal.done()
@@ -84,7 +84,7 @@ async function runServe(args: CliArgs, read: ReadInput, { stdout, stderr }: CliS
     stderr.write(`go-mod-download: ${(e as Error).message}\n`)
     return EXIT.usage
   }
-  const terminal = terminalPort(stderr)
+  const terminal = terminalPort(stderr, { verbose: args.verbose })
   usePort(terminal)
   const secrets: string[] = []
   const mask = (text: string) => maskSecrets(text, [...secrets, ...terminal.secrets])

@@ -7,21 +7,13 @@ import type { Port, Progress } from '../engine/port.ts'
 import { formatDuration } from '../util/duration.ts'
 import { maskSecrets } from '../util/credentials.ts'
 import { formatSize } from '../util/size.ts'
+import { visible } from '../util/untrusted.ts'
 
 export interface TerminalPort extends Port {
   /** Every secret registered so far, to mask what the CLI writes itself (the summary, the JSON). */
   readonly secrets: string[]
   /** Clears the progress line, if one is shown. */
   done(): void
-}
-
-/** C0 controls but tab, DEL and C1 controls (ESC and CSI among them): what makes a terminal act instead of show. */
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
-
-/** Text from outside as a terminal shows it: its control characters as visible escapes. */
-export function visible(text: string): string {
-  return text.replace(CONTROL, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
 export function terminalPort(out: NodeJS.WriteStream = process.stderr, options: { verbose?: boolean } = {}): TerminalPort {

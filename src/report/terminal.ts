@@ -1,6 +1,6 @@
 // The run's summary as a terminal shows it: the same model as the job summary's markdown, as
 // aligned text tables. Every word is shown with its control characters made visible.
-import { visible } from '../cli/port.ts'
+import { visible } from '../util/untrusted.ts'
 import type { SummaryModel, Text } from './model.ts'
 
 // The action's words too: some carry a file's name (a zip entry's, from the module cache) or go's.

@@ -78,6 +78,11 @@ if (file) {
       threads: [{ thread: 'main', ...threadCpu() }, ...threads.values(), { thread: 'process', ...process.cpuUsage() }],
       exitAt: performance.now()
     }
-    writeFileSync(file, JSON.stringify(trace))
+    // A new file only: a path that names one already (or a link) is not written through.
+    try {
+      writeFileSync(file, JSON.stringify(trace), { flag: 'wx' })
+    } catch (e) {
+      process.stderr.write(`trace not written: ${(e as Error).message}\n`)
+    }
   })
 }

@@ -37,3 +37,12 @@ const CACHE_COMMAND = /^::(add-mask|debug|notice|warning|error)( [^:\r\n]*)?::[^
 export function cacheLogLine(line: string): string {
   return CACHE_COMMAND.test(line) ? line : inert(line)
 }
+
+/** C0 controls but tab, DEL and C1 controls (ESC and CSI among them): what makes a terminal act instead of show. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
+
+/** Text from outside as a terminal shows it: its control characters as visible escapes. */
+export function visible(text: string): string {
+  return text.replace(CONTROL, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
