@@ -49,7 +49,7 @@ describe('parseSettings', () => {
 
   it('reads every input', () => {
     const s = settings({
-      proxies: 'https://goproxy.cn\nhttps://mirror.example.com, direct',
+      proxies: 'https://goproxy-a.example.com\nhttps://mirror.example.com, direct',
       selection: 'fastest',
       'probe-timeout': '1.5',
       timeout: '1m30s',
@@ -63,7 +63,7 @@ describe('parseSettings', () => {
       prefetch: 'false',
       concurrency: '8'
     })
-    expect(s.candidates?.map(c => c.spec)).toEqual(['https://goproxy.cn', 'https://mirror.example.com', 'direct'])
+    expect(s.candidates?.map(c => c.spec)).toEqual(['https://goproxy-a.example.com', 'https://mirror.example.com', 'direct'])
     expect(s).toMatchObject({ selection: 'fastest', probeTimeoutMs: 1500, timeoutMs: 90_000, stallTimeoutMs: 45_000, retries: 0 })
     expect(s).toMatchObject({ cache: false, saveCache: false, cacheDependencyPath: ['a/go.sum', 'b/go.sum'], cacheTimeoutMs: 120_000, cacheContents: 'everything', prefetch: false, concurrency: 8 })
   })
@@ -86,7 +86,7 @@ describe('parseSettings', () => {
     [{ 'cache-contents': 'zips' }, 'cache-contents', /"zips" is not one of: downloads, everything/],
     [{ proxies: 'file://host/srv/goproxy' }, 'proxies', /is not a file:\/\/ proxy go accepts/],
     [{ proxies: 'ftp://example.com/goproxy' }, 'proxies', /uses ftp; only http and https proxies are supported, and file:\/\/\/ directories/],
-    [{ proxies: 'goproxy.cn' }, 'proxies', /is not a URL, "direct" or "off"/],
+    [{ proxies: 'goproxy-a.example.com' }, 'proxies', /is not a URL, "direct" or "off"/],
     [{ proxies: 'https://mirror.example.com/go proxy' }, 'proxies', /contains a space or a control character/],
     [{ proxies: 'https://mirror.example.com/\u0007' }, 'proxies', /control character/],
     [{ proxies: Array.from({ length: 17 }, (_, i) => `https://m${i}.example.com`).join(',') }, 'proxies', /at most 16/],
