@@ -9,7 +9,7 @@
 // Its stdin is the step's: when the step ends, however it ends, perl reads end-of-file and
 // exits, and the kernel releases whatever it held; with nothing to hold for a while, the step
 // closes it, and starts another when it needs one. Without perl, and on Windows (go uses
-// LockFileEx there, which no process of ours can take), no lock is taken: see README.
+// LockFileEx there, which no process of ours can take), no lock is taken: see docs/module-cache-on-the-runner.md.
 import { type ChildProcess, spawn } from 'node:child_process'
 import os from 'node:os'
 import { createInterface } from 'node:readline'

@@ -2,7 +2,7 @@
 // whose output maps URL prefixes to headers. Credentials are looked up by the request URL
 // without `https://`, walking up its path (example.com/a/b, example.com/a, example.com), so a
 // .netrc `machine` matches a URL's host as written (with its port, if the URL has one).
-// `git dir` is go's alone: the action's own requests go without it (the README says so).
+// `git dir` is go's alone: the action's own requests go without it (docs/action.md says so).
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { netrcPath, parseNetrc } from './netrc.ts'
