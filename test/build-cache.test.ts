@@ -6,25 +6,15 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runPostBundled } from './support/action.ts'
-import { servicePool } from './support/cache-service.ts'
 import { goBinary, offlineGoEnv } from './support/go.ts'
-import { healthy, proxyPool } from './support/proxy-server.ts'
+import { healthy } from './support/proxy-server.ts'
 import { runScenario } from './support/scenario.ts'
-import { makeUniverse, type Universe } from './support/universe.ts'
+import { cacheWorld } from './support/cache-world.ts'
 
-let universe: Universe
-const proxies = proxyPool(() => universe.proxyDir)
-const services = servicePool()
-
-beforeAll(async () => {
-  universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 4 })
-})
-
-afterEach(async () => {
-  await Promise.all([proxies.closeAll(), services.closeAll()])
-})
+const world = cacheWorld(4)
+const { proxies, services } = world
 
 /** A build in the job: go's -x trace, from which the compiles it ran are counted. */
 async function build(sample: string, env: Record<string, string>, target = './...'): Promise<number> {
@@ -37,14 +27,14 @@ describe('build-cache: true', () => {
     const service = await services.start()
     const workspace = mkdtempSync(path.join(os.tmpdir(), 'build-'))
     const sample = path.join(workspace, 'sample')
-    cpSync(universe.sampleDir, sample, { recursive: true })
+    cpSync(world.universe.sampleDir, sample, { recursive: true })
     // The same paths in every job, emptied: a fresh runner.
     const gocache = path.join(workspace, 'gocache')
     const modcache = path.join(workspace, 'modcache')
     const job = async (target?: string) => {
       for (const dir of [gocache, modcache]) rmSync(dir, { recursive: true, force: true })
       const env = { ...service.env, GOCACHE: gocache }
-      const main = await runScenario(universe, { proxies: (await proxies.start(healthy)).url, 'working-directory': 'sample', 'build-cache': 'true' }, { workspace, modcache, env })
+      const main = await runScenario(world.universe, { proxies: (await proxies.start(healthy)).url, 'working-directory': 'sample', 'build-cache': 'true' }, { workspace, modcache, env })
       expect(main.failed, main.log).toBe(false)
       const compiles = await build(sample, { ...offlineGoEnv(modcache), GOCACHE: gocache }, target)
       const post = await runPostBundled(main, workspace, { ...service.env, GOCACHE: gocache })
@@ -55,7 +45,7 @@ describe('build-cache: true', () => {
     const first = await job()
     expect(first.main.outputs['build-cache-hit']).toBe('false')
     expect(first.main.summary).toMatch(/<summary>Build cache: [\s\S]*\| miss[^|]*\| — \| by the post step/)
-    expect(first.compiles).toBeGreaterThan(universe.modules.length)
+    expect(first.compiles).toBeGreaterThan(world.universe.modules.length)
     expect(first.post.summary).toMatch(/\| saved, [^|]+\| go-build-linux-amd64-go[^|]+\| \d+ \|/)
     const saved = (await service.entries()).filter(e => e.key.startsWith('go-build-'))
     expect(saved).toHaveLength(1)
@@ -73,7 +63,7 @@ describe('build-cache: true', () => {
     expect(third.post.summary).toContain('not saved: unchanged since it was restored')
 
     // Only one module's package: the entries of the others were not used, and are not saved again.
-    const fourth = await job(`${universe.modules[1]?.path}`)
+    const fourth = await job(`${world.universe.modules[1]?.path}`)
     expect(fourth.compiles).toBe(0)
     expect(entries(fourth.post.summary)).toBeGreaterThan(0)
     expect(entries(fourth.post.summary)).toBeLessThan(entries(third.post.summary))
@@ -81,7 +71,7 @@ describe('build-cache: true', () => {
 
   it('is left alone when the input is off: no build cache entry, no state for the post step', async () => {
     const service = await services.start()
-    const run = await runScenario(universe, { proxies: (await proxies.start(healthy)).url }, { env: service.env })
+    const run = await runScenario(world.universe, { proxies: (await proxies.start(healthy)).url }, { env: service.env })
     expect(run.failed, run.log).toBe(false)
     expect(run.state).toBe('')
     expect(run.summary).not.toContain('Build cache')

@@ -6,25 +6,16 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { readGoEnv } from '../src/go/goenv.ts'
-import { servicePool } from './support/cache-service.ts'
 import { goBinary, tempModcache } from './support/go.ts'
-import { healthy, proxyPool } from './support/proxy-server.ts'
+import { healthy } from './support/proxy-server.ts'
 import { expectComplete, runScenario } from './support/scenario.ts'
-import { makeUniverse, type Universe } from './support/universe.ts'
+import { cacheWorld } from './support/cache-world.ts'
 
 const NEWER = 'go1.99.0'
-let universe: Universe
-const proxies = proxyPool(() => universe.proxyDir)
-const services = servicePool()
-
-beforeAll(async () => {
-  universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 3 })
-})
-afterEach(async () => {
-  await Promise.all([proxies.closeAll(), services.closeAll()])
-})
+const world = cacheWorld(3)
+const { proxies, services } = world
 
 /** A directory whose `go` is the real go reporting GOVERSION=go1.99.0. */
 function newerGoDir(): string {
@@ -46,14 +37,14 @@ function newerGoDir(): string {
 describe('the module cache key', () => {
   it('holds no Go version: zips, .mod files and extracted trees do not depend on it, so a new Go release restores the same entry', async () => {
     const newer = newerGoDir()
-    const sample = universe.sampleDir
+    const sample = world.universe.sampleDir
     expect((await readGoEnv(goBinary(), sample)).GOVERSION).not.toBe(NEWER)
     expect((await readGoEnv(path.join(newer, 'go'), sample)).GOVERSION).toBe(NEWER)
 
     const service = await services.start()
     const server = await proxies.start(healthy)
     const modcache = tempModcache()
-    const older = await runScenario(universe, { proxies: server.url }, { modcache, env: service.env })
+    const older = await runScenario(world.universe, { proxies: server.url }, { modcache, env: service.env })
     expect(older.failed, older.log).toBe(false)
     expect(older.outputs['cache-key']).not.toMatch(/go1\.\d+/)
     expect((await service.entries()).map(e => e.key)).toEqual([older.outputs['cache-key']?.toLowerCase()])
@@ -61,13 +52,13 @@ describe('the module cache key', () => {
     // The same runner path, emptied: a new runner, with the newer go first on PATH.
     rmSync(modcache, { recursive: true, force: true })
     const asked = server.requests.length
-    const next = await runScenario(universe, { proxies: server.url }, { modcache, env: { ...service.env, PATH: `${newer}${path.delimiter}${process.env.PATH}` } })
+    const next = await runScenario(world.universe, { proxies: server.url }, { modcache, env: { ...service.env, PATH: `${newer}${path.delimiter}${process.env.PATH}` } })
     expect(next.failed, next.log).toBe(false)
     // The step read its Go version from the newer go.
     expect(readFileSync(path.join(newer, 'calls'), 'utf8')).toMatch(/^env -json .*GOVERSION/m)
     expect(next.outputs['cache-key']).toBe(older.outputs['cache-key'])
     expect(next.outputs['cache-hit']).toBe('true')
-    expectComplete(modcache, universe.modules)
+    expectComplete(modcache, world.universe.modules)
     expect(server.requests.slice(asked)).toEqual([])
   })
 })

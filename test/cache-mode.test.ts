@@ -3,30 +3,18 @@
 // loopback, fronted by the refusal the real service answers such a token with) and
 // @actions/cache's real client. A job that may not write is restore-only by policy, never a
 // failed save; one that may do neither says so, and touches no entry.
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { rmSync } from 'node:fs'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { CACHE_READ_DENIED_PREFIX, CACHE_WRITE_DENIED_PREFIX } from '@actions/cache'
 import { getCacheMode, isCacheReadable, isCacheWritable } from '../node_modules/@actions/cache/lib/internal/config.js'
 import { cacheMode, modeReadable, modeWritable, READ_DENIED, WRITE_DENIED } from '../src/cache/mode.ts'
-import { servicePool } from './support/cache-service.ts'
 import { tempModcache } from './support/go.ts'
-import { healthy, type ProxyServer, proxyPool } from './support/proxy-server.ts'
+import { healthy, type ProxyServer } from './support/proxy-server.ts'
 import { expectComplete, runScenario } from './support/scenario.ts'
-import { makeUniverse, type Universe } from './support/universe.ts'
+import { cacheWorld } from './support/cache-world.ts'
 
-let universe: Universe
-const proxies = proxyPool(() => universe.proxyDir)
-const services = servicePool()
-
-beforeAll(async () => {
-  universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 4 })
-})
-
-afterEach(async () => {
-  await Promise.all([proxies.closeAll(), services.closeAll()])
-})
+const world = cacheWorld(4)
+const { proxies, services } = world
 
 const zipsAsked = (server: ProxyServer) => server.requests.filter(r => r.endsWith('.zip'))
 /** The folded Cache section's summary line. */
@@ -44,9 +32,9 @@ beforeEach(() => {
 async function run(service: { env: Record<string, string> }, mode?: string) {
   const server = await proxies.start(healthy)
   rmSync(modcache, { recursive: true, force: true })
-  const result = await runScenario(universe, { proxies: server.url }, { modcache, env: { ...service.env, ...(mode === undefined ? {} : { ACTIONS_CACHE_MODE: mode }) } })
+  const result = await runScenario(world.universe, { proxies: server.url }, { modcache, env: { ...service.env, ...(mode === undefined ? {} : { ACTIONS_CACHE_MODE: mode }) } })
   expect(result.failed, result.log).toBe(false)
-  expectComplete(result.modcache, universe.modules)
+  expectComplete(result.modcache, world.universe.modules)
   return { ...result, server }
 }
 
@@ -98,7 +86,7 @@ describe('ACTIONS_CACHE_MODE', () => {
 
     const off = await run(service, 'none')
     expect(off.outputs['cache-hit']).toBe('false')
-    expect(zipsAsked(off.server)).toHaveLength(universe.modules.length)
+    expect(zipsAsked(off.server)).toHaveLength(world.universe.modules.length)
     expect(cacheLine(off.summary)).toBe('off by policy (ACTIONS_CACHE_MODE is none): neither restored nor saved')
     expect(off.log).toContain('Cache: not read, by policy (ACTIONS_CACHE_MODE is none)')
     expect(await service.entries()).toHaveLength(1)

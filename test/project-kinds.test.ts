@@ -3,33 +3,23 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { servicePool } from './support/cache-service.ts'
+import { describe, expect, it } from 'vitest'
 import { go, offlineGoEnv } from './support/go.ts'
-import { healthy, proxyPool } from './support/proxy-server.ts'
+import { healthy } from './support/proxy-server.ts'
 import { expectComplete, runScenario } from './support/scenario.ts'
-import { makeUniverse, type Universe } from './support/universe.ts'
+import { cacheWorld } from './support/cache-world.ts'
 
-let universe: Universe
-const proxies = proxyPool(() => universe.proxyDir)
-const services = servicePool()
-
-beforeAll(async () => {
-  universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'universe-')), { count: 5 })
-})
-
-afterEach(async () => {
-  await Promise.all([proxies.closeAll(), services.closeAll()])
-})
+const world = cacheWorld(5)
+const { proxies, services } = world
 
 /** A copy of the universe's sample module in a workspace of its own. */
 function sampleCopy(): string {
   const workspace = mkdtempSync(path.join(os.tmpdir(), 'kinds-'))
-  cpSync(universe.sampleDir, path.join(workspace, 'sample'), { recursive: true })
+  cpSync(world.universe.sampleDir, path.join(workspace, 'sample'), { recursive: true })
   return workspace
 }
 
-const withFileProxy = (modcache: string) => ({ ...offlineGoEnv(modcache), GOPROXY: `file://${universe.proxyDir}` })
+const withFileProxy = (modcache: string) => ({ ...offlineGoEnv(modcache), GOPROXY: `file://${world.universe.proxyDir}` })
 
 describe('a module that builds from vendor/', () => {
   it('is not downloaded: no proxy is asked anything, the summary says why, the chain is exported', async () => {
@@ -37,7 +27,7 @@ describe('a module that builds from vendor/', () => {
     const sample = path.join(workspace, 'sample')
     await go(['mod', 'vendor'], sample, withFileProxy(path.join(workspace, 'vendor-modcache')))
     const server = await proxies.start(healthy)
-    const run = await runScenario(universe, { proxies: server.url, 'working-directory': 'sample' }, { workspace })
+    const run = await runScenario(world.universe, { proxies: server.url, 'working-directory': 'sample' }, { workspace })
 
     expect(run.failed, run.log).toBe(false)
     expect(server.requests).toEqual([])
@@ -55,11 +45,11 @@ describe('a module that builds from vendor/', () => {
     const modulesTxt = path.join(sample, 'vendor', 'modules.txt')
     writeFileSync(modulesTxt, readFileSync(modulesTxt, 'utf8').replace(/## explicit.*\n/, ''))
     const server = await proxies.start(healthy)
-    const run = await runScenario(universe, { proxies: server.url, 'working-directory': 'sample' }, { workspace })
+    const run = await runScenario(world.universe, { proxies: server.url, 'working-directory': 'sample' }, { workspace })
 
     expect(run.failed, run.log).toBe(false)
     expect(run.log).toMatch(/::warning::vendor\/modules.txt does not agree with go.mod.*go mod vendor/)
-    expectComplete(run.modcache, universe.modules)
+    expectComplete(run.modcache, world.universe.modules)
   })
 
   it('-mod=mod in GOFLAGS: go ignores vendor/, so the modules are downloaded', async () => {
@@ -67,11 +57,11 @@ describe('a module that builds from vendor/', () => {
     const sample = path.join(workspace, 'sample')
     await go(['mod', 'vendor'], sample, withFileProxy(path.join(workspace, 'vendor-modcache')))
     const server = await proxies.start(healthy)
-    const run = await runScenario(universe, { proxies: server.url, 'working-directory': 'sample' }, { workspace, env: { GOFLAGS: '-modcacherw -mod=mod' } })
+    const run = await runScenario(world.universe, { proxies: server.url, 'working-directory': 'sample' }, { workspace, env: { GOFLAGS: '-modcacherw -mod=mod' } })
 
     expect(run.failed, run.log).toBe(false)
     expect(run.summary).not.toContain('vendor/')
-    expectComplete(run.modcache, universe.modules)
+    expectComplete(run.modcache, world.universe.modules)
   })
 })
 
@@ -81,10 +71,10 @@ describe('a module without go.sum', () => {
     const workspace = sampleCopy()
     rmSync(path.join(workspace, 'sample', 'go.sum'))
     const server = await proxies.start(healthy)
-    const run = await runScenario(universe, { proxies: server.url, 'working-directory': 'sample' }, { workspace, env: service.env })
+    const run = await runScenario(world.universe, { proxies: server.url, 'working-directory': 'sample' }, { workspace, env: service.env })
 
     expect(run.failed, run.log).toBe(false)
-    expectComplete(run.modcache, universe.modules)
+    expectComplete(run.modcache, world.universe.modules)
     expect(run.log).toMatch(/::warning::There is no go.sum: the action cannot check any module against it/)
     expect(run.summary).toContain('checks each module against the checksum database (GOSUMDB) itself')
     expect(run.summary).not.toContain('#### Fetch')
