@@ -5,10 +5,13 @@ import { defineConfig } from 'vitest/config'
 import { goBinary } from './test/support/go.ts'
 
 export const UNIT_TESTS = [
+  'test/cache-entry-rules.test.ts',
   'test/cache.test.ts',
   'test/classify.test.ts',
+  'test/direct.test.ts',
   'test/download-plan.test.ts',
   'test/duration.test.ts',
+  'test/go-words.test.ts',
   'test/goproxy.test.ts',
   'test/gosum.test.ts',
   'test/inputs.test.ts',
@@ -20,8 +23,10 @@ export const UNIT_TESTS = [
   'test/retry.test.ts',
   'test/rules.test.ts',
   'test/semver.test.ts',
+  'test/summary-post.test.ts',
   'test/summary-render.test.ts',
   'test/summary.test.ts',
+  'test/timer-bounds.test.ts',
   'test/untrusted.test.ts'
 ]
 
