@@ -1097,14 +1097,14 @@ var TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOS
 function classifyError(e, via) {
   if (e instanceof NetError) return e;
   const error = e;
-  const code = error.code ?? "";
+  const code2 = error.code ?? "";
   const message = error.code && !error.message.includes(error.code) ? `${error.message} (${error.code})` : error.message;
   let kind = "other";
   if (error.name === "AbortError" || error.name === "TimeoutError") kind = "silent";
-  else if (code === "ECONNREFUSED") kind = "refused";
-  else if (code === "ECONNRESET" || code === "EPIPE" || /socket hang up/.test(error.message)) kind = "reset";
-  else if (code === "ENOTFOUND" || code === "EAI_AGAIN") kind = "dns";
-  else if (TLS_CODES.test(code) || /certificate|SSL routines|TLS/i.test(error.message)) kind = "tls";
+  else if (code2 === "ECONNREFUSED") kind = "refused";
+  else if (code2 === "ECONNRESET" || code2 === "EPIPE" || /socket hang up/.test(error.message)) kind = "reset";
+  else if (code2 === "ENOTFOUND" || code2 === "EAI_AGAIN") kind = "dns";
+  else if (TLS_CODES.test(code2) || /certificate|SSL routines|TLS/i.test(error.message)) kind = "tls";
   if (via && (kind === "refused" || kind === "dns" || kind === "reset")) {
     return new NetError("proxy", `forward proxy ${via}: ${describeKind(kind, message)}`, { cause: e });
   }
@@ -1432,7 +1432,7 @@ function spawnGroup(command, args, options) {
   });
   const exited = new Promise((resolve, reject) => {
     child.once("error", reject);
-    child.once("close", (code, signal) => resolve({ code, signal }));
+    child.once("close", (code2, signal) => resolve({ code: code2, signal }));
   });
   for (const stream of [child.stdout, child.stderr]) eachLine(stream, options.onLine);
   const pid = child.pid;
@@ -1495,15 +1495,20 @@ function cleanUpOnCancel(cleanup) {
   return () => cleanups.delete(cleanup);
 }
 var handling = false;
+var cancelledWith;
+function cancelExitCode() {
+  return cancelledWith;
+}
 function killTreesOnSignals() {
   if (handling) return;
   handling = true;
   for (const signal of ["SIGINT", "SIGTERM"]) {
     process.once(signal, () => {
+      cancelledWith = signal === "SIGINT" ? 130 : 143;
       const gone = [...live.values(), ...[...cleanups].map((cleanup) => cleanup().catch(() => void 0))];
       for (const pid of live.keys()) killTree(pid);
       const limit = new Promise((resolve) => setTimeout(resolve, REAP_WAIT_MS));
-      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(signal === "SIGINT" ? 130 : 143));
+      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(cancelledWith));
     });
   }
 }
@@ -1535,8 +1540,8 @@ function goInToolCache() {
   return newest ? path.join(dir, newest, os.arch(), "bin", EXE) : void 0;
 }
 async function readGoEnv(go, cwd) {
-  const { code, stdout, stderr } = await output(go, ["env", "-json", ...NAMES], { cwd, env: { ...processEnv(), GOTOOLCHAIN: "local" } });
-  if (code !== 0) throw new Error(`go env failed (exit code ${code}): ${stderr.trim()}`);
+  const { code: code2, stdout, stderr } = await output(go, ["env", "-json", ...NAMES], { cwd, env: { ...processEnv(), GOTOOLCHAIN: "local" } });
+  if (code2 !== 0) throw new Error(`go env failed (exit code ${code2}): ${stderr.trim()}`);
   const parsed = JSON.parse(stdout);
   return Object.fromEntries(NAMES.map((n) => [n, parsed[n] ?? ""]));
 }
@@ -1785,8 +1790,8 @@ function openChild(dir, name, create, rel) {
     try {
       return openDirectory(dir.entry(name), shown);
     } catch (e) {
-      const code = e.code;
-      if (code === "ENOENT" && create && tries === 0) {
+      const code2 = e.code;
+      if (code2 === "ENOENT" && create && tries === 0) {
         try {
           mkdirSync(dir.entry(name), 511);
         } catch (made) {
@@ -1794,7 +1799,7 @@ function openChild(dir, name, create, rel) {
         }
         continue;
       }
-      if (code === "ENOTDIR" || code === "ELOOP") throw new NotADirectory(rel(), kindOf(dir.entry(name)) ?? "gone");
+      if (code2 === "ENOTDIR" || code2 === "ELOOP") throw new NotADirectory(rel(), kindOf(dir.entry(name)) ?? "gone");
       throw e;
     }
   }
@@ -2687,7 +2692,7 @@ function start() {
     started.answers.clear();
   };
   child.on("error", (e) => lost(`perl could not start (${e.code ?? e.message})`));
-  child.on("exit", (code) => lost(`perl ended (${code})`));
+  child.on("exit", (code2) => lost(`perl ended (${code2})`));
   child.stdin?.on("error", () => lost("perl ended"));
   createInterface2({ input: child.stdout }).on("line", (line) => {
     const [id, ...answer2] = line.split(" ");
@@ -2749,8 +2754,8 @@ function takeGoLock(file2, boundMs, signal) {
       if (answer2 === "locked") finish({ kind: "held", release });
       else if (answer2.startsWith("refused ")) {
         const [, errno, ...why] = answer2.split(" ");
-        const code = ERRNO_NAMES.get(Number(errno));
-        finish({ kind: "refused", why: why.join(" "), ...code ? { code } : {} });
+        const code2 = ERRNO_NAMES.get(Number(errno));
+        finish({ kind: "refused", why: why.join(" "), ...code2 ? { code: code2 } : {} });
       } else finish({ kind: "unavailable", why: answer2.slice("unavailable ".length) });
     });
     send(`L ${id} ${Buffer.from(file2).toString("hex")}`);
@@ -2965,10 +2970,10 @@ async function removeAt(modcache, rel) {
     if (dir) await removeEntry(dir, name);
     return void 0;
   } catch (e) {
-    const code = e.code;
+    const code2 = e.code;
     const where = path5.join(modcache, rel);
-    if (code === "EROFS") return `${where} cannot be removed: the module cache is on a read-only file system (EROFS); make it writable for this step, or repair it where it is written`;
-    if (code === "EACCES" || code === "EPERM") return `${where} cannot be removed: the step may not write there (${code}); the module cache may be read-only or another user's`;
+    if (code2 === "EROFS") return `${where} cannot be removed: the module cache is on a read-only file system (EROFS); make it writable for this step, or repair it where it is written`;
+    if (code2 === "EACCES" || code2 === "EPERM") return `${where} cannot be removed: the step may not write there (${code2}); the module cache may be read-only or another user's`;
     return `${where} cannot be removed: ${e.message}`;
   } finally {
     dir?.close();
@@ -7354,8 +7359,8 @@ function buildsFromVendor(facts) {
 }
 var hasModulesTxt = (dir) => existsSync7(path25.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
-  const { code, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
-  return { ok: code === 0, why: stderr.trim() };
+  const { code: code2, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
+  return { ok: code2 === 0, why: stderr.trim() };
 }
 
 // src/engine/depfiles.ts
@@ -8159,5 +8164,6 @@ function parseIdle(text) {
 // src/entries/cli.ts
 var argv = process.argv.slice(2);
 if (!["serve", "help", "--help", "-h"].includes(argv[0] ?? "")) killTreesOnSignals();
-process.exitCode = await runCli(argv);
+var code = await runCli(argv);
+process.exitCode = cancelExitCode() ?? code;
 process.exit();

@@ -2305,15 +2305,20 @@ function cleanUpOnCancel(cleanup) {
   return () => cleanups.delete(cleanup);
 }
 var handling = false;
+var cancelledWith;
+function cancelExitCode() {
+  return cancelledWith;
+}
 function killTreesOnSignals() {
   if (handling) return;
   handling = true;
   for (const signal of ["SIGINT", "SIGTERM"]) {
     process.once(signal, () => {
+      cancelledWith = signal === "SIGINT" ? 130 : 143;
       const gone = [...live.values(), ...[...cleanups].map((cleanup) => cleanup().catch(() => void 0))];
       for (const pid of live.keys()) killTree(pid);
       const limit = new Promise((resolve) => setTimeout(resolve, REAP_WAIT_MS));
-      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(signal === "SIGINT" ? 130 : 143));
+      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(cancelledWith));
     });
   }
 }
@@ -11387,4 +11392,4 @@ async function runAction() {
 // src/entries/index.ts
 killTreesOnSignals();
 await runAction();
-process.exit();
+process.exit(cancelExitCode());

@@ -36,3 +36,26 @@ describe.runIf(process.platform === 'linux')('spawnGroup', () => {
     await expect.poll(() => grandchildren.filter(alive)).toEqual([])
   })
 })
+
+describe('a cancel while the run is ending', () => {
+  // The race issue #31's save test met under load: the save's process killed by the cancel
+  // returned at once, the run ended and the step exited 0 before the signal's own exit.
+  const script = (signal: string) => `
+    import { cancelExitCode, cleanUpOnCancel, killTreesOnSignals } from ${JSON.stringify(new URL('../src/util/process.ts', import.meta.url).pathname)}
+    killTreesOnSignals()
+    // A cleanup still under way when the run ends: the signal's own exit waits for it.
+    cleanUpOnCancel(() => new Promise(resolve => setTimeout(resolve, 2000)))
+    process.kill(process.pid, '${signal}')
+    await new Promise(resolve => setImmediate(resolve))
+    process.exit(cancelExitCode())`
+
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130]
+  ])('%s: the step exits with the cancel’s code, not the run’s 0', async (signal, code) => {
+    const { spawnSync } = await import('node:child_process')
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script(signal)], { encoding: 'utf8' })
+    expect(child.stderr).toBe('')
+    expect(child.status).toBe(code)
+  })
+})

@@ -1,10 +1,12 @@
 // The go-mod-download command (package.json's bin). Exiting explicitly ends what a finished run abandoned.
 import '../util/young-generation.ts'
 import { runCli } from '../cli/main.ts'
-import { killTreesOnSignals } from '../util/process.ts'
+import { cancelExitCode, killTreesOnSignals } from '../util/process.ts'
 
 const argv = process.argv.slice(2)
 // download's go trees are taken down with it on SIGINT or SIGTERM (exit 130, 143); serve stops itself on them.
 if (!['serve', 'help', '--help', '-h'].includes(argv[0] ?? '')) killTreesOnSignals()
-process.exitCode = await runCli(argv)
+const code = await runCli(argv)
+// A cancel's code, when one came while the run was ending, wins over the run's own.
+process.exitCode = cancelExitCode() ?? code
 process.exit()

@@ -1,8 +1,9 @@
 // The runner's entry point. Exiting explicitly ends cache transfers that were abandoned at their deadline.
 import '../util/young-generation.ts'
 import { runAction } from '../action/main.ts'
-import { killTreesOnSignals } from '../util/process.ts'
+import { cancelExitCode, killTreesOnSignals } from '../util/process.ts'
 
 killTreesOnSignals()
 await runAction()
-process.exit()
+// A cancel's code, when one came while the run was ending; else the step's own (set by core.setFailed).
+process.exit(cancelExitCode())

@@ -129,6 +129,15 @@ export function cleanUpOnCancel(cleanup: () => Promise<void>): () => void {
 }
 
 let handling = false
+let cancelledWith: number | undefined
+
+/**
+ * The exit code a cancel decided (130 for SIGINT, 143 for SIGTERM), once one came: it wins over
+ * the run's own, which may still end first (a save whose process was killed returns at once).
+ */
+export function cancelExitCode(): number | undefined {
+  return cancelledWith
+}
 
 /** A cancelled job sends SIGINT/SIGTERM: take every live go tree down and clean up, then exit. */
 export function killTreesOnSignals(): void {
@@ -136,11 +145,12 @@ export function killTreesOnSignals(): void {
   handling = true
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      cancelledWith = signal === 'SIGINT' ? 130 : 143
       const gone = [...live.values(), ...[...cleanups].map(cleanup => cleanup().catch(() => undefined))]
       for (const pid of live.keys()) killTree(pid)
       // Killed is not yet gone: the step exits once its children are (bounded), so none outlives it.
       const limit = new Promise(resolve => setTimeout(resolve, REAP_WAIT_MS))
-      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(signal === 'SIGINT' ? 130 : 143))
+      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(cancelledWith))
     })
   }
 }
