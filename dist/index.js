@@ -11392,4 +11392,4 @@ async function runAction() {
 // src/entries/index.ts
 killTreesOnSignals();
 await runAction();
-process.exit(cancelExitCode());
+process.exit(cancelExitCode() ?? process.exitCode ?? 0);

@@ -3,7 +3,7 @@
 // lock on a module and is halfway through extracting it. The step must honour go's `.partial`
 // marker and go's lock, never wait for a lock past its bound, and leave every go's trees whole.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, readdirSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -49,6 +49,20 @@ function plainGo(modcache: string, goproxy = `file://${universe.proxyDir}`): Chi
  * its `.partial` marker there, its tree part-written, its lock held. Watched in a tight loop,
  * so that it stops within microseconds of the tree appearing.
  */
+/** Waits (at most 5 s) until every thread of the process is stopped, as /proc tells. */
+function stopped(child: ChildProcess): boolean {
+  const until = Date.now() + 5_000
+  const state = (tid: string) => readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '')[0]
+  while (Date.now() < until) {
+    try {
+      if (readdirSync(`/proc/${child.pid}/task`).every(tid => state(tid) === 'T')) return true
+    } catch {
+      return false
+    }
+  }
+  return false
+}
+
 function pausedMidExtraction(): { modcache: string; go: ChildProcess; module: Module } {
   for (let attempt = 0; attempt < 5; attempt++) {
     const modcache = tempModcache()
@@ -58,6 +72,12 @@ function pausedMidExtraction(): { modcache: string; go: ChildProcess; module: Mo
     let module: Module | undefined
     while (!module && Date.now() < until) module = universe.modules.find(extracting)
     child.kill('SIGSTOP')
+    // A signal is delivered, not obeyed, by the time kill returns: until every thread of go has
+    // stopped, it may still be reading the zip a test then changes (go then removes the tree).
+    if (!stopped(child)) {
+      child.kill('SIGKILL')
+      continue
+    }
     if (module && extracting(module)) return { modcache, go: child, module }
     child.kill('SIGKILL')
   }

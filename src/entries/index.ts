@@ -5,5 +5,6 @@ import { cancelExitCode, killTreesOnSignals } from '../util/process.ts'
 
 killTreesOnSignals()
 await runAction()
-// A cancel's code, when one came while the run was ending; else the step's own (set by core.setFailed).
-process.exit(cancelExitCode())
+// A cancel's code, when one came while the run was ending; else the step's own (core.setFailed's).
+// Never process.exit(undefined): node then exits 0 whatever process.exitCode says.
+process.exit(cancelExitCode() ?? process.exitCode ?? 0)
