@@ -80,9 +80,9 @@ const downloaded = (who: string) => () => {
 
 const plain: Contender = plainGo(projectDir, fresh, downloaded('plain'))
 
-/** The action's own upstream bytes: the Data of its Fetch table (what go fetched past the local proxy is in go's count). */
+/** The action's own upstream bytes: the Data of its Fetch table, under its <details> line (what go fetched past the local proxy is in go's count). */
 const fetchedBytes = (summary: string) => {
-  const row = /#### Fetch\n\n.*\n.*\n\| [^|]+\| [^|]+\| ([\d.]+) MiB \|/.exec(summary)
+  const row = /<summary>Fetch:[^\n]*\n\n.*\n.*\n\| [^|]+\| [^|]+\| ([\d.]+) MiB \|/.exec(summary)
   downloaded('action')()
   return row ? Number(row[1]) * (1 << 20) : NaN
 }
