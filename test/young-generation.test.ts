@@ -23,10 +23,14 @@ function youngGenerationAfterChurn(withModule: boolean): number {
 }
 
 describe('the young generation', () => {
-  it('stays at its starting size once the entry points set it, where it grows otherwise', () => {
+  it('stays near its starting size once the entry points set it, where it grows otherwise', () => {
     const grown = youngGenerationAfterChurn(false)
     const kept = youngGenerationAfterChurn(true)
+    // Here it stays at 2 MiB where it grows to 64-128 MiB; a clean-clone CI machine measured
+    // 7.75 MiB with the flag set (V8 sizes the young generation by the machine's memory and
+    // timing), so the bound is the growth this module prevents, not an exact size.
     expect(grown).toBeGreaterThan(16)
-    expect(kept).toBeLessThanOrEqual(4)
+    expect(kept).toBeLessThanOrEqual(16)
+    expect(kept * 2).toBeLessThan(grown)
   })
 })
