@@ -27,6 +27,7 @@ export const UNIT_TESTS = [
   'test/summary-render.test.ts',
   'test/summary.test.ts',
   'test/timer-bounds.test.ts',
+  'test/timing.test.ts',
   'test/untrusted.test.ts'
 ]
 
