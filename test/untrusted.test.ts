@@ -7,7 +7,7 @@ import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { writeReport } from '../src/action/outputs.ts'
-import { cacheLogLine, inert } from '../src/util/untrusted.ts'
+import { cacheLogLine, inert, visible } from '../src/util/untrusted.ts'
 import { type ActionRun, processesWithEnv, runPostBundled } from './support/action.ts'
 import { type HostileProxy, startHostileProxy } from './support/hostile-proxy.ts'
 import { healthy, proxyPool } from './support/proxy-server.ts'
@@ -52,6 +52,42 @@ describe('inert', () => {
     expect(inert(text)).toBe(text)
   })
 
+  it('defuses a line whatever white space or format characters stand before its ::, and no line without them', () => {
+    // Spaces, tabs, NEL, no-break and ideographic spaces (.NET trims them), and format characters (a
+    // zero-width space, a BOM, a left-to-right mark) that a reader does not see and the runner might skip.
+    for (const lead of [' ', '  \t ', '\u0085', '\u00a0\u3000', '\u2028', '\u200b', '\ufeff', '\u200e', '\u200b \u200e\u00a0']) {
+      expect(inert(`${lead}::set-output name=a::b`), JSON.stringify(lead)).toBe(`${lead}::\\set-output name=a::b`)
+    }
+    // Anything else before the :: makes no command: left as it is.
+    for (const line of ['a::b', 'x ::set-output name=a::b', 'go: x@v1.0.0: 404::y', '.::save-state name=a::b', '\u200bx::y']) {
+      expect(readAsRunner(line).commands, line).toEqual([])
+      expect(inert(line)).toBe(line)
+    }
+  })
+
+  it('defuses every ##[ of a line, wherever it stands, and the line’s leading :: too', () => {
+    expect(inert('##[a]##[b] and ##[c]')).toBe('##[\\a]##[\\b] and ##[\\c]')
+    expect(inert(' ::warning::see ##[error]x')).toBe(' ::\\warning::see ##[\\error]x')
+    expect(inert('#[x] ## [y] #[#[z]')).toBe('#[x] ## [y] #[#[z]')
+  })
+
+  it("passes on @actions/cache's own commands as core writes them: a name, properties without a colon, data to the end of the line", () => {
+    for (const line of ['::debug::x', '::notice::', '::error file=a.go,line=1,title=t::Failed to restore: x', '::warning title=a b::c::d', '::add-mask::%0D%0Ax']) {
+      expect(cacheLogLine(line), line).toBe(line)
+    }
+    // Each of these is something else, or not all of it is a command: defused.
+    const defused: [string, string][] = [
+      ['  ::warning::indented', '  ::\\warning::indented'],
+      ['##[set-output name=a]x ::warning::y', '##[\\set-output name=a]x ::warning::y'],
+      ['::warning file=C:/a::x', '::\\warning file=C:/a::x'],
+      ['::group::x', '::\\group::x'],
+      ['::Warning::x', '::\\Warning::x'],
+      ['::warning::a\r::save-state name=b::c', '::\\warning::a\n::\\save-state name=b::c'],
+      ['::warning::a\n##[save-state name=b]c', '::\\warning::a\n##[\\save-state name=b]c']
+    ]
+    for (const [line, expected] of defused) expect(cacheLogLine(line), JSON.stringify(line)).toBe(expected)
+  })
+
   it("passes on @actions/cache's own masks and annotations from a cache process, and defuses the rest", () => {
     for (const line of ['::add-mask::sig123', '::debug::Resolved Keys:', '::warning::Failed to save: Cache service responded with 500', '::error::Failed to restore: x']) {
       expect(cacheLogLine(line)).toBe(line)
@@ -59,6 +95,16 @@ describe('inert', () => {
     for (const line of ['::save-state name=later-steps::{}', '::stop-commands::x', 'Cache hit for: key\r::set-output name=cache-hit::true', '::warning::x\r::save-state name=a::b', '##[add-mask]x']) {
       expect(readAsRunner(cacheLogLine(line)).commands, line).toEqual([])
     }
+  })
+})
+
+describe('visible', () => {
+  it('shows C0 controls but tab and newline, DEL and C1 controls as \\x escapes, and nothing else', () => {
+    expect(visible('red \u001b[31mX\u001b[0m\u0007 bell')).toBe('red \\x1b[31mX\\x1b[0m\\x07 bell')
+    expect(visible('\u0000\u0008\t\n\u000b\r\u001f\u007f\u0080\u009b\u009f')).toBe('\\x00\\x08\t\n\\x0b\\x0d\\x1f\\x7f\\x80\\x9b\\x9f')
+    const shown = ' ~\u00a0é€\u200b𝄞 go: x@v1.0.0 "quoted" \\x41'
+    expect(visible(shown)).toBe(shown)
+    expect(visible('')).toBe('')
   })
 })
 
