@@ -23,6 +23,7 @@ export const UNIT_TESTS = [
   'test/retry.test.ts',
   'test/rules.test.ts',
   'test/semver.test.ts',
+  'test/sumdb-request.test.ts',
   'test/summary-post.test.ts',
   'test/summary-render.test.ts',
   'test/summary.test.ts',
