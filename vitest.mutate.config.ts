@@ -29,7 +29,8 @@ export const UNIT_TESTS = [
   'test/summary.test.ts',
   'test/timer-bounds.test.ts',
   'test/timing.test.ts',
-  'test/untrusted.test.ts'
+  'test/untrusted.test.ts',
+  'test/vouched.test.ts'
 ]
 
 export default defineConfig({
