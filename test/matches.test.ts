@@ -112,6 +112,8 @@ describe('infoProblem: a cache entry’s .info', () => {
     expect(problem({ Version: VERSION })).toBe('.info has no time')
     expect(problem({ Version: VERSION, Time: 'yesterday' })).toBe('.info has no time')
     expect(problem({ Version: VERSION, Time: 1704067200 })).toBe('.info has no time')
+    // A number is no time go writes, even one Date.parse would read as a year.
+    expect(problem({ Version: VERSION, Time: 2024 })).toBe('.info has no time')
   })
 
   it('names each field go does not write', () => {
