@@ -31,6 +31,7 @@ export const UNIT_TESTS = [
   'test/timer-bounds.test.ts',
   'test/timing.test.ts',
   'test/untrusted.test.ts',
+  'test/userinfo.test.ts',
   'test/vouched.test.ts'
 ]
 
