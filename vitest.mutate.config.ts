@@ -21,6 +21,7 @@ export const UNIT_TESTS = [
   'test/private.test.ts',
   'test/proxy-env.test.ts',
   'test/ranking.test.ts',
+  'test/request-path.test.ts',
   'test/retry.test.ts',
   'test/rules.test.ts',
   'test/semver.test.ts',
