@@ -15,6 +15,7 @@ export const UNIT_TESTS = [
   'test/goproxy.test.ts',
   'test/gosum.test.ts',
   'test/inputs.test.ts',
+  'test/markdown.test.ts',
   'test/matches.test.ts',
   'test/module-protocol.test.ts',
   'test/module-rules.test.ts',
