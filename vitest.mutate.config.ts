@@ -12,6 +12,7 @@ export const UNIT_TESTS = [
   'test/download-plan.test.ts',
   'test/duration.test.ts',
   'test/go-words.test.ts',
+  'test/goproxy-entries.test.ts',
   'test/goproxy.test.ts',
   'test/gosum.test.ts',
   'test/inputs.test.ts',
