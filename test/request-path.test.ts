@@ -9,6 +9,8 @@ describe('wirePath', () => {
     expect(wirePath('example.com/!a/@v/v1.0.0-x~$&+:=@.zip')).toBe('example.com/%21a/@v/v1.0.0-x~$&+:=@.zip')
     expect(wirePath('example.com/m/@v/v1.0.0-é b%;,?#.info')).toBe('example.com/m/@v/v1.0.0-%C3%A9%20b%25%3B%2C%3F%23.info')
     expect(wirePath('a/\u007f\u0080/\u00ff')).toBe('a/%7F%C2%80/%C3%BF')
+    // Two hex digits always: a byte below 0x10 too.
+    expect(wirePath('a\tb/\u0000')).toBe('a%09b/%00')
   })
 })
 
