@@ -45,6 +45,8 @@ export default defineConfig({
     isolate: false,
     // A scratch TMPDIR per run (and the proxyfor oracle, built once): as for npm test.
     globalSetup: ['test/support/global-setup.ts'],
+    // Every mutated module imported before any test: their module-level mutants are static, whatever the order of the files.
+    setupFiles: ['test/support/mutate-setup.ts'],
     env: { PATH: [path.dirname(goBinary()), process.env.PATH].join(path.delimiter) }
   }
 })
