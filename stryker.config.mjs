@@ -34,7 +34,8 @@ export default {
   // words) are reached by every test and need the whole set, real go included, for each: with the
   // module protocol and the report joined they were a fifth of 3300 mutants and would take most of
   // an hour. They are left out, and counted as ignored; their values are each asserted by the
-  // unit tests of the rules they drive.
+  // unit tests of the rules they drive. test/support/mutate-setup.ts imports every mutated module
+  // before any test, so that they are static whatever test file runs first.
   ignoreStatic: true,
   incremental: true,
   incrementalFile: 'reports/stryker-incremental.json',
@@ -43,6 +44,6 @@ export default {
   reporters: ['clear-text', 'progress', 'html', 'json'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   htmlReporter: { fileName: 'reports/mutation/index.html' },
-  // break: the score reached when it was set (83.5%, 2026-12-05): a change that lowers it fails the run (docs/mutation-testing.md).
-  thresholds: { high: 95, low: 90, break: 83 }
+  // break: the score reached when it was set (94.1%, 2026-12-06): a change that lowers it fails the run (docs/mutation-testing.md).
+  thresholds: { high: 95, low: 90, break: 94 }
 }
