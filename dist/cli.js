@@ -3981,9 +3981,49 @@ var Limiter = class {
   }
 };
 
-// src/fetch/resolve.ts
-import { promises as fs5 } from "node:fs";
-import path15 from "node:path";
+// src/go/semver.ts
+function parse(version) {
+  const m = /^v(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version);
+  if (!m) return void 0;
+  return { numbers: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], prerelease: m[4] ? m[4].split(".") : [] };
+}
+function comparePrerelease(a, b) {
+  if (a.length === 0 || b.length === 0) return a.length === 0 ? b.length === 0 ? 0 : 1 : -1;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === void 0 || y === void 0) return x === void 0 ? -1 : 1;
+    if (x === y) continue;
+    const xn = /^\d+$/.test(x);
+    const yn = /^\d+$/.test(y);
+    if (xn && yn) return x.length !== y.length ? x.length - y.length : x < y ? -1 : 1;
+    if (xn !== yn) return xn ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+function compareVersions(a, b) {
+  const pa = parse(a);
+  const pb = parse(b);
+  if (!pa || !pb) return pa ? 1 : pb ? -1 : a < b ? -1 : a > b ? 1 : 0;
+  for (let i = 0; i < 3; i++) {
+    const d = pa.numbers[i] - pb.numbers[i];
+    if (d !== 0) return d;
+  }
+  return comparePrerelease(pa.prerelease, pb.prerelease);
+}
+function compareGoVersions(a, b) {
+  const key4 = (v) => {
+    const m = v && /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(v);
+    if (!m) return [0, 0, -2, 0, 0];
+    const kind = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : m[3] !== void 0 ? 2 : -1;
+    return [Number(m[1]), Number(m[2] ?? 0), m[3] !== void 0 ? Number(m[3]) : -1, kind, Number(m[5] ?? 0)];
+  };
+  const ka = key4(a);
+  const kb = key4(b);
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
+  return 0;
+}
 
 // src/go/gomod.ts
 function directives(text) {
@@ -4053,50 +4093,6 @@ function isLocalPath(path29) {
   return path29.startsWith("./") || path29.startsWith("../") || path29.startsWith("/") || path29 === "." || path29 === ".." || /^[A-Za-z]:[\\/]/.test(path29) || path29.startsWith(".\\") || path29.startsWith("..\\");
 }
 
-// src/go/semver.ts
-function parse(version) {
-  const m = /^v(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version);
-  if (!m) return void 0;
-  return { numbers: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], prerelease: m[4] ? m[4].split(".") : [] };
-}
-function comparePrerelease(a, b) {
-  if (a.length === 0 || b.length === 0) return a.length === 0 ? b.length === 0 ? 0 : 1 : -1;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === void 0 || y === void 0) return x === void 0 ? -1 : 1;
-    if (x === y) continue;
-    const xn = /^\d+$/.test(x);
-    const yn = /^\d+$/.test(y);
-    if (xn && yn) return x.length !== y.length ? x.length - y.length : x < y ? -1 : 1;
-    if (xn !== yn) return xn ? -1 : 1;
-    return x < y ? -1 : 1;
-  }
-  return 0;
-}
-function compareVersions(a, b) {
-  const pa = parse(a);
-  const pb = parse(b);
-  if (!pa || !pb) return pa ? 1 : pb ? -1 : a < b ? -1 : a > b ? 1 : 0;
-  for (let i = 0; i < 3; i++) {
-    const d = pa.numbers[i] - pb.numbers[i];
-    if (d !== 0) return d;
-  }
-  return comparePrerelease(pa.prerelease, pb.prerelease);
-}
-function compareGoVersions(a, b) {
-  const key4 = (v) => {
-    const m = v && /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(v);
-    if (!m) return [0, 0, -2, 0, 0];
-    const kind = m[4] === "beta" ? 0 : m[4] === "rc" ? 1 : m[3] !== void 0 ? 2 : -1;
-    return [Number(m[1]), Number(m[2] ?? 0), m[3] !== void 0 ? Number(m[3]) : -1, kind, Number(m[5] ?? 0)];
-  };
-  const ka = key4(a);
-  const kb = key4(b);
-  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
-  return 0;
-}
-
 // src/fetch/download-set.ts
 var PRUNING_SINCE = "1.17";
 var key = (m) => `${m.path}@${m.version}`;
@@ -4149,6 +4145,13 @@ function planDownloads(input, loaded) {
     downloads: unique(downloads).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : compareVersions(a.version, b.version))
   };
 }
+function likelyDownloads(input) {
+  const main = input.mains[0];
+  if (input.workspace || input.mains.length !== 1 || !main || compareGoVersions(main.mod.go, PRUNING_SINCE) < 0) return [];
+  const touched = new Set([...input.workReplace, ...main.mod.replace].map((r) => r.from.path));
+  const excluded = new Set(main.mod.exclude.map(key));
+  return unique(main.mod.require.filter((r) => r.version !== "none" && r.path !== main.mod.module && !touched.has(r.path) && !excluded.has(key(r))));
+}
 function unique(list) {
   return [...new Map(list.map((m) => [key(m), m])).values()];
 }
@@ -4167,6 +4170,8 @@ function source(m, replace) {
 }
 
 // src/fetch/resolve.ts
+import { promises as fs5 } from "node:fs";
+import path15 from "node:path";
 async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
@@ -4261,6 +4266,13 @@ function speculate(fetcher, known, downloadCache, options) {
   const done = (async () => {
     try {
       const planning = performance.now();
+      for (const m of likelyDownloads(options.project)) {
+        if (options.isPrivate(m.path)) continue;
+        for (const kind of ["zip", "info"]) {
+          const job = known.get(filePath(m, kind));
+          if (job && !downloadCache.stored(job)) fetchOne(job).catch(() => void 0);
+        }
+      }
       const plan = await resolveDownloads(options.project, fetchMod);
       const planned = performance.now();
       traceSpan("plan (go.mod files fetched to find the download set)", planning, planned);

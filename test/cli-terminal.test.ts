@@ -16,8 +16,9 @@ let slow: ProxyServer
 
 beforeAll(async () => {
   universe = await makeUniverse(mkdtempSync(path.join(os.tmpdir(), 'cli-tty-universe-')), { count: 4 })
-  // Every answer 300 ms late: the run lasts long enough for the line to be drawn several times.
-  slow = await startProxy(universe.proxyDir, healthy, { latencyMs: 300 })
+  // Every answer 800 ms late: go's attempt lasts well over a second however early the fetch asks
+  // for the zips (at 300 ms it once ended in 0.46 s), so the line, drawn every 250 ms, is drawn several times.
+  slow = await startProxy(universe.proxyDir, healthy, { latencyMs: 800 })
 })
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { type MainModule, type ModSummary, planDownloads, type PlanInput } from '../src/fetch/download-set.ts'
+import { likelyDownloads, type MainModule, type ModSummary, planDownloads, type PlanInput } from '../src/fetch/download-set.ts'
 import { resolveDownloads } from '../src/fetch/resolve.ts'
 import { parseGoMod, parseGoWork } from '../src/go/gomod.ts'
 import { downloadPath } from '../src/module/request.ts'
@@ -78,6 +78,32 @@ describe('the download set, as go mod download fetched it', () => {
       workReplace: work.replace
     }
     expect(await planned(input)).toEqual(files('a@v1.0.0', 'b@v1.0.0', 'c@v1.1.0', 'd@v1.0.0', 'e@v1.0.0', 'f@v1.0.0', 'h@v1.0.0', 'r@v1.0.0', 'x@v1.0.0'))
+  })
+})
+
+describe('likelyDownloads: the zips fetched before the graph is read', () => {
+  const names = (input: PlanInput) => likelyDownloads(input).map(m => `${m.path.slice(E.length + 1)}@${m.version}`)
+  const zipsOf = async (input: PlanInput) => (await planned(input)).filter(f => f.endsWith('.zip'))
+
+  it('a pruned main module: every requirement as listed, each among the zips go downloads', async () => {
+    const input = single('/w/pruned', `module example.com/main/pruned\n\ngo 1.21\n\nrequire (\n${requires(['a v1.0.0', 'p v1.0.0'])})\n\nrequire (\n${requires(['b v1.0.0 // indirect', 'c v1.1.0 // indirect', 'd v1.0.0 // indirect', 'e v1.0.0 // indirect', 'f v1.0.0 // indirect', 'h v1.0.0 // indirect'])})\n`)
+    expect(names(input)).toEqual(['a@v1.0.0', 'p@v1.0.0', 'b@v1.0.0', 'c@v1.1.0', 'd@v1.0.0', 'e@v1.0.0', 'f@v1.0.0', 'h@v1.0.0'])
+    const zips = await zipsOf(input)
+    for (const m of likelyDownloads(input)) expect(zips).toContain(downloadPath(m.path, m.version, 'zip'))
+  })
+
+  it('leaves out what a replacement or an exclusion touches, and a requirement on none', () => {
+    const input = single('/w/m', `module example.com/main/m\n\ngo 1.21\n\nrequire (\n${requires(['a v1.0.0', 'b v1.0.0', 'c v1.1.0', 'e v1.0.0', 'x none'])})\n\nreplace ${E}/b => ${E}/bfork v1.5.0\n\nreplace ${E}/c v1.1.0 => ./local-c\n\nexclude ${E}/e v1.0.0\n`)
+    expect(names(input)).toEqual(['a@v1.0.0'])
+    expect(names({ ...input, workReplace: parseGoWork(`go 1.21\n\nreplace ${E}/a => ${E}/afork v1.0.0\n`).replace })).toEqual([])
+  })
+
+  it('nothing before go 1.17, in a workspace, or for a go.mod without a go line: their download set is the whole build list', () => {
+    expect(names(single('/w/unpruned', `module example.com/main/unpruned\n\ngo 1.16\n\nrequire ${E}/u1 v1.0.0\n`))).toEqual([])
+    expect(names(single('/w/old', `module example.com/main/old\n\nrequire ${E}/u1 v1.0.0\n`))).toEqual([])
+    const one = main('/w/ws-one', `module example.com/main/ws-one\n\ngo 1.21\n\nrequire ${E}/a v1.0.0\n`)
+    expect(names({ mains: [one], workspace: true, workReplace: [] })).toEqual([])
+    expect(names({ mains: [one, main('/w/ws-two', `module example.com/main/ws-two\n\ngo 1.21\n`)], workspace: false, workReplace: [] })).toEqual([])
   })
 })
 

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { readProject } from '../src/fetch/resolve.ts'
 import { type FetchOptions, startFetch } from '../src/fetch/stage.ts'
 import { Fetcher } from '../src/fetch/fetcher.ts'
@@ -209,6 +209,17 @@ describe('the fetch stage and its local proxy', () => {
     expect(report.served).toBe(report.requests)
     // Each file asked of the candidate once, whoever needed it first.
     expect(new Set(good.requests).size).toBe(good.requests.length)
+  })
+
+  it("asks for the zips the project's go.mod names first, the go.mod files its plan reads behind them", async () => {
+    // Each answer 200 ms away and 8 requests at a time: the first 8 asked all arrive before any answer frees a slot.
+    const good = await proxies.start(healthy, { latencyMs: 200 })
+    const stage = await startFetch(await options([good.url], { concurrency: 8 }))
+    const mods = () => good.requests.filter(r => r.endsWith('.mod'))
+    await vi.waitFor(() => expect(zips(good).length + mods().length).toBe(16), { timeout: 10_000, interval: 20 })
+    await stage.finish()
+    const firstMod = good.requests.indexOf(mods()[0] as string)
+    expect(good.requests.slice(0, firstMod).filter(r => r.endsWith('.zip'))).toHaveLength(universe.modules.length)
   })
 
   it('a tampering candidate first: go never receives its bytes, and every zip it extracted matches go.sum', async () => {

@@ -107,6 +107,21 @@ export function planDownloads(input: PlanInput, loaded: ReadonlyMap<string, ModS
   }
 }
 
+/**
+ * The downloads known before any go.mod is read, so that their zips need not wait for the graph:
+ * for one main module at go ≥ 1.17, the modules its go.mod requires, at the versions it lists,
+ * but for those a replacement or an exclusion touches. The graph can still select a higher
+ * version of one (a go.mod that go mod tidy did not write); the fetch asks only for what go.sum
+ * vouches for, which holds a zip's hash only for a version go needed.
+ */
+export function likelyDownloads(input: PlanInput): ModuleVersion[] {
+  const main = input.mains[0]
+  if (input.workspace || input.mains.length !== 1 || !main || compareGoVersions(main.mod.go, PRUNING_SINCE) < 0) return []
+  const touched = new Set([...input.workReplace, ...main.mod.replace].map(r => r.from.path))
+  const excluded = new Set(main.mod.exclude.map(key))
+  return unique(main.mod.require.filter(r => r.version !== 'none' && r.path !== main.mod.module && !touched.has(r.path) && !excluded.has(key(r))))
+}
+
 function unique(list: ModuleVersion[]): ModuleVersion[] {
   return [...new Map(list.map(m => [key(m), m])).values()]
 }

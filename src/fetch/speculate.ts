@@ -10,7 +10,7 @@ import type { FileJob } from '../module/vouched.ts'
 import { stallCheckEveryMs } from '../util/timing.ts'
 import { traceSpan } from '../util/trace.ts'
 import { type ClimbState, Limiter, nextLimit, startLimit, WARM_UP_WINDOWS, WINDOW_MS } from './concurrency.ts'
-import type { PlanInput } from './download-set.ts'
+import { likelyDownloads, type PlanInput } from './download-set.ts'
 import type { Fetcher } from './fetcher.ts'
 import type { Outcome, RankedCandidates } from './race.ts'
 import { resolveDownloads } from './resolve.ts'
@@ -112,6 +112,17 @@ export function speculate(
   const done = (async () => {
     try {
       const planning = performance.now()
+      // The zips the main go.mod already names are asked first, the plan's go.mod requests
+      // queued behind them: a zip takes its transfer time, a go.mod mostly its answer's latency,
+      // and go asks for the go.mod files itself before any zip. The whole set below joins them
+      // (fetcher.ts: in flight, or in its store), and meets any failure of theirs there.
+      for (const m of likelyDownloads(options.project)) {
+        if (options.isPrivate(m.path)) continue
+        for (const kind of ['zip', 'info'] as const) {
+          const job = known.get(filePath(m, kind))
+          if (job && !downloadCache.stored(job)) fetchOne(job).catch(() => undefined)
+        }
+      }
       const plan = await resolveDownloads(options.project, fetchMod)
       const planned = performance.now()
       traceSpan('plan (go.mod files fetched to find the download set)', planning, planned)
