@@ -1642,8 +1642,9 @@ function secretsIn(raw) {
   }
   return [...new Set(forms)].filter((s) => s !== "");
 }
+var GO_USERINFO_KEPT = /^[A-Za-z0-9\-._~$&+,;=]$/;
 function goEscape(text) {
-  return [...Buffer.from(text)].map((b) => b < 128 && !"@/?:% ".includes(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
+  return [...Buffer.from(text)].map((b) => GO_USERINFO_KEPT.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
 }
 function maskSecrets(text, secrets) {
   return [...secrets].filter((s) => s !== "").sort((a, b) => b.length - a.length).reduce((t, s) => t.split(s).join("***"), text);

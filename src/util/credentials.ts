@@ -83,9 +83,16 @@ export function secretsIn(raw: string): string[] {
   return [...new Set(forms)].filter(s => s !== '')
 }
 
-/** A user name or password as go's url.Userinfo prints it: `@`, `/`, `?`, `:` and anything beyond ASCII escaped. */
+// What go's url.Userinfo prints as it is (net/url's shouldEscape in encodeUserPassword mode): RFC 3986's
+// unreserved characters, and the sub-delimiters it leaves alone in userinfo.
+const GO_USERINFO_KEPT = /^[A-Za-z0-9\-._~$&+,;=]$/
+
+/**
+ * A user name or password as go's url.Userinfo prints it (String, and so Redacted, which keeps
+ * the user name): each UTF-8 byte %-escaped in upper case, but for letters, digits and `-._~$&+,;=`.
+ */
 function goEscape(text: string): string {
-  return [...Buffer.from(text)].map(b => (b < 0x80 && !'@/?:% '.includes(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('')
+  return [...Buffer.from(text)].map(b => (GO_USERINFO_KEPT.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('')
 }
 
 /** Replaces every secret in text by `***` (for what the runner does not mask: summary, outputs), longest first. */
