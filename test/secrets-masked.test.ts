@@ -62,4 +62,17 @@ describe('credentials are registered as secrets', () => {
     expect(run.failed, run.log).toBe(false)
     for (const secret of ['to!ken(7Q)*', 'to%21ken%287Q%29%2A', 'pw-s3cret-7Q']) expect(maskedBeforeShown(run.log, secret), secret).toBe(true)
   })
+
+  it.each([
+    ['pa\\s3cret-7Q', 'contains a backslash'],
+    ['pa s3cret\\7Q', 'contains a space or a control character']
+  ])('a refused proxies entry’s, its password %j: the error quotes the entry redacted, after the masks', async (password, problem) => {
+    const userinfo = `usr7Q:${password}`
+    const run = await runScenario(universe, { proxies: `https://${userinfo}@host.example` })
+    expect(run.failed).toBe(true)
+    expect(run.log).toContain(`Input "proxies": "https://***@host.example" ${problem}`)
+    for (const secret of [userinfo, 'usr7Q', password]) expect(maskedBeforeShown(run.log, secret), secret).toBe(true)
+    const unmasked = [run.log.replace(/^::add-mask::.*$/gm, ''), run.summary, JSON.stringify(run.outputs), JSON.stringify(run.exported), run.state].join('\n')
+    for (const part of ['usr7Q', 's3cret']) expect(unmasked).not.toContain(part)
+  })
 })
