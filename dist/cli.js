@@ -7972,7 +7972,7 @@ function parseArgs(argv2) {
   let command = "download";
   if (words[0] !== void 0 && !words[0].startsWith("-")) {
     const word = words.shift();
-    if (word !== "download" && word !== "serve" && word !== "help") throw new UsageError(`unknown command "${word}": the commands are download (the default) and serve`);
+    if (word !== "download" && word !== "serve" && word !== "help") throw new UsageError(`unknown command "${redactEntry(word)}": the commands are download (the default) and serve`);
     command = word;
   }
   const args = { command, inputs: {}, json: false, verbose: false, listen: DEFAULT_LISTEN, idleTimeout: DEFAULT_IDLE_TIMEOUT };
@@ -7982,7 +7982,7 @@ function parseArgs(argv2) {
     if (word === "--version") return { ...args, command: "version" };
     if (command === "help") continue;
     const m = /^--(no-)?([a-z][a-z-]*)(?:=(.*))?$/s.exec(word);
-    if (!m) throw new UsageError(`"${word}" is not a flag; flags are written --name value or --name=value (see --help)`);
+    if (!m) throw new UsageError(`"${redactEntry(word)}" is not a flag; flags are written --name value or --name=value (see --help)`);
     const [, negated, name, inline] = m;
     if (!OWN_FLAGS[command].includes(name)) throw new UsageError(`${command} takes no flag --${name} (see --help)`);
     let value;
@@ -7996,7 +7996,7 @@ function parseArgs(argv2) {
       value = next;
     }
     if (name === "json" || name === "verbose") {
-      if (value !== "true" && value !== "false") throw new UsageError(`--${name} is a switch: "${value}" is not true or false`);
+      if (value !== "true" && value !== "false") throw new UsageError(`--${name} is a switch: "${redactEntry(value)}" is not true or false`);
       args[name] = value === "true";
     } else if (name === "listen") args.listen = value;
     else if (name === "idle-timeout") args.idleTimeout = value;
