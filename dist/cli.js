@@ -712,16 +712,35 @@ function hostOf(url) {
   const authority = authorityOf(url);
   return authority?.slice(authority.lastIndexOf("@") + 1);
 }
-var WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#\\]*@/i;
+var WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i;
 function redactUrl(raw) {
   return raw.replace(WITH_USERINFO, "$1***@");
+}
+function suspectSpan(entry) {
+  const end = entry.lastIndexOf("@");
+  if (end < 0) return void 0;
+  return { start: /^[a-z][a-z0-9+.-]*:[/\\]+/i.exec(entry)?.[0].length ?? 0, end };
+}
+function suspectUserinfo(entry) {
+  const span = suspectSpan(entry);
+  return span ? entry.slice(span.start, span.end) : "";
+}
+function redactEntry(entry) {
+  const span = suspectSpan(entry);
+  return span ? `${entry.slice(0, span.start)}***${entry.slice(span.end)}` : entry;
+}
+function hidesGoUserinfo(entry) {
+  return suspectUserinfo(entry) === (WITH_USERINFO.exec(entry)?.[2] ?? "");
+}
+function refusedSecrets(entry) {
+  return [.../* @__PURE__ */ new Set([...secretsIn(entry), suspectUserinfo(entry)])].filter((s) => s !== "");
 }
 function secretsIn(raw) {
   let info;
   try {
     info = userinfoOf(raw);
   } catch {
-    const written2 = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)@/i.exec(raw)?.[1];
+    const written2 = WITH_USERINFO.exec(raw)?.[2];
     info = written2 === void 0 ? void 0 : { username: written2, password: "", written: written2 };
   }
   if (!info) return [];
@@ -736,8 +755,9 @@ function secretsIn(raw) {
   }
   return [...new Set(forms)].filter((s) => s !== "");
 }
+var GO_USERINFO_KEPT = /^[A-Za-z0-9\-._~$&+,;=]$/;
 function goEscape(text) {
-  return [...Buffer.from(text)].map((b) => b < 128 && !"@/?:% ".includes(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
+  return [...Buffer.from(text)].map((b) => GO_USERINFO_KEPT.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
 }
 function maskSecrets(text, secrets) {
   return [...secrets].filter((s) => s !== "").sort((a, b) => b.length - a.length).reduce((t, s) => t.split(s).join("***"), text);
@@ -968,6 +988,14 @@ function parseRequestPath(path29) {
 }
 
 // src/go/goproxy.ts
+var EntryError = class extends Error {
+  secrets;
+  constructor(entry, problem, options) {
+    super(`"${redactEntry(entry)}" ${problem}`, options);
+    this.name = "EntryError";
+    this.secrets = refusedSecrets(entry);
+  }
+};
 var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
 var MAX_CANDIDATES = 16;
 function parseCandidates(text) {
@@ -988,26 +1016,29 @@ function parseCandidates(text) {
 }
 function parseCandidate(entry) {
   if (KEYWORDS.has(entry)) return { spec: entry, display: entry, keyword: true };
+  const nameable = hidesGoUserinfo(entry);
   if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
-    throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
+    throw new EntryError(entry, "contains a space or a control character");
   }
   if (/^file:/i.test(entry)) return parseFileCandidate(entry);
-  if (entry.includes("\\")) throw new Error(`"${redactUrl(entry)}" contains a backslash`);
-  if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new Error(`"${redactUrl(entry)}" holds an invalid %-escape`);
+  if (entry.includes("\\")) throw new EntryError(entry, "contains a backslash");
+  if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new EntryError(entry, "holds an invalid %-escape");
   let url;
   try {
     url = new URL(entry);
     userinfoOf(entry);
     const goHost = (hostOf(entry) ?? "").toLowerCase().replace(url.protocol === "https:" ? /:443$/ : /:80$/, "");
-    if (goHost !== url.host) throw new Error(`go would send its requests to "${goHost}", not "${url.host}"`);
+    if (goHost !== url.host) {
+      throw new Error(nameable ? `go would send its requests to "${goHost}", not "${url.host}"` : "go would send its requests to another host than a WHATWG parser reads");
+    }
   } catch (e) {
-    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? "" : `: ${e.message}`}`, { cause: e });
+    throw new EntryError(entry, `is not a URL, "direct" or "off"${e instanceof TypeError ? "" : `: ${e.message}`}`, { cause: e });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported, and file:/// directories`);
+    throw new EntryError(entry, `uses ${nameable ? url.protocol.slice(0, -1) : "a scheme that is not http or https"}; only http and https proxies are supported, and file:/// directories`);
   }
   if (url.protocol === "http:" && (url.username || url.password)) {
-    throw new Error(`"${redactUrl(entry)}" carries credentials over plain http; use https`);
+    throw new EntryError(entry, "carries credentials over plain http; use https");
   }
   const spec = entry.replace(/\/+$/, "");
   return { spec, display: redactUrl(spec), keyword: false };
@@ -1015,13 +1046,13 @@ function parseCandidate(entry) {
 function parseFileCandidate(entry) {
   const rest = entry.slice("file:".length);
   if (!rest.startsWith("///") || /[?#]/.test(rest)) {
-    throw new Error(`"${entry}" is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)`);
+    throw new EntryError(entry, "is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)");
   }
   let dir;
   try {
     dir = fileURLToPath(new URL(`file:${rest}`));
   } catch (e) {
-    throw new Error(`"${entry}" is not a file:// proxy go accepts: ${e.message}`, { cause: e });
+    throw new EntryError(entry, `is not a file:// proxy go accepts: ${e.message}`, { cause: e });
   }
   return { spec: entry, display: entry, keyword: true, dir };
 }
@@ -3535,11 +3566,14 @@ var InputError = class extends Error {
   input;
   /** What is wrong, without the input's name. */
   problem;
-  constructor(input, problem) {
+  /** Credentials the value held, which the problem does not show: to be masked all the same. */
+  secrets;
+  constructor(input, problem, secrets = []) {
     super(`Input "${input}": ${problem}`);
     this.name = "InputError";
     this.input = input;
     this.problem = problem;
+    this.secrets = secrets;
   }
 };
 function parseSettings(read, workspace) {
@@ -3569,7 +3603,7 @@ function candidatesFrom(input, text) {
   try {
     return parseCandidates(text);
   } catch (e) {
-    throw new InputError(input, e.message);
+    throw new InputError(input, e.message, e instanceof EntryError ? e.secrets : []);
   }
 }
 function oneOf(input, text, allowed) {
@@ -7405,18 +7439,30 @@ function defaultFiles(workingDirectory, goWork) {
 
 // src/engine/setup.ts
 async function setUp(options, secrets) {
-  const settings = parseSettings(options.read, options.workspace);
+  const register = (found) => {
+    for (const secret of found) {
+      if (secrets.includes(secret)) continue;
+      port.secret(secret);
+      secrets.push(secret);
+    }
+  };
+  const registering = (read) => {
+    try {
+      return read();
+    } catch (e) {
+      if (e instanceof InputError) register(e.secrets);
+      throw e;
+    }
+  };
+  const settings = registering(() => parseSettings(options.read, options.workspace));
   const { go, env } = await traced("go env", async () => {
     const go2 = await findGo();
     return { go: go2, env: await readGoEnv(go2, settings.workingDirectory) };
   });
-  const candidates = settings.candidates ?? candidatesFrom("proxies (from go env GOPROXY)", env.GOPROXY);
+  const candidates = settings.candidates ?? registering(() => candidatesFrom("proxies (from go env GOPROXY)", env.GOPROXY));
   const network = await loadNetworkView(processEnv(), env.GOAUTH);
   const git = await gitSecrets(env.GOMODCACHE, processEnv());
-  for (const secret of /* @__PURE__ */ new Set([...candidates.flatMap((c) => secretsIn(c.spec)), ...networkSecrets(network), ...git])) {
-    port.secret(secret);
-    secrets.push(secret);
-  }
+  register([...candidates.flatMap((c) => secretsIn(c.spec)), ...networkSecrets(network), ...git]);
   for (const method of network.auth.unsupported) port.info(`GOAUTH method "${method.split(/\s/)[0]}" is go's alone; the action's own requests go without it.`);
   const deps = await readDependencyFiles(options.workspace, settings.workingDirectory, settings.cacheDependencyPath, options.globFiles);
   return { settings, go, env, candidates, network, deps };
@@ -7938,7 +7984,7 @@ function parseArgs(argv2) {
   let command = "download";
   if (words[0] !== void 0 && !words[0].startsWith("-")) {
     const word = words.shift();
-    if (word !== "download" && word !== "serve" && word !== "help") throw new UsageError(`unknown command "${word}": the commands are download (the default) and serve`);
+    if (word !== "download" && word !== "serve" && word !== "help") throw new UsageError(`unknown command "${redactEntry(word)}": the commands are download (the default) and serve`);
     command = word;
   }
   const args = { command, inputs: {}, json: false, verbose: false, listen: DEFAULT_LISTEN, idleTimeout: DEFAULT_IDLE_TIMEOUT };
@@ -7948,7 +7994,7 @@ function parseArgs(argv2) {
     if (word === "--version") return { ...args, command: "version" };
     if (command === "help") continue;
     const m = /^--(no-)?([a-z][a-z-]*)(?:=(.*))?$/s.exec(word);
-    if (!m) throw new UsageError(`"${word}" is not a flag; flags are written --name value or --name=value (see --help)`);
+    if (!m) throw new UsageError(`"${redactEntry(word)}" is not a flag; flags are written --name value or --name=value (see --help)`);
     const [, negated, name, inline] = m;
     if (!OWN_FLAGS[command].includes(name)) throw new UsageError(`${command} takes no flag --${name} (see --help)`);
     let value;
@@ -7962,7 +8008,7 @@ function parseArgs(argv2) {
       value = next;
     }
     if (name === "json" || name === "verbose") {
-      if (value !== "true" && value !== "false") throw new UsageError(`--${name} is a switch: "${value}" is not true or false`);
+      if (value !== "true" && value !== "false") throw new UsageError(`--${name} is a switch: "${redactEntry(value)}" is not true or false`);
       args[name] = value === "true";
     } else if (name === "listen") args.listen = value;
     else if (name === "idle-timeout") args.idleTimeout = value;

@@ -990,9 +990,52 @@ function hostOf(url) {
   const authority = authorityOf(url);
   return authority?.slice(authority.lastIndexOf("@") + 1);
 }
-var WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#\\]*@/i;
+var WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i;
 function redactUrl(raw) {
   return raw.replace(WITH_USERINFO, "$1***@");
+}
+function suspectSpan(entry) {
+  const end = entry.lastIndexOf("@");
+  if (end < 0) return void 0;
+  return { start: /^[a-z][a-z0-9+.-]*:[/\\]+/i.exec(entry)?.[0].length ?? 0, end };
+}
+function suspectUserinfo(entry) {
+  const span = suspectSpan(entry);
+  return span ? entry.slice(span.start, span.end) : "";
+}
+function redactEntry(entry) {
+  const span = suspectSpan(entry);
+  return span ? `${entry.slice(0, span.start)}***${entry.slice(span.end)}` : entry;
+}
+function hidesGoUserinfo(entry) {
+  return suspectUserinfo(entry) === (WITH_USERINFO.exec(entry)?.[2] ?? "");
+}
+function refusedSecrets(entry) {
+  return [.../* @__PURE__ */ new Set([...secretsIn(entry), suspectUserinfo(entry)])].filter((s) => s !== "");
+}
+function secretsIn(raw) {
+  let info;
+  try {
+    info = userinfoOf(raw);
+  } catch {
+    const written2 = WITH_USERINFO.exec(raw)?.[2];
+    info = written2 === void 0 ? void 0 : { username: written2, password: "", written: written2 };
+  }
+  if (!info) return [];
+  const { username, password, written } = info;
+  const colon = written.indexOf(":");
+  const forms = [written, ...colon < 0 ? [] : [written.slice(0, colon), written.slice(colon + 1)]];
+  for (const part of [username, password]) forms.push(part, encodeURIComponent(part), goEscape(part));
+  try {
+    const whatwg = new URL(raw);
+    forms.push(whatwg.username, whatwg.password);
+  } catch {
+  }
+  return [...new Set(forms)].filter((s) => s !== "");
+}
+var GO_USERINFO_KEPT = /^[A-Za-z0-9\-._~$&+,;=]$/;
+function goEscape(text2) {
+  return [...Buffer.from(text2)].map((b) => GO_USERINFO_KEPT.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
 }
 
 // src/module/elements.ts
@@ -1124,6 +1167,14 @@ function parseRequestPath(path8) {
 }
 
 // src/go/goproxy.ts
+var EntryError = class extends Error {
+  secrets;
+  constructor(entry, problem, options) {
+    super(`"${redactEntry(entry)}" ${problem}`, options);
+    this.name = "EntryError";
+    this.secrets = refusedSecrets(entry);
+  }
+};
 var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
 var MAX_CANDIDATES = 16;
 function parseCandidates(text2) {
@@ -1144,26 +1195,29 @@ function parseCandidates(text2) {
 }
 function parseCandidate(entry) {
   if (KEYWORDS.has(entry)) return { spec: entry, display: entry, keyword: true };
+  const nameable = hidesGoUserinfo(entry);
   if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
-    throw new Error(`"${redactUrl(entry)}" contains a space or a control character`);
+    throw new EntryError(entry, "contains a space or a control character");
   }
   if (/^file:/i.test(entry)) return parseFileCandidate(entry);
-  if (entry.includes("\\")) throw new Error(`"${redactUrl(entry)}" contains a backslash`);
-  if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new Error(`"${redactUrl(entry)}" holds an invalid %-escape`);
+  if (entry.includes("\\")) throw new EntryError(entry, "contains a backslash");
+  if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new EntryError(entry, "holds an invalid %-escape");
   let url;
   try {
     url = new URL(entry);
     userinfoOf(entry);
     const goHost = (hostOf(entry) ?? "").toLowerCase().replace(url.protocol === "https:" ? /:443$/ : /:80$/, "");
-    if (goHost !== url.host) throw new Error(`go would send its requests to "${goHost}", not "${url.host}"`);
+    if (goHost !== url.host) {
+      throw new Error(nameable ? `go would send its requests to "${goHost}", not "${url.host}"` : "go would send its requests to another host than a WHATWG parser reads");
+    }
   } catch (e) {
-    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? "" : `: ${e.message}`}`, { cause: e });
+    throw new EntryError(entry, `is not a URL, "direct" or "off"${e instanceof TypeError ? "" : `: ${e.message}`}`, { cause: e });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported, and file:/// directories`);
+    throw new EntryError(entry, `uses ${nameable ? url.protocol.slice(0, -1) : "a scheme that is not http or https"}; only http and https proxies are supported, and file:/// directories`);
   }
   if (url.protocol === "http:" && (url.username || url.password)) {
-    throw new Error(`"${redactUrl(entry)}" carries credentials over plain http; use https`);
+    throw new EntryError(entry, "carries credentials over plain http; use https");
   }
   const spec = entry.replace(/\/+$/, "");
   return { spec, display: redactUrl(spec), keyword: false };
@@ -1171,13 +1225,13 @@ function parseCandidate(entry) {
 function parseFileCandidate(entry) {
   const rest = entry.slice("file:".length);
   if (!rest.startsWith("///") || /[?#]/.test(rest)) {
-    throw new Error(`"${entry}" is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)`);
+    throw new EntryError(entry, "is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)");
   }
   let dir;
   try {
     dir = fileURLToPath(new URL(`file:${rest}`));
   } catch (e) {
-    throw new Error(`"${entry}" is not a file:// proxy go accepts: ${e.message}`, { cause: e });
+    throw new EntryError(entry, `is not a file:// proxy go accepts: ${e.message}`, { cause: e });
   }
   return { spec: entry, display: entry, keyword: true, dir };
 }

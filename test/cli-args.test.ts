@@ -47,4 +47,13 @@ describe('parseArgs', () => {
     expect(() => parseArgs(argv)).toThrow(UsageError)
     expect(() => parseArgs(argv)).toThrow(message)
   })
+
+  // A URL given where a command or a flag was expected (--proxies forgotten) is quoted, its credentials redacted.
+  it.each([
+    [['https://usr7:pa\\55@proxy.example.com'], 'unknown command "https://***@proxy.example.com": the commands are download (the default) and serve'],
+    [['download', 'https://usr7:pa 55@proxy.example.com'], '"https://***@proxy.example.com" is not a flag; flags are written --name value or --name=value (see --help)'],
+    [['--json=https://usr7:pa55@proxy.example.com'], '--json is a switch: "https://***@proxy.example.com" is not true or false']
+  ])('refuses %j without its credentials', (argv, message) => {
+    expect(() => parseArgs(argv)).toThrow(new UsageError(message))
+  })
 })

@@ -102,6 +102,15 @@ describe('exit codes', () => {
     expect(good.requests).toEqual([])
   })
 
+  it('2: a refused proxies entry, or a URL given as a command, is quoted with its credentials redacted', async () => {
+    for (const argv of [['--proxies', 'https://usr7Q:pa\\s3cret@host.example'], ['--proxies=https://usr7Q:pa s3cret@host.example'], ['https://usr7Q:pa\\s3cret@host.example']]) {
+      const run = await runCli(argv, universe.sampleDir, offlineGoEnv(tempModcache()))
+      expect(run.code, argv.join(' ')).toBe(2)
+      expect(run.stderr, argv.join(' ')).toContain('"https://***@host.example"')
+      expect(run.stdout + run.stderr, argv.join(' ')).not.toMatch(/usr7Q|s3cret/)
+    }
+  })
+
   it('2: a folder without go.mod', async () => {
     const run = await runCli([], os.tmpdir(), offlineGoEnv(tempModcache()))
     expect(run.code).toBe(2)

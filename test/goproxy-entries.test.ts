@@ -3,7 +3,7 @@
 // accepts; a file:// directory exactly as go's newProxyRepo accepts one. And which entries the
 // chain can do without. Pure: file-proxy.test.ts and network.test.ts run go on them.
 import { describe, expect, it } from 'vitest'
-import { type Candidate, leaveOut, parseCandidates } from '../src/go/goproxy.ts'
+import { type Candidate, EntryError, leaveOut, parseCandidates } from '../src/go/goproxy.ts'
 
 const refusal = (entry: string): Error => {
   try {
@@ -34,6 +34,30 @@ describe('a URL entry', () => {
 
   it('is refused, credentials masked, where go refuses its user name or password', () => {
     expect(refusal('https://u:p[@proxy.example.com').message).toBe('"https://***@proxy.example.com" is not a URL, "direct" or "off": its user name or password holds a character go refuses there')
+  })
+
+  // Each refusal, reached with credentials that hold a character or two go or a WHATWG parser reads otherwise:
+  // the entry is quoted with all that could be userinfo redacted, and what it hid is carried to be masked.
+  it.each([
+    ['https://usr7:pa\\55@proxy.example.com', '"https://***@proxy.example.com" contains a backslash', 'pa\\55'],
+    ['https://usr7:pa 55@proxy.example.com', '"https://***@proxy.example.com" contains a space or a control character', 'pa 55'],
+    ['https://usr7:pa55\u0001@proxy.example.com', '"https://***@proxy.example.com" contains a space or a control character', 'pa55\u0001'],
+    ['https://usr7:pa55%zz@proxy.example.com', '"https://***@proxy.example.com" holds an invalid %-escape', 'pa55%zz'],
+    ['https://usr7:pa55[@proxy.example.com', '"https://***@proxy.example.com" is not a URL, "direct" or "off": its user name or password holds a character go refuses there', 'pa55['],
+    ['https://usr7:ab/pa55@proxy.example.com', '"https://***@proxy.example.com" is not a URL, "direct" or "off"', 'usr7:ab/pa55'],
+    ['https://usr7:pa?55@proxy.example.com', '"https://***@proxy.example.com" is not a URL, "direct" or "off"', 'usr7:pa?55'],
+    ['https://usr7:0443/pa55@proxy.example.com', '"https://***@proxy.example.com" is not a URL, "direct" or "off": go would send its requests to another host than a WHATWG parser reads', 'usr7:0443/pa55'],
+    ['https:usr7:pa55@proxy.example.com', '"***@proxy.example.com" is not a URL, "direct" or "off": go would send its requests to another host than a WHATWG parser reads', 'https:usr7:pa55'],
+    ['ftp://usr7:pa55@proxy.example.com', '"ftp://***@proxy.example.com" uses ftp; only http and https proxies are supported, and file:/// directories', 'pa55'],
+    ['usr7:pa55@proxy.example.com', '"***@proxy.example.com" uses a scheme that is not http or https; only http and https proxies are supported, and file:/// directories', 'usr7:pa55'],
+    ['http://usr7:pa55@proxy.example.com', '"http://***@proxy.example.com" carries credentials over plain http; use https', 'pa55'],
+    ['file://usr7:pa55@host/dir', '"file://***@host/dir" is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)', 'pa55']
+  ])('%j is refused as %j, its credentials hidden and carried', (entry, message, secret) => {
+    const error = refusal(entry)
+    expect(error.message).toBe(message)
+    expect(error.message).not.toMatch(/usr7|pa.?55/)
+    expect(error).toBeInstanceOf(EntryError)
+    expect((error as EntryError).secrets).toContain(secret)
   })
 
   it('that no parser reads is refused without a parser’s words', () => {

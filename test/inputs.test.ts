@@ -110,6 +110,13 @@ describe('parseSettings', () => {
     expect(error.message).not.toContain('user')
     expect(error.message).toContain('ftp://***@mirror.example.com')
   })
+
+  it('never prints a credential go or a WHATWG parser would read otherwise, and carries it to be masked', () => {
+    const error = failure({ proxies: 'https://proxy.example.com\nhttps://user:pa\\ss@host.example' })
+    expect(error.message).toBe('Input "proxies": "https://***@host.example" contains a backslash')
+    expect(error.secrets).toEqual(['user:pa\\ss', 'user', 'pa\\ss', 'user%3Apa%5Css'])
+    expect(failure({ retries: 'x' }).secrets).toEqual([])
+  })
 })
 
 describe('parseSettings, at its edges', () => {

@@ -1,11 +1,11 @@
 // The module protocol's rules (src/module/) against go's own code: module paths (CheckPath),
 // their escaping both ways, the versions a request may name, canonical versions, the checksum
-// database's tile paths, and how a URL's credentials are read. Property-based (fast-check): each
+// database's tile paths, how a URL's credentials are read and how go prints them. Property-based (fast-check): each
 // generated case is asked of the Go oracle (test/cache-server/modpath), and ours must agree.
 import path from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { userinfoOf } from '../src/util/credentials.ts'
+import { maskSecrets, secretsIn, userinfoOf } from '../src/util/credentials.ts'
 import { parseCandidates } from '../src/go/goproxy.ts'
 import { escapePath, modulePathProblem, unescapePath } from '../src/module/path.ts'
 import { parseRequestPath, wirePath } from '../src/module/request.ts'
@@ -165,6 +165,32 @@ describe('credentials in a proxy URL, as go’s url.Parse reads them', () => {
       }),
       RUNS
     )
+  })
+
+  // go prints a URL's credentials escaped its own way (url.Userinfo's String, and Redacted, which
+  // keeps the user name) in its error lines, which the action does not control: that form must be
+  // among the secrets the runner masks, for every character a user name or password can hold.
+  const ASCII = Array.from({ length: 0x80 }, (_, i) => String.fromCharCode(i))
+  const SAMPLES = [...ASCII.map(c => `u${c}x`), 'to!ken', "it's(1)*", '"<q>"', 'a b\tc', 'é', '日本', '😀', '\u00a0', '\u2028', 'x\u007fy', '%41', '!$&\'()*+,;=:@/?#[]']
+
+  it('the form go prints each user name and password in is one secretsIn gives, and masking what go prints leaves none of it', async () => {
+    /** Written in the URL with every byte %-escaped (none as go prints it), so that go and the action read it back as it is. */
+    const written = (text: string) => [...Buffer.from(text)].map(b => `%${b.toString(16).padStart(2, '0')}`).join('')
+    const pairs = SAMPLES.map((user, i) => [user, SAMPLES[(i + 7) % SAMPLES.length]!.replace(/^u/, 'p')] as const)
+    const answers = await go.ask('userinfoString', pairs.map(pair => JSON.stringify(pair)))
+    pairs.forEach(([user, password], i) => {
+      const answer = answers[i]!
+      expect(answer.ok, answer.out).toBe(true)
+      const [both, userAlone, redacted] = JSON.parse(answer.out as string) as [string, string, string]
+      const url = `https://${written(user)}:${written(password)}@host.example.com/go`
+      expect(userinfoOf(url), url).toMatchObject({ username: user, password })
+      const secrets = secretsIn(url)
+      // go escapes every `:` of the user name, so the first one in the pair is the separator.
+      const goPassword = both.slice(both.indexOf(':') + 1)
+      for (const form of [userAlone, goPassword]) expect(secrets, `${JSON.stringify(user)} ${JSON.stringify(password)}: ${form}`).toContain(form)
+      expect(maskSecrets(redacted, secrets), url).toBe('https://***:xxxxx@h')
+      expect(maskSecrets(`https://${both}@h`, secrets), url).toMatch(/^https:\/\/\*\*\*(:\*\*\*)?@h$/)
+    })
   })
 })
 

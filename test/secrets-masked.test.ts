@@ -18,10 +18,10 @@ beforeAll(async () => {
 })
 afterEach(proxies.closeAll)
 
-/** Whether the log registers `secret` (`::add-mask::<secret>`) before any other line holds it. */
+/** Whether the log registers `secret` (`::add-mask::<secret>`, its data escaped as a workflow command's is) before any other line holds it. */
 function maskedBeforeShown(log: string, secret: string): boolean {
   const lines = log.split('\n')
-  const mask = lines.indexOf(`::add-mask::${secret}`)
+  const mask = lines.indexOf(`::add-mask::${secret.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}`)
   const shown = lines.findIndex(l => l.includes(secret) && !l.startsWith('::add-mask::'))
   return mask >= 0 && (shown < 0 || mask < shown)
 }
@@ -52,5 +52,27 @@ describe('credentials are registered as secrets', () => {
     // And nowhere else in what the step wrote.
     const unmasked = [run.log.replace(/^::add-mask::.*$/gm, ''), run.summary, JSON.stringify(run.outputs), JSON.stringify(run.exported), run.state].join('\n')
     for (const secret of [candidateSecret, netrcSecret, forwardSecret]) expect(unmasked).not.toContain(secret)
+  })
+
+  it('a user name as go prints it, escaped its own way (to!ken as to%21ken), before any other line holds it', async () => {
+    // go's error lines show a URL redacted, the user name kept: https://to%21ken:xxxxx@host/…
+    const locked = `https://to!ken(7Q)*:pw-s3cret-7Q@127.0.0.1:${await closedPort()}`
+    const good = await proxies.start(healthy)
+    const run = await runScenario(universe, { proxies: `${locked}\n${good.url}` })
+    expect(run.failed, run.log).toBe(false)
+    for (const secret of ['to!ken(7Q)*', 'to%21ken%287Q%29%2A', 'pw-s3cret-7Q']) expect(maskedBeforeShown(run.log, secret), secret).toBe(true)
+  })
+
+  it.each([
+    ['pa\\s3cret-7Q', 'contains a backslash'],
+    ['pa s3cret\\7Q', 'contains a space or a control character']
+  ])('a refused proxies entry’s, its password %j: the error quotes the entry redacted, after the masks', async (password, problem) => {
+    const userinfo = `usr7Q:${password}`
+    const run = await runScenario(universe, { proxies: `https://${userinfo}@host.example` })
+    expect(run.failed).toBe(true)
+    expect(run.log).toContain(`Input "proxies": "https://***@host.example" ${problem}`)
+    for (const secret of [userinfo, 'usr7Q', password]) expect(maskedBeforeShown(run.log, secret), secret).toBe(true)
+    const unmasked = [run.log.replace(/^::add-mask::.*$/gm, ''), run.summary, JSON.stringify(run.outputs), JSON.stringify(run.exported), run.state].join('\n')
+    for (const part of ['usr7Q', 's3cret']) expect(unmasked).not.toContain(part)
   })
 })

@@ -1,6 +1,7 @@
 // The CLI's command line: a command and flags named like the action's inputs. Pure: what the
 // words mean, or a UsageError saying which word is wrong, before anything runs.
 import type { InputName } from '../engine/inputs.ts'
+import { redactEntry } from '../util/credentials.ts'
 
 export type Command = 'download' | 'serve' | 'help' | 'version'
 
@@ -42,7 +43,7 @@ export function parseArgs(argv: string[]): CliArgs {
   let command: 'download' | 'serve' | 'help' = 'download'
   if (words[0] !== undefined && !words[0].startsWith('-')) {
     const word = words.shift() as string
-    if (word !== 'download' && word !== 'serve' && word !== 'help') throw new UsageError(`unknown command "${word}": the commands are download (the default) and serve`)
+    if (word !== 'download' && word !== 'serve' && word !== 'help') throw new UsageError(`unknown command "${redactEntry(word)}": the commands are download (the default) and serve`)
     command = word
   }
   const args: CliArgs = { command, inputs: {}, json: false, verbose: false, listen: DEFAULT_LISTEN, idleTimeout: DEFAULT_IDLE_TIMEOUT }
@@ -52,7 +53,7 @@ export function parseArgs(argv: string[]): CliArgs {
     if (word === '--version') return { ...args, command: 'version' }
     if (command === 'help') continue
     const m = /^--(no-)?([a-z][a-z-]*)(?:=(.*))?$/s.exec(word)
-    if (!m) throw new UsageError(`"${word}" is not a flag; flags are written --name value or --name=value (see --help)`)
+    if (!m) throw new UsageError(`"${redactEntry(word)}" is not a flag; flags are written --name value or --name=value (see --help)`)
     const [, negated, name, inline] = m as unknown as [string, string | undefined, string, string | undefined]
     if (!OWN_FLAGS[command].includes(name)) throw new UsageError(`${command} takes no flag --${name} (see --help)`)
     let value: string
@@ -66,7 +67,7 @@ export function parseArgs(argv: string[]): CliArgs {
       value = next
     }
     if (name === 'json' || name === 'verbose') {
-      if (value !== 'true' && value !== 'false') throw new UsageError(`--${name} is a switch: "${value}" is not true or false`)
+      if (value !== 'true' && value !== 'false') throw new UsageError(`--${name} is a switch: "${redactEntry(value)}" is not true or false`)
       args[name] = value === 'true'
     } else if (name === 'listen') args.listen = value
     else if (name === 'idle-timeout') args.idleTimeout = value

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { formatDuration, parseDuration } from '../util/duration.ts'
-import { type Candidate, parseCandidates } from '../go/goproxy.ts'
+import { type Candidate, EntryError, parseCandidates } from '../go/goproxy.ts'
 
 export type Selection = 'ordered' | 'fastest'
 export type CacheContents = 'everything' | 'downloads'
@@ -72,11 +72,14 @@ export class InputError extends Error {
   readonly input: string
   /** What is wrong, without the input's name. */
   readonly problem: string
-  constructor(input: string, problem: string) {
+  /** Credentials the value held, which the problem does not show: to be masked all the same. */
+  readonly secrets: string[]
+  constructor(input: string, problem: string, secrets: string[] = []) {
     super(`Input "${input}": ${problem}`)
     this.name = 'InputError'
     this.input = input
     this.problem = problem
+    this.secrets = secrets
   }
 }
 
@@ -114,7 +117,7 @@ export function candidatesFrom(input: string, text: string): Candidate[] {
   try {
     return parseCandidates(text)
   } catch (e) {
-    throw new InputError(input, (e as Error).message)
+    throw new InputError(input, (e as Error).message, e instanceof EntryError ? e.secrets : [])
   }
 }
 

@@ -1,6 +1,6 @@
 // GOPROXY entries: parsing the candidates, and assembling the chain that go is given.
 import { fileURLToPath } from 'node:url'
-import { hostOf, redactUrl, userinfoOf } from '../util/credentials.ts'
+import { hidesGoUserinfo, hostOf, redactEntry, redactUrl, refusedSecrets, userinfoOf } from '../util/credentials.ts'
 import { wirePath } from '../module/request.ts'
 
 export interface Candidate {
@@ -12,6 +12,19 @@ export interface Candidate {
   keyword: boolean
   /** A file:// entry's directory, which go reads as a module proxy. */
   dir?: string
+}
+
+/**
+ * An entry refused: its message quotes it with whatever could be credentials redacted, whichever
+ * characters they hold, and `secrets` holds those credentials, to be masked all the same.
+ */
+export class EntryError extends Error {
+  readonly secrets: string[]
+  constructor(entry: string, problem: string, options?: ErrorOptions) {
+    super(`"${redactEntry(entry)}" ${problem}`, options)
+    this.name = 'EntryError'
+    this.secrets = refusedSecrets(entry)
+  }
 }
 
 export const KEYWORDS = new Set(['direct', 'off'])
@@ -40,15 +53,18 @@ export function parseCandidates(text: string): Candidate[] {
 
 function parseCandidate(entry: string): Candidate {
   if (KEYWORDS.has(entry)) return { spec: entry, display: entry, keyword: true }
+  // A message names a host or a scheme read from the entry only where neither can be a part of the
+  // credentials (a password holding an unescaped `/` ends the authority before its `@`: `https://u:0443/x@host`).
+  const nameable = hidesGoUserinfo(entry)
   // eslint-disable-next-line no-control-regex
   if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
-    throw new Error(`"${redactUrl(entry)}" contains a space or a control character`)
+    throw new EntryError(entry, 'contains a space or a control character')
   }
   if (/^file:/i.test(entry)) return parseFileCandidate(entry)
   // A WHATWG parser reads `\\` as `/`, go does not: the two would send requests to different hosts.
-  if (entry.includes('\\')) throw new Error(`"${redactUrl(entry)}" contains a backslash`)
+  if (entry.includes('\\')) throw new EntryError(entry, 'contains a backslash')
   // go's url.Parse refuses the whole URL; a WHATWG parser keeps it as written.
-  if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new Error(`"${redactUrl(entry)}" holds an invalid %-escape`)
+  if (/%(?![0-9A-Fa-f]{2})/.test(entry)) throw new EntryError(entry, 'holds an invalid %-escape')
   let url: URL
   try {
     url = new URL(entry)
@@ -57,16 +73,18 @@ function parseCandidate(entry: string): Candidate {
     userinfoOf(entry)
     // A WHATWG parser rewrites some hosts (`9` is 0.0.0.9, a default port is dropped): the action's requests must go where go's go.
     const goHost = (hostOf(entry) ?? '').toLowerCase().replace(url.protocol === 'https:' ? /:443$/ : /:80$/, '')
-    if (goHost !== url.host) throw new Error(`go would send its requests to "${goHost}", not "${url.host}"`)
+    if (goHost !== url.host) {
+      throw new Error(nameable ? `go would send its requests to "${goHost}", not "${url.host}"` : 'go would send its requests to another host than a WHATWG parser reads')
+    }
   } catch (e) {
-    throw new Error(`"${redactUrl(entry)}" is not a URL, "direct" or "off"${e instanceof TypeError ? '' : `: ${(e as Error).message}`}`, { cause: e })
+    throw new EntryError(entry, `is not a URL, "direct" or "off"${e instanceof TypeError ? '' : `: ${(e as Error).message}`}`, { cause: e })
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`"${redactUrl(entry)}" uses ${url.protocol.slice(0, -1)}; only http and https proxies are supported, and file:/// directories`)
+    throw new EntryError(entry, `uses ${nameable ? url.protocol.slice(0, -1) : 'a scheme that is not http or https'}; only http and https proxies are supported, and file:/// directories`)
   }
   if (url.protocol === 'http:' && (url.username || url.password)) {
     // go refuses them too ("refusing to pass credentials to insecure URL").
-    throw new Error(`"${redactUrl(entry)}" carries credentials over plain http; use https`)
+    throw new EntryError(entry, 'carries credentials over plain http; use https')
   }
   const spec = entry.replace(/\/+$/, '')
   return { spec, display: redactUrl(spec), keyword: false }
@@ -80,13 +98,13 @@ function parseCandidate(entry: string): Candidate {
 function parseFileCandidate(entry: string): Candidate {
   const rest = entry.slice('file:'.length)
   if (!rest.startsWith('///') || /[?#]/.test(rest)) {
-    throw new Error(`"${entry}" is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)`)
+    throw new EntryError(entry, 'is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)')
   }
   let dir: string
   try {
     dir = fileURLToPath(new URL(`file:${rest}`))
   } catch (e) {
-    throw new Error(`"${entry}" is not a file:// proxy go accepts: ${(e as Error).message}`, { cause: e })
+    throw new EntryError(entry, `is not a file:// proxy go accepts: ${(e as Error).message}`, { cause: e })
   }
   return { spec: entry, display: entry, keyword: true, dir }
 }

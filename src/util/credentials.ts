@@ -47,12 +47,56 @@ export function hostOf(url: string): string | undefined {
   return authority?.slice(authority.lastIndexOf('@') + 1)
 }
 
-// The scheme, then everything up to the authority's last `@`: all of the userinfo, however many `@` it holds.
-const WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#\\]*@/i
+// The scheme, then everything up to the authority's last `@`, the authority ending as go's url.Parse
+// ends it (at the first `/`, `?` or `#`; a `\` is part of it): all of the userinfo, however many `@`
+// or `\` it holds. A WHATWG parser, which also ends it at a `\`, reads a part of this at most.
+const WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i
 
 /** The URL as given, its whole userinfo replaced by `***`: `https://***@host/path`. */
 export function redactUrl(raw: string): string {
   return raw.replace(WITH_USERINFO, '$1***@')
+}
+
+/**
+ * What a refused entry may hold of credentials, read as broadly as any reading could: everything
+ * before its last `@`, after `scheme:` and the slashes (or backslashes) that follow it, or from its
+ * start where no slash follows a scheme (a WHATWG parser reads `https:u:p@h` as userinfo; `u:p@h`
+ * may be a URL without its scheme). Broader than go's reading on purpose: a password holding an
+ * unescaped `/`, `?` or `#` ends go's authority before its `@`, and the entry is refused for it.
+ */
+function suspectSpan(entry: string): { start: number; end: number } | undefined {
+  const end = entry.lastIndexOf('@')
+  if (end < 0) return undefined
+  return { start: /^[a-z][a-z0-9+.-]*:[/\\]+/i.exec(entry)?.[0].length ?? 0, end }
+}
+
+/** What redactEntry hides of `entry`: '' when nothing. */
+export function suspectUserinfo(entry: string): string {
+  const span = suspectSpan(entry)
+  return span ? entry.slice(span.start, span.end) : ''
+}
+
+/**
+ * An entry someone wrote (a proxies entry, a command-line word), as a message refusing it quotes
+ * it: whatever could be credentials replaced by `***`, `https://***@host`, whichever characters
+ * they hold.
+ */
+export function redactEntry(entry: string): string {
+  const span = suspectSpan(entry)
+  return span ? `${entry.slice(0, span.start)}***${entry.slice(span.end)}` : entry
+}
+
+/**
+ * Whether what redactEntry hides of `entry` is go's userinfo exactly (or nothing): then no other
+ * part of it, its host and scheme included, can be a part of the credentials in any reading.
+ */
+export function hidesGoUserinfo(entry: string): boolean {
+  return suspectUserinfo(entry) === (WITH_USERINFO.exec(entry)?.[2] ?? '')
+}
+
+/** The secrets of an entry refused: secretsIn's, and the whole of what redactEntry hides. */
+export function refusedSecrets(entry: string): string[] {
+  return [...new Set([...secretsIn(entry), suspectUserinfo(entry)])].filter(s => s !== '')
 }
 
 /**
@@ -65,8 +109,8 @@ export function secretsIn(raw: string): string[] {
   try {
     info = userinfoOf(raw)
   } catch {
-    // Refused URLs are reported redacted; what stands before the last `@` is still masked.
-    const written = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)@/i.exec(raw)?.[1]
+    // Refused URLs are reported redacted; what stands before the authority's last `@` (a `\` included) is still masked.
+    const written = WITH_USERINFO.exec(raw)?.[2]
     info = written === undefined ? undefined : { username: written, password: '', written }
   }
   if (!info) return []
@@ -83,9 +127,16 @@ export function secretsIn(raw: string): string[] {
   return [...new Set(forms)].filter(s => s !== '')
 }
 
-/** A user name or password as go's url.Userinfo prints it: `@`, `/`, `?`, `:` and anything beyond ASCII escaped. */
+// What go's url.Userinfo prints as it is (net/url's shouldEscape in encodeUserPassword mode): RFC 3986's
+// unreserved characters, and the sub-delimiters it leaves alone in userinfo.
+const GO_USERINFO_KEPT = /^[A-Za-z0-9\-._~$&+,;=]$/
+
+/**
+ * A user name or password as go's url.Userinfo prints it (String, and so Redacted, which keeps
+ * the user name): each UTF-8 byte %-escaped in upper case, but for letters, digits and `-._~$&+,;=`.
+ */
 function goEscape(text: string): string {
-  return [...Buffer.from(text)].map(b => (b < 0x80 && !'@/?:% '.includes(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('')
+  return [...Buffer.from(text)].map(b => (GO_USERINFO_KEPT.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('')
 }
 
 /** Replaces every secret in text by `***` (for what the runner does not mask: summary, outputs), longest first. */

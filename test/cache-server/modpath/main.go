@@ -62,6 +62,17 @@ func ask(q question) answer {
 		password, _ := u.User.Password()
 		out, _ := json.Marshal([]string{u.User.Username(), password, u.Host})
 		return answer{OK: true, Out: string(out)}
+	case "userinfoString":
+		// How go prints credentials: arg is the JSON array [user, password]; out is the JSON array of
+		// url.UserPassword(user, password).String(), url.User(user).String(), and the Redacted() of
+		// https://user:password@h, which keeps the user name.
+		var pair [2]string
+		if err := json.Unmarshal([]byte(q.Arg), &pair); err != nil {
+			return answer{Out: "bad pair: " + err.Error()}
+		}
+		redacted := (&url.URL{Scheme: "https", User: url.UserPassword(pair[0], pair[1]), Host: "h"}).Redacted()
+		out, _ := json.Marshal([]string{url.UserPassword(pair[0], pair[1]).String(), url.User(pair[0]).String(), redacted})
+		return answer{OK: true, Out: string(out)}
 	}
 	return answer{Out: "unknown op " + q.Op}
 }
