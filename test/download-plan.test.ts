@@ -92,8 +92,8 @@ describe('likelyDownloads: the zips fetched before the graph is read', () => {
     for (const m of likelyDownloads(input)) expect(zips).toContain(downloadPath(m.path, m.version, 'zip'))
   })
 
-  it('leaves out what a replacement or an exclusion touches, and a requirement on none', () => {
-    const input = single('/w/m', `module example.com/main/m\n\ngo 1.21\n\nrequire (\n${requires(['a v1.0.0', 'b v1.0.0', 'c v1.1.0', 'e v1.0.0', 'x none'])})\n\nreplace ${E}/b => ${E}/bfork v1.5.0\n\nreplace ${E}/c v1.1.0 => ./local-c\n\nexclude ${E}/e v1.0.0\n`)
+  it('leaves out what a replacement or an exclusion touches, a requirement on none, and the main module itself', () => {
+    const input = single('/w/m', `module ${E}/m\n\ngo 1.17\n\nrequire (\n${requires(['a v1.0.0', 'b v1.0.0', 'c v1.1.0', 'e v1.0.0', 'x none', 'm v1.0.0'])})\n\nreplace ${E}/b => ${E}/bfork v1.5.0\n\nreplace ${E}/c v1.1.0 => ./local-c\n\nexclude ${E}/e v1.0.0\n`)
     expect(names(input)).toEqual(['a@v1.0.0'])
     expect(names({ ...input, workReplace: parseGoWork(`go 1.21\n\nreplace ${E}/a => ${E}/afork v1.0.0\n`).replace })).toEqual([])
   })
