@@ -990,10 +990,14 @@ function parseRequestPath(path29) {
 // src/go/goproxy.ts
 var EntryError = class extends Error {
   secrets;
+  problem;
   constructor(entry, problem, options) {
-    super(`"${redactEntry(entry)}" ${problem}`, options);
+    const scheme = options?.split ? /^[a-z][a-z0-9+.-]*:[/\\]*/i.exec(entry)?.[0] ?? "" : void 0;
+    const shown = scheme === void 0 ? redactEntry(entry) : `${scheme}***`;
+    super(`"${shown}" ${problem}${scheme === void 0 ? "" : ' (a "," or "|" in a user name or password ends the entry there: %-escape it)'}`, options);
     this.name = "EntryError";
-    this.secrets = refusedSecrets(entry);
+    this.problem = problem;
+    this.secrets = [.../* @__PURE__ */ new Set([...refusedSecrets(entry), ...scheme === void 0 ? [] : [entry.slice(scheme.length)]])].filter((s) => s !== "");
   }
 };
 var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
@@ -1007,7 +1011,13 @@ function parseCandidates(text) {
   const seen = /* @__PURE__ */ new Set();
   const candidates = [];
   for (const entry of entries2) {
-    const candidate = parseCandidate(entry);
+    let candidate;
+    try {
+      candidate = parseCandidate(entry);
+    } catch (e) {
+      if (e instanceof EntryError && !entry.includes("@") && text.includes("@")) throw new EntryError(entry, e.problem, { cause: e, split: true });
+      throw e;
+    }
     if (seen.has(candidate.spec)) continue;
     seen.add(candidate.spec);
     candidates.push(candidate);
@@ -1040,6 +1050,7 @@ function parseCandidate(entry) {
   if (url.protocol === "http:" && (url.username || url.password)) {
     throw new EntryError(entry, "carries credentials over plain http; use https");
   }
+  if (!nameable) throw new EntryError(entry, 'has an "@" after its host; a user name or password holding "/", "?" or "#" must be %-escaped');
   const spec = entry.replace(/\/+$/, "");
   return { spec, display: redactUrl(spec), keyword: false };
 }
@@ -3365,10 +3376,10 @@ async function restoreEntry(stash, keys, limitMs, select) {
       if (!matchedKey) return nothing({ state: "miss", durationMs: performance.now() - started });
       if (result.error !== void 0) throw new Error(result.error);
       const moved = await unstage(staging.entry, stash.root, await select(staging.entry));
-      const refused = result.refusedCount ?? 0;
-      const state = refused === 0 && sameKey(matchedKey, keys.key) ? "exact" : "partial";
+      const refused2 = result.refusedCount ?? 0;
+      const state = refused2 === 0 && sameKey(matchedKey, keys.key) ? "exact" : "partial";
       const report = { state, matchedKey, durationMs: performance.now() - started, ...result.bytes === void 0 ? {} : { bytes: result.bytes } };
-      return { report: refused > 0 ? { ...report, warning: describeRefused(matchedKey, result) } : report, moved };
+      return { report: refused2 > 0 ? { ...report, warning: describeRefused(matchedKey, result) } : report, moved };
     } finally {
       await staging.release();
     }
@@ -3606,21 +3617,24 @@ function candidatesFrom(input, text) {
     throw new InputError(input, e.message, e instanceof EntryError ? e.secrets : []);
   }
 }
+function refused(input, text, problem) {
+  return new InputError(input, `"${redactEntry(text)}" ${problem}`, refusedSecrets(text));
+}
 function oneOf(input, text, allowed) {
   if (allowed.includes(text)) return text;
-  throw new InputError(input, `"${text}" is not one of: ${allowed.join(", ")}`);
+  throw refused(input, text, `is not one of: ${allowed.join(", ")}`);
 }
 function duration(input, text) {
   const ms = parseDuration(text);
   if (ms === void 0) {
-    throw new InputError(input, `"${text}" is not a duration; write it like 90s, 1m30s, 10m or a number of seconds`);
+    throw refused(input, text, "is not a duration; write it like 90s, 1m30s, 10m or a number of seconds");
   }
-  if (ms <= 0) throw new InputError(input, `"${text}" must be longer than zero`);
-  if (ms > MAX_DURATION_MS) throw new InputError(input, `"${text}" is longer than the ${formatDuration(MAX_DURATION_MS)} allowed (no job runs longer)`);
+  if (ms <= 0) throw refused(input, text, "must be longer than zero");
+  if (ms > MAX_DURATION_MS) throw refused(input, text, `is longer than the ${formatDuration(MAX_DURATION_MS)} allowed (no job runs longer)`);
   return ms;
 }
 function wholeNumber(input, text, min, max) {
-  if (!/^\d+$/.test(text)) throw new InputError(input, `"${text}" is not a whole number of ${min === 0 ? "zero" : min} or more`);
+  if (!/^\d+$/.test(text)) throw refused(input, text, `is not a whole number of ${min === 0 ? "zero" : min} or more`);
   const n = Number(text);
   if (n < min) throw new InputError(input, `${n} is less than ${min}`);
   if (n > max) throw new InputError(input, `${n} is more than the ${max} allowed`);
@@ -3631,7 +3645,7 @@ var FALSE = ["false", "False", "FALSE"];
 function boolean(input, text) {
   if (TRUE.includes(text)) return true;
   if (FALSE.includes(text)) return false;
-  throw new InputError(input, `"${text}" is not true or false`);
+  throw refused(input, text, "is not true or false");
 }
 function goModuleDir(dir) {
   if (!existsSync3(dir) || !statSync2(dir).isDirectory()) {

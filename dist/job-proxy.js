@@ -1169,10 +1169,14 @@ function parseRequestPath(path8) {
 // src/go/goproxy.ts
 var EntryError = class extends Error {
   secrets;
+  problem;
   constructor(entry, problem, options) {
-    super(`"${redactEntry(entry)}" ${problem}`, options);
+    const scheme = options?.split ? /^[a-z][a-z0-9+.-]*:[/\\]*/i.exec(entry)?.[0] ?? "" : void 0;
+    const shown = scheme === void 0 ? redactEntry(entry) : `${scheme}***`;
+    super(`"${shown}" ${problem}${scheme === void 0 ? "" : ' (a "," or "|" in a user name or password ends the entry there: %-escape it)'}`, options);
     this.name = "EntryError";
-    this.secrets = refusedSecrets(entry);
+    this.problem = problem;
+    this.secrets = [.../* @__PURE__ */ new Set([...refusedSecrets(entry), ...scheme === void 0 ? [] : [entry.slice(scheme.length)]])].filter((s) => s !== "");
   }
 };
 var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
@@ -1186,7 +1190,13 @@ function parseCandidates(text2) {
   const seen = /* @__PURE__ */ new Set();
   const candidates = [];
   for (const entry of entries2) {
-    const candidate = parseCandidate(entry);
+    let candidate;
+    try {
+      candidate = parseCandidate(entry);
+    } catch (e) {
+      if (e instanceof EntryError && !entry.includes("@") && text2.includes("@")) throw new EntryError(entry, e.problem, { cause: e, split: true });
+      throw e;
+    }
     if (seen.has(candidate.spec)) continue;
     seen.add(candidate.spec);
     candidates.push(candidate);
@@ -1219,6 +1229,7 @@ function parseCandidate(entry) {
   if (url.protocol === "http:" && (url.username || url.password)) {
     throw new EntryError(entry, "carries credentials over plain http; use https");
   }
+  if (!nameable) throw new EntryError(entry, 'has an "@" after its host; a user name or password holding "/", "?" or "#" must be %-escaped');
   const spec = entry.replace(/\/+$/, "");
   return { spec, display: redactUrl(spec), keyword: false };
 }

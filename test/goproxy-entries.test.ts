@@ -51,7 +51,15 @@ describe('a URL entry', () => {
     ['ftp://usr7:pa55@proxy.example.com', '"ftp://***@proxy.example.com" uses ftp; only http and https proxies are supported, and file:/// directories', 'pa55'],
     ['usr7:pa55@proxy.example.com', '"***@proxy.example.com" uses a scheme that is not http or https; only http and https proxies are supported, and file:/// directories', 'usr7:pa55'],
     ['http://usr7:pa55@proxy.example.com', '"http://***@proxy.example.com" carries credentials over plain http; use https', 'pa55'],
-    ['file://usr7:pa55@host/dir', '"file://***@host/dir" is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)', 'pa55']
+    ['file://usr7:pa55@host/dir', '"file://***@host/dir" is not a file:// proxy go accepts: it must be a path alone, like file:///srv/goproxy (go: invalid file:// proxy URL with non-path elements)', 'pa55'],
+    // URLs go and a WHATWG parser both take, the same host for both, whose `@` comes after the host: credentials holding `/`, `?` or `#`.
+    ['https://usr7:4/pa55@proxy.example.com', '"https://***@proxy.example.com" has an "@" after its host; a user name or password holding "/", "?" or "#" must be %-escaped', 'usr7:4/pa55'],
+    ['https://usr7pa/55==@proxy.example.com', '"https://***@proxy.example.com" has an "@" after its host; a user name or password holding "/", "?" or "#" must be %-escaped', 'usr7pa/55=='],
+    ['https://usr7?pa55@proxy.example.com', '"https://***@proxy.example.com" has an "@" after its host; a user name or password holding "/", "?" or "#" must be %-escaped', 'usr7?pa55'],
+    ['https://usr7#pa55@proxy.example.com', '"https://***@proxy.example.com" has an "@" after its host; a user name or password holding "/", "?" or "#" must be %-escaped', 'usr7#pa55'],
+    // A `,` or `|` in a password ends the entry (GOPROXY's own separators): the first half is hidden whole.
+    ['https://usr7:pa,55@proxy.example.com', '"https://***" is not a URL, "direct" or "off" (a "," or "|" in a user name or password ends the entry there: %-escape it)', 'usr7:pa'],
+    ['https://usr7:pa|55@proxy.example.com', '"https://***" is not a URL, "direct" or "off" (a "," or "|" in a user name or password ends the entry there: %-escape it)', 'usr7:pa']
   ])('%j is refused as %j, its credentials hidden and carried', (entry, message, secret) => {
     const error = refusal(entry)
     expect(error.message).toBe(message)

@@ -117,6 +117,14 @@ describe('parseSettings', () => {
     expect(error.secrets).toEqual(['user:pa\\ss', 'user', 'pa\\ss', 'user%3Apa%5Css'])
     expect(failure({ retries: 'x' }).secrets).toEqual([])
   })
+
+  it('hides and carries the credentials of a proxy URL given to another input', () => {
+    for (const input of ['selection', 'stall-timeout', 'retries', 'prefetch'] as const) {
+      const error = failure({ [input]: 'https://usr7:pa55@proxy.example.com' })
+      expect(error.message).toMatch(new RegExp(`^Input "${input}": "https://\\*\\*\\*@proxy\\.example\\.com" `))
+      expect(error.secrets).toContain('pa55')
+    }
+  })
 })
 
 describe('parseSettings, at its edges', () => {

@@ -2,6 +2,7 @@
 // before any network request.
 import { existsSync, statSync } from 'node:fs'
 import path from 'node:path'
+import { redactEntry, refusedSecrets } from '../util/credentials.ts'
 import { formatDuration, parseDuration } from '../util/duration.ts'
 import { type Candidate, EntryError, parseCandidates } from '../go/goproxy.ts'
 
@@ -121,23 +122,31 @@ export function candidatesFrom(input: string, text: string): Candidate[] {
   }
 }
 
+/**
+ * A value refused, as its message quotes it: an input's value may be a proxy URL put in the
+ * wrong place (a forgotten `--proxies`), so what could be its credentials is hidden and kept secret.
+ */
+function refused(input: InputName, text: string, problem: string): InputError {
+  return new InputError(input, `"${redactEntry(text)}" ${problem}`, refusedSecrets(text))
+}
+
 function oneOf<T extends string>(input: InputName, text: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(text)) return text as T
-  throw new InputError(input, `"${text}" is not one of: ${allowed.join(', ')}`)
+  throw refused(input, text, `is not one of: ${allowed.join(', ')}`)
 }
 
 function duration(input: InputName, text: string): number {
   const ms = parseDuration(text)
   if (ms === undefined) {
-    throw new InputError(input, `"${text}" is not a duration; write it like 90s, 1m30s, 10m or a number of seconds`)
+    throw refused(input, text, 'is not a duration; write it like 90s, 1m30s, 10m or a number of seconds')
   }
-  if (ms <= 0) throw new InputError(input, `"${text}" must be longer than zero`)
-  if (ms > MAX_DURATION_MS) throw new InputError(input, `"${text}" is longer than the ${formatDuration(MAX_DURATION_MS)} allowed (no job runs longer)`)
+  if (ms <= 0) throw refused(input, text, 'must be longer than zero')
+  if (ms > MAX_DURATION_MS) throw refused(input, text, `is longer than the ${formatDuration(MAX_DURATION_MS)} allowed (no job runs longer)`)
   return ms
 }
 
 function wholeNumber(input: InputName, text: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text)) throw new InputError(input, `"${text}" is not a whole number of ${min === 0 ? 'zero' : min} or more`)
+  if (!/^\d+$/.test(text)) throw refused(input, text, `is not a whole number of ${min === 0 ? 'zero' : min} or more`)
   const n = Number(text)
   if (n < min) throw new InputError(input, `${n} is less than ${min}`)
   if (n > max) throw new InputError(input, `${n} is more than the ${max} allowed`)
@@ -151,7 +160,7 @@ const FALSE = ['false', 'False', 'FALSE']
 function boolean(input: InputName, text: string): boolean {
   if (TRUE.includes(text)) return true
   if (FALSE.includes(text)) return false
-  throw new InputError(input, `"${text}" is not true or false`)
+  throw refused(input, text, 'is not true or false')
 }
 
 function goModuleDir(dir: string): string {

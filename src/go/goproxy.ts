@@ -17,13 +17,20 @@ export interface Candidate {
 /**
  * An entry refused: its message quotes it with whatever could be credentials redacted, whichever
  * characters they hold, and `secrets` holds those credentials, to be masked all the same.
+ * `split`: the entry may be the start of a user name or password that a `,` or `|` cut in two
+ * (`https://u:pa,ss@host` is the entries `https://u:pa` and `ss@host`), so all of it after its
+ * scheme is hidden, and kept secret.
  */
 export class EntryError extends Error {
   readonly secrets: string[]
-  constructor(entry: string, problem: string, options?: ErrorOptions) {
-    super(`"${redactEntry(entry)}" ${problem}`, options)
+  readonly problem: string
+  constructor(entry: string, problem: string, options?: ErrorOptions & { split?: boolean }) {
+    const scheme = options?.split ? (/^[a-z][a-z0-9+.-]*:[/\\]*/i.exec(entry)?.[0] ?? '') : undefined
+    const shown = scheme === undefined ? redactEntry(entry) : `${scheme}***`
+    super(`"${shown}" ${problem}${scheme === undefined ? '' : ' (a "," or "|" in a user name or password ends the entry there: %-escape it)'}`, options)
     this.name = 'EntryError'
-    this.secrets = refusedSecrets(entry)
+    this.problem = problem
+    this.secrets = [...new Set([...refusedSecrets(entry), ...(scheme === undefined ? [] : [entry.slice(scheme.length)])])].filter(s => s !== '')
   }
 }
 
@@ -43,7 +50,14 @@ export function parseCandidates(text: string): Candidate[] {
   const seen = new Set<string>()
   const candidates: Candidate[] = []
   for (const entry of entries) {
-    const candidate = parseCandidate(entry)
+    let candidate: Candidate
+    try {
+      candidate = parseCandidate(entry)
+    } catch (e) {
+      // With an `@` elsewhere in the text, an entry without one may be a credential's first half.
+      if (e instanceof EntryError && !entry.includes('@') && text.includes('@')) throw new EntryError(entry, e.problem, { cause: e, split: true })
+      throw e
+    }
     if (seen.has(candidate.spec)) continue
     seen.add(candidate.spec)
     candidates.push(candidate)
@@ -86,6 +100,10 @@ function parseCandidate(entry: string): Candidate {
     // go refuses them too ("refusing to pass credentials to insecure URL").
     throw new EntryError(entry, 'carries credentials over plain http; use https')
   }
+  // An `@` after go's host: go and a WHATWG parser agree on the host, but it is most likely a user
+  // name or password holding a `/`, `?` or `#` (`https://u:4/pa55@host` is host `u:4`), which would
+  // be shown, and asked of, as a path.
+  if (!nameable) throw new EntryError(entry, 'has an "@" after its host; a user name or password holding "/", "?" or "#" must be %-escaped')
   const spec = entry.replace(/\/+$/, '')
   return { spec, display: redactUrl(spec), keyword: false }
 }
