@@ -68,6 +68,13 @@ describe('a URL entry', () => {
     expect((error as EntryError).secrets).toContain(secret)
   })
 
+  it('cut by a comma inside its password: its problem kept apart, exactly its first half after the scheme kept secret', () => {
+    const error = refusal('https://usr7:pa,55@proxy.example.com') as EntryError
+    expect(error.problem).toBe('is not a URL, "direct" or "off"')
+    expect(error.secrets).toEqual(['usr7:pa'])
+    expect((refusal('https:\\\\usr7:pa|55@proxy.example.com') as EntryError).message).toMatch(/^"https:\\\\\*\*\*" /)
+  })
+
   it('that no parser reads is refused without a parser’s words', () => {
     const error = refusal('http://')
     expect(error.message).toBe('"http://" is not a URL, "direct" or "off"')
