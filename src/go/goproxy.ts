@@ -1,6 +1,6 @@
 // GOPROXY entries: parsing the candidates, and assembling the chain that go is given.
 import { fileURLToPath } from 'node:url'
-import { hidesGoUserinfo, hostOf, redactEntry, redactUrl, refusedSecrets, userinfoOf } from '../util/credentials.ts'
+import { hidesGoUserinfo, hostOf, redactEntry, redactUrl, refusedSecrets, schemeAndSlashes, userinfoOf } from '../util/credentials.ts'
 import { wirePath } from '../module/request.ts'
 
 export interface Candidate {
@@ -25,7 +25,7 @@ export class EntryError extends Error {
   readonly secrets: string[]
   readonly problem: string
   constructor(entry: string, problem: string, options?: ErrorOptions & { split?: boolean }) {
-    const scheme = options?.split ? (/^[a-z][a-z0-9+.-]*:[/\\]*/i.exec(entry)?.[0] ?? '') : undefined
+    const scheme = options?.split ? schemeAndSlashes(entry) : undefined
     const shown = scheme === undefined ? redactEntry(entry) : `${scheme}***`
     super(`"${shown}" ${problem}${scheme === undefined ? '' : ' (a "," or "|" in a user name or password ends the entry there: %-escape it)'}`, options)
     this.name = 'EntryError'

@@ -67,7 +67,12 @@ export function redactUrl(raw: string): string {
 function suspectSpan(entry: string): { start: number; end: number } | undefined {
   const end = entry.lastIndexOf('@')
   if (end < 0) return undefined
-  return { start: /^[a-z][a-z0-9+.-]*:[/\\]+/i.exec(entry)?.[0].length ?? 0, end }
+  return { start: schemeAndSlashes(entry).length, end }
+}
+
+/** An entry's `scheme:` and the slashes (or backslashes) that follow it; '' when no slash follows a scheme. */
+export function schemeAndSlashes(entry: string): string {
+  return /^[a-z][a-z0-9+.-]*:[/\\]+/i.exec(entry)?.[0] ?? ''
 }
 
 /** What redactEntry hides of `entry`: '' when nothing. */
