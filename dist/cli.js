@@ -719,7 +719,10 @@ function redactUrl(raw) {
 function suspectSpan(entry) {
   const end = entry.lastIndexOf("@");
   if (end < 0) return void 0;
-  return { start: /^[a-z][a-z0-9+.-]*:[/\\]+/i.exec(entry)?.[0].length ?? 0, end };
+  return { start: schemeAndSlashes(entry).length, end };
+}
+function schemeAndSlashes(entry) {
+  return /^[a-z][a-z0-9+.-]*:[/\\]+/i.exec(entry)?.[0] ?? "";
 }
 function suspectUserinfo(entry) {
   const span = suspectSpan(entry);
@@ -992,7 +995,7 @@ var EntryError = class extends Error {
   secrets;
   problem;
   constructor(entry, problem, options) {
-    const scheme = options?.split ? /^[a-z][a-z0-9+.-]*:[/\\]*/i.exec(entry)?.[0] ?? "" : void 0;
+    const scheme = options?.split ? schemeAndSlashes(entry) : void 0;
     const shown = scheme === void 0 ? redactEntry(entry) : `${scheme}***`;
     super(`"${shown}" ${problem}${scheme === void 0 ? "" : ' (a "," or "|" in a user name or password ends the entry there: %-escape it)'}`, options);
     this.name = "EntryError";
@@ -8237,5 +8240,4 @@ function parseIdle(text) {
 var argv = process.argv.slice(2);
 if (!["serve", "help", "--help", "-h"].includes(argv[0] ?? "")) killTreesOnSignals();
 var code = await runCli(argv);
-process.exitCode = cancelExitCode() ?? code;
-process.exit();
+process.exit(cancelExitCode() ?? code);

@@ -997,7 +997,10 @@ function redactUrl(raw) {
 function suspectSpan(entry) {
   const end = entry.lastIndexOf("@");
   if (end < 0) return void 0;
-  return { start: /^[a-z][a-z0-9+.-]*:[/\\]+/i.exec(entry)?.[0].length ?? 0, end };
+  return { start: schemeAndSlashes(entry).length, end };
+}
+function schemeAndSlashes(entry) {
+  return /^[a-z][a-z0-9+.-]*:[/\\]+/i.exec(entry)?.[0] ?? "";
 }
 function suspectUserinfo(entry) {
   const span = suspectSpan(entry);
@@ -1171,7 +1174,7 @@ var EntryError = class extends Error {
   secrets;
   problem;
   constructor(entry, problem, options) {
-    const scheme = options?.split ? /^[a-z][a-z0-9+.-]*:[/\\]*/i.exec(entry)?.[0] ?? "" : void 0;
+    const scheme = options?.split ? schemeAndSlashes(entry) : void 0;
     const shown = scheme === void 0 ? redactEntry(entry) : `${scheme}***`;
     super(`"${shown}" ${problem}${scheme === void 0 ? "" : ' (a "," or "|" in a user name or password ends the entry there: %-escape it)'}`, options);
     this.name = "EntryError";

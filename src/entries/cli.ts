@@ -7,6 +7,5 @@ const argv = process.argv.slice(2)
 // download's go trees are taken down with it on SIGINT or SIGTERM (exit 130, 143); serve stops itself on them.
 if (!['serve', 'help', '--help', '-h'].includes(argv[0] ?? '')) killTreesOnSignals()
 const code = await runCli(argv)
-// A cancel's code, when one came while the run was ending, wins over the run's own.
-process.exitCode = cancelExitCode() ?? code
-process.exit()
+// A cancel's code, when one came while the run was ending, wins over the run's own (as in index.ts).
+process.exit(cancelExitCode() ?? code)
