@@ -15,14 +15,13 @@ import { runBundled, runPostBundled } from '../test/support/action.ts'
 import { offlineGoEnv, tempModcache } from '../test/support/go.ts'
 import { healthy, startProxy } from '../test/support/proxy-server.ts'
 import { ensureTools } from '../test/support/tools.ts'
-import { makeUniverse } from '../test/support/universe.ts'
-import { benchUniverse, childrenCpuSeconds, mib, secs, watchPeak } from './measure.ts'
+import { benchUniverse, childrenCpuSeconds, heavyUniverse, mib, secs, watchPeak } from './measure.ts'
 
 const LATENCY_MS = Number(process.env.BENCH_TRACE_LATENCY_MS ?? 50)
-/** BENCH_TRACE_HEAVY=1: npm run bench's heavy universe instead (150 modules of 700 KiB of source each). */
-const HEAVY = Boolean(process.env.BENCH_TRACE_HEAVY)
+/** BENCH_TRACE_HEAVY=1: npm run bench's heavy universe instead (measure.ts). */
+const HEAVY_RUN = Boolean(process.env.BENCH_TRACE_HEAVY)
 const root = path.join(os.tmpdir(), 'trace')
-const universe = HEAVY ? await makeUniverse(root, { count: 150, sourceBytes: 700 << 10 }) : await benchUniverse(root, 160, 40)
+const universe = HEAVY_RUN ? await heavyUniverse(root) : await benchUniverse(root, 160, 40)
 await ensureTools()
 const proxy = await startProxy(universe.proxyDir, healthy, { latencyMs: LATENCY_MS })
 
@@ -69,7 +68,7 @@ const rows: Row[] = [
 const cpu = (c: { user: number; system: number }) => `${((c.user + c.system) / 1e6).toFixed(2)} s (user ${(c.user / 1e6).toFixed(2)}, system ${(c.system / 1e6).toFixed(2)})`
 const processCpu = trace.threads.find(t => t.thread === 'process')
 const table = [
-  `One cold run of the bundled action (dist/index.js) over ${universe.modules.length} generated modules (npm run bench's ${HEAVY ? 'heavy ' : ''}universe), one loopback proxy ${LATENCY_MS} ms away; ${os.cpus().length} cores${process.env.BENCH_TRACE_NOTE ? `; ${process.env.BENCH_TRACE_NOTE}` : ''}. Wall time ${secs(fromEpoch(endedAt))}, the step's peak memory ${peakMiB.toFixed(0)} MiB. Times are seconds since the step was spawned; "trace" rows come from GO_MOD_DOWNLOAD_TRACE (src/util/trace.ts), "log" rows from the log's groups as they arrived. Spans overlap: the fetch runs while go works.`,
+  `One cold run of the bundled action (dist/index.js) over ${universe.modules.length} generated modules (npm run bench's ${HEAVY_RUN ? 'heavy ' : ''}universe), one loopback proxy ${LATENCY_MS} ms away; ${os.cpus().length} cores${process.env.BENCH_TRACE_NOTE ? `; ${process.env.BENCH_TRACE_NOTE}` : ''}. Wall time ${secs(fromEpoch(endedAt))}, the step's peak memory ${peakMiB.toFixed(0)} MiB. Times are seconds since the step was spawned; "trace" rows come from GO_MOD_DOWNLOAD_TRACE (src/util/trace.ts), "log" rows from the log's groups as they arrived. Spans overlap: the fetch runs while go works.`,
   '',
   '| from | to | took | what | source |',
   '|---:|---:|---:|---|---|',
@@ -84,7 +83,7 @@ const table = [
   `The proxy sent ${mib(proxy.bytesServed())}.`
 ].join('\n')
 console.log(`\n${table}\n`)
-writeFileSync(path.join(import.meta.dirname, '..', 'docs', HEAVY ? 'bench-trace-heavy.md' : 'bench-trace.md'), `${table}\n`)
+writeFileSync(path.join(import.meta.dirname, '..', 'docs', HEAVY_RUN ? 'bench-trace-heavy.md' : 'bench-trace.md'), `${table}\n`)
 
 /** The log's `::group::` … `::endgroup::` spans, timed by when their lines arrived. */
 function groups(pieces: { at: number; text: string }[]): Row[] {

@@ -18,8 +18,7 @@ import { type Fault, healthy, type ProxyOptions, type ProxyServer, startProxy } 
 import { startSumdb } from '../test/support/sumdb.ts'
 import { loopbackCertificate } from '../test/support/tls.ts'
 import { ensureTools } from '../test/support/tools.ts'
-import { makeUniverse } from '../test/support/universe.ts'
-import { benchUniverse, bundledAction, type Contender, mib, plainGo, type Sample, secs, setAside, sideBySide } from './measure.ts'
+import { benchUniverse, bundledAction, HEAVY, heavyUniverse, type Contender, mib, plainGo, type Sample, secs, setAside, sideBySide } from './measure.ts'
 
 const ROUNDS = 3
 /** `faults`: only the fault matrix's table (docs/bench-faults.md); `speed`: only the main one; `heavy`: only its heavy-modules row (printed, not written). All by default. */
@@ -27,9 +26,6 @@ const ONLY = process.env.BENCH_ONLY
 /** A pattern: only the faults whose names match it (the table is then printed, not written). */
 const FAULTS = process.env.BENCH_FAULTS ? new RegExp(process.env.BENCH_FAULTS) : undefined
 const MODULES = 160
-/** Issue 26's heavy universe: this many modules of HEAVY_BYTES of source each, 50 ms away. */
-const HEAVY_MODULES = 150
-const HEAVY_BYTES = 700 << 10
 const STALE = 40
 const STALL_TIMEOUT_S = 5
 const BANDWIDTH = 4 << 20
@@ -45,19 +41,20 @@ await ensureTools()
 /** Every proxy started, so that bytes are counted across all of them. */
 const servers: ProxyServer[] = []
 const served = () => servers.reduce((n, s) => n + s.bytesServed(), 0)
-async function proxyWith(fault: Fault, options: ProxyOptions): Promise<ProxyServer> {
-  const server = await startProxy(universe.proxyDir, fault, options)
+async function proxyWith(fault: Fault, options: ProxyOptions, dir = universe.proxyDir): Promise<ProxyServer> {
+  const server = await startProxy(dir, fault, options)
   servers.push(server)
   return server
 }
 
 const goCold = (goproxy: string) => plainGo(universe.sampleDir, () => ({ ...offlineGoEnv(tempModcache()), GOPROXY: goproxy }), served)
 
-function action(proxies: () => string[], inputs: Record<string, string> = {}, where: { modcache?: () => string; env?: Record<string, string> } = {}): Contender {
+/** The action, its project `sample` under `where.workspace` (npm run bench's universe by default). */
+function action(proxies: () => string[], inputs: Record<string, string> = {}, where: { modcache?: () => string; env?: Record<string, string>; workspace?: string } = {}): Contender {
   return () => {
     const before = served()
     return bundledAction(
-      root,
+      where.workspace ?? root,
       { proxies: proxies().join('\n'), 'working-directory': 'sample', ...inputs },
       () => ({ ...offlineGoEnv((where.modcache ?? tempModcache)()), ...where.env }),
       () => served() - before
@@ -195,7 +192,7 @@ async function speedRows(): Promise<void> {
 
 function markdownTable(data: Row[]): string {
   return [
-    `${MODULES} generated modules (log-normal sizes around 160 KiB of source), and go.sum lines of ${STALE} more that go no longer needs; the heavy row has its own ${HEAVY_MODULES} modules of ${HEAVY_BYTES >> 10} KiB of source each; loopback proxies; medians of ${ROUNDS} alternating runs; ${os.cpus().length} cores. Bytes are what the proxies sent; peak memory is go's for plain go and the step's node process for the action.`,
+    `${MODULES} generated modules (log-normal sizes around 160 KiB of source), and go.sum lines of ${STALE} more that go no longer needs; the heavy row has its own ${HEAVY.count} modules of ${HEAVY.sourceBytes >> 10} KiB of source each; loopback proxies; medians of ${ROUNDS} alternating runs; ${os.cpus().length} cores. Bytes are what the proxies sent; peak memory is go's for plain go and the step's node process for the action.`,
     '',
     '| scenario | baseline | time | bytes | peak memory | the action | time | bytes | peak memory | figure | goal | met |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -214,8 +211,8 @@ function markdownTable(data: Row[]): string {
  */
 async function heavyRow(): Promise<Row> {
   const heavyRoot = path.join(root, 'heavy')
-  const heavy = await makeUniverse(heavyRoot, { count: HEAVY_MODULES, sourceBytes: HEAVY_BYTES })
-  const server = await startProxy(heavy.proxyDir, healthy, { latencyMs: 50 })
+  const heavy = await heavyUniverse(heavyRoot)
+  const server = await proxyWith(healthy, { latencyMs: 50 }, heavy.proxyDir)
   const filled = tempModcache()
   await promisify(execFile)(goBinary(), ['mod', 'download'], { cwd: heavy.sampleDir, env: { ...process.env, ...offlineGoEnv(filled), GOPROXY: server.url } })
   const floor = plainGo(
@@ -227,24 +224,15 @@ async function heavyRow(): Promise<Row> {
     },
     () => 0
   )
-  const ours: Contender = () => {
-    const before = server.bytesServed()
-    return bundledAction(
-      heavyRoot,
-      { proxies: server.url, 'working-directory': 'sample' },
-      () => offlineGoEnv(tempModcache()),
-      () => server.bytesServed() - before
-    )()
-  }
-  const [offline, action] = (await sideBySide([floor, ours], ROUNDS)) as [Sample, Sample]
+  const [offline, ours] = (await sideBySide([floor, action(() => [server.url], {}, { workspace: heavyRoot })], ROUNDS)) as [Sample, Sample]
   await server.close()
-  const ratio = action.seconds / offline.seconds
+  const ratio = ours.seconds / offline.seconds
   return {
-    scenario: `cold, ${HEAVY_MODULES} heavy modules (${HEAVY_BYTES >> 10} KiB of source each), 50 ms latency`,
+    scenario: `cold, ${HEAVY.count} heavy modules (${HEAVY.sourceBytes >> 10} KiB of source each), 50 ms latency`,
     plainLabel: "go's offline verify and extract of the full download cache",
     plain: offline,
     actionLabel: 'the action',
-    ours: action,
+    ours,
     measure: `${ratio.toFixed(2)}× the floor`,
     goal: '≤ 1.25×',
     met: ratio <= 1.25

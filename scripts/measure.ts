@@ -33,6 +33,13 @@ export async function benchUniverse(root: string, modules: number, stale: number
   return universe
 }
 
+/** Issue 26's heavy universe: modules of much source each, to set the download against go's offline verify and extract. */
+export const HEAVY = { count: 150, sourceBytes: 700 << 10 }
+
+export function heavyUniverse(root: string): Promise<Universe> {
+  return makeUniverse(root, HEAVY)
+}
+
 /**
  * Moves `dir` out of the way, under `root`, instead of deleting it: the benchmark's directories
  * are deleted only when it ends. ext4 does not reuse an inode for a minute or more after it was
