@@ -684,9 +684,10 @@ var require_src = __commonJS({
   }
 });
 
-// src/util/young-generation.ts
+// src/util/heap-growth.ts
 import v8 from "node:v8";
 v8.setFlagsFromString("--semi-space-growth-factor=1");
+v8.setFlagsFromString("--optimize-for-size");
 
 // src/util/credentials.ts
 var USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;

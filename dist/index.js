@@ -920,9 +920,10 @@ var require_src = __commonJS({
   }
 });
 
-// src/util/young-generation.ts
+// src/util/heap-growth.ts
 import v8 from "node:v8";
 v8.setFlagsFromString("--semi-space-growth-factor=1");
+v8.setFlagsFromString("--optimize-for-size");
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";

@@ -683,9 +683,10 @@ var require_src = __commonJS({
   }
 });
 
-// src/util/young-generation.ts
+// src/util/heap-growth.ts
 import v8 from "node:v8";
 v8.setFlagsFromString("--semi-space-growth-factor=1");
+v8.setFlagsFromString("--optimize-for-size");
 
 // src/entries/job-proxy.ts
 import { renameSync as renameSync3, writeFileSync as writeFileSync2 } from "node:fs";

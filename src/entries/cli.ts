@@ -1,5 +1,5 @@
 // The go-mod-download command (package.json's bin). Exiting explicitly ends what a finished run abandoned.
-import '../util/young-generation.ts'
+import '../util/heap-growth.ts'
 import { runCli } from '../cli/main.ts'
 import { cancelExitCode, killTreesOnSignals } from '../util/process.ts'
 

@@ -1,5 +1,5 @@
 // The runner's entry point. Exiting explicitly ends cache transfers that were abandoned at their deadline.
-import '../util/young-generation.ts'
+import '../util/heap-growth.ts'
 import { runAction } from '../action/main.ts'
 import { cancelExitCode, killTreesOnSignals } from '../util/process.ts'
 

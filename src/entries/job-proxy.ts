@@ -4,7 +4,7 @@
 // files go.sum names only after they matched it. It writes nothing to the job's log; it
 // reports to a file the post step reads, and ends when the post step stops it, when it has
 // been idle for the configured time, or when the runner process that started the step is gone.
-import '../util/young-generation.ts'
+import '../util/heap-growth.ts'
 import { renameSync, writeFileSync } from 'node:fs'
 import { text } from 'node:stream/consumers'
 import { processEnv } from '../go/goenv.ts'
