@@ -9,16 +9,19 @@
 // without, the step at 272 and 237 MiB, neither slower: the more frequent scavenges find little
 // alive.
 //
-// The old generation is collected before it doubles (--optimize-for-size: a smaller growing
-// factor, the memory reducer sooner). What outlives a scavenge (a request's state, a go.mod's
-// text, a hedge's timers) is soon garbage too, and V8's default lets it pile up to tens of MiB
-// before the first full collection: on a real project of 273 MiB of zips (prometheus) the main
-// heap stood at 45-54 MiB at the step's peak, 18-29 MiB with this flag, and the step's peak fell
-// from 188-208 MiB to 172-183 MiB (docs/benchmarks.md). The JavaScript this slows runs a few
-// times per request; the hashing is native.
+// The old generation is collected before it doubles (--optimize-for-size: V8's conservative
+// growing mode, the limit raised at most 1.3x after a full collection instead of up to 4x, and
+// more compaction). What outlives a scavenge (a request's state, a go.mod's text, a hedge's
+// timers) is soon garbage too, and V8's default lets it pile up to tens of MiB before the first
+// full collection: on a real project of 273 MiB of zips (prometheus) the main heap stood at
+// 45-54 MiB at the step's peak, 18-29 MiB of it alive, and at 28-30 MiB with this flag; the
+// step's peak fell from 180-199 MiB to 179-181 MiB (docs/benchmarks.md). The JavaScript this
+// slows runs a few times per request; the hashing is native.
 //
-// Both flags are read whenever the heap would grow, so setting them now takes effect; they are
-// process-wide, and worker threads have their own smaller limits besides.
+// Both flags are read whenever the heap would grow, so setting them now takes effect, though not
+// what `node --optimize-for-size` implies at start (--max-semi-space-size=1: the first flag does
+// that job). They are process-wide: the hashing threads, started later, get them too, within
+// their own resourceLimits.
 import v8 from 'node:v8'
 
 v8.setFlagsFromString('--semi-space-growth-factor=1')
