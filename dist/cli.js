@@ -7087,15 +7087,22 @@ var SYSTEM_CERT_FILES = [
 ];
 var SYSTEM_CERT_DIRS = ["/etc/ssl/certs", "/etc/pki/tls/certs"];
 var PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-function certificatesIn(text) {
-  return (text.match(PEM) ?? []).filter((pem) => {
+var parses = /* @__PURE__ */ new Map();
+function parsesAsCertificate(pem) {
+  let ok = parses.get(pem);
+  if (ok === void 0) {
     try {
       new X509Certificate(pem);
-      return true;
+      ok = true;
     } catch {
-      return false;
+      ok = false;
     }
-  });
+    parses.set(pem, ok);
+  }
+  return ok;
+}
+function certificatesIn(text) {
+  return (text.match(PEM) ?? []).filter(parsesAsCertificate);
 }
 var readText = (file2) => {
   try {
