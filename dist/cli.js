@@ -4315,6 +4315,7 @@ function speculate(fetcher, known, downloadCache, options) {
     const outcome = await fetchOne(job);
     return outcome?.kind === "file" ? readFileSync4(outcome.file, "utf8") : void 0;
   };
+  const fetchUnlessStored = (job) => downloadCache.stored(job) ? void 0 : fetchOne(job);
   const done = (async () => {
     try {
       const planning = performance.now();
@@ -4322,7 +4323,7 @@ function speculate(fetcher, known, downloadCache, options) {
         if (options.isPrivate(m.path)) continue;
         for (const kind of ["zip", "info"]) {
           const job = known.get(filePath(m, kind));
-          if (job && !downloadCache.stored(job)) fetchOne(job).catch(() => void 0);
+          if (job) fetchUnlessStored(job)?.catch(() => void 0);
         }
       }
       const plan = await resolveDownloads(options.project, fetchMod);
@@ -4336,7 +4337,7 @@ function speculate(fetcher, known, downloadCache, options) {
       const jobs = [...paths].flatMap((p) => known.get(p) ?? []);
       figures.planned = jobs.length;
       figures.plannedZips = jobs.filter((j) => j.kind === "zip").length;
-      await Promise.all(jobs.map((job) => downloadCache.stored(job) ? void 0 : fetchOne(job)));
+      await Promise.all(jobs.map(fetchUnlessStored));
       traceSpan("speculative fetch of the download set", planned);
     } finally {
       clearInterval(adapt);

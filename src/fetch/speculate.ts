@@ -108,6 +108,8 @@ export function speculate(
     const outcome = await fetchOne(job)
     return outcome?.kind === 'file' ? readFileSync(outcome.file, 'utf8') : undefined
   }
+  // What go's cache holds (restored, or written by go meanwhile) is go's already: it takes no slot.
+  const fetchUnlessStored = (job: FileJob): Promise<Outcome | undefined> | undefined => (downloadCache.stored(job) ? undefined : fetchOne(job))
 
   const done = (async () => {
     try {
@@ -120,7 +122,7 @@ export function speculate(
         if (options.isPrivate(m.path)) continue
         for (const kind of ['zip', 'info'] as const) {
           const job = known.get(filePath(m, kind))
-          if (job && !downloadCache.stored(job)) fetchOne(job).catch(() => undefined)
+          if (job) fetchUnlessStored(job)?.catch(() => undefined)
         }
       }
       const plan = await resolveDownloads(options.project, fetchMod)
@@ -135,8 +137,7 @@ export function speculate(
       const jobs = [...paths].flatMap(p => known.get(p) ?? [])
       figures.planned = jobs.length
       figures.plannedZips = jobs.filter(j => j.kind === 'zip').length
-      // What go's cache holds (restored, or written by go meanwhile) is go's already.
-      await Promise.all(jobs.map(job => (downloadCache.stored(job) ? undefined : fetchOne(job))))
+      await Promise.all(jobs.map(fetchUnlessStored))
       traceSpan('speculative fetch of the download set', planned)
     } finally {
       clearInterval(adapt)
