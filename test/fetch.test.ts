@@ -222,6 +222,19 @@ describe('the fetch stage and its local proxy', () => {
     expect(good.requests.slice(0, firstMod).filter(r => r.endsWith('.zip'))).toHaveLength(universe.modules.length)
   })
 
+  it("asks nothing the project's go.mod names that go.sum does not vouch for, nor a private module, zips first or later", async () => {
+    const [unvouched, secret] = universe.modules as [Universe['modules'][number], Universe['modules'][number]]
+    const good = await proxy()
+    const stage = await startFetch(
+      await options([good.url], { sumLines: lines.filter(l => l.module !== unvouched.path), isPrivate: module => module === secret.path })
+    )
+    const others = universe.modules.length - 2
+    await vi.waitFor(() => expect(zips(good).length).toBeGreaterThanOrEqual(others), { timeout: 10_000, interval: 20 })
+    await stage.finish()
+    expect(zips(good)).toHaveLength(others)
+    for (const m of [unvouched, secret]) expect(good.requests.filter(r => r.includes(escapePath(m.path)))).toEqual([])
+  })
+
   it('a tampering candidate first: go never receives its bytes, and every zip it extracted matches go.sum', async () => {
     const tampering = await proxy({ kind: 'tamper-zip' })
     const good = await proxy()
