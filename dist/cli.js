@@ -4407,7 +4407,7 @@ function movedBecause(s) {
 
 // src/fetch/store.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
-import { accessSync as accessSync2, constants as constants4, existsSync as existsSync5, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
+import { accessSync as accessSync2, constants as constants4, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
 import path16 from "node:path";
 var Store = class {
   options;
@@ -4420,7 +4420,6 @@ var Store = class {
   /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
   stored(job) {
     const { dir, name } = this.place(job);
-    if (!existsSync5(path16.join(this.options.root, dir, name))) return void 0;
     let at;
     try {
       at = openDirIfThere(this.options.root, dir);
@@ -5858,7 +5857,7 @@ function describeFailure(probes, attempts) {
 }
 
 // src/toolchain/provide.ts
-import { existsSync as existsSync6, promises as fs6 } from "node:fs";
+import { existsSync as existsSync5, promises as fs6 } from "node:fs";
 import os6 from "node:os";
 import path20 from "node:path";
 
@@ -5994,7 +5993,7 @@ function inToolCache(version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return void 0;
   const dir = path20.join(toolCache, TOOL, version, os6.arch());
-  return existsSync6(`${dir}.complete`) && existsSync6(dir) ? dir : void 0;
+  return existsSync5(`${dir}.complete`) && existsSync5(dir) ? dir : void 0;
 }
 async function allowExec(goroot) {
   const toolDirs = await fs6.readdir(path20.join(goroot, "pkg", "tool")).catch(() => []);
@@ -6032,11 +6031,11 @@ function describeToolchain(t) {
 }
 
 // src/download/direct.ts
-import { existsSync as existsSync7 } from "node:fs";
+import { existsSync as existsSync6 } from "node:fs";
 import path21 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync7(path21.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+  return new Set(lines.filter((l) => !l.goMod && existsSync6(path21.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
 function directFetches(o) {
   const zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
@@ -7458,7 +7457,7 @@ function settingIn(file2, name) {
 }
 
 // src/go/vendor.ts
-import { existsSync as existsSync8 } from "node:fs";
+import { existsSync as existsSync7 } from "node:fs";
 import path25 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
@@ -7466,14 +7465,14 @@ function buildsFromVendor(facts) {
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync8(path25.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync7(path25.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { code: code2, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
   return { ok: code2 === 0, why: stderr.trim() };
 }
 
 // src/engine/depfiles.ts
-import { existsSync as existsSync9, promises as fs7 } from "node:fs";
+import { existsSync as existsSync8, promises as fs7 } from "node:fs";
 import path26 from "node:path";
 async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles) {
   const goWork = await fs7.readFile(path26.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
@@ -7492,12 +7491,12 @@ async function readDependencyFiles(workspace, workingDirectory, patterns, globFi
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync9(path26.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync8(path26.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
   const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path26.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path26.resolve(workingDirectory, f)).filter((f) => existsSync9(f));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path26.resolve(workingDirectory, f)).filter((f) => existsSync8(f));
 }
 
 // src/engine/setup.ts

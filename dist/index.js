@@ -5213,7 +5213,7 @@ function movedBecause(s) {
 
 // src/fetch/store.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
-import { accessSync as accessSync2, constants as constants6, existsSync as existsSync6, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
+import { accessSync as accessSync2, constants as constants6, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
 import path17 from "node:path";
 var Store = class {
   options;
@@ -5226,7 +5226,6 @@ var Store = class {
   /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
   stored(job) {
     const { dir, name } = this.place(job);
-    if (!existsSync6(path17.join(this.options.root, dir, name))) return void 0;
     let at;
     try {
       at = openDirIfThere(this.options.root, dir);
@@ -6664,7 +6663,7 @@ function describeFailure(probes, attempts) {
 }
 
 // src/toolchain/provide.ts
-import { existsSync as existsSync7, promises as fs8 } from "node:fs";
+import { existsSync as existsSync6, promises as fs8 } from "node:fs";
 import os10 from "node:os";
 import path21 from "node:path";
 
@@ -6800,7 +6799,7 @@ function inToolCache(version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return void 0;
   const dir = path21.join(toolCache, TOOL, version, os10.arch());
-  return existsSync7(`${dir}.complete`) && existsSync7(dir) ? dir : void 0;
+  return existsSync6(`${dir}.complete`) && existsSync6(dir) ? dir : void 0;
 }
 async function allowExec(goroot) {
   const toolDirs = await fs8.readdir(path21.join(goroot, "pkg", "tool")).catch(() => []);
@@ -6838,11 +6837,11 @@ function describeToolchain(t) {
 }
 
 // src/download/direct.ts
-import { existsSync as existsSync8 } from "node:fs";
+import { existsSync as existsSync7 } from "node:fs";
 import path22 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync8(path22.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+  return new Set(lines.filter((l) => !l.goMod && existsSync7(path22.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
 function directFetches(o) {
   const zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
@@ -8264,7 +8263,7 @@ function settingIn(file2, name) {
 }
 
 // src/go/vendor.ts
-import { existsSync as existsSync9 } from "node:fs";
+import { existsSync as existsSync8 } from "node:fs";
 import path26 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
@@ -8272,14 +8271,14 @@ function buildsFromVendor(facts) {
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync9(path26.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync8(path26.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { code: code2, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
   return { ok: code2 === 0, why: stderr.trim() };
 }
 
 // src/engine/depfiles.ts
-import { existsSync as existsSync10, promises as fs9 } from "node:fs";
+import { existsSync as existsSync9, promises as fs9 } from "node:fs";
 import path27 from "node:path";
 async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles2) {
   const goWork = await fs9.readFile(path27.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
@@ -8298,12 +8297,12 @@ async function readDependencyFiles(workspace, workingDirectory, patterns, globFi
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync10(path27.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync9(path27.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
   const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path27.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path27.resolve(workingDirectory, f)).filter((f) => existsSync10(f));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path27.resolve(workingDirectory, f)).filter((f) => existsSync9(f));
 }
 
 // src/engine/setup.ts

@@ -1530,7 +1530,7 @@ function keepRecent(samples2, candidate, value) {
 
 // src/fetch/store.ts
 import { randomBytes } from "node:crypto";
-import { accessSync, constants as constants2, existsSync, mkdirSync as mkdirSync2, renameSync as renameSync2 } from "node:fs";
+import { accessSync, constants as constants2, mkdirSync as mkdirSync2, renameSync as renameSync2 } from "node:fs";
 import path2 from "node:path";
 
 // src/module/limits.ts
@@ -1939,7 +1939,6 @@ var Store = class {
   /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
   stored(job) {
     const { dir, name } = this.place(job);
-    if (!existsSync(path2.join(this.options.root, dir, name))) return void 0;
     let at;
     try {
       at = openDirIfThere(this.options.root, dir);

@@ -15,7 +15,7 @@
 // local disk, while an asynchronous one wakes a thread-pool thread, which on 2 busy cores costs
 // several times as much (the hashing threads need those cores).
 import { randomBytes } from 'node:crypto'
-import { accessSync, constants, existsSync, mkdirSync, renameSync } from 'node:fs'
+import { accessSync, constants, mkdirSync, renameSync } from 'node:fs'
 import path from 'node:path'
 import { treePath } from '../module/vouched.ts'
 import { type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, readRegular, removeEntry, unlinkEntry, writeReplacing } from '../util/confined.ts'
@@ -73,10 +73,6 @@ export class Store {
   /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
   stored(job: StoredJob): { file: string; size: number } | undefined {
     const { dir, name } = this.place(job)
-    // Most files asked about are not there yet (a cold cache). A call that follows links and
-    // cannot throw says so for a fraction of a failing walk: where even a path through links
-    // has no file, one without them has none either.
-    if (!existsSync(path.join(this.options.root, dir, name))) return undefined
     let at: Dir | undefined
     try {
       at = openDirIfThere(this.options.root, dir)
