@@ -220,7 +220,7 @@ import { createHash as createHash2 } from "node:crypto";
 import { closeSync as closeSync2, readSync as readSync3, readdirSync } from "node:fs";
 
 // src/util/confined.ts
-import { chmodSync, closeSync, constants as constants2, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync as readSync2, realpathSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants as constants2, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync as readSync2, renameSync, unlinkSync, writeSync } from "node:fs";
 import path from "node:path";
 var O_NOFOLLOW = constants2.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants2.O_DIRECTORY ?? 0;
@@ -292,10 +292,8 @@ function describe(stats) {
   return "a device";
 }
 function openDir(root, rel, create = false) {
-  const names = rel.split("/").filter((n) => n !== "");
-  const opened = names.length > 0 ? openWhole(root, names) : void 0;
-  if (opened) return opened;
   let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants2.O_RDONLY | O_DIRECTORY), root);
+  const names = rel.split("/").filter((n) => n !== "");
   try {
     for (const [i, name] of names.entries()) {
       const next = openChild(dir, name, create, () => names.slice(0, i + 1).join("/"));
@@ -307,40 +305,6 @@ function openDir(root, rel, create = false) {
     dir.close();
     throw e;
   }
-}
-function openWhole(root, names) {
-  if (!byDescriptor) return void 0;
-  const real = realRootOf(root);
-  if (real === void 0) return void 0;
-  let fd;
-  try {
-    fd = openSync(`${root}/${names.join("/")}`, DIRECTORY);
-  } catch {
-    return void 0;
-  }
-  let named;
-  try {
-    named = readlinkSync(`/proc/${process.pid}/fd/${fd}`);
-  } catch {
-  }
-  if (named !== `${real === "/" ? "" : real}/${names.join("/")}`) {
-    closeSync(fd);
-    return void 0;
-  }
-  return new Dir(fd, path.join(root, ...names));
-}
-var realRoots = /* @__PURE__ */ new Map();
-function realRootOf(root) {
-  let real = realRoots.get(root);
-  if (real === void 0) {
-    try {
-      real = realpathSync.native(root);
-    } catch {
-      return void 0;
-    }
-    realRoots.set(root, real);
-  }
-  return real;
 }
 function openChild(dir, name, create, rel) {
   const shown = path.join(dir.shown, name);

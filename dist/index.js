@@ -2553,7 +2553,7 @@ import { createHash as createHash3 } from "node:crypto";
 import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
 
 // src/util/confined.ts
-import { chmodSync, closeSync, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync as readlinkSync2, readSync, realpathSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { lstat as lstat2, readdir as readdir2, rmdir as rmdir2, unlink as unlink2 } from "node:fs/promises";
 import path4 from "node:path";
 var O_NOFOLLOW = constants4.O_NOFOLLOW ?? 0;
@@ -2626,10 +2626,8 @@ function describe(stats) {
   return "a device";
 }
 function openDir(root, rel, create2 = false) {
-  const names = rel.split("/").filter((n) => n !== "");
-  const opened = names.length > 0 ? openWhole(root, names) : void 0;
-  if (opened) return opened;
   let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants4.O_RDONLY | O_DIRECTORY), root);
+  const names = rel.split("/").filter((n) => n !== "");
   try {
     for (const [i, name] of names.entries()) {
       const next = openChild(dir, name, create2, () => names.slice(0, i + 1).join("/"));
@@ -2641,40 +2639,6 @@ function openDir(root, rel, create2 = false) {
     dir.close();
     throw e;
   }
-}
-function openWhole(root, names) {
-  if (!byDescriptor) return void 0;
-  const real = realRootOf(root);
-  if (real === void 0) return void 0;
-  let fd;
-  try {
-    fd = openSync(`${root}/${names.join("/")}`, DIRECTORY);
-  } catch {
-    return void 0;
-  }
-  let named2;
-  try {
-    named2 = readlinkSync2(`/proc/${process.pid}/fd/${fd}`);
-  } catch {
-  }
-  if (named2 !== `${real === "/" ? "" : real}/${names.join("/")}`) {
-    closeSync(fd);
-    return void 0;
-  }
-  return new Dir(fd, path4.join(root, ...names));
-}
-var realRoots = /* @__PURE__ */ new Map();
-function realRootOf(root) {
-  let real = realRoots.get(root);
-  if (real === void 0) {
-    try {
-      real = realpathSync.native(root);
-    } catch {
-      return void 0;
-    }
-    realRoots.set(root, real);
-  }
-  return real;
 }
 function openChild(dir, name, create2, rel) {
   const shown = path4.join(dir.shown, name);
@@ -7917,7 +7881,7 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync3, lstatSync as lstatSync2 } from "node:fs";
+import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
 import path24 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
@@ -7963,7 +7927,7 @@ function directoryFiles(dir) {
   }
   return names.map((name) => path24.join(dir, name)).filter((file2) => {
     try {
-      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync3(file2).includes("/"));
+      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync2(file2).includes("/"));
     } catch {
       return false;
     }

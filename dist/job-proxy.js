@@ -1585,7 +1585,7 @@ function jobFor(known, request) {
 var treePath = (module, version) => `${escapePath(module)}@${escapeVersion(version)}`;
 
 // src/util/confined.ts
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, realpathSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { lstat, readdir, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
 var O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
@@ -1658,10 +1658,8 @@ function describe(stats) {
   return "a device";
 }
 function openDir(root, rel, create = false) {
-  const names = rel.split("/").filter((n) => n !== "");
-  const opened = names.length > 0 ? openWhole(root, names) : void 0;
-  if (opened) return opened;
   let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants.O_RDONLY | O_DIRECTORY), root);
+  const names = rel.split("/").filter((n) => n !== "");
   try {
     for (const [i, name] of names.entries()) {
       const next = openChild(dir, name, create, () => names.slice(0, i + 1).join("/"));
@@ -1673,40 +1671,6 @@ function openDir(root, rel, create = false) {
     dir.close();
     throw e;
   }
-}
-function openWhole(root, names) {
-  if (!byDescriptor) return void 0;
-  const real = realRootOf(root);
-  if (real === void 0) return void 0;
-  let fd;
-  try {
-    fd = openSync(`${root}/${names.join("/")}`, DIRECTORY);
-  } catch {
-    return void 0;
-  }
-  let named2;
-  try {
-    named2 = readlinkSync(`/proc/${process.pid}/fd/${fd}`);
-  } catch {
-  }
-  if (named2 !== `${real === "/" ? "" : real}/${names.join("/")}`) {
-    closeSync(fd);
-    return void 0;
-  }
-  return new Dir(fd, path.join(root, ...names));
-}
-var realRoots = /* @__PURE__ */ new Map();
-function realRootOf(root) {
-  let real = realRoots.get(root);
-  if (real === void 0) {
-    try {
-      real = realpathSync.native(root);
-    } catch {
-      return void 0;
-    }
-    realRoots.set(root, real);
-  }
-  return real;
 }
 function openChild(dir, name, create, rel) {
   const shown = path.join(dir.shown, name);
@@ -4172,7 +4136,7 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync2, readFileSync as readFileSync3, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
+import { readdirSync as readdirSync2, readFileSync as readFileSync3, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
 import path6 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
@@ -4218,7 +4182,7 @@ function directoryFiles(dir) {
   }
   return names.map((name) => path6.join(dir, name)).filter((file2) => {
     try {
-      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync2(file2).includes("/"));
+      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync(file2).includes("/"));
     } catch {
       return false;
     }

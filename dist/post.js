@@ -967,7 +967,7 @@ import path from "node:path";
 import { promises as fs2 } from "node:fs";
 
 // src/util/confined.ts
-import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, realpathSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants3.O_DIRECTORY ?? 0;
 var O_NONBLOCK = constants3.O_NONBLOCK ?? 0;
@@ -1286,14 +1286,14 @@ var STATS_FILE = "stats.json";
 var LAUNCH_RECORD = "launched.json";
 
 // src/later/stop.ts
-import { lstatSync as lstatSync2, promises as fs5, readFileSync as readFileSync3, realpathSync as realpathSync2 } from "node:fs";
+import { lstatSync as lstatSync2, promises as fs5, readFileSync as readFileSync3, realpathSync } from "node:fs";
 import os4 from "node:os";
 import path3 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 
 // src/later/identity.ts
 import { execFileSync as execFileSync2 } from "node:child_process";
-import { readFileSync as readFileSync2, readlinkSync as readlinkSync2 } from "node:fs";
+import { readFileSync as readFileSync2, readlinkSync } from "node:fs";
 function processIdentity(pid) {
   if (!Number.isSafeInteger(pid) || pid <= 1) return void 0;
   return process.platform === "linux" ? fromProc(pid) : process.platform === "win32" ? void 0 : fromPs(pid);
@@ -1304,7 +1304,7 @@ function fromProc(pid) {
     const fields = stat2.slice(stat2.lastIndexOf(")") + 2).split(" ");
     const argv = readFileSync2(`/proc/${pid}/cmdline`, "utf8").split("\0");
     if (argv.at(-1) === "") argv.pop();
-    return { startTime: fields[19], group: Number(fields[2]), argv, exe: readlinkSync2(`/proc/${pid}/exe`), cwd: readlinkSync2(`/proc/${pid}/cwd`) };
+    return { startTime: fields[19], group: Number(fields[2]), argv, exe: readlinkSync(`/proc/${pid}/exe`), cwd: readlinkSync(`/proc/${pid}/cwd`) };
   } catch {
     return void 0;
   }
@@ -1333,13 +1333,13 @@ function verifyState(state, runnerTemp = process.env.RUNNER_TEMP || os4.tmpdir()
   if (path3.basename(statsFile) !== STATS_FILE || !WORK_DIR_NAME.test(path3.basename(dir))) return `${statsFile} is not in a folder the step makes`;
   let record;
   try {
-    if (!lstatSync2(dir).isDirectory() || path3.dirname(realpathSync2(dir)) !== realpathSync2(runnerTemp)) return `${dir} is not a folder in RUNNER_TEMP`;
+    if (!lstatSync2(dir).isDirectory() || path3.dirname(realpathSync(dir)) !== realpathSync(runnerTemp)) return `${dir} is not a folder in RUNNER_TEMP`;
     record = JSON.parse(readFileSync3(path3.join(dir, LAUNCH_RECORD), "utf8"));
   } catch {
     return `${dir} holds no record of a launch by the step`;
   }
   if (record.pid !== pid) return `${dir} records the launch of PID ${record.pid}, not ${pid}`;
-  return { dir: realpathSync2(dir), record };
+  return { dir: realpathSync(dir), record };
 }
 function isLaunched(now, record, dir) {
   return now !== void 0 && now.startTime === record.startTime && now.argv.join(" ") === record.argv.join(" ") && now.group === record.pid && (record.exe === void 0 || now.exe === record.exe) && (now.cwd === void 0 || now.cwd === dir);

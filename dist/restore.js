@@ -66968,7 +66968,7 @@ var CHECK_BYTES_PER_SECOND = 8 << 20;
 var READ_DENIED = "cache read denied:";
 
 // src/util/confined.ts
-import { chmodSync, closeSync as closeSync2, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync as openSync2, readlinkSync, readSync, realpathSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync as closeSync2, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync as openSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 var O_NOFOLLOW = constants4.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants4.O_DIRECTORY ?? 0;
 var O_NONBLOCK = constants4.O_NONBLOCK ?? 0;

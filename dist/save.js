@@ -68050,7 +68050,7 @@ var EXE = process.platform === "win32" ? "go.exe" : "go";
 var CHECK_BYTES_PER_SECOND = 8 << 20;
 
 // src/util/confined.ts
-import { chmodSync, closeSync as closeSync2, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync as openSync2, readlinkSync, readSync, realpathSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync as closeSync2, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync as openSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants3.O_DIRECTORY ?? 0;
 var O_NONBLOCK = constants3.O_NONBLOCK ?? 0;

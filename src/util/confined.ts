@@ -2,17 +2,15 @@
 // anything that can block. A module cache is shared ground: a restored entry, a self-hosted
 // runner's leftovers or another user of the runner can leave a symlink where go keeps a
 // directory, a FIFO or a device where it keeps a file. go follows them; the action does not.
-// Each directory is opened from the root one component at a time with O_DIRECTORY|O_NOFOLLOW
-// (or, on Linux, in one open that is kept only when the kernel names what it opened by the
-// path asked for, which then has no link in it), and held open; on Linux every operation then
-// names its target through that descriptor (/proc/<pid>/fd/<fd>/<name>, which the kernel
-// resolves to the directory that was opened, whatever has been renamed or swapped since), so a
-// link put in place after the check is never followed: openat(2) without openat, which node
-// lacks. Files are opened with
+// Each directory is opened from the root one component at a time with O_DIRECTORY|O_NOFOLLOW,
+// and held open; on Linux every operation then names its target through that descriptor
+// (/proc/<pid>/fd/<fd>/<name>, which the kernel resolves to the directory that was opened,
+// whatever has been renamed or swapped since), so a link put in place after the check is never
+// followed: openat(2) without openat, which node lacks. Files are opened with
 // O_NOFOLLOW|O_NONBLOCK and judged by fstat on the descriptor, never stat-then-open by name.
 // Where /proc is missing (macOS), the path checked component by component is used instead: a
 // process that can write the module cache could swap a link in between the check and the use.
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, realpathSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs'
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs'
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises'
 import path from 'node:path'
 
@@ -119,10 +117,8 @@ export function describe(stats: Stats): string {
  * runner's choice and may be a link.
  */
 export function openDir(root: string, rel: string, create = false): Dir {
-  const names = rel.split('/').filter(n => n !== '')
-  const opened = names.length > 0 ? openWhole(root, names) : undefined
-  if (opened) return opened
   let dir = new Dir(WINDOWS ? undefined : openSync(root, constants.O_RDONLY | O_DIRECTORY), root)
+  const names = rel.split('/').filter(n => n !== '')
   try {
     for (const [i, name] of names.entries()) {
       const next = openChild(dir, name, create, () => names.slice(0, i + 1).join('/'))
@@ -134,54 +130,6 @@ export function openDir(root: string, rel: string, create = false): Dir {
     dir.close()
     throw e
   }
-}
-
-/**
- * The directory `names` under `root` in one open, on Linux, when it is there and reached through
- * real directories only: the walk above costs an open per component (about 33 µs for seven
- * here, against 8). The open itself may pass through links; what the descriptor names is then
- * asked of the kernel (/proc/<pid>/fd/<fd>), and kept only when that is the root's own path
- * followed by `names`: a path the kernel names an open directory by has no link in it. Anything
- * else (missing, a link on the way, renamed meanwhile, another mount) is left to the walk, which
- * makes what is missing and says what is in the way.
- */
-function openWhole(root: string, names: string[]): Dir | undefined {
-  if (!byDescriptor) return undefined
-  const real = realRootOf(root)
-  if (real === undefined) return undefined
-  let fd: number
-  try {
-    fd = openSync(`${root}/${names.join('/')}`, DIRECTORY)
-  } catch {
-    return undefined
-  }
-  let named: string | undefined
-  try {
-    named = readlinkSync(`/proc/${process.pid}/fd/${fd}`)
-  } catch {
-    // Left as undefined: not kept.
-  }
-  if (named !== `${real === '/' ? '' : real}/${names.join('/')}`) {
-    closeSync(fd)
-    return undefined
-  }
-  return new Dir(fd, path.join(root, ...names))
-}
-
-/** The path each root resolves to (the root is the runner's choice, and may be or pass through a link), asked once per root: a root that moves later only sends its opens to the walk. */
-const realRoots = new Map<string, string>()
-function realRootOf(root: string): string | undefined {
-  let real = realRoots.get(root)
-  if (real === undefined) {
-    try {
-      real = realpathSync.native(root)
-    } catch {
-      // Not there yet: asked again next time.
-      return undefined
-    }
-    realRoots.set(root, real)
-  }
-  return real
 }
 
 function openChild(dir: Dir, name: string, create: boolean, rel: () => string): Dir {
