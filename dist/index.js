@@ -6108,7 +6108,7 @@ var RoundFailed = class extends Error {
 
 // src/fetch/local-proxy.ts
 import { timingSafeEqual } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { closeSync as closeSync5, createReadStream, fstatSync as fstatSync3 } from "node:fs";
 import { rm as rm2 } from "node:fs/promises";
 import http from "node:http";
 
@@ -6207,16 +6207,42 @@ async function startLocalProxy(fetcher, known, options) {
   });
   return proxy;
 }
+var READ_WHOLE = 64 << 10;
 function answer(outcome, job, response, onServed) {
   if (outcome.kind === "absent") return fail(response, outcome.status, `not found: ${job.module}@${job.version}`);
   if (outcome.kind === "failed") return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`);
-  response.writeHead(200, { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size });
-  const stream = createReadStream(outcome.file);
-  stream.on("error", () => response.destroy());
-  stream.on("end", () => {
+  const served = () => {
     onServed();
     if (job.transient) void rm2(outcome.file, { force: true });
-  });
+  };
+  let fd;
+  try {
+    fd = openRegular(outcome.file);
+    const { size: size2 } = fstatSync3(fd);
+    if (size2 !== outcome.size) {
+      closeSync5(fd);
+      throw new Error(`its size changed from ${outcome.size} to ${size2} bytes`);
+    }
+  } catch (e) {
+    return fail(response, 502, `${job.path} could not be served: ${e.message}`);
+  }
+  const head = { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size };
+  if (outcome.size <= READ_WHOLE) {
+    let body;
+    try {
+      body = readAt(fd, 0, outcome.size);
+    } catch (e) {
+      return fail(response, 502, `${job.path} could not be served: ${e.message}`);
+    } finally {
+      closeSync5(fd);
+    }
+    response.writeHead(200, head).end(body);
+    return served();
+  }
+  response.writeHead(200, head);
+  const stream = createReadStream("", { fd, end: outcome.size - 1 });
+  stream.on("error", () => response.destroy());
+  stream.on("end", served);
   stream.pipe(response);
 }
 function fail(response, status, text) {
@@ -7012,7 +7038,7 @@ async function startFetchStage(o, project, candidates, isPrivate) {
 }
 
 // src/net/client.ts
-import { closeSync as closeSync5, openSync as openSync3, writeSync as writeSync3 } from "node:fs";
+import { closeSync as closeSync6, openSync as openSync3, writeSync as writeSync3 } from "node:fs";
 import http3 from "node:http";
 import https from "node:https";
 import tls4 from "node:tls";
@@ -8038,7 +8064,7 @@ var HttpClient2 = class {
           for (let at = 0; at < chunk.length; ) at += writeSync3(fd, chunk, at);
         }
       } finally {
-        closeSync5(fd);
+        closeSync6(fd);
       }
       return { status, contentType, size: size2 };
     });

@@ -11,7 +11,7 @@
 // served, and of those only the ones naming what go itself could ask (module/request.ts,
 // module/sumdb-request.ts); the rest get a 4xx before anything reaches a file or a candidate.
 import { timingSafeEqual } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { closeSync, createReadStream, fstatSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -20,7 +20,9 @@ import { parseRequestPath } from '../module/request.ts'
 import { parseSumdbPath } from '../module/sumdb-request.ts'
 import { type FileJob, jobFor } from '../module/vouched.ts'
 import type { Fetcher } from './fetcher.ts'
+import { openRegular } from '../util/confined.ts'
 import type { Outcome } from './race.ts'
+import { readAt } from './read-at.ts'
 
 export interface LocalProxy {
   /** Where go reaches it: with the secret path prefix. */
@@ -120,16 +122,48 @@ export async function startLocalProxy(
   return proxy
 }
 
+/** Files up to this size are read in one synchronous call and sent whole: most of what go asks (go.mod and .info files) is far smaller, and a stream costs thread-pool round trips for each. */
+const READ_WHOLE = 64 << 10
+
 function answer(outcome: Outcome, job: FileJob, response: http.ServerResponse, onServed: () => void): void {
   if (outcome.kind === 'absent') return fail(response, outcome.status, `not found: ${job.module}@${job.version}`)
   if (outcome.kind === 'failed') return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`)
-  response.writeHead(200, { 'content-type': CONTENT_TYPE[job.kind] ?? 'text/plain; charset=utf-8', 'content-length': outcome.size })
-  const stream = createReadStream(outcome.file)
-  stream.on('error', () => response.destroy())
-  stream.on('end', () => {
+  const served = () => {
     onServed()
     if (job.transient) void rm(outcome.file, { force: true })
-  })
+  }
+  // The file was checked when it was stored, but is named by its path, in a module cache that
+  // is shared ground: opened again as the check opened it, so that a FIFO or device put in its
+  // place meanwhile is refused at once (an open of one would hold a thread-pool thread until a
+  // writer came), and a file of another size is not sent under this one's length.
+  let fd: number
+  try {
+    fd = openRegular(outcome.file)
+    const { size } = fstatSync(fd)
+    if (size !== outcome.size) {
+      closeSync(fd)
+      throw new Error(`its size changed from ${outcome.size} to ${size} bytes`)
+    }
+  } catch (e) {
+    return fail(response, 502, `${job.path} could not be served: ${(e as Error).message}`)
+  }
+  const head = { 'content-type': CONTENT_TYPE[job.kind] ?? 'text/plain; charset=utf-8', 'content-length': outcome.size }
+  if (outcome.size <= READ_WHOLE) {
+    let body: Buffer
+    try {
+      body = readAt(fd, 0, outcome.size)
+    } catch (e) {
+      return fail(response, 502, `${job.path} could not be served: ${(e as Error).message}`)
+    } finally {
+      closeSync(fd)
+    }
+    response.writeHead(200, head).end(body)
+    return served()
+  }
+  response.writeHead(200, head)
+  const stream = createReadStream('', { fd, end: outcome.size - 1 })
+  stream.on('error', () => response.destroy())
+  stream.on('end', served)
   stream.pipe(response)
 }
 

@@ -1,0 +1,141 @@
+// What the local proxy sends go from files already stored (src/fetch/local-proxy.ts). A stored
+// file is named by its path in go's module cache, which is shared ground: what is at that path
+// when go asks is opened as the store's check opened it. The attacker here wins the race the
+// check cannot close: the store below swaps the file right after finding it, as another user of
+// the module cache could. Real loopback HTTP, real FIFOs; no candidate is ever asked.
+import { execFileSync } from 'node:child_process'
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Fetcher } from '../src/fetch/fetcher.ts'
+import { type LocalProxy, startLocalProxy } from '../src/fetch/local-proxy.ts'
+import { Store, type StoredJob } from '../src/fetch/store.ts'
+import { MAX_BYTES } from '../src/module/limits.ts'
+import type { FileJob } from '../src/module/vouched.ts'
+import type { HttpClient } from '../src/net/client.ts'
+import { networkClient } from './support/net.ts'
+
+/** A store whose files are replaced by `swap` just after it found them whole. */
+class SwappedStore extends Store {
+  swap: ((file: string) => void) | undefined
+  override stored(job: StoredJob): { file: string; size: number } | undefined {
+    const found = super.stored(job)
+    if (found) this.swap?.(found.file)
+    return found
+  }
+}
+
+const MOD = 'module example.com/m\n\ngo 1.21\n'
+/** Larger than what is read in one call: sent as a stream. */
+const ZIP = Buffer.alloc(200 << 10, 7)
+const files: Record<string, string | Buffer> = { 'example.com/m/@v/v1.0.0.mod': MOD, 'example.com/m/@v/v1.0.0.zip': ZIP, 'example.com/m/@v/v1.0.0.ziphash': 'h1:unchecked-here=\n' }
+
+let root: string
+let store: SwappedStore
+let client: HttpClient
+let proxy: LocalProxy
+const fifos: string[] = []
+
+beforeAll(async () => {
+  root = mkdtempSync(path.join(os.tmpdir(), 'local-proxy-'))
+  store = new SwappedStore({ root, downloads: '' })
+  const known = new Map<string, FileJob>()
+  for (const kind of ['mod', 'zip'] as const) {
+    const file = `example.com/m/@v/v1.0.0.${kind}`
+    known.set(file, { module: 'example.com/m', version: 'v1.0.0', kind, path: file, maxBytes: MAX_BYTES[kind], hash: 'h1:unchecked-here=' })
+  }
+  client = await networkClient()
+  const transientDir = mkdtempSync(path.join(os.tmpdir(), 'local-proxy-transient-'))
+  // No candidate: a file not in the store could only fail.
+  const fetcher = new Fetcher({ client, candidates: [], store, transientDir, rounds: 1, backoffMs: 10, stallTimeoutMs: 5_000 })
+  proxy = await startLocalProxy(fetcher, known, { secret: 'secret' })
+})
+
+afterAll(async () => {
+  // A reader still blocked opening a FIFO (the defence removed) is let go, so that this file's thread pool is whole again.
+  for (const fifo of fifos) {
+    try {
+      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK))
+    } catch {
+      // No reader waiting.
+    }
+  }
+  await proxy.close()
+  client.close()
+})
+
+function putFiles(): void {
+  store.swap = undefined
+  rmSync(path.join(root, 'example.com'), { recursive: true, force: true })
+  mkdirSync(path.join(root, 'example.com/m/@v'), { recursive: true })
+  for (const [name, content] of Object.entries(files)) writeFileSync(path.join(root, name), content)
+}
+
+/** go's request for `file`, given up after 5 s: its status and body, or `no answer`. */
+function ask(file: string): Promise<{ status: number; body: Buffer } | 'no answer'> {
+  return new Promise(resolve => {
+    const request = http.get(`${proxy.url}/${file}`, { timeout: 5_000 }, response => {
+      const chunks: Buffer[] = []
+      response.on('data', (chunk: Buffer) => chunks.push(chunk))
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }))
+      response.on('error', () => resolve('no answer'))
+    })
+    request.on('timeout', () => {
+      request.destroy()
+      resolve('no answer')
+    })
+    request.on('error', () => resolve('no answer'))
+  })
+}
+
+const mkfifo = (file: string) => {
+  rmSync(file)
+  execFileSync('mkfifo', [file])
+  fifos.push(file)
+}
+
+describe.skipIf(process.platform === 'win32')('a stored file is sent only as what the store checked', () => {
+  it('sends a small file whole and a large one as a stream, each with its own length', async () => {
+    putFiles()
+    const mod = await ask('example.com/m/@v/v1.0.0.mod')
+    expect(mod).toEqual({ status: 200, body: Buffer.from(MOD) })
+    const zip = await ask('example.com/m/@v/v1.0.0.zip')
+    expect(zip !== 'no answer' && zip.status === 200 && zip.body.equals(ZIP)).toBe(true)
+  })
+
+  it.each(['mod', 'zip'])('a .%s swapped for a FIFO after the check is refused at once with a 502, never opened for a writer', async kind => {
+    putFiles()
+    store.swap = mkfifo
+    const started = performance.now()
+    const answer = await ask(`example.com/m/@v/v1.0.0.${kind}`)
+    expect(answer).not.toBe('no answer')
+    if (answer === 'no answer') return
+    expect(answer.status).toBe(502)
+    expect(answer.body.toString()).toContain('a FIFO, not a regular file')
+    expect(performance.now() - started).toBeLessThan(2_000)
+    // The proxy still answers: no thread of its pool is held.
+    putFiles()
+    expect(await ask('example.com/m/@v/v1.0.0.mod')).toEqual({ status: 200, body: Buffer.from(MOD) })
+  })
+
+  it('a file swapped for a symlink to one elsewhere, and one swapped for a file of another length, are refused', async () => {
+    putFiles()
+    const elsewhere = path.join(mkdtempSync(path.join(os.tmpdir(), 'outside-')), 'secret.txt')
+    writeFileSync(elsewhere, 'not for go\n')
+    store.swap = file => {
+      rmSync(file)
+      execFileSync('ln', ['-s', elsewhere, file])
+    }
+    const linked = await ask('example.com/m/@v/v1.0.0.mod')
+    expect(linked !== 'no answer' && linked.status).toBe(502)
+    expect(linked !== 'no answer' && linked.body.toString()).not.toContain('not for go')
+
+    putFiles()
+    store.swap = file => writeFileSync(file, `${MOD}// and more\n`)
+    const longer = await ask('example.com/m/@v/v1.0.0.mod')
+    expect(longer !== 'no answer' && longer.status).toBe(502)
+    expect(longer !== 'no answer' && longer.body.toString()).toContain(`its size changed from ${MOD.length} to`)
+  })
+})
