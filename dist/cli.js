@@ -1102,8 +1102,8 @@ function demote(chain, troubled) {
   return { chain: chain.map((c) => c.keyword ? c : order.shift()), demoted };
 }
 function leaveOut(chain, out) {
-  const kept = chain.filter((c) => !out.includes(c));
-  return kept.some((c) => !c.keyword || c.spec === "direct" || c.dir !== void 0) ? kept : chain;
+  const kept2 = chain.filter((c) => !out.includes(c));
+  return kept2.some((c) => !c.keyword || c.spec === "direct" || c.dir !== void 0) ? kept2 : chain;
 }
 function requestBase(url) {
   try {
@@ -1743,9 +1743,10 @@ import { createHash as createHash3 } from "node:crypto";
 import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
 
 // src/util/confined.ts
-import { chmodSync, closeSync, constants as constants2, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants as constants2, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync as readlinkSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { lstat, readdir, rmdir, unlink } from "node:fs/promises";
 import path3 from "node:path";
+import { isMainThread } from "node:worker_threads";
 var O_NOFOLLOW = constants2.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants2.O_DIRECTORY ?? 0;
 var O_NONBLOCK = constants2.O_NONBLOCK ?? 0;
@@ -1753,7 +1754,15 @@ var DIRECTORY = constants2.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
 var READ_NO_FOLLOW = constants2.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 var CREATE_NEW = constants2.O_WRONLY | constants2.O_CREAT | constants2.O_EXCL | O_NOFOLLOW;
 var WINDOWS = process.platform === "win32";
-var byDescriptor = process.platform === "linux" && isDirectory(`/proc/${process.pid}/fd`);
+var procPid = process.platform === "linux" ? procSelf() : void 0;
+var byDescriptor = procPid !== void 0 && isDirectory(`/proc/${procPid}/fd`);
+function procSelf() {
+  try {
+    return readlinkSync2("/proc/self");
+  } catch {
+    return void 0;
+  }
+}
 function isDirectory(dir) {
   return lstatOf(dir)?.isDirectory() ?? false;
 }
@@ -1766,7 +1775,7 @@ var Dir = class {
   constructor(fd, shown) {
     this.fd = fd;
     this.shown = shown;
-    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
+    this.path = byDescriptor && fd !== void 0 ? `/proc/${procPid}/fd/${fd}` : shown;
   }
   /** The path of an entry of this directory (a name, or a relative path under it). */
   entry(name) {
@@ -1816,19 +1825,79 @@ function describe(stats) {
   return "a device";
 }
 function openDir(root, rel, create = false) {
-  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants2.O_RDONLY | O_DIRECTORY), root);
   const names = rel.split("/").filter((n) => n !== "");
+  if (byDescriptor && isMainThread && names.length > 0) return openFromKept(root, names, create);
+  return walk(new Dir(WINDOWS ? void 0 : openSync(root, constants2.O_RDONLY | O_DIRECTORY), root), true, names, 0, create);
+}
+function walk(dir, owned, names, from, create, keep2) {
   try {
-    for (const [i, name] of names.entries()) {
-      const next = openChild(dir, name, create, () => names.slice(0, i + 1).join("/"));
-      dir.close();
+    for (let i = from; i < names.length; i++) {
+      const next = openChild(dir, names[i], create, () => names.slice(0, i + 1).join("/"));
+      if (owned) dir.close();
       dir = next;
+      owned = i === names.length - 1 || !keep2?.(i + 1, next);
     }
     return dir;
   } catch (e) {
-    dir.close();
+    if (owned) dir.close();
     throw e;
   }
+}
+var KEEP_AT_MOST = 64;
+var kept = /* @__PURE__ */ new Map();
+var keyOf = (root, names, depth) => `${root}\0${names.slice(0, depth).join("/")}`;
+function openFromKept(root, names, create) {
+  let from = names.length - 1;
+  let fd;
+  for (; from > 0 && fd === void 0; from--) fd = takeKept(keyOf(root, names, from));
+  if (fd !== void 0) from++;
+  const rootKey = keyOf(root, names, 0);
+  if (fd === void 0) {
+    fd = takeKept(rootKey);
+    if (fd === void 0) {
+      const opened = openSync(root, constants2.O_RDONLY | O_DIRECTORY);
+      const name = kernelName(opened);
+      if (!name || !keep(rootKey, opened, name)) return walk(new Dir(opened, root), true, names, 0, create);
+      fd = opened;
+    }
+  }
+  const rootName = kept.get(rootKey)?.name;
+  const expected = (depth) => rootName && Buffer.concat([rootName, Buffer.from(`${rootName.at(-1) === 47 ? "" : "/"}${names.slice(0, depth).join("/")}`)]);
+  return walk(new Dir(fd, path3.join(root, ...names.slice(0, from))), false, names, from, create, (depth, dir) => {
+    const name = expected(depth);
+    return name !== void 0 && keep(keyOf(root, names, depth), dir.fd, name);
+  });
+}
+function kernelName(fd) {
+  try {
+    return readlinkSync2(`/proc/self/fd/${fd}`, { encoding: "buffer" });
+  } catch {
+    return void 0;
+  }
+}
+function takeKept(key4) {
+  const entry = kept.get(key4);
+  if (!entry) return void 0;
+  kept.delete(key4);
+  if (!kernelName(entry.fd)?.equals(entry.name)) {
+    closeSync(entry.fd);
+    return void 0;
+  }
+  kept.set(key4, entry);
+  return entry.fd;
+}
+function keep(key4, fd, name) {
+  if (!kernelName(fd)?.equals(name)) return false;
+  const before = kept.get(key4);
+  if (before) closeSync(before.fd);
+  kept.delete(key4);
+  kept.set(key4, { fd, name });
+  if (kept.size > KEEP_AT_MOST) {
+    const [oldest, entry] = kept.entries().next().value;
+    kept.delete(oldest);
+    closeSync(entry.fd);
+  }
+  return true;
 }
 function openChild(dir, name, create, rel) {
   const shown = path3.join(dir.shown, name);
@@ -2450,9 +2519,9 @@ import { Worker } from "node:worker_threads";
 
 // src/util/trace.ts
 import { writeFileSync as writeFileSync2 } from "node:fs";
-import { isMainThread } from "node:worker_threads";
+import { isMainThread as isMainThread2 } from "node:worker_threads";
 var TRACE_ENV = "GO_MOD_DOWNLOAD_TRACE";
-var file = isMainThread ? process.env[TRACE_ENV] || void 0 : void 0;
+var file = isMainThread2 ? process.env[TRACE_ENV] || void 0 : void 0;
 if (file) delete process.env[TRACE_ENV];
 var tracing = file !== void 0;
 var spans = [];
@@ -2513,13 +2582,13 @@ function fileSha256(fd, buffer) {
 function treeHash(dir, prefix) {
   const buffer = Buffer.allocUnsafe(CHUNK);
   const files = [];
-  const walk = (at, sub) => {
+  const walk2 = (at, sub) => {
     for (const entry of readdirSync2(at.path, { withFileTypes: true })) {
       const rel = sub ? `${sub}/${entry.name}` : entry.name;
       const inner = entry.isDirectory() ? openDirAt(at.entry(entry.name)) : void 0;
       if (inner) {
         try {
-          walk(inner, rel);
+          walk2(inner, rel);
         } finally {
           inner.close();
         }
@@ -2537,7 +2606,7 @@ function treeHash(dir, prefix) {
   const root = openDirAt(dir);
   if (!root) throw new Error(`${prefix} is ${kindOf(dir) ?? "missing"}, not a directory`);
   try {
-    walk(root, "");
+    walk2(root, "");
   } finally {
     root.close();
   }
@@ -4157,7 +4226,7 @@ function planDownloads(input, loaded) {
   const missing = /* @__PURE__ */ new Map();
   const loadedKeys = /* @__PURE__ */ new Set();
   const seen = /* @__PURE__ */ new Set();
-  const keep = (m) => m.version !== "none" && !excluded.has(key(m)) && !mainPaths.has(m.path);
+  const keep2 = (m) => m.version !== "none" && !excluded.has(key(m)) && !mainPaths.has(m.path);
   const visit = (m, unpruned) => {
     const id = `${key(m)}|${unpruned}`;
     if (seen.has(id)) return;
@@ -4169,12 +4238,12 @@ function planDownloads(input, loaded) {
       return;
     }
     loadedKeys.add(key(m));
-    const required = summary.require.filter(keep);
+    const required = summary.require.filter(keep2);
     for (const r of required) nodes.set(key(r), r);
     const summaryUnpruned = compareGoVersions(summary.go, PRUNING_SINCE) < 0;
     if (unpruned || summaryUnpruned) for (const r of required) visit(r, true);
   };
-  for (const main of input.mains) for (const r of main.mod.require.filter(keep)) visit(r, unprunedMain);
+  for (const main of input.mains) for (const r of main.mod.require.filter(keep2)) visit(r, unprunedMain);
   const selected = /* @__PURE__ */ new Map();
   for (const m of nodes.values()) {
     const current2 = selected.get(m.path);
@@ -4420,7 +4489,7 @@ var Store = class {
       this.track(tree.parent, tree.name);
       this.openMade(tree.parent).close();
     }
-    let kept = false;
+    let kept2 = false;
     let placed = false;
     return {
       temp: at.entry(temp),
@@ -4431,7 +4500,7 @@ var Store = class {
         try {
           placed = whole && lock !== void 0 && lock !== "busy" && this.placeTree(job, tree, dirs, at, name);
           renameSync2(at.entry(temp), at.entry(name));
-          kept = true;
+          kept2 = true;
           this.temporary.delete(key2(dir, temp));
           if (job.kind === "zip" && job.hash) this.writeNew(at, dir, `${name}hash`, job.hash);
         } finally {
@@ -4441,7 +4510,7 @@ var Store = class {
       },
       end: async () => {
         try {
-          if (!kept) unlinkEntry(at, temp);
+          if (!kept2) unlinkEntry(at, temp);
           this.temporary.delete(key2(dir, temp));
           if (tree && !placed) await this.removeIn(tree.parent, tree.name).catch(() => void 0);
         } finally {
@@ -5275,13 +5344,13 @@ var Fetcher = class {
         this.rejected++;
         return { kind: "failed", why: problem };
       }
-      const kept = await pending.keep(dirs, { goAsked: this.verifier.goAskedFor(job.path), stop: ended });
-      if (kept.placed) this.extracted++;
+      const kept2 = await pending.keep(dirs, { goAsked: this.verifier.goAskedFor(job.path), stop: ended });
+      if (kept2.placed) this.extracted++;
       stats.served++;
       this.races.streak(candidate, job.kind, true);
       this.files++;
       if (job.kind === "zip") this.zips++;
-      return { kind: "file", file: kept.file, size: answer2.size };
+      return { kind: "file", file: kept2.file, size: answer2.size };
     } catch (e) {
       if (own.aborted ? !answered3 : !ended.aborted) {
         if (e.kind === "silent") this.races.streak(candidate, job.kind);
@@ -6756,22 +6825,22 @@ function omit2(obj, ...keys) {
 import dns from "node:dns";
 var LOOKUP_REUSE_MS = 3e4;
 function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
-  const kept = /* @__PURE__ */ new Map();
+  const kept2 = /* @__PURE__ */ new Map();
   const addressesOf = (hostname, family, hints) => {
     const key4 = `${hostname}|${family}|${hints}`;
-    const hit = kept.get(key4);
+    const hit = kept2.get(key4);
     if (hit && hit.until > now()) return hit.addresses;
     const addresses = new Promise(
       (ok, fail2) => resolve(hostname, { all: true, family, hints }, (err, found) => err ? fail2(err) : ok(found))
     );
     const entry = { addresses, until: Infinity };
-    kept.set(key4, entry);
+    kept2.set(key4, entry);
     addresses.then(
       () => {
         entry.until = now() + LOOKUP_REUSE_MS;
       },
       () => {
-        if (kept.get(key4) === entry) kept.delete(key4);
+        if (kept2.get(key4) === entry) kept2.delete(key4);
       }
     );
     return addresses;
@@ -7101,7 +7170,7 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
+import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync3, lstatSync as lstatSync2 } from "node:fs";
 import path23 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
@@ -7147,7 +7216,7 @@ function directoryFiles(dir) {
   }
   return names.map((name) => path23.join(dir, name)).filter((file2) => {
     try {
-      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync2(file2).includes("/"));
+      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync3(file2).includes("/"));
     } catch {
       return false;
     }

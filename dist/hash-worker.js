@@ -220,8 +220,9 @@ import { createHash as createHash2 } from "node:crypto";
 import { closeSync as closeSync2, readSync as readSync3, readdirSync } from "node:fs";
 
 // src/util/confined.ts
-import { chmodSync, closeSync, constants as constants2, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync as readSync2, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants as constants2, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync as readSync2, renameSync, unlinkSync, writeSync } from "node:fs";
 import path from "node:path";
+import { isMainThread as isMainThread2 } from "node:worker_threads";
 var O_NOFOLLOW = constants2.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants2.O_DIRECTORY ?? 0;
 var O_NONBLOCK = constants2.O_NONBLOCK ?? 0;
@@ -229,7 +230,15 @@ var DIRECTORY = constants2.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
 var READ_NO_FOLLOW = constants2.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 var CREATE_NEW = constants2.O_WRONLY | constants2.O_CREAT | constants2.O_EXCL | O_NOFOLLOW;
 var WINDOWS = process.platform === "win32";
-var byDescriptor = process.platform === "linux" && isDirectory(`/proc/${process.pid}/fd`);
+var procPid = process.platform === "linux" ? procSelf() : void 0;
+var byDescriptor = procPid !== void 0 && isDirectory(`/proc/${procPid}/fd`);
+function procSelf() {
+  try {
+    return readlinkSync("/proc/self");
+  } catch {
+    return void 0;
+  }
+}
 function isDirectory(dir) {
   return lstatOf(dir)?.isDirectory() ?? false;
 }
@@ -242,7 +251,7 @@ var Dir = class {
   constructor(fd, shown) {
     this.fd = fd;
     this.shown = shown;
-    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
+    this.path = byDescriptor && fd !== void 0 ? `/proc/${procPid}/fd/${fd}` : shown;
   }
   /** The path of an entry of this directory (a name, or a relative path under it). */
   entry(name) {
@@ -292,19 +301,79 @@ function describe(stats) {
   return "a device";
 }
 function openDir(root, rel, create = false) {
-  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants2.O_RDONLY | O_DIRECTORY), root);
   const names = rel.split("/").filter((n) => n !== "");
+  if (byDescriptor && isMainThread2 && names.length > 0) return openFromKept(root, names, create);
+  return walk(new Dir(WINDOWS ? void 0 : openSync(root, constants2.O_RDONLY | O_DIRECTORY), root), true, names, 0, create);
+}
+function walk(dir, owned, names, from, create, keep2) {
   try {
-    for (const [i, name] of names.entries()) {
-      const next = openChild(dir, name, create, () => names.slice(0, i + 1).join("/"));
-      dir.close();
+    for (let i = from; i < names.length; i++) {
+      const next = openChild(dir, names[i], create, () => names.slice(0, i + 1).join("/"));
+      if (owned) dir.close();
       dir = next;
+      owned = i === names.length - 1 || !keep2?.(i + 1, next);
     }
     return dir;
   } catch (e) {
-    dir.close();
+    if (owned) dir.close();
     throw e;
   }
+}
+var KEEP_AT_MOST = 64;
+var kept = /* @__PURE__ */ new Map();
+var keyOf = (root, names, depth) => `${root}\0${names.slice(0, depth).join("/")}`;
+function openFromKept(root, names, create) {
+  let from = names.length - 1;
+  let fd;
+  for (; from > 0 && fd === void 0; from--) fd = takeKept(keyOf(root, names, from));
+  if (fd !== void 0) from++;
+  const rootKey = keyOf(root, names, 0);
+  if (fd === void 0) {
+    fd = takeKept(rootKey);
+    if (fd === void 0) {
+      const opened = openSync(root, constants2.O_RDONLY | O_DIRECTORY);
+      const name = kernelName(opened);
+      if (!name || !keep(rootKey, opened, name)) return walk(new Dir(opened, root), true, names, 0, create);
+      fd = opened;
+    }
+  }
+  const rootName = kept.get(rootKey)?.name;
+  const expected = (depth) => rootName && Buffer.concat([rootName, Buffer.from(`${rootName.at(-1) === 47 ? "" : "/"}${names.slice(0, depth).join("/")}`)]);
+  return walk(new Dir(fd, path.join(root, ...names.slice(0, from))), false, names, from, create, (depth, dir) => {
+    const name = expected(depth);
+    return name !== void 0 && keep(keyOf(root, names, depth), dir.fd, name);
+  });
+}
+function kernelName(fd) {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`, { encoding: "buffer" });
+  } catch {
+    return void 0;
+  }
+}
+function takeKept(key) {
+  const entry = kept.get(key);
+  if (!entry) return void 0;
+  kept.delete(key);
+  if (!kernelName(entry.fd)?.equals(entry.name)) {
+    closeSync(entry.fd);
+    return void 0;
+  }
+  kept.set(key, entry);
+  return entry.fd;
+}
+function keep(key, fd, name) {
+  if (!kernelName(fd)?.equals(name)) return false;
+  const before = kept.get(key);
+  if (before) closeSync(before.fd);
+  kept.delete(key);
+  kept.set(key, { fd, name });
+  if (kept.size > KEEP_AT_MOST) {
+    const [oldest, entry] = kept.entries().next().value;
+    kept.delete(oldest);
+    closeSync(entry.fd);
+  }
+  return true;
 }
 function openChild(dir, name, create, rel) {
   const shown = path.join(dir.shown, name);
@@ -390,13 +459,13 @@ function fileSha256(fd, buffer) {
 function treeHash(dir, prefix) {
   const buffer = Buffer.allocUnsafe(CHUNK);
   const files = [];
-  const walk = (at, sub) => {
+  const walk2 = (at, sub) => {
     for (const entry of readdirSync(at.path, { withFileTypes: true })) {
       const rel = sub ? `${sub}/${entry.name}` : entry.name;
       const inner = entry.isDirectory() ? openDirAt(at.entry(entry.name)) : void 0;
       if (inner) {
         try {
-          walk(inner, rel);
+          walk2(inner, rel);
         } finally {
           inner.close();
         }
@@ -414,7 +483,7 @@ function treeHash(dir, prefix) {
   const root = openDirAt(dir);
   if (!root) throw new Error(`${prefix} is ${kindOf(dir) ?? "missing"}, not a directory`);
   try {
-    walk(root, "");
+    walk2(root, "");
   } finally {
     root.close();
   }

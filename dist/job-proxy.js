@@ -1585,9 +1585,10 @@ function jobFor(known, request) {
 var treePath = (module, version) => `${escapePath(module)}@${escapeVersion(version)}`;
 
 // src/util/confined.ts
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { lstat, readdir, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
+import { isMainThread } from "node:worker_threads";
 var O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants.O_DIRECTORY ?? 0;
 var O_NONBLOCK = constants.O_NONBLOCK ?? 0;
@@ -1595,7 +1596,15 @@ var DIRECTORY = constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
 var READ_NO_FOLLOW = constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 var CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
 var WINDOWS = process.platform === "win32";
-var byDescriptor = process.platform === "linux" && isDirectory(`/proc/${process.pid}/fd`);
+var procPid = process.platform === "linux" ? procSelf() : void 0;
+var byDescriptor = procPid !== void 0 && isDirectory(`/proc/${procPid}/fd`);
+function procSelf() {
+  try {
+    return readlinkSync("/proc/self");
+  } catch {
+    return void 0;
+  }
+}
 function isDirectory(dir) {
   return lstatOf(dir)?.isDirectory() ?? false;
 }
@@ -1608,7 +1617,7 @@ var Dir = class {
   constructor(fd, shown) {
     this.fd = fd;
     this.shown = shown;
-    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
+    this.path = byDescriptor && fd !== void 0 ? `/proc/${procPid}/fd/${fd}` : shown;
   }
   /** The path of an entry of this directory (a name, or a relative path under it). */
   entry(name) {
@@ -1658,19 +1667,79 @@ function describe(stats) {
   return "a device";
 }
 function openDir(root, rel, create = false) {
-  let dir = new Dir(WINDOWS ? void 0 : openSync(root, constants.O_RDONLY | O_DIRECTORY), root);
   const names = rel.split("/").filter((n) => n !== "");
+  if (byDescriptor && isMainThread && names.length > 0) return openFromKept(root, names, create);
+  return walk(new Dir(WINDOWS ? void 0 : openSync(root, constants.O_RDONLY | O_DIRECTORY), root), true, names, 0, create);
+}
+function walk(dir, owned, names, from, create, keep2) {
   try {
-    for (const [i, name] of names.entries()) {
-      const next = openChild(dir, name, create, () => names.slice(0, i + 1).join("/"));
-      dir.close();
+    for (let i = from; i < names.length; i++) {
+      const next = openChild(dir, names[i], create, () => names.slice(0, i + 1).join("/"));
+      if (owned) dir.close();
       dir = next;
+      owned = i === names.length - 1 || !keep2?.(i + 1, next);
     }
     return dir;
   } catch (e) {
-    dir.close();
+    if (owned) dir.close();
     throw e;
   }
+}
+var KEEP_AT_MOST = 64;
+var kept = /* @__PURE__ */ new Map();
+var keyOf = (root, names, depth) => `${root}\0${names.slice(0, depth).join("/")}`;
+function openFromKept(root, names, create) {
+  let from = names.length - 1;
+  let fd;
+  for (; from > 0 && fd === void 0; from--) fd = takeKept(keyOf(root, names, from));
+  if (fd !== void 0) from++;
+  const rootKey = keyOf(root, names, 0);
+  if (fd === void 0) {
+    fd = takeKept(rootKey);
+    if (fd === void 0) {
+      const opened = openSync(root, constants.O_RDONLY | O_DIRECTORY);
+      const name = kernelName(opened);
+      if (!name || !keep(rootKey, opened, name)) return walk(new Dir(opened, root), true, names, 0, create);
+      fd = opened;
+    }
+  }
+  const rootName = kept.get(rootKey)?.name;
+  const expected = (depth) => rootName && Buffer.concat([rootName, Buffer.from(`${rootName.at(-1) === 47 ? "" : "/"}${names.slice(0, depth).join("/")}`)]);
+  return walk(new Dir(fd, path.join(root, ...names.slice(0, from))), false, names, from, create, (depth, dir) => {
+    const name = expected(depth);
+    return name !== void 0 && keep(keyOf(root, names, depth), dir.fd, name);
+  });
+}
+function kernelName(fd) {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`, { encoding: "buffer" });
+  } catch {
+    return void 0;
+  }
+}
+function takeKept(key2) {
+  const entry = kept.get(key2);
+  if (!entry) return void 0;
+  kept.delete(key2);
+  if (!kernelName(entry.fd)?.equals(entry.name)) {
+    closeSync(entry.fd);
+    return void 0;
+  }
+  kept.set(key2, entry);
+  return entry.fd;
+}
+function keep(key2, fd, name) {
+  if (!kernelName(fd)?.equals(name)) return false;
+  const before = kept.get(key2);
+  if (before) closeSync(before.fd);
+  kept.delete(key2);
+  kept.set(key2, { fd, name });
+  if (kept.size > KEEP_AT_MOST) {
+    const [oldest, entry] = kept.entries().next().value;
+    kept.delete(oldest);
+    closeSync(entry.fd);
+  }
+  return true;
 }
 function openChild(dir, name, create, rel) {
   const shown = path.join(dir.shown, name);
@@ -1939,7 +2008,7 @@ var Store = class {
       this.track(tree.parent, tree.name);
       this.openMade(tree.parent).close();
     }
-    let kept = false;
+    let kept2 = false;
     let placed = false;
     return {
       temp: at.entry(temp),
@@ -1950,7 +2019,7 @@ var Store = class {
         try {
           placed = whole && lock !== void 0 && lock !== "busy" && this.placeTree(job, tree, dirs, at, name);
           renameSync2(at.entry(temp), at.entry(name));
-          kept = true;
+          kept2 = true;
           this.temporary.delete(key(dir, temp));
           if (job.kind === "zip" && job.hash) this.writeNew(at, dir, `${name}hash`, job.hash);
         } finally {
@@ -1960,7 +2029,7 @@ var Store = class {
       },
       end: async () => {
         try {
-          if (!kept) unlinkEntry(at, temp);
+          if (!kept2) unlinkEntry(at, temp);
           this.temporary.delete(key(dir, temp));
           if (tree && !placed) await this.removeIn(tree.parent, tree.name).catch(() => void 0);
         } finally {
@@ -2557,9 +2626,9 @@ import { Worker } from "node:worker_threads";
 
 // src/util/trace.ts
 import { writeFileSync } from "node:fs";
-import { isMainThread } from "node:worker_threads";
+import { isMainThread as isMainThread2 } from "node:worker_threads";
 var TRACE_ENV = "GO_MOD_DOWNLOAD_TRACE";
-var file = isMainThread ? process.env[TRACE_ENV] || void 0 : void 0;
+var file = isMainThread2 ? process.env[TRACE_ENV] || void 0 : void 0;
 if (file) delete process.env[TRACE_ENV];
 var tracing = file !== void 0;
 var spans = [];
@@ -2611,13 +2680,13 @@ function fileSha256(fd, buffer) {
 function treeHash(dir, prefix) {
   const buffer = Buffer.allocUnsafe(CHUNK);
   const files = [];
-  const walk = (at, sub) => {
+  const walk2 = (at, sub) => {
     for (const entry of readdirSync(at.path, { withFileTypes: true })) {
       const rel = sub ? `${sub}/${entry.name}` : entry.name;
       const inner = entry.isDirectory() ? openDirAt(at.entry(entry.name)) : void 0;
       if (inner) {
         try {
-          walk(inner, rel);
+          walk2(inner, rel);
         } finally {
           inner.close();
         }
@@ -2635,7 +2704,7 @@ function treeHash(dir, prefix) {
   const root = openDirAt(dir);
   if (!root) throw new Error(`${prefix} is ${kindOf(dir) ?? "missing"}, not a directory`);
   try {
-    walk(root, "");
+    walk2(root, "");
   } finally {
     root.close();
   }
@@ -3045,13 +3114,13 @@ var Fetcher = class {
         this.rejected++;
         return { kind: "failed", why: problem };
       }
-      const kept = await pending.keep(dirs, { goAsked: this.verifier.goAskedFor(job.path), stop: ended });
-      if (kept.placed) this.extracted++;
+      const kept2 = await pending.keep(dirs, { goAsked: this.verifier.goAskedFor(job.path), stop: ended });
+      if (kept2.placed) this.extracted++;
       stats.served++;
       this.races.streak(candidate, job.kind, true);
       this.files++;
       if (job.kind === "zip") this.zips++;
-      return { kind: "file", file: kept.file, size: answer2.size };
+      return { kind: "file", file: kept2.file, size: answer2.size };
     } catch (e) {
       if (own.aborted ? !answered : !ended.aborted) {
         if (e.kind === "silent") this.races.streak(candidate, job.kind);
@@ -3817,22 +3886,22 @@ function describeKind(kind, message) {
 import dns from "node:dns";
 var LOOKUP_REUSE_MS = 3e4;
 function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
-  const kept = /* @__PURE__ */ new Map();
+  const kept2 = /* @__PURE__ */ new Map();
   const addressesOf = (hostname, family, hints) => {
     const key2 = `${hostname}|${family}|${hints}`;
-    const hit = kept.get(key2);
+    const hit = kept2.get(key2);
     if (hit && hit.until > now()) return hit.addresses;
     const addresses = new Promise(
       (ok, fail2) => resolve(hostname, { all: true, family, hints }, (err, found) => err ? fail2(err) : ok(found))
     );
     const entry = { addresses, until: Infinity };
-    kept.set(key2, entry);
+    kept2.set(key2, entry);
     addresses.then(
       () => {
         entry.until = now() + LOOKUP_REUSE_MS;
       },
       () => {
-        if (kept.get(key2) === entry) kept.delete(key2);
+        if (kept2.get(key2) === entry) kept2.delete(key2);
       }
     );
     return addresses;
@@ -4162,7 +4231,7 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync2, readFileSync as readFileSync3, readlinkSync, lstatSync as lstatSync2 } from "node:fs";
+import { readdirSync as readdirSync2, readFileSync as readFileSync3, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
 import path6 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
@@ -4208,7 +4277,7 @@ function directoryFiles(dir) {
   }
   return names.map((name) => path6.join(dir, name)).filter((file2) => {
     try {
-      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync(file2).includes("/"));
+      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync2(file2).includes("/"));
     } catch {
       return false;
     }

@@ -967,7 +967,7 @@ import path from "node:path";
 import { promises as fs2 } from "node:fs";
 
 // src/util/confined.ts
-import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants3.O_DIRECTORY ?? 0;
 var O_NONBLOCK = constants3.O_NONBLOCK ?? 0;
@@ -975,7 +975,15 @@ var DIRECTORY = constants3.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
 var READ_NO_FOLLOW = constants3.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 var CREATE_NEW = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | O_NOFOLLOW;
 var WINDOWS = process.platform === "win32";
-var byDescriptor = process.platform === "linux" && isDirectory2(`/proc/${process.pid}/fd`);
+var procPid = process.platform === "linux" ? procSelf() : void 0;
+var byDescriptor = procPid !== void 0 && isDirectory2(`/proc/${procPid}/fd`);
+function procSelf() {
+  try {
+    return readlinkSync("/proc/self");
+  } catch {
+    return void 0;
+  }
+}
 function isDirectory2(dir) {
   return lstatOf(dir)?.isDirectory() ?? false;
 }
@@ -988,7 +996,7 @@ var Dir = class {
   constructor(fd, shown) {
     this.fd = fd;
     this.shown = shown;
-    this.path = byDescriptor && fd !== void 0 ? `/proc/${process.pid}/fd/${fd}` : shown;
+    this.path = byDescriptor && fd !== void 0 ? `/proc/${procPid}/fd/${fd}` : shown;
   }
   /** The path of an entry of this directory (a name, or a relative path under it). */
   entry(name) {
@@ -1293,7 +1301,7 @@ import { setTimeout as sleep2 } from "node:timers/promises";
 
 // src/later/identity.ts
 import { execFileSync as execFileSync2 } from "node:child_process";
-import { readFileSync as readFileSync2, readlinkSync } from "node:fs";
+import { readFileSync as readFileSync2, readlinkSync as readlinkSync2 } from "node:fs";
 function processIdentity(pid) {
   if (!Number.isSafeInteger(pid) || pid <= 1) return void 0;
   return process.platform === "linux" ? fromProc(pid) : process.platform === "win32" ? void 0 : fromPs(pid);
@@ -1304,7 +1312,7 @@ function fromProc(pid) {
     const fields = stat2.slice(stat2.lastIndexOf(")") + 2).split(" ");
     const argv = readFileSync2(`/proc/${pid}/cmdline`, "utf8").split("\0");
     if (argv.at(-1) === "") argv.pop();
-    return { startTime: fields[19], group: Number(fields[2]), argv, exe: readlinkSync(`/proc/${pid}/exe`), cwd: readlinkSync(`/proc/${pid}/cwd`) };
+    return { startTime: fields[19], group: Number(fields[2]), argv, exe: readlinkSync2(`/proc/${pid}/exe`), cwd: readlinkSync2(`/proc/${pid}/cwd`) };
   } catch {
     return void 0;
   }

@@ -68050,7 +68050,7 @@ var EXE = process.platform === "win32" ? "go.exe" : "go";
 var CHECK_BYTES_PER_SECOND = 8 << 20;
 
 // src/util/confined.ts
-import { chmodSync, closeSync as closeSync2, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync as openSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync as closeSync2, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync as openSync2, readlinkSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants3.O_DIRECTORY ?? 0;
 var O_NONBLOCK = constants3.O_NONBLOCK ?? 0;
@@ -68058,7 +68058,15 @@ var DIRECTORY = constants3.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
 var READ_NO_FOLLOW = constants3.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 var CREATE_NEW = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | O_NOFOLLOW;
 var WINDOWS = process.platform === "win32";
-var byDescriptor = process.platform === "linux" && isDirectory2(`/proc/${process.pid}/fd`);
+var procPid = process.platform === "linux" ? procSelf() : void 0;
+var byDescriptor = procPid !== void 0 && isDirectory2(`/proc/${procPid}/fd`);
+function procSelf() {
+  try {
+    return readlinkSync("/proc/self");
+  } catch {
+    return void 0;
+  }
+}
 function isDirectory2(dir2) {
   return lstatOf(dir2)?.isDirectory() ?? false;
 }

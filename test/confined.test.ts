@@ -2,8 +2,8 @@
 // never through a link, never blocking on a FIFO or device, never writing into a file that is
 // there. A call that could block runs in a child process with a time limit: blocked, it would
 // hold this test's thread for good.
-import { spawnSync } from 'node:child_process'
-import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -57,6 +57,143 @@ describe('directories are reached only through real directories', () => {
     expect(readdirSync(away)).toEqual([])
     expect(readFileSync(path.join(root, 'cache/download/moved/@v/v1.0.0.mod'), 'utf8')).toBe('module m\n')
   })
+})
+
+// Directories on the way are kept open between calls (openFromKept): each is used again only
+// while the kernel names it as when it was found.
+describe.skipIf(process.platform !== 'linux')('directories kept open between calls', () => {
+  it('one moved out of the module cache after it was kept receives nothing more: the path is walked again, and made anew', () => {
+    const root = temp()
+    openDir(root, 'cache/download/m/@v', true).close()
+    const away = path.join(temp('outside-'), 'm')
+    renameSync(path.join(root, 'cache/download/m'), away)
+    const dir = openDir(root, 'cache/download/m/@v', true)
+    try {
+      writeFileSync(dir.entry('v1.0.0.mod'), 'module m\n', { flag: 'wx' })
+    } finally {
+      dir.close()
+    }
+    expect(readFileSync(path.join(root, 'cache/download/m/@v/v1.0.0.mod'), 'utf8')).toBe('module m\n')
+    expect(readdirSync(path.join(away, '@v'))).toEqual([])
+  })
+
+  it('one moved away with a link left in its place, pointing to it, is refused as the link', () => {
+    const root = temp()
+    openDir(root, 'cache/download/m/sub/@v', true).close()
+    const away = path.join(temp('outside-'), 'm')
+    renameSync(path.join(root, 'cache/download/m'), away)
+    symlinkSync(away, path.join(root, 'cache/download/m'))
+    expect(() => openDir(root, 'cache/download/m/sub/@v')).toThrow('cache/download/m is a symlink, not a directory')
+    expect(() => openDir(root, 'cache/download/m/sub/@v/x', true)).toThrow(NotADirectory)
+    expect(readdirSync(path.join(away, 'sub/@v'))).toEqual([])
+  })
+
+  it('one removed and made again is the new one', () => {
+    const root = temp()
+    openDir(root, 'cache/download/m/@v', true).close()
+    rmSync(path.join(root, 'cache/download/m'), { recursive: true })
+    const dir = openDir(root, 'cache/download/m/@v', true)
+    dir.close()
+    expect(statSync(path.join(root, 'cache/download/m/@v')).isDirectory()).toBe(true)
+  })
+
+  it('a link named as the text a name that is not UTF-8 reads as (U+FFFD), beside that directory, is refused', () => {
+    const root = temp()
+    mkdirSync(path.join(root, 'a'))
+    // A real directory named by the byte 0xFF; beside it, a link named U+FFFD pointing to it.
+    mkdirSync(Buffer.from(`${root}/a/\xff/@v`, 'latin1'), { recursive: true })
+    symlinkSync(Buffer.from('\xff', 'latin1'), path.join(root, 'a', '\uFFFD'))
+    openDir(root, 'a/b', true).close()
+    expect(() => openDir(root, 'a/\uFFFD/@v')).toThrow('a/\uFFFD is a symlink, not a directory')
+    expect(() => openDir(root, 'a/\uFFFD/@v', true)).toThrow(NotADirectory)
+  })
+
+  it('a directory deeper than PATH_MAX is reached, and the walk to it kept nothing it could not name', () => {
+    const root = temp()
+    const deep = Array.from({ length: 20 }, (_, i) => `${String(i).padStart(2, '0')}${'x'.repeat(230)}`).join('/')
+    const made = openDir(root, `cache/download/${deep}/@v`, true)
+    writeFileSync(made.entry('v1.0.0.mod'), 'module m\n')
+    made.close()
+    expect(`${root}/cache/download/${deep}`.length).toBeGreaterThan(4096)
+    const again = openDir(root, `cache/download/${deep}/@v`)
+    expect(readFileSync(again.entry('v1.0.0.mod'), 'utf8')).toBe('module m\n')
+    again.close()
+  })
+
+  it('keeps at most 64 descriptors, however many directories it walks', () => {
+    const root = temp()
+    const open = () => readdirSync('/proc/self/fd').length
+    const before = open()
+    for (let i = 0; i < 200; i++) openDir(root, `cache/download/example.com/m${i}/@v`, true).close()
+    expect(open() - before).toBeLessThanOrEqual(64)
+    expect(open() - before).toBeGreaterThan(0)
+  })
+
+  it('works in a PID namespace whose /proc is its parent\'s, where process.pid is another process there', () => {
+    const probe = spawnSync('unshare', ['--pid', '--fork', 'true'])
+    if (probe.status !== 0) return
+    const root = temp()
+    const code = `
+      import { writeFileSync } from 'node:fs'
+      import { openDir } from ${JSON.stringify(path.join(SRC, 'util/confined.ts'))}
+      const dir = openDir(${JSON.stringify(root)}, 'cache/download/m/@v', true)
+      writeFileSync(dir.entry('v1.0.0.mod'), 'module m\\n', { flag: 'wx' })
+      dir.close()
+      console.log(process.pid)`
+    const child = spawnSync('unshare', ['--pid', '--fork', process.execPath, '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 10_000 })
+    expect(child.stderr).toBe('')
+    expect(child.stdout.trim()).toBe('1')
+    expect(readFileSync(path.join(root, 'cache/download/m/@v/v1.0.0.mod'), 'utf8')).toBe('module m\n')
+  })
+})
+
+// A mount that never answers a lookup (a hard NFS mount whose server is gone, autofs's
+// /net/<host>), linked from the module cache: the walk refuses the link at once; anything that
+// looked through it would wait in the kernel, where no signal reaches it. A loopback FUSE file
+// system (test/support/hang-fs.py) plays the mount: it needs root and /dev/fuse.
+const canMount = process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/dev/fuse')
+describe.skipIf(!canMount)('a link to a mount that never answers', () => {
+  for (const call of ['openDirIfThere', 'openDir with create', 'stored']) {
+    it(`${call} refuses it without looking through it`, async ({ skip }) => {
+      const dir = temp('hang-')
+      const mnt = path.join(dir, 'mnt')
+      mkdirSync(mnt)
+      const server = spawn('python3', [path.join(import.meta.dirname, 'support/hang-fs.py'), mnt], { stdio: ['ignore', 'pipe', 'inherit'] })
+      const said = await new Promise<string>(resolve => server.stdout.once('data', (d: Buffer) => resolve(d.toString())))
+      if (!said.startsWith('mounted')) {
+        server.kill()
+        return skip('no FUSE mount here')
+      }
+      const root = path.join(dir, 'modcache')
+      mkdirSync(path.join(root, 'cache/download'), { recursive: true })
+      symlinkSync(mnt, path.join(root, 'cache/download/example.com'))
+      const call_ = {
+        openDirIfThere: `openDirIfThere(root, 'cache/download/example.com/m/@v')`,
+        'openDir with create': `openDir(root, 'cache/download/example.com/m/@v', true)`,
+        stored: `new Store({ root, downloads: 'cache/download' }).stored({ module: 'example.com/m', version: 'v1.0.0', kind: 'mod', path: 'example.com/m/@v/v1.0.0.mod' })`
+      }[call]
+      const code = `
+        import { openDir, openDirIfThere } from ${JSON.stringify(path.join(SRC, 'util/confined.ts'))}
+        import { Store } from ${JSON.stringify(path.join(SRC, 'fetch/store.ts'))}
+        const root = ${JSON.stringify(root)}
+        try {
+          ${call_}
+        } catch {}
+        console.log('answered')`
+      const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+      let out = ''
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+      const exited = new Promise(resolve => child.once('exit', resolve))
+      const started = performance.now()
+      while (!out.includes('answered') && performance.now() - started < 3_000) await new Promise(resolve => setTimeout(resolve, 50))
+      const answered = out.includes('answered')
+      // Ending the file system's server is what frees a process waiting on it (SIGKILL does not).
+      server.kill()
+      await exited
+      spawnSync('umount', ['-l', mnt])
+      expect(answered).toBe(true)
+    }, 20_000)
+  }
 })
 
 describe('files are opened without following a link or blocking', () => {

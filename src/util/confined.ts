@@ -2,17 +2,19 @@
 // anything that can block. A module cache is shared ground: a restored entry, a self-hosted
 // runner's leftovers or another user of the runner can leave a symlink where go keeps a
 // directory, a FIFO or a device where it keeps a file. go follows them; the action does not.
-// Each directory is opened from the root one component at a time with O_DIRECTORY|O_NOFOLLOW,
-// and held open; on Linux every operation then names its target through that descriptor
+// Each directory is opened from the root one component at a time with O_DIRECTORY|O_NOFOLLOW
+// (on Linux, from the deepest directory on the way that an earlier walk kept open: see
+// openFromKept), and held open; on Linux every operation then names its target through that descriptor
 // (/proc/<pid>/fd/<fd>/<name>, which the kernel resolves to the directory that was opened,
 // whatever has been renamed or swapped since), so a link put in place after the check is never
 // followed: openat(2) without openat, which node lacks. Files are opened with
 // O_NOFOLLOW|O_NONBLOCK and judged by fstat on the descriptor, never stat-then-open by name.
 // Where /proc is missing (macOS), the path checked component by component is used instead: a
 // process that can write the module cache could swap a link in between the check and the use.
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs'
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs'
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises'
 import path from 'node:path'
+import { isMainThread } from 'node:worker_threads'
 
 // Windows has neither (nor symlinks a user makes without privileges): 0 leaves the flag out.
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0
@@ -25,8 +27,18 @@ export const READ_NO_FOLLOW = constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK
 export const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW
 
 const WINDOWS = process.platform === 'win32'
+/** This process's number as /proc names it: in a PID namespace that kept its parent's /proc, process.pid is another process's there. */
+const procPid = process.platform === 'linux' ? procSelf() : undefined
 /** Whether /proc/<pid>/fd names open directories here (Linux). */
-const byDescriptor = process.platform === 'linux' && isDirectory(`/proc/${process.pid}/fd`)
+const byDescriptor = procPid !== undefined && isDirectory(`/proc/${procPid}/fd`)
+
+function procSelf(): string | undefined {
+  try {
+    return readlinkSync('/proc/self')
+  } catch {
+    return undefined
+  }
+}
 
 function isDirectory(dir: string): boolean {
   return lstatOf(dir)?.isDirectory() ?? false
@@ -47,7 +59,7 @@ export class Dir {
   constructor(fd: number | undefined, shown: string) {
     this.fd = fd
     this.shown = shown
-    this.path = byDescriptor && fd !== undefined ? `/proc/${process.pid}/fd/${fd}` : shown
+    this.path = byDescriptor && fd !== undefined ? `/proc/${procPid}/fd/${fd}` : shown
   }
 
   /** The path of an entry of this directory (a name, or a relative path under it). */
@@ -114,22 +126,109 @@ export function describe(stats: Stats): string {
  * The directory `rel` (with `/`) under `root`, each component opened without following a link.
  * With `create`, missing components are made as go makes them (0777 less the umask). Throws
  * NotADirectory naming the first component that is something else. The root itself is the
- * runner's choice and may be a link.
+ * runner's choice and may be a link. What it returns is the caller's, to close.
  */
 export function openDir(root: string, rel: string, create = false): Dir {
-  let dir = new Dir(WINDOWS ? undefined : openSync(root, constants.O_RDONLY | O_DIRECTORY), root)
   const names = rel.split('/').filter(n => n !== '')
+  if (byDescriptor && isMainThread && names.length > 0) return openFromKept(root, names, create)
+  return walk(new Dir(WINDOWS ? undefined : openSync(root, constants.O_RDONLY | O_DIRECTORY), root), true, names, 0, create)
+}
+
+/** The rest of `names` from `from` on, each opened from the one before starting at `dir` (closed on the way when `owned`); the last is returned, opened anew. */
+function walk(dir: Dir, owned: boolean, names: string[], from: number, create: boolean, keep?: (at: number, dir: Dir) => boolean): Dir {
   try {
-    for (const [i, name] of names.entries()) {
-      const next = openChild(dir, name, create, () => names.slice(0, i + 1).join('/'))
-      dir.close()
+    for (let i = from; i < names.length; i++) {
+      const next = openChild(dir, names[i] as string, create, () => names.slice(0, i + 1).join('/'))
+      if (owned) dir.close()
       dir = next
+      // A directory on the way that is kept is the cache's from now on.
+      owned = i === names.length - 1 || !keep?.(i + 1, next)
     }
     return dir
   } catch (e) {
-    dir.close()
+    if (owned) dir.close()
     throw e
   }
+}
+
+// Directories on the way, kept open between calls (Linux). A walk of seven components costs
+// seven opens through /proc (about 33 µs here); most calls ask for a directory beside one asked
+// for before, so the walk starts from the deepest directory on its way that is kept, and opens
+// only the rest. A kept directory is used again only while the kernel still names it (the
+// text of /proc/self/fd/<fd>, read as bytes, which looks nothing up) by the path it had when
+// the walk found it: the root's own name followed by the components walked, so every component
+// on it is a real directory still. One renamed elsewhere, removed, or reached by the root's link
+// no longer is let go and walked again. At most KEEP_AT_MOST descriptors are kept, the least
+// recently used let go first. The directory asked for is always opened anew: it is the caller's.
+// Only the main thread keeps any: a hashing thread walks once per zip, and what it kept would
+// stay open after it ended.
+const KEEP_AT_MOST = 64
+/** By `<root>\0<rel>`: the descriptor, and the name it must still have. */
+const kept = new Map<string, { fd: number; name: Buffer }>()
+const keyOf = (root: string, names: string[], depth: number) => `${root}\0${names.slice(0, depth).join('/')}`
+
+function openFromKept(root: string, names: string[], create: boolean): Dir {
+  // The deepest kept directory on the way, checked; the root is checked only when walked from:
+  // a directory below it still named as when it was kept is under the root as it was then.
+  let from = names.length - 1
+  let fd: number | undefined
+  for (; from > 0 && fd === undefined; from--) fd = takeKept(keyOf(root, names, from))
+  if (fd !== undefined) from++
+  const rootKey = keyOf(root, names, 0)
+  if (fd === undefined) {
+    fd = takeKept(rootKey)
+    if (fd === undefined) {
+      const opened = openSync(root, constants.O_RDONLY | O_DIRECTORY)
+      const name = kernelName(opened)
+      if (!name || !keep(rootKey, opened, name)) return walk(new Dir(opened, root), true, names, 0, create)
+      fd = opened
+    }
+  }
+  // A root let go since (least used) leaves nothing to name new directories by: they are walked, not kept.
+  const rootName = kept.get(rootKey)?.name
+  const expected = (depth: number) => rootName && Buffer.concat([rootName, Buffer.from(`${rootName.at(-1) === 0x2f ? '' : '/'}${names.slice(0, depth).join('/')}`)])
+  return walk(new Dir(fd, path.join(root, ...names.slice(0, from))), false, names, from, create, (depth, dir) => {
+    const name = expected(depth)
+    return name !== undefined && keep(keyOf(root, names, depth), dir.fd as number, name)
+  })
+}
+
+/** The kernel's name for an open descriptor, as bytes; undefined when it has none to give. */
+function kernelName(fd: number): Buffer | undefined {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' })
+  } catch {
+    return undefined
+  }
+}
+
+/** The kept directory `key`'s descriptor while the kernel names it as when it was kept; else it is let go. */
+function takeKept(key: string): number | undefined {
+  const entry = kept.get(key)
+  if (!entry) return undefined
+  kept.delete(key)
+  if (!kernelName(entry.fd)?.equals(entry.name)) {
+    closeSync(entry.fd)
+    return undefined
+  }
+  // Last in the map: the most recently used.
+  kept.set(key, entry)
+  return entry.fd
+}
+
+/** Keeps `fd` as `key` when the kernel names it `name` now; false leaves it the caller's. */
+function keep(key: string, fd: number, name: Buffer): boolean {
+  if (!kernelName(fd)?.equals(name)) return false
+  const before = kept.get(key)
+  if (before) closeSync(before.fd)
+  kept.delete(key)
+  kept.set(key, { fd, name })
+  if (kept.size > KEEP_AT_MOST) {
+    const [oldest, entry] = kept.entries().next().value as [string, { fd: number }]
+    kept.delete(oldest)
+    closeSync(entry.fd)
+  }
+  return true
 }
 
 function openChild(dir: Dir, name: string, create: boolean, rel: () => string): Dir {
