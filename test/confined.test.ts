@@ -151,7 +151,7 @@ describe.skipIf(process.platform !== 'linux')('directories kept open between cal
 // /net/<host>), linked from the module cache: the walk refuses the link at once; anything that
 // looked through it would wait in the kernel, where no signal reaches it. A loopback FUSE file
 // system (test/support/hang-fs.py) plays the mount: it needs root and /dev/fuse.
-const canMount = process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/dev/fuse')
+const canMount = process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/dev/fuse') && spawnSync('python3', ['-c', '']).status === 0
 describe.skipIf(!canMount)('a link to a mount that never answers', () => {
   for (const call of ['openDirIfThere', 'openDir with create', 'stored']) {
     it(`${call} refuses it without looking through it`, async ({ skip }) => {
@@ -159,7 +159,10 @@ describe.skipIf(!canMount)('a link to a mount that never answers', () => {
       const mnt = path.join(dir, 'mnt')
       mkdirSync(mnt)
       const server = spawn('python3', [path.join(import.meta.dirname, 'support/hang-fs.py'), mnt], { stdio: ['ignore', 'pipe', 'inherit'] })
-      const said = await new Promise<string>(resolve => server.stdout.once('data', (d: Buffer) => resolve(d.toString())))
+      const said = await new Promise<string>(resolve => {
+        server.stdout.once('data', (d: Buffer) => resolve(d.toString()))
+        server.once('exit', () => resolve('exited'))
+      })
       if (!said.startsWith('mounted')) {
         server.kill()
         return skip('no FUSE mount here')
