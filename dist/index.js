@@ -5269,7 +5269,17 @@ var Store = class {
     try {
       if (job.kind === "zip" && !lstatOf(at.entry(`${name}hash`))?.isFile()) return void 0;
       const stats = lstatOf(at.entry(name));
-      return stats?.isFile() ? { file: this.shown(job), size: stats.size } : void 0;
+      return stats?.isFile() ? { file: this.shown(job), size: stats.size, open: () => this.open(job) } : void 0;
+    } finally {
+      at.close();
+    }
+  }
+  /** The stored file of `job` opened for reading: each directory on its way walked without a link, the file itself refused unless regular (never blocking). */
+  open(job) {
+    const { dir, name } = this.place(job);
+    const at = openDir(this.options.root, dir);
+    try {
+      return openRegular(at.entry(name));
     } finally {
       at.close();
     }
@@ -5312,7 +5322,7 @@ var Store = class {
         } finally {
           if (typeof lock === "function") lock();
         }
-        return { file: this.shown(job), placed };
+        return { file: this.shown(job), placed, open: () => this.open(job) };
       },
       end: async () => {
         try {
@@ -6156,7 +6166,7 @@ var Fetcher = class {
       this.races.streak(candidate, job.kind, true);
       this.files++;
       if (job.kind === "zip") this.zips++;
-      return { kind: "file", file: kept2.file, size: answer2.size };
+      return { kind: "file", file: kept2.file, size: answer2.size, open: kept2.open };
     } catch (e) {
       if (own.aborted ? !answered3 : !ended.aborted) {
         if (e.kind === "silent") this.races.streak(candidate, job.kind);
@@ -6255,9 +6265,8 @@ async function startLocalProxy(fetcher, known, options) {
       job = jobFor(known, asked);
     }
     void from.get(job).then(
-      (outcome) => answer(outcome, job, response, () => proxy.served++),
-      (e) => fail(response, 502, e.message)
-    );
+      (outcome) => answer(outcome, job, response, () => proxy.served++)
+    ).catch((e) => fail(response, 502, e.message));
   });
   server.keepAliveTimeout = 3e4;
   server.on("connection", (socket) => {
@@ -6286,13 +6295,11 @@ function answer(outcome, job, response, onServed) {
   };
   let fd;
   try {
-    fd = openRegular(outcome.file);
+    fd = outcome.open();
     const { size: size2 } = fstatSync3(fd);
-    if (size2 !== outcome.size) {
-      closeSync5(fd);
-      throw new Error(`its size changed from ${outcome.size} to ${size2} bytes`);
-    }
+    if (size2 !== outcome.size) throw new Error(`its size changed from ${outcome.size} to ${size2} bytes`);
   } catch (e) {
+    if (fd !== void 0) closeSync5(fd);
     return fail(response, 502, `${job.path} could not be served: ${e.message}`);
   }
   const head = { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size };
@@ -6310,9 +6317,14 @@ function answer(outcome, job, response, onServed) {
   }
   response.writeHead(200, head);
   const stream = createReadStream("", { fd, end: outcome.size - 1 });
+  response.on("close", () => stream.destroy());
   stream.on("error", () => response.destroy());
-  stream.on("end", served);
-  stream.pipe(response);
+  stream.on("end", () => {
+    if (stream.bytesRead !== outcome.size) return void response.destroy();
+    response.end();
+    served();
+  });
+  stream.pipe(response, { end: false });
 }
 function fail(response, status, text) {
   if (response.headersSent) return void response.destroy();

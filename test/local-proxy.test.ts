@@ -3,8 +3,8 @@
 // when go asks is opened as the store's check opened it. The attacker here wins the race the
 // check cannot close: the store below swaps the file right after finding it, as another user of
 // the module cache could. Real loopback HTTP, real FIFOs; no candidate is ever asked.
-import { execFileSync } from 'node:child_process'
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
@@ -20,7 +20,7 @@ import { networkClient } from './support/net.ts'
 /** A store whose files are replaced by `swap` just after it found them whole. */
 class SwappedStore extends Store {
   swap: ((file: string) => void) | undefined
-  override stored(job: StoredJob): { file: string; size: number } | undefined {
+  override stored(job: StoredJob): ReturnType<Store['stored']> {
     const found = super.stored(job)
     if (found) this.swap?.(found.file)
     return found
@@ -138,4 +138,148 @@ describe.skipIf(process.platform === 'win32')('a stored file is sent only as wha
     expect(longer !== 'no answer' && longer.status).toBe(502)
     expect(longer !== 'no answer' && longer.body.toString()).toContain(`its size changed from ${MOD.length} to`)
   })
+})
+
+// The file is reached as the store reached it: every directory on its way without a link, not only its last component.
+describe.skipIf(process.platform === 'win32')('the stored file is reached only through real directories', () => {
+  it('a directory on its way swapped for a link to one elsewhere holding a file of the same length is not followed', async () => {
+    putFiles()
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'outside-'))
+    const forged = MOD.replace('example.com/m', 'example.com/X')
+    expect(forged.length).toBe(MOD.length)
+    writeFileSync(path.join(outside, 'v1.0.0.mod'), forged)
+    store.swap = () => {
+      rmSync(path.join(root, 'example.com/m/@v'), { recursive: true })
+      symlinkSync(outside, path.join(root, 'example.com/m/@v'))
+    }
+    const answer = await ask('example.com/m/@v/v1.0.0.mod')
+    expect(answer !== 'no answer' && answer.body.toString()).not.toContain('example.com/X')
+    expect(answer !== 'no answer' && answer.status).toBe(502)
+  })
+
+  it('the final link alone, to a file of the same length, is refused', async () => {
+    putFiles()
+    const outside = path.join(mkdtempSync(path.join(os.tmpdir(), 'outside-')), 'same.mod')
+    writeFileSync(outside, MOD.replace('example.com/m', 'example.com/X'))
+    store.swap = file => {
+      rmSync(file)
+      symlinkSync(outside, file)
+    }
+    const answer = await ask('example.com/m/@v/v1.0.0.mod')
+    expect(answer !== 'no answer' && answer.status).toBe(502)
+  })
+})
+
+describe.skipIf(process.platform !== 'linux')('a streamed file', () => {
+  it('cut short after it was opened: the response is ended as broken at once, not left waiting for bytes that never come', async () => {
+    putFiles()
+    const big = Buffer.alloc(32 << 20, 1)
+    const zip = path.join(root, 'example.com/m/@v/v1.0.0.zip')
+    writeFileSync(zip, big)
+    const started = performance.now()
+    const result = await new Promise<string>(resolve => {
+      const request = http.get(`${proxy.url}/example.com/m/@v/v1.0.0.zip`, { timeout: 10_000 }, response => {
+        let got = 0
+        response.once('data', () => {
+          response.pause()
+          truncateSync(zip, 0)
+          setTimeout(() => response.resume(), 100)
+        })
+        response.on('data', (chunk: Buffer) => (got += chunk.length))
+        response.on('end', () => resolve(`end after ${got}`))
+        response.on('aborted', () => resolve('aborted'))
+        response.on('error', () => resolve('aborted'))
+      })
+      request.on('timeout', () => {
+        request.destroy()
+        resolve('no answer')
+      })
+      request.on('error', () => resolve('aborted'))
+    })
+    expect(result).toBe('aborted')
+    expect(performance.now() - started).toBeLessThan(5_000)
+  }, 20_000)
+
+  it('a client that goes away mid-stream leaves no descriptor open', async () => {
+    putFiles()
+    const zip = path.join(root, 'example.com/m/@v/v1.0.0.zip')
+    writeFileSync(zip, Buffer.alloc(32 << 20, 1))
+    const opened = () => readdirSync('/proc/self/fd').filter(fd => { try { return readlinkSync(`/proc/self/fd/${fd}`) === zip } catch { return false } }).length
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>(resolve => {
+        const request = http.get(`${proxy.url}/example.com/m/@v/v1.0.0.zip`, response => {
+          response.once('data', () => {
+            request.destroy()
+            resolve()
+          })
+        })
+        request.on('error', () => resolve())
+      })
+    }
+    await new Promise(resolve => setTimeout(resolve, 500))
+    expect(opened()).toBe(0)
+  }, 20_000)
+})
+
+// A directory on the file's way swapped for a link to a mount that never answers a lookup
+// (test/support/hang-fs.py; root and /dev/fuse). The proxy runs in a child: held, its whole
+// event loop is held, so it is asked from here.
+const canMount = process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/dev/fuse') && spawnSync('python3', ['-c', '']).status === 0
+describe.skipIf(!canMount)('a link on the way to a mount that never answers', () => {
+  it('is refused at once, and the proxy answers the next request', async ({ skip }) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hang-'))
+    const mnt = path.join(dir, 'mnt')
+    mkdirSync(mnt)
+    const server = spawn('python3', [path.join(import.meta.dirname, 'support/hang-fs.py'), mnt], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const said = await new Promise<string>(resolve => {
+      server.stdout.once('data', (d: Buffer) => resolve(d.toString()))
+      server.once('exit', () => resolve('exited'))
+    })
+    if (!said.startsWith('mounted')) return skip('no FUSE mount here')
+    const cache = path.join(dir, 'modcache')
+    mkdirSync(path.join(cache, 'example.com/m/@v'), { recursive: true })
+    writeFileSync(path.join(cache, 'example.com/m/@v/v1.0.0.mod'), MOD)
+    const src = path.join(import.meta.dirname, '..', 'src')
+    const code = `
+      import { rmSync, symlinkSync } from 'node:fs'
+      import { Fetcher } from ${JSON.stringify(`${src}/fetch/fetcher.ts`)}
+      import { startLocalProxy } from ${JSON.stringify(`${src}/fetch/local-proxy.ts`)}
+      import { Store } from ${JSON.stringify(`${src}/fetch/store.ts`)}
+      import { networkClient } from ${JSON.stringify(`${import.meta.dirname}/support/net.ts`)}
+      const root = ${JSON.stringify(cache)}
+      class Swapped extends Store {
+        stored(job) {
+          const found = super.stored(job)
+          if (found && job.path.endsWith('.mod')) { rmSync(root + '/example.com/m/@v', { recursive: true }); symlinkSync(${JSON.stringify(mnt)}, root + '/example.com/m/@v') }
+          return found
+        }
+      }
+      const store = new Swapped({ root, downloads: '' })
+      const known = new Map([['example.com/m/@v/v1.0.0.mod', { module: 'example.com/m', version: 'v1.0.0', kind: 'mod', path: 'example.com/m/@v/v1.0.0.mod', maxBytes: 1 << 20, hash: 'h1:x=' }]])
+      const fetcher = new Fetcher({ client: await networkClient(), candidates: [], store, transientDir: ${JSON.stringify(dir)}, rounds: 1, backoffMs: 10, stallTimeoutMs: 5_000 })
+      const proxy = await startLocalProxy(fetcher, known, { secret: 'secret' })
+      console.log(proxy.url)`
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const url = await new Promise<string>(resolve => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())))
+    const get = (file: string) =>
+      new Promise<number | 'no answer'>(resolve => {
+        const request = http.get(`${url}/${file}`, { timeout: 3_000 }, response => {
+          response.resume()
+          response.on('end', () => resolve(response.statusCode ?? 0))
+          response.on('error', () => resolve('no answer'))
+        })
+        request.on('timeout', () => {
+          request.destroy()
+          resolve('no answer')
+        })
+        request.on('error', () => resolve('no answer'))
+      })
+    const first = await get('example.com/m/@v/v1.0.0.mod')
+    const next = await get('example.com/m/@v/v1.0.0.zip')
+    server.kill()
+    child.kill('SIGKILL')
+    spawnSync('umount', ['-l', mnt])
+    expect(first).toBe(502)
+    expect(next).not.toBe('no answer')
+  }, 30_000)
 })

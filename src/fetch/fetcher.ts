@@ -243,7 +243,7 @@ export class Fetcher {
       this.races.streak(candidate, job.kind, true)
       this.files++
       if (job.kind === 'zip') this.zips++
-      return { kind: 'file', file: kept.file, size: answer.size }
+      return { kind: 'file', file: kept.file, size: answer.size, open: kept.open }
     } catch (e) {
       // Refused, reset, silent, or overtaken by a hedge before it answered. Not when it was
       // overtaken after it answered, nor when only the fetch's close ended it: a request a hedge

@@ -20,7 +20,6 @@ import { parseRequestPath } from '../module/request.ts'
 import { parseSumdbPath } from '../module/sumdb-request.ts'
 import { type FileJob, jobFor } from '../module/vouched.ts'
 import type { Fetcher } from './fetcher.ts'
-import { openRegular } from '../util/confined.ts'
 import type { Outcome } from './race.ts'
 import { readAt } from './read-at.ts'
 
@@ -99,9 +98,8 @@ export async function startLocalProxy(
       job = jobFor(known, asked)
     }
     void from.get(job).then(
-      outcome => answer(outcome, job, response, () => proxy.served++),
-      (e: Error) => fail(response, 502, e.message)
-    )
+      outcome => answer(outcome, job, response, () => proxy.served++)
+    ).catch((e: Error) => fail(response, 502, e.message))
   })
   server.keepAliveTimeout = 30_000
   server.on('connection', socket => {
@@ -132,19 +130,19 @@ function answer(outcome: Outcome, job: FileJob, response: http.ServerResponse, o
     onServed()
     if (job.transient) void rm(outcome.file, { force: true })
   }
-  // The file was checked when it was stored, but is named by its path, in a module cache that
-  // is shared ground: opened again as the check opened it, so that a FIFO or device put in its
-  // place meanwhile is refused at once (an open of one would hold a thread-pool thread until a
-  // writer came), and a file of another size is not sent under this one's length.
-  let fd: number
+  // The file was checked when it was stored, but go's module cache is shared ground: it is
+  // opened again as the store reached it (each directory on its way without a link, the file
+  // refused unless regular), so that a FIFO or device put in its place meanwhile is refused at
+  // once (an open of one waits for a writer), a link on its way is not followed (into a mount
+  // that never answers, the open would hold this thread in the kernel), and a file of another
+  // size is not sent under this one's length.
+  let fd: number | undefined
   try {
-    fd = openRegular(outcome.file)
+    fd = outcome.open()
     const { size } = fstatSync(fd)
-    if (size !== outcome.size) {
-      closeSync(fd)
-      throw new Error(`its size changed from ${outcome.size} to ${size} bytes`)
-    }
+    if (size !== outcome.size) throw new Error(`its size changed from ${outcome.size} to ${size} bytes`)
   } catch (e) {
+    if (fd !== undefined) closeSync(fd)
     return fail(response, 502, `${job.path} could not be served: ${(e as Error).message}`)
   }
   const head = { 'content-type': CONTENT_TYPE[job.kind] ?? 'text/plain; charset=utf-8', 'content-length': outcome.size }
@@ -162,9 +160,15 @@ function answer(outcome: Outcome, job: FileJob, response: http.ServerResponse, o
   }
   response.writeHead(200, head)
   const stream = createReadStream('', { fd, end: outcome.size - 1 })
+  // A client gone lets go of the file; a file cut short ends the response as broken, never as whole under a length it did not reach.
+  response.on('close', () => stream.destroy())
   stream.on('error', () => response.destroy())
-  stream.on('end', served)
-  stream.pipe(response)
+  stream.on('end', () => {
+    if (stream.bytesRead !== outcome.size) return void response.destroy()
+    response.end()
+    served()
+  })
+  stream.pipe(response, { end: false })
 }
 
 function fail(response: http.ServerResponse, status: number, text: string): void {

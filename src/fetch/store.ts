@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto'
 import { accessSync, constants, mkdirSync, renameSync } from 'node:fs'
 import path from 'node:path'
 import { treePath } from '../module/vouched.ts'
-import { type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, readRegular, removeEntry, unlinkEntry, writeReplacing } from '../util/confined.ts'
+import { type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, openRegular, readRegular, removeEntry, unlinkEntry, writeReplacing } from '../util/confined.ts'
 import { takeGoLock } from '../go/go-lock.ts'
 import { LOCK_WAIT_MS } from '../util/timing.ts'
 import type { ExtractTarget } from './zip-extract.ts'
@@ -55,7 +55,7 @@ export interface Pending {
    * aborts once go waits for this zip: go then holds the module's lock; `stop`, when the fetch
    * closes: the tree is not waited for. Says whether the tree was placed; the file is kept either way.
    */
-  keep: (dirs: string[] | undefined, signals: { goAsked: AbortSignal; stop: AbortSignal }) => Promise<{ file: string; placed: boolean }>
+  keep: (dirs: string[] | undefined, signals: { goAsked: AbortSignal; stop: AbortSignal }) => Promise<{ file: string; placed: boolean; open: () => number }>
   /** Removes what was not kept, and lets go of the directory. */
   end: () => Promise<void>
 }
@@ -71,7 +71,7 @@ export class Store {
   }
 
   /** The file of `job`, when the store holds it whole (a zip whole with its .ziphash): regular files, reached without a link. */
-  stored(job: StoredJob): { file: string; size: number } | undefined {
+  stored(job: StoredJob): { file: string; size: number; open: () => number } | undefined {
     const { dir, name } = this.place(job)
     let at: Dir | undefined
     try {
@@ -83,7 +83,18 @@ export class Store {
     try {
       if (job.kind === 'zip' && !lstatOf(at.entry(`${name}hash`))?.isFile()) return undefined
       const stats = lstatOf(at.entry(name))
-      return stats?.isFile() ? { file: this.shown(job), size: stats.size } : undefined
+      return stats?.isFile() ? { file: this.shown(job), size: stats.size, open: () => this.open(job) } : undefined
+    } finally {
+      at.close()
+    }
+  }
+
+  /** The stored file of `job` opened for reading: each directory on its way walked without a link, the file itself refused unless regular (never blocking). */
+  open(job: StoredJob): number {
+    const { dir, name } = this.place(job)
+    const at = openDir(this.options.root, dir)
+    try {
+      return openRegular(at.entry(name))
     } finally {
       at.close()
     }
@@ -131,7 +142,7 @@ export class Store {
         } finally {
           if (typeof lock === 'function') lock()
         }
-        return { file: this.shown(job), placed }
+        return { file: this.shown(job), placed, open: () => this.open(job) }
       },
       end: async () => {
         try {
