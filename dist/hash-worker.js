@@ -321,6 +321,14 @@ function walk(dir, owned, names, from, create, keep2) {
 }
 var KEEP_AT_MOST = 64;
 var kept = /* @__PURE__ */ new Map();
+function release(entry) {
+  let now;
+  try {
+    now = fstatSync(entry.fd);
+  } catch {
+  }
+  if (now?.dev === entry.dev && now.ino === entry.ino) closeSync(entry.fd);
+}
 var keyOf = (root, names, depth) => `${root}\0${names.slice(0, depth).join("/")}`;
 function openFromKept(root, names, create) {
   let from = names.length - 1;
@@ -356,7 +364,7 @@ function takeKept(key) {
   if (!entry) return void 0;
   kept.delete(key);
   if (!kernelName(entry.fd)?.equals(entry.name)) {
-    closeSync(entry.fd);
+    release(entry);
     return void 0;
   }
   kept.set(key, entry);
@@ -365,13 +373,14 @@ function takeKept(key) {
 function keep(key, fd, name) {
   if (!kernelName(fd)?.equals(name)) return false;
   const before = kept.get(key);
-  if (before) closeSync(before.fd);
+  if (before) release(before);
   kept.delete(key);
-  kept.set(key, { fd, name });
+  const { dev, ino } = fstatSync(fd);
+  kept.set(key, { fd, name, dev, ino });
   if (kept.size > KEEP_AT_MOST) {
     const [oldest, entry] = kept.entries().next().value;
     kept.delete(oldest);
-    closeSync(entry.fd);
+    release(entry);
   }
   return true;
 }

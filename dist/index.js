@@ -2655,6 +2655,14 @@ function walk(dir, owned, names, from, create2, keep2) {
 }
 var KEEP_AT_MOST = 64;
 var kept = /* @__PURE__ */ new Map();
+function release(entry) {
+  let now;
+  try {
+    now = fstatSync(entry.fd);
+  } catch {
+  }
+  if (now?.dev === entry.dev && now.ino === entry.ino) closeSync(entry.fd);
+}
 var keyOf = (root, names, depth) => `${root}\0${names.slice(0, depth).join("/")}`;
 function openFromKept(root, names, create2) {
   let from = names.length - 1;
@@ -2690,7 +2698,7 @@ function takeKept(key4) {
   if (!entry) return void 0;
   kept.delete(key4);
   if (!kernelName(entry.fd)?.equals(entry.name)) {
-    closeSync(entry.fd);
+    release(entry);
     return void 0;
   }
   kept.set(key4, entry);
@@ -2699,13 +2707,14 @@ function takeKept(key4) {
 function keep(key4, fd, name) {
   if (!kernelName(fd)?.equals(name)) return false;
   const before = kept.get(key4);
-  if (before) closeSync(before.fd);
+  if (before) release(before);
   kept.delete(key4);
-  kept.set(key4, { fd, name });
+  const { dev, ino } = fstatSync(fd);
+  kept.set(key4, { fd, name, dev, ino });
   if (kept.size > KEEP_AT_MOST) {
     const [oldest, entry] = kept.entries().next().value;
     kept.delete(oldest);
-    closeSync(entry.fd);
+    release(entry);
   }
   return true;
 }
@@ -3670,13 +3679,13 @@ function takeGoLock(file2, boundMs, signal) {
     signal?.addEventListener("abort", giveUp, { once: true });
     used.answers.set(id, (answer2) => {
       let released = false;
-      const release = () => {
+      const release2 = () => {
         if (released) return;
         released = true;
         send(`U ${id}`);
         account(used, -1);
       };
-      if (answer2 === "locked") finish({ kind: "held", release });
+      if (answer2 === "locked") finish({ kind: "held", release: release2 });
       else if (answer2.startsWith("refused ")) {
         const [, errno, ...why] = answer2.split(" ");
         const code2 = ERRNO_NAMES.get(Number(errno));
@@ -3831,7 +3840,7 @@ function removalsFor(check) {
 async function removeUnderLock(modcache, problem, alone) {
   const base = downloadBase(problem.module, problem.version);
   const lockName = `${path6.posix.basename(base)}.lock`;
-  let release;
+  let release2;
   let unlocked;
   let lockDir;
   try {
@@ -3849,7 +3858,7 @@ async function removeUnderLock(modcache, problem, alone) {
       if (locked.kind === "busy") return { stuck: `another process has held go's lock on it (${path6.join(lockDir.shown, lockName)}) for ${LOCK_WAIT_MS / 1e3} s` };
       if (locked.kind === "refused" && locked.code !== "EROFS") return { stuck: `go's lock file ${path6.join(lockDir.shown, lockName)} cannot be locked: ${locked.why}` };
       if (locked.kind === "unavailable") unlocked = locked.why;
-      else if (locked.kind === "held") release = locked.release;
+      else if (locked.kind === "held") release2 = locked.release;
     }
     const withUnlocked = unlocked ? { unlocked } : {};
     for (const [rel, checked] of problem.failed) {
@@ -3864,7 +3873,7 @@ async function removeUnderLock(modcache, problem, alone) {
     }
     return { removed: true, ...withUnlocked };
   } finally {
-    release?.();
+    release2?.();
     lockDir?.close();
   }
 }
@@ -5169,18 +5178,18 @@ function speculate(fetcher, known, downloadCache, options) {
   }, stallCheckEveryMs(options.stallTimeoutMs));
   const fetchOne = async (job) => {
     if (stop.signal.aborted) return void 0;
-    const release = await limiter.acquire();
+    const release2 = await limiter.acquire();
     try {
       busy ||= limiter.active >= limiter.limit;
       if (stop.signal.aborted) return void 0;
-      const outcome = await fetcher.get(job, { speculative: true, onFetched: release });
+      const outcome = await fetcher.get(job, { speculative: true, onFetched: release2 });
       if (outcome.kind === "file") {
         lastDone = performance.now();
         completed++;
       }
       return outcome;
     } finally {
-      release();
+      release2();
     }
   };
   const fetchMod = async (m) => {
@@ -6825,8 +6834,8 @@ function toolchainModule(name, hostOS, hostArch) {
 function toolCacheVersion(version) {
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(version);
   if (!m) return version;
-  const release = `${m[1]}.${m[2]}.${m[3] ?? 0}`;
-  return m[4] ? `${release}-${m[4]}.${m[5]}` : release;
+  const release2 = `${m[1]}.${m[2]}.${m[3] ?? 0}`;
+  return m[4] ? `${release2}-${m[4]}.${m[5]}` : release2;
 }
 async function toolchainFromToolCache(choice, installed) {
   const started = performance.now();
@@ -8305,8 +8314,8 @@ function chooseToolchain(f) {
     const wanted = f.toolchainLine && f.toolchainLine !== "default" ? toolchainVersion(f.toolchainLine) : void 0;
     if (wanted && compareGoVersions(wanted, version) > 0) [name, version] = [f.toolchainLine, wanted];
     if (f.goLine && compareGoVersions(f.goLine, version) > 0) {
-      const release = /^\d+\.\d+$/.test(f.goLine) && compareGoVersions(f.goLine, "1.21") >= 0 ? `${f.goLine}.0` : f.goLine;
-      [name, version] = [`go${release}`, f.goLine];
+      const release2 = /^\d+\.\d+$/.test(f.goLine) && compareGoVersions(f.goLine, "1.21") >= 0 ? `${f.goLine}.0` : f.goLine;
+      [name, version] = [`go${release2}`, f.goLine];
     }
   }
   return { name, version: toolchainVersion(name) ?? version, switches: name !== local, mode };

@@ -1687,6 +1687,14 @@ function walk(dir, owned, names, from, create, keep2) {
 }
 var KEEP_AT_MOST = 64;
 var kept = /* @__PURE__ */ new Map();
+function release(entry) {
+  let now;
+  try {
+    now = fstatSync(entry.fd);
+  } catch {
+  }
+  if (now?.dev === entry.dev && now.ino === entry.ino) closeSync(entry.fd);
+}
 var keyOf = (root, names, depth) => `${root}\0${names.slice(0, depth).join("/")}`;
 function openFromKept(root, names, create) {
   let from = names.length - 1;
@@ -1722,7 +1730,7 @@ function takeKept(key2) {
   if (!entry) return void 0;
   kept.delete(key2);
   if (!kernelName(entry.fd)?.equals(entry.name)) {
-    closeSync(entry.fd);
+    release(entry);
     return void 0;
   }
   kept.set(key2, entry);
@@ -1731,13 +1739,14 @@ function takeKept(key2) {
 function keep(key2, fd, name) {
   if (!kernelName(fd)?.equals(name)) return false;
   const before = kept.get(key2);
-  if (before) closeSync(before.fd);
+  if (before) release(before);
   kept.delete(key2);
-  kept.set(key2, { fd, name });
+  const { dev, ino } = fstatSync(fd);
+  kept.set(key2, { fd, name, dev, ino });
   if (kept.size > KEEP_AT_MOST) {
     const [oldest, entry] = kept.entries().next().value;
     kept.delete(oldest);
-    closeSync(entry.fd);
+    release(entry);
   }
   return true;
 }
@@ -1943,13 +1952,13 @@ function takeGoLock(file2, boundMs, signal) {
     signal?.addEventListener("abort", giveUp, { once: true });
     used.answers.set(id, (answer2) => {
       let released = false;
-      const release = () => {
+      const release2 = () => {
         if (released) return;
         released = true;
         send(`U ${id}`);
         account(used, -1);
       };
-      if (answer2 === "locked") finish({ kind: "held", release });
+      if (answer2 === "locked") finish({ kind: "held", release: release2 });
       else if (answer2.startsWith("refused ")) {
         const [, errno, ...why] = answer2.split(" ");
         const code = ERRNO_NAMES.get(Number(errno));

@@ -3,7 +3,8 @@
 // there. A call that could block runs in a child process with a time limit: blocked, it would
 // hold this test's thread for good.
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { Worker } from 'node:worker_threads'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -277,5 +278,101 @@ describe('nothing is written or changed through a link or a hard link', () => {
     expect(statSync(path.join(tree, 'sub')).mode & 0o200).toBe(0o200)
     expect(statSync(inside.dir).mode & 0o777).toBe(0o555)
     expect(statSync(top.dir).mode & 0o777).toBe(0o555)
+  })
+})
+
+// More of what keeps the kept descriptors honest, each found missing by an independent review.
+describe.skipIf(process.platform !== 'linux')('directories kept open between calls: what is handed out, let go, compared', () => {
+  const openFds = () => readdirSync('/proc/self/fd').length
+  const fdNamed = (name: string) =>
+    readdirSync('/proc/self/fd')
+      .map(Number)
+      .filter(fd => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === name
+        } catch {
+          return false
+        }
+      })
+
+  it('the directory handed to the caller is never a kept one: closing it leaves every kept one open', () => {
+    const root = temp()
+    openDir(root, 'a/b/c', true).close()
+    openDir(root, 'a/b').close()
+    // Kept a/b is still open (a kept one handed out and closed by the caller would be gone here).
+    expect(fdNamed(`${root}/a/b`)).toHaveLength(1)
+    const file = path.join(root, 'data')
+    writeFileSync(file, 'hello')
+    const mine = openSync(file, 'r')
+    try {
+      openDir(root, 'a/b/c').close()
+      expect(readlinkSync(`/proc/self/fd/${mine}`)).toBe(file)
+    } finally {
+      closeSync(mine)
+    }
+  })
+
+  it('one that no longer has its name is closed, not just forgotten', () => {
+    const root = temp()
+    for (let i = 0; i < 20; i++) openDir(root, `m${i}/x/@v`, true).close()
+    const before = openFds()
+    for (let i = 0; i < 20; i++) renameSync(path.join(root, `m${i}`), path.join(root, `gone${i}`))
+    for (let i = 0; i < 20; i++) openDir(root, `m${i}/x/@v`, true).close()
+    expect(openFds()).toBeLessThanOrEqual(before)
+    expect(fdNamed(`${root}/gone0/x`)).toEqual([])
+  })
+
+  it('a worker thread keeps none: a long-lived hashing thread holds nothing between its walks', async () => {
+    const root = temp()
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads')
+       import(${JSON.stringify(path.join(SRC, 'util/confined.ts'))}).then(({ openDir }) => {
+         for (let i = 0; i < 10; i++) openDir(${JSON.stringify(root)}, 'm' + i + '/x/@v', true).close()
+         parentPort.postMessage('done')
+         parentPort.once('message', () => parentPort.close())
+       })`,
+      { eval: true }
+    )
+    expect(await new Promise(resolve => worker.once('message', resolve))).toBe('done')
+    // Still running: what it kept would be open now (node closes a worker's descriptors only when it ends).
+    const held = fdNamed(`${root}/m0/x`)
+    await worker.terminate()
+    expect(held).toEqual([])
+  })
+
+  it('its name is compared as bytes: moved into a sibling of the root whose name reads the same as text, it is not used', () => {
+    const parent = temp()
+    // The root's name holds U+FFFD; its sibling's the byte 0xFF, which reads as U+FFFD.
+    const root = path.join(parent, '\uFFFD')
+    mkdirSync(root)
+    const sibling = Buffer.from(`${parent}/\xff`, 'latin1')
+    mkdirSync(sibling)
+    openDir(root, 'a/b/c', true).close()
+    renameSync(path.join(root, 'a'), Buffer.concat([sibling, Buffer.from('/a')]))
+    const dir = openDir(root, 'a/b/c', true)
+    try {
+      writeFileSync(dir.entry('v1.0.0.mod'), 'module m\n', { flag: 'wx' })
+    } finally {
+      dir.close()
+    }
+    expect(existsSync(path.join(root, 'a/b/c/v1.0.0.mod'))).toBe(true)
+    expect(readdirSync(Buffer.concat([sibling, Buffer.from('/a/b/c')]))).toEqual([])
+  })
+
+  it('robustness: a kept number closed elsewhere and reused by another file is not closed under that file', () => {
+    const root = temp()
+    openDir(root, 'a/b/c', true).close()
+    const [keptAB] = fdNamed(`${root}/a/b`)
+    closeSync(keptAB as number) // a double close elsewhere in the process
+    const file = path.join(root, 'data')
+    writeFileSync(file, 'hello')
+    const mine = openSync(file, 'r')
+    expect(mine).toBe(keptAB)
+    try {
+      openDir(root, 'a/b/c').close()
+      expect(readlinkSync(`/proc/self/fd/${mine}`)).toBe(file)
+    } finally {
+      closeSync(mine)
+    }
   })
 })

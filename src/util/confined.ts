@@ -160,11 +160,24 @@ function walk(dir: Dir, owned: boolean, names: string[], from: number, create: b
 // on it is a real directory still. One renamed elsewhere, removed, or reached by the root's link
 // no longer is let go and walked again. At most KEEP_AT_MOST descriptors are kept, the least
 // recently used let go first. The directory asked for is always opened anew: it is the caller's.
-// Only the main thread keeps any: a hashing thread walks once per zip, and what it kept would
-// stay open after it ended.
+// Only the main thread keeps any: a hashing thread walks once per zip, and each long-lived one
+// would hold as many descriptors again.
 const KEEP_AT_MOST = 64
 /** By `<root>\0<rel>`: the descriptor, and the name it must still have. */
-const kept = new Map<string, { fd: number; name: Buffer }>()
+const kept = new Map<string, Kept>()
+/** A kept descriptor, the name it must still have, and the directory it is (so that a number closed elsewhere and reused is never closed here). */
+type Kept = { fd: number; name: Buffer; dev: number; ino: number }
+
+/** Closes a kept descriptor only while it is still the directory kept: a number something else closed and got again is not this cache's to close. */
+function release(entry: Kept): void {
+  let now: Stats | undefined
+  try {
+    now = fstatSync(entry.fd)
+  } catch {
+    // Closed elsewhere already: nothing of ours to close.
+  }
+  if (now?.dev === entry.dev && now.ino === entry.ino) closeSync(entry.fd)
+}
 const keyOf = (root: string, names: string[], depth: number) => `${root}\0${names.slice(0, depth).join('/')}`
 
 function openFromKept(root: string, names: string[], create: boolean): Dir {
@@ -208,7 +221,7 @@ function takeKept(key: string): number | undefined {
   if (!entry) return undefined
   kept.delete(key)
   if (!kernelName(entry.fd)?.equals(entry.name)) {
-    closeSync(entry.fd)
+    release(entry)
     return undefined
   }
   // Last in the map: the most recently used.
@@ -220,13 +233,14 @@ function takeKept(key: string): number | undefined {
 function keep(key: string, fd: number, name: Buffer): boolean {
   if (!kernelName(fd)?.equals(name)) return false
   const before = kept.get(key)
-  if (before) closeSync(before.fd)
+  if (before) release(before)
   kept.delete(key)
-  kept.set(key, { fd, name })
+  const { dev, ino } = fstatSync(fd)
+  kept.set(key, { fd, name, dev, ino })
   if (kept.size > KEEP_AT_MOST) {
-    const [oldest, entry] = kept.entries().next().value as [string, { fd: number }]
+    const [oldest, entry] = kept.entries().next().value as [string, Kept]
     kept.delete(oldest)
-    closeSync(entry.fd)
+    release(entry)
   }
   return true
 }
