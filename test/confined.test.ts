@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { NotADirectory, openDir, openRegular, removeEntry, writeReplacing } from '../src/util/confined.ts'
+import { canMount, hungMount } from './support/hung-mount.ts'
 import { makeDirsWritable } from '../src/util/files.ts'
 
 const temp = (name = 'confined-') => mkdtempSync(path.join(os.tmpdir(), name))
@@ -148,26 +149,15 @@ describe.skipIf(process.platform !== 'linux')('directories kept open between cal
   })
 })
 
-// A mount that never answers a lookup (a hard NFS mount whose server is gone, autofs's
-// /net/<host>), linked from the module cache: the walk refuses the link at once; anything that
-// looked through it would wait in the kernel, where no signal reaches it. A loopback FUSE file
-// system (test/support/hang-fs.py) plays the mount: it needs root and /dev/fuse.
-const canMount = process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/dev/fuse') && spawnSync('python3', ['-c', '']).status === 0
+// A link from the module cache to a mount that never answers a lookup (support/hung-mount.ts):
+// the walk refuses the link at once; anything that looked through it would wait for good.
 describe.skipIf(!canMount)('a link to a mount that never answers', () => {
   for (const call of ['openDirIfThere', 'openDir with create', 'stored']) {
     it(`${call} refuses it without looking through it`, async ({ skip }) => {
       const dir = temp('hang-')
-      const mnt = path.join(dir, 'mnt')
-      mkdirSync(mnt)
-      const server = spawn('python3', [path.join(import.meta.dirname, 'support/hang-fs.py'), mnt], { stdio: ['ignore', 'pipe', 'inherit'] })
-      const said = await new Promise<string>(resolve => {
-        server.stdout.once('data', (d: Buffer) => resolve(d.toString()))
-        server.once('exit', () => resolve('exited'))
-      })
-      if (!said.startsWith('mounted')) {
-        server.kill()
-        return skip('no FUSE mount here')
-      }
+      const mount = await hungMount(dir)
+      if (!mount) return skip('no FUSE mount here')
+      const { mnt } = mount
       const root = path.join(dir, 'modcache')
       mkdirSync(path.join(root, 'cache/download'), { recursive: true })
       symlinkSync(mnt, path.join(root, 'cache/download/example.com'))
@@ -192,9 +182,8 @@ describe.skipIf(!canMount)('a link to a mount that never answers', () => {
       while (!out.includes('answered') && performance.now() - started < 3_000) await new Promise(resolve => setTimeout(resolve, 50))
       const answered = out.includes('answered')
       // Ending the file system's server is what frees a process waiting on it (SIGKILL does not).
-      server.kill()
+      mount.release()
       await exited
-      spawnSync('umount', ['-l', mnt])
       expect(answered).toBe(true)
     }, 20_000)
   }

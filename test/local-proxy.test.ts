@@ -3,8 +3,8 @@
 // when go asks is opened as the store's check opened it. The attacker here wins the race the
 // check cannot close: the store below swaps the file right after finding it, as another user of
 // the module cache could. Real loopback HTTP, real FIFOs; no candidate is ever asked.
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
@@ -15,6 +15,7 @@ import { Store, type StoredJob } from '../src/fetch/store.ts'
 import { MAX_BYTES } from '../src/module/limits.ts'
 import type { FileJob } from '../src/module/vouched.ts'
 import type { HttpClient } from '../src/net/client.ts'
+import { canMount, hungMount } from './support/hung-mount.ts'
 import { networkClient } from './support/net.ts'
 
 /** A store whose files are replaced by `swap` just after it found them whole. */
@@ -222,20 +223,14 @@ describe.skipIf(process.platform !== 'linux')('a streamed file', () => {
 })
 
 // A directory on the file's way swapped for a link to a mount that never answers a lookup
-// (test/support/hang-fs.py; root and /dev/fuse). The proxy runs in a child: held, its whole
-// event loop is held, so it is asked from here.
-const canMount = process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/dev/fuse') && spawnSync('python3', ['-c', '']).status === 0
+// (support/hung-mount.ts). The proxy runs in a child: held, its whole event loop would be held,
+// so it is asked from here.
 describe.skipIf(!canMount)('a link on the way to a mount that never answers', () => {
   it('is refused at once, and the proxy answers the next request', async ({ skip }) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hang-'))
-    const mnt = path.join(dir, 'mnt')
-    mkdirSync(mnt)
-    const server = spawn('python3', [path.join(import.meta.dirname, 'support/hang-fs.py'), mnt], { stdio: ['ignore', 'pipe', 'inherit'] })
-    const said = await new Promise<string>(resolve => {
-      server.stdout.once('data', (d: Buffer) => resolve(d.toString()))
-      server.once('exit', () => resolve('exited'))
-    })
-    if (!said.startsWith('mounted')) return skip('no FUSE mount here')
+    const mount = await hungMount(dir)
+    if (!mount) return skip('no FUSE mount here')
+    const { mnt } = mount
     const cache = path.join(dir, 'modcache')
     mkdirSync(path.join(cache, 'example.com/m/@v'), { recursive: true })
     writeFileSync(path.join(cache, 'example.com/m/@v/v1.0.0.mod'), MOD)
@@ -276,9 +271,8 @@ describe.skipIf(!canMount)('a link on the way to a mount that never answers', ()
       })
     const first = await get('example.com/m/@v/v1.0.0.mod')
     const next = await get('example.com/m/@v/v1.0.0.zip')
-    server.kill()
+    mount.release()
     child.kill('SIGKILL')
-    spawnSync('umount', ['-l', mnt])
     expect(first).toBe(502)
     expect(next).not.toBe('no answer')
   }, 30_000)
