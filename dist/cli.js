@@ -1735,9 +1735,6 @@ var MAX_BYTES = {
   sumdb: 1 * MiB
 };
 
-// src/module/matches.ts
-import { readFileSync as readFileSync2 } from "node:fs";
-
 // src/fetch/zip-hash.ts
 import { createHash as createHash3 } from "node:crypto";
 import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
@@ -1937,7 +1934,9 @@ function openDirIfThere(root, rel) {
   }
 }
 function readRegular(file2, maxBytes) {
-  const fd = openRegular(file2);
+  return readOpened(openRegular(file2), maxBytes);
+}
+function readOpened(fd, maxBytes) {
   try {
     const { size: size2 } = fstatSync(fd);
     if (size2 > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
@@ -2440,9 +2439,9 @@ function hashZip(file2, into) {
 async function verify(job, file2, hashZip2 = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync2(file2)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readRegular(file2, job.maxBytes)) === job.hash ? void 0 : "go.mod does not match go.sum";
     if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file2) === job.hash ? void 0 : "zip does not match go.sum";
-    const info = JSON.parse(readFileSync2(file2, "utf8"));
+    const info = JSON.parse(readRegular(file2, job.maxBytes).toString("utf8"));
     return info.Version === job.version ? void 0 : `.info names ${String(info.Version)}, not ${job.version}`;
   } catch (e) {
     return `${job.kind} unreadable: ${e.message}`;
@@ -3263,7 +3262,7 @@ async function makeDirsWritable(dir) {
 
 // src/cache/owner.ts
 import { execFileSync as execFileSync2 } from "node:child_process";
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 function thisProcess() {
   const started = startTime(process.pid);
   return started === void 0 ? { pid: process.pid } : { pid: process.pid, started };
@@ -3278,7 +3277,7 @@ function isAlive(owner) {
 }
 function startTime(pid) {
   try {
-    const stat = readFileSync3(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync2(`/proc/${pid}/stat`, "utf8");
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
   }
@@ -4054,9 +4053,6 @@ import { rm as rm2 } from "node:fs/promises";
 import os5 from "node:os";
 import path18 from "node:path";
 
-// src/fetch/speculate.ts
-import { readFileSync as readFileSync4 } from "node:fs";
-
 // src/fetch/concurrency.ts
 var SLOW_ANSWER_MS = 40;
 function startLimit(latencyMs, ceiling) {
@@ -4391,7 +4387,12 @@ function speculate(fetcher, known, downloadCache, options) {
     if (options.isPrivate(m.path) || !job) return void 0;
     if (downloadCache.stored(job)) return downloadCache.read(job, MAX_BYTES.mod).toString("utf8");
     const outcome = await fetchOne(job);
-    return outcome?.kind === "file" ? readFileSync4(outcome.file, "utf8") : void 0;
+    if (outcome?.kind !== "file") return void 0;
+    try {
+      return readOpened(outcome.open(), MAX_BYTES.mod).toString("utf8");
+    } catch {
+      return void 0;
+    }
   };
   const fetchUnlessStored = (job) => downloadCache.stored(job) ? void 0 : fetchOne(job);
   const done = (async () => {
@@ -5800,13 +5801,13 @@ function escaped(chunk) {
 }
 
 // src/probe/file-proxy.ts
-import { readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
+import { readFileSync as readFileSync3, statSync as statSync3 } from "node:fs";
 import path19 from "node:path";
 function judgeFileProxy(dir, request) {
   if (!statSync3(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
   let body;
   try {
-    body = readFileSync5(path19.join(dir, ...request.path.split("/").filter(Boolean)));
+    body = readFileSync3(path19.join(dir, ...request.path.split("/").filter(Boolean)));
   } catch {
     const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
     return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
@@ -6882,7 +6883,7 @@ function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
 
 // src/net/goauth.ts
 import { execFile as execFile2 } from "node:child_process";
-import { readFileSync as readFileSync6 } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 
 // src/net/netrc.ts
 import path22 from "node:path";
@@ -7061,7 +7062,7 @@ function secretParts(value) {
 }
 function readOptional(file2) {
   try {
-    return readFileSync6(file2, "utf8");
+    return readFileSync4(file2, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
@@ -7191,7 +7192,7 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync4, readFileSync as readFileSync7, readlinkSync as readlinkSync3, lstatSync as lstatSync2 } from "node:fs";
+import { readdirSync as readdirSync4, readFileSync as readFileSync5, readlinkSync as readlinkSync3, lstatSync as lstatSync2 } from "node:fs";
 import path23 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
@@ -7223,7 +7224,7 @@ function certificatesIn(text) {
 }
 var readText = (file2) => {
   try {
-    return readFileSync7(file2, "latin1");
+    return readFileSync5(file2, "latin1");
   } catch {
     return void 0;
   }
@@ -7485,7 +7486,7 @@ function watchFloor(floor) {
 }
 
 // src/toolchain/select.ts
-import { readFileSync as readFileSync8 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 import path24 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
@@ -7525,7 +7526,7 @@ function userToolchain(env, goenvFile, goroot) {
 function settingIn(file2, name) {
   let text;
   try {
-    text = readFileSync8(file2, "utf8");
+    text = readFileSync6(file2, "utf8");
   } catch {
     return void 0;
   }

@@ -1779,7 +1779,9 @@ function openDirIfThere(root, rel) {
   }
 }
 function readRegular(file2, maxBytes) {
-  const fd = openRegular(file2);
+  return readOpened(openRegular(file2), maxBytes);
+}
+function readOpened(fd, maxBytes) {
   try {
     const { size } = fstatSync(fd);
     if (size > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
@@ -2201,9 +2203,6 @@ var key = (dir, name) => JSON.stringify([dir, name]);
 var uniqueSuffix = () => `${RUN}-${(named++).toString(36)}`;
 var RUN = randomBytes(6).toString("hex");
 var named = 0;
-
-// src/module/matches.ts
-import { readFileSync } from "node:fs";
 
 // src/fetch/zip-hash.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -2631,9 +2630,9 @@ function hashZip(file2, into) {
 async function verify(job, file2, hashZip2 = zipFileHash) {
   try {
     if (job.kind === "other") return void 0;
-    if (job.kind === "mod") return job.hash === void 0 || goModHash(readFileSync(file2)) === job.hash ? void 0 : "go.mod does not match go.sum";
+    if (job.kind === "mod") return job.hash === void 0 || goModHash(readRegular(file2, job.maxBytes)) === job.hash ? void 0 : "go.mod does not match go.sum";
     if (job.kind === "zip") return job.hash === void 0 || await hashZip2(file2) === job.hash ? void 0 : "zip does not match go.sum";
-    const info = JSON.parse(readFileSync(file2, "utf8"));
+    const info = JSON.parse(readRegular(file2, job.maxBytes).toString("utf8"));
     return info.Version === job.version ? void 0 : `.info names ${String(info.Version)}, not ${job.version}`;
   } catch (e) {
     return `${job.kind} unreadable: ${e.message}`;
@@ -3943,7 +3942,7 @@ function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
 
 // src/net/goauth.ts
 import { execFile } from "node:child_process";
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync } from "node:fs";
 
 // src/net/netrc.ts
 import path5 from "node:path";
@@ -4122,7 +4121,7 @@ function secretParts(value) {
 }
 function readOptional(file2) {
   try {
-    return readFileSync2(file2, "utf8");
+    return readFileSync(file2, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
@@ -4252,7 +4251,7 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync2, readFileSync as readFileSync3, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
+import { readdirSync as readdirSync2, readFileSync as readFileSync2, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
 import path6 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
@@ -4284,7 +4283,7 @@ function certificatesIn(text2) {
 }
 var readText = (file2) => {
   try {
-    return readFileSync3(file2, "latin1");
+    return readFileSync2(file2, "latin1");
   } catch {
     return void 0;
   }

@@ -196,6 +196,65 @@ describe('rules', () => {
   })
 })
 
+// The plan reads each go.mod it fetched from go's module cache, shared ground: another user
+// of the cache can put a FIFO in its place once it is kept. Read by its path, it would hold the
+// fetch's thread for good, so the stage runs in a node of its own, killed after 20 s.
+describe.skipIf(process.platform === 'win32')('a go.mod swapped for a FIFO after the fetch kept it', () => {
+  it('is read as the store reached it: refused at once, the plan goes on without it', async () => {
+    const good = await proxy()
+    const support = (file: string) => JSON.stringify(path.join(import.meta.dirname, file))
+    const code = `
+      import { execFileSync } from 'node:child_process'
+      import { readFileSync, rmSync } from 'node:fs'
+      import { startFetch } from ${support('../src/fetch/stage.ts')}
+      import { readProject } from ${support('../src/fetch/resolve.ts')}
+      import { Store } from ${support('../src/fetch/store.ts')}
+      import { parseCandidates } from ${support('../src/go/goproxy.ts')}
+      import { parseGoSum } from ${support('../src/module/gosum.ts')}
+      import { tempModcache } from ${support('support/go.ts')}
+      import { networkClient } from ${support('support/net.ts')}
+      const begin = Store.prototype.begin
+      Store.prototype.begin = function (job, extract) {
+        const pending = begin.call(this, job, extract)
+        const keep = pending.keep
+        pending.keep = async (dirs, signals) => {
+          const kept = await keep(dirs, signals)
+          if (job.kind === 'mod') {
+            rmSync(kept.file)
+            execFileSync('mkfifo', [kept.file])
+          }
+          return kept
+        }
+        return pending
+      }
+      const sampleDir = ${JSON.stringify(universe.sampleDir)}
+      const stage = await startFetch({
+        client: await networkClient(),
+        candidates: parseCandidates(${JSON.stringify(good.url)}).map(candidate => ({ candidate, latencyMs: 5 })),
+        sumLines: parseGoSum(readFileSync(sampleDir + '/go.sum', 'utf8')),
+        isPrivate: () => false,
+        project: await readProject(sampleDir, ''),
+        modcache: tempModcache(),
+        writableTrees: true,
+        concurrency: 16,
+        rounds: 1,
+        backoffMs: 50,
+        stallTimeoutMs: 5_000
+      })
+      await new Promise(resolve => setTimeout(resolve, 1_500))
+      const report = await stage.finish()
+      console.log(JSON.stringify({ unresolved: report.unresolved }))
+      process.exit(0)`
+    const child = await new Promise<{ code: number | null; stdout: string }>(resolve =>
+      execFile(process.execPath, ['--input-type=module', '-e', code], { timeout: 20_000 }, (e, stdout) => resolve({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout }))
+    )
+    expect(child.code).toBe(0)
+    // Every go.mod the plan fetched was refused when read: none of them reached the plan.
+    expect(JSON.parse(child.stdout).unresolved).toBeGreaterThan(0)
+    expect(good.requests.some(r => r.endsWith('.mod'))).toBe(true)
+  }, 30_000)
+})
+
 describe('the fetch stage and its local proxy', () => {
   it('serves go its download set, each file fetched once and verified', async () => {
     const good = await proxy()

@@ -2,8 +2,9 @@
 // hashes, an .info by the version it names; and the stricter rule for a cache entry's .info (only
 // what go writes). Real files in a temporary directory, hashes computed as go's dirhash does
 // (gosum.test.ts holds them against go's); no go, no network.
+import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { zipSync } from 'fflate'
@@ -50,6 +51,37 @@ describe('verify: a .mod', () => {
 
   it('that cannot be read is reported, not taken', async () => {
     expect(await verify(job('mod', 'h1:x='), missing)).toMatch(/^mod unreadable: ENOENT/)
+  })
+})
+
+// The file is a new one in a shared module cache, named by its path: another user of the cache
+// can put something else in its place before it is read. A read that waited on a FIFO would
+// hold the fetch's thread for good, so each check runs in a node of its own, killed after 10 s.
+describe.skipIf(process.platform === 'win32')('verify: what was put in the file\'s place', () => {
+  const inChild = (kind: FileKind, file: string) =>
+    spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import { verify } from ${JSON.stringify(path.join(import.meta.dirname, '../src/module/matches.ts'))}; console.log(await verify(${JSON.stringify(job(kind, kind === 'mod' ? 'h1:x=' : undefined))}, ${JSON.stringify(file)}))`],
+      { encoding: 'utf8', timeout: 10_000 }
+    )
+
+  it.each(['mod', 'info'] as const)('a FIFO where the .%s was is refused at once, never waited on for a writer', kind => {
+    const fifo = path.join(dir, `fifo.${kind}`)
+    execFileSync('mkfifo', [fifo])
+    const started = performance.now()
+    const child = inChild(kind, fifo)
+    expect(child.stdout.trim()).toBe(`${kind} unreadable: a FIFO, not a regular file`)
+    expect(performance.now() - started).toBeLessThan(5_000)
+  })
+
+  it('a symlink where the .mod was is refused, its target never read', async () => {
+    const link = path.join(dir, 'link.mod')
+    symlinkSync(modFile, link)
+    expect(await verify(job('mod', goModHash(Buffer.from(GO_MOD))), link)).toBe('mod unreadable: a symlink, not a regular file')
+  })
+
+  it('a .mod larger than the job allows is refused unread', async () => {
+    expect(await verify({ ...job('mod', goModHash(Buffer.from(GO_MOD))), maxBytes: 8 }, modFile)).toBe('mod unreadable: larger than 8 bytes')
   })
 })
 

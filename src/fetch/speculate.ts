@@ -2,11 +2,11 @@
 // plan, from the project's go.mod files as they arrive, resolve.ts) are fetched ahead of it, as
 // many in flight as pays (concurrency.ts), so that go finds most of them ready in its download
 // cache. It stops when go finishes, or when no file completes for the stall timeout.
-import { readFileSync } from 'node:fs'
 import type { ModuleVersion } from '../go/gomod.ts'
 import { MAX_BYTES } from '../module/limits.ts'
 import { downloadPath } from '../module/request.ts'
 import type { FileJob } from '../module/vouched.ts'
+import { readOpened } from '../util/confined.ts'
 import { stallCheckEveryMs } from '../util/timing.ts'
 import { traceSpan } from '../util/trace.ts'
 import { type ClimbState, Limiter, nextLimit, startLimit, WARM_UP_WINDOWS, WINDOW_MS } from './concurrency.ts'
@@ -106,7 +106,14 @@ export function speculate(
     // go checked what its own cache holds when it wrote it.
     if (downloadCache.stored(job)) return downloadCache.read(job, MAX_BYTES.mod).toString('utf8')
     const outcome = await fetchOne(job)
-    return outcome?.kind === 'file' ? readFileSync(outcome.file, 'utf8') : undefined
+    if (outcome?.kind !== 'file') return undefined
+    // Opened as the store reached it, and read no further than a go.mod may be: the file is in a
+    // shared module cache, and a FIFO or a link swapped in since would hold this thread for good.
+    try {
+      return readOpened(outcome.open(), MAX_BYTES.mod).toString('utf8')
+    } catch {
+      return undefined
+    }
   }
   // What go's cache holds (restored, or written by go meanwhile) is go's already: it takes no slot.
   const fetchUnlessStored = (job: FileJob): Promise<Outcome | undefined> | undefined => (downloadCache.stored(job) ? undefined : fetchOne(job))

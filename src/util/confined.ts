@@ -279,7 +279,11 @@ export function openDirIfThere(root: string, rel: string): Dir | undefined {
 
 /** A regular file's contents, at most `maxBytes`; throws (naming what it is) for anything else. */
 export function readRegular(file: string, maxBytes: number): Buffer {
-  const fd = openRegular(file)
+  return readOpened(openRegular(file), maxBytes)
+}
+
+/** The contents of the regular file open at `fd` (from openRegular, or a Store's open), at most `maxBytes`; `fd` is closed. */
+export function readOpened(fd: number, maxBytes: number): Buffer {
   try {
     const { size } = fstatSync(fd)
     if (size > maxBytes) throw new Error(`larger than ${maxBytes} bytes`)
