@@ -2746,6 +2746,14 @@ function openDirIfThere(root, rel) {
 function readRegular(file2, maxBytes) {
   return readOpened(openRegular(file2), maxBytes);
 }
+function readBelow(root, rel, maxBytes) {
+  const at = openDir(root, path4.posix.dirname(rel));
+  try {
+    return readRegular(at.entry(path4.posix.basename(rel)), maxBytes);
+  } finally {
+    at.close();
+  }
+}
 function readOpened(fd, maxBytes) {
   try {
     const { size: size2 } = fstatSync(fd);
@@ -3954,7 +3962,7 @@ async function vouchedIn(dir, lines, contents) {
     else if (!/\.(info|ziphash)$/.test(rel)) continue;
     else if (rel.endsWith(".ziphash") && !paths.includes(rel.slice(0, -"hash".length))) continue;
     else {
-      const why = await admit(rel, path7.join(dir, rel), stat2);
+      const why = await admit(rel, dir, stat2);
       if (why === void 0) paths.push(rel);
       else {
         const [module, version] = versionOf(lines, rel);
@@ -3971,11 +3979,16 @@ function admitFor(lines) {
     expected.set(`${base}.info`, { version });
     if (!goMod) expected.set(`${base}.ziphash`, { version, ziphash: hash });
   }
-  return async (rel, full, stat2) => {
+  return async (rel, root, stat2) => {
     const rule = expected.get(rel);
     if (!rule) return void 0;
     if (stat2.size > MAX_BYTES.info) return `${path7.extname(rel)} of ${stat2.size} bytes`;
-    const text = await fs3.readFile(full, "utf8");
+    let text;
+    try {
+      text = readBelow(root, rel, MAX_BYTES.info).toString("utf8");
+    } catch (e) {
+      return `unreadable: ${e.message}`;
+    }
     if (rule.ziphash === void 0) return infoProblem(text, rule.version);
     return text.trim() === rule.ziphash ? void 0 : ".ziphash is not go.sum\u2019s hash of the zip";
   };
@@ -4200,7 +4213,7 @@ async function firstProblem(files, root, dev, admit) {
     if (!stat2.isFile()) return `${rel} is ${kindOf2(stat2)}`;
     if (stat2.nlink !== 1) return `${rel} is a hard link (${stat2.nlink} names): its contents are not only the cache\u2019s`;
     if (stat2.dev !== dev) return `${rel} is on another file system`;
-    const why = await admit?.(rel, path9.join(root, rel), stat2);
+    const why = await admit?.(rel, root, stat2);
     if (why !== void 0) return `${rel}: ${why}`;
   }
   return void 0;
@@ -5297,12 +5310,7 @@ var Store = class {
   /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
   read(job, maxBytes) {
     const { dir, name } = this.place(job);
-    const at = openDir(this.options.root, dir);
-    try {
-      return readRegular(at.entry(name), maxBytes);
-    } finally {
-      at.close();
-    }
+    return readBelow(this.options.root, path17.posix.join(dir, name), maxBytes);
   }
   /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
   begin(job, extract) {

@@ -1781,6 +1781,14 @@ function openDirIfThere(root, rel) {
 function readRegular(file2, maxBytes) {
   return readOpened(openRegular(file2), maxBytes);
 }
+function readBelow(root, rel, maxBytes) {
+  const at = openDir(root, path.posix.dirname(rel));
+  try {
+    return readRegular(at.entry(path.posix.basename(rel)), maxBytes);
+  } finally {
+    at.close();
+  }
+}
 function readOpened(fd, maxBytes) {
   try {
     const { size } = fstatSync(fd);
@@ -2011,12 +2019,7 @@ var Store = class {
   /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
   read(job, maxBytes) {
     const { dir, name } = this.place(job);
-    const at = openDir(this.options.root, dir);
-    try {
-      return readRegular(at.entry(name), maxBytes);
-    } finally {
-      at.close();
-    }
+    return readBelow(this.options.root, path2.posix.join(dir, name), maxBytes);
   }
   /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
   begin(job, extract) {

@@ -1185,7 +1185,7 @@ async function firstProblem(files, root, dev, admit) {
     if (!stat2.isFile()) return `${rel} is ${kindOf(stat2)}`;
     if (stat2.nlink !== 1) return `${rel} is a hard link (${stat2.nlink} names): its contents are not only the cache\u2019s`;
     if (stat2.dev !== dev) return `${rel} is on another file system`;
-    const why = await admit?.(rel, path.join(root, rel), stat2);
+    const why = await admit?.(rel, root, stat2);
     if (why !== void 0) return `${rel}: ${why}`;
   }
   return void 0;

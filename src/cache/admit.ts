@@ -10,6 +10,7 @@ import type { CacheContents } from '../engine/inputs.ts'
 import { MAX_BYTES } from '../module/limits.ts'
 import { infoProblem } from '../module/matches.ts'
 import { checksFor, downloadBase, savedPaths } from '../module/vouched.ts'
+import { readBelow } from '../util/confined.ts'
 import type { Admit } from './staging.ts'
 import { type VerifyReport, verifyModuleCache } from './verify.ts'
 
@@ -33,7 +34,7 @@ export async function vouchedIn(dir: string, lines: SumLine[], contents: CacheCo
     // A .ziphash says its zip was checked: without that zip, it says nothing.
     else if (rel.endsWith('.ziphash') && !paths.includes(rel.slice(0, -'hash'.length))) continue
     else {
-      const why = await admit(rel, path.join(dir, rel), stat)
+      const why = await admit(rel, dir, stat)
       if (why === undefined) paths.push(rel)
       else {
         const [module, version] = versionOf(lines, rel)
@@ -58,11 +59,18 @@ export function admitFor(lines: SumLine[]): Admit {
     expected.set(`${base}.info`, { version })
     if (!goMod) expected.set(`${base}.ziphash`, { version, ziphash: hash })
   }
-  return async (rel, full, stat) => {
+  return async (rel, root, stat) => {
     const rule = expected.get(rel)
     if (!rule) return undefined
     if (stat.size > MAX_BYTES.info) return `${path.extname(rel)} of ${stat.size} bytes`
-    const text = await fs.readFile(full, 'utf8')
+    // Read again as what it was checked to be: another user of the module cache may have put a
+    // FIFO in its place (a read of one waits for a writer) or a link on its way since.
+    let text: string
+    try {
+      text = readBelow(root, rel, MAX_BYTES.info).toString('utf8')
+    } catch (e) {
+      return `unreadable: ${(e as Error).message}`
+    }
     if (rule.ziphash === undefined) return infoProblem(text, rule.version)
     return text.trim() === rule.ziphash ? undefined : '.ziphash is not go.sum’s hash of the zip'
   }

@@ -87,8 +87,8 @@ async function ownerOf(dir: string): Promise<Owner | 'claiming' | undefined> {
   }
 }
 
-/** Why a file may not be saved, beyond what every file is checked for (admitted by its content); undefined when it may. */
-export type Admit = (rel: string, full: string, stat: Stats) => Promise<string | undefined>
+/** Why the file `rel` under `root` may not be saved or restored, beyond what every file is checked for (admitted by its content); undefined when it may. */
+export type Admit = (rel: string, root: string, stat: Stats) => Promise<string | undefined>
 
 export interface Staged {
   bytes: number
@@ -173,7 +173,7 @@ async function firstProblem(files: TreeFile[], root: string, dev: number, admit?
     if (!stat.isFile()) return `${rel} is ${kindOf(stat)}`
     if (stat.nlink !== 1) return `${rel} is a hard link (${stat.nlink} names): its contents are not only the cache’s`
     if (stat.dev !== dev) return `${rel} is on another file system`
-    const why = await admit?.(rel, path.join(root, rel), stat)
+    const why = await admit?.(rel, root, stat)
     if (why !== undefined) return `${rel}: ${why}`
   }
   return undefined

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto'
 import { accessSync, constants, mkdirSync, renameSync } from 'node:fs'
 import path from 'node:path'
 import { treePath } from '../module/vouched.ts'
-import { type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, openRegular, readRegular, removeEntry, unlinkEntry, writeReplacing } from '../util/confined.ts'
+import { type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, openRegular, readBelow, removeEntry, unlinkEntry, writeReplacing } from '../util/confined.ts'
 import { takeGoLock } from '../go/go-lock.ts'
 import { LOCK_WAIT_MS } from '../util/timing.ts'
 import type { ExtractTarget } from './zip-extract.ts'
@@ -103,12 +103,7 @@ export class Store {
   /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
   read(job: StoredJob, maxBytes: number): Buffer {
     const { dir, name } = this.place(job)
-    const at = openDir(this.options.root, dir)
-    try {
-      return readRegular(at.entry(name), maxBytes)
-    } finally {
-      at.close()
-    }
+    return readBelow(this.options.root, path.posix.join(dir, name), maxBytes)
   }
 
   /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */

@@ -282,6 +282,16 @@ export function readRegular(file: string, maxBytes: number): Buffer {
   return readOpened(openRegular(file), maxBytes)
 }
 
+/** The regular file `rel` (with `/`) under `root`, reached through real directories only, at most `maxBytes`. */
+export function readBelow(root: string, rel: string, maxBytes: number): Buffer {
+  const at = openDir(root, path.posix.dirname(rel))
+  try {
+    return readRegular(at.entry(path.posix.basename(rel)), maxBytes)
+  } finally {
+    at.close()
+  }
+}
+
 /** The contents of the regular file open at `fd` (from openRegular, or a Store's open), at most `maxBytes`; `fd` is closed. */
 export function readOpened(fd: number, maxBytes: number): Buffer {
   try {
