@@ -3423,23 +3423,25 @@ function kindOf2(stat) {
 async function unstage(entry, root, paths) {
   const moved = [];
   for (const rel of paths) {
-    const target = path8.join(root, rel);
-    if (!await directoriesTo(root, rel) || await fs3.lstat(target).catch(() => void 0)) continue;
-    await fs3.rename(path8.join(entry, rel), target);
-    moved.push(rel);
+    const parent = path8.posix.dirname(rel);
+    let dir;
+    try {
+      dir = openDir(root, parent === "." ? "" : parent, true);
+    } catch {
+      continue;
+    }
+    try {
+      const name = path8.posix.basename(rel);
+      if (lstatOf(dir.entry(name))) continue;
+      const mode = dir.mode();
+      if ((mode & 128) === 0) dir.chmod(mode | 128);
+      await fs3.rename(path8.join(entry, rel), dir.entry(name));
+      moved.push(rel);
+    } finally {
+      dir.close();
+    }
   }
   return moved;
-}
-async function directoriesTo(root, rel) {
-  let at = root;
-  for (const element of rel.split("/").slice(0, -1)) {
-    at = path8.join(at, element);
-    const stat = await fs3.lstat(at).catch(() => void 0);
-    if (!stat) await fs3.mkdir(at);
-    else if (!stat.isDirectory()) return false;
-    else if ((stat.mode & 128) === 0) await fs3.chmod(at, stat.mode | 128);
-  }
-  return true;
 }
 async function remove(dir) {
   await makeDirsWritable(dir);

@@ -4229,23 +4229,25 @@ function kindOf2(stat2) {
 async function unstage(entry, root, paths) {
   const moved = [];
   for (const rel of paths) {
-    const target = path9.join(root, rel);
-    if (!await directoriesTo(root, rel) || await fs5.lstat(target).catch(() => void 0)) continue;
-    await fs5.rename(path9.join(entry, rel), target);
-    moved.push(rel);
+    const parent = path9.posix.dirname(rel);
+    let dir;
+    try {
+      dir = openDir(root, parent === "." ? "" : parent, true);
+    } catch {
+      continue;
+    }
+    try {
+      const name = path9.posix.basename(rel);
+      if (lstatOf(dir.entry(name))) continue;
+      const mode = dir.mode();
+      if ((mode & 128) === 0) dir.chmod(mode | 128);
+      await fs5.rename(path9.join(entry, rel), dir.entry(name));
+      moved.push(rel);
+    } finally {
+      dir.close();
+    }
   }
   return moved;
-}
-async function directoriesTo(root, rel) {
-  let at = root;
-  for (const element of rel.split("/").slice(0, -1)) {
-    at = path9.join(at, element);
-    const stat2 = await fs5.lstat(at).catch(() => void 0);
-    if (!stat2) await fs5.mkdir(at);
-    else if (!stat2.isDirectory()) return false;
-    else if ((stat2.mode & 128) === 0) await fs5.chmod(at, stat2.mode | 128);
-  }
-  return true;
 }
 async function remove(dir) {
   await makeDirsWritable(dir);

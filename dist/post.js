@@ -963,9 +963,6 @@ import { randomBytes } from "node:crypto";
 import { promises as fs3 } from "node:fs";
 import path from "node:path";
 
-// src/util/files.ts
-import { promises as fs2 } from "node:fs";
-
 // src/util/confined.ts
 import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
@@ -1037,6 +1034,7 @@ function openDirectory(file, shown) {
 }
 
 // src/util/files.ts
+import { promises as fs2 } from "node:fs";
 async function makeDirsWritable(dir) {
   const opened = openDirAt(dir);
   if (!opened) return;

@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, promises as fsPromises, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { moduleStash } from '../src/cache/layout.ts'
 import { checksFor, savedPaths } from '../src/module/vouched.ts'
 import { claimStaging, stage, unstage } from '../src/cache/staging.ts'
@@ -90,6 +90,27 @@ describe('the staging folder', () => {
     expect(readFileSync(path.join(target, 'cache/download/a/@v/v1.mod'), 'utf8')).toBe('mod a')
     expect(readFileSync(path.join(target, 'a@v1/a.go'), 'utf8')).toBe('package a')
     expect(existsSync(path.join(target, 'cache/download/a/@v/v1.info'))).toBe(false)
+  })
+
+  it('a restore moves nothing outside the module cache when a directory on the way is swapped for a link just before the move', async () => {
+    const outside = modcacheWith({ 'dir/.keep': '' })
+    const target = modcacheWith({ 'cache/download/a/@v/.keep': '' })
+    const restored = modcacheWith({ 'cache/download/a/@v/v1.mod': 'mod a' })
+    // Another user of the module cache wins the race: between the check of the way and the move, cache/download/a becomes a link to a directory elsewhere.
+    const rename = fsPromises.rename
+    const spy = vi.spyOn(fsPromises, 'rename').mockImplementationOnce(async (from, to) => {
+      renameSync(path.join(target, 'cache/download/a'), path.join(target, 'cache/download/a-moved'))
+      mkdirSync(path.join(outside, 'dir/@v'))
+      symlinkSync(path.join(outside, 'dir'), path.join(target, 'cache/download/a'))
+      return rename(from, to)
+    })
+    try {
+      expect(await unstage(restored, target, ['cache/download/a/@v/v1.mod'])).toEqual(['cache/download/a/@v/v1.mod'])
+    } finally {
+      spy.mockRestore()
+    }
+    expect(readdirSync(path.join(outside, 'dir/@v'))).toEqual([])
+    expect(readFileSync(path.join(target, 'cache/download/a-moved/@v/v1.mod'), 'utf8')).toBe('mod a')
   })
 
   it('stages no file whose contents are not only the cache’s: a hard link, a symbolic link, a FIFO, a file reached through a linked directory, a tree holding a link', async () => {

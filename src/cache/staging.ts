@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import { promises as fs, type Stats } from 'node:fs'
 import path from 'node:path'
+import { type Dir, lstatOf, openDir } from '../util/confined.ts'
 import { makeDirsWritable } from '../util/files.ts'
 import { cleanUpOnCancel } from '../util/process.ts'
 import { isAlive, type Owner, thisProcess } from './owner.ts'
@@ -191,30 +192,35 @@ function kindOf(stat: Stats): string {
 /**
  * Moves the paths (files or trees, relative to the entry folder) from a restore under root,
  * each only where nothing is there yet and only through real directories; returns those moved.
+ * Each path's directory is made where missing and held open (confined.ts), and the move and the
+ * change of its mode name their target through it: a link another user of the module cache
+ * puts on the way meanwhile is never followed, nothing moves outside the module cache, and no
+ * directory elsewhere is made writable.
  */
 export async function unstage(entry: string, root: string, paths: string[]): Promise<string[]> {
   const moved: string[] = []
   for (const rel of paths) {
-    const target = path.join(root, rel)
-    if (!(await directoriesTo(root, rel)) || (await fs.lstat(target).catch(() => undefined))) continue
-    await fs.rename(path.join(entry, rel), target)
-    moved.push(rel)
+    const parent = path.posix.dirname(rel)
+    let dir: Dir
+    try {
+      dir = openDir(root, parent === '.' ? '' : parent, true)
+    } catch {
+      // A link, a file or anything else where a directory must be (or no way to make one): not moved in.
+      continue
+    }
+    try {
+      const name = path.posix.basename(rel)
+      if (lstatOf(dir.entry(name))) continue
+      // go leaves module directories read-only; a rename needs to write into its parent.
+      const mode = dir.mode()
+      if ((mode & 0o200) === 0) dir.chmod(mode | 0o200)
+      await fs.rename(path.join(entry, rel), dir.entry(name))
+      moved.push(rel)
+    } finally {
+      dir.close()
+    }
   }
   return moved
-}
-
-/** Makes the directories on the way to `rel` under root, writable; false when one is there and is not a real directory. */
-async function directoriesTo(root: string, rel: string): Promise<boolean> {
-  let at = root
-  for (const element of rel.split('/').slice(0, -1)) {
-    at = path.join(at, element)
-    const stat = await fs.lstat(at).catch(() => undefined)
-    if (!stat) await fs.mkdir(at)
-    else if (!stat.isDirectory()) return false
-    // go leaves module directories read-only; a rename needs to write into its parent.
-    else if ((stat.mode & 0o200) === 0) await fs.chmod(at, stat.mode | 0o200)
-  }
-  return true
 }
 
 async function remove(dir: string): Promise<void> {
