@@ -3238,7 +3238,7 @@ function savePolicy(why) {
 
 // src/cache/staging.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { promises as fs3 } from "node:fs";
+import { closeSync as closeSync5, fstatSync as fstatSync3, lstatSync as lstatSync2, openSync as openSync3, promises as fs3, readSync as readSync4, unlinkSync as unlinkSync2, writeSync as writeSync3 } from "node:fs";
 import path8 from "node:path";
 
 // src/util/files.ts
@@ -3369,11 +3369,55 @@ async function stage(root, entry, paths, admit) {
     for (const file2 of files) {
       const to = path8.join(entry, file2.rel);
       await fs3.mkdir(path8.dirname(to), { recursive: true });
-      await fs3.link(path8.join(root, file2.rel), to).catch(() => fs3.copyFile(path8.join(root, file2.rel), to, fs3.constants.COPYFILE_EXCL));
+      if (!await linkChecked(root, file2, to)) {
+        staged.skipped.push({ path: rel, why: `${file2.rel} changed after it was checked` });
+        continue;
+      }
       staged.bytes += file2.stat.size;
     }
   }
   return staged;
+}
+async function linkChecked(root, file2, to) {
+  let dir;
+  try {
+    dir = openDir(root, path8.posix.dirname(file2.rel));
+  } catch {
+    return false;
+  }
+  const same = (s) => s.isFile() && s.dev === file2.stat.dev && s.ino === file2.stat.ino && s.size === file2.stat.size && s.mtimeMs === file2.stat.mtimeMs;
+  try {
+    const from = dir.entry(path8.posix.basename(file2.rel));
+    try {
+      await fs3.link(from, to);
+    } catch {
+      let fd;
+      try {
+        fd = openRegular(from);
+      } catch {
+        return false;
+      }
+      try {
+        if (!same(fstatSync3(fd))) return false;
+        const out = openSync3(to, CREATE_NEW, 420);
+        try {
+          const buffer = Buffer.allocUnsafe(1 << 16);
+          for (let at = 0, n; (n = readSync4(fd, buffer, 0, buffer.length, at)) > 0; at += n) writeSync3(out, buffer, 0, n);
+        } finally {
+          closeSync5(out);
+        }
+        return true;
+      } finally {
+        closeSync5(fd);
+      }
+    }
+    const linked = lstatSync2(to);
+    if (same(linked) && linked.nlink === 2) return true;
+    unlinkSync2(to);
+    return false;
+  } finally {
+    dir.close();
+  }
 }
 async function within(root, rel, dev) {
   const elements = rel.split("/");
@@ -3422,26 +3466,49 @@ function kindOf2(stat) {
 }
 async function unstage(entry, root, paths) {
   const moved = [];
-  for (const rel of paths) {
-    const parent = path8.posix.dirname(rel);
-    let dir;
-    try {
-      dir = openDir(root, parent === "." ? "" : parent, true);
-    } catch {
-      continue;
+  const source2 = openDirAt(entry);
+  if (!source2) return moved;
+  try {
+    for (const rel of paths) {
+      const dir = directoryFor(root, rel);
+      if (!dir) continue;
+      try {
+        const name = path8.posix.basename(rel);
+        if (lstatOf(dir.entry(name))) continue;
+        try {
+          await fs3.rename(source2.entry(rel), dir.entry(name));
+        } catch (e) {
+          if (["EEXIST", "ENOTEMPTY", "EISDIR", "ENOTDIR"].includes(e.code ?? "")) continue;
+          throw e;
+        }
+        moved.push(rel);
+      } finally {
+        dir.close();
+      }
     }
-    try {
-      const name = path8.posix.basename(rel);
-      if (lstatOf(dir.entry(name))) continue;
-      const mode = dir.mode();
-      if ((mode & 128) === 0) dir.chmod(mode | 128);
-      await fs3.rename(path8.join(entry, rel), dir.entry(name));
-      moved.push(rel);
-    } finally {
-      dir.close();
-    }
+  } finally {
+    source2.close();
   }
   return moved;
+}
+function directoryFor(root, rel) {
+  const names = rel.split("/").slice(0, -1);
+  try {
+    for (let depth = 1; depth <= names.length; depth++) {
+      const at = openDirIfThere(root, names.slice(0, depth).join("/"));
+      if (!at) break;
+      try {
+        const mode = at.mode();
+        if ((mode & 128) === 0) at.chmod(mode | 128);
+      } finally {
+        at.close();
+      }
+    }
+    return openDir(root, names.join("/"), true);
+  } catch (e) {
+    if (e instanceof NotADirectory) return void 0;
+    throw e;
+  }
 }
 async function remove(dir) {
   await makeDirsWritable(dir);
@@ -5401,7 +5468,7 @@ var RoundFailed = class extends Error {
 
 // src/fetch/local-proxy.ts
 import { timingSafeEqual } from "node:crypto";
-import { closeSync as closeSync5, createReadStream, fstatSync as fstatSync3 } from "node:fs";
+import { closeSync as closeSync6, createReadStream, fstatSync as fstatSync4 } from "node:fs";
 import { rm } from "node:fs/promises";
 import http from "node:http";
 
@@ -5510,10 +5577,10 @@ function answer(outcome, job, response, onServed) {
   let fd;
   try {
     fd = outcome.open();
-    const { size: size2 } = fstatSync3(fd);
+    const { size: size2 } = fstatSync4(fd);
     if (size2 !== outcome.size) throw new Error(`its size changed from ${outcome.size} to ${size2} bytes`);
   } catch (e) {
-    if (fd !== void 0) closeSync5(fd);
+    if (fd !== void 0) closeSync6(fd);
     return fail(response, 502, `${job.path} could not be served: ${e.message}`);
   }
   const head = { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size };
@@ -5524,7 +5591,7 @@ function answer(outcome, job, response, onServed) {
     } catch (e) {
       return fail(response, 502, `${job.path} could not be served: ${e.message}`);
     } finally {
-      closeSync5(fd);
+      closeSync6(fd);
     }
     response.writeHead(200, head).end(body);
     return served();
@@ -6333,7 +6400,7 @@ async function startFetchStage(o, project, candidates, isPrivate) {
 }
 
 // src/net/client.ts
-import { closeSync as closeSync6, openSync as openSync3, writeSync as writeSync3 } from "node:fs";
+import { closeSync as closeSync7, openSync as openSync4, writeSync as writeSync4 } from "node:fs";
 import http3 from "node:http";
 import https from "node:https";
 import tls4 from "node:tls";
@@ -7202,7 +7269,7 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync4, readFileSync as readFileSync5, readlinkSync as readlinkSync3, lstatSync as lstatSync2 } from "node:fs";
+import { readdirSync as readdirSync4, readFileSync as readFileSync5, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
 import path23 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
@@ -7248,7 +7315,7 @@ function directoryFiles(dir) {
   }
   return names.map((name) => path23.join(dir, name)).filter((file2) => {
     try {
-      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync3(file2).includes("/"));
+      return !(lstatSync3(file2).isSymbolicLink() && !readlinkSync3(file2).includes("/"));
     } catch {
       return false;
     }
@@ -7347,7 +7414,7 @@ var HttpClient = class {
         return { status, contentType, size: 0 };
       }
       let size2 = 0;
-      const fd = openSync3(file2, "wx");
+      const fd = openSync4(file2, "wx");
       try {
         for await (const chunk of response) {
           size2 += chunk.length;
@@ -7356,10 +7423,10 @@ var HttpClient = class {
             throw new NetError("http", `answer larger than ${options.maxBytes} bytes`);
           }
           onData(chunk.length);
-          for (let at = 0; at < chunk.length; ) at += writeSync3(fd, chunk, at);
+          for (let at = 0; at < chunk.length; ) at += writeSync4(fd, chunk, at);
         }
       } finally {
-        closeSync6(fd);
+        closeSync7(fd);
       }
       return { status, contentType, size: size2 };
     });

@@ -4044,7 +4044,7 @@ function savePolicy(why) {
 
 // src/cache/staging.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { promises as fs5 } from "node:fs";
+import { closeSync as closeSync5, fstatSync as fstatSync3, lstatSync as lstatSync2, openSync as openSync3, promises as fs5, readSync as readSync4, unlinkSync as unlinkSync2, writeSync as writeSync3 } from "node:fs";
 import path9 from "node:path";
 
 // src/util/files.ts
@@ -4175,11 +4175,55 @@ async function stage(root, entry, paths, admit) {
     for (const file2 of files) {
       const to = path9.join(entry, file2.rel);
       await fs5.mkdir(path9.dirname(to), { recursive: true });
-      await fs5.link(path9.join(root, file2.rel), to).catch(() => fs5.copyFile(path9.join(root, file2.rel), to, fs5.constants.COPYFILE_EXCL));
+      if (!await linkChecked(root, file2, to)) {
+        staged.skipped.push({ path: rel, why: `${file2.rel} changed after it was checked` });
+        continue;
+      }
       staged.bytes += file2.stat.size;
     }
   }
   return staged;
+}
+async function linkChecked(root, file2, to) {
+  let dir;
+  try {
+    dir = openDir(root, path9.posix.dirname(file2.rel));
+  } catch {
+    return false;
+  }
+  const same = (s) => s.isFile() && s.dev === file2.stat.dev && s.ino === file2.stat.ino && s.size === file2.stat.size && s.mtimeMs === file2.stat.mtimeMs;
+  try {
+    const from = dir.entry(path9.posix.basename(file2.rel));
+    try {
+      await fs5.link(from, to);
+    } catch {
+      let fd;
+      try {
+        fd = openRegular(from);
+      } catch {
+        return false;
+      }
+      try {
+        if (!same(fstatSync3(fd))) return false;
+        const out = openSync3(to, CREATE_NEW, 420);
+        try {
+          const buffer = Buffer.allocUnsafe(1 << 16);
+          for (let at = 0, n; (n = readSync4(fd, buffer, 0, buffer.length, at)) > 0; at += n) writeSync3(out, buffer, 0, n);
+        } finally {
+          closeSync5(out);
+        }
+        return true;
+      } finally {
+        closeSync5(fd);
+      }
+    }
+    const linked = lstatSync2(to);
+    if (same(linked) && linked.nlink === 2) return true;
+    unlinkSync2(to);
+    return false;
+  } finally {
+    dir.close();
+  }
 }
 async function within(root, rel, dev) {
   const elements = rel.split("/");
@@ -4228,26 +4272,49 @@ function kindOf2(stat2) {
 }
 async function unstage(entry, root, paths) {
   const moved = [];
-  for (const rel of paths) {
-    const parent = path9.posix.dirname(rel);
-    let dir;
-    try {
-      dir = openDir(root, parent === "." ? "" : parent, true);
-    } catch {
-      continue;
+  const source2 = openDirAt(entry);
+  if (!source2) return moved;
+  try {
+    for (const rel of paths) {
+      const dir = directoryFor(root, rel);
+      if (!dir) continue;
+      try {
+        const name = path9.posix.basename(rel);
+        if (lstatOf(dir.entry(name))) continue;
+        try {
+          await fs5.rename(source2.entry(rel), dir.entry(name));
+        } catch (e) {
+          if (["EEXIST", "ENOTEMPTY", "EISDIR", "ENOTDIR"].includes(e.code ?? "")) continue;
+          throw e;
+        }
+        moved.push(rel);
+      } finally {
+        dir.close();
+      }
     }
-    try {
-      const name = path9.posix.basename(rel);
-      if (lstatOf(dir.entry(name))) continue;
-      const mode = dir.mode();
-      if ((mode & 128) === 0) dir.chmod(mode | 128);
-      await fs5.rename(path9.join(entry, rel), dir.entry(name));
-      moved.push(rel);
-    } finally {
-      dir.close();
-    }
+  } finally {
+    source2.close();
   }
   return moved;
+}
+function directoryFor(root, rel) {
+  const names = rel.split("/").slice(0, -1);
+  try {
+    for (let depth = 1; depth <= names.length; depth++) {
+      const at = openDirIfThere(root, names.slice(0, depth).join("/"));
+      if (!at) break;
+      try {
+        const mode = at.mode();
+        if ((mode & 128) === 0) at.chmod(mode | 128);
+      } finally {
+        at.close();
+      }
+    }
+    return openDir(root, names.join("/"), true);
+  } catch (e) {
+    if (e instanceof NotADirectory) return void 0;
+    throw e;
+  }
 }
 async function remove(dir) {
   await makeDirsWritable(dir);
@@ -6207,7 +6274,7 @@ var RoundFailed = class extends Error {
 
 // src/fetch/local-proxy.ts
 import { timingSafeEqual } from "node:crypto";
-import { closeSync as closeSync5, createReadStream, fstatSync as fstatSync3 } from "node:fs";
+import { closeSync as closeSync6, createReadStream, fstatSync as fstatSync4 } from "node:fs";
 import { rm as rm2 } from "node:fs/promises";
 import http from "node:http";
 
@@ -6316,10 +6383,10 @@ function answer(outcome, job, response, onServed) {
   let fd;
   try {
     fd = outcome.open();
-    const { size: size2 } = fstatSync3(fd);
+    const { size: size2 } = fstatSync4(fd);
     if (size2 !== outcome.size) throw new Error(`its size changed from ${outcome.size} to ${size2} bytes`);
   } catch (e) {
-    if (fd !== void 0) closeSync5(fd);
+    if (fd !== void 0) closeSync6(fd);
     return fail(response, 502, `${job.path} could not be served: ${e.message}`);
   }
   const head = { "content-type": CONTENT_TYPE[job.kind] ?? "text/plain; charset=utf-8", "content-length": outcome.size };
@@ -6330,7 +6397,7 @@ function answer(outcome, job, response, onServed) {
     } catch (e) {
       return fail(response, 502, `${job.path} could not be served: ${e.message}`);
     } finally {
-      closeSync5(fd);
+      closeSync6(fd);
     }
     response.writeHead(200, head).end(body);
     return served();
@@ -7139,7 +7206,7 @@ async function startFetchStage(o, project, candidates, isPrivate) {
 }
 
 // src/net/client.ts
-import { closeSync as closeSync6, openSync as openSync3, writeSync as writeSync3 } from "node:fs";
+import { closeSync as closeSync7, openSync as openSync4, writeSync as writeSync4 } from "node:fs";
 import http3 from "node:http";
 import https from "node:https";
 import tls4 from "node:tls";
@@ -8008,7 +8075,7 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync4, readFileSync as readFileSync5, readlinkSync as readlinkSync3, lstatSync as lstatSync2 } from "node:fs";
+import { readdirSync as readdirSync4, readFileSync as readFileSync5, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
 import path24 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
@@ -8054,7 +8121,7 @@ function directoryFiles(dir) {
   }
   return names.map((name) => path24.join(dir, name)).filter((file2) => {
     try {
-      return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync3(file2).includes("/"));
+      return !(lstatSync3(file2).isSymbolicLink() && !readlinkSync3(file2).includes("/"));
     } catch {
       return false;
     }
@@ -8153,7 +8220,7 @@ var HttpClient2 = class {
         return { status, contentType, size: 0 };
       }
       let size2 = 0;
-      const fd = openSync3(file2, "wx");
+      const fd = openSync4(file2, "wx");
       try {
         for await (const chunk of response) {
           size2 += chunk.length;
@@ -8162,10 +8229,10 @@ var HttpClient2 = class {
             throw new NetError("http", `answer larger than ${options.maxBytes} bytes`);
           }
           onData(chunk.length);
-          for (let at = 0; at < chunk.length; ) at += writeSync3(fd, chunk, at);
+          for (let at = 0; at < chunk.length; ) at += writeSync4(fd, chunk, at);
         }
       } finally {
-        closeSync6(fd);
+        closeSync7(fd);
       }
       return { status, contentType, size: size2 };
     });

@@ -797,7 +797,7 @@ function usePort(adapter) {
 // src/cache/build.ts
 import { createHash } from "node:crypto";
 import { promises as fs4 } from "node:fs";
-import path2 from "node:path";
+import path3 from "node:path";
 
 // src/cache/service.ts
 import { fileURLToPath } from "node:url";
@@ -960,11 +960,13 @@ function savePolicy(why) {
 
 // src/cache/staging.ts
 import { randomBytes } from "node:crypto";
-import { promises as fs3 } from "node:fs";
-import path from "node:path";
+import { closeSync as closeSync2, fstatSync as fstatSync2, lstatSync as lstatSync2, openSync as openSync2, promises as fs3, readSync as readSync2, unlinkSync as unlinkSync2, writeSync as writeSync2 } from "node:fs";
+import path2 from "node:path";
 
 // src/util/confined.ts
 import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import path from "node:path";
+import { isMainThread } from "node:worker_threads";
 var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants3.O_DIRECTORY ?? 0;
 var O_NONBLOCK = constants3.O_NONBLOCK ?? 0;
@@ -1012,12 +1014,154 @@ var Dir = class {
     if (this.fd !== void 0) closeSync(this.fd);
   }
 };
+var NotADirectory = class extends Error {
+  /** Relative to the root, with `/`. */
+  rel;
+  kind;
+  constructor(rel, kind) {
+    super(`${rel} is ${kind}, not a directory`);
+    this.name = "NotADirectory";
+    this.rel = rel;
+    this.kind = kind;
+  }
+};
 function lstatOf(file) {
   try {
     return lstatSync(file);
   } catch {
     return void 0;
   }
+}
+function kindOf(file) {
+  const stats = lstatOf(file);
+  return stats && describe(stats);
+}
+function describe(stats) {
+  if (stats.isFile()) return "a file";
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isSymbolicLink()) return "a symlink";
+  if (stats.isFIFO()) return "a FIFO";
+  if (stats.isSocket()) return "a socket";
+  return "a device";
+}
+function openDir(root, rel, create = false) {
+  const names = rel.split("/").filter((n) => n !== "");
+  if (byDescriptor && isMainThread && names.length > 0) return openFromKept(root, names, create);
+  return walk(new Dir(WINDOWS ? void 0 : openSync(root, constants3.O_RDONLY | O_DIRECTORY), root), true, names, 0, create);
+}
+function walk(dir, owned, names, from, create, keep2) {
+  try {
+    for (let i = from; i < names.length; i++) {
+      const next = openChild(dir, names[i], create, () => names.slice(0, i + 1).join("/"));
+      if (owned) dir.close();
+      dir = next;
+      owned = i === names.length - 1 || !keep2?.(i + 1, next);
+    }
+    return dir;
+  } catch (e) {
+    if (owned) dir.close();
+    throw e;
+  }
+}
+var KEEP_AT_MOST = 64;
+var kept = /* @__PURE__ */ new Map();
+function release(entry) {
+  let now;
+  try {
+    now = fstatSync(entry.fd);
+  } catch {
+  }
+  if (now?.dev === entry.dev && now.ino === entry.ino) closeSync(entry.fd);
+}
+var keyOf = (root, names, depth) => `${root}\0${names.slice(0, depth).join("/")}`;
+function openFromKept(root, names, create) {
+  let from = names.length - 1;
+  let fd;
+  for (; from > 0 && fd === void 0; from--) fd = takeKept(keyOf(root, names, from));
+  if (fd !== void 0) from++;
+  const rootKey = keyOf(root, names, 0);
+  if (fd === void 0) {
+    fd = takeKept(rootKey);
+    if (fd === void 0) {
+      const opened = openSync(root, constants3.O_RDONLY | O_DIRECTORY);
+      const name = kernelName(opened);
+      if (!name || !keep(rootKey, opened, name)) return walk(new Dir(opened, root), true, names, 0, create);
+      fd = opened;
+    }
+  }
+  const rootName = kept.get(rootKey)?.name;
+  const expected = (depth) => rootName && Buffer.concat([rootName, Buffer.from(`${rootName.at(-1) === 47 ? "" : "/"}${names.slice(0, depth).join("/")}`)]);
+  return walk(new Dir(fd, path.join(root, ...names.slice(0, from))), false, names, from, create, (depth, dir) => {
+    const name = expected(depth);
+    return name !== void 0 && keep(keyOf(root, names, depth), dir.fd, name);
+  });
+}
+function kernelName(fd) {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`, { encoding: "buffer" });
+  } catch {
+    return void 0;
+  }
+}
+function takeKept(key) {
+  const entry = kept.get(key);
+  if (!entry) return void 0;
+  kept.delete(key);
+  if (!kernelName(entry.fd)?.equals(entry.name)) {
+    release(entry);
+    return void 0;
+  }
+  kept.set(key, entry);
+  return entry.fd;
+}
+function keep(key, fd, name) {
+  if (!kernelName(fd)?.equals(name)) return false;
+  const before = kept.get(key);
+  if (before) release(before);
+  kept.delete(key);
+  const { dev, ino } = fstatSync(fd);
+  kept.set(key, { fd, name, dev, ino });
+  if (kept.size > KEEP_AT_MOST) {
+    const [oldest, entry] = kept.entries().next().value;
+    kept.delete(oldest);
+    release(entry);
+  }
+  return true;
+}
+function openChild(dir, name, create, rel) {
+  const shown = path.join(dir.shown, name);
+  for (let tries = 0; ; tries++) {
+    try {
+      return openDirectory(dir.entry(name), shown);
+    } catch (e) {
+      const code = e.code;
+      if (code === "ENOENT" && create && tries === 0) {
+        try {
+          mkdirSync(dir.entry(name), 511);
+        } catch (made) {
+          if (made.code !== "EEXIST") throw made;
+        }
+        continue;
+      }
+      if (code === "ENOTDIR" || code === "ELOOP") throw new NotADirectory(rel(), kindOf(dir.entry(name)) ?? "gone");
+      throw e;
+    }
+  }
+}
+function openRegular(file) {
+  let fd;
+  try {
+    fd = openSync(file, READ_NO_FOLLOW);
+  } catch (e) {
+    if (e.code === "ELOOP") throw new Error("a symlink, not a regular file", { cause: e });
+    throw e;
+  }
+  const stats = fstatSync(fd);
+  if (!stats.isFile()) {
+    closeSync(fd);
+    throw new Error(`${describe(stats)}, not a regular file`);
+  }
+  return fd;
 }
 function openDirAt(file, shown = file) {
   try {
@@ -1079,9 +1223,9 @@ function startTime(pid) {
 
 // src/cache/staging.ts
 var CLAIMING_MS = 6e4;
-var entryIn = (dir) => path.join(dir, "entry");
+var entryIn = (dir) => path2.join(dir, "entry");
 async function claimStaging(dir) {
-  await fs3.mkdir(path.dirname(dir), { recursive: true });
+  await fs3.mkdir(path2.dirname(dir), { recursive: true });
   for (let tries = 0; ; tries++) {
     try {
       await fs3.mkdir(dir, { mode: 448 });
@@ -1092,13 +1236,13 @@ async function claimStaging(dir) {
     }
   }
   const forget = cleanUpOnCancel(() => remove(dir));
-  await fs3.writeFile(path.join(dir, "owner"), JSON.stringify(thisProcess()));
+  await fs3.writeFile(path2.join(dir, "owner"), JSON.stringify(thisProcess()));
   const entry = entryIn(dir);
   await fs3.mkdir(entry);
   return {
     dir,
     entry,
-    archive: path.join(dir, "archive"),
+    archive: path2.join(dir, "archive"),
     release: async () => {
       forget();
       await remove(dir);
@@ -1120,7 +1264,7 @@ async function reclaim(dir) {
 }
 async function ownerOf(dir) {
   try {
-    return JSON.parse(await fs3.readFile(path.join(dir, "owner"), "utf8"));
+    return JSON.parse(await fs3.readFile(path2.join(dir, "owner"), "utf8"));
   } catch {
     const stat2 = await fs3.stat(dir).catch(() => void 0);
     return stat2 && Date.now() - stat2.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
@@ -1136,30 +1280,74 @@ async function stage(root, entry, paths, admit) {
       staged.skipped.push({ path: rel, why: found });
       continue;
     }
-    const files = found.isDirectory() ? await treeFiles(path.join(root, rel), rel, dev) : [{ rel, stat: found }];
+    const files = found.isDirectory() ? await treeFiles(path2.join(root, rel), rel, dev) : [{ rel, stat: found }];
     const problem = typeof files === "string" ? files : await firstProblem(files, root, dev, admit);
     if (problem !== void 0) {
       staged.skipped.push({ path: rel, why: problem });
       continue;
     }
     for (const file of files) {
-      const to = path.join(entry, file.rel);
-      await fs3.mkdir(path.dirname(to), { recursive: true });
-      await fs3.link(path.join(root, file.rel), to).catch(() => fs3.copyFile(path.join(root, file.rel), to, fs3.constants.COPYFILE_EXCL));
+      const to = path2.join(entry, file.rel);
+      await fs3.mkdir(path2.dirname(to), { recursive: true });
+      if (!await linkChecked(root, file, to)) {
+        staged.skipped.push({ path: rel, why: `${file.rel} changed after it was checked` });
+        continue;
+      }
       staged.bytes += file.stat.size;
     }
   }
   return staged;
 }
+async function linkChecked(root, file, to) {
+  let dir;
+  try {
+    dir = openDir(root, path2.posix.dirname(file.rel));
+  } catch {
+    return false;
+  }
+  const same = (s) => s.isFile() && s.dev === file.stat.dev && s.ino === file.stat.ino && s.size === file.stat.size && s.mtimeMs === file.stat.mtimeMs;
+  try {
+    const from = dir.entry(path2.posix.basename(file.rel));
+    try {
+      await fs3.link(from, to);
+    } catch {
+      let fd;
+      try {
+        fd = openRegular(from);
+      } catch {
+        return false;
+      }
+      try {
+        if (!same(fstatSync2(fd))) return false;
+        const out = openSync2(to, CREATE_NEW, 420);
+        try {
+          const buffer = Buffer.allocUnsafe(1 << 16);
+          for (let at = 0, n; (n = readSync2(fd, buffer, 0, buffer.length, at)) > 0; at += n) writeSync2(out, buffer, 0, n);
+        } finally {
+          closeSync2(out);
+        }
+        return true;
+      } finally {
+        closeSync2(fd);
+      }
+    }
+    const linked = lstatSync2(to);
+    if (same(linked) && linked.nlink === 2) return true;
+    unlinkSync2(to);
+    return false;
+  } finally {
+    dir.close();
+  }
+}
 async function within(root, rel, dev) {
   const elements = rel.split("/");
   let at = root;
   for (const [i, element] of elements.entries()) {
-    at = path.join(at, element);
+    at = path2.join(at, element);
     const stat2 = await fs3.lstat(at).catch(() => void 0);
     if (!stat2) return void 0;
     if (i === elements.length - 1) return stat2;
-    if (!stat2.isDirectory()) return `${elements.slice(0, i + 1).join("/")} is ${kindOf(stat2)}`;
+    if (!stat2.isDirectory()) return `${elements.slice(0, i + 1).join("/")} is ${kindOf2(stat2)}`;
     if (stat2.dev !== dev) return `${elements.slice(0, i + 1).join("/")} is on another file system`;
   }
   return void 0;
@@ -1167,11 +1355,11 @@ async function within(root, rel, dev) {
 async function treeFiles(full, rel, dev) {
   const files = [];
   for (const name of await fs3.readdir(full)) {
-    const stat2 = await fs3.lstat(path.join(full, name));
+    const stat2 = await fs3.lstat(path2.join(full, name));
     const childRel = `${rel}/${name}`;
     if (stat2.dev !== dev) return `${childRel} is on another file system`;
     if (stat2.isDirectory()) {
-      const below = await treeFiles(path.join(full, name), childRel, dev);
+      const below = await treeFiles(path2.join(full, name), childRel, dev);
       if (typeof below === "string") return below;
       files.push(...below);
     } else files.push({ rel: childRel, stat: stat2 });
@@ -1180,7 +1368,7 @@ async function treeFiles(full, rel, dev) {
 }
 async function firstProblem(files, root, dev, admit) {
   for (const { rel, stat: stat2 } of files) {
-    if (!stat2.isFile()) return `${rel} is ${kindOf(stat2)}`;
+    if (!stat2.isFile()) return `${rel} is ${kindOf2(stat2)}`;
     if (stat2.nlink !== 1) return `${rel} is a hard link (${stat2.nlink} names): its contents are not only the cache\u2019s`;
     if (stat2.dev !== dev) return `${rel} is on another file system`;
     const why = await admit?.(rel, root, stat2);
@@ -1188,7 +1376,7 @@ async function firstProblem(files, root, dev, admit) {
   }
   return void 0;
 }
-function kindOf(stat2) {
+function kindOf2(stat2) {
   if (stat2.isSymbolicLink()) return "a symbolic link";
   if (stat2.isFIFO()) return "a FIFO";
   if (stat2.isCharacterDevice() || stat2.isBlockDevice()) return "a device";
@@ -1257,7 +1445,7 @@ var BACKDATE_MS = 2 * 60 * 60 * 1e3;
 function buildEntryKey(prefix, entries) {
   return prefix + createHash("sha256").update([...entries].sort().join("\n")).digest("hex").slice(0, 16);
 }
-var buildStash = (gocache) => ({ root: gocache, staging: path2.join(gocache, "go-mod-download-staging") });
+var buildStash = (gocache) => ({ root: gocache, staging: path3.join(gocache, "go-mod-download-staging") });
 var BUILD_STATE = "build-cache";
 async function saveBuildCache(state) {
   const entries = await entriesUsedSince(state.gocache, state.sinceMs);
@@ -1269,7 +1457,7 @@ async function saveBuildCache(state) {
 async function entriesUsedSince(gocache, sinceMs) {
   const used = [];
   for (const entry of await goEntries(gocache)) {
-    const stat2 = await fs4.lstat(path2.join(gocache, entry));
+    const stat2 = await fs4.lstat(path3.join(gocache, entry));
     if (stat2.mtimeMs >= sinceMs) used.push(entry);
   }
   return used;
@@ -1278,7 +1466,7 @@ async function goEntries(gocache) {
   const entries = [];
   for (const dir of await fs4.readdir(gocache).catch(() => [])) {
     if (!/^[0-9a-f]{2}$/.test(dir)) continue;
-    for (const entry of await fs4.readdir(path2.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
+    for (const entry of await fs4.readdir(path3.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
       if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries.push(`${dir}/${entry.name}`);
     }
   }
@@ -1292,9 +1480,9 @@ var STATS_FILE = "stats.json";
 var LAUNCH_RECORD = "launched.json";
 
 // src/later/stop.ts
-import { lstatSync as lstatSync2, promises as fs5, readFileSync as readFileSync3, realpathSync } from "node:fs";
+import { lstatSync as lstatSync3, promises as fs5, readFileSync as readFileSync3, realpathSync } from "node:fs";
 import os4 from "node:os";
-import path3 from "node:path";
+import path4 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 
 // src/later/identity.ts
@@ -1335,12 +1523,12 @@ function verifyState(state, runnerTemp = process.env.RUNNER_TEMP || os4.tmpdir()
   const claim = state;
   if (typeof claim !== "object" || claim === null || !Number.isSafeInteger(claim.pid) || typeof claim.statsFile !== "string") return "it is not a PID and a stats file";
   const { pid, statsFile } = claim;
-  const dir = path3.dirname(statsFile);
-  if (path3.basename(statsFile) !== STATS_FILE || !WORK_DIR_NAME.test(path3.basename(dir))) return `${statsFile} is not in a folder the step makes`;
+  const dir = path4.dirname(statsFile);
+  if (path4.basename(statsFile) !== STATS_FILE || !WORK_DIR_NAME.test(path4.basename(dir))) return `${statsFile} is not in a folder the step makes`;
   let record;
   try {
-    if (!lstatSync2(dir).isDirectory() || path3.dirname(realpathSync(dir)) !== realpathSync(runnerTemp)) return `${dir} is not a folder in RUNNER_TEMP`;
-    record = JSON.parse(readFileSync3(path3.join(dir, LAUNCH_RECORD), "utf8"));
+    if (!lstatSync3(dir).isDirectory() || path4.dirname(realpathSync(dir)) !== realpathSync(runnerTemp)) return `${dir} is not a folder in RUNNER_TEMP`;
+    record = JSON.parse(readFileSync3(path4.join(dir, LAUNCH_RECORD), "utf8"));
   } catch {
     return `${dir} holds no record of a launch by the step`;
   }
@@ -1354,7 +1542,7 @@ async function stopJobProxy(state) {
   const verified = verifyState(state);
   if (typeof verified === "string") return { wasRunning: false, refused: verified };
   const { dir, record } = verified;
-  const readStats = () => fs5.readFile(path3.join(dir, STATS_FILE), "utf8").then((text) => JSON.parse(text), () => void 0);
+  const readStats = () => fs5.readFile(path4.join(dir, STATS_FILE), "utf8").then((text) => JSON.parse(text), () => void 0);
   if (record.startTime === "") {
     const stats2 = await readStats();
     return { wasRunning: false, unchecked: true, ...stats2 ? { stats: stats2 } : {} };

@@ -8,9 +8,9 @@
 // two jobs sharing a runner's caches do not mix their entries, and a job killed while using it
 // does not keep the next ones out.
 import { randomBytes } from 'node:crypto'
-import { promises as fs, type Stats } from 'node:fs'
+import { closeSync, fstatSync, lstatSync, openSync, promises as fs, readSync, type Stats, unlinkSync, writeSync } from 'node:fs'
 import path from 'node:path'
-import { type Dir, lstatOf, openDir } from '../util/confined.ts'
+import { CREATE_NEW, type Dir, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, openRegular } from '../util/confined.ts'
 import { makeDirsWritable } from '../util/files.ts'
 import { cleanUpOnCancel } from '../util/process.ts'
 import { isAlive, type Owner, thisProcess } from './owner.ts'
@@ -122,12 +122,64 @@ export async function stage(root: string, entry: string, paths: string[], admit?
     for (const file of files as TreeFile[]) {
       const to = path.join(entry, file.rel)
       await fs.mkdir(path.dirname(to), { recursive: true })
-      // A module cache on a file system without hard links: copied instead.
-      await fs.link(path.join(root, file.rel), to).catch(() => fs.copyFile(path.join(root, file.rel), to, fs.constants.COPYFILE_EXCL))
+      if (!(await linkChecked(root, file, to))) {
+        staged.skipped.push({ path: rel, why: `${file.rel} changed after it was checked` })
+        continue
+      }
       staged.bytes += file.stat.size
     }
   }
   return staged
+}
+
+/**
+ * Links (or copies) the file checked as `file` to `to`, naming it through its directory reached
+ * without a link, and keeps the result only when it is the very file that was checked.
+ */
+async function linkChecked(root: string, file: TreeFile, to: string): Promise<boolean> {
+  let dir: Dir
+  try {
+    dir = openDir(root, path.posix.dirname(file.rel))
+  } catch {
+    return false
+  }
+  // The very file checked: an inode number alone is soon given to a file made in its place.
+  const same = (s: Stats) => s.isFile() && s.dev === file.stat.dev && s.ino === file.stat.ino && s.size === file.stat.size && s.mtimeMs === file.stat.mtimeMs
+  try {
+    const from = dir.entry(path.posix.basename(file.rel))
+    try {
+      // link(2) never follows its last component; the directory is the one held open.
+      await fs.link(from, to)
+    } catch {
+      // No hard links here: copied from a descriptor opened without following or blocking.
+      let fd: number
+      try {
+        fd = openRegular(from)
+      } catch {
+        return false
+      }
+      try {
+        if (!same(fstatSync(fd))) return false
+        const out = openSync(to, CREATE_NEW, 0o644)
+        try {
+          const buffer = Buffer.allocUnsafe(1 << 16)
+          for (let at = 0, n; (n = readSync(fd, buffer, 0, buffer.length, at)) > 0; at += n) writeSync(out, buffer, 0, n)
+        } finally {
+          closeSync(out)
+        }
+        return true
+      } finally {
+        closeSync(fd)
+      }
+    }
+    // Two names, the cache's and the entry's: a third would be a file elsewhere hard-linked in meanwhile.
+    const linked = lstatSync(to)
+    if (same(linked) && linked.nlink === 2) return true
+    unlinkSync(to)
+    return false
+  } finally {
+    dir.close()
+  }
 }
 
 interface TreeFile {
@@ -192,35 +244,65 @@ function kindOf(stat: Stats): string {
 /**
  * Moves the paths (files or trees, relative to the entry folder) from a restore under root,
  * each only where nothing is there yet and only through real directories; returns those moved.
- * Each path's directory is made where missing and held open (confined.ts), and the move and the
- * change of its mode name their target through it: a link another user of the module cache
- * puts on the way meanwhile is never followed, nothing moves outside the module cache, and no
- * directory elsewhere is made writable.
+ * The entry folder is held open (its ancestors are the shared module cache's), and each path's
+ * directory is made where missing and held open too (confined.ts): the moves and the changes of
+ * mode name their targets through them, so a link another user of the module cache puts on the
+ * way meanwhile is never followed, nothing moves outside the module cache, and no directory
+ * elsewhere is made writable.
  */
 export async function unstage(entry: string, root: string, paths: string[]): Promise<string[]> {
   const moved: string[] = []
-  for (const rel of paths) {
-    const parent = path.posix.dirname(rel)
-    let dir: Dir
-    try {
-      dir = openDir(root, parent === '.' ? '' : parent, true)
-    } catch {
-      // A link, a file or anything else where a directory must be (or no way to make one): not moved in.
-      continue
+  const source = openDirAt(entry)
+  if (!source) return moved
+  try {
+    for (const rel of paths) {
+      const dir = directoryFor(root, rel)
+      if (!dir) continue
+      try {
+        const name = path.posix.basename(rel)
+        if (lstatOf(dir.entry(name))) continue
+        try {
+          await fs.rename(source.entry(rel), dir.entry(name))
+        } catch (e) {
+          // Something made in its place meanwhile (another go): this path only is not moved in.
+          if (['EEXIST', 'ENOTEMPTY', 'EISDIR', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) continue
+          throw e
+        }
+        moved.push(rel)
+      } finally {
+        dir.close()
+      }
     }
-    try {
-      const name = path.posix.basename(rel)
-      if (lstatOf(dir.entry(name))) continue
-      // go leaves module directories read-only; a rename needs to write into its parent.
-      const mode = dir.mode()
-      if ((mode & 0o200) === 0) dir.chmod(mode | 0o200)
-      await fs.rename(path.join(entry, rel), dir.entry(name))
-      moved.push(rel)
-    } finally {
-      dir.close()
-    }
+  } finally {
+    source.close()
   }
   return moved
+}
+
+/**
+ * The directory `rel` moves into, made where missing, each directory on the way below the root
+ * made writable where it is not (go leaves module directories read-only; a directory is made,
+ * and a rename done, only in a writable one), through its own descriptor; undefined when one on
+ * the way is not a real directory. The root itself is the runner's, left as it is.
+ */
+function directoryFor(root: string, rel: string): Dir | undefined {
+  const names = rel.split('/').slice(0, -1)
+  try {
+    for (let depth = 1; depth <= names.length; depth++) {
+      const at = openDirIfThere(root, names.slice(0, depth).join('/'))
+      if (!at) break
+      try {
+        const mode = at.mode()
+        if ((mode & 0o200) === 0) at.chmod(mode | 0o200)
+      } finally {
+        at.close()
+      }
+    }
+    return openDir(root, names.join('/'), true)
+  } catch (e) {
+    if (e instanceof NotADirectory) return undefined
+    throw e
+  }
 }
 
 async function remove(dir: string): Promise<void> {
