@@ -888,44 +888,44 @@ function unescapeCase(escaped2) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path29) {
-  if (path29 === "") return "empty string";
-  if (path29.startsWith("-")) return "leading dash";
-  if (path29.includes("//")) return "double slash";
-  if (path29.endsWith("/")) return "trailing slash";
-  for (const elem of path29.split("/")) {
+function modulePathProblem(path28) {
+  if (path28 === "") return "empty string";
+  if (path28.startsWith("-")) return "leading dash";
+  if (path28.includes("//")) return "double slash";
+  if (path28.endsWith("/")) return "trailing slash";
+  for (const elem of path28.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path29.split("/")[0];
+  const first = path28.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path29) === void 0) return "invalid version";
+  if (splitPathVersion(path28) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path29) {
-  if (path29.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path29);
+function splitPathVersion(path28) {
+  if (path28.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path28);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path29);
-  if (!m) return { prefix: path29, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path28);
+  if (!m) return { prefix: path28, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path29.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path28.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path29) {
-  const problem = modulePathProblem(path29);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path29)}: ${problem}`);
-  return escapeCase(path29);
+function escapePath(path28) {
+  const problem = modulePathProblem(path28);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path28)}: ${problem}`);
+  return escapeCase(path28);
 }
 function unescapePath(escaped2) {
-  const path29 = unescapeCase(escaped2);
-  return path29 !== void 0 && modulePathProblem(path29) === void 0 ? path29 : void 0;
+  const path28 = unescapeCase(escaped2);
+  return path28 !== void 0 && modulePathProblem(path28) === void 0 ? path28 : void 0;
 }
 
 // src/module/version.ts
@@ -959,12 +959,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path29) {
-  return path29.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path28) {
+  return path28.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path29) {
+function parseRequestPath(path28) {
   const decoded = [];
-  for (const element of path29.split("/")) {
+  for (const element of path28.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -1121,8 +1121,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path29) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path29.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path28) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path28.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -1696,48 +1696,7 @@ async function firstLine(stream) {
 }
 
 // src/cache/stage.ts
-import { existsSync as existsSync2, readdirSync as readdirSync3 } from "node:fs";
-import path11 from "node:path";
-
-// src/cache/verify-words.ts
-function describeVerify(v) {
-  const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
-  const outcome = v.discarded.length === 0 ? "all match" : `${v.discarded.length} discarded`;
-  return `${counted} in ${formatDuration(v.durationMs)}: ${outcome}`;
-}
-
-// src/cache/admit.ts
-import { promises as fs } from "node:fs";
-import path6 from "node:path";
-
-// src/module/limits.ts
-var MiB = 1 << 20;
-var MAX_BYTES = {
-  /** codehost.MaxZipFile: go refuses a larger module zip. */
-  zip: 500 * MiB,
-  /** codehost.MaxGoMod: go refuses a larger go.mod. */
-  mod: 16 * MiB,
-  /**
-   * An .info or @latest is a version, a time and an origin of a few short fields, under a KiB
-   * in practice: 1 MiB is a thousand times that, and a candidate cannot make it cost more.
-   */
-  info: 1 * MiB,
-  latest: 1 * MiB,
-  /**
-   * One version a line, about 40 bytes: 4 MiB holds 100,000 versions, several times the longest
-   * list known (golang.org/toolchain's, every Go release for every platform).
-   */
-  list: 4 * MiB,
-  /**
-   * A lookup or a signed tree head is under a KiB; go's client asks tiles of height 8, 8 KiB of
-   * hashes or 256 records: 1 MiB is far above both.
-   */
-  sumdb: 1 * MiB
-};
-
-// src/fetch/zip-hash.ts
-import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
+import { readdirSync as readdirSync3 } from "node:fs";
 
 // src/util/confined.ts
 import { chmodSync, closeSync, constants as constants2, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync as readlinkSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
@@ -2026,6 +1985,46 @@ function unlinkEntry(dir, name) {
     ignoreGone(e);
   }
 }
+
+// src/cache/verify-words.ts
+function describeVerify(v) {
+  const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
+  const outcome = v.discarded.length === 0 ? "all match" : `${v.discarded.length} discarded`;
+  return `${counted} in ${formatDuration(v.durationMs)}: ${outcome}`;
+}
+
+// src/cache/admit.ts
+import { promises as fs } from "node:fs";
+import path6 from "node:path";
+
+// src/module/limits.ts
+var MiB = 1 << 20;
+var MAX_BYTES = {
+  /** codehost.MaxZipFile: go refuses a larger module zip. */
+  zip: 500 * MiB,
+  /** codehost.MaxGoMod: go refuses a larger go.mod. */
+  mod: 16 * MiB,
+  /**
+   * An .info or @latest is a version, a time and an origin of a few short fields, under a KiB
+   * in practice: 1 MiB is a thousand times that, and a candidate cannot make it cost more.
+   */
+  info: 1 * MiB,
+  latest: 1 * MiB,
+  /**
+   * One version a line, about 40 bytes: 4 MiB holds 100,000 versions, several times the longest
+   * list known (golang.org/toolchain's, every Go release for every platform).
+   */
+  list: 4 * MiB,
+  /**
+   * A lookup or a signed tree head is under a KiB; go's client asks tiles of height 8, 8 KiB of
+   * hashes or 256 records: 1 MiB is far above both.
+   */
+  sumdb: 1 * MiB
+};
+
+// src/fetch/zip-hash.ts
+import { createHash as createHash3 } from "node:crypto";
+import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
 
 // src/module/gosum.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -2481,8 +2480,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path29 = downloadPath(line.module, line.version, kind);
-      known.set(path29, { module: line.module, version: line.version, kind, path: path29, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path28 = downloadPath(line.module, line.version, kind);
+      known.set(path28, { module: line.module, version: line.version, kind, path: path28, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -2505,7 +2504,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path29) => checks.set(path29, { module, version, what, path: path29, hash });
+    const add = (what, path28) => checks.set(path28, { module, version, what, path: path28, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -3707,13 +3706,23 @@ function handBuildCacheOn(state, o) {
 }
 var restored = (report) => report.state === "exact" || report.state === "partial";
 function hasDownloads(modcache) {
-  const dir = path11.join(modcache, "cache", "download");
-  return existsSync2(dir) && readdirSync3(dir).length > 0;
+  let dir;
+  try {
+    dir = openDirIfThere(modcache, "cache/download");
+  } catch {
+    return true;
+  }
+  if (!dir) return false;
+  try {
+    return readdirSync3(dir.path).length > 0;
+  } finally {
+    dir.close();
+  }
 }
 
 // src/engine/inputs.ts
-import { existsSync as existsSync3, statSync as statSync2 } from "node:fs";
-import path12 from "node:path";
+import { existsSync as existsSync2, statSync as statSync2 } from "node:fs";
+import path11 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -3752,7 +3761,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read, workspace) {
   const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path12.resolve(workspace, value("working-directory"));
+  const workingDirectory = path11.resolve(workspace, value("working-directory"));
   return {
     candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -3811,10 +3820,10 @@ function boolean(input, text) {
   throw refused(input, text, "is not true or false");
 }
 function goModuleDir(dir) {
-  if (!existsSync3(dir) || !statSync2(dir).isDirectory()) {
+  if (!existsSync2(dir) || !statSync2(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync3(path12.join(dir, "go.mod")) && !existsSync3(path12.join(dir, "go.work"))) {
+  if (!existsSync2(path11.join(dir, "go.mod")) && !existsSync2(path11.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -3824,11 +3833,11 @@ function goModuleDir(dir) {
 import os4 from "node:os";
 
 // src/download/attempt.ts
-import path14 from "node:path";
+import path13 from "node:path";
 
 // src/go/git.ts
-import { existsSync as existsSync4 } from "node:fs";
-import path13 from "node:path";
+import { existsSync as existsSync3 } from "node:fs";
+import path12 from "node:path";
 function packsOnDisk(base) {
   const given = base.GIT_CONFIG_COUNT ?? "0";
   if (!/^\d+$/.test(given)) return {};
@@ -3840,8 +3849,8 @@ function packsOnDisk(base) {
 }
 var GIT_CONFIG_TIMEOUT_MS = 5e3;
 async function gitSecrets(dir, env) {
-  let cwd = path13.resolve(dir);
-  while (!existsSync4(cwd) && path13.dirname(cwd) !== cwd) cwd = path13.dirname(cwd);
+  let cwd = path12.resolve(dir);
+  while (!existsSync3(cwd) && path12.dirname(cwd) !== cwd) cwd = path12.dirname(cwd);
   const lines = [];
   const child = spawnGroup("git", ["config", "--null", "--get-regexp", "^url\\..*\\.(push)?insteadof$"], { cwd, env, onLine: (line) => lines.push(line) });
   const deadline = setTimeout(() => void child.kill(), GIT_CONFIG_TIMEOUT_MS);
@@ -3936,7 +3945,7 @@ var answered2 = (rest) => {
 };
 async function runAttempt(options) {
   const started = performance.now();
-  const cacheDir = path14.join(options.modcache, "cache");
+  const cacheDir = path13.join(options.modcache, "cache");
   const errors = [];
   const open = /* @__PURE__ */ new Set();
   const failedRequests = [];
@@ -4133,7 +4142,7 @@ import { randomBytes as randomBytes6 } from "node:crypto";
 import { mkdtempSync as mkdtempSync2 } from "node:fs";
 import { rm as rm2 } from "node:fs/promises";
 import os5 from "node:os";
-import path18 from "node:path";
+import path17 from "node:path";
 
 // src/fetch/concurrency.ts
 var SLOW_ANSWER_MS = 40;
@@ -4297,8 +4306,8 @@ function parseGoWork(text) {
   }
   return file2;
 }
-function isLocalPath(path29) {
-  return path29.startsWith("./") || path29.startsWith("../") || path29.startsWith("/") || path29 === "." || path29 === ".." || /^[A-Za-z]:[\\/]/.test(path29) || path29.startsWith(".\\") || path29.startsWith("..\\");
+function isLocalPath(path28) {
+  return path28.startsWith("./") || path28.startsWith("../") || path28.startsWith("/") || path28 === "." || path28 === ".." || /^[A-Za-z]:[\\/]/.test(path28) || path28.startsWith(".\\") || path28.startsWith("..\\");
 }
 
 // src/fetch/download-set.ts
@@ -4337,10 +4346,10 @@ function planDownloads(input, loaded) {
     if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path29) => {
-    const version = selected.get(path29);
+  const downloads = listed.flatMap((path28) => {
+    const version = selected.get(path28);
     if (version === void 0) return [];
-    const to = replace({ path: path29, version });
+    const to = replace({ path: path28, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -4379,17 +4388,17 @@ function source(m, replace) {
 
 // src/fetch/resolve.ts
 import { promises as fs5 } from "node:fs";
-import path15 from "node:path";
+import path14 from "node:path";
 async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
     const work = parseGoWork(await fs5.readFile(workFile, "utf8"));
-    const root = path15.dirname(workFile);
+    const root = path14.dirname(workFile);
     const mains = await Promise.all(
       work.use.map(
         async (use) => (
           // go refuses such a workspace before any request; so does the step, in go's words.
-          mainModule(path15.resolve(root, use)).catch((e) => {
+          mainModule(path14.resolve(root, use)).catch((e) => {
             throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
           })
         )
@@ -4400,7 +4409,7 @@ async function readProject(dir, gowork) {
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs5.readFile(path15.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs5.readFile(path14.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -4411,7 +4420,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key4, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs5.readFile(path15.join(path15.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs5.readFile(path14.join(path14.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key4);
         loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -4533,7 +4542,7 @@ function movedBecause(s) {
 // src/fetch/store.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
 import { accessSync as accessSync2, constants as constants4, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
-import path16 from "node:path";
+import path15 from "node:path";
 var Store = class {
   options;
   /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
@@ -4573,7 +4582,7 @@ var Store = class {
   /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
   read(job, maxBytes) {
     const { dir, name } = this.place(job);
-    return readBelow(this.options.root, path16.posix.join(dir, name), maxBytes);
+    return readBelow(this.options.root, path15.posix.join(dir, name), maxBytes);
   }
   /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
   begin(job, extract) {
@@ -4629,16 +4638,16 @@ var Store = class {
   }
   /** The job's directory (relative to root) and file name. */
   place(job) {
-    return { dir: path16.posix.join(this.options.downloads, path16.posix.dirname(job.path)), name: path16.posix.basename(job.path) };
+    return { dir: path15.posix.join(this.options.downloads, path15.posix.dirname(job.path)), name: path15.posix.basename(job.path) };
   }
   /** The path the file is known by (to serve it): as a person reads it. */
   shown(job) {
-    return path16.join(this.options.root, this.options.downloads, job.path);
+    return path15.join(this.options.root, this.options.downloads, job.path);
   }
   /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
   treeTarget(job) {
     const final = treePath(job.module, job.version);
-    return { root: this.options.root, parent: path16.posix.dirname(final), name: `${path16.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+    return { root: this.options.root, parent: path15.posix.dirname(final), name: `${path15.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
   }
   /**
    * go's lock on the module version: a release function, `undefined` when no lock can be taken
@@ -4670,7 +4679,7 @@ var Store = class {
     } catch {
       return false;
     }
-    const final = path16.posix.basename(treePath(job.module, job.version));
+    const final = path15.posix.basename(treePath(job.module, job.version));
     try {
       try {
         renameSync2(parent.entry(tree.name), parent.entry(final));
@@ -4719,9 +4728,9 @@ var Store = class {
         return openDir(this.options.root, dir, true);
       } catch (e) {
         if (!(e instanceof NotADirectory) || tries > 8) throw e;
-        const parent = openDir(this.options.root, path16.posix.dirname(e.rel));
+        const parent = openDir(this.options.root, path15.posix.dirname(e.rel));
         try {
-          unlinkEntry(parent, path16.posix.basename(e.rel));
+          unlinkEntry(parent, path15.posix.basename(e.rel));
         } finally {
           parent.close();
         }
@@ -4762,7 +4771,7 @@ var RUN = randomBytes4(6).toString("hex");
 var named = 0;
 
 // src/fetch/verifying-proxy.ts
-import path17 from "node:path";
+import path16 from "node:path";
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
@@ -5475,10 +5484,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path29) {
+function parseSumdbPath(path28) {
   let decoded;
   try {
-    const elements = path29.split("/").map((e) => decodeURIComponent(e));
+    const elements = path28.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -5630,7 +5639,7 @@ async function startVerifyingProxy(options) {
     local,
     fetcher,
     relaySumdb: (name) => {
-      sumdb = { name, fetcher: fetcherIn(path17.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
+      sumdb = { name, fetcher: fetcherIn(path16.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
       return sumdb.fetcher;
     },
     bytes: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
@@ -5643,8 +5652,8 @@ function fetcherIn(dir, options, own) {
   return new Fetcher({
     client: options.client,
     candidates: own.candidates,
-    store: own.store ?? new Store({ root: path17.join(dir, "store"), downloads: "" }),
-    transientDir: path17.join(dir, "transient"),
+    store: own.store ?? new Store({ root: path16.join(dir, "store"), downloads: "" }),
+    transientDir: path16.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs,
@@ -5656,7 +5665,7 @@ function fetcherIn(dir, options, own) {
 // src/fetch/stage.ts
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path18.join(process.env.RUNNER_TEMP || os5.tmpdir(), "go-mod-fetch-"));
+  const scratch = mkdtempSync2(path17.join(process.env.RUNNER_TEMP || os5.tmpdir(), "go-mod-fetch-"));
   const downloadCache = new Store({
     root: options.modcache,
     downloads: "cache/download",
@@ -5879,12 +5888,12 @@ function escaped(chunk) {
 
 // src/probe/file-proxy.ts
 import { readFileSync as readFileSync3, statSync as statSync3 } from "node:fs";
-import path19 from "node:path";
+import path18 from "node:path";
 function judgeFileProxy(dir, request) {
   if (!statSync3(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
   let body;
   try {
-    body = readFileSync3(path19.join(dir, ...request.path.split("/").filter(Boolean)));
+    body = readFileSync3(path18.join(dir, ...request.path.split("/").filter(Boolean)));
   } catch {
     const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
     return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
@@ -6015,9 +6024,9 @@ function describeFailure(probes, attempts) {
 }
 
 // src/toolchain/provide.ts
-import { existsSync as existsSync5, promises as fs6 } from "node:fs";
+import { existsSync as existsSync4, promises as fs6 } from "node:fs";
 import os6 from "node:os";
-import path20 from "node:path";
+import path19 from "node:path";
 
 // src/download/retry.ts
 var AttemptFailed = class extends Error {
@@ -6121,7 +6130,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path20.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path19.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -6134,10 +6143,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path20.join(toolCache, TOOL, version, os6.arch());
+  const dest = path19.join(toolCache, TOOL, version, os6.arch());
   await fs6.rm(`${dest}.complete`, { force: true });
   await fs6.rm(dest, { recursive: true, force: true });
-  await fs6.mkdir(path20.dirname(dest), { recursive: true });
+  await fs6.mkdir(path19.dirname(dest), { recursive: true });
   try {
     await fs6.rename(extracted, dest);
   } catch (e) {
@@ -6150,26 +6159,26 @@ async function adopt(extracted, version) {
 function inToolCache(version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return void 0;
-  const dir = path20.join(toolCache, TOOL, version, os6.arch());
-  return existsSync5(`${dir}.complete`) && existsSync5(dir) ? dir : void 0;
+  const dir = path19.join(toolCache, TOOL, version, os6.arch());
+  return existsSync4(`${dir}.complete`) && existsSync4(dir) ? dir : void 0;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs6.readdir(path20.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path20.join(goroot, "bin"), ...toolDirs.map((d) => path20.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs6.readdir(path19.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path19.join(goroot, "bin"), ...toolDirs.map((d) => path19.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs6.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs6.chmod(path20.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs6.chmod(path19.join(dir, entry.name), 493);
     }
   }
 }
-var toolchainLinks = () => path20.join(process.env.RUNNER_TEMP || os6.tmpdir(), LINKS_DIR);
+var toolchainLinks = () => path19.join(process.env.RUNNER_TEMP || os6.tmpdir(), LINKS_DIR);
 async function putOnPath(name, goroot) {
   const dir = toolchainLinks();
   await fs6.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path20.join(dir, `${name}${exe}`);
+  const link = path19.join(dir, `${name}${exe}`);
   await fs6.rm(link, { force: true });
-  await fs6.symlink(path20.join(goroot, "bin", `go${exe}`), link);
-  process.env.PATH = `${dir}${path20.delimiter}${process.env.PATH ?? ""}`;
+  await fs6.symlink(path19.join(goroot, "bin", `go${exe}`), link);
+  process.env.PATH = `${dir}${path19.delimiter}${process.env.PATH ?? ""}`;
 }
 
 // src/toolchain/stage.ts
@@ -6189,11 +6198,11 @@ function describeToolchain(t) {
 }
 
 // src/download/direct.ts
-import { existsSync as existsSync6 } from "node:fs";
-import path21 from "node:path";
+import { existsSync as existsSync5 } from "node:fs";
+import path20 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync6(path21.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+  return new Set(lines.filter((l) => !l.goMod && existsSync5(path20.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
 function directFetches(o) {
   const zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
@@ -6963,7 +6972,7 @@ import { execFile as execFile2 } from "node:child_process";
 import { readFileSync as readFileSync4 } from "node:fs";
 
 // src/net/netrc.ts
-import path22 from "node:path";
+import path21 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -6994,7 +7003,7 @@ function netrcPath(env, platform = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path22.join(home, platform === "win32" ? "_netrc" : ".netrc");
+  return path21.join(home, platform === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -7270,7 +7279,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync4, readFileSync as readFileSync5, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
-import path23 from "node:path";
+import path22 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -7313,7 +7322,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path23.join(dir, name)).filter((file2) => {
+  return names.map((name) => path22.join(dir, name)).filter((file2) => {
     try {
       return !(lstatSync3(file2).isSymbolicLink() && !readlinkSync3(file2).includes("/"));
     } catch {
@@ -7564,7 +7573,7 @@ function watchFloor(floor) {
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync6 } from "node:fs";
-import path24 from "node:path";
+import path23 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -7594,7 +7603,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file2 of [goenvFile, path24.join(goroot, "go.env")]) {
+  for (const file2 of [goenvFile, path23.join(goroot, "go.env")]) {
     const value = settingIn(file2, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -7615,30 +7624,30 @@ function settingIn(file2, name) {
 }
 
 // src/go/vendor.ts
-import { existsSync as existsSync7 } from "node:fs";
-import path25 from "node:path";
+import { existsSync as existsSync6 } from "node:fs";
+import path24 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync7(path25.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync6(path24.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { code: code2, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
   return { ok: code2 === 0, why: stderr.trim() };
 }
 
 // src/engine/depfiles.ts
-import { existsSync as existsSync8, promises as fs7 } from "node:fs";
-import path26 from "node:path";
+import { existsSync as existsSync7, promises as fs7 } from "node:fs";
+import path25 from "node:path";
 async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles) {
-  const goWork = await fs7.readFile(path26.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs7.readFile(path26.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs7.readFile(path25.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs7.readFile(path25.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   if (patterns.length > 0 && !globFiles) throw new Error("cache-dependency-path is read by the Action alone");
-  const found = patterns.length > 0 && globFiles ? await globFiles(patterns.map((p) => p.startsWith("!") ? `!${path26.resolve(workspace, p.slice(1))}` : path26.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
+  const found = patterns.length > 0 && globFiles ? await globFiles(patterns.map((p) => p.startsWith("!") ? `!${path25.resolve(workspace, p.slice(1))}` : path25.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path26.relative(workspace, f).split(path26.sep).join("/"), content: await fs7.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path25.relative(workspace, f).split(path25.sep).join("/"), content: await fs7.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -7649,12 +7658,12 @@ async function readDependencyFiles(workspace, workingDirectory, patterns, globFi
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync8(path26.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync7(path25.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path26.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path26.resolve(workingDirectory, f)).filter((f) => existsSync8(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path25.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path25.resolve(workingDirectory, f)).filter((f) => existsSync7(f));
 }
 
 // src/engine/setup.ts
@@ -7837,10 +7846,10 @@ async function checkModuleCache(attempt) {
 import { randomBytes as randomBytes7 } from "node:crypto";
 import { mkdtempSync as mkdtempSync3, rmSync as rmSync3 } from "node:fs";
 import os7 from "node:os";
-import path28 from "node:path";
+import path27 from "node:path";
 
 // src/later/serve.ts
-import path27 from "node:path";
+import path26 from "node:path";
 import { rmSync as rmSync2 } from "node:fs";
 var ROUNDS = 3;
 var BACKOFF_MS2 = 250;
@@ -7890,7 +7899,7 @@ async function serveJobProxy(config, trust) {
     async close() {
       await proxy.close();
       client.close();
-      rmSync2(path27.join(config.workDir, "store"), { recursive: true, force: true });
+      rmSync2(path26.join(config.workDir, "store"), { recursive: true, force: true });
     }
   };
 }
@@ -7907,7 +7916,7 @@ async function serve(options, secrets) {
   const secret = randomBytes7(18).toString("base64url");
   port.secret(secret);
   secrets.push(secret);
-  const workDir = mkdtempSync3(path28.join(os7.tmpdir(), "go-mod-download-serve-"));
+  const workDir = mkdtempSync3(path27.join(os7.tmpdir(), "go-mod-download-serve-"));
   let proxy;
   try {
     proxy = await serveJobProxy(

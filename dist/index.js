@@ -1698,44 +1698,44 @@ function unescapeCase(escaped3) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path33) {
-  if (path33 === "") return "empty string";
-  if (path33.startsWith("-")) return "leading dash";
-  if (path33.includes("//")) return "double slash";
-  if (path33.endsWith("/")) return "trailing slash";
-  for (const elem of path33.split("/")) {
+function modulePathProblem(path32) {
+  if (path32 === "") return "empty string";
+  if (path32.startsWith("-")) return "leading dash";
+  if (path32.includes("//")) return "double slash";
+  if (path32.endsWith("/")) return "trailing slash";
+  for (const elem of path32.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path33.split("/")[0];
+  const first = path32.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path33) === void 0) return "invalid version";
+  if (splitPathVersion(path32) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path33) {
-  if (path33.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path33);
+function splitPathVersion(path32) {
+  if (path32.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path32);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path33);
-  if (!m) return { prefix: path33, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path32);
+  if (!m) return { prefix: path32, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path33.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path32.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path33) {
-  const problem = modulePathProblem(path33);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path33)}: ${problem}`);
-  return escapeCase(path33);
+function escapePath(path32) {
+  const problem = modulePathProblem(path32);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path32)}: ${problem}`);
+  return escapeCase(path32);
 }
 function unescapePath(escaped3) {
-  const path33 = unescapeCase(escaped3);
-  return path33 !== void 0 && modulePathProblem(path33) === void 0 ? path33 : void 0;
+  const path32 = unescapeCase(escaped3);
+  return path32 !== void 0 && modulePathProblem(path32) === void 0 ? path32 : void 0;
 }
 
 // src/module/version.ts
@@ -1769,12 +1769,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path33) {
-  return path33.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path32) {
+  return path32.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path33) {
+function parseRequestPath(path32) {
   const decoded = [];
-  for (const element of path33.split("/")) {
+  for (const element of path32.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -1931,8 +1931,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path33) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path33.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path32) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path32.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -2506,48 +2506,7 @@ async function firstLine(stream) {
 }
 
 // src/cache/stage.ts
-import { existsSync as existsSync3, readdirSync as readdirSync3 } from "node:fs";
-import path12 from "node:path";
-
-// src/cache/verify-words.ts
-function describeVerify(v) {
-  const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
-  const outcome = v.discarded.length === 0 ? "all match" : `${v.discarded.length} discarded`;
-  return `${counted} in ${formatDuration(v.durationMs)}: ${outcome}`;
-}
-
-// src/cache/admit.ts
-import { promises as fs3 } from "node:fs";
-import path7 from "node:path";
-
-// src/module/limits.ts
-var MiB = 1 << 20;
-var MAX_BYTES = {
-  /** codehost.MaxZipFile: go refuses a larger module zip. */
-  zip: 500 * MiB,
-  /** codehost.MaxGoMod: go refuses a larger go.mod. */
-  mod: 16 * MiB,
-  /**
-   * An .info or @latest is a version, a time and an origin of a few short fields, under a KiB
-   * in practice: 1 MiB is a thousand times that, and a candidate cannot make it cost more.
-   */
-  info: 1 * MiB,
-  latest: 1 * MiB,
-  /**
-   * One version a line, about 40 bytes: 4 MiB holds 100,000 versions, several times the longest
-   * list known (golang.org/toolchain's, every Go release for every platform).
-   */
-  list: 4 * MiB,
-  /**
-   * A lookup or a signed tree head is under a KiB; go's client asks tiles of height 8, 8 KiB of
-   * hashes or 256 records: 1 MiB is far above both.
-   */
-  sumdb: 1 * MiB
-};
-
-// src/fetch/zip-hash.ts
-import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
+import { readdirSync as readdirSync3 } from "node:fs";
 
 // src/util/confined.ts
 import { chmodSync, closeSync, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync as readlinkSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
@@ -2836,6 +2795,46 @@ function unlinkEntry(dir, name) {
     ignoreGone(e);
   }
 }
+
+// src/cache/verify-words.ts
+function describeVerify(v) {
+  const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
+  const outcome = v.discarded.length === 0 ? "all match" : `${v.discarded.length} discarded`;
+  return `${counted} in ${formatDuration(v.durationMs)}: ${outcome}`;
+}
+
+// src/cache/admit.ts
+import { promises as fs3 } from "node:fs";
+import path7 from "node:path";
+
+// src/module/limits.ts
+var MiB = 1 << 20;
+var MAX_BYTES = {
+  /** codehost.MaxZipFile: go refuses a larger module zip. */
+  zip: 500 * MiB,
+  /** codehost.MaxGoMod: go refuses a larger go.mod. */
+  mod: 16 * MiB,
+  /**
+   * An .info or @latest is a version, a time and an origin of a few short fields, under a KiB
+   * in practice: 1 MiB is a thousand times that, and a candidate cannot make it cost more.
+   */
+  info: 1 * MiB,
+  latest: 1 * MiB,
+  /**
+   * One version a line, about 40 bytes: 4 MiB holds 100,000 versions, several times the longest
+   * list known (golang.org/toolchain's, every Go release for every platform).
+   */
+  list: 4 * MiB,
+  /**
+   * A lookup or a signed tree head is under a KiB; go's client asks tiles of height 8, 8 KiB of
+   * hashes or 256 records: 1 MiB is far above both.
+   */
+  sumdb: 1 * MiB
+};
+
+// src/fetch/zip-hash.ts
+import { createHash as createHash3 } from "node:crypto";
+import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
 
 // src/module/gosum.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -3291,8 +3290,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path33 = downloadPath(line.module, line.version, kind);
-      known.set(path33, { module: line.module, version: line.version, kind, path: path33, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path32 = downloadPath(line.module, line.version, kind);
+      known.set(path32, { module: line.module, version: line.version, kind, path: path32, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -3315,7 +3314,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path33) => checks.set(path33, { module, version, what, path: path33, hash });
+    const add = (what, path32) => checks.set(path32, { module, version, what, path: path32, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -4513,13 +4512,23 @@ function handBuildCacheOn(state, o) {
 }
 var restored = (report) => report.state === "exact" || report.state === "partial";
 function hasDownloads(modcache) {
-  const dir = path12.join(modcache, "cache", "download");
-  return existsSync3(dir) && readdirSync3(dir).length > 0;
+  let dir;
+  try {
+    dir = openDirIfThere(modcache, "cache/download");
+  } catch {
+    return true;
+  }
+  if (!dir) return false;
+  try {
+    return readdirSync3(dir.path).length > 0;
+  } finally {
+    dir.close();
+  }
 }
 
 // src/engine/inputs.ts
-import { existsSync as existsSync4, statSync as statSync2 } from "node:fs";
-import path13 from "node:path";
+import { existsSync as existsSync3, statSync as statSync2 } from "node:fs";
+import path12 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -4558,7 +4567,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read, workspace) {
   const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path13.resolve(workspace, value("working-directory"));
+  const workingDirectory = path12.resolve(workspace, value("working-directory"));
   return {
     candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -4617,10 +4626,10 @@ function boolean(input, text) {
   throw refused(input, text, "is not true or false");
 }
 function goModuleDir(dir) {
-  if (!existsSync4(dir) || !statSync2(dir).isDirectory()) {
+  if (!existsSync3(dir) || !statSync2(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync4(path13.join(dir, "go.mod")) && !existsSync4(path13.join(dir, "go.work"))) {
+  if (!existsSync3(path12.join(dir, "go.mod")) && !existsSync3(path12.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -4630,11 +4639,11 @@ function goModuleDir(dir) {
 import os8 from "node:os";
 
 // src/download/attempt.ts
-import path15 from "node:path";
+import path14 from "node:path";
 
 // src/go/git.ts
-import { existsSync as existsSync5 } from "node:fs";
-import path14 from "node:path";
+import { existsSync as existsSync4 } from "node:fs";
+import path13 from "node:path";
 function packsOnDisk(base) {
   const given = base.GIT_CONFIG_COUNT ?? "0";
   if (!/^\d+$/.test(given)) return {};
@@ -4646,8 +4655,8 @@ function packsOnDisk(base) {
 }
 var GIT_CONFIG_TIMEOUT_MS = 5e3;
 async function gitSecrets(dir, env) {
-  let cwd = path14.resolve(dir);
-  while (!existsSync5(cwd) && path14.dirname(cwd) !== cwd) cwd = path14.dirname(cwd);
+  let cwd = path13.resolve(dir);
+  while (!existsSync4(cwd) && path13.dirname(cwd) !== cwd) cwd = path13.dirname(cwd);
   const lines = [];
   const child = spawnGroup("git", ["config", "--null", "--get-regexp", "^url\\..*\\.(push)?insteadof$"], { cwd, env, onLine: (line) => lines.push(line) });
   const deadline = setTimeout(() => void child.kill(), GIT_CONFIG_TIMEOUT_MS);
@@ -4742,7 +4751,7 @@ var answered2 = (rest) => {
 };
 async function runAttempt(options) {
   const started = performance.now();
-  const cacheDir = path15.join(options.modcache, "cache");
+  const cacheDir = path14.join(options.modcache, "cache");
   const errors = [];
   const open2 = /* @__PURE__ */ new Set();
   const failedRequests = [];
@@ -4939,7 +4948,7 @@ import { randomBytes as randomBytes6 } from "node:crypto";
 import { mkdtempSync as mkdtempSync2 } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
 import os9 from "node:os";
-import path19 from "node:path";
+import path18 from "node:path";
 
 // src/fetch/concurrency.ts
 var SLOW_ANSWER_MS = 40;
@@ -5103,8 +5112,8 @@ function parseGoWork(text) {
   }
   return file2;
 }
-function isLocalPath(path33) {
-  return path33.startsWith("./") || path33.startsWith("../") || path33.startsWith("/") || path33 === "." || path33 === ".." || /^[A-Za-z]:[\\/]/.test(path33) || path33.startsWith(".\\") || path33.startsWith("..\\");
+function isLocalPath(path32) {
+  return path32.startsWith("./") || path32.startsWith("../") || path32.startsWith("/") || path32 === "." || path32 === ".." || /^[A-Za-z]:[\\/]/.test(path32) || path32.startsWith(".\\") || path32.startsWith("..\\");
 }
 
 // src/fetch/download-set.ts
@@ -5143,10 +5152,10 @@ function planDownloads(input, loaded) {
     if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path33) => {
-    const version = selected.get(path33);
+  const downloads = listed.flatMap((path32) => {
+    const version = selected.get(path32);
     if (version === void 0) return [];
-    const to = replace({ path: path33, version });
+    const to = replace({ path: path32, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -5185,17 +5194,17 @@ function source(m, replace) {
 
 // src/fetch/resolve.ts
 import { promises as fs7 } from "node:fs";
-import path16 from "node:path";
+import path15 from "node:path";
 async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
     const work = parseGoWork(await fs7.readFile(workFile, "utf8"));
-    const root = path16.dirname(workFile);
+    const root = path15.dirname(workFile);
     const mains = await Promise.all(
       work.use.map(
         async (use) => (
           // go refuses such a workspace before any request; so does the step, in go's words.
-          mainModule(path16.resolve(root, use)).catch((e) => {
+          mainModule(path15.resolve(root, use)).catch((e) => {
             throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
           })
         )
@@ -5206,7 +5215,7 @@ async function readProject(dir, gowork) {
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs7.readFile(path16.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs7.readFile(path15.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -5217,7 +5226,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key4, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs7.readFile(path16.join(path16.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs7.readFile(path15.join(path15.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key4);
         loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -5339,7 +5348,7 @@ function movedBecause(s) {
 // src/fetch/store.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
 import { accessSync as accessSync2, constants as constants6, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
-import path17 from "node:path";
+import path16 from "node:path";
 var Store = class {
   options;
   /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
@@ -5379,7 +5388,7 @@ var Store = class {
   /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
   read(job, maxBytes) {
     const { dir, name } = this.place(job);
-    return readBelow(this.options.root, path17.posix.join(dir, name), maxBytes);
+    return readBelow(this.options.root, path16.posix.join(dir, name), maxBytes);
   }
   /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
   begin(job, extract) {
@@ -5435,16 +5444,16 @@ var Store = class {
   }
   /** The job's directory (relative to root) and file name. */
   place(job) {
-    return { dir: path17.posix.join(this.options.downloads, path17.posix.dirname(job.path)), name: path17.posix.basename(job.path) };
+    return { dir: path16.posix.join(this.options.downloads, path16.posix.dirname(job.path)), name: path16.posix.basename(job.path) };
   }
   /** The path the file is known by (to serve it): as a person reads it. */
   shown(job) {
-    return path17.join(this.options.root, this.options.downloads, job.path);
+    return path16.join(this.options.root, this.options.downloads, job.path);
   }
   /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
   treeTarget(job) {
     const final = treePath(job.module, job.version);
-    return { root: this.options.root, parent: path17.posix.dirname(final), name: `${path17.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+    return { root: this.options.root, parent: path16.posix.dirname(final), name: `${path16.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
   }
   /**
    * go's lock on the module version: a release function, `undefined` when no lock can be taken
@@ -5476,7 +5485,7 @@ var Store = class {
     } catch {
       return false;
     }
-    const final = path17.posix.basename(treePath(job.module, job.version));
+    const final = path16.posix.basename(treePath(job.module, job.version));
     try {
       try {
         renameSync2(parent.entry(tree.name), parent.entry(final));
@@ -5525,9 +5534,9 @@ var Store = class {
         return openDir(this.options.root, dir, true);
       } catch (e) {
         if (!(e instanceof NotADirectory) || tries > 8) throw e;
-        const parent = openDir(this.options.root, path17.posix.dirname(e.rel));
+        const parent = openDir(this.options.root, path16.posix.dirname(e.rel));
         try {
-          unlinkEntry(parent, path17.posix.basename(e.rel));
+          unlinkEntry(parent, path16.posix.basename(e.rel));
         } finally {
           parent.close();
         }
@@ -5568,7 +5577,7 @@ var RUN = randomBytes4(6).toString("hex");
 var named = 0;
 
 // src/fetch/verifying-proxy.ts
-import path18 from "node:path";
+import path17 from "node:path";
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
@@ -6281,10 +6290,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path33) {
+function parseSumdbPath(path32) {
   let decoded;
   try {
-    const elements = path33.split("/").map((e) => decodeURIComponent(e));
+    const elements = path32.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -6436,7 +6445,7 @@ async function startVerifyingProxy(options) {
     local,
     fetcher,
     relaySumdb: (name) => {
-      sumdb = { name, fetcher: fetcherIn(path18.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
+      sumdb = { name, fetcher: fetcherIn(path17.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
       return sumdb.fetcher;
     },
     bytes: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
@@ -6449,8 +6458,8 @@ function fetcherIn(dir, options, own) {
   return new Fetcher({
     client: options.client,
     candidates: own.candidates,
-    store: own.store ?? new Store({ root: path18.join(dir, "store"), downloads: "" }),
-    transientDir: path18.join(dir, "transient"),
+    store: own.store ?? new Store({ root: path17.join(dir, "store"), downloads: "" }),
+    transientDir: path17.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs,
@@ -6462,7 +6471,7 @@ function fetcherIn(dir, options, own) {
 // src/fetch/stage.ts
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path19.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
+  const scratch = mkdtempSync2(path18.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
   const downloadCache = new Store({
     root: options.modcache,
     downloads: "cache/download",
@@ -6685,12 +6694,12 @@ function escaped(chunk) {
 
 // src/probe/file-proxy.ts
 import { readFileSync as readFileSync3, statSync as statSync3 } from "node:fs";
-import path20 from "node:path";
+import path19 from "node:path";
 function judgeFileProxy(dir, request) {
   if (!statSync3(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
   let body;
   try {
-    body = readFileSync3(path20.join(dir, ...request.path.split("/").filter(Boolean)));
+    body = readFileSync3(path19.join(dir, ...request.path.split("/").filter(Boolean)));
   } catch {
     const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
     return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
@@ -6821,9 +6830,9 @@ function describeFailure(probes, attempts) {
 }
 
 // src/toolchain/provide.ts
-import { existsSync as existsSync6, promises as fs8 } from "node:fs";
+import { existsSync as existsSync5, promises as fs8 } from "node:fs";
 import os10 from "node:os";
-import path21 from "node:path";
+import path20 from "node:path";
 
 // src/download/retry.ts
 var AttemptFailed = class extends Error {
@@ -6927,7 +6936,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path21.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path20.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -6940,10 +6949,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path21.join(toolCache, TOOL, version, os10.arch());
+  const dest = path20.join(toolCache, TOOL, version, os10.arch());
   await fs8.rm(`${dest}.complete`, { force: true });
   await fs8.rm(dest, { recursive: true, force: true });
-  await fs8.mkdir(path21.dirname(dest), { recursive: true });
+  await fs8.mkdir(path20.dirname(dest), { recursive: true });
   try {
     await fs8.rename(extracted, dest);
   } catch (e) {
@@ -6956,26 +6965,26 @@ async function adopt(extracted, version) {
 function inToolCache(version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return void 0;
-  const dir = path21.join(toolCache, TOOL, version, os10.arch());
-  return existsSync6(`${dir}.complete`) && existsSync6(dir) ? dir : void 0;
+  const dir = path20.join(toolCache, TOOL, version, os10.arch());
+  return existsSync5(`${dir}.complete`) && existsSync5(dir) ? dir : void 0;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs8.readdir(path21.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path21.join(goroot, "bin"), ...toolDirs.map((d) => path21.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs8.readdir(path20.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path20.join(goroot, "bin"), ...toolDirs.map((d) => path20.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs8.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs8.chmod(path21.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs8.chmod(path20.join(dir, entry.name), 493);
     }
   }
 }
-var toolchainLinks = () => path21.join(process.env.RUNNER_TEMP || os10.tmpdir(), LINKS_DIR);
+var toolchainLinks = () => path20.join(process.env.RUNNER_TEMP || os10.tmpdir(), LINKS_DIR);
 async function putOnPath(name, goroot) {
   const dir = toolchainLinks();
   await fs8.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path21.join(dir, `${name}${exe}`);
+  const link = path20.join(dir, `${name}${exe}`);
   await fs8.rm(link, { force: true });
-  await fs8.symlink(path21.join(goroot, "bin", `go${exe}`), link);
-  process.env.PATH = `${dir}${path21.delimiter}${process.env.PATH ?? ""}`;
+  await fs8.symlink(path20.join(goroot, "bin", `go${exe}`), link);
+  process.env.PATH = `${dir}${path20.delimiter}${process.env.PATH ?? ""}`;
 }
 
 // src/toolchain/stage.ts
@@ -6995,11 +7004,11 @@ function describeToolchain(t) {
 }
 
 // src/download/direct.ts
-import { existsSync as existsSync7 } from "node:fs";
-import path22 from "node:path";
+import { existsSync as existsSync6 } from "node:fs";
+import path21 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync7(path22.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+  return new Set(lines.filter((l) => !l.goMod && existsSync6(path21.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
 function directFetches(o) {
   const zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
@@ -7769,7 +7778,7 @@ import { execFile as execFile2 } from "node:child_process";
 import { readFileSync as readFileSync4 } from "node:fs";
 
 // src/net/netrc.ts
-import path23 from "node:path";
+import path22 from "node:path";
 function parseNetrc(text) {
   const entries2 = [];
   let entry = { machine: "", login: "", password: "" };
@@ -7800,7 +7809,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path23.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path22.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -8076,7 +8085,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync4, readFileSync as readFileSync5, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
-import path24 from "node:path";
+import path23 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -8119,7 +8128,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path24.join(dir, name)).filter((file2) => {
+  return names.map((name) => path23.join(dir, name)).filter((file2) => {
     try {
       return !(lstatSync3(file2).isSymbolicLink() && !readlinkSync3(file2).includes("/"));
     } catch {
@@ -8370,7 +8379,7 @@ function watchFloor(floor) {
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync6 } from "node:fs";
-import path25 from "node:path";
+import path24 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -8400,7 +8409,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file2 of [goenvFile, path25.join(goroot, "go.env")]) {
+  for (const file2 of [goenvFile, path24.join(goroot, "go.env")]) {
     const value = settingIn(file2, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -8421,30 +8430,30 @@ function settingIn(file2, name) {
 }
 
 // src/go/vendor.ts
-import { existsSync as existsSync8 } from "node:fs";
-import path26 from "node:path";
+import { existsSync as existsSync7 } from "node:fs";
+import path25 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync8(path26.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync7(path25.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { code: code2, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
   return { ok: code2 === 0, why: stderr.trim() };
 }
 
 // src/engine/depfiles.ts
-import { existsSync as existsSync9, promises as fs9 } from "node:fs";
-import path27 from "node:path";
+import { existsSync as existsSync8, promises as fs9 } from "node:fs";
+import path26 from "node:path";
 async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles2) {
-  const goWork = await fs9.readFile(path27.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs9.readFile(path27.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs9.readFile(path26.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs9.readFile(path26.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   if (patterns.length > 0 && !globFiles2) throw new Error("cache-dependency-path is read by the Action alone");
-  const found = patterns.length > 0 && globFiles2 ? await globFiles2(patterns.map((p) => p.startsWith("!") ? `!${path27.resolve(workspace, p.slice(1))}` : path27.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
+  const found = patterns.length > 0 && globFiles2 ? await globFiles2(patterns.map((p) => p.startsWith("!") ? `!${path26.resolve(workspace, p.slice(1))}` : path26.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path27.relative(workspace, f).split(path27.sep).join("/"), content: await fs9.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path26.relative(workspace, f).split(path26.sep).join("/"), content: await fs9.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -8455,12 +8464,12 @@ async function readDependencyFiles(workspace, workingDirectory, patterns, globFi
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync9(path27.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync8(path26.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path27.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path27.resolve(workingDirectory, f)).filter((f) => existsSync9(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path26.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path26.resolve(workingDirectory, f)).filter((f) => existsSync8(f));
 }
 
 // src/engine/setup.ts
@@ -8677,10 +8686,10 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path32 from "path";
+import * as path31 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path28 from "path";
+import * as path27 from "path";
 import assert2 from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
 function dirname2(p) {
@@ -8688,7 +8697,7 @@ function dirname2(p) {
   if (IS_WINDOWS3 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path28.dirname(p);
+  let result = path27.dirname(p);
   if (IS_WINDOWS3 && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -8725,7 +8734,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert2(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS3 && root.endsWith("\\")) {
   } else {
-    root += path28.sep;
+    root += path27.sep;
   }
   return root + itemPath;
 }
@@ -8759,10 +8768,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators(p);
-  if (!p.endsWith(path28.sep)) {
+  if (!p.endsWith(path27.sep)) {
     return p;
   }
-  if (p === path28.sep) {
+  if (p === path27.sep) {
     return p;
   }
   if (IS_WINDOWS3 && /^[A-Z]:\\$/i.test(p)) {
@@ -8830,7 +8839,7 @@ function partialMatch(patterns, itemPath) {
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os11 from "os";
-import * as path31 from "path";
+import * as path30 from "path";
 import assert4 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
@@ -10047,11 +10056,11 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path29 = {
+var path28 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep2 = defaultPlatform === "win32" ? path29.win32.sep : path29.posix.sep;
+var sep2 = defaultPlatform === "win32" ? path28.win32.sep : path28.posix.sep;
 minimatch.sep = sep2;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -10798,7 +10807,7 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path30 from "path";
+import * as path29 from "path";
 import assert3 from "assert";
 var IS_WINDOWS5 = process.platform === "win32";
 var Path = class {
@@ -10812,12 +10821,12 @@ var Path = class {
       assert3(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path30.sep);
+        this.segments = itemPath.split(path29.sep);
       } else {
         let remaining = itemPath;
         let dir = dirname2(remaining);
         while (dir !== remaining) {
-          const basename3 = path30.basename(remaining);
+          const basename3 = path29.basename(remaining);
           this.segments.unshift(basename3);
           remaining = dir;
           dir = dirname2(remaining);
@@ -10835,7 +10844,7 @@ var Path = class {
           assert3(segment === dirname2(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert3(!segment.includes(path30.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert3(!segment.includes(path29.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -10846,12 +10855,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path30.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path29.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
     for (let i = 1; i < this.segments.length; i++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path30.sep;
+        result += path29.sep;
       }
       result += this.segments[i];
     }
@@ -10883,7 +10892,7 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path31.sep);
+    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path30.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -10907,8 +10916,8 @@ var Pattern = class _Pattern {
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
       itemPath = normalizeSeparators(itemPath);
-      if (!itemPath.endsWith(path31.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path31.sep}`;
+      if (!itemPath.endsWith(path30.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path30.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -10943,9 +10952,9 @@ var Pattern = class _Pattern {
     assert4(literalSegments.every((x, i) => (x !== "." || i === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert4(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path31.sep}`)) {
+    if (pattern === "." || pattern.startsWith(`.${path30.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path31.sep}`)) {
+    } else if (pattern === "~" || pattern.startsWith(`~${path30.sep}`)) {
       homedir2 = homedir2 || os11.homedir();
       assert4(homedir2, "Unable to determine HOME directory");
       assert4(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -11021,8 +11030,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path33, level) {
-    this.path = path33;
+  constructor(path32, level) {
+    this.path = path32;
     this.level = level;
   }
 };
@@ -11189,7 +11198,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path32.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path31.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -11199,7 +11208,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs10.promises.readdir(item.path))).map((x) => new SearchState(path32.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs10.promises.readdir(item.path))).map((x) => new SearchState(path31.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match4 & MatchKind.File) {
           yield yield __await(item.path);

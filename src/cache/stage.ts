@@ -2,8 +2,8 @@
 // before go runs, saved only after a complete download; the build cache restored for the job's
 // builds (its post step saves it). Each returns its report and writes its own log lines.
 import { port } from '../engine/port.ts'
-import { existsSync, readdirSync } from 'node:fs'
-import path from 'node:path'
+import { readdirSync } from 'node:fs'
+import { openDirIfThere } from '../util/confined.ts'
 import type { SumLine } from '../module/gosum.ts'
 import type { CacheContents } from '../engine/inputs.ts'
 import { describeVerify } from './verify-words.ts'
@@ -115,6 +115,17 @@ const restored = (report: RestoreReport) => report.state === 'exact' || report.s
 
 /** Whether go's download cache holds anything at all. */
 export function hasDownloads(modcache: string): boolean {
-  const dir = path.join(modcache, 'cache', 'download')
-  return existsSync(dir) && readdirSync(dir).length > 0
+  let dir
+  try {
+    dir = openDirIfThere(modcache, 'cache/download')
+  } catch {
+    // A link or a file on the way: something for the check to remove, never to look through.
+    return true
+  }
+  if (!dir) return false
+  try {
+    return readdirSync(dir.path).length > 0
+  } finally {
+    dir.close()
+  }
 }
