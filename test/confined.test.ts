@@ -2,14 +2,14 @@
 // never through a link, never blocking on a FIFO or device, never writing into a file that is
 // there. A call that could block runs in a child process with a time limit: blocked, it would
 // hold this test's thread for good.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { NotADirectory, openDir, openRegular, removeEntry, writeReplacing } from '../src/util/confined.ts'
-import { canMount, hungMount } from './support/hung-mount.ts'
+import { answersBeside, canMount, hungMount } from './support/hung-mount.ts'
 import { makeDirsWritable } from '../src/util/files.ts'
 
 const temp = (name = 'confined-') => mkdtempSync(path.join(os.tmpdir(), name))
@@ -174,16 +174,7 @@ describe.skipIf(!canMount)('a link to a mount that never answers', () => {
           ${call_}
         } catch {}
         console.log('answered')`
-      const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
-      let out = ''
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-      const exited = new Promise(resolve => child.once('exit', resolve))
-      const started = performance.now()
-      while (!out.includes('answered') && performance.now() - started < 3_000) await new Promise(resolve => setTimeout(resolve, 50))
-      const answered = out.includes('answered')
-      // Ending the file system's server is what frees a process waiting on it (SIGKILL does not).
-      mount.release()
-      await exited
+      const answered = await answersBeside(mount, code, 3_000)
       expect(answered).toBe(true)
     }, 20_000)
   }

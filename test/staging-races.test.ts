@@ -3,13 +3,13 @@
 // not decide what is saved or moved in, nor hold the step. Each race is won by the attacker every
 // time: the call the defence depends on is intercepted to make the swap just before it runs.
 // Loopback only, no network.
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, promises as fsPromises, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { stage, unstage } from '../src/cache/staging.ts'
-import { canMount, hungMount } from './support/hung-mount.ts'
+import { answersBeside, canMount, hungMount } from './support/hung-mount.ts'
 
 const made: string[] = []
 const temp = (prefix: string, base = os.tmpdir()) => {
@@ -155,15 +155,7 @@ describe.skipIf(!canMount)('hasDownloads and a link to a mount that never answer
       import { hasDownloads } from ${JSON.stringify(path.join(import.meta.dirname, '../src/cache/stage.ts'))}
       try { hasDownloads(${JSON.stringify(root)}) } catch {}
       console.log('answered')`
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    const exited = new Promise(resolve => child.once('exit', resolve))
-    const started = performance.now()
-    while (!out.includes('answered') && performance.now() - started < 5_000) await new Promise(resolve => setTimeout(resolve, 50))
-    const answered = out.includes('answered')
-    mount.release()
-    await exited
+    const answered = await answersBeside(mount, code, 5_000)
     expect(answered).toBe(true)
   }, 20_000)
 })

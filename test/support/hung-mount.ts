@@ -25,3 +25,21 @@ export async function hungMount(dir: string): Promise<{ mnt: string; release: ()
   release()
   return undefined
 }
+
+/**
+ * Whether `code` (an ES module that prints `answered` when its call returns) answers within `ms`
+ * in a node of its own, beside the mount; the mount is then released, which frees the node if
+ * it is waiting on it (nothing else does, SIGKILL included), and the node is waited for.
+ */
+export async function answersBeside(mount: { release: () => void }, code: string, ms: number): Promise<boolean> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  const exited = new Promise(resolve => child.once('exit', resolve))
+  const started = performance.now()
+  while (!out.includes('answered') && performance.now() - started < ms) await new Promise(resolve => setTimeout(resolve, 50))
+  const answered = out.includes('answered')
+  mount.release()
+  await exited
+  return answered
+}
