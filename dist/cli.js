@@ -1895,13 +1895,16 @@ function openDirIfThere(root, rel) {
 function readRegular(file2, maxBytes) {
   return readOpened(openRegular(file2), maxBytes);
 }
-function readBelow(root, rel, maxBytes) {
+function openBelow(root, rel) {
   const at = openDir(root, path3.posix.dirname(rel));
   try {
-    return readRegular(at.entry(path3.posix.basename(rel)), maxBytes);
+    return openRegular(at.entry(path3.posix.basename(rel)));
   } finally {
     at.close();
   }
+}
+function readBelow(root, rel, maxBytes) {
+  return readOpened(openBelow(root, rel), maxBytes);
 }
 function readOpened(fd, maxBytes) {
   try {
@@ -4572,12 +4575,7 @@ var Store = class {
   /** The stored file of `job` opened for reading: each directory on its way walked without a link, the file itself refused unless regular (never blocking). */
   open(job) {
     const { dir, name } = this.place(job);
-    const at = openDir(this.options.root, dir);
-    try {
-      return openRegular(at.entry(name));
-    } finally {
-      at.close();
-    }
+    return openBelow(this.options.root, path15.posix.join(dir, name));
   }
   /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
   read(job, maxBytes) {

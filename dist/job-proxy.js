@@ -1781,13 +1781,16 @@ function openDirIfThere(root, rel) {
 function readRegular(file2, maxBytes) {
   return readOpened(openRegular(file2), maxBytes);
 }
-function readBelow(root, rel, maxBytes) {
+function openBelow(root, rel) {
   const at = openDir(root, path.posix.dirname(rel));
   try {
-    return readRegular(at.entry(path.posix.basename(rel)), maxBytes);
+    return openRegular(at.entry(path.posix.basename(rel)));
   } finally {
     at.close();
   }
+}
+function readBelow(root, rel, maxBytes) {
+  return readOpened(openBelow(root, rel), maxBytes);
 }
 function readOpened(fd, maxBytes) {
   try {
@@ -2009,12 +2012,7 @@ var Store = class {
   /** The stored file of `job` opened for reading: each directory on its way walked without a link, the file itself refused unless regular (never blocking). */
   open(job) {
     const { dir, name } = this.place(job);
-    const at = openDir(this.options.root, dir);
-    try {
-      return openRegular(at.entry(name));
-    } finally {
-      at.close();
-    }
+    return openBelow(this.options.root, path2.posix.join(dir, name));
   }
   /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
   read(job, maxBytes) {

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto'
 import { accessSync, constants, mkdirSync, renameSync } from 'node:fs'
 import path from 'node:path'
 import { treePath } from '../module/vouched.ts'
-import { type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, openRegular, readBelow, removeEntry, unlinkEntry, writeReplacing } from '../util/confined.ts'
+import { type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirAt, openBelow, openDirIfThere, readBelow, removeEntry, unlinkEntry, writeReplacing } from '../util/confined.ts'
 import { takeGoLock } from '../go/go-lock.ts'
 import { LOCK_WAIT_MS } from '../util/timing.ts'
 import type { ExtractTarget } from './zip-extract.ts'
@@ -92,12 +92,7 @@ export class Store {
   /** The stored file of `job` opened for reading: each directory on its way walked without a link, the file itself refused unless regular (never blocking). */
   open(job: StoredJob): number {
     const { dir, name } = this.place(job)
-    const at = openDir(this.options.root, dir)
-    try {
-      return openRegular(at.entry(name))
-    } finally {
-      at.close()
-    }
+    return openBelow(this.options.root, path.posix.join(dir, name))
   }
 
   /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */

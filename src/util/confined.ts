@@ -4,10 +4,10 @@
 // directory, a FIFO or a device where it keeps a file. go follows them; the action does not.
 // Each directory is opened from the root one component at a time with O_DIRECTORY|O_NOFOLLOW
 // (on Linux, from the deepest directory on the way that an earlier walk kept open: see
-// openFromKept), and held open; on Linux every operation then names its target through that descriptor
-// (/proc/<pid>/fd/<fd>/<name>, which the kernel resolves to the directory that was opened,
-// whatever has been renamed or swapped since), so a link put in place after the check is never
-// followed: openat(2) without openat, which node lacks. Files are opened with
+// openFromKept), and held open; on Linux every operation then names its target through that
+// descriptor (/proc/<pid>/fd/<fd>/<name>, which the kernel resolves to the directory that was
+// opened, whatever has been renamed or swapped since), so a link put in place after the check is
+// never followed: openat(2) without openat, which node lacks. Files are opened with
 // O_NOFOLLOW|O_NONBLOCK and judged by fstat on the descriptor, never stat-then-open by name.
 // Where /proc is missing (macOS), the path checked component by component is used instead: a
 // process that can write the module cache could swap a link in between the check and the use.
@@ -282,14 +282,19 @@ export function readRegular(file: string, maxBytes: number): Buffer {
   return readOpened(openRegular(file), maxBytes)
 }
 
-/** The regular file `rel` (with `/`) under `root`, reached through real directories only, at most `maxBytes`. */
-export function readBelow(root: string, rel: string, maxBytes: number): Buffer {
+/** A descriptor of the regular file `rel` (with `/`) under `root`: each directory on its way walked without a link, the file refused unless regular (never blocking). */
+export function openBelow(root: string, rel: string): number {
   const at = openDir(root, path.posix.dirname(rel))
   try {
-    return readRegular(at.entry(path.posix.basename(rel)), maxBytes)
+    return openRegular(at.entry(path.posix.basename(rel)))
   } finally {
     at.close()
   }
+}
+
+/** The regular file `rel` (with `/`) under `root`, reached through real directories only, at most `maxBytes`. */
+export function readBelow(root: string, rel: string, maxBytes: number): Buffer {
+  return readOpened(openBelow(root, rel), maxBytes)
 }
 
 /** The contents of the regular file open at `fd` (from openRegular, or a Store's open), at most `maxBytes`; `fd` is closed. */
