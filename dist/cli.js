@@ -1737,9 +1737,13 @@ var Dir = class {
   entry(name) {
     return `${this.path}/${name}`;
   }
+  /** Its own stat, from its descriptor (an lstat of `path` on Linux would be of /proc's link). */
+  stat() {
+    return this.fd === void 0 ? lstatSync(this.path) : fstatSync(this.fd);
+  }
   /** Its mode bits, from its descriptor. */
   mode() {
-    return this.fd === void 0 ? lstatSync(this.path).mode : fstatSync(this.fd).mode;
+    return this.stat().mode;
   }
   /** Changes its mode through its descriptor: never what a link put in its place points to. */
   chmod(mode) {
@@ -3356,13 +3360,18 @@ async function stage(root, entry, paths, admit) {
   const staged = { bytes: 0, skipped: [] };
   const { dev } = await fs3.stat(root);
   for (const rel of paths) {
-    const found = await within(root, rel, dev);
+    const found = within(root, rel, dev);
     if (found === void 0) continue;
     if (typeof found === "string") {
       staged.skipped.push({ path: rel, why: found });
       continue;
     }
-    const files = found.isDirectory() ? await treeFiles(path8.join(root, rel), rel, dev) : [{ rel, stat: found }];
+    let files;
+    try {
+      files = found.tree ? await treeFiles(found.tree, rel, dev) : [{ rel, stat: found.stat }];
+    } finally {
+      found.tree?.close();
+    }
     const problem = typeof files === "string" ? files : await firstProblem(files, root, dev, admit);
     if (problem !== void 0) {
       staged.skipped.push({ path: rel, why: problem });
@@ -3421,50 +3430,57 @@ async function linkChecked(root, file2, to) {
     dir.close();
   }
 }
-async function within(root, rel, dev) {
-  const elements = rel.split("/");
-  let at = root;
-  for (const [i, element] of elements.entries()) {
-    at = path8.join(at, element);
-    const stat = await fs3.lstat(at).catch(() => void 0);
-    if (!stat) return void 0;
-    if (i === elements.length - 1) return stat;
-    if (!stat.isDirectory()) return `${elements.slice(0, i + 1).join("/")} is ${kindOf2(stat)}`;
-    if (stat.dev !== dev) return `${elements.slice(0, i + 1).join("/")} is on another file system`;
+function within(root, rel, dev) {
+  let parent;
+  try {
+    parent = openDirIfThere(root, path8.posix.dirname(rel));
+  } catch (e) {
+    if (e instanceof NotADirectory) return `${e.rel} is ${e.kind}`;
+    throw e;
   }
-  return void 0;
+  if (!parent) return void 0;
+  try {
+    if (parent.stat().dev !== dev) return `${path8.posix.dirname(rel)} is on another file system`;
+    const name = path8.posix.basename(rel);
+    const stat = lstatOf(parent.entry(name));
+    if (!stat?.isDirectory()) return stat && { stat };
+    const tree = openDirAt(parent.entry(name), path8.join(parent.shown, name));
+    return tree ? { stat, tree } : `${rel} changed while it was read`;
+  } finally {
+    parent.close();
+  }
 }
-async function treeFiles(full, rel, dev) {
+async function treeFiles(dir, rel, dev) {
   const files = [];
-  for (const name of await fs3.readdir(full)) {
-    const stat = await fs3.lstat(path8.join(full, name));
+  for (const name of await fs3.readdir(dir.path)) {
+    const stat = await fs3.lstat(dir.entry(name));
     const childRel = `${rel}/${name}`;
     if (stat.dev !== dev) return `${childRel} is on another file system`;
-    if (stat.isDirectory()) {
-      const below = await treeFiles(path8.join(full, name), childRel, dev);
+    if (!stat.isDirectory()) {
+      files.push({ rel: childRel, stat });
+      continue;
+    }
+    const inner = openDirAt(dir.entry(name), path8.join(dir.shown, name));
+    if (!inner) return `${childRel} changed while it was read`;
+    try {
+      const below = await treeFiles(inner, childRel, dev);
       if (typeof below === "string") return below;
       files.push(...below);
-    } else files.push({ rel: childRel, stat });
+    } finally {
+      inner.close();
+    }
   }
   return files;
 }
 async function firstProblem(files, root, dev, admit) {
   for (const { rel, stat } of files) {
-    if (!stat.isFile()) return `${rel} is ${kindOf2(stat)}`;
+    if (!stat.isFile()) return `${rel} is ${describe(stat)}`;
     if (stat.nlink !== 1) return `${rel} is a hard link (${stat.nlink} names): its contents are not only the cache\u2019s`;
     if (stat.dev !== dev) return `${rel} is on another file system`;
     const why = await admit?.(rel, root, stat);
     if (why !== void 0) return `${rel}: ${why}`;
   }
   return void 0;
-}
-function kindOf2(stat) {
-  if (stat.isSymbolicLink()) return "a symbolic link";
-  if (stat.isFIFO()) return "a FIFO";
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
-  if (stat.isSocket()) return "a socket";
-  if (stat.isDirectory()) return "a directory";
-  return "not a regular file";
 }
 async function unstage(entry, root, paths) {
   const moved = [];

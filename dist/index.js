@@ -2547,9 +2547,13 @@ var Dir = class {
   entry(name) {
     return `${this.path}/${name}`;
   }
+  /** Its own stat, from its descriptor (an lstat of `path` on Linux would be of /proc's link). */
+  stat() {
+    return this.fd === void 0 ? lstatSync(this.path) : fstatSync(this.fd);
+  }
   /** Its mode bits, from its descriptor. */
   mode() {
-    return this.fd === void 0 ? lstatSync(this.path).mode : fstatSync(this.fd).mode;
+    return this.stat().mode;
   }
   /** Changes its mode through its descriptor: never what a link put in its place points to. */
   chmod(mode) {
@@ -4162,13 +4166,18 @@ async function stage(root, entry, paths, admit) {
   const staged = { bytes: 0, skipped: [] };
   const { dev } = await fs5.stat(root);
   for (const rel of paths) {
-    const found = await within(root, rel, dev);
+    const found = within(root, rel, dev);
     if (found === void 0) continue;
     if (typeof found === "string") {
       staged.skipped.push({ path: rel, why: found });
       continue;
     }
-    const files = found.isDirectory() ? await treeFiles(path9.join(root, rel), rel, dev) : [{ rel, stat: found }];
+    let files;
+    try {
+      files = found.tree ? await treeFiles(found.tree, rel, dev) : [{ rel, stat: found.stat }];
+    } finally {
+      found.tree?.close();
+    }
     const problem = typeof files === "string" ? files : await firstProblem(files, root, dev, admit);
     if (problem !== void 0) {
       staged.skipped.push({ path: rel, why: problem });
@@ -4227,50 +4236,57 @@ async function linkChecked(root, file2, to) {
     dir.close();
   }
 }
-async function within(root, rel, dev) {
-  const elements = rel.split("/");
-  let at = root;
-  for (const [i, element] of elements.entries()) {
-    at = path9.join(at, element);
-    const stat2 = await fs5.lstat(at).catch(() => void 0);
-    if (!stat2) return void 0;
-    if (i === elements.length - 1) return stat2;
-    if (!stat2.isDirectory()) return `${elements.slice(0, i + 1).join("/")} is ${kindOf2(stat2)}`;
-    if (stat2.dev !== dev) return `${elements.slice(0, i + 1).join("/")} is on another file system`;
+function within(root, rel, dev) {
+  let parent;
+  try {
+    parent = openDirIfThere(root, path9.posix.dirname(rel));
+  } catch (e) {
+    if (e instanceof NotADirectory) return `${e.rel} is ${e.kind}`;
+    throw e;
   }
-  return void 0;
+  if (!parent) return void 0;
+  try {
+    if (parent.stat().dev !== dev) return `${path9.posix.dirname(rel)} is on another file system`;
+    const name = path9.posix.basename(rel);
+    const stat2 = lstatOf(parent.entry(name));
+    if (!stat2?.isDirectory()) return stat2 && { stat: stat2 };
+    const tree = openDirAt(parent.entry(name), path9.join(parent.shown, name));
+    return tree ? { stat: stat2, tree } : `${rel} changed while it was read`;
+  } finally {
+    parent.close();
+  }
 }
-async function treeFiles(full, rel, dev) {
+async function treeFiles(dir, rel, dev) {
   const files = [];
-  for (const name of await fs5.readdir(full)) {
-    const stat2 = await fs5.lstat(path9.join(full, name));
+  for (const name of await fs5.readdir(dir.path)) {
+    const stat2 = await fs5.lstat(dir.entry(name));
     const childRel = `${rel}/${name}`;
     if (stat2.dev !== dev) return `${childRel} is on another file system`;
-    if (stat2.isDirectory()) {
-      const below = await treeFiles(path9.join(full, name), childRel, dev);
+    if (!stat2.isDirectory()) {
+      files.push({ rel: childRel, stat: stat2 });
+      continue;
+    }
+    const inner = openDirAt(dir.entry(name), path9.join(dir.shown, name));
+    if (!inner) return `${childRel} changed while it was read`;
+    try {
+      const below = await treeFiles(inner, childRel, dev);
       if (typeof below === "string") return below;
       files.push(...below);
-    } else files.push({ rel: childRel, stat: stat2 });
+    } finally {
+      inner.close();
+    }
   }
   return files;
 }
 async function firstProblem(files, root, dev, admit) {
   for (const { rel, stat: stat2 } of files) {
-    if (!stat2.isFile()) return `${rel} is ${kindOf2(stat2)}`;
+    if (!stat2.isFile()) return `${rel} is ${describe(stat2)}`;
     if (stat2.nlink !== 1) return `${rel} is a hard link (${stat2.nlink} names): its contents are not only the cache\u2019s`;
     if (stat2.dev !== dev) return `${rel} is on another file system`;
     const why = await admit?.(rel, root, stat2);
     if (why !== void 0) return `${rel}: ${why}`;
   }
   return void 0;
-}
-function kindOf2(stat2) {
-  if (stat2.isSymbolicLink()) return "a symbolic link";
-  if (stat2.isFIFO()) return "a FIFO";
-  if (stat2.isCharacterDevice() || stat2.isBlockDevice()) return "a device";
-  if (stat2.isSocket()) return "a socket";
-  if (stat2.isDirectory()) return "a directory";
-  return "not a regular file";
 }
 async function unstage(entry, root, paths) {
   const moved = [];

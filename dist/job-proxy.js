@@ -1623,9 +1623,13 @@ var Dir = class {
   entry(name) {
     return `${this.path}/${name}`;
   }
+  /** Its own stat, from its descriptor (an lstat of `path` on Linux would be of /proc's link). */
+  stat() {
+    return this.fd === void 0 ? lstatSync(this.path) : fstatSync(this.fd);
+  }
   /** Its mode bits, from its descriptor. */
   mode() {
-    return this.fd === void 0 ? lstatSync(this.path).mode : fstatSync(this.fd).mode;
+    return this.stat().mode;
   }
   /** Changes its mode through its descriptor: never what a link put in its place points to. */
   chmod(mode) {

@@ -129,10 +129,10 @@ describe('the staging folder', () => {
     expect(staged.bytes).toBe('zip'.length)
     expect(Object.fromEntries(staged.skipped.map(s => [s.path, s.why]))).toEqual({
       'cache/download/ok/@v/v1.info': expect.stringMatching(/a hard link \(2 names\)/),
-      'cache/download/ok/@v/v1.mod': expect.stringMatching(/a symbolic link/),
+      'cache/download/ok/@v/v1.mod': expect.stringMatching(/a symlink/),
       'cache/download/fifo/@v/v1.zip': expect.stringMatching(/a FIFO/),
-      'cache/download/linked/@v/v1.zip': 'cache/download/linked/@v is a symbolic link',
-      'tree@v1': 'tree@v1/b.go is a symbolic link'
+      'cache/download/linked/@v/v1.zip': 'cache/download/linked/@v is a symlink',
+      'tree@v1': 'tree@v1/b.go is a symlink'
     })
     expect(filesUnder(staging.entry)).toEqual(['cache/download/ok/@v/v1.zip'])
     await staging.release()

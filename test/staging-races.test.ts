@@ -159,3 +159,49 @@ describe.skipIf(!canMount)('hasDownloads and a link to a mount that never answer
     expect(answered).toBe(true)
   }, 20_000)
 })
+
+// The save's walk to what it stages: a directory on the way swapped for a link into a mount that
+// never answers, just after it was checked, must not be looked through (the old walk lstat-ed
+// each component by its whole path, and waited in the mount for good).
+describe.skipIf(!canMount)('stage() and a link to a mount that never answers, swapped in on the way', () => {
+  it('finishes, and stages nothing from the mount', async ({ skip }) => {
+    const dir = temp('hang-')
+    const mount = await hungMount(dir)
+    if (!mount) return skip('no FUSE mount here')
+    const root = withFiles(path.join(dir, 'modcache'), { 'cache/download/a/@v/v1.info': '{"Version":"v1"}', 'cache/download/a/@v/v1.mod': 'module a' })
+    const entry = temp('entry-')
+    // Whichever call checks cache/download/a (an lstat by path, or an open through its parent),
+    // the swap follows it at once: the attacker wins the race every time.
+    const code = `
+      import fs, { promises as fsp, renameSync, symlinkSync } from 'node:fs'
+      import { syncBuiltinESMExports } from 'node:module'
+      import { writeFileSync } from 'node:fs'
+      const [root, entry, mnt, result] = ${JSON.stringify([root, entry, mount.mnt, path.join(dir, 'result.json')])}
+      const target = root + '/cache/download/a'
+      let swapped = false
+      const swap = (p) => {
+        // By its whole path, or through its parent's descriptor (/proc/<pid>/fd/<fd>/a).
+        if (swapped || !String(p).endsWith('/a')) return
+        swapped = true
+        renameSync(target, target + '-moved')
+        symlinkSync(mnt, target)
+      }
+      const lstat = fsp.lstat
+      fsp.lstat = async (p, ...rest) => { const s = await lstat(p, ...rest); swap(p); return s }
+      const openSync = fs.openSync
+      fs.openSync = (p, ...rest) => { const fd = openSync(p, ...rest); swap(p); return fd }
+      syncBuiltinESMExports()
+      const { stage } = await import(${JSON.stringify(path.join(import.meta.dirname, '../src/cache/staging.ts'))})
+      const staged = await stage(root, entry, ['cache/download/a/@v'])
+      writeFileSync(result, JSON.stringify({ swapped, staged }))
+      console.log('answered')`
+    const answered = await answersBeside(mount, code, 5_000)
+    expect(answered).toBe(true)
+    const { swapped } = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8')) as { swapped: boolean }
+    expect(swapped).toBe(true)
+    // Whatever was staged came from the directory that was checked, never through the link.
+    for (const file of existsSync(path.join(entry, 'cache/download/a/@v')) ? readdirSync(path.join(entry, 'cache/download/a/@v')) : []) {
+      expect(readFileSync(path.join(entry, 'cache/download/a/@v', file), 'utf8')).toBe(readFileSync(path.join(root, 'cache/download/a-moved/@v', file), 'utf8'))
+    }
+  }, 20_000)
+})

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, fstatSync, lstatSync, openSync, promises as fs, readSync, type Stats, unlinkSync, writeSync } from 'node:fs'
 import path from 'node:path'
-import { CREATE_NEW, type Dir, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, openRegular } from '../util/confined.ts'
+import { CREATE_NEW, describe, type Dir, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, openRegular } from '../util/confined.ts'
 import { makeDirsWritable } from '../util/files.ts'
 import { cleanUpOnCancel } from '../util/process.ts'
 import { isAlive, type Owner, thisProcess } from './owner.ts'
@@ -101,19 +101,27 @@ export interface Staged {
  * Links each path (a file or a tree, relative to root) that exists into the entry folder. Only
  * files whose contents are the cache's own are staged: regular files with no other name (a hard
  * link shares its contents with a file elsewhere), on the root's file system, reached through
- * real directories only; a tree with anything else in it is not staged at all.
+ * real directories only; a tree with anything else in it is not staged at all. Every directory
+ * is walked without a link and read through its descriptor (confined.ts): a link another user of
+ * the module cache swaps in on the way meanwhile is never looked through, so it can neither add
+ * a file from elsewhere nor hold the save in a mount that never answers.
  */
 export async function stage(root: string, entry: string, paths: string[], admit?: Admit): Promise<Staged> {
   const staged: Staged = { bytes: 0, skipped: [] }
   const { dev } = await fs.stat(root)
   for (const rel of paths) {
-    const found = await within(root, rel, dev)
+    const found = within(root, rel, dev)
     if (found === undefined) continue
     if (typeof found === 'string') {
       staged.skipped.push({ path: rel, why: found })
       continue
     }
-    const files = found.isDirectory() ? await treeFiles(path.join(root, rel), rel, dev) : [{ rel, stat: found }]
+    let files: TreeFile[] | string
+    try {
+      files = found.tree ? await treeFiles(found.tree, rel, dev) : [{ rel, stat: found.stat }]
+    } finally {
+      found.tree?.close()
+    }
     const problem = typeof files === 'string' ? files : await firstProblem(files, root, dev, admit)
     if (problem !== undefined) {
       staged.skipped.push({ path: rel, why: problem })
@@ -188,57 +196,65 @@ interface TreeFile {
 }
 
 /**
- * The path's own lstat, when every directory on the way from root is a real one on root's file
- * system; why not when one is not; undefined when the path does not exist.
+ * The path's own lstat (and, for a directory, the directory opened), when every directory on the
+ * way from root is a real one on root's file system; why not when one is not; undefined when the
+ * path does not exist.
  */
-async function within(root: string, rel: string, dev: number): Promise<Stats | string | undefined> {
-  const elements = rel.split('/')
-  let at = root
-  for (const [i, element] of elements.entries()) {
-    at = path.join(at, element)
-    const stat = await fs.lstat(at).catch(() => undefined)
-    if (!stat) return undefined
-    if (i === elements.length - 1) return stat
-    if (!stat.isDirectory()) return `${elements.slice(0, i + 1).join('/')} is ${kindOf(stat)}`
-    if (stat.dev !== dev) return `${elements.slice(0, i + 1).join('/')} is on another file system`
+function within(root: string, rel: string, dev: number): { stat: Stats; tree?: Dir } | string | undefined {
+  let parent: Dir | undefined
+  try {
+    parent = openDirIfThere(root, path.posix.dirname(rel))
+  } catch (e) {
+    if (e instanceof NotADirectory) return `${e.rel} is ${e.kind}`
+    throw e
   }
-  return undefined
+  if (!parent) return undefined
+  try {
+    // A directory on the way on another file system leaves everything below it there too.
+    if (parent.stat().dev !== dev) return `${path.posix.dirname(rel)} is on another file system`
+    const name = path.posix.basename(rel)
+    const stat = lstatOf(parent.entry(name))
+    if (!stat?.isDirectory()) return stat && { stat }
+    const tree = openDirAt(parent.entry(name), path.join(parent.shown, name))
+    return tree ? { stat, tree } : `${rel} changed while it was read`
+  } finally {
+    parent.close()
+  }
 }
 
-/** Every file under a tree, or why the tree is not the cache's own: a link, a FIFO, another file system inside. */
-async function treeFiles(full: string, rel: string, dev: number): Promise<TreeFile[] | string> {
+/** Every file under the open directory `dir` (the tree `rel`), or why the tree is not the cache's own: a link, a FIFO, another file system inside. */
+async function treeFiles(dir: Dir, rel: string, dev: number): Promise<TreeFile[] | string> {
   const files: TreeFile[] = []
-  for (const name of await fs.readdir(full)) {
-    const stat = await fs.lstat(path.join(full, name))
+  for (const name of await fs.readdir(dir.path)) {
+    const stat = await fs.lstat(dir.entry(name))
     const childRel = `${rel}/${name}`
     if (stat.dev !== dev) return `${childRel} is on another file system`
-    if (stat.isDirectory()) {
-      const below = await treeFiles(path.join(full, name), childRel, dev)
+    if (!stat.isDirectory()) {
+      files.push({ rel: childRel, stat })
+      continue
+    }
+    const inner = openDirAt(dir.entry(name), path.join(dir.shown, name))
+    if (!inner) return `${childRel} changed while it was read`
+    try {
+      const below = await treeFiles(inner, childRel, dev)
       if (typeof below === 'string') return below
       files.push(...below)
-    } else files.push({ rel: childRel, stat })
+    } finally {
+      inner.close()
+    }
   }
   return files
 }
 
 async function firstProblem(files: TreeFile[], root: string, dev: number, admit?: Admit): Promise<string | undefined> {
   for (const { rel, stat } of files) {
-    if (!stat.isFile()) return `${rel} is ${kindOf(stat)}`
+    if (!stat.isFile()) return `${rel} is ${describe(stat)}`
     if (stat.nlink !== 1) return `${rel} is a hard link (${stat.nlink} names): its contents are not only the cache’s`
     if (stat.dev !== dev) return `${rel} is on another file system`
     const why = await admit?.(rel, root, stat)
     if (why !== undefined) return `${rel}: ${why}`
   }
   return undefined
-}
-
-function kindOf(stat: Stats): string {
-  if (stat.isSymbolicLink()) return 'a symbolic link'
-  if (stat.isFIFO()) return 'a FIFO'
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device'
-  if (stat.isSocket()) return 'a socket'
-  if (stat.isDirectory()) return 'a directory'
-  return 'not a regular file'
 }
 
 /**

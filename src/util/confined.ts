@@ -67,9 +67,14 @@ export class Dir {
     return `${this.path}/${name}`
   }
 
+  /** Its own stat, from its descriptor (an lstat of `path` on Linux would be of /proc's link). */
+  stat(): Stats {
+    return this.fd === undefined ? lstatSync(this.path) : fstatSync(this.fd)
+  }
+
   /** Its mode bits, from its descriptor. */
   mode(): number {
-    return this.fd === undefined ? lstatSync(this.path).mode : fstatSync(this.fd).mode
+    return this.stat().mode
   }
 
   /** Changes its mode through its descriptor: never what a link put in its place points to. */
