@@ -2506,7 +2506,7 @@ async function firstLine(stream) {
 }
 
 // src/cache/stage.ts
-import { readdirSync as readdirSync3 } from "node:fs";
+import { readdirSync as readdirSync4 } from "node:fs";
 
 // src/util/confined.ts
 import { chmodSync, closeSync, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync as readlinkSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
@@ -4050,7 +4050,7 @@ function savePolicy(why) {
 
 // src/cache/staging.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { closeSync as closeSync5, fstatSync as fstatSync3, lstatSync as lstatSync2, openSync as openSync3, promises as fs5, readSync as readSync4, unlinkSync as unlinkSync2, writeSync as writeSync3 } from "node:fs";
+import { closeSync as closeSync5, fstatSync as fstatSync3, lstatSync as lstatSync2, openSync as openSync3, promises as fs5, readdirSync as readdirSync3, readSync as readSync4, unlinkSync as unlinkSync2, writeFileSync as writeFileSync3, writeSync as writeSync3 } from "node:fs";
 import path9 from "node:path";
 
 // src/util/files.ts
@@ -4115,6 +4115,7 @@ function startTime(pid) {
 
 // src/cache/staging.ts
 var CLAIMING_MS = 6e4;
+var OWNER_MAX_BYTES = 4096;
 var entryIn = (dir) => path9.join(dir, "entry");
 async function claimStaging(dir) {
   await fs5.mkdir(path9.dirname(dir), { recursive: true });
@@ -4127,38 +4128,62 @@ async function claimStaging(dir) {
       await reclaim(dir);
     }
   }
-  const forget = cleanUpOnCancel(() => remove(dir));
-  await fs5.writeFile(path9.join(dir, "owner"), JSON.stringify(thisProcess()));
-  const entry = entryIn(dir);
-  await fs5.mkdir(entry);
+  const held = heldFolder(dir);
+  const release2 = async () => {
+    try {
+      for (const name of await fs5.readdir(held.path)) await removeEntry(held, name);
+      await fs5.rmdir(dir).catch(() => void 0);
+    } finally {
+      held.close();
+    }
+  };
+  const forget = cleanUpOnCancel(release2);
+  try {
+    writeFileSync3(held.entry("owner"), JSON.stringify(thisProcess()), { flag: "wx" });
+    await fs5.mkdir(held.entry("entry"));
+  } catch (e) {
+    forget();
+    await release2();
+    throw e;
+  }
   return {
-    dir,
-    entry,
-    archive: path9.join(dir, "archive"),
+    entry: entryIn(dir),
+    held: { entry: held.entry("entry"), archive: held.entry("archive") },
     release: async () => {
       forget();
-      await remove(dir);
+      await release2();
     }
   };
 }
+function heldFolder(dir) {
+  const held = openDirAt(dir);
+  if (!held) throw new Error(`${dir} was replaced as it was made`);
+  const stat2 = held.stat();
+  const uid = process.getuid?.();
+  if (uid !== void 0 && stat2.uid !== uid || process.platform !== "win32" && (stat2.mode & 63) !== 0 || readdirSync3(held.path).length > 0) {
+    held.close();
+    throw new Error(`${dir} was replaced as it was made`);
+  }
+  return held;
+}
 async function reclaim(dir) {
-  const owner = await ownerOf(dir);
+  const owner = ownerOf(dir);
   if (owner === "claiming" || owner && isAlive(owner)) {
     throw new Error(`another job on this runner is using ${dir}${owner === "claiming" ? "" : ` (process ${owner.pid})`}`);
   }
   const aside = `${dir}.${randomBytes3(6).toString("hex")}.stale`;
   await fs5.rename(dir, aside);
-  if (JSON.stringify(await ownerOf(aside)) !== JSON.stringify(owner)) {
+  if (JSON.stringify(ownerOf(aside)) !== JSON.stringify(owner)) {
     await fs5.rename(aside, dir).catch(() => void 0);
     throw new Error(`another job on this runner is using ${dir}`);
   }
   await remove(aside);
 }
-async function ownerOf(dir) {
+function ownerOf(dir) {
   try {
-    return JSON.parse(await fs5.readFile(path9.join(dir, "owner"), "utf8"));
+    return JSON.parse(readRegular(path9.join(dir, "owner"), OWNER_MAX_BYTES).toString("utf8"));
   } catch {
-    const stat2 = await fs5.stat(dir).catch(() => void 0);
+    const stat2 = lstatOf(dir);
     return stat2 && Date.now() - stat2.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
   }
 }
@@ -4362,7 +4387,7 @@ async function restoreEntry(stash, keys, limitMs, select) {
       matchedKey = result.matchedKey ?? void 0;
       if (!matchedKey) return nothing({ state: "miss", durationMs: performance.now() - started });
       if (result.error !== void 0) throw new Error(result.error);
-      const moved = await unstage(staging.entry, stash.root, await select(staging.entry));
+      const moved = await unstage(staging.held.entry, stash.root, await select(staging.held.entry));
       const refused2 = result.refusedCount ?? 0;
       const state = refused2 === 0 && sameKey(matchedKey, keys.key) ? "exact" : "partial";
       const report = { state, matchedKey, durationMs: performance.now() - started, ...result.bytes === void 0 ? {} : { bytes: result.bytes } };
@@ -4387,7 +4412,7 @@ async function saveEntry(stash, key4, paths, limitMs, admit) {
   try {
     const staging = await claimStaging(stash.staging);
     try {
-      const { bytes, skipped } = await stage(stash.root, staging.entry, paths, admit);
+      const { bytes, skipped } = await stage(stash.root, staging.held.entry, paths, admit);
       if (skipped.length > 0) port.warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
       const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key4], limitMs, "Cache save");
       const durationMs = performance.now() - started;
@@ -4405,7 +4430,7 @@ var fromSource = import.meta.url.endsWith(".ts");
 var RESTORE_ENTRY = fileURLToPath3(new URL(fromSource ? "../entries/cache-restore.ts" : "./restore.js", import.meta.url));
 var SAVE_ENTRY = fileURLToPath3(new URL(fromSource ? "../entries/cache-save.ts" : "./save.js", import.meta.url));
 async function restoreInChild(staging, keys, limitMs) {
-  return (await inChild(RESTORE_ENTRY, [staging.entry, staging.archive, keys.key, ...keys.restoreKeys], limitMs, "Cache restore")).result;
+  return (await inChild(RESTORE_ENTRY, [staging.entry, staging.held.entry, staging.held.archive, keys.key, ...keys.restoreKeys], limitMs, "Cache restore")).result;
 }
 async function inChild(entry, args, limitMs, what) {
   let result;
@@ -4539,7 +4564,7 @@ function hasDownloads(modcache) {
   }
   if (!dir) return false;
   try {
-    return readdirSync3(dir.path).length > 0;
+    return readdirSync4(dir.path).length > 0;
   } finally {
     dir.close();
   }
@@ -8098,7 +8123,7 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync4, readFileSync as readFileSync5, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
+import { readdirSync as readdirSync5, readFileSync as readFileSync5, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
 import path23 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
@@ -8138,7 +8163,7 @@ var readText = (file2) => {
 function directoryFiles(dir) {
   let names;
   try {
-    names = readdirSync4(dir);
+    names = readdirSync5(dir);
   } catch {
     return [];
   }

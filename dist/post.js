@@ -960,11 +960,12 @@ function savePolicy(why) {
 
 // src/cache/staging.ts
 import { randomBytes } from "node:crypto";
-import { closeSync as closeSync2, fstatSync as fstatSync2, lstatSync as lstatSync2, openSync as openSync2, promises as fs3, readSync as readSync2, unlinkSync as unlinkSync2, writeSync as writeSync2 } from "node:fs";
+import { closeSync as closeSync2, fstatSync as fstatSync2, lstatSync as lstatSync2, openSync as openSync2, promises as fs3, readdirSync, readSync as readSync2, unlinkSync as unlinkSync2, writeFileSync, writeSync as writeSync2 } from "node:fs";
 import path2 from "node:path";
 
 // src/util/confined.ts
 import { chmodSync, closeSync, constants as constants3, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { lstat as lstat2, readdir as readdir2, rmdir as rmdir2, unlink as unlink2 } from "node:fs/promises";
 import path from "node:path";
 import { isMainThread } from "node:worker_threads";
 var O_NOFOLLOW = constants3.O_NOFOLLOW ?? 0;
@@ -1160,6 +1161,25 @@ function openDirIfThere(root, rel) {
     throw e;
   }
 }
+function readRegular(file, maxBytes) {
+  return readOpened(openRegular(file), maxBytes);
+}
+function readOpened(fd, maxBytes) {
+  try {
+    const { size } = fstatSync(fd);
+    if (size > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
+    const buffer = Buffer.alloc(size);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, buffer, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return buffer.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}
 function openRegular(file) {
   let fd;
   try {
@@ -1187,6 +1207,23 @@ function openDirectory(file, shown) {
   const stats = lstatSync(file);
   if (!stats.isDirectory()) throw Object.assign(new Error(`${file} is not a directory`), { code: stats.isSymbolicLink() ? "ELOOP" : "ENOTDIR" });
   return new Dir(void 0, shown);
+}
+async function removeEntry(dir, name) {
+  const target = dir.entry(name);
+  const stats = await lstat2(target).catch(() => void 0);
+  if (!stats) return;
+  const inner = stats.isDirectory() ? openDirAt(target, path.join(dir.shown, name)) : void 0;
+  if (!inner) return unlink2(target).catch(ignoreGone);
+  try {
+    if ((stats.mode & 448) !== 448) inner.chmod(stats.mode | 448);
+    for (const child of await readdir2(inner.path)) await removeEntry(inner, child);
+  } finally {
+    inner.close();
+  }
+  await rmdir2(target).catch(ignoreGone);
+}
+function ignoreGone(e) {
+  if (e.code !== "ENOENT") throw e;
 }
 
 // src/util/files.ts
@@ -1235,6 +1272,7 @@ function startTime(pid) {
 
 // src/cache/staging.ts
 var CLAIMING_MS = 6e4;
+var OWNER_MAX_BYTES = 4096;
 var entryIn = (dir) => path2.join(dir, "entry");
 async function claimStaging(dir) {
   await fs3.mkdir(path2.dirname(dir), { recursive: true });
@@ -1247,38 +1285,62 @@ async function claimStaging(dir) {
       await reclaim(dir);
     }
   }
-  const forget = cleanUpOnCancel(() => remove(dir));
-  await fs3.writeFile(path2.join(dir, "owner"), JSON.stringify(thisProcess()));
-  const entry = entryIn(dir);
-  await fs3.mkdir(entry);
+  const held = heldFolder(dir);
+  const release2 = async () => {
+    try {
+      for (const name of await fs3.readdir(held.path)) await removeEntry(held, name);
+      await fs3.rmdir(dir).catch(() => void 0);
+    } finally {
+      held.close();
+    }
+  };
+  const forget = cleanUpOnCancel(release2);
+  try {
+    writeFileSync(held.entry("owner"), JSON.stringify(thisProcess()), { flag: "wx" });
+    await fs3.mkdir(held.entry("entry"));
+  } catch (e) {
+    forget();
+    await release2();
+    throw e;
+  }
   return {
-    dir,
-    entry,
-    archive: path2.join(dir, "archive"),
+    entry: entryIn(dir),
+    held: { entry: held.entry("entry"), archive: held.entry("archive") },
     release: async () => {
       forget();
-      await remove(dir);
+      await release2();
     }
   };
 }
+function heldFolder(dir) {
+  const held = openDirAt(dir);
+  if (!held) throw new Error(`${dir} was replaced as it was made`);
+  const stat2 = held.stat();
+  const uid = process.getuid?.();
+  if (uid !== void 0 && stat2.uid !== uid || process.platform !== "win32" && (stat2.mode & 63) !== 0 || readdirSync(held.path).length > 0) {
+    held.close();
+    throw new Error(`${dir} was replaced as it was made`);
+  }
+  return held;
+}
 async function reclaim(dir) {
-  const owner = await ownerOf(dir);
+  const owner = ownerOf(dir);
   if (owner === "claiming" || owner && isAlive(owner)) {
     throw new Error(`another job on this runner is using ${dir}${owner === "claiming" ? "" : ` (process ${owner.pid})`}`);
   }
   const aside = `${dir}.${randomBytes(6).toString("hex")}.stale`;
   await fs3.rename(dir, aside);
-  if (JSON.stringify(await ownerOf(aside)) !== JSON.stringify(owner)) {
+  if (JSON.stringify(ownerOf(aside)) !== JSON.stringify(owner)) {
     await fs3.rename(aside, dir).catch(() => void 0);
     throw new Error(`another job on this runner is using ${dir}`);
   }
   await remove(aside);
 }
-async function ownerOf(dir) {
+function ownerOf(dir) {
   try {
-    return JSON.parse(await fs3.readFile(path2.join(dir, "owner"), "utf8"));
+    return JSON.parse(readRegular(path2.join(dir, "owner"), OWNER_MAX_BYTES).toString("utf8"));
   } catch {
-    const stat2 = await fs3.stat(dir).catch(() => void 0);
+    const stat2 = lstatOf(dir);
     return stat2 && Date.now() - stat2.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
   }
 }
@@ -1423,7 +1485,7 @@ async function saveEntry(stash, key, paths, limitMs, admit) {
   try {
     const staging = await claimStaging(stash.staging);
     try {
-      const { bytes, skipped } = await stage(stash.root, staging.entry, paths, admit);
+      const { bytes, skipped } = await stage(stash.root, staging.held.entry, paths, admit);
       if (skipped.length > 0) port.warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
       const { result, log } = await inChild(SAVE_ENTRY, [staging.entry, key], limitMs, "Cache save");
       const durationMs = performance.now() - started;

@@ -70030,7 +70030,7 @@ function placeOf(name, prefix2) {
   if (own.some((e, i) => elements[i] !== e)) return "outside the entry\u2019s folder";
   return elements.slice(own.length);
 }
-async function unpack(archive2, dir2) {
+async function unpack(archive2, dir2, into = dir2) {
   const prefix2 = memberPrefix(dir2);
   const result = { files: 0, bytes: 0, refused: [] };
   const refuse = (entry, why) => {
@@ -70043,7 +70043,7 @@ async function unpack(archive2, dir2) {
     onReadEntry: (entry) => {
       const place = placeOf(entry.path, prefix2);
       if (typeof place === "string") return refuse(entry, place);
-      const target = path5.join(dir2, ...place);
+      const target = path5.join(into, ...place);
       if (entry.type === "Directory") {
         try {
           mkdirSync2(target, { recursive: true, mode: 493 });
@@ -70079,8 +70079,8 @@ async function unpack(archive2, dir2) {
 }
 
 // src/entries/cache-restore.ts
-var [dir, archive, key, ...restoreKeys] = process.argv.slice(2);
-if (!dir || !archive || !key) throw new Error("usage: restore <entry folder> <archive> <key> [restore keys\u2026]");
+var [dir, held, archive, key, ...restoreKeys] = process.argv.slice(2);
+if (!dir || !held || !archive || !key) throw new Error("usage: restore <entry folder> <entry folder held> <archive> <key> [restore keys\u2026]");
 endWithStep();
 if (!isFeatureAvailable()) finish({ available: false, matchedKey: null });
 var found = await findEntry([dir], key, restoreKeys).catch((e) => {
@@ -70090,7 +70090,7 @@ var found = await findEntry([dir], key, restoreKeys).catch((e) => {
 if (!found) finish({ available: true, matchedKey: null });
 try {
   await downloadEntry(found, archive);
-  const { refused, files, bytes } = await unpack(archive, dir);
+  const { refused, files, bytes } = await unpack(archive, dir, held);
   finish({ available: true, matchedKey: found.key, files, bytes, refused: refused.slice(0, REFUSED_SHOWN), refusedCount: refused.length });
 } catch (e) {
   finish({ available: true, matchedKey: found.key, error: e.message });

@@ -142,14 +142,14 @@ describe('the staging folder', () => {
   it('is refused while a live process holds it, and taken over from one that is gone, whatever its age', async () => {
     const modcache = modcacheWith({})
     const { staging } = moduleStash(modcache)
-    const held = await claimStaging(staging)
+    await claimStaging(staging)
     await expect(claimStaging(staging)).rejects.toThrow(new RegExp(`another job on this runner is using .* \\(process ${process.pid}\\)`))
     // Hours old, and still in use: the owner is alive.
     const hoursAgo = new Date(Date.now() - 5 * 60 * 60 * 1000)
-    utimesSync(held.dir, hoursAgo, hoursAgo)
+    utimesSync(staging, hoursAgo, hoursAgo)
     await expect(claimStaging(staging)).rejects.toThrow(/another job on this runner is using/)
 
-    const owner = path.join(held.dir, 'owner')
+    const owner = path.join(staging, 'owner')
     const recorded = JSON.parse(readFileSync(owner, 'utf8')) as { pid: number; started: string }
     // A process that has exited, and a PID given to another process since: both gone.
     const exited = spawnSync(process.execPath, ['-e', '0']).pid as number
@@ -157,7 +157,7 @@ describe('the staging folder', () => {
       writeFileSync(path.join(staging, 'owner'), JSON.stringify(gone))
       writeFileSync(path.join(staging, 'entry', 'left-over'), 'from the killed job')
       const taken = await claimStaging(staging)
-      expect(taken.dir).toBe(staging)
+      expect(path.dirname(taken.entry)).toBe(staging)
       expect(readdirSync(taken.entry)).toEqual([])
       expect(JSON.parse(readFileSync(owner, 'utf8'))).toEqual(recorded)
     }

@@ -8,7 +8,12 @@ import { chmodSync, existsSync, promises as fsPromises, mkdirSync, mkdtempSync, 
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { stage, unstage } from '../src/cache/staging.ts'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { moduleStash } from '../src/cache/layout.ts'
+import { restoreEntry, saveEntry } from '../src/cache/service.ts'
+import { claimStaging, stage, unstage } from '../src/cache/staging.ts'
+import { servicePool } from './support/cache-service.ts'
 import { answersBeside, canMount, hungMount } from './support/hung-mount.ts'
 
 const made: string[] = []
@@ -24,7 +29,9 @@ const withFiles = (dir: string, files: Record<string, string>) => {
   }
   return dir
 }
-afterEach(() => {
+const services = servicePool()
+afterEach(async () => {
+  await services.closeAll()
   vi.restoreAllMocks()
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
@@ -160,6 +167,41 @@ describe.skipIf(!canMount)('hasDownloads and a link to a mount that never answer
   }, 20_000)
 })
 
+// Another user of the module cache can make the staging folder first, with a FIFO for its owner
+// record: the claim that finds the folder taken reads that record, and a read by path waits for
+// a writer for good.
+describe('claimStaging() and a staging folder another user made', () => {
+  it.skipIf(process.platform === 'win32')('a FIFO for the owner record: the claim answers at once, and the folder is not taken while it is new', () => {
+    const root = temp('modcache-')
+    const staging = path.join(root, 'cache/go-mod-download-staging')
+    mkdirSync(staging, { recursive: true })
+    execFileSync('mkfifo', [path.join(staging, 'owner')])
+    const code = `
+      import { claimStaging } from ${JSON.stringify(path.join(import.meta.dirname, '../src/cache/staging.ts'))}
+      await claimStaging(${JSON.stringify(staging)}).then(() => console.log('claimed'), e => console.log(e.message))`
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 10_000 })
+    expect(run.signal).toBeNull()
+    expect(run.stdout.trim()).toBe(`another job on this runner is using ${staging}`)
+  })
+
+  it.skipIf(process.platform === 'win32')('a folder of its own put in place just after the claim made the folder: refused, and nothing is written into it', async () => {
+    const root = temp('modcache-')
+    const staging = path.join(root, 'cache/go-mod-download-staging')
+    const mkdir = fsPromises.mkdir
+    vi.spyOn(fsPromises, 'mkdir').mockImplementation(async (dir, options) => {
+      const made = await mkdir(dir, options)
+      if (dir === staging) {
+        renameSync(staging, `${staging}-ours`)
+        withFiles(staging, { 'entry/.keep': '' })
+        chmodSync(staging, 0o755)
+      }
+      return made
+    })
+    await expect(claimStaging(staging)).rejects.toThrow(`${staging} was replaced as it was made`)
+    expect(readdirSync(staging, { recursive: true })).toEqual(['entry', 'entry/.keep'])
+  })
+})
+
 // The save's walk to what it stages: a directory on the way swapped for a link into a mount that
 // never answers, just after it was checked, must not be looked through (the old walk lstat-ed
 // each component by its whole path, and waited in the mount for good).
@@ -204,4 +246,90 @@ describe.skipIf(!canMount)('stage() and a link to a mount that never answers, sw
       expect(readFileSync(path.join(entry, 'cache/download/a/@v', file), 'utf8')).toBe(readFileSync(path.join(root, 'cache/download/a-moved/@v', file), 'utf8'))
     }
   }, 20_000)
+})
+
+// The staging folder lies in the module cache (cache/go-mod-download-staging), whose directories
+// another user of a shared module cache may rename. Through a real cache service (act's, on
+// loopback) and @actions/cache's client: an entry holding one .mod is saved, then restored, and
+// the attacker renames cache/ away and puts something else in its place at the worst moment.
+describe('a restore whose staging folder is swapped out from under it', () => {
+  const MOD = 'cache/download/example.com/a/@v/v1.0.0.mod'
+  const OURS = 'module example.com/a\n'
+
+  /** A module cache whose saved entry holds MOD, emptied again; the environment that points the cache at `url` (default: the service itself). */
+  async function savedAndEmptied(): Promise<{ root: string; service: URL; restore: (select: (dir: string) => Promise<string[]>, url?: string) => Promise<string[]> }> {
+    const service = await services.start()
+    const root = withFiles(temp('modcache-'), { [MOD]: OURS })
+    const withEnv = async <T>(env: Record<string, string>, run: () => Promise<T>): Promise<T> => {
+      const saved = { ...process.env }
+      Object.assign(process.env, env, { GITHUB_WORKSPACE: path.dirname(root) })
+      try {
+        return await run()
+      } finally {
+        process.env = saved
+      }
+    }
+    const report = await withEnv(service.env, () => saveEntry(moduleStash(root), 'go-mod-swap', [MOD], 30_000))
+    expect(report.state, report.why).toBe('saved')
+    rmSync(path.join(root, 'cache'), { recursive: true })
+    return {
+      root,
+      service: new URL(service.env.ACTIONS_CACHE_URL ?? ''),
+      restore: async (select, url) => {
+        const outcome = await withEnv({ ...service.env, ...(url ? { ACTIONS_CACHE_URL: url } : {}) }, () => restoreEntry(moduleStash(root), { key: 'go-mod-swap', restoreKeys: [] }, 30_000, select))
+        expect(outcome.report.state, outcome.report.warning).toBe('exact')
+        return outcome.moved
+      }
+    }
+  }
+
+  it('swapped for a link to elsewhere while the restore downloads and unpacks: nothing is written there', async () => {
+    const { root, service, restore } = await savedAndEmptied()
+    const outside = withFiles(temp('outside-'), { 'go-mod-download-staging/.keep': '' })
+    // Before the service, on loopback: the restore's process asks it for the entry after the
+    // folder was claimed, before anything is downloaded or unpacked. That is when cache/ goes.
+    let swapped = false
+    const front = http.createServer((req, res) => {
+      if (!swapped) {
+        swapped = true
+        renameSync(path.join(root, 'cache'), path.join(root, 'cache-moved'))
+        symlinkSync(outside, path.join(root, 'cache'))
+      }
+      const upstream = http.request({ host: service.hostname, port: service.port, path: req.url, method: req.method, headers: req.headers }, answer => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      })
+      req.pipe(upstream)
+    })
+    await new Promise<void>(resolve => front.listen(0, '127.0.0.1', resolve))
+    try {
+      let seen: string | undefined
+      const moved = await restore(async dir => {
+        seen = readFileSync(path.join(dir, MOD), 'utf8')
+        return [MOD]
+      }, `http://127.0.0.1:${(front.address() as AddressInfo).port}${service.pathname}`)
+      expect(swapped).toBe(true)
+      // What was unpacked and checked is the entry's; nothing of it, nor the archive, went through the link.
+      expect(seen).toBe(OURS)
+      expect(readdirSync(outside, { recursive: true }).sort()).toEqual(['go-mod-download-staging', 'go-mod-download-staging/.keep'])
+      // cache/ is a link now: nothing moves in through it.
+      expect(moved).toEqual([])
+    } finally {
+      front.closeAllConnections()
+      await new Promise(resolve => front.close(resolve))
+    }
+  }, 60_000)
+
+  it('swapped for a folder of the attacker’s after the check, before the moves: what moves in is what was checked', async () => {
+    const { root, restore } = await savedAndEmptied()
+    const moved = await restore(async dir => {
+      expect(readFileSync(path.join(dir, MOD), 'utf8')).toBe(OURS)
+      // The check passed; now the attacker's own folder takes the staging folder's place.
+      renameSync(path.join(root, 'cache'), path.join(root, 'cache-moved'))
+      withFiles(root, { [`cache/go-mod-download-staging/entry/${MOD}`]: 'module planted\n' })
+      return [MOD]
+    })
+    expect(moved).toEqual([MOD])
+    expect(readFileSync(path.join(root, MOD), 'utf8')).toBe(OURS)
+  }, 60_000)
 })

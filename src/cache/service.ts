@@ -103,7 +103,7 @@ export async function restoreEntry(stash: Stash, keys: CacheKeys, limitMs: numbe
       matchedKey = result.matchedKey ?? undefined
       if (!matchedKey) return nothing({ state: 'miss', durationMs: performance.now() - started })
       if (result.error !== undefined) throw new Error(result.error)
-      const moved = await unstage(staging.entry, stash.root, await select(staging.entry))
+      const moved = await unstage(staging.held.entry, stash.root, await select(staging.held.entry))
       const refused = result.refusedCount ?? 0
       // An entry that was not taken whole is not the exact one: saving under the key again is what repairs it.
       const state = refused === 0 && sameKey(matchedKey, keys.key) ? 'exact' : 'partial'
@@ -135,7 +135,7 @@ export async function saveEntry(stash: Stash, key: string, paths: string[], limi
   try {
     const staging = await claimStaging(stash.staging)
     try {
-      const { bytes, skipped } = await stage(stash.root, staging.entry, paths, admit)
+      const { bytes, skipped } = await stage(stash.root, staging.held.entry, paths, admit)
       if (skipped.length > 0) port.warning(`Not saved in the cache entry, not being the cache’s own: ${skipped.slice(0, REFUSED_SHOWN).map(s => `${s.path} (${s.why})`).join('; ')}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ''}.`)
       const { result, log } = await inChild<SaveResult>(SAVE_ENTRY, [staging.entry, key], limitMs, 'Cache save')
       const durationMs = performance.now() - started
@@ -162,7 +162,7 @@ const SAVE_ENTRY = fileURLToPath(new URL(fromSource ? '../entries/cache-save.ts'
  * nothing is extracted into the module cache after the step has moved on.
  */
 async function restoreInChild(staging: Staging, keys: CacheKeys, limitMs: number): Promise<RestoreResult> {
-  return (await inChild<RestoreResult>(RESTORE_ENTRY, [staging.entry, staging.archive, keys.key, ...keys.restoreKeys], limitMs, 'Cache restore')).result
+  return (await inChild<RestoreResult>(RESTORE_ENTRY, [staging.entry, staging.held.entry, staging.held.archive, keys.key, ...keys.restoreKeys], limitMs, 'Cache restore')).result
 }
 
 /**

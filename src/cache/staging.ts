@@ -8,22 +8,29 @@
 // two jobs sharing a runner's caches do not mix their entries, and a job killed while using it
 // does not keep the next ones out.
 import { randomBytes } from 'node:crypto'
-import { closeSync, fstatSync, lstatSync, openSync, promises as fs, readSync, type Stats, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, lstatSync, openSync, promises as fs, readdirSync, readSync, type Stats, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
-import { CREATE_NEW, describe, type Dir, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, openRegular } from '../util/confined.ts'
+import { CREATE_NEW, describe, type Dir, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, openRegular, readRegular, removeEntry } from '../util/confined.ts'
 import { makeDirsWritable } from '../util/files.ts'
 import { cleanUpOnCancel } from '../util/process.ts'
 import { isAlive, type Owner, thisProcess } from './owner.ts'
 
 /** A claimed folder with no owner yet is being claimed this long at most; past that, its claimer died. */
 const CLAIMING_MS = 60_000
+/** An owner record is a short line of JSON. */
+const OWNER_MAX_BYTES = 4096
 
 export interface Staging {
-  dir: string
-  /** The folder @actions/cache saves and restores: its path is the entry's. */
+  /** The entry folder's path: what the cache service knows the entry by (its version hashes the path). */
   entry: string
-  /** Where a restore downloads the archive, beside the entry. */
-  archive: string
+  /**
+   * The entry folder, and where a restore downloads the archive beside it, named through the
+   * staging folder held open (on Linux, its descriptor, which a child process names too): every
+   * read and write of the step's, and of the restore's process, goes there. The staging folder
+   * lies in the module cache, shared ground: a directory above it renamed, or swapped for a
+   * link, meanwhile changes nothing of what is unpacked, checked or moved in.
+   */
+  held: { entry: string; archive: string }
   release: () => Promise<void>
 }
 
@@ -43,19 +50,49 @@ export async function claimStaging(dir: string): Promise<Staging> {
       await reclaim(dir)
     }
   }
-  const forget = cleanUpOnCancel(() => remove(dir))
-  await fs.writeFile(path.join(dir, 'owner'), JSON.stringify(thisProcess()))
-  const entry = entryIn(dir)
-  await fs.mkdir(entry)
-  return {
-    dir,
-    entry,
-    archive: path.join(dir, 'archive'),
-    release: async () => {
-      forget()
-      await remove(dir)
+  const held = heldFolder(dir)
+  const release = async () => {
+    try {
+      for (const name of await fs.readdir(held.path)) await removeEntry(held, name)
+      // By its path: the folder if it is still there and empty, else nothing (another's folder is never empty).
+      await fs.rmdir(dir).catch(() => undefined)
+    } finally {
+      held.close()
     }
   }
+  const forget = cleanUpOnCancel(release)
+  try {
+    writeFileSync(held.entry('owner'), JSON.stringify(thisProcess()), { flag: 'wx' })
+    await fs.mkdir(held.entry('entry'))
+  } catch (e) {
+    forget()
+    await release()
+    throw e
+  }
+  return {
+    entry: entryIn(dir),
+    held: { entry: held.entry('entry'), archive: held.entry('archive') },
+    release: async () => {
+      forget()
+      await release()
+    }
+  }
+}
+
+/**
+ * The folder just made at `dir`, opened without following a link and held: refused unless it is
+ * still the new one (a directory of this user's, private, empty), which no other user can make.
+ */
+function heldFolder(dir: string): Dir {
+  const held = openDirAt(dir)
+  if (!held) throw new Error(`${dir} was replaced as it was made`)
+  const stat = held.stat()
+  const uid = process.getuid?.()
+  if ((uid !== undefined && stat.uid !== uid) || (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) || readdirSync(held.path).length > 0) {
+    held.close()
+    throw new Error(`${dir} was replaced as it was made`)
+  }
+  return held
 }
 
 /**
@@ -64,13 +101,13 @@ export async function claimStaging(dir: string): Promise<Staging> {
  * if it still names the owner that was found gone.
  */
 async function reclaim(dir: string): Promise<void> {
-  const owner = await ownerOf(dir)
+  const owner = ownerOf(dir)
   if (owner === 'claiming' || (owner && isAlive(owner))) {
     throw new Error(`another job on this runner is using ${dir}${owner === 'claiming' ? '' : ` (process ${owner.pid})`}`)
   }
   const aside = `${dir}.${randomBytes(6).toString('hex')}.stale`
   await fs.rename(dir, aside)
-  if (JSON.stringify(await ownerOf(aside)) !== JSON.stringify(owner)) {
+  if (JSON.stringify(ownerOf(aside)) !== JSON.stringify(owner)) {
     // Another job reclaimed it first, and this was its new folder: it goes back.
     await fs.rename(aside, dir).catch(() => undefined)
     throw new Error(`another job on this runner is using ${dir}`)
@@ -78,12 +115,16 @@ async function reclaim(dir: string): Promise<void> {
   await remove(aside)
 }
 
-/** The folder's recorded owner; `claiming` while a claim is under way; undefined when none is recorded (a claimer that died, an older version). */
-async function ownerOf(dir: string): Promise<Owner | 'claiming' | undefined> {
+/**
+ * The folder's recorded owner; `claiming` while a claim is under way; undefined when none is
+ * recorded (a claimer that died, an older version). Another user may have made the folder: its
+ * record is read only as a small regular file, never through a link or from a FIFO.
+ */
+function ownerOf(dir: string): Owner | 'claiming' | undefined {
   try {
-    return JSON.parse(await fs.readFile(path.join(dir, 'owner'), 'utf8')) as Owner
+    return JSON.parse(readRegular(path.join(dir, 'owner'), OWNER_MAX_BYTES).toString('utf8')) as Owner
   } catch {
-    const stat = await fs.stat(dir).catch(() => undefined)
+    const stat = lstatOf(dir)
     return stat && Date.now() - stat.mtimeMs < CLAIMING_MS ? 'claiming' : undefined
   }
 }

@@ -57,8 +57,12 @@ export function placeOf(name: string, prefix: string): string[] | string {
   return elements.slice(own.length)
 }
 
-/** Unpacks `archive` (tar, plain, gzip or zstd) into `dir`, an empty folder of this process's own. */
-export async function unpack(archive: string, dir: string): Promise<Unpacked> {
+/**
+ * Unpacks `archive` (tar, plain, gzip or zstd) into the folder `dir` names (its members are named
+ * by that path), an empty folder of this process's own, written through `into` (the same folder,
+ * as its holder names it).
+ */
+export async function unpack(archive: string, dir: string, into = dir): Promise<Unpacked> {
   const prefix = memberPrefix(dir)
   const result: Unpacked = { files: 0, bytes: 0, refused: [] }
   const refuse = (entry: ReadEntry, why: string) => {
@@ -73,7 +77,7 @@ export async function unpack(archive: string, dir: string): Promise<Unpacked> {
     onReadEntry: entry => {
       const place = placeOf(entry.path, prefix)
       if (typeof place === 'string') return refuse(entry, place)
-      const target = path.join(dir, ...place)
+      const target = path.join(into, ...place)
       if (entry.type === 'Directory') {
         try {
           mkdirSync(target, { recursive: true, mode: 0o755 })
