@@ -1619,6 +1619,14 @@ var Dir = class {
     this.shown = shown;
     this.path = byDescriptor && fd !== void 0 ? `/proc/${procPid}/fd/${fd}` : shown;
   }
+  /**
+   * What names the directory in a child process that inherits its descriptor as `childFd`: the
+   * child's own /proc/self/fd, which a process may always read (another's /proc/<pid>/fd it may
+   * not, where the step's process is not dumpable), or the checked path where there is none.
+   */
+  inChild(childFd) {
+    return byDescriptor && this.fd !== void 0 ? `/proc/self/fd/${childFd}` : this.shown;
+  }
   /** The path of an entry of this directory (a name, or a relative path under it). */
   entry(name) {
     return `${this.path}/${name}`;

@@ -813,14 +813,15 @@ function spawnGroup(command, args, options) {
     env: options.env,
     // POSIX: a new process group led by the child. Windows has no groups; taskkill /T walks the tree.
     detached: process.platform !== "win32",
-    stdio: ["ignore", "pipe", "pipe"],
+    // Descriptors the child inherits, as 3, 4…
+    stdio: ["ignore", "pipe", "pipe", ...options.inherit ?? []],
     windowsHide: true
   });
   const exited = new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("close", (code, signal) => resolve({ code, signal }));
   });
-  for (const stream of [child.stdout, child.stderr]) eachLine(stream, options.onLine);
+  for (const stream of [child.stdout, child.stderr]) if (stream) eachLine(stream, options.onLine);
   const pid = child.pid;
   if (pid === void 0) return { exited, kill: () => exited };
   const forget = killGroupOnCancel(pid, exited.catch(() => void 0));
@@ -997,6 +998,14 @@ var Dir = class {
     this.fd = fd;
     this.shown = shown;
     this.path = byDescriptor && fd !== void 0 ? `/proc/${procPid}/fd/${fd}` : shown;
+  }
+  /**
+   * What names the directory in a child process that inherits its descriptor as `childFd`: the
+   * child's own /proc/self/fd, which a process may always read (another's /proc/<pid>/fd it may
+   * not, where the step's process is not dumpable), or the checked path where there is none.
+   */
+  inChild(childFd) {
+    return byDescriptor && this.fd !== void 0 ? `/proc/self/fd/${childFd}` : this.shown;
   }
   /** The path of an entry of this directory (a name, or a relative path under it). */
   entry(name) {
@@ -1273,6 +1282,7 @@ function startTime(pid) {
 // src/cache/staging.ts
 var CLAIMING_MS = 6e4;
 var OWNER_MAX_BYTES = 4096;
+var CHILD_FD = 3;
 var entryIn = (dir) => path2.join(dir, "entry");
 async function claimStaging(dir) {
   await fs3.mkdir(path2.dirname(dir), { recursive: true });
@@ -1306,6 +1316,7 @@ async function claimStaging(dir) {
   return {
     entry: entryIn(dir),
     held: { entry: held.entry("entry"), archive: held.entry("archive") },
+    child: { fd: held.fd, entry: `${held.inChild(CHILD_FD)}/entry`, archive: `${held.inChild(CHILD_FD)}/archive` },
     release: async () => {
       forget();
       await release2();
@@ -1502,12 +1513,13 @@ async function saveEntry(stash, key, paths, limitMs, admit) {
 var fromSource = import.meta.url.endsWith(".ts");
 var RESTORE_ENTRY = fileURLToPath(new URL(fromSource ? "../entries/cache-restore.ts" : "./restore.js", import.meta.url));
 var SAVE_ENTRY = fileURLToPath(new URL(fromSource ? "../entries/cache-save.ts" : "./save.js", import.meta.url));
-async function inChild(entry, args, limitMs, what) {
+async function inChild(entry, args, limitMs, what, inheritedFd) {
   let result;
   const log = [];
   const child = spawnGroup(process.execPath, [entry, ...args], {
     cwd: process.cwd(),
     env: processEnv(),
+    ...inheritedFd === void 0 ? {} : { inherit: [inheritedFd] },
     onLine: (line) => {
       if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length));
       else {

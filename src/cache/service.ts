@@ -162,7 +162,8 @@ const SAVE_ENTRY = fileURLToPath(new URL(fromSource ? '../entries/cache-save.ts'
  * nothing is extracted into the module cache after the step has moved on.
  */
 async function restoreInChild(staging: Staging, keys: CacheKeys, limitMs: number): Promise<RestoreResult> {
-  return (await inChild<RestoreResult>(RESTORE_ENTRY, [staging.entry, staging.held.entry, staging.held.archive, keys.key, ...keys.restoreKeys], limitMs, 'Cache restore')).result
+  const { fd, entry, archive } = staging.child
+  return (await inChild<RestoreResult>(RESTORE_ENTRY, [staging.entry, entry, archive, keys.key, ...keys.restoreKeys], limitMs, 'Cache restore', fd)).result
 }
 
 /**
@@ -170,12 +171,13 @@ async function restoreInChild(staging: Staging, keys: CacheKeys, limitMs: number
  * process group: killed with its tar past the deadline; a crash of its own is an error here.
  * Its result, and its log lines, which are the step's too.
  */
-async function inChild<T>(entry: string, args: string[], limitMs: number, what: string): Promise<{ result: T; log: string[] }> {
+async function inChild<T>(entry: string, args: string[], limitMs: number, what: string, inheritedFd?: number): Promise<{ result: T; log: string[] }> {
   let result: T | undefined
   const log: string[] = []
   const child = spawnGroup(process.execPath, [entry, ...args], {
     cwd: process.cwd(),
     env: processEnv(),
+    ...(inheritedFd === undefined ? {} : { inherit: [inheritedFd] }),
     onLine: line => {
       if (line.startsWith(RESULT_MARKER)) result = JSON.parse(line.slice(RESULT_MARKER.length)) as T
       else {

@@ -2,9 +2,10 @@
 // writing into the staging folder later, while go runs. It finds the entry, downloads it, and
 // unpacks it into the entry folder, refusing any member that would land outside it or is not a
 // regular file or directory (unpack.ts). argv: the entry folder's path (the service's name for
-// the entry), the same folder and where to put the archive as the step holds them (staging.ts:
-// through its descriptor, so that nothing is written elsewhere should a directory above be
-// swapped meanwhile), the key, then the restore keys; the result goes out on one marked line.
+// the entry), the same folder and where to put the archive named through the staging folder's
+// descriptor, inherited from the step (staging.ts: nothing is written elsewhere should a
+// directory above be swapped meanwhile), the key, then the restore keys; the result goes out on
+// one marked line.
 import { isFeatureAvailable } from '@actions/cache'
 import { endWithStep, finish } from '../cache/child.ts'
 import { downloadEntry, findEntry } from '../cache/entry-client.ts'

@@ -62,6 +62,15 @@ export class Dir {
     this.path = byDescriptor && fd !== undefined ? `/proc/${procPid}/fd/${fd}` : shown
   }
 
+  /**
+   * What names the directory in a child process that inherits its descriptor as `childFd`: the
+   * child's own /proc/self/fd, which a process may always read (another's /proc/<pid>/fd it may
+   * not, where the step's process is not dumpable), or the checked path where there is none.
+   */
+  inChild(childFd: number): string {
+    return byDescriptor && this.fd !== undefined ? `/proc/self/fd/${childFd}` : this.shown
+  }
+
   /** The path of an entry of this directory (a name, or a relative path under it). */
   entry(name: string): string {
     return `${this.path}/${name}`

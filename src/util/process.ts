@@ -35,21 +35,22 @@ const REAP_WAIT_MS = 2000
 export function spawnGroup(
   command: string,
   args: string[],
-  options: { cwd: string; env: Record<string, string>; onLine: (line: string) => void }
+  options: { cwd: string; env: Record<string, string>; onLine: (line: string) => void; inherit?: number[] }
 ): GroupChild {
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env,
     // POSIX: a new process group led by the child. Windows has no groups; taskkill /T walks the tree.
     detached: process.platform !== 'win32',
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // Descriptors the child inherits, as 3, 4…
+    stdio: ['ignore', 'pipe', 'pipe', ...(options.inherit ?? [])],
     windowsHide: true
   })
   const exited = new Promise<Exit>((resolve, reject) => {
     child.once('error', reject)
     child.once('close', (code, signal) => resolve({ code, signal }))
   })
-  for (const stream of [child.stdout, child.stderr]) eachLine(stream, options.onLine)
+  for (const stream of [child.stdout, child.stderr]) if (stream) eachLine(stream, options.onLine)
   const pid = child.pid
   if (pid === undefined) return { exited, kill: () => exited }
   const forget = killGroupOnCancel(pid, exited.catch(() => undefined))
