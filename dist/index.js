@@ -4838,28 +4838,31 @@ async function runAttempt(options) {
     }
   });
   let endedBy = "exit";
+  const end = (by) => {
+    endedBy = by;
+    void child.kill();
+  };
   const tick = stallCheckEveryMs(options.stallTimeoutMs);
-  let checking = false;
+  let countingSince;
   const watchdog = setInterval(async () => {
-    if (checking || endedBy !== "exit") return;
-    checking = true;
+    if (endedBy !== "exit") return;
     const now = performance.now();
-    if (now - started > options.timeoutMs) {
-      endedBy = "timeout";
-      void child.kill();
-    } else if (now - lastProgress > tick) {
-      const bytes = await treeBytes(cacheDir) + (options.progress?.() ?? 0);
-      const comparable = measuredAt > lastProgress;
-      const since = measuredAt;
-      measuredAt = performance.now();
-      if (comparable && bytes - lastBytes >= FLOOR_BYTES_PER_SEC * (measuredAt - since) / 1e3) lastProgress = measuredAt;
-      lastBytes = bytes;
-      if (measuredAt - lastProgress > options.stallTimeoutMs) {
-        endedBy = "stall";
-        void child.kill();
-      }
+    if (now - started > options.timeoutMs) return end("timeout");
+    if (countingSince !== void 0) {
+      if (now - Math.max(countingSince, lastProgress) > options.stallTimeoutMs) end("stall");
+      return;
     }
-    checking = false;
+    if (now - lastProgress <= tick) return;
+    countingSince = now;
+    const bytes = await treeBytes(cacheDir) + (options.progress?.() ?? 0);
+    countingSince = void 0;
+    if (endedBy !== "exit") return;
+    const comparable = measuredAt > lastProgress;
+    const since = measuredAt;
+    measuredAt = performance.now();
+    if (comparable && bytes - lastBytes >= FLOOR_BYTES_PER_SEC * (measuredAt - since) / 1e3) lastProgress = measuredAt;
+    lastBytes = bytes;
+    if (measuredAt - lastProgress > options.stallTimeoutMs) end("stall");
   }, tick);
   try {
     const exit = await child.exited;

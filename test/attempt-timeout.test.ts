@@ -1,10 +1,12 @@
 // `timeout` bounds an attempt from its start, however steadily go progresses: a download that
 // keeps finishing requests but would take longer than `timeout` in total is killed at
 // `timeout`. (stall-timeout is the other bound: no progress for that long.)
-import { mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { goBinary, offlineGoEnv } from './support/go.ts'
+import { answersBeside, canMount, hungMount } from './support/hung-mount.ts'
 import { healthy, proxyPool } from './support/proxy-server.ts'
 import { runScenario } from './support/scenario.ts'
 import { makeUniverse, type Universe } from './support/universe.ts'
@@ -38,4 +40,56 @@ describe('timeout', () => {
     expect(answered.length).toBeLessThan(slow.requests.length + 1)
     expect(answered.filter(l => l.includes('.zip: 200')).length).toBeLessThan(universe.modules.length)
   })
+})
+
+// The watchdog counts the bytes under the module cache's cache/ to see whether go still makes
+// progress. That count walks a directory any user of a shared module cache can write to: a
+// directory there swapped for a link into a file system that never answers (a hung network
+// mount, a FUSE mount of theirs) holds the count for good. It must not hold the bounds with it.
+describe.skipIf(!canMount)('a count of the module cache that never ends', () => {
+  it('go, stalled on a silent proxy, is still ended at stall-timeout', async ({ skip }) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hung-count-'))
+    const mount = await hungMount(dir)
+    if (!mount) return skip('no FUSE mount here')
+    const modcache = path.join(dir, 'modcache')
+    mkdirSync(path.join(modcache, 'cache/download/sub/dir'), { recursive: true })
+    const work = path.join(dir, 'work')
+    mkdirSync(work)
+    writeFileSync(path.join(work, 'go.mod'), 'module example.com/main\n\ngo 1.21\n\nrequire example.com/a v1.0.0\n')
+    const code = `
+      import http from 'node:http'
+      import fs, { renameSync, symlinkSync } from 'node:fs'
+      import { syncBuiltinESMExports } from 'node:module'
+      const [modcache, work, mnt, goBin, goEnv, result] = ${JSON.stringify([modcache, work, mount.mnt, goBinary(), offlineGoEnv(modcache), path.join(dir, 'result.json')])}
+      // The attacker wins the race every time: cache/download/sub becomes a link into the mount
+      // right after the count listed cache/download (and saw a directory there).
+      const readdir = fs.promises.readdir
+      let swapped = false
+      fs.promises.readdir = async (p, ...rest) => {
+        const listed = await readdir(p, ...rest)
+        if (!swapped && String(p).endsWith('/cache/download')) {
+          swapped = true
+          renameSync(modcache + '/cache/download/sub', modcache + '/cache/download/sub-moved')
+          symlinkSync(mnt + '/x', modcache + '/cache/download/sub')
+        }
+        return listed
+      }
+      syncBuiltinESMExports()
+      // A proxy that takes every request and never answers: go waits on it for good.
+      const silent = http.createServer(() => {})
+      await new Promise(resolve => silent.listen(0, '127.0.0.1', resolve))
+      const { runAttempt } = await import(${JSON.stringify(path.join(import.meta.dirname, '../src/download/attempt.ts'))})
+      const outcome = await runAttempt({
+        go: goBin, cwd: work, modcache, timeoutMs: 60_000, stallTimeoutMs: 2_000,
+        env: { ...process.env, ...goEnv, GOPROXY: 'http://127.0.0.1:' + silent.address().port, GOFLAGS: '-mod=mod' }
+      })
+      fs.writeFileSync(result, JSON.stringify({ swapped, endedBy: outcome.endedBy, waitingOn: outcome.waitingOn }))
+      console.log('answered')
+      process.exit(0)`
+    const answered = await answersBeside(mount, code, 15_000)
+    expect(answered).toBe(true)
+    const outcome = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8')) as { swapped: boolean; endedBy: string; waitingOn: string[] }
+    expect(outcome).toMatchObject({ swapped: true, endedBy: 'stall' })
+    expect(outcome.waitingOn.length).toBeGreaterThan(0)
+  }, 30_000)
 })

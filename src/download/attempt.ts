@@ -93,31 +93,38 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   })
 
   let endedBy: EndedBy = 'exit'
+  const end = (by: EndedBy) => {
+    endedBy = by
+    void child.kill()
+  }
   const tick = stallCheckEveryMs(options.stallTimeoutMs)
-  let checking = false
+  /** When the count of the module cache's bytes under way began. */
+  let countingSince: number | undefined
   const watchdog = setInterval(async () => {
-    if (checking || endedBy !== 'exit') return
-    checking = true
+    if (endedBy !== 'exit') return
     const now = performance.now()
-    if (now - started > options.timeoutMs) {
-      endedBy = 'timeout'
-      void child.kill()
-    } else if (now - lastProgress > tick) {
-      // No completed request lately: bytes still arriving in the module cache count as
-      // progress when they come at the floor rate (a trickle does not), measured against a
-      // count taken after the last completed request.
-      const bytes = (await treeBytes(cacheDir)) + (options.progress?.() ?? 0)
-      const comparable = measuredAt > lastProgress
-      const since = measuredAt
-      measuredAt = performance.now()
-      if (comparable && bytes - lastBytes >= (FLOOR_BYTES_PER_SEC * (measuredAt - since)) / 1000) lastProgress = measuredAt
-      lastBytes = bytes
-      if (measuredAt - lastProgress > options.stallTimeoutMs) {
-        endedBy = 'stall'
-        void child.kill()
-      }
+    // Decided whatever the count is doing: a count stuck in the module cache (a file system that
+    // never answers, mounted or linked there by another of its users) keeps go past no bound.
+    if (now - started > options.timeoutMs) return end('timeout')
+    if (countingSince !== undefined) {
+      // A count that does not end says nothing of progress: as long as a stall, it is one.
+      if (now - Math.max(countingSince, lastProgress) > options.stallTimeoutMs) end('stall')
+      return
     }
-    checking = false
+    if (now - lastProgress <= tick) return
+    // No completed request lately: bytes still arriving in the module cache count as progress
+    // when they come at the floor rate (a trickle does not), measured against a count taken
+    // after the last completed request.
+    countingSince = now
+    const bytes = (await treeBytes(cacheDir)) + (options.progress?.() ?? 0)
+    countingSince = undefined
+    if (endedBy !== 'exit') return
+    const comparable = measuredAt > lastProgress
+    const since = measuredAt
+    measuredAt = performance.now()
+    if (comparable && bytes - lastBytes >= (FLOOR_BYTES_PER_SEC * (measuredAt - since)) / 1000) lastProgress = measuredAt
+    lastBytes = bytes
+    if (measuredAt - lastProgress > options.stallTimeoutMs) end('stall')
   }, tick)
 
   try {
