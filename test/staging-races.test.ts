@@ -333,3 +333,30 @@ describe('a restore whose staging folder is swapped out from under it', () => {
     expect(readFileSync(path.join(root, MOD), 'utf8')).toBe(OURS)
   }, 60_000)
 })
+
+// A directory on the save's way that is a mount point (another user's FUSE mount on a folder of
+// theirs in the shared module cache, which needs no link): the old walk lstat-ed each component
+// and stopped at the first on another file system (the mount's root answers its stat). The walk
+// through held directories must stop there too, before any lookup inside the mount.
+describe.skipIf(!canMount)('stage() and a mount that never answers, mounted on a directory on the way', () => {
+  it('finishes, naming the path as on another file system', async ({ skip }) => {
+    const dir = temp('hang-')
+    const root = withFiles(path.join(dir, 'modcache'), { 'cache/download/ok/@v/v1.mod': 'module ok' })
+    // Mounted at <root>/cache/download/mnt: a real directory, no link anywhere.
+    const mount = await hungMount(path.join(root, 'cache/download'))
+    if (!mount) return skip('no FUSE mount here')
+    const entry = temp('entry-')
+    const code = `
+      import { writeFileSync } from 'node:fs'
+      const { stage } = await import(${JSON.stringify(path.join(import.meta.dirname, '../src/cache/staging.ts'))})
+      const staged = await stage(${JSON.stringify(root)}, ${JSON.stringify(entry)}, ['cache/download/mnt/@v/v1.info', 'cache/download/mnt/@v', 'cache/download/ok/@v/v1.mod'])
+      writeFileSync(${JSON.stringify(path.join(dir, 'result.json'))}, JSON.stringify(staged))
+      console.log('answered')`
+    const answered = await answersBeside(mount, code, 5_000)
+    expect(answered).toBe(true)
+    const staged = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8')) as { skipped: { path: string; why: string }[] }
+    expect(staged.skipped.map(s => s.path)).toEqual(['cache/download/mnt/@v/v1.info', 'cache/download/mnt/@v'])
+    for (const s of staged.skipped) expect(s.why).toMatch(/another file system/)
+    expect(readFileSync(path.join(entry, 'cache/download/ok/@v/v1.mod'), 'utf8')).toBe('module ok')
+  }, 20_000)
+})
