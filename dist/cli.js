@@ -3467,23 +3467,31 @@ async function linkChecked(root, file2, to) {
   }
 }
 function within(root, rel, dev) {
-  let parent;
+  const names = rel.split("/");
+  let parent = openDir(root, "");
   try {
-    parent = openDirIfThere(root, path8.posix.dirname(rel));
-  } catch (e) {
-    if (e instanceof NotADirectory) return `${e.rel} is ${e.kind}`;
-    throw e;
-  }
-  if (!parent) return void 0;
-  try {
-    if (parent.stat().dev !== dev) return `${path8.posix.dirname(rel)} is on another file system`;
-    const name = path8.posix.basename(rel);
-    const stat = lstatOf(parent.entry(name));
-    if (!stat?.isDirectory()) return stat && { stat };
-    const tree = openDirAt(parent.entry(name), path8.join(parent.shown, name));
-    return tree ? { stat, tree } : `${rel} changed while it was read`;
+    for (const [i, name] of names.entries()) {
+      const at = names.slice(0, i + 1).join("/");
+      const stat = lstatOf(parent.entry(name));
+      if (!stat) return void 0;
+      const last = i === names.length - 1;
+      if (last && !stat.isDirectory()) return { stat };
+      if (!stat.isDirectory()) return `${at} is ${describe(stat)}`;
+      if (stat.dev !== dev) return `${at} is on another file system`;
+      const next = openDirAt(parent.entry(name), path8.join(parent.shown, name));
+      if (!next) return `${at} changed while it was read`;
+      parent.close();
+      parent = next;
+      if (parent.stat().dev !== dev) return `${at} is on another file system`;
+      if (last) {
+        const tree = parent;
+        parent = void 0;
+        return { stat, tree };
+      }
+    }
+    return void 0;
   } finally {
-    parent.close();
+    parent?.close();
   }
 }
 async function treeFiles(dir, rel, dev) {

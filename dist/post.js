@@ -1162,14 +1162,6 @@ function openChild(dir, name, create, rel) {
     }
   }
 }
-function openDirIfThere(root, rel) {
-  try {
-    return openDir(root, rel);
-  } catch (e) {
-    if (e.code === "ENOENT") return void 0;
-    throw e;
-  }
-}
 function readRegular(file, maxBytes) {
   return readOpened(openRegular(file), maxBytes);
 }
@@ -1430,23 +1422,31 @@ async function linkChecked(root, file, to) {
   }
 }
 function within(root, rel, dev) {
-  let parent;
+  const names = rel.split("/");
+  let parent = openDir(root, "");
   try {
-    parent = openDirIfThere(root, path2.posix.dirname(rel));
-  } catch (e) {
-    if (e instanceof NotADirectory) return `${e.rel} is ${e.kind}`;
-    throw e;
-  }
-  if (!parent) return void 0;
-  try {
-    if (parent.stat().dev !== dev) return `${path2.posix.dirname(rel)} is on another file system`;
-    const name = path2.posix.basename(rel);
-    const stat2 = lstatOf(parent.entry(name));
-    if (!stat2?.isDirectory()) return stat2 && { stat: stat2 };
-    const tree = openDirAt(parent.entry(name), path2.join(parent.shown, name));
-    return tree ? { stat: stat2, tree } : `${rel} changed while it was read`;
+    for (const [i, name] of names.entries()) {
+      const at = names.slice(0, i + 1).join("/");
+      const stat2 = lstatOf(parent.entry(name));
+      if (!stat2) return void 0;
+      const last = i === names.length - 1;
+      if (last && !stat2.isDirectory()) return { stat: stat2 };
+      if (!stat2.isDirectory()) return `${at} is ${describe(stat2)}`;
+      if (stat2.dev !== dev) return `${at} is on another file system`;
+      const next = openDirAt(parent.entry(name), path2.join(parent.shown, name));
+      if (!next) return `${at} changed while it was read`;
+      parent.close();
+      parent = next;
+      if (parent.stat().dev !== dev) return `${at} is on another file system`;
+      if (last) {
+        const tree = parent;
+        parent = void 0;
+        return { stat: stat2, tree };
+      }
+    }
+    return void 0;
   } finally {
-    parent.close();
+    parent?.close();
   }
 }
 async function treeFiles(dir, rel, dev) {

@@ -248,24 +248,35 @@ interface TreeFile {
  * path does not exist.
  */
 function within(root: string, rel: string, dev: number): { stat: Stats; tree?: Dir } | string | undefined {
-  let parent: Dir | undefined
+  // Each directory on the way opened from the one before (no link followed), and its file system
+  // checked before anything is looked up in it: a lookup inside another mount (one that never
+  // answers, mounted on a directory of the shared module cache) could wait for good.
+  const names = rel.split('/')
+  let parent: Dir | undefined = openDir(root, '')
   try {
-    parent = openDirIfThere(root, path.posix.dirname(rel))
-  } catch (e) {
-    if (e instanceof NotADirectory) return `${e.rel} is ${e.kind}`
-    throw e
-  }
-  if (!parent) return undefined
-  try {
-    // A directory on the way on another file system leaves everything below it there too.
-    if (parent.stat().dev !== dev) return `${path.posix.dirname(rel)} is on another file system`
-    const name = path.posix.basename(rel)
-    const stat = lstatOf(parent.entry(name))
-    if (!stat?.isDirectory()) return stat && { stat }
-    const tree = openDirAt(parent.entry(name), path.join(parent.shown, name))
-    return tree ? { stat, tree } : `${rel} changed while it was read`
+    for (const [i, name] of names.entries()) {
+      const at = names.slice(0, i + 1).join('/')
+      const stat = lstatOf(parent.entry(name))
+      if (!stat) return undefined
+      const last = i === names.length - 1
+      if (last && !stat.isDirectory()) return { stat }
+      if (!stat.isDirectory()) return `${at} is ${describe(stat)}`
+      if (stat.dev !== dev) return `${at} is on another file system`
+      const next = openDirAt(parent.entry(name), path.join(parent.shown, name))
+      if (!next) return `${at} changed while it was read`
+      parent.close()
+      parent = next
+      // What was opened is checked too: a directory swapped in since the lstat may be a mount's.
+      if (parent.stat().dev !== dev) return `${at} is on another file system`
+      if (last) {
+        const tree = parent
+        parent = undefined
+        return { stat, tree }
+      }
+    }
+    return undefined
   } finally {
-    parent.close()
+    parent?.close()
   }
 }
 
