@@ -360,3 +360,82 @@ describe.skipIf(!canMount)('stage() and a mount that never answers, mounted on a
     expect(readFileSync(path.join(entry, 'cache/download/ok/@v/v1.mod'), 'utf8')).toBe('module ok')
   }, 20_000)
 })
+
+// The claim and the release named the staging folder by its path, through cache/, which another
+// user of a shared module cache may rename away and replace with a link at any moment; into a
+// mount that never answers, every lookup by that path waits for good, with no deadline around it.
+describe.skipIf(!canMount)('claimStaging() and release() and a mount that never answers', () => {
+  const claimIn = (root: string, swapWhen: 'made' | 'claimed', mnt: string, result: string) => `
+      import fs, { promises as fsp, renameSync, symlinkSync, writeFileSync } from 'node:fs'
+      import { syncBuiltinESMExports } from 'node:module'
+      const root = ${JSON.stringify(root)}
+      let swapped = false
+      const swap = () => {
+        if (swapped) return
+        swapped = true
+        renameSync(root + '/cache', root + '/cache-moved')
+        symlinkSync(${JSON.stringify(mnt)}, root + '/cache')
+      }
+      // Just after the staging folder is made, by whichever call makes it.
+      const made = p => ${JSON.stringify(swapWhen)} === 'made' && String(p).endsWith('/go-mod-download-staging') && swap()
+      const mkdir = fsp.mkdir
+      fsp.mkdir = async (p, ...rest) => { const r = await mkdir(p, ...rest); made(p); return r }
+      const mkdirSync = fs.mkdirSync
+      fs.mkdirSync = (p, ...rest) => { const r = mkdirSync(p, ...rest); made(p); return r }
+      syncBuiltinESMExports()
+      const { claimStaging } = await import(${JSON.stringify(path.join(import.meta.dirname, '../src/cache/staging.ts'))})
+      const { moduleStash } = await import(${JSON.stringify(path.join(import.meta.dirname, '../src/cache/layout.ts'))})
+      const stash = moduleStash(root)
+      const outcome = await claimStaging(stash.staging, stash.root).then(async staging => {
+        if (${JSON.stringify(swapWhen)} === 'claimed') swap()
+        await staging.release()
+        return 'claimed and released'
+      }, e => e.message)
+      writeFileSync(${JSON.stringify(result)}, JSON.stringify({ swapped, outcome }))
+      console.log('answered')`
+
+  it('cache/ swapped for a link into the mount just after the folder is made: the claim answers', async ({ skip }) => {
+    const dir = temp('hang-')
+    const mount = await hungMount(dir)
+    if (!mount) return skip('no FUSE mount here')
+    const root = withFiles(path.join(dir, 'modcache'), { 'cache/download/.keep': '' })
+    const answered = await answersBeside(mount, claimIn(root, 'made', mount.mnt, path.join(dir, 'result.json')), 5_000)
+    expect(answered).toBe(true)
+    expect(JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8'))).toMatchObject({ swapped: true })
+  }, 20_000)
+
+  it('cache/ swapped for a link into the mount while the folder is held: the release answers', async ({ skip }) => {
+    const dir = temp('hang-')
+    const mount = await hungMount(dir)
+    if (!mount) return skip('no FUSE mount here')
+    const root = withFiles(path.join(dir, 'modcache'), { 'cache/download/.keep': '' })
+    const answered = await answersBeside(mount, claimIn(root, 'claimed', mount.mnt, path.join(dir, 'result.json')), 5_000)
+    expect(answered).toBe(true)
+    expect(JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8'))).toEqual({ swapped: true, outcome: 'claimed and released' })
+    // Emptied through its descriptor, and removed from the directory it was made in.
+    expect(readdirSync(path.join(root, 'cache-moved'))).toEqual(['download'])
+  }, 20_000)
+
+  it('the staging folder planted as a link into the mount: the claim answers', async ({ skip }) => {
+    const dir = temp('hang-')
+    const mount = await hungMount(dir)
+    if (!mount) return skip('no FUSE mount here')
+    const root = withFiles(path.join(dir, 'modcache'), { 'cache/download/.keep': '' })
+    symlinkSync(mount.mnt, path.join(root, 'cache/go-mod-download-staging'))
+    const answered = await answersBeside(mount, claimIn(root, 'never' as 'made', mount.mnt, path.join(dir, 'result.json')), 5_000)
+    expect(answered).toBe(true)
+  }, 20_000)
+
+  it('the staging folder made by another user, with the mount on it: the claim answers', async ({ skip }) => {
+    const dir = temp('hang-')
+    const root = withFiles(path.join(dir, 'modcache'), { 'cache/download/.keep': '' })
+    // hungMount mounts at <dir>/mnt (here <root>/cache/mnt); the mount is then moved onto the folder's own name.
+    const mount = await hungMount(path.join(root, 'cache'))
+    if (!mount) return skip('no FUSE mount here')
+    execFileSync('mkdir', [path.join(root, 'cache/go-mod-download-staging')])
+    execFileSync('mount', ['--move', mount.mnt, path.join(root, 'cache/go-mod-download-staging')])
+    const moved = { release: () => { mount.release(); spawnSync('umount', ['-l', path.join(root, 'cache/go-mod-download-staging')]) } }
+    const answered = await answersBeside(moved, claimIn(root, 'never' as 'made', mount.mnt, path.join(dir, 'result.json')), 5_000)
+    expect(answered).toBe(true)
+  }, 20_000)
+})
