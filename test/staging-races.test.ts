@@ -4,7 +4,8 @@
 // time: the call the defence depends on is intercepted to make the swap just before it runs.
 // Loopback only, no network.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, promises as fsPromises, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import fs, { chmodSync, existsSync, promises as fsPromises, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { syncBuiltinESMExports } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -190,7 +191,8 @@ describe('claimStaging() and a staging folder another user made', () => {
     const mkdir = fsPromises.mkdir
     vi.spyOn(fsPromises, 'mkdir').mockImplementation(async (dir, options) => {
       const made = await mkdir(dir, options)
-      if (dir === staging) {
+      // By its path, or through the directory holding it (/proc/<pid>/fd/<fd>/go-mod-download-staging).
+      if (String(dir).endsWith('/go-mod-download-staging')) {
         renameSync(staging, `${staging}-ours`)
         withFiles(staging, { 'entry/.keep': '' })
         chmodSync(staging, 0o755)
@@ -438,4 +440,55 @@ describe.skipIf(!canMount)('claimStaging() and release() and a mount that never 
     const answered = await answersBeside(moved, claimIn(root, 'never' as 'made', mount.mnt, path.join(dir, 'result.json')), 5_000)
     expect(answered).toBe(true)
   }, 20_000)
+})
+
+// A reclaim deletes a stale staging folder that another user may have made and may change while
+// it is deleted: a directory in it swapped for a link between the check of it and the listing of
+// it must not have the link's target emptied (fs.rm by path checks with lstat, then lists and
+// unlinks through the path).
+describe('claimStaging() reclaiming a stale folder another user made', () => {
+  it.skipIf(process.platform === 'win32')('a directory in it swapped for a link while it is deleted: nothing outside is deleted', async () => {
+    const outside = withFiles(temp('outside-'), { precious: 'not the cache’s' })
+    const root = temp('modcache-')
+    const staging = path.join(root, 'cache/go-mod-download-staging')
+    withFiles(staging, { 'sub/x': 'x' })
+    // No owner record, and older than a claim takes: a claimer that died.
+    const old = new Date(Date.now() - 10 * 60_000)
+    utimesSync(staging, old, old)
+    let swapped = false
+    const swap = (p: unknown) => {
+      const at = String(p)
+      if (swapped || !at.endsWith('/sub')) return
+      swapped = true
+      renameSync(at, `${at}-moved`)
+      symlinkSync(outside, at)
+    }
+    // fs.rm lists a directory with fs.readdir after its lstat (and rmdir): the swap just before the listing.
+    const readdir = fs.readdir
+    vi.spyOn(fs, 'readdir').mockImplementation(((p: fs.PathLike, ...rest: unknown[]) => {
+      swap(p)
+      return (readdir as (...a: unknown[]) => void)(p, ...rest)
+    }) as typeof fs.readdir)
+    // A walk that checks with lstat and then opens: the swap just after the check.
+    const lstat = fsPromises.lstat
+    vi.spyOn(fsPromises, 'lstat').mockImplementation((async (p: fs.PathLike, ...rest: unknown[]) => {
+      const stat = await (lstat as (...a: unknown[]) => Promise<fs.Stats>)(p, ...rest)
+      swap(p)
+      return stat
+    }) as typeof fsPromises.lstat)
+    // confined.ts imports lstat from node:fs/promises by name.
+    syncBuiltinESMExports()
+    const staged = await claimStaging(staging)
+      .then(
+        s => s,
+        (e: Error) => e
+      )
+      .finally(() => {
+        vi.restoreAllMocks()
+        syncBuiltinESMExports()
+      })
+    expect(swapped).toBe(true)
+    expect(readdirSync(outside)).toEqual(['precious'])
+    if (!(staged instanceof Error)) await staged.release()
+  })
 })
