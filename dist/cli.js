@@ -2915,12 +2915,12 @@ async function verifyModuleCache(modcache, lines, options = {}) {
   const started = performance.now();
   const report = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 };
   const problems = /* @__PURE__ */ new Map();
-  const blame = (check, why, remove2, failed) => {
+  const blame = (check, why, remove, failed) => {
     const id = `${check.module}@${check.version}`;
     const known = problems.get(id) ?? { module: check.module, version: check.version, why: [], remove: /* @__PURE__ */ new Set(), failed: /* @__PURE__ */ new Map() };
     problems.set(id, known);
     if (!known.why.includes(why)) known.why.push(why);
-    for (const rel of remove2) known.remove.add(rel);
+    for (const rel of remove) known.remove.add(rel);
     if (failed) known.failed.set(failed.check.path, failed.stats);
   };
   const found = [];
@@ -3204,8 +3204,8 @@ function versionOf(lines, rel) {
 }
 
 // src/cache/build.ts
-import { promises as fs4 } from "node:fs";
-import path9 from "node:path";
+import { promises as fs3 } from "node:fs";
+import path8 from "node:path";
 
 // src/cache/service.ts
 import { fileURLToPath as fileURLToPath3 } from "node:url";
@@ -3253,40 +3253,8 @@ function savePolicy(why) {
 
 // src/cache/staging.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { closeSync as closeSync5, fstatSync as fstatSync3, lstatSync as lstatSync2, openSync as openSync3, promises as fs3, readdirSync as readdirSync3, readSync as readSync4, unlinkSync as unlinkSync2, writeFileSync as writeFileSync3, writeSync as writeSync3 } from "node:fs";
-import path8 from "node:path";
-
-// src/util/files.ts
-import { promises as fs2 } from "node:fs";
+import { closeSync as closeSync5, fstatSync as fstatSync3, lstatSync as lstatSync2, openSync as openSync3, promises as fs2, readdirSync as readdirSync3, readSync as readSync4, unlinkSync as unlinkSync2, writeFileSync as writeFileSync3, writeSync as writeSync3 } from "node:fs";
 import path7 from "node:path";
-async function treeBytes(dir) {
-  let entries2;
-  try {
-    entries2 = await fs2.readdir(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  let total = 0;
-  for (const entry of entries2) {
-    const full = path7.join(dir, entry.name);
-    if (entry.isDirectory()) total += await treeBytes(full);
-    else if (entry.isFile()) total += await fs2.stat(full).then((s) => s.size, () => 0);
-  }
-  return total;
-}
-async function makeDirsWritable(dir) {
-  const opened = openDirAt(dir);
-  if (!opened) return;
-  try {
-    const mode = opened.mode();
-    if ((mode & 128) === 0) opened.chmod(mode | 128);
-    for (const entry of await fs2.readdir(opened.path, { withFileTypes: true })) {
-      if (entry.isDirectory()) await makeDirsWritable(opened.entry(entry.name));
-    }
-  } finally {
-    opened.close();
-  }
-}
 
 // src/cache/owner.ts
 import { execFileSync as execFileSync2 } from "node:child_process";
@@ -3320,31 +3288,45 @@ function startTime(pid) {
 var CLAIMING_MS = 6e4;
 var OWNER_MAX_BYTES = 4096;
 var CHILD_FD = 3;
-var entryIn = (dir) => path8.join(dir, "entry");
-async function claimStaging(dir) {
-  await fs3.mkdir(path8.dirname(dir), { recursive: true });
-  for (let tries = 0; ; tries++) {
-    try {
-      await fs3.mkdir(dir, { mode: 448 });
-      break;
-    } catch (e) {
-      if (e.code !== "EEXIST" || tries > 1) throw e;
-      await reclaim(dir);
+var entryIn = (dir) => path7.join(dir, "entry");
+async function claimStaging(dir, root = path7.dirname(dir)) {
+  const rel = path7.relative(root, path7.dirname(dir));
+  if (rel.startsWith("..") || path7.isAbsolute(rel)) throw new Error(`${dir} is not below ${root}`);
+  await fs2.mkdir(root, { recursive: true });
+  const parent = openDir(root, rel.split(path7.sep).join("/"), true);
+  const name = path7.basename(dir);
+  let held;
+  try {
+    if (rel !== "" && parent.stat().dev !== (await fs2.stat(root)).dev) throw new Error(`${path7.dirname(dir)} is on another file system than ${root}`);
+    for (let tries = 0; ; tries++) {
+      try {
+        await fs2.mkdir(parent.entry(name), { mode: 448 });
+        break;
+      } catch (e) {
+        if (e.code !== "EEXIST" || tries > 1) throw e;
+        await reclaim(parent, name, dir);
+      }
     }
+    held = heldFolder(parent, name, dir);
+  } catch (e) {
+    parent.close();
+    throw e;
   }
-  const held = heldFolder(dir);
   const release2 = async () => {
     try {
-      for (const name of await fs3.readdir(held.path)) await removeEntry(held, name);
-      await fs3.rmdir(dir).catch(() => void 0);
+      for (const entry of await fs2.readdir(held.path)) await removeEntry(held, entry);
+      const now = lstatOf(parent.entry(name));
+      const own = held.stat();
+      if (now?.dev === own.dev && now.ino === own.ino) await fs2.rmdir(parent.entry(name)).catch(() => void 0);
     } finally {
       held.close();
+      parent.close();
     }
   };
   const forget = cleanUpOnCancel(release2);
   try {
     writeFileSync3(held.entry("owner"), JSON.stringify(thisProcess()), { flag: "wx" });
-    await fs3.mkdir(held.entry("entry"));
+    await fs2.mkdir(held.entry("entry"));
   } catch (e) {
     forget();
     await release2();
@@ -3360,8 +3342,8 @@ async function claimStaging(dir) {
     }
   };
 }
-function heldFolder(dir) {
-  const held = openDirAt(dir);
+function heldFolder(parent, name, dir) {
+  const held = openDirAt(parent.entry(name), dir);
   if (!held) throw new Error(`${dir} was replaced as it was made`);
   const stat = held.stat();
   const uid = process.getuid?.();
@@ -3371,30 +3353,34 @@ function heldFolder(dir) {
   }
   return held;
 }
-async function reclaim(dir) {
-  const owner = ownerOf(dir);
+async function reclaim(parent, name, dir) {
+  const owner = ownerOf(parent, name);
   if (owner === "claiming" || owner && isAlive(owner)) {
     throw new Error(`another job on this runner is using ${dir}${owner === "claiming" ? "" : ` (process ${owner.pid})`}`);
   }
-  const aside = `${dir}.${randomBytes3(6).toString("hex")}.stale`;
-  await fs3.rename(dir, aside);
-  if (JSON.stringify(ownerOf(aside)) !== JSON.stringify(owner)) {
-    await fs3.rename(aside, dir).catch(() => void 0);
+  const aside = `${name}.${randomBytes3(6).toString("hex")}.stale`;
+  await fs2.rename(parent.entry(name), parent.entry(aside));
+  if (JSON.stringify(ownerOf(parent, aside)) !== JSON.stringify(owner)) {
+    await fs2.rename(parent.entry(aside), parent.entry(name)).catch(() => void 0);
     throw new Error(`another job on this runner is using ${dir}`);
   }
-  await remove(aside);
+  await removeEntry(parent, aside);
 }
-function ownerOf(dir) {
+function ownerOf(parent, name) {
+  const stat = lstatOf(parent.entry(name));
+  if (!stat) return void 0;
+  const folder = stat.isDirectory() && stat.dev === parent.stat().dev ? openDirAt(parent.entry(name)) : void 0;
   try {
-    return JSON.parse(readRegular(path8.join(dir, "owner"), OWNER_MAX_BYTES).toString("utf8"));
+    if (folder && folder.stat().dev === stat.dev) return JSON.parse(readRegular(folder.entry("owner"), OWNER_MAX_BYTES).toString("utf8"));
   } catch {
-    const stat = lstatOf(dir);
-    return stat && Date.now() - stat.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
+  } finally {
+    folder?.close();
   }
+  return Date.now() - stat.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
 }
 async function stage(root, entry, paths, admit) {
   const staged = { bytes: 0, skipped: [] };
-  const { dev } = await fs3.stat(root);
+  const { dev } = await fs2.stat(root);
   for (const rel of paths) {
     const found = within(root, rel, dev);
     if (found === void 0) continue;
@@ -3414,8 +3400,8 @@ async function stage(root, entry, paths, admit) {
       continue;
     }
     for (const file2 of files) {
-      const to = path8.join(entry, file2.rel);
-      await fs3.mkdir(path8.dirname(to), { recursive: true });
+      const to = path7.join(entry, file2.rel);
+      await fs2.mkdir(path7.dirname(to), { recursive: true });
       if (!await linkChecked(root, file2, to)) {
         staged.skipped.push({ path: rel, why: `${file2.rel} changed after it was checked` });
         continue;
@@ -3428,15 +3414,15 @@ async function stage(root, entry, paths, admit) {
 async function linkChecked(root, file2, to) {
   let dir;
   try {
-    dir = openDir(root, path8.posix.dirname(file2.rel));
+    dir = openDir(root, path7.posix.dirname(file2.rel));
   } catch {
     return false;
   }
   const same = (s) => s.isFile() && s.dev === file2.stat.dev && s.ino === file2.stat.ino && s.size === file2.stat.size && s.mtimeMs === file2.stat.mtimeMs;
   try {
-    const from = dir.entry(path8.posix.basename(file2.rel));
+    const from = dir.entry(path7.posix.basename(file2.rel));
     try {
-      await fs3.link(from, to);
+      await fs2.link(from, to);
     } catch {
       let fd;
       try {
@@ -3478,7 +3464,7 @@ function within(root, rel, dev) {
       if (last && !stat.isDirectory()) return { stat };
       if (!stat.isDirectory()) return `${at} is ${describe(stat)}`;
       if (stat.dev !== dev) return `${at} is on another file system`;
-      const next = openDirAt(parent.entry(name), path8.join(parent.shown, name));
+      const next = openDirAt(parent.entry(name), path7.join(parent.shown, name));
       if (!next) return `${at} changed while it was read`;
       parent.close();
       parent = next;
@@ -3496,15 +3482,15 @@ function within(root, rel, dev) {
 }
 async function treeFiles(dir, rel, dev) {
   const files = [];
-  for (const name of await fs3.readdir(dir.path)) {
-    const stat = await fs3.lstat(dir.entry(name));
+  for (const name of await fs2.readdir(dir.path)) {
+    const stat = await fs2.lstat(dir.entry(name));
     const childRel = `${rel}/${name}`;
     if (stat.dev !== dev) return `${childRel} is on another file system`;
     if (!stat.isDirectory()) {
       files.push({ rel: childRel, stat });
       continue;
     }
-    const inner = openDirAt(dir.entry(name), path8.join(dir.shown, name));
+    const inner = openDirAt(dir.entry(name), path7.join(dir.shown, name));
     if (!inner) return `${childRel} changed while it was read`;
     try {
       const below = await treeFiles(inner, childRel, dev);
@@ -3535,10 +3521,10 @@ async function unstage(entry, root, paths) {
       const dir = directoryFor(root, rel);
       if (!dir) continue;
       try {
-        const name = path8.posix.basename(rel);
+        const name = path7.posix.basename(rel);
         if (lstatOf(dir.entry(name))) continue;
         try {
-          await fs3.rename(source2.entry(rel), dir.entry(name));
+          await fs2.rename(source2.entry(rel), dir.entry(name));
         } catch (e) {
           if (["EEXIST", "ENOTEMPTY", "EISDIR", "ENOTDIR"].includes(e.code ?? "")) continue;
           throw e;
@@ -3572,10 +3558,6 @@ function directoryFor(root, rel) {
     throw e;
   }
 }
-async function remove(dir) {
-  await makeDirsWritable(dir);
-  await fs3.rm(dir, { recursive: true, force: true });
-}
 
 // src/cache/service.ts
 var RESULT_MARKER = "go-mod-download cache result: ";
@@ -3592,7 +3574,7 @@ async function restoreEntry(stash, keys, limitMs, select) {
   const started = performance.now();
   let matchedKey;
   try {
-    const staging = await claimStaging(stash.staging);
+    const staging = await claimStaging(stash.staging, stash.root);
     try {
       const result = await restoreInChild(staging, keys, limitMs);
       if (!result.available) return nothing({ state: "unavailable", warning: UNAVAILABLE });
@@ -3623,7 +3605,7 @@ async function saveEntry(stash, key4, paths, limitMs, admit) {
   if (forbidden) return { state: "policy", why: savePolicy(forbidden) };
   const started = performance.now();
   try {
-    const staging = await claimStaging(stash.staging);
+    const staging = await claimStaging(stash.staging, stash.root);
     try {
       const { bytes, skipped } = await stage(stash.root, staging.held.entry, paths, admit);
       if (skipped.length > 0) port.warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
@@ -3679,12 +3661,12 @@ function buildCacheKeys(facts) {
   const prefix = `${base}${filesHash(facts.files).slice(0, 16)}-`;
   return { prefix, restoreKeys: [prefix, base] };
 }
-var buildStash = (gocache) => ({ root: gocache, staging: path9.join(gocache, "go-mod-download-staging") });
+var buildStash = (gocache) => ({ root: gocache, staging: path8.join(gocache, "go-mod-download-staging") });
 async function restoreBuildCache(gocache, keys, limitMs) {
   const backdated = new Date(Date.now() - BACKDATE_MS);
   const { report } = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, async (dir) => {
     const entries2 = await goEntries(dir);
-    for (const entry of entries2) await fs4.utimes(path9.join(dir, entry), backdated, backdated);
+    for (const entry of entries2) await fs3.utimes(path8.join(dir, entry), backdated, backdated);
     return entries2;
   });
   const hit = report.matchedKey?.toLowerCase().startsWith(keys.prefix.toLowerCase()) ?? false;
@@ -3693,9 +3675,9 @@ async function restoreBuildCache(gocache, keys, limitMs) {
 var BUILD_STATE = "build-cache";
 async function goEntries(gocache) {
   const entries2 = [];
-  for (const dir of await fs4.readdir(gocache).catch(() => [])) {
+  for (const dir of await fs3.readdir(gocache).catch(() => [])) {
     if (!/^[0-9a-f]{2}$/.test(dir)) continue;
-    for (const entry of await fs4.readdir(path9.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
+    for (const entry of await fs3.readdir(path8.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
       if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries2.push(`${dir}/${entry.name}`);
     }
   }
@@ -3703,8 +3685,8 @@ async function goEntries(gocache) {
 }
 
 // src/cache/layout.ts
-import path10 from "node:path";
-var moduleStash = (modcache) => ({ root: modcache, staging: path10.join(modcache, "cache", "go-mod-download-staging") });
+import path9 from "node:path";
+var moduleStash = (modcache) => ({ root: modcache, staging: path9.join(modcache, "cache", "go-mod-download-staging") });
 
 // src/cache/stage.ts
 async function startModuleCache(o) {
@@ -3787,7 +3769,7 @@ function hasDownloads(modcache) {
 
 // src/engine/inputs.ts
 import { existsSync as existsSync2, statSync as statSync2 } from "node:fs";
-import path11 from "node:path";
+import path10 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -3826,7 +3808,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read, workspace) {
   const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path11.resolve(workspace, value("working-directory"));
+  const workingDirectory = path10.resolve(workspace, value("working-directory"));
   return {
     candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -3888,7 +3870,7 @@ function goModuleDir(dir) {
   if (!existsSync2(dir) || !statSync2(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync2(path11.join(dir, "go.mod")) && !existsSync2(path11.join(dir, "go.work"))) {
+  if (!existsSync2(path10.join(dir, "go.mod")) && !existsSync2(path10.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -3899,6 +3881,25 @@ import os4 from "node:os";
 
 // src/download/attempt.ts
 import path13 from "node:path";
+
+// src/util/files.ts
+import { promises as fs4 } from "node:fs";
+import path11 from "node:path";
+async function treeBytes(dir) {
+  let entries2;
+  try {
+    entries2 = await fs4.readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const entry of entries2) {
+    const full = path11.join(dir, entry.name);
+    if (entry.isDirectory()) total += await treeBytes(full);
+    else if (entry.isFile()) total += await fs4.stat(full).then((s) => s.size, () => 0);
+  }
+  return total;
+}
 
 // src/go/git.ts
 import { existsSync as existsSync3 } from "node:fs";

@@ -3725,12 +3725,12 @@ async function verifyModuleCache(modcache, lines, options = {}) {
   const started = performance.now();
   const report = { zips: 0, trees: 0, mods: 0, discarded: [], repaired: 0, durationMs: 0 };
   const problems = /* @__PURE__ */ new Map();
-  const blame = (check, why, remove2, failed) => {
+  const blame = (check, why, remove, failed) => {
     const id = `${check.module}@${check.version}`;
     const known = problems.get(id) ?? { module: check.module, version: check.version, why: [], remove: /* @__PURE__ */ new Set(), failed: /* @__PURE__ */ new Map() };
     problems.set(id, known);
     if (!known.why.includes(why)) known.why.push(why);
-    for (const rel of remove2) known.remove.add(rel);
+    for (const rel of remove) known.remove.add(rel);
     if (failed) known.failed.set(failed.check.path, failed.stats);
   };
   const found = [];
@@ -4014,8 +4014,8 @@ function versionOf(lines, rel) {
 }
 
 // src/cache/build.ts
-import { promises as fs6 } from "node:fs";
-import path10 from "node:path";
+import { promises as fs5 } from "node:fs";
+import path9 from "node:path";
 
 // src/cache/service.ts
 import { fileURLToPath as fileURLToPath3 } from "node:url";
@@ -4059,40 +4059,8 @@ function savePolicy(why) {
 
 // src/cache/staging.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { closeSync as closeSync5, fstatSync as fstatSync3, lstatSync as lstatSync2, openSync as openSync3, promises as fs5, readdirSync as readdirSync3, readSync as readSync4, unlinkSync as unlinkSync2, writeFileSync as writeFileSync3, writeSync as writeSync3 } from "node:fs";
-import path9 from "node:path";
-
-// src/util/files.ts
-import { promises as fs4 } from "node:fs";
+import { closeSync as closeSync5, fstatSync as fstatSync3, lstatSync as lstatSync2, openSync as openSync3, promises as fs4, readdirSync as readdirSync3, readSync as readSync4, unlinkSync as unlinkSync2, writeFileSync as writeFileSync3, writeSync as writeSync3 } from "node:fs";
 import path8 from "node:path";
-async function treeBytes(dir) {
-  let entries2;
-  try {
-    entries2 = await fs4.readdir(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  let total = 0;
-  for (const entry of entries2) {
-    const full = path8.join(dir, entry.name);
-    if (entry.isDirectory()) total += await treeBytes(full);
-    else if (entry.isFile()) total += await fs4.stat(full).then((s) => s.size, () => 0);
-  }
-  return total;
-}
-async function makeDirsWritable(dir) {
-  const opened = openDirAt(dir);
-  if (!opened) return;
-  try {
-    const mode = opened.mode();
-    if ((mode & 128) === 0) opened.chmod(mode | 128);
-    for (const entry of await fs4.readdir(opened.path, { withFileTypes: true })) {
-      if (entry.isDirectory()) await makeDirsWritable(opened.entry(entry.name));
-    }
-  } finally {
-    opened.close();
-  }
-}
 
 // src/cache/owner.ts
 import { execFileSync as execFileSync2 } from "node:child_process";
@@ -4126,31 +4094,45 @@ function startTime(pid) {
 var CLAIMING_MS = 6e4;
 var OWNER_MAX_BYTES = 4096;
 var CHILD_FD = 3;
-var entryIn = (dir) => path9.join(dir, "entry");
-async function claimStaging(dir) {
-  await fs5.mkdir(path9.dirname(dir), { recursive: true });
-  for (let tries = 0; ; tries++) {
-    try {
-      await fs5.mkdir(dir, { mode: 448 });
-      break;
-    } catch (e) {
-      if (e.code !== "EEXIST" || tries > 1) throw e;
-      await reclaim(dir);
+var entryIn = (dir) => path8.join(dir, "entry");
+async function claimStaging(dir, root = path8.dirname(dir)) {
+  const rel = path8.relative(root, path8.dirname(dir));
+  if (rel.startsWith("..") || path8.isAbsolute(rel)) throw new Error(`${dir} is not below ${root}`);
+  await fs4.mkdir(root, { recursive: true });
+  const parent = openDir(root, rel.split(path8.sep).join("/"), true);
+  const name = path8.basename(dir);
+  let held;
+  try {
+    if (rel !== "" && parent.stat().dev !== (await fs4.stat(root)).dev) throw new Error(`${path8.dirname(dir)} is on another file system than ${root}`);
+    for (let tries = 0; ; tries++) {
+      try {
+        await fs4.mkdir(parent.entry(name), { mode: 448 });
+        break;
+      } catch (e) {
+        if (e.code !== "EEXIST" || tries > 1) throw e;
+        await reclaim(parent, name, dir);
+      }
     }
+    held = heldFolder(parent, name, dir);
+  } catch (e) {
+    parent.close();
+    throw e;
   }
-  const held = heldFolder(dir);
   const release2 = async () => {
     try {
-      for (const name of await fs5.readdir(held.path)) await removeEntry(held, name);
-      await fs5.rmdir(dir).catch(() => void 0);
+      for (const entry of await fs4.readdir(held.path)) await removeEntry(held, entry);
+      const now = lstatOf(parent.entry(name));
+      const own = held.stat();
+      if (now?.dev === own.dev && now.ino === own.ino) await fs4.rmdir(parent.entry(name)).catch(() => void 0);
     } finally {
       held.close();
+      parent.close();
     }
   };
   const forget = cleanUpOnCancel(release2);
   try {
     writeFileSync3(held.entry("owner"), JSON.stringify(thisProcess()), { flag: "wx" });
-    await fs5.mkdir(held.entry("entry"));
+    await fs4.mkdir(held.entry("entry"));
   } catch (e) {
     forget();
     await release2();
@@ -4166,8 +4148,8 @@ async function claimStaging(dir) {
     }
   };
 }
-function heldFolder(dir) {
-  const held = openDirAt(dir);
+function heldFolder(parent, name, dir) {
+  const held = openDirAt(parent.entry(name), dir);
   if (!held) throw new Error(`${dir} was replaced as it was made`);
   const stat2 = held.stat();
   const uid = process.getuid?.();
@@ -4177,30 +4159,34 @@ function heldFolder(dir) {
   }
   return held;
 }
-async function reclaim(dir) {
-  const owner = ownerOf(dir);
+async function reclaim(parent, name, dir) {
+  const owner = ownerOf(parent, name);
   if (owner === "claiming" || owner && isAlive(owner)) {
     throw new Error(`another job on this runner is using ${dir}${owner === "claiming" ? "" : ` (process ${owner.pid})`}`);
   }
-  const aside = `${dir}.${randomBytes3(6).toString("hex")}.stale`;
-  await fs5.rename(dir, aside);
-  if (JSON.stringify(ownerOf(aside)) !== JSON.stringify(owner)) {
-    await fs5.rename(aside, dir).catch(() => void 0);
+  const aside = `${name}.${randomBytes3(6).toString("hex")}.stale`;
+  await fs4.rename(parent.entry(name), parent.entry(aside));
+  if (JSON.stringify(ownerOf(parent, aside)) !== JSON.stringify(owner)) {
+    await fs4.rename(parent.entry(aside), parent.entry(name)).catch(() => void 0);
     throw new Error(`another job on this runner is using ${dir}`);
   }
-  await remove(aside);
+  await removeEntry(parent, aside);
 }
-function ownerOf(dir) {
+function ownerOf(parent, name) {
+  const stat2 = lstatOf(parent.entry(name));
+  if (!stat2) return void 0;
+  const folder = stat2.isDirectory() && stat2.dev === parent.stat().dev ? openDirAt(parent.entry(name)) : void 0;
   try {
-    return JSON.parse(readRegular(path9.join(dir, "owner"), OWNER_MAX_BYTES).toString("utf8"));
+    if (folder && folder.stat().dev === stat2.dev) return JSON.parse(readRegular(folder.entry("owner"), OWNER_MAX_BYTES).toString("utf8"));
   } catch {
-    const stat2 = lstatOf(dir);
-    return stat2 && Date.now() - stat2.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
+  } finally {
+    folder?.close();
   }
+  return Date.now() - stat2.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
 }
 async function stage(root, entry, paths, admit) {
   const staged = { bytes: 0, skipped: [] };
-  const { dev } = await fs5.stat(root);
+  const { dev } = await fs4.stat(root);
   for (const rel of paths) {
     const found = within(root, rel, dev);
     if (found === void 0) continue;
@@ -4220,8 +4206,8 @@ async function stage(root, entry, paths, admit) {
       continue;
     }
     for (const file2 of files) {
-      const to = path9.join(entry, file2.rel);
-      await fs5.mkdir(path9.dirname(to), { recursive: true });
+      const to = path8.join(entry, file2.rel);
+      await fs4.mkdir(path8.dirname(to), { recursive: true });
       if (!await linkChecked(root, file2, to)) {
         staged.skipped.push({ path: rel, why: `${file2.rel} changed after it was checked` });
         continue;
@@ -4234,15 +4220,15 @@ async function stage(root, entry, paths, admit) {
 async function linkChecked(root, file2, to) {
   let dir;
   try {
-    dir = openDir(root, path9.posix.dirname(file2.rel));
+    dir = openDir(root, path8.posix.dirname(file2.rel));
   } catch {
     return false;
   }
   const same = (s) => s.isFile() && s.dev === file2.stat.dev && s.ino === file2.stat.ino && s.size === file2.stat.size && s.mtimeMs === file2.stat.mtimeMs;
   try {
-    const from = dir.entry(path9.posix.basename(file2.rel));
+    const from = dir.entry(path8.posix.basename(file2.rel));
     try {
-      await fs5.link(from, to);
+      await fs4.link(from, to);
     } catch {
       let fd;
       try {
@@ -4284,7 +4270,7 @@ function within(root, rel, dev) {
       if (last && !stat2.isDirectory()) return { stat: stat2 };
       if (!stat2.isDirectory()) return `${at} is ${describe(stat2)}`;
       if (stat2.dev !== dev) return `${at} is on another file system`;
-      const next = openDirAt(parent.entry(name), path9.join(parent.shown, name));
+      const next = openDirAt(parent.entry(name), path8.join(parent.shown, name));
       if (!next) return `${at} changed while it was read`;
       parent.close();
       parent = next;
@@ -4302,15 +4288,15 @@ function within(root, rel, dev) {
 }
 async function treeFiles(dir, rel, dev) {
   const files = [];
-  for (const name of await fs5.readdir(dir.path)) {
-    const stat2 = await fs5.lstat(dir.entry(name));
+  for (const name of await fs4.readdir(dir.path)) {
+    const stat2 = await fs4.lstat(dir.entry(name));
     const childRel = `${rel}/${name}`;
     if (stat2.dev !== dev) return `${childRel} is on another file system`;
     if (!stat2.isDirectory()) {
       files.push({ rel: childRel, stat: stat2 });
       continue;
     }
-    const inner = openDirAt(dir.entry(name), path9.join(dir.shown, name));
+    const inner = openDirAt(dir.entry(name), path8.join(dir.shown, name));
     if (!inner) return `${childRel} changed while it was read`;
     try {
       const below = await treeFiles(inner, childRel, dev);
@@ -4341,10 +4327,10 @@ async function unstage(entry, root, paths) {
       const dir = directoryFor(root, rel);
       if (!dir) continue;
       try {
-        const name = path9.posix.basename(rel);
+        const name = path8.posix.basename(rel);
         if (lstatOf(dir.entry(name))) continue;
         try {
-          await fs5.rename(source2.entry(rel), dir.entry(name));
+          await fs4.rename(source2.entry(rel), dir.entry(name));
         } catch (e) {
           if (["EEXIST", "ENOTEMPTY", "EISDIR", "ENOTDIR"].includes(e.code ?? "")) continue;
           throw e;
@@ -4378,10 +4364,6 @@ function directoryFor(root, rel) {
     throw e;
   }
 }
-async function remove(dir) {
-  await makeDirsWritable(dir);
-  await fs5.rm(dir, { recursive: true, force: true });
-}
 
 // src/cache/service.ts
 var RESULT_MARKER = "go-mod-download cache result: ";
@@ -4398,7 +4380,7 @@ async function restoreEntry(stash, keys, limitMs, select) {
   const started = performance.now();
   let matchedKey;
   try {
-    const staging = await claimStaging(stash.staging);
+    const staging = await claimStaging(stash.staging, stash.root);
     try {
       const result = await restoreInChild(staging, keys, limitMs);
       if (!result.available) return nothing({ state: "unavailable", warning: UNAVAILABLE });
@@ -4429,7 +4411,7 @@ async function saveEntry(stash, key4, paths, limitMs, admit) {
   if (forbidden) return { state: "policy", why: savePolicy(forbidden) };
   const started = performance.now();
   try {
-    const staging = await claimStaging(stash.staging);
+    const staging = await claimStaging(stash.staging, stash.root);
     try {
       const { bytes, skipped } = await stage(stash.root, staging.held.entry, paths, admit);
       if (skipped.length > 0) port.warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
@@ -4485,12 +4467,12 @@ function buildCacheKeys(facts) {
   const prefix = `${base}${filesHash(facts.files).slice(0, 16)}-`;
   return { prefix, restoreKeys: [prefix, base] };
 }
-var buildStash = (gocache) => ({ root: gocache, staging: path10.join(gocache, "go-mod-download-staging") });
+var buildStash = (gocache) => ({ root: gocache, staging: path9.join(gocache, "go-mod-download-staging") });
 async function restoreBuildCache(gocache, keys, limitMs) {
   const backdated = new Date(Date.now() - BACKDATE_MS);
   const { report } = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, async (dir) => {
     const entries2 = await goEntries(dir);
-    for (const entry of entries2) await fs6.utimes(path10.join(dir, entry), backdated, backdated);
+    for (const entry of entries2) await fs5.utimes(path9.join(dir, entry), backdated, backdated);
     return entries2;
   });
   const hit = report.matchedKey?.toLowerCase().startsWith(keys.prefix.toLowerCase()) ?? false;
@@ -4499,9 +4481,9 @@ async function restoreBuildCache(gocache, keys, limitMs) {
 var BUILD_STATE = "build-cache";
 async function goEntries(gocache) {
   const entries2 = [];
-  for (const dir of await fs6.readdir(gocache).catch(() => [])) {
+  for (const dir of await fs5.readdir(gocache).catch(() => [])) {
     if (!/^[0-9a-f]{2}$/.test(dir)) continue;
-    for (const entry of await fs6.readdir(path10.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
+    for (const entry of await fs5.readdir(path9.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
       if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries2.push(`${dir}/${entry.name}`);
     }
   }
@@ -4509,8 +4491,8 @@ async function goEntries(gocache) {
 }
 
 // src/cache/layout.ts
-import path11 from "node:path";
-var moduleStash = (modcache) => ({ root: modcache, staging: path11.join(modcache, "cache", "go-mod-download-staging") });
+import path10 from "node:path";
+var moduleStash = (modcache) => ({ root: modcache, staging: path10.join(modcache, "cache", "go-mod-download-staging") });
 
 // src/cache/stage.ts
 async function startModuleCache(o) {
@@ -4593,7 +4575,7 @@ function hasDownloads(modcache) {
 
 // src/engine/inputs.ts
 import { existsSync as existsSync3, statSync as statSync2 } from "node:fs";
-import path12 from "node:path";
+import path11 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -4632,7 +4614,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read, workspace) {
   const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path12.resolve(workspace, value("working-directory"));
+  const workingDirectory = path11.resolve(workspace, value("working-directory"));
   return {
     candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -4694,7 +4676,7 @@ function goModuleDir(dir) {
   if (!existsSync3(dir) || !statSync2(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync3(path12.join(dir, "go.mod")) && !existsSync3(path12.join(dir, "go.work"))) {
+  if (!existsSync3(path11.join(dir, "go.mod")) && !existsSync3(path11.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -4705,6 +4687,25 @@ import os8 from "node:os";
 
 // src/download/attempt.ts
 import path14 from "node:path";
+
+// src/util/files.ts
+import { promises as fs6 } from "node:fs";
+import path12 from "node:path";
+async function treeBytes(dir) {
+  let entries2;
+  try {
+    entries2 = await fs6.readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const entry of entries2) {
+    const full = path12.join(dir, entry.name);
+    if (entry.isDirectory()) total += await treeBytes(full);
+    else if (entry.isFile()) total += await fs6.stat(full).then((s) => s.size, () => 0);
+  }
+  return total;
+}
 
 // src/go/git.ts
 import { existsSync as existsSync4 } from "node:fs";

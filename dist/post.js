@@ -796,7 +796,7 @@ function usePort(adapter) {
 
 // src/cache/build.ts
 import { createHash } from "node:crypto";
-import { promises as fs4 } from "node:fs";
+import { promises as fs3 } from "node:fs";
 import path3 from "node:path";
 
 // src/cache/service.ts
@@ -961,7 +961,7 @@ function savePolicy(why) {
 
 // src/cache/staging.ts
 import { randomBytes } from "node:crypto";
-import { closeSync as closeSync2, fstatSync as fstatSync2, lstatSync as lstatSync2, openSync as openSync2, promises as fs3, readdirSync, readSync as readSync2, unlinkSync as unlinkSync2, writeFileSync, writeSync as writeSync2 } from "node:fs";
+import { closeSync as closeSync2, fstatSync as fstatSync2, lstatSync as lstatSync2, openSync as openSync2, promises as fs2, readdirSync, readSync as readSync2, unlinkSync as unlinkSync2, writeFileSync, writeSync as writeSync2 } from "node:fs";
 import path2 from "node:path";
 
 // src/util/confined.ts
@@ -1227,22 +1227,6 @@ function ignoreGone(e) {
   if (e.code !== "ENOENT") throw e;
 }
 
-// src/util/files.ts
-import { promises as fs2 } from "node:fs";
-async function makeDirsWritable(dir) {
-  const opened = openDirAt(dir);
-  if (!opened) return;
-  try {
-    const mode = opened.mode();
-    if ((mode & 128) === 0) opened.chmod(mode | 128);
-    for (const entry of await fs2.readdir(opened.path, { withFileTypes: true })) {
-      if (entry.isDirectory()) await makeDirsWritable(opened.entry(entry.name));
-    }
-  } finally {
-    opened.close();
-  }
-}
-
 // src/cache/owner.ts
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -1276,30 +1260,44 @@ var CLAIMING_MS = 6e4;
 var OWNER_MAX_BYTES = 4096;
 var CHILD_FD = 3;
 var entryIn = (dir) => path2.join(dir, "entry");
-async function claimStaging(dir) {
-  await fs3.mkdir(path2.dirname(dir), { recursive: true });
-  for (let tries = 0; ; tries++) {
-    try {
-      await fs3.mkdir(dir, { mode: 448 });
-      break;
-    } catch (e) {
-      if (e.code !== "EEXIST" || tries > 1) throw e;
-      await reclaim(dir);
+async function claimStaging(dir, root = path2.dirname(dir)) {
+  const rel = path2.relative(root, path2.dirname(dir));
+  if (rel.startsWith("..") || path2.isAbsolute(rel)) throw new Error(`${dir} is not below ${root}`);
+  await fs2.mkdir(root, { recursive: true });
+  const parent = openDir(root, rel.split(path2.sep).join("/"), true);
+  const name = path2.basename(dir);
+  let held;
+  try {
+    if (rel !== "" && parent.stat().dev !== (await fs2.stat(root)).dev) throw new Error(`${path2.dirname(dir)} is on another file system than ${root}`);
+    for (let tries = 0; ; tries++) {
+      try {
+        await fs2.mkdir(parent.entry(name), { mode: 448 });
+        break;
+      } catch (e) {
+        if (e.code !== "EEXIST" || tries > 1) throw e;
+        await reclaim(parent, name, dir);
+      }
     }
+    held = heldFolder(parent, name, dir);
+  } catch (e) {
+    parent.close();
+    throw e;
   }
-  const held = heldFolder(dir);
   const release2 = async () => {
     try {
-      for (const name of await fs3.readdir(held.path)) await removeEntry(held, name);
-      await fs3.rmdir(dir).catch(() => void 0);
+      for (const entry of await fs2.readdir(held.path)) await removeEntry(held, entry);
+      const now = lstatOf(parent.entry(name));
+      const own = held.stat();
+      if (now?.dev === own.dev && now.ino === own.ino) await fs2.rmdir(parent.entry(name)).catch(() => void 0);
     } finally {
       held.close();
+      parent.close();
     }
   };
   const forget = cleanUpOnCancel(release2);
   try {
     writeFileSync(held.entry("owner"), JSON.stringify(thisProcess()), { flag: "wx" });
-    await fs3.mkdir(held.entry("entry"));
+    await fs2.mkdir(held.entry("entry"));
   } catch (e) {
     forget();
     await release2();
@@ -1315,8 +1313,8 @@ async function claimStaging(dir) {
     }
   };
 }
-function heldFolder(dir) {
-  const held = openDirAt(dir);
+function heldFolder(parent, name, dir) {
+  const held = openDirAt(parent.entry(name), dir);
   if (!held) throw new Error(`${dir} was replaced as it was made`);
   const stat2 = held.stat();
   const uid = process.getuid?.();
@@ -1326,30 +1324,34 @@ function heldFolder(dir) {
   }
   return held;
 }
-async function reclaim(dir) {
-  const owner = ownerOf(dir);
+async function reclaim(parent, name, dir) {
+  const owner = ownerOf(parent, name);
   if (owner === "claiming" || owner && isAlive(owner)) {
     throw new Error(`another job on this runner is using ${dir}${owner === "claiming" ? "" : ` (process ${owner.pid})`}`);
   }
-  const aside = `${dir}.${randomBytes(6).toString("hex")}.stale`;
-  await fs3.rename(dir, aside);
-  if (JSON.stringify(ownerOf(aside)) !== JSON.stringify(owner)) {
-    await fs3.rename(aside, dir).catch(() => void 0);
+  const aside = `${name}.${randomBytes(6).toString("hex")}.stale`;
+  await fs2.rename(parent.entry(name), parent.entry(aside));
+  if (JSON.stringify(ownerOf(parent, aside)) !== JSON.stringify(owner)) {
+    await fs2.rename(parent.entry(aside), parent.entry(name)).catch(() => void 0);
     throw new Error(`another job on this runner is using ${dir}`);
   }
-  await remove(aside);
+  await removeEntry(parent, aside);
 }
-function ownerOf(dir) {
+function ownerOf(parent, name) {
+  const stat2 = lstatOf(parent.entry(name));
+  if (!stat2) return void 0;
+  const folder = stat2.isDirectory() && stat2.dev === parent.stat().dev ? openDirAt(parent.entry(name)) : void 0;
   try {
-    return JSON.parse(readRegular(path2.join(dir, "owner"), OWNER_MAX_BYTES).toString("utf8"));
+    if (folder && folder.stat().dev === stat2.dev) return JSON.parse(readRegular(folder.entry("owner"), OWNER_MAX_BYTES).toString("utf8"));
   } catch {
-    const stat2 = lstatOf(dir);
-    return stat2 && Date.now() - stat2.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
+  } finally {
+    folder?.close();
   }
+  return Date.now() - stat2.mtimeMs < CLAIMING_MS ? "claiming" : void 0;
 }
 async function stage(root, entry, paths, admit) {
   const staged = { bytes: 0, skipped: [] };
-  const { dev } = await fs3.stat(root);
+  const { dev } = await fs2.stat(root);
   for (const rel of paths) {
     const found = within(root, rel, dev);
     if (found === void 0) continue;
@@ -1370,7 +1372,7 @@ async function stage(root, entry, paths, admit) {
     }
     for (const file of files) {
       const to = path2.join(entry, file.rel);
-      await fs3.mkdir(path2.dirname(to), { recursive: true });
+      await fs2.mkdir(path2.dirname(to), { recursive: true });
       if (!await linkChecked(root, file, to)) {
         staged.skipped.push({ path: rel, why: `${file.rel} changed after it was checked` });
         continue;
@@ -1391,7 +1393,7 @@ async function linkChecked(root, file, to) {
   try {
     const from = dir.entry(path2.posix.basename(file.rel));
     try {
-      await fs3.link(from, to);
+      await fs2.link(from, to);
     } catch {
       let fd;
       try {
@@ -1451,8 +1453,8 @@ function within(root, rel, dev) {
 }
 async function treeFiles(dir, rel, dev) {
   const files = [];
-  for (const name of await fs3.readdir(dir.path)) {
-    const stat2 = await fs3.lstat(dir.entry(name));
+  for (const name of await fs2.readdir(dir.path)) {
+    const stat2 = await fs2.lstat(dir.entry(name));
     const childRel = `${rel}/${name}`;
     if (stat2.dev !== dev) return `${childRel} is on another file system`;
     if (!stat2.isDirectory()) {
@@ -1481,10 +1483,6 @@ async function firstProblem(files, root, dev, admit) {
   }
   return void 0;
 }
-async function remove(dir) {
-  await makeDirsWritable(dir);
-  await fs3.rm(dir, { recursive: true, force: true });
-}
 
 // src/cache/service.ts
 var RESULT_MARKER = "go-mod-download cache result: ";
@@ -1494,7 +1492,7 @@ async function saveEntry(stash, key, paths, limitMs, admit) {
   if (forbidden) return { state: "policy", why: savePolicy(forbidden) };
   const started = performance.now();
   try {
-    const staging = await claimStaging(stash.staging);
+    const staging = await claimStaging(stash.staging, stash.root);
     try {
       const { bytes, skipped } = await stage(stash.root, staging.held.entry, paths, admit);
       if (skipped.length > 0) port.warning(`Not saved in the cache entry, not being the cache\u2019s own: ${skipped.slice(0, REFUSED_SHOWN).map((s) => `${s.path} (${s.why})`).join("; ")}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ""}.`);
@@ -1555,16 +1553,16 @@ async function saveBuildCache(state) {
 async function entriesUsedSince(gocache, sinceMs) {
   const used = [];
   for (const entry of await goEntries(gocache)) {
-    const stat2 = await fs4.lstat(path3.join(gocache, entry));
+    const stat2 = await fs3.lstat(path3.join(gocache, entry));
     if (stat2.mtimeMs >= sinceMs) used.push(entry);
   }
   return used;
 }
 async function goEntries(gocache) {
   const entries = [];
-  for (const dir of await fs4.readdir(gocache).catch(() => [])) {
+  for (const dir of await fs3.readdir(gocache).catch(() => [])) {
     if (!/^[0-9a-f]{2}$/.test(dir)) continue;
-    for (const entry of await fs4.readdir(path3.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
+    for (const entry of await fs3.readdir(path3.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
       if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries.push(`${dir}/${entry.name}`);
     }
   }
@@ -1578,7 +1576,7 @@ var STATS_FILE = "stats.json";
 var LAUNCH_RECORD = "launched.json";
 
 // src/later/stop.ts
-import { lstatSync as lstatSync3, promises as fs5, readFileSync as readFileSync3, realpathSync } from "node:fs";
+import { lstatSync as lstatSync3, promises as fs4, readFileSync as readFileSync3, realpathSync } from "node:fs";
 import os4 from "node:os";
 import path4 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
@@ -1640,7 +1638,7 @@ async function stopJobProxy(state) {
   const verified = verifyState(state);
   if (typeof verified === "string") return { wasRunning: false, refused: verified };
   const { dir, record } = verified;
-  const readStats = () => fs5.readFile(path4.join(dir, STATS_FILE), "utf8").then((text) => JSON.parse(text), () => void 0);
+  const readStats = () => fs4.readFile(path4.join(dir, STATS_FILE), "utf8").then((text) => JSON.parse(text), () => void 0);
   if (record.startTime === "") {
     const stats2 = await readStats();
     return { wasRunning: false, unchecked: true, ...stats2 ? { stats: stats2 } : {} };
@@ -1654,7 +1652,7 @@ async function stopJobProxy(state) {
     if (ours()) signalGroup(record.pid, "SIGKILL");
   }
   const stats = await readStats();
-  await fs5.rm(dir, { recursive: true, force: true });
+  await fs4.rm(dir, { recursive: true, force: true });
   return { wasRunning, ...stats ? { stats } : {} };
 }
 

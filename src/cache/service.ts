@@ -95,7 +95,7 @@ export async function restoreEntry(stash: Stash, keys: CacheKeys, limitMs: numbe
   const started = performance.now()
   let matchedKey: string | undefined
   try {
-    const staging = await claimStaging(stash.staging)
+    const staging = await claimStaging(stash.staging, stash.root)
     try {
       const result = await restoreInChild(staging, keys, limitMs)
       if (!result.available) return nothing({ state: 'unavailable', warning: UNAVAILABLE })
@@ -133,7 +133,7 @@ export async function saveEntry(stash: Stash, key: string, paths: string[], limi
   if (forbidden) return { state: 'policy', why: savePolicy(forbidden) }
   const started = performance.now()
   try {
-    const staging = await claimStaging(stash.staging)
+    const staging = await claimStaging(stash.staging, stash.root)
     try {
       const { bytes, skipped } = await stage(stash.root, staging.held.entry, paths, admit)
       if (skipped.length > 0) port.warning(`Not saved in the cache entry, not being the cache’s own: ${skipped.slice(0, REFUSED_SHOWN).map(s => `${s.path} (${s.why})`).join('; ')}${skipped.length > REFUSED_SHOWN ? `; and ${skipped.length - REFUSED_SHOWN} more` : ''}.`)

@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto'
 import { closeSync, fstatSync, lstatSync, openSync, promises as fs, readdirSync, readSync, type Stats, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { CREATE_NEW, describe, type Dir, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, openRegular, readRegular, removeEntry } from '../util/confined.ts'
-import { makeDirsWritable } from '../util/files.ts'
 import { cleanUpOnCancel } from '../util/process.ts'
 import { isAlive, type Owner, thisProcess } from './owner.ts'
 
@@ -42,27 +41,50 @@ export const CHILD_FD = 3
 /** The folder of a staging folder `dir` that @actions/cache saves and restores. */
 export const entryIn = (dir: string): string => path.join(dir, 'entry')
 
-/** Takes the staging folder at `dir`, with an empty entry folder; throws when a live process has it. */
-export async function claimStaging(dir: string): Promise<Staging> {
-  await fs.mkdir(path.dirname(dir), { recursive: true })
-  for (let tries = 0; ; tries++) {
-    try {
-      // Private: what is unpacked here is not yet checked.
-      await fs.mkdir(dir, { mode: 0o700 })
-      break
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 1) throw e
-      await reclaim(dir)
+/**
+ * Takes the staging folder at `dir`, with an empty entry folder; throws when a live process has
+ * it. `root` is the runner's (the module cache, GOCACHE), `dir` a folder below it: the directories
+ * between them are walked from the root without following a link and the one holding `dir` is
+ * held open with it, so that the claim, a reclaim and the release name the folder through it.
+ * Another user of a shared module cache who renames a directory on the way, or swaps one for a
+ * link (into a mount that never answers, say), changes nothing of where they look.
+ */
+export async function claimStaging(dir: string, root = path.dirname(dir)): Promise<Staging> {
+  const rel = path.relative(root, path.dirname(dir))
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`${dir} is not below ${root}`)
+  // The root is the runner's choice, reached by its path.
+  await fs.mkdir(root, { recursive: true })
+  const parent = openDir(root, rel.split(path.sep).join('/'), true)
+  const name = path.basename(dir)
+  let held: Dir
+  try {
+    // A mount on the way (another user's, on a folder of theirs) is never looked into.
+    if (rel !== '' && parent.stat().dev !== (await fs.stat(root)).dev) throw new Error(`${path.dirname(dir)} is on another file system than ${root}`)
+    for (let tries = 0; ; tries++) {
+      try {
+        // Private: what is unpacked here is not yet checked.
+        await fs.mkdir(parent.entry(name), { mode: 0o700 })
+        break
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 1) throw e
+        await reclaim(parent, name, dir)
+      }
     }
+    held = heldFolder(parent, name, dir)
+  } catch (e) {
+    parent.close()
+    throw e
   }
-  const held = heldFolder(dir)
   const release = async () => {
     try {
-      for (const name of await fs.readdir(held.path)) await removeEntry(held, name)
-      // By its path: the folder if it is still there and empty, else nothing (another's folder is never empty).
-      await fs.rmdir(dir).catch(() => undefined)
+      for (const entry of await fs.readdir(held.path)) await removeEntry(held, entry)
+      // The folder itself, while its name is still the one held: another's put in its place is left alone.
+      const now = lstatOf(parent.entry(name))
+      const own = held.stat()
+      if (now?.dev === own.dev && now.ino === own.ino) await fs.rmdir(parent.entry(name)).catch(() => undefined)
     } finally {
       held.close()
+      parent.close()
     }
   }
   const forget = cleanUpOnCancel(release)
@@ -86,11 +108,12 @@ export async function claimStaging(dir: string): Promise<Staging> {
 }
 
 /**
- * The folder just made at `dir`, opened without following a link and held: refused unless it is
- * still the new one (a directory of this user's, private, empty), which no other user can make.
+ * The folder `name` of `parent` just made, opened without following a link and held: refused
+ * unless it is still the new one (a directory of this user's, private, empty), which no other
+ * user can make. `dir` is its path, for messages.
  */
-function heldFolder(dir: string): Dir {
-  const held = openDirAt(dir)
+function heldFolder(parent: Dir, name: string, dir: string): Dir {
+  const held = openDirAt(parent.entry(name), dir)
   if (!held) throw new Error(`${dir} was replaced as it was made`)
   const stat = held.stat()
   const uid = process.getuid?.()
@@ -102,37 +125,45 @@ function heldFolder(dir: string): Dir {
 }
 
 /**
- * Takes `dir` away from an owner that is gone, or throws naming the one that is not. The folder
- * is first moved aside, which only one of two jobs doing this at once can do, and deleted only
- * if it still names the owner that was found gone.
+ * Takes the folder `name` of `parent` (at `dir`) away from an owner that is gone, or throws
+ * naming the one that is not. The folder is first moved aside, which only one of two jobs doing
+ * this at once can do, and deleted only if it still names the owner that was found gone: through
+ * `parent`, never following a link in it (another user may have made the folder, and may change
+ * it while it is deleted).
  */
-async function reclaim(dir: string): Promise<void> {
-  const owner = ownerOf(dir)
+async function reclaim(parent: Dir, name: string, dir: string): Promise<void> {
+  const owner = ownerOf(parent, name)
   if (owner === 'claiming' || (owner && isAlive(owner))) {
     throw new Error(`another job on this runner is using ${dir}${owner === 'claiming' ? '' : ` (process ${owner.pid})`}`)
   }
-  const aside = `${dir}.${randomBytes(6).toString('hex')}.stale`
-  await fs.rename(dir, aside)
-  if (JSON.stringify(ownerOf(aside)) !== JSON.stringify(owner)) {
+  const aside = `${name}.${randomBytes(6).toString('hex')}.stale`
+  await fs.rename(parent.entry(name), parent.entry(aside))
+  if (JSON.stringify(ownerOf(parent, aside)) !== JSON.stringify(owner)) {
     // Another job reclaimed it first, and this was its new folder: it goes back.
-    await fs.rename(aside, dir).catch(() => undefined)
+    await fs.rename(parent.entry(aside), parent.entry(name)).catch(() => undefined)
     throw new Error(`another job on this runner is using ${dir}`)
   }
-  await remove(aside)
+  await removeEntry(parent, aside)
 }
 
 /**
- * The folder's recorded owner; `claiming` while a claim is under way; undefined when none is
- * recorded (a claimer that died, an older version). Another user may have made the folder: its
- * record is read only as a small regular file, never through a link or from a FIFO.
+ * The recorded owner of the folder `name` of `parent`; `claiming` while a claim is under way;
+ * undefined when none is recorded (a claimer that died, an older version). Another user may have
+ * made the folder: its record is read only as a small regular file, never through a link, from a
+ * FIFO, or from another file system (a mount on the folder that may never answer).
  */
-function ownerOf(dir: string): Owner | 'claiming' | undefined {
+function ownerOf(parent: Dir, name: string): Owner | 'claiming' | undefined {
+  const stat = lstatOf(parent.entry(name))
+  if (!stat) return undefined
+  const folder = stat.isDirectory() && stat.dev === parent.stat().dev ? openDirAt(parent.entry(name)) : undefined
   try {
-    return JSON.parse(readRegular(path.join(dir, 'owner'), OWNER_MAX_BYTES).toString('utf8')) as Owner
+    if (folder && folder.stat().dev === stat.dev) return JSON.parse(readRegular(folder.entry('owner'), OWNER_MAX_BYTES).toString('utf8')) as Owner
   } catch {
-    const stat = lstatOf(dir)
-    return stat && Date.now() - stat.mtimeMs < CLAIMING_MS ? 'claiming' : undefined
+    // No record, or not one: judged by the folder's age.
+  } finally {
+    folder?.close()
   }
+  return Date.now() - stat.mtimeMs < CLAIMING_MS ? 'claiming' : undefined
 }
 
 /** Why the file `rel` under `root` may not be saved or restored, beyond what every file is checked for (admitted by its content); undefined when it may. */
@@ -377,9 +408,4 @@ function directoryFor(root: string, rel: string): Dir | undefined {
     if (e instanceof NotADirectory) return undefined
     throw e
   }
-}
-
-async function remove(dir: string): Promise<void> {
-  await makeDirsWritable(dir)
-  await fs.rm(dir, { recursive: true, force: true })
 }
