@@ -492,3 +492,47 @@ describe('claimStaging() reclaiming a stale folder another user made', () => {
     if (!(staged instanceof Error)) await staged.release()
   })
 })
+
+// Between stage()'s checks and its link, another user renames a directory of theirs into the
+// checked one's place, with a mount that never answers on its @v: the link looks the file up
+// through the directory it opens again, inside the mount.
+describe.skipIf(!canMount)('stage() and a directory with a mount on it renamed in after the checks', () => {
+  it('finishes, and the path is named as changed', async ({ skip }) => {
+    const dir = temp('hang-')
+    const root = withFiles(path.join(dir, 'modcache'), { 'cache/download/a/@v/v1.info': '{"Version":"v1"}', 'cache/download/z/@v/.keep': '' })
+    const mount = await hungMount(path.join(root, 'cache/download/z'))
+    if (!mount) return skip('no FUSE mount here')
+    execFileSync('mount', ['--move', mount.mnt, path.join(root, 'cache/download/z/@v')])
+    const moved = {
+      release: () => {
+        mount.release()
+        for (const at of ['a', 'z']) spawnSync('umount', ['-l', path.join(root, 'cache/download', at, '@v')])
+      }
+    }
+    const entry = temp('entry-')
+    const code = `
+      import { promises as fsp, renameSync, writeFileSync } from 'node:fs'
+      const [root, entry, result] = ${JSON.stringify([root, entry, path.join(dir, 'result.json')])}
+      let swapped = false
+      // stage() makes the entry's directory just before each link: the checks are done by then.
+      const mkdir = fsp.mkdir
+      fsp.mkdir = async (p, ...rest) => {
+        if (!swapped) {
+          swapped = true
+          renameSync(root + '/cache/download/a', root + '/cache/download/a-moved')
+          renameSync(root + '/cache/download/z', root + '/cache/download/a')
+        }
+        return mkdir(p, ...rest)
+      }
+      const { stage } = await import(${JSON.stringify(path.join(import.meta.dirname, '../src/cache/staging.ts'))})
+      const staged = await stage(root, entry, ['cache/download/a/@v/v1.info'])
+      writeFileSync(result, JSON.stringify({ swapped, staged }))
+      console.log('answered')`
+    const answered = await answersBeside(moved, code, 5_000)
+    expect(answered).toBe(true)
+    expect(JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8'))).toEqual({
+      swapped: true,
+      staged: { bytes: 0, skipped: [{ path: 'cache/download/a/@v/v1.info', why: 'cache/download/a/@v/v1.info changed after it was checked' }] }
+    })
+  }, 20_000)
+})
