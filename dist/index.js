@@ -4224,6 +4224,10 @@ async function linkChecked(root, file2, to) {
   } catch {
     return false;
   }
+  if (dir.stat().dev !== file2.stat.dev) {
+    dir.close();
+    return false;
+  }
   const same = (s) => s.isFile() && s.dev === file2.stat.dev && s.ino === file2.stat.ino && s.size === file2.stat.size && s.mtimeMs === file2.stat.mtimeMs;
   try {
     const from = dir.entry(path8.posix.basename(file2.rel));

@@ -1389,6 +1389,10 @@ async function linkChecked(root, file, to) {
   } catch {
     return false;
   }
+  if (dir.stat().dev !== file.stat.dev) {
+    dir.close();
+    return false;
+  }
   const same = (s) => s.isFile() && s.dev === file.stat.dev && s.ino === file.stat.ino && s.size === file.stat.size && s.mtimeMs === file.stat.mtimeMs;
   try {
     const from = dir.entry(path2.posix.basename(file.rel));

@@ -229,6 +229,11 @@ async function linkChecked(root: string, file: TreeFile, to: string): Promise<bo
   } catch {
     return false
   }
+  // Another directory renamed in since the checks may have a mount on it: nothing is looked up in one.
+  if (dir.stat().dev !== file.stat.dev) {
+    dir.close()
+    return false
+  }
   // The very file checked: an inode number alone is soon given to a file made in its place.
   const same = (s: Stats) => s.isFile() && s.dev === file.stat.dev && s.ino === file.stat.ino && s.size === file.stat.size && s.mtimeMs === file.stat.mtimeMs
   try {
