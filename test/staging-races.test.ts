@@ -536,3 +536,20 @@ describe.skipIf(!canMount)('stage() and a directory with a mount on it renamed i
     })
   }, 20_000)
 })
+
+describe('stage(): a tree that changes while it is read', () => {
+  it('a file gone between the listing and its lstat: the tree is not saved, the rest is, and no /proc path is shown', async () => {
+    const root = withFiles(temp('modcache-'), { 'tree@v1/a.go': 'package a', 'tree@v1/b.go': 'package a', 'cache/download/ok/@v/v1.mod': 'module ok' })
+    const entry = temp('entry-')
+    const readdir = fsPromises.readdir
+    vi.spyOn(fsPromises, 'readdir').mockImplementationOnce((async (...args: unknown[]) => {
+      const names = await (readdir as (...a: unknown[]) => Promise<string[]>)(...args)
+      // Another go's `clean -modcache`, or another user, removes a file just after the listing.
+      rmSync(path.join(root, 'tree@v1/b.go'))
+      return names
+    }) as typeof fsPromises.readdir)
+    const staged = await stage(root, entry, ['cache/download/ok/@v/v1.mod', 'tree@v1'])
+    expect(staged.skipped).toEqual([{ path: 'tree@v1', why: 'tree@v1/b.go changed while it was read' }])
+    expect(readFileSync(path.join(entry, 'cache/download/ok/@v/v1.mod'), 'utf8')).toBe('module ok')
+  })
+})
