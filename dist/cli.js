@@ -3487,8 +3487,9 @@ function within(root, rel, dev) {
 async function treeFiles(dir, rel, dev) {
   const files = [];
   for (const name of await fs2.readdir(dir.path)) {
-    const stat = await fs2.lstat(dir.entry(name));
+    const stat = lstatOf(dir.entry(name));
     const childRel = `${rel}/${name}`;
+    if (!stat) return `${childRel} changed while it was read`;
     if (stat.dev !== dev) return `${childRel} is on another file system`;
     if (!stat.isDirectory()) {
       files.push({ rel: childRel, stat });

@@ -1458,8 +1458,9 @@ function within(root, rel, dev) {
 async function treeFiles(dir, rel, dev) {
   const files = [];
   for (const name of await fs2.readdir(dir.path)) {
-    const stat2 = await fs2.lstat(dir.entry(name));
+    const stat2 = lstatOf(dir.entry(name));
     const childRel = `${rel}/${name}`;
+    if (!stat2) return `${childRel} changed while it was read`;
     if (stat2.dev !== dev) return `${childRel} is on another file system`;
     if (!stat2.isDirectory()) {
       files.push({ rel: childRel, stat: stat2 });

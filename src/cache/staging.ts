@@ -320,8 +320,10 @@ function within(root: string, rel: string, dev: number): { stat: Stats; tree?: D
 async function treeFiles(dir: Dir, rel: string, dev: number): Promise<TreeFile[] | string> {
   const files: TreeFile[] = []
   for (const name of await fs.readdir(dir.path)) {
-    const stat = await fs.lstat(dir.entry(name))
+    const stat = lstatOf(dir.entry(name))
     const childRel = `${rel}/${name}`
+    // Removed since the listing (another go, another user): the tree is not what was listed.
+    if (!stat) return `${childRel} changed while it was read`
     if (stat.dev !== dev) return `${childRel} is on another file system`
     if (!stat.isDirectory()) {
       files.push({ rel: childRel, stat })
