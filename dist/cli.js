@@ -5685,10 +5685,11 @@ function answer(outcome, job, response, onServed) {
   });
   stream.pipe(response, { end: false });
 }
+var NOT_ONE_LINE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
 function fail(response, status, text) {
   if (response.headersSent) return void response.destroy();
   response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
-  response.end(`${text}
+  response.end(`${inert(text).replace(NOT_ONE_LINE, (c) => c.charCodeAt(0) > 255 ? `\\u${c.charCodeAt(0).toString(16)}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)}
 `);
 }
 

@@ -3207,6 +3207,14 @@ function parseSumdbPath(path8) {
   return { problem: "not a checksum database request" };
 }
 
+// src/util/untrusted.ts
+var LINE_BREAK = /\r\n|\r|\n/;
+var COMMAND_START = /^([\p{White_Space}\p{Cf}]*::)/u;
+var BRACKET_COMMAND = /##\[/g;
+function inert(text2) {
+  return text2.split(LINE_BREAK).map((line) => line.replace(BRACKET_COMMAND, "##[\\").replace(COMMAND_START, "$1\\")).join("\n");
+}
+
 // src/fetch/local-proxy.ts
 var CONTENT_TYPE = {
   info: "application/json",
@@ -3311,10 +3319,11 @@ function answer(outcome, job, response, onServed) {
   });
   stream.pipe(response, { end: false });
 }
+var NOT_ONE_LINE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
 function fail(response, status, text2) {
   if (response.headersSent) return void response.destroy();
   response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
-  response.end(`${text2}
+  response.end(`${inert(text2).replace(NOT_ONE_LINE, (c) => c.charCodeAt(0) > 255 ? `\\u${c.charCodeAt(0).toString(16)}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)}
 `);
 }
 

@@ -10,7 +10,7 @@ export interface HostileAnswer {
   status: number
   /** The reason phrase of the status line (the server's own words in go's `reading URL: 500 …`). */
   statusMessage?: string
-  body: string
+  body: string | Buffer
   contentType?: string
 }
 
