@@ -882,9 +882,9 @@ function elementProblem(elem, kind) {
 function escapeCase(text) {
   return text.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
-function unescapeCase(escaped2) {
-  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped2)) return void 0;
-  return escaped2.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
+function unescapeCase(escaped3) {
+  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped3)) return void 0;
+  return escaped3.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
 }
 
 // src/module/path.ts
@@ -923,8 +923,8 @@ function escapePath(path28) {
   if (problem) throw new Error(`malformed module path ${JSON.stringify(path28)}: ${problem}`);
   return escapeCase(path28);
 }
-function unescapePath(escaped2) {
-  const path28 = unescapeCase(escaped2);
+function unescapePath(escaped3) {
+  const path28 = unescapeCase(escaped3);
   return path28 !== void 0 && modulePathProblem(path28) === void 0 ? path28 : void 0;
 }
 
@@ -938,8 +938,8 @@ function escapeVersion(version) {
   if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
   return escapeCase(version);
 }
-function unescapeVersion(escaped2) {
-  const version = unescapeCase(escaped2);
+function unescapeVersion(escaped3) {
+  const version = unescapeCase(escaped3);
   return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
 }
 var NUMBER = "(?:0|[1-9][0-9]*)";
@@ -3223,8 +3223,16 @@ function cacheLogLine(line) {
 }
 var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 function visible(text) {
-  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return text.replace(CONTROL, escaped);
 }
+var BREAK = /[\n\u2028\u2029]/g;
+function oneLine(text) {
+  return inert(visible(text).replace(BREAK, escaped));
+}
+var escaped = (c) => {
+  const code2 = c.charCodeAt(0);
+  return code2 > 255 ? `\\u${code2.toString(16).padStart(4, "0")}` : `\\x${code2.toString(16).padStart(2, "0")}`;
+};
 
 // src/cache/mode.ts
 var KNOWN_MODES = ["none", "read", "write", "write-only"];
@@ -5685,11 +5693,10 @@ function answer(outcome, job, response, onServed) {
   });
   stream.pipe(response, { end: false });
 }
-var NOT_ONE_LINE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
 function fail(response, status, text) {
   if (response.headersSent) return void response.destroy();
   response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
-  response.end(`${inert(text).replace(NOT_ONE_LINE, (c) => c.charCodeAt(0) > 255 ? `\\u${c.charCodeAt(0).toString(16)}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)}
+  response.end(`${oneLine(text)}
 `);
 }
 
@@ -5914,11 +5921,11 @@ function matchChunk(chunk, s) {
           chunk = chunk.slice(1);
           break;
         }
-        const lo = escaped(chunk);
+        const lo = escaped2(chunk);
         let hi = lo;
         chunk = lo.rest;
         if (chunk[0] === "-") {
-          hi = escaped(chunk.slice(1));
+          hi = escaped2(chunk.slice(1));
           chunk = hi.rest;
         }
         matched ||= lo.rune <= r && r <= hi.rune;
@@ -5944,7 +5951,7 @@ function matchChunk(chunk, s) {
   }
   return failed ? void 0 : s;
 }
-function escaped(chunk) {
+function escaped2(chunk) {
   if (chunk.length === 0 || chunk[0] === "-" || chunk[0] === "]") throw new BadPattern();
   if (chunk[0] === "\\") {
     chunk = chunk.slice(1);

@@ -1692,9 +1692,9 @@ function elementProblem(elem, kind) {
 function escapeCase(text) {
   return text.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
-function unescapeCase(escaped3) {
-  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped3)) return void 0;
-  return escaped3.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
+function unescapeCase(escaped4) {
+  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped4)) return void 0;
+  return escaped4.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
 }
 
 // src/module/path.ts
@@ -1733,8 +1733,8 @@ function escapePath(path32) {
   if (problem) throw new Error(`malformed module path ${JSON.stringify(path32)}: ${problem}`);
   return escapeCase(path32);
 }
-function unescapePath(escaped3) {
-  const path32 = unescapeCase(escaped3);
+function unescapePath(escaped4) {
+  const path32 = unescapeCase(escaped4);
   return path32 !== void 0 && modulePathProblem(path32) === void 0 ? path32 : void 0;
 }
 
@@ -1748,8 +1748,8 @@ function escapeVersion(version) {
   if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
   return escapeCase(version);
 }
-function unescapeVersion(escaped3) {
-  const version = unescapeCase(escaped3);
+function unescapeVersion(escaped4) {
+  const version = unescapeCase(escaped4);
   return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
 }
 var NUMBER = "(?:0|[1-9][0-9]*)";
@@ -4031,6 +4031,18 @@ var CACHE_COMMAND = /^::(add-mask|debug|notice|warning|error)( [^:\r\n]*)?::[^\r
 function cacheLogLine(line) {
   return CACHE_COMMAND.test(line) ? line : inert(line);
 }
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+function visible(text) {
+  return text.replace(CONTROL, escaped);
+}
+var BREAK = /[\n\u2028\u2029]/g;
+function oneLine(text) {
+  return inert(visible(text).replace(BREAK, escaped));
+}
+var escaped = (c) => {
+  const code2 = c.charCodeAt(0);
+  return code2 > 255 ? `\\u${code2.toString(16).padStart(4, "0")}` : `\\x${code2.toString(16).padStart(2, "0")}`;
+};
 
 // src/cache/mode.ts
 var KNOWN_MODES = ["none", "read", "write", "write-only"];
@@ -6491,11 +6503,10 @@ function answer(outcome, job, response, onServed) {
   });
   stream.pipe(response, { end: false });
 }
-var NOT_ONE_LINE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
 function fail(response, status, text) {
   if (response.headersSent) return void response.destroy();
   response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
-  response.end(`${inert(text).replace(NOT_ONE_LINE, (c) => c.charCodeAt(0) > 255 ? `\\u${c.charCodeAt(0).toString(16)}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)}
+  response.end(`${oneLine(text)}
 `);
 }
 
@@ -6720,11 +6731,11 @@ function matchChunk(chunk, s) {
           chunk = chunk.slice(1);
           break;
         }
-        const lo = escaped(chunk);
+        const lo = escaped2(chunk);
         let hi = lo;
         chunk = lo.rest;
         if (chunk[0] === "-") {
-          hi = escaped(chunk.slice(1));
+          hi = escaped2(chunk.slice(1));
           chunk = hi.rest;
         }
         matched ||= lo.rune <= r && r <= hi.rune;
@@ -6750,7 +6761,7 @@ function matchChunk(chunk, s) {
   }
   return failed ? void 0 : s;
 }
-function escaped(chunk) {
+function escaped2(chunk) {
   if (chunk.length === 0 || chunk[0] === "-" || chunk[0] === "]") throw new BadPattern();
   if (chunk[0] === "\\") {
     chunk = chunk.slice(1);
@@ -11399,9 +11410,9 @@ function withModules(text, words, module) {
   return out + words(flat.slice(at), at === 0);
 }
 function plain(text) {
-  return withModules(text, escaped2, codeSpan);
+  return withModules(text, escaped3, codeSpan);
 }
-var escaped2 = (text, atStart) => {
+var escaped3 = (text, atStart) => {
   const inline = text.replace(MARKUP, "\\$&");
   return atStart ? inline.replace(BLOCK_START, "\\$&") : inline;
 };

@@ -1061,9 +1061,9 @@ function elementProblem(elem, kind) {
 function escapeCase(text2) {
   return text2.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
-function unescapeCase(escaped) {
-  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped)) return void 0;
-  return escaped.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
+function unescapeCase(escaped2) {
+  if (/[A-Z]|[^\u0000-\u007f]|!(?![a-z])/.test(escaped2)) return void 0;
+  return escaped2.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
 }
 
 // src/module/path.ts
@@ -1102,8 +1102,8 @@ function escapePath(path8) {
   if (problem) throw new Error(`malformed module path ${JSON.stringify(path8)}: ${problem}`);
   return escapeCase(path8);
 }
-function unescapePath(escaped) {
-  const path8 = unescapeCase(escaped);
+function unescapePath(escaped2) {
+  const path8 = unescapeCase(escaped2);
   return path8 !== void 0 && modulePathProblem(path8) === void 0 ? path8 : void 0;
 }
 
@@ -1117,8 +1117,8 @@ function escapeVersion(version) {
   if (problem) throw new Error(`malformed version ${JSON.stringify(version)}: ${problem}`);
   return escapeCase(version);
 }
-function unescapeVersion(escaped) {
-  const version = unescapeCase(escaped);
+function unescapeVersion(escaped2) {
+  const version = unescapeCase(escaped2);
   return version !== void 0 && elementProblem(version, "file") === void 0 ? version : void 0;
 }
 var NUMBER = "(?:0|[1-9][0-9]*)";
@@ -3214,6 +3214,18 @@ var BRACKET_COMMAND = /##\[/g;
 function inert(text2) {
   return text2.split(LINE_BREAK).map((line) => line.replace(BRACKET_COMMAND, "##[\\").replace(COMMAND_START, "$1\\")).join("\n");
 }
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+function visible(text2) {
+  return text2.replace(CONTROL, escaped);
+}
+var BREAK = /[\n\u2028\u2029]/g;
+function oneLine(text2) {
+  return inert(visible(text2).replace(BREAK, escaped));
+}
+var escaped = (c) => {
+  const code = c.charCodeAt(0);
+  return code > 255 ? `\\u${code.toString(16).padStart(4, "0")}` : `\\x${code.toString(16).padStart(2, "0")}`;
+};
 
 // src/fetch/local-proxy.ts
 var CONTENT_TYPE = {
@@ -3319,11 +3331,10 @@ function answer(outcome, job, response, onServed) {
   });
   stream.pipe(response, { end: false });
 }
-var NOT_ONE_LINE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
 function fail(response, status, text2) {
   if (response.headersSent) return void response.destroy();
   response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
-  response.end(`${inert(text2).replace(NOT_ONE_LINE, (c) => c.charCodeAt(0) > 255 ? `\\u${c.charCodeAt(0).toString(16)}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)}
+  response.end(`${oneLine(text2)}
 `);
 }
 

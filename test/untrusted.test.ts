@@ -7,7 +7,7 @@ import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { writeReport } from '../src/action/outputs.ts'
-import { cacheLogLine, inert, visible } from '../src/util/untrusted.ts'
+import { cacheLogLine, inert, oneLine, visible } from '../src/util/untrusted.ts'
 import { type ActionRun, processesWithEnv, runPostBundled } from './support/action.ts'
 import { type HostileProxy, startHostileProxy } from './support/hostile-proxy.ts'
 import { healthy, proxyPool } from './support/proxy-server.ts'
@@ -105,6 +105,17 @@ describe('visible', () => {
     const shown = ' ~\u00a0é€\u200b𝄞 go: x@v1.0.0 "quoted" \\x41'
     expect(visible(shown)).toBe(shown)
     expect(visible('')).toBe('')
+  })
+})
+
+describe('oneLine', () => {
+  it('shows every line break (the separators go lets through too) and control character as an escape, and defuses what the runner would take for a command', () => {
+    expect(oneLine('v1.0.0\n::error title=x::pwned')).toBe('v1.0.0\\x0a::error title=x::pwned')
+    expect(oneLine('a\r\nb\u2028c\u2029d\u0085e')).toBe('a\\x0d\\x0ab\\u2028c\\u2029d\\x85e')
+    expect(oneLine('::warning::at the start, ##[error]inside')).toBe('::\\warning::at the start, ##[\\error]inside')
+    expect(oneLine('\t::notice::after a tab')).toBe('\t::\\notice::after a tab')
+    const shown = 'zip: example.com/m@v1.0.0/a.go: "quoted" é€𝄞'
+    expect(oneLine(shown)).toBe(shown)
   })
 })
 

@@ -22,7 +22,7 @@ import { type FileJob, jobFor } from '../module/vouched.ts'
 import type { Fetcher } from './fetcher.ts'
 import type { Outcome } from './race.ts'
 import { readAt } from './read-at.ts'
-import { inert } from '../util/untrusted.ts'
+import { oneLine } from '../util/untrusted.ts'
 
 export interface LocalProxy {
   /** Where go reaches it: with the secret path prefix. */
@@ -172,10 +172,6 @@ function answer(outcome: Outcome, job: FileJob, response: http.ServerResponse, o
   stream.pipe(response, { end: false })
 }
 
-/** Line breaks and every other control character but tab, and the line and paragraph separators go lets through (unicode.IsSpace). */
-// eslint-disable-next-line no-control-regex
-const NOT_ONE_LINE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g
-
 function fail(response: http.ServerResponse, status: number, text: string): void {
   if (response.headersSent) return void response.destroy()
   // go quotes a text/plain body in its error, each of its lines on a line of go's own: what went
@@ -183,5 +179,5 @@ function fail(response: http.ServerResponse, status: number, text: string): void
   // candidate's words (an .info's Version, a zip entry's name): one line, every control
   // character shown, and defused (inert) where the runner would find a command anywhere in it.
   response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' })
-  response.end(`${inert(text).replace(NOT_ONE_LINE, c => (c.charCodeAt(0) > 0xff ? `\\u${c.charCodeAt(0).toString(16)}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))}\n`)
+  response.end(`${oneLine(text)}\n`)
 }

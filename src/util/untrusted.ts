@@ -44,5 +44,18 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
 
 /** Text from outside as a terminal shows it: its control characters as visible escapes. */
 export function visible(text: string): string {
-  return text.replace(CONTROL, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  return text.replace(CONTROL, escaped)
+}
+
+/** Line breaks, and the line and paragraph separators go lets through as white space. */
+const BREAK = /[\n\u2028\u2029]/g
+
+/** Text from outside on one line of a log, whoever prints it: every control character and line break shown as an escape, and defused where the runner would find a command in it. */
+export function oneLine(text: string): string {
+  return inert(visible(text).replace(BREAK, escaped))
+}
+
+const escaped = (c: string): string => {
+  const code = c.charCodeAt(0)
+  return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`
 }
