@@ -89,10 +89,12 @@ describe('the action’s proxy for later steps', () => {
     expect(main.summary).toContain('Later steps reach the action’s proxy first')
 
     first!.setFault({ kind: 'hang' })
+    // The step's own requests may have reached the second candidate too (a hedge, when the first answered slowly on a busy machine): only the later step's count.
+    const before = second!.requests.length
     const ms = await later(['mod', 'download'], path.join(workspace, 'later'), modcache, main, 20_000)
     expect(ms).toBeLessThan(10_000)
     expectComplete(modcache, universe.modules.slice(4))
-    expect(zipRequests(second!.requests).sort()).toEqual(universe.modules.slice(4).map(m => `/${m.path}/@v/${m.version}.zip`).sort())
+    expect(zipRequests(second!.requests.slice(before)).sort()).toEqual(universe.modules.slice(4).map(m => `/${m.path}/@v/${m.version}.zip`).sort())
 
     const post = await runPostBundled(main, workspace, {})
     started.splice(0)
