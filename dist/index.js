@@ -1527,8 +1527,9 @@ function saveDecision(facts) {
   if (facts.restore === "timed-out") return { save: false, why: "the cache service did not answer the restore in time" };
   return { save: true, why: "" };
 }
+var PRINTABLE_ASCII = /^[ -~]*$/;
 function sameKey(a, b) {
-  return a.localeCompare(b, void 0, { sensitivity: "accent" }) === 0;
+  return PRINTABLE_ASCII.test(a) && PRINTABLE_ASCII.test(b) ? a.toLowerCase() === b.toLowerCase() : a.localeCompare(b, void 0, { sensitivity: "accent" }) === 0;
 }
 
 // src/engine/port.ts
@@ -2883,8 +2884,9 @@ function goModHash(content) {
   return goModHashOfSha256(createHash2("sha256").update(content).digest("hex"));
 }
 function probeTarget(lines, isPrivate) {
-  return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1)[0];
+  return lines.filter((l) => l.goMod && !isPrivate(l.module)).sort((a, b) => byCodeUnits(a.module, b.module) || byCodeUnits(a.version, b.version))[0];
 }
+var byCodeUnits = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 
 // src/fetch/inflater.ts
 import { randomBytes as randomBytes2 } from "node:crypto";

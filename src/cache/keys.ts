@@ -67,7 +67,15 @@ export function saveDecision(facts: {
   return { save: true, why: '' }
 }
 
-/** Cache services match keys case-insensitively (act's lowercases them), as actions/cache compares them. */
+/** Characters localeCompare neither ignores (as it does controls) nor folds beyond case. */
+const PRINTABLE_ASCII = /^[ -~]*$/
+
+/**
+ * Cache services match keys case-insensitively (act's lowercases them), as actions/cache compares
+ * them (localeCompare, accent-sensitive). Keys are printable ASCII, but for what a service may
+ * answer: those are compared by their lower case, without ICU's collation, which localeCompare
+ * pages in (about 3 MiB of the step's memory); anything else as actions/cache compares it.
+ */
 export function sameKey(a: string, b: string): boolean {
-  return a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0
+  return PRINTABLE_ASCII.test(a) && PRINTABLE_ASCII.test(b) ? a.toLowerCase() === b.toLowerCase() : a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0
 }

@@ -57,5 +57,8 @@ export function goModHash(content: Uint8Array): string {
 export function probeTarget(lines: SumLine[], isPrivate: (module: string) => boolean): SumLine | undefined {
   return lines
     .filter(l => l.goMod && !isPrivate(l.module))
-    .sort((a, b) => (a.module === b.module ? a.version.localeCompare(b.version) : a.module < b.module ? -1 : 1))[0]
+    .sort((a, b) => byCodeUnits(a.module, b.module) || byCodeUnits(a.version, b.version))[0]
 }
+
+/** A fixed order of strings without ICU's collation, which localeCompare pages in (about 3 MiB of the step's memory) for nothing: any fixed order does here. */
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
