@@ -553,3 +553,31 @@ describe('stage(): a tree that changes while it is read', () => {
     expect(readFileSync(path.join(entry, 'cache/download/ok/@v/v1.mod'), 'utf8')).toBe('module ok')
   })
 })
+
+// A cancelled step runs the staging folder's release as its cleanup (cleanUpOnCancel) while the
+// restore's or save's own `finally` releases it too once its killed process is gone. The release
+// goes through the descriptors it closes: a second one must not name, empty or close whatever
+// directory those numbers were given to since.
+describe('claimStaging(): a release that comes twice (a cancel’s cleanup, then the step’s own finally)', () => {
+  it.skipIf(process.platform === 'win32')('the second release deletes nothing and closes nothing of what holds the numbers now', async () => {
+    const root = temp('modcache-')
+    const staging = await claimStaging(path.join(root, 'cache/go-mod-download-staging'), root)
+    await staging.release()
+    // Directories opened now are given the numbers the first release let go.
+    const victims = [0, 1, 2].map(() => withFiles(temp('victim-'), { precious: 'not the staging folder’s' }))
+    const fds = victims.map(v => fs.openSync(v, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY))
+    try {
+      await staging.release().catch(() => undefined)
+      for (const v of victims) expect(readdirSync(v)).toEqual(['precious'])
+      for (const fd of fds) expect(() => fs.fstatSync(fd)).not.toThrow()
+    } finally {
+      for (const fd of fds) {
+        try {
+          fs.closeSync(fd)
+        } catch {
+          // Closed by the second release.
+        }
+      }
+    }
+  })
+})
