@@ -4132,7 +4132,9 @@ async function claimStaging(dir, root = path8.dirname(dir)) {
     parent.close();
     throw e;
   }
-  const release2 = async () => {
+  let released;
+  const release2 = () => released ??= releaseOnce();
+  const releaseOnce = async () => {
     try {
       for (const entry of await fs4.readdir(held.path)) await removeEntry(held, entry);
       const now = lstatOf(parent.entry(name));

@@ -75,7 +75,12 @@ export async function claimStaging(dir: string, root = path.dirname(dir)): Promi
     parent.close()
     throw e
   }
-  const release = async () => {
+  // Once only: a cancelled step runs it as its cleanup while the restore's or save's own finally
+  // runs it too, and a second pass through the closed descriptors would name (empty, close)
+  // whatever directory their numbers were given to since.
+  let released: Promise<void> | undefined
+  const release = () => (released ??= releaseOnce())
+  const releaseOnce = async () => {
     try {
       for (const entry of await fs.readdir(held.path)) await removeEntry(held, entry)
       // The folder itself, while its name is still the one held: another's put in its place is left alone.
