@@ -93,3 +93,65 @@ describe.skipIf(!canMount)('a count of the module cache that never ends', () => 
     expect(outcome.waitingOn.length).toBeGreaterThan(0)
   }, 30_000)
 })
+
+// Each count that never ends keeps one of libuv's threads (four by default) in the kernel for
+// good: the next attempt (a retry, the next go run) must not start another, or after four the
+// step's every file read, its cache save among them, waits with them.
+describe.skipIf(!canMount)('counts of the module cache that never end, attempt after attempt', () => {
+  it('after four stalled attempts the step still reads files', async ({ skip }) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hung-counts-'))
+    const mount = await hungMount(dir)
+    if (!mount) return skip('no FUSE mount here')
+    const modcache = path.join(dir, 'modcache')
+    for (let i = 0; i < 4; i++) mkdirSync(path.join(modcache, `cache/download/sub${i}/dir`), { recursive: true })
+    const work = path.join(dir, 'work')
+    mkdirSync(work)
+    writeFileSync(path.join(work, 'go.mod'), 'module example.com/main\n\ngo 1.21\n\nrequire example.com/a v1.0.0\n')
+    const code = `
+      import http from 'node:http'
+      import fs, { lstatSync, renameSync, symlinkSync } from 'node:fs'
+      import { syncBuiltinESMExports } from 'node:module'
+      const [modcache, work, mnt, goBin, goEnv, result] = ${JSON.stringify([modcache, work, mount.mnt, goBinary(), offlineGoEnv(modcache), path.join(dir, 'result.json')])}
+      // Each count's listing of cache/download is followed by one more of its directories
+      // becoming a link into the mount: every count waits there.
+      const readdir = fs.promises.readdir
+      let swaps = 0
+      fs.promises.readdir = async (p, ...rest) => {
+        const listed = await readdir(p, ...rest)
+        if (String(p).endsWith('/cache/download')) {
+          for (let i = 0; i < 4; i++) {
+            const sub = modcache + '/cache/download/sub' + i
+            if (!lstatSync(sub).isDirectory()) continue
+            renameSync(sub, sub + '-moved')
+            symlinkSync(mnt + '/x', sub)
+            swaps++
+            break
+          }
+        }
+        return listed
+      }
+      syncBuiltinESMExports()
+      const silent = http.createServer(() => {})
+      await new Promise(resolve => silent.listen(0, '127.0.0.1', resolve))
+      const { runAttempt } = await import(${JSON.stringify(path.join(import.meta.dirname, '../src/download/attempt.ts'))})
+      const endedBy = []
+      for (let i = 0; i < 4; i++) {
+        const outcome = await runAttempt({
+          go: goBin, cwd: work, modcache, timeoutMs: 60_000, stallTimeoutMs: 1_000,
+          env: { ...process.env, ...goEnv, GOPROXY: 'http://127.0.0.1:' + silent.address().port, GOFLAGS: '-mod=mod' }
+        })
+        endedBy.push(outcome.endedBy)
+      }
+      // What the step does next (its summary, its cache save) reads files.
+      const read = await Promise.race([fs.promises.stat(work).then(() => true), new Promise(resolve => setTimeout(() => resolve(false), 3_000))])
+      fs.writeFileSync(result, JSON.stringify({ swaps, endedBy, read }))
+      console.log('answered')
+      process.exit(0)`
+    const answered = await answersBeside(mount, code, 25_000)
+    expect(answered).toBe(true)
+    const outcome = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8')) as { swaps: number; endedBy: string[]; read: boolean }
+    expect(outcome.swaps).toBeGreaterThan(0)
+    expect(outcome.endedBy).toEqual(['stall', 'stall', 'stall', 'stall'])
+    expect(outcome.read).toBe(true)
+  }, 45_000)
+})
