@@ -4836,6 +4836,7 @@ var answered2 = (rest) => {
   const status = Number(STATUS.exec(rest)?.[1]);
   return status >= 200 && status < 300 || isAbsent(status);
 };
+var counting;
 async function runAttempt(options) {
   const started = performance.now();
   const cacheDir = path14.join(options.modcache, "cache");
@@ -4884,7 +4885,8 @@ async function runAttempt(options) {
     }
     if (now - lastProgress <= tick) return;
     countingSince = now;
-    const bytes = await treeBytes(cacheDir) + (options.progress?.() ?? 0);
+    const count = counting ??= treeBytes(cacheDir).finally(() => counting = void 0);
+    const bytes = await count + (options.progress?.() ?? 0);
     countingSince = void 0;
     if (endedBy !== "exit") return;
     const comparable = measuredAt > lastProgress;

@@ -56,6 +56,14 @@ const answered = (rest: string) => {
   return (status >= 200 && status < 300) || isAbsent(status)
 }
 
+/**
+ * The count of the module cache under way, whichever attempt began it. One that never ends (a
+ * mount that never answers) keeps one of libuv's few threads in the kernel for good: a later
+ * attempt waits on the same count instead of losing another thread to a new one, so that retries
+ * cannot take every thread and leave the step's file reads (its cache save) waiting behind them.
+ */
+let counting: Promise<number> | undefined
+
 export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
   const started = performance.now()
   // cache/download receives proxy downloads, cache/vcs the git clones of direct fetches.
@@ -116,7 +124,8 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
     // when they come at the floor rate (a trickle does not), measured against a count taken
     // after the last completed request.
     countingSince = now
-    const bytes = (await treeBytes(cacheDir)) + (options.progress?.() ?? 0)
+    const count = (counting ??= treeBytes(cacheDir).finally(() => (counting = undefined)))
+    const bytes = (await count) + (options.progress?.() ?? 0)
     countingSince = undefined
     if (endedBy !== 'exit') return
     const comparable = measuredAt > lastProgress
