@@ -4836,7 +4836,7 @@ var answered2 = (rest) => {
   const status = Number(STATUS.exec(rest)?.[1]);
   return status >= 200 && status < 300 || isAbsent(status);
 };
-var counting;
+var counting = /* @__PURE__ */ new Map();
 async function runAttempt(options) {
   const started = performance.now();
   const cacheDir = path14.join(options.modcache, "cache");
@@ -4885,7 +4885,11 @@ async function runAttempt(options) {
     }
     if (now - lastProgress <= tick) return;
     countingSince = now;
-    const count = counting ??= treeBytes(cacheDir).finally(() => counting = void 0);
+    let count = counting.get(cacheDir);
+    if (!count) {
+      count = treeBytes(cacheDir).finally(() => counting.delete(cacheDir));
+      counting.set(cacheDir, count);
+    }
     const bytes = await count + (options.progress?.() ?? 0);
     countingSince = void 0;
     if (endedBy !== "exit") return;

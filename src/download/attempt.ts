@@ -57,12 +57,12 @@ const answered = (rest: string) => {
 }
 
 /**
- * The count of the module cache under way, whichever attempt began it. One that never ends (a
+ * The count of each module cache under way, whichever attempt began it. One that never ends (a
  * mount that never answers) keeps one of libuv's few threads in the kernel for good: a later
  * attempt waits on the same count instead of losing another thread to a new one, so that retries
  * cannot take every thread and leave the step's file reads (its cache save) waiting behind them.
  */
-let counting: Promise<number> | undefined
+const counting = new Map<string, Promise<number>>()
 
 export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
   const started = performance.now()
@@ -124,7 +124,11 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
     // when they come at the floor rate (a trickle does not), measured against a count taken
     // after the last completed request.
     countingSince = now
-    const count = (counting ??= treeBytes(cacheDir).finally(() => (counting = undefined)))
+    let count = counting.get(cacheDir)
+    if (!count) {
+      count = treeBytes(cacheDir).finally(() => counting.delete(cacheDir))
+      counting.set(cacheDir, count)
+    }
     const bytes = (await count) + (options.progress?.() ?? 0)
     countingSince = undefined
     if (endedBy !== 'exit') return
