@@ -2,8 +2,8 @@
 // paths it was saved with (its version hashes them), so the path must stay the same from run to
 // run; but a save must hold only what this job needs (what go.sum implies, what the build used),
 // and must not delete anything from a cache that other projects share. So the entry is a
-// staging folder inside go's cache: a save hard-links the chosen files into it (no copy), a
-// restore unpacks into it and then moves the files it selects into go's cache where nothing is
+// staging folder inside go's cache: a save hard-links the chosen files into it (copies them where
+// the file system has no hard links), a restore unpacks into it and then moves the files it selects into go's cache where nothing is
 // there yet. The folder is claimed while in use, in the name of the process using it, so that
 // two jobs sharing a runner's caches do not mix their entries, and a job killed while using it
 // does not keep the next ones out.
