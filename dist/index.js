@@ -6516,8 +6516,16 @@ function answer(outcome, job, response, onServed) {
 function fail(response, status, text) {
   if (response.headersSent) return void response.destroy();
   response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
-  response.end(`${oneLine(text)}
+  response.end(`${shortened(oneLine(text), GO_SHOWS_BYTES)}
 `);
+}
+var GO_SHOWS_BYTES = 8 * 81;
+function shortened(line, bytes) {
+  const whole = Buffer.from(line);
+  if (whole.length <= bytes) return line;
+  let end = bytes - Buffer.byteLength("\u2026");
+  while (end > 0 && (whole[end] & 192) === 128) end--;
+  return `${whole.subarray(0, end).toString()}\u2026`;
 }
 
 // src/fetch/verifying-proxy.ts

@@ -3334,8 +3334,16 @@ function answer(outcome, job, response, onServed) {
 function fail(response, status, text2) {
   if (response.headersSent) return void response.destroy();
   response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
-  response.end(`${oneLine(text2)}
+  response.end(`${shortened(oneLine(text2), GO_SHOWS_BYTES)}
 `);
+}
+var GO_SHOWS_BYTES = 8 * 81;
+function shortened(line, bytes) {
+  const whole = Buffer.from(line);
+  if (whole.length <= bytes) return line;
+  let end = bytes - Buffer.byteLength("\u2026");
+  while (end > 0 && (whole[end] & 192) === 128) end--;
+  return `${whole.subarray(0, end).toString()}\u2026`;
 }
 
 // src/fetch/verifying-proxy.ts

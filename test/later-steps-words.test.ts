@@ -79,4 +79,19 @@ describe('a candidate’s words in the job’s proxy’s answer to go', () => {
     expect(output, output).toContain('no candidate served')
     expect(readAsRunner(output).commands, output).toEqual([])
   })
+
+  it('a reason longer than go shows (648 bytes on a line): cut short, so that go shows its beginning rather than nothing', async () => {
+    const module = universe.modules[1]!
+    const name = `${module.path}@v1.0.0/${'ü'.repeat(400)}.go`
+    const zip = Buffer.from(zipSync({ [name]: Buffer.from('package x\n') }))
+    const central = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]))
+    zip.writeUInt32LE(999, central + 24)
+    const candidate = await startHostileProxy(universe.proxyDir, `/${module.path}/@v/v1.0.0.zip`, { status: 200, contentType: 'application/zip', body: zip })
+    open.push(candidate)
+    const proxy = await jobProxy(candidate)
+    const output = await laterStep(proxy.url)
+    expect(output, output).toContain('no candidate served')
+    expect(output, output).toContain('üüü…')
+    expect(output, output).not.toContain('[Truncated: too long.]')
+  })
 })

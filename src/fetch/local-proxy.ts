@@ -19,10 +19,10 @@ import { MAX_BYTES } from '../module/limits.ts'
 import { parseRequestPath } from '../module/request.ts'
 import { parseSumdbPath } from '../module/sumdb-request.ts'
 import { type FileJob, jobFor } from '../module/vouched.ts'
+import { oneLine } from '../util/untrusted.ts'
 import type { Fetcher } from './fetcher.ts'
 import type { Outcome } from './race.ts'
 import { readAt } from './read-at.ts'
-import { oneLine } from '../util/untrusted.ts'
 
 export interface LocalProxy {
   /** Where go reaches it: with the secret path prefix. */
@@ -179,5 +179,17 @@ function fail(response: http.ServerResponse, status: number, text: string): void
   // candidate's words (an .info's Version, a zip entry's name): one line, every control
   // character shown, and defused (inert) where the runner would find a command anywhere in it.
   response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' })
-  response.end(`${oneLine(text)}\n`)
+  response.end(`${shortened(oneLine(text), GO_SHOWS_BYTES)}\n`)
+}
+
+/** go shows a line of a body only when it fits in this many bytes, else nothing of it (cmd/go/internal/web: maxErrorDetailBytes). */
+const GO_SHOWS_BYTES = 8 * 81
+
+/** `line` cut to at most `bytes` bytes of UTF-8, at a character's boundary, with … where it was cut. */
+function shortened(line: string, bytes: number): string {
+  const whole = Buffer.from(line)
+  if (whole.length <= bytes) return line
+  let end = bytes - Buffer.byteLength('…')
+  while (end > 0 && ((whole[end] as number) & 0xc0) === 0x80) end--
+  return `${whole.subarray(0, end).toString()}…`
 }
