@@ -2546,12 +2546,13 @@ var Dir = class {
     this.path = byDescriptor && fd !== void 0 ? `/proc/${procPid}/fd/${fd}` : shown;
   }
   /**
-   * What names the directory in a child process that inherits its descriptor as `childFd`: the
-   * child's own /proc/self/fd, which a process may always read (another's /proc/<pid>/fd it may
-   * not, where the step's process is not dumpable), or the checked path where there is none.
+   * How a child process names the directory: through its descriptor, which the child inherits as
+   * `childFd` and names by its own /proc/self/fd (a process may always read its own; another's
+   * /proc/<pid>/fd it may not, where the step's process is not dumpable); by the checked path
+   * where there is no descriptor to name it by, and nothing to inherit.
    */
   inChild(childFd) {
-    return byDescriptor && this.fd !== void 0 ? `/proc/self/fd/${childFd}` : this.shown;
+    return byDescriptor && this.fd !== void 0 ? { inherit: this.fd, path: `/proc/self/fd/${childFd}` } : { path: this.shown };
   }
   /** The path of an entry of this directory (a name, or a relative path under it). */
   entry(name) {
@@ -4157,12 +4158,16 @@ async function claimStaging(dir, root = path8.dirname(dir)) {
   return {
     entry: entryIn(dir),
     held: { entry: held.entry("entry"), archive: held.entry("archive") },
-    child: { fd: held.fd, entry: `${held.inChild(CHILD_FD)}/entry`, archive: `${held.inChild(CHILD_FD)}/archive` },
+    child: childNames(held),
     release: async () => {
       forget();
       await release2();
     }
   };
+}
+function childNames(held) {
+  const { inherit, path: folder } = held.inChild(CHILD_FD);
+  return { fd: inherit, entry: `${folder}/entry`, archive: `${folder}/archive` };
 }
 function heldFolder(parent, name, dir) {
   const held = openDirAt(parent.entry(name), dir);

@@ -30,13 +30,13 @@ export interface Staging {
    * link, meanwhile changes nothing of what is unpacked, checked or moved in.
    */
   held: { entry: string; archive: string }
-  /** The same, for a child process: the descriptor it inherits as CHILD_FD (none where the folder is named by its path), and the names through it. */
+  /** The same, for a child process: the descriptor it inherits as its descriptor 3 (none where the folder is named by its path), and the names through it. */
   child: { fd: number | undefined; entry: string; archive: string }
   release: () => Promise<void>
 }
 
 /** The descriptor number a child process inherits the staging folder as (after stdin, stdout and stderr). */
-export const CHILD_FD = 3
+const CHILD_FD = 3
 
 /** The folder of a staging folder `dir` that @actions/cache saves and restores. */
 export const entryIn = (dir: string): string => path.join(dir, 'entry')
@@ -104,12 +104,18 @@ export async function claimStaging(dir: string, root = path.dirname(dir)): Promi
   return {
     entry: entryIn(dir),
     held: { entry: held.entry('entry'), archive: held.entry('archive') },
-    child: { fd: held.fd, entry: `${held.inChild(CHILD_FD)}/entry`, archive: `${held.inChild(CHILD_FD)}/archive` },
+    child: childNames(held),
     release: async () => {
       forget()
       await release()
     }
   }
+}
+
+/** The staging folder's names for a child process, and the descriptor it inherits for them. */
+function childNames(held: Dir): Staging['child'] {
+  const { inherit, path: folder } = held.inChild(CHILD_FD)
+  return { fd: inherit, entry: `${folder}/entry`, archive: `${folder}/archive` }
 }
 
 /**

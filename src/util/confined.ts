@@ -63,12 +63,13 @@ export class Dir {
   }
 
   /**
-   * What names the directory in a child process that inherits its descriptor as `childFd`: the
-   * child's own /proc/self/fd, which a process may always read (another's /proc/<pid>/fd it may
-   * not, where the step's process is not dumpable), or the checked path where there is none.
+   * How a child process names the directory: through its descriptor, which the child inherits as
+   * `childFd` and names by its own /proc/self/fd (a process may always read its own; another's
+   * /proc/<pid>/fd it may not, where the step's process is not dumpable); by the checked path
+   * where there is no descriptor to name it by, and nothing to inherit.
    */
-  inChild(childFd: number): string {
-    return byDescriptor && this.fd !== undefined ? `/proc/self/fd/${childFd}` : this.shown
+  inChild(childFd: number): { inherit?: number; path: string } {
+    return byDescriptor && this.fd !== undefined ? { inherit: this.fd, path: `/proc/self/fd/${childFd}` } : { path: this.shown }
   }
 
   /** The path of an entry of this directory (a name, or a relative path under it). */
