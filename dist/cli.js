@@ -4064,6 +4064,7 @@ async function runAttempt(options) {
     }
   });
   let endedBy = "exit";
+  let exited = false;
   const end = (by) => {
     endedBy = by;
     void child.kill();
@@ -4087,7 +4088,7 @@ async function runAttempt(options) {
     }
     const bytes = await count + (options.progress?.() ?? 0);
     countingSince = void 0;
-    if (endedBy !== "exit") return;
+    if (endedBy !== "exit" || exited) return;
     const comparable = measuredAt > lastProgress;
     const since = measuredAt;
     measuredAt = performance.now();
@@ -4097,6 +4098,7 @@ async function runAttempt(options) {
   }, tick);
   try {
     const exit = await child.exited;
+    exited = true;
     const ended = { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open, ...options.alsoWaitingOn?.() ?? []], zips, failedRequests };
     return { ...ended, classification: classify(ended) };
   } finally {

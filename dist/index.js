@@ -4874,6 +4874,7 @@ async function runAttempt(options) {
     }
   });
   let endedBy = "exit";
+  let exited = false;
   const end = (by) => {
     endedBy = by;
     void child.kill();
@@ -4897,7 +4898,7 @@ async function runAttempt(options) {
     }
     const bytes = await count + (options.progress?.() ?? 0);
     countingSince = void 0;
-    if (endedBy !== "exit") return;
+    if (endedBy !== "exit" || exited) return;
     const comparable = measuredAt > lastProgress;
     const since = measuredAt;
     measuredAt = performance.now();
@@ -4907,6 +4908,7 @@ async function runAttempt(options) {
   }, tick);
   try {
     const exit = await child.exited;
+    exited = true;
     const ended = { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open2, ...options.alsoWaitingOn?.() ?? []], zips, failedRequests };
     return { ...ended, classification: classify(ended) };
   } finally {

@@ -101,6 +101,8 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   })
 
   let endedBy: EndedBy = 'exit'
+  /** Set once go has ended, whatever ended it. */
+  let exited = false
   const end = (by: EndedBy) => {
     endedBy = by
     void child.kill()
@@ -131,7 +133,8 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
     }
     const bytes = (await count) + (options.progress?.() ?? 0)
     countingSince = undefined
-    if (endedBy !== 'exit') return
+    // go may have ended meanwhile, of itself: nothing left to end.
+    if (endedBy !== 'exit' || exited) return
     const comparable = measuredAt > lastProgress
     const since = measuredAt
     measuredAt = performance.now()
@@ -142,6 +145,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
 
   try {
     const exit = await child.exited
+    exited = true
     const ended = { exit, endedBy, durationMs: performance.now() - started, errors, waitingOn: [...open, ...(options.alsoWaitingOn?.() ?? [])], zips, failedRequests }
     return { ...ended, classification: classify(ended) }
   } finally {
