@@ -42,6 +42,59 @@ describe('timeout', () => {
   })
 })
 
+/**
+ * Beside the hung mount: a module cache with `subs` directories under cache/download, a main
+ * module needing a module of a proxy that takes every request and never answers (go waits on it
+ * for good), and another user of the module cache who wins the race every time: each listing of
+ * cache/download by the watchdog's count is followed at once by one more of those directories
+ * becoming a link into the mount. `then` runs with `attempt()` (one attempt, its stall-timeout
+ * `stallMs`), `swaps` and `done(value)` (written where `resultOf` reads it) in scope.
+ */
+function hungCountCode(dir: string, mnt: string, subs: number, stallMs: number, then: string): string {
+  const modcache = path.join(dir, 'modcache')
+  for (let i = 0; i < subs; i++) mkdirSync(path.join(modcache, `cache/download/sub${i}/dir`), { recursive: true })
+  const work = path.join(dir, 'work')
+  mkdirSync(work)
+  writeFileSync(path.join(work, 'go.mod'), 'module example.com/main\n\ngo 1.21\n\nrequire example.com/a v1.0.0\n')
+  return `
+    import http from 'node:http'
+    import fs, { lstatSync, renameSync, symlinkSync } from 'node:fs'
+    import { syncBuiltinESMExports } from 'node:module'
+    const [modcache, work, mnt, goBin, goEnv, result] = ${JSON.stringify([modcache, work, mnt, goBinary(), offlineGoEnv(modcache), path.join(dir, 'result.json')])}
+    const readdir = fs.promises.readdir
+    let swaps = 0
+    fs.promises.readdir = async (p, ...rest) => {
+      const listed = await readdir(p, ...rest)
+      if (String(p).endsWith('/cache/download')) {
+        for (let i = 0; i < ${subs}; i++) {
+          const sub = modcache + '/cache/download/sub' + i
+          if (!lstatSync(sub).isDirectory()) continue
+          renameSync(sub, sub + '-moved')
+          symlinkSync(mnt + '/x', sub)
+          swaps++
+          break
+        }
+      }
+      return listed
+    }
+    syncBuiltinESMExports()
+    const silent = http.createServer(() => {})
+    await new Promise(resolve => silent.listen(0, '127.0.0.1', resolve))
+    const { runAttempt } = await import(${JSON.stringify(path.join(import.meta.dirname, '../src/download/attempt.ts'))})
+    const attempt = () => runAttempt({
+      go: goBin, cwd: work, modcache, timeoutMs: 60_000, stallTimeoutMs: ${stallMs},
+      env: { ...process.env, ...goEnv, GOPROXY: 'http://127.0.0.1:' + silent.address().port, GOFLAGS: '-mod=mod' }
+    })
+    const done = value => {
+      fs.writeFileSync(result, JSON.stringify(value))
+      console.log('answered')
+      process.exit(0)
+    }
+    ${then}`
+}
+
+const resultOf = <T>(dir: string): T => JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8')) as T
+
 // The watchdog counts the bytes under the module cache's cache/ to see whether go still makes
 // progress. That count walks a directory any user of a shared module cache can write to: a
 // directory there swapped for a link into a file system that never answers (a hung network
@@ -51,45 +104,12 @@ describe.skipIf(!canMount)('a count of the module cache that never ends', () => 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hung-count-'))
     const mount = await hungMount(dir)
     if (!mount) return skip('no FUSE mount here')
-    const modcache = path.join(dir, 'modcache')
-    mkdirSync(path.join(modcache, 'cache/download/sub/dir'), { recursive: true })
-    const work = path.join(dir, 'work')
-    mkdirSync(work)
-    writeFileSync(path.join(work, 'go.mod'), 'module example.com/main\n\ngo 1.21\n\nrequire example.com/a v1.0.0\n')
-    const code = `
-      import http from 'node:http'
-      import fs, { renameSync, symlinkSync } from 'node:fs'
-      import { syncBuiltinESMExports } from 'node:module'
-      const [modcache, work, mnt, goBin, goEnv, result] = ${JSON.stringify([modcache, work, mount.mnt, goBinary(), offlineGoEnv(modcache), path.join(dir, 'result.json')])}
-      // The attacker wins the race every time: cache/download/sub becomes a link into the mount
-      // right after the count listed cache/download (and saw a directory there).
-      const readdir = fs.promises.readdir
-      let swapped = false
-      fs.promises.readdir = async (p, ...rest) => {
-        const listed = await readdir(p, ...rest)
-        if (!swapped && String(p).endsWith('/cache/download')) {
-          swapped = true
-          renameSync(modcache + '/cache/download/sub', modcache + '/cache/download/sub-moved')
-          symlinkSync(mnt + '/x', modcache + '/cache/download/sub')
-        }
-        return listed
-      }
-      syncBuiltinESMExports()
-      // A proxy that takes every request and never answers: go waits on it for good.
-      const silent = http.createServer(() => {})
-      await new Promise(resolve => silent.listen(0, '127.0.0.1', resolve))
-      const { runAttempt } = await import(${JSON.stringify(path.join(import.meta.dirname, '../src/download/attempt.ts'))})
-      const outcome = await runAttempt({
-        go: goBin, cwd: work, modcache, timeoutMs: 60_000, stallTimeoutMs: 2_000,
-        env: { ...process.env, ...goEnv, GOPROXY: 'http://127.0.0.1:' + silent.address().port, GOFLAGS: '-mod=mod' }
-      })
-      fs.writeFileSync(result, JSON.stringify({ swapped, endedBy: outcome.endedBy, waitingOn: outcome.waitingOn }))
-      console.log('answered')
-      process.exit(0)`
-    const answered = await answersBeside(mount, code, 15_000)
-    expect(answered).toBe(true)
-    const outcome = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8')) as { swapped: boolean; endedBy: string; waitingOn: string[] }
-    expect(outcome).toMatchObject({ swapped: true, endedBy: 'stall' })
+    const code = hungCountCode(dir, mount.mnt, 1, 2_000, `
+      const outcome = await attempt()
+      done({ swaps, endedBy: outcome.endedBy, waitingOn: outcome.waitingOn })`)
+    expect(await answersBeside(mount, code, 15_000)).toBe(true)
+    const outcome = resultOf<{ swaps: number; endedBy: string; waitingOn: string[] }>(dir)
+    expect(outcome).toMatchObject({ swaps: 1, endedBy: 'stall' })
     expect(outcome.waitingOn.length).toBeGreaterThan(0)
   }, 30_000)
 })
@@ -102,54 +122,14 @@ describe.skipIf(!canMount)('counts of the module cache that never end, attempt a
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hung-counts-'))
     const mount = await hungMount(dir)
     if (!mount) return skip('no FUSE mount here')
-    const modcache = path.join(dir, 'modcache')
-    for (let i = 0; i < 4; i++) mkdirSync(path.join(modcache, `cache/download/sub${i}/dir`), { recursive: true })
-    const work = path.join(dir, 'work')
-    mkdirSync(work)
-    writeFileSync(path.join(work, 'go.mod'), 'module example.com/main\n\ngo 1.21\n\nrequire example.com/a v1.0.0\n')
-    const code = `
-      import http from 'node:http'
-      import fs, { lstatSync, renameSync, symlinkSync } from 'node:fs'
-      import { syncBuiltinESMExports } from 'node:module'
-      const [modcache, work, mnt, goBin, goEnv, result] = ${JSON.stringify([modcache, work, mount.mnt, goBinary(), offlineGoEnv(modcache), path.join(dir, 'result.json')])}
-      // Each count's listing of cache/download is followed by one more of its directories
-      // becoming a link into the mount: every count waits there.
-      const readdir = fs.promises.readdir
-      let swaps = 0
-      fs.promises.readdir = async (p, ...rest) => {
-        const listed = await readdir(p, ...rest)
-        if (String(p).endsWith('/cache/download')) {
-          for (let i = 0; i < 4; i++) {
-            const sub = modcache + '/cache/download/sub' + i
-            if (!lstatSync(sub).isDirectory()) continue
-            renameSync(sub, sub + '-moved')
-            symlinkSync(mnt + '/x', sub)
-            swaps++
-            break
-          }
-        }
-        return listed
-      }
-      syncBuiltinESMExports()
-      const silent = http.createServer(() => {})
-      await new Promise(resolve => silent.listen(0, '127.0.0.1', resolve))
-      const { runAttempt } = await import(${JSON.stringify(path.join(import.meta.dirname, '../src/download/attempt.ts'))})
+    const code = hungCountCode(dir, mount.mnt, 4, 1_000, `
       const endedBy = []
-      for (let i = 0; i < 4; i++) {
-        const outcome = await runAttempt({
-          go: goBin, cwd: work, modcache, timeoutMs: 60_000, stallTimeoutMs: 1_000,
-          env: { ...process.env, ...goEnv, GOPROXY: 'http://127.0.0.1:' + silent.address().port, GOFLAGS: '-mod=mod' }
-        })
-        endedBy.push(outcome.endedBy)
-      }
+      for (let i = 0; i < 4; i++) endedBy.push((await attempt()).endedBy)
       // What the step does next (its summary, its cache save) reads files.
       const read = await Promise.race([fs.promises.stat(work).then(() => true), new Promise(resolve => setTimeout(() => resolve(false), 3_000))])
-      fs.writeFileSync(result, JSON.stringify({ swaps, endedBy, read }))
-      console.log('answered')
-      process.exit(0)`
-    const answered = await answersBeside(mount, code, 25_000)
-    expect(answered).toBe(true)
-    const outcome = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8')) as { swaps: number; endedBy: string[]; read: boolean }
+      done({ swaps, endedBy, read })`)
+    expect(await answersBeside(mount, code, 25_000)).toBe(true)
+    const outcome = resultOf<{ swaps: number; endedBy: string[]; read: boolean }>(dir)
     expect(outcome.swaps).toBeGreaterThan(0)
     expect(outcome.endedBy).toEqual(['stall', 'stall', 'stall', 'stall'])
     expect(outcome.read).toBe(true)

@@ -49,17 +49,25 @@ function laterStep(url: string): Promise<string> {
 
 const INJECTED = '::error title=from the candidate::injected'
 
+/** A module zip with an entry named `name` that claims more bytes than it holds: the check quotes its name. */
+function zipQuoting(name: string): Buffer {
+  const zip = Buffer.from(zipSync({ [name]: Buffer.from('package x\n') }))
+  const central = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]))
+  zip.writeUInt32LE(999, central + 24)
+  return zip
+}
+
+/** A later step's output, through the job's proxy, when its only candidate answers `request` with `answer`. */
+async function laterStepWhenAnswered(request: string, answer: { status: number; contentType: string; body: string | Buffer }): Promise<string> {
+  const candidate = await startHostileProxy(universe.proxyDir, request, answer)
+  open.push(candidate)
+  return laterStep((await jobProxy(candidate)).url)
+}
+
 describe('a candidate’s words in the job’s proxy’s answer to go', () => {
   it('an .info whose Version holds a line break and a workflow command: go’s error, as the runner reads it, runs no command', async () => {
     const module = universe.modules[1]!
-    const candidate = await startHostileProxy(universe.proxyDir, `/${module.path}/@v/v1.0.0.info`, {
-      status: 200,
-      contentType: 'application/json',
-      body: JSON.stringify({ Version: `v9.9.9\n${INJECTED}\nx` })
-    })
-    open.push(candidate)
-    const proxy = await jobProxy(candidate)
-    const output = await laterStep(proxy.url)
+    const output = await laterStepWhenAnswered(`/${module.path}/@v/v1.0.0.info`, { status: 200, contentType: 'application/json', body: JSON.stringify({ Version: `v9.9.9\n${INJECTED}\nx` }) })
     // go did quote the proxy's answer (the test would prove nothing otherwise).
     expect(output, output).toContain('no candidate served')
     expect(readAsRunner(output).commands, output).toEqual([])
@@ -68,14 +76,7 @@ describe('a candidate’s words in the job’s proxy’s answer to go', () => {
   it('a zip whose entry name holds a line break and a workflow command, and a command the runner finds anywhere in a line: the same', async () => {
     const module = universe.modules[1]!
     const name = `${module.path}@v1.0.0/x\n${INJECTED}\nthe runner reads ##[warning]this too.go`
-    // The entry claims more bytes than it holds: the check quotes its name.
-    const zip = Buffer.from(zipSync({ [name]: Buffer.from('package x\n') }))
-    const central = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]))
-    zip.writeUInt32LE(999, central + 24)
-    const candidate = await startHostileProxy(universe.proxyDir, `/${module.path}/@v/v1.0.0.zip`, { status: 200, contentType: 'application/zip', body: zip })
-    open.push(candidate)
-    const proxy = await jobProxy(candidate)
-    const output = await laterStep(proxy.url)
+    const output = await laterStepWhenAnswered(`/${module.path}/@v/v1.0.0.zip`, { status: 200, contentType: 'application/zip', body: zipQuoting(name) })
     expect(output, output).toContain('no candidate served')
     expect(readAsRunner(output).commands, output).toEqual([])
   })
@@ -83,13 +84,7 @@ describe('a candidate’s words in the job’s proxy’s answer to go', () => {
   it('a reason longer than go shows (648 bytes on a line): cut short, so that go shows its beginning rather than nothing', async () => {
     const module = universe.modules[1]!
     const name = `${module.path}@v1.0.0/${'ü'.repeat(400)}.go`
-    const zip = Buffer.from(zipSync({ [name]: Buffer.from('package x\n') }))
-    const central = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]))
-    zip.writeUInt32LE(999, central + 24)
-    const candidate = await startHostileProxy(universe.proxyDir, `/${module.path}/@v/v1.0.0.zip`, { status: 200, contentType: 'application/zip', body: zip })
-    open.push(candidate)
-    const proxy = await jobProxy(candidate)
-    const output = await laterStep(proxy.url)
+    const output = await laterStepWhenAnswered(`/${module.path}/@v/v1.0.0.zip`, { status: 200, contentType: 'application/zip', body: zipQuoting(name) })
     expect(output, output).toContain('no candidate served')
     expect(output, output).toContain('üüü…')
     expect(output, output).not.toContain('[Truncated: too long.]')
