@@ -689,6 +689,130 @@ import v8 from "node:v8";
 v8.setFlagsFromString("--semi-space-growth-factor=1");
 v8.setFlagsFromString("--optimize-for-size");
 
+// src/net/proxy-env.ts
+import net from "node:net";
+import { domainToASCII } from "node:url";
+function firstSet(env, names) {
+  for (const name of names) {
+    const value = env[name];
+    if (value) return { value, from: name };
+  }
+  return void 0;
+}
+var PROXY_SCHEMES = /* @__PURE__ */ new Set(["http:", "https:", "socks5:", "socks5h:"]);
+function parseProxyUrl(value) {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    url = void 0;
+  }
+  if (url && PROXY_SCHEMES.has(url.protocol)) return url;
+  try {
+    return new URL(`http://${value}`);
+  } catch {
+    return void 0;
+  }
+}
+function proxyRules(env) {
+  const choice = (names) => {
+    const set = firstSet(env, names);
+    const url = set && parseProxyUrl(set.value);
+    return set && url ? { url, from: set.from } : void 0;
+  };
+  const http4 = choice(["HTTP_PROXY", "http_proxy"]);
+  const https2 = choice(["HTTPS_PROXY", "https_proxy"]);
+  return {
+    ...http4 ? { http: http4 } : {},
+    ...https2 ? { https: https2 } : {},
+    cgi: Boolean(env.REQUEST_METHOD),
+    exempt: noProxyMatcher(firstSet(env, ["NO_PROXY", "no_proxy"])?.value ?? "")
+  };
+}
+var CgiProxyError = class extends Error {
+  constructor() {
+    super("refusing to use HTTP_PROXY value in CGI environment (REQUEST_METHOD is set), as go does");
+    this.name = "CgiProxyError";
+  }
+};
+function proxyFor(rules, url) {
+  const proxy = url.protocol === "https:" ? rules.https : url.protocol === "http:" ? rules.http : void 0;
+  if (proxy && url.protocol === "http:" && rules.cgi) throw new CgiProxyError();
+  if (!proxy) return void 0;
+  const host = bareHost(url.hostname).toLowerCase();
+  if (host === "") return proxy;
+  const port2 = url.port || (url.protocol === "https:" ? "443" : "80");
+  const ip = net.isIP(host) !== 0;
+  if (host === "localhost" || ip && isLoopback(host)) return void 0;
+  return rules.exempt(host, port2, ip) ? void 0 : proxy;
+}
+var bareHost = (host) => host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+var LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+function isLoopback(ip) {
+  return LOOPBACK.check(ip, net.isIPv6(ip) ? "ipv6" : "ipv4");
+}
+function isLoopbackHost(host) {
+  return host === "localhost" || net.isIP(host) !== 0 && isLoopback(host);
+}
+function normalizeIp(ip) {
+  return new net.SocketAddress({ address: ip, family: net.isIPv6(ip) ? "ipv6" : "ipv4" }).address;
+}
+function splitHostPort(entry) {
+  if (entry.startsWith("[")) {
+    const end = entry.indexOf("]");
+    if (end < 0 || entry[end + 1] !== ":") return void 0;
+    return { host: entry.slice(1, end), port: entry.slice(end + 2) };
+  }
+  const colon = entry.indexOf(":");
+  if (colon < 0 || entry.indexOf(":", colon + 1) >= 0) return void 0;
+  return { host: entry.slice(0, colon), port: entry.slice(colon + 1) };
+}
+function noProxyMatcher(noProxy) {
+  const ipMatchers = [];
+  const domainMatchers = [];
+  for (const raw of noProxy.split(",")) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === "") continue;
+    if (entry === "*") return () => true;
+    const cidr = parseCidr(entry);
+    if (cidr) {
+      ipMatchers.push((host2, _port, ip) => ip && cidr.check(host2, net.isIPv6(host2) ? "ipv6" : "ipv4"));
+      continue;
+    }
+    const split = splitHostPort(entry);
+    if (split && split.host === "") continue;
+    const host = split?.host ?? entry;
+    const port2 = split?.port ?? "";
+    if (net.isIP(host)) {
+      const want = normalizeIp(host);
+      ipMatchers.push((candidate, candidatePort, ip) => ip && normalizeIp(candidate) === want && (port2 === "" || port2 === candidatePort));
+      continue;
+    }
+    if (host === "") continue;
+    const name = host.startsWith("*.") ? host.slice(1) : host;
+    const matchHost = !name.startsWith(".");
+    const bare = matchHost ? name : name.slice(1);
+    const suffix = `.${[...bare].some((c) => c.charCodeAt(0) > 127) ? domainToASCII(bare) || bare : bare}`;
+    domainMatchers.push(
+      (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port2 === "" || port2 === candidatePort)
+    );
+  }
+  return (host, port2, ip) => ip && ipMatchers.some((m) => m(host, port2, ip)) || domainMatchers.some((m) => m(host, port2, ip));
+}
+function parseCidr(entry) {
+  const slash = entry.indexOf("/");
+  if (slash < 0) return void 0;
+  const address = entry.slice(0, slash);
+  const bits = entry.slice(slash + 1);
+  const family = net.isIP(address);
+  if (family === 0 || !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) return void 0;
+  const list = new net.BlockList();
+  list.addSubnet(address, Number(bits), family === 4 ? "ipv4" : "ipv6");
+  return list;
+}
+
 // src/util/credentials.ts
 var USERINFO_CHARS = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
 function userinfoOf(url) {
@@ -6518,12 +6642,12 @@ import tls4 from "node:tls";
 
 // node_modules/http-proxy-agent/dist/index.js
 var import_debug = __toESM(require_src(), 1);
-import * as net2 from "net";
+import * as net3 from "net";
 import * as tls from "tls";
 import { once } from "events";
 
 // node_modules/agent-base/dist/index.js
-import * as net from "net";
+import * as net2 from "net";
 import * as http2 from "http";
 import { Agent as HttpsAgent } from "https";
 var INTERNAL = /* @__PURE__ */ Symbol("AgentBaseInternalState");
@@ -6562,7 +6686,7 @@ var Agent2 = class extends http2.Agent {
     if (!this.sockets[name]) {
       this.sockets[name] = [];
     }
-    const fakeSocket = new net.Socket({ writable: false });
+    const fakeSocket = new net2.Socket({ writable: false });
     this.sockets[name].push(fakeSocket);
     this.totalSocketCount++;
     return fakeSocket;
@@ -6745,7 +6869,7 @@ var HttpProxyAgent = class extends Agent2 {
       socket = tls.connect(this.connectOpts);
     } else {
       debug("Creating `net.Socket`: %o", this.connectOpts);
-      socket = net2.connect(this.connectOpts);
+      socket = net3.connect(this.connectOpts);
     }
     await once(socket, "connect");
     const connect5 = { socket };
@@ -6769,7 +6893,7 @@ function omit(obj, ...keys) {
 
 // node_modules/https-proxy-agent/dist/index.js
 var import_debug3 = __toESM(require_src(), 1);
-import * as net3 from "net";
+import * as net4 from "net";
 import * as tls2 from "tls";
 import assert from "assert";
 import { URL as URL3 } from "url";
@@ -6862,7 +6986,7 @@ function parseProxyResponse(socket) {
 // node_modules/https-proxy-agent/dist/index.js
 var debug3 = (0, import_debug3.default)("https-proxy-agent");
 var setServernameFromNonIpHost = (options) => {
-  if (options.servername === void 0 && options.host && !net3.isIP(options.host)) {
+  if (options.servername === void 0 && options.host && !net4.isIP(options.host)) {
     return {
       ...options,
       servername: options.host
@@ -6907,10 +7031,10 @@ var HttpsProxyAgent = class extends Agent2 {
       socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
     } else {
       debug3("Creating `net.Socket`: %o", this.connectOpts);
-      socket = net3.connect(this.connectOpts);
+      socket = net4.connect(this.connectOpts);
     }
     const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
-    const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
+    const host = net4.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
     let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
 `;
     if (proxy.username || proxy.password) {
@@ -6955,7 +7079,7 @@ var HttpsProxyAgent = class extends Agent2 {
       return this._connectWithAuth(req, opts, authResponse.headers);
     }
     socket.destroy();
-    const fakeSocket = new net3.Socket({ writable: false });
+    const fakeSocket = new net4.Socket({ writable: false });
     fakeSocket.readable = true;
     req.once("socket", (s) => {
       debug3("Replaying proxy buffer for failed request");
@@ -6974,10 +7098,10 @@ var HttpsProxyAgent = class extends Agent2 {
     if (proxy.protocol === "https:") {
       socket = tls2.connect(setServernameFromNonIpHost(this.connectOpts));
     } else {
-      socket = net3.connect(this.connectOpts);
+      socket = net4.connect(this.connectOpts);
     }
     const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
-    const host = net3.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
+    const host = net4.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
     let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
 `;
     if (proxy.username || proxy.password) {
@@ -7255,127 +7379,6 @@ function readOptional(file2) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
   }
-}
-
-// src/net/proxy-env.ts
-import net4 from "node:net";
-import { domainToASCII } from "node:url";
-function firstSet(env, names) {
-  for (const name of names) {
-    const value = env[name];
-    if (value) return { value, from: name };
-  }
-  return void 0;
-}
-var PROXY_SCHEMES = /* @__PURE__ */ new Set(["http:", "https:", "socks5:", "socks5h:"]);
-function parseProxyUrl(value) {
-  let url;
-  try {
-    url = new URL(value);
-  } catch {
-    url = void 0;
-  }
-  if (url && PROXY_SCHEMES.has(url.protocol)) return url;
-  try {
-    return new URL(`http://${value}`);
-  } catch {
-    return void 0;
-  }
-}
-function proxyRules(env) {
-  const choice = (names) => {
-    const set = firstSet(env, names);
-    const url = set && parseProxyUrl(set.value);
-    return set && url ? { url, from: set.from } : void 0;
-  };
-  const http4 = choice(["HTTP_PROXY", "http_proxy"]);
-  const https2 = choice(["HTTPS_PROXY", "https_proxy"]);
-  return {
-    ...http4 ? { http: http4 } : {},
-    ...https2 ? { https: https2 } : {},
-    cgi: Boolean(env.REQUEST_METHOD),
-    exempt: noProxyMatcher(firstSet(env, ["NO_PROXY", "no_proxy"])?.value ?? "")
-  };
-}
-var CgiProxyError = class extends Error {
-  constructor() {
-    super("refusing to use HTTP_PROXY value in CGI environment (REQUEST_METHOD is set), as go does");
-    this.name = "CgiProxyError";
-  }
-};
-function proxyFor(rules, url) {
-  const proxy = url.protocol === "https:" ? rules.https : url.protocol === "http:" ? rules.http : void 0;
-  if (proxy && url.protocol === "http:" && rules.cgi) throw new CgiProxyError();
-  if (!proxy) return void 0;
-  const host = bareHost(url.hostname).toLowerCase();
-  if (host === "") return proxy;
-  const port2 = url.port || (url.protocol === "https:" ? "443" : "80");
-  const ip = net4.isIP(host) !== 0;
-  if (host === "localhost" || ip && isLoopback(host)) return void 0;
-  return rules.exempt(host, port2, ip) ? void 0 : proxy;
-}
-var bareHost = (host) => host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-var LOOPBACK = new net4.BlockList();
-LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
-LOOPBACK.addAddress("::1", "ipv6");
-function isLoopback(ip) {
-  return LOOPBACK.check(ip, net4.isIPv6(ip) ? "ipv6" : "ipv4");
-}
-function normalizeIp(ip) {
-  return new net4.SocketAddress({ address: ip, family: net4.isIPv6(ip) ? "ipv6" : "ipv4" }).address;
-}
-function splitHostPort(entry) {
-  if (entry.startsWith("[")) {
-    const end = entry.indexOf("]");
-    if (end < 0 || entry[end + 1] !== ":") return void 0;
-    return { host: entry.slice(1, end), port: entry.slice(end + 2) };
-  }
-  const colon = entry.indexOf(":");
-  if (colon < 0 || entry.indexOf(":", colon + 1) >= 0) return void 0;
-  return { host: entry.slice(0, colon), port: entry.slice(colon + 1) };
-}
-function noProxyMatcher(noProxy) {
-  const ipMatchers = [];
-  const domainMatchers = [];
-  for (const raw of noProxy.split(",")) {
-    const entry = raw.trim().toLowerCase();
-    if (entry === "") continue;
-    if (entry === "*") return () => true;
-    const cidr = parseCidr(entry);
-    if (cidr) {
-      ipMatchers.push((host2, _port, ip) => ip && cidr.check(host2, net4.isIPv6(host2) ? "ipv6" : "ipv4"));
-      continue;
-    }
-    const split = splitHostPort(entry);
-    if (split && split.host === "") continue;
-    const host = split?.host ?? entry;
-    const port2 = split?.port ?? "";
-    if (net4.isIP(host)) {
-      const want = normalizeIp(host);
-      ipMatchers.push((candidate, candidatePort, ip) => ip && normalizeIp(candidate) === want && (port2 === "" || port2 === candidatePort));
-      continue;
-    }
-    if (host === "") continue;
-    const name = host.startsWith("*.") ? host.slice(1) : host;
-    const matchHost = !name.startsWith(".");
-    const bare = matchHost ? name : name.slice(1);
-    const suffix = `.${[...bare].some((c) => c.charCodeAt(0) > 127) ? domainToASCII(bare) || bare : bare}`;
-    domainMatchers.push(
-      (candidate, candidatePort) => (candidate.endsWith(suffix) || matchHost && candidate === suffix.slice(1)) && (port2 === "" || port2 === candidatePort)
-    );
-  }
-  return (host, port2, ip) => ip && ipMatchers.some((m) => m(host, port2, ip)) || domainMatchers.some((m) => m(host, port2, ip));
-}
-function parseCidr(entry) {
-  const slash = entry.indexOf("/");
-  if (slash < 0) return void 0;
-  const address = entry.slice(0, slash);
-  const bits = entry.slice(slash + 1);
-  const family = net4.isIP(address);
-  if (family === 0 || !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) return void 0;
-  const list = new net4.BlockList();
-  list.addSubnet(address, Number(bits), family === 4 ? "ipv4" : "ipv6");
-  return list;
 }
 
 // src/net/trust.ts
@@ -8499,6 +8502,9 @@ async function runServe(args, read, { stdout, stderr }) {
   }
   const terminal = terminalPort(stderr, { verbose: args.verbose });
   usePort(terminal);
+  if (!isLoopbackHost(listen.host)) {
+    terminal.warning(`--listen ${args.listen} reaches beyond this machine: go's requests, and the secret path in them that lets anyone use this proxy (and the candidates' credentials it holds), cross the network in plain HTTP. Listen on loopback unless that network is yours alone.`);
+  }
   const secrets = [];
   const mask = (text) => maskSecrets(text, [...secrets, ...terminal.secrets]);
   let serving;

@@ -103,6 +103,18 @@ describe('go-mod-download serve', () => {
     expect(good.requests).toEqual([])
   })
 
+  it('an address beyond loopback is warned of before it is listened on; loopback is not', async () => {
+    const good = await proxies.start(healthy)
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine: the listen fails, after the warning, and nothing is exposed.
+    const beyond = await startCli(['serve', '--proxies', good.url, '--listen', '192.0.2.1:0'], universe.sampleDir, offlineGoEnv(tempModcache())).done
+    expect(beyond.code).toBe(1)
+    expect(beyond.stderr).toContain('warning: --listen 192.0.2.1:0 reaches beyond this machine')
+    expect(beyond.stderr).toContain('EADDRNOTAVAIL')
+    const loopback = await runCli(['serve', '--proxies', good.url, '--listen', '[::1]:0', '--idle-timeout', '1s'], universe.sampleDir, offlineGoEnv(tempModcache()))
+    expect(loopback.code, loopback.stderr).toBe(0)
+    expect(loopback.stderr).not.toContain('reaches beyond')
+  })
+
   it('an address already taken: exit 1, said, nothing left running', async () => {
     const good = await proxies.start(healthy)
     const taken = new URL(good.url).port

@@ -1,6 +1,7 @@
 // The CLI's front door: the command line read (args.ts), the engine's port on the terminal
 // (port.ts), then `download` (one run of the engine, its report as a table or one JSON document
 // on stdout) or `serve` (the job's proxy in the foreground). Returns the exit code USAGE lists.
+import { isLoopbackHost } from '../net/proxy-env.ts'
 import { maskSecrets } from '../util/credentials.ts'
 import { parseDuration } from '../util/duration.ts'
 import { usePort } from '../engine/port.ts'
@@ -86,6 +87,9 @@ async function runServe(args: CliArgs, read: ReadInput, { stdout, stderr }: CliS
   }
   const terminal = terminalPort(stderr, { verbose: args.verbose })
   usePort(terminal)
+  if (!isLoopbackHost(listen.host)) {
+    terminal.warning(`--listen ${args.listen} reaches beyond this machine: go's requests, and the secret path in them that lets anyone use this proxy (and the candidates' credentials it holds), cross the network in plain HTTP. Listen on loopback unless that network is yours alone.`)
+  }
   const secrets: string[] = []
   const mask = (text: string) => maskSecrets(text, [...secrets, ...terminal.secrets])
   let serving: Awaited<ReturnType<typeof serve>>

@@ -97,6 +97,11 @@ function isLoopback(ip: string): boolean {
   return LOOPBACK.check(ip, net.isIPv6(ip) ? 'ipv6' : 'ipv4')
 }
 
+/** Whether `host` (a name or an address) is this machine's loopback only: `localhost`, or a loopback address as go counts them. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || (net.isIP(host) !== 0 && isLoopback(host))
+}
+
 /** One text form per address, so `0:0::1` and `::1` compare equal (as net.IP.Equal does). */
 function normalizeIp(ip: string): string {
   return new net.SocketAddress({ address: ip, family: net.isIPv6(ip) ? 'ipv6' : 'ipv4' }).address
