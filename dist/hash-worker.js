@@ -313,15 +313,15 @@ function describe(stats) {
   if (stats.isSocket()) return "a socket";
   return "a device";
 }
-function openDir(root, rel, create = false) {
+function openDir(root, rel, create = false, device) {
   const names = rel.split("/").filter((n) => n !== "");
-  if (byDescriptor && isMainThread2 && names.length > 0) return openFromKept(root, names, create);
-  return walk(new Dir(WINDOWS ? void 0 : openSync(root, constants2.O_RDONLY | O_DIRECTORY), root), true, names, 0, create);
+  if (byDescriptor && isMainThread2 && names.length > 0 && device === void 0) return openFromKept(root, names, create);
+  return walk(new Dir(WINDOWS ? void 0 : openSync(root, constants2.O_RDONLY | O_DIRECTORY), root), true, names, 0, create, void 0, device);
 }
-function walk(dir, owned, names, from, create, keep2) {
+function walk(dir, owned, names, from, create, keep2, device) {
   try {
     for (let i = from; i < names.length; i++) {
-      const next = openChild(dir, names[i], create, () => names.slice(0, i + 1).join("/"));
+      const next = openChild(dir, names[i], create, () => names.slice(0, i + 1).join("/"), device);
       if (owned) dir.close();
       dir = next;
       owned = i === names.length - 1 || !keep2?.(i + 1, next);
@@ -397,11 +397,17 @@ function keep(key, fd, name) {
   }
   return true;
 }
-function openChild(dir, name, create, rel) {
+function openChild(dir, name, create, rel, device) {
   const shown = path.join(dir.shown, name);
   for (let tries = 0; ; tries++) {
     try {
-      return openDirectory(dir.entry(name), shown);
+      if (device === void 0) return openDirectory(dir.entry(name), shown);
+      const seen = lstatOf(dir.entry(name));
+      if (seen?.isDirectory() && seen.dev !== device) throw new OnAnotherFileSystem(rel());
+      const opened = openDirectory(dir.entry(name), shown);
+      if (opened.stat().dev === device) return opened;
+      opened.close();
+      throw new OnAnotherFileSystem(rel());
     } catch (e) {
       const code = e.code;
       if (code === "ENOENT" && create && tries === 0) {
@@ -417,6 +423,15 @@ function openChild(dir, name, create, rel) {
     }
   }
 }
+var OnAnotherFileSystem = class extends Error {
+  /** Relative to the root, with `/`. */
+  rel;
+  constructor(rel) {
+    super(`${rel} is on another file system`);
+    this.name = "OnAnotherFileSystem";
+    this.rel = rel;
+  }
+};
 function openRegular(file2) {
   let fd;
   try {

@@ -2605,15 +2605,18 @@ function describe(stats) {
   if (stats.isSocket()) return "a socket";
   return "a device";
 }
-function openDir(root, rel, create2 = false) {
+function openDir(root, rel, create2 = false, device) {
   const names = rel.split("/").filter((n) => n !== "");
-  if (byDescriptor && isMainThread && names.length > 0) return openFromKept(root, names, create2);
-  return walk(new Dir(WINDOWS ? void 0 : openSync(root, constants4.O_RDONLY | O_DIRECTORY), root), true, names, 0, create2);
+  if (byDescriptor && isMainThread && names.length > 0 && device === void 0) return openFromKept(root, names, create2);
+  return walk(new Dir(WINDOWS ? void 0 : openSync(root, constants4.O_RDONLY | O_DIRECTORY), root), true, names, 0, create2, void 0, device);
 }
-function walk(dir, owned, names, from, create2, keep2) {
+function openSubdir(dir, name, rel, device) {
+  return openChild(dir, name, false, () => rel, device);
+}
+function walk(dir, owned, names, from, create2, keep2, device) {
   try {
     for (let i = from; i < names.length; i++) {
-      const next = openChild(dir, names[i], create2, () => names.slice(0, i + 1).join("/"));
+      const next = openChild(dir, names[i], create2, () => names.slice(0, i + 1).join("/"), device);
       if (owned) dir.close();
       dir = next;
       owned = i === names.length - 1 || !keep2?.(i + 1, next);
@@ -2689,11 +2692,17 @@ function keep(key4, fd, name) {
   }
   return true;
 }
-function openChild(dir, name, create2, rel) {
+function openChild(dir, name, create2, rel, device) {
   const shown = path4.join(dir.shown, name);
   for (let tries = 0; ; tries++) {
     try {
-      return openDirectory(dir.entry(name), shown);
+      if (device === void 0) return openDirectory(dir.entry(name), shown);
+      const seen = lstatOf(dir.entry(name));
+      if (seen?.isDirectory() && seen.dev !== device) throw new OnAnotherFileSystem(rel());
+      const opened = openDirectory(dir.entry(name), shown);
+      if (opened.stat().dev === device) return opened;
+      opened.close();
+      throw new OnAnotherFileSystem(rel());
     } catch (e) {
       const code2 = e.code;
       if (code2 === "ENOENT" && create2 && tries === 0) {
@@ -2709,14 +2718,23 @@ function openChild(dir, name, create2, rel) {
     }
   }
 }
-function openDirIfThere(root, rel) {
+function openDirIfThere(root, rel, device) {
   try {
-    return openDir(root, rel);
+    return openDir(root, rel, false, device);
   } catch (e) {
     if (e.code === "ENOENT") return void 0;
     throw e;
   }
 }
+var OnAnotherFileSystem = class extends Error {
+  /** Relative to the root, with `/`. */
+  rel;
+  constructor(rel) {
+    super(`${rel} is on another file system`);
+    this.name = "OnAnotherFileSystem";
+    this.rel = rel;
+  }
+};
 function readRegular(file2, maxBytes) {
   return readOpened(openRegular(file2), maxBytes);
 }
@@ -4114,11 +4132,10 @@ async function claimStaging(dir, root = path8.dirname(dir)) {
   const rel = path8.relative(root, path8.dirname(dir));
   if (rel.startsWith("..") || path8.isAbsolute(rel)) throw new Error(`${dir} is not below ${root}`);
   await fs4.mkdir(root, { recursive: true });
-  const parent = openDir(root, rel.split(path8.sep).join("/"), true);
+  const parent = openDir(root, rel.split(path8.sep).join("/"), true, (await fs4.stat(root)).dev);
   const name = path8.basename(dir);
   let held;
   try {
-    if (rel !== "" && parent.stat().dev !== (await fs4.stat(root)).dev) throw new Error(`${path8.dirname(dir)} is on another file system than ${root}`);
     for (let tries = 0; ; tries++) {
       try {
         await fs4.mkdir(parent.entry(name), { mode: 448 });
@@ -4241,12 +4258,8 @@ async function stage(root, entry, paths, admit) {
 async function linkChecked(root, file2, to) {
   let dir;
   try {
-    dir = openDir(root, path8.posix.dirname(file2.rel));
+    dir = openDir(root, path8.posix.dirname(file2.rel), false, file2.stat.dev);
   } catch {
-    return false;
-  }
-  if (dir.stat().dev !== file2.stat.dev) {
-    dir.close();
     return false;
   }
   const same = (s) => s.isFile() && s.dev === file2.stat.dev && s.ino === file2.stat.ino && s.size === file2.stat.size && s.mtimeMs === file2.stat.mtimeMs;
@@ -4284,31 +4297,23 @@ async function linkChecked(root, file2, to) {
   }
 }
 function within(root, rel, dev) {
-  const names = rel.split("/");
-  let parent = openDir(root, "");
+  const dir = path8.posix.dirname(rel);
+  const name = path8.posix.basename(rel);
   try {
-    for (const [i, name] of names.entries()) {
-      const at = names.slice(0, i + 1).join("/");
+    const parent = openDirIfThere(root, dir === "." ? "" : dir, dev);
+    if (!parent) return void 0;
+    try {
       const stat2 = lstatOf(parent.entry(name));
-      if (!stat2) return void 0;
-      const last = i === names.length - 1;
-      if (last && !stat2.isDirectory()) return { stat: stat2 };
-      if (!stat2.isDirectory()) return `${at} is ${describe(stat2)}`;
-      if (stat2.dev !== dev) return `${at} is on another file system`;
-      const next = openDirAt(parent.entry(name), path8.join(parent.shown, name));
-      if (!next) return `${at} changed while it was read`;
+      if (!stat2?.isDirectory()) return stat2 && { stat: stat2 };
+      return { stat: stat2, tree: openSubdir(parent, name, rel, dev) };
+    } finally {
       parent.close();
-      parent = next;
-      if (parent.stat().dev !== dev) return `${at} is on another file system`;
-      if (last) {
-        const tree = parent;
-        parent = void 0;
-        return { stat: stat2, tree };
-      }
     }
-    return void 0;
-  } finally {
-    parent?.close();
+  } catch (e) {
+    if (e instanceof NotADirectory) return `${e.rel} is ${e.kind}`;
+    if (e instanceof OnAnotherFileSystem) return e.message;
+    if (e.code === "ENOENT") return `${rel} changed while it was read`;
+    throw e;
   }
 }
 async function treeFiles(dir, rel, dev) {
@@ -4322,8 +4327,14 @@ async function treeFiles(dir, rel, dev) {
       files.push({ rel: childRel, stat: stat2 });
       continue;
     }
-    const inner = openDirAt(dir.entry(name), path8.join(dir.shown, name));
-    if (!inner) return `${childRel} changed while it was read`;
+    let inner;
+    try {
+      inner = openSubdir(dir, name, childRel, dev);
+    } catch (e) {
+      if (e instanceof OnAnotherFileSystem) return e.message;
+      if (e instanceof NotADirectory || e.code === "ENOENT") return `${childRel} changed while it was read`;
+      throw e;
+    }
     try {
       const below = await treeFiles(inner, childRel, dev);
       if (typeof below === "string") return below;

@@ -1679,15 +1679,15 @@ function describe(stats) {
   if (stats.isSocket()) return "a socket";
   return "a device";
 }
-function openDir(root, rel, create = false) {
+function openDir(root, rel, create = false, device) {
   const names = rel.split("/").filter((n) => n !== "");
-  if (byDescriptor && isMainThread && names.length > 0) return openFromKept(root, names, create);
-  return walk(new Dir(WINDOWS ? void 0 : openSync(root, constants.O_RDONLY | O_DIRECTORY), root), true, names, 0, create);
+  if (byDescriptor && isMainThread && names.length > 0 && device === void 0) return openFromKept(root, names, create);
+  return walk(new Dir(WINDOWS ? void 0 : openSync(root, constants.O_RDONLY | O_DIRECTORY), root), true, names, 0, create, void 0, device);
 }
-function walk(dir, owned, names, from, create, keep2) {
+function walk(dir, owned, names, from, create, keep2, device) {
   try {
     for (let i = from; i < names.length; i++) {
-      const next = openChild(dir, names[i], create, () => names.slice(0, i + 1).join("/"));
+      const next = openChild(dir, names[i], create, () => names.slice(0, i + 1).join("/"), device);
       if (owned) dir.close();
       dir = next;
       owned = i === names.length - 1 || !keep2?.(i + 1, next);
@@ -1763,11 +1763,17 @@ function keep(key2, fd, name) {
   }
   return true;
 }
-function openChild(dir, name, create, rel) {
+function openChild(dir, name, create, rel, device) {
   const shown = path.join(dir.shown, name);
   for (let tries = 0; ; tries++) {
     try {
-      return openDirectory(dir.entry(name), shown);
+      if (device === void 0) return openDirectory(dir.entry(name), shown);
+      const seen = lstatOf(dir.entry(name));
+      if (seen?.isDirectory() && seen.dev !== device) throw new OnAnotherFileSystem(rel());
+      const opened = openDirectory(dir.entry(name), shown);
+      if (opened.stat().dev === device) return opened;
+      opened.close();
+      throw new OnAnotherFileSystem(rel());
     } catch (e) {
       const code = e.code;
       if (code === "ENOENT" && create && tries === 0) {
@@ -1783,14 +1789,23 @@ function openChild(dir, name, create, rel) {
     }
   }
 }
-function openDirIfThere(root, rel) {
+function openDirIfThere(root, rel, device) {
   try {
-    return openDir(root, rel);
+    return openDir(root, rel, false, device);
   } catch (e) {
     if (e.code === "ENOENT") return void 0;
     throw e;
   }
 }
+var OnAnotherFileSystem = class extends Error {
+  /** Relative to the root, with `/`. */
+  rel;
+  constructor(rel) {
+    super(`${rel} is on another file system`);
+    this.name = "OnAnotherFileSystem";
+    this.rel = rel;
+  }
+};
 function readRegular(file2, maxBytes) {
   return readOpened(openRegular(file2), maxBytes);
 }

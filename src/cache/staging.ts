@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, fstatSync, lstatSync, openSync, promises as fs, readdirSync, readSync, type Stats, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
-import { CREATE_NEW, describe, type Dir, lstatOf, NotADirectory, openDir, openDirAt, openDirIfThere, openRegular, readRegular, removeEntry } from '../util/confined.ts'
+import { CREATE_NEW, describe, type Dir, lstatOf, NotADirectory, OnAnotherFileSystem, openDir, openDirAt, openDirIfThere, openRegular, openSubdir, readRegular, removeEntry } from '../util/confined.ts'
 import { cleanUpOnCancel } from '../util/process.ts'
 import { isAlive, type Owner, thisProcess } from './owner.ts'
 
@@ -54,12 +54,11 @@ export async function claimStaging(dir: string, root = path.dirname(dir)): Promi
   if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`${dir} is not below ${root}`)
   // The root is the runner's choice, reached by its path.
   await fs.mkdir(root, { recursive: true })
-  const parent = openDir(root, rel.split(path.sep).join('/'), true)
+  // A mount on the way (another user's, on a folder of theirs) is never looked into.
+  const parent = openDir(root, rel.split(path.sep).join('/'), true, (await fs.stat(root)).dev)
   const name = path.basename(dir)
   let held: Dir
   try {
-    // A mount on the way (another user's, on a folder of theirs) is never looked into.
-    if (rel !== '' && parent.stat().dev !== (await fs.stat(root)).dev) throw new Error(`${path.dirname(dir)} is on another file system than ${root}`)
     for (let tries = 0; ; tries++) {
       try {
         // Private: what is unpacked here is not yet checked.
@@ -236,13 +235,10 @@ export async function stage(root: string, entry: string, paths: string[], admit?
 async function linkChecked(root: string, file: TreeFile, to: string): Promise<boolean> {
   let dir: Dir
   try {
-    dir = openDir(root, path.posix.dirname(file.rel))
+    // On the checked file's file system only: another directory renamed in since the checks may
+    // have a mount on it, and nothing is looked up in one.
+    dir = openDir(root, path.posix.dirname(file.rel), false, file.stat.dev)
   } catch {
-    return false
-  }
-  // Another directory renamed in since the checks may have a mount on it: nothing is looked up in one.
-  if (dir.stat().dev !== file.stat.dev) {
-    dir.close()
     return false
   }
   // The very file checked: an inode number alone is soon given to a file made in its place.
@@ -295,35 +291,26 @@ interface TreeFile {
  * path does not exist.
  */
 function within(root: string, rel: string, dev: number): { stat: Stats; tree?: Dir } | string | undefined {
-  // Each directory on the way opened from the one before (no link followed), and its file system
-  // checked before anything is looked up in it: a lookup inside another mount (one that never
-  // answers, mounted on a directory of the shared module cache) could wait for good.
-  const names = rel.split('/')
-  let parent: Dir | undefined = openDir(root, '')
+  const dir = path.posix.dirname(rel)
+  const name = path.posix.basename(rel)
   try {
-    for (const [i, name] of names.entries()) {
-      const at = names.slice(0, i + 1).join('/')
+    // No link followed, and nothing looked up in another mount (one that never answers, mounted
+    // on a directory of the shared module cache): openDir's walk on root's file system.
+    const parent = openDirIfThere(root, dir === '.' ? '' : dir, dev)
+    if (!parent) return undefined
+    try {
       const stat = lstatOf(parent.entry(name))
-      if (!stat) return undefined
-      const last = i === names.length - 1
-      if (last && !stat.isDirectory()) return { stat }
-      if (!stat.isDirectory()) return `${at} is ${describe(stat)}`
-      if (stat.dev !== dev) return `${at} is on another file system`
-      const next = openDirAt(parent.entry(name), path.join(parent.shown, name))
-      if (!next) return `${at} changed while it was read`
+      if (!stat?.isDirectory()) return stat && { stat }
+      return { stat, tree: openSubdir(parent, name, rel, dev) }
+    } finally {
       parent.close()
-      parent = next
-      // What was opened is checked too: a directory swapped in since the lstat may be a mount's.
-      if (parent.stat().dev !== dev) return `${at} is on another file system`
-      if (last) {
-        const tree = parent
-        parent = undefined
-        return { stat, tree }
-      }
     }
-    return undefined
-  } finally {
-    parent?.close()
+  } catch (e) {
+    if (e instanceof NotADirectory) return `${e.rel} is ${e.kind}`
+    if (e instanceof OnAnotherFileSystem) return e.message
+    // Removed since it was looked at (another go, another user).
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return `${rel} changed while it was read`
+    throw e
   }
 }
 
@@ -340,8 +327,14 @@ async function treeFiles(dir: Dir, rel: string, dev: number): Promise<TreeFile[]
       files.push({ rel: childRel, stat })
       continue
     }
-    const inner = openDirAt(dir.entry(name), path.join(dir.shown, name))
-    if (!inner) return `${childRel} changed while it was read`
+    let inner: Dir
+    try {
+      inner = openSubdir(dir, name, childRel, dev)
+    } catch (e) {
+      if (e instanceof OnAnotherFileSystem) return e.message
+      if (e instanceof NotADirectory || (e as NodeJS.ErrnoException).code === 'ENOENT') return `${childRel} changed while it was read`
+      throw e
+    }
     try {
       const below = await treeFiles(inner, childRel, dev)
       if (typeof below === 'string') return below

@@ -140,20 +140,29 @@ export function describe(stats: Stats): string {
 /**
  * The directory `rel` (with `/`) under `root`, each component opened without following a link.
  * With `create`, missing components are made as go makes them (0777 less the umask). Throws
- * NotADirectory naming the first component that is something else. The root itself is the
- * runner's choice and may be a link. What it returns is the caller's, to close.
+ * NotADirectory naming the first component that is something else. With `device`, each
+ * component is also looked at before it is opened, and throws OnAnotherFileSystem where it lies
+ * on another: nothing is looked up in another mount (one that never answers, mounted on a
+ * directory of the shared module cache). The root itself is the runner's choice and may be a
+ * link. What it returns is the caller's, to close.
  */
-export function openDir(root: string, rel: string, create = false): Dir {
+export function openDir(root: string, rel: string, create = false, device?: number): Dir {
   const names = rel.split('/').filter(n => n !== '')
-  if (byDescriptor && isMainThread && names.length > 0) return openFromKept(root, names, create)
-  return walk(new Dir(WINDOWS ? undefined : openSync(root, constants.O_RDONLY | O_DIRECTORY), root), true, names, 0, create)
+  // The kept directories were walked without a device to stay on: such a walk opens its own.
+  if (byDescriptor && isMainThread && names.length > 0 && device === undefined) return openFromKept(root, names, create)
+  return walk(new Dir(WINDOWS ? undefined : openSync(root, constants.O_RDONLY | O_DIRECTORY), root), true, names, 0, create, undefined, device)
+}
+
+/** The directory `name` of `dir` (the path `rel` under the root), opened as openDir opens each component: never through a link, and with `device`, only on it. */
+export function openSubdir(dir: Dir, name: string, rel: string, device?: number): Dir {
+  return openChild(dir, name, false, () => rel, device)
 }
 
 /** The rest of `names` from `from` on, each opened from the one before starting at `dir` (closed on the way when `owned`); the last is returned, opened anew. */
-function walk(dir: Dir, owned: boolean, names: string[], from: number, create: boolean, keep?: (at: number, dir: Dir) => boolean): Dir {
+function walk(dir: Dir, owned: boolean, names: string[], from: number, create: boolean, keep?: (at: number, dir: Dir) => boolean, device?: number): Dir {
   try {
     for (let i = from; i < names.length; i++) {
-      const next = openChild(dir, names[i] as string, create, () => names.slice(0, i + 1).join('/'))
+      const next = openChild(dir, names[i] as string, create, () => names.slice(0, i + 1).join('/'), device)
       if (owned) dir.close()
       dir = next
       // A directory on the way that is kept is the cache's from now on.
@@ -260,11 +269,19 @@ function keep(key: string, fd: number, name: Buffer): boolean {
   return true
 }
 
-function openChild(dir: Dir, name: string, create: boolean, rel: () => string): Dir {
+function openChild(dir: Dir, name: string, create: boolean, rel: () => string, device?: number): Dir {
   const shown = path.join(dir.shown, name)
   for (let tries = 0; ; tries++) {
     try {
-      return openDirectory(dir.entry(name), shown)
+      if (device === undefined) return openDirectory(dir.entry(name), shown)
+      // Looked at first: the open of another mount's root may wait for good. Then what was
+      // opened, which may be a directory swapped in since the look.
+      const seen = lstatOf(dir.entry(name))
+      if (seen?.isDirectory() && seen.dev !== device) throw new OnAnotherFileSystem(rel())
+      const opened = openDirectory(dir.entry(name), shown)
+      if (opened.stat().dev === device) return opened
+      opened.close()
+      throw new OnAnotherFileSystem(rel())
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
       if (code === 'ENOENT' && create && tries === 0) {
@@ -282,13 +299,25 @@ function openChild(dir: Dir, name: string, create: boolean, rel: () => string): 
   }
 }
 
-/** The directory `rel` under root, or undefined when a component is missing; NotADirectory as openDir. */
-export function openDirIfThere(root: string, rel: string): Dir | undefined {
+/** The directory `rel` under root, or undefined when a component is missing; NotADirectory and OnAnotherFileSystem as openDir. */
+export function openDirIfThere(root: string, rel: string, device?: number): Dir | undefined {
   try {
-    return openDir(root, rel)
+    return openDir(root, rel, false, device)
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw e
+  }
+}
+
+/** A directory on the way that lies on another file system than the walk must stay on. */
+export class OnAnotherFileSystem extends Error {
+  /** Relative to the root, with `/`. */
+  readonly rel: string
+
+  constructor(rel: string) {
+    super(`${rel} is on another file system`)
+    this.name = 'OnAnotherFileSystem'
+    this.rel = rel
   }
 }
 
