@@ -1818,14 +1818,14 @@ var EntryError = class extends Error {
 var KEYWORDS = /* @__PURE__ */ new Set(["direct", "off"]);
 var MAX_CANDIDATES = 16;
 function parseCandidates(text) {
-  const entries2 = text.split(/[\n\r,|]+/).map((e) => e.trim()).filter((e) => e !== "");
-  if (entries2.length === 0) throw new Error("no proxy given");
-  if (entries2.length > MAX_CANDIDATES) {
-    throw new Error(`${entries2.length} candidates given; at most ${MAX_CANDIDATES} are allowed`);
+  const entries = text.split(/[\n\r,|]+/).map((e) => e.trim()).filter((e) => e !== "");
+  if (entries.length === 0) throw new Error("no proxy given");
+  if (entries.length > MAX_CANDIDATES) {
+    throw new Error(`${entries.length} candidates given; at most ${MAX_CANDIDATES} are allowed`);
   }
   const seen = /* @__PURE__ */ new Set();
   const candidates = [];
-  for (const entry of entries2) {
+  for (const entry of entries) {
     let candidate;
     try {
       candidate = parseCandidate(entry);
@@ -2889,10 +2889,20 @@ function parseGoSum(text) {
   return lines;
 }
 function hash1(files) {
+  return hash1Of({
+    count: files.length,
+    name: (i) => files[i].name,
+    compare: (a, b) => Buffer.compare(files[a].name, files[b].name),
+    sha256Hex: (i) => files[i].sha256Hex
+  });
+}
+function hash1Of(files) {
   const summary2 = createHash2("sha256");
-  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
+  const order = Array.from({ length: files.count }, (_, i) => i).sort((a, b) => files.compare(a, b));
+  for (const i of order) {
+    const name = files.name(i);
     if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
-    summary2.update(`${sha256Hex}  `).update(name).update("\n");
+    summary2.update(`${files.sha256Hex(i)}  `).update(name).update("\n");
   }
   return `h1:${summary2.digest("base64")}`;
 }
@@ -3073,34 +3083,35 @@ var Inflater = class {
 // src/fetch/zip-extract.ts
 import { closeSync as closeSync2, mkdirSync as mkdirSync2, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
 import path5 from "node:path";
-function extractionPaths(names, prefix) {
+function extractable(names, prefix) {
   const files = /* @__PURE__ */ new Set();
   const dirs = /* @__PURE__ */ new Set();
-  const paths = [];
   for (const name of names) {
-    if (!name.startsWith(prefix)) return void 0;
+    if (!name.startsWith(prefix)) return false;
     const rel = name.slice(prefix.length);
     const isDir = rel === "" || rel.endsWith("/");
     const clean = isDir ? rel.slice(0, -1) : rel;
-    if (clean !== "" && !isCleanPath(clean)) return void 0;
-    const segments = clean === "" ? [] : clean.split("/");
+    if (clean !== "" && !isCleanPath(clean)) return false;
     const folded = clean.toLowerCase();
     if (isDir) {
-      if (files.has(folded)) return void 0;
-      paths.push(void 0);
+      if (files.has(folded)) return false;
     } else {
-      if (files.has(folded) || dirs.has(folded)) return void 0;
-      if (segments.some((s, i) => s.toLowerCase() === "go.mod" && (i > 0 || s !== "go.mod"))) return void 0;
+      if (files.has(folded) || dirs.has(folded)) return false;
+      if (clean.split("/").some((s, i) => s.toLowerCase() === "go.mod" && (i > 0 || s !== "go.mod"))) return false;
       files.add(folded);
-      paths.push(clean);
     }
-    for (let i = 1; i < segments.length + (isDir ? 1 : 0); i++) {
-      const parent = segments.slice(0, i).join("/").toLowerCase();
-      if (files.has(parent)) return void 0;
+    for (let end = isDir ? folded.length : folded.lastIndexOf("/"); end > 0; end = folded.lastIndexOf("/", end - 1)) {
+      const parent = folded.slice(0, end);
+      if (files.has(parent)) return false;
+      if (dirs.has(parent)) break;
       dirs.add(parent);
     }
   }
-  return paths;
+  return true;
+}
+function extractionPath(name, prefix) {
+  const rel = name.slice(prefix.length);
+  return rel === "" || rel.endsWith("/") ? void 0 : rel;
 }
 function isCleanPath(rel) {
   if (rel.startsWith("/") || rel.includes("\\") || rel.includes("\0")) return false;
@@ -3184,7 +3195,7 @@ var CENTRAL = 33639248;
 var LOCAL = 67324752;
 var MAX_UNZIPPED = 500 << 20;
 var MAX_ZIP_FILE = 500 << 20;
-function entries(fd) {
+function directoryOf(fd) {
   const { size: size2 } = fstatSync2(fd);
   if (size2 > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
   const tailLength = Math.min(size2, 22 + 65535);
@@ -3201,65 +3212,79 @@ function entries(fd) {
   const directorySize = tail.readUInt32LE(end + 12);
   const directoryOffset = tail.readUInt32LE(end + 16);
   if (count === 65535 || directoryOffset === 4294967295) throw new Error("zip64 archives are left to go");
-  const directory = readAt(fd, directoryOffset, directorySize);
-  const list = [];
+  const bytes = readAt(fd, directoryOffset, directorySize);
+  const dir = {
+    bytes,
+    count,
+    method: new Uint16Array(count),
+    compressedSize: new Uint32Array(count),
+    size: new Uint32Array(count),
+    localOffset: new Uint32Array(count),
+    nameStart: new Uint32Array(count),
+    nameLength: new Uint16Array(count)
+  };
   let at = 0;
   for (let i = 0; i < count; i++) {
-    if (directory.readUInt32LE(at) !== CENTRAL) throw new Error("corrupt central directory");
-    const nameLength = directory.readUInt16LE(at + 28);
-    const skip = nameLength + directory.readUInt16LE(at + 30) + directory.readUInt16LE(at + 32);
-    const entry = {
-      method: directory.readUInt16LE(at + 10),
-      compressedSize: directory.readUInt32LE(at + 20),
-      size: directory.readUInt32LE(at + 24),
-      localOffset: directory.readUInt32LE(at + 42),
-      name: Buffer.from(directory.subarray(at + 46, at + 46 + nameLength))
-    };
-    list.push(entry);
+    if (at + 46 > bytes.length || bytes.readUInt32LE(at) !== CENTRAL) throw new Error("corrupt central directory");
+    const nameLength = bytes.readUInt16LE(at + 28);
+    const skip = nameLength + bytes.readUInt16LE(at + 30) + bytes.readUInt16LE(at + 32);
+    if (at + 46 + nameLength > bytes.length) throw new Error("corrupt central directory");
+    dir.method[i] = bytes.readUInt16LE(at + 10);
+    dir.compressedSize[i] = bytes.readUInt32LE(at + 20);
+    dir.size[i] = bytes.readUInt32LE(at + 24);
+    dir.localOffset[i] = bytes.readUInt32LE(at + 42);
+    dir.nameStart[i] = at + 46;
+    dir.nameLength[i] = nameLength;
     at += 46 + skip;
   }
-  return list;
+  return dir;
+}
+function nameOf(dir, i) {
+  const start2 = dir.nameStart[i];
+  return dir.bytes.subarray(start2, start2 + dir.nameLength[i]);
 }
 var SMALL_ENTRY = 256 << 10;
 var HEADER_SLACK = 64;
 var tools;
 var toolsOfThread = () => tools ??= { inflater: new Inflater(), scratch: Buffer.allocUnsafe(SMALL_ENTRY + 30 + 65535 + HEADER_SLACK) };
-function contentHash(fd, entry, out) {
+function contentHash(fd, dir, i, digests, out) {
   const { inflater, scratch } = toolsOfThread();
+  const method = dir.method[i];
+  const compressedSize = dir.compressedSize[i];
+  const expected = dir.size[i];
+  const localOffset = dir.localOffset[i];
   const hash = createHash3("sha256");
-  if (entry.compressedSize === 0) {
-    if (entry.size !== 0) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
-    return hash.digest("hex");
-  }
   let size2 = 0;
   const take = (chunk) => {
     size2 += chunk.length;
-    if (size2 > entry.size) throw new Error(`${entry.name.toString()} is larger than the zip says`);
+    if (size2 > expected) throw new Error(`${nameOf(dir, i).toString()} is larger than the zip says`);
     hash.update(chunk);
     out?.write(chunk);
   };
-  if (entry.method !== 8 && entry.method !== 0) throw new Error(`compression method ${entry.method} is left to go`);
-  const small = entry.compressedSize <= SMALL_ENTRY;
-  const guess = 30 + entry.name.length + HEADER_SLACK;
-  const head = readAt(fd, entry.localOffset, small ? guess + entry.compressedSize : 30, true, scratch);
-  if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
-  const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-  const start2 = entry.localOffset + dataAt;
-  if (small) {
-    const raw = dataAt + entry.compressedSize <= head.length ? head.subarray(dataAt, dataAt + entry.compressedSize) : readAt(fd, start2, entry.compressedSize);
-    if (entry.method === 8) inflater.inflate(raw, entry.size, take);
-    else take(raw);
-  } else if (entry.method === 8) {
-    inflater.inflateFile(fd, start2, entry.compressedSize, entry.size, take);
-  } else {
-    for (let done = 0; done < entry.compressedSize; ) {
-      const piece = readAt(fd, start2 + done, Math.min(SMALL_ENTRY, entry.compressedSize - done), false, scratch);
-      take(piece);
-      done += piece.length;
+  if (compressedSize > 0) {
+    if (method !== 8 && method !== 0) throw new Error(`compression method ${method} is left to go`);
+    const small = compressedSize <= SMALL_ENTRY;
+    const guess = 30 + dir.nameLength[i] + HEADER_SLACK;
+    const head = readAt(fd, localOffset, small ? guess + compressedSize : 30, true, scratch);
+    if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
+    const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+    const start2 = localOffset + dataAt;
+    if (small) {
+      const raw = dataAt + compressedSize <= head.length ? head.subarray(dataAt, dataAt + compressedSize) : readAt(fd, start2, compressedSize);
+      if (method === 8) inflater.inflate(raw, expected, take);
+      else take(raw);
+    } else if (method === 8) {
+      inflater.inflateFile(fd, start2, compressedSize, expected, take);
+    } else {
+      for (let done = 0; done < compressedSize; ) {
+        const piece = readAt(fd, start2 + done, Math.min(SMALL_ENTRY, compressedSize - done), false, scratch);
+        take(piece);
+        done += piece.length;
+      }
     }
   }
-  if (size2 !== entry.size) throw new Error(`${entry.name.toString()} is shorter than the zip says`);
-  return hash.digest("hex");
+  if (size2 !== expected) throw new Error(`${nameOf(dir, i).toString()} is shorter than the zip says`);
+  hash.digest().copy(digests, i * 32);
 }
 function zipFileHash(file2) {
   return hashZip(file2).hash;
@@ -3268,21 +3293,30 @@ function hashZip(file2, into) {
   const fd = openRegular(file2);
   let out;
   try {
-    const list = entries(fd);
-    if (list.reduce((n, e) => n + e.size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
-    const paths = into && extractionPaths(list.map((e) => e.name.toString()), into.prefix);
-    out = paths && new TreeWriter(into);
-    const hashed = [];
-    for (const [i, entry] of list.entries()) {
-      const rel = paths?.[i];
+    const dir = directoryOf(fd);
+    if (dir.size.reduce((n, size2) => n + size2, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
+    const names = function* () {
+      for (let i = 0; i < dir.count; i++) yield nameOf(dir, i).toString();
+    };
+    const prefix = into && extractable(names(), into.prefix) ? into.prefix : void 0;
+    out = prefix === void 0 ? void 0 : new TreeWriter(into);
+    const digests = Buffer.allocUnsafe(dir.count * 32);
+    for (let i = 0; i < dir.count; i++) {
+      const rel = prefix === void 0 ? void 0 : extractionPath(nameOf(dir, i).toString(), prefix);
       if (rel !== void 0) out?.open(rel);
       try {
-        hashed.push({ name: entry.name, sha256Hex: contentHash(fd, entry, rel === void 0 ? void 0 : out) });
+        contentHash(fd, dir, i, digests, rel === void 0 ? void 0 : out);
       } finally {
         out?.close();
       }
     }
-    return { hash: hash1(hashed), ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };
+    const hash = hash1Of({
+      count: dir.count,
+      name: (i) => nameOf(dir, i),
+      compare: (a, b) => dir.bytes.compare(dir.bytes, dir.nameStart[b], dir.nameStart[b] + dir.nameLength[b], dir.nameStart[a], dir.nameStart[a] + dir.nameLength[a]),
+      sha256Hex: (i) => digests.toString("hex", i * 32, i * 32 + 32)
+    });
+    return { hash, ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };
   } finally {
     closeSync3(fd);
     out?.end();
@@ -4508,23 +4542,23 @@ var buildStash = (gocache) => ({ root: gocache, staging: path9.join(gocache, "go
 async function restoreBuildCache(gocache, keys, limitMs) {
   const backdated = new Date(Date.now() - BACKDATE_MS);
   const { report } = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, async (dir) => {
-    const entries2 = await goEntries(dir);
-    for (const entry of entries2) await fs5.utimes(path9.join(dir, entry), backdated, backdated);
-    return entries2;
+    const entries = await goEntries(dir);
+    for (const entry of entries) await fs5.utimes(path9.join(dir, entry), backdated, backdated);
+    return entries;
   });
   const hit = report.matchedKey?.toLowerCase().startsWith(keys.prefix.toLowerCase()) ?? false;
   return { ...report, hit };
 }
 var BUILD_STATE = "build-cache";
 async function goEntries(gocache) {
-  const entries2 = [];
+  const entries = [];
   for (const dir of await fs5.readdir(gocache).catch(() => [])) {
     if (!/^[0-9a-f]{2}$/.test(dir)) continue;
     for (const entry of await fs5.readdir(path9.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries2.push(`${dir}/${entry.name}`);
+      if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries.push(`${dir}/${entry.name}`);
     }
   }
-  return entries2;
+  return entries;
 }
 
 // src/cache/layout.ts
@@ -4729,14 +4763,14 @@ import path14 from "node:path";
 import { promises as fs6 } from "node:fs";
 import path12 from "node:path";
 async function treeBytes(dir) {
-  let entries2;
+  let entries;
   try {
-    entries2 = await fs6.readdir(dir, { withFileTypes: true });
+    entries = await fs6.readdir(dir, { withFileTypes: true });
   } catch {
     return 0;
   }
   let total = 0;
-  for (const entry of entries2) {
+  for (const entry of entries) {
     const full = path12.join(dir, entry.name);
     if (entry.isDirectory()) total += await treeBytes(full);
     else if (entry.isFile()) total += await fs6.stat(full).then((s) => s.size, () => 0);
@@ -7897,7 +7931,7 @@ import { readFileSync as readFileSync4 } from "node:fs";
 // src/net/netrc.ts
 import path22 from "node:path";
 function parseNetrc(text) {
-  const entries2 = [];
+  const entries = [];
   let entry = { machine: "", login: "", password: "" };
   let inMacro = false;
   for (const line of text.split("\n")) {
@@ -7914,13 +7948,13 @@ function parseNetrc(text) {
       else if (token === "password") entry.password = value;
       else if (token === "macdef") inMacro = true;
       if (entry.machine && entry.login && entry.password) {
-        entries2.push(entry);
+        entries.push(entry);
         entry = { machine: "", login: "", password: "" };
       }
     }
     if (fields[i] === "default") break;
   }
-  return entries2;
+  return entries;
 }
 function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { escapePath } from '../src/module/path.ts'
 import { extractsWritable } from '../src/download/attempt.ts'
-import { extractionPaths } from '../src/fetch/zip-extract.ts'
+import { extractable, extractionPath } from '../src/fetch/zip-extract.ts'
 import { hashZip } from '../src/fetch/zip-hash.ts'
 import { go, offlineGoEnv, tempModcache } from './support/go.ts'
 import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
@@ -18,7 +18,9 @@ import { makeUniverse, type Module, type Universe, writeSample } from './support
 describe('which zips are written out, and where', () => {
   const prefix = 'example.com/m@v1.0.0/'
   it('writes every file of a zip go would extract, and leaves to go any zip its checks could refuse', () => {
-    expect(extractionPaths([`${prefix}go.mod`, `${prefix}a/b/c.go`, `${prefix}a/`, prefix, `${prefix}LICENSE`], prefix)).toEqual(['go.mod', 'a/b/c.go', undefined, undefined, 'LICENSE'])
+    const names = [`${prefix}go.mod`, `${prefix}a/b/c.go`, `${prefix}a/`, prefix, `${prefix}LICENSE`]
+    expect(extractable(names, prefix)).toBe(true)
+    expect(names.map(name => extractionPath(name, prefix))).toEqual(['go.mod', 'a/b/c.go', undefined, undefined, 'LICENSE'])
     for (const names of [
       ['example.com/other@v1.0.0/x.go'],
       [`${prefix}../x.go`],
@@ -32,7 +34,7 @@ describe('which zips are written out, and where', () => {
       [`${prefix}sub/go.mod`],
       [`${prefix}GO.MOD`]
     ]) {
-      expect(extractionPaths(names, prefix), names.join(' ')).toBeUndefined()
+      expect(extractable(names, prefix), names.join(' ')).toBe(false)
     }
   })
 
@@ -53,6 +55,26 @@ describe('which zips are written out, and where', () => {
     const refused = await hashZip(zip, { root: dir, parent: '', name: 'refused', prefix: 'example.com/other@v1.0.0/' })
     expect(refused).toEqual({ hash: plain.hash })
     expect(readdirSync(dir).sort()).toEqual(['m.zip', 'tree'])
+  })
+
+  it("hashes a zip as go does, its names in go's byte order, not in the order the zip lists them or JavaScript sorts them", async () => {
+    // ｚ (U+FF5A) sorts after 𝒜 (U+1D49C) in UTF-16 and before it in UTF-8; go sorts bytes.
+    const names = ['𝒜.go', 'z.go', 'ｚ.go', 'é.go', 'go.mod', 'a/b.go', 'a.go', 'LICENSE', 'sub/dir/x.txt', 'empty']
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'byte-order-'))
+    const files = Object.fromEntries(names.map((name, i) => [`${prefix}${name}`, name === 'empty' ? new Uint8Array(0) : Buffer.from(name === 'go.mod' ? 'module example.com/m\n' : `${name} ${i}\n`.repeat(i * 50))]))
+    const zip = zipSync(files)
+    const at = path.join(dir, 'proxy', escapePath('example.com/m'), '@v')
+    mkdirSync(at, { recursive: true })
+    writeFileSync(path.join(at, 'v1.0.0.zip'), zip)
+    writeFileSync(path.join(at, 'v1.0.0.mod'), 'module example.com/m\n')
+    writeFileSync(path.join(at, 'v1.0.0.info'), '{"Version":"v1.0.0"}')
+    writeFileSync(path.join(at, 'list'), 'v1.0.0\n')
+    const env = { ...offlineGoEnv(tempModcache()), GOPROXY: `file://${path.join(dir, 'proxy')}` }
+    const { Sum } = JSON.parse(await go(['mod', 'download', '-json', 'example.com/m@v1.0.0'], dir, env)) as { Sum: string }
+    expect(Sum).toMatch(/^h1:/)
+    expect((await hashZip(path.join(at, 'v1.0.0.zip'))).hash).toBe(Sum)
+    expect((await hashZip(path.join(at, 'v1.0.0.zip'), { root: dir, parent: 'tree', name: 'm@v1.0.0', prefix })).hash).toBe(Sum)
+    expect(readFileSync(path.join(dir, 'tree', 'm@v1.0.0', 'ｚ.go'), 'utf8')).toBe('ｚ.go 2\n'.repeat(100))
   })
 
   it('knows when go leaves the directories it extracts writable', () => {

@@ -23,38 +23,44 @@ export interface ExtractTarget {
 }
 
 /**
- * Each entry's path under the module's directory (undefined: a directory entry, nothing to
- * write), or undefined for the whole zip when go's checks might refuse it.
+ * Whether go's checks take every name of the zip: then its files are written out as it is
+ * hashed. Only the names' case-folded forms are kept while it looks, never a list of paths: a
+ * module of tens of thousands of files is hashed and written with little more than its zip's
+ * directory in memory.
  */
-export function extractionPaths(names: string[], prefix: string): (string | undefined)[] | undefined {
+export function extractable(names: Iterable<string>, prefix: string): boolean {
   const files = new Set<string>()
   const dirs = new Set<string>()
-  const paths: (string | undefined)[] = []
   for (const name of names) {
-    if (!name.startsWith(prefix)) return undefined
+    if (!name.startsWith(prefix)) return false
     const rel = name.slice(prefix.length)
     const isDir = rel === '' || rel.endsWith('/')
     const clean = isDir ? rel.slice(0, -1) : rel
-    if (clean !== '' && !isCleanPath(clean)) return undefined
-    const segments = clean === '' ? [] : clean.split('/')
+    if (clean !== '' && !isCleanPath(clean)) return false
     const folded = clean.toLowerCase()
     if (isDir) {
-      if (files.has(folded)) return undefined
-      paths.push(undefined)
+      if (files.has(folded)) return false
     } else {
-      if (files.has(folded) || dirs.has(folded)) return undefined
+      if (files.has(folded) || dirs.has(folded)) return false
       // go.mod is read from the module's root only, and spelled so.
-      if (segments.some((s, i) => s.toLowerCase() === 'go.mod' && (i > 0 || s !== 'go.mod'))) return undefined
+      if (clean.split('/').some((s, i) => s.toLowerCase() === 'go.mod' && (i > 0 || s !== 'go.mod'))) return false
       files.add(folded)
-      paths.push(clean)
     }
-    for (let i = 1; i < segments.length + (isDir ? 1 : 0); i++) {
-      const parent = segments.slice(0, i).join('/').toLowerCase()
-      if (files.has(parent)) return undefined
+    // Each directory above it, from the nearest up, until one already seen: those above that one were seen with it.
+    for (let end = isDir ? folded.length : folded.lastIndexOf('/'); end > 0; end = folded.lastIndexOf('/', end - 1)) {
+      const parent = folded.slice(0, end)
+      if (files.has(parent)) return false
+      if (dirs.has(parent)) break
       dirs.add(parent)
     }
   }
-  return paths
+  return true
+}
+
+/** An entry's path under the module's directory, for a zip extractable() took; undefined for a directory entry: nothing to write. */
+export function extractionPath(name: string, prefix: string): string | undefined {
+  const rel = name.slice(prefix.length)
+  return rel === '' || rel.endsWith('/') ? undefined : rel
 }
 
 /** Slash-separated, relative, without empty, `.` or `..` segments, backslashes or NULs: a name every system writes where it says. */

@@ -30,15 +30,36 @@ export function parseGoSum(text: string): SumLine[] {
   return lines
 }
 
+/** Files as dirhash sees them, by index: each one's name and the sha256 of its content (hex). */
+export interface HashedFiles {
+  count: number
+  name(i: number): Buffer
+  /** Byte order of two files' names, as Buffer.compare. */
+  compare(a: number, b: number): number
+  sha256Hex(i: number): string
+}
+
 /**
  * dirhash's Hash1 from each file's name and the sha256 of its content (hex): a sha256 over
  * `<hex>  <name>\n` lines in byte order of the names, as go sorts them.
  */
 export function hash1(files: { name: Buffer; sha256Hex: string }[]): string {
+  return hash1Of({
+    count: files.length,
+    name: i => (files[i] as { name: Buffer }).name,
+    compare: (a, b) => Buffer.compare((files[a] as { name: Buffer }).name, (files[b] as { name: Buffer }).name),
+    sha256Hex: i => (files[i] as { sha256Hex: string }).sha256Hex
+  })
+}
+
+/** hash1, over files a caller keeps as it likes (zip-hash.ts keeps a whole zip's in a few arrays). */
+export function hash1Of(files: HashedFiles): string {
   const summary = createHash('sha256')
-  for (const { name, sha256Hex } of [...files].sort((a, b) => Buffer.compare(a.name, b.name))) {
+  const order = Array.from({ length: files.count }, (_, i) => i).sort((a, b) => files.compare(a, b))
+  for (const i of order) {
+    const name = files.name(i)
     if (name.includes(0x0a)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`)
-    summary.update(`${sha256Hex}  `).update(name).update('\n')
+    summary.update(`${files.sha256Hex(i)}  `).update(name).update('\n')
   }
   return `h1:${summary.digest('base64')}`
 }
