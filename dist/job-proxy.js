@@ -2894,7 +2894,7 @@ var Hashers = class {
   spawn() {
     if (this.slots.length >= this.threads) return void 0;
     const slot = {
-      worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 }, workerData: { reportCpu: tracing } }),
+      worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 48 }, workerData: { reportCpu: tracing } }),
       jobs: []
     };
     const thread = `hashing thread ${slot.worker.threadId}`;

@@ -136,9 +136,11 @@ export class Hashers {
 
   private spawn(): Slot | undefined {
     if (this.slots.length >= this.threads) return undefined
-    // A small heap: the thread holds one file at a time, and garbage it leaves is collected soon rather than when it is large.
+    // A small heap: the thread holds one file at a time, and garbage it leaves is collected soon
+    // rather than when it is large. A young generation of 2 MiB, not 4: 103 real zips hashed by
+    // two threads peaked 5 MiB lower, no slower (0.49 s against 0.51 s); 1 MiB saved no more.
     const slot: Slot = {
-      worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 }, workerData: { reportCpu: tracing } }),
+      worker: new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 48 }, workerData: { reportCpu: tracing } }),
       jobs: []
     }
     const thread = `hashing thread ${slot.worker.threadId}`
