@@ -1568,7 +1568,7 @@ var UNIT_MS = {
   h: 36e5
 };
 var PLAIN_SECONDS = /^\d+(\.\d+)?$/;
-var GO_DURATION = /^(\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+var GO_DURATION = /^(\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/;
 function parseDuration(text) {
   const s = text.trim();
   if (PLAIN_SECONDS.test(s)) return Number(s) * 1e3;
@@ -2284,7 +2284,7 @@ function spawnGroup(command, args, options) {
     env: options.env,
     // POSIX: a new process group led by the child. Windows has no groups; taskkill /T walks the tree.
     detached: process.platform !== "win32",
-    // Descriptors the child inherits, as 3, 4…
+    // Descriptors the child inherits, as 3, 4 and on
     stdio: ["ignore", "pipe", "pipe", ...options.inherit ?? []],
     windowsHide: true
   });

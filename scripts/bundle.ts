@@ -37,3 +37,13 @@ await build({
 // The command runs from a shell: its first line says with what. Its legal comments go beside the others.
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
 await build({ ...common, entryPoints: { cli: 'src/entries/cli.ts' }, banner: { js: `#!/usr/bin/env node\n${requireShim}` }, define: { PACKAGE_VERSION: JSON.stringify(version) } })
+
+// V8 holds a script's source in one byte a character only if every character is Latin-1: one
+// other (a "…" in a comment esbuild kept, a "μ" in a regular expression) doubled dist/index.js
+// in memory. The bundles our own code makes up are checked; restore.js and save.js are
+// @actions/cache's, whose comments have their own.
+for (const name of ['index', 'post', 'job-proxy', 'hash-worker', 'cli']) {
+  const lines = readFileSync(`dist/${name}.js`, 'utf8').split('\n')
+  const at = lines.findIndex(line => [...line].some(c => (c.codePointAt(0) as number) > 0xff))
+  if (at >= 0) throw new Error(`dist/${name}.js:${at + 1} has a character beyond Latin-1; escape it in the source: ${(lines[at] as string).trim()}`)
+}

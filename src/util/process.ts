@@ -42,7 +42,7 @@ export function spawnGroup(
     env: options.env,
     // POSIX: a new process group led by the child. Windows has no groups; taskkill /T walks the tree.
     detached: process.platform !== 'win32',
-    // Descriptors the child inherits, as 3, 4…
+    // Descriptors the child inherits, as 3, 4 and on
     stdio: ['ignore', 'pipe', 'pipe', ...(options.inherit ?? [])],
     windowsHide: true
   })
