@@ -2578,6 +2578,7 @@ function directoryOf(fd) {
   const directorySize = tail.readUInt32LE(end + 12);
   const directoryOffset = tail.readUInt32LE(end + 16);
   if (count === 65535 || directoryOffset === 4294967295) throw new Error("zip64 archives are left to go");
+  if (directoryOffset + directorySize > size || directorySize < count * 46) throw new Error("corrupt central directory");
   const bytes = readAt(fd, directoryOffset, directorySize);
   const dir = {
     bytes,

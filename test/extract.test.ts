@@ -77,6 +77,23 @@ describe('which zips are written out, and where', () => {
     expect(readFileSync(path.join(dir, 'tree', 'm@v1.0.0', 'ｚ.go'), 'utf8')).toBe('ｚ.go 2\n'.repeat(100))
   })
 
+  it('refuses a zip whose end record claims a central directory larger than the zip, or more entries than it can hold, before reading it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'directory-claims-'))
+    const whole = Buffer.from(zipSync({ [`${prefix}go.mod`]: Buffer.from('module example.com/m\n'), [`${prefix}a.go`]: Buffer.from('package a\n') }))
+    const end = whole.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]))
+    const claims = (edit: (record: Buffer) => void) => {
+      const zip = Buffer.from(whole)
+      edit(zip.subarray(end))
+      const file = path.join(dir, `${Math.random()}.zip`)
+      writeFileSync(file, zip)
+      return file
+    }
+    // 4 GiB less a byte: read as claimed, it was allocated first and then found cut short.
+    expect(() => hashZip(claims(record => record.writeUInt32LE(0xfffffffe, 12)))).toThrow('corrupt central directory')
+    expect(() => hashZip(claims(record => record.writeUInt16LE(2000, 10)))).toThrow('corrupt central directory')
+    expect(hashZip(claims(() => undefined)).hash).toMatch(/^h1:/)
+  })
+
   it('knows when go leaves the directories it extracts writable', () => {
     expect(extractsWritable('')).toBe(true)
     expect(extractsWritable('-mod=mod')).toBe(true)

@@ -55,6 +55,8 @@ function directoryOf(fd: number): Directory {
   const directorySize = tail.readUInt32LE(end + 12)
   const directoryOffset = tail.readUInt32LE(end + 16)
   if (count === 0xffff || directoryOffset === 0xffffffff) throw new Error('zip64 archives are left to go')
+  // Read only what the zip holds: a directory the end record says is larger would be allocated first.
+  if (directoryOffset + directorySize > size || directorySize < count * 46) throw new Error('corrupt central directory')
   const bytes = readAt(fd, directoryOffset, directorySize)
   const dir: Directory = {
     bytes,
