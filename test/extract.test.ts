@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { crc32 } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { escapePath } from '../src/module/path.ts'
 import { extractsWritable } from '../src/download/attempt.ts'
@@ -94,6 +95,22 @@ describe('which zips are written out, and where', () => {
     expect(hashZip(claims(() => undefined)).hash).toMatch(/^h1:/)
   })
 
+  it('refuses a zip whose directory holds 65,536 entries more than its end record counts: go reads them all, and extracts files the hash never saw', () => {
+    // go reads directory entries until one is not there, then compares their count with the end
+    // record's in 16 bits only: 2 + 65,536 entries pass as 2.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'directory-count-'))
+    const legit: [string, Buffer][] = [[`${prefix}go.mod`, Buffer.from('module example.com/m\n')], [`${prefix}a.go`, Buffer.from('package m\n')]]
+    const extra: [string, Buffer][] = [[`${prefix}evil.go`, Buffer.from('package m\n\nfunc init() { panic("injected") }\n')]]
+    for (let i = 1; i < 0x10000; i++) extra.push([`${prefix}x/${i}`, Buffer.alloc(0)])
+    writeFileSync(path.join(dir, 'legit.zip'), storedZip(legit))
+    writeFileSync(path.join(dir, 'fflate.zip'), zipSync(Object.fromEntries(legit)))
+    writeFileSync(path.join(dir, 'hostile.zip'), storedZip([...legit, ...extra], legit.length))
+    expect(hashZip(path.join(dir, 'legit.zip')).hash).toBe(hashZip(path.join(dir, 'fflate.zip')).hash)
+    expect(() => hashZip(path.join(dir, 'hostile.zip'))).toThrow('more entries than its end record counts')
+    expect(() => hashZip(path.join(dir, 'hostile.zip'), { root: dir, parent: '', name: 'tree', prefix })).toThrow('more entries than its end record counts')
+    expect(readdirSync(dir).sort()).toEqual(['fflate.zip', 'hostile.zip', 'legit.zip'])
+  })
+
   it('knows when go leaves the directories it extracts writable', () => {
     expect(extractsWritable('')).toBe(true)
     expect(extractsWritable('-mod=mod')).toBe(true)
@@ -181,3 +198,41 @@ describe('the module cache go finds after the fetch', () => {
     })
   }
 })
+
+/** A zip of stored (uncompressed) files, written byte by byte; its end record counts `count` of them, in 16 bits as the format has it. */
+function storedZip(files: [string, Buffer][], count = files.length): Buffer {
+  const locals: Buffer[] = []
+  const centrals: Buffer[] = []
+  let offset = 0
+  for (const [name, data] of files) {
+    const nameBytes = Buffer.from(name)
+    const crc = crc32(data)
+    const local = Buffer.alloc(30)
+    local.writeUInt32LE(0x04034b50, 0)
+    local.writeUInt16LE(20, 4)
+    local.writeUInt32LE(crc, 14)
+    local.writeUInt32LE(data.length, 18)
+    local.writeUInt32LE(data.length, 22)
+    local.writeUInt16LE(nameBytes.length, 26)
+    const central = Buffer.alloc(46)
+    central.writeUInt32LE(0x02014b50, 0)
+    central.writeUInt16LE(20, 4)
+    central.writeUInt16LE(20, 6)
+    central.writeUInt32LE(crc, 16)
+    central.writeUInt32LE(data.length, 20)
+    central.writeUInt32LE(data.length, 24)
+    central.writeUInt16LE(nameBytes.length, 28)
+    central.writeUInt32LE(offset, 42)
+    locals.push(local, nameBytes, data)
+    centrals.push(central, nameBytes)
+    offset += 30 + nameBytes.length + data.length
+  }
+  const directory = Buffer.concat(centrals)
+  const end = Buffer.alloc(22)
+  end.writeUInt32LE(0x06054b50, 0)
+  end.writeUInt16LE(count & 0xffff, 8)
+  end.writeUInt16LE(count & 0xffff, 10)
+  end.writeUInt32LE(directory.length, 12)
+  end.writeUInt32LE(offset, 16)
+  return Buffer.concat([...locals, directory, end])
+}
