@@ -2552,6 +2552,8 @@ function directoryOf(fd) {
     dir.nameLength[i] = nameLength;
     at += 46 + skip;
   }
+  const next = readAt(fd, directoryOffset + at, 4, true);
+  if (next.length === 4 && next.readUInt32LE(0) === CENTRAL) throw new Error("central directory holds more entries than its end record counts");
   return dir;
 }
 function nameOf(dir, i) {

@@ -82,6 +82,11 @@ function directoryOf(fd: number): Directory {
     dir.nameLength[i] = nameLength
     at += 46 + skip
   }
+  // go reads entries on until one is not there, and compares how many with the end record's count
+  // in 16 bits only: a directory of 65,536 entries more than it counts would be extracted whole by
+  // go, under the hash of the counted ones. A zip with another entry where the directory should end is refused.
+  const next = readAt(fd, directoryOffset + at, 4, true)
+  if (next.length === 4 && next.readUInt32LE(0) === CENTRAL) throw new Error('central directory holds more entries than its end record counts')
   return dir
 }
 
