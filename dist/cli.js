@@ -2397,28 +2397,34 @@ var Inflater = class {
 // src/fetch/zip-extract.ts
 import { closeSync as closeSync2, mkdirSync as mkdirSync2, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
 import path4 from "node:path";
-function extractable(names, prefix) {
+function extractable(entries, prefix) {
   const files = /* @__PURE__ */ new Set();
-  const dirs = /* @__PURE__ */ new Set();
-  for (const name of names) {
+  const dirs = /* @__PURE__ */ new Map();
+  for (const { name, size: size2 } of entries) {
     if (!name.startsWith(prefix)) return false;
     const rel = name.slice(prefix.length);
-    const isDir = rel === "" || rel.endsWith("/");
+    if (rel === "") continue;
+    const isDir = rel.endsWith("/");
     const clean = isDir ? rel.slice(0, -1) : rel;
-    if (clean !== "" && !isCleanPath(clean)) return false;
+    if (!isFilePath(clean)) return false;
     const folded = clean.toLowerCase();
     if (isDir) {
       if (files.has(folded)) return false;
     } else {
       if (files.has(folded) || dirs.has(folded)) return false;
       if (clean.split("/").some((s, i) => s.toLowerCase() === "go.mod" && (i > 0 || s !== "go.mod"))) return false;
+      if ((clean === "go.mod" || clean === "LICENSE") && size2 > MAX_BYTES.mod) return false;
       files.add(folded);
     }
     for (let end = isDir ? folded.length : folded.lastIndexOf("/"); end > 0; end = folded.lastIndexOf("/", end - 1)) {
       const parent = folded.slice(0, end);
       if (files.has(parent)) return false;
-      if (dirs.has(parent)) break;
-      dirs.add(parent);
+      const spelled = dirs.get(parent);
+      if (spelled !== void 0) {
+        if (spelled !== clean.slice(0, end)) return false;
+        break;
+      }
+      dirs.set(parent, clean.slice(0, end));
     }
   }
   return true;
@@ -2427,9 +2433,8 @@ function extractionPath(name, prefix) {
   const rel = name.slice(prefix.length);
   return rel === "" || rel.endsWith("/") ? void 0 : rel;
 }
-function isCleanPath(rel) {
-  if (rel.startsWith("/") || rel.includes("\\") || rel.includes("\0")) return false;
-  return rel.split("/").every((s) => s !== "" && s !== "." && s !== "..");
+function isFilePath(rel) {
+  return rel.split("/").every((elem) => elementProblem(elem, "file") === void 0);
 }
 var TreeWriter = class {
   root;
@@ -2612,10 +2617,10 @@ function hashZip(file2, into) {
   try {
     const dir = directoryOf(fd);
     if (dir.size.reduce((n, size2) => n + size2, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
-    const names = function* () {
-      for (let i = 0; i < dir.count; i++) yield nameOf(dir, i).toString();
+    const entries = function* () {
+      for (let i = 0; i < dir.count; i++) yield { name: nameOf(dir, i).toString(), size: dir.size[i] };
     };
-    const prefix = into && extractable(names(), into.prefix) ? into.prefix : void 0;
+    const prefix = into && extractable(entries(), into.prefix) ? into.prefix : void 0;
     out = prefix === void 0 ? void 0 : new TreeWriter(into);
     const digests = Buffer.allocUnsafe(dir.count * 32);
     for (let i = 0; i < dir.count; i++) {

@@ -466,6 +466,20 @@ import { createHash } from "node:crypto";
 
 // src/module/elements.ts
 var WINDOWS_RESERVED = /* @__PURE__ */ new Set(["CON", "PRN", "AUX", "NUL", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])]);
+var MODULE_CHAR = /^[A-Za-z0-9\-._~]$/;
+var FILE_CHAR = /^[A-Za-z0-9!#$%&()+,\-.=@[\]^_{}~ ]$/;
+function elementProblem(elem, kind) {
+  if (elem === "") return "empty path element";
+  if (kind === "module" && elem.startsWith(".")) return "leading dot in path element";
+  if (elem.endsWith(".")) return "trailing dot in path element";
+  for (const c of elem) {
+    if (!(kind === "module" ? MODULE_CHAR : FILE_CHAR).test(c)) return `invalid char ${JSON.stringify(c)}`;
+  }
+  const short = elem.split(".")[0];
+  if (WINDOWS_RESERVED.has(short.toUpperCase())) return `"${short}" disallowed as path element component on Windows`;
+  if (kind === "module" && /~\d+$/.test(short)) return "trailing tilde and digits in path element";
+  return void 0;
+}
 
 // src/module/version.ts
 var NUMBER = "(?:0|[1-9][0-9]*)";
@@ -544,28 +558,61 @@ import { closeSync as closeSync4, fstatSync as fstatSync2 } from "node:fs";
 // src/fetch/zip-extract.ts
 import { closeSync as closeSync3, mkdirSync as mkdirSync2, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
 import path2 from "node:path";
-function extractable(names, prefix) {
+
+// src/module/limits.ts
+var MiB = 1 << 20;
+var MAX_BYTES = {
+  /** codehost.MaxZipFile: go refuses a larger module zip. */
+  zip: 500 * MiB,
+  /** codehost.MaxGoMod: go refuses a larger go.mod. */
+  mod: 16 * MiB,
+  /**
+   * An .info or @latest is a version, a time and an origin of a few short fields, under a KiB
+   * in practice: 1 MiB is a thousand times that, and a candidate cannot make it cost more.
+   */
+  info: 1 * MiB,
+  latest: 1 * MiB,
+  /**
+   * One version a line, about 40 bytes: 4 MiB holds 100,000 versions, several times the longest
+   * list known (golang.org/toolchain's, every Go release for every platform).
+   */
+  list: 4 * MiB,
+  /**
+   * A lookup or a signed tree head is under a KiB; go's client asks tiles of height 8, 8 KiB of
+   * hashes or 256 records: 1 MiB is far above both.
+   */
+  sumdb: 1 * MiB
+};
+
+// src/fetch/zip-extract.ts
+function extractable(entries, prefix) {
   const files = /* @__PURE__ */ new Set();
-  const dirs = /* @__PURE__ */ new Set();
-  for (const name of names) {
+  const dirs = /* @__PURE__ */ new Map();
+  for (const { name, size } of entries) {
     if (!name.startsWith(prefix)) return false;
     const rel = name.slice(prefix.length);
-    const isDir = rel === "" || rel.endsWith("/");
+    if (rel === "") continue;
+    const isDir = rel.endsWith("/");
     const clean = isDir ? rel.slice(0, -1) : rel;
-    if (clean !== "" && !isCleanPath(clean)) return false;
+    if (!isFilePath(clean)) return false;
     const folded = clean.toLowerCase();
     if (isDir) {
       if (files.has(folded)) return false;
     } else {
       if (files.has(folded) || dirs.has(folded)) return false;
       if (clean.split("/").some((s, i) => s.toLowerCase() === "go.mod" && (i > 0 || s !== "go.mod"))) return false;
+      if ((clean === "go.mod" || clean === "LICENSE") && size > MAX_BYTES.mod) return false;
       files.add(folded);
     }
     for (let end = isDir ? folded.length : folded.lastIndexOf("/"); end > 0; end = folded.lastIndexOf("/", end - 1)) {
       const parent = folded.slice(0, end);
       if (files.has(parent)) return false;
-      if (dirs.has(parent)) break;
-      dirs.add(parent);
+      const spelled = dirs.get(parent);
+      if (spelled !== void 0) {
+        if (spelled !== clean.slice(0, end)) return false;
+        break;
+      }
+      dirs.set(parent, clean.slice(0, end));
     }
   }
   return true;
@@ -574,9 +621,8 @@ function extractionPath(name, prefix) {
   const rel = name.slice(prefix.length);
   return rel === "" || rel.endsWith("/") ? void 0 : rel;
 }
-function isCleanPath(rel) {
-  if (rel.startsWith("/") || rel.includes("\\") || rel.includes("\0")) return false;
-  return rel.split("/").every((s) => s !== "" && s !== "." && s !== "..");
+function isFilePath(rel) {
+  return rel.split("/").every((elem) => elementProblem(elem, "file") === void 0);
 }
 var TreeWriter = class {
   root;
@@ -756,10 +802,10 @@ function hashZip(file2, into) {
   try {
     const dir = directoryOf(fd);
     if (dir.size.reduce((n, size) => n + size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
-    const names = function* () {
-      for (let i = 0; i < dir.count; i++) yield nameOf(dir, i).toString();
+    const entries = function* () {
+      for (let i = 0; i < dir.count; i++) yield { name: nameOf(dir, i).toString(), size: dir.size[i] };
     };
-    const prefix = into && extractable(names(), into.prefix) ? into.prefix : void 0;
+    const prefix = into && extractable(entries(), into.prefix) ? into.prefix : void 0;
     out = prefix === void 0 ? void 0 : new TreeWriter(into);
     const digests = Buffer.allocUnsafe(dir.count * 32);
     for (let i = 0; i < dir.count; i++) {

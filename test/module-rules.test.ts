@@ -1,11 +1,12 @@
 // The module protocol's rules (src/module/) against go's own code: module paths (CheckPath),
 // their escaping both ways, the versions a request may name, canonical versions, the checksum
-// database's tile paths, how a URL's credentials are read and how go prints them. Property-based (fast-check): each
+// database's tile paths, how a URL's credentials are read and how go prints them, which module zips go extracts. Property-based (fast-check): each
 // generated case is asked of the Go oracle (test/cache-server/modpath), and ours must agree.
 import path from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { maskSecrets, secretsIn, userinfoOf } from '../src/util/credentials.ts'
+import { extractable } from '../src/fetch/zip-extract.ts'
 import { parseCandidates } from '../src/go/goproxy.ts'
 import { escapePath, modulePathProblem, unescapePath } from '../src/module/path.ts'
 import { parseRequestPath, wirePath } from '../src/module/request.ts'
@@ -212,5 +213,34 @@ describe('request paths', () => {
       }),
       RUNS
     )
+  })
+})
+
+describe('module zips, as x/mod/zip.CheckZip takes them before go extracts one', () => {
+  const prefix = 'example.com/m@v1.0.0/'
+  /** Plain elements, and elements on the rules' edges: case, reserved names, dots, characters go refuses, letters it folds with Unicode's tables. */
+  const PLAIN = ['a', 'b', 'x.go', 'A', 'B.go', 'LICENSE', 'go.mod', '.x', 'x y', 'a~1', '#']
+  const EDGE = ['X.go', 'GO.MOD', 'Go.mod', 'con', 'CON.x', 'com1', 'Lpt9.go', 'com0', 'x.', '..', '.', 'a:b', 'é', 'ſ', 's', 'σ', 'ς', 'K', 'k', 'İ', 'x\\y', '']
+  const element = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...PLAIN) }, { weight: 1, arbitrary: fc.constantFrom(...EDGE) })
+  const names = fc.array(
+    fc.tuple(fc.array(element, { minLength: 1, maxLength: 3 }), fc.boolean(), fc.constantFrom(prefix, prefix, prefix, prefix, prefix, prefix, 'example.com/other@v1.0.0/', 'example.com/m@v1.0.0')).map(
+      ([elems, dir, head]) => `${head}${elems.join('/')}${dir ? '/' : ''}`
+    ),
+    { minLength: 1, maxLength: 5 }
+  )
+
+  it('writes out no zip go would refuse to extract', async () => {
+    let taken = 0
+    await fc.assert(
+      fc.asyncProperty(names, async list => {
+        if (!extractable(list.map(name => ({ name, size: 1 })), prefix)) return
+        taken++
+        const answer = await ask('checkZip', JSON.stringify(list))
+        expect(answer.ok, `${list.join(' ')}: ${answer.out}`).toBe(true)
+      }),
+      RUNS
+    )
+    // Not a property of nothing: many of the lists are ones it takes.
+    expect(taken).toBeGreaterThan(RUNS.numRuns / 10)
   })
 })

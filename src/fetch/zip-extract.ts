@@ -5,10 +5,13 @@
 // (store.ts): what go finds there is what go's own extraction
 // (x/mod's zip.Unzip) would have written: each file of the zip, read-only (0444), under
 // directories go makes read-only afterwards unless -modcacherw. A zip go's checks could refuse
-// (a name outside `<module>@<version>/`, not clean, colliding with another when case is
-// ignored, a go.mod below the root) is only hashed: go extracts it, and says what is wrong.
+// (a name outside `<module>@<version>/`, not clean, not a file name go takes, colliding with
+// another when case is ignored, a go.mod below the root) is only hashed: go extracts it, and
+// says what is wrong.
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs'
 import path from 'node:path'
+import { elementProblem } from '../module/elements.ts'
+import { MAX_BYTES } from '../module/limits.ts'
 import { CREATE_NEW, type Dir, openDir, openDirAt } from '../util/confined.ts'
 
 /**
@@ -23,20 +26,29 @@ export interface ExtractTarget {
 }
 
 /**
- * Whether go's checks take every name of the zip: then its files are written out as it is
- * hashed. Only the names' case-folded forms are kept while it looks, never a list of paths: a
- * module of tens of thousands of files is hashed and written with little more than its zip's
- * directory in memory.
+ * Whether go's checks (x/mod's zip.CheckZip, which its extraction runs) take every entry of the
+ * zip: then its files are written out as it is hashed. Stricter than go where matching it would
+ * mean copying Unicode's tables: a name with anything but go's ASCII file-name characters is
+ * left to go (go takes letters of any script, and folds case as Unicode's simple folding does,
+ * not as toLowerCase). A go.mod or LICENSE of more than 16 MiB (x/mod's zip.MaxGoMod and
+ * MaxLICENSE) is left to go to refuse. Only the names' folded forms are kept while it looks,
+ * never a list of paths: a module of tens of thousands of files is hashed and written with
+ * little more than its zip's directory in memory. The property test in module-rules.test.ts
+ * holds it against CheckZip itself.
  */
-export function extractable(names: Iterable<string>, prefix: string): boolean {
+export function extractable(entries: Iterable<{ name: string; size: number }>, prefix: string): boolean {
   const files = new Set<string>()
-  const dirs = new Set<string>()
-  for (const name of names) {
+  /** Each directory seen, by its folded name: as it was spelled. Two spellings collide in go. */
+  const dirs = new Map<string, string>()
+  for (const { name, size } of entries) {
     if (!name.startsWith(prefix)) return false
     const rel = name.slice(prefix.length)
-    const isDir = rel === '' || rel.endsWith('/')
+    // The module's own directory, as go skips it: `<prefix>/` is a directory with no name, which go refuses.
+    if (rel === '') continue
+    const isDir = rel.endsWith('/')
     const clean = isDir ? rel.slice(0, -1) : rel
-    if (clean !== '' && !isCleanPath(clean)) return false
+    if (!isFilePath(clean)) return false
+    // ASCII only, so the folded name is as long as the name: a directory's spelling is the name cut where its folded form is.
     const folded = clean.toLowerCase()
     if (isDir) {
       if (files.has(folded)) return false
@@ -44,14 +56,19 @@ export function extractable(names: Iterable<string>, prefix: string): boolean {
       if (files.has(folded) || dirs.has(folded)) return false
       // go.mod is read from the module's root only, and spelled so.
       if (clean.split('/').some((s, i) => s.toLowerCase() === 'go.mod' && (i > 0 || s !== 'go.mod'))) return false
+      if ((clean === 'go.mod' || clean === 'LICENSE') && size > MAX_BYTES.mod) return false
       files.add(folded)
     }
-    // Each directory above it, from the nearest up, until one already seen: those above that one were seen with it.
+    // Each directory above it, from the nearest up, until one already seen: those above that one were seen with it, spelled alike.
     for (let end = isDir ? folded.length : folded.lastIndexOf('/'); end > 0; end = folded.lastIndexOf('/', end - 1)) {
       const parent = folded.slice(0, end)
       if (files.has(parent)) return false
-      if (dirs.has(parent)) break
-      dirs.add(parent)
+      const spelled = dirs.get(parent)
+      if (spelled !== undefined) {
+        if (spelled !== clean.slice(0, end)) return false
+        break
+      }
+      dirs.set(parent, clean.slice(0, end))
     }
   }
   return true
@@ -63,10 +80,12 @@ export function extractionPath(name: string, prefix: string): string | undefined
   return rel === '' || rel.endsWith('/') ? undefined : rel
 }
 
-/** Slash-separated, relative, without empty, `.` or `..` segments, backslashes or NULs: a name every system writes where it says. */
-function isCleanPath(rel: string): boolean {
-  if (rel.startsWith('/') || rel.includes('\\') || rel.includes('\0')) return false
-  return rel.split('/').every(s => s !== '' && s !== '.' && s !== '..')
+/**
+ * Relative, slash-separated, each element one go takes as a file name (go's CheckFilePath: its
+ * characters, no trailing dot, no name Windows reserves), in ASCII alone.
+ */
+function isFilePath(rel: string): boolean {
+  return rel.split('/').every(elem => elementProblem(elem, 'file') === undefined)
 }
 
 /**

@@ -169,10 +169,10 @@ export function hashZip(file: string, into?: ExtractTarget): { hash: string; dir
   try {
     const dir = directoryOf(fd)
     if (dir.size.reduce((n, size) => n + size, 0) > MAX_UNZIPPED) throw new Error('unzipped size over 500 MiB')
-    const names = function* () {
-      for (let i = 0; i < dir.count; i++) yield nameOf(dir, i).toString()
+    const entries = function* () {
+      for (let i = 0; i < dir.count; i++) yield { name: nameOf(dir, i).toString(), size: dir.size[i] as number }
     }
-    const prefix = into && extractable(names(), into.prefix) ? into.prefix : undefined
+    const prefix = into && extractable(entries(), into.prefix) ? into.prefix : undefined
     out = prefix === undefined ? undefined : new TreeWriter(into as ExtractTarget)
     const digests = Buffer.allocUnsafe(dir.count * 32)
     for (let i = 0; i < dir.count; i++) {

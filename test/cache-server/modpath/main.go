@@ -6,6 +6,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bufio"
 	"encoding/json"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/tlog"
+	modzip "golang.org/x/mod/zip"
 )
 
 type question struct {
@@ -43,6 +45,15 @@ func ask(q question) answer {
 		return answer{OK: err == nil, Out: out}
 	case "canonicalVersion":
 		return answer{OK: q.Arg != "" && module.CanonicalVersion(q.Arg) == q.Arg}
+	case "checkZip":
+		// Whether go would extract a zip of example.com/m@v1.0.0 holding these names (arg: a JSON
+		// array of whole names, prefix included), as its Unzip checks it before writing anything.
+		var names []string
+		if err := json.Unmarshal([]byte(q.Arg), &names); err != nil {
+			return answer{Out: "bad names: " + err.Error()}
+		}
+		ok, why := checkZip(names)
+		return answer{OK: ok, Out: why}
 	case "tilePath":
 		_, err := tlog.ParseTilePath(q.Arg)
 		return answer{OK: err == nil}
@@ -75,6 +86,32 @@ func ask(q question) answer {
 		return answer{OK: true, Out: string(out)}
 	}
 	return answer{Out: "unknown op " + q.Op}
+}
+
+func checkZip(names []string) (bool, string) {
+	f, err := os.CreateTemp("", "checkzip-*.zip")
+	if err != nil {
+		return false, err.Error()
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	w := zip.NewWriter(f)
+	for _, name := range names {
+		entry, err := w.Create(name)
+		if err != nil {
+			return false, err.Error()
+		}
+		if name[len(name)-1] != '/' {
+			entry.Write([]byte("x"))
+		}
+	}
+	if err := w.Close(); err != nil {
+		return false, err.Error()
+	}
+	if _, err := modzip.CheckZip(module.Version{Path: "example.com/m", Version: "v1.0.0"}, f.Name()); err != nil {
+		return false, err.Error()
+	}
+	return true, ""
 }
 
 func main() {
