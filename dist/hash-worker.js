@@ -488,12 +488,8 @@ var CANONICAL = new RegExp(`^v${NUMBER}\\.${NUMBER}\\.${NUMBER}(?:-${IDENTIFIER}
 
 // src/module/gosum.ts
 function hash1(files) {
-  return hash1Of({
-    count: files.length,
-    name: (i) => files[i].name,
-    compare: (a, b) => Buffer.compare(files[a].name, files[b].name),
-    sha256Hex: (i) => files[i].sha256Hex
-  });
+  const at = (i) => files[i];
+  return hash1Of({ count: files.length, name: (i) => at(i).name, compare: (a, b) => Buffer.compare(at(a).name, at(b).name), sha256Hex: (i) => at(i).sha256Hex });
 }
 function hash1Of(files) {
   const summary = createHash("sha256");
@@ -750,8 +746,13 @@ function directoryOf(fd) {
   return dir;
 }
 function nameOf(dir, i) {
-  const start = dir.nameStart[i];
-  return dir.bytes.subarray(start, start + dir.nameLength[i]);
+  return dir.bytes.subarray(dir.nameStart[i], nameEnd(dir, i));
+}
+function nameEnd(dir, i) {
+  return dir.nameStart[i] + dir.nameLength[i];
+}
+function compareNames(dir, a, b) {
+  return dir.bytes.compare(dir.bytes, dir.nameStart[b], nameEnd(dir, b), dir.nameStart[a], nameEnd(dir, a));
 }
 var SMALL_ENTRY = 256 << 10;
 var HEADER_SLACK = 64;
@@ -820,7 +821,7 @@ function hashZip(file2, into) {
     const hash = hash1Of({
       count: dir.count,
       name: (i) => nameOf(dir, i),
-      compare: (a, b) => dir.bytes.compare(dir.bytes, dir.nameStart[b], dir.nameStart[b] + dir.nameLength[b], dir.nameStart[a], dir.nameStart[a] + dir.nameLength[a]),
+      compare: (a, b) => compareNames(dir, a, b),
       sha256Hex: (i) => digests.toString("hex", i * 32, i * 32 + 32)
     });
     return { hash, ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };

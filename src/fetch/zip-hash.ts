@@ -92,8 +92,17 @@ function directoryOf(fd: number): Directory {
 
 /** The name of entry `i`: a view of the directory's bytes. */
 function nameOf(dir: Directory, i: number): Buffer {
-  const start = dir.nameStart[i] as number
-  return dir.bytes.subarray(start, start + (dir.nameLength[i] as number))
+  return dir.bytes.subarray(dir.nameStart[i], nameEnd(dir, i))
+}
+
+/** Where the name of entry `i` ends in the directory's bytes. */
+function nameEnd(dir: Directory, i: number): number {
+  return (dir.nameStart[i] as number) + (dir.nameLength[i] as number)
+}
+
+/** The byte order of entries `a` and `b`'s names, as Buffer.compare, without a view of either. */
+function compareNames(dir: Directory, a: number, b: number): number {
+  return dir.bytes.compare(dir.bytes, dir.nameStart[b], nameEnd(dir, b), dir.nameStart[a], nameEnd(dir, a))
 }
 
 /** Entries this small (compressed) are read with their local header in one call; larger ones are read a piece at a time. */
@@ -187,7 +196,7 @@ export function hashZip(file: string, into?: ExtractTarget): { hash: string; dir
     const hash = hash1Of({
       count: dir.count,
       name: i => nameOf(dir, i),
-      compare: (a, b) => dir.bytes.compare(dir.bytes, dir.nameStart[b], (dir.nameStart[b] as number) + (dir.nameLength[b] as number), dir.nameStart[a], (dir.nameStart[a] as number) + (dir.nameLength[a] as number)),
+      compare: (a, b) => compareNames(dir, a, b),
       sha256Hex: i => digests.toString('hex', i * 32, i * 32 + 32)
     })
     return { hash, ...(out && out.failed === undefined ? { dirs: out.dirs() } : {}) }

@@ -44,12 +44,8 @@ export interface HashedFiles {
  * `<hex>  <name>\n` lines in byte order of the names, as go sorts them.
  */
 export function hash1(files: { name: Buffer; sha256Hex: string }[]): string {
-  return hash1Of({
-    count: files.length,
-    name: i => (files[i] as { name: Buffer }).name,
-    compare: (a, b) => Buffer.compare((files[a] as { name: Buffer }).name, (files[b] as { name: Buffer }).name),
-    sha256Hex: i => (files[i] as { sha256Hex: string }).sha256Hex
-  })
+  const at = (i: number) => files[i] as { name: Buffer; sha256Hex: string }
+  return hash1Of({ count: files.length, name: i => at(i).name, compare: (a, b) => Buffer.compare(at(a).name, at(b).name), sha256Hex: i => at(i).sha256Hex })
 }
 
 /** hash1, over files a caller keeps as it likes (zip-hash.ts keeps a whole zip's in a few arrays). */
