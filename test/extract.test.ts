@@ -12,6 +12,7 @@ import { extractsWritable } from '../src/download/attempt.ts'
 import { extractable, extractionPath } from '../src/fetch/zip-extract.ts'
 import { hashZip } from '../src/fetch/zip-hash.ts'
 import { go, offlineGoEnv, tempModcache } from './support/go.ts'
+import { startGoOracle } from './support/go-oracle.ts'
 import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
 import { runScenario } from './support/scenario.ts'
 import { makeUniverse, type Module, type Universe, writeSample } from './support/universe.ts'
@@ -128,6 +129,33 @@ describe('which zips are written out, and where', () => {
     expect(readdirSync(dir).sort()).toEqual(['fflate.zip', 'hostile.zip', 'legit.zip'])
   })
 
+  it('refuses a zip in which go reads another central directory than the one its end record places: go would extract files the hash never saw', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'two-directories-'))
+    const legit: [string, Buffer][] = [[`${prefix}empty.go`, Buffer.alloc(0)], [`${prefix}go.mod`, Buffer.from('module example.com/m\n')], [`${prefix}a.go`, Buffer.from('package m\n')]]
+    const injected: [string, Buffer][] = legit.map(([name, data]) => [name, name.endsWith('a.go') ? Buffer.from('package m\n\nfunc init() { panic("injected") }\n') : data])
+    writeFileSync(path.join(dir, 'legit.zip'), storedZip(legit))
+    writeFileSync(path.join(dir, 'injected.zip'), storedZip(injected))
+    const sum = hashZip(path.join(dir, 'legit.zip')).hash
+    const injectedSum = hashZip(path.join(dir, 'injected.zip')).hash
+    expect(injectedSum).not.toBe(sum)
+    const oracle = await startGoOracle()
+    try {
+      // go's own extraction of the zips, as the module cache would have them.
+      expect(await oracle.ask('unzip', [path.join(dir, 'legit.zip')])).toEqual([{ ok: true, out: sum }])
+      for (const [how, zip] of Object.entries(twoDirectoryZips(legit, injected))) {
+        const file = path.join(dir, 'hostile.zip')
+        writeFileSync(file, zip)
+        expect(await oracle.ask('unzip', [file]), how).toEqual([{ ok: true, out: injectedSum }])
+        const why = how.includes('zip64') ? 'zip64 archives are left to go' : 'central directory does not end where its end record starts'
+        expect(() => hashZip(file), how).toThrow(why)
+        expect(() => hashZip(file, { root: dir, parent: '', name: 'tree', prefix }), how).toThrow(why)
+        expect(readdirSync(dir).sort(), how).toEqual(['hostile.zip', 'injected.zip', 'legit.zip'])
+      }
+    } finally {
+      oracle.close()
+    }
+  })
+
   it('knows when go leaves the directories it extracts writable', () => {
     expect(extractsWritable('')).toBe(true)
     expect(extractsWritable('-mod=mod')).toBe(true)
@@ -218,38 +246,138 @@ describe('the module cache go finds after the fetch', () => {
 
 /** A zip of stored (uncompressed) files, written byte by byte; its end record counts `count` of them, in 16 bits as the format has it. */
 function storedZip(files: [string, Buffer][], count = files.length): Buffer {
-  const locals: Buffer[] = []
-  const centrals: Buffer[] = []
-  let offset = 0
-  for (const [name, data] of files) {
-    const nameBytes = Buffer.from(name)
-    const crc = crc32(data)
-    const local = Buffer.alloc(30)
-    local.writeUInt32LE(0x04034b50, 0)
-    local.writeUInt16LE(20, 4)
-    local.writeUInt32LE(crc, 14)
-    local.writeUInt32LE(data.length, 18)
-    local.writeUInt32LE(data.length, 22)
-    local.writeUInt16LE(nameBytes.length, 26)
-    const central = Buffer.alloc(46)
-    central.writeUInt32LE(0x02014b50, 0)
-    central.writeUInt16LE(20, 4)
-    central.writeUInt16LE(20, 6)
-    central.writeUInt32LE(crc, 16)
-    central.writeUInt32LE(data.length, 20)
-    central.writeUInt32LE(data.length, 24)
-    central.writeUInt16LE(nameBytes.length, 28)
-    central.writeUInt32LE(offset, 42)
-    locals.push(local, nameBytes, data)
-    centrals.push(central, nameBytes)
-    offset += 30 + nameBytes.length + data.length
+  const zip = new ZipBytes()
+  const offsets = files.map(([name, data]) => zip.put(localRecord(name, data)))
+  const directory = Buffer.concat(files.map(([name, data], i) => centralRecord(name, data, offsets[i] as number)))
+  const at = zip.put(directory)
+  zip.put(endRecord(count, directory.length, at))
+  return zip.bytes()
+}
+
+/** A zip's bytes as they are put, each piece's offset returned: for zips laid out by hand. */
+class ZipBytes {
+  private readonly pieces: Buffer[] = []
+  at = 0
+  put(piece: Buffer): number {
+    this.pieces.push(piece)
+    this.at += piece.length
+    return this.at - piece.length
   }
-  const directory = Buffer.concat(centrals)
+  bytes(): Buffer {
+    return Buffer.concat(this.pieces)
+  }
+}
+
+/** A stored file's local header, name and data. */
+function localRecord(name: string, data: Buffer): Buffer {
+  const nameBytes = Buffer.from(name)
+  const local = Buffer.alloc(30)
+  local.writeUInt32LE(0x04034b50, 0)
+  local.writeUInt16LE(20, 4)
+  local.writeUInt32LE(crc32(data), 14)
+  local.writeUInt32LE(data.length, 18)
+  local.writeUInt32LE(data.length, 22)
+  local.writeUInt16LE(nameBytes.length, 26)
+  return Buffer.concat([local, nameBytes, data])
+}
+
+/** A stored file's central directory entry: its local header at `offset`; `comment` bytes of comment after its name. */
+function centralRecord(name: string, data: Buffer, offset: number, comment = 0): Buffer {
+  const nameBytes = Buffer.from(name)
+  const central = Buffer.alloc(46)
+  central.writeUInt32LE(0x02014b50, 0)
+  central.writeUInt16LE(20, 4)
+  central.writeUInt16LE(20, 6)
+  central.writeUInt32LE(crc32(data), 16)
+  central.writeUInt32LE(data.length, 20)
+  central.writeUInt32LE(data.length, 24)
+  central.writeUInt16LE(nameBytes.length, 28)
+  central.writeUInt16LE(comment, 32)
+  central.writeUInt32LE(offset >>> 0, 42)
+  return Buffer.concat([central, nameBytes, Buffer.alloc(comment, ' ')])
+}
+
+/** The end of central directory record: `count` entries (in 16 bits), a directory of `size` bytes at `offset`, `comment` bytes of comment (not written here). */
+function endRecord(count: number, size: number, offset: number, comment = 0): Buffer {
   const end = Buffer.alloc(22)
   end.writeUInt32LE(0x06054b50, 0)
   end.writeUInt16LE(count & 0xffff, 8)
   end.writeUInt16LE(count & 0xffff, 10)
-  end.writeUInt32LE(directory.length, 12)
+  end.writeUInt32LE(size, 12)
   end.writeUInt32LE(offset, 16)
-  return Buffer.concat([...locals, directory, end])
+  end.writeUInt16LE(comment, 20)
+  return end
+}
+
+/**
+ * Zips whose end record names one central directory, `shown` (what the hash must see), while
+ * go's archive/zip reads another, `read`, from the same bytes: each file of both is stored, and
+ * the first of `shown` must be empty (its local header is never read).
+ */
+function twoDirectoryZips(shown: [string, Buffer][], read: [string, Buffer][]): Record<string, Buffer> {
+  const directoryLength = (files: [string, Buffer][]) => files.reduce((n, [name]) => n + 46 + Buffer.byteLength(name), 0)
+  const zips: Record<string, Buffer> = {}
+  {
+    // A directory of exactly 0xffff bytes: go then looks for a zip64 locator just before the end
+    // record (it means to compare the size with 0xffffffff), and reads the directory its zip64 end
+    // record names. Here the locator is the last bytes of the last entry's comment.
+    const zip = new ZipBytes()
+    const shownAt = shown.map(([name, data]) => zip.put(localRecord(name, data)))
+    const readAt = read.map(([name, data]) => zip.put(localRecord(name, data)))
+    const other = Buffer.concat(read.map(([name, data], i) => centralRecord(name, data, readAt[i] as number)))
+    const otherAt = zip.put(other)
+    const end64 = Buffer.alloc(56)
+    end64.writeUInt32LE(0x06064b50, 0)
+    end64.writeBigUInt64LE(44n, 4)
+    end64.writeUInt16LE(45, 12)
+    end64.writeUInt16LE(45, 14)
+    end64.writeBigUInt64LE(BigInt(read.length), 24)
+    end64.writeBigUInt64LE(BigInt(read.length), 32)
+    end64.writeBigUInt64LE(BigInt(other.length), 40)
+    end64.writeBigUInt64LE(BigInt(otherAt), 48)
+    const end64At = zip.put(end64)
+    const locator = Buffer.alloc(20)
+    locator.writeUInt32LE(0x07064b50, 0)
+    locator.writeBigUInt64LE(BigInt(end64At), 8)
+    locator.writeUInt32LE(1, 16)
+    const padding = 0xffff - directoryLength(shown)
+    const directory = Buffer.concat(shown.map(([name, data], i) => centralRecord(name, data, shownAt[i] as number, i === shown.length - 1 ? padding : 0)))
+    locator.copy(directory, directory.length - locator.length)
+    const directoryAt = zip.put(directory)
+    zip.put(endRecord(shown.length, 0xffff, directoryAt))
+    zips['a zip64 locator before a directory of 0xffff bytes'] = zip.bytes()
+  }
+  {
+    // Bytes between the directory and the end record: go reads the directory where the end record
+    // says only if a valid entry is there. The first one's header offset 0xffffffff (never read:
+    // the file is empty) is not one to go, which then reads the directory that ends at the end record.
+    const readLocals = read.map(([name, data]) => localRecord(name, data))
+    const zip = new ZipBytes()
+    zip.put(Buffer.alloc(readLocals.reduce((n, b) => n + b.length, 0), ' '))
+    const shownAt = shown.map(([name, data]) => zip.put(localRecord(name, data)))
+    const directory = Buffer.concat(shown.map(([name, data], i) => centralRecord(name, data, i === 0 ? 0xffffffff : (shownAt[i] as number))))
+    const directoryAt = zip.put(directory)
+    const readAt = readLocals.map(local => zip.put(local))
+    const base = zip.at - directoryAt
+    const other = Buffer.concat(read.map(([name, data], i) => centralRecord(name, data, (readAt[i] as number) - base)))
+    expect(other.length).toBe(directory.length)
+    zip.put(other)
+    zip.put(endRecord(shown.length, directory.length, directoryAt))
+    zips['a directory that ends before the end record'] = zip.bytes()
+  }
+  {
+    // A directory said to run on into the end record: go reads it as many bytes earlier.
+    const zip = new ZipBytes()
+    const readAt = read.map(([name, data]) => zip.put(localRecord(name, data)))
+    const shownAt = shown.map(([name, data]) => zip.put(localRecord(name, data)))
+    const early = directoryLength(read) + 4
+    zip.put(Buffer.concat(read.map(([name, data], i) => centralRecord(name, data, (readAt[i] as number) + early))))
+    zip.put(Buffer.from('----'))
+    const directory = Buffer.concat(shown.map(([name, data], i) => centralRecord(name, data, shownAt[i] as number)))
+    const directoryAt = zip.put(directory)
+    zip.put(endRecord(shown.length, directory.length + early, directoryAt, early))
+    zip.put(Buffer.alloc(early, ' '))
+    zips['a directory that runs on into the end record'] = zip.bytes()
+  }
+  return zips
 }

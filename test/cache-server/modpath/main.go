@@ -11,8 +11,10 @@ import (
 	"encoding/json"
 	"net/url"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/mod/module"
+	"golang.org/x/mod/sumdb/dirhash"
 	"golang.org/x/mod/sumdb/tlog"
 	modzip "golang.org/x/mod/zip"
 )
@@ -54,6 +56,14 @@ func ask(q question) answer {
 		}
 		ok, why := checkZip(names)
 		return answer{OK: ok, Out: why}
+	case "unzip":
+		// What go's Unzip writes into the module cache from the zip at arg (a module
+		// example.com/m@v1.0.0): out is dirhash's h1: of the tree it wrote, when it wrote one.
+		h, err := unzip(q.Arg)
+		if err != nil {
+			return answer{Out: err.Error()}
+		}
+		return answer{OK: true, Out: h}
 	case "tilePath":
 		_, err := tlog.ParseTilePath(q.Arg)
 		return answer{OK: err == nil}
@@ -112,6 +122,19 @@ func checkZip(names []string) (bool, string) {
 		return false, err.Error()
 	}
 	return true, ""
+}
+
+func unzip(zipFile string) (string, error) {
+	dir, err := os.MkdirTemp("", "unzip-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	tree := filepath.Join(dir, "m")
+	if err := modzip.Unzip(tree, module.Version{Path: "example.com/m", Version: "v1.0.0"}, zipFile); err != nil {
+		return "", err
+	}
+	return dirhash.HashDir(tree, "example.com/m@v1.0.0", dirhash.Hash1)
 }
 
 func main() {
