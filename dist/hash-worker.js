@@ -696,6 +696,7 @@ var TreeWriter = class {
 var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
+var ZIP64_LOCATOR = 117853008;
 var MAX_UNZIPPED = 500 << 20;
 var MAX_ZIP_FILE = 500 << 20;
 function directoryOf(fd) {
@@ -716,6 +717,9 @@ function directoryOf(fd) {
   const directoryOffset = tail.readUInt32LE(end + 16);
   if (count === 65535 || directoryOffset === 4294967295) throw new Error("zip64 archives are left to go");
   if (directoryOffset + directorySize > size || directorySize < count * 46) throw new Error("corrupt central directory");
+  const endAt = size - tailLength + end;
+  if (directoryOffset + directorySize !== endAt) throw new Error("central directory does not end where its end record starts");
+  if (directorySize === 65535 && endAt >= 20 && readAt(fd, endAt - 20, 4).readUInt32LE(0) === ZIP64_LOCATOR) throw new Error("zip64 archives are left to go");
   const bytes = readAt(fd, directoryOffset, directorySize);
   const dir = {
     bytes,

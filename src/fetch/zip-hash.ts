@@ -34,6 +34,7 @@ interface Directory {
 const EOCD = 0x06054b50
 const CENTRAL = 0x02014b50
 const LOCAL = 0x04034b50
+const ZIP64_LOCATOR = 0x07064b50
 /** Go refuses module zips whose files add up to more than this, and zips larger than this (MaxZipFile); so does the hash. */
 const MAX_UNZIPPED = 500 << 20
 const MAX_ZIP_FILE = 500 << 20
@@ -57,6 +58,17 @@ function directoryOf(fd: number): Directory {
   if (count === 0xffff || directoryOffset === 0xffffffff) throw new Error('zip64 archives are left to go')
   // Read only what the zip holds: a directory the end record says is larger would be allocated first.
   if (directoryOffset + directorySize > size || directorySize < count * 46) throw new Error('corrupt central directory')
+  // go's archive/zip reads the directory that ends where the end record starts (offsets are taken
+  // from there, a "base offset" for zips with bytes before them), and the one at the end record's
+  // offset only when that is the same place or, failing it, an entry go reads is there. A zip
+  // where the two can differ would have go extract from one directory what the hash read from
+  // another: refused.
+  const endAt = size - tailLength + end
+  if (directoryOffset + directorySize !== endAt) throw new Error('central directory does not end where its end record starts')
+  // go takes a directory of 0xffff bytes for a zip64 one (it compares the 32-bit size with
+  // 0xffff) and, when a zip64 locator is just before the end record, reads the directory that
+  // locator's record names instead.
+  if (directorySize === 0xffff && endAt >= 20 && readAt(fd, endAt - 20, 4).readUInt32LE(0) === ZIP64_LOCATOR) throw new Error('zip64 archives are left to go')
   const bytes = readAt(fd, directoryOffset, directorySize)
   const dir: Directory = {
     bytes,
