@@ -48,13 +48,21 @@ func ask(q question) answer {
 	case "canonicalVersion":
 		return answer{OK: q.Arg != "" && module.CanonicalVersion(q.Arg) == q.Arg}
 	case "checkZip":
-		// Whether go would extract a zip of example.com/m@v1.0.0 holding these names (arg: a JSON
-		// array of whole names, prefix included), as its Unzip checks it before writing anything.
-		var names []string
-		if err := json.Unmarshal([]byte(q.Arg), &names); err != nil {
-			return answer{Out: "bad names: " + err.Error()}
+		// Whether go would extract a zip of example.com/m@v1.0.0 holding these entries (arg: a JSON
+		// array of [whole name, prefix included; size]), as its Unzip checks it before writing anything.
+		var entries []zipEntry
+		var pairs [][2]json.RawMessage
+		if err := json.Unmarshal([]byte(q.Arg), &pairs); err != nil {
+			return answer{Out: "bad entries: " + err.Error()}
 		}
-		ok, why := checkZip(names)
+		for _, pair := range pairs {
+			var e zipEntry
+			if json.Unmarshal(pair[0], &e.Name) != nil || json.Unmarshal(pair[1], &e.Size) != nil {
+				return answer{Out: "bad entry"}
+			}
+			entries = append(entries, e)
+		}
+		ok, why := checkZip(entries)
 		return answer{OK: ok, Out: why}
 	case "unzip":
 		// What go's Unzip writes into the module cache from the zip at arg (a module
@@ -98,7 +106,13 @@ func ask(q question) answer {
 	return answer{Out: "unknown op " + q.Op}
 }
 
-func checkZip(names []string) (bool, string) {
+// zipEntry is an entry of a zip made for CheckZip: its name and the size its directory declares.
+type zipEntry struct {
+	Name string
+	Size uint64
+}
+
+func checkZip(entries []zipEntry) (bool, string) {
 	f, err := os.CreateTemp("", "checkzip-*.zip")
 	if err != nil {
 		return false, err.Error()
@@ -106,13 +120,10 @@ func checkZip(names []string) (bool, string) {
 	defer os.Remove(f.Name())
 	defer f.Close()
 	w := zip.NewWriter(f)
-	for _, name := range names {
-		entry, err := w.Create(name)
-		if err != nil {
+	for _, e := range entries {
+		// CheckZip reads each entry's size from the directory, never its data: a size is only declared.
+		if _, err := w.CreateRaw(&zip.FileHeader{Name: e.Name, Method: zip.Store, UncompressedSize64: e.Size}); err != nil {
 			return false, err.Error()
-		}
-		if name[len(name)-1] != '/' {
-			entry.Write([]byte("x"))
 		}
 	}
 	if err := w.Close(); err != nil {
