@@ -2640,8 +2640,9 @@ function contentHash(fd, dir, i, digests, out) {
     hash.update(chunk);
     out?.write(chunk);
   };
+  if (method !== 8 && method !== 0) throw new Error(`compression method ${method} is left to go`);
+  if (method === 8 && compressedSize === 0) throw new Error(`${nameOf(dir, i).toString()} has no deflate stream`);
   if (compressedSize > 0) {
-    if (method !== 8 && method !== 0) throw new Error(`compression method ${method} is left to go`);
     const small = compressedSize <= SMALL_ENTRY;
     const guess = 30 + dir.nameLength[i] + HEADER_SLACK;
     const head = readAt(fd, localOffset, small ? guess + compressedSize : 30, true, scratch);

@@ -156,6 +156,32 @@ describe('which zips are written out, and where', () => {
     }
   })
 
+  it('refuses an empty file of a method go does not know, or deflated with no stream at all, as go does', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'empty-methods-'))
+    const files: [string, Buffer][] = [[`${prefix}empty.go`, Buffer.alloc(0)], [`${prefix}go.mod`, Buffer.from('module example.com/m\n')]]
+    const withMethod = (method: number) => {
+      const zip = storedZip(files)
+      // The empty file is the first: its local header at 0, its directory entry where the end record says.
+      const central = zip.readUInt32LE(zip.length - 22 + 16)
+      zip.writeUInt16LE(method, 8)
+      zip.writeUInt16LE(method, central + 10)
+      const file = path.join(dir, `method-${method}.zip`)
+      writeFileSync(file, zip)
+      return file
+    }
+    const oracle = await startGoOracle()
+    try {
+      expect((await oracle.ask('unzip', [withMethod(0)]))[0]?.ok).toBe(true)
+      expect(hashZip(withMethod(0)).hash).toMatch(/^h1:/)
+      for (const method of [8, 99]) {
+        expect((await oracle.ask('unzip', [withMethod(method)]))[0]?.ok, `method ${method}`).toBe(false)
+        expect(() => hashZip(withMethod(method)), `method ${method}`).toThrow(method === 8 ? 'has no deflate stream' : 'compression method 99 is left to go')
+      }
+    } finally {
+      oracle.close()
+    }
+  })
+
   it('knows when go leaves the directories it extracts writable', () => {
     expect(extractsWritable('')).toBe(true)
     expect(extractsWritable('-mod=mod')).toBe(true)

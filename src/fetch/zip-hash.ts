@@ -146,8 +146,10 @@ function contentHash(fd: number, dir: Directory, i: number, digests: Buffer, out
     hash.update(chunk)
     out?.write(chunk)
   }
+  // go refuses these even for an empty file: a method it does not know, and deflate data of no bytes (no stream at all).
+  if (method !== 8 && method !== 0) throw new Error(`compression method ${method} is left to go`)
+  if (method === 8 && compressedSize === 0) throw new Error(`${nameOf(dir, i).toString()} has no deflate stream`)
   if (compressedSize > 0) {
-    if (method !== 8 && method !== 0) throw new Error(`compression method ${method} is left to go`)
     // One positioned read for the local header and, for a small entry, its data.
     const small = compressedSize <= SMALL_ENTRY
     const guess = 30 + (dir.nameLength[i] as number) + HEADER_SLACK
