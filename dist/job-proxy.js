@@ -2580,7 +2580,8 @@ function directoryOf(fd) {
   const directorySize = tail.readUInt32LE(end + 12);
   const directoryOffset = tail.readUInt32LE(end + 16);
   if (count === 65535 || directoryOffset === 4294967295) throw new Error("zip64 archives are left to go");
-  if (directoryOffset + directorySize > size || directorySize < count * 46) throw new Error("corrupt central directory");
+  if (directoryOffset + directorySize > size) throw new Error("corrupt central directory: it runs past the end of the zip");
+  if (directorySize < count * 46) throw new Error(`corrupt central directory: ${directorySize} bytes cannot hold ${count} entries`);
   const endAt = size - tailLength + end;
   if (directoryOffset + directorySize !== endAt) throw new Error("central directory does not end where its end record starts");
   if (directorySize === 65535 && endAt >= 20 && readAt(fd, endAt - 20, 4).readUInt32LE(0) === ZIP64_LOCATOR) throw new Error("zip64 archives are left to go");
@@ -2597,10 +2598,10 @@ function directoryOf(fd) {
   };
   let at = 0;
   for (let i = 0; i < count; i++) {
-    if (at + 46 > bytes.length || bytes.readUInt32LE(at) !== CENTRAL) throw new Error("corrupt central directory");
+    if (at + 46 > bytes.length || bytes.readUInt32LE(at) !== CENTRAL) throw new Error(`corrupt central directory: no entry ${i + 1} where the one before ends`);
     const nameLength = bytes.readUInt16LE(at + 28);
     const skip = nameLength + bytes.readUInt16LE(at + 30) + bytes.readUInt16LE(at + 32);
-    if (at + 46 + nameLength > bytes.length) throw new Error("corrupt central directory");
+    if (at + 46 + nameLength > bytes.length) throw new Error(`corrupt central directory: the name of entry ${i + 1} runs past its end`);
     dir.method[i] = bytes.readUInt16LE(at + 10);
     dir.compressedSize[i] = bytes.readUInt32LE(at + 20);
     dir.size[i] = bytes.readUInt32LE(at + 24);

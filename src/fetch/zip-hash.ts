@@ -57,7 +57,8 @@ function directoryOf(fd: number): Directory {
   const directoryOffset = tail.readUInt32LE(end + 16)
   if (count === 0xffff || directoryOffset === 0xffffffff) throw new Error('zip64 archives are left to go')
   // Read only what the zip holds: a directory the end record says is larger would be allocated first.
-  if (directoryOffset + directorySize > size || directorySize < count * 46) throw new Error('corrupt central directory')
+  if (directoryOffset + directorySize > size) throw new Error('corrupt central directory: it runs past the end of the zip')
+  if (directorySize < count * 46) throw new Error(`corrupt central directory: ${directorySize} bytes cannot hold ${count} entries`)
   // go's archive/zip reads the directory that ends where the end record starts (offsets are taken
   // from there, a "base offset" for zips with bytes before them), and the one at the end record's
   // offset only when that is the same place or, failing it, an entry go reads is there. A zip
@@ -82,10 +83,10 @@ function directoryOf(fd: number): Directory {
   }
   let at = 0
   for (let i = 0; i < count; i++) {
-    if (at + 46 > bytes.length || bytes.readUInt32LE(at) !== CENTRAL) throw new Error('corrupt central directory')
+    if (at + 46 > bytes.length || bytes.readUInt32LE(at) !== CENTRAL) throw new Error(`corrupt central directory: no entry ${i + 1} where the one before ends`)
     const nameLength = bytes.readUInt16LE(at + 28)
     const skip = nameLength + bytes.readUInt16LE(at + 30) + bytes.readUInt16LE(at + 32)
-    if (at + 46 + nameLength > bytes.length) throw new Error('corrupt central directory')
+    if (at + 46 + nameLength > bytes.length) throw new Error(`corrupt central directory: the name of entry ${i + 1} runs past its end`)
     dir.method[i] = bytes.readUInt16LE(at + 10)
     dir.compressedSize[i] = bytes.readUInt32LE(at + 20)
     dir.size[i] = bytes.readUInt32LE(at + 24)
