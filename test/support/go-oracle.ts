@@ -4,7 +4,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { ensureTools, tools } from './tools.ts'
 
-export type Op = 'checkPath' | 'escapePath' | 'unescapePath' | 'escapeVersion' | 'unescapeVersion' | 'canonicalVersion' | 'tilePath' | 'userinfo' | 'userinfoString' | 'matchPrefixPatterns' | 'checkZip' | 'unzip'
+export type Op = 'checkPath' | 'escapePath' | 'unescapePath' | 'escapeVersion' | 'unescapeVersion' | 'canonicalVersion' | 'tilePath' | 'userinfo' | 'userinfoString' | 'matchPrefixPatterns' | 'checkZip' | 'unzip' | 'unzipTree' | 'hashZip' | 'zipNames'
 
 export interface GoAnswer {
   ok: boolean

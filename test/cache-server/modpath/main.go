@@ -8,7 +8,10 @@ package main
 import (
 	"archive/zip"
 	"bufio"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -72,6 +75,34 @@ func ask(q question) answer {
 			return answer{Out: err.Error()}
 		}
 		return answer{OK: true, Out: h}
+	case "unzipTree":
+		// As unzip, out the JSON array of [path, sha256 hex, mode in octal] of each file and
+		// directory Unzip wrote (a directory's sha256 empty), sorted by path.
+		tree, err := unzipTree(q.Arg)
+		if err != nil {
+			return answer{Out: err.Error()}
+		}
+		return answer{OK: true, Out: tree}
+	case "hashZip":
+		// dirhash.HashZip of the zip at arg: how go hashes a zip it downloads.
+		h, err := dirhash.HashZip(q.Arg, dirhash.Hash1)
+		if err != nil {
+			return answer{Out: err.Error()}
+		}
+		return answer{OK: true, Out: h}
+	case "zipNames":
+		// The names of the entries go's archive/zip reads from the zip at arg, in order: a JSON array.
+		z, err := zip.OpenReader(q.Arg)
+		if err != nil {
+			return answer{Out: err.Error()}
+		}
+		defer z.Close()
+		names := []string{}
+		for _, f := range z.File {
+			names = append(names, f.Name)
+		}
+		out, _ := json.Marshal(names)
+		return answer{OK: true, Out: string(out)}
 	case "tilePath":
 		_, err := tlog.ParseTilePath(q.Arg)
 		return answer{OK: err == nil}
@@ -146,6 +177,44 @@ func unzip(zipFile string) (string, error) {
 		return "", err
 	}
 	return dirhash.HashDir(tree, "example.com/m@v1.0.0", dirhash.Hash1)
+}
+
+func unzipTree(zipFile string) (string, error) {
+	dir, err := os.MkdirTemp("", "unzip-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	tree := filepath.Join(dir, "m")
+	if err := modzip.Unzip(tree, module.Version{Path: "example.com/m", Version: "v1.0.0"}, zipFile); err != nil {
+		return "", err
+	}
+	listing := [][3]string{}
+	err = filepath.WalkDir(tree, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == tree {
+			return err
+		}
+		rel, _ := filepath.Rel(tree, p)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		sum := ""
+		if !d.IsDir() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			sum = fmt.Sprintf("%x", sha256.Sum256(data))
+		}
+		listing = append(listing, [3]string{filepath.ToSlash(rel), sum, fmt.Sprintf("%o", info.Mode().Perm())})
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	out, err := json.Marshal(listing)
+	return string(out), err
 }
 
 func main() {
