@@ -2185,6 +2185,7 @@ var MAX_BYTES = {
 // src/fetch/zip-hash.ts
 import { createHash as createHash3 } from "node:crypto";
 import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
+import { crc32 } from "node:zlib";
 
 // src/module/gosum.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -2509,6 +2510,7 @@ var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
 var ZIP64_LOCATOR = 117853008;
+var DATA_DESCRIPTOR = 134695760;
 var MAX_UNZIPPED = 500 << 20;
 var MAX_ZIP_FILE = 500 << 20;
 function directoryOf(fd) {
@@ -2524,6 +2526,7 @@ function directoryOf(fd) {
     }
   }
   if (end < 0) throw new Error("not a zip: no end of central directory");
+  if (end + 22 + tail.readUInt16LE(end + 20) > tail.length) throw new Error("corrupt end of central directory: its comment runs past the zip's end");
   const count = tail.readUInt16LE(end + 10);
   const directorySize = tail.readUInt32LE(end + 12);
   const directoryOffset = tail.readUInt32LE(end + 16);
@@ -2538,6 +2541,8 @@ function directoryOf(fd) {
     bytes,
     count,
     method: new Uint16Array(count),
+    flags: new Uint16Array(count),
+    crc: new Uint32Array(count),
     compressedSize: new Uint32Array(count),
     size: new Uint32Array(count),
     localOffset: new Uint32Array(count),
@@ -2549,8 +2554,10 @@ function directoryOf(fd) {
     if (at + 46 > bytes.length || bytes.readUInt32LE(at) !== CENTRAL) throw new Error(`corrupt central directory: no entry ${i + 1} where the one before ends`);
     const nameLength = bytes.readUInt16LE(at + 28);
     const skip = nameLength + bytes.readUInt16LE(at + 30) + bytes.readUInt16LE(at + 32);
-    if (at + 46 + nameLength > bytes.length) throw new Error(`corrupt central directory: the name of entry ${i + 1} runs past its end`);
+    if (at + 46 + skip > bytes.length) throw new Error(`corrupt central directory: entry ${i + 1} runs past its end`);
+    dir.flags[i] = bytes.readUInt16LE(at + 8);
     dir.method[i] = bytes.readUInt16LE(at + 10);
+    dir.crc[i] = bytes.readUInt32LE(at + 16);
     dir.compressedSize[i] = bytes.readUInt32LE(at + 20);
     dir.size[i] = bytes.readUInt32LE(at + 24);
     dir.localOffset[i] = bytes.readUInt32LE(at + 42);
@@ -2583,21 +2590,25 @@ function contentHash(fd, dir, i, digests, out) {
   const localOffset = dir.localOffset[i];
   const hash = createHash3("sha256");
   let size2 = 0;
+  let crc = 0;
   const take = (chunk) => {
     size2 += chunk.length;
     if (size2 > expected) throw new Error(`${nameOf(dir, i).toString()} is larger than the zip says`);
     hash.update(chunk);
+    crc = crc32(chunk, crc);
     out?.write(chunk);
   };
   if (method !== 8 && method !== 0) throw new Error(`compression method ${method} is left to go`);
+  const isDirectory2 = dir.bytes[nameEnd(dir, i) - 1] === 47;
+  if (expected !== 0 && isDirectory2) throw new Error(`${nameOf(dir, i).toString()} is a directory with content`);
   if (method === 8 && compressedSize === 0) throw new Error(`${nameOf(dir, i).toString()} has no deflate stream`);
+  const small = compressedSize <= SMALL_ENTRY;
+  const guess = 30 + dir.nameLength[i] + HEADER_SLACK;
+  const head = readAt(fd, localOffset, small ? guess + compressedSize : 30, true, scratch);
+  if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
+  const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+  const start2 = localOffset + dataAt;
   if (compressedSize > 0) {
-    const small = compressedSize <= SMALL_ENTRY;
-    const guess = 30 + dir.nameLength[i] + HEADER_SLACK;
-    const head = readAt(fd, localOffset, small ? guess + compressedSize : 30, true, scratch);
-    if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error("corrupt local header");
-    const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-    const start2 = localOffset + dataAt;
     if (small) {
       const raw = dataAt + compressedSize <= head.length ? head.subarray(dataAt, dataAt + compressedSize) : readAt(fd, start2, compressedSize);
       if (method === 8) inflater.inflate(raw, expected, take);
@@ -2613,6 +2624,16 @@ function contentHash(fd, dir, i, digests, out) {
     }
   }
   if (size2 !== expected) throw new Error(`${nameOf(dir, i).toString()} is shorter than the zip says`);
+  if (!isDirectory2) {
+    const want = dir.crc[i];
+    if ((dir.flags[i] & 8) !== 0) {
+      const descriptorAt = dataAt + compressedSize;
+      const descriptor = small && descriptorAt + 16 <= head.length ? head.subarray(descriptorAt, descriptorAt + 16) : readAt(fd, start2 + compressedSize, 16, true);
+      const signed = descriptor.length >= 4 && descriptor.readUInt32LE(0) === DATA_DESCRIPTOR;
+      if (descriptor.length < (signed ? 16 : 12) || descriptor.readUInt32LE(signed ? 4 : 0) !== want) throw new Error(`${nameOf(dir, i).toString()} has no data descriptor that agrees with the zip's directory`);
+      if (crc !== want) throw new Error(`${nameOf(dir, i).toString()} fails its CRC-32 check`);
+    } else if (want !== 0 && crc !== want) throw new Error(`${nameOf(dir, i).toString()} fails its CRC-32 check`);
+  }
   hash.digest().copy(digests, i * 32);
 }
 function zipFileHash(file2) {
@@ -2642,7 +2663,13 @@ function hashZip(file2, into) {
     const hash = hash1Of({
       count: dir.count,
       name: (i) => nameOf(dir, i),
-      compare: (a, b) => compareNames(dir, a, b),
+      // go's HashZip reads each name's last entry for every line of that name (Unzip refuses the zip):
+      // a name twice is refused, found as the sort compares the two, as it must to order them.
+      compare: (a, b) => {
+        const order = compareNames(dir, a, b);
+        if (order === 0 && a !== b) throw new Error(`${nameOf(dir, a).toString()} is in the zip twice`);
+        return order;
+      },
       sha256Hex: (i) => digests.toString("hex", i * 32, i * 32 + 32)
     });
     return { hash, ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };

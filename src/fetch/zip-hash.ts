@@ -7,6 +7,7 @@
 // it is ever whole in memory.
 import { createHash } from 'node:crypto'
 import { closeSync, fstatSync } from 'node:fs'
+import { crc32 } from 'node:zlib'
 import { openRegular } from '../util/confined.ts'
 import { hash1Of } from '../module/gosum.ts'
 import { Inflater } from './inflater.ts'
@@ -23,6 +24,8 @@ interface Directory {
   bytes: Buffer
   count: number
   method: Uint16Array
+  flags: Uint16Array
+  crc: Uint32Array
   compressedSize: Uint32Array
   size: Uint32Array
   /** Where each entry's local header starts; its data follows the header's own name and extra field. */
@@ -35,6 +38,7 @@ const EOCD = 0x06054b50
 const CENTRAL = 0x02014b50
 const LOCAL = 0x04034b50
 const ZIP64_LOCATOR = 0x07064b50
+const DATA_DESCRIPTOR = 0x08074b50
 /** Go refuses module zips whose files add up to more than this, and zips larger than this (MaxZipFile); so does the hash. */
 const MAX_UNZIPPED = 500 << 20
 const MAX_ZIP_FILE = 500 << 20
@@ -52,6 +56,8 @@ function directoryOf(fd: number): Directory {
     }
   }
   if (end < 0) throw new Error('not a zip: no end of central directory')
+  // go takes the last end record too, and refuses the zip when its comment would run past the zip's end.
+  if (end + 22 + tail.readUInt16LE(end + 20) > tail.length) throw new Error("corrupt end of central directory: its comment runs past the zip's end")
   const count = tail.readUInt16LE(end + 10)
   const directorySize = tail.readUInt32LE(end + 12)
   const directoryOffset = tail.readUInt32LE(end + 16)
@@ -75,6 +81,8 @@ function directoryOf(fd: number): Directory {
     bytes,
     count,
     method: new Uint16Array(count),
+    flags: new Uint16Array(count),
+    crc: new Uint32Array(count),
     compressedSize: new Uint32Array(count),
     size: new Uint32Array(count),
     localOffset: new Uint32Array(count),
@@ -86,8 +94,11 @@ function directoryOf(fd: number): Directory {
     if (at + 46 > bytes.length || bytes.readUInt32LE(at) !== CENTRAL) throw new Error(`corrupt central directory: no entry ${i + 1} where the one before ends`)
     const nameLength = bytes.readUInt16LE(at + 28)
     const skip = nameLength + bytes.readUInt16LE(at + 30) + bytes.readUInt16LE(at + 32)
-    if (at + 46 + nameLength > bytes.length) throw new Error(`corrupt central directory: the name of entry ${i + 1} runs past its end`)
+    // go reads on past the directory's end (and refuses the zip only where the zip ends first): an entry is taken only whole inside it.
+    if (at + 46 + skip > bytes.length) throw new Error(`corrupt central directory: entry ${i + 1} runs past its end`)
+    dir.flags[i] = bytes.readUInt16LE(at + 8)
     dir.method[i] = bytes.readUInt16LE(at + 10)
+    dir.crc[i] = bytes.readUInt32LE(at + 16)
     dir.compressedSize[i] = bytes.readUInt32LE(at + 20)
     dir.size[i] = bytes.readUInt32LE(at + 24)
     dir.localOffset[i] = bytes.readUInt32LE(at + 42)
@@ -141,23 +152,29 @@ function contentHash(fd: number, dir: Directory, i: number, digests: Buffer, out
   const localOffset = dir.localOffset[i] as number
   const hash = createHash('sha256')
   let size = 0
+  let crc = 0
   const take = (chunk: Buffer) => {
     size += chunk.length
     if (size > expected) throw new Error(`${nameOf(dir, i).toString()} is larger than the zip says`)
     hash.update(chunk)
+    crc = crc32(chunk, crc)
     out?.write(chunk)
   }
   // go refuses these even for an empty file: a method it does not know, and deflate data of no bytes (no stream at all).
   if (method !== 8 && method !== 0) throw new Error(`compression method ${method} is left to go`)
+  // go opens a directory's entry as empty, and refuses one whose size is not 0 (its hash could hold no such line).
+  const isDirectory = dir.bytes[nameEnd(dir, i) - 1] === 0x2f
+  if (expected !== 0 && isDirectory) throw new Error(`${nameOf(dir, i).toString()} is a directory with content`)
   if (method === 8 && compressedSize === 0) throw new Error(`${nameOf(dir, i).toString()} has no deflate stream`)
+  // One positioned read for the local header and, for a small entry, its data. go reads the
+  // local header of every entry it opens, an empty one too, and refuses the zip where it is not one.
+  const small = compressedSize <= SMALL_ENTRY
+  const guess = 30 + (dir.nameLength[i] as number) + HEADER_SLACK
+  const head = readAt(fd, localOffset, small ? guess + compressedSize : 30, true, scratch)
+  if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error('corrupt local header')
+  const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28)
+  const start = localOffset + dataAt
   if (compressedSize > 0) {
-    // One positioned read for the local header and, for a small entry, its data.
-    const small = compressedSize <= SMALL_ENTRY
-    const guess = 30 + (dir.nameLength[i] as number) + HEADER_SLACK
-    const head = readAt(fd, localOffset, small ? guess + compressedSize : 30, true, scratch)
-    if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new Error('corrupt local header')
-    const dataAt = 30 + head.readUInt16LE(26) + head.readUInt16LE(28)
-    const start = localOffset + dataAt
     if (small) {
       const raw = dataAt + compressedSize <= head.length ? head.subarray(dataAt, dataAt + compressedSize) : readAt(fd, start, compressedSize)
       if (method === 8) inflater.inflate(raw, expected, take)
@@ -173,6 +190,21 @@ function contentHash(fd: number, dir: Directory, i: number, digests: Buffer, out
     }
   }
   if (size !== expected) throw new Error(`${nameOf(dir, i).toString()} is shorter than the zip says`)
+  // go checks the CRC-32 of each file it reads (never a directory's): when the flags say a data
+  // descriptor follows the data, against the directory's, and the descriptor must be there and
+  // agree; otherwise against the directory's unless that is 0. A zip go would refuse to extract
+  // is not written out for it, nor hashed.
+  if (!isDirectory) {
+    const want = dir.crc[i] as number
+    if (((dir.flags[i] as number) & 8) !== 0) {
+      // Most often read already with the header and data of a small entry (go's own zips have a descriptor after each file).
+      const descriptorAt = dataAt + compressedSize
+      const descriptor = small && descriptorAt + 16 <= head.length ? head.subarray(descriptorAt, descriptorAt + 16) : readAt(fd, start + compressedSize, 16, true)
+      const signed = descriptor.length >= 4 && descriptor.readUInt32LE(0) === DATA_DESCRIPTOR
+      if (descriptor.length < (signed ? 16 : 12) || descriptor.readUInt32LE(signed ? 4 : 0) !== want) throw new Error(`${nameOf(dir, i).toString()} has no data descriptor that agrees with the zip's directory`)
+      if (crc !== want) throw new Error(`${nameOf(dir, i).toString()} fails its CRC-32 check`)
+    } else if (want !== 0 && crc !== want) throw new Error(`${nameOf(dir, i).toString()} fails its CRC-32 check`)
+  }
   hash.digest().copy(digests, i * 32)
 }
 
@@ -211,7 +243,13 @@ export function hashZip(file: string, into?: ExtractTarget): { hash: string; dir
     const hash = hash1Of({
       count: dir.count,
       name: i => nameOf(dir, i),
-      compare: (a, b) => compareNames(dir, a, b),
+      // go's HashZip reads each name's last entry for every line of that name (Unzip refuses the zip):
+      // a name twice is refused, found as the sort compares the two, as it must to order them.
+      compare: (a, b) => {
+        const order = compareNames(dir, a, b)
+        if (order === 0 && a !== b) throw new Error(`${nameOf(dir, a).toString()} is in the zip twice`)
+        return order
+      },
       sha256Hex: i => digests.toString('hex', i * 32, i * 32 + 32)
     })
     return { hash, ...(out && out.failed === undefined ? { dirs: out.dirs() } : {}) }
