@@ -2871,7 +2871,7 @@ var MAX_BYTES = {
 // src/fetch/zip-hash.ts
 import { createHash as createHash3 } from "node:crypto";
 import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
-import { crc32 } from "node:zlib";
+import * as zlib from "node:zlib";
 
 // src/module/gosum.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -3192,6 +3192,7 @@ var TreeWriter = class {
 };
 
 // src/fetch/zip-hash.ts
+var crc322 = typeof zlib.crc32 === "function" ? zlib.crc32 : void 0;
 var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
@@ -3281,7 +3282,7 @@ function contentHash(fd, dir, i, digests, out) {
     size2 += chunk.length;
     if (size2 > expected) throw new Error(`${nameOf(dir, i).toString()} is larger than the zip says`);
     hash.update(chunk);
-    crc = crc32(chunk, crc);
+    if (crc322) crc = crc322(chunk, crc);
     out?.write(chunk);
   };
   if (method !== 8 && method !== 0) throw new Error(`compression method ${method} is left to go`);
@@ -3310,7 +3311,7 @@ function contentHash(fd, dir, i, digests, out) {
     }
   }
   if (size2 !== expected) throw new Error(`${nameOf(dir, i).toString()} is shorter than the zip says`);
-  if (!isDirectory3) {
+  if (!isDirectory3 && crc322) {
     const want = dir.crc[i];
     if ((dir.flags[i] & 8) !== 0) {
       const descriptorAt = dataAt + compressedSize;

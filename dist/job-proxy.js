@@ -2236,7 +2236,7 @@ var named = 0;
 // src/fetch/zip-hash.ts
 import { createHash as createHash2 } from "node:crypto";
 import { closeSync as closeSync3, fstatSync as fstatSync2 } from "node:fs";
-import { crc32 } from "node:zlib";
+import * as zlib from "node:zlib";
 
 // src/module/gosum.ts
 import { createHash } from "node:crypto";
@@ -2558,6 +2558,7 @@ var TreeWriter = class {
 };
 
 // src/fetch/zip-hash.ts
+var crc322 = typeof zlib.crc32 === "function" ? zlib.crc32 : void 0;
 var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
@@ -2647,7 +2648,7 @@ function contentHash(fd, dir, i, digests, out) {
     size += chunk.length;
     if (size > expected) throw new Error(`${nameOf(dir, i).toString()} is larger than the zip says`);
     hash.update(chunk);
-    crc = crc32(chunk, crc);
+    if (crc322) crc = crc322(chunk, crc);
     out?.write(chunk);
   };
   if (method !== 8 && method !== 0) throw new Error(`compression method ${method} is left to go`);
@@ -2676,7 +2677,7 @@ function contentHash(fd, dir, i, digests, out) {
     }
   }
   if (size !== expected) throw new Error(`${nameOf(dir, i).toString()} is shorter than the zip says`);
-  if (!isDirectory2) {
+  if (!isDirectory2 && crc322) {
     const want = dir.crc[i];
     if ((dir.flags[i] & 8) !== 0) {
       const descriptorAt = dataAt + compressedSize;

@@ -7,12 +7,19 @@
 // it is ever whole in memory.
 import { createHash } from 'node:crypto'
 import { closeSync, fstatSync } from 'node:fs'
-import { crc32 } from 'node:zlib'
+import * as zlib from 'node:zlib'
 import { openRegular } from '../util/confined.ts'
 import { hash1Of } from '../module/gosum.ts'
 import { Inflater } from './inflater.ts'
 import { readAt } from './read-at.ts'
 import { type ExtractTarget, extractable, extractionPath, TreeWriter } from './zip-extract.ts'
+
+/**
+ * node's CRC-32 (from 20.15 and 22.2): read from the module's namespace, so that an older node
+ * still loads this file. Without it, no file's CRC-32 is checked; its sha256 still is, so only
+ * a zip go would refuse for its CRCs alone gets through.
+ */
+const crc32: ((data: Uint8Array, value?: number) => number) | undefined = typeof zlib.crc32 === 'function' ? zlib.crc32 : undefined
 
 /**
  * A zip's central directory, each entry's fields at its index. The names stay in the directory's
@@ -157,7 +164,7 @@ function contentHash(fd: number, dir: Directory, i: number, digests: Buffer, out
     size += chunk.length
     if (size > expected) throw new Error(`${nameOf(dir, i).toString()} is larger than the zip says`)
     hash.update(chunk)
-    crc = crc32(chunk, crc)
+    if (crc32) crc = crc32(chunk, crc)
     out?.write(chunk)
   }
   // go refuses these even for an empty file: a method it does not know, and deflate data of no bytes (no stream at all).
@@ -194,7 +201,7 @@ function contentHash(fd: number, dir: Directory, i: number, digests: Buffer, out
   // descriptor follows the data, against the directory's, and the descriptor must be there and
   // agree; otherwise against the directory's unless that is 0. A zip go would refuse to extract
   // is not written out for it, nor hashed.
-  if (!isDirectory) {
+  if (!isDirectory && crc32) {
     const want = dir.crc[i] as number
     if (((dir.flags[i] as number) & 8) !== 0) {
       // Most often read already with the header and data of a small entry (go's own zips have a descriptor after each file).
