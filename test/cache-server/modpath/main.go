@@ -166,7 +166,9 @@ func checkZip(entries []zipEntry) (bool, string) {
 	return true, ""
 }
 
-func unzip(zipFile string) (string, error) {
+// unzipped runs go's Unzip of the zip at zipFile (a module example.com/m@v1.0.0) into a
+// temporary directory, and answers what read says of the tree it wrote.
+func unzipped(zipFile string, read func(tree string) (string, error)) (string, error) {
 	dir, err := os.MkdirTemp("", "unzip-*")
 	if err != nil {
 		return "", err
@@ -176,21 +178,23 @@ func unzip(zipFile string) (string, error) {
 	if err := modzip.Unzip(tree, module.Version{Path: "example.com/m", Version: "v1.0.0"}, zipFile); err != nil {
 		return "", err
 	}
-	return dirhash.HashDir(tree, "example.com/m@v1.0.0", dirhash.Hash1)
+	return read(tree)
+}
+
+func unzip(zipFile string) (string, error) {
+	return unzipped(zipFile, func(tree string) (string, error) {
+		return dirhash.HashDir(tree, "example.com/m@v1.0.0", dirhash.Hash1)
+	})
 }
 
 func unzipTree(zipFile string) (string, error) {
-	dir, err := os.MkdirTemp("", "unzip-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(dir)
-	tree := filepath.Join(dir, "m")
-	if err := modzip.Unzip(tree, module.Version{Path: "example.com/m", Version: "v1.0.0"}, zipFile); err != nil {
-		return "", err
-	}
+	return unzipped(zipFile, listTree)
+}
+
+// listTree lists a tree's files and directories: path, sha256 (files only) and mode.
+func listTree(tree string) (string, error) {
 	listing := [][3]string{}
-	err = filepath.WalkDir(tree, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(tree, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || p == tree {
 			return err
 		}
