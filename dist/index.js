@@ -2896,9 +2896,10 @@ function hash1(files) {
 function hash1Of(files) {
   const summary2 = createHash2("sha256");
   const order = Array.from({ length: files.count }, (_, i) => i).sort((a, b) => files.compare(a, b));
-  for (const i of order) {
+  for (const [k, i] of order.entries()) {
     const name = files.name(i);
     if (name.includes(10)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`);
+    if (k > 0 && files.compare(order[k - 1], i) === 0) throw new Error(`${name.toString()} is in the zip twice`);
     summary2.update(`${files.sha256Hex(i)}  `).update(name).update("\n");
   }
   return `h1:${summary2.digest("base64")}`;
@@ -3350,13 +3351,7 @@ function hashZip(file2, into) {
     const hash = hash1Of({
       count: dir.count,
       name: (i) => nameOf(dir, i),
-      // go's HashZip reads each name's last entry for every line of that name (Unzip refuses the zip):
-      // a name twice is refused, found as the sort compares the two, as it must to order them.
-      compare: (a, b) => {
-        const order = compareNames(dir, a, b);
-        if (order === 0 && a !== b) throw new Error(`${nameOf(dir, a).toString()} is in the zip twice`);
-        return order;
-      },
+      compare: (a, b) => compareNames(dir, a, b),
       sha256Hex: (i) => digests.toString("hex", i * 32, i * 32 + 32)
     });
     return { hash, ...out && out.failed === void 0 ? { dirs: out.dirs() } : {} };

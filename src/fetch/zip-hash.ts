@@ -250,13 +250,7 @@ export function hashZip(file: string, into?: ExtractTarget): { hash: string; dir
     const hash = hash1Of({
       count: dir.count,
       name: i => nameOf(dir, i),
-      // go's HashZip reads each name's last entry for every line of that name (Unzip refuses the zip):
-      // a name twice is refused, found as the sort compares the two, as it must to order them.
-      compare: (a, b) => {
-        const order = compareNames(dir, a, b)
-        if (order === 0 && a !== b) throw new Error(`${nameOf(dir, a).toString()} is in the zip twice`)
-        return order
-      },
+      compare: (a, b) => compareNames(dir, a, b),
       sha256Hex: i => digests.toString('hex', i * 32, i * 32 + 32)
     })
     return { hash, ...(out && out.failed === undefined ? { dirs: out.dirs() } : {}) }

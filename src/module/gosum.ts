@@ -52,9 +52,11 @@ export function hash1(files: { name: Buffer; sha256Hex: string }[]): string {
 export function hash1Of(files: HashedFiles): string {
   const summary = createHash('sha256')
   const order = Array.from({ length: files.count }, (_, i) => i).sort((a, b) => files.compare(a, b))
-  for (const i of order) {
+  for (const [k, i] of order.entries()) {
     const name = files.name(i)
     if (name.includes(0x0a)) throw new Error(`file name with a newline: ${JSON.stringify(name.toString())}`)
+    // go's HashZip reads a name's last entry for each of its lines (and Unzip refuses such a zip): sorted, a name twice is side by side.
+    if (k > 0 && files.compare(order[k - 1] as number, i) === 0) throw new Error(`${name.toString()} is in the zip twice`)
     summary.update(`${files.sha256Hex(i)}  `).update(name).update('\n')
   }
   return `h1:${summary.digest('base64')}`
