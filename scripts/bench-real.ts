@@ -18,7 +18,7 @@ import path from 'node:path'
 import { median } from '../src/util/timing.ts'
 import { goBinary } from '../test/support/go.ts'
 import { startProxy } from '../test/support/proxy-server.ts'
-import { bundledAction, type Contender, mib, plainGo, type Sample, secs, sideBySide } from './measure.ts'
+import { bundledAction, type Contender, mib, plainGo, type Sample, secs, settlingNote, sideBySide } from './measure.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const PROJECT = process.env.BENCH_PROJECT ?? 'github.com/cli/cli/v2@v2.63.0'
@@ -29,7 +29,8 @@ const workspace = path.join(root, 'workspace')
 const projectDir = path.join(workspace, 'project')
 mkdirSync(projectDir, { recursive: true })
 {
-  // The project's own go.mod and go.sum, fetched as a module through the Go module proxy.
+  // The project's own go.mod and go.sum, fetched as a module through the Go module proxy. Its
+  // module cache is deleted with the rest at the end: deleted here, it slowed the runs (measure.ts, settledDisk).
   const fetchCache = path.join(root, 'fetch-cache')
   const info = JSON.parse(
     execFileSync(goBinary(), ['mod', 'download', '-json', PROJECT], { cwd: root, encoding: 'utf8', env: { ...process.env, GOMODCACHE: fetchCache, GOFLAGS: '-modcacherw' } })
@@ -40,7 +41,6 @@ mkdirSync(projectDir, { recursive: true })
     const text = readFileSync(goMod, 'utf8')
     writeFileSync(goMod, /^toolchain .*$/m.test(text) ? text.replace(/^toolchain .*$/m, `toolchain ${TOOLCHAIN}`) : `${text}\ntoolchain ${TOOLCHAIN}\n`)
   }
-  rmSync(fetchCache, { recursive: true, force: true })
 }
 
 function tree(dir: string): { bytes: number; zips: number } {
@@ -99,7 +99,7 @@ if (process.env.BENCH_SILENT_FIRST) {
   await silent.close()
   const cost = behind.seconds - alone.seconds
   console.log(
-    `\n${PROJECT}, the action with \`go env GOPROXY\` (GOSUMDB as go has it) alone: ${secs(alone.seconds)}; with a never-answering loopback candidate first: ${secs(behind.seconds)}; ${cost >= 0 ? '+' : ''}${cost.toFixed(2)} s (goal: at most +1 s; medians of ${ROUNDS} alternating rounds). Every round (alone / silent first): ${runs[0]?.map((r, i) => `${secs(r.seconds)} / ${secs(runs[1]?.[i]?.seconds ?? NaN)}`).join(', ')}.\n`
+    `\n${PROJECT}, the action with \`go env GOPROXY\` (GOSUMDB as go has it) alone: ${secs(alone.seconds)}; with a never-answering loopback candidate first: ${secs(behind.seconds)}; ${cost >= 0 ? '+' : ''}${cost.toFixed(2)} s (goal: at most +1 s; medians of ${ROUNDS} alternating rounds). Every round (alone / silent first): ${runs[0]?.map((r, i) => `${secs(r.seconds)} / ${secs(runs[1]?.[i]?.seconds ?? NaN)}`).join(', ')}. ${settlingNote()}\n`
   )
   rmSync(root, { recursive: true, force: true })
   process.exit(0)
@@ -115,7 +115,7 @@ const table = [
   `| plain go mod download | ${secs(go.seconds)} | ${secs(go.cpuSeconds)} | ${mib(go.bytes)} (what it wrote) | ${median(zipsOf.plain ?? [])} | ${go.peakMiB.toFixed(0)} MiB (go) |`,
   `| the action | ${secs(ours.seconds)} | ${secs(ours.cpuSeconds)} (its go included) | ${mib(ours.bytes)} (what it fetched) | ${median(zipsOf.action ?? [])} | ${ours.peakMiB.toFixed(0)} MiB (node) |`,
   '',
-  `The action took ${(ours.seconds / go.seconds).toFixed(2)}× plain go's time. Every round (plain go / the action): ${runs[0]?.map((r, i) => `${secs(r.seconds)} / ${secs(runs[1]?.[i]?.seconds ?? NaN)}`).join(', ')}.`
+  `The action took ${(ours.seconds / go.seconds).toFixed(2)}× plain go's time. Every round (plain go / the action): ${runs[0]?.map((r, i) => `${secs(r.seconds)} / ${secs(runs[1]?.[i]?.seconds ?? NaN)}`).join(', ')}. ${settlingNote()}`
 ].join('\n')
 console.log(`\n${table}\n`)
 rmSync(root, { recursive: true, force: true })

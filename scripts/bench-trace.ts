@@ -15,7 +15,7 @@ import { runBundled, runPostBundled } from '../test/support/action.ts'
 import { offlineGoEnv, tempModcache } from '../test/support/go.ts'
 import { healthy, startProxy } from '../test/support/proxy-server.ts'
 import { ensureTools } from '../test/support/tools.ts'
-import { benchUniverse, childrenCpuSeconds, heavyUniverse, mib, secs, watchPeak } from './measure.ts'
+import { benchUniverse, childrenCpuSeconds, heavyUniverse, mib, secs, settledDisk, settlingNote, watchPeak } from './measure.ts'
 
 const LATENCY_MS = Number(process.env.BENCH_TRACE_LATENCY_MS ?? 50)
 /** BENCH_TRACE_HEAVY=1: npm run bench's heavy universe instead (measure.ts). */
@@ -30,6 +30,7 @@ const traceFile = path.join(root, 'trace.json')
 const arrivals: { at: number; text: string }[] = []
 let seen = 0
 let stopPeak: (() => number) | undefined
+await settledDisk()
 const cpuBefore = childrenCpuSeconds()
 const spawnedAt = Date.now()
 const run = await runBundled(process.execPath, { proxies: proxy.url, 'working-directory': 'sample' }, root, { ...offlineGoEnv(tempModcache()), [TRACE_ENV]: traceFile }, (log, step) => {
@@ -68,7 +69,7 @@ const rows: Row[] = [
 const cpu = (c: { user: number; system: number }) => `${((c.user + c.system) / 1e6).toFixed(2)} s (user ${(c.user / 1e6).toFixed(2)}, system ${(c.system / 1e6).toFixed(2)})`
 const processCpu = trace.threads.find(t => t.thread === 'process')
 const table = [
-  `One cold run of the bundled action (dist/index.js) over ${universe.modules.length} generated modules (npm run bench's ${HEAVY_RUN ? 'heavy ' : ''}universe), one loopback proxy ${LATENCY_MS} ms away; ${os.cpus().length} cores${process.env.BENCH_TRACE_NOTE ? `; ${process.env.BENCH_TRACE_NOTE}` : ''}. Wall time ${secs(fromEpoch(endedAt))}, the step's peak memory ${peakMiB.toFixed(0)} MiB. Times are seconds since the step was spawned; "trace" rows come from GO_MOD_DOWNLOAD_TRACE (src/util/trace.ts), "log" rows from the log's groups as they arrived. Spans overlap: the fetch runs while go works.`,
+  `One cold run of the bundled action (dist/index.js) over ${universe.modules.length} generated modules (npm run bench's ${HEAVY_RUN ? 'heavy ' : ''}universe), one loopback proxy ${LATENCY_MS} ms away; ${os.cpus().length} cores${process.env.BENCH_TRACE_NOTE ? `; ${process.env.BENCH_TRACE_NOTE}` : ''}. Wall time ${secs(fromEpoch(endedAt))}, the step's peak memory ${peakMiB.toFixed(0)} MiB. Times are seconds since the step was spawned; "trace" rows come from GO_MOD_DOWNLOAD_TRACE (src/util/trace.ts), "log" rows from the log's groups as they arrived. Spans overlap: the fetch runs while go works. ${settlingNote()}`,
   '',
   '| from | to | took | what | source |',
   '|---:|---:|---:|---|---|',

@@ -18,7 +18,7 @@ import { type Fault, healthy, type ProxyOptions, type ProxyServer, startProxy } 
 import { startSumdb } from '../test/support/sumdb.ts'
 import { loopbackCertificate } from '../test/support/tls.ts'
 import { ensureTools } from '../test/support/tools.ts'
-import { benchUniverse, bundledAction, HEAVY, heavyUniverse, type Contender, mib, plainGo, type Sample, secs, setAside, sideBySide } from './measure.ts'
+import { benchUniverse, bundledAction, HEAVY, heavyUniverse, type Contender, mib, plainGo, type Sample, secs, setAside, settlingNote, sideBySide } from './measure.ts'
 
 const ROUNDS = 3
 /** `faults`: only the fault matrix's table (docs/bench-faults.md); `speed`: only the main one; `heavy`: only its heavy-modules row (printed, not written). All by default. */
@@ -192,7 +192,7 @@ async function speedRows(): Promise<void> {
 
 function markdownTable(data: Row[]): string {
   return [
-    `${MODULES} generated modules (log-normal sizes around 160 KiB of source), and go.sum lines of ${STALE} more that go no longer needs; the heavy row has its own ${HEAVY.count} modules of ${HEAVY.sourceBytes >> 10} KiB of source each; loopback proxies; medians of ${ROUNDS} alternating runs; ${os.cpus().length} cores. Bytes are what the proxies sent; peak memory is go's for plain go and the step's node process for the action.`,
+    `${MODULES} generated modules (log-normal sizes around 160 KiB of source), and go.sum lines of ${STALE} more that go no longer needs; the heavy row has its own ${HEAVY.count} modules of ${HEAVY.sourceBytes >> 10} KiB of source each; loopback proxies; medians of ${ROUNDS} alternating runs; ${os.cpus().length} cores. Bytes are what the proxies sent; peak memory is go's for plain go and the step's node process for the action. ${settlingNote()}`,
     '',
     '| scenario | baseline | time | bytes | peak memory | the action | time | bytes | peak memory | figure | goal | met |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
