@@ -3229,8 +3229,10 @@ var Fetcher = class {
       events.onBody(answer2.size);
       const { problem, dirs } = await this.verifier.check(job, temp, answer2.size, tree);
       if (problem) {
-        stats.rejected++;
-        this.rejected++;
+        if (!this.stop.signal.aborted) {
+          stats.rejected++;
+          this.rejected++;
+        }
         return { kind: "failed", why: problem };
       }
       const kept2 = await pending.keep(dirs, { goAsked: this.verifier.goAskedFor(job.path), stop: ended });

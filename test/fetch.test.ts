@@ -185,6 +185,25 @@ describe('rules', () => {
     }
   })
 
+  it('closed while zips it fetched wait to be hashed: no candidate is blamed for wrong bytes', async () => {
+    const good = await proxy()
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fetcher-'))
+    const candidates = parseCandidates(good.url).map(candidate => ({ candidate, latencyMs: 5 }))
+    const fetcher = new Fetcher({ client, candidates, store: new Store({ root: path.join(dir, 'store'), downloads: '' }), transientDir: path.join(dir, 'transient'), rounds: 1, backoffMs: 10, stallTimeoutMs: 5_000 })
+    const known = knownFiles(lines, () => false)
+    // go failed at once (a bad GOFLAGS, say) and the run closes the fetch: the hashing of what
+    // is on disk is abandoned, which says nothing of the bytes.
+    let closing: Promise<void> | undefined
+    const outcomes = universe.modules.map(m =>
+      fetcher.get(jobFor(known, downloadPath(m.path, 'v1.0.0', 'zip')), { speculative: true, onFetched: () => (closing ??= fetcher.close()) })
+    )
+    await Promise.all(outcomes)
+    await closing
+    expect(zips(good).length).toBeGreaterThan(0)
+    expect(fetcher.rejected).toBe(0)
+    expect([...fetcher.stats.values()].map(s => s.rejected)).toEqual([0])
+  })
+
   it('closing the hashers while zips wait or are being hashed leaves no caller waiting', async () => {
     const hashers = new Hashers()
     const zipOf = (i: number) => path.join(universe.proxyDir, downloadPath(universe.modules[i]!.path, 'v1.0.0', 'zip'))

@@ -232,8 +232,12 @@ export class Fetcher {
       events.onBody(answer.size)
       const { problem, dirs } = await this.verifier.check(job, temp, answer.size, tree)
       if (problem) {
-        stats.rejected++
-        this.rejected++
+        // The fetch's close abandons the hashing and removes what waits to be kept: a check it
+        // cut short says nothing of the candidate's bytes.
+        if (!this.stop.signal.aborted) {
+          stats.rejected++
+          this.rejected++
+        }
         return { kind: 'failed', why: problem }
       }
       // Another request for the same file may have won meanwhile: the file is the same either way.
