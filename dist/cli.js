@@ -8407,14 +8407,17 @@ function parseArgs(argv2) {
     command = word;
   }
   const args = { command, inputs: {}, json: false, verbose: false, listen: DEFAULT_LISTEN, idleTimeout: DEFAULT_IDLE_TIMEOUT };
+  let bareSwitch;
   while (words.length > 0) {
     const word = words.shift();
     if (word === "--help" || word === "-h") return { ...args, command: "help" };
     if (word === "--version") return { ...args, command: "version" };
     if (command === "help") continue;
     const m = /^--(no-)?([a-z][a-z-]*)(?:=(.*))?$/s.exec(word);
+    if (!m && bareSwitch) throw new UsageError(`"${redactEntry(word)}" is not a flag: --${bareSwitch} is a switch, on alone, off as --no-${bareSwitch} (or --${bareSwitch}=false)`);
     if (!m) throw new UsageError(`"${redactEntry(word)}" is not a flag; flags are written --name value or --name=value (see --help)`);
     const [, negated, name, inline] = m;
+    bareSwitch = SWITCHES.has(name) && !negated && inline === void 0 ? name : void 0;
     if (!OWN_FLAGS[command].includes(name)) throw new UsageError(`${command} takes no flag --${name} (see --help)`);
     let value;
     if (SWITCHES.has(name)) {

@@ -42,7 +42,11 @@ describe('parseArgs', () => {
     [['--no-prefetch=true'], /--no-prefetch takes no value/],
     [['--json=maybe'], /"maybe" is not true or false/],
     [['-x'], /"-x" is not a flag/],
-    [['download', 'extra'], /"extra" is not a flag/]
+    [['download', 'extra'], /"extra" is not a flag/],
+    // The action's `prefetch: false`, written as a flag: the switch is named, and how to turn it off.
+    [['--prefetch', 'false'], /^"false" is not a flag: --prefetch is a switch, on alone, off as --no-prefetch \(or --prefetch=false\)$/],
+    [['--json', 'true', '--verbose'], /^"true" is not a flag: --json is a switch/],
+    [['--no-prefetch', 'false'], /^"false" is not a flag; flags are written/]
   ])('refuses %j, saying which word is wrong', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError)
     expect(() => parseArgs(argv)).toThrow(message)
