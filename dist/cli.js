@@ -8447,6 +8447,7 @@ Usage:
   go-mod-download serve [flags]        a verifying, hedging module proxy for any go command;
                                        prints GOPROXY=<url> once ready, serves until
                                        interrupted or idle
+  go-mod-download --help | --version   this text | the version
 
 Flags (both commands; defaults from go env, as go would run):
   --proxies a,b            candidate GOPROXY URLs in order (direct, off and file:// kept as

@@ -1,7 +1,9 @@
 // The CLI's command line: commands, flags named like the action's inputs, and a clear refusal
 // of anything else before anything runs.
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_IDLE_TIMEOUT, DEFAULT_LISTEN, parseArgs, UsageError } from '../src/cli/args.ts'
+import { DEFAULT_IDLE_TIMEOUT, DEFAULT_LISTEN, INPUT_FLAGS, parseArgs, USAGE, UsageError } from '../src/cli/args.ts'
 
 describe('parseArgs', () => {
   it('downloads by default, with the action’s inputs as flags, in both spellings', () => {
@@ -59,5 +61,11 @@ describe('parseArgs', () => {
     [['--json=https://usr7:pa55@proxy.example.com'], '--json is a switch: "https://***@proxy.example.com" is not true or false']
   ])('refuses %j without its credentials', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(new UsageError(message))
+  })
+
+  // --help and docs/cli.md name every flag the parser takes: one it takes and neither shows is one no user finds.
+  it.each([...INPUT_FLAGS, 'json', 'verbose', 'listen', 'idle-timeout', 'help', 'version'])('--%s is in --help and in docs/cli.md', flag => {
+    expect(USAGE).toContain(`--${flag}`)
+    expect(readFileSync(path.join(import.meta.dirname, '..', 'docs', 'cli.md'), 'utf8')).toContain(`--${flag}`)
   })
 })
