@@ -7894,6 +7894,7 @@ async function run(options) {
   const secrets = [];
   const handOn = { variables: {}, paths: [], postState: {} };
   let failedOn;
+  let badSetting;
   let client;
   let later;
   try {
@@ -7940,12 +7941,13 @@ async function run(options) {
   } catch (e) {
     facts.failure = e.message;
     failedOn ??= e instanceof InputError ? "input" : "run";
+    if (e instanceof InputError) badSetting = { input: e.input, problem: e.problem };
   } finally {
     await later?.abandon();
     client?.close();
   }
   facts = { ...facts, durationMs: performance.now() - startedMs };
-  return { facts, handOn, secrets, ...failedOn ? { failedOn } : {} };
+  return { facts, handOn, secrets, ...failedOn ? { failedOn } : {}, ...badSetting ? { badSetting } : {} };
 }
 async function download(ctx) {
   const { env, settings, deps } = ctx;
@@ -8558,7 +8560,10 @@ async function runCli(argv2, streams = { stdout: process.stdout, stderr: process
   return args.command === "serve" ? runServe(args, read, streams) : runDownload2(args, read, streams);
 }
 function usageProblem(e) {
-  return e instanceof InputError ? `--${e.input}: ${e.problem}` : e.message;
+  return e instanceof InputError ? `${settingName(e.input)}: ${e.problem}` : e.message;
+}
+function settingName(input) {
+  return /^[a-z-]+$/.test(input) ? `--${input}` : input;
 }
 async function runDownload2(args, read, { stdout, stderr }) {
   const terminal = terminalPort(stderr, { verbose: args.verbose });
@@ -8569,7 +8574,14 @@ async function runDownload2(args, read, { stdout, stderr }) {
   if (args.json) stdout.write(`${JSON.stringify(result.facts, (_key, value) => typeof value === "string" ? mask(value) : value)}
 `);
   else stdout.write(renderTerminal(buildSummary(result.facts), mask));
+  if (!result.facts.ok) stderr.write(`go-mod-download: ${visible(mask(failureLine(result)))}
+`);
   return exitCode(result);
+}
+function failureLine(result) {
+  const bad = result.badSetting;
+  if (bad) return `${settingName(bad.input)}: ${bad.problem}`;
+  return result.facts.failure ?? "go mod download failed";
 }
 function exitCode(result) {
   const { facts } = result;

@@ -8701,6 +8701,7 @@ async function run(options) {
   const secrets = [];
   const handOn = { variables: {}, paths: [], postState: {} };
   let failedOn;
+  let badSetting;
   let client;
   let later;
   try {
@@ -8747,12 +8748,13 @@ async function run(options) {
   } catch (e) {
     facts.failure = e.message;
     failedOn ??= e instanceof InputError ? "input" : "run";
+    if (e instanceof InputError) badSetting = { input: e.input, problem: e.problem };
   } finally {
     await later?.abandon();
     client?.close();
   }
   facts = { ...facts, durationMs: performance.now() - startedMs };
-  return { facts, handOn, secrets, ...failedOn ? { failedOn } : {} };
+  return { facts, handOn, secrets, ...failedOn ? { failedOn } : {}, ...badSetting ? { badSetting } : {} };
 }
 async function download(ctx) {
   const { env, settings, deps } = ctx;

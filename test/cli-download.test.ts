@@ -111,6 +111,15 @@ describe('exit codes', () => {
     }
   })
 
+  it('2: a bad GOPROXY in the environment (no --proxies): named on stderr as the last line, with --json too, before any request', async () => {
+    const good = await proxies.start(healthy)
+    const run = await runCli(['--json'], universe.sampleDir, { ...offlineGoEnv(tempModcache()), GOPROXY: `ftp://x.example.com,${good.url}` })
+    expect(run.code, run.stdout + run.stderr).toBe(2)
+    expect(lastLine(run.stderr)).toMatch(/^go-mod-download: proxies \(from go env GOPROXY\): "ftp:\/\/x\.example\.com" /)
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: false })
+    expect(good.requests).toEqual([])
+  })
+
   it('2: a folder without go.mod', async () => {
     const run = await runCli([], os.tmpdir(), offlineGoEnv(tempModcache()))
     expect(run.code).toBe(2)
@@ -122,6 +131,7 @@ describe('exit codes', () => {
     const portal = await proxies.start({ kind: 'html' })
     const run = await runCli(['--proxies', `${silent.url},${portal.url}`, ...QUICK], universe.sampleDir, offlineGoEnv(tempModcache()))
     expect(run.code, run.stdout + run.stderr).toBe(3)
+    expect(failureBlock(run.stderr)).toMatch(/^go-mod-download: go mod download failed after \d+ attempts?\.\n- http:\/\/127\.0\.0\.1:\d+: unhealthy, /)
   })
 
   it('4: go mod download fails through a healthy candidate (a module no proxy has)', async () => {
@@ -133,6 +143,7 @@ describe('exit codes', () => {
     const run = await runCli(['--proxies', good.url, ...QUICK], dir, offlineGoEnv(tempModcache()))
     expect(run.code, run.stdout + run.stderr).toBe(4)
     expect(run.stdout).toContain('example.com/absent')
+    expect(failureBlock(run.stderr)).toMatch(/^go-mod-download: go mod download failed after \d+ attempts?\.\n(.*\n)*Last error: .*example\.com\/absent/)
   })
 
   it('1: go is nowhere to be found', async () => {
@@ -140,6 +151,7 @@ describe('exit codes', () => {
     const run = await runCli(['--proxies', good.url], universe.sampleDir, { ...offlineGoEnv(tempModcache()), PATH: path.dirname(process.execPath) })
     expect(run.code, run.stdout + run.stderr).toBe(1)
     expect(run.stdout).toContain('go was not found')
+    expect(lastLine(run.stderr)).toMatch(/^go-mod-download: go was not found/)
     expect(good.requests).toEqual([])
   })
 
@@ -155,3 +167,13 @@ describe('exit codes', () => {
     expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
   })
 })
+
+/** The last line written: where a failure's one-line reason goes, after the engine's own lines. */
+function lastLine(text: string): string {
+  return text.trimEnd().split('\n').at(-1) ?? ''
+}
+
+/** The failure's reason at the end of what was written, from its first line on. */
+function failureBlock(text: string): string {
+  return text.slice(text.lastIndexOf('go-mod-download: ')).trimEnd()
+}

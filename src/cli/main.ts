@@ -11,6 +11,7 @@ import { InputError, type InputName, parseSettings, type ReadInput } from '../en
 import { renderTerminal, textTable } from '../report/terminal.ts'
 import { buildSummary } from '../report/summary.ts'
 import { formatSize } from '../util/size.ts'
+import { visible } from '../util/untrusted.ts'
 import { type CliArgs, parseArgs, UsageError, USAGE } from './args.ts'
 import { terminalPort } from './port.ts'
 
@@ -53,7 +54,12 @@ export async function runCli(argv: string[], streams: CliStreams = { stdout: pro
 
 /** A flag's setting is named as the flag; the rest is the parser's own words. */
 function usageProblem(e: UsageError | InputError): string {
-  return e instanceof InputError ? `--${e.input}: ${e.problem}` : e.message
+  return e instanceof InputError ? `${settingName(e.input)}: ${e.problem}` : e.message
+}
+
+/** A setting as the CLI names it: a flag, or where it came from when no flag gave it (`proxies (from go env GOPROXY)`). */
+function settingName(input: string): string {
+  return /^[a-z-]+$/.test(input) ? `--${input}` : input
 }
 
 async function runDownload(args: CliArgs, read: ReadInput, { stdout, stderr }: CliStreams): Promise<number> {
@@ -64,7 +70,16 @@ async function runDownload(args: CliArgs, read: ReadInput, { stdout, stderr }: C
   const mask = (text: string) => maskSecrets(text, [...result.secrets, ...terminal.secrets])
   if (args.json) stdout.write(`${JSON.stringify(result.facts, (_key, value: unknown) => (typeof value === 'string' ? mask(value) : value))}\n`)
   else stdout.write(renderTerminal(buildSummary(result.facts), mask))
+  // Why, on stderr too, as its last line: with --json, or stdout sent to a file, the reader sees nothing else.
+  if (!result.facts.ok) stderr.write(`go-mod-download: ${visible(mask(failureLine(result)))}\n`)
   return exitCode(result)
+}
+
+/** Why the run failed, a setting named as the CLI names it (a flag, or where it came from). */
+export function failureLine(result: RunResult): string {
+  const bad = result.badSetting
+  if (bad) return `${settingName(bad.input)}: ${bad.problem}`
+  return result.facts.failure ?? 'go mod download failed'
 }
 
 export function exitCode(result: RunResult): number {

@@ -59,6 +59,8 @@ export interface RunResult {
   secrets: string[]
   /** Why it failed, for an exit code: a setting or go.mod (before any request), or the run. */
   failedOn?: 'input' | 'run'
+  /** The setting that was wrong, when one was: a front door names it in its own words (a flag, an input). */
+  badSetting?: { input: string; problem: string }
 }
 
 export async function run(options: RunOptions): Promise<RunResult> {
@@ -67,6 +69,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
   const secrets: string[] = []
   const handOn: HandOn = { variables: {}, paths: [], postState: {} }
   let failedOn: RunResult['failedOn']
+  let badSetting: RunResult['badSetting']
   let client: HttpClient | undefined
   let later: JobProxyLaunch | undefined
   try {
@@ -117,12 +120,13 @@ export async function run(options: RunOptions): Promise<RunResult> {
   } catch (e) {
     facts.failure = (e as Error).message
     failedOn ??= e instanceof InputError ? 'input' : 'run'
+    if (e instanceof InputError) badSetting = { input: e.input, problem: e.problem }
   } finally {
     await later?.abandon()
     client?.close()
   }
   facts = { ...facts, durationMs: performance.now() - startedMs }
-  return { facts, handOn, secrets, ...(failedOn ? { failedOn } : {}) }
+  return { facts, handOn, secrets, ...(failedOn ? { failedOn } : {}), ...(badSetting ? { badSetting } : {}) }
 }
 
 /**
