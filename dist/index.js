@@ -7201,16 +7201,34 @@ var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
   return new Set(lines.filter((l) => !l.goMod && existsSync6(path21.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
+var zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
+var appeared = (o, line) => !line.goMod && !o.before.has(key3(line)) && o.after.has(key3(line));
+function fileEntryFor(o, line) {
+  if (o.routing.direct(line.module) || zipRequests(o.requests.answered, line)) return void 0;
+  if (o.fetched && !zipRequests(o.requests.unanswered, line)) return void 0;
+  for (const c of o.chain) {
+    if (c.spec === "direct" || c.spec === "off") return void 0;
+    if (c.dir !== void 0 && existsSync6(path21.join(c.dir, downloadPath(line.module, line.version, "zip")))) return c;
+  }
+  return void 0;
+}
 function directFetches(o) {
-  const zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
   const fetched = [];
   for (const line of o.lines) {
-    if (line.goMod || o.before.has(key3(line)) || !o.after.has(key3(line))) continue;
+    if (!appeared(o, line)) continue;
     const reason = o.routing.direct(line.module);
     if (reason) fetched.push({ module: line.module, version: line.version, why: reason });
-    else if (zipRequests(o.requests.unanswered, line) && !zipRequests(o.requests.answered, line)) fetched.push({ module: line.module, version: line.version, why: "direct" });
+    else if (zipRequests(o.requests.unanswered, line) && !zipRequests(o.requests.answered, line) && !fileEntryFor(o, line)) fetched.push({ module: line.module, version: line.version, why: "direct" });
   }
   return fetched;
+}
+function fileReads(o) {
+  const reads = /* @__PURE__ */ new Map();
+  for (const line of o.lines) {
+    const entry = appeared(o, line) ? fileEntryFor(o, line) : void 0;
+    if (entry) reads.set(entry, (reads.get(entry) ?? 0) + 1);
+  }
+  return reads;
 }
 
 // src/download/scope.ts
@@ -7242,7 +7260,7 @@ function sumdbUnasked(scope, gosumdb) {
 
 // src/download/served.ts
 function whoServed(o) {
-  const served = [...candidatesOf(o.chain, o.answered), ...o.fetch?.candidates.filter((c) => c.stats.served > 0).map((c) => c.candidate) ?? []];
+  const served = [...candidatesOf(o.chain, o.answered), ...o.fetch?.candidates.filter((c) => c.stats.served > 0).map((c) => c.candidate) ?? [], ...o.files ?? []];
   const unproven = o.probes.filter((p) => (p.verdict === "unhealthy" || p.verdict === "slow") && !served.includes(p.candidate)).map((p) => p.candidate);
   const chain = leaveOut(o.chain, unproven);
   const chosen = chain.find((c) => served.includes(c))?.display ?? (o.direct.length > 0 ? "direct" : void 0);
@@ -7369,7 +7387,18 @@ async function probeAndDownload(o) {
     backoffMs: BACKOFF_MS,
     ...choice ? { prepare: provideToolchain } : {}
   });
-  const direct = directFetches({ lines: o.sumLines, before, after: zipsPresent(env.GOMODCACHE, o.sumLines), requests: o.requests, routing });
+  const seen = {
+    lines: o.sumLines,
+    before,
+    after: zipsPresent(env.GOMODCACHE, o.sumLines),
+    requests: o.requests,
+    routing,
+    chain: downloaded.ran ? downloaded.chain : chain,
+    fetched: downloaded.fetch !== void 0
+  };
+  const direct = directFetches(seen);
+  const reads = fileReads(seen);
+  const fromFiles = [...reads.values()].reduce((n, zips) => n + zips, 0);
   const attempts = [...toolchain?.attempts ?? [], ...downloaded.attempts.map((a) => scope.noProxy ? { ...a, first: "direct" } : a)];
   const report = {
     ...probed,
@@ -7378,6 +7407,7 @@ async function probeAndDownload(o) {
     ...toolchain?.report ? { toolchain: toolchain.report } : {},
     attempts,
     direct,
+    ...fromFiles > 0 ? { fromFiles } : {},
     chain: downloaded.ran ? downloaded.chain : chain
   };
   if (downloaded.error) return { ...report, ok: false, error: downloaded.error };
@@ -7385,7 +7415,7 @@ async function probeAndDownload(o) {
     return { ...report, ok: false, failure: `go switches to toolchain ${choice.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(probe.probes, attempts)}` };
   }
   if (!downloaded.ok) return { ...report, ok: false, failure: describeFailure(probe.probes, attempts) };
-  const served = whoServed({ chain: report.chain, probes: probe.probes, answered: o.requests.answered, ...downloaded.fetch ? { fetch: downloaded.fetch } : {}, direct });
+  const served = whoServed({ chain: report.chain, probes: probe.probes, answered: o.requests.answered, ...downloaded.fetch ? { fetch: downloaded.fetch } : {}, direct, files: [...reads.keys()] });
   for (const c of served.leftOut) port.info(`${c.display} failed its probe and served nothing; it is left out of the exported GOPROXY.`);
   return { ...report, ok: true, chain: served.chain, ...served.chosen ? { chosen: served.chosen } : {} };
 }
@@ -11600,7 +11630,7 @@ var quoted = (text) => ({ quoted: text });
 var MOVED_NAMED = 3;
 var PROBE_WORDS = { unhealthy: "unhealthy at the probe", slow: "too slow at the probe" };
 var size = (bytes) => bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : formatSize(bytes);
-var proxiedZips = (facts) => facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0);
+var proxiedZips = (facts) => facts.attempts.reduce((n, a) => n + a.zips, (facts.fetch?.zips ?? 0) + (facts.fromFiles ?? 0));
 function headline(facts) {
   const time2 = facts.durationMs === void 0 ? "" : ` in ${formatDuration(facts.durationMs)}`;
   if (!facts.ok) {

@@ -2,7 +2,11 @@
 import { mkdtempSync, writeFileSync, readFileSync, cpSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { RunFacts } from '../src/report/facts.ts'
+import { proxiedZips } from '../src/report/story.ts'
+import { buildSummary } from '../src/report/summary.ts'
 import { processesWithEnv } from './support/action.ts'
 import { runCli, startCli, waitFor } from './support/cli.ts'
 import { offlineGoEnv, tempModcache } from './support/go.ts'
@@ -71,6 +75,20 @@ describe('go-mod-download download', () => {
       expect(run.stdout + run.stderr).not.toContain('s3cret-Pa55')
       expect(run.stdout).toContain(good.url.replace('https://', 'https://***@'))
     }
+  })
+})
+
+describe('a file:// chain, which go reads itself and prints no request for', () => {
+  it('credits the zips go read to the file:// entry: the count, the chosen proxy', async () => {
+    const entry = pathToFileURL(universe.proxyDir).href
+    const modcache = tempModcache()
+    const run = await runCli(['--proxies', entry, '--json'], universe.sampleDir, offlineGoEnv(modcache))
+    expect(run.code, run.stderr).toBe(0)
+    for (const module of universe.modules) expect(moduleCacheHas(modcache, module), module.path).toBe(true)
+    const facts = JSON.parse(run.stdout) as RunFacts
+    expect(facts.chosen).toBe(entry)
+    expect(proxiedZips(facts)).toBe(universe.modules.length)
+    expect(buildSummary(facts).title).toContain(`${universe.modules.length} downloaded`)
   })
 })
 

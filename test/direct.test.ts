@@ -1,13 +1,18 @@
-// What go fetched direct and why, read from go's -x output and the module cache (src/download/):
-// the rules alone, on go's own line formats. test/private-modules.test.ts runs them with real git.
+// What go fetched direct and why, and what it read from file:// entries, read from go's -x output
+// and the module cache (src/download/): the rules alone, on go's own line formats. test/private-modules.test.ts runs them with real git.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { directFetches } from '../src/download/direct.ts'
+import { directFetches, fileReads } from '../src/download/direct.ts'
 import { GoOutput } from '../src/download/go-output.ts'
 import { askScope } from '../src/download/scope.ts'
 import { whoServed } from '../src/download/served.ts'
 import { parseGoMod } from '../src/go/gomod.ts'
 import { leaveOut, parseCandidates } from '../src/go/goproxy.ts'
 import type { SumLine } from '../src/module/gosum.ts'
+import { downloadPath } from '../src/module/request.ts'
 import { moduleRouting } from '../src/go/private.ts'
 import type { RunFacts } from '../src/report/facts.ts'
 import { buildSummary } from '../src/report/summary.ts'
@@ -62,7 +67,9 @@ describe('directFetches', () => {
         answered: ['http://127.0.0.1:1/s/example.com/proxied/@v/v1.0.0.zip'],
         unanswered: ['http://127.0.0.1:1/s/example.com/%21cloned/@v/v1.0.0.zip', 'https://a.example.com/example.com/%21cloned/@v/v1.0.0.zip', 'https://a.example.com/example.com/proxied/@v/v1.0.0.zip']
       },
-      routing
+      routing,
+      chain: parseCandidates('https://a.example.com,direct'),
+      fetched: true
     })
     expect(fetched).toEqual([
       { module: 'git.corp.example.com/lib', version: 'v1.0.0', why: 'GOPRIVATE' },
@@ -71,7 +78,54 @@ describe('directFetches', () => {
   })
 
   it('nothing that did not appear', () => {
-    expect(directFetches({ lines: lines('git.corp.example.com/lib'), before: new Set(), after: new Set(), requests: { answered: [], unanswered: [] }, routing })).toEqual([])
+    expect(directFetches({ lines: lines('git.corp.example.com/lib'), before: new Set(), after: new Set(), requests: { answered: [], unanswered: [] }, routing, chain: [], fetched: false })).toEqual([])
+  })
+})
+
+describe('fileReads: zips go read from file:// entries, which it prints no request for', () => {
+  const lines = (...modules: string[]): SumLine[] => modules.map(module => ({ module, version: 'v1.0.0', goMod: false, hash: 'h1:z' }))
+  const routing = moduleRouting({ GOPRIVATE: 'git.corp.example.com', GONOPROXY: 'git.corp.example.com', GONOSUMDB: 'git.corp.example.com' })
+  /** file:// entries holding the given modules' zips, in GOPROXY layout. */
+  const holding = (...modules: string[]) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'file-entry-'))
+    for (const m of modules) {
+      mkdirSync(path.join(dir, downloadPath(m, 'v1.0.0', 'zip'), '..'), { recursive: true })
+      writeFileSync(path.join(dir, downloadPath(m, 'v1.0.0', 'zip')), 'zip')
+    }
+    return pathToFileURL(dir).href
+  }
+  const modules = ['example.com/A', 'example.com/b', 'example.com/c', 'git.corp.example.com/lib']
+  const seen = (chain: string, requests = { answered: [] as string[], unanswered: [] as string[] }, fetched = false) => ({
+    lines: lines(...modules),
+    before: new Set<string>(),
+    after: new Set(modules.map(m => `${m}@v1.0.0`)),
+    requests,
+    routing,
+    chain: parseCandidates(chain),
+    fetched
+  })
+
+  it('each zip to the first file:// entry holding it; none of a private module, of one a proxy answered or of one after direct', () => {
+    const first = holding('example.com/A')
+    const second = holding('example.com/A', 'example.com/b', 'git.corp.example.com/lib')
+    const late = holding('example.com/c')
+    const o = seen(`${first},${second},direct,${late}`, { answered: ['https://x.example.com/example.com/b/@v/v1.0.0.zip'], unanswered: [] })
+    const reads = fileReads(o)
+    expect([...reads].map(([c, n]) => [c.spec, n])).toEqual([[first, 1]])
+    // b a proxy answered; c was reached only past direct, where go cloned it.
+    expect(directFetches(o).map(d => d.module)).toEqual(['git.corp.example.com/lib'])
+    const both = fileReads(seen(`${first},${second}`))
+    expect([...both].map(([c, n]) => [c.spec, n])).toEqual([
+      [first, 1],
+      [second, 1]
+    ])
+  })
+
+  it('with the fetch running, only a zip go asked of it in vain and then read from a file:// entry, which is then not direct', () => {
+    const entry = holding('example.com/A', 'example.com/b')
+    const o = seen(`http://127.0.0.1:1/s,${entry},direct`, { answered: [], unanswered: ['http://127.0.0.1:1/s/example.com/%21a/@v/v1.0.0.zip'] }, true)
+    expect([...fileReads(o).values()]).toEqual([1])
+    expect(directFetches(o).map(d => d.module)).toEqual(['git.corp.example.com/lib'])
   })
 })
 

@@ -22,7 +22,7 @@ import { describeFailure } from './failure.ts'
 import type { ToolchainReport } from '../toolchain/provide.ts'
 import type { ToolchainChoice } from '../toolchain/select.ts'
 import { toolchainThroughChain } from '../toolchain/stage.ts'
-import { type DirectFetch, directFetches, zipsPresent } from './direct.ts'
+import { type DirectFetch, directFetches, fileReads, zipsPresent } from './direct.ts'
 import type { GoRequests } from './go-output.ts'
 import type { GoRun } from './go-runs.ts'
 import { askScope, sumdbUnasked, unprobed } from './scope.ts'
@@ -61,6 +61,8 @@ export interface ProbeAndDownloadReport {
   chosen?: string
   /** Modules go fetched direct in this step, and why. */
   direct: DirectFetch[]
+  /** Zips go read from the chain's file:// entries in this step. */
+  fromFiles?: number
   failure?: string
   /** What kept go from running at all (the run fails with it; the rest of the report stands). */
   error?: Error
@@ -140,7 +142,18 @@ export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<Prob
     backoffMs: BACKOFF_MS,
     ...(choice ? { prepare: provideToolchain } : {})
   })
-  const direct = directFetches({ lines: o.sumLines, before, after: zipsPresent(env.GOMODCACHE, o.sumLines), requests: o.requests, routing })
+  const seen = {
+    lines: o.sumLines,
+    before,
+    after: zipsPresent(env.GOMODCACHE, o.sumLines),
+    requests: o.requests,
+    routing,
+    chain: downloaded.ran ? downloaded.chain : chain,
+    fetched: downloaded.fetch !== undefined
+  }
+  const direct = directFetches(seen)
+  const reads = fileReads(seen)
+  const fromFiles = [...reads.values()].reduce((n, zips) => n + zips, 0)
   // With no proxy asked, go's attempts went direct whatever the chain's first entry.
   const attempts = [...(toolchain?.attempts ?? []), ...downloaded.attempts.map(a => (scope.noProxy ? { ...a, first: 'direct' } : a))]
   const report = {
@@ -150,6 +163,7 @@ export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<Prob
     ...(toolchain?.report ? { toolchain: toolchain.report } : {}),
     attempts,
     direct,
+    ...(fromFiles > 0 ? { fromFiles } : {}),
     chain: downloaded.ran ? downloaded.chain : chain
   }
   if (downloaded.error) return { ...report, ok: false, error: downloaded.error }
@@ -157,7 +171,7 @@ export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<Prob
     return { ...report, ok: false, failure: `go switches to toolchain ${choice.name} for this module (go.mod asks for it; the installed go is ${env.GOVERSION}), and it could not be fetched: ${describeFailure(probe.probes, attempts)}` }
   }
   if (!downloaded.ok) return { ...report, ok: false, failure: describeFailure(probe.probes, attempts) }
-  const served = whoServed({ chain: report.chain, probes: probe.probes, answered: o.requests.answered, ...(downloaded.fetch ? { fetch: downloaded.fetch } : {}), direct })
+  const served = whoServed({ chain: report.chain, probes: probe.probes, answered: o.requests.answered, ...(downloaded.fetch ? { fetch: downloaded.fetch } : {}), direct, files: [...reads.keys()] })
   for (const c of served.leftOut) port.info(`${c.display} failed its probe and served nothing; it is left out of the exported GOPROXY.`)
   return { ...report, ok: true, chain: served.chain, ...(served.chosen ? { chosen: served.chosen } : {}) }
 }

@@ -1,5 +1,5 @@
 // Who served a successful download, from what the step saw: go's answered requests (its -x
-// output) and the fetch's per-candidate counts. The chosen proxy is the first of the chain that
+// output), the fetch's per-candidate counts and the file:// entries go read zips from (direct.ts). The chosen proxy is the first of the chain that
 // served anything (`direct` when go cloned all it fetched); the chain for later steps leaves out
 // the candidates that failed their probe and served nothing, so that a refused or silent one is
 // never first for them, as long as go can still fetch with what remains.
@@ -15,8 +15,8 @@ export interface Served {
   leftOut: Candidate[]
 }
 
-export function whoServed(o: { chain: Candidate[]; probes: ProbeResult[]; answered: string[]; fetch?: FetchReport; direct: DirectFetch[] }): Served {
-  const served = [...candidatesOf(o.chain, o.answered), ...(o.fetch?.candidates.filter(c => c.stats.served > 0).map(c => c.candidate) ?? [])]
+export function whoServed(o: { chain: Candidate[]; probes: ProbeResult[]; answered: string[]; fetch?: FetchReport; direct: DirectFetch[]; files?: Candidate[] }): Served {
+  const served = [...candidatesOf(o.chain, o.answered), ...(o.fetch?.candidates.filter(c => c.stats.served > 0).map(c => c.candidate) ?? []), ...(o.files ?? [])]
   const unproven = o.probes.filter(p => (p.verdict === 'unhealthy' || p.verdict === 'slow') && !served.includes(p.candidate)).map(p => p.candidate)
   const chain = leaveOut(o.chain, unproven)
   const chosen = chain.find(c => served.includes(c))?.display ?? (o.direct.length > 0 ? 'direct' : undefined)

@@ -22,6 +22,8 @@ export interface RunFacts {
   chosen?: string
   /** Modules go fetched direct in this step, and why. */
   direct?: DirectFetch[]
+  /** Zips go read from file:// entries of GOPROXY in this step. */
+  fromFiles?: number
   exported?: string
   /** Whether later steps reach the action's proxy first, or why not. */
   laterSteps?: string

@@ -13,8 +13,8 @@ const PROBE_WORDS = { unhealthy: 'unhealthy at the probe', slow: 'too slow at th
 /** A size for the headline: under a MiB in KiB, so that a small download does not read as none. */
 const size = (bytes: number) => (bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : formatSize(bytes))
 
-/** The zips that reached go's module cache through the proxies: the fetch's, and those go fetched from the chain itself. */
-export const proxiedZips = (facts: RunFacts) => facts.attempts.reduce((n, a) => n + a.zips, facts.fetch?.zips ?? 0)
+/** The zips that reached go's module cache through GOPROXY: the fetch's, those go fetched from the chain itself, and those it read from file:// entries. */
+export const proxiedZips = (facts: RunFacts) => facts.attempts.reduce((n, a) => n + a.zips, (facts.fetch?.zips ?? 0) + (facts.fromFiles ?? 0))
 
 export function headline(facts: RunFacts): string {
   const time = facts.durationMs === undefined ? '' : ` in ${formatDuration(facts.durationMs)}`
