@@ -4736,8 +4736,11 @@ var config = JSON.parse(given);
 var local = await serveJobProxy(config, trust);
 var report = (stopped) => {
   const temp = `${config.statsFile}.partial`;
-  writeFileSync2(temp, JSON.stringify(local.stats(stopped)));
-  renameSync3(temp, config.statsFile);
+  try {
+    writeFileSync2(temp, JSON.stringify(local.stats(stopped)));
+    renameSync3(temp, config.statsFile);
+  } catch {
+  }
 };
 var stopping = false;
 var stop = async (why) => {

@@ -3,6 +3,7 @@
 // module path and version go itself could ask for, or a checksum database path go's client
 // asks. Anything else gets a 4xx before it reaches the disk or a candidate. Real HTTP against
 // the running proxies, with a candidate that would answer anything.
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -181,6 +182,15 @@ async function startJobProxy(idleMs: number) {
   return { ...proxy, runnerTemp, workDir: path.join(runnerTemp, readdirSync(runnerTemp)[0] as string) }
 }
 
+const hasPrlimit = (() => {
+  try {
+    execFileSync('prlimit', ['--version'], { stdio: 'ignore' })
+    return process.platform === 'linux'
+  } catch {
+    return false
+  }
+})()
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0)
@@ -220,4 +230,36 @@ describe('the job’s proxy for later steps', () => {
       process.kill(proxy.pid, 'SIGTERM')
     }
   })
+
+  // Anyone on the machine can open connections to it, secret or not: enough of them use up its
+  // descriptors (here a limit of 128, lowered with prlimit; 65536 on a hosted runner, within
+  // reach of two processes). Its report to the post step then cannot be written, which must not
+  // end the proxy that later steps' go is using (their port would be free for anyone to take).
+  it.skipIf(!hasPrlimit)('outlives a flood of connections that uses up its descriptors, and serves go once it is over', async () => {
+    const net = await import('node:net')
+    const proxy = await startJobProxy(600_000)
+    const { port } = new URL(proxy.url)
+    const sockets: import('node:net').Socket[] = []
+    try {
+      execFileSync('prlimit', ['--pid', String(proxy.pid), '--nofile=128:128'])
+      for (let i = 0; i < 200; i++) sockets.push(net.connect(Number(port), '127.0.0.1').on('error', () => undefined))
+      await new Promise(resolve => setTimeout(resolve, 500))
+      // go's request meanwhile: it may fail (go then asks the chain behind), but it changes the count the report follows.
+      await rawGet(new URL(proxy.url).origin, `${new URL(proxy.url).pathname}/example.com/a/@v/list`).catch(() => 0)
+      // The report is written every 2 s while requests come.
+      await new Promise(resolve => setTimeout(resolve, 5000))
+      expect(alive(proxy.pid)).toBe(true)
+      for (const socket of sockets) socket.destroy()
+      await new Promise(resolve => setTimeout(resolve, 500))
+      expect(await rawGet(new URL(proxy.url).origin, `${new URL(proxy.url).pathname}/example.com/a/@v/list`)).toBe(200)
+      await new Promise(resolve => setTimeout(resolve, 3000))
+      // The one asked during the flood may never have reached it: the one after it did.
+      const stats = JSON.parse(readFileSync(path.join(proxy.workDir, 'stats.json'), 'utf8')) as { requests: number; served: number }
+      expect(stats.requests).toBeGreaterThanOrEqual(1)
+      expect(stats.served).toBeGreaterThanOrEqual(1)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      if (alive(proxy.pid)) process.kill(proxy.pid, 'SIGTERM')
+    }
+  }, 30_000)
 })

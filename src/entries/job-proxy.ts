@@ -27,10 +27,17 @@ if (!given) process.exit(0)
 const config = JSON.parse(given) as JobProxyConfig
 
 const local = await serveJobProxy(config, trust)
+// A report that cannot be written (no descriptor left: anyone on the machine can open enough
+// connections to use them up; a full disk) is skipped, and a later one tries again: thrown from
+// a timer, it would end the proxy later steps are using, and free its port for anyone to take.
 const report = (stopped?: string) => {
   const temp = `${config.statsFile}.partial`
-  writeFileSync(temp, JSON.stringify(local.stats(stopped)))
-  renameSync(temp, config.statsFile)
+  try {
+    writeFileSync(temp, JSON.stringify(local.stats(stopped)))
+    renameSync(temp, config.statsFile)
+  } catch {
+    // The post step reads the last one written.
+  }
 }
 
 let stopping = false
