@@ -5882,10 +5882,12 @@ var READ_WHOLE = 64 << 10;
 function answer(outcome, job, response, onServed) {
   if (outcome.kind === "absent") return fail(response, outcome.status, `not found: ${job.module}@${job.version}`);
   if (outcome.kind === "failed") return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`);
-  const served = () => {
-    onServed();
-    if (job.transient) void rm(outcome.file, { force: true });
-  };
+  if (job.transient) {
+    const drop = () => void rm(outcome.file, { force: true });
+    if (response.closed) drop();
+    else response.once("close", drop);
+  }
+  if (response.closed) return;
   let fd;
   try {
     fd = outcome.open();
@@ -5906,7 +5908,7 @@ function answer(outcome, job, response, onServed) {
       closeSync6(fd);
     }
     response.writeHead(200, head).end(body);
-    return served();
+    return onServed();
   }
   response.writeHead(200, head);
   const stream = createReadStream("", { fd, end: outcome.size - 1 });
@@ -5915,7 +5917,7 @@ function answer(outcome, job, response, onServed) {
   stream.on("end", () => {
     if (stream.bytesRead !== outcome.size) return void response.destroy();
     response.end();
-    served();
+    onServed();
   });
   stream.pipe(response, { end: false });
 }

@@ -4,7 +4,8 @@
 // check cannot close: the store below swaps the file right after finding it, as another user of
 // the module cache could. Real loopback HTTP, real FIFOs; no candidate is ever asked.
 import { execFileSync, spawn } from 'node:child_process'
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Fetcher } from '../src/fetch/fetcher.ts'
 import { type LocalProxy, startLocalProxy } from '../src/fetch/local-proxy.ts'
 import { Store, type StoredJob } from '../src/fetch/store.ts'
+import { type Candidate, parseCandidates } from '../src/go/goproxy.ts'
 import { MAX_BYTES } from '../src/module/limits.ts'
 import type { FileJob } from '../src/module/vouched.ts'
 import type { HttpClient } from '../src/net/client.ts'
@@ -276,4 +278,74 @@ describe.skipIf(!canMount)('a link on the way to a mount that never answers', ()
     expect(first).toBe(502)
     expect(next).not.toBe('no answer')
   }, 30_000)
+})
+
+// A file go.sum does not name (here a zip of a module it does not list) is fetched for one
+// request into a file of its own, removed once it was sent. go may go away first: killed,
+// interrupted, timed out; or anyone with the secret, on purpose, request after request. Each
+// such file is up to 500 MiB of the runner's disk, and while the proxy lives nothing else
+// removes it.
+describe.skipIf(process.platform !== 'linux')('a file fetched for one request, its client gone', () => {
+  const BIG = Buffer.alloc(4 << 20, 3)
+  let upstream: http.Server
+  let transientDir: string
+  let fetcher: Fetcher
+  let oneOff: LocalProxy
+  let delayMs = 0
+
+  beforeAll(async () => {
+    upstream = http.createServer((request, response) => {
+      if (!request.url?.endsWith('.zip')) return void response.writeHead(404).end()
+      setTimeout(() => response.writeHead(200, { 'content-length': BIG.length }).end(BIG), delayMs)
+    })
+    await new Promise<void>(resolve => upstream.listen(0, '127.0.0.1', resolve))
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'one-off-'))
+    transientDir = path.join(dir, 'transient')
+    const candidate = parseCandidates(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`)[0] as Candidate
+    fetcher = new Fetcher({ client, candidates: [{ candidate, latencyMs: 0 }], store: new Store({ root: path.join(dir, 'store'), downloads: '' }), transientDir, rounds: 1, backoffMs: 10, stallTimeoutMs: 5_000 })
+    oneOff = await startLocalProxy(fetcher, new Map(), { secret: 'secret' })
+  })
+  afterAll(async () => {
+    await oneOff.close()
+    await fetcher.close()
+    await new Promise(resolve => upstream.close(resolve))
+  })
+
+  const leftOver = () => ({
+    files: readdirSync(transientDir, { recursive: true }).filter(f => statSync(path.join(transientDir, String(f))).isFile()).length,
+    open: readdirSync('/proc/self/fd').filter(fd => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${transientDir}/`)
+      } catch {
+        return false
+      }
+    }).length
+  })
+
+  /** Asks for a zip and goes away: after its first bytes, or `afterMs` after asking. */
+  const askAndLeave = (module: string, afterMs?: number) =>
+    new Promise<void>(resolve => {
+      const request = http.get(`${oneOff.url}/${module}/@v/v1.0.0.zip`, response => {
+        response.once('data', () => {
+          request.destroy()
+          resolve()
+        })
+      })
+      request.on('error', () => resolve())
+      if (afterMs !== undefined) setTimeout(() => request.destroy(), afterMs)
+    })
+
+  it('leaves neither the file nor a descriptor of it when the client went away mid-stream', async () => {
+    delayMs = 0
+    for (let i = 0; i < 3; i++) await askAndLeave(`example.com/midstream${i}`)
+    await new Promise(resolve => setTimeout(resolve, 500))
+    expect(leftOver()).toEqual({ files: 0, open: 0 })
+  }, 20_000)
+
+  it('leaves neither the file nor a descriptor of it when the client went away before the answer', async () => {
+    delayMs = 300
+    await Promise.all([0, 1, 2].map(i => askAndLeave(`example.com/early${i}`, 50)))
+    await new Promise(resolve => setTimeout(resolve, 1_000))
+    expect(leftOver()).toEqual({ files: 0, open: 0 })
+  }, 20_000)
 })

@@ -127,10 +127,18 @@ const READ_WHOLE = 64 << 10
 function answer(outcome: Outcome, job: FileJob, response: http.ServerResponse, onServed: () => void): void {
   if (outcome.kind === 'absent') return fail(response, outcome.status, `not found: ${job.module}@${job.version}`)
   if (outcome.kind === 'failed') return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`)
-  const served = () => {
-    onServed()
-    if (job.transient) void rm(outcome.file, { force: true })
+  // A file fetched for this request alone is removed once the response is over, however it
+  // ended: sent whole, cut short, or its client gone before the answer came (go killed or
+  // interrupted; anyone with the secret, request after request). Left, each would hold up to
+  // 500 MiB of the runner's disk for as long as the proxy lives.
+  if (job.transient) {
+    const drop = () => void rm(outcome.file, { force: true })
+    if (response.closed) drop()
+    else response.once('close', drop)
   }
+  // Its client gone already, nothing is opened for it: the response's 'close' was before this
+  // answer, so a stream piped into it would wait for a drain that never comes, holding the file open.
+  if (response.closed) return
   // The file was checked when it was stored, but go's module cache is shared ground: it is
   // opened again as the store reached it (each directory on its way without a link, the file
   // refused unless regular), so that a FIFO or device put in its place meanwhile is refused at
@@ -157,7 +165,7 @@ function answer(outcome: Outcome, job: FileJob, response: http.ServerResponse, o
       closeSync(fd)
     }
     response.writeHead(200, head).end(body)
-    return served()
+    return onServed()
   }
   response.writeHead(200, head)
   const stream = createReadStream('', { fd, end: outcome.size - 1 })
@@ -167,7 +175,7 @@ function answer(outcome: Outcome, job: FileJob, response: http.ServerResponse, o
   stream.on('end', () => {
     if (stream.bytesRead !== outcome.size) return void response.destroy()
     response.end()
-    served()
+    onServed()
   })
   stream.pipe(response, { end: false })
 }
