@@ -5621,12 +5621,13 @@ var Fetcher = class {
    * A file: from the store, joined with a fetch under way, or fetched now. A `speculative` caller
    * (the fetch of go's download set) is told by `onFetched` when the bytes are on disk, or the
    * fetch is over, so that it can start the next request while this one is verified; anyone
-   * else is go, waiting: what it asks for is hashed first.
+   * else is go, waiting: what it asks for is hashed first. `signal` ends a fetch for one request
+   * (a transient job) early; a file others may join is fetched to the end whatever it says.
    */
   get(job, use = {}) {
     const urgent = !use.speculative;
     const halt = new AbortController();
-    if (job.transient) return this.fetch(job, this.transient, urgent, halt.signal, use.onFetched);
+    if (job.transient) return this.fetch(job, this.transient, urgent, use.signal ? AbortSignal.any([halt.signal, use.signal]) : halt.signal, use.onFetched);
     const running = this.inFlight.get(job.path);
     if (running) {
       use.onFetched?.();
@@ -5857,7 +5858,12 @@ async function startLocalProxy(fetcher, known, options) {
       if ("problem" in asked) return refuse(400, asked.problem);
       job = jobFor(known, asked);
     }
-    void from.get(job).then(
+    let gone;
+    if (job.transient) {
+      gone = new AbortController();
+      response.once("close", () => gone?.abort(new Error("its client went away")));
+    }
+    void from.get(job, gone ? { signal: gone.signal } : {}).then(
       (outcome) => answer(outcome, job, response, () => proxy.served++)
     ).catch((e) => fail(response, 502, e.message));
   });

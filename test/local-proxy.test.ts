@@ -292,10 +292,17 @@ describe.skipIf(process.platform !== 'linux')('a file fetched for one request, i
   let fetcher: Fetcher
   let oneOff: LocalProxy
   let delayMs = 0
+  const held: Promise<string>[] = []
 
   beforeAll(async () => {
     upstream = http.createServer((request, response) => {
       if (!request.url?.endsWith('.zip')) return void response.writeHead(404).end()
+      if (request.url.includes('/held')) {
+        // Its first bytes, then nothing until the request is given up: the fetch is under way when the client leaves.
+        response.writeHead(200, { 'content-length': BIG.length }).write(BIG.subarray(0, 1 << 10))
+        held.push(new Promise(resolve => response.once('close', () => resolve(response.writableFinished ? 'finished' : 'given up'))))
+        return
+      }
       setTimeout(() => response.writeHead(200, { 'content-length': BIG.length }).end(BIG), delayMs)
     })
     await new Promise<void>(resolve => upstream.listen(0, '127.0.0.1', resolve))
@@ -346,6 +353,15 @@ describe.skipIf(process.platform !== 'linux')('a file fetched for one request, i
     delayMs = 300
     await Promise.all([0, 1, 2].map(i => askAndLeave(`example.com/early${i}`, 50)))
     await new Promise(resolve => setTimeout(resolve, 1_000))
+    expect(leftOver()).toEqual({ files: 0, open: 0 })
+  }, 20_000)
+
+  it('gives up its fetch at once: the candidate is not left sending what nobody will read', async () => {
+    await Promise.all([0, 1, 2].map(i => askAndLeave(`example.com/held${i}`, 300)))
+    expect(held).toHaveLength(3)
+    const given = await Promise.race([Promise.all(held), new Promise(resolve => setTimeout(() => resolve('still asked after 2 s'), 2_000))])
+    expect(given).toEqual(['given up', 'given up', 'given up'])
+    await new Promise(resolve => setTimeout(resolve, 200))
     expect(leftOver()).toEqual({ files: 0, open: 0 })
   }, 20_000)
 })

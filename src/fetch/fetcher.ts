@@ -100,12 +100,14 @@ export class Fetcher {
    * A file: from the store, joined with a fetch under way, or fetched now. A `speculative` caller
    * (the fetch of go's download set) is told by `onFetched` when the bytes are on disk, or the
    * fetch is over, so that it can start the next request while this one is verified; anyone
-   * else is go, waiting: what it asks for is hashed first.
+   * else is go, waiting: what it asks for is hashed first. `signal` ends a fetch for one request
+   * (a transient job) early; a file others may join is fetched to the end whatever it says.
    */
-  get(job: FileJob, use: { speculative?: boolean; onFetched?: () => void } = {}): Promise<Outcome> {
+  get(job: FileJob, use: { speculative?: boolean; onFetched?: () => void; signal?: AbortSignal } = {}): Promise<Outcome> {
     const urgent = !use.speculative
     const halt = new AbortController()
-    if (job.transient) return this.fetch(job, this.transient, urgent, halt.signal, use.onFetched)
+    // A file for one request is its caller's alone: `signal` (its client gone) ends its fetch.
+    if (job.transient) return this.fetch(job, this.transient, urgent, use.signal ? AbortSignal.any([halt.signal, use.signal]) : halt.signal, use.onFetched)
     const running = this.inFlight.get(job.path)
     if (running) {
       // Another caller's fetch: it needs no request of this caller's.

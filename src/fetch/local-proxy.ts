@@ -98,7 +98,13 @@ export async function startLocalProxy(
       if ('problem' in asked) return refuse(400, asked.problem)
       job = jobFor(known, asked)
     }
-    void from.get(job).then(
+    // A file fetched for this request alone is given up when its client goes away: nobody else will ask for it.
+    let gone: AbortController | undefined
+    if (job.transient) {
+      gone = new AbortController()
+      response.once('close', () => gone?.abort(new Error('its client went away')))
+    }
+    void from.get(job, gone ? { signal: gone.signal } : {}).then(
       outcome => answer(outcome, job, response, () => proxy.served++)
     ).catch((e: Error) => fail(response, 502, e.message))
   })
