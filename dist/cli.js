@@ -5817,6 +5817,7 @@ function parseSumdbPath(path28) {
 }
 
 // src/fetch/local-proxy.ts
+var MAX_IN_FLIGHT = 256;
 var CONTENT_TYPE = {
   info: "application/json",
   mod: "text/plain; charset=utf-8",
@@ -5825,6 +5826,7 @@ var CONTENT_TYPE = {
 async function startLocalProxy(fetcher, known, options) {
   const prefix = Buffer.from(`/${options.secret}/`);
   const sockets = /* @__PURE__ */ new Set();
+  let inFlight = 0;
   const proxy = { url: "", requests: 0, served: 0, refused: 0, malformed: 0, close: async () => void 0 };
   const server = http.createServer((request, response) => {
     const raw = Buffer.from(request.url ?? "", "latin1");
@@ -5858,6 +5860,9 @@ async function startLocalProxy(fetcher, known, options) {
       if ("problem" in asked) return refuse(400, asked.problem);
       job = jobFor(known, asked);
     }
+    if (inFlight >= MAX_IN_FLIGHT) return fail(response, 503, `busy: ${MAX_IN_FLIGHT} requests are being answered here`);
+    inFlight++;
+    response.once("close", () => inFlight--);
     let gone;
     if (job.transient) {
       gone = new AbortController();

@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Fetcher } from '../src/fetch/fetcher.ts'
-import { type LocalProxy, startLocalProxy } from '../src/fetch/local-proxy.ts'
+import { type LocalProxy, MAX_IN_FLIGHT, startLocalProxy } from '../src/fetch/local-proxy.ts'
 import { Store, type StoredJob } from '../src/fetch/store.ts'
 import { type Candidate, parseCandidates } from '../src/go/goproxy.ts'
 import { MAX_BYTES } from '../src/module/limits.ts'
@@ -364,4 +364,59 @@ describe.skipIf(process.platform !== 'linux')('a file fetched for one request, i
     await new Promise(resolve => setTimeout(resolve, 200))
     expect(leftOver()).toEqual({ files: 0, open: 0 })
   }, 20_000)
+})
+
+describe('requests beyond what it answers at once', () => {
+  let upstream: http.Server
+  let busy: LocalProxy
+  let fetcher: Fetcher
+  const waiting = new Set<http.ServerResponse>()
+
+  beforeAll(async () => {
+    // A candidate that holds every zip request unanswered, and has no .mod.
+    upstream = http.createServer((request, response) => {
+      if (!request.url?.endsWith('.zip')) return void response.writeHead(404).end()
+      waiting.add(response)
+    })
+    await new Promise<void>(resolve => upstream.listen(0, '127.0.0.1', resolve))
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'busy-'))
+    const candidate = parseCandidates(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`)[0] as Candidate
+    fetcher = new Fetcher({ client, candidates: [{ candidate, latencyMs: 0 }], store: new Store({ root: path.join(dir, 'store'), downloads: '' }), transientDir: path.join(dir, 'transient'), rounds: 1, backoffMs: 10, stallTimeoutMs: 60_000 })
+    busy = await startLocalProxy(fetcher, new Map(), { secret: 'secret' })
+  })
+  afterAll(async () => {
+    await busy.close()
+    await fetcher.close()
+    for (const response of waiting) response.destroy()
+    await new Promise(resolve => upstream.close(resolve))
+  })
+
+  /** A request on a connection of its own: its status, or `no answer` within 5 s. */
+  const statusOf = (file: string, keep?: http.ClientRequest[]) =>
+    new Promise<number | 'no answer'>(resolve => {
+      const request = http.get(`${busy.url}/${file}`, { agent: false }, response => {
+        response.resume()
+        resolve(response.statusCode ?? 0)
+      })
+      keep?.push(request)
+      request.on('error', () => resolve('no answer'))
+      setTimeout(() => resolve('no answer'), 5_000).unref()
+    })
+
+  it('are answered 503 at once, so that go moves on down the chain; once some end, it answers again', async () => {
+    const held: http.ClientRequest[] = []
+    for (let i = 0; i < MAX_IN_FLIGHT; i++) void statusOf(`example.com/held${i}/@v/v1.0.0.zip`, held)
+    // Every held request has reached the proxy (and its own fetch).
+    const deadline = Date.now() + 10_000
+    while (busy.requests < MAX_IN_FLIGHT && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+    expect(busy.requests).toBe(MAX_IN_FLIGHT)
+    const started = performance.now()
+    expect(await statusOf('example.com/more/@v/v1.0.0.mod')).toBe(503)
+    expect(performance.now() - started).toBeLessThan(2_000)
+    for (const request of held.splice(0, 8)) request.destroy()
+    await new Promise(resolve => setTimeout(resolve, 200))
+    // The candidate's own answer (it has no .mod), not the proxy's refusal.
+    expect(await statusOf('example.com/more/@v/v1.0.0.mod')).toBe(404)
+    for (const request of held) request.destroy()
+  }, 30_000)
 })
