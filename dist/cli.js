@@ -8266,7 +8266,7 @@ var RESTORE_WORDS = {
 };
 var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
 var joined2 = (...parts) => parts.filter(Boolean).join(", ");
-function buildSummary(facts) {
+function buildSummary(facts, { runner = true } = {}) {
   const proxied = proxiedZips(facts);
   const direct = facts.direct ?? [];
   const modules = proxied + direct.length;
@@ -8282,10 +8282,10 @@ function buildSummary(facts) {
     },
     {
       heading: "Result",
-      summary: joined2(`${plural(modules, "module")} in ${plural(facts.attempts.length, "attempt")}`, facts.exported ? "GOPROXY exported for later steps" : ""),
-      header: ["Chosen proxy", "Exported GOPROXY", "Modules downloaded", "Attempts"],
-      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", direct.length > 0 ? `${modules} (${direct.length} direct)` : String(modules), String(facts.attempts.length)]],
-      notes: facts.laterSteps ? [facts.laterSteps] : []
+      summary: joined2(`${plural(modules, "module")} in ${plural(facts.attempts.length, "attempt")}`, runner && facts.exported ? "GOPROXY exported for later steps" : ""),
+      header: ["Chosen proxy", ...runner ? ["Exported GOPROXY"] : [], "Modules downloaded", "Attempts"],
+      rows: [[facts.chosen ?? "\u2014", ...runner ? [facts.exported ?? "\u2014"] : [], direct.length > 0 ? `${modules} (${direct.length} direct)` : String(modules), String(facts.attempts.length)]],
+      notes: runner && facts.laterSteps ? [facts.laterSteps] : []
     },
     ...direct.length > 0 ? [directSection(direct)] : [],
     ...facts.fetch ? fetchSections(facts.fetch) : [],
@@ -8303,7 +8303,7 @@ function buildSummary(facts) {
       ]),
       notes: firstInLine
     },
-    cacheSection(facts),
+    ...runner ? [cacheSection(facts)] : facts.verify ? [checkSection(facts.verify)] : [],
     ...facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : []
   ];
   return { title: headline(facts), ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
@@ -8326,6 +8326,9 @@ function cacheSection(facts) {
     ],
     notes: [...facts.verify ? verifyNotes(facts.verify) : [], ...(facts.direct ?? []).length > 0 ? [CLONES_NOT_CACHED] : []]
   };
+}
+function checkSection(verify2) {
+  return { heading: "Module cache", summary: describeVerify(verify2), header: ["Checked against go.sum"], rows: [[describeVerify(verify2)]], notes: verifyNotes(verify2) };
 }
 function cacheSummary(facts, restore, save) {
   if (facts.restore.state === "unavailable") return restore;
@@ -8616,7 +8619,7 @@ async function runDownload2(args, read, { stdout, stderr }) {
   const mask = (text) => maskSecrets(text, [...result.secrets, ...terminal.secrets]);
   if (args.json) stdout.write(`${JSON.stringify(result.facts, (_key, value) => typeof value === "string" ? mask(value) : value)}
 `);
-  else stdout.write(renderTerminal(buildSummary(result.facts), mask));
+  else stdout.write(renderTerminal(buildSummary(result.facts, { runner: false }), mask));
   if (!result.facts.ok) stderr.write(`go-mod-download: ${visible(mask(failureLine(result)))}
 `);
   return exitCode(result);

@@ -11708,7 +11708,7 @@ var RESTORE_WORDS = {
 };
 var time = (ms) => ms === void 0 ? "" : formatDuration(ms);
 var joined2 = (...parts) => parts.filter(Boolean).join(", ");
-function buildSummary(facts) {
+function buildSummary(facts, { runner = true } = {}) {
   const proxied = proxiedZips(facts);
   const direct = facts.direct ?? [];
   const modules = proxied + direct.length;
@@ -11724,10 +11724,10 @@ function buildSummary(facts) {
     },
     {
       heading: "Result",
-      summary: joined2(`${plural(modules, "module")} in ${plural(facts.attempts.length, "attempt")}`, facts.exported ? "GOPROXY exported for later steps" : ""),
-      header: ["Chosen proxy", "Exported GOPROXY", "Modules downloaded", "Attempts"],
-      rows: [[facts.chosen ?? "\u2014", facts.exported ?? "\u2014", direct.length > 0 ? `${modules} (${direct.length} direct)` : String(modules), String(facts.attempts.length)]],
-      notes: facts.laterSteps ? [facts.laterSteps] : []
+      summary: joined2(`${plural(modules, "module")} in ${plural(facts.attempts.length, "attempt")}`, runner && facts.exported ? "GOPROXY exported for later steps" : ""),
+      header: ["Chosen proxy", ...runner ? ["Exported GOPROXY"] : [], "Modules downloaded", "Attempts"],
+      rows: [[facts.chosen ?? "\u2014", ...runner ? [facts.exported ?? "\u2014"] : [], direct.length > 0 ? `${modules} (${direct.length} direct)` : String(modules), String(facts.attempts.length)]],
+      notes: runner && facts.laterSteps ? [facts.laterSteps] : []
     },
     ...direct.length > 0 ? [directSection(direct)] : [],
     ...facts.fetch ? fetchSections(facts.fetch) : [],
@@ -11745,7 +11745,7 @@ function buildSummary(facts) {
       ]),
       notes: firstInLine
     },
-    cacheSection(facts),
+    ...runner ? [cacheSection(facts)] : facts.verify ? [checkSection(facts.verify)] : [],
     ...facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : []
   ];
   return { title: headline(facts), ...facts.failure === void 0 ? {} : { failure: facts.failure }, sections };
@@ -11768,6 +11768,9 @@ function cacheSection(facts) {
     ],
     notes: [...facts.verify ? verifyNotes(facts.verify) : [], ...(facts.direct ?? []).length > 0 ? [CLONES_NOT_CACHED] : []]
   };
+}
+function checkSection(verify2) {
+  return { heading: "Module cache", summary: describeVerify(verify2), header: ["Checked against go.sum"], rows: [[describeVerify(verify2)]], notes: verifyNotes(verify2) };
 }
 function cacheSummary(facts, restore, save) {
   if (facts.restore.state === "unavailable") return restore;

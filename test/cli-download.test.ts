@@ -36,11 +36,17 @@ describe('go-mod-download download', () => {
     expect(run.stdout).not.toContain('|')
     expect(run.stdout).toMatch(new RegExp(`${good.url.replace(/[.]/g, '\\.')}\\s+✅ healthy`))
     expect(run.stdout).toMatch(new RegExp(`${silent.url.replace(/[.]/g, '\\.')}\\s+🐢 too slow`))
+    // Nothing of what a runner has and a terminal has not: later steps to export to, a cache service.
+    expect(run.stdout).not.toMatch(/Exported|later steps|Cache|not saved/)
     // The engine's lines go to stderr; nothing of the Action's workflow commands anywhere.
     expect(run.stderr).toContain('Probe the proxies')
     expect(run.stdout + run.stderr).not.toMatch(/^::/m)
     expect(good.requests.some(r => r.endsWith('.zip'))).toBe(true)
     expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
+    // Again over the module cache it left: the check of that cache is what the table says of it.
+    const again = await runCli(['--proxies', good.url, ...QUICK], universe.sampleDir, offlineGoEnv(modcache))
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toMatch(/^Module cache\nChecked against go\.sum\n-+\n\d+ zips/m)
   })
 
   it('--json prints one JSON document on stdout, the report, and its facts match the module cache', async () => {

@@ -69,7 +69,7 @@ async function runDownload(args: CliArgs, read: ReadInput, { stdout, stderr }: C
   terminal.done()
   const mask = (text: string) => maskSecrets(text, [...result.secrets, ...terminal.secrets])
   if (args.json) stdout.write(`${JSON.stringify(result.facts, (_key, value: unknown) => (typeof value === 'string' ? mask(value) : value))}\n`)
-  else stdout.write(renderTerminal(buildSummary(result.facts), mask))
+  else stdout.write(renderTerminal(buildSummary(result.facts, { runner: false }), mask))
   // Why, on stderr too, as its last line: with --json, or stdout sent to a file, the reader sees nothing else.
   if (!result.facts.ok) stderr.write(`go-mod-download: ${visible(mask(failureLine(result)))}\n`)
   return exitCode(result)

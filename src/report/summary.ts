@@ -31,7 +31,12 @@ const RESTORE_WORDS = {
 const time = (ms: number | undefined) => (ms === undefined ? '' : formatDuration(ms))
 const joined = (...parts: string[]) => parts.filter(Boolean).join(', ')
 
-export function buildSummary(facts: RunFacts): SummaryModel {
+/** Where the summary is read. `runner: false` (the CLI): no later steps to export to, no cache service, so neither is shown. */
+export interface SummaryOptions {
+  runner?: boolean
+}
+
+export function buildSummary(facts: RunFacts, { runner = true }: SummaryOptions = {}): SummaryModel {
   const proxied = proxiedZips(facts)
   const direct = facts.direct ?? []
   const modules = proxied + direct.length
@@ -47,10 +52,10 @@ export function buildSummary(facts: RunFacts): SummaryModel {
     },
     {
       heading: 'Result',
-      summary: joined(`${plural(modules, 'module')} in ${plural(facts.attempts.length, 'attempt')}`, facts.exported ? 'GOPROXY exported for later steps' : ''),
-      header: ['Chosen proxy', 'Exported GOPROXY', 'Modules downloaded', 'Attempts'],
-      rows: [[facts.chosen ?? '—', facts.exported ?? '—', direct.length > 0 ? `${modules} (${direct.length} direct)` : String(modules), String(facts.attempts.length)]],
-      notes: facts.laterSteps ? [facts.laterSteps] : []
+      summary: joined(`${plural(modules, 'module')} in ${plural(facts.attempts.length, 'attempt')}`, runner && facts.exported ? 'GOPROXY exported for later steps' : ''),
+      header: ['Chosen proxy', ...(runner ? ['Exported GOPROXY'] : []), 'Modules downloaded', 'Attempts'],
+      rows: [[facts.chosen ?? '—', ...(runner ? [facts.exported ?? '—'] : []), direct.length > 0 ? `${modules} (${direct.length} direct)` : String(modules), String(facts.attempts.length)]],
+      notes: runner && facts.laterSteps ? [facts.laterSteps] : []
     },
     ...(direct.length > 0 ? [directSection(direct)] : []),
     ...(facts.fetch ? fetchSections(facts.fetch) : []),
@@ -68,7 +73,7 @@ export function buildSummary(facts: RunFacts): SummaryModel {
       ]),
       notes: firstInLine
     },
-    cacheSection(facts),
+    ...(runner ? [cacheSection(facts)] : facts.verify ? [checkSection(facts.verify)] : []),
     ...(facts.buildCache ? [buildCacheSection(facts.buildCache, facts.buildCacheSave)] : [])
   ]
   return { title: headline(facts), ...(facts.failure === undefined ? {} : { failure: facts.failure }), sections }
@@ -93,6 +98,11 @@ function cacheSection(facts: RunFacts): Section {
     ],
     notes: [...(facts.verify ? verifyNotes(facts.verify) : []), ...((facts.direct ?? []).length > 0 ? [CLONES_NOT_CACHED] : [])]
   }
+}
+
+/** Without a cache service (the CLI): the check of the module cache the run started from, alone. */
+function checkSection(verify: VerifyReport): Section {
+  return { heading: 'Module cache', summary: describeVerify(verify), header: ['Checked against go.sum'], rows: [[describeVerify(verify)]], notes: verifyNotes(verify) }
 }
 
 /** The cache in a line: a policy that allows neither restore nor save is said once, as the policy it is. */
