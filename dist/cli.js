@@ -689,6 +689,9 @@ import v8 from "node:v8";
 v8.setFlagsFromString("--semi-space-growth-factor=1");
 v8.setFlagsFromString("--optimize-for-size");
 
+// src/cli/main.ts
+import net5 from "node:net";
+
 // src/net/proxy-env.ts
 import net from "node:net";
 import { domainToASCII } from "node:url";
@@ -8584,13 +8587,16 @@ async function runCli(argv2, streams = { stdout: process.stdout, stderr: process
   const { stdout, stderr } = streams;
   let args;
   let read;
+  let folderNamed = false;
   try {
     args = parseArgs(argv2);
+    folderNamed = args.inputs["working-directory"] !== void 0;
     read = (name) => args.inputs[name] ?? CLI_SETTINGS[name] ?? "";
     if (args.command === "download" || args.command === "serve") parseSettings(read, process.cwd());
   } catch (e) {
     if (!(e instanceof UsageError || e instanceof InputError)) throw e;
-    stderr.write(`go-mod-download: ${usageProblem(e)}
+    const unnamed = e instanceof InputError && e.input === "working-directory" && !folderNamed;
+    stderr.write(`go-mod-download: ${unnamed ? `the current folder, ${e.problem}: run it in a module's folder, or give --working-directory` : usageProblem(e)}
 `);
     return EXIT.usage;
   }
@@ -8652,6 +8658,12 @@ async function runServe(args, read, { stdout, stderr }) {
   if (!isLoopbackHost(listen.host)) {
     terminal.warning(`--listen ${args.listen} reaches beyond this machine: go's requests, and the secret path in them that lets anyone use this proxy (and the candidates' credentials it holds), cross the network in plain HTTP. Listen on loopback unless that network is yours alone.`);
   }
+  const unusable = await cannotListen(listen);
+  if (unusable) {
+    stderr.write(`go-mod-download: --listen ${args.listen}: ${unusable}
+`);
+    return EXIT.error;
+  }
   const secrets = [];
   const mask = (text) => maskSecrets(text, [...secrets, ...terminal.secrets]);
   let serving;
@@ -8691,6 +8703,18 @@ ${textTable(["Candidate", "Requests", "Kept", "Received", "Failures", "Stalls", 
   );
   return EXIT.ok;
 }
+function cannotListen(listen) {
+  return new Promise((resolve) => {
+    const server = net5.createServer();
+    server.once("error", (e) => resolve(LISTEN_ERRORS[e.code ?? ""] ?? e.message));
+    server.listen(listen.port, listen.host, () => server.close(() => resolve(void 0)));
+  });
+}
+var LISTEN_ERRORS = {
+  EADDRINUSE: "the address is already in use",
+  EADDRNOTAVAIL: "no address of this machine",
+  EACCES: "not allowed to listen there (a port below 1024 needs privileges)"
+};
 function parseListen(text) {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(text);
   const port2 = Number(m?.[3]);

@@ -147,7 +147,11 @@ describe('exit codes', () => {
   it('2: a folder without go.mod', async () => {
     const run = await runCli([], os.tmpdir(), offlineGoEnv(tempModcache()))
     expect(run.code).toBe(2)
-    expect(run.stderr).toContain('--working-directory: ')
+    // Run there, no flag given: the folder is named as the current one, with what to do.
+    expect(run.stderr).toBe(`go-mod-download: the current folder, ${os.tmpdir()} holds neither go.mod nor go.work: run it in a module's folder, or give --working-directory\n`)
+    const named = await runCli(['--working-directory', os.tmpdir()], universe.sampleDir, offlineGoEnv(tempModcache()))
+    expect(named.code).toBe(2)
+    expect(named.stderr).toBe(`go-mod-download: --working-directory: ${os.tmpdir()} holds neither go.mod nor go.work\n`)
   })
 
   it('3: no candidate is healthy', async () => {

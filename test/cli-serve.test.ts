@@ -109,19 +109,21 @@ describe('go-mod-download serve', () => {
     const beyond = await startCli(['serve', '--proxies', good.url, '--listen', '192.0.2.1:0'], universe.sampleDir, offlineGoEnv(tempModcache())).done
     expect(beyond.code).toBe(1)
     expect(beyond.stderr).toContain('warning: --listen 192.0.2.1:0 reaches beyond this machine')
-    expect(beyond.stderr).toContain('EADDRNOTAVAIL')
+    expect(beyond.stderr).toContain('--listen 192.0.2.1:0: no address of this machine')
+    expect(good.requests).toEqual([])
     const loopback = await runCli(['serve', '--proxies', good.url, '--listen', '[::1]:0', '--idle-timeout', '1s'], universe.sampleDir, offlineGoEnv(tempModcache()))
     expect(loopback.code, loopback.stderr).toBe(0)
     expect(loopback.stderr).not.toContain('reaches beyond')
   })
 
-  it('an address already taken: exit 1, said, nothing left running', async () => {
+  it('an address already taken: exit 1, said naming --listen before any candidate is asked, nothing left running', async () => {
     const good = await proxies.start(healthy)
     const taken = new URL(good.url).port
     const cli = startCli(['serve', '--proxies', good.url, '--listen', `127.0.0.1:${taken}`], universe.sampleDir, offlineGoEnv(tempModcache()))
     const run = await cli.done
     expect(run.code).toBe(1)
-    expect(run.stderr).toContain('EADDRINUSE')
+    expect(run.stderr).toContain(`go-mod-download: --listen 127.0.0.1:${taken}: the address is already in use`)
+    expect(good.requests).toEqual([])
     expect(groupAlive(cli.child.pid as number)).toBe(false)
   })
 })

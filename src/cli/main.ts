@@ -1,6 +1,7 @@
 // The CLI's front door: the command line read (args.ts), the engine's port on the terminal
 // (port.ts), then `download` (one run of the engine, its report as a table or one JSON document
 // on stdout) or `serve` (the job's proxy in the foreground). Returns the exit code USAGE lists.
+import net from 'node:net'
 import { isLoopbackHost } from '../net/proxy-env.ts'
 import { maskSecrets } from '../util/credentials.ts'
 import { parseDuration } from '../util/duration.ts'
@@ -31,14 +32,18 @@ export async function runCli(argv: string[], streams: CliStreams = { stdout: pro
   const { stdout, stderr } = streams
   let args: CliArgs
   let read: ReadInput
+  let folderNamed = false
   try {
     args = parseArgs(argv)
+    folderNamed = args.inputs['working-directory'] !== undefined
     read = name => args.inputs[name] ?? CLI_SETTINGS[name] ?? ''
     // Every setting is checked before anything runs: a bad one is named as the flag it came from.
     if (args.command === 'download' || args.command === 'serve') parseSettings(read, process.cwd())
   } catch (e) {
     if (!(e instanceof UsageError || e instanceof InputError)) throw e
-    stderr.write(`go-mod-download: ${usageProblem(e)}\n`)
+    // The folder the command was run in, when no flag named one: said as such, with what to do.
+    const unnamed = e instanceof InputError && e.input === 'working-directory' && !folderNamed
+    stderr.write(`go-mod-download: ${unnamed ? `the current folder, ${e.problem}: run it in a module's folder, or give --working-directory` : usageProblem(e)}\n`)
     return EXIT.usage
   }
   if (args.command === 'help') {
@@ -105,6 +110,12 @@ async function runServe(args: CliArgs, read: ReadInput, { stdout, stderr }: CliS
   if (!isLoopbackHost(listen.host)) {
     terminal.warning(`--listen ${args.listen} reaches beyond this machine: go's requests, and the secret path in them that lets anyone use this proxy (and the candidates' credentials it holds), cross the network in plain HTTP. Listen on loopback unless that network is yours alone.`)
   }
+  // Taken, or not this machine's: said now, naming the flag, not after the candidates were probed.
+  const unusable = await cannotListen(listen)
+  if (unusable) {
+    stderr.write(`go-mod-download: --listen ${args.listen}: ${unusable}\n`)
+    return EXIT.error
+  }
   const secrets: string[] = []
   const mask = (text: string) => maskSecrets(text, [...secrets, ...terminal.secrets])
   let serving: Awaited<ReturnType<typeof serve>>
@@ -144,6 +155,21 @@ async function runServe(args: CliArgs, read: ReadInput, { stdout, stderr }: CliS
 }
 
 /** `host:port`, `[::1]:port`: where serve listens. */
+/** Why nothing can listen at `listen` now (the address taken, or none of this machine's), found by listening there a moment. */
+function cannotListen(listen: { host: string; port: number }): Promise<string | undefined> {
+  return new Promise(resolve => {
+    const server = net.createServer()
+    server.once('error', (e: NodeJS.ErrnoException) => resolve(LISTEN_ERRORS[e.code ?? ''] ?? e.message))
+    server.listen(listen.port, listen.host, () => server.close(() => resolve(undefined)))
+  })
+}
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use',
+  EADDRNOTAVAIL: 'no address of this machine',
+  EACCES: 'not allowed to listen there (a port below 1024 needs privileges)'
+}
+
 export function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(text)
   const port = Number(m?.[3])
