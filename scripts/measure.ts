@@ -58,10 +58,14 @@ export function setAside(dir: string, root: string): void {
   }
 }
 
-/** Files created to time a creation. They stay until the benchmark's scratch directory goes: deleting them would be what the wait is for. */
-const PROBE_FILES = 200
+/** Files created to time a creation, spread over directories as a module cache's are. They stay until the benchmark's scratch directory goes: deleting them would be what the wait is for. */
+const PROBE_FILES = 1000
+const PROBE_DIRS = 10
 /** What a creation costs on this machine's root file system at rest (about 20 µs) with room to spare; slowed, it costs 200 to 700 µs. */
 const SETTLED_US = 60
+/** Readings in a row, this far apart, that must find the disk at rest: the slowdown comes and goes as new files land in one block group or another. */
+const QUIET_READINGS = 2
+const READING_GAP_MS = 2000
 /** The longest wait: ext4 keeps a freed inode "recent" for 60 s, or 300 s while its table block is dirty. */
 const SETTLE_LIMIT_MS = 300_000
 let settledBarUs = SETTLED_US
@@ -69,17 +73,17 @@ let probes = 0
 /** The time runs waited for the disk, for the benchmarks' text. */
 const settling = { waitedMs: 0, runs: 0 }
 
-/** What creating one empty file costs now, in µs: the mean of PROBE_FILES, in a new directory under the temporary one. */
+/** What creating one empty file costs now, in µs: the mean of PROBE_FILES, in new directories under the temporary one. */
 function createCostUs(): number {
   const dir = path.join(os.tmpdir(), 'disk-probe', String(probes++))
-  mkdirSync(dir, { recursive: true })
+  for (let d = 0; d < PROBE_DIRS; d++) mkdirSync(path.join(dir, String(d)), { recursive: true })
   const started = performance.now()
-  for (let i = 0; i < PROBE_FILES; i++) closeSync(openSync(path.join(dir, String(i)), 'wx'))
+  for (let i = 0; i < PROBE_FILES; i++) closeSync(openSync(path.join(dir, String(i % PROBE_DIRS), String(i)), 'wx'))
   return ((performance.now() - started) * 1000) / PROBE_FILES
 }
 
 /**
- * Waits, before a run, until creating a file is cheap again. Deleting many files (a module
+ * Waits, before a run, until creating files is cheap again. Deleting many files (a module
  * cache, the benchmark before) makes an ext4 file system without a journal, such as this
  * machine's root, slow to create files for minutes: each new inode is found by scanning past
  * every recently freed one (perf: ext4's recently_deleted). A run that met that state could take
@@ -88,14 +92,20 @@ function createCostUs(): number {
  */
 export async function settledDisk(): Promise<void> {
   const started = performance.now()
-  for (let said = false; ; said = true) {
+  for (let quiet = 0, said = false; ; ) {
     const cost = createCostUs()
-    if (cost <= settledBarUs) break
+    if (cost <= settledBarUs) {
+      if (++quiet >= QUIET_READINGS) break
+      await sleep(READING_GAP_MS)
+      continue
+    }
+    quiet = 0
     if (performance.now() - started > SETTLE_LIMIT_MS) {
       settledBarUs = 2 * cost
       break
     }
-    if (!said) process.stderr.write(`creating a file costs ${cost.toFixed(0)} µs (at rest: ${settledBarUs} µs or less): waiting for the disk to settle\n`)
+    if (!said) process.stderr.write(`creating a file costs ${cost.toFixed(0)} µs (at rest: ${settledBarUs.toFixed(0)} µs or less): waiting for the disk to settle\n`)
+    said = true
     await sleep(5000)
   }
   settling.waitedMs += performance.now() - started
@@ -104,7 +114,7 @@ export async function settledDisk(): Promise<void> {
 
 /** The benchmarks' sentence on those waits. */
 export function settlingNote(): string {
-  return `Before each run the benchmark waited until creating a file cost at most ${settledBarUs} µs: ${(settling.waitedMs / 1000).toFixed(0)} s in all, over ${settling.runs} runs.`
+  return `Before each run the benchmark waited until creating a file cost at most ${settledBarUs.toFixed(0)} µs, ${QUIET_READINGS} readings in a row: ${(settling.waitedMs / 1000).toFixed(0)} s in all, over ${settling.runs} runs.`
 }
 
 /**
