@@ -6525,7 +6525,7 @@ function describeToolchain(t) {
 }
 
 // src/download/direct.ts
-import { existsSync as existsSync5 } from "node:fs";
+import { existsSync as existsSync5, statSync as statSync4 } from "node:fs";
 import path20 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
@@ -6536,11 +6536,29 @@ var appeared = (o, line) => !line.goMod && !o.before.has(key3(line)) && o.after.
 function fileEntryFor(o, line) {
   if (o.routing.direct(line.module) || zipRequests(o.requests.answered, line)) return void 0;
   if (o.fetched && !zipRequests(o.requests.unanswered, line)) return void 0;
+  const rel = downloadPath(line.module, line.version, "zip");
+  const cached = lstatOf(path20.join(o.modcache, "cache", "download", rel));
   for (const c of o.chain) {
     if (c.spec === "direct" || c.spec === "off") return void 0;
-    if (c.dir !== void 0 && existsSync5(path20.join(c.dir, downloadPath(line.module, line.version, "zip")))) return c;
+    if (c.dir === void 0) continue;
+    const held = heldIn(c.dir, rel);
+    if (held && !(cached && held.dev === cached.dev && held.ino === cached.ino)) return c;
   }
   return void 0;
+}
+function heldIn(dir, rel) {
+  try {
+    const at = openDirIfThere(dir, path20.posix.dirname(rel), statSync4(dir).dev);
+    if (!at) return void 0;
+    try {
+      const entry = lstatOf(at.entry(path20.posix.basename(rel)));
+      return entry?.isFile() || entry?.isSymbolicLink() ? entry : void 0;
+    } finally {
+      at.close();
+    }
+  } catch {
+    return void 0;
+  }
 }
 function directFetches(o) {
   const fetched = [];
@@ -6724,7 +6742,8 @@ async function probeAndDownload(o) {
     requests: o.requests,
     routing,
     chain: downloaded.ran ? downloaded.chain : chain,
-    fetched: downloaded.fetch !== void 0
+    fetched: downloaded.fetch !== void 0,
+    modcache: env.GOMODCACHE
   };
   const direct = directFetches(seen);
   const reads = fileReads(seen);

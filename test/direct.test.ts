@@ -1,9 +1,9 @@
 // What go fetched direct and why, and what it read from file:// entries, read from go's -x output
 // and the module cache (src/download/): the rules alone, on go's own line formats. test/private-modules.test.ts runs them with real git.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { directFetches, fileReads } from '../src/download/direct.ts'
 import { GoOutput } from '../src/download/go-output.ts'
@@ -16,6 +16,7 @@ import { downloadPath } from '../src/module/request.ts'
 import { moduleRouting } from '../src/go/private.ts'
 import type { RunFacts } from '../src/report/facts.ts'
 import { buildSummary } from '../src/report/summary.ts'
+import { answersBeside, canMount, hungMount } from './support/hung-mount.ts'
 
 const VCS = '/m/cache/vcs/046bc697'
 
@@ -69,7 +70,8 @@ describe('directFetches', () => {
       },
       routing,
       chain: parseCandidates('https://a.example.com,direct'),
-      fetched: true
+      fetched: true,
+      modcache: mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
     })
     expect(fetched).toEqual([
       { module: 'git.corp.example.com/lib', version: 'v1.0.0', why: 'GOPRIVATE' },
@@ -78,7 +80,7 @@ describe('directFetches', () => {
   })
 
   it('nothing that did not appear', () => {
-    expect(directFetches({ lines: lines('git.corp.example.com/lib'), before: new Set(), after: new Set(), requests: { answered: [], unanswered: [] }, routing, chain: [], fetched: false })).toEqual([])
+    expect(directFetches({ lines: lines('git.corp.example.com/lib'), before: new Set(), after: new Set(), requests: { answered: [], unanswered: [] }, routing, chain: [], fetched: false, modcache: os.tmpdir() })).toEqual([])
   })
 })
 
@@ -95,14 +97,15 @@ describe('fileReads: zips go read from file:// entries, which it prints no reque
     return pathToFileURL(dir).href
   }
   const modules = ['example.com/A', 'example.com/b', 'example.com/c', 'git.corp.example.com/lib']
-  const seen = (chain: string, requests = { answered: [] as string[], unanswered: [] as string[] }, fetched = false) => ({
+  const seen = (chain: string, requests = { answered: [] as string[], unanswered: [] as string[] }, fetched = false, modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))) => ({
     lines: lines(...modules),
     before: new Set<string>(),
     after: new Set(modules.map(m => `${m}@v1.0.0`)),
     requests,
     routing,
     chain: parseCandidates(chain),
-    fetched
+    fetched,
+    modcache
   })
 
   it('each zip to the first file:// entry holding it; none of a private module, of one a proxy answered or of one after direct', () => {
@@ -127,6 +130,59 @@ describe('fileReads: zips go read from file:// entries, which it prints no reque
     expect([...fileReads(o).values()]).toEqual([1])
     expect(directFetches(o).map(d => d.module)).toEqual(['git.corp.example.com/lib'])
   })
+
+  // GOPROXY=file://$GOMODCACHE/cache/download,<proxy>,direct, as offline builds set it: every zip
+  // go fetched is in that directory afterwards, put there by go, not read from it.
+  it('none from an entry that is go’s own download cache: a zip go cloned there stays direct', () => {
+    const modcache = mkdtempSync(path.join(os.tmpdir(), 'modcache-'))
+    const downloads = path.join(modcache, 'cache', 'download')
+    for (const m of modules) {
+      mkdirSync(path.join(downloads, downloadPath(m, 'v1.0.0', 'zip'), '..'), { recursive: true })
+      writeFileSync(path.join(downloads, downloadPath(m, 'v1.0.0', 'zip')), 'zip')
+    }
+    const o = seen(`${pathToFileURL(downloads).href},https://a.example.com,direct`, { answered: [], unanswered: ['https://a.example.com/example.com/b/@v/v1.0.0.zip'] }, false, modcache)
+    expect([...fileReads(o)]).toEqual([])
+    expect(directFetches(o).map(d => [d.module, d.why])).toEqual([
+      ['example.com/b', 'direct'],
+      ['git.corp.example.com/lib', 'GOPRIVATE']
+    ])
+  })
+
+  it('none through a link in the entry, which is not followed; a zip that is a link itself counts', () => {
+    const elsewhere = fileURLToPath(holding('example.com/A', 'example.com/b'))
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'file-entry-'))
+    mkdirSync(path.join(dir, 'example.com', 'b', '@v'), { recursive: true })
+    // A's directory is a link; b's zip is one.
+    symlinkSync(path.join(elsewhere, 'example.com', '!a'), path.join(dir, 'example.com', '!a'))
+    symlinkSync(path.join(elsewhere, 'example.com', 'b', '@v', 'v1.0.0.zip'), path.join(dir, 'example.com', 'b', '@v', 'v1.0.0.zip'))
+    expect([...fileReads(seen(pathToFileURL(dir).href)).values()]).toEqual([1])
+  })
+})
+
+// A file:// directory may be anyone's: a link in it into a mount that never answers (a hard NFS
+// mount whose server is gone) must not hold the step, which only wants to know what go read.
+describe.skipIf(!canMount)('fileReads beside a mount that never answers', () => {
+  it('answers at once for an entry with a link into it', async ({ skip }) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hang-'))
+    const mount = await hungMount(dir)
+    if (!mount) return skip('no FUSE mount here')
+    const entry = path.join(dir, 'entry')
+    mkdirSync(path.join(entry, 'example.com'), { recursive: true })
+    symlinkSync(mount.mnt, path.join(entry, 'example.com', 'm'))
+    const src = path.join(import.meta.dirname, '..', 'src')
+    const code = `
+      import { fileReads } from ${JSON.stringify(`${src}/download/direct.ts`)}
+      import { parseCandidates } from ${JSON.stringify(`${src}/go/goproxy.ts`)}
+      import { moduleRouting } from ${JSON.stringify(`${src}/go/private.ts`)}
+      const reads = fileReads({
+        lines: [{ module: 'example.com/m', version: 'v1.0.0', goMod: false, hash: 'h1:z' }],
+        before: new Set(), after: new Set(['example.com/m@v1.0.0']),
+        requests: { answered: [], unanswered: [] }, routing: moduleRouting({ GOPRIVATE: '', GONOPROXY: '', GONOSUMDB: '' }),
+        chain: parseCandidates(${JSON.stringify(pathToFileURL(entry).href)}), fetched: false, modcache: ${JSON.stringify(dir)}
+      })
+      console.log('answered', reads.size)`
+    expect(await answersBeside(mount, code, 5_000)).toBe(true)
+  }, 30_000)
 })
 
 describe('leaveOut', () => {

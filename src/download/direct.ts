@@ -5,13 +5,16 @@
 // GONOPROXY (GOPRIVATE) modules are never asked of a proxy, so theirs came from a clone; any other
 // came from the first file:// entry holding it, before any `direct`, when no proxy answered go
 // for it, or else from a clone when go asked every proxy in the chain for it in vain and moved on
-// to `direct`.
-import { existsSync } from 'node:fs'
+// to `direct`. A file:// directory is the user's, and may be anyone's: what it holds is looked at
+// without following a link or leaving its file system (a link or a mount there into one that never
+// answers would hold this thread in the kernel, for good), and nothing in it is opened.
+import { existsSync, type Stats, statSync } from 'node:fs'
 import path from 'node:path'
 import type { SumLine } from '../module/gosum.ts'
 import { downloadPath, wirePath } from '../module/request.ts'
 import type { ModuleRouting, PrivateReason } from '../go/private.ts'
 import type { Candidate } from '../go/goproxy.ts'
+import { lstatOf, openDirIfThere } from '../util/confined.ts'
 import type { GoRequests } from './go-output.ts'
 
 /** GOPRIVATE or GONOPROXY covers the module; `direct`: the chain's `direct` entry, after the proxies before it lacked it. */
@@ -41,6 +44,8 @@ export interface NewZipsSeen {
   chain: Candidate[]
   /** Whether the fetch ran: it puts zips in go's download cache that go then never asks for. */
   fetched: boolean
+  /** go's module cache: a file:// entry may be its download cache, which holds every zip go put there. */
+  modcache: string
 }
 
 const zipRequests = (urls: string[], line: SumLine) => urls.some(url => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, 'zip'))}`))
@@ -54,11 +59,35 @@ const appeared = (o: NewZipsSeen, line: SumLine) => !line.goMod && !o.before.has
 function fileEntryFor(o: NewZipsSeen, line: SumLine): Candidate | undefined {
   if (o.routing.direct(line.module) || zipRequests(o.requests.answered, line)) return undefined
   if (o.fetched && !zipRequests(o.requests.unanswered, line)) return undefined
+  const rel = downloadPath(line.module, line.version, 'zip')
+  // The zip go's download cache has now, which was not there before go ran: an entry whose zip is
+  // this very file (GOPROXY=file://$GOMODCACHE/cache/download, a habit of offline builds) did not hold it then.
+  const cached = lstatOf(path.join(o.modcache, 'cache', 'download', rel))
   for (const c of o.chain) {
     if (c.spec === 'direct' || c.spec === 'off') return undefined
-    if (c.dir !== undefined && existsSync(path.join(c.dir, downloadPath(line.module, line.version, 'zip')))) return c
+    if (c.dir === undefined) continue
+    const held = heldIn(c.dir, rel)
+    if (held && !(cached && held.dev === cached.dev && held.ino === cached.ino)) return c
   }
   return undefined
+}
+
+/** The entry `rel` of the file:// directory `dir`, reached through real directories on its file system only; undefined where it is not, or is behind a link or another mount. */
+function heldIn(dir: string, rel: string): Stats | undefined {
+  try {
+    const at = openDirIfThere(dir, path.posix.dirname(rel), statSync(dir).dev)
+    if (!at) return undefined
+    try {
+      const entry = lstatOf(at.entry(path.posix.basename(rel)))
+      // A link there go followed, and so held the zip for go; it is not followed here.
+      return entry?.isFile() || entry?.isSymbolicLink() ? entry : undefined
+    } finally {
+      at.close()
+    }
+  } catch {
+    // Not a directory, a link or another mount on the way: not a zip go's read is credited to.
+    return undefined
+  }
 }
 
 /**

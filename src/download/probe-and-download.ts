@@ -149,7 +149,8 @@ export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<Prob
     requests: o.requests,
     routing,
     chain: downloaded.ran ? downloaded.chain : chain,
-    fetched: downloaded.fetch !== undefined
+    fetched: downloaded.fetch !== undefined,
+    modcache: env.GOMODCACHE
   }
   const direct = directFetches(seen)
   const reads = fileReads(seen)
