@@ -6512,7 +6512,7 @@ var CONTENT_TYPE = {
 async function startLocalProxy(fetcher, known, options) {
   const prefix = Buffer.from(`/${options.secret}/`);
   const sockets = /* @__PURE__ */ new Set();
-  let inFlight = 0;
+  const inFlight = { modules: 0, sumdb: 0 };
   const proxy = { url: "", requests: 0, served: 0, refused: 0, malformed: 0, close: async () => void 0 };
   const server = http.createServer((request, response) => {
     const raw = Buffer.from(request.url ?? "", "latin1");
@@ -6529,6 +6529,7 @@ async function startLocalProxy(fetcher, known, options) {
     const rest = raw.subarray(prefix.length).toString("latin1");
     let job;
     let from = fetcher;
+    let lane = "modules";
     if (rest.startsWith("sumdb/")) {
       const sumdb = options.sumdb?.();
       const [, name, ...relayed] = rest.split("/");
@@ -6541,14 +6542,15 @@ async function startLocalProxy(fetcher, known, options) {
       }
       job = { module: `checksum database ${sumdb.name}`, version: "", kind: "other", path: asked.path, maxBytes: MAX_BYTES.sumdb, transient: true };
       from = sumdb.fetcher;
+      lane = "sumdb";
     } else {
       const asked = parseRequestPath(rest);
       if ("problem" in asked) return refuse(400, asked.problem);
       job = jobFor(known, asked);
     }
-    if (inFlight >= MAX_IN_FLIGHT) return fail(response, 503, `busy: ${MAX_IN_FLIGHT} requests are being answered here`);
-    inFlight++;
-    response.once("close", () => inFlight--);
+    if (inFlight[lane] >= MAX_IN_FLIGHT) return fail(response, 503, `busy: ${MAX_IN_FLIGHT} requests are being answered here`);
+    inFlight[lane]++;
+    response.once("close", () => inFlight[lane]--);
     let gone;
     if (job.transient) {
       gone = new AbortController();

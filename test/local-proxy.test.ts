@@ -370,23 +370,29 @@ describe('requests beyond what it answers at once', () => {
   let upstream: http.Server
   let busy: LocalProxy
   let fetcher: Fetcher
+  let sumdbFetcher: Fetcher
   const waiting = new Set<http.ServerResponse>()
 
   beforeAll(async () => {
-    // A candidate that holds every zip request unanswered, and has no .mod.
+    // A candidate that holds every zip request unanswered, and has no .mod; its checksum database answers lookups.
     upstream = http.createServer((request, response) => {
+      if (request.url?.includes('/lookup/')) return void response.writeHead(200).end('signed\n')
       if (!request.url?.endsWith('.zip')) return void response.writeHead(404).end()
       waiting.add(response)
     })
     await new Promise<void>(resolve => upstream.listen(0, '127.0.0.1', resolve))
     const dir = mkdtempSync(path.join(os.tmpdir(), 'busy-'))
-    const candidate = parseCandidates(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`)[0] as Candidate
+    const origin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
+    const candidate = parseCandidates(origin)[0] as Candidate
     fetcher = new Fetcher({ client, candidates: [{ candidate, latencyMs: 0 }], store: new Store({ root: path.join(dir, 'store'), downloads: '' }), transientDir: path.join(dir, 'transient'), rounds: 1, backoffMs: 10, stallTimeoutMs: 60_000 })
-    busy = await startLocalProxy(fetcher, new Map(), { secret: 'secret' })
+    const route = parseCandidates(`${origin}/sumdb/sum.example.com`)[0] as Candidate
+    sumdbFetcher = new Fetcher({ client, candidates: [{ candidate: route, latencyMs: 0 }], store: new Store({ root: path.join(dir, 'sumdb'), downloads: '' }), transientDir: path.join(dir, 'sumdb-transient'), rounds: 1, backoffMs: 10, stallTimeoutMs: 5_000 })
+    busy = await startLocalProxy(fetcher, new Map(), { secret: 'secret', sumdb: () => ({ name: 'sum.example.com', fetcher: sumdbFetcher }) })
   })
   afterAll(async () => {
     await busy.close()
     await fetcher.close()
+    await sumdbFetcher.close()
     for (const response of waiting) response.destroy()
     await new Promise(resolve => upstream.close(resolve))
   })
@@ -420,6 +426,18 @@ describe('requests beyond what it answers at once', () => {
     await new Promise(resolve => setTimeout(resolve, 200))
     // The candidate's own answer (it has no .mod), not the proxy's refusal.
     expect(await statusOf('example.com/more/@v/v1.0.0.mod')).toBe(404)
+    for (const request of held) request.destroy()
+  }, 30_000)
+
+  // go asks every checksum database lookup of the first proxy that said it proxies the database,
+  // and fails on any answer but 200 (cmd/go/internal/modfetch/sumdb.go): there is no chain behind it.
+  it('leave go’s checksum database lookups answered: a 503 there would fail go, not move it on', async () => {
+    const held: http.ClientRequest[] = []
+    for (let i = 0; i < MAX_IN_FLIGHT; i++) void statusOf(`example.com/lookups${i}/@v/v1.0.0.zip`, held)
+    const deadline = Date.now() + 10_000
+    while (busy.requests < 2 * MAX_IN_FLIGHT + 2 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+    expect(await statusOf('example.com/more/@v/v1.0.0.mod')).toBe(503)
+    expect(await statusOf('sumdb/sum.example.com/lookup/example.com/m@v1.0.0')).toBe(200)
     for (const request of held) request.destroy()
   }, 30_000)
 })

@@ -42,7 +42,10 @@ export interface LocalProxy {
  * behind (`|`). go itself asks a few dozen at a time; anyone holding the secret could queue
  * thousands behind the connection pool, where the floor does not watch them yet, and each waits
  * its turn and holds its memory: 2,000 of them kept go's next request unanswered for over a
- * minute, 20,000 took the proxy to 458 MiB.
+ * minute, 20,000 took the proxy to 458 MiB. Checksum database requests are counted apart, with
+ * as many again: go has no chain behind them (it asks every lookup of the first proxy that said
+ * it proxies the database, and fails on any other answer), so module requests, which go routes
+ * around, must never use up their room.
  */
 export const MAX_IN_FLIGHT = 256
 
@@ -70,7 +73,7 @@ export async function startLocalProxy(
 ): Promise<LocalProxy> {
   const prefix = Buffer.from(`/${options.secret}/`)
   const sockets = new Set<Socket>()
-  let inFlight = 0
+  const inFlight = { modules: 0, sumdb: 0 }
   const proxy: LocalProxy = { url: '', requests: 0, served: 0, refused: 0, malformed: 0, close: async () => undefined }
   const server = http.createServer((request, response) => {
     // The path as sent, never normalised: `..` and `%2F` are for the checks below to refuse, not to resolve.
@@ -89,6 +92,7 @@ export async function startLocalProxy(
     const rest = raw.subarray(prefix.length).toString('latin1')
     let job: FileJob
     let from = fetcher
+    let lane: keyof typeof inFlight = 'modules'
     if (rest.startsWith('sumdb/')) {
       const sumdb = options.sumdb?.()
       const [, name, ...relayed] = rest.split('/')
@@ -103,14 +107,15 @@ export async function startLocalProxy(
       // A lookup, tile or tree head: signed, and checked by go.
       job = { module: `checksum database ${sumdb.name}`, version: '', kind: 'other', path: asked.path, maxBytes: MAX_BYTES.sumdb, transient: true }
       from = sumdb.fetcher
+      lane = 'sumdb'
     } else {
       const asked = parseRequestPath(rest)
       if ('problem' in asked) return refuse(400, asked.problem)
       job = jobFor(known, asked)
     }
-    if (inFlight >= MAX_IN_FLIGHT) return fail(response, 503, `busy: ${MAX_IN_FLIGHT} requests are being answered here`)
-    inFlight++
-    response.once('close', () => inFlight--)
+    if (inFlight[lane] >= MAX_IN_FLIGHT) return fail(response, 503, `busy: ${MAX_IN_FLIGHT} requests are being answered here`)
+    inFlight[lane]++
+    response.once('close', () => inFlight[lane]--)
     // A file fetched for this request alone is given up when its client goes away: nobody else will ask for it.
     let gone: AbortController | undefined
     if (job.transient) {
