@@ -8486,7 +8486,7 @@ function parseArgs(argv2) {
     if (word === "--version") return { ...args, command: "version" };
     if (command === "help") continue;
     const m = /^--(no-)?([a-z][a-z-]*)(?:=(.*))?$/s.exec(word);
-    if (!m && bareSwitch) throw new UsageError(`"${redactEntry(word)}" is not a flag: --${bareSwitch} is a switch, on alone, off as --no-${bareSwitch} (or --${bareSwitch}=false)`);
+    if (!m && bareSwitch && /^(true|false)$/i.test(word)) throw new UsageError(`"${redactEntry(word)}" is not a flag: --${bareSwitch} is a switch, on alone, off as --no-${bareSwitch} (or --${bareSwitch}=false)`);
     if (!m) throw new UsageError(`"${redactEntry(word)}" is not a flag; flags are written --name value or --name=value (see --help)`);
     const [, negated, name, inline] = m;
     bareSwitch = SWITCHES.has(name) && !negated && inline === void 0 ? name : void 0;

@@ -48,7 +48,9 @@ describe('parseArgs', () => {
     // The action's `prefetch: false`, written as a flag: the switch is named, and how to turn it off.
     [['--prefetch', 'false'], /^"false" is not a flag: --prefetch is a switch, on alone, off as --no-prefetch \(or --prefetch=false\)$/],
     [['--json', 'true', '--verbose'], /^"true" is not a flag: --json is a switch/],
-    [['--no-prefetch', 'false'], /^"false" is not a flag; flags are written/]
+    [['--no-prefetch', 'false'], /^"false" is not a flag; flags are written/],
+    // A command written after a flag is no switch's value: not said as one.
+    [['--json', 'serve'], /^"serve" is not a flag; flags are written/]
   ])('refuses %j, saying which word is wrong', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError)
     expect(() => parseArgs(argv)).toThrow(message)

@@ -47,7 +47,7 @@ export function parseArgs(argv: string[]): CliArgs {
     command = word
   }
   const args: CliArgs = { command, inputs: {}, json: false, verbose: false, listen: DEFAULT_LISTEN, idleTimeout: DEFAULT_IDLE_TIMEOUT }
-  /** A switch just given alone (`--prefetch`): a word after it is most likely its value, written as the action's input is. */
+  /** A switch just given alone (`--prefetch`): a true or false after it is its value, written as the action's input is. */
   let bareSwitch: string | undefined
   while (words.length > 0) {
     const word = words.shift() as string
@@ -55,7 +55,7 @@ export function parseArgs(argv: string[]): CliArgs {
     if (word === '--version') return { ...args, command: 'version' }
     if (command === 'help') continue
     const m = /^--(no-)?([a-z][a-z-]*)(?:=(.*))?$/s.exec(word)
-    if (!m && bareSwitch) throw new UsageError(`"${redactEntry(word)}" is not a flag: --${bareSwitch} is a switch, on alone, off as --no-${bareSwitch} (or --${bareSwitch}=false)`)
+    if (!m && bareSwitch && /^(true|false)$/i.test(word)) throw new UsageError(`"${redactEntry(word)}" is not a flag: --${bareSwitch} is a switch, on alone, off as --no-${bareSwitch} (or --${bareSwitch}=false)`)
     if (!m) throw new UsageError(`"${redactEntry(word)}" is not a flag; flags are written --name value or --name=value (see --help)`)
     const [, negated, name, inline] = m as unknown as [string, string | undefined, string, string | undefined]
     bareSwitch = SWITCHES.has(name) && !negated && inline === undefined ? name : undefined

@@ -154,7 +154,6 @@ async function runServe(args: CliArgs, read: ReadInput, { stdout, stderr }: CliS
   return EXIT.ok
 }
 
-/** `host:port`, `[::1]:port`: where serve listens. */
 /** Why nothing can listen at `listen` now (the address taken, or none of this machine's), found by listening there a moment. */
 function cannotListen(listen: { host: string; port: number }): Promise<string | undefined> {
   return new Promise(resolve => {
@@ -170,6 +169,7 @@ const LISTEN_ERRORS: Record<string, string> = {
   EACCES: 'not allowed to listen there (a port below 1024 needs privileges)'
 }
 
+/** `host:port`, `[::1]:port`: where serve listens. */
 export function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(text)
   const port = Number(m?.[3])
