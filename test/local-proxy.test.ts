@@ -14,6 +14,7 @@ import { Fetcher } from '../src/fetch/fetcher.ts'
 import { type LocalProxy, MAX_IN_FLIGHT, startLocalProxy } from '../src/fetch/local-proxy.ts'
 import { Store, type StoredJob } from '../src/fetch/store.ts'
 import { type Candidate, parseCandidates } from '../src/go/goproxy.ts'
+import { goModHash } from '../src/module/gosum.ts'
 import { MAX_BYTES } from '../src/module/limits.ts'
 import type { FileJob } from '../src/module/vouched.ts'
 import type { HttpClient } from '../src/net/client.ts'
@@ -293,9 +294,13 @@ describe.skipIf(process.platform !== 'linux')('a file fetched for one request, i
   let oneOff: LocalProxy
   let delayMs = 0
   const held: Promise<string>[] = []
+  /** A go.mod go.sum names, larger than what is read in one call: fetched to the end for the store, and sent as a stream. */
+  const NAMED_MOD = Buffer.from(`module example.com/named\n\ngo 1.21\n${'// padding\n'.repeat(8 << 10)}`)
+  let storeDir: string
 
   beforeAll(async () => {
     upstream = http.createServer((request, response) => {
+      if (request.url?.endsWith('/named/@v/v1.0.0.mod')) return void setTimeout(() => response.writeHead(200, { 'content-length': NAMED_MOD.length }).end(NAMED_MOD), 300)
       if (!request.url?.endsWith('.zip')) return void response.writeHead(404).end()
       if (request.url.includes('/held')) {
         // Its first bytes, then nothing until the request is given up: the fetch is under way when the client leaves.
@@ -309,8 +314,11 @@ describe.skipIf(process.platform !== 'linux')('a file fetched for one request, i
     const dir = mkdtempSync(path.join(os.tmpdir(), 'one-off-'))
     transientDir = path.join(dir, 'transient')
     const candidate = parseCandidates(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`)[0] as Candidate
-    fetcher = new Fetcher({ client, candidates: [{ candidate, latencyMs: 0 }], store: new Store({ root: path.join(dir, 'store'), downloads: '' }), transientDir, rounds: 1, backoffMs: 10, stallTimeoutMs: 5_000 })
-    oneOff = await startLocalProxy(fetcher, new Map(), { secret: 'secret' })
+    storeDir = path.join(dir, 'store')
+    fetcher = new Fetcher({ client, candidates: [{ candidate, latencyMs: 0 }], store: new Store({ root: storeDir, downloads: '' }), transientDir, rounds: 1, backoffMs: 10, stallTimeoutMs: 5_000 })
+    const named = 'example.com/named/@v/v1.0.0.mod'
+    const known = new Map<string, FileJob>([[named, { module: 'example.com/named', version: 'v1.0.0', kind: 'mod', path: named, maxBytes: MAX_BYTES.mod, hash: goModHash(NAMED_MOD) }]])
+    oneOff = await startLocalProxy(fetcher, known, { secret: 'secret' })
   })
   afterAll(async () => {
     await oneOff.close()
@@ -354,6 +362,21 @@ describe.skipIf(process.platform !== 'linux')('a file fetched for one request, i
     await Promise.all([0, 1, 2].map(i => askAndLeave(`example.com/early${i}`, 50)))
     await new Promise(resolve => setTimeout(resolve, 1_000))
     expect(leftOver()).toEqual({ files: 0, open: 0 })
+  }, 20_000)
+
+  // A file go.sum names is fetched to the end whoever left (it is kept for the next asker): its
+  // answer then finds the response closed, and must open nothing for it.
+  it('a file go.sum names, its client gone before the answer: fetched and kept, no descriptor of it left open', async () => {
+    await new Promise<void>(resolve => {
+      const request = http.get(`${oneOff.url}/example.com/named/@v/v1.0.0.mod`)
+      request.on('error', () => resolve())
+      setTimeout(() => request.destroy(), 50)
+    })
+    await new Promise(resolve => setTimeout(resolve, 1_000))
+    expect(readdirSync(storeDir, { recursive: true }).map(String)).toContain(path.join('example.com', 'named', '@v', 'v1.0.0.mod'))
+    // The store keeps the directories on its way open (confined.ts); the file itself must not be.
+    const file = path.join(storeDir, 'example.com', 'named', '@v', 'v1.0.0.mod')
+    expect(readdirSync('/proc/self/fd').filter(fd => readlinkOr(`/proc/self/fd/${fd}`) === file)).toEqual([])
   }, 20_000)
 
   it('gives up its fetch at once: the candidate is not left sending what nobody will read', async () => {
@@ -441,3 +464,12 @@ describe('requests beyond what it answers at once', () => {
     for (const request of held) request.destroy()
   }, 30_000)
 })
+
+/** Where a link points, or undefined when it is gone. */
+function readlinkOr(link: string): string | undefined {
+  try {
+    return readlinkSync(link)
+  } catch {
+    return undefined
+  }
+}
