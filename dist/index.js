@@ -6899,19 +6899,37 @@ function escaped2(chunk) {
 }
 
 // src/probe/file-proxy.ts
-import { readFileSync as readFileSync3, statSync as statSync3 } from "node:fs";
+import { statSync as statSync3 } from "node:fs";
 import path19 from "node:path";
 function judgeFileProxy(dir, request) {
-  if (!statSync3(dir, { throwIfNoEntry: false })?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
+  const found = statSync3(dir, { throwIfNoEntry: false });
+  if (!found?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
   let body;
   try {
-    body = readFileSync3(path19.join(dir, ...request.path.split("/").filter(Boolean)));
-  } catch {
+    body = readHeld(dir, found.dev, request.path.split("/").filter(Boolean).join("/"));
+  } catch (e) {
+    return `a directory whose ${request.describe} is not read here: ${e.message}`;
+  }
+  if (body === void 0) {
     const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));
     return problem2 === void 0 ? `a directory in GOPROXY layout, read by go itself` : `a directory without ${request.describe}: go moves on to the next entry for what it lacks`;
   }
   const problem = request.judge(200, "", body);
   return problem === void 0 ? `a directory in GOPROXY layout with ${request.describe} as go.sum has it, read by go itself` : `a directory with ${problem}`;
+}
+function readHeld(dir, device, rel) {
+  const at = openDirIfThere(dir, path19.posix.dirname(rel), device);
+  if (!at) return void 0;
+  let fd;
+  try {
+    fd = openRegular(at.entry(path19.posix.basename(rel)));
+  } catch (e) {
+    if (e.code === "ENOENT") return void 0;
+    throw e;
+  } finally {
+    at.close();
+  }
+  return readOpened(fd, MAX_BYTES.mod);
 }
 
 // src/probe/probe.ts
@@ -8030,7 +8048,7 @@ function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
 
 // src/net/goauth.ts
 import { execFile as execFile2 } from "node:child_process";
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 
 // src/net/netrc.ts
 import path22 from "node:path";
@@ -8209,7 +8227,7 @@ function secretParts(value) {
 }
 function readOptional(file2) {
   try {
-    return readFileSync4(file2, "utf8");
+    return readFileSync3(file2, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
@@ -8339,7 +8357,7 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync5, readFileSync as readFileSync5, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
+import { readdirSync as readdirSync5, readFileSync as readFileSync4, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
 import path23 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
@@ -8371,7 +8389,7 @@ function certificatesIn(text) {
 }
 var readText = (file2) => {
   try {
-    return readFileSync5(file2, "latin1");
+    return readFileSync4(file2, "latin1");
   } catch {
     return void 0;
   }
@@ -8633,7 +8651,7 @@ function watchFloor(floor) {
 }
 
 // src/toolchain/select.ts
-import { readFileSync as readFileSync6 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 import path24 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
@@ -8673,7 +8691,7 @@ function userToolchain(env, goenvFile, goroot) {
 function settingIn(file2, name) {
   let text;
   try {
-    text = readFileSync6(file2, "utf8");
+    text = readFileSync5(file2, "utf8");
   } catch {
     return void 0;
   }

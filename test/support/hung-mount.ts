@@ -29,9 +29,10 @@ export async function hungMount(dir: string): Promise<{ mnt: string; release: ()
 /**
  * Whether `code` (an ES module that prints `answered` when its call returns) answers within `ms`
  * in a node of its own, beside the mount; the mount is then released, which frees the node if
- * it is waiting on it (nothing else does, SIGKILL included), and the node is waited for.
+ * it is waiting on it (nothing else does, SIGKILL included), and the node is waited for; `said`
+ * is given what it printed.
  */
-export async function answersBeside(mount: { release: () => void }, code: string, ms: number): Promise<boolean> {
+export async function answersBeside(mount: { release: () => void }, code: string, ms: number, said?: (out: string) => void): Promise<boolean> {
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (d: Buffer) => (out += d.toString()))
@@ -41,5 +42,6 @@ export async function answersBeside(mount: { release: () => void }, code: string
   const answered = out.includes('answered')
   mount.release()
   await exited
+  said?.(out)
   return answered
 }
