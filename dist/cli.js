@@ -6551,9 +6551,13 @@ var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
   return new Set(lines.filter((l) => !l.goMod && existsSync5(path20.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
-var zipRequests = (urls, line) => urls.some((url) => url.endsWith(`/${wirePath(downloadPath(line.module, line.version, "zip"))}`));
+var zipRequests = (urls, line) => {
+  const zip = `/${wirePath(downloadPath(line.module, line.version, "zip"))}`;
+  return urls.some((url) => url.endsWith(zip));
+};
 var appeared = (o, line) => !line.goMod && !o.before.has(key3(line)) && o.after.has(key3(line));
 function fileEntryFor(o, line) {
+  if (!o.chain.some((c) => c.dir !== void 0)) return void 0;
   if (o.routing.direct(line.module) || zipRequests(o.requests.answered, line)) return void 0;
   if (o.fetched && !zipRequests(o.requests.unanswered, line)) return void 0;
   const rel = downloadPath(line.module, line.version, "zip");
