@@ -1016,44 +1016,44 @@ function unescapeCase(escaped3) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path28) {
-  if (path28 === "") return "empty string";
-  if (path28.startsWith("-")) return "leading dash";
-  if (path28.includes("//")) return "double slash";
-  if (path28.endsWith("/")) return "trailing slash";
-  for (const elem of path28.split("/")) {
+function modulePathProblem(path27) {
+  if (path27 === "") return "empty string";
+  if (path27.startsWith("-")) return "leading dash";
+  if (path27.includes("//")) return "double slash";
+  if (path27.endsWith("/")) return "trailing slash";
+  for (const elem of path27.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path28.split("/")[0];
+  const first = path27.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path28) === void 0) return "invalid version";
+  if (splitPathVersion(path27) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path28) {
-  if (path28.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path28);
+function splitPathVersion(path27) {
+  if (path27.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path27);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path28);
-  if (!m) return { prefix: path28, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path27);
+  if (!m) return { prefix: path27, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path28.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path27.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path28) {
-  const problem = modulePathProblem(path28);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path28)}: ${problem}`);
-  return escapeCase(path28);
+function escapePath(path27) {
+  const problem = modulePathProblem(path27);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path27)}: ${problem}`);
+  return escapeCase(path27);
 }
 function unescapePath(escaped3) {
-  const path28 = unescapeCase(escaped3);
-  return path28 !== void 0 && modulePathProblem(path28) === void 0 ? path28 : void 0;
+  const path27 = unescapeCase(escaped3);
+  return path27 !== void 0 && modulePathProblem(path27) === void 0 ? path27 : void 0;
 }
 
 // src/module/version.ts
@@ -1087,12 +1087,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path28) {
-  return path28.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path27) {
+  return path27.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path28) {
+function parseRequestPath(path27) {
   const decoded = [];
-  for (const element of path28.split("/")) {
+  for (const element of path27.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -1249,8 +1249,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path28) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path28.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path27) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path27.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -2055,16 +2055,16 @@ var OnAnotherFileSystem = class extends Error {
 function readRegular(file2, maxBytes) {
   return readOpened(openRegular(file2), maxBytes);
 }
-function openBelow(root, rel) {
-  const at = openDir(root, path3.posix.dirname(rel));
+function openBelow(root, rel, device) {
+  const at = openDir(root, path3.posix.dirname(rel), false, device);
   try {
     return openRegular(at.entry(path3.posix.basename(rel)));
   } finally {
     at.close();
   }
 }
-function readBelow(root, rel, maxBytes) {
-  return readOpened(openBelow(root, rel), maxBytes);
+function readBelow(root, rel, maxBytes, device) {
+  return readOpened(openBelow(root, rel, device), maxBytes);
 }
 function readOpened(fd, maxBytes) {
   try {
@@ -2716,8 +2716,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path28 = downloadPath(line.module, line.version, kind);
-      known.set(path28, { module: line.module, version: line.version, kind, path: path28, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path27 = downloadPath(line.module, line.version, kind);
+      known.set(path27, { module: line.module, version: line.version, kind, path: path27, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -2740,7 +2740,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path28) => checks.set(path28, { module, version, what, path: path28, hash });
+    const add = (what, path27) => checks.set(path27, { module, version, what, path: path27, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -4615,8 +4615,8 @@ function parseGoWork(text) {
   }
   return file2;
 }
-function isLocalPath(path28) {
-  return path28.startsWith("./") || path28.startsWith("../") || path28.startsWith("/") || path28 === "." || path28 === ".." || /^[A-Za-z]:[\\/]/.test(path28) || path28.startsWith(".\\") || path28.startsWith("..\\");
+function isLocalPath(path27) {
+  return path27.startsWith("./") || path27.startsWith("../") || path27.startsWith("/") || path27 === "." || path27 === ".." || /^[A-Za-z]:[\\/]/.test(path27) || path27.startsWith(".\\") || path27.startsWith("..\\");
 }
 
 // src/fetch/download-set.ts
@@ -4655,10 +4655,10 @@ function planDownloads(input, loaded) {
     if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path28) => {
-    const version = selected.get(path28);
+  const downloads = listed.flatMap((path27) => {
+    const version = selected.get(path27);
     if (version === void 0) return [];
-    const to = replace({ path: path28, version });
+    const to = replace({ path: path27, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -5791,10 +5791,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path28) {
+function parseSumdbPath(path27) {
   let decoded;
   try {
-    const elements = path28.split("/").map((e) => decodeURIComponent(e));
+    const elements = path27.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -6217,7 +6217,6 @@ function escaped2(chunk) {
 
 // src/probe/file-proxy.ts
 import { statSync as statSync3 } from "node:fs";
-import path18 from "node:path";
 function judgeFileProxy(dir, request) {
   const found = statSync3(dir, { throwIfNoEntry: false });
   if (!found?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
@@ -6235,18 +6234,12 @@ function judgeFileProxy(dir, request) {
   return problem === void 0 ? `a directory in GOPROXY layout with ${request.describe} as go.sum has it, read by go itself` : `a directory with ${problem}`;
 }
 function readHeld(dir, device, rel) {
-  const at = openDirIfThere(dir, path18.posix.dirname(rel), device);
-  if (!at) return void 0;
-  let fd;
   try {
-    fd = openRegular(at.entry(path18.posix.basename(rel)));
+    return readBelow(dir, rel, MAX_BYTES.mod, device);
   } catch (e) {
     if (e.code === "ENOENT") return void 0;
     throw e;
-  } finally {
-    at.close();
   }
-  return readOpened(fd, MAX_BYTES.mod);
 }
 
 // src/probe/probe.ts
@@ -6373,7 +6366,7 @@ function describeFailure(probes, attempts) {
 // src/toolchain/provide.ts
 import { existsSync as existsSync4, promises as fs6 } from "node:fs";
 import os6 from "node:os";
-import path19 from "node:path";
+import path18 from "node:path";
 
 // src/download/retry.ts
 var AttemptFailed = class extends Error {
@@ -6477,7 +6470,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path19.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path18.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -6490,10 +6483,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path19.join(toolCache, TOOL, version, os6.arch());
+  const dest = path18.join(toolCache, TOOL, version, os6.arch());
   await fs6.rm(`${dest}.complete`, { force: true });
   await fs6.rm(dest, { recursive: true, force: true });
-  await fs6.mkdir(path19.dirname(dest), { recursive: true });
+  await fs6.mkdir(path18.dirname(dest), { recursive: true });
   try {
     await fs6.rename(extracted, dest);
   } catch (e) {
@@ -6506,26 +6499,26 @@ async function adopt(extracted, version) {
 function inToolCache(version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return void 0;
-  const dir = path19.join(toolCache, TOOL, version, os6.arch());
+  const dir = path18.join(toolCache, TOOL, version, os6.arch());
   return existsSync4(`${dir}.complete`) && existsSync4(dir) ? dir : void 0;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs6.readdir(path19.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path19.join(goroot, "bin"), ...toolDirs.map((d) => path19.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs6.readdir(path18.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path18.join(goroot, "bin"), ...toolDirs.map((d) => path18.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs6.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs6.chmod(path19.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs6.chmod(path18.join(dir, entry.name), 493);
     }
   }
 }
-var toolchainLinks = () => path19.join(process.env.RUNNER_TEMP || os6.tmpdir(), LINKS_DIR);
+var toolchainLinks = () => path18.join(process.env.RUNNER_TEMP || os6.tmpdir(), LINKS_DIR);
 async function putOnPath(name, goroot) {
   const dir = toolchainLinks();
   await fs6.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path19.join(dir, `${name}${exe}`);
+  const link = path18.join(dir, `${name}${exe}`);
   await fs6.rm(link, { force: true });
-  await fs6.symlink(path19.join(goroot, "bin", `go${exe}`), link);
-  process.env.PATH = `${dir}${path19.delimiter}${process.env.PATH ?? ""}`;
+  await fs6.symlink(path18.join(goroot, "bin", `go${exe}`), link);
+  process.env.PATH = `${dir}${path18.delimiter}${process.env.PATH ?? ""}`;
 }
 
 // src/toolchain/stage.ts
@@ -6546,10 +6539,10 @@ function describeToolchain(t) {
 
 // src/download/direct.ts
 import { existsSync as existsSync5, statSync as statSync4 } from "node:fs";
-import path20 from "node:path";
+import path19 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync5(path20.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+  return new Set(lines.filter((l) => !l.goMod && existsSync5(path19.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
 var zipRequests = (urls, line) => {
   const zip = `/${wirePath(downloadPath(line.module, line.version, "zip"))}`;
@@ -6561,7 +6554,7 @@ function fileEntryFor(o, line) {
   if (o.routing.direct(line.module) || zipRequests(o.requests.answered, line)) return void 0;
   if (o.fetched && !zipRequests(o.requests.unanswered, line)) return void 0;
   const rel = downloadPath(line.module, line.version, "zip");
-  const cached = lstatOf(path20.join(o.modcache, "cache", "download", rel));
+  const cached = lstatOf(path19.join(o.modcache, "cache", "download", rel));
   for (const c of o.chain) {
     if (c.spec === "direct" || c.spec === "off") return void 0;
     if (c.dir === void 0) continue;
@@ -6572,10 +6565,10 @@ function fileEntryFor(o, line) {
 }
 function heldIn(dir, rel) {
   try {
-    const at = openDirIfThere(dir, path20.posix.dirname(rel), statSync4(dir).dev);
+    const at = openDirIfThere(dir, path19.posix.dirname(rel), statSync4(dir).dev);
     if (!at) return void 0;
     try {
-      const entry = lstatOf(at.entry(path20.posix.basename(rel)));
+      const entry = lstatOf(at.entry(path19.posix.basename(rel)));
       return entry?.isFile() || entry?.isSymbolicLink() ? entry : void 0;
     } finally {
       at.close();
@@ -7372,7 +7365,7 @@ import { execFile as execFile2 } from "node:child_process";
 import { readFileSync as readFileSync3 } from "node:fs";
 
 // src/net/netrc.ts
-import path21 from "node:path";
+import path20 from "node:path";
 function parseNetrc(text) {
   const entries = [];
   let entry = { machine: "", login: "", password: "" };
@@ -7403,7 +7396,7 @@ function netrcPath(env, platform = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path21.join(home, platform === "win32" ? "_netrc" : ".netrc");
+  return path20.join(home, platform === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -7558,7 +7551,7 @@ function readOptional(file2) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync5, readFileSync as readFileSync4, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
-import path22 from "node:path";
+import path21 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -7601,7 +7594,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path22.join(dir, name)).filter((file2) => {
+  return names.map((name) => path21.join(dir, name)).filter((file2) => {
     try {
       return !(lstatSync3(file2).isSymbolicLink() && !readlinkSync3(file2).includes("/"));
     } catch {
@@ -7852,7 +7845,7 @@ function watchFloor(floor) {
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync5 } from "node:fs";
-import path23 from "node:path";
+import path22 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -7882,7 +7875,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file2 of [goenvFile, path23.join(goroot, "go.env")]) {
+  for (const file2 of [goenvFile, path22.join(goroot, "go.env")]) {
     const value = settingIn(file2, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -7904,14 +7897,14 @@ function settingIn(file2, name) {
 
 // src/go/vendor.ts
 import { existsSync as existsSync6 } from "node:fs";
-import path24 from "node:path";
+import path23 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync6(path24.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync6(path23.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { code: code2, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
   return { ok: code2 === 0, why: stderr.trim() };
@@ -7919,14 +7912,14 @@ async function vendorConsistent(go, dir, env) {
 
 // src/engine/depfiles.ts
 import { existsSync as existsSync7, promises as fs7 } from "node:fs";
-import path25 from "node:path";
+import path24 from "node:path";
 async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles) {
-  const goWork = await fs7.readFile(path25.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs7.readFile(path25.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs7.readFile(path24.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs7.readFile(path24.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   if (patterns.length > 0 && !globFiles) throw new Error("cache-dependency-path is read by the Action alone");
-  const found = patterns.length > 0 && globFiles ? await globFiles(patterns.map((p) => p.startsWith("!") ? `!${path25.resolve(workspace, p.slice(1))}` : path25.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
+  const found = patterns.length > 0 && globFiles ? await globFiles(patterns.map((p) => p.startsWith("!") ? `!${path24.resolve(workspace, p.slice(1))}` : path24.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path25.relative(workspace, f).split(path25.sep).join("/"), content: await fs7.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path24.relative(workspace, f).split(path24.sep).join("/"), content: await fs7.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -7937,12 +7930,12 @@ async function readDependencyFiles(workspace, workingDirectory, patterns, globFi
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync7(path25.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync7(path24.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path25.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path25.resolve(workingDirectory, f)).filter((f) => existsSync7(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path24.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path24.resolve(workingDirectory, f)).filter((f) => existsSync7(f));
 }
 
 // src/engine/setup.ts
@@ -8127,10 +8120,10 @@ async function checkModuleCache(attempt) {
 import { randomBytes as randomBytes7 } from "node:crypto";
 import { mkdtempSync as mkdtempSync3, rmSync as rmSync3 } from "node:fs";
 import os7 from "node:os";
-import path27 from "node:path";
+import path26 from "node:path";
 
 // src/later/serve.ts
-import path26 from "node:path";
+import path25 from "node:path";
 import { rmSync as rmSync2 } from "node:fs";
 var ROUNDS = 3;
 var BACKOFF_MS2 = 250;
@@ -8180,7 +8173,7 @@ async function serveJobProxy(config, trust) {
     async close() {
       await proxy.close();
       client.close();
-      rmSync2(path26.join(config.workDir, "store"), { recursive: true, force: true });
+      rmSync2(path25.join(config.workDir, "store"), { recursive: true, force: true });
     }
   };
 }
@@ -8197,7 +8190,7 @@ async function serve(options, secrets) {
   const secret = randomBytes7(18).toString("base64url");
   port.secret(secret);
   secrets.push(secret);
-  const workDir = mkdtempSync3(path27.join(os7.tmpdir(), "go-mod-download-serve-"));
+  const workDir = mkdtempSync3(path26.join(os7.tmpdir(), "go-mod-download-serve-"));
   let proxy;
   try {
     proxy = await serveJobProxy(

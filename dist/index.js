@@ -1699,44 +1699,44 @@ function unescapeCase(escaped4) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path32) {
-  if (path32 === "") return "empty string";
-  if (path32.startsWith("-")) return "leading dash";
-  if (path32.includes("//")) return "double slash";
-  if (path32.endsWith("/")) return "trailing slash";
-  for (const elem of path32.split("/")) {
+function modulePathProblem(path31) {
+  if (path31 === "") return "empty string";
+  if (path31.startsWith("-")) return "leading dash";
+  if (path31.includes("//")) return "double slash";
+  if (path31.endsWith("/")) return "trailing slash";
+  for (const elem of path31.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path32.split("/")[0];
+  const first = path31.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path32) === void 0) return "invalid version";
+  if (splitPathVersion(path31) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path32) {
-  if (path32.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path32);
+function splitPathVersion(path31) {
+  if (path31.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path31);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path32);
-  if (!m) return { prefix: path32, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path31);
+  if (!m) return { prefix: path31, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path32.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path31.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path32) {
-  const problem = modulePathProblem(path32);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path32)}: ${problem}`);
-  return escapeCase(path32);
+function escapePath(path31) {
+  const problem = modulePathProblem(path31);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path31)}: ${problem}`);
+  return escapeCase(path31);
 }
 function unescapePath(escaped4) {
-  const path32 = unescapeCase(escaped4);
-  return path32 !== void 0 && modulePathProblem(path32) === void 0 ? path32 : void 0;
+  const path31 = unescapeCase(escaped4);
+  return path31 !== void 0 && modulePathProblem(path31) === void 0 ? path31 : void 0;
 }
 
 // src/module/version.ts
@@ -1770,12 +1770,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path32) {
-  return path32.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path31) {
+  return path31.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path32) {
+function parseRequestPath(path31) {
   const decoded = [];
-  for (const element of path32.split("/")) {
+  for (const element of path31.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -1932,8 +1932,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path32) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path32.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path31) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path31.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -2738,16 +2738,16 @@ var OnAnotherFileSystem = class extends Error {
 function readRegular(file2, maxBytes) {
   return readOpened(openRegular(file2), maxBytes);
 }
-function openBelow(root, rel) {
-  const at = openDir(root, path4.posix.dirname(rel));
+function openBelow(root, rel, device) {
+  const at = openDir(root, path4.posix.dirname(rel), false, device);
   try {
     return openRegular(at.entry(path4.posix.basename(rel)));
   } finally {
     at.close();
   }
 }
-function readBelow(root, rel, maxBytes) {
-  return readOpened(openBelow(root, rel), maxBytes);
+function readBelow(root, rel, maxBytes, device) {
+  return readOpened(openBelow(root, rel, device), maxBytes);
 }
 function readOpened(fd, maxBytes) {
   try {
@@ -3399,8 +3399,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path32 = downloadPath(line.module, line.version, kind);
-      known.set(path32, { module: line.module, version: line.version, kind, path: path32, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path31 = downloadPath(line.module, line.version, kind);
+      known.set(path31, { module: line.module, version: line.version, kind, path: path31, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -3423,7 +3423,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path32) => checks.set(path32, { module, version, what, path: path32, hash });
+    const add = (what, path31) => checks.set(path31, { module, version, what, path: path31, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -5298,8 +5298,8 @@ function parseGoWork(text) {
   }
   return file2;
 }
-function isLocalPath(path32) {
-  return path32.startsWith("./") || path32.startsWith("../") || path32.startsWith("/") || path32 === "." || path32 === ".." || /^[A-Za-z]:[\\/]/.test(path32) || path32.startsWith(".\\") || path32.startsWith("..\\");
+function isLocalPath(path31) {
+  return path31.startsWith("./") || path31.startsWith("../") || path31.startsWith("/") || path31 === "." || path31 === ".." || /^[A-Za-z]:[\\/]/.test(path31) || path31.startsWith(".\\") || path31.startsWith("..\\");
 }
 
 // src/fetch/download-set.ts
@@ -5338,10 +5338,10 @@ function planDownloads(input, loaded) {
     if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path32) => {
-    const version = selected.get(path32);
+  const downloads = listed.flatMap((path31) => {
+    const version = selected.get(path31);
     if (version === void 0) return [];
-    const to = replace({ path: path32, version });
+    const to = replace({ path: path31, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -6474,10 +6474,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path32) {
+function parseSumdbPath(path31) {
   let decoded;
   try {
-    const elements = path32.split("/").map((e) => decodeURIComponent(e));
+    const elements = path31.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -6900,7 +6900,6 @@ function escaped2(chunk) {
 
 // src/probe/file-proxy.ts
 import { statSync as statSync3 } from "node:fs";
-import path19 from "node:path";
 function judgeFileProxy(dir, request) {
   const found = statSync3(dir, { throwIfNoEntry: false });
   if (!found?.isDirectory()) return `no directory at ${dir}: go finds nothing there and moves on to the next entry`;
@@ -6918,18 +6917,12 @@ function judgeFileProxy(dir, request) {
   return problem === void 0 ? `a directory in GOPROXY layout with ${request.describe} as go.sum has it, read by go itself` : `a directory with ${problem}`;
 }
 function readHeld(dir, device, rel) {
-  const at = openDirIfThere(dir, path19.posix.dirname(rel), device);
-  if (!at) return void 0;
-  let fd;
   try {
-    fd = openRegular(at.entry(path19.posix.basename(rel)));
+    return readBelow(dir, rel, MAX_BYTES.mod, device);
   } catch (e) {
     if (e.code === "ENOENT") return void 0;
     throw e;
-  } finally {
-    at.close();
   }
-  return readOpened(fd, MAX_BYTES.mod);
 }
 
 // src/probe/probe.ts
@@ -7056,7 +7049,7 @@ function describeFailure(probes, attempts) {
 // src/toolchain/provide.ts
 import { existsSync as existsSync5, promises as fs8 } from "node:fs";
 import os10 from "node:os";
-import path20 from "node:path";
+import path19 from "node:path";
 
 // src/download/retry.ts
 var AttemptFailed = class extends Error {
@@ -7160,7 +7153,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path20.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path19.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -7173,10 +7166,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path20.join(toolCache, TOOL, version, os10.arch());
+  const dest = path19.join(toolCache, TOOL, version, os10.arch());
   await fs8.rm(`${dest}.complete`, { force: true });
   await fs8.rm(dest, { recursive: true, force: true });
-  await fs8.mkdir(path20.dirname(dest), { recursive: true });
+  await fs8.mkdir(path19.dirname(dest), { recursive: true });
   try {
     await fs8.rename(extracted, dest);
   } catch (e) {
@@ -7189,26 +7182,26 @@ async function adopt(extracted, version) {
 function inToolCache(version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return void 0;
-  const dir = path20.join(toolCache, TOOL, version, os10.arch());
+  const dir = path19.join(toolCache, TOOL, version, os10.arch());
   return existsSync5(`${dir}.complete`) && existsSync5(dir) ? dir : void 0;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs8.readdir(path20.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path20.join(goroot, "bin"), ...toolDirs.map((d) => path20.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs8.readdir(path19.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path19.join(goroot, "bin"), ...toolDirs.map((d) => path19.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs8.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs8.chmod(path20.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs8.chmod(path19.join(dir, entry.name), 493);
     }
   }
 }
-var toolchainLinks = () => path20.join(process.env.RUNNER_TEMP || os10.tmpdir(), LINKS_DIR);
+var toolchainLinks = () => path19.join(process.env.RUNNER_TEMP || os10.tmpdir(), LINKS_DIR);
 async function putOnPath(name, goroot) {
   const dir = toolchainLinks();
   await fs8.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path20.join(dir, `${name}${exe}`);
+  const link = path19.join(dir, `${name}${exe}`);
   await fs8.rm(link, { force: true });
-  await fs8.symlink(path20.join(goroot, "bin", `go${exe}`), link);
-  process.env.PATH = `${dir}${path20.delimiter}${process.env.PATH ?? ""}`;
+  await fs8.symlink(path19.join(goroot, "bin", `go${exe}`), link);
+  process.env.PATH = `${dir}${path19.delimiter}${process.env.PATH ?? ""}`;
 }
 
 // src/toolchain/stage.ts
@@ -7229,10 +7222,10 @@ function describeToolchain(t) {
 
 // src/download/direct.ts
 import { existsSync as existsSync6, statSync as statSync4 } from "node:fs";
-import path21 from "node:path";
+import path20 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync6(path21.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+  return new Set(lines.filter((l) => !l.goMod && existsSync6(path20.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
 var zipRequests = (urls, line) => {
   const zip = `/${wirePath(downloadPath(line.module, line.version, "zip"))}`;
@@ -7244,7 +7237,7 @@ function fileEntryFor(o, line) {
   if (o.routing.direct(line.module) || zipRequests(o.requests.answered, line)) return void 0;
   if (o.fetched && !zipRequests(o.requests.unanswered, line)) return void 0;
   const rel = downloadPath(line.module, line.version, "zip");
-  const cached = lstatOf(path21.join(o.modcache, "cache", "download", rel));
+  const cached = lstatOf(path20.join(o.modcache, "cache", "download", rel));
   for (const c of o.chain) {
     if (c.spec === "direct" || c.spec === "off") return void 0;
     if (c.dir === void 0) continue;
@@ -7255,10 +7248,10 @@ function fileEntryFor(o, line) {
 }
 function heldIn(dir, rel) {
   try {
-    const at = openDirIfThere(dir, path21.posix.dirname(rel), statSync4(dir).dev);
+    const at = openDirIfThere(dir, path20.posix.dirname(rel), statSync4(dir).dev);
     if (!at) return void 0;
     try {
-      const entry = lstatOf(at.entry(path21.posix.basename(rel)));
+      const entry = lstatOf(at.entry(path20.posix.basename(rel)));
       return entry?.isFile() || entry?.isSymbolicLink() ? entry : void 0;
     } finally {
       at.close();
@@ -8055,7 +8048,7 @@ import { execFile as execFile2 } from "node:child_process";
 import { readFileSync as readFileSync3 } from "node:fs";
 
 // src/net/netrc.ts
-import path22 from "node:path";
+import path21 from "node:path";
 function parseNetrc(text) {
   const entries = [];
   let entry = { machine: "", login: "", password: "" };
@@ -8086,7 +8079,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path22.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path21.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -8362,7 +8355,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync5, readFileSync as readFileSync4, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
-import path23 from "node:path";
+import path22 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -8405,7 +8398,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path23.join(dir, name)).filter((file2) => {
+  return names.map((name) => path22.join(dir, name)).filter((file2) => {
     try {
       return !(lstatSync3(file2).isSymbolicLink() && !readlinkSync3(file2).includes("/"));
     } catch {
@@ -8656,7 +8649,7 @@ function watchFloor(floor) {
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync5 } from "node:fs";
-import path24 from "node:path";
+import path23 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -8686,7 +8679,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file2 of [goenvFile, path24.join(goroot, "go.env")]) {
+  for (const file2 of [goenvFile, path23.join(goroot, "go.env")]) {
     const value = settingIn(file2, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -8708,14 +8701,14 @@ function settingIn(file2, name) {
 
 // src/go/vendor.ts
 import { existsSync as existsSync7 } from "node:fs";
-import path25 from "node:path";
+import path24 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync7(path25.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync7(path24.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { code: code2, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
   return { ok: code2 === 0, why: stderr.trim() };
@@ -8723,14 +8716,14 @@ async function vendorConsistent(go, dir, env) {
 
 // src/engine/depfiles.ts
 import { existsSync as existsSync8, promises as fs9 } from "node:fs";
-import path26 from "node:path";
+import path25 from "node:path";
 async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles2) {
-  const goWork = await fs9.readFile(path26.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs9.readFile(path26.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs9.readFile(path25.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs9.readFile(path25.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   if (patterns.length > 0 && !globFiles2) throw new Error("cache-dependency-path is read by the Action alone");
-  const found = patterns.length > 0 && globFiles2 ? await globFiles2(patterns.map((p) => p.startsWith("!") ? `!${path26.resolve(workspace, p.slice(1))}` : path26.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
+  const found = patterns.length > 0 && globFiles2 ? await globFiles2(patterns.map((p) => p.startsWith("!") ? `!${path25.resolve(workspace, p.slice(1))}` : path25.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path26.relative(workspace, f).split(path26.sep).join("/"), content: await fs9.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path25.relative(workspace, f).split(path25.sep).join("/"), content: await fs9.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -8741,12 +8734,12 @@ async function readDependencyFiles(workspace, workingDirectory, patterns, globFi
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync8(path26.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync8(path25.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path26.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path26.resolve(workingDirectory, f)).filter((f) => existsSync8(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path25.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path25.resolve(workingDirectory, f)).filter((f) => existsSync8(f));
 }
 
 // src/engine/setup.ts
@@ -8965,10 +8958,10 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path31 from "path";
+import * as path30 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path27 from "path";
+import * as path26 from "path";
 import assert2 from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
 function dirname2(p) {
@@ -8976,7 +8969,7 @@ function dirname2(p) {
   if (IS_WINDOWS3 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path27.dirname(p);
+  let result = path26.dirname(p);
   if (IS_WINDOWS3 && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -9013,7 +9006,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert2(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS3 && root.endsWith("\\")) {
   } else {
-    root += path27.sep;
+    root += path26.sep;
   }
   return root + itemPath;
 }
@@ -9047,10 +9040,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators(p);
-  if (!p.endsWith(path27.sep)) {
+  if (!p.endsWith(path26.sep)) {
     return p;
   }
-  if (p === path27.sep) {
+  if (p === path26.sep) {
     return p;
   }
   if (IS_WINDOWS3 && /^[A-Z]:\\$/i.test(p)) {
@@ -9118,7 +9111,7 @@ function partialMatch(patterns, itemPath) {
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os11 from "os";
-import * as path30 from "path";
+import * as path29 from "path";
 import assert4 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
@@ -10335,11 +10328,11 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path28 = {
+var path27 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep2 = defaultPlatform === "win32" ? path28.win32.sep : path28.posix.sep;
+var sep2 = defaultPlatform === "win32" ? path27.win32.sep : path27.posix.sep;
 minimatch.sep = sep2;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -11086,7 +11079,7 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path29 from "path";
+import * as path28 from "path";
 import assert3 from "assert";
 var IS_WINDOWS5 = process.platform === "win32";
 var Path = class {
@@ -11100,12 +11093,12 @@ var Path = class {
       assert3(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path29.sep);
+        this.segments = itemPath.split(path28.sep);
       } else {
         let remaining = itemPath;
         let dir = dirname2(remaining);
         while (dir !== remaining) {
-          const basename3 = path29.basename(remaining);
+          const basename3 = path28.basename(remaining);
           this.segments.unshift(basename3);
           remaining = dir;
           dir = dirname2(remaining);
@@ -11123,7 +11116,7 @@ var Path = class {
           assert3(segment === dirname2(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert3(!segment.includes(path29.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert3(!segment.includes(path28.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -11134,12 +11127,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path29.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path28.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
     for (let i = 1; i < this.segments.length; i++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path29.sep;
+        result += path28.sep;
       }
       result += this.segments[i];
     }
@@ -11171,7 +11164,7 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path30.sep);
+    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path29.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -11195,8 +11188,8 @@ var Pattern = class _Pattern {
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
       itemPath = normalizeSeparators(itemPath);
-      if (!itemPath.endsWith(path30.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path30.sep}`;
+      if (!itemPath.endsWith(path29.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path29.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -11231,9 +11224,9 @@ var Pattern = class _Pattern {
     assert4(literalSegments.every((x, i) => (x !== "." || i === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert4(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path30.sep}`)) {
+    if (pattern === "." || pattern.startsWith(`.${path29.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path30.sep}`)) {
+    } else if (pattern === "~" || pattern.startsWith(`~${path29.sep}`)) {
       homedir2 = homedir2 || os11.homedir();
       assert4(homedir2, "Unable to determine HOME directory");
       assert4(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -11309,8 +11302,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path32, level) {
-    this.path = path32;
+  constructor(path31, level) {
+    this.path = path31;
     this.level = level;
   }
 };
@@ -11477,7 +11470,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path31.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path30.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -11487,7 +11480,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs10.promises.readdir(item.path))).map((x) => new SearchState(path31.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs10.promises.readdir(item.path))).map((x) => new SearchState(path30.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match4 & MatchKind.File) {
           yield yield __await(item.path);

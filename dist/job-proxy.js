@@ -1809,16 +1809,16 @@ var OnAnotherFileSystem = class extends Error {
 function readRegular(file2, maxBytes) {
   return readOpened(openRegular(file2), maxBytes);
 }
-function openBelow(root, rel) {
-  const at = openDir(root, path.posix.dirname(rel));
+function openBelow(root, rel, device) {
+  const at = openDir(root, path.posix.dirname(rel), false, device);
   try {
     return openRegular(at.entry(path.posix.basename(rel)));
   } finally {
     at.close();
   }
 }
-function readBelow(root, rel, maxBytes) {
-  return readOpened(openBelow(root, rel), maxBytes);
+function readBelow(root, rel, maxBytes, device) {
+  return readOpened(openBelow(root, rel, device), maxBytes);
 }
 function readOpened(fd, maxBytes) {
   try {

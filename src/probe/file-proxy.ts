@@ -2,9 +2,8 @@
 // disk, and a file it lacks is a "not found" that moves it on to the next entry. Nothing is asked
 // over HTTP; the entry keeps its place in the chain whatever the verdict.
 import { statSync } from 'node:fs'
-import path from 'node:path'
 import { MAX_BYTES } from '../module/limits.ts'
-import { openDirIfThere, openRegular, readOpened } from '../util/confined.ts'
+import { readBelow } from '../util/confined.ts'
 import type { ProbeRequest } from './probe.ts'
 
 /** What the directory holds of the probe's file, in words for the probe table. */
@@ -32,16 +31,10 @@ export function judgeFileProxy(dir: string, request: ProbeRequest): string {
  * answers, would otherwise hold the step before go ever ran; one too large is not read whole.
  */
 function readHeld(dir: string, device: number, rel: string): Buffer | undefined {
-  const at = openDirIfThere(dir, path.posix.dirname(rel), device)
-  if (!at) return undefined
-  let fd: number
   try {
-    fd = openRegular(at.entry(path.posix.basename(rel)))
+    return readBelow(dir, rel, MAX_BYTES.mod, device)
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw e
-  } finally {
-    at.close()
   }
-  return readOpened(fd, MAX_BYTES.mod)
 }

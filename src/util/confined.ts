@@ -326,9 +326,9 @@ export function readRegular(file: string, maxBytes: number): Buffer {
   return readOpened(openRegular(file), maxBytes)
 }
 
-/** A descriptor of the regular file `rel` (with `/`) under `root`: each directory on its way walked without a link, the file refused unless regular (never blocking). */
-export function openBelow(root: string, rel: string): number {
-  const at = openDir(root, path.posix.dirname(rel))
+/** A descriptor of the regular file `rel` (with `/`) under `root`: each directory on its way walked without a link (with `device`, only on it), the file refused unless regular (never blocking). */
+export function openBelow(root: string, rel: string, device?: number): number {
+  const at = openDir(root, path.posix.dirname(rel), false, device)
   try {
     return openRegular(at.entry(path.posix.basename(rel)))
   } finally {
@@ -336,9 +336,9 @@ export function openBelow(root: string, rel: string): number {
   }
 }
 
-/** The regular file `rel` (with `/`) under `root`, reached through real directories only, at most `maxBytes`. */
-export function readBelow(root: string, rel: string, maxBytes: number): Buffer {
-  return readOpened(openBelow(root, rel), maxBytes)
+/** The regular file `rel` (with `/`) under `root`, reached through real directories only (with `device`, only on it), at most `maxBytes`. */
+export function readBelow(root: string, rel: string, maxBytes: number, device?: number): Buffer {
+  return readOpened(openBelow(root, rel, device), maxBytes)
 }
 
 /** The contents of the regular file open at `fd` (from openRegular, or a Store's open), at most `maxBytes`; `fd` is closed. */
