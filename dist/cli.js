@@ -6549,23 +6549,35 @@ var zipRequests = (urls, line) => {
   return urls.some((url) => url.endsWith(zip));
 };
 var appeared = (o, line) => !line.goMod && !o.before.has(key3(line)) && o.after.has(key3(line));
-function fileEntryFor(o, line) {
-  if (!o.chain.some((c) => c.dir !== void 0)) return void 0;
+function fileEntriesOf(chain) {
+  const devices = /* @__PURE__ */ new Map();
+  for (const entry of chain) {
+    if (entry.dir === void 0) continue;
+    try {
+      devices.set(entry, statSync4(entry.dir).dev);
+    } catch {
+    }
+  }
+  return devices;
+}
+function fileEntryFor(o, files, line) {
+  if (files.size === 0) return void 0;
   if (o.routing.direct(line.module) || zipRequests(o.requests.answered, line)) return void 0;
   if (o.fetched && !zipRequests(o.requests.unanswered, line)) return void 0;
   const rel = downloadPath(line.module, line.version, "zip");
   const cached = lstatOf(path19.join(o.modcache, "cache", "download", rel));
   for (const c of o.chain) {
     if (c.spec === "direct" || c.spec === "off") return void 0;
-    if (c.dir === void 0) continue;
-    const held = heldIn(c.dir, rel);
+    const device = files.get(c);
+    if (device === void 0) continue;
+    const held = heldIn(c.dir, device, rel);
     if (held && !(cached && held.dev === cached.dev && held.ino === cached.ino)) return c;
   }
   return void 0;
 }
-function heldIn(dir, rel) {
+function heldIn(dir, device, rel) {
   try {
-    const at = openDirIfThere(dir, path19.posix.dirname(rel), statSync4(dir).dev);
+    const at = openDirIfThere(dir, path19.posix.dirname(rel), device);
     if (!at) return void 0;
     try {
       const entry = lstatOf(at.entry(path19.posix.basename(rel)));
@@ -6577,23 +6589,22 @@ function heldIn(dir, rel) {
     return void 0;
   }
 }
-function directFetches(o) {
-  const fetched = [];
+function newZipSources(o) {
+  const files = fileEntriesOf(o.chain);
+  const direct = [];
+  const fromFiles = /* @__PURE__ */ new Map();
   for (const line of o.lines) {
     if (!appeared(o, line)) continue;
     const reason = o.routing.direct(line.module);
-    if (reason) fetched.push({ module: line.module, version: line.version, why: reason });
-    else if (zipRequests(o.requests.unanswered, line) && !zipRequests(o.requests.answered, line) && !fileEntryFor(o, line)) fetched.push({ module: line.module, version: line.version, why: "direct" });
+    if (reason) {
+      direct.push({ module: line.module, version: line.version, why: reason });
+      continue;
+    }
+    const entry = fileEntryFor(o, files, line);
+    if (entry) fromFiles.set(entry, (fromFiles.get(entry) ?? 0) + 1);
+    else if (zipRequests(o.requests.unanswered, line) && !zipRequests(o.requests.answered, line)) direct.push({ module: line.module, version: line.version, why: "direct" });
   }
-  return fetched;
-}
-function fileReads(o) {
-  const reads = /* @__PURE__ */ new Map();
-  for (const line of o.lines) {
-    const entry = appeared(o, line) ? fileEntryFor(o, line) : void 0;
-    if (entry) reads.set(entry, (reads.get(entry) ?? 0) + 1);
-  }
-  return reads;
+  return { direct, fromFiles };
 }
 
 // src/download/scope.ts
@@ -6752,7 +6763,7 @@ async function probeAndDownload(o) {
     backoffMs: BACKOFF_MS,
     ...choice ? { prepare: provideToolchain } : {}
   });
-  const seen = {
+  const { direct, fromFiles: reads } = newZipSources({
     lines: o.sumLines,
     before,
     after: zipsPresent(env.GOMODCACHE, o.sumLines),
@@ -6761,9 +6772,7 @@ async function probeAndDownload(o) {
     chain: downloaded.ran ? downloaded.chain : chain,
     fetched: downloaded.fetch !== void 0,
     modcache: env.GOMODCACHE
-  };
-  const direct = directFetches(seen);
-  const reads = fileReads(seen);
+  });
   const fromFiles = [...reads.values()].reduce((n, zips) => n + zips, 0);
   const attempts = [...toolchain?.attempts ?? [], ...downloaded.attempts.map((a) => scope.noProxy ? { ...a, first: "direct" } : a)];
   const report = {

@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { directFetches, fileReads } from '../src/download/direct.ts'
+import { type NewZipsSeen, newZipSources } from '../src/download/direct.ts'
 import { GoOutput } from '../src/download/go-output.ts'
 import { askScope } from '../src/download/scope.ts'
 import { whoServed } from '../src/download/served.ts'
@@ -18,6 +18,10 @@ import type { RunFacts } from '../src/report/facts.ts'
 import { buildSummary } from '../src/report/summary.ts'
 import { answersBeside, canMount, hungMount } from './support/hung-mount.ts'
 
+
+/** The two halves of newZipSources, each asserted on its own below. */
+const directFetches = (o: NewZipsSeen) => newZipSources(o).direct
+const fileReads = (o: NewZipsSeen) => newZipSources(o).fromFiles
 const VCS = '/m/cache/vcs/046bc697'
 
 describe("GoOutput: go's -x lines", () => {
@@ -171,10 +175,10 @@ describe.skipIf(!canMount)('fileReads beside a mount that never answers', () => 
     symlinkSync(mount.mnt, path.join(entry, 'example.com', 'm'))
     const src = path.join(import.meta.dirname, '..', 'src')
     const code = `
-      import { fileReads } from ${JSON.stringify(`${src}/download/direct.ts`)}
+      import { newZipSources } from ${JSON.stringify(`${src}/download/direct.ts`)}
       import { parseCandidates } from ${JSON.stringify(`${src}/go/goproxy.ts`)}
       import { moduleRouting } from ${JSON.stringify(`${src}/go/private.ts`)}
-      const reads = fileReads({
+      const { fromFiles: reads } = newZipSources({
         lines: [{ module: 'example.com/m', version: 'v1.0.0', goMod: false, hash: 'h1:z' }],
         before: new Set(), after: new Set(['example.com/m@v1.0.0']),
         requests: { answered: [], unanswered: [] }, routing: moduleRouting({ GOPRIVATE: '', GONOPROXY: '', GONOSUMDB: '' }),

@@ -48,20 +48,34 @@ export interface NewZipsSeen {
   modcache: string
 }
 
-/** Whether any of `urls` asks for `line`'s zip. Its path is made once, not for each URL: made inside the loop, for a cold project's 200 zips and 600 requests the two rules below took 330 ms of the step's main thread. */
+/** Whether any of `urls` asks for `line`'s zip. Its path is made once, not for each URL: made inside the loop, for a cold project's 200 zips and 600 requests the rules below took 330 ms of the step's main thread. */
 const zipRequests = (urls: string[], line: SumLine) => {
   const zip = `/${wirePath(downloadPath(line.module, line.version, 'zip'))}`
   return urls.some(url => url.endsWith(zip))
 }
 const appeared = (o: NewZipsSeen, line: SumLine) => !line.goMod && !o.before.has(key(line)) && o.after.has(key(line))
 
+/** The device each file:// entry's directory is on, found once for all zips; an entry whose directory cannot be looked at is left out (nothing is credited to it). */
+function fileEntriesOf(chain: Candidate[]): Map<Candidate, number> {
+  const devices = new Map<Candidate, number>()
+  for (const entry of chain) {
+    if (entry.dir === undefined) continue
+    try {
+      devices.set(entry, statSync(entry.dir).dev)
+    } catch {
+      // Missing, or not ours to look at.
+    }
+  }
+  return devices
+}
+
 /**
  * The file:// entry go read `line`'s zip from: the first one holding it before any `direct` or
  * `off`, when no proxy answered go for it. With the fetch running, only a zip go asked of it in
  * vain (it then went on down the chain): one go never asked for, the fetch put there.
  */
-function fileEntryFor(o: NewZipsSeen, line: SumLine): Candidate | undefined {
-  if (!o.chain.some(c => c.dir !== undefined)) return undefined
+function fileEntryFor(o: NewZipsSeen, files: Map<Candidate, number>, line: SumLine): Candidate | undefined {
+  if (files.size === 0) return undefined
   if (o.routing.direct(line.module) || zipRequests(o.requests.answered, line)) return undefined
   if (o.fetched && !zipRequests(o.requests.unanswered, line)) return undefined
   const rel = downloadPath(line.module, line.version, 'zip')
@@ -70,17 +84,18 @@ function fileEntryFor(o: NewZipsSeen, line: SumLine): Candidate | undefined {
   const cached = lstatOf(path.join(o.modcache, 'cache', 'download', rel))
   for (const c of o.chain) {
     if (c.spec === 'direct' || c.spec === 'off') return undefined
-    if (c.dir === undefined) continue
-    const held = heldIn(c.dir, rel)
+    const device = files.get(c)
+    if (device === undefined) continue
+    const held = heldIn(c.dir as string, device, rel)
     if (held && !(cached && held.dev === cached.dev && held.ino === cached.ino)) return c
   }
   return undefined
 }
 
 /** The entry `rel` of the file:// directory `dir`, reached through real directories on its file system only; undefined where it is not, or is behind a link or another mount. */
-function heldIn(dir: string, rel: string): Stats | undefined {
+function heldIn(dir: string, device: number, rel: string): Stats | undefined {
   try {
-    const at = openDirIfThere(dir, path.posix.dirname(rel), statSync(dir).dev)
+    const at = openDirIfThere(dir, path.posix.dirname(rel), device)
     if (!at) return undefined
     try {
       const entry = lstatOf(at.entry(path.posix.basename(rel)))
@@ -96,27 +111,25 @@ function heldIn(dir: string, rel: string): Stats | undefined {
 }
 
 /**
- * The modules go fetched direct: of go.sum's, those whose zip appeared between `before` and
- * `after`, private by go's settings, or asked of proxies for its zip with no proxy answering it
- * and no file:// entry holding it.
+ * Where the zips that appeared between `before` and `after` came from, when not from a proxy
+ * that answered go: `direct`, the modules go fetched direct (private by go's settings, or asked
+ * of proxies for its zip with no proxy answering it and no file:// entry holding it); `fromFiles`,
+ * the zips go read from each file:// entry of the chain.
  */
-export function directFetches(o: NewZipsSeen): DirectFetch[] {
-  const fetched: DirectFetch[] = []
+export function newZipSources(o: NewZipsSeen): { direct: DirectFetch[]; fromFiles: Map<Candidate, number> } {
+  const files = fileEntriesOf(o.chain)
+  const direct: DirectFetch[] = []
+  const fromFiles = new Map<Candidate, number>()
   for (const line of o.lines) {
     if (!appeared(o, line)) continue
     const reason = o.routing.direct(line.module)
-    if (reason) fetched.push({ module: line.module, version: line.version, why: reason })
-    else if (zipRequests(o.requests.unanswered, line) && !zipRequests(o.requests.answered, line) && !fileEntryFor(o, line)) fetched.push({ module: line.module, version: line.version, why: 'direct' })
+    if (reason) {
+      direct.push({ module: line.module, version: line.version, why: reason })
+      continue
+    }
+    const entry = fileEntryFor(o, files, line)
+    if (entry) fromFiles.set(entry, (fromFiles.get(entry) ?? 0) + 1)
+    else if (zipRequests(o.requests.unanswered, line) && !zipRequests(o.requests.answered, line)) direct.push({ module: line.module, version: line.version, why: 'direct' })
   }
-  return fetched
-}
-
-/** The zips go read from each file:// entry of the chain in this step. */
-export function fileReads(o: NewZipsSeen): Map<Candidate, number> {
-  const reads = new Map<Candidate, number>()
-  for (const line of o.lines) {
-    const entry = appeared(o, line) ? fileEntryFor(o, line) : undefined
-    if (entry) reads.set(entry, (reads.get(entry) ?? 0) + 1)
-  }
-  return reads
+  return { direct, fromFiles }
 }

@@ -22,7 +22,7 @@ import { describeFailure } from './failure.ts'
 import type { ToolchainReport } from '../toolchain/provide.ts'
 import type { ToolchainChoice } from '../toolchain/select.ts'
 import { toolchainThroughChain } from '../toolchain/stage.ts'
-import { type DirectFetch, directFetches, fileReads, zipsPresent } from './direct.ts'
+import { type DirectFetch, newZipSources, zipsPresent } from './direct.ts'
 import type { GoRequests } from './go-output.ts'
 import type { GoRun } from './go-runs.ts'
 import { askScope, sumdbUnasked, unprobed } from './scope.ts'
@@ -142,7 +142,7 @@ export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<Prob
     backoffMs: BACKOFF_MS,
     ...(choice ? { prepare: provideToolchain } : {})
   })
-  const seen = {
+  const { direct, fromFiles: reads } = newZipSources({
     lines: o.sumLines,
     before,
     after: zipsPresent(env.GOMODCACHE, o.sumLines),
@@ -151,9 +151,7 @@ export async function probeAndDownload(o: ProbeAndDownloadOptions): Promise<Prob
     chain: downloaded.ran ? downloaded.chain : chain,
     fetched: downloaded.fetch !== undefined,
     modcache: env.GOMODCACHE
-  }
-  const direct = directFetches(seen)
-  const reads = fileReads(seen)
+  })
   const fromFiles = [...reads.values()].reduce((n, zips) => n + zips, 0)
   // With no proxy asked, go's attempts went direct whatever the chain's first entry.
   const attempts = [...(toolchain?.attempts ?? []), ...downloaded.attempts.map(a => (scope.noProxy ? { ...a, first: 'direct' } : a))]
