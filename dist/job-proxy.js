@@ -3366,12 +3366,11 @@ async function startLocalProxy(fetcher, known, options) {
     }
     if (inFlight[lane] >= MAX_IN_FLIGHT) return fail(response, 503, `busy: ${MAX_IN_FLIGHT} requests are being answered here`);
     inFlight[lane]++;
-    response.once("close", () => inFlight[lane]--);
-    let gone;
-    if (job.transient) {
-      gone = new AbortController();
-      response.once("close", () => gone?.abort(new Error("its client went away")));
-    }
+    const gone = job.transient ? new AbortController() : void 0;
+    response.once("close", () => {
+      inFlight[lane]--;
+      gone?.abort(new Error("its client went away"));
+    });
     void from.get(job, gone ? { signal: gone.signal } : {}).then(
       (outcome) => answer(outcome, job, response, () => proxy.served++)
     ).catch((e) => fail(response, 502, e.message));

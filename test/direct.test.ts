@@ -18,10 +18,10 @@ import type { RunFacts } from '../src/report/facts.ts'
 import { buildSummary } from '../src/report/summary.ts'
 import { answersBeside, canMount, hungMount } from './support/hung-mount.ts'
 
-
 /** The two halves of newZipSources, each asserted on its own below. */
 const directFetches = (o: NewZipsSeen) => newZipSources(o).direct
 const fileReads = (o: NewZipsSeen) => newZipSources(o).fromFiles
+
 const VCS = '/m/cache/vcs/046bc697'
 
 describe("GoOutput: go's -x lines", () => {

@@ -115,13 +115,12 @@ export async function startLocalProxy(
     }
     if (inFlight[lane] >= MAX_IN_FLIGHT) return fail(response, 503, `busy: ${MAX_IN_FLIGHT} requests are being answered here`)
     inFlight[lane]++
-    response.once('close', () => inFlight[lane]--)
     // A file fetched for this request alone is given up when its client goes away: nobody else will ask for it.
-    let gone: AbortController | undefined
-    if (job.transient) {
-      gone = new AbortController()
-      response.once('close', () => gone?.abort(new Error('its client went away')))
-    }
+    const gone = job.transient ? new AbortController() : undefined
+    response.once('close', () => {
+      inFlight[lane]--
+      gone?.abort(new Error('its client went away'))
+    })
     void from.get(job, gone ? { signal: gone.signal } : {}).then(
       outcome => answer(outcome, job, response, () => proxy.served++)
     ).catch((e: Error) => fail(response, 502, e.message))
