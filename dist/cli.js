@@ -1016,44 +1016,44 @@ function unescapeCase(escaped3) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path27) {
-  if (path27 === "") return "empty string";
-  if (path27.startsWith("-")) return "leading dash";
-  if (path27.includes("//")) return "double slash";
-  if (path27.endsWith("/")) return "trailing slash";
-  for (const elem of path27.split("/")) {
+function modulePathProblem(path28) {
+  if (path28 === "") return "empty string";
+  if (path28.startsWith("-")) return "leading dash";
+  if (path28.includes("//")) return "double slash";
+  if (path28.endsWith("/")) return "trailing slash";
+  for (const elem of path28.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path27.split("/")[0];
+  const first = path28.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path27) === void 0) return "invalid version";
+  if (splitPathVersion(path28) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path27) {
-  if (path27.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path27);
+function splitPathVersion(path28) {
+  if (path28.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path28);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path27);
-  if (!m) return { prefix: path27, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path28);
+  if (!m) return { prefix: path28, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path27.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path28.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path27) {
-  const problem = modulePathProblem(path27);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path27)}: ${problem}`);
-  return escapeCase(path27);
+function escapePath(path28) {
+  const problem = modulePathProblem(path28);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path28)}: ${problem}`);
+  return escapeCase(path28);
 }
 function unescapePath(escaped3) {
-  const path27 = unescapeCase(escaped3);
-  return path27 !== void 0 && modulePathProblem(path27) === void 0 ? path27 : void 0;
+  const path28 = unescapeCase(escaped3);
+  return path28 !== void 0 && modulePathProblem(path28) === void 0 ? path28 : void 0;
 }
 
 // src/module/version.ts
@@ -1087,12 +1087,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path27) {
-  return path27.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path28) {
+  return path28.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path27) {
+function parseRequestPath(path28) {
   const decoded = [];
-  for (const element of path27.split("/")) {
+  for (const element of path28.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -1249,8 +1249,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path27) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path27.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path28) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path28.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -2716,8 +2716,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path27 = downloadPath(line.module, line.version, kind);
-      known.set(path27, { module: line.module, version: line.version, kind, path: path27, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path28 = downloadPath(line.module, line.version, kind);
+      known.set(path28, { module: line.module, version: line.version, kind, path: path28, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -2740,7 +2740,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path27) => checks.set(path27, { module, version, what, path: path27, hash });
+    const add = (what, path28) => checks.set(path28, { module, version, what, path: path28, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -3999,9 +3999,29 @@ function hasDownloads(modcache) {
   }
 }
 
+// src/go/goflags.ts
+import { mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync as writeFileSync4 } from "node:fs";
+import os4 from "node:os";
+import path10 from "node:path";
+async function goflagsProblem(go, goflags, env) {
+  if (goflags.trim() === "") return void 0;
+  const dir = mkdtempSync2(path10.join(env.RUNNER_TEMP || os4.tmpdir(), "go-mod-download-goflags-"));
+  try {
+    writeFileSync4(path10.join(dir, "go.mod"), "module goflags.check\n");
+    const { stderr } = await output(go, ["mod", "download"], { cwd: dir, env: { ...env, GOFLAGS: goflags, GOPROXY: "off", GOTOOLCHAIN: "local", GOWORK: "off" } });
+    return refusedGoflags(stderr);
+  } finally {
+    rmSync2(dir, { recursive: true, force: true });
+  }
+}
+function refusedGoflags(stderr) {
+  return stderr.split("\n").find((line) => GOFLAGS_REFUSED.test(line));
+}
+var GOFLAGS_REFUSED = /^go: (parsing \$GOFLAGS: |(invalid (boolean )?value .* for flag|invalid boolean flag|flag needs an argument:) -\S+ \(from [$%]GOFLAGS%?\)(: |$))/;
+
 // src/engine/inputs.ts
 import { existsSync as existsSync2, statSync as statSync2 } from "node:fs";
-import path10 from "node:path";
+import path11 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -4040,7 +4060,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read, workspace) {
   const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path10.resolve(workspace, value("working-directory"));
+  const workingDirectory = path11.resolve(workspace, value("working-directory"));
   return {
     candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -4102,21 +4122,21 @@ function goModuleDir(dir) {
   if (!existsSync2(dir) || !statSync2(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync2(path10.join(dir, "go.mod")) && !existsSync2(path10.join(dir, "go.work"))) {
+  if (!existsSync2(path11.join(dir, "go.mod")) && !existsSync2(path11.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
 }
 
 // src/download/go-runs.ts
-import os4 from "node:os";
+import os5 from "node:os";
 
 // src/download/attempt.ts
-import path13 from "node:path";
+import path14 from "node:path";
 
 // src/util/files.ts
 import { promises as fs4 } from "node:fs";
-import path11 from "node:path";
+import path12 from "node:path";
 async function treeBytes(dir) {
   let entries;
   try {
@@ -4126,7 +4146,7 @@ async function treeBytes(dir) {
   }
   let total = 0;
   for (const entry of entries) {
-    const full = path11.join(dir, entry.name);
+    const full = path12.join(dir, entry.name);
     if (entry.isDirectory()) total += await treeBytes(full);
     else if (entry.isFile()) total += await fs4.stat(full).then((s) => s.size, () => 0);
   }
@@ -4135,7 +4155,7 @@ async function treeBytes(dir) {
 
 // src/go/git.ts
 import { existsSync as existsSync3 } from "node:fs";
-import path12 from "node:path";
+import path13 from "node:path";
 function packsOnDisk(base) {
   const given = base.GIT_CONFIG_COUNT ?? "0";
   if (!/^\d+$/.test(given)) return {};
@@ -4147,8 +4167,8 @@ function packsOnDisk(base) {
 }
 var GIT_CONFIG_TIMEOUT_MS = 5e3;
 async function gitSecrets(dir, env) {
-  let cwd = path12.resolve(dir);
-  while (!existsSync3(cwd) && path12.dirname(cwd) !== cwd) cwd = path12.dirname(cwd);
+  let cwd = path13.resolve(dir);
+  while (!existsSync3(cwd) && path13.dirname(cwd) !== cwd) cwd = path13.dirname(cwd);
   const lines = [];
   const child = spawnGroup("git", ["config", "--null", "--get-regexp", "^url\\..*\\.(push)?insteadof$"], { cwd, env, onLine: (line) => lines.push(line) });
   const deadline = setTimeout(() => void child.kill(), GIT_CONFIG_TIMEOUT_MS);
@@ -4199,7 +4219,7 @@ var RULES = [
   { reason: "invalid go.mod", next: "stop", pattern: /^go: errors parsing go\.mod:$|^\S*go\.mod:\d+(:\d+)?: |go\.mod file not found|^go: updates to go\.mod needed/ },
   { reason: "invalid go.work", next: "stop", pattern: /^go: errors parsing go\.work:$|^go: cannot load module .+ listed in go\.work file: / },
   { reason: "replacement missing", next: "stop", pattern: /^go: \S+ \(replaced by [^)]+\): reading \S*go\.mod: / },
-  { reason: "invalid GOFLAGS", next: "stop", pattern: /^go: parsing \$GOFLAGS: / },
+  { reason: "invalid GOFLAGS", next: "stop", pattern: GOFLAGS_REFUSED },
   { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
   { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
   // The installed go is older than go.mod asks, and may not switch: no proxy can change that.
@@ -4244,7 +4264,7 @@ var answered2 = (rest) => {
 var counting = /* @__PURE__ */ new Map();
 async function runAttempt(options) {
   const started = performance.now();
-  const cacheDir = path13.join(options.modcache, "cache");
+  const cacheDir = path14.join(options.modcache, "cache");
   const errors = [];
   const open = /* @__PURE__ */ new Set();
   const failedRequests = [];
@@ -4413,7 +4433,7 @@ function goRuns(o) {
     const outcome = await runAttempt({
       go: o.go,
       // Named modules (a toolchain) are fetched outside the project, by the installed go.
-      cwd: modules ? os4.tmpdir() : o.workingDirectory,
+      cwd: modules ? os5.tmpdir() : o.workingDirectory,
       env: {
         ...downloadEnv(processEnv(), goproxy, o.goflags, http1),
         ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {},
@@ -4448,10 +4468,10 @@ function goRuns(o) {
 
 // src/fetch/stage.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
-import { mkdtempSync as mkdtempSync2 } from "node:fs";
+import { mkdtempSync as mkdtempSync3 } from "node:fs";
 import { rm as rm2 } from "node:fs/promises";
-import os5 from "node:os";
-import path17 from "node:path";
+import os6 from "node:os";
+import path18 from "node:path";
 
 // src/fetch/concurrency.ts
 var SLOW_ANSWER_MS = 40;
@@ -4615,8 +4635,8 @@ function parseGoWork(text) {
   }
   return file2;
 }
-function isLocalPath(path27) {
-  return path27.startsWith("./") || path27.startsWith("../") || path27.startsWith("/") || path27 === "." || path27 === ".." || /^[A-Za-z]:[\\/]/.test(path27) || path27.startsWith(".\\") || path27.startsWith("..\\");
+function isLocalPath(path28) {
+  return path28.startsWith("./") || path28.startsWith("../") || path28.startsWith("/") || path28 === "." || path28 === ".." || /^[A-Za-z]:[\\/]/.test(path28) || path28.startsWith(".\\") || path28.startsWith("..\\");
 }
 
 // src/fetch/download-set.ts
@@ -4655,10 +4675,10 @@ function planDownloads(input, loaded) {
     if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path27) => {
-    const version = selected.get(path27);
+  const downloads = listed.flatMap((path28) => {
+    const version = selected.get(path28);
     if (version === void 0) return [];
-    const to = replace({ path: path27, version });
+    const to = replace({ path: path28, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -4697,17 +4717,17 @@ function source(m, replace) {
 
 // src/fetch/resolve.ts
 import { promises as fs5 } from "node:fs";
-import path14 from "node:path";
+import path15 from "node:path";
 async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
     const work = parseGoWork(await fs5.readFile(workFile, "utf8"));
-    const root = path14.dirname(workFile);
+    const root = path15.dirname(workFile);
     const mains = await Promise.all(
       work.use.map(
         async (use) => (
           // go refuses such a workspace before any request; so does the step, in go's words.
-          mainModule(path14.resolve(root, use)).catch((e) => {
+          mainModule(path15.resolve(root, use)).catch((e) => {
             throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
           })
         )
@@ -4718,7 +4738,7 @@ async function readProject(dir, gowork) {
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs5.readFile(path14.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs5.readFile(path15.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -4729,7 +4749,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key4, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs5.readFile(path14.join(path14.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs5.readFile(path15.join(path15.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key4);
         loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -4851,7 +4871,7 @@ function movedBecause(s) {
 // src/fetch/store.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
 import { accessSync as accessSync2, constants as constants4, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
-import path15 from "node:path";
+import path16 from "node:path";
 var Store = class {
   options;
   /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
@@ -4881,12 +4901,12 @@ var Store = class {
   /** The stored file of `job` opened for reading: each directory on its way walked without a link, the file itself refused unless regular (never blocking). */
   open(job) {
     const { dir, name } = this.place(job);
-    return openBelow(this.options.root, path15.posix.join(dir, name));
+    return openBelow(this.options.root, path16.posix.join(dir, name));
   }
   /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
   read(job, maxBytes) {
     const { dir, name } = this.place(job);
-    return readBelow(this.options.root, path15.posix.join(dir, name), maxBytes);
+    return readBelow(this.options.root, path16.posix.join(dir, name), maxBytes);
   }
   /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
   begin(job, extract) {
@@ -4942,16 +4962,16 @@ var Store = class {
   }
   /** The job's directory (relative to root) and file name. */
   place(job) {
-    return { dir: path15.posix.join(this.options.downloads, path15.posix.dirname(job.path)), name: path15.posix.basename(job.path) };
+    return { dir: path16.posix.join(this.options.downloads, path16.posix.dirname(job.path)), name: path16.posix.basename(job.path) };
   }
   /** The path the file is known by (to serve it): as a person reads it. */
   shown(job) {
-    return path15.join(this.options.root, this.options.downloads, job.path);
+    return path16.join(this.options.root, this.options.downloads, job.path);
   }
   /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
   treeTarget(job) {
     const final = treePath(job.module, job.version);
-    return { root: this.options.root, parent: path15.posix.dirname(final), name: `${path15.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+    return { root: this.options.root, parent: path16.posix.dirname(final), name: `${path16.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
   }
   /**
    * go's lock on the module version: a release function, `undefined` when no lock can be taken
@@ -4983,7 +5003,7 @@ var Store = class {
     } catch {
       return false;
     }
-    const final = path15.posix.basename(treePath(job.module, job.version));
+    const final = path16.posix.basename(treePath(job.module, job.version));
     try {
       try {
         renameSync2(parent.entry(tree.name), parent.entry(final));
@@ -5032,9 +5052,9 @@ var Store = class {
         return openDir(this.options.root, dir, true);
       } catch (e) {
         if (!(e instanceof NotADirectory) || tries > 8) throw e;
-        const parent = openDir(this.options.root, path15.posix.dirname(e.rel));
+        const parent = openDir(this.options.root, path16.posix.dirname(e.rel));
         try {
-          unlinkEntry(parent, path15.posix.basename(e.rel));
+          unlinkEntry(parent, path16.posix.basename(e.rel));
         } finally {
           parent.close();
         }
@@ -5075,7 +5095,7 @@ var RUN = randomBytes4(6).toString("hex");
 var named = 0;
 
 // src/fetch/verifying-proxy.ts
-import path16 from "node:path";
+import path17 from "node:path";
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
@@ -5791,10 +5811,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path27) {
+function parseSumdbPath(path28) {
   let decoded;
   try {
-    const elements = path27.split("/").map((e) => decodeURIComponent(e));
+    const elements = path28.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -5967,7 +5987,7 @@ async function startVerifyingProxy(options) {
     local,
     fetcher,
     relaySumdb: (name) => {
-      sumdb = { name, fetcher: fetcherIn(path16.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
+      sumdb = { name, fetcher: fetcherIn(path17.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
       return sumdb.fetcher;
     },
     bytes: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
@@ -5980,8 +6000,8 @@ function fetcherIn(dir, options, own) {
   return new Fetcher({
     client: options.client,
     candidates: own.candidates,
-    store: own.store ?? new Store({ root: path16.join(dir, "store"), downloads: "" }),
-    transientDir: path16.join(dir, "transient"),
+    store: own.store ?? new Store({ root: path17.join(dir, "store"), downloads: "" }),
+    transientDir: path17.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs,
@@ -5993,7 +6013,7 @@ function fetcherIn(dir, options, own) {
 // src/fetch/stage.ts
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path17.join(process.env.RUNNER_TEMP || os5.tmpdir(), "go-mod-fetch-"));
+  const scratch = mkdtempSync3(path18.join(process.env.RUNNER_TEMP || os6.tmpdir(), "go-mod-fetch-"));
   const downloadCache = new Store({
     root: options.modcache,
     downloads: "cache/download",
@@ -6011,7 +6031,7 @@ async function startFetch(options) {
     dir: scratch,
     ...downloadCache.writable() ? { store: downloadCache } : {},
     // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
-    hashThreads: Math.min(2, os5.availableParallelism()),
+    hashThreads: Math.min(2, os6.availableParallelism()),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -6364,8 +6384,8 @@ function describeFailure(probes, attempts) {
 
 // src/toolchain/provide.ts
 import { existsSync as existsSync4, promises as fs6 } from "node:fs";
-import os6 from "node:os";
-import path18 from "node:path";
+import os7 from "node:os";
+import path19 from "node:path";
 
 // src/download/retry.ts
 var AttemptFailed = class extends Error {
@@ -6469,7 +6489,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path18.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path19.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -6482,10 +6502,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path18.join(toolCache, TOOL, version, os6.arch());
+  const dest = path19.join(toolCache, TOOL, version, os7.arch());
   await fs6.rm(`${dest}.complete`, { force: true });
   await fs6.rm(dest, { recursive: true, force: true });
-  await fs6.mkdir(path18.dirname(dest), { recursive: true });
+  await fs6.mkdir(path19.dirname(dest), { recursive: true });
   try {
     await fs6.rename(extracted, dest);
   } catch (e) {
@@ -6498,26 +6518,26 @@ async function adopt(extracted, version) {
 function inToolCache(version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return void 0;
-  const dir = path18.join(toolCache, TOOL, version, os6.arch());
+  const dir = path19.join(toolCache, TOOL, version, os7.arch());
   return existsSync4(`${dir}.complete`) && existsSync4(dir) ? dir : void 0;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs6.readdir(path18.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path18.join(goroot, "bin"), ...toolDirs.map((d) => path18.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs6.readdir(path19.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path19.join(goroot, "bin"), ...toolDirs.map((d) => path19.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs6.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs6.chmod(path18.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs6.chmod(path19.join(dir, entry.name), 493);
     }
   }
 }
-var toolchainLinks = () => path18.join(process.env.RUNNER_TEMP || os6.tmpdir(), LINKS_DIR);
+var toolchainLinks = () => path19.join(process.env.RUNNER_TEMP || os7.tmpdir(), LINKS_DIR);
 async function putOnPath(name, goroot) {
   const dir = toolchainLinks();
   await fs6.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path18.join(dir, `${name}${exe}`);
+  const link = path19.join(dir, `${name}${exe}`);
   await fs6.rm(link, { force: true });
-  await fs6.symlink(path18.join(goroot, "bin", `go${exe}`), link);
-  process.env.PATH = `${dir}${path18.delimiter}${process.env.PATH ?? ""}`;
+  await fs6.symlink(path19.join(goroot, "bin", `go${exe}`), link);
+  process.env.PATH = `${dir}${path19.delimiter}${process.env.PATH ?? ""}`;
 }
 
 // src/toolchain/stage.ts
@@ -6538,10 +6558,10 @@ function describeToolchain(t) {
 
 // src/download/direct.ts
 import { existsSync as existsSync5, statSync as statSync4 } from "node:fs";
-import path19 from "node:path";
+import path20 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync5(path19.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+  return new Set(lines.filter((l) => !l.goMod && existsSync5(path20.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
 var zipRequests = (urls, line) => {
   const zip = `/${wirePath(downloadPath(line.module, line.version, "zip"))}`;
@@ -6564,7 +6584,7 @@ function fileEntryFor(o, files, line) {
   if (o.routing.direct(line.module) || zipRequests(o.requests.answered, line)) return void 0;
   if (o.fetched && !zipRequests(o.requests.unanswered, line)) return void 0;
   const rel = downloadPath(line.module, line.version, "zip");
-  const cached = lstatOf(path19.join(o.modcache, "cache", "download", rel));
+  const cached = lstatOf(path20.join(o.modcache, "cache", "download", rel));
   for (const c of o.chain) {
     if (c.spec === "direct" || c.spec === "off") return void 0;
     const device = files.get(c);
@@ -6576,10 +6596,10 @@ function fileEntryFor(o, files, line) {
 }
 function heldIn(dir, device, rel) {
   try {
-    const at = openDirIfThere(dir, path19.posix.dirname(rel), device);
+    const at = openDirIfThere(dir, path20.posix.dirname(rel), device);
     if (!at) return void 0;
     try {
-      const entry = lstatOf(at.entry(path19.posix.basename(rel)));
+      const entry = lstatOf(at.entry(path20.posix.basename(rel)));
       return entry?.isFile() || entry?.isSymbolicLink() ? entry : void 0;
     } finally {
       at.close();
@@ -7373,7 +7393,7 @@ import { execFile as execFile2 } from "node:child_process";
 import { readFileSync as readFileSync3 } from "node:fs";
 
 // src/net/netrc.ts
-import path20 from "node:path";
+import path21 from "node:path";
 function parseNetrc(text) {
   const entries = [];
   let entry = { machine: "", login: "", password: "" };
@@ -7404,7 +7424,7 @@ function netrcPath(env, platform = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path20.join(home, platform === "win32" ? "_netrc" : ".netrc");
+  return path21.join(home, platform === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -7559,7 +7579,7 @@ function readOptional(file2) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync5, readFileSync as readFileSync4, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
-import path21 from "node:path";
+import path22 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -7602,7 +7622,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path21.join(dir, name)).filter((file2) => {
+  return names.map((name) => path22.join(dir, name)).filter((file2) => {
     try {
       return !(lstatSync3(file2).isSymbolicLink() && !readlinkSync3(file2).includes("/"));
     } catch {
@@ -7853,7 +7873,7 @@ function watchFloor(floor) {
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync5 } from "node:fs";
-import path22 from "node:path";
+import path23 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -7883,7 +7903,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file2 of [goenvFile, path22.join(goroot, "go.env")]) {
+  for (const file2 of [goenvFile, path23.join(goroot, "go.env")]) {
     const value = settingIn(file2, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -7905,14 +7925,14 @@ function settingIn(file2, name) {
 
 // src/go/vendor.ts
 import { existsSync as existsSync6 } from "node:fs";
-import path23 from "node:path";
+import path24 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync6(path23.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync6(path24.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { code: code2, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
   return { ok: code2 === 0, why: stderr.trim() };
@@ -7920,14 +7940,14 @@ async function vendorConsistent(go, dir, env) {
 
 // src/engine/depfiles.ts
 import { existsSync as existsSync7, promises as fs7 } from "node:fs";
-import path24 from "node:path";
+import path25 from "node:path";
 async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles) {
-  const goWork = await fs7.readFile(path24.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs7.readFile(path24.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs7.readFile(path25.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs7.readFile(path25.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   if (patterns.length > 0 && !globFiles) throw new Error("cache-dependency-path is read by the Action alone");
-  const found = patterns.length > 0 && globFiles ? await globFiles(patterns.map((p) => p.startsWith("!") ? `!${path24.resolve(workspace, p.slice(1))}` : path24.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
+  const found = patterns.length > 0 && globFiles ? await globFiles(patterns.map((p) => p.startsWith("!") ? `!${path25.resolve(workspace, p.slice(1))}` : path25.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path24.relative(workspace, f).split(path24.sep).join("/"), content: await fs7.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path25.relative(workspace, f).split(path25.sep).join("/"), content: await fs7.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -7938,12 +7958,12 @@ async function readDependencyFiles(workspace, workingDirectory, patterns, globFi
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync7(path24.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync7(path25.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path24.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path24.resolve(workingDirectory, f)).filter((f) => existsSync7(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path25.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path25.resolve(workingDirectory, f)).filter((f) => existsSync7(f));
 }
 
 // src/engine/setup.ts
@@ -7999,6 +8019,8 @@ async function run(options) {
       throw new Error(problem);
     }
     const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) };
+    const refused2 = ctx.toolchain.switches ? void 0 : await traced("GOFLAGS check", () => goflagsProblem(go, env.GOFLAGS, processEnv()));
+    if (refused2) throw new InputError(GOFLAGS_INPUT, `go refuses them (${refused2}); fix GOFLAGS in the environment, or with go env -w GOFLAGS=\u2026`);
     later = settings.protectLaterSteps ? launchJobProxy() : void 0;
     const build = settings.buildCache ? await startBuildCache({ gocache: env.GOCACHE, keys: { os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: deps.files }, timeoutMs: settings.cacheTimeoutMs }) : void 0;
     if (build) facts.buildCache = build.report;
@@ -8100,6 +8122,7 @@ async function download(ctx) {
     return { chain: ctx.candidates, facts, variables, error: e };
   }
 }
+var GOFLAGS_INPUT = "GOFLAGS (from go env GOFLAGS)";
 var NO_GO_SUM = "There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.";
 async function vendored(ctx) {
   const { env, settings, deps } = ctx;
@@ -8126,13 +8149,13 @@ async function checkModuleCache(attempt) {
 
 // src/engine/serve.ts
 import { randomBytes as randomBytes7 } from "node:crypto";
-import { mkdtempSync as mkdtempSync3, rmSync as rmSync3 } from "node:fs";
-import os7 from "node:os";
-import path26 from "node:path";
+import { mkdtempSync as mkdtempSync4, rmSync as rmSync4 } from "node:fs";
+import os8 from "node:os";
+import path27 from "node:path";
 
 // src/later/serve.ts
-import path25 from "node:path";
-import { rmSync as rmSync2 } from "node:fs";
+import path26 from "node:path";
+import { rmSync as rmSync3 } from "node:fs";
 var ROUNDS = 3;
 var BACKOFF_MS2 = 250;
 var MAX_SOCKETS = 32;
@@ -8181,7 +8204,7 @@ async function serveJobProxy(config, trust) {
     async close() {
       await proxy.close();
       client.close();
-      rmSync2(path25.join(config.workDir, "store"), { recursive: true, force: true });
+      rmSync3(path26.join(config.workDir, "store"), { recursive: true, force: true });
     }
   };
 }
@@ -8198,7 +8221,7 @@ async function serve(options, secrets) {
   const secret = randomBytes7(18).toString("base64url");
   port.secret(secret);
   secrets.push(secret);
-  const workDir = mkdtempSync3(path26.join(os7.tmpdir(), "go-mod-download-serve-"));
+  const workDir = mkdtempSync4(path27.join(os8.tmpdir(), "go-mod-download-serve-"));
   let proxy;
   try {
     proxy = await serveJobProxy(
@@ -8206,7 +8229,7 @@ async function serve(options, secrets) {
       network.trust
     );
   } catch (e) {
-    rmSync3(workDir, { recursive: true, force: true });
+    rmSync4(workDir, { recursive: true, force: true });
     throw e;
   }
   return {
@@ -8214,7 +8237,7 @@ async function serve(options, secrets) {
     candidates: urls.map((c) => c.display),
     async close() {
       await proxy.close();
-      rmSync3(workDir, { recursive: true, force: true });
+      rmSync4(workDir, { recursive: true, force: true });
     }
   };
 }

@@ -1699,44 +1699,44 @@ function unescapeCase(escaped4) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path31) {
-  if (path31 === "") return "empty string";
-  if (path31.startsWith("-")) return "leading dash";
-  if (path31.includes("//")) return "double slash";
-  if (path31.endsWith("/")) return "trailing slash";
-  for (const elem of path31.split("/")) {
+function modulePathProblem(path32) {
+  if (path32 === "") return "empty string";
+  if (path32.startsWith("-")) return "leading dash";
+  if (path32.includes("//")) return "double slash";
+  if (path32.endsWith("/")) return "trailing slash";
+  for (const elem of path32.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path31.split("/")[0];
+  const first = path32.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path31) === void 0) return "invalid version";
+  if (splitPathVersion(path32) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path31) {
-  if (path31.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path31);
+function splitPathVersion(path32) {
+  if (path32.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path32);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path31);
-  if (!m) return { prefix: path31, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path32);
+  if (!m) return { prefix: path32, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path31.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path32.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path31) {
-  const problem = modulePathProblem(path31);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path31)}: ${problem}`);
-  return escapeCase(path31);
+function escapePath(path32) {
+  const problem = modulePathProblem(path32);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path32)}: ${problem}`);
+  return escapeCase(path32);
 }
 function unescapePath(escaped4) {
-  const path31 = unescapeCase(escaped4);
-  return path31 !== void 0 && modulePathProblem(path31) === void 0 ? path31 : void 0;
+  const path32 = unescapeCase(escaped4);
+  return path32 !== void 0 && modulePathProblem(path32) === void 0 ? path32 : void 0;
 }
 
 // src/module/version.ts
@@ -1770,12 +1770,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path31) {
-  return path31.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path32) {
+  return path32.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path31) {
+function parseRequestPath(path32) {
   const decoded = [];
-  for (const element of path31.split("/")) {
+  for (const element of path32.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -1932,8 +1932,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path31) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path31.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path32) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path32.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -3399,8 +3399,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path31 = downloadPath(line.module, line.version, kind);
-      known.set(path31, { module: line.module, version: line.version, kind, path: path31, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path32 = downloadPath(line.module, line.version, kind);
+      known.set(path32, { module: line.module, version: line.version, kind, path: path32, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -3423,7 +3423,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path31) => checks.set(path31, { module, version, what, path: path31, hash });
+    const add = (what, path32) => checks.set(path32, { module, version, what, path: path32, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -4682,9 +4682,29 @@ function hasDownloads(modcache) {
   }
 }
 
+// src/go/goflags.ts
+import { mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync as writeFileSync4 } from "node:fs";
+import os8 from "node:os";
+import path11 from "node:path";
+async function goflagsProblem(go, goflags, env) {
+  if (goflags.trim() === "") return void 0;
+  const dir = mkdtempSync2(path11.join(env.RUNNER_TEMP || os8.tmpdir(), "go-mod-download-goflags-"));
+  try {
+    writeFileSync4(path11.join(dir, "go.mod"), "module goflags.check\n");
+    const { stderr } = await output(go, ["mod", "download"], { cwd: dir, env: { ...env, GOFLAGS: goflags, GOPROXY: "off", GOTOOLCHAIN: "local", GOWORK: "off" } });
+    return refusedGoflags(stderr);
+  } finally {
+    rmSync2(dir, { recursive: true, force: true });
+  }
+}
+function refusedGoflags(stderr) {
+  return stderr.split("\n").find((line) => GOFLAGS_REFUSED.test(line));
+}
+var GOFLAGS_REFUSED = /^go: (parsing \$GOFLAGS: |(invalid (boolean )?value .* for flag|invalid boolean flag|flag needs an argument:) -\S+ \(from [$%]GOFLAGS%?\)(: |$))/;
+
 // src/engine/inputs.ts
 import { existsSync as existsSync3, statSync as statSync2 } from "node:fs";
-import path11 from "node:path";
+import path12 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -4723,7 +4743,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read, workspace) {
   const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path11.resolve(workspace, value("working-directory"));
+  const workingDirectory = path12.resolve(workspace, value("working-directory"));
   return {
     candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -4785,21 +4805,21 @@ function goModuleDir(dir) {
   if (!existsSync3(dir) || !statSync2(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync3(path11.join(dir, "go.mod")) && !existsSync3(path11.join(dir, "go.work"))) {
+  if (!existsSync3(path12.join(dir, "go.mod")) && !existsSync3(path12.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
 }
 
 // src/download/go-runs.ts
-import os8 from "node:os";
+import os9 from "node:os";
 
 // src/download/attempt.ts
-import path14 from "node:path";
+import path15 from "node:path";
 
 // src/util/files.ts
 import { promises as fs6 } from "node:fs";
-import path12 from "node:path";
+import path13 from "node:path";
 async function treeBytes(dir) {
   let entries;
   try {
@@ -4809,7 +4829,7 @@ async function treeBytes(dir) {
   }
   let total = 0;
   for (const entry of entries) {
-    const full = path12.join(dir, entry.name);
+    const full = path13.join(dir, entry.name);
     if (entry.isDirectory()) total += await treeBytes(full);
     else if (entry.isFile()) total += await fs6.stat(full).then((s) => s.size, () => 0);
   }
@@ -4818,7 +4838,7 @@ async function treeBytes(dir) {
 
 // src/go/git.ts
 import { existsSync as existsSync4 } from "node:fs";
-import path13 from "node:path";
+import path14 from "node:path";
 function packsOnDisk(base) {
   const given = base.GIT_CONFIG_COUNT ?? "0";
   if (!/^\d+$/.test(given)) return {};
@@ -4830,8 +4850,8 @@ function packsOnDisk(base) {
 }
 var GIT_CONFIG_TIMEOUT_MS = 5e3;
 async function gitSecrets(dir, env) {
-  let cwd = path13.resolve(dir);
-  while (!existsSync4(cwd) && path13.dirname(cwd) !== cwd) cwd = path13.dirname(cwd);
+  let cwd = path14.resolve(dir);
+  while (!existsSync4(cwd) && path14.dirname(cwd) !== cwd) cwd = path14.dirname(cwd);
   const lines = [];
   const child = spawnGroup("git", ["config", "--null", "--get-regexp", "^url\\..*\\.(push)?insteadof$"], { cwd, env, onLine: (line) => lines.push(line) });
   const deadline = setTimeout(() => void child.kill(), GIT_CONFIG_TIMEOUT_MS);
@@ -4882,7 +4902,7 @@ var RULES = [
   { reason: "invalid go.mod", next: "stop", pattern: /^go: errors parsing go\.mod:$|^\S*go\.mod:\d+(:\d+)?: |go\.mod file not found|^go: updates to go\.mod needed/ },
   { reason: "invalid go.work", next: "stop", pattern: /^go: errors parsing go\.work:$|^go: cannot load module .+ listed in go\.work file: / },
   { reason: "replacement missing", next: "stop", pattern: /^go: \S+ \(replaced by [^)]+\): reading \S*go\.mod: / },
-  { reason: "invalid GOFLAGS", next: "stop", pattern: /^go: parsing \$GOFLAGS: / },
+  { reason: "invalid GOFLAGS", next: "stop", pattern: GOFLAGS_REFUSED },
   { reason: "missing go.sum entry", next: "stop", pattern: /missing go\.sum entry/ },
   { reason: "proxy disabled", next: "stop", pattern: /disabled by GOPROXY=off/ },
   // The installed go is older than go.mod asks, and may not switch: no proxy can change that.
@@ -4927,7 +4947,7 @@ var answered2 = (rest) => {
 var counting = /* @__PURE__ */ new Map();
 async function runAttempt(options) {
   const started = performance.now();
-  const cacheDir = path14.join(options.modcache, "cache");
+  const cacheDir = path15.join(options.modcache, "cache");
   const errors = [];
   const open2 = /* @__PURE__ */ new Set();
   const failedRequests = [];
@@ -5096,7 +5116,7 @@ function goRuns(o) {
     const outcome = await runAttempt({
       go: o.go,
       // Named modules (a toolchain) are fetched outside the project, by the installed go.
-      cwd: modules ? os8.tmpdir() : o.workingDirectory,
+      cwd: modules ? os9.tmpdir() : o.workingDirectory,
       env: {
         ...downloadEnv(processEnv(), goproxy, o.goflags, http1),
         ...modules ? { GOTOOLCHAIN: "local", GOWORK: "off" } : {},
@@ -5131,10 +5151,10 @@ function goRuns(o) {
 
 // src/fetch/stage.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
-import { mkdtempSync as mkdtempSync2 } from "node:fs";
+import { mkdtempSync as mkdtempSync3 } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
-import os9 from "node:os";
-import path18 from "node:path";
+import os10 from "node:os";
+import path19 from "node:path";
 
 // src/fetch/concurrency.ts
 var SLOW_ANSWER_MS = 40;
@@ -5298,8 +5318,8 @@ function parseGoWork(text) {
   }
   return file2;
 }
-function isLocalPath(path31) {
-  return path31.startsWith("./") || path31.startsWith("../") || path31.startsWith("/") || path31 === "." || path31 === ".." || /^[A-Za-z]:[\\/]/.test(path31) || path31.startsWith(".\\") || path31.startsWith("..\\");
+function isLocalPath(path32) {
+  return path32.startsWith("./") || path32.startsWith("../") || path32.startsWith("/") || path32 === "." || path32 === ".." || /^[A-Za-z]:[\\/]/.test(path32) || path32.startsWith(".\\") || path32.startsWith("..\\");
 }
 
 // src/fetch/download-set.ts
@@ -5338,10 +5358,10 @@ function planDownloads(input, loaded) {
     if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
   }
   const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path31) => {
-    const version = selected.get(path31);
+  const downloads = listed.flatMap((path32) => {
+    const version = selected.get(path32);
     if (version === void 0) return [];
-    const to = replace({ path: path31, version });
+    const to = replace({ path: path32, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -5380,17 +5400,17 @@ function source(m, replace) {
 
 // src/fetch/resolve.ts
 import { promises as fs7 } from "node:fs";
-import path15 from "node:path";
+import path16 from "node:path";
 async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
     const work = parseGoWork(await fs7.readFile(workFile, "utf8"));
-    const root = path15.dirname(workFile);
+    const root = path16.dirname(workFile);
     const mains = await Promise.all(
       work.use.map(
         async (use) => (
           // go refuses such a workspace before any request; so does the step, in go's words.
-          mainModule(path15.resolve(root, use)).catch((e) => {
+          mainModule(path16.resolve(root, use)).catch((e) => {
             throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
           })
         )
@@ -5401,7 +5421,7 @@ async function readProject(dir, gowork) {
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs7.readFile(path15.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs7.readFile(path16.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -5412,7 +5432,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key4, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs7.readFile(path15.join(path15.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs7.readFile(path16.join(path16.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key4);
         loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -5534,7 +5554,7 @@ function movedBecause(s) {
 // src/fetch/store.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
 import { accessSync as accessSync2, constants as constants6, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
-import path16 from "node:path";
+import path17 from "node:path";
 var Store = class {
   options;
   /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
@@ -5564,12 +5584,12 @@ var Store = class {
   /** The stored file of `job` opened for reading: each directory on its way walked without a link, the file itself refused unless regular (never blocking). */
   open(job) {
     const { dir, name } = this.place(job);
-    return openBelow(this.options.root, path16.posix.join(dir, name));
+    return openBelow(this.options.root, path17.posix.join(dir, name));
   }
   /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
   read(job, maxBytes) {
     const { dir, name } = this.place(job);
-    return readBelow(this.options.root, path16.posix.join(dir, name), maxBytes);
+    return readBelow(this.options.root, path17.posix.join(dir, name), maxBytes);
   }
   /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
   begin(job, extract) {
@@ -5625,16 +5645,16 @@ var Store = class {
   }
   /** The job's directory (relative to root) and file name. */
   place(job) {
-    return { dir: path16.posix.join(this.options.downloads, path16.posix.dirname(job.path)), name: path16.posix.basename(job.path) };
+    return { dir: path17.posix.join(this.options.downloads, path17.posix.dirname(job.path)), name: path17.posix.basename(job.path) };
   }
   /** The path the file is known by (to serve it): as a person reads it. */
   shown(job) {
-    return path16.join(this.options.root, this.options.downloads, job.path);
+    return path17.join(this.options.root, this.options.downloads, job.path);
   }
   /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
   treeTarget(job) {
     const final = treePath(job.module, job.version);
-    return { root: this.options.root, parent: path16.posix.dirname(final), name: `${path16.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+    return { root: this.options.root, parent: path17.posix.dirname(final), name: `${path17.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
   }
   /**
    * go's lock on the module version: a release function, `undefined` when no lock can be taken
@@ -5666,7 +5686,7 @@ var Store = class {
     } catch {
       return false;
     }
-    const final = path16.posix.basename(treePath(job.module, job.version));
+    const final = path17.posix.basename(treePath(job.module, job.version));
     try {
       try {
         renameSync2(parent.entry(tree.name), parent.entry(final));
@@ -5715,9 +5735,9 @@ var Store = class {
         return openDir(this.options.root, dir, true);
       } catch (e) {
         if (!(e instanceof NotADirectory) || tries > 8) throw e;
-        const parent = openDir(this.options.root, path16.posix.dirname(e.rel));
+        const parent = openDir(this.options.root, path17.posix.dirname(e.rel));
         try {
-          unlinkEntry(parent, path16.posix.basename(e.rel));
+          unlinkEntry(parent, path17.posix.basename(e.rel));
         } finally {
           parent.close();
         }
@@ -5758,7 +5778,7 @@ var RUN = randomBytes4(6).toString("hex");
 var named = 0;
 
 // src/fetch/verifying-proxy.ts
-import path17 from "node:path";
+import path18 from "node:path";
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
@@ -6474,10 +6494,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path31) {
+function parseSumdbPath(path32) {
   let decoded;
   try {
-    const elements = path31.split("/").map((e) => decodeURIComponent(e));
+    const elements = path32.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -6650,7 +6670,7 @@ async function startVerifyingProxy(options) {
     local,
     fetcher,
     relaySumdb: (name) => {
-      sumdb = { name, fetcher: fetcherIn(path17.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
+      sumdb = { name, fetcher: fetcherIn(path18.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
       return sumdb.fetcher;
     },
     bytes: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
@@ -6663,8 +6683,8 @@ function fetcherIn(dir, options, own) {
   return new Fetcher({
     client: options.client,
     candidates: own.candidates,
-    store: own.store ?? new Store({ root: path17.join(dir, "store"), downloads: "" }),
-    transientDir: path17.join(dir, "transient"),
+    store: own.store ?? new Store({ root: path18.join(dir, "store"), downloads: "" }),
+    transientDir: path18.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs,
@@ -6676,7 +6696,7 @@ function fetcherIn(dir, options, own) {
 // src/fetch/stage.ts
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync2(path18.join(process.env.RUNNER_TEMP || os9.tmpdir(), "go-mod-fetch-"));
+  const scratch = mkdtempSync3(path19.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
   const downloadCache = new Store({
     root: options.modcache,
     downloads: "cache/download",
@@ -6694,7 +6714,7 @@ async function startFetch(options) {
     dir: scratch,
     ...downloadCache.writable() ? { store: downloadCache } : {},
     // go extracts none of the zips written out for it: the core it would have used hashes and writes them instead.
-    hashThreads: Math.min(2, os9.availableParallelism()),
+    hashThreads: Math.min(2, os10.availableParallelism()),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs
@@ -7047,8 +7067,8 @@ function describeFailure(probes, attempts) {
 
 // src/toolchain/provide.ts
 import { existsSync as existsSync5, promises as fs8 } from "node:fs";
-import os10 from "node:os";
-import path19 from "node:path";
+import os11 from "node:os";
+import path20 from "node:path";
 
 // src/download/retry.ts
 var AttemptFailed = class extends Error {
@@ -7152,7 +7172,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path19.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path20.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -7165,10 +7185,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path19.join(toolCache, TOOL, version, os10.arch());
+  const dest = path20.join(toolCache, TOOL, version, os11.arch());
   await fs8.rm(`${dest}.complete`, { force: true });
   await fs8.rm(dest, { recursive: true, force: true });
-  await fs8.mkdir(path19.dirname(dest), { recursive: true });
+  await fs8.mkdir(path20.dirname(dest), { recursive: true });
   try {
     await fs8.rename(extracted, dest);
   } catch (e) {
@@ -7181,26 +7201,26 @@ async function adopt(extracted, version) {
 function inToolCache(version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return void 0;
-  const dir = path19.join(toolCache, TOOL, version, os10.arch());
+  const dir = path20.join(toolCache, TOOL, version, os11.arch());
   return existsSync5(`${dir}.complete`) && existsSync5(dir) ? dir : void 0;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs8.readdir(path19.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path19.join(goroot, "bin"), ...toolDirs.map((d) => path19.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs8.readdir(path20.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path20.join(goroot, "bin"), ...toolDirs.map((d) => path20.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs8.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs8.chmod(path19.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs8.chmod(path20.join(dir, entry.name), 493);
     }
   }
 }
-var toolchainLinks = () => path19.join(process.env.RUNNER_TEMP || os10.tmpdir(), LINKS_DIR);
+var toolchainLinks = () => path20.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
 async function putOnPath(name, goroot) {
   const dir = toolchainLinks();
   await fs8.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path19.join(dir, `${name}${exe}`);
+  const link = path20.join(dir, `${name}${exe}`);
   await fs8.rm(link, { force: true });
-  await fs8.symlink(path19.join(goroot, "bin", `go${exe}`), link);
-  process.env.PATH = `${dir}${path19.delimiter}${process.env.PATH ?? ""}`;
+  await fs8.symlink(path20.join(goroot, "bin", `go${exe}`), link);
+  process.env.PATH = `${dir}${path20.delimiter}${process.env.PATH ?? ""}`;
 }
 
 // src/toolchain/stage.ts
@@ -7221,10 +7241,10 @@ function describeToolchain(t) {
 
 // src/download/direct.ts
 import { existsSync as existsSync6, statSync as statSync4 } from "node:fs";
-import path20 from "node:path";
+import path21 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync6(path20.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+  return new Set(lines.filter((l) => !l.goMod && existsSync6(path21.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
 var zipRequests = (urls, line) => {
   const zip = `/${wirePath(downloadPath(line.module, line.version, "zip"))}`;
@@ -7247,7 +7267,7 @@ function fileEntryFor(o, files, line) {
   if (o.routing.direct(line.module) || zipRequests(o.requests.answered, line)) return void 0;
   if (o.fetched && !zipRequests(o.requests.unanswered, line)) return void 0;
   const rel = downloadPath(line.module, line.version, "zip");
-  const cached = lstatOf(path20.join(o.modcache, "cache", "download", rel));
+  const cached = lstatOf(path21.join(o.modcache, "cache", "download", rel));
   for (const c of o.chain) {
     if (c.spec === "direct" || c.spec === "off") return void 0;
     const device = files.get(c);
@@ -7259,10 +7279,10 @@ function fileEntryFor(o, files, line) {
 }
 function heldIn(dir, device, rel) {
   try {
-    const at = openDirIfThere(dir, path20.posix.dirname(rel), device);
+    const at = openDirIfThere(dir, path21.posix.dirname(rel), device);
     if (!at) return void 0;
     try {
-      const entry = lstatOf(at.entry(path20.posix.basename(rel)));
+      const entry = lstatOf(at.entry(path21.posix.basename(rel)));
       return entry?.isFile() || entry?.isSymbolicLink() ? entry : void 0;
     } finally {
       at.close();
@@ -8056,7 +8076,7 @@ import { execFile as execFile2 } from "node:child_process";
 import { readFileSync as readFileSync3 } from "node:fs";
 
 // src/net/netrc.ts
-import path21 from "node:path";
+import path22 from "node:path";
 function parseNetrc(text) {
   const entries = [];
   let entry = { machine: "", login: "", password: "" };
@@ -8087,7 +8107,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path21.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path22.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -8363,7 +8383,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync5, readFileSync as readFileSync4, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
-import path22 from "node:path";
+import path23 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -8406,7 +8426,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path22.join(dir, name)).filter((file2) => {
+  return names.map((name) => path23.join(dir, name)).filter((file2) => {
     try {
       return !(lstatSync3(file2).isSymbolicLink() && !readlinkSync3(file2).includes("/"));
     } catch {
@@ -8657,7 +8677,7 @@ function watchFloor(floor) {
 
 // src/toolchain/select.ts
 import { readFileSync as readFileSync5 } from "node:fs";
-import path23 from "node:path";
+import path24 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -8687,7 +8707,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file2 of [goenvFile, path23.join(goroot, "go.env")]) {
+  for (const file2 of [goenvFile, path24.join(goroot, "go.env")]) {
     const value = settingIn(file2, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -8709,14 +8729,14 @@ function settingIn(file2, name) {
 
 // src/go/vendor.ts
 import { existsSync as existsSync7 } from "node:fs";
-import path24 from "node:path";
+import path25 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync7(path24.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync7(path25.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { code: code2, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
   return { ok: code2 === 0, why: stderr.trim() };
@@ -8724,14 +8744,14 @@ async function vendorConsistent(go, dir, env) {
 
 // src/engine/depfiles.ts
 import { existsSync as existsSync8, promises as fs9 } from "node:fs";
-import path25 from "node:path";
+import path26 from "node:path";
 async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles2) {
-  const goWork = await fs9.readFile(path25.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs9.readFile(path25.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs9.readFile(path26.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs9.readFile(path26.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   if (patterns.length > 0 && !globFiles2) throw new Error("cache-dependency-path is read by the Action alone");
-  const found = patterns.length > 0 && globFiles2 ? await globFiles2(patterns.map((p) => p.startsWith("!") ? `!${path25.resolve(workspace, p.slice(1))}` : path25.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
+  const found = patterns.length > 0 && globFiles2 ? await globFiles2(patterns.map((p) => p.startsWith("!") ? `!${path26.resolve(workspace, p.slice(1))}` : path26.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path25.relative(workspace, f).split(path25.sep).join("/"), content: await fs9.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path26.relative(workspace, f).split(path26.sep).join("/"), content: await fs9.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -8742,12 +8762,12 @@ async function readDependencyFiles(workspace, workingDirectory, patterns, globFi
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync8(path25.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync8(path26.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path25.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path25.resolve(workingDirectory, f)).filter((f) => existsSync8(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path26.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path26.resolve(workingDirectory, f)).filter((f) => existsSync8(f));
 }
 
 // src/engine/setup.ts
@@ -8803,6 +8823,8 @@ async function run(options) {
       throw new Error(problem);
     }
     const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) };
+    const refused2 = ctx.toolchain.switches ? void 0 : await traced("GOFLAGS check", () => goflagsProblem(go, env.GOFLAGS, processEnv()));
+    if (refused2) throw new InputError(GOFLAGS_INPUT, `go refuses them (${refused2}); fix GOFLAGS in the environment, or with go env -w GOFLAGS=\u2026`);
     later = settings.protectLaterSteps ? launchJobProxy() : void 0;
     const build = settings.buildCache ? await startBuildCache({ gocache: env.GOCACHE, keys: { os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: deps.files }, timeoutMs: settings.cacheTimeoutMs }) : void 0;
     if (build) facts.buildCache = build.report;
@@ -8904,6 +8926,7 @@ async function download(ctx) {
     return { chain: ctx.candidates, facts, variables, error: e };
   }
 }
+var GOFLAGS_INPUT = "GOFLAGS (from go env GOFLAGS)";
 var NO_GO_SUM = "There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.";
 async function vendored(ctx) {
   const { env, settings, deps } = ctx;
@@ -8966,10 +8989,10 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path30 from "path";
+import * as path31 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path26 from "path";
+import * as path27 from "path";
 import assert2 from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
 function dirname2(p) {
@@ -8977,7 +9000,7 @@ function dirname2(p) {
   if (IS_WINDOWS3 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path26.dirname(p);
+  let result = path27.dirname(p);
   if (IS_WINDOWS3 && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -9014,7 +9037,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert2(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS3 && root.endsWith("\\")) {
   } else {
-    root += path26.sep;
+    root += path27.sep;
   }
   return root + itemPath;
 }
@@ -9048,10 +9071,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators(p);
-  if (!p.endsWith(path26.sep)) {
+  if (!p.endsWith(path27.sep)) {
     return p;
   }
-  if (p === path26.sep) {
+  if (p === path27.sep) {
     return p;
   }
   if (IS_WINDOWS3 && /^[A-Z]:\\$/i.test(p)) {
@@ -9118,8 +9141,8 @@ function partialMatch(patterns, itemPath) {
 }
 
 // node_modules/@actions/glob/lib/internal-pattern.js
-import * as os11 from "os";
-import * as path29 from "path";
+import * as os12 from "os";
+import * as path30 from "path";
 import assert4 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
@@ -10336,11 +10359,11 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path27 = {
+var path28 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep2 = defaultPlatform === "win32" ? path27.win32.sep : path27.posix.sep;
+var sep2 = defaultPlatform === "win32" ? path28.win32.sep : path28.posix.sep;
 minimatch.sep = sep2;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -11087,7 +11110,7 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path28 from "path";
+import * as path29 from "path";
 import assert3 from "assert";
 var IS_WINDOWS5 = process.platform === "win32";
 var Path = class {
@@ -11101,12 +11124,12 @@ var Path = class {
       assert3(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path28.sep);
+        this.segments = itemPath.split(path29.sep);
       } else {
         let remaining = itemPath;
         let dir = dirname2(remaining);
         while (dir !== remaining) {
-          const basename3 = path28.basename(remaining);
+          const basename3 = path29.basename(remaining);
           this.segments.unshift(basename3);
           remaining = dir;
           dir = dirname2(remaining);
@@ -11124,7 +11147,7 @@ var Path = class {
           assert3(segment === dirname2(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert3(!segment.includes(path28.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert3(!segment.includes(path29.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -11135,12 +11158,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path28.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path29.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
     for (let i = 1; i < this.segments.length; i++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path28.sep;
+        result += path29.sep;
       }
       result += this.segments[i];
     }
@@ -11172,7 +11195,7 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path29.sep);
+    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path30.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -11196,8 +11219,8 @@ var Pattern = class _Pattern {
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
       itemPath = normalizeSeparators(itemPath);
-      if (!itemPath.endsWith(path29.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path29.sep}`;
+      if (!itemPath.endsWith(path30.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path30.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -11232,10 +11255,10 @@ var Pattern = class _Pattern {
     assert4(literalSegments.every((x, i) => (x !== "." || i === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert4(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path29.sep}`)) {
+    if (pattern === "." || pattern.startsWith(`.${path30.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path29.sep}`)) {
-      homedir2 = homedir2 || os11.homedir();
+    } else if (pattern === "~" || pattern.startsWith(`~${path30.sep}`)) {
+      homedir2 = homedir2 || os12.homedir();
       assert4(homedir2, "Unable to determine HOME directory");
       assert4(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
       pattern = _Pattern.globEscape(homedir2) + pattern.substr(1);
@@ -11310,8 +11333,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path31, level) {
-    this.path = path31;
+  constructor(path32, level) {
+    this.path = path32;
     this.level = level;
   }
 };
@@ -11478,7 +11501,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path30.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path31.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -11488,7 +11511,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs10.promises.readdir(item.path))).map((x) => new SearchState(path30.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs10.promises.readdir(item.path))).map((x) => new SearchState(path31.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match4 & MatchKind.File) {
           yield yield __await(item.path);

@@ -144,6 +144,14 @@ describe('exit codes', () => {
     expect(good.requests).toEqual([])
   })
 
+  it('2: GOFLAGS go refuses: named on stderr as the last line with go’s words, before any request', async () => {
+    const good = await proxies.start(healthy)
+    const run = await runCli(['--proxies', good.url], universe.sampleDir, { ...offlineGoEnv(tempModcache()), GOFLAGS: '-modcacherw=maybe' })
+    expect(run.code, run.stdout + run.stderr).toBe(2)
+    expect(lastLine(run.stderr)).toBe('go-mod-download: GOFLAGS (from go env GOFLAGS): go refuses them (go: invalid boolean value "maybe" for flag -modcacherw (from $GOFLAGS): parse error); fix GOFLAGS in the environment, or with go env -w GOFLAGS=…')
+    expect(good.requests).toEqual([])
+  })
+
   it('2: a folder without go.mod', async () => {
     const run = await runCli([], os.tmpdir(), offlineGoEnv(tempModcache()))
     expect(run.code).toBe(2)

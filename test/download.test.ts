@@ -159,6 +159,16 @@ describe('when nothing can work', () => {
     expect(run.log).toContain('Input "stall-timeout": "10 minutes" is not a duration')
     expect(good.requests).toEqual([])
   })
+
+  it('GOFLAGS go refuses fail before any request, naming GOFLAGS and quoting go', async () => {
+    const good = await proxy(healthy)
+    const run = await runAction({ proxies: good.url, retries: '3' }, { env: { GOFLAGS: '-modcacherw -bogus' } })
+
+    expect(run.failed).toBe(true)
+    expect(run.log).toContain('Input "GOFLAGS (from go env GOFLAGS)": go refuses them (go: parsing $GOFLAGS: unknown flag -bogus)')
+    expect(run.outputs.attempts ?? '0').toBe('0')
+    expect(good.requests).toEqual([])
+  })
 })
 
 describe('private modules', () => {

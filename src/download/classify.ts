@@ -4,6 +4,7 @@
 // into a 500 must not end the step).
 import type { AttemptOutcome } from './attempt.ts'
 import { ABSENT_IN_GO_ERROR } from '../module/absent.ts'
+import { GOFLAGS_REFUSED } from '../go/goflags.ts'
 
 export type EndReason =
   | 'ok'
@@ -76,7 +77,7 @@ const RULES: { reason: EndReason; next: NextStep; pattern: RegExp }[] = [
   { reason: 'invalid go.mod', next: 'stop', pattern: /^go: errors parsing go\.mod:$|^\S*go\.mod:\d+(:\d+)?: |go\.mod file not found|^go: updates to go\.mod needed/ },
   { reason: 'invalid go.work', next: 'stop', pattern: /^go: errors parsing go\.work:$|^go: cannot load module .+ listed in go\.work file: / },
   { reason: 'replacement missing', next: 'stop', pattern: /^go: \S+ \(replaced by [^)]+\): reading \S*go\.mod: / },
-  { reason: 'invalid GOFLAGS', next: 'stop', pattern: /^go: parsing \$GOFLAGS: / },
+  { reason: 'invalid GOFLAGS', next: 'stop', pattern: GOFLAGS_REFUSED },
   { reason: 'missing go.sum entry', next: 'stop', pattern: /missing go\.sum entry/ },
   { reason: 'proxy disabled', next: 'stop', pattern: /disabled by GOPROXY=off/ },
   // The installed go is older than go.mod asks, and may not switch: no proxy can change that.

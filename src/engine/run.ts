@@ -8,6 +8,7 @@ import { handBuildCacheOn, hasDownloads, saveModuleCache, startBuildCache, start
 import type { DependencyFiles } from './depfiles.ts'
 import { formatDuration } from '../util/duration.ts'
 import { type GoEnv, processEnv } from '../go/goenv.ts'
+import { goflagsProblem } from '../go/goflags.ts'
 import type { Candidate } from '../go/goproxy.ts'
 import { InputError, type Settings } from './inputs.ts'
 import { goRuns, type GoRun } from '../download/go-runs.ts'
@@ -85,6 +86,9 @@ export async function run(options: RunOptions): Promise<RunResult> {
       throw new Error(problem)
     }
     const ctx: RunContext = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) }
+    // GOFLAGS go refuses, asked of the installed go: a toolchain go switches to judges them itself, later.
+    const refused = ctx.toolchain.switches ? undefined : await traced('GOFLAGS check', () => goflagsProblem(go, env.GOFLAGS, processEnv()))
+    if (refused) throw new InputError(GOFLAGS_INPUT, `go refuses them (${refused}); fix GOFLAGS in the environment, or with go env -w GOFLAGS=…`)
     // Launched now so that its start overlaps the download; configured only if the download succeeds.
     later = settings.protectLaterSteps ? launchJobProxy() : undefined
     const build = settings.buildCache
@@ -202,6 +206,9 @@ async function download(ctx: RunContext): Promise<{ chain: Candidate[]; facts: D
     return { chain: ctx.candidates, facts, variables, error: e as Error }
   }
 }
+
+/** GOFLAGS as a failure names it: not an input of the action, but the setting go reads. */
+const GOFLAGS_INPUT = 'GOFLAGS (from go env GOFLAGS)'
 
 const NO_GO_SUM =
   'There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.'
