@@ -8248,8 +8248,11 @@ function secretParts(value) {
   if (scheme?.toLowerCase() !== "basic") return [token];
   const pair = Buffer.from(token, "base64").toString("utf8");
   const colon = pair.indexOf(":");
-  return colon < 0 ? [token] : [token, pair.slice(colon + 1)];
+  if (colon < 0) return [token];
+  const user = pair.slice(0, colon);
+  return [token, pair.slice(colon + 1), ...user.length >= TOKEN_LIKE_LOGIN ? [user] : []];
 }
+var TOKEN_LIKE_LOGIN = 16;
 function readOptional(file2) {
   try {
     return readFileSync3(file2, "utf8");

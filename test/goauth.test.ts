@@ -71,6 +71,15 @@ describe('loadGoAuth', () => {
     expect(auth.secrets()).toEqual(expect.arrayContaining(['first', 'second', 'third']))
   })
 
+  it('netrc: a login as long as a token is masked (a token given as the login), a name is not', async () => {
+    const dir = temp()
+    const token = 'ghp_l0gin7Qt0ken000000000000000000000'
+    writeFileSync(path.join(dir, 'netrc'), `machine a.example.com login ${token} password x-oauth-basic\nmachine b.example.com login gitlab-ci-token password s3cret\n`)
+    const auth = await loadGoAuth('netrc', { NETRC: path.join(dir, 'netrc') }, 'linux')
+    expect(auth.secrets()).toContain(token)
+    expect(auth.secrets()).not.toContain('gitlab-ci-token')
+  })
+
   it('off: nothing, and it cannot be combined', async () => {
     const dir = temp()
     writeFileSync(path.join(dir, 'netrc'), 'machine mirror.example.com login a password first\n')

@@ -36,7 +36,9 @@ describe('credentials are registered as secrets', () => {
     const good = await proxies.start(healthy)
     const dir = mkdtempSync(path.join(os.tmpdir(), 'netrc-'))
     const netrc = path.join(dir, '.netrc')
-    writeFileSync(netrc, `machine private.example.com\n  login ci\n  password ${netrcSecret}\n`)
+    // A token given as the login, as some hosts take it, is a secret too; a short login is a name.
+    const loginToken = 'ghp_l0gin7Qt0ken000000000000000000000'
+    writeFileSync(netrc, `machine private.example.com\n  login netrcbot\n  password ${netrcSecret}\nmachine token.example.com login ${loginToken} password x-oauth-basic\n`)
     // go never sends loopback requests through a forward proxy: this one is never asked, yet its credentials are known.
     const forward = `http://alice:${forwardSecret}@127.0.0.1:${await closedPort()}`
     const run = await runScenario(universe, { proxies: `${locked}\n${good.url}` }, {
@@ -45,13 +47,14 @@ describe('credentials are registered as secrets', () => {
 
     expect(run.failed, run.log).toBe(false)
     expectComplete(run.modcache, universe.modules)
-    const basicToken = Buffer.from(`ci:${netrcSecret}`).toString('base64')
-    for (const secret of [candidateSecret, netrcSecret, basicToken, forwardSecret]) {
+    const basicToken = Buffer.from(`netrcbot:${netrcSecret}`).toString('base64')
+    for (const secret of [candidateSecret, netrcSecret, basicToken, forwardSecret, loginToken]) {
       expect(maskedBeforeShown(run.log, secret), secret).toBe(true)
     }
+    expect(run.log).not.toMatch(/^::add-mask::netrcbot$/m)
     // And nowhere else in what the step wrote.
     const unmasked = [run.log.replace(/^::add-mask::.*$/gm, ''), run.summary, JSON.stringify(run.outputs), JSON.stringify(run.exported), run.state].join('\n')
-    for (const secret of [candidateSecret, netrcSecret, forwardSecret]) expect(unmasked).not.toContain(secret)
+    for (const secret of [candidateSecret, netrcSecret, forwardSecret, loginToken]) expect(unmasked).not.toContain(secret)
   })
 
   it('a user name as go prints it, escaped its own way (to!ken as to%21ken), before any other line holds it', async () => {

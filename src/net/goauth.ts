@@ -164,15 +164,25 @@ export function basicAuthorization(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
 }
 
-/** The token of `Basic xyz` / `Bearer xyz`, and a Basic pair's password, each maskable alone. */
+/**
+ * The token of `Basic xyz` / `Bearer xyz`, and a Basic pair's password, each maskable alone; the
+ * pair's user too when it is as long as a token. Some hosts take a token as the login
+ * (`login ghp_…`, `password x-oauth-basic`); a shorter login is a name (`git`, `x-access-token`),
+ * and masking it would mask that word wherever the log says it.
+ */
 function secretParts(value: string): string[] {
   const [scheme, token] = value.split(/\s+/, 2)
   if (!token) return []
   if (scheme?.toLowerCase() !== 'basic') return [token]
   const pair = Buffer.from(token, 'base64').toString('utf8')
   const colon = pair.indexOf(':')
-  return colon < 0 ? [token] : [token, pair.slice(colon + 1)]
+  if (colon < 0) return [token]
+  const user = pair.slice(0, colon)
+  return [token, pair.slice(colon + 1), ...(user.length >= TOKEN_LIKE_LOGIN ? [user] : [])]
 }
+
+/** The shortest login masked: longer than the names hosts document for token logins (`gitlab-ci-token`, 15). */
+const TOKEN_LIKE_LOGIN = 16
 
 function readOptional(file: string): string {
   try {
