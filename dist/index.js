@@ -2751,12 +2751,12 @@ function readBelow(root, rel, maxBytes, device) {
 }
 function readOpened(fd, maxBytes) {
   try {
-    const { size: size2 } = fstatSync(fd);
-    if (size2 > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
-    const buffer = Buffer.alloc(size2);
+    const { size } = fstatSync(fd);
+    if (size > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
+    const buffer = Buffer.alloc(size);
     let done = 0;
-    while (done < size2) {
-      const n = readSync(fd, buffer, done, size2 - done, done);
+    while (done < size) {
+      const n = readSync(fd, buffer, done, size - done, done);
       if (n === 0) break;
       done += n;
     }
@@ -3084,7 +3084,7 @@ import path5 from "node:path";
 function extractable(entries, prefix) {
   const files = /* @__PURE__ */ new Set();
   const dirs = /* @__PURE__ */ new Map();
-  for (const { name, size: size2 } of entries) {
+  for (const { name, size } of entries) {
     if (!name.startsWith(prefix)) return false;
     const rel = name.slice(prefix.length);
     if (rel === "") continue;
@@ -3097,7 +3097,7 @@ function extractable(entries, prefix) {
     } else {
       if (files.has(folded) || dirs.has(folded)) return false;
       if (clean.split("/").some((s, i) => s.toLowerCase() === "go.mod" && (i > 0 || s !== "go.mod"))) return false;
-      if ((clean === "go.mod" || clean === "LICENSE") && size2 > MAX_BYTES.mod) return false;
+      if ((clean === "go.mod" || clean === "LICENSE") && size > MAX_BYTES.mod) return false;
       files.add(folded);
     }
     for (let end = isDir ? folded.length : folded.lastIndexOf("/"); end > 0; end = folded.lastIndexOf("/", end - 1)) {
@@ -3202,10 +3202,10 @@ var DATA_DESCRIPTOR = 134695760;
 var MAX_UNZIPPED = 500 << 20;
 var MAX_ZIP_FILE = 500 << 20;
 function directoryOf(fd) {
-  const { size: size2 } = fstatSync2(fd);
-  if (size2 > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
-  const tailLength = Math.min(size2, 22 + 65535);
-  const tail = readAt(fd, size2 - tailLength, tailLength);
+  const { size } = fstatSync2(fd);
+  if (size > MAX_ZIP_FILE) throw new Error("zip larger than 500 MiB");
+  const tailLength = Math.min(size, 22 + 65535);
+  const tail = readAt(fd, size - tailLength, tailLength);
   let end = -1;
   for (let i = tail.length - 22; i >= 0; i--) {
     if (tail.readUInt32LE(i) === EOCD) {
@@ -3219,9 +3219,9 @@ function directoryOf(fd) {
   const directorySize = tail.readUInt32LE(end + 12);
   const directoryOffset = tail.readUInt32LE(end + 16);
   if (count === 65535 || directoryOffset === 4294967295) throw new Error("zip64 archives are left to go");
-  if (directoryOffset + directorySize > size2) throw new Error("corrupt central directory: it runs past the end of the zip");
+  if (directoryOffset + directorySize > size) throw new Error("corrupt central directory: it runs past the end of the zip");
   if (directorySize < count * 46) throw new Error(`corrupt central directory: ${directorySize} bytes cannot hold ${count} entries`);
-  const endAt = size2 - tailLength + end;
+  const endAt = size - tailLength + end;
   if (directoryOffset + directorySize !== endAt) throw new Error("central directory does not end where its end record starts");
   if (directorySize === 65535 && endAt >= 20 && readAt(fd, endAt - 20, 4).readUInt32LE(0) === ZIP64_LOCATOR) throw new Error("zip64 archives are left to go");
   const bytes = readAt(fd, directoryOffset, directorySize);
@@ -3277,11 +3277,11 @@ function contentHash(fd, dir, i, digests, out) {
   const expected = dir.size[i];
   const localOffset = dir.localOffset[i];
   const hash = createHash3("sha256");
-  let size2 = 0;
+  let size = 0;
   let crc = 0;
   const take = (chunk) => {
-    size2 += chunk.length;
-    if (size2 > expected) throw new Error(`${nameOf(dir, i).toString()} is larger than the zip says`);
+    size += chunk.length;
+    if (size > expected) throw new Error(`${nameOf(dir, i).toString()} is larger than the zip says`);
     hash.update(chunk);
     if (crc322) crc = crc322(chunk, crc);
     out?.write(chunk);
@@ -3311,7 +3311,7 @@ function contentHash(fd, dir, i, digests, out) {
       }
     }
   }
-  if (size2 !== expected) throw new Error(`${nameOf(dir, i).toString()} is shorter than the zip says`);
+  if (size !== expected) throw new Error(`${nameOf(dir, i).toString()} is shorter than the zip says`);
   if (!isDirectory3 && crc322) {
     const want = dir.crc[i];
     if ((dir.flags[i] & 8) !== 0) {
@@ -3332,7 +3332,7 @@ function hashZip(file2, into) {
   let out;
   try {
     const dir = directoryOf(fd);
-    if (dir.size.reduce((n, size2) => n + size2, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
+    if (dir.size.reduce((n, size) => n + size, 0) > MAX_UNZIPPED) throw new Error("unzipped size over 500 MiB");
     const entries = function* () {
       for (let i = 0; i < dir.count; i++) yield { name: nameOf(dir, i).toString(), size: dir.size[i] };
     };
@@ -6149,9 +6149,9 @@ var CandidateRaces = class {
             keepRecent(this.samples, candidate, now - asked.startedAt);
           },
           onData: (bytes) => asked.body?.add(bytes, performance.now()),
-          onBody: (size2) => {
+          onBody: (size) => {
             const ms = performance.now() - (asked.headersAt ?? asked.startedAt);
-            if (size2 >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size2 * 1e3 / ms);
+            if (size >= RATE_SAMPLE_MIN_BYTES && ms > 0) keepRecent(this.rates, candidate, size * 1e3 / ms);
             onBody();
           }
         }).then((result) => {
@@ -6244,11 +6244,11 @@ var Verifier = class {
    * Why the file at `temp`, `size` bytes, is not what `job` says (undefined: it is), and, for a
    * zip written out under `tree` on the way, the directories made (zip-hash.ts).
    */
-  async check(job, temp, size2, tree) {
+  async check(job, temp, size, tree) {
     let dirs;
     const problem = await verify(job, temp, async (zip) => {
       this.hashing.set(job.path, zip);
-      const precedence = { size: size2, urgent: this.urgent.has(job.path) };
+      const precedence = { size, urgent: this.urgent.has(job.path) };
       try {
         if (!tree) return await this.hashers.zip(zip, precedence);
         const hashed = await this.hashers.zipInto(zip, tree, precedence);
@@ -6609,8 +6609,8 @@ function answer(outcome, job, response, onServed) {
   let fd;
   try {
     fd = outcome.open();
-    const { size: size2 } = fstatSync4(fd);
-    if (size2 !== outcome.size) throw new Error(`its size changed from ${outcome.size} to ${size2} bytes`);
+    const { size } = fstatSync4(fd);
+    if (size !== outcome.size) throw new Error(`its size changed from ${outcome.size} to ${size} bytes`);
   } catch (e) {
     if (fd !== void 0) closeSync6(fd);
     return fail(response, 502, `${job.path} could not be served: ${e.message}`);
@@ -7346,7 +7346,10 @@ function whoServed(o) {
 }
 
 // src/util/size.ts
-var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+var formatSize = (bytes) => {
+  if (bytes === void 0) return "";
+  return bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+};
 
 // src/download/stage.ts
 async function runDownload(options) {
@@ -8501,12 +8504,12 @@ var HttpClient2 = class {
       options,
       (response, status, contentType, onData) => new Promise((resolve, reject) => {
         const chunks = [];
-        let size2 = 0;
+        let size = 0;
         response.on("data", (chunk) => {
-          size2 += chunk.length;
+          size += chunk.length;
           onData(chunk.length);
           chunks.push(chunk);
-          if (size2 > options.maxBytes) {
+          if (size > options.maxBytes) {
             reject(new NetError("http", `answer larger than ${options.maxBytes} bytes`));
             response.destroy();
           }
@@ -8529,12 +8532,12 @@ var HttpClient2 = class {
         response.resume();
         return { status, contentType, size: 0 };
       }
-      let size2 = 0;
+      let size = 0;
       const fd = openSync4(file2, "wx");
       try {
         for await (const chunk of response) {
-          size2 += chunk.length;
-          if (size2 > options.maxBytes) {
+          size += chunk.length;
+          if (size > options.maxBytes) {
             response.destroy();
             throw new NetError("http", `answer larger than ${options.maxBytes} bytes`);
           }
@@ -8544,7 +8547,7 @@ var HttpClient2 = class {
       } finally {
         closeSync7(fd);
       }
-      return { status, contentType, size: size2 };
+      return { status, contentType, size };
     });
   }
   async request(url, given, consume) {
@@ -11712,7 +11715,6 @@ var quoted = (text) => ({ quoted: text });
 // src/report/story.ts
 var MOVED_NAMED = 3;
 var PROBE_WORDS = { unhealthy: "unhealthy at the probe", slow: "too slow at the probe" };
-var size = (bytes) => bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : formatSize(bytes);
 var proxiedZips = (facts) => facts.attempts.reduce((n, a) => n + a.zips, (facts.fetch?.zips ?? 0) + (facts.fromFiles ?? 0));
 function headline(facts) {
   const time2 = facts.durationMs === void 0 ? "" : ` in ${formatDuration(facts.durationMs)}`;
@@ -11720,7 +11722,7 @@ function headline(facts) {
     const n = facts.attempts.length;
     return `\u274C Go modules could not be downloaded${n > 0 ? ` after ${n} attempt${n === 1 ? "" : "s"}` : ""}${time2}`;
   }
-  const data = [facts.fetch && facts.fetch.bytes > 0 ? `${size(facts.fetch.bytes)} fetched` : "", facts.restore.bytes ? `${size(facts.restore.bytes)} from the cache` : ""].filter(Boolean);
+  const data = [facts.fetch && facts.fetch.bytes > 0 ? `${formatSize(facts.fetch.bytes)} fetched` : "", facts.restore.bytes ? `${formatSize(facts.restore.bytes)} from the cache` : ""].filter(Boolean);
   const moved = movedBehind(facts);
   const named2 = moved.slice(0, MOVED_NAMED).map((m) => `${m.display} (${m.why})`);
   if (moved.length > MOVED_NAMED) named2.push(`${moved.length - MOVED_NAMED} more`);

@@ -1688,7 +1688,10 @@ async function stopJobProxy(state) {
 }
 
 // src/util/size.ts
-var formatSize = (bytes) => bytes === void 0 ? "" : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+var formatSize = (bytes) => {
+  if (bytes === void 0) return "";
+  return bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+};
 
 // src/report/markdown.ts
 var asIs = (text) => text;

@@ -143,9 +143,12 @@ describe('the summary’s words', () => {
     expect(model.sections.find(s => s.heading === 'Proxies')?.rows).toEqual([[mirror!.display, words, '', verdict === 'unhealthy' ? { quoted: 'why' } : 'why']])
   })
 
-  it('sizes in MiB with one decimal, nothing for an unknown size', () => {
+  it('sizes in MiB with one decimal, under a MiB in whole KiB rounded up, nothing for an unknown size', () => {
     expect(formatSize(undefined)).toBe('')
-    expect(formatSize(0)).toBe('0.0 MiB')
+    expect(formatSize(0)).toBe('0 KiB')
+    expect(formatSize(9000)).toBe('9 KiB')
+    expect(formatSize((1 << 20) - 1)).toBe('1024 KiB')
+    expect(formatSize(1 << 20)).toBe('1.0 MiB')
     expect(formatSize(1536 << 10)).toBe('1.5 MiB')
   })
 

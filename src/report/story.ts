@@ -10,8 +10,6 @@ const MOVED_NAMED = 3
 
 const PROBE_WORDS = { unhealthy: 'unhealthy at the probe', slow: 'too slow at the probe' }
 
-/** A size for the headline: under a MiB in KiB, so that a small download does not read as none. */
-const size = (bytes: number) => (bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : formatSize(bytes))
 
 /** The zips that reached go's module cache through GOPROXY: the fetch's, those go fetched from the chain itself, and those it read from file:// entries. */
 export const proxiedZips = (facts: RunFacts) => facts.attempts.reduce((n, a) => n + a.zips, (facts.fetch?.zips ?? 0) + (facts.fromFiles ?? 0))
@@ -22,7 +20,7 @@ export function headline(facts: RunFacts): string {
     const n = facts.attempts.length
     return `❌ Go modules could not be downloaded${n > 0 ? ` after ${n} attempt${n === 1 ? '' : 's'}` : ''}${time}`
   }
-  const data = [facts.fetch && facts.fetch.bytes > 0 ? `${size(facts.fetch.bytes)} fetched` : '', facts.restore.bytes ? `${size(facts.restore.bytes)} from the cache` : ''].filter(Boolean)
+  const data = [facts.fetch && facts.fetch.bytes > 0 ? `${formatSize(facts.fetch.bytes)} fetched` : '', facts.restore.bytes ? `${formatSize(facts.restore.bytes)} from the cache` : ''].filter(Boolean)
   const moved = movedBehind(facts)
   const named = moved.slice(0, MOVED_NAMED).map(m => `${m.display} (${m.why})`)
   if (moved.length > MOVED_NAMED) named.push(`${moved.length - MOVED_NAMED} more`)

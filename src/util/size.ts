@@ -1,3 +1,7 @@
 // Sizes as people read them in the log, the summary and the terminal.
 
-export const formatSize = (bytes: number | undefined) => (bytes === undefined ? '' : `${(bytes / (1 << 20)).toFixed(1)} MiB`)
+/** MiB with one decimal; under a MiB in whole KiB (rounded up), so that a small download does not read as `0.0 MiB`, none. */
+export const formatSize = (bytes: number | undefined) => {
+  if (bytes === undefined) return ''
+  return bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`
+}
