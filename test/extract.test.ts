@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { crc32 } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { escapePath } from '../src/module/path.ts'
 import { extractsWritable } from '../src/download/attempt.ts'
@@ -16,6 +15,7 @@ import { startGoOracle } from './support/go-oracle.ts'
 import { healthy, type ProxyServer, startProxy } from './support/proxy-server.ts'
 import { runScenario } from './support/scenario.ts'
 import { makeUniverse, type Module, type Universe, writeSample } from './support/universe.ts'
+import { centralRecord, endRecord, localRecord, ZipBytes, zip64End, zip64Locator } from './support/zip-records.ts'
 
 describe('which zips are written out, and where', () => {
   const prefix = 'example.com/m@v1.0.0/'
@@ -274,65 +274,10 @@ describe('the module cache go finds after the fetch', () => {
 function storedZip(files: [string, Buffer][], count = files.length): Buffer {
   const zip = new ZipBytes()
   const offsets = files.map(([name, data]) => zip.put(localRecord(name, data)))
-  const directory = Buffer.concat(files.map(([name, data], i) => centralRecord(name, data, offsets[i] as number)))
+  const directory = Buffer.concat(files.map(([name, data], i) => centralRecord({ name, data }, offsets[i] as number)))
   const at = zip.put(directory)
   zip.put(endRecord(count, directory.length, at))
   return zip.bytes()
-}
-
-/** A zip's bytes as they are put, each piece's offset returned: for zips laid out by hand. */
-class ZipBytes {
-  private readonly pieces: Buffer[] = []
-  at = 0
-  put(piece: Buffer): number {
-    this.pieces.push(piece)
-    this.at += piece.length
-    return this.at - piece.length
-  }
-  bytes(): Buffer {
-    return Buffer.concat(this.pieces)
-  }
-}
-
-/** A stored file's local header, name and data. */
-function localRecord(name: string, data: Buffer): Buffer {
-  const nameBytes = Buffer.from(name)
-  const local = Buffer.alloc(30)
-  local.writeUInt32LE(0x04034b50, 0)
-  local.writeUInt16LE(20, 4)
-  local.writeUInt32LE(crc32(data), 14)
-  local.writeUInt32LE(data.length, 18)
-  local.writeUInt32LE(data.length, 22)
-  local.writeUInt16LE(nameBytes.length, 26)
-  return Buffer.concat([local, nameBytes, data])
-}
-
-/** A stored file's central directory entry: its local header at `offset`; `comment` bytes of comment after its name. */
-function centralRecord(name: string, data: Buffer, offset: number, comment = 0): Buffer {
-  const nameBytes = Buffer.from(name)
-  const central = Buffer.alloc(46)
-  central.writeUInt32LE(0x02014b50, 0)
-  central.writeUInt16LE(20, 4)
-  central.writeUInt16LE(20, 6)
-  central.writeUInt32LE(crc32(data), 16)
-  central.writeUInt32LE(data.length, 20)
-  central.writeUInt32LE(data.length, 24)
-  central.writeUInt16LE(nameBytes.length, 28)
-  central.writeUInt16LE(comment, 32)
-  central.writeUInt32LE(offset >>> 0, 42)
-  return Buffer.concat([central, nameBytes, Buffer.alloc(comment, ' ')])
-}
-
-/** The end of central directory record: `count` entries (in 16 bits), a directory of `size` bytes at `offset`, `comment` bytes of comment (not written here). */
-function endRecord(count: number, size: number, offset: number, comment = 0): Buffer {
-  const end = Buffer.alloc(22)
-  end.writeUInt32LE(0x06054b50, 0)
-  end.writeUInt16LE(count & 0xffff, 8)
-  end.writeUInt16LE(count & 0xffff, 10)
-  end.writeUInt32LE(size, 12)
-  end.writeUInt32LE(offset, 16)
-  end.writeUInt16LE(comment, 20)
-  return end
 }
 
 /**
@@ -350,24 +295,12 @@ function twoDirectoryZips(shown: [string, Buffer][], read: [string, Buffer][]): 
     const zip = new ZipBytes()
     const shownAt = shown.map(([name, data]) => zip.put(localRecord(name, data)))
     const readAt = read.map(([name, data]) => zip.put(localRecord(name, data)))
-    const other = Buffer.concat(read.map(([name, data], i) => centralRecord(name, data, readAt[i] as number)))
+    const other = Buffer.concat(read.map(([name, data], i) => centralRecord({ name, data }, readAt[i] as number)))
     const otherAt = zip.put(other)
-    const end64 = Buffer.alloc(56)
-    end64.writeUInt32LE(0x06064b50, 0)
-    end64.writeBigUInt64LE(44n, 4)
-    end64.writeUInt16LE(45, 12)
-    end64.writeUInt16LE(45, 14)
-    end64.writeBigUInt64LE(BigInt(read.length), 24)
-    end64.writeBigUInt64LE(BigInt(read.length), 32)
-    end64.writeBigUInt64LE(BigInt(other.length), 40)
-    end64.writeBigUInt64LE(BigInt(otherAt), 48)
-    const end64At = zip.put(end64)
-    const locator = Buffer.alloc(20)
-    locator.writeUInt32LE(0x07064b50, 0)
-    locator.writeBigUInt64LE(BigInt(end64At), 8)
-    locator.writeUInt32LE(1, 16)
+    const end64At = zip.put(zip64End(read.length, other.length, otherAt))
+    const locator = zip64Locator(end64At)
     const padding = 0xffff - directoryLength(shown)
-    const directory = Buffer.concat(shown.map(([name, data], i) => centralRecord(name, data, shownAt[i] as number, i === shown.length - 1 ? padding : 0)))
+    const directory = Buffer.concat(shown.map(([name, data], i) => centralRecord({ name, data }, shownAt[i] as number, { comment: Buffer.alloc(i === shown.length - 1 ? padding : 0, ' ') })))
     locator.copy(directory, directory.length - locator.length)
     const directoryAt = zip.put(directory)
     zip.put(endRecord(shown.length, 0xffff, directoryAt))
@@ -381,11 +314,11 @@ function twoDirectoryZips(shown: [string, Buffer][], read: [string, Buffer][]): 
     const zip = new ZipBytes()
     zip.put(Buffer.alloc(readLocals.reduce((n, b) => n + b.length, 0), ' '))
     const shownAt = shown.map(([name, data]) => zip.put(localRecord(name, data)))
-    const directory = Buffer.concat(shown.map(([name, data], i) => centralRecord(name, data, i === 0 ? 0xffffffff : (shownAt[i] as number))))
+    const directory = Buffer.concat(shown.map(([name, data], i) => centralRecord({ name, data }, i === 0 ? 0xffffffff : (shownAt[i] as number))))
     const directoryAt = zip.put(directory)
     const readAt = readLocals.map(local => zip.put(local))
     const base = zip.at - directoryAt
-    const other = Buffer.concat(read.map(([name, data], i) => centralRecord(name, data, (readAt[i] as number) - base)))
+    const other = Buffer.concat(read.map(([name, data], i) => centralRecord({ name, data }, (readAt[i] as number) - base)))
     expect(other.length).toBe(directory.length)
     zip.put(other)
     zip.put(endRecord(shown.length, directory.length, directoryAt))
@@ -397,9 +330,9 @@ function twoDirectoryZips(shown: [string, Buffer][], read: [string, Buffer][]): 
     const readAt = read.map(([name, data]) => zip.put(localRecord(name, data)))
     const shownAt = shown.map(([name, data]) => zip.put(localRecord(name, data)))
     const early = directoryLength(read) + 4
-    zip.put(Buffer.concat(read.map(([name, data], i) => centralRecord(name, data, (readAt[i] as number) + early))))
+    zip.put(Buffer.concat(read.map(([name, data], i) => centralRecord({ name, data }, (readAt[i] as number) + early))))
     zip.put(Buffer.from('----'))
-    const directory = Buffer.concat(shown.map(([name, data], i) => centralRecord(name, data, shownAt[i] as number)))
+    const directory = Buffer.concat(shown.map(([name, data], i) => centralRecord({ name, data }, shownAt[i] as number)))
     const directoryAt = zip.put(directory)
     zip.put(endRecord(shown.length, directory.length + early, directoryAt, early))
     zip.put(Buffer.alloc(early, ' '))

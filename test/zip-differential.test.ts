@@ -16,6 +16,7 @@ import { crc32, deflateRawSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashZip } from '../src/fetch/zip-hash.ts'
 import { type GoOracle, type Op, startGoOracle } from './support/go-oracle.ts'
+import { centralRecord, endRecord, localHeader, localRecord, zip64End, zip64Locator } from './support/zip-records.ts'
 
 const PREFIX = 'example.com/m@v1.0.0/'
 const NAMES = ['go.mod', 'a.go', 'sub/b.go', 'sub/c.txt', 'empty', 'LICENSE', 'x/y/z.go', 'sub/', '', 'A.go', '../evil.go']
@@ -167,19 +168,8 @@ function layOut(c: Case): Buffer {
   const crcs = files.map(f => crc32(f.data))
   const localAt: number[] = []
   files.forEach((f, i) => {
-    const name = Buffer.from(PREFIX + (c.localNames[i] !== undefined && c.localNames[i] >= 0 ? NAMES[c.localNames[i]] : f.rel))
+    const name = PREFIX + (c.localNames[i] !== undefined && c.localNames[i] >= 0 ? NAMES[c.localNames[i]] : f.rel)
     const raw = raws[i] as Buffer
-    const header = Buffer.alloc(30)
-    header.writeUInt32LE(0x04034b50, 0)
-    header.writeUInt16LE(20, 4)
-    header.writeUInt16LE(f.descriptor ? 8 : 0, 6)
-    header.writeUInt16LE(f.method, 8)
-    if (!f.descriptor) {
-      header.writeUInt32LE(crcs[i] as number, 14)
-      header.writeUInt32LE(raw.length, 18)
-      header.writeUInt32LE(f.data.length, 22)
-    }
-    header.writeUInt16LE(name.length, 26)
     let descriptor = Buffer.alloc(0)
     if (f.descriptor) {
       descriptor = Buffer.alloc(16)
@@ -189,36 +179,17 @@ function layOut(c: Case): Buffer {
       descriptor.writeUInt32LE(f.data.length, 12)
       if (f.descriptor === 2) descriptor = descriptor.subarray(4)
     }
-    localAt.push(put(Buffer.concat([header, name, raw, descriptor])))
+    localAt.push(put(Buffer.concat([localHeader({ name, data: f.data, raw, method: f.method, descriptor: f.descriptor !== 0 }), raw, descriptor])))
   })
   // The shadow files: each name again, other content, stored; go must never see them under a hash that did not.
   const shadow = files.map(f => ({ name: PREFIX + f.rel, data: Buffer.from(`package m // injected into ${f.rel}\n`) }))
-  const shadowAt = shadow.map(({ name, data }) => {
-    const header = Buffer.alloc(30)
-    header.writeUInt32LE(0x04034b50, 0)
-    header.writeUInt32LE(crc32(data), 14)
-    header.writeUInt32LE(data.length, 18)
-    header.writeUInt32LE(data.length, 22)
-    header.writeUInt16LE(Buffer.byteLength(name), 26)
-    return put(Buffer.concat([header, Buffer.from(name), data]))
-  })
-  const centralRecord = (name: string, f: { data: Buffer; method: number; descriptor: number }, raw: Buffer, crc: number, offset: number, extra: Buffer) => {
-    const nameBytes = Buffer.from(name)
-    const r = Buffer.alloc(46)
-    r.writeUInt32LE(0x02014b50, 0)
-    r.writeUInt16LE(20, 4)
-    r.writeUInt16LE(20, 6)
-    r.writeUInt16LE(f.descriptor ? 8 : 0, 8)
-    r.writeUInt16LE(f.method, 10)
-    r.writeUInt32LE(crc, 16)
-    r.writeUInt32LE(raw.length, 20)
-    r.writeUInt32LE(f.data.length, 24)
-    r.writeUInt16LE(nameBytes.length, 28)
-    r.writeUInt16LE(extra.length, 30)
-    r.writeUInt32LE(offset >>> 0, 42)
-    return Buffer.concat([r, nameBytes, extra])
+  const shadowAt = shadow.map(({ name, data }) => put(localRecord(name, data)))
+  const shadowDirectory = Buffer.concat(shadow.map(({ name, data }, i) => centralRecord({ name, data }, shadowAt[i] as number)))
+  /** The directory entry of the file at `k`, under `name`. */
+  const central = (name: string, k: number, extra: Buffer) => {
+    const f = files[k] as FileSpec
+    return centralRecord({ name, data: f.data, raw: raws[k] as Buffer, method: f.method, descriptor: f.descriptor !== 0 }, localAt[k] as number, { extra })
   }
-  const shadowDirectory = Buffer.concat(shadow.map(({ name, data }, i) => centralRecord(name, { data, method: 0, descriptor: 0 }, data, crc32(data), shadowAt[i] as number, Buffer.alloc(0))))
   put(c.dirGap)
   const dirAt = at
   const centralAt: number[] = []
@@ -234,13 +205,11 @@ function layOut(c: Case): Buffer {
     if (i < 0) {
       // A name of no file (or the last file's name), for the data of a file.
       const k = (i > -100 ? -1 - i : -100 - i) % files.length
-      const f = files[k] as FileSpec
-      return centralRecord(PREFIX + (i > -100 ? 'extra.go' : (files.at(-1) as FileSpec).rel), f, raws[k] as Buffer, crcs[k] as number, localAt[k] as number, extra)
+      return central(PREFIX + (i > -100 ? 'extra.go' : (files.at(-1) as FileSpec).rel), k, extra)
     }
-    const f = files[i] as FileSpec
-    return centralRecord(PREFIX + f.rel, f, raws[i] as Buffer, crcs[i] as number, localAt[i] as number, extra)
+    return central(PREFIX + (files[i] as FileSpec).rel, i, extra)
   })
-  if (c.large) entries.push(centralRecord(PREFIX + 'big.bin', files.at(-1) as FileSpec, raws.at(-1) as Buffer, crcs.at(-1) as number, localAt.at(-1) as number, Buffer.alloc(0)))
+  if (c.large) entries.push(central(PREFIX + 'big.bin', files.length - 1, Buffer.alloc(0)))
   for (const e of entries) centralAt.push(put(e))
   let count = entries.length
   if (c.secondDirectory !== 'none') {
@@ -254,52 +223,22 @@ function layOut(c: Case): Buffer {
   else if (c.endGap === 'shadow-dir') shadowDirAt = put(shadowDirectory)
   else if (c.endGap === 'zip64' || c.endGap === 'zip64-shadow') {
     if (c.endGap === 'zip64-shadow') shadowDirAt = put(shadowDirectory)
-    const end64 = Buffer.alloc(56)
-    end64.writeUInt32LE(0x06064b50, 0)
-    end64.writeBigUInt64LE(44n, 4)
-    end64.writeUInt16LE(45, 12)
-    end64.writeUInt16LE(45, 14)
     const [n, size, offset] = c.endGap === 'zip64-shadow' ? [shadow.length, shadowDirectory.length, shadowDirAt] : [count, dirEnd - dirAt, dirAt]
-    end64.writeBigUInt64LE(BigInt(n), 24)
-    end64.writeBigUInt64LE(BigInt(n), 32)
-    end64.writeBigUInt64LE(BigInt(size), 40)
-    end64.writeBigUInt64LE(BigInt(offset), 48)
-    const end64At = put(end64)
-    const locator = Buffer.alloc(20)
-    locator.writeUInt32LE(0x07064b50, 0)
-    locator.writeBigUInt64LE(BigInt(end64At), 8)
-    locator.writeUInt32LE(1, 16)
-    put(locator)
+    put(zip64Locator(put(zip64End(n, size, offset))))
   }
   const endAt = at
-  const end = Buffer.alloc(22)
-  end.writeUInt32LE(0x06054b50, 0)
-  end.writeUInt16LE(count & 0xffff, 8)
-  end.writeUInt16LE(count & 0xffff, 10)
-  end.writeUInt32LE(c.sizeCoversGap ? endAt - dirAt : dirEnd - dirAt, 12)
-  end.writeUInt32LE(dirAt, 16)
+  const dirSize = c.sizeCoversGap ? endAt - dirAt : dirEnd - dirAt
   // The comment, where a fake end record may hide.
-  let comment = Buffer.alloc(0)
-  const fakeEnd = (n: number, size: number, offset: number, commentLength: number) => {
-    const fake = Buffer.alloc(22)
-    fake.writeUInt32LE(0x06054b50, 0)
-    fake.writeUInt16LE(n, 8)
-    fake.writeUInt16LE(n, 10)
-    fake.writeUInt32LE(size, 12)
-    fake.writeUInt32LE(offset, 16)
-    fake.writeUInt16LE(commentLength, 20)
-    return fake
-  }
+  let comment: Buffer = Buffer.alloc(0)
   if (c.comment === 'text') comment = Buffer.from('a comment')
-  else if (c.comment === 'fake-end') comment = fakeEnd(count, dirEnd - dirAt, dirAt, 0)
-  else if (c.comment === 'fake-end-count') comment = fakeEnd(count + 1, dirEnd - dirAt, dirAt, 0)
-  else if (c.comment === 'fake-end-bad-length') comment = fakeEnd(count, dirEnd - dirAt, dirAt, 100)
+  else if (c.comment === 'fake-end') comment = endRecord(count, dirEnd - dirAt, dirAt)
+  else if (c.comment === 'fake-end-count') comment = endRecord(count + 1, dirEnd - dirAt, dirAt)
+  else if (c.comment === 'fake-end-bad-length') comment = endRecord(count, dirEnd - dirAt, dirAt, 100)
   else if (c.comment === 'shadow-dir-and-end') {
     shadowDirAt = endAt + 22
-    comment = Buffer.concat([shadowDirectory, fakeEnd(shadow.length, shadowDirectory.length, shadowDirAt, 0)])
+    comment = Buffer.concat([shadowDirectory, endRecord(shadow.length, shadowDirectory.length, shadowDirAt)])
   }
-  end.writeUInt16LE(comment.length, 20)
-  put(end)
+  put(endRecord(count, dirSize, dirAt, comment.length))
   put(comment)
   put(c.trailing)
   const zip = Buffer.concat(pieces)
