@@ -1861,6 +1861,7 @@ var Dir = class {
     this.fd = fd;
     this.shown = shown;
     this.path = byDescriptor && fd !== void 0 ? `/proc/${procPid}/fd/${fd}` : shown;
+    if (byDescriptor && fd !== void 0) shownByFd.set(fd, shown);
   }
   /**
    * How a child process names the directory: through its descriptor, which the child inherits as
@@ -1889,9 +1890,17 @@ var Dir = class {
     else fchmodSync(this.fd, mode);
   }
   close() {
-    if (this.fd !== void 0) closeSync(this.fd);
+    if (this.fd === void 0) return;
+    shownByFd.delete(this.fd);
+    closeSync(this.fd);
   }
 };
+var shownByFd = /* @__PURE__ */ new Map();
+function readableError(e) {
+  const message = e instanceof Error ? e.message : String(e);
+  if (!byDescriptor) return message;
+  return message.replace(new RegExp(`/proc/${procPid}/fd/(\\d+)`, "g"), (found, fd) => shownByFd.get(Number(fd)) ?? found);
+}
 var NotADirectory = class extends Error {
   /** Relative to the root, with `/`. */
   rel;
@@ -2687,7 +2696,7 @@ async function verify(job, file2, hashZip2 = zipFileHash) {
     const info = JSON.parse(readRegular(file2, job.maxBytes).toString("utf8"));
     return info.Version === job.version ? void 0 : `.info names ${String(info.Version)}, not ${job.version}`;
   } catch (e) {
-    return `${job.kind} unreadable: ${e.message}`;
+    return `${job.kind} unreadable: ${readableError(e)}`;
   }
 }
 var INFO_FIELDS = /* @__PURE__ */ new Set(["Version", "Time", "Origin"]);
@@ -3243,7 +3252,7 @@ async function problemWith({ check, stats }, modcache, hashers) {
   try {
     dir = openDir(modcache, path5.posix.dirname(check.path));
   } catch (e) {
-    return `${what} unreadable: ${e.message}`;
+    return `${what} unreadable: ${readableError(e)}`;
   }
   const name = path5.posix.basename(check.path);
   try {
@@ -3251,7 +3260,7 @@ async function problemWith({ check, stats }, modcache, hashers) {
     if (hash !== check.hash) return `${what} does not match go.sum`;
     return check.what === "zip" ? besideZip(dir, name) : void 0;
   } catch (e) {
-    return `${what} unreadable: ${e.message}`;
+    return `${what} unreadable: ${readableError(e)}`;
   } finally {
     dir.close();
   }
@@ -3340,7 +3349,7 @@ async function removeAt(modcache, rel) {
     const where = path5.join(modcache, rel);
     if (code2 === "EROFS") return `${where} cannot be removed: the module cache is on a read-only file system (EROFS); make it writable for this step, or repair it where it is written`;
     if (code2 === "EACCES" || code2 === "EPERM") return `${where} cannot be removed: the step may not write there (${code2}); the module cache may be read-only or another user's`;
-    return `${where} cannot be removed: ${e.message}`;
+    return `${where} cannot be removed: ${readableError(e)}`;
   } finally {
     dir?.close();
   }
@@ -3412,7 +3421,7 @@ function admitFor(lines) {
     try {
       text = readBelow(root, rel, MAX_BYTES.info).toString("utf8");
     } catch (e) {
-      return `unreadable: ${e.message}`;
+      return `unreadable: ${readableError(e)}`;
     }
     if (rule.ziphash === void 0) return infoProblem(text, rule.version);
     return text.trim() === rule.ziphash ? void 0 : ".ziphash is not go.sum\u2019s hash of the zip";
@@ -6243,7 +6252,7 @@ function judgeFileProxy(dir, request) {
   try {
     body = readHeld(dir, found.dev, request.path.split("/").filter(Boolean).join("/"));
   } catch (e) {
-    return `a directory whose ${request.describe} is not read here: ${e.message}`;
+    return `a directory whose ${request.describe} is not read here: ${readableError(e)}`;
   }
   if (body === void 0) {
     const problem2 = request.judge(404, "text/plain", Buffer.alloc(0));

@@ -1618,6 +1618,7 @@ var Dir = class {
     this.fd = fd;
     this.shown = shown;
     this.path = byDescriptor && fd !== void 0 ? `/proc/${procPid}/fd/${fd}` : shown;
+    if (byDescriptor && fd !== void 0) shownByFd.set(fd, shown);
   }
   /**
    * How a child process names the directory: through its descriptor, which the child inherits as
@@ -1646,9 +1647,17 @@ var Dir = class {
     else fchmodSync(this.fd, mode);
   }
   close() {
-    if (this.fd !== void 0) closeSync(this.fd);
+    if (this.fd === void 0) return;
+    shownByFd.delete(this.fd);
+    closeSync(this.fd);
   }
 };
+var shownByFd = /* @__PURE__ */ new Map();
+function readableError(e) {
+  const message = e instanceof Error ? e.message : String(e);
+  if (!byDescriptor) return message;
+  return message.replace(new RegExp(`/proc/${procPid}/fd/(\\d+)`, "g"), (found, fd) => shownByFd.get(Number(fd)) ?? found);
+}
 var NotADirectory = class extends Error {
   /** Relative to the root, with `/`. */
   rel;
@@ -2736,7 +2745,7 @@ async function verify(job, file2, hashZip2 = zipFileHash) {
     const info = JSON.parse(readRegular(file2, job.maxBytes).toString("utf8"));
     return info.Version === job.version ? void 0 : `.info names ${String(info.Version)}, not ${job.version}`;
   } catch (e) {
-    return `${job.kind} unreadable: ${e.message}`;
+    return `${job.kind} unreadable: ${readableError(e)}`;
   }
 }
 

@@ -998,6 +998,7 @@ var Dir = class {
     this.fd = fd;
     this.shown = shown;
     this.path = byDescriptor && fd !== void 0 ? `/proc/${procPid}/fd/${fd}` : shown;
+    if (byDescriptor && fd !== void 0) shownByFd.set(fd, shown);
   }
   /**
    * How a child process names the directory: through its descriptor, which the child inherits as
@@ -1026,9 +1027,12 @@ var Dir = class {
     else fchmodSync(this.fd, mode);
   }
   close() {
-    if (this.fd !== void 0) closeSync(this.fd);
+    if (this.fd === void 0) return;
+    shownByFd.delete(this.fd);
+    closeSync(this.fd);
   }
 };
+var shownByFd = /* @__PURE__ */ new Map();
 var NotADirectory = class extends Error {
   /** Relative to the root, with `/`. */
   rel;

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { NotADirectory, openDir, openRegular, removeEntry, writeReplacing } from '../src/util/confined.ts'
+import { NotADirectory, openDir, openRegular, readableError, removeEntry, writeReplacing } from '../src/util/confined.ts'
 import { answersBeside, canMount, hungMount } from './support/hung-mount.ts'
 
 const temp = (name = 'confined-') => mkdtempSync(path.join(os.tmpdir(), name))
@@ -338,5 +338,25 @@ describe.skipIf(process.platform !== 'linux')('directories kept open between cal
     } finally {
       closeSync(mine)
     }
+  })
+})
+
+describe.skipIf(process.platform !== 'linux')('readableError', () => {
+  it('names a directory reached by its descriptor by its path while it is open, and leaves other words alone', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'readable-'))
+    mkdirSync(path.join(root, 'a', 'b'), { recursive: true })
+    const dir = openDir(root, 'a/b')
+    let error: unknown
+    try {
+      openSync(dir.entry('missing.mod'), 'r')
+    } catch (e) {
+      error = e
+    }
+    expect((error as Error).message).toMatch(/\/proc\/\d+\/fd\/\d+\/missing\.mod/)
+    expect(readableError(error)).toBe(`ENOENT: no such file or directory, open '${path.join(root, 'a', 'b')}/missing.mod'`)
+    expect(readableError(new Error('larger than 10 bytes'))).toBe('larger than 10 bytes')
+    dir.close()
+    // Closed, its number may name another file: the descriptor is left as it was said.
+    expect(readableError(error)).toBe((error as Error).message)
   })
 })

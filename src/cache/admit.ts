@@ -10,7 +10,7 @@ import type { CacheContents } from '../engine/inputs.ts'
 import { MAX_BYTES } from '../module/limits.ts'
 import { infoProblem } from '../module/matches.ts'
 import { checksFor, downloadBase, savedPaths } from '../module/vouched.ts'
-import { readBelow } from '../util/confined.ts'
+import { readableError, readBelow } from '../util/confined.ts'
 import type { Admit } from './staging.ts'
 import { type VerifyReport, verifyModuleCache } from './verify.ts'
 
@@ -69,7 +69,7 @@ export function admitFor(lines: SumLine[]): Admit {
     try {
       text = readBelow(root, rel, MAX_BYTES.info).toString('utf8')
     } catch (e) {
-      return `unreadable: ${(e as Error).message}`
+      return `unreadable: ${readableError(e)}`
     }
     if (rule.ziphash === undefined) return infoProblem(text, rule.version)
     return text.trim() === rule.ziphash ? undefined : '.ziphash is not go.sum’s hash of the zip'

@@ -18,7 +18,7 @@
 import type { Stats } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
-import { describe, type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirIfThere, readRegular, removeEntry, writeReplacing } from '../util/confined.ts'
+import { describe, type Dir, kindOf, lstatOf, NotADirectory, openDir, openDirIfThere, readableError, readRegular, removeEntry, writeReplacing } from '../util/confined.ts'
 import { Hashers } from '../fetch/hashers.ts'
 import { takeGoLock } from '../go/go-lock.ts'
 import { goModHash, type SumLine } from '../module/gosum.ts'
@@ -210,7 +210,7 @@ async function problemWith({ check, stats }: Found, modcache: string, hashers: H
   try {
     dir = openDir(modcache, path.posix.dirname(check.path))
   } catch (e) {
-    return `${what} unreadable: ${(e as Error).message}`
+    return `${what} unreadable: ${readableError(e)}`
   }
   const name = path.posix.basename(check.path)
   try {
@@ -223,7 +223,7 @@ async function problemWith({ check, stats }: Found, modcache: string, hashers: H
     if (hash !== check.hash) return `${what} does not match go.sum`
     return check.what === 'zip' ? besideZip(dir, name) : undefined
   } catch (e) {
-    return `${what} unreadable: ${(e as Error).message}`
+    return `${what} unreadable: ${readableError(e)}`
   } finally {
     // Past the deadline the task is abandoned and this runs at once: whatever its thread still reads is never used.
     dir.close()
@@ -331,7 +331,7 @@ async function removeAt(modcache: string, rel: string): Promise<string | undefin
     const where = path.join(modcache, rel)
     if (code === 'EROFS') return `${where} cannot be removed: the module cache is on a read-only file system (EROFS); make it writable for this step, or repair it where it is written`
     if (code === 'EACCES' || code === 'EPERM') return `${where} cannot be removed: the step may not write there (${code}); the module cache may be read-only or another user's`
-    return `${where} cannot be removed: ${(e as Error).message}`
+    return `${where} cannot be removed: ${readableError(e)}`
   } finally {
     dir?.close()
   }

@@ -2,7 +2,7 @@
 // an .info by the version it names (and, in a cache entry, by holding only what go writes). A
 // file go.sum does not name is go's to check.
 import { zipFileHash } from '../fetch/zip-hash.ts'
-import { readRegular } from '../util/confined.ts'
+import { readableError, readRegular } from '../util/confined.ts'
 import { goModHash } from './gosum.ts'
 import type { FileJob } from './vouched.ts'
 
@@ -19,7 +19,7 @@ export async function verify(job: FileJob, file: string, hashZip: (file: string)
     const info = JSON.parse(readRegular(file, job.maxBytes).toString('utf8')) as { Version?: unknown }
     return info.Version === job.version ? undefined : `.info names ${String(info.Version)}, not ${job.version}`
   } catch (e) {
-    return `${job.kind} unreadable: ${(e as Error).message}`
+    return `${job.kind} unreadable: ${readableError(e)}`
   }
 }
 

@@ -3,7 +3,7 @@
 // over HTTP; the entry keeps its place in the chain whatever the verdict.
 import { statSync } from 'node:fs'
 import { MAX_BYTES } from '../module/limits.ts'
-import { readBelow } from '../util/confined.ts'
+import { readableError, readBelow } from '../util/confined.ts'
 import type { ProbeRequest } from './probe.ts'
 
 /** What the directory holds of the probe's file, in words for the probe table. */
@@ -14,7 +14,7 @@ export function judgeFileProxy(dir: string, request: ProbeRequest): string {
   try {
     body = readHeld(dir, found.dev, request.path.split('/').filter(Boolean).join('/'))
   } catch (e) {
-    return `a directory whose ${request.describe} is not read here: ${(e as Error).message}`
+    return `a directory whose ${request.describe} is not read here: ${readableError(e)}`
   }
   if (body === undefined) {
     const problem = request.judge(404, 'text/plain', Buffer.alloc(0))

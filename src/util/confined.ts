@@ -60,6 +60,7 @@ export class Dir {
     this.fd = fd
     this.shown = shown
     this.path = byDescriptor && fd !== undefined ? `/proc/${procPid}/fd/${fd}` : shown
+    if (byDescriptor && fd !== undefined) shownByFd.set(fd, shown)
   }
 
   /**
@@ -94,8 +95,23 @@ export class Dir {
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd)
+    if (this.fd === undefined) return
+    shownByFd.delete(this.fd)
+    closeSync(this.fd)
   }
+}
+
+/** The path each open directory's descriptor stands for, by descriptor: for messages. */
+const shownByFd = new Map<number, string>()
+
+/**
+ * An error's words as a person reads them: a directory named by its descriptor
+ * (`/proc/<pid>/fd/<fd>`, how the walks reach it) named by its path instead, while it is open.
+ */
+export function readableError(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e)
+  if (!byDescriptor) return message
+  return message.replace(new RegExp(`/proc/${procPid}/fd/(\\d+)`, 'g'), (found, fd: string) => shownByFd.get(Number(fd)) ?? found)
 }
 
 /** A component of a path that is not a real directory (a link, a file, a FIFO…), where a directory must be. */
