@@ -2058,14 +2058,14 @@ var DeadlineError = class extends Error {
 };
 async function withDeadline(work, ms, what) {
   const controller = new AbortController();
-  const deadline = sleep(ms, void 0, { signal: controller.signal, ref: false }).then(() => {
+  const deadline2 = sleep(ms, void 0, { signal: controller.signal, ref: false }).then(() => {
     throw new DeadlineError(what, ms);
   });
   try {
-    return await Promise.race([work, deadline]);
+    return await Promise.race([work, deadline2]);
   } finally {
     controller.abort();
-    deadline.catch(() => void 0);
+    deadline2.catch(() => void 0);
   }
 }
 var LOCK_WAIT_MS = 1e4;
@@ -2090,9 +2090,9 @@ var Cutoff = class {
   /** `who` answered after `latencyMs`: the first answer sets the cut-off for the others. */
   answered(latencyMs, who) {
     if (this.timer) return;
-    const deadline = probeCutoffMs(latencyMs, this.timeoutMs);
-    const reason = `no answer within ${formatDuration(deadline)}, while ${who} answered in ${formatDuration(latencyMs)}`;
-    this.timer = setTimeout(() => this.controller.abort(reason), Math.max(0, this.startedAt + deadline - performance.now()));
+    const deadline2 = probeCutoffMs(latencyMs, this.timeoutMs);
+    const reason = `no answer within ${formatDuration(deadline2)}, while ${who} answered in ${formatDuration(latencyMs)}`;
+    this.timer = setTimeout(() => this.controller.abort(reason), Math.max(0, this.startedAt + deadline2 - performance.now()));
     this.timer.unref();
   }
   /** Every request is settled: no cut-off is needed any more. */
@@ -2230,6 +2230,7 @@ async function exportChain(o) {
         goauth: o.goauth,
         idleMs: o.idleMs,
         stallTimeoutMs: o.stallTimeoutMs,
+        timeoutMs: o.timeoutMs,
         // A GOSUMDB with its own URL is asked directly by go, never through a proxy.
         ...o.sumdb && !o.sumdb.route.explicit ? { sumdb: { name: o.sumdb.route.name, routes: sumdbRelay(o.sumdb).routes.map((c) => c.spec) } } : {}
       });
@@ -2309,8 +2310,8 @@ function spawnGroup(command, args, options) {
 }
 async function groupGone(pid, limitMs) {
   if (process.platform === "win32") return;
-  const deadline = performance.now() + limitMs;
-  while (performance.now() < deadline) {
+  const deadline2 = performance.now() + limitMs;
+  while (performance.now() < deadline2) {
     try {
       process.kill(-pid, 0);
     } catch {
@@ -3850,7 +3851,7 @@ async function verifyModuleCache(modcache, lines, options = {}) {
   const deadlineMs = options.deadlineMs ?? checkDeadlineMs(budget);
   let expired = false;
   let timer;
-  const deadline = new Promise((resolve) => {
+  const deadline2 = new Promise((resolve) => {
     timer = setTimeout(() => {
       expired = true;
       resolve("expired");
@@ -3862,7 +3863,7 @@ async function verifyModuleCache(modcache, lines, options = {}) {
     const checkOne = async (i) => {
       const item = found[i];
       report[`${item.check.what}s`]++;
-      const problem = expired ? "expired" : await Promise.race([problemWith(item, modcache, hashers), deadline]);
+      const problem = expired ? "expired" : await Promise.race([problemWith(item, modcache, hashers), deadline2]);
       findings[i] = problem === "expired" ? `not checked within the check's deadline (${Math.round(deadlineMs / 1e3)} s)` : problem;
     };
     await Promise.all(
@@ -4863,13 +4864,13 @@ async function gitSecrets(dir, env) {
   while (!existsSync4(cwd) && path14.dirname(cwd) !== cwd) cwd = path14.dirname(cwd);
   const lines = [];
   const child = spawnGroup("git", ["config", "--null", "--get-regexp", "^url\\..*\\.(push)?insteadof$"], { cwd, env, onLine: (line) => lines.push(line) });
-  const deadline = setTimeout(() => void child.kill(), GIT_CONFIG_TIMEOUT_MS);
+  const deadline2 = setTimeout(() => void child.kill(), GIT_CONFIG_TIMEOUT_MS);
   try {
     if ((await child.exited).code !== 0) return [];
   } catch {
     return [];
   } finally {
-    clearTimeout(deadline);
+    clearTimeout(deadline2);
   }
   return lines.join("\n").split("\0").filter((entry) => entry !== "").flatMap((entry) => {
     const newline = entry.indexOf("\n");
@@ -6400,7 +6401,7 @@ var Fetcher = class {
       fetched = true;
     };
     if (urgent) this.verifier.goWaitsFor(job.path);
-    const ended = AbortSignal.any([halt, this.stop.signal]);
+    const ended = AbortSignal.any([halt, this.stop.signal, ...this.options.fileTimeoutMs ? [deadline(this.options.fileTimeoutMs, job.path)] : []]);
     let last = { kind: "failed", why: "no candidate to ask" };
     try {
       return await pRetry(
@@ -6487,6 +6488,11 @@ var Fetcher = class {
     }
   }
 };
+function deadline(ms, file2) {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(`no candidate delivered ${file2} within ${formatDuration(ms)} (the timeout)`), ms).unref();
+  return controller.signal;
+}
 var RoundFailed = class extends Error {
   constructor(why) {
     super(why);
@@ -6697,6 +6703,7 @@ function fetcherIn(dir, options, own) {
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs,
+    ...options.fileTimeoutMs ? { fileTimeoutMs: options.fileTimeoutMs } : {},
     ...own.hashThreads ? { hashThreads: own.hashThreads } : {},
     ...own.candidatesComing ? { candidatesComing: true } : {}
   });
@@ -8857,7 +8864,8 @@ async function run(options) {
       sumLines: deps.sumLines,
       goauth: env.GOAUTH,
       idleMs: settings.laterStepsIdleMs,
-      stallTimeoutMs: settings.stallTimeoutMs
+      stallTimeoutMs: settings.stallTimeoutMs,
+      timeoutMs: settings.timeoutMs
     });
     facts.exported = handed.exported;
     handOn.variables.GOPROXY = handed.goproxy;

@@ -3176,7 +3176,7 @@ var Fetcher = class {
       fetched = true;
     };
     if (urgent) this.verifier.goWaitsFor(job.path);
-    const ended = AbortSignal.any([halt, this.stop.signal]);
+    const ended = AbortSignal.any([halt, this.stop.signal, ...this.options.fileTimeoutMs ? [deadline(this.options.fileTimeoutMs, job.path)] : []]);
     let last = { kind: "failed", why: "no candidate to ask" };
     try {
       return await pRetry(
@@ -3263,6 +3263,11 @@ var Fetcher = class {
     }
   }
 };
+function deadline(ms, file2) {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(`no candidate delivered ${file2} within ${formatDuration(ms)} (the timeout)`), ms).unref();
+  return controller.signal;
+}
 var RoundFailed = class extends Error {
   constructor(why) {
     super(why);
@@ -3493,6 +3498,7 @@ function fetcherIn(dir, options, own) {
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs,
+    ...options.fileTimeoutMs ? { fileTimeoutMs: options.fileTimeoutMs } : {},
     ...own.hashThreads ? { hashThreads: own.hashThreads } : {},
     ...own.candidatesComing ? { candidatesComing: true } : {}
   });
@@ -4717,6 +4723,7 @@ async function serveJobProxy(config2, trust2) {
       rounds: ROUNDS,
       backoffMs: BACKOFF_MS,
       stallTimeoutMs: config2.stallTimeoutMs,
+      fileTimeoutMs: config2.timeoutMs,
       ...config2.listen ? { listen: config2.listen } : {}
     });
   } catch (e) {

@@ -58,7 +58,8 @@ for (let round = 1; round <= ROUNDS; round++) {
     sumLines,
     goauth: '',
     idleMs: 60 * 60 * 1000,
-    stallTimeoutMs: 60_000
+    stallTimeoutMs: 60_000,
+    timeoutMs: 600_000
   })
   await sleep(500)
   const startedMiB = footprint(proxy.pid).rssMiB

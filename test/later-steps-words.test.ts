@@ -34,6 +34,7 @@ async function jobProxy(candidate: HostileProxy): Promise<ServingProxy> {
     goauth: 'off',
     secret: 'later-words-secret',
     stallTimeoutMs: 3000,
+    timeoutMs: 60_000,
     workDir: mkdtempSync(path.join(os.tmpdir(), 'later-words-'))
   })
   open.push(proxy)

@@ -177,7 +177,7 @@ async function startJobProxy(idleMs: number) {
   const saved = process.env.RUNNER_TEMP
   process.env.RUNNER_TEMP = runnerTemp
   const proxy = await launchJobProxy()
-    .start({ candidates: [{ spec: candidate.url, latencyMs: 5 }], sumLines: [], goauth: 'off', idleMs, stallTimeoutMs: 5000, sumdb: { name: SUMDB, routes: [candidate.url] } })
+    .start({ candidates: [{ spec: candidate.url, latencyMs: 5 }], sumLines: [], goauth: 'off', idleMs, stallTimeoutMs: 5000, timeoutMs: 60_000, sumdb: { name: SUMDB, routes: [candidate.url] } })
     .finally(() => (saved === undefined ? delete process.env.RUNNER_TEMP : (process.env.RUNNER_TEMP = saved)))
   return { ...proxy, runnerTemp, workDir: path.join(runnerTemp, readdirSync(runnerTemp)[0] as string) }
 }

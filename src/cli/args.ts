@@ -96,7 +96,7 @@ Flags (both commands; defaults from go env, as go would run):
                            given); default: go env GOPROXY
   --selection S            ordered (first healthy in your order) or fastest; default ordered
   --probe-timeout D        limit for one probe; default 5s
-  --timeout D              limit for one download attempt; default 10m
+  --timeout D              limit for one download attempt (serve: for one file); default 10m
   --stall-timeout D        an attempt with no progress this long is killed; default 60s
   --retries N              attempts that go back to a candidate that has gone first,
                            after a backoff (0-20; failing over to a fresh candidate is

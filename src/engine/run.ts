@@ -109,7 +109,8 @@ export async function run(options: RunOptions): Promise<RunResult> {
       sumLines: deps.sumLines,
       goauth: env.GOAUTH,
       idleMs: settings.laterStepsIdleMs,
-      stallTimeoutMs: settings.stallTimeoutMs
+      stallTimeoutMs: settings.stallTimeoutMs,
+      timeoutMs: settings.timeoutMs
     })
     facts.exported = handed.exported
     handOn.variables.GOPROXY = handed.goproxy

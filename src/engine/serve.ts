@@ -41,7 +41,7 @@ export async function serve(options: ServeOptions, secrets: string[]): Promise<S
   let proxy: ServingProxy
   try {
     proxy = await serveJobProxy(
-      { candidates: urls.map(c => ({ spec: c.spec, latencyMs: latencyOf(c) })), sumLines: deps.sumLines, goauth: env.GOAUTH, secret, stallTimeoutMs: settings.stallTimeoutMs, workDir, listen: options.listen, maxSockets: settings.concurrency },
+      { candidates: urls.map(c => ({ spec: c.spec, latencyMs: latencyOf(c) })), sumLines: deps.sumLines, goauth: env.GOAUTH, secret, stallTimeoutMs: settings.stallTimeoutMs, timeoutMs: settings.timeoutMs, workDir, listen: options.listen, maxSockets: settings.concurrency },
       network.trust
     )
   } catch (e) {

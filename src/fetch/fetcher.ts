@@ -9,6 +9,7 @@ import { type Candidate, requestUrl } from '../go/goproxy.ts'
 import { isAbsent } from '../module/absent.ts'
 import type { FileJob } from '../module/vouched.ts'
 import type { HttpClient } from '../net/client.ts'
+import { formatDuration } from '../util/duration.ts'
 import { cleanUpOnCancel } from '../util/process.ts'
 import { backoff, FLOOR_BYTES_PER_SEC } from '../util/timing.ts'
 import { CandidateRaces, type Outcome, type RankedCandidates, type Transfer } from './race.ts'
@@ -30,6 +31,14 @@ export interface FetcherOptions {
   rounds: number
   backoffMs: number
   stallTimeoutMs: number
+  /**
+   * The longest one file may take, its rounds and backoffs included: go's request is answered
+   * within it whatever the candidates do. For the job's proxy and serve, where no watchdog stands
+   * behind go: a candidate that keeps just above the floor would otherwise hold a request for as
+   * long as the file's size allows (500 MiB at 1 KiB/s: six days). None unless given: the step's
+   * attempts have their own `timeout`.
+   */
+  fileTimeoutMs?: number
   /**
    * More candidates are on their way (routes still probed): a request with none left to ask
    * waits for them, until useCandidates() says the list is final.
@@ -168,7 +177,7 @@ export class Fetcher {
       fetched = true
     }
     if (urgent) this.verifier.goWaitsFor(job.path)
-    const ended = AbortSignal.any([halt, this.stop.signal])
+    const ended = AbortSignal.any([halt, this.stop.signal, ...(this.options.fileTimeoutMs ? [deadline(this.options.fileTimeoutMs, job.path)] : [])])
     let last: Outcome = { kind: 'failed', why: 'no candidate to ask' }
     try {
       return await pRetry(
@@ -263,6 +272,13 @@ export class Fetcher {
       await pending?.end()
     }
   }
+}
+
+/** A signal that ends a file's fetch `ms` from now, saying why; its timer keeps no process alive. */
+function deadline(ms: number, file: string): AbortSignal {
+  const controller = new AbortController()
+  setTimeout(() => controller.abort(`no candidate delivered ${file} within ${formatDuration(ms)} (the timeout)`), ms).unref()
+  return controller.signal
 }
 
 /** Thrown for a round in which no candidate served the file: p-retry retries it. */

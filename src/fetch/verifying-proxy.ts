@@ -29,6 +29,8 @@ export interface VerifyingProxyOptions {
   rounds: number
   backoffMs: number
   stallTimeoutMs: number
+  /** The longest one file may take (Fetcher's `fileTimeoutMs`); none unless given. */
+  fileTimeoutMs?: number
   /** Where to listen; 127.0.0.1 on a free port unless given. */
   listen?: { host: string; port: number }
 }
@@ -79,7 +81,7 @@ export async function startVerifyingProxy(options: VerifyingProxyOptions): Promi
 /** A fetcher whose verified files are kept in `store`, or else under `dir`, and its files for one request under `dir`. */
 function fetcherIn(
   dir: string,
-  options: Pick<VerifyingProxyOptions, 'client' | 'rounds' | 'backoffMs' | 'stallTimeoutMs'>,
+  options: Pick<VerifyingProxyOptions, 'client' | 'rounds' | 'backoffMs' | 'stallTimeoutMs' | 'fileTimeoutMs'>,
   own: { candidates: RankedCandidates; store?: Store | undefined; hashThreads?: number | undefined; candidatesComing?: boolean }
 ): Fetcher {
   return new Fetcher({
@@ -90,6 +92,7 @@ function fetcherIn(
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs,
+    ...(options.fileTimeoutMs ? { fileTimeoutMs: options.fileTimeoutMs } : {}),
     ...(own.hashThreads ? { hashThreads: own.hashThreads } : {}),
     ...(own.candidatesComing ? { candidatesComing: true } : {})
   })

@@ -15,6 +15,8 @@ export interface JobProxyConfig {
   /** The process ends when this process (the runner's, which started the step) is gone. */
   watchPid: number
   stallTimeoutMs: number
+  /** The longest one of go's requests may wait for its file (the `timeout` setting): no candidate holds go longer. */
+  timeoutMs: number
   /** The checksum database go may ask it for (GOSUMDB without a URL), and the routes to it, best first, credentials included. */
   sumdb?: { name: string; routes: string[] }
   /** Where the process keeps verified files (never go's module cache) and writes its report. */

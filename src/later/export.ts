@@ -33,6 +33,7 @@ export async function exportChain(o: {
   goauth: string
   idleMs: number
   stallTimeoutMs: number
+  timeoutMs: number
 }): Promise<ExportReport> {
   const urls = o.chain.filter(c => !c.keyword)
   let front: { url: string; display: string } | undefined
@@ -46,6 +47,7 @@ export async function exportChain(o: {
         goauth: o.goauth,
         idleMs: o.idleMs,
         stallTimeoutMs: o.stallTimeoutMs,
+        timeoutMs: o.timeoutMs,
         // A GOSUMDB with its own URL is asked directly by go, never through a proxy.
         ...(o.sumdb && !o.sumdb.route.explicit ? { sumdb: { name: o.sumdb.route.name, routes: sumdbRelay(o.sumdb).routes.map(c => c.spec) } } : {})
       })

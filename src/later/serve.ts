@@ -16,7 +16,7 @@ const ROUNDS = 3
 const BACKOFF_MS = 250
 const MAX_SOCKETS = 32
 
-export type ServeConfig = Pick<JobProxyConfig, 'candidates' | 'sumLines' | 'goauth' | 'secret' | 'stallTimeoutMs' | 'sumdb' | 'workDir'> & {
+export type ServeConfig = Pick<JobProxyConfig, 'candidates' | 'sumLines' | 'goauth' | 'secret' | 'stallTimeoutMs' | 'timeoutMs' | 'sumdb' | 'workDir'> & {
   /** Where to listen; 127.0.0.1 on a free port unless given. */
   listen?: { host: string; port: number }
   /** The most connections to candidates at once. */
@@ -50,6 +50,7 @@ export async function serveJobProxy(config: ServeConfig, trust?: Trust): Promise
       rounds: ROUNDS,
       backoffMs: BACKOFF_MS,
       stallTimeoutMs: config.stallTimeoutMs,
+      fileTimeoutMs: config.timeoutMs,
       ...(config.listen ? { listen: config.listen } : {})
     })
   } catch (e) {

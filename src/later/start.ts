@@ -36,6 +36,7 @@ export interface JobProxyOptions {
   goauth: string
   idleMs: number
   stallTimeoutMs: number
+  timeoutMs: number
   sumdb?: { name: string; routes: string[] }
 }
 
