@@ -6401,7 +6401,8 @@ var Fetcher = class {
       fetched = true;
     };
     if (urgent) this.verifier.goWaitsFor(job.path);
-    const ended = AbortSignal.any([halt, this.stop.signal, ...this.options.fileTimeoutMs ? [deadline(this.options.fileTimeoutMs, job.path)] : []]);
+    const late = this.options.fileTimeoutMs ? deadline(this.options.fileTimeoutMs, job.path) : void 0;
+    const ended = AbortSignal.any([halt, this.stop.signal, ...late ? [late.signal] : []]);
     let last = { kind: "failed", why: "no candidate to ask" };
     try {
       return await pRetry(
@@ -6423,6 +6424,7 @@ var Fetcher = class {
     } catch {
       return ended.aborted ? { kind: "failed", why: String(ended.reason) } : last;
     } finally {
+      late?.clear();
       this.verifier.done(job.path);
       once2();
     }
@@ -6490,8 +6492,8 @@ var Fetcher = class {
 };
 function deadline(ms, file2) {
   const controller = new AbortController();
-  setTimeout(() => controller.abort(`no candidate delivered ${file2} within ${formatDuration(ms)} (the timeout)`), ms).unref();
-  return controller.signal;
+  const timer = setTimeout(() => controller.abort(`no candidate delivered ${file2} within ${formatDuration(ms)} (the timeout)`), ms);
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
 var RoundFailed = class extends Error {
   constructor(why) {

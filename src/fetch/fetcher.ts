@@ -177,7 +177,8 @@ export class Fetcher {
       fetched = true
     }
     if (urgent) this.verifier.goWaitsFor(job.path)
-    const ended = AbortSignal.any([halt, this.stop.signal, ...(this.options.fileTimeoutMs ? [deadline(this.options.fileTimeoutMs, job.path)] : [])])
+    const late = this.options.fileTimeoutMs ? deadline(this.options.fileTimeoutMs, job.path) : undefined
+    const ended = AbortSignal.any([halt, this.stop.signal, ...(late ? [late.signal] : [])])
     let last: Outcome = { kind: 'failed', why: 'no candidate to ask' }
     try {
       return await pRetry(
@@ -199,6 +200,7 @@ export class Fetcher {
     } catch {
       return ended.aborted ? { kind: 'failed', why: String(ended.reason) } : last
     } finally {
+      late?.clear()
       this.verifier.done(job.path)
       once()
     }
@@ -274,11 +276,11 @@ export class Fetcher {
   }
 }
 
-/** A signal that ends a file's fetch `ms` from now, saying why; its timer keeps no process alive. */
-function deadline(ms: number, file: string): AbortSignal {
+/** A signal that ends a file's fetch `ms` from now, saying why, and the means to call it off once the fetch is over. */
+function deadline(ms: number, file: string): { signal: AbortSignal; clear: () => void } {
   const controller = new AbortController()
-  setTimeout(() => controller.abort(`no candidate delivered ${file} within ${formatDuration(ms)} (the timeout)`), ms).unref()
-  return controller.signal
+  const timer = setTimeout(() => controller.abort(`no candidate delivered ${file} within ${formatDuration(ms)} (the timeout)`), ms)
+  return { signal: controller.signal, clear: () => clearTimeout(timer) }
 }
 
 /** Thrown for a round in which no candidate served the file: p-retry retries it. */
