@@ -1675,7 +1675,7 @@ var cancelledWith;
 function cancelExitCode() {
   return cancelledWith;
 }
-function killTreesOnSignals() {
+function killTreesOnSignals(stopped) {
   if (handling) return;
   handling = true;
   for (const signal of ["SIGINT", "SIGTERM"]) {
@@ -1684,7 +1684,10 @@ function killTreesOnSignals() {
       const gone = [...live.values(), ...[...cleanups].map((cleanup) => cleanup().catch(() => void 0))];
       for (const pid of live.keys()) killTree(pid);
       const limit = new Promise((resolve) => setTimeout(resolve, REAP_WAIT_MS));
-      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(cancelledWith));
+      void Promise.race([Promise.all(gone), limit]).then(() => {
+        stopped?.(signal);
+        process.exit(cancelledWith);
+      });
     });
   }
 }
@@ -8821,6 +8824,8 @@ function parseIdle(text) {
 
 // src/entries/cli.ts
 var argv = process.argv.slice(2);
-if (!["serve", "help", "--help", "-h"].includes(argv[0] ?? "")) killTreesOnSignals();
+var interrupted = (signal) => process.stderr.write(`${process.stderr.isTTY ? "\r\x1B[2K" : ""}go-mod-download: interrupted by ${signal}: go mod download and everything it started were stopped
+`);
+if (!["serve", "help", "--help", "-h"].includes(argv[0] ?? "")) killTreesOnSignals(interrupted);
 var code = await runCli(argv);
 process.exit(cancelExitCode() ?? code);

@@ -2358,7 +2358,7 @@ var cancelledWith;
 function cancelExitCode() {
   return cancelledWith;
 }
-function killTreesOnSignals() {
+function killTreesOnSignals(stopped) {
   if (handling) return;
   handling = true;
   for (const signal of ["SIGINT", "SIGTERM"]) {
@@ -2367,7 +2367,10 @@ function killTreesOnSignals() {
       const gone = [...live.values(), ...[...cleanups].map((cleanup) => cleanup().catch(() => void 0))];
       for (const pid of live.keys()) killTree(pid);
       const limit = new Promise((resolve) => setTimeout(resolve, REAP_WAIT_MS));
-      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(cancelledWith));
+      void Promise.race([Promise.all(gone), limit]).then(() => {
+        stopped?.(signal);
+        process.exit(cancelledWith);
+      });
     });
   }
 }

@@ -201,6 +201,8 @@ describe('exit codes', () => {
     const run = await cli.done
     expect(run.code).toBe(143)
     expect(processesWithEnv(`GOMODCACHE=${modcache}`)).toEqual([])
+    // Why it ended is the last line on stderr, as for any other exit code.
+    expect(lastLine(run.stderr)).toBe('go-mod-download: interrupted by SIGTERM: go mod download and everything it started were stopped')
   })
 })
 

@@ -5,7 +5,9 @@ import { cancelExitCode, killTreesOnSignals } from '../util/process.ts'
 
 const argv = process.argv.slice(2)
 // download's go trees are taken down with it on SIGINT or SIGTERM (exit 130, 143); serve stops itself on them.
-if (!['serve', 'help', '--help', '-h'].includes(argv[0] ?? '')) killTreesOnSignals()
+// Why it ended is the last line on stderr, as for any other failure (a live progress line cleared first).
+const interrupted = (signal: string) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}go-mod-download: interrupted by ${signal}: go mod download and everything it started were stopped\n`)
+if (!['serve', 'help', '--help', '-h'].includes(argv[0] ?? '')) killTreesOnSignals(interrupted)
 const code = await runCli(argv)
 // A cancel's code, when one came while the run was ending, wins over the run's own (as in index.ts).
 process.exit(cancelExitCode() ?? code)

@@ -140,8 +140,11 @@ export function cancelExitCode(): number | undefined {
   return cancelledWith
 }
 
-/** A cancelled job sends SIGINT/SIGTERM: take every live go tree down and clean up, then exit. */
-export function killTreesOnSignals(): void {
+/**
+ * A cancelled job sends SIGINT/SIGTERM: take every live go tree down and clean up, then exit;
+ * `stopped`, if given, is called with the signal just before the exit (to say why it ended).
+ */
+export function killTreesOnSignals(stopped?: (signal: 'SIGINT' | 'SIGTERM') => void): void {
   if (handling) return
   handling = true
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -151,7 +154,10 @@ export function killTreesOnSignals(): void {
       for (const pid of live.keys()) killTree(pid)
       // Killed is not yet gone: the step exits once its children are (bounded), so none outlives it.
       const limit = new Promise(resolve => setTimeout(resolve, REAP_WAIT_MS))
-      void Promise.race([Promise.all(gone), limit]).then(() => process.exit(cancelledWith))
+      void Promise.race([Promise.all(gone), limit]).then(() => {
+        stopped?.(signal)
+        process.exit(cancelledWith)
+      })
     })
   }
 }
