@@ -4063,8 +4063,12 @@ var InputError = class extends Error {
   problem;
   /** Credentials the value held, which the problem does not show: to be masked all the same. */
   secrets;
+  /**
+   * `input`: an input's name, or a setting that is none (`GOFLAGS (from go env GOFLAGS)`,
+   * `proxies (from go env GOPROXY)`), which the message does not call an input.
+   */
   constructor(input, problem, secrets = []) {
-    super(`Input "${input}": ${problem}`);
+    super(/^[a-z-]+$/.test(input) ? `Input "${input}": ${problem}` : `${input}: ${problem}`);
     this.name = "InputError";
     this.input = input;
     this.problem = problem;

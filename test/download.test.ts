@@ -165,7 +165,9 @@ describe('when nothing can work', () => {
     const run = await runAction({ proxies: good.url, retries: '3' }, { env: { GOFLAGS: '-modcacherw -bogus' } })
 
     expect(run.failed).toBe(true)
-    expect(run.log).toContain('Input "GOFLAGS (from go env GOFLAGS)": go refuses them (go: parsing $GOFLAGS: unknown flag -bogus)')
+    // GOFLAGS is no input of the action: named as the setting go reads, not as an input.
+    expect(run.log).toContain('::error::GOFLAGS (from go env GOFLAGS): go refuses them (go: parsing $GOFLAGS: unknown flag -bogus)')
+    expect(run.log + run.summary).not.toContain('Input "GOFLAGS')
     expect(run.outputs.attempts ?? '0').toBe('0')
     expect(good.requests).toEqual([])
   })

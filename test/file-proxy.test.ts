@@ -57,7 +57,7 @@ describe('a file:// entry in GOPROXY', () => {
     const good = await proxies.start(healthy)
     const run = await runScenario(universe, {}, { env: { GOPROXY: `${entry},${good.url}` } })
     expect(run.failed).toBe(true)
-    expect(run.log).toContain(`::error::Input "proxies (from go env GOPROXY)": "${entry}" is not a file:// proxy go accepts`)
+    expect(run.log).toContain(`::error::proxies (from go env GOPROXY): "${entry}" is not a file:// proxy go accepts`)
     expect(good.requests).toEqual([])
     // go's own verdict on the same setting.
     await expect(go(['mod', 'download'], universe.sampleDir, { ...offlineGoEnv(tempModcache()), GOPROXY: entry })).rejects.toThrow(/invalid file:\/\/ proxy URL with non-path elements|invalid port ":relative"/)

@@ -75,8 +75,12 @@ export class InputError extends Error {
   readonly problem: string
   /** Credentials the value held, which the problem does not show: to be masked all the same. */
   readonly secrets: string[]
+  /**
+   * `input`: an input's name, or a setting that is none (`GOFLAGS (from go env GOFLAGS)`,
+   * `proxies (from go env GOPROXY)`), which the message does not call an input.
+   */
   constructor(input: string, problem: string, secrets: string[] = []) {
-    super(`Input "${input}": ${problem}`)
+    super(/^[a-z-]+$/.test(input) ? `Input "${input}": ${problem}` : `${input}: ${problem}`)
     this.name = 'InputError'
     this.input = input
     this.problem = problem
