@@ -8268,6 +8268,7 @@ async function serve(options, secrets) {
   return {
     ...proxy,
     candidates: urls.map((c) => c.display),
+    goOwn: candidates.filter((c) => c.keyword).map((c) => c.display),
     async close() {
       await proxy.close();
       rmSync4(workDir, { recursive: true, force: true });
@@ -8774,6 +8775,10 @@ async function runServe(args, read, { stdout, stderr }) {
     return e instanceof InputError ? EXIT.usage : EXIT.error;
   }
   terminal.info(`Serving ${serving.candidates.join(", ")} verified, hedged and failed over; stop it with Ctrl-C (it stops by itself after ${args.idleTimeout} without a request).`);
+  if (serving.goOwn.length > 0) {
+    const own = serving.goOwn.join(", ");
+    terminal.info(`${own} ${serving.goOwn.length > 1 ? "are" : "is"} go's own, not served here: for go to fall back as before, put ${serving.goOwn.length > 1 ? "them" : "it"} after the URL (GOPROXY=<url>,${serving.goOwn.join(",")}).`);
+  }
   stdout.write(`GOPROXY=${serving.url}
 `);
   let idle;

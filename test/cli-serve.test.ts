@@ -60,6 +60,17 @@ describe('go-mod-download serve', () => {
     expect(figures + run.stderr).not.toContain(secret)
   })
 
+  it('says that direct, among the candidates, is not served and how to keep go falling back to it', async () => {
+    const good = await proxies.start(healthy)
+    const serve = startCli(['serve', '--proxies', `${good.url},direct`], universe.sampleDir, offlineGoEnv(tempModcache()))
+    const url = GOPROXY_LINE.exec((await serve.firstLine) ?? '')?.[1] as string
+    expect(url).not.toContain('direct')
+    serve.child.kill('SIGINT')
+    const run = await serve.done
+    expect(run.code).toBe(0)
+    expect(run.stderr).toContain("direct is go's own, not served here: for go to fall back as before, put it after the URL (GOPROXY=<url>,direct).")
+  })
+
   it('refuses a request without its secret path', async () => {
     const good = await proxies.start(healthy)
     const serve = startCli(['serve', '--proxies', good.url], universe.sampleDir, offlineGoEnv(tempModcache()))

@@ -126,6 +126,11 @@ async function runServe(args: CliArgs, read: ReadInput, { stdout, stderr }: CliS
     return e instanceof InputError ? EXIT.usage : EXIT.error
   }
   terminal.info(`Serving ${serving.candidates.join(', ')} verified, hedged and failed over; stop it with Ctrl-C (it stops by itself after ${args.idleTimeout} without a request).`)
+  // GOPROXY=<url> alone loses go's fallback to them (a module the proxies lack, fetched direct): said, with how to keep it.
+  if (serving.goOwn.length > 0) {
+    const own = serving.goOwn.join(', ')
+    terminal.info(`${own} ${serving.goOwn.length > 1 ? 'are' : 'is'} go's own, not served here: for go to fall back as before, put ${serving.goOwn.length > 1 ? 'them' : 'it'} after the URL (GOPROXY=<url>,${serving.goOwn.join(',')}).`)
+  }
   // The one line a script waits for; the URL's secret path is what lets go in, so it is printed here and nowhere else.
   stdout.write(`GOPROXY=${serving.url}\n`)
   let idle: NodeJS.Timeout | undefined

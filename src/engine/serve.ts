@@ -21,6 +21,8 @@ export interface ServeOptions extends SetupOptions {
 export interface Serving extends ServingProxy {
   /** The candidates it serves from, in order, as people see them. */
   candidates: string[]
+  /** The entries go handles itself (direct, off, file://), as given: not served, and not in its URL. */
+  goOwn: string[]
 }
 
 /** `secrets` gets each credential as it is found; the proxy's secret path is one of them. */
@@ -51,6 +53,7 @@ export async function serve(options: ServeOptions, secrets: string[]): Promise<S
   return {
     ...proxy,
     candidates: urls.map(c => c.display),
+    goOwn: candidates.filter(c => c.keyword).map(c => c.display),
     async close() {
       await proxy.close()
       rmSync(workDir, { recursive: true, force: true })
