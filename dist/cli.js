@@ -8779,10 +8779,8 @@ async function runServe(args, read, { stdout, stderr }) {
     const own = serving.goOwn.join(", ");
     terminal.info(`${own} ${serving.goOwn.length > 1 ? "are" : "is"} go's own, not served here: for go to fall back as before, put ${serving.goOwn.length > 1 ? "them" : "it"} after the URL (GOPROXY=<url>,${serving.goOwn.join(",")}).`);
   }
-  stdout.write(`GOPROXY=${serving.url}
-`);
   let idle;
-  const stopped = await new Promise((resolve) => {
+  const stopped = new Promise((resolve) => {
     let last = -1;
     let lastActivity = Date.now();
     idle = setInterval(() => {
@@ -8794,13 +8792,16 @@ async function runServe(args, read, { stdout, stderr }) {
     process.once("SIGINT", () => resolve("interrupted"));
     process.once("SIGTERM", () => resolve("terminated"));
   });
+  stdout.write(`GOPROXY=${serving.url}
+`);
+  const why = await stopped;
   clearInterval(idle);
-  const stats = serving.stats(stopped);
+  const stats = serving.stats(why);
   await serving.close();
   const rows = stats.candidates.map((c) => [c.display, String(c.stats.requests), String(c.stats.served), formatSize(c.stats.bytes), String(c.stats.failures), String(c.stats.stalls), String(c.stats.rejected), `${c.stats.hedgesWon}/${c.stats.hedgesLost}`]);
   stdout.write(
     mask(
-      `Stopped (${stopped}): ${stats.requests} requests from go, ${stats.served} served, ${stats.refused} refused; ${stats.files} files fetched and verified, ${formatSize(stats.bytes)}, ${stats.hedges} hedges, ${stats.retries} retries.
+      `Stopped (${why}): ${stats.requests} requests from go, ${stats.served} served, ${stats.refused} refused; ${stats.files} files fetched and verified, ${formatSize(stats.bytes)}, ${stats.hedges} hedges, ${stats.retries} retries.
 ${textTable(["Candidate", "Requests", "Kept", "Received", "Failures", "Stalls", "Rejected", "Hedges won/lost"], rows)}
 `
     )

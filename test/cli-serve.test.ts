@@ -60,6 +60,20 @@ describe('go-mod-download serve', () => {
     expect(figures + run.stderr).not.toContain(secret)
   })
 
+  it('stopped the moment its GOPROXY line is read, it still stops as asked: exit 0, with its figures', async () => {
+    const good = await proxies.start(healthy)
+    // A script that reads the line and stops it at once: the signal must find it listening.
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGTERM'] as const) {
+      const serve = startCli(['serve', '--proxies', good.url], universe.sampleDir, offlineGoEnv(tempModcache()))
+      // Signalled in the very callback that receives the line, as a script's `read` would.
+      serve.child.stdout.once('data', () => serve.child.kill(signal))
+      expect(await serve.firstLine).toMatch(GOPROXY_LINE)
+      const run = await serve.done
+      expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null })
+      expect(run.stdout).toContain(signal === 'SIGINT' ? 'Stopped (interrupted)' : 'Stopped (terminated)')
+    }
+  })
+
   it('says that direct, among the candidates, is not served and how to keep go falling back to it', async () => {
     const good = await proxies.start(healthy)
     const serve = startCli(['serve', '--proxies', `${good.url},direct`], universe.sampleDir, offlineGoEnv(tempModcache()))

@@ -131,10 +131,10 @@ async function runServe(args: CliArgs, read: ReadInput, { stdout, stderr }: CliS
     const own = serving.goOwn.join(', ')
     terminal.info(`${own} ${serving.goOwn.length > 1 ? 'are' : 'is'} go's own, not served here: for go to fall back as before, put ${serving.goOwn.length > 1 ? 'them' : 'it'} after the URL (GOPROXY=<url>,${serving.goOwn.join(',')}).`)
   }
-  // The one line a script waits for; the URL's secret path is what lets go in, so it is printed here and nowhere else.
-  stdout.write(`GOPROXY=${serving.url}\n`)
   let idle: NodeJS.Timeout | undefined
-  const stopped = await new Promise<string>(resolve => {
+  // Listening for SIGINT and SIGTERM before the line is written: a script that stops it as soon as
+  // it reads the line would otherwise kill it by the signal, its figures unwritten and its folder left.
+  const stopped = new Promise<string>(resolve => {
     let last = -1
     let lastActivity = Date.now()
     idle = setInterval(() => {
@@ -146,13 +146,16 @@ async function runServe(args: CliArgs, read: ReadInput, { stdout, stderr }: CliS
     process.once('SIGINT', () => resolve('interrupted'))
     process.once('SIGTERM', () => resolve('terminated'))
   })
+  // The one line a script waits for; the URL's secret path is what lets go in, so it is printed here and nowhere else.
+  stdout.write(`GOPROXY=${serving.url}\n`)
+  const why = await stopped
   clearInterval(idle)
-  const stats = serving.stats(stopped)
+  const stats = serving.stats(why)
   await serving.close()
   const rows = stats.candidates.map(c => [c.display, String(c.stats.requests), String(c.stats.served), formatSize(c.stats.bytes), String(c.stats.failures), String(c.stats.stalls), String(c.stats.rejected), `${c.stats.hedgesWon}/${c.stats.hedgesLost}`])
   stdout.write(
     mask(
-      `Stopped (${stopped}): ${stats.requests} requests from go, ${stats.served} served, ${stats.refused} refused; ${stats.files} files fetched and verified, ${formatSize(stats.bytes)}, ${stats.hedges} hedges, ${stats.retries} retries.\n` +
+      `Stopped (${why}): ${stats.requests} requests from go, ${stats.served} served, ${stats.refused} refused; ${stats.files} files fetched and verified, ${formatSize(stats.bytes)}, ${stats.hedges} hedges, ${stats.retries} retries.\n` +
         `${textTable(['Candidate', 'Requests', 'Kept', 'Received', 'Failures', 'Stalls', 'Rejected', 'Hedges won/lost'], rows)}\n`
     )
   )
