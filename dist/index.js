@@ -8908,8 +8908,8 @@ async function download(ctx) {
     if (vendor) return { chain: ctx.candidates, facts: { ...facts, ...vendor } };
     const withoutGoSum = deps.missingGoSum;
     if (withoutGoSum) {
-      facts.probeNote = NO_GO_SUM;
-      port.warning(NO_GO_SUM);
+      facts.probeNote = noGoSum(settings.cache);
+      port.warning(facts.probeNote);
     }
     const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files });
     facts.cacheKey = keys.key;
@@ -8959,7 +8959,9 @@ async function download(ctx) {
   }
 }
 var GOFLAGS_INPUT = "GOFLAGS (from go env GOFLAGS)";
-var NO_GO_SUM = "There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.";
+function noGoSum(cache) {
+  return cache ? "There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch." : "There is no go.sum: no module can be checked against it, so nothing is fetched ahead of go; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get the verified prefetch.";
+}
 async function vendored(ctx) {
   const { env, settings, deps } = ctx;
   if (!buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== "" && env.GOWORK !== "off" })) return void 0;

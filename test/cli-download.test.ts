@@ -1,5 +1,5 @@
 // `go-mod-download download` as a user runs it: dist/cli.js in a module's folder, the real go, loopback proxies.
-import { mkdtempSync, writeFileSync, readFileSync, cpSync } from 'node:fs'
+import { mkdtempSync, writeFileSync, readFileSync, cpSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -47,6 +47,17 @@ describe('go-mod-download download', () => {
     const again = await runCli(['--proxies', good.url, ...QUICK], universe.sampleDir, offlineGoEnv(modcache))
     expect(again.code, again.stderr).toBe(0)
     expect(again.stdout).toMatch(/^Module cache\nChecked against go\.sum\n-+\n\d+ zips/m)
+  })
+
+  it('a module without go.sum: the warning names nothing a terminal has not (the action, a cache to restore or save)', async () => {
+    const good = await proxies.start(healthy)
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-nosum-'))
+    cpSync(universe.sampleDir, dir, { recursive: true })
+    rmSync(path.join(dir, 'go.sum'))
+    const run = await runCli(['--proxies', good.url, ...QUICK], dir, offlineGoEnv(tempModcache()))
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stderr).toContain('warning: There is no go.sum: no module can be checked against it, so nothing is fetched ahead of go;')
+    expect(run.stdout + run.stderr).not.toMatch(/the action|restores nor saves|caching/)
   })
 
   it('--json prints one JSON document on stdout, the report, and its facts match the module cache', async () => {

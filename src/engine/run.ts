@@ -152,8 +152,8 @@ async function download(ctx: RunContext): Promise<{ chain: Candidate[]; facts: D
     // against the checksum database itself, and the cache is neither trusted nor fed.
     const withoutGoSum = deps.missingGoSum
     if (withoutGoSum) {
-      facts.probeNote = NO_GO_SUM
-      port.warning(NO_GO_SUM)
+      facts.probeNote = noGoSum(settings.cache)
+      port.warning(facts.probeNote)
     }
     const keys = cacheKeys({ os: env.GOOS, arch: env.GOARCH, contents: settings.cacheContents, files: deps.files })
     facts.cacheKey = keys.key
@@ -211,8 +211,12 @@ async function download(ctx: RunContext): Promise<{ chain: Candidate[]; facts: D
 /** GOFLAGS as a failure names it: not an input of the action, but the setting go reads. */
 const GOFLAGS_INPUT = 'GOFLAGS (from go env GOFLAGS)'
 
-const NO_GO_SUM =
-  'There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.'
+/** What a missing go.sum costs; the cache only where there is one to restore and save (not the CLI's, nor with `cache: false`). */
+function noGoSum(cache: boolean): string {
+  return cache
+    ? 'There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch.'
+    : 'There is no go.sum: no module can be checked against it, so nothing is fetched ahead of go; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get the verified prefetch.'
+}
 
 /** A module that builds from a consistent vendor/ needs no download: what the summary says of it, or undefined when it downloads. */
 async function vendored(ctx: RunContext): Promise<DownloadFacts | undefined> {
