@@ -18,6 +18,9 @@ const universe = await makeUniverse(root, { count: 12, sourceBytes: 16_384 })
 const hanging = await startProxy(universe.proxyDir, { kind: 'hang' })
 const stalling = await startProxy(universe.proxyDir, { kind: 'stall-after', after: 8 })
 const good = await startProxy(universe.proxyDir, healthy)
+// What the three addresses are: the log and the summary name them by address alone.
+console.log(`The candidates, in this order: ${hanging.url} never answers; ${stalling.url} answers 8 requests, then stalls; ${good.url} is healthy.`)
+console.log('The action runs as the runner runs it: its log, its job summary and outputs, then its post step.\n')
 try {
   const run = await runBundled(
     process.execPath,
