@@ -11,6 +11,7 @@ import type { RunFacts } from '../src/report/facts.ts'
 import { renderSummary } from '../src/report/job-summary.ts'
 import { buildSummary } from '../src/report/summary.ts'
 import { formatSize } from '../src/util/size.ts'
+import { counted } from '../src/util/plural.ts'
 
 const [mirror, tamperer, slow, direct] = parseCandidates('https://ci:t0k@mirror.example.com,https://tamper.example.com,https://slow.example.com,direct')
 
@@ -216,6 +217,13 @@ describe('the summary’s words', () => {
     const fetch = { ...everything.fetch!, extracted: 0, unresolved: 0 }
     delete fetch.stopped
     expect(buildSummary({ ...everything, fetch }).sections.find(s => s.heading === 'Fetch')?.notes).toEqual([])
+  })
+
+  it('one zip extracted reads in the singular, as counts do', () => {
+    const fetch = { ...everything.fetch!, extracted: 1, unresolved: 0 }
+    delete fetch.stopped
+    expect(buildSummary({ ...everything, fetch }).sections.find(s => s.heading === 'Fetch')?.notes).toEqual(['One of the zips was extracted as it was verified, so go did not extract it again.'])
+    expect([counted(1, 'zip'), counted(0, 'zip'), counted(2, 'retry', 'retries'), counted(1, 'retry', 'retries')]).toEqual(['1 zip', '0 zips', '2 retries', '1 retry'])
   })
 
   it('a table cell keeps its row: a | is escaped, a line break becomes a space', () => {

@@ -9,6 +9,7 @@ import type { FetchReport, FetchStage } from '../fetch/stage.ts'
 import { type Candidate, demote, goproxyDisplay, goproxyValue } from '../go/goproxy.ts'
 import { type AttemptRecord, downloadWithRetries } from './retry.ts'
 import { formatSize } from '../util/size.ts'
+import { counted } from '../util/plural.ts'
 
 export interface DownloadOptions {
   /** The chain in the order to try, after the probe. */
@@ -85,5 +86,5 @@ export async function runDownload(options: DownloadOptions): Promise<DownloadRep
 
 function describeFetch(f: FetchReport): string {
   const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : ''
-  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips, ${f.extracted} of them extracted for go; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`
+  return `Fetched ${f.files} of ${counted(f.planned, 'planned file')} (${counted(f.plannedZips, 'zip')}, ${f.extracted} of them extracted for go; go.sum has ${counted(f.sumLines, 'line')}), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${counted(f.requests, 'time')}; ${counted(f.retries, 'retry', 'retries')}, ${counted(f.hedges, 'hedge')}, ${f.rejected} rejected${stopped}`
 }

@@ -10,6 +10,7 @@ import type { FetchReport } from '../fetch/stage.ts'
 import { goMayNotShare } from '../net/errors.ts'
 import type { ProbeResult } from '../probe/probe.ts'
 import { formatSize } from '../util/size.ts'
+import { counted } from '../util/plural.ts'
 import { describeSumdb } from '../go/sumdb.ts'
 import type { ToolchainReport } from '../toolchain/provide.ts'
 import type { RunFacts } from './facts.ts'
@@ -40,7 +41,6 @@ export function buildSummary(facts: RunFacts, { runner = true }: SummaryOptions 
   const proxied = proxiedZips(facts)
   const direct = facts.direct ?? []
   const modules = proxied + direct.length
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
   const firstInLine = firstInLineNotes(facts)
   const sections: Section[] = [
     {
@@ -52,7 +52,7 @@ export function buildSummary(facts: RunFacts, { runner = true }: SummaryOptions 
     },
     {
       heading: 'Result',
-      summary: joined(`${plural(modules, 'module')} in ${plural(facts.attempts.length, 'attempt')}`, runner && facts.exported ? 'GOPROXY exported for later steps' : ''),
+      summary: joined(`${counted(modules, 'module')} in ${counted(facts.attempts.length, 'attempt')}`, runner && facts.exported ? 'GOPROXY exported for later steps' : ''),
       header: ['Chosen proxy', ...(runner ? ['Exported GOPROXY'] : []), 'Modules downloaded', 'Attempts'],
       rows: [[facts.chosen ?? '—', ...(runner ? [facts.exported ?? '—'] : []), direct.length > 0 ? `${modules} (${direct.length} direct)` : String(modules), String(facts.attempts.length)]],
       notes: runner && facts.laterSteps ? [facts.laterSteps] : []
@@ -206,7 +206,7 @@ function fetchSections(f: FetchReport): Section[] {
       ]
     ],
     notes: [
-      ...(f.extracted > 0 ? [`${f.extracted} of the zips were extracted as they were verified, so go did not extract them again.`] : []),
+      ...(f.extracted > 0 ? [`${f.extracted === 1 ? 'One' : f.extracted} of the zips ${f.extracted === 1 ? 'was' : 'were'} extracted as ${f.extracted === 1 ? 'it was' : 'they were'} verified, so go did not extract ${f.extracted === 1 ? 'it' : 'them'} again.`] : []),
       ...(f.stopped ? [`The speculative fetch stopped early: ${f.stopped}; go fetched the rest.`] : []),
       ...(f.unresolved ? [`${f.unresolved} go.mod files could not be read for the plan; go fetched around them itself.`] : [])
     ]
