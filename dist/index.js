@@ -2847,9 +2847,9 @@ function unlinkEntry(dir, name) {
 
 // src/cache/verify-words.ts
 function describeVerify(v) {
-  const counted = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
+  const counted2 = [`${v.zips} zips`, `${v.trees} extracted trees`, `${v.mods} go.mod files`].join(", ");
   const outcome = v.discarded.length === 0 ? "all match" : `${v.discarded.length} discarded`;
-  return `${counted} in ${formatDuration(v.durationMs)}: ${outcome}`;
+  return `${counted2} in ${formatDuration(v.durationMs)}: ${outcome}`;
 }
 
 // src/cache/admit.ts
@@ -4696,7 +4696,7 @@ function hasDownloads(modcache) {
 }
 
 // src/go/goflags.ts
-import { mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync as writeFileSync4 } from "node:fs";
+import { existsSync as existsSync3, mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync as writeFileSync4 } from "node:fs";
 import os8 from "node:os";
 import path11 from "node:path";
 async function goflagsProblem(go, goflags, env) {
@@ -4710,13 +4710,18 @@ async function goflagsProblem(go, goflags, env) {
     rmSync2(dir, { recursive: true, force: true });
   }
 }
+function missingModfile(goflags, dir) {
+  const modfile = goflags.split(/\s+/).map((f) => /^--?modfile=(.+)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
+  if (modfile === void 0 || existsSync3(path11.resolve(dir, modfile))) return void 0;
+  return `-modfile=${modfile} names no file in ${dir}`;
+}
 function refusedGoflags(stderr) {
   return stderr.split("\n").find((line) => GOFLAGS_REFUSED.test(line));
 }
 var GOFLAGS_REFUSED = /^go: (parsing \$GOFLAGS: |(invalid (boolean )?value .* for flag|invalid boolean flag|flag needs an argument:) -\S+ \(from [$%]GOFLAGS%?\)(: |$))/;
 
 // src/engine/inputs.ts
-import { existsSync as existsSync3, statSync as statSync2 } from "node:fs";
+import { existsSync as existsSync4, statSync as statSync2 } from "node:fs";
 import path12 from "node:path";
 var DEFAULTS = {
   proxies: "",
@@ -4819,10 +4824,10 @@ function boolean(input, text) {
   throw refused(input, text, "is not true or false");
 }
 function goModuleDir(dir) {
-  if (!existsSync3(dir) || !statSync2(dir).isDirectory()) {
+  if (!existsSync4(dir) || !statSync2(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync3(path12.join(dir, "go.mod")) && !existsSync3(path12.join(dir, "go.work"))) {
+  if (!existsSync4(path12.join(dir, "go.mod")) && !existsSync4(path12.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -4854,7 +4859,7 @@ async function treeBytes(dir) {
 }
 
 // src/go/git.ts
-import { existsSync as existsSync4 } from "node:fs";
+import { existsSync as existsSync5 } from "node:fs";
 import path14 from "node:path";
 function packsOnDisk(base) {
   const given = base.GIT_CONFIG_COUNT ?? "0";
@@ -4868,7 +4873,7 @@ function packsOnDisk(base) {
 var GIT_CONFIG_TIMEOUT_MS = 5e3;
 async function gitSecrets(dir, env) {
   let cwd = path14.resolve(dir);
-  while (!existsSync4(cwd) && path14.dirname(cwd) !== cwd) cwd = path14.dirname(cwd);
+  while (!existsSync5(cwd) && path14.dirname(cwd) !== cwd) cwd = path14.dirname(cwd);
   const lines = [];
   const child = spawnGroup("git", ["config", "--null", "--get-regexp", "^url\\..*\\.(push)?insteadof$"], { cwd, env, onLine: (line) => lines.push(line) });
   const deadline2 = setTimeout(() => void child.kill(), GIT_CONFIG_TIMEOUT_MS);
@@ -7091,7 +7096,7 @@ function describeFailure(probes, attempts) {
 }
 
 // src/toolchain/provide.ts
-import { existsSync as existsSync5, promises as fs8 } from "node:fs";
+import { existsSync as existsSync6, promises as fs8 } from "node:fs";
 import os11 from "node:os";
 import path20 from "node:path";
 
@@ -7227,7 +7232,7 @@ function inToolCache(version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return void 0;
   const dir = path20.join(toolCache, TOOL, version, os11.arch());
-  return existsSync5(`${dir}.complete`) && existsSync5(dir) ? dir : void 0;
+  return existsSync6(`${dir}.complete`) && existsSync6(dir) ? dir : void 0;
 }
 async function allowExec(goroot) {
   const toolDirs = await fs8.readdir(path20.join(goroot, "pkg", "tool")).catch(() => []);
@@ -7265,11 +7270,11 @@ function describeToolchain(t) {
 }
 
 // src/download/direct.ts
-import { existsSync as existsSync6, statSync as statSync4 } from "node:fs";
+import { existsSync as existsSync7, statSync as statSync4 } from "node:fs";
 import path21 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync6(path21.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+  return new Set(lines.filter((l) => !l.goMod && existsSync7(path21.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
 var zipRequests = (urls, line) => {
   const zip = `/${wirePath(downloadPath(line.module, line.version, "zip"))}`;
@@ -7376,6 +7381,9 @@ var formatSize = (bytes) => {
   return bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 };
 
+// src/util/plural.ts
+var counted = (n, word, plural = `${word}s`) => `${n} ${n === 1 ? word : plural}`;
+
 // src/download/stage.ts
 async function runDownload(options) {
   const { fetch } = options;
@@ -7423,7 +7431,7 @@ async function runDownload(options) {
 }
 function describeFetch(f) {
   const stopped = f.stopped ? ` (the speculative fetch stopped: ${f.stopped})` : "";
-  return `Fetched ${f.files} of ${f.planned} planned files (${f.plannedZips} zips, ${f.extracted} of them extracted for go; go.sum has ${f.sumLines} lines), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${f.requests} times; ${f.retries} retries, ${f.hedges} hedges, ${f.rejected} rejected${stopped}`;
+  return `Fetched ${f.files} of ${counted(f.planned, "planned file")} (${counted(f.plannedZips, "zip")}, ${f.extracted} of them extracted for go; go.sum has ${counted(f.sumLines, "line")}), ${formatSize(f.bytes)} in ${formatDuration(f.durationMs)}; go asked the local proxy ${counted(f.requests, "time")}; ${counted(f.retries, "retry", "retries")}, ${counted(f.hedges, "hedge")}, ${f.rejected} rejected${stopped}`;
 }
 
 // src/download/probe-and-download.ts
@@ -8759,7 +8767,7 @@ function settingIn(file2, name) {
 }
 
 // src/go/vendor.ts
-import { existsSync as existsSync7 } from "node:fs";
+import { existsSync as existsSync8 } from "node:fs";
 import path25 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
@@ -8767,14 +8775,14 @@ function buildsFromVendor(facts) {
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync7(path25.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync8(path25.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { code: code2, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
   return { ok: code2 === 0, why: stderr.trim() };
 }
 
 // src/engine/depfiles.ts
-import { existsSync as existsSync8, promises as fs9 } from "node:fs";
+import { existsSync as existsSync9, promises as fs9 } from "node:fs";
 import path26 from "node:path";
 async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles2) {
   const goWork = await fs9.readFile(path26.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
@@ -8793,12 +8801,12 @@ async function readDependencyFiles(workspace, workingDirectory, patterns, globFi
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync8(path26.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync9(path26.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
   const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path26.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path26.resolve(workingDirectory, f)).filter((f) => existsSync8(f));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path26.resolve(workingDirectory, f)).filter((f) => existsSync9(f));
 }
 
 // src/engine/setup.ts
@@ -8856,6 +8864,8 @@ async function run(options) {
     const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) };
     const refused2 = ctx.toolchain.switches ? void 0 : await traced("GOFLAGS check", () => goflagsProblem(go, env.GOFLAGS, processEnv()));
     if (refused2) throw new InputError(GOFLAGS_INPUT, `go refuses them (${refused2}); fix GOFLAGS in the environment, or with go env -w GOFLAGS=\u2026`);
+    const modfile = missingModfile(env.GOFLAGS, settings.workingDirectory);
+    if (modfile) throw new InputError(GOFLAGS_INPUT, `${modfile}: go would fail every attempt on it`);
     later = settings.protectLaterSteps ? launchJobProxy() : void 0;
     const build = settings.buildCache ? await startBuildCache({ gocache: env.GOCACHE, keys: { os: env.GOOS, arch: env.GOARCH, goVersion: ctx.toolchain.name, files: deps.files }, timeoutMs: settings.cacheTimeoutMs }) : void 0;
     if (build) facts.buildCache = build.report;
@@ -11812,7 +11822,6 @@ function buildSummary(facts, { runner = true } = {}) {
   const proxied = proxiedZips(facts);
   const direct = facts.direct ?? [];
   const modules = proxied + direct.length;
-  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
   const firstInLine = firstInLineNotes(facts);
   const sections = [
     {
@@ -11824,7 +11833,7 @@ function buildSummary(facts, { runner = true } = {}) {
     },
     {
       heading: "Result",
-      summary: joined2(`${plural(modules, "module")} in ${plural(facts.attempts.length, "attempt")}`, runner && facts.exported ? "GOPROXY exported for later steps" : ""),
+      summary: joined2(`${counted(modules, "module")} in ${counted(facts.attempts.length, "attempt")}`, runner && facts.exported ? "GOPROXY exported for later steps" : ""),
       header: ["Chosen proxy", ...runner ? ["Exported GOPROXY"] : [], "Modules downloaded", "Attempts"],
       rows: [[facts.chosen ?? "\u2014", ...runner ? [facts.exported ?? "\u2014"] : [], direct.length > 0 ? `${modules} (${direct.length} direct)` : String(modules), String(facts.attempts.length)]],
       notes: runner && facts.laterSteps ? [facts.laterSteps] : []
@@ -11948,7 +11957,7 @@ function fetchSections(f) {
       ]
     ],
     notes: [
-      ...f.extracted > 0 ? [`${f.extracted} of the zips were extracted as they were verified, so go did not extract them again.`] : [],
+      ...f.extracted > 0 ? [`${f.extracted === 1 ? "One" : f.extracted} of the zips ${f.extracted === 1 ? "was" : "were"} extracted as ${f.extracted === 1 ? "it was" : "they were"} verified, so go did not extract ${f.extracted === 1 ? "it" : "them"} again.`] : [],
       ...f.stopped ? [`The speculative fetch stopped early: ${f.stopped}; go fetched the rest.`] : [],
       ...f.unresolved ? [`${f.unresolved} go.mod files could not be read for the plan; go fetched around them itself.`] : []
     ]

@@ -167,11 +167,19 @@ describe('exit codes', () => {
     expect(good.requests).toEqual([])
   })
 
+  it('2: a -modfile in GOFLAGS that names no file: named before any request, not retried', async () => {
+    const good = await proxies.start(healthy)
+    const run = await runCli(['--proxies', good.url], universe.sampleDir, { ...offlineGoEnv(tempModcache()), GOFLAGS: '-modfile=nonexist.mod' })
+    expect(run.code, run.stdout + run.stderr).toBe(2)
+    expect(lastLine(run.stderr)).toBe(`go-mod-download: GOFLAGS (from go env GOFLAGS): -modfile=nonexist.mod names no file in ${universe.sampleDir}: go would fail every attempt on it`)
+    expect(good.requests).toEqual([])
+  })
+
   it('2: a folder without go.mod', async () => {
     const run = await runCli([], os.tmpdir(), offlineGoEnv(tempModcache()))
     expect(run.code).toBe(2)
     // Run there, no flag given: the folder is named as the current one, with what to do.
-    expect(run.stderr).toBe(`go-mod-download: the current folder, ${os.tmpdir()} holds neither go.mod nor go.work: run it in a module's folder, or give --working-directory\n`)
+    expect(run.stderr).toBe(`go-mod-download: the current folder: ${os.tmpdir()} holds neither go.mod nor go.work; run it in a module's folder, or give --working-directory\n`)
     const named = await runCli(['--working-directory', os.tmpdir()], universe.sampleDir, offlineGoEnv(tempModcache()))
     expect(named.code).toBe(2)
     expect(named.stderr).toBe(`go-mod-download: --working-directory: ${os.tmpdir()} holds neither go.mod nor go.work\n`)

@@ -1,9 +1,10 @@
 // GOFLAGS judged before any request, by the installed go itself: what it refuses is named, what
 // it takes (however odd for an empty module) is left to the download.
-import { readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import os from 'node:os'
 import { describe, expect, it } from 'vitest'
-import { goflagsProblem, refusedGoflags } from '../src/go/goflags.ts'
+import { goflagsProblem, missingModfile, refusedGoflags } from '../src/go/goflags.ts'
 import { classify } from '../src/download/classify.ts'
 import { goBinary } from './support/go.ts'
 
@@ -32,6 +33,17 @@ describe('goflagsProblem', () => {
     const before = mine()
     await judge('-bogus')
     expect(mine()).toEqual(before)
+  })
+})
+
+describe('missingModfile', () => {
+  it('names a -modfile that is not where go runs, the last one counting; passes one that is, and no -modfile', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'modfile-'))
+    writeFileSync(path.join(dir, 'alt.mod'), 'module x\n')
+    expect(missingModfile('-mod=mod -modfile=nonexist.mod', dir)).toBe(`-modfile=nonexist.mod names no file in ${dir}`)
+    expect(missingModfile('--modfile=nonexist.mod -modfile=alt.mod', dir)).toBeUndefined()
+    expect(missingModfile(`-modfile=${path.join(dir, 'alt.mod')}`, os.tmpdir())).toBeUndefined()
+    expect(missingModfile('-mod=mod', dir)).toBeUndefined()
   })
 })
 

@@ -43,7 +43,7 @@ export async function runCli(argv: string[], streams: CliStreams = { stdout: pro
     if (!(e instanceof UsageError || e instanceof InputError)) throw e
     // The folder the command was run in, when no flag named one: said as such, with what to do.
     const unnamed = e instanceof InputError && e.input === 'working-directory' && !folderNamed
-    stderr.write(`go-mod-download: ${unnamed ? `the current folder, ${e.problem}: run it in a module's folder, or give --working-directory` : usageProblem(e)}\n`)
+    stderr.write(`go-mod-download: ${unnamed ? `the current folder: ${e.problem}; run it in a module's folder, or give --working-directory` : usageProblem(e)}\n`)
     return EXIT.usage
   }
   if (args.command === 'help') {

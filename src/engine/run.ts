@@ -8,7 +8,7 @@ import { handBuildCacheOn, hasDownloads, saveModuleCache, startBuildCache, start
 import type { DependencyFiles } from './depfiles.ts'
 import { formatDuration } from '../util/duration.ts'
 import { type GoEnv, processEnv } from '../go/goenv.ts'
-import { goflagsProblem } from '../go/goflags.ts'
+import { goflagsProblem, missingModfile } from '../go/goflags.ts'
 import type { Candidate } from '../go/goproxy.ts'
 import { InputError, type Settings } from './inputs.ts'
 import { goRuns, type GoRun } from '../download/go-runs.ts'
@@ -89,6 +89,8 @@ export async function run(options: RunOptions): Promise<RunResult> {
     // GOFLAGS go refuses, asked of the installed go: a toolchain go switches to judges them itself, later.
     const refused = ctx.toolchain.switches ? undefined : await traced('GOFLAGS check', () => goflagsProblem(go, env.GOFLAGS, processEnv()))
     if (refused) throw new InputError(GOFLAGS_INPUT, `go refuses them (${refused}); fix GOFLAGS in the environment, or with go env -w GOFLAGS=…`)
+    const modfile = missingModfile(env.GOFLAGS, settings.workingDirectory)
+    if (modfile) throw new InputError(GOFLAGS_INPUT, `${modfile}: go would fail every attempt on it`)
     // Launched now so that its start overlaps the download; configured only if the download succeeds.
     later = settings.protectLaterSteps ? launchJobProxy() : undefined
     const build = settings.buildCache

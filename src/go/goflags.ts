@@ -3,7 +3,7 @@
 // go's rules (a flag no go command knows is an error, one another command knows is ignored, a bad
 // value is an error only for a command that has the flag) are asked of go itself, running the
 // very command the download runs, in an empty module of its own, offline.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { output } from '../util/process.ts'
@@ -19,6 +19,20 @@ export async function goflagsProblem(go: string, goflags: string, env: Record<st
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * A `-modfile` in GOFLAGS that names no file in `dir`, where go runs: go takes the flag, then
+ * fails every attempt on it (`go: open alt.mod: no such file or directory`), which no retry fixes.
+ */
+export function missingModfile(goflags: string, dir: string): string | undefined {
+  const modfile = goflags
+    .split(/\s+/)
+    .map(f => /^--?modfile=(.+)$/.exec(f)?.[1])
+    .filter(v => v !== undefined)
+    .at(-1)
+  if (modfile === undefined || existsSync(path.resolve(dir, modfile))) return undefined
+  return `-modfile=${modfile} names no file in ${dir}`
 }
 
 /** The line in which go refuses GOFLAGS: an unknown flag or a non-flag, or a bad value. Any other complaint is the download's to meet. */
