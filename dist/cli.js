@@ -4696,8 +4696,8 @@ function planDownloads(input, loaded) {
     const current2 = selected.get(m.path);
     if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
   }
-  const listed = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed.flatMap((path28) => {
+  const listed2 = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
+  const downloads = listed2.flatMap((path28) => {
     const version = selected.get(path28);
     if (version === void 0) return [];
     const to = replace({ path: path28, version });
@@ -6403,14 +6403,22 @@ async function runProbe(options) {
 function describeFailure(probes, attempts) {
   const lines = [`go mod download failed after ${attempts.length} attempt${attempts.length === 1 ? "" : "s"}.`];
   for (const probe of probes) {
-    const own = attempts.filter((a) => a.first === probe.candidate.display);
-    const tried = own.map((a) => `attempt ${a.number}: ${a.reason}${a.detail ? ` (${a.detail})` : ""}`);
+    const tried = endings(attempts.filter((a) => a.first === probe.candidate.display));
     lines.push(`- ${probe.candidate.display}: ${probe.verdict}, ${probe.reason}${tried.length ? `; ${tried.join("; ")}` : ""}`);
   }
   const last = attempts.at(-1);
   if (last) lines.push(`Last error: ${last.reason}${last.detail ? `: ${last.detail}` : ""}`);
   return lines.join("\n");
 }
+function endings(own) {
+  const byWords = /* @__PURE__ */ new Map();
+  for (const a of own) {
+    const words = `${a.reason}${a.detail ? ` (${a.detail})` : ""}`;
+    byWords.set(words, [...byWords.get(words) ?? [], a.number]);
+  }
+  return [...byWords].map(([words, numbers]) => `${numbers.length === 1 ? "attempt" : "attempts"} ${listed(numbers)}: ${words}`);
+}
+var listed = (numbers) => numbers.length === 1 ? String(numbers[0]) : `${numbers.slice(0, -1).join(", ")} and ${numbers.at(-1)}`;
 
 // src/toolchain/provide.ts
 import { existsSync as existsSync5, promises as fs6 } from "node:fs";

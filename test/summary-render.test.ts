@@ -231,8 +231,11 @@ describe('the summary’s words', () => {
     expect(markdown).toContain('| ❌ unhealthy |  | `HTTP 502 from a\\|b` |')
   })
 
-  it('a failure lists each of a candidate’s attempts', () => {
-    const attempt = (number: number) => ({ number, first: mirror!.display, reason: 'stall' as const, detail: '', durationMs: 1, zips: 0 })
-    expect(describeFailure(probes.slice(0, 1), [attempt(1), attempt(3)]).split('\n')[1]).toBe('- https://***@mirror.example.com: healthy, served example.com/a@v1.0.0 .mod; attempt 1: stall; attempt 3: stall')
+  it('a failure lists how each of a candidate’s attempts ended, those that ended alike once', () => {
+    const attempt = (number: number, detail = '') => ({ number, first: mirror!.display, reason: 'stall' as const, detail, durationMs: 1, zips: 0 })
+    expect(describeFailure(probes.slice(0, 1), [attempt(1), attempt(3)]).split('\n')[1]).toBe('- https://***@mirror.example.com: healthy, served example.com/a@v1.0.0 .mod; attempts 1 and 3: stall')
+    expect(describeFailure(probes.slice(0, 1), [attempt(1, 'a'), attempt(2, 'b'), attempt(3, 'a'), attempt(4, 'a')]).split('\n')[1]).toBe(
+      '- https://***@mirror.example.com: healthy, served example.com/a@v1.0.0 .mod; attempts 1, 3 and 4: stall (a); attempt 2: stall (b)'
+    )
   })
 })
