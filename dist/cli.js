@@ -5371,6 +5371,15 @@ async function pRetry(input, options = {}) {
   throw new Error("Retry attempts exhausted without throwing an error.");
 }
 
+// src/util/size.ts
+var formatSize = (bytes) => {
+  if (bytes === void 0) return "";
+  return bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+};
+
+// src/fetch/fetcher.ts
+import { rm } from "node:fs/promises";
+
 // src/fetch/race.ts
 var SAMPLE_WINDOW = 32;
 var RATE_SAMPLE_MIN_BYTES = 64 << 10;
@@ -5616,6 +5625,7 @@ var Verifier = class {
 };
 
 // src/fetch/fetcher.ts
+var ONE_OFF_BUDGET_BYTES = 1 << 30;
 var Fetcher = class {
   /** Bytes received from candidates so far: progress, whatever finishes. */
   bytes = 0;
@@ -5633,6 +5643,9 @@ var Fetcher = class {
   stop = new AbortController();
   store;
   transient;
+  /** Bytes the one-off files hold on disk now (under way, or kept until released). */
+  oneOffBytes = 0;
+  oneOffBudget;
   forgetCleanup;
   constructor(options) {
     this.options = options;
@@ -5640,6 +5653,7 @@ var Fetcher = class {
     this.verifier = new Verifier(options.hashThreads);
     this.store = options.store;
     this.transient = new Store({ root: options.transientDir, downloads: "" });
+    this.oneOffBudget = options.oneOffBudgetBytes ?? ONE_OFF_BUDGET_BYTES;
     this.forgetCleanup = cleanUpOnCancel(() => this.close());
   }
   /** What each candidate did so far. */
@@ -5661,6 +5675,10 @@ var Fetcher = class {
   /** The candidates in use, in chain order. */
   get current() {
     return this.races.current;
+  }
+  /** Why a one-off request was refused, or given up. */
+  overBudget() {
+    return `busy: the files fetched here for one request already hold ${formatSize(this.oneOffBudget)} of disk, the most they may`;
   }
   /**
    * A file: from the store, joined with a fetch under way, or fetched now. A `speculative` caller
@@ -5716,6 +5734,7 @@ var Fetcher = class {
     this.races.close();
     await this.verifier.abandon();
     await Promise.all([this.store.clear(), this.transient.clear()]);
+    this.oneOffBytes = 0;
   }
   /**
    * Rounds over the candidates (a race each), driven by p-retry: a round that found no candidate
@@ -5767,11 +5786,15 @@ var Fetcher = class {
     let answered3 = false;
     stats.requests++;
     let pending;
+    const oneOff = store === this.transient;
+    const over = new AbortController();
+    let counted2 = 0;
+    let handedOn = false;
     try {
       pending = store === this.transient ? store.begin({ ...job, path: randomBytes5(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
       const { temp, tree } = pending;
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
-        signal: AbortSignal.any([own, ended]),
+        signal: AbortSignal.any([own, ended, over.signal]),
         maxBytes: job.maxBytes,
         floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs },
         onHeaders: () => {
@@ -5782,6 +5805,10 @@ var Fetcher = class {
           this.bytes += bytes;
           stats.bytes += bytes;
           events.onData(bytes);
+          if (!oneOff) return;
+          counted2 += bytes;
+          this.oneOffBytes += bytes;
+          if (this.oneOffBytes > this.oneOffBudget) over.abort(this.overBudget());
         }
       });
       if (isAbsent(answer2.status)) {
@@ -5807,14 +5834,25 @@ var Fetcher = class {
       this.races.streak(candidate, job.kind, true);
       this.files++;
       if (job.kind === "zip") this.zips++;
-      return { kind: "file", file: kept2.file, size: answer2.size, open: kept2.open };
+      if (!oneOff) return { kind: "file", file: kept2.file, size: answer2.size, open: kept2.open };
+      handedOn = true;
+      let released = false;
+      const release2 = () => {
+        if (released) return;
+        released = true;
+        this.oneOffBytes -= counted2;
+        void rm(kept2.file, { force: true });
+      };
+      return { kind: "file", file: kept2.file, size: answer2.size, open: kept2.open, release: release2 };
     } catch (e) {
+      if (over.signal.aborted) return { kind: "failed", why: String(over.signal.reason) };
       if (own.aborted ? !answered3 : !ended.aborted) {
         if (e.kind === "silent") this.races.streak(candidate, job.kind);
         else stats.failures++;
       }
       return { kind: "failed", why: e.message };
     } finally {
+      if (oneOff && !handedOn) this.oneOffBytes -= counted2;
       await pending?.end();
     }
   }
@@ -5834,7 +5872,6 @@ var RoundFailed = class extends Error {
 // src/fetch/local-proxy.ts
 import { timingSafeEqual } from "node:crypto";
 import { closeSync as closeSync6, createReadStream, fstatSync as fstatSync4 } from "node:fs";
-import { rm } from "node:fs/promises";
 import http from "node:http";
 
 // src/module/sumdb-request.ts
@@ -5946,10 +5983,10 @@ var READ_WHOLE = 64 << 10;
 function answer(outcome, job, response, onServed) {
   if (outcome.kind === "absent") return fail(response, outcome.status, `not found: ${job.module}@${job.version}`);
   if (outcome.kind === "failed") return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`);
-  if (job.transient) {
-    const drop = () => void rm(outcome.file, { force: true });
-    if (response.closed) drop();
-    else response.once("close", drop);
+  const release2 = outcome.release;
+  if (release2) {
+    if (response.closed) release2();
+    else response.once("close", release2);
   }
   if (response.closed) return;
   let fd;
@@ -6699,12 +6736,6 @@ function whoServed(o) {
   const chosen = chain.find((c) => served.includes(c))?.display ?? (o.direct.length > 0 ? "direct" : void 0);
   return { chain, ...chosen ? { chosen } : {}, leftOut: o.chain.filter((c) => !chain.includes(c)) };
 }
-
-// src/util/size.ts
-var formatSize = (bytes) => {
-  if (bytes === void 0) return "";
-  return bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
-};
 
 // src/util/plural.ts
 var counted = (n, word, plural = `${word}s`) => `${n} ${n === 1 ? word : plural}`;

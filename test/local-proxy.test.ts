@@ -389,6 +389,82 @@ describe.skipIf(process.platform !== 'linux')('a file fetched for one request, i
   }, 20_000)
 })
 
+// Each one-off file is removed once its answer is over, but its client decides when that is: 256
+// requests for large zips, none of them read, would hold 256 times go's 500 MiB. The files
+// fetched for one request share a budget of disk, under way or waiting to be sent.
+describe('files fetched for one request, over their budget of disk', () => {
+  const MIB = 1 << 20
+  const SENT = Buffer.alloc(3 * MIB, 5)
+  let upstream: http.Server
+  let fetcher: Fetcher
+  let budgeted: LocalProxy
+  let transientDir: string
+  const stalled = new Set<http.ServerResponse>()
+
+  beforeAll(async () => {
+    // `/stalls`: 3 MiB of a larger zip, then nothing; any other zip: 1 MiB at once.
+    upstream = http.createServer((request, response) => {
+      if (!request.url?.endsWith('.zip')) return void response.writeHead(404).end()
+      if (request.url.includes('/stalls')) {
+        stalled.add(response)
+        return void response.writeHead(200, { 'content-length': 2 * SENT.length }).write(SENT)
+      }
+      response.writeHead(200, { 'content-length': MIB }).end(SENT.subarray(0, MIB))
+    })
+    await new Promise<void>(resolve => upstream.listen(0, '127.0.0.1', resolve))
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'budget-'))
+    transientDir = path.join(dir, 'transient')
+    const candidate = parseCandidates(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`)[0] as Candidate
+    fetcher = new Fetcher({ client, candidates: [{ candidate, latencyMs: 0 }], store: new Store({ root: path.join(dir, 'store'), downloads: '' }), transientDir, rounds: 1, backoffMs: 10, stallTimeoutMs: 60_000, oneOffBudgetBytes: 3.5 * MIB })
+    budgeted = await startLocalProxy(fetcher, new Map(), { secret: 'secret' })
+  })
+  afterAll(async () => {
+    await budgeted.close()
+    await fetcher.close()
+    for (const response of stalled) response.destroy()
+    await new Promise(resolve => upstream.close(resolve))
+  })
+
+  /** A zip asked on a connection of its own: its status and body's size, or `no answer` within 5 s; `keep` gets the request. */
+  const ask = (module: string, keep?: http.ClientRequest[]) =>
+    new Promise<{ status: number; bytes: number; text: string } | 'no answer'>(resolve => {
+      const request = http.get(`${budgeted.url}/${module}/@v/v1.0.0.zip`, { agent: false }, response => {
+        const chunks: Buffer[] = []
+        response.on('data', (chunk: Buffer) => chunks.push(chunk))
+        response.on('end', () => {
+          const body = Buffer.concat(chunks)
+          resolve({ status: response.statusCode ?? 0, bytes: body.length, text: response.statusCode === 200 ? '' : body.toString() })
+        })
+      })
+      keep?.push(request)
+      request.on('error', () => resolve('no answer'))
+      setTimeout(() => resolve('no answer'), 5_000).unref()
+    })
+
+  it('each file given back once its answer is over: more of them, one after another, than the budget holds', async () => {
+    for (let i = 0; i < 8; i++) expect(await ask(`example.com/sent${i}`)).toMatchObject({ status: 200, bytes: MIB })
+  }, 30_000)
+
+  it('past the budget a one-off request fails, saying why; once the holder goes, it is served again and nothing is left', async () => {
+    const held: http.ClientRequest[] = []
+    const before = fetcher.bytes
+    // 3 MiB under way, held by a candidate that sends no more.
+    void ask('example.com/stalls', held)
+    const deadline = Date.now() + 5_000
+    while (fetcher.bytes - before < 3 * MIB && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+    // 1 MiB more would be past 3.5 MiB: given up as it crosses, the candidate not blamed.
+    const refused = await ask('example.com/over')
+    expect(refused).toMatchObject({ status: 502 })
+    expect((refused as { text: string }).text).toContain('busy: the files fetched here for one request already hold 3.5 MiB of disk, the most they may')
+    expect([...fetcher.stats.values()][0]?.failures).toBe(0)
+    for (const request of held) request.destroy()
+    await new Promise(resolve => setTimeout(resolve, 300))
+    expect(await ask('example.com/after')).toMatchObject({ status: 200, bytes: MIB })
+    await new Promise(resolve => setTimeout(resolve, 200))
+    expect(readdirSync(transientDir, { recursive: true }).filter(f => statSync(path.join(transientDir, String(f))).isFile())).toEqual([])
+  }, 30_000)
+})
+
 describe('requests beyond what it answers at once', () => {
   let upstream: http.Server
   let busy: LocalProxy

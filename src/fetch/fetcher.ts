@@ -10,6 +10,8 @@ import { isAbsent } from '../module/absent.ts'
 import type { FileJob } from '../module/vouched.ts'
 import type { HttpClient } from '../net/client.ts'
 import { formatDuration } from '../util/duration.ts'
+import { formatSize } from '../util/size.ts'
+import { rm } from 'node:fs/promises'
 import { cleanUpOnCancel } from '../util/process.ts'
 import { backoff, FLOOR_BYTES_PER_SEC } from '../util/timing.ts'
 import { CandidateRaces, type Outcome, type RankedCandidates, type Transfer } from './race.ts'
@@ -25,6 +27,8 @@ export interface FetcherOptions {
   store: Store
   /** Where files fetched for one request only go (never go's cache). */
   transientDir: string
+  /** The most bytes files fetched for one request may hold on disk at once, under way or waiting to be sent; ONE_OFF_BUDGET_BYTES unless given. */
+  oneOffBudgetBytes?: number
   /** Threads that hash (and write out) zips; one unless given. */
   hashThreads?: number
   /** Rounds over the candidates per file. */
@@ -53,6 +57,15 @@ interface Running {
   urgent: boolean
 }
 
+/**
+ * The disk files fetched for one request (a file go.sum does not name, a checksum-database
+ * lookup) may hold at once, fetched or being fetched. Each is removed once its answer is over,
+ * but its client decides when that is: anyone with the secret could ask for 256 large zips
+ * (each up to go's 500 MiB) and read none of them. Past the budget a one-off request fails at
+ * once, and go moves on down the chain; go itself asks few such files at a time.
+ */
+export const ONE_OFF_BUDGET_BYTES = 1 << 30
+
 export class Fetcher {
   /** Bytes received from candidates so far: progress, whatever finishes. */
   bytes = 0
@@ -70,6 +83,9 @@ export class Fetcher {
   private readonly stop = new AbortController()
   private readonly store: Store
   private readonly transient: Store
+  /** Bytes the one-off files hold on disk now (under way, or kept until released). */
+  private oneOffBytes = 0
+  private readonly oneOffBudget: number
   private readonly forgetCleanup: () => void
 
   constructor(options: FetcherOptions) {
@@ -78,6 +94,7 @@ export class Fetcher {
     this.verifier = new Verifier(options.hashThreads)
     this.store = options.store
     this.transient = new Store({ root: options.transientDir, downloads: '' })
+    this.oneOffBudget = options.oneOffBudgetBytes ?? ONE_OFF_BUDGET_BYTES
     this.forgetCleanup = cleanUpOnCancel(() => this.close())
   }
 
@@ -103,6 +120,11 @@ export class Fetcher {
   /** The candidates in use, in chain order. */
   get current(): Candidate[] {
     return this.races.current
+  }
+
+  /** Why a one-off request was refused, or given up. */
+  private overBudget(): string {
+    return `busy: the files fetched here for one request already hold ${formatSize(this.oneOffBudget)} of disk, the most they may`
   }
 
   /**
@@ -163,6 +185,7 @@ export class Fetcher {
     this.races.close()
     await this.verifier.abandon()
     await Promise.all([this.store.clear(), this.transient.clear()])
+    this.oneOffBytes = 0
   }
 
   /**
@@ -215,12 +238,17 @@ export class Fetcher {
     let answered = false
     stats.requests++
     let pending: Pending | undefined
+    // A one-off file's bytes count against the budget from the first one on, until it is released.
+    const oneOff = store === this.transient
+    const over = new AbortController()
+    let counted = 0
+    let handedOn = false
     try {
       // A file for one request is named afresh: another request for the same path gets a file of its own.
       pending = store === this.transient ? store.begin({ ...job, path: randomBytes(8).toString('hex') }, false) : store.begin(job, job.kind === 'zip')
       const { temp, tree } = pending
       const answer = await this.options.client.download(requestUrl(candidate, job.path), temp, {
-        signal: AbortSignal.any([own, ended]),
+        signal: AbortSignal.any([own, ended, over.signal]),
         maxBytes: job.maxBytes,
         floor: { bytesPerSec: FLOOR_BYTES_PER_SEC, windowMs },
         onHeaders: () => {
@@ -231,6 +259,10 @@ export class Fetcher {
           this.bytes += bytes
           stats.bytes += bytes
           events.onData(bytes)
+          if (!oneOff) return
+          counted += bytes
+          this.oneOffBytes += bytes
+          if (this.oneOffBytes > this.oneOffBudget) over.abort(this.overBudget())
         }
       })
       // How a proxy says it lacks a module: no fault of its own.
@@ -260,8 +292,19 @@ export class Fetcher {
       this.races.streak(candidate, job.kind, true)
       this.files++
       if (job.kind === 'zip') this.zips++
-      return { kind: 'file', file: kept.file, size: answer.size, open: kept.open }
+      if (!oneOff) return { kind: 'file', file: kept.file, size: answer.size, open: kept.open }
+      handedOn = true
+      let released = false
+      const release = () => {
+        if (released) return
+        released = true
+        this.oneOffBytes -= counted
+        void rm(kept.file, { force: true })
+      }
+      return { kind: 'file', file: kept.file, size: answer.size, open: kept.open, release }
     } catch (e) {
+      // The budget, not the candidate, ended it.
+      if (over.signal.aborted) return { kind: 'failed', why: String(over.signal.reason) }
       // Refused, reset, silent, or overtaken by a hedge before it answered. Not when it was
       // overtaken after it answered, nor when only the fetch's close ended it: a request a hedge
       // overtook counts even if the fetch closed before this line ran (go may finish first).
@@ -271,6 +314,7 @@ export class Fetcher {
       }
       return { kind: 'failed', why: (e as Error).message }
     } finally {
+      if (oneOff && !handedOn) this.oneOffBytes -= counted
       await pending?.end()
     }
   }

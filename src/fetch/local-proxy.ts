@@ -12,7 +12,6 @@
 // module/sumdb-request.ts); the rest get a 4xx before anything reaches a file or a candidate.
 import { timingSafeEqual } from 'node:crypto'
 import { closeSync, createReadStream, fstatSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { MAX_BYTES } from '../module/limits.ts'
@@ -150,14 +149,14 @@ const READ_WHOLE = 64 << 10
 function answer(outcome: Outcome, job: FileJob, response: http.ServerResponse, onServed: () => void): void {
   if (outcome.kind === 'absent') return fail(response, outcome.status, `not found: ${job.module}@${job.version}`)
   if (outcome.kind === 'failed') return fail(response, 502, `no candidate served ${job.path}: ${outcome.why}`)
-  // A file fetched for this request alone is removed once the response is over, however it
-  // ended: sent whole, cut short, or its client gone before the answer came (go killed or
-  // interrupted; anyone with the secret, request after request). Left, each would hold up to
-  // 500 MiB of the runner's disk for as long as the proxy lives.
-  if (job.transient) {
-    const drop = () => void rm(outcome.file, { force: true })
-    if (response.closed) drop()
-    else response.once('close', drop)
+  // A file fetched for this request alone is removed (and its bytes given back to the budget for
+  // such files) once the response is over, however it ended: sent whole, cut short, or its client
+  // gone before the answer came (go killed or interrupted; anyone with the secret, request after
+  // request). Left, each would hold up to 500 MiB of the runner's disk for as long as the proxy lives.
+  const release = outcome.release
+  if (release) {
+    if (response.closed) release()
+    else response.once('close', release)
   }
   // Its client gone already, nothing is opened for it: the response's 'close' was before this
   // answer, so a stream piped into it would wait for a drain that never comes, holding the file open.

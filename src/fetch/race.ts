@@ -10,8 +10,12 @@ import type { FileKind } from '../module/vouched.ts'
 import { bodyHedgeWindowMs, hedgeAfterMs, median, slowBodyBytesPerSec, stallWindowMs, Throughput } from '../util/timing.ts'
 import { type CandidateStats, emptyStats, isTroubled } from './stats.ts'
 
-/** A file in the store (`open` opens it again as the store reached it: no link on its way, never a FIFO or device), a proxy's "no such module" (404/410) from every candidate, or a failure. */
-export type Outcome = { kind: 'file'; file: string; size: number; open: () => number } | { kind: 'absent'; status: number } | { kind: 'failed'; why: string }
+/**
+ * A file in the store (`open` opens it again as the store reached it: no link on its way, never a
+ * FIFO or device; `release`, for a file fetched for one request, removes it once its answer is
+ * over), a proxy's "no such module" (404/410) from every candidate, or a failure.
+ */
+export type Outcome = { kind: 'file'; file: string; size: number; open: () => number; release?: () => void } | { kind: 'absent'; status: number } | { kind: 'failed'; why: string }
 
 /** Healthy URL candidates in chain order, each with its probe latency. */
 export type RankedCandidates = { candidate: Candidate; latencyMs: number }[]
