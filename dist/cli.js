@@ -4016,17 +4016,34 @@ function hasDownloads(modcache) {
 import { existsSync as existsSync2, mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync as writeFileSync4 } from "node:fs";
 import os4 from "node:os";
 import path10 from "node:path";
-async function goflagsProblem(go, goflags, env) {
+var GOFLAGS_CHECK_TIMEOUT_MS = 3e4;
+async function goflagsProblem(go, goflags, env, timeoutMs = GOFLAGS_CHECK_TIMEOUT_MS) {
   if (goflags.trim() === "") return void 0;
   const dir = mkdtempSync2(path10.join(env.RUNNER_TEMP || os4.tmpdir(), "go-mod-download-goflags-"));
   try {
     writeFileSync4(path10.join(dir, "go.mod"), "module goflags.check\n");
-    const { stderr } = await output(go, ["mod", "download"], { cwd: dir, env: { ...env, GOFLAGS: goflags, GOPROXY: "off", GOTOOLCHAIN: "local", GOWORK: "off" } });
-    return refusedGoflags(stderr);
+    const lines = [];
+    const child = spawnGroup(go, ["mod", "download"], {
+      cwd: dir,
+      env: { ...env, GOFLAGS: goflags, GOPROXY: "off", GOTOOLCHAIN: "local", GOWORK: "off", GOMODCACHE: path10.join(dir, "modcache"), ...NOTHING_DIRECT, GOSUMDB: "off" },
+      onLine: (line) => lines.push(line)
+    });
+    let timedOut = false;
+    const deadline2 = setTimeout(() => {
+      timedOut = true;
+      void child.kill();
+    }, timeoutMs);
+    try {
+      await child.exited;
+    } finally {
+      clearTimeout(deadline2);
+    }
+    return timedOut ? void 0 : refusedGoflags(lines.join("\n"));
   } finally {
     rmSync2(dir, { recursive: true, force: true });
   }
 }
+var NOTHING_DIRECT = { GOPRIVATE: "goflags-check-none", GONOPROXY: "goflags-check-none", GONOSUMDB: "goflags-check-none" };
 function missingModfile(goflags, dir) {
   const modfile = goflags.split(/\s+/).map((f) => /^--?modfile=(.+)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (modfile === void 0 || existsSync2(path10.resolve(dir, modfile))) return void 0;

@@ -1,8 +1,11 @@
 // GOFLAGS judged before any request, by the installed go itself: what it refuses is named, what
 // it takes (however odd for an empty module) is left to the download.
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
-import path from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
+import path from 'node:path'
+import { zipSync } from 'fflate'
 import { describe, expect, it } from 'vitest'
 import { goflagsProblem, missingModfile, refusedGoflags } from '../src/go/goflags.ts'
 import { classify } from '../src/download/classify.ts'
@@ -60,3 +63,68 @@ describe('refusedGoflags', () => {
     expect(classify(outcome('go: invalid boolean value "maybe" for flag -modcacherw (from $GOFLAGS): parse error'))).toMatchObject({ reason: 'invalid GOFLAGS', next: 'stop' })
   })
 })
+
+describe('goflagsProblem stays offline, out of the module cache, and bounded', () => {
+  /** A project whose go.mod names a module, and a module cache holding its download-cache files. */
+  function project(): { root: string; gomod: string; modcache: string } {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'goflags-project-'))
+    const gomod = path.join(root, 'go.mod')
+    writeFileSync(gomod, 'module proj\n\ngo 1.20\n\nrequire example.com/m v1.0.0\n')
+    return { root, gomod, modcache: path.join(root, 'modcache') }
+  }
+
+  it('an absolute -modfile naming private modules: go fetches nothing direct (a silent forward proxy on loopback sees no connection)', async () => {
+    const { root, gomod, modcache } = project()
+    const connections: net.Socket[] = []
+    const silent = net.createServer(socket => connections.push(socket))
+    await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+    const { port } = silent.address() as net.AddressInfo
+    try {
+      const env = { ...(process.env as Record<string, string>), GOMODCACHE: modcache, GOPRIVATE: 'example.com', HTTPS_PROXY: `http://127.0.0.1:${port}`, HTTP_PROXY: `http://127.0.0.1:${port}`, NO_PROXY: '', GIT_TERMINAL_PROMPT: '0' }
+      const started = performance.now()
+      expect(await goflagsProblem(goBinary(), `-modfile=${gomod}`, env, 5000)).toBeUndefined()
+      expect(connections).toHaveLength(0)
+      expect(performance.now() - started).toBeLessThan(4000)
+    } finally {
+      for (const socket of connections) socket.destroy()
+      silent.close()
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it('an absolute -modfile: nothing of the module cache is extracted, not even through a link out of it', async () => {
+    const { root, gomod, modcache } = project()
+    const zipDir = path.join(modcache, 'cache', 'download', 'example.com', 'm', '@v')
+    mkdirSync(zipDir, { recursive: true })
+    // go trusts a zip whose .ziphash matches go.sum; the action checks it only after the GOFLAGS check.
+    writeFileSync(path.join(zipDir, 'v1.0.0.zip'), zipOf({ 'example.com/m@v1.0.0/go.mod': 'module example.com/m\n', 'example.com/m@v1.0.0/m.go': 'package m\n' }))
+    writeFileSync(path.join(zipDir, 'v1.0.0.mod'), 'module example.com/m\n')
+    writeFileSync(path.join(zipDir, 'v1.0.0.info'), '{"Version":"v1.0.0"}\n')
+    const outside = path.join(root, 'outside')
+    mkdirSync(outside)
+    symlinkSync(outside, path.join(modcache, 'example.com'))
+    try {
+      const env = { ...(process.env as Record<string, string>), GOMODCACHE: modcache, GOSUMDB: 'off', GONOSUMDB: '', GOPRIVATE: '', GONOPROXY: '' }
+      expect(await goflagsProblem(goBinary(), `-modfile=${gomod} -mod=mod`, env, 5000)).toBeUndefined()
+      expect(readdirSync(outside)).toEqual([])
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it('a go that never ends (an -overlay that is a FIFO) is killed at the bound, and the flags are left to the download', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'goflags-fifo-'))
+    const fifo = path.join(root, 'overlay.json')
+    execFileSync('mkfifo', [fifo])
+    try {
+      const started = performance.now()
+      expect(await goflagsProblem(goBinary(), `-overlay=${fifo}`, process.env as Record<string, string>, 1000)).toBeUndefined()
+      expect(performance.now() - started).toBeLessThan(4000)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  }, 15_000)
+})
+
+/** A zip of the given files, as go's own Unzip reads them. */
+const zipOf = (files: Record<string, string>) => Buffer.from(zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, Buffer.from(text)]))))

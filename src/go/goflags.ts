@@ -6,20 +6,50 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { output } from '../util/process.ts'
+import { spawnGroup } from '../util/process.ts'
 
-/** go's words when it refuses GOFLAGS (the first line), or undefined when it takes them. */
-export async function goflagsProblem(go: string, goflags: string, env: Record<string, string>): Promise<string | undefined> {
+/**
+ * How long go may take to judge them (a few ms when it can). A go that takes longer is waiting on
+ * something the flags name (an -overlay or -modfile that is a FIFO, a mount that never answers):
+ * it is killed with its process group, and the download, under its watchdog, meets the flags.
+ */
+export const GOFLAGS_CHECK_TIMEOUT_MS = 30_000
+
+/**
+ * go's words when it refuses GOFLAGS (the first line), or undefined when it takes them. The flags
+ * may still name the project's own files (an absolute -modfile): go is given a module cache of its
+ * own, empty, and no module it may fetch direct, so that nothing is fetched, over the network or
+ * from the runner's module cache, and nothing is extracted there before the action checks it.
+ */
+export async function goflagsProblem(go: string, goflags: string, env: Record<string, string>, timeoutMs = GOFLAGS_CHECK_TIMEOUT_MS): Promise<string | undefined> {
   if (goflags.trim() === '') return undefined
   const dir = mkdtempSync(path.join(env.RUNNER_TEMP || os.tmpdir(), 'go-mod-download-goflags-'))
   try {
     writeFileSync(path.join(dir, 'go.mod'), 'module goflags.check\n')
-    const { stderr } = await output(go, ['mod', 'download'], { cwd: dir, env: { ...env, GOFLAGS: goflags, GOPROXY: 'off', GOTOOLCHAIN: 'local', GOWORK: 'off' } })
-    return refusedGoflags(stderr)
+    const lines: string[] = []
+    const child = spawnGroup(go, ['mod', 'download'], {
+      cwd: dir,
+      env: { ...env, GOFLAGS: goflags, GOPROXY: 'off', GOTOOLCHAIN: 'local', GOWORK: 'off', GOMODCACHE: path.join(dir, 'modcache'), ...NOTHING_DIRECT, GOSUMDB: 'off' },
+      onLine: line => lines.push(line)
+    })
+    let timedOut = false
+    const deadline = setTimeout(() => {
+      timedOut = true
+      void child.kill()
+    }, timeoutMs)
+    try {
+      await child.exited
+    } finally {
+      clearTimeout(deadline)
+    }
+    return timedOut ? undefined : refusedGoflags(lines.join('\n'))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
 }
+
+/** A pattern no module path matches (its first element has no dot): with GOPROXY=off, go may fetch nothing at all. */
+const NOTHING_DIRECT = { GOPRIVATE: 'goflags-check-none', GONOPROXY: 'goflags-check-none', GONOSUMDB: 'goflags-check-none' }
 
 /**
  * A `-modfile` in GOFLAGS that names no file in `dir`, where go runs: go takes the flag, then
