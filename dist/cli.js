@@ -955,6 +955,9 @@ function usePort(adapter) {
   return before;
 }
 
+// src/engine/run.ts
+import path26 from "node:path";
+
 // src/cache/keys.ts
 import { createHash } from "node:crypto";
 var KEY_PREFIX = "go-mod-download";
@@ -1016,44 +1019,44 @@ function unescapeCase(escaped3) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path28) {
-  if (path28 === "") return "empty string";
-  if (path28.startsWith("-")) return "leading dash";
-  if (path28.includes("//")) return "double slash";
-  if (path28.endsWith("/")) return "trailing slash";
-  for (const elem of path28.split("/")) {
+function modulePathProblem(path29) {
+  if (path29 === "") return "empty string";
+  if (path29.startsWith("-")) return "leading dash";
+  if (path29.includes("//")) return "double slash";
+  if (path29.endsWith("/")) return "trailing slash";
+  for (const elem of path29.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path28.split("/")[0];
+  const first = path29.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path28) === void 0) return "invalid version";
+  if (splitPathVersion(path29) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path28) {
-  if (path28.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path28);
+function splitPathVersion(path29) {
+  if (path29.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path29);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path28);
-  if (!m) return { prefix: path28, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path29);
+  if (!m) return { prefix: path29, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path28.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path29.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path28) {
-  const problem = modulePathProblem(path28);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path28)}: ${problem}`);
-  return escapeCase(path28);
+function escapePath(path29) {
+  const problem = modulePathProblem(path29);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path29)}: ${problem}`);
+  return escapeCase(path29);
 }
 function unescapePath(escaped3) {
-  const path28 = unescapeCase(escaped3);
-  return path28 !== void 0 && modulePathProblem(path28) === void 0 ? path28 : void 0;
+  const path29 = unescapeCase(escaped3);
+  return path29 !== void 0 && modulePathProblem(path29) === void 0 ? path29 : void 0;
 }
 
 // src/module/version.ts
@@ -1087,12 +1090,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path28) {
-  return path28.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path29) {
+  return path29.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path28) {
+function parseRequestPath(path29) {
   const decoded = [];
-  for (const element of path28.split("/")) {
+  for (const element of path29.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -1249,8 +1252,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path28) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path28.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path29) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path29.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -2729,8 +2732,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path28 = downloadPath(line.module, line.version, kind);
-      known.set(path28, { module: line.module, version: line.version, kind, path: path28, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path29 = downloadPath(line.module, line.version, kind);
+      known.set(path29, { module: line.module, version: line.version, kind, path: path29, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -2753,7 +2756,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path28) => checks.set(path28, { module, version, what, path: path28, hash });
+    const add = (what, path29) => checks.set(path29, { module, version, what, path: path29, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -4674,8 +4677,8 @@ function parseGoWork(text) {
   }
   return file2;
 }
-function isLocalPath(path28) {
-  return path28.startsWith("./") || path28.startsWith("../") || path28.startsWith("/") || path28 === "." || path28 === ".." || /^[A-Za-z]:[\\/]/.test(path28) || path28.startsWith(".\\") || path28.startsWith("..\\");
+function isLocalPath(path29) {
+  return path29.startsWith("./") || path29.startsWith("../") || path29.startsWith("/") || path29 === "." || path29 === ".." || /^[A-Za-z]:[\\/]/.test(path29) || path29.startsWith(".\\") || path29.startsWith("..\\");
 }
 
 // src/fetch/download-set.ts
@@ -4714,10 +4717,10 @@ function planDownloads(input, loaded) {
     if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
   }
   const listed2 = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed2.flatMap((path28) => {
-    const version = selected.get(path28);
+  const downloads = listed2.flatMap((path29) => {
+    const version = selected.get(path29);
     if (version === void 0) return [];
-    const to = replace({ path: path28, version });
+    const to = replace({ path: path29, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -5894,10 +5897,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path28) {
+function parseSumdbPath(path29) {
   let decoded;
   try {
-    const elements = path28.split("/").map((e) => decodeURIComponent(e));
+    const elements = path29.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -8113,6 +8116,7 @@ async function run(options) {
       failedOn = "input";
       throw new Error(problem);
     }
+    if (!path26.isAbsolute(env.GOMODCACHE)) throw new InputError(GOMODCACHE_INPUT, modcacheProblem(env.GOMODCACHE));
     const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) };
     const refused2 = ctx.toolchain.switches ? void 0 : await traced("GOFLAGS check", () => goflagsProblem(go, env.GOFLAGS, processEnv()));
     if (refused2) throw new InputError(GOFLAGS_INPUT, `go refuses them (${refused2}); fix GOFLAGS in the environment, or with go env -w GOFLAGS=\u2026`);
@@ -8221,6 +8225,8 @@ async function download(ctx) {
   }
 }
 var GOFLAGS_INPUT = "GOFLAGS (from go env GOFLAGS)";
+var GOMODCACHE_INPUT = "GOMODCACHE (from go env GOMODCACHE)";
+var modcacheProblem = (modcache) => modcache === "" ? "is not set, nor GOPATH, nor HOME: go has no module cache; set GOMODCACHE to an absolute path" : `${JSON.stringify(modcache)} is not an absolute path, which go requires of the module cache; set GOMODCACHE to one`;
 function noGoSum(cache) {
   return cache ? "There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch." : "There is no go.sum: no module can be checked against it, so nothing is fetched ahead of go; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get the verified prefetch.";
 }
@@ -8251,10 +8257,10 @@ async function checkModuleCache(attempt) {
 import { randomBytes as randomBytes7 } from "node:crypto";
 import { mkdtempSync as mkdtempSync4, rmSync as rmSync4 } from "node:fs";
 import os8 from "node:os";
-import path27 from "node:path";
+import path28 from "node:path";
 
 // src/later/serve.ts
-import path26 from "node:path";
+import path27 from "node:path";
 import { rmSync as rmSync3 } from "node:fs";
 var ROUNDS = 3;
 var BACKOFF_MS2 = 250;
@@ -8305,7 +8311,7 @@ async function serveJobProxy(config, trust) {
     async close() {
       await proxy.close();
       client.close();
-      rmSync3(path26.join(config.workDir, "store"), { recursive: true, force: true });
+      rmSync3(path27.join(config.workDir, "store"), { recursive: true, force: true });
     }
   };
 }
@@ -8322,7 +8328,7 @@ async function serve(options, secrets) {
   const secret = randomBytes7(18).toString("base64url");
   port.secret(secret);
   secrets.push(secret);
-  const workDir = mkdtempSync4(path27.join(os8.tmpdir(), "go-mod-download-serve-"));
+  const workDir = mkdtempSync4(path28.join(os8.tmpdir(), "go-mod-download-serve-"));
   let proxy;
   try {
     proxy = await serveJobProxy(

@@ -1499,6 +1499,9 @@ function saveState(name, value) {
   issueCommand("save-state", { name }, toCommandValue(value));
 }
 
+// src/engine/run.ts
+import path27 from "node:path";
+
 // src/cache/keys.ts
 import { createHash } from "node:crypto";
 var KEY_PREFIX = "go-mod-download";
@@ -1699,44 +1702,44 @@ function unescapeCase(escaped4) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path32) {
-  if (path32 === "") return "empty string";
-  if (path32.startsWith("-")) return "leading dash";
-  if (path32.includes("//")) return "double slash";
-  if (path32.endsWith("/")) return "trailing slash";
-  for (const elem of path32.split("/")) {
+function modulePathProblem(path33) {
+  if (path33 === "") return "empty string";
+  if (path33.startsWith("-")) return "leading dash";
+  if (path33.includes("//")) return "double slash";
+  if (path33.endsWith("/")) return "trailing slash";
+  for (const elem of path33.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path32.split("/")[0];
+  const first = path33.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path32) === void 0) return "invalid version";
+  if (splitPathVersion(path33) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path32) {
-  if (path32.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path32);
+function splitPathVersion(path33) {
+  if (path33.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path33);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path32);
-  if (!m) return { prefix: path32, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path33);
+  if (!m) return { prefix: path33, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path32.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path33.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path32) {
-  const problem = modulePathProblem(path32);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path32)}: ${problem}`);
-  return escapeCase(path32);
+function escapePath(path33) {
+  const problem = modulePathProblem(path33);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path33)}: ${problem}`);
+  return escapeCase(path33);
 }
 function unescapePath(escaped4) {
-  const path32 = unescapeCase(escaped4);
-  return path32 !== void 0 && modulePathProblem(path32) === void 0 ? path32 : void 0;
+  const path33 = unescapeCase(escaped4);
+  return path33 !== void 0 && modulePathProblem(path33) === void 0 ? path33 : void 0;
 }
 
 // src/module/version.ts
@@ -1770,12 +1773,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path32) {
-  return path32.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path33) {
+  return path33.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path32) {
+function parseRequestPath(path33) {
   const decoded = [];
-  for (const element of path32.split("/")) {
+  for (const element of path33.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -1932,8 +1935,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path32) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path32.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path33) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path33.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -3412,8 +3415,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path32 = downloadPath(line.module, line.version, kind);
-      known.set(path32, { module: line.module, version: line.version, kind, path: path32, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path33 = downloadPath(line.module, line.version, kind);
+      known.set(path33, { module: line.module, version: line.version, kind, path: path33, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -3436,7 +3439,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path32) => checks.set(path32, { module, version, what, path: path32, hash });
+    const add = (what, path33) => checks.set(path33, { module, version, what, path: path33, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -5357,8 +5360,8 @@ function parseGoWork(text) {
   }
   return file2;
 }
-function isLocalPath(path32) {
-  return path32.startsWith("./") || path32.startsWith("../") || path32.startsWith("/") || path32 === "." || path32 === ".." || /^[A-Za-z]:[\\/]/.test(path32) || path32.startsWith(".\\") || path32.startsWith("..\\");
+function isLocalPath(path33) {
+  return path33.startsWith("./") || path33.startsWith("../") || path33.startsWith("/") || path33 === "." || path33 === ".." || /^[A-Za-z]:[\\/]/.test(path33) || path33.startsWith(".\\") || path33.startsWith("..\\");
 }
 
 // src/fetch/download-set.ts
@@ -5397,10 +5400,10 @@ function planDownloads(input, loaded) {
     if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
   }
   const listed2 = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed2.flatMap((path32) => {
-    const version = selected.get(path32);
+  const downloads = listed2.flatMap((path33) => {
+    const version = selected.get(path33);
     if (version === void 0) return [];
-    const to = replace({ path: path32, version });
+    const to = replace({ path: path33, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -6577,10 +6580,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path32) {
+function parseSumdbPath(path33) {
   let decoded;
   try {
-    const elements = path32.split("/").map((e) => decodeURIComponent(e));
+    const elements = path33.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -8917,6 +8920,7 @@ async function run(options) {
       failedOn = "input";
       throw new Error(problem);
     }
+    if (!path27.isAbsolute(env.GOMODCACHE)) throw new InputError(GOMODCACHE_INPUT, modcacheProblem(env.GOMODCACHE));
     const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) };
     const refused2 = ctx.toolchain.switches ? void 0 : await traced("GOFLAGS check", () => goflagsProblem(go, env.GOFLAGS, processEnv()));
     if (refused2) throw new InputError(GOFLAGS_INPUT, `go refuses them (${refused2}); fix GOFLAGS in the environment, or with go env -w GOFLAGS=\u2026`);
@@ -9025,6 +9029,8 @@ async function download(ctx) {
   }
 }
 var GOFLAGS_INPUT = "GOFLAGS (from go env GOFLAGS)";
+var GOMODCACHE_INPUT = "GOMODCACHE (from go env GOMODCACHE)";
+var modcacheProblem = (modcache) => modcache === "" ? "is not set, nor GOPATH, nor HOME: go has no module cache; set GOMODCACHE to an absolute path" : `${JSON.stringify(modcache)} is not an absolute path, which go requires of the module cache; set GOMODCACHE to one`;
 function noGoSum(cache) {
   return cache ? "There is no go.sum: the action cannot check any module against it, so it neither restores nor saves the module cache and does not prefetch; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get verified caching and prefetch." : "There is no go.sum: no module can be checked against it, so nothing is fetched ahead of go; go downloads through the probed chain and checks each module against the checksum database (GOSUMDB) itself. Commit go.sum (go mod tidy) to get the verified prefetch.";
 }
@@ -9089,10 +9095,10 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path31 from "path";
+import * as path32 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path27 from "path";
+import * as path28 from "path";
 import assert2 from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
 function dirname2(p) {
@@ -9100,7 +9106,7 @@ function dirname2(p) {
   if (IS_WINDOWS3 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path27.dirname(p);
+  let result = path28.dirname(p);
   if (IS_WINDOWS3 && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -9137,7 +9143,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert2(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS3 && root.endsWith("\\")) {
   } else {
-    root += path27.sep;
+    root += path28.sep;
   }
   return root + itemPath;
 }
@@ -9171,10 +9177,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators(p);
-  if (!p.endsWith(path27.sep)) {
+  if (!p.endsWith(path28.sep)) {
     return p;
   }
-  if (p === path27.sep) {
+  if (p === path28.sep) {
     return p;
   }
   if (IS_WINDOWS3 && /^[A-Z]:\\$/i.test(p)) {
@@ -9242,7 +9248,7 @@ function partialMatch(patterns, itemPath) {
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os12 from "os";
-import * as path30 from "path";
+import * as path31 from "path";
 import assert4 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
@@ -10459,11 +10465,11 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path28 = {
+var path29 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep2 = defaultPlatform === "win32" ? path28.win32.sep : path28.posix.sep;
+var sep2 = defaultPlatform === "win32" ? path29.win32.sep : path29.posix.sep;
 minimatch.sep = sep2;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -11210,7 +11216,7 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path29 from "path";
+import * as path30 from "path";
 import assert3 from "assert";
 var IS_WINDOWS5 = process.platform === "win32";
 var Path = class {
@@ -11224,12 +11230,12 @@ var Path = class {
       assert3(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path29.sep);
+        this.segments = itemPath.split(path30.sep);
       } else {
         let remaining = itemPath;
         let dir = dirname2(remaining);
         while (dir !== remaining) {
-          const basename3 = path29.basename(remaining);
+          const basename3 = path30.basename(remaining);
           this.segments.unshift(basename3);
           remaining = dir;
           dir = dirname2(remaining);
@@ -11247,7 +11253,7 @@ var Path = class {
           assert3(segment === dirname2(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert3(!segment.includes(path29.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert3(!segment.includes(path30.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -11258,12 +11264,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path29.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path30.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
     for (let i = 1; i < this.segments.length; i++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path29.sep;
+        result += path30.sep;
       }
       result += this.segments[i];
     }
@@ -11295,7 +11301,7 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path30.sep);
+    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path31.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -11319,8 +11325,8 @@ var Pattern = class _Pattern {
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
       itemPath = normalizeSeparators(itemPath);
-      if (!itemPath.endsWith(path30.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path30.sep}`;
+      if (!itemPath.endsWith(path31.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path31.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -11355,9 +11361,9 @@ var Pattern = class _Pattern {
     assert4(literalSegments.every((x, i) => (x !== "." || i === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert4(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path30.sep}`)) {
+    if (pattern === "." || pattern.startsWith(`.${path31.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path30.sep}`)) {
+    } else if (pattern === "~" || pattern.startsWith(`~${path31.sep}`)) {
       homedir2 = homedir2 || os12.homedir();
       assert4(homedir2, "Unable to determine HOME directory");
       assert4(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -11433,8 +11439,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path32, level) {
-    this.path = path32;
+  constructor(path33, level) {
+    this.path = path33;
     this.level = level;
   }
 };
@@ -11601,7 +11607,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path31.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path32.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -11611,7 +11617,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs10.promises.readdir(item.path))).map((x) => new SearchState(path31.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs10.promises.readdir(item.path))).map((x) => new SearchState(path32.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match4 & MatchKind.File) {
           yield yield __await(item.path);

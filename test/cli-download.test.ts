@@ -1,5 +1,5 @@
 // `go-mod-download download` as a user runs it: dist/cli.js in a module's folder, the real go, loopback proxies.
-import { mkdtempSync, writeFileSync, readFileSync, cpSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -173,6 +173,15 @@ describe('exit codes', () => {
     expect(run.code, run.stdout + run.stderr).toBe(2)
     expect(lastLine(run.stderr)).toBe(`go-mod-download: GOFLAGS (from go env GOFLAGS): -modfile=nonexist.mod names no file in ${universe.sampleDir}: go would fail every attempt on it`)
     expect(good.requests).toEqual([])
+  })
+
+  it('2: a GOMODCACHE go refuses (relative, or none at all): named before any request, nothing written', async () => {
+    const good = await proxies.start(healthy)
+    const run = await runCli(['--proxies', good.url], universe.sampleDir, { ...offlineGoEnv(tempModcache()), GOMODCACHE: 'relative/modcache' })
+    expect(run.code, run.stdout + run.stderr).toBe(2)
+    expect(lastLine(run.stderr)).toBe('go-mod-download: GOMODCACHE (from go env GOMODCACHE): "relative/modcache" is not an absolute path, which go requires of the module cache; set GOMODCACHE to one')
+    expect(good.requests).toEqual([])
+    expect(existsSync(path.join(universe.sampleDir, 'relative'))).toBe(false)
   })
 
   it('2: a folder without go.mod', async () => {

@@ -1,6 +1,7 @@
 // One run of the engine, whichever front door opens it: settings → restore → probe → download →
 // save, and the report. It writes through the port and returns facts: what the summary says, and
 // what the front door hands on (variables and PATH for later steps, the post step's state).
+import path from 'node:path'
 import { cacheKeys, saveDecision } from '../cache/keys.ts'
 import { exportChain } from '../later/export.ts'
 import { type JobProxyLaunch, launchJobProxy } from '../later/start.ts'
@@ -85,6 +86,9 @@ export async function run(options: RunOptions): Promise<RunResult> {
       failedOn = 'input'
       throw new Error(problem)
     }
+    // A module cache go refuses (it met it only in the download, after the restore, the probe and the
+    // fetch, which wrote a module cache of their own relative to this process's folder).
+    if (!path.isAbsolute(env.GOMODCACHE)) throw new InputError(GOMODCACHE_INPUT, modcacheProblem(env.GOMODCACHE))
     const ctx: RunContext = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) }
     // GOFLAGS go refuses, asked of the installed go: a toolchain go switches to judges them itself, later.
     const refused = ctx.toolchain.switches ? undefined : await traced('GOFLAGS check', () => goflagsProblem(go, env.GOFLAGS, processEnv()))
@@ -212,6 +216,14 @@ async function download(ctx: RunContext): Promise<{ chain: Candidate[]; facts: D
 
 /** GOFLAGS as a failure names it: not an input of the action, but the setting go reads. */
 const GOFLAGS_INPUT = 'GOFLAGS (from go env GOFLAGS)'
+
+const GOMODCACHE_INPUT = 'GOMODCACHE (from go env GOMODCACHE)'
+
+/** Why go would refuse this module cache: go env reports it as set, relative or empty, and go refuses it when it needs it. */
+const modcacheProblem = (modcache: string): string =>
+  modcache === ''
+    ? 'is not set, nor GOPATH, nor HOME: go has no module cache; set GOMODCACHE to an absolute path'
+    : `${JSON.stringify(modcache)} is not an absolute path, which go requires of the module cache; set GOMODCACHE to one`
 
 /** What a missing go.sum costs; the cache only where there is one to restore and save (not the CLI's, nor with `cache: false`). */
 function noGoSum(cache: boolean): string {
