@@ -6925,7 +6925,7 @@ async function startFetchStage(o, project, candidates, isPrivate) {
 }
 
 // src/net/client.ts
-import { closeSync as closeSync7, openSync as openSync4, writeSync as writeSync4 } from "node:fs";
+import { closeSync as closeSync8, openSync as openSync5, writeSync as writeSync4 } from "node:fs";
 import http3 from "node:http";
 import https from "node:https";
 import tls4 from "node:tls";
@@ -7485,7 +7485,7 @@ function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
 
 // src/net/goauth.ts
 import { execFile as execFile2 } from "node:child_process";
-import { readFileSync as readFileSync3 } from "node:fs";
+import { closeSync as closeSync7, constants as constants5, fstatSync as fstatSync5, openSync as openSync4, readFileSync as readFileSync3 } from "node:fs";
 
 // src/net/netrc.ts
 import path21 from "node:path";
@@ -7666,11 +7666,18 @@ function secretParts(value) {
 }
 var TOKEN_LIKE_LOGIN = 16;
 function readOptional(file2) {
+  let fd;
   try {
-    return readFileSync3(file2, "utf8");
+    fd = openSync4(file2, constants5.O_RDONLY | (constants5.O_NONBLOCK ?? 0));
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
+  }
+  try {
+    if (!fstatSync5(fd).isFile()) throw new Error(`cannot read ${file2} (GOAUTH=netrc): not a regular file`);
+    return readFileSync3(fd, "utf8");
+  } finally {
+    closeSync7(fd);
   }
 }
 
@@ -7821,7 +7828,7 @@ var HttpClient = class {
         return { status, contentType, size: 0 };
       }
       let size = 0;
-      const fd = openSync4(file2, "wx");
+      const fd = openSync5(file2, "wx");
       try {
         for await (const chunk of response) {
           size += chunk.length;
@@ -7833,7 +7840,7 @@ var HttpClient = class {
           for (let at = 0; at < chunk.length; ) at += writeSync4(fd, chunk, at);
         }
       } finally {
-        closeSync7(fd);
+        closeSync8(fd);
       }
       return { status, contentType, size };
     });

@@ -3544,7 +3544,7 @@ function fetcherIn(dir, options, own) {
 }
 
 // src/net/client.ts
-import { closeSync as closeSync6, openSync as openSync3, writeSync as writeSync3 } from "node:fs";
+import { closeSync as closeSync7, openSync as openSync4, writeSync as writeSync3 } from "node:fs";
 import http3 from "node:http";
 import https from "node:https";
 import tls4 from "node:tls";
@@ -4141,7 +4141,7 @@ function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
 
 // src/net/goauth.ts
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { closeSync as closeSync6, constants as constants4, fstatSync as fstatSync4, openSync as openSync3, readFileSync } from "node:fs";
 
 // src/net/netrc.ts
 import path5 from "node:path";
@@ -4322,11 +4322,18 @@ function secretParts(value) {
 }
 var TOKEN_LIKE_LOGIN = 16;
 function readOptional(file2) {
+  let fd;
   try {
-    return readFileSync(file2, "utf8");
+    fd = openSync3(file2, constants4.O_RDONLY | (constants4.O_NONBLOCK ?? 0));
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
+  }
+  try {
+    if (!fstatSync4(fd).isFile()) throw new Error(`cannot read ${file2} (GOAUTH=netrc): not a regular file`);
+    return readFileSync(fd, "utf8");
+  } finally {
+    closeSync6(fd);
   }
 }
 
@@ -4594,7 +4601,7 @@ var HttpClient = class {
         return { status, contentType, size: 0 };
       }
       let size = 0;
-      const fd = openSync3(file2, "wx");
+      const fd = openSync4(file2, "wx");
       try {
         for await (const chunk of response) {
           size += chunk.length;
@@ -4606,7 +4613,7 @@ var HttpClient = class {
           for (let at = 0; at < chunk.length; ) at += writeSync3(fd, chunk, at);
         }
       } finally {
-        closeSync6(fd);
+        closeSync7(fd);
       }
       return { status, contentType, size };
     });

@@ -1,4 +1,5 @@
 // GOAUTH and .netrc as cmd/go applies them.
+import { spawn, execFileSync } from 'node:child_process'
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -113,4 +114,21 @@ describe('loadGoAuth', () => {
     expect(auth.unsupported).toEqual(['git /src'])
     expect(await auth.refresh(new URL('https://mirror.example.com/x'), '401')).toBe(false)
   })
+})
+
+describe('a .netrc that is not a file', () => {
+  it('a FIFO is refused at once, not read until a writer comes', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'netrc-fifo-'))
+    const fifo = path.join(dir, 'netrc')
+    execFileSync('mkfifo', [fifo])
+    // A writer that comes after 3 s and goes: without it, a blocking read would hold this thread for good.
+    const writer = spawn('sh', ['-c', 'sleep 3; exec 3>"$0"; sleep 1', fifo], { stdio: 'ignore' })
+    try {
+      const started = performance.now()
+      await expect(loadGoAuth('netrc', { NETRC: fifo }, 'linux')).rejects.toThrow(`cannot read ${fifo} (GOAUTH=netrc): not a regular file`)
+      expect(performance.now() - started).toBeLessThan(1000)
+    } finally {
+      writer.kill('SIGKILL')
+    }
+  }, 15_000)
 })
