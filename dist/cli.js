@@ -956,7 +956,7 @@ function usePort(adapter) {
 }
 
 // src/engine/run.ts
-import path26 from "node:path";
+import path27 from "node:path";
 
 // src/cache/keys.ts
 import { createHash } from "node:crypto";
@@ -1019,44 +1019,44 @@ function unescapeCase(escaped3) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path29) {
-  if (path29 === "") return "empty string";
-  if (path29.startsWith("-")) return "leading dash";
-  if (path29.includes("//")) return "double slash";
-  if (path29.endsWith("/")) return "trailing slash";
-  for (const elem of path29.split("/")) {
+function modulePathProblem(path30) {
+  if (path30 === "") return "empty string";
+  if (path30.startsWith("-")) return "leading dash";
+  if (path30.includes("//")) return "double slash";
+  if (path30.endsWith("/")) return "trailing slash";
+  for (const elem of path30.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path29.split("/")[0];
+  const first = path30.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path29) === void 0) return "invalid version";
+  if (splitPathVersion(path30) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path29) {
-  if (path29.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path29);
+function splitPathVersion(path30) {
+  if (path30.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path30);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path29);
-  if (!m) return { prefix: path29, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path30);
+  if (!m) return { prefix: path30, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path29.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path30.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path29) {
-  const problem = modulePathProblem(path29);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path29)}: ${problem}`);
-  return escapeCase(path29);
+function escapePath(path30) {
+  const problem = modulePathProblem(path30);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path30)}: ${problem}`);
+  return escapeCase(path30);
 }
 function unescapePath(escaped3) {
-  const path29 = unescapeCase(escaped3);
-  return path29 !== void 0 && modulePathProblem(path29) === void 0 ? path29 : void 0;
+  const path30 = unescapeCase(escaped3);
+  return path30 !== void 0 && modulePathProblem(path30) === void 0 ? path30 : void 0;
 }
 
 // src/module/version.ts
@@ -1090,12 +1090,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path29) {
-  return path29.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path30) {
+  return path30.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path29) {
+function parseRequestPath(path30) {
   const decoded = [];
-  for (const element of path29.split("/")) {
+  for (const element of path30.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -1252,8 +1252,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path29) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path29.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path30) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path30.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -1576,7 +1576,7 @@ import { spawn as spawn2 } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os2 from "node:os";
-import path2 from "node:path";
+import path3 from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep2 } from "node:timers/promises";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
@@ -1584,14 +1584,18 @@ import { fileURLToPath as fileURLToPath2 } from "node:url";
 // src/go/goenv.ts
 import { accessSync, constants, existsSync, readdirSync, statSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
+import path2 from "node:path";
 
 // src/util/process.ts
 import { execFile, spawn, spawnSync } from "node:child_process";
+import path from "node:path";
+var OUTPUT_TIMEOUT_MS = 6e4;
 function output(command, args, options) {
+  const { timeoutMs = OUTPUT_TIMEOUT_MS, ...spawnOptions } = options;
   return new Promise(
-    (resolve, reject) => execFile(command, args, { ...options, maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") reject(error);
+    (resolve, reject) => execFile(command, args, { ...spawnOptions, maxBuffer: 64 * 1024 * 1024, windowsHide: true, timeout: timeoutMs, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
+      if (error?.killed) reject(new Error(`${path.basename(command)} ${args[0] ?? ""} did not finish within ${formatDuration(timeoutMs)}, and was killed`));
+      else if (error && typeof error.code !== "number") reject(error);
       else resolve({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
     })
   );
@@ -1699,7 +1703,7 @@ function killTreesOnSignals(stopped) {
 var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOAUTH", "GOWORK", "GOENV", "GOROOT", "GOHOSTOS", "GOHOSTARCH", "GOSUMDB"];
 var EXE = process.platform === "win32" ? "go.exe" : "go";
 async function findGo() {
-  const onPath = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, EXE)).find(executable);
+  const onPath = (process.env.PATH ?? "").split(path2.delimiter).filter(Boolean).map((dir) => path2.join(dir, EXE)).find(executable);
   if (onPath) return onPath;
   const newest = goInToolCache();
   if (newest) return newest;
@@ -1716,10 +1720,10 @@ function executable(file2) {
 function goInToolCache() {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return void 0;
-  const dir = path.join(toolCache, "go");
-  const versions = existsSync(dir) ? readdirSync(dir).filter((v) => existsSync(path.join(dir, v, `${os.arch()}.complete`))) : [];
+  const dir = path2.join(toolCache, "go");
+  const versions = existsSync(dir) ? readdirSync(dir).filter((v) => existsSync(path2.join(dir, v, `${os.arch()}.complete`))) : [];
   const newest = versions.sort((a, b) => b.localeCompare(a, void 0, { numeric: true }))[0];
-  return newest ? path.join(dir, newest, os.arch(), "bin", EXE) : void 0;
+  return newest ? path2.join(dir, newest, os.arch(), "bin", EXE) : void 0;
 }
 async function readGoEnv(go, cwd) {
   const { code: code2, stdout, stderr } = await output(go, ["env", "-json", ...NAMES], { cwd, env: { ...processEnv(), GOTOOLCHAIN: "local" } });
@@ -1767,7 +1771,7 @@ var ENTRY = fileURLToPath2(new URL(import.meta.url.endsWith(".ts") ? "../entries
 var READY_WITHIN_MS = 1e4;
 var GONE_WITHIN_MS = 2e3;
 function launchJobProxy(entry = ENTRY) {
-  const workDir = mkdtempSync(path2.join(process.env.RUNNER_TEMP || os2.tmpdir(), WORK_DIR_PREFIX));
+  const workDir = mkdtempSync(path3.join(process.env.RUNNER_TEMP || os2.tmpdir(), WORK_DIR_PREFIX));
   const child = spawn2(process.execPath, [entry], {
     detached: true,
     cwd: workDir,
@@ -1777,7 +1781,7 @@ function launchJobProxy(entry = ENTRY) {
   if (child.pid !== void 0) {
     const identity = processIdentity(child.pid);
     const record = { pid: child.pid, startTime: identity?.startTime ?? "", argv: identity?.argv ?? [], ...identity?.exe ? { exe: identity.exe } : {} };
-    writeFileSync(path2.join(workDir, LAUNCH_RECORD), JSON.stringify(record));
+    writeFileSync(path3.join(workDir, LAUNCH_RECORD), JSON.stringify(record));
   }
   child.stdin.on("error", () => void 0);
   child.on("error", () => void 0);
@@ -1800,7 +1804,7 @@ function launchJobProxy(entry = ENTRY) {
         // The runner's process that started this step: when it is gone, so is the job.
         watchPid: process.ppid,
         workDir,
-        statsFile: path2.join(workDir, STATS_FILE)
+        statsFile: path3.join(workDir, STATS_FILE)
       };
       try {
         const line = firstLine(child.stdout);
@@ -1837,7 +1841,7 @@ import { readdirSync as readdirSync4 } from "node:fs";
 // src/util/confined.ts
 import { chmodSync, closeSync, constants as constants2, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync as readlinkSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { lstat, readdir, rmdir, unlink } from "node:fs/promises";
-import path3 from "node:path";
+import path4 from "node:path";
 import { isMainThread } from "node:worker_threads";
 var O_NOFOLLOW = constants2.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants2.O_DIRECTORY ?? 0;
@@ -1988,7 +1992,7 @@ function openFromKept(root, names, create) {
   }
   const rootName = kept.get(rootKey)?.name;
   const expected = (depth) => rootName && Buffer.concat([rootName, Buffer.from(`${rootName.at(-1) === 47 ? "" : "/"}${names.slice(0, depth).join("/")}`)]);
-  return walk(new Dir(fd, path3.join(root, ...names.slice(0, from))), false, names, from, create, (depth, dir) => {
+  return walk(new Dir(fd, path4.join(root, ...names.slice(0, from))), false, names, from, create, (depth, dir) => {
     const name = expected(depth);
     return name !== void 0 && keep(keyOf(root, names, depth), dir.fd, name);
   });
@@ -2026,7 +2030,7 @@ function keep(key4, fd, name) {
   return true;
 }
 function openChild(dir, name, create, rel, device) {
-  const shown = path3.join(dir.shown, name);
+  const shown = path4.join(dir.shown, name);
   for (let tries = 0; ; tries++) {
     try {
       if (device === void 0) return openDirectory(dir.entry(name), shown);
@@ -2072,9 +2076,9 @@ function readRegular(file2, maxBytes) {
   return readOpened(openRegular(file2), maxBytes);
 }
 function openBelow(root, rel, device) {
-  const at = openDir(root, path3.posix.dirname(rel), false, device);
+  const at = openDir(root, path4.posix.dirname(rel), false, device);
   try {
-    return openRegular(at.entry(path3.posix.basename(rel)));
+    return openRegular(at.entry(path4.posix.basename(rel)));
   } finally {
     at.close();
   }
@@ -2130,7 +2134,7 @@ async function removeEntry(dir, name) {
   const target = dir.entry(name);
   const stats = await lstat(target).catch(() => void 0);
   if (!stats) return;
-  const inner = stats.isDirectory() ? openDirAt(target, path3.join(dir.shown, name)) : void 0;
+  const inner = stats.isDirectory() ? openDirAt(target, path4.join(dir.shown, name)) : void 0;
   if (!inner) return unlink(target).catch(ignoreGone);
   try {
     if ((stats.mode & 448) !== 448) inner.chmod(stats.mode | 448);
@@ -2174,7 +2178,7 @@ function describeVerify(v) {
 
 // src/cache/admit.ts
 import { promises as fs } from "node:fs";
-import path6 from "node:path";
+import path7 from "node:path";
 
 // src/module/limits.ts
 var MiB = 1 << 20;
@@ -2413,7 +2417,7 @@ var Inflater = class {
 
 // src/fetch/zip-extract.ts
 import { closeSync as closeSync2, mkdirSync as mkdirSync2, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
-import path4 from "node:path";
+import path5 from "node:path";
 function extractable(entries, prefix) {
   const files = /* @__PURE__ */ new Set();
   const dirs = /* @__PURE__ */ new Map();
@@ -2464,7 +2468,7 @@ var TreeWriter = class {
       const parent = openDir(target.root, target.parent, true);
       try {
         mkdirSync2(parent.entry(target.name), 511);
-        this.root = openDirAt(parent.entry(target.name), path4.join(parent.shown, target.name));
+        this.root = openDirAt(parent.entry(target.name), path5.join(parent.shown, target.name));
       } finally {
         parent.close();
       }
@@ -2475,11 +2479,11 @@ var TreeWriter = class {
   /** Starts the file at `rel`; it must not exist. */
   open(rel) {
     this.attempt(() => {
-      const parent = path4.posix.dirname(rel);
+      const parent = path5.posix.dirname(rel);
       const root = this.root;
       if (parent !== "." && !this.made.has(parent)) {
         mkdirSync2(root.entry(parent), { recursive: true, mode: 511 });
-        for (let p = parent; p !== "." && !this.made.has(p); p = path4.posix.dirname(p)) this.made.add(p);
+        for (let p = parent; p !== "." && !this.made.has(p); p = path5.posix.dirname(p)) this.made.add(p);
       }
       this.fd = openSync2(root.entry(rel), CREATE_NEW, 292);
     });
@@ -2732,8 +2736,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path29 = downloadPath(line.module, line.version, kind);
-      known.set(path29, { module: line.module, version: line.version, kind, path: path29, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path30 = downloadPath(line.module, line.version, kind);
+      known.set(path30, { module: line.module, version: line.version, kind, path: path30, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -2756,7 +2760,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path29) => checks.set(path29, { module, version, what, path: path29, hash });
+    const add = (what, path30) => checks.set(path30, { module, version, what, path: path30, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -2779,7 +2783,7 @@ function savedPaths(lines, contents) {
 
 // src/cache/verify.ts
 import { availableParallelism } from "node:os";
-import path5 from "node:path";
+import path6 from "node:path";
 
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
@@ -3222,14 +3226,14 @@ async function verifyModuleCache(modcache, lines, options = {}) {
 function locate(modcache, check, alone) {
   let dir;
   try {
-    dir = openDirIfThere(modcache, path5.posix.dirname(check.path));
+    dir = openDirIfThere(modcache, path6.posix.dirname(check.path));
   } catch (e) {
     if (e instanceof NotADirectory) return { blocked: e };
     throw e;
   }
   if (!dir) return void 0;
   try {
-    const stats = lstatOf(dir.entry(path5.posix.basename(check.path)));
+    const stats = lstatOf(dir.entry(path6.posix.basename(check.path)));
     if (!stats) return void 0;
     if (check.what === "tree" && !alone && hasMarker(modcache, check)) return { stats: "extracting" };
     return { stats };
@@ -3240,10 +3244,10 @@ function locate(modcache, check, alone) {
 function hasMarker(modcache, check) {
   const base = downloadBase(check.module, check.version);
   try {
-    const dir = openDirIfThere(modcache, path5.posix.dirname(base));
+    const dir = openDirIfThere(modcache, path6.posix.dirname(base));
     if (!dir) return false;
     try {
-      return lstatOf(dir.entry(`${path5.posix.basename(base)}.partial`))?.isFile() ?? false;
+      return lstatOf(dir.entry(`${path6.posix.basename(base)}.partial`))?.isFile() ?? false;
     } finally {
       dir.close();
     }
@@ -3257,11 +3261,11 @@ async function problemWith({ check, stats }, modcache, hashers) {
   if (!expected) return `${what} is ${describe(stats)}, not a ${check.what === "tree" ? "directory" : "regular file"}`;
   let dir;
   try {
-    dir = openDir(modcache, path5.posix.dirname(check.path));
+    dir = openDir(modcache, path6.posix.dirname(check.path));
   } catch (e) {
     return `${what} unreadable: ${readableError(e)}`;
   }
-  const name = path5.posix.basename(check.path);
+  const name = path6.posix.basename(check.path);
   try {
     const hash = check.what === "zip" ? await hashers.zip(dir.entry(name)) : check.what === "tree" ? await hashers.tree(dir.entry(name), `${check.module}@${check.version}`) : goModHash(readRegular(dir.entry(name), MAX_BYTES.mod));
     if (hash !== check.hash) return `${what} does not match go.sum`;
@@ -3287,12 +3291,12 @@ function removalsFor(check) {
 }
 async function removeUnderLock(modcache, problem, alone) {
   const base = downloadBase(problem.module, problem.version);
-  const lockName = `${path5.posix.basename(base)}.lock`;
+  const lockName = `${path6.posix.basename(base)}.lock`;
   let release2;
   let unlocked;
   let lockDir;
   try {
-    lockDir = openDirIfThere(modcache, path5.posix.dirname(base));
+    lockDir = openDirIfThere(modcache, path6.posix.dirname(base));
   } catch (e) {
     if (!(e instanceof NotADirectory)) throw e;
   }
@@ -3303,8 +3307,8 @@ async function removeUnderLock(modcache, problem, alone) {
         await removeEntry(lockDir, lockName);
         locked = await takeGoLock(lockDir.entry(lockName), LOCK_WAIT_MS);
       }
-      if (locked.kind === "busy") return { stuck: `another process has held go's lock on it (${path5.join(lockDir.shown, lockName)}) for ${LOCK_WAIT_MS / 1e3} s` };
-      if (locked.kind === "refused" && locked.code !== "EROFS") return { stuck: `go's lock file ${path5.join(lockDir.shown, lockName)} cannot be locked: ${locked.why}` };
+      if (locked.kind === "busy") return { stuck: `another process has held go's lock on it (${path6.join(lockDir.shown, lockName)}) for ${LOCK_WAIT_MS / 1e3} s` };
+      if (locked.kind === "refused" && locked.code !== "EROFS") return { stuck: `go's lock file ${path6.join(lockDir.shown, lockName)} cannot be locked: ${locked.why}` };
       if (locked.kind === "unavailable") unlocked = locked.why;
       else if (locked.kind === "held") release2 = locked.release;
     }
@@ -3327,10 +3331,10 @@ async function removeUnderLock(modcache, problem, alone) {
 }
 function lstatIn(modcache, rel) {
   try {
-    const dir = openDirIfThere(modcache, path5.posix.dirname(rel));
+    const dir = openDirIfThere(modcache, path6.posix.dirname(rel));
     if (!dir) return void 0;
     try {
-      return lstatOf(dir.entry(path5.posix.basename(rel)));
+      return lstatOf(dir.entry(path6.posix.basename(rel)));
     } finally {
       dir.close();
     }
@@ -3340,20 +3344,20 @@ function lstatIn(modcache, rel) {
 }
 async function removeAt(modcache, rel) {
   let dir;
-  let name = path5.posix.basename(rel);
+  let name = path6.posix.basename(rel);
   try {
     try {
-      dir = openDirIfThere(modcache, path5.posix.dirname(rel));
+      dir = openDirIfThere(modcache, path6.posix.dirname(rel));
     } catch (e) {
       if (!(e instanceof NotADirectory)) throw e;
-      dir = openDir(modcache, path5.posix.dirname(e.rel));
-      name = path5.posix.basename(e.rel);
+      dir = openDir(modcache, path6.posix.dirname(e.rel));
+      name = path6.posix.basename(e.rel);
     }
     if (dir) await removeEntry(dir, name);
     return void 0;
   } catch (e) {
     const code2 = e.code;
-    const where = path5.join(modcache, rel);
+    const where = path6.join(modcache, rel);
     if (code2 === "EROFS") return `${where} cannot be removed: the module cache is on a read-only file system (EROFS); make it writable for this step, or repair it where it is written`;
     if (code2 === "EACCES" || code2 === "EPERM") return `${where} cannot be removed: the step may not write there (${code2}); the module cache may be read-only or another user's`;
     return `${where} cannot be removed: ${readableError(e)}`;
@@ -3365,11 +3369,11 @@ function keepZipHash(modcache, check) {
   const base = downloadBase(check.module, check.version);
   let dir;
   try {
-    dir = openDir(modcache, path5.posix.dirname(base));
+    dir = openDir(modcache, path6.posix.dirname(base));
   } catch {
     return false;
   }
-  const name = `${path5.posix.basename(base)}.ziphash`;
+  const name = `${path6.posix.basename(base)}.ziphash`;
   try {
     const text = (() => {
       try {
@@ -3397,7 +3401,7 @@ async function vouchedIn(dir, lines, contents) {
   const admit = admitFor(lines);
   const paths = [];
   for (const rel of savedPaths(lines, contents)) {
-    const stat = await fs.lstat(path6.join(dir, rel)).catch(() => void 0);
+    const stat = await fs.lstat(path7.join(dir, rel)).catch(() => void 0);
     if (!stat) continue;
     if (hashed.has(rel)) paths.push(rel);
     else if (!/\.(info|ziphash)$/.test(rel)) continue;
@@ -3423,7 +3427,7 @@ function admitFor(lines) {
   return async (rel, root, stat) => {
     const rule = expected.get(rel);
     if (!rule) return void 0;
-    if (stat.size > MAX_BYTES.info) return `${path6.extname(rel)} of ${stat.size} bytes`;
+    if (stat.size > MAX_BYTES.info) return `${path7.extname(rel)} of ${stat.size} bytes`;
     let text;
     try {
       text = readBelow(root, rel, MAX_BYTES.info).toString("utf8");
@@ -3441,7 +3445,7 @@ function versionOf(lines, rel) {
 
 // src/cache/build.ts
 import { promises as fs3 } from "node:fs";
-import path8 from "node:path";
+import path9 from "node:path";
 
 // src/cache/service.ts
 import { fileURLToPath as fileURLToPath3 } from "node:url";
@@ -3498,7 +3502,7 @@ function savePolicy(why) {
 // src/cache/staging.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { closeSync as closeSync5, fstatSync as fstatSync3, lstatSync as lstatSync2, openSync as openSync3, promises as fs2, readdirSync as readdirSync3, readSync as readSync4, unlinkSync as unlinkSync2, writeFileSync as writeFileSync3, writeSync as writeSync3 } from "node:fs";
-import path7 from "node:path";
+import path8 from "node:path";
 
 // src/cache/owner.ts
 import { execFileSync as execFileSync2 } from "node:child_process";
@@ -3532,13 +3536,13 @@ function startTime(pid) {
 var CLAIMING_MS = 6e4;
 var OWNER_MAX_BYTES = 4096;
 var CHILD_FD = 3;
-var entryIn = (dir) => path7.join(dir, "entry");
-async function claimStaging(dir, root = path7.dirname(dir)) {
-  const rel = path7.relative(root, path7.dirname(dir));
-  if (rel.startsWith("..") || path7.isAbsolute(rel)) throw new Error(`${dir} is not below ${root}`);
+var entryIn = (dir) => path8.join(dir, "entry");
+async function claimStaging(dir, root = path8.dirname(dir)) {
+  const rel = path8.relative(root, path8.dirname(dir));
+  if (rel.startsWith("..") || path8.isAbsolute(rel)) throw new Error(`${dir} is not below ${root}`);
   await fs2.mkdir(root, { recursive: true });
-  const parent = openDir(root, rel.split(path7.sep).join("/"), true, (await fs2.stat(root)).dev);
-  const name = path7.basename(dir);
+  const parent = openDir(root, rel.split(path8.sep).join("/"), true, (await fs2.stat(root)).dev);
+  const name = path8.basename(dir);
   let held;
   try {
     for (let tries = 0; ; tries++) {
@@ -3649,8 +3653,8 @@ async function stage(root, entry, paths, admit) {
       continue;
     }
     for (const file2 of files) {
-      const to = path7.join(entry, file2.rel);
-      await fs2.mkdir(path7.dirname(to), { recursive: true });
+      const to = path8.join(entry, file2.rel);
+      await fs2.mkdir(path8.dirname(to), { recursive: true });
       if (!await linkChecked(root, file2, to)) {
         staged.skipped.push({ path: rel, why: `${file2.rel} changed after it was checked` });
         continue;
@@ -3663,13 +3667,13 @@ async function stage(root, entry, paths, admit) {
 async function linkChecked(root, file2, to) {
   let dir;
   try {
-    dir = openDir(root, path7.posix.dirname(file2.rel), false, file2.stat.dev);
+    dir = openDir(root, path8.posix.dirname(file2.rel), false, file2.stat.dev);
   } catch {
     return false;
   }
   const same = (s) => s.isFile() && s.dev === file2.stat.dev && s.ino === file2.stat.ino && s.size === file2.stat.size && s.mtimeMs === file2.stat.mtimeMs;
   try {
-    const from = dir.entry(path7.posix.basename(file2.rel));
+    const from = dir.entry(path8.posix.basename(file2.rel));
     try {
       await fs2.link(from, to);
     } catch {
@@ -3702,8 +3706,8 @@ async function linkChecked(root, file2, to) {
   }
 }
 function within(root, rel, dev) {
-  const dir = path7.posix.dirname(rel);
-  const name = path7.posix.basename(rel);
+  const dir = path8.posix.dirname(rel);
+  const name = path8.posix.basename(rel);
   try {
     const parent = openDirIfThere(root, dir === "." ? "" : dir, dev);
     if (!parent) return void 0;
@@ -3769,7 +3773,7 @@ async function unstage(entry, root, paths) {
       const dir = directoryFor(root, rel);
       if (!dir) continue;
       try {
-        const name = path7.posix.basename(rel);
+        const name = path8.posix.basename(rel);
         if (lstatOf(dir.entry(name))) continue;
         try {
           await fs2.rename(source2.entry(rel), dir.entry(name));
@@ -3909,12 +3913,12 @@ function buildCacheKeys(facts) {
   const prefix = `${base}${filesHash(facts.files).slice(0, 16)}-`;
   return { prefix, restoreKeys: [prefix, base] };
 }
-var buildStash = (gocache) => ({ root: gocache, staging: path8.join(gocache, "go-mod-download-staging") });
+var buildStash = (gocache) => ({ root: gocache, staging: path9.join(gocache, "go-mod-download-staging") });
 async function restoreBuildCache(gocache, keys, limitMs) {
   const backdated = new Date(Date.now() - BACKDATE_MS);
   const { report } = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, async (dir) => {
     const entries = await goEntries(dir);
-    for (const entry of entries) await fs3.utimes(path8.join(dir, entry), backdated, backdated);
+    for (const entry of entries) await fs3.utimes(path9.join(dir, entry), backdated, backdated);
     return entries;
   });
   const hit = report.matchedKey?.toLowerCase().startsWith(keys.prefix.toLowerCase()) ?? false;
@@ -3925,7 +3929,7 @@ async function goEntries(gocache) {
   const entries = [];
   for (const dir of await fs3.readdir(gocache).catch(() => [])) {
     if (!/^[0-9a-f]{2}$/.test(dir)) continue;
-    for (const entry of await fs3.readdir(path8.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
+    for (const entry of await fs3.readdir(path9.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
       if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries.push(`${dir}/${entry.name}`);
     }
   }
@@ -3933,8 +3937,8 @@ async function goEntries(gocache) {
 }
 
 // src/cache/layout.ts
-import path9 from "node:path";
-var moduleStash = (modcache) => ({ root: modcache, staging: path9.join(modcache, "cache", "go-mod-download-staging") });
+import path10 from "node:path";
+var moduleStash = (modcache) => ({ root: modcache, staging: path10.join(modcache, "cache", "go-mod-download-staging") });
 
 // src/cache/stage.ts
 async function startModuleCache(o) {
@@ -4018,17 +4022,17 @@ function hasDownloads(modcache) {
 // src/go/goflags.ts
 import { existsSync as existsSync2, mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync as writeFileSync4 } from "node:fs";
 import os4 from "node:os";
-import path10 from "node:path";
+import path11 from "node:path";
 var GOFLAGS_CHECK_TIMEOUT_MS = 3e4;
 async function goflagsProblem(go, goflags, env, timeoutMs = GOFLAGS_CHECK_TIMEOUT_MS) {
   if (goflags.trim() === "") return void 0;
-  const dir = mkdtempSync2(path10.join(env.RUNNER_TEMP || os4.tmpdir(), "go-mod-download-goflags-"));
+  const dir = mkdtempSync2(path11.join(env.RUNNER_TEMP || os4.tmpdir(), "go-mod-download-goflags-"));
   try {
-    writeFileSync4(path10.join(dir, "go.mod"), "module goflags.check\n");
+    writeFileSync4(path11.join(dir, "go.mod"), "module goflags.check\n");
     const lines = [];
     const child = spawnGroup(go, ["mod", "download"], {
       cwd: dir,
-      env: { ...env, GOFLAGS: goflags, GOPROXY: "off", GOTOOLCHAIN: "local", GOWORK: "off", GOMODCACHE: path10.join(dir, "modcache"), ...NOTHING_DIRECT, GOSUMDB: "off" },
+      env: { ...env, GOFLAGS: goflags, GOPROXY: "off", GOTOOLCHAIN: "local", GOWORK: "off", GOMODCACHE: path11.join(dir, "modcache"), ...NOTHING_DIRECT, GOSUMDB: "off" },
       onLine: (line) => lines.push(line)
     });
     let timedOut = false;
@@ -4049,7 +4053,7 @@ async function goflagsProblem(go, goflags, env, timeoutMs = GOFLAGS_CHECK_TIMEOU
 var NOTHING_DIRECT = { GOPRIVATE: "goflags-check-none", GONOPROXY: "goflags-check-none", GONOSUMDB: "goflags-check-none" };
 function missingModfile(goflags, dir) {
   const modfile = goflags.split(/\s+/).map((f) => /^--?modfile=(.+)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
-  if (modfile === void 0 || existsSync2(path10.resolve(dir, modfile))) return void 0;
+  if (modfile === void 0 || existsSync2(path11.resolve(dir, modfile))) return void 0;
   return `-modfile=${modfile} names no file in ${dir}`;
 }
 function refusedGoflags(stderr) {
@@ -4059,7 +4063,7 @@ var GOFLAGS_REFUSED = /^go: (parsing \$GOFLAGS: |(invalid (boolean )?value .* fo
 
 // src/engine/inputs.ts
 import { existsSync as existsSync3, statSync as statSync2 } from "node:fs";
-import path11 from "node:path";
+import path12 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -4102,7 +4106,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read, workspace) {
   const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path11.resolve(workspace, value("working-directory"));
+  const workingDirectory = path12.resolve(workspace, value("working-directory"));
   return {
     candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -4164,7 +4168,7 @@ function goModuleDir(dir) {
   if (!existsSync3(dir) || !statSync2(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync3(path11.join(dir, "go.mod")) && !existsSync3(path11.join(dir, "go.work"))) {
+  if (!existsSync3(path12.join(dir, "go.mod")) && !existsSync3(path12.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -4174,11 +4178,11 @@ function goModuleDir(dir) {
 import os5 from "node:os";
 
 // src/download/attempt.ts
-import path14 from "node:path";
+import path15 from "node:path";
 
 // src/util/files.ts
 import { promises as fs4 } from "node:fs";
-import path12 from "node:path";
+import path13 from "node:path";
 async function treeBytes(dir) {
   let entries;
   try {
@@ -4188,7 +4192,7 @@ async function treeBytes(dir) {
   }
   let total = 0;
   for (const entry of entries) {
-    const full = path12.join(dir, entry.name);
+    const full = path13.join(dir, entry.name);
     if (entry.isDirectory()) total += await treeBytes(full);
     else if (entry.isFile()) total += await fs4.stat(full).then((s) => s.size, () => 0);
   }
@@ -4197,7 +4201,7 @@ async function treeBytes(dir) {
 
 // src/go/git.ts
 import { existsSync as existsSync4 } from "node:fs";
-import path13 from "node:path";
+import path14 from "node:path";
 function packsOnDisk(base) {
   const given = base.GIT_CONFIG_COUNT ?? "0";
   if (!/^\d+$/.test(given)) return {};
@@ -4209,8 +4213,8 @@ function packsOnDisk(base) {
 }
 var GIT_CONFIG_TIMEOUT_MS = 5e3;
 async function gitSecrets(dir, env) {
-  let cwd = path13.resolve(dir);
-  while (!existsSync4(cwd) && path13.dirname(cwd) !== cwd) cwd = path13.dirname(cwd);
+  let cwd = path14.resolve(dir);
+  while (!existsSync4(cwd) && path14.dirname(cwd) !== cwd) cwd = path14.dirname(cwd);
   const lines = [];
   const child = spawnGroup("git", ["config", "--null", "--get-regexp", "^url\\..*\\.(push)?insteadof$"], { cwd, env, onLine: (line) => lines.push(line) });
   const deadline2 = setTimeout(() => void child.kill(), GIT_CONFIG_TIMEOUT_MS);
@@ -4306,7 +4310,7 @@ var answered2 = (rest) => {
 var counting = /* @__PURE__ */ new Map();
 async function runAttempt(options) {
   const started = performance.now();
-  const cacheDir = path14.join(options.modcache, "cache");
+  const cacheDir = path15.join(options.modcache, "cache");
   const errors = [];
   const open = /* @__PURE__ */ new Set();
   const failedRequests = [];
@@ -4513,7 +4517,7 @@ import { randomBytes as randomBytes6 } from "node:crypto";
 import { mkdtempSync as mkdtempSync3 } from "node:fs";
 import { rm as rm2 } from "node:fs/promises";
 import os6 from "node:os";
-import path18 from "node:path";
+import path19 from "node:path";
 
 // src/fetch/concurrency.ts
 var SLOW_ANSWER_MS = 40;
@@ -4677,8 +4681,8 @@ function parseGoWork(text) {
   }
   return file2;
 }
-function isLocalPath(path29) {
-  return path29.startsWith("./") || path29.startsWith("../") || path29.startsWith("/") || path29 === "." || path29 === ".." || /^[A-Za-z]:[\\/]/.test(path29) || path29.startsWith(".\\") || path29.startsWith("..\\");
+function isLocalPath(path30) {
+  return path30.startsWith("./") || path30.startsWith("../") || path30.startsWith("/") || path30 === "." || path30 === ".." || /^[A-Za-z]:[\\/]/.test(path30) || path30.startsWith(".\\") || path30.startsWith("..\\");
 }
 
 // src/fetch/download-set.ts
@@ -4717,10 +4721,10 @@ function planDownloads(input, loaded) {
     if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
   }
   const listed2 = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed2.flatMap((path29) => {
-    const version = selected.get(path29);
+  const downloads = listed2.flatMap((path30) => {
+    const version = selected.get(path30);
     if (version === void 0) return [];
-    const to = replace({ path: path29, version });
+    const to = replace({ path: path30, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -4759,17 +4763,17 @@ function source(m, replace) {
 
 // src/fetch/resolve.ts
 import { promises as fs5 } from "node:fs";
-import path15 from "node:path";
+import path16 from "node:path";
 async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
     const work = parseGoWork(await fs5.readFile(workFile, "utf8"));
-    const root = path15.dirname(workFile);
+    const root = path16.dirname(workFile);
     const mains = await Promise.all(
       work.use.map(
         async (use) => (
           // go refuses such a workspace before any request; so does the step, in go's words.
-          mainModule(path15.resolve(root, use)).catch((e) => {
+          mainModule(path16.resolve(root, use)).catch((e) => {
             throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
           })
         )
@@ -4780,7 +4784,7 @@ async function readProject(dir, gowork) {
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs5.readFile(path15.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs5.readFile(path16.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -4791,7 +4795,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key4, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs5.readFile(path15.join(path15.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs5.readFile(path16.join(path16.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key4);
         loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -4913,7 +4917,7 @@ function movedBecause(s) {
 // src/fetch/store.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
 import { accessSync as accessSync2, constants as constants4, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
-import path16 from "node:path";
+import path17 from "node:path";
 var Store = class {
   options;
   /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
@@ -4943,12 +4947,12 @@ var Store = class {
   /** The stored file of `job` opened for reading: each directory on its way walked without a link, the file itself refused unless regular (never blocking). */
   open(job) {
     const { dir, name } = this.place(job);
-    return openBelow(this.options.root, path16.posix.join(dir, name));
+    return openBelow(this.options.root, path17.posix.join(dir, name));
   }
   /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
   read(job, maxBytes) {
     const { dir, name } = this.place(job);
-    return readBelow(this.options.root, path16.posix.join(dir, name), maxBytes);
+    return readBelow(this.options.root, path17.posix.join(dir, name), maxBytes);
   }
   /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
   begin(job, extract) {
@@ -5004,16 +5008,16 @@ var Store = class {
   }
   /** The job's directory (relative to root) and file name. */
   place(job) {
-    return { dir: path16.posix.join(this.options.downloads, path16.posix.dirname(job.path)), name: path16.posix.basename(job.path) };
+    return { dir: path17.posix.join(this.options.downloads, path17.posix.dirname(job.path)), name: path17.posix.basename(job.path) };
   }
   /** The path the file is known by (to serve it): as a person reads it. */
   shown(job) {
-    return path16.join(this.options.root, this.options.downloads, job.path);
+    return path17.join(this.options.root, this.options.downloads, job.path);
   }
   /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
   treeTarget(job) {
     const final = treePath(job.module, job.version);
-    return { root: this.options.root, parent: path16.posix.dirname(final), name: `${path16.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+    return { root: this.options.root, parent: path17.posix.dirname(final), name: `${path17.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
   }
   /**
    * go's lock on the module version: a release function, `undefined` when no lock can be taken
@@ -5045,7 +5049,7 @@ var Store = class {
     } catch {
       return false;
     }
-    const final = path16.posix.basename(treePath(job.module, job.version));
+    const final = path17.posix.basename(treePath(job.module, job.version));
     try {
       try {
         renameSync2(parent.entry(tree.name), parent.entry(final));
@@ -5094,9 +5098,9 @@ var Store = class {
         return openDir(this.options.root, dir, true);
       } catch (e) {
         if (!(e instanceof NotADirectory) || tries > 8) throw e;
-        const parent = openDir(this.options.root, path16.posix.dirname(e.rel));
+        const parent = openDir(this.options.root, path17.posix.dirname(e.rel));
         try {
-          unlinkEntry(parent, path16.posix.basename(e.rel));
+          unlinkEntry(parent, path17.posix.basename(e.rel));
         } finally {
           parent.close();
         }
@@ -5137,7 +5141,7 @@ var RUN = randomBytes4(6).toString("hex");
 var named = 0;
 
 // src/fetch/verifying-proxy.ts
-import path17 from "node:path";
+import path18 from "node:path";
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
@@ -5897,10 +5901,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path29) {
+function parseSumdbPath(path30) {
   let decoded;
   try {
-    const elements = path29.split("/").map((e) => decodeURIComponent(e));
+    const elements = path30.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -6073,7 +6077,7 @@ async function startVerifyingProxy(options) {
     local,
     fetcher,
     relaySumdb: (name) => {
-      sumdb = { name, fetcher: fetcherIn(path17.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
+      sumdb = { name, fetcher: fetcherIn(path18.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
       return sumdb.fetcher;
     },
     bytes: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
@@ -6086,8 +6090,8 @@ function fetcherIn(dir, options, own) {
   return new Fetcher({
     client: options.client,
     candidates: own.candidates,
-    store: own.store ?? new Store({ root: path17.join(dir, "store"), downloads: "" }),
-    transientDir: path17.join(dir, "transient"),
+    store: own.store ?? new Store({ root: path18.join(dir, "store"), downloads: "" }),
+    transientDir: path18.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs,
@@ -6100,7 +6104,7 @@ function fetcherIn(dir, options, own) {
 // src/fetch/stage.ts
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync3(path18.join(process.env.RUNNER_TEMP || os6.tmpdir(), "go-mod-fetch-"));
+  const scratch = mkdtempSync3(path19.join(process.env.RUNNER_TEMP || os6.tmpdir(), "go-mod-fetch-"));
   const downloadCache = new Store({
     root: options.modcache,
     downloads: "cache/download",
@@ -6480,7 +6484,7 @@ var listed = (numbers) => numbers.length === 1 ? String(numbers[0]) : `${numbers
 // src/toolchain/provide.ts
 import { existsSync as existsSync5, promises as fs6 } from "node:fs";
 import os7 from "node:os";
-import path19 from "node:path";
+import path20 from "node:path";
 
 // src/download/retry.ts
 var AttemptFailed = class extends Error {
@@ -6584,7 +6588,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path19.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path20.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -6597,10 +6601,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path19.join(toolCache, TOOL, version, os7.arch());
+  const dest = path20.join(toolCache, TOOL, version, os7.arch());
   await fs6.rm(`${dest}.complete`, { force: true });
   await fs6.rm(dest, { recursive: true, force: true });
-  await fs6.mkdir(path19.dirname(dest), { recursive: true });
+  await fs6.mkdir(path20.dirname(dest), { recursive: true });
   try {
     await fs6.rename(extracted, dest);
   } catch (e) {
@@ -6613,26 +6617,26 @@ async function adopt(extracted, version) {
 function inToolCache(version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return void 0;
-  const dir = path19.join(toolCache, TOOL, version, os7.arch());
+  const dir = path20.join(toolCache, TOOL, version, os7.arch());
   return existsSync5(`${dir}.complete`) && existsSync5(dir) ? dir : void 0;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs6.readdir(path19.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path19.join(goroot, "bin"), ...toolDirs.map((d) => path19.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs6.readdir(path20.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path20.join(goroot, "bin"), ...toolDirs.map((d) => path20.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs6.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs6.chmod(path19.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs6.chmod(path20.join(dir, entry.name), 493);
     }
   }
 }
-var toolchainLinks = () => path19.join(process.env.RUNNER_TEMP || os7.tmpdir(), LINKS_DIR);
+var toolchainLinks = () => path20.join(process.env.RUNNER_TEMP || os7.tmpdir(), LINKS_DIR);
 async function putOnPath(name, goroot) {
   const dir = toolchainLinks();
   await fs6.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path19.join(dir, `${name}${exe}`);
+  const link = path20.join(dir, `${name}${exe}`);
   await fs6.rm(link, { force: true });
-  await fs6.symlink(path19.join(goroot, "bin", `go${exe}`), link);
-  process.env.PATH = `${dir}${path19.delimiter}${process.env.PATH ?? ""}`;
+  await fs6.symlink(path20.join(goroot, "bin", `go${exe}`), link);
+  process.env.PATH = `${dir}${path20.delimiter}${process.env.PATH ?? ""}`;
 }
 
 // src/toolchain/stage.ts
@@ -6653,10 +6657,10 @@ function describeToolchain(t) {
 
 // src/download/direct.ts
 import { existsSync as existsSync6, statSync as statSync4 } from "node:fs";
-import path20 from "node:path";
+import path21 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync6(path20.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+  return new Set(lines.filter((l) => !l.goMod && existsSync6(path21.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
 var zipRequests = (urls, line) => {
   const zip = `/${wirePath(downloadPath(line.module, line.version, "zip"))}`;
@@ -6679,7 +6683,7 @@ function fileEntryFor(o, files, line) {
   if (o.routing.direct(line.module) || zipRequests(o.requests.answered, line)) return void 0;
   if (o.fetched && !zipRequests(o.requests.unanswered, line)) return void 0;
   const rel = downloadPath(line.module, line.version, "zip");
-  const cached = lstatOf(path20.join(o.modcache, "cache", "download", rel));
+  const cached = lstatOf(path21.join(o.modcache, "cache", "download", rel));
   for (const c of o.chain) {
     if (c.spec === "direct" || c.spec === "off") return void 0;
     const device = files.get(c);
@@ -6691,10 +6695,10 @@ function fileEntryFor(o, files, line) {
 }
 function heldIn(dir, device, rel) {
   try {
-    const at = openDirIfThere(dir, path20.posix.dirname(rel), device);
+    const at = openDirIfThere(dir, path21.posix.dirname(rel), device);
     if (!at) return void 0;
     try {
-      const entry = lstatOf(at.entry(path20.posix.basename(rel)));
+      const entry = lstatOf(at.entry(path21.posix.basename(rel)));
       return entry?.isFile() || entry?.isSymbolicLink() ? entry : void 0;
     } finally {
       at.close();
@@ -7485,10 +7489,21 @@ function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
 
 // src/net/goauth.ts
 import { execFile as execFile2 } from "node:child_process";
+
+// src/util/settings-file.ts
 import { closeSync as closeSync7, constants as constants5, fstatSync as fstatSync5, openSync as openSync4, readFileSync as readFileSync3 } from "node:fs";
+function readSettingsFile(file2, encoding = "utf8") {
+  const fd = openSync4(file2, constants5.O_RDONLY | (constants5.O_NONBLOCK ?? 0));
+  try {
+    if (!fstatSync5(fd).isFile()) throw new Error("not a regular file");
+    return readFileSync3(fd, encoding);
+  } finally {
+    closeSync7(fd);
+  }
+}
 
 // src/net/netrc.ts
-import path21 from "node:path";
+import path22 from "node:path";
 function parseNetrc(text) {
   const entries = [];
   let entry = { machine: "", login: "", password: "" };
@@ -7519,7 +7534,7 @@ function netrcPath(env, platform = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path21.join(home, platform === "win32" ? "_netrc" : ".netrc");
+  return path22.join(home, platform === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -7666,25 +7681,18 @@ function secretParts(value) {
 }
 var TOKEN_LIKE_LOGIN = 16;
 function readOptional(file2) {
-  let fd;
   try {
-    fd = openSync4(file2, constants5.O_RDONLY | (constants5.O_NONBLOCK ?? 0));
+    return readSettingsFile(file2);
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
-  }
-  try {
-    if (!fstatSync5(fd).isFile()) throw new Error(`cannot read ${file2} (GOAUTH=netrc): not a regular file`);
-    return readFileSync3(fd, "utf8");
-  } finally {
-    closeSync7(fd);
   }
 }
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync5, readFileSync as readFileSync4, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
-import path22 from "node:path";
+import { readdirSync as readdirSync5, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
+import path23 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -7715,7 +7723,7 @@ function certificatesIn(text) {
 }
 var readText = (file2) => {
   try {
-    return readFileSync4(file2, "latin1");
+    return readSettingsFile(file2, "latin1");
   } catch {
     return void 0;
   }
@@ -7727,7 +7735,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path22.join(dir, name)).filter((file2) => {
+  return names.map((name) => path23.join(dir, name)).filter((file2) => {
     try {
       return !(lstatSync3(file2).isSymbolicLink() && !readlinkSync3(file2).includes("/"));
     } catch {
@@ -7977,8 +7985,7 @@ function watchFloor(floor) {
 }
 
 // src/toolchain/select.ts
-import { readFileSync as readFileSync5 } from "node:fs";
-import path23 from "node:path";
+import path24 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -8008,7 +8015,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file2 of [goenvFile, path23.join(goroot, "go.env")]) {
+  for (const file2 of [goenvFile, path24.join(goroot, "go.env")]) {
     const value = settingIn(file2, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -8017,7 +8024,7 @@ function userToolchain(env, goenvFile, goroot) {
 function settingIn(file2, name) {
   let text;
   try {
-    text = readFileSync5(file2, "utf8");
+    text = readSettingsFile(file2);
   } catch {
     return void 0;
   }
@@ -8030,14 +8037,14 @@ function settingIn(file2, name) {
 
 // src/go/vendor.ts
 import { existsSync as existsSync7 } from "node:fs";
-import path24 from "node:path";
+import path25 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync7(path24.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync7(path25.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { code: code2, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
   return { ok: code2 === 0, why: stderr.trim() };
@@ -8045,14 +8052,14 @@ async function vendorConsistent(go, dir, env) {
 
 // src/engine/depfiles.ts
 import { existsSync as existsSync8, promises as fs7 } from "node:fs";
-import path25 from "node:path";
+import path26 from "node:path";
 async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles) {
-  const goWork = await fs7.readFile(path25.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs7.readFile(path25.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs7.readFile(path26.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs7.readFile(path26.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   if (patterns.length > 0 && !globFiles) throw new Error("cache-dependency-path is read by the Action alone");
-  const found = patterns.length > 0 && globFiles ? await globFiles(patterns.map((p) => p.startsWith("!") ? `!${path25.resolve(workspace, p.slice(1))}` : path25.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
+  const found = patterns.length > 0 && globFiles ? await globFiles(patterns.map((p) => p.startsWith("!") ? `!${path26.resolve(workspace, p.slice(1))}` : path26.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path25.relative(workspace, f).split(path25.sep).join("/"), content: await fs7.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path26.relative(workspace, f).split(path26.sep).join("/"), content: await fs7.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -8063,12 +8070,12 @@ async function readDependencyFiles(workspace, workingDirectory, patterns, globFi
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync8(path25.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync8(path26.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path25.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path25.resolve(workingDirectory, f)).filter((f) => existsSync8(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path26.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path26.resolve(workingDirectory, f)).filter((f) => existsSync8(f));
 }
 
 // src/engine/setup.ts
@@ -8123,7 +8130,7 @@ async function run(options) {
       failedOn = "input";
       throw new Error(problem);
     }
-    if (!path26.isAbsolute(env.GOMODCACHE)) throw new InputError(GOMODCACHE_INPUT, modcacheProblem(env.GOMODCACHE));
+    if (!path27.isAbsolute(env.GOMODCACHE)) throw new InputError(GOMODCACHE_INPUT, modcacheProblem(env.GOMODCACHE));
     const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) };
     const refused2 = ctx.toolchain.switches ? void 0 : await traced("GOFLAGS check", () => goflagsProblem(go, env.GOFLAGS, processEnv()));
     if (refused2) throw new InputError(GOFLAGS_INPUT, `go refuses them (${refused2}); fix GOFLAGS in the environment, or with go env -w GOFLAGS=\u2026`);
@@ -8264,10 +8271,10 @@ async function checkModuleCache(attempt) {
 import { randomBytes as randomBytes7 } from "node:crypto";
 import { mkdtempSync as mkdtempSync4, rmSync as rmSync4 } from "node:fs";
 import os8 from "node:os";
-import path28 from "node:path";
+import path29 from "node:path";
 
 // src/later/serve.ts
-import path27 from "node:path";
+import path28 from "node:path";
 import { rmSync as rmSync3 } from "node:fs";
 var ROUNDS = 3;
 var BACKOFF_MS2 = 250;
@@ -8318,7 +8325,7 @@ async function serveJobProxy(config, trust) {
     async close() {
       await proxy.close();
       client.close();
-      rmSync3(path27.join(config.workDir, "store"), { recursive: true, force: true });
+      rmSync3(path28.join(config.workDir, "store"), { recursive: true, force: true });
     }
   };
 }
@@ -8335,7 +8342,7 @@ async function serve(options, secrets) {
   const secret = randomBytes7(18).toString("base64url");
   port.secret(secret);
   secrets.push(secret);
-  const workDir = mkdtempSync4(path28.join(os8.tmpdir(), "go-mod-download-serve-"));
+  const workDir = mkdtempSync4(path29.join(os8.tmpdir(), "go-mod-download-serve-"));
   let proxy;
   try {
     proxy = await serveJobProxy(

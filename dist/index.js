@@ -1500,7 +1500,7 @@ function saveState(name, value) {
 }
 
 // src/engine/run.ts
-import path27 from "node:path";
+import path28 from "node:path";
 
 // src/cache/keys.ts
 import { createHash } from "node:crypto";
@@ -1702,44 +1702,44 @@ function unescapeCase(escaped4) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path33) {
-  if (path33 === "") return "empty string";
-  if (path33.startsWith("-")) return "leading dash";
-  if (path33.includes("//")) return "double slash";
-  if (path33.endsWith("/")) return "trailing slash";
-  for (const elem of path33.split("/")) {
+function modulePathProblem(path34) {
+  if (path34 === "") return "empty string";
+  if (path34.startsWith("-")) return "leading dash";
+  if (path34.includes("//")) return "double slash";
+  if (path34.endsWith("/")) return "trailing slash";
+  for (const elem of path34.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path33.split("/")[0];
+  const first = path34.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path33) === void 0) return "invalid version";
+  if (splitPathVersion(path34) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path33) {
-  if (path33.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path33);
+function splitPathVersion(path34) {
+  if (path34.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path34);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path33);
-  if (!m) return { prefix: path33, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path34);
+  if (!m) return { prefix: path34, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path33.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path34.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path33) {
-  const problem = modulePathProblem(path33);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path33)}: ${problem}`);
-  return escapeCase(path33);
+function escapePath(path34) {
+  const problem = modulePathProblem(path34);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path34)}: ${problem}`);
+  return escapeCase(path34);
 }
 function unescapePath(escaped4) {
-  const path33 = unescapeCase(escaped4);
-  return path33 !== void 0 && modulePathProblem(path33) === void 0 ? path33 : void 0;
+  const path34 = unescapeCase(escaped4);
+  return path34 !== void 0 && modulePathProblem(path34) === void 0 ? path34 : void 0;
 }
 
 // src/module/version.ts
@@ -1773,12 +1773,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path33) {
-  return path33.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path34) {
+  return path34.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path33) {
+function parseRequestPath(path34) {
   const decoded = [];
-  for (const element of path33.split("/")) {
+  for (const element of path34.split("/")) {
     let text;
     try {
       text = decodeURIComponent(element);
@@ -1935,8 +1935,8 @@ function goproxyValue(chain) {
 function goproxyDisplay(chain) {
   return chain.map((c) => c.display).join("|");
 }
-function requestUrl(candidate, path33) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path33.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path34) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path34.replace(/^\/+/, ""))}`;
 }
 
 // src/net/errors.ts
@@ -2259,7 +2259,7 @@ import { spawn as spawn2 } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os6 from "node:os";
-import path3 from "node:path";
+import path4 from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep2 } from "node:timers/promises";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
@@ -2267,14 +2267,18 @@ import { fileURLToPath as fileURLToPath2 } from "node:url";
 // src/go/goenv.ts
 import { accessSync, constants as constants3, existsSync as existsSync2, readdirSync, statSync } from "node:fs";
 import os5 from "node:os";
-import path2 from "node:path";
+import path3 from "node:path";
 
 // src/util/process.ts
 import { execFile, spawn, spawnSync } from "node:child_process";
+import path2 from "node:path";
+var OUTPUT_TIMEOUT_MS = 6e4;
 function output(command, args, options) {
+  const { timeoutMs = OUTPUT_TIMEOUT_MS, ...spawnOptions } = options;
   return new Promise(
-    (resolve, reject) => execFile(command, args, { ...options, maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (error2, stdout, stderr) => {
-      if (error2 && typeof error2.code !== "number") reject(error2);
+    (resolve, reject) => execFile(command, args, { ...spawnOptions, maxBuffer: 64 * 1024 * 1024, windowsHide: true, timeout: timeoutMs, killSignal: "SIGKILL" }, (error2, stdout, stderr) => {
+      if (error2?.killed) reject(new Error(`${path2.basename(command)} ${args[0] ?? ""} did not finish within ${formatDuration(timeoutMs)}, and was killed`));
+      else if (error2 && typeof error2.code !== "number") reject(error2);
       else resolve({ code: typeof error2?.code === "number" ? error2.code : 0, stdout, stderr });
     })
   );
@@ -2382,7 +2386,7 @@ function killTreesOnSignals(stopped) {
 var NAMES = ["GOPROXY", "GOMODCACHE", "GOCACHE", "GOVERSION", "GOFLAGS", "GOOS", "GOARCH", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOAUTH", "GOWORK", "GOENV", "GOROOT", "GOHOSTOS", "GOHOSTARCH", "GOSUMDB"];
 var EXE = process.platform === "win32" ? "go.exe" : "go";
 async function findGo() {
-  const onPath = (process.env.PATH ?? "").split(path2.delimiter).filter(Boolean).map((dir) => path2.join(dir, EXE)).find(executable);
+  const onPath = (process.env.PATH ?? "").split(path3.delimiter).filter(Boolean).map((dir) => path3.join(dir, EXE)).find(executable);
   if (onPath) return onPath;
   const newest = goInToolCache();
   if (newest) return newest;
@@ -2399,10 +2403,10 @@ function executable(file2) {
 function goInToolCache() {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return void 0;
-  const dir = path2.join(toolCache, "go");
-  const versions = existsSync2(dir) ? readdirSync(dir).filter((v) => existsSync2(path2.join(dir, v, `${os5.arch()}.complete`))) : [];
+  const dir = path3.join(toolCache, "go");
+  const versions = existsSync2(dir) ? readdirSync(dir).filter((v) => existsSync2(path3.join(dir, v, `${os5.arch()}.complete`))) : [];
   const newest = versions.sort((a, b) => b.localeCompare(a, void 0, { numeric: true }))[0];
-  return newest ? path2.join(dir, newest, os5.arch(), "bin", EXE) : void 0;
+  return newest ? path3.join(dir, newest, os5.arch(), "bin", EXE) : void 0;
 }
 async function readGoEnv(go, cwd) {
   const { code: code2, stdout, stderr } = await output(go, ["env", "-json", ...NAMES], { cwd, env: { ...processEnv(), GOTOOLCHAIN: "local" } });
@@ -2450,7 +2454,7 @@ var ENTRY = fileURLToPath2(new URL(import.meta.url.endsWith(".ts") ? "../entries
 var READY_WITHIN_MS = 1e4;
 var GONE_WITHIN_MS = 2e3;
 function launchJobProxy(entry = ENTRY) {
-  const workDir = mkdtempSync(path3.join(process.env.RUNNER_TEMP || os6.tmpdir(), WORK_DIR_PREFIX));
+  const workDir = mkdtempSync(path4.join(process.env.RUNNER_TEMP || os6.tmpdir(), WORK_DIR_PREFIX));
   const child = spawn2(process.execPath, [entry], {
     detached: true,
     cwd: workDir,
@@ -2460,7 +2464,7 @@ function launchJobProxy(entry = ENTRY) {
   if (child.pid !== void 0) {
     const identity = processIdentity(child.pid);
     const record = { pid: child.pid, startTime: identity?.startTime ?? "", argv: identity?.argv ?? [], ...identity?.exe ? { exe: identity.exe } : {} };
-    writeFileSync(path3.join(workDir, LAUNCH_RECORD), JSON.stringify(record));
+    writeFileSync(path4.join(workDir, LAUNCH_RECORD), JSON.stringify(record));
   }
   child.stdin.on("error", () => void 0);
   child.on("error", () => void 0);
@@ -2483,7 +2487,7 @@ function launchJobProxy(entry = ENTRY) {
         // The runner's process that started this step: when it is gone, so is the job.
         watchPid: process.ppid,
         workDir,
-        statsFile: path3.join(workDir, STATS_FILE)
+        statsFile: path4.join(workDir, STATS_FILE)
       };
       try {
         const line = firstLine(child.stdout);
@@ -2520,7 +2524,7 @@ import { readdirSync as readdirSync4 } from "node:fs";
 // src/util/confined.ts
 import { chmodSync, closeSync, constants as constants4, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync as readlinkSync2, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { lstat as lstat2, readdir as readdir2, rmdir as rmdir2, unlink as unlink2 } from "node:fs/promises";
-import path4 from "node:path";
+import path5 from "node:path";
 import { isMainThread } from "node:worker_threads";
 var O_NOFOLLOW = constants4.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants4.O_DIRECTORY ?? 0;
@@ -2671,7 +2675,7 @@ function openFromKept(root, names, create2) {
   }
   const rootName = kept.get(rootKey)?.name;
   const expected = (depth) => rootName && Buffer.concat([rootName, Buffer.from(`${rootName.at(-1) === 47 ? "" : "/"}${names.slice(0, depth).join("/")}`)]);
-  return walk(new Dir(fd, path4.join(root, ...names.slice(0, from))), false, names, from, create2, (depth, dir) => {
+  return walk(new Dir(fd, path5.join(root, ...names.slice(0, from))), false, names, from, create2, (depth, dir) => {
     const name = expected(depth);
     return name !== void 0 && keep(keyOf(root, names, depth), dir.fd, name);
   });
@@ -2709,7 +2713,7 @@ function keep(key4, fd, name) {
   return true;
 }
 function openChild(dir, name, create2, rel, device) {
-  const shown = path4.join(dir.shown, name);
+  const shown = path5.join(dir.shown, name);
   for (let tries = 0; ; tries++) {
     try {
       if (device === void 0) return openDirectory(dir.entry(name), shown);
@@ -2755,9 +2759,9 @@ function readRegular(file2, maxBytes) {
   return readOpened(openRegular(file2), maxBytes);
 }
 function openBelow(root, rel, device) {
-  const at = openDir(root, path4.posix.dirname(rel), false, device);
+  const at = openDir(root, path5.posix.dirname(rel), false, device);
   try {
-    return openRegular(at.entry(path4.posix.basename(rel)));
+    return openRegular(at.entry(path5.posix.basename(rel)));
   } finally {
     at.close();
   }
@@ -2813,7 +2817,7 @@ async function removeEntry(dir, name) {
   const target = dir.entry(name);
   const stats = await lstat2(target).catch(() => void 0);
   if (!stats) return;
-  const inner = stats.isDirectory() ? openDirAt(target, path4.join(dir.shown, name)) : void 0;
+  const inner = stats.isDirectory() ? openDirAt(target, path5.join(dir.shown, name)) : void 0;
   if (!inner) return unlink2(target).catch(ignoreGone);
   try {
     if ((stats.mode & 448) !== 448) inner.chmod(stats.mode | 448);
@@ -2857,7 +2861,7 @@ function describeVerify(v) {
 
 // src/cache/admit.ts
 import { promises as fs3 } from "node:fs";
-import path7 from "node:path";
+import path8 from "node:path";
 
 // src/module/limits.ts
 var MiB = 1 << 20;
@@ -3096,7 +3100,7 @@ var Inflater = class {
 
 // src/fetch/zip-extract.ts
 import { closeSync as closeSync2, mkdirSync as mkdirSync2, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
-import path5 from "node:path";
+import path6 from "node:path";
 function extractable(entries, prefix) {
   const files = /* @__PURE__ */ new Set();
   const dirs = /* @__PURE__ */ new Map();
@@ -3147,7 +3151,7 @@ var TreeWriter = class {
       const parent = openDir(target.root, target.parent, true);
       try {
         mkdirSync2(parent.entry(target.name), 511);
-        this.root = openDirAt(parent.entry(target.name), path5.join(parent.shown, target.name));
+        this.root = openDirAt(parent.entry(target.name), path6.join(parent.shown, target.name));
       } finally {
         parent.close();
       }
@@ -3158,11 +3162,11 @@ var TreeWriter = class {
   /** Starts the file at `rel`; it must not exist. */
   open(rel) {
     this.attempt(() => {
-      const parent = path5.posix.dirname(rel);
+      const parent = path6.posix.dirname(rel);
       const root = this.root;
       if (parent !== "." && !this.made.has(parent)) {
         mkdirSync2(root.entry(parent), { recursive: true, mode: 511 });
-        for (let p = parent; p !== "." && !this.made.has(p); p = path5.posix.dirname(p)) this.made.add(p);
+        for (let p = parent; p !== "." && !this.made.has(p); p = path6.posix.dirname(p)) this.made.add(p);
       }
       this.fd = openSync2(root.entry(rel), CREATE_NEW, 292);
     });
@@ -3415,8 +3419,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path33 = downloadPath(line.module, line.version, kind);
-      known.set(path33, { module: line.module, version: line.version, kind, path: path33, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path34 = downloadPath(line.module, line.version, kind);
+      known.set(path34, { module: line.module, version: line.version, kind, path: path34, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -3439,7 +3443,7 @@ function checksFor(lines) {
   const checks = /* @__PURE__ */ new Map();
   for (const { module, version, goMod, hash } of lines) {
     const base = downloadBase(module, version);
-    const add = (what, path33) => checks.set(path33, { module, version, what, path: path33, hash });
+    const add = (what, path34) => checks.set(path34, { module, version, what, path: path34, hash });
     if (goMod) add("mod", `${base}.mod`);
     else {
       add("zip", `${base}.zip`);
@@ -3462,7 +3466,7 @@ function savedPaths(lines, contents) {
 
 // src/cache/verify.ts
 import { availableParallelism } from "node:os";
-import path6 from "node:path";
+import path7 from "node:path";
 
 // src/fetch/hashers.ts
 import { Worker } from "node:worker_threads";
@@ -3905,14 +3909,14 @@ async function verifyModuleCache(modcache, lines, options = {}) {
 function locate(modcache, check, alone) {
   let dir;
   try {
-    dir = openDirIfThere(modcache, path6.posix.dirname(check.path));
+    dir = openDirIfThere(modcache, path7.posix.dirname(check.path));
   } catch (e) {
     if (e instanceof NotADirectory) return { blocked: e };
     throw e;
   }
   if (!dir) return void 0;
   try {
-    const stats = lstatOf(dir.entry(path6.posix.basename(check.path)));
+    const stats = lstatOf(dir.entry(path7.posix.basename(check.path)));
     if (!stats) return void 0;
     if (check.what === "tree" && !alone && hasMarker(modcache, check)) return { stats: "extracting" };
     return { stats };
@@ -3923,10 +3927,10 @@ function locate(modcache, check, alone) {
 function hasMarker(modcache, check) {
   const base = downloadBase(check.module, check.version);
   try {
-    const dir = openDirIfThere(modcache, path6.posix.dirname(base));
+    const dir = openDirIfThere(modcache, path7.posix.dirname(base));
     if (!dir) return false;
     try {
-      return lstatOf(dir.entry(`${path6.posix.basename(base)}.partial`))?.isFile() ?? false;
+      return lstatOf(dir.entry(`${path7.posix.basename(base)}.partial`))?.isFile() ?? false;
     } finally {
       dir.close();
     }
@@ -3940,11 +3944,11 @@ async function problemWith({ check, stats }, modcache, hashers) {
   if (!expected) return `${what} is ${describe(stats)}, not a ${check.what === "tree" ? "directory" : "regular file"}`;
   let dir;
   try {
-    dir = openDir(modcache, path6.posix.dirname(check.path));
+    dir = openDir(modcache, path7.posix.dirname(check.path));
   } catch (e) {
     return `${what} unreadable: ${readableError(e)}`;
   }
-  const name = path6.posix.basename(check.path);
+  const name = path7.posix.basename(check.path);
   try {
     const hash = check.what === "zip" ? await hashers.zip(dir.entry(name)) : check.what === "tree" ? await hashers.tree(dir.entry(name), `${check.module}@${check.version}`) : goModHash(readRegular(dir.entry(name), MAX_BYTES.mod));
     if (hash !== check.hash) return `${what} does not match go.sum`;
@@ -3970,12 +3974,12 @@ function removalsFor(check) {
 }
 async function removeUnderLock(modcache, problem, alone) {
   const base = downloadBase(problem.module, problem.version);
-  const lockName = `${path6.posix.basename(base)}.lock`;
+  const lockName = `${path7.posix.basename(base)}.lock`;
   let release2;
   let unlocked;
   let lockDir;
   try {
-    lockDir = openDirIfThere(modcache, path6.posix.dirname(base));
+    lockDir = openDirIfThere(modcache, path7.posix.dirname(base));
   } catch (e) {
     if (!(e instanceof NotADirectory)) throw e;
   }
@@ -3986,8 +3990,8 @@ async function removeUnderLock(modcache, problem, alone) {
         await removeEntry(lockDir, lockName);
         locked = await takeGoLock(lockDir.entry(lockName), LOCK_WAIT_MS);
       }
-      if (locked.kind === "busy") return { stuck: `another process has held go's lock on it (${path6.join(lockDir.shown, lockName)}) for ${LOCK_WAIT_MS / 1e3} s` };
-      if (locked.kind === "refused" && locked.code !== "EROFS") return { stuck: `go's lock file ${path6.join(lockDir.shown, lockName)} cannot be locked: ${locked.why}` };
+      if (locked.kind === "busy") return { stuck: `another process has held go's lock on it (${path7.join(lockDir.shown, lockName)}) for ${LOCK_WAIT_MS / 1e3} s` };
+      if (locked.kind === "refused" && locked.code !== "EROFS") return { stuck: `go's lock file ${path7.join(lockDir.shown, lockName)} cannot be locked: ${locked.why}` };
       if (locked.kind === "unavailable") unlocked = locked.why;
       else if (locked.kind === "held") release2 = locked.release;
     }
@@ -4010,10 +4014,10 @@ async function removeUnderLock(modcache, problem, alone) {
 }
 function lstatIn(modcache, rel) {
   try {
-    const dir = openDirIfThere(modcache, path6.posix.dirname(rel));
+    const dir = openDirIfThere(modcache, path7.posix.dirname(rel));
     if (!dir) return void 0;
     try {
-      return lstatOf(dir.entry(path6.posix.basename(rel)));
+      return lstatOf(dir.entry(path7.posix.basename(rel)));
     } finally {
       dir.close();
     }
@@ -4023,20 +4027,20 @@ function lstatIn(modcache, rel) {
 }
 async function removeAt(modcache, rel) {
   let dir;
-  let name = path6.posix.basename(rel);
+  let name = path7.posix.basename(rel);
   try {
     try {
-      dir = openDirIfThere(modcache, path6.posix.dirname(rel));
+      dir = openDirIfThere(modcache, path7.posix.dirname(rel));
     } catch (e) {
       if (!(e instanceof NotADirectory)) throw e;
-      dir = openDir(modcache, path6.posix.dirname(e.rel));
-      name = path6.posix.basename(e.rel);
+      dir = openDir(modcache, path7.posix.dirname(e.rel));
+      name = path7.posix.basename(e.rel);
     }
     if (dir) await removeEntry(dir, name);
     return void 0;
   } catch (e) {
     const code2 = e.code;
-    const where = path6.join(modcache, rel);
+    const where = path7.join(modcache, rel);
     if (code2 === "EROFS") return `${where} cannot be removed: the module cache is on a read-only file system (EROFS); make it writable for this step, or repair it where it is written`;
     if (code2 === "EACCES" || code2 === "EPERM") return `${where} cannot be removed: the step may not write there (${code2}); the module cache may be read-only or another user's`;
     return `${where} cannot be removed: ${readableError(e)}`;
@@ -4048,11 +4052,11 @@ function keepZipHash(modcache, check) {
   const base = downloadBase(check.module, check.version);
   let dir;
   try {
-    dir = openDir(modcache, path6.posix.dirname(base));
+    dir = openDir(modcache, path7.posix.dirname(base));
   } catch {
     return false;
   }
-  const name = `${path6.posix.basename(base)}.ziphash`;
+  const name = `${path7.posix.basename(base)}.ziphash`;
   try {
     const text = (() => {
       try {
@@ -4080,7 +4084,7 @@ async function vouchedIn(dir, lines, contents) {
   const admit = admitFor(lines);
   const paths = [];
   for (const rel of savedPaths(lines, contents)) {
-    const stat2 = await fs3.lstat(path7.join(dir, rel)).catch(() => void 0);
+    const stat2 = await fs3.lstat(path8.join(dir, rel)).catch(() => void 0);
     if (!stat2) continue;
     if (hashed.has(rel)) paths.push(rel);
     else if (!/\.(info|ziphash)$/.test(rel)) continue;
@@ -4106,7 +4110,7 @@ function admitFor(lines) {
   return async (rel, root, stat2) => {
     const rule = expected.get(rel);
     if (!rule) return void 0;
-    if (stat2.size > MAX_BYTES.info) return `${path7.extname(rel)} of ${stat2.size} bytes`;
+    if (stat2.size > MAX_BYTES.info) return `${path8.extname(rel)} of ${stat2.size} bytes`;
     let text;
     try {
       text = readBelow(root, rel, MAX_BYTES.info).toString("utf8");
@@ -4124,7 +4128,7 @@ function versionOf(lines, rel) {
 
 // src/cache/build.ts
 import { promises as fs5 } from "node:fs";
-import path9 from "node:path";
+import path10 from "node:path";
 
 // src/cache/service.ts
 import { fileURLToPath as fileURLToPath3 } from "node:url";
@@ -4181,7 +4185,7 @@ function savePolicy(why) {
 // src/cache/staging.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { closeSync as closeSync5, fstatSync as fstatSync3, lstatSync as lstatSync2, openSync as openSync3, promises as fs4, readdirSync as readdirSync3, readSync as readSync4, unlinkSync as unlinkSync2, writeFileSync as writeFileSync3, writeSync as writeSync3 } from "node:fs";
-import path8 from "node:path";
+import path9 from "node:path";
 
 // src/cache/owner.ts
 import { execFileSync as execFileSync2 } from "node:child_process";
@@ -4215,13 +4219,13 @@ function startTime(pid) {
 var CLAIMING_MS = 6e4;
 var OWNER_MAX_BYTES = 4096;
 var CHILD_FD = 3;
-var entryIn = (dir) => path8.join(dir, "entry");
-async function claimStaging(dir, root = path8.dirname(dir)) {
-  const rel = path8.relative(root, path8.dirname(dir));
-  if (rel.startsWith("..") || path8.isAbsolute(rel)) throw new Error(`${dir} is not below ${root}`);
+var entryIn = (dir) => path9.join(dir, "entry");
+async function claimStaging(dir, root = path9.dirname(dir)) {
+  const rel = path9.relative(root, path9.dirname(dir));
+  if (rel.startsWith("..") || path9.isAbsolute(rel)) throw new Error(`${dir} is not below ${root}`);
   await fs4.mkdir(root, { recursive: true });
-  const parent = openDir(root, rel.split(path8.sep).join("/"), true, (await fs4.stat(root)).dev);
-  const name = path8.basename(dir);
+  const parent = openDir(root, rel.split(path9.sep).join("/"), true, (await fs4.stat(root)).dev);
+  const name = path9.basename(dir);
   let held;
   try {
     for (let tries = 0; ; tries++) {
@@ -4332,8 +4336,8 @@ async function stage(root, entry, paths, admit) {
       continue;
     }
     for (const file2 of files) {
-      const to = path8.join(entry, file2.rel);
-      await fs4.mkdir(path8.dirname(to), { recursive: true });
+      const to = path9.join(entry, file2.rel);
+      await fs4.mkdir(path9.dirname(to), { recursive: true });
       if (!await linkChecked(root, file2, to)) {
         staged.skipped.push({ path: rel, why: `${file2.rel} changed after it was checked` });
         continue;
@@ -4346,13 +4350,13 @@ async function stage(root, entry, paths, admit) {
 async function linkChecked(root, file2, to) {
   let dir;
   try {
-    dir = openDir(root, path8.posix.dirname(file2.rel), false, file2.stat.dev);
+    dir = openDir(root, path9.posix.dirname(file2.rel), false, file2.stat.dev);
   } catch {
     return false;
   }
   const same = (s) => s.isFile() && s.dev === file2.stat.dev && s.ino === file2.stat.ino && s.size === file2.stat.size && s.mtimeMs === file2.stat.mtimeMs;
   try {
-    const from = dir.entry(path8.posix.basename(file2.rel));
+    const from = dir.entry(path9.posix.basename(file2.rel));
     try {
       await fs4.link(from, to);
     } catch {
@@ -4385,8 +4389,8 @@ async function linkChecked(root, file2, to) {
   }
 }
 function within(root, rel, dev) {
-  const dir = path8.posix.dirname(rel);
-  const name = path8.posix.basename(rel);
+  const dir = path9.posix.dirname(rel);
+  const name = path9.posix.basename(rel);
   try {
     const parent = openDirIfThere(root, dir === "." ? "" : dir, dev);
     if (!parent) return void 0;
@@ -4452,7 +4456,7 @@ async function unstage(entry, root, paths) {
       const dir = directoryFor(root, rel);
       if (!dir) continue;
       try {
-        const name = path8.posix.basename(rel);
+        const name = path9.posix.basename(rel);
         if (lstatOf(dir.entry(name))) continue;
         try {
           await fs4.rename(source2.entry(rel), dir.entry(name));
@@ -4592,12 +4596,12 @@ function buildCacheKeys(facts) {
   const prefix = `${base}${filesHash(facts.files).slice(0, 16)}-`;
   return { prefix, restoreKeys: [prefix, base] };
 }
-var buildStash = (gocache) => ({ root: gocache, staging: path9.join(gocache, "go-mod-download-staging") });
+var buildStash = (gocache) => ({ root: gocache, staging: path10.join(gocache, "go-mod-download-staging") });
 async function restoreBuildCache(gocache, keys, limitMs) {
   const backdated = new Date(Date.now() - BACKDATE_MS);
   const { report } = await restoreEntry(buildStash(gocache), { key: keys.prefix, restoreKeys: keys.restoreKeys }, limitMs, async (dir) => {
     const entries = await goEntries(dir);
-    for (const entry of entries) await fs5.utimes(path9.join(dir, entry), backdated, backdated);
+    for (const entry of entries) await fs5.utimes(path10.join(dir, entry), backdated, backdated);
     return entries;
   });
   const hit = report.matchedKey?.toLowerCase().startsWith(keys.prefix.toLowerCase()) ?? false;
@@ -4608,7 +4612,7 @@ async function goEntries(gocache) {
   const entries = [];
   for (const dir of await fs5.readdir(gocache).catch(() => [])) {
     if (!/^[0-9a-f]{2}$/.test(dir)) continue;
-    for (const entry of await fs5.readdir(path9.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
+    for (const entry of await fs5.readdir(path10.join(gocache, dir), { withFileTypes: true }).catch(() => [])) {
       if (entry.isFile() && /^[0-9a-f]{64}-[ad]$/.test(entry.name)) entries.push(`${dir}/${entry.name}`);
     }
   }
@@ -4616,8 +4620,8 @@ async function goEntries(gocache) {
 }
 
 // src/cache/layout.ts
-import path10 from "node:path";
-var moduleStash = (modcache) => ({ root: modcache, staging: path10.join(modcache, "cache", "go-mod-download-staging") });
+import path11 from "node:path";
+var moduleStash = (modcache) => ({ root: modcache, staging: path11.join(modcache, "cache", "go-mod-download-staging") });
 
 // src/cache/stage.ts
 async function startModuleCache(o) {
@@ -4701,17 +4705,17 @@ function hasDownloads(modcache) {
 // src/go/goflags.ts
 import { existsSync as existsSync3, mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync as writeFileSync4 } from "node:fs";
 import os8 from "node:os";
-import path11 from "node:path";
+import path12 from "node:path";
 var GOFLAGS_CHECK_TIMEOUT_MS = 3e4;
 async function goflagsProblem(go, goflags, env, timeoutMs = GOFLAGS_CHECK_TIMEOUT_MS) {
   if (goflags.trim() === "") return void 0;
-  const dir = mkdtempSync2(path11.join(env.RUNNER_TEMP || os8.tmpdir(), "go-mod-download-goflags-"));
+  const dir = mkdtempSync2(path12.join(env.RUNNER_TEMP || os8.tmpdir(), "go-mod-download-goflags-"));
   try {
-    writeFileSync4(path11.join(dir, "go.mod"), "module goflags.check\n");
+    writeFileSync4(path12.join(dir, "go.mod"), "module goflags.check\n");
     const lines = [];
     const child = spawnGroup(go, ["mod", "download"], {
       cwd: dir,
-      env: { ...env, GOFLAGS: goflags, GOPROXY: "off", GOTOOLCHAIN: "local", GOWORK: "off", GOMODCACHE: path11.join(dir, "modcache"), ...NOTHING_DIRECT, GOSUMDB: "off" },
+      env: { ...env, GOFLAGS: goflags, GOPROXY: "off", GOTOOLCHAIN: "local", GOWORK: "off", GOMODCACHE: path12.join(dir, "modcache"), ...NOTHING_DIRECT, GOSUMDB: "off" },
       onLine: (line) => lines.push(line)
     });
     let timedOut = false;
@@ -4732,7 +4736,7 @@ async function goflagsProblem(go, goflags, env, timeoutMs = GOFLAGS_CHECK_TIMEOU
 var NOTHING_DIRECT = { GOPRIVATE: "goflags-check-none", GONOPROXY: "goflags-check-none", GONOSUMDB: "goflags-check-none" };
 function missingModfile(goflags, dir) {
   const modfile = goflags.split(/\s+/).map((f) => /^--?modfile=(.+)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
-  if (modfile === void 0 || existsSync3(path11.resolve(dir, modfile))) return void 0;
+  if (modfile === void 0 || existsSync3(path12.resolve(dir, modfile))) return void 0;
   return `-modfile=${modfile} names no file in ${dir}`;
 }
 function refusedGoflags(stderr) {
@@ -4742,7 +4746,7 @@ var GOFLAGS_REFUSED = /^go: (parsing \$GOFLAGS: |(invalid (boolean )?value .* fo
 
 // src/engine/inputs.ts
 import { existsSync as existsSync4, statSync as statSync2 } from "node:fs";
-import path12 from "node:path";
+import path13 from "node:path";
 var DEFAULTS = {
   proxies: "",
   selection: "ordered",
@@ -4785,7 +4789,7 @@ var InputError = class extends Error {
 };
 function parseSettings(read, workspace) {
   const value = (name) => read(name).trim() || DEFAULTS[name];
-  const workingDirectory = path12.resolve(workspace, value("working-directory"));
+  const workingDirectory = path13.resolve(workspace, value("working-directory"));
   return {
     candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
@@ -4847,7 +4851,7 @@ function goModuleDir(dir) {
   if (!existsSync4(dir) || !statSync2(dir).isDirectory()) {
     throw new InputError("working-directory", `${dir} is not a directory`);
   }
-  if (!existsSync4(path12.join(dir, "go.mod")) && !existsSync4(path12.join(dir, "go.work"))) {
+  if (!existsSync4(path13.join(dir, "go.mod")) && !existsSync4(path13.join(dir, "go.work"))) {
     throw new InputError("working-directory", `${dir} holds neither go.mod nor go.work`);
   }
   return dir;
@@ -4857,11 +4861,11 @@ function goModuleDir(dir) {
 import os9 from "node:os";
 
 // src/download/attempt.ts
-import path15 from "node:path";
+import path16 from "node:path";
 
 // src/util/files.ts
 import { promises as fs6 } from "node:fs";
-import path13 from "node:path";
+import path14 from "node:path";
 async function treeBytes(dir) {
   let entries;
   try {
@@ -4871,7 +4875,7 @@ async function treeBytes(dir) {
   }
   let total = 0;
   for (const entry of entries) {
-    const full = path13.join(dir, entry.name);
+    const full = path14.join(dir, entry.name);
     if (entry.isDirectory()) total += await treeBytes(full);
     else if (entry.isFile()) total += await fs6.stat(full).then((s) => s.size, () => 0);
   }
@@ -4880,7 +4884,7 @@ async function treeBytes(dir) {
 
 // src/go/git.ts
 import { existsSync as existsSync5 } from "node:fs";
-import path14 from "node:path";
+import path15 from "node:path";
 function packsOnDisk(base) {
   const given = base.GIT_CONFIG_COUNT ?? "0";
   if (!/^\d+$/.test(given)) return {};
@@ -4892,8 +4896,8 @@ function packsOnDisk(base) {
 }
 var GIT_CONFIG_TIMEOUT_MS = 5e3;
 async function gitSecrets(dir, env) {
-  let cwd = path14.resolve(dir);
-  while (!existsSync5(cwd) && path14.dirname(cwd) !== cwd) cwd = path14.dirname(cwd);
+  let cwd = path15.resolve(dir);
+  while (!existsSync5(cwd) && path15.dirname(cwd) !== cwd) cwd = path15.dirname(cwd);
   const lines = [];
   const child = spawnGroup("git", ["config", "--null", "--get-regexp", "^url\\..*\\.(push)?insteadof$"], { cwd, env, onLine: (line) => lines.push(line) });
   const deadline2 = setTimeout(() => void child.kill(), GIT_CONFIG_TIMEOUT_MS);
@@ -4989,7 +4993,7 @@ var answered2 = (rest) => {
 var counting = /* @__PURE__ */ new Map();
 async function runAttempt(options) {
   const started = performance.now();
-  const cacheDir = path15.join(options.modcache, "cache");
+  const cacheDir = path16.join(options.modcache, "cache");
   const errors = [];
   const open2 = /* @__PURE__ */ new Set();
   const failedRequests = [];
@@ -5196,7 +5200,7 @@ import { randomBytes as randomBytes6 } from "node:crypto";
 import { mkdtempSync as mkdtempSync3 } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
 import os10 from "node:os";
-import path19 from "node:path";
+import path20 from "node:path";
 
 // src/fetch/concurrency.ts
 var SLOW_ANSWER_MS = 40;
@@ -5360,8 +5364,8 @@ function parseGoWork(text) {
   }
   return file2;
 }
-function isLocalPath(path33) {
-  return path33.startsWith("./") || path33.startsWith("../") || path33.startsWith("/") || path33 === "." || path33 === ".." || /^[A-Za-z]:[\\/]/.test(path33) || path33.startsWith(".\\") || path33.startsWith("..\\");
+function isLocalPath(path34) {
+  return path34.startsWith("./") || path34.startsWith("../") || path34.startsWith("/") || path34 === "." || path34 === ".." || /^[A-Za-z]:[\\/]/.test(path34) || path34.startsWith(".\\") || path34.startsWith("..\\");
 }
 
 // src/fetch/download-set.ts
@@ -5400,10 +5404,10 @@ function planDownloads(input, loaded) {
     if (current2 === void 0 || compareVersions(m.version, current2) > 0) selected.set(m.path, m.version);
   }
   const listed2 = input.workspace || unprunedMain ? [...selected.keys()] : [...new Set(input.mains.flatMap((m) => m.mod.require.filter((r) => !mainPaths.has(r.path)).map((r) => r.path)))];
-  const downloads = listed2.flatMap((path33) => {
-    const version = selected.get(path33);
+  const downloads = listed2.flatMap((path34) => {
+    const version = selected.get(path34);
     if (version === void 0) return [];
-    const to = replace({ path: path33, version });
+    const to = replace({ path: path34, version });
     return to && to.kind === "proxy" ? [to.module] : [];
   });
   const graphMods = [...loadedKeys].flatMap((k) => {
@@ -5442,17 +5446,17 @@ function source(m, replace) {
 
 // src/fetch/resolve.ts
 import { promises as fs7 } from "node:fs";
-import path16 from "node:path";
+import path17 from "node:path";
 async function readProject(dir, gowork) {
   const workFile = gowork !== "" && gowork !== "off" ? gowork : void 0;
   if (workFile) {
     const work = parseGoWork(await fs7.readFile(workFile, "utf8"));
-    const root = path16.dirname(workFile);
+    const root = path17.dirname(workFile);
     const mains = await Promise.all(
       work.use.map(
         async (use) => (
           // go refuses such a workspace before any request; so does the step, in go's words.
-          mainModule(path16.resolve(root, use)).catch((e) => {
+          mainModule(path17.resolve(root, use)).catch((e) => {
             throw new Error(`go: cannot load module ${use} listed in go.work file: ${e.message}`);
           })
         )
@@ -5463,7 +5467,7 @@ async function readProject(dir, gowork) {
   return { mains: [await mainModule(dir)], workspace: false, workReplace: [] };
 }
 async function mainModule(dir) {
-  return { dir, mod: parseGoMod(await fs7.readFile(path16.join(dir, "go.mod"), "utf8")) };
+  return { dir, mod: parseGoMod(await fs7.readFile(path17.join(dir, "go.mod"), "utf8")) };
 }
 var summaryOf = (mod) => ({ ...mod.go ? { go: mod.go } : {}, require: mod.require });
 async function resolveDownloads(input, fetchMod) {
@@ -5474,7 +5478,7 @@ async function resolveDownloads(input, fetchMod) {
     if (plan.missing.length === 0) return { ...plan, unresolved };
     await Promise.all(
       plan.missing.map(async ({ key: key4, source: source2 }) => {
-        const text = source2.kind === "dir" ? await fs7.readFile(path16.join(path16.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
+        const text = source2.kind === "dir" ? await fs7.readFile(path17.join(path17.resolve(input.mains[0]?.dir ?? ".", source2.dir), "go.mod"), "utf8").catch(() => void 0) : await fetchMod(source2.module);
         if (text === void 0) unresolved.push(key4);
         loaded.set(key4, text === void 0 ? { go: "1.17", require: [] } : summaryOf(parseGoMod(text)));
       })
@@ -5596,7 +5600,7 @@ function movedBecause(s) {
 // src/fetch/store.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
 import { accessSync as accessSync2, constants as constants6, mkdirSync as mkdirSync3, renameSync as renameSync2 } from "node:fs";
-import path17 from "node:path";
+import path18 from "node:path";
 var Store = class {
   options;
   /** Temporary entries not yet renamed or removed, by directory (relative to root) and name: what a cancelled step removes. */
@@ -5626,12 +5630,12 @@ var Store = class {
   /** The stored file of `job` opened for reading: each directory on its way walked without a link, the file itself refused unless regular (never blocking). */
   open(job) {
     const { dir, name } = this.place(job);
-    return openBelow(this.options.root, path17.posix.join(dir, name));
+    return openBelow(this.options.root, path18.posix.join(dir, name));
   }
   /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
   read(job, maxBytes) {
     const { dir, name } = this.place(job);
-    return readBelow(this.options.root, path17.posix.join(dir, name), maxBytes);
+    return readBelow(this.options.root, path18.posix.join(dir, name), maxBytes);
   }
   /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
   begin(job, extract) {
@@ -5687,16 +5691,16 @@ var Store = class {
   }
   /** The job's directory (relative to root) and file name. */
   place(job) {
-    return { dir: path17.posix.join(this.options.downloads, path17.posix.dirname(job.path)), name: path17.posix.basename(job.path) };
+    return { dir: path18.posix.join(this.options.downloads, path18.posix.dirname(job.path)), name: path18.posix.basename(job.path) };
   }
   /** The path the file is known by (to serve it): as a person reads it. */
   shown(job) {
-    return path17.join(this.options.root, this.options.downloads, job.path);
+    return path18.join(this.options.root, this.options.downloads, job.path);
   }
   /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
   treeTarget(job) {
     const final = treePath(job.module, job.version);
-    return { root: this.options.root, parent: path17.posix.dirname(final), name: `${path17.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+    return { root: this.options.root, parent: path18.posix.dirname(final), name: `${path18.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
   }
   /**
    * go's lock on the module version: a release function, `undefined` when no lock can be taken
@@ -5728,7 +5732,7 @@ var Store = class {
     } catch {
       return false;
     }
-    const final = path17.posix.basename(treePath(job.module, job.version));
+    const final = path18.posix.basename(treePath(job.module, job.version));
     try {
       try {
         renameSync2(parent.entry(tree.name), parent.entry(final));
@@ -5777,9 +5781,9 @@ var Store = class {
         return openDir(this.options.root, dir, true);
       } catch (e) {
         if (!(e instanceof NotADirectory) || tries > 8) throw e;
-        const parent = openDir(this.options.root, path17.posix.dirname(e.rel));
+        const parent = openDir(this.options.root, path18.posix.dirname(e.rel));
         try {
-          unlinkEntry(parent, path17.posix.basename(e.rel));
+          unlinkEntry(parent, path18.posix.basename(e.rel));
         } finally {
           parent.close();
         }
@@ -5820,7 +5824,7 @@ var RUN = randomBytes4(6).toString("hex");
 var named = 0;
 
 // src/fetch/verifying-proxy.ts
-import path18 from "node:path";
+import path19 from "node:path";
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
@@ -6580,10 +6584,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path33) {
+function parseSumdbPath(path34) {
   let decoded;
   try {
-    const elements = path33.split("/").map((e) => decodeURIComponent(e));
+    const elements = path34.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -6756,7 +6760,7 @@ async function startVerifyingProxy(options) {
     local,
     fetcher,
     relaySumdb: (name) => {
-      sumdb = { name, fetcher: fetcherIn(path18.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
+      sumdb = { name, fetcher: fetcherIn(path19.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
       return sumdb.fetcher;
     },
     bytes: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
@@ -6769,8 +6773,8 @@ function fetcherIn(dir, options, own) {
   return new Fetcher({
     client: options.client,
     candidates: own.candidates,
-    store: own.store ?? new Store({ root: path18.join(dir, "store"), downloads: "" }),
-    transientDir: path18.join(dir, "transient"),
+    store: own.store ?? new Store({ root: path19.join(dir, "store"), downloads: "" }),
+    transientDir: path19.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs,
@@ -6783,7 +6787,7 @@ function fetcherIn(dir, options, own) {
 // src/fetch/stage.ts
 async function startFetch(options) {
   const started = performance.now();
-  const scratch = mkdtempSync3(path19.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
+  const scratch = mkdtempSync3(path20.join(process.env.RUNNER_TEMP || os10.tmpdir(), "go-mod-fetch-"));
   const downloadCache = new Store({
     root: options.modcache,
     downloads: "cache/download",
@@ -7163,7 +7167,7 @@ var listed = (numbers) => numbers.length === 1 ? String(numbers[0]) : `${numbers
 // src/toolchain/provide.ts
 import { existsSync as existsSync6, promises as fs8 } from "node:fs";
 import os11 from "node:os";
-import path20 from "node:path";
+import path21 from "node:path";
 
 // src/download/retry.ts
 var AttemptFailed = class extends Error {
@@ -7267,7 +7271,7 @@ async function fetchToolchain(f) {
   const module = toolchainModule(f.choice.name, f.hostOS, f.hostArch);
   const result = await downloadWithRetries(f.chain, (chain) => f.run(chain, [`${module.path}@${module.version}`]), f.retry);
   if (!result.ok) return { result };
-  const extracted = path20.join(f.modcache, `${module.path}@${module.version}`);
+  const extracted = path21.join(f.modcache, `${module.path}@${module.version}`);
   return { report: await installFetched(f.choice, f.installed, extracted, performance.now() - started), result };
 }
 async function installFetched(choice, installed, extracted, fetchMs) {
@@ -7280,10 +7284,10 @@ async function installFetched(choice, installed, extracted, fetchMs) {
 async function adopt(extracted, version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return extracted;
-  const dest = path20.join(toolCache, TOOL, version, os11.arch());
+  const dest = path21.join(toolCache, TOOL, version, os11.arch());
   await fs8.rm(`${dest}.complete`, { force: true });
   await fs8.rm(dest, { recursive: true, force: true });
-  await fs8.mkdir(path20.dirname(dest), { recursive: true });
+  await fs8.mkdir(path21.dirname(dest), { recursive: true });
   try {
     await fs8.rename(extracted, dest);
   } catch (e) {
@@ -7296,26 +7300,26 @@ async function adopt(extracted, version) {
 function inToolCache(version) {
   const toolCache = process.env.RUNNER_TOOL_CACHE;
   if (!toolCache) return void 0;
-  const dir = path20.join(toolCache, TOOL, version, os11.arch());
+  const dir = path21.join(toolCache, TOOL, version, os11.arch());
   return existsSync6(`${dir}.complete`) && existsSync6(dir) ? dir : void 0;
 }
 async function allowExec(goroot) {
-  const toolDirs = await fs8.readdir(path20.join(goroot, "pkg", "tool")).catch(() => []);
-  for (const dir of [path20.join(goroot, "bin"), ...toolDirs.map((d) => path20.join(goroot, "pkg", "tool", d))]) {
+  const toolDirs = await fs8.readdir(path21.join(goroot, "pkg", "tool")).catch(() => []);
+  for (const dir of [path21.join(goroot, "bin"), ...toolDirs.map((d) => path21.join(goroot, "pkg", "tool", d))]) {
     for (const entry of await fs8.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isFile()) await fs8.chmod(path20.join(dir, entry.name), 493);
+      if (entry.isFile()) await fs8.chmod(path21.join(dir, entry.name), 493);
     }
   }
 }
-var toolchainLinks = () => path20.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
+var toolchainLinks = () => path21.join(process.env.RUNNER_TEMP || os11.tmpdir(), LINKS_DIR);
 async function putOnPath(name, goroot) {
   const dir = toolchainLinks();
   await fs8.mkdir(dir, { recursive: true });
   const exe = process.platform === "win32" ? ".exe" : "";
-  const link = path20.join(dir, `${name}${exe}`);
+  const link = path21.join(dir, `${name}${exe}`);
   await fs8.rm(link, { force: true });
-  await fs8.symlink(path20.join(goroot, "bin", `go${exe}`), link);
-  process.env.PATH = `${dir}${path20.delimiter}${process.env.PATH ?? ""}`;
+  await fs8.symlink(path21.join(goroot, "bin", `go${exe}`), link);
+  process.env.PATH = `${dir}${path21.delimiter}${process.env.PATH ?? ""}`;
 }
 
 // src/toolchain/stage.ts
@@ -7336,10 +7340,10 @@ function describeToolchain(t) {
 
 // src/download/direct.ts
 import { existsSync as existsSync7, statSync as statSync4 } from "node:fs";
-import path21 from "node:path";
+import path22 from "node:path";
 var key3 = (line) => `${line.module}@${line.version}`;
 function zipsPresent(modcache, lines) {
-  return new Set(lines.filter((l) => !l.goMod && existsSync7(path21.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
+  return new Set(lines.filter((l) => !l.goMod && existsSync7(path22.join(modcache, "cache", "download", downloadPath(l.module, l.version, "zip")))).map(key3));
 }
 var zipRequests = (urls, line) => {
   const zip = `/${wirePath(downloadPath(line.module, line.version, "zip"))}`;
@@ -7362,7 +7366,7 @@ function fileEntryFor(o, files, line) {
   if (o.routing.direct(line.module) || zipRequests(o.requests.answered, line)) return void 0;
   if (o.fetched && !zipRequests(o.requests.unanswered, line)) return void 0;
   const rel = downloadPath(line.module, line.version, "zip");
-  const cached = lstatOf(path21.join(o.modcache, "cache", "download", rel));
+  const cached = lstatOf(path22.join(o.modcache, "cache", "download", rel));
   for (const c of o.chain) {
     if (c.spec === "direct" || c.spec === "off") return void 0;
     const device = files.get(c);
@@ -7374,10 +7378,10 @@ function fileEntryFor(o, files, line) {
 }
 function heldIn(dir, device, rel) {
   try {
-    const at = openDirIfThere(dir, path21.posix.dirname(rel), device);
+    const at = openDirIfThere(dir, path22.posix.dirname(rel), device);
     if (!at) return void 0;
     try {
-      const entry = lstatOf(at.entry(path21.posix.basename(rel)));
+      const entry = lstatOf(at.entry(path22.posix.basename(rel)));
       return entry?.isFile() || entry?.isSymbolicLink() ? entry : void 0;
     } finally {
       at.close();
@@ -8168,10 +8172,21 @@ function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
 
 // src/net/goauth.ts
 import { execFile as execFile2 } from "node:child_process";
+
+// src/util/settings-file.ts
 import { closeSync as closeSync7, constants as constants7, fstatSync as fstatSync5, openSync as openSync4, readFileSync as readFileSync3 } from "node:fs";
+function readSettingsFile(file2, encoding = "utf8") {
+  const fd = openSync4(file2, constants7.O_RDONLY | (constants7.O_NONBLOCK ?? 0));
+  try {
+    if (!fstatSync5(fd).isFile()) throw new Error("not a regular file");
+    return readFileSync3(fd, encoding);
+  } finally {
+    closeSync7(fd);
+  }
+}
 
 // src/net/netrc.ts
-import path22 from "node:path";
+import path23 from "node:path";
 function parseNetrc(text) {
   const entries = [];
   let entry = { machine: "", login: "", password: "" };
@@ -8202,7 +8217,7 @@ function netrcPath(env, platform2 = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform2 === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path22.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
+  return path23.join(home, platform2 === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -8349,18 +8364,11 @@ function secretParts(value) {
 }
 var TOKEN_LIKE_LOGIN = 16;
 function readOptional(file2) {
-  let fd;
   try {
-    fd = openSync4(file2, constants7.O_RDONLY | (constants7.O_NONBLOCK ?? 0));
+    return readSettingsFile(file2);
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
-  }
-  try {
-    if (!fstatSync5(fd).isFile()) throw new Error(`cannot read ${file2} (GOAUTH=netrc): not a regular file`);
-    return readFileSync3(fd, "utf8");
-  } finally {
-    closeSync7(fd);
   }
 }
 
@@ -8487,8 +8495,8 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync5, readFileSync as readFileSync4, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
-import path23 from "node:path";
+import { readdirSync as readdirSync5, readlinkSync as readlinkSync3, lstatSync as lstatSync3 } from "node:fs";
+import path24 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -8519,7 +8527,7 @@ function certificatesIn(text) {
 }
 var readText = (file2) => {
   try {
-    return readFileSync4(file2, "latin1");
+    return readSettingsFile(file2, "latin1");
   } catch {
     return void 0;
   }
@@ -8531,7 +8539,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path23.join(dir, name)).filter((file2) => {
+  return names.map((name) => path24.join(dir, name)).filter((file2) => {
     try {
       return !(lstatSync3(file2).isSymbolicLink() && !readlinkSync3(file2).includes("/"));
     } catch {
@@ -8781,8 +8789,7 @@ function watchFloor(floor) {
 }
 
 // src/toolchain/select.ts
-import { readFileSync as readFileSync5 } from "node:fs";
-import path24 from "node:path";
+import path25 from "node:path";
 function toolchainVersion(name) {
   return /^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:$|[-+\s])/.exec(name.trim())?.[1];
 }
@@ -8812,7 +8819,7 @@ function chooseToolchain(f) {
 }
 function userToolchain(env, goenvFile, goroot) {
   if (env.GOTOOLCHAIN) return env.GOTOOLCHAIN;
-  for (const file2 of [goenvFile, path24.join(goroot, "go.env")]) {
+  for (const file2 of [goenvFile, path25.join(goroot, "go.env")]) {
     const value = settingIn(file2, "GOTOOLCHAIN");
     if (value) return value;
   }
@@ -8821,7 +8828,7 @@ function userToolchain(env, goenvFile, goroot) {
 function settingIn(file2, name) {
   let text;
   try {
-    text = readFileSync5(file2, "utf8");
+    text = readSettingsFile(file2);
   } catch {
     return void 0;
   }
@@ -8834,14 +8841,14 @@ function settingIn(file2, name) {
 
 // src/go/vendor.ts
 import { existsSync as existsSync8 } from "node:fs";
-import path25 from "node:path";
+import path26 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
   const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }
-var hasModulesTxt = (dir) => existsSync8(path25.join(dir, "vendor", "modules.txt"));
+var hasModulesTxt = (dir) => existsSync8(path26.join(dir, "vendor", "modules.txt"));
 async function vendorConsistent(go, dir, env) {
   const { code: code2, stderr } = await output(go, ["list", "-m"], { cwd: dir, env: { ...env, GOPROXY: "off" } });
   return { ok: code2 === 0, why: stderr.trim() };
@@ -8849,14 +8856,14 @@ async function vendorConsistent(go, dir, env) {
 
 // src/engine/depfiles.ts
 import { existsSync as existsSync9, promises as fs9 } from "node:fs";
-import path26 from "node:path";
+import path27 from "node:path";
 async function readDependencyFiles(workspace, workingDirectory, patterns, globFiles2) {
-  const goWork = await fs9.readFile(path26.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
-  const goMod = await fs9.readFile(path26.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
+  const goWork = await fs9.readFile(path27.join(workingDirectory, "go.work"), "utf8").catch(() => void 0);
+  const goMod = await fs9.readFile(path27.join(workingDirectory, "go.mod"), "utf8").catch(() => "");
   if (patterns.length > 0 && !globFiles2) throw new Error("cache-dependency-path is read by the Action alone");
-  const found = patterns.length > 0 && globFiles2 ? await globFiles2(patterns.map((p) => p.startsWith("!") ? `!${path26.resolve(workspace, p.slice(1))}` : path26.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
+  const found = patterns.length > 0 && globFiles2 ? await globFiles2(patterns.map((p) => p.startsWith("!") ? `!${path27.resolve(workspace, p.slice(1))}` : path27.resolve(workspace, p))) : defaultFiles(workingDirectory, goWork);
   const files = await Promise.all(
-    [...new Set(found)].sort().map(async (f) => ({ path: path26.relative(workspace, f).split(path26.sep).join("/"), content: await fs9.readFile(f) }))
+    [...new Set(found)].sort().map(async (f) => ({ path: path27.relative(workspace, f).split(path27.sep).join("/"), content: await fs9.readFile(f) }))
   );
   const sumLines = files.filter((f) => f.path.endsWith(".sum")).flatMap((f) => parseGoSum(f.content.toString("utf8")));
   const mod = parseGoMod(goMod);
@@ -8867,12 +8874,12 @@ async function readDependencyFiles(workspace, workingDirectory, patterns, globFi
     goModText: goWork ?? goMod,
     goLine: lines.go,
     toolchainLine: lines.toolchain,
-    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync9(path26.join(workingDirectory, "go.sum"))
+    missingGoSum: goWork === void 0 && mod.require.length > 0 && !existsSync9(path27.join(workingDirectory, "go.sum"))
   };
 }
 function defaultFiles(workingDirectory, goWork) {
-  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path26.join(dir, "go.sum"));
-  return ["go.sum", "go.work.sum", ...uses].map((f) => path26.resolve(workingDirectory, f)).filter((f) => existsSync9(f));
+  const uses = goWork === void 0 ? [] : parseGoWork(goWork).use.map((dir) => path27.join(dir, "go.sum"));
+  return ["go.sum", "go.work.sum", ...uses].map((f) => path27.resolve(workingDirectory, f)).filter((f) => existsSync9(f));
 }
 
 // src/engine/setup.ts
@@ -8927,7 +8934,7 @@ async function run(options) {
       failedOn = "input";
       throw new Error(problem);
     }
-    if (!path27.isAbsolute(env.GOMODCACHE)) throw new InputError(GOMODCACHE_INPUT, modcacheProblem(env.GOMODCACHE));
+    if (!path28.isAbsolute(env.GOMODCACHE)) throw new InputError(GOMODCACHE_INPUT, modcacheProblem(env.GOMODCACHE));
     const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) };
     const refused2 = ctx.toolchain.switches ? void 0 : await traced("GOFLAGS check", () => goflagsProblem(go, env.GOFLAGS, processEnv()));
     if (refused2) throw new InputError(GOFLAGS_INPUT, `go refuses them (${refused2}); fix GOFLAGS in the environment, or with go env -w GOFLAGS=\u2026`);
@@ -9102,10 +9109,10 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path32 from "path";
+import * as path33 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path28 from "path";
+import * as path29 from "path";
 import assert2 from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
 function dirname2(p) {
@@ -9113,7 +9120,7 @@ function dirname2(p) {
   if (IS_WINDOWS3 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path28.dirname(p);
+  let result = path29.dirname(p);
   if (IS_WINDOWS3 && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -9150,7 +9157,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert2(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS3 && root.endsWith("\\")) {
   } else {
-    root += path28.sep;
+    root += path29.sep;
   }
   return root + itemPath;
 }
@@ -9184,10 +9191,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators(p);
-  if (!p.endsWith(path28.sep)) {
+  if (!p.endsWith(path29.sep)) {
     return p;
   }
-  if (p === path28.sep) {
+  if (p === path29.sep) {
     return p;
   }
   if (IS_WINDOWS3 && /^[A-Z]:\\$/i.test(p)) {
@@ -9255,7 +9262,7 @@ function partialMatch(patterns, itemPath) {
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os12 from "os";
-import * as path31 from "path";
+import * as path32 from "path";
 import assert4 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
@@ -10472,11 +10479,11 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path29 = {
+var path30 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep2 = defaultPlatform === "win32" ? path29.win32.sep : path29.posix.sep;
+var sep2 = defaultPlatform === "win32" ? path30.win32.sep : path30.posix.sep;
 minimatch.sep = sep2;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -11223,7 +11230,7 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path30 from "path";
+import * as path31 from "path";
 import assert3 from "assert";
 var IS_WINDOWS5 = process.platform === "win32";
 var Path = class {
@@ -11237,12 +11244,12 @@ var Path = class {
       assert3(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path30.sep);
+        this.segments = itemPath.split(path31.sep);
       } else {
         let remaining = itemPath;
         let dir = dirname2(remaining);
         while (dir !== remaining) {
-          const basename3 = path30.basename(remaining);
+          const basename3 = path31.basename(remaining);
           this.segments.unshift(basename3);
           remaining = dir;
           dir = dirname2(remaining);
@@ -11260,7 +11267,7 @@ var Path = class {
           assert3(segment === dirname2(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert3(!segment.includes(path30.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert3(!segment.includes(path31.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -11271,12 +11278,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path30.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path31.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
     for (let i = 1; i < this.segments.length; i++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path30.sep;
+        result += path31.sep;
       }
       result += this.segments[i];
     }
@@ -11308,7 +11315,7 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path31.sep);
+    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path32.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -11332,8 +11339,8 @@ var Pattern = class _Pattern {
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
       itemPath = normalizeSeparators(itemPath);
-      if (!itemPath.endsWith(path31.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path31.sep}`;
+      if (!itemPath.endsWith(path32.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path32.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -11368,9 +11375,9 @@ var Pattern = class _Pattern {
     assert4(literalSegments.every((x, i) => (x !== "." || i === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert4(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path31.sep}`)) {
+    if (pattern === "." || pattern.startsWith(`.${path32.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path31.sep}`)) {
+    } else if (pattern === "~" || pattern.startsWith(`~${path32.sep}`)) {
       homedir2 = homedir2 || os12.homedir();
       assert4(homedir2, "Unable to determine HOME directory");
       assert4(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -11446,8 +11453,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path33, level) {
-    this.path = path33;
+  constructor(path34, level) {
+    this.path = path34;
     this.level = level;
   }
 };
@@ -11614,7 +11621,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path32.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path33.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -11624,7 +11631,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs10.promises.readdir(item.path))).map((x) => new SearchState(path32.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs10.promises.readdir(item.path))).map((x) => new SearchState(path33.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match4 & MatchKind.File) {
           yield yield __await(item.path);

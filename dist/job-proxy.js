@@ -692,6 +692,17 @@ v8.setFlagsFromString("--optimize-for-size");
 import { renameSync as renameSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { text } from "node:stream/consumers";
 
+// src/util/duration.ts
+function formatDuration(ms) {
+  if (Math.round(ms) < 1e3) return `${Math.round(ms)}ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1e3);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
+  const minutes = Math.round(ms / 6e4);
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+}
+
 // src/util/process.ts
 var cleanups = /* @__PURE__ */ new Set();
 function cleanUpOnCancel(cleanup) {
@@ -1257,17 +1268,6 @@ function requestUrl(candidate, path8) {
 // src/module/absent.ts
 function isAbsent(status) {
   return status === 404 || status === 410;
-}
-
-// src/util/duration.ts
-function formatDuration(ms) {
-  if (Math.round(ms) < 1e3) return `${Math.round(ms)}ms`;
-  const tenths = Math.round(ms / 100);
-  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
-  const seconds = Math.round(ms / 1e3);
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
-  const minutes = Math.round(ms / 6e4);
-  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
 }
 
 // src/util/size.ts
@@ -4141,7 +4141,18 @@ function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
 
 // src/net/goauth.ts
 import { execFile } from "node:child_process";
+
+// src/util/settings-file.ts
 import { closeSync as closeSync6, constants as constants4, fstatSync as fstatSync4, openSync as openSync3, readFileSync } from "node:fs";
+function readSettingsFile(file2, encoding = "utf8") {
+  const fd = openSync3(file2, constants4.O_RDONLY | (constants4.O_NONBLOCK ?? 0));
+  try {
+    if (!fstatSync4(fd).isFile()) throw new Error("not a regular file");
+    return readFileSync(fd, encoding);
+  } finally {
+    closeSync6(fd);
+  }
+}
 
 // src/net/netrc.ts
 import path5 from "node:path";
@@ -4322,18 +4333,11 @@ function secretParts(value) {
 }
 var TOKEN_LIKE_LOGIN = 16;
 function readOptional(file2) {
-  let fd;
   try {
-    fd = openSync3(file2, constants4.O_RDONLY | (constants4.O_NONBLOCK ?? 0));
+    return readSettingsFile(file2);
   } catch (e) {
     if (e.code === "ENOENT") return "";
     throw new Error(`cannot read ${file2} (GOAUTH=netrc): ${e.message}`, { cause: e });
-  }
-  try {
-    if (!fstatSync4(fd).isFile()) throw new Error(`cannot read ${file2} (GOAUTH=netrc): not a regular file`);
-    return readFileSync(fd, "utf8");
-  } finally {
-    closeSync6(fd);
   }
 }
 
@@ -4460,7 +4464,7 @@ function parseCidr(entry) {
 
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
-import { readdirSync as readdirSync2, readFileSync as readFileSync2, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
+import { readdirSync as readdirSync2, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
 import path6 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
@@ -4492,7 +4496,7 @@ function certificatesIn(text2) {
 }
 var readText = (file2) => {
   try {
-    return readFileSync2(file2, "latin1");
+    return readSettingsFile(file2, "latin1");
   } catch {
     return void 0;
   }

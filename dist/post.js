@@ -804,6 +804,19 @@ import { fileURLToPath } from "node:url";
 
 // src/util/process.ts
 import { execFile, spawn, spawnSync } from "node:child_process";
+
+// src/util/duration.ts
+function formatDuration(ms) {
+  if (Math.round(ms) < 1e3) return `${Math.round(ms)}ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1e3);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
+  const minutes = Math.round(ms / 6e4);
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+}
+
+// src/util/process.ts
 var live = /* @__PURE__ */ new Map();
 var cleanups = /* @__PURE__ */ new Set();
 var REAP_WAIT_MS = 2e3;
@@ -890,19 +903,6 @@ function processEnv() {
 
 // src/util/timing.ts
 import { setTimeout as sleep } from "node:timers/promises";
-
-// src/util/duration.ts
-function formatDuration(ms) {
-  if (Math.round(ms) < 1e3) return `${Math.round(ms)}ms`;
-  const tenths = Math.round(ms / 100);
-  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
-  const seconds = Math.round(ms / 1e3);
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
-  const minutes = Math.round(ms / 6e4);
-  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
-}
-
-// src/util/timing.ts
 var DeadlineError = class extends Error {
   constructor(what, ms) {
     super(`${what} took longer than ${formatDuration(ms)} and was abandoned`);

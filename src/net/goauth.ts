@@ -4,7 +4,7 @@
 // .netrc `machine` matches a URL's host as written (with its port, if the URL has one).
 // `git dir` is go's alone: the action's own requests go without it (docs/action.md says so).
 import { execFile } from 'node:child_process'
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
+import { readSettingsFile } from '../util/settings-file.ts'
 import { netrcPath, parseNetrc } from './netrc.ts'
 import type { Env } from './proxy-env.ts'
 
@@ -184,23 +184,12 @@ function secretParts(value: string): string[] {
 /** The shortest login masked: longer than the names hosts document for token logins (`gitlab-ci-token`, 15). */
 const TOKEN_LIKE_LOGIN = 16
 
-/**
- * The .netrc's text ('' when there is none). Opened without waiting and judged by its descriptor:
- * a FIFO there (anyone who can write the home directory of a self-hosted runner can leave one)
- * would block the read, and with it the step's only thread, past every bound and even SIGTERM.
- */
+/** The .netrc's text ('' when there is none); anything but a regular file is refused, never waited on. */
 function readOptional(file: string): string {
-  let fd: number
   try {
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
+    return readSettingsFile(file)
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return ''
     throw new Error(`cannot read ${file} (GOAUTH=netrc): ${(e as Error).message}`, { cause: e })
-  }
-  try {
-    if (!fstatSync(fd).isFile()) throw new Error(`cannot read ${file} (GOAUTH=netrc): not a regular file`)
-    return readFileSync(fd, 'utf8')
-  } finally {
-    closeSync(fd)
   }
 }

@@ -4,7 +4,8 @@
 // as crypto/x509 does. On macOS and Windows go asks the OS, and so does Node 24 for 'system'.
 // NODE_EXTRA_CA_CERTS is added on top, as node users expect.
 import { X509Certificate } from 'node:crypto'
-import { readdirSync, readFileSync, readlinkSync, lstatSync } from 'node:fs'
+import { readdirSync, readlinkSync, lstatSync } from 'node:fs'
+import { readSettingsFile } from '../util/settings-file.ts'
 import path from 'node:path'
 import tls from 'node:tls'
 import type { Env } from './proxy-env.ts'
@@ -58,7 +59,7 @@ export function certificatesIn(text: string): string[] {
 
 const readText = (file: string) => {
   try {
-    return readFileSync(file, 'latin1')
+    return readSettingsFile(file, 'latin1')
   } catch {
     return undefined
   }

@@ -2,7 +2,7 @@
 // (go.dev/doc/toolchain#select), without running go: GOTOOLCHAIN's minimum and mode, then, when
 // switching is allowed, go.mod's (or go.work's) `toolchain` and `go` lines. Said before any
 // request: a switch go will refuse fails the step at once; a switch it may make is provided.
-import { readFileSync } from 'node:fs'
+import { readSettingsFile } from '../util/settings-file.ts'
 import path from 'node:path'
 import { compareGoVersions } from '../go/semver.ts'
 
@@ -80,7 +80,7 @@ export function userToolchain(env: NodeJS.ProcessEnv, goenvFile: string, goroot:
 function settingIn(file: string, name: string): string | undefined {
   let text: string
   try {
-    text = readFileSync(file, 'utf8')
+    text = readSettingsFile(file)
   } catch {
     return undefined
   }

@@ -1,6 +1,8 @@
 // A child in its own process group, so that it and everything it starts (git, ssh) can be
 // killed together; and cleanup when the step itself is cancelled.
 import { execFile, spawn, spawnSync } from 'node:child_process'
+import path from 'node:path'
+import { formatDuration } from './duration.ts'
 import type { Readable } from 'node:stream'
 
 export interface Exit {
@@ -14,12 +16,21 @@ export interface GroupChild {
   kill: () => Promise<Exit>
 }
 
-/** A short command run to its end (go env, go list): its exit code and output, whatever the code. */
-export function output(command: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * How long a short command may take. go env and go list answer in well under a second; one that
+ * takes this long waits on something that may never come (a settings file that is a FIFO, a
+ * mount that never answers), and the step would wait with it.
+ */
+export const OUTPUT_TIMEOUT_MS = 60_000
+
+/** A short command run to its end (go env, go list): its exit code and output, whatever the code; killed, and an error, past `timeoutMs`. */
+export function output(command: string, args: string[], options: { cwd: string; env: Record<string, string>; timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { timeoutMs = OUTPUT_TIMEOUT_MS, ...spawnOptions } = options
   return new Promise((resolve, reject) =>
-    execFile(command, args, { ...options, maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
+    execFile(command, args, { ...spawnOptions, maxBuffer: 64 * 1024 * 1024, windowsHide: true, timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+      if (error?.killed) reject(new Error(`${path.basename(command)} ${args[0] ?? ''} did not finish within ${formatDuration(timeoutMs)}, and was killed`))
       // Not started at all (no such file): an error; a non-zero exit: an answer.
-      if (error && typeof error.code !== 'number') reject(error)
+      else if (error && typeof error.code !== 'number') reject(error)
       else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr })
     })
   )
