@@ -38,7 +38,7 @@ describe('download on a terminal', () => {
     for (const module of universe.modules) expect(moduleCacheHas(modcache, module), module.path).toBe(true)
     // Each drawing starts a fresh line, or clears the one before it (\r, then ESC [2K).
     // eslint-disable-next-line no-control-regex -- the terminal's own escape is what is looked for
-    const drawn = [...stdout.matchAll(/(?:\r\n|\r\x1b\[2K)(\d+ files, [\d.]+ MiB, [\d.]+ MiB\/s, from http:\/\/127\.0\.0\.1:\d+ \([\d.]+m?s\))/g)].map(m => m[1])
+    const drawn = [...stdout.matchAll(/(?:\r\n|\r\x1b\[2K)(\d+ files, [\d.]+ [KM]iB, [\d.]+ [KM]iB\/s, from http:\/\/127\.0\.0\.1:\d+ \([\d.]+m?s\))/g)].map(m => m[1])
     expect(drawn.length, JSON.stringify(stdout)).toBeGreaterThan(1)
     expect(drawn.at(-1)).toContain(`from ${slow.url}`)
     // Every drawing is cleared before the next line is written; the summary starts a line of its own.
