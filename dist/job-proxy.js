@@ -3216,6 +3216,8 @@ var Fetcher = class {
         }
       );
     } catch {
+      const got = last;
+      if (got.kind === "file") return got;
       return ended.aborted ? { kind: "failed", why: String(ended.reason) } : last;
     } finally {
       late?.clear();

@@ -221,6 +221,12 @@ export class Fetcher {
         }
       )
     } catch {
+      // A file kept just as the fetch ended (its client gone, its deadline past, while it was
+      // checked): p-retry drops the round's answer, but the file is there, and a one-off one holds
+      // its bytes against the budget until released. Handed on, its taker sends it or releases it.
+      // (`last` is set in the round's closure: TypeScript does not see it change.)
+      const got = last as Outcome
+      if (got.kind === 'file') return got
       return ended.aborted ? { kind: 'failed', why: String(ended.reason) } : last
     } finally {
       late?.clear()
