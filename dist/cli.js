@@ -5529,6 +5529,7 @@ var CandidateRaces = class {
         }).then((result) => {
           pending--;
           asked.settled = true;
+          if (done && result.kind === "file") return result.release?.();
           if (result.kind === "file") return finish(result, candidate);
           if (result.kind === "absent") absent.push(result.status);
           else why.push(`${candidate.display}: ${result.why}`);

@@ -1,7 +1,9 @@
 // A file fetched for one request counts against the one-off budget until its answer is over:
-// released by whoever gets its outcome. An outcome dropped with nobody to release it holds its
-// bytes against the budget, and its file on disk, for as long as the proxy lives. Real loopback
-// HTTP; the client around the real one only holds each answer back, as a slow check would.
+// released by whoever gets its outcome. Two ways an outcome was dropped with nobody to release it
+// (its bytes then held against the budget, and its file on disk, for as long as the proxy lives):
+// the fetch ended (client gone, deadline) while the file was being checked and kept, after its
+// download; and a hedge that lost the race but still had its file kept. Real loopback HTTP; the
+// client around the real one only holds each answer back, as a slow check would.
 import { mkdtempSync, readdirSync, statSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -86,3 +88,33 @@ it('the client gone after the download, while the file is checked: its bytes are
     await fetcher.close()
   }
 })
+
+it('a hedge whose file is kept after the race was won: its bytes are given back', async () => {
+  const client = {
+    download: async (url: string, ...rest: [string, Parameters<HttpClient['download']>[2]]) => {
+      if (url.includes('/a/')) {
+        // Silent long enough to be hedged, then quick.
+        await sleep(600)
+        return real.download(url, ...rest)
+      }
+      // The hedge: its bytes in at once, then held back until after the first has won.
+      const answer = await real.download(url, ...rest)
+      await sleep(1200)
+      return answer
+    }
+  } as unknown as HttpClient
+  const { fetcher, transientDir } = fetcherWith(client, candidates, 2.5 * MIB)
+  try {
+    const won = await fetcher.get(oneOff('example.com/hedged'))
+    expect(won).toMatchObject({ kind: 'file', size: MIB })
+    expect(fetcher.hedges).toBe(1)
+    if (won.kind === 'file') won.release?.()
+    // The loser's answer comes back.
+    await sleep(1500)
+    // Nothing of the loser left on disk, nor held against the budget.
+    expect(filesIn(transientDir)).toEqual([])
+    expect((fetcher as unknown as { oneOffBytes: number }).oneOffBytes).toBe(0)
+  } finally {
+    await fetcher.close()
+  }
+}, 15_000)

@@ -186,6 +186,9 @@ export class CandidateRaces {
         }).then(result => {
           pending--
           asked.settled = true
+          // A file kept after another request won (its check was under way): nobody will send it,
+          // so a one-off one is given back to the budget and removed now.
+          if (done && result.kind === 'file') return result.release?.()
           if (result.kind === 'file') return finish(result, candidate)
           if (result.kind === 'absent') absent.push(result.status)
           else why.push(`${candidate.display}: ${result.why}`)
