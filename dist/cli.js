@@ -7494,14 +7494,26 @@ function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
 import { execFile as execFile2 } from "node:child_process";
 
 // src/util/settings-file.ts
-import { closeSync as closeSync7, constants as constants5, fstatSync as fstatSync5, openSync as openSync4, readFileSync as readFileSync3 } from "node:fs";
+import { closeSync as closeSync7, constants as constants5, fstatSync as fstatSync5, openSync as openSync4, readFileSync as readFileSync3, statSync as statSync5 } from "node:fs";
+import os8 from "node:os";
 function readSettingsFile(file2, encoding = "utf8") {
   const fd = openSync4(file2, constants5.O_RDONLY | (constants5.O_NONBLOCK ?? 0));
   try {
-    if (!fstatSync5(fd).isFile()) throw new Error("not a regular file");
+    const stats = fstatSync5(fd);
+    if (isNullDevice(stats)) return "";
+    if (!stats.isFile()) throw new Error("not a regular file");
     return readFileSync3(fd, encoding);
   } finally {
     closeSync7(fd);
+  }
+}
+function isNullDevice(stats) {
+  if (!stats.isCharacterDevice()) return false;
+  try {
+    const nul = statSync5(os8.devNull);
+    return nul.isCharacterDevice() && nul.rdev === stats.rdev;
+  } catch {
+    return false;
   }
 }
 
@@ -8273,7 +8285,7 @@ async function checkModuleCache(attempt) {
 // src/engine/serve.ts
 import { randomBytes as randomBytes7 } from "node:crypto";
 import { mkdtempSync as mkdtempSync4, rmSync as rmSync4 } from "node:fs";
-import os8 from "node:os";
+import os9 from "node:os";
 import path29 from "node:path";
 
 // src/later/serve.ts
@@ -8345,7 +8357,7 @@ async function serve(options, secrets) {
   const secret = randomBytes7(18).toString("base64url");
   port.secret(secret);
   secrets.push(secret);
-  const workDir = mkdtempSync4(path29.join(os8.tmpdir(), "go-mod-download-serve-"));
+  const workDir = mkdtempSync4(path29.join(os9.tmpdir(), "go-mod-download-serve-"));
   let proxy;
   try {
     proxy = await serveJobProxy(

@@ -8177,14 +8177,26 @@ function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
 import { execFile as execFile2 } from "node:child_process";
 
 // src/util/settings-file.ts
-import { closeSync as closeSync7, constants as constants7, fstatSync as fstatSync5, openSync as openSync4, readFileSync as readFileSync3 } from "node:fs";
+import { closeSync as closeSync7, constants as constants7, fstatSync as fstatSync5, openSync as openSync4, readFileSync as readFileSync3, statSync as statSync5 } from "node:fs";
+import os12 from "node:os";
 function readSettingsFile(file2, encoding = "utf8") {
   const fd = openSync4(file2, constants7.O_RDONLY | (constants7.O_NONBLOCK ?? 0));
   try {
-    if (!fstatSync5(fd).isFile()) throw new Error("not a regular file");
+    const stats = fstatSync5(fd);
+    if (isNullDevice(stats)) return "";
+    if (!stats.isFile()) throw new Error("not a regular file");
     return readFileSync3(fd, encoding);
   } finally {
     closeSync7(fd);
+  }
+}
+function isNullDevice(stats) {
+  if (!stats.isCharacterDevice()) return false;
+  try {
+    const nul = statSync5(os12.devNull);
+    return nul.isCharacterDevice() && nul.rdev === stats.rdev;
+  } catch {
+    return false;
   }
 }
 
@@ -9264,7 +9276,7 @@ function partialMatch(patterns, itemPath) {
 }
 
 // node_modules/@actions/glob/lib/internal-pattern.js
-import * as os12 from "os";
+import * as os13 from "os";
 import * as path32 from "path";
 import assert4 from "assert";
 
@@ -11381,7 +11393,7 @@ var Pattern = class _Pattern {
     if (pattern === "." || pattern.startsWith(`.${path32.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
     } else if (pattern === "~" || pattern.startsWith(`~${path32.sep}`)) {
-      homedir2 = homedir2 || os12.homedir();
+      homedir2 = homedir2 || os13.homedir();
       assert4(homedir2, "Unable to determine HOME directory");
       assert4(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
       pattern = _Pattern.globEscape(homedir2) + pattern.substr(1);

@@ -4146,14 +4146,26 @@ function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
 import { execFile } from "node:child_process";
 
 // src/util/settings-file.ts
-import { closeSync as closeSync6, constants as constants4, fstatSync as fstatSync4, openSync as openSync3, readFileSync } from "node:fs";
+import { closeSync as closeSync6, constants as constants4, fstatSync as fstatSync4, openSync as openSync3, readFileSync, statSync } from "node:fs";
+import os2 from "node:os";
 function readSettingsFile(file2, encoding = "utf8") {
   const fd = openSync3(file2, constants4.O_RDONLY | (constants4.O_NONBLOCK ?? 0));
   try {
-    if (!fstatSync4(fd).isFile()) throw new Error("not a regular file");
+    const stats = fstatSync4(fd);
+    if (isNullDevice(stats)) return "";
+    if (!stats.isFile()) throw new Error("not a regular file");
     return readFileSync(fd, encoding);
   } finally {
     closeSync6(fd);
+  }
+}
+function isNullDevice(stats) {
+  if (!stats.isCharacterDevice()) return false;
+  try {
+    const nul = statSync(os2.devNull);
+    return nul.isCharacterDevice() && nul.rdev === stats.rdev;
+  } catch {
+    return false;
   }
 }
 

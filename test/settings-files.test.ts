@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { loadGoAuth } from '../src/net/goauth.ts'
 import { readSettingsFile } from '../src/util/settings-file.ts'
 import { goBinary } from './support/go.ts'
 import { answersBeside } from './support/hung-mount.ts'
@@ -47,6 +48,12 @@ describe.skipIf(process.platform !== 'linux')('a FIFO where a setting names a fi
     expect(said.join('')).toContain('answered not a regular file')
     expect(readSettingsFile('/proc/self/status')).toContain('Name:')
   }, 20_000)
+
+  it('the null device reads as empty, as go reads it (NETRC=/dev/null empties the setting); other devices are refused', async () => {
+    expect(readSettingsFile(os.devNull)).toBe('')
+    await expect(loadGoAuth('netrc', { NETRC: os.devNull }, 'linux')).resolves.toBeDefined()
+    expect(() => readSettingsFile('/dev/zero')).toThrow('not a regular file')
+  })
 
   it('SSL_CERT_FILE, a file of SSL_CERT_DIR and NODE_EXTRA_CA_CERTS: skipped at once', async () => {
     const { dir, paths, release } = fifos('bundle.pem', 'certs/a.pem')
