@@ -8949,7 +8949,7 @@ async function run(options) {
       failedOn = "input";
       throw new Error(problem);
     }
-    if (!path28.isAbsolute(env.GOMODCACHE)) throw new InputError(GOMODCACHE_INPUT, modcacheProblem(env.GOMODCACHE));
+    if (!path28.isAbsolute(env.GOMODCACHE) && !fromVendor(settings, deps, env)) throw new InputError(GOMODCACHE_INPUT, modcacheProblem(env.GOMODCACHE));
     const ctx = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) };
     const refused2 = ctx.toolchain.switches ? void 0 : await traced("GOFLAGS check", () => goflagsProblem(go, env.GOFLAGS, processEnv()));
     if (refused2) throw new InputError(GOFLAGS_INPUT, `go refuses them (${refused2}); fix GOFLAGS in the environment, or with go env -w GOFLAGS=\u2026`);
@@ -9065,7 +9065,7 @@ function noGoSum(cache) {
 }
 async function vendored(ctx) {
   const { env, settings, deps } = ctx;
-  if (!buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== "" && env.GOWORK !== "off" })) return void 0;
+  if (!fromVendor(settings, deps, env)) return void 0;
   const check = await vendorConsistent(ctx.go, settings.workingDirectory, processEnv());
   if (!check.ok) {
     port.warning(`vendor/modules.txt does not agree with go.mod, so builds will fail until \`go mod vendor\` is run; downloading the modules meanwhile. go said: ${check.why}`);
@@ -9075,6 +9075,7 @@ async function vendored(ctx) {
   port.info(probeNote);
   return { ok: true, probeNote, save: { state: "skipped", why: "not saved: the module builds from vendor/" } };
 }
+var fromVendor = (settings, deps, env) => buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== "" && env.GOWORK !== "off" });
 async function checkModuleCache(attempt) {
   const offline = await port.group("Check the module cache (GOPROXY=off)", () => attempt("off"));
   if (offline.endedBy !== "exit" || offline.exit.code !== 0) {

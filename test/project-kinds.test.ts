@@ -38,6 +38,18 @@ describe('a module that builds from vendor/', () => {
     await go(['build', './...'], sample, offlineGoEnv(run.modcache))
   })
 
+  it('with a GOMODCACHE go would refuse for a download (relative): go builds from vendor/ without one, so the step does not fail', async () => {
+    const workspace = sampleCopy()
+    const sample = path.join(workspace, 'sample')
+    await go(['mod', 'vendor'], sample, withFileProxy(path.join(workspace, 'vendor-modcache')))
+    const server = await proxies.start(healthy)
+    const run = await runScenario(world.universe, { proxies: server.url, 'working-directory': 'sample' }, { workspace, env: { GOMODCACHE: 'relative/modcache' } })
+
+    expect(run.failed, run.log).toBe(false)
+    expect(server.requests).toEqual([])
+    expect(run.summary).toContain('go builds this module from vendor/')
+  })
+
   it('with vendor/modules.txt out of step with go.mod: a warning naming the fix, and the modules are downloaded', async () => {
     const workspace = sampleCopy()
     const sample = path.join(workspace, 'sample')

@@ -88,7 +88,8 @@ export async function run(options: RunOptions): Promise<RunResult> {
     }
     // A module cache go refuses (it met it only in the download, after the restore, the probe and the
     // fetch, which wrote a module cache of their own relative to this process's folder).
-    if (!path.isAbsolute(env.GOMODCACHE)) throw new InputError(GOMODCACHE_INPUT, modcacheProblem(env.GOMODCACHE))
+    // A module go builds from vendor/ needs none: go takes it as it is, and so does vendored() below.
+    if (!path.isAbsolute(env.GOMODCACHE) && !fromVendor(settings, deps, env)) throw new InputError(GOMODCACHE_INPUT, modcacheProblem(env.GOMODCACHE))
     const ctx: RunContext = { go, env, settings, workspace, deps, candidates, client, toolchain: chooseToolchain(toolchainFacts) }
     // GOFLAGS go refuses, asked of the installed go: a toolchain go switches to judges them itself, later.
     const refused = ctx.toolchain.switches ? undefined : await traced('GOFLAGS check', () => goflagsProblem(go, env.GOFLAGS, processEnv()))
@@ -235,7 +236,7 @@ function noGoSum(cache: boolean): string {
 /** A module that builds from a consistent vendor/ needs no download: what the summary says of it, or undefined when it downloads. */
 async function vendored(ctx: RunContext): Promise<DownloadFacts | undefined> {
   const { env, settings, deps } = ctx
-  if (!buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== '' && env.GOWORK !== 'off' })) return undefined
+  if (!fromVendor(settings, deps, env)) return undefined
   const check = await vendorConsistent(ctx.go, settings.workingDirectory, processEnv())
   if (!check.ok) {
     port.warning(`vendor/modules.txt does not agree with go.mod, so builds will fail until \`go mod vendor\` is run; downloading the modules meanwhile. go said: ${check.why}`)
@@ -245,6 +246,10 @@ async function vendored(ctx: RunContext): Promise<DownloadFacts | undefined> {
   port.info(probeNote)
   return { ok: true, probeNote, save: { state: 'skipped', why: 'not saved: the module builds from vendor/' } }
 }
+
+/** Whether go builds this module from vendor/, by its files and settings (whether vendor/ agrees with go.mod is go's to say). */
+const fromVendor = (settings: Settings, deps: DependencyFiles, env: GoEnv): boolean =>
+  buildsFromVendor({ hasModulesTxt: hasModulesTxt(settings.workingDirectory), goLine: deps.goLine, goflags: env.GOFLAGS, workspace: env.GOWORK !== '' && env.GOWORK !== 'off' })
 
 /** `GOPROXY=off go mod download`: what the summary says when the module cache already held every module, else undefined. */
 async function checkModuleCache(attempt: GoRun): Promise<DownloadFacts | undefined> {
