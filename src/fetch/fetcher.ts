@@ -61,8 +61,9 @@ interface Running {
  * The disk files fetched for one request (a file go.sum does not name, a checksum-database
  * lookup) may hold at once, fetched or being fetched. Each is removed once its answer is over,
  * but its client decides when that is: anyone with the secret could ask for 256 large zips
- * (each up to go's 500 MiB) and read none of them. Past the budget a one-off request fails at
- * once, and go moves on down the chain; go itself asks few such files at a time.
+ * (each up to go's 500 MiB) and read none of them. A one-off download is given up as it takes
+ * the total past the budget (its rounds, retried after their backoff, meet the same), and go gets
+ * a 502 and moves on down the chain; go itself asks few such files at a time.
  */
 export const ONE_OFF_BUDGET_BYTES = 1 << 30
 
