@@ -4292,10 +4292,23 @@ function classify(outcome) {
   const own = goLines(outcome.errors);
   for (const rule of RULES) {
     const found = own.find((l) => rule.pattern.test(l.words));
-    if (found !== void 0) return { reason: rule.reason, next: rule.next, detail: found.line.trim() };
+    if (found !== void 0) return { reason: rule.reason, next: rule.next, detail: withQuote(found.line, outcome.errors) };
   }
-  const last = own.filter((l) => l.words.trim() !== "").at(-1)?.line ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`;
-  return { reason: "error", next: "rotate", detail: last.trim() };
+  const last = own.filter((l) => l.words.trim() !== "").at(-1)?.line;
+  return { reason: "error", next: "rotate", detail: last === void 0 ? `exit code ${outcome.exit.code ?? outcome.exit.signal}` : withQuote(last, outcome.errors) };
+}
+var QUOTE_SHOWN = 300;
+function withQuote(line, errors) {
+  const shown = line.trim();
+  if (!shown.endsWith(":")) return shown;
+  const at = errors.findIndex((printed) => printed.split("\r")[0] === line);
+  if (at < 0) return shown;
+  const following = errors.slice(at + 1);
+  const quoteEnds = following.findIndex((next) => !/^\s/.test(next));
+  const quoted2 = following.slice(0, quoteEnds < 0 ? void 0 : quoteEnds).find((next) => next.trim() !== "");
+  if (quoted2 === void 0) return shown;
+  const words = quoted2.split("\r")[0].trim();
+  return `${shown} ${words.length > QUOTE_SHOWN ? `${words.slice(0, QUOTE_SHOWN)}\u2026` : words}`;
 }
 
 // src/download/attempt.ts

@@ -67,4 +67,19 @@ describe('classify, at its edges', () => {
     expect(classify({ exit: { code: 2, signal: null }, endedBy: 'exit', errors: [], waitingOn: [] }).detail).toBe('exit code 2')
     expect(classify({ exit: { code: null, signal: 'SIGTERM' }, endedBy: 'exit', errors: [''], waitingOn: [] }).detail).toBe('exit code SIGTERM')
   })
+
+  it('a line go ends with a colon takes the first line it quotes (git’s reason), cut at 300 characters; other lines are shown alone', () => {
+    const line = 'go: example.com/m.git@v1.0.0: git ls-remote -q origin in /mc/cache/vcs/1: exit status 128:'
+    expect(failed(line, "\tfatal: could not read Username for 'https://example.com': terminal prompts disabled", '\tmore').detail).toBe(
+      `${line} fatal: could not read Username for 'https://example.com': terminal prompts disabled`
+    )
+    expect(failed(line, `\t${'x'.repeat(400)}`).detail).toBe(`${line} ${'x'.repeat(300)}…`)
+    expect(failed(line, '\tremote: denied\r::error::forged').detail).toBe(`${line} remote: denied`)
+    // Nothing quoted after it (the next line is go's own): the line alone.
+    expect(failed(line, 'go: something else').detail).toBe('go: something else')
+    expect(failed(line).detail).toBe(line)
+    expect(failed('go: example.com/m@v1.0.0: reading https://example.com/m/@v/v1.0.0.zip: 500 Internal Server Error', '\tserver response: oops').detail).toBe(
+      'go: example.com/m@v1.0.0: reading https://example.com/m/@v/v1.0.0.zip: 500 Internal Server Error'
+    )
+  })
 })

@@ -204,6 +204,20 @@ describe('direct under the watchdog', () => {
   })
 })
 
+describe('git refusing a clone', () => {
+  it('its own reason, which go quotes after its line, is in the failure, not only in --verbose output', async () => {
+    const { made } = await project(0, 'locked')
+    // The server answers git's ref listing, then fails its fetch.
+    const server = await gitHttp(made, { failFetch: 500 })
+    const run = await step(made, { proxies: 'direct', retries: '0' }, { env: privately(server) })
+
+    expect(run.failed).toBe(true)
+    // git's first line after go's `exit status 128:`, on the attempt's row and in the failure.
+    expect(run.summary).toMatch(/exit status 128: error: RPC failed; HTTP 500 curl 22 The requested URL returned error: 500`/)
+    expect(run.summary).toMatch(/Last error: error: .*exit status 128: error: RPC failed; HTTP 500/)
+  })
+})
+
 describe("credentials in git's insteadOf URL", () => {
   it('are never shown, even where git prints them (GIT_TRACE, quoted by go in its error)', async () => {
     const { made } = await project(0, 'traced')

@@ -105,8 +105,31 @@ export function classify(outcome: Pick<AttemptOutcome, 'exit' | 'endedBy' | 'err
   const own = goLines(outcome.errors)
   for (const rule of RULES) {
     const found = own.find(l => rule.pattern.test(l.words))
-    if (found !== undefined) return { reason: rule.reason, next: rule.next, detail: found.line.trim() }
+    if (found !== undefined) return { reason: rule.reason, next: rule.next, detail: withQuote(found.line, outcome.errors) }
   }
-  const last = own.filter(l => l.words.trim() !== '').at(-1)?.line ?? `exit code ${outcome.exit.code ?? outcome.exit.signal}`
-  return { reason: 'error', next: 'rotate', detail: last.trim() }
+  const last = own.filter(l => l.words.trim() !== '').at(-1)?.line
+  return { reason: 'error', next: 'rotate', detail: last === undefined ? `exit code ${outcome.exit.code ?? outcome.exit.signal}` : withQuote(last, outcome.errors) }
+}
+
+/** How much of what go quotes is shown after its line. */
+const QUOTE_SHOWN = 300
+
+/**
+ * go's line, and when it ends with `:` (go's way of saying its quote follows: git's stderr after
+ * `exit status 128:`), the first line it quotes: the reason itself (`fatal: could not read
+ * Username …: terminal prompts disabled`), otherwise seen only with the whole output. It decides
+ * nothing; it is shown as the rest of the detail is, defused.
+ */
+function withQuote(line: string, errors: string[]): string {
+  const shown = line.trim()
+  if (!shown.endsWith(':')) return shown
+  const at = errors.findIndex(printed => printed.split('\r')[0] === line)
+  if (at < 0) return shown
+  const following = errors.slice(at + 1)
+  const quoteEnds = following.findIndex(next => !/^\s/.test(next))
+  const quoted = following.slice(0, quoteEnds < 0 ? undefined : quoteEnds).find(next => next.trim() !== '')
+  if (quoted === undefined) return shown
+  // As goLines cuts go's own lines: nothing after a \r, which git's server can put in its words.
+  const words = (quoted.split('\r')[0] as string).trim()
+  return `${shown} ${words.length > QUOTE_SHOWN ? `${words.slice(0, QUOTE_SHOWN)}…` : words}`
 }
