@@ -6094,7 +6094,7 @@ async function pRetry(input, options = {}) {
 // src/util/size.ts
 var formatSize = (bytes) => {
   if (bytes === void 0) return "";
-  return bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+  return bytes <= 1023 << 10 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 };
 
 // src/fetch/fetcher.ts

@@ -1273,7 +1273,7 @@ function isAbsent(status) {
 // src/util/size.ts
 var formatSize = (bytes) => {
   if (bytes === void 0) return "";
-  return bytes < 1 << 20 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+  return bytes <= 1023 << 10 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 };
 
 // src/fetch/fetcher.ts
