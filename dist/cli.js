@@ -4052,9 +4052,28 @@ async function goflagsProblem(go, goflags, env, timeoutMs = GOFLAGS_CHECK_TIMEOU
 }
 var NOTHING_DIRECT = { GOPRIVATE: "goflags-check-none", GONOPROXY: "goflags-check-none", GONOSUMDB: "goflags-check-none" };
 function missingModfile(goflags, dir) {
-  const modfile = goflags.split(/\s+/).map((f) => /^--?modfile=(.+)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
+  const modfile = goflagsFields(goflags).map((f) => /^--?modfile=(.+)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (modfile === void 0 || existsSync2(path11.resolve(dir, modfile))) return void 0;
   return `-modfile=${modfile} names no file in ${dir}`;
+}
+function goflagsFields(goflags) {
+  const fields = [];
+  let rest = goflags;
+  for (; ; ) {
+    rest = rest.replace(/^[ \t\n\r]+/, "");
+    if (rest === "") return fields;
+    const quote = rest[0] === '"' || rest[0] === "'" ? rest[0] : void 0;
+    if (quote) {
+      const end = rest.indexOf(quote, 1);
+      if (end < 0) return fields;
+      fields.push(rest.slice(1, end));
+      rest = rest.slice(end + 1);
+    } else {
+      const field = /^[^ \t\n\r]+/.exec(rest)?.[0];
+      fields.push(field);
+      rest = rest.slice(field.length);
+    }
+  }
 }
 function refusedGoflags(stderr) {
   return stderr.split("\n").find((line) => GOFLAGS_REFUSED.test(line));
@@ -4396,8 +4415,7 @@ async function runAttempt(options) {
 }
 var isModcacherw = (flag) => /^--?modcacherw(=|$)/.test(flag);
 function downloadEnv(base, goproxy, goflags, http1 = false) {
-  const flags = goflags.split(/\s+/).filter((f) => f !== "");
-  if (!flags.some(isModcacherw)) flags.push("-modcacherw");
+  const flags = goflagsFields(goflags).some(isModcacherw) ? goflags.trim() : [goflags.trim(), "-modcacherw"].filter(Boolean).join(" ");
   const guards = {
     GIT_TERMINAL_PROMPT: "0",
     GCM_INTERACTIVE: "never",
@@ -4408,10 +4426,10 @@ function downloadEnv(base, goproxy, goflags, http1 = false) {
   if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
     guards.GIT_SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30";
   }
-  return { ...guards, ...base, ...packsOnDisk(base), GOPROXY: goproxy, GOFLAGS: flags.join(" "), ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
+  return { ...guards, ...base, ...packsOnDisk(base), GOPROXY: goproxy, GOFLAGS: flags, ...http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {} };
 }
 function extractsWritable(goflags) {
-  const last = goflags.split(/\s+/).filter(isModcacherw).pop();
+  const last = goflagsFields(goflags).filter(isModcacherw).pop();
   return last === void 0 || !/=(false|0|f|F|FALSE|False)$/.test(last);
 }
 function withHttp1(godebug) {
@@ -8068,7 +8086,7 @@ import { existsSync as existsSync7 } from "node:fs";
 import path25 from "node:path";
 function buildsFromVendor(facts) {
   if (!facts.hasModulesTxt || facts.workspace) return false;
-  const mod = facts.goflags.split(/\s+/).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
+  const mod = goflagsFields(facts.goflags).map((f) => /^--?mod=(.*)$/.exec(f)?.[1]).filter((v) => v !== void 0).at(-1);
   if (mod !== void 0) return mod === "vendor";
   return compareGoVersions(facts.goLine, "1.14") >= 0;
 }

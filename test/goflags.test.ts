@@ -7,7 +7,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { zipSync } from 'fflate'
 import { describe, expect, it } from 'vitest'
-import { goflagsProblem, missingModfile, refusedGoflags } from '../src/go/goflags.ts'
+import { goflagsFields, goflagsProblem, missingModfile, refusedGoflags } from '../src/go/goflags.ts'
+import { downloadEnv, extractsWritable } from '../src/download/attempt.ts'
 import { classify } from '../src/download/classify.ts'
 import { goBinary } from './support/go.ts'
 
@@ -36,6 +37,34 @@ describe('goflagsProblem', () => {
     const before = mine()
     await judge('-bogus')
     expect(mine()).toEqual(before)
+  })
+})
+
+describe('goflagsFields', () => {
+  it.each([
+    ['-x notaflag', ['-x', 'notaflag']],
+    ["'-tags=a b' bad", ['-tags=a b', 'bad']],
+    ['-tags=a b', ['-tags=a', 'b']],
+    ['"-tags=a\tb"  \t c', ['-tags=a\tb', 'c']],
+    ["'-x'y", ['-x', 'y']],
+    ["-x\n'y z'", ['-x', 'y z']],
+    ['  ', []]
+  ])('%j splits as go splits it', async (goflags, fields) => {
+    expect(goflagsFields(goflags)).toEqual(fields)
+    // go's own reading, where it shows one: the first field that is no flag, quoted in its refusal.
+    const nonFlag = fields.find(f => !f.startsWith('-'))
+    if (nonFlag !== undefined) expect(await judge(goflags)).toBe(`go: parsing $GOFLAGS: non-flag ${JSON.stringify(nonFlag)}`)
+  })
+
+  it('an unterminated quote, which go refuses, ends the list', () => {
+    expect(goflagsFields("-x '-tags=a b")).toEqual(['-x'])
+  })
+
+  it('a quoted flag keeps its quotes in the download’s GOFLAGS, and counts for -modcacherw', () => {
+    expect(downloadEnv({}, 'off', "'-ldflags=-X a=b'").GOFLAGS).toBe("'-ldflags=-X a=b' -modcacherw")
+    expect(downloadEnv({}, 'off', "  '-modcacherw=false'  ").GOFLAGS).toBe("'-modcacherw=false'")
+    expect(extractsWritable("'-modcacherw=false'")).toBe(false)
+    expect(missingModfile("'-modfile=no such.mod'", os.tmpdir())).toBe(`-modfile=no such.mod names no file in ${os.tmpdir()}`)
   })
 })
 

@@ -3,6 +3,7 @@
 // floor rate, for stall-timeout.
 import path from 'node:path'
 import { treeBytes } from '../util/files.ts'
+import { goflagsFields } from '../go/goflags.ts'
 import { packsOnDisk } from '../go/git.ts'
 import { isAbsent } from '../module/absent.ts'
 import { type Exit, spawnGroup } from '../util/process.ts'
@@ -162,8 +163,8 @@ const isModcacherw = (flag: string) => /^--?modcacherw(=|$)/.test(flag)
  * `goflags` is what `go env GOFLAGS` reports, so flags set with `go env -w` are kept too.
  */
 export function downloadEnv(base: Record<string, string>, goproxy: string, goflags: string, http1 = false): Record<string, string> {
-  const flags = goflags.split(/\s+/).filter(f => f !== '')
-  if (!flags.some(isModcacherw)) flags.push('-modcacherw')
+  // Added to the user's text as written: split and joined again, a quoted flag would lose its quotes.
+  const flags = goflagsFields(goflags).some(isModcacherw) ? goflags.trim() : [goflags.trim(), '-modcacherw'].filter(Boolean).join(' ')
   const guards: Record<string, string> = {
     GIT_TERMINAL_PROMPT: '0',
     GCM_INTERACTIVE: 'never',
@@ -174,12 +175,12 @@ export function downloadEnv(base: Record<string, string>, goproxy: string, gofla
   if (!base.GIT_SSH_COMMAND && !base.GIT_SSH) {
     guards.GIT_SSH_COMMAND = 'ssh -o BatchMode=yes -o ConnectTimeout=30'
   }
-  return { ...guards, ...base, ...packsOnDisk(base), GOPROXY: goproxy, GOFLAGS: flags.join(' '), ...(http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {}) }
+  return { ...guards, ...base, ...packsOnDisk(base), GOPROXY: goproxy, GOFLAGS: flags, ...(http1 ? { GODEBUG: withHttp1(base.GODEBUG) } : {}) }
 }
 
 /** Whether go, run by downloadEnv with these GOFLAGS, leaves the directories it extracts writable: unless the user set -modcacherw=false. */
 export function extractsWritable(goflags: string): boolean {
-  const last = goflags.split(/\s+/).filter(isModcacherw).pop()
+  const last = goflagsFields(goflags).filter(isModcacherw).pop()
   return last === undefined || !/=(false|0|f|F|FALSE|False)$/.test(last)
 }
 

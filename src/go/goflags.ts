@@ -56,13 +56,37 @@ const NOTHING_DIRECT = { GOPRIVATE: 'goflags-check-none', GONOPROXY: 'goflags-ch
  * fails every attempt on it (`go: open alt.mod: no such file or directory`), which no retry fixes.
  */
 export function missingModfile(goflags: string, dir: string): string | undefined {
-  const modfile = goflags
-    .split(/\s+/)
+  const modfile = goflagsFields(goflags)
     .map(f => /^--?modfile=(.+)$/.exec(f)?.[1])
     .filter(v => v !== undefined)
     .at(-1)
   if (modfile === undefined || existsSync(path.resolve(dir, modfile))) return undefined
   return `-modfile=${modfile} names no file in ${dir}`
+}
+
+/**
+ * GOFLAGS split into flags as go splits it (cmd/internal/quoted's Split): fields between spaces,
+ * tabs and line breaks, and a field that starts with ' or " runs to the same quote, taken as it
+ * is (`'-ldflags=-X a=b'` is one flag). An unterminated quote, which go refuses, ends the list.
+ */
+export function goflagsFields(goflags: string): string[] {
+  const fields: string[] = []
+  let rest = goflags
+  for (;;) {
+    rest = rest.replace(/^[ \t\n\r]+/, '')
+    if (rest === '') return fields
+    const quote = rest[0] === '"' || rest[0] === "'" ? rest[0] : undefined
+    if (quote) {
+      const end = rest.indexOf(quote, 1)
+      if (end < 0) return fields
+      fields.push(rest.slice(1, end))
+      rest = rest.slice(end + 1)
+    } else {
+      const field = /^[^ \t\n\r]+/.exec(rest)?.[0] as string
+      fields.push(field)
+      rest = rest.slice(field.length)
+    }
+  }
 }
 
 /** The line in which go refuses GOFLAGS: an unknown flag or a non-flag, or a bad value. Any other complaint is the download's to meet. */

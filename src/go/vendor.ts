@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { output } from '../util/process.ts'
+import { goflagsFields } from './goflags.ts'
 import { compareGoVersions } from './semver.ts'
 
 export interface VendorFacts {
@@ -19,8 +20,7 @@ export interface VendorFacts {
 /** Whether go builds this module from vendor/, as cmd/go decides its default -mod. */
 export function buildsFromVendor(facts: VendorFacts): boolean {
   if (!facts.hasModulesTxt || facts.workspace) return false
-  const mod = facts.goflags
-    .split(/\s+/)
+  const mod = goflagsFields(facts.goflags)
     .map(f => /^--?mod=(.*)$/.exec(f)?.[1])
     .filter(v => v !== undefined)
     .at(-1)
