@@ -689,6 +689,9 @@ import v8 from "node:v8";
 v8.setFlagsFromString("--semi-space-growth-factor=1");
 v8.setFlagsFromString("--optimize-for-size");
 
+// src/entries/cli.ts
+import { writeSync as writeSync5 } from "node:fs";
+
 // src/cli/main.ts
 import net5 from "node:net";
 
@@ -8968,8 +8971,13 @@ function parseIdle(text) {
 
 // src/entries/cli.ts
 var argv = process.argv.slice(2);
-var interrupted = (signal) => process.stderr.write(`${process.stderr.isTTY ? "\r\x1B[2K" : ""}go-mod-download: interrupted by ${signal}: go mod download and everything it started were stopped
+var interrupted = (signal) => {
+  try {
+    writeSync5(2, `${process.stderr.isTTY ? "\r\x1B[2K" : ""}go-mod-download: interrupted by ${signal}: go mod download and everything it started were stopped
 `);
+  } catch {
+  }
+};
 if (!["serve", "help", "--help", "-h"].includes(argv[0] ?? "")) killTreesOnSignals(interrupted);
 var code = await runCli(argv);
 process.exit(cancelExitCode() ?? code);
