@@ -4809,14 +4809,13 @@ var InputError = class extends Error {
 function parseSettings(read, workspace) {
   const value = (name) => read(name).trim() || DEFAULTS[name];
   const workingDirectory = path13.resolve(workspace, value("working-directory"));
-  return {
+  const settings = {
     candidates: read("proxies").trim() === "" ? void 0 : candidatesFrom("proxies", value("proxies")),
     selection: oneOf("selection", value("selection"), ["ordered", "fastest"]),
     probeTimeoutMs: duration("probe-timeout", value("probe-timeout")),
     timeoutMs: duration("timeout", value("timeout")),
     stallTimeoutMs: duration("stall-timeout", value("stall-timeout")),
     retries: wholeNumber("retries", value("retries"), 0, MAX_RETRIES),
-    workingDirectory: goModuleDir(workingDirectory),
     cache: boolean("cache", value("cache")),
     cacheDependencyPath: value("cache-dependency-path").split("\n").map((l) => l.trim()).filter((l) => l !== ""),
     saveCache: boolean("save-cache", value("save-cache")),
@@ -4828,6 +4827,7 @@ function parseSettings(read, workspace) {
     protectLaterSteps: boolean("protect-later-steps", value("protect-later-steps")),
     laterStepsIdleMs: duration("later-steps-idle-timeout", value("later-steps-idle-timeout"))
   };
+  return { ...settings, workingDirectory: goModuleDir(workingDirectory) };
 }
 function candidatesFrom(input, text) {
   try {

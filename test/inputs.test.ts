@@ -104,6 +104,12 @@ describe('parseSettings', () => {
     expect(failure({ 'working-directory': empty }).message).toMatch(/holds neither go.mod nor go.work/)
   })
 
+  it('names a bad value before a folder without go.mod, wherever the setting sits in the list', () => {
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'empty-'))
+    expect(failure({ 'working-directory': empty, retries: '50' }).input).toBe('retries')
+    expect(failure({ 'working-directory': empty, concurrency: '0' }).input).toBe('concurrency')
+  })
+
   it('never prints a credential in its error', () => {
     const error = failure({ proxies: 'ftp://user:s3cret@mirror.example.com' })
     expect(error.message).not.toContain('s3cret')

@@ -93,14 +93,15 @@ export type ReadInput = (name: InputName) => string
 export function parseSettings(read: ReadInput, workspace: string): Settings {
   const value = (name: InputName) => read(name).trim() || DEFAULTS[name]
   const workingDirectory = path.resolve(workspace, value('working-directory'))
-  return {
+  // Every value is checked before the folder is looked at: which error comes first does not
+  // depend on where a setting sits in this list.
+  const settings = {
     candidates: read('proxies').trim() === '' ? undefined : candidatesFrom('proxies', value('proxies')),
     selection: oneOf('selection', value('selection'), ['ordered', 'fastest']),
     probeTimeoutMs: duration('probe-timeout', value('probe-timeout')),
     timeoutMs: duration('timeout', value('timeout')),
     stallTimeoutMs: duration('stall-timeout', value('stall-timeout')),
     retries: wholeNumber('retries', value('retries'), 0, MAX_RETRIES),
-    workingDirectory: goModuleDir(workingDirectory),
     cache: boolean('cache', value('cache')),
     cacheDependencyPath: value('cache-dependency-path')
       .split('\n')
@@ -115,6 +116,7 @@ export function parseSettings(read: ReadInput, workspace: string): Settings {
     protectLaterSteps: boolean('protect-later-steps', value('protect-later-steps')),
     laterStepsIdleMs: duration('later-steps-idle-timeout', value('later-steps-idle-timeout'))
   }
+  return { ...settings, workingDirectory: goModuleDir(workingDirectory) }
 }
 
 /** Parses a candidate list, blaming `input` (also used for the GOPROXY that go reports). */
