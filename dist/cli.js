@@ -1590,18 +1590,40 @@ import os from "node:os";
 import path2 from "node:path";
 
 // src/util/process.ts
-import { execFile, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
 var OUTPUT_TIMEOUT_MS = 6e4;
 function output(command, args, options) {
-  const { timeoutMs = OUTPUT_TIMEOUT_MS, ...spawnOptions } = options;
-  return new Promise(
-    (resolve, reject) => execFile(command, args, { ...spawnOptions, maxBuffer: 64 * 1024 * 1024, windowsHide: true, timeout: timeoutMs, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
-      if (error?.killed) reject(new Error(`${path.basename(command)} ${args[0] ?? ""} did not finish within ${formatDuration(timeoutMs)}, and was killed`));
-      else if (error && typeof error.code !== "number") reject(error);
-      else resolve({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
-    })
-  );
+  const { timeoutMs = OUTPUT_TIMEOUT_MS, input = "", maxBytes = 64 * 1024 * 1024, ...spawnOptions } = options;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...spawnOptions, stdio: ["pipe", "pipe", "pipe"], windowsHide: true, detached: process.platform !== "win32" });
+    const exited = new Promise((done) => child.once("close", () => done()));
+    const forget = child.pid === void 0 ? () => void 0 : killGroupOnCancel(child.pid, exited);
+    let failure;
+    const stop = (why) => {
+      failure ??= why;
+      if (child.pid !== void 0) killTree(child.pid);
+    };
+    const timer = setTimeout(() => stop(new Error(`${path.basename(command)} ${args[0] ?? ""} did not finish within ${formatDuration(timeoutMs)}, and was killed`)), timeoutMs);
+    const collected = { stdout: [], stderr: [], bytes: 0 };
+    for (const name of ["stdout", "stderr"]) {
+      child[name].on("data", (chunk) => {
+        collected[name].push(chunk);
+        collected.bytes += chunk.length;
+        if (collected.bytes > maxBytes) stop(new Error(`${path.basename(command)} ${args[0] ?? ""} printed more than ${maxBytes} bytes`));
+      });
+    }
+    child.once("error", (e) => failure ??= e);
+    child.once("close", (code2, signal) => {
+      clearTimeout(timer);
+      forget();
+      if (failure) return reject(failure);
+      if (code2 === null) return reject(new Error(`${path.basename(command)} ${args[0] ?? ""} was ended by ${signal}`));
+      resolve({ code: code2, stdout: Buffer.concat(collected.stdout).toString(), stderr: Buffer.concat(collected.stderr).toString() });
+    });
+    child.stdin.on("error", () => void 0);
+    child.stdin.end(input);
+  });
 }
 var live = /* @__PURE__ */ new Map();
 var cleanups = /* @__PURE__ */ new Set();
@@ -7524,9 +7546,6 @@ function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
   };
 }
 
-// src/net/goauth.ts
-import { execFile as execFile2 } from "node:child_process";
-
 // src/util/settings-file.ts
 import { closeSync as closeSync7, constants as constants5, fstatSync as fstatSync5, openSync as openSync4, readFileSync as readFileSync3, statSync as statSync5 } from "node:fs";
 import os8 from "node:os";
@@ -7638,27 +7657,22 @@ function parseAuthOutput(text) {
 }
 var trimPrefix = (prefix) => prefix.replace(/^https:\/\//, "").replace(/\/$/, "");
 var COMMAND_TIMEOUT_MS = 6e4;
-function runCommand(words, env, url, status) {
+async function runCommand(words, env, url, status) {
   const args = [...words.slice(1), ...url ? [url.href] : []];
-  return new Promise((resolve, reject) => {
-    const child = execFile2(
-      words[0],
-      args,
-      { env, timeout: COMMAND_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 1 << 20 },
-      (error, stdout) => {
-        if (error) return reject(new Error(`GOAUTH command ${words[0]} failed: ${error.message.split("\n")[0]}`));
-        try {
-          resolve(parseAuthOutput(stdout));
-        } catch (e) {
-          reject(new Error(`cannot parse output of GOAUTH command ${words[0]}: ${e.message}`));
-        }
-      }
-    );
-    child.stdin?.on("error", () => void 0);
-    child.stdin?.end(status ? `HTTP/1.1 ${status}
+  let answer2;
+  try {
+    answer2 = await output(words[0], args, { env, timeoutMs: COMMAND_TIMEOUT_MS, maxBytes: 1 << 20, input: status ? `HTTP/1.1 ${status}
 
-` : "");
-  });
+` : "" });
+  } catch (e) {
+    throw new Error(`GOAUTH command ${words[0]} failed: ${e.message.split("\n")[0]}`, { cause: e });
+  }
+  if (answer2.code !== 0) throw new Error(`GOAUTH command ${words[0]} failed: exit code ${answer2.code}`);
+  try {
+    return parseAuthOutput(answer2.stdout);
+  } catch (e) {
+    throw new Error(`cannot parse output of GOAUTH command ${words[0]}: ${e.message}`, { cause: e });
+  }
 }
 async function loadGoAuth(goauth, env, platform = process.platform) {
   const cache = /* @__PURE__ */ new Map();

@@ -692,6 +692,10 @@ v8.setFlagsFromString("--optimize-for-size");
 import { renameSync as renameSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { text } from "node:stream/consumers";
 
+// src/util/process.ts
+import { spawn, spawnSync } from "node:child_process";
+import path from "node:path";
+
 // src/util/duration.ts
 function formatDuration(ms) {
   if (Math.round(ms) < 1e3) return `${Math.round(ms)}ms`;
@@ -704,7 +708,58 @@ function formatDuration(ms) {
 }
 
 // src/util/process.ts
+var OUTPUT_TIMEOUT_MS = 6e4;
+function output(command, args, options) {
+  const { timeoutMs = OUTPUT_TIMEOUT_MS, input = "", maxBytes = 64 * 1024 * 1024, ...spawnOptions } = options;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...spawnOptions, stdio: ["pipe", "pipe", "pipe"], windowsHide: true, detached: process.platform !== "win32" });
+    const exited = new Promise((done) => child.once("close", () => done()));
+    const forget = child.pid === void 0 ? () => void 0 : killGroupOnCancel(child.pid, exited);
+    let failure;
+    const stop2 = (why) => {
+      failure ??= why;
+      if (child.pid !== void 0) killTree(child.pid);
+    };
+    const timer = setTimeout(() => stop2(new Error(`${path.basename(command)} ${args[0] ?? ""} did not finish within ${formatDuration(timeoutMs)}, and was killed`)), timeoutMs);
+    const collected = { stdout: [], stderr: [], bytes: 0 };
+    for (const name of ["stdout", "stderr"]) {
+      child[name].on("data", (chunk) => {
+        collected[name].push(chunk);
+        collected.bytes += chunk.length;
+        if (collected.bytes > maxBytes) stop2(new Error(`${path.basename(command)} ${args[0] ?? ""} printed more than ${maxBytes} bytes`));
+      });
+    }
+    child.once("error", (e) => failure ??= e);
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      forget();
+      if (failure) return reject(failure);
+      if (code === null) return reject(new Error(`${path.basename(command)} ${args[0] ?? ""} was ended by ${signal}`));
+      resolve({ code, stdout: Buffer.concat(collected.stdout).toString(), stderr: Buffer.concat(collected.stderr).toString() });
+    });
+    child.stdin.on("error", () => void 0);
+    child.stdin.end(input);
+  });
+}
+var live = /* @__PURE__ */ new Map();
 var cleanups = /* @__PURE__ */ new Set();
+function killGroupOnCancel(pid, exited) {
+  live.set(pid, exited);
+  return () => live.delete(pid);
+}
+function killTree(pid) {
+  if (process.platform === "win32") {
+    spawnSync("taskkill", ["/pid", String(pid), "/T", "/F"], { stdio: "ignore", windowsHide: true });
+    return;
+  }
+  signalGroup(pid, "SIGKILL");
+}
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+  }
+}
 function cleanUpOnCancel(cleanup) {
   cleanups.add(cleanup);
   return () => cleanups.delete(cleanup);
@@ -717,11 +772,11 @@ function processEnv() {
 }
 
 // src/later/serve.ts
-import path7 from "node:path";
+import path8 from "node:path";
 import { rmSync } from "node:fs";
 
 // src/fetch/verifying-proxy.ts
-import path4 from "node:path";
+import path5 from "node:path";
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
@@ -1078,44 +1133,44 @@ function unescapeCase(escaped2) {
 }
 
 // src/module/path.ts
-function modulePathProblem(path8) {
-  if (path8 === "") return "empty string";
-  if (path8.startsWith("-")) return "leading dash";
-  if (path8.includes("//")) return "double slash";
-  if (path8.endsWith("/")) return "trailing slash";
-  for (const elem of path8.split("/")) {
+function modulePathProblem(path9) {
+  if (path9 === "") return "empty string";
+  if (path9.startsWith("-")) return "leading dash";
+  if (path9.includes("//")) return "double slash";
+  if (path9.endsWith("/")) return "trailing slash";
+  for (const elem of path9.split("/")) {
     const problem = elementProblem(elem, "module");
     if (problem) return problem;
   }
-  const first = path8.split("/")[0];
+  const first = path9.split("/")[0];
   if (!first.includes(".")) return "missing dot in first path element";
   const bad = /[^a-z0-9.-]/.exec(first);
   if (bad) return `invalid char ${JSON.stringify(bad[0])} in first path element`;
-  if (splitPathVersion(path8) === void 0) return "invalid version";
+  if (splitPathVersion(path9) === void 0) return "invalid version";
   return void 0;
 }
-function splitPathVersion(path8) {
-  if (path8.startsWith("gopkg.in/")) {
-    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path8);
+function splitPathVersion(path9) {
+  if (path9.startsWith("gopkg.in/")) {
+    const m2 = /^(.*)(\.v(\d+)(?:-unstable)?)$/.exec(path9);
     if (!m2) return void 0;
     const major = m2[2];
     if (m2[3].startsWith("0") && major !== ".v0") return void 0;
     return { prefix: m2[1], major };
   }
-  const m = /\/v([0-9.]+)$/.exec(path8);
-  if (!m) return { prefix: path8, major: "" };
+  const m = /\/v([0-9.]+)$/.exec(path9);
+  if (!m) return { prefix: path9, major: "" };
   const suffix = m[1];
   if (suffix.includes(".") || suffix.startsWith("0") || suffix === "1") return void 0;
-  return { prefix: path8.slice(0, m.index), major: `/v${suffix}` };
+  return { prefix: path9.slice(0, m.index), major: `/v${suffix}` };
 }
-function escapePath(path8) {
-  const problem = modulePathProblem(path8);
-  if (problem) throw new Error(`malformed module path ${JSON.stringify(path8)}: ${problem}`);
-  return escapeCase(path8);
+function escapePath(path9) {
+  const problem = modulePathProblem(path9);
+  if (problem) throw new Error(`malformed module path ${JSON.stringify(path9)}: ${problem}`);
+  return escapeCase(path9);
 }
 function unescapePath(escaped2) {
-  const path8 = unescapeCase(escaped2);
-  return path8 !== void 0 && modulePathProblem(path8) === void 0 ? path8 : void 0;
+  const path9 = unescapeCase(escaped2);
+  return path9 !== void 0 && modulePathProblem(path9) === void 0 ? path9 : void 0;
 }
 
 // src/module/version.ts
@@ -1149,12 +1204,12 @@ function listPath(module) {
 function latestPath(module) {
   return `${escapePath(module)}/@latest`;
 }
-function wirePath(path8) {
-  return path8.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
+function wirePath(path9) {
+  return path9.split("/").map((element) => [...Buffer.from(element)].map((b) => /[A-Za-z0-9\-._~$&+:=@]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")).join("/");
 }
-function parseRequestPath(path8) {
+function parseRequestPath(path9) {
   const decoded = [];
-  for (const element of path8.split("/")) {
+  for (const element of path9.split("/")) {
     let text2;
     try {
       text2 = decodeURIComponent(element);
@@ -1261,8 +1316,8 @@ function parseFileCandidate(entry) {
   }
   return { spec: entry, display: entry, keyword: true, dir };
 }
-function requestUrl(candidate, path8) {
-  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path8.replace(/^\/+/, ""))}`;
+function requestUrl(candidate, path9) {
+  return `${candidate.spec.replace(/\/+$/, "")}/${wirePath(path9.replace(/^\/+/, ""))}`;
 }
 
 // src/module/absent.ts
@@ -1541,7 +1596,7 @@ function keepRecent(samples2, candidate, value) {
 // src/fetch/store.ts
 import { randomBytes } from "node:crypto";
 import { accessSync, constants as constants2, mkdirSync as mkdirSync2, renameSync as renameSync2 } from "node:fs";
-import path2 from "node:path";
+import path3 from "node:path";
 
 // src/module/limits.ts
 var MiB = 1 << 20;
@@ -1574,8 +1629,8 @@ function knownFiles(lines, isPrivate) {
   for (const line of lines) {
     if (isPrivate(line.module)) continue;
     const add = (kind, hash) => {
-      const path8 = downloadPath(line.module, line.version, kind);
-      known.set(path8, { module: line.module, version: line.version, kind, path: path8, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
+      const path9 = downloadPath(line.module, line.version, kind);
+      known.set(path9, { module: line.module, version: line.version, kind, path: path9, maxBytes: MAX_BYTES[kind], ...hash ? { hash } : {} });
     };
     if (line.goMod) add("mod", line.hash);
     else {
@@ -1597,7 +1652,7 @@ var treePath = (module, version) => `${escapePath(module)}@${escapeVersion(versi
 // src/util/confined.ts
 import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { lstat, readdir, rmdir, unlink } from "node:fs/promises";
-import path from "node:path";
+import path2 from "node:path";
 import { isMainThread } from "node:worker_threads";
 var O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 var O_DIRECTORY = constants.O_DIRECTORY ?? 0;
@@ -1745,7 +1800,7 @@ function openFromKept(root, names, create) {
   }
   const rootName = kept.get(rootKey)?.name;
   const expected = (depth) => rootName && Buffer.concat([rootName, Buffer.from(`${rootName.at(-1) === 47 ? "" : "/"}${names.slice(0, depth).join("/")}`)]);
-  return walk(new Dir(fd, path.join(root, ...names.slice(0, from))), false, names, from, create, (depth, dir) => {
+  return walk(new Dir(fd, path2.join(root, ...names.slice(0, from))), false, names, from, create, (depth, dir) => {
     const name = expected(depth);
     return name !== void 0 && keep(keyOf(root, names, depth), dir.fd, name);
   });
@@ -1783,7 +1838,7 @@ function keep(key2, fd, name) {
   return true;
 }
 function openChild(dir, name, create, rel, device) {
-  const shown = path.join(dir.shown, name);
+  const shown = path2.join(dir.shown, name);
   for (let tries = 0; ; tries++) {
     try {
       if (device === void 0) return openDirectory(dir.entry(name), shown);
@@ -1829,9 +1884,9 @@ function readRegular(file2, maxBytes) {
   return readOpened(openRegular(file2), maxBytes);
 }
 function openBelow(root, rel, device) {
-  const at = openDir(root, path.posix.dirname(rel), false, device);
+  const at = openDir(root, path2.posix.dirname(rel), false, device);
   try {
-    return openRegular(at.entry(path.posix.basename(rel)));
+    return openRegular(at.entry(path2.posix.basename(rel)));
   } finally {
     at.close();
   }
@@ -1887,7 +1942,7 @@ async function removeEntry(dir, name) {
   const target = dir.entry(name);
   const stats = await lstat(target).catch(() => void 0);
   if (!stats) return;
-  const inner = stats.isDirectory() ? openDirAt(target, path.join(dir.shown, name)) : void 0;
+  const inner = stats.isDirectory() ? openDirAt(target, path2.join(dir.shown, name)) : void 0;
   if (!inner) return unlink(target).catch(ignoreGone);
   try {
     if ((stats.mode & 448) !== 448) inner.chmod(stats.mode | 448);
@@ -1923,7 +1978,7 @@ function unlinkEntry(dir, name) {
 }
 
 // src/go/go-lock.ts
-import { spawn } from "node:child_process";
+import { spawn as spawn2 } from "node:child_process";
 import os from "node:os";
 import { createInterface } from "node:readline";
 var SCRIPT = String.raw`
@@ -1951,7 +2006,7 @@ var ERRNO_NAMES = new Map(Object.entries(os.constants.errno).map(([name, number]
 var helper;
 var nextId = 0;
 function start() {
-  const child = spawn("perl", ["-e", SCRIPT], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "" }, windowsHide: true });
+  const child = spawn2("perl", ["-e", SCRIPT], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "" }, windowsHide: true });
   const started = { child, answers: /* @__PURE__ */ new Map(), busy: 0 };
   const lost = (why) => {
     started.gone ??= why;
@@ -2059,12 +2114,12 @@ var Store = class {
   /** The stored file of `job` opened for reading: each directory on its way walked without a link, the file itself refused unless regular (never blocking). */
   open(job) {
     const { dir, name } = this.place(job);
-    return openBelow(this.options.root, path2.posix.join(dir, name));
+    return openBelow(this.options.root, path3.posix.join(dir, name));
   }
   /** The stored file of `job` (a go.mod the planner reads), never through a link, at most `maxBytes`. */
   read(job, maxBytes) {
     const { dir, name } = this.place(job);
-    return readBelow(this.options.root, path2.posix.join(dir, name), maxBytes);
+    return readBelow(this.options.root, path3.posix.join(dir, name), maxBytes);
   }
   /** Starts a download of `job`: its directory made (a link in the way removed), a new name for its bytes, and a new directory for a zip's files when `extract`. */
   begin(job, extract) {
@@ -2120,16 +2175,16 @@ var Store = class {
   }
   /** The job's directory (relative to root) and file name. */
   place(job) {
-    return { dir: path2.posix.join(this.options.downloads, path2.posix.dirname(job.path)), name: path2.posix.basename(job.path) };
+    return { dir: path3.posix.join(this.options.downloads, path3.posix.dirname(job.path)), name: path3.posix.basename(job.path) };
   }
   /** The path the file is known by (to serve it): as a person reads it. */
   shown(job) {
-    return path2.join(this.options.root, this.options.downloads, job.path);
+    return path3.join(this.options.root, this.options.downloads, job.path);
   }
   /** Where go extracts the job's module (`<escaped module>@<escaped version>`, beside the download cache), and a new directory beside it to write into first, named as go names its own leftovers (`<dir>.tmp-*`), which go removes when it extracts the module itself. */
   treeTarget(job) {
     const final = treePath(job.module, job.version);
-    return { root: this.options.root, parent: path2.posix.dirname(final), name: `${path2.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
+    return { root: this.options.root, parent: path3.posix.dirname(final), name: `${path3.posix.basename(final)}.tmp-${uniqueSuffix()}`, prefix: `${job.module}@${job.version}/` };
   }
   /**
    * go's lock on the module version: a release function, `undefined` when no lock can be taken
@@ -2161,7 +2216,7 @@ var Store = class {
     } catch {
       return false;
     }
-    const final = path2.posix.basename(treePath(job.module, job.version));
+    const final = path3.posix.basename(treePath(job.module, job.version));
     try {
       try {
         renameSync2(parent.entry(tree.name), parent.entry(final));
@@ -2210,9 +2265,9 @@ var Store = class {
         return openDir(this.options.root, dir, true);
       } catch (e) {
         if (!(e instanceof NotADirectory) || tries > 8) throw e;
-        const parent = openDir(this.options.root, path2.posix.dirname(e.rel));
+        const parent = openDir(this.options.root, path3.posix.dirname(e.rel));
         try {
-          unlinkEntry(parent, path2.posix.basename(e.rel));
+          unlinkEntry(parent, path3.posix.basename(e.rel));
         } finally {
           parent.close();
         }
@@ -2465,7 +2520,7 @@ var Inflater = class {
 
 // src/fetch/zip-extract.ts
 import { closeSync as closeSync2, mkdirSync as mkdirSync3, openSync as openSync2, writeSync as writeSync2 } from "node:fs";
-import path3 from "node:path";
+import path4 from "node:path";
 function extractable(entries, prefix) {
   const files = /* @__PURE__ */ new Set();
   const dirs = /* @__PURE__ */ new Map();
@@ -2516,7 +2571,7 @@ var TreeWriter = class {
       const parent = openDir(target.root, target.parent, true);
       try {
         mkdirSync3(parent.entry(target.name), 511);
-        this.root = openDirAt(parent.entry(target.name), path3.join(parent.shown, target.name));
+        this.root = openDirAt(parent.entry(target.name), path4.join(parent.shown, target.name));
       } finally {
         parent.close();
       }
@@ -2527,11 +2582,11 @@ var TreeWriter = class {
   /** Starts the file at `rel`; it must not exist. */
   open(rel) {
     this.attempt(() => {
-      const parent = path3.posix.dirname(rel);
+      const parent = path4.posix.dirname(rel);
       const root = this.root;
       if (parent !== "." && !this.made.has(parent)) {
         mkdirSync3(root.entry(parent), { recursive: true, mode: 511 });
-        for (let p = parent; p !== "." && !this.made.has(p); p = path3.posix.dirname(p)) this.made.add(p);
+        for (let p = parent; p !== "." && !this.made.has(p); p = path4.posix.dirname(p)) this.made.add(p);
       }
       this.fd = openSync2(root.entry(rel), CREATE_NEW, 292);
     });
@@ -3326,10 +3381,10 @@ import http from "node:http";
 // src/module/sumdb-request.ts
 var LOOKUP = /^lookup\/([^@]+)@(v[0-9]+\.[0-9]+\.[0-9]+(?:-[^@]*)?(?:\+incompatible)?)$/;
 var TILE = /^tile\/([1-9][0-9]?)\/(data|0|[1-9][0-9]*)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([1-9][0-9]*))?$/;
-function parseSumdbPath(path8) {
+function parseSumdbPath(path9) {
   let decoded;
   try {
-    const elements = path8.split("/").map((e) => decodeURIComponent(e));
+    const elements = path9.split("/").map((e) => decodeURIComponent(e));
     if (elements.some((e) => e.includes("/"))) return { problem: "an encoded / in the path" };
     decoded = elements.join("/");
   } catch {
@@ -3522,7 +3577,7 @@ async function startVerifyingProxy(options) {
     local: local2,
     fetcher,
     relaySumdb: (name) => {
-      sumdb = { name, fetcher: fetcherIn(path4.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
+      sumdb = { name, fetcher: fetcherIn(path5.join(options.dir, "sumdb"), options, { candidates: [], candidatesComing: true }) };
       return sumdb.fetcher;
     },
     bytes: () => fetcher.bytes + (sumdb?.fetcher.bytes ?? 0),
@@ -3535,8 +3590,8 @@ function fetcherIn(dir, options, own) {
   return new Fetcher({
     client: options.client,
     candidates: own.candidates,
-    store: own.store ?? new Store({ root: path4.join(dir, "store"), downloads: "" }),
-    transientDir: path4.join(dir, "transient"),
+    store: own.store ?? new Store({ root: path5.join(dir, "store"), downloads: "" }),
+    transientDir: path5.join(dir, "transient"),
     rounds: options.rounds,
     backoffMs: options.backoffMs,
     stallTimeoutMs: options.stallTimeoutMs,
@@ -4142,9 +4197,6 @@ function sharedLookup(resolve = dns.lookup, now = () => performance.now()) {
   };
 }
 
-// src/net/goauth.ts
-import { execFile } from "node:child_process";
-
 // src/util/settings-file.ts
 import { closeSync as closeSync6, constants as constants4, fstatSync as fstatSync4, openSync as openSync3, readFileSync, statSync } from "node:fs";
 import os2 from "node:os";
@@ -4170,7 +4222,7 @@ function isNullDevice(stats) {
 }
 
 // src/net/netrc.ts
-import path5 from "node:path";
+import path6 from "node:path";
 function parseNetrc(text2) {
   const entries = [];
   let entry = { machine: "", login: "", password: "" };
@@ -4201,7 +4253,7 @@ function netrcPath(env, platform = process.platform) {
   if (env.NETRC) return env.NETRC;
   const home = platform === "win32" ? env.USERPROFILE : env.HOME;
   if (!home) return void 0;
-  return path5.join(home, platform === "win32" ? "_netrc" : ".netrc");
+  return path6.join(home, platform === "win32" ? "_netrc" : ".netrc");
 }
 
 // src/net/goauth.ts
@@ -4256,27 +4308,22 @@ function parseAuthOutput(text2) {
 }
 var trimPrefix = (prefix) => prefix.replace(/^https:\/\//, "").replace(/\/$/, "");
 var COMMAND_TIMEOUT_MS = 6e4;
-function runCommand(words, env, url, status) {
+async function runCommand(words, env, url, status) {
   const args = [...words.slice(1), ...url ? [url.href] : []];
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      words[0],
-      args,
-      { env, timeout: COMMAND_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 1 << 20 },
-      (error, stdout) => {
-        if (error) return reject(new Error(`GOAUTH command ${words[0]} failed: ${error.message.split("\n")[0]}`));
-        try {
-          resolve(parseAuthOutput(stdout));
-        } catch (e) {
-          reject(new Error(`cannot parse output of GOAUTH command ${words[0]}: ${e.message}`));
-        }
-      }
-    );
-    child.stdin?.on("error", () => void 0);
-    child.stdin?.end(status ? `HTTP/1.1 ${status}
+  let answer2;
+  try {
+    answer2 = await output(words[0], args, { env, timeoutMs: COMMAND_TIMEOUT_MS, maxBytes: 1 << 20, input: status ? `HTTP/1.1 ${status}
 
-` : "");
-  });
+` : "" });
+  } catch (e) {
+    throw new Error(`GOAUTH command ${words[0]} failed: ${e.message.split("\n")[0]}`, { cause: e });
+  }
+  if (answer2.code !== 0) throw new Error(`GOAUTH command ${words[0]} failed: exit code ${answer2.code}`);
+  try {
+    return parseAuthOutput(answer2.stdout);
+  } catch (e) {
+    throw new Error(`cannot parse output of GOAUTH command ${words[0]}: ${e.message}`, { cause: e });
+  }
 }
 async function loadGoAuth(goauth, env, platform = process.platform) {
   const cache = /* @__PURE__ */ new Map();
@@ -4480,7 +4527,7 @@ function parseCidr(entry) {
 // src/net/trust.ts
 import { X509Certificate } from "node:crypto";
 import { readdirSync as readdirSync2, readlinkSync as readlinkSync2, lstatSync as lstatSync2 } from "node:fs";
-import path6 from "node:path";
+import path7 from "node:path";
 import tls3 from "node:tls";
 var SYSTEM_CERT_FILES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -4523,7 +4570,7 @@ function directoryFiles(dir) {
   } catch {
     return [];
   }
-  return names.map((name) => path6.join(dir, name)).filter((file2) => {
+  return names.map((name) => path7.join(dir, name)).filter((file2) => {
     try {
       return !(lstatSync2(file2).isSymbolicLink() && !readlinkSync2(file2).includes("/"));
     } catch {
@@ -4818,7 +4865,7 @@ async function serveJobProxy(config2, trust2) {
     async close() {
       await proxy.close();
       client.close();
-      rmSync(path7.join(config2.workDir, "store"), { recursive: true, force: true });
+      rmSync(path8.join(config2.workDir, "store"), { recursive: true, force: true });
     }
   };
 }

@@ -803,7 +803,7 @@ import path3 from "node:path";
 import { fileURLToPath } from "node:url";
 
 // src/util/process.ts
-import { execFile, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 
 // src/util/duration.ts
 function formatDuration(ms) {

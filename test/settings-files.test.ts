@@ -11,6 +11,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadGoAuth } from '../src/net/goauth.ts'
 import { readSettingsFile } from '../src/util/settings-file.ts'
+import { output } from '../src/util/process.ts'
 import { goBinary } from './support/go.ts'
 import { answersBeside } from './support/hung-mount.ts'
 
@@ -87,5 +88,14 @@ describe.skipIf(process.platform !== 'linux')('a FIFO where a setting names a fi
         e => console.log('answered', e.message))`
     expect(await answersBeside({ release }, code, 6_000, out => said.push(out))).toBe(true)
     expect(said.join('')).toContain('answered go env did not finish within 1.5s, and was killed')
+  }, 20_000)
+
+  it('a short command past its bound is killed with everything it started: nothing waits on, or outlives, a child holding its output', async () => {
+    const marker = `${300 + Math.floor(Math.random() * 1000)}.25`
+    const started = performance.now()
+    await expect(output('sh', ['-c', `sleep ${marker} & sleep ${marker}`], { env: { PATH: process.env.PATH ?? '' }, timeoutMs: 1000 })).rejects.toThrow('sh -c did not finish within 1.0s, and was killed')
+    expect(performance.now() - started).toBeLessThan(4000)
+    await new Promise(resolve => setTimeout(resolve, 200))
+    expect(execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter(line => line.includes(`sleep ${marker}`))).toEqual([])
   }, 20_000)
 })

@@ -3,7 +3,7 @@
 // without `https://`, walking up its path (example.com/a/b, example.com/a, example.com), so a
 // .netrc `machine` matches a URL's host as written (with its port, if the URL has one).
 // `git dir` is go's alone: the action's own requests go without it (docs/action.md says so).
-import { execFile } from 'node:child_process'
+import { output } from '../util/process.ts'
 import { readSettingsFile } from '../util/settings-file.ts'
 import { netrcPath, parseNetrc } from './netrc.ts'
 import type { Env } from './proxy-env.ts'
@@ -79,26 +79,21 @@ const trimPrefix = (prefix: string) => prefix.replace(/^https:\/\//, '').replace
 /** A GOAUTH command must not hang the action; go gives it no limit, so this one is generous. */
 const COMMAND_TIMEOUT_MS = 60_000
 
-function runCommand(words: string[], env: Env, url?: URL, status?: string): Promise<Map<string, Headers>> {
+async function runCommand(words: string[], env: Env, url?: URL, status?: string): Promise<Map<string, Headers>> {
   const args = [...words.slice(1), ...(url ? [url.href] : [])]
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      words[0] as string,
-      args,
-      { env: env as NodeJS.ProcessEnv, timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 1 << 20 },
-      (error, stdout) => {
-        if (error) return reject(new Error(`GOAUTH command ${words[0]} failed: ${error.message.split('\n')[0]}`))
-        try {
-          resolve(parseAuthOutput(stdout))
-        } catch (e) {
-          reject(new Error(`cannot parse output of GOAUTH command ${words[0]}: ${(e as Error).message}`))
-        }
-      }
-    )
-    // go hands the command the response that asked for credentials; a command may not read it.
-    child.stdin?.on('error', () => undefined)
-    child.stdin?.end(status ? `HTTP/1.1 ${status}\n\n` : '')
-  })
+  let answer: { code: number; stdout: string; stderr: string }
+  try {
+    // go hands the command the response that asked for credentials.
+    answer = await output(words[0] as string, args, { env: env as Record<string, string>, timeoutMs: COMMAND_TIMEOUT_MS, maxBytes: 1 << 20, input: status ? `HTTP/1.1 ${status}\n\n` : '' })
+  } catch (e) {
+    throw new Error(`GOAUTH command ${words[0]} failed: ${(e as Error).message.split('\n')[0]}`, { cause: e })
+  }
+  if (answer.code !== 0) throw new Error(`GOAUTH command ${words[0]} failed: exit code ${answer.code}`)
+  try {
+    return parseAuthOutput(answer.stdout)
+  } catch (e) {
+    throw new Error(`cannot parse output of GOAUTH command ${words[0]}: ${(e as Error).message}`, { cause: e })
+  }
 }
 
 export async function loadGoAuth(goauth: string, env: Env, platform: NodeJS.Platform = process.platform): Promise<GoAuth> {

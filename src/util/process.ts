@@ -1,6 +1,6 @@
 // A child in its own process group, so that it and everything it starts (git, ssh) can be
 // killed together; and cleanup when the step itself is cancelled.
-import { execFile, spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { formatDuration } from './duration.ts'
 import type { Readable } from 'node:stream'
@@ -23,17 +23,49 @@ export interface GroupChild {
  */
 export const OUTPUT_TIMEOUT_MS = 60_000
 
-/** A short command run to its end (go env, go list): its exit code and output, whatever the code; killed, and an error, past `timeoutMs`. */
-export function output(command: string, args: string[], options: { cwd: string; env: Record<string, string>; timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { timeoutMs = OUTPUT_TIMEOUT_MS, ...spawnOptions } = options
-  return new Promise((resolve, reject) =>
-    execFile(command, args, { ...spawnOptions, maxBuffer: 64 * 1024 * 1024, windowsHide: true, timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-      if (error?.killed) reject(new Error(`${path.basename(command)} ${args[0] ?? ''} did not finish within ${formatDuration(timeoutMs)}, and was killed`))
-      // Not started at all (no such file): an error; a non-zero exit: an answer.
-      else if (error && typeof error.code !== 'number') reject(error)
-      else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr })
+/**
+ * A short command run to its end (go env, go list, a GOAUTH command): its exit code and output,
+ * whatever the code, `input` written to its stdin. Past `timeoutMs` it is killed with everything
+ * it started (its own process group: a child left holding its output would keep the wait going
+ * and outlive the step), and that is an error that says so.
+ */
+export function output(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env: Record<string, string>; timeoutMs?: number; input?: string; maxBytes?: number }
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { timeoutMs = OUTPUT_TIMEOUT_MS, input = '', maxBytes = 64 * 1024 * 1024, ...spawnOptions } = options
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...spawnOptions, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true, detached: process.platform !== 'win32' })
+    const exited = new Promise<void>(done => child.once('close', () => done()))
+    const forget = child.pid === undefined ? () => undefined : killGroupOnCancel(child.pid, exited)
+    let failure: Error | undefined
+    const stop = (why: Error) => {
+      failure ??= why
+      if (child.pid !== undefined) killTree(child.pid)
+    }
+    const timer = setTimeout(() => stop(new Error(`${path.basename(command)} ${args[0] ?? ''} did not finish within ${formatDuration(timeoutMs)}, and was killed`)), timeoutMs)
+    const collected = { stdout: [] as Buffer[], stderr: [] as Buffer[], bytes: 0 }
+    for (const name of ['stdout', 'stderr'] as const) {
+      child[name].on('data', (chunk: Buffer) => {
+        collected[name].push(chunk)
+        collected.bytes += chunk.length
+        if (collected.bytes > maxBytes) stop(new Error(`${path.basename(command)} ${args[0] ?? ''} printed more than ${maxBytes} bytes`))
+      })
+    }
+    // Not started at all (no such file): an error; a non-zero exit: an answer.
+    child.once('error', e => (failure ??= e))
+    child.once('close', (code, signal) => {
+      clearTimeout(timer)
+      forget()
+      if (failure) return reject(failure)
+      if (code === null) return reject(new Error(`${path.basename(command)} ${args[0] ?? ''} was ended by ${signal}`))
+      resolve({ code, stdout: Buffer.concat(collected.stdout).toString(), stderr: Buffer.concat(collected.stderr).toString() })
     })
-  )
+    // A command may not read its input: that is no failure of ours.
+    child.stdin.on('error', () => undefined)
+    child.stdin.end(input)
+  })
 }
 
 /** Process groups to take down if the step is cancelled, each with the leader's exit. */
