@@ -4734,23 +4734,10 @@ async function goflagsProblem(go, goflags, env, timeoutMs = GOFLAGS_CHECK_TIMEOU
   const dir = mkdtempSync2(path12.join(env.RUNNER_TEMP || os8.tmpdir(), "go-mod-download-goflags-"));
   try {
     writeFileSync4(path12.join(dir, "go.mod"), "module goflags.check\n");
-    const lines = [];
-    const child = spawnGroup(go, ["mod", "download"], {
-      cwd: dir,
-      env: { ...env, GOFLAGS: goflags, GOPROXY: "off", GOTOOLCHAIN: "local", GOWORK: "off", GOMODCACHE: path12.join(dir, "modcache"), ...NOTHING_DIRECT, GOSUMDB: "off" },
-      onLine: (line) => lines.push(line)
-    });
-    let timedOut = false;
-    const deadline2 = setTimeout(() => {
-      timedOut = true;
-      void child.kill();
-    }, timeoutMs);
-    try {
-      await child.exited;
-    } finally {
-      clearTimeout(deadline2);
-    }
-    return timedOut ? void 0 : refusedGoflags(lines.join("\n"));
+    const offline = { ...env, GOFLAGS: goflags, GOPROXY: "off", GOTOOLCHAIN: "local", GOWORK: "off", GOMODCACHE: path12.join(dir, "modcache"), ...NOTHING_DIRECT, GOSUMDB: "off" };
+    const said = await output(go, ["mod", "download"], { cwd: dir, env: offline, timeoutMs }).catch(() => void 0);
+    return said === void 0 ? void 0 : refusedGoflags(`${said.stderr}
+${said.stdout}`);
   } finally {
     rmSync2(dir, { recursive: true, force: true });
   }
@@ -5881,6 +5868,7 @@ import path19 from "node:path";
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
+import { rm as rm2 } from "node:fs/promises";
 
 // node_modules/is-network-error/index.js
 var objectToString = Object.prototype.toString;
@@ -6136,9 +6124,6 @@ var formatSize = (bytes) => {
   if (bytes === void 0) return "";
   return bytes <= 1023 << 10 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 };
-
-// src/fetch/fetcher.ts
-import { rm as rm2 } from "node:fs/promises";
 
 // src/fetch/race.ts
 var SAMPLE_WINDOW = 32;
@@ -6554,7 +6539,7 @@ var Fetcher = class {
     let counted2 = 0;
     let handedOn = false;
     try {
-      pending = store === this.transient ? store.begin({ ...job, path: randomBytes5(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
+      pending = oneOff ? store.begin({ ...job, path: randomBytes5(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
       const { temp, tree } = pending;
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([own, ended, over.signal]),
@@ -7199,9 +7184,12 @@ async function runProbe(options) {
   return { ...report, chain: assembleChain(candidates, fallbackOrder(report.probes)), note };
 }
 
+// src/util/plural.ts
+var counted = (n, word, plural = `${word}s`) => `${n} ${n === 1 ? word : plural}`;
+
 // src/download/failure.ts
 function describeFailure(probes, attempts) {
-  const lines = [`go mod download failed after ${attempts.length} attempt${attempts.length === 1 ? "" : "s"}.`];
+  const lines = [`go mod download failed after ${counted(attempts.length, "attempt")}.`];
   for (const probe of probes) {
     const tried = endings(attempts.filter((a) => a.first === probe.candidate.display));
     lines.push(`- ${probe.candidate.display}: ${probe.verdict}, ${probe.reason}${tried.length ? `; ${tried.join("; ")}` : ""}`);
@@ -7499,9 +7487,6 @@ function whoServed(o) {
   const chosen = chain.find((c) => served.includes(c))?.display ?? (o.direct.length > 0 ? "direct" : void 0);
   return { chain, ...chosen ? { chosen } : {}, leftOut: o.chain.filter((c) => !chain.includes(c)) };
 }
-
-// src/util/plural.ts
-var counted = (n, word, plural = `${word}s`) => `${n} ${n === 1 ? word : plural}`;
 
 // src/download/stage.ts
 async function runDownload(options) {
@@ -11895,7 +11880,7 @@ function headline(facts) {
   const time2 = facts.durationMs === void 0 ? "" : ` in ${formatDuration(facts.durationMs)}`;
   if (!facts.ok) {
     const n = facts.attempts.length;
-    return `\u274C Go modules could not be downloaded${n > 0 ? ` after ${n} attempt${n === 1 ? "" : "s"}` : ""}${time2}`;
+    return `\u274C Go modules could not be downloaded${n > 0 ? ` after ${counted(n, "attempt")}` : ""}${time2}`;
   }
   const data = [facts.fetch && facts.fetch.bytes > 0 ? `${formatSize(facts.fetch.bytes)} fetched` : "", facts.restore.bytes ? `${formatSize(facts.restore.bytes)} from the cache` : ""].filter(Boolean);
   const moved = movedBehind(facts);
@@ -12033,7 +12018,7 @@ var CLONES_NOT_CACHED = "The zips go made from its clones are cached like any ot
 function directSection(direct) {
   return {
     heading: "Fetched direct",
-    summary: `${direct.length} module${direct.length === 1 ? "" : "s"} (${[...new Set(direct.map((d) => REASON_NAMES[d.why]))].join(", ")})`,
+    summary: `${counted(direct.length, "module")} (${[...new Set(direct.map((d) => REASON_NAMES[d.why]))].join(", ")})`,
     header: ["Module", "Version", "Why"],
     rows: direct.map((d) => [quoted(d.module), quoted(d.version), REASONS[d.why]]),
     notes: ["go fetched these from their repositories itself (git, under the same watchdog), never through a proxy or the action."]
@@ -12072,7 +12057,7 @@ function saveCell(save) {
 function verifyNotes(v) {
   return [
     ...v.discarded.map((d) => ["\u26A0\uFE0F discarded: ", quoted(d.module), " ", quoted(d.version), `, ${d.why}; fetched again.`]),
-    ...v.repaired > 0 ? [`.ziphash rewritten for ${v.repaired} zip${v.repaired === 1 ? "" : "s"} that matched go.sum (it was missing or wrong).`] : []
+    ...v.repaired > 0 ? [`.ziphash rewritten for ${counted(v.repaired, "zip")} that matched go.sum (it was missing or wrong).`] : []
   ];
 }
 function fetchSections(f) {

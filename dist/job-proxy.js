@@ -780,6 +780,7 @@ import path5 from "node:path";
 
 // src/fetch/fetcher.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
+import { rm } from "node:fs/promises";
 
 // node_modules/is-network-error/index.js
 var objectToString = Object.prototype.toString;
@@ -1330,9 +1331,6 @@ var formatSize = (bytes) => {
   if (bytes === void 0) return "";
   return bytes <= 1023 << 10 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 };
-
-// src/fetch/fetcher.ts
-import { rm } from "node:fs/promises";
 
 // src/util/timing.ts
 function median(values) {
@@ -3295,7 +3293,7 @@ var Fetcher = class {
     let counted = 0;
     let handedOn = false;
     try {
-      pending = store === this.transient ? store.begin({ ...job, path: randomBytes3(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
+      pending = oneOff ? store.begin({ ...job, path: randomBytes3(8).toString("hex") }, false) : store.begin(job, job.kind === "zip");
       const { temp, tree } = pending;
       const answer2 = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([own, ended, over.signal]),

@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { spawnGroup } from '../util/process.ts'
+import { output } from '../util/process.ts'
 
 /**
  * How long go may take to judge them (a few ms when it can). A go that takes longer is waiting on
@@ -26,23 +26,10 @@ export async function goflagsProblem(go: string, goflags: string, env: Record<st
   const dir = mkdtempSync(path.join(env.RUNNER_TEMP || os.tmpdir(), 'go-mod-download-goflags-'))
   try {
     writeFileSync(path.join(dir, 'go.mod'), 'module goflags.check\n')
-    const lines: string[] = []
-    const child = spawnGroup(go, ['mod', 'download'], {
-      cwd: dir,
-      env: { ...env, GOFLAGS: goflags, GOPROXY: 'off', GOTOOLCHAIN: 'local', GOWORK: 'off', GOMODCACHE: path.join(dir, 'modcache'), ...NOTHING_DIRECT, GOSUMDB: 'off' },
-      onLine: line => lines.push(line)
-    })
-    let timedOut = false
-    const deadline = setTimeout(() => {
-      timedOut = true
-      void child.kill()
-    }, timeoutMs)
-    try {
-      await child.exited
-    } finally {
-      clearTimeout(deadline)
-    }
-    return timedOut ? undefined : refusedGoflags(lines.join('\n'))
+    const offline = { ...env, GOFLAGS: goflags, GOPROXY: 'off', GOTOOLCHAIN: 'local', GOWORK: 'off', GOMODCACHE: path.join(dir, 'modcache'), ...NOTHING_DIRECT, GOSUMDB: 'off' }
+    // Killed past the bound, or not run at all: no verdict, and the download meets the flags.
+    const said = await output(go, ['mod', 'download'], { cwd: dir, env: offline, timeoutMs }).catch(() => undefined)
+    return said === undefined ? undefined : refusedGoflags(`${said.stderr}\n${said.stdout}`)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
