@@ -2,10 +2,11 @@
 // attempts ended, in words for the log and the summary's failure block.
 import type { ProbeResult } from '../probe/probe.ts'
 import type { AttemptRecord } from './retry.ts'
+import { counted } from '../util/plural.ts'
 
 /** The step's error: each candidate, what its probe found, and how its attempts ended. */
 export function describeFailure(probes: ProbeResult[], attempts: AttemptRecord[]): string {
-  const lines = [`go mod download failed after ${attempts.length} attempt${attempts.length === 1 ? '' : 's'}.`]
+  const lines = [`go mod download failed after ${counted(attempts.length, 'attempt')}.`]
   for (const probe of probes) {
     const tried = endings(attempts.filter(a => a.first === probe.candidate.display))
     lines.push(`- ${probe.candidate.display}: ${probe.verdict}, ${probe.reason}${tried.length ? `; ${tried.join('; ')}` : ''}`)

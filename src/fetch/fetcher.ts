@@ -4,6 +4,7 @@
 // against go.sum (verifier.ts) before it is kept. What it saw of each candidate is kept for the
 // summary and for the order of the chain.
 import { randomBytes } from 'node:crypto'
+import { rm } from 'node:fs/promises'
 import pRetry from 'p-retry'
 import { type Candidate, requestUrl } from '../go/goproxy.ts'
 import { isAbsent } from '../module/absent.ts'
@@ -11,7 +12,6 @@ import type { FileJob } from '../module/vouched.ts'
 import type { HttpClient } from '../net/client.ts'
 import { formatDuration } from '../util/duration.ts'
 import { formatSize } from '../util/size.ts'
-import { rm } from 'node:fs/promises'
 import { cleanUpOnCancel } from '../util/process.ts'
 import { backoff, FLOOR_BYTES_PER_SEC } from '../util/timing.ts'
 import { CandidateRaces, type Outcome, type RankedCandidates, type Transfer } from './race.ts'
@@ -252,7 +252,7 @@ export class Fetcher {
     let handedOn = false
     try {
       // A file for one request is named afresh: another request for the same path gets a file of its own.
-      pending = store === this.transient ? store.begin({ ...job, path: randomBytes(8).toString('hex') }, false) : store.begin(job, job.kind === 'zip')
+      pending = oneOff ? store.begin({ ...job, path: randomBytes(8).toString('hex') }, false) : store.begin(job, job.kind === 'zip')
       const { temp, tree } = pending
       const answer = await this.options.client.download(requestUrl(candidate, job.path), temp, {
         signal: AbortSignal.any([own, ended, over.signal]),

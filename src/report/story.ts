@@ -3,13 +3,13 @@
 import type { DirectFetch, DirectReason } from '../download/direct.ts'
 import { formatDuration } from '../util/duration.ts'
 import { formatSize } from '../util/size.ts'
+import { counted } from '../util/plural.ts'
 import type { RunFacts } from './facts.ts'
 
 /** How many candidates the headline names as moved behind; the rest are counted. */
 const MOVED_NAMED = 3
 
 const PROBE_WORDS = { unhealthy: 'unhealthy at the probe', slow: 'too slow at the probe' }
-
 
 /** The zips that reached go's module cache through GOPROXY: the fetch's, those go fetched from the chain itself, and those it read from file:// entries. */
 export const proxiedZips = (facts: RunFacts) => facts.attempts.reduce((n, a) => n + a.zips, (facts.fetch?.zips ?? 0) + (facts.fromFiles ?? 0))
@@ -18,7 +18,7 @@ export function headline(facts: RunFacts): string {
   const time = facts.durationMs === undefined ? '' : ` in ${formatDuration(facts.durationMs)}`
   if (!facts.ok) {
     const n = facts.attempts.length
-    return `❌ Go modules could not be downloaded${n > 0 ? ` after ${n} attempt${n === 1 ? '' : 's'}` : ''}${time}`
+    return `❌ Go modules could not be downloaded${n > 0 ? ` after ${counted(n, 'attempt')}` : ''}${time}`
   }
   const data = [facts.fetch && facts.fetch.bytes > 0 ? `${formatSize(facts.fetch.bytes)} fetched` : '', facts.restore.bytes ? `${formatSize(facts.restore.bytes)} from the cache` : ''].filter(Boolean)
   const moved = movedBehind(facts)

@@ -128,7 +128,7 @@ const CLONES_NOT_CACHED =
 function directSection(direct: DirectFetch[]): Section {
   return {
     heading: 'Fetched direct',
-    summary: `${direct.length} module${direct.length === 1 ? '' : 's'} (${[...new Set(direct.map(d => REASON_NAMES[d.why]))].join(', ')})`,
+    summary: `${counted(direct.length, 'module')} (${[...new Set(direct.map(d => REASON_NAMES[d.why]))].join(', ')})`,
     header: ['Module', 'Version', 'Why'],
     rows: direct.map(d => [quoted(d.module), quoted(d.version), REASONS[d.why]]),
     notes: ['go fetched these from their repositories itself (git, under the same watchdog), never through a proxy or the action.']
@@ -183,7 +183,7 @@ function saveCell(save: SaveReport): Text {
 function verifyNotes(v: VerifyReport): Text[] {
   return [
     ...v.discarded.map(d => ['⚠️ discarded: ', quoted(d.module), ' ', quoted(d.version), `, ${d.why}; fetched again.`]),
-    ...(v.repaired > 0 ? [`.ziphash rewritten for ${v.repaired} zip${v.repaired === 1 ? '' : 's'} that matched go.sum (it was missing or wrong).`] : [])
+    ...(v.repaired > 0 ? [`.ziphash rewritten for ${counted(v.repaired, 'zip')} that matched go.sum (it was missing or wrong).`] : [])
   ]
 }
 
